@@ -1,0 +1,208 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import dev.matrixpolicy.gateway.callbacks.background_update_controller.OnUpdate;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.chain.Chain;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.chain.ChainRunner.CompiledChain;
+import dev.matrixpolicy.gateway.chain.Decision;
+import dev.matrixpolicy.gateway.chain.Link;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every callback's chain, assembled once at startup from the configured module instances in list
+ * order, which is the only order there is. Most callbacks have one chain; auth checkers have one per
+ * login type; the background update controller belongs to one module only.
+ */
+public final class CallbackChains {
+    private final Map<String, CallbackEndpoint<?, ?>> endpoints = new LinkedHashMap<>();
+    private final Map<LoginType, List<String>> authCheckers;
+
+    public CallbackChains(List<ModuleInstance> modules, ChainRunner runner) {
+        Optional<ModuleInstance> backgroundOwner = backgroundUpdateOwner(modules);
+        for (CallbackType<?, ?, ?> type : Callbacks.ALL) {
+            if (type != CheckAuth.TYPE) {
+                List<ModuleInstance> members = type.category() == Category.BACKGROUND_UPDATE_CONTROLLER
+                        ? backgroundOwner.stream().toList() : modules;
+                add(ChainEndpoint.assemble(type, members, runner));
+            }
+        }
+        AuthCheckerEndpoint auth = AuthCheckerEndpoint.assemble(modules, runner);
+        authCheckers = auth.loginTypes();
+        add(auth);
+    }
+
+    public Optional<CallbackEndpoint<?, ?>> endpoint(Category category, String name) {
+        return Optional.ofNullable(endpoints.get(category.wireName() + "/" + name));
+    }
+
+    /** Every endpoint, in the order of the Synapse docs. */
+    public List<CallbackEndpoint<?, ?>> endpoints() {
+        return List.copyOf(endpoints.values());
+    }
+
+    /** The login types with their fields and the modules that check them, in order. */
+    public Map<LoginType, List<String>> authCheckers() {
+        return authCheckers;
+    }
+
+    private void add(CallbackEndpoint<?, ?> endpoint) {
+        endpoints.put(endpoint.path(), endpoint);
+    }
+
+    /**
+     * "Only the first module (in order of appearance in Synapse's configuration file) calling
+     * register_background_update_controller_callbacks can register": the owner of the category is
+     * the first module implementing any of its callbacks, and it must implement {@code on_update}.
+     */
+    private static Optional<ModuleInstance> backgroundUpdateOwner(List<ModuleInstance> modules) {
+        for (ModuleInstance instance : modules) {
+            List<CallbackType<?, ?, ?>> implemented = Callbacks.ALL.stream()
+                    .filter(type -> type.category() == Category.BACKGROUND_UPDATE_CONTROLLER)
+                    .filter(type -> instance.module().implementation(type).isPresent())
+                    .toList();
+            if (!implemented.isEmpty()) {
+                if (!implemented.contains(OnUpdate.TYPE)) {
+                    throw new ChainConfigurationException(instance, "implements " + implemented
+                            + " without background_update_controller/on_update, which Synapse requires");
+                }
+                return Optional.of(instance);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static <C> Link<C> link(ModuleInstance instance, C implementation) {
+        return new Link<>(instance.name(), implementation, instance.onFailure(),
+                instance.module().mayBlock() ? instance.timeout() : null);
+    }
+
+    /** A callback with a single chain. */
+    private record ChainEndpoint<M, A, R>(CallbackType<M, A, R> type, CompiledChain<A, R> chain)
+            implements CallbackEndpoint<A, R> {
+
+        static <M, A, R> ChainEndpoint<M, A, R> assemble(CallbackType<M, A, R> type, List<ModuleInstance> modules,
+                                                         ChainRunner runner) {
+            List<Link<M>> links = new ArrayList<>();
+            for (ModuleInstance instance : modules) {
+                instance.module().implementation(type).ifPresent(implementation -> links.add(link(instance, implementation)));
+            }
+            return new ChainEndpoint<>(type, runner.compile(new Chain<>(type.name(), links), type.call(), type.rule()));
+        }
+
+        @Override
+        public Category category() {
+            return type.category();
+        }
+
+        @Override
+        public String name() {
+            return type.name();
+        }
+
+        @Override
+        public A read(JsonArgs json) {
+            return type.reader().apply(json);
+        }
+
+        @Override
+        public Decision<R> decide(A args) {
+            return chain.decide(args);
+        }
+
+        @Override
+        public ResultType<R> resultType() {
+            return type.resultType();
+        }
+
+        @Override
+        public Map<String, List<String>> chains() {
+            return Map.of("", chain.modules());
+        }
+    }
+
+    /** {@code check_auth}: one chain per login type, chosen by the request's {@code login_type}. */
+    private record AuthCheckerEndpoint(Map<String, LoginType> types, Map<String, CompiledChain<CheckAuth.Args, Optional<String>>> chainsByType)
+            implements CallbackEndpoint<CheckAuth.Args, Optional<String>> {
+
+        static AuthCheckerEndpoint assemble(List<ModuleInstance> modules, ChainRunner runner) {
+            Map<String, LoginType> types = new LinkedHashMap<>();
+            Map<String, List<Link<CheckAuth>>> links = new LinkedHashMap<>();
+            Map<String, ModuleInstance> firstChecker = new LinkedHashMap<>();
+            for (ModuleInstance instance : modules) {
+                instance.module().authCheckers().forEach((loginType, checker) -> {
+                    LoginType known = types.putIfAbsent(loginType.type(), loginType);
+                    if (known != null && !known.fields().equals(loginType.fields())) {
+                        throw new ChainConfigurationException(instance, "checks login type '" + loginType.type()
+                                + "' with fields " + loginType.fields() + ", but " + firstChecker.get(loginType.type()).describe()
+                                + " checks it with fields " + known.fields()
+                                + "; Synapse refuses to start when modules disagree on a login type's fields");
+                    }
+                    firstChecker.putIfAbsent(loginType.type(), instance);
+                    links.computeIfAbsent(loginType.type(), type -> new ArrayList<>()).add(link(instance, checker));
+                });
+            }
+            Map<String, CompiledChain<CheckAuth.Args, Optional<String>>> chains = new LinkedHashMap<>();
+            links.forEach((type, chainLinks) -> chains.put(type,
+                    runner.compile(new Chain<>(CheckAuth.TYPE.name(), chainLinks), CheckAuth.TYPE.call(), CheckAuth.TYPE.rule())));
+            return new AuthCheckerEndpoint(Collections.unmodifiableMap(types), Collections.unmodifiableMap(chains));
+        }
+
+        Map<LoginType, List<String>> loginTypes() {
+            Map<LoginType, List<String>> described = new LinkedHashMap<>();
+            types.forEach((name, type) -> described.put(type, chainsByType.get(name).modules()));
+            return Collections.unmodifiableMap(described);
+        }
+
+        @Override
+        public Category category() {
+            return CheckAuth.TYPE.category();
+        }
+
+        @Override
+        public String name() {
+            return CheckAuth.TYPE.name();
+        }
+
+        /** Besides the arguments, checks that the login carries every field its login type declares. */
+        @Override
+        public CheckAuth.Args read(JsonArgs json) {
+            CheckAuth.Args args = CheckAuth.TYPE.reader().apply(json);
+            LoginType type = types.get(args.loginType());
+            if (type != null) {
+                for (String field : type.fields()) {
+                    if (!args.loginDict().has(field)) {
+                        throw new BadArgumentException(BadArgumentException.Kind.MISSING, "login_dict." + field,
+                                "login type '" + type.type() + "' needs field 'login_dict." + field + "'");
+                    }
+                }
+            }
+            return args;
+        }
+
+        /** A login type nobody checks fails authentication, as when every checker answers None. */
+        @Override
+        public Decision<Optional<String>> decide(CheckAuth.Args args) {
+            CompiledChain<CheckAuth.Args, Optional<String>> chain = chainsByType.get(args.loginType());
+            return chain == null ? new Decision<>(Optional.empty(), Optional.empty()) : chain.decide(args);
+        }
+
+        @Override
+        public ResultType<Optional<String>> resultType() {
+            return CheckAuth.TYPE.resultType();
+        }
+
+        @Override
+        public Map<String, List<String>> chains() {
+            Map<String, List<String>> modulesByType = new LinkedHashMap<>();
+            chainsByType.forEach((type, chain) -> modulesByType.put(type, chain.modules()));
+            return modulesByType;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import dev.matrixpolicy.gateway.chain.Decision;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One callback, ready to answer: read the arguments, walk the chain, describe the result.
+ * The REST layer sees callbacks only through this interface.
+ */
+public interface CallbackEndpoint<A, R> {
+
+    Category category();
+
+    String name();
+
+    A read(JsonArgs json);
+
+    /** @throws dev.matrixpolicy.gateway.chain.ModuleFailedException when a module failed closed */
+    Decision<R> decide(A args);
+
+    ResultType<R> resultType();
+
+    /** The ordered module instances, per chain; most callbacks have one chain, keyed {@code ""}. */
+    Map<String, List<String>> chains();
+
+    default boolean hasModules() {
+        return chains().values().stream().anyMatch(modules -> !modules.isEmpty());
+    }
+
+    default String path() {
+        return category().wireName() + "/" + name();
+    }
+}

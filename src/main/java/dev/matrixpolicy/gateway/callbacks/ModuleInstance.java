@@ -1,0 +1,31 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One entry of the configured {@code modules} list, built: its unique instance name, the module,
+ * and how its failures are handled. The list's order is the only order of every chain.
+ *
+ * @param position  the entry's index in the {@code modules} list
+ * @param type      the module type that built it, e.g. {@code static}
+ * @param name      the instance name, unique in the list
+ * @param module    the module built by its module type
+ * @param onFailure what a chain does when this module throws or times out
+ * @param timeout   how long the module may take per call
+ */
+public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure, Duration timeout) {
+    public ModuleInstance {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(module, "module");
+        Objects.requireNonNull(onFailure, "onFailure");
+        Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** How configuration errors name this entry, e.g. {@code modules[2] (static 'deny-all')}. */
+    public String describe() {
+        return "modules[" + position + "] (" + type + " '" + name + "')";
+    }
+}

@@ -1,0 +1,43 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A configured module instance as the chains see it: something that implements any number of
+ * callback interfaces, like a Synapse module that registers callbacks in its constructor.
+ *
+ * <p>The usual way to take part in a callback's chain is to implement its interface, for example
+ * {@link dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite}. A module that decides from its
+ * configuration which callbacks it answers overrides {@link #implementation(CallbackType)} instead.
+ * A module knows nothing about chains or other modules.
+ */
+public interface PolicyModule {
+
+    /**
+     * This module's implementation of a callback, or empty when it does not take part in that
+     * callback's chain. Asked once per callback at startup.
+     */
+    default <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        Class<M> type = callback.moduleInterface();
+        return type.isInstance(this) ? Optional.of(type.cast(this)) : Optional.empty();
+    }
+
+    /**
+     * Password auth checkers, Synapse's {@code auth_checkers} dict: a login type with its fields,
+     * to the function that checks it.
+     */
+    default Map<LoginType, CheckAuth> authCheckers() {
+        return Map.of();
+    }
+
+    /**
+     * Whether a call may block, e.g. on I/O. A module that only computes in memory answers
+     * {@code false} and is called inline, without the cost of enforcing a deadline.
+     */
+    default boolean mayBlock() {
+        return true;
+    }
+}

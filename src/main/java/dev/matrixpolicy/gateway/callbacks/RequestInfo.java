@@ -1,0 +1,12 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import java.util.Optional;
+
+/**
+ * One (user agent, IP address) pair from a registration or login, as Synapse passes them.
+ *
+ * @param userAgent empty when the client sent none (possible on login)
+ * @param ip        the client's IP address
+ */
+public record RequestInfo(Optional<String> userAgent, String ip) {
+}

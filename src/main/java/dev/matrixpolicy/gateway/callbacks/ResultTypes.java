@@ -1,0 +1,293 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The result types of all Synapse callbacks. Configuration values arrive as bound by Spring Boot:
+ * scalars as strings, YAML maps as maps, YAML lists as lists or as maps keyed by index. A structured
+ * answer may also be written as a JSON string.
+ */
+public final class ResultTypes {
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final JsonMapper CONFIG_JSON = JsonMapper.builder().build();
+
+    private ResultTypes() {
+    }
+
+    /** {@code NOT_SPAM} or a Matrix error code. */
+    public static final ResultType<SpamVerdict> SPAM_VERDICT = new Simple<>(
+            "NOT_SPAM or a Matrix error code such as M_FORBIDDEN",
+            (value, error) -> "NOT_SPAM".equals(value) ? SpamVerdict.NOT_SPAM : new Rejection(scalar(value), error),
+            verdict -> verdict instanceof Rejection rejection ? rejectionJson(rejection) : JSON.stringNode("NOT_SPAM"),
+            verdict -> verdict == SpamVerdict.NOT_SPAM ? Outcomes.ALLOW : Outcomes.DENY);
+
+    /** A boolean where {@code true} lets the action go through. */
+    public static final ResultType<Boolean> ALLOWED_IF_TRUE = new Simple<>("true or false",
+            (value, error) -> bool(value), JSON::booleanNode,
+            allowed -> allowed ? Outcomes.ALLOW : Outcomes.DENY);
+
+    /** A boolean where {@code true} flags spam (hide the user, drop the event). */
+    public static final ResultType<Boolean> SPAM_IF_TRUE = new Simple<>("true or false",
+            (value, error) -> bool(value), JSON::booleanNode,
+            spam -> spam ? Outcomes.DENY : Outcomes.ALLOW);
+
+    public static final ResultType<RegistrationBehaviour> REGISTRATION_BEHAVIOUR = new Simple<>(
+            "ALLOW, SHADOW_BAN or DENY",
+            (value, error) -> RegistrationBehaviour.valueOf(scalar(value).toUpperCase(Locale.ROOT)),
+            behaviour -> JSON.stringNode(behaviour.name()),
+            behaviour -> switch (behaviour) {
+                case ALLOW -> Outcomes.ALLOW;
+                case SHADOW_BAN -> Outcomes.SHADOW_BAN;
+                case DENY -> Outcomes.DENY;
+            });
+
+    /** {@code is_user_expired}: true (expired), false, or null (no opinion). */
+    public static final ResultType<Optional<Boolean>> OPTIONAL_EXPIRED = new Simple<>("true, false or null",
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(bool(value)),
+            expired -> expired.<JsonNode>map(JSON::booleanNode).orElse(JSON.nullNode()),
+            expired -> expired.map(e -> e ? Outcomes.DENY : Outcomes.ALLOW).orElse(Outcomes.NONE));
+
+    /** A string, or null for no opinion. */
+    public static final ResultType<Optional<String>> OPTIONAL_STRING = new Simple<>("a string or null",
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(scalar(value)),
+            ResultTypes::optionalStringJson,
+            value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
+
+    /** A Matrix user ID, or null: the user an authentication check accepted. */
+    public static final ResultType<Optional<String>> OPTIONAL_USER_ID = new Simple<>("a Matrix user ID or null",
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(MatrixIds.userId(scalar(value))),
+            ResultTypes::optionalStringJson,
+            user -> user.isPresent() ? Outcomes.ALLOW : Outcomes.NONE);
+
+    public static final ResultType<EventAllowed> EVENT_ALLOWED = new Simple<>(
+            "true or false (a fixed answer cannot replace the event)",
+            (value, error) -> bool(value) ? EventAllowed.ALLOWED : EventAllowed.DENIED,
+            allowed -> {
+                ObjectNode json = JSON.objectNode();
+                json.put("allowed", allowed.allowed());
+                json.set("replacement", allowed.replacement().<JsonNode>map(r -> r).orElse(JSON.nullNode()));
+                return json;
+            },
+            allowed -> !allowed.allowed() ? Outcomes.DENY
+                    : allowed.replacement().isPresent() ? Outcomes.REPLACE : Outcomes.ALLOW);
+
+    /** {@code on_create_room}: null lets the creation go ahead unchanged; a Matrix error code denies it. */
+    public static final ResultType<RoomCreation> ROOM_CREATION = new Simple<>(
+            "null (go ahead unchanged) or a Matrix error code such as M_FORBIDDEN",
+            (value, error) -> isNull(value) ? RoomCreation.UNCHANGED : new Rejection(scalar(value), error),
+            creation -> switch (creation) {
+                case Rejection rejection -> rejectionJson(rejection);
+                case RoomCreation.Proceed proceed -> {
+                    ObjectNode json = JSON.objectNode();
+                    json.set("request_content", proceed.requestContent().<JsonNode>map(c -> c).orElse(JSON.nullNode()));
+                    yield json;
+                }
+            },
+            creation -> creation instanceof Rejection ? Outcomes.DENY : Outcomes.ALLOW);
+
+    /** Notification callbacks return nothing. */
+    public static final ResultType<RunAll.Completed> NOTHING = new Simple<>(
+            "null (notification callbacks return nothing; a fixed module just acknowledges them)",
+            (value, error) -> {
+                if (!isNull(value)) {
+                    throw new IllegalArgumentException("notification callbacks return nothing");
+                }
+                return RunAll.DELIVERED;
+            },
+            completed -> JSON.nullNode(),
+            completed -> Outcomes.NOTIFIED);
+
+    public static final ResultType<InterestedUsers> INTERESTED_USERS = new Simple<>(
+            "ALL, or a list of Matrix user IDs",
+            (value, error) -> "ALL".equals(value) ? InterestedUsers.ALL_USERS
+                    : new InterestedUsers.Users(new LinkedHashSet<>(list(value).stream()
+                            .map(user -> MatrixIds.userId(scalar(user))).toList())),
+            users -> switch (users) {
+                case InterestedUsers.AllUsers all -> JSON.stringNode("ALL");
+                case InterestedUsers.Users some -> {
+                    ArrayNode json = JSON.arrayNode();
+                    some.userIds().forEach(json::add);
+                    yield json;
+                }
+            },
+            users -> users == InterestedUsers.ALL_USERS ? Outcomes.ALL_USERS : Outcomes.VALUE);
+
+    public static final ResultType<UsersForStates> USERS_FOR_STATES = new Simple<>(
+            "a map from Matrix user ID to a list of presence states",
+            (value, error) -> {
+                JsonNode json = json(value);
+                if (!json.isObject()) {
+                    throw new IllegalArgumentException("expected a map");
+                }
+                Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
+                for (Map.Entry<String, JsonNode> route : json.properties()) {
+                    Set<JsonNode> states = new LinkedHashSet<>();
+                    route.getValue().values().forEach(states::add);
+                    routes.put(MatrixIds.userId(route.getKey()), states);
+                }
+                return new UsersForStates(routes);
+            },
+            users -> {
+                ObjectNode json = JSON.objectNode();
+                users.routes().forEach((user, states) -> {
+                    ArrayNode array = json.putArray(user);
+                    states.forEach(array::add);
+                });
+                return json;
+            },
+            users -> users.routes().isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
+
+    /** Extra fields for an event's {@code unsigned} section. */
+    public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values",
+            (value, error) -> {
+                JsonNode json = json(value);
+                if (!(json instanceof ObjectNode object)) {
+                    throw new IllegalArgumentException("expected a map");
+                }
+                return object;
+            },
+            fields -> fields,
+            fields -> fields.isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
+
+    /** A batch size for a background update: at least 1. */
+    public static final ResultType<Integer> BATCH_SIZE = positiveInteger("a whole number of at least 1", 1);
+
+    /** A background update iteration's target duration in milliseconds. */
+    public static final ResultType<Integer> DURATION_MS = positiveInteger("a whole number of milliseconds, 0 or more", 0);
+
+    // ---- helpers
+
+    private static ResultType<Integer> positiveInteger(String expected, int minimum) {
+        return new Simple<>(expected,
+                (value, error) -> {
+                    int number = Integer.parseInt(scalar(value).trim());
+                    if (number < minimum) {
+                        throw new IllegalArgumentException("must be at least " + minimum);
+                    }
+                    return number;
+                },
+                JSON::numberNode,
+                number -> Outcomes.VALUE);
+    }
+
+    private static JsonNode rejectionJson(Rejection rejection) {
+        ObjectNode json = JSON.objectNode();
+        json.put("errcode", rejection.errcode());
+        json.put("error", rejection.error().orElse("Forbidden by policy"));
+        return json;
+    }
+
+    private static JsonNode optionalStringJson(Optional<String> value) {
+        return value.<JsonNode>map(JSON::stringNode).orElse(JSON.nullNode());
+    }
+
+    private static boolean isNull(Object value) {
+        return value == null || (value instanceof String string && (string.isEmpty() || string.equals("null")));
+    }
+
+    private static String scalar(Object value) {
+        if (value instanceof String string && !string.isEmpty()) {
+            return string;
+        }
+        throw new IllegalArgumentException(value == null ? "a value is required" : "expected a single value");
+    }
+
+    private static boolean bool(Object value) {
+        String text = scalar(value);
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("expected true or false");
+        };
+    }
+
+    /** A YAML list arrives as a List, or as a map keyed by index; both read the same. */
+    private static List<Object> list(Object value) {
+        if (value instanceof List<?> list) {
+            return new ArrayList<>(list);
+        }
+        if (value instanceof Map<?, ?> map && map.keySet().stream().allMatch(k -> String.valueOf(k).matches("\\[?\\d+]?"))) {
+            return new ArrayList<>(map.values());
+        }
+        throw new IllegalArgumentException("expected a list");
+    }
+
+    /** Plain configuration values, or a JSON string, to JSON. */
+    static JsonNode json(Object value) {
+        if (value instanceof String string) {
+            try {
+                return CONFIG_JSON.readTree(string);
+            } catch (JacksonException notJson) {
+                throw new IllegalArgumentException("expected a map, or a JSON object written as a string");
+            }
+        }
+        return plainToJson(value);
+    }
+
+    private static JsonNode plainToJson(Object value) {
+        return switch (value) {
+            case null -> JSON.nullNode();
+            case String string -> JSON.stringNode(string);
+            case Map<?, ?> map when !map.isEmpty() && map.keySet().stream().allMatch(k -> String.valueOf(k).matches("\\[?\\d+]?")) -> {
+                ArrayNode array = JSON.arrayNode();
+                map.values().forEach(v -> array.add(plainToJson(v)));
+                yield array;
+            }
+            case Map<?, ?> map -> {
+                ObjectNode object = JSON.objectNode();
+                map.forEach((k, v) -> object.set(String.valueOf(k), plainToJson(v)));
+                yield object;
+            }
+            case List<?> list -> {
+                ArrayNode array = JSON.arrayNode();
+                list.forEach(v -> array.add(plainToJson(v)));
+                yield array;
+            }
+            default -> JSON.stringNode(String.valueOf(value));
+        };
+    }
+
+    @FunctionalInterface
+    private interface ConfigReader<R> {
+        R read(Object value, Optional<String> error);
+    }
+
+    private record Simple<R>(String expected, ConfigReader<R> reader, Function<R, JsonNode> writer,
+                             Function<R, String> labeller) implements ResultType<R> {
+        @Override
+        public R fromConfig(Object value, Optional<String> error) {
+            try {
+                return reader.read(value, error);
+            } catch (IllegalArgumentException wrong) {
+                throw new IllegalArgumentException("expected " + expected + ", got "
+                        + (value == null ? "nothing" : "'" + value + "'"), wrong);
+            }
+        }
+
+        @Override
+        public JsonNode toJson(R result) {
+            return writer.apply(result);
+        }
+
+        @Override
+        public String outcome(R result) {
+            return labeller.apply(result);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.matrixpolicy.gateway.callbacks.spam_checker;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.Rules;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+
+/**
+ * {@code user_may_create_room}: Called when processing a room creation request.
+ */
+@FunctionalInterface
+public interface UserMayCreateRoom {
+
+    CallbackType<UserMayCreateRoom, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_create_room",
+            UserMayCreateRoom.class, UserMayCreateRoom::userMayCreateRoom,
+            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Rules.notSpamFallsThrough());
+
+    SpamVerdict userMayCreateRoom(Args args);
+
+    /**
+     * @param userId the user creating the room
+     */
+    record Args(String userId) {
+        static Args read(JsonArgs json) {
+            return new Args(json.userId("user_id"));
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.matrixpolicy.gateway.chain;
+
+import java.util.List;
+
+/**
+ * How the answers of a chain's links combine into one decision, and when the walk stops.
+ * Each Synapse callback names exactly one rule; each rule is written once.
+ *
+ * @param <A> the callback's arguments
+ * @param <R> the callback's result
+ */
+@FunctionalInterface
+public interface ChainRule<A, R> {
+
+    /**
+     * Walks the links in order. Links are asked lazily: a rule that stops early never asks
+     * the links after the one that decided.
+     */
+    Decision<R> evaluate(List<? extends Asker<A, R>> links, A args);
+}

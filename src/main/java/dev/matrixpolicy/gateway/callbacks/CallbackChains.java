@@ -93,7 +93,8 @@ public final class CallbackChains {
             for (ModuleInstance instance : modules) {
                 instance.module().implementation(type).ifPresent(implementation -> links.add(link(instance, implementation)));
             }
-            return new ChainEndpoint<>(type, runner.compile(new Chain<>(type.name(), links), type.call(), type.rule()));
+            return new ChainEndpoint<>(type, runner.compile(new Chain<>(type.name(), links), type.call(), type.rule(),
+                    type.resultType()::outcome));
         }
 
         @Override
@@ -150,7 +151,8 @@ public final class CallbackChains {
             }
             Map<String, CompiledChain<CheckAuth.Args, Optional<String>>> chains = new LinkedHashMap<>();
             links.forEach((type, chainLinks) -> chains.put(type,
-                    runner.compile(new Chain<>(CheckAuth.TYPE.name(), chainLinks), CheckAuth.TYPE.call(), CheckAuth.TYPE.rule())));
+                    runner.compile(new Chain<>(CheckAuth.TYPE.name(), chainLinks), CheckAuth.TYPE.call(),
+                            CheckAuth.TYPE.rule(), CheckAuth.TYPE.resultType()::outcome)));
             return new AuthCheckerEndpoint(Collections.unmodifiableMap(types), Collections.unmodifiableMap(chains));
         }
 

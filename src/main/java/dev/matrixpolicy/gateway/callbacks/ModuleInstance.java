@@ -15,13 +15,22 @@ import java.util.Objects;
  * @param onFailure what a chain does when this module throws or times out
  * @param timeout   how long the module may take per call
  */
-public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure, Duration timeout) {
+public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
+                             Duration timeout) implements AutoCloseable {
     public ModuleInstance {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(module, "module");
         Objects.requireNonNull(onFailure, "onFailure");
         Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** Releases what the module holds (connections, threads, files) when the application stops. */
+    @Override
+    public void close() throws Exception {
+        if (module instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
     }
 
     /** How configuration errors name this entry, e.g. {@code modules[2] (static 'deny-all')}. */

@@ -11,8 +11,12 @@ public interface ChainObserver {
 
     void linkCompleted(String callback, String module, long nanos, LinkOutcome outcome, Throwable failure);
 
-    /** Called when a chain produced a decision (not when it failed closed). */
-    void chainDecided(String callback, Decision<?> decision, long nanos);
+    /**
+     * Called when a chain produced a decision (not when it failed closed).
+     *
+     * @param outcome the decision's low-cardinality label, as given to {@link ChainRunner#compile}
+     */
+    void chainDecided(String callback, Decision<?> decision, String outcome, long nanos);
 
     /** Called when a chain stopped because a module failed closed. */
     void chainFailed(String callback, ModuleFailedException failure, long nanos);
@@ -23,7 +27,7 @@ public interface ChainObserver {
         }
 
         @Override
-        public void chainDecided(String callback, Decision<?> decision, long nanos) {
+        public void chainDecided(String callback, Decision<?> decision, String outcome, long nanos) {
         }
 
         @Override

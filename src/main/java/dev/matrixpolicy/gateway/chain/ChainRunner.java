@@ -11,6 +11,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Turns a {@link Chain} into something that answers questions: it binds each link to the callback
@@ -30,14 +31,15 @@ public final class ChainRunner implements AutoCloseable {
     /**
      * Binds a chain to its callback method and rule. Done once per chain, at startup.
      *
-     * @param call how to ask one module, e.g. {@code UserMayInvite::userMayInvite}
+     * @param call    how to ask one module, e.g. {@code UserMayInvite::userMayInvite}
+     * @param outcome labels a decision for the observer, e.g. {@code allow} or {@code deny}
      */
     public <C, A, R> CompiledChain<A, R> compile(Chain<C> chain, BiFunction<? super C, ? super A, ? extends R> call,
-                                                  ChainRule<A, R> rule) {
+                                                  ChainRule<A, R> rule, Function<? super R, String> outcome) {
         List<LinkAsker<C, A, R>> askers = chain.links().stream()
                 .map(link -> new LinkAsker<C, A, R>(chain.callback(), link, call))
                 .toList();
-        return new CompiledChain<>(chain.callback(), askers, rule);
+        return new CompiledChain<>(chain.callback(), askers, rule, outcome);
     }
 
     @Override
@@ -50,11 +52,14 @@ public final class ChainRunner implements AutoCloseable {
         private final String callback;
         private final List<? extends Asker<A, R>> links;
         private final ChainRule<A, R> rule;
+        private final Function<? super R, String> outcome;
 
-        private CompiledChain(String callback, List<? extends Asker<A, R>> links, ChainRule<A, R> rule) {
+        private CompiledChain(String callback, List<? extends Asker<A, R>> links, ChainRule<A, R> rule,
+                              Function<? super R, String> outcome) {
             this.callback = callback;
             this.links = links;
             this.rule = Objects.requireNonNull(rule, "rule");
+            this.outcome = Objects.requireNonNull(outcome, "outcome");
         }
 
         public String callback() {
@@ -78,7 +83,7 @@ public final class ChainRunner implements AutoCloseable {
             long start = System.nanoTime();
             try {
                 Decision<R> decision = rule.evaluate(links, args);
-                observer.chainDecided(callback, decision, System.nanoTime() - start);
+                observer.chainDecided(callback, decision, outcome.apply(decision.result()), System.nanoTime() - start);
                 return decision;
             } catch (ModuleFailedException failure) {
                 observer.chainFailed(callback, failure, System.nanoTime() - start);

@@ -1,0 +1,107 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Guards {@code /v1/**} with the shared bearer token. A missing or wrong token gets 401 with a
+ * plain-text body on purpose: a JSON {@code M_UNKNOWN_TOKEN} would be relayed by the homeserver
+ * to its user, whose client would log them out. Without a configured token only loopback callers
+ * are answered.
+ */
+@Component
+final class BearerTokenFilter extends OncePerRequestFilter {
+    private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
+    private static final String BEARER = "Bearer ";
+
+    /** SHA-256 of the token, so the comparison takes the same time whatever the candidate's length. */
+    private final Optional<byte[]> tokenDigest;
+
+    BearerTokenFilter(PolicyGatewayProperties properties) {
+        this.tokenDigest = configuredToken(properties.auth()).map(BearerTokenFilter::sha256);
+        if (tokenDigest.isEmpty()) {
+            log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
+        }
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return !request.getRequestURI().startsWith("/v1/");
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        if (tokenDigest.isEmpty()) {
+            if (isLoopback(request.getRemoteAddr())) {
+                chain.doFilter(request, response);
+            } else {
+                refuse(response, HttpServletResponse.SC_FORBIDDEN,
+                        "This gateway has no token configured and answers loopback callers only\n");
+            }
+            return;
+        }
+        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        boolean valid = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+                && MessageDigest.isEqual(tokenDigest.get(), sha256(header.substring(BEARER.length()).trim()));
+        if (valid) {
+            chain.doFilter(request, response);
+        } else {
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+            refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");
+        }
+    }
+
+    private static void refuse(HttpServletResponse response, int status, String message) throws IOException {
+        response.setStatus(status);
+        response.setContentType("text/plain;charset=UTF-8");
+        response.getWriter().write(message);
+    }
+
+    private static Optional<String> configuredToken(PolicyGatewayProperties.Auth auth) {
+        if (auth.tokenFile() != null) {
+            try {
+                String token = Files.readString(auth.tokenFile(), StandardCharsets.UTF_8).strip();
+                if (token.isEmpty()) {
+                    throw new IllegalStateException("policy-gateway.auth.token-file " + auth.tokenFile() + " is empty");
+                }
+                return Optional.of(token);
+            } catch (IOException unreadable) {
+                throw new UncheckedIOException("cannot read policy-gateway.auth.token-file " + auth.tokenFile(), unreadable);
+            }
+        }
+        return Optional.ofNullable(auth.token()).map(String::strip).filter(token -> !token.isEmpty());
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.ofLiteral(address).isLoopbackAddress();
+        } catch (IllegalArgumentException notALiteral) {
+            return false;
+        }
+    }
+
+    private static byte[] sha256(String value) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.matrixpolicy.gateway.config;
+
+import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.ModuleEntry;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.validation.Validator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.core.env.Environment;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.ObjectError;
+import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
+
+/**
+ * Builds the module instance of one {@code modules} entry: finds its module type by name, binds and
+ * validates its {@code config:} block from the live Environment (so errors keep their origin,
+ * file and line), and lets the type create the instance.
+ */
+final class ModuleInstanceFactory {
+    private final Map<String, ModuleType<?>> types;
+    private final PolicyGatewayProperties properties;
+    private final Binder binder;
+    private final SpringValidatorAdapter validator;
+    private final MeterRegistry meterRegistry;
+
+    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, PolicyGatewayProperties properties, Environment environment,
+                          Validator validator, MeterRegistry meterRegistry) {
+        this.types = byName(moduleTypes);
+        this.properties = properties;
+        this.binder = Binder.get(environment);
+        this.validator = new SpringValidatorAdapter(validator);
+        this.meterRegistry = meterRegistry;
+    }
+
+    static String instanceName(Object configured, String type, int position) {
+        String name = configured == null ? "" : configured.toString().trim();
+        return name.isEmpty() ? type + "-" + position : name;
+    }
+
+    ModuleInstance build(int position) {
+        ModuleEntry entry = properties.modules().get(position);
+        ModuleType<?> type = types.get(entry.module());
+        if (type == null) {
+            throw new InvalidModuleException(position, entry.module(), "module", "unknown module type '" + entry.module()
+                    + "'; known types: " + types.keySet(), null);
+        }
+        return build(position, entry, type);
+    }
+
+    private <C> ModuleInstance build(int position, ModuleEntry entry, ModuleType<C> type) {
+        String name = instanceName(entry.name(), type.name(), position);
+        C config = bindConfig(position, type);
+        PolicyModule module;
+        try {
+            module = type.create(config, new ModuleContext(name, properties.serverName(), meterRegistry));
+        } catch (ModuleConfigurationException wrong) {
+            throw new InvalidModuleException(position, type.name(), "config." + wrong.field(), wrong.getMessage(), wrong);
+        }
+        return new ModuleInstance(position, type.name(), name, module,
+                entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
+                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout());
+    }
+
+    private <C> C bindConfig(int position, ModuleType<C> type) {
+        String prefix = "policy-gateway.modules[" + position + "].config";
+        try {
+            return binder.bindOrCreate(prefix, Bindable.of(type.configType()), new ValidationBindHandler(validator));
+        } catch (BindException failed) {
+            throw describe(position, type.name(), prefix, failed);
+        }
+    }
+
+    private static InvalidModuleException describe(int position, String type, String prefix, BindException failed) {
+        if (failed.getCause() instanceof BindValidationException invalid && !invalid.getValidationErrors().getAllErrors().isEmpty()) {
+            ObjectError first = invalid.getValidationErrors().getAllErrors().getFirst();
+            String field = first instanceof FieldError fieldError ? fieldError.getField() : first.getObjectName();
+            String relative = field.startsWith(prefix) ? "config" + field.substring(prefix.length()) : "config." + field;
+            return new InvalidModuleException(position, type, relative, first.getDefaultMessage(), failed);
+        }
+        ConfigurationProperty property = failed.getProperty();
+        String field = property == null ? "config" : "config" + property.getName().toString().substring(prefix.length());
+        String problem = (property == null ? "" : "invalid value '" + property.getValue() + "'"
+                + (property.getOrigin() == null ? "" : " (from " + property.getOrigin() + ")") + ": ")
+                + rootMessage(failed);
+        return new InvalidModuleException(position, type, field, problem, failed);
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage();
+    }
+
+    private static Map<String, ModuleType<?>> byName(List<ModuleType<?>> moduleTypes) {
+        Map<String, List<ModuleType<?>>> grouped = moduleTypes.stream()
+                .collect(Collectors.groupingBy(ModuleType::name, TreeMap::new, Collectors.toList()));
+        grouped.forEach((name, sameName) -> {
+            if (sameName.size() > 1) {
+                throw new IllegalStateException("module type name '" + name + "' is declared by several beans: "
+                        + sameName.stream().map(type -> type.getClass().getName()).toList());
+            }
+        });
+        return grouped.values().stream().map(List::getFirst)
+                .collect(Collectors.toMap(ModuleType::name, Function.identity(), (a, b) -> a, TreeMap::new));
+    }
+}

@@ -1,0 +1,86 @@
+package dev.matrixpolicy.gateway.config;
+
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Everything under {@code policy-gateway}, bound and validated once at startup.
+ *
+ * @param serverName  the homeserver this gateway serves, as in Synapse's {@code server_name}
+ * @param auth        how callers authenticate
+ * @param defaults    failure handling for modules that do not set their own
+ * @param maxBodySize the largest request body accepted; larger ones get 413 M_TOO_LARGE
+ * @param modules     the module list, in chain order, like Synapse's {@code modules:}
+ */
+@Validated
+@ConfigurationProperties("policy-gateway")
+public record PolicyGatewayProperties(
+        @NotBlank String serverName,
+        @Valid @DefaultValue Auth auth,
+        @Valid @DefaultValue Defaults defaults,
+        @DefaultValue("1MB") DataSize maxBodySize,
+        @DefaultValue List<@Valid ModuleEntry> modules) {
+
+    public PolicyGatewayProperties {
+        if (serverName != null && !serverName.isBlank() && !MatrixIds.isServerName(serverName)) {
+            throw new IllegalArgumentException("policy-gateway.server-name '" + serverName
+                    + "' is not a valid Matrix server name (hostname[:port])");
+        }
+        if (maxBodySize.toBytes() <= 0) {
+            throw new IllegalArgumentException("policy-gateway.max-body-size must be positive");
+        }
+        modules = List.copyOf(modules);
+    }
+
+    /**
+     * The shared bearer token, compared in constant time. Without a token the gateway answers
+     * loopback callers only.
+     *
+     * @param token     the token itself
+     * @param tokenFile a file holding the token (a mounted Kubernetes Secret, say); surrounding
+     *                  white space is ignored
+     */
+    public record Auth(String token, Path tokenFile) {
+        public Auth {
+            if (token != null && !token.isBlank() && tokenFile != null) {
+                throw new IllegalArgumentException("set policy-gateway.auth.token or policy-gateway.auth.token-file, not both");
+            }
+        }
+    }
+
+    /**
+     * @param onFailure what a chain does when a module throws or times out; Synapse fails the
+     *                  operation, so the default is {@code fail-closed}
+     * @param timeout   how long a module that may block can take per call
+     */
+    public record Defaults(@DefaultValue("fail-closed") @NotNull FailurePolicy onFailure,
+                           @DefaultValue("5s") @NotNull Duration timeout) {
+        public Defaults {
+            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+                throw new IllegalArgumentException("policy-gateway.defaults.timeout must be positive");
+            }
+        }
+    }
+
+    /**
+     * One {@code modules} entry. Its {@code config:} block is bound separately, to the record of
+     * the named module type.
+     *
+     * @param module    the module type name
+     * @param name      the instance name; defaults to {@code <type>-<position>}
+     * @param onFailure overrides {@link Defaults#onFailure()} for this instance
+     * @param timeout   overrides {@link Defaults#timeout()} for this instance
+     */
+    public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout) {
+    }
+}

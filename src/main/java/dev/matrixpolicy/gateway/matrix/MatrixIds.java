@@ -1,0 +1,284 @@
+package dev.matrixpolicy.gateway.matrix;
+
+/**
+ * Validation of Matrix identifiers (user IDs, room IDs, event IDs, room aliases, server names)
+ * as they arrive from Synapse.
+ *
+ * <p>Each validating method returns its input unchanged when it is valid and throws
+ * {@link IllegalArgumentException} with a short message otherwise ({@code "missing"} for null).
+ *
+ * <p>User ID localparts are checked against the spec's <em>historical</em> grammar (any printable
+ * ASCII except {@code ':'}) rather than the stricter {@code [a-z0-9._=/+-]} one: users created on
+ * federated servers before the stricter grammar still exist, federation still carries their IDs,
+ * and rejecting them here would break callbacks about perfectly real users.
+ *
+ * <p>Everything is hand-scanned without regexes or substrings, since these run on the request path.
+ */
+public final class MatrixIds {
+
+    /** The spec's limit on every identifier, in UTF-8 bytes. */
+    private static final int MAX_ID_BYTES = 255;
+
+    private static final int MAX_DNS_NAME_LENGTH = 255;
+    private static final int MAX_PORT_DIGITS = 5;
+    private static final int MIN_IPV6_LENGTH = 2;
+    private static final int MAX_IPV6_LENGTH = 45;
+    /** Room version 12 room IDs: '!' + unpadded URL-safe base64 of a 32-byte hash. */
+    private static final int V12_ROOM_ID_OPAQUE_LENGTH = 43;
+
+    private static final String USER_ID = "user ID";
+    private static final String ROOM_ID = "room ID";
+    private static final String EVENT_ID = "event ID";
+    private static final String ROOM_ALIAS = "room alias";
+
+    private static final String USER_ID_SHAPE = "expected @localpart:server_name";
+    private static final String ROOM_ID_SHAPE =
+            "expected !opaque:server_name or ! followed by 43 URL-safe base64 characters";
+    private static final String EVENT_ID_SHAPE = "expected $ followed by printable ASCII";
+    private static final String ROOM_ALIAS_SHAPE = "expected #localpart:server_name";
+    private static final String SERVER_NAME_SHAPE = "expected hostname[:port]";
+
+    private MatrixIds() {
+    }
+
+    /** {@code @localpart:server_name}, localpart in the historical grammar. */
+    public static String userId(String s) {
+        checkId(s, '@', USER_ID, USER_ID_SHAPE);
+        int colon = s.indexOf(':');
+        if (colon < 0 || !isPrintableAsciiExceptColon(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
+            throw invalid(USER_ID, USER_ID_SHAPE);
+        }
+        return s;
+    }
+
+    /** Classic {@code !opaque:server_name}, or the room-version-12 {@code !} + 43 base64url characters. */
+    public static String roomId(String s) {
+        checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
+        int colon = s.indexOf(':');
+        boolean valid = colon < 0
+                ? s.length() == 1 + V12_ROOM_ID_OPAQUE_LENGTH && isUrlSafeBase64(s, 1, s.length())
+                : isPrintableAsciiExceptColon(s, 1, colon) && isServerName(s, colon + 1, s.length());
+        if (!valid) {
+            throw invalid(ROOM_ID, ROOM_ID_SHAPE);
+        }
+        return s;
+    }
+
+    /** {@code $} + non-empty printable ASCII: covers v1/v2 {@code $id:server}, v3 base64 and v4+ base64url. */
+    public static String eventId(String s) {
+        checkId(s, '$', EVENT_ID, EVENT_ID_SHAPE);
+        if (!isPrintableAscii(s, 1, s.length())) {
+            throw invalid(EVENT_ID, EVENT_ID_SHAPE);
+        }
+        return s;
+    }
+
+    /** {@code #localpart:server_name}, localpart any non-empty run of non-control characters without ':'. */
+    public static String roomAlias(String s) {
+        checkId(s, '#', ROOM_ALIAS, ROOM_ALIAS_SHAPE);
+        int colon = s.indexOf(':');
+        if (colon < 0 || !isAliasLocalpart(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
+            throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
+        }
+        return s;
+    }
+
+    /** {@code hostname [":" port]}; false for null. */
+    public static boolean isServerName(String s) {
+        return s != null && isServerName(s, 0, s.length());
+    }
+
+    /** Returns {@code s} if it is a valid server name, else throws. */
+    public static String serverName(String s) {
+        if (s == null) {
+            throw new IllegalArgumentException("missing");
+        }
+        if (!isServerName(s, 0, s.length())) {
+            throw invalid("server name", SERVER_NAME_SHAPE);
+        }
+        return s;
+    }
+
+    /**
+     * The server name of a user ID, room alias or classic room ID: everything after the first ':'.
+     * Throws if there is no ':' or what follows is not a valid server name.
+     */
+    public static String serverNameOf(String id) {
+        if (id == null) {
+            throw new IllegalArgumentException("missing");
+        }
+        int colon = id.indexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("no server name in Matrix ID: expected a ':'");
+        }
+        if (!isServerName(id, colon + 1, id.length())) {
+            throw invalid("server name", SERVER_NAME_SHAPE);
+        }
+        return id.substring(colon + 1);
+    }
+
+    // --- shared checks ---
+
+    private static void checkId(String s, char sigil, String kind, String shape) {
+        if (s == null) {
+            throw new IllegalArgumentException("missing");
+        }
+        if (exceedsMaxBytes(s)) {
+            throw new IllegalArgumentException("not a valid Matrix " + kind + ": longer than " + MAX_ID_BYTES + " bytes");
+        }
+        if (s.length() < 2 || s.charAt(0) != sigil) {
+            throw invalid(kind, shape);
+        }
+    }
+
+    private static IllegalArgumentException invalid(String kind, String shape) {
+        return new IllegalArgumentException("not a valid Matrix " + kind + ": " + shape);
+    }
+
+    /** Whether the UTF-8 length exceeds the limit, counted without encoding (a lone surrogate counts 3 bytes). */
+    private static boolean exceedsMaxBytes(String s) {
+        int n = s.length();
+        if (n > MAX_ID_BYTES) {
+            return true; // every char is at least one byte
+        }
+        int bytes = 0;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes > MAX_ID_BYTES;
+    }
+
+    private static boolean isPrintableAscii(String s, int from, int to) {
+        if (from >= to) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isPrintableAsciiExceptColon(String s, int from, int to) {
+        // Callers pass 'to' = index of the first ':', so the range holds no ':'.
+        return isPrintableAscii(s, from, to);
+    }
+
+    private static boolean isUrlSafeBase64(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(isAsciiAlphanumeric(c) || c == '-' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAliasLocalpart(String s, int from, int to) {
+        if (from >= to) {
+            return false;
+        }
+        for (int i = from; i < to; ) {
+            int cp = s.codePointAt(i);
+            // codePointAt yields a lone surrogate for unpaired halves: not encodable, reject.
+            if (Character.isISOControl(cp) || (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE)) {
+                return false;
+            }
+            i += Character.charCount(cp);
+        }
+        return true;
+    }
+
+    // --- server names: hostname [ ":" port ] ---
+
+    private static boolean isServerName(String s, int from, int to) {
+        if (from >= to) {
+            return false;
+        }
+        int hostEnd;
+        if (s.charAt(from) == '[') {
+            int close = s.indexOf(']', from + 1);
+            if (close < 0 || close >= to || !isIpv6Literal(s, from + 1, close)) {
+                return false;
+            }
+            hostEnd = close + 1;
+        } else {
+            int colon = s.indexOf(':', from);
+            hostEnd = colon < 0 || colon >= to ? to : colon;
+            // An IPv4 literal (four dot-separated 1-3 digit numbers) only uses DNS-name characters,
+            // so this one scan accepts both alternatives of the grammar.
+            if (!isDnsName(s, from, hostEnd)) {
+                return false;
+            }
+        }
+        if (hostEnd == to) {
+            return true;
+        }
+        return s.charAt(hostEnd) == ':' && isPort(s, hostEnd + 1, to);
+    }
+
+    private static boolean isIpv6Literal(String s, int from, int to) {
+        int len = to - from;
+        if (len < MIN_IPV6_LENGTH || len > MAX_IPV6_LENGTH) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(isHexDigit(c) || c == ':' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isDnsName(String s, int from, int to) {
+        int len = to - from;
+        if (len < 1 || len > MAX_DNS_NAME_LENGTH) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(isAsciiAlphanumeric(c) || c == '.' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isPort(String s, int from, int to) {
+        int len = to - from;
+        if (len < 1 || len > MAX_PORT_DIGITS) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            if (!isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean isHexDigit(char c) {
+        return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    private static boolean isAsciiAlphanumeric(char c) {
+        return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+}

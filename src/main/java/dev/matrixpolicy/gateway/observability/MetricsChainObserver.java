@@ -1,0 +1,117 @@
+package dev.matrixpolicy.gateway.observability;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.Outcomes;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.Decision;
+import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Records every decision and every module call as Micrometer metrics, and logs each rejection once.
+ *
+ * <ul>
+ *   <li>{@value #DECISIONS} (counter): category, callback, outcome, module (the deciding module, or {@code none})</li>
+ *   <li>{@value #CALLBACK} (timer): category, callback; latency of the whole chain</li>
+ *   <li>{@value #MODULE} (timer): category, callback, module, outcome ({@code answered}, {@code failed}, {@code timed_out})</li>
+ *   <li>{@value #MODULE_FAILURES} (counter): category, callback, module, reason ({@code failed}, {@code timed_out})</li>
+ * </ul>
+ * Meters are cached per tag combination so the request path does no registry look-ups.
+ */
+@Component
+final class MetricsChainObserver implements ChainObserver {
+    static final String DECISIONS = "policy.decisions";
+    static final String CALLBACK = "policy.callback";
+    static final String MODULE = "policy.module";
+    static final String MODULE_FAILURES = "policy.module.failures";
+    private static final String NO_MODULE = "none";
+    private static final Logger decisions = LoggerFactory.getLogger("dev.matrixpolicy.gateway.decisions");
+
+    private final MeterRegistry registry;
+    private final Map<String, String> categories;
+    private final Map<DecisionKey, Counter> decisionCounters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> callbackTimers = new ConcurrentHashMap<>();
+    private final Map<ModuleKey, Timer> moduleTimers = new ConcurrentHashMap<>();
+    private final Map<ModuleKey, Counter> failureCounters = new ConcurrentHashMap<>();
+
+    MetricsChainObserver(MeterRegistry registry) {
+        this.registry = registry;
+        this.categories = Callbacks.ALL.stream()
+                .collect(Collectors.toUnmodifiableMap(CallbackType::name, type -> type.category().wireName()));
+    }
+
+    private record DecisionKey(String callback, String outcome, String module) {
+    }
+
+    private record ModuleKey(String callback, String module, String outcome) {
+    }
+
+    @Override
+    public void linkCompleted(String callback, String module, long nanos, LinkOutcome outcome, Throwable failure) {
+        String label = outcome.name().toLowerCase(Locale.ROOT);
+        moduleTimers.computeIfAbsent(new ModuleKey(callback, module, label), key -> Timer.builder(MODULE)
+                .description("Time one module took to answer one callback")
+                .tags("category", category(callback), "callback", callback, "module", module, "outcome", label)
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        if (outcome != LinkOutcome.ANSWERED) {
+            failureCounters.computeIfAbsent(new ModuleKey(callback, module, label), key -> Counter.builder(MODULE_FAILURES)
+                    .description("Module calls that threw, timed out or returned nothing")
+                    .tags("category", category(callback), "callback", callback, "module", module, "reason", label)
+                    .register(registry)).increment();
+            decisions.atWarn().addKeyValue("callback", callback).addKeyValue("module", module)
+                    .addKeyValue("failure", label)
+                    .log("Module {} {} on {}: {}", module, label.replace('_', ' '), callback, String.valueOf(failure));
+        }
+    }
+
+    @Override
+    public void chainDecided(String callback, Decision<?> decision, String outcome, long nanos) {
+        String module = decision.decidedBy().orElse(NO_MODULE);
+        count(callback, outcome, module, nanos);
+        if (Outcomes.isRejection(outcome)) {
+            String errcode = decision.result() instanceof Rejection rejection ? rejection.errcode() : Rejection.FORBIDDEN;
+            decisions.atInfo().addKeyValue("callback", callback).addKeyValue("module", module)
+                    .addKeyValue("outcome", outcome).addKeyValue("errcode", errcode)
+                    .log("Rejected {}: module={} outcome={} errcode={}", callback, module, outcome, errcode);
+        } else if (decisions.isDebugEnabled()) {
+            decisions.atDebug().addKeyValue("callback", callback).addKeyValue("module", module)
+                    .addKeyValue("outcome", outcome)
+                    .log("Answered {}: module={} outcome={}", callback, module, outcome);
+        }
+    }
+
+    @Override
+    public void chainFailed(String callback, ModuleFailedException failure, long nanos) {
+        count(callback, Outcomes.ERROR, failure.module(), nanos);
+        decisions.atWarn().addKeyValue("callback", callback).addKeyValue("module", failure.module())
+                .addKeyValue("outcome", Outcomes.ERROR)
+                .log("Failed {} closed: {}", callback, failure.getMessage());
+    }
+
+    private void count(String callback, String outcome, String module, long nanos) {
+        decisionCounters.computeIfAbsent(new DecisionKey(callback, outcome, module), key -> Counter.builder(DECISIONS)
+                .description("Chain decisions by outcome and deciding module")
+                .tags("category", category(callback), "callback", callback, "outcome", outcome, "module", module)
+                .register(registry)).increment();
+        callbackTimers.computeIfAbsent(callback, key -> Timer.builder(CALLBACK)
+                .description("Time to answer one callback, the whole chain included")
+                .tags("category", category(callback), "callback", callback)
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private String category(String callback) {
+        return categories.getOrDefault(callback, "unknown");
+    }
+}

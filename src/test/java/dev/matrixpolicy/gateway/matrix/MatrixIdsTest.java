@@ -1,0 +1,240 @@
+package dev.matrixpolicy.gateway.matrix;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class MatrixIdsTest {
+
+    private static final String V12_OPAQUE = "aB3_-xYz0123456789abcdefghijklmnopqrstuvwxy"; // 43 chars
+
+    /** {@code prefix + padding + suffix} padded with 'a' to exactly {@code bytes} UTF-8 bytes. */
+    private static String ofBytes(String prefix, String suffix, int bytes) {
+        return prefix + "a".repeat(bytes - prefix.length() - suffix.length()) + suffix;
+    }
+
+    // --- user IDs ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "@alice:example.org",
+            "@alice:example.org:8448",
+            "@bob.smith_1=2/3+4-5:matrix.org",
+            "@Alice!Legacy#\"~:example.org",  // historical grammar: any printable ASCII but ':'
+            "@a:1.2.3.4",
+            "@a:[::1]:8008",
+            "@a:localhost",
+    })
+    void acceptsValidUserIdsIncludingHistoricalLocalparts(String id) {
+        assertThat(MatrixIds.userId(id)).isSameAs(id);
+    }
+
+    @Test
+    void rejectsUserIdWithoutServerName() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> MatrixIds.userId("@alice"))
+                .withMessage("not a valid Matrix user ID: expected @localpart:server_name");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "",
+            "@",
+            "@:example.org",        // empty localpart
+            "@alice:",              // empty server name
+            "alice:example.org",    // no sigil
+            "!alice:example.org",   // wrong sigil
+            "@ali ce:example.org",  // space
+            "@alicé:example.org",   // non-ASCII
+            "@ali\tce:example.org", // control
+            "@alice:exa_mple.org",  // bad server name
+            "@alice:example.org:",  // empty port
+            "@alice:example.org:123456",
+    })
+    void rejectsMalformedUserIds(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId(id));
+    }
+
+    // --- room IDs ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "!OGEhHVWSdvArJzumhm:matrix.org",
+            "!abc:example.org:8448",
+            "!a:[2001:db8::1]",
+    })
+    void acceptsClassicRoomIds(String id) {
+        assertThat(MatrixIds.roomId(id)).isSameAs(id);
+    }
+
+    @Test
+    void acceptsRoomVersion12RoomIdWithoutServerName() {
+        String id = "!" + V12_OPAQUE;
+        assertThat(MatrixIds.roomId(id)).isSameAs(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "!",
+            "!:example.org",                                   // empty opaque part
+            "!abc:",                                           // empty server name
+            "!abc",                                            // neither form
+            "!aB3_-xYz0123456789abcdefghijklmnopqrstuvwx",     // 42 base64url chars
+            "!aB3_-xYz0123456789abcdefghijklmnopqrstuvwxyz",   // 44 base64url chars
+            "!aB3+/xYz0123456789abcdefghijklmnopqrstuvwxy",    // standard, not URL-safe, base64
+            "!aB3_-xYz0123456789abcdefghijklmnopqrstuvwx=",    // padded
+            "#abc:example.org",
+            "!a b:example.org",
+    })
+    void rejectsMalformedRoomIds(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomId(id));
+    }
+
+    // --- event IDs ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "$abc123:example.org",                           // v1/v2
+            "$acR1l0raoZnm60CBwAVgqbZqoO/mYU81xysh1u7XcJk=", // v3 standard base64
+            "$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg",  // v4+ URL-safe base64
+    })
+    void acceptsEventIdsOfEveryRoomVersion(String id) {
+        assertThat(MatrixIds.eventId(id)).isSameAs(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"$", "abc", "!abc", "$a b", "$abç", "$a\u007f"})
+    void rejectsMalformedEventIds(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventId(id));
+    }
+
+    // --- room aliases ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "#room:example.org",
+            "#Café Ünïcode 🎉:example.org",
+            "#a!b@c$d:example.org:8448",
+    })
+    void acceptsRoomAliasesWithAnyNonControlLocalpart(String alias) {
+        assertThat(MatrixIds.roomAlias(alias)).isSameAs(alias);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "#",
+            "#:example.org",         // empty localpart
+            "#room",                 // no server name
+            "#room:",
+            "@room:example.org",
+            "#ro\nom:example.org",   // control
+            "#ro\u0085om:example.org", // C1 control
+            "#ro\uD800om:example.org", // unpaired surrogate
+    })
+    void rejectsMalformedRoomAliases(String alias) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomAlias(alias));
+    }
+
+    // --- server names ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "matrix.org", "matrix.org:8448", "localhost", "my-server.example.com:1",
+            "1.2.3.4", "1.2.3.4:1234", "[1234:5678::abcd]", "[::1]", "[::ffff:1.2.3.4]:8448",
+    })
+    void acceptsServerNamesFromTheSpecGrammar(String name) {
+        assertThat(MatrixIds.isServerName(name)).isTrue();
+        assertThat(MatrixIds.serverName(name)).isSameAs(name);
+    }
+
+    @Test
+    void acceptsIpv6LiteralServerNameWithPort() {
+        assertThat(MatrixIds.serverName("[2001:db8::1]:8448")).isEqualTo("[2001:db8::1]:8448");
+    }
+
+    @Test
+    void acceptsDnsNameOf255Characters() {
+        assertThat(MatrixIds.isServerName("a".repeat(255))).isTrue();
+        assertThat(MatrixIds.isServerName("a".repeat(256))).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "", ":8448", "example.org:", "example.org:123456", "example.org:80a", "example.org:80:80",
+            "exa_mple.org", "exa mple.org", "exämple.org",
+            "[]", "[1]", "[::1", "::1", "[::g]", "[::1]8448", "[::1]:", "[::1]]",
+            "[1111111111222222222233333333334444444444555555]", // 46 chars inside the brackets
+    })
+    void rejectsMalformedServerNames(String name) {
+        assertThat(MatrixIds.isServerName(name)).isFalse();
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> MatrixIds.serverName(name))
+                .withMessage("not a valid Matrix server name: expected hostname[:port]");
+    }
+
+    @Test
+    void isServerNameIsFalseForNull() {
+        assertThat(MatrixIds.isServerName(null)).isFalse();
+    }
+
+    // --- serverNameOf ---
+
+    @Test
+    void serverNameOfReturnsEverythingAfterTheFirstColon() {
+        assertThat(MatrixIds.serverNameOf("@alice:example.org")).isEqualTo("example.org");
+        assertThat(MatrixIds.serverNameOf("#room:example.org:8448")).isEqualTo("example.org:8448");
+        assertThat(MatrixIds.serverNameOf("!abc:[::1]:8008")).isEqualTo("[::1]:8008");
+    }
+
+    @Test
+    void serverNameOfRejectsIdsWithoutServerName() {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.serverNameOf("!" + V12_OPAQUE));
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.serverNameOf("@alice:"));
+    }
+
+    // --- limits and null ---
+
+    @Test
+    void acceptsIdsOfExactly255Bytes() {
+        String user = ofBytes("@", ":example.org", 255);
+        String room = ofBytes("!", ":example.org", 255);
+        String event = ofBytes("$", "", 255);
+        String alias = "#" + "é".repeat(120) + ":example.org"; // 1 + 240 + 12 = 253 bytes
+        assertThat(MatrixIds.userId(user)).isSameAs(user);
+        assertThat(MatrixIds.roomId(room)).isSameAs(room);
+        assertThat(MatrixIds.eventId(event)).isSameAs(event);
+        assertThat(MatrixIds.roomAlias(alias)).isSameAs(alias);
+    }
+
+    @Test
+    void rejectsIdsLongerThan255Bytes() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> MatrixIds.userId(ofBytes("@", ":example.org", 256)))
+                .withMessage("not a valid Matrix user ID: longer than 255 bytes");
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomId(ofBytes("!", ":example.org", 256)));
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventId(ofBytes("$", "", 256)));
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomAlias(ofBytes("#", ":example.org", 256)));
+    }
+
+    @Test
+    void rejectsAliasUnder255CharactersButOver255BytesInUtf8() {
+        String alias = "#" + "é".repeat(125) + ":example.org"; // 138 chars, 263 bytes
+        assertThat(alias.length()).isLessThan(255);
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> MatrixIds.roomAlias(alias))
+                .withMessage("not a valid Matrix room alias: longer than 255 bytes");
+    }
+
+    @Test
+    void rejectsNullAsMissing() {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId(null)).withMessage("missing");
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomId(null)).withMessage("missing");
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventId(null)).withMessage("missing");
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomAlias(null)).withMessage("missing");
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.serverName(null)).withMessage("missing");
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.serverNameOf(null)).withMessage("missing");
+    }
+}

@@ -20,8 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The result types of all Synapse callbacks. Configuration values arrive as bound by Spring Boot:
- * scalars as strings, YAML maps as maps, YAML lists as lists or as maps keyed by index. A structured
- * answer may also be written as a JSON string.
+ * scalars as strings, booleans or numbers, YAML maps as maps, YAML lists as lists or as maps keyed by
+ * index, YAML null as an empty string. A structured answer may also be written as a JSON string.
  */
 public final class ResultTypes {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -201,11 +201,16 @@ public final class ResultTypes {
         return value == null || (value instanceof String string && (string.isEmpty() || string.equals("null")));
     }
 
+    /** YAML scalars bind as String, Boolean or a Number. */
     private static String scalar(Object value) {
-        if (value instanceof String string && !string.isEmpty()) {
-            return string;
+        if (value == null || value instanceof Map<?, ?> || value instanceof List<?>) {
+            throw new IllegalArgumentException(value == null ? "a value is required" : "expected a single value");
         }
-        throw new IllegalArgumentException(value == null ? "a value is required" : "expected a single value");
+        String text = String.valueOf(value);
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("a value is required");
+        }
+        return text;
     }
 
     private static boolean bool(Object value) {
@@ -259,6 +264,9 @@ public final class ResultTypes {
                 list.forEach(v -> array.add(plainToJson(v)));
                 yield array;
             }
+            case Boolean bool -> JSON.booleanNode(bool);
+            case Integer number -> JSON.numberNode(number);
+            case Long number -> JSON.numberNode(number);
             default -> JSON.stringNode(String.valueOf(value));
         };
     }

@@ -1,0 +1,66 @@
+package dev.matrixpolicy.gateway.testmodules;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * {@code test_faulty}: a module that misbehaves on the callbacks it is configured for, by throwing
+ * or by hanging, to prove failure policies and deadlines.
+ */
+final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
+
+    enum Behaviour { THROW, HANG }
+
+    /**
+     * @param callbacks the callbacks it implements (by Synapse name)
+     * @param behaviour how it fails
+     */
+    record Config(@NotEmpty List<String> callbacks, @NotNull Behaviour behaviour) {
+    }
+
+    @Override
+    public String name() {
+        return "test_faulty";
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public PolicyModule create(Config config, ModuleContext context) {
+        config.callbacks().forEach(name -> dev.matrixpolicy.gateway.callbacks.Callbacks.byName(name)
+                .orElseThrow(() -> new ModuleConfigurationException("callbacks", "unknown callback " + name)));
+        return new PolicyModule() {
+            @Override
+            public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+                return config.callbacks().contains(callback.name()) ? Optional.of(failing(callback, config.behaviour()))
+                        : Optional.empty();
+            }
+        };
+    }
+
+    private static <M, A, R> M failing(CallbackType<M, A, R> callback, Behaviour behaviour) {
+        Function<A, R> fail = args -> {
+            if (behaviour == Behaviour.HANG) {
+                try {
+                    Thread.sleep(Duration.ofSeconds(30));
+                } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            throw new IllegalStateException("test_faulty module refuses to answer " + callback.name());
+        };
+        return callback.fromFunction().apply(fail);
+    }
+}

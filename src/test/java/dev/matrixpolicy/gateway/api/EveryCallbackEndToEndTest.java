@@ -44,7 +44,8 @@ class EveryCallbackEndToEndTest {
                 // spam checker: NOT_SPAM falls through, "decide" rejects, "never" is not asked
                 call("spam_checker/check_event_for_spam", "{\"event\": " + MESSAGE_EVENT + "}", 403, refused),
                 call("spam_checker/user_may_join_room",
-                        "{\"user\": \"@alice:example.com\", \"room\": \"!room:example.com\", \"is_invited\": false}", 403, refused),
+                        "{\"user\": \"@alice:example.com\", \"room\": \"!room:example.com\", \"is_invited\": false}",
+                        200, "{\"result\": \"NOT_SPAM\"}"),
                 call("spam_checker/user_may_invite",
                         "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": \"!room:example.com\"}",
                         403, "{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Refused by decide\"}"),

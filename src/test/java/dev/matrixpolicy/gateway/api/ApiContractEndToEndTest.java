@@ -1,0 +1,312 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import java.net.http.HttpRequest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+
+/**
+ * The HTTP contract around the callbacks: the synapse-http-antispam wire format, authentication,
+ * discovery, every bad-input case, and what admins see on the management port.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("e2e")
+class ApiContractEndToEndTest {
+    private static final String INVITE = """
+            {"inviter": "@alice:example.com", "invitee": "@bob:example.org", "room_id": "!room:example.com"}""";
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    GatewayClient gateway;
+
+    @BeforeEach
+    void connect() {
+        gateway = new GatewayClient(port, "e2e-secret-token");
+    }
+
+    @Nested
+    class SynapseHttpAntispamContract {
+
+        @Test
+        void rejectionIs403WithMatrixErrcodeAndHumanMessage() {
+            Answer answer = gateway.post("/v1/spam_checker/user_may_invite", INVITE);
+
+            assertThat(answer.status()).isEqualTo(403);
+            assertThat(answer.contentType()).startsWith("application/json");
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_LIMIT_EXCEEDED");
+            assertThat(answer.json().get("error").asString()).isEqualTo("Refused by decide");
+        }
+
+        @Test
+        void pingEchoesTheIdWithStatusOk() {
+            Answer answer = gateway.post("/v1/spam_checker/ping", "{\"id\": \"abc-123\"}");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"id\": \"abc-123\", \"status\": \"ok\"}"));
+        }
+
+        @Test
+        void checkEventForSpamTakesTheClientFormatEventUnderEvent() {
+            Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", "{\"event\": {\"type\": \"m.room.message\"}}");
+
+            assertThat(answer.status()).isEqualTo(400);
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_MISSING_PARAM");
+            assertThat(answer.json().get("error").asString()).contains("event.event_id");
+        }
+    }
+
+    @Nested
+    class Authentication {
+
+        @Test
+        void missingTokenIs401WithPlainTextBody() {
+            Answer answer = gateway.send(gateway.request("/v1/spam_checker/user_may_invite")
+                    .POST(HttpRequest.BodyPublishers.ofString(INVITE)).build());
+
+            assertThat(answer.status()).isEqualTo(401);
+            assertThat(answer.contentType()).startsWith("text/plain");
+            assertThat(answer.body()).doesNotContain("errcode").doesNotContain("M_UNKNOWN_TOKEN");
+        }
+
+        @Test
+        void wrongTokenIs401WithPlainTextBody() {
+            Answer answer = new GatewayClient(port, "e2e-secret-tokeN").post("/v1/spam_checker/user_may_invite", INVITE);
+
+            assertThat(answer.status()).isEqualTo(401);
+            assertThat(answer.contentType()).startsWith("text/plain");
+        }
+
+        @Test
+        void tokenOfADifferentLengthIsRefusedToo() {
+            Answer answer = new GatewayClient(port, "x").post("/v1/spam_checker/user_may_invite", INVITE);
+
+            assertThat(answer.status()).isEqualTo(401);
+        }
+
+        @Test
+        void discoveryNeedsTheTokenToo() {
+            assertThat(new GatewayClient(port, null).get("/v1/callbacks").status()).isEqualTo(401);
+        }
+    }
+
+    @Nested
+    class Discovery {
+
+        @Test
+        void callbacksListsOnlyCallbacksWithModulesAndTheirCategory() {
+            Answer answer = gateway.get("/v1/callbacks");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.json().get("callbacks").values())
+                    .contains(GatewayClient.json("{\"category\": \"spam_checker\", \"callback\": \"user_may_invite\"}"))
+                    .contains(GatewayClient.json("{\"category\": \"password_auth_provider\", \"callback\": \"check_auth\"}"))
+                    .doesNotContain(GatewayClient.json(
+                            "{\"category\": \"background_update_controller\", \"callback\": \"default_batch_size\"}"))
+                    .hasSize(39);
+        }
+
+        @Test
+        void authCheckersListsLoginTypesWithTheirFields() {
+            Answer answer = gateway.get("/v1/password_auth_provider/auth_checkers");
+
+            assertThat(answer.json()).isEqualTo(GatewayClient.json("""
+                    {"auth_checkers": [{"login_type": "m.login.password", "fields": ["password"]},
+                                       {"login_type": "org.example.pin", "fields": ["pin"]}]}"""));
+        }
+
+        @Test
+        void authCheckersAreAskedInOrderUntilOneAnswersAUserId() {
+            String login = "{\"user\": \"@alice:example.com\", \"login_type\": \"m.login.password\", \"login_dict\": {\"password\": \"wonderland\"}}";
+
+            assertThat(gateway.post("/v1/password_auth_provider/check_auth", login).json().get("result").asString())
+                    .isEqualTo("@alice:example.com");
+        }
+
+        @Test
+        void wrongPasswordFailsAuthenticationWithNull() {
+            String login = "{\"user\": \"alice\", \"login_type\": \"m.login.password\", \"login_dict\": {\"password\": \"nope\"}}";
+
+            assertThat(gateway.post("/v1/password_auth_provider/check_auth", login).json())
+                    .isEqualTo(GatewayClient.json("{\"result\": null}"));
+        }
+
+        @Test
+        void loginWithoutTheFieldsItsTypeDeclaresIsMissingParam() {
+            String login = "{\"user\": \"alice\", \"login_type\": \"org.example.pin\", \"login_dict\": {\"password\": \"1234\"}}";
+            Answer answer = gateway.post("/v1/password_auth_provider/check_auth", login);
+
+            assertThat(answer.status()).isEqualTo(400);
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_MISSING_PARAM");
+            assertThat(answer.json().get("error").asString()).contains("login_dict.pin");
+        }
+    }
+
+    @Nested
+    class BadInput {
+
+        @Test
+        void malformedJsonIsNotJson() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_invite", "{\"inviter\": "), 400, "M_NOT_JSON");
+        }
+
+        @Test
+        void jsonThatIsNotAnObjectIsNotJson() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_invite", "[1, 2]"), 400, "M_NOT_JSON");
+        }
+
+        @Test
+        void emptyBodyIsNotJson() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_invite", ""), 400, "M_NOT_JSON");
+        }
+
+        @Test
+        void missingFieldIsMissingParamNamingTheField() {
+            Answer answer = gateway.post("/v1/spam_checker/user_may_invite", "{\"inviter\": \"@alice:example.com\", \"room_id\": \"!r:example.com\"}");
+
+            assertErrcode(answer, 400, "M_MISSING_PARAM");
+            assertThat(answer.json().get("error").asString()).contains("invitee");
+        }
+
+        @Test
+        void nullForARequiredFieldIsMissingParam() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": null}"), 400, "M_MISSING_PARAM");
+        }
+
+        @Test
+        void wrongTypeIsInvalidParam() {
+            Answer answer = gateway.post("/v1/spam_checker/user_may_join_room",
+                    "{\"user\": \"@alice:example.com\", \"room\": \"!r:example.com\", \"is_invited\": \"yes\"}");
+
+            assertErrcode(answer, 400, "M_INVALID_PARAM");
+            assertThat(answer.json().get("error").asString()).contains("is_invited");
+        }
+
+        @Test
+        void invalidUserIdIsInvalidParam() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"alice\"}"), 400, "M_INVALID_PARAM");
+        }
+
+        @Test
+        void invalidRoomIdIsInvalidParam() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_publish_room",
+                    "{\"user_id\": \"@alice:example.com\", \"room_id\": \"#alias:example.com\"}"), 400, "M_INVALID_PARAM");
+        }
+
+        @Test
+        void invalidRoomAliasIsInvalidParam() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room_alias",
+                    "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"lobby\"}"), 400, "M_INVALID_PARAM");
+        }
+
+        @Test
+        void invalidEventIdIsInvalidParam() {
+            assertErrcode(gateway.post("/v1/spam_checker/check_event_for_spam", """
+                    {"event": {"event_id": "no-dollar", "sender": "@a:example.com", "room_id": "!r:example.com", "type": "m.room.message"}}"""),
+                    400, "M_INVALID_PARAM");
+        }
+
+        @Test
+        void roomVersion12RoomIdsWithoutServerNameAreAccepted() {
+            Answer answer = gateway.post("/v1/spam_checker/user_may_publish_room",
+                    "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!" + "A".repeat(43) + "\"}");
+
+            assertThat(answer.status()).isEqualTo(403);
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+        }
+
+        @Test
+        void bodyOverTheLimitIsTooLarge() {
+            String huge = "{\"user_id\": \"@alice:example.com\", \"padding\": \"" + "x".repeat(9 * 1024) + "\"}";
+
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room", huge), 413, "M_TOO_LARGE");
+        }
+
+        @Test
+        void unknownCallbackIsUnrecognized() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_teleport", "{}"), 404, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void unknownCategoryIsUnrecognized() {
+            assertErrcode(gateway.post("/v1/wizardry/user_may_invite", INVITE), 404, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void unknownPathIsUnrecognized() {
+            assertErrcode(gateway.get("/v1/nothing/here/at/all"), 404, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void wrongMethodIsUnrecognized() {
+            assertErrcode(gateway.get("/v1/spam_checker/user_may_invite"), 405, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void noErrorBodyCarriesAStackTrace() {
+            Answer answer = gateway.post("/v1/spam_checker/user_may_invite", "{\"inviter\": 42}");
+
+            assertThat(answer.body()).doesNotContain("Exception").doesNotContain("\tat ");
+        }
+
+        private void assertErrcode(Answer answer, int status, String errcode) {
+            assertThat(answer.status()).as(answer.body()).isEqualTo(status);
+            assertThat(answer.contentType()).startsWith("application/json");
+            assertThat(answer.json().get("errcode").asString()).isEqualTo(errcode);
+            assertThat(answer.json().get("error").asString()).isNotBlank();
+        }
+    }
+
+    @Nested
+    class ManagementPort {
+
+        @Test
+        void prometheusShowsDecisionsWithTheDecidingModule() {
+            gateway.post("/v1/spam_checker/user_may_invite", INVITE);
+
+            String scrape = management("/actuator/prometheus").body();
+
+            assertThat(scrape).containsPattern(
+                    "policy_decisions_total\\{[^}]*callback=\"user_may_invite\"[^}]*module=\"decide\"[^}]*outcome=\"deny\"[^}]*} [1-9]");
+            assertThat(scrape).contains("policy_callback_seconds_bucket{");
+            assertThat(scrape).containsPattern("policy_module_seconds_count\\{[^}]*module=\"pass\"");
+            assertThat(scrape).doesNotContain("@alice:example.com").doesNotContain("!room:example.com");
+        }
+
+        @Test
+        void chainsEndpointShowsEveryCallbackWithItsOrderedModules() {
+            Answer chains = management("/actuator/chains");
+
+            assertThat(chains.json().at("/spam_checker/user_may_invite")).isEqualTo(GatewayClient.json("[\"pass\", \"decide\", \"never\"]"));
+            assertThat(chains.json().at("/password_auth_provider/check_auth/m.login.password"))
+                    .isEqualTo(GatewayClient.json("[\"passwords\", \"more-passwords\"]"));
+            assertThat(chains.json().at("/background_update_controller/default_batch_size")).isEqualTo(GatewayClient.json("[]"));
+        }
+
+        @Test
+        void livenessAndReadinessGroupsAreUp() {
+            assertThat(management("/actuator/health/liveness").body()).contains("UP");
+            assertThat(management("/actuator/health/readiness").body()).contains("UP");
+        }
+
+        @Test
+        void actuatorIsNotServedOnThePolicyPort() {
+            assertThat(gateway.get("/actuator/prometheus").status()).isEqualTo(404);
+        }
+
+        private Answer management(String path) {
+            return new GatewayClient(managementPort, null).get(path);
+        }
+    }
+}

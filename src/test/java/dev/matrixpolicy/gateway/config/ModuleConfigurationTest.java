@@ -1,0 +1,216 @@
+package dev.matrixpolicy.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.testmodules.TestModulesAutoConfiguration;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** What a configuration does to startup: the chains it builds, or the one message that stops it. */
+class ModuleConfigurationTest {
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = "dev.matrixpolicy.gateway.modules")
+    static class BuiltInModuleTypes {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, TestModulesAutoConfiguration.class))
+            .withUserConfiguration(GatewayConfiguration.class, BuiltInModuleTypes.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com");
+
+    @Test
+    void chainOrderIsConfigurationPositionNotNameOrBeanOrder() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=zeta",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[1].module=static", "policy-gateway.modules[1].name=alpha",
+                        "policy-gateway.modules[1].config.results.user_may_invite=M_FORBIDDEN",
+                        "policy-gateway.modules[2].module=static", "policy-gateway.modules[2].name=mid",
+                        "policy-gateway.modules[2].config.results.user_may_invite=NOT_SPAM")
+                .run(context -> assertThat(chain(context, "user_may_invite")).containsExactly("zeta", "alpha", "mid"));
+    }
+
+    @Test
+    void eachEntryBecomesAModuleInstanceBean() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_create_room=M_FORBIDDEN")
+                .run(context -> assertThat(context).hasBean("policyModule.static-0"));
+    }
+
+    @Test
+    void instanceWithoutANameIsNamedAfterItsTypeAndPosition() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=first",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[1].module=static",
+                        "policy-gateway.modules[1].config.results.user_may_invite=M_FORBIDDEN")
+                .run(context -> assertThat(chain(context, "user_may_invite")).containsExactly("first", "static-1"));
+    }
+
+    @Test
+    void aCallbackNotListedByAStaticModuleLeavesItOutOfThatChain() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_create_room=M_FORBIDDEN")
+                .run(context -> assertThat(chain(context, "user_may_invite")).isEmpty());
+    }
+
+    @Test
+    void unknownModuleTypeNamesTheEntryAndTheKnownTypes() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[1].module=spam_buster")
+                .run(context -> assertThat(moduleFailure(context)).isEqualTo(new Expected(
+                        "policy-gateway.modules[1] (module: spam_buster)", "module",
+                        "unknown module type 'spam_buster'; known types: [static, test_faulty, test_password]")));
+    }
+
+    @Test
+    void staticResultOfTheWrongTypeForItsCallbackNamesTheCallback() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_invite=maybe")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.entry()).isEqualTo("policy-gateway.modules[0] (module: static)");
+                    assertThat(failure.field()).isEqualTo("config.results.user_may_invite");
+                    assertThat(failure.problem()).contains("NOT_SPAM or a Matrix error code").contains("'maybe'");
+                });
+    }
+
+    @Test
+    void staticBooleanCallbackRefusesAnErrcode() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.is_3pid_allowed=M_FORBIDDEN")
+                .run(context -> assertThat(moduleFailure(context).problem()).contains("true or false"));
+    }
+
+    @Test
+    void staticResultForAnUnknownCallbackIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_teleport=NOT_SPAM")
+                .run(context -> assertThat(moduleFailure(context).field()).isEqualTo("config.results.user_may_teleport"));
+    }
+
+    @Test
+    void missingRequiredConfigIsAValidationErrorNamingTheField() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=test_password",
+                        "policy-gateway.modules[0].config.field=password",
+                        "policy-gateway.modules[0].config.users.alice=secret")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.entry()).isEqualTo("policy-gateway.modules[0] (module: test_password)");
+                    assertThat(failure.field()).isEqualTo("config.loginType");
+                    assertThat(failure.problem()).isEqualTo("must not be blank");
+                });
+    }
+
+    @Test
+    void unconvertibleValueNamesThePropertyAndTheValue() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=test_faulty",
+                        "policy-gateway.modules[0].config.callbacks[0]=user_may_invite",
+                        "policy-gateway.modules[0].config.behaviour=explode")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.field()).isEqualTo("config.behaviour");
+                    assertThat(failure.problem()).contains("'explode'");
+                });
+    }
+
+    @Test
+    void twoInstancesWithTheSameNameAreRefused() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=twin",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[1].module=static", "policy-gateway.modules[1].name=twin",
+                        "policy-gateway.modules[1].config.results.user_may_invite=NOT_SPAM")
+                .run(context -> assertThat(moduleFailure(context).field()).isEqualTo("name"));
+    }
+
+    @Test
+    void twoAuthCheckersForOneLoginTypeWithDifferentFieldsStopStartupAsInSynapse() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=test_password", "policy-gateway.modules[0].config.login-type=m.login.password",
+                        "policy-gateway.modules[0].config.field=password", "policy-gateway.modules[0].config.users.alice=a",
+                        "policy-gateway.modules[1].module=test_password", "policy-gateway.modules[1].config.login-type=m.login.password",
+                        "policy-gateway.modules[1].config.field=secret", "policy-gateway.modules[1].config.users.bob=b")
+                .run(context -> {
+                    FailureAnalysis analysis = new ChainFailureAnalyzer().analyze(context.getStartupFailure());
+                    assertThat(analysis).isNotNull();
+                    assertThat(analysis.getDescription())
+                            .contains("modules[1] (test_password 'test_password-1')")
+                            .contains("'m.login.password' with fields [secret]")
+                            .contains("modules[0] (test_password 'test_password-0') checks it with fields [password]");
+                });
+    }
+
+    @Test
+    void twoAuthCheckersForOneLoginTypeWithTheSameFieldsFormOneChainInOrder() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=test_password", "policy-gateway.modules[0].config.login-type=m.login.password",
+                        "policy-gateway.modules[0].config.field=password", "policy-gateway.modules[0].config.users.alice=a",
+                        "policy-gateway.modules[1].module=test_password", "policy-gateway.modules[1].config.login-type=m.login.password",
+                        "policy-gateway.modules[1].config.field=password", "policy-gateway.modules[1].config.users.bob=b")
+                .run(context -> assertThat(context.getBean(CallbackChains.class)
+                        .endpoint(Category.PASSWORD_AUTH_PROVIDER, "check_auth").orElseThrow().chains())
+                        .isEqualTo(Map.of("m.login.password", List.of("test_password-0", "test_password-1"))));
+    }
+
+    @Test
+    void backgroundUpdateControllerWithoutOnUpdateIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.min_batch_size=10")
+                .run(context -> assertThat(new ChainFailureAnalyzer().analyze(context.getStartupFailure()).getDescription())
+                        .contains("modules[0] (static 'static-0')").contains("on_update"));
+    }
+
+    @Test
+    void onlyTheFirstModuleImplementingTheBackgroundUpdateControllerIsUsed() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].config.results.on_update=50",
+                        "policy-gateway.modules[1].module=static", "policy-gateway.modules[1].config.results.on_update=70",
+                        "policy-gateway.modules[1].config.results.min_batch_size=10")
+                .run(context -> {
+                    assertThat(chain(context, "on_update")).containsExactly("static-0");
+                    assertThat(chain(context, "min_batch_size")).isEmpty();
+                });
+    }
+
+    @Test
+    void invalidServerNameFailsBindingWithTheReason() {
+        runner.withPropertyValues("policy-gateway.server-name=not a server")
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasRootCauseMessage("policy-gateway.server-name 'not a server' is not a valid Matrix server name (hostname[:port])"));
+    }
+
+    private static List<String> chain(AssertableApplicationContext context, String callback) {
+        assertThat(context).hasNotFailed();
+        return context.getBean(CallbackChains.class).endpoints().stream()
+                .filter(endpoint -> endpoint.name().equals(callback))
+                .findFirst().orElseThrow().chains().get("");
+    }
+
+    private record Expected(String entry, String field, String problem) {
+    }
+
+    private static Expected moduleFailure(AssertableApplicationContext context) {
+        assertThat(context).hasFailed();
+        FailureAnalysis analysis = new ModuleFailureAnalyzer().analyze(context.getStartupFailure());
+        assertThat(analysis).as("a module failure analysis for %s", context.getStartupFailure()).isNotNull();
+        InvalidModuleException cause = (InvalidModuleException) analysis.getCause();
+        assertThat(analysis.getDescription()).contains(cause.entry()).contains(cause.field()).contains(cause.problem());
+        return new Expected(cause.entry(), cause.field(), cause.problem());
+    }
+}

@@ -1,0 +1,84 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+
+/** Modules that throw or hang, under fail-open and fail-closed links (application-failures.yml). */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("failures")
+class FailurePolicyEndToEndTest {
+    private static final String ROOM_REQUEST = "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}";
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    GatewayClient gateway;
+
+    @BeforeEach
+    void connect() {
+        gateway = new GatewayClient(port, "failures-token");
+    }
+
+    @Test
+    void failOpenModuleThatThrowsIsSkippedAndTheNextModuleDecides() {
+        Answer answer = gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.com\", \"room_id\": \"!room:example.com\"}");
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json().get("error").asString()).isEqualTo("Refused by after");
+        assertThat(scrape()).containsPattern("policy_module_failures_total\\{[^}]*module=\"broken-open\"[^}]*reason=\"failed\"[^}]*} [1-9]");
+    }
+
+    @Test
+    void failClosedModuleThatThrowsFailsTheQuestionWith503AndNoModuleName() {
+        Answer answer = gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@alice:example.com\"}");
+
+        assertThat(answer.status()).isEqualTo(503);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
+        assertThat(answer.body()).doesNotContain("broken-closed").doesNotContain("Exception");
+        assertThat(scrape()).containsPattern(
+                "policy_decisions_total\\{[^}]*callback=\"user_may_create_room\"[^}]*module=\"broken-closed\"[^}]*outcome=\"error\"");
+    }
+
+    @Test
+    void failOpenModuleThatHangsTimesOutAndIsSkipped() {
+        Answer answer = gateway.post("/v1/spam_checker/user_may_publish_room", ROOM_REQUEST);
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json().get("error").asString()).isEqualTo("Refused by after");
+        assertThat(scrape()).containsPattern("policy_module_failures_total\\{[^}]*module=\"hanging-open\"[^}]*reason=\"timed_out\"");
+    }
+
+    @Test
+    void failClosedModuleThatHangsTimesOutAndFailsTheQuestion() {
+        Answer answer = gateway.post("/v1/third_party_rules/check_can_shutdown_room", ROOM_REQUEST);
+
+        assertThat(answer.status()).isEqualTo(503);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
+    }
+
+    @Test
+    void notificationsReachEveryModuleEvenWhenAFailClosedOneThrows() {
+        Answer answer = gateway.post("/v1/account_validity/on_user_registration", "{\"user\": \"@carol:example.com\"}");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": null}"));
+        assertThat(scrape()).containsPattern(
+                "policy_module_seconds_count\\{[^}]*callback=\"on_user_registration\"[^}]*module=\"after\"[^}]*outcome=\"answered\"[^}]*} [1-9]");
+    }
+
+    private String scrape() {
+        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
+    }
+}

@@ -92,6 +92,16 @@ public final class ChainRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * The thread asking the chain was interrupted (the server is shutting down, say). That is not the
+     * module's failure: the whole walk stops instead of treating the module as failed.
+     */
+    public static final class CallerInterrupted extends RuntimeException {
+        CallerInterrupted(InterruptedException cause) {
+            super("interrupted while waiting for a module", cause);
+        }
+    }
+
     private final class LinkAsker<C, A, R> implements Asker<A, R> {
         private final String callback;
         private final Link<C> link;
@@ -114,6 +124,8 @@ public final class ChainRunner implements AutoCloseable {
             R answer;
             try {
                 answer = invoke(args);
+            } catch (CallerInterrupted interrupted) {
+                throw interrupted;
             } catch (TimeoutException timeout) {
                 return failed(ChainObserver.LinkOutcome.TIMED_OUT, timeout, start);
             } catch (RuntimeException failure) {
@@ -133,9 +145,10 @@ public final class ChainRunner implements AutoCloseable {
             if (timeout == null) {
                 return call.apply(link.callback(), args);
             }
+            long deadlineNanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates instead of overflowing
             Future<? extends R> pending = deadlineExecutor.submit(() -> call.apply(link.callback(), args));
             try {
-                return pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                return pending.get(deadlineNanos, TimeUnit.NANOSECONDS);
             } catch (TimeoutException timedOut) {
                 pending.cancel(true);
                 TimeoutException described = new TimeoutException("no answer within " + timeout.toMillis() + " ms");
@@ -150,7 +163,7 @@ public final class ChainRunner implements AutoCloseable {
             } catch (InterruptedException interrupted) {
                 pending.cancel(true);
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the module", interrupted);
+                throw new CallerInterrupted(interrupted);
             }
         }
 

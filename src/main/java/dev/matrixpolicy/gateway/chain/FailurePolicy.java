@@ -1,7 +1,8 @@
 package dev.matrixpolicy.gateway.chain;
 
 /**
- * What a chain does when one of its modules throws or times out.
+ * What a chain does when one of its modules throws an exception, returns nothing, or times out.
+ * JVM {@link Error}s are not module failures: they propagate.
  */
 public enum FailurePolicy {
     /**

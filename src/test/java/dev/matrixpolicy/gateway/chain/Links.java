@@ -18,7 +18,7 @@ final class Links {
 
     /** The callback interface of the runner tests' chains: a string question, a string answer. */
     @FunctionalInterface
-    interface Module {
+    interface TestCallback {
         String answer(String args);
     }
 
@@ -78,28 +78,28 @@ final class Links {
     // --- modules and links, for testing through the runner ---
 
     /** A module that records the call, then answers what {@code behaviour} gives for the args. */
-    static Module recording(String module, Calls calls, Function<String, String> behaviour) {
+    static TestCallback recording(String module, Calls calls, Function<String, String> behaviour) {
         return args -> {
             calls.record(module, args);
             return behaviour.apply(args);
         };
     }
 
-    static Module answeringModule(String module, Calls calls, String answer) {
+    static TestCallback answeringModule(String module, Calls calls, String answer) {
         return recording(module, calls, args -> answer);
     }
 
-    static Module throwingModule(String module, Calls calls) {
+    static TestCallback throwingModule(String module, Calls calls) {
         return recording(module, calls, args -> {
             throw new IllegalStateException(module + " is broken");
         });
     }
 
-    static Link<Module> link(String module, Module callback, FailurePolicy onFailure) {
+    static Link<TestCallback> link(String module, TestCallback callback, FailurePolicy onFailure) {
         return new Link<>(module, callback, onFailure, null);
     }
 
-    static Link<Module> link(String module, Module callback, FailurePolicy onFailure, Duration timeout) {
+    static Link<TestCallback> link(String module, TestCallback callback, FailurePolicy onFailure, Duration timeout) {
         return new Link<>(module, callback, onFailure, timeout);
     }
 

@@ -84,7 +84,7 @@ class RunAllTest {
                             Links.link("b", Links.throwingModule("b", calls), FAIL_CLOSED),
                             Links.link("c", Links.throwingModule("c", calls), FAIL_OPEN),
                             Links.link("d", Links.answeringModule("d", calls, "ok"), FAIL_CLOSED)),
-                    (Links.Module module, String args) -> {
+                    (Links.TestCallback module, String args) -> {
                         module.answer(args);
                         return RunAll.DELIVERED;
                     },
@@ -96,7 +96,8 @@ class RunAllTest {
             assertThat(decision.result()).isEqualTo(new Completed(4, 2));
             assertThat(calls.modules()).containsExactly("a", "b", "c", "d");
             assertThat(observer.links()).extracting(RecordingObserver.LinkEvent::outcome)
-                    .containsExactly(LinkOutcome.ANSWERED, LinkOutcome.FAILED, LinkOutcome.FAILED, LinkOutcome.ANSWERED);
+                    .containsExactly(
+                            LinkOutcome.ANSWERED, LinkOutcome.FAILED, LinkOutcome.FAILED, LinkOutcome.ANSWERED);
             assertThat(observer.failed()).isEmpty();
             assertThat(observer.decided()).extracting(RecordingObserver.Decided::outcome).containsExactly("partial");
         }

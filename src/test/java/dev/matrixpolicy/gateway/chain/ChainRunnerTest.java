@@ -1,0 +1,339 @@
+package dev.matrixpolicy.gateway.chain;
+
+import static dev.matrixpolicy.gateway.chain.FailurePolicy.FAIL_CLOSED;
+import static dev.matrixpolicy.gateway.chain.FailurePolicy.FAIL_OPEN;
+import static dev.matrixpolicy.gateway.chain.Links.CALLBACK;
+import static dev.matrixpolicy.gateway.chain.Links.answeringModule;
+import static dev.matrixpolicy.gateway.chain.Links.link;
+import static dev.matrixpolicy.gateway.chain.Links.recording;
+import static dev.matrixpolicy.gateway.chain.Links.throwingModule;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
+import dev.matrixpolicy.gateway.chain.Links.TestCallback;
+import dev.matrixpolicy.gateway.chain.RecordingObserver.LinkEvent;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The runner, driven through a spam-check chain: {@code NOT_SPAM} falls through, anything else decides. */
+class ChainRunnerTest {
+
+    private static final String NOT_SPAM = "NOT_SPAM";
+    private static final Duration SHORT_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration LONG_SLEEP = Duration.ofSeconds(5);
+    /** Far below {@link #LONG_SLEEP} yet loose enough for a slow build machine. */
+    private static final Duration WELL_UNDER_THE_SLEEP = Duration.ofSeconds(3);
+
+    private final RecordingObserver observer = new RecordingObserver();
+    private final ChainRunner runner = new ChainRunner(observer);
+    private final Links.Calls calls = new Links.Calls();
+
+    @AfterEach
+    void closeRunner() {
+        runner.close();
+    }
+
+    @SafeVarargs
+    private ChainRunner.CompiledChain<String, String> compile(Link<TestCallback>... links) {
+        return runner.compile(Links.chain(links), TestCallback::answer,
+                new FirstDecisive<>(NOT_SPAM::equals, NOT_SPAM),
+                answer -> NOT_SPAM.equals(answer) ? "allow" : "deny");
+    }
+
+    private static ModuleFailedException failureOf(Runnable decide) {
+        return catchThrowableOfType(ModuleFailedException.class, decide::run);
+    }
+
+    /** A module that sleeps far longer than {@link #SHORT_TIMEOUT}, telling {@code interrupted} if it is woken. */
+    private TestCallback sleeping(String module, CountDownLatch interrupted) {
+        return recording(module, calls, args -> {
+            try {
+                Thread.sleep(LONG_SLEEP);
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+            }
+            return "too late";
+        });
+    }
+
+    // --- failure policies ---
+
+    @Test
+    void failOpenModuleThatThrowsIsSkippedAndTheNextModuleDecides() {
+        Decision<String> decision = compile(
+                link("a", throwingModule("a", calls), FAIL_OPEN),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.result()).isEqualTo("SPAM");
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(calls.modules()).containsExactly("a", "b");
+    }
+
+    @Test
+    void failClosedModuleThatThrowsFailsTheChainNamingCallbackAndModuleAndLaterModulesAreNotCalled() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_OPEN),
+                link("b", throwingModule("b", calls), FAIL_CLOSED),
+                link("c", answeringModule("c", calls, "SPAM"), FAIL_OPEN));
+
+        ModuleFailedException failure = failureOf(() -> chain.decide("event"));
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.callback()).isEqualTo(CALLBACK);
+        assertThat(failure.module()).isEqualTo("b");
+        assertThat(failure).hasMessageContaining("'b'").hasMessageContaining(CALLBACK)
+                .hasRootCauseInstanceOf(IllegalStateException.class)
+                .hasRootCauseMessage("b is broken");
+        assertThat(calls.modules()).containsExactly("a", "b");
+    }
+
+    @Test
+    void failOpenModuleThatReturnsNullIsSkippedAsAFailure() {
+        Decision<String> decision = compile(
+                link("a", recording("a", calls, args -> null), FAIL_OPEN),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN)).decide("event");
+
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(observer.links()).first().satisfies(event -> {
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.FAILED);
+            assertThat(event.failure()).isInstanceOf(IllegalStateException.class).hasMessageContaining("null");
+        });
+    }
+
+    @Test
+    void failClosedModuleThatReturnsNullFailsTheChain() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("a", recording("a", calls, args -> null), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN));
+
+        ModuleFailedException failure = failureOf(() -> chain.decide("event"));
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.module()).isEqualTo("a");
+        assertThat(calls.modules()).containsExactly("a");
+    }
+
+    // --- deadlines ---
+
+    @Test
+    void failOpenModuleThatOverrunsItsTimeoutIsReportedTimedOutWithoutWaitingAndTheNextModuleDecides() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("slow", sleeping("slow", new CountDownLatch(1)), FAIL_OPEN, SHORT_TIMEOUT),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN));
+
+        long start = System.nanoTime();
+        Decision<String> decision = chain.decide("event");
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(elapsed).isLessThan(WELL_UNDER_THE_SLEEP);
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(observer.links()).first().satisfies(event -> {
+            assertThat(event.module()).isEqualTo("slow");
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.TIMED_OUT);
+            assertThat(event.failure()).isInstanceOf(TimeoutException.class).hasMessageContaining("100 ms");
+        });
+    }
+
+    @Test
+    void failClosedModuleThatOverrunsItsTimeoutFailsTheChainWithoutWaiting() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("slow", sleeping("slow", new CountDownLatch(1)), FAIL_CLOSED, SHORT_TIMEOUT),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN));
+
+        long start = System.nanoTime();
+        ModuleFailedException failure = failureOf(() -> chain.decide("event"));
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(elapsed).isLessThan(WELL_UNDER_THE_SLEEP);
+        assertThat(failure).isNotNull().hasCauseInstanceOf(TimeoutException.class);
+        assertThat(failure.module()).isEqualTo("slow");
+        assertThat(calls.modules()).containsExactly("slow");
+        assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.TIMED_OUT);
+    }
+
+    @Test
+    void moduleThatOverrunsItsTimeoutIsInterrupted() throws InterruptedException {
+        CountDownLatch interrupted = new CountDownLatch(1);
+
+        compile(link("slow", sleeping("slow", interrupted), FAIL_OPEN, SHORT_TIMEOUT)).decide("event");
+
+        assertThat(interrupted.await(WELL_UNDER_THE_SLEEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    }
+
+    @Test
+    void moduleWithAnEnormousTimeoutIsAnsweredNormally() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("patient", answeringModule("patient", calls, "SPAM"), FAIL_OPEN, Duration.ofDays(365_000)));
+
+        assertThat(chain.decide("event").decidedBy()).contains("patient");
+        assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.ANSWERED);
+    }
+
+    @Test
+    void interruptingTheCallerAbortsTheWalkInsteadOfBlamingTheModule() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("slow", sleeping("slow", new CountDownLatch(1)), FAIL_OPEN, Duration.ofSeconds(10)),
+                link("b", answeringModule("b", calls, NOT_SPAM), FAIL_OPEN));
+
+        Thread.currentThread().interrupt();
+        try {
+            Throwable thrown = catchThrowableOfType(ChainRunner.CallerInterrupted.class, () -> chain.decide("event"));
+
+            assertThat(thrown).isNotNull();
+            assertThat(calls.modules()).doesNotContain("b");
+            assertThat(observer.links()).isEmpty();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void moduleThatThrowsWithinItsTimeoutIsReportedFailedWithItsOwnException() {
+        IllegalArgumentException thrown = new IllegalArgumentException("bad event");
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("a", recording("a", calls, args -> {
+                    throw thrown;
+                }), FAIL_CLOSED, Duration.ofSeconds(10)));
+
+        ModuleFailedException failure = failureOf(() -> chain.decide("event"));
+
+        assertThat(failure).isNotNull().hasCauseReference(thrown);
+        assertThat(observer.links()).singleElement().satisfies(event -> {
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.FAILED);
+            assertThat(event.failure()).isSameAs(thrown);
+        });
+    }
+
+    @Test
+    void moduleThatAnswersWithinItsTimeoutIsAnswered() {
+        Decision<String> decision = compile(
+                link("a", answeringModule("a", calls, "SPAM"), FAIL_CLOSED, Duration.ofSeconds(10)))
+                .decide("event");
+
+        assertThat(decision.result()).isEqualTo("SPAM");
+        assertThat(decision.decidedBy()).contains("a");
+        assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.ANSWERED);
+    }
+
+    @Test
+    void linkWithoutTimeoutRunsOnTheCallingThread() {
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+
+        compile(link("a", recording("a", calls, args -> {
+            ranOn.set(Thread.currentThread());
+            return NOT_SPAM;
+        }), FAIL_CLOSED)).decide("event");
+
+        assertThat(ranOn.get()).isSameAs(Thread.currentThread());
+    }
+
+    @Test
+    void linkWithTimeoutRunsOffTheCallingThread() {
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+
+        compile(link("a", recording("a", calls, args -> {
+            ranOn.set(Thread.currentThread());
+            return NOT_SPAM;
+        }), FAIL_CLOSED, Duration.ofSeconds(10))).decide("event");
+
+        assertThat(ranOn.get()).isNotNull().isNotSameAs(Thread.currentThread());
+    }
+
+    // --- what the modules and the rule see ---
+
+    @Test
+    void eachCalledModuleIsAskedWithTheArgsGivenToDecide() {
+        compile(
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, NOT_SPAM), FAIL_CLOSED, Duration.ofSeconds(10)))
+                .decide("event");
+
+        assertThat(calls.args()).containsExactly("event", "event");
+    }
+
+    @Test
+    void emptyChainDecidesTheRuleDefault() {
+        ChainRunner.CompiledChain<String, String> chain = compile();
+
+        Decision<String> decision = chain.decide("event");
+
+        assertThat(chain.isEmpty()).isTrue();
+        assertThat(decision.result()).isEqualTo(NOT_SPAM);
+        assertThat(decision.decidedBy()).isEmpty();
+        assertThat(observer.links()).isEmpty();
+        assertThat(observer.decided()).singleElement().extracting(RecordingObserver.Decided::outcome)
+                .isEqualTo("allow");
+    }
+
+    @Test
+    void compiledChainKnowsItsCallbackAndModulesInOrder() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("b", answeringModule("b", calls, NOT_SPAM), FAIL_OPEN),
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_OPEN));
+
+        assertThat(chain.callback()).isEqualTo(CALLBACK);
+        assertThat(chain.modules()).containsExactly("b", "a");
+        assertThat(chain.isEmpty()).isFalse();
+    }
+
+    // --- the observer ---
+
+    @Test
+    void observerSeesLinkCompletedForEachCalledLinkWithItsOutcome() {
+        IllegalStateException thrown = new IllegalStateException("broken");
+        compile(
+                link("answers", answeringModule("answers", calls, NOT_SPAM), FAIL_OPEN),
+                link("throws", recording("throws", calls, args -> {
+                    throw thrown;
+                }), FAIL_OPEN),
+                link("slow", sleeping("slow", new CountDownLatch(1)), FAIL_OPEN, SHORT_TIMEOUT),
+                link("decides", answeringModule("decides", calls, "SPAM"), FAIL_OPEN),
+                link("never", answeringModule("never", calls, "SPAM"), FAIL_OPEN))
+                .decide("event");
+
+        assertThat(observer.links()).containsExactly(
+                new LinkEvent(CALLBACK, "answers", LinkOutcome.ANSWERED, null),
+                new LinkEvent(CALLBACK, "throws", LinkOutcome.FAILED, thrown),
+                observer.links().get(2),
+                new LinkEvent(CALLBACK, "decides", LinkOutcome.ANSWERED, null));
+        assertThat(observer.links().get(2)).satisfies(event -> {
+            assertThat(event.callback()).isEqualTo(CALLBACK);
+            assertThat(event.module()).isEqualTo("slow");
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.TIMED_OUT);
+        });
+    }
+
+    @Test
+    void observerSeesChainDecidedWithTheOutcomeLabelFromTheLabeller() {
+        ChainRunner.CompiledChain<String, String> denying = compile(
+                link("a", answeringModule("a", calls, "SPAM"), FAIL_CLOSED));
+        ChainRunner.CompiledChain<String, String> allowing = compile(
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED));
+
+        Decision<String> denied = denying.decide("event");
+        Decision<String> allowed = allowing.decide("event");
+
+        assertThat(observer.decided()).containsExactly(
+                new RecordingObserver.Decided(CALLBACK, denied, "deny"),
+                new RecordingObserver.Decided(CALLBACK, allowed, "allow"));
+        assertThat(observer.failed()).isEmpty();
+    }
+
+    @Test
+    void observerSeesChainFailedOnFailClosedFailureAndNoChainDecided() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                link("a", throwingModule("a", calls), FAIL_CLOSED));
+
+        ModuleFailedException failure = failureOf(() -> chain.decide("event"));
+
+        assertThat(observer.failed()).containsExactly(new RecordingObserver.Failed(CALLBACK, failure));
+        assertThat(observer.decided()).isEmpty();
+        assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.FAILED);
+    }
+}

@@ -207,7 +207,7 @@ public final class JsonArgs {
         try {
             return grammar.apply(value);
         } catch (IllegalArgumentException wrong) {
-            throw invalid(field, wrong.getMessage());
+            throw invalid(field, "is " + wrong.getMessage());
         }
     }
 

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import java.net.http.HttpRequest;
+import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.context.ActiveProfiles;
 
 /**
@@ -28,6 +32,9 @@ class ApiContractEndToEndTest {
 
     @LocalManagementPort
     int managementPort;
+
+    @Autowired
+    ServletWebServerApplicationContext webServer;
 
     GatewayClient gateway;
 
@@ -298,6 +305,14 @@ class ApiContractEndToEndTest {
         void livenessAndReadinessGroupsAreUp() {
             assertThat(management("/actuator/health/liveness").body()).contains("UP");
             assertThat(management("/actuator/health/readiness").body()).contains("UP");
+        }
+
+        @Test
+        void idleKeepAliveConnectionsOutliveSynapsesTwoMinuteReuse() {
+            Connector connector = ((TomcatWebServer) webServer.getWebServer()).getTomcat().getConnector();
+
+            assertThat((Integer) connector.getProperty("keepAliveTimeout")).isGreaterThan(120_000);
+            assertThat((Integer) connector.getProperty("maxKeepAliveRequests")).isEqualTo(-1);
         }
 
         @Test

@@ -1,0 +1,106 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Auth;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Defaults;
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.mock.web.MockFilterChain;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The token sources and the no-token mode, which a real client on loopback cannot exercise:
+ * a caller from another address is simulated here.
+ */
+class BearerTokenFilterTest {
+
+    @TempDir
+    Path secrets;
+
+    @Test
+    void tokenFileIsReadOnceWithSurroundingWhiteSpaceIgnored() throws Exception {
+        Path file = Files.writeString(secrets.resolve("token"), "  s3cret-from-a-secret\n");
+        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth(null, file)));
+
+        assertThat(status(filter, "Bearer s3cret-from-a-secret", "10.1.2.3")).isEqualTo(200);
+        assertThat(status(filter, "Bearer s3cret-from-a-secret\n", "10.1.2.3")).isEqualTo(200);
+        assertThat(status(filter, "Bearer other", "10.1.2.3")).isEqualTo(401);
+    }
+
+    @Test
+    void bearerSchemeIsCaseInsensitive() {
+        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("tok", null)));
+
+        assertThat(status(filter, "bearer tok", "10.1.2.3")).isEqualTo(200);
+        assertThat(status(filter, "Basic dG9rOg==", "10.1.2.3")).isEqualTo(401);
+    }
+
+    @Test
+    void emptyTokenFileStopsStartup() throws Exception {
+        Path file = Files.writeString(secrets.resolve("empty"), "\n");
+
+        assertThatThrownBy(() -> new BearerTokenFilter(properties(new Auth(null, file))))
+                .hasMessageContaining("is empty");
+    }
+
+    @Test
+    void withoutATokenOnlyLoopbackCallersAreAnswered() {
+        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("", null)));
+
+        assertThat(status(filter, null, "127.0.0.1")).isEqualTo(200);
+        assertThat(status(filter, null, "0:0:0:0:0:0:0:1")).isEqualTo(200);
+        assertThat(status(filter, null, "192.0.2.10")).isEqualTo(403);
+    }
+
+    @Test
+    void refusalsArePlainTextNeverMatrixJson() throws Exception {
+        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("tok", null)));
+        MockHttpServletResponse response = call(filter, "Bearer nope", "10.1.2.3");
+
+        assertThat(response.getContentType()).startsWith("text/plain");
+        assertThat(response.getContentAsString()).doesNotContain("errcode");
+        assertThat(response.getHeader("WWW-Authenticate")).isEqualTo("Bearer");
+    }
+
+    @Test
+    void actuatorAndErrorPathsAreNotGuarded() {
+        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("tok", null)));
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/error");
+
+        assertThat(filter.shouldNotFilter(request)).isTrue();
+    }
+
+    private static PolicyGatewayProperties properties(Auth auth) {
+        return new PolicyGatewayProperties("example.com", auth, new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
+                DataSize.ofMegabytes(1), List.of());
+    }
+
+    private static int status(BearerTokenFilter filter, String authorization, String remoteAddress) {
+        return call(filter, authorization, remoteAddress).getStatus();
+    }
+
+    private static MockHttpServletResponse call(BearerTokenFilter filter, String authorization, String remoteAddress) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite");
+        request.setRemoteAddr(remoteAddress);
+        if (authorization != null) {
+            request.addHeader("Authorization", authorization);
+        }
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        try {
+            filter.doFilter(request, response, new MockFilterChain());
+        } catch (Exception unexpected) {
+            throw new AssertionError(unexpected);
+        }
+        return response;
+    }
+}

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import java.util.Objects;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -11,7 +12,7 @@ import tools.jackson.databind.node.ObjectNode;
  * validated when the event is read; everything else is kept as sent. Treat {@link #json()} as
  * read-only: it is shared with the other modules of the chain.
  */
-public record ClientEvent(ObjectNode json) {
+public record ClientEvent(@JsonValue ObjectNode json) {
     public ClientEvent {
         Objects.requireNonNull(json, "json");
     }

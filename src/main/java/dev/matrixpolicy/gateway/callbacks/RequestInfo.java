@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.callbacks;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import java.util.Optional;
 
 /**
@@ -8,5 +9,6 @@ import java.util.Optional;
  * @param userAgent empty when the client sent none (possible on login)
  * @param ip        the client's IP address
  */
+@JsonFormat(shape = JsonFormat.Shape.ARRAY)
 public record RequestInfo(Optional<String> userAgent, String ip) {
 }

@@ -1,0 +1,24 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Writes a callback's typed arguments back to the JSON the API documents: snake_case field names
+ * (Synapse's parameter names), events in client format, {@code request_info} as pairs. Reading that
+ * JSON with the callback's reader gives the same arguments again. For modules that forward
+ * callbacks elsewhere (an HTTP policy service, a webhook).
+ */
+public final class ArgsJson {
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .build();
+
+    private ArgsJson() {
+    }
+
+    public static ObjectNode write(Object args) {
+        return JSON.valueToTree(args);
+    }
+}

@@ -2,8 +2,11 @@ package dev.matrixpolicy.gateway.api;
 
 import org.springframework.http.HttpStatus;
 
-/** A request the API refuses before any module is asked, with its Matrix error code. */
-final class MatrixApiException extends RuntimeException {
+/**
+ * A request the API refuses before any module is asked, with its Matrix error code. Public so that
+ * a module's own REST resource (like {@code user_denylist}'s {@code is_evil}) answers errors the same way.
+ */
+public final class MatrixApiException extends RuntimeException {
     private final HttpStatus status;
     private final String errcode;
 
@@ -13,15 +16,15 @@ final class MatrixApiException extends RuntimeException {
         this.errcode = errcode;
     }
 
-    static MatrixApiException unrecognized(String what) {
+    public static MatrixApiException unrecognized(String what) {
         return new MatrixApiException(HttpStatus.NOT_FOUND, "M_UNRECOGNIZED", what);
     }
 
-    static MatrixApiException notJson(String why) {
+    public static MatrixApiException notJson(String why) {
         return new MatrixApiException(HttpStatus.BAD_REQUEST, "M_NOT_JSON", why);
     }
 
-    static MatrixApiException tooLarge(long limit) {
+    public static MatrixApiException tooLarge(long limit) {
         return new MatrixApiException(HttpStatus.CONTENT_TOO_LARGE, "M_TOO_LARGE",
                 "Request body is larger than the limit of " + limit + " bytes");
     }

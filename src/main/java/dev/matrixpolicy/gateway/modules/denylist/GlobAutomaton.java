@@ -1,0 +1,307 @@
+package dev.matrixpolicy.gateway.modules.denylist;
+
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Any number of glob patterns ({@code *}: any run of characters, {@code ?}: exactly one character)
+ * compiled into one automaton, so a match costs O(length of the input) whatever the number of patterns.
+ *
+ * <p>The patterns form a trie whose edges are characters, {@code ?} and {@code *}. Read as an NFA, its
+ * states are the trie nodes: a literal edge consumes that character, a {@code ?} edge any character,
+ * a {@code *} edge nothing (it leads to a node that loops on every character). The NFA is run as a
+ * DFA built lazily: each DFA state is a set of trie nodes, and its transition on an ASCII character
+ * is computed once and cached in an array. Once the states an input walks through are cached, a
+ * match is one array read per character; only a miss looks at the NFA.
+ *
+ * <p>Input and patterns are compared code point by code point, exactly as given: callers fold case.
+ * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states; when it is
+ * full it starts afresh, so memory stays bounded however adversarial the inputs.
+ */
+final class GlobAutomaton {
+    static final int DEFAULT_MAX_CACHED_STATES = 10_000;
+
+    /** Edge labels below zero are the wildcards; literal edges are labelled with their code point. */
+    private static final int STAR = -2;
+    private static final int ANY = -1;
+    /** Transitions on these code points are cached; user IDs are ASCII. */
+    private static final int CACHED_ALPHABET = 128;
+
+    // The trie in compressed rows: node n's edges are [edgeStart[n], edgeStart[n + 1]), sorted by label,
+    // so the wildcard edges come first and literals can be binary-searched.
+    private final int[] edgeStart;
+    private final int[] edgeLabel;
+    private final int[] edgeTarget;
+    /** Nodes reached through a '*' edge: they stay active on every character. */
+    private final boolean[] selfLoop;
+    /** Nodes where a pattern ends. */
+    private final boolean[] accepting;
+
+    private final int maxCachedStates;
+    private final State dead = new State(new int[0], false, false);
+    private volatile Cache cache;
+
+    private GlobAutomaton(TrieBuilder trie, int maxCachedStates) {
+        int nodes = trie.size;
+        this.edgeStart = new int[nodes + 1];
+        this.edgeLabel = new int[nodes - 1];
+        this.edgeTarget = new int[nodes - 1];
+        this.selfLoop = Arrays.copyOf(trie.selfLoop, nodes);
+        this.accepting = Arrays.copyOf(trie.accepting, nodes);
+        this.maxCachedStates = maxCachedStates;
+        int edge = 0;
+        long[] children = new long[0];
+        for (int node = 0; node < nodes; node++) {
+            edgeStart[node] = edge;
+            int degree = 0;
+            for (int child = trie.firstChild[node]; child >= 0; child = trie.nextSibling[child]) {
+                if (degree == children.length) {
+                    children = Arrays.copyOf(children, Math.max(4, degree * 2));
+                }
+                // label in the high half, so sorting the longs sorts by label (wildcards first)
+                children[degree++] = ((long) trie.label[child] << 32) | child;
+            }
+            Arrays.sort(children, 0, degree);
+            for (int i = 0; i < degree; i++) {
+                edgeLabel[edge] = (int) (children[i] >> 32);
+                edgeTarget[edge] = (int) children[i];
+                edge++;
+            }
+        }
+        edgeStart[nodes] = edge;
+        this.cache = new Cache(newStart());
+    }
+
+    /** Compiles patterns exactly as given; {@code **} is read as {@code *}. */
+    static GlobAutomaton compile(Collection<String> patterns) {
+        return compile(patterns, DEFAULT_MAX_CACHED_STATES);
+    }
+
+    static GlobAutomaton compile(Collection<String> patterns, int maxCachedStates) {
+        if (maxCachedStates < 1) {
+            throw new IllegalArgumentException("maxCachedStates must be positive");
+        }
+        TrieBuilder trie = new TrieBuilder();
+        patterns.forEach(trie::add);
+        return new GlobAutomaton(trie, maxCachedStates);
+    }
+
+    /** Whether any pattern matches the whole of {@code input}. */
+    boolean matches(String input) {
+        State state = cache.start;
+        for (int i = 0, length = input.length(); i < length; ) {
+            if (state.acceptsAnySuffix) {
+                return true;
+            }
+            if (state == dead) {
+                return false;
+            }
+            int codePoint = input.codePointAt(i);
+            i += Character.charCount(codePoint);
+            if (codePoint < CACHED_ALPHABET) {
+                State next = state.next[codePoint];
+                if (next == null) {
+                    next = transition(state, codePoint);
+                    // A racy write on purpose: State's fields are final, so any thread that reads this
+                    // reference sees a complete state; one that reads null recomputes the same one.
+                    state.next[codePoint] = next;
+                }
+                state = next;
+            } else {
+                state = transition(state, codePoint);
+            }
+        }
+        return state.accepting;
+    }
+
+    /** How many DFA states are cached now (for tests). */
+    int cachedStates() {
+        return cache.states.size();
+    }
+
+    private State transition(State from, int codePoint) {
+        NodeSet to = new NodeSet();
+        for (int node : from.nodes) {
+            if (selfLoop[node]) {
+                to.add(node);
+            }
+            int edge = edgeStart[node];
+            int end = edgeStart[node + 1];
+            for (; edge < end && edgeLabel[edge] < 0; edge++) {
+                if (edgeLabel[edge] == ANY) {
+                    addWithClosure(to, edgeTarget[edge]);
+                }
+            }
+            int literal = Arrays.binarySearch(edgeLabel, edge, end, codePoint);
+            if (literal >= 0) {
+                addWithClosure(to, edgeTarget[literal]);
+            }
+        }
+        return intern(to.toSortedArray());
+    }
+
+    /** Adds a node and, since '*' may match nothing, the node behind its '*' edge. */
+    private void addWithClosure(NodeSet set, int node) {
+        set.add(node);
+        int first = edgeStart[node];
+        if (first < edgeStart[node + 1] && edgeLabel[first] == STAR) {
+            set.add(edgeTarget[first]); // "**" was collapsed at build time, so one step is the whole closure
+        }
+    }
+
+    private State newStart() {
+        NodeSet start = new NodeSet();
+        addWithClosure(start, 0);
+        return state(start.toSortedArray());
+    }
+
+    private State intern(int[] nodes) {
+        if (nodes.length == 0) {
+            return dead;
+        }
+        Cache current = cache;
+        Key key = new Key(nodes);
+        State known = current.states.get(key);
+        if (known != null) {
+            return known;
+        }
+        if (current.states.size() >= maxCachedStates) {
+            // Start afresh rather than grow: matches in flight keep their old states, which stay correct.
+            current = new Cache(newStart());
+            cache = current;
+        }
+        State fresh = state(nodes);
+        State raced = current.states.putIfAbsent(key, fresh);
+        return raced != null ? raced : fresh;
+    }
+
+    private State state(int[] nodes) {
+        boolean accepts = false;
+        boolean acceptsAnySuffix = false;
+        for (int node : nodes) {
+            accepts |= accepting[node];
+            acceptsAnySuffix |= accepting[node] && selfLoop[node];
+        }
+        return new State(nodes, accepts, acceptsAnySuffix);
+    }
+
+    /** A DFA state: a set of trie nodes, with its cached ASCII transitions. */
+    private static final class State {
+        final int[] nodes;
+        final boolean accepting;
+        /** Holds an accepting '*' node: every continuation matches, so matching can stop here. */
+        final boolean acceptsAnySuffix;
+        final State[] next;
+
+        State(int[] nodes, boolean accepting, boolean acceptsAnySuffix) {
+            this.nodes = nodes;
+            this.accepting = accepting;
+            this.acceptsAnySuffix = acceptsAnySuffix;
+            this.next = nodes.length == 0 ? null : new State[CACHED_ALPHABET];
+        }
+    }
+
+    private static final class Cache {
+        final ConcurrentHashMap<Key, State> states = new ConcurrentHashMap<>();
+        final State start;
+
+        Cache(State start) {
+            this.start = start;
+        }
+    }
+
+    /** A sorted set of trie nodes as a map key. */
+    private static final class Key {
+        private final int[] nodes;
+        private final int hash;
+
+        Key(int[] nodes) {
+            this.nodes = nodes;
+            this.hash = Arrays.hashCode(nodes);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Key key && hash == key.hash && Arrays.equals(nodes, key.nodes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** A small growable set of node numbers, built on a cache miss only. */
+    private static final class NodeSet {
+        private int[] nodes = new int[8];
+        private int size;
+
+        void add(int node) {
+            if (size == nodes.length) {
+                nodes = Arrays.copyOf(nodes, size * 2);
+            }
+            nodes[size++] = node;
+        }
+
+        int[] toSortedArray() {
+            int[] sorted = Arrays.copyOf(nodes, size);
+            Arrays.sort(sorted);
+            int unique = 0;
+            for (int i = 0; i < sorted.length; i++) {
+                if (i == 0 || sorted[i] != sorted[i - 1]) {
+                    sorted[unique++] = sorted[i];
+                }
+            }
+            return unique == sorted.length ? sorted : Arrays.copyOf(sorted, unique);
+        }
+    }
+
+    /** The trie while patterns are added, as first-child / next-sibling lists in flat arrays. */
+    private static final class TrieBuilder {
+        int size = 1; // node 0 is the root
+        int[] firstChild = {-1};
+        int[] nextSibling = {-1};
+        int[] label = {0};
+        boolean[] selfLoop = {false};
+        boolean[] accepting = {false};
+
+        void add(String pattern) {
+            int node = 0;
+            for (int i = 0; i < pattern.length(); ) {
+                int codePoint = pattern.codePointAt(i);
+                i += Character.charCount(codePoint);
+                int edge = codePoint == '*' ? STAR : codePoint == '?' ? ANY : codePoint;
+                if (edge == STAR && selfLoop[node]) {
+                    continue; // "**" is "*"
+                }
+                node = child(node, edge);
+            }
+            accepting[node] = true;
+        }
+
+        private int child(int parent, int edge) {
+            for (int child = firstChild[parent]; child >= 0; child = nextSibling[child]) {
+                if (label[child] == edge) {
+                    return child;
+                }
+            }
+            if (size == label.length) {
+                int capacity = size * 2;
+                firstChild = Arrays.copyOf(firstChild, capacity);
+                nextSibling = Arrays.copyOf(nextSibling, capacity);
+                label = Arrays.copyOf(label, capacity);
+                selfLoop = Arrays.copyOf(selfLoop, capacity);
+                accepting = Arrays.copyOf(accepting, capacity);
+            }
+            int child = size++;
+            firstChild[child] = -1;
+            nextSibling[child] = firstChild[parent];
+            firstChild[parent] = child;
+            label[child] = edge;
+            selfLoop[child] = edge == STAR;
+            accepting[child] = false;
+            return child;
+        }
+    }
+}

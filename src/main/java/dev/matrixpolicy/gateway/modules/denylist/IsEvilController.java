@@ -1,0 +1,48 @@
+package dev.matrixpolicy.gateway.modules.denylist;
+
+import dev.matrixpolicy.gateway.api.MatrixApiException;
+import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
+import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code GET /v1/modules/{name}/is_evil?user=@someone:example.com}: whether a {@code user_denylist}
+ * instance lists a user, the REST form of the web resource in the Synapse docs' spam-checker example.
+ * Under {@code /v1/}, so the bearer token guards it like every other policy endpoint.
+ */
+@RestController
+final class IsEvilController {
+    private final ObjectProvider<ModuleInstance> instances;
+
+    IsEvilController(ObjectProvider<ModuleInstance> instances) {
+        this.instances = instances;
+    }
+
+    /** @param evil whether the user is on the list */
+    record IsEvil(boolean evil) {
+    }
+
+    @GetMapping(path = "/v1/modules/{name}/is_evil", produces = MediaType.APPLICATION_JSON_VALUE)
+    IsEvil isEvil(@PathVariable String name, @RequestParam(required = false) String user) {
+        UserDenylist denylist = instances.orderedStream()
+                .filter(instance -> instance.type().equals(UserDenylistModuleType.NAME) && instance.name().equals(name))
+                .map(instance -> (UserDenylist) instance.module())
+                .findFirst()
+                .orElseThrow(() -> MatrixApiException.unrecognized("No " + UserDenylistModuleType.NAME + " module named '" + name + "'"));
+        if (user == null || user.isEmpty()) {
+            throw new BadArgumentException(BadArgumentException.Kind.MISSING, "user", "missing required query parameter 'user'");
+        }
+        try {
+            MatrixIds.userId(user);
+        } catch (IllegalArgumentException invalid) {
+            throw new BadArgumentException(BadArgumentException.Kind.INVALID, "user", "'user' is " + invalid.getMessage());
+        }
+        return new IsEvil(denylist.isListed(user));
+    }
+}

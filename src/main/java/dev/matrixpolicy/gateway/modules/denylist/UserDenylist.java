@@ -1,0 +1,74 @@
+package dev.matrixpolicy.gateway.modules.denylist;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A {@code user_denylist} instance: rejects what listed users do, in the callbacks it was configured
+ * for, and lets everything else fall through with {@code NOT_SPAM}. Each callback checks the user who
+ * acts: the event's sender, the inviter, the joining user, the room creator.
+ */
+final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom {
+
+    /** The callbacks this module can take part in, in the order of the Synapse docs. */
+    static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(
+            CheckEventForSpam.TYPE, UserMayInvite.TYPE, UserMayJoinRoom.TYPE, UserMayCreateRoom.TYPE);
+
+    private final UserIdMatcher listed;
+    private final Set<CallbackType<?, ?, ?>> enabled;
+    private final Rejection rejection;
+
+    UserDenylist(UserIdMatcher listed, Set<CallbackType<?, ?, ?>> enabled, Rejection rejection) {
+        this.listed = listed;
+        this.enabled = Set.copyOf(enabled);
+        this.rejection = rejection;
+    }
+
+    /** Whether the user is on the list; also what the {@code is_evil} resource answers. */
+    boolean isListed(String userId) {
+        return listed.matches(userId);
+    }
+
+    @Override
+    public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        return enabled.contains(callback) ? PolicyModule.super.implementation(callback) : Optional.empty();
+    }
+
+    @Override
+    public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
+        return verdict(args.event().sender());
+    }
+
+    @Override
+    public SpamVerdict userMayInvite(UserMayInvite.Args args) {
+        return verdict(args.inviter());
+    }
+
+    @Override
+    public SpamVerdict userMayJoinRoom(UserMayJoinRoom.Args args) {
+        return verdict(args.user());
+    }
+
+    @Override
+    public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
+        return verdict(args.userId());
+    }
+
+    @Override
+    public boolean mayBlock() {
+        return false; // an in-memory lookup: no deadline needed
+    }
+
+    private SpamVerdict verdict(String userId) {
+        return isListed(userId) ? rejection : SpamVerdict.NOT_SPAM;
+    }
+}

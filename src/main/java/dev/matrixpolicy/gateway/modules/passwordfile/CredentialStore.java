@@ -1,0 +1,179 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The current credentials of one {@code password_file} instance: the inline users plus the file's,
+ * reloaded when the file changes. At most once per check interval, a login looks at the file's
+ * modification time, size and identity (a Kubernetes Secret update swaps the file); a changed file is
+ * read again. A file that no longer reads or parses keeps the previous credentials and logs one WARN
+ * line, once per broken version. One login does the check while the others go on with what is loaded.
+ */
+final class CredentialStore {
+    private static final Logger log = LoggerFactory.getLogger(CredentialStore.class);
+
+    private final String instance;
+    private final Optional<Path> file;
+    private final Map<String, PasswordHash> inline;
+    private final long checkEveryNanos;
+    private final LongSupplier nanoTime;
+    private final ReentrantLock checking = new ReentrantLock();
+    private final Counter loaded;
+    private final Counter rejected;
+
+    private volatile Loaded current;
+    private volatile long nextCheck;
+    /** The broken file version already warned about; guarded by {@link #checking}. */
+    private FileVersion rejectedVersion;
+
+    private record Loaded(Credentials credentials, Optional<FileVersion> version) {
+    }
+
+    /** What tells one version of the file from the next. */
+    private record FileVersion(FileTime modified, long size, Object fileKey) {
+        /** A file that cannot even be looked at: warned about once until it is back. */
+        static final FileVersion MISSING = new FileVersion(FileTime.fromMillis(0), -1, "missing");
+
+        static FileVersion of(Path file) throws IOException {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            return new FileVersion(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
+        }
+    }
+
+    /** A credentials source that cannot be used; the message names the file or user, never a secret. */
+    static final class UnusableCredentialsException extends Exception {
+        private final String field;
+
+        UnusableCredentialsException(String field, String message) {
+            super(message, null, false, false);
+            this.field = field;
+        }
+
+        /** The configuration key at fault: {@code file} or {@code users.<name>}. */
+        String field() {
+            return field;
+        }
+    }
+
+    /**
+     * Loads the credentials once; startup stops if they are unusable.
+     *
+     * @throws UnusableCredentialsException when the file cannot be read or a hash is refused
+     */
+    CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, Duration checkEvery,
+                    LongSupplier nanoTime, MeterRegistry meters) throws UnusableCredentialsException {
+        this.instance = instance;
+        this.file = file;
+        this.checkEveryNanos = checkEvery.toNanos();
+        this.nanoTime = nanoTime;
+        try {
+            this.inline = Credentials.parseInline(inline);
+        } catch (InvalidCredentialsException refused) {
+            throw new UnusableCredentialsException("users." + refused.where(), refused.problem());
+        }
+        Optional<FileVersion> version = Optional.empty();
+        try {
+            if (file.isPresent()) {
+                version = Optional.of(FileVersion.of(file.get()));
+            }
+            this.current = new Loaded(read(Optional.empty()), version);
+        } catch (IOException unreadable) {
+            throw new UnusableCredentialsException("file", "cannot read " + file.orElseThrow() + ": " + describe(unreadable));
+        } catch (InvalidCredentialsException refused) {
+            throw new UnusableCredentialsException(file.isPresent() ? "file" : "users",
+                    file.map(path -> path + " ").orElse("") + refused.getMessage());
+        }
+        this.nextCheck = nanoTime.getAsLong() + checkEveryNanos;
+        this.loaded = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
+                .tags("module", instance, "outcome", "loaded").register(meters);
+        this.rejected = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
+                .tags("module", instance, "outcome", "rejected").register(meters);
+        Gauge.builder("policy.module.credentials", this, store -> store.current.credentials().users().size())
+                .description("Users a password_file instance knows").tags("module", instance)
+                .strongReference(true).register(meters);
+    }
+
+    /** The credentials to check a login against, reloaded first if the file changed and a check is due. */
+    Credentials current() {
+        if (file.isPresent() && nanoTime.getAsLong() - nextCheck >= 0 && checking.tryLock()) {
+            try {
+                reloadIfChanged(file.get());
+            } finally {
+                nextCheck = nanoTime.getAsLong() + checkEveryNanos;
+                checking.unlock();
+            }
+        }
+        return current.credentials();
+    }
+
+    private void reloadIfChanged(Path path) {
+        FileVersion version;
+        try {
+            version = FileVersion.of(path);
+        } catch (IOException unreadable) {
+            reject(FileVersion.MISSING, "cannot read " + path + ": " + describe(unreadable));
+            return;
+        }
+        if (current.version().filter(version::equals).isPresent()) {
+            rejectedVersion = null; // the loaded version is back: warn again if it breaks again
+            return;
+        }
+        if (version.equals(rejectedVersion)) {
+            return;
+        }
+        try {
+            Credentials fresh = read(Optional.of(current.credentials()));
+            current = new Loaded(fresh, Optional.of(version));
+            rejectedVersion = null;
+            loaded.increment();
+            log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
+        } catch (IOException unreadable) {
+            reject(version, "cannot read " + path + ": " + describe(unreadable));
+        } catch (InvalidCredentialsException refused) {
+            reject(version, path + " " + refused.getMessage());
+        }
+    }
+
+    private void reject(FileVersion version, String problem) {
+        if (!version.equals(rejectedVersion)) {
+            rejectedVersion = version;
+            rejected.increment();
+            log.warn("{} '{}': keeping the {} users loaded before; {}", PasswordFileModuleType.NAME, instance,
+                    current.credentials().users().size(), problem);
+        }
+    }
+
+    private Credentials read(Optional<Credentials> previous) throws IOException, InvalidCredentialsException {
+        Map<String, PasswordHash> fromFile = file.isPresent()
+                ? Credentials.parseFile(Files.readAllLines(file.get(), StandardCharsets.UTF_8)) : Map.of();
+        return Credentials.of(inline, fromFile, previous);
+    }
+
+    /** The failure without a stack trace; the path is already in the message. */
+    private static String describe(IOException failure) {
+        if (failure instanceof CharacterCodingException) {
+            return "not valid UTF-8";
+        }
+        String kind = failure.getClass().getSimpleName();
+        String detail = failure instanceof FileSystemException fileSystem ? fileSystem.getReason() : failure.getMessage();
+        return detail == null ? kind : kind + " (" + detail + ")";
+    }
+}

@@ -1,0 +1,106 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A {@code password_file} instance: auth checkers for {@code m.login.password} and, optionally, one
+ * login type of your own, both checked against bcrypt or argon2id hashes.
+ *
+ * <p>A login for a user nobody defined is checked against a dummy hash of the usual cost, so that
+ * unknown and known users take the same time and a timing attacker cannot list the users. Logins for
+ * another server's users, or with a user name that cannot be a localpart, are not ours and are answered
+ * at once: that reveals nothing about who exists.
+ */
+final class PasswordFile implements PolicyModule {
+    static final LoginType PASSWORD = LoginType.of("m.login.password", "password");
+
+    private final CredentialStore credentials;
+    private final String serverName;
+    private final PasswordVerifier verifier;
+    /** Hashing is expensive on purpose: bound it so a login storm cannot starve the spam checks. */
+    private final Semaphore verifications;
+    private final Map<LoginType, CheckAuth> checkers;
+
+    PasswordFile(CredentialStore credentials, String serverName, Optional<LoginType> customLoginType,
+                 PasswordVerifier verifier, int maxConcurrentVerifications) {
+        this.credentials = credentials;
+        this.serverName = serverName;
+        this.verifier = verifier;
+        this.verifications = new Semaphore(maxConcurrentVerifications, true);
+        Map<LoginType, CheckAuth> byType = new LinkedHashMap<>(); // in order: discovery lists them so
+        byType.put(PASSWORD, args -> check(args, PASSWORD.fields().getFirst()));
+        customLoginType.ifPresent(custom -> byType.put(custom, args -> check(args, custom.fields().getFirst())));
+        this.checkers = Collections.unmodifiableMap(byType);
+    }
+
+    @Override
+    public Map<LoginType, CheckAuth> authCheckers() {
+        return checkers;
+    }
+
+    /** Hash verification takes tens of milliseconds by design, and a reload check reads the file system. */
+    @Override
+    public boolean mayBlock() {
+        return true;
+    }
+
+    private Optional<String> check(CheckAuth.Args args, String field) {
+        Optional<String> localpart = ourLocalpart(args.user());
+        JsonNode secret = args.loginDict().get(field);
+        if (localpart.isEmpty() || secret == null || !secret.isString()) {
+            return Optional.empty();
+        }
+        Credentials current = credentials.current();
+        PasswordHash known = current.users().get(localpart.get());
+        boolean matches = verify(secret.stringValue(), known != null ? known : current.dummy());
+        return known != null && matches ? Optional.of("@" + localpart.get() + ":" + serverName) : Optional.empty();
+    }
+
+    private boolean verify(String password, PasswordHash hash) {
+        try {
+            verifications.acquire();
+        } catch (InterruptedException abandoned) {
+            // The chain stopped waiting (deadline or shutdown): nobody reads this answer.
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            return verifier.matches(password, hash);
+        } finally {
+            verifications.release();
+        }
+    }
+
+    /**
+     * The localpart, in lower case, of a bare {@code alice} or a full {@code @alice:our.server}; empty
+     * for another server's user or something that is not a user name.
+     */
+    private Optional<String> ourLocalpart(String user) {
+        String localpart = user;
+        if (user.startsWith("@")) {
+            try {
+                MatrixIds.userId(user);
+            } catch (IllegalArgumentException notAUserId) {
+                return Optional.empty();
+            }
+            int colon = user.indexOf(':');
+            if (!user.substring(colon + 1).equalsIgnoreCase(serverName)) {
+                return Optional.empty();
+            }
+            localpart = user.substring(1, colon);
+        }
+        // Synapse matches user names case-insensitively at login too, and new localparts are lower case.
+        localpart = localpart.toLowerCase(Locale.ROOT);
+        return Credentials.isLocalpart(localpart) ? Optional.of(localpart) : Optional.empty();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Configuration of the {@code password_file} module. At least one of {@code file} and {@code users}
+ * must be given; a user is defined in one of them only.
+ *
+ * @param file                       a file of {@code localpart:hash} lines, {@code #} comments allowed
+ * @param users                      inline users, localpart to hash
+ * @param customLoginType            a second login type, checked against the same hashes
+ * @param reloadCheckInterval        how often, at most, a login looks whether the file changed
+ * @param maxConcurrentVerifications how many hash verifications may run at once; defaults to the
+ *                                   number of processors
+ */
+public record PasswordFileConfig(
+        Path file,
+        @DefaultValue Map<String, String> users,
+        CustomLoginType customLoginType,
+        @DefaultValue("10s") @NotNull Duration reloadCheckInterval,
+        @Positive Integer maxConcurrentVerifications) {
+
+    /**
+     * A login type of your own, Synapse's {@code ("my.login_type", ("my_field",))}. Checked in
+     * {@code create} rather than with annotations, so an error names {@code custom-login-type.field}
+     * in full (the gateway reports a nested record's constraint violations without its prefix).
+     *
+     * @param type  the login type identifier
+     * @param field the login field that carries the password
+     */
+    public record CustomLoginType(String type, String field) {
+    }
+}

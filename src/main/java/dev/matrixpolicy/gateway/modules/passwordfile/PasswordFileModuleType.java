@@ -1,0 +1,71 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.modules.passwordfile.CredentialStore.UnusableCredentialsException;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code password_file}: the Synapse docs' password auth provider example, made safe: passwords are
+ * bcrypt or argon2id hashes from a file that reloads when it changes, or from the configuration, and
+ * unknown users cost as much time as known ones.
+ */
+@Component
+class PasswordFileModuleType implements ModuleType<PasswordFileConfig> {
+    static final String NAME = "password_file";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Class<PasswordFileConfig> configType() {
+        return PasswordFileConfig.class;
+    }
+
+    @Override
+    public PolicyModule create(PasswordFileConfig config, ModuleContext context) {
+        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime);
+    }
+
+    PasswordFile create(PasswordFileConfig config, ModuleContext context, PasswordVerifier verifier,
+                        LongSupplier nanoTime) {
+        if (config.file() == null && config.users().isEmpty()) {
+            throw new ModuleConfigurationException("file", "set file, users, or both: there are no credentials to check");
+        }
+        if (config.reloadCheckInterval().isNegative() || config.reloadCheckInterval().isZero()) {
+            throw new ModuleConfigurationException("reload-check-interval", "must be positive");
+        }
+        Optional<LoginType> custom = Optional.ofNullable(config.customLoginType()).map(PasswordFileModuleType::loginType);
+        if (custom.filter(type -> type.type().equals(PasswordFile.PASSWORD.type())).isPresent()) {
+            throw new ModuleConfigurationException("custom-login-type.type", "m.login.password is always checked, with field "
+                    + "'password'; choose a login type of your own");
+        }
+        CredentialStore credentials;
+        try {
+            credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
+                    config.reloadCheckInterval(), nanoTime, context.meterRegistry());
+        } catch (UnusableCredentialsException unusable) {
+            throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
+        }
+        int concurrency = config.maxConcurrentVerifications() != null
+                ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
+        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency);
+    }
+
+    private static LoginType loginType(PasswordFileConfig.CustomLoginType custom) {
+        if (custom.type() == null || custom.type().isBlank()) {
+            throw new ModuleConfigurationException("custom-login-type.type", "must not be blank");
+        }
+        if (custom.field() == null || custom.field().isBlank()) {
+            throw new ModuleConfigurationException("custom-login-type.field", "must not be blank");
+        }
+        return LoginType.of(custom.type(), custom.field());
+    }
+}

@@ -1,0 +1,88 @@
+package dev.matrixpolicy.gateway.modules.denylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** What a {@code user_denylist} entry does to startup: the chains it joins, or the message that stops it. */
+class UserDenylistConfigurationTest {
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.denylist"})
+    static class GatewayWithDenylist {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(GatewayWithDenylist.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com",
+                    "policy-gateway.modules[0].module=user_denylist", "policy-gateway.modules[0].name=denylist",
+                    "policy-gateway.modules[0].config.users[0]=@spammer:example.com",
+                    "policy-gateway.modules[0].config.users[1]=*:evil.example");
+
+    @Test
+    void byDefaultJoinsTheChainsOfTheFourCallbacksWhereAUserActs() {
+        runner.run(context -> assertThat(chainsWithModules(context.getBean(CallbackChains.class))).isEqualTo(Map.of(
+                "check_event_for_spam", List.of("denylist"), "user_may_invite", List.of("denylist"),
+                "user_may_join_room", List.of("denylist"), "user_may_create_room", List.of("denylist"))));
+    }
+
+    @Test
+    void callbacksListChoosesTheChains() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_join_room,user_may_invite")
+                .run(context -> assertThat(chainsWithModules(context.getBean(CallbackChains.class)))
+                        .containsOnlyKeys("user_may_join_room", "user_may_invite"));
+    }
+
+    @Test
+    void unknownCallbackNamesTheEntryAndTheSupportedOnes() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,user_may_publish_room")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "policy-gateway.modules[0] (module: user_denylist) config.callbacks[1]: 'user_may_publish_room' is not one of "
+                                + "[check_event_for_spam, user_may_invite, user_may_join_room, user_may_create_room]"));
+    }
+
+    @Test
+    void errcodeThatIsNotAMatrixErrorCodeIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.errcode=forbidden")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "policy-gateway.modules[0] (module: user_denylist) config.errcode: expected a Matrix error code such as "
+                                + "M_FORBIDDEN, got 'forbidden'"));
+    }
+
+    @Test
+    void entryThatCanNeverMatchNamesItsIndex() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users[2]=evil.example")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "policy-gateway.modules[0] (module: user_denylist) config.users[2]: not a valid Matrix user ID"));
+    }
+
+    @Test
+    void emptyListIsRefused() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+                .withUserConfiguration(GatewayWithDenylist.class)
+                .withBean(SimpleMeterRegistry.class)
+                .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=user_denylist")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "policy-gateway.modules[0] (module: user_denylist) config.users: must not be empty"));
+    }
+
+    private static Map<String, List<String>> chainsWithModules(CallbackChains chains) {
+        return chains.endpoints().stream()
+                .filter(CallbackEndpoint::hasModules)
+                .collect(Collectors.toMap(CallbackEndpoint::name, endpoint -> endpoint.chains().get("")));
+    }
+}

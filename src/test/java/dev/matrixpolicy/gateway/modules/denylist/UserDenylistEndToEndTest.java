@@ -1,0 +1,133 @@
+package dev.matrixpolicy.gateway.modules.denylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+
+/** {@code user_denylist} over real HTTP: the callbacks, the {@code is_evil} resource and the metrics (application-denylist.yml). */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("denylist")
+class UserDenylistEndToEndTest {
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    GatewayClient gateway;
+
+    @BeforeEach
+    void connect() {
+        gateway = new GatewayClient(port, "denylist-token");
+    }
+
+    @Test
+    void eventFromAListedSenderIsRejectedWithTheConfiguredMessage() {
+        Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", event("@SPAMMER:example.com"));
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json(
+                "{\"errcode\": \"M_FORBIDDEN\", \"error\": \"You are on the denylist\"}"));
+    }
+
+    @Test
+    void eventFromAnyoneElseIsNotSpam() {
+        Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", event("@alice:example.com"));
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+    }
+
+    @Test
+    void globsRejectJoinsAndRoomCreation() {
+        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"@anyone:evil.example\", \"room\": \"!room:example.com\", \"is_invited\": false}").status())
+                .isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@bot-42:example.com\"}").status())
+                .isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@bot-420:example.com\"}").status())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void secondInstanceAnswersOnlyItsConfiguredCallbackWithItsErrcode() {
+        Answer invite = gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"@inviter7:example.org\", \"invitee\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}");
+        Answer create = gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@inviter7:example.org\"}");
+
+        assertThat(invite.status()).isEqualTo(403);
+        assertThat(invite.json().get("errcode").asString()).isEqualTo("M_LIMIT_EXCEEDED");
+        assertThat(create.status()).isEqualTo(200);
+    }
+
+    @Test
+    void isEvilAnswersWhetherTheNamedInstanceListsTheUser() {
+        assertThat(gateway.get("/v1/modules/denylist/is_evil?user=@spammer:example.com").json())
+                .isEqualTo(GatewayClient.json("{\"evil\": true}"));
+        assertThat(gateway.get("/v1/modules/denylist/is_evil?user=%40someone%3Aevil.example").json())
+                .isEqualTo(GatewayClient.json("{\"evil\": true}"));
+        assertThat(gateway.get("/v1/modules/denylist/is_evil?user=@alice:example.com").json())
+                .isEqualTo(GatewayClient.json("{\"evil\": false}"));
+        assertThat(gateway.get("/v1/modules/inviters/is_evil?user=@spammer:example.com").json())
+                .isEqualTo(GatewayClient.json("{\"evil\": false}"));
+    }
+
+    @Test
+    void isEvilForAnUnknownInstanceOrOneOfAnotherTypeIs404Unrecognized() {
+        for (String name : new String[] {"nobody", "not-a-denylist"}) {
+            Answer answer = gateway.get("/v1/modules/" + name + "/is_evil?user=@spammer:example.com");
+
+            assertThat(answer.status()).isEqualTo(404);
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNRECOGNIZED");
+        }
+    }
+
+    @Test
+    void isEvilWithoutAUserIs400MissingParam() {
+        Answer answer = gateway.get("/v1/modules/denylist/is_evil");
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_MISSING_PARAM");
+    }
+
+    @Test
+    void isEvilWithSomethingThatIsNotAUserIdIs400InvalidParam() {
+        Answer answer = gateway.get("/v1/modules/denylist/is_evil?user=spammer");
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
+    }
+
+    @Test
+    void isEvilNeedsTheBearerToken() {
+        Answer answer = new GatewayClient(port, "wrong-token").get("/v1/modules/denylist/is_evil?user=@spammer:example.com");
+
+        assertThat(answer.status()).isEqualTo(401);
+        assertThat(answer.body()).doesNotContain("evil\"");
+    }
+
+    @Test
+    void entryCountsAndRejectionsAppearInPrometheus() {
+        gateway.post("/v1/spam_checker/check_event_for_spam", event("@spammer:example.com"));
+
+        String metrics = new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
+
+        assertThat(metrics)
+                .containsPattern("policy_module_denylist_entries\\{[^}]*kind=\"exact\"[^}]*module=\"denylist\"[^}]*} 1\\.0")
+                .containsPattern("policy_module_denylist_entries\\{[^}]*kind=\"glob\"[^}]*module=\"denylist\"[^}]*} 2\\.0")
+                .containsPattern("policy_decisions_total\\{[^}]*callback=\"check_event_for_spam\"[^}]*module=\"denylist\"[^}]*outcome=\"deny\"[^}]*} [1-9]");
+    }
+
+    private static String event(String sender) {
+        return "{\"event\": {\"event_id\": \"$event\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.message\","
+                + " \"sender\": \"" + sender + "\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hello\"}}}";
+    }
+}

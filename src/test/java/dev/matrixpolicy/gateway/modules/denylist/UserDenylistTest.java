@@ -1,0 +1,146 @@
+package dev.matrixpolicy.gateway.modules.denylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Which argument each callback checks, what a rejection carries, and which callbacks take part. */
+class UserDenylistTest {
+    private static final String LISTED = "@spammer:example.com";
+    private static final String UNLISTED = "@alice:example.com";
+    private static final List<String> ALL_CALLBACKS =
+            List.of("check_event_for_spam", "user_may_invite", "user_may_join_room", "user_may_create_room");
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    private UserDenylist denylist(List<String> callbacks, String errcode, String error) {
+        PolicyModule module = new UserDenylistModuleType().create(
+                new UserDenylistConfig(List.of(LISTED, "*:evil.example"), callbacks, errcode, error),
+                new ModuleContext("denylist", "example.com", meters));
+        return (UserDenylist) module;
+    }
+
+    private UserDenylist denylist() {
+        return denylist(ALL_CALLBACKS, "M_FORBIDDEN", null);
+    }
+
+    @Test
+    void checkEventForSpamChecksTheSenderNotWhoTheEventMentions() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.checkEventForSpam(event(LISTED, UNLISTED))).isEqualTo(Rejection.of("M_FORBIDDEN"));
+        assertThat(denylist.checkEventForSpam(event(UNLISTED, LISTED))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void userMayInviteChecksTheInviterNotTheInvitee() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.userMayInvite(new UserMayInvite.Args(LISTED, UNLISTED, "!room:example.com")))
+                .isInstanceOf(Rejection.class);
+        assertThat(denylist.userMayInvite(new UserMayInvite.Args(UNLISTED, LISTED, "!room:example.com")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void userMayJoinRoomChecksTheJoiningUser() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.userMayJoinRoom(new UserMayJoinRoom.Args("@x:evil.example", "!room:example.com", true)))
+                .isInstanceOf(Rejection.class);
+        assertThat(denylist.userMayJoinRoom(new UserMayJoinRoom.Args(UNLISTED, "!room:example.com", false)))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void userMayCreateRoomChecksTheCreator() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.userMayCreateRoom(new UserMayCreateRoom.Args("@SPAMMER:example.com"))).isInstanceOf(Rejection.class);
+        assertThat(denylist.userMayCreateRoom(new UserMayCreateRoom.Args(UNLISTED))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void rejectionCarriesTheConfiguredErrcodeAndMessage() {
+        UserDenylist denylist = denylist(ALL_CALLBACKS, "M_LIMIT_EXCEEDED", "You are on the denylist");
+
+        assertThat(denylist.userMayCreateRoom(new UserMayCreateRoom.Args(LISTED)))
+                .isEqualTo(new Rejection("M_LIMIT_EXCEEDED", Optional.of("You are on the denylist")));
+    }
+
+    @Test
+    void blankMessageSendsNone() {
+        assertThat(denylist(ALL_CALLBACKS, "M_FORBIDDEN", "  ").userMayCreateRoom(new UserMayCreateRoom.Args(LISTED)))
+                .isEqualTo(Rejection.of("M_FORBIDDEN"));
+    }
+
+    @Test
+    void byDefaultTheFourCallbacksTakePartAndNoOther() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.implementation(CheckEventForSpam.TYPE)).isPresent();
+        assertThat(denylist.implementation(UserMayInvite.TYPE)).isPresent();
+        assertThat(denylist.implementation(UserMayJoinRoom.TYPE)).isPresent();
+        assertThat(denylist.implementation(UserMayCreateRoom.TYPE)).isPresent();
+        assertThat(denylist.implementation(UserMayPublishRoom.TYPE)).isEmpty();
+    }
+
+    @Test
+    void onlyTheConfiguredCallbacksTakePart() {
+        UserDenylist denylist = denylist(List.of("user_may_invite"), "M_FORBIDDEN", null);
+
+        assertThat(denylist.implementation(UserMayInvite.TYPE)).isPresent();
+        assertThat(denylist.implementation(CheckEventForSpam.TYPE)).isEmpty();
+        assertThat(denylist.implementation(UserMayJoinRoom.TYPE)).isEmpty();
+    }
+
+    @Test
+    void answersInlineWithoutADeadline() {
+        assertThat(denylist().mayBlock()).isFalse();
+    }
+
+    @Test
+    void gaugesCountExactEntriesAndGlobs() {
+        denylist();
+
+        assertThat(meters.get("policy.module.denylist.entries").tags("module", "denylist", "kind", "exact").gauge().value())
+                .isEqualTo(1);
+        assertThat(meters.get("policy.module.denylist.entries").tags("module", "denylist", "kind", "glob").gauge().value())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void patternsThatCanNeverMatchAUserIdAreRefused() {
+        assertThat(UserDenylistModuleType.problemWith("spammer:example.com")).hasValueSatisfying(
+                problem -> assertThat(problem).contains("user ID"));
+        assertThat(UserDenylistModuleType.problemWith("spam*")).hasValueSatisfying(
+                problem -> assertThat(problem).contains("must start with '@', '*' or '?'"));
+        assertThat(UserDenylistModuleType.problemWith("@spam mer:example.com")).isPresent();
+        assertThat(UserDenylistModuleType.problemWith("@spammer:example.com")).isEmpty();
+        assertThat(UserDenylistModuleType.problemWith("*:evil.example")).isEmpty();
+        assertThat(UserDenylistModuleType.problemWith("?bot*")).isEmpty();
+    }
+
+    private static CheckEventForSpam.Args event(String sender, String mentioned) {
+        ObjectNode json = JsonMapper.builder().build().createObjectNode();
+        json.put("event_id", "$event").put("room_id", "!room:example.com").put("type", "m.room.member")
+                .put("sender", sender).put("state_key", mentioned);
+        json.putObject("content").put("membership", "invite").put("body", mentioned);
+        return new CheckEventForSpam.Args(new ClientEvent(json));
+    }
+}

@@ -1,0 +1,101 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_BCRYPT;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Reading the password file and inline users, and choosing the dummy hash. */
+class CredentialsTest {
+
+    @Test
+    void fileLinesAreLocalpartColonHashWithCommentsAndBlankLinesSkipped() throws Exception {
+        Map<String, PasswordHash> users = Credentials.parseFile(List.of(
+                "# the team", "", "alice:" + WONDERLAND_BCRYPT, "   ", "  bob : " + BUILDER_ARGON2 + "  ", "\t# bye"));
+
+        assertThat(users).containsOnlyKeys("alice", "bob");
+        assertThat(users.get("bob").encoded()).isEqualTo(BUILDER_ARGON2);
+    }
+
+    @Test
+    void plaintextLineIsRefusedNamingTheLineAndUserButNotThePassword() {
+        assertThatExceptionOfType(InvalidCredentialsException.class)
+                .isThrownBy(() -> Credentials.parseFile(List.of("# users", "alice:hunter2")))
+                .withMessageStartingWith("line 2 (user 'alice'): not a bcrypt")
+                .withMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void lineWithoutAColonIsRefusedWithoutRepeatingIt() {
+        assertThatExceptionOfType(InvalidCredentialsException.class)
+                .isThrownBy(() -> Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT, "hunter2")))
+                .withMessage("line 2: expected localpart:hash");
+    }
+
+    @Test
+    void userNameThatIsNotALocalpartIsRefusedWithoutRepeatingIt() {
+        assertThatExceptionOfType(InvalidCredentialsException.class)
+                .isThrownBy(() -> Credentials.parseFile(List.of("Hunter 2:" + WONDERLAND_BCRYPT)))
+                .withMessageStartingWith("line 1: the user name is not a localpart")
+                .withMessageNotContaining("Hunter");
+    }
+
+    @Test
+    void userDefinedTwiceInTheFileNamesBothLines() {
+        assertThatExceptionOfType(InvalidCredentialsException.class)
+                .isThrownBy(() -> Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_BCRYPT,
+                        "alice:" + BUILDER_BCRYPT)))
+                .withMessage("line 3: user 'alice' is already defined on line 1");
+    }
+
+    @Test
+    void inlineUserWithPlaintextIsRefusedNamingTheUser() {
+        assertThatExceptionOfType(InvalidCredentialsException.class)
+                .isThrownBy(() -> Credentials.parseInline(Map.of("alice", "hunter2")))
+                .satisfies(refused -> {
+                    assertThat(refused.where()).isEqualTo("alice");
+                    assertThat(refused.problem()).startsWith("not a bcrypt").doesNotContain("hunter2");
+                });
+    }
+
+    @Test
+    void userDefinedInlineAndInTheFileIsRefused() throws Exception {
+        Map<String, PasswordHash> inline = Credentials.parseInline(Map.of("alice", WONDERLAND_BCRYPT));
+        Map<String, PasswordHash> file = Credentials.parseFile(List.of("alice:" + BUILDER_BCRYPT));
+
+        assertThatExceptionOfType(InvalidCredentialsException.class)
+                .isThrownBy(() -> Credentials.of(inline, file, Optional.empty()))
+                .withMessageContaining("user 'alice'").withMessageContaining("defined both");
+    }
+
+    @Test
+    void dummyTakesTheCostMostUsersHave() throws Exception {
+        Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2, "carol:" + BUILDER_BCRYPT)), Optional.empty());
+
+        assertThat(credentials.dummy().cost()).isEqualTo("bcrypt/4");
+        assertThat(credentials.users().values()).doesNotContain(credentials.dummy());
+    }
+
+    @Test
+    void reloadWithTheSameCostKeepsTheDummy() throws Exception {
+        Credentials before = Credentials.of(Map.of(), Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT)), Optional.empty());
+        Credentials after = Credentials.of(Map.of(), Credentials.parseFile(List.of("bob:" + BUILDER_BCRYPT)), Optional.of(before));
+
+        assertThat(after.dummy()).isSameAs(before.dummy());
+    }
+
+    @Test
+    void noUsersAtAllStillHaveADummy() throws Exception {
+        Credentials credentials = Credentials.of(Map.of(), Map.of(), Optional.empty());
+
+        assertThat(credentials.dummy().cost()).isEqualTo(PasswordHash.DEFAULT_DUMMY_COST);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** What a {@code password_file} entry does to startup: the auth checkers it adds, or the message that stops it. */
+class PasswordFileConfigurationTest {
+    private static final String ENTRY = "policy-gateway.modules[0] (module: password_file) ";
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.passwordfile"})
+    static class GatewayWithPasswordFile {
+    }
+
+    @TempDir
+    Path directory;
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(GatewayWithPasswordFile.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=password_file");
+
+    private String passwordFile(String content) throws IOException {
+        Path file = directory.resolve("passwords");
+        Files.writeString(file, content);
+        return file.toString();
+    }
+
+    @Test
+    void fileAndInlineUsersAddAnAuthCheckerForPasswordLogins() throws IOException {
+        runner.withPropertyValues("policy-gateway.modules[0].config.file=" + passwordFile("alice:" + WONDERLAND_BCRYPT),
+                        "policy-gateway.modules[0].config.users.bob=" + BUILDER_ARGON2)
+                .run(context -> assertThat(context.getBean(CallbackChains.class).authCheckers())
+                        .containsOnlyKeys(LoginType.of("m.login.password", "password")));
+    }
+
+    @Test
+    void synapseStyleKeysBindTooAndAddTheCustomLoginType() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
+                        "policy-gateway.modules[0].config.custom_login_type.type=my.login_type",
+                        "policy-gateway.modules[0].config.custom_login_type.field=my_field",
+                        "policy-gateway.modules[0].config.reload_check_interval=30s")
+                .run(context -> assertThat(context.getBean(CallbackChains.class).authCheckers()).containsOnlyKeys(
+                        LoginType.of("m.login.password", "password"), LoginType.of("my.login_type", "my_field")));
+    }
+
+    @Test
+    void plaintextInTheFileStopsStartupNamingTheLineButNotThePassword() throws IOException {
+        String file = passwordFile("alice:" + WONDERLAND_BCRYPT + "\nbob:hunter2\n");
+
+        runner.withPropertyValues("policy-gateway.modules[0].config.file=" + file)
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.file: " + file + " line 2 (user 'bob'): not a bcrypt")
+                        .satisfies(failure -> assertThat(stackTraceOf(failure)).doesNotContain("hunter2")));
+    }
+
+    @Test
+    void plaintextInlineStopsStartupNamingTheUserButNotThePassword() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=hunter2")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.users.alice: not a bcrypt")
+                        .satisfies(failure -> assertThat(stackTraceOf(failure)).doesNotContain("hunter2")));
+    }
+
+    @Test
+    void missingFileStopsStartup() {
+        String missing = directory.resolve("absent").toString();
+
+        runner.withPropertyValues("policy-gateway.modules[0].config.file=" + missing)
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.file: cannot read " + missing + ": NoSuchFileException"));
+    }
+
+    @Test
+    void neitherFileNorUsersStopsStartup() {
+        runner.run(context -> assertThat(context).getFailure()
+                .hasStackTraceContaining(ENTRY + "config.file: set file, users, or both"));
+    }
+
+    @Test
+    void customLoginTypeCannotTakeOverPasswordLogins() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
+                        "policy-gateway.modules[0].config.custom-login-type.type=m.login.password",
+                        "policy-gateway.modules[0].config.custom-login-type.field=secret")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.custom-login-type.type: m.login.password is always checked"));
+    }
+
+    @Test
+    void customLoginTypeWithoutAFieldIsRefusedNamingTheFieldInFull() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
+                        "policy-gateway.modules[0].config.custom-login-type.type=my.login_type")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.custom-login-type.field: must not be blank"));
+    }
+
+    @Test
+    void nonPositiveReloadCheckIntervalIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
+                        "policy-gateway.modules[0].config.reload-check-interval=0s")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.reload-check-interval: must be positive"));
+    }
+
+    private static String stackTraceOf(Throwable failure) {
+        StringWriter trace = new StringWriter();
+        failure.printStackTrace(new PrintWriter(trace));
+        return trace.toString();
+    }
+}

@@ -1,0 +1,284 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_BCRYPT;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_ARGON2;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.modules.passwordfile.PasswordFileConfig.CustomLoginType;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Authentication against the file and inline users, enumeration resistance, and reloading. */
+class PasswordFileTest {
+    private static final Duration CHECK_EVERY = Duration.ofSeconds(10);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @TempDir
+    Path directory;
+
+    Path file;
+    final AtomicLong clock = new AtomicLong();
+    final List<PasswordHash> verified = new CopyOnWriteArrayList<>();
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    final Logger storeLogger = (Logger) LoggerFactory.getLogger(CredentialStore.class);
+
+    /** Spring Security's verification, counted. */
+    final PasswordVerifier counting = (password, hash) -> {
+        verified.add(hash);
+        return PasswordVerifier.SPRING_SECURITY.matches(password, hash);
+    };
+
+    @BeforeEach
+    void writeFileAndWatchLogs() throws IOException {
+        file = directory.resolve("passwords");
+        write("# team\nalice:" + WONDERLAND_BCRYPT + "\ncarol:" + BUILDER_BCRYPT + "\nbob:" + BUILDER_ARGON2 + "\n", 1);
+        logs.start();
+        storeLogger.addAppender(logs);
+    }
+
+    @AfterEach
+    void stopWatchingLogs() {
+        storeLogger.detachAppender(logs);
+    }
+
+    private PasswordFile module(Map<String, String> inline, CustomLoginType custom, Integer maxConcurrent) {
+        PasswordFileConfig config = new PasswordFileConfig(file, inline, custom, CHECK_EVERY, maxConcurrent);
+        return new PasswordFileModuleType().create(config, new ModuleContext("passwords", "example.com", meters),
+                counting, clock::get);
+    }
+
+    private PasswordFile module() {
+        return module(Map.of(), null, null);
+    }
+
+    private static Optional<String> login(PasswordFile module, String user, String password) {
+        return login(module, PasswordFile.PASSWORD, user, password);
+    }
+
+    private static Optional<String> login(PasswordFile module, LoginType type, String user, String secret) {
+        ObjectNode loginDict = JSON.createObjectNode().put(type.fields().getFirst(), secret);
+        CheckAuth checker = module.authCheckers().get(type);
+        return checker.checkAuth(new CheckAuth.Args(user, type.type(), loginDict));
+    }
+
+    /** Writes the file with a modification time of its own, so a change is visible even on coarse clocks. */
+    private void write(String content, int version) throws IOException {
+        Files.writeString(file, content);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2024-01-01T00:00:00Z").plusSeconds(version)));
+    }
+
+    private void passCheckInterval() {
+        clock.addAndGet(CHECK_EVERY.toNanos());
+    }
+
+    @Test
+    void bcryptUserWithTheRightPasswordIsAnsweredWithTheFullUserId() {
+        assertThat(login(module(), "alice", "wonderland")).contains("@alice:example.com");
+    }
+
+    @Test
+    void bcryptUserWithAWrongPasswordIsNotAuthenticated() {
+        assertThat(login(module(), "alice", "builder")).isEmpty();
+    }
+
+    @Test
+    void argon2idUserWithTheRightPasswordIsAuthenticated() {
+        assertThat(login(module(), "bob", "builder")).contains("@bob:example.com");
+    }
+
+    @Test
+    void argon2idUserWithAWrongPasswordIsNotAuthenticated() {
+        assertThat(login(module(), "bob", "wonderland")).isEmpty();
+    }
+
+    @Test
+    void fullUserIdOnOurServerWorksLikeTheLocalpart() {
+        assertThat(login(module(), "@alice:example.com", "wonderland")).contains("@alice:example.com");
+    }
+
+    @Test
+    void userNameCaseIsFoldedAsSynapseDoes() {
+        assertThat(login(module(), "@Alice:Example.com", "wonderland")).contains("@alice:example.com");
+        assertThat(login(module(), "ALICE", "wonderland")).contains("@alice:example.com");
+    }
+
+    @Test
+    void userOfAnotherServerIsNotOursAndCostsNoVerification() {
+        assertThat(login(module(), "@alice:example.org", "wonderland")).isEmpty();
+        assertThat(verified).isEmpty();
+    }
+
+    @Test
+    void knownUserCostsExactlyOneVerificationAgainstTheirHash() {
+        PasswordFile module = module();
+
+        login(module, "alice", "not-it");
+
+        assertThat(verified).extracting(PasswordHash::encoded).containsExactly(WONDERLAND_BCRYPT);
+    }
+
+    @Test
+    void unknownUserStillCostsOneVerificationAgainstADummyOfTheUsualCost() {
+        PasswordFile module = module();
+
+        assertThat(login(module, "mallory", "wonderland")).isEmpty();
+
+        assertThat(verified).hasSize(1);
+        PasswordHash dummy = verified.getFirst();
+        assertThat(dummy.cost()).as("most users have bcrypt cost 4").isEqualTo("bcrypt/4");
+        assertThat(dummy.encoded()).isNotIn(WONDERLAND_BCRYPT, BUILDER_BCRYPT, BUILDER_ARGON2);
+    }
+
+    @Test
+    void unknownUserGivingAKnownUsersPasswordIsStillRefused() {
+        assertThat(login(module(), "@mallory:example.com", "wonderland")).isEmpty();
+    }
+
+    @Test
+    void inlineUsersAreCheckedAlongsideTheFile() {
+        PasswordFile module = module(Map.of("dave", WONDERLAND_ARGON2), null, null);
+
+        assertThat(login(module, "dave", "wonderland")).contains("@dave:example.com");
+        assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+    }
+
+    @Test
+    void customLoginTypeChecksItsOwnFieldAgainstTheSameHashes() {
+        LoginType custom = LoginType.of("my.login_type", "my_field");
+        PasswordFile module = module(Map.of(), new CustomLoginType("my.login_type", "my_field"), null);
+
+        assertThat(module.authCheckers()).containsOnlyKeys(PasswordFile.PASSWORD, custom);
+        assertThat(login(module, custom, "carol", "builder")).contains("@carol:example.com");
+        assertThat(login(module, custom, "carol", "wonderland")).isEmpty();
+    }
+
+    @Test
+    void secretThatIsNotAStringIsNotAuthenticated() {
+        ObjectNode loginDict = JSON.createObjectNode().put("password", 1234);
+
+        assertThat(module().authCheckers().get(PasswordFile.PASSWORD)
+                .checkAuth(new CheckAuth.Args("alice", "m.login.password", loginDict))).isEmpty();
+    }
+
+    @Test
+    void mayBlockSoTheChainGivesItADeadline() {
+        assertThat(module().mayBlock()).isTrue();
+    }
+
+    @Test
+    void changedFileIsReloadedOnceTheCheckIntervalHasPassed() throws IOException {
+        PasswordFile module = module();
+        write("alice:" + BUILDER_BCRYPT + "\n", 2);
+
+        assertThat(login(module, "alice", "wonderland")).as("not checked again yet").contains("@alice:example.com");
+
+        passCheckInterval();
+        assertThat(login(module, "alice", "builder")).contains("@alice:example.com");
+        assertThat(login(module, "alice", "wonderland")).isEmpty();
+        assertThat(login(module, "bob", "builder")).as("bob left the file").isEmpty();
+        assertThat(meters.get("policy.module.credentials.reloads").tags("outcome", "loaded").counter().count()).isEqualTo(1);
+        assertThat(meters.get("policy.module.credentials").tags("module", "passwords").gauge().value()).isEqualTo(1);
+    }
+
+    @Test
+    void brokenFileKeepsTheOldCredentialsAndWarnsOnceWithoutTheSecret() throws IOException {
+        PasswordFile module = module();
+        write("alice:hunter2\n", 2);
+
+        for (int check = 0; check < 3; check++) {
+            passCheckInterval();
+            assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+        }
+
+        List<ILoggingEvent> warnings = logs.list.stream().filter(event -> event.getLevel() == Level.WARN).toList();
+        assertThat(warnings).hasSize(1);
+        assertThat(warnings.getFirst().getFormattedMessage())
+                .contains("passwords").contains("keeping the 3 users").contains("line 1 (user 'alice')")
+                .doesNotContain("hunter2");
+        assertThat(warnings.getFirst().getThrowableProxy()).isNull();
+        assertThat(meters.get("policy.module.credentials.reloads").tags("outcome", "rejected").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void fixedFileIsLoadedAfterABrokenOne() throws IOException {
+        PasswordFile module = module();
+        write("alice:hunter2\n", 2);
+        passCheckInterval();
+        login(module, "alice", "wonderland");
+
+        write("alice:" + BUILDER_BCRYPT + "\n", 3);
+        passCheckInterval();
+
+        assertThat(login(module, "alice", "builder")).contains("@alice:example.com");
+    }
+
+    @Test
+    void deletedFileKeepsTheOldCredentials() throws IOException {
+        PasswordFile module = module();
+        Files.delete(file);
+
+        passCheckInterval();
+        assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+        passCheckInterval();
+        login(module, "alice", "wonderland");
+
+        assertThat(logs.list.stream().filter(event -> event.getLevel() == Level.WARN)).hasSize(1);
+    }
+
+    @Test
+    void atMostTheConfiguredNumberOfVerificationsRunAtOnce() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        PasswordVerifier slow = (password, hash) -> {
+            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
+            }
+            running.decrementAndGet();
+            return false;
+        };
+        PasswordFile module = new PasswordFileModuleType().create(
+                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 2),
+                new ModuleContext("passwords", "example.com", meters), slow, clock::get);
+
+        try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 16; i++) {
+                threads.submit(() -> login(module, "alice", "wrong"));
+            }
+        }
+
+        assertThat(mostAtOnce.get()).isBetween(1, 2);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.matrixpolicy.gateway.modules.passwordfile;
+
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import dev.matrixpolicy.gateway.modules.passwordfile.PasswordHash.Scheme;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** Which stored hashes are accepted, and that refusals never repeat the value. */
+class PasswordHashTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"$2a$", "$2b$", "$2y$"})
+    void bcryptIsRecognisedByEachOfItsPrefixes(String prefix) {
+        PasswordHash hash = PasswordHash.parse(prefix + WONDERLAND_BCRYPT.substring(4));
+
+        assertThat(hash.scheme()).isEqualTo(Scheme.BCRYPT);
+        assertThat(hash.cost()).isEqualTo("bcrypt/4");
+        assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland", hash)).isTrue();
+    }
+
+    @Test
+    void argon2idIsRecognisedWithItsParameters() {
+        PasswordHash hash = PasswordHash.parse(BUILDER_ARGON2);
+
+        assertThat(hash.scheme()).isEqualTo(Scheme.ARGON2ID);
+        assertThat(hash.cost()).isEqualTo("argon2id/m=64,t=1,p=1,salt=16,hash=32");
+        assertThat(PasswordVerifier.SPRING_SECURITY.matches("builder", hash)).isTrue();
+        assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland", hash)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hunter2", "{noop}hunter2", "$1$saltsalt$hunter2hunter2hunter22", "{SHA}hunter2hunter2hunter2=",
+            "$argon2i$v=19$m=64,t=1,p=1$afwAmKZv+KFXb/bvTv0SSw$hunter2hunter2", "$5$rounds=5000$hunter2$x", ""})
+    void plaintextAndOtherSchemesAreRefusedWithoutRepeatingTheValue(String value) {
+        assertThatIllegalArgumentException().isThrownBy(() -> PasswordHash.parse(value))
+                .withMessageContaining("not a bcrypt ($2a$, $2b$, $2y$) or argon2id ($argon2id$) hash")
+                .withMessageNotContaining("hunter2");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"$2b$04$hunter2", "$2b$4$bVxgsC1beU3YqMsPWx.bJOU8Rlm9r1n4y6Lbn3Ah2yK/hrdLBxOMW",
+            "$2b$03$bVxgsC1beU3YqMsPWx.bJOU8Rlm9r1n4y6Lbn3Ah2yK/hrdLBxOMW",
+            "$argon2id$v=19$m=64,t=1,p=1$hunter2",
+            "$argon2id$v=19$m=64,t=1,p=1$afwA$cdWYd3WN3X5oXYXRvvHP3JUid9DZTMlEbUqaMp1tGzA",
+            "$argon2id$v=19$m=4,t=1,p=1$afwAmKZv+KFXb/bvTv0SSw$cdWYd3WN3X5oXYXRvvHP3JUid9DZTMlEbUqaMp1tGzA"})
+    void malformedHashesOfAKnownSchemeAreRefusedWithoutRepeatingTheValue(String value) {
+        assertThatIllegalArgumentException().isThrownBy(() -> PasswordHash.parse(value))
+                .satisfies(refused -> assertThat(refused.getMessage()).doesNotContain("hunter2").doesNotContain(value));
+    }
+
+    @Test
+    void dummyHasTheSameSchemeAndCostAndMatchesNoKnownPassword() {
+        for (String stored : new String[] {WONDERLAND_BCRYPT, BUILDER_ARGON2}) {
+            PasswordHash hash = PasswordHash.parse(stored);
+            PasswordHash dummy = hash.dummy();
+
+            assertThat(dummy.scheme()).isEqualTo(hash.scheme());
+            assertThat(dummy.cost()).isEqualTo(hash.cost());
+            assertThat(dummy.encoded()).isNotEqualTo(hash.encoded());
+            assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland", dummy)).isFalse();
+            assertThat(PasswordVerifier.SPRING_SECURITY.matches("builder", dummy)).isFalse();
+        }
+    }
+
+    @Test
+    void passwordLongerThanBcryptCanTakeSimplyDoesNotMatch() {
+        assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland" + "x".repeat(80), PasswordHash.parse(WONDERLAND_BCRYPT)))
+                .isFalse();
+    }
+
+    @Test
+    void toStringShowsTheCostButNotTheHash() {
+        assertThat(PasswordHash.parse(WONDERLAND_BCRYPT).toString()).isEqualTo("PasswordHash[bcrypt/4]");
+    }
+}

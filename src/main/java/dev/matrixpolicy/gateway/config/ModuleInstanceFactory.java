@@ -86,8 +86,10 @@ final class ModuleInstanceFactory {
     private static InvalidModuleException describe(int position, String type, String prefix, BindException failed) {
         if (failed.getCause() instanceof BindValidationException invalid && !invalid.getValidationErrors().getAllErrors().isEmpty()) {
             ObjectError first = invalid.getValidationErrors().getAllErrors().getFirst();
-            String field = first instanceof FieldError fieldError ? fieldError.getField() : first.getObjectName();
-            String relative = field.startsWith(prefix) ? "config" + field.substring(prefix.length()) : "config." + kebabCase(field);
+            // A nested record's violations carry the record's property name as the object name.
+            String path = first instanceof FieldError fieldError
+                    ? fieldError.getObjectName() + "." + kebabCase(fieldError.getField()) : first.getObjectName();
+            String relative = path.startsWith(prefix) ? "config" + path.substring(prefix.length()) : "config." + path;
             return new InvalidModuleException(position, type, relative, first.getDefaultMessage(), failed);
         }
         ConfigurationProperty property = failed.getProperty();

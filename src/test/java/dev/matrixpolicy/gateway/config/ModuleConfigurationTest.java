@@ -134,6 +134,19 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void invalidValueInANestedRecordNamesTheFieldWithItsFullPath() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=test_faulty",
+                        "policy-gateway.modules[0].config.callbacks[0]=user_may_invite",
+                        "policy-gateway.modules[0].config.behaviour=hang",
+                        "policy-gateway.modules[0].config.hang.seconds=600")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.field()).isEqualTo("config.hang.seconds");
+                    assertThat(failure.problem()).isEqualTo("must be less than or equal to 60");
+                });
+    }
+
+    @Test
     void twoInstancesWithTheSameNameAreRefused() {
         runner.withPropertyValues(
                         "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=twin",

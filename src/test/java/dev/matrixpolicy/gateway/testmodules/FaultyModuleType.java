@@ -5,12 +5,15 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * {@code test_faulty}: a module that misbehaves on the callbacks it is configured for, by throwing
@@ -23,8 +26,12 @@ final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
     /**
      * @param callbacks the callbacks it implements (by Synapse name)
      * @param behaviour how it fails
+     * @param hang      how long a hanging call sleeps (a nested record, to test nested validation)
      */
-    record Config(@NotEmpty List<String> callbacks, @NotNull Behaviour behaviour) {
+    record Config(@NotEmpty List<String> callbacks, @NotNull Behaviour behaviour, @Valid @DefaultValue Hang hang) {
+    }
+
+    record Hang(@DefaultValue("30") @Max(60) long seconds) {
     }
 
     @Override
@@ -41,20 +48,21 @@ final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
     public PolicyModule create(Config config, ModuleContext context) {
         config.callbacks().forEach(name -> dev.matrixpolicy.gateway.callbacks.Callbacks.byName(name)
                 .orElseThrow(() -> new ModuleConfigurationException("callbacks", "unknown callback " + name)));
+        Duration hang = Duration.ofSeconds(config.hang().seconds());
         return new PolicyModule() {
             @Override
             public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
-                return config.callbacks().contains(callback.name()) ? Optional.of(failing(callback, config.behaviour()))
+                return config.callbacks().contains(callback.name()) ? Optional.of(failing(callback, config.behaviour(), hang))
                         : Optional.empty();
             }
         };
     }
 
-    private static <M, A, R> M failing(CallbackType<M, A, R> callback, Behaviour behaviour) {
+    private static <M, A, R> M failing(CallbackType<M, A, R> callback, Behaviour behaviour, Duration hang) {
         Function<A, R> fail = args -> {
             if (behaviour == Behaviour.HANG) {
                 try {
-                    Thread.sleep(Duration.ofSeconds(30));
+                    Thread.sleep(hang);
                 } catch (InterruptedException stopped) {
                     Thread.currentThread().interrupt();
                 }

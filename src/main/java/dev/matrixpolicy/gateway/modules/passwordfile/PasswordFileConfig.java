@@ -27,8 +27,8 @@ public record PasswordFileConfig(
 
     /**
      * A login type of your own, Synapse's {@code ("my.login_type", ("my_field",))}. Checked in
-     * {@code create} rather than with annotations, so an error names {@code custom-login-type.field}
-     * in full (the gateway reports a nested record's constraint violations without its prefix).
+     * {@code create}, together with the rules annotations cannot express (it must not take over
+     * {@code m.login.password}).
      *
      * @param type  the login type identifier
      * @param field the login field that carries the password

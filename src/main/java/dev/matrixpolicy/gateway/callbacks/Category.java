@@ -1,7 +1,11 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * The callback categories, named as in Synapse's {@code register_<category>_callbacks} methods.
@@ -16,7 +20,10 @@ public enum Category {
     BACKGROUND_UPDATE_CONTROLLER,
     ADD_EXTRA_FIELDS_TO_UNSIGNED_CLIENT_EVENT;
 
-    private final String wireName = name().toLowerCase(java.util.Locale.ROOT);
+    private static final Map<String, Category> BY_WIRE_NAME = Arrays.stream(values())
+            .collect(Collectors.toUnmodifiableMap(Category::wireName, Function.identity()));
+
+    private final String wireName = name().toLowerCase(Locale.ROOT);
 
     /** The snake_case name used in URLs and metrics, e.g. {@code spam_checker}. */
     public String wireName() {
@@ -24,6 +31,6 @@ public enum Category {
     }
 
     public static Optional<Category> fromWireName(String name) {
-        return Arrays.stream(values()).filter(c -> c.wireName.equals(name)).findFirst();
+        return Optional.ofNullable(BY_WIRE_NAME.get(name));
     }
 }

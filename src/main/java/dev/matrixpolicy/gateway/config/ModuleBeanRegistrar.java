@@ -33,7 +33,7 @@ final class ModuleBeanRegistrar implements BeanDefinitionRegistryPostProcessor, 
     @Override
     public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
         List<Map<String, Object>> entries = Binder.get(environment)
-                .bind("policy-gateway.modules", Bindable.listOf(Bindable.mapOf(String.class, Object.class).getType().resolve()))
+                .bind("policy-gateway.modules", Bindable.listOf(Map.class))
                 .map(list -> list.stream().map(ModuleBeanRegistrar::asMap).toList())
                 .orElse(List.of());
         Map<String, Integer> positions = new HashMap<>();

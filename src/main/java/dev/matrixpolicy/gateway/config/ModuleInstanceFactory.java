@@ -87,7 +87,7 @@ final class ModuleInstanceFactory {
         if (failed.getCause() instanceof BindValidationException invalid && !invalid.getValidationErrors().getAllErrors().isEmpty()) {
             ObjectError first = invalid.getValidationErrors().getAllErrors().getFirst();
             String field = first instanceof FieldError fieldError ? fieldError.getField() : first.getObjectName();
-            String relative = field.startsWith(prefix) ? "config" + field.substring(prefix.length()) : "config." + field;
+            String relative = field.startsWith(prefix) ? "config" + field.substring(prefix.length()) : "config." + kebabCase(field);
             return new InvalidModuleException(position, type, relative, first.getDefaultMessage(), failed);
         }
         ConfigurationProperty property = failed.getProperty();
@@ -96,6 +96,26 @@ final class ModuleInstanceFactory {
                 + (property.getOrigin() == null ? "" : " (from " + property.getOrigin() + ")") + ": ")
                 + rootMessage(failed);
         return new InvalidModuleException(position, type, field, problem, failed);
+    }
+
+    /**
+     * Validation names fields after record components ({@code loginType}); binding errors and YAML use
+     * Boot's canonical kebab case ({@code login-type}). Messages always use the latter.
+     */
+    static String kebabCase(String path) {
+        StringBuilder kebab = new StringBuilder(path.length() + 8);
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (Character.isUpperCase(c)) {
+                if (i > 0 && path.charAt(i - 1) != '.' && path.charAt(i - 1) != '[') {
+                    kebab.append('-');
+                }
+                kebab.append(Character.toLowerCase(c));
+            } else {
+                kebab.append(c);
+            }
+        }
+        return kebab.toString();
     }
 
     private static String rootMessage(Throwable failure) {

@@ -1,0 +1,65 @@
+package dev.matrixpolicy.gateway.modules.auditwebhook;
+
+import dev.matrixpolicy.gateway.callbacks.ArgsJson;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Writes the JSON record of one notification:
+ * {@code {"id", "callback", "category", "timestamp", "server_name", "arguments"}}, the arguments
+ * in the JSON form the gateway's API documents, minus secrets.
+ */
+final class AuditRecords {
+    /** What replaces a secret argument. */
+    static final String REDACTED = "<redacted>";
+
+    /**
+     * Arguments that are secrets, per callback. {@code on_logged_out} is given the access token
+     * that was just invalidated; an audit trail has no use for it, and a log store is the wrong
+     * place for credentials even after they expired.
+     */
+    private static final Map<CallbackType<?, ?, ?>, Set<String>> SECRETS = Map.of(OnLoggedOut.TYPE, Set.of("access_token"));
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final String serverName;
+    private final boolean includeStateEvents;
+
+    AuditRecords(String serverName, boolean includeStateEvents) {
+        this.serverName = serverName;
+        this.includeStateEvents = includeStateEvents;
+    }
+
+    /** A notification as accepted: what was called, when, and with what. */
+    record Pending(CallbackType<?, ?, ?> callback, Instant timestamp, Object args) {
+    }
+
+    /** A record ready to send; {@code id} stays the same across retries so the receiver can deduplicate. */
+    record Written(UUID id, String callback, byte[] body) {
+    }
+
+    Written write(Pending pending) {
+        UUID id = UUID.randomUUID();
+        ObjectNode arguments = ArgsJson.write(pending.args());
+        SECRETS.getOrDefault(pending.callback(), Set.of()).stream()
+                .filter(arguments::has)
+                .forEach(secret -> arguments.put(secret, REDACTED));
+        if (!includeStateEvents) { // only on_new_event has them
+            arguments.remove("state_events");
+        }
+        ObjectNode record = JSON.createObjectNode();
+        record.put("id", id.toString());
+        record.put("callback", pending.callback().name());
+        record.put("category", pending.callback().category().wireName());
+        record.put("timestamp", pending.timestamp().toString());
+        record.put("server_name", serverName);
+        record.set("arguments", arguments);
+        return new Written(id, pending.callback().name(), JSON.writeValueAsBytes(record));
+    }
+}

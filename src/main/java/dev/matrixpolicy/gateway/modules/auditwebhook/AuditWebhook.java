@@ -1,0 +1,291 @@
+package dev.matrixpolicy.gateway.modules.auditwebhook;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
+import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
+import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code audit_webhook} module instance. Each notification it is configured for becomes one
+ * record offered to a bounded in-memory queue; the callback returns at once, whatever the webhook
+ * does. Sender virtual threads take records from the queue and deliver them. Every accepted record
+ * is either delivered or counted as dropped, with a reason.
+ */
+final class AuditWebhook implements PolicyModule, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AuditWebhook.class);
+    /** How often an idle sender looks up from the empty queue to notice shutdown. */
+    private static final Duration IDLE_POLL = Duration.ofMillis(100);
+    /** How long to wait for a sender to stop once interrupted; an interrupted HTTP call aborts at once. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(2);
+    /** At most one WARN per interval about dropped records: a webhook that refuses everything must not flood the log. */
+    private static final Duration WARN_INTERVAL = Duration.ofSeconds(10);
+
+    /** Why a record was not delivered: the {@code reason} tag of {@code policy.module.audit.dropped}. */
+    enum DropReason {
+        /** The queue was full when the callback offered the record. */
+        QUEUE_FULL,
+        /** The webhook answered a status that retrying cannot change (a 4xx other than 408 and 429). */
+        REJECTED,
+        /** Every attempt failed. */
+        ATTEMPTS_EXHAUSTED,
+        /** Still queued or in flight when the shutdown grace period ended, or offered during shutdown. */
+        SHUTDOWN,
+        /** The record could not be written or sent because of a bug; logged with its stack trace. */
+        FAILED;
+
+        String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final String instanceName;
+    private final Set<CallbackType<?, ?, ?>> callbacks;
+    private final AuditRecords records;
+    private final WebhookDelivery delivery;
+    private final BlockingQueue<Pending> queue;
+    private final int senderCount;
+    private final Duration shutdownGrace;
+    private final List<Thread> senders = new ArrayList<>();
+    // Plain counts, read by the meters: the final log line must not depend on what registry there is.
+    private final AtomicLong delivered = new AtomicLong();
+    private final Map<DropReason, AtomicLong> dropped = new EnumMap<>(DropReason.class);
+    private final AtomicBoolean closing = new AtomicBoolean();
+    /** Set while the queue refuses records, so that a flood of drops logs one line, not one per record. */
+    private final AtomicBoolean full = new AtomicBoolean();
+    private final AtomicLong droppedSinceFull = new AtomicLong();
+    private final AtomicLong nextWarnNanos = new AtomicLong(System.nanoTime());
+    private final AtomicLong warningsHeldBack = new AtomicLong();
+
+    private AuditWebhook(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
+                         WebhookDelivery delivery, AuditWebhookConfig config, MeterRegistry meterRegistry) {
+        this.instanceName = instanceName;
+        this.callbacks = Set.copyOf(callbacks);
+        this.records = records;
+        this.delivery = delivery;
+        this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        this.senderCount = config.senders();
+        this.shutdownGrace = config.shutdownGrace();
+        FunctionCounter.builder("policy.module.audit.delivered", delivered, AtomicLong::get)
+                .description("Audit records the webhook accepted")
+                .tag("module", instanceName)
+                .register(meterRegistry);
+        // Every reason is a series from the start, so that alerts on its rate see it.
+        for (DropReason reason : DropReason.values()) {
+            AtomicLong count = new AtomicLong();
+            dropped.put(reason, count);
+            FunctionCounter.builder("policy.module.audit.dropped", count, AtomicLong::get)
+                    .description("Audit records that were not delivered, by reason")
+                    .tag("module", instanceName)
+                    .tag("reason", reason.tag())
+                    .register(meterRegistry);
+        }
+        Gauge.builder("policy.module.audit.queued", queue, BlockingQueue::size)
+                .description("Audit records waiting for delivery")
+                .tag("module", instanceName)
+                .register(meterRegistry);
+    }
+
+    /** Builds the instance and starts its senders. */
+    static AuditWebhook start(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
+                              WebhookDelivery delivery, AuditWebhookConfig config, MeterRegistry meterRegistry) {
+        AuditWebhook webhook = new AuditWebhook(instanceName, callbacks, records, delivery, config, meterRegistry);
+        for (int i = 0; i < webhook.senderCount; i++) {
+            webhook.senders.add(Thread.ofVirtual().name("audit-webhook-" + instanceName + "-" + i).start(webhook::send));
+        }
+        log.info("audit webhook '{}' reports {} to {} ({} sender(s), queue of {})", instanceName,
+                callbacks.stream().map(CallbackType::name).toList(), config.endpoint(), config.senders(), config.queueCapacity());
+        return webhook;
+    }
+
+    @Override
+    public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        return callbacks.contains(callback) ? Optional.of(notifier(callback)) : Optional.empty();
+    }
+
+    @SuppressWarnings("unchecked") // only notification callbacks are configured: their result type is RunAll.Completed
+    private <M, A, R> M notifier(CallbackType<M, A, R> callback) {
+        R delivered = (R) RunAll.DELIVERED;
+        return callback.fromFunction().apply(args -> {
+            offer(new Pending(callback, Instant.now(), args));
+            return delivered;
+        });
+    }
+
+    /** Never blocks: the record is queued, or dropped and counted. Writing it is the sender's work. */
+    @Override
+    public boolean mayBlock() {
+        return false;
+    }
+
+    private void offer(Pending record) {
+        if (closing.get()) {
+            drop(DropReason.SHUTDOWN);
+            return;
+        }
+        if (queue.offer(record)) {
+            // close() may have begun, and drained the queue, between the check above and the offer:
+            // take the record back and count it rather than leave it in a queue nobody reads.
+            if (closing.get() && queue.remove(record)) {
+                drop(DropReason.SHUTDOWN);
+                return;
+            }
+            if (full.compareAndSet(true, false)) {
+                log.info("audit webhook '{}': queue accepts records again after dropping {}", instanceName,
+                        droppedSinceFull.getAndSet(0));
+            }
+            return;
+        }
+        drop(DropReason.QUEUE_FULL);
+        droppedSinceFull.incrementAndGet();
+        if (full.compareAndSet(false, true)) {
+            log.warn("audit webhook '{}': queue full ({} records); dropping new records until it drains",
+                    instanceName, queue.size());
+        }
+    }
+
+    private void drop(DropReason reason) {
+        dropped.get(reason).incrementAndGet();
+    }
+
+    /** A sender: takes records until shutdown has emptied the queue, or interrupts it. */
+    private void send() {
+        while (true) {
+            Pending pending;
+            try {
+                pending = queue.poll(IDLE_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException stopped) {
+                return; // the grace period is over; close() counts what is left in the queue
+            }
+            if (pending == null) {
+                if (closing.get()) {
+                    return;
+                }
+                continue;
+            }
+            if (!deliver(pending)) {
+                return;
+            }
+        }
+    }
+
+    /** Delivers one record and accounts for it; false when shutdown interrupted the delivery. */
+    private boolean deliver(Pending pending) {
+        Written record;
+        Result result;
+        try {
+            record = records.write(pending);
+            result = delivery.deliver(record);
+        } catch (RuntimeException bug) {
+            // Expected failures are results; an exception here is a bug. Keep the sender alive.
+            drop(DropReason.FAILED);
+            log.error("audit webhook '{}': could not send a {} record", instanceName, pending.callback().name(), bug);
+            return true;
+        }
+        switch (result) {
+            case Result.Delivered ok -> delivered.incrementAndGet();
+            case Result.Rejected rejected -> {
+                drop(DropReason.REJECTED);
+                warnDropped("webhook refused " + record.callback() + " record " + record.id() + " (" + rejected.cause()
+                        + "); dropped, not retried");
+            }
+            case Result.Exhausted exhausted -> {
+                drop(DropReason.ATTEMPTS_EXHAUSTED);
+                warnDropped(record.callback() + " record " + record.id() + " dropped after " + exhausted.attempts()
+                        + " attempts (" + exhausted.cause() + ")");
+            }
+            case Result.Interrupted interrupted -> {
+                drop(DropReason.SHUTDOWN);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void warnDropped(String what) {
+        long now = System.nanoTime();
+        long next = nextWarnNanos.get();
+        if (now - next >= 0 && nextWarnNanos.compareAndSet(next, now + WARN_INTERVAL.toNanos())) {
+            long heldBack = warningsHeldBack.getAndSet(0);
+            log.warn("audit webhook '{}': {}{}", instanceName, what,
+                    heldBack == 0 ? "" : "; " + heldBack + " more dropped since the previous warning");
+        } else {
+            warningsHeldBack.incrementAndGet();
+        }
+    }
+
+    /**
+     * Stops accepting records, lets the senders deliver what is queued for up to
+     * {@code shutdown-grace}, then stops them and counts every record left as dropped.
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        long shutdownDropsBefore = count(DropReason.SHUTDOWN);
+        long deadline = System.nanoTime() + shutdownGrace.toNanos();
+        for (Thread sender : senders) {
+            joinUntil(sender, deadline);
+        }
+        if (senders.stream().anyMatch(Thread::isAlive)) {
+            senders.forEach(Thread::interrupt);
+            long stopDeadline = System.nanoTime() + STOP_WAIT.toNanos();
+            for (Thread sender : senders) {
+                joinUntil(sender, stopDeadline);
+            }
+        }
+        List<Pending> left = new ArrayList<>();
+        queue.drainTo(left);
+        left.forEach(record -> drop(DropReason.SHUTDOWN));
+        delivery.close();
+
+        long undelivered = count(DropReason.SHUTDOWN) - shutdownDropsBefore;
+        String totals = "since start: delivered " + delivered.get() + ", dropped " + Arrays.stream(DropReason.values())
+                .map(reason -> reason.tag() + "=" + count(reason))
+                .collect(Collectors.joining(", ", "{", "}"));
+        if (undelivered == 0) {
+            log.info("audit webhook '{}' stopped; every queued record was delivered ({})", instanceName, totals);
+        } else {
+            log.warn("audit webhook '{}' stopped; {} records still queued or in flight after the shutdown grace of {} "
+                    + "were dropped ({})", instanceName, undelivered, shutdownGrace, totals);
+        }
+    }
+
+    private long count(DropReason reason) {
+        return dropped.get(reason).get();
+    }
+
+    private static void joinUntil(Thread thread, long deadlineNanos) {
+        long remaining = deadlineNanos - System.nanoTime();
+        try {
+            if (remaining > 0) {
+                thread.join(Duration.ofNanos(remaining));
+            }
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.matrixpolicy.gateway.modules.auditwebhook;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Configuration of the {@code audit_webhook} module.
+ *
+ * @param url                  where each record is POSTed (http or https)
+ * @param token                optional bearer token sent to the webhook
+ * @param callbacks            the notification callbacks to report, by Synapse name; empty means all
+ * @param includeStateEvents   whether {@code on_new_event} records carry the room state (it can be large)
+ * @param queueCapacity        records waiting for delivery; a full queue drops new records
+ * @param senders              virtual threads delivering in parallel; 1 keeps the order of records
+ * @param connectTimeout       how long one attempt may take to connect
+ * @param timeout              how long one attempt may wait for the webhook's answer
+ * @param maxAttempts          attempts per record, the first included
+ * @param initialBackoff       the wait after the first failed attempt; it doubles after each further one
+ * @param maxBackoff           the longest wait between two attempts
+ * @param shutdownGrace        how long shutdown waits for queued records to be delivered
+ */
+public record AuditWebhookConfig(
+        @NotNull URI url,
+        @Pattern(regexp = "[\\x21-\\x7E]+", message = "must be printable ASCII without spaces") String token,
+        List<String> callbacks,
+        @DefaultValue("false") boolean includeStateEvents,
+        @DefaultValue("10000") @Min(1) int queueCapacity,
+        @DefaultValue("1") @Min(1) @Max(64) int senders,
+        @DefaultValue("2s") @DurationMin(millis = 1, message = "must be positive") Duration connectTimeout,
+        @DefaultValue("5s") @DurationMin(millis = 1, message = "must be positive") Duration timeout,
+        @DefaultValue("5") @Min(1) int maxAttempts,
+        @DefaultValue("500ms") @DurationMin(millis = 1, message = "must be positive") Duration initialBackoff,
+        @DefaultValue("30s") @DurationMin(millis = 1, message = "must be positive") Duration maxBackoff,
+        @DefaultValue("5s") @DurationMin(millis = 0, message = "must not be negative") Duration shutdownGrace) {
+
+    public AuditWebhookConfig {
+        callbacks = callbacks == null ? List.of() : List.copyOf(callbacks);
+    }
+
+    /**
+     * The webhook's scheme, host and port only, for logs: webhook URLs often carry a secret in
+     * their path or query, and user info may hold a password.
+     */
+    public String endpoint() {
+        return url == null ? "none" : url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+    }
+
+    /** Without the token or the URL's path, so that logging a configuration never leaks a secret. */
+    @Override
+    public String toString() {
+        return "AuditWebhookConfig[url=" + endpoint() + "/..., token=" + (token == null ? "none" : "<redacted>")
+                + ", callbacks=" + callbacks + ", includeStateEvents=" + includeStateEvents
+                + ", queueCapacity=" + queueCapacity + ", senders=" + senders + ", connectTimeout=" + connectTimeout
+                + ", timeout=" + timeout + ", maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff
+                + ", maxBackoff=" + maxBackoff + ", shutdownGrace=" + shutdownGrace + "]";
+    }
+}

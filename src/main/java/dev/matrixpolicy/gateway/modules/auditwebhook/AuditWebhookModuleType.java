@@ -1,0 +1,81 @@
+package dev.matrixpolicy.gateway.modules.auditwebhook;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import java.net.URI;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code audit_webhook}: reports notifications (account data changes, new events, profile changes,
+ * deactivations, 3PID changes, logins, logouts, registrations) to an HTTP webhook, one JSON record
+ * per call, delivered in the background so the callback never waits for the webhook.
+ */
+@Component
+class AuditWebhookModuleType implements ModuleType<AuditWebhookConfig> {
+
+    /** Every notification callback: those whose result is nothing. */
+    static final List<CallbackType<?, ?, ?>> NOTIFICATIONS = Callbacks.ALL.stream()
+            .filter(callback -> callback.resultType() == ResultTypes.NOTHING)
+            .toList();
+
+    @Override
+    public String name() {
+        return "audit_webhook";
+    }
+
+    @Override
+    public Class<AuditWebhookConfig> configType() {
+        return AuditWebhookConfig.class;
+    }
+
+    @Override
+    public PolicyModule create(AuditWebhookConfig config, ModuleContext context) {
+        checkUrl(config.url());
+        if (config.maxBackoff().compareTo(config.initialBackoff()) < 0) {
+            throw new ModuleConfigurationException("max-backoff", "must not be shorter than initial-backoff ("
+                    + config.initialBackoff() + ")");
+        }
+        Set<CallbackType<?, ?, ?>> callbacks = callbacks(config.callbacks());
+        return AuditWebhook.start(context.instanceName(), callbacks,
+                new AuditRecords(context.serverName(), config.includeStateEvents()),
+                new WebhookDelivery(context.instanceName(), config, context.meterRegistry()),
+                config, context.meterRegistry());
+    }
+
+    private static void checkUrl(URI url) {
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || url.getHost() == null) {
+            throw new ModuleConfigurationException("url", "expected an absolute http or https URL with a host");
+        }
+        if (url.getRawUserInfo() != null) {
+            // The JDK client would silently ignore it, and the webhook would see no credentials.
+            throw new ModuleConfigurationException("url", "credentials in the URL are not sent; use token instead");
+        }
+    }
+
+    private static Set<CallbackType<?, ?, ?>> callbacks(List<String> names) {
+        if (names.isEmpty()) {
+            return new LinkedHashSet<>(NOTIFICATIONS);
+        }
+        Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            String field = "callbacks[" + i + "]";
+            CallbackType<?, ?, ?> callback = NOTIFICATIONS.stream().filter(type -> type.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new ModuleConfigurationException(field,
+                            "'" + name + "' is not a notification callback; audit_webhook reports "
+                            + NOTIFICATIONS.stream().map(CallbackType::name).toList()));
+            chosen.add(callback);
+        }
+        return chosen;
+    }
+}

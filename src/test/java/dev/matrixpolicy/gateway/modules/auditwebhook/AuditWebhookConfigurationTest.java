@@ -1,0 +1,162 @@
+package dev.matrixpolicy.gateway.modules.auditwebhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.callbacks.account_validity.OnUserRegistration;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** What an {@code audit_webhook} entry does to startup: the chains it joins, or the one message that stops it. */
+class AuditWebhookConfigurationTest {
+
+    /** The gateway's module wiring with this module type only, so other module types cannot interfere. */
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.auditwebhook"})
+    static class GatewayWithAuditWebhook {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(GatewayWithAuditWebhook.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com",
+                    "policy-gateway.modules[0].module=audit_webhook", "policy-gateway.modules[0].name=audit");
+
+    @Test
+    void withOnlyAUrlEveryNotificationCallbackAndNoOtherHasTheWebhookInItsChain() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(CallbackChains.class).endpoints())
+                            .filteredOn(endpoint -> endpoint.chains().values().stream().anyMatch(chain -> chain.contains("audit")))
+                            .extracting(CallbackEndpoint::name)
+                            .containsExactlyInAnyOrderElementsOf(AuditWebhookModuleType.NOTIFICATIONS.stream()
+                                    .map(CallbackType::name).toList());
+                });
+    }
+
+    @Test
+    void callbacksAcceptsSynapseStyleKeysAndChoosesTheChains() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=https://audit.example.com/hook",
+                        "policy-gateway.modules[0].config.callbacks[0]=on_logged_out",
+                        "policy-gateway.modules[0].config.queue_capacity=5")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(CallbackChains.class).endpoints())
+                            .filteredOn(endpoint -> endpoint.chains().values().stream().anyMatch(chain -> chain.contains("audit")))
+                            .extracting(CallbackEndpoint::name)
+                            .containsExactly("on_logged_out");
+                });
+    }
+
+    @Test
+    void missingUrlIsRefusedNamingTheField() {
+        runner.run(context -> assertThat(moduleFailure(context)).isEqualTo(
+                "policy-gateway.modules[0] (module: audit_webhook) config.url: must not be null"));
+    }
+
+    @Test
+    void urlThatIsNotHttpIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=ftp://audit.example.com/hook")
+                .run(context -> assertThat(moduleFailure(context)).isEqualTo(
+                        "policy-gateway.modules[0] (module: audit_webhook) config.url: expected an absolute http or https URL with a host"));
+    }
+
+    @Test
+    void urlWithCredentialsIsRefusedInFavourOfTheToken() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=https://user:secret@audit.example.com/hook")
+                .run(context -> assertThat(moduleFailure(context)).endsWith(
+                        "config.url: credentials in the URL are not sent; use token instead"));
+    }
+
+    @Test
+    void callbackThatIsNotANotificationIsRefusedNamingItsPosition() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.callbacks[0]=on_new_event",
+                        "policy-gateway.modules[0].config.callbacks[1]=user_may_invite")
+                .run(context -> assertThat(moduleFailure(context))
+                        .startsWith("policy-gateway.modules[0] (module: audit_webhook) config.callbacks[1]: "
+                                + "'user_may_invite' is not a notification callback; audit_webhook reports [")
+                        .contains("on_account_data_updated", "on_user_login"));
+    }
+
+    @Test
+    void maxBackoffShorterThanInitialBackoffIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.initial-backoff=10s", "policy-gateway.modules[0].config.max-backoff=1s")
+                .run(context -> assertThat(moduleFailure(context)).endsWith(
+                        "config.max-backoff: must not be shorter than initial-backoff (PT10S)"));
+    }
+
+    @Test
+    void emptyQueueIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.queue-capacity=0")
+                .run(context -> assertThat(moduleFailure(context)).endsWith(
+                        "config.queue-capacity: must be greater than or equal to 1"));
+    }
+
+    @Test
+    void zeroTimeoutIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.timeout=0s")
+                .run(context -> assertThat(moduleFailure(context)).endsWith("config.timeout: must be positive"));
+    }
+
+    @Test
+    void unreadableDurationNamesTheValue() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.shutdown-grace=forever")
+                .run(context -> assertThat(moduleFailure(context))
+                        .contains("config.shutdown-grace: invalid value 'forever'"));
+    }
+
+    @Test
+    void tokenWithWhiteSpaceIsRefusedWithoutRepeatingIt() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.token=two words")
+                .run(context -> assertThat(moduleFailure(context))
+                        .endsWith("config.token: must be printable ASCII without spaces")
+                        .doesNotContain("two words"));
+    }
+
+    @Test
+    void theGatewayClosesTheModuleOnShutdownSoLaterNotificationsAreCountedAsDropped() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.shutdown-grace=0s")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    ModuleInstance instance = context.getBean("policyModule.audit", ModuleInstance.class);
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+
+                    context.close();
+                    instance.module().implementation(OnUserRegistration.TYPE).orElseThrow()
+                            .onUserRegistration(new OnUserRegistration.Args("@carol:example.com"));
+
+                    assertThat(registry.get("policy.module.audit.dropped").tag("module", "audit").tag("reason", "shutdown")
+                            .functionCounter().count()).isEqualTo(1);
+                });
+    }
+
+    /** The startup failure's one-line form: {@code <entry> <field>: <problem>}. */
+    private static String moduleFailure(AssertableApplicationContext context) {
+        assertThat(context).hasFailed();
+        for (Throwable cause = context.getStartupFailure(); cause != null; cause = cause.getCause()) {
+            if (cause.getClass().getSimpleName().equals("InvalidModuleException")) {
+                return cause.getMessage();
+            }
+        }
+        throw new AssertionError("not a module configuration failure", context.getStartupFailure());
+    }
+}

@@ -1,0 +1,404 @@
+package dev.matrixpolicy.gateway.modules.auditwebhook;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.serverError;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static dev.matrixpolicy.gateway.modules.auditwebhook.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.account_data.OnAccountDataUpdated;
+import dev.matrixpolicy.gateway.callbacks.account_validity.OnUserRegistration;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnThreepidBind;
+import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.support.Fixtures;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** The module against a real local webhook (WireMock): record shape, retries, queueing and shutdown. */
+class AuditWebhookTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String ACCOUNT_DATA = """
+            {"user_id": "@alice:example.com", "room_id": "!room:example.com",
+             "account_data_type": "org.example.settings", "content": {"theme": "dark"}}""";
+    private static final String REGISTRATION = "{\"user\": \"@carol:example.com\"}";
+
+    private static final WireMockServer webhook = new WireMockServer(options().dynamicPort());
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final List<AuditWebhook> started = new ArrayList<>();
+
+    @BeforeAll
+    static void startWebhook() {
+        webhook.start();
+    }
+
+    @AfterAll
+    static void stopWebhook() {
+        webhook.stop();
+    }
+
+    @BeforeEach
+    void answerOk() {
+        webhook.resetAll();
+        webhook.stubFor(post("/audit").willReturn(ok()));
+        webhook.stubFor(post("/hang").willReturn(ok().withFixedDelay(20_000)));
+    }
+
+    @AfterEach
+    void stopModules() {
+        started.forEach(AuditWebhook::close);
+    }
+
+    // ---- the record
+
+    @Test
+    void accountDataChangeArrivesAsOneRecordWithCallbackCategoryTimestampServerNameAndArguments() {
+        AuditWebhook module = start(Map.of());
+        Instant before = Instant.now();
+
+        call(module, OnAccountDataUpdated.TYPE, ACCOUNT_DATA);
+
+        JsonNode record = onlyRecord();
+        assertThat(record.get("id").asString()).matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}");
+        assertThat(record.get("callback").asString()).isEqualTo("on_account_data_updated");
+        assertThat(record.get("category").asString()).isEqualTo("account_data");
+        assertThat(Instant.parse(record.get("timestamp").asString())).isBetween(before, Instant.now());
+        assertThat(record.get("server_name").asString()).isEqualTo("example.com");
+        assertThat(record.get("arguments")).isEqualTo(JSON.readTree(ACCOUNT_DATA));
+        assertThat(record.propertyNames()).containsExactly("id", "callback", "category", "timestamp", "server_name", "arguments");
+        LoggedRequest request = webhook.findAll(postRequestedFor(urlEqualTo("/audit"))).getFirst();
+        assertThat(request.getHeader("Content-Type")).startsWith("application/json");
+        assertThat(request.containsHeader("Authorization")).isFalse();
+    }
+
+    @Test
+    void logoutRecordHasTheAccessTokenRedacted() {
+        AuditWebhook module = start(Map.of());
+
+        call(module, OnLoggedOut.TYPE, "{\"user_id\": \"@alice:example.com\", \"device_id\": \"PHONE\", \"access_token\": \"syt_secret\"}");
+
+        JsonNode record = onlyRecord();
+        assertThat(record.get("callback").asString()).isEqualTo("on_logged_out");
+        assertThat(record.get("category").asString()).isEqualTo("password_auth_provider");
+        assertThat(record.get("arguments")).isEqualTo(JSON.readTree(
+                "{\"user_id\": \"@alice:example.com\", \"device_id\": \"PHONE\", \"access_token\": \"<redacted>\"}"));
+        assertThat(webhook.getAllServeEvents().getFirst().getRequest().getBodyAsString()).doesNotContain("syt_secret");
+    }
+
+    @Test
+    void threepidBindRecordCarriesTheThirdPartyIdentifier() {
+        AuditWebhook module = start(Map.of());
+        String bind = "{\"user_id\": \"@alice:example.com\", \"medium\": \"email\", \"address\": \"alice@example.com\"}";
+
+        call(module, OnThreepidBind.TYPE, bind);
+
+        JsonNode record = onlyRecord();
+        assertThat(record.get("category").asString()).isEqualTo("third_party_rules");
+        assertThat(record.get("arguments")).isEqualTo(JSON.readTree(bind));
+    }
+
+    @Test
+    void newEventRecordLeavesOutTheRoomStateByDefault() {
+        AuditWebhook module = start(Map.of());
+
+        call(module, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
+
+        JsonNode arguments = onlyRecord().get("arguments");
+        assertThat(arguments.get("event")).isEqualTo(JSON.readTree(Fixtures.MESSAGE_EVENT));
+        assertThat(arguments.has("state_events")).isFalse();
+    }
+
+    @Test
+    void newEventRecordCarriesTheRoomStateWhenAskedTo() {
+        AuditWebhook module = start(Map.of("include-state-events", "true"));
+
+        call(module, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
+
+        assertThat(onlyRecord().get("arguments").get("state_events")).isEqualTo(JSON.readTree(Fixtures.STATE_EVENTS));
+    }
+
+    @Test
+    void bearerTokenIsSentWhenConfigured() {
+        AuditWebhook module = start(Map.of("token", "webhook-secret"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit"))))
+                .singleElement().satisfies(request -> assertThat(request.getHeader("Authorization")).isEqualTo("Bearer webhook-secret")));
+    }
+
+    // ---- which callbacks
+
+    @Test
+    void everyNotificationCallbackAndNoOtherIsImplementedByDefault() {
+        AuditWebhook module = start(Map.of());
+
+        assertThat(AuditWebhookModuleType.NOTIFICATIONS).hasSize(10)
+                .allSatisfy(callback -> assertThat(module.implementation(callback)).isPresent());
+        assertThat(Callbacks.ALL).filteredOn(callback -> !AuditWebhookModuleType.NOTIFICATIONS.contains(callback))
+                .hasSize(Callbacks.ALL.size() - 10)
+                .allSatisfy(callback -> assertThat(module.implementation(callback)).isEmpty());
+    }
+
+    @Test
+    void onlyTheConfiguredCallbacksAreImplemented() {
+        AuditWebhook module = start(Map.of("callbacks[0]", "on_logged_out", "callbacks[1]", "on_user_registration"));
+
+        assertThat(AuditWebhookModuleType.NOTIFICATIONS.stream().filter(callback -> module.implementation(callback).isPresent())
+                .map(CallbackType::name)).containsExactlyInAnyOrder("on_logged_out", "on_user_registration");
+    }
+
+    // ---- never slowing the caller
+
+    @Test
+    void callbackReturnsAtOnceEvenWhenTheWebhookHangs() {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s"));
+        long start = System.nanoTime();
+
+        for (int i = 0; i < 50; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(module.mayBlock()).isFalse();
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+    }
+
+    @Test
+    void severalSendersDeliverInParallel() {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "senders", "3"));
+
+        for (int i = 0; i < 5; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(3));
+        assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isEqualTo(2);
+    }
+
+    // ---- retries
+
+    @Test
+    void failedDeliveryIsRetriedWithTheSameRecordUntilTheWebhookAccepts() {
+        webhook.stubFor(post("/flaky").inScenario("flaky").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(serverError()).willSetStateTo("second"));
+        webhook.stubFor(post("/flaky").inScenario("flaky").whenScenarioStateIs("second")
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("third"));
+        webhook.stubFor(post("/flaky").inScenario("flaky").whenScenarioStateIs("third").willReturn(ok()));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/flaky", "initial-backoff", "50ms"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(1));
+        List<LoggedRequest> attempts = webhook.findAll(postRequestedFor(urlEqualTo("/flaky")));
+        assertThat(attempts).hasSize(3);
+        assertThat(attempts).extracting(LoggedRequest::getBodyAsString).containsOnly(attempts.getFirst().getBodyAsString());
+        // The backoff was 25..50 ms after the first failure and 50..100 ms after the second.
+        assertThat(Duration.between(attempts.get(0).getLoggedDate().toInstant(), attempts.get(2).getLoggedDate().toInstant()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(70));
+        assertThat(backendCalls("error")).isEqualTo(2);
+        assertThat(backendCalls("success")).isEqualTo(1);
+        assertThat(dropped("attempts_exhausted")).isZero();
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @ValueSource(ints = {408, 429, 500, 502, 503, 504})
+    void statusThatARetryCanFixIsRetried(int status) {
+        webhook.stubFor(post("/once").inScenario("once").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(status)).willSetStateTo("recovered"));
+        webhook.stubFor(post("/once").inScenario("once").whenScenarioStateIs("recovered").willReturn(ok()));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/once"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(1));
+        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/once")))).hasSize(2);
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @ValueSource(ints = {400, 401, 403, 404, 413, 422})
+    void clientErrorIsNotRetriedAndCountsAsRejected(int status) {
+        webhook.stubFor(post("/refuse").willReturn(aResponse().withStatus(status)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/refuse"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(dropped("rejected")).isEqualTo(1));
+        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/refuse")))).hasSize(1);
+        assertThat(delivered()).isZero();
+        assertThat(backendCalls("error")).isEqualTo(1);
+    }
+
+    @Test
+    void unreachableWebhookIsRetriedThenTheRecordIsDroppedAndCounted() throws IOException {
+        AuditWebhook module = start(Map.of("url", "http://127.0.0.1:" + closedPort() + "/audit", "max-attempts", "3"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(dropped("attempts_exhausted")).isEqualTo(1));
+        assertThat(backendCalls("error")).isEqualTo(3);
+        assertThat(delivered()).isZero();
+    }
+
+    @Test
+    void webhookSlowerThanTheTimeoutCountsAsATimeout() {
+        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(3_000)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/slow", "timeout", "200ms", "max-attempts", "2"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(dropped("attempts_exhausted")).isEqualTo(1));
+        assertThat(backendCalls("timeout")).isEqualTo(2);
+    }
+
+    // ---- the queue
+
+    @Test
+    void fullQueueDropsNewRecordsAndCountsThem() {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "queue-capacity", "2"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        // The sender holds the first record (in flight); the queue is empty again.
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+
+        for (int i = 0; i < 5; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        assertThat(dropped("queue_full")).isEqualTo(3);
+        assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isEqualTo(2);
+    }
+
+    // ---- shutdown
+
+    @Test
+    void shutdownDeliversWhatIsQueued() {
+        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(20)));
+        AuditWebhook module = start(Map.of("shutdown-grace", "10s"));
+        for (int i = 0; i < 30; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        module.close();
+
+        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit")))).hasSize(30);
+        assertThat(delivered()).isEqualTo(30);
+        assertThat(dropped("shutdown")).isZero();
+    }
+
+    @Test
+    void shutdownCountsWhatItCouldNotDeliverWithinTheGracePeriod() {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "shutdown-grace", "300ms"));
+        for (int i = 0; i < 3; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+        long start = System.nanoTime();
+
+        module.close();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        // One in flight, two still queued.
+        assertThat(dropped("shutdown")).isEqualTo(3);
+        assertThat(delivered()).isZero();
+    }
+
+    @Test
+    void notificationAfterShutdownIsCountedAsDropped() {
+        AuditWebhook module = start(Map.of());
+        module.close();
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        assertThat(dropped("shutdown")).isEqualTo(1);
+        assertThat(webhook.getAllServeEvents()).isEmpty();
+    }
+
+    // ---- helpers
+
+    /** Test defaults: short backoffs and grace so that tests are quick; any key may be overridden. */
+    private AuditWebhook start(Map<String, String> settings) {
+        Map<String, String> properties = new HashMap<>(Map.of(
+                "url", webhook.baseUrl() + "/audit",
+                "initial-backoff", "10ms",
+                "max-backoff", "100ms",
+                "shutdown-grace", "500ms"));
+        properties.putAll(settings);
+        Map<String, String> prefixed = new HashMap<>();
+        properties.forEach((key, value) -> prefixed.put("config." + key, value));
+        AuditWebhookConfig config = new Binder(new MapConfigurationPropertySource(prefixed))
+                .bindOrCreate("config", Bindable.of(AuditWebhookConfig.class));
+        AuditWebhook module = (AuditWebhook) new AuditWebhookModuleType()
+                .create(config, new ModuleContext("audit", "example.com", registry));
+        started.add(module);
+        return module;
+    }
+
+    private static <M, A> void call(PolicyModule module, CallbackType<M, A, ?> callback, String json) {
+        A args = callback.reader().apply(JsonArgs.of((ObjectNode) JSON.readTree(json)));
+        Object answer = callback.call().apply(module.implementation(callback).orElseThrow(), args);
+        assertThat(answer).isEqualTo(RunAll.DELIVERED);
+    }
+
+    private static JsonNode onlyRecord() {
+        List<LoggedRequest> requests = new ArrayList<>();
+        eventually(() -> {
+            requests.clear();
+            requests.addAll(webhook.findAll(postRequestedFor(urlEqualTo("/audit"))));
+            assertThat(requests).hasSize(1);
+        });
+        return JSON.readTree(requests.getFirst().getBodyAsString());
+    }
+
+    private double delivered() {
+        return registry.get("policy.module.audit.delivered").tag("module", "audit").functionCounter().count();
+    }
+
+    private double dropped(String reason) {
+        return registry.get("policy.module.audit.dropped").tag("module", "audit").tag("reason", reason)
+                .functionCounter().count();
+    }
+
+    private long backendCalls(String outcome) {
+        return registry.get("policy.module.backend").tag("module", "audit").tag("outcome", outcome).timer().count();
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

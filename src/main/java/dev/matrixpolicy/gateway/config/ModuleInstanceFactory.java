@@ -86,8 +86,12 @@ final class ModuleInstanceFactory {
     private static InvalidModuleException describe(int position, String type, String prefix, BindException failed) {
         if (failed.getCause() instanceof BindValidationException invalid && !invalid.getValidationErrors().getAllErrors().isEmpty()) {
             ObjectError first = invalid.getValidationErrors().getAllErrors().getFirst();
-            String field = first instanceof FieldError fieldError ? fieldError.getField() : first.getObjectName();
-            String relative = field.startsWith(prefix) ? "config" + field.substring(prefix.length()) : "config." + kebabCase(field);
+            // A nested object (a list element, say) is validated on its own: its errors name the field
+            // relative to that object, and the object by its full property name.
+            String field = first instanceof FieldError fieldError
+                    ? (first.getObjectName().startsWith(prefix) ? first.getObjectName() + "." : "") + fieldError.getField()
+                    : first.getObjectName();
+            String relative = "config" + kebabCase(field.startsWith(prefix) ? field.substring(prefix.length()) : "." + field);
             return new InvalidModuleException(position, type, relative, first.getDefaultMessage(), failed);
         }
         ConfigurationProperty property = failed.getProperty();

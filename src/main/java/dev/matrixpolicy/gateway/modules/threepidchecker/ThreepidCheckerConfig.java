@@ -4,6 +4,7 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import java.time.Duration;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -20,10 +21,19 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record ThreepidCheckerConfig(
         @NotBlank String url,
         @DefaultValue("false") boolean onlyCheckAtRegistration,
-        @DefaultValue("2s") @NotNull Duration timeout,
-        @DefaultValue("60s") @NotNull Duration cacheTtl,
+        @DefaultValue("2s") @NotNull @DurationMin(millis = 1, message = "must be positive") Duration timeout,
+        @DefaultValue("60s") @NotNull @DurationMin(millis = 0, message = "must not be negative (0s turns the cache off)")
+        Duration cacheTtl,
         @DefaultValue("10000") @Positive long cacheMaxSize,
         @DefaultValue("fail-closed") @NotNull FailureMode failureMode) {
+
+    /** Without the URL's path and query, so that logging a configuration never leaks a secret they hold. */
+    @Override
+    public String toString() {
+        return "ThreepidCheckerConfig[url=<redacted>, onlyCheckAtRegistration=" + onlyCheckAtRegistration
+                + ", timeout=" + timeout + ", cacheTtl=" + cacheTtl + ", cacheMaxSize=" + cacheMaxSize
+                + ", failureMode=" + failureMode + "]";
+    }
 
     /** What the module answers when its backend fails. */
     public enum FailureMode {

@@ -34,12 +34,6 @@ class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
     @Override
     public PolicyModule create(ThreepidCheckerConfig config, ModuleContext context) {
         URI url = backendUrl(config.url());
-        if (config.timeout().isNegative() || config.timeout().isZero()) {
-            throw new ModuleConfigurationException("timeout", "must be positive, got " + config.timeout());
-        }
-        if (config.cacheTtl().isNegative()) {
-            throw new ModuleConfigurationException("cache-ttl", "must be zero (no cache) or positive, got " + config.cacheTtl());
-        }
         Optional<Cache<Threepid, Boolean>> verdicts = Optional.empty();
         if (config.cacheTtl().isPositive()) {
             Cache<Threepid, Boolean> cache = Caffeine.newBuilder()
@@ -56,7 +50,8 @@ class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
     }
 
     /**
-     * An absolute http or https URL with a host; a fragment is refused because it is never sent.
+     * An absolute http or https URL with a host; user info and a fragment are refused because they are
+     * never sent.
      * Problems are described without echoing the URL, which may carry a secret in its query string.
      */
     static URI backendUrl(String configured) {
@@ -73,6 +68,10 @@ class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
         }
         if (url.getHost() == null) {
             throw new ModuleConfigurationException("url", "has no host name");
+        }
+        if (url.getRawUserInfo() != null) {
+            // The JDK client ignores them: the backend would see no credentials at all.
+            throw new ModuleConfigurationException("url", "credentials in the URL (user:password@) are never sent");
         }
         if (url.getRawFragment() != null) {
             throw new ModuleConfigurationException("url", "must not have a #fragment: it is never sent to the server");

@@ -69,10 +69,11 @@ class ThreepidCheckerConfigurationTest {
             url=/check                             | url            | must be an absolute http or https URL, got no scheme
             url=https:///check                     | url            | has no host name
             url=https://id.example.com/check#frag | url            | must not have a #fragment: it is never sent to the server
+            url=https://bot:pw@id.example.com/c   | url            | credentials in the URL (user:password@) are never sent
             'url=https://id.example.com/a b'       | url            | not a valid URL: Illegal character in path
-            timeout=0s                             | timeout        | must be positive, got PT0S
-            cache-ttl=-1s                          | cache-ttl      | must be zero (no cache) or positive, got PT-1S
-            cache-max-size=0                       | cacheMaxSize   | must be greater than 0
+            timeout=0s                             | timeout        | must be positive
+            cache-ttl=-1s                          | cache-ttl      | must not be negative (0s turns the cache off)
+            cache-max-size=0                       | cache-max-size | must be greater than 0
             failure-mode=fail-sometimes            | failure-mode   | invalid value 'fail-sometimes'
             """)
     void badValueStopsStartupWithOneMessageNamingTheField(String property, String field, String problem) {

@@ -42,7 +42,7 @@ final class ThreepidBackend implements AutoCloseable {
     private final Timer timedOut;
 
     /**
-     * @param url     the configured URL, already checked to be absolute http(s) without a fragment
+     * @param url     the configured URL, already checked: absolute http(s), no user info, no fragment
      * @param timeout bounds connecting and waiting for the reply
      * @param module  the instance name, the {@code module} tag of the timer
      */
@@ -89,7 +89,7 @@ final class ThreepidBackend implements AutoCloseable {
     }
 
     /** The request URL: the configured one, its own query string kept, with both parameters form-encoded. */
-    URI target(String medium, String address) {
+    private URI target(String medium, String address) {
         // Form encoding, as Synapse's client sends the original's parameters: '+' becomes %2B and a
         // space '+', so a backend decoding the query string as a form gets the address back exactly.
         return URI.create(queryPrefix + "medium=" + URLEncoder.encode(medium, StandardCharsets.UTF_8)

@@ -96,7 +96,7 @@ class ThreepidCheckerEndToEndTest {
 
     @Test
     void slowBackendOnAFailOpenCheckerLetsTheRestOfTheChainDecide() {
-        backendsAnswer(okJson(OURS).withFixedDelay(2_000), okJson(OURS));
+        backendsAnswer(okJson(OURS).withFixedDelay(6_000), okJson(OURS));
 
         assertThat(ask("email", "slow-open@example.org", false)).isTrue();
         assertBackendCalls("threepid-open", "timeout");
@@ -104,7 +104,7 @@ class ThreepidCheckerEndToEndTest {
 
     @Test
     void slowBackendOnAFailClosedCheckerDenies() {
-        backendsAnswer(okJson(OURS), okJson(OURS).withFixedDelay(2_000));
+        backendsAnswer(okJson(OURS), okJson(OURS).withFixedDelay(6_000));
 
         assertThat(ask("email", "slow-closed@example.org", false)).isFalse();
         assertBackendCalls("threepid-closed", "timeout");

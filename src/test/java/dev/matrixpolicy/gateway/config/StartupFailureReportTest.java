@@ -19,9 +19,7 @@ class StartupFailureReportTest {
     void badModuleEntryStopsStartupWithOneMessageNamingPositionTypeAndField(CapturedOutput output) {
         SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
                 .web(WebApplicationType.NONE)
-                .properties("policy-gateway.modules[0].module=static",
-                        "policy-gateway.modules[0].config.results.user_may_create_room=sometimes",
-                        "management.server.port=0");
+                .properties("spring.config.name=startup-failure");
 
         assertThatThrownBy(application::run).hasRootCauseInstanceOf(IllegalArgumentException.class);
 

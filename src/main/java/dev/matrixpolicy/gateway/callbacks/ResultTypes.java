@@ -85,7 +85,8 @@ public final class ResultTypes {
     public static final ResultType<EventAllowed> EVENT_ALLOWED = new Simple<>(
             "true or false (a fixed answer cannot replace the event)",
             (value, error) -> bool(value) ? EventAllowed.ALLOWED : EventAllowed.DENIED,
-            json -> new EventAllowed(jsonBool(jsonObject(json).path("allowed")), optionalObject(json.get("replacement"))),
+            json -> new EventAllowed(jsonField(json, "allowed", ResultTypes::jsonBool),
+                    jsonField(json, "replacement", ResultTypes::optionalObject)),
             allowed -> {
                 ObjectNode json = JSON.objectNode();
                 json.put("allowed", allowed.allowed());
@@ -100,7 +101,7 @@ public final class ResultTypes {
             "null (go ahead unchanged) or a Matrix error code such as M_FORBIDDEN",
             (value, error) -> isNull(value) ? RoomCreation.UNCHANGED : new Rejection(scalar(value), error),
             json -> jsonObject(json).has("errcode") ? rejectionFromJson(json)
-                    : new RoomCreation.Proceed(optionalObject(json.get("request_content"))),
+                    : new RoomCreation.Proceed(jsonField(json, "request_content", ResultTypes::optionalObject)),
             creation -> switch (creation) {
                 case Rejection rejection -> rejectionJson(rejection);
                 case RoomCreation.Proceed proceed -> {
@@ -205,9 +206,8 @@ public final class ResultTypes {
 
     /** The inverse of {@link #rejectionJson}: Matrix error JSON, {@code error} optional. */
     private static Rejection rejectionFromJson(JsonNode json) {
-        JsonNode error = jsonObject(json).get("error");
-        return new Rejection(jsonString(json.path("errcode")),
-                isNull(error) ? Optional.empty() : Optional.of(jsonString(error)));
+        return new Rejection(jsonField(json, "errcode", ResultTypes::jsonString),
+                jsonField(json, "error", error -> optionalJson(error, ResultTypes::jsonString)));
     }
 
     private static JsonNode rejectionJson(Rejection rejection) {
@@ -259,6 +259,16 @@ public final class ResultTypes {
             throw new IllegalArgumentException("expected a JSON object");
         }
         return object;
+    }
+
+    /** A field of a JSON object, read by {@code reader}; its name prefixes what is wrong with it. */
+    private static <T> T jsonField(JsonNode json, String field, Function<JsonNode, T> reader) {
+        JsonNode value = jsonObject(json).get(field);
+        try {
+            return reader.apply(value);
+        } catch (IllegalArgumentException wrong) {
+            throw new IllegalArgumentException("'" + field + "': " + wrong.getMessage(), wrong);
+        }
     }
 
     private static Optional<ObjectNode> optionalObject(JsonNode json) {
@@ -356,7 +366,8 @@ public final class ResultTypes {
             try {
                 return reader.read(value, error);
             } catch (IllegalArgumentException wrong) {
-                throw wrongValue(value == null ? "nothing" : "'" + value + "'", wrong);
+                throw new IllegalArgumentException("expected " + expected + ", got "
+                        + (value == null ? "nothing" : "'" + value + "'"), wrong);
             }
         }
 
@@ -366,12 +377,8 @@ public final class ResultTypes {
             try {
                 return jsonReader.apply(json);
             } catch (IllegalArgumentException wrong) {
-                throw wrongValue(json + " (" + wrong.getMessage() + ")", wrong);
+                throw new IllegalArgumentException(wrong.getMessage() + ", got " + json, wrong);
             }
-        }
-
-        private IllegalArgumentException wrongValue(String given, IllegalArgumentException wrong) {
-            return new IllegalArgumentException("expected " + expected + ", got " + given, wrong);
         }
 
         @Override

@@ -127,10 +127,12 @@ class ResultTypesJsonTest {
     }
 
     @Test
-    void refusalNamesTheExpectedShapeAndTheJsonGiven() {
+    void refusalSaysWhatWasExpectedWhereAndTheJsonGiven() {
         assertThatThrownBy(() -> ResultTypes.ALLOWED_IF_TRUE.fromJson(json("\"yes\"")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("expected true or false, got \"yes\"");
+                .hasMessage("expected true or false, got \"yes\"");
+        assertThatThrownBy(() -> ResultTypes.EVENT_ALLOWED.fromJson(json("{\"allowed\": \"yes\"}")))
+                .hasMessage("'allowed': expected true or false, got {\"allowed\":\"yes\"}");
     }
 
     @Test

@@ -60,7 +60,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         requests.setReadTimeout(config.timeout());
         this.client = RestClient.builder().requestFactory(requests).build();
         this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
-                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend service")
+                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
                         .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
     }
 

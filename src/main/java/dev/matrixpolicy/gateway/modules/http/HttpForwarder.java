@@ -89,7 +89,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
         this.breaker = circuitBreaker(name, settings.circuitBreaker(), context);
         this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
-                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend service")
+                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
                         .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
 
         Map<Duration, RestClient> clientsByTimeout = new HashMap<>();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.springframework.stereotype.Component;
 
 /**
@@ -48,7 +49,8 @@ class HttpModuleType implements ModuleType<HttpConfig> {
         if (callbacks.isEmpty() && loginTypes.isEmpty()) {
             throw new ModuleConfigurationException("callbacks", "name at least one callback to forward (or a login type under login-types)");
         }
-        checkTimeouts(config, callbacks.keySet(), !loginTypes.isEmpty());
+        checkTimeouts(config, Stream.concat(callbacks.keySet().stream(), loginTypes.isEmpty() ? Stream.empty() : Stream.of(CheckAuth.TYPE))
+                .map(CallbackType::name).toList());
         return new HttpForwarder(new HttpForwarder.Settings(url.endsWith("/") ? url.substring(0, url.length() - 1) : url,
                 callbacks, loginTypes, token(config), config.connectTimeout(), config.retries(), config.retryBackoff(),
                 config.circuitBreaker(), config.failureMode()), context);
@@ -72,13 +74,10 @@ class HttpModuleType implements ModuleType<HttpConfig> {
     }
 
     /** A timeout for a callback this module does not forward is a typo, not a no-op. */
-    private static void checkTimeouts(HttpConfig config, Set<CallbackType<?, ?, ?>> callbacks, boolean forwardsCheckAuth) {
-        List<String> forwarded = callbacks.stream().map(CallbackType::name).toList();
-        config.timeouts().keySet().forEach(name -> {
-            if (!forwarded.contains(name) && !(forwardsCheckAuth && name.equals(CheckAuth.TYPE.name()))) {
-                throw new ModuleConfigurationException("timeouts." + name, "'" + name + "' is not forwarded by this module; "
-                        + "forwarded: " + (forwardsCheckAuth ? "check_auth, " : "") + forwarded);
-            }
+    private static void checkTimeouts(HttpConfig config, List<String> forwarded) {
+        config.timeouts().keySet().stream().filter(name -> !forwarded.contains(name)).findFirst().ifPresent(name -> {
+            throw new ModuleConfigurationException("timeouts." + name, "'" + name + "' is not forwarded by this module; "
+                    + "forwarded: " + forwarded);
         });
     }
 

@@ -5,7 +5,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A callback's result type: how a fixed answer is read from configuration, how an answer is
- * written as JSON, and how it is labelled in metrics and logs.
+ * written as JSON and read back from it, and how it is labelled in metrics and logs.
  *
  * @param <R> the Java type of the result
  */
@@ -25,6 +25,16 @@ public interface ResultType<R> {
 
     /** The value of {@code "result"} in the HTTP answer. */
     JsonNode toJson(R result);
+
+    /**
+     * Reads an answer written by {@link #toJson}, e.g. by a remote policy service that speaks the
+     * gateway's own contract: {@code fromJson(toJson(r))} equals {@code r}. A {@link Rejection} is
+     * read from its error JSON, {@code {"errcode": ..., "error": ...}}, for the types that have one.
+     *
+     * @param result the JSON value; Java {@code null} reads as JSON {@code null}
+     * @throws IllegalArgumentException when the JSON is not of this type's shape
+     */
+    R fromJson(JsonNode result);
 
     /** A low-cardinality label for metrics and logs, one of {@link Outcomes}. */
     String outcome(R result);

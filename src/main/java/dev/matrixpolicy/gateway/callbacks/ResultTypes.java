@@ -22,6 +22,8 @@ import tools.jackson.databind.node.ObjectNode;
  * The result types of all Synapse callbacks. Configuration values arrive as bound by Spring Boot:
  * scalars as strings, booleans or numbers, YAML maps as maps, YAML lists as lists or as maps keyed by
  * index, YAML null as an empty string. A structured answer may also be written as a JSON string.
+ * JSON answers (the inverse of {@code toJson}) are read strictly: a boolean must be a JSON boolean,
+ * a number a JSON integer.
  */
 public final class ResultTypes {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -34,22 +36,24 @@ public final class ResultTypes {
     public static final ResultType<SpamVerdict> SPAM_VERDICT = new Simple<>(
             "NOT_SPAM or a Matrix error code such as M_FORBIDDEN",
             (value, error) -> "NOT_SPAM".equals(value) ? SpamVerdict.NOT_SPAM : new Rejection(scalar(value), error),
+            json -> isText(json, "NOT_SPAM") ? SpamVerdict.NOT_SPAM : rejectionFromJson(json),
             verdict -> verdict instanceof Rejection rejection ? rejectionJson(rejection) : JSON.stringNode("NOT_SPAM"),
             verdict -> verdict == SpamVerdict.NOT_SPAM ? Outcomes.ALLOW : Outcomes.DENY);
 
     /** A boolean where {@code true} lets the action go through. */
     public static final ResultType<Boolean> ALLOWED_IF_TRUE = new Simple<>("true or false",
-            (value, error) -> bool(value), JSON::booleanNode,
+            (value, error) -> bool(value), ResultTypes::jsonBool, JSON::booleanNode,
             allowed -> allowed ? Outcomes.ALLOW : Outcomes.DENY);
 
     /** A boolean where {@code true} flags spam (hide the user, drop the event). */
     public static final ResultType<Boolean> SPAM_IF_TRUE = new Simple<>("true or false",
-            (value, error) -> bool(value), JSON::booleanNode,
+            (value, error) -> bool(value), ResultTypes::jsonBool, JSON::booleanNode,
             spam -> spam ? Outcomes.DENY : Outcomes.ALLOW);
 
     public static final ResultType<RegistrationBehaviour> REGISTRATION_BEHAVIOUR = new Simple<>(
             "ALLOW, SHADOW_BAN or DENY",
             (value, error) -> RegistrationBehaviour.valueOf(scalar(value).toUpperCase(Locale.ROOT)),
+            json -> RegistrationBehaviour.valueOf(jsonString(json)),
             behaviour -> JSON.stringNode(behaviour.name()),
             behaviour -> switch (behaviour) {
                 case ALLOW -> Outcomes.ALLOW;
@@ -60,24 +64,29 @@ public final class ResultTypes {
     /** {@code is_user_expired}: true (expired), false, or null (no opinion). */
     public static final ResultType<Optional<Boolean>> OPTIONAL_EXPIRED = new Simple<>("true, false or null",
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(bool(value)),
+            json -> optionalJson(json, ResultTypes::jsonBool),
             expired -> expired.<JsonNode>map(JSON::booleanNode).orElse(JSON.nullNode()),
             expired -> expired.map(e -> e ? Outcomes.DENY : Outcomes.ALLOW).orElse(Outcomes.NONE));
 
     /** A string, or null for no opinion. */
     public static final ResultType<Optional<String>> OPTIONAL_STRING = new Simple<>("a string or null",
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(scalar(value)),
+            json -> optionalJson(json, ResultTypes::jsonString),
             ResultTypes::optionalStringJson,
             value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
 
     /** A Matrix user ID, or null: the user an authentication check accepted. */
     public static final ResultType<Optional<String>> OPTIONAL_USER_ID = new Simple<>("a Matrix user ID or null",
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(MatrixIds.userId(scalar(value))),
+            json -> optionalJson(json, user -> MatrixIds.userId(jsonString(user))),
             ResultTypes::optionalStringJson,
             user -> user.isPresent() ? Outcomes.ALLOW : Outcomes.NONE);
 
     public static final ResultType<EventAllowed> EVENT_ALLOWED = new Simple<>(
             "true or false (a fixed answer cannot replace the event)",
             (value, error) -> bool(value) ? EventAllowed.ALLOWED : EventAllowed.DENIED,
+            json -> new EventAllowed(jsonField(json, "allowed", ResultTypes::jsonBool),
+                    jsonField(json, "replacement", ResultTypes::optionalObject)),
             allowed -> {
                 ObjectNode json = JSON.objectNode();
                 json.put("allowed", allowed.allowed());
@@ -91,6 +100,8 @@ public final class ResultTypes {
     public static final ResultType<RoomCreation> ROOM_CREATION = new Simple<>(
             "null (go ahead unchanged) or a Matrix error code such as M_FORBIDDEN",
             (value, error) -> isNull(value) ? RoomCreation.UNCHANGED : new Rejection(scalar(value), error),
+            json -> jsonObject(json).has("errcode") ? rejectionFromJson(json)
+                    : new RoomCreation.Proceed(jsonField(json, "request_content", ResultTypes::optionalObject)),
             creation -> switch (creation) {
                 case Rejection rejection -> rejectionJson(rejection);
                 case RoomCreation.Proceed proceed -> {
@@ -104,12 +115,8 @@ public final class ResultTypes {
     /** Notification callbacks return nothing. */
     public static final ResultType<RunAll.Completed> NOTHING = new Simple<>(
             "null (notification callbacks return nothing; a fixed module just acknowledges them)",
-            (value, error) -> {
-                if (!isNull(value)) {
-                    throw new IllegalArgumentException("notification callbacks return nothing");
-                }
-                return RunAll.DELIVERED;
-            },
+            (value, error) -> nothing(isNull(value)),
+            json -> nothing(isNull(json)),
             completed -> JSON.nullNode(),
             completed -> Outcomes.NOTIFIED);
 
@@ -118,6 +125,9 @@ public final class ResultTypes {
             (value, error) -> "ALL".equals(value) ? InterestedUsers.ALL_USERS
                     : new InterestedUsers.Users(new LinkedHashSet<>(list(value).stream()
                             .map(user -> MatrixIds.userId(scalar(user))).toList())),
+            json -> isText(json, "ALL") ? InterestedUsers.ALL_USERS
+                    : new InterestedUsers.Users(new LinkedHashSet<>(jsonArray(json).stream()
+                            .map(user -> MatrixIds.userId(jsonString(user))).toList())),
             users -> switch (users) {
                 case InterestedUsers.AllUsers all -> JSON.stringNode("ALL");
                 case InterestedUsers.Users some -> {
@@ -130,19 +140,8 @@ public final class ResultTypes {
 
     public static final ResultType<UsersForStates> USERS_FOR_STATES = new Simple<>(
             "a map from Matrix user ID to a list of presence states",
-            (value, error) -> {
-                JsonNode json = json(value);
-                if (!json.isObject()) {
-                    throw new IllegalArgumentException("expected a map");
-                }
-                Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
-                for (Map.Entry<String, JsonNode> route : json.properties()) {
-                    Set<JsonNode> states = new LinkedHashSet<>();
-                    route.getValue().values().forEach(states::add);
-                    routes.put(MatrixIds.userId(route.getKey()), states);
-                }
-                return new UsersForStates(routes);
-            },
+            (value, error) -> usersForStates(json(value)),
+            ResultTypes::usersForStates,
             users -> {
                 ObjectNode json = JSON.objectNode();
                 users.routes().forEach((user, states) -> {
@@ -155,13 +154,8 @@ public final class ResultTypes {
 
     /** Extra fields for an event's {@code unsigned} section. */
     public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values",
-            (value, error) -> {
-                JsonNode json = json(value);
-                if (!(json instanceof ObjectNode object)) {
-                    throw new IllegalArgumentException("expected a map");
-                }
-                return object;
-            },
+            (value, error) -> jsonObject(json(value)),
+            ResultTypes::jsonObject,
             fields -> fields,
             fields -> fields.isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
 
@@ -175,15 +169,45 @@ public final class ResultTypes {
 
     private static ResultType<Integer> positiveInteger(String expected, int minimum) {
         return new Simple<>(expected,
-                (value, error) -> {
-                    int number = Integer.parseInt(scalar(value).trim());
-                    if (number < minimum) {
-                        throw new IllegalArgumentException("must be at least " + minimum);
+                (value, error) -> atLeast(minimum, Integer.parseInt(scalar(value).trim())),
+                json -> {
+                    if (!json.isIntegralNumber() || !json.canConvertToInt()) {
+                        throw new IllegalArgumentException("expected a whole number");
                     }
-                    return number;
+                    return atLeast(minimum, json.intValue());
                 },
                 JSON::numberNode,
                 number -> Outcomes.VALUE);
+    }
+
+    private static RunAll.Completed nothing(boolean isNull) {
+        if (!isNull) {
+            throw new IllegalArgumentException("notification callbacks return nothing");
+        }
+        return RunAll.DELIVERED;
+    }
+
+    private static int atLeast(int minimum, int number) {
+        if (number < minimum) {
+            throw new IllegalArgumentException("must be at least " + minimum);
+        }
+        return number;
+    }
+
+    /** Presence routes, from configuration converted to JSON or from a JSON answer: user ID to a list of states. */
+    private static UsersForStates usersForStates(JsonNode json) {
+        Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> route : jsonObject(json).properties()) {
+            Set<JsonNode> states = new LinkedHashSet<>(jsonArray(route.getValue()));
+            routes.put(MatrixIds.userId(route.getKey()), states);
+        }
+        return new UsersForStates(routes);
+    }
+
+    /** The inverse of {@link #rejectionJson}: Matrix error JSON, {@code error} optional. */
+    private static Rejection rejectionFromJson(JsonNode json) {
+        return new Rejection(jsonField(json, "errcode", ResultTypes::jsonString),
+                jsonField(json, "error", error -> optionalJson(error, ResultTypes::jsonString)));
     }
 
     private static JsonNode rejectionJson(Rejection rejection) {
@@ -199,6 +223,65 @@ public final class ResultTypes {
 
     private static boolean isNull(Object value) {
         return value == null || (value instanceof String string && (string.isEmpty() || string.equals("null")));
+    }
+
+    // ---- reading JSON answers: Java null, a missing node and JSON null all mean null
+
+    private static boolean isNull(JsonNode json) {
+        return json == null || json.isNull() || json.isMissingNode();
+    }
+
+    /** Whether the JSON is this keyword, e.g. {@code "NOT_SPAM"}. */
+    private static boolean isText(JsonNode json, String keyword) {
+        return json.isString() && json.stringValue().equals(keyword);
+    }
+
+    private static <T> Optional<T> optionalJson(JsonNode json, Function<JsonNode, T> reader) {
+        return isNull(json) ? Optional.empty() : Optional.of(reader.apply(json));
+    }
+
+    private static boolean jsonBool(JsonNode json) {
+        if (isNull(json) || !json.isBoolean()) {
+            throw new IllegalArgumentException("expected true or false");
+        }
+        return json.booleanValue();
+    }
+
+    private static String jsonString(JsonNode json) {
+        if (isNull(json) || !json.isString()) {
+            throw new IllegalArgumentException("expected a string");
+        }
+        return json.stringValue();
+    }
+
+    private static ObjectNode jsonObject(JsonNode json) {
+        if (!(json instanceof ObjectNode object)) {
+            throw new IllegalArgumentException("expected a JSON object");
+        }
+        return object;
+    }
+
+    /** A field of a JSON object, read by {@code reader}; its name prefixes what is wrong with it. */
+    private static <T> T jsonField(JsonNode json, String field, Function<JsonNode, T> reader) {
+        JsonNode value = jsonObject(json).get(field);
+        try {
+            return reader.apply(value);
+        } catch (IllegalArgumentException wrong) {
+            throw new IllegalArgumentException("'" + field + "': " + wrong.getMessage(), wrong);
+        }
+    }
+
+    private static Optional<ObjectNode> optionalObject(JsonNode json) {
+        return optionalJson(json, ResultTypes::jsonObject);
+    }
+
+    private static List<JsonNode> jsonArray(JsonNode json) {
+        if (isNull(json) || !json.isArray()) {
+            throw new IllegalArgumentException("expected a list");
+        }
+        List<JsonNode> elements = new ArrayList<>(json.size());
+        json.values().forEach(elements::add);
+        return elements;
     }
 
     /** YAML scalars bind as String, Boolean or a Number. */
@@ -276,8 +359,8 @@ public final class ResultTypes {
         R read(Object value, Optional<String> error);
     }
 
-    private record Simple<R>(String expected, ConfigReader<R> reader, Function<R, JsonNode> writer,
-                             Function<R, String> labeller) implements ResultType<R> {
+    private record Simple<R>(String expected, ConfigReader<R> reader, Function<JsonNode, R> jsonReader,
+                             Function<R, JsonNode> writer, Function<R, String> labeller) implements ResultType<R> {
         @Override
         public R fromConfig(Object value, Optional<String> error) {
             try {
@@ -285,6 +368,16 @@ public final class ResultTypes {
             } catch (IllegalArgumentException wrong) {
                 throw new IllegalArgumentException("expected " + expected + ", got "
                         + (value == null ? "nothing" : "'" + value + "'"), wrong);
+            }
+        }
+
+        @Override
+        public R fromJson(JsonNode result) {
+            JsonNode json = result == null ? JSON.nullNode() : result;
+            try {
+                return jsonReader.apply(json);
+            } catch (IllegalArgumentException wrong) {
+                throw new IllegalArgumentException(wrong.getMessage() + ", got " + json, wrong);
             }
         }
 

@@ -1,0 +1,55 @@
+package dev.matrixpolicy.gateway.modules.eventcensor;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * What the censor service answered, read from its 2xx JSON body:
+ * <ul>
+ *   <li>{@code {"allowed": false}}: deny the event (any {@code content} is ignored: a denial wins);</li>
+ *   <li>{@code {"content": {...}}}: allow it, with this content instead of the event's;</li>
+ *   <li>{@code {}} (or {@code "content": null}, or {@code "allowed": true} alone): allow it unchanged.</li>
+ * </ul>
+ * Unknown fields are ignored. Anything else is not an answer.
+ */
+sealed interface CensorReply {
+
+    CensorReply DENY = Deny.INSTANCE;
+    CensorReply KEEP = Keep.INSTANCE;
+
+    enum Deny implements CensorReply { INSTANCE }
+
+    enum Keep implements CensorReply { INSTANCE }
+
+    /** @param content the content that replaces the event's */
+    record Replace(ObjectNode content) implements CensorReply {
+    }
+
+    /** The reply cannot be used: not a 2xx, or not one of the documented shapes. */
+    final class Unusable extends RuntimeException {
+        Unusable(String problem) {
+            super(problem);
+        }
+    }
+
+    static CensorReply read(JsonNode reply) {
+        if (!(reply instanceof ObjectNode object)) {
+            throw new Unusable("expected a JSON object, got " + (reply == null || reply.isMissingNode() ? "an empty body" : reply.getNodeType()));
+        }
+        JsonNode allowed = object.get("allowed");
+        if (allowed != null && !allowed.isBoolean()) {
+            throw new Unusable("'allowed' must be true or false");
+        }
+        if (allowed != null && !allowed.booleanValue()) {
+            return DENY;
+        }
+        JsonNode content = object.get("content");
+        if (content == null || content.isNull()) {
+            return KEEP;
+        }
+        if (!(content instanceof ObjectNode replacement)) {
+            throw new Unusable("'content' must be a JSON object");
+        }
+        return new Replace(replacement);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.matrixpolicy.gateway.modules.eventcensor;
+
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.callbacks.EventAllowed;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.modules.eventcensor.EventCensorConfig.FailureMode;
+import io.micrometer.core.instrument.Timer;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Asks a censor service about each event from a local user ({@code check_event_allowed}): the service
+ * may deny it or replace its content. Synapse's own third-party-rules example, over the gateway.
+ */
+final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseable {
+    static final String BACKEND_TIMER = "policy.module.backend";
+    private static final Logger log = LoggerFactory.getLogger(EventCensor.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final String name;
+    private final String serverName;
+    private final URI endpoint;
+    private final FailureMode failureMode;
+    private final boolean includeRemoteEvents;
+    private final HttpClient http;
+    private final RestClient client;
+    private final Map<String, Timer> backendTimers;
+
+    EventCensor(EventCensorConfig config, ModuleContext context) {
+        this.name = context.instanceName();
+        this.serverName = context.serverName();
+        this.endpoint = config.endpoint();
+        this.failureMode = config.failureMode();
+        this.includeRemoteEvents = config.includeRemoteEvents();
+        // One client per instance: the JDK client pools connections and keeps them alive between events.
+        this.http = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
+        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
+        requests.setReadTimeout(config.timeout());
+        this.client = RestClient.builder().requestFactory(requests).build();
+        this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
+                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
+                        .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
+    }
+
+    @Override
+    public EventAllowed checkEventAllowed(CheckEventAllowed.Args args) {
+        ClientEvent event = args.event();
+        boolean local = MatrixIds.serverNameOf(event.sender()).equals(serverName);
+        if (!local && !includeRemoteEvents) {
+            return EventAllowed.ALLOWED;
+        }
+        long start = System.nanoTime();
+        try {
+            CensorReply reply = CensorReply.read(ask(event));
+            backendTimers.get("success").record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            return answer(event, reply, local);
+        } catch (RestClientException | JacksonException | CensorReply.Unusable failure) {
+            long nanos = System.nanoTime() - start;
+            boolean timedOut = isTimeout(failure);
+            backendTimers.get(timedOut ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
+            log.atWarn().addKeyValue("module", name).addKeyValue("failure", timedOut ? "timeout" : "error")
+                    .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, timedOut, nanos),
+                            failureMode == FailureMode.FAIL_OPEN ? "failing open, event allowed uncensored"
+                                    : "failing closed, event denied");
+            return failureMode == FailureMode.FAIL_OPEN ? EventAllowed.ALLOWED : EventAllowed.DENIED;
+        }
+    }
+
+    private JsonNode ask(ClientEvent event) {
+        return client.post().uri(endpoint)
+                .contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
+                .body(JSON.writeValueAsBytes(event.json()))
+                .exchange((request, response) -> {
+                    if (!response.getStatusCode().is2xxSuccessful()) {
+                        throw new CensorReply.Unusable("HTTP " + response.getStatusCode().value());
+                    }
+                    return JSON.readTree(response.getBody());
+                });
+    }
+
+    /**
+     * A replacement stops the chain, so an unchanged content is answered as a plain allowance and the
+     * next module is still asked. Synapse ignores replacements of events from other servers; for those
+     * a new content is answered as a plain allowance too.
+     */
+    private static EventAllowed answer(ClientEvent event, CensorReply reply, boolean local) {
+        return switch (reply) {
+            case CensorReply.Deny deny -> EventAllowed.DENIED;
+            case CensorReply.Keep keep -> EventAllowed.ALLOWED;
+            case CensorReply.Replace replace when !local || replace.content().equals(event.content()) -> EventAllowed.ALLOWED;
+            case CensorReply.Replace replace -> {
+                ObjectNode censored = event.json().deepCopy(); // the event JSON is shared with the other modules
+                censored.set("content", replace.content());
+                yield EventAllowed.replacedBy(censored);
+            }
+        };
+    }
+
+    private static boolean isTimeout(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What went wrong, without the URL or the event: enough for an operator, nothing secret. */
+    private static String describe(Throwable failure, boolean timedOut, long nanos) {
+        if (timedOut) {
+            return "no answer after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms";
+        }
+        if (failure instanceof CensorReply.Unusable unusable) {
+            return "unusable answer: " + unusable.getMessage();
+        }
+        if (failure instanceof JacksonException unreadable) {
+            return "unreadable answer: " + unreadable.getOriginalMessage();
+        }
+        // Spring's wrapper names the URL; what it wraps says what happened, e.g. ConnectException <- ClosedChannelException.
+        List<String> causes = new ArrayList<>();
+        for (Throwable cause = failure.getCause(); cause != null && causes.size() < 4; cause = cause.getCause()) {
+            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
+        }
+        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
+    }
+
+    /** Waits for calls in flight (bounded by the timeout), then releases the pooled connections. */
+    @Override
+    public void close() {
+        http.close();
+    }
+}

@@ -1,0 +1,33 @@
+package dev.matrixpolicy.gateway.modules.eventcensor;
+
+import jakarta.validation.constraints.NotNull;
+import java.net.URI;
+import java.time.Duration;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Configuration of the {@code event_censor} module.
+ *
+ * @param endpoint            the censor service: each event is POSTed here
+ * @param timeout             how long to wait for the censor's answer
+ * @param connectTimeout      how long to wait for a connection to the censor
+ * @param failureMode         what to answer when the censor cannot be asked or answers nonsense
+ * @param includeRemoteEvents also censor events whose sender is on another server (see the docs: denying
+ *                            federated events makes the room's history diverge)
+ */
+public record EventCensorConfig(
+        @NotNull URI endpoint,
+        @DefaultValue("2s") @DurationMin(millis = 1) Duration timeout,
+        @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
+        @DefaultValue("fail-open") FailureMode failureMode,
+        @DefaultValue("false") boolean includeRemoteEvents) {
+
+    /** What the module answers when the censor is down, slow, or answers something it cannot read. */
+    public enum FailureMode {
+        /** Deny the event: nothing goes out uncensored, and nothing goes out at all during an outage. */
+        FAIL_CLOSED,
+        /** Allow the event unchanged: messages keep flowing, uncensored, during an outage. */
+        FAIL_OPEN
+    }
+}

@@ -1,0 +1,79 @@
+package dev.matrixpolicy.gateway.modules.http;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Configuration of the {@code http} module.
+ *
+ * @param url            the remote policy service's base URL; callbacks go to {@code {url}/{category}/{callback}}
+ * @param callbacks      the Synapse callbacks forwarded, by name ({@code check_auth} goes through {@code loginTypes})
+ * @param loginTypes     login types whose {@code check_auth} is forwarded, with the fields each needs
+ * @param token          bearer token sent to the remote service
+ * @param tokenFile      file holding that token, read once at startup
+ * @param timeout        how long to wait for an answer, per attempt
+ * @param timeouts       per-callback overrides of {@code timeout}, by callback name
+ * @param connectTimeout how long to wait for a connection
+ * @param retries        extra attempts after a failed one, for questions only (notifications are sent once)
+ * @param retryBackoff   the pause before the first retry; it doubles for each further retry
+ * @param circuitBreaker when to stop asking a failing service for a while
+ * @param failureMode    what to answer when the service cannot be asked or answers nonsense
+ */
+public record HttpConfig(
+        @NotNull URI url,
+        @DefaultValue List<String> callbacks,
+        @DefaultValue List<@Valid LoginTypeConfig> loginTypes,
+        String token,
+        Path tokenFile,
+        @DefaultValue("1s") @DurationMin(millis = 1) Duration timeout,
+        @DefaultValue Map<String, @NotNull @DurationMin(millis = 1) Duration> timeouts,
+        @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
+        @DefaultValue("1") @Min(0) @Max(5) int retries,
+        @DefaultValue("50ms") @NotNull Duration retryBackoff,
+        @DefaultValue @Valid CircuitBreakerSettings circuitBreaker,
+        @DefaultValue("fail-closed") FailureMode failureMode) {
+
+    /**
+     * A login type whose {@code check_auth} is forwarded, like an entry of Synapse's {@code auth_checkers}.
+     *
+     * @param type   the login type, e.g. {@code m.login.password}
+     * @param fields the fields of the login dict that the type needs, e.g. {@code password}
+     */
+    public record LoginTypeConfig(@NotBlank String type, @DefaultValue List<String> fields) {
+    }
+
+    /**
+     * The circuit breaker of one module instance (Resilience4j, count-based sliding window).
+     *
+     * @param failureRateThreshold          percentage of failed calls in the window that opens the breaker
+     * @param slidingWindowSize             how many recent calls the failure rate is computed over
+     * @param minimumNumberOfCalls          calls needed before the failure rate counts
+     * @param waitInOpenState               how long the breaker stays open before letting trial calls through
+     * @param permittedCallsInHalfOpenState trial calls that decide whether it closes again
+     */
+    public record CircuitBreakerSettings(
+            @DefaultValue("50") @Min(1) @Max(100) int failureRateThreshold,
+            @DefaultValue("20") @Min(1) int slidingWindowSize,
+            @DefaultValue("10") @Min(1) int minimumNumberOfCalls,
+            @DefaultValue("10s") @DurationMin(millis = 1) Duration waitInOpenState,
+            @DefaultValue("3") @Min(1) int permittedCallsInHalfOpenState) {
+    }
+
+    /** What the module answers when the remote service is down, slow, open-circuited or unreadable. */
+    public enum FailureMode {
+        /** The callback's denying answer where it has one (e.g. a rejection, {@code false}); otherwise abstain. */
+        FAIL_CLOSED,
+        /** Abstain: the answer the chain would give without this module, so the next module decides. */
+        FAIL_OPEN
+    }
+}

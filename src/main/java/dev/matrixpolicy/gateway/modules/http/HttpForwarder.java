@@ -1,0 +1,248 @@
+package dev.matrixpolicy.gateway.modules.http;
+
+import dev.matrixpolicy.gateway.callbacks.ArgsJson;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
+import dev.matrixpolicy.gateway.modules.http.HttpConfig.FailureMode;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.micrometer.core.instrument.Timer;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Forwards callbacks to a remote policy service that speaks the gateway's own REST contract, so a
+ * policy can be written in any language. One code path serves every callback: the arguments are
+ * written with {@link ArgsJson}, the answer is read with the callback's result type.
+ *
+ * <p>Questions are retried on connection failures, timeouts, 5xx and 429; notifications are sent
+ * once, since the remote side may have acted on a request whose answer was lost. One circuit
+ * breaker guards the whole instance (one remote service): while it is open, the failure mode
+ * answers without a request.
+ */
+final class HttpForwarder implements PolicyModule, AutoCloseable {
+    static final String BACKEND_TIMER = "policy.module.backend";
+    private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final int MAX_DESCRIPTION = 300;
+
+    /** Where one callback goes and how patiently. */
+    private record Route(URI uri, RestClient client, int attempts) {
+    }
+
+    /**
+     * Everything the module needs, checked and resolved by the module type.
+     *
+     * @param baseUrl    the service's base URL, without a trailing slash
+     * @param callbacks  the forwarded callbacks, each with its timeout
+     * @param loginTypes the login types whose {@code check_auth} is forwarded, each with its timeout
+     * @param token      the bearer token for the service, if any
+     * @see HttpConfig for the other settings
+     */
+    record Settings(String baseUrl, Map<CallbackType<?, ?, ?>, Duration> callbacks, Map<LoginType, Duration> loginTypes,
+                    Optional<String> token, Duration connectTimeout, int retries, Duration retryBackoff,
+                    CircuitBreakerSettings circuitBreaker, FailureMode failureMode) {
+    }
+
+    private final String name;
+    private final FailureMode failureMode;
+    private final Duration retryBackoff;
+    private final HttpClient http;
+    private final CircuitBreaker breaker;
+    private final Map<String, Timer> backendTimers;
+    private final Map<CallbackType<?, ?, ?>, Route> routes = new HashMap<>();
+    private final Map<LoginType, CheckAuth> authCheckers = new LinkedHashMap<>();
+
+    HttpForwarder(Settings settings, ModuleContext context) {
+        this.name = context.instanceName();
+        this.failureMode = settings.failureMode();
+        this.retryBackoff = settings.retryBackoff();
+        // One client per instance: the JDK client pools connections and keeps them alive between calls.
+        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
+        this.breaker = circuitBreaker(name, settings.circuitBreaker(), context);
+        this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
+                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
+                        .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
+
+        Map<Duration, RestClient> clientsByTimeout = new HashMap<>();
+        Function<Duration, RestClient> clients = timeout -> clientsByTimeout.computeIfAbsent(timeout,
+                readTimeout -> restClient(readTimeout, settings.token()));
+        settings.callbacks().forEach((callback, timeout) -> routes.put(callback, route(settings, callback, clients.apply(timeout))));
+        settings.loginTypes().forEach((loginType, timeout) -> authCheckers.put(loginType,
+                forwarding(CheckAuth.TYPE, route(settings, CheckAuth.TYPE, clients.apply(timeout)))));
+    }
+
+    @Override
+    public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        Route route = routes.get(callback);
+        return route == null ? Optional.empty() : Optional.of(forwarding(callback, route));
+    }
+
+    @Override
+    public Map<LoginType, CheckAuth> authCheckers() {
+        return authCheckers;
+    }
+
+    private <M, A, R> M forwarding(CallbackType<M, A, R> callback, Route route) {
+        return callback.fromFunction().apply(args -> forward(callback, route, args));
+    }
+
+    /** Asks the service, retrying where allowed; any failure is answered by the failure mode. */
+    private <A, R> R forward(CallbackType<?, A, R> callback, Route route, A args) {
+        byte[] body = JSON.writeValueAsBytes(ArgsJson.write(args));
+        BackendFailure failure = null;
+        int attempts = 0;
+        while (attempts < route.attempts() && (attempts == 0 || pauseBeforeRetry(attempts))) {
+            if (!breaker.tryAcquirePermission()) {
+                log.debug("Module {}: circuit open, {} not forwarded", name, callback.name());
+                break;
+            }
+            attempts++;
+            long start = System.nanoTime();
+            try {
+                R answer = ask(callback, route, body);
+                long nanos = System.nanoTime() - start;
+                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+                backendTimers.get("success").record(nanos, TimeUnit.NANOSECONDS);
+                return answer;
+            } catch (BackendFailure failed) {
+                long nanos = System.nanoTime() - start;
+                breaker.onError(nanos, TimeUnit.NANOSECONDS, failed);
+                backendTimers.get(failed.timedOut() ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
+                failure = failed;
+                if (!failed.retryable() || Thread.currentThread().isInterrupted()) {
+                    break;
+                }
+            } catch (RuntimeException bug) {
+                breaker.releasePermission();
+                throw bug;
+            }
+        }
+        R answer = FailureAnswers.answer(callback, args, failureMode);
+        if (failure != null && !Thread.currentThread().isInterrupted()) { // interrupted: the chain gave up and logs it
+            log.atWarn().addKeyValue("module", name).addKeyValue("callback", callback.name())
+                    .addKeyValue("failure", failure.timedOut() ? "timeout" : "error")
+                    .log("Module {}: {} failed after {} attempt(s) ({}); failing {}: answered {}", name, callback.name(),
+                            attempts, describe(failure), failureMode == FailureMode.FAIL_OPEN ? "open" : "closed",
+                            callback.resultType().outcome(answer));
+        }
+        return answer;
+    }
+
+    private <R> R ask(CallbackType<?, ?, R> callback, Route route, byte[] body) {
+        try {
+            return route.client().post().uri(route.uri())
+                    .contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
+                    .body(body)
+                    .exchange((request, response) -> RemoteAnswer.read(callback.resultType(),
+                            response.getStatusCode().value(), response.getBody().readAllBytes()));
+        } catch (RestClientException unreachable) {
+            throw BackendFailure.unreachable(causes(unreachable), isTimeout(unreachable), unreachable);
+        }
+    }
+
+    /** Backoff doubling from {@code retry-backoff}; false when the caller was interrupted meanwhile. */
+    private boolean pauseBeforeRetry(int attemptsSoFar) {
+        try {
+            Thread.sleep(retryBackoff.multipliedBy(1L << (attemptsSoFar - 1)));
+            return true;
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static Route route(Settings settings, CallbackType<?, ?, ?> callback, RestClient client) {
+        // Notifications are not idempotent: the service may have acted on a request whose answer was lost.
+        int attempts = callback.resultType() == ResultTypes.NOTHING ? 1 : 1 + settings.retries();
+        return new Route(URI.create(settings.baseUrl() + "/" + callback.path()), client, attempts);
+    }
+
+    private RestClient restClient(Duration readTimeout, Optional<String> token) {
+        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
+        requests.setReadTimeout(readTimeout);
+        RestClient.Builder builder = RestClient.builder().requestFactory(requests);
+        token.ifPresent(secret -> builder.defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + secret));
+        return builder.build();
+    }
+
+    private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {
+        CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(settings.slidingWindowSize())
+                .minimumNumberOfCalls(settings.minimumNumberOfCalls())
+                .failureRateThreshold(settings.failureRateThreshold())
+                .waitDurationInOpenState(settings.waitInOpenState())
+                .permittedNumberOfCallsInHalfOpenState(settings.permittedCallsInHalfOpenState())
+                .build());
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry).bindTo(context.meterRegistry());
+        CircuitBreaker breaker = registry.circuitBreaker(name);
+        breaker.getEventPublisher().onStateTransition(event -> {
+            if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                log.warn("Module {}: circuit breaker opened ({}% of recent calls failed); the failure mode answers for the next {} s",
+                        name, breaker.getMetrics().getFailureRate(), settings.waitInOpenState().toSeconds());
+            } else {
+                log.info("Module {}: circuit breaker {}", name, event.getStateTransition());
+            }
+        });
+        return breaker;
+    }
+
+    private static boolean isTimeout(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Spring's wrapper names the URL; what it wraps says what happened, e.g. ConnectException <- ClosedChannelException. */
+    private static String causes(RestClientException failure) {
+        List<String> causes = new ArrayList<>();
+        for (Throwable cause = failure.getCause(); cause != null && causes.size() < 4; cause = cause.getCause()) {
+            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
+        }
+        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
+    }
+
+    /** One line, bounded: an unusable answer quotes what the service sent. */
+    private static String describe(BackendFailure failure) {
+        String description = failure.getMessage().replaceAll("\\s+", " ");
+        return description.length() <= MAX_DESCRIPTION ? description : description.substring(0, MAX_DESCRIPTION) + "...";
+    }
+
+    /** Waits for calls in flight (bounded by the timeouts), then releases the pooled connections. */
+    @Override
+    public void close() {
+        http.close();
+    }
+}

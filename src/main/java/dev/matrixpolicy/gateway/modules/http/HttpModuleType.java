@@ -1,0 +1,105 @@
+package dev.matrixpolicy.gateway.modules.http;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code http}: forwards the configured callbacks to a remote policy service that speaks the
+ * gateway's own REST contract, so a policy can be written in any language.
+ */
+@Component
+class HttpModuleType implements ModuleType<HttpConfig> {
+
+    @Override
+    public String name() {
+        return "http";
+    }
+
+    @Override
+    public Class<HttpConfig> configType() {
+        return HttpConfig.class;
+    }
+
+    @Override
+    public PolicyModule create(HttpConfig config, ModuleContext context) {
+        String url = config.url().toString();
+        if (!Set.of("http", "https").contains(config.url().getScheme()) || config.url().getHost() == null) {
+            throw new ModuleConfigurationException("url", "expected an http or https URL, got '" + url + "'");
+        }
+        Map<CallbackType<?, ?, ?>, Duration> callbacks = callbacks(config);
+        Map<LoginType, Duration> loginTypes = new LinkedHashMap<>();
+        config.loginTypes().forEach(login -> loginTypes.put(new LoginType(login.type(), login.fields()),
+                config.timeouts().getOrDefault(CheckAuth.TYPE.name(), config.timeout())));
+        if (callbacks.isEmpty() && loginTypes.isEmpty()) {
+            throw new ModuleConfigurationException("callbacks", "name at least one callback to forward (or a login type under login-types)");
+        }
+        checkTimeouts(config, Stream.concat(callbacks.keySet().stream(), loginTypes.isEmpty() ? Stream.empty() : Stream.of(CheckAuth.TYPE))
+                .map(CallbackType::name).toList());
+        return new HttpForwarder(new HttpForwarder.Settings(url.endsWith("/") ? url.substring(0, url.length() - 1) : url,
+                callbacks, loginTypes, token(config), config.connectTimeout(), config.retries(), config.retryBackoff(),
+                config.circuitBreaker(), config.failureMode()), context);
+    }
+
+    /** The forwarded callbacks, in configuration order, each with its timeout. */
+    private static Map<CallbackType<?, ?, ?>, Duration> callbacks(HttpConfig config) {
+        Map<CallbackType<?, ?, ?>, Duration> callbacks = new LinkedHashMap<>();
+        for (int i = 0; i < config.callbacks().size(); i++) {
+            String name = config.callbacks().get(i);
+            String field = "callbacks[" + i + "]";
+            CallbackType<?, ?, ?> callback = Callbacks.byName(name).orElseThrow(() -> new ModuleConfigurationException(field,
+                    "'" + name + "' is not a Synapse callback; known callbacks: " + Callbacks.ALL.stream().map(CallbackType::name).toList()));
+            if (callback == CheckAuth.TYPE) {
+                throw new ModuleConfigurationException(field, "check_auth is forwarded per login type: list them under login-types, "
+                        + "each with the fields it needs");
+            }
+            callbacks.put(callback, config.timeouts().getOrDefault(name, config.timeout()));
+        }
+        return callbacks;
+    }
+
+    /** A timeout for a callback this module does not forward is a typo, not a no-op. */
+    private static void checkTimeouts(HttpConfig config, List<String> forwarded) {
+        config.timeouts().keySet().stream().filter(name -> !forwarded.contains(name)).findFirst().ifPresent(name -> {
+            throw new ModuleConfigurationException("timeouts." + name, "'" + name + "' is not forwarded by this module; "
+                    + "forwarded: " + forwarded);
+        });
+    }
+
+    private static Optional<String> token(HttpConfig config) {
+        if (config.token() != null && config.tokenFile() != null) {
+            throw new ModuleConfigurationException("token", "set token or token-file, not both");
+        }
+        if (config.tokenFile() != null) {
+            try {
+                return Optional.of(nonBlank("token-file", Files.readString(config.tokenFile()).strip()));
+            } catch (IOException unreadable) {
+                throw new ModuleConfigurationException("token-file", "cannot read " + config.tokenFile() + ": "
+                        + unreadable.getClass().getSimpleName(), unreadable);
+            }
+        }
+        return config.token() == null ? Optional.empty() : Optional.of(nonBlank("token", config.token().strip()));
+    }
+
+    private static String nonBlank(String field, String token) {
+        if (token.isEmpty()) {
+            throw new ModuleConfigurationException(field, "the token is empty");
+        }
+        return token;
+    }
+}

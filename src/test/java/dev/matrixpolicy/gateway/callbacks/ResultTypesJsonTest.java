@@ -1,0 +1,167 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.chain.RunAll;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Every result type reads back what it writes, and refuses JSON of another shape. */
+class ResultTypesJsonTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void spamVerdictReadsBackNotSpamAndRejections() {
+        assertRoundTrip(ResultTypes.SPAM_VERDICT, SpamVerdict.NOT_SPAM,
+                new Rejection("M_FORBIDDEN", Optional.of("No spam here")), new Rejection("M_LIMIT_EXCEEDED", Optional.of("Slow down")));
+        assertRefused(ResultTypes.SPAM_VERDICT, "null", "true", "\"not_spam\"", "\"M_FORBIDDEN\"", "{}",
+                "{\"errcode\": \"forbidden\"}", "{\"errcode\": 403}", "{\"errcode\": \"M_FORBIDDEN\", \"error\": 1}");
+    }
+
+    @Test
+    void rejectionWithoutMessageReadsBackWithTheDefaultMessageItWasWrittenWith() {
+        JsonNode written = ResultTypes.SPAM_VERDICT.toJson(Rejection.of("M_FORBIDDEN"));
+
+        assertThat(ResultTypes.SPAM_VERDICT.fromJson(written)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Forbidden by policy")));
+        assertThat(ResultTypes.SPAM_VERDICT.fromJson(json("{\"errcode\": \"M_FORBIDDEN\"}"))).isEqualTo(Rejection.of("M_FORBIDDEN"));
+    }
+
+    @Test
+    void booleansReadBackOnlyFromJsonBooleans() {
+        for (ResultType<Boolean> type : List.of(ResultTypes.ALLOWED_IF_TRUE, ResultTypes.SPAM_IF_TRUE)) {
+            assertRoundTrip(type, true, false);
+            assertRefused(type, "null", "\"true\"", "1", "{}", "[]");
+        }
+    }
+
+    @Test
+    void registrationBehaviourReadsBackItsThreeNames() {
+        assertRoundTrip(ResultTypes.REGISTRATION_BEHAVIOUR, RegistrationBehaviour.ALLOW, RegistrationBehaviour.SHADOW_BAN,
+                RegistrationBehaviour.DENY);
+        assertRefused(ResultTypes.REGISTRATION_BEHAVIOUR, "null", "\"deny\"", "\"BAN\"", "true", "{}");
+    }
+
+    @Test
+    void optionalExpiredReadsBackTrueFalseAndNull() {
+        assertRoundTrip(ResultTypes.OPTIONAL_EXPIRED, Optional.of(true), Optional.of(false), Optional.empty());
+        assertRefused(ResultTypes.OPTIONAL_EXPIRED, "\"true\"", "0", "{}");
+    }
+
+    @Test
+    void optionalStringReadsBackAStringOrNull() {
+        assertRoundTrip(ResultTypes.OPTIONAL_STRING, Optional.of("carol"), Optional.of(""), Optional.empty());
+        assertRefused(ResultTypes.OPTIONAL_STRING, "42", "true", "[\"carol\"]", "{}");
+    }
+
+    @Test
+    void optionalUserIdReadsBackAValidUserIdOrNull() {
+        assertRoundTrip(ResultTypes.OPTIONAL_USER_ID, Optional.of("@carol:example.com"), Optional.empty());
+        assertRefused(ResultTypes.OPTIONAL_USER_ID, "\"carol\"", "\"@carol\"", "7", "{}");
+    }
+
+    @Test
+    void eventAllowedReadsBackDenialsAllowancesAndReplacements() {
+        ObjectNode replacement = (ObjectNode) json("{\"type\": \"m.room.message\", \"content\": {\"body\": \"****\"}}");
+        assertRoundTrip(ResultTypes.EVENT_ALLOWED, EventAllowed.ALLOWED, EventAllowed.DENIED, EventAllowed.replacedBy(replacement));
+        assertThat(ResultTypes.EVENT_ALLOWED.fromJson(json("{\"allowed\": true}"))).isEqualTo(EventAllowed.ALLOWED);
+        assertRefused(ResultTypes.EVENT_ALLOWED, "true", "null", "{}", "{\"allowed\": \"yes\"}",
+                "{\"allowed\": true, \"replacement\": \"event\"}",
+                "{\"allowed\": false, \"replacement\": {\"type\": \"m.room.message\"}}");
+    }
+
+    @Test
+    void roomCreationReadsBackProceedingWithOrWithoutARequestAndRejections() {
+        ObjectNode request = (ObjectNode) json("{\"preset\": \"private_chat\", \"name\": \"Lobby\"}");
+        assertRoundTrip(ResultTypes.ROOM_CREATION, RoomCreation.UNCHANGED, new RoomCreation.Proceed(Optional.of(request)),
+                new Rejection("M_FORBIDDEN", Optional.of("No rooms today")));
+        assertThat(ResultTypes.ROOM_CREATION.fromJson(json("{}"))).isEqualTo(RoomCreation.UNCHANGED);
+        assertRefused(ResultTypes.ROOM_CREATION, "null", "\"M_FORBIDDEN\"", "{\"request_content\": []}",
+                "{\"errcode\": \"nope\"}");
+    }
+
+    @Test
+    void nothingReadsBackOnlyFromNull() {
+        assertRoundTrip(ResultTypes.NOTHING, RunAll.DELIVERED);
+        assertThat(ResultTypes.NOTHING.fromJson(null)).isEqualTo(RunAll.DELIVERED);
+        assertRefused(ResultTypes.NOTHING, "true", "{}", "\"ok\"");
+    }
+
+    @Test
+    void interestedUsersReadBackAllOrAListOfUserIds() {
+        assertRoundTrip(ResultTypes.INTERESTED_USERS, InterestedUsers.ALL_USERS, InterestedUsers.NONE,
+                new InterestedUsers.Users(new LinkedHashSet<>(List.of("@bob:example.com", "@carol:example.org"))));
+        assertRefused(ResultTypes.INTERESTED_USERS, "null", "\"all\"", "[\"bob\"]", "[1]", "{}");
+    }
+
+    @Test
+    void usersForStatesReadBackAMapOfUserIdsToStateLists() {
+        JsonNode online = json("{\"user_id\": \"@bob:example.com\", \"state\": \"online\"}");
+        assertRoundTrip(ResultTypes.USERS_FOR_STATES, UsersForStates.NONE,
+                new UsersForStates(Map.of("@alice:example.com", Set.of(online))));
+        assertRefused(ResultTypes.USERS_FOR_STATES, "null", "[]", "{\"alice\": []}",
+                "{\"@alice:example.com\": {\"user_id\": \"@bob:example.com\"}}");
+    }
+
+    @Test
+    void unsignedFieldsReadBackAnObject() {
+        assertRoundTrip(ResultTypes.UNSIGNED_FIELDS, (ObjectNode) json("{}"),
+                (ObjectNode) json("{\"org.example.a\": 1, \"org.example.b\": {\"nested\": [true]}}"));
+        assertRefused(ResultTypes.UNSIGNED_FIELDS, "null", "[]", "\"{}\"");
+    }
+
+    @Test
+    void integersReadBackWholeNumbersWithinTheirBounds() {
+        assertRoundTrip(ResultTypes.BATCH_SIZE, 1, 500);
+        assertRefused(ResultTypes.BATCH_SIZE, "0", "-3", "1.5", "\"100\"", "null", "4294967296");
+        assertRoundTrip(ResultTypes.DURATION_MS, 0, 250);
+        assertRefused(ResultTypes.DURATION_MS, "-1", "true");
+    }
+
+    @Test
+    void refusalSaysWhatWasExpectedWhereAndTheJsonGiven() {
+        assertThatThrownBy(() -> ResultTypes.ALLOWED_IF_TRUE.fromJson(json("\"yes\"")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("expected true or false, got \"yes\"");
+        assertThatThrownBy(() -> ResultTypes.EVENT_ALLOWED.fromJson(json("{\"allowed\": \"yes\"}")))
+                .hasMessage("'allowed': expected true or false, got {\"allowed\":\"yes\"}");
+    }
+
+    @Test
+    void everyResultTypeOfEveryCallbackIsCoveredHere() {
+        Set<ResultType<?>> covered = Set.of(ResultTypes.SPAM_VERDICT, ResultTypes.ALLOWED_IF_TRUE, ResultTypes.SPAM_IF_TRUE,
+                ResultTypes.REGISTRATION_BEHAVIOUR, ResultTypes.OPTIONAL_EXPIRED, ResultTypes.OPTIONAL_STRING,
+                ResultTypes.OPTIONAL_USER_ID, ResultTypes.EVENT_ALLOWED, ResultTypes.ROOM_CREATION, ResultTypes.NOTHING,
+                ResultTypes.INTERESTED_USERS, ResultTypes.USERS_FOR_STATES, ResultTypes.UNSIGNED_FIELDS,
+                ResultTypes.BATCH_SIZE, ResultTypes.DURATION_MS);
+
+        assertThat(covered).containsAll(Callbacks.ALL.stream().map(CallbackType::resultType).collect(Collectors.toSet()));
+    }
+
+    @SafeVarargs
+    private static <R> void assertRoundTrip(ResultType<R> type, R... values) {
+        for (R value : values) {
+            JsonNode written = type.toJson(value);
+            assertThat(type.fromJson(written)).as("%s read back", written).isEqualTo(value);
+            assertThat(type.fromJson(json(written.toString()))).as("%s parsed and read back", written).isEqualTo(value);
+        }
+    }
+
+    private static void assertRefused(ResultType<?> type, String... wrongShapes) {
+        for (String wrong : wrongShapes) {
+            assertThatThrownBy(() -> type.fromJson(json(wrong))).as(wrong).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    private static JsonNode json(String text) {
+        return JSON.readTree(text);
+    }
+}

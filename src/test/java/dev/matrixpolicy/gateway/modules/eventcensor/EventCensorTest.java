@@ -1,0 +1,151 @@
+package dev.matrixpolicy.gateway.modules.eventcensor;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.callbacks.EventAllowed;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.modules.eventcensor.EventCensorConfig.FailureMode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** The module against a stand-in censor: which events are sent, and how replies and failures are answered. */
+class EventCensorTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String LOCAL_EVENT = """
+            {"event_id": "$local", "sender": "@alice:example.com", "room_id": "!room:example.com",
+             "type": "m.room.message", "content": {"msgtype": "m.text", "body": "darn it"}, "unsigned": {"age": 5}}""";
+    private static final String REMOTE_EVENT = LOCAL_EVENT.replace("@alice:example.com", "@mallory:example.org");
+
+    @RegisterExtension
+    static final WireMockExtension censor = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private EventCensor module;
+
+    @AfterEach
+    void close() {
+        if (module != null) {
+            module.close();
+        }
+    }
+
+    @Test
+    void localEventIsSentInClientFormatAndANewContentReplacesOnlyTheContent() {
+        censor.stubFor(post("/censor").willReturn(okJson("{\"content\": {\"msgtype\": \"m.text\", \"body\": \"**** it\"}}")));
+
+        EventAllowed answer = censor(FailureMode.FAIL_OPEN, false).checkEventAllowed(args(LOCAL_EVENT));
+
+        ObjectNode expected = (ObjectNode) JSON.readTree(LOCAL_EVENT);
+        expected.set("content", JSON.readTree("{\"msgtype\": \"m.text\", \"body\": \"**** it\"}"));
+        assertThat(answer).isEqualTo(EventAllowed.replacedBy(expected));
+        censor.verify(postRequestedFor(urlEqualTo("/censor")).withHeader("Content-Type", equalTo("application/json"))
+                .withRequestBody(equalToJson(LOCAL_EVENT)));
+    }
+
+    @Test
+    void unchangedContentIsAPlainAllowanceSoTheChainGoesOn() {
+        censor.stubFor(post("/censor").willReturn(okJson("{\"content\": {\"msgtype\": \"m.text\", \"body\": \"darn it\"}}")));
+
+        assertThat(censor(FailureMode.FAIL_CLOSED, false).checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.ALLOWED);
+    }
+
+    @Test
+    void censorDenialDeniesTheEvent() {
+        censor.stubFor(post("/censor").willReturn(okJson("{\"allowed\": false}")));
+
+        assertThat(censor(FailureMode.FAIL_OPEN, false).checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.DENIED);
+    }
+
+    @Test
+    void remoteEventIsAllowedWithoutAskingTheCensor() {
+        assertThat(censor(FailureMode.FAIL_CLOSED, false).checkEventAllowed(args(REMOTE_EVENT))).isEqualTo(EventAllowed.ALLOWED);
+
+        censor.verify(0, postRequestedFor(urlEqualTo("/censor")));
+    }
+
+    @Test
+    void includedRemoteEventCanBeDeniedButNotReplacedBecauseSynapseIgnoresThat() {
+        EventCensor includingRemote = censor(FailureMode.FAIL_CLOSED, true);
+        censor.stubFor(post("/censor").willReturn(okJson("{\"content\": {\"body\": \"****\"}}")));
+        assertThat(includingRemote.checkEventAllowed(args(REMOTE_EVENT))).isEqualTo(EventAllowed.ALLOWED);
+
+        censor.stubFor(post("/censor").willReturn(okJson("{\"allowed\": false}")));
+        assertThat(includingRemote.checkEventAllowed(args(REMOTE_EVENT))).isEqualTo(EventAllowed.DENIED);
+    }
+
+    @Test
+    void refusedConnectionAllowsWhenFailingOpenAndDeniesWhenFailingClosed() throws IOException {
+        URI down = URI.create("http://127.0.0.1:" + freePort() + "/censor");
+
+        assertThat(censor(down, Duration.ofSeconds(5), FailureMode.FAIL_OPEN).checkEventAllowed(args(LOCAL_EVENT)))
+                .isEqualTo(EventAllowed.ALLOWED);
+        module.close();
+        assertThat(censor(down, Duration.ofSeconds(5), FailureMode.FAIL_CLOSED).checkEventAllowed(args(LOCAL_EVENT)))
+                .isEqualTo(EventAllowed.DENIED);
+        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("outcome", "error").timer().count()).isEqualTo(2);
+    }
+
+    @Test
+    void serverErrorAndUnreadableRepliesApplyTheFailureMode() {
+        EventCensor closed = censor(FailureMode.FAIL_CLOSED, false);
+        for (var reply : List.of(aResponse().withStatus(500).withBody("{\"content\": {}}"), okJson("not json"),
+                okJson("{\"content\": \"****\"}"), aResponse().withStatus(204))) {
+            censor.stubFor(post("/censor").willReturn(reply));
+            assertThat(closed.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.DENIED);
+        }
+        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(4);
+    }
+
+    @Test
+    void slowCensorTimesOutAndIsCountedAsATimeout() {
+        censor.stubFor(post("/censor").willReturn(okJson("{\"allowed\": false}").withFixedDelay(5_000)));
+        EventCensor impatient = censor(URI.create(censor.baseUrl() + "/censor"), Duration.ofMillis(500), FailureMode.FAIL_OPEN);
+
+        assertThat(impatient.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.ALLOWED);
+        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("outcome", "timeout").timer().count()).isEqualTo(1);
+    }
+
+    private EventCensor censor(FailureMode failureMode, boolean includeRemoteEvents) {
+        return censor(URI.create(censor.baseUrl() + "/censor"), failureMode, includeRemoteEvents, Duration.ofSeconds(5));
+    }
+
+    private EventCensor censor(URI endpoint, Duration timeout, FailureMode failureMode) {
+        return censor(endpoint, failureMode, false, timeout);
+    }
+
+    private EventCensor censor(URI endpoint, FailureMode failureMode, boolean includeRemoteEvents, Duration timeout) {
+        module = new EventCensor(new EventCensorConfig(endpoint, timeout, Duration.ofSeconds(2), failureMode, includeRemoteEvents),
+                new ModuleContext("censor", "example.com", meters));
+        return module;
+    }
+
+    private static CheckEventAllowed.Args args(String event) {
+        return new CheckEventAllowed.Args(new ClientEvent((ObjectNode) JSON.readTree(event)), List.of());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

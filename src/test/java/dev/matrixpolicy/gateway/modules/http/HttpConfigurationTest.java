@@ -1,0 +1,134 @@
+package dev.matrixpolicy.gateway.modules.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** What an http entry does to startup: the chains it joins, or one message naming the field. */
+class HttpConfigurationTest {
+    private static final String ENTRY = "policy-gateway.modules[0] (module: http) ";
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.http"})
+    static class Gateway {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(Gateway.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=http",
+                    "policy-gateway.modules[0].config.url=http://policy.internal:8000/v1");
+
+    @Test
+    void forwarderJoinsTheChainsOfItsCallbacksAndItsLoginTypesOnly() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,on_new_event,on_update",
+                        "policy-gateway.modules[0].config.login-types[0].type=m.login.password",
+                        "policy-gateway.modules[0].config.login-types[0].fields=password")
+                .run(context -> {
+                    CallbackChains chains = context.getBean(CallbackChains.class);
+                    assertThat(chains.endpoints().stream().filter(CallbackEndpoint::hasModules).map(CallbackEndpoint::name))
+                            .containsExactlyInAnyOrder("user_may_invite", "on_new_event", "on_update", "check_auth");
+                    assertThat(chains.authCheckers()).isEqualTo(Map.of(LoginType.of("m.login.password", "password"), List.of("http-0")));
+                });
+    }
+
+    @Test
+    void snakeCaseKeysAndPerCallbackTimeoutsBind() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks[0]=check_event_for_spam",
+                        "policy-gateway.modules[0].config.timeouts.check_event_for_spam=500ms",
+                        "policy-gateway.modules[0].config.failure_mode=fail-open",
+                        "policy-gateway.modules[0].config.circuit_breaker.failure_rate_threshold=25")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void unknownCallbackNamesItsPosition() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,user_may_teleport")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        ENTRY + "config.callbacks[1]: 'user_may_teleport' is not a Synapse callback"));
+    }
+
+    @Test
+    void checkAuthAmongTheCallbacksPointsToLoginTypes() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=check_auth")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        ENTRY + "config.callbacks[0]: check_auth is forwarded per login type: list them under login-types"));
+    }
+
+    @Test
+    void nothingToForwardIsRefused() {
+        runner.run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                ENTRY + "config.callbacks: name at least one callback to forward"));
+    }
+
+    @Test
+    void timeoutForACallbackThatIsNotForwardedIsATypo() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.timeouts.user_may_join_room=200ms")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        ENTRY + "config.timeouts.user_may_join_room: 'user_may_join_room' is not forwarded by this module"));
+    }
+
+    @Test
+    void tokenAndTokenFileTogetherAreRefused(@TempDir Path directory) throws IOException {
+        Path tokenFile = Files.writeString(directory.resolve("token"), "s3cret\n");
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.token=inline", "policy-gateway.modules[0].config.token-file=" + tokenFile)
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasStackTraceContaining(ENTRY + "config.token: set token or token-file, not both"));
+    }
+
+    @Test
+    void missingTokenFileIsRefusedWithoutQuotingAnyToken(@TempDir Path directory) {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.token-file=" + directory.resolve("absent"))
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasStackTraceContaining(ENTRY + "config.token-file: cannot read"));
+    }
+
+    @Test
+    void invalidSettingsAreValidationErrorsNamingTheField() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.retries=9")
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasStackTraceContaining(ENTRY + "config.retries: must be less than or equal to 5"));
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.circuit-breaker.failure-rate-threshold=0")
+                // the core names a nested field without its parent record for now: config.failure[-r|R]ate...
+                .run(context -> assertThat(stackTrace(context.getStartupFailure())).containsPattern(Pattern.quote(ENTRY)
+                        + "config\\.(circuit-breaker\\.)?failure(-r|R)ate(-t|T)hreshold: must be greater than or equal to 1"));
+    }
+
+    @Test
+    void urlThatIsNotHttpIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=file:///etc/policy",
+                        "policy-gateway.modules[0].config.callbacks=user_may_invite")
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasStackTraceContaining(ENTRY + "config.url: expected an http or https URL"));
+    }
+
+    private static String stackTrace(Throwable failure) {
+        StringWriter trace = new StringWriter();
+        failure.printStackTrace(new PrintWriter(trace));
+        return trace.toString();
+    }
+}

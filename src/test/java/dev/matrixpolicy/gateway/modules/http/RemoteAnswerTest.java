@@ -1,0 +1,72 @@
+package dev.matrixpolicy.gateway.modules.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.ResultType;
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.RoomCreation;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.chain.RunAll;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The remote service's answer, read by the gateway's own contract. */
+class RemoteAnswerTest {
+    private static final String FORBIDDEN = "{\"errcode\": \"M_FORBIDDEN\", \"error\": \"Not here\"}";
+
+    @Test
+    void resultOfA2xxIsReadByTheResultType() {
+        assertThat(read(ResultTypes.SPAM_VERDICT, 200, "{\"result\": \"NOT_SPAM\"}")).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(read(ResultTypes.ALLOWED_IF_TRUE, 200, "{\"result\": false, \"reason\": \"ignored\"}")).isEqualTo(false);
+        assertThat(read(ResultTypes.OPTIONAL_STRING, 201, "{\"result\": \"carol\"}")).isEqualTo(Optional.of("carol"));
+    }
+
+    @Test
+    void emptyBodyOrMissingResultReadsAsNull() {
+        assertThat(read(ResultTypes.NOTHING, 204, "")).isEqualTo(RunAll.DELIVERED);
+        assertThat(read(ResultTypes.OPTIONAL_STRING, 200, "{}")).isEqualTo(Optional.empty());
+        assertThatThrownBy(() -> read(ResultTypes.SPAM_VERDICT, 200, "")).isInstanceOf(BackendFailure.class);
+    }
+
+    @Test
+    void matrixErrorIsARejectionForSpamVerdictsAndRoomCreationWhateverTheStatus() {
+        assertThat(read(ResultTypes.SPAM_VERDICT, 403, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
+        assertThat(read(ResultTypes.ROOM_CREATION, 400, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
+        assertThat(read(ResultTypes.SPAM_VERDICT, 503, "{\"errcode\": \"M_UNKNOWN\"}")).isEqualTo(Rejection.of("M_UNKNOWN"));
+        assertThat(read(ResultTypes.ROOM_CREATION, 200, "{\"result\": {\"request_content\": null}}")).isEqualTo(RoomCreation.UNCHANGED);
+    }
+
+    @Test
+    void matrixErrorForAResultTypeWithoutRejectionsIsAFailureNotAnAnswer() {
+        assertThatThrownBy(() -> read(ResultTypes.UNSIGNED_FIELDS, 403, FORBIDDEN)).isInstanceOf(BackendFailure.class)
+                .hasMessage("HTTP 403");
+        assertThatThrownBy(() -> read(ResultTypes.ALLOWED_IF_TRUE, 403, FORBIDDEN)).isInstanceOf(BackendFailure.class);
+    }
+
+    @Test
+    void serverErrorsAndTooManyRequestsAreWorthRetryingOtherFailuresAreNot() {
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 502, "Bad gateway").retryable()).isTrue();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 429, "").retryable()).isTrue();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 404, "{\"error\": \"no such path\"}").retryable()).isFalse();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "<html>").retryable()).isFalse();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "[\"NOT_SPAM\"]").retryable()).isFalse();
+        assertThat(failure(ResultTypes.ALLOWED_IF_TRUE, 200, "{\"result\": \"yes\"}").getMessage())
+                .isEqualTo("unusable answer: expected true or false, got \"yes\"");
+    }
+
+    private static <R> R read(ResultType<R> type, int status, String body) {
+        return RemoteAnswer.read(type, status, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static BackendFailure failure(ResultType<?> type, int status, String body) {
+        try {
+            read(type, status, body);
+        } catch (BackendFailure failure) {
+            return failure;
+        }
+        throw new AssertionError("expected a backend failure for HTTP " + status + " " + body);
+    }
+}

@@ -14,11 +14,17 @@ import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
+import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.core.env.Environment;
 import org.springframework.validation.FieldError;
 import org.springframework.validation.ObjectError;
@@ -40,9 +46,27 @@ final class ModuleInstanceFactory {
                           Validator validator, MeterRegistry meterRegistry) {
         this.types = byName(moduleTypes);
         this.properties = properties;
-        this.binder = Binder.get(environment);
+        this.binder = listOwnerBinder(environment);
         this.validator = new SpringValidatorAdapter(validator);
         this.meterRegistry = meterRegistry;
+    }
+
+    /**
+     * Spring Boot replaces a list wholesale: the {@code modules} list comes from the one property
+     * source of highest precedence that defines it. Binding {@code modules[i].config} by its path
+     * would instead mix in same-index entries from lower sources (the packaged default
+     * {@code application.yml}, say), so each entry's config is bound from that one source only.
+     * Placeholders still resolve against the whole environment, and values keep their origin.
+     */
+    static Binder listOwnerBinder(Environment environment) {
+        ConfigurationPropertyName modules = ConfigurationPropertyName.of("policy-gateway.modules");
+        for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+            if (source.containsDescendantOf(modules) == ConfigurationPropertyState.PRESENT) {
+                return new Binder(List.of(source), new PropertySourcesPlaceholdersResolver(environment),
+                        ApplicationConversionService.getSharedInstance());
+            }
+        }
+        return Binder.get(environment);
     }
 
     static String instanceName(Object configured, String type, int position) {

@@ -16,6 +16,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.MapPropertySource;
 
 /** What a configuration does to startup: the chains it builds, or the one message that stops it. */
 class ModuleConfigurationTest {
@@ -41,6 +42,23 @@ class ModuleConfigurationTest {
                         "policy-gateway.modules[2].module=static", "policy-gateway.modules[2].name=mid",
                         "policy-gateway.modules[2].config.results.user_may_invite=NOT_SPAM")
                 .run(context -> assertThat(chain(context, "user_may_invite")).containsExactly("zeta", "alpha", "mid"));
+    }
+
+    @Test
+    void aModulesListFromAHigherSourceReplacesTheLowerListWholeEntriesIncluded() {
+        runner.withInitializer(context -> context.getEnvironment().getPropertySources().addLast(new MapPropertySource(
+                        "packaged-defaults", Map.of(
+                                "policy-gateway.modules[0].module", "static",
+                                "policy-gateway.modules[0].config.results.user_may_invite", "M_FORBIDDEN",
+                                "policy-gateway.modules[1].module", "static",
+                                "policy-gateway.modules[1].config.results.user_may_join_room", "M_FORBIDDEN"))))
+                .withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_create_room=M_FORBIDDEN")
+                .run(context -> {
+                    assertThat(chain(context, "user_may_create_room")).containsExactly("static-0");
+                    assertThat(chain(context, "user_may_invite")).isEmpty();
+                    assertThat(chain(context, "user_may_join_room")).isEmpty();
+                });
     }
 
     @Test

@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # matrix-policy-gateway, as a container image:
 #   docker build -t matrix-policy-gateway:<project version> .    (the tag the Helm chart deploys)
-# Without Docker, Jib builds the same image: ./mvnw jib:build -Dimage=... (see docs/kubernetes.md).
+# Without Docker, Jib builds the same image: ./mvnw compile jib:build -Dimage=... (README, Kubernetes).
 
 ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-25
 ARG RUNTIME_IMAGE=eclipse-temurin:25-jre

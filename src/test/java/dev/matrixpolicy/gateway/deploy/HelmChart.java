@@ -34,7 +34,7 @@ final class HelmChart {
     /** The object name prefix for {@link #RELEASE}: "<release>-<chart>". */
     static final String FULLNAME = RELEASE + "-matrix-policy-gateway";
 
-    /** fabric8's models are Jackson 3 types since 7.0, like the gateway's own JSON and YAML. */
+    /** fabric8 8's models are Jackson 3 types, like the gateway's own JSON and YAML. */
     static final YAMLMapper YAML = YAMLMapper.builder().build();
 
     private HelmChart() {

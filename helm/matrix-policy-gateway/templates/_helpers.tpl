@@ -71,7 +71,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 spring.lifecycle.timeout-per-shutdown-phase in application.yml, in seconds: how long in-flight
-requests may take after SIGTERM. HelmChartTest checks it against application.yml.
+requests may take after SIGTERM. HelmChartTest ties it to application.yml.
 */}}
 {{- define "matrix-policy-gateway.shutdownPhaseSeconds" -}}
 20

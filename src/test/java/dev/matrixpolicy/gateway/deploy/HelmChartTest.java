@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.deploy;
 
 import static dev.matrixpolicy.gateway.deploy.HelmChart.FULLNAME;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
@@ -138,10 +140,19 @@ class HelmChartTest {
                 applicationYml.at("/spring/lifecycle/timeout-per-shutdown-phase").asString());
         int preStopSleep = container.getLifecycle().getPreStop().getSleep().getSeconds().intValue();
 
+        long minimum = preStopSleep + shutdownPhase.toSeconds();
+
         assertThat(applicationYml.at("/server/shutdown").asString()).isEqualTo("graceful");
         assertThat(preStopSleep).isPositive();
-        assertThat(pod().getTerminationGracePeriodSeconds())
-                .isGreaterThanOrEqualTo(preStopSleep + shutdownPhase.toSeconds());
+        assertThat(pod().getTerminationGracePeriodSeconds()).isGreaterThanOrEqualTo(minimum);
+        // The chart's own check knows the gateway's shutdown phase.
+        assertThatNoException().isThrownBy(() -> withGracePeriod(minimum));
+        assertThatThrownBy(() -> withGracePeriod(minimum - 1)).hasMessageContaining("must cover preStopSleepSeconds");
+    }
+
+    private static Manifests withGracePeriod(long seconds) {
+        return HelmChart.render(command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", seconds),
+                "defaults.yaml");
     }
 
     @Test

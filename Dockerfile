@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# matrix-policy-gateway, as a container image:
+#   docker build -t matrix-policy-gateway:<project version> .    (the tag the Helm chart deploys)
+# Without Docker, Jib builds the same image: ./mvnw compile jib:build -Dimage=... (README, Kubernetes).
+
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-25
+ARG RUNTIME_IMAGE=eclipse-temurin:25-jre
+
+# --- Build: package with Maven on a JDK 25; the tests run in CI, not here. ---
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /build
+COPY pom.xml application.yml ./
+COPY src ./src
+# Then split the Boot jar into layers: the dependencies change less often than the application.
+RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package \
+ && cp target/matrix-policy-gateway-*.jar application.jar \
+ && java -Djarmode=tools -jar application.jar extract --layers --destination extracted
+
+# --- Run: a JRE 25 and a numeric non-root user; only /tmp is written (Tomcat's work files). ---
+FROM ${RUNTIME_IMAGE}
+WORKDIR /app
+COPY --from=build /build/extracted/dependencies/ ./
+COPY --from=build /build/extracted/spring-boot-loader/ ./
+COPY --from=build /build/extracted/snapshot-dependencies/ ./
+COPY --from=build /build/extracted/application/ ./
+# Heap as a share of the container's memory limit; exit (and be restarted) on OutOfMemoryError.
+# The Helm chart replaces this variable with its jvm.* values.
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# 8090: the policy API; 8091: health probes, /actuator/prometheus, /actuator/chains.
+EXPOSE 8090 8091
+USER 10001:10001
+ENTRYPOINT ["java", "-jar", "application.jar"]

@@ -1,0 +1,227 @@
+{{/*
+Names, labels and the pod parts shared by the standalone Deployment and by a homeserver chart that
+runs the gateway as a sidecar. Every template here takes this chart's context: from a parent chart,
+pass (index .Subcharts "matrix-policy-gateway").
+*/}}
+
+{{/* The chart name, or nameOverride; 63 characters at most (a DNS label). */}}
+{{- define "matrix-policy-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The prefix of every object name: fullnameOverride, or "<release>-<name>" (just the release name
+when it already contains the chart name); 63 characters at most.
+*/}}
+{{- define "matrix-policy-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "<chart>-<version>" for the helm.sh/chart label. */}}
+{{- define "matrix-policy-gateway.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The labels every object carries. */}}
+{{- define "matrix-policy-gateway.labels" -}}
+helm.sh/chart: {{ include "matrix-policy-gateway.chart" . }}
+{{ include "matrix-policy-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The labels that select the gateway's pods; never change them, a Deployment's selector is immutable. */}}
+{{- define "matrix-policy-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "matrix-policy-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "matrix-policy-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "matrix-policy-gateway.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "matrix-policy-gateway.secretName" -}}
+{{- default (include "matrix-policy-gateway.fullname" .) .Values.auth.existingSecret }}
+{{- end }}
+
+{{- define "matrix-policy-gateway.secretKey" -}}
+{{- ternary .Values.auth.existingSecretKey "token" (ne .Values.auth.existingSecret "") }}
+{{- end }}
+
+{{- define "matrix-policy-gateway.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+spring.lifecycle.timeout-per-shutdown-phase in application.yml, in seconds: how long in-flight
+requests may take after SIGTERM. HelmChartTest ties it to application.yml.
+*/}}
+{{- define "matrix-policy-gateway.shutdownPhaseSeconds" -}}
+20
+{{- end }}
+
+{{/* Where the pod finds its configuration and its token. */}}
+{{- define "matrix-policy-gateway.configDir" -}}
+/etc/matrix-policy-gateway
+{{- end }}
+{{- define "matrix-policy-gateway.tokenDir" -}}
+/var/run/secrets/matrix-policy-gateway
+{{- end }}
+
+{{/*
+The application.yml the ConfigMap holds. Spring reads it after the embedded default, so each key
+here overrides the default's, and `modules` replaces the default list as a whole. Server settings
+that are not listed (graceful shutdown, the 180 s keep-alive) stay as application.yml has them.
+*/}}
+{{- define "matrix-policy-gateway.applicationConfig" -}}
+policy-gateway:
+  {{- toYaml .Values.config | nindent 2 }}
+  auth:
+    token-file: {{ include "matrix-policy-gateway.tokenDir" . }}/token
+server:
+  port: {{ .Values.ports.api }}
+  {{- if eq .Values.mode "sidecar" }}
+  # Sidecar: only containers of the same pod can call the API.
+  address: 127.0.0.1
+  {{- end }}
+management:
+  server:
+    port: {{ .Values.ports.management }}
+{{- if .Values.logging.json }}
+spring:
+  profiles:
+    include: json-logs
+{{- end }}
+{{- with .Values.logging.levels }}
+logging:
+  level:
+    {{- toYaml . | nindent 4 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod annotations that roll the pods when the configuration or the chart's token changes: the
+gateway reads both once, at startup. An existing Secret is not the chart's to see.
+*/}}
+{{- define "matrix-policy-gateway.checksums" -}}
+checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256sum }}
+{{- if and .Values.auth.token (not .Values.auth.existingSecret) }}
+checksum/token: {{ .Values.auth.token | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{- define "matrix-policy-gateway.javaToolOptions" -}}
+{{- $flags := list (printf "-XX:MaxRAMPercentage=%v" .Values.jvm.maxRAMPercentage) "-XX:+ExitOnOutOfMemoryError" }}
+{{- with .Values.jvm.activeProcessorCount }}
+{{- $flags = append $flags (printf "-XX:ActiveProcessorCount=%v" .) }}
+{{- end }}
+{{- with .Values.jvm.extraOptions }}
+{{- $flags = append $flags . }}
+{{- end }}
+{{- join " " $flags }}
+{{- end }}
+
+{{/*
+The gateway's container, as one list item: under a pod's `containers`, or under `initContainers`
+in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
+*/}}
+{{- define "matrix-policy-gateway.container" -}}
+- name: policy-gateway
+  image: {{ include "matrix-policy-gateway.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  {{- if and (eq .Values.mode "sidecar") .Values.sidecar.native }}
+  restartPolicy: Always
+  {{- end }}
+  ports:
+    - name: policy-api
+      containerPort: {{ .Values.ports.api }}
+      protocol: TCP
+    - name: policy-mgmt
+      containerPort: {{ .Values.ports.management }}
+      protocol: TCP
+  env:
+    - name: SPRING_CONFIG_ADDITIONAL_LOCATION
+      value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
+    - name: JAVA_TOOL_OPTIONS
+      value: {{ include "matrix-policy-gateway.javaToolOptions" . | quote }}
+    {{- with .Values.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  startupProbe:
+    httpGet:
+      path: /actuator/health/liveness
+      port: policy-mgmt
+    {{- toYaml .Values.probes.startup | nindent 4 }}
+  livenessProbe:
+    httpGet:
+      path: /actuator/health/liveness
+      port: policy-mgmt
+    {{- toYaml .Values.probes.liveness | nindent 4 }}
+  readinessProbe:
+    httpGet:
+      path: /actuator/health/readiness
+      port: policy-mgmt
+    {{- toYaml .Values.probes.readiness | nindent 4 }}
+  lifecycle:
+    preStop:
+      sleep:
+        seconds: {{ .Values.gracefulShutdown.preStopSleepSeconds }}
+  {{- with .Values.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.containerSecurityContext }}
+  securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  volumeMounts:
+    - name: policy-gateway-config
+      mountPath: {{ include "matrix-policy-gateway.configDir" . }}
+      readOnly: true
+    - name: policy-gateway-token
+      mountPath: {{ include "matrix-policy-gateway.tokenDir" . }}
+      readOnly: true
+    - name: policy-gateway-tmp
+      mountPath: /tmp
+    {{- with .Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/* The volumes the container mounts, as list items for the pod's `volumes`. */}}
+{{- define "matrix-policy-gateway.volumes" -}}
+- name: policy-gateway-config
+  configMap:
+    name: {{ include "matrix-policy-gateway.fullname" . }}
+- name: policy-gateway-token
+  secret:
+    secretName: {{ include "matrix-policy-gateway.secretName" . }}
+    items:
+      - key: {{ include "matrix-policy-gateway.secretKey" . }}
+        path: token
+    # Readable whatever fsGroup the pod has (a homeserver's, in sidecar mode): one process runs here.
+    defaultMode: 0444
+- name: policy-gateway-tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,182 @@
+package dev.matrixpolicy.gateway.deploy;
+
+import static dev.matrixpolicy.gateway.deploy.HelmChart.FULLNAME;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** Every optional object switched on (all-on.yaml), each rendered as its kind requires. */
+class HelmChartOptionsTest {
+    private static Manifests manifests;
+    private static Deployment deployment;
+    private static Map<String, String> podSelector;
+
+    @BeforeAll
+    static void render() {
+        manifests = HelmChart.render("all-on.yaml");
+        deployment = manifests.one(Deployment.class);
+        podSelector = deployment.getSpec().getSelector().getMatchLabels();
+    }
+
+    @Test
+    void rendersEveryOptionalObjectAndNoIngress() {
+        assertThat(manifests.kinds()).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "ConfigMap",
+                "Service", "Service", "Deployment", "ServiceMonitor", "PodDisruptionBudget",
+                "HorizontalPodAutoscaler", "NetworkPolicy");
+        assertThat(UnknownFields.in(manifests)).isEmpty();
+    }
+
+    @Test
+    void serviceMonitorScrapesThePrometheusEndpointThroughTheManagementService() {
+        GenericKubernetesResource monitor = (GenericKubernetesResource) manifests.one("ServiceMonitor");
+        Service management = manifests.one(Service.class, FULLNAME + "-management");
+        Service api = manifests.one(Service.class, FULLNAME);
+        Map<String, String> selected = monitor.get("spec", "selector", "matchLabels");
+        Map<String, Object> endpoint = monitor.<List<Map<String, Object>>>get("spec", "endpoints").getFirst();
+
+        assertThat(monitor.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
+        assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "kube-prometheus-stack");
+        assertThat(management.getMetadata().getLabels()).containsAllEntriesOf(selected);
+        assertThat(api.getMetadata().getLabels()).doesNotContainEntry("app.kubernetes.io/component", "management");
+        assertThat(endpoint).containsEntry("path", "/actuator/prometheus").containsEntry("interval", "15s")
+                .containsEntry("port", management.getSpec().getPorts().getFirst().getName());
+        assertThat(management.getSpec().getPorts().getFirst().getTargetPort().getStrVal()).isEqualTo("policy-mgmt");
+        assertThat(management.getSpec().getSelector()).isEqualTo(podSelector);
+        assertThat(api.getSpec().getPorts()).singleElement()
+                .satisfies(port -> assertThat(port.getTargetPort().getStrVal()).isEqualTo("policy-api"));
+    }
+
+    @Test
+    void podDisruptionBudgetKeepsTheConfiguredMinimum() {
+        PodDisruptionBudget budget = manifests.one(PodDisruptionBudget.class);
+
+        assertThat(budget.getSpec().getMinAvailable().getIntVal()).isEqualTo(2);
+        assertThat(budget.getSpec().getMaxUnavailable()).isNull();
+        assertThat(budget.getSpec().getSelector().getMatchLabels()).isEqualTo(podSelector);
+    }
+
+    @Test
+    void autoscalerScalesTheDeploymentOnCpuAndOwnsTheReplicaCount() {
+        HorizontalPodAutoscaler autoscaler = manifests.one(HorizontalPodAutoscaler.class);
+
+        assertThat(autoscaler.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
+        assertThat(autoscaler.getSpec().getScaleTargetRef().getName()).isEqualTo(deployment.getMetadata().getName());
+        assertThat(autoscaler.getSpec().getMinReplicas()).isEqualTo(3);
+        assertThat(autoscaler.getSpec().getMaxReplicas()).isEqualTo(9);
+        assertThat(autoscaler.getSpec().getMetrics()).singleElement().satisfies(metric -> {
+            assertThat(metric.getResource().getName()).isEqualTo("cpu");
+            assertThat(metric.getResource().getTarget().getAverageUtilization()).isEqualTo(65);
+        });
+        assertThat(deployment.getSpec().getReplicas()).isNull();
+    }
+
+    @Test
+    void networkPolicyAdmitsOnlyTheHomeserverToTheApiAndPrometheusToTheManagementPort() {
+        NetworkPolicy policy = manifests.one(NetworkPolicy.class);
+        List<NetworkPolicyIngressRule> rules = policy.getSpec().getIngress();
+
+        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).isEqualTo(podSelector);
+        assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        assertThat(rules).hasSize(2);
+        assertThat(rules.get(0).getPorts()).singleElement()
+                .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(8090));
+        assertThat(rules.get(0).getFrom()).singleElement().satisfies(peer -> {
+            assertThat(peer.getPodSelector().getMatchLabels()).containsExactly(Map.entry("app.kubernetes.io/name", "matrix-synapse"));
+            assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("kubernetes.io/metadata.name", "synapse"));
+        });
+        assertThat(rules.get(1).getPorts()).singleElement()
+                .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(8091));
+        assertThat(rules.get(1).getFrom()).singleElement().satisfies(peer -> {
+            assertThat(peer.getPodSelector().getMatchLabels()).containsExactly(Map.entry("app.kubernetes.io/name", "prometheus"));
+            assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("kubernetes.io/metadata.name", "monitoring"));
+        });
+    }
+
+    @Test
+    void networkPolicyWithoutPrometheusPeersHasNoManagementRule() {
+        NetworkPolicy policy = HelmChart.render(command -> command.set("networkPolicy.prometheus", "null"), "all-on.yaml")
+                .one(NetworkPolicy.class);
+
+        assertThat(policy.getSpec().getIngress()).singleElement()
+                .satisfies(rule -> assertThat(rule.getPorts().getFirst().getPort().getIntVal()).isEqualTo(8090));
+    }
+
+    @Test
+    void grafanaDashboardIsALabelledConfigMapWithTheFourViews() {
+        ConfigMap dashboard = manifests.one(ConfigMap.class, FULLNAME + "-dashboard");
+        JsonNode json = HelmChart.readYaml(dashboard.getData().get("matrix-policy-gateway.json"));
+        List<String> expressions = json.findValues("expr").stream().map(JsonNode::asString).toList();
+
+        assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+        assertThat(dashboard.getMetadata().getNamespace()).isEqualTo("monitoring");
+        assertThat(dashboard.getMetadata().getAnnotations()).containsEntry("grafana_folder", "Matrix");
+        assertThat(json.get("uid").asString()).isEqualTo("matrix-policy-gateway");
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr)
+                .contains("sum by (callback, outcome)").contains("rate(policy_decisions_total"));
+        assertThat(expressions).filteredOn(expr -> expr.startsWith("histogram_quantile("))
+                .hasSize(3)
+                .allSatisfy(expr -> assertThat(expr).contains("sum by (callback, le)")
+                        .contains("rate(policy_callback_seconds_bucket"));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("policy_module_failures_total"));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).startsWith("topk(")
+                .contains("sum by (module)").contains("outcome=~\"deny|shadow_ban\""));
+    }
+
+    @Test
+    void existingSecretIsMountedAndNoSecretIsCreated() {
+        Volume token = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(volume -> volume.getSecret() != null).findFirst().orElseThrow();
+
+        assertThat(manifests.kinds()).doesNotContain("Secret");
+        assertThat(token.getSecret().getSecretName()).isEqualTo("synapse-policy-token");
+        assertThat(token.getSecret().getItems()).singleElement().satisfies(item -> {
+            assertThat(item.getKey()).isEqualTo("policy-gateway-token");
+            assertThat(item.getPath()).isEqualTo("token");
+        });
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsKey("checksum/config").doesNotContainKey("checksum/token");
+    }
+
+    @Test
+    void configMapHoldsEveryModuleEntryExactlyAsWritten() {
+        JsonNode values = HelmChart.readYaml(HelmChart.VALUES.resolve("all-on.yaml"));
+        JsonNode config = HelmChart.applicationConfig(manifests);
+
+        assertThat(config.get("policy-gateway").get("modules")).isEqualTo(values.at("/config/modules"));
+        assertThat(config.at("/policy-gateway/modules/0/config/results/on_create_room").isNull()).isTrue();
+        assertThat(config.at("/policy-gateway/server-name").asString()).isEqualTo("matrix.example.org:8448");
+        assertThat(config.at("/policy-gateway/defaults/on-failure").asString()).isEqualTo("fail-open");
+        assertThat(config.at("/logging/level").get("dev.matrixpolicy.gateway.decisions").asString()).isEqualTo("DEBUG");
+    }
+
+    @Test
+    void jvmFlagsAndExtrasReachTheContainer() {
+        Container container = HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers());
+
+        assertThat(container.getEnv()).extracting(EnvVar::getName)
+                .containsExactly("SPRING_CONFIG_ADDITIONAL_LOCATION", "JAVA_TOOL_OPTIONS", "TZ");
+        assertThat(container.getEnv().get(1).getValue())
+                .isEqualTo("-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError -XX:ActiveProcessorCount=2 -Xss512k");
+        assertThat(container.getVolumeMounts()).anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo("/etc/denylist"));
+        assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())
+                .anySatisfy(volume -> assertThat(volume.getName()).isEqualTo("denylist"));
+        assertThat(deployment.getSpec().getTemplate().getSpec().getPriorityClassName()).isEqualTo("matrix-critical");
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("example.org/tier", "policy");
+    }
+}

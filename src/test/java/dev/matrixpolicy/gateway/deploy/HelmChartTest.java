@@ -1,0 +1,267 @@
+package dev.matrixpolicy.gateway.deploy;
+
+import static dev.matrixpolicy.gateway.deploy.HelmChart.FULLNAME;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.convert.DurationStyle;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The chart with its defaults (and the one value it cannot default, the token): what every
+ * install gets.
+ */
+class HelmChartTest {
+    private static Manifests manifests;
+    private static Deployment deployment;
+    private static Container container;
+
+    @BeforeAll
+    static void render() {
+        manifests = HelmChart.render("defaults.yaml");
+        deployment = manifests.one(Deployment.class);
+        container = HelmChart.gatewayContainer(pod().getContainers());
+    }
+
+    private static PodSpec pod() {
+        return deployment.getSpec().getTemplate().getSpec();
+    }
+
+    @Test
+    void lintsCleanInStrictMode() {
+        LintResult lint = new Helm(HelmChart.CHART).lint().strict().call();
+
+        assertThat(lint.isFailed()).as("%s", lint.getMessages()).isFalse();
+        assertThat(lint.getMessages()).allSatisfy(message -> assertThat(message).startsWith("[INFO]"));
+    }
+
+    @Test
+    void rendersTheGatewayAndNoOptionalObject() {
+        assertThat(manifests.kinds())
+                .containsExactlyInAnyOrder("ServiceAccount", "Secret", "ConfigMap", "Service", "Deployment");
+        assertThat(manifests.objects()).allSatisfy(object -> {
+            assertThat(object.getMetadata().getName()).isEqualTo(FULLNAME);
+            assertThat(object.getMetadata().getLabels())
+                    .containsEntry("app.kubernetes.io/name", "matrix-policy-gateway")
+                    .containsEntry("app.kubernetes.io/instance", HelmChart.RELEASE)
+                    .containsKey("helm.sh/chart");
+        });
+    }
+
+    @Test
+    void everyRenderedFieldIsAKubernetesField() {
+        assertThat(UnknownFields.in(manifests)).isEmpty();
+    }
+
+    @Test
+    void probesAskTheActuatorHealthGroupsOnTheManagementPort() {
+        int managementPort = HelmChart.applicationConfig(manifests).at("/management/server/port").asInt();
+
+        assertThat(managementPort).isEqualTo(8091);
+        assertThat(probedPort(container.getStartupProbe())).isEqualTo(managementPort);
+        assertThat(probedPort(container.getLivenessProbe())).isEqualTo(managementPort);
+        assertThat(probedPort(container.getReadinessProbe())).isEqualTo(managementPort);
+        assertThat(container.getStartupProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/liveness");
+        assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/liveness");
+        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
+    }
+
+    @Test
+    void startupProbeGivesTheJvmTimeBeforeLivenessCounts() {
+        Probe startup = container.getStartupProbe();
+
+        assertThat(startup.getPeriodSeconds() * startup.getFailureThreshold()).isGreaterThanOrEqualTo(60);
+    }
+
+    /** The port number a probe reaches, resolving a named port through the container's ports. */
+    static int probedPort(Probe probe) {
+        HTTPGetAction get = probe.getHttpGet();
+        if (get.getPort().getStrVal() == null) {
+            return get.getPort().getIntVal();
+        }
+        return container.getPorts().stream().filter(port -> port.getName().equals(get.getPort().getStrVal()))
+                .mapToInt(ContainerPort::getContainerPort).findFirst().orElseThrow();
+    }
+
+    @Test
+    void containerRunsNonRootOnAReadOnlyRootWithNoCapabilities() {
+        SecurityContext security = container.getSecurityContext();
+
+        assertThat(security.getRunAsNonRoot()).isTrue();
+        assertThat(security.getRunAsUser()).isPositive();
+        assertThat(security.getReadOnlyRootFilesystem()).isTrue();
+        assertThat(security.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(security.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(security.getCapabilities().getAdd()).isNullOrEmpty();
+        assertThat(security.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(pod().getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod().getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(pod().getAutomountServiceAccountToken()).isFalse();
+    }
+
+    @Test
+    void tmpIsAWritableEmptyDirForTomcat() {
+        VolumeMount tmp = mount("/tmp");
+
+        assertThat(tmp.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+        assertThat(volume(tmp.getName()).getEmptyDir()).isNotNull();
+    }
+
+    @Test
+    void terminationGraceCoversThePreStopSleepAndTheGatewaysShutdownPhase() {
+        JsonNode applicationYml = HelmChart.readYaml(Path.of("application.yml"));
+        Duration shutdownPhase = DurationStyle.detectAndParse(
+                applicationYml.at("/spring/lifecycle/timeout-per-shutdown-phase").asString());
+        int preStopSleep = container.getLifecycle().getPreStop().getSleep().getSeconds().intValue();
+
+        long minimum = preStopSleep + shutdownPhase.toSeconds();
+
+        assertThat(applicationYml.at("/server/shutdown").asString()).isEqualTo("graceful");
+        assertThat(preStopSleep).isPositive();
+        assertThat(pod().getTerminationGracePeriodSeconds()).isGreaterThanOrEqualTo(minimum);
+        // The chart's own check knows the gateway's shutdown phase.
+        assertThatNoException().isThrownBy(() -> withGracePeriod(minimum));
+        assertThatThrownBy(() -> withGracePeriod(minimum - 1)).hasMessageContaining("must cover preStopSleepSeconds");
+    }
+
+    private static Manifests withGracePeriod(long seconds) {
+        return HelmChart.render(command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", seconds),
+                "defaults.yaml");
+    }
+
+    @Test
+    void replicasSpreadOverZonesAndNodes() {
+        List<TopologySpreadConstraint> spread = pod().getTopologySpreadConstraints();
+
+        assertThat(spread).extracting(TopologySpreadConstraint::getTopologyKey)
+                .containsExactly("topology.kubernetes.io/zone", "kubernetes.io/hostname");
+        assertThat(spread).allSatisfy(constraint -> assertThat(constraint.getLabelSelector().getMatchLabels())
+                .isEqualTo(deployment.getSpec().getSelector().getMatchLabels()));
+    }
+
+    @Test
+    void requestsAndAMemoryLimitAreSet() {
+        assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(container.getResources().getLimits()).containsKey("memory");
+        assertThat(env("JAVA_TOOL_OPTIONS")).contains("-XX:MaxRAMPercentage=75");
+    }
+
+    @Test
+    void serviceExposesThePolicyApiButNotTheManagementPort() {
+        Service service = manifests.one(Service.class);
+
+        assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+        assertThat(service.getSpec().getSelector()).isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+        assertThat(service.getSpec().getPorts()).singleElement().satisfies(port -> {
+            assertThat(port.getPort()).isEqualTo(8090);
+            assertThat(port.getTargetPort().getStrVal()).isEqualTo("policy-api");
+        });
+        assertThat(container.getPorts()).filteredOn(port -> port.getName().equals("policy-api"))
+                .singleElement().extracting(ContainerPort::getContainerPort)
+                .isEqualTo(HelmChart.applicationConfig(manifests).at("/server/port").asInt());
+        assertThat(service.getSpec().getPorts()).extracting(ServicePort::getPort).doesNotContain(8091);
+    }
+
+    @Test
+    void configMapHoldsTheModulesListFromValuesAndIsWhatThePodReads() {
+        JsonNode values = HelmChart.readYaml(HelmChart.CHART.resolve("values.yaml"));
+        JsonNode config = HelmChart.applicationConfig(manifests);
+        VolumeMount configMount = mount("/etc/matrix-policy-gateway");
+
+        assertThat(config.at("/policy-gateway/modules")).isEqualTo(values.at("/config/modules"));
+        assertThat(config.at("/policy-gateway/modules/0/name").asString()).isEqualTo("no-directory-publishing");
+        assertThat(volume(configMount.getName()).getConfigMap().getName()).isEqualTo(FULLNAME);
+        assertThat(env("SPRING_CONFIG_ADDITIONAL_LOCATION"))
+                .isEqualTo("file:" + configMount.getMountPath() + "/application.yml");
+    }
+
+    @Test
+    void configLeavesTheServerSettingsOfApplicationYmlAlone() {
+        JsonNode server = HelmChart.applicationConfig(manifests).get("server");
+
+        // Graceful shutdown and the 180 s keep-alive come from the embedded application.yml.
+        assertThat(server.properties()).extracting(Map.Entry::getKey).containsExactly("port");
+    }
+
+    @Test
+    void tokenComesFromTheSecretAsAFileNeverAsAnEnvironmentVariable() {
+        Secret secret = manifests.one(Secret.class);
+        String tokenFile = HelmChart.applicationConfig(manifests).at("/policy-gateway/auth/token-file").asString();
+        VolumeMount tokenMount = mount(Path.of(tokenFile).getParent().toString());
+        Volume tokenVolume = volume(tokenMount.getName());
+
+        assertThat(new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8))
+                .isEqualTo("test-token-0123456789abcdef");
+        assertThat(tokenVolume.getSecret().getSecretName()).isEqualTo(secret.getMetadata().getName());
+        assertThat(tokenVolume.getSecret().getItems()).singleElement()
+                .satisfies(item -> assertThat(tokenMount.getMountPath() + "/" + item.getPath()).isEqualTo(tokenFile));
+        assertThat(container.getEnv()).allSatisfy(variable -> {
+            assertThat(variable.getValueFrom()).isNull();
+            assertThat(variable.getValue()).doesNotContain("test-token");
+        });
+        assertThat(container.getEnvFrom()).isNullOrEmpty();
+    }
+
+    @Test
+    void jsonLogsAreOnByDefault() {
+        assertThat(HelmChart.applicationConfig(manifests).at("/spring/profiles/include").asString()).isEqualTo("json-logs");
+    }
+
+    private static String env(String name) {
+        return container.getEnv().stream().filter(variable -> variable.getName().equals(name))
+                .map(EnvVar::getValue).findFirst().orElseThrow();
+    }
+
+    private static VolumeMount mount(String path) {
+        return container.getVolumeMounts().stream().filter(mount -> mount.getMountPath().equals(path))
+                .findFirst().orElseThrow(() -> new AssertionError("nothing mounted at " + path));
+    }
+
+    private static Volume volume(String name) {
+        return pod().getVolumes().stream().filter(volume -> volume.getName().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void changingTheConfigChangesTheChecksumAnnotationAndNothingElseDoes() {
+        String before = configChecksum(manifests);
+        String configChanged = configChecksum(HelmChart.render(
+                command -> command.set("config.defaults.timeout", "3s"), "defaults.yaml"));
+        String replicasChanged = configChecksum(HelmChart.render(
+                command -> command.set("replicaCount", "3"), "defaults.yaml"));
+
+        assertThat(before).hasSize(64);
+        assertThat(configChanged).isNotEqualTo(before);
+        assertThat(replicasChanged).isEqualTo(before);
+    }
+
+    /** The annotation on the pod template: a new value there means new pods. */
+    private static String configChecksum(Manifests rendered) {
+        return rendered.one(Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config");
+    }
+}

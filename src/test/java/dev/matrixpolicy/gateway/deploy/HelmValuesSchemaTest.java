@@ -1,0 +1,59 @@
+package dev.matrixpolicy.gateway.deploy;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * A wrong value fails when Helm renders, naming the value, instead of when the gateway starts (or
+ * worse, never): values.schema.json and the chart's own checks.
+ */
+class HelmValuesSchemaTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            an unknown key such as ingress           | ingress: {enabled: true}                                     | at '': additional properties 'ingress'
+            a failure policy that does not exist     | config: {defaults: {on-failure: sometimes}}                  | at '/config/defaults/on-failure'
+            a server name that is no host name       | config: {server-name: bad/name}                              | at '/config/server-name'
+            a module entry without its type          | config: {modules: [{name: orphan}]}                          | at '/config/modules/0': missing property 'module'
+            a module entry key in camelCase          | config: {modules: [{module: static, onFailure: fail-open}]} | at '/config/modules/0': additional properties 'onFailure'
+            a token inside the config block          | config: {auth: {token: leaked}}                              | at '/config': additional properties 'auth'
+            a duration without a unit                | config: {defaults: {timeout: five}}                          | at '/config/defaults/timeout'
+            a port out of range                      | ports: {api: 70000}                                          | at '/ports/api'
+            a public Service type                    | service: {type: LoadBalancer}                                | at '/service': additional properties 'type'
+            an image pull policy that does not exist | image: {pullPolicy: Sometimes}                               | at '/image/pullPolicy'
+            a network policy admitting everyone      | networkPolicy: {enabled: true, homeserver: []}               | at '/networkPolicy/homeserver': minItems
+            a mode that does not exist               | mode: daemonset                                              | at '/mode'
+            """)
+    void rejects(String what, String values, String error) throws IOException {
+        Path file = Files.writeString(dir.resolve("bad.yaml"), values);
+
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.withValuesFile(file), "defaults.yaml"))
+                .as(what)
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining(error);
+    }
+
+    @Test
+    void rejectsAGracePeriodShorterThanThePreStopSleepPlusTheShutdownPhase() {
+        assertThatThrownBy(() -> HelmChart.render(
+                command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "25"), "defaults.yaml"))
+                .hasMessageContaining("terminationGracePeriodSeconds (25) must cover preStopSleepSeconds plus the 20 s shutdown phase");
+    }
+
+    @Test
+    void requiresATokenOrAnExistingSecret() {
+        assertThatThrownBy(() -> HelmChart.render())
+                .hasMessageContaining("Set auth.existingSecret");
+        assertThatNoException().isThrownBy(() -> HelmChart.render(command -> command.set("auth.existingSecret", "mine")));
+    }
+}

@@ -234,6 +234,15 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void checkCanShutdownRoomAcceptsANullUserIdAsNewerSynapseSends() {
+            Answer answer = gateway.post("/v1/third_party_rules/check_can_shutdown_room",
+                    "{\"user_id\": null, \"room_id\": \"!room:example.com\"}");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": false}"));
+        }
+
+        @Test
         void bodyOverTheLimitIsTooLarge() {
             String huge = "{\"user_id\": \"@alice:example.com\", \"padding\": \"" + "x".repeat(9 * 1024) + "\"}";
 

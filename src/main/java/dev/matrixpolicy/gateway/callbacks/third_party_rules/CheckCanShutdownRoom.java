@@ -5,9 +5,12 @@ import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.Rules;
+import java.util.Optional;
 
 /**
- * {@code check_can_shutdown_room}: Called when an admin requests a room shutdown.
+ * {@code check_can_shutdown_room}: Called when an admin requests a room shutdown. The docs type
+ * {@code user_id} as {@code str}, but newer Synapse passes {@code None} when no user asked (a
+ * shutdown through the purge machinery), so it is optional here.
  */
 @FunctionalInterface
 public interface CheckCanShutdownRoom {
@@ -20,12 +23,12 @@ public interface CheckCanShutdownRoom {
     Boolean checkCanShutdownRoom(Args args);
 
     /**
-     * @param userId the admin requesting the shutdown
+     * @param userId the admin requesting the shutdown, if a user asked
      * @param roomId the room
      */
-    record Args(String userId, String roomId) {
+    record Args(Optional<String> userId, String roomId) {
         static Args read(JsonArgs json) {
-            return new Args(json.userId("user_id"), json.roomId("room_id"));
+            return new Args(json.optionalUserId("user_id"), json.roomId("room_id"));
         }
     }
 }

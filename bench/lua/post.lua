@@ -1,0 +1,29 @@
+-- POSTs one or more JSON bodies in turn and prints a one-line JSON summary at the end.
+-- Arguments after "--": a bearer token, then pairs of (path, body file).
+local requests_list = {}
+local counter = 0
+
+function init(args)
+  local token = args[1]
+  for i = 2, #args, 2 do
+    local file = assert(io.open(args[i + 1], "rb"))
+    local body = file:read("*a")
+    file:close()
+    local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }
+    table.insert(requests_list, wrk.format("POST", args[i], headers, body))
+  end
+end
+
+function request()
+  counter = counter + 1
+  return requests_list[(counter % #requests_list) + 1]
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "errors": %d, "non2xx": %d, "p50_us": %d, "p99_us": %d, "p999_us": %d}\n',
+    summary.requests, summary.duration / 1e6, errors, summary.errors.status,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+end

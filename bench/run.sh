@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The benchmark, in one command: builds the gateway and the baseline, starts both, drives them with
+# wrk in alternating rounds and writes a Markdown report of throughput, latency and the
+# gateway-to-baseline ratio measured side by side (bench/results.md).
+#
+#   bench/run.sh            full run: 4 scenarios x 1, 16, 64 connections, 3 rounds of 10 s each
+#   bench/run.sh --smoke    a few seconds, to prove the script still works (report in target/bench)
+#
+# DURATION, ROUNDS, CONNECTIONS and WARMUP override the defaults. Run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-3}; CONNECTIONS=${CONNECTIONS:-"1 16 64"}; WARMUP=${WARMUP:-5}
+REPORT=bench/results.md
+if [ "${1:-}" = "--smoke" ]; then DURATION=1; ROUNDS=1; CONNECTIONS=16; WARMUP=1; REPORT=target/bench/results-smoke.md; fi
+GATEWAY_PORT=${GATEWAY_PORT:-18190}; MANAGEMENT_PORT=${MANAGEMENT_PORT:-18191}; BASELINE_PORT=${BASELINE_PORT:-18195}
+OUT=target/bench; TOKEN=bench-token
+
+command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
+[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
+
+./mvnw -B -q -Pbench -DskipTests package
+python3 bench/make_fixtures.py "$OUT/fixtures"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+started=$(date +%s%N)
+"$JAVA" -jar "$OUT"/matrix-policy-gateway-*.jar --server.port="$GATEWAY_PORT" --management.server.port="$MANAGEMENT_PORT" \
+  --spring.config.additional-location="file:$OUT/fixtures/gateway.yml" > "$OUT/gateway.log" 2>&1 &
+gateway_pid=$!; pids+=("$gateway_pid")
+until curl -sf -o /dev/null "http://127.0.0.1:$MANAGEMENT_PORT/actuator/health/readiness"; do
+  kill -0 "$gateway_pid" 2>/dev/null || { cat "$OUT/gateway.log" >&2; exit 1; }; sleep 0.02
+done
+ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+
+"$JAVA" -cp "$OUT/classes:$(cat "$OUT/bench-classpath.txt")" dev.matrixpolicy.bench.BaselineServer "$BASELINE_PORT" > "$OUT/baseline.log" 2>&1 &
+baseline_pid=$!; pids+=("$baseline_pid")
+until curl -sf -o /dev/null -X POST "http://127.0.0.1:$BASELINE_PORT/"; do
+  kill -0 "$baseline_pid" 2>/dev/null || { cat "$OUT/baseline.log" >&2; exit 1; }; sleep 0.05
+done
+
+f="$OUT/fixtures"
+declare -A SCENARIOS=(
+  ["1 user_may_invite, 1 module"]="/v1/spam_checker/user_may_invite $f/invite.json"
+  ["2 check_event_for_spam 2 KiB, 5 modules, 10k globs"]="/v1/spam_checker/check_event_for_spam $f/event.json"
+  ["3 check_event_allowed, 50 state events"]="/v1/third_party_rules/check_event_allowed $f/event_allowed.json"
+  ["4 spam-checker mix"]="/v1/spam_checker/user_may_invite $f/invite.json /v1/spam_checker/check_event_for_spam $f/event.json /v1/spam_checker/user_may_join_room $f/join.json /v1/spam_checker/user_may_create_room $f/create_room.json /v1/spam_checker/check_login_for_spam $f/login.json"
+)
+
+drive() { # port connections seconds requests... -> one JSON summary line
+  local port=$1 connections=$2 seconds=$3; shift 3
+  local threads=$(( connections < 2 ? 1 : 2 ))
+  # shellcheck disable=SC2086
+  wrk -t"$threads" -c"$connections" -d"${seconds}s" -s bench/lua/post.lua "http://127.0.0.1:$port" -- "$TOKEN" "$@" | grep '^{'
+}
+
+results="$OUT/results.tsv"; : > "$results"
+while IFS= read -r scenario; do
+  read -r -a requests <<< "${SCENARIOS[$scenario]}"
+  for connections in $CONNECTIONS; do
+    drive "$GATEWAY_PORT" "$connections" "$WARMUP" "${requests[@]}" > /dev/null
+    drive "$BASELINE_PORT" "$connections" "$WARMUP" "${requests[@]}" > /dev/null
+    for ((round = 1; round <= ROUNDS; round++)); do
+      for server in gateway baseline; do
+        port=$GATEWAY_PORT; [ "$server" = baseline ] && port=$BASELINE_PORT
+        printf '%s\t%s\t%s\t%s\n' "$scenario" "$connections" "$server" "$(drive "$port" "$connections" "$DURATION" "${requests[@]}")" >> "$results"
+      done
+    done
+    echo "done: $scenario @ $connections connections" >&2
+  done
+done < <(printf '%s\n' "${!SCENARIOS[@]}" | sort)
+
+jcmd="$(dirname "$JAVA")/jcmd"
+rss_kib=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+"$jcmd" "$gateway_pid" GC.run > /dev/null
+heap_kib=$("$jcmd" "$gateway_pid" GC.heap_info | grep -oE 'used [0-9]+K' | head -1 | grep -oE '[0-9]+')
+decisions=$(curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk '/^policy_decisions_total/ {sum += $NF} END {printf "%d", sum}')
+machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ {print $2}') GiB, $("$JAVA" -version 2>&1 | head -1)"
+printf '{"ready_ms": %d, "rss_kib": %d, "heap_after_gc_kib": %d, "decisions": %d, "machine": "%s", "rounds": %d, "duration": "%s"}\n' \
+  "$ready_ms" "$rss_kib" "$heap_kib" "$decisions" "${machine//\"/}" "$ROUNDS" "$DURATION" > "$OUT/meta.json"
+
+{ echo "# Benchmark results"; echo; echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."; echo; python3 bench/report.py "$results" "$OUT/meta.json"; } > "$REPORT"
+cat "$REPORT"

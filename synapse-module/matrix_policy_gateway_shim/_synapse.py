@@ -63,9 +63,13 @@ class SynapseApi(NamedTuple):
 def load(api: Any) -> SynapseApi:
     """Imports what the shim needs from the running Synapse."""
     import synapse.module_api as module_api
-    from synapse.api.presence import UserPresenceState
     from synapse.module_api.errors import Codes, SynapseError
     from synapse.spam_checker_api import RegistrationBehaviour
+
+    try:
+        from synapse.api.presence import UserPresenceState
+    except ImportError:  # older Synapse versions kept it here
+        from synapse.handlers.presence import UserPresenceState  # type: ignore[no-redef]
 
     try:
         from synapse.events.utils import format_event_for_client_v2 as format_event

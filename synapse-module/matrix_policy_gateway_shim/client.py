@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import socket
+import time
 import urllib.error
 import urllib.request
 from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
@@ -155,10 +156,14 @@ class GatewayClient:
     def discover_blocking(self, timeout: float) -> Discovery:
         """Synapse builds modules synchronously, with its reactor stopped in the meantime:
         a plain blocking request with a short timeout, before any callback can run."""
-        return parse_discovery(self._get_blocking(CALLBACKS_PATH, timeout),
-                               self._get_blocking(AUTH_CHECKERS_PATH, timeout))
+        deadline = time.monotonic() + timeout
+        callbacks = self._get_blocking(CALLBACKS_PATH, deadline)
+        return parse_discovery(callbacks, self._get_blocking(AUTH_CHECKERS_PATH, deadline))
 
-    def _get_blocking(self, path: str, timeout: float) -> Any:
+    def _get_blocking(self, path: str, deadline: float) -> Any:
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            raise TimedOut(f"{path}: no answer in time")
         request = urllib.request.Request(self._base_url + path, headers={"User-Agent": USER_AGENT.decode()})
         if self._token is not None:
             request.add_header("Authorization", "Bearer " + self._token)

@@ -247,6 +247,14 @@ def test_blocking_discovery_gives_up_after_its_timeout(discovery_server, clients
     assert time.monotonic() - started < 0.9
 
 
+def test_the_discovery_timeout_covers_both_requests(discovery_server, clients):
+    DiscoveryHandler.delay = 0.4  # each answer alone is in time, both together are not
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        clients(f"http://127.0.0.1:{discovery_server.server_port}").discover_blocking(0.6)
+    assert time.monotonic() - started < 0.79
+
+
 def test_blocking_discovery_of_a_gateway_that_is_not_running(clients):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

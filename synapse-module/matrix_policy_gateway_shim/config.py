@@ -13,8 +13,8 @@ from .callbacks import BY_NAME, CATEGORIES, FailurePolicy
 FAIL_OPEN = "fail-open"
 FAIL_CLOSED = "fail-closed"
 REGISTER_ALL = "register_all"
-DEFAULT_TIMEOUT = "10s"
 RETRY = "retry"
+DEFAULT_TIMEOUT = "10s"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _KEYS = {
@@ -26,6 +26,8 @@ _STARTUP_KEYS = {"discovery_timeout", "if_unreachable", "retry_interval", "auth_
 
 @attr.s(frozen=True, auto_attribs=True)
 class ShimConfig:
+    """The parsed settings; their defaults are in :func:`parse`."""
+
     base_url: str
     token: Optional[str]
     categories: FrozenSet[str]
@@ -33,13 +35,13 @@ class ShimConfig:
     """Seconds per callback name; ``"default"`` for the rest."""
     policies: Mapping[str, str]
     """fail-open or fail-closed per callback name; ``"default"`` for the rest."""
-    discovery_timeout: float = 5.0
-    if_unreachable: str = REGISTER_ALL
-    retry_interval: float = 30.0
-    fallback_auth_checkers: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
-    idle_connection_timeout: float = 60.0
-    max_idle_connections: int = 10
-    max_pending_notifications: int = 1000
+    discovery_timeout: float
+    if_unreachable: str
+    retry_interval: float
+    fallback_auth_checkers: Tuple[Tuple[str, Tuple[str, ...]], ...]
+    idle_connection_timeout: float
+    max_idle_connections: int
+    max_pending_notifications: int
 
     def timeout(self, callback: str) -> float:
         return self.timeouts.get(callback, self.timeouts["default"])

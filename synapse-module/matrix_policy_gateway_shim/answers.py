@@ -1,0 +1,275 @@
+"""The gateway's answers back to exactly what Synapse expects from each callback.
+
+A result type reads ``{"result": ...}`` (:meth:`ResultType.read`), a 403 rejection
+(:meth:`ResultType.rejected`, only where Synapse has a way to refuse with an error code),
+and knows the answer that means "no module decided" (:meth:`ResultType.abstain`), which is
+also what a fail-open callback answers when the gateway fails.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
+
+from .convert import presence_state
+from .failures import PolicyFailed, UnexpectedReply
+
+if TYPE_CHECKING:
+    from ._synapse import SynapseApi
+
+logger = logging.getLogger(__name__)
+
+
+class Call:
+    """One invocation of a callback: Synapse's arguments by parameter name."""
+
+    def __init__(self, name: str, args: Dict[str, Any], synapse: "SynapseApi") -> None:
+        self.name = name
+        self.args = args
+        self.synapse = synapse
+
+
+class ResultType:
+    def read(self, value: Any, call: Call) -> Any:
+        raise NotImplementedError
+
+    def rejected(self, errcode: str, error: Optional[str], call: Call) -> Any:
+        raise UnexpectedReply(f"a 403 {errcode} rejection, but {call.name} cannot be refused with an error code")
+
+    def abstain(self, call: Call) -> Any:
+        raise NotImplementedError
+
+
+def _unexpected(call: Call, expected: str, value: Any) -> UnexpectedReply:
+    shown = json.dumps(value)
+    return UnexpectedReply(f"{call.name} answered {shown[:80]}, expected {expected}")
+
+
+class SpamVerdict(ResultType):
+    """``NOT_SPAM`` or a ``Codes`` member. Synapse compares ``NOT_SPAM`` by identity, so
+    the answer is Synapse's own constant, never the string from the JSON."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value != "NOT_SPAM":
+            raise _unexpected(call, '"NOT_SPAM" (rejections are 403s)', value)
+        return call.synapse.NOT_SPAM
+
+    def rejected(self, errcode: str, error: Optional[str], call: Call) -> Any:
+        return error_code(call.synapse, errcode)
+
+    def abstain(self, call: Call) -> Any:
+        return call.synapse.NOT_SPAM
+
+
+def error_code(synapse: "SynapseApi", errcode: str) -> Any:
+    """Synapse accepts only members of its ``Codes`` enum; an error code it does not know
+    (a newer spec's, or a custom one) becomes M_FORBIDDEN, which still refuses."""
+    try:
+        return synapse.Codes(errcode)
+    except ValueError:
+        logger.warning("The gateway refused with %s, which this Synapse does not know; refusing with M_FORBIDDEN",
+                       errcode)
+        return synapse.Codes.FORBIDDEN
+
+
+class Boolean(ResultType):
+    def __init__(self, when_nobody_decides: bool) -> None:
+        self._abstain = when_nobody_decides
+
+    def read(self, value: Any, call: Call) -> Any:
+        if not isinstance(value, bool):
+            raise _unexpected(call, "true or false", value)
+        return value
+
+    def abstain(self, call: Call) -> Any:
+        return self._abstain
+
+
+class Registration(ResultType):
+    """``RegistrationBehaviour``, by member name: ALLOW, SHADOW_BAN or DENY."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value not in ("ALLOW", "SHADOW_BAN", "DENY"):
+            raise _unexpected(call, "ALLOW, SHADOW_BAN or DENY", value)
+        return call.synapse.RegistrationBehaviour[value]
+
+    def abstain(self, call: Call) -> Any:
+        return call.synapse.RegistrationBehaviour.ALLOW
+
+
+class Optional_(ResultType):
+    """A value of one JSON type, or null for "no opinion"."""
+
+    def __init__(self, kind: type, expected: str) -> None:
+        self._kind = kind
+        self._expected = expected
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value is not None and type(value) is not self._kind:
+            raise _unexpected(call, self._expected + " or null", value)
+        return value
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+class Authenticated(ResultType):
+    """Auth checkers: the user ID becomes ``(user_id, None)``, Synapse's "authenticated,
+    no callback for the login response"; null stays None (not authenticated)."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith("@"):
+            raise _unexpected(call, "a user ID or null", value)
+        return value, None
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+class EventAllowed(ResultType):
+    """``{"allowed", "replacement"}`` to Synapse's ``(bool, Optional[dict])``."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if not isinstance(value, Mapping) or not isinstance(value.get("allowed"), bool):
+            raise _unexpected(call, '{"allowed": true|false, "replacement": {...}|null}', value)
+        replacement = value.get("replacement")
+        if replacement is not None and (not isinstance(replacement, dict) or not value["allowed"]):
+            raise _unexpected(call, "a replacement event only with allowed: true", value)
+        return value["allowed"], replacement
+
+    def abstain(self, call: Call) -> Any:
+        return True, None
+
+
+class RoomCreation(ResultType):
+    """Going ahead rewrites the dict Synapse passed, in place (Synapse reads its own
+    dict afterwards); a rejection raises ``SynapseError``, the documented way to deny."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if not isinstance(value, Mapping) or not isinstance(value.get("request_content"), (dict, type(None))):
+            raise _unexpected(call, '{"request_content": {...}}', value)
+        modified = value.get("request_content")
+        request_content = call.args["request_content"]
+        if modified is not None and modified != request_content:
+            request_content.clear()
+            request_content.update(modified)
+        return None
+
+    def rejected(self, errcode: str, error: Optional[str], call: Call) -> Any:
+        raise call.synapse.SynapseError(403, error or "Room creation is not allowed", errcode)
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+class Nothing(ResultType):
+    """Notifications: the answer carries nothing."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        return None
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+class UsersForStates(ResultType):
+    """A map of user ID to presence states, back to ``Dict[str, Set[UserPresenceState]]``.
+    A state the gateway returns unchanged is Synapse's own object; a state it made up is
+    built from its JSON fields."""
+
+    _FIELDS = ("state", "last_active_ts", "last_federation_update_ts", "last_user_sync_ts",
+               "status_msg", "currently_active")
+
+    def read(self, value: Any, call: Call) -> Any:
+        if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
+            raise _unexpected(call, "a map of user ID to a list of presence states", value)
+        originals = list(call.args["state_updates"])
+        by_json = {_canonical(presence_state(state)): state for state in originals}
+        routes: Dict[str, Set[Any]] = {}
+        for user_id, states in value.items():
+            routes[user_id] = {self._state(state, by_json, originals, call) for state in states}
+        return routes
+
+    def _state(self, json_state: Any, by_json: Dict[str, Any], originals: List[Any], call: Call) -> Any:
+        if not isinstance(json_state, Mapping) or not isinstance(json_state.get("user_id"), str) \
+                or not isinstance(json_state.get("state"), str):
+            raise _unexpected(call, "presence states with user_id and state", json_state)
+        same = by_json.get(_canonical(json_state))
+        if same is not None:
+            return same
+        for original in originals:
+            if original.user_id == json_state["user_id"] and original.state == json_state["state"]:
+                return original
+        built = call.synapse.UserPresenceState.default(json_state["user_id"])
+        return built.copy_and_replace(**{field: json_state[field] for field in self._FIELDS if field in json_state})
+
+    def abstain(self, call: Call) -> Any:
+        return {}
+
+
+def _canonical(state: Mapping[str, Any]) -> str:
+    return json.dumps(state, sort_keys=True, default=str)
+
+
+class InterestedUsers(ResultType):
+    """``"ALL"`` to ``PRESENCE_ALL_USERS``; a list of user IDs to a set."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value == "ALL":
+            return call.synapse.PRESENCE_ALL_USERS
+        if not isinstance(value, list) or not all(isinstance(user, str) for user in value):
+            raise _unexpected(call, '"ALL" or a list of user IDs', value)
+        return set(value)
+
+    def abstain(self, call: Call) -> Any:
+        return set()
+
+
+class Fields(ResultType):
+    """Extra fields for an event's ``unsigned`` section."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if not isinstance(value, dict):
+            raise _unexpected(call, "an object of fields", value)
+        return value
+
+    def abstain(self, call: Call) -> Any:
+        return {}
+
+
+class Integer(ResultType):
+    """Background update controller numbers, with Synapse's defaults for "no module"."""
+
+    def __init__(self, minimum: int, default: int) -> None:
+        self._minimum = minimum
+        self._default = default
+
+    def read(self, value: Any, call: Call) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < self._minimum:
+            raise _unexpected(call, f"a whole number of at least {self._minimum}", value)
+        return value
+
+    def abstain(self, call: Call) -> Any:
+        return self._default
+
+
+def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
+    """The HTTP answer to the Python answer (or to a raised ``SynapseError``)."""
+    error = body if isinstance(body, Mapping) and isinstance(body.get("errcode"), str) else None
+    if status == 200 and isinstance(body, Mapping) and "result" in body:
+        return result.read(body["result"], call)
+    if status == 403 and error is not None:
+        return result.rejected(error["errcode"], _message(error), call)
+    if status == 503 and error is not None:
+        raise PolicyFailed(error["errcode"], _message(error))
+    detail = f" {error['errcode']}" if error is not None else ""
+    raise UnexpectedReply(f"{call.name} got HTTP {status}{detail}")
+
+
+def _message(error: Mapping[str, Any]) -> Optional[str]:
+    message = error.get("error")
+    return message if isinstance(message, str) else None
+

@@ -1,0 +1,186 @@
+"""Every callback of every category in the Synapse module docs, as data: its Python
+parameters and how each becomes JSON, its result type, and what failing closed means for it.
+
+Parameter names and order are Synapse's: Synapse calls callbacks positionally and, for a
+few, counts their parameters to decide which arguments to pass.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import attr
+
+from . import answers as a
+from . import convert as c
+
+
+class FailurePolicy(enum.Enum):
+    """How a callback reacts when the gateway gives no usable answer. The values finish the
+    sentence "<callback> ..." in configuration errors."""
+
+    CONFIGURABLE = "follows on_failure"
+    NOTIFICATION = "is a notification: a failure is logged, and Synapse never waits for it"
+    NO_OPINION = "answers as if no module decided: there is nothing to fail open or closed"
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Param:
+    name: str
+    """Synapse's parameter name."""
+    to_json: Callable[[Any, Any], Any] = c.as_is
+    """(value, SynapseApi) to JSON; may return an awaitable (the media file is hashed)."""
+    field: Optional[str] = None
+    """The JSON field, where it differs from the parameter name."""
+    added_later: bool = False
+    """Passed only by Synapse versions that find it in the callback's signature."""
+    materialise: Optional[Callable[[Any], Any]] = None
+    """Applied first, when Synapse may pass a one-shot iterable that is read twice."""
+
+    @property
+    def json_field(self) -> str:
+        return self.field or self.name
+
+
+RAISE = None
+"""Failing closed raises ``SynapseError(503)``: Synapse fails the operation, records
+nothing, and the user can try again."""
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Callback:
+    category: str
+    name: str
+    params: Tuple[Param, ...]
+    result: a.ResultType
+    failure: FailurePolicy = FailurePolicy.CONFIGURABLE
+    refuse: Optional[Callable[[a.Call], Any]] = RAISE
+    """What failing closed answers, where Synapse would swallow an exception (and so let
+    the operation through) or where a refusing answer has no lasting effect."""
+    context_manager: bool = False
+    """``on_update`` is synchronous and returns an async context manager."""
+
+    @property
+    def path(self) -> str:
+        return f"/v1/{self.category}/{self.name}"
+
+
+def _p(*names: str) -> Tuple[Param, ...]:
+    return tuple(Param(name) for name in names)
+
+
+def _always(value: Any) -> Callable[[a.Call], Any]:
+    return lambda call: value
+
+
+SPAM = "spam_checker"
+RULES = "third_party_rules"
+AUTH = "password_auth_provider"
+VALIDITY = "account_validity"
+PRESENCE = "presence_router"
+ACCOUNT_DATA = "account_data"
+UPDATES = "background_update_controller"
+UNSIGNED = "add_extra_fields_to_unsigned_client_event"
+
+CATEGORIES = (SPAM, RULES, AUTH, VALIDITY, PRESENCE, ACCOUNT_DATA, UPDATES, UNSIGNED)
+
+_EVENT = Param("event", c.event)
+_STATE = Param("state_events", c.state_map)
+_VERDICT = a.SpamVerdict()
+_ALLOWED = a.Boolean(when_nobody_decides=True)
+_SPAMMY = a.Boolean(when_nobody_decides=False)
+_NOTHING = a.Nothing()
+_NOTIFY = FailurePolicy.NOTIFICATION
+_NO_OPINION = FailurePolicy.NO_OPINION
+_REFUSE = _always(False)
+_THREEPID = _p("user_id", "medium", "address")
+_UPDATE = _p("update_name", "database_name")
+
+ALL: Tuple[Callback, ...] = (
+    # spam checker
+    Callback(SPAM, "check_event_for_spam", (_EVENT,), _VERDICT),
+    Callback(SPAM, "user_may_join_room", _p("user", "room", "is_invited"), _VERDICT),
+    Callback(SPAM, "user_may_invite", _p("inviter", "invitee", "room_id"), _VERDICT),
+    Callback(SPAM, "user_may_send_3pid_invite", _p("inviter", "medium", "address", "room_id"), _VERDICT),
+    Callback(SPAM, "user_may_create_room", (Param("user_id"), Param("room_config", added_later=True)), _VERDICT),
+    Callback(SPAM, "user_may_create_room_alias", (Param("user_id"), Param("room_alias", c.room_alias)), _VERDICT),
+    Callback(SPAM, "user_may_publish_room", _p("user_id", "room_id"), _VERDICT),
+    # Failing closed hides the user from directory searches: nothing lasting.
+    Callback(SPAM, "check_username_for_spam",
+             (Param("user_profile", lambda profile, synapse: dict(profile)), Param("requester_id", added_later=True)),
+             _SPAMMY, refuse=_always(True)),
+    Callback(SPAM, "check_registration_for_spam",
+             (Param("email_threepid"), Param("username"), Param("request_info", c.request_info),
+              Param("auth_provider_id")),
+             a.Registration()),
+    Callback(SPAM, "check_media_file_for_spam",
+             (Param("file_wrapper", c.media_file, field="file"), Param("file_info", c.file_info)), _VERDICT),
+    # Failing closed raises: dropping a federated event cannot be undone.
+    Callback(SPAM, "should_drop_federated_event", (_EVENT,), _SPAMMY),
+    Callback(SPAM, "check_login_for_spam",
+             (Param("user_id"), Param("device_id"), Param("initial_display_name"),
+              Param("request_info", c.request_info), Param("auth_provider_id")),
+             _VERDICT),
+    # third-party rules. Synapse swallows exceptions from the four check_* booleans
+    # (and lets the operation through), so failing closed answers False there.
+    Callback(RULES, "check_event_allowed", (_EVENT, _STATE), a.EventAllowed()),
+    Callback(RULES, "on_create_room",
+             (Param("requester", c.requester), Param("request_content"), Param("is_requester_admin")),
+             a.RoomCreation()),
+    Callback(RULES, "check_threepid_can_be_invited", (Param("medium"), Param("address"), _STATE), _ALLOWED,
+             refuse=_REFUSE),
+    Callback(RULES, "check_visibility_can_be_modified", (Param("room_id"), _STATE, Param("new_visibility")),
+             _ALLOWED, refuse=_REFUSE),
+    Callback(RULES, "on_new_event", (_EVENT, _STATE), _NOTHING, _NOTIFY),
+    Callback(RULES, "check_can_shutdown_room", _p("user_id", "room_id"), _ALLOWED, refuse=_REFUSE),
+    Callback(RULES, "check_can_deactivate_user", _p("user_id", "by_admin"), _ALLOWED, refuse=_REFUSE),
+    Callback(RULES, "on_profile_update",
+             (Param("user_id"), Param("new_profile", c.profile_info), Param("by_admin"), Param("deactivation")),
+             _NOTHING, _NOTIFY),
+    Callback(RULES, "on_user_deactivation_status_changed", _p("user_id", "deactivated", "by_admin"),
+             _NOTHING, _NOTIFY),
+    Callback(RULES, "on_threepid_bind", _THREEPID, _NOTHING, _NOTIFY),
+    Callback(RULES, "on_add_user_third_party_identifier", _THREEPID, _NOTHING, _NOTIFY),
+    Callback(RULES, "on_remove_user_third_party_identifier", _THREEPID, _NOTHING, _NOTIFY),
+    # password auth provider. A failed check is a failed login either way.
+    Callback(AUTH, "check_auth", _p("user", "login_type", "login_dict"), a.Authenticated(), _NO_OPINION),
+    Callback(AUTH, "check_3pid_auth", _p("medium", "address", "password"), a.Authenticated(), _NO_OPINION),
+    Callback(AUTH, "on_logged_out", _p("user_id", "device_id", "access_token"), _NOTHING, _NOTIFY),
+    Callback(AUTH, "get_username_for_registration", _p("uia_results", "params"),
+             a.Optional_(str, "a username")),
+    Callback(AUTH, "get_displayname_for_registration", _p("uia_results", "params"),
+             a.Optional_(str, "a display name")),
+    Callback(AUTH, "is_3pid_allowed", _p("medium", "address", "registration"), _ALLOWED, refuse=_REFUSE),
+    # account validity
+    Callback(VALIDITY, "is_user_expired", _p("user"), a.Optional_(bool, "true or false")),
+    Callback(VALIDITY, "on_user_registration", _p("user"), _NOTHING, _NOTIFY),
+    Callback(VALIDITY, "on_user_login", _p("user_id", "auth_provider_type", "auth_provider_id"), _NOTHING, _NOTIFY),
+    # presence router: Synapse swallows its exceptions, so its default is all there is.
+    Callback(PRESENCE, "get_users_for_states",
+             (Param("state_updates", c.presence_states, materialise=list),), a.UsersForStates(), _NO_OPINION),
+    Callback(PRESENCE, "get_interested_users", _p("user_id"), a.InterestedUsers(), _NO_OPINION),
+    # account data
+    Callback(ACCOUNT_DATA, "on_account_data_updated", _p("user_id", "room_id", "account_data_type", "content"),
+             _NOTHING, _NOTIFY),
+    # background update controller: tuning only, so Synapse's defaults on failure.
+    Callback(UPDATES, "on_update", _p("update_name", "database_name", "one_shot"), a.Integer(0, 100),
+             _NO_OPINION, context_manager=True),
+    Callback(UPDATES, "default_batch_size", _UPDATE, a.Integer(1, 100), _NO_OPINION),
+    Callback(UPDATES, "min_batch_size", _UPDATE, a.Integer(1, 100), _NO_OPINION),
+    # extra unsigned fields: called for every event sent to clients; never worth failing.
+    Callback(UNSIGNED, "add_field_to_unsigned", (_EVENT,), a.Fields(), _NO_OPINION),
+)
+
+BY_NAME: Dict[str, Callback] = {callback.name: callback for callback in ALL}
+
+COMPANIONS: Dict[str, Tuple[str, ...]] = {
+    # Synapse refuses one presence router callback without the other.
+    "get_users_for_states": ("get_interested_users",),
+    "get_interested_users": ("get_users_for_states",),
+    # on_update is required when registering any background update controller callback.
+    "default_batch_size": ("on_update",),
+    "min_batch_size": ("on_update",),
+}
+"""Callbacks Synapse insists on registering together. A companion without a chain in the
+gateway is answered locally, with the gateway's "no module decided" answer."""

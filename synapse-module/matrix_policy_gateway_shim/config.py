@@ -1,0 +1,183 @@
+"""The module's configuration: the ``config:`` block of its ``modules:`` entry in homeserver.yaml."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
+
+import attr
+
+from . import _synapse
+from .callbacks import BY_NAME, CATEGORIES, FailurePolicy
+
+FAIL_OPEN = "fail-open"
+FAIL_CLOSED = "fail-closed"
+REGISTER_ALL = "register_all"
+RETRY = "retry"
+DEFAULT_TIMEOUT = "10s"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+_KEYS = {
+    "base_url", "token", "token_file", "categories", "timeout", "on_failure", "startup",
+    "idle_connection_timeout", "max_idle_connections", "max_pending_notifications",
+}
+_STARTUP_KEYS = {"discovery_timeout", "if_unreachable", "retry_interval", "auth_checkers"}
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class ShimConfig:
+    """The parsed settings; their defaults are in :func:`parse`."""
+
+    base_url: str
+    token: Optional[str]
+    categories: FrozenSet[str]
+    timeouts: Mapping[str, float]
+    """Seconds per callback name; ``"default"`` for the rest."""
+    policies: Mapping[str, str]
+    """fail-open or fail-closed per callback name; ``"default"`` for the rest."""
+    discovery_timeout: float
+    if_unreachable: str
+    retry_interval: float
+    fallback_auth_checkers: Tuple[Tuple[str, Tuple[str, ...]], ...]
+    idle_connection_timeout: float
+    max_idle_connections: int
+    max_pending_notifications: int
+
+    def timeout(self, callback: str) -> float:
+        return self.timeouts.get(callback, self.timeouts["default"])
+
+    def fails_open(self, callback: str) -> bool:
+        return self.policies.get(callback, self.policies["default"]) == FAIL_OPEN
+
+
+def parse(raw: Optional[Mapping[str, Any]]) -> ShimConfig:
+    """Validates the config block; raises Synapse's ConfigError (a ValueError outside
+    Synapse) naming the key at fault."""
+    raw = dict(raw or {})
+    _reject_unknown(raw, _KEYS, "")
+
+    base_url = raw.get("base_url")
+    if not isinstance(base_url, str) or not re.match(r"^https?://[^/]+", base_url):
+        raise _error("base_url", "must be the gateway's http:// or https:// URL, e.g. http://127.0.0.1:8090")
+
+    startup = raw.get("startup") or {}
+    if not isinstance(startup, Mapping):
+        raise _error("startup", "must be a map")
+    _reject_unknown(startup, _STARTUP_KEYS, "startup.")
+    if_unreachable = startup.get("if_unreachable", REGISTER_ALL)
+    if if_unreachable not in (REGISTER_ALL, RETRY):
+        raise _error("startup.if_unreachable", f"must be {REGISTER_ALL} or {RETRY}")
+
+    return ShimConfig(
+        base_url=base_url.rstrip("/"),
+        token=_token(raw),
+        categories=_categories(raw.get("categories")),
+        timeouts=_per_callback(raw.get("timeout", DEFAULT_TIMEOUT), "timeout", _duration, DEFAULT_TIMEOUT,
+                               lambda name: True),
+        policies=_per_callback(raw.get("on_failure", FAIL_CLOSED), "on_failure", _policy, FAIL_CLOSED,
+                               lambda name: BY_NAME[name].failure is FailurePolicy.CONFIGURABLE),
+        discovery_timeout=_duration(startup.get("discovery_timeout", "5s"), "startup.discovery_timeout"),
+        if_unreachable=if_unreachable,
+        retry_interval=_duration(startup.get("retry_interval", "30s"), "startup.retry_interval"),
+        fallback_auth_checkers=_auth_checkers(startup.get("auth_checkers") or []),
+        idle_connection_timeout=_duration(raw.get("idle_connection_timeout", "60s"), "idle_connection_timeout"),
+        max_idle_connections=_positive_int(raw.get("max_idle_connections", 10), "max_idle_connections"),
+        max_pending_notifications=_positive_int(raw.get("max_pending_notifications", 1000),
+                                                "max_pending_notifications"),
+    )
+
+
+def _token(raw: Mapping[str, Any]) -> Optional[str]:
+    token, token_file = raw.get("token"), raw.get("token_file")
+    if token is not None and token_file is not None:
+        raise _error("token", "set token or token_file, not both")
+    if token_file is not None:
+        try:
+            with open(token_file, encoding="utf-8") as file:
+                token = file.read()
+        except OSError as unreadable:
+            raise _error("token_file", f"cannot read {token_file}: {unreadable.strerror}") from unreadable
+    if token is None:
+        return None  # the gateway then answers loopback callers only
+    if not isinstance(token, str) or not token.strip():
+        raise _error("token_file" if token_file is not None else "token", "must not be empty")
+    return token.strip()
+
+
+def _categories(value: Any) -> FrozenSet[str]:
+    if value is None:
+        return frozenset(CATEGORIES)
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise _error("categories", "must be a list of category names")
+    unknown = sorted(set(value) - set(CATEGORIES))
+    if unknown:
+        raise _error("categories", f"unknown {', '.join(unknown)}; known: {', '.join(CATEGORIES)}")
+    return frozenset(value)
+
+
+def _per_callback(value: Any, key: str, read: Any, default: Any, applies: Any) -> Dict[str, Any]:
+    """One value for every callback, or a map of ``default`` and callback names."""
+    if not isinstance(value, Mapping):
+        return {"default": read(value, key)}
+    entries = dict(value)
+    result = {"default": read(entries.pop("default", default), key + ".default")}
+    for name, entry in entries.items():
+        if name not in BY_NAME:
+            raise _error(f"{key}.{name}", "is not a callback name")
+        if not applies(name):
+            raise _error(f"{key}.{name}", f"does not apply: {name} {BY_NAME[name].failure.value}")
+        result[name] = read(entry, f"{key}.{name}")
+    return result
+
+
+def _policy(value: Any, key: str) -> str:
+    if value not in (FAIL_OPEN, FAIL_CLOSED):
+        raise _error(key, f"must be {FAIL_OPEN} or {FAIL_CLOSED}")
+    return value
+
+
+def _duration(value: Any, key: str) -> float:
+    """Seconds from a number of seconds or a string such as 250ms, 5s, 2m."""
+    if isinstance(value, bool):
+        raise _error(key, "must be a duration such as 500ms, 5s or 1m")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if not match:
+            raise _error(key, "must be a duration such as 500ms, 5s or 1m")
+        seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[match.group(2)]
+    if seconds <= 0:
+        raise _error(key, "must be more than zero")
+    return seconds
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _error(key, "must be a whole number of at least 1")
+    return value
+
+
+def _auth_checkers(value: Any) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    if not isinstance(value, list):
+        raise _error("startup.auth_checkers", "must be a list of {login_type, fields}")
+    checkers = []
+    for i, entry in enumerate(value):
+        key = f"startup.auth_checkers[{i}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("login_type"), str):
+            raise _error(key, "needs a login_type")
+        fields = entry.get("fields", [])
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise _error(key + ".fields", "must be a list of field names")
+        checkers.append((entry["login_type"], tuple(fields)))
+    return tuple(checkers)
+
+
+def _reject_unknown(raw: Mapping[str, Any], known: Iterable[str], prefix: str) -> None:
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise _error(prefix + unknown[0], f"is not a setting of this module; known: {', '.join(sorted(known))}")
+
+
+def _error(key: str, problem: str) -> Exception:
+    return _synapse.config_error(f"matrix_policy_gateway_shim: '{key}' {problem}")

@@ -1,0 +1,36 @@
+"""Why a call to the gateway gave no usable answer. Each callback's failure policy decides
+what Synapse gets instead."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class GatewayFailure(Exception):
+    """The gateway could not be asked, or its answer cannot be used."""
+
+
+class Unreachable(GatewayFailure):
+    """No connection, or the connection broke before the answer was complete."""
+
+
+class TimedOut(GatewayFailure):
+    """No complete answer within the callback's timeout."""
+
+
+class UnexpectedReply(GatewayFailure):
+    """An answer that is not what the gateway documents for this callback."""
+
+
+class UnsendableArguments(GatewayFailure):
+    """Synapse passed something the shim cannot write as JSON (a shim bug to report)."""
+
+
+class PolicyFailed(GatewayFailure):
+    """The gateway's own 503: a module on a fail-closed link failed. The gateway has decided
+    to fail closed, so the shim fails closed too, whatever its own policy."""
+
+    def __init__(self, errcode: str, error: Optional[str]) -> None:
+        super().__init__(f"the gateway failed closed ({errcode}: {error})")
+        self.errcode = errcode
+        self.error = error

@@ -1,0 +1,284 @@
+"""The Synapse module: registers the callbacks the gateway has chains for, and forwards
+each call as ``POST /v1/{category}/{callback}``."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
+
+from twisted.internet import defer
+
+from . import _synapse
+from . import config as shim_config
+from .answers import Call, interpret
+from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
+from .client import Discovery, GatewayClient
+from .convert import to_json_bytes
+from .failures import GatewayFailure, PolicyFailed, UnsendableArguments
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "The policy service is unavailable; try again later"
+
+
+class PolicyGatewayModule:
+    """``modules: [{module: matrix_policy_gateway_shim.PolicyGatewayModule, config: ...}]``.
+
+    Discovery at startup is a blocking request with a short timeout (``startup.
+    discovery_timeout``), made while Synapse builds its modules: callbacks are registered
+    during ``__init__``, where Synapse expects them, and nothing is registered for a
+    callback without modules. If the gateway cannot be asked, ``startup.if_unreachable``
+    decides: ``register_all`` (the default) registers every callback of the enabled
+    categories at once, keeps asking in the background, and from then on answers callbacks
+    without modules locally; ``retry`` registers nothing until the gateway answers.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        api: Any,
+        *,
+        synapse: Optional[_synapse.SynapseApi] = None,
+        client: Optional[Any] = None,
+        reactor: Optional[Any] = None,
+    ) -> None:
+        self._config: shim_config.ShimConfig = (
+            config if isinstance(config, shim_config.ShimConfig) else shim_config.parse(config))
+        self._api = api
+        self._synapse = synapse if synapse is not None else _synapse.load(api)
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+            reactor = global_reactor
+        self._reactor = reactor
+        self._client = client if client is not None else GatewayClient(
+            self._config.base_url,
+            self._config.token,
+            reactor=reactor,
+            idle_connection_timeout=self._config.idle_connection_timeout,
+            max_idle_connections=self._config.max_idle_connections,
+            make_deferred_yieldable=self._synapse.make_deferred_yieldable,
+        )
+        self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
+        self._pending_notifications = 0
+        self._retry_call: Optional[Any] = None
+        self.registered: Dict[str, Tuple[str, ...]] = {}
+        """Category to the callbacks registered with Synapse (and ``auth_checkers``)."""
+
+        try:
+            discovery = self._client.discover_blocking(self._config.discovery_timeout)
+        except GatewayFailure as failure:
+            self._startup_without_gateway(failure)
+        else:
+            self._use(discovery)
+
+    @staticmethod
+    def parse_config(config: Mapping[str, Any]) -> shim_config.ShimConfig:
+        return shim_config.parse(config)
+
+    # ---- startup
+
+    def _use(self, discovery: Discovery) -> None:
+        self._chains = discovery.callbacks
+        self._register(discovery.callbacks, discovery.auth_checkers)
+        logger.info("Policy gateway at %s has modules for %d callbacks", self._config.base_url,
+                    len(discovery.callbacks))
+
+    def _startup_without_gateway(self, failure: GatewayFailure) -> None:
+        if self._config.if_unreachable == shim_config.REGISTER_ALL:
+            logger.warning("Cannot ask the policy gateway which callbacks have modules (%s): registering every "
+                           "callback, which follows its failure policy until the gateway answers", failure)
+            self._register([c.name for c in ALL], self._config.fallback_auth_checkers)
+        else:
+            logger.warning("Cannot ask the policy gateway which callbacks have modules (%s): registering them "
+                           "once it answers; until then no policy applies", failure)
+        self._schedule_discovery()
+
+    def _schedule_discovery(self) -> None:
+        self._retry_call = self._reactor.callLater(
+            self._config.retry_interval, self._synapse.run_in_background_process,
+            "policy_gateway_discovery", self._discover_again)
+
+    async def _discover_again(self) -> None:
+        self._retry_call = None
+        try:
+            discovery = await self._client.discover(self._config.discovery_timeout)
+        except GatewayFailure as failure:
+            logger.warning("The policy gateway still does not answer (%s); asking again in %ss", failure,
+                           self._config.retry_interval)
+            self._schedule_discovery()
+            return
+        if self._config.if_unreachable == shim_config.REGISTER_ALL:  # everything is registered already
+            self._chains = discovery.callbacks
+            logger.info("The policy gateway answers: %d callbacks have modules, the others are answered here",
+                        len(discovery.callbacks))
+        else:  # retry: registering after startup is outside what Synapse documents
+            logger.warning("The policy gateway answers: registering its callbacks after startup; auth checkers "
+                           "and the background update controller may not take effect until Synapse restarts")
+            self._use(discovery)
+
+    def close(self) -> "defer.Deferred[None]":
+        """Stops background discovery and closes idle connections (for tests; Synapse never
+        unloads modules)."""
+        if self._retry_call is not None and self._retry_call.active():
+            self._retry_call.cancel()
+        return self._client.close()
+
+    # ---- registration
+
+    def _register(self, names: Iterable[str], auth_checkers: Iterable[Tuple[str, Tuple[str, ...]]]) -> None:
+        wanted = {name for name in names if name != "check_auth"}
+        wanted |= {companion for name in wanted for companion in COMPANIONS.get(name, ())}
+        by_category: Dict[str, Dict[str, Any]] = {}
+        for callback in ALL:
+            if callback.name in wanted and callback.category in self._config.categories:
+                by_category.setdefault(callback.category, {})[callback.name] = self._synapse_callable(callback)
+        checkers = dict.fromkeys(auth_checkers)
+        if checkers and "password_auth_provider" in self._config.categories:
+            check_auth = self._synapse_callable(BY_NAME["check_auth"])
+            by_category.setdefault("password_auth_provider", {})["auth_checkers"] = {
+                checker: check_auth for checker in checkers}
+        for category, callbacks in by_category.items():
+            self._register_category(category, callbacks)
+
+    def _register_category(self, category: str, callbacks: Dict[str, Any]) -> None:
+        method = getattr(self._api, f"register_{category}_callbacks", None)
+        if method is None:
+            logger.warning("This Synapse has no %s callbacks (too old?): not registering %s", category,
+                           ", ".join(sorted(callbacks)))
+            return
+        accepted = _keyword_parameters(method)
+        if accepted is not None:
+            for name in sorted(set(callbacks) - accepted):
+                logger.warning("This Synapse does not know the %s callback %s: not registering it", category, name)
+                del callbacks[name]
+        if category == "background_update_controller" and "on_update" not in callbacks:
+            return
+        if callbacks:
+            method(**callbacks)
+            self.registered[category] = tuple(sorted(callbacks))
+            logger.info("Registered %s callbacks: %s", category, ", ".join(sorted(callbacks)))
+
+    def _synapse_callable(self, callback: Callback) -> Callable[..., Any]:
+        """A function with exactly the callback's parameters: Synapse counts them for
+        check_username_for_spam and user_may_create_room to choose what to pass."""
+        signature = inspect.Signature([
+            inspect.Parameter(param.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=None if param.added_later else inspect.Parameter.empty)
+            for param in callback.params])
+
+        def arguments(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = dict(bound.arguments)
+            for param in callback.params:
+                if param.materialise is not None:
+                    values[param.name] = param.materialise(values[param.name])
+            return values
+
+        if callback.failure is FailurePolicy.NOTIFICATION:
+            async def forward(*args: Any, **kwargs: Any) -> None:
+                self._notify(callback, arguments(args, kwargs))
+        elif callback.context_manager:
+            def forward(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                return _UpdateIteration(self, callback, arguments(args, kwargs))
+        else:
+            async def forward(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                return await self._decide(callback, arguments(args, kwargs))
+
+        forward.__signature__ = signature  # type: ignore[attr-defined]
+        forward.__name__ = callback.name
+        forward.__qualname__ = f"{type(self).__name__}.{callback.name}"
+        return forward
+
+    # ---- calls
+
+    def _has_chain(self, name: str) -> bool:
+        return self._chains is None or name in self._chains
+
+    async def _decide(self, callback: Callback, args: Dict[str, Any]) -> Any:
+        call = Call(callback.name, args, self._synapse)
+        if not self._has_chain(callback.name):
+            return callback.result.abstain(call)
+        try:
+            reply = await self._client.post(callback.path, await self._body(callback, args),
+                                            self._config.timeout(callback.name))
+            return interpret(reply.status, reply.body, callback.result, call)
+        except GatewayFailure as failure:
+            return self._failed(callback, call, failure)
+
+    def _failed(self, callback: Callback, call: Call, failure: GatewayFailure) -> Any:
+        closed = callback.failure is FailurePolicy.CONFIGURABLE and (
+            isinstance(failure, PolicyFailed) or not self._config.fails_open(callback.name))
+        if not closed:
+            logger.warning("Policy check %s failed (%s): answering as if no module decided", callback.name, failure)
+            return callback.result.abstain(call)
+        logger.warning("Policy check %s failed (%s): failing closed", callback.name, failure)
+        if callback.refuse is not RAISE:
+            return callback.refuse(call)
+        if isinstance(failure, PolicyFailed):
+            raise self._synapse.SynapseError(503, failure.error or UNAVAILABLE, failure.errcode)
+        raise self._synapse.SynapseError(503, UNAVAILABLE, self._synapse.Codes.UNKNOWN)
+
+    def _notify(self, callback: Callback, args: Dict[str, Any]) -> None:
+        """Fire and forget: Synapse goes on at once, whatever the gateway does."""
+        if not self._has_chain(callback.name):
+            return
+        if self._pending_notifications >= self._config.max_pending_notifications:
+            logger.warning("%d notifications are still on their way to the policy gateway: dropping %s",
+                           self._pending_notifications, callback.name)
+            return
+        self._pending_notifications += 1
+        self._synapse.run_in_background_process(f"policy_gateway.{callback.name}", self._deliver, callback, args)
+
+    async def _deliver(self, callback: Callback, args: Dict[str, Any]) -> None:
+        try:
+            reply = await self._client.post(callback.path, await self._body(callback, args),
+                                            self._config.timeout(callback.name))
+            interpret(reply.status, reply.body, callback.result, Call(callback.name, args, self._synapse))
+        except GatewayFailure as failure:
+            logger.warning("Notification %s did not reach the policy gateway: %s", callback.name, failure)
+        finally:
+            self._pending_notifications -= 1
+
+    async def _body(self, callback: Callback, args: Dict[str, Any]) -> bytes:
+        body = {}
+        try:
+            for param in callback.params:
+                value = param.to_json(args[param.name], self._synapse)
+                if inspect.isawaitable(value):
+                    value = await value
+                body[param.json_field] = value
+            return to_json_bytes(body)
+        except defer.CancelledError:
+            raise
+        except Exception as unsendable:  # anything Synapse passed that we cannot write
+            logger.exception("Cannot write the arguments of %s as JSON", callback.name)
+            raise UnsendableArguments(f"{callback.name}: {unsendable}") from unsendable
+
+
+class _UpdateIteration:
+    """``on_update``'s async context manager: entering asks the gateway for the iteration's
+    duration; exiting tells it nothing (the gateway documents entry only)."""
+
+    def __init__(self, module: PolicyGatewayModule, callback: Callback, args: Dict[str, Any]) -> None:
+        self._module = module
+        self._callback = callback
+        self._args = args
+
+    async def __aenter__(self) -> int:
+        return await self._module._decide(self._callback, self._args)
+
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return False
+
+
+def _keyword_parameters(method: Callable[..., Any]) -> Optional[FrozenSet[str]]:
+    """The callback names a ``register_*_callbacks`` method accepts; None if it takes any."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters)

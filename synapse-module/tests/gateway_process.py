@@ -1,0 +1,114 @@
+"""Starts the real gateway from the packaged jar, on free ports, with a test configuration.
+
+Maven passes the jar, the test classes (for the ``test_password`` and ``test_faulty``
+module types) and the java of its JDK 25 toolchain in GATEWAY_JAR, GATEWAY_TEST_CLASSES
+and GATEWAY_JAVA. Run by hand, the defaults are the build's target/ folder and the
+Temurin 25 JDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+REPO = Path(__file__).resolve().parents[2]
+JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
+
+
+class Gateway:
+    def __init__(self, url: str, management_url: str, token: str, process: subprocess.Popen, log: Path) -> None:
+        self.url = url
+        self.management_url = management_url
+        self.token = token
+        self.process = process
+        self.log = log
+
+    def counter(self, callback: str, outcome: str) -> float:
+        """policy_decisions_total for one callback and outcome, summed over modules."""
+        with urllib.request.urlopen(self.management_url + "/actuator/prometheus", timeout=10) as response:
+            text = response.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("policy_decisions_total{") and f'callback="{callback}"' in line \
+                    and f'outcome="{outcome}"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240) -> Gateway:
+    jar = Path(os.environ.get("GATEWAY_JAR", REPO / "target" / "matrix-policy-gateway-0.1.0-SNAPSHOT.jar"))
+    test_classes = Path(os.environ.get("GATEWAY_TEST_CLASSES", REPO / "target" / "test-classes"))
+    java = _java()
+    for path, what in ((jar, "the gateway jar (./mvnw package)"), (test_classes, "the test classes (./mvnw test-compile)")):
+        if not path.exists():
+            raise RuntimeError(f"{path} does not exist: build {what} first")
+
+    (workdir / "token").write_text(token + "\n")
+    config = workdir / "gateway.yml"
+    config.write_text(config_yaml.replace("TOKEN_FILE", str(workdir / "token")))
+    port, management_port = _free_port(), _free_port()
+    log = workdir / "gateway.log"
+    # PropertiesLauncher honours loader.path: the test module types are a jar-less
+    # "module from another jar", found through their AutoConfiguration.imports.
+    command = [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", f"-Dloader.path={test_classes}",
+               "-cp", str(jar), "org.springframework.boot.loader.launch.PropertiesLauncher",
+               f"--server.port={port}", f"--management.server.port={management_port}",
+               f"--spring.config.additional-location=file:{config}"]
+    with open(log, "wb") as output:
+        # The working directory is the test's own: no stray application.yml is picked up.
+        process = subprocess.Popen(command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
+    gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log)
+    _wait_until_ready(gateway, timeout)
+    return gateway
+
+
+def _java() -> str:
+    candidates = [os.environ.get("GATEWAY_JAVA")] + JAVA_CANDIDATES
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        candidates.append(os.path.join(java_home, "bin", "java"))
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise RuntimeError("No JDK 25 java found: set GATEWAY_JAVA")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_ready(gateway: Gateway, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: Optional[Exception] = None
+    while time.monotonic() < deadline:
+        if gateway.process.poll() is not None:
+            raise RuntimeError(f"the gateway exited with {gateway.process.returncode}:\n{_tail(gateway.log)}")
+        try:
+            with urllib.request.urlopen(gateway.management_url + "/actuator/health/readiness", timeout=2) as response:
+                if json.load(response).get("status") == "UP":
+                    return
+        except OSError as not_yet:
+            last_error = not_yet
+        time.sleep(0.5)
+    gateway.stop()
+    raise RuntimeError(f"the gateway was not ready after {timeout}s ({last_error}):\n{_tail(gateway.log)}")
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-40:])

@@ -1,0 +1,248 @@
+"""The module against a real, running gateway: the packaged jar, started by these tests.
+Only Synapse is a stand-in (the fake ModuleApi and types); HTTP, JSON and the gateway's
+chains are real."""
+
+import logging
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+import gateway_process
+from calls import MESSAGE, REQUESTER, STATE, InMemoryFile, invoke, sample_args
+from fakes import (
+    NOT_SPAM,
+    PRESENCE_ALL_USERS,
+    Codes,
+    FakeModuleApi,
+    FileInfo,
+    RegistrationBehaviour,
+    SynapseError,
+    fake_synapse,
+)
+from matrix_policy_gateway_shim import PolicyGatewayModule
+
+TOKEN = "shim-integration-token"
+
+CONFIG = """
+policy-gateway:
+  server-name: example.com
+  auth:
+    token-file: TOKEN_FILE
+  modules:
+    # An auth checker comes first on purpose. The gateway binds each entry's `config:` from
+    # the whole Environment, so entry 0 here would also get the keys of entry 0 of the
+    # embedded default application.yml (a static module's `results` and `error`); the
+    # password module ignores them, a static module would not.
+    - module: test_password
+      name: passwords
+      config:
+        login-type: m.login.password
+        field: password
+        users:
+          bob: builder
+    - module: test_faulty
+      name: hanging
+      config:
+        callbacks: [check_can_deactivate_user]
+        behaviour: hang
+    - module: test_faulty
+      name: broken
+      config:
+        callbacks: [user_may_publish_room]
+        behaviour: throw
+    - module: static
+      name: policy
+      config:
+        error: Refused by policy
+        results:
+          check_event_for_spam: M_FORBIDDEN
+          user_may_invite: M_LIMIT_EXCEEDED
+          user_may_send_3pid_invite: NOT_SPAM
+          user_may_create_room: NOT_SPAM
+          user_may_create_room_alias: M_FORBIDDEN
+          check_username_for_spam: true
+          check_registration_for_spam: SHADOW_BAN
+          check_media_file_for_spam: NOT_SPAM
+          should_drop_federated_event: false
+          check_login_for_spam: M_FORBIDDEN
+          check_event_allowed: false
+          on_create_room: ~
+          check_threepid_can_be_invited: false
+          check_visibility_can_be_modified: true
+          on_new_event: ~
+          check_can_shutdown_room: false
+          on_profile_update: ~
+          on_user_deactivation_status_changed: ~
+          on_threepid_bind: ~
+          on_add_user_third_party_identifier: ~
+          on_remove_user_third_party_identifier: ~
+          check_3pid_auth: "@carol:example.com"
+          on_logged_out: ~
+          get_username_for_registration: carol
+          get_displayname_for_registration: ~
+          is_3pid_allowed: false
+          is_user_expired: true
+          on_user_registration: ~
+          get_interested_users: ALL
+          on_account_data_updated: ~
+          on_update: 250
+          min_batch_size: 5
+          add_field_to_unsigned: '{"org.example.policy": "checked"}'
+"""
+# Left out, to prove they are not registered (or are answered here as companions):
+# user_may_join_room, on_user_login, get_users_for_states, default_batch_size.
+
+NOTIFICATIONS = ["on_new_event", "on_profile_update", "on_user_deactivation_status_changed", "on_threepid_bind",
+                 "on_add_user_third_party_identifier", "on_remove_user_third_party_identifier", "on_logged_out",
+                 "on_user_registration", "on_account_data_updated"]
+
+# (callback, arguments, what Synapse gets), for every callback answered by the gateway.
+ANSWERS = [
+    ("check_event_for_spam", (MESSAGE,), Codes.FORBIDDEN),
+    ("user_may_invite", sample_args("user_may_invite"), Codes.LIMIT_EXCEEDED),
+    ("user_may_send_3pid_invite", sample_args("user_may_send_3pid_invite"), NOT_SPAM),
+    ("user_may_create_room", ("@alice:example.com",), NOT_SPAM),
+    ("user_may_create_room_alias", sample_args("user_may_create_room_alias"), Codes.FORBIDDEN),
+    ("check_username_for_spam", sample_args("check_username_for_spam"), True),
+    ("check_registration_for_spam", sample_args("check_registration_for_spam"), RegistrationBehaviour.SHADOW_BAN),
+    ("should_drop_federated_event", (MESSAGE,), False),
+    ("check_login_for_spam", sample_args("check_login_for_spam"), Codes.FORBIDDEN),
+    ("check_event_allowed", (MESSAGE, STATE), (False, None)),
+    ("check_threepid_can_be_invited", ("email", "bob@example.org", STATE), False),
+    ("check_visibility_can_be_modified", ("!room:example.com", STATE, "public"), True),
+    ("check_can_shutdown_room", ("@admin:example.com", "!room:example.com"), False),
+    ("check_3pid_auth", ("email", "carol@example.com", "secret"), ("@carol:example.com", None)),
+    ("get_username_for_registration", sample_args("get_username_for_registration"), "carol"),
+    ("get_displayname_for_registration", sample_args("get_displayname_for_registration"), None),
+    ("is_3pid_allowed", sample_args("is_3pid_allowed"), False),
+    ("is_user_expired", ("@alice:example.com",), True),
+    ("get_interested_users", ("@alice:example.com",), PRESENCE_ALL_USERS),
+    ("get_users_for_states", sample_args("get_users_for_states"), {}),  # no module: answered here
+    ("on_update", ("event_search", "main", False), 250),
+    ("min_batch_size", ("event_search", "main"), 5),
+    ("add_field_to_unsigned", (MESSAGE,), {"org.example.policy": "checked"}),
+] + [(name, sample_args(name), None) for name in NOTIFICATIONS]
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    started = gateway_process.start(CONFIG, tmp_path_factory.mktemp("gateway"), TOKEN)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def shim(gateway, background):
+    """Builds the module as Synapse would, with the real HTTP client."""
+    made = []
+
+    def make(**config):
+        settings = {"base_url": gateway.url, "token": TOKEN, "timeout": "10s"}
+        settings.update(config)
+        api = FakeModuleApi()
+        made.append(PolicyGatewayModule(PolicyGatewayModule.parse_config(settings), api,
+                                        synapse=fake_synapse(background)))
+        return api
+
+    yield make
+    for module in made:
+        module.close()
+
+
+def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):
+    api = shim()
+    assert api.registered == {
+        "spam_checker": {"check_event_for_spam", "user_may_invite", "user_may_send_3pid_invite",
+                         "user_may_create_room", "user_may_create_room_alias", "user_may_publish_room",
+                         "check_username_for_spam", "check_registration_for_spam", "check_media_file_for_spam",
+                         "should_drop_federated_event", "check_login_for_spam"},
+        "third_party_rules": {"check_event_allowed", "on_create_room", "check_threepid_can_be_invited",
+                              "check_visibility_can_be_modified", "on_new_event", "check_can_shutdown_room",
+                              "check_can_deactivate_user", "on_profile_update", "on_user_deactivation_status_changed",
+                              "on_threepid_bind", "on_add_user_third_party_identifier",
+                              "on_remove_user_third_party_identifier"},
+        "password_auth_provider": {"auth_checkers", "check_3pid_auth", "on_logged_out",
+                                   "get_username_for_registration", "get_displayname_for_registration",
+                                   "is_3pid_allowed"},
+        "account_validity": {"is_user_expired", "on_user_registration"},
+        "presence_router": {"get_interested_users", "get_users_for_states"},
+        "account_data": {"on_account_data_updated"},
+        "background_update_controller": {"on_update", "min_batch_size"},
+        "add_extra_fields_to_unsigned_client_event": {"add_field_to_unsigned"},
+    }
+    assert set(api.callback("auth_checkers")) == {("m.login.password", ("password",))}
+
+
+@pytest.mark.parametrize("name, args, expected", ANSWERS, ids=[case[0] for case in ANSWERS])
+@pytest_twisted.ensureDeferred
+async def test_every_callback_gets_the_gateways_answer_as_synapse_expects_it(name, args, expected, shim, gateway,
+                                                                            background, caplog):
+    api = shim()
+    before = gateway.counter(name, "notified") if name in NOTIFICATIONS else None
+    with caplog.at_level(logging.WARNING):
+        answer = await invoke(api, name, *args, background=background)
+    assert answer == expected
+    if expected is NOT_SPAM or expected is PRESENCE_ALL_USERS or isinstance(expected, (bool, Codes)):
+        assert answer is expected
+    assert caplog.text == ""  # no failure, no fallback: the gateway understood the request
+    if before is not None:
+        assert gateway.counter(name, "notified") == before + 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_media_file_hash_is_accepted(shim):
+    api = shim()
+    verdict = await api.callback("check_media_file_for_spam")(InMemoryFile(b"\x89PNG\r\n\x1a\n...."),
+                                                              FileInfo(server_name=None, file_id="abcdef"))
+    assert verdict is NOT_SPAM
+
+
+@pytest_twisted.ensureDeferred
+async def test_room_creation_goes_ahead_with_the_request_as_the_gateway_returns_it(shim):
+    api = shim()
+    request_content = {"preset": "private_chat", "initial_state": [], "name": "Plans"}
+    assert await api.callback("on_create_room")(REQUESTER, request_content, True) is None
+    assert request_content == {"preset": "private_chat", "initial_state": [], "name": "Plans"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_auth_checkers_answer_through_the_gateway(shim):
+    api = shim()
+    check = api.auth_checker("m.login.password", ("password",))
+    assert await check("bob", "m.login.password", {"password": "builder"}) == ("@bob:example.com", None)
+    assert await check("bob", "m.login.password", {"password": "wrong"}) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_gateways_fail_closed_503_raises_synapse_error(shim):
+    api = shim(on_failure="fail-open")
+    with pytest.raises(SynapseError) as refused:
+        await api.callback("user_may_publish_room")("@alice:example.com", "!room:example.com")
+    assert (refused.value.code, refused.value.errcode) == (503, "M_UNKNOWN")
+    assert refused.value.msg.startswith("A policy check failed")
+
+
+@pytest.mark.parametrize("policy, expected", [("fail-closed", False), ("fail-open", True)])
+@pytest_twisted.ensureDeferred
+async def test_a_slow_gateway_times_out_into_the_failure_policy(policy, expected, shim):
+    api = shim(timeout={"default": "10s", "check_can_deactivate_user": "300ms"}, on_failure=policy)
+    assert await api.callback("check_can_deactivate_user")("@alice:example.com", False) is expected
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_wrong_token_registers_everything_and_follows_the_policy(shim, caplog):
+    api = shim(token="not-the-token", on_failure="fail-open")
+    assert "user_may_join_room" in api.registered["spam_checker"]  # register_all: the gateway said nothing
+    assert "HTTP 401" in caplog.text
+    assert await api.callback("user_may_join_room")("@alice:example.com", "!room:example.com", False) is NOT_SPAM
+
+
+@pytest_twisted.ensureDeferred
+async def test_many_concurrent_calls_share_a_few_connections(shim, gateway):
+    api = shim()
+    user_may_invite = api.callback("user_may_invite")
+    answers = await defer.gatherResults([
+        defer.ensureDeferred(user_may_invite("@alice:example.com", f"@u{i}:example.com", "!room:example.com"))
+        for i in range(50)])
+    assert all(answer is Codes.LIMIT_EXCEEDED for answer in answers)

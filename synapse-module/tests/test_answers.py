@@ -1,0 +1,166 @@
+"""Every gateway answer comes back as exactly the Python value Synapse expects."""
+
+import pytest
+import pytest_twisted
+
+from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, sample_args
+from fakes import NOT_SPAM, PRESENCE_ALL_USERS, Codes, RegistrationBehaviour, SynapseError, UserPresenceState
+from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME
+from matrix_policy_gateway_shim.client import Reply
+
+SPAM_VERDICTS = [c.name for c in ALL if c.result is BY_NAME["user_may_invite"].result]
+
+
+async def answer(api, gateway, name, status, body, *args):
+    gateway.replies[BY_NAME[name].path] = Reply(status, body)
+    return await invoke(api, name, *(args or sample_args(name)))
+
+
+def test_every_spam_verdict_callback_is_covered():
+    assert sorted(SPAM_VERDICTS) == sorted([
+        "check_event_for_spam", "user_may_join_room", "user_may_invite", "user_may_send_3pid_invite",
+        "user_may_create_room", "user_may_create_room_alias", "user_may_publish_room",
+        "check_media_file_for_spam", "check_login_for_spam"])
+
+
+@pytest.mark.parametrize("name", SPAM_VERDICTS)
+@pytest_twisted.ensureDeferred
+async def test_not_spam_is_synapses_own_constant(name, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": "NOT_SPAM"}) is NOT_SPAM
+
+
+@pytest.mark.parametrize("name", SPAM_VERDICTS)
+@pytest_twisted.ensureDeferred
+async def test_a_rejection_is_a_codes_member(name, make_module, api, gateway):
+    make_module()
+    verdict = await answer(api, gateway, name, 403, {"errcode": "M_LIMIT_EXCEEDED", "error": "Slow down"})
+    assert verdict is Codes.LIMIT_EXCEEDED
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_error_code_synapse_does_not_know_still_refuses_as_forbidden(make_module, api, gateway):
+    make_module()
+    verdict = await answer(api, gateway, "user_may_invite", 403, {"errcode": "ORG_EXAMPLE_NOPE", "error": "No"})
+    assert verdict is Codes.FORBIDDEN
+
+
+@pytest.mark.parametrize("name, result", [
+    ("check_username_for_spam", True), ("check_username_for_spam", False),
+    ("should_drop_federated_event", True), ("should_drop_federated_event", False),
+    ("check_threepid_can_be_invited", False), ("check_visibility_can_be_modified", False),
+    ("check_can_shutdown_room", False), ("check_can_deactivate_user", True), ("is_3pid_allowed", False),
+])
+@pytest_twisted.ensureDeferred
+async def test_booleans_are_booleans(name, result, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": result}) is result
+
+
+@pytest.mark.parametrize("behaviour", ["ALLOW", "SHADOW_BAN", "DENY"])
+@pytest_twisted.ensureDeferred
+async def test_registration_behaviour_is_the_enum_member(behaviour, make_module, api, gateway):
+    make_module()
+    result = await answer(api, gateway, "check_registration_for_spam", 200, {"result": behaviour})
+    assert result is RegistrationBehaviour[behaviour]
+
+
+@pytest.mark.parametrize("name, result, expected", [
+    ("is_user_expired", True, True), ("is_user_expired", None, None),
+    ("get_username_for_registration", "carol", "carol"), ("get_username_for_registration", None, None),
+    ("get_displayname_for_registration", "Carol", "Carol"), ("get_displayname_for_registration", None, None),
+    ("check_3pid_auth", "@carol:example.com", ("@carol:example.com", None)), ("check_3pid_auth", None, None),
+    ("check_auth", "@bob:example.com", ("@bob:example.com", None)), ("check_auth", None, None),
+])
+@pytest_twisted.ensureDeferred
+async def test_optional_values(name, result, expected, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": result}) == expected
+
+
+@pytest.mark.parametrize("result, expected", [
+    ({"allowed": False, "replacement": None}, (False, None)),
+    ({"allowed": True, "replacement": None}, (True, None)),
+    ({"allowed": True, "replacement": {"type": "m.room.message", "content": {"body": "***"}}},
+     (True, {"type": "m.room.message", "content": {"body": "***"}})),
+])
+@pytest_twisted.ensureDeferred
+async def test_check_event_allowed_answers_synapses_pair(result, expected, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, "check_event_allowed", 200, {"result": result}) == expected
+
+
+@pytest_twisted.ensureDeferred
+async def test_on_create_room_rewrites_synapses_own_request_content(make_module, api, gateway):
+    make_module()
+    request_content = {"preset": "public_chat", "name": "Lobby"}
+    modified = {"preset": "private_chat", "initial_state": [{"type": "m.room.encryption", "state_key": "",
+                                                               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]}
+    result = await answer(api, gateway, "on_create_room", 200, {"result": {"request_content": modified}},
+                          REQUESTER, request_content, False)
+    assert result is None
+    assert request_content == modified
+
+
+@pytest_twisted.ensureDeferred
+async def test_on_create_room_is_denied_by_raising_synapse_error(make_module, api, gateway):
+    make_module()
+    request_content = {"preset": "public_chat"}
+    with pytest.raises(SynapseError) as denied:
+        await answer(api, gateway, "on_create_room", 403, {"errcode": "M_FORBIDDEN", "error": "No public rooms"},
+                     REQUESTER, request_content, False)
+    assert (denied.value.code, denied.value.msg, denied.value.errcode) == (403, "No public rooms", "M_FORBIDDEN")
+    assert request_content == {"preset": "public_chat"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module, api, gateway):
+    make_module()
+    routes = {
+        "@alice:example.com": [BOB_ONLINE.as_dict(), {"user_id": "@charlie:example.com", "state": "unavailable"}],
+        "@dave:example.com": [{"user_id": "@bob:example.com", "state": "online"}],
+    }
+    result = await answer(api, gateway, "get_users_for_states", 200, {"result": routes}, [BOB_ONLINE])
+    assert set(result) == {"@alice:example.com", "@dave:example.com"}
+    assert all(isinstance(states, set) for states in result.values())
+    assert result["@dave:example.com"] == {BOB_ONLINE}
+    charlie = UserPresenceState.default("@charlie:example.com").copy_and_replace(state="unavailable")
+    assert result["@alice:example.com"] == {BOB_ONLINE, charlie}
+    assert any(state is BOB_ONLINE for state in result["@alice:example.com"])
+
+
+@pytest_twisted.ensureDeferred
+async def test_all_users_is_synapses_constant_and_a_list_is_a_set(make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, "get_interested_users", 200, {"result": "ALL"}) is PRESENCE_ALL_USERS
+    gateway.requests.clear()
+    users = await answer(api, gateway, "get_interested_users", 200,
+                         {"result": ["@bob:example.com", "@charlie:example.com"]})
+    assert users == {"@bob:example.com", "@charlie:example.com"}
+
+
+@pytest.mark.parametrize("name, result", [("on_update", 250), ("default_batch_size", 500), ("min_batch_size", 5)])
+@pytest_twisted.ensureDeferred
+async def test_background_update_numbers_are_ints(name, result, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": result}) == result
+
+
+def test_on_update_is_synchronous_and_returns_an_async_context_manager(make_module, api):
+    make_module()
+    manager = api.callback("on_update")("event_search", "main", True)
+    assert hasattr(manager, "__aenter__") and hasattr(manager, "__aexit__")
+
+
+@pytest_twisted.ensureDeferred
+async def test_unsigned_fields_are_a_dict(make_module, api, gateway):
+    make_module()
+    fields = {"org.example.a": 1, "org.example.b": True}
+    assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == fields
+
+
+@pytest.mark.parametrize("name", [c.name for c in ALL if c.failure.name == "NOTIFICATION"])
+@pytest_twisted.ensureDeferred
+async def test_notifications_answer_none(name, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": None}) is None

@@ -1,0 +1,106 @@
+"""Every callback's Python arguments reach the gateway as the JSON it documents."""
+
+import hashlib
+import inspect
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+
+from calls import ARGUMENTS, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
+from conftest import EVERY_CALLBACK
+from fakes import FileInfo, ReadableFileWrapper, ThumbnailInfo
+from matrix_policy_gateway_shim.callbacks import BY_NAME
+from matrix_policy_gateway_shim.client import Reply
+
+
+@pytest.fixture
+def neutral_gateway(gateway):
+    for name, result in NEUTRAL_RESULT.items():
+        gateway.replies[BY_NAME[name].path] = Reply(200, {"result": result})
+    return gateway
+
+
+def test_the_argument_table_covers_every_callback():
+    assert {name for name, _, _ in ARGUMENTS} | {"check_media_file_for_spam"} == set(EVERY_CALLBACK)
+
+
+@pytest.mark.parametrize("name, args, expected", ARGUMENTS, ids=[case[0] for case in ARGUMENTS])
+@pytest_twisted.ensureDeferred
+async def test_arguments_are_sent_as_documented_json(name, args, expected, make_module, api, neutral_gateway,
+                                                     background):
+    make_module()
+    await invoke(api, name, *(args() if callable(args) else args), background=background)
+    assert neutral_gateway.body(BY_NAME[name].path) == expected
+
+
+@pytest_twisted.ensureDeferred
+async def test_events_are_sent_in_client_format_without_federation_fields(make_module, api, neutral_gateway):
+    make_module()
+    await api.callback("check_event_for_spam")(MESSAGE)
+    sent = neutral_gateway.body("/v1/spam_checker/check_event_for_spam")["event"]
+    assert sent == MESSAGE_JSON
+    assert not {"auth_events", "prev_events", "hashes", "signatures", "depth"} & set(sent)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_media_file_is_sent_as_its_hash_size_and_type_streamed_in_chunks(make_module, api, neutral_gateway,
+                                                                                tmp_path):
+    content = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4096  # 1 MiB and a bit: 17 chunks
+    path = tmp_path / "upload"
+    path.write_bytes(content)
+    wrapper = ReadableFileWrapper(str(path), reactor)
+    info = FileInfo(server_name=None, file_id="abcdef", thumbnail=ThumbnailInfo(32, 32, "scale", "image/png", 80))
+    make_module()
+
+    await api.callback("check_media_file_for_spam")(wrapper, info)
+
+    assert neutral_gateway.body("/v1/spam_checker/check_media_file_for_spam") == {
+        "file": {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content), "media_type": "image/png"},
+        "file_info": {"server_name": None, "file_id": "abcdef", "url_cache": False,
+                      "thumbnail": {"width": 32, "height": 32, "method": "scale", "type": "image/png", "length": 80}},
+    }
+    assert wrapper.chunks == 17 and wrapper.largest_chunk == ReadableFileWrapper.CHUNK_SIZE
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_file_of_unknown_type_is_sent_without_media_type(make_module, api, neutral_gateway, tmp_path):
+    path = tmp_path / "blob"
+    path.write_bytes(b"just some text")
+    make_module()
+    await api.callback("check_media_file_for_spam")(ReadableFileWrapper(str(path), reactor),
+                                                     FileInfo(server_name="remote.example", file_id="x"))
+    sent = neutral_gateway.body("/v1/spam_checker/check_media_file_for_spam")
+    assert sent["file"]["media_type"] is None and sent["file"]["size"] == 14
+
+
+@pytest_twisted.ensureDeferred
+async def test_newer_synapse_arguments_are_passed_on(make_module, api, neutral_gateway):
+    make_module()
+    await api.callback("check_username_for_spam")({"user_id": "@a:example.com", "display_name": None,
+                                                   "avatar_url": None}, "@searcher:example.com")
+    await api.callback("user_may_create_room")("@alice:example.com", {"preset": "public_chat"})
+    assert neutral_gateway.body("/v1/spam_checker/check_username_for_spam")["requester_id"] == "@searcher:example.com"
+    assert neutral_gateway.body("/v1/spam_checker/user_may_create_room")["room_config"] == {"preset": "public_chat"}
+
+
+def test_callbacks_have_the_parameters_synapse_counts(make_module, api):
+    """Synapse passes requester_id and room_config only to callbacks with two parameters,
+    and calls check_registration_for_spam with four."""
+    make_module()
+    def parameters(name):
+        return list(inspect.signature(api.callback(name)).parameters)
+    assert parameters("check_username_for_spam") == ["user_profile", "requester_id"]
+    assert parameters("user_may_create_room") == ["user_id", "room_config"]
+    assert parameters("check_registration_for_spam") == ["email_threepid", "username", "request_info",
+                                                         "auth_provider_id"]
+    assert api.callback("user_may_invite").__qualname__ == "PolicyGatewayModule.user_may_invite"
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_callback_uses_its_own_timeout(make_module, api, neutral_gateway):
+    make_module({"timeout": {"default": "3s", "user_may_invite": "250ms"}})
+    await api.callback("user_may_invite")("@a:example.com", "@b:example.com", "!r:example.com")
+    await api.callback("user_may_publish_room")("@a:example.com", "!r:example.com")
+    timeouts = {path: timeout for path, _, timeout in neutral_gateway.requests}
+    assert timeouts == {"/v1/spam_checker/user_may_invite": 0.25, "/v1/spam_checker/user_may_publish_room": 3.0}

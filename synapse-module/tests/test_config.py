@@ -1,0 +1,77 @@
+"""The config block in homeserver.yaml: defaults, per-callback settings and clear errors."""
+
+import pytest
+
+from matrix_policy_gateway_shim.callbacks import CATEGORIES
+from matrix_policy_gateway_shim.config import parse
+
+BASE = {"base_url": "http://127.0.0.1:8090/"}
+
+
+def config(**settings):
+    return parse(dict(BASE, **settings))
+
+
+def test_defaults():
+    parsed = config()
+    assert parsed.base_url == "http://127.0.0.1:8090"
+    assert parsed.token is None
+    assert parsed.categories == frozenset(CATEGORIES)
+    assert parsed.timeout("user_may_invite") == 10.0
+    assert not parsed.fails_open("user_may_invite")  # fail-closed, as the gateway
+    assert (parsed.discovery_timeout, parsed.if_unreachable, parsed.retry_interval) == (5.0, "register_all", 30.0)
+    assert parsed.idle_connection_timeout == 60.0  # well below the gateway's 180 s keep-alive
+    assert parsed.fallback_auth_checkers == ()
+
+
+def test_the_token_file_is_read_once_and_trimmed(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("  s3cret\n")
+    assert config(token_file=str(token_file)).token == "s3cret"
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"base_url": "127.0.0.1:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"token": "a", "token_file": "/x"}, "'token' set token or token_file, not both"),
+    ({"token_file": "/nonexistent/token"}, "'token_file' cannot read /nonexistent/token"),
+    ({"token": "  "}, "'token' must not be empty"),
+    ({"categories": ["spam_checker", "spam_filter"]}, "'categories' unknown spam_filter"),
+    ({"timeout": "soon"}, "'timeout' must be a duration such as 500ms, 5s or 1m"),
+    ({"timeout": {"user_may_fly": "1s"}}, "'timeout.user_may_fly' is not a callback name"),
+    ({"timeout": 0}, "'timeout' must be more than zero"),
+    ({"on_failure": "fail-sometimes"}, "'on_failure' must be fail-open or fail-closed"),
+    ({"on_failure": {"on_new_event": "fail-open"}}, "'on_failure.on_new_event' does not apply: on_new_event is a notification"),
+    ({"on_failure": {"get_interested_users": "fail-closed"}}, "does not apply: get_interested_users answers as if no module decided"),
+    ({"startup": {"if_unreachable": "panic"}}, "'startup.if_unreachable' must be register_all or retry"),
+    ({"startup": {"auth_checkers": [{"fields": ["password"]}]}}, "'startup.auth_checkers[0]' needs a login_type"),
+    ({"startup": {"discovery_timeout": "5s", "retry": "1m"}}, "'startup.retry' is not a setting of this module"),
+    ({"idle_timeout": "30s"}, "'idle_timeout' is not a setting of this module"),
+    ({"max_pending_notifications": 0}, "'max_pending_notifications' must be a whole number of at least 1"),
+])
+def test_a_bad_setting_is_named_in_the_error(settings, message):
+    with pytest.raises(ValueError) as error:
+        config(**settings)
+    assert message in str(error.value)
+    assert str(error.value).startswith("matrix_policy_gateway_shim: ")
+
+
+def test_timeouts_and_policies_per_callback():
+    parsed = config(timeout={"default": "2s", "check_event_for_spam": "750ms", "on_update": "1m"},
+                    on_failure={"default": "fail-open", "user_may_invite": "fail-closed"})
+    assert (parsed.timeout("check_event_for_spam"), parsed.timeout("on_update"), parsed.timeout("on_new_event")) == (
+        0.75, 60.0, 2.0)
+    assert parsed.fails_open("user_may_join_room") and not parsed.fails_open("user_may_invite")
+
+
+def test_a_per_callback_map_without_default_keeps_the_built_in_default():
+    parsed = config(timeout={"check_event_for_spam": 1}, on_failure={"is_user_expired": "fail-open"})
+    assert parsed.timeout("user_may_invite") == 10.0 and parsed.timeout("check_event_for_spam") == 1.0
+    assert parsed.fails_open("is_user_expired") and not parsed.fails_open("user_may_invite")
+
+
+def test_startup_settings():
+    parsed = config(startup={"discovery_timeout": "2s", "if_unreachable": "retry", "retry_interval": "1m",
+                             "auth_checkers": [{"login_type": "m.login.password", "fields": ["password"]},
+                                               {"login_type": "org.example.sso"}]})
+    assert (parsed.discovery_timeout, parsed.if_unreachable, parsed.retry_interval) == (2.0, "retry", 60.0)
+    assert parsed.fallback_auth_checkers == (("m.login.password", ("password",)), ("org.example.sso", ()))

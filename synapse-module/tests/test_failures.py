@@ -1,0 +1,161 @@
+"""Timeouts, connection errors and unexpected replies follow each callback's failure policy;
+notifications never hold Synapse up."""
+
+import logging
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+from calls import invoke, sample_args
+from fakes import NOT_SPAM, Codes, RegistrationBehaviour, SynapseError
+from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
+from matrix_policy_gateway_shim.client import Reply
+from matrix_policy_gateway_shim.failures import TimedOut, Unreachable
+
+CONFIGURABLE = [c.name for c in ALL if c.failure is FailurePolicy.CONFIGURABLE]
+NO_OPINION = [c.name for c in ALL if c.failure is FailurePolicy.NO_OPINION]
+NOTIFICATIONS = [c.name for c in ALL if c.failure is FailurePolicy.NOTIFICATION]
+
+# What a callback answers when it fails open: the answer of a chain where no module decides.
+FAIL_OPEN_ANSWER = {
+    "check_event_for_spam": NOT_SPAM, "user_may_join_room": NOT_SPAM, "user_may_invite": NOT_SPAM,
+    "user_may_send_3pid_invite": NOT_SPAM, "user_may_create_room": NOT_SPAM,
+    "user_may_create_room_alias": NOT_SPAM, "user_may_publish_room": NOT_SPAM,
+    "check_media_file_for_spam": NOT_SPAM, "check_login_for_spam": NOT_SPAM,
+    "check_username_for_spam": False, "should_drop_federated_event": False,
+    "check_registration_for_spam": RegistrationBehaviour.ALLOW, "check_event_allowed": (True, None),
+    "on_create_room": None, "check_threepid_can_be_invited": True, "check_visibility_can_be_modified": True,
+    "check_can_shutdown_room": True, "check_can_deactivate_user": True, "is_3pid_allowed": True,
+    "get_username_for_registration": None, "get_displayname_for_registration": None, "is_user_expired": None,
+}
+# Failing closed refuses. Where Synapse would swallow an exception (and go ahead), or where a
+# refusal leaves nothing behind, the refusing answer; elsewhere SynapseError(503).
+FAIL_CLOSED_ANSWER = {
+    "check_username_for_spam": True, "check_threepid_can_be_invited": False,
+    "check_visibility_can_be_modified": False, "check_can_shutdown_room": False,
+    "check_can_deactivate_user": False, "is_3pid_allowed": False,
+}
+NO_OPINION_ANSWER = {
+    "check_auth": None, "check_3pid_auth": None, "get_users_for_states": {}, "get_interested_users": set(),
+    "on_update": 100, "default_batch_size": 100, "min_batch_size": 100, "add_field_to_unsigned": {},
+}
+FAILURES = {
+    "timeout": TimedOut("no answer in time"),
+    "connection refused": Unreachable("Connection was refused by other side"),
+    "wrong token": Reply(401, None),
+    "not found": Reply(404, {"errcode": "M_UNRECOGNIZED", "error": "Unknown callback"}),
+    "wrong result type": Reply(200, {"result": {"unexpected": "shape"}}),
+}
+
+
+def test_the_tables_cover_every_callback():
+    assert set(FAIL_OPEN_ANSWER) == set(CONFIGURABLE)
+    assert set(NO_OPINION_ANSWER) == set(NO_OPINION)
+    assert set(CONFIGURABLE) | set(NO_OPINION) | set(NOTIFICATIONS) == set(BY_NAME)
+
+
+def fail(gateway, name, failure):
+    gateway.replies[BY_NAME[name].path] = failure
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=list(FAILURES))
+@pytest.mark.parametrize("name", CONFIGURABLE)
+@pytest_twisted.ensureDeferred
+async def test_failing_open_answers_as_if_no_module_decided(name, failure, make_module, api, gateway):
+    make_module({"on_failure": "fail-open"})
+    fail(gateway, name, FAILURES[failure])
+    answer = await invoke(api, name, *sample_args(name))
+    assert answer == FAIL_OPEN_ANSWER[name]
+    if FAIL_OPEN_ANSWER[name] is NOT_SPAM:
+        assert answer is NOT_SPAM
+
+
+@pytest.mark.parametrize("name", CONFIGURABLE)
+@pytest_twisted.ensureDeferred
+async def test_failing_closed_refuses(name, make_module, api, gateway):
+    make_module()  # fail-closed is the default, as in the gateway
+    fail(gateway, name, TimedOut("no answer in time"))
+    if name in FAIL_CLOSED_ANSWER:
+        assert await invoke(api, name, *sample_args(name)) is FAIL_CLOSED_ANSWER[name]
+    else:
+        with pytest.raises(SynapseError) as refused:
+            await invoke(api, name, *sample_args(name))
+        assert (refused.value.code, refused.value.errcode) == (503, Codes.UNKNOWN)
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_policy_is_per_callback(make_module, api, gateway):
+    make_module({"on_failure": {"default": "fail-open", "user_may_invite": "fail-closed"}})
+    fail(gateway, "user_may_invite", Unreachable("refused"))
+    fail(gateway, "user_may_join_room", Unreachable("refused"))
+    assert await invoke(api, "user_may_join_room", *sample_args("user_may_join_room")) is NOT_SPAM
+    with pytest.raises(SynapseError):
+        await invoke(api, "user_may_invite", *sample_args("user_may_invite"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_gateways_own_fail_closed_503_wins_over_fail_open(make_module, api, gateway):
+    make_module({"on_failure": "fail-open"})
+    fail(gateway, "user_may_invite", Reply(503, {"errcode": "M_UNKNOWN", "error": "A policy check failed"}))
+    fail(gateway, "check_can_deactivate_user", Reply(503, {"errcode": "M_UNKNOWN", "error": "A policy check failed"}))
+    with pytest.raises(SynapseError) as refused:
+        await invoke(api, "user_may_invite", *sample_args("user_may_invite"))
+    assert (refused.value.code, refused.value.msg, refused.value.errcode) == (503, "A policy check failed", "M_UNKNOWN")
+    assert await invoke(api, "check_can_deactivate_user", "@alice:example.com", False) is False
+
+
+@pytest.mark.parametrize("name", NO_OPINION)
+@pytest_twisted.ensureDeferred
+async def test_callbacks_without_a_refusal_answer_their_default_on_any_failure(name, make_module, api, gateway):
+    make_module()  # fail-closed everywhere it applies
+    fail(gateway, name, Reply(503, {"errcode": "M_UNKNOWN", "error": "A policy check failed"}))
+    assert await invoke(api, name, *sample_args(name)) == NO_OPINION_ANSWER[name]
+
+
+@pytest_twisted.ensureDeferred
+async def test_arguments_that_cannot_be_written_follow_the_policy(make_module, api, gateway, caplog):
+    make_module({"on_failure": "fail-open"})
+    answer = await api.callback("on_create_room")(object(), {"preset": "private_chat"}, False)
+    assert answer is None and gateway.requests == []
+    assert "Cannot write the arguments of on_create_room" in caplog.text
+
+
+@pytest.mark.parametrize("name", NOTIFICATIONS)
+@pytest_twisted.ensureDeferred
+async def test_notifications_never_wait_for_the_gateway(name, make_module, api, gateway, background):
+    make_module()
+    hanging = defer.Deferred()
+    fail(gateway, name, hanging)
+    await api.callback(name)(*sample_args(name))  # returns although the gateway has not answered
+    assert background.started == [f"policy_gateway.{name}"]
+    assert len(gateway.requests) == 1
+    hanging.callback(Reply(200, {"result": None}))
+    await defer.DeferredList(background.deferreds)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failed_notification_is_logged_not_raised(make_module, api, gateway, background, caplog):
+    make_module()
+    fail(gateway, "on_new_event", Unreachable("Connection was refused by other side"))
+    with caplog.at_level(logging.WARNING):
+        await api.callback("on_new_event")(*sample_args("on_new_event"))
+        results = await defer.DeferredList(background.deferreds)
+    assert all(ok for ok, _ in results)
+    assert "Notification on_new_event did not reach the policy gateway" in caplog.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_notifications_beyond_the_limit_are_dropped_not_queued(make_module, api, gateway, background, caplog):
+    make_module({"max_pending_notifications": 2})
+    hanging = []
+    fail(gateway, "on_user_registration", lambda: hanging.append(defer.Deferred()) or hanging[-1])
+    for user in ("@a:example.com", "@b:example.com", "@c:example.com"):
+        await api.callback("on_user_registration")(user)
+    assert len(gateway.requests) == 2
+    assert "dropping on_user_registration" in caplog.text
+    for answer in hanging:
+        answer.callback(Reply(200, {"result": None}))
+    await defer.DeferredList(background.deferreds)
+    await api.callback("on_user_registration")("@d:example.com")
+    assert len(gateway.requests) == 3

@@ -1,0 +1,163 @@
+"""Only callbacks with a chain in the gateway are registered, once per category; an
+unreachable gateway at startup is handled as configured."""
+
+import pytest
+import pytest_twisted
+from twisted.internet import task
+
+from calls import invoke, sample_args
+from conftest import EVERY_CALLBACK
+from fakes import NOT_SPAM, FakeGateway, FakeModuleApi, SynapseError
+from matrix_policy_gateway_shim.callbacks import CATEGORIES
+from matrix_policy_gateway_shim.client import Discovery, Reply
+from matrix_policy_gateway_shim.failures import Unreachable
+
+PASSWORD = ("m.login.password", ("password",))
+PIN = ("org.example.pin", ("pin",))
+
+
+def test_registers_only_the_callbacks_the_gateway_has_chains_for(make_module, api, gateway):
+    gateway.discovery = Discovery(frozenset({"user_may_invite", "check_event_for_spam", "on_new_event",
+                                             "is_user_expired"}), ())
+    make_module()
+    assert [(category, sorted(callbacks)) for category, callbacks in api.calls] == [
+        ("spam_checker", ["check_event_for_spam", "user_may_invite"]),
+        ("third_party_rules", ["on_new_event"]),
+        ("account_validity", ["is_user_expired"]),
+    ]
+
+
+def test_every_category_is_registered_with_one_call(make_module, api):
+    module = make_module()
+    assert [category for category, _ in api.calls] == list(CATEGORIES)
+    assert set(module.registered) == set(CATEGORIES)
+
+
+def test_the_auth_checkers_the_gateway_reports_are_registered(make_module, api, gateway):
+    gateway.discovery = Discovery(frozenset({"check_auth", "on_logged_out"}), (PASSWORD, PIN))
+    make_module()
+    assert api.calls == [("password_auth_provider", {"on_logged_out": api.callback("on_logged_out"),
+                                                     "auth_checkers": api.callback("auth_checkers")})]
+    assert set(api.callback("auth_checkers")) == {PASSWORD, PIN}
+
+
+def test_categories_that_are_not_enabled_are_left_alone(make_module, api):
+    make_module({"categories": ["spam_checker", "password_auth_provider"]})
+    assert set(api.registered) == {"spam_checker", "password_auth_provider"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_both_presence_router_callbacks_are_registered_and_the_one_without_modules_answers_locally(
+        make_module, api, gateway):
+    gateway.discovery = Discovery(frozenset({"get_interested_users"}), ())
+    make_module()
+    assert api.registered == {"presence_router": {"get_users_for_states", "get_interested_users"}}
+    assert await invoke(api, "get_users_for_states", *sample_args("get_users_for_states")) == {}
+    assert gateway.requests == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_on_update_comes_with_any_background_update_callback(make_module, api, gateway):
+    gateway.discovery = Discovery(frozenset({"min_batch_size"}), ())
+    gateway.replies["/v1/background_update_controller/min_batch_size"] = Reply(200, {"result": 5})
+    make_module()
+    assert api.registered == {"background_update_controller": {"on_update", "min_batch_size"}}
+    assert await invoke(api, "on_update", "event_search", "main", False) == 100
+    assert await invoke(api, "min_batch_size", "event_search", "main") == 5
+    assert [path for path, _, _ in gateway.requests] == ["/v1/background_update_controller/min_batch_size"]
+
+
+class OlderModuleApi(FakeModuleApi):
+    """A Synapse from before check_login_for_spam and the extra unsigned fields."""
+
+    def register_spam_checker_callbacks(self, *, check_event_for_spam=None, user_may_invite=None):
+        self._record("spam_checker", dict(locals(), self=None))
+
+    register_add_extra_fields_to_unsigned_client_event_callbacks = None
+
+
+def test_callbacks_an_older_synapse_does_not_know_are_skipped_with_a_warning(background, gateway, caplog):
+    from fakes import fake_synapse
+    from matrix_policy_gateway_shim import PolicyGatewayModule
+
+    api = OlderModuleApi()
+    gateway.discovery = Discovery(frozenset({"user_may_invite", "check_login_for_spam", "add_field_to_unsigned"}), ())
+    PolicyGatewayModule(PolicyGatewayModule.parse_config({"base_url": "http://gateway.test"}), api,
+                        synapse=fake_synapse(background), client=gateway)
+    assert api.registered == {"spam_checker": {"user_may_invite"}}
+    assert "does not know the spam_checker callback check_login_for_spam" in caplog.text
+    assert "has no add_extra_fields_to_unsigned_client_event callbacks" in caplog.text
+
+
+@pytest.fixture
+def unreachable_gateway():
+    gateway = FakeGateway()
+    gateway.discovery = Unreachable("Connection was refused by other side")
+    gateway.later_discovery = Unreachable("Connection was refused by other side")
+    return gateway
+
+
+@pytest_twisted.ensureDeferred
+async def test_unreachable_at_startup_register_all_then_answer_locally_once_the_gateway_answers(
+        make_module, api, unreachable_gateway):
+    clock = task.Clock()
+    make_module({"on_failure": "fail-open", "startup": {
+        "retry_interval": "30s", "auth_checkers": [{"login_type": "m.login.password", "fields": ["password"]}]}},
+        reactor=clock, client=unreachable_gateway)
+    assert set(api.registered) == set(CATEGORIES)
+    assert api.registered["spam_checker"] >= {"user_may_invite", "check_login_for_spam"}
+    assert set(api.callback("auth_checkers")) == {PASSWORD}
+
+    # Until the gateway answers discovery, every callback asks it (and follows its policy).
+    unreachable_gateway.replies["/v1/spam_checker/user_may_invite"] = Unreachable("refused")
+    assert await invoke(api, "user_may_invite", *sample_args("user_may_invite")) is NOT_SPAM
+    clock.advance(30)  # still unreachable: asks again later
+    unreachable_gateway.later_discovery = Discovery(frozenset({"user_may_join_room"}), (PASSWORD,))
+    clock.advance(30)
+
+    unreachable_gateway.requests.clear()
+    assert await invoke(api, "user_may_invite", *sample_args("user_may_invite")) is NOT_SPAM
+    assert unreachable_gateway.requests == []  # no chain: answered here
+    await invoke(api, "user_may_join_room", *sample_args("user_may_join_room"))
+    assert [path for path, _, _ in unreachable_gateway.requests] == ["/v1/spam_checker/user_may_join_room"]
+    assert clock.getDelayedCalls() == []  # done asking
+
+
+@pytest_twisted.ensureDeferred
+async def test_unreachable_at_startup_register_all_fails_closed_until_the_gateway_answers(
+        make_module, api, unreachable_gateway):
+    make_module(reactor=task.Clock(), client=unreachable_gateway)
+    unreachable_gateway.replies["/v1/spam_checker/user_may_invite"] = Unreachable("refused")
+    with pytest.raises(SynapseError):
+        await invoke(api, "user_may_invite", *sample_args("user_may_invite"))
+
+
+def test_unreachable_at_startup_retry_registers_once_the_gateway_answers(make_module, api, unreachable_gateway):
+    clock = task.Clock()
+    make_module({"startup": {"if_unreachable": "retry", "retry_interval": "10s"}}, reactor=clock,
+                client=unreachable_gateway)
+    assert api.calls == []
+    clock.advance(10)
+    assert api.calls == []
+    unreachable_gateway.later_discovery = Discovery(frozenset({"user_may_invite"}), (PIN,))
+    clock.advance(10)
+    assert api.registered == {"spam_checker": {"user_may_invite"}, "password_auth_provider": {"auth_checkers"}}
+    assert clock.getDelayedCalls() == []
+
+
+def test_close_stops_asking_in_the_background(make_module, unreachable_gateway):
+    clock = task.Clock()
+    module = make_module(reactor=clock, client=unreachable_gateway)
+    assert len(clock.getDelayedCalls()) == 1
+    module.close()
+    assert clock.getDelayedCalls() == [] and unreachable_gateway.closed
+
+
+def test_a_gateway_with_no_chains_costs_synapse_nothing(make_module, api, gateway):
+    gateway.discovery = Discovery(frozenset(), ())
+    make_module()
+    assert api.calls == []
+
+
+def test_the_shim_knows_the_40_callbacks_the_gateway_serves():
+    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 40

@@ -7,15 +7,13 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static dev.matrixpolicy.gateway.modules.auditwebhook.Eventually.eventually;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +49,7 @@ class AuditWebhookEndToEndTest {
         webhook.stubFor(post("/audit").willReturn(ok()));
         webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(10_000)));
         registry.add("audit-test.webhook", webhook::baseUrl);
-        registry.add("audit-test.unreachable", () -> "http://127.0.0.1:" + closedPort());
+        registry.add("audit-test.unreachable", () -> "http://127.0.0.1:" + unusedPort());
     }
 
     @AfterAll
@@ -160,13 +158,5 @@ class AuditWebhookEndToEndTest {
 
     private String scrape() {
         return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
-    }
-
-    private static int closedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException failed) {
-            throw new UncheckedIOException(failed);
-        }
     }
 }

@@ -8,6 +8,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
@@ -17,8 +18,6 @@ import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.eventcensor.EventCensorConfig.FailureMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -94,8 +93,8 @@ class EventCensorTest {
     }
 
     @Test
-    void refusedConnectionAllowsWhenFailingOpenAndDeniesWhenFailingClosed() throws IOException {
-        URI down = URI.create("http://127.0.0.1:" + freePort() + "/censor");
+    void refusedConnectionAllowsWhenFailingOpenAndDeniesWhenFailingClosed() {
+        URI down = URI.create("http://127.0.0.1:" + unusedPort() + "/censor");
 
         assertThat(censor(down, Duration.ofSeconds(5), FailureMode.FAIL_OPEN).checkEventAllowed(args(LOCAL_EVENT)))
                 .isEqualTo(EventAllowed.ALLOWED);
@@ -141,11 +140,5 @@ class EventCensorTest {
 
     private static CheckEventAllowed.Args args(String event) {
         return new CheckEventAllowed.Args(new ClientEvent((ObjectNode) JSON.readTree(event)), List.of());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -9,6 +9,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -16,9 +17,6 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -227,13 +225,5 @@ class HttpForwarderEndToEndTest {
 
     private String scrape() {
         return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
-    }
-
-    private static int unusedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException failed) {
-            throw new UncheckedIOException(failed);
-        }
     }
 }

@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static dev.matrixpolicy.gateway.modules.auditwebhook.Eventually.eventually;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -104,7 +105,7 @@ class AuditWebhookEndToEndTest {
         assertThat(answer.status()).isEqualTo(200);
         // The webhook takes 10 s per attempt; the answer does not wait for it.
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-        eventually(() -> assertThat(scrape())
+        eventually(() -> assertThat(scrape(managementPort))
                 .containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"audit-slow\"[^}]*outcome=\"timeout\"[^}]*} 2")
                 .containsPattern(dropped("audit-slow", "attempts_exhausted", "[1-9]")));
     }
@@ -116,7 +117,7 @@ class AuditWebhookEndToEndTest {
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json()).isEqualTo(GatewayClient.json(NOTHING));
         onlyRecordAbout("@gina:example.com");  // the chain went on: audit-trail reported it
-        eventually(() -> assertThat(scrape())
+        eventually(() -> assertThat(scrape(managementPort))
                 .containsPattern(dropped("audit-down", "attempts_exhausted", "[1-9]"))
                 .containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"audit-down\"[^}]*outcome=\"error\"[^}]*} [1-9]")
                 .containsPattern("policy_module_seconds_count\\{[^}]*callback=\"on_user_registration\"[^}]*module=\"after\"[^}]*} [1-9]"));
@@ -128,7 +129,7 @@ class AuditWebhookEndToEndTest {
                 "{\"user_id\": \"@hugo:example.com\", \"medium\": \"email\", \"address\": \"hugo@example.com\"}");
         onlyRecordAbout("@hugo:example.com");
 
-        eventually(() -> assertThat(scrape())
+        eventually(() -> assertThat(scrape(managementPort))
                 .containsPattern("policy_module_audit_delivered_total\\{[^}]*module=\"audit-trail\"[^}]*} [1-9]")
                 .containsPattern("policy_module_audit_queued\\{[^}]*module=\"audit-trail\"[^}]*} \\d")
                 .containsPattern(dropped("audit-trail", "queue_full", "0"))
@@ -154,9 +155,5 @@ class AuditWebhookEndToEndTest {
             assertThat(requests).hasSize(1);
         });
         return requests.getFirst();
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
     }
 }

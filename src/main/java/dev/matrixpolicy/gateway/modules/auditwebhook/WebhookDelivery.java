@@ -1,13 +1,12 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -149,11 +148,11 @@ final class WebhookDelivery implements AutoCloseable {
             if (Thread.currentThread().isInterrupted()) {
                 return new Attempt(Verdict.INTERRUPTED, null);
             }
-            if (isTimeout(failed)) {
+            if (BackendFailures.isTimeout(failed)) {
                 outcome = timedOut;
                 return new Attempt(Verdict.RETRY, "no answer within " + timeout);
             }
-            return new Attempt(Verdict.RETRY, describe(failed));
+            return new Attempt(Verdict.RETRY, BackendFailures.cause(failed));
         } finally {
             outcome.record(Duration.ofNanos(System.nanoTime() - start));
         }
@@ -166,25 +165,6 @@ final class WebhookDelivery implements AutoCloseable {
      */
     static boolean retryable(HttpStatusCode status) {
         return status.is5xxServerError() || status.value() == 408 || status.value() == 429;
-    }
-
-    private static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * The I/O failure under Spring's wrapper, by type and message, e.g. {@code ConnectException}.
-     * Spring's own message names the URL, which may carry a secret.
-     */
-    private static String describe(RestClientException failure) {
-        Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-        String message = cause == failure ? null : cause.getMessage();
-        return cause.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
     }
 
     /** Aborts what is still in flight: by now the senders have stopped or were interrupted. */

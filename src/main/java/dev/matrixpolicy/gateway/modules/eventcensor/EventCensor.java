@@ -5,15 +5,12 @@ import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import io.micrometer.core.instrument.Timer;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -78,7 +75,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
             return answer(event, reply, local);
         } catch (RestClientException | JacksonException | CensorReply.Unusable failure) {
             long nanos = System.nanoTime() - start;
-            boolean timedOut = isTimeout(failure);
+            boolean timedOut = BackendFailures.isTimeout(failure);
             backendTimers.get(timedOut ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
             log.atWarn().addKeyValue("module", name).addKeyValue("failure", timedOut ? "timeout" : "error")
                     .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, timedOut, nanos),
@@ -118,15 +115,6 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         };
     }
 
-    private static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** What went wrong, without the URL or the event: enough for an operator, nothing secret. */
     private static String describe(Throwable failure, boolean timedOut, long nanos) {
         if (timedOut) {
@@ -138,12 +126,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         if (failure instanceof JacksonException unreadable) {
             return "unreadable answer: " + unreadable.getOriginalMessage();
         }
-        // Spring's wrapper names the URL; what it wraps says what happened, e.g. ConnectException <- ClosedChannelException.
-        List<String> causes = new ArrayList<>();
-        for (Throwable cause = failure.getCause(); cause != null && causes.size() < 4; cause = cause.getCause()) {
-            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
-        }
-        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
+        return BackendFailures.causes(failure);
     }
 
     /** Waits for calls in flight (bounded by the timeout), then releases the pooled connections. */

@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.FailureMode;
+import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -14,15 +15,11 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.Timer;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -165,7 +162,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
                     .exchange((request, response) -> RemoteAnswer.read(callback.resultType(),
                             response.getStatusCode().value(), response.getBody().readAllBytes()));
         } catch (RestClientException unreachable) {
-            throw BackendFailure.unreachable(causes(unreachable), isTimeout(unreachable), unreachable);
+            throw BackendFailure.unreachable(BackendFailures.causes(unreachable), BackendFailures.isTimeout(unreachable), unreachable);
         }
     }
 
@@ -214,24 +211,6 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
             }
         });
         return breaker;
-    }
-
-    private static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Spring's wrapper names the URL; what it wraps says what happened, e.g. ConnectException <- ClosedChannelException. */
-    private static String causes(RestClientException failure) {
-        List<String> causes = new ArrayList<>();
-        for (Throwable cause = failure.getCause(); cause != null && causes.size() < 4; cause = cause.getCause()) {
-            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
-        }
-        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
     }
 
     /** One line, bounded: an unusable answer quotes what the service sent. */

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
+import dev.matrixpolicy.gateway.module.BackendFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -7,7 +8,6 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -129,19 +129,24 @@ final class ThreepidBackend implements AutoCloseable {
     }
 
     private BackendFailure describe(RestClientException failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
-                // The chain gave up on this module (its entry's timeout) and cancelled the call.
-                return BackendFailure.timeout("interrupted: the entry's timeout in the chain passed first");
-            }
-            if (cause instanceof HttpTimeoutException) {
-                return BackendFailure.timeout("no reply within " + timeout.toMillis() + " ms");
-            }
+        if (Thread.currentThread().isInterrupted() || interrupted(failure)) {
+            // The chain gave up on this module (its entry's timeout) and cancelled the call.
+            return BackendFailure.timeout("interrupted: the entry's timeout in the chain passed first");
+        }
+        if (BackendFailures.isTimeout(failure)) {
+            return BackendFailure.timeout("no reply within " + timeout.toMillis() + " ms");
         }
         // RestClient's own message names the URL, with the 3PID in it: name the I/O error under it instead.
-        Throwable io = failure.getCause() == null ? failure : failure.getCause();
-        String detail = io.getMessage();
-        return BackendFailure.error(io.getClass().getSimpleName() + (detail == null || detail.isBlank() ? "" : ": " + detail));
+        return BackendFailure.error(BackendFailures.cause(failure));
+    }
+
+    private static boolean interrupted(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Timer timer(MeterRegistry registry, String module, String outcome) {

@@ -1,9 +1,10 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +20,7 @@ import org.springframework.web.client.RestClientException;
 
 /**
  * Delivers one record to the webhook: POSTs it, retries what a retry can fix with exponential
- * backoff, and times every attempt ({@code policy.module.backend}). Runs on a sender thread, never
+ * backoff, and times every attempt ({@value BackendTimer#NAME}). Runs on a sender thread, never
  * on the thread of a callback.
  */
 final class WebhookDelivery implements AutoCloseable {
@@ -60,9 +61,7 @@ final class WebhookDelivery implements AutoCloseable {
     private final Duration timeout;
     private final HttpClient httpClient;
     private final RestClient restClient;
-    private final Timer success;
-    private final Timer error;
-    private final Timer timedOut;
+    private final BackendTimer timer;
 
     WebhookDelivery(String instanceName, AuditWebhookConfig config, MeterRegistry meterRegistry) {
         this.instanceName = instanceName;
@@ -75,17 +74,7 @@ final class WebhookDelivery implements AutoCloseable {
         JdkClientHttpRequestFactory requestFactory = new JdkClientHttpRequestFactory(httpClient);
         requestFactory.setReadTimeout(config.timeout());
         this.restClient = RestClient.builder().requestFactory(requestFactory).build();
-        this.success = timer(meterRegistry, "success");
-        this.error = timer(meterRegistry, "error");
-        this.timedOut = timer(meterRegistry, "timeout");
-    }
-
-    private Timer timer(MeterRegistry meterRegistry, String outcome) {
-        return Timer.builder("policy.module.backend")
-                .description("Calls from a module to its backend")
-                .tag("module", instanceName)
-                .tag("outcome", outcome)
-                .register(meterRegistry);
+        this.timer = new BackendTimer(instanceName, meterRegistry);
     }
 
     /** Sends the record until it is delivered, refused, out of attempts, or shutdown interrupts. */
@@ -122,7 +111,7 @@ final class WebhookDelivery implements AutoCloseable {
 
     private Attempt post(Written record) {
         long start = System.nanoTime();
-        Timer outcome = error;
+        Outcome outcome = Outcome.ERROR;
         try {
             HttpStatusCode status = restClient.post()
                     .uri(url)
@@ -140,7 +129,7 @@ final class WebhookDelivery implements AutoCloseable {
                         return response.getStatusCode();
                     });
             if (status.is2xxSuccessful()) {
-                outcome = success;
+                outcome = Outcome.SUCCESS;
                 return new Attempt(Verdict.DELIVERED, null);
             }
             return new Attempt(retryable(status) ? Verdict.RETRY : Verdict.GIVE_UP, "HTTP " + status.value());
@@ -149,12 +138,12 @@ final class WebhookDelivery implements AutoCloseable {
                 return new Attempt(Verdict.INTERRUPTED, null);
             }
             if (BackendFailures.isTimeout(failed)) {
-                outcome = timedOut;
+                outcome = Outcome.TIMEOUT;
                 return new Attempt(Verdict.RETRY, "no answer within " + timeout);
             }
             return new Attempt(Verdict.RETRY, BackendFailures.cause(failed));
         } finally {
-            outcome.record(Duration.ofNanos(System.nanoTime() - start));
+            timer.record(outcome, System.nanoTime() - start);
         }
     }
 

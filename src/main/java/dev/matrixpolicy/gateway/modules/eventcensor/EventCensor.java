@@ -6,16 +6,13 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
-import io.micrometer.core.instrument.Timer;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
@@ -32,7 +29,6 @@ import tools.jackson.databind.node.ObjectNode;
  * may deny it or replace its content. Synapse's own third-party-rules example, over the gateway.
  */
 final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseable {
-    static final String BACKEND_TIMER = "policy.module.backend";
     private static final Logger log = LoggerFactory.getLogger(EventCensor.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -43,7 +39,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
     private final boolean includeRemoteEvents;
     private final HttpClient http;
     private final RestClient client;
-    private final Map<String, Timer> backendTimers;
+    private final BackendTimer backendTimer;
 
     EventCensor(EventCensorConfig config, ModuleContext context) {
         this.name = context.instanceName();
@@ -56,9 +52,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
         requests.setReadTimeout(config.timeout());
         this.client = RestClient.builder().requestFactory(requests).build();
-        this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
-                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
-                        .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
+        this.backendTimer = new BackendTimer(name, context.meterRegistry());
     }
 
     @Override
@@ -71,14 +65,14 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         long start = System.nanoTime();
         try {
             CensorReply reply = CensorReply.read(ask(event));
-            backendTimers.get("success").record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            backendTimer.record(Outcome.SUCCESS, System.nanoTime() - start);
             return answer(event, reply, local);
         } catch (RestClientException | JacksonException | CensorReply.Unusable failure) {
             long nanos = System.nanoTime() - start;
-            boolean timedOut = BackendFailures.isTimeout(failure);
-            backendTimers.get(timedOut ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
-            log.atWarn().addKeyValue("module", name).addKeyValue("failure", timedOut ? "timeout" : "error")
-                    .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, timedOut, nanos),
+            Outcome outcome = Outcome.failure(BackendFailures.isTimeout(failure));
+            backendTimer.record(outcome, nanos);
+            log.atWarn().addKeyValue("module", name).addKeyValue("failure", outcome.tag())
+                    .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, outcome == Outcome.TIMEOUT, nanos),
                             failureMode == FailureMode.FAIL_OPEN ? "failing open, event allowed uncensored"
                                     : "failing closed, event denied");
             return failureMode == FailureMode.FAIL_OPEN ? EventAllowed.ALLOWED : EventAllowed.DENIED;

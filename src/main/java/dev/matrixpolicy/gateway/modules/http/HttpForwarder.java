@@ -6,15 +6,16 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
-import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
-import io.micrometer.core.instrument.Timer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -24,8 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -46,7 +45,6 @@ import tools.jackson.databind.json.JsonMapper;
  * answers without a request.
  */
 final class HttpForwarder implements PolicyModule, AutoCloseable {
-    static final String BACKEND_TIMER = "policy.module.backend";
     private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int MAX_DESCRIPTION = 300;
@@ -74,7 +72,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     private final Duration retryBackoff;
     private final HttpClient http;
     private final CircuitBreaker breaker;
-    private final Map<String, Timer> backendTimers;
+    private final BackendTimer backendTimer;
     private final Map<CallbackType<?, ?, ?>, Route> routes = new HashMap<>();
     private final Map<LoginType, CheckAuth> authCheckers = new LinkedHashMap<>();
 
@@ -85,9 +83,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         // One client per instance: the JDK client pools connections and keeps them alive between calls.
         this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
         this.breaker = circuitBreaker(name, settings.circuitBreaker(), context);
-        this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
-                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
-                        .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
+        this.backendTimer = new BackendTimer(name, context.meterRegistry());
 
         Map<Duration, RestClient> clientsByTimeout = new HashMap<>();
         Function<Duration, RestClient> clients = timeout -> clientsByTimeout.computeIfAbsent(timeout,
@@ -128,12 +124,12 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
                 R answer = ask(callback, route, body);
                 long nanos = System.nanoTime() - start;
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-                backendTimers.get("success").record(nanos, TimeUnit.NANOSECONDS);
+                backendTimer.record(Outcome.SUCCESS, nanos);
                 return answer;
             } catch (BackendFailure failed) {
                 long nanos = System.nanoTime() - start;
                 breaker.onError(nanos, TimeUnit.NANOSECONDS, failed);
-                backendTimers.get(failed.timedOut() ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
+                backendTimer.record(Outcome.failure(failed.timedOut()), nanos);
                 failure = failed;
                 if (!failed.retryable() || Thread.currentThread().isInterrupted()) {
                     break;
@@ -146,7 +142,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         R answer = FailureAnswers.answer(callback, args, failureMode);
         if (failure != null && !Thread.currentThread().isInterrupted()) { // interrupted: the chain gave up and logs it
             log.atWarn().addKeyValue("module", name).addKeyValue("callback", callback.name())
-                    .addKeyValue("failure", failure.timedOut() ? "timeout" : "error")
+                    .addKeyValue("failure", Outcome.failure(failure.timedOut()).tag())
                     .log("Module {}: {} failed after {} attempt(s) ({}); failing {}: answered {}", name, callback.name(),
                             attempts, describe(failure), failureMode == FailureMode.FAIL_OPEN ? "open" : "closed",
                             callback.resultType().outcome(answer));

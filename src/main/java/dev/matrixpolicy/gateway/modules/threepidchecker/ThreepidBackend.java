@@ -1,8 +1,9 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
 import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -10,7 +11,6 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
@@ -22,12 +22,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The 3PID backend over HTTP: one {@code GET url?medium=...&address=...} per question, each timed
- * under {@value #TIMER} with outcome {@code success}, {@code error} or {@code timeout}. Every way
- * the backend can fail (unreachable, slow, non-2xx, unusable reply) ends as a {@link BackendFailure}
- * with a one-line description that names neither the 3PID nor the URL, which may carry secrets.
+ * under {@value BackendTimer#NAME} with outcome {@code success}, {@code error} or {@code timeout}.
+ * Every way the backend can fail (unreachable, slow, non-2xx, unusable reply) ends as a
+ * {@link BackendFailure} with a one-line description that names neither the 3PID nor the URL, which
+ * may carry secrets.
  */
 final class ThreepidBackend implements AutoCloseable {
-    static final String TIMER = "policy.module.backend";
     /** A verdict is a few dozen bytes; anything much larger is not a reply worth buffering. */
     static final int MAX_REPLY_BYTES = 64 * 1024;
     private static final JsonMapper JSON = JsonMapper.builder()
@@ -37,9 +37,7 @@ final class ThreepidBackend implements AutoCloseable {
     private final Duration timeout;
     private final HttpClient httpClient;
     private final RestClient restClient;
-    private final Timer succeeded;
-    private final Timer failed;
-    private final Timer timedOut;
+    private final BackendTimer timer;
 
     /**
      * @param url     the configured URL, already checked: absolute http(s), no user info, no fragment
@@ -56,9 +54,7 @@ final class ThreepidBackend implements AutoCloseable {
         JdkClientHttpRequestFactory requestFactory = new JdkClientHttpRequestFactory(httpClient);
         requestFactory.setReadTimeout(timeout);
         this.restClient = RestClient.builder().requestFactory(requestFactory).build();
-        this.succeeded = timer(registry, module, "success");
-        this.failed = timer(registry, module, "error");
-        this.timedOut = timer(registry, module, "timeout");
+        this.timer = new BackendTimer(module, registry);
     }
 
     /**
@@ -76,14 +72,14 @@ final class ThreepidBackend implements AutoCloseable {
                         }
                         return read(response.getBody());
                     });
-            succeeded.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer.record(Outcome.SUCCESS, System.nanoTime() - start);
             return reply;
         } catch (BackendFailure failure) {
-            failed.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer.record(Outcome.ERROR, System.nanoTime() - start);
             throw failure;
         } catch (RestClientException unreachable) {
             BackendFailure failure = describe(unreachable);
-            (failure.timedOut() ? timedOut : failed).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer.record(Outcome.failure(failure.timedOut()), System.nanoTime() - start);
             throw failure;
         }
     }
@@ -147,13 +143,6 @@ final class ThreepidBackend implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private static Timer timer(MeterRegistry registry, String module, String outcome) {
-        return Timer.builder(TIMER)
-                .description("Calls from a module to its backend")
-                .tags("module", module, "outcome", outcome)
-                .register(registry);
     }
 
     /** The backend gave no usable answer. Expected, so it carries no stack trace. */

@@ -101,7 +101,7 @@ class EventCensorTest {
         module.close();
         assertThat(censor(down, Duration.ofSeconds(5), FailureMode.FAIL_CLOSED).checkEventAllowed(args(LOCAL_EVENT)))
                 .isEqualTo(EventAllowed.DENIED);
-        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("outcome", "error").timer().count()).isEqualTo(2);
+        assertThat(meters.get("policy.module.backend").tag("outcome", "error").timer().count()).isEqualTo(2);
     }
 
     @Test
@@ -112,7 +112,7 @@ class EventCensorTest {
             censor.stubFor(post("/censor").willReturn(reply));
             assertThat(closed.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.DENIED);
         }
-        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(4);
+        assertThat(meters.get("policy.module.backend").tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(4);
     }
 
     @Test
@@ -121,7 +121,7 @@ class EventCensorTest {
         EventCensor impatient = censor(URI.create(censor.baseUrl() + "/censor"), Duration.ofMillis(500), FailureMode.FAIL_OPEN);
 
         assertThat(impatient.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.ALLOWED);
-        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("outcome", "timeout").timer().count()).isEqualTo(1);
+        assertThat(meters.get("policy.module.backend").tag("outcome", "timeout").timer().count()).isEqualTo(1);
     }
 
     private EventCensor censor(FailureMode failureMode, boolean includeRemoteEvents) {

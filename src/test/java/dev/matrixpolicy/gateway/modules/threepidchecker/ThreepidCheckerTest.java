@@ -257,7 +257,7 @@ class ThreepidCheckerTest {
     }
 
     private long backendCalls(String outcome) {
-        return registry.get(ThreepidBackend.TIMER).tag("module", "checker").tag("outcome", outcome).timer().count();
+        return registry.get("policy.module.backend").tag("module", "checker").tag("outcome", outcome).timer().count();
     }
 
     private static Is3pidAllowed.Args email(String address, boolean registration) {

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.module.BackendClient;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendTimer;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
@@ -14,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 
@@ -59,7 +59,7 @@ final class WebhookDelivery implements AutoCloseable {
     private final int maxAttempts;
     private final Backoff backoff;
     private final Duration timeout;
-    private final HttpClient httpClient;
+    private final BackendClient httpClient;
     private final RestClient restClient;
     private final BackendTimer timer;
 
@@ -70,10 +70,9 @@ final class WebhookDelivery implements AutoCloseable {
         this.maxAttempts = config.maxAttempts();
         this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
         this.timeout = config.timeout();
-        this.httpClient = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).build();
-        JdkClientHttpRequestFactory requestFactory = new JdkClientHttpRequestFactory(httpClient);
-        requestFactory.setReadTimeout(config.timeout());
-        this.restClient = RestClient.builder().requestFactory(requestFactory).build();
+        // The JDK client's default protocol, which this module has always used: HTTP/2 where the webhook offers it.
+        this.httpClient = new BackendClient(HttpClient.Version.HTTP_2, config.connectTimeout());
+        this.restClient = httpClient.restClient(config.timeout());
         this.timer = new BackendTimer(instanceName, meterRegistry);
     }
 

@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.BackendClient;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendTimer;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
@@ -16,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import tools.jackson.core.JacksonException;
@@ -37,7 +37,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
     private final URI endpoint;
     private final FailureMode failureMode;
     private final boolean includeRemoteEvents;
-    private final HttpClient http;
+    private final BackendClient http;
     private final RestClient client;
     private final BackendTimer backendTimer;
 
@@ -48,10 +48,8 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         this.failureMode = config.failureMode();
         this.includeRemoteEvents = config.includeRemoteEvents();
         // One client per instance: the JDK client pools connections and keeps them alive between events.
-        this.http = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
-        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
-        requests.setReadTimeout(config.timeout());
-        this.client = RestClient.builder().requestFactory(requests).build();
+        this.http = new BackendClient(HttpClient.Version.HTTP_1_1, config.connectTimeout());
+        this.client = http.restClient(config.timeout());
         this.backendTimer = new BackendTimer(name, context.meterRegistry());
     }
 

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.BackendClient;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendTimer;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
@@ -29,7 +30,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import tools.jackson.databind.json.JsonMapper;
@@ -70,7 +70,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     private final String name;
     private final FailureMode failureMode;
     private final Duration retryBackoff;
-    private final HttpClient http;
+    private final BackendClient http;
     private final CircuitBreaker breaker;
     private final BackendTimer backendTimer;
     private final Map<CallbackType<?, ?, ?>, Route> routes = new HashMap<>();
@@ -81,7 +81,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         this.failureMode = settings.failureMode();
         this.retryBackoff = settings.retryBackoff();
         // One client per instance: the JDK client pools connections and keeps them alive between calls.
-        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
+        this.http = new BackendClient(HttpClient.Version.HTTP_1_1, settings.connectTimeout());
         this.breaker = circuitBreaker(name, settings.circuitBreaker(), context);
         this.backendTimer = new BackendTimer(name, context.meterRegistry());
 
@@ -180,11 +180,9 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     }
 
     private RestClient restClient(Duration readTimeout, Optional<String> token) {
-        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
-        requests.setReadTimeout(readTimeout);
-        RestClient.Builder builder = RestClient.builder().requestFactory(requests);
-        token.ifPresent(secret -> builder.defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + secret));
-        return builder.build();
+        RestClient client = http.restClient(readTimeout);
+        return token.map(secret -> client.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + secret).build())
+                .orElse(client);
     }
 
     private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
+import dev.matrixpolicy.gateway.module.BackendClient;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendTimer;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
@@ -12,7 +13,6 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import tools.jackson.core.JacksonException;
@@ -35,7 +35,7 @@ final class ThreepidBackend implements AutoCloseable {
 
     private final String queryPrefix;
     private final Duration timeout;
-    private final HttpClient httpClient;
+    private final BackendClient httpClient;
     private final RestClient restClient;
     private final BackendTimer timer;
 
@@ -49,11 +49,8 @@ final class ThreepidBackend implements AutoCloseable {
         this.timeout = timeout;
         // As Synapse's client does for the original: HTTP/1.1 (no h2c upgrade dance with plain-http
         // backends), and no redirects, so a 3xx is a failure.
-        this.httpClient = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
-        JdkClientHttpRequestFactory requestFactory = new JdkClientHttpRequestFactory(httpClient);
-        requestFactory.setReadTimeout(timeout);
-        this.restClient = RestClient.builder().requestFactory(requestFactory).build();
+        this.httpClient = new BackendClient(HttpClient.Version.HTTP_1_1, timeout);
+        this.restClient = httpClient.restClient(timeout);
         this.timer = new BackendTimer(module, registry);
     }
 

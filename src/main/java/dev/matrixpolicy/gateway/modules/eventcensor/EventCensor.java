@@ -67,10 +67,11 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
             return answer(event, reply, local);
         } catch (RestClientException | JacksonException | CensorReply.Unusable failure) {
             long nanos = System.nanoTime() - start;
-            Outcome outcome = Outcome.failure(BackendFailures.isTimeout(failure));
+            boolean timedOut = BackendFailures.isTimeout(failure);
+            Outcome outcome = Outcome.failure(timedOut);
             backendTimer.record(outcome, nanos);
             log.atWarn().addKeyValue("module", name).addKeyValue("failure", outcome.tag())
-                    .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, outcome == Outcome.TIMEOUT, nanos),
+                    .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, timedOut, nanos),
                             failureMode == FailureMode.FAIL_OPEN ? "failing open, event allowed uncensored"
                                     : "failing closed, event denied");
             return failureMode == FailureMode.FAIL_OPEN ? EventAllowed.ALLOWED : EventAllowed.DENIED;

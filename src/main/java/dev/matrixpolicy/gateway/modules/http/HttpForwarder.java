@@ -158,7 +158,8 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
                     .exchange((request, response) -> RemoteAnswer.read(callback.resultType(),
                             response.getStatusCode().value(), response.getBody().readAllBytes()));
         } catch (RestClientException unreachable) {
-            throw BackendFailure.unreachable(BackendFailures.causes(unreachable), BackendFailures.isTimeout(unreachable), unreachable);
+            throw BackendFailure.unreachable(BackendFailures.causes(unreachable), BackendFailures.isTimeout(unreachable),
+                    unreachable);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -37,7 +38,7 @@ class FailurePolicyEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(403);
         assertThat(answer.json().get("error").asString()).isEqualTo("Refused by after");
-        assertThat(scrape()).containsPattern("policy_module_failures_total\\{[^}]*module=\"broken-open\"[^}]*reason=\"failed\"[^}]*} [1-9]");
+        assertThat(scrape(managementPort)).containsPattern("policy_module_failures_total\\{[^}]*module=\"broken-open\"[^}]*reason=\"failed\"[^}]*} [1-9]");
     }
 
     @Test
@@ -47,7 +48,7 @@ class FailurePolicyEndToEndTest {
         assertThat(answer.status()).isEqualTo(503);
         assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
         assertThat(answer.body()).doesNotContain("broken-closed").doesNotContain("Exception");
-        assertThat(scrape()).containsPattern(
+        assertThat(scrape(managementPort)).containsPattern(
                 "policy_decisions_total\\{[^}]*callback=\"user_may_create_room\"[^}]*module=\"broken-closed\"[^}]*outcome=\"error\"");
     }
 
@@ -57,7 +58,7 @@ class FailurePolicyEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(403);
         assertThat(answer.json().get("error").asString()).isEqualTo("Refused by after");
-        assertThat(scrape()).containsPattern("policy_module_failures_total\\{[^}]*module=\"hanging-open\"[^}]*reason=\"timed_out\"");
+        assertThat(scrape(managementPort)).containsPattern("policy_module_failures_total\\{[^}]*module=\"hanging-open\"[^}]*reason=\"timed_out\"");
     }
 
     @Test
@@ -74,11 +75,7 @@ class FailurePolicyEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": null}"));
-        assertThat(scrape()).containsPattern(
+        assertThat(scrape(managementPort)).containsPattern(
                 "policy_module_seconds_count\\{[^}]*callback=\"on_user_registration\"[^}]*module=\"after\"[^}]*outcome=\"answered\"[^}]*} [1-9]");
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
     }
 }

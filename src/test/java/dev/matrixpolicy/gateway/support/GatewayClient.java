@@ -33,6 +33,11 @@ public final class GatewayClient {
         return JSON.readTree(text);
     }
 
+    /** What Prometheus would scrape from a gateway's management port ({@code /actuator/prometheus}). */
+    public static String scrape(int managementPort) {
+        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
+    }
+
     public Answer post(String path, String body) {
         return send(authorized(path).POST(HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json").build());

@@ -1,26 +1,26 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.module.BackendClient;
+import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 
 /**
  * Delivers one record to the webhook: POSTs it, retries what a retry can fix with exponential
- * backoff, and times every attempt ({@code policy.module.backend}). Runs on a sender thread, never
+ * backoff, and times every attempt ({@value BackendTimer#NAME}). Runs on a sender thread, never
  * on the thread of a callback.
  */
 final class WebhookDelivery implements AutoCloseable {
@@ -59,11 +59,9 @@ final class WebhookDelivery implements AutoCloseable {
     private final int maxAttempts;
     private final Backoff backoff;
     private final Duration timeout;
-    private final HttpClient httpClient;
+    private final BackendClient httpClient;
     private final RestClient restClient;
-    private final Timer success;
-    private final Timer error;
-    private final Timer timedOut;
+    private final BackendTimer timer;
 
     WebhookDelivery(String instanceName, AuditWebhookConfig config, MeterRegistry meterRegistry) {
         this.instanceName = instanceName;
@@ -72,21 +70,10 @@ final class WebhookDelivery implements AutoCloseable {
         this.maxAttempts = config.maxAttempts();
         this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
         this.timeout = config.timeout();
-        this.httpClient = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).build();
-        JdkClientHttpRequestFactory requestFactory = new JdkClientHttpRequestFactory(httpClient);
-        requestFactory.setReadTimeout(config.timeout());
-        this.restClient = RestClient.builder().requestFactory(requestFactory).build();
-        this.success = timer(meterRegistry, "success");
-        this.error = timer(meterRegistry, "error");
-        this.timedOut = timer(meterRegistry, "timeout");
-    }
-
-    private Timer timer(MeterRegistry meterRegistry, String outcome) {
-        return Timer.builder("policy.module.backend")
-                .description("Calls from a module to its backend")
-                .tag("module", instanceName)
-                .tag("outcome", outcome)
-                .register(meterRegistry);
+        // The JDK client's default protocol, which this module has always used: HTTP/2 where the webhook offers it.
+        this.httpClient = new BackendClient(HttpClient.Version.HTTP_2, config.connectTimeout());
+        this.restClient = httpClient.restClient(config.timeout());
+        this.timer = new BackendTimer(instanceName, meterRegistry);
     }
 
     /** Sends the record until it is delivered, refused, out of attempts, or shutdown interrupts. */
@@ -123,7 +110,7 @@ final class WebhookDelivery implements AutoCloseable {
 
     private Attempt post(Written record) {
         long start = System.nanoTime();
-        Timer outcome = error;
+        Outcome outcome = Outcome.ERROR;
         try {
             HttpStatusCode status = restClient.post()
                     .uri(url)
@@ -141,7 +128,7 @@ final class WebhookDelivery implements AutoCloseable {
                         return response.getStatusCode();
                     });
             if (status.is2xxSuccessful()) {
-                outcome = success;
+                outcome = Outcome.SUCCESS;
                 return new Attempt(Verdict.DELIVERED, null);
             }
             return new Attempt(retryable(status) ? Verdict.RETRY : Verdict.GIVE_UP, "HTTP " + status.value());
@@ -149,13 +136,13 @@ final class WebhookDelivery implements AutoCloseable {
             if (Thread.currentThread().isInterrupted()) {
                 return new Attempt(Verdict.INTERRUPTED, null);
             }
-            if (isTimeout(failed)) {
-                outcome = timedOut;
+            if (BackendFailures.isTimeout(failed)) {
+                outcome = Outcome.TIMEOUT;
                 return new Attempt(Verdict.RETRY, "no answer within " + timeout);
             }
-            return new Attempt(Verdict.RETRY, describe(failed));
+            return new Attempt(Verdict.RETRY, BackendFailures.cause(failed));
         } finally {
-            outcome.record(Duration.ofNanos(System.nanoTime() - start));
+            timer.record(outcome, System.nanoTime() - start);
         }
     }
 
@@ -166,25 +153,6 @@ final class WebhookDelivery implements AutoCloseable {
      */
     static boolean retryable(HttpStatusCode status) {
         return status.is5xxServerError() || status.value() == 408 || status.value() == 429;
-    }
-
-    private static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * The I/O failure under Spring's wrapper, by type and message, e.g. {@code ConnectException}.
-     * Spring's own message names the URL, which may carry a secret.
-     */
-    private static String describe(RestClientException failure) {
-        Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-        String message = cause == failure ? null : cause.getMessage();
-        return cause.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
     }
 
     /** Aborts what is still in flight: by now the senders have stopped or were interrupted. */

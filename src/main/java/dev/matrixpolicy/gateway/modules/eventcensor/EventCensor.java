@@ -5,24 +5,18 @@ import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.BackendClient;
+import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
-import dev.matrixpolicy.gateway.modules.eventcensor.EventCensorConfig.FailureMode;
-import io.micrometer.core.instrument.Timer;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import tools.jackson.core.JacksonException;
@@ -35,7 +29,6 @@ import tools.jackson.databind.node.ObjectNode;
  * may deny it or replace its content. Synapse's own third-party-rules example, over the gateway.
  */
 final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseable {
-    static final String BACKEND_TIMER = "policy.module.backend";
     private static final Logger log = LoggerFactory.getLogger(EventCensor.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -44,9 +37,9 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
     private final URI endpoint;
     private final FailureMode failureMode;
     private final boolean includeRemoteEvents;
-    private final HttpClient http;
+    private final BackendClient http;
     private final RestClient client;
-    private final Map<String, Timer> backendTimers;
+    private final BackendTimer backendTimer;
 
     EventCensor(EventCensorConfig config, ModuleContext context) {
         this.name = context.instanceName();
@@ -55,13 +48,9 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         this.failureMode = config.failureMode();
         this.includeRemoteEvents = config.includeRemoteEvents();
         // One client per instance: the JDK client pools connections and keeps them alive between events.
-        this.http = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
-        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
-        requests.setReadTimeout(config.timeout());
-        this.client = RestClient.builder().requestFactory(requests).build();
-        this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
-                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
-                        .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
+        this.http = new BackendClient(HttpClient.Version.HTTP_1_1, config.connectTimeout());
+        this.client = http.restClient(config.timeout());
+        this.backendTimer = new BackendTimer(name, context.meterRegistry());
     }
 
     @Override
@@ -74,13 +63,14 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         long start = System.nanoTime();
         try {
             CensorReply reply = CensorReply.read(ask(event));
-            backendTimers.get("success").record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            backendTimer.record(Outcome.SUCCESS, System.nanoTime() - start);
             return answer(event, reply, local);
         } catch (RestClientException | JacksonException | CensorReply.Unusable failure) {
             long nanos = System.nanoTime() - start;
-            boolean timedOut = isTimeout(failure);
-            backendTimers.get(timedOut ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
-            log.atWarn().addKeyValue("module", name).addKeyValue("failure", timedOut ? "timeout" : "error")
+            boolean timedOut = BackendFailures.isTimeout(failure);
+            Outcome outcome = Outcome.failure(timedOut);
+            backendTimer.record(outcome, nanos);
+            log.atWarn().addKeyValue("module", name).addKeyValue("failure", outcome.tag())
                     .log("Module {}: the censor could not be asked ({}); {}", name, describe(failure, timedOut, nanos),
                             failureMode == FailureMode.FAIL_OPEN ? "failing open, event allowed uncensored"
                                     : "failing closed, event denied");
@@ -118,15 +108,6 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         };
     }
 
-    private static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** What went wrong, without the URL or the event: enough for an operator, nothing secret. */
     private static String describe(Throwable failure, boolean timedOut, long nanos) {
         if (timedOut) {
@@ -138,12 +119,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         if (failure instanceof JacksonException unreadable) {
             return "unreadable answer: " + unreadable.getOriginalMessage();
         }
-        // Spring's wrapper names the URL; what it wraps says what happened, e.g. ConnectException <- ClosedChannelException.
-        List<String> causes = new ArrayList<>();
-        for (Throwable cause = failure.getCause(); cause != null && causes.size() < 4; cause = cause.getCause()) {
-            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
-        }
-        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
+        return BackendFailures.causes(failure);
     }
 
     /** Waits for calls in flight (bounded by the timeout), then releases the pooled connections. */

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
+import dev.matrixpolicy.gateway.module.FailureMode;
 import jakarta.validation.constraints.NotNull;
 import java.net.URI;
 import java.time.Duration;
@@ -12,7 +13,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param endpoint            the censor service: each event is POSTed here
  * @param timeout             how long to wait for the censor's answer
  * @param connectTimeout      how long to wait for a connection to the censor
- * @param failureMode         what to answer when the censor cannot be asked or answers nonsense
+ * @param failureMode         what to answer when the censor is down, slow, or answers something it cannot
+ *                            read: deny the event, so nothing goes out uncensored and nothing goes out at
+ *                            all during an outage (closed), or allow it unchanged, so messages keep
+ *                            flowing, uncensored, during an outage (open)
  * @param includeRemoteEvents also censor events whose sender is on another server (see the docs: denying
  *                            federated events makes the room's history diverge)
  */
@@ -22,12 +26,4 @@ public record EventCensorConfig(
         @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
         @DefaultValue("fail-open") FailureMode failureMode,
         @DefaultValue("false") boolean includeRemoteEvents) {
-
-    /** What the module answers when the censor is down, slow, or answers something it cannot read. */
-    public enum FailureMode {
-        /** Deny the event: nothing goes out uncensored, and nothing goes out at all during an outage. */
-        FAIL_CLOSED,
-        /** Allow the event unchanged: messages keep flowing, uncensored, during an outage. */
-        FAIL_OPEN
-    }
 }

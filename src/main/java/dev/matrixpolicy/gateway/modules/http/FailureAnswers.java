@@ -6,7 +6,7 @@ import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
-import dev.matrixpolicy.gateway.modules.http.HttpConfig.FailureMode;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.http;
 
+import dev.matrixpolicy.gateway.module.FailureMode;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -27,7 +28,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retries        extra attempts after a failed one, for questions only (notifications are sent once)
  * @param retryBackoff   the pause before the first retry; it doubles for each further retry
  * @param circuitBreaker when to stop asking a failing service for a while
- * @param failureMode    what to answer when the service cannot be asked or answers nonsense
+ * @param failureMode    what to answer when the service is down, slow, open-circuited or unreadable: the
+ *                       callback's denying answer where it has one (e.g. a rejection, {@code false}),
+ *                       otherwise abstain (closed); or abstain, the answer the chain would give without
+ *                       this module, so the next module decides (open)
  */
 public record HttpConfig(
         @NotNull URI url,
@@ -67,13 +71,5 @@ public record HttpConfig(
             @DefaultValue("10") @Min(1) int minimumNumberOfCalls,
             @DefaultValue("10s") @DurationMin(millis = 1) Duration waitInOpenState,
             @DefaultValue("3") @Min(1) int permittedCallsInHalfOpenState) {
-    }
-
-    /** What the module answers when the remote service is down, slow, open-circuited or unreadable. */
-    public enum FailureMode {
-        /** The callback's denying answer where it has one (e.g. a rejection, {@code false}); otherwise abstain. */
-        FAIL_CLOSED,
-        /** Abstain: the answer the chain would give without this module, so the next module decides. */
-        FAIL_OPEN
     }
 }

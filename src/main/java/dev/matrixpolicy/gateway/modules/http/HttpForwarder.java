@@ -6,34 +6,30 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.BackendClient;
+import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
-import dev.matrixpolicy.gateway.modules.http.HttpConfig.FailureMode;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
-import io.micrometer.core.instrument.Timer;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import tools.jackson.databind.json.JsonMapper;
@@ -49,7 +45,6 @@ import tools.jackson.databind.json.JsonMapper;
  * answers without a request.
  */
 final class HttpForwarder implements PolicyModule, AutoCloseable {
-    static final String BACKEND_TIMER = "policy.module.backend";
     private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int MAX_DESCRIPTION = 300;
@@ -75,9 +70,9 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     private final String name;
     private final FailureMode failureMode;
     private final Duration retryBackoff;
-    private final HttpClient http;
+    private final BackendClient http;
     private final CircuitBreaker breaker;
-    private final Map<String, Timer> backendTimers;
+    private final BackendTimer backendTimer;
     private final Map<CallbackType<?, ?, ?>, Route> routes = new HashMap<>();
     private final Map<LoginType, CheckAuth> authCheckers = new LinkedHashMap<>();
 
@@ -86,11 +81,9 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         this.failureMode = settings.failureMode();
         this.retryBackoff = settings.retryBackoff();
         // One client per instance: the JDK client pools connections and keeps them alive between calls.
-        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).version(HttpClient.Version.HTTP_1_1).build();
+        this.http = new BackendClient(HttpClient.Version.HTTP_1_1, settings.connectTimeout());
         this.breaker = circuitBreaker(name, settings.circuitBreaker(), context);
-        this.backendTimers = Stream.of("success", "error", "timeout").collect(Collectors.toUnmodifiableMap(Function.identity(),
-                outcome -> Timer.builder(BACKEND_TIMER).description("Calls from a module to its backend")
-                        .tags("module", name, "outcome", outcome).register(context.meterRegistry())));
+        this.backendTimer = new BackendTimer(name, context.meterRegistry());
 
         Map<Duration, RestClient> clientsByTimeout = new HashMap<>();
         Function<Duration, RestClient> clients = timeout -> clientsByTimeout.computeIfAbsent(timeout,
@@ -131,12 +124,12 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
                 R answer = ask(callback, route, body);
                 long nanos = System.nanoTime() - start;
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-                backendTimers.get("success").record(nanos, TimeUnit.NANOSECONDS);
+                backendTimer.record(Outcome.SUCCESS, nanos);
                 return answer;
             } catch (BackendFailure failed) {
                 long nanos = System.nanoTime() - start;
                 breaker.onError(nanos, TimeUnit.NANOSECONDS, failed);
-                backendTimers.get(failed.timedOut() ? "timeout" : "error").record(nanos, TimeUnit.NANOSECONDS);
+                backendTimer.record(Outcome.failure(failed.timedOut()), nanos);
                 failure = failed;
                 if (!failed.retryable() || Thread.currentThread().isInterrupted()) {
                     break;
@@ -149,7 +142,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         R answer = FailureAnswers.answer(callback, args, failureMode);
         if (failure != null && !Thread.currentThread().isInterrupted()) { // interrupted: the chain gave up and logs it
             log.atWarn().addKeyValue("module", name).addKeyValue("callback", callback.name())
-                    .addKeyValue("failure", failure.timedOut() ? "timeout" : "error")
+                    .addKeyValue("failure", Outcome.failure(failure.timedOut()).tag())
                     .log("Module {}: {} failed after {} attempt(s) ({}); failing {}: answered {}", name, callback.name(),
                             attempts, describe(failure), failureMode == FailureMode.FAIL_OPEN ? "open" : "closed",
                             callback.resultType().outcome(answer));
@@ -165,7 +158,8 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
                     .exchange((request, response) -> RemoteAnswer.read(callback.resultType(),
                             response.getStatusCode().value(), response.getBody().readAllBytes()));
         } catch (RestClientException unreachable) {
-            throw BackendFailure.unreachable(causes(unreachable), isTimeout(unreachable), unreachable);
+            throw BackendFailure.unreachable(BackendFailures.causes(unreachable), BackendFailures.isTimeout(unreachable),
+                    unreachable);
         }
     }
 
@@ -187,11 +181,9 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     }
 
     private RestClient restClient(Duration readTimeout, Optional<String> token) {
-        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
-        requests.setReadTimeout(readTimeout);
-        RestClient.Builder builder = RestClient.builder().requestFactory(requests);
-        token.ifPresent(secret -> builder.defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + secret));
-        return builder.build();
+        RestClient client = http.restClient(readTimeout);
+        return token.map(secret -> client.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + secret).build())
+                .orElse(client);
     }
 
     private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {
@@ -214,24 +206,6 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
             }
         });
         return breaker;
-    }
-
-    private static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Spring's wrapper names the URL; what it wraps says what happened, e.g. ConnectException <- ClosedChannelException. */
-    private static String causes(RestClientException failure) {
-        List<String> causes = new ArrayList<>();
-        for (Throwable cause = failure.getCause(); cause != null && causes.size() < 4; cause = cause.getCause()) {
-            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
-        }
-        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
     }
 
     /** One line, bounded: an unusable answer quotes what the service sent. */

@@ -1,18 +1,18 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
+import dev.matrixpolicy.gateway.module.BackendClient;
+import dev.matrixpolicy.gateway.module.BackendFailures;
+import dev.matrixpolicy.gateway.module.BackendTimer;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import tools.jackson.core.JacksonException;
@@ -22,12 +22,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The 3PID backend over HTTP: one {@code GET url?medium=...&address=...} per question, each timed
- * under {@value #TIMER} with outcome {@code success}, {@code error} or {@code timeout}. Every way
- * the backend can fail (unreachable, slow, non-2xx, unusable reply) ends as a {@link BackendFailure}
- * with a one-line description that names neither the 3PID nor the URL, which may carry secrets.
+ * under {@value BackendTimer#NAME} with outcome {@code success}, {@code error} or {@code timeout}.
+ * Every way the backend can fail (unreachable, slow, non-2xx, unusable reply) ends as a
+ * {@link BackendFailure} with a one-line description that names neither the 3PID nor the URL, which
+ * may carry secrets.
  */
 final class ThreepidBackend implements AutoCloseable {
-    static final String TIMER = "policy.module.backend";
     /** A verdict is a few dozen bytes; anything much larger is not a reply worth buffering. */
     static final int MAX_REPLY_BYTES = 64 * 1024;
     private static final JsonMapper JSON = JsonMapper.builder()
@@ -35,11 +35,9 @@ final class ThreepidBackend implements AutoCloseable {
 
     private final String queryPrefix;
     private final Duration timeout;
-    private final HttpClient httpClient;
+    private final BackendClient httpClient;
     private final RestClient restClient;
-    private final Timer succeeded;
-    private final Timer failed;
-    private final Timer timedOut;
+    private final BackendTimer timer;
 
     /**
      * @param url     the configured URL, already checked: absolute http(s), no user info, no fragment
@@ -51,14 +49,9 @@ final class ThreepidBackend implements AutoCloseable {
         this.timeout = timeout;
         // As Synapse's client does for the original: HTTP/1.1 (no h2c upgrade dance with plain-http
         // backends), and no redirects, so a 3xx is a failure.
-        this.httpClient = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
-        JdkClientHttpRequestFactory requestFactory = new JdkClientHttpRequestFactory(httpClient);
-        requestFactory.setReadTimeout(timeout);
-        this.restClient = RestClient.builder().requestFactory(requestFactory).build();
-        this.succeeded = timer(registry, module, "success");
-        this.failed = timer(registry, module, "error");
-        this.timedOut = timer(registry, module, "timeout");
+        this.httpClient = new BackendClient(HttpClient.Version.HTTP_1_1, timeout);
+        this.restClient = httpClient.restClient(timeout);
+        this.timer = new BackendTimer(module, registry);
     }
 
     /**
@@ -76,14 +69,14 @@ final class ThreepidBackend implements AutoCloseable {
                         }
                         return read(response.getBody());
                     });
-            succeeded.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer.record(Outcome.SUCCESS, System.nanoTime() - start);
             return reply;
         } catch (BackendFailure failure) {
-            failed.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer.record(Outcome.ERROR, System.nanoTime() - start);
             throw failure;
         } catch (RestClientException unreachable) {
             BackendFailure failure = describe(unreachable);
-            (failure.timedOut() ? timedOut : failed).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer.record(Outcome.failure(failure.timedOut()), System.nanoTime() - start);
             throw failure;
         }
     }
@@ -129,26 +122,24 @@ final class ThreepidBackend implements AutoCloseable {
     }
 
     private BackendFailure describe(RestClientException failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
-                // The chain gave up on this module (its entry's timeout) and cancelled the call.
-                return BackendFailure.timeout("interrupted: the entry's timeout in the chain passed first");
-            }
-            if (cause instanceof HttpTimeoutException) {
-                return BackendFailure.timeout("no reply within " + timeout.toMillis() + " ms");
-            }
+        if (Thread.currentThread().isInterrupted() || interrupted(failure)) {
+            // The chain gave up on this module (its entry's timeout) and cancelled the call.
+            return BackendFailure.timeout("interrupted: the entry's timeout in the chain passed first");
+        }
+        if (BackendFailures.isTimeout(failure)) {
+            return BackendFailure.timeout("no reply within " + timeout.toMillis() + " ms");
         }
         // RestClient's own message names the URL, with the 3PID in it: name the I/O error under it instead.
-        Throwable io = failure.getCause() == null ? failure : failure.getCause();
-        String detail = io.getMessage();
-        return BackendFailure.error(io.getClass().getSimpleName() + (detail == null || detail.isBlank() ? "" : ": " + detail));
+        return BackendFailure.error(BackendFailures.cause(failure));
     }
 
-    private static Timer timer(MeterRegistry registry, String module, String outcome) {
-        return Timer.builder(TIMER)
-                .description("Calls from a module to its backend")
-                .tags("module", module, "outcome", outcome)
-                .register(registry);
+    private static boolean interrupted(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The backend gave no usable answer. Expected, so it carries no stack trace. */

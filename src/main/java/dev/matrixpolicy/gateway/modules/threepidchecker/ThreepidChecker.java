@@ -3,8 +3,9 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidBackend.BackendFailure;
-import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidCheckerConfig.FailureMode;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +56,7 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed, AutoCloseabl
         } catch (BackendFailure failure) {
             boolean allowed = failureMode == FailureMode.FAIL_OPEN;
             // Neither the address nor the URL: the first is personal data, the second may hold a secret.
-            log.atWarn().addKeyValue("module", instanceName).addKeyValue("failure", failure.timedOut() ? "timeout" : "error")
+            log.atWarn().addKeyValue("module", instanceName).addKeyValue("failure", Outcome.failure(failure.timedOut()).tag())
                     .log("threepid_checker '{}': backend failed ({}); {} the 3PID ({})", instanceName, failure.getMessage(),
                             allowed ? "allowing" : "denying", failureMode == FailureMode.FAIL_OPEN ? "fail-open" : "fail-closed");
             return allowed;

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
+import dev.matrixpolicy.gateway.module.FailureMode;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
@@ -16,7 +17,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param timeout                  bound on connecting and on waiting for the reply, each
  * @param cacheTtl                 how long a backend verdict is reused; zero disables the cache
  * @param cacheMaxSize             how many verdicts the cache holds at most
- * @param failureMode              the answer when the backend fails: deny (closed) or allow (open)
+ * @param failureMode              the answer when the backend fails: deny the 3PID (closed, as
+ *                                 synapse-3pid-checker does when its request raises) or allow it, so
+ *                                 that this module falls through and the rest of the chain decides (open)
  */
 public record ThreepidCheckerConfig(
         @NotBlank String url,
@@ -33,13 +36,5 @@ public record ThreepidCheckerConfig(
         return "ThreepidCheckerConfig[url=<redacted>, onlyCheckAtRegistration=" + onlyCheckAtRegistration
                 + ", timeout=" + timeout + ", cacheTtl=" + cacheTtl + ", cacheMaxSize=" + cacheMaxSize
                 + ", failureMode=" + failureMode + "]";
-    }
-
-    /** What the module answers when its backend fails. */
-    public enum FailureMode {
-        /** Deny the 3PID, as synapse-3pid-checker does when its request raises. */
-        FAIL_CLOSED,
-        /** Allow the 3PID: this module falls through and the rest of the chain decides. */
-        FAIL_OPEN
     }
 }

@@ -7,15 +7,14 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static dev.matrixpolicy.gateway.modules.auditwebhook.Eventually.eventually;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +50,7 @@ class AuditWebhookEndToEndTest {
         webhook.stubFor(post("/audit").willReturn(ok()));
         webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(10_000)));
         registry.add("audit-test.webhook", webhook::baseUrl);
-        registry.add("audit-test.unreachable", () -> "http://127.0.0.1:" + closedPort());
+        registry.add("audit-test.unreachable", () -> "http://127.0.0.1:" + unusedPort());
     }
 
     @AfterAll
@@ -106,7 +105,7 @@ class AuditWebhookEndToEndTest {
         assertThat(answer.status()).isEqualTo(200);
         // The webhook takes 10 s per attempt; the answer does not wait for it.
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-        eventually(() -> assertThat(scrape())
+        eventually(() -> assertThat(scrape(managementPort))
                 .containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"audit-slow\"[^}]*outcome=\"timeout\"[^}]*} 2")
                 .containsPattern(dropped("audit-slow", "attempts_exhausted", "[1-9]")));
     }
@@ -118,7 +117,7 @@ class AuditWebhookEndToEndTest {
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json()).isEqualTo(GatewayClient.json(NOTHING));
         onlyRecordAbout("@gina:example.com");  // the chain went on: audit-trail reported it
-        eventually(() -> assertThat(scrape())
+        eventually(() -> assertThat(scrape(managementPort))
                 .containsPattern(dropped("audit-down", "attempts_exhausted", "[1-9]"))
                 .containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"audit-down\"[^}]*outcome=\"error\"[^}]*} [1-9]")
                 .containsPattern("policy_module_seconds_count\\{[^}]*callback=\"on_user_registration\"[^}]*module=\"after\"[^}]*} [1-9]"));
@@ -130,7 +129,7 @@ class AuditWebhookEndToEndTest {
                 "{\"user_id\": \"@hugo:example.com\", \"medium\": \"email\", \"address\": \"hugo@example.com\"}");
         onlyRecordAbout("@hugo:example.com");
 
-        eventually(() -> assertThat(scrape())
+        eventually(() -> assertThat(scrape(managementPort))
                 .containsPattern("policy_module_audit_delivered_total\\{[^}]*module=\"audit-trail\"[^}]*} [1-9]")
                 .containsPattern("policy_module_audit_queued\\{[^}]*module=\"audit-trail\"[^}]*} \\d")
                 .containsPattern(dropped("audit-trail", "queue_full", "0"))
@@ -156,17 +155,5 @@ class AuditWebhookEndToEndTest {
             assertThat(requests).hasSize(1);
         });
         return requests.getFirst();
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
-    }
-
-    private static int closedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException failed) {
-            throw new UncheckedIOException(failed);
-        }
     }
 }

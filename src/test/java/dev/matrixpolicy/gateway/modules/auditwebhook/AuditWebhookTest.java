@@ -8,6 +8,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.serverError;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static dev.matrixpolicy.gateway.modules.auditwebhook.Eventually.eventually;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -26,8 +27,6 @@ import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -264,8 +263,8 @@ class AuditWebhookTest {
     }
 
     @Test
-    void unreachableWebhookIsRetriedThenTheRecordIsDroppedAndCounted() throws IOException {
-        AuditWebhook module = start(Map.of("url", "http://127.0.0.1:" + closedPort() + "/audit", "max-attempts", "3"));
+    void unreachableWebhookIsRetriedThenTheRecordIsDroppedAndCounted() {
+        AuditWebhook module = start(Map.of("url", "http://127.0.0.1:" + unusedPort() + "/audit", "max-attempts", "3"));
 
         call(module, OnUserRegistration.TYPE, REGISTRATION);
 
@@ -394,11 +393,5 @@ class AuditWebhookTest {
 
     private long backendCalls(String outcome) {
         return registry.get("policy.module.backend").tag("module", "audit").tag("outcome", outcome).timer().count();
-    }
-
-    private static int closedPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

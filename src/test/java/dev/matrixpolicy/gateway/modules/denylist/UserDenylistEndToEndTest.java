@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -118,7 +119,7 @@ class UserDenylistEndToEndTest {
     void entryCountsAndRejectionsAppearInPrometheus() {
         gateway.post("/v1/spam_checker/check_event_for_spam", event("@spammer:example.com"));
 
-        String metrics = new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
+        String metrics = scrape(managementPort);
 
         assertThat(metrics)
                 .containsPattern("policy_module_denylist_entries\\{[^}]*kind=\"exact\"[^}]*module=\"denylist\"[^}]*} 1\\.0")

@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -103,7 +104,7 @@ class EventCensorEndToEndTest {
 
         assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": {\"allowed\": true, \"replacement\": null}}"));
         backend.verify(1, postRequestedFor(urlEqualTo("/strict")));
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"censor\",outcome=\"timeout\"} [1-9]");
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"censor\",outcome=\"timeout\"} [1-9]");
     }
 
     @Test
@@ -114,7 +115,7 @@ class EventCensorEndToEndTest {
         Answer answer = gateway.post(PATH, LOCAL_MESSAGE);
 
         assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": {\"allowed\": false, \"replacement\": null}}"));
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"strict-censor\",outcome=\"error\"} [1-9]")
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"strict-censor\",outcome=\"error\"} [1-9]")
                 .containsPattern("policy_decisions_total\\{[^}]*callback=\"check_event_allowed\"[^}]*module=\"strict-censor\"[^}]*outcome=\"deny\"");
     }
 
@@ -125,11 +126,7 @@ class EventCensorEndToEndTest {
 
         gateway.post(PATH, LOCAL_MESSAGE);
 
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"censor\",outcome=\"success\"} [1-9]")
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"censor\",outcome=\"success\"} [1-9]")
                 .containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"strict-censor\",outcome=\"success\"} [1-9]");
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
     }
 }

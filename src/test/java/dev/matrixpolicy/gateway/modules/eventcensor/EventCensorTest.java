@@ -8,17 +8,16 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
-import dev.matrixpolicy.gateway.modules.eventcensor.EventCensorConfig.FailureMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -94,15 +93,15 @@ class EventCensorTest {
     }
 
     @Test
-    void refusedConnectionAllowsWhenFailingOpenAndDeniesWhenFailingClosed() throws IOException {
-        URI down = URI.create("http://127.0.0.1:" + freePort() + "/censor");
+    void refusedConnectionAllowsWhenFailingOpenAndDeniesWhenFailingClosed() {
+        URI down = URI.create("http://127.0.0.1:" + unusedPort() + "/censor");
 
         assertThat(censor(down, Duration.ofSeconds(5), FailureMode.FAIL_OPEN).checkEventAllowed(args(LOCAL_EVENT)))
                 .isEqualTo(EventAllowed.ALLOWED);
         module.close();
         assertThat(censor(down, Duration.ofSeconds(5), FailureMode.FAIL_CLOSED).checkEventAllowed(args(LOCAL_EVENT)))
                 .isEqualTo(EventAllowed.DENIED);
-        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("outcome", "error").timer().count()).isEqualTo(2);
+        assertThat(meters.get("policy.module.backend").tag("outcome", "error").timer().count()).isEqualTo(2);
     }
 
     @Test
@@ -113,7 +112,7 @@ class EventCensorTest {
             censor.stubFor(post("/censor").willReturn(reply));
             assertThat(closed.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.DENIED);
         }
-        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(4);
+        assertThat(meters.get("policy.module.backend").tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(4);
     }
 
     @Test
@@ -122,7 +121,7 @@ class EventCensorTest {
         EventCensor impatient = censor(URI.create(censor.baseUrl() + "/censor"), Duration.ofMillis(500), FailureMode.FAIL_OPEN);
 
         assertThat(impatient.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.ALLOWED);
-        assertThat(meters.get(EventCensor.BACKEND_TIMER).tag("outcome", "timeout").timer().count()).isEqualTo(1);
+        assertThat(meters.get("policy.module.backend").tag("outcome", "timeout").timer().count()).isEqualTo(1);
     }
 
     private EventCensor censor(FailureMode failureMode, boolean includeRemoteEvents) {
@@ -141,11 +140,5 @@ class EventCensorTest {
 
     private static CheckEventAllowed.Args args(String event) {
         return new CheckEventAllowed.Args(new ClientEvent((ObjectNode) JSON.readTree(event)), List.of());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -12,7 +12,7 @@ import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.RoomCreation;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
-import dev.matrixpolicy.gateway.modules.http.HttpConfig.FailureMode;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.support.CallbackRequests;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

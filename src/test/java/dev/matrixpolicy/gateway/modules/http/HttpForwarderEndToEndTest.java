@@ -9,6 +9,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -16,9 +18,6 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,7 +171,7 @@ class HttpForwarderEndToEndTest {
         assertThat(answer.status()).isEqualTo(403);
         assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
         backend.verify(2, postRequestedFor(urlEqualTo("/remote/spam_checker/user_may_invite")));
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"remote\",outcome=\"error\"} [1-9]");
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"remote\",outcome=\"error\"} [1-9]");
     }
 
     @Test
@@ -190,7 +189,7 @@ class HttpForwarderEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(403);
         assertThat(answer.json().get("error").asString()).isEqualTo("Refused by after");
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"lenient\",outcome=\"error\"} [1-9]");
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"lenient\",outcome=\"error\"} [1-9]");
     }
 
     @Test
@@ -206,7 +205,7 @@ class HttpForwarderEndToEndTest {
         assertThat(slowSpamCheck.status()).isEqualTo(403);
         assertThat(slowSpamCheck.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
         assertThat(slowButPatient.json()).isEqualTo(GatewayClient.json("{\"result\": true}"));
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"remote\",outcome=\"timeout\"} [1-9]");
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"remote\",outcome=\"timeout\"} [1-9]");
     }
 
     @Test
@@ -221,19 +220,7 @@ class HttpForwarderEndToEndTest {
         assertThat(shortCircuited.status()).isEqualTo(403);
         assertThat(shortCircuited.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
         backend.verify(4, postRequestedFor(urlEqualTo("/fragile/spam_checker/user_may_publish_room")));
-        assertThat(scrape()).containsPattern("resilience4j_circuitbreaker_state\\{[^}]*name=\"fragile\",state=\"open\"} 1")
+        assertThat(scrape(managementPort)).containsPattern("resilience4j_circuitbreaker_state\\{[^}]*name=\"fragile\",state=\"open\"} 1")
                 .containsPattern("resilience4j_circuitbreaker_not_permitted_calls_total\\{[^}]*name=\"fragile\"} [1-9]");
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
-    }
-
-    private static int unusedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException failed) {
-            throw new UncheckedIOException(failed);
-        }
     }
 }

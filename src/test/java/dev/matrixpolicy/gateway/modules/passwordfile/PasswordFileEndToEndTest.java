@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_BCRYPT;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -121,7 +122,7 @@ class PasswordFileEndToEndTest {
 
         assertThat(passwordLogin("erin", "builder").json()).isEqualTo(GatewayClient.json("{\"result\": \"@erin:example.com\"}"));
         assertThat(passwordLogin("alice", "wonderland").json().get("result").asString()).isEqualTo("@alice:example.com");
-        assertThat(scrape()).containsPattern(
+        assertThat(scrape(managementPort)).containsPattern(
                 "policy_module_credentials_reloads_total\\{[^}]*module=\"passwords\"[^}]*outcome=\"loaded\"[^}]*} [1-9]");
     }
 
@@ -129,12 +130,8 @@ class PasswordFileEndToEndTest {
     void credentialsAndDecisionsAppearInPrometheus() {
         passwordLogin("alice", "wonderland");
 
-        assertThat(scrape())
+        assertThat(scrape(managementPort))
                 .containsPattern("policy_module_credentials\\{[^}]*module=\"passwords\"[^}]*} [2-9]\\.0")
                 .containsPattern("policy_decisions_total\\{[^}]*callback=\"check_auth\"[^}]*module=\"passwords\"[^}]*outcome=\"allow\"[^}]*} [1-9]");
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
     }
 }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.presencerouter;
 
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -60,7 +61,7 @@ class PresenceRouterEndToEndTest {
     @Test
     void auditorIsInterestedInAllUsers() {
         assertThat(interestedUsers("@auditor:example.com").asString()).isEqualTo("ALL");
-        assertThat(new GatewayClient(managementPort, null).get("/actuator/prometheus").body()).containsPattern(
+        assertThat(scrape(managementPort)).containsPattern(
                 "policy_decisions_total\\{[^}]*callback=\"get_interested_users\"[^}]*module=\"auditing\"[^}]*outcome=\"all_users\"[^}]*} [1-9]");
     }
 

@@ -3,7 +3,7 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
-import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidCheckerConfig.FailureMode;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;

@@ -7,15 +7,14 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -73,7 +72,7 @@ class ThreepidCheckerEndToEndTest {
         backendsAnswer(okJson(OURS), okJson("{\"hs\": \"example.com\", \"requires_invite\": true}"));
 
         assertThat(ask("email", "uninvited@example.org", false)).isFalse();
-        assertThat(scrape()).containsPattern(
+        assertThat(scrape(managementPort)).containsPattern(
                 "policy_decisions_total\\{[^}]*callback=\"is_3pid_allowed\"[^}]*module=\"threepid-closed\"[^}]*outcome=\"deny\"[^}]*} [1-9]");
     }
 
@@ -135,7 +134,7 @@ class ThreepidCheckerEndToEndTest {
 
         backend.verify(2, getRequestedFor(urlPathEqualTo("/open")));   // cache-ttl: 0
         backend.verify(1, getRequestedFor(urlPathEqualTo("/closed")));
-        String metrics = scrape();
+        String metrics = scrape(managementPort);
         assertThat(metrics).containsPattern("cache_gets_total\\{[^}]*cache=\"threepid-closed\"[^}]*result=\"hit\"[^}]*} [1-9]");
         assertThat(metrics).containsPattern("cache_size\\{[^}]*cache=\"threepid-closed\"");
         assertThat(metrics).doesNotContain("cache=\"threepid-open\"");
@@ -149,7 +148,7 @@ class ThreepidCheckerEndToEndTest {
     }
 
     private void assertBackendCalls(String module, String outcome) {
-        assertThat(scrape()).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"" + module
+        assertThat(scrape(managementPort)).containsPattern("policy_module_backend_seconds_count\\{[^}]*module=\"" + module
                 + "\"[^}]*outcome=\"" + outcome + "\"[^}]*} [1-9]");
     }
 
@@ -158,17 +157,5 @@ class ThreepidCheckerEndToEndTest {
                 + "\", \"registration\": " + registration + "}");
         assertThat(answer.status()).as(answer.body()).isEqualTo(200);
         return answer.json().get("result").booleanValue();
-    }
-
-    private String scrape() {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
-    }
-
-    private static int unusedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException failed) {
-            throw new UncheckedIOException(failed);
-        }
     }
 }

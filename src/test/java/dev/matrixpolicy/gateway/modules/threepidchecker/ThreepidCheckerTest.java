@@ -8,16 +8,15 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
+import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
-import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidCheckerConfig.FailureMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,12 +185,8 @@ class ThreepidCheckerTest {
 
     @ParameterizedTest
     @EnumSource(FailureMode.class)
-    void downBackendAnswersTheFailureMode(FailureMode mode) throws IOException {
-        int deadPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            deadPort = socket.getLocalPort();
-        }
-        ThreepidChecker checker = checker(config("http://127.0.0.1:" + deadPort + "/check", false, Duration.ofMinutes(1), mode));
+    void downBackendAnswersTheFailureMode(FailureMode mode) {
+        ThreepidChecker checker = checker(config("http://127.0.0.1:" + unusedPort() + "/check", false, Duration.ofMinutes(1), mode));
 
         assertThat(checker.is3pidAllowed(email("alice@example.org", true))).isEqualTo(mode == FailureMode.FAIL_OPEN);
         assertThat(backendCalls("error")).isEqualTo(1);
@@ -262,7 +257,7 @@ class ThreepidCheckerTest {
     }
 
     private long backendCalls(String outcome) {
-        return registry.get(ThreepidBackend.TIMER).tag("module", "checker").tag("outcome", outcome).timer().count();
+        return registry.get("policy.module.backend").tag("module", "checker").tag("outcome", outcome).timer().count();
     }
 
     private static Is3pidAllowed.Args email(String address, boolean registration) {

@@ -1,0 +1,82 @@
+package dev.matrixpolicy.gateway.module;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.ClosedChannelException;
+import org.junit.jupiter.api.Test;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClientException;
+
+/** Which failed backend calls are timeouts, and the one-line descriptions that never quote Spring's URL. */
+class BackendFailuresTest {
+    /** What RestClient says about a failed request: the URL, with whatever its query string holds. */
+    private static final String SPRING_MESSAGE = "I/O error on GET request for \"http://id.internal/check?token=s3cr3t\"";
+
+    @Test
+    void readTimeoutUnderSpringsWrapperIsATimeout() {
+        assertThat(BackendFailures.isTimeout(new ResourceAccessException(SPRING_MESSAGE,
+                new HttpTimeoutException("request timed out")))).isTrue();
+    }
+
+    @Test
+    void connectTimeoutAndSocketTimeoutDeeperDownAreTimeoutsToo() {
+        assertThat(BackendFailures.isTimeout(new ResourceAccessException(SPRING_MESSAGE,
+                new IOException("wrapped", new HttpConnectTimeoutException("connect timed out"))))).isTrue();
+        assertThat(BackendFailures.isTimeout(new IOException(new SocketTimeoutException("Read timed out")))).isTrue();
+    }
+
+    @Test
+    void refusedConnectionIsNotATimeout() {
+        assertThat(BackendFailures.isTimeout(new ResourceAccessException(SPRING_MESSAGE, new ConnectException("Connection refused"))))
+                .isFalse();
+    }
+
+    @Test
+    void causeNamesTheIoErrorUnderSpringsWrapperButNotTheUrl() {
+        String description = BackendFailures.cause(new ResourceAccessException(SPRING_MESSAGE, new ConnectException("Connection refused")));
+
+        assertThat(description).isEqualTo("ConnectException: Connection refused").doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void causeWithoutAMessageIsItsTypeAlone() {
+        assertThat(BackendFailures.cause(new ResourceAccessException(SPRING_MESSAGE, new ConnectException()))).isEqualTo("ConnectException");
+        assertThat(BackendFailures.cause(new ResourceAccessException(SPRING_MESSAGE, new ConnectException(" "))))
+                .isEqualTo("ConnectException");
+    }
+
+    @Test
+    void wrapperWithoutACauseIsNamedByItsTypeAloneNeverByItsMessage() {
+        assertThat(BackendFailures.cause(new RestClientException(SPRING_MESSAGE))).isEqualTo("RestClientException");
+    }
+
+    @Test
+    void causesListTheChainUnderTheWrapperOutermostFirstWithoutTheUrl() {
+        ConnectException refused = new ConnectException("Connection refused");
+        refused.initCause(new ClosedChannelException());
+
+        assertThat(BackendFailures.causes(new ResourceAccessException(SPRING_MESSAGE, refused)))
+                .isEqualTo("ConnectException (Connection refused) <- ClosedChannelException");
+    }
+
+    @Test
+    void causesStopAfterFour() {
+        Throwable deep = new IOException("5", new IOException("6"));
+        for (int level = 4; level >= 1; level--) {
+            deep = new IOException(String.valueOf(level), deep);
+        }
+
+        assertThat(BackendFailures.causes(new RestClientException(SPRING_MESSAGE, deep)))
+                .isEqualTo("IOException (1) <- IOException (2) <- IOException (3) <- IOException (4)");
+    }
+
+    @Test
+    void causesOfAFailureWithoutACauseIsItsTypeAlone() {
+        assertThat(BackendFailures.causes(new RestClientException(SPRING_MESSAGE))).isEqualTo("RestClientException");
+    }
+}

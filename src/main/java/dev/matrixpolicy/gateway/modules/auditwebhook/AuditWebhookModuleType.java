@@ -4,13 +4,13 @@ import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import java.net.URI;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.springframework.stereotype.Component;
 
@@ -52,14 +52,7 @@ class AuditWebhookModuleType implements ModuleType<AuditWebhookConfig> {
     }
 
     private static void checkUrl(URI url) {
-        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") || url.getHost() == null) {
-            throw new ModuleConfigurationException("url", "expected an absolute http or https URL with a host");
-        }
-        if (url.getRawUserInfo() != null) {
-            // The JDK client would silently ignore it, and the webhook would see no credentials.
-            throw new ModuleConfigurationException("url", "credentials in the URL are not sent; use token instead");
-        }
+        BackendUrls.require("url", url);
     }
 
     private static Set<CallbackType<?, ?, ?>> callbacks(List<String> names) {

@@ -1,10 +1,9 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
-import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
-import java.util.Set;
 import org.springframework.stereotype.Component;
 
 /**
@@ -26,9 +25,7 @@ class EventCensorModuleType implements ModuleType<EventCensorConfig> {
 
     @Override
     public PolicyModule create(EventCensorConfig config, ModuleContext context) {
-        if (!Set.of("http", "https").contains(config.endpoint().getScheme()) || config.endpoint().getHost() == null) {
-            throw new ModuleConfigurationException("endpoint", "expected an http or https URL, got '" + config.endpoint() + "'");
-        }
+        BackendUrls.require("endpoint", config.endpoint());
         return new EventCensor(config, context);
     }
 }

@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.callbacks.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -38,10 +39,7 @@ class HttpModuleType implements ModuleType<HttpConfig> {
 
     @Override
     public PolicyModule create(HttpConfig config, ModuleContext context) {
-        String url = config.url().toString();
-        if (!Set.of("http", "https").contains(config.url().getScheme()) || config.url().getHost() == null) {
-            throw new ModuleConfigurationException("url", "expected an http or https URL, got '" + url + "'");
-        }
+        String url = BackendUrls.require("url", config.url()).toString();
         Map<CallbackType<?, ?, ?>, Duration> callbacks = callbacks(config);
         Map<LoginType, Duration> loginTypes = new LinkedHashMap<>();
         config.loginTypes().forEach(login -> loginTypes.put(new LoginType(login.type(), login.fields()),

@@ -3,14 +3,12 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
-import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidChecker.Threepid;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.net.URI;
-import java.net.URISyntaxException;
-import java.util.Locale;
 import java.util.Optional;
 import org.springframework.stereotype.Component;
 
@@ -55,27 +53,6 @@ class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
      * Problems are described without echoing the URL, which may carry a secret in its query string.
      */
     static URI backendUrl(String configured) {
-        URI url;
-        try {
-            url = new URI(configured.strip());
-        } catch (URISyntaxException malformed) {
-            throw new ModuleConfigurationException("url", "not a valid URL: " + malformed.getReason());
-        }
-        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ModuleConfigurationException("url", "must be an absolute http or https URL, got "
-                    + (scheme.isEmpty() ? "no scheme" : "scheme '" + scheme + "'"));
-        }
-        if (url.getHost() == null) {
-            throw new ModuleConfigurationException("url", "has no host name");
-        }
-        if (url.getRawUserInfo() != null) {
-            // The JDK client ignores them: the backend would see no credentials at all.
-            throw new ModuleConfigurationException("url", "credentials in the URL (user:password@) are never sent");
-        }
-        if (url.getRawFragment() != null) {
-            throw new ModuleConfigurationException("url", "must not have a #fragment: it is never sent to the server");
-        }
-        return url;
+        return BackendUrls.parse("url", configured);
     }
 }

@@ -70,14 +70,14 @@ class AuditWebhookConfigurationTest {
     void urlThatIsNotHttpIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=ftp://audit.example.com/hook")
                 .run(context -> assertThat(moduleFailure(context)).isEqualTo(
-                        "policy-gateway.modules[0] (module: audit_webhook) config.url: expected an absolute http or https URL with a host"));
+                        "policy-gateway.modules[0] (module: audit_webhook) config.url: must be an absolute http or https URL, got scheme 'ftp'"));
     }
 
     @Test
     void urlWithCredentialsIsRefusedInFavourOfTheToken() {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=https://user:secret@audit.example.com/hook")
                 .run(context -> assertThat(moduleFailure(context)).endsWith(
-                        "config.url: credentials in the URL are not sent; use token instead"));
+                        "config.url: credentials in the URL (user:password@) are never sent; use a token"));
     }
 
     @Test

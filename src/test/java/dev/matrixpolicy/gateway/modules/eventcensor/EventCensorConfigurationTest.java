@@ -56,7 +56,14 @@ class EventCensorConfigurationTest {
     void endpointThatIsNotAnHttpUrlIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].config.endpoint=ftp://censor.internal/censor")
                 .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
-                        "policy-gateway.modules[0] (module: event_censor) config.endpoint: expected an http or https URL"));
+                        "policy-gateway.modules[0] (module: event_censor) config.endpoint: must be an absolute http or https URL, got scheme 'ftp'"));
+    }
+
+    @Test
+    void relativeEndpointIsRefusedNamingTheFieldNotCrashing() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.endpoint=/censor")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        "policy-gateway.modules[0] (module: event_censor) config.endpoint: must be an absolute http or https URL, got no scheme"));
     }
 
     @Test

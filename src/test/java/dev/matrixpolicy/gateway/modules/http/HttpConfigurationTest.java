@@ -123,7 +123,7 @@ class HttpConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=file:///etc/policy",
                         "policy-gateway.modules[0].config.callbacks=user_may_invite")
                 .run(context -> assertThat(context.getStartupFailure())
-                        .hasStackTraceContaining(ENTRY + "config.url: expected an http or https URL"));
+                        .hasStackTraceContaining(ENTRY + "config.url: must be an absolute http or https URL, got scheme 'file'"));
     }
 
     private static String stackTrace(Throwable failure) {

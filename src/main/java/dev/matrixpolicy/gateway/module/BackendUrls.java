@@ -1,0 +1,47 @@
+package dev.matrixpolicy.gateway.module;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Locale;
+
+/**
+ * The one rule for a configured backend URL: absolute {@code http} or {@code https} with a host, no
+ * {@code user:password@} (the JDK client would silently drop it, so the backend would see no
+ * credentials) and no {@code #fragment} (never sent). Messages never quote the URL: webhook and
+ * backend URLs often carry a secret.
+ */
+public final class BackendUrls {
+    private BackendUrls() {
+    }
+
+    /**
+     * @param field the config key, for the startup error, e.g. {@code url}
+     * @throws ModuleConfigurationException when the text is not a URL or breaks the rule
+     */
+    public static URI parse(String field, String configured) {
+        try {
+            return require(field, new URI(configured.strip()));
+        } catch (URISyntaxException malformed) {
+            throw new ModuleConfigurationException(field, "not a valid URL: " + malformed.getReason());
+        }
+    }
+
+    /** @throws ModuleConfigurationException when the URL breaks the rule */
+    public static URI require(String field, URI url) {
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new ModuleConfigurationException(field, "must be an absolute http or https URL, got "
+                    + (scheme.isEmpty() ? "no scheme" : "scheme '" + scheme + "'"));
+        }
+        if (url.getHost() == null) {
+            throw new ModuleConfigurationException(field, "has no host name");
+        }
+        if (url.getRawUserInfo() != null) {
+            throw new ModuleConfigurationException(field, "credentials in the URL (user:password@) are never sent; use a token");
+        }
+        if (url.getRawFragment() != null) {
+            throw new ModuleConfigurationException(field, "must not have a #fragment: it is never sent to the server");
+        }
+        return url;
+    }
+}

@@ -9,14 +9,14 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -32,20 +32,13 @@ class EventCensorEndToEndTest {
     private static final String LOCAL_MESSAGE = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
     private static final String REMOTE_MESSAGE = LOCAL_MESSAGE.replace("\"sender\": \"@alice:example.com\"",
             "\"sender\": \"@mallory:example.org\"");
-    private static final WireMockServer backend = new WireMockServer(wireMockConfig().dynamicPort());
-
-    static {
-        backend.start();
-    }
+    /** Started before the context reads its URL, reset before each test, stopped after the class. */
+    @RegisterExtension
+    static final WireMockExtension backend = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
 
     @DynamicPropertySource
     static void backendUrl(DynamicPropertyRegistry registry) {
         registry.add("censor-backend.url", backend::baseUrl);
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.stop();
     }
 
     @LocalServerPort
@@ -58,7 +51,6 @@ class EventCensorEndToEndTest {
 
     @BeforeEach
     void connect() {
-        backend.resetAll();
         gateway = new GatewayClient(port, "censor-token");
     }
 

@@ -13,14 +13,14 @@ import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -40,21 +40,14 @@ class HttpForwarderEndToEndTest {
     private static final String EVENT = "{\"event\": " + Fixtures.MESSAGE_EVENT + "}";
     private static final String EVENT_WITH_STATE = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
     private static final String ROOM = "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}";
-    private static final WireMockServer backend = new WireMockServer(wireMockConfig().dynamicPort());
-
-    static {
-        backend.start();
-    }
+    /** Started before the context reads its URL, reset before each test, stopped after the class. */
+    @RegisterExtension
+    static final WireMockExtension backend = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
 
     @DynamicPropertySource
     static void backendUrls(DynamicPropertyRegistry registry) {
         registry.add("policy-backend.url", backend::baseUrl);
         registry.add("policy-backend.down-url", () -> "http://127.0.0.1:" + unusedPort());
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.stop();
     }
 
     @LocalServerPort
@@ -67,7 +60,6 @@ class HttpForwarderEndToEndTest {
 
     @BeforeEach
     void connect() {
-        backend.resetAll();
         gateway = new GatewayClient(port, "http-token");
     }
 

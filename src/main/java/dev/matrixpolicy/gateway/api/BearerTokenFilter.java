@@ -11,7 +11,6 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,12 +29,17 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
     private static final String BEARER = "Bearer ";
 
-    /** SHA-256 of the token, so the comparison takes the same time whatever the candidate's length. */
-    private final Optional<byte[]> tokenDigest;
+    /**
+     * The token's bytes. {@link MessageDigest#isEqual} compares in a time that depends only on the
+     * length of its first argument, always this token, so a candidate learns nothing from timing.
+     */
+    private final Optional<byte[]> token;
+    private final RequestErrors errors;
 
-    BearerTokenFilter(PolicyGatewayProperties properties) {
-        this.tokenDigest = configuredToken(properties.auth()).map(BearerTokenFilter::sha256);
-        if (tokenDigest.isEmpty()) {
+    BearerTokenFilter(PolicyGatewayProperties properties, RequestErrors errors) {
+        this.errors = errors;
+        this.token = configuredToken(properties.auth()).map(value -> value.getBytes(StandardCharsets.UTF_8));
+        if (token.isEmpty()) {
             log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
         }
     }
@@ -48,7 +52,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (tokenDigest.isEmpty()) {
+        if (token.isEmpty()) {
             if (isLoopback(request.getRemoteAddr())) {
                 chain.doFilter(request, response);
             } else {
@@ -59,7 +63,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         }
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
         boolean valid = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                && MessageDigest.isEqual(tokenDigest.get(), sha256(header.substring(BEARER.length()).trim()));
+                && MessageDigest.isEqual(token.get(), header.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8));
         if (valid) {
             chain.doFilter(request, response);
         } else {
@@ -68,7 +72,8 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         }
     }
 
-    private static void refuse(HttpServletResponse response, int status, String message) throws IOException {
+    private void refuse(HttpServletResponse response, int status, String message) throws IOException {
+        errors.count(status, RequestErrors.PLAIN_TEXT);
         response.setStatus(status);
         response.setContentType("text/plain;charset=UTF-8");
         response.getWriter().write(message);
@@ -94,14 +99,6 @@ final class BearerTokenFilter extends OncePerRequestFilter {
             return InetAddress.ofLiteral(address).isLoopbackAddress();
         } catch (IllegalArgumentException notALiteral) {
             return false;
-        }
-    }
-
-    private static byte[] sha256(String value) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
         }
     }
 }

@@ -29,6 +29,10 @@ public final class MatrixApiException extends RuntimeException {
                 "Request body is larger than the limit of " + limit + " bytes");
     }
 
+    static MatrixApiException methodNotAllowed(String method) {
+        return new MatrixApiException(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + method + " is not supported here");
+    }
+
     HttpStatus status() {
         return status;
     }

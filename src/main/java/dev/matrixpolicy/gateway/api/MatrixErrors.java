@@ -18,39 +18,51 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
 /**
  * The one place where errors become Matrix error JSON, {@code {"errcode": ..., "error": ...}}.
  * A caller's mistake is a 4xx with a message that says what to fix; nothing ever carries a stack trace.
+ * {@link #describe} serves the policy API servlet; the handlers serve Spring MVC (module endpoints
+ * such as {@code is_evil}, unknown paths).
  */
 @RestControllerAdvice
 final class MatrixErrors {
     private static final Logger log = LoggerFactory.getLogger(MatrixErrors.class);
 
-    static ResponseEntity<Map<String, String>> error(HttpStatus status, String errcode, String message) {
-        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("errcode", errcode, "error", message));
-    }
-
-    @ExceptionHandler
-    ResponseEntity<Map<String, String>> refused(MatrixApiException refused) {
-        return error(refused.status(), refused.errcode(), refused.getMessage());
-    }
-
-    @ExceptionHandler
-    ResponseEntity<Map<String, String>> badArgument(BadArgumentException bad) {
-        return error(HttpStatus.BAD_REQUEST,
-                bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
+    /** A Matrix error answer: status, errcode and a message for a human. */
+    record MatrixError(HttpStatus status, String errcode, String message) {
+        Map<String, String> body() {
+            return Map.of("errcode", errcode, "error", message);
+        }
     }
 
     /**
-     * A module failed and its link fails closed: the operation fails, as when a Synapse module raises.
-     * synapse-http-antispam reads this as a rejection with M_UNKNOWN. The end user sees no module name.
+     * The answer to an exception raised while answering a request. A module that failed closed fails
+     * the operation, as when a Synapse module raises; synapse-http-antispam reads that 503 as a
+     * rejection with M_UNKNOWN, and the end user sees no module name. Anything unexpected is our own
+     * bug, never the caller's: logged in full here, answered without detail.
      */
-    @ExceptionHandler
-    ResponseEntity<Map<String, String>> moduleFailed(ModuleFailedException failed) {
-        return error(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", "A policy check failed; the request was refused");
+    static MatrixError describe(Exception failure) {
+        return switch (failure) {
+            case MatrixApiException refused -> new MatrixError(refused.status(), refused.errcode(), refused.getMessage());
+            case BadArgumentException bad -> new MatrixError(HttpStatus.BAD_REQUEST,
+                    bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
+            case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
+                    "A policy check failed; the request was refused");
+            default -> {
+                log.error("Unexpected error while answering a policy request", failure);
+                yield new MatrixError(HttpStatus.INTERNAL_SERVER_ERROR, "M_UNKNOWN", "Internal server error");
+            }
+        };
+    }
+
+    static ResponseEntity<Map<String, String>> error(HttpStatus status, String errcode, String message) {
+        return toResponse(new MatrixError(status, errcode, message));
+    }
+
+    private static ResponseEntity<Map<String, String>> toResponse(MatrixError error) {
+        return ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON).body(error.body());
     }
 
     @ExceptionHandler
     ResponseEntity<Map<String, String>> wrongMethod(HttpRequestMethodNotSupportedException wrong) {
-        return error(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + wrong.getMethod() + " is not supported here");
+        return toResponse(describe(MatrixApiException.methodNotAllowed(wrong.getMethod())));
     }
 
     @ExceptionHandler({NoHandlerFoundException.class, NoResourceFoundException.class})
@@ -63,10 +75,8 @@ final class MatrixErrors {
         return error(HttpStatus.NOT_ACCEPTABLE, "M_UNKNOWN", "This API answers application/json only");
     }
 
-    /** Our own bug, never the caller's: logged in full here, answered without detail. */
     @ExceptionHandler
-    ResponseEntity<Map<String, String>> unexpected(Exception unexpected) {
-        log.error("Unexpected error while answering a policy request", unexpected);
-        return error(HttpStatus.INTERNAL_SERVER_ERROR, "M_UNKNOWN", "Internal server error");
+    ResponseEntity<Map<String, String>> failed(Exception failure) {
+        return toResponse(describe(failure));
     }
 }

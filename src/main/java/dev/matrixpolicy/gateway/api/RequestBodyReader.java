@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -25,12 +26,13 @@ final class RequestBodyReader {
     }
 
     ObjectNode readObject(HttpServletRequest request) throws IOException {
-        if (request.getContentLengthLong() > limit) {
+        long declared = request.getContentLengthLong();
+        if (declared > limit) {
             throw MatrixApiException.tooLarge(limit);
         }
         byte[] body;
         try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            body = declared >= 0 ? readExactly(in, (int) declared) : in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
         }
         if (body.length > limit) {
             throw MatrixApiException.tooLarge(limit);
@@ -45,5 +47,12 @@ final class RequestBodyReader {
             throw MatrixApiException.notJson("Content not JSON object");
         }
         return object;
+    }
+
+    /** A body of declared length, read into one array of that length (a shorter body is cut off, and fails to parse). */
+    private static byte[] readExactly(InputStream in, int length) throws IOException {
+        byte[] body = new byte[length];
+        int read = in.readNBytes(body, 0, length);
+        return read == length ? body : Arrays.copyOf(body, read);
     }
 }

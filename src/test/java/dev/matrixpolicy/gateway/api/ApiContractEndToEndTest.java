@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -250,6 +252,21 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void chunkedBodyOverTheLimitIsTooLargeToo() {
+            String huge = "{\"user_id\": \"@alice:example.com\", \"padding\": \"" + "x".repeat(9 * 1024) + "\"}";
+
+            assertErrcode(postChunked("/v1/spam_checker/user_may_create_room", huge), 413, "M_TOO_LARGE");
+        }
+
+        @Test
+        void chunkedBodyWithinTheLimitIsAnswered() {
+            Answer answer = postChunked("/v1/spam_checker/user_may_invite", INVITE);
+
+            assertThat(answer.status()).isEqualTo(403);
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_LIMIT_EXCEEDED");
+        }
+
+        @Test
         void unknownCallbackIsUnrecognized() {
             assertErrcode(gateway.post("/v1/spam_checker/user_may_teleport", "{}"), 404, "M_UNRECOGNIZED");
         }
@@ -276,6 +293,13 @@ class ApiContractEndToEndTest {
             assertThat(answer.body()).doesNotContain("Exception").doesNotContain("\tat ");
         }
 
+        /** A body of unknown length, which the client sends with chunked transfer encoding. */
+        private Answer postChunked(String path, String body) {
+            return gateway.send(gateway.request(path).header("Authorization", "Bearer e2e-secret-token")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))))
+                    .build());
+        }
+
         private void assertErrcode(Answer answer, int status, String errcode) {
             assertThat(answer.status()).as(answer.body()).isEqualTo(status);
             assertThat(answer.contentType()).startsWith("application/json");
@@ -298,6 +322,28 @@ class ApiContractEndToEndTest {
             assertThat(scrape).contains("policy_callback_seconds_bucket{");
             assertThat(scrape).containsPattern("policy_module_seconds_count\\{[^}]*module=\"pass\"");
             assertThat(scrape).doesNotContain("@alice:example.com").doesNotContain("!room:example.com");
+        }
+
+        @Test
+        void prometheusCountsErrorAnswersByStatusAndErrcode() {
+            gateway.post("/v1/spam_checker/user_may_invite", "{\"inviter\": ");
+            new GatewayClient(port, "wrong-token").post("/v1/spam_checker/user_may_invite", INVITE);
+
+            String scrape = management("/actuator/prometheus").body();
+
+            assertThat(scrape).containsPattern("policy_requests_errors_total\\{[^}]*errcode=\"M_NOT_JSON\"[^}]*status=\"400\"[^}]*} [1-9]");
+            assertThat(scrape).containsPattern("policy_requests_errors_total\\{[^}]*errcode=\"none\"[^}]*status=\"401\"[^}]*} [1-9]");
+        }
+
+        @Test
+        void policyApiIsLeftOutOfHttpServerRequests() {
+            gateway.post("/v1/spam_checker/user_may_invite", INVITE);
+            gateway.get("/not/a/policy/path");
+
+            String scrape = management("/actuator/prometheus").body();
+
+            assertThat(scrape).containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"404\"");
+            assertThat(scrape).doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"UNKNOWN\"");
         }
 
         @Test

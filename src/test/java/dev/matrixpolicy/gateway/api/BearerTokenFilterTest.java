@@ -7,6 +7,8 @@ import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Auth;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Defaults;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +29,12 @@ class BearerTokenFilterTest {
     @TempDir
     Path secrets;
 
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+
     @Test
     void tokenFileIsReadOnceWithSurroundingWhiteSpaceIgnored() throws Exception {
         Path file = Files.writeString(secrets.resolve("token"), "  s3cret-from-a-secret\n");
-        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth(null, file)));
+        BearerTokenFilter filter = filter(new Auth(null, file));
 
         assertThat(status(filter, "Bearer s3cret-from-a-secret", "10.1.2.3")).isEqualTo(200);
         assertThat(status(filter, "Bearer s3cret-from-a-secret\n", "10.1.2.3")).isEqualTo(200);
@@ -39,7 +43,7 @@ class BearerTokenFilterTest {
 
     @Test
     void bearerSchemeIsCaseInsensitive() {
-        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("tok", null)));
+        BearerTokenFilter filter = filter(new Auth("tok", null));
 
         assertThat(status(filter, "bearer tok", "10.1.2.3")).isEqualTo(200);
         assertThat(status(filter, "Basic dG9rOg==", "10.1.2.3")).isEqualTo(401);
@@ -49,13 +53,13 @@ class BearerTokenFilterTest {
     void emptyTokenFileStopsStartup() throws Exception {
         Path file = Files.writeString(secrets.resolve("empty"), "\n");
 
-        assertThatThrownBy(() -> new BearerTokenFilter(properties(new Auth(null, file))))
+        assertThatThrownBy(() -> filter(new Auth(null, file)))
                 .hasMessageContaining("is empty");
     }
 
     @Test
     void withoutATokenOnlyLoopbackCallersAreAnswered() {
-        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("", null)));
+        BearerTokenFilter filter = filter(new Auth("", null));
 
         assertThat(status(filter, null, "127.0.0.1")).isEqualTo(200);
         assertThat(status(filter, null, "0:0:0:0:0:0:0:1")).isEqualTo(200);
@@ -64,7 +68,7 @@ class BearerTokenFilterTest {
 
     @Test
     void refusalsArePlainTextNeverMatrixJson() throws Exception {
-        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("tok", null)));
+        BearerTokenFilter filter = filter(new Auth("tok", null));
         MockHttpServletResponse response = call(filter, "Bearer nope", "10.1.2.3");
 
         assertThat(response.getContentType()).startsWith("text/plain");
@@ -74,10 +78,24 @@ class BearerTokenFilterTest {
 
     @Test
     void actuatorAndErrorPathsAreNotGuarded() {
-        BearerTokenFilter filter = new BearerTokenFilter(properties(new Auth("tok", null)));
+        BearerTokenFilter filter = filter(new Auth("tok", null));
         MockHttpServletRequest request = new MockHttpServletRequest("GET", "/error");
 
         assertThat(filter.shouldNotFilter(request)).isTrue();
+    }
+
+    @Test
+    void refusalsAreCountedByStatus() {
+        BearerTokenFilter filter = filter(new Auth("tok", null));
+
+        status(filter, "Bearer nope", "10.1.2.3");
+        status(filter, null, "10.1.2.3");
+
+        assertThat(registry.get(RequestErrors.NAME).tag("status", "401").tag("errcode", "none").counter().count()).isEqualTo(2);
+    }
+
+    private BearerTokenFilter filter(Auth auth) {
+        return new BearerTokenFilter(properties(auth), new RequestErrors(registry));
     }
 
     private static PolicyGatewayProperties properties(Auth auth) {

@@ -1,0 +1,164 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
+import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The policy API, on the homeserver's hot path:
+ * <ul>
+ *   <li>{@code POST /v1/{category}/{callback}}, one endpoint per Synapse callback. The body's fields
+ *       are the callback's Python parameter names. The answer is {@code 200 {"result": ...}}, except a
+ *       {@link Rejection}, which is {@code 403 {"errcode": ..., "error": ...}}: exactly what
+ *       synapse-http-antispam reads as a spam-checker rejection.</li>
+ *   <li>{@code POST /v1/spam_checker/ping}, synapse-http-antispam's health check, which echoes the id.</li>
+ *   <li>{@code GET /v1/callbacks} and {@code GET /v1/password_auth_provider/auth_checkers}: discovery,
+ *       so a homeserver shim registers only the callbacks that have modules and pays nothing for the rest.</li>
+ * </ul>
+ * A plain servlet rather than a Spring MVC controller, because profiling showed MVC's handler
+ * mapping, argument resolution and message conversion costing several times the chain itself (README,
+ * Performance). Routes are one map look-up; the body is parsed once; the answer is written with its
+ * length, so keep-alive connections carry no chunked encoding. Every error is Matrix error JSON from
+ * {@link MatrixErrors#describe}.
+ */
+final class PolicyApiServlet extends HttpServlet {
+    /** The servlet's name, which tells its requests apart from Spring MVC's. */
+    static final String NAME = "policyApi";
+    private static final String API = "/v1";
+    private static final String CALLBACKS = API + "/callbacks";
+    private static final String AUTH_CHECKERS = API + "/password_auth_provider/auth_checkers";
+    private static final String PING = API + "/spam_checker/ping";
+
+    private final transient JsonMapper json;
+    private final transient RequestBodyReader bodies;
+    private final transient Map<String, Route> routes;
+    private final transient RequestErrors errors;
+
+    PolicyApiServlet(CallbackChains chains, RequestBodyReader bodies, JsonMapper json, RequestErrors errors) {
+        this.json = json;
+        this.errors = errors;
+        this.bodies = bodies;
+        Map<String, Route> byPath = new HashMap<>();
+        for (CallbackEndpoint<?, ?> endpoint : chains.endpoints()) {
+            byPath.put(API + "/" + endpoint.path(), new Route("POST", request -> call(endpoint, bodies.readObject(request))));
+        }
+        byPath.put(PING, new Route("POST", request -> ping(bodies.readObject(request))));
+        byPath.put(CALLBACKS, document(callbacks(chains)));
+        byPath.put(AUTH_CHECKERS, document(authCheckers(chains)));
+        this.routes = Map.copyOf(byPath);
+    }
+
+    /** The servlet's URL patterns: the discovery document and one prefix per callback category. */
+    static String[] urlPatterns() {
+        return Stream.concat(Stream.of(CALLBACKS), Stream.of(Category.values()).map(category -> API + "/" + category.wireName() + "/*"))
+                .toArray(String[]::new);
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String path = request.getPathInfo() == null ? request.getServletPath() : request.getServletPath() + request.getPathInfo();
+        Answer answer;
+        try {
+            Route route = routes.get(path);
+            if (route == null) {
+                throw MatrixApiException.unrecognized("Unknown callback '" + path.substring(API.length() + 1) + "'");
+            }
+            if (!route.method().equals(request.getMethod())) {
+                response.setHeader(HttpHeaders.ALLOW, route.method());
+                throw MatrixApiException.methodNotAllowed(request.getMethod());
+            }
+            answer = route.handler().answer(request);
+        } catch (RuntimeException failure) {
+            MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
+            errors.count(error.status().value(), error.errcode());
+            answer = new Answer(error.status().value(), json.writeValueAsBytes(error.body()));
+        }
+        response.setStatus(answer.status());
+        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+        response.setContentLength(answer.body().length);
+        response.getOutputStream().write(answer.body());
+    }
+
+    private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, ObjectNode body) {
+        A args = endpoint.read(JsonArgs.of(body));
+        R result = endpoint.decide(args).result();
+        JsonNode answer = endpoint.resultType().toJson(result);
+        if (result instanceof Rejection) {
+            return new Answer(HttpServletResponse.SC_FORBIDDEN, json.writeValueAsBytes(answer));
+        }
+        ObjectNode envelope = JsonNodeFactory.instance.objectNode();
+        envelope.set("result", answer);
+        return ok(envelope);
+    }
+
+    private Answer ping(ObjectNode body) {
+        ObjectNode pong = JsonNodeFactory.instance.objectNode();
+        pong.set("id", body.has("id") ? body.get("id") : JsonNodeFactory.instance.nullNode());
+        pong.put("status", "ok");
+        return ok(pong);
+    }
+
+    private Answer ok(Object body) {
+        return new Answer(HttpServletResponse.SC_OK, json.writeValueAsBytes(body));
+    }
+
+    /** A discovery document: the chains never change after startup, so it is written once. */
+    private Route document(Object body) {
+        Answer answer = ok(body);
+        return new Route("GET", request -> answer);
+    }
+
+    record CallbackInfo(String category, String callback) {
+    }
+
+    record Callbacks(List<CallbackInfo> callbacks) {
+    }
+
+    record AuthChecker(String loginType, List<String> fields) {
+    }
+
+    record AuthCheckers(List<AuthChecker> authCheckers) {
+    }
+
+    /** Every callback whose chain has at least one module. */
+    private static Callbacks callbacks(CallbackChains chains) {
+        return new Callbacks(chains.endpoints().stream()
+                .filter(CallbackEndpoint::hasModules)
+                .map(endpoint -> new CallbackInfo(endpoint.category().wireName(), endpoint.name()))
+                .toList());
+    }
+
+    /** The login types that have auth checkers, with the fields a client must send. */
+    private static AuthCheckers authCheckers(CallbackChains chains) {
+        return new AuthCheckers(chains.authCheckers().keySet().stream()
+                .map(type -> new AuthChecker(type.type(), type.fields()))
+                .toList());
+    }
+
+    private record Answer(int status, byte[] body) {
+    }
+
+    @FunctionalInterface
+    private interface Handler {
+        Answer answer(HttpServletRequest request) throws IOException;
+    }
+
+    private record Route(String method, Handler handler) {
+    }
+}

@@ -2,18 +2,21 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import jakarta.servlet.http.HttpServletRequest;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Arrays;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.JacksonIOException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Reads a request body once, with a size cap that holds for chunked bodies too, and parses it into a
- * JSON object. Anything else is the caller's mistake and gets a Matrix error.
+ * Parses a request body, straight from the connection, into a JSON object, with a size cap that
+ * holds for chunked bodies too. Anything else is the caller's mistake and gets a Matrix error.
+ * The body is never copied into an array of its own: the parser reads the stream through its
+ * pooled buffers.
  */
 @Component
 final class RequestBodyReader {
@@ -30,16 +33,15 @@ final class RequestBodyReader {
         if (declared > limit) {
             throw MatrixApiException.tooLarge(limit);
         }
-        byte[] body;
-        try (InputStream in = request.getInputStream()) {
-            body = declared >= 0 ? readExactly(in, (int) declared) : in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-        }
-        if (body.length > limit) {
-            throw MatrixApiException.tooLarge(limit);
-        }
         JsonNode parsed;
-        try {
+        // A declared length is enforced by the container; a chunked body is counted here.
+        try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit)) {
             parsed = json.readTree(body);
+        } catch (JacksonIOException unreadable) {
+            if (unreadable.getCause() instanceof IOException cause) {
+                throw cause;
+            }
+            throw unreadable;
         } catch (JacksonException malformed) {
             throw MatrixApiException.notJson("Content not JSON: " + malformed.getOriginalMessage());
         }
@@ -49,10 +51,39 @@ final class RequestBodyReader {
         return object;
     }
 
-    /** A body of declared length, read into one array of that length (a shorter body is cut off, and fails to parse). */
-    private static byte[] readExactly(InputStream in, int length) throws IOException {
-        byte[] body = new byte[length];
-        int read = in.readNBytes(body, 0, length);
-        return read == length ? body : Arrays.copyOf(body, read);
+    /** Fails with 413 as soon as more than {@code limit} bytes have been read. */
+    private static final class Capped extends FilterInputStream {
+        private final long limit;
+        private long count;
+
+        Capped(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                counted(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            if (n > 0) {
+                counted(n);
+            }
+            return n;
+        }
+
+        private void counted(int n) {
+            count += n;
+            if (count > limit) {
+                throw MatrixApiException.tooLarge(limit);
+            }
+        }
     }
 }

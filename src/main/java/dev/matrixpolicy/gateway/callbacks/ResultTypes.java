@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,6 +29,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class ResultTypes {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final JsonMapper CONFIG_JSON = JsonMapper.builder().build();
+    private static final Pattern INDEX_KEY = Pattern.compile("\\[?\\d+]?");
 
     private ResultTypes() {
     }
@@ -310,10 +312,15 @@ public final class ResultTypes {
         if (value instanceof List<?> list) {
             return new ArrayList<>(list);
         }
-        if (value instanceof Map<?, ?> map && map.keySet().stream().allMatch(k -> String.valueOf(k).matches("\\[?\\d+]?"))) {
+        if (value instanceof Map<?, ?> map && isIndexed(map)) {
             return new ArrayList<>(map.values());
         }
         throw new IllegalArgumentException("expected a list");
+    }
+
+    /** Whether every key is a list index, as Spring's binder keys a YAML list it did not know was one: {@code 0} or {@code [0]}. */
+    private static boolean isIndexed(Map<?, ?> map) {
+        return map.keySet().stream().allMatch(key -> INDEX_KEY.matcher(String.valueOf(key)).matches());
     }
 
     /** Plain configuration values, or a JSON string, to JSON. */
@@ -332,7 +339,7 @@ public final class ResultTypes {
         return switch (value) {
             case null -> JSON.nullNode();
             case String string -> JSON.stringNode(string);
-            case Map<?, ?> map when !map.isEmpty() && map.keySet().stream().allMatch(k -> String.valueOf(k).matches("\\[?\\d+]?")) -> {
+            case Map<?, ?> map when !map.isEmpty() && isIndexed(map) -> {
                 ArrayNode array = JSON.arrayNode();
                 map.values().forEach(v -> array.add(plainToJson(v)));
                 yield array;

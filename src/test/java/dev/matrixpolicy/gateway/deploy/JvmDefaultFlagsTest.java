@@ -16,11 +16,17 @@ import org.junit.jupiter.api.Test;
  */
 class JvmDefaultFlagsTest {
     private static final String POM_FLAGS = "/project/properties/gateway.jvm.flags";
-    private static final String JIB = "/project/build/plugins/plugin[artifactId='jib-maven-plugin']";
 
     @Test
     void jibImageStartsWithThePomFlags() {
-        assertThat(pom(JIB + "/configuration/container/environment/JAVA_TOOL_OPTIONS")).isEqualTo("${gateway.jvm.flags}");
+        assertThat(pom("/project/build/plugins/plugin[artifactId='jib-maven-plugin']/configuration/container/environment/JAVA_TOOL_OPTIONS"))
+                .isEqualTo("${gateway.jvm.flags}");
+    }
+
+    @Test
+    void springBootRunStartsWithThePomFlags() {
+        assertThat(pom("/project/build/plugins/plugin[artifactId='spring-boot-maven-plugin']/configuration/jvmArguments"))
+                .isEqualTo("${gateway.jvm.flags}");
     }
 
     @Test

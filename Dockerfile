@@ -23,9 +23,11 @@ COPY --from=build /build/extracted/dependencies/ ./
 COPY --from=build /build/extracted/spring-boot-loader/ ./
 COPY --from=build /build/extracted/snapshot-dependencies/ ./
 COPY --from=build /build/extracted/application/ ./
-# Heap as a share of the container's memory limit; exit (and be restarted) on OutOfMemoryError.
-# The Helm chart replaces this variable with its jvm.* values.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# The product's default JVM flags, as the pom's gateway.jvm.flags (README, Memory and CPU): the
+# Serial collector with a fixed 64 MiB young generation, heap as a share of the container's memory
+# limit, exit (and be restarted) on OutOfMemoryError. The Helm chart replaces this variable with its
+# jvm.* values.
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 # 8090: the policy API; 8091: health probes, /actuator/prometheus, /actuator/chains.
 EXPOSE 8090 8091
 USER 10001:10001

@@ -127,8 +127,24 @@ checksum/token: {{ .Values.auth.token | sha256sum }}
 {{- end }}
 {{- end }}
 
+{{/*
+JAVA_TOOL_OPTIONS from jvm.*. A collector in jvm.extraOptions as well as jvm.gc would stop the
+JVM at startup ("Multiple garbage collectors selected"), so rendering fails instead.
+*/}}
 {{- define "matrix-policy-gateway.javaToolOptions" -}}
-{{- $flags := list (printf "-XX:MaxRAMPercentage=%v" .Values.jvm.maxRAMPercentage) "-XX:+ExitOnOutOfMemoryError" }}
+{{- $collectors := dict "serial" "-XX:+UseSerialGC" "g1" "-XX:+UseG1GC" "parallel" "-XX:+UseParallelGC" "zgc" "-XX:+UseZGC" }}
+{{- $flags := list }}
+{{- with .Values.jvm.gc }}
+{{- $extraCollector := regexFind "-XX:\\+Use[A-Za-z0-9]*GC\\b" ($.Values.jvm.extraOptions | default "") }}
+{{- if $extraCollector }}
+{{- fail (printf "jvm.extraOptions selects a garbage collector (%s) and so does jvm.gc (%s): the JVM would not start. Choose it with jvm.gc alone." $extraCollector .) }}
+{{- end }}
+{{- $flags = append $flags (get $collectors .) }}
+{{- end }}
+{{- with .Values.jvm.youngGeneration }}
+{{- $flags = append $flags (printf "-Xmn%s" .) }}
+{{- end }}
+{{- $flags = concat $flags (list (printf "-XX:MaxRAMPercentage=%v" .Values.jvm.maxRAMPercentage) "-XX:+ExitOnOutOfMemoryError") }}
 {{- with .Values.jvm.activeProcessorCount }}
 {{- $flags = append $flags (printf "-XX:ActiveProcessorCount=%v" .) }}
 {{- end }}

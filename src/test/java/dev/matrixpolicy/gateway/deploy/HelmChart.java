@@ -6,8 +6,10 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -78,6 +80,13 @@ final class HelmChart {
     /** The gateway's container in a pod template, found by name wherever it is (containers or initContainers). */
     static Container gatewayContainer(List<Container> containers) {
         return containers.stream().filter(c -> c.getName().equals("policy-gateway")).findFirst().orElseThrow();
+    }
+
+    /** The JVM flags of the gateway's container in a standalone render. */
+    static String javaToolOptions(Manifests manifests) {
+        return gatewayContainer(manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers())
+                .getEnv().stream().filter(variable -> variable.getName().equals("JAVA_TOOL_OPTIONS"))
+                .map(EnvVar::getValue).findFirst().orElseThrow();
     }
 
     /** The application.yml the chart's ConfigMap holds, as a tree. */

@@ -172,7 +172,8 @@ class HelmChartOptionsTest {
         assertThat(container.getEnv()).extracting(EnvVar::getName)
                 .containsExactly("SPRING_CONFIG_ADDITIONAL_LOCATION", "JAVA_TOOL_OPTIONS", "TZ");
         assertThat(container.getEnv().get(1).getValue())
-                .isEqualTo("-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError -XX:ActiveProcessorCount=2 -Xss512k");
+                .isEqualTo("-XX:+UseParallelGC -Xmn128m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError"
+                        + " -XX:ActiveProcessorCount=2 -Xss512k");
         assertThat(container.getVolumeMounts()).anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo("/etc/denylist"));
         assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())
                 .anySatisfy(volume -> assertThat(volume.getName()).isEqualTo("denylist"));

@@ -1,16 +1,11 @@
 package dev.matrixpolicy.gateway.deploy;
 
+import static dev.matrixpolicy.gateway.deploy.BuildFiles.pom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.xpath.XPathFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.w3c.dom.Document;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -19,19 +14,13 @@ import tools.jackson.databind.JsonNode;
  * the user the chart's securityContext names.
  */
 class HelmChartVersionTest {
-    private static Document pom;
     private static String projectVersion;
     private static JsonNode chart;
 
     @BeforeAll
-    static void read() throws Exception {
-        pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
+    static void read() {
         projectVersion = pom("/project/version");
         chart = HelmChart.readYaml(HelmChart.CHART.resolve("Chart.yaml"));
-    }
-
-    private static String pom(String xpath) throws Exception {
-        return XPathFactory.newInstance().newXPath().evaluate(xpath, pom).strip();
     }
 
     @Test
@@ -42,7 +31,7 @@ class HelmChartVersionTest {
     }
 
     @Test
-    void jibTagsTheImageWithTheProjectVersion() throws Exception {
+    void jibTagsTheImageWithTheProjectVersion() {
         String jib = "/project/build/plugins/plugin[artifactId='jib-maven-plugin']";
 
         assertThat(pom(jib + "/configuration/to/image")).isEqualTo("matrix-policy-gateway:${project.version}");
@@ -50,16 +39,14 @@ class HelmChartVersionTest {
     }
 
     @Test
-    void bothImagesRunAsTheNumericUserThePodRunsAs() throws Exception {
+    void bothImagesRunAsTheNumericUserThePodRunsAs() {
         Deployment deployment = HelmChart.render("defaults.yaml").one(Deployment.class);
         long podUser = HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers())
                 .getSecurityContext().getRunAsUser();
         String jibUser = pom("/project/build/plugins/plugin[artifactId='jib-maven-plugin']/configuration/container/user");
-        List<String> dockerfileUsers = Files.readAllLines(Path.of("Dockerfile")).stream()
-                .filter(line -> line.startsWith("USER ")).map(line -> line.substring(5).strip()).toList();
 
         assertThat(jibUser).isEqualTo(podUser + ":" + podUser);
-        assertThat(dockerfileUsers).containsExactly(podUser + ":" + podUser);
+        assertThat(BuildFiles.dockerfile("USER")).containsExactly(podUser + ":" + podUser);
     }
 
     @Test

@@ -33,6 +33,9 @@ class HelmValuesSchemaTest {
             an image pull policy that does not exist | image: {pullPolicy: Sometimes}                               | at '/image/pullPolicy'
             a network policy admitting everyone      | networkPolicy: {enabled: true, homeserver: []}               | at '/networkPolicy/homeserver': minItems
             a mode that does not exist               | mode: daemonset                                              | at '/mode'
+            an unknown garbage collector             | jvm: {gc: shenandoah}                                        | at '/jvm/gc'
+            a young generation in Kubernetes units   | jvm: {youngGeneration: 64Mi}                                 | at '/jvm/youngGeneration'
+            a young generation without a unit        | jvm: {youngGeneration: '64'}                                 | at '/jvm/youngGeneration'
             """)
     void rejects(String what, String values, String error) throws IOException {
         Path file = Files.writeString(dir.resolve("bad.yaml"), values);

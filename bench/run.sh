@@ -123,7 +123,9 @@ unset PACE_MS
 jcmd="$(dirname "$JAVA")/jcmd"
 rss_kib=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
 "$jcmd" "$gateway_pid" GC.run > /dev/null
-heap_kib=$("$jcmd" "$gateway_pid" GC.heap_info | grep -oE 'used [0-9]+K' | head -1 | grep -oE '[0-9]+')
+# The "used" of every line with a "total": Serial's DefNew and Tenured, G1's one heap line; not metaspace.
+heap_kib=$("$jcmd" "$gateway_pid" GC.heap_info | awk '/ total / {
+  for (i = 1; i < NF; i++) if ($i == "used") { v = $(i + 1); sub(/K.*/, "", v); sum += v } } END {print sum + 0}')
 decisions=$(curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk '/^policy_decisions_total/ {sum += $NF} END {printf "%d", sum}')
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ {print $2}') GiB, $("$JAVA" -version 2>&1 | grep -m1 ' version ')"
 median_start() { awk -v way="$1" '$1 == way {print $2}' "$startups" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }

@@ -44,9 +44,13 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         }
     }
 
+    /**
+     * Judged on the path the container routes by, never on the raw request URI: {@code /v1;x/...},
+     * {@code /%761/...} and {@code //v1/...} reach the API as {@code /v1/...} all the same.
+     */
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !request.getRequestURI().startsWith("/v1/");
+        return !PolicyApiServlet.routedPath(request).startsWith("/v1/");
     }
 
     @Override

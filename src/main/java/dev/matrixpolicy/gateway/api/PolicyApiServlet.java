@@ -70,9 +70,18 @@ final class PolicyApiServlet extends HttpServlet {
                 .toArray(String[]::new);
     }
 
+    /**
+     * The path the container routed a request by: decoded, without {@code ;} path parameters, with
+     * dot segments and double slashes resolved. The raw request URI is none of these.
+     */
+    static String routedPath(HttpServletRequest request) {
+        String pathInfo = request.getPathInfo();
+        return pathInfo == null ? request.getServletPath() : request.getServletPath() + pathInfo;
+    }
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        String path = request.getPathInfo() == null ? request.getServletPath() : request.getServletPath() + request.getPathInfo();
+        String path = routedPath(request);
         Answer answer;
         try {
             Route route = routes.get(path);

@@ -11,6 +11,8 @@ import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -107,6 +109,22 @@ class ApiContractEndToEndTest {
         @Test
         void discoveryNeedsTheTokenToo() {
             assertThat(new GatewayClient(port, null).get("/v1/callbacks").status()).isEqualTo(401);
+        }
+
+        /** Tomcat routes each of these to the policy API as its /v1/... path. */
+        @ParameterizedTest
+        @ValueSource(strings = {"/v1;x=y/spam_checker/user_may_invite", "/%761/spam_checker/user_may_invite",
+                "//v1/spam_checker/user_may_invite", "/x/../v1/spam_checker/user_may_invite", "/v1/./spam_checker/user_may_invite"})
+        void pathsSpelledDifferentlyStillNeedTheToken(String path) {
+            Answer answer = new GatewayClient(port, null).post(path, INVITE);
+
+            assertThat(answer.status()).as(answer.body()).isEqualTo(401);
+        }
+
+        @Test
+        void moduleEndpointsUnderV1SpelledDifferentlyStillNeedTheToken() {
+            assertThat(new GatewayClient(port, null).get("/v1;x=y/modules/anyone/is_evil?user_id=@a:example.com").status())
+                    .isEqualTo(401);
         }
     }
 

@@ -85,6 +85,15 @@ class BearerTokenFilterTest {
     }
 
     @Test
+    void pathsAreJudgedAsTheContainerRoutesThemNotByTheRawUri() {
+        BearerTokenFilter filter = filter(new Auth("tok", null));
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/v1;x=y/callbacks");
+        request.setServletPath("/v1/callbacks");
+
+        assertThat(filter.shouldNotFilter(request)).isFalse();
+    }
+
+    @Test
     void refusalsAreCountedByStatus() {
         BearerTokenFilter filter = filter(new Auth("tok", null));
 
@@ -109,6 +118,9 @@ class BearerTokenFilterTest {
 
     private static MockHttpServletResponse call(BearerTokenFilter filter, String authorization, String remoteAddress) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite");
+        // As the container maps it to the policy API servlet's /v1/spam_checker/* pattern.
+        request.setServletPath("/v1/spam_checker");
+        request.setPathInfo("/user_may_invite");
         request.setRemoteAddr(remoteAddress);
         if (authorization != null) {
             request.addHeader("Authorization", authorization);

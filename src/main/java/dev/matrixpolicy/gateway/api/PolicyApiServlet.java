@@ -88,8 +88,13 @@ final class PolicyApiServlet extends HttpServlet {
             if (route == null) {
                 throw MatrixApiException.unrecognized("Unknown callback '" + path.substring(API.length() + 1) + "'");
             }
-            if (!route.method().equals(request.getMethod())) {
-                response.setHeader(HttpHeaders.ALLOW, route.method());
+            if ("OPTIONS".equals(request.getMethod())) {
+                response.setHeader(HttpHeaders.ALLOW, route.allow());
+                response.setContentLength(0);
+                return;
+            }
+            if (!route.accepts(request.getMethod())) {
+                response.setHeader(HttpHeaders.ALLOW, route.allow());
                 throw MatrixApiException.methodNotAllowed(request.getMethod());
             }
             answer = route.handler().answer(request);
@@ -168,6 +173,14 @@ final class PolicyApiServlet extends HttpServlet {
         Answer answer(HttpServletRequest request) throws IOException;
     }
 
+    /** A path's one method and its handler. HEAD goes with GET, and OPTIONS with every route, as in Spring MVC. */
     private record Route(String method, Handler handler) {
+        boolean accepts(String requested) {
+            return method.equals(requested) || "HEAD".equals(requested) && "GET".equals(method);
+        }
+
+        String allow() {
+            return "GET".equals(method) ? "GET, HEAD, OPTIONS" : method + ", OPTIONS";
+        }
     }
 }

@@ -145,6 +145,29 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void discoveryAnswersHeadWithItsLengthAndNoBody() {
+            Answer get = gateway.get("/v1/callbacks");
+            Answer head = gateway.send(gateway.authorized("/v1/callbacks").HEAD().build());
+
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.contentType()).startsWith("application/json");
+            assertThat(head.header("Content-Length")).isEqualTo(Integer.toString(get.body().length()));
+            assertThat(head.body()).isEmpty();
+        }
+
+        @Test
+        void optionsNamesTheAllowedMethods() {
+            Answer callback = gateway.send(gateway.authorized("/v1/spam_checker/user_may_invite")
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build());
+            Answer discovery = gateway.send(gateway.authorized("/v1/callbacks").method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build());
+
+            assertThat(callback.status()).isEqualTo(200);
+            assertThat(callback.header("Allow")).isEqualTo("POST, OPTIONS");
+            assertThat(discovery.status()).isEqualTo(200);
+            assertThat(discovery.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
+        }
+
+        @Test
         void authCheckersListsLoginTypesWithTheirFields() {
             Answer answer = gateway.get("/v1/password_auth_provider/auth_checkers");
 
@@ -305,6 +328,12 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void wrongMethodNamesTheAllowedOnes() {
+            assertThat(gateway.get("/v1/spam_checker/user_may_invite").header("Allow")).isEqualTo("POST, OPTIONS");
+            assertThat(gateway.post("/v1/callbacks", "{}").header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
+        }
+
+        @Test
         void noErrorBodyCarriesAStackTrace() {
             Answer answer = gateway.post("/v1/spam_checker/user_may_invite", "{\"inviter\": 42}");
 
@@ -313,7 +342,7 @@ class ApiContractEndToEndTest {
 
         /** A body of unknown length, which the client sends with chunked transfer encoding. */
         private Answer postChunked(String path, String body) {
-            return gateway.send(gateway.request(path).header("Authorization", "Bearer e2e-secret-token")
+            return gateway.send(gateway.authorized(path)
                     .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))))
                     .build());
         }

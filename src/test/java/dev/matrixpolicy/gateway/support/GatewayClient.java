@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -22,10 +23,14 @@ public final class GatewayClient {
         this.token = token;
     }
 
-    /** The answer as received: status, content type and body. */
-    public record Answer(int status, String contentType, String body) {
+    /** The answer as received: status, content type, body and every header. */
+    public record Answer(int status, String contentType, String body, HttpHeaders headers) {
         public JsonNode json() {
             return JSON.readTree(body);
+        }
+
+        public String header(String name) {
+            return headers.firstValue(name).orElse("");
         }
     }
 
@@ -51,7 +56,8 @@ public final class GatewayClient {
     public Answer send(HttpRequest request) {
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Answer(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body());
+            return new Answer(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body(),
+                    response.headers());
         } catch (IOException failed) {
             throw new UncheckedIOException(failed);
         } catch (InterruptedException interrupted) {
@@ -64,7 +70,8 @@ public final class GatewayClient {
         return HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(20));
     }
 
-    private HttpRequest.Builder authorized(String path) {
+    /** A request carrying this client's token, for the methods and bodies the shortcuts above do not cover. */
+    public HttpRequest.Builder authorized(String path) {
         HttpRequest.Builder builder = request(path);
         return token == null ? builder : builder.header("Authorization", "Bearer " + token);
     }

@@ -170,7 +170,7 @@ final class PolicyApiServlet extends HttpServlet {
 
     @FunctionalInterface
     private interface Handler {
-        Answer answer(HttpServletRequest request) throws IOException;
+        Answer answer(HttpServletRequest request);
     }
 
     /** A path's one method and its handler. HEAD goes with GET, and OPTIONS with every route, as in Spring MVC. */

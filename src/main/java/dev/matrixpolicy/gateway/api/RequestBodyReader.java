@@ -28,7 +28,7 @@ final class RequestBodyReader {
         this.limit = properties.maxBodySize().toBytes();
     }
 
-    ObjectNode readObject(HttpServletRequest request) throws IOException {
+    ObjectNode readObject(HttpServletRequest request) {
         long declared = request.getContentLengthLong();
         if (declared > limit) {
             throw MatrixApiException.tooLarge(limit);
@@ -37,11 +37,10 @@ final class RequestBodyReader {
         // A declared length is enforced by the container; a chunked body is counted here.
         try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit)) {
             parsed = json.readTree(body);
-        } catch (JacksonIOException unreadable) {
-            if (unreadable.getCause() instanceof IOException cause) {
-                throw cause;
-            }
-            throw unreadable;
+        } catch (JacksonIOException | IOException unreadable) {
+            // A body cut short of its declared length, or a broken chunked encoding. A client that is
+            // gone never reads the answer; one that half-closed gets JSON, not the container's page.
+            throw MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
         } catch (JacksonException malformed) {
             throw MatrixApiException.notJson("Content not JSON: " + malformed.getOriginalMessage());
         }

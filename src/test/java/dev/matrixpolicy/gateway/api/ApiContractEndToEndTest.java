@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import org.apache.catalina.connector.Connector;
@@ -305,6 +309,24 @@ class ApiContractEndToEndTest {
 
             assertThat(answer.status()).isEqualTo(403);
             assertThat(answer.json().get("errcode").asString()).isEqualTo("M_LIMIT_EXCEEDED");
+        }
+
+        @Test
+        void bodyCutShortOfItsDeclaredLengthIsAMatrixErrorNotAnHtmlPage() throws IOException {
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                socket.setSoTimeout(20_000);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/spam_checker/user_may_invite HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Authorization: Bearer e2e-secret-token\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 100\r\nConnection: close\r\n\r\n{\"inviter\": ").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                socket.shutdownOutput();
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+                // Tomcat marks the request bad itself and answers through the error page: still Matrix JSON.
+                assertThat(response).startsWith("HTTP/1.1 400").contains("application/json").contains("\"errcode\"")
+                        .doesNotContain("<html");
+            }
         }
 
         @Test

@@ -31,9 +31,17 @@ JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
 ./mvnw -B -q -Pbench -DskipTests package
 python3 bench/make_fixtures.py "$OUT/fixtures"
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Only the servers still running: `jobs -p` never names a process that has already been reaped.
+cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
+
+wait_for() { # pid log-file curl-arguments...: until the server answers; fails if it dies or takes 2 minutes
+  local pid=$1 log=$2 deadline=$((SECONDS + 120)); shift 2
+  until curl -sf -o /dev/null "$@"; do
+    kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || { cat "$log" >&2; echo "not ready: $*" >&2; exit 1; }
+    sleep 0.02
+  done
+}
 
 # The gateway runs as its container image runs it (Dockerfile): the jar extracted, the JDK's AOT
 # cache from a training run, and the image's JVM flags in JAVA_TOOL_OPTIONS. The baseline gets the
@@ -50,10 +58,8 @@ start_gateway() { # log-file java-arguments...: starts the gateway on the bench 
   started=$(date +%s%N)
   "$JAVA" "$@" --server.port="$GATEWAY_PORT" --management.server.port="$MANAGEMENT_PORT" \
     --spring.config.additional-location="file:$OUT/fixtures/gateway.yml" > "$log" 2>&1 &
-  gateway_pid=$!; pids+=("$gateway_pid")
-  until curl -sf -o /dev/null "http://127.0.0.1:$MANAGEMENT_PORT/actuator/health/readiness"; do
-    kill -0 "$gateway_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }; sleep 0.02
-  done
+  gateway_pid=$!
+  wait_for "$gateway_pid" "$log" "http://127.0.0.1:$MANAGEMENT_PORT/actuator/health/readiness"
   ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 }
 stop_gateway() { kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; }
@@ -68,10 +74,8 @@ done
 start_gateway "$OUT/gateway.log" -XX:AOTCache="$app/gateway.aot" -jar "$extracted"
 
 "$JAVA" -cp "$OUT/classes:$(cat "$OUT/bench-classpath.txt")" dev.matrixpolicy.bench.BaselineServer "$BASELINE_PORT" > "$OUT/baseline.log" 2>&1 &
-baseline_pid=$!; pids+=("$baseline_pid")
-until curl -sf -o /dev/null -X POST "http://127.0.0.1:$BASELINE_PORT/"; do
-  kill -0 "$baseline_pid" 2>/dev/null || { cat "$OUT/baseline.log" >&2; exit 1; }; sleep 0.05
-done
+baseline_pid=$!
+wait_for "$baseline_pid" "$OUT/baseline.log" -X POST "http://127.0.0.1:$BASELINE_PORT/"
 
 f="$OUT/fixtures"
 declare -A SCENARIOS=(
@@ -93,7 +97,8 @@ alternate() { # results-file label connections seconds requests...: ROUNDS round
   for ((round = 1; round <= ROUNDS; round++)); do
     for server in gateway baseline; do
       port=$GATEWAY_PORT; [ "$server" = baseline ] && port=$BASELINE_PORT
-      printf '%s\t%s\t%s\t%s\n' "$label" "$connections" "$server" "$(drive "$port" "$connections" "$seconds" "$@")" >> "$file"
+      summary=$(drive "$port" "$connections" "$seconds" "$@")   # no summary line: wrk failed, and so does the script
+      printf '%s\t%s\t%s\t%s\n' "$label" "$connections" "$server" "$summary" >> "$file"
     done
   done
 }
@@ -112,7 +117,7 @@ done < <(printf '%s\n' "${!SCENARIOS[@]}" | sort)
 # Latency at a moderate load: each connection waits a random pause after each answer, so the
 # servers see a steady Poisson stream of about PACED_RATE requests/s, far below saturation.
 paced="$OUT/paced.tsv"; : > "$paced"
-export PACE_MS=$(( PACED_CONNECTIONS * 1000 / PACED_RATE ))
+PACE_MS=$(awk -v c="$PACED_CONNECTIONS" -v r="$PACED_RATE" 'BEGIN {print c * 1000 / r}'); export PACE_MS
 while IFS= read -r scenario; do
   read -r -a requests <<< "${SCENARIOS[$scenario]}"
   alternate "$paced" "$scenario" "$PACED_CONNECTIONS" "$PACED_DURATION" "${requests[@]}"
@@ -133,5 +138,6 @@ ready_ms=$(median_start aot); ready_jar_ms=$(median_start jar)
 printf '{"ready_ms": %d, "ready_jar_ms": %d, "starts": %d, "jvm_flags": "%s", "rss_kib": %d, "heap_after_gc_kib": %d, "decisions": %d, "machine": "%s", "rounds": %d, "duration": "%s", "paced_rate": %d, "paced_duration": "%s", "paced_connections": %d}\n' \
   "$ready_ms" "$ready_jar_ms" "$STARTS" "$JAVA_TOOL_OPTIONS" "$rss_kib" "$heap_kib" "$decisions" "${machine//\"/}" "$ROUNDS" "$DURATION" "$PACED_RATE" "$PACED_DURATION" "$PACED_CONNECTIONS" > "$OUT/meta.json"
 
-{ echo "# Benchmark results"; echo; echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."; echo; python3 bench/report.py "$results" "$paced" "$OUT/meta.json"; } > "$REPORT"
+{ echo "# Benchmark results"; echo; echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."; echo; python3 bench/report.py "$results" "$paced" "$OUT/meta.json"; } > "$OUT/report.md"
+mv "$OUT/report.md" "$REPORT"   # a failed report leaves the last one in place
 cat "$REPORT"

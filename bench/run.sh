@@ -51,7 +51,7 @@ JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
 app="$OUT/app"; rm -rf "$app"
 "$JAVA" -Djarmode=tools -jar target/matrix-policy-gateway-*.jar extract --destination "$app" > /dev/null
 extracted=$(ls "$app"/*.jar)
-"$JAVA" -XX:AOTCacheOutput="$app/gateway.aot" -Dspring.context.exit=onRefresh -jar "$extracted" > "$OUT/training.log" 2>&1
+JAVA="$JAVA" bin/aot-cache "$extracted" "$app/gateway.aot" > "$OUT/training.log" 2>&1 || { cat "$OUT/training.log" >&2; exit 1; }
 
 start_gateway() { # log-file java-arguments...: starts the gateway on the bench config, sets gateway_pid and ready_ms
   local log=$1 started; shift

@@ -30,10 +30,10 @@ COPY --from=build /build/extracted/application/ ./
 ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 # The JDK's AOT cache (JEP 483), from a training run (bin/aot-cache: the gateway starts on its
 # embedded default configuration, answers a few requests and stops; the JVM records the classes it
-# loaded and linked). Each container start then maps them instead: ready in about 2.3 s instead of
-# 6 s on 2 cores (README, Performance). Built here, on the runtime JRE and with the flags above,
-# because a cache only serves the JVM build that wrote it; a JVM that cannot use it (another build,
-# or ZGC) logs why and starts the slow way.
+# loaded and linked). Each container start then maps them instead: ready in about 2.4 s instead of
+# 6 to 7 s on 2 cores, on the default configuration (README, Performance). Built here, on the
+# runtime JRE and with the flags above, because a cache only serves the JVM build that wrote it; a
+# JVM that cannot use it (another build, or ZGC) logs why and starts the slow way.
 COPY bin/aot-cache /tmp/aot-cache
 RUN /tmp/aot-cache application.jar application.aot && rm -rf /tmp/aot-cache /tmp/tomcat.*
 # 8090: the policy API; 8091: health probes, /actuator/prometheus, /actuator/chains.

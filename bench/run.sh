@@ -53,11 +53,12 @@ app="$OUT/app"; rm -rf "$app"
 extracted=$(ls "$app"/*.jar)
 JAVA="$JAVA" bin/aot-cache "$extracted" "$app/gateway.aot" > "$OUT/training.log" 2>&1 || { cat "$OUT/training.log" >&2; exit 1; }
 
-start_gateway() { # log-file java-arguments...: starts the gateway on the bench config, sets gateway_pid and ready_ms
-  local log=$1 started; shift
+start_gateway() { # log-file config-file java-arguments...: starts the gateway (on its embedded default
+                  # configuration when config-file is ""), sets gateway_pid and ready_ms
+  local log=$1 config=$2 started; shift 2
   started=$(date +%s%N)
   "$JAVA" "$@" --server.port="$GATEWAY_PORT" --management.server.port="$MANAGEMENT_PORT" \
-    --spring.config.additional-location="file:$OUT/fixtures/gateway.yml" > "$log" 2>&1 &
+    ${config:+--spring.config.additional-location="file:$config"} > "$log" 2>&1 &
   gateway_pid=$!
   wait_for "$gateway_pid" "$log" "http://127.0.0.1:$MANAGEMENT_PORT/actuator/health/readiness"
   ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
@@ -65,13 +66,16 @@ start_gateway() { # log-file java-arguments...: starts the gateway on the bench 
 stop_gateway() { kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; }
 
 startups="$OUT/startup.tsv"; : > "$startups"
-for ((i = 1; i <= STARTS; i++)); do   # alternating, so machine noise hits both ways alike
-  start_gateway "$OUT/startup.log" -jar target/matrix-policy-gateway-*.jar
+bench_config="$OUT/fixtures/gateway.yml"
+for ((i = 1; i <= STARTS; i++)); do   # alternating, so machine noise hits every way alike
+  start_gateway "$OUT/startup.log" "$bench_config" -jar target/matrix-policy-gateway-*.jar
   printf 'jar\t%d\n' "$ready_ms" >> "$startups"; stop_gateway
-  start_gateway "$OUT/startup.log" -XX:AOTCache="$app/gateway.aot" -jar "$extracted"
+  start_gateway "$OUT/startup.log" "$bench_config" -XX:AOTCache="$app/gateway.aot" -jar "$extracted"
   printf 'aot\t%d\n' "$ready_ms" >> "$startups"; stop_gateway
+  start_gateway "$OUT/startup.log" "" -XX:AOTCache="$app/gateway.aot" -jar "$extracted"
+  printf 'aot-default\t%d\n' "$ready_ms" >> "$startups"; stop_gateway
 done
-start_gateway "$OUT/gateway.log" -XX:AOTCache="$app/gateway.aot" -jar "$extracted"
+start_gateway "$OUT/gateway.log" "$bench_config" -XX:AOTCache="$app/gateway.aot" -jar "$extracted"
 
 "$JAVA" -cp "$OUT/classes:$(cat "$OUT/bench-classpath.txt")" dev.matrixpolicy.bench.BaselineServer "$BASELINE_PORT" > "$OUT/baseline.log" 2>&1 &
 baseline_pid=$!
@@ -134,9 +138,9 @@ heap_kib=$("$jcmd" "$gateway_pid" GC.heap_info | awk '/ total / {
 decisions=$(curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk '/^policy_decisions_total/ {sum += $NF} END {printf "%d", sum}')
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ {print $2}') GiB, $("$JAVA" -version 2>&1 | grep -m1 ' version ')"
 median_start() { awk -v way="$1" '$1 == way {print $2}' "$startups" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-ready_ms=$(median_start aot); ready_jar_ms=$(median_start jar)
-printf '{"ready_ms": %d, "ready_jar_ms": %d, "starts": %d, "jvm_flags": "%s", "rss_kib": %d, "heap_after_gc_kib": %d, "decisions": %d, "machine": "%s", "rounds": %d, "duration": "%s", "paced_rate": %d, "paced_duration": "%s", "paced_connections": %d}\n' \
-  "$ready_ms" "$ready_jar_ms" "$STARTS" "$JAVA_TOOL_OPTIONS" "$rss_kib" "$heap_kib" "$decisions" "${machine//\"/}" "$ROUNDS" "$DURATION" "$PACED_RATE" "$PACED_DURATION" "$PACED_CONNECTIONS" > "$OUT/meta.json"
+ready_ms=$(median_start aot); ready_jar_ms=$(median_start jar); ready_default_ms=$(median_start aot-default)
+printf '{"ready_ms": %d, "ready_jar_ms": %d, "ready_default_ms": %d, "starts": %d, "jvm_flags": "%s", "rss_kib": %d, "heap_after_gc_kib": %d, "decisions": %d, "machine": "%s", "rounds": %d, "duration": "%s", "paced_rate": %d, "paced_duration": "%s", "paced_connections": %d}\n' \
+  "$ready_ms" "$ready_jar_ms" "$ready_default_ms" "$STARTS" "$JAVA_TOOL_OPTIONS" "$rss_kib" "$heap_kib" "$decisions" "${machine//\"/}" "$ROUNDS" "$DURATION" "$PACED_RATE" "$PACED_DURATION" "$PACED_CONNECTIONS" > "$OUT/meta.json"
 
 { echo "# Benchmark results"; echo; echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."; echo; python3 bench/report.py "$results" "$paced" "$OUT/meta.json"; } > "$OUT/report.md"
 mv "$OUT/report.md" "$REPORT"   # a failed report leaves the last one in place

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Aggregates the wrk JSON lines (one per round) into the Markdown report.
 
-Usage: report.py <saturation results> <paced results> <meta.json>
+Usage: report.py <saturation results> <paced results> <startup times> <meta.json>
 """
 import json, statistics, sys, collections
 
-saturation_file, paced_file, meta_file = sys.argv[1], sys.argv[2], sys.argv[3]
+saturation_file, paced_file, startup_file, meta_file = sys.argv[1:5]
 meta = json.load(open(meta_file))
 
 def load(path):
@@ -49,12 +49,18 @@ for key in gateway_keys(paced):
         key[0], median([rate(g) for g in gw]), ms("p50_us", gw), ms("p99_us", gw), ms("p999_us", gw),
         ms("p50_us", base), ms("p99_us", base), ms("p999_us", base), median(added), sum(g["errors"] for g in gw)))
 
+starts = collections.defaultdict(list)   # way -> [ms to ready]
+for line in open(startup_file):
+    way, ms_to_ready = line.split()
+    starts[way].append(int(ms_to_ready))
+ready = {way: median(times) for way, times in starts.items()}
+
 print()
 print("Gateway, run as its container image runs it (extracted jar, AOT cache, `%s`): ready %d ms after process "
       "start on the benchmark configuration (plain `java -jar`: %d ms) and %d ms on the embedded default "
       "configuration (medians of %d alternating starts); RSS after the run %d MiB; heap used after a full GC %d MiB; "
       "%d decisions counted by its own metrics." % (
-          meta["jvm_flags"], meta["ready_ms"], meta["ready_jar_ms"], meta["ready_default_ms"], meta["starts"],
+          meta["jvm_flags"], ready["aot"], ready["jar"], ready["aot-default"], meta["starts"],
           meta["rss_kib"] // 1024, meta["heap_after_gc_kib"] // 1024, meta["decisions"]))
 print("Machine: %s. Saturation: %d rounds of %s s per server, alternating, after an uncounted warm-up. "
       "Paced: %d connections, %d rounds of %s s per server, alternating. Medians shown."

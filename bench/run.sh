@@ -137,11 +137,9 @@ heap_kib=$("$jcmd" "$gateway_pid" GC.heap_info | awk '/ total / {
   for (i = 1; i < NF; i++) if ($i == "used") { v = $(i + 1); sub(/K.*/, "", v); sum += v } } END {print sum + 0}')
 decisions=$(curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk '/^policy_decisions_total/ {sum += $NF} END {printf "%d", sum}')
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ {print $2}') GiB, $("$JAVA" -version 2>&1 | grep -m1 ' version ')"
-median_start() { awk -v way="$1" '$1 == way {print $2}' "$startups" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-ready_ms=$(median_start aot); ready_jar_ms=$(median_start jar); ready_default_ms=$(median_start aot-default)
-printf '{"ready_ms": %d, "ready_jar_ms": %d, "ready_default_ms": %d, "starts": %d, "jvm_flags": "%s", "rss_kib": %d, "heap_after_gc_kib": %d, "decisions": %d, "machine": "%s", "rounds": %d, "duration": "%s", "paced_rate": %d, "paced_duration": "%s", "paced_connections": %d}\n' \
-  "$ready_ms" "$ready_jar_ms" "$ready_default_ms" "$STARTS" "$JAVA_TOOL_OPTIONS" "$rss_kib" "$heap_kib" "$decisions" "${machine//\"/}" "$ROUNDS" "$DURATION" "$PACED_RATE" "$PACED_DURATION" "$PACED_CONNECTIONS" > "$OUT/meta.json"
+printf '{"starts": %d, "jvm_flags": "%s", "rss_kib": %d, "heap_after_gc_kib": %d, "decisions": %d, "machine": "%s", "rounds": %d, "duration": "%s", "paced_rate": %d, "paced_duration": "%s", "paced_connections": %d}\n' \
+  "$STARTS" "$JAVA_TOOL_OPTIONS" "$rss_kib" "$heap_kib" "$decisions" "${machine//\"/}" "$ROUNDS" "$DURATION" "$PACED_RATE" "$PACED_DURATION" "$PACED_CONNECTIONS" > "$OUT/meta.json"
 
-{ echo "# Benchmark results"; echo; echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."; echo; python3 bench/report.py "$results" "$paced" "$OUT/meta.json"; } > "$OUT/report.md"
+{ echo "# Benchmark results"; echo; echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."; echo; python3 bench/report.py "$results" "$paced" "$startups" "$OUT/meta.json"; } > "$OUT/report.md"
 mv "$OUT/report.md" "$REPORT"   # a failed report leaves the last one in place
 cat "$REPORT"

@@ -46,14 +46,12 @@ final class PolicyApiServlet extends HttpServlet {
     private static final String PING = API + "/spam_checker/ping";
 
     private final transient JsonMapper json;
-    private final transient RequestBodyReader bodies;
     private final transient Map<String, Route> routes;
     private final transient RequestErrors errors;
 
     PolicyApiServlet(CallbackChains chains, RequestBodyReader bodies, JsonMapper json, RequestErrors errors) {
         this.json = json;
         this.errors = errors;
-        this.bodies = bodies;
         Map<String, Route> byPath = new HashMap<>();
         for (CallbackEndpoint<?, ?> endpoint : chains.endpoints()) {
             byPath.put(API + "/" + endpoint.path(), new Route("POST", request -> call(endpoint, bodies.readObject(request))));

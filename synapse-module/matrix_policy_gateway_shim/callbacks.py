@@ -60,6 +60,13 @@ class Callback:
     the operation through) or where a refusing answer has no lasting effect."""
     context_manager: bool = False
     """``on_update`` is synchronous and returns an async context manager."""
+    keyword: Optional[str] = None
+    """The keyword of ``register_<category>_callbacks``, where Synapse's code names it
+    differently from its docs."""
+
+    @property
+    def register_as(self) -> str:
+        return self.keyword or self.name
 
     @property
     def path(self) -> str:
@@ -147,10 +154,12 @@ ALL: Tuple[Callback, ...] = (
     Callback(AUTH, "check_auth", _p("user", "login_type", "login_dict"), a.Authenticated(), _NO_OPINION),
     Callback(AUTH, "check_3pid_auth", _p("medium", "address", "password"), a.Authenticated(), _NO_OPINION),
     Callback(AUTH, "on_logged_out", _p("user_id", "device_id", "access_token"), _NOTHING, _NOTIFY),
+    # Synapse turns any exception from these two into a 500 for the registering user: a
+    # failure keeps Synapse's own choice of name instead.
     Callback(AUTH, "get_username_for_registration", _p("uia_results", "params"),
-             a.Optional_(str, "a username")),
+             a.Optional_(str, "a username"), _NO_OPINION),
     Callback(AUTH, "get_displayname_for_registration", _p("uia_results", "params"),
-             a.Optional_(str, "a display name")),
+             a.Optional_(str, "a display name"), _NO_OPINION),
     Callback(AUTH, "is_3pid_allowed", _p("medium", "address", "registration"), _ALLOWED, refuse=_REFUSE),
     # account validity
     Callback(VALIDITY, "is_user_expired", _p("user"), a.Optional_(bool, "true or false")),
@@ -169,7 +178,9 @@ ALL: Tuple[Callback, ...] = (
     Callback(UPDATES, "default_batch_size", _UPDATE, a.Integer(1, 100), _NO_OPINION),
     Callback(UPDATES, "min_batch_size", _UPDATE, a.Integer(1, 100), _NO_OPINION),
     # extra unsigned fields: called for every event sent to clients; never worth failing.
-    Callback(UNSIGNED, "add_field_to_unsigned", (_EVENT,), a.Fields(), _NO_OPINION),
+    # Synapse's docs call it add_field_to_unsigned; its register method takes add_field_to_unsigned_callback.
+    Callback(UNSIGNED, "add_field_to_unsigned", (_EVENT,), a.Fields(), _NO_OPINION,
+             keyword="add_field_to_unsigned_callback"),
 )
 
 BY_NAME: Dict[str, Callback] = {callback.name: callback for callback in ALL}

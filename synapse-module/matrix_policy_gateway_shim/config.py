@@ -15,6 +15,11 @@ FAIL_CLOSED = "fail-closed"
 REGISTER_ALL = "register_all"
 RETRY = "retry"
 DEFAULT_TIMEOUT = "10s"
+# Registered when the gateway cannot be asked at startup. Synapse reads auth checkers once, at
+# startup: without this one, password logins handled by the gateway (password_file) would fail
+# until Synapse restarts. It costs nothing when no module checks passwords: once the gateway
+# answers, the module answers "not mine" locally and Synapse checks its own password database.
+DEFAULT_AUTH_CHECKERS = [{"login_type": "m.login.password", "fields": ["password"]}]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _KEYS = {
@@ -79,7 +84,8 @@ def parse(raw: Optional[Mapping[str, Any]]) -> ShimConfig:
         discovery_timeout=_duration(startup.get("discovery_timeout", "5s"), "startup.discovery_timeout"),
         if_unreachable=if_unreachable,
         retry_interval=_duration(startup.get("retry_interval", "30s"), "startup.retry_interval"),
-        fallback_auth_checkers=_auth_checkers(startup.get("auth_checkers") or []),
+        fallback_auth_checkers=_auth_checkers(
+            DEFAULT_AUTH_CHECKERS if startup.get("auth_checkers") is None else startup["auth_checkers"]),
         idle_connection_timeout=_duration(raw.get("idle_connection_timeout", "60s"), "idle_connection_timeout"),
         max_idle_connections=_positive_int(raw.get("max_idle_connections", 10), "max_idle_connections"),
         max_pending_notifications=_positive_int(raw.get("max_pending_notifications", 1000),

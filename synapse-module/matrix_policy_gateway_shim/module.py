@@ -132,7 +132,7 @@ class PolicyGatewayModule:
         by_category: Dict[str, Dict[str, Any]] = {}
         for callback in ALL:
             if callback.name in wanted and callback.category in self._config.categories:
-                by_category.setdefault(callback.category, {})[callback.name] = self._synapse_callable(callback)
+                by_category.setdefault(callback.category, {})[callback.register_as] = self._synapse_callable(callback)
         checkers = dict.fromkeys(auth_checkers)
         if checkers and "password_auth_provider" in self._config.categories:
             check_auth = self._synapse_callable(BY_NAME["check_auth"])
@@ -229,7 +229,12 @@ class PolicyGatewayModule:
                            self._pending_notifications, callback.name)
             return
         self._pending_notifications += 1
-        self._synapse.run_in_background_process(f"policy_gateway.{callback.name}", self._deliver, callback, args)
+        # Synapse calls on_new_event from the log context of a request that has already been
+        # answered. A background process started there switches back to that finished context
+        # when it yields, and Synapse logs "Re-starting finished log context" each time. The
+        # reactor starts it on its next turn instead, from no log context at all.
+        self._reactor.callLater(0, self._synapse.run_in_background_process, f"policy_gateway.{callback.name}",
+                                self._deliver, callback, args)
 
     async def _deliver(self, callback: Callback, args: Dict[str, Any]) -> None:
         try:

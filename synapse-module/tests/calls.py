@@ -16,6 +16,7 @@ from fakes import (
     RoomAlias,
     UserID,
     UserPresenceState,
+    reactor_turn,
 )
 from matrix_policy_gateway_shim.callbacks import BY_NAME, FailurePolicy
 
@@ -177,5 +178,6 @@ async def invoke(api: FakeModuleApi, name: str, *args: Any, background: Any = No
             return value
     result = await function(*args)
     if callback.failure is FailurePolicy.NOTIFICATION and background is not None:
+        await reactor_turn()
         await defer.DeferredList(background.deferreds)
     return result

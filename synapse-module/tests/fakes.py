@@ -12,6 +12,7 @@ import attr
 from twisted.internet import defer, task
 
 from matrix_policy_gateway_shim._synapse import SynapseApi, format_event_for_client_fallback, run_detached
+from matrix_policy_gateway_shim.callbacks import BY_NAME
 from matrix_policy_gateway_shim.client import Discovery, Reply
 
 
@@ -175,6 +176,13 @@ class ReadableFileWrapper:
                 await task.deferLater(self._reactor, 0, lambda: None)
 
 
+async def reactor_turn() -> None:
+    """Lets the reactor run once: the shim starts notifications' background work on its next turn."""
+    from twisted.internet import reactor
+
+    await task.deferLater(reactor, 0, lambda: None)
+
+
 class BackgroundProcesses:
     """Records what the shim starts in the background, starts it, and keeps what escaped
     from it (the tests check that nothing did)."""
@@ -221,6 +229,8 @@ class FakeModuleApi:
         return names
 
     def callback(self, name: str) -> Any:
+        """A registered callback by its name in the docs (or ``auth_checkers``)."""
+        name = BY_NAME[name].register_as if name in BY_NAME else name
         found = [callbacks[name] for _, callbacks in self.calls if name in callbacks]
         assert len(found) == 1, f"{name} registered {len(found)} times"
         return found[0]
@@ -271,7 +281,7 @@ class FakeModuleApi:
                                                         min_batch_size=None):
         self._record("background_update_controller", dict(locals(), self=None))
 
-    def register_add_extra_fields_to_unsigned_client_event_callbacks(self, *, add_field_to_unsigned=None):
+    def register_add_extra_fields_to_unsigned_client_event_callbacks(self, *, add_field_to_unsigned_callback=None):
         self._record("add_extra_fields_to_unsigned_client_event", dict(locals(), self=None))
 
 

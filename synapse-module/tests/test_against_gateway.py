@@ -169,7 +169,7 @@ def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):
         "presence_router": {"get_interested_users", "get_users_for_states"},
         "account_data": {"on_account_data_updated"},
         "background_update_controller": {"on_update", "min_batch_size"},
-        "add_extra_fields_to_unsigned_client_event": {"add_field_to_unsigned"},
+        "add_extra_fields_to_unsigned_client_event": {"add_field_to_unsigned_callback"},
     }
     assert set(api.callback("auth_checkers")) == {("m.login.password", ("password",))}
 

@@ -21,7 +21,8 @@ def test_defaults():
     assert not parsed.fails_open("user_may_invite")  # fail-closed, as the gateway
     assert (parsed.discovery_timeout, parsed.if_unreachable, parsed.retry_interval) == (5.0, "register_all", 30.0)
     assert parsed.idle_connection_timeout == 60.0  # well below the gateway's 180 s keep-alive
-    assert parsed.fallback_auth_checkers == ()
+    # Password logins through the gateway work even when Synapse starts before it.
+    assert parsed.fallback_auth_checkers == (("m.login.password", ("password",)),)
 
 
 def test_the_token_file_is_read_once_and_trimmed(tmp_path):

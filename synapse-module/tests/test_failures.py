@@ -8,7 +8,7 @@ import pytest_twisted
 from twisted.internet import defer
 
 from calls import invoke, sample_args
-from fakes import NOT_SPAM, Codes, RegistrationBehaviour, SynapseError
+from fakes import NOT_SPAM, Codes, RegistrationBehaviour, SynapseError, reactor_turn
 from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
 from matrix_policy_gateway_shim.client import Reply
 from matrix_policy_gateway_shim.failures import TimedOut, Unreachable
@@ -27,7 +27,7 @@ FAIL_OPEN_ANSWER = {
     "check_registration_for_spam": RegistrationBehaviour.ALLOW, "check_event_allowed": (True, None),
     "on_create_room": None, "check_threepid_can_be_invited": True, "check_visibility_can_be_modified": True,
     "check_can_shutdown_room": True, "check_can_deactivate_user": True, "is_3pid_allowed": True,
-    "get_username_for_registration": None, "get_displayname_for_registration": None, "is_user_expired": None,
+    "is_user_expired": None,
 }
 # Failing closed refuses. Where Synapse would swallow an exception (and go ahead), or where a
 # refusal leaves nothing behind, the refusing answer; elsewhere SynapseError(503).
@@ -39,6 +39,8 @@ FAIL_CLOSED_ANSWER = {
 NO_OPINION_ANSWER = {
     "check_auth": None, "check_3pid_auth": None, "get_users_for_states": {}, "get_interested_users": set(),
     "on_update": 100, "default_batch_size": 100, "min_batch_size": 100, "add_field_to_unsigned": {},
+    # Synapse answers 500 to the registering user for any exception from these two.
+    "get_username_for_registration": None, "get_displayname_for_registration": None,
 }
 FAILURES = {
     "timeout": TimedOut("no answer in time"),
@@ -128,6 +130,8 @@ async def test_notifications_never_wait_for_the_gateway(name, make_module, api, 
     hanging = defer.Deferred()
     fail(gateway, name, hanging)
     await api.callback(name)(*sample_args(name))  # returns although the gateway has not answered
+    assert background.started == []  # started on the reactor's next turn, outside Synapse's log context
+    await reactor_turn()
     assert background.started == [f"policy_gateway.{name}"]
     assert len(gateway.requests) == 1
     hanging.callback(Reply(200, {"result": None}))
@@ -140,6 +144,7 @@ async def test_a_failed_notification_is_logged_not_raised(make_module, api, gate
     fail(gateway, "on_new_event", Unreachable("Connection was refused by other side"))
     with caplog.at_level(logging.WARNING):
         await api.callback("on_new_event")(*sample_args("on_new_event"))
+        await reactor_turn()
         results = await defer.DeferredList(background.deferreds)
     assert all(ok for ok, _ in results)
     assert "Notification on_new_event did not reach the policy gateway" in caplog.text
@@ -152,10 +157,12 @@ async def test_notifications_beyond_the_limit_are_dropped_not_queued(make_module
     fail(gateway, "on_user_registration", lambda: hanging.append(defer.Deferred()) or hanging[-1])
     for user in ("@a:example.com", "@b:example.com", "@c:example.com"):
         await api.callback("on_user_registration")(user)
+    await reactor_turn()
     assert len(gateway.requests) == 2
     assert "dropping on_user_registration" in caplog.text
     for answer in hanging:
         answer.callback(Reply(200, {"result": None}))
     await defer.DeferredList(background.deferreds)
     await api.callback("on_user_registration")("@d:example.com")
+    await reactor_turn()
     assert len(gateway.requests) == 3

@@ -14,28 +14,50 @@ import java.util.Map;
  * launcher installs them with apt-get, as root or through passwordless sudo, so that a plain
  * {@code ./mvnw verify} works on a fresh machine. Where it cannot, the build fails; it never skips.
  *
- * <p>Arguments: the packaged jar, the test classes folder, the synapse-module folder.
+ * <p>Arguments: the packaged jar, the test classes folder, the folder of the suite to run
+ * ({@code synapse-module}, or {@code e2e}: the end-to-end suite against a real Synapse, which also
+ * needs Synapse's own dependencies from Debian unless {@code SYNAPSE_PYTHON} names a Python that
+ * has Synapse installed already).
  */
 public class RunPythonTests {
-    private static final String PACKAGES = "python3-pytest python3-twisted python3-pytest-twisted";
+    private static final String TEST_TOOLS = "python3-pytest python3-twisted python3-pytest-twisted";
+    private static final String TEST_IMPORTS = "import pytest, twisted, pytest_twisted, attr";
+    /** The end-to-end harness: YAML, certificates, bcrypt hashes. */
+    private static final String E2E_TOOLS = "python3-yaml python3-cryptography python3-bcrypt";
+    private static final String E2E_IMPORTS = ", yaml, cryptography, bcrypt";
+    /** Synapse 1.67's mandatory dependencies (its pyproject.toml), as Debian packages. */
+    private static final String SYNAPSE_DEPENDENCIES = "python3-treq python3-signedjson python3-canonicaljson"
+            + " python3-unpaddedbase64 python3-nacl python3-jsonschema python3-frozendict python3-msgpack"
+            + " python3-phonenumbers python3-pil python3-pymacaroons python3-service-identity"
+            + " python3-prometheus-client python3-netaddr python3-jinja2 python3-bleach python3-typing-extensions"
+            + " python3-ijson python3-pydantic python3-matrix-common python3-openssl python3-pyasn1"
+            + " python3-pyasn1-modules python3-sortedcontainers python3-packaging python3-idna";
+    private static final String SYNAPSE_IMPORTS = ", treq, signedjson, canonicaljson, unpaddedbase64, nacl,"
+            + " jsonschema, frozendict, msgpack, phonenumbers, PIL, pymacaroons, service_identity, prometheus_client,"
+            + " netaddr, jinja2, bleach, typing_extensions, ijson, pydantic, matrix_common, OpenSSL, pyasn1,"
+            + " pyasn1_modules, sortedcontainers, packaging, idna";
 
     public static void main(String[] args) throws IOException, InterruptedException {
         if (args.length != 3) {
-            fail("usage: RunPythonTests <gateway jar> <test classes> <synapse-module folder>");
+            fail("usage: RunPythonTests <gateway jar> <test classes> <synapse-module or e2e folder>");
         }
         String java = ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this"));
         String python = System.getenv().getOrDefault("SHIM_TEST_PYTHON", "/usr/bin/python3");
         if (!Files.isExecutable(Path.of(python))) {
-            fail(python + " not found. Install the Synapse module's test tools: apt-get install " + PACKAGES);
-        }
-        List<String> probe = List.of(python, "-c", "import pytest, twisted, pytest_twisted, attr");
-        if (run(probe, Map.of(), null) != 0 && (!installTestTools() || run(probe, Map.of(), null) != 0)) {
-            fail(python + " lacks pytest, Twisted or pytest-twisted, and installing them failed."
-                    + " Install them: apt-get install " + PACKAGES);
+            fail(python + " not found. Install Debian's python3 and: apt-get install " + TEST_TOOLS);
         }
         File moduleFolder = new File(args[2]);
-        int status = run(List.of(python, "-m", "pytest", "-p", "no:cacheprovider", "-ra", "tests"), Map.of(
+        boolean endToEnd = moduleFolder.getName().equals("e2e");
+        boolean debianSynapse = endToEnd && System.getenv("SYNAPSE_PYTHON") == null;
+        String packages = TEST_TOOLS + (endToEnd ? " " + E2E_TOOLS : "") + (debianSynapse ? " " + SYNAPSE_DEPENDENCIES : "");
+        String imports = TEST_IMPORTS + (endToEnd ? E2E_IMPORTS : "") + (debianSynapse ? SYNAPSE_IMPORTS : "");
+        List<String> probe = List.of(python, "-c", imports);
+        if (run(probe, Map.of(), null) != 0 && (!install(packages) || run(probe, Map.of(), null) != 0)) {
+            fail(python + " lacks some of its test tools, and installing them failed."
+                    + " Install them: apt-get install " + packages);
+        }
+        int status = run(List.of(python, "-m", "pytest", "-p", "no:cacheprovider", "-ra", endToEnd ? "." : "tests"), Map.of(
                 "GATEWAY_JAR", args[0],
                 "GATEWAY_TEST_CLASSES", args[1],
                 "GATEWAY_JAVA", java,
@@ -43,16 +65,17 @@ public class RunPythonTests {
         System.exit(status);
     }
 
-    /** apt-get update + install, as root or through passwordless sudo; false when neither works. */
-    private static boolean installTestTools() throws IOException, InterruptedException {
-        System.err.println("[synapse-module tests] installing " + PACKAGES + " with apt-get");
+    /** apt-get update + install, as root or through passwordless sudo; false when neither works.
+     *  Waits up to 5 minutes for the dpkg lock: a fresh machine may be running its own updates. */
+    private static boolean install(String packages) throws IOException, InterruptedException {
+        System.err.println("[python tests] installing " + packages + " with apt-get");
         List<String> sudo = "root".equals(System.getProperty("user.name")) ? List.of() : List.of("sudo", "-n");
         Map<String, String> quiet = Map.of("DEBIAN_FRONTEND", "noninteractive");
         List<String> update = new java.util.ArrayList<>(sudo);
-        update.addAll(List.of("apt-get", "update", "-qq"));
+        update.addAll(List.of("apt-get", "-o", "DPkg::Lock::Timeout=300", "update", "-qq"));
         List<String> install = new java.util.ArrayList<>(sudo);
-        install.addAll(List.of("apt-get", "install", "-y", "-qq"));
-        install.addAll(List.of(PACKAGES.split(" ")));
+        install.addAll(List.of("apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq"));
+        install.addAll(List.of(packages.split(" ")));
         return run(update, quiet, null) == 0 && run(install, quiet, null) == 0;
     }
 
@@ -67,7 +90,7 @@ public class RunPythonTests {
     }
 
     private static void fail(String message) {
-        System.err.println("[synapse-module tests] " + message);
+        System.err.println("[python tests] " + message);
         System.exit(2);
     }
 }

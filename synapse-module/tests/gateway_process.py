@@ -15,7 +15,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
@@ -49,7 +49,10 @@ class Gateway:
             self.process.wait()
 
 
-def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240) -> Gateway:
+def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
+          ports: Optional[Tuple[int, int]] = None) -> Gateway:
+    """Starts the gateway on ``ports`` (callback port, management port), free ones by default:
+    a test that restarts the gateway passes the ports it had, as a restarted pod keeps its Service."""
     jar = Path(os.environ.get("GATEWAY_JAR", REPO / "target" / "matrix-policy-gateway-0.1.0-SNAPSHOT.jar"))
     test_classes = Path(os.environ.get("GATEWAY_TEST_CLASSES", REPO / "target" / "test-classes"))
     java = _java()
@@ -57,10 +60,11 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240) -> 
         if not path.exists():
             raise RuntimeError(f"{path} does not exist: build {what} first")
 
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "token").write_text(token + "\n")
     config = workdir / "gateway.yml"
     config.write_text(config_yaml.replace("TOKEN_FILE", str(workdir / "token")))
-    port, management_port = _free_port(), _free_port()
+    port, management_port = ports or (free_port(), free_port())
     log = workdir / "gateway.log"
     # PropertiesLauncher honours loader.path: the test module types are a jar-less
     # "module from another jar", found through their AutoConfiguration.imports.
@@ -68,7 +72,7 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240) -> 
                "-cp", str(jar), "org.springframework.boot.loader.launch.PropertiesLauncher",
                f"--server.port={port}", f"--management.server.port={management_port}",
                f"--spring.config.additional-location=file:{config}"]
-    with open(log, "wb") as output:
+    with open(log, "ab") as output:  # a restarted gateway adds to its log
         # The working directory is the test's own: no stray application.yml is picked up.
         process = subprocess.Popen(command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
     gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log)
@@ -87,7 +91,7 @@ def _java() -> str:
     raise RuntimeError("No JDK 25 java found: set GATEWAY_JAVA")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

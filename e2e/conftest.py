@@ -1,0 +1,223 @@
+"""Session fixtures: the services, the gateway (packaged jar), Synapse "A" with our module and
+Synapse "B" with synapse-http-antispam, federating with each other over TLS on loopback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "synapse-module"))
+sys.path.insert(0, str(REPO / "synapse-module" / "tests"))
+
+import bcrypt  # noqa: E402  (a Synapse dependency, so present wherever Synapse runs)
+
+import gateway_process  # noqa: E402
+from harness import synapse as homeservers  # noqa: E402
+from harness.client import Homeserver  # noqa: E402
+from harness.report import Report  # noqa: E402
+from harness.services import Services  # noqa: E402
+from matrix_policy_gateway_shim.callbacks import ALL  # noqa: E402
+
+TOKEN = "e2e-gateway-token"
+FILED_PASSWORD = "password from the gateway's file"
+
+# Callbacks Synapse 1.67 cannot call, and where they are tested instead.
+NOT_IN_SYNAPSE_1_67 = {
+    "check_login_for_spam": "added in Synapse 1.87",
+    "on_add_user_third_party_identifier": "added in Synapse 1.96",
+    "on_remove_user_third_party_identifier": "added in Synapse 1.96",
+    "on_user_login": "added in Synapse 1.98",
+    "add_field_to_unsigned": "added in Synapse 1.96",
+}
+
+# Our module: fail-closed by default, fail-open where a gateway outage must not stop the
+# homeserver (every request checks is_user_expired; every message check_event_*).
+SHIM_ON_FAILURE = {
+    "default": "fail-closed",
+    "check_event_for_spam": "fail-open",
+    "check_event_allowed": "fail-open",
+    "is_user_expired": "fail-open",
+    "check_registration_for_spam": "fail-open",
+}
+
+# synapse-http-antispam on Synapse 1.67: the callbacks that module can serve there (the README's
+# example for this version).
+ANTISPAM_CALLBACKS = ["user_may_invite", "user_may_send_3pid_invite", "user_may_join_room",
+                      "user_may_create_room", "user_may_publish_room", "check_event_for_spam"]
+
+POLICY_SERVICE_CALLBACKS = [
+    "user_may_send_3pid_invite", "user_may_create_room_alias", "user_may_publish_room",
+    "check_username_for_spam", "check_registration_for_spam", "check_media_file_for_spam",
+    "should_drop_federated_event", "check_threepid_can_be_invited", "check_visibility_can_be_modified",
+    "check_can_shutdown_room", "check_can_deactivate_user", "on_create_room", "check_3pid_auth",
+    "get_username_for_registration", "get_displayname_for_registration", "is_user_expired",
+]
+
+
+def gateway_config(server_name: str, services: Services) -> str:
+    filed_hash = bcrypt.hashpw(FILED_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    callbacks = "\n".join(f"            - {name}" for name in POLICY_SERVICE_CALLBACKS)
+    return f"""
+policy-gateway:
+  server-name: "{server_name}"
+  auth:
+    token-file: TOKEN_FILE
+  modules:
+    - module: user_denylist
+      name: spammers
+      config:
+        users: ["@spammer-*"]
+        error: Spammers are not welcome here
+    - module: user_denylist
+      name: noisy-senders
+      config:
+        users: ["@noisy-*"]
+        callbacks: [check_event_for_spam]
+    - module: password_file
+      name: passwords
+      config:
+        users:
+          filed: "{filed_hash}"
+    - module: event_censor
+      name: censor
+      config:
+        endpoint: {services.url}/censor
+    - module: threepid_checker
+      name: directory
+      config:
+        url: {services.url}/3pid
+        cache-ttl: 0s
+    - module: presence_router
+      name: presence
+      config:
+        routes:
+          - receivers: ["@watcher:{server_name}"]
+            sources: ["@watched:{server_name}"]
+    - module: http
+      name: policy-service
+      config:
+        url: {services.url}/policy
+        callbacks:
+{callbacks}
+    - module: static
+      name: background-pacing
+      config:
+        results:
+          on_update: 50
+          default_batch_size: 2       # small batches: an update takes several, so min_batch_size is asked
+          min_batch_size: 1
+    - module: audit_webhook
+      name: audit
+      config:
+        url: {services.url}/audit
+logging:
+  level:
+    dev.matrixpolicy.gateway.decisions: INFO
+"""
+
+
+def shim_module(gateway_url: str) -> Dict[str, Any]:
+    return {"module": "matrix_policy_gateway_shim.PolicyGatewayModule",
+            "config": {"base_url": gateway_url, "token": TOKEN, "timeout": "10s", "on_failure": SHIM_ON_FAILURE,
+                       "startup": {"discovery_timeout": "5s", "retry_interval": "2s"}}}
+
+
+def antispam_module(gateway_url: str) -> Dict[str, Any]:
+    return {"module": "synapse_http_antispam.HTTPAntispam",
+            "config": {"base_url": gateway_url + "/v1/spam_checker", "authorization": TOKEN,
+                       "enabled_callbacks": ANTISPAM_CALLBACKS}}
+
+
+class World:
+    """Everything the tests drive. The gateway can be stopped and started again on the same
+    ports (as a pod behind its Service) while both Synapses keep running."""
+
+    def __init__(self, workdir: Path, report: Report) -> None:
+        self.workdir = workdir
+        self.report = report
+        self.installation = homeservers.install()
+        homeservers.self_signed_certificate(workdir / "identity")
+        self.services = Services(workdir / "identity" / "tls.crt", workdir / "identity" / "tls.key")
+        self.gateway_ports = (homeservers.free_port(), homeservers.free_port())
+        self.gateway_url = f"http://127.0.0.1:{self.gateway_ports[0]}"
+        self.gateway: Optional[gateway_process.Gateway] = None
+        # Phone numbers are validated through an identity server: ours stands in for one.
+        delegates = {"account_threepid_delegates": {"msisdn": f"https://{self.services.identity_server}"}}
+        self.a = homeservers.Synapse(self.installation, "A", workdir / "synapse-a", [shim_module(self.gateway_url)],
+                                     delegates)
+        self.b = homeservers.Synapse(self.installation, "B", workdir / "synapse-b", [antispam_module(self.gateway_url)])
+        self.services.server_name = self.a.server_name
+        self._config = gateway_config(self.a.server_name, self.services)
+        self.extra: List[homeservers.Synapse] = []
+
+    @property
+    def hs_a(self) -> Homeserver:
+        return Homeserver(self.a.url, self.a.server_name)
+
+    @property
+    def hs_b(self) -> Homeserver:
+        return Homeserver(self.b.url, self.b.server_name)
+
+    def start_gateway(self) -> None:
+        self.gateway = gateway_process.start(self._config, self.workdir / "gateway", TOKEN, ports=self.gateway_ports)
+
+    def stop_gateway(self) -> None:
+        if self.gateway is not None:
+            self.report.read_gateway_metrics(self.gateway.management_url)
+            self.gateway.stop()
+            self.gateway = None
+
+    def homeserver(self, name: str, modules: List[Dict[str, Any]], **kwargs: Any) -> homeservers.Synapse:
+        """Another Synapse for one test, stopped at the end of the session."""
+        synapse = homeservers.Synapse(self.installation, name, self.workdir / f"synapse-{name.lower()}", modules,
+                                      **kwargs)
+        self.extra.append(synapse)
+        return synapse
+
+    def close(self) -> None:
+        for synapse in [self.a, self.b] + self.extra:
+            synapse.stop()
+        self.stop_gateway()
+        self.services.close()
+
+
+_report = Report()
+
+
+@pytest.fixture(scope="session")
+def report() -> Report:
+    return _report
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory, report: Report) -> Iterator[World]:
+    world = World(tmp_path_factory.mktemp("e2e"), report)
+    try:
+        world.start_gateway()
+        for synapse in (world.a, world.b):
+            synapse.start()
+        report.note(f"- Synapse {world.installation.version} from {world.installation.origin}, run by "
+                    f"`{world.installation.python}`; A ({world.a.server_name}) with matrix_policy_gateway_shim, "
+                    f"B ({world.b.server_name}) with synapse_http_antispam; working folder {world.workdir}")
+        for synapse in (world.a, world.b):
+            registered = [line.split(" - ")[-1] for line in synapse.log_lines()
+                          if "Registered" in line or "HTTPAntispam" in line or "policy gateway" in line.lower()]
+            report.note(f"- {synapse.name} registration: " + ("; ".join(registered) or "see its log"))
+        yield world
+    finally:
+        world.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    every = [(callback.category, callback.name) for callback in ALL]
+    text = _report.render(every, NOT_IN_SYNAPSE_1_67)
+    _report.write(REPO / "target" / "e2e" / "report.md", text)
+    terminalreporter.write_sep("=", "end-to-end report (also in target/e2e/report.md)")
+    terminalreporter.write_line(text)

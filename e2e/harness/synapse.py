@@ -1,0 +1,270 @@
+"""A real Synapse on loopback: installed from the release tarball (or found in the
+environment the admin names), configured for tests, started and stopped as a process.
+
+Two ways to get a Synapse, in this order:
+
+- ``SYNAPSE_PYTHON``: a Python interpreter that can ``import synapse`` (for example
+  ``/opt/venvs/matrix-synapse/bin/python``). Nothing from ``../shared`` is used then;
+  synapse-http-antispam is taken from that environment when it is installed there.
+- otherwise the tarballs in ``SYNAPSE_TARBALLS`` (default: ``../shared/synapse`` next to the
+  repository) are extracted once into ``target/e2e/`` and run with Debian's ``python3``,
+  whose ``python3-*`` packages are Synapse's dependencies (the launcher installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = REPO / "target" / "e2e"
+SHIM = REPO / "synapse-module"
+E2E = REPO / "e2e"  # for harness.baseline_module
+SYNAPSE_TARBALL = "synapse-1.67.0-src.tar.gz"
+ANTISPAM_TARBALL = "synapse-http-antispam-0.5.0.tar.gz"
+
+# Far above anything a test sends: the tests measure the gateway, not Synapse's limits.
+_UNLIMITED = {"per_second": 10000, "burst_count": 100000}
+
+
+class Installation:
+    """Where Synapse's code lives and which interpreter runs it."""
+
+    def __init__(self, python: str, pythonpath: List[Path], has_antispam: bool, origin: str) -> None:
+        self.python = python
+        self.pythonpath = pythonpath
+        self.has_antispam = has_antispam
+        self.origin = origin
+        self.version = self._ask("import synapse; print(synapse.__version__)")
+
+    def _ask(self, code: str) -> str:
+        return subprocess.run([self.python, "-c", code], env=self.environment(), check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def environment(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        paths = [str(p) for p in self.pythonpath] + [env.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return env
+
+    def version_tuple(self) -> tuple:
+        return tuple(int(part) for part in re.findall(r"\d+", self.version)[:3])
+
+
+def install() -> Installation:
+    """Finds or installs Synapse once per test run."""
+    python = os.environ.get("SYNAPSE_PYTHON")
+    if python:
+        probe = subprocess.run([python, "-c", "import synapse_http_antispam"], capture_output=True)
+        return Installation(python, [SHIM, E2E], probe.returncode == 0, f"SYNAPSE_PYTHON={python}")
+    tarballs = Path(os.environ.get("SYNAPSE_TARBALLS", REPO.parent / "shared" / "synapse"))
+    if not (tarballs / SYNAPSE_TARBALL).exists():
+        raise RuntimeError(f"No Synapse: set SYNAPSE_PYTHON to a python that can import synapse, or "
+                           f"SYNAPSE_TARBALLS to a folder holding {SYNAPSE_TARBALL} ({tarballs} has none)")
+    home = TARGET / "synapse-1.67.0"
+    if not (home / "matrix_synapse-1.67.0.dist-info" / "METADATA").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        for tarball in (SYNAPSE_TARBALL, ANTISPAM_TARBALL):
+            with tarfile.open(tarballs / tarball) as archive:
+                archive.extractall(home, filter="data")
+        _write_distribution_metadata(home)
+    return Installation("/usr/bin/python3", [home, SHIM, E2E], True, f"{tarballs}/{SYNAPSE_TARBALL}")
+
+
+def _write_distribution_metadata(home: Path) -> None:
+    """Synapse checks its own distribution and its mandatory dependencies through
+    importlib.metadata at startup: the ``Requires-Dist`` lines come from its pyproject.toml,
+    so that check is real against Debian's packages."""
+    poetry = tomllib.loads((home / "pyproject.toml").read_text())["tool"]["poetry"]
+    lines = ["Metadata-Version: 2.1", "Name: matrix-synapse", f"Version: {poetry['version']}"]
+    lines += [f"Provides-Extra: {extra}" for extra in poetry["extras"]]
+    for name, spec in poetry["dependencies"].items():
+        if isinstance(spec, Mapping):
+            if spec.get("optional") or "python" in spec:
+                continue
+            spec = spec["version"]
+        if name != "python":
+            lines.append(f"Requires-Dist: {name} ({spec.replace('^', '>=')})")
+    info = home / f"matrix_synapse-{poetry['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+    (info / "top_level.txt").write_text("synapse\n")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Synapse:
+    """One homeserver: its own folder, SQLite database, client port and federation port
+    (TLS with a self-signed certificate, as federation requires)."""
+
+    def __init__(self, installation: Installation, name: str, workdir: Path,
+                 modules: List[Dict[str, Any]], extra: Optional[Dict[str, Any]] = None,
+                 server_name: Optional[str] = None) -> None:
+        self.installation = installation
+        self.name = name
+        self.dir = workdir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.federation_port = free_port()
+        self.server_name = server_name or f"127.0.0.1:{self.federation_port}"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.dir / "homeserver.log"
+        self.console = self.dir / "console.log"
+        self.registration_shared_secret = "e2e-shared-secret"
+        self.modules = modules
+        self.extra = extra or {}
+        self.process: Optional[subprocess.Popen] = None
+        self._configure()
+
+    def _configure(self) -> None:
+        config = self.dir / "homeserver.yaml"
+        subprocess.run([self.installation.python, "-m", "synapse.app.homeserver",
+                        "--server-name", self.server_name, "--config-path", str(config),
+                        "--data-directory", str(self.dir), "--config-directory", str(self.dir),
+                        "--generate-config", "--report-stats=no"],
+                       env=self.installation.environment(), check=True, capture_output=True)
+        generated = yaml.safe_load(config.read_text())
+        self_signed_certificate(self.dir)
+        settings = {
+            "server_name": self.server_name,
+            "pid_file": str(self.dir / "homeserver.pid"),
+            "signing_key_path": generated["signing_key_path"],
+            "macaroon_secret_key": generated["macaroon_secret_key"],
+            "form_secret": generated["form_secret"],
+            "registration_shared_secret": self.registration_shared_secret,
+            "report_stats": False,
+            "listeners": [
+                {"port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
+                 "x_forwarded": False, "resources": [{"names": ["client"], "compress": False}]},
+                {"port": self.federation_port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": True,
+                 "resources": [{"names": ["federation", "keys"], "compress": False}]},
+            ],
+            "tls_certificate_path": str(self.dir / "tls.crt"),
+            "tls_private_key_path": str(self.dir / "tls.key"),
+            "federation_verify_certificates": False,
+            "ip_range_blacklist": [],
+            "federation_ip_range_blacklist": [],
+            "trusted_key_servers": [],
+            "suppress_key_server_warning": True,
+            "database": {"name": "sqlite3", "args": {"database": str(self.dir / "homeserver.db")}},
+            "media_store_path": str(self.dir / "media_store"),
+            "log_config": str(self._log_config()),
+            "enable_registration": True,
+            "enable_registration_without_verification": True,
+            "presence": {"enabled": True},
+            "user_directory": {"enabled": True, "search_all_users": True},
+            "use_insecure_ssl_client_just_for_testing_do_not_use": True,
+            "enable_3pid_lookup": True,
+            "rc_message": _UNLIMITED,
+            "rc_registration": _UNLIMITED,
+            "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED, "failed_attempts": _UNLIMITED},
+            "rc_admin_redaction": _UNLIMITED,
+            "rc_joins": {"local": _UNLIMITED, "remote": _UNLIMITED},
+            "rc_joins_per_room": _UNLIMITED,
+            "rc_invites": {"per_room": _UNLIMITED, "per_user": _UNLIMITED, "per_issuer": _UNLIMITED},
+            "rc_third_party_invite": _UNLIMITED,
+            "rc_3pid_validation": _UNLIMITED,
+            "rc_key_requests": _UNLIMITED,
+            "rc_federation": {"window_size": 1000, "sleep_limit": 10000, "sleep_delay": 1,
+                              "reject_limit": 10000, "concurrent": 100},
+            "modules": self.modules,
+        }
+        settings.update(self.extra)
+        config.write_text(yaml.safe_dump(settings, sort_keys=False))
+        self.config_path = config
+
+    def _log_config(self) -> Path:
+        path = self.dir / "log.yaml"
+        path.write_text(yaml.safe_dump({
+            "version": 1,
+            "formatters": {"precise": {"format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - "
+                                                 "%(request)s - %(message)s"}},
+            "handlers": {"file": {"class": "logging.FileHandler", "formatter": "precise",
+                                  "filename": str(self.log), "filters": ["context"]}},
+            "filters": {"context": {"()": "synapse.logging.context.LoggingContextFilter", "request": ""}},
+            "loggers": {"synapse.storage.SQL": {"level": "INFO"}, "twisted": {"level": "WARNING"}},
+            "root": {"level": "INFO", "handlers": ["file"]},
+            "disable_existing_loggers": False,
+        }))
+        return path
+
+    # ---- process
+
+    def start(self, timeout: float = 120) -> None:
+        with open(self.console, "ab") as console:
+            self.process = subprocess.Popen(
+                [self.installation.python, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path)],
+                cwd=self.dir, env=self.installation.environment(), stdout=console, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Synapse {self.name} exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/_matrix/client/versions", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"Synapse {self.name} did not answer within {timeout}s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_lines(self) -> List[str]:
+        return self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+
+    def tail(self, lines: int = 60) -> str:
+        text = self.console.read_text(errors="replace").splitlines() if self.console.exists() else []
+        return "\n".join((text + self.log_lines())[-lines:])
+
+
+def self_signed_certificate(directory: Path) -> None:
+    """Federation listens on TLS only; peers here skip verification
+    (``federation_verify_certificates: false``), so a self-signed certificate serves."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    (directory / "tls.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "tls.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.TraditionalOpenSSL,
+                                                          serialization.NoEncryption()))

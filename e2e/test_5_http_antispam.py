@@ -1,0 +1,58 @@
+"""The spam checker again, through synapse-http-antispam v0.5.0 on Synapse B, pointed at the
+gateway's /v1/spam_checker endpoints (the callbacks that module can serve on Synapse 1.67)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.steps import ANTISPAM, refused, seen, unique
+
+
+@pytest.fixture(autouse=True)
+def antispam_installed(world):
+    if not world.installation.has_antispam:
+        pytest.skip("synapse_http_antispam is not installed in SYNAPSE_PYTHON's environment")
+
+
+def test_a_listed_user_is_refused_through_synapse_http_antispam(world, report):
+    hs = world.hs_b
+    alice, spammer = hs.register(unique("alice-")), hs.register(unique("spammer-"))
+    room = alice.create_room(preset="public_chat")
+
+    error = refused(spammer.create_room)
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
+    report.check("user_may_create_room", ANTISPAM, "a listed user creates a room", seen(error))
+    error = refused(spammer.join, room)
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
+    report.check("user_may_join_room", ANTISPAM, "a listed user joins a public room", seen(error))
+    error = refused(spammer.invite, room, alice.user_id)
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
+    report.check("user_may_invite", ANTISPAM, "a listed user invites", seen(error))
+
+    friend = hs.register(unique("friend-"))
+    alice.invite(room, friend.user_id)
+    friend.join(room)
+
+
+def test_messages_and_the_directory_through_synapse_http_antispam(world, report):
+    hs = world.hs_b
+    alice, noisy, quiet = hs.register(unique("alice-")), hs.register(unique("noisy-")), hs.register(unique("quiet-"))
+    room = alice.create_room(preset="public_chat")
+    noisy.join(room)
+    alice.say(room, "hello")
+    error = refused(noisy.say, room, "buy my coins")
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
+    report.check("check_event_for_spam", ANTISPAM, "a listed sender sends a message", seen(error))
+
+    alice.call("PUT", f"/_matrix/client/v3/directory/list/room/{room}", {"visibility": "public"})
+    quiet_room = quiet.create_room()
+    error = refused(quiet.call, "PUT", f"/_matrix/client/v3/directory/list/room/{quiet_room}",
+                    {"visibility": "public"})
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
+    report.check("user_may_publish_room", ANTISPAM, "a refused user publishes a room", seen(error))
+
+    error = refused(alice.call, "POST", f"/_matrix/client/v3/rooms/{room}/invite", {
+        "id_server": world.services.identity_server, "id_access_token": "e2e", "medium": "email",
+        "address": "spam@example.org"})
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
+    report.check("user_may_send_3pid_invite", ANTISPAM, "invites an address the policy service refuses", seen(error))

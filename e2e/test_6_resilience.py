@@ -1,0 +1,73 @@
+"""What admins meet in production: connections idle for longer than a minute, a gateway that
+stops and comes back while Synapse keeps running, and a Synapse that starts first."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import FILED_PASSWORD, shim_module
+from harness.client import Homeserver
+from harness.steps import ANTISPAM, SHIM, refused, unique
+
+IDLE_GAP = 65  # seconds: longer than our module's 60 s idle timeout
+
+
+def test_checks_after_an_idle_gap_longer_than_a_minute_succeed_on_both_modules(world, report):
+    users = [world.hs_a.register(unique("idle-")), world.hs_b.register(unique("idle-"))]
+    for user in users:
+        user.create_room()
+    time.sleep(IDLE_GAP)
+    for user in users:
+        user.create_room()
+    for synapse in (world.a, world.b):
+        failures = [line for line in synapse.log_lines()
+                    if "Policy check" in line or "antispam server" in line or "closed a connection" in line]
+        assert failures == [], f"{synapse.name}: {failures}"
+    report.check("user_may_create_room", f"{SHIM} and {ANTISPAM}", f"creates a room after {IDLE_GAP} s idle",
+                 "200 on both, no failed or retried request")
+
+
+def test_a_stopped_gateway_fails_each_callback_by_its_policy_and_a_restarted_one_answers_again(world, report):
+    a, b = world.hs_a, world.hs_b
+    alice, friend, bob = a.register(unique("alice-")), a.register(unique("friend-")), b.register(unique("bob-"))
+    room, room_b = alice.create_room(preset="public_chat"), bob.create_room()
+    friend.join(room)
+    world.stop_gateway()
+    try:
+        event_id = alice.say(room, "said while the gateway is down")
+        assert friend.event(room, event_id)["content"]["body"] == "said while the gateway is down"
+        report.check("check_event_for_spam", SHIM, "sends a message, gateway down (fail-open)",
+                     "200, delivered unchanged, not marked as spam")
+        error = refused(alice.create_room)
+        assert (error.status, error.errcode) == (503, "M_UNKNOWN")
+        report.check("user_may_create_room", SHIM, "creates a room, gateway down (fail-closed)",
+                     "503 M_UNKNOWN: retryable, nothing recorded")
+        newcomer = a.register(unique("newcomer-"))
+        assert newcomer.whoami()["user_id"] == newcomer.user_id
+        report.check("get_username_for_registration", SHIM, "registers, gateway down",
+                     "200 with the name asked for: Synapse's own choice")
+
+        bob.say(room_b, "said on B while the gateway is down")
+        report.check("check_event_for_spam", ANTISPAM, "sends a message, gateway down (its fail_open default)",
+                     "200")
+        error = refused(bob.create_room)
+        report.check("user_may_create_room", ANTISPAM, "creates a room, gateway down", f"{error.status} "
+                     f"{error.errcode}: synapse-http-antispam refuses with M_UNKNOWN")
+
+        # A homeserver that starts while the gateway is down logs in through the gateway's
+        # password file once the gateway is back, without a restart.
+        early = world.homeserver("C", [shim_module(world.gateway_url)], server_name=world.a.server_name)
+        early.start()
+        early_client = Homeserver(early.url, early.server_name)
+        early_client.register("filed", password="a local password on C")
+    finally:
+        world.start_gateway()
+
+    alice.create_room()
+    bob.create_room()
+    report.check("user_may_create_room", f"{SHIM} and {ANTISPAM}", "creates a room once the gateway is back",
+                 "200, no Synapse restart")
+    user = early_client.login_user("filed", FILED_PASSWORD)
+    assert user.user_id == f"@filed:{early.server_name}"
+    report.check("check_auth", SHIM, "logs in on a Synapse started before the gateway",
+                 "200 through the password file")

@@ -40,4 +40,19 @@ public interface PolicyModule {
     default boolean mayBlock() {
         return true;
     }
+
+    /**
+     * How long one call may take, at the longest, before this module gives up on its backend and
+     * answers by its own failure handling (its connect and read timeouts, retries and backoff, from
+     * its configuration); empty when that is unknown or does not apply (no backend, or a wait that
+     * nothing bounds). Asked once at startup.
+     *
+     * <p>The gateway compares it with the entry's {@code timeout}, the deadline of each call of a
+     * module that {@linkplain #mayBlock() may block}, and logs a warning when the deadline comes
+     * first: a slow backend is then answered by the entry's {@code on-failure} (503 under
+     * {@code fail-closed}) instead of by the module's own answer for a failed backend.
+     */
+    default Optional<WorstCase> worstCase() {
+        return Optional.empty();
+    }
 }

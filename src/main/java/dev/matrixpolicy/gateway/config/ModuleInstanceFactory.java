@@ -93,9 +93,11 @@ final class ModuleInstanceFactory {
         } catch (ModuleConfigurationException wrong) {
             throw new InvalidModuleException(position, type.name(), "config." + wrong.field(), wrong.getMessage(), wrong);
         }
-        return new ModuleInstance(position, type.name(), name, module,
+        ModuleInstance instance = new ModuleInstance(position, type.name(), name, module,
                 entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
                 entry.timeout() != null ? entry.timeout() : properties.defaults().timeout());
+        EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);
+        return instance;
     }
 
     private <C> C bindConfig(int position, ModuleType<C> type) {

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.eventcensor;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.BackendClient;
@@ -13,6 +14,7 @@ import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +42,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
     private final BackendClient http;
     private final RestClient client;
     private final BackendTimer backendTimer;
+    private final WorstCase worstCase;
 
     EventCensor(EventCensorConfig config, ModuleContext context) {
         this.name = context.instanceName();
@@ -51,6 +54,13 @@ final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseabl
         this.http = new BackendClient(HttpClient.Version.HTTP_1_1, config.connectTimeout());
         this.client = http.restClient(config.timeout());
         this.backendTimer = new BackendTimer(name, context.meterRegistry());
+        this.worstCase = WorstCase.ofRequest(config.connectTimeout(), config.timeout());
+    }
+
+    /** One request, never retried: connecting, then waiting for the answer. */
+    @Override
+    public Optional<WorstCase> worstCase() {
+        return Optional.of(worstCase);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.ArgsJson;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.BackendClient;
@@ -20,8 +21,11 @@ import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +53,8 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int MAX_DESCRIPTION = 300;
 
-    /** Where one callback goes and how patiently. */
-    private record Route(URI uri, RestClient client, int attempts) {
+    /** Where one callback goes and how patiently: {@code timeout} is the read timeout of {@code client}. */
+    private record Route(URI uri, RestClient client, Duration timeout, int attempts) {
     }
 
     /**
@@ -70,16 +74,19 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     private final String name;
     private final FailureMode failureMode;
     private final Duration retryBackoff;
+    private final Duration connectTimeout;
     private final BackendClient http;
     private final CircuitBreaker breaker;
     private final BackendTimer backendTimer;
     private final Map<CallbackType<?, ?, ?>, Route> routes = new HashMap<>();
     private final Map<LoginType, CheckAuth> authCheckers = new LinkedHashMap<>();
+    private final WorstCase worstCase;
 
     HttpForwarder(Settings settings, ModuleContext context) {
         this.name = context.instanceName();
         this.failureMode = settings.failureMode();
         this.retryBackoff = settings.retryBackoff();
+        this.connectTimeout = settings.connectTimeout();
         // One client per instance: the JDK client pools connections and keeps them alive between calls.
         this.http = new BackendClient(HttpClient.Version.HTTP_1_1, settings.connectTimeout());
         this.breaker = circuitBreaker(name, settings.circuitBreaker(), context);
@@ -88,9 +95,18 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         Map<Duration, RestClient> clientsByTimeout = new HashMap<>();
         Function<Duration, RestClient> clients = timeout -> clientsByTimeout.computeIfAbsent(timeout,
                 readTimeout -> restClient(readTimeout, settings.token()));
-        settings.callbacks().forEach((callback, timeout) -> routes.put(callback, route(settings, callback, clients.apply(timeout))));
-        settings.loginTypes().forEach((loginType, timeout) -> authCheckers.put(loginType,
-                forwarding(CheckAuth.TYPE, route(settings, CheckAuth.TYPE, clients.apply(timeout)))));
+        List<WorstCase> worstCases = new ArrayList<>();
+        settings.callbacks().forEach((callback, timeout) -> {
+            Route route = route(settings, callback, clients.apply(timeout), timeout);
+            routes.put(callback, route);
+            worstCases.add(worstCase(callback, route));
+        });
+        settings.loginTypes().forEach((loginType, timeout) -> {
+            Route route = route(settings, CheckAuth.TYPE, clients.apply(timeout), timeout);
+            authCheckers.put(loginType, forwarding(CheckAuth.TYPE, route));
+            worstCases.add(worstCase(CheckAuth.TYPE, route));
+        });
+        this.worstCase = worstCases.stream().max(Comparator.comparing(WorstCase::time)).orElseThrow();
     }
 
     @Override
@@ -102,6 +118,30 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     @Override
     public Map<LoginType, CheckAuth> authCheckers() {
         return authCheckers;
+    }
+
+    /** The slowest of the forwarded callbacks: each has its own timeout, and questions are retried. */
+    @Override
+    public Optional<WorstCase> worstCase() {
+        return Optional.of(worstCase);
+    }
+
+    /**
+     * Every attempt waits out both timeouts, with the retry pauses in between; the read timeout is
+     * measured from the request's start by Spring's client today, but the sum stays a bound whatever
+     * the client counts in it.
+     */
+    private WorstCase worstCase(CallbackType<?, ?, ?> callback, Route route) {
+        WorstCase attempt = WorstCase.ofRequest(connectTimeout, route.timeout());
+        Duration time = attempt.time().multipliedBy(route.attempts());
+        List<String> pauses = new ArrayList<>();
+        for (int retry = 1; retry < route.attempts(); retry++) {
+            Duration pause = backoff(retry);
+            time = time.plus(pause);
+            pauses.add(WorstCase.format(pause));
+        }
+        return new WorstCase(time, callback.name() + ": " + (pauses.isEmpty() ? attempt.computation()
+                : route.attempts() + " attempts × (" + attempt.computation() + ") + retry-backoff " + String.join(" + ", pauses)));
     }
 
     private <M, A, R> M forwarding(CallbackType<M, A, R> callback, Route route) {
@@ -163,10 +203,10 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         }
     }
 
-    /** Backoff doubling from {@code retry-backoff}; false when the caller was interrupted meanwhile. */
+    /** Pauses for {@link #backoff}; false when the caller was interrupted meanwhile. */
     private boolean pauseBeforeRetry(int attemptsSoFar) {
         try {
-            Thread.sleep(retryBackoff.multipliedBy(1L << (attemptsSoFar - 1)));
+            Thread.sleep(backoff(attemptsSoFar));
             return true;
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
@@ -174,10 +214,16 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
         }
     }
 
-    private static Route route(Settings settings, CallbackType<?, ?, ?> callback, RestClient client) {
+    /** The pause before retry number {@code retry} (from 1): {@code retry-backoff}, doubling for each further retry. */
+    private Duration backoff(int retry) {
+        Duration pause = retryBackoff.multipliedBy(1L << (retry - 1));
+        return pause.isNegative() ? Duration.ZERO : pause; // Thread.sleep does not pause for a negative one
+    }
+
+    private static Route route(Settings settings, CallbackType<?, ?, ?> callback, RestClient client, Duration timeout) {
         // Notifications are not idempotent: the service may have acted on a request whose answer was lost.
         int attempts = callback.resultType() == ResultTypes.NOTHING ? 1 : 1 + settings.retries();
-        return new Route(URI.create(settings.baseUrl() + "/" + callback.path()), client, attempts);
+        return new Route(URI.create(settings.baseUrl() + "/" + callback.path()), client, timeout, attempts);
     }
 
     private RestClient restClient(Duration readTimeout, Optional<String> token) {

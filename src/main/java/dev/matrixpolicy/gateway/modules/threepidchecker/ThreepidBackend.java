@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
+import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.module.BackendClient;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendTimer;
@@ -52,6 +53,14 @@ final class ThreepidBackend implements AutoCloseable {
         this.httpClient = new BackendClient(HttpClient.Version.HTTP_1_1, timeout);
         this.restClient = httpClient.restClient(timeout);
         this.timer = new BackendTimer(module, registry);
+    }
+
+    /**
+     * One request, never retried: {@code timeout} bounds connecting, and again waiting for the reply.
+     */
+    WorstCase worstCase() {
+        return new WorstCase(timeout.multipliedBy(2), "timeout " + WorstCase.format(timeout) + " to connect + timeout "
+                + WorstCase.format(timeout) + " for the reply");
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.module.FailureMode;
@@ -61,6 +62,12 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed, AutoCloseabl
                             allowed ? "allowing" : "denying", failureMode == FailureMode.FAIL_OPEN ? "fail-open" : "fail-closed");
             return allowed;
         }
+    }
+
+    /** A cached verdict answers at once; asking the backend is the slow path. */
+    @Override
+    public Optional<WorstCase> worstCase() {
+        return Optional.of(backend.worstCase());
     }
 
     @Override

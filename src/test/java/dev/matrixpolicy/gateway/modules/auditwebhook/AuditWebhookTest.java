@@ -194,6 +194,7 @@ class AuditWebhookTest {
 
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(module.mayBlock()).isFalse();
+        assertThat(module.worstCase()).as("the callback waits for nothing").isEmpty();
         eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
     }
 

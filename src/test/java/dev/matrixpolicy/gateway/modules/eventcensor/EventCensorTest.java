@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.EventAllowed;
+import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -122,6 +123,13 @@ class EventCensorTest {
 
         assertThat(impatient.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.ALLOWED);
         assertThat(meters.get("policy.module.backend").tag("outcome", "timeout").timer().count()).isEqualTo(1);
+    }
+
+    @Test
+    void worstCaseIsConnectingThenWaitingForTheAnswerOnce() {
+        EventCensor module = censor(URI.create(censor.baseUrl() + "/censor"), Duration.ofMillis(1500), FailureMode.FAIL_OPEN);
+
+        assertThat(module.worstCase()).contains(new WorstCase(Duration.ofMillis(3500), "connect-timeout 2s + timeout 1500ms"));
     }
 
     private EventCensor censor(FailureMode failureMode, boolean includeRemoteEvents) {

@@ -196,6 +196,11 @@ class PasswordFileTest {
     }
 
     @Test
+    void hasNoWorstCaseSinceNothingBoundsTheWaitForAVerificationSlot() {
+        assertThat(module().worstCase()).isEmpty();
+    }
+
+    @Test
     void changedFileIsReloadedOnceTheCheckIntervalHasPassed() throws IOException {
         PasswordFile module = module();
         write("alice:" + BUILDER_BCRYPT + "\n", 2);

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -254,6 +255,12 @@ class ThreepidCheckerTest {
         assertThat(backendCalls("success")).isEqualTo(1);
         assertThat(backendCalls("error")).isZero();
         assertThat(backendCalls("timeout")).isZero();
+    }
+
+    @Test
+    void worstCaseIsTheTimeoutTwiceSinceItBoundsConnectingAndTheReplyEach() {
+        assertThat(checker(url("/check")).worstCase()).contains(new WorstCase(Duration.ofSeconds(10),
+                "timeout 5s to connect + timeout 5s for the reply"));
     }
 
     private long backendCalls(String outcome) {

@@ -28,13 +28,14 @@ from matrix_policy_gateway_shim.callbacks import ALL  # noqa: E402
 TOKEN = "e2e-gateway-token"
 FILED_PASSWORD = "password from the gateway's file"
 
-# Callbacks Synapse 1.67 cannot call, and where they are tested instead.
+# Callbacks Synapse 1.67 cannot call: the first release that can (e2e/README.md says where they
+# are tested instead).
 NOT_IN_SYNAPSE_1_67 = {
+    "on_add_user_third_party_identifier": "added in Synapse 1.79",
+    "on_remove_user_third_party_identifier": "added in Synapse 1.79",
     "check_login_for_spam": "added in Synapse 1.87",
-    "on_add_user_third_party_identifier": "added in Synapse 1.96",
-    "on_remove_user_third_party_identifier": "added in Synapse 1.96",
-    "on_user_login": "added in Synapse 1.98",
     "add_field_to_unsigned": "added in Synapse 1.96",
+    "on_user_login": "added in Synapse 1.98",
 }
 
 # Our module: fail-closed by default, fail-open where a gateway outage must not stop the
@@ -145,14 +146,16 @@ class World:
         self.installation = homeservers.install()
         homeservers.self_signed_certificate(workdir / "identity")
         self.services = Services(workdir / "identity" / "tls.crt", workdir / "identity" / "tls.key")
-        self.gateway_ports = (homeservers.free_port(), homeservers.free_port())
+        self.gateway_ports = (gateway_process.free_port(), gateway_process.free_port())
         self.gateway_url = f"http://127.0.0.1:{self.gateway_ports[0]}"
         self.gateway: Optional[gateway_process.Gateway] = None
         # Phone numbers are validated through an identity server: ours stands in for one.
         delegates = {"account_threepid_delegates": {"msisdn": f"https://{self.services.identity_server}"}}
         self.a = homeservers.Synapse(self.installation, "A", workdir / "synapse-a", [shim_module(self.gateway_url)],
                                      delegates)
-        self.b = homeservers.Synapse(self.installation, "B", workdir / "synapse-b", [antispam_module(self.gateway_url)])
+        # B also serves as A's federation peer, so it runs without the module where it is missing.
+        antispam = [antispam_module(self.gateway_url)] if self.installation.has_antispam else []
+        self.b = homeservers.Synapse(self.installation, "B", workdir / "synapse-b", antispam)
         self.services.server_name = self.a.server_name
         self._config = gateway_config(self.a.server_name, self.services)
         self.extra: List[homeservers.Synapse] = []
@@ -201,15 +204,21 @@ def world(tmp_path_factory: pytest.TempPathFactory, report: Report) -> Iterator[
     world = World(tmp_path_factory.mktemp("e2e"), report)
     try:
         world.start_gateway()
-        for synapse in (world.a, world.b):
-            synapse.start()
-        report.note(f"- Synapse {world.installation.version} from {world.installation.origin}, run by "
-                    f"`{world.installation.python}`; A ({world.a.server_name}) with matrix_policy_gateway_shim, "
-                    f"B ({world.b.server_name}) with synapse_http_antispam; working folder {world.workdir}")
-        for synapse in (world.a, world.b):
-            registered = [line.split(" - ")[-1] for line in synapse.log_lines()
-                          if "Registered" in line or "HTTPAntispam" in line or "policy gateway" in line.lower()]
-            report.note(f"- {synapse.name} registration: " + ("; ".join(registered) or "see its log"))
+        report.note(f"Synapse {world.installation.version} from {world.installation.origin}, run by "
+                    f"`{world.installation.python}`; working folder `{world.workdir}`.")
+        report.note("")
+        for synapse, module in ((world.a, "matrix_policy_gateway_shim"), (world.b, "synapse_http_antispam")):
+            started = synapse.start()
+            report.note(f"- Synapse {synapse.name} ({synapse.server_name}, client port {synapse.port}) with "
+                        f"{module}: answering after {started:.1f} s")
+            if synapse is world.a:
+                for line in synapse.log_lines():
+                    if module in line and ("Registered" in line or "has modules for" in line):
+                        report.note(f"  - {line.split(' - ')[-1]}")
+            elif world.installation.has_antispam:
+                report.note(f"  - enabled_callbacks: {', '.join(ANTISPAM_CALLBACKS)}")
+            else:
+                report.note("  - not installed in SYNAPSE_PYTHON's environment: B runs without it")
         yield world
     finally:
         world.close()

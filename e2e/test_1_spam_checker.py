@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import hashlib
 
-from harness.steps import SHIM, eventually, refused, seen, unique
+import pytest
+
+from harness.steps import ANTISPAM, SHIM, eventually, homeserver_with, refused, seen, unique
 
 
-def test_a_listed_user_may_not_create_rooms_join_or_invite(world, report):
-    hs = world.hs_a
+@pytest.mark.parametrize("via", [SHIM, ANTISPAM])
+def test_a_listed_user_may_not_create_rooms_join_or_invite(world, report, via):
+    hs = homeserver_with(world, via)
     alice, spammer = hs.register(unique("alice-")), hs.register(unique("spammer-"))
     room = alice.create_room(preset="public_chat")
 
     error = refused(spammer.create_room)
     assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
-    report.check("user_may_create_room", SHIM, "a listed user creates a room", seen(error))
+    report.check("user_may_create_room", via, "a listed user creates a room", seen(error))
 
     error = refused(spammer.join, room)
     assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
-    report.check("user_may_join_room", SHIM, "a listed user joins a public room", seen(error))
+    report.check("user_may_join_room", via, "a listed user joins a public room", seen(error))
 
     error = refused(spammer.invite, room, alice.user_id)
     assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
-    report.check("user_may_invite", SHIM, "a listed user invites", seen(error))
+    report.check("user_may_invite", via, "a listed user invites", seen(error))
 
     friend = hs.register(unique("friend-"))
     alice.invite(room, friend.user_id)

@@ -1,37 +1,17 @@
 """The spam checker again, through synapse-http-antispam v0.5.0 on Synapse B, pointed at the
-gateway's /v1/spam_checker endpoints (the callbacks that module can serve on Synapse 1.67)."""
+gateway's /v1/spam_checker endpoints (the callbacks that module can serve on Synapse 1.67).
+Listed users are refused through it in test_1_spam_checker.py, which runs on both modules."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.steps import ANTISPAM, refused, seen, unique
+from harness.steps import ANTISPAM, homeserver_with, refused, seen, unique
 
 
 @pytest.fixture(autouse=True)
 def antispam_installed(world):
-    if not world.installation.has_antispam:
-        pytest.skip("synapse_http_antispam is not installed in SYNAPSE_PYTHON's environment")
-
-
-def test_a_listed_user_is_refused_through_synapse_http_antispam(world, report):
-    hs = world.hs_b
-    alice, spammer = hs.register(unique("alice-")), hs.register(unique("spammer-"))
-    room = alice.create_room(preset="public_chat")
-
-    error = refused(spammer.create_room)
-    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
-    report.check("user_may_create_room", ANTISPAM, "a listed user creates a room", seen(error))
-    error = refused(spammer.join, room)
-    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
-    report.check("user_may_join_room", ANTISPAM, "a listed user joins a public room", seen(error))
-    error = refused(spammer.invite, room, alice.user_id)
-    assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
-    report.check("user_may_invite", ANTISPAM, "a listed user invites", seen(error))
-
-    friend = hs.register(unique("friend-"))
-    alice.invite(room, friend.user_id)
-    friend.join(room)
+    homeserver_with(world, ANTISPAM)  # skips when synapse_http_antispam is not installed
 
 
 def test_messages_and_the_directory_through_synapse_http_antispam(world, report):

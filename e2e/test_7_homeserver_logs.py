@@ -1,10 +1,12 @@
-"""Last: what the run left in the logs an admin reads."""
+"""Last: what the whole run amounts to, and what it left in the logs an admin reads."""
 
 from __future__ import annotations
 
 import time
 
+from conftest import NOT_IN_SYNAPSE_1_67
 from harness.client import Homeserver
+from matrix_policy_gateway_shim.callbacks import ALL
 from harness.steps import unique
 
 RESTARTED = "Re-starting finished log context"
@@ -37,3 +39,8 @@ def test_neither_our_module_nor_the_gateway_logged_an_error(world, report):
     shim_errors = [line for line in world.a.log_lines() if " - ERROR - " in line and "matrix_policy_gateway" in line]
     gateway_errors = [line for line in world.gateway.log.read_text(errors="replace").splitlines() if " ERROR " in line]
     assert shim_errors == [] and gateway_errors == []
+
+
+def test_every_callback_synapse_can_call_reached_the_gateway(world, report):
+    expected = {callback.name for callback in ALL} - set(NOT_IN_SYNAPSE_1_67)
+    assert expected - report.callbacks_seen(world.gateway.management_url) == set()

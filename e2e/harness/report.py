@@ -10,7 +10,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 
 class Report:
@@ -31,20 +31,18 @@ class Report:
             self.checks.append((callback, via, action, observed, test))
 
     def read_gateway_metrics(self, management_url: str) -> None:
-        """policy_decisions_total, per callback: how many times each outcome came from which module."""
-        with urllib.request.urlopen(management_url + "/actuator/prometheus", timeout=10) as response:
-            text = response.read().decode()
-        decisions: Dict[str, Dict[str, float]] = defaultdict(dict)
-        for line in text.splitlines():
-            if line.startswith("policy_decisions_total{"):
-                labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
-                key = f"{labels['outcome']} by {labels['module']}"
-                decisions[labels["callback"]][key] = decisions[labels["callback"]].get(key, 0) + float(line.split()[-1])
-        with self.lock:  # counters restart with a restarted gateway: keep the larger view
-            for callback, outcomes in decisions.items():
+        """Adds the gateway's counters to the report: called before the gateway stops, since a
+        restarted gateway counts from zero."""
+        with self.lock:
+            for callback, outcomes in _decisions(management_url).items():
                 mine = self.decisions.setdefault(callback, {})
                 for key, count in outcomes.items():
                     mine[key] = mine.get(key, 0) + count
+
+    def callbacks_seen(self, management_url: str) -> Set[str]:
+        """Every callback that reached the gateway in this run, the running gateway included."""
+        with self.lock:
+            return set(self.decisions) | set(_decisions(management_url))
 
     def render(self, every_callback: List[Tuple[str, str]], not_callable: Dict[str, str]) -> str:
         out = ["# End-to-end report: a real Synapse through the gateway", ""]
@@ -69,3 +67,16 @@ class Report:
     def write(self, path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+
+
+def _decisions(management_url: str) -> Dict[str, Dict[str, float]]:
+    """policy_decisions_total per callback: how many times each outcome came from which module."""
+    with urllib.request.urlopen(management_url + "/actuator/prometheus", timeout=10) as response:
+        text = response.read().decode()
+    decisions: Dict[str, Dict[str, float]] = defaultdict(dict)
+    for line in text.splitlines():
+        if line.startswith("policy_decisions_total{"):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
+            key = f"{labels['outcome']} by {labels['module']}"
+            decisions[labels["callback"]][key] = decisions[labels["callback"]].get(key, 0) + float(line.split()[-1])
+    return decisions

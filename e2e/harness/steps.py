@@ -42,5 +42,15 @@ def eventually(probe: Callable[[], T], what: str, timeout: float = 30, interval:
     raise AssertionError(f"{what}: not within {timeout}s (last: {last})")
 
 
+def homeserver_with(world: Any, via: str) -> Any:
+    """The homeserver whose spam checker is ``via``: A runs our module, B synapse-http-antispam
+    (skipped where SYNAPSE_PYTHON's environment does not have it)."""
+    if via == SHIM:
+        return world.hs_a
+    if not world.installation.has_antispam:
+        pytest.skip("synapse_http_antispam is not installed in SYNAPSE_PYTHON's environment")
+    return world.hs_b
+
+
 def seen(error: MatrixError) -> str:
     return f"{error.status} {error.errcode}"

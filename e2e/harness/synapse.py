@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
+
+from gateway_process import free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = REPO / "target" / "e2e"
@@ -105,12 +106,6 @@ def _write_distribution_metadata(home: Path) -> None:
     info.mkdir()
     (info / "METADATA").write_text("\n".join(lines) + "\n")
     (info / "top_level.txt").write_text("synapse\n")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Synapse:
@@ -210,7 +205,9 @@ class Synapse:
 
     # ---- process
 
-    def start(self, timeout: float = 120) -> None:
+    def start(self, timeout: float = 120) -> float:
+        """Starts Synapse; returns the seconds until its client API answered."""
+        began = time.monotonic()
         with open(self.console, "ab") as console:
             self.process = subprocess.Popen(
                 [self.installation.python, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path)],
@@ -222,7 +219,7 @@ class Synapse:
             try:
                 with urllib.request.urlopen(self.url + "/_matrix/client/versions", timeout=2) as response:
                     if response.status == 200:
-                        return
+                        return time.monotonic() - began
             except OSError:
                 pass
             time.sleep(0.25)
@@ -230,14 +227,8 @@ class Synapse:
         raise RuntimeError(f"Synapse {self.name} did not answer within {timeout}s:\n{self.tail()}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
     def log_lines(self) -> List[str]:
         return self.log.read_text(errors="replace").splitlines() if self.log.exists() else []

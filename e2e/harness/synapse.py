@@ -73,7 +73,7 @@ def install() -> Installation:
     if python:
         probe = subprocess.run([python, "-c", "import synapse_http_antispam"], capture_output=True)
         return Installation(python, [SHIM, E2E], probe.returncode == 0, f"SYNAPSE_PYTHON={python}")
-    tarballs = Path(os.environ.get("SYNAPSE_TARBALLS", REPO.parent / "shared" / "synapse"))
+    tarballs = Path(os.environ.get("SYNAPSE_TARBALLS") or _shared_folder())
     if not (tarballs / SYNAPSE_TARBALL).exists():
         raise RuntimeError(f"No Synapse: set SYNAPSE_PYTHON to a python that can import synapse, or "
                            f"SYNAPSE_TARBALLS to a folder holding {SYNAPSE_TARBALL} ({tarballs} has none)")
@@ -86,6 +86,15 @@ def install() -> Installation:
                 archive.extractall(home, filter="data")
         _write_distribution_metadata(home)
     return Installation("/usr/bin/python3", [home, SHIM, E2E], True, f"{tarballs}/{SYNAPSE_TARBALL}")
+
+
+def _shared_folder() -> Path:
+    """``shared/synapse`` beside the repository, or beside one of its parent folders (a
+    worktree or CI clone may sit one level deeper than the main checkout)."""
+    for folder in REPO.parents:
+        if (folder / "shared" / "synapse" / SYNAPSE_TARBALL).exists():
+            return folder / "shared" / "synapse"
+    return REPO.parent / "shared" / "synapse"
 
 
 def _write_distribution_metadata(home: Path) -> None:

@@ -1,0 +1,50 @@
+-- The soak test's traffic (bench/soak.py): a mix of spam-checker questions from ever-new users and
+-- rooms, so that anything keyed by user, room or event would grow, and one malformed request in a
+-- hundred. Arguments after "--": a bearer token. PACE_MS paces each connection as in post.lua.
+local token
+local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
+local counter = 0
+
+if pace_ms > 0 then
+  function delay()
+    local wait = -pace_ms * math.log(1 - math.random())
+    local whole = math.floor(wait)
+    return whole + ((math.random() < wait - whole) and 1 or 0)
+  end
+end
+
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003)
+  token = args[1]
+end
+
+local function post(path, body)
+  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, body)
+end
+
+function request()
+  counter = counter + 1
+  local user = string.format("@user%d-%d:example.com", math.random(1, 1000000000), counter)
+  local room = string.format("!room%d:example.com", math.random(1, 1000000000))
+  local kind = counter % 100
+  if kind == 0 then
+    return post("/v1/spam_checker/user_may_invite", '{"inviter": "' .. user .. '", "invitee":')  -- malformed
+  elseif kind < 40 then
+    return post("/v1/spam_checker/user_may_invite",
+      '{"inviter":"' .. user .. '","invitee":"@bob:example.org","room_id":"' .. room .. '"}')
+  elseif kind < 70 then
+    return post("/v1/spam_checker/check_event_for_spam", string.format(
+      '{"event":{"event_id":"$e%d","sender":"%s","room_id":"%s","type":"m.room.message","origin_server_ts":1700000000000,"content":{"msgtype":"m.text","body":"hello %d"}}}',
+      counter, user, room, counter))
+  elseif kind < 85 then
+    return post("/v1/spam_checker/user_may_join_room", '{"user":"' .. user .. '","room":"' .. room .. '","is_invited":false}')
+  else
+    return post("/v1/spam_checker/user_may_create_room", '{"user_id":"' .. user .. '"}')
+  end
+end
+
+function done(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "errors": %d, "non_2xx": %d}\n', summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end

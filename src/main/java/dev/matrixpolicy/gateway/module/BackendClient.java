@@ -6,13 +6,12 @@ import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
 /**
- * The HTTP client of one module instance that calls a backend: one JDK {@link HttpClient}, which
+ * The HTTP client under one module instance's {@link Backend}: one JDK {@link HttpClient}, which
  * pools connections and keeps them alive between calls, and Spring {@link RestClient}s over it, each
  * with its read timeout. Redirects are never followed: a 3xx is the backend's answer, which the
- * module judges like any other status. Create it when the module is created and close it with the
- * module.
+ * module judges like any other status.
  */
-public final class BackendClient implements AutoCloseable {
+final class BackendClient implements AutoCloseable {
     private final HttpClient http;
 
     /**
@@ -21,7 +20,7 @@ public final class BackendClient implements AutoCloseable {
      *                       let the JDK negotiate HTTP/2 where the backend offers it (the JDK's default)
      * @param connectTimeout how long to wait for a connection to the backend
      */
-    public BackendClient(HttpClient.Version version, Duration connectTimeout) {
+    BackendClient(HttpClient.Version version, Duration connectTimeout) {
         this.http = HttpClient.newBuilder()
                 .version(version)
                 .connectTimeout(connectTimeout)
@@ -35,7 +34,7 @@ public final class BackendClient implements AutoCloseable {
      * wrapper (see {@link BackendFailures#isTimeout}). Add per-client defaults, such as an
      * {@code Authorization} header, with {@link RestClient#mutate()}.
      */
-    public RestClient restClient(Duration readTimeout) {
+    RestClient restClient(Duration readTimeout) {
         JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
         requests.setReadTimeout(readTimeout);
         return RestClient.builder().requestFactory(requests).build();
@@ -48,7 +47,7 @@ public final class BackendClient implements AutoCloseable {
     }
 
     /** Aborts the calls in flight and releases the connections at once. */
-    public void shutdownNow() {
+    void shutdownNow() {
         http.shutdownNow();
     }
 }

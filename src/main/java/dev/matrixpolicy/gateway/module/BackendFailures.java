@@ -4,13 +4,12 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
-import org.springframework.web.client.RestClientException;
 
 /**
- * How a module classifies a failed call to its backend, and describes it in one line of its WARN
- * log. A {@link RestClientException}'s own message names the request URL, which may carry a secret
- * (a token in the query string) or user data (a 3PID in a parameter): a module never logs it, and
- * these descriptions name what went wrong under it instead.
+ * The helpers {@link Backend} classifies a failed call with, and describes it in one line of its
+ * WARN log by. A {@link org.springframework.web.client.RestClientException}'s own message names the
+ * request URL, which may carry a secret (a token in the query string) or user data (a 3PID in a
+ * parameter): it is never logged, and these descriptions name what went wrong under it instead.
  */
 public final class BackendFailures {
     /** How deep {@link #causes} looks: enough for Spring's wrapper, the I/O error and its reason. */
@@ -34,13 +33,25 @@ public final class BackendFailures {
     }
 
     /**
-     * The I/O error under Spring's wrapper, by type and message, e.g.
-     * {@code ConnectException: Connection refused}; the wrapper's type alone when it wraps nothing.
+     * Whether the call failed because its thread was interrupted: an {@link InterruptedException}
+     * anywhere among the causes (the JDK client wraps it in an {@code IOException}).
      */
-    public static String cause(RestClientException failure) {
-        Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-        String message = cause == failure ? null : cause.getMessage();
-        return cause.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
+    public static boolean isInterrupted(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a circuit breaker should count the exception as a failure of the backend: a
+     * {@link BackendFailure}, unless the caller was interrupted. Anything else is a bug of the module,
+     * and an interruption is the caller giving up; neither says anything about the backend.
+     */
+    public static boolean countsAgainstTheBackend(Throwable failure) {
+        return failure instanceof BackendFailure backend && backend.kind() != BackendFailure.Kind.INTERRUPTED;
     }
 
     /**

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClientException;
 
-/** Which failed backend calls are timeouts, and the one-line descriptions that never quote Spring's URL. */
+/** Which failed backend calls are timeouts or interruptions, and the one-line descriptions that never quote Spring's URL. */
 class BackendFailuresTest {
     /** What RestClient says about a failed request: the URL, with whatever its query string holds. */
     private static final String SPRING_MESSAGE = "I/O error on GET request for \"http://id.internal/check?token=s3cr3t\"";
@@ -37,22 +37,18 @@ class BackendFailuresTest {
     }
 
     @Test
-    void causeNamesTheIoErrorUnderSpringsWrapperButNotTheUrl() {
-        String description = BackendFailures.cause(new ResourceAccessException(SPRING_MESSAGE, new ConnectException("Connection refused")));
-
-        assertThat(description).isEqualTo("ConnectException: Connection refused").doesNotContain("s3cr3t");
+    void interruptionWrappedByTheJdkClientAndSpringIsAnInterruption() {
+        assertThat(BackendFailures.isInterrupted(new ResourceAccessException(SPRING_MESSAGE,
+                new IOException("Request was interrupted", new InterruptedException())))).isTrue();
+        assertThat(BackendFailures.isInterrupted(new ResourceAccessException(SPRING_MESSAGE, new ConnectException("Connection refused"))))
+                .isFalse();
     }
 
     @Test
-    void causeWithoutAMessageIsItsTypeAlone() {
-        assertThat(BackendFailures.cause(new ResourceAccessException(SPRING_MESSAGE, new ConnectException()))).isEqualTo("ConnectException");
-        assertThat(BackendFailures.cause(new ResourceAccessException(SPRING_MESSAGE, new ConnectException(" "))))
-                .isEqualTo("ConnectException");
-    }
-
-    @Test
-    void wrapperWithoutACauseIsNamedByItsTypeAloneNeverByItsMessage() {
-        assertThat(BackendFailures.cause(new RestClientException(SPRING_MESSAGE))).isEqualTo("RestClientException");
+    void onlyBackendFailuresOtherThanInterruptionsCountAgainstTheBackend() {
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.status(500))).isTrue();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.of(BackendFailure.Kind.INTERRUPTED, "stopped"))).isFalse();
+        assertThat(BackendFailures.countsAgainstTheBackend(new IllegalStateException("a bug"))).isFalse();
     }
 
     @Test

@@ -40,14 +40,10 @@ class AuditWebhookModuleType implements ModuleType<AuditWebhookConfig> {
     @Override
     public PolicyModule create(AuditWebhookConfig config, ModuleContext context) {
         checkUrl(config.url());
-        if (config.maxBackoff().compareTo(config.initialBackoff()) < 0) {
-            throw new ModuleConfigurationException("max-backoff", "must not be shorter than initial-backoff ("
-                    + config.initialBackoff() + ")");
-        }
         Set<CallbackType<?, ?, ?>> callbacks = callbacks(config.callbacks());
         return AuditWebhook.start(context.instanceName(), callbacks,
                 new AuditRecords(context.serverName(), config.includeStateEvents()),
-                new WebhookDelivery(context.instanceName(), config, context.meterRegistry()),
+                new WebhookDelivery(config, context),
                 config, context.meterRegistry());
     }
 

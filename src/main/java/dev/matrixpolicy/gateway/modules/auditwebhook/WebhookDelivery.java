@@ -1,32 +1,24 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
-import dev.matrixpolicy.gateway.module.BackendClient;
-import dev.matrixpolicy.gateway.module.BackendFailures;
-import dev.matrixpolicy.gateway.module.BackendTimer;
-import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.module.Backend;
+import dev.matrixpolicy.gateway.module.BackendFailure;
+import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.Backoff;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.RetryPolicy;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
-import io.micrometer.core.instrument.MeterRegistry;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatusCode;
-import org.springframework.http.MediaType;
-import org.springframework.web.client.RestClient;
-import org.springframework.web.client.RestClientException;
+import java.util.Optional;
 
 /**
- * Delivers one record to the webhook: POSTs it, retries what a retry can fix with exponential
- * backoff, and times every attempt ({@value BackendTimer#NAME}). Runs on a sender thread, never
- * on the thread of a callback.
+ * Delivers one record to the webhook through the instance's {@link Backend}: POSTs it, retries what
+ * a retry can fix by {@code max-attempts} and the backoff between {@code initial-backoff} and
+ * {@code max-backoff}, and times every attempt. Runs on a sender thread, never on the thread of a
+ * callback. The webhook's reply body is never read: its status is the answer.
  */
 final class WebhookDelivery implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(WebhookDelivery.class);
-    /** Enough of a reply body to let the connection be reused; webhooks answer with little or nothing. */
-    private static final int DRAINED_REPLY_BYTES = 64 * 1024;
 
     /** How delivering a record ended. */
     sealed interface Result {
@@ -47,117 +39,44 @@ final class WebhookDelivery implements AutoCloseable {
         }
     }
 
-    /** One attempt: done, worth retrying, or not. */
-    private enum Verdict { DELIVERED, RETRY, GIVE_UP, INTERRUPTED }
-
-    private record Attempt(Verdict verdict, String cause) {
-    }
-
-    private final String instanceName;
     private final URI url;
-    private final String token;
-    private final int maxAttempts;
-    private final Backoff backoff;
     private final Duration timeout;
-    private final BackendClient httpClient;
-    private final RestClient restClient;
-    private final BackendTimer timer;
+    private final Backend backend;
 
-    WebhookDelivery(String instanceName, AuditWebhookConfig config, MeterRegistry meterRegistry) {
-        this.instanceName = instanceName;
+    WebhookDelivery(AuditWebhookConfig config, ModuleContext context) {
         this.url = config.url();
-        this.token = config.token();
-        this.maxAttempts = config.maxAttempts();
-        this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
         this.timeout = config.timeout();
-        // The JDK client's default protocol, which this module has always used: HTTP/2 where the webhook offers it.
-        this.httpClient = new BackendClient(HttpClient.Version.HTTP_2, config.connectTimeout());
-        this.restClient = httpClient.restClient(config.timeout());
-        this.timer = new BackendTimer(instanceName, meterRegistry);
+        this.backend = Backend.builder(context, config.connectTimeout())
+                // The JDK client's default protocol, which this module has always used: HTTP/2 where the webhook offers it.
+                .version(HttpClient.Version.HTTP_2)
+                .bearerToken(Optional.ofNullable(config.token()))
+                .retryPolicy(new RetryPolicy(config.maxAttempts(),
+                        Backoff.of("initial-backoff", config.initialBackoff(), "max-backoff", config.maxBackoff())))
+                .build();
     }
 
     /** Sends the record until it is delivered, refused, out of attempts, or shutdown interrupts. */
     Result deliver(Written record) {
-        for (int attempt = 1; ; attempt++) {
-            Attempt result = post(record);
-            switch (result.verdict()) {
-                case DELIVERED -> {
-                    return new Result.Delivered();
-                }
-                case GIVE_UP -> {
-                    return new Result.Rejected(result.cause());
-                }
-                case INTERRUPTED -> {
-                    return new Result.Interrupted();
-                }
-                case RETRY -> {
-                    if (attempt >= maxAttempts) {
-                        return new Result.Exhausted(attempt, result.cause());
-                    }
-                    Duration wait = backoff.delay(attempt, ThreadLocalRandom.current());
-                    log.debug("audit webhook '{}': attempt {} for record {} failed ({}); retrying in {}",
-                            instanceName, attempt, record.id(), result.cause(), wait);
-                    try {
-                        Thread.sleep(wait);
-                    } catch (InterruptedException stopped) {
-                        Thread.currentThread().interrupt();
-                        return new Result.Interrupted();
-                    }
-                }
-            }
-        }
-    }
-
-    private Attempt post(Written record) {
-        long start = System.nanoTime();
-        Outcome outcome = Outcome.ERROR;
         try {
-            HttpStatusCode status = restClient.post()
-                    .uri(url)
-                    .contentType(MediaType.APPLICATION_JSON)
-                    .headers(headers -> {
-                        if (token != null) {
-                            headers.setBearerAuth(token);
-                        }
-                    })
-                    .body(record.body())
-                    .exchange((request, response) -> {
-                        try (InputStream reply = response.getBody()) {
-                            reply.readNBytes(DRAINED_REPLY_BYTES);
-                        }
-                        return response.getStatusCode();
-                    });
-            if (status.is2xxSuccessful()) {
-                outcome = Outcome.SUCCESS;
-                return new Attempt(Verdict.DELIVERED, null);
+            backend.call(BackendRequest.post(record.callback(), url, record.body(), timeout), reply -> {
+                if (!reply.isSuccessful()) {
+                    throw BackendFailure.status(reply.status());
+                }
+                return reply.status();
+            });
+            return new Result.Delivered();
+        } catch (BackendFailure failed) {
+            if (failed.kind() == BackendFailure.Kind.INTERRUPTED) {
+                return new Result.Interrupted();
             }
-            return new Attempt(retryable(status) ? Verdict.RETRY : Verdict.GIVE_UP, "HTTP " + status.value());
-        } catch (RestClientException failed) {
-            if (Thread.currentThread().isInterrupted()) {
-                return new Attempt(Verdict.INTERRUPTED, null);
-            }
-            if (BackendFailures.isTimeout(failed)) {
-                outcome = Outcome.TIMEOUT;
-                return new Attempt(Verdict.RETRY, "no answer within " + timeout);
-            }
-            return new Attempt(Verdict.RETRY, BackendFailures.cause(failed));
-        } finally {
-            timer.record(outcome, System.nanoTime() - start);
+            return failed.retryable() ? new Result.Exhausted(failed.attempts(), failed.getMessage())
+                    : new Result.Rejected(failed.getMessage());
         }
-    }
-
-    /**
-     * 5xx: the webhook is in trouble, and may not be later. 408 and 429: it asked to be called again.
-     * Any other status (a 4xx, or a redirect, which is not followed) says the record or the URL is
-     * wrong, and sending the same record to the same URL again cannot change that.
-     */
-    static boolean retryable(HttpStatusCode status) {
-        return status.is5xxServerError() || status.value() == 408 || status.value() == 429;
     }
 
     /** Aborts what is still in flight: by now the senders have stopped or were interrupted. */
     @Override
     public void close() {
-        httpClient.shutdownNow();
+        backend.shutdownNow();
     }
 }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
+import dev.matrixpolicy.gateway.module.BackendFailure;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -25,20 +26,14 @@ sealed interface CensorReply {
     record Replace(ObjectNode content) implements CensorReply {
     }
 
-    /** The reply cannot be used: not a 2xx, or not one of the documented shapes. */
-    final class Unusable extends RuntimeException {
-        Unusable(String problem) {
-            super(problem);
-        }
-    }
-
+    /** @throws BackendFailure when the reply is not one of the documented shapes */
     static CensorReply read(JsonNode reply) {
         if (!(reply instanceof ObjectNode object)) {
-            throw new Unusable("expected a JSON object, got " + (reply == null || reply.isMissingNode() ? "an empty body" : reply.getNodeType()));
+            throw BackendFailure.unusable("expected a JSON object, got " + (reply == null || reply.isMissingNode() ? "an empty body" : reply.getNodeType()));
         }
         JsonNode allowed = object.get("allowed");
         if (allowed != null && !allowed.isBoolean()) {
-            throw new Unusable("'allowed' must be true or false");
+            throw BackendFailure.unusable("'allowed' must be true or false");
         }
         if (allowed != null && !allowed.booleanValue()) {
             return DENY;
@@ -48,7 +43,7 @@ sealed interface CensorReply {
             return KEEP;
         }
         if (!(content instanceof ObjectNode replacement)) {
-            throw new Unusable("'content' must be a JSON object");
+            throw BackendFailure.unusable("'content' must be a JSON object");
         }
         return new Replace(replacement);
     }

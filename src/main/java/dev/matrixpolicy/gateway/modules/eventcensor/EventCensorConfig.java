@@ -6,6 +6,7 @@ import java.net.URI;
 import java.time.Duration;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of the {@code event_censor} module.
@@ -13,6 +14,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param endpoint            the censor service: each event is POSTed here
  * @param timeout             how long to wait for the censor's answer
  * @param connectTimeout      how long to wait for a connection to the censor
+ * @param maxReplySize        the longest answer read; a longer one is a backend failure
  * @param failureMode         what to answer when the censor is down, slow, or answers something it cannot
  *                            read: deny the event, so nothing goes out uncensored and nothing goes out at
  *                            all during an outage (closed), or allow it unchanged, so messages keep
@@ -24,6 +26,7 @@ public record EventCensorConfig(
         @NotNull URI endpoint,
         @DefaultValue("2s") @DurationMin(millis = 1) Duration timeout,
         @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
+        @DefaultValue("1MB") DataSize maxReplySize,
         @DefaultValue("fail-open") FailureMode failureMode,
         @DefaultValue("false") boolean includeRemoteEvents) {
 }

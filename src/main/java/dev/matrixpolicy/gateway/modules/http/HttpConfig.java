@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of the {@code http} module.
@@ -25,8 +26,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param timeout        how long to wait for an answer, per attempt
  * @param timeouts       per-callback overrides of {@code timeout}, by callback name
  * @param connectTimeout how long to wait for a connection
+ * @param maxReplySize   the longest answer read; a longer one is a backend failure
  * @param retries        extra attempts after a failed one, for questions only (notifications are sent once)
- * @param retryBackoff   the pause before the first retry; it doubles for each further retry
+ * @param retryBackoff   the longest pause before the first retry; it doubles for each further retry, and
+ *                       each pause is drawn between half of that and all of it
+ * @param retryMaxBackoff the cap on the doubling pause
  * @param circuitBreaker when to stop asking a failing service for a while
  * @param failureMode    what to answer when the service is down, slow, open-circuited or unreadable: the
  *                       callback's denying answer where it has one (e.g. a rejection, {@code false}),
@@ -42,8 +46,10 @@ public record HttpConfig(
         @DefaultValue("1s") @DurationMin(millis = 1) Duration timeout,
         @DefaultValue Map<String, @NotNull @DurationMin(millis = 1) Duration> timeouts,
         @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
+        @DefaultValue("1MB") DataSize maxReplySize,
         @DefaultValue("1") @Min(0) @Max(5) int retries,
         @DefaultValue("50ms") @NotNull Duration retryBackoff,
+        @DefaultValue("1s") @NotNull Duration retryMaxBackoff,
         @DefaultValue @Valid CircuitBreakerSettings circuitBreaker,
         @DefaultValue("fail-closed") FailureMode failureMode) {
 

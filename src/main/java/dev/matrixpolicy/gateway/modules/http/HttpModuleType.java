@@ -6,9 +6,11 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.BackendUrls;
+import dev.matrixpolicy.gateway.module.Backoff;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.RetryPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -49,8 +51,10 @@ class HttpModuleType implements ModuleType<HttpConfig> {
         }
         checkTimeouts(config, Stream.concat(callbacks.keySet().stream(), loginTypes.isEmpty() ? Stream.empty() : Stream.of(CheckAuth.TYPE))
                 .map(CallbackType::name).toList());
+        RetryPolicy retries = new RetryPolicy(1 + config.retries(),
+                Backoff.of("retry-backoff", config.retryBackoff(), "retry-max-backoff", config.retryMaxBackoff()));
         return new HttpForwarder(new HttpForwarder.Settings(url.endsWith("/") ? url.substring(0, url.length() - 1) : url,
-                callbacks, loginTypes, token(config), config.connectTimeout(), config.retries(), config.retryBackoff(),
+                callbacks, loginTypes, token(config), config.connectTimeout(), config.maxReplySize(), retries,
                 config.circuitBreaker(), config.failureMode()), context);
     }
 

@@ -2,11 +2,11 @@ package dev.matrixpolicy.gateway.modules.http;
 
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
+import dev.matrixpolicy.gateway.module.BackendFailure;
+import dev.matrixpolicy.gateway.module.BackendReply;
+import java.io.IOException;
 import java.util.Optional;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.NullNode;
 
 /**
  * Reads the remote service's answer by the gateway's own REST contract: a 2xx
@@ -15,45 +15,40 @@ import tools.jackson.databind.node.NullNode;
  * have one. An empty 2xx body, or one without {@code result}, reads as {@code null}.
  */
 final class RemoteAnswer {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private RemoteAnswer() {
     }
 
     /** @throws BackendFailure when the answer is not one the contract allows for this result type */
-    static <R> R read(ResultType<R> type, int status, byte[] body) {
-        if (status >= 200 && status < 300) {
-            JsonNode envelope = parse(body);
-            if (!envelope.isNull() && !envelope.isObject()) {
-                throw BackendFailure.unusable("expected {\"result\": ...}, got " + envelope.getNodeType(), null);
+    static <R> R read(ResultType<R> type, BackendReply reply) throws IOException {
+        if (reply.isSuccessful()) {
+            JsonNode envelope = reply.json();
+            if (envelope.isObject()) {
+                return result(type, envelope.get("result"));
             }
-            try {
-                return type.fromJson(envelope.get("result"));
-            } catch (IllegalArgumentException wrongShape) {
-                throw BackendFailure.unusable(wrongShape.getMessage(), wrongShape);
+            if (envelope.isNull() || envelope.isMissingNode()) {
+                return result(type, null);
             }
+            throw BackendFailure.unusable("expected {\"result\": ...}, got " + envelope.getNodeType());
         }
-        return rejection(type, body).orElseThrow(() -> BackendFailure.status(status));
+        return rejection(type, reply).orElseThrow(() -> BackendFailure.status(reply.status()));
     }
 
-    private static <R> Optional<R> rejection(ResultType<R> type, byte[] body) {
+    private static <R> R result(ResultType<R> type, JsonNode result) {
         try {
-            R answer = type.fromJson(parse(body));
+            return type.fromJson(result);
+        } catch (IllegalArgumentException wrongShape) {
+            throw BackendFailure.unusable(wrongShape.getMessage());
+        }
+    }
+
+    private static <R> Optional<R> rejection(ResultType<R> type, BackendReply reply) throws IOException {
+        try {
+            R answer = type.fromJson(reply.json());
             return answer instanceof Rejection ? Optional.of(answer) : Optional.empty();
         } catch (BackendFailure | IllegalArgumentException notARejection) {
-            // not Matrix error JSON, or a result type without rejections: the error status is a failure
+            // not Matrix error JSON (or too long to read), or a result type without rejections: the status is the failure
             return Optional.empty();
-        }
-    }
-
-    private static JsonNode parse(byte[] body) {
-        if (body.length == 0) {
-            return NullNode.getInstance();
-        }
-        try {
-            return JSON.readTree(body);
-        } catch (JacksonException notJson) {
-            throw BackendFailure.unusable("not JSON (" + notJson.getOriginalMessage() + ")", notJson);
         }
     }
 }

@@ -1,21 +1,19 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
- * The users this module knows, by localpart, with their password hashes, and the dummy hash that an
- * unknown user's login is checked against. Immutable; a reload builds a new one.
+ * The users this module knows, by localpart, with their password hashes, and the dummy hashes that
+ * unknown users' logins are checked against. Immutable; a reload builds a new one.
  *
- * @param users localpart to hash
- * @param dummy a hash of a random password with the cost most users' hashes have
+ * @param users   localpart to hash
+ * @param dummies a hash of a random password per cost the users' hashes have
  */
-record Credentials(Map<String, PasswordHash> users, PasswordHash dummy) {
+record Credentials(Map<String, PasswordHash> users, Dummies dummies) {
 
     /** The spec's grammar for localparts of new users. */
     private static final Pattern LOCALPART = Pattern.compile("[a-z0-9._=/+-]+");
@@ -53,7 +51,7 @@ record Credentials(Map<String, PasswordHash> users, PasswordHash dummy) {
      * Builds the credentials from the inline users and the file's lines; a user may be defined in one
      * place only.
      *
-     * @param previous the credentials these replace, whose dummy is kept when the cost is unchanged
+     * @param previous the credentials these replace, whose dummies are kept for the costs still in use
      */
     static Credentials of(Map<String, PasswordHash> inline, Map<String, PasswordHash> fromFile, Optional<Credentials> previous)
             throws InvalidCredentialsException {
@@ -65,11 +63,7 @@ record Credentials(Map<String, PasswordHash> users, PasswordHash dummy) {
             }
         }
         users.putAll(fromFile);
-        String cost = mostCommonCost(users);
-        PasswordHash dummy = previous.map(Credentials::dummy).filter(known -> known.cost().equals(cost))
-                .orElseGet(() -> users.values().stream().filter(hash -> hash.cost().equals(cost)).findFirst()
-                        .map(PasswordHash::dummy).orElseGet(PasswordHash::defaultDummy));
-        return new Credentials(users, dummy);
+        return new Credentials(users, Dummies.of(users.values(), previous.map(Credentials::dummies)));
     }
 
     /** Inline {@code users}, by localpart. The exception message starts with the offending key. */
@@ -120,13 +114,10 @@ record Credentials(Map<String, PasswordHash> users, PasswordHash dummy) {
         return parsed;
     }
 
-    private static String mostCommonCost(Map<String, PasswordHash> users) {
-        return users.values().stream()
-                .collect(Collectors.groupingBy(PasswordHash::cost, LinkedHashMap::new, Collectors.counting()))
-                .entrySet().stream()
-                .max(Comparator.comparingLong(Map.Entry::getValue))
-                .map(Map.Entry::getKey)
-                .orElse(PasswordHash.DEFAULT_DUMMY_COST);
+    /** The hash a login for {@code localpart} is checked against: the user's own, or the name's dummy. */
+    PasswordHash hashFor(String localpart) {
+        PasswordHash known = users.get(localpart);
+        return known != null ? known : dummies.forUser(localpart);
     }
 
     @Override

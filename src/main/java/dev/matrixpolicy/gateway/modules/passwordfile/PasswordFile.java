@@ -16,8 +16,9 @@ import tools.jackson.databind.JsonNode;
  * A {@code password_file} instance: auth checkers for {@code m.login.password} and, optionally, one
  * login type of your own, both checked against bcrypt or argon2id hashes.
  *
- * <p>A login for a user nobody defined is checked against a dummy hash of the usual cost, so that
- * unknown and known users take the same time and a timing attacker cannot list the users. Logins for
+ * <p>A login for a user nobody defined is checked against a dummy hash of one of the users' costs
+ * (see {@link Dummies}), so that unknown and known users take the same time and a timing attacker
+ * cannot list the users. Logins for
  * another server's users, or with a user name that cannot be a localpart, are not ours and are answered
  * at once: that reveals nothing about who exists.
  */
@@ -61,9 +62,8 @@ final class PasswordFile implements PolicyModule {
             return Optional.empty();
         }
         Credentials current = credentials.current();
-        PasswordHash known = current.users().get(localpart.get());
-        boolean matches = verify(secret.stringValue(), known != null ? known : current.dummy());
-        return known != null && matches ? Optional.of("@" + localpart.get() + ":" + serverName) : Optional.empty();
+        boolean matches = verify(secret.stringValue(), current.hashFor(localpart.get()));
+        return matches && current.users().containsKey(localpart.get()) ? Optional.of("@" + localpart.get() + ":" + serverName) : Optional.empty();
     }
 
     private boolean verify(String password, PasswordHash hash) {

@@ -4,25 +4,32 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
-import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.module.Backend;
+import dev.matrixpolicy.gateway.module.BackendFailure;
+import dev.matrixpolicy.gateway.module.BackendReply;
+import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
-import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidBackend.BackendFailure;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One {@code threepid_checker} instance: synapse-3pid-checker's {@code is_3pid_allowed}, with a
- * short cache of the backend's verdicts and a configurable answer for when the backend fails.
+ * short cache of the backend's verdicts and a configurable answer for when the backend fails. The
+ * backend is asked {@code GET url?medium=...&address=...} through the instance's {@link Backend};
+ * neither the address (personal data) nor the URL (it may hold a secret) is ever logged.
  */
 final class ThreepidChecker implements PolicyModule, Is3pidAllowed, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(ThreepidChecker.class);
-
-    private final String instanceName;
     private final String serverName;
     private final boolean onlyCheckAtRegistration;
-    private final FailureMode failureMode;
-    private final ThreepidBackend backend;
+    private final FailureAnswer<Boolean> onFailure;
+    private final String queryPrefix;
+    private final Duration timeout;
+    private final Backend backend;
     /** Verdicts by 3PID; empty when {@code cache-ttl} is zero. Failures are never cached. */
     private final Optional<Cache<Threepid, Boolean>> verdicts;
 
@@ -30,12 +37,19 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed, AutoCloseabl
     record Threepid(String medium, String address) {
     }
 
-    ThreepidChecker(String instanceName, String serverName, boolean onlyCheckAtRegistration, FailureMode failureMode,
-                    ThreepidBackend backend, Optional<Cache<Threepid, Boolean>> verdicts) {
-        this.instanceName = instanceName;
+    /**
+     * @param url     the configured URL, already checked: absolute http(s), no user info, no fragment
+     * @param timeout bounds connecting and waiting for the reply, each: the backend's connect timeout too
+     */
+    ThreepidChecker(String serverName, boolean onlyCheckAtRegistration, FailureMode failureMode, URI url, Duration timeout,
+                    Backend backend, Optional<Cache<Threepid, Boolean>> verdicts) {
         this.serverName = serverName;
         this.onlyCheckAtRegistration = onlyCheckAtRegistration;
-        this.failureMode = failureMode;
+        this.onFailure = failureMode == FailureMode.FAIL_OPEN
+                ? FailureAnswer.of(FailureMode.FAIL_OPEN, true, "3PID allowed, the rest of the chain decides")
+                : FailureAnswer.of(FailureMode.FAIL_CLOSED, false, "3PID denied");
+        this.queryPrefix = queryPrefix(url);
+        this.timeout = timeout;
         this.backend = backend;
         this.verdicts = verdicts;
     }
@@ -50,28 +64,53 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed, AutoCloseabl
         if (cached.isPresent()) {
             return cached.get();
         }
-        try {
-            boolean allowed = backend.ask(threepid.medium(), threepid.address()).allows(serverName);
+        return backend.ask(BackendRequest.get(Is3pidAllowed.TYPE.name(), target(threepid), timeout), reply -> {
+            boolean allowed = read(reply).allows(serverName);
             verdicts.ifPresent(cache -> cache.put(threepid, allowed));
             return allowed;
-        } catch (BackendFailure failure) {
-            boolean allowed = failureMode == FailureMode.FAIL_OPEN;
-            // Neither the address nor the URL: the first is personal data, the second may hold a secret.
-            log.atWarn().addKeyValue("module", instanceName).addKeyValue("failure", Outcome.failure(failure.timedOut()).tag())
-                    .log("threepid_checker '{}': backend failed ({}); {} the 3PID ({})", instanceName, failure.getMessage(),
-                            allowed ? "allowing" : "denying", failureMode == FailureMode.FAIL_OPEN ? "fail-open" : "fail-closed");
-            return allowed;
-        }
+        }, () -> onFailure);
     }
 
-    /** A cached verdict answers at once; asking the backend is the slow path. */
+    /**
+     * One request, never retried: {@code timeout} bounds connecting, and again waiting for the reply.
+     * A cached verdict answers at once; asking the backend is the slow path.
+     */
     @Override
     public Optional<WorstCase> worstCase() {
-        return Optional.of(backend.worstCase());
+        return Optional.of(new WorstCase(timeout.multipliedBy(2), "timeout " + WorstCase.format(timeout) + " to connect + timeout "
+                + WorstCase.format(timeout) + " for the reply"));
     }
 
     @Override
     public void close() {
         backend.close();
+    }
+
+    private static ThreepidReply read(BackendReply reply) throws IOException {
+        if (!reply.isSuccessful()) {
+            throw BackendFailure.status(reply.status());
+        }
+        try {
+            return ThreepidReply.parse(reply.json());
+        } catch (IllegalArgumentException unusable) {
+            throw BackendFailure.unusable(unusable.getMessage());
+        }
+    }
+
+    /** The request URL: the configured one, its own query string kept, with both parameters form-encoded. */
+    private URI target(Threepid threepid) {
+        // Form encoding, as Synapse's client sends the original's parameters: '+' becomes %2B and a
+        // space '+', so a backend decoding the query string as a form gets the address back exactly.
+        return URI.create(queryPrefix + "medium=" + URLEncoder.encode(threepid.medium(), StandardCharsets.UTF_8)
+                + "&address=" + URLEncoder.encode(threepid.address(), StandardCharsets.UTF_8));
+    }
+
+    private static String queryPrefix(URI url) {
+        String base = url.toString();
+        String query = url.getRawQuery();
+        if (query == null) {
+            return base + "?";
+        }
+        return query.isEmpty() || base.endsWith("&") ? base : base + "&";
     }
 }

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -42,9 +43,11 @@ class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
             CaffeineCacheMetrics.monitor(context.meterRegistry(), cache, context.instanceName());
             verdicts = Optional.of(cache);
         }
-        ThreepidBackend backend = new ThreepidBackend(url, config.timeout(), context.instanceName(), context.meterRegistry());
-        return new ThreepidChecker(context.instanceName(), context.serverName(), config.onlyCheckAtRegistration(),
-                config.failureMode(), backend, verdicts);
+        // As Synapse's client does for the original: HTTP/1.1 (no h2c upgrade dance with plain-http
+        // backends), no redirects (a 3xx is a failure), and one timeout for connecting and for the reply.
+        Backend backend = Backend.builder(context, config.timeout()).maxReplySize(config.maxReplySize()).build();
+        return new ThreepidChecker(context.serverName(), config.onlyCheckAtRegistration(), config.failureMode(), url,
+                config.timeout(), backend, verdicts);
     }
 
     /**

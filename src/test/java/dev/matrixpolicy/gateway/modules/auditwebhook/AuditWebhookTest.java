@@ -26,11 +26,11 @@ import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnThreepidBind;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.support.Fixtures;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -40,9 +40,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -351,16 +348,8 @@ class AuditWebhookTest {
 
     /** Test defaults: short backoffs and grace so that tests are quick; any key may be overridden. */
     private AuditWebhook start(Map<String, String> settings) {
-        Map<String, String> properties = new HashMap<>(Map.of(
-                "url", webhook.baseUrl() + "/audit",
-                "initial-backoff", "10ms",
-                "max-backoff", "100ms",
-                "shutdown-grace", "500ms"));
-        properties.putAll(settings);
-        Map<String, String> prefixed = new HashMap<>();
-        properties.forEach((key, value) -> prefixed.put("config." + key, value));
-        AuditWebhookConfig config = new Binder(new MapConfigurationPropertySource(prefixed))
-                .bindOrCreate("config", Bindable.of(AuditWebhookConfig.class));
+        AuditWebhookConfig config = ModuleConfigs.bind(AuditWebhookConfig.class, Map.of("url", webhook.baseUrl() + "/audit",
+                "initial-backoff", "10ms", "max-backoff", "100ms", "shutdown-grace", "500ms"), settings);
         AuditWebhook module = (AuditWebhook) new AuditWebhookModuleType()
                 .create(config, new ModuleContext("audit", "example.com", registry));
         started.add(module);

@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,6 +17,7 @@ import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -24,11 +26,15 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /** The module against a stand-in censor: which events are sent, and how replies and failures are answered. */
+@ExtendWith(OutputCaptureExtension.class)
 class EventCensorTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String LOCAL_EVENT = """
@@ -126,6 +132,29 @@ class EventCensorTest {
     }
 
     @Test
+    void replyOverTheDefaultLimitIsABackendFailureAndOneWarnLineNamesTheLimitNotTheUrl(CapturedOutput output) {
+        censor.stubFor(post(urlPathEqualTo("/censor")).willReturn(okJson("{\"content\": {\"body\": \"" + "x".repeat(1024 * 1024) + "\"}}")));
+        EventCensor closed = censor(URI.create(censor.baseUrl() + "/censor?key=s3cr3t"), Duration.ofSeconds(5), FailureMode.FAIL_CLOSED);
+
+        assertThat(closed.checkEventAllowed(args(LOCAL_EVENT))).isEqualTo(EventAllowed.DENIED);
+        assertThat(meters.get("policy.module.backend").tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(1);
+        assertThat(output.getAll().lines().filter(line -> line.contains("WARN")).toList()).singleElement().asString()
+                .contains("Module censor: check_event_allowed failed after 1 attempt").contains("max-reply-size 1MB")
+                .contains("failing closed: event denied").doesNotContain("s3cr3t").doesNotContain("/censor");
+    }
+
+    @Test
+    void failedCallIsOneWarnLineNamingModuleCallbackCauseAndAnswer(CapturedOutput output) {
+        censor.stubFor(post("/censor").willReturn(aResponse().withStatus(500)));
+
+        censor(FailureMode.FAIL_OPEN, false).checkEventAllowed(args(LOCAL_EVENT));
+
+        assertThat(output.getAll().lines().filter(line -> line.contains("WARN")).toList()).singleElement().asString()
+                .contains("Module censor: check_event_allowed failed after 1 attempt (HTTP 500); failing open: event allowed uncensored")
+                .doesNotContain("$local");
+    }
+
+    @Test
     void worstCaseIsConnectingThenWaitingForTheAnswerOnce() {
         EventCensor module = censor(URI.create(censor.baseUrl() + "/censor"), Duration.ofMillis(1500), FailureMode.FAIL_OPEN);
 
@@ -141,7 +170,7 @@ class EventCensorTest {
     }
 
     private EventCensor censor(URI endpoint, FailureMode failureMode, boolean includeRemoteEvents, Duration timeout) {
-        module = new EventCensor(new EventCensorConfig(endpoint, timeout, Duration.ofSeconds(2), failureMode, includeRemoteEvents),
+        module = new EventCensor(new EventCensorConfig(endpoint, timeout, Duration.ofSeconds(2), Backend.DEFAULT_MAX_REPLY_SIZE, failureMode, includeRemoteEvents),
                 new ModuleContext("censor", "example.com", meters));
         return module;
     }

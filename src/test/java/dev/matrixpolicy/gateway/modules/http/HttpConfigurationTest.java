@@ -119,6 +119,22 @@ class HttpConfigurationTest {
     }
 
     @Test
+    void retryCapBelowTheFirstPauseIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.retry-backoff=2s", "policy-gateway.modules[0].config.retry-max-backoff=1s")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        ENTRY + "config.retry-max-backoff: must not be shorter than retry-backoff (PT2S)"));
+    }
+
+    @Test
+    void replyLimitAboveWhatTheSynapseModuleReadsIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.max-reply-size=16MB")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        ENTRY + "config.max-reply-size: must be between 1B and 8MB"));
+    }
+
+    @Test
     void urlThatIsNotHttpIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=file:///etc/policy",
                         "policy-gateway.modules[0].config.callbacks=user_may_invite")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.WorstCase;
+import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
@@ -46,6 +47,16 @@ class HttpWorstCaseTest {
     }
 
     @Test
+    void retryPausesStopDoublingAtRetryMaxBackoff() {
+        WorstCase worst = forwarder(List.of("user_may_invite"), List.of(), Map.of(), Duration.ofMillis(500), 5,
+                Duration.ofMillis(300)).worstCase().orElseThrow();
+
+        assertThat(worst.time()).isEqualTo(Duration.ofMillis(6 * 1500 + 300 + 600 + 1000 + 1000 + 1000));
+        assertThat(worst.computation())
+                .isEqualTo("user_may_invite: 6 attempts × (connect-timeout 500ms + timeout 1s) + retry-backoff 300ms + 600ms + 1s + 1s + 1s");
+    }
+
+    @Test
     void withoutRetriesOneAttemptIsTheWorstCase() {
         assertThat(forwarder(List.of("user_may_invite"), List.of(), Map.of(), SECOND, 0, Duration.ofMillis(50)).worstCase())
                 .contains(new WorstCase(Duration.ofSeconds(2), "user_may_invite: connect-timeout 1s + timeout 1s"));
@@ -78,7 +89,7 @@ class HttpWorstCaseTest {
     private PolicyModule forwarder(List<String> callbacks, List<LoginTypeConfig> loginTypes, Map<String, Duration> timeouts,
                                    Duration connectTimeout, int retries, Duration retryBackoff) {
         HttpConfig config = new HttpConfig(URI.create("http://policy.internal:8000/v1"), callbacks, loginTypes, null, null,
-                SECOND, timeouts, connectTimeout, retries, retryBackoff,
+                SECOND, timeouts, connectTimeout, Backend.DEFAULT_MAX_REPLY_SIZE, retries, retryBackoff, SECOND,
                 new CircuitBreakerSettings(50, 20, 10, Duration.ofSeconds(10), 3), FailureMode.FAIL_CLOSED);
         HttpForwarder forwarder = (HttpForwarder) new HttpModuleType()
                 .create(config, new ModuleContext("policy-service", "example.com", new SimpleMeterRegistry()));

@@ -9,9 +9,15 @@ import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.RoomCreation;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.module.Backend;
+import dev.matrixpolicy.gateway.module.BackendFailure;
+import dev.matrixpolicy.gateway.module.BackendReply;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.springframework.mock.http.client.MockClientHttpResponse;
 
 /** The remote service's answer, read by the gateway's own contract. */
 class RemoteAnswerTest {
@@ -47,8 +53,9 @@ class RemoteAnswerTest {
     }
 
     @Test
-    void serverErrorsAndTooManyRequestsAreWorthRetryingOtherFailuresAreNot() {
+    void serverErrorsRequestTimeoutAndTooManyRequestsAreWorthRetryingOtherFailuresAreNot() {
         assertThat(failure(ResultTypes.SPAM_VERDICT, 502, "Bad gateway").retryable()).isTrue();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 408, "").retryable()).isTrue();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 429, "").retryable()).isTrue();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 404, "{\"error\": \"no such path\"}").retryable()).isFalse();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "<html>").retryable()).isFalse();
@@ -58,7 +65,12 @@ class RemoteAnswerTest {
     }
 
     private static <R> R read(ResultType<R> type, int status, String body) {
-        return RemoteAnswer.read(type, status, body.getBytes(StandardCharsets.UTF_8));
+        try {
+            return RemoteAnswer.read(type, new BackendReply(new MockClientHttpResponse(body.getBytes(StandardCharsets.UTF_8), status),
+                    Backend.DEFAULT_MAX_REPLY_SIZE));
+        } catch (IOException unexpected) {
+            throw new UncheckedIOException(unexpected);
+        }
     }
 
     private static BackendFailure failure(ResultType<?> type, int status, String body) {

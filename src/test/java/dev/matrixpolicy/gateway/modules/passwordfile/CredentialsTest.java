@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_BCRYPT;
+import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_ARGON2;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -12,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Reading the password file and inline users, and choosing the dummy hash. */
+/** Reading the password file and inline users, and choosing the dummy hashes. */
 class CredentialsTest {
 
     @Test
@@ -76,26 +77,41 @@ class CredentialsTest {
     }
 
     @Test
-    void dummyTakesTheCostMostUsersHave() throws Exception {
+    void thereIsOneDummyPerCostTheUsersHaveAndNoneIsAUsersHash() throws Exception {
         Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
                 "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2, "carol:" + BUILDER_BCRYPT)), Optional.empty());
 
-        assertThat(credentials.dummy().cost()).isEqualTo("bcrypt/4");
-        assertThat(credentials.users().values()).doesNotContain(credentials.dummy());
+        assertThat(credentials.dummies().byCost()).containsOnlyKeys("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2).cost());
+        assertThat(credentials.users().values()).doesNotContainAnyElementsOf(credentials.dummies().byCost().values());
     }
 
     @Test
-    void reloadWithTheSameCostKeepsTheDummy() throws Exception {
-        Credentials before = Credentials.of(Map.of(), Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT)), Optional.empty());
-        Credentials after = Credentials.of(Map.of(), Credentials.parseFile(List.of("bob:" + BUILDER_BCRYPT)), Optional.of(before));
+    void knownUserIsCheckedAgainstTheirHashAndAnUnknownOneAgainstTheSameDummyEveryTime() throws Exception {
+        Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2)), Optional.empty());
 
-        assertThat(after.dummy()).isSameAs(before.dummy());
+        assertThat(credentials.hashFor("alice").encoded()).isEqualTo(WONDERLAND_BCRYPT);
+        assertThat(credentials.hashFor("mallory")).isSameAs(credentials.hashFor("mallory"))
+                .isIn(credentials.dummies().byCost().values());
+    }
+
+    @Test
+    void reloadWithTheSameCostsKeepsTheDummiesAndEachUnknownNamesChoice() throws Exception {
+        Credentials before = Credentials.of(Map.of(), Credentials.parseFile(List.of(
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2)), Optional.empty());
+        Credentials after = Credentials.of(Map.of(), Credentials.parseFile(List.of(
+                "carol:" + BUILDER_BCRYPT, "dave:" + WONDERLAND_ARGON2)), Optional.of(before));
+
+        assertThat(after.dummies().byCost()).isEqualTo(before.dummies().byCost());
+        for (int i = 0; i < 20; i++) {
+            assertThat(after.hashFor("stranger" + i)).isSameAs(before.hashFor("stranger" + i));
+        }
     }
 
     @Test
     void noUsersAtAllStillHaveADummy() throws Exception {
         Credentials credentials = Credentials.of(Map.of(), Map.of(), Optional.empty());
 
-        assertThat(credentials.dummy().cost()).isEqualTo(PasswordHash.DEFAULT_DUMMY_COST);
+        assertThat(credentials.hashFor("anyone").cost()).isEqualTo(PasswordHash.DEFAULT_DUMMY_COST);
     }
 }

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -148,15 +149,36 @@ class PasswordFileTest {
     }
 
     @Test
-    void unknownUserStillCostsOneVerificationAgainstADummyOfTheUsualCost() {
+    void unknownUserStillCostsOneVerificationAgainstADummyOfAKnownUsersCost() {
         PasswordFile module = module();
 
         assertThat(login(module, "mallory", "wonderland")).isEmpty();
 
         assertThat(verified).hasSize(1);
         PasswordHash dummy = verified.getFirst();
-        assertThat(dummy.cost()).as("most users have bcrypt cost 4").isEqualTo("bcrypt/4");
+        assertThat(dummy.cost()).isIn("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2).cost());
         assertThat(dummy.encoded()).isNotIn(WONDERLAND_BCRYPT, BUILDER_BCRYPT, BUILDER_ARGON2);
+    }
+
+    @Test
+    void unknownUsersTakeEveryCostKnownUsersHaveInTheirProportionsAndEachNameAlwaysTheSame() {
+        PasswordFile module = module(); // alice and carol bcrypt cost 4, bob argon2id
+        String argon2 = PasswordHash.parse(BUILDER_ARGON2).cost();
+        Map<String, Long> namesByCost = new HashMap<>();
+
+        for (int i = 0; i < 300; i++) {
+            verified.clear();
+            login(module, "stranger" + i, "first try");
+            login(module, "stranger" + i, "second try");
+
+            assertThat(verified).hasSize(2);
+            assertThat(verified.get(1)).as("the same name meets the same dummy every time").isSameAs(verified.get(0));
+            namesByCost.merge(verified.getFirst().cost(), 1L, Long::sum);
+        }
+
+        // One known user in three has the argon2id cost: about 100 of 300 unknown names should too.
+        assertThat(namesByCost).containsOnlyKeys("bcrypt/4", argon2);
+        assertThat(namesByCost.get(argon2)).isBetween(60L, 140L);
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.util.unit.DataSize;
 
 /** How a {@code threepid_checker} entry binds, and the one message that stops startup when it is wrong. */
 class ThreepidCheckerConfigurationTest {
@@ -38,18 +39,18 @@ class ThreepidCheckerConfigurationTest {
         ThreepidCheckerConfig config = bind(Map.of("url", "https://id.example.com/check"));
 
         assertThat(config).isEqualTo(new ThreepidCheckerConfig("https://id.example.com/check", false,
-                Duration.ofSeconds(2), Duration.ofSeconds(60), 10_000, FailureMode.FAIL_CLOSED));
+                Duration.ofSeconds(2), Duration.ofSeconds(60), 10_000, DataSize.ofMegabytes(1), FailureMode.FAIL_CLOSED));
     }
 
     @Test
     void synapseStyleSnakeCaseKeysBindLikeKebabCaseOnes() {
         Map<String, String> snake = Map.of("url", "https://id.example.com/check", "only_check_at_registration", "true",
-                "cache_ttl", "5m", "cache_max_size", "50", "failure_mode", "fail-open", "timeout", "750ms");
+                "cache_ttl", "5m", "cache_max_size", "50", "failure_mode", "fail-open", "timeout", "750ms", "max_reply_size", "64KB");
         Map<String, String> kebab = Map.of("url", "https://id.example.com/check", "only-check-at-registration", "true",
-                "cache-ttl", "5m", "cache-max-size", "50", "failure-mode", "fail-open", "timeout", "750ms");
+                "cache-ttl", "5m", "cache-max-size", "50", "failure-mode", "fail-open", "timeout", "750ms", "max-reply-size", "64KB");
 
         assertThat(bind(snake)).isEqualTo(bind(kebab)).isEqualTo(new ThreepidCheckerConfig("https://id.example.com/check",
-                true, Duration.ofMillis(750), Duration.ofMinutes(5), 50, FailureMode.FAIL_OPEN));
+                true, Duration.ofMillis(750), Duration.ofMinutes(5), 50, DataSize.ofKilobytes(64), FailureMode.FAIL_OPEN));
     }
 
     @Test

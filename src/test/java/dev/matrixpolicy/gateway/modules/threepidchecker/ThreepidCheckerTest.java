@@ -15,6 +15,7 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
+import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -29,6 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.util.unit.DataSize;
 
 /** One checker against a real local HTTP backend (WireMock): the wire format, the cache, failures. */
 @ExtendWith(OutputCaptureExtension.class)
@@ -176,7 +178,7 @@ class ThreepidCheckerTest {
     void slowBackendTimesOutAndAnswersTheFailureMode(FailureMode mode) {
         backend.stubFor(get(urlPathEqualTo("/check")).willReturn(okJson(ALLOW).withFixedDelay(6_000)));
         ThreepidChecker checker = checker(new ThreepidCheckerConfig(url("/check"), false, Duration.ofMillis(500),
-                Duration.ofMinutes(1), 100, mode));
+                Duration.ofMinutes(1), 100, Backend.DEFAULT_MAX_REPLY_SIZE, mode));
         long start = System.nanoTime();
 
         assertThat(checker.is3pidAllowed(email("alice@example.org", true))).isEqualTo(mode == FailureMode.FAIL_OPEN);
@@ -216,11 +218,21 @@ class ThreepidCheckerTest {
     }
 
     @Test
-    void oversizedReplyIsAFailure() {
-        String huge = "{\"hs\": \"example.com\", \"padding\": \"" + "x".repeat(ThreepidBackend.MAX_REPLY_BYTES) + "\"}";
+    void replyOverTheDefaultLimitIsAFailure() {
+        String huge = "{\"hs\": \"example.com\", \"padding\": \"" + "x".repeat(1024 * 1024) + "\"}";
         backend.stubFor(get(urlPathEqualTo("/check")).willReturn(okJson(huge)));
 
         assertThat(checker(url("/check")).is3pidAllowed(email("alice@example.org", true))).isFalse();
+        assertThat(backendCalls("error")).isEqualTo(1);
+    }
+
+    @Test
+    void replyOverAConfiguredLimitIsAFailure() {
+        backend.stubFor(get(urlPathEqualTo("/check")).willReturn(okJson("{\"hs\": \"example.com\", \"padding\": \"" + "x".repeat(100) + "\"}")));
+        ThreepidChecker checker = checker(new ThreepidCheckerConfig(url("/check"), false, TIMEOUT, Duration.ofMinutes(1), 100,
+                DataSize.ofBytes(64), FailureMode.FAIL_CLOSED));
+
+        assertThat(checker.is3pidAllowed(email("alice@example.org", true))).isFalse();
         assertThat(backendCalls("error")).isEqualTo(1);
     }
 
@@ -241,7 +253,7 @@ class ThreepidCheckerTest {
 
         List<String> warnings = output.getAll().lines().filter(line -> line.contains("WARN")).toList();
         assertThat(warnings).singleElement().asString()
-                .contains("threepid_checker 'checker'").contains("HTTP 502").contains("denying").contains("fail-closed")
+                .contains("Module checker: is_3pid_allowed failed after 1 attempt (HTTP 502); failing closed: 3PID denied")
                 .doesNotContain("private.person").doesNotContain("s3cr3t");
         assertThat(output.getAll()).doesNotContain("\tat ");
     }
@@ -276,7 +288,7 @@ class ThreepidCheckerTest {
     }
 
     private static ThreepidCheckerConfig config(String url, boolean onlyAtRegistration, Duration cacheTtl, FailureMode mode) {
-        return new ThreepidCheckerConfig(url, onlyAtRegistration, TIMEOUT, cacheTtl, 100, mode);
+        return new ThreepidCheckerConfig(url, onlyAtRegistration, TIMEOUT, cacheTtl, 100, Backend.DEFAULT_MAX_REPLY_SIZE, mode);
     }
 
     private ThreepidChecker checker(String url) {

@@ -1,0 +1,301 @@
+package dev.matrixpolicy.gateway.module;
+
+import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
+import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+
+/**
+ * The one way a module calls its HTTP backend, so that every module times out, caps the reply,
+ * retries, classifies failures, times its calls and logs them alike. One per module instance, made
+ * when the module is made and closed with it.
+ *
+ * <ul>
+ *   <li><b>Timeouts:</b> the instance's connect timeout, and each request's read timeout.</li>
+ *   <li><b>Reply cap:</b> a reply body is read into memory up to {@code max-reply-size}
+ *       (1 MiB unless the module's configuration says otherwise, at most 8 MiB); a longer one is a failure, never retried.</li>
+ *   <li><b>Retries:</b> by the instance's {@link RetryPolicy}, with Resilience4j's retry, for
+ *       requests that are {@linkplain BackendRequest#retried() retried} and failures that are
+ *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}.</li>
+ *   <li><b>Circuit breaker</b> (optional): every attempt goes through it; while it is open, no request
+ *       is made.</li>
+ *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}.</li>
+ *   <li><b>Timing:</b> every attempt is one sample of {@value BackendTimer#NAME}.</li>
+ *   <li><b>Log line:</b> {@link #ask} logs a failed call as one WARN line,
+ *       {@code Module <name>: <callback> failed after <n> attempt(s) (<cause>); <consequence>}, with the
+ *       {@code module}, {@code callback} and {@code failure} keys; never the URL, the request or a token.</li>
+ * </ul>
+ */
+public final class Backend implements AutoCloseable {
+    /** The reply cap of every module, 1 MiB, unless its {@code max-reply-size} says otherwise. */
+    public static final DataSize DEFAULT_MAX_REPLY_SIZE = DataSize.ofMegabytes(1);
+    /** The highest {@code max-reply-size}, 8 MiB: the Synapse module reads no more of the gateway's own answer. */
+    public static final DataSize MAX_MAX_REPLY_SIZE = DataSize.ofMegabytes(8);
+
+    private static final Logger log = LoggerFactory.getLogger(Backend.class);
+
+    /**
+     * Reads the backend's reply to one attempt into the module's answer. Throws
+     * {@link BackendFailure#status} or {@link BackendFailure#unusable} for a reply it cannot use;
+     * anything else it throws is a bug of the module, and goes up as it is.
+     */
+    @FunctionalInterface
+    public interface ReplyReader<T> {
+        T read(BackendReply reply) throws IOException;
+    }
+
+    private final String module;
+    private final BackendClient http;
+    private final DataSize maxReplySize;
+    private final RetryPolicy retryPolicy;
+    private final Optional<Retry> retry;
+    private final Optional<CircuitBreaker> circuitBreaker;
+    private final Optional<String> bearerToken;
+    private final BackendTimer timer;
+    private final Map<Duration, RestClient> clients = new ConcurrentHashMap<>();
+
+    private Backend(Builder builder) {
+        this.module = builder.context.instanceName();
+        this.http = new BackendClient(builder.version, builder.connectTimeout);
+        this.maxReplySize = builder.maxReplySize;
+        this.retryPolicy = builder.retryPolicy;
+        this.retry = retryPolicy.maxAttempts() == 1 ? Optional.empty() : Optional.of(retry(module, retryPolicy));
+        this.circuitBreaker = builder.circuitBreaker;
+        this.bearerToken = builder.bearerToken;
+        this.timer = new BackendTimer(module, builder.context.meterRegistry());
+    }
+
+    /**
+     * @param connectTimeout how long each attempt may take to connect
+     */
+    public static Builder builder(ModuleContext context, Duration connectTimeout) {
+        return new Builder(context, connectTimeout);
+    }
+
+    /** The retry policy every retried request follows; a module derives its worst case from it. */
+    public RetryPolicy retryPolicy() {
+        return retryPolicy;
+    }
+
+    /**
+     * Sends the request, retrying by the policy, and reads the reply.
+     *
+     * @throws BackendFailure when there is no usable answer, after the attempts the policy allows; the
+     *                        caller answers it by its own failure handling and logs it
+     */
+    public <T> T call(BackendRequest request, ReplyReader<T> reader) {
+        AtomicInteger attempts = new AtomicInteger();
+        AtomicReference<BackendFailure> last = new AtomicReference<>();
+        Supplier<T> attempt = () -> {
+            try {
+                return attempt(request, reader, attempts.incrementAndGet());
+            } catch (BackendFailure failure) {
+                last.set(failure);
+                throw failure;
+            }
+        };
+        Supplier<T> guarded = circuitBreaker.map(breaker -> CircuitBreaker.decorateSupplier(breaker, attempt)).orElse(attempt);
+        Supplier<T> retried = request.retried() ? retry.map(policy -> Retry.decorateSupplier(policy, guarded)).orElse(guarded) : guarded;
+        try {
+            return retried.get();
+        } catch (CallNotPermittedException open) {
+            // Opened by the attempts before this one: those are what failed.
+            throw Optional.ofNullable(last.get()).orElseGet(() -> BackendFailure.of(Kind.CIRCUIT_OPEN, "circuit breaker open"));
+        } catch (BackendFailure failure) {
+            if (Thread.currentThread().isInterrupted() && failure.kind() != Kind.INTERRUPTED) {
+                // interrupted while pausing before a retry
+                throw BackendFailure.of(Kind.INTERRUPTED, "interrupted: the caller stopped waiting").after(failure.attempts());
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Sends the request like {@link #call}; when that fails, logs the one WARN line and answers
+     * {@code onFailure}. No WARN when the caller was interrupted (the chain logs its own deadline), and
+     * DEBUG only for a call the open circuit breaker answered without a request, so an outage does
+     * not flood the log.
+     */
+    public <T> T ask(BackendRequest request, ReplyReader<T> reader, Supplier<FailureAnswer<T>> onFailure) {
+        try {
+            return call(request, reader);
+        } catch (BackendFailure failure) {
+            FailureAnswer<T> answer = onFailure.get();
+            if (failure.kind() == Kind.CIRCUIT_OPEN) {
+                log.debug("Module {}: circuit breaker open, {} not sent; {}", module, request.callback(), answer.consequence());
+            } else if (failure.kind() != Kind.INTERRUPTED) {
+                log.atWarn().addKeyValue("module", module).addKeyValue("callback", request.callback())
+                        .addKeyValue("failure", failure.outcome().tag())
+                        .log("Module {}: {} failed after {} ({}); {}", module, request.callback(),
+                                failure.attempts() == 1 ? "1 attempt" : failure.attempts() + " attempts", failure.getMessage(),
+                                answer.consequence());
+            }
+            return answer.answer();
+        }
+    }
+
+    private <T> T attempt(BackendRequest request, ReplyReader<T> reader, int attempt) {
+        long start = System.nanoTime();
+        try {
+            RestClient.RequestBodySpec spec = client(request.timeout()).method(request.method()).uri(request.uri())
+                    .accept(MediaType.APPLICATION_JSON);
+            request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
+            T answer = spec.exchange((sent, response) -> {
+                BackendReply reply = new BackendReply(response, maxReplySize);
+                T read = reader.read(reply);
+                reply.drain();
+                return read;
+            });
+            timer.record(Outcome.SUCCESS, System.nanoTime() - start);
+            return answer;
+        } catch (BackendFailure failure) {
+            return fail(failure, attempt, start);
+        } catch (RestClientException failure) {
+            return fail(classify(failure, System.nanoTime() - start), attempt, start);
+        }
+    }
+
+    private <T> T fail(BackendFailure failure, int attempt, long start) {
+        timer.record(failure.outcome(), System.nanoTime() - start);
+        throw failure.after(attempt);
+    }
+
+    /** What a failure of the client means; its own message names the URL, so it is never used. */
+    private static BackendFailure classify(RestClientException failure, long nanos) {
+        if (Thread.currentThread().isInterrupted() || BackendFailures.isInterrupted(failure)) {
+            return BackendFailure.of(Kind.INTERRUPTED, "interrupted: the caller stopped waiting");
+        }
+        if (BackendFailures.isTimeout(failure)) {
+            return BackendFailure.of(Kind.TIMEOUT, "no answer after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms");
+        }
+        return BackendFailure.of(Kind.UNREACHABLE, BackendFailures.causes(failure));
+    }
+
+    private RestClient client(Duration readTimeout) {
+        return clients.computeIfAbsent(readTimeout, timeout -> {
+            RestClient client = http.restClient(timeout);
+            return bearerToken.map(token -> client.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token).build())
+                    .orElse(client);
+        });
+    }
+
+    private static Retry retry(String module, RetryPolicy policy) {
+        Retry retry = Retry.of(module, RetryConfig.custom()
+                .maxAttempts(policy.maxAttempts())
+                .intervalFunction(failedAttempts -> policy.backoff().delay(failedAttempts, ThreadLocalRandom.current()).toMillis())
+                .retryOnException(failure -> failure instanceof BackendFailure backend && backend.retryable())
+                .failAfterMaxAttempts(false)
+                .build());
+        retry.getEventPublisher().onRetry(event -> log.debug("Module {}: attempt {} failed ({}); retrying in {} ms", module,
+                event.getNumberOfRetryAttempts(), event.getLastThrowable().getMessage(), event.getWaitInterval().toMillis()));
+        return retry;
+    }
+
+    /** A size as configuration writes it: {@code 1MB}, {@code 64KB}, or bytes. */
+    static String format(DataSize size) {
+        long bytes = size.toBytes();
+        if (bytes % DataSize.ofMegabytes(1).toBytes() == 0) {
+            return size.toMegabytes() + "MB";
+        }
+        return bytes % DataSize.ofKilobytes(1).toBytes() == 0 ? size.toKilobytes() + "KB" : bytes + "B";
+    }
+
+    /** Waits for the calls in flight (each bounded by its timeouts), then releases the connections. */
+    @Override
+    public void close() {
+        http.close();
+    }
+
+    /** Aborts the calls in flight and releases the connections at once. */
+    public void shutdownNow() {
+        http.shutdownNow();
+    }
+
+    /** How one module instance calls its backend. */
+    public static final class Builder {
+        private final ModuleContext context;
+        private final Duration connectTimeout;
+        private HttpClient.Version version = HttpClient.Version.HTTP_1_1;
+        private DataSize maxReplySize = DEFAULT_MAX_REPLY_SIZE;
+        private RetryPolicy retryPolicy = RetryPolicy.NONE;
+        private Optional<String> bearerToken = Optional.empty();
+        private Optional<CircuitBreaker> circuitBreaker = Optional.empty();
+
+        private Builder(ModuleContext context, Duration connectTimeout) {
+            this.context = Objects.requireNonNull(context, "context");
+            this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+        }
+
+        /**
+         * {@link HttpClient.Version#HTTP_1_1} (the default) to speak HTTP/1.1 only, with no h2c upgrade
+         * attempt at a plain-http backend; {@link HttpClient.Version#HTTP_2} to let the JDK negotiate
+         * HTTP/2 where the backend offers it.
+         */
+        public Builder version(HttpClient.Version version) {
+            this.version = Objects.requireNonNull(version, "version");
+            return this;
+        }
+
+        /**
+         * The longest reply body read into memory: the module's {@code max-reply-size} key.
+         *
+         * @throws ModuleConfigurationException when it is not between 1 byte and {@link #MAX_MAX_REPLY_SIZE}
+         */
+        public Builder maxReplySize(DataSize maxReplySize) {
+            if (maxReplySize == null || maxReplySize.toBytes() < 1 || maxReplySize.compareTo(MAX_MAX_REPLY_SIZE) > 0) {
+                throw new ModuleConfigurationException("max-reply-size", "must be between 1B and " + format(MAX_MAX_REPLY_SIZE)
+                        + " (the Synapse module reads no more of the gateway's answer), got "
+                        + (maxReplySize == null ? "nothing" : format(maxReplySize)));
+            }
+            this.maxReplySize = maxReplySize;
+            return this;
+        }
+
+        /** How retried requests are retried; {@link RetryPolicy#NONE} (the default) never retries. */
+        public Builder retryPolicy(RetryPolicy retryPolicy) {
+            this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+            return this;
+        }
+
+        /** Sent as {@code Authorization: Bearer <token>} with every request. */
+        public Builder bearerToken(Optional<String> token) {
+            this.bearerToken = Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        /**
+         * Guards every attempt. Configure it to ignore what is not a {@link BackendFailure}, and
+         * interruptions ({@link BackendFailures#countsAgainstTheBackend}), so a bug or the chain's
+         * deadline does not open it.
+         */
+        public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
+            this.circuitBreaker = Optional.of(circuitBreaker);
+            return this;
+        }
+
+        public Backend build() {
+            return new Backend(this);
+        }
+    }
+}

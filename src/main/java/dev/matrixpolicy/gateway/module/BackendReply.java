@@ -1,0 +1,113 @@
+package dev.matrixpolicy.gateway.module;
+
+import java.io.IOException;
+import java.io.InputStream;
+import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.MissingNode;
+
+/**
+ * The backend's reply to one attempt, as a module's {@link Backend.ReplyReader} sees it: the status,
+ * and the body, read into memory only up to the module's {@code max-reply-size} (a longer one is a
+ * {@link BackendFailure.Kind#TOO_LARGE} failure, found from {@code Content-Length} before reading
+ * when the backend declares it). A reader that never asks for the body reads none of it.
+ */
+public final class BackendReply {
+    /** Strict: trailing content after the JSON value makes the reply unusable, not half-read. */
+    private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    private static final int DRAIN_BUFFER = 8192;
+
+    private final ClientHttpResponse response;
+    private final int status;
+    private final int maxBytes;
+    private final String limit;
+    private byte[] body;
+
+    /**
+     * Made by {@link Backend} for each attempt; public for tests of a module's reply reader.
+     *
+     * @param maxReplySize the module's {@code max-reply-size}, at most {@link Backend#MAX_MAX_REPLY_SIZE}
+     */
+    public BackendReply(ClientHttpResponse response, DataSize maxReplySize) throws IOException {
+        this.response = response;
+        this.status = response.getStatusCode().value();
+        this.maxBytes = Math.toIntExact(maxReplySize.toBytes());
+        this.limit = "max-reply-size " + Backend.format(maxReplySize);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** Whether the status is 2xx. Redirects are never followed: a 3xx is the answer. */
+    public boolean isSuccessful() {
+        return status >= 200 && status < 300;
+    }
+
+    /**
+     * The whole body, read once.
+     *
+     * @throws BackendFailure when it is longer than the module's {@code max-reply-size}
+     */
+    public byte[] body() throws IOException {
+        if (body == null) {
+            if (response.getHeaders().getContentLength() > maxBytes) {
+                throw tooLarge();
+            }
+            byte[] read = response.getBody().readNBytes(maxBytes + 1);
+            if (read.length > maxBytes) {
+                throw tooLarge();
+            }
+            body = read;
+        }
+        return body;
+    }
+
+    /**
+     * The body as JSON, read strictly; a {@link MissingNode} for an empty body.
+     *
+     * @throws BackendFailure when it is too long, or not JSON
+     */
+    public JsonNode json() throws IOException {
+        byte[] bytes = body();
+        if (bytes.length == 0) {
+            return MissingNode.getInstance();
+        }
+        try {
+            return JSON.readTree(bytes);
+        } catch (JacksonException notJson) {
+            throw BackendFailure.unusable("not JSON (" + notJson.getOriginalMessage() + ")");
+        }
+    }
+
+    /**
+     * Reads what is left of a body nobody read, up to the limit, so that the connection can serve
+     * the next call; a longer or broken one just costs the connection.
+     */
+    void drain() {
+        if (body != null) {
+            return;
+        }
+        try {
+            InputStream rest = response.getBody();
+            byte[] buffer = new byte[DRAIN_BUFFER];
+            for (long left = maxBytes; left > 0; ) {
+                int read = rest.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (read < 0) {
+                    return;
+                }
+                left -= read;
+            }
+        } catch (IOException broken) {
+            // the answer is already read; only the connection is lost
+        }
+    }
+
+    private BackendFailure tooLarge() {
+        return BackendFailure.of(BackendFailure.Kind.TOO_LARGE, "reply larger than " + limit);
+    }
+}

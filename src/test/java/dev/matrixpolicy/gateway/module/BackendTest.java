@@ -1,0 +1,320 @@
+package dev.matrixpolicy.gateway.module;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+import org.springframework.util.unit.DataSize;
+
+/** The one backend call every module makes, against a real local server: cap, retries, classification, timing, log line. */
+class BackendTest {
+    private static final Duration GENEROUS = Duration.ofSeconds(5);
+    /** Short pauses, so that retries do not slow the suite. */
+    private static final RetryPolicy THREE_ATTEMPTS = new RetryPolicy(3, new Backoff(Duration.ofMillis(10), Duration.ofMillis(20)));
+    private static final Backend.ReplyReader<String> TEXT_OF_A_2XX = reply -> {
+        if (!reply.isSuccessful()) {
+            throw BackendFailure.status(reply.status());
+        }
+        return new String(reply.body(), StandardCharsets.UTF_8);
+    };
+
+    @RegisterExtension
+    static final WireMockExtension server = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final List<Backend> opened = new ArrayList<>();
+
+    private final Logger backendLogger = (Logger) LoggerFactory.getLogger(Backend.class);
+
+    @AfterEach
+    void close() {
+        opened.forEach(Backend::close);
+        backendLogger.detachAndStopAllAppenders();
+    }
+
+    // ---- the reply cap
+
+    @Test
+    void replyWithinTheLimitIsRead() {
+        server.stubFor(get("/reply").willReturn(ok("x".repeat(1024))));
+
+        assertThat(backend(builder().maxReplySize(DataSize.ofKilobytes(1))).call(getting("/reply"), TEXT_OF_A_2XX)).hasSize(1024);
+    }
+
+    @Test
+    void declaredLengthOverTheLimitFailsAsTooLargeWithoutRetryAndNamesTheLimit() {
+        server.stubFor(get("/reply").willReturn(ok("x".repeat(1025))));
+        Backend backend = backend(builder().maxReplySize(DataSize.ofKilobytes(1)).retryPolicy(THREE_ATTEMPTS));
+
+        BackendFailure failure = failure(() -> backend.call(getting("/reply"), TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.TOO_LARGE);
+        assertThat(failure.retryable()).isFalse();
+        assertThat(failure.getMessage()).isEqualTo("reply larger than max-reply-size 1KB");
+        server.verify(1, getRequestedFor(urlEqualTo("/reply")));
+        assertThat(attempts("error")).isEqualTo(1);
+    }
+
+    @Test
+    void chunkedReplyWithoutALengthIsCutAtTheLimitToo() {
+        server.stubFor(get("/reply").willReturn(ok("x".repeat(5000)).withChunkedDribbleDelay(5, 20)));
+
+        BackendFailure failure = failure(() -> backend(builder().maxReplySize(DataSize.ofBytes(4096))).call(getting("/reply"), TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.TOO_LARGE);
+        assertThat(failure.getMessage()).isEqualTo("reply larger than max-reply-size 4KB");
+    }
+
+    @Test
+    void replyWhoseBodyIsNotReadDoesNotCountAgainstTheLimit() {
+        server.stubFor(post("/webhook").willReturn(ok("x".repeat(4096))));
+
+        int status = backend(builder().maxReplySize(DataSize.ofBytes(100))).call(posting("/webhook"), BackendReply::status);
+
+        assertThat(status).isEqualTo(200);
+    }
+
+    @Test
+    void limitIsOneByteToEightMegabytes() {
+        assertThatExceptionOfType(ModuleConfigurationException.class)
+                .isThrownBy(() -> builder().maxReplySize(DataSize.ofMegabytes(9)))
+                .satisfies(refused -> assertThat(refused.field()).isEqualTo("max-reply-size"))
+                .withMessage("must be between 1B and 8MB (the Synapse module reads no more of the gateway's answer), got 9MB");
+        assertThatExceptionOfType(ModuleConfigurationException.class).isThrownBy(() -> builder().maxReplySize(DataSize.ofBytes(0)));
+        assertThat(Backend.DEFAULT_MAX_REPLY_SIZE).isEqualTo(DataSize.ofMegabytes(1));
+    }
+
+    // ---- retries and classification
+
+    @Test
+    void retryableFailureIsRetriedAndEveryAttemptTimed() {
+        server.stubFor(get("/flaky").inScenario("flaky").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("second"));
+        server.stubFor(get("/flaky").inScenario("flaky").whenScenarioStateIs("second")
+                .willReturn(aResponse().withStatus(429)).willSetStateTo("third"));
+        server.stubFor(get("/flaky").inScenario("flaky").whenScenarioStateIs("third").willReturn(ok("done")));
+
+        assertThat(backend(builder().retryPolicy(THREE_ATTEMPTS)).call(getting("/flaky"), TEXT_OF_A_2XX)).isEqualTo("done");
+        assertThat(attempts("error")).isEqualTo(2);
+        assertThat(attempts("success")).isEqualTo(1);
+    }
+
+    @Test
+    void lastFailureTellsHowManyAttemptsWereMade() {
+        server.stubFor(get("/down").willReturn(aResponse().withStatus(502)));
+
+        BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS)).call(getting("/down"), TEXT_OF_A_2XX));
+
+        assertThat(failure.getMessage()).isEqualTo("HTTP 502");
+        assertThat(failure.attempts()).isEqualTo(3);
+        server.verify(3, getRequestedFor(urlEqualTo("/down")));
+    }
+
+    @Test
+    void failureThatAnotherAttemptCannotFixIsNotRetried() {
+        server.stubFor(get("/missing").willReturn(aResponse().withStatus(404)));
+        server.stubFor(get("/garbled").willReturn(okJson("{\"unterminated\": ")));
+        Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
+
+        assertThat(failure(() -> backend.call(getting("/missing"), TEXT_OF_A_2XX)).attempts()).isEqualTo(1);
+        BackendFailure garbled = failure(() -> backend.call(getting("/garbled"), BackendReply::json));
+        assertThat(garbled.kind()).isEqualTo(Kind.UNUSABLE);
+        assertThat(garbled.getMessage()).startsWith("unusable answer: not JSON (");
+        server.verify(1, getRequestedFor(urlEqualTo("/garbled")));
+    }
+
+    @Test
+    void requestSentOnceIsNotRetriedWhateverThePolicy() {
+        server.stubFor(post("/notify").willReturn(aResponse().withStatus(503)));
+
+        failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS)).call(posting("/notify").once(), TEXT_OF_A_2XX));
+
+        server.verify(1, postRequestedFor(urlEqualTo("/notify")));
+    }
+
+    @Test
+    void refusedConnectionIsUnreachableAndRetried() {
+        BackendRequest nobody = BackendRequest.get("test_callback", URI.create("http://127.0.0.1:" + unusedPort() + "/x"), GENEROUS);
+
+        BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS)).call(nobody, TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.UNREACHABLE);
+        assertThat(failure.getMessage()).contains("ConnectException").doesNotContain("127.0.0.1");
+        assertThat(failure.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void slowReplyIsATimeoutCountedAsSuch() {
+        server.stubFor(get("/slow").willReturn(ok().withFixedDelay(3_000)));
+        BackendRequest impatient = BackendRequest.get("test_callback", URI.create(server.baseUrl() + "/slow"), Duration.ofMillis(200));
+
+        BackendFailure failure = failure(() -> backend(builder()).call(impatient, TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(failure.getMessage()).startsWith("no answer after ");
+        assertThat(attempts("timeout")).isEqualTo(1);
+    }
+
+    @Test
+    void callerInterruptedWhileWaitingGetsAnInterruptionNotARetry() throws Exception {
+        server.stubFor(get("/slow").willReturn(ok().withFixedDelay(10_000)));
+        Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
+        CompletableFuture<BackendFailure> outcome = new CompletableFuture<>();
+        Thread caller = Thread.ofVirtual().start(() -> outcome.complete(failure(() -> backend.call(getting("/slow"), TEXT_OF_A_2XX))));
+        while (server.getAllServeEvents().isEmpty()) {
+            Thread.sleep(10);
+        }
+
+        caller.interrupt();
+
+        BackendFailure failure = outcome.get(5, TimeUnit.SECONDS);
+        assertThat(failure.kind()).isEqualTo(Kind.INTERRUPTED);
+        server.verify(1, getRequestedFor(urlEqualTo("/slow")));
+    }
+
+    @Test
+    void bearerTokenAndJsonHeadersAreSent() {
+        server.stubFor(post("/json").willReturn(ok()));
+
+        backend(builder().bearerToken(Optional.of("s3cr3t"))).call(posting("/json"), BackendReply::status);
+
+        server.verify(postRequestedFor(urlEqualTo("/json")).withHeader("Authorization", equalTo("Bearer s3cr3t"))
+                .withHeader("Content-Type", equalTo("application/json")).withHeader("Accept", equalTo("application/json")));
+    }
+
+    // ---- circuit breaker
+
+    @Test
+    void openCircuitAnswersWithoutARequestAndTheFailuresThatOpenedItAreReported() {
+        server.stubFor(get("/down").willReturn(aResponse().withStatus(500)));
+        CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom().slidingWindowSize(2).minimumNumberOfCalls(2)
+                .waitDurationInOpenState(Duration.ofHours(1)).ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure))
+                .build());
+        Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS).circuitBreaker(breaker));
+
+        BackendFailure opening = failure(() -> backend.call(getting("/down"), TEXT_OF_A_2XX));
+        BackendFailure open = failure(() -> backend.call(getting("/down"), TEXT_OF_A_2XX));
+
+        assertThat(opening.getMessage()).isEqualTo("HTTP 500");
+        assertThat(opening.attempts()).as("the third attempt found the circuit open").isEqualTo(2);
+        assertThat(open.kind()).isEqualTo(Kind.CIRCUIT_OPEN);
+        assertThat(open.attempts()).isZero();
+        server.verify(2, getRequestedFor(urlEqualTo("/down")));
+    }
+
+    @Test
+    void bugOfTheReaderGoesUpAsItIsAndDoesNotCountAgainstTheBackend() {
+        server.stubFor(get("/fine").willReturn(ok()));
+        CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom()
+                .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure)).build());
+        Backend backend = backend(builder().circuitBreaker(breaker));
+
+        assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> backend.call(getting("/fine"), reply -> {
+            throw new IllegalStateException("a bug");
+        }));
+        assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isZero();
+    }
+
+    // ---- the log line
+
+    @Test
+    void failedQuestionIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer() {
+        server.stubFor(get("/down").willReturn(aResponse().withStatus(502)));
+        ListAppender<ILoggingEvent> logs = watchLogs();
+
+        String answer = backend(builder().retryPolicy(THREE_ATTEMPTS)).ask(getting("/down"), TEXT_OF_A_2XX,
+                () -> FailureAnswer.of(FailureMode.FAIL_OPEN, "fallback", "let through"));
+
+        assertThat(answer).isEqualTo("fallback");
+        assertThat(logs.list).filteredOn(event -> event.getLevel() == Level.WARN).singleElement().satisfies(warning -> {
+            assertThat(warning.getFormattedMessage())
+                    .isEqualTo("Module test: test_callback failed after 3 attempts (HTTP 502); failing open: let through");
+            assertThat(warning.getKeyValuePairs()).extracting(pair -> pair.key + "=" + pair.value)
+                    .containsExactly("module=test", "callback=test_callback", "failure=error");
+            assertThat(warning.getThrowableProxy()).isNull();
+        });
+    }
+
+    @Test
+    void callAnsweredByTheOpenCircuitLogsNoWarning() {
+        CircuitBreaker open = CircuitBreaker.ofDefaults("open");
+        open.transitionToOpenState();
+        ListAppender<ILoggingEvent> logs = watchLogs();
+
+        String answer = backend(builder().circuitBreaker(open)).ask(getting("/anything"), TEXT_OF_A_2XX,
+                () -> FailureAnswer.of(FailureMode.FAIL_CLOSED, "denied", "denied"));
+
+        assertThat(answer).isEqualTo("denied");
+        assertThat(logs.list).noneMatch(event -> event.getLevel().isGreaterOrEqual(Level.WARN));
+        server.verify(0, getRequestedFor(urlEqualTo("/anything")));
+    }
+
+    // ---- helpers
+
+    private Backend.Builder builder() {
+        return Backend.builder(new ModuleContext("test", "example.com", registry), GENEROUS);
+    }
+
+    private Backend backend(Backend.Builder builder) {
+        Backend backend = builder.build();
+        opened.add(backend);
+        return backend;
+    }
+
+    private static BackendRequest getting(String path) {
+        return BackendRequest.get("test_callback", URI.create(server.baseUrl() + path), GENEROUS);
+    }
+
+    private static BackendRequest posting(String path) {
+        return BackendRequest.post("test_callback", URI.create(server.baseUrl() + path), "{}".getBytes(StandardCharsets.UTF_8), GENEROUS);
+    }
+
+    private static BackendFailure failure(Runnable call) {
+        return catchThrowableOfType(BackendFailure.class, call::run);
+    }
+
+    /** Every event of the backend's logger, at every level, until the test ends. */
+    private ListAppender<ILoggingEvent> watchLogs() {
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        backendLogger.addAppender(logs);
+        return logs;
+    }
+
+    private long attempts(String outcome) {
+        return registry.get(BackendTimer.NAME).tag("module", "test").tag("outcome", outcome).timer().count();
+    }
+}

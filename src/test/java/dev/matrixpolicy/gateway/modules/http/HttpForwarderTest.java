@@ -1,0 +1,135 @@
+package dev.matrixpolicy.gateway.modules.http;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** One http module against a real local service (WireMock): replies, their limit, retries and the WARN line. */
+@ExtendWith(OutputCaptureExtension.class)
+class HttpForwarderTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String INVITE = "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": \"!room:example.com\"}";
+    private static final String PATH = "/policy/spam_checker/user_may_invite";
+
+    @RegisterExtension
+    static final WireMockExtension service = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final List<HttpForwarder> opened = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        opened.forEach(HttpForwarder::close);
+    }
+
+    @Test
+    void replyOverTheDefaultLimitIsABackendFailureThatIsNotRetriedAndOneWarnLineNamesTheLimitNotTheUrl(CapturedOutput output) {
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\", \"padding\": \"" + "x".repeat(1024 * 1024) + "\"}")));
+
+        SpamVerdict answer = invite(forwarder(Map.of("token", "s3cr3t")));
+
+        assertThat(answer).isEqualTo(FailureAnswers.UNAVAILABLE);
+        service.verify(1, postRequestedFor(urlEqualTo(PATH)));
+        assertThat(backendCalls("error")).isEqualTo(1);
+        assertThat(warnings(output)).singleElement().asString()
+                .contains("Module policy: user_may_invite failed after 1 attempt").contains("max-reply-size 1MB")
+                .doesNotContain("s3cr3t").doesNotContain(service.baseUrl()).doesNotContain("/policy");
+    }
+
+    @Test
+    void replyUnderAConfiguredLimitIsAnswered() {
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\", \"padding\": \"" + "x".repeat(2 * 1024 * 1024) + "\"}")));
+
+        assertThat(invite(forwarder(Map.of("max-reply-size", "4MB")))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void replyOverAConfiguredLimitIsAFailure() {
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\", \"padding\": \"" + "x".repeat(2048) + "\"}")));
+
+        assertThat(invite(forwarder(Map.of("max-reply-size", "1KB")))).isEqualTo(FailureAnswers.UNAVAILABLE);
+    }
+
+    @Test
+    void requestTimeoutStatusIsRetriedLikeATimeout() {
+        service.stubFor(post(PATH).inScenario("busy").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(408)).willSetStateTo("ready"));
+        service.stubFor(post(PATH).inScenario("busy").whenScenarioStateIs("ready").willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+
+        assertThat(invite(forwarder(Map.of()))).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(2, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void rejectionWithAServerErrorStatusIsAnAnswerAndNotRetried() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(503)
+                .withBody("{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Slow down\"}")));
+
+        assertThat(invite(forwarder(Map.of()))).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", java.util.Optional.of("Slow down")));
+        service.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void failedCallIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer(CapturedOutput output) {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(502)));
+
+        invite(forwarder(Map.of("retries", "2")));
+
+        assertThat(warnings(output)).singleElement().asString()
+                .contains("Module policy: user_may_invite failed after 3 attempts (HTTP 502); failing closed: answered ");
+        assertThat(backendCalls("error")).isEqualTo(3);
+    }
+
+    private SpamVerdict invite(PolicyModule module) {
+        return call(module, UserMayInvite.TYPE, INVITE);
+    }
+
+    private static <M, A, R> R call(PolicyModule module, CallbackType<M, A, R> callback, String json) {
+        A args = callback.reader().apply(JsonArgs.of((ObjectNode) JSON.readTree(json)));
+        return callback.call().apply(module.implementation(callback).orElseThrow(), args);
+    }
+
+    /** Test defaults: the service's base URL, user_may_invite forwarded, short pauses; any key may be overridden. */
+    private HttpForwarder forwarder(Map<String, String> settings) {
+        HttpConfig config = ModuleConfigs.bind(HttpConfig.class, Map.of("url", service.baseUrl() + "/policy",
+                "callbacks[0]", "user_may_invite", "timeout", "5s", "retry-backoff", "10ms"), settings);
+        HttpForwarder forwarder = (HttpForwarder) new HttpModuleType().create(config, new ModuleContext("policy", "example.com", registry));
+        opened.add(forwarder);
+        return forwarder;
+    }
+
+    private static List<String> warnings(CapturedOutput output) {
+        return output.getAll().lines().filter(line -> line.contains("WARN")).toList();
+    }
+
+    private long backendCalls(String outcome) {
+        return registry.get("policy.module.backend").tag("module", "policy").tag("outcome", outcome).timer().count();
+    }
+}

@@ -37,10 +37,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=int, default=500, help="requests/s, paced (Poisson)")
     parser.add_argument("--interval", type=float, default=30, help="seconds between samples")
+    parser.add_argument("--jar", help="the gateway jar (default: target/'s; copy it elsewhere to rebuild meanwhile)")
     args = parser.parse_args()
     report = REPO / "bench" / "soak.md" if args.minutes >= 30 else OUT / "soak-short.md"
     java = os.environ.get("JAVA") or sorted(glob.glob("/usr/lib/jvm/*25*/bin/java"))[0]
-    jar = sorted(glob.glob(str(REPO / "target" / "matrix-policy-gateway-*.jar")))[0]
+    jar = args.jar or sorted(glob.glob(str(REPO / "target" / "matrix-policy-gateway-*.jar")))[0]
     subprocess.run([sys.executable, str(REPO / "bench" / "make_fixtures.py"), str(OUT / "fixtures")], check=True,
                    stdout=subprocess.DEVNULL)
     flags = re.search(r"<gateway.jvm.flags>(.*)</gateway.jvm.flags>", (REPO / "pom.xml").read_text()).group(1)

@@ -4,7 +4,6 @@ import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.Map;
 import org.springframework.boot.webmvc.error.ErrorController;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -19,12 +18,6 @@ final class MatrixErrorController implements ErrorController {
     @RequestMapping("/error")
     ResponseEntity<Map<String, String>> error(HttpServletRequest request) {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
-        HttpStatus status = code instanceof Integer value && HttpStatus.resolve(value) != null
-                ? HttpStatus.valueOf(value) : HttpStatus.INTERNAL_SERVER_ERROR;
-        return switch (status) {
-            case NOT_FOUND -> MatrixErrors.error(status, "M_UNRECOGNIZED", "Unrecognized request");
-            case CONTENT_TOO_LARGE -> MatrixErrors.error(status, "M_TOO_LARGE", "Request body too large");
-            default -> MatrixErrors.error(status, "M_UNKNOWN", status.getReasonPhrase());
-        };
+        return MatrixErrors.toResponse(MatrixErrors.forStatus(code instanceof Integer value ? value : 500));
     }
 }

@@ -47,8 +47,32 @@ final class MatrixErrors {
                     "A policy check failed; the request was refused");
             default -> {
                 log.error("Unexpected error while answering a policy request", failure);
-                yield new MatrixError(HttpStatus.INTERNAL_SERVER_ERROR, "M_UNKNOWN", "Internal server error");
+                yield forStatus(HttpStatus.INTERNAL_SERVER_ERROR.value());
             }
+        };
+    }
+
+    /**
+     * The answer to an error known only by its status, as the container reports it: a request Tomcat
+     * refused before any application code ran, or one no handler answered. The status stays as HTTP
+     * prescribes it (501 for an unknown method or transfer coding, 505 for an unknown version).
+     */
+    static MatrixError forStatus(int code) {
+        HttpStatus status = HttpStatus.resolve(code);
+        if (status == null) {
+            status = code >= 500 ? HttpStatus.INTERNAL_SERVER_ERROR : HttpStatus.BAD_REQUEST;
+        }
+        return switch (status) {
+            case BAD_REQUEST -> new MatrixError(status, "M_UNKNOWN",
+                    "Malformed HTTP request: the request line, a header or the body's framing is invalid");
+            case NOT_FOUND -> new MatrixError(status, "M_UNRECOGNIZED", "Unrecognized request");
+            case METHOD_NOT_ALLOWED -> new MatrixError(status, "M_UNRECOGNIZED", "Method not allowed here");
+            case CONTENT_TOO_LARGE -> new MatrixError(status, "M_TOO_LARGE", "Request too large");
+            case EXPECTATION_FAILED -> new MatrixError(status, "M_UNKNOWN", "Unsupported Expect header: only 100-continue is understood");
+            case NOT_IMPLEMENTED -> new MatrixError(status, "M_UNRECOGNIZED", "Unsupported method or transfer coding");
+            case HTTP_VERSION_NOT_SUPPORTED -> new MatrixError(status, "M_UNRECOGNIZED", "Unsupported HTTP version: use HTTP/1.1");
+            case INTERNAL_SERVER_ERROR -> new MatrixError(status, "M_UNKNOWN", "Internal server error");
+            default -> new MatrixError(status, "M_UNKNOWN", status.getReasonPhrase());
         };
     }
 
@@ -56,7 +80,7 @@ final class MatrixErrors {
         return toResponse(new MatrixError(status, errcode, message));
     }
 
-    private static ResponseEntity<Map<String, String>> toResponse(MatrixError error) {
+    static ResponseEntity<Map<String, String>> toResponse(MatrixError error) {
         return ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON).body(error.body());
     }
 

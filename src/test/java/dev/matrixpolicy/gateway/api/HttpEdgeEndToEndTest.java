@@ -6,9 +6,11 @@ import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -80,6 +82,24 @@ class HttpEdgeEndToEndTest {
         @MethodSource("onBothPorts")
         void isAnsweredWithMatrixErrorJsonAndTheStatusHttpPrescribes(Server server, String what, String request, int status, String errcode) {
             assertMatrixError(RawHttp.exchange(portOf(server), request), status, errcode);
+        }
+    }
+
+    @Nested
+    class ErrorPath {
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"GET", "POST", "PUT", "DELETE"})
+        void isNoRouteOnThePolicyPort(String method) {
+            Response answer = RawHttp.exchange(port, method + " /error HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void isNoRouteOnTheManagementPort() {
+            assertMatrixError(RawHttp.exchange(managementPort, "GET /error HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                    404, "M_UNRECOGNIZED");
         }
     }
 }

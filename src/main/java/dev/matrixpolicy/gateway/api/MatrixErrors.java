@@ -2,13 +2,16 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import java.io.IOException;
 import java.util.Map;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.HttpMediaTypeException;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -45,11 +48,38 @@ final class MatrixErrors {
                     bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
             case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
                     "A policy check failed; the request was refused");
+            case InvalidParameterException malformed -> malformedParameters(malformed);
+            case ErrorResponse rejected when rejected.getStatusCode().is4xxClientError() -> rejectedByFramework(rejected);
             default -> {
                 log.error("Unexpected error while answering a policy request", failure);
                 yield forStatus(HttpStatus.INTERNAL_SERVER_ERROR.value());
             }
         };
+    }
+
+    /**
+     * Tomcat parses the query string (or a form body) when a handler first asks for a parameter, and
+     * refuses one it cannot decode or that has too many parameters: the caller's mistake, said in the
+     * caller's terms. Its own message quotes the raw input and points to debug logging.
+     */
+    private static MatrixError malformedParameters(InvalidParameterException malformed) {
+        MatrixError byStatus = forStatus(malformed.getErrorCode());
+        if (byStatus.status() != HttpStatus.BAD_REQUEST) {
+            return byStatus;
+        }
+        return new MatrixError(HttpStatus.BAD_REQUEST, "M_INVALID_PARAM", malformed.getCause() instanceof IOException
+                ? "Malformed query string: each '%' must be followed by two hex digits, and the decoded bytes must be UTF-8"
+                : "Malformed query string: expected name=value pairs joined by '&', and not too many of them");
+    }
+
+    /**
+     * Spring's own refusals of a request (a missing or unconvertible parameter, an actuator endpoint's
+     * invalid input) carry their status and a reason meant for the caller.
+     */
+    private static MatrixError rejectedByFramework(ErrorResponse rejected) {
+        MatrixError byStatus = forStatus(rejected.getStatusCode().value());
+        String reason = rejected.getBody().getDetail();
+        return reason == null || reason.isBlank() ? byStatus : new MatrixError(byStatus.status(), byStatus.errcode(), reason);
     }
 
     /**

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
+import dev.matrixpolicy.gateway.support.Warnings;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,11 +27,16 @@ import org.springframework.test.context.ActiveProfiles;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("e2e")
 class HttpEdgeEndToEndTest {
+    private static final String AUTHORIZED = "Authorization: Bearer e2e-secret-token\r\n";
+
     @LocalServerPort
     int port;
 
     @LocalManagementPort
     int managementPort;
+
+    @RegisterExtension
+    final Warnings warnings = new Warnings();
 
     enum Server { POLICY, MANAGEMENT }
 
@@ -100,6 +107,42 @@ class HttpEdgeEndToEndTest {
         void isNoRouteOnTheManagementPort() {
             assertMatrixError(RawHttp.exchange(managementPort, "GET /error HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
                     404, "M_UNRECOGNIZED");
+        }
+    }
+
+    @Nested
+    class MalformedQueryString {
+
+        @ParameterizedTest(name = "user={0}")
+        @ValueSource(strings = {"%zz", "%", "%ff%fe"})
+        void isInvalidParamAndLogsNothing(String user) {
+            Response answer = RawHttp.exchange(port, "GET /v1/modules/anyone/is_evil?user=" + user + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + AUTHORIZED + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 400, "M_INVALID_PARAM");
+            assertThat(answer.json().get("error").asString()).contains("query string");
+            assertThat(warnings.lines()).isEmpty();
+        }
+
+        @Test
+        void isInvalidParamOnTheManagementPortToo() {
+            Response answer = RawHttp.exchange(managementPort, "GET /actuator/prometheus?includedNames=%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 400, "M_INVALID_PARAM");
+            assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class ManagementEndpoints {
+
+        @Test
+        void inputAnEndpointRejectsIsAClientErrorWithItsReason() {
+            Response answer = RawHttp.exchange(managementPort, "GET /actuator/metrics/jvm.threads.live?tag=nocolon HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 400, "M_UNKNOWN");
+            assertThat(answer.json().get("error").asString()).contains("key:value");
+            assertThat(warnings.lines()).isEmpty();
         }
     }
 }

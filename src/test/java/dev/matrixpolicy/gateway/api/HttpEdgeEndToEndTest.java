@@ -2,9 +2,11 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
 import dev.matrixpolicy.gateway.support.Warnings;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,8 @@ import org.springframework.test.context.ActiveProfiles;
 @ActiveProfiles("e2e")
 class HttpEdgeEndToEndTest {
     private static final String AUTHORIZED = "Authorization: Bearer e2e-secret-token\r\n";
+    private static final Pattern NOT_FOUND_COUNT =
+            Pattern.compile("(?m)^http_server_requests_seconds_count\\{[^}]*status=\"404\"[^}]*} (\\S+)$");
 
     @LocalServerPort
     int port;
@@ -143,6 +147,28 @@ class HttpEdgeEndToEndTest {
             assertMatrixError(answer, 400, "M_UNKNOWN");
             assertThat(answer.json().get("error").asString()).contains("key:value");
             assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class UnknownPaths {
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"/nothing/here", "/v1/nothing/here", "/.env"})
+        void areUnrecognizedWithoutAWarningPerRequestButCounted(String path) {
+            double countedBefore = notFoundAnswers();
+
+            Response answer = RawHttp.exchange(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+            assertThat(warnings.lines()).isEmpty();
+            assertThat(notFoundAnswers()).isEqualTo(countedBefore + 1);
+        }
+
+        /** The 404 answers in {@code http.server.requests}, over all its series. */
+        private double notFoundAnswers() {
+            return NOT_FOUND_COUNT.matcher(GatewayClient.scrape(managementPort)).results()
+                    .mapToDouble(count -> Double.parseDouble(count.group(1))).sum();
         }
     }
 }

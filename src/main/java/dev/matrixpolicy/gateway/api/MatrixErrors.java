@@ -22,7 +22,8 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
  * The one place where errors become Matrix error JSON, {@code {"errcode": ..., "error": ...}}.
  * A caller's mistake is a 4xx with a message that says what to fix; nothing ever carries a stack trace.
  * {@link #describe} serves the policy API servlet; the handlers serve Spring MVC (module endpoints
- * such as {@code is_evil}, unknown paths).
+ * such as {@code is_evil}, unknown paths, the actuator on the management port); {@link #forStatus}
+ * serves {@link JsonErrorReportValve}, for what Tomcat refuses before any of these runs.
  */
 @RestControllerAdvice
 final class MatrixErrors {

@@ -22,7 +22,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Guards {@code /v1/**} with the shared bearer token. A missing or wrong token gets 401 with a
  * plain-text body on purpose: a JSON {@code M_UNKNOWN_TOKEN} would be relayed by the homeserver
  * to its user, whose client would log them out. Without a configured token only loopback callers
- * are answered.
+ * are answered, judged by the connection's peer address ({@link PeerAddressValve}), whatever
+ * {@code X-Forwarded-For} says.
  */
 @Component
 final class BearerTokenFilter extends OncePerRequestFilter {
@@ -57,7 +58,8 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (token.isEmpty()) {
-            if (isLoopback(request.getRemoteAddr())) {
+            // The connection's peer, never getRemoteAddr(): forwarded-header handling rewrites that from a header.
+            if (PeerAddressValve.of(request).filter(BearerTokenFilter::isLoopback).isPresent()) {
                 chain.doFilter(request, response);
             } else {
                 refuse(response, HttpServletResponse.SC_FORBIDDEN,

@@ -2,13 +2,16 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import java.io.IOException;
 import java.util.Map;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.HttpMediaTypeException;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -19,7 +22,8 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
  * The one place where errors become Matrix error JSON, {@code {"errcode": ..., "error": ...}}.
  * A caller's mistake is a 4xx with a message that says what to fix; nothing ever carries a stack trace.
  * {@link #describe} serves the policy API servlet; the handlers serve Spring MVC (module endpoints
- * such as {@code is_evil}, unknown paths).
+ * such as {@code is_evil}, unknown paths, the actuator on the management port); {@link #forStatus}
+ * serves {@link JsonErrorReportValve}, for what Tomcat refuses before any of these runs.
  */
 @RestControllerAdvice
 final class MatrixErrors {
@@ -45,10 +49,61 @@ final class MatrixErrors {
                     bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
             case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
                     "A policy check failed; the request was refused");
+            case InvalidParameterException malformed -> malformedParameters(malformed);
+            case ErrorResponse rejected when rejected.getStatusCode().is4xxClientError() -> rejectedByFramework(rejected);
             default -> {
                 log.error("Unexpected error while answering a policy request", failure);
-                yield new MatrixError(HttpStatus.INTERNAL_SERVER_ERROR, "M_UNKNOWN", "Internal server error");
+                yield forStatus(HttpStatus.INTERNAL_SERVER_ERROR.value());
             }
+        };
+    }
+
+    /**
+     * Tomcat parses the query string (or a form body) when a handler first asks for a parameter, and
+     * refuses one it cannot decode or that has too many parameters: the caller's mistake, said in the
+     * caller's terms. Its own message quotes the raw input and points to debug logging.
+     */
+    private static MatrixError malformedParameters(InvalidParameterException malformed) {
+        MatrixError byStatus = forStatus(malformed.getErrorCode());
+        if (byStatus.status() != HttpStatus.BAD_REQUEST) {
+            return byStatus;
+        }
+        return new MatrixError(HttpStatus.BAD_REQUEST, "M_INVALID_PARAM", malformed.getCause() instanceof IOException
+                ? "Malformed query string: each '%' must be followed by two hex digits, and the decoded bytes must be UTF-8"
+                : "Malformed query string: expected name=value pairs joined by '&', and not too many of them");
+    }
+
+    /**
+     * Spring's own refusals of a request (a missing or unconvertible parameter, an actuator endpoint's
+     * invalid input) carry their status and a reason meant for the caller.
+     */
+    private static MatrixError rejectedByFramework(ErrorResponse rejected) {
+        MatrixError byStatus = forStatus(rejected.getStatusCode().value());
+        String reason = rejected.getBody().getDetail();
+        return reason == null || reason.isBlank() ? byStatus : new MatrixError(byStatus.status(), byStatus.errcode(), reason);
+    }
+
+    /**
+     * The answer to an error known only by its status, as the container reports it: a request Tomcat
+     * refused before any application code ran, or one no handler answered. The status stays as HTTP
+     * prescribes it (501 for an unknown method or transfer coding, 505 for an unknown version).
+     */
+    static MatrixError forStatus(int code) {
+        HttpStatus status = HttpStatus.resolve(code);
+        if (status == null) {
+            status = code >= 500 ? HttpStatus.INTERNAL_SERVER_ERROR : HttpStatus.BAD_REQUEST;
+        }
+        return switch (status) {
+            case BAD_REQUEST -> new MatrixError(status, "M_UNKNOWN",
+                    "Malformed HTTP request: the request line, a header or the body's framing is invalid");
+            case NOT_FOUND -> new MatrixError(status, "M_UNRECOGNIZED", "Unrecognized request");
+            case METHOD_NOT_ALLOWED -> new MatrixError(status, "M_UNRECOGNIZED", "Method not allowed here");
+            case CONTENT_TOO_LARGE -> new MatrixError(status, "M_TOO_LARGE", "Request too large");
+            case EXPECTATION_FAILED -> new MatrixError(status, "M_UNKNOWN", "Unsupported Expect header: only 100-continue is understood");
+            case NOT_IMPLEMENTED -> new MatrixError(status, "M_UNRECOGNIZED", "Unsupported method or transfer coding");
+            case HTTP_VERSION_NOT_SUPPORTED -> new MatrixError(status, "M_UNRECOGNIZED", "Unsupported HTTP version: use HTTP/1.1");
+            case INTERNAL_SERVER_ERROR -> new MatrixError(status, "M_UNKNOWN", "Internal server error");
+            default -> new MatrixError(status, "M_UNKNOWN", status.getReasonPhrase());
         };
     }
 
@@ -56,7 +111,7 @@ final class MatrixErrors {
         return toResponse(new MatrixError(status, errcode, message));
     }
 
-    private static ResponseEntity<Map<String, String>> toResponse(MatrixError error) {
+    static ResponseEntity<Map<String, String>> toResponse(MatrixError error) {
         return ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON).body(error.body());
     }
 

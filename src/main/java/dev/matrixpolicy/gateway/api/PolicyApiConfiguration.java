@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import io.micrometer.observation.ObservationPredicate;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -20,6 +22,12 @@ class PolicyApiConfiguration {
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /** Every request on the policy port knows its connection's peer address, for the loopback-only rule. */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> peerAddressOfEveryRequest() {
+        return factory -> factory.addContextValves(new PeerAddressValve());
     }
 
     /**

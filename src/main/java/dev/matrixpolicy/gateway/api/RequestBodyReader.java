@@ -5,27 +5,55 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.regex.Pattern;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
-import tools.jackson.core.JacksonException;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.core.exc.JacksonIOException;
-import tools.jackson.databind.JsonNode;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.core.exc.UnexpectedEndOfInputException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Parses a request body, straight from the connection, into a JSON object, with a size cap that
- * holds for chunked bodies too. Anything else is the caller's mistake and gets a Matrix error.
+ * holds for chunked bodies too. Anything else is the caller's mistake and gets a Matrix error that
+ * says what is wrong, where (the byte offset) and which limit it broke, in the caller's terms: the
+ * parser's class, option and constraint names mean nothing to a homeserver admin.
  * The body is never copied into an array of its own: the parser reads the stream through its
  * pooled buffers.
  */
 @Component
 final class RequestBodyReader {
-    private final JsonMapper json;
+    /**
+     * Jackson's advice on its own options, which are ours to choose and not the caller's, in the
+     * three forms its messages use: "Non-standard token 'NaN': enable `JsonReadFeature...` to allow",
+     * "exceeds the maximum allowed (500, from `StreamReadConstraints.getMaxNestingDepth()`)" and
+     * "(not recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser)".
+     */
+    private static final Pattern PARSER_ADVICE = Pattern.compile(
+            ": enable `[^`]*` to allow|, from `[^`]*`| ?\\((?:not recognized as one since|consider enabling)[^)]*\\)+");
+    /** Whatever still names the parser's internals after that: such a message is replaced as a whole. */
+    private static final Pattern PARSER_INTERNALS = Pattern.compile("`|Feature|REDACTED|jackson", Pattern.CASE_INSENSITIVE);
+
+    /** Reads one object; whatever follows it is checked here, to say where it starts. */
+    private final ObjectReader objects;
     private final long limit;
 
+    @Autowired
     RequestBodyReader(JsonMapper json, PolicyGatewayProperties properties) {
-        this.json = json;
-        this.limit = properties.maxBodySize().toBytes();
+        this(json, properties.maxBodySize());
+    }
+
+    RequestBodyReader(JsonMapper json, DataSize limit) {
+        this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.limit = limit.toBytes();
     }
 
     ObjectNode readObject(HttpServletRequest request) {
@@ -33,21 +61,48 @@ final class RequestBodyReader {
         if (declared > limit) {
             throw MatrixApiException.tooLarge(limit);
         }
-        JsonNode parsed;
         // A declared length is enforced by the container; a chunked body is counted here.
-        try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit)) {
-            parsed = json.readTree(body);
+        try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit);
+             JsonParser parser = objects.createParser(body)) {
+            return readObject(parser);
         } catch (JacksonIOException | IOException unreadable) {
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
             throw MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
-        } catch (JacksonException malformed) {
-            throw MatrixApiException.notJson("Content not JSON: " + malformed.getOriginalMessage());
         }
-        if (!(parsed instanceof ObjectNode object)) {
-            throw MatrixApiException.notJson("Content not JSON object");
+    }
+
+    private ObjectNode readObject(JsonParser parser) {
+        try {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                throw MatrixApiException.notJson("Content not JSON: the body is empty");
+            }
+            if (first != JsonToken.START_OBJECT) {
+                throw MatrixApiException.notJson("Content not JSON object");
+            }
+            ObjectNode object = objects.readValue(parser);
+            if (parser.nextToken() != null) {
+                throw notJson("unexpected data after the JSON object", parser.currentTokenLocation());
+            }
+            return object;
+        } catch (UnexpectedEndOfInputException ended) {
+            throw notJson("the body ends before the JSON object is complete", parser.currentLocation());
+        } catch (StreamReadException | StreamConstraintsException malformed) {
+            TokenStreamLocation where = malformed.getLocation() != null && malformed.getLocation().getByteOffset() >= 0
+                    ? malformed.getLocation() : parser.currentLocation();
+            throw notJson(inCallersTerms(malformed.getOriginalMessage()), where);
         }
-        return object;
+    }
+
+    private static MatrixApiException notJson(String what, TokenStreamLocation where) {
+        return MatrixApiException.notJson("Content not JSON: " + what + ", at byte offset " + where.getByteOffset());
+    }
+
+    /** Jackson's own description of what is wrong, without its advice on parser options. */
+    static String inCallersTerms(String parserMessage) {
+        String described = PARSER_ADVICE.matcher(parserMessage).replaceAll("");
+        return PARSER_INTERNALS.matcher(described).find() ? "invalid JSON" : described;
     }
 
     /** Fails with 413 as soon as more than {@code limit} bytes have been read. */

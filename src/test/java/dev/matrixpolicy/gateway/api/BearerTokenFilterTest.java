@@ -66,6 +66,22 @@ class BearerTokenFilterTest {
         assertThat(status(filter, null, "192.0.2.10")).isEqualTo(403);
     }
 
+    /** Tomcat's RemoteIpValve rewrites the remote address from X-Forwarded-For; the connection's peer stays what it is. */
+    @Test
+    void withoutATokenTheConnectionsPeerDecidesNeverTheForwardedRemoteAddress() {
+        BearerTokenFilter filter = filter(new Auth("", null));
+
+        assertThat(status(filter, call(null, "127.0.0.1").peer("10.1.2.3"))).isEqualTo(403);
+        assertThat(status(filter, call(null, "10.1.2.3").peer("127.0.0.1"))).isEqualTo(200);
+    }
+
+    @Test
+    void withoutATokenACallerWhosePeerAddressIsUnknownIsRefused() {
+        BearerTokenFilter filter = filter(new Auth("", null));
+
+        assertThat(status(filter, call(null, "127.0.0.1").peer(null))).isEqualTo(403);
+    }
+
     @Test
     void refusalsArePlainTextNeverMatrixJson() throws Exception {
         BearerTokenFilter filter = filter(new Auth("tok", null));
@@ -113,10 +129,19 @@ class BearerTokenFilterTest {
     }
 
     private static int status(BearerTokenFilter filter, String authorization, String remoteAddress) {
-        return call(filter, authorization, remoteAddress).getStatus();
+        return status(filter, call(authorization, remoteAddress));
     }
 
     private static MockHttpServletResponse call(BearerTokenFilter filter, String authorization, String remoteAddress) {
+        return call(authorization, remoteAddress).through(filter);
+    }
+
+    private static int status(BearerTokenFilter filter, Call call) {
+        return call.through(filter).getStatus();
+    }
+
+    /** A request straight from {@code remoteAddress}: the connection's peer address is the same. */
+    private static Call call(String authorization, String remoteAddress) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite");
         // As the container maps it to the policy API servlet's /v1/spam_checker/* pattern.
         request.setServletPath("/v1/spam_checker");
@@ -125,12 +150,24 @@ class BearerTokenFilterTest {
         if (authorization != null) {
             request.addHeader("Authorization", authorization);
         }
-        MockHttpServletResponse response = new MockHttpServletResponse();
-        try {
-            filter.doFilter(request, response, new MockFilterChain());
-        } catch (Exception unexpected) {
-            throw new AssertionError(unexpected);
+        return new Call(request).peer(remoteAddress);
+    }
+
+    private record Call(MockHttpServletRequest request) {
+        /** The connection's peer address as {@link PeerAddressValve} records it, or none. */
+        Call peer(String address) {
+            request.setAttribute(PeerAddressValve.ATTRIBUTE, address);
+            return this;
         }
-        return response;
+
+        MockHttpServletResponse through(BearerTokenFilter filter) {
+            MockHttpServletResponse response = new MockHttpServletResponse();
+            try {
+                filter.doFilter(request, response, new MockFilterChain());
+            } catch (Exception unexpected) {
+                throw new AssertionError(unexpected);
+            }
+            return response;
+        }
     }
 }

@@ -1,0 +1,52 @@
+package dev.matrixpolicy.gateway.api;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ErrorReportValve;
+import org.apache.coyote.ActionCode;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Tomcat's error report as Matrix error JSON instead of an HTML page that names the server and its
+ * version. It answers what Tomcat refuses before any application code runs (a malformed request line,
+ * path or header, broken body framing, an unknown method, transfer coding or HTTP version) and any
+ * error that no application code answered, with the status Tomcat chose.
+ */
+final class JsonErrorReportValve extends ErrorReportValve {
+    private final JsonMapper json;
+
+    JsonErrorReportValve(JsonMapper json) {
+        this.json = json;
+    }
+
+    @Override
+    protected void report(Request request, Response response, Throwable throwable) {
+        int status = response.getStatus();
+        // Tomcat's own conditions: an error, reported once, nothing written yet, and a connection that can still carry it.
+        if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
+            return;
+        }
+        AtomicBoolean ioAllowed = new AtomicBoolean();
+        response.getCoyoteResponse().action(ActionCode.IS_IO_ALLOWED, ioAllowed);
+        if (!ioAllowed.get()) {
+            return;
+        }
+        String body = json.writeValueAsString(MatrixErrors.forStatus(status).body());
+        try {
+            response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+            response.setCharacterEncoding(StandardCharsets.UTF_8);
+            response.setContentLength(body.getBytes(StandardCharsets.UTF_8).length);
+            PrintWriter writer = response.getReporter();
+            if (writer != null) {
+                writer.write(body);
+            }
+        } catch (IOException | IllegalStateException gone) {
+            // The client is gone or the response was taken over: there is no one left to tell.
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.matrixpolicy.gateway.api;
+
+import org.apache.catalina.Context;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.Pipeline;
+import org.apache.catalina.Valve;
+import org.apache.catalina.core.StandardHost;
+import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Makes {@link JsonErrorReportValve} the error report of a Tomcat: the policy port's, and through
+ * {@link ManagementErrorReports} the management port's. Spring Boot adds Tomcat's HTML report after
+ * the customizers have run, and the host adds one when it starts unless it finds its configured
+ * class, so the swap waits until the host starts and names our class as the one to look for.
+ */
+@Component
+final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
+    private final JsonMapper json;
+
+    JsonErrorReports(JsonMapper json) {
+        this.json = json;
+    }
+
+    @Override
+    public void customize(TomcatServletWebServerFactory factory) {
+        factory.addContextCustomizers(this::reportErrorsAsJson);
+    }
+
+    private void reportErrorsAsJson(Context context) {
+        StandardHost host = (StandardHost) context.getParent();
+        host.setErrorReportValveClass(JsonErrorReportValve.class.getName());
+        host.addLifecycleListener(event -> {
+            if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
+                replaceErrorReports(host.getPipeline());
+            }
+        });
+    }
+
+    private void replaceErrorReports(Pipeline pipeline) {
+        for (Valve valve : pipeline.getValves()) {
+            if (valve instanceof ErrorReportValve) {
+                pipeline.removeValve(valve);
+            }
+        }
+        pipeline.addValve(new JsonErrorReportValve(json));
+    }
+}

@@ -1,0 +1,174 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.RawHttp;
+import dev.matrixpolicy.gateway.support.RawHttp.Response;
+import dev.matrixpolicy.gateway.support.Warnings;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+
+/**
+ * What a broken or hostile client gets at the HTTP edge, on both ports: requests that Tomcat refuses
+ * before any application code runs, a malformed query string, the error path, unknown paths. Every
+ * answer is JSON in the Matrix error shape, never a server error for the client's mistake, never an
+ * HTML page or a server name, and none of it writes a WARN line to the log.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("e2e")
+class HttpEdgeEndToEndTest {
+    private static final String AUTHORIZED = "Authorization: Bearer e2e-secret-token\r\n";
+    private static final Pattern NOT_FOUND_COUNT =
+            Pattern.compile("(?m)^http_server_requests_seconds_count\\{[^}]*status=\"404\"[^}]*} (\\S+)$");
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    @RegisterExtension
+    final Warnings warnings = new Warnings();
+
+    enum Server { POLICY, MANAGEMENT }
+
+    private int portOf(Server server) {
+        return server == Server.POLICY ? port : managementPort;
+    }
+
+    /** A Matrix error answer, on either port: JSON with errcode and error, and nothing that names the server. */
+    private static void assertMatrixError(Response answer, int status, String errcode) {
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
+        assertThat(answer.header("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
+        assertThat(answer.json().get("errcode").asString()).isEqualTo(errcode);
+        assertThat(answer.json().get("error").asString()).isNotBlank();
+        assertThat(answer.header("Server")).isEmpty();
+        assertThat(answer.body()).doesNotContainIgnoringCase("tomcat").doesNotContainIgnoringCase("apache")
+                .doesNotContain("<html").doesNotContain("Exception");
+    }
+
+    @Nested
+    class RequestsTheContainerRefusesItself {
+
+        static Stream<Arguments> malformedRequests() {
+            String host = "Host: localhost\r\n";
+            String close = "Connection: close\r\n\r\n";
+            return Stream.of(
+                    Arguments.of("an encoded slash in the path", "GET /v1/spam_checker%2Fuser_may_invite HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("an encoded NUL in the path", "GET /v1/%00 HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a backslash in the path", "GET /v1\\callbacks HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a Content-Length that is not a number", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: abc\r\n" + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a negative Content-Length", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: -1\r\n" + close, 400, "M_UNKNOWN"),
+                    Arguments.of("two Content-Length headers", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: 2\r\nContent-Length: 3\r\n" + close + "{}", 400, "M_UNKNOWN"),
+                    Arguments.of("Transfer-Encoding: identity", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Transfer-Encoding: identity\r\n" + close, 501, "M_UNRECOGNIZED"),
+                    Arguments.of("Transfer-Encoding: gzip, chunked", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n" + close + "0\r\n\r\n", 501, "M_UNRECOGNIZED"),
+                    Arguments.of("CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n" + close, 501, "M_UNRECOGNIZED"),
+                    Arguments.of("HTTP/9.9", "GET /v1/callbacks HTTP/9.9\r\n" + host + close, 505, "M_UNRECOGNIZED"),
+                    Arguments.of("no Host header", "GET /v1/callbacks HTTP/1.1\r\n" + close, 400, "M_UNKNOWN"),
+                    Arguments.of("Expect: bogus", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Expect: bogus\r\nContent-Length: 2\r\n" + close + "{}", 417, "M_UNKNOWN"),
+                    Arguments.of("a URL over 8 KB", "GET /v1/" + "a".repeat(9 * 1024) + " HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a 100 KB header", "GET /v1/callbacks HTTP/1.1\r\n" + host + "X-Padding: " + "b".repeat(100 * 1024) + "\r\n" + close, 400, "M_UNKNOWN"));
+        }
+
+        static Stream<Arguments> onBothPorts() {
+            return Stream.of(Server.values()).flatMap(server -> malformedRequests().map(request -> {
+                Object[] values = request.get();
+                return Arguments.of(server, values[0], values[1], values[2], values[3]);
+            }));
+        }
+
+        @ParameterizedTest(name = "{0} port, {1}: {3}")
+        @MethodSource("onBothPorts")
+        void isAnsweredWithMatrixErrorJsonAndTheStatusHttpPrescribes(Server server, String what, String request, int status, String errcode) {
+            assertMatrixError(RawHttp.exchange(portOf(server), request), status, errcode);
+        }
+    }
+
+    @Nested
+    class ErrorPath {
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"GET", "POST", "PUT", "DELETE"})
+        void isNoRouteOnThePolicyPort(String method) {
+            Response answer = RawHttp.exchange(port, method + " /error HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void isNoRouteOnTheManagementPort() {
+            assertMatrixError(RawHttp.exchange(managementPort, "GET /error HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                    404, "M_UNRECOGNIZED");
+        }
+    }
+
+    @Nested
+    class MalformedQueryString {
+
+        @ParameterizedTest(name = "user={0}")
+        @ValueSource(strings = {"%zz", "%", "%ff%fe"})
+        void isInvalidParamAndLogsNothing(String user) {
+            Response answer = RawHttp.exchange(port, "GET /v1/modules/anyone/is_evil?user=" + user + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + AUTHORIZED + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 400, "M_INVALID_PARAM");
+            assertThat(answer.json().get("error").asString()).contains("query string");
+            assertThat(warnings.lines()).isEmpty();
+        }
+
+        @Test
+        void isInvalidParamOnTheManagementPortToo() {
+            Response answer = RawHttp.exchange(managementPort, "GET /actuator/prometheus?includedNames=%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 400, "M_INVALID_PARAM");
+            assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class ManagementEndpoints {
+
+        @Test
+        void inputAnEndpointRejectsIsAClientErrorWithItsReason() {
+            Response answer = RawHttp.exchange(managementPort, "GET /actuator/metrics/jvm.threads.live?tag=nocolon HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 400, "M_UNKNOWN");
+            assertThat(answer.json().get("error").asString()).contains("key:value");
+            assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class UnknownPaths {
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"/nothing/here", "/v1/nothing/here", "/.env"})
+        void areUnrecognizedWithoutAWarningPerRequestButCounted(String path) {
+            double countedBefore = notFoundAnswers();
+
+            Response answer = RawHttp.exchange(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+            assertThat(warnings.lines()).isEmpty();
+            assertThat(notFoundAnswers()).isEqualTo(countedBefore + 1);
+        }
+
+        /** The 404 answers in {@code http.server.requests}, over all its series. */
+        private double notFoundAnswers() {
+            return NOT_FOUND_COUNT.matcher(GatewayClient.scrape(managementPort)).results()
+                    .mapToDouble(count -> Double.parseDouble(count.group(1))).sum();
+        }
+    }
+}

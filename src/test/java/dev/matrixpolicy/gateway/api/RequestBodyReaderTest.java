@@ -1,0 +1,74 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What a caller is told about a body that is not a JSON object: what is wrong, where (the byte
+ * offset), and the limit it broke, in the caller's terms. The parser's own class, option and
+ * constraint names mean nothing to a homeserver admin and never appear.
+ */
+class RequestBodyReaderTest {
+    private final RequestBodyReader reader = new RequestBodyReader(JsonMapper.builder().build(), DataSize.ofMegabytes(1));
+
+    @Test
+    void dataAfterTheObjectIsNamedWithWhereItStarts() {
+        assertThat(notJson("{}{}")).isEqualTo("Content not JSON: unexpected data after the JSON object, at byte offset 2");
+    }
+
+    @Test
+    void nestingDeeperThanTheLimitNamesTheLimit() {
+        String message = notJson("{\"a\": " + "[".repeat(600) + "]".repeat(600) + "}");
+
+        assertThat(message).startsWith("Content not JSON: ").contains("nesting depth").contains("(500)").contains("at byte offset");
+    }
+
+    @Test
+    void numberLongerThanTheLimitNamesTheLimit() {
+        String message = notJson("{\"a\": " + "1".repeat(1200) + "}");
+
+        assertThat(message).contains("Number value length (1200)").contains("(1000)").contains("at byte offset");
+    }
+
+    @Test
+    void fieldNameLongerThanTheLimitNamesTheLimit() {
+        String message = notJson("{\"" + "a".repeat(60_000) + "\": 1}");
+
+        assertThat(message).contains("Name length (60000)").contains("(50000)").contains("at byte offset");
+    }
+
+    @Test
+    void nanIsNamedAsTheTokenJsonDoesNotHave() {
+        assertThat(notJson("{\"a\": NaN}")).isEqualTo("Content not JSON: Non-standard token 'NaN', at byte offset 9");
+    }
+
+    @Test
+    void bodyEndingEarlySaysSoAndWhere() {
+        assertThat(notJson("{\"a\": 1")).isEqualTo("Content not JSON: the body ends before the JSON object is complete, at byte offset 7");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{}{}", "{\"a\": NaN}", "{\"a\": Infinity}", "{\"a\": +1}", "{\"a\": 1 /* note */}", "{\"a\": 1",
+            "{\"a\" 1}", "{'a': 1}", "{\"a\": tru}", "{\"a\": \"\u0001\"}", "{\"a\": 01}", "{\"a\": [1,]}", "[1, 2]", "\"text\"", ""})
+    void noMessageNamesTheParsersInternals(String body) {
+        assertThat(notJson(body)).doesNotContain("`").doesNotContainIgnoringCase("jackson").doesNotContain("Feature")
+                .doesNotContain("StreamReadConstraints").doesNotContain("JsonToken").doesNotContain("REDACTED").doesNotContain("#");
+    }
+
+    private String notJson(String body) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite");
+        request.setContent(body.getBytes(StandardCharsets.UTF_8));
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readObject(request));
+        assertThat(refused).as("refused: " + body).isNotNull();
+        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+        return refused.getMessage();
+    }
+}

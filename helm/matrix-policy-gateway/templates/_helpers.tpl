@@ -70,8 +70,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-spring.lifecycle.timeout-per-shutdown-phase in application.yml, in seconds: how long in-flight
-requests may take after SIGTERM. HelmChartTest ties it to application.yml.
+spring.lifecycle.timeout-per-shutdown-phase in application.yml, in seconds: after SIGTERM, the
+longest the connection drain may take, and then again the requests still in flight.
+HelmChartTest ties it to application.yml.
 */}}
 {{- define "matrix-policy-gateway.shutdownPhaseSeconds" -}}
 20

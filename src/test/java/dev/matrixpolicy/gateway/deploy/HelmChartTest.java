@@ -134,13 +134,14 @@ class HelmChartTest {
     }
 
     @Test
-    void terminationGraceCoversThePreStopSleepAndTheGatewaysShutdownPhase() {
+    void terminationGraceCoversThePreStopSleepTheConnectionDrainAndTheRequestsInFlight() {
         JsonNode applicationYml = HelmChart.readYaml(Path.of("application.yml"));
         Duration shutdownPhase = DurationStyle.detectAndParse(
                 applicationYml.at("/spring/lifecycle/timeout-per-shutdown-phase").asString());
         int preStopSleep = container.getLifecycle().getPreStop().getSleep().getSeconds().intValue();
 
-        long minimum = preStopSleep + shutdownPhase.toSeconds();
+        // The drain and then the wait for the requests in flight: one shutdown phase each.
+        long minimum = preStopSleep + 2 * shutdownPhase.toSeconds();
 
         assertThat(applicationYml.at("/server/shutdown").asString()).isEqualTo("graceful");
         assertThat(preStopSleep).isPositive();

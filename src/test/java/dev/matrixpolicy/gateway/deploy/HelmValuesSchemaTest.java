@@ -47,10 +47,11 @@ class HelmValuesSchemaTest {
     }
 
     @Test
-    void rejectsAGracePeriodShorterThanThePreStopSleepPlusTheShutdownPhase() {
+    void rejectsAGracePeriodShorterThanThePreStopSleepPlusBothShutdownPhases() {
         assertThatThrownBy(() -> HelmChart.render(
-                command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "25"), "defaults.yaml"))
-                .hasMessageContaining("terminationGracePeriodSeconds (25) must cover preStopSleepSeconds plus the 20 s shutdown phase");
+                command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "45"), "defaults.yaml"))
+                .hasMessageContaining("terminationGracePeriodSeconds (45) must cover preStopSleepSeconds plus the gateway's"
+                        + " two shutdown phases of 20 s (the connection drain, then the requests in flight): at least 50");
     }
 
     @Test

@@ -82,6 +82,16 @@ final class ConnectionDrain implements SmartLifecycle {
         return PHASE;
     }
 
+    /**
+     * Not on a pause (a test framework pausing a cached context, say): the web server keeps
+     * running then, as Boot's own web server lifecycles are not pauseable either, and a closed
+     * listening socket would not come back on resume.
+     */
+    @Override
+    public boolean isPauseable() {
+        return false;
+    }
+
     private List<ProtocolHandler> protocols() {
         if (!(context instanceof WebServerApplicationContext web && web.getWebServer() instanceof TomcatWebServer tomcat)) {
             return List.of();

@@ -21,6 +21,8 @@ class ServerConfigurationTest {
             // Lifecycle beans stop in descending phase order.
             assertThat(started.getBean(ConnectionDrain.class).getPhase())
                     .isGreaterThan(WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE);
+            // Pausing a context (Spring's test framework does, between test classes) must leave the port open.
+            assertThat(started.getBean(ConnectionDrain.class).isPauseable()).isFalse();
         });
     }
 

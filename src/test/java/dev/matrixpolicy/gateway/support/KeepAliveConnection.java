@@ -17,7 +17,8 @@ import java.util.Locale;
  * uses one: before each request it checks whether the server has closed the connection (then the
  * client opens another, and nothing is lost), and after sending it tells a complete answer from a
  * request the server never answered (which Synapse, not retrying a POST, turns into a failed
- * action). Answers must carry a Content-Length, as every answer of the policy API does.
+ * action). Answers must carry a Content-Length, as every answer of the policy API does; their
+ * heads are parsed by {@link RawHttp}, the one-request-per-connection counterpart.
  */
 public final class KeepAliveConnection implements AutoCloseable {
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(20);
@@ -136,26 +137,15 @@ public final class KeepAliveConnection implements AutoCloseable {
             head.write(read);
             lastFour = lastFour << 8 | read;
         }
-        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-        int status = Integer.parseInt(lines[0].split(" ")[1]);
-        long length = -1;
-        boolean closes = false;
-        for (int i = 1; i < lines.length; i++) {
-            String line = lines[i].toLowerCase(Locale.ROOT);
-            if (line.startsWith("content-length:")) {
-                length = Long.parseLong(line.substring("content-length:".length()).trim());
-            } else if (line.startsWith("connection:")) {
-                closes = line.contains("close");
-            }
-        }
-        if (length < 0) {
-            throw new IllegalStateException("an answer without Content-Length: " + lines[0]);
-        }
+        RawHttp.Response answer = RawHttp.parse(head.toByteArray());
+        long length = answer.header("content-length").map(Long::parseLong)
+                .orElseThrow(() -> new IllegalStateException("an answer without Content-Length: " + answer));
         for (long remaining = length; remaining > 0; remaining--) {
             if (in.read() < 0) {
                 return new Exchange.Unanswered("the connection closed inside the answer's body");
             }
         }
-        return new Exchange.Answered(status, closes);
+        boolean closes = answer.header("connection").filter(value -> value.toLowerCase(Locale.ROOT).contains("close")).isPresent();
+        return new Exchange.Answered(answer.status(), closes);
     }
 }

@@ -69,7 +69,8 @@ public final class RawHttp {
         return received.toByteArray();
     }
 
-    private static Response parse(byte[] raw) {
+    /** One answer: its head up to the blank line, and the body that follows (none, to parse a head alone). */
+    static Response parse(byte[] raw) {
         String text = new String(raw, StandardCharsets.ISO_8859_1);
         int end = text.indexOf("\r\n\r\n");
         if (end < 0) {

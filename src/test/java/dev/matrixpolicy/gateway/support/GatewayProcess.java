@@ -55,7 +55,12 @@ public final class GatewayProcess implements AutoCloseable {
             Process process = new ProcessBuilder(command).directory(folder.toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             GatewayProcess gateway = new GatewayProcess(process, log, apiPort, managementPort);
-            gateway.awaitReady();
+            try {
+                gateway.awaitReady();
+            } catch (RuntimeException notReady) {
+                gateway.close();
+                throw notReady;
+            }
             return gateway;
         } catch (IOException failed) {
             throw new UncheckedIOException(failed);
@@ -110,7 +115,6 @@ public final class GatewayProcess implements AutoCloseable {
                 pause(Duration.ofMillis(200));
             }
         }
-        close();
         throw new IllegalStateException("the gateway was not ready within " + STARTUP + ":\n" + log());
     }
 

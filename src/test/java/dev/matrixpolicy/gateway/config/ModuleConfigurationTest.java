@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.testmodules.TestModulesAutoConfiguration;
+import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
+import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
@@ -25,6 +30,9 @@ class ModuleConfigurationTest {
     @ComponentScan(basePackages = "dev.matrixpolicy.gateway.modules")
     static class BuiltInModuleTypes {
     }
+
+    @TempDir
+    Path directory;
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, TestModulesAutoConfiguration.class))
@@ -220,6 +228,25 @@ class ModuleConfigurationTest {
                 .run(context -> {
                     assertThat(chain(context, "on_update")).containsExactly("static-0");
                     assertThat(chain(context, "min_batch_size")).isEmpty();
+                });
+    }
+
+    @Test
+    void staticEmptyInterestedUsersListMeansNobody() {
+        runner.withInitializer(YamlConfiguration.file(directory.resolve("application.yml"), """
+                        policy-gateway:
+                          modules:
+                            - module: static
+                              config:
+                                results:
+                                  get_interested_users: []
+                        """))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    GetInterestedUsers answer = context.getBean("policyModule.static-0", ModuleInstance.class).module()
+                            .implementation(GetInterestedUsers.TYPE).orElseThrow();
+                    assertThat(answer.getInterestedUsers(new GetInterestedUsers.Args("@alice:example.com")))
+                            .isEqualTo(InterestedUsers.NONE);
                 });
     }
 

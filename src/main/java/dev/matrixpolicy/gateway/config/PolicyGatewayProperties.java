@@ -8,13 +8,16 @@ import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * Everything under {@code policy-gateway}, bound and validated once at startup.
+ * Everything under {@code policy-gateway}, bound and validated once at startup. An unknown key
+ * stops startup ({@link UnknownKeyCheck}, added by {@link GatewayConfiguration}): a misspelt key
+ * would otherwise leave its setting at the default without a word.
  *
  * @param serverName  the homeserver this gateway serves, as in Synapse's {@code server_name}
  * @param auth        how callers authenticate
@@ -73,14 +76,17 @@ public record PolicyGatewayProperties(
     }
 
     /**
-     * One {@code modules} entry. Its {@code config:} block is bound separately, to the record of
-     * the named module type.
+     * One {@code modules} entry.
      *
      * @param module    the module type name
      * @param name      the instance name; defaults to {@code <type>-<position>}
      * @param onFailure overrides {@link Defaults#onFailure()} for this instance
      * @param timeout   overrides {@link Defaults#timeout()} for this instance
+     * @param config    the module type's own configuration, as plain values. Only its presence
+     *                  counts here (its keys are known); it is bound again, to the module type's
+     *                  record and with its own unknown-key check, where the instance is built.
      */
-    public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout) {
+    public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout,
+                              Map<String, Object> config) {
     }
 }

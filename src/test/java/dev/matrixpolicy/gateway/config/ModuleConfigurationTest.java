@@ -4,40 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import dev.matrixpolicy.gateway.callbacks.Category;
-import dev.matrixpolicy.gateway.testmodules.TestModulesAutoConfiguration;
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
-import org.springframework.context.annotation.ComponentScan;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 
 /** What a configuration does to startup: the chains it builds, or the one message that stops it. */
 class ModuleConfigurationTest {
 
-    @Configuration(proxyBeanMethods = false)
-    @ComponentScan(basePackages = "dev.matrixpolicy.gateway.modules")
-    static class BuiltInModuleTypes {
-    }
-
     @TempDir
     Path directory;
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, TestModulesAutoConfiguration.class))
-            .withUserConfiguration(GatewayConfiguration.class, BuiltInModuleTypes.class)
-            .withBean(SimpleMeterRegistry.class)
+    private final ApplicationContextRunner runner = ConfiguredGateway.runner()
             .withPropertyValues("policy-gateway.server-name=example.com");
 
     @Test
@@ -155,7 +141,7 @@ class ModuleConfigurationTest {
                 .run(context -> {
                     Expected failure = moduleFailure(context);
                     assertThat(failure.field()).isEqualTo("config.behaviour");
-                    assertThat(failure.problem()).contains("'explode'");
+                    assertThat(failure.description()).contains("value: 'explode'");
                 });
     }
 
@@ -233,7 +219,7 @@ class ModuleConfigurationTest {
 
     @Test
     void staticEmptyInterestedUsersListMeansNobody() {
-        runner.withInitializer(YamlConfiguration.file(directory.resolve("application.yml"), """
+        runner.withInitializer(ConfiguredGateway.yamlFile(directory.resolve("application.yml"), """
                         policy-gateway:
                           modules:
                             - module: static
@@ -264,7 +250,7 @@ class ModuleConfigurationTest {
                 .findFirst().orElseThrow().chains().get("");
     }
 
-    private record Expected(String entry, String field, String problem) {
+    private record Expected(String entry, String field, String problem, String description) {
     }
 
     private static Expected moduleFailure(AssertableApplicationContext context) {
@@ -273,6 +259,6 @@ class ModuleConfigurationTest {
         assertThat(analysis).as("a module failure analysis for %s", context.getStartupFailure()).isNotNull();
         InvalidModuleException cause = (InvalidModuleException) analysis.getCause();
         assertThat(analysis.getDescription()).contains(cause.entry()).contains(cause.field()).contains(cause.problem());
-        return new Expected(cause.entry(), cause.field(), cause.problem());
+        return new Expected(cause.entry(), cause.field(), cause.problem(), analysis.getDescription());
     }
 }

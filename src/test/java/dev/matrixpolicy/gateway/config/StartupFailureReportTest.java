@@ -11,22 +11,46 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
-/** A real startup with a bad module entry prints one readable analysis, not a wall of stack traces. */
+/**
+ * A real startup with a bad configuration prints one screen (the analysis, under Spring Boot's
+ * banner and first log lines), not a wall of stack traces.
+ */
 @ExtendWith(OutputCaptureExtension.class)
 class StartupFailureReportTest {
 
+    /** A terminal's screen: the banner, Boot's first log lines and the analysis fit in it. */
+    private static final int SCREEN = 50;
+
     @Test
     void badModuleEntryStopsStartupWithOneMessageNamingPositionTypeAndField(CapturedOutput output) {
-        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
-                .web(WebApplicationType.NONE)
-                .properties("spring.config.name=startup-failure");
+        String screen = failedStartup("startup-failure", output);
 
-        assertThatThrownBy(application::run).hasRootCauseInstanceOf(IllegalArgumentException.class);
-
-        assertThat(output).contains("APPLICATION FAILED TO START")
-                .contains("entry: policy-gateway.modules[0] (module: static)")
+        assertThat(screen).contains("entry: policy-gateway.modules[0] (module: static)")
                 .contains("field: config.results.user_may_create_room")
                 .contains("problem: expected NOT_SPAM or a Matrix error code such as M_FORBIDDEN, got 'sometimes'");
-        assertThat(output.getErr() + output.getOut()).doesNotContain("\tat dev.matrixpolicy");
+    }
+
+    @Test
+    void unknownKeyStopsStartupWithOneScreenNamingTheKeyItsFileAndTheClosestKnownKey(CapturedOutput output) {
+        String screen = failedStartup("startup-unknown-key", output);
+
+        assertThat(screen).contains("key: policy-gateway.modlues")
+                .containsPattern("file: .*startup-unknown-key.yml, line 5, column 15")
+                .contains("problem: unknown key; the keys of policy-gateway are server-name, auth, defaults, max-body-size, modules")
+                .contains("Did you mean policy-gateway.modules?");
+    }
+
+    /** Starts the application with {@code <configName>.yml}, expects it to fail, and returns what it printed. */
+    private static String failedStartup(String configName, CapturedOutput output) {
+        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.NONE)
+                .properties("spring.config.name=" + configName);
+
+        assertThatThrownBy(application::run).isNotNull();
+
+        String printed = output.getOut() + output.getErr();
+        assertThat(printed).contains("APPLICATION FAILED TO START").doesNotContain("\tat ");
+        assertThat(printed.lines().count()).as("lines printed:%n%s", printed).isLessThan(SCREEN);
+        return printed;
     }
 }

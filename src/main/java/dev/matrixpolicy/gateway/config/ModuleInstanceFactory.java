@@ -104,8 +104,11 @@ final class ModuleInstanceFactory {
             return binder.bindOrCreate(prefix, Bindable.of(type.configType()),
                     new UnknownKeyCheck(new ValidationBindHandler(validator)));
         } catch (BindException failed) {
+            // No sources to look refused values up in: module types refuse settings in create(), with
+            // ModuleConfigurationException, not in their config records' constructors.
             throw new InvalidModuleException(position, type.name(),
-                    BindFailures.describe(failed, prefix, type.configType(), "config", entryKeys(position)), failed);
+                    BindFailures.describe(failed, prefix, type.configType(), "config", entryKeys(position), List.of()),
+                    failed);
         }
     }
 

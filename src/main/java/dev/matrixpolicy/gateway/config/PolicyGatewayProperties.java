@@ -36,11 +36,10 @@ public record PolicyGatewayProperties(
 
     public PolicyGatewayProperties {
         if (serverName != null && !serverName.isBlank() && !MatrixIds.isServerName(serverName)) {
-            throw new IllegalArgumentException("policy-gateway.server-name '" + serverName
-                    + "' is not a valid Matrix server name (hostname[:port])");
+            throw new InvalidSettingException("server-name", "not a valid Matrix server name (hostname[:port])");
         }
         if (maxBodySize.toBytes() <= 0) {
-            throw new IllegalArgumentException("policy-gateway.max-body-size must be positive");
+            throw new InvalidSettingException("max-body-size", "must be positive");
         }
         modules = List.copyOf(modules);
     }
@@ -56,7 +55,7 @@ public record PolicyGatewayProperties(
     public record Auth(String token, Path tokenFile) {
         public Auth {
             if (token != null && !token.isBlank() && tokenFile != null) {
-                throw new IllegalArgumentException("set policy-gateway.auth.token or policy-gateway.auth.token-file, not both");
+                throw new InvalidSettingException("token-file", "set token or token-file, not both");
             }
         }
     }
@@ -70,7 +69,7 @@ public record PolicyGatewayProperties(
                            @DefaultValue("5s") @NotNull Duration timeout) {
         public Defaults {
             if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("policy-gateway.defaults.timeout must be positive");
+                throw new InvalidSettingException("timeout", "must be positive");
             }
         }
     }

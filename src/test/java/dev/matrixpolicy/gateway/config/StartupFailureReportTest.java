@@ -40,6 +40,17 @@ class StartupFailureReportTest {
                 .contains("Did you mean policy-gateway.modules?");
     }
 
+    @Test
+    void invalidValueStopsStartupWithOneScreenInTheWordsOfTheConfigurationFile(CapturedOutput output) {
+        String screen = failedStartup("startup-invalid-value", output);
+
+        assertThat(screen).contains("key: policy-gateway.defaults.on-failure")
+                .contains("value: 'fail-sometimes'")
+                .containsPattern("file: .*startup-invalid-value.yml, line 5, column 17")
+                .contains("problem: expected one of fail-closed, fail-open")
+                .doesNotContain("FailurePolicy").doesNotContain("FAIL_CLOSED");
+    }
+
     /** Starts the application with {@code <configName>.yml}, expects it to fail, and returns what it printed. */
     private static String failedStartup(String configName, CapturedOutput output) {
         SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)

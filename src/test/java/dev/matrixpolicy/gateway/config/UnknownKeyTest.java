@@ -7,7 +7,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ContextConsumer;
@@ -26,7 +25,9 @@ class UnknownKeyTest {
     @TempDir
     Path directory;
 
-    private final ApplicationContextRunner runner = ConfiguredGateway.runner();
+    private final ConfiguredGateway gateway = new ConfiguredGateway();
+
+    private final ApplicationContextRunner runner = gateway.runner();
 
     @Test
     void misspeltTopLevelKeyNamesItsFileTheExpectedKeysAndTheClosest(CapturedOutput output) {
@@ -39,7 +40,7 @@ class UnknownKeyTest {
                         results:
                           user_may_invite: M_FORBIDDEN
                 """, context -> {
-            String analysis = topLevelFailure(context);
+            String analysis = gateway.propertiesFailure(context);
             assertThat(analysis)
                     .contains("key: policy-gateway.modlues\n")
                     .contains("file: " + file() + ", line 4, column 15\n")
@@ -55,7 +56,7 @@ class UnknownKeyTest {
                   server-name: example.com
                   auth:
                     tokn: s3cr3t-t0ken
-                """, context -> assertThat(topLevelFailure(context))
+                """, context -> assertThat(gateway.propertiesFailure(context))
                 .contains("key: policy-gateway.auth.tokn\n")
                 .contains("file: " + file() + ", line 4, column 11\n")
                 .contains("the keys of policy-gateway.auth are token, token-file")
@@ -68,7 +69,7 @@ class UnknownKeyTest {
         run("""
                 policy-gateway:
                   sever-name: example.com
-                """, context -> assertThat(topLevelFailure(context))
+                """, context -> assertThat(gateway.propertiesFailure(context))
                 .contains("key: policy-gateway.sever-name\n")
                 .contains("Did you mean policy-gateway.server-name?")
                 .doesNotContain("must not be blank"));
@@ -85,7 +86,7 @@ class UnknownKeyTest {
                         url: https://id.example.com/check
                         cache_tll: 10m
                 """, context -> {
-            ModuleFailure failure = moduleFailure(context);
+            ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
             assertThat(failure.cause().entry()).isEqualTo("policy-gateway.modules[0] (module: threepid_checker)");
             assertThat(failure.cause().field()).isEqualTo("config.cache_tll");
             assertThat(failure.description())
@@ -106,7 +107,7 @@ class UnknownKeyTest {
                         endpoint: https://censor.example.com/check
                         failur-mode: fail-closed
                 """, context -> {
-            ModuleFailure failure = moduleFailure(context);
+            ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
             assertThat(failure.cause().field()).isEqualTo("config.failur-mode");
             assertThat(failure.action()).contains("Did you mean config.failure-mode?");
         });
@@ -125,7 +126,7 @@ class UnknownKeyTest {
                             sources: ALL
                             source: ALL
                 """, context -> {
-            ModuleFailure failure = moduleFailure(context);
+            ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
             assertThat(failure.cause().field()).isEqualTo("config.routes[0].source");
             assertThat(failure.description()).contains("the keys of config.routes[0] are receivers, sources");
         });
@@ -141,7 +142,7 @@ class UnknownKeyTest {
                       config:
                         usres: ["@spammer:example.com"]
                 """, context -> {
-            ModuleFailure failure = moduleFailure(context);
+            ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
             assertThat(failure.cause().field()).isEqualTo("config.usres");
             assertThat(failure.action()).contains("Did you mean config.users?");
         });
@@ -158,7 +159,7 @@ class UnknownKeyTest {
                         users: ["@spammer:example.com"]
                         on-failure: fail-open
                 """, context -> {
-            ModuleFailure failure = moduleFailure(context);
+            ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
             assertThat(failure.cause().field()).isEqualTo("config.on-failure");
             assertThat(failure.action()).contains("policy-gateway.modules[0].on-failure");
         });
@@ -233,22 +234,5 @@ class UnknownKeyTest {
 
     private Path file() {
         return directory.resolve("application.yml");
-    }
-
-    private String topLevelFailure(AssertableApplicationContext context) {
-        assertThat(context).hasFailed();
-        FailureAnalysis analysis = new PropertiesFailureAnalyzer().analyze(context.getStartupFailure());
-        assertThat(analysis).as("an analysis of %s", context.getStartupFailure()).isNotNull();
-        return analysis.getDescription() + "\n" + analysis.getAction();
-    }
-
-    private record ModuleFailure(InvalidModuleException cause, String description, String action) {
-    }
-
-    private static ModuleFailure moduleFailure(AssertableApplicationContext context) {
-        assertThat(context).hasFailed();
-        FailureAnalysis analysis = new ModuleFailureAnalyzer().analyze(context.getStartupFailure());
-        assertThat(analysis).as("a module failure analysis of %s", context.getStartupFailure()).isNotNull();
-        return new ModuleFailure((InvalidModuleException) analysis.getCause(), analysis.getDescription(), analysis.getAction());
     }
 }

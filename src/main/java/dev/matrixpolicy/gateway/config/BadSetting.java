@@ -2,10 +2,13 @@ package dev.matrixpolicy.gateway.config;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.origin.Origin;
 import org.springframework.boot.origin.OriginTrackedResource;
 import org.springframework.boot.origin.PropertySourceOrigin;
@@ -16,7 +19,7 @@ import org.springframework.core.io.Resource;
  * One configuration setting that stops startup, as the administrator who wrote it sees it.
  *
  * @param key     the key as written, absolute ({@code policy-gateway.auth.token-file}) or relative
- *                to a module entry ({@code config.cache_ttl})
+ *                to a module entry ({@code config.cache_ttl}); {@code null} for a file that cannot be read
  * @param value   the value, or {@code null} when there is none to show
  * @param origin  where the value was written (file and line), or {@code null} when unknown
  * @param problem what is wrong
@@ -24,13 +27,38 @@ import org.springframework.core.io.Resource;
  */
 record BadSetting(String key, Object value, Origin origin, String problem, String fix) {
 
-    /** Values of keys like these are left out of messages: a log is no place for a secret. */
+    /**
+     * Values of keys like these are left out of messages: a log is no place for a secret. A key
+     * that names a file ({@code token-file}) holds a path, which is shown.
+     */
     private static final Pattern SECRET = Pattern.compile("token|password|secret|credential|privatekey");
+
+    /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
+    BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
+        ConfigurationPropertyName name = key == null ? null : ConfigurationPropertyName.ofIfValid(key);
+        if (name == null || origin != null) {
+            return this;
+        }
+        for (ConfigurationPropertySource source : sources) {
+            ConfigurationProperty property = source.getConfigurationProperty(name);
+            if (property != null) {
+                return new BadSetting(key, value != null ? value : property.getValue(), property.getOrigin(), problem, fix);
+            }
+        }
+        return this;
+    }
+
+    /** A failure analysis of settings: the heading, each setting's lines, and the fixes. */
+    static FailureAnalysis analysis(String heading, List<BadSetting> settings, Throwable cause) {
+        return new FailureAnalysis(heading + ":\n\n" + describe(settings, "key"), fixes(settings), cause);
+    }
 
     /** The setting's lines in a failure analysis, indented, with the key under {@code keyLabel}. */
     String describe(String keyLabel) {
         StringBuilder lines = new StringBuilder();
-        line(lines, keyLabel, key);
+        if (key != null) {
+            line(lines, keyLabel, key);
+        }
         if (value != null) {
             line(lines, "value", shownValue());
         }
@@ -47,8 +75,9 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
     }
 
     private String shownValue() {
-        return SECRET.matcher(key.toLowerCase(Locale.ROOT).replaceAll("[^a-z]", "")).find()
-                ? "(not shown: it may be a secret)" : "'" + value + "'";
+        String last = KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
+        boolean secret = SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
+        return secret ? "(not shown: it may be a secret)" : "'" + value + "'";
     }
 
     /** Every setting's lines, a blank line between settings. */

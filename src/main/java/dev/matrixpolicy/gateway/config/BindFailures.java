@@ -51,11 +51,8 @@ final class BindFailures {
         }
         Optional<InvalidSettingException> refused = find(failed, InvalidSettingException.class);
         if (refused.isPresent()) {
-            ConfigurationPropertyName name = failed.getName().append(refused.get().key());
-            Optional<ConfigurationProperty> property = lookup(name, sources);
-            String key = shown(name, root, shownRoot);
-            return List.of(new BadSetting(key, property.map(ConfigurationProperty::getValue).orElse(null),
-                    property.map(ConfigurationProperty::getOrigin).orElse(null), refused.get().problem(), "Correct " + key + "."));
+            String key = shown(failed.getName().append(refused.get().key()), root, shownRoot);
+            return List.of(new BadSetting(key, null, null, refused.get().problem(), "Correct " + key + ".").locatedIn(sources));
         }
         ConfigurationProperty property = failed.getProperty();
         Optional<ConversionFailedException> conversion = find(failed, ConversionFailedException.class);
@@ -102,16 +99,6 @@ final class BindFailures {
         }
         if (target == DataSize.class) {
             return Optional.of("a size such as 512KB or 1MB");
-        }
-        return Optional.empty();
-    }
-
-    private static Optional<ConfigurationProperty> lookup(ConfigurationPropertyName name, Iterable<ConfigurationPropertySource> sources) {
-        for (ConfigurationPropertySource source : sources) {
-            ConfigurationProperty property = source.getConfigurationProperty(name);
-            if (property != null) {
-                return Optional.of(property);
-            }
         }
         return Optional.empty();
     }

@@ -5,10 +5,17 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -53,10 +60,48 @@ public record PolicyGatewayProperties(
      *                  white space is ignored
      */
     public record Auth(String token, Path tokenFile) {
+        private static final String TOKEN_FILE = "policy-gateway.auth.token-file";
+
         public Auth {
             if (token != null && !token.isBlank() && tokenFile != null) {
                 throw new InvalidSettingException("token-file", "set token or token-file, not both");
             }
+        }
+
+        /**
+         * The token callers must present: the token file's content when there is one, else
+         * {@code token}; empty when neither holds one. Read by the API once, at startup. A token
+         * file that does not exist, cannot be read or is empty stops startup with one message.
+         */
+        public Optional<String> sharedToken() {
+            if (tokenFile == null) {
+                return Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
+            }
+            String content;
+            try {
+                content = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            } catch (NoSuchFileException missing) {
+                throw refused("the token file does not exist", "Create " + tokenFile
+                        + " holding the shared token (the one the homeserver's module sends), or correct " + TOKEN_FILE + ".", missing);
+            } catch (AccessDeniedException denied) {
+                throw refused("the gateway may not read the token file (permission denied)",
+                        "Let the gateway's user read " + tokenFile + ", or correct " + TOKEN_FILE + ".", denied);
+            } catch (CharacterCodingException notText) {
+                throw refused("the token file is not UTF-8 text", "Write the shared token into " + tokenFile + " as text.", notText);
+            } catch (IOException unreadable) {
+                throw refused("the token file cannot be read: " + unreadable.getMessage(),
+                        "Point " + TOKEN_FILE + " at the file that holds the shared token.", unreadable);
+            }
+            if (content.isEmpty()) {
+                throw refused("the token file is empty", "Write the shared token into " + tokenFile
+                        + ", or point " + TOKEN_FILE + " at the file that holds it.", null);
+            }
+            return Optional.of(content);
+        }
+
+        private InvalidConfigurationException refused(String problem, String fix, Exception cause) {
+            return new InvalidConfigurationException("Invalid configuration",
+                    new BadSetting(TOKEN_FILE, tokenFile, null, problem, fix), cause);
         }
     }
 

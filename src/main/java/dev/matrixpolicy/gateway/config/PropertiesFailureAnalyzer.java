@@ -32,8 +32,7 @@ final class PropertiesFailureAnalyzer extends AbstractFailureAnalyzer<BindExcept
         }
         List<BadSetting> settings = BindFailures.describe(cause, ROOT, PolicyGatewayProperties.class, ROOT.toString(),
                 Map.of(), ConfigurationPropertySources.get(environment));
-        return new FailureAnalysis("Invalid configuration:\n\n" + BadSetting.describe(settings, "key"),
-                BadSetting.fixes(settings), cause);
+        return BadSetting.analysis("Invalid configuration", settings, cause);
     }
 
     @Override

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -17,6 +21,9 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
  */
 @ExtendWith(OutputCaptureExtension.class)
 class StartupFailureReportTest {
+
+    @TempDir
+    Path directory;
 
     /** A terminal's screen: the banner, Boot's first log lines and the analysis fit in it. */
     private static final int SCREEN = 50;
@@ -51,13 +58,53 @@ class StartupFailureReportTest {
                 .doesNotContain("FailurePolicy").doesNotContain("FAIL_CLOSED");
     }
 
+    @Test
+    void emptyTokenFileStopsStartupWithOneScreenNamingTheKeyTheFileAndTheFix(CapturedOutput output) throws IOException {
+        Path token = Files.writeString(directory.resolve("token"), "\n");
+        Path config = configWithTokenFile(token);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("key: policy-gateway.auth.token-file")
+                .contains("value: '" + token + "'")
+                .contains("file: " + config + ", line 4, column 17")
+                .contains("problem: the token file is empty")
+                .contains("Write the shared token into " + token);
+    }
+
+    @Test
+    void missingTokenFileStopsStartupWithOneScreenNamingTheKeyTheFileAndTheFix(CapturedOutput output) throws IOException {
+        Path token = directory.resolve("no-such-token");
+        Path config = configWithTokenFile(token);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("key: policy-gateway.auth.token-file")
+                .contains("value: '" + token + "'")
+                .contains("file: " + config + ", line 4, column 17")
+                .contains("problem: the token file does not exist");
+    }
+
+    private Path configWithTokenFile(Path token) throws IOException {
+        return Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token-file: %s
+                """.formatted(token));
+    }
+
     /** Starts the application with {@code <configName>.yml}, expects it to fail, and returns what it printed. */
     private static String failedStartup(String configName, CapturedOutput output) {
-        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
-                .web(WebApplicationType.NONE)
-                .properties("spring.config.name=" + configName);
+        return failedStartup(output, "--spring.config.name=" + configName);
+    }
 
-        assertThatThrownBy(application::run).isNotNull();
+    /** Starts the application with these arguments, expects it to fail, and returns what it printed. */
+    private static String failedStartup(CapturedOutput output, String... args) {
+        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.NONE);
+
+        assertThatThrownBy(() -> application.run(args)).isNotNull();
 
         String printed = output.getOut() + output.getErr();
         assertThat(printed).contains("APPLICATION FAILED TO START").doesNotContain("\tat ");

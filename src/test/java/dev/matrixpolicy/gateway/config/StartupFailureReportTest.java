@@ -85,6 +85,40 @@ class StartupFailureReportTest {
                 .contains("problem: the token file does not exist");
     }
 
+    @Test
+    void malformedYamlStopsStartupWithOneScreenNamingTheFileTheLineAndTheFix(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                   modules:
+                  - module: static
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Malformed configuration file")
+                .contains("file: " + config + ", line 3, column 11")
+                .contains("problem: mapping values are not allowed here")
+                .contains("       modules:\n")
+                .contains("Correct the YAML at line 3 of " + config);
+    }
+
+    @Test
+    void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 2MB
+                  server-name: example.org
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Malformed configuration file")
+                .contains("file: " + config + ", line 4, column 3")
+                .contains("problem: found duplicate key server-name");
+    }
+
     private Path configWithTokenFile(Path token) throws IOException {
         return Files.writeString(directory.resolve("gateway.yml"), """
                 policy-gateway:

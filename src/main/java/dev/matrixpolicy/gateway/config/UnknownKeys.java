@@ -45,10 +45,15 @@ final class UnknownKeys {
             Unknown found = locate(property, root, rootType, shownRoot);
             byKey.merge(found.key(), found, (first, second) -> first.earlierThan(second) ? first : second);
         }
-        return byKey.values().stream()
+        List<BadSetting> settings = new ArrayList<>(byKey.values().stream()
                 .sorted(Comparator.comparing(Unknown::line))
                 .map(found -> found.describe(known))
-                .toList();
+                .toList());
+        if (!settings.isEmpty()) { // why, once: after the last fix
+            BadSetting last = settings.removeLast();
+            settings.add(new BadSetting(last.key(), last.value(), last.origin(), last.problem(), last.fix() + " " + WHY));
+        }
+        return List.copyOf(settings);
     }
 
     /** The keys of a record, and of the records below it, each to the places where it may be written. */
@@ -157,12 +162,12 @@ final class UnknownKeys {
             List<String> places = known.getOrDefault(KeyNames.uniform(written), List.of());
             String fix;
             if (closest.isPresent()) {
-                fix = "Did you mean " + KeyNames.join(parent, closest.get()) + "? " + WHY;
+                fix = "Did you mean " + KeyNames.join(parent, closest.get()) + "?";
             } else if (!places.isEmpty()) {
-                fix = "'" + written + "' is a key of " + String.join(" or ", places) + ", not of " + parent
-                        + ": check the indentation. " + WHY;
+                fix = "'" + written + "' belongs at " + String.join(" or ", places) + ", not under " + parent
+                        + ": check the indentation.";
             } else {
-                fix = "Remove " + key + ", or correct it to one of the keys of " + parent + ". " + WHY;
+                fix = "Remove " + key + ", or correct it to one of the keys of " + parent + ".";
             }
             return new BadSetting(key, null, origin, problem, fix);
         }

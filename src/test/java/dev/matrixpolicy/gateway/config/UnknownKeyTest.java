@@ -65,6 +65,20 @@ class UnknownKeyTest {
     }
 
     @Test
+    void everyUnknownKeyIsNamedAtOnceInTheOrderOfTheFile(CapturedOutput output) {
+        run("""
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    tokn: s3cr3t-t0ken
+                  max-body-sise: 2MB
+                """, context -> assertThat(gateway.propertiesFailure(context))
+                .containsSubsequence("key: policy-gateway.auth.tokn\n", "key: policy-gateway.max-body-sise\n",
+                        "Did you mean policy-gateway.auth.token?", "Did you mean policy-gateway.max-body-size?")
+                .containsOnlyOnce("Unknown keys stop startup"));
+    }
+
+    @Test
     void misspeltRequiredKeyIsReportedAsTheUnknownKeyItIsNotAsTheMissingOne(CapturedOutput output) {
         run("""
                 policy-gateway:

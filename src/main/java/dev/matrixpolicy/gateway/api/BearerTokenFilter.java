@@ -6,10 +6,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -39,7 +37,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
     BearerTokenFilter(PolicyGatewayProperties properties, RequestErrors errors) {
         this.errors = errors;
-        this.token = configuredToken(properties.auth()).map(value -> value.getBytes(StandardCharsets.UTF_8));
+        this.token = properties.auth().sharedToken().map(value -> value.getBytes(StandardCharsets.UTF_8));
         if (token.isEmpty()) {
             log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
         }
@@ -83,21 +81,6 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         response.setStatus(status);
         response.setContentType("text/plain;charset=UTF-8");
         response.getWriter().write(message);
-    }
-
-    private static Optional<String> configuredToken(PolicyGatewayProperties.Auth auth) {
-        if (auth.tokenFile() != null) {
-            try {
-                String token = Files.readString(auth.tokenFile(), StandardCharsets.UTF_8).strip();
-                if (token.isEmpty()) {
-                    throw new IllegalStateException("policy-gateway.auth.token-file " + auth.tokenFile() + " is empty");
-                }
-                return Optional.of(token);
-            } catch (IOException unreadable) {
-                throw new UncheckedIOException("cannot read policy-gateway.auth.token-file " + auth.tokenFile(), unreadable);
-            }
-        }
-        return Optional.ofNullable(auth.token()).map(String::strip).filter(token -> !token.isEmpty());
     }
 
     private static boolean isLoopback(String address) {

@@ -307,8 +307,15 @@ public final class ResultTypes {
         };
     }
 
-    /** A YAML list arrives as a List, or as a map keyed by index; both read the same. */
+    /**
+     * A YAML list arrives as a List, or as a map keyed by index; both read the same. An empty YAML
+     * list ({@code []}) arrives as an empty string: Spring Boot's YAML loader keeps an empty
+     * collection as {@code ""} so that its key still exists.
+     */
     private static List<Object> list(Object value) {
+        if ("".equals(value)) {
+            return List.of();
+        }
         if (value instanceof List<?> list) {
             return new ArrayList<>(list);
         }

@@ -10,6 +10,7 @@ import jakarta.validation.Validator;
 import java.util.Comparator;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.ConfigurationPropertiesBindHandlerAdvisor;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -23,6 +24,15 @@ class GatewayConfiguration {
     @Bean
     static ModuleBeanRegistrar moduleBeanRegistrar() {
         return new ModuleBeanRegistrar();
+    }
+
+    /**
+     * Unknown keys under {@code policy-gateway} stop startup. Spring Boot's own
+     * {@code ignoreUnknownFields = false} does not fit: see {@link UnknownKeyCheck}.
+     */
+    @Bean
+    static ConfigurationPropertiesBindHandlerAdvisor unknownPolicyGatewayKeys() {
+        return parent -> new UnknownKeyCheck(parent, PropertiesFailureAnalyzer.ROOT);
     }
 
     @Bean

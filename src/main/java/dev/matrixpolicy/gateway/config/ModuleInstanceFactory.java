@@ -8,6 +8,8 @@ import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;
+import java.lang.reflect.RecordComponent;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,17 +19,13 @@ import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
-import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
 import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.core.env.Environment;
-import org.springframework.validation.FieldError;
-import org.springframework.validation.ObjectError;
 import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
 
 /**
@@ -101,57 +99,27 @@ final class ModuleInstanceFactory {
     }
 
     private <C> C bindConfig(int position, ModuleType<C> type) {
-        String prefix = "policy-gateway.modules[" + position + "].config";
+        ConfigurationPropertyName prefix = ConfigurationPropertyName.of("policy-gateway.modules[" + position + "].config");
         try {
-            return binder.bindOrCreate(prefix, Bindable.of(type.configType()), new ValidationBindHandler(validator));
+            return binder.bindOrCreate(prefix, Bindable.of(type.configType()),
+                    new UnknownKeyCheck(new ValidationBindHandler(validator)));
         } catch (BindException failed) {
-            throw describe(position, type.name(), prefix, failed);
+            // No sources to look refused values up in: module types refuse settings in create(), with
+            // ModuleConfigurationException, not in their config records' constructors.
+            throw new InvalidModuleException(position, type.name(),
+                    BindFailures.describe(failed, prefix, type.configType(), "config", entryKeys(position), List.of()),
+                    failed);
         }
     }
 
-    private static InvalidModuleException describe(int position, String type, String prefix, BindException failed) {
-        if (failed.getCause() instanceof BindValidationException invalid && !invalid.getValidationErrors().getAllErrors().isEmpty()) {
-            ObjectError first = invalid.getValidationErrors().getAllErrors().getFirst();
-            // A nested record's violations carry the record's property name as the object name.
-            String path = first instanceof FieldError fieldError
-                    ? fieldError.getObjectName() + "." + kebabCase(fieldError.getField()) : first.getObjectName();
-            String relative = path.startsWith(prefix) ? "config" + path.substring(prefix.length()) : "config." + path;
-            return new InvalidModuleException(position, type, relative, first.getDefaultMessage(), failed);
+    /** The keys of an entry beside its {@code config:}, which an administrator may have indented into it. */
+    private static Map<String, List<String>> entryKeys(int position) {
+        Map<String, List<String>> keys = new LinkedHashMap<>();
+        for (RecordComponent component : ModuleEntry.class.getRecordComponents()) {
+            keys.put(KeyNames.uniform(component.getName()),
+                    List.of("policy-gateway.modules[" + position + "]." + KeyNames.key(component.getName(), false)));
         }
-        ConfigurationProperty property = failed.getProperty();
-        String field = property == null ? "config" : "config" + property.getName().toString().substring(prefix.length());
-        String problem = (property == null ? "" : "invalid value '" + property.getValue() + "'"
-                + (property.getOrigin() == null ? "" : " (from " + property.getOrigin() + ")") + ": ")
-                + rootMessage(failed);
-        return new InvalidModuleException(position, type, field, problem, failed);
-    }
-
-    /**
-     * Validation names fields after record components ({@code loginType}); binding errors and YAML use
-     * Boot's canonical kebab case ({@code login-type}). Messages always use the latter.
-     */
-    static String kebabCase(String path) {
-        StringBuilder kebab = new StringBuilder(path.length() + 8);
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (Character.isUpperCase(c)) {
-                if (i > 0 && path.charAt(i - 1) != '.' && path.charAt(i - 1) != '[') {
-                    kebab.append('-');
-                }
-                kebab.append(Character.toLowerCase(c));
-            } else {
-                kebab.append(c);
-            }
-        }
-        return kebab.toString();
-    }
-
-    private static String rootMessage(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage();
+        return keys;
     }
 
     private static Map<String, ModuleType<?>> byName(List<ModuleType<?>> moduleTypes) {

@@ -5,16 +5,26 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * Everything under {@code policy-gateway}, bound and validated once at startup.
+ * Everything under {@code policy-gateway}, bound and validated once at startup. An unknown key
+ * stops startup ({@link UnknownKeyCheck}, added by {@link GatewayConfiguration}): a misspelt key
+ * would otherwise leave its setting at the default without a word.
  *
  * @param serverName  the homeserver this gateway serves, as in Synapse's {@code server_name}
  * @param auth        how callers authenticate
@@ -33,11 +43,10 @@ public record PolicyGatewayProperties(
 
     public PolicyGatewayProperties {
         if (serverName != null && !serverName.isBlank() && !MatrixIds.isServerName(serverName)) {
-            throw new IllegalArgumentException("policy-gateway.server-name '" + serverName
-                    + "' is not a valid Matrix server name (hostname[:port])");
+            throw new InvalidSettingException("server-name", "not a valid Matrix server name (hostname[:port])");
         }
         if (maxBodySize.toBytes() <= 0) {
-            throw new IllegalArgumentException("policy-gateway.max-body-size must be positive");
+            throw new InvalidSettingException("max-body-size", "must be positive");
         }
         modules = List.copyOf(modules);
     }
@@ -51,10 +60,48 @@ public record PolicyGatewayProperties(
      *                  white space is ignored
      */
     public record Auth(String token, Path tokenFile) {
+        private static final String TOKEN_FILE = "policy-gateway.auth.token-file";
+
         public Auth {
             if (token != null && !token.isBlank() && tokenFile != null) {
-                throw new IllegalArgumentException("set policy-gateway.auth.token or policy-gateway.auth.token-file, not both");
+                throw new InvalidSettingException("token-file", "set token or token-file, not both");
             }
+        }
+
+        /**
+         * The token callers must present: the token file's content when there is one, else
+         * {@code token}; empty when neither holds one. Read by the API once, at startup. A token
+         * file that does not exist, cannot be read or is empty stops startup with one message.
+         */
+        public Optional<String> sharedToken() {
+            if (tokenFile == null) {
+                return Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
+            }
+            String content;
+            try {
+                content = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            } catch (NoSuchFileException missing) {
+                throw refused("the token file does not exist", "Create " + tokenFile
+                        + " holding the shared token (the one the homeserver's module sends), or correct " + TOKEN_FILE + ".", missing);
+            } catch (AccessDeniedException denied) {
+                throw refused("the gateway may not read the token file (permission denied)",
+                        "Let the gateway's user read " + tokenFile + ", or correct " + TOKEN_FILE + ".", denied);
+            } catch (CharacterCodingException notText) {
+                throw refused("the token file is not UTF-8 text", "Write the shared token into " + tokenFile + " as text.", notText);
+            } catch (IOException unreadable) {
+                throw refused("the token file cannot be read: " + unreadable.getMessage(),
+                        "Point " + TOKEN_FILE + " at the file that holds the shared token.", unreadable);
+            }
+            if (content.isEmpty()) {
+                throw refused("the token file is empty", "Write the shared token into " + tokenFile
+                        + ", or point " + TOKEN_FILE + " at the file that holds it.", null);
+            }
+            return Optional.of(content);
+        }
+
+        private InvalidConfigurationException refused(String problem, String fix, Exception cause) {
+            return new InvalidConfigurationException("Invalid configuration",
+                    new BadSetting(TOKEN_FILE, tokenFile, null, problem, fix), cause);
         }
     }
 
@@ -67,20 +114,23 @@ public record PolicyGatewayProperties(
                            @DefaultValue("5s") @NotNull Duration timeout) {
         public Defaults {
             if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("policy-gateway.defaults.timeout must be positive");
+                throw new InvalidSettingException("timeout", "must be positive");
             }
         }
     }
 
     /**
-     * One {@code modules} entry. Its {@code config:} block is bound separately, to the record of
-     * the named module type.
+     * One {@code modules} entry.
      *
      * @param module    the module type name
      * @param name      the instance name; defaults to {@code <type>-<position>}
      * @param onFailure overrides {@link Defaults#onFailure()} for this instance
      * @param timeout   overrides {@link Defaults#timeout()} for this instance
+     * @param config    the module type's own configuration, as plain values. Only its presence
+     *                  counts here (its keys are known); it is bound again, to the module type's
+     *                  record and with its own unknown-key check, where the instance is built.
      */
-    public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout) {
+    public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout,
+                              Map<String, Object> config) {
     }
 }

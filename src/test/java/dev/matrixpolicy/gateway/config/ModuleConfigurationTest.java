@@ -4,32 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import dev.matrixpolicy.gateway.callbacks.Category;
-import dev.matrixpolicy.gateway.testmodules.TestModulesAutoConfiguration;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
+import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
-import org.springframework.context.annotation.ComponentScan;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 
 /** What a configuration does to startup: the chains it builds, or the one message that stops it. */
 class ModuleConfigurationTest {
 
-    @Configuration(proxyBeanMethods = false)
-    @ComponentScan(basePackages = "dev.matrixpolicy.gateway.modules")
-    static class BuiltInModuleTypes {
-    }
+    @TempDir
+    Path directory;
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, TestModulesAutoConfiguration.class))
-            .withUserConfiguration(GatewayConfiguration.class, BuiltInModuleTypes.class)
-            .withBean(SimpleMeterRegistry.class)
+    private final ApplicationContextRunner runner = new ConfiguredGateway().runner()
             .withPropertyValues("policy-gateway.server-name=example.com");
 
     @Test
@@ -147,7 +141,8 @@ class ModuleConfigurationTest {
                 .run(context -> {
                     Expected failure = moduleFailure(context);
                     assertThat(failure.field()).isEqualTo("config.behaviour");
-                    assertThat(failure.problem()).contains("'explode'");
+                    assertThat(failure.description()).contains("value: 'explode'");
+                    assertThat(failure.problem()).isEqualTo("expected one of throw, hang");
                 });
     }
 
@@ -224,10 +219,22 @@ class ModuleConfigurationTest {
     }
 
     @Test
-    void invalidServerNameFailsBindingWithTheReason() {
-        runner.withPropertyValues("policy-gateway.server-name=not a server")
-                .run(context -> assertThat(context.getStartupFailure())
-                        .hasRootCauseMessage("policy-gateway.server-name 'not a server' is not a valid Matrix server name (hostname[:port])"));
+    void staticEmptyInterestedUsersListMeansNobody() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(directory.resolve("application.yml"), """
+                        policy-gateway:
+                          modules:
+                            - module: static
+                              config:
+                                results:
+                                  get_interested_users: []
+                        """))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    GetInterestedUsers answer = context.getBean("policyModule.static-0", ModuleInstance.class).module()
+                            .implementation(GetInterestedUsers.TYPE).orElseThrow();
+                    assertThat(answer.getInterestedUsers(new GetInterestedUsers.Args("@alice:example.com")))
+                            .isEqualTo(InterestedUsers.NONE);
+                });
     }
 
     private static List<String> chain(AssertableApplicationContext context, String callback) {
@@ -237,7 +244,7 @@ class ModuleConfigurationTest {
                 .findFirst().orElseThrow().chains().get("");
     }
 
-    private record Expected(String entry, String field, String problem) {
+    private record Expected(String entry, String field, String problem, String description) {
     }
 
     private static Expected moduleFailure(AssertableApplicationContext context) {
@@ -246,6 +253,6 @@ class ModuleConfigurationTest {
         assertThat(analysis).as("a module failure analysis for %s", context.getStartupFailure()).isNotNull();
         InvalidModuleException cause = (InvalidModuleException) analysis.getCause();
         assertThat(analysis.getDescription()).contains(cause.entry()).contains(cause.field()).contains(cause.problem());
-        return new Expected(cause.entry(), cause.field(), cause.problem());
+        return new Expected(cause.entry(), cause.field(), cause.problem(), analysis.getDescription());
     }
 }

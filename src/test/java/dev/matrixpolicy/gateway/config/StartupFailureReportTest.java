@@ -4,29 +4,145 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
-/** A real startup with a bad module entry prints one readable analysis, not a wall of stack traces. */
+/**
+ * A real startup with a bad configuration prints one screen (the analysis, under Spring Boot's
+ * banner and first log lines), not a wall of stack traces.
+ */
 @ExtendWith(OutputCaptureExtension.class)
 class StartupFailureReportTest {
 
+    @TempDir
+    Path directory;
+
+    /** A terminal's screen: the banner, Boot's first log lines and the analysis fit in it. */
+    private static final int SCREEN = 50;
+
     @Test
     void badModuleEntryStopsStartupWithOneMessageNamingPositionTypeAndField(CapturedOutput output) {
-        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
-                .web(WebApplicationType.NONE)
-                .properties("spring.config.name=startup-failure");
+        String screen = failedStartup("startup-failure", output);
 
-        assertThatThrownBy(application::run).hasRootCauseInstanceOf(IllegalArgumentException.class);
-
-        assertThat(output).contains("APPLICATION FAILED TO START")
-                .contains("entry: policy-gateway.modules[0] (module: static)")
+        assertThat(screen).contains("entry: policy-gateway.modules[0] (module: static)")
                 .contains("field: config.results.user_may_create_room")
                 .contains("problem: expected NOT_SPAM or a Matrix error code such as M_FORBIDDEN, got 'sometimes'");
-        assertThat(output.getErr() + output.getOut()).doesNotContain("\tat dev.matrixpolicy");
+    }
+
+    @Test
+    void unknownKeyStopsStartupWithOneScreenNamingTheKeyItsFileAndTheClosestKnownKey(CapturedOutput output) {
+        String screen = failedStartup("startup-unknown-key", output);
+
+        assertThat(screen).contains("key: policy-gateway.modlues")
+                .containsPattern("file: .*startup-unknown-key.yml, line 5, column 15")
+                .contains("problem: unknown key; the keys of policy-gateway are server-name, auth, defaults, max-body-size, modules")
+                .contains("Did you mean policy-gateway.modules?");
+    }
+
+    @Test
+    void invalidValueStopsStartupWithOneScreenInTheWordsOfTheConfigurationFile(CapturedOutput output) {
+        String screen = failedStartup("startup-invalid-value", output);
+
+        assertThat(screen).contains("key: policy-gateway.defaults.on-failure")
+                .contains("value: 'fail-sometimes'")
+                .containsPattern("file: .*startup-invalid-value.yml, line 5, column 17")
+                .contains("problem: expected one of fail-closed, fail-open")
+                .doesNotContain("FailurePolicy").doesNotContain("FAIL_CLOSED");
+    }
+
+    @Test
+    void emptyTokenFileStopsStartupWithOneScreenNamingTheKeyTheFileAndTheFix(CapturedOutput output) throws IOException {
+        Path token = Files.writeString(directory.resolve("token"), "\n");
+        Path config = configWithTokenFile(token);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("key: policy-gateway.auth.token-file")
+                .contains("value: '" + token + "'")
+                .contains("file: " + config + ", line 4, column 17")
+                .contains("problem: the token file is empty")
+                .contains("Write the shared token into " + token);
+    }
+
+    @Test
+    void missingTokenFileStopsStartupWithOneScreenNamingTheKeyTheFileAndTheFix(CapturedOutput output) throws IOException {
+        Path token = directory.resolve("no-such-token");
+        Path config = configWithTokenFile(token);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("key: policy-gateway.auth.token-file")
+                .contains("value: '" + token + "'")
+                .contains("file: " + config + ", line 4, column 17")
+                .contains("problem: the token file does not exist");
+    }
+
+    @Test
+    void malformedYamlStopsStartupWithOneScreenNamingTheFileTheLineAndTheFix(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                   modules:
+                  - module: static
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Malformed configuration file")
+                .contains("file: " + config + ", line 3, column 11")
+                .contains("problem: mapping values are not allowed here")
+                .contains("       modules:\n")
+                .contains("Correct the YAML at line 3 of " + config);
+    }
+
+    @Test
+    void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 2MB
+                  server-name: example.org
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Malformed configuration file")
+                .contains("file: " + config + ", line 4, column 3")
+                .contains("problem: found duplicate key server-name");
+    }
+
+    private Path configWithTokenFile(Path token) throws IOException {
+        return Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token-file: %s
+                """.formatted(token));
+    }
+
+    /** Starts the application with {@code <configName>.yml}, expects it to fail, and returns what it printed. */
+    private static String failedStartup(String configName, CapturedOutput output) {
+        return failedStartup(output, "--spring.config.name=" + configName);
+    }
+
+    /** Starts the application with these arguments, expects it to fail, and returns what it printed. */
+    private static String failedStartup(CapturedOutput output, String... args) {
+        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.NONE);
+
+        assertThatThrownBy(() -> application.run(args)).isNotNull();
+
+        String printed = output.getOut() + output.getErr();
+        assertThat(printed).contains("APPLICATION FAILED TO START").doesNotContain("\tat ");
+        assertThat(printed.lines().count()).as("lines printed:%n%s", printed).isLessThan(SCREEN);
+        return printed;
     }
 }

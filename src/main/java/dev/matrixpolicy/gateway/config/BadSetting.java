@@ -1,0 +1,129 @@
+package dev.matrixpolicy.gateway.config;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.origin.Origin;
+import org.springframework.boot.origin.OriginTrackedResource;
+import org.springframework.boot.origin.PropertySourceOrigin;
+import org.springframework.boot.origin.TextResourceOrigin;
+import org.springframework.core.io.Resource;
+
+/**
+ * One configuration setting that stops startup, as the administrator who wrote it sees it.
+ *
+ * @param key     the key as written, absolute ({@code policy-gateway.auth.token-file}) or relative
+ *                to a module entry ({@code config.cache_ttl}); {@code null} for a file that cannot be read
+ * @param value   the value, or {@code null} when there is none to show
+ * @param origin  where the value was written (file and line), or {@code null} when unknown
+ * @param problem what is wrong
+ * @param fix     what to do about it, one sentence or two
+ */
+record BadSetting(String key, Object value, Origin origin, String problem, String fix) {
+
+    /**
+     * Values of keys like these are left out of messages: a log is no place for a secret. A key
+     * that names a file ({@code token-file}) holds a path, which is shown.
+     */
+    private static final Pattern SECRET = Pattern.compile("token|password|secret|credential|privatekey");
+
+    /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
+    BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
+        ConfigurationPropertyName name = key == null ? null : ConfigurationPropertyName.ofIfValid(key);
+        if (name == null || origin != null) {
+            return this;
+        }
+        for (ConfigurationPropertySource source : sources) {
+            ConfigurationProperty property = source.getConfigurationProperty(name);
+            if (property != null) {
+                return new BadSetting(key, value != null ? value : property.getValue(), property.getOrigin(), problem, fix);
+            }
+        }
+        return this;
+    }
+
+    /** A failure analysis of settings: the heading, each setting's lines, and the fixes. */
+    static FailureAnalysis analysis(String heading, List<BadSetting> settings, Throwable cause) {
+        return new FailureAnalysis(heading + ":\n\n" + describe(settings, "key"), fixes(settings), cause);
+    }
+
+    /** The setting's lines in a failure analysis, indented, with the key under {@code keyLabel}. */
+    String describe(String keyLabel) {
+        StringBuilder lines = new StringBuilder();
+        if (key != null) {
+            line(lines, keyLabel, key);
+        }
+        if (value != null) {
+            line(lines, "value", shownValue());
+        }
+        if (origin != null) {
+            line(lines, text(origin).isPresent() ? "file" : "from", where(origin));
+        }
+        line(lines, "problem", problem);
+        return lines.toString();
+    }
+
+    /** The setting on one line, for an exception message: {@code config.timeout: invalid value '5 x': ...}. */
+    String summary() {
+        return key + ": " + (value == null ? "" : "invalid value " + shownValue() + ": ") + problem;
+    }
+
+    private String shownValue() {
+        String last = KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
+        boolean secret = SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
+        return secret ? "(not shown: it may be a secret)" : "'" + value + "'";
+    }
+
+    /** Every setting's lines, a blank line between settings. */
+    static String describe(List<BadSetting> settings, String keyLabel) {
+        return settings.stream().map(setting -> setting.describe(keyLabel)).collect(Collectors.joining("\n"));
+    }
+
+    /** Every setting's fix, one a line. */
+    static String fixes(List<BadSetting> settings) {
+        return settings.stream().map(BadSetting::fix).distinct().collect(Collectors.joining("\n"));
+    }
+
+    /** A file and line, {@code /etc/policy-gateway/application.yml, line 4, column 17}, or the origin's own description. */
+    static String where(Origin origin) {
+        return text(origin)
+                .map(text -> file(text.getResource()) + ", line " + (text.getLocation().getLine() + 1)
+                        + ", column " + (text.getLocation().getColumn() + 1))
+                .orElseGet(origin::toString);
+    }
+
+    /** The file and line behind an origin, if it has them; a property source may wrap them in its own origin. */
+    static Optional<TextResourceOrigin> text(Origin origin) {
+        if (origin instanceof TextResourceOrigin text && text.getLocation() != null) {
+            return Optional.of(text);
+        }
+        return origin instanceof PropertySourceOrigin wrapper && wrapper.getOrigin() != null
+                ? text(wrapper.getOrigin()) : Optional.empty();
+    }
+
+    /** A file's path, or the description of a resource that is no file (the packaged {@code application.yml}, say). */
+    static String file(Resource resource) {
+        Resource underlying = resource instanceof OriginTrackedResource tracked ? tracked.getResource() : resource;
+        if (underlying == null) {
+            return "an unknown file";
+        }
+        try {
+            if (underlying.isFile()) {
+                return underlying.getFile().getPath();
+            }
+        } catch (IOException notAFile) {
+            // described below
+        }
+        return underlying.getDescription();
+    }
+
+    private static void line(StringBuilder lines, String label, Object text) {
+        lines.append("    ").append(label).append(": ").append(text).append('\n');
+    }
+}

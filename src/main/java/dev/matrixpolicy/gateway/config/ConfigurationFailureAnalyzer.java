@@ -1,0 +1,28 @@
+package dev.matrixpolicy.gateway.config;
+
+import java.util.List;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.env.Environment;
+
+/** Turns configuration that stops startup outside of binding into one message: key, value, file and line, problem and fix. */
+final class ConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<InvalidConfigurationException> {
+    private final Environment environment;
+
+    /**
+     * Spring Boot passes the failed application's environment, where a setting's file and line are
+     * looked up; {@code null} when startup fails before there is one (a configuration file that
+     * cannot be parsed, whose exception carries its file and line itself).
+     */
+    ConfigurationFailureAnalyzer(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    protected FailureAnalysis analyze(Throwable rootFailure, InvalidConfigurationException cause) {
+        BadSetting setting = environment == null ? cause.setting()
+                : cause.setting().locatedIn(ConfigurationPropertySources.get(environment));
+        return BadSetting.analysis(cause.heading(), List.of(setting), cause);
+    }
+}

@@ -1,0 +1,36 @@
+package dev.matrixpolicy.gateway.config;
+
+import java.io.IOException;
+import java.util.List;
+import org.springframework.boot.env.PropertiesPropertySourceLoader;
+import org.springframework.boot.env.PropertySourceLoader;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.io.Resource;
+
+/**
+ * Spring Boot's properties loader, unchanged, ordered just ahead of {@link YamlFileLoader}. Boot
+ * lets the loader listed first decide which of two files of one name in one place wins
+ * ({@code application.properties} over {@code application.yml}); putting {@link YamlFileLoader}
+ * ahead of Boot's properties loader alone would turn that around.
+ */
+final class PropertiesFileLoader implements PropertySourceLoader, Ordered {
+    static final int ORDER = Ordered.HIGHEST_PRECEDENCE;
+
+    private final PropertiesPropertySourceLoader properties = new PropertiesPropertySourceLoader();
+
+    @Override
+    public String[] getFileExtensions() {
+        return properties.getFileExtensions();
+    }
+
+    @Override
+    public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
+        return properties.load(name, resource);
+    }
+
+    @Override
+    public int getOrder() {
+        return ORDER;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.matrixpolicy.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** The gateway's configuration file loaders read files as Spring Boot's own do. */
+class ConfigFileLoaderTest {
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void propertiesFileStillOutranksAYamlFileOfTheSameNameAsInSpringBoot() throws IOException {
+        Files.writeString(directory.resolve("application.yml"), """
+                policy-gateway:
+                  server-name: from-yaml.example
+                  max-body-size: 3MB
+                """);
+        Files.writeString(directory.resolve("application.properties"), "policy-gateway.server-name=from-properties.example\n");
+
+        try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.NONE)
+                .run("--spring.config.location=file:" + directory + "/")) {
+            PolicyGatewayProperties properties = gateway.getBean(PolicyGatewayProperties.class);
+
+            assertThat(properties.serverName()).isEqualTo("from-properties.example");
+            assertThat(properties.maxBodySize().toMegabytes()).isEqualTo(3);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package dev.matrixpolicy.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+/**
+ * A value that does not fit its key stops startup with one message naming the key, the value, its
+ * file and line, and the values that would do, in the words of a configuration file: never a Java
+ * type or constant.
+ */
+@ExtendWith(OutputCaptureExtension.class) // the failed contexts' WARN lines stay out of the console
+class InvalidValueTest {
+
+    @TempDir
+    Path directory;
+
+    private final ConfiguredGateway gateway = new ConfiguredGateway();
+
+    private final ApplicationContextRunner runner = gateway.runner();
+
+    @Test
+    void invalidEnumValueNamesTheKeyTheValueItsFileAndTheValuesThatWouldDo(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  defaults:
+                    on-failure: fail-sometimes
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.defaults.on-failure\n")
+                .contains("value: 'fail-sometimes'\n")
+                .contains("file: " + file() + ", line 4, column 17\n")
+                .contains("problem: expected one of fail-closed, fail-open\n")
+                .contains("Set policy-gateway.defaults.on-failure to one of fail-closed, fail-open.");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void invalidDurationNamesTheKeyAndTheValue(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  defaults:
+                    timeout: 5 parsecs
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.defaults.timeout\n")
+                .contains("value: '5 parsecs'\n")
+                .contains("problem: expected a duration such as 500ms, 5s or 1m\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void invalidServerNameNamesTheKeyAndTheReason(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: not a server
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.server-name\n")
+                .contains("value: 'not a server'\n")
+                .contains("file: " + file() + ", line 2, column 16\n")
+                .contains("problem: not a valid Matrix server name (hostname[:port])\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void valueRefusedByANestedRecordIsNamedByItsFullKey(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  defaults:
+                    timeout: 0s
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.defaults.timeout\n")
+                .contains("value: '0s'\n")
+                .contains("file: " + file() + ", line 4, column 14\n")
+                .contains("problem: must be positive\n");
+    }
+
+    @Test
+    void missingRequiredValueNamesTheKey(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  max-body-size: 2MB
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.server-name\n")
+                .contains("problem: must not be blank\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void invalidModuleEnumValueNamesTheValuesThatWouldDo(CapturedOutput output) {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: threepid_checker
+                              config:
+                                url: https://id.example.com/check
+                                failure_mode: fail-sometimes
+                        """))
+                .run(context -> {
+                    ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
+                    assertThat(failure.description())
+                            .contains("field: config.failure-mode\n")
+                            .contains("value: 'fail-sometimes'\n")
+                            .contains("file: " + file() + ", line 7, column 23\n")
+                            .contains("problem: expected one of fail-closed, fail-open\n");
+                    assertNoJava(failure.description() + failure.action());
+                });
+    }
+
+    @Test
+    void invalidModuleBooleanSaysTrueOrFalse(CapturedOutput output) {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: threepid_checker
+                              config:
+                                url: https://id.example.com/check
+                                only_check_at_registration: sometimes
+                        """))
+                .run(context -> {
+                    ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
+                    assertThat(failure.description()).contains("problem: expected true or false\n");
+                    assertNoJava(failure.description() + failure.action());
+                });
+    }
+
+    private String topLevelFailure(String yaml) {
+        StringBuilder analysis = new StringBuilder();
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), yaml))
+                .run(context -> analysis.append(gateway.propertiesFailure(context)));
+        return analysis.toString();
+    }
+
+    private Path file() {
+        return directory.resolve("application.yml");
+    }
+
+    /** No Java class, package or enum constant: an administrator reads this. */
+    private static void assertNoJava(String message) {
+        assertThat(message).doesNotContainPattern("java\\.|dev\\.matrixpolicy|springframework|FAIL_|Exception|enum");
+    }
+}

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeException;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
@@ -50,6 +51,7 @@ final class MatrixErrors {
             case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
                     "A policy check failed; the request was refused");
             case InvalidParameterException malformed -> malformedParameters(malformed);
+            case HttpMessageNotReadableException unreadable -> describe(RequestBodyReader.unreadable(unreadable.getMostSpecificCause()));
             case ErrorResponse rejected when rejected.getStatusCode().is4xxClientError() -> rejectedByFramework(rejected);
             default -> {
                 log.error("Unexpected error while answering a policy request", failure);

@@ -153,6 +153,14 @@ class HttpEdgeEndToEndTest {
             assertThat(warnings.lines()).isEmpty();
         }
 
+        /** The actuator answers an unknown metric with a 404 and no body of its own. */
+        @Test
+        void anErrorWithoutABodyIsMatrixErrorJson() {
+            Response answer = RawHttp.exchange(managementPort, "GET /actuator/metrics/nothing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+        }
+
         /**
          * The actuator reads an optional JSON body on every operation, GET included. A body cut short
          * is then answered by Tomcat's error report (JSON, 400 M_UNKNOWN): the connection has failed

@@ -72,6 +72,8 @@ class HttpEdgeEndToEndTest {
                     Arguments.of("an encoded slash in the path", "GET /v1/spam_checker%2Fuser_may_invite HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("an encoded NUL in the path", "GET /v1/%00 HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("a malformed escape in a path parameter", "GET /nothing;a=%zz HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a multipart body that is none", "POST /nothing HTTP/1.1\r\n" + host
+                            + "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 0\r\n" + close, 404, "M_UNRECOGNIZED"),
                     Arguments.of("a backslash in the path", "GET /v1\\callbacks HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("a Content-Length that is not a number", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: abc\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("a negative Content-Length", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: -1\r\n" + close, 400, "M_UNKNOWN"),

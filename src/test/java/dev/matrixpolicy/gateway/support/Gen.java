@@ -31,6 +31,11 @@ public final class Gen {
         this.random = new Random(seed);
     }
 
+    /** A generator of its own, for a test that draws a sequence of inputs itself. */
+    public static Gen seeded(long seed) {
+        return new Gen(seed);
+    }
+
     /**
      * Runs {@code property} on {@code tries} inputs drawn from {@code generator} with a fixed seed.
      * A failing input is reported with its try number and value.

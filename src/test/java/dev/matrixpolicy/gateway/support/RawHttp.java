@@ -25,6 +25,9 @@ public final class RawHttp {
     private RawHttp() {
     }
 
+    /** The status of an HTTP/0.9 answer, which has neither status line nor headers. */
+    public static final int HTTP_0_9 = 0;
+
     /** The answer as it came off the wire: the status, the headers (names in lower case) and the decoded body. */
     public record Response(int status, Map<String, String> headers, String body) {
         public Optional<String> header(String name) {
@@ -88,12 +91,16 @@ public final class RawHttp {
 
     private static List<Response> answers(String text, boolean head) {
         List<Response> answers = new ArrayList<>();
+        if (!text.isEmpty() && !text.startsWith("HTTP/")) {
+            // HTTP/0.9's answer to a request line without a version: the body alone.
+            return List.of(new Response(HTTP_0_9, Map.of(), new String(text.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)));
+        }
         int at = 0;
         boolean noBody = head;
         while (at < text.length()) {
             int end = text.indexOf("\r\n\r\n", at);
             if (end < 0) {
-                throw new IllegalStateException("Incomplete HTTP answer: " + text.substring(at));
+                throw new IllegalStateException("Incomplete HTTP answer at " + at + ": " + text);
             }
             String[] lines = text.substring(at, end).split("\r\n");
             int status = Integer.parseInt(lines[0].split(" ")[1]);

@@ -16,6 +16,8 @@ import tools.jackson.databind.json.JsonMapper;
  * {@link ManagementErrorReports} the management port's. Spring Boot adds Tomcat's HTML report after
  * the customizers have run, and the host adds one when it starts unless it finds its configured
  * class, so the swap waits until the host starts and names our class as the one to look for.
+ * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
+ * with the same 400 JSON.
  */
 @Component
 final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
@@ -27,7 +29,8 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
 
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
-        factory.addContextCustomizers(this::reportErrorsAsJson);
+        factory.addContextCustomizers(this::reportErrorsAsJson,
+                context -> context.getPipeline().addValve(new PathParameterValve()));
     }
 
     private void reportErrorsAsJson(Context context) {

@@ -9,13 +9,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.core.MethodParameter;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.http.converter.json.JacksonJsonHttpMessageConverter;
+import org.springframework.http.server.ServerHttpRequest;
+import org.springframework.http.server.ServerHttpResponse;
+import org.springframework.http.server.ServletServerHttpResponse;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeException;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.servlet.NoHandlerFoundException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /**
@@ -26,7 +34,7 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
  * serves {@link JsonErrorReportValve}, for what Tomcat refuses before any of these runs.
  */
 @RestControllerAdvice
-final class MatrixErrors {
+final class MatrixErrors implements ResponseBodyAdvice<Object> {
     private static final Logger log = LoggerFactory.getLogger(MatrixErrors.class);
 
     /** A Matrix error answer: status, errcode and a message for a human. */
@@ -50,6 +58,7 @@ final class MatrixErrors {
             case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
                     "A policy check failed; the request was refused");
             case InvalidParameterException malformed -> malformedParameters(malformed);
+            case HttpMessageNotReadableException unreadable -> describe(RequestBodyReader.unreadable(unreadable.getMostSpecificCause()));
             case ErrorResponse rejected when rejected.getStatusCode().is4xxClientError() -> rejectedByFramework(rejected);
             default -> {
                 log.error("Unexpected error while answering a policy request", failure);
@@ -133,5 +142,25 @@ final class MatrixErrors {
     @ExceptionHandler
     ResponseEntity<Map<String, String>> failed(Exception failure) {
         return toResponse(describe(failure));
+    }
+
+    @Override
+    public boolean supports(MethodParameter returnType, Class<? extends HttpMessageConverter<?>> converterType) {
+        return JacksonJsonHttpMessageConverter.class.isAssignableFrom(converterType);
+    }
+
+    /**
+     * An error answer that a handler left without a body, as the actuator does for an unknown
+     * metric (404), gets the error for its status, as every other error answer does.
+     */
+    @Override
+    public Object beforeBodyWrite(Object body, MethodParameter returnType, MediaType contentType,
+                                  Class<? extends HttpMessageConverter<?>> converterType, ServerHttpRequest request,
+                                  ServerHttpResponse response) {
+        if (body != null || !(response instanceof ServletServerHttpResponse servlet) || servlet.getServletResponse().getStatus() < 400) {
+            return body;
+        }
+        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        return forStatus(servlet.getServletResponse().getStatus()).body();
     }
 }

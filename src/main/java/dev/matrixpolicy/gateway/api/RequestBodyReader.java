@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import org.springframework.util.unit.DataSize;
+import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.TokenStreamLocation;
@@ -68,8 +69,21 @@ final class RequestBodyReader {
         } catch (JacksonIOException | IOException unreadable) {
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
-            throw MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
+            throw endedEarly();
         }
+    }
+
+    /**
+     * The same answer for a body that Spring MVC could not read, given the most specific cause:
+     * the actuator reads an optional JSON body on every operation, GET included.
+     */
+    static MatrixApiException unreadable(Throwable cause) {
+        return cause instanceof JacksonException malformed && malformed.getLocation() != null
+                ? malformed(malformed, malformed.getLocation()) : endedEarly();
+    }
+
+    private static MatrixApiException endedEarly() {
+        return MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
     }
 
     private ObjectNode readObject(JsonParser parser) {
@@ -89,10 +103,15 @@ final class RequestBodyReader {
         } catch (UnexpectedEndOfInputException ended) {
             throw notJson("the body ends before the JSON object is complete", parser.currentLocation());
         } catch (StreamReadException | StreamConstraintsException malformed) {
-            TokenStreamLocation where = malformed.getLocation() != null && malformed.getLocation().getByteOffset() >= 0
-                    ? malformed.getLocation() : parser.currentLocation();
-            throw notJson(inCallersTerms(malformed.getOriginalMessage()), where);
+            throw malformed(malformed, parser.currentLocation());
         }
+    }
+
+    /** What the parser found wrong, where: its own location, or {@code fallback} when it has no byte offset. */
+    private static MatrixApiException malformed(JacksonException malformed, TokenStreamLocation fallback) {
+        TokenStreamLocation where = malformed.getLocation() != null && malformed.getLocation().getByteOffset() >= 0
+                ? malformed.getLocation() : fallback;
+        return notJson(inCallersTerms(malformed.getOriginalMessage()), where);
     }
 
     private static MatrixApiException notJson(String what, TokenStreamLocation where) {

@@ -6,6 +6,8 @@ import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
 import dev.matrixpolicy.gateway.support.Warnings;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -68,6 +71,9 @@ class HttpEdgeEndToEndTest {
             return Stream.of(
                     Arguments.of("an encoded slash in the path", "GET /v1/spam_checker%2Fuser_may_invite HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("an encoded NUL in the path", "GET /v1/%00 HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a malformed escape in a path parameter", "GET /nothing;a=%zz HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
+                    Arguments.of("a multipart body that is none", "POST /nothing HTTP/1.1\r\n" + host
+                            + "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 0\r\n" + close, 404, "M_UNRECOGNIZED"),
                     Arguments.of("a backslash in the path", "GET /v1\\callbacks HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("a Content-Length that is not a number", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: abc\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("a negative Content-Length", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Content-Length: -1\r\n" + close, 400, "M_UNKNOWN"),
@@ -146,6 +152,32 @@ class HttpEdgeEndToEndTest {
 
             assertMatrixError(answer, 400, "M_UNKNOWN");
             assertThat(answer.json().get("error").asString()).contains("key:value");
+            assertThat(warnings.lines()).isEmpty();
+        }
+
+        /** The actuator answers an unknown metric with a 404 and no body of its own. */
+        @Test
+        void anErrorWithoutABodyIsMatrixErrorJson() {
+            Response answer = RawHttp.exchange(managementPort, "GET /actuator/metrics/nothing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+        }
+
+        /**
+         * The actuator reads an optional JSON body on every operation, GET included. A body cut short
+         * is then answered by Tomcat's error report (JSON, 400 M_UNKNOWN): the connection has failed
+         * under the request, and what the handler wrote is discarded.
+         */
+        @ParameterizedTest(name = "{0}")
+        @CsvSource({"cut short, M_UNKNOWN", "not JSON, M_NOT_JSON"})
+        void aBodyThatCannotBeReadIsAClientErrorAndLogsNothing(String body, String errcode) {
+            String request = "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    + (body.equals("cut short") ? "Content-Length: 50\r\n\r\n{\"a\"" : "Content-Length: 5\r\n\r\n{\"a\"}");
+
+            List<Response> answers = RawHttp.send(managementPort, request.getBytes(StandardCharsets.ISO_8859_1), false);
+
+            assertThat(answers).hasSize(1);
+            assertMatrixError(answers.getFirst(), 400, errcode);
             assertThat(warnings.lines()).isEmpty();
         }
     }

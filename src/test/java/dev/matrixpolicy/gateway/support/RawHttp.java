@@ -8,6 +8,8 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +24,9 @@ import tools.jackson.databind.JsonNode;
 public final class RawHttp {
     private RawHttp() {
     }
+
+    /** The status of an HTTP/0.9 answer, which has neither status line nor headers. */
+    public static final int HTTP_0_9 = 0;
 
     /** The answer as it came off the wire: the status, the headers (names in lower case) and the decoded body. */
     public record Response(int status, Map<String, String> headers, String body) {
@@ -53,6 +58,90 @@ public final class RawHttp {
         }
     }
 
+    /**
+     * Sends {@code request} as it is and half-closes the connection, so the server sees the end of
+     * whatever was sent (a body cut short, headers never finished) at once rather than after its
+     * idle timeout. Returns every final answer in the order they came (bytes left over after one
+     * request are read as the next), skipping interim 1xx answers; none when the server closed
+     * without a word, as it may for a request whose head never ended, or reset the connection.
+     * Framing is read as the server declares it: Content-Length, chunked, or to the end. A
+     * {@code head} request's first answer has no body.
+     */
+    public static List<Response> send(int port, byte[] request, boolean head) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(10_000);
+            try {
+                socket.getOutputStream().write(request);
+                socket.getOutputStream().flush();
+                socket.shutdownOutput();
+            } catch (SocketException closedEarly) {
+                // Answered and closed before reading all of it: the answer may still be there to read.
+            }
+            byte[] received;
+            try {
+                received = readUntilClosed(socket.getInputStream());
+            } catch (SocketException reset) {
+                return List.of();
+            }
+            return answers(new String(received, StandardCharsets.ISO_8859_1), head);
+        } catch (IOException failed) {
+            throw new UncheckedIOException(failed);
+        }
+    }
+
+    private static List<Response> answers(String text, boolean head) {
+        List<Response> answers = new ArrayList<>();
+        if (!text.isEmpty() && !text.startsWith("HTTP/")) {
+            // HTTP/0.9's answer to a request line without a version: the body alone.
+            return List.of(new Response(HTTP_0_9, Map.of(), new String(text.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)));
+        }
+        int at = 0;
+        boolean noBody = head;
+        while (at < text.length()) {
+            int end = text.indexOf("\r\n\r\n", at);
+            if (end < 0) {
+                throw new IllegalStateException("Incomplete HTTP answer at " + at + ": " + text);
+            }
+            String[] lines = text.substring(at, end).split("\r\n");
+            int status = Integer.parseInt(lines[0].split(" ")[1]);
+            Map<String, String> headers = headers(lines);
+            at = end + 4;
+            if (status < 200) {
+                continue;
+            }
+            String body;
+            // A HEAD answer has no body, unless the server could not tell it was HEAD (a request line it refused).
+            if (noBody && (at == text.length() || text.startsWith("HTTP/", at)) || status == 204 || status == 304) {
+                body = "";
+            } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+                int last = text.indexOf("\r\n0\r\n\r\n", at - 2);
+                int stop = last < 0 ? text.length() : last + 7;
+                body = dechunk(text.substring(at, stop));
+                at = stop;
+            } else if (headers.containsKey("content-length")) {
+                int stop = Math.min(text.length(), at + Integer.parseInt(headers.get("content-length")));
+                body = text.substring(at, stop);
+                at = stop;
+            } else {
+                body = text.substring(at);
+                at = text.length();
+            }
+            noBody = false;
+            answers.add(new Response(status, headers, new String(body.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)));
+        }
+        return answers;
+    }
+
+    private static Map<String, String> headers(String[] lines) {
+        Map<String, String> headers = new TreeMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.merge(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim(),
+                    (first, second) -> first + ", " + second);
+        }
+        return headers;
+    }
+
     private static byte[] readUntilClosed(InputStream in) throws IOException {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
@@ -71,24 +160,11 @@ public final class RawHttp {
 
     /** One answer: its head up to the blank line, and the body that follows (none, to parse a head alone). */
     static Response parse(byte[] raw) {
-        String text = new String(raw, StandardCharsets.ISO_8859_1);
-        int end = text.indexOf("\r\n\r\n");
-        if (end < 0) {
-            throw new IllegalStateException("No complete HTTP answer: " + text);
+        List<Response> answers = answers(new String(raw, StandardCharsets.ISO_8859_1), false);
+        if (answers.isEmpty()) {
+            throw new IllegalStateException("No HTTP answer");
         }
-        String[] lines = text.substring(0, end).split("\r\n");
-        int status = Integer.parseInt(lines[0].split(" ")[1]);
-        Map<String, String> headers = new TreeMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int colon = lines[i].indexOf(':');
-            headers.merge(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim(),
-                    (first, second) -> first + ", " + second);
-        }
-        String body = text.substring(end + 4);
-        if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-            body = dechunk(body);
-        }
-        return new Response(status, headers, new String(body.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
+        return answers.getFirst();
     }
 
     private static String dechunk(String chunked) {

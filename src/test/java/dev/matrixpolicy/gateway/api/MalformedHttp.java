@@ -1,0 +1,277 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.support.Gen;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A seeded corpus of malformed HTTP/1.1 requests, byte for byte: broken request lines, methods and
+ * versions; duplicate, huge and control-character headers; every combination of Content-Length and
+ * Transfer-Encoding, bad chunking; bad percent-encoding in path and query; bodies cut short, not
+ * JSON, nested deep or too large; with and without the token. Most requests keep a valid frame
+ * around one or two faults, so each fault reaches the layer that must refuse it.
+ */
+final class MalformedHttp {
+
+    /** Which of the gateway's two ports a request goes to. */
+    enum Port { POLICY, MANAGEMENT }
+
+    /**
+     * A route to aim at and a valid body for it ({@code null} for none).
+     * {@code failsClosed}: a module fails closed there, so 503 is the documented answer.
+     */
+    record Route(Port port, String path, String validBody, boolean failsClosed) {
+    }
+
+    /** One request: where it goes, what it is (for a failure message) and its bytes. */
+    record Probe(Route route, boolean head, List<String> faults, byte[] bytes) {
+        @Override
+        public String toString() {
+            String text = new String(bytes, StandardCharsets.ISO_8859_1);
+            return route.port() + " " + faults + ": " + (text.length() > 600 ? text.substring(0, 600) + "... (" + text.length() + " bytes)" : text);
+        }
+    }
+
+    private static final String TOKEN = "fuzz-token";
+    private static final List<String> METHODS = List.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "CONNECT",
+            "PRI", "get", "post", "G\u0000ET", "P(ST", "M-SEARCH", "BREW", "", "X".repeat(300), "POST\t", "\u00e9POST");
+    private static final List<String> VERSIONS = List.of("HTTP/1.0", "HTTP/0.9", "HTTP/2.0", "HTTP/9.9", "HTTP/1.1 extra",
+            "http/1.1", "HTTP/1.10", "", "HTTP/1", "HTTP/1.1\u0000", "HTTPS/1.1", "HTTP/01.1");
+    private static final List<String> PATH_FAULTS = List.of("%zz", "%", "%f", "%ff%fe", "%2F", "%2f", "%00", "%5C", "\\",
+            "%2e%2e/", "../", "/..", "//", ";jsessionid=1", ";a=%zz", "%25", "%c0%af", "\u00e9", " ", "\t", "#frag", "%u0041",
+            "\u0000", "\u007f", "*", "%%", "?");
+    private static final List<String> QUERIES = List.of("?user=%zz", "?user=%", "?user=%ff%fe", "?user=@a:b&user=@c:d",
+            "?=&=&&", "?user", "?user=%40spammer%3Aexample.com", "?user=\u00e9", "?" + "a=1&".repeat(1200), "?user=" + "x".repeat(9000),
+            "?user=@spammer:example.com%00", "?tag=nocolon", "?tag=a:b:c", "?includedNames=%zz");
+    private static final List<String> BODIES = List.of("", "null", "[]", "{}{}", "{", "}", "\"a\"", "{\"a\": NaN}",
+            "{\"a\": 01}", "{'a': 1}", "{\"a\": 1,}", "\ufeff{}", "{\"a\": \"\\ud800\"}", "{\"a\":\"\u0000\"}", "{\"a\": 1e99999}",
+            "{\"a\": /*c*/ 1}", "{\"a\": [1, 2}");
+
+    private final Gen gen;
+    private final List<Route> routes;
+
+    MalformedHttp(Gen gen, List<Route> routes) {
+        this.gen = gen;
+        this.routes = routes;
+    }
+
+    Probe next() {
+        Route route = gen.oneOf(routes);
+        List<String> faults = new ArrayList<>();
+        boolean hasBody = route.validBody() != null;
+        String method = hasBody ? "POST" : "GET";
+        if (gen.chance(0.15)) {
+            method = gen.oneOf(METHODS);
+            faults.add("method");
+        }
+        String target = route.path();
+        if (gen.chance(0.25)) {
+            target = pathWithFault(target);
+            faults.add("path");
+        }
+        if (gen.chance(0.08)) {
+            target = gen.oneOf(List.of("*", "http://localhost" + target, "http://evil.example" + target, "", target.substring(1),
+                    "/" + "a".repeat(9000)));
+            faults.add("request target");
+        }
+        String version = "HTTP/1.1";
+        if (gen.chance(0.08)) {
+            version = gen.oneOf(VERSIONS);
+            faults.add("version");
+        }
+        String eol = gen.chance(0.05) ? "\n" : "\r\n";
+        if (!eol.equals("\r\n")) {
+            faults.add("bare LF");
+        }
+
+        List<String> headers = new ArrayList<>();
+        if (gen.chance(0.95)) {
+            headers.add("Host: localhost");
+        } else {
+            faults.add("no Host");
+        }
+        if (route.port() == Port.POLICY) {
+            if (gen.chance(0.8)) {
+                headers.add("Authorization: Bearer " + TOKEN);
+            } else {
+                String wrong = gen.oneOf(List.of("Bearer wrong", "Bearer", "Basic Zm9vOmJhcg==", "bearer " + TOKEN, "Bearer  " + TOKEN + " ",
+                        "Bearer " + TOKEN + "\u0000", ""));
+                if (!wrong.isEmpty()) {
+                    headers.add("Authorization: " + wrong);
+                }
+                faults.add("token");
+            }
+        }
+        if (gen.chance(0.7)) {
+            headers.add(gen.chance(0.9) ? "Content-Type: application/json" : "Content-Type: " + gen.oneOf(List.of(
+                    "text/html", "application/json; charset=latin1", "multipart/form-data; boundary=x",
+                    "application/x-www-form-urlencoded", ";;;", "application/json\u0000")));
+        }
+        if (gen.chance(0.5)) {
+            headers.add("Connection: close");
+        }
+        if (gen.chance(0.25)) {
+            for (int i = gen.between(1, 2); i > 0; i--) {
+                headers.add(headerWithFault(faults));
+            }
+        }
+
+        byte[] body = new byte[0];
+        if (hasBody || gen.chance(0.1)) {
+            body = body(route, faults);
+        }
+        String framingHead = framing(headers, body.length, faults);
+        byte[] framedBody = framedBody(body, framingHead);
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        write(bytes, method + " " + target + (version.isEmpty() ? "" : " " + version) + eol);
+        headers.forEach(header -> write(bytes, header + eol));
+        write(bytes, eol);
+        bytes.writeBytes(framedBody);
+        return new Probe(route, method.equals("HEAD"), faults, bytes.toByteArray());
+    }
+
+    private String pathWithFault(String path) {
+        String fault = gen.oneOf(PATH_FAULTS);
+        int at = gen.between(1, path.length());
+        return switch (gen.random().nextInt(3)) {
+            case 0 -> path.substring(0, at) + fault + path.substring(at);
+            case 1 -> path + gen.oneOf(QUERIES);
+            default -> path.substring(0, at) + fault + path.substring(at) + gen.oneOf(QUERIES);
+        };
+    }
+
+    private String headerWithFault(List<String> faults) {
+        int kind = gen.random().nextInt(13);
+        faults.add("header " + kind);
+        return switch (kind) {
+            case 0 -> "Host: other.example";
+            case 1 -> "Authorization: Bearer wrong";
+            case 2 -> "X-Big: " + "b".repeat(gen.oneOf(List.of(4_000, 9_000, 100_000)));
+            case 3 -> "X-Control: a" + gen.oneOf(List.of("\u0000", "\u0001", "\u007f", "\r", "\u001b[31m")) + "b";
+            case 4 -> "NoColonHere";
+            case 5 -> "Host : localhost";
+            case 6 -> "X-Folded: a\r\n b";
+            case 7 -> "X-Latin: caf\u00e9 \u00ff";
+            case 8 -> ": empty name";
+            case 9 -> "Expect: " + gen.oneOf(List.of("100-continue", "bogus", "100-Continue", ""));
+            case 10 -> String.join("\r\n", java.util.Collections.nCopies(gen.between(50, 150), "X-Many: m"));
+            case 11 -> "X-Forwarded-For: 127.0.0.1";
+            default -> "Upgrade: " + gen.oneOf(List.of("h2c", "websocket", "TLS/1.2"));
+        };
+    }
+
+    private byte[] body(Route route, List<String> faults) {
+        String valid = route.validBody() == null ? "{}" : route.validBody();
+        int kind = gen.random().nextInt(10);
+        if (kind > 0) {
+            faults.add("body " + kind);
+        }
+        return switch (kind) {
+            case 0, 1 -> Gen.utf8(valid);
+            case 2, 3 -> Gen.utf8(gen.nearJson(valid));
+            case 4 -> gen.bytes(200);
+            case 5 -> Gen.utf8(gen.deeplyNested(gen.oneOf(List.of(50, 499, 501, 1500)), gen.chance(0.8)));
+            case 6 -> Gen.utf8("{\"a\": \"" + "x".repeat(gen.between(8_100, 20_000)) + "\"}");
+            case 7 -> Gen.utf8(gen.oneOf(BODIES));
+            case 8 -> Gen.utf8(gen.mutate(Gen.parse(valid)).toString());
+            default -> Gen.utf8("{\"a\": " + "9".repeat(gen.between(990, 1010)) + ", \"" + "n".repeat(gen.between(10, 3000)) + "\": 1}");
+        };
+    }
+
+    /**
+     * Adds the framing headers and returns a marker for {@link #framedBody}: "length" with a right
+     * Content-Length, "chunked" for a right chunked body, or which fault the frame has.
+     */
+    private String framing(List<String> headers, int length, List<String> faults) {
+        int kind = gen.random().nextInt(20);
+        if (kind >= 2) {
+            faults.add("frame " + kind);
+        }
+        return switch (kind) {
+            case 0, 1, 2, 3, 4, 5, 6, 7, 8 -> {
+                headers.add("Content-Length: " + length);
+                yield "length";
+            }
+            case 9, 10, 11 -> {
+                headers.add("Transfer-Encoding: chunked");
+                yield "chunked";
+            }
+            case 12 -> {
+                headers.add("Content-Length: " + (length + gen.between(1, 100)));
+                yield "length";
+            }
+            case 13 -> {
+                headers.add("Content-Length: " + Math.max(0, length - gen.between(1, 20)));
+                yield "length";
+            }
+            case 14 -> {
+                headers.add("Content-Length: " + gen.oneOf(List.of("-1", "abc", length + ", " + length, "+" + length, "0x10",
+                        "99999999999999999999", " ", length + " " + length)));
+                yield "length";
+            }
+            case 15 -> {
+                headers.add("Content-Length: " + length);
+                headers.add("Transfer-Encoding: chunked");
+                yield "chunked";
+            }
+            case 16 -> {
+                headers.add("Transfer-Encoding: " + gen.oneOf(List.of("identity", "gzip", "gzip, chunked", "chunked, chunked",
+                        "Chunked", " chunked", "chunked;q=1", "x-unknown")));
+                yield "chunked";
+            }
+            case 17 -> {
+                headers.add("Content-Length: " + length);
+                headers.add("Content-Length: " + (gen.chance(0.5) ? length : length + 1));
+                yield "length";
+            }
+            case 18 -> "none";
+            default -> {
+                headers.add("Transfer-Encoding: chunked");
+                yield "bad chunks";
+            }
+        };
+    }
+
+    private byte[] framedBody(byte[] body, String framing) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        switch (framing) {
+            case "chunked" -> {
+                int at = 0;
+                while (at < body.length) {
+                    int size = Math.min(body.length - at, gen.between(1, 4096));
+                    write(out, Integer.toHexString(size) + "\r\n");
+                    out.write(body, at, size);
+                    write(out, "\r\n");
+                    at += size;
+                }
+                write(out, "0\r\n\r\n");
+            }
+            case "bad chunks" -> {
+                String size = Integer.toHexString(body.length);
+                write(out, switch (gen.random().nextInt(8)) {
+                    case 0 -> "zz\r\n";
+                    case 1 -> size + ";ext=1;x\r\n";
+                    case 2 -> Integer.toHexString(body.length + 50) + "\r\n";
+                    case 3 -> "-1\r\n";
+                    case 4 -> "ffffffffffffffff\r\n";
+                    case 5 -> size + "\n";
+                    case 6 -> " " + size + "\r\n";
+                    default -> size + "\r\n";
+                });
+                out.writeBytes(body);
+                write(out, gen.oneOf(List.of("\r\n0\r\n\r\n", "", "0\r\n\r\n", "\r\n0\r\nX-Trailer: t\r\n\r\n", "\r\n0\r\n",
+                        "\r\n1\r\n", "\r\n0;a=b\r\n\r\n")));
+            }
+            default -> out.writeBytes(body);
+        }
+        return out.toByteArray();
+    }
+
+    private static void write(ByteArrayOutputStream out, String text) {
+        // Latin-1, so each char is one byte as written, and non-ASCII characters arrive as raw bytes.
+        out.writeBytes(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+}

@@ -5,20 +5,10 @@
 -- connections * 1000 / PACE_MS requests/s instead of as many as the server can take.
 local requests_list = {}
 local counter = 0
-local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
-
-if pace_ms > 0 then
-  function delay()
-    -- wrk waits whole milliseconds: round the exponential draw at random so the mean holds.
-    local wait = -pace_ms * math.log(1 - math.random())
-    local whole = math.floor(wait)
-    return whole + ((math.random() < wait - whole) and 1 or 0)
-  end
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "pace.lua")
 
 function init(args)
-  -- Each wrk thread has its own Lua state: seed each one apart (a table's address differs per state).
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003)
+  seed_this_thread()
   local token = args[1]
   for i = 2, #args, 2 do
     local file = assert(io.open(args[i + 1], "rb"))

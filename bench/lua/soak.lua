@@ -2,19 +2,10 @@
 -- rooms, so that anything keyed by user, room or event would grow, and one malformed request in a
 -- hundred. Arguments after "--": a bearer token. PACE_MS paces each connection as in post.lua.
 local token
-local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
-local counter = 0
-
-if pace_ms > 0 then
-  function delay()
-    local wait = -pace_ms * math.log(1 - math.random())
-    local whole = math.floor(wait)
-    return whole + ((math.random() < wait - whole) and 1 or 0)
-  end
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "pace.lua")
 
 function init(args)
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003)
+  seed_this_thread()
   token = args[1]
 end
 

@@ -21,6 +21,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckLoginForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.ShouldDropFederatedEvent;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoomAlias;
@@ -28,6 +29,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySend3pidInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckCanDeactivateUser;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckCanShutdownRoom;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
@@ -51,7 +53,7 @@ public final class Callbacks {
             CheckEventForSpam.TYPE, UserMayJoinRoom.TYPE, UserMayInvite.TYPE, UserMaySend3pidInvite.TYPE,
             UserMayCreateRoom.TYPE, UserMayCreateRoomAlias.TYPE, UserMayPublishRoom.TYPE,
             CheckUsernameForSpam.TYPE, CheckRegistrationForSpam.TYPE, CheckMediaFileForSpam.TYPE,
-            ShouldDropFederatedEvent.TYPE, CheckLoginForSpam.TYPE,
+            ShouldDropFederatedEvent.TYPE, CheckLoginForSpam.TYPE, UserMaySendStateEvent.TYPE, FederatedUserMayInvite.TYPE,
             CheckEventAllowed.TYPE, OnCreateRoom.TYPE, CheckThreepidCanBeInvited.TYPE,
             CheckVisibilityCanBeModified.TYPE, OnNewEvent.TYPE, CheckCanShutdownRoom.TYPE,
             CheckCanDeactivateUser.TYPE, OnProfileUpdate.TYPE, OnUserDeactivationStatusChanged.TYPE,

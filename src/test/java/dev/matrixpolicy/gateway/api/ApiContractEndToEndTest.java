@@ -143,9 +143,11 @@ class ApiContractEndToEndTest {
             assertThat(answer.json().get("callbacks").values())
                     .contains(GatewayClient.json("{\"category\": \"spam_checker\", \"callback\": \"user_may_invite\"}"))
                     .contains(GatewayClient.json("{\"category\": \"password_auth_provider\", \"callback\": \"check_auth\"}"))
+                    .contains(GatewayClient.json("{\"category\": \"spam_checker\", \"callback\": \"user_may_send_state_event\"}"))
+                    .contains(GatewayClient.json("{\"category\": \"spam_checker\", \"callback\": \"federated_user_may_invite\"}"))
                     .doesNotContain(GatewayClient.json(
                             "{\"category\": \"background_update_controller\", \"callback\": \"default_batch_size\"}"))
-                    .hasSize(39);
+                    .hasSize(41);
         }
 
         @Test

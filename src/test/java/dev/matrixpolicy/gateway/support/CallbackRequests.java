@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.support;
 
+import static dev.matrixpolicy.gateway.support.Fixtures.FEDERATED_INVITE_EVENT;
 import static dev.matrixpolicy.gateway.support.Fixtures.MESSAGE_EVENT;
 import static dev.matrixpolicy.gateway.support.Fixtures.STATE_EVENTS;
 
@@ -49,6 +50,10 @@ public final class CallbackRequests {
                 call("spam_checker/check_login_for_spam",
                         "{\"user_id\": \"@alice:example.com\", \"device_id\": null, \"initial_display_name\": \"Phone\","
                                 + " \"request_info\": [[null, \"192.0.2.1\"]], \"auth_provider_id\": null}", 403, refused),
+                call("spam_checker/user_may_send_state_event",
+                        "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"event_type\": \"m.room.topic\","
+                                + " \"state_key\": \"\", \"content\": {\"topic\": \"Buy now\"}}", 403, refused),
+                call("spam_checker/federated_user_may_invite", "{\"event\": " + FEDERATED_INVITE_EVENT + "}", 403, refused),
                 // third-party rules
                 call("third_party_rules/check_event_allowed",
                         "{\"event\": " + MESSAGE_EVENT + ", \"state_events\": " + STATE_EVENTS + "}",

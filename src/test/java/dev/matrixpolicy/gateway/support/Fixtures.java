@@ -15,4 +15,12 @@ public final class Fixtures {
               "type": "m.room.create", "state_key": "", "content": {"room_version": "10"}},
              {"event_id": "$member:example.com", "sender": "@alice:example.com", "room_id": "!room:example.com",
               "type": "m.room.member", "state_key": "@alice:example.com", "content": {"membership": "join"}}]""";
+
+    /** A remote server's invite of a local user, as {@code federated_user_may_invite} receives it. */
+    public static final String FEDERATED_INVITE_EVENT = """
+            {"event_id": "$invite:example.org", "sender": "@mallory:example.org", "room_id": "!room:example.org",
+             "type": "m.room.member", "state_key": "@alice:example.com", "origin_server_ts": 1700000000000,
+             "content": {"membership": "invite"},
+             "unsigned": {"invite_room_state": [{"sender": "@mallory:example.org", "type": "m.room.name",
+                                                 "state_key": "", "content": {"name": "Free stuff"}}]}}""";
 }

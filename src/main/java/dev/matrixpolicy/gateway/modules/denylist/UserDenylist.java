@@ -5,9 +5,11 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -15,13 +17,16 @@ import java.util.Set;
 /**
  * A {@code user_denylist} instance: rejects what listed users do, in the callbacks it was configured
  * for, and lets everything else fall through with {@code NOT_SPAM}. Each callback checks the user who
- * acts: the event's sender, the inviter, the joining user, the room creator.
+ * acts: the event's sender, the inviter, the joining user, the room creator, the user sending state, the
+ * remote inviter.
  */
-final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom {
+final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom,
+        UserMaySendStateEvent, FederatedUserMayInvite {
 
     /** The callbacks this module can take part in, in the order of the Synapse docs. */
     static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(
-            CheckEventForSpam.TYPE, UserMayInvite.TYPE, UserMayJoinRoom.TYPE, UserMayCreateRoom.TYPE);
+            CheckEventForSpam.TYPE, UserMayInvite.TYPE, UserMayJoinRoom.TYPE, UserMayCreateRoom.TYPE,
+            UserMaySendStateEvent.TYPE, FederatedUserMayInvite.TYPE);
 
     private final UserIdMatcher listed;
     private final Set<CallbackType<?, ?, ?>> enabled;
@@ -61,6 +66,16 @@ final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvi
     @Override
     public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
         return verdict(args.userId());
+    }
+
+    @Override
+    public SpamVerdict userMaySendStateEvent(UserMaySendStateEvent.Args args) {
+        return verdict(args.userId());
+    }
+
+    @Override
+    public SpamVerdict federatedUserMayInvite(FederatedUserMayInvite.Args args) {
+        return verdict(args.event().sender());
     }
 
     @Override

@@ -33,10 +33,11 @@ class UserDenylistConfigurationTest {
                     "policy-gateway.modules[0].config.users[1]=*:evil.example");
 
     @Test
-    void byDefaultJoinsTheChainsOfTheFourCallbacksWhereAUserActs() {
+    void byDefaultJoinsTheChainsOfTheSixCallbacksWhereAUserActs() {
         runner.run(context -> assertThat(chainsWithModules(context.getBean(CallbackChains.class))).isEqualTo(Map.of(
                 "check_event_for_spam", List.of("denylist"), "user_may_invite", List.of("denylist"),
-                "user_may_join_room", List.of("denylist"), "user_may_create_room", List.of("denylist"))));
+                "user_may_join_room", List.of("denylist"), "user_may_create_room", List.of("denylist"),
+                "user_may_send_state_event", List.of("denylist"), "federated_user_may_invite", List.of("denylist"))));
     }
 
     @Test
@@ -51,7 +52,8 @@ class UserDenylistConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,user_may_publish_room")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
                         "policy-gateway.modules[0] (module: user_denylist) config.callbacks[1]: 'user_may_publish_room' is not one of "
-                                + "[check_event_for_spam, user_may_invite, user_may_join_room, user_may_create_room]"));
+                                + "[check_event_for_spam, user_may_invite, user_may_join_room, user_may_create_room, "
+                                + "user_may_send_state_event, federated_user_may_invite]"));
     }
 
     @Test

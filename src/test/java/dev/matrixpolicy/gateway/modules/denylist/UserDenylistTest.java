@@ -7,10 +7,12 @@ import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
@@ -24,7 +26,8 @@ class UserDenylistTest {
     private static final String LISTED = "@spammer:example.com";
     private static final String UNLISTED = "@alice:example.com";
     private static final List<String> ALL_CALLBACKS =
-            List.of("check_event_for_spam", "user_may_invite", "user_may_join_room", "user_may_create_room");
+            List.of("check_event_for_spam", "user_may_invite", "user_may_join_room", "user_may_create_room",
+                    "user_may_send_state_event", "federated_user_may_invite");
 
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
@@ -76,6 +79,24 @@ class UserDenylistTest {
     }
 
     @Test
+    void userMaySendStateEventChecksTheSendingUser() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.userMaySendStateEvent(stateEvent(LISTED))).isInstanceOf(Rejection.class);
+        assertThat(denylist.userMaySendStateEvent(stateEvent(UNLISTED))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void federatedUserMayInviteChecksTheRemoteInviterNotTheLocalInvitee() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.federatedUserMayInvite(new FederatedUserMayInvite.Args(event("@mallory:evil.example", UNLISTED).event())))
+                .isInstanceOf(Rejection.class);
+        assertThat(denylist.federatedUserMayInvite(new FederatedUserMayInvite.Args(event(UNLISTED, LISTED).event())))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
     void rejectionCarriesTheConfiguredErrcodeAndMessage() {
         UserDenylist denylist = denylist(ALL_CALLBACKS, "M_LIMIT_EXCEEDED", "You are on the denylist");
 
@@ -90,8 +111,12 @@ class UserDenylistTest {
     }
 
     @Test
-    void byDefaultTheFourCallbacksTakePartAndNoOther() {
+    void everySupportedCallbackCanTakePartAndNoOther() {
         UserDenylist denylist = denylist();
+
+        assertThat(UserDenylist.SUPPORTED).extracting(type -> type.name()).containsExactlyElementsOf(ALL_CALLBACKS);
+        assertThat(denylist.implementation(UserMaySendStateEvent.TYPE)).isPresent();
+        assertThat(denylist.implementation(FederatedUserMayInvite.TYPE)).isPresent();
 
         assertThat(denylist.implementation(CheckEventForSpam.TYPE)).isPresent();
         assertThat(denylist.implementation(UserMayInvite.TYPE)).isPresent();
@@ -134,6 +159,11 @@ class UserDenylistTest {
         assertThat(UserDenylistModuleType.problemWith("@spammer:example.com")).isEmpty();
         assertThat(UserDenylistModuleType.problemWith("*:evil.example")).isEmpty();
         assertThat(UserDenylistModuleType.problemWith("?bot*")).isEmpty();
+    }
+
+    private static UserMaySendStateEvent.Args stateEvent(String sender) {
+        ObjectNode content = JsonMapper.builder().build().createObjectNode().put("topic", "Buy now");
+        return new UserMaySendStateEvent.Args(sender, "!room:example.com", "m.room.topic", "", content);
     }
 
     private static CheckEventForSpam.Args event(String sender, String mentioned) {

@@ -36,6 +36,8 @@ NOT_IN_SYNAPSE_1_67 = {
     "check_login_for_spam": "added in Synapse 1.87",
     "add_field_to_unsigned": "added in Synapse 1.96",
     "on_user_login": "added in Synapse 1.98",
+    "user_may_send_state_event": "added in Synapse 1.132",
+    "federated_user_may_invite": "added in Synapse 1.134",
 }
 
 # Our module: fail-closed by default, fail-open where a gateway outage must not stop the

@@ -129,6 +129,13 @@ ALL: Tuple[Callback, ...] = (
              (Param("user_id"), Param("device_id"), Param("initial_display_name"),
               Param("request_info", c.request_info), Param("auth_provider_id")),
              _VERDICT),
+    # Synapse 1.132: state events a local user sends through the client API. Synapse accepts
+    # NOT_SPAM or a bare Codes member here (a (Codes, dict) pair counts as invalid and refuses).
+    Callback(SPAM, "user_may_send_state_event", _p("user_id", "room_id", "event_type", "state_key", "content"),
+             _VERDICT),
+    # Synapse 1.134: an invite from another server; when nobody refuses, Synapse asks
+    # user_may_invite as well.
+    Callback(SPAM, "federated_user_may_invite", (_EVENT,), _VERDICT),
     # third-party rules. Synapse swallows exceptions from the four check_* booleans
     # (and lets the operation through), so failing closed answers False there.
     Callback(RULES, "check_event_allowed", (_EVENT, _STATE), a.EventAllowed()),

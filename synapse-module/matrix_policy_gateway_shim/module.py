@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 from twisted.internet import defer
 
@@ -138,26 +138,29 @@ class PolicyGatewayModule:
             check_auth = self._synapse_callable(BY_NAME["check_auth"])
             by_category.setdefault("password_auth_provider", {})["auth_checkers"] = {
                 checker: check_auth for checker in checkers}
+        skipped: List[str] = []
         for category, callbacks in by_category.items():
-            self._register_category(category, callbacks)
+            skipped += self._register_category(category, callbacks)
+        if skipped:
+            # Expected on any Synapse older than the newest callbacks: one line, not one warning each.
+            logger.info("This Synapse version could not register %d callbacks (too old for them): %s",
+                        len(skipped), ", ".join(skipped))
 
-    def _register_category(self, category: str, callbacks: Dict[str, Any]) -> None:
+    def _register_category(self, category: str, callbacks: Dict[str, Any]) -> List[str]:
+        """Registers what this Synapse accepts of one category; returns what it could not
+        register, as ``category.callback``."""
         method = getattr(self._api, f"register_{category}_callbacks", None)
-        if method is None:
-            logger.warning("This Synapse has no %s callbacks (too old?): not registering %s", category,
-                           ", ".join(sorted(callbacks)))
-            return
-        accepted = _keyword_parameters(method)
-        if accepted is not None:
-            for name in sorted(set(callbacks) - accepted):
-                logger.warning("This Synapse does not know the %s callback %s: not registering it", category, name)
-                del callbacks[name]
-        if category == "background_update_controller" and "on_update" not in callbacks:
-            return
+        accepted = set() if method is None else _keyword_parameters(method)
+        unknown = set() if accepted is None else set(callbacks) - accepted
+        if category == "background_update_controller" and "on_update" not in set(callbacks) - unknown:
+            unknown = set(callbacks)  # Synapse refuses the other two without on_update
+        for name in unknown:
+            del callbacks[name]
         if callbacks:
             method(**callbacks)
             self.registered[category] = tuple(sorted(callbacks))
             logger.info("Registered %s callbacks: %s", category, ", ".join(sorted(callbacks)))
+        return [f"{category}.{_NAME_BY_KEYWORD.get(keyword, keyword)}" for keyword in sorted(unknown)]
 
     def _synapse_callable(self, callback: Callback) -> Callable[..., Any]:
         """A function with exactly the callback's parameters: Synapse counts them for
@@ -276,6 +279,10 @@ class _UpdateIteration:
 
     async def __aexit__(self, *exc_info: Any) -> bool:
         return False
+
+
+_NAME_BY_KEYWORD = {callback.register_as: callback.name for callback in ALL}
+"""Synapse's docs name for each registration keyword, for the log."""
 
 
 def _keyword_parameters(method: Callable[..., Any]) -> Optional[FrozenSet[str]]:

@@ -44,6 +44,17 @@ STATE_JSON = [
 REQUESTER = Requester(user=UserID("@alice:example.com"), access_token_id=12, is_guest=False, scope=set(),
                       shadow_banned=False, device_id="PHONE", app_service=AppService("bridge"),
                       authenticated_entity="@admin:example.com")
+# A remote server's invite of a local user, with the room's stripped state.
+INVITE_ROOM_STATE = [{"type": "m.room.name", "sender": "@mallory:example.org", "state_key": "",
+                      "content": {"name": "Free stuff"}}]
+FEDERATED_INVITE = FakeEvent("$invite:example.org", "m.room.member", "@mallory:example.org", "!room:example.org",
+                             {"membership": "invite"}, state_key="@alice:example.com",
+                             unsigned={"invite_room_state": INVITE_ROOM_STATE})
+FEDERATED_INVITE_JSON = {
+    "event_id": "$invite:example.org", "type": "m.room.member", "sender": "@mallory:example.org",
+    "room_id": "!room:example.org", "state_key": "@alice:example.com", "content": {"membership": "invite"},
+    "origin_server_ts": 1700000000000, "unsigned": {"invite_room_state": INVITE_ROOM_STATE},
+}
 BOB_ONLINE = UserPresenceState("@bob:example.com", "online", 1, 2, 3, "busy", True)
 BOB_ONLINE_JSON = {"user_id": "@bob:example.com", "state": "online", "last_active_ts": 1,
                    "last_federation_update_ts": 2, "last_user_sync_ts": 3, "status_msg": "busy",
@@ -76,6 +87,11 @@ ARGUMENTS = [
     ("check_login_for_spam", ("@alice:example.com", None, "Phone", [(None, "192.0.2.1")], "oidc"),
      {"user_id": "@alice:example.com", "device_id": None, "initial_display_name": "Phone",
       "request_info": [[None, "192.0.2.1"]], "auth_provider_id": "oidc"}),
+    ("user_may_send_state_event",
+     ("@alice:example.com", "!room:example.com", "m.room.topic", "", {"topic": "Buy now"}),
+     {"user_id": "@alice:example.com", "room_id": "!room:example.com", "event_type": "m.room.topic",
+      "state_key": "", "content": {"topic": "Buy now"}}),
+    ("federated_user_may_invite", (FEDERATED_INVITE,), {"event": FEDERATED_INVITE_JSON}),
     ("check_event_allowed", (MESSAGE, STATE), {"event": MESSAGE_JSON, "state_events": STATE_JSON}),
     ("on_create_room", (REQUESTER, {"preset": "private_chat"}, False),
      {"requester": {"user_id": "@alice:example.com", "device_id": "PHONE", "is_guest": False,
@@ -154,7 +170,8 @@ NEUTRAL_RESULT = {
     "user_may_create_room_alias": "NOT_SPAM", "user_may_publish_room": "NOT_SPAM",
     "check_username_for_spam": False, "check_registration_for_spam": "ALLOW",
     "check_media_file_for_spam": "NOT_SPAM", "should_drop_federated_event": False,
-    "check_login_for_spam": "NOT_SPAM", "check_event_allowed": {"allowed": True, "replacement": None},
+    "check_login_for_spam": "NOT_SPAM", "user_may_send_state_event": "NOT_SPAM",
+    "federated_user_may_invite": "NOT_SPAM", "check_event_allowed": {"allowed": True, "replacement": None},
     "on_create_room": {"request_content": {"preset": "private_chat"}}, "check_threepid_can_be_invited": True,
     "check_visibility_can_be_modified": True, "check_can_shutdown_room": True, "check_can_deactivate_user": True,
     "is_3pid_allowed": True, "get_users_for_states": {}, "get_interested_users": [],

@@ -73,13 +73,14 @@ class FakeEvent:
     signatures, prev_events...) with read-only content, and the event ID is not in it."""
 
     def __init__(self, event_id: str, type: str, sender: str, room_id: str, content: Dict[str, Any],
-                 state_key: Optional[str] = None) -> None:
+                 state_key: Optional[str] = None, unsigned: Optional[Dict[str, Any]] = None) -> None:
         self.event_id = event_id
         self.type = type
         self.sender = sender
         self.room_id = room_id
         self.state_key = state_key
         self._content = content
+        self._unsigned = unsigned or {"age": 5}
 
     def get_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {
@@ -93,7 +94,7 @@ class FakeEvent:
             "hashes": {"sha256": "abc"},
             "signatures": {"example.com": {"ed25519:a": "sig"}},
             "depth": 7,
-            "unsigned": {"age": 5},
+            "unsigned": dict(self._unsigned),
         }
         if self.state_key is not None:
             d["state_key"] = self.state_key
@@ -246,7 +247,8 @@ class FakeModuleApi:
                                         user_may_send_3pid_invite=None, user_may_create_room=None,
                                         user_may_create_room_alias=None, user_may_publish_room=None,
                                         check_username_for_spam=None, check_registration_for_spam=None,
-                                        check_media_file_for_spam=None, check_login_for_spam=None):
+                                        check_media_file_for_spam=None, check_login_for_spam=None,
+                                        user_may_send_state_event=None, federated_user_may_invite=None):
         self._record("spam_checker", dict(locals(), self=None))
 
     def register_third_party_rules_callbacks(self, *, check_event_allowed=None, on_create_room=None,

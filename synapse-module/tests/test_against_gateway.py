@@ -66,6 +66,8 @@ policy-gateway:
           check_media_file_for_spam: NOT_SPAM
           should_drop_federated_event: false
           check_login_for_spam: M_FORBIDDEN
+          user_may_send_state_event: M_FORBIDDEN
+          federated_user_may_invite: NOT_SPAM
           check_event_allowed: false
           on_create_room: ~
           check_threepid_can_be_invited: false
@@ -108,6 +110,9 @@ ANSWERS = [
     ("check_registration_for_spam", sample_args("check_registration_for_spam"), RegistrationBehaviour.SHADOW_BAN),
     ("should_drop_federated_event", (MESSAGE,), False),
     ("check_login_for_spam", sample_args("check_login_for_spam"), Codes.FORBIDDEN),
+    # Synapse takes a bare Codes member here, never a (Codes, dict) pair.
+    ("user_may_send_state_event", sample_args("user_may_send_state_event"), Codes.FORBIDDEN),
+    ("federated_user_may_invite", sample_args("federated_user_may_invite"), NOT_SPAM),
     ("check_event_allowed", (MESSAGE, STATE), (False, None)),
     ("check_threepid_can_be_invited", ("email", "bob@example.org", STATE), False),
     ("check_visibility_can_be_modified", ("!room:example.com", STATE, "public"), True),
@@ -156,7 +161,8 @@ def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):
         "spam_checker": {"check_event_for_spam", "user_may_invite", "user_may_send_3pid_invite",
                          "user_may_create_room", "user_may_create_room_alias", "user_may_publish_room",
                          "check_username_for_spam", "check_registration_for_spam", "check_media_file_for_spam",
-                         "should_drop_federated_event", "check_login_for_spam"},
+                         "should_drop_federated_event", "check_login_for_spam", "user_may_send_state_event",
+                         "federated_user_may_invite"},
         "third_party_rules": {"check_event_allowed", "on_create_room", "check_threepid_can_be_invited",
                               "check_visibility_can_be_modified", "on_new_event", "check_can_shutdown_room",
                               "check_can_deactivate_user", "on_profile_update", "on_user_deactivation_status_changed",

@@ -20,7 +20,8 @@ def test_every_spam_verdict_callback_is_covered():
     assert sorted(SPAM_VERDICTS) == sorted([
         "check_event_for_spam", "user_may_join_room", "user_may_invite", "user_may_send_3pid_invite",
         "user_may_create_room", "user_may_create_room_alias", "user_may_publish_room",
-        "check_media_file_for_spam", "check_login_for_spam"])
+        "check_media_file_for_spam", "check_login_for_spam", "user_may_send_state_event",
+        "federated_user_may_invite"])
 
 
 @pytest.mark.parametrize("name", SPAM_VERDICTS)

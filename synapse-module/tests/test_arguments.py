@@ -7,7 +7,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from calls import ARGUMENTS, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
+from calls import ARGUMENTS, FEDERATED_INVITE, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
 from conftest import EVERY_CALLBACK
 from fakes import FileInfo, ReadableFileWrapper, ThumbnailInfo
 from matrix_policy_gateway_shim.callbacks import BY_NAME
@@ -104,3 +104,23 @@ async def test_each_callback_uses_its_own_timeout(make_module, api, neutral_gate
     await api.callback("user_may_publish_room")("@a:example.com", "!r:example.com")
     timeouts = {path: timeout for path, _, timeout in neutral_gateway.requests}
     assert timeouts == {"/v1/spam_checker/user_may_invite": 0.25, "/v1/spam_checker/user_may_publish_room": 3.0}
+
+
+@pytest_twisted.ensureDeferred
+async def test_user_may_send_state_event_takes_synapses_keyword_arguments(make_module, api, neutral_gateway):
+    # Synapse's room.py calls this one with keywords, not positionally.
+    make_module()
+    await api.callback("user_may_send_state_event")(user_id="@alice:example.com", room_id="!room:example.com",
+                                                    event_type="m.room.topic", state_key="",
+                                                    content={"topic": "Buy now"})
+    assert neutral_gateway.body(BY_NAME["user_may_send_state_event"].path)["event_type"] == "m.room.topic"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_federated_invite_is_sent_with_its_stripped_state(make_module, api, neutral_gateway):
+    make_module()
+    await api.callback("federated_user_may_invite")(FEDERATED_INVITE)
+    sent = neutral_gateway.body(BY_NAME["federated_user_may_invite"].path)["event"]
+    assert sent["sender"] == "@mallory:example.org" and sent["state_key"] == "@alice:example.com"
+    assert sent["unsigned"]["invite_room_state"][0]["content"] == {"name": "Free stuff"}
+    assert "signatures" not in sent and "prev_events" not in sent

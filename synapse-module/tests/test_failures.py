@@ -23,6 +23,7 @@ FAIL_OPEN_ANSWER = {
     "user_may_send_3pid_invite": NOT_SPAM, "user_may_create_room": NOT_SPAM,
     "user_may_create_room_alias": NOT_SPAM, "user_may_publish_room": NOT_SPAM,
     "check_media_file_for_spam": NOT_SPAM, "check_login_for_spam": NOT_SPAM,
+    "user_may_send_state_event": NOT_SPAM, "federated_user_may_invite": NOT_SPAM,
     "check_username_for_spam": False, "should_drop_federated_event": False,
     "check_registration_for_spam": RegistrationBehaviour.ALLOW, "check_event_allowed": (True, None),
     "on_create_room": None, "check_threepid_can_be_invited": True, "check_visibility_can_be_modified": True,

@@ -1,6 +1,8 @@
 """Only callbacks with a chain in the gateway are registered, once per category; an
 unreachable gateway at startup is handled as configured."""
 
+import logging
+
 import pytest
 import pytest_twisted
 from twisted.internet import task
@@ -68,7 +70,7 @@ async def test_on_update_comes_with_any_background_update_callback(make_module, 
 
 
 class OlderModuleApi(FakeModuleApi):
-    """A Synapse from before check_login_for_spam and the extra unsigned fields."""
+    """A Synapse from before check_login_for_spam, user_may_send_state_event and the extra unsigned fields."""
 
     def register_spam_checker_callbacks(self, *, check_event_for_spam=None, user_may_invite=None):
         self._record("spam_checker", dict(locals(), self=None))
@@ -76,17 +78,23 @@ class OlderModuleApi(FakeModuleApi):
     register_add_extra_fields_to_unsigned_client_event_callbacks = None
 
 
-def test_callbacks_an_older_synapse_does_not_know_are_skipped_with_a_warning(background, gateway, caplog):
+def test_callbacks_an_older_synapse_does_not_know_are_listed_in_one_info_line(background, gateway, caplog):
     from fakes import fake_synapse
     from matrix_policy_gateway_shim import PolicyGatewayModule
 
     api = OlderModuleApi()
-    gateway.discovery = Discovery(frozenset({"user_may_invite", "check_login_for_spam", "add_field_to_unsigned"}), ())
-    PolicyGatewayModule(PolicyGatewayModule.parse_config({"base_url": "http://gateway.test"}), api,
-                        synapse=fake_synapse(background), client=gateway)
+    gateway.discovery = Discovery(frozenset({"user_may_invite", "check_login_for_spam", "user_may_send_state_event",
+                                             "add_field_to_unsigned"}), ())
+    with caplog.at_level(logging.INFO):
+        PolicyGatewayModule(PolicyGatewayModule.parse_config({"base_url": "http://gateway.test"}), api,
+                            synapse=fake_synapse(background), client=gateway)
     assert api.registered == {"spam_checker": {"user_may_invite"}}
-    assert "does not know the spam_checker callback check_login_for_spam" in caplog.text
-    assert "has no add_extra_fields_to_unsigned_client_event callbacks" in caplog.text
+    skipped = [record for record in caplog.records if "could not register" in record.getMessage()]
+    assert [record.levelno for record in skipped] == [logging.INFO]
+    assert skipped[0].getMessage().endswith(
+        "could not register 3 callbacks (too old for them): spam_checker.check_login_for_spam, "
+        "spam_checker.user_may_send_state_event, add_extra_fields_to_unsigned_client_event.add_field_to_unsigned")
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
 
 
 @pytest.fixture
@@ -159,5 +167,5 @@ def test_a_gateway_with_no_chains_costs_synapse_nothing(make_module, api, gatewa
     assert api.calls == []
 
 
-def test_the_shim_knows_the_40_callbacks_the_gateway_serves():
-    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 40
+def test_the_shim_knows_the_42_callbacks_the_gateway_serves():
+    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 42

@@ -9,8 +9,8 @@ import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code user_may_send_state_event} (Synapse 1.132+): Called when a local user sends a state event
- * through the client API.
+ * {@code user_may_send_state_event} (Synapse 1.132+, experimental there): Called when a local user who
+ * is not a server admin sends a state event through the client API, before the event is built.
  */
 @FunctionalInterface
 public interface UserMaySendStateEvent {

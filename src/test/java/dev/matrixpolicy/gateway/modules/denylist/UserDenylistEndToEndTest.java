@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
+import static dev.matrixpolicy.gateway.support.Fixtures.FEDERATED_INVITE_EVENT;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,6 +57,21 @@ class UserDenylistEndToEndTest {
                 .isEqualTo(403);
         assertThat(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@bot-420:example.com\"}").status())
                 .isEqualTo(200);
+    }
+
+    @Test
+    void byDefaultStateEventsAndFederatedInvitesFromListedUsersAreRejected() {
+        Answer state = gateway.post("/v1/spam_checker/user_may_send_state_event",
+                "{\"user_id\": \"@spammer:example.com\", \"room_id\": \"!room:example.com\", \"event_type\": \"m.room.topic\","
+                        + " \"state_key\": \"\", \"content\": {\"topic\": \"Buy now\"}}");
+        Answer invite = gateway.post("/v1/spam_checker/federated_user_may_invite", "{\"event\": " + FEDERATED_INVITE_EVENT
+                .replace("@mallory:example.org", "@mallory:evil.example") + "}");
+        Answer unlistedInviter = gateway.post("/v1/spam_checker/federated_user_may_invite", "{\"event\": " + FEDERATED_INVITE_EVENT + "}");
+
+        assertThat(state.status()).isEqualTo(403);
+        assertThat(state.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+        assertThat(invite.status()).isEqualTo(403);
+        assertThat(unlistedInviter.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
     }
 
     @Test

@@ -13,16 +13,12 @@ Two ways to get a Synapse, in this order:
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import time
 import tomllib
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
@@ -63,8 +59,6 @@ class Installation:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 
-    def version_tuple(self) -> tuple:
-        return tuple(int(part) for part in re.findall(r"\d+", self.version)[:3])
 
 
 def install() -> Installation:

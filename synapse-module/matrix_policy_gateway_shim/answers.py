@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
@@ -248,12 +249,60 @@ class Integer(ResultType):
         self._default = default
 
     def read(self, value: Any, call: Call) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int) or value < self._minimum:
+        if not _whole(value, self._minimum):
             raise _unexpected(call, f"a whole number of at least {self._minimum}", value)
         return value
 
     def abstain(self, call: Call) -> Any:
         return self._default
+
+
+class UploadLimits(ResultType):
+    """A list of ``{max_bytes, time_period_ms}`` to a new list of Synapse's own
+    ``MediaUploadLimit``: Synapse sorts it in place. ``[]`` means "no limit" and stays
+    ``[]``; null keeps the limits in homeserver.yaml."""
+
+    _FIELDS = ("max_bytes", "time_period_ms")
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(
+                isinstance(limit, Mapping) and all(_whole(limit.get(field), 0) for field in self._FIELDS)
+                for limit in value):
+            raise _unexpected(call, 'a list of {"max_bytes", "time_period_ms"} (whole numbers, at least 0) or null',
+                              value)
+        return [call.synapse.MediaUploadLimit(**{field: limit[field] for field in self._FIELDS}) for limit in value]
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+class RatelimitOverride(ResultType):
+    """``{per_second, burst_count}`` to Synapse's own ``RatelimitOverride``, with a float
+    and an int; null keeps the rate limit in homeserver.yaml."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or not _rate(value.get("per_second")) \
+                or not _whole(value.get("burst_count"), 0):
+            raise _unexpected(call, '{"per_second": a number, "burst_count": a whole number} (at least 0) or null',
+                              value)
+        return call.synapse.RatelimitOverride(per_second=float(value["per_second"]), burst_count=value["burst_count"])
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    """A JSON whole number of at least ``minimum``: not a boolean, which Python counts as an int."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _rate(value: Any) -> bool:
+    """A finite JSON number of at least 0 (NaN and Infinity, which Python's JSON reads, are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf
 
 
 def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:

@@ -262,17 +262,18 @@ class UploadLimits(ResultType):
     ``MediaUploadLimit``: Synapse sorts it in place. ``[]`` means "no limit" and stays
     ``[]``; null keeps the limits in homeserver.yaml."""
 
-    _FIELDS = ("max_bytes", "time_period_ms")
+    _MINIMUM = {"max_bytes": 0, "time_period_ms": 1}
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
             return None
-        if not isinstance(value, list) or not all(
-                isinstance(limit, Mapping) and all(_whole(limit.get(field), 0) for field in self._FIELDS)
-                for limit in value):
-            raise _unexpected(call, 'a list of {"max_bytes", "time_period_ms"} (whole numbers, at least 0) or null',
-                              value)
-        return [call.synapse.MediaUploadLimit(**{field: limit[field] for field in self._FIELDS}) for limit in value]
+        if not isinstance(value, list) or not all(self._valid(limit) for limit in value):
+            raise _unexpected(call, 'a list of {"max_bytes": 0 or more, "time_period_ms": 1 or more} or null', value)
+        return [call.synapse.MediaUploadLimit(**{field: limit[field] for field in self._MINIMUM}) for limit in value]
+
+    def _valid(self, limit: Any) -> bool:
+        return isinstance(limit, Mapping) and all(_whole(limit.get(field), least)
+                                                  for field, least in self._MINIMUM.items())
 
     def abstain(self, call: Call) -> Any:
         return None
@@ -280,15 +281,16 @@ class UploadLimits(ResultType):
 
 class RatelimitOverride(ResultType):
     """``{per_second, burst_count}`` to Synapse's own ``RatelimitOverride``, with a float
-    and an int; null keeps the rate limit in homeserver.yaml."""
+    and an int; null keeps the rate limit in homeserver.yaml. A rate of 0 is refused: Synapse's
+    docs say it disables the limit, but Synapse divides by it when it records an action, and the
+    user's request fails with a 500."""
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
             return None
         if not isinstance(value, Mapping) or not _rate(value.get("per_second")) \
                 or not _whole(value.get("burst_count"), 0):
-            raise _unexpected(call, '{"per_second": a number, "burst_count": a whole number} (at least 0) or null',
-                              value)
+            raise _unexpected(call, '{"per_second": above 0, "burst_count": a whole number, 0 or more} or null', value)
         return call.synapse.RatelimitOverride(per_second=float(value["per_second"]), burst_count=value["burst_count"])
 
     def abstain(self, call: Call) -> Any:
@@ -301,8 +303,8 @@ def _whole(value: Any, minimum: int) -> bool:
 
 
 def _rate(value: Any) -> bool:
-    """A finite JSON number of at least 0 (NaN and Infinity, which Python's JSON reads, are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf
+    """A finite JSON number above 0 (NaN and Infinity, which Python's JSON reads, are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:

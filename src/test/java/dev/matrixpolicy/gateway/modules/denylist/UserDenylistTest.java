@@ -149,18 +149,6 @@ class UserDenylistTest {
                 .isEqualTo(1);
     }
 
-    @Test
-    void patternsThatCanNeverMatchAUserIdAreRefused() {
-        assertThat(UserDenylistModuleType.problemWith("spammer:example.com")).hasValueSatisfying(
-                problem -> assertThat(problem).contains("user ID"));
-        assertThat(UserDenylistModuleType.problemWith("spam*")).hasValueSatisfying(
-                problem -> assertThat(problem).contains("must start with '@', '*' or '?'"));
-        assertThat(UserDenylistModuleType.problemWith("@spam mer:example.com")).isPresent();
-        assertThat(UserDenylistModuleType.problemWith("@spammer:example.com")).isEmpty();
-        assertThat(UserDenylistModuleType.problemWith("*:evil.example")).isEmpty();
-        assertThat(UserDenylistModuleType.problemWith("?bot*")).isEmpty();
-    }
-
     private static UserMaySendStateEvent.Args stateEvent(String sender) {
         ObjectNode content = JsonMapper.builder().build().createObjectNode().put("topic", "Buy now");
         return new UserMaySendStateEvent.Args(sender, "!room:example.com", "m.room.topic", "", content);

@@ -14,8 +14,10 @@ from fakes import (
     NOT_SPAM,
     PRESENCE_ALL_USERS,
     Codes,
-    FakeModuleApi,
+    FakeModuleApiV1_157,
     FileInfo,
+    MediaUploadLimit,
+    RatelimitOverride,
     RegistrationBehaviour,
     SynapseError,
     fake_synapse,
@@ -91,13 +93,22 @@ policy-gateway:
           on_update: 250
           min_batch_size: 5
           add_field_to_unsigned: '{"org.example.policy": "checked"}'
+          get_media_config_for_user: '{"m.upload.size": 10485760}'
+          is_user_allowed_to_upload_media_of_size: false
+          get_media_upload_limits_for_user:
+            - max_bytes: 104857600
+              time_period_ms: 3600000
+            - max_bytes: 1073741824
+              time_period_ms: 86400000
+          on_media_upload_limit_exceeded: ~
+          get_ratelimit_override_for_user: '{"per_second": 0.5, "burst_count": 20}'
 """
 # Left out, to prove they are not registered (or are answered here as companions):
 # user_may_join_room, on_user_login, get_users_for_states, default_batch_size.
 
 NOTIFICATIONS = ["on_new_event", "on_profile_update", "on_user_deactivation_status_changed", "on_threepid_bind",
                  "on_add_user_third_party_identifier", "on_remove_user_third_party_identifier", "on_logged_out",
-                 "on_user_registration", "on_account_data_updated"]
+                 "on_user_registration", "on_account_data_updated", "on_media_upload_limit_exceeded"]
 
 # (callback, arguments, what Synapse gets), for every callback answered by the gateway.
 ANSWERS = [
@@ -127,6 +138,13 @@ ANSWERS = [
     ("on_update", ("event_search", "main", False), 250),
     ("min_batch_size", ("event_search", "main"), 5),
     ("add_field_to_unsigned", (MESSAGE,), {"org.example.policy": "checked"}),
+    ("get_media_config_for_user", ("@alice:example.com",), {"m.upload.size": 10485760}),
+    ("is_user_allowed_to_upload_media_of_size", ("@alice:example.com", 12345), False),
+    ("get_media_upload_limits_for_user", ("@alice:example.com",),
+     [MediaUploadLimit(max_bytes=104857600, time_period_ms=3600000),
+      MediaUploadLimit(max_bytes=1073741824, time_period_ms=86400000)]),
+    ("get_ratelimit_override_for_user", ("@alice:example.com", "rc_invites.per_user"),
+     RatelimitOverride(per_second=0.5, burst_count=20)),
 ] + [(name, sample_args(name), None) for name in NOTIFICATIONS]
 
 
@@ -145,7 +163,7 @@ def shim(gateway, background):
     def make(**config):
         settings = {"base_url": gateway.url, "token": TOKEN, "timeout": "10s"}
         settings.update(config)
-        api = FakeModuleApi()
+        api = FakeModuleApiV1_157()
         made.append(PolicyGatewayModule(PolicyGatewayModule.parse_config(settings), api,
                                         synapse=fake_synapse(background)))
         return api
@@ -176,6 +194,9 @@ def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):
         "account_data": {"on_account_data_updated"},
         "background_update_controller": {"on_update", "min_batch_size"},
         "add_extra_fields_to_unsigned_client_event": {"add_field_to_unsigned_callback"},
+        "media_repository": {"get_media_config_for_user", "is_user_allowed_to_upload_media_of_size",
+                             "get_media_upload_limits_for_user", "on_media_upload_limit_exceeded"},
+        "ratelimit": {"get_ratelimit_override_for_user"},
     }
     assert set(api.callback("auth_checkers")) == {("m.login.password", ("password",))}
 

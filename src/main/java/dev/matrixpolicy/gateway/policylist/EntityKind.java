@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -32,6 +34,20 @@ public enum EntityKind {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Every rule event type this gateway reads, e.g. {@code m.policy.rule.user}, {@code m.room.rule.server}:
+     * what a policy room's sync filter asks the homeserver for.
+     */
+    public static List<String> eventTypes() {
+        List<String> types = new ArrayList<>();
+        for (String prefix : PREFIXES) {
+            for (EntityKind kind : values()) {
+                types.add(prefix + kind.wireName);
+            }
+        }
+        return List.copyOf(types);
     }
 
     public static Optional<EntityKind> ofWireName(String name) {

@@ -1,0 +1,257 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.exc.JacksonIOException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The few calls of the Matrix client-server API (v3) a {@link RoomSource} makes, as its bot. Every
+ * call waits at most its timeout for the headers and at most the request timeout between two pieces
+ * of the body; every way it can fail ends as one {@link HomeserverFailure}. Redirects are not
+ * followed. The access token goes in the {@code Authorization} header only, never in a URL or a message.
+ */
+final class ClientServerApi implements AutoCloseable {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** How much of an error answer is read for its {@code errcode}: Matrix errors are a few hundred bytes. */
+    private static final int MAX_ERROR_BODY = 64 * 1024;
+
+    /** Reads a successful answer's body. */
+    @FunctionalInterface
+    private interface BodyReader<T> {
+        T read(InputStream body) throws IOException, HomeserverFailure;
+    }
+
+    private final String base;
+    private final String authorization;
+    private final Duration requestTimeout;
+    private final HttpClient http;
+
+    /**
+     * @param homeserver     the client-server API's base URL, e.g. {@code https://matrix.example.org}
+     * @param requestTimeout how long to wait for a connection, for an answer (a sync waits its own
+     *                       timeout on top), and between two pieces of an answer's body
+     */
+    ClientServerApi(URI homeserver, String accessToken, Duration requestTimeout) {
+        String url = homeserver.toString();
+        this.base = (url.endsWith("/") ? url.substring(0, url.length() - 1) : url) + "/_matrix/client/v3";
+        this.authorization = "Bearer " + accessToken;
+        this.requestTimeout = requestTimeout;
+        this.http = HttpClient.newBuilder()
+                // HTTP/1.1: no h2c upgrade attempt against a plain-http homeserver.
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(requestTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    /** {@code GET /account/whoami}: the bot's user ID. */
+    String whoami() throws HomeserverFailure, InterruptedException {
+        String call = "GET /account/whoami";
+        return text(call, json(call, get("account", "whoami")), "user_id");
+    }
+
+    /** {@code GET /directory/room/{roomAlias}}: the room ID an alias names. */
+    String resolveAlias(String alias) throws HomeserverFailure, InterruptedException {
+        String call = "GET /directory/room/{alias}";
+        return text(call, json(call, get("directory", "room", alias)), "room_id");
+    }
+
+    /** Whether the bot's membership in the room is {@code join}: its {@code m.room.member} state, which a non-member may not read. */
+    boolean isJoined(String roomId, String userId) throws HomeserverFailure, InterruptedException {
+        String call = "GET /rooms/{room}/state/m.room.member/{user}";
+        try {
+            JsonNode member = json(call, get("rooms", roomId, "state", "m.room.member", userId));
+            return "join".equals(member.path("membership").asString(""));
+        } catch (HomeserverFailure failure) {
+            if (failure.status() == 403 || failure.status() == 404) {
+                return false;
+            }
+            throw failure;
+        }
+    }
+
+    /** {@code POST /join/{roomIdOrAlias}}: joins, or stays joined; the room ID. */
+    String join(String roomIdOrAlias) throws HomeserverFailure, InterruptedException {
+        String call = "POST /join/{room}";
+        return text(call, json(call, post("{}", "join", roomIdOrAlias)), "room_id");
+    }
+
+    /** {@code POST /user/{userId}/filter}: the ID of a stored filter, for the long-polls. */
+    String createFilter(String userId, JsonNode filter) throws HomeserverFailure, InterruptedException {
+        String call = "POST /user/{user}/filter";
+        return text(call, json(call, post(JSON.writeValueAsString(filter), "user", userId, "filter")), "filter_id");
+    }
+
+    /**
+     * {@code GET /sync}: waits up to {@code timeout} for something new, without marking the bot online.
+     *
+     * @param filter a filter ID, or a filter's JSON
+     */
+    JsonNode sync(Optional<String> since, String filter, Duration timeout) throws HomeserverFailure, InterruptedException {
+        String query = "?timeout=" + timeout.toMillis() + "&set_presence=offline&filter=" + encode(filter)
+                + since.map(token -> "&since=" + encode(token)).orElse("");
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/sync" + query)).GET();
+        String call = "GET /sync";
+        JsonNode answer = object(call, exchange(call, request, requestTimeout.plus(timeout), JSON::readTree));
+        text(call, answer, "next_batch");
+        return answer;
+    }
+
+    /**
+     * {@code GET /rooms/{roomId}/state}: hands over the room's current state events one at a time, as
+     * they are parsed, so that a room of many rules is never held as one JSON tree.
+     */
+    void readState(String roomId, Consumer<JsonNode> each) throws HomeserverFailure, InterruptedException {
+        String call = "GET /rooms/{room}/state";
+        exchange(call, get("rooms", roomId, "state"), requestTimeout, body -> {
+            try (JsonParser parser = JSON.createParser(body)) {
+                if (parser.nextToken() != JsonToken.START_ARRAY) {
+                    throw HomeserverFailure.malformed(call, "not a JSON array of events");
+                }
+                JsonToken token;
+                while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                    if (token == null) {
+                        throw HomeserverFailure.malformed(call, "the array of events ends early");
+                    }
+                    each.accept(parser.readValueAsTree());
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Aborts a call in flight (a long-poll included) and releases the connections. */
+    @Override
+    public void close() {
+        http.shutdownNow();
+    }
+
+    private HttpRequest.Builder get(String... segments) {
+        return HttpRequest.newBuilder(url(segments)).GET();
+    }
+
+    private HttpRequest.Builder post(String json, String... segments) {
+        return HttpRequest.newBuilder(url(segments)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+    }
+
+    private URI url(String... segments) {
+        StringBuilder url = new StringBuilder(base);
+        for (String segment : segments) {
+            url.append('/').append(encode(segment));
+        }
+        return URI.create(url.toString());
+    }
+
+    private JsonNode json(String call, HttpRequest.Builder request) throws HomeserverFailure, InterruptedException {
+        return object(call, exchange(call, request, requestTimeout, JSON::readTree));
+    }
+
+    private static JsonNode object(String call, JsonNode answer) throws HomeserverFailure {
+        if (answer == null || !answer.isObject()) {
+            throw HomeserverFailure.malformed(call, "not a JSON object");
+        }
+        return answer;
+    }
+
+    private <T> T exchange(String call, HttpRequest.Builder request, Duration wait, BodyReader<T> reader)
+            throws HomeserverFailure, InterruptedException {
+        HttpRequest built = request.header("Authorization", authorization).header("Accept", "application/json")
+                .timeout(wait).build();
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(built, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException slow) {
+            throw HomeserverFailure.timeout(call, wait);
+        } catch (IOException broken) {
+            throw unreachable(call, broken);
+        }
+        StallGuard body = new StallGuard(response.body(), requestTimeout);
+        try (body) {
+            if (response.statusCode() / 100 != 2) {
+                throw error(call, response, body);
+            }
+            return reader.read(body);
+        } catch (JacksonIOException broken) {
+            throw bodyBroken(call, body, broken.getCause());
+        } catch (JacksonException garbled) {
+            throw HomeserverFailure.malformed(call, "not JSON");
+        } catch (IOException broken) {
+            throw bodyBroken(call, body, broken);
+        }
+    }
+
+    private HomeserverFailure bodyBroken(String call, StallGuard body, IOException cause) throws InterruptedException {
+        if (body.stalled()) {
+            return HomeserverFailure.stalled(call, requestTimeout);
+        }
+        return unreachable(call, cause);
+    }
+
+    private static HomeserverFailure unreachable(String call, IOException cause) throws InterruptedException {
+        // The JDK client turns an interrupt (close() stopping the source) into an IOException.
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedException();
+        }
+        return HomeserverFailure.unreachable(call, cause);
+    }
+
+    /** A Matrix error answer: its status, {@code errcode}, {@code error} and {@code retry_after_ms}, where it has them. */
+    private static HomeserverFailure error(String call, HttpResponse<?> response, InputStream body) throws IOException {
+        JsonNode error = JSON.missingNode();
+        try {
+            JsonNode parsed = JSON.readTree(body.readNBytes(MAX_ERROR_BODY));
+            if (parsed != null) {
+                error = parsed;
+            }
+        } catch (JacksonException notJson) {
+            // A proxy's HTML page: the status says enough.
+        }
+        Optional<String> errcode = Optional.of(error.path("errcode")).filter(JsonNode::isString).map(JsonNode::stringValue);
+        Optional<String> message = Optional.of(error.path("error")).filter(JsonNode::isString).map(JsonNode::stringValue);
+        return HomeserverFailure.status(call, response.statusCode(), errcode, message, retryAfter(error, response));
+    }
+
+    /** A 429's wait: the body's {@code retry_after_ms}, else a {@code Retry-After} header in seconds (newer homeservers send both). */
+    private static Optional<Duration> retryAfter(JsonNode error, HttpResponse<?> response) {
+        JsonNode millis = error.path("retry_after_ms");
+        if (millis.canConvertToLong() && millis.asLong() >= 0) {
+            return Optional.of(Duration.ofMillis(millis.asLong()));
+        }
+        try {
+            OptionalLong seconds = response.headers().firstValueAsLong("Retry-After");
+            return seconds.isPresent() && seconds.getAsLong() >= 0 ? Optional.of(Duration.ofSeconds(seconds.getAsLong()))
+                    : Optional.empty();
+        } catch (NumberFormatException httpDate) {
+            return Optional.empty();
+        }
+    }
+
+    private static String text(String call, JsonNode answer, String field) throws HomeserverFailure {
+        JsonNode value = answer.path(field);
+        if (!value.isString() || value.stringValue().isEmpty()) {
+            throw HomeserverFailure.malformed(call, "no " + field);
+        }
+        return value.stringValue();
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

@@ -1,0 +1,118 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A call to the homeserver's client-server API that gave no usable answer: an expected condition a
+ * {@link RoomSource} waits out, never a bug. Its message is one line that stays the same while the
+ * condition lasts (no sync token, no timing), so that the source's {@link PolicySource.Status}
+ * tells a new failure from the same one again; it never quotes the access token. No stack trace.
+ */
+final class HomeserverFailure extends Exception {
+
+    /** What the source does next. */
+    enum Next {
+        /** Try the same step again: the homeserver was unreachable, slow, in trouble or garbled. */
+        RETRY,
+        /** Start again from who the bot is: the homeserver refused the request, so something changed. */
+        RECONNECT,
+        /** Start again, slowly: the access token is refused, which only an admin can fix. */
+        RECONNECT_SLOWLY
+    }
+
+    private final Next next;
+    private final int status;
+    private final Optional<Duration> retryAfter;
+    /** What happened without a judgement, e.g. {@code POST /join/{room} answered 403 M_FORBIDDEN: ...}, for {@link #explained}. */
+    private final String detail;
+
+    private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter) {
+        super(message, null, false, false);
+        this.detail = detail;
+        this.next = next;
+        this.status = status;
+        this.retryAfter = retryAfter;
+    }
+
+    private HomeserverFailure(String message, Next next) {
+        this(message, message, next, 0, Optional.empty());
+    }
+
+    /** No connection, or it broke. */
+    static HomeserverFailure unreachable(String call, Exception cause) {
+        String detail = cause.getMessage() == null ? cause.getClass().getSimpleName()
+                : cause.getClass().getSimpleName() + ": " + oneLine(cause.getMessage());
+        return new HomeserverFailure("cannot reach the homeserver (" + call + ": " + detail + ")", Next.RETRY);
+    }
+
+    /** No answer within {@code timeout}. */
+    static HomeserverFailure timeout(String call, Duration timeout) {
+        return new HomeserverFailure("no answer from the homeserver to " + call + " within " + format(timeout), Next.RETRY);
+    }
+
+    /** An answer that began, then stopped coming for {@code timeout}. */
+    static HomeserverFailure stalled(String call, Duration timeout) {
+        return new HomeserverFailure("the homeserver's answer to " + call + " stopped coming for " + format(timeout), Next.RETRY);
+    }
+
+    /** An answer that is not the JSON the call expects. */
+    static HomeserverFailure malformed(String call, String problem) {
+        return new HomeserverFailure("the homeserver's answer to " + call + " is unusable: " + problem, Next.RETRY);
+    }
+
+    /**
+     * An error status, with the Matrix error's {@code errcode} and {@code error} when the body has them.
+     * 401 is the access token; 429 is retried after the homeserver's {@code retry_after_ms}; 5xx is
+     * retried as it is; any other status starts again from who the bot is.
+     */
+    static HomeserverFailure status(String call, int status, Optional<String> errcode, Optional<String> error,
+                                    Optional<Duration> retryAfter) {
+        String answer = call + " answered " + status + errcode.map(code -> " " + code).orElse("")
+                + error.map(text -> ": " + oneLine(text)).orElse("");
+        if (status == 401) {
+            return new HomeserverFailure("the homeserver rejects the access token, which is wrong or was revoked (" + answer + ")",
+                    answer, Next.RECONNECT_SLOWLY, status, Optional.empty());
+        }
+        if (status == 429) {
+            return new HomeserverFailure("the homeserver rate-limits the bot (" + answer + ")", answer, Next.RETRY, status, retryAfter);
+        }
+        if (status >= 500) {
+            return new HomeserverFailure("the homeserver fails (" + answer + ")", answer, Next.RETRY, status, Optional.empty());
+        }
+        return new HomeserverFailure("the homeserver refuses a call (" + answer + ")", answer, Next.RECONNECT, status, Optional.empty());
+    }
+
+    /** A failure that needs its own words, e.g. that the bot was removed from the room; starts again from whoami. */
+    static HomeserverFailure reconnect(String message) {
+        return new HomeserverFailure(message, Next.RECONNECT);
+    }
+
+    /** The same failure in the words of what it stopped, e.g. that the bot may not join the room. */
+    HomeserverFailure explained(String message) {
+        return new HomeserverFailure(message + " (" + detail + ")", detail, next, status, retryAfter);
+    }
+
+    Next next() {
+        return next;
+    }
+
+    /** The HTTP status, or 0 when there was no answer. */
+    int status() {
+        return status;
+    }
+
+    /** How long the homeserver asked the bot to wait (429's {@code retry_after_ms}). */
+    Optional<Duration> retryAfter() {
+        return retryAfter;
+    }
+
+    static String format(Duration duration) {
+        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
+    }
+
+    private static String oneLine(String text) {
+        String line = text.replaceAll("\\s+", " ").strip();
+        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
+    }
+}

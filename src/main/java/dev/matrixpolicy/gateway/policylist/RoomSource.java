@@ -1,0 +1,430 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import dev.matrixpolicy.gateway.module.Backoff;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A policy room, read live through the homeserver's client-server API as a bot account.
+ *
+ * <p>On its own virtual thread it finds out who the bot is ({@code /account/whoami}), resolves the
+ * room's alias, joins the room unless the bot is in it, stores a sync filter for the room's rule
+ * events, takes a first sync token, and only then reads the room's full state: an event sent in
+ * between is in the state, or in the next sync, never in neither. After that it long-polls
+ * {@code /sync}, applies each response's rule state events in order (the {@code state} section, then
+ * the timeline's state events), and hands the complete rules to the listener once per response that
+ * changed anything. A {@code limited} timeline (a gap: more rule events than one response carries)
+ * reads the full state again.
+ *
+ * <p>When the homeserver fails (down, restarting, 5xx, slow, garbled, 429) the source keeps its last
+ * good rules, retries with {@link Settings#backoff()} (a 429 waits at least its {@code retry_after_ms},
+ * up to the backoff's maximum), and records the failure in its {@link Status}. It logs one WARN line
+ * when the error changes and one INFO line when the room reads again. A refused access token
+ * (401) is retried at the backoff's maximum, since only an admin can fix it. A refusal or a removal
+ * from the room starts again from whoami, so that a kicked bot rejoins if it may.
+ */
+public final class RoomSource implements PolicySource {
+    private static final Logger log = LoggerFactory.getLogger(RoomSource.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Rule events one sync response carries before the homeserver reports a gap, and the full state is read again. */
+    static final int TIMELINE_LIMIT = 100;
+    /** How long {@link #close()} waits for the reading thread, whose calls it has just aborted. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+
+    /**
+     * How to read one policy room.
+     *
+     * @param name           the source's name in the module's configuration
+     * @param homeserver     the client-server API's base URL, {@code http} or {@code https}, e.g. {@code https://matrix.example.org}
+     * @param accessToken    the bot's access token, as read from its file by the caller
+     * @param room           the room's ID ({@code !…}) or alias ({@code #…:server})
+     * @param requestTimeout how long a call may wait for a connection, for an answer (a sync waits
+     *                       {@code syncTimeout} on top), and between two pieces of a body
+     * @param syncTimeout    how long the homeserver may hold a sync before answering that nothing changed
+     * @param backoff        the pause between failed attempts
+     * @param clock          the time of {@link Status}
+     */
+    public record Settings(String name, URI homeserver, String accessToken, String room, Duration requestTimeout,
+                           Duration syncTimeout, Backoff backoff, Clock clock) {
+        public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(30);
+        public static final Backoff DEFAULT_BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60));
+
+        /** @throws IllegalArgumentException naming the setting that is wrong */
+        public Settings {
+            require(name != null && !name.isBlank(), "name", "must not be blank");
+            require(homeserver != null && homeserver.isAbsolute() && homeserver.getHost() != null
+                            && ("http".equalsIgnoreCase(homeserver.getScheme()) || "https".equalsIgnoreCase(homeserver.getScheme()))
+                            && homeserver.getRawQuery() == null && homeserver.getRawFragment() == null,
+                    "homeserver", "must be an http or https URL without query or fragment, got " + homeserver);
+            require(accessToken != null && !accessToken.isBlank() && accessToken.chars().noneMatch(Character::isWhitespace),
+                    "accessToken", "must be one word (is the token file empty?)");
+            require(room != null && (room.startsWith("!") && room.length() > 1
+                            || room.startsWith("#") && room.indexOf(':') > 1),
+                    "room", "must be a room ID (!...) or an alias (#name:server), got '" + room + "'");
+            require(requestTimeout != null && requestTimeout.isPositive(), "requestTimeout", "must be positive");
+            // A sync that never waits would poll the homeserver in a tight loop.
+            require(syncTimeout != null && syncTimeout.isPositive(), "syncTimeout", "must be positive");
+            Objects.requireNonNull(backoff, "backoff");
+            Objects.requireNonNull(clock, "clock");
+        }
+
+        /** The defaults: 10 s per request, 30 s long-polls, a backoff from 1 s to 60 s, the system clock. */
+        public static Settings of(String name, URI homeserver, String accessToken, String room) {
+            return new Settings(name, homeserver, accessToken, room, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SYNC_TIMEOUT,
+                    DEFAULT_BACKOFF, Clock.systemUTC());
+        }
+
+        public Settings withRequestTimeout(Duration timeout) {
+            return new Settings(name, homeserver, accessToken, room, timeout, syncTimeout, backoff, clock);
+        }
+
+        public Settings withSyncTimeout(Duration timeout) {
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, timeout, backoff, clock);
+        }
+
+        public Settings withBackoff(Backoff pause) {
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, pause, clock);
+        }
+
+        public Settings withClock(Clock time) {
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, backoff, time);
+        }
+
+        /** Without the access token, which must not reach a log. */
+        @Override
+        public String toString() {
+            return "Settings[name=" + name + ", homeserver=" + homeserver + ", accessToken=(hidden), room=" + room
+                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + ", backoff=" + backoff + "]";
+        }
+
+        private static void require(boolean valid, String setting, String problem) {
+            if (!valid) {
+                throw new IllegalArgumentException(setting + " " + problem);
+            }
+        }
+    }
+
+    private final Settings settings;
+    private final ClientServerApi homeserver;
+    private final Object lifecycle = new Object();
+    private volatile Status status = Status.STARTING;
+    private volatile boolean closed;
+    private Thread reader;
+
+    public RoomSource(Settings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.homeserver = new ClientServerApi(settings.homeserver(), settings.accessToken(), settings.requestTimeout());
+    }
+
+    @Override
+    public String name() {
+        return settings.name();
+    }
+
+    /** @throws IllegalStateException when started before, or closed */
+    @Override
+    public void start(Listener listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (lifecycle) {
+            if (closed || reader != null) {
+                throw new IllegalStateException("Policy source " + name() + " is " + (closed ? "closed" : "started already"));
+            }
+            reader = Thread.ofVirtual().name("policy-room-" + name()).start(new Reading(listener)::run);
+        }
+    }
+
+    @Override
+    public Status status() {
+        return status;
+    }
+
+    /** Aborts the call in flight (a long-poll included) and waits briefly for the reading thread to end. */
+    @Override
+    public void close() {
+        Thread running;
+        synchronized (lifecycle) {
+            closed = true;
+            running = reader;
+        }
+        if (running != null) {
+            running.interrupt();
+        }
+        homeserver.close();
+        if (running != null) {
+            try {
+                if (!running.join(CLOSE_WAIT)) {
+                    log.warn("Policy source {}: its reading thread did not stop within {}", name(), HomeserverFailure.format(CLOSE_WAIT));
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Where the reading stands: the room joined, the filter stored, the sync token. Empty until connected. */
+    private static final class Session {
+        final String userId;
+        final String roomId;
+        final String filterId;
+        String since;
+        boolean stateRead;
+
+        Session(String userId, String roomId, String filterId, String since) {
+            this.userId = userId;
+            this.roomId = roomId;
+            this.filterId = filterId;
+            this.since = since;
+        }
+    }
+
+    /** The reading thread's loop and everything only it touches. */
+    private final class Reading {
+        private final Listener listener;
+        /** The last good rules; empty until the first full read. */
+        private Optional<RoomRules> rules = Optional.empty();
+        private Optional<Session> session = Optional.empty();
+        private int failedAttempts;
+
+        Reading(Listener listener) {
+            this.listener = listener;
+        }
+
+        void run() {
+            while (!closed) {
+                try {
+                    step();
+                    succeeded();
+                } catch (HomeserverFailure failure) {
+                    if (closed || !pauseAfter(failure, Optional.empty())) {
+                        return;
+                    }
+                } catch (InterruptedException stopped) {
+                    return;
+                } catch (RuntimeException bug) {
+                    // A bug, not the homeserver: logged with its stack trace, and the source starts again rather than die.
+                    if (closed || !pauseAfter(HomeserverFailure.reconnect("unexpected error: " + bug), Optional.of(bug))) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        /** One call's worth of progress: connect and read the state, or read it again after a gap, or one sync. */
+        private void step() throws HomeserverFailure, InterruptedException {
+            if (session.isEmpty()) {
+                session = Optional.of(connect());
+            }
+            Session current = session.get();
+            if (!current.stateRead) {
+                readState(current);
+                current.stateRead = true;
+            } else {
+                sync(current);
+            }
+        }
+
+        private Session connect() throws HomeserverFailure, InterruptedException {
+            String userId = homeserver.whoami();
+            String room = settings.room();
+            String roomId = room.startsWith("#") ? resolve(room) : room;
+            if (!homeserver.isJoined(roomId, userId)) {
+                try {
+                    roomId = homeserver.join(room);
+                } catch (HomeserverFailure refused) {
+                    if (refused.status() == 403 || refused.status() == 404) {
+                        throw refused.explained("the bot " + userId + " is not in room " + room + " and may not join it");
+                    }
+                    throw refused;
+                }
+                log.info("Policy source {}: the bot {} joined {}", name(), userId, room);
+            }
+            String filterId = homeserver.createFilter(userId, syncFilter(roomId));
+            String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO)
+                    .path("next_batch").stringValue();
+            return new Session(userId, roomId, filterId, since);
+        }
+
+        private String resolve(String alias) throws HomeserverFailure, InterruptedException {
+            try {
+                return homeserver.resolveAlias(alias);
+            } catch (HomeserverFailure unknown) {
+                throw unknown.status() == 404 ? unknown.explained("room alias " + alias + " does not exist") : unknown;
+            }
+        }
+
+        /** The whole state, read afresh; an update only when it differs from the last good rules. */
+        private void readState(Session current) throws HomeserverFailure, InterruptedException {
+            RoomRules fresh = new RoomRules(name());
+            homeserver.readState(current.roomId, fresh::apply);
+            boolean first = rules.isEmpty();
+            if (first || !fresh.sameAs(rules.get())) {
+                rules = Optional.of(fresh);
+                publish(fresh);
+            }
+            if (first) {
+                int count = fresh.ruleCount();
+                log.info("Policy source {}: {} {} in {}", name(), count, count == 1 ? "rule" : "rules", settings.room());
+            }
+        }
+
+        private void sync(Session current) throws HomeserverFailure, InterruptedException {
+            JsonNode answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout());
+            JsonNode rooms = answer.path("rooms");
+            JsonNode joined = rooms.path("join").path(current.roomId);
+            if (left(rooms, joined, current)) {
+                throw HomeserverFailure.reconnect("the bot " + current.userId + " is no longer in room " + settings.room());
+            }
+            current.since = answer.path("next_batch").stringValue();
+            if (joined.path("timeline").path("limited").asBoolean(false)) {
+                log.debug("Policy source {}: a gap in the timeline; reading the full state again", name());
+                current.stateRead = false;
+                return;
+            }
+            RoomRules room = rules.orElseThrow();
+            boolean changed = false;
+            for (JsonNode event : joined.path("state").path("events")) {
+                changed |= room.apply(event);
+            }
+            for (JsonNode event : joined.path("timeline").path("events")) {
+                if (event.has("state_key")) {
+                    changed |= room.apply(event);
+                }
+            }
+            if (changed) {
+                publish(room);
+            }
+        }
+
+        /** Whether the bot's own membership ends this response as anything but joined (kicked, banned, left). */
+        private boolean left(JsonNode rooms, JsonNode joined, Session current) {
+            if (rooms.path("leave").has(current.roomId)) {
+                return true;
+            }
+            String membership = "join";
+            for (JsonNode event : joined.path("timeline").path("events")) {
+                if ("m.room.member".equals(event.path("type").asString("")) && current.userId.equals(event.path("state_key").asString(""))) {
+                    membership = event.path("content").path("membership").asString("");
+                }
+            }
+            return !membership.equals("join");
+        }
+
+        private void publish(RoomRules room) {
+            try {
+                listener.updated(RoomSource.this, room.rules(), room.skipped());
+            } catch (RuntimeException bug) {
+                log.error("Policy source {}: the listener failed to take an update", name(), bug);
+            }
+        }
+
+        private void succeeded() {
+            Status before = status;
+            status = before.succeeded(settings.clock().instant());
+            if (before.lastError().isPresent()) {
+                log.info("Policy source {}: reading {} again, after {} failed attempt(s) since {}", name(), settings.room(),
+                        failedAttempts, before.errorSince().orElseThrow());
+            }
+            failedAttempts = 0;
+        }
+
+        /**
+         * Records the failure, logs it if it is news, and pauses before the next attempt.
+         *
+         * @param bug the exception behind an unexpected failure, whose stack trace the log line carries
+         * @return false when the pause was interrupted: the source is closing
+         */
+        private boolean pauseAfter(HomeserverFailure failure, Optional<RuntimeException> bug) {
+            failedAttempts++;
+            if (failure.next() != HomeserverFailure.Next.RETRY) {
+                session = Optional.empty();
+            }
+            Backoff backoff = settings.backoff();
+            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.max()
+                    : backoff.delay(failedAttempts, ThreadLocalRandom.current());
+            Duration asked = failure.retryAfter().orElse(Duration.ZERO);
+            if (asked.compareTo(pause) > 0) {
+                pause = asked.compareTo(backoff.max()) < 0 ? asked : backoff.max();
+            }
+            String error = failure.getMessage();
+            Status before = status;
+            status = before.failed(settings.clock().instant(), error);
+            if (before.isNewError(error)) {
+                log.warn("Policy source {}: {}; {}; retrying in {}", name(), error, kept(), HomeserverFailure.format(pause),
+                        bug.orElse(null));
+            } else {
+                log.debug("Policy source {}: still failing ({} attempts): {}", name(), failedAttempts, error);
+            }
+            try {
+                Thread.sleep(pause);
+                return true;
+            } catch (InterruptedException stopped) {
+                return false;
+            }
+        }
+
+        private String kept() {
+            return rules.map(RoomRules::ruleCount).map(count -> "keeping its last " + count + (count == 1 ? " rule" : " rules"))
+                    .orElse("no rules read yet");
+        }
+    }
+
+    /** The long-poll's filter: the room's rule events and the bot's membership, nothing else. */
+    static ObjectNode syncFilter(String roomId) {
+        ObjectNode filter = nothingBut(roomId);
+        ObjectNode room = (ObjectNode) filter.get("room");
+        ArrayNode stateTypes = room.putObject("state").putArray("types");
+        ObjectNode timeline = room.putObject("timeline");
+        timeline.put("limit", TIMELINE_LIMIT);
+        ArrayNode timelineTypes = timeline.putArray("types");
+        for (String type : EntityKind.eventTypes()) {
+            stateTypes.add(type);
+            timelineTypes.add(type);
+        }
+        // Its own membership in the timeline tells the bot that it was removed from the room.
+        timelineTypes.add("m.room.member");
+        return filter;
+    }
+
+    /** The first sync's filter: no events at all, only the token that the long-polls start from. */
+    static String tokenOnlyFilter(String roomId) {
+        ObjectNode filter = nothingBut(roomId);
+        ObjectNode room = (ObjectNode) filter.get("room");
+        room.set("state", excludeAll());
+        room.set("timeline", excludeAll().put("limit", 1));
+        return JSON.writeValueAsString(filter);
+    }
+
+    /** A filter of the one room, with presence, account data and ephemeral events left out. */
+    private static ObjectNode nothingBut(String roomId) {
+        ObjectNode filter = JSON.createObjectNode();
+        filter.set("presence", excludeAll());
+        filter.set("account_data", excludeAll());
+        ObjectNode room = filter.putObject("room");
+        room.putArray("rooms").add(roomId);
+        room.set("ephemeral", excludeAll());
+        room.set("account_data", excludeAll());
+        return filter;
+    }
+
+    private static ObjectNode excludeAll() {
+        ObjectNode none = JSON.createObjectNode();
+        none.putArray("not_types").add("*");
+        return none;
+    }
+
+    @Override
+    public String toString() {
+        return "RoomSource[" + name() + ": " + settings.room() + " on " + settings.homeserver() + "]";
+    }
+}

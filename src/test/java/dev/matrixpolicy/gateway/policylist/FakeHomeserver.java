@@ -1,0 +1,460 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The client-server API of a homeserver with one bot, as far as a {@link RoomSource} uses it, on a
+ * real local HTTP server: whoami, aliases, membership, join, filters, long-polled {@code /sync} and
+ * {@code /rooms/{id}/state}. The test scripts the rooms' state, the sync batches and the failures.
+ */
+final class FakeHomeserver implements AutoCloseable {
+    static final String TOKEN = "syt_Ym90_secret_token";
+    static final String BOT = "@bot:test";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String PREFIX = "/_matrix/client/v3";
+
+    /** One request the homeserver received. */
+    record Request(Instant at, String method, String path, Map<String, String> query, String body) {
+        /** The path after {@code /_matrix/client/v3}, decoded, e.g. {@code /rooms/!r:test/state}. */
+        String call() {
+            return method + " " + path;
+        }
+    }
+
+    private final HttpServer server;
+    private final Object lock = new Object();
+    private final Map<String, String> aliases = new HashMap<>();
+    private final Map<String, Map<List<String>, ObjectNode>> rooms = new HashMap<>();
+    private final Map<String, Integer> hugeRooms = new HashMap<>();
+    private final Set<String> joined = new HashSet<>();
+    private final Set<String> joinable = new HashSet<>();
+    /** The {@code rooms} object of each incremental sync answer; since token {@code s<n>} has seen the first n. */
+    private final List<ObjectNode> batches = new ArrayList<>();
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private boolean tokenValid = true;
+    private int failures;
+    private int failureStatus;
+    private String failureBody;
+    private boolean stallBodies;
+    private boolean stopped;
+    private int eventCounter;
+
+    FakeHomeserver() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    // ---- scripting
+
+    /** A room the bot is in, with a create event and the bot's membership. */
+    FakeHomeserver room(String roomId) {
+        synchronized (lock) {
+            rooms.computeIfAbsent(roomId, id -> new LinkedHashMap<>());
+            joined.add(roomId);
+            put(roomId, event("m.room.create", "", JSON.createObjectNode().put("room_version", "10")));
+            put(roomId, member("join"));
+        }
+        return this;
+    }
+
+    /** A room the bot is not in but may join, under an alias. */
+    FakeHomeserver roomToJoin(String roomId, String alias, boolean mayJoin) {
+        synchronized (lock) {
+            rooms.computeIfAbsent(roomId, id -> new LinkedHashMap<>());
+            put(roomId, event("m.room.create", "", JSON.createObjectNode().put("room_version", "10")));
+            aliases.put(alias, roomId);
+            if (mayJoin) {
+                joinable.add(roomId);
+            }
+        }
+        return this;
+    }
+
+    /** A room whose state holds {@code count} user bans, written as they are sent, never held. */
+    FakeHomeserver hugeRoom(String roomId, int count) {
+        synchronized (lock) {
+            room(roomId);
+            hugeRooms.put(roomId, count);
+        }
+        return this;
+    }
+
+    /** Puts a state event into the room's current state without any sync seeing it, e.g. before the source starts. */
+    FakeHomeserver state(String roomId, ObjectNode event) {
+        synchronized (lock) {
+            put(roomId, event);
+        }
+        return this;
+    }
+
+    /** Sends state events: into the room's state, and as one sync batch's timeline. */
+    void send(String roomId, ObjectNode... events) {
+        sendBatch(roomId, "join", false, events);
+    }
+
+    /**
+     * Sends state events the way a homeserver reports a gap: all of them change the state, but the
+     * sync batch holds only the last, with {@code limited: true}.
+     */
+    void sendWithGap(String roomId, ObjectNode... events) {
+        sendBatch(roomId, "join", true, events);
+    }
+
+    /** The bot is kicked: its membership becomes leave, the room moves to the sync's {@code leave} section, and the bot may join again. */
+    void kick(String roomId) {
+        synchronized (lock) {
+            joined.remove(roomId);
+            joinable.add(roomId);
+        }
+        sendBatch(roomId, "leave", false, member("leave"));
+    }
+
+    /** Answers every request with this status and body until {@link #recover()}. */
+    void failAll(int status, String body) {
+        failNext(Integer.MAX_VALUE, status, body);
+    }
+
+    /** Answers the next {@code count} requests with this status and body, a long-poll in flight included. */
+    void failNext(int count, int status, String body) {
+        synchronized (lock) {
+            failures = count;
+            failureStatus = status;
+            failureBody = body;
+            lock.notifyAll();
+        }
+    }
+
+    void recover() {
+        synchronized (lock) {
+            failures = 0;
+            stallBodies = false;
+            tokenValid = true;
+        }
+    }
+
+    /** The access token stops working, as after a logout or an admin's deactivation. */
+    void revokeToken() {
+        synchronized (lock) {
+            tokenValid = false;
+        }
+    }
+
+    /** Sends the headers and the first bytes of every answer, and then nothing more. */
+    void stallBodies() {
+        synchronized (lock) {
+            stallBodies = true;
+        }
+    }
+
+    List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    List<Request> requests(String method, String pathPrefix) {
+        return requests.stream().filter(request -> request.method.equals(method) && request.path.startsWith(pathPrefix)).toList();
+    }
+
+    /** The requests of exactly this call, e.g. {@code GET /rooms/!r:test/state}. */
+    List<Request> requests(String call) {
+        return requests.stream().filter(request -> request.call().equals(call)).toList();
+    }
+
+    /** The long-polls in flight or answered, initial sync excluded. */
+    List<Request> longPolls() {
+        return requests("GET", "/sync").stream().filter(request -> request.query.containsKey("since")).toList();
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            stopped = true;
+            lock.notifyAll();
+        }
+        server.stop(0);
+    }
+
+    // ---- events
+
+    static ObjectNode ban(String kind, String stateKey, String entity) {
+        return rule(kind, stateKey, JSON.createObjectNode().put("entity", entity).put("recommendation", "m.ban")
+                .put("reason", "spam"));
+    }
+
+    static ObjectNode rule(String kind, String stateKey, ObjectNode content) {
+        return event("m.policy.rule." + kind, stateKey, content);
+    }
+
+    static ObjectNode withdrawn(String kind, String stateKey) {
+        return rule(kind, stateKey, JSON.createObjectNode());
+    }
+
+    static ObjectNode member(String membership) {
+        return event("m.room.member", BOT, JSON.createObjectNode().put("membership", membership));
+    }
+
+    static ObjectNode event(String type, String stateKey, ObjectNode content) {
+        ObjectNode event = JSON.createObjectNode();
+        event.put("type", type).put("state_key", stateKey).put("sender", "@mod:test");
+        event.set("content", content);
+        return event;
+    }
+
+    // ---- serving
+
+    private void put(String roomId, ObjectNode event) {
+        if (!event.has("event_id")) {
+            event.put("event_id", "$e" + ++eventCounter);
+        }
+        rooms.get(roomId).put(List.of(event.get("type").asString(), event.get("state_key").asString()), event);
+    }
+
+    private void sendBatch(String roomId, String section, boolean limited, ObjectNode... events) {
+        synchronized (lock) {
+            for (ObjectNode event : events) {
+                put(roomId, event);
+            }
+            ObjectNode batch = JSON.createObjectNode();
+            ObjectNode timeline = batch.putObject(section).putObject(roomId).putObject("timeline");
+            timeline.put("limited", limited);
+            ArrayNode list = timeline.putArray("events");
+            for (int i = limited ? events.length - 1 : 0; i < events.length; i++) {
+                list.add(events[i]);
+            }
+            batches.add(batch);
+            lock.notifyAll();
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getRawPath();
+            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String call = path.startsWith(PREFIX) ? decode(path.substring(PREFIX.length())) : path;
+            requests.add(new Request(Instant.now(), exchange.getRequestMethod(), call, query, body));
+            boolean stall;
+            synchronized (lock) {
+                stall = stallBodies;
+            }
+            if (failed(exchange)) {
+                return;
+            }
+            if (!("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization")) || !tokenValid()) {
+                respond(exchange, 401, "{\"errcode\":\"M_UNKNOWN_TOKEN\",\"error\":\"Invalid access token passed.\",\"soft_logout\":false}");
+                return;
+            }
+            if (stall) {
+                exchange.sendResponseHeaders(200, 0);
+                exchange.getResponseBody().write("{\"user_id\": ".getBytes(StandardCharsets.UTF_8));
+                exchange.getResponseBody().flush();
+                waitUntilStopped();
+                return;
+            }
+            route(exchange, exchange.getRequestMethod() + " " + call, query, body);
+        }
+    }
+
+    private void route(HttpExchange exchange, String call, Map<String, String> query, String body) throws IOException {
+        String[] parts = call.split(" ", 2)[1].split("/");
+        if (call.equals("GET /account/whoami")) {
+            respond(exchange, 200, "{\"user_id\":\"" + BOT + "\",\"is_guest\":false}");
+        } else if (call.startsWith("GET /directory/room/")) {
+            String roomId;
+            synchronized (lock) {
+                roomId = aliases.get(parts[3]);
+            }
+            respond(exchange, roomId == null ? 404 : 200, roomId == null ? "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"Room alias not found\"}"
+                    : "{\"room_id\":\"" + roomId + "\",\"servers\":[\"test\"]}");
+        } else if (call.startsWith("GET /rooms/") && call.endsWith("/state/m.room.member/" + BOT)) {
+            boolean member;
+            synchronized (lock) {
+                member = joined.contains(parts[2]);
+            }
+            respond(exchange, member ? 200 : 403, member ? "{\"membership\":\"join\"}"
+                    : "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"User " + BOT + " not in room " + parts[2] + "\"}");
+        } else if (call.startsWith("GET /rooms/") && call.endsWith("/state")) {
+            state(exchange, parts[2]);
+        } else if (call.startsWith("POST /join/")) {
+            join(exchange, parts[2]);
+        } else if (call.equals("POST /user/" + BOT + "/filter")) {
+            JSON.readTree(body);
+            respond(exchange, 200, "{\"filter_id\":\"7\"}");
+        } else if (call.equals("GET /sync")) {
+            sync(exchange, query);
+        } else {
+            respond(exchange, 404, "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Unrecognized request\"}");
+        }
+    }
+
+    private void join(HttpExchange exchange, String roomIdOrAlias) throws IOException {
+        String roomId;
+        synchronized (lock) {
+            roomId = aliases.getOrDefault(roomIdOrAlias, roomIdOrAlias);
+            if (!joined.contains(roomId) && !joinable.contains(roomId)) {
+                roomId = null;
+            } else if (joined.add(roomId)) {
+                put(roomId, member("join"));
+            }
+        }
+        respond(exchange, roomId == null ? 403 : 200, roomId == null
+                ? "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"You are not invited to this room.\"}"
+                : "{\"room_id\":\"" + roomId + "\"}");
+    }
+
+    private void state(HttpExchange exchange, String roomId) throws IOException {
+        List<ObjectNode> events;
+        int huge;
+        synchronized (lock) {
+            if (!joined.contains(roomId)) {
+                respond(exchange, 403, "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"User not in room\"}");
+                return;
+            }
+            events = List.copyOf(rooms.get(roomId).values());
+            huge = hugeRooms.getOrDefault(roomId, 0);
+        }
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, 0);
+        try (Writer out = new OutputStreamWriter(exchange.getResponseBody(), StandardCharsets.UTF_8)) {
+            out.write('[');
+            String separator = "";
+            for (ObjectNode event : events) {
+                out.write(separator);
+                out.write(JSON.writeValueAsString(event));
+                separator = ",";
+            }
+            for (int i = 0; i < huge; i++) {
+                out.write(",{\"type\":\"m.policy.rule.user\",\"state_key\":\"rule:" + i + "\",\"event_id\":\"$h" + i
+                        + "\",\"sender\":\"@mod:test\",\"origin_server_ts\":1700000000000,\"content\":{\"entity\":\"@spammer"
+                        + i + ":evil.example\",\"recommendation\":\"m.ban\",\"reason\":\"spam, reported by several moderators\"}}");
+            }
+            out.write(']');
+        }
+    }
+
+    private void sync(HttpExchange exchange, Map<String, String> query) throws IOException {
+        String since = query.get("since");
+        ObjectNode answer = JSON.createObjectNode();
+        if (since == null) {
+            synchronized (lock) {
+                answer.put("next_batch", "s" + batches.size());
+            }
+            respond(exchange, 200, JSON.writeValueAsString(answer));
+            return;
+        }
+        int seen = Integer.parseInt(since.substring(1));
+        long deadline = System.nanoTime() + Duration.ofMillis(Long.parseLong(query.getOrDefault("timeout", "0"))).toNanos();
+        synchronized (lock) {
+            long left;
+            while (!stopped && failures == 0 && batches.size() <= seen && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    lock.wait(Duration.ofNanos(left).toMillis() + 1);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+        // A homeserver that fails while a long-poll waits (a restart) fails that long-poll too.
+        if (failed(exchange)) {
+            return;
+        }
+        synchronized (lock) {
+            if (batches.size() > seen) {
+                answer.put("next_batch", "s" + (seen + 1));
+                answer.set("rooms", batches.get(seen));
+            } else {
+                answer.put("next_batch", since);
+            }
+        }
+        respond(exchange, 200, JSON.writeValueAsString(answer));
+    }
+
+    /** Answers with the scripted failure, if there is one now. */
+    private boolean failed(HttpExchange exchange) throws IOException {
+        int status;
+        String body;
+        synchronized (lock) {
+            if (failures == 0) {
+                return false;
+            }
+            if (failures != Integer.MAX_VALUE) {
+                failures--;
+            }
+            status = failureStatus;
+            body = failureBody;
+        }
+        respond(exchange, status, body);
+        return true;
+    }
+
+    private boolean tokenValid() {
+        synchronized (lock) {
+            return tokenValid;
+        }
+    }
+
+    private void waitUntilStopped() {
+        synchronized (lock) {
+            while (!stopped) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int equals = pair.indexOf('=');
+                query.put(decode(equals < 0 ? pair : pair.substring(0, equals)), equals < 0 ? "" : decode(pair.substring(equals + 1)));
+            }
+        }
+        return query;
+    }
+
+    private static String decode(String text) {
+        return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,566 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static dev.matrixpolicy.gateway.policylist.FakeHomeserver.BOT;
+import static dev.matrixpolicy.gateway.policylist.FakeHomeserver.TOKEN;
+import static dev.matrixpolicy.gateway.policylist.FakeHomeserver.ban;
+import static dev.matrixpolicy.gateway.policylist.FakeHomeserver.event;
+import static dev.matrixpolicy.gateway.policylist.FakeHomeserver.rule;
+import static dev.matrixpolicy.gateway.policylist.FakeHomeserver.withdrawn;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.matrixpolicy.gateway.module.Backoff;
+import dev.matrixpolicy.gateway.policylist.PolicyEvents.Skipped;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** A policy room read live, against a local server that plays the homeserver's client-server API. */
+class RoomSourceTest {
+    private static final String ROOM = "!policies:test";
+    private static final Duration SOON = Duration.ofSeconds(5);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** One listener call. */
+    record Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped) {
+        List<String> entities() {
+            return rules.stream().map(rule -> rule.entity().value()).sorted().toList();
+        }
+    }
+
+    private final List<Update> updates = new CopyOnWriteArrayList<>();
+    private final PolicySource.Listener listener = (source, rules, skipped) -> updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
+    private final Logger sourceLogger = (Logger) LoggerFactory.getLogger(RoomSource.class);
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private FakeHomeserver homeserver;
+    private RoomSource source;
+
+    @BeforeEach
+    void startHomeserverAndWatchLogs() throws IOException {
+        homeserver = new FakeHomeserver();
+        // The expected WARN lines go to the test, not the console.
+        logs.start();
+        sourceLogger.addAppender(logs);
+        sourceLogger.setAdditive(false);
+    }
+
+    @AfterEach
+    void stop() {
+        if (source != null) {
+            long closing = System.nanoTime();
+            source.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("close()").isLessThan(Duration.ofSeconds(1));
+        }
+        homeserver.close();
+        sourceLogger.detachAppender(logs);
+        sourceLogger.setAdditive(true);
+    }
+
+    private RoomSource start(String room) {
+        return start(room, settings -> settings);
+    }
+
+    private RoomSource start(String room, Function<RoomSource.Settings, RoomSource.Settings> adjust) {
+        RoomSource.Settings settings = RoomSource.Settings.of("community", homeserver.url(), TOKEN, room)
+                .withRequestTimeout(Duration.ofSeconds(2))
+                .withSyncTimeout(Duration.ofSeconds(10))
+                .withBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200)));
+        source = new RoomSource(adjust.apply(settings));
+        source.start(listener);
+        return source;
+    }
+
+    private Update firstUpdate() {
+        await().atMost(SOON).until(() -> !updates.isEmpty());
+        return updates.getFirst();
+    }
+
+    private Update awaitUpdates(int count) {
+        await().atMost(SOON).until(() -> updates.size() >= count);
+        return updates.get(count - 1);
+    }
+
+    /** Waits until the source long-polls for the {@code n}-th time: it has taken everything sent before. */
+    private void awaitLongPoll(int n) {
+        await().atMost(SOON).until(() -> homeserver.longPolls().size() >= n);
+    }
+
+    private List<String> lines(Level level) {
+        List<ILoggingEvent> events;
+        synchronized (logs) {
+            events = List.copyOf(logs.list);
+        }
+        return events.stream().filter(event -> event.getLevel() == level).map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    // ---- reading the room
+
+    @Test
+    void firstUpdateHoldsEveryRuleOfTheRoomsStateAndCountsTheRuleEventsItCannotApply() {
+        homeserver.room(ROOM)
+                .state(ROOM, ban("user", "rule:1", "@spammer:evil.example"))
+                .state(ROOM, ban("server", "rule:2", "*.evil.example"))
+                .state(ROOM, rule("user", "rule:3", JSON.createObjectNode().put("entity", "@x:test").put("recommendation", "org.example.mute")))
+                .state(ROOM, event("m.room.topic", "", JSON.createObjectNode().put("topic", "bans")));
+
+        start(ROOM);
+
+        Update first = firstUpdate();
+        assertThat(first.entities()).containsExactly("*.evil.example", "@spammer:evil.example");
+        assertThat(first.skipped()).containsExactly(Map.entry(Skipped.UNKNOWN_RECOMMENDATION, 1));
+        assertThat(first.rules()).allSatisfy(rule -> {
+            assertThat(rule.origin().source()).isEqualTo("community");
+            assertThat(rule.origin().eventId()).isPresent();
+        });
+        await().atMost(SOON).until(() -> source.status().lastSuccess().isPresent());
+        assertThat(lines(Level.INFO)).contains("Policy source community: 2 rules in " + ROOM);
+    }
+
+    @Test
+    void emptyRoomIsAnUpdateWithNoRules() {
+        homeserver.room(ROOM);
+
+        start(ROOM);
+
+        assertThat(firstUpdate().rules()).isEmpty();
+    }
+
+    @Test
+    void ruleSentToTheRoomReachesTheListenerWithinASecond() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        long sent = System.nanoTime();
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        await().atMost(Duration.ofSeconds(1)).until(() -> updates.size() == 2);
+        assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(Duration.ofSeconds(1));
+        assertThat(updates.get(1).entities()).containsExactly("@first:evil.example", "@second:evil.example");
+    }
+
+    @Test
+    void oneSyncAnswerIsOneUpdateWithTheCompleteRules() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"), ban("room", "rule:3", "#spam:evil.example"),
+                ban("user", "rule:1", "@replaced:evil.example"));
+        awaitLongPoll(2);
+
+        assertThat(updates).hasSize(2);
+        assertThat(updates.get(1).entities()).containsExactly("#spam:evil.example", "@replaced:evil.example", "@second:evil.example");
+    }
+
+    @Test
+    void ruleReplacedWithEmptyContentIsRemoved() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, withdrawn("user", "rule:1"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@second:evil.example");
+        assertThat(updates.get(1).skipped()).isEmpty();
+    }
+
+    @Test
+    void ruleReplacedWithAnUnknownRecommendationIsRemovedAndCountedAsSkipped() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, rule("user", "rule:1", JSON.createObjectNode().put("entity", "@first:evil.example").put("recommendation", "org.example.mute")));
+
+        Update second = awaitUpdates(2);
+        assertThat(second.rules()).isEmpty();
+        assertThat(second.skipped()).containsExactly(Map.entry(Skipped.UNKNOWN_RECOMMENDATION, 1));
+    }
+
+    @Test
+    void syncWithoutRuleChangesIsNoUpdate() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, event("m.room.topic", "", JSON.createObjectNode().put("topic", "still bans")));
+        awaitLongPoll(2);
+
+        assertThat(updates).hasSize(1);
+    }
+
+    @Test
+    void gapInTheTimelineReadsTheFullStateAgain() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.sendWithGap(ROOM, ban("user", "rule:2", "@in-the-gap:evil.example"), withdrawn("user", "rule:1"),
+                ban("server", "rule:3", "evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@in-the-gap:evil.example", "evil.example");
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(2);
+    }
+
+    @Test
+    void longPollsAskForTheRoomsRuleEventsOnlyThroughAStoredFilter() {
+        homeserver.room(ROOM);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        JsonNode filter = JSON.readTree(homeserver.requests("POST", "/user/" + BOT + "/filter").getFirst().body());
+        assertThat(filter.path("room").path("rooms").values()).extracting(JsonNode::asString).containsExactly(ROOM);
+        assertThat(filter.path("room").path("state").path("types").values()).extracting(JsonNode::asString)
+                .containsExactlyInAnyOrderElementsOf(EntityKind.eventTypes());
+        assertThat(filter.path("room").path("timeline").path("types").values()).extracting(JsonNode::asString)
+                .contains("m.policy.rule.user", "org.matrix.mjolnir.rule.server", "m.room.rule.room", "m.room.member");
+        assertThat(filter.path("presence").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
+        assertThat(filter.path("account_data").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
+        assertThat(filter.path("room").path("ephemeral").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
+        FakeHomeserver.Request longPoll = homeserver.longPolls().getFirst();
+        assertThat(longPoll.query()).containsEntry("filter", "7").containsEntry("timeout", "10000").containsEntry("set_presence", "offline");
+        // The first sync only takes a token: every event type is left out.
+        FakeHomeserver.Request first = homeserver.requests("GET", "/sync").getFirst();
+        assertThat(JSON.readTree(first.query().get("filter")).path("room").path("state").path("not_types").values())
+                .extracting(JsonNode::asString).containsExactly("*");
+    }
+
+    @Test
+    void firstSyncTokenIsTakenBeforeTheStateIsRead() {
+        homeserver.room(ROOM);
+        start(ROOM);
+        firstUpdate();
+
+        List<String> calls = homeserver.requests().stream().map(FakeHomeserver.Request::call).toList();
+        assertThat(calls).containsSubsequence("GET /account/whoami", "POST /user/" + BOT + "/filter", "GET /sync",
+                "GET /rooms/" + ROOM + "/state");
+    }
+
+    @Test
+    void roomWithAHundredThousandRulesIsReadAsAStream() {
+        homeserver.hugeRoom(ROOM, 100_000);
+
+        start(ROOM, settings -> settings.withRequestTimeout(Duration.ofSeconds(30)));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> !updates.isEmpty());
+        assertThat(updates.getFirst().rules()).hasSize(100_000);
+    }
+
+    // ---- joining
+
+    @Test
+    void aliasIsResolvedAndTheBotJoinsTheRoomItIsNotIn() {
+        homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@spammer:evil.example"));
+
+        start("#policies:test");
+
+        assertThat(firstUpdate().entities()).containsExactly("@spammer:evil.example");
+        assertThat(homeserver.requests("GET", "/directory/room/#policies:test")).hasSize(1);
+        assertThat(homeserver.requests("POST", "/join/")).singleElement().extracting(FakeHomeserver.Request::path)
+                .isEqualTo("/join/#policies:test");
+        assertThat(lines(Level.INFO)).contains("Policy source community: the bot " + BOT + " joined #policies:test");
+    }
+
+    @Test
+    void botAlreadyInTheRoomDoesNotJoinAgain() {
+        homeserver.room(ROOM);
+
+        start(ROOM);
+
+        firstUpdate();
+        assertThat(homeserver.requests("POST", "/join/")).isEmpty();
+    }
+
+    @Test
+    void botThatMayNotJoinTheRoomSaysSo() {
+        homeserver.roomToJoin(ROOM, "#policies:test", false);
+
+        start("#policies:test");
+
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError().orElseThrow())
+                .startsWith("the bot " + BOT + " is not in room #policies:test and may not join it")
+                .contains("403 M_FORBIDDEN: You are not invited to this room.");
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("may not join it").contains("no rules read yet");
+        assertThat(updates).isEmpty();
+    }
+
+    @Test
+    void unknownAliasSaysSo() {
+        start("#nowhere:test");
+
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError().orElseThrow()).startsWith("room alias #nowhere:test does not exist").contains("404 M_NOT_FOUND");
+    }
+
+    @Test
+    void botRemovedFromTheRoomJoinsAgainAndKeepsReading() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.kick(ROOM);
+        await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == 1);
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        await().atMost(SOON).until(() -> updates.getLast().rules().size() == 2);
+        assertThat(updates).noneMatch(update -> update.rules().isEmpty());
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("is no longer in room " + ROOM);
+    }
+
+    // ---- failures
+
+    @Test
+    void homeserverDownKeepsTheLastGoodRulesWarnsOnceAndSaysWhenItRecovers() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.failAll(502, "<html>Bad Gateway</html>");
+        await().atMost(SOON).until(() -> source.status().failures() >= 5);
+
+        assertThat(updates).hasSize(1);
+        assertThat(source.status().lastError()).hasValue("the homeserver fails (GET /sync answered 502)");
+        assertThat(source.status().errorSince()).isPresent();
+        assertThat(lines(Level.WARN)).singleElement().asString()
+                .startsWith("Policy source community: the homeserver fails (GET /sync answered 502); keeping its last 1 rule; retrying in ");
+
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        homeserver.recover();
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        await().atMost(SOON).until(() -> source.status().lastError().isEmpty());
+        assertThat(source.status().errorSince()).isEmpty();
+        assertThat(source.status().failures()).isGreaterThanOrEqualTo(5);
+        assertThat(lines(Level.WARN)).hasSize(1);
+        assertThat(lines(Level.INFO)).last().asString().startsWith("Policy source community: reading " + ROOM + " again, after ");
+        assertThat(updates).noneMatch(update -> update.rules().isEmpty());
+    }
+
+    @Test
+    void homeserverUnreachableAtStartupIsRetriedUntilItAnswers() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        homeserver.failNext(3, 503, "{\"errcode\":\"M_UNKNOWN\",\"error\":\"starting\"}");
+
+        start(ROOM);
+
+        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
+        assertThat(source.status().failures()).isEqualTo(3);
+        assertThat(lines(Level.WARN)).singleElement().asString()
+                .startsWith("Policy source community: the homeserver fails (GET /account/whoami answered 503 M_UNKNOWN: starting); "
+                        + "no rules read yet; retrying in ");
+    }
+
+    @Test
+    void homeserverThatDoesNotListenIsUnreachable() throws IOException {
+        URI nobody;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            nobody = URI.create("http://127.0.0.1:" + closed.getLocalPort());
+        }
+        source = new RoomSource(RoomSource.Settings.of("community", nobody, TOKEN, ROOM)
+                .withBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200))));
+        source.start(listener);
+
+        await().atMost(SOON).until(() -> source.status().failures() >= 3);
+        assertThat(source.status().lastError().orElseThrow()).startsWith("cannot reach the homeserver (GET /account/whoami: ConnectException");
+        assertThat(lines(Level.WARN)).hasSize(1);
+    }
+
+    @Test
+    void rejectedTokenIsReportedAsSuchAndRetriedOnlyAtTheLongestPause() {
+        homeserver.room(ROOM);
+        homeserver.revokeToken();
+
+        start(ROOM, settings -> settings.withBackoff(new Backoff(Duration.ofMillis(10), Duration.ofMillis(400))));
+
+        await().atMost(SOON).until(() -> homeserver.requests("GET", "/account/whoami").size() >= 3);
+        assertThat(source.status().lastError().orElseThrow())
+                .isEqualTo("the homeserver rejects the access token, which is wrong or was revoked "
+                        + "(GET /account/whoami answered 401 M_UNKNOWN_TOKEN: Invalid access token passed.)");
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("access token").contains("retrying in 400ms")
+                .doesNotContain(TOKEN);
+        List<FakeHomeserver.Request> attempts = homeserver.requests("GET", "/account/whoami");
+        for (int i = 1; i < attempts.size(); i++) {
+            assertThat(Duration.between(attempts.get(i - 1).at(), attempts.get(i).at())).isGreaterThanOrEqualTo(Duration.ofMillis(390));
+        }
+
+        homeserver.recover();
+        assertThat(firstUpdate().rules()).isEmpty();
+    }
+
+    @Test
+    void tokenRevokedWhileReadingKeepsTheRules() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(100)));
+        firstUpdate();
+
+        homeserver.revokeToken();
+
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError().orElseThrow()).contains("access token").contains("401 M_UNKNOWN_TOKEN");
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("keeping its last 1 rule");
+        assertThat(updates).hasSize(1);
+    }
+
+    @Test
+    void rateLimitedCallWaitsWhatTheHomeserverAsks() {
+        homeserver.room(ROOM);
+        homeserver.failNext(1, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"Too Many Requests\",\"retry_after_ms\":150}");
+
+        start(ROOM, settings -> settings.withBackoff(new Backoff(Duration.ofMillis(1), Duration.ofSeconds(1))));
+
+        firstUpdate();
+        List<FakeHomeserver.Request> calls = homeserver.requests();
+        assertThat(Duration.between(calls.get(0).at(), calls.get(1).at())).isGreaterThanOrEqualTo(Duration.ofMillis(145));
+        assertThat(lines(Level.WARN)).singleElement().asString()
+                .contains("the homeserver rate-limits the bot (GET /account/whoami answered 429 M_LIMIT_EXCEEDED: Too Many Requests)")
+                .endsWith("retrying in 150ms");
+    }
+
+    @Test
+    void malformedAnswerKeepsTheRulesAndIsRetried() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.failNext(2, 200, "{\"next_batch\": ");
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        awaitUpdates(2);
+        homeserver.send(ROOM, ban("user", "rule:3", "@third:evil.example"));
+
+        assertThat(awaitUpdates(3).rules()).hasSize(3);
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("the homeserver's answer to GET /sync is unusable: not JSON");
+    }
+
+    @Test
+    void bodyThatStopsComingIsATimeout() {
+        homeserver.room(ROOM);
+        homeserver.stallBodies();
+
+        start(ROOM, settings -> settings.withRequestTimeout(Duration.ofMillis(300)));
+
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError()).hasValue("the homeserver's answer to GET /account/whoami stopped coming for 300ms");
+        homeserver.recover();
+        firstUpdate();
+    }
+
+    // ---- lifecycle
+
+    @Test
+    void listenerThatFailsDoesNotStopTheSource() {
+        homeserver.room(ROOM);
+        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM));
+        source.start((from, rules, skipped) -> {
+            updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
+            throw new IllegalStateException("listener bug");
+        });
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, ban("user", "rule:1", "@first:evil.example"));
+
+        assertThat(awaitUpdates(2).rules()).hasSize(1);
+        assertThat(lines(Level.ERROR)).hasSize(2).allSatisfy(line -> assertThat(line).contains("the listener failed"));
+    }
+
+    @Test
+    void closeDuringALongPollReturnsAtOnce() {
+        homeserver.room(ROOM);
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofSeconds(30)));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        long closing = System.nanoTime();
+        source.close();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofMillis(500));
+        assertThat(lines(Level.WARN)).isEmpty();
+        int requests = homeserver.requests().size();
+        await().during(Duration.ofMillis(300)).atMost(SOON).until(() -> homeserver.requests().size() == requests);
+    }
+
+    @Test
+    void closeWhileWaitingToRetryReturnsAtOnce() {
+        homeserver.failAll(502, "");
+        start(ROOM, settings -> settings.withBackoff(new Backoff(Duration.ofSeconds(30), Duration.ofSeconds(30))));
+        await().atMost(SOON).until(() -> source.status().failures() == 1);
+
+        long closing = System.nanoTime();
+        source.close();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofMillis(500));
+    }
+
+    @Test
+    void statusSaysStartingUntilTheFirstRead() {
+        homeserver.failAll(502, "");
+        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM));
+
+        assertThat(source.status()).isEqualTo(PolicySource.Status.STARTING);
+        assertThat(source.name()).isEqualTo("community");
+    }
+
+    // ---- settings
+
+    @Test
+    void settingsRefuseWhatCannotWorkNamingTheSetting() {
+        URI homeserverUrl = URI.create("https://matrix.example.org");
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", URI.create("ftp://x"), TOKEN, ROOM))
+                .withMessageStartingWith("homeserver ");
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, " ", ROOM))
+                .withMessageStartingWith("accessToken ");
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, "policies"))
+                .withMessageStartingWith("room ");
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, "#policies"))
+                .withMessageStartingWith("room ");
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, ROOM).withRequestTimeout(Duration.ZERO))
+                .withMessageStartingWith("requestTimeout ");
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, ROOM).withSyncTimeout(Duration.ZERO))
+                .withMessageStartingWith("syncTimeout ");
+    }
+
+    @Test
+    void settingsNeverShowTheAccessToken() {
+        RoomSource.Settings settings = RoomSource.Settings.of("c", URI.create("https://matrix.example.org"), TOKEN, ROOM);
+
+        assertThat(settings.toString()).doesNotContain(TOKEN).contains("https://matrix.example.org", ROOM);
+        assertThat(new RoomSource(settings).toString()).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void defaultsAreThirtySecondLongPollsAndABackoffFromOneSecondToOneMinute() {
+        RoomSource.Settings settings = RoomSource.Settings.of("c", URI.create("https://matrix.example.org"), TOKEN, ROOM);
+
+        assertThat(settings.syncTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.backoff()).isEqualTo(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60)));
+    }
+}

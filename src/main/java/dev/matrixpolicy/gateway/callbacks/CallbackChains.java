@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.ChainRunner.CompiledChain;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.Link;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.callbacks;
 
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+
 /**
  * The configured modules cannot form valid chains, e.g. two modules check the same login type
  * with different fields (Synapse refuses to start in that case too). Stops startup.

@@ -1,7 +1,5 @@
 package dev.matrixpolicy.gateway.module;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
-
 /**
  * A kind of module, found by {@link #name()} from the {@code module:} key of a {@code modules} entry:
  * the gateway's answer to Synapse's {@code module: my_module.MyClass}.

@@ -11,7 +11,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * An auth checker, a value of Synapse's {@code auth_checkers} dict. Unlike other callbacks, a module
  * does not implement this interface itself but returns checkers per {@link LoginType} from
- * {@link dev.matrixpolicy.gateway.callbacks.PolicyModule#authCheckers()}. There is one chain per login
+ * {@link dev.matrixpolicy.gateway.module.PolicyModule#authCheckers()}. There is one chain per login
  * type: checkers are asked in order until one answers a user ID.
  */
 @FunctionalInterface

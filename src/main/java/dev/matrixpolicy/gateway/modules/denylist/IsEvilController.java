@@ -2,8 +2,8 @@ package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.gateway.api.MatrixApiException;
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;

@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import org.springframework.stereotype.Component;
 
 /**

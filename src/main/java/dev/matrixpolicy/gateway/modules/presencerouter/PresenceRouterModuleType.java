@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.modules.presencerouter;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.presencerouter.PresenceRouterConfig.Route;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

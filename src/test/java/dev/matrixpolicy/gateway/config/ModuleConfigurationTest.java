@@ -2,10 +2,10 @@ package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.nio.file.Path;
 import java.util.List;

@@ -46,7 +46,7 @@ final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
 
     @Override
     public PolicyModule create(Config config, ModuleContext context) {
-        config.callbacks().forEach(name -> dev.matrixpolicy.gateway.callbacks.Callbacks.byName(name)
+        config.callbacks().forEach(name -> dev.matrixpolicy.gateway.callbacks.catalog.Callbacks.byName(name)
                 .orElseThrow(() -> new ModuleConfigurationException("callbacks", "unknown callback " + name)));
         Duration hang = Duration.ofSeconds(config.hang().seconds());
         return new PolicyModule() {

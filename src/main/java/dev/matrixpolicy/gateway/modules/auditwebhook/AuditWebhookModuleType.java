@@ -1,8 +1,8 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;

@@ -1,7 +1,7 @@
 package dev.matrixpolicy.gateway.modules.staticanswers;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;

@@ -1,6 +1,12 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.dispatch;
 
+import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.OnUpdate;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.chain.Chain;

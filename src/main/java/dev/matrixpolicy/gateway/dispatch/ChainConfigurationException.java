@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.dispatch;
 
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 

@@ -20,7 +20,7 @@ import java.util.Set;
  * acts: the event's sender, the inviter, the joining user, the room creator, the user sending state, the
  * remote inviter.
  */
-final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom,
+final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom,
         UserMaySendStateEvent, FederatedUserMayInvite {
 
     /** The callbacks this module can take part in, in the order of the Synapse docs. */
@@ -38,8 +38,8 @@ final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvi
         this.rejection = rejection;
     }
 
-    /** Whether the user is on the list; also what the {@code is_evil} resource answers. */
-    boolean isListed(String userId) {
+    @Override
+    public boolean isListed(String userId) {
         return listed.matches(userId);
     }
 

@@ -20,11 +20,9 @@ import org.springframework.stereotype.Component;
  */
 @Component
 class UserDenylistModuleType implements ModuleType<UserDenylistConfig> {
-    static final String NAME = "user_denylist";
-
     @Override
     public String name() {
-        return NAME;
+        return Denylist.MODULE_TYPE;
     }
 
     @Override

@@ -19,7 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * {@code test_faulty}: a module that misbehaves on the callbacks it is configured for, by throwing
  * or by hanging, to prove failure policies and deadlines.
  */
-final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
+final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
     enum Behaviour { THROW, HANG }
 
@@ -34,14 +34,8 @@ final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
     record Hang(@DefaultValue("30") @Max(60) long seconds) {
     }
 
-    @Override
-    public String name() {
-        return "test_faulty";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    FaultyModuleType() {
+        super("test_faulty", Config.class);
     }
 
     @Override

@@ -19,15 +19,10 @@ import org.springframework.stereotype.Component;
  * globs and to the four callbacks where a user acts. The list is compiled once at startup.
  */
 @Component
-class UserDenylistModuleType implements ModuleType<UserDenylistConfig> {
-    @Override
-    public String name() {
-        return Denylist.MODULE_TYPE;
-    }
+class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
 
-    @Override
-    public Class<UserDenylistConfig> configType() {
-        return UserDenylistConfig.class;
+    UserDenylistModuleType() {
+        super(Denylist.MODULE_TYPE, UserDenylistConfig.class);
     }
 
     @Override

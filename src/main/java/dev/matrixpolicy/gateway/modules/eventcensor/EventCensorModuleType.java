@@ -11,16 +11,10 @@ import org.springframework.stereotype.Component;
  * event or replace its content, the example of Synapse's third-party rules docs.
  */
 @Component
-class EventCensorModuleType implements ModuleType<EventCensorConfig> {
+class EventCensorModuleType extends ModuleType<EventCensorConfig> {
 
-    @Override
-    public String name() {
-        return "event_censor";
-    }
-
-    @Override
-    public Class<EventCensorConfig> configType() {
-        return EventCensorConfig.class;
+    EventCensorModuleType() {
+        super("event_censor", EventCensorConfig.class);
     }
 
     @Override

@@ -27,16 +27,10 @@ import org.springframework.stereotype.Component;
  * gateway's own REST contract, so a policy can be written in any language.
  */
 @Component
-class HttpModuleType implements ModuleType<HttpConfig> {
+class HttpModuleType extends ModuleType<HttpConfig> {
 
-    @Override
-    public String name() {
-        return "http";
-    }
-
-    @Override
-    public Class<HttpConfig> configType() {
-        return HttpConfig.class;
+    HttpModuleType() {
+        super("http", HttpConfig.class);
     }
 
     @Override

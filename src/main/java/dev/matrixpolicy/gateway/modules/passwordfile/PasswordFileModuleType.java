@@ -16,17 +16,11 @@ import org.springframework.stereotype.Component;
  * unknown users cost as much time as known ones.
  */
 @Component
-class PasswordFileModuleType implements ModuleType<PasswordFileConfig> {
+class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
     static final String NAME = "password_file";
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Class<PasswordFileConfig> configType() {
-        return PasswordFileConfig.class;
+    PasswordFileModuleType() {
+        super(NAME, PasswordFileConfig.class);
     }
 
     @Override

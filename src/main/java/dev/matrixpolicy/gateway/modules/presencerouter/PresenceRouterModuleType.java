@@ -18,16 +18,10 @@ import org.springframework.stereotype.Component;
  * from configuration. Implements {@code get_users_for_states} and {@code get_interested_users}.
  */
 @Component
-class PresenceRouterModuleType implements ModuleType<PresenceRouterConfig> {
+class PresenceRouterModuleType extends ModuleType<PresenceRouterConfig> {
 
-    @Override
-    public String name() {
-        return "presence_router";
-    }
-
-    @Override
-    public Class<PresenceRouterConfig> configType() {
-        return PresenceRouterConfig.class;
+    PresenceRouterModuleType() {
+        super("presence_router", PresenceRouterConfig.class);
     }
 
     @Override

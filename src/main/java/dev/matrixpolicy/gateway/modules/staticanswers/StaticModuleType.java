@@ -18,16 +18,10 @@ import org.springframework.stereotype.Component;
  * that callback's chain.
  */
 @Component
-class StaticModuleType implements ModuleType<StaticConfig> {
+class StaticModuleType extends ModuleType<StaticConfig> {
 
-    @Override
-    public String name() {
-        return "static";
-    }
-
-    @Override
-    public Class<StaticConfig> configType() {
-        return StaticConfig.class;
+    StaticModuleType() {
+        super("static", StaticConfig.class);
     }
 
     @Override

@@ -18,16 +18,10 @@ import org.springframework.stereotype.Component;
  * may be bound on this homeserver ({@code is_3pid_allowed}).
  */
 @Component
-class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
+class ThreepidCheckerModuleType extends ModuleType<ThreepidCheckerConfig> {
 
-    @Override
-    public String name() {
-        return "threepid_checker";
-    }
-
-    @Override
-    public Class<ThreepidCheckerConfig> configType() {
-        return ThreepidCheckerConfig.class;
+    ThreepidCheckerModuleType() {
+        super("threepid_checker", ThreepidCheckerConfig.class);
     }
 
     @Override

@@ -63,6 +63,6 @@ final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
             }
             throw new IllegalStateException("test_faulty module refuses to answer " + callback.name());
         };
-        return callback.fromFunction().apply(fail);
+        return callback.fromFunction(fail);
     }
 }

@@ -19,7 +19,7 @@ public interface CheckAuth {
 
     CallbackType<CheckAuth, Args, Optional<String>> TYPE = new CallbackType<>(Category.PASSWORD_AUTH_PROVIDER,
             "check_auth", CheckAuth.class, CheckAuth::checkAuth,
-            answer -> answer::apply, Args::read, ResultTypes.OPTIONAL_USER_ID,
+            Args::read, ResultTypes.OPTIONAL_USER_ID,
             Rules.noneFallsThrough());
 
     /** @return the authenticated Matrix user ID, or empty when this checker does not accept the login */

@@ -128,7 +128,7 @@ final class AuditWebhook implements PolicyModule, AutoCloseable {
     @SuppressWarnings("unchecked") // only notification callbacks are configured: their result type is RunAll.Completed
     private <M, A, R> M notifier(CallbackType<M, A, R> callback) {
         R delivered = (R) RunAll.DELIVERED;
-        return callback.fromFunction().apply(args -> {
+        return callback.fromFunction(args -> {
             offer(new Pending(callback, Instant.now(), args));
             return delivered;
         });

@@ -130,7 +130,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     }
 
     private <M, A, R> M forwarding(CallbackType<M, A, R> callback, Route route) {
-        return callback.fromFunction().apply(args -> forward(callback, route, args));
+        return callback.fromFunction(args -> forward(callback, route, args));
     }
 
     /** Asks the service; any failure is answered by the failure mode. */

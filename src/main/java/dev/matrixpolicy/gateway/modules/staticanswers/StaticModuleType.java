@@ -56,7 +56,7 @@ class StaticModuleType extends ModuleType<StaticConfig> {
         @SuppressWarnings("unchecked") // the answer was read by this callback's own result type
         private static <M, A, R> M constant(CallbackType<M, A, R> callback, Object answer) {
             R fixed = (R) answer;
-            return callback.fromFunction().apply(args -> fixed);
+            return callback.fromFunction(args -> fixed);
         }
 
         @Override

@@ -18,7 +18,11 @@ public enum Category {
     PRESENCE_ROUTER,
     ACCOUNT_DATA,
     BACKGROUND_UPDATE_CONTROLLER,
-    ADD_EXTRA_FIELDS_TO_UNSIGNED_CLIENT_EVENT;
+    ADD_EXTRA_FIELDS_TO_UNSIGNED_CLIENT_EVENT,
+    /** Synapse 1.132+. */
+    MEDIA_REPOSITORY,
+    /** Synapse 1.132+. */
+    RATELIMIT;
 
     private static final Map<String, Category> BY_WIRE_NAME = Arrays.stream(values())
             .collect(Collectors.toUnmodifiableMap(Category::wireName, Function.identity()));

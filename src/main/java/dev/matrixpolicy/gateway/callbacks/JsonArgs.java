@@ -59,6 +59,26 @@ public final class JsonArgs {
         return node.longValue();
     }
 
+    /** A count or a size in bytes: an integer of 0 or more. */
+    public long count(String field) {
+        long value = integer(field);
+        if (value < 0) {
+            throw invalid(field, "must be 0 or more");
+        }
+        return value;
+    }
+
+    /** Synapse's {@code MediaUploadLimit}: {@code {"max_bytes": ..., "time_period_ms": ...}}. */
+    public MediaUploadLimit mediaUploadLimit(String field) {
+        JsonArgs limit = nested(field);
+        long maxBytes = limit.count("max_bytes");
+        long timePeriodMs = limit.integer("time_period_ms");
+        if (timePeriodMs < 1) {
+            throw limit.invalid("time_period_ms", "must be at least 1");
+        }
+        return new MediaUploadLimit(maxBytes, timePeriodMs);
+    }
+
     /** One of a fixed set of strings, e.g. a room visibility. */
     public String oneOf(String field, List<String> allowed) {
         String value = string(field);

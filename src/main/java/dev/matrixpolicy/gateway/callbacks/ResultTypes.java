@@ -167,6 +167,43 @@ public final class ResultTypes {
     /** A background update iteration's target duration in milliseconds. */
     public static final ResultType<Integer> DURATION_MS = positiveInteger("a whole number of milliseconds, 0 or more", 0);
 
+    /**
+     * {@code get_media_config_for_user}: the body of the client's media config response, or null to
+     * keep Synapse's own. Synapse tests the answer's truthiness, so an empty map counts as null.
+     */
+    public static final ResultType<Optional<ObjectNode>> MEDIA_CONFIG = new Simple<>(
+            "a map (the media config answered to the user, e.g. m.upload.size) or null",
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(jsonObject(json(value))),
+            ResultTypes::optionalObject,
+            config -> config.<JsonNode>map(c -> c).orElse(JSON.nullNode()),
+            config -> config.filter(c -> !c.isEmpty()).isPresent() ? Outcomes.VALUE : Outcomes.NONE);
+
+    /**
+     * {@code get_media_upload_limits_for_user}: the user's upload limits, {@code []} for none at all,
+     * or null to keep Synapse's configured {@code media_upload_limits}. In configuration an empty value
+     * reads as {@code []}: YAML's {@code []} and {@code null} both bind as an empty string, and leaving
+     * the callback out is how a fixed module falls through.
+     */
+    public static final ResultType<Optional<List<MediaUploadLimit>>> MEDIA_UPLOAD_LIMITS = new Simple<>(
+            "a list of {max_bytes, time_period_ms} ([] for no limit at all)",
+            (value, error) -> Optional.of("".equals(value) ? List.of() : uploadLimits(json(value), true)),
+            json -> optionalJson(json, limits -> uploadLimits(limits, false)),
+            limits -> limits.<JsonNode>map(ResultTypes::uploadLimitsJson).orElse(JSON.nullNode()),
+            limits -> limits.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
+
+    /** {@code get_ratelimit_override_for_user}: the rate and burst to use, or null for the configured ones. */
+    public static final ResultType<Optional<RatelimitOverride>> RATELIMIT_OVERRIDE = new Simple<>(
+            "{per_second, burst_count} or null",
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(ratelimitOverride(json(value), true)),
+            json -> optionalJson(json, override -> ratelimitOverride(override, false)),
+            override -> override.<JsonNode>map(o -> {
+                ObjectNode json = JSON.objectNode();
+                json.put("per_second", o.perSecond());
+                json.put("burst_count", o.burstCount());
+                return json;
+            }).orElse(JSON.nullNode()),
+            override -> override.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
+
     // ---- helpers
 
     private static ResultType<Integer> positiveInteger(String expected, int minimum) {
@@ -204,6 +241,69 @@ public final class ResultTypes {
             routes.put(MatrixIds.userId(route.getKey()), states);
         }
         return new UsersForStates(routes);
+    }
+
+    /** Upload limits from JSON; from configuration ({@code lenient}) numbers may be written as strings. */
+    private static List<MediaUploadLimit> uploadLimits(JsonNode json, boolean lenient) {
+        List<MediaUploadLimit> limits = new ArrayList<>();
+        List<JsonNode> elements = jsonArray(json);
+        for (int i = 0; i < elements.size(); i++) {
+            JsonNode limit = elements.get(i);
+            try {
+                limits.add(new MediaUploadLimit(jsonField(limit, "max_bytes", n -> wholeNumber(n, lenient)),
+                        jsonField(limit, "time_period_ms", n -> wholeNumber(n, lenient))));
+            } catch (IllegalArgumentException wrong) {
+                throw new IllegalArgumentException("[" + i + "]: " + wrong.getMessage(), wrong);
+            }
+        }
+        return List.copyOf(limits);
+    }
+
+    private static ArrayNode uploadLimitsJson(List<MediaUploadLimit> limits) {
+        ArrayNode json = JSON.arrayNode();
+        limits.forEach(limit -> json.addObject()
+                .put("max_bytes", limit.maxBytes())
+                .put("time_period_ms", limit.timePeriodMs()));
+        return json;
+    }
+
+    private static RatelimitOverride ratelimitOverride(JsonNode json, boolean lenient) {
+        double perSecond = jsonField(json, "per_second", n -> number(n, lenient));
+        long burstCount = jsonField(json, "burst_count", n -> wholeNumber(n, lenient));
+        if (burstCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("'burst_count': must be at most " + Integer.MAX_VALUE);
+        }
+        return new RatelimitOverride(perSecond, (int) burstCount);
+    }
+
+    /** A JSON integer; from configuration also a string holding one. */
+    private static long wholeNumber(JsonNode json, boolean lenient) {
+        if (lenient && json != null && json.isString()) {
+            try {
+                return Long.parseLong(json.stringValue().trim());
+            } catch (NumberFormatException notANumber) {
+                throw new IllegalArgumentException("expected a whole number");
+            }
+        }
+        if (isNull(json) || !json.isIntegralNumber() || !json.canConvertToLong()) {
+            throw new IllegalArgumentException("expected a whole number");
+        }
+        return json.longValue();
+    }
+
+    /** A JSON number; from configuration also a string holding one. */
+    private static double number(JsonNode json, boolean lenient) {
+        if (lenient && json != null && json.isString()) {
+            try {
+                return Double.parseDouble(json.stringValue().trim());
+            } catch (NumberFormatException notANumber) {
+                throw new IllegalArgumentException("expected a number");
+            }
+        }
+        if (isNull(json) || !json.isNumber()) {
+            throw new IllegalArgumentException("expected a number");
+        }
+        return json.doubleValue();
     }
 
     /** The inverse of {@link #rejectionJson}: Matrix error JSON, {@code error} optional. */

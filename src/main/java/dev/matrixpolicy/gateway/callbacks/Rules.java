@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.chain.ChainRule;
 import dev.matrixpolicy.gateway.chain.FirstDecisive;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import java.util.Optional;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The chain rules of the Synapse docs, by the names the docs give them. Each callback's
@@ -37,6 +38,14 @@ public final class Rules {
     /** "If a callback returns None, Synapse falls through to the next one." Nobody answering means None. */
     public static <A, T> ChainRule<A, Optional<T>> noneFallsThrough() {
         return new FirstDecisive<>(Optional::isEmpty, Optional.empty());
+    }
+
+    /**
+     * {@code get_media_config_for_user}: the docs say "if a callback returns None, Synapse falls
+     * through", but Synapse's code tests truthiness, so an empty map falls through too.
+     */
+    public static <A> ChainRule<A, Optional<ObjectNode>> noneOrEmptyFallsThrough() {
+        return new FirstDecisive<>(config -> config.map(ObjectNode::isEmpty).orElse(true), Optional.empty());
     }
 
     /** "Synapse runs them all in order." */

@@ -147,7 +147,9 @@ class ApiContractEndToEndTest {
                     .contains(GatewayClient.json("{\"category\": \"spam_checker\", \"callback\": \"federated_user_may_invite\"}"))
                     .doesNotContain(GatewayClient.json(
                             "{\"category\": \"background_update_controller\", \"callback\": \"default_batch_size\"}"))
-                    .hasSize(41);
+                    .contains(GatewayClient.json("{\"category\": \"media_repository\", \"callback\": \"get_media_upload_limits_for_user\"}"))
+                    .contains(GatewayClient.json("{\"category\": \"ratelimit\", \"callback\": \"get_ratelimit_override_for_user\"}"))
+                    .hasSize(46);
         }
 
         @Test

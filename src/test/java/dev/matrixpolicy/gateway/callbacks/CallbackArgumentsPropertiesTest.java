@@ -62,7 +62,8 @@ class CallbackArgumentsPropertiesTest {
                 args -> args.optionalUserId("f"), args -> args.roomId("f"), args -> args.optionalRoomId("f"),
                 args -> args.roomAlias("f"), args -> args.object("f"), args -> args.optionalObject("f"),
                 args -> args.nested("f").userId("user_id"), args -> args.event("f"), args -> args.stateEvents("f"),
-                args -> args.requestInfo("f"), args -> args.array("f"));
+                args -> args.requestInfo("f"), args -> args.array("f"), args -> args.count("f"),
+                args -> args.mediaUploadLimit("f"));
         Gen.forAll(21L, 2000, gen -> {
             ObjectNode object = JsonNodeFactory.instance.objectNode();
             if (gen.chance(0.9)) {

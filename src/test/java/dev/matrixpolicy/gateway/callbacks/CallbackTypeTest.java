@@ -4,50 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
-import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
-import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
-import dev.matrixpolicy.gateway.chain.RunAll;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
-/** A plain function implements any callback's interface, as modules that pick callbacks at startup need. */
+/** A plain function implements any callback's interface, as the modules that pick their callbacks at startup need. */
 class CallbackTypeTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    @Test
-    void everyCallbackCanBeImplementedByAFunctionThatIsCalledWithTheArguments() {
-        for (CallbackType<?, ?, ?> type : Callbacks.ALL) {
-            assertThat(callsTheFunction(type)).as(type.path()).isTrue();
-        }
-    }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.matrixpolicy.gateway.support.CallbackRequests#everyCallback")
+    void everyCallbackImplementedByAFunctionPassesTheArgumentsAndTheAnswerThrough(String path, String body, int status,
+                                                                                 String expected) {
+        CallbackType<?, ?, ?> type = Callbacks.ALL.stream().filter(t -> t.path().equals(path)).findFirst().orElseThrow();
 
-    @Test
-    void theFunctionsAnswerIsTheCallbacksAnswer() {
-        Rejection rejection = Rejection.of("M_FORBIDDEN");
-        UserMayInvite.Args args = new UserMayInvite.Args("@a:example.com", "@b:example.com", "!room:example.com");
-        List<UserMayInvite.Args> seen = new ArrayList<>();
-
-        UserMayInvite module = UserMayInvite.TYPE.fromFunction(asked -> {
-            seen.add(asked);
-            return rejection;
-        });
-
-        assertThat(module.userMayInvite(args)).isSameAs(rejection);
-        assertThat(seen).containsExactly(args);
-    }
-
-    @Test
-    void aNotificationCallsTheFunctionAndDropsItsAnswer() {
-        List<OnNewEvent.Args> seen = new ArrayList<>();
-
-        OnNewEvent module = OnNewEvent.TYPE.fromFunction(asked -> {
-            seen.add(asked);
-            return RunAll.DELIVERED;
-        });
-        module.onNewEvent(null);
-
-        assertThat(seen).hasSize(1);
+        JsonNode answer = JSON.readTree(expected);
+        assertCallsTheFunction(type, (ObjectNode) JSON.readTree(body), status == 200 ? answer.get("result") : answer);
     }
 
     @Test
@@ -61,13 +39,19 @@ class CallbackTypeTest {
                 .hasMessageContaining("java.lang.Runnable");
     }
 
-    private static <M, A, R> boolean callsTheFunction(CallbackType<M, A, R> type) {
+    /** The function is asked with the arguments, and its answer (read from {@code answerJson}) is the callback's. */
+    private static <M, A, R> void assertCallsTheFunction(CallbackType<M, A, R> type, ObjectNode body, JsonNode answerJson) {
+        A args = type.reader().apply(JsonArgs.of(body));
+        R answer = type.resultType().fromJson(answerJson);
         List<A> seen = new ArrayList<>();
-        M module = type.fromFunction(args -> {
-            seen.add(args);
-            return null;
+
+        M module = type.fromFunction(asked -> {
+            seen.add(asked);
+            return answer;
         });
-        type.call().apply(module, null);
-        return type.moduleInterface().isInstance(module) && seen.size() == 1;
+
+        assertThat(module).isInstanceOf(type.moduleInterface());
+        assertThat(type.call().apply(module, args)).isEqualTo(answer);
+        assertThat(seen).containsExactly(args);
     }
 }

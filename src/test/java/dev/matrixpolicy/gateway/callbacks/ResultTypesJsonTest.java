@@ -128,6 +128,45 @@ class ResultTypesJsonTest {
     }
 
     @Test
+    void mediaConfigReadsBackAnObjectOrNull() {
+        assertRoundTrip(ResultTypes.MEDIA_CONFIG, Optional.empty(), Optional.of((ObjectNode) json("{\"m.upload.size\": 1024}")));
+        assertRefused(ResultTypes.MEDIA_CONFIG, "[]", "\"{}\"", "1024");
+        assertThat(ResultTypes.MEDIA_CONFIG.outcome(Optional.of((ObjectNode) json("{}")))).isEqualTo(Outcomes.NONE);
+    }
+
+    @Test
+    void uploadLimitsReadBackAListWhereAnEmptyListIsNoLimitAndNullIsNoAnswer() {
+        assertRoundTrip(ResultTypes.MEDIA_UPLOAD_LIMITS, Optional.empty(), Optional.of(List.of()),
+                Optional.of(List.of(new MediaUploadLimit(1_073_741_824L, 86_400_000L), new MediaUploadLimit(0, 1))));
+        assertRefused(ResultTypes.MEDIA_UPLOAD_LIMITS, "{}", "[{\"max_bytes\": 1}]", "[{\"max_bytes\": -1, \"time_period_ms\": 1}]",
+                "[{\"max_bytes\": 1, \"time_period_ms\": 0}]", "[{\"max_bytes\": \"1\", \"time_period_ms\": 1}]",
+                "[{\"max_bytes\": 1.5, \"time_period_ms\": 1}]");
+    }
+
+    @Test
+    void uploadLimitsFromConfigurationTakeYamlListsAndReadAnEmptyValueAsNoLimit() {
+        Object yamlList = Map.of("0", Map.of("max_bytes", "104857600", "time_period_ms", "3600000"));
+
+        assertThat(ResultTypes.MEDIA_UPLOAD_LIMITS.fromConfig(yamlList, Optional.empty()))
+                .contains(List.of(new MediaUploadLimit(104_857_600L, 3_600_000L)));
+        assertThat(ResultTypes.MEDIA_UPLOAD_LIMITS.fromConfig("", Optional.empty())).contains(List.of());
+        assertThatThrownBy(() -> ResultTypes.MEDIA_UPLOAD_LIMITS.fromConfig(Map.of("0", Map.of("max_bytes", "lots",
+                "time_period_ms", "1")), Optional.empty()))
+                .hasMessageStartingWith("expected a list of {max_bytes, time_period_ms}");
+    }
+
+    @Test
+    void ratelimitOverridesReadBackARateAboveZeroAndABurst() {
+        assertRoundTrip(ResultTypes.RATELIMIT_OVERRIDE, Optional.empty(), Optional.of(new RatelimitOverride(0.5, 20)),
+                Optional.of(new RatelimitOverride(1000, 0)));
+        assertRefused(ResultTypes.RATELIMIT_OVERRIDE, "{}", "{\"per_second\": 0, \"burst_count\": 1}",
+                "{\"per_second\": -1, \"burst_count\": 1}", "{\"per_second\": 1, \"burst_count\": 1.5}",
+                "{\"per_second\": \"1\", \"burst_count\": 1}", "[]");
+        assertThat(ResultTypes.RATELIMIT_OVERRIDE.fromConfig(Map.of("per_second", "0.17", "burst_count", "3"), Optional.empty()))
+                .contains(new RatelimitOverride(0.17, 3));
+    }
+
+    @Test
     void refusalSaysWhatWasExpectedWhereAndTheJsonGiven() {
         assertThatThrownBy(() -> ResultTypes.ALLOWED_IF_TRUE.fromJson(json("\"yes\"")))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -142,7 +181,8 @@ class ResultTypesJsonTest {
                 ResultTypes.REGISTRATION_BEHAVIOUR, ResultTypes.OPTIONAL_EXPIRED, ResultTypes.OPTIONAL_STRING,
                 ResultTypes.OPTIONAL_USER_ID, ResultTypes.EVENT_ALLOWED, ResultTypes.ROOM_CREATION, ResultTypes.NOTHING,
                 ResultTypes.INTERESTED_USERS, ResultTypes.USERS_FOR_STATES, ResultTypes.UNSIGNED_FIELDS,
-                ResultTypes.BATCH_SIZE, ResultTypes.DURATION_MS);
+                ResultTypes.BATCH_SIZE, ResultTypes.DURATION_MS, ResultTypes.MEDIA_CONFIG, ResultTypes.MEDIA_UPLOAD_LIMITS,
+                ResultTypes.RATELIMIT_OVERRIDE);
 
         assertThat(covered).containsAll(Callbacks.ALL.stream().map(CallbackType::resultType).collect(Collectors.toSet()));
     }

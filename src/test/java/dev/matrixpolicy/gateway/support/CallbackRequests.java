@@ -126,7 +126,22 @@ public final class CallbackRequests {
                         "{\"update_name\": \"event_search\", \"database_name\": \"main\"}", 200, "{\"result\": 5}"),
                 // extra unsigned fields: merged, the last module wins per field
                 call("add_extra_fields_to_unsigned_client_event/add_field_to_unsigned", "{\"event\": " + MESSAGE_EVENT + "}",
-                        200, "{\"result\": {\"org.example.a\": 1, \"org.example.shared\": \"never\", \"org.example.b\": true}}"));
+                        200, "{\"result\": {\"org.example.a\": 1, \"org.example.shared\": \"never\", \"org.example.b\": true}}"),
+                // media repository: "pass" answers an empty media config, which falls through as in Synapse
+                call("media_repository/get_media_config_for_user", "{\"user_id\": \"@alice:example.com\"}",
+                        200, "{\"result\": {\"m.upload.size\": 10485760}}"),
+                call("media_repository/is_user_allowed_to_upload_media_of_size",
+                        "{\"user_id\": \"@alice:example.com\", \"size\": 52428800}", 200, "{\"result\": false}"),
+                call("media_repository/get_media_upload_limits_for_user", "{\"user_id\": \"@alice:example.com\"}",
+                        200, "{\"result\": [{\"max_bytes\": 1073741824, \"time_period_ms\": 86400000},"
+                                + " {\"max_bytes\": 104857600, \"time_period_ms\": 3600000}]}"),
+                call("media_repository/on_media_upload_limit_exceeded",
+                        "{\"user_id\": \"@alice:example.com\", \"limit\": {\"max_bytes\": 104857600, \"time_period_ms\": 3600000},"
+                                + " \"sent_bytes\": 104000000, \"attempted_bytes\": 1048576}", 200, NOTHING),
+                // ratelimit
+                call("ratelimit/get_ratelimit_override_for_user",
+                        "{\"user_id\": \"@alice:example.com\", \"limiter_name\": \"rc_invites.per_user\"}",
+                        200, "{\"result\": {\"per_second\": 0.5, \"burst_count\": 20}}"));
     }
 
     private static Arguments call(String path, String body, int status, String expected) {

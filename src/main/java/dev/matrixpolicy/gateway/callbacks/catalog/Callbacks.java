@@ -9,6 +9,10 @@ import dev.matrixpolicy.gateway.callbacks.add_extra_fields_to_unsigned_client_ev
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.DefaultBatchSize;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.MinBatchSize;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.OnUpdate;
+import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser;
+import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
+import dev.matrixpolicy.gateway.callbacks.media_repository.IsUserAllowedToUploadMediaOfSize;
+import dev.matrixpolicy.gateway.callbacks.media_repository.OnMediaUploadLimitExceeded;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Check3pidAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.GetDisplaynameForRegistration;
@@ -17,6 +21,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetUsersForStates;
+import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckLoginForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
@@ -65,7 +70,10 @@ public final class Callbacks {
             GetUsersForStates.TYPE, GetInterestedUsers.TYPE,
             OnAccountDataUpdated.TYPE,
             OnUpdate.TYPE, DefaultBatchSize.TYPE, MinBatchSize.TYPE,
-            AddFieldToUnsigned.TYPE);
+            AddFieldToUnsigned.TYPE,
+            GetMediaConfigForUser.TYPE, IsUserAllowedToUploadMediaOfSize.TYPE, GetMediaUploadLimitsForUser.TYPE,
+            OnMediaUploadLimitExceeded.TYPE,
+            GetRatelimitOverrideForUser.TYPE);
 
     private Callbacks() {
     }

@@ -6,6 +6,8 @@ import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.Rules;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import java.util.Optional;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code user_may_create_room}: Called when processing a room creation request.
@@ -21,11 +23,12 @@ public interface UserMayCreateRoom {
     SpamVerdict userMayCreateRoom(Args args);
 
     /**
-     * @param userId the user creating the room
+     * @param userId     the user creating the room
+     * @param roomConfig the {@code /createRoom} request body, sent by Synapse 1.132 and later
      */
-    record Args(String userId) {
+    record Args(String userId, Optional<ObjectNode> roomConfig) {
         static Args read(JsonArgs json) {
-            return new Args(json.userId("user_id"));
+            return new Args(json.userId("user_id"), json.optionalObject("room_config"));
         }
     }
 }

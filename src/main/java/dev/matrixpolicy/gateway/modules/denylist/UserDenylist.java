@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.List;
 import java.util.Optional;

@@ -2,7 +2,7 @@ package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
-import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -29,7 +29,7 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
     public PolicyModule create(UserDenylistConfig config, ModuleContext context) {
         for (int i = 0; i < config.users().size(); i++) {
             int index = i;
-            problemWith(config.users().get(i)).ifPresent(problem -> {
+            UserIdMatcher.problemWith(config.users().get(i)).ifPresent(problem -> {
                 throw new ModuleConfigurationException("users[" + index + "]", problem);
             });
         }
@@ -57,24 +57,6 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
             enabled.add(supported.get());
         }
         return enabled;
-    }
-
-    /** Catches typos that would silently never match, e.g. a forgotten '@' or a server name alone. */
-    static Optional<String> problemWith(String pattern) {
-        if (pattern.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-            return Optional.of("must not contain white space or control characters");
-        }
-        if (UserIdMatcher.isGlob(pattern)) {
-            char first = pattern.charAt(0);
-            return first == '@' || first == '*' || first == '?' ? Optional.empty()
-                    : Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
-        }
-        try {
-            MatrixIds.userId(pattern);
-            return Optional.empty();
-        } catch (IllegalArgumentException invalid) {
-            return Optional.of(invalid.getMessage() + " (or a glob with '*' or '?')");
-        }
     }
 
     private static void registerMeters(UserIdMatcher listed, ModuleContext context) {

@@ -163,10 +163,10 @@ class AuditWebhookTest {
     void everyNotificationCallbackAndNoOtherIsImplementedByDefault() {
         AuditWebhook module = start(Map.of());
 
-        assertThat(AuditWebhookModuleType.NOTIFICATIONS).hasSize(10)
+        assertThat(AuditWebhookModuleType.NOTIFICATIONS).hasSize(11)
                 .allSatisfy(callback -> assertThat(module.implementation(callback)).isPresent());
         assertThat(Callbacks.ALL).filteredOn(callback -> !AuditWebhookModuleType.NOTIFICATIONS.contains(callback))
-                .hasSize(Callbacks.ALL.size() - 10)
+                .hasSize(Callbacks.ALL.size() - 11)
                 .allSatisfy(callback -> assertThat(module.implementation(callback)).isEmpty());
     }
 

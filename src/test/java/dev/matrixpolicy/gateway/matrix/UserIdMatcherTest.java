@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.modules.denylist;
+package dev.matrixpolicy.gateway.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +17,18 @@ class UserIdMatcherTest {
 
     private static UserIdMatcher listing(String... patterns) {
         return UserIdMatcher.compile(List.of(patterns));
+    }
+
+    @Test
+    void patternsThatCanNeverMatchAUserIdAreRefused() {
+        assertThat(UserIdMatcher.problemWith("spammer:example.com")).hasValueSatisfying(
+                problem -> assertThat(problem).contains("user ID"));
+        assertThat(UserIdMatcher.problemWith("spam*")).hasValueSatisfying(
+                problem -> assertThat(problem).contains("must start with '@', '*' or '?'"));
+        assertThat(UserIdMatcher.problemWith("@spam mer:example.com")).isPresent();
+        assertThat(UserIdMatcher.problemWith("@spammer:example.com")).isEmpty();
+        assertThat(UserIdMatcher.problemWith("*:evil.example")).isEmpty();
+        assertThat(UserIdMatcher.problemWith("?bot*")).isEmpty();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.modules.denylist;
+package dev.matrixpolicy.gateway.matrix;
 
 import java.util.Arrays;
 import java.util.Collection;

@@ -1,9 +1,10 @@
-package dev.matrixpolicy.gateway.modules.denylist;
+package dev.matrixpolicy.gateway.matrix;
 
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -14,7 +15,7 @@ import java.util.Set;
  * <p>{@code *} and {@code ?} are always wildcards. An ID that really contains them (the historical
  * localpart grammar allows it) is still matched by its own entry, along with the IDs the glob covers.
  */
-final class UserIdMatcher {
+public final class UserIdMatcher {
     private final Set<String> exact;
     private final GlobAutomaton globs;
     private final int globCount;
@@ -25,7 +26,7 @@ final class UserIdMatcher {
         this.globCount = globs.size();
     }
 
-    static UserIdMatcher compile(Collection<String> patterns) {
+    public static UserIdMatcher compile(Collection<String> patterns) {
         Set<String> exact = new HashSet<>();
         Set<String> globs = new HashSet<>();
         for (String pattern : patterns) {
@@ -35,21 +36,42 @@ final class UserIdMatcher {
         return new UserIdMatcher(exact, new ArrayList<>(globs));
     }
 
-    static boolean isGlob(String pattern) {
+    public static boolean isGlob(String pattern) {
         return pattern.indexOf('*') >= 0 || pattern.indexOf('?') >= 0;
     }
 
+    /**
+     * What is wrong with a configured pattern, if anything: catches typos that would silently never
+     * match, such as a forgotten {@code @} or a server name alone.
+     */
+    public static Optional<String> problemWith(String pattern) {
+        if (pattern.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            return Optional.of("must not contain white space or control characters");
+        }
+        if (isGlob(pattern)) {
+            char first = pattern.charAt(0);
+            return first == '@' || first == '*' || first == '?' ? Optional.empty()
+                    : Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
+        }
+        try {
+            MatrixIds.userId(pattern);
+            return Optional.empty();
+        } catch (IllegalArgumentException invalid) {
+            return Optional.of(invalid.getMessage() + " (or a glob with '*' or '?')");
+        }
+    }
+
     /** Whether the ID is listed, ignoring case. */
-    boolean matches(String userId) {
+    public boolean matches(String userId) {
         String folded = fold(userId);
         return exact.contains(folded) || (globCount > 0 && globs.matches(folded));
     }
 
-    int exactCount() {
+    public int exactCount() {
         return exact.size();
     }
 
-    int globCount() {
+    public int globCount() {
         return globCount;
     }
 

@@ -71,8 +71,8 @@ class PackageRulesTest {
     }
 
     @Test
-    void theChainDependsOnNoOtherGatewayPackageAndNoSpring() {
-        classes().that().resideInAPackage(CHAIN)
+    void theChainAndMatrixIdsDependOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAnyPackage(CHAIN, MATRIX)
                 .should(dependOnlyOnTheirOwnPackageAnd())
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);

@@ -38,6 +38,11 @@ NOT_IN_SYNAPSE_1_67 = {
     "on_user_login": "added in Synapse 1.98",
     "user_may_send_state_event": "added in Synapse 1.132",
     "federated_user_may_invite": "added in Synapse 1.134",
+    "get_media_config_for_user": "added in Synapse 1.132",
+    "is_user_allowed_to_upload_media_of_size": "added in Synapse 1.132",
+    "get_ratelimit_override_for_user": "added in Synapse 1.132",
+    "get_media_upload_limits_for_user": "added in Synapse 1.139",
+    "on_media_upload_limit_exceeded": "added in Synapse 1.139",
 }
 
 # Our module: fail-closed by default, fail-open where a gateway outage must not stop the

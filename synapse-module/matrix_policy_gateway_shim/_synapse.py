@@ -58,6 +58,11 @@ class SynapseApi(NamedTuple):
     """Waits for a plain Twisted Deferred without breaking Synapse's log contexts."""
     run_in_background_process: Callable[..., Any]
     """``(desc, async_func, *args)``: starts work that nobody waits for."""
+    MediaUploadLimit: Any = None
+    """``synapse.module_api.MediaUploadLimit`` (Synapse 1.139); None in older versions,
+    which never call the callbacks that need it."""
+    RatelimitOverride: Any = None
+    """``synapse.module_api.RatelimitOverride`` (Synapse 1.132); None in older versions."""
 
 
 def load(api: Any) -> SynapseApi:
@@ -95,6 +100,8 @@ def load(api: Any) -> SynapseApi:
         format_event_for_client=format_event,
         make_deferred_yieldable=module_api.make_deferred_yieldable,
         run_in_background_process=background,
+        MediaUploadLimit=getattr(module_api, "MediaUploadLimit", None),
+        RatelimitOverride=getattr(module_api, "RatelimitOverride", None),
     )
 
 

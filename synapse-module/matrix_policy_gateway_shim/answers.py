@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
@@ -248,12 +249,62 @@ class Integer(ResultType):
         self._default = default
 
     def read(self, value: Any, call: Call) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int) or value < self._minimum:
+        if not _whole(value, self._minimum):
             raise _unexpected(call, f"a whole number of at least {self._minimum}", value)
         return value
 
     def abstain(self, call: Call) -> Any:
         return self._default
+
+
+class UploadLimits(ResultType):
+    """A list of ``{max_bytes, time_period_ms}`` to a new list of Synapse's own
+    ``MediaUploadLimit``: Synapse sorts it in place. ``[]`` means "no limit" and stays
+    ``[]``; null keeps the limits in homeserver.yaml."""
+
+    _MINIMUM = {"max_bytes": 0, "time_period_ms": 1}
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(self._valid(limit) for limit in value):
+            raise _unexpected(call, 'a list of {"max_bytes": 0 or more, "time_period_ms": 1 or more} or null', value)
+        return [call.synapse.MediaUploadLimit(**{field: limit[field] for field in self._MINIMUM}) for limit in value]
+
+    def _valid(self, limit: Any) -> bool:
+        return isinstance(limit, Mapping) and all(_whole(limit.get(field), least)
+                                                  for field, least in self._MINIMUM.items())
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+class RatelimitOverride(ResultType):
+    """``{per_second, burst_count}`` to Synapse's own ``RatelimitOverride``, with a float
+    and an int; null keeps the rate limit in homeserver.yaml. A rate of 0 is refused: Synapse's
+    docs say it disables the limit, but Synapse divides by it when it records an action, and the
+    user's request fails with a 500."""
+
+    def read(self, value: Any, call: Call) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or not _rate(value.get("per_second")) \
+                or not _whole(value.get("burst_count"), 0):
+            raise _unexpected(call, '{"per_second": above 0, "burst_count": a whole number, 0 or more} or null', value)
+        return call.synapse.RatelimitOverride(per_second=float(value["per_second"]), burst_count=value["burst_count"])
+
+    def abstain(self, call: Call) -> Any:
+        return None
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    """A JSON whole number of at least ``minimum``: not a boolean, which Python counts as an int."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _rate(value: Any) -> bool:
+    """A finite JSON number above 0 (NaN and Infinity, which Python's JSON reads, are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:

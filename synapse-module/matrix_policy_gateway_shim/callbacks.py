@@ -89,8 +89,10 @@ PRESENCE = "presence_router"
 ACCOUNT_DATA = "account_data"
 UPDATES = "background_update_controller"
 UNSIGNED = "add_extra_fields_to_unsigned_client_event"
+MEDIA = "media_repository"
+RATELIMIT = "ratelimit"
 
-CATEGORIES = (SPAM, RULES, AUTH, VALIDITY, PRESENCE, ACCOUNT_DATA, UPDATES, UNSIGNED)
+CATEGORIES = (SPAM, RULES, AUTH, VALIDITY, PRESENCE, ACCOUNT_DATA, UPDATES, UNSIGNED, MEDIA, RATELIMIT)
 
 _EVENT = Param("event", c.event)
 _STATE = Param("state_events", c.state_map)
@@ -188,6 +190,25 @@ ALL: Tuple[Callback, ...] = (
     # Synapse's docs call it add_field_to_unsigned; its register method takes add_field_to_unsigned_callback.
     Callback(UNSIGNED, "add_field_to_unsigned", (_EVENT,), a.Fields(), _NO_OPINION,
              keyword="add_field_to_unsigned_callback"),
+    # media repository (Synapse 1.132; the limits pair 1.139). The get_* callbacks tune what
+    # homeserver.yaml sets: on failure, None keeps its media config and upload limits (failing
+    # GET /media/config or every upload over a tuning question would break clients).
+    Callback(MEDIA, "get_media_config_for_user", _p("user_id"), a.Optional_(dict, "a media config object"),
+             _NO_OPINION),
+    # Failing closed raises, so the uploader reads "try again later": a False would tell them
+    # their file is too large (413 M_TOO_LARGE), which it is not.
+    Callback(MEDIA, "is_user_allowed_to_upload_media_of_size", _p("user_id", "size"), _ALLOWED),
+    # Synapse's docs add a size parameter; its code passes the user ID only.
+    Callback(MEDIA, "get_media_upload_limits_for_user", _p("user_id"), a.UploadLimits(), _NO_OPINION),
+    # Synapse awaits this one in the upload path, then refuses the upload (400) anyway: in the
+    # background, like every notification, the refusal is not held up nor turned into a 500.
+    Callback(MEDIA, "on_media_upload_limit_exceeded",
+             (Param("user_id"), Param("limit", c.media_upload_limit), Param("sent_bytes"), Param("attempted_bytes")),
+             _NOTHING, _NOTIFY),
+    # ratelimit (Synapse 1.132), asked for the rc_invites.* limiters on every invite: a failure
+    # keeps homeserver.yaml's rate limits rather than failing invites.
+    Callback(RATELIMIT, "get_ratelimit_override_for_user", _p("user_id", "limiter_name"), a.RatelimitOverride(),
+             _NO_OPINION),
 )
 
 BY_NAME: Dict[str, Callback] = {callback.name: callback for callback in ALL}

@@ -137,6 +137,11 @@ def sniff_media_type(head: bytes) -> Optional[str]:
     return None
 
 
+def media_upload_limit(value: Any, synapse: "SynapseApi") -> Dict[str, int]:
+    """``MediaUploadLimit``: ``{max_bytes, time_period_ms}``."""
+    return {"max_bytes": value.max_bytes, "time_period_ms": value.time_period_ms}
+
+
 def _user_id(user: Any) -> str:
     return user.to_string() if hasattr(user, "to_string") else str(user)
 

@@ -11,6 +11,7 @@ from fakes import (
     FakeEvent,
     FakeModuleApi,
     FileInfo,
+    MediaUploadLimit,
     ProfileInfo,
     Requester,
     RoomAlias,
@@ -143,6 +144,17 @@ ARGUMENTS = [
     ("default_batch_size", ("event_search", "main"), {"update_name": "event_search", "database_name": "main"}),
     ("min_batch_size", ("event_search", "main"), {"update_name": "event_search", "database_name": "main"}),
     ("add_field_to_unsigned", (MESSAGE,), {"event": MESSAGE_JSON}),
+    ("get_media_config_for_user", ("@alice:example.com",), {"user_id": "@alice:example.com"}),
+    ("is_user_allowed_to_upload_media_of_size", ("@alice:example.com", 12345),
+     {"user_id": "@alice:example.com", "size": 12345}),
+    # Synapse's docs add a size argument; its code passes the user ID only.
+    ("get_media_upload_limits_for_user", ("@alice:example.com",), {"user_id": "@alice:example.com"}),
+    ("on_media_upload_limit_exceeded",
+     ("@alice:example.com", MediaUploadLimit(max_bytes=104857600, time_period_ms=3600000), 104000000, 2000000),
+     {"user_id": "@alice:example.com", "limit": {"max_bytes": 104857600, "time_period_ms": 3600000},
+      "sent_bytes": 104000000, "attempted_bytes": 2000000}),
+    ("get_ratelimit_override_for_user", ("@alice:example.com", "rc_invites.per_user"),
+     {"user_id": "@alice:example.com", "limiter_name": "rc_invites.per_user"}),
 ]
 
 class InMemoryFile:
@@ -176,6 +188,8 @@ NEUTRAL_RESULT = {
     "check_visibility_can_be_modified": True, "check_can_shutdown_room": True, "check_can_deactivate_user": True,
     "is_3pid_allowed": True, "get_users_for_states": {}, "get_interested_users": [],
     "on_update": 100, "default_batch_size": 100, "min_batch_size": 100, "add_field_to_unsigned": {},
+    "get_media_config_for_user": None, "is_user_allowed_to_upload_media_of_size": True,
+    "get_media_upload_limits_for_user": None, "get_ratelimit_override_for_user": None,
 }
 
 

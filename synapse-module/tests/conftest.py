@@ -17,7 +17,8 @@ EVERY_CALLBACK = [callback.name for callback in ALL]
 
 @pytest.fixture
 def api():
-    return fakes.FakeModuleApi()
+    """Synapse v1.157's ModuleApi, which has every category."""
+    return fakes.FakeModuleApiV1_157()
 
 
 @pytest.fixture

@@ -68,6 +68,22 @@ class UserPresenceState:
         return cls(user_id, "offline", 0, 0, 0, None, False)
 
 
+@attr.s(auto_attribs=True, slots=True, frozen=True)
+class MediaUploadLimit:
+    """Like ``synapse.config.repository.MediaUploadLimit`` (exported by ``synapse.module_api``)."""
+
+    max_bytes: int
+    time_period_ms: int
+
+
+@attr.s(auto_attribs=True)
+class RatelimitOverride:
+    """Like ``synapse.module_api.callbacks.ratelimit_callbacks.RatelimitOverride``."""
+
+    per_second: float
+    burst_count: int
+
+
 class FakeEvent:
     """Like a frozen ``EventBase``: ``get_dict()`` is the federation form (hashes,
     signatures, prev_events...) with read-only content, and the event ID is not in it."""
@@ -212,12 +228,15 @@ def fake_synapse(background: Optional[BackgroundProcesses] = None) -> SynapseApi
         format_event_for_client=format_event_for_client_fallback,
         make_deferred_yieldable=lambda d: d,
         run_in_background_process=background if background is not None else run_detached,
+        MediaUploadLimit=MediaUploadLimit,
+        RatelimitOverride=RatelimitOverride,
     )
 
 
 class FakeModuleApi:
-    """The ``register_*_callbacks`` methods of Synapse v1.106's ModuleApi, with their
-    keyword-only parameters and the checks Synapse makes, recording every call."""
+    """The ``register_*_callbacks`` methods of the eight older categories, with Synapse
+    v1.157's keyword-only parameters and the checks Synapse makes, recording every call.
+    Like every Synapse before 1.132, it has no media repository or ratelimit category."""
 
     def __init__(self) -> None:
         self.calls: List[Tuple[str, Dict[str, Any]]] = []
@@ -285,6 +304,20 @@ class FakeModuleApi:
 
     def register_add_extra_fields_to_unsigned_client_event_callbacks(self, *, add_field_to_unsigned_callback=None):
         self._record("add_extra_fields_to_unsigned_client_event", dict(locals(), self=None))
+
+
+class FakeModuleApiV1_157(FakeModuleApi):
+    """Synapse v1.157's ModuleApi: the older one, and the media repository and ratelimit
+    categories (Synapse 1.132, the upload limits pair 1.139)."""
+
+    def register_media_repository_callbacks(self, *, get_media_config_for_user=None,
+                                            is_user_allowed_to_upload_media_of_size=None,
+                                            get_media_upload_limits_for_user=None,
+                                            on_media_upload_limit_exceeded=None):
+        self._record("media_repository", dict(locals(), self=None))
+
+    def register_ratelimit_callbacks(self, *, get_ratelimit_override_for_user=None):
+        self._record("ratelimit", dict(locals(), self=None))
 
 
 class FakeGateway:

@@ -31,12 +31,16 @@ class Gateway:
 
     def counter(self, callback: str, outcome: str) -> float:
         """policy_decisions_total for one callback and outcome, summed over modules."""
+        return self.metric("policy_decisions_total", callback=callback, outcome=outcome)
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A Prometheus series from the management port, summed over the labels not given."""
         with urllib.request.urlopen(self.management_url + "/actuator/prometheus", timeout=10) as response:
             text = response.read().decode()
+        wanted = [f'{label}="{value}"' for label, value in labels.items()]
         total = 0.0
         for line in text.splitlines():
-            if line.startswith("policy_decisions_total{") and f'callback="{callback}"' in line \
-                    and f'outcome="{outcome}"' in line:
+            if line.startswith(name + "{") and all(label in line for label in wanted):
                 total += float(line.rsplit(" ", 1)[1])
         return total
 

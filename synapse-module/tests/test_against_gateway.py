@@ -14,8 +14,10 @@ from fakes import (
     NOT_SPAM,
     PRESENCE_ALL_USERS,
     Codes,
-    FakeModuleApi,
+    FakeModuleApiV1_157,
     FileInfo,
+    MediaUploadLimit,
+    RatelimitOverride,
     RegistrationBehaviour,
     SynapseError,
     fake_synapse,
@@ -91,13 +93,37 @@ policy-gateway:
           on_update: 250
           min_batch_size: 5
           add_field_to_unsigned: '{"org.example.policy": "checked"}'
+    # The built-in modules of the media repository and ratelimit categories (Synapse 1.132+).
+    - module: media_limits
+      name: media
+      config:
+        groups:
+          - name: staff
+            users: ["@*-staff:example.com"]
+            max-upload-size: 1GB
+            upload-limits: []
+          - name: everyone
+            users: ["*:example.com"]
+            max-upload-size: 10MB
+            upload-limits:
+              - {max: 100MB, per: 1h}
+              - {max: 1GB, per: 1d}
+    - module: ratelimit_overrides
+      name: invites
+      config:
+        rules:
+          - name: trusted
+            users: ["@alice:example.com"]
+            limiters: [rc_invites.per_user, rc_invites.per_issuer]
+            per-second: 0.5
+            burst-count: 20
 """
 # Left out, to prove they are not registered (or are answered here as companions):
 # user_may_join_room, on_user_login, get_users_for_states, default_batch_size.
 
 NOTIFICATIONS = ["on_new_event", "on_profile_update", "on_user_deactivation_status_changed", "on_threepid_bind",
                  "on_add_user_third_party_identifier", "on_remove_user_third_party_identifier", "on_logged_out",
-                 "on_user_registration", "on_account_data_updated"]
+                 "on_user_registration", "on_account_data_updated", "on_media_upload_limit_exceeded"]
 
 # (callback, arguments, what Synapse gets), for every callback answered by the gateway.
 ANSWERS = [
@@ -127,6 +153,13 @@ ANSWERS = [
     ("on_update", ("event_search", "main", False), 250),
     ("min_batch_size", ("event_search", "main"), 5),
     ("add_field_to_unsigned", (MESSAGE,), {"org.example.policy": "checked"}),
+    ("get_media_config_for_user", ("@alice:example.com",), {"m.upload.size": 10485760}),
+    ("is_user_allowed_to_upload_media_of_size", ("@alice:example.com", 10 * 1024 * 1024 + 1), False),
+    ("get_media_upload_limits_for_user", ("@alice:example.com",),
+     [MediaUploadLimit(max_bytes=104857600, time_period_ms=3600000),
+      MediaUploadLimit(max_bytes=1073741824, time_period_ms=86400000)]),
+    ("get_ratelimit_override_for_user", ("@alice:example.com", "rc_invites.per_user"),
+     RatelimitOverride(per_second=0.5, burst_count=20)),
 ] + [(name, sample_args(name), None) for name in NOTIFICATIONS]
 
 
@@ -145,7 +178,7 @@ def shim(gateway, background):
     def make(**config):
         settings = {"base_url": gateway.url, "token": TOKEN, "timeout": "10s"}
         settings.update(config)
-        api = FakeModuleApi()
+        api = FakeModuleApiV1_157()
         made.append(PolicyGatewayModule(PolicyGatewayModule.parse_config(settings), api,
                                         synapse=fake_synapse(background)))
         return api
@@ -176,6 +209,9 @@ def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):
         "account_data": {"on_account_data_updated"},
         "background_update_controller": {"on_update", "min_batch_size"},
         "add_extra_fields_to_unsigned_client_event": {"add_field_to_unsigned_callback"},
+        "media_repository": {"get_media_config_for_user", "is_user_allowed_to_upload_media_of_size",
+                             "get_media_upload_limits_for_user", "on_media_upload_limit_exceeded"},
+        "ratelimit": {"get_ratelimit_override_for_user"},
     }
     assert set(api.callback("auth_checkers")) == {("m.login.password", ("password",))}
 
@@ -252,3 +288,39 @@ async def test_many_concurrent_calls_share_a_few_connections(shim, gateway):
         defer.ensureDeferred(user_may_invite("@alice:example.com", f"@u{i}:example.com", "!room:example.com"))
         for i in range(50)])
     assert all(answer is Codes.LIMIT_EXCEEDED for answer in answers)
+
+
+# media_limits and ratelimit_overrides through the module, beyond the one answer each above.
+MODULE_ANSWERS = [
+    ("is_user_allowed_to_upload_media_of_size", ("@alice:example.com", 10 * 1024 * 1024), True),
+    ("get_media_config_for_user", ("@bob-staff:example.com",), {"m.upload.size": 1024 ** 3}),
+    ("get_media_upload_limits_for_user", ("@bob-staff:example.com",), []),  # no limit at all
+    ("get_media_upload_limits_for_user", ("@carol:elsewhere.example",), None),  # homeserver.yaml's limits
+    ("get_media_config_for_user", ("@carol:elsewhere.example",), None),
+    ("get_ratelimit_override_for_user", ("@alice:example.com", "rc_invites.per_room"), None),
+    ("get_ratelimit_override_for_user", ("@carol:example.com", "rc_invites.per_user"), None),
+]
+
+
+@pytest.mark.parametrize("name, args, expected", MODULE_ANSWERS,
+                         ids=[f"{case[0]}-{case[1][0]}-{case[1][-1]}" for case in MODULE_ANSWERS])
+@pytest_twisted.ensureDeferred
+async def test_media_limits_and_ratelimit_overrides_answer_synapse_per_user(name, args, expected, shim, background,
+                                                                            caplog):
+    api = shim()
+    with caplog.at_level(logging.WARNING):
+        answer = await invoke(api, name, *args, background=background)
+    assert answer == expected
+    if isinstance(expected, list):
+        assert type(answer) is list  # Synapse sorts it in place
+    assert caplog.text == ""
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_exceeded_upload_limit_is_counted_by_media_limits_group(shim, gateway, background):
+    api = shim()
+    before = gateway.metric("policy_module_media_limits_exceeded_total", group="everyone", module="media")
+    await invoke(api, "on_media_upload_limit_exceeded", "@dave:example.com",
+                 MediaUploadLimit(max_bytes=104857600, time_period_ms=3600000), 104000000, 1048576,
+                 background=background)
+    assert gateway.metric("policy_module_media_limits_exceeded_total", group="everyone", module="media") == before + 1

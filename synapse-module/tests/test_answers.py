@@ -4,9 +4,21 @@ import pytest
 import pytest_twisted
 
 from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, sample_args
-from fakes import NOT_SPAM, PRESENCE_ALL_USERS, Codes, RegistrationBehaviour, SynapseError, UserPresenceState
+from fakes import (
+    NOT_SPAM,
+    PRESENCE_ALL_USERS,
+    Codes,
+    MediaUploadLimit,
+    RatelimitOverride,
+    RegistrationBehaviour,
+    SynapseError,
+    UserPresenceState,
+    fake_synapse,
+)
+from matrix_policy_gateway_shim.answers import Call, interpret
 from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME
 from matrix_policy_gateway_shim.client import Reply
+from matrix_policy_gateway_shim.failures import UnexpectedReply
 
 SPAM_VERDICTS = [c.name for c in ALL if c.result is BY_NAME["user_may_invite"].result]
 
@@ -165,3 +177,95 @@ async def test_unsigned_fields_are_a_dict(make_module, api, gateway):
 async def test_notifications_answer_none(name, make_module, api, gateway):
     make_module()
     assert await answer(api, gateway, name, 200, {"result": None}) is None
+
+
+@pytest.mark.parametrize("config", [{"m.upload.size": 104857600}, {}, None])
+@pytest_twisted.ensureDeferred
+async def test_a_media_config_is_a_dict_or_none(config, make_module, api, gateway):
+    # Synapse serves the first truthy config: {} falls through to homeserver.yaml's, like None.
+    make_module()
+    result = await answer(api, gateway, "get_media_config_for_user", 200, {"result": config})
+    assert result == config and type(result) is type(config)
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+@pytest_twisted.ensureDeferred
+async def test_the_upload_size_check_is_a_bool(allowed, make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, "is_user_allowed_to_upload_media_of_size", 200, {"result": allowed}) is allowed
+
+
+@pytest_twisted.ensureDeferred
+async def test_upload_limits_are_a_list_of_synapses_media_upload_limits_that_synapse_can_sort(make_module, api,
+                                                                                            gateway):
+    make_module()
+    limits = await answer(api, gateway, "get_media_upload_limits_for_user", 200, {"result": [
+        {"max_bytes": 104857600, "time_period_ms": 3600000}, {"max_bytes": 1073741824, "time_period_ms": 86400000}]})
+    assert type(limits) is list and all(type(limit) is MediaUploadLimit for limit in limits)
+    limits.sort(key=lambda limit: limit.time_period_ms, reverse=True)  # what Synapse does with it
+    assert limits == [MediaUploadLimit(max_bytes=1073741824, time_period_ms=86400000),
+                      MediaUploadLimit(max_bytes=104857600, time_period_ms=3600000)]
+
+
+@pytest.mark.parametrize("limits, expected", [([], []), (None, None)], ids=["no limit", "configured limits"])
+@pytest_twisted.ensureDeferred
+async def test_no_upload_limit_stays_an_empty_list_and_null_stays_none(limits, expected, make_module, api, gateway):
+    make_module()
+    result = await answer(api, gateway, "get_media_upload_limits_for_user", 200, {"result": limits})
+    assert result == expected and type(result) is type(expected)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_ratelimit_override_is_synapses_class_with_a_float_and_an_int(make_module, api, gateway):
+    make_module()
+    override = await answer(api, gateway, "get_ratelimit_override_for_user", 200,
+                            {"result": {"per_second": 2, "burst_count": 10}})
+    assert type(override) is RatelimitOverride and override == RatelimitOverride(per_second=2.0, burst_count=10)
+    assert type(override.per_second) is float and type(override.burst_count) is int
+    gateway.requests.clear()
+    assert await answer(api, gateway, "get_ratelimit_override_for_user", 200, {"result": None}) is None
+
+
+MALFORMED = [
+    ("check_username_for_spam", "NOT_SPAM"),  # truthy: would hide every user from the directory
+    ("get_media_config_for_user", ["m.upload.size"]),
+    ("get_media_config_for_user", "104857600"),
+    ("is_user_allowed_to_upload_media_of_size", "true"),
+    ("is_user_allowed_to_upload_media_of_size", 1),
+    ("is_user_allowed_to_upload_media_of_size", None),
+    ("get_media_upload_limits_for_user", {"max_bytes": 1, "time_period_ms": 2}),
+    ("get_media_upload_limits_for_user", [{"max_bytes": 1}]),
+    ("get_media_upload_limits_for_user", [{"max_bytes": -1, "time_period_ms": 2}]),
+    ("get_media_upload_limits_for_user", [{"max_bytes": 1, "time_period_ms": 0}]),
+    ("get_media_upload_limits_for_user", [{"max_bytes": 1, "time_period_ms": True}]),
+    ("get_media_upload_limits_for_user", [{"max_bytes": 1.5, "time_period_ms": 2}]),
+    ("get_media_upload_limits_for_user", [{"max_bytes": "1", "time_period_ms": 2}]),
+    ("get_media_upload_limits_for_user", [None]),
+    ("get_ratelimit_override_for_user", {"per_second": 0.5}),
+    ("get_ratelimit_override_for_user", {"per_second": -0.5, "burst_count": 10}),
+    # Synapse's docs: 0.0 disables the limit; its code divides by it, and the request fails.
+    ("get_ratelimit_override_for_user", {"per_second": 0, "burst_count": 10}),
+    ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": -1}),
+    ("get_ratelimit_override_for_user", {"per_second": float("nan"), "burst_count": 10}),
+    ("get_ratelimit_override_for_user", {"per_second": float("inf"), "burst_count": 10}),
+    ("get_ratelimit_override_for_user", {"per_second": True, "burst_count": 10}),
+    ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": False}),
+    ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": 2.5}),
+    ("get_ratelimit_override_for_user", [0.5, 10]),
+]
+
+
+@pytest.mark.parametrize("name, result", MALFORMED)
+def test_a_malformed_answer_is_an_unexpected_reply(name, result):
+    call = Call(name, {}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match=f"^{name} answered .*, expected "):
+        interpret(200, {"result": result}, BY_NAME[name].result, call)
+
+
+@pytest_twisted.ensureDeferred
+async def test_malformed_upload_limits_keep_the_configured_limits(make_module, api, gateway, caplog):
+    make_module()
+    limits = await answer(api, gateway, "get_media_upload_limits_for_user", 200,
+                          {"result": [{"max_bytes": -1, "time_period_ms": 60000}]})
+    assert limits is None
+    assert "Policy check get_media_upload_limits_for_user failed" in caplog.text

@@ -16,7 +16,7 @@ def test_defaults():
     parsed = config()
     assert parsed.base_url == "http://127.0.0.1:8090"
     assert parsed.token is None
-    assert parsed.categories == frozenset(CATEGORIES)
+    assert parsed.categories == frozenset(CATEGORIES) and len(CATEGORIES) == 10
     assert parsed.timeout("user_may_invite") == 10.0
     assert not parsed.fails_open("user_may_invite")  # fail-closed, as the gateway
     assert (parsed.discovery_timeout, parsed.if_unreachable, parsed.retry_interval) == (5.0, "register_all", 30.0)
@@ -43,6 +43,8 @@ def test_the_token_file_is_read_once_and_trimmed(tmp_path):
     ({"on_failure": "fail-sometimes"}, "'on_failure' must be fail-open or fail-closed"),
     ({"on_failure": {"on_new_event": "fail-open"}}, "'on_failure.on_new_event' does not apply: on_new_event is a notification"),
     ({"on_failure": {"get_interested_users": "fail-closed"}}, "does not apply: get_interested_users answers as if no module decided"),
+    ({"on_failure": {"get_ratelimit_override_for_user": "fail-closed"}},
+     "does not apply: get_ratelimit_override_for_user answers as if no module decided"),
     ({"startup": {"if_unreachable": "panic"}}, "'startup.if_unreachable' must be register_all or retry"),
     ({"startup": {"auth_checkers": [{"fields": ["password"]}]}}, "'startup.auth_checkers[0]' needs a login_type"),
     ({"startup": {"discovery_timeout": "5s", "retry": "1m"}}, "'startup.retry' is not a setting of this module"),
@@ -54,6 +56,13 @@ def test_a_bad_setting_is_named_in_the_error(settings, message):
         config(**settings)
     assert message in str(error.value)
     assert str(error.value).startswith("matrix_policy_gateway_shim: ")
+
+
+def test_the_media_repository_and_ratelimit_categories_can_be_chosen():
+    parsed = config(categories=["media_repository", "ratelimit"],
+                    on_failure={"is_user_allowed_to_upload_media_of_size": "fail-open"})
+    assert parsed.categories == frozenset({"media_repository", "ratelimit"})
+    assert parsed.fails_open("is_user_allowed_to_upload_media_of_size")
 
 
 def test_timeouts_and_policies_per_callback():

@@ -28,7 +28,7 @@ FAIL_OPEN_ANSWER = {
     "check_registration_for_spam": RegistrationBehaviour.ALLOW, "check_event_allowed": (True, None),
     "on_create_room": None, "check_threepid_can_be_invited": True, "check_visibility_can_be_modified": True,
     "check_can_shutdown_room": True, "check_can_deactivate_user": True, "is_3pid_allowed": True,
-    "is_user_expired": None,
+    "is_user_expired": None, "is_user_allowed_to_upload_media_of_size": True,
 }
 # Failing closed refuses. Where Synapse would swallow an exception (and go ahead), or where a
 # refusal leaves nothing behind, the refusing answer; elsewhere SynapseError(503).
@@ -42,6 +42,9 @@ NO_OPINION_ANSWER = {
     "on_update": 100, "default_batch_size": 100, "min_batch_size": 100, "add_field_to_unsigned": {},
     # Synapse answers 500 to the registering user for any exception from these two.
     "get_username_for_registration": None, "get_displayname_for_registration": None,
+    # Tuning only: None keeps homeserver.yaml's media config, upload limits and rate limits.
+    "get_media_config_for_user": None, "get_media_upload_limits_for_user": None,
+    "get_ratelimit_override_for_user": None,
 }
 FAILURES = {
     "timeout": TimedOut("no answer in time"),

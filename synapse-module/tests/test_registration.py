@@ -9,7 +9,7 @@ from twisted.internet import task
 
 from calls import invoke, sample_args
 from conftest import EVERY_CALLBACK
-from fakes import NOT_SPAM, FakeGateway, FakeModuleApi, SynapseError
+from fakes import NOT_SPAM, FakeGateway, FakeModuleApi, FakeModuleApiV1_157, SynapseError
 from matrix_policy_gateway_shim.callbacks import CATEGORIES
 from matrix_policy_gateway_shim.client import Discovery, Reply
 from matrix_policy_gateway_shim.failures import Unreachable
@@ -69,6 +69,19 @@ async def test_on_update_comes_with_any_background_update_callback(make_module, 
     assert [path for path, _, _ in gateway.requests] == ["/v1/background_update_controller/min_batch_size"]
 
 
+def start_with_chains_for(api, names, background, caplog):
+    """Starts the module on ``api`` against a gateway with chains for ``names``; returns
+    the INFO lines naming what this Synapse could not register."""
+    from fakes import fake_synapse
+    from matrix_policy_gateway_shim import PolicyGatewayModule
+
+    with caplog.at_level(logging.INFO):
+        PolicyGatewayModule(PolicyGatewayModule.parse_config({"base_url": "http://gateway.test"}), api,
+                            synapse=fake_synapse(background), client=FakeGateway(names))
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+    return [record for record in caplog.records if "could not register" in record.getMessage()]
+
+
 class OlderModuleApi(FakeModuleApi):
     """A Synapse from before check_login_for_spam, user_may_send_state_event and the extra unsigned fields."""
 
@@ -78,23 +91,62 @@ class OlderModuleApi(FakeModuleApi):
     register_add_extra_fields_to_unsigned_client_event_callbacks = None
 
 
-def test_callbacks_an_older_synapse_does_not_know_are_listed_in_one_info_line(background, gateway, caplog):
-    from fakes import fake_synapse
-    from matrix_policy_gateway_shim import PolicyGatewayModule
-
+def test_callbacks_an_older_synapse_does_not_know_are_listed_in_one_info_line(background, caplog):
     api = OlderModuleApi()
-    gateway.discovery = Discovery(frozenset({"user_may_invite", "check_login_for_spam", "user_may_send_state_event",
-                                             "add_field_to_unsigned"}), ())
-    with caplog.at_level(logging.INFO):
-        PolicyGatewayModule(PolicyGatewayModule.parse_config({"base_url": "http://gateway.test"}), api,
-                            synapse=fake_synapse(background), client=gateway)
+    skipped = start_with_chains_for(api, {"user_may_invite", "check_login_for_spam", "user_may_send_state_event",
+                                          "add_field_to_unsigned"}, background, caplog)
     assert api.registered == {"spam_checker": {"user_may_invite"}}
-    skipped = [record for record in caplog.records if "could not register" in record.getMessage()]
     assert [record.levelno for record in skipped] == [logging.INFO]
     assert skipped[0].getMessage().endswith(
         "could not register 3 callbacks (too old for them): spam_checker.check_login_for_spam, "
         "spam_checker.user_may_send_state_event, add_extra_fields_to_unsigned_client_event.add_field_to_unsigned")
-    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+MEDIA_AND_RATELIMIT = {
+    "media_repository": {"get_media_config_for_user", "is_user_allowed_to_upload_media_of_size",
+                         "get_media_upload_limits_for_user", "on_media_upload_limit_exceeded"},
+    "ratelimit": {"get_ratelimit_override_for_user"},
+}
+
+
+class ModuleApiV1_132(FakeModuleApi):
+    """Synapse 1.132 to 1.138: the media repository without the upload limits pair (1.139)."""
+
+    def register_media_repository_callbacks(self, *, get_media_config_for_user=None,
+                                            is_user_allowed_to_upload_media_of_size=None):
+        self._record("media_repository", dict(locals(), self=None))
+
+    def register_ratelimit_callbacks(self, *, get_ratelimit_override_for_user=None):
+        self._record("ratelimit", dict(locals(), self=None))
+
+
+def test_synapse_1_157_registers_the_media_repository_and_ratelimit_callbacks(background, caplog):
+    api = FakeModuleApiV1_157()
+    skipped = start_with_chains_for(api, set().union(*MEDIA_AND_RATELIMIT.values()), background, caplog)
+    assert api.registered == MEDIA_AND_RATELIMIT
+    assert skipped == []
+
+
+def test_a_synapse_without_media_repository_and_ratelimit_names_them_in_the_one_info_line(background, caplog):
+    api = FakeModuleApi()
+    skipped = start_with_chains_for(api, EVERY_CALLBACK, background, caplog)
+    assert not {"media_repository", "ratelimit"} & set(api.registered)
+    assert [record.levelno for record in skipped] == [logging.INFO]
+    assert skipped[0].getMessage().endswith(
+        "could not register 5 callbacks (too old for them): media_repository.get_media_config_for_user, "
+        "media_repository.get_media_upload_limits_for_user, media_repository.is_user_allowed_to_upload_media_of_size, "
+        "media_repository.on_media_upload_limit_exceeded, ratelimit.get_ratelimit_override_for_user")
+
+
+def test_synapse_1_132_registers_the_media_callbacks_it_has_and_names_the_1_139_pair(background, caplog):
+    api = ModuleApiV1_132()
+    skipped = start_with_chains_for(api, EVERY_CALLBACK, background, caplog)
+    assert api.registered["media_repository"] == {"get_media_config_for_user",
+                                                  "is_user_allowed_to_upload_media_of_size"}
+    assert api.registered["ratelimit"] == {"get_ratelimit_override_for_user"}
+    assert skipped[0].getMessage().endswith(
+        "could not register 2 callbacks (too old for them): media_repository.get_media_upload_limits_for_user, "
+        "media_repository.on_media_upload_limit_exceeded")
 
 
 @pytest.fixture
@@ -167,5 +219,5 @@ def test_a_gateway_with_no_chains_costs_synapse_nothing(make_module, api, gatewa
     assert api.calls == []
 
 
-def test_the_shim_knows_the_42_callbacks_the_gateway_serves():
-    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 42
+def test_the_shim_knows_the_47_callbacks_the_gateway_serves():
+    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 47

@@ -62,6 +62,19 @@ def test_load_takes_synapses_own_objects(stub_synapse):
     assert loaded.run_in_background_process == "module level"
 
 
+def test_load_takes_the_media_and_ratelimit_types_where_synapse_has_them(stub_synapse):
+    stub_synapse(run_as_background_process="module level", MediaUploadLimit=fakes.MediaUploadLimit,
+                 RatelimitOverride=fakes.RatelimitOverride)
+    loaded = _synapse.load(api=object())
+    assert loaded.MediaUploadLimit is fakes.MediaUploadLimit and loaded.RatelimitOverride is fakes.RatelimitOverride
+
+
+def test_load_works_on_a_synapse_without_the_media_and_ratelimit_types(stub_synapse):
+    stub_synapse(run_as_background_process="module level")  # Synapse before 1.132 (RatelimitOverride) and 1.139
+    loaded = _synapse.load(api=object())
+    assert loaded.MediaUploadLimit is None and loaded.RatelimitOverride is None
+
+
 def test_load_prefers_the_module_apis_background_processes(stub_synapse):
     stub_synapse(run_as_background_process="module level")
     api = types.SimpleNamespace(run_as_background_process="ModuleApi method")

@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states; when it is
  * full it starts afresh, so memory stays bounded however adversarial the inputs.
  */
-final class GlobAutomaton {
+public final class GlobAutomaton {
     static final int DEFAULT_MAX_CACHED_STATES = 10_000;
 
     /** Edge labels below zero are the wildcards; literal edges are labelled with their code point. */
@@ -37,9 +37,11 @@ final class GlobAutomaton {
     private final boolean[] selfLoop;
     /** Nodes where a pattern ends. */
     private final boolean[] accepting;
+    /** For each node where patterns end, the lowest index (in the compiled collection) of those patterns. */
+    private final int[] acceptedPattern;
 
     private final int maxCachedStates;
-    private final State dead = new State(new int[0], false, false);
+    private final State dead = new State(new int[0], -1, -1);
     private volatile Cache cache;
 
     private GlobAutomaton(TrieBuilder trie, int maxCachedStates) {
@@ -49,6 +51,7 @@ final class GlobAutomaton {
         this.edgeTarget = new int[nodes - 1];
         this.selfLoop = Arrays.copyOf(trie.selfLoop, nodes);
         this.accepting = Arrays.copyOf(trie.accepting, nodes);
+        this.acceptedPattern = Arrays.copyOf(trie.firstPattern, nodes);
         this.maxCachedStates = maxCachedStates;
         int edge = 0;
         long[] children = new long[0];
@@ -74,7 +77,7 @@ final class GlobAutomaton {
     }
 
     /** Compiles patterns exactly as given; {@code **} is read as {@code *}. */
-    static GlobAutomaton compile(Collection<String> patterns) {
+    public static GlobAutomaton compile(Collection<String> patterns) {
         return compile(patterns, DEFAULT_MAX_CACHED_STATES);
     }
 
@@ -88,14 +91,23 @@ final class GlobAutomaton {
     }
 
     /** Whether any pattern matches the whole of {@code input}. */
-    boolean matches(String input) {
+    public boolean matches(String input) {
+        return firstMatch(input) >= 0;
+    }
+
+    /**
+     * The index, in the collection the automaton was compiled from, of a pattern that matches the
+     * whole of {@code input}, or -1. Among the patterns that match where the automaton decides (the
+     * end of the input, or the first point from which every continuation matches), the lowest index.
+     */
+    public int firstMatch(String input) {
         State state = cache.start;
         for (int i = 0, length = input.length(); i < length; ) {
-            if (state.acceptsAnySuffix) {
-                return true;
+            if (state.anySuffixPattern >= 0) {
+                return state.anySuffixPattern;
             }
             if (state == dead) {
-                return false;
+                return -1;
             }
             int codePoint = input.codePointAt(i);
             i += Character.charCount(codePoint);
@@ -112,7 +124,7 @@ final class GlobAutomaton {
                 state = transition(state, codePoint);
             }
         }
-        return state.accepting;
+        return state.acceptedPattern;
     }
 
     /** How many DFA states are cached now (for tests). */
@@ -177,27 +189,40 @@ final class GlobAutomaton {
     }
 
     private State state(int[] nodes) {
-        boolean accepts = false;
-        boolean acceptsAnySuffix = false;
+        int accepted = -1;
+        int anySuffix = -1;
         for (int node : nodes) {
-            accepts |= accepting[node];
-            acceptsAnySuffix |= accepting[node] && selfLoop[node];
+            if (accepting[node]) {
+                accepted = lower(accepted, acceptedPattern[node]);
+                if (selfLoop[node]) {
+                    anySuffix = lower(anySuffix, acceptedPattern[node]);
+                }
+            }
         }
-        return new State(nodes, accepts, acceptsAnySuffix);
+        return new State(nodes, accepted, anySuffix);
+    }
+
+    /** The lower of two pattern indexes, where -1 is none. */
+    private static int lower(int current, int candidate) {
+        return current < 0 ? candidate : Math.min(current, candidate);
     }
 
     /** A DFA state: a set of trie nodes, with its cached ASCII transitions. */
     private static final class State {
         final int[] nodes;
-        final boolean accepting;
-        /** Holds an accepting '*' node: every continuation matches, so matching can stop here. */
-        final boolean acceptsAnySuffix;
+        /** The lowest pattern accepted here, or -1. */
+        final int acceptedPattern;
+        /**
+         * The lowest pattern of an accepting '*' node here, or -1: at or above 0, every continuation
+         * matches, so matching can stop here.
+         */
+        final int anySuffixPattern;
         final State[] next;
 
-        State(int[] nodes, boolean accepting, boolean acceptsAnySuffix) {
+        State(int[] nodes, int acceptedPattern, int anySuffixPattern) {
             this.nodes = nodes;
-            this.accepting = accepting;
-            this.acceptsAnySuffix = acceptsAnySuffix;
+            this.acceptedPattern = acceptedPattern;
+            this.anySuffixPattern = anySuffixPattern;
             this.next = nodes.length == 0 ? null : new State[CACHED_ALPHABET];
         }
     }
@@ -265,8 +290,12 @@ final class GlobAutomaton {
         int[] label = {0};
         boolean[] selfLoop = {false};
         boolean[] accepting = {false};
+        /** The lowest index of the patterns that end at each node, or -1. */
+        int[] firstPattern = {-1};
+        int patterns;
 
         void add(String pattern) {
+            int index = patterns++;
             int node = 0;
             for (int i = 0; i < pattern.length(); ) {
                 int codePoint = pattern.codePointAt(i);
@@ -277,7 +306,10 @@ final class GlobAutomaton {
                 }
                 node = child(node, edge);
             }
-            accepting[node] = true;
+            if (!accepting[node]) {
+                accepting[node] = true;
+                firstPattern[node] = index; // patterns are added in order: the first one to end here is the lowest
+            }
         }
 
         private int child(int parent, int edge) {
@@ -293,6 +325,7 @@ final class GlobAutomaton {
                 label = Arrays.copyOf(label, capacity);
                 selfLoop = Arrays.copyOf(selfLoop, capacity);
                 accepting = Arrays.copyOf(accepting, capacity);
+                firstPattern = Arrays.copyOf(firstPattern, capacity);
             }
             int child = size++;
             firstChild[child] = -1;
@@ -301,6 +334,7 @@ final class GlobAutomaton {
             label[child] = edge;
             selfLoop[child] = edge == STAR;
             accepting[child] = false;
+            firstPattern[child] = -1;
             return child;
         }
     }

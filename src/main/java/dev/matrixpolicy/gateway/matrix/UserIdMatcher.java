@@ -57,7 +57,7 @@ public final class UserIdMatcher {
             MatrixIds.userId(pattern);
             return Optional.empty();
         } catch (IllegalArgumentException invalid) {
-            return Optional.of(invalid.getMessage() + " (or a glob with '*' or '?')");
+            return Optional.of("'" + pattern + "' is " + invalid.getMessage() + " (or a glob with '*' or '?')");
         }
     }
 

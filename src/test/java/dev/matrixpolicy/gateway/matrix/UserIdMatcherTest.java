@@ -189,6 +189,36 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void firstMatchNamesAPatternThatMatchesOrNoneWhenNoneDoes() {
+        Random random = new Random(20261201);
+        for (int round = 0; round < 300; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(8))
+                    .mapToObj(i -> randomString(random, "ab*?", 6)).toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 50; input++) {
+                String candidate = randomString(random, "abc", 8);
+                int first = automaton.firstMatch(candidate);
+                if (expected.stream().noneMatch(regex -> regex.matcher(candidate).matches())) {
+                    assertThat(first).as("%s against %s", candidate, patterns).isEqualTo(-1);
+                } else {
+                    assertThat(first).as("%s against %s", candidate, patterns).isNotNegative();
+                    assertThat(expected.get(first).matcher(candidate).matches()).as("%s against %s", candidate, patterns).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void firstMatchPrefersTheEarliestOfEqualPatterns() {
+        GlobAutomaton automaton = GlobAutomaton.compile(List.of("@x*", "@spam*", "@spam*", "@sp*m*"));
+
+        assertThat(automaton.firstMatch("@spammer")).isIn(1, 3);
+        assertThat(automaton.firstMatch("@spammer")).isNotEqualTo(2);
+        assertThat(automaton.firstMatch("@y")).isEqualTo(-1);
+    }
+
+    @Test
     void aHundredThousandGlobsAreBuiltAndEachMatchesItsOwnIds() {
         List<String> patterns = IntStream.range(0, 100_000)
                 .mapToObj(i -> "@user" + i + "-*:server" + (i % 97) + ".example").toList();

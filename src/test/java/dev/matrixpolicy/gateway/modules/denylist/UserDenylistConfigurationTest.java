@@ -68,7 +68,7 @@ class UserDenylistConfigurationTest {
     void entryThatCanNeverMatchNamesItsIndex() {
         runner.withPropertyValues("policy-gateway.modules[0].config.users[2]=evil.example")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-                        "policy-gateway.modules[0] (module: user_denylist) config.users[2]: not a valid Matrix user ID"));
+                        "policy-gateway.modules[0] (module: user_denylist) config.users[2]: 'evil.example' is not a valid Matrix user ID"));
     }
 
     @Test

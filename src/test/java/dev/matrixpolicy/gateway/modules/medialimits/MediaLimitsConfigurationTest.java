@@ -1,0 +1,76 @@
+package dev.matrixpolicy.gateway.modules.medialimits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** How a {@code media_limits} entry binds, and the one message that stops startup when it is wrong. */
+class MediaLimitsConfigurationTest {
+    private static final String GROUP = "policy-gateway.modules[0].config.groups[0]";
+    private static final String FAILURE = "policy-gateway.modules[0] (module: media_limits) config.";
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.medialimits"})
+    static class Gateway {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(Gateway.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=media_limits",
+                    "policy-gateway.modules[0].name=media", GROUP + ".name=everyone", GROUP + ".users[0]=*:example.com");
+
+    @Test
+    void uploadLimitsLeftOutFallThroughWhileAnEmptyListLiftsEveryLimit() {
+        runner.withPropertyValues(GROUP + ".max-upload-size=10MB")
+                .run(context -> assertThat(limits(context.getBean("policyModule.media", ModuleInstance.class))).isEmpty());
+        // YAML's "upload-limits: []" binds as an empty value
+        runner.withPropertyValues(GROUP + ".upload-limits=")
+                .run(context -> assertThat(limits(context.getBean("policyModule.media", ModuleInstance.class)))
+                        .hasValueSatisfying(none -> assertThat(none).isEmpty()));
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            .users[1]                  | example.com | groups[0].users[1]: 'example.com' is not a valid Matrix user ID
+            .users[1]                  | bot*        | groups[0].users[1]: a glob must start with '@', '*' or '?'
+            .max-upload-size           | 0B          | groups[0].max-upload-size: must be at least 1B, got 0B
+            .upload-limits[0].max      | -1MB        | groups[0].upload-limits[0].max: must not be negative, got -1048576B
+            .upload-limits[0].per      | 0s          | groups[0].upload-limits[0].per: must be positive
+            .upload-limits[0].per      | often       | groups[0].upload-limits[0].per
+            """)
+    void badValueStopsStartupNamingGroupAndField(String key, String value, String problem) {
+        runner.withPropertyValues(GROUP + ".max-upload-size=10MB", GROUP + ".upload-limits[0].max=1GB",
+                        GROUP + ".upload-limits[0].per=1d", GROUP + key + "=" + value)
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void groupThatChangesNothingStopsStartup() {
+        runner.run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                FAILURE + "groups[0]: group 'everyone' sets neither max-upload-size nor upload-limits, so it would change nothing"));
+    }
+
+    @Test
+    void twoGroupsOfOneNameStopStartup() {
+        runner.withPropertyValues(GROUP + ".max-upload-size=10MB", "policy-gateway.modules[0].config.groups[1].name=everyone",
+                        "policy-gateway.modules[0].config.groups[1].users[0]=*", "policy-gateway.modules[0].config.groups[1].max-upload-size=1MB")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "groups[1].name: 'everyone' names two groups; names must be unique"));
+    }
+
+    private static java.util.Optional<java.util.List<dev.matrixpolicy.gateway.callbacks.MediaUploadLimit>> limits(ModuleInstance instance) {
+        return ((MediaLimits) instance.module()).getMediaUploadLimitsForUser(new GetMediaUploadLimitsForUser.Args("@carol:example.com"));
+    }
+}

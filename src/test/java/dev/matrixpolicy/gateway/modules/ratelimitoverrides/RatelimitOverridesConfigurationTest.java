@@ -1,0 +1,76 @@
+package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
+import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** How a {@code ratelimit_overrides} entry binds, and the one message that stops startup when it is wrong. */
+class RatelimitOverridesConfigurationTest {
+    private static final String RULE = "policy-gateway.modules[0].config.rules[0]";
+    private static final String FAILURE = "policy-gateway.modules[0] (module: ratelimit_overrides) config.";
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.ratelimitoverrides"})
+    static class Gateway {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(Gateway.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=ratelimit_overrides",
+                    "policy-gateway.modules[0].name=invites", RULE + ".name=bots", RULE + ".users[0]=@bot-*:example.com",
+                    RULE + ".per-second=5", RULE + ".burst-count=50");
+
+    @Test
+    void ruleWithoutLimitersAnswersForEveryLimiter() {
+        runner.run(context -> assertThat(override(context.getBean("policyModule.invites", ModuleInstance.class), "rc_invites.per_room"))
+                .contains(new RatelimitOverride(5, 50)));
+    }
+
+    @Test
+    void burstOfZeroIsAllowedAndRefusesEveryAction() {
+        runner.withPropertyValues(RULE + ".burst-count=0")
+                .run(context -> assertThat(override(context.getBean("policyModule.invites", ModuleInstance.class), "rc_invites.per_user"))
+                        .contains(new RatelimitOverride(5, 0)));
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            .per-second   | 0          | rules[0].per-second: must be above 0, got 0.0: Synapse fails the user's request on a rate of 0
+            .per-second   | -1         | rules[0].per-second: must be above 0
+            .per-second   | lots       | rules[0].per-second
+            .burst-count  | -1         | rules[0].burst-count: must be greater than or equal to 0
+            .limiters[0]  | invites    | rules[0].limiters[0]: 'invites' is not a Synapse limiter name; Synapse 1.157 asks for [rc_invites.per_issuer, rc_invites.per_room, rc_invites.per_user]
+            .users[1]     | bot        | rules[0].users[1]: 'bot' is not a valid Matrix user ID
+            """)
+    void badValueStopsStartupNamingRuleAndField(String key, String value, String problem) {
+        runner.withPropertyValues(RULE + key + "=" + value)
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void twoRulesOfOneNameStopStartup() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.rules[1].name=bots",
+                        "policy-gateway.modules[0].config.rules[1].users[0]=*", "policy-gateway.modules[0].config.rules[1].per-second=1",
+                        "policy-gateway.modules[0].config.rules[1].burst-count=1")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "rules[1].name: 'bots' names two rules; names must be unique"));
+    }
+
+    private static java.util.Optional<RatelimitOverride> override(ModuleInstance instance, String limiter) {
+        return ((RatelimitOverrides) instance.module()).getRatelimitOverrideForUser(
+                new GetRatelimitOverrideForUser.Args("@bot-7:example.com", limiter));
+    }
+}

@@ -1,0 +1,97 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * What a rule names: an exact ID, a glob ({@code *}, {@code ?}), or MSC4205's SHA-256 of the ID.
+ *
+ * @param form  how {@code value} is matched
+ * @param value the ID or glob as the rule wrote it, or the hash as unpadded standard base64
+ */
+public record Entity(Form form, String value) {
+
+    public enum Form { EXACT, GLOB, SHA256 }
+
+    public Entity {
+        Objects.requireNonNull(form, "form");
+        Objects.requireNonNull(value, "value");
+    }
+
+    /** An ID or a glob, by whether it holds a wildcard. */
+    public static Entity of(String entity) {
+        boolean glob = entity.indexOf('*') >= 0 || entity.indexOf('?') >= 0;
+        return new Entity(glob ? Form.GLOB : Form.EXACT, entity);
+    }
+
+    /**
+     * A hash as MSC4205 writes it: standard base64 of 32 bytes, padded (as in the MSC's example) or not.
+     *
+     * @throws IllegalArgumentException when it is not the base64 of a SHA-256
+     */
+    public static Entity sha256(String base64) {
+        String unpadded = unpad(base64.trim());
+        byte[] digest;
+        try {
+            digest = Base64.getDecoder().decode(pad(unpadded));
+        } catch (IllegalArgumentException notBase64) {
+            throw new IllegalArgumentException("not base64", notBase64);
+        }
+        if (digest.length != 32) {
+            throw new IllegalArgumentException("not a SHA-256: " + digest.length + " bytes, expected 32");
+        }
+        return new Entity(Form.SHA256, Base64.getEncoder().withoutPadding().encodeToString(digest));
+    }
+
+    /** The unpadded base64 SHA-256 of an ID, the form {@link #sha256} keeps. */
+    public static String hashOf(String id) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+            return Base64.getEncoder().withoutPadding().encodeToString(digest);
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+    }
+
+    /** How the entity is written in logs and the explain endpoint, e.g. {@code sha256:VPqw...}. */
+    public String describe() {
+        return form == Form.SHA256 ? "sha256:" + value : value;
+    }
+
+    /**
+     * The key an ID is compared under: server names (after the first ':', and whole server
+     * entities) ignore case, as DNS does; localparts and opaque IDs compare exactly.
+     */
+    static String key(EntityKind kind, String id) {
+        if (kind == EntityKind.SERVER) {
+            return id.toLowerCase(Locale.ROOT);
+        }
+        int colon = id.indexOf(':');
+        if (colon < 0) {
+            return id;
+        }
+        String server = id.substring(colon + 1);
+        String folded = server.toLowerCase(Locale.ROOT);
+        return folded.equals(server) ? id : id.substring(0, colon + 1) + folded;
+    }
+
+    private static String unpad(String base64) {
+        int end = base64.length();
+        while (end > 0 && base64.charAt(end - 1) == '=') {
+            end--;
+        }
+        return base64.substring(0, end);
+    }
+
+    private static String pad(String unpadded) {
+        return switch (unpadded.length() % 4) {
+            case 2 -> unpadded + "==";
+            case 3 -> unpadded + "=";
+            default -> unpadded;
+        };
+    }
+}

@@ -1,0 +1,35 @@
+package dev.matrixpolicy.gateway.policylist;
+
+/** One glob against one string, without an automaton: for the explain endpoint and as the tests' reference. */
+final class Globs {
+    private Globs() {
+    }
+
+    /** Whether {@code glob} ({@code *}: any run, {@code ?}: one code point) matches the whole of {@code input}. */
+    static boolean matches(String glob, String input) {
+        int[] pattern = glob.codePoints().toArray();
+        int[] text = input.codePoints().toArray();
+        int p = 0;
+        int t = 0;
+        int star = -1;
+        int resume = 0;
+        while (t < text.length) {
+            if (p < pattern.length && (pattern[p] == '?' || pattern[p] == text[t])) {
+                p++;
+                t++;
+            } else if (p < pattern.length && pattern[p] == '*') {
+                star = p++;
+                resume = t;
+            } else if (star >= 0) {
+                p = star + 1;
+                t = ++resume;
+            } else {
+                return false;
+            }
+        }
+        while (p < pattern.length && pattern[p] == '*') {
+            p++;
+        }
+        return p == pattern.length;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Where a {@code policy_list} instance gets rules: a policy room, a file, a URL. A source reads on
+ * its own thread and hands over its complete current rules after each change; it never blocks a
+ * request. When it fails it keeps its last good rules and says so in its {@link Status}.
+ */
+public interface PolicySource extends AutoCloseable {
+
+    /** The source's name in the module's configuration, unique in the instance. */
+    String name();
+
+    /**
+     * Starts reading: the first complete read, then updates, each handed to {@code listener}. Returns
+     * at once; the first read happens in the background.
+     */
+    void start(Listener listener);
+
+    /** What the source knows about its own health, for the health and explain endpoints. */
+    Status status();
+
+    /** Stops reading and releases threads and connections. */
+    @Override
+    void close();
+
+    /** Receives a source's rules. Called from the source's own thread, never concurrently for one source. */
+    @FunctionalInterface
+    interface Listener {
+        /**
+         * @param source the source
+         * @param rules  all of its current rules (not a delta)
+         * @param skipped how many rule events it could not apply, by reason
+         */
+        void updated(PolicySource source, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped);
+    }
+
+    /**
+     * @param lastSuccess when the source last read successfully; empty before its first good read
+     * @param lastError   the error of its last read, empty when that read succeeded
+     * @param errorSince  since when it has been failing, when it is
+     * @param failures    how many reads have failed since startup
+     */
+    record Status(Optional<Instant> lastSuccess, Optional<String> lastError, Optional<Instant> errorSince, long failures) {
+        public static final Status STARTING = new Status(Optional.empty(), Optional.empty(), Optional.empty(), 0);
+
+        public Status succeeded(Instant at) {
+            return new Status(Optional.of(at), Optional.empty(), Optional.empty(), failures);
+        }
+
+        public Status failed(Instant at, String error) {
+            return new Status(lastSuccess, Optional.of(error), Optional.of(errorSince.orElse(at)), failures + 1);
+        }
+
+        /** Whether this failure is news: the source was fine before, or failed differently. */
+        public boolean isNewError(String error) {
+            return lastError.map(previous -> !previous.equals(error)).orElse(true);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Policy rule state events of every type the spec and older lists use, read into rules or cleared slots. */
+class PolicyEventsTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String YARRGH_HASH = Entity.hashOf("@yarrgh:example.com");
+
+    private static Optional<PolicyEvents.Change> read(String event) {
+        return PolicyEvents.read(JSON.readTree(event), "community");
+    }
+
+    private static PolicyRule rule(String event) {
+        return ((PolicyEvents.Set) read(event).orElseThrow()).rule();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "m.policy.rule.user, m.ban, USER, BAN",
+            "m.policy.rule.room, m.ban, ROOM, BAN",
+            "m.policy.rule.server, m.ban, SERVER, BAN",
+            "m.room.rule.user, m.ban, USER, BAN",
+            "org.matrix.mjolnir.rule.server, org.matrix.mjolnir.ban, SERVER, BAN",
+            "m.policy.rule.user, m.takedown, USER, TAKEDOWN",
+            "m.policy.rule.user, org.matrix.msc4204.takedown, USER, TAKEDOWN"})
+    void everyRuleTypeAndRecommendationIsRead(String type, String recommendation, EntityKind kind, Recommendation expected) {
+        PolicyRule rule = rule("""
+                {"type": "%s", "state_key": "rule:x", "event_id": "$e1", "sender": "@mod:example.com",
+                 "content": {"entity": "*:evil.example", "recommendation": "%s", "reason": "spam"}}""".formatted(type, recommendation));
+
+        assertThat(rule.kind()).isEqualTo(kind);
+        assertThat(rule.recommendation()).isEqualTo(expected);
+        assertThat(rule.entity()).isEqualTo(new Entity(Entity.Form.GLOB, "*:evil.example"));
+        assertThat(rule.reason()).isEqualTo("spam");
+        assertThat(rule.origin()).isEqualTo(new PolicyRule.Origin("community", Optional.of("$e1"), Optional.of("@mod:example.com"), 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            hashes                     | %s=
+            hashes                     | %s
+            org.matrix.msc4205.hashes  | %s=""")
+    void hashedEntitiesAreReadPaddedOrNotUnderTheStableOrUnstableName(String field, String hash) {
+        PolicyRule rule = rule("""
+                {"type": "m.policy.rule.user", "state_key": "h", "content": {"%s": {"sha256": "%s"}, "recommendation": "m.takedown"}}"""
+                .formatted(field, hash.formatted(YARRGH_HASH)));
+
+        assertThat(rule.entity()).isEqualTo(new Entity(Entity.Form.SHA256, YARRGH_HASH));
+    }
+
+    @Test
+    void emptyContentClearsTheSlotAsAWithdrawnOrRedactedRule() {
+        assertThat(read("{\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:x\", \"content\": {}}"))
+                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.user", "rule:x"), Optional.empty()));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {"entity": "@a:b", "recommendation": "org.example.mute"} | UNKNOWN_RECOMMENDATION
+            {"entity": "@a:b"}                                       | UNKNOWN_RECOMMENDATION
+            {"recommendation": "m.ban"}                              | NO_ENTITY
+            {"entity": "", "recommendation": "m.ban"}                | NO_ENTITY
+            {"hashes": {"sha256": "not base64!"}, "recommendation": "m.ban"} | INVALID_HASH
+            {"hashes": {"sha256": "AAAA"}, "recommendation": "m.ban"} | INVALID_HASH""")
+    void contentThatIsNoRuleClearsTheSlotAndSaysWhy(String content, PolicyEvents.Skipped why) {
+        assertThat(read("{\"type\": \"m.policy.rule.server\", \"state_key\": \"k\", \"content\": " + content + "}"))
+                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.server", "k"), Optional.of(why)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {"type": "m.room.member", "state_key": "@a:b", "content": {"membership": "join"}}
+            {"type": "m.policy.rule.media", "state_key": "k", "content": {"entity": "x", "recommendation": "m.ban"}}
+            {"type": "m.policy.rule.user", "content": {"entity": "@a:b", "recommendation": "m.ban"}}
+            ["not", "an", "event"]""")
+    void otherEventsAreNoneOfItsBusiness(String event) {
+        assertThat(read(event)).isEmpty();
+    }
+}

@@ -1,0 +1,121 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.Gen;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The index against a reference matcher that reads every rule of every source in order, over random
+ * rules (exact, glob and hashed; bans, takedowns and allows; several sources) and random IDs drawn
+ * from a small alphabet so that they often collide with the rules.
+ */
+class PolicyIndexPropertiesTest {
+    private static final List<String> LOCALPARTS = List.of("a", "b", "ab", "spam", "Spam", "bot1", "bot2");
+    private static final List<String> SERVERS = List.of("x.example", "X.example", "evil.example", "y.example:8448");
+
+    @Test
+    void decidesAsTheReferenceDoesOnRandomRulesAndIds() {
+        Gen.forAll(13, 400, PolicyIndexPropertiesTest::randomSources, sources -> {
+            PolicyIndex index = PolicyIndex.compile(sources);
+            Gen ids = Gen.seeded(sources.hashCode());
+            for (int i = 0; i < 60; i++) {
+                EntityKind kind = ids.oneOf(List.of(EntityKind.values()));
+                String id = randomId(ids, kind);
+                Optional<PolicyRule> expected = reference(sources, kind, id);
+                Optional<PolicyRule> actual = index.decide(kind, id);
+
+                assertThat(actual.map(rule -> rule.origin().source())).as("%s %s", kind, id)
+                        .isEqualTo(expected.map(rule -> rule.origin().source()));
+                assertThat(actual.map(rule -> rule.recommendation() == Recommendation.ALLOW)).as("%s %s", kind, id)
+                        .isEqualTo(expected.map(rule -> rule.recommendation() == Recommendation.ALLOW));
+                actual.ifPresent(rule -> assertThat(names(rule, kind, id)).as("%s names %s", rule, id).isTrue());
+                assertThat(index.matching(kind, id)).as("%s %s", kind, id).containsExactlyInAnyOrderElementsOf(
+                        sources.stream().flatMap(source -> source.rules().stream())
+                                .filter(rule -> rule.kind() == kind && names(rule, kind, id)).toList());
+            }
+        });
+    }
+
+    /** The reference: sources in order; in each, any allow that names the ID, else any ban or takedown. */
+    private static Optional<PolicyRule> reference(List<PolicyIndex.Source> sources, EntityKind kind, String id) {
+        for (PolicyIndex.Source source : sources) {
+            Optional<PolicyRule> allow = source.rules().stream()
+                    .filter(rule -> rule.kind() == kind && rule.recommendation() == Recommendation.ALLOW && names(rule, kind, id))
+                    .findFirst();
+            if (allow.isPresent()) {
+                return allow;
+            }
+            Optional<PolicyRule> ban = source.rules().stream()
+                    .filter(rule -> rule.kind() == kind && rule.recommendation() != Recommendation.ALLOW && names(rule, kind, id))
+                    .findFirst();
+            if (ban.isPresent()) {
+                return ban;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether a rule names an ID, read straight from its definition. */
+    private static boolean names(PolicyRule rule, EntityKind kind, String id) {
+        String value = rule.entity().value();
+        return switch (rule.entity().form()) {
+            case EXACT -> Entity.key(kind, value).equals(Entity.key(kind, id));
+            case SHA256 -> value.equals(Entity.hashOf(kind == EntityKind.SERVER ? id.toLowerCase(Locale.ROOT) : id));
+            case GLOB -> Globs.matches(value.toLowerCase(Locale.ROOT), id.toLowerCase(Locale.ROOT));
+        };
+    }
+
+    private static List<PolicyIndex.Source> randomSources(Gen gen) {
+        List<PolicyIndex.Source> sources = new ArrayList<>();
+        int count = gen.between(1, 3);
+        for (int s = 0; s < count; s++) {
+            List<PolicyRule> rules = new ArrayList<>();
+            int size = gen.between(0, 12);
+            for (int r = 0; r < size; r++) {
+                EntityKind kind = gen.oneOf(List.of(EntityKind.values()));
+                String id = randomId(gen, kind);
+                Entity entity = switch (gen.between(0, 2)) {
+                    case 0 -> Entity.of(id.replace('?', 'q').replace('*', 's'));
+                    case 1 -> Entity.sha256(Entity.hashOf(kind == EntityKind.SERVER ? id.toLowerCase(Locale.ROOT) : id));
+                    default -> Entity.of(globOf(gen, id));
+                };
+                Recommendation recommendation = gen.oneOf(List.of(Recommendation.values()));
+                rules.add(new PolicyRule(kind, entity, recommendation, "r" + r,
+                        new PolicyRule.Origin("source" + s, Optional.empty(), Optional.empty(), r + 1)));
+            }
+            sources.add(new PolicyIndex.Source("source" + s, rules));
+        }
+        return sources;
+    }
+
+    private static String randomId(Gen gen, EntityKind kind) {
+        String server = gen.oneOf(SERVERS);
+        return switch (kind) {
+            case USER -> "@" + gen.oneOf(LOCALPARTS) + ":" + server;
+            case ROOM -> (gen.chance(0.5) ? "!" : "#") + gen.oneOf(LOCALPARTS) + ":" + server;
+            case SERVER -> server;
+        };
+    }
+
+    /** Replaces random characters of an ID with wildcards. */
+    private static String globOf(Gen gen, String id) {
+        StringBuilder glob = new StringBuilder();
+        for (int i = 0; i < id.length(); i++) {
+            int roll = gen.between(0, 9);
+            if (roll == 0) {
+                glob.append('*');
+                i += gen.between(0, 3);
+            } else if (roll == 1) {
+                glob.append('?');
+            } else {
+                glob.append(id.charAt(i));
+            }
+        }
+        return glob.indexOf("*") < 0 && glob.indexOf("?") < 0 ? glob.append('*').toString() : glob.toString();
+    }
+}

@@ -27,7 +27,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  * describe it while the code grows. From the bottom up:
  *
  * <ol>
- *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars);</li>
+ *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
+ *       core of policy lists;</li>
  *   <li>{@code callbacks}, the callback vocabulary, then {@code callbacks.<category>}, one interface
  *       per Synapse callback, then {@code callbacks.catalog}, the list of them all;</li>
  *   <li>{@code module}, the extension point, and {@code modules.<name>}, the built-in modules;</li>
@@ -41,6 +42,7 @@ class PackageRulesTest {
     private static final String GATEWAY = "dev.matrixpolicy.gateway";
     private static final String CHAIN = GATEWAY + ".chain..";
     private static final String MATRIX = GATEWAY + ".matrix..";
+    private static final String POLICY_LISTS = GATEWAY + ".policylist..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -79,6 +81,14 @@ class PackageRulesTest {
     }
 
     @Test
+    void policyListsDependOnlyOnMatrixIdsAndNoSpring() {
+        classes().that().resideInAPackage(POLICY_LISTS)
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX))
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
     void theCallbacksDependOnNoSpringAndOnNothingThatAnswersThem() {
         noClasses().that().resideInAPackage(CALLBACKS)
                 .should().dependOnClassesThat().resideInAnyPackage(SPRING, EXTENSION_POINT, MODULES, DISPATCH,
@@ -108,9 +118,9 @@ class PackageRulesTest {
     }
 
     @Test
-    void aModuleTouchesOnlyTheExtensionPointAndTheCallbacks() {
+    void aModuleTouchesOnlyTheExtensionPointTheCallbacksAndThePureCores() {
         classes().that().resideInAPackage(MODULES)
-                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX))
+                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS))
                 .check(gateway);
     }
 

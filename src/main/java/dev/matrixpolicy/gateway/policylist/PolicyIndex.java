@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntPredicate;
 
 /**
  * The rules of every source of one {@code policy_list} instance, compiled for lookups that cost
@@ -44,14 +46,39 @@ public final class PolicyIndex {
      * @param id a user ID, room ID or alias, or server name, as the homeserver wrote it
      */
     public Optional<PolicyRule> decide(EntityKind kind, String id) {
+        return decide(kind, id, source -> true);
+    }
+
+    /**
+     * As {@link #decide(EntityKind, String)}, asking only the sources {@code applies} accepts, by
+     * their position in the list the index was compiled from.
+     */
+    public Optional<PolicyRule> decide(EntityKind kind, String id, IntPredicate applies) {
         Lookup lookup = new Lookup(kind, id);
-        for (Compiled source : sources) {
-            PolicyRule rule = source.decide(lookup);
-            if (rule != null) {
-                return Optional.of(rule);
+        for (int position = 0; position < sources.size(); position++) {
+            if (applies.test(position)) {
+                PolicyRule rule = sources.get(position).decide(lookup);
+                if (rule != null) {
+                    return Optional.of(rule);
+                }
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * This index with one source's rules replaced, compiling that source alone: the others are
+     * shared, so an update costs the size of its own source.
+     */
+    public PolicyIndex replace(int position, Source source) {
+        List<Compiled> replaced = new ArrayList<>(sources);
+        replaced.set(position, new Compiled(source));
+        return new PolicyIndex(List.copyOf(replaced));
+    }
+
+    /** How many sources the index was compiled from. */
+    public int size() {
+        return sources.size();
     }
 
     /** Every rule of every source that names the entity, in priority order: what the explain endpoint shows. */
@@ -66,7 +93,7 @@ public final class PolicyIndex {
 
     /** Rules by source, kind and recommendation. */
     public Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts() {
-        Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts = new HashMap<>();
+        Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts = new LinkedHashMap<>();
         for (Compiled source : sources) {
             counts.put(source.name, source.counts);
         }

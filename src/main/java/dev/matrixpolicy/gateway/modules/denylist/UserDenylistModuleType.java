@@ -1,12 +1,12 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Gauge;
 import java.util.HashSet;
 import java.util.List;
@@ -19,17 +19,10 @@ import org.springframework.stereotype.Component;
  * globs and to the four callbacks where a user acts. The list is compiled once at startup.
  */
 @Component
-class UserDenylistModuleType implements ModuleType<UserDenylistConfig> {
-    static final String NAME = "user_denylist";
+class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Class<UserDenylistConfig> configType() {
-        return UserDenylistConfig.class;
+    UserDenylistModuleType() {
+        super(Denylist.MODULE_TYPE, UserDenylistConfig.class);
     }
 
     @Override

@@ -1,11 +1,11 @@
 package dev.matrixpolicy.gateway.modules.medialimits;
 
 import dev.matrixpolicy.gateway.callbacks.MediaUploadLimit;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +18,11 @@ import org.springframework.stereotype.Component;
  * callbacks: the media config each user is told, the largest upload, and windowed upload limits.
  */
 @Component
-class MediaLimitsModuleType implements ModuleType<MediaLimitsConfig> {
+class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
     static final String EXCEEDED_METER = "policy.module.media_limits.exceeded";
 
-    @Override
-    public String name() {
-        return "media_limits";
-    }
-
-    @Override
-    public Class<MediaLimitsConfig> configType() {
-        return MediaLimitsConfig.class;
+    MediaLimitsModuleType() {
+        super("media_limits", MediaLimitsConfig.class);
     }
 
     @Override

@@ -1,11 +1,11 @@
 package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +24,7 @@ import org.springframework.stereotype.Component;
  * accounts.
  */
 @Component
-class RatelimitOverridesModuleType implements ModuleType<RatelimitOverridesConfig> {
+class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> {
     private static final Logger log = LoggerFactory.getLogger(RatelimitOverridesModuleType.class);
 
     static final String APPLIED_METER = "policy.module.ratelimit_overrides.applied";
@@ -36,14 +36,8 @@ class RatelimitOverridesModuleType implements ModuleType<RatelimitOverridesConfi
     /** Synapse's limiter names: its {@code rc_*} settings, with a dotted sub-limiter. */
     private static final Pattern LIMITER = Pattern.compile("rc_[a-z0-9_]+(\\.[a-z0-9_]+)*");
 
-    @Override
-    public String name() {
-        return "ratelimit_overrides";
-    }
-
-    @Override
-    public Class<RatelimitOverridesConfig> configType() {
-        return RatelimitOverridesConfig.class;
+    RatelimitOverridesModuleType() {
+        super("ratelimit_overrides", RatelimitOverridesConfig.class);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.modules.denylist;
+package dev.matrixpolicy.gateway.matrix;
 
 import dev.matrixpolicy.bench.Globs;
 import java.util.concurrent.TimeUnit;

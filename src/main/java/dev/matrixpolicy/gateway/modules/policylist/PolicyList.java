@@ -1,0 +1,357 @@
+package dev.matrixpolicy.gateway.modules.policylist;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckLoginForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.ShouldDropFederatedEvent;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.policylist.EntityKind;
+import dev.matrixpolicy.gateway.policylist.PolicyEvents;
+import dev.matrixpolicy.gateway.policylist.PolicyIndex;
+import dev.matrixpolicy.gateway.policylist.PolicyListView;
+import dev.matrixpolicy.gateway.policylist.PolicyRule;
+import dev.matrixpolicy.gateway.policylist.PolicySource;
+import dev.matrixpolicy.gateway.policylist.Recommendation;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code policy_list} instance: answers the spam-checker callbacks from its sources' rules. Each
+ * source updates on its own thread; its new rules are compiled on the instance's one compiler thread
+ * and the index swapped in whole, so a request never waits for an update and never sees half of one.
+ */
+final class PolicyList implements PolicyModule, PolicyListView, AutoCloseable, UserMayInvite, FederatedUserMayInvite,
+        UserMayJoinRoom, UserMayCreateRoom, UserMaySendStateEvent, UserMayPublishRoom, CheckLoginForSpam,
+        CheckRegistrationForSpam, CheckUsernameForSpam, CheckEventForSpam, ShouldDropFederatedEvent {
+    private static final Logger log = LoggerFactory.getLogger(PolicyList.class);
+
+    /** The callbacks this module can take part in, in the order of the Synapse docs. */
+    static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(
+            CheckEventForSpam.TYPE, UserMayJoinRoom.TYPE, UserMayInvite.TYPE, UserMayCreateRoom.TYPE,
+            UserMayPublishRoom.TYPE, CheckUsernameForSpam.TYPE, CheckRegistrationForSpam.TYPE,
+            ShouldDropFederatedEvent.TYPE, CheckLoginForSpam.TYPE, UserMaySendStateEvent.TYPE,
+            FederatedUserMayInvite.TYPE);
+
+    /**
+     * One source and what it applies to. Position 0 is the allow list.
+     *
+     * @param kinds     the entity kinds taken from it
+     * @param callbacks the callbacks it applies to; empty for all
+     * @param rooms     the rooms it applies to; empty for all
+     * @param source    the source itself; empty for the allow list
+     */
+    record Slot(String name, String kind, String location, Set<EntityKind> kinds, Set<CallbackType<?, ?, ?>> callbacks,
+                Set<String> rooms, Optional<PolicySource> source) {
+        boolean applies(CallbackType<?, ?, ?> callback, Optional<String> room) {
+            return (callbacks.isEmpty() || callbacks.contains(callback))
+                    && (rooms.isEmpty() || room.map(rooms::contains).orElse(true));
+        }
+    }
+
+    /** What a refusal says and how a match is counted and logged. */
+    record Answers(String instanceName, String serverName, Rejection rejection, boolean showReason,
+                   RegistrationBehaviour registration, boolean checkInvitee, boolean takedownBans) {
+    }
+
+    /**
+     * @param staleAfter   how long a source may go without a good read before it counts as stale
+     * @param requireFresh whether a stale source (or one that has not read yet) makes the gateway unready
+     */
+    record Freshness(Duration staleAfter, boolean requireFresh) {
+    }
+
+    private final List<Slot> slots;
+    private final Set<CallbackType<?, ?, ?>> enabled;
+    private final Answers answers;
+    private final Freshness freshness;
+    private final Instant started;
+    private final PolicyListMetrics metrics;
+    private final ExecutorService compiler;
+    /** The latest rules of each source, not compiled yet; the compiler takes them. */
+    private final AtomicReferenceArray<Collection<PolicyRule>> pending;
+    private volatile PolicyIndex index;
+
+    PolicyList(List<Slot> slots, Collection<PolicyRule> allow, Set<CallbackType<?, ?, ?>> enabled, Answers answers,
+               Freshness freshness, Instant started, PolicyListMetrics metrics) {
+        this.slots = List.copyOf(slots);
+        this.enabled = Set.copyOf(enabled);
+        this.answers = answers;
+        this.freshness = freshness;
+        this.started = started;
+        this.metrics = metrics;
+        this.pending = new AtomicReferenceArray<>(slots.size());
+        this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+                .name("policy-list-" + answers.instanceName()).factory());
+        List<PolicyIndex.Source> initial = new ArrayList<>();
+        for (Slot slot : slots) {
+            initial.add(new PolicyIndex.Source(slot.name(), slot.source().isEmpty() ? allow : List.of()));
+        }
+        this.index = PolicyIndex.compile(initial);
+        metrics.watch(this);
+    }
+
+    /** Starts every source reading. */
+    void start() {
+        for (int position = 0; position < slots.size(); position++) {
+            int at = position;
+            slots.get(position).source().ifPresent(source -> source.start((from, rules, skipped) -> updated(at, rules, skipped)));
+        }
+    }
+
+    PolicyIndex index() {
+        return index;
+    }
+
+    List<Slot> slots() {
+        return slots;
+    }
+
+    private void updated(int position, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
+        long received = System.nanoTime();
+        Slot slot = slots.get(position);
+        List<PolicyRule> kept = rules.stream()
+                .filter(rule -> slot.kinds().contains(rule.kind()))
+                .filter(rule -> answers.takedownBans() || rule.recommendation() != Recommendation.TAKEDOWN)
+                .toList();
+        metrics.skipped(slot.name(), skipped);
+        if (pending.getAndSet(position, kept) == null) {
+            compiler.execute(() -> {
+                Collection<PolicyRule> latest = pending.getAndSet(position, null);
+                if (latest != null) {
+                    index = index.replace(position, new PolicyIndex.Source(slot.name(), latest));
+                    metrics.updated(slot.name(), System.nanoTime() - received);
+                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.size());
+                }
+            });
+        }
+    }
+
+    @Override
+    public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        return enabled.contains(callback) ? PolicyModule.super.implementation(callback) : Optional.empty();
+    }
+
+    @Override
+    public boolean mayBlock() {
+        return false; // lookups in an in-memory index
+    }
+
+    // ---- the callbacks
+
+    @Override
+    public SpamVerdict userMayInvite(UserMayInvite.Args args) {
+        Optional<String> room = Optional.of(args.roomId());
+        return refusal(UserMayInvite.TYPE, room, user(args.inviter()), room(args.roomId()),
+                answers.checkInvitee() ? user(args.invitee()) : List.of());
+    }
+
+    @Override
+    public SpamVerdict federatedUserMayInvite(FederatedUserMayInvite.Args args) {
+        Optional<String> room = Optional.of(args.event().roomId());
+        return refusal(FederatedUserMayInvite.TYPE, room, user(args.event().sender()), room(args.event().roomId()),
+                answers.checkInvitee() ? args.event().stateKey().map(PolicyList::user).orElse(List.of()) : List.of());
+    }
+
+    @Override
+    public SpamVerdict userMayJoinRoom(UserMayJoinRoom.Args args) {
+        return refusal(UserMayJoinRoom.TYPE, Optional.of(args.room()), user(args.user()), room(args.room()));
+    }
+
+    @Override
+    public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
+        return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()));
+    }
+
+    @Override
+    public SpamVerdict userMaySendStateEvent(UserMaySendStateEvent.Args args) {
+        return refusal(UserMaySendStateEvent.TYPE, Optional.of(args.roomId()), user(args.userId()), room(args.roomId()));
+    }
+
+    @Override
+    public SpamVerdict userMayPublishRoom(UserMayPublishRoom.Args args) {
+        return refusal(UserMayPublishRoom.TYPE, Optional.of(args.roomId()), user(args.userId()), room(args.roomId()));
+    }
+
+    @Override
+    public SpamVerdict checkLoginForSpam(CheckLoginForSpam.Args args) {
+        return refusal(CheckLoginForSpam.TYPE, Optional.empty(), user(args.userId()));
+    }
+
+    @Override
+    public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
+        return refusal(CheckEventForSpam.TYPE, Optional.of(args.event().roomId()), user(args.event().sender()));
+    }
+
+    @Override
+    public RegistrationBehaviour checkRegistrationForSpam(CheckRegistrationForSpam.Args args) {
+        if (args.username().isEmpty()) {
+            return RegistrationBehaviour.ALLOW;
+        }
+        String userId = "@" + args.username().get().toLowerCase(Locale.ROOT) + ":" + answers.serverName();
+        return banned(CheckRegistrationForSpam.TYPE, Optional.empty(), List.of(user(userId))).isPresent()
+                ? answers.registration() : RegistrationBehaviour.ALLOW;
+    }
+
+    @Override
+    public Boolean checkUsernameForSpam(CheckUsernameForSpam.Args args) {
+        return banned(CheckUsernameForSpam.TYPE, Optional.empty(), List.of(user(args.userProfile().userId()))).isPresent();
+    }
+
+    @Override
+    public Boolean shouldDropFederatedEvent(ShouldDropFederatedEvent.Args args) {
+        List<Check> servers = new ArrayList<>();
+        for (String server : Servers.of(args.event().sender())) {
+            servers.add(new Check(EntityKind.SERVER, server));
+        }
+        return banned(ShouldDropFederatedEvent.TYPE, Optional.of(args.event().roomId()), List.of(servers)).isPresent();
+    }
+
+    // ---- deciding
+
+    /** One lookup: an ID of a kind. */
+    record Check(EntityKind kind, String id) {
+    }
+
+    /**
+     * A user: the user ID, then its server (with and without a port). An allow for the user stops
+     * there: an exception for one user beats a ban of their server.
+     */
+    private static List<Check> user(String userId) {
+        List<Check> checks = new ArrayList<>(3);
+        checks.add(new Check(EntityKind.USER, userId));
+        for (String server : Servers.of(userId)) {
+            checks.add(new Check(EntityKind.SERVER, server));
+        }
+        return checks;
+    }
+
+    private static List<Check> room(String roomIdOrAlias) {
+        return List.of(new Check(EntityKind.ROOM, roomIdOrAlias));
+    }
+
+    @SafeVarargs
+    private SpamVerdict refusal(CallbackType<?, ?, ?> callback, Optional<String> room, List<Check>... entities) {
+        return banned(callback, room, List.of(entities)).<SpamVerdict>map(this::rejection).orElse(SpamVerdict.NOT_SPAM);
+    }
+
+    /**
+     * The first ban among the entities; each entity is a list of checks where an allow ends that
+     * entity's checks.
+     */
+    private Optional<PolicyRule> banned(CallbackType<?, ?, ?> callback, Optional<String> room, List<List<Check>> entities) {
+        PolicyIndex current = index;
+        IntPredicate applies = position -> slots.get(position).applies(callback, room);
+        for (List<Check> entity : entities) {
+            for (Check check : entity) {
+                Optional<PolicyRule> rule = current.decide(check.kind(), check.id(), applies);
+                if (rule.isPresent()) {
+                    if (rule.get().recommendation() == Recommendation.ALLOW) {
+                        break;
+                    }
+                    metrics.matched(rule.get(), callback);
+                    log.info("{}: {} refused for {}: {} rule '{}' ({}) of source '{}'{}{}", answers.instanceName(),
+                            callback.name(), check.id(), rule.get().kind().wireName(), rule.get().entity().describe(),
+                            rule.get().recommendation().wireName(), rule.get().origin().source(),
+                            rule.get().origin().eventId().map(id -> ", event " + id).orElse(""),
+                            rule.get().reason().isEmpty() ? "" : ": " + rule.get().reason());
+                    return rule;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Rejection rejection(PolicyRule rule) {
+        if (!answers.showReason() || rule.reason().isBlank()) {
+            return answers.rejection();
+        }
+        String message = answers.rejection().error().orElse("Forbidden by policy") + ": " + rule.reason();
+        return new Rejection(answers.rejection().errcode(), Optional.of(message));
+    }
+
+    // ---- the management port's view
+
+    @Override
+    public List<SourceReport> sources() {
+        Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts = index.counts();
+        return slots.stream().map(slot -> new SourceReport(slot.name(), slot.kind(), slot.location(),
+                counts.getOrDefault(slot.name(), Map.of()),
+                slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING))).toList();
+    }
+
+    @Override
+    public Readiness readiness(Instant now) {
+        Map<String, String> problems = new LinkedHashMap<>();
+        for (Slot slot : slots) {
+            slot.source().ifPresent(source -> {
+                PolicySource.Status status = source.status();
+                Instant since = status.lastSuccess().orElse(started);
+                Duration quiet = Duration.between(since, now);
+                String error = status.lastError().map(e -> " (" + e + ")").orElse("");
+                if (status.lastSuccess().isEmpty()) {
+                    problems.put(slot.name(), "no good read yet" + error);
+                } else if (quiet.compareTo(freshness.staleAfter()) > 0) {
+                    problems.put(slot.name(), "stale: no good read for " + quiet.truncatedTo(ChronoUnit.SECONDS)
+                            .toString().substring(2).toLowerCase(Locale.ROOT) + error);
+                }
+            });
+        }
+        return new Readiness(problems.isEmpty() || !freshness.requireFresh(), problems);
+    }
+
+    @Override
+    public Explanation explain(String entity) {
+        PolicyIndex current = index;
+        List<Check> checks = switch (entity.isEmpty() ? ' ' : entity.charAt(0)) {
+            case '@' -> user(entity);
+            case '!' -> room(entity);
+            case '#' -> {
+                List<Check> alias = new ArrayList<>(room(entity));
+                Servers.of(entity).forEach(server -> alias.add(new Check(EntityKind.SERVER, server)));
+                yield alias;
+            }
+            default -> List.of(new Check(EntityKind.SERVER, entity));
+        };
+        List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
+                current.decide(check.kind(), check.id()), current.matching(check.kind(), check.id()))).toList();
+        return new Explanation(entity, verdicts);
+    }
+
+    @Override
+    public void close() {
+        slots.forEach(slot -> slot.source().ifPresent(PolicySource::close));
+        compiler.shutdownNow();
+        try {
+            compiler.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.matrixpolicy.gateway.modules.policylist;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.policylist.EntityKind;
+import dev.matrixpolicy.gateway.policylist.PolicyEvents;
+import dev.matrixpolicy.gateway.policylist.PolicyRule;
+import dev.matrixpolicy.gateway.policylist.PolicySource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The metrics of one {@code policy_list} instance: rules by source and kind, rule events skipped,
+ * matches by source, kind and callback, how long an update takes to apply, and each source's
+ * failures and staleness.
+ */
+final class PolicyListMetrics {
+    private final String instance;
+    private final MeterRegistry registry;
+    private final Clock clock;
+    private final Map<String, Map<PolicyEvents.Skipped, Integer>> skipped = new ConcurrentHashMap<>();
+
+    PolicyListMetrics(String instance, MeterRegistry registry, Clock clock) {
+        this.instance = instance;
+        this.registry = registry;
+        this.clock = clock;
+    }
+
+    /** Registers the gauges that read the instance's current state. */
+    void watch(PolicyList list) {
+        for (PolicyList.Slot slot : list.slots()) {
+            for (EntityKind kind : EntityKind.values()) {
+                Gauge.builder("policy.module.policy_list.rules", list, l -> rules(l, slot.name(), kind))
+                        .description("Rules in force, by source and entity kind")
+                        .tags("module", instance, "source", slot.name(), "kind", kind.wireName())
+                        .register(registry);
+            }
+            slot.source().ifPresent(source -> {
+                FunctionCounter.builder("policy.module.policy_list.source.failures", source, s -> s.status().failures())
+                        .description("Failed reads of a policy list source")
+                        .tags("module", instance, "source", slot.name())
+                        .register(registry);
+                Gauge.builder("policy.module.policy_list.source.staleness", source, this::staleness)
+                        .description("Seconds since a policy list source last read successfully (NaN before its first read)")
+                        .tags("module", instance, "source", slot.name())
+                        .baseUnit("seconds")
+                        .register(registry);
+                for (PolicyEvents.Skipped reason : PolicyEvents.Skipped.values()) {
+                    Gauge.builder("policy.module.policy_list.skipped", skipped,
+                                    map -> map.getOrDefault(slot.name(), Map.of()).getOrDefault(reason, 0))
+                            .description("Rule events a source holds that no rule comes from, by reason")
+                            .tags("module", instance, "source", slot.name(), "reason", reason.wireName())
+                            .register(registry);
+                }
+            });
+        }
+    }
+
+    void skipped(String source, Map<PolicyEvents.Skipped, Integer> counts) {
+        Map<PolicyEvents.Skipped, Integer> copy = new EnumMap<>(PolicyEvents.Skipped.class);
+        copy.putAll(counts);
+        skipped.put(source, copy);
+    }
+
+    void updated(String source, long nanos) {
+        Timer.builder("policy.module.policy_list.update")
+                .description("From a source's new rules to their use by requests")
+                .tags("module", instance, "source", source)
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void matched(PolicyRule rule, CallbackType<?, ?, ?> callback) {
+        Counter.builder("policy.module.policy_list.matches")
+                .description("Refusals, by the deciding rule's source and kind, and callback")
+                .tags("module", instance, "source", rule.origin().source(), "kind", rule.kind().wireName(),
+                        "callback", callback.name())
+                .register(registry)
+                .increment();
+    }
+
+    private static double rules(PolicyList list, String source, EntityKind kind) {
+        return list.index().counts().getOrDefault(source, Map.of()).getOrDefault(kind, Map.of())
+                .values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    private double staleness(PolicySource source) {
+        return source.status().lastSuccess()
+                .map(at -> Duration.between(at, clock.instant()).toMillis() / 1000.0)
+                .orElse(Double.NaN);
+    }
+}

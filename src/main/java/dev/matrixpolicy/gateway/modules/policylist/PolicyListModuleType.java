@@ -1,0 +1,169 @@
+package dev.matrixpolicy.gateway.modules.policylist;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.policylist.Entity;
+import dev.matrixpolicy.gateway.policylist.EntityKind;
+import dev.matrixpolicy.gateway.policylist.FileSource;
+import dev.matrixpolicy.gateway.policylist.PolicyRule;
+import dev.matrixpolicy.gateway.policylist.PolicySource;
+import dev.matrixpolicy.gateway.policylist.Recommendation;
+import dev.matrixpolicy.gateway.policylist.RuleText;
+import dev.matrixpolicy.gateway.policylist.UrlSource;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code policy_list}: Matrix ban lists ({@code m.policy.rule.*}) from policy rooms, files and URLs,
+ * applied to the spam-checker callbacks.
+ */
+@Component
+class PolicyListModuleType extends ModuleType<PolicyListConfig> {
+    static final String NAME = "policy_list";
+    private static final String ALLOW_SOURCE = "allow";
+
+    private final Clock clock;
+
+    PolicyListModuleType() {
+        this(Clock.systemUTC());
+    }
+
+    PolicyListModuleType(Clock clock) {
+        super(NAME, PolicyListConfig.class);
+        this.clock = clock;
+    }
+
+    @Override
+    public PolicyModule create(PolicyListConfig config, ModuleContext context) {
+        if (!Rejection.isErrcode(config.errcode())) {
+            throw new ModuleConfigurationException("errcode", "expected a Matrix error code such as M_FORBIDDEN, got '"
+                    + config.errcode() + "'");
+        }
+        Set<CallbackType<?, ?, ?>> enabled = config.callbacks().isEmpty() ? new LinkedHashSet<>(PolicyList.SUPPORTED)
+                : callbacks("callbacks", config.callbacks(), PolicyList.SUPPORTED);
+        ModuleConfigurationException.requireUniqueNames("sources",
+                config.sources().stream().map(PolicyListConfig.Source::name).toList(), "sources");
+        List<PolicyRule> allow = allowRules(config.allow());
+        List<PolicyList.Slot> slots = new ArrayList<>();
+        slots.add(new PolicyList.Slot(ALLOW_SOURCE, "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(),
+                Set.of(), Optional.empty()));
+        List<PolicySource> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < config.sources().size(); i++) {
+                PolicyListConfig.Source source = config.sources().get(i);
+                String field = "sources[" + i + "]";
+                if (source.name().equals(ALLOW_SOURCE)) {
+                    throw new ModuleConfigurationException(field + ".name", "'allow' names the allow list; choose another name");
+                }
+                PolicySource built = source(source, field);
+                opened.add(built);
+                slots.add(new PolicyList.Slot(source.name(), kind(source), location(source), kinds(field, source.kinds()),
+                        Set.copyOf(callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
+                        Set.copyOf(source.rooms()), Optional.of(built)));
+            }
+        } catch (RuntimeException wrong) {
+            opened.forEach(PolicySource::close);
+            throw wrong;
+        }
+        Rejection rejection = new Rejection(config.errcode(),
+                Optional.ofNullable(config.error()).filter(message -> !message.isBlank()));
+        PolicyList.Answers answers = new PolicyList.Answers(context.instanceName(), context.serverName(), rejection,
+                config.showReason(), config.registration() == PolicyListConfig.Registration.SHADOW_BAN
+                        ? RegistrationBehaviour.SHADOW_BAN : RegistrationBehaviour.DENY,
+                config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN);
+        PolicyList list = new PolicyList(slots, allow, enabled, answers,
+                new PolicyList.Freshness(config.staleAfter(), config.readiness() == PolicyListConfig.Readiness.FRESH),
+                clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), clock));
+        list.start();
+        return list;
+    }
+
+    private PolicySource source(PolicyListConfig.Source source, String field) {
+        int given = (source.room() != null ? 1 : 0) + (source.file() != null ? 1 : 0) + (source.url() != null ? 1 : 0);
+        if (given != 1) {
+            throw new ModuleConfigurationException(field, "set exactly one of room, file or url"
+                    + (given == 0 ? "" : ", not " + given));
+        }
+        if (source.file() != null) {
+            return new FileSource(source.name(), source.file(), source.checkInterval(), clock);
+        }
+        if (source.url() != null) {
+            String scheme = String.valueOf(source.url().getScheme());
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                throw new ModuleConfigurationException(field + ".url", "expected an http or https URL, got '" + source.url() + "'");
+            }
+            return new UrlSource(source.name(), source.url(), source.pollInterval(), source.timeout(),
+                    source.maxSize().toBytes(), clock);
+        }
+        throw new ModuleConfigurationException(field + ".room", "policy rooms are not readable yet");
+    }
+
+    private static String kind(PolicyListConfig.Source source) {
+        return source.room() != null ? "room" : source.file() != null ? "file" : "url";
+    }
+
+    private static String location(PolicyListConfig.Source source) {
+        return source.room() != null ? source.room() : source.file() != null ? source.file().toString() : source.url().toString();
+    }
+
+    private static Set<EntityKind> kinds(String field, List<String> names) {
+        if (names.isEmpty()) {
+            return EnumSet.allOf(EntityKind.class);
+        }
+        Set<EntityKind> kinds = EnumSet.noneOf(EntityKind.class);
+        for (int i = 0; i < names.size(); i++) {
+            int index = i;
+            kinds.add(EntityKind.ofWireName(names.get(i)).orElseThrow(() -> new ModuleConfigurationException(
+                    field + ".kinds[" + index + "]", "'" + names.get(index) + "' is not user, room or server")));
+        }
+        return kinds;
+    }
+
+    private static Set<CallbackType<?, ?, ?>> callbacks(String field, List<String> names, List<CallbackType<?, ?, ?>> allowed) {
+        Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            int index = i;
+            chosen.add(allowed.stream().filter(type -> type.name().equals(name)).findFirst().orElseThrow(() ->
+                    new ModuleConfigurationException(field + "[" + index + "]", "'" + name + "' is not one of "
+                            + allowed.stream().map(CallbackType::name).toList())));
+        }
+        return chosen;
+    }
+
+    private static List<PolicyRule> allowRules(PolicyListConfig.Allow allow) {
+        List<PolicyRule> rules = new ArrayList<>();
+        addAllows(rules, "allow.users", EntityKind.USER, allow.users());
+        addAllows(rules, "allow.rooms", EntityKind.ROOM, allow.rooms());
+        addAllows(rules, "allow.servers", EntityKind.SERVER, allow.servers());
+        return rules;
+    }
+
+    private static void addAllows(List<PolicyRule> rules, String field, EntityKind kind, List<String> entities) {
+        for (int i = 0; i < entities.size(); i++) {
+            String entity = entities.get(i).strip();
+            Entity parsed;
+            try {
+                parsed = RuleText.entity(entity);
+            } catch (IllegalArgumentException invalid) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", invalid.getMessage(), invalid);
+            }
+            if (entity.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", "must not contain white space or control characters");
+            }
+            rules.add(new PolicyRule(kind, parsed, Recommendation.ALLOW, "allowed by configuration",
+                    new PolicyRule.Origin(ALLOW_SOURCE, Optional.empty(), Optional.empty(), 0)));
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A source read again every {@code interval} on a thread of its own: a file or a URL. Unchanged
+ * content is not parsed again; a failed read keeps the last good rules, logs one WARN when the
+ * source starts failing (or fails differently) and one INFO when it recovers.
+ */
+abstract class PollingSource implements PolicySource {
+    private static final Logger log = LoggerFactory.getLogger(PollingSource.class);
+
+    private final String name;
+    private final Duration interval;
+    private final Clock clock;
+    private final ScheduledExecutorService thread;
+    private volatile Status status = Status.STARTING;
+
+    PollingSource(String name, Duration interval, Clock clock) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.interval = Objects.requireNonNull(interval, "interval");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
+                .name("policy-source-" + name).factory());
+    }
+
+    /**
+     * Reads the source if it changed since the last read.
+     *
+     * @return the rules, or empty when the content is unchanged
+     * @throws Exception anything that makes this read fail; its message is logged and shown
+     */
+    abstract Optional<RuleText.Parsed> readIfChanged() throws Exception;
+
+    /** Where the source is, for log lines, e.g. the path or URL. */
+    abstract String location();
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final void start(Listener listener) {
+        thread.scheduleWithFixedDelay(() -> poll(listener), 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public final Status status() {
+        return status;
+    }
+
+    private void poll(Listener listener) {
+        try {
+            Optional<RuleText.Parsed> parsed = readIfChanged();
+            parsed.ifPresent(rules -> listener.updated(this, rules.rules(), rules.skipped()));
+            if (status.lastError().isPresent()) {
+                log.info("Policy list source '{}' ({}) reads again", name, location());
+            }
+            status = status.succeeded(clock.instant());
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+        } catch (Exception failed) {
+            String error = describe(failed);
+            if (status.isNewError(error)) {
+                log.warn("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}", name, location(), error);
+            }
+            status = status.failed(clock.instant(), error);
+        }
+    }
+
+    private static String describe(Exception failed) {
+        String message = failed.getMessage();
+        return message == null || message.isBlank() ? failed.getClass().getSimpleName() : message;
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The two formats of a policy list file or URL, told apart by their first character.
+ *
+ * <ul>
+ *   <li><b>JSON</b>: a policy room's state events, as {@code GET /rooms/{roomId}/state} answers them:
+ *       an array of events (or an object with that array under {@code events}). Read as the room would
+ *       be: the last event of each (type, state key) holds, empty content clears it.</li>
+ *   <li><b>Lines</b>: one rule per line, {@code <recommendation> <kind> <entity> [reason]}, e.g.
+ *       {@code ban user @spammer:example.com crypto spam}, {@code allow server friends.example},
+ *       {@code takedown user sha256:VPqwbUV7mMMkOVto3kPwsNXXiALMs7VCKWh3OeqqjGs}. Blank lines and lines
+ *       starting with {@code #} are skipped.</li>
+ * </ul>
+ * A file with a line that is not a rule is refused whole, naming the line, so a typo never drops half
+ * a list silently.
+ */
+public final class RuleText {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private RuleText() {
+    }
+
+    /**
+     * Rules read from a file or URL.
+     *
+     * @param rules   the rules, in the order read
+     * @param skipped rule events that hold no rule this gateway applies, by reason (JSON only)
+     */
+    public record Parsed(List<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
+    }
+
+    /**
+     * @throws IllegalArgumentException naming what is wrong, and where
+     */
+    public static Parsed parse(String text, String source) {
+        String trimmed = text.strip();
+        if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+            return json(trimmed, source);
+        }
+        return lines(text, source);
+    }
+
+    private static Parsed json(String text, String source) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (JacksonException malformed) {
+            throw new IllegalArgumentException("not valid JSON: " + malformed.getOriginalMessage());
+        }
+        JsonNode events = root.isArray() ? root : root.get("events");
+        if (events == null || !events.isArray()) {
+            throw new IllegalArgumentException("expected a JSON array of state events, or an object with one under 'events'");
+        }
+        Map<PolicyEvents.Slot, PolicyEvents.Change> slots = new LinkedHashMap<>();
+        for (JsonNode event : events.values()) {
+            PolicyEvents.read(event, source).ifPresent(change -> slots.put(change.slot(), change));
+        }
+        List<PolicyRule> rules = new ArrayList<>();
+        Map<PolicyEvents.Skipped, Integer> skipped = new EnumMap<>(PolicyEvents.Skipped.class);
+        for (PolicyEvents.Change change : slots.values()) {
+            switch (change) {
+                case PolicyEvents.Set set -> rules.add(set.rule());
+                case PolicyEvents.Cleared cleared -> cleared.why().ifPresent(why -> skipped.merge(why, 1, Integer::sum));
+            }
+        }
+        return new Parsed(rules, skipped);
+    }
+
+    private static Parsed lines(String text, String source) {
+        List<PolicyRule> rules = new ArrayList<>();
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            try {
+                rules.add(line(line, source, i + 1));
+            } catch (IllegalArgumentException wrong) {
+                throw new IllegalArgumentException("line " + (i + 1) + ": " + wrong.getMessage(), wrong);
+            }
+        }
+        return new Parsed(rules, Map.of());
+    }
+
+    private static PolicyRule line(String line, String source, int number) {
+        String[] words = line.split("\\s+", 4);
+        if (words.length < 3) {
+            throw new IllegalArgumentException("expected '<ban|takedown|allow> <user|room|server> <entity> [reason]', got '"
+                    + abbreviate(line) + "'");
+        }
+        Recommendation recommendation = switch (words[0].toLowerCase(Locale.ROOT)) {
+            case "ban" -> Recommendation.BAN;
+            case "takedown" -> Recommendation.TAKEDOWN;
+            case "allow" -> Recommendation.ALLOW;
+            default -> throw new IllegalArgumentException("'" + abbreviate(words[0]) + "' is not ban, takedown or allow");
+        };
+        EntityKind kind = EntityKind.ofWireName(words[1].toLowerCase(Locale.ROOT)).orElseThrow(() ->
+                new IllegalArgumentException("'" + abbreviate(words[1]) + "' is not user, room or server"));
+        Entity entity = entity(words[2]);
+        String reason = words.length > 3 ? words[3] : "";
+        return new PolicyRule(kind, entity, recommendation, reason,
+                new PolicyRule.Origin(source, Optional.empty(), Optional.empty(), number));
+    }
+
+    /** An entity of the line format: an ID, a glob, or {@code sha256:<base64>}. */
+    public static Entity entity(String word) {
+        if (word.startsWith("sha256:")) {
+            try {
+                return Entity.sha256(word.substring("sha256:".length()));
+            } catch (IllegalArgumentException invalid) {
+                throw new IllegalArgumentException("'" + abbreviate(word) + "' is not sha256:<base64 of a SHA-256>", invalid);
+            }
+        }
+        return Entity.of(word);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 80 ? text : text.substring(0, 80) + "...";
+    }
+}

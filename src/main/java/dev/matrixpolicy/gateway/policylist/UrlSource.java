@@ -1,0 +1,79 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A policy list served over HTTP ({@link RuleText}'s formats), polled with {@code If-None-Match} and
+ * {@code If-Modified-Since}, so an unchanged list costs a 304 and no parsing.
+ */
+public final class UrlSource extends PollingSource {
+    private final URI url;
+    private final Duration timeout;
+    private final long maxSize;
+    private final HttpClient http;
+    private Optional<String> etag = Optional.empty();
+    private Optional<String> lastModified = Optional.empty();
+
+    /**
+     * @param maxSize the largest body read, in bytes; a larger list is refused (and the last good one kept)
+     */
+    public UrlSource(String name, URI url, Duration pollInterval, Duration timeout, long maxSize, Clock clock) {
+        super(name, pollInterval, clock);
+        this.url = url;
+        this.timeout = timeout;
+        this.maxSize = maxSize;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+    }
+
+    @Override
+    Optional<RuleText.Parsed> readIfChanged() throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET()
+                .header("Accept", "application/json, text/plain");
+        etag.ifPresent(tag -> request.header("If-None-Match", tag));
+        lastModified.ifPresent(date -> request.header("If-Modified-Since", date));
+        HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            if (response.statusCode() == 304) {
+                return Optional.empty();
+            }
+            if (response.statusCode() != 200) {
+                throw new IOException("HTTP " + response.statusCode());
+            }
+            byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxSize + 1));
+            if (bytes.length > maxSize) {
+                throw new IOException("the list is larger than max-size (" + maxSize + " bytes)");
+            }
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException notUtf8) {
+                throw new IOException("not UTF-8 text");
+            }
+            RuleText.Parsed parsed = RuleText.parse(text, name());
+            etag = response.headers().firstValue("ETag");
+            lastModified = response.headers().firstValue("Last-Modified");
+            return Optional.of(parsed);
+        }
+    }
+
+    @Override
+    String location() {
+        return url.toString();
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        http.close();
+    }
+}

@@ -1,0 +1,216 @@
+package dev.matrixpolicy.gateway.modules.policylist;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import dev.matrixpolicy.gateway.policylist.Entity;
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A {@code policy_list} over real HTTP (application-policylist.yml): a local file of rules above a
+ * community list served by a real HTTP server as a policy room's state, with an allow list above both.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("policylist")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PolicyListEndToEndTest {
+    private static final WireMockServer community = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+    private static final Path file = tempFile();
+    private static final String COMMUNITY = """
+            [{"type": "m.policy.rule.user", "state_key": "rule:spammer", "event_id": "$ban1", "sender": "@mod:example.org",
+              "content": {"entity": "@spammer:example.org", "recommendation": "m.ban", "reason": "invite spam"}},
+             {"type": "m.policy.rule.user", "state_key": "rule:hashed", "event_id": "$ban2", "sender": "@mod:example.org",
+              "content": {"hashes": {"sha256": "%s="}, "recommendation": "m.takedown"}},
+             {"type": "m.policy.rule.room", "state_key": "rule:room", "event_id": "$ban3", "sender": "@mod:example.org",
+              "content": {"entity": "!csam:example.org", "recommendation": "m.ban", "reason": "abuse"}},
+             {"type": "m.policy.rule.server", "state_key": "rule:evil", "event_id": "$ban4", "sender": "@mod:example.org",
+              "content": {"entity": "evil.example", "recommendation": "org.matrix.mjolnir.ban"}},
+             {"type": "m.policy.rule.user", "state_key": "rule:muted", "event_id": "$odd", "sender": "@mod:example.org",
+              "content": {"entity": "@muted:example.org", "recommendation": "org.example.mute"}},
+             {"type": "m.room.member", "state_key": "@mod:example.org", "content": {"membership": "join"}}]"""
+            .formatted(Entity.hashOf("@yarrgh:example.org"));
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    GatewayClient gateway;
+
+    @DynamicPropertySource
+    static void sources(DynamicPropertyRegistry registry) {
+        community.start();
+        community.stubFor(get("/bans.json").willReturn(okJson(COMMUNITY).withHeader("ETag", "\"v1\"")));
+        write("# our own list\nban user @local-spammer:example.com posted scams\n");
+        registry.add("policylist-test.file", file::toString);
+        registry.add("policylist-test.url", () -> community.baseUrl() + "/bans.json");
+    }
+
+    @AfterAll
+    static void stop() {
+        community.stop();
+    }
+
+    @BeforeEach
+    void connect() {
+        gateway = new GatewayClient(port, "policylist-token");
+        await().atMost(Duration.ofSeconds(10)).until(() -> invite("@spammer:example.org", "@bob:example.com").status() == 403);
+    }
+
+    @Test
+    @Order(1)
+    void aBannedInviterIsRefusedWithTheRulesReasonWhenTheAdminOptsIn() {
+        Answer answer = invite("@spammer:example.org", "@bob:example.com");
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+        assertThat(answer.json().get("error").asString()).endsWith(": invite spam");
+        assertThat(invite("@carol:example.org", "@bob:example.com").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(1)
+    void hashedRoomServerAndLocalRulesAllRefuse() {
+        assertThat(invite("@yarrgh:example.org", "@bob:example.com").status()).as("hashed takedown").isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"@bob:example.com\", \"room\": \"!csam:example.org\", \"is_invited\": false}").status())
+                .as("room ban").isEqualTo(403);
+        assertThat(invite("@anyone:evil.example", "@bob:example.com").status()).as("server ban").isEqualTo(403);
+        assertThat(invite("@anyone:Evil.Example:8448", "@bob:example.com").status()).as("server ban, any case, a port").isEqualTo(403);
+        assertThat(invite("@local-spammer:example.com", "@bob:example.com").status()).as("local file").isEqualTo(403);
+        assertThat(invite("@bob:example.com", "@spammer:example.org").status()).as("check-invitee").isEqualTo(403);
+    }
+
+    @Test
+    @Order(1)
+    void theAllowListBeatsABanOfTheUsersServer() {
+        assertThat(invite("@trusted:evil.example", "@bob:example.com").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(1)
+    void serverRulesApplyToFederationAndBannedUsersVanishFromTheDirectory() {
+        String event = """
+                {"event_id": "$invite", "type": "m.room.member", "sender": "@mallory:evil.example", "room_id": "!r:evil.example",
+                 "state_key": "@bob:example.com", "content": {"membership": "invite"}}""";
+        assertThat(gateway.post("/v1/spam_checker/federated_user_may_invite", "{\"event\": " + event + "}").status()).isEqualTo(403);
+        assertThat(result("/v1/spam_checker/should_drop_federated_event", "{\"event\": " + event + "}").booleanValue()).isTrue();
+        assertThat(result("/v1/spam_checker/check_username_for_spam",
+                "{\"user_profile\": {\"user_id\": \"@spammer:example.org\", \"display_name\": null, \"avatar_url\": null}}")
+                .booleanValue()).isTrue();
+        assertThat(result("/v1/spam_checker/check_registration_for_spam",
+                "{\"email_threepid\": null, \"username\": \"Local-Spammer\", \"request_info\": [], \"auth_provider_id\": null}")
+                .asString()).isEqualTo("DENY");
+    }
+
+    @Test
+    @Order(1)
+    void anUnknownRecommendationIsIgnoredAndCounted() {
+        assertThat(invite("@muted:example.org", "@bob:example.com").status()).isEqualTo(200);
+        assertThat(scrape(managementPort)).containsPattern(
+                "policy_module_policy_list_skipped\\{[^}]*reason=\"unknown_recommendation\"[^}]*source=\"community\"[^}]*} 1");
+    }
+
+    @Test
+    @Order(1)
+    void explainNamesTheDecidingRuleAndTheAllowThatOverridesABan() {
+        JsonNode spammer = management("/actuator/policylists/match?entity=@spammer:example.org").get("bans");
+        assertThat(spammer.at("/verdicts/0/decision/origin/event_id").asString()).isEqualTo("$ban1");
+        assertThat(spammer.at("/verdicts/0/decision/reason").asString()).isEqualTo("invite spam");
+
+        JsonNode trusted = management("/actuator/policylists/match?entity=@trusted:evil.example").get("bans");
+        assertThat(trusted.at("/verdicts/0/decision/recommendation").asString()).isEqualTo("ALLOW");
+        assertThat(trusted.at("/verdicts/1/decision/origin/source").asString()).isEqualTo("community");
+    }
+
+    @Test
+    @Order(1)
+    void sourcesAreListedWithTheirCountsAndMetrics() {
+        JsonNode sources = management("/actuator/policylists").at("/bans/sources");
+        assertThat(sources.get(0).get("name").asString()).isEqualTo("allow");
+        assertThat(sources.get(2).get("name").asString()).isEqualTo("community");
+        assertThat(sources.get(2).at("/rules/USER/BAN").intValue()).isEqualTo(1);
+        assertThat(sources.get(2).at("/rules/USER/TAKEDOWN").intValue()).isEqualTo(1);
+        assertThat(scrape(managementPort)).containsPattern(
+                "policy_module_policy_list_rules\\{[^}]*kind=\"user\"[^}]*source=\"community\"[^}]*} 2");
+    }
+
+    @Test
+    @Order(2)
+    void aChangedFileAppliesWithoutARestart() {
+        write("ban user @local-spammer:example.com posted scams\nban user @newcomer:example.com\n");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> invite("@newcomer:example.com", "@bob:example.com").status() == 403);
+    }
+
+    @Test
+    @Order(3)
+    void aFailingSourceKeepsItsLastGoodRulesAndSaysSoInHealth() {
+        community.stubFor(get("/bans.json").willReturn(aResponse().withStatus(502)));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> management("/actuator/health").toString().contains("HTTP 502")
+                || management("/actuator/policylists").toString().contains("HTTP 502"));
+        assertThat(invite("@spammer:example.org", "@bob:example.com").status()).isEqualTo(403);
+        assertThat(management("/actuator/policylists").at("/bans/sources/2/status/last_error").asString()).isEqualTo("HTTP 502");
+    }
+
+    private Answer invite(String inviter, String invitee) {
+        return gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"" + inviter + "\", \"invitee\": \"" + invitee + "\", \"room_id\": \"!room:example.com\"}");
+    }
+
+    private JsonNode result(String path, String body) {
+        Answer answer = gateway.post(path, body);
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        return answer.json().get("result");
+    }
+
+    private JsonNode management(String path) {
+        Answer answer = new GatewayClient(managementPort, null).get(path);
+        return answer.json();
+    }
+
+    private static Path tempFile() {
+        try {
+            return Files.createTempFile("policy-list", ".txt");
+        } catch (IOException impossible) {
+            throw new UncheckedIOException(impossible);
+        }
+    }
+
+    private static void write(String text) {
+        try {
+            Path next = Files.createTempFile(file.getParent(), "policy-list", ".tmp");
+            Files.writeString(next, text);
+            Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException unwritable) {
+            throw new UncheckedIOException(unwritable);
+        }
+    }
+}

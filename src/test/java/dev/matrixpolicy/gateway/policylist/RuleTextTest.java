@@ -1,0 +1,68 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The two formats of a policy list file or URL. */
+class RuleTextTest {
+
+    @Test
+    void linesGiveOneRuleEachAndSkipCommentsAndBlankLines() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                # our list
+                ban user @spammer:example.com crypto scams, twice
+
+                allow server friends.example
+                TAKEDOWN room !abuse:example.org
+                ban user sha256:%s
+                """.formatted(Entity.hashOf("@yarrgh:example.com")), "local");
+
+        assertThat(parsed.rules()).extracting(PolicyRule::kind, PolicyRule::recommendation, rule -> rule.entity().describe(),
+                        PolicyRule::reason, rule -> rule.origin().line())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.USER, Recommendation.BAN, "@spammer:example.com", "crypto scams, twice", 2),
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.SERVER, Recommendation.ALLOW, "friends.example", "", 4),
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.ROOM, Recommendation.TAKEDOWN, "!abuse:example.org", "", 5),
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.USER, Recommendation.BAN,
+                                "sha256:" + Entity.hashOf("@yarrgh:example.com"), "", 6));
+        assertThat(parsed.skipped()).isEmpty();
+    }
+
+    @Test
+    void aBadLineRefusesTheWholeFileNamingTheLine() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> RuleText.parse("ban user @a:example.com\nbna user @b:example.com\n", "local"))
+                .withMessage("line 2: 'bna' is not ban, takedown or allow");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban person @a:example.com", "local"))
+                .withMessage("line 1: 'person' is not user, room or server");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user", "local"))
+                .withMessageStartingWith("line 1: expected '<ban|takedown|allow> <user|room|server> <entity> [reason]'");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user sha256:nope", "local"))
+                .withMessage("line 1: 'sha256:nope' is not sha256:<base64 of a SHA-256>");
+    }
+
+    @Test
+    void jsonIsReadAsARoomsStateWhereTheLastEventOfASlotHolds() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                {"events": [
+                  {"type": "m.policy.rule.user", "state_key": "a", "content": {"entity": "@a:x", "recommendation": "m.ban"}},
+                  {"type": "m.policy.rule.user", "state_key": "b", "content": {"entity": "@b:x", "recommendation": "m.ban"}},
+                  {"type": "m.policy.rule.user", "state_key": "a", "content": {}},
+                  {"type": "m.policy.rule.user", "state_key": "c", "content": {"entity": "@c:x", "recommendation": "m.mute"}}]}""",
+                "community");
+
+        assertThat(parsed.rules()).extracting(rule -> rule.entity().value()).containsExactly("@b:x");
+        assertThat(parsed.skipped()).isEqualTo(Map.of(PolicyEvents.Skipped.UNKNOWN_RECOMMENDATION, 1));
+    }
+
+    @Test
+    void jsonThatIsNotAListOfEventsIsRefused() {
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("{\"rules\": []}", "x"))
+                .withMessage("expected a JSON array of state events, or an object with one under 'events'");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("[{\"type\": ", "x"))
+                .withMessageStartingWith("not valid JSON: ");
+    }
+}

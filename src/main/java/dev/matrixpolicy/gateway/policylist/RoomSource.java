@@ -1,12 +1,10 @@
 package dev.matrixpolicy.gateway.policylist;
 
-import dev.matrixpolicy.gateway.module.Backoff;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -27,11 +25,11 @@ import tools.jackson.databind.node.ObjectNode;
  * reads the full state again.
  *
  * <p>When the homeserver fails (down, restarting, 5xx, slow, garbled, 429) the source keeps its last
- * good rules, retries with {@link Settings#backoff()} (a 429 waits at least its {@code retry_after_ms},
- * up to the backoff's maximum), and records the failure in its {@link Status}. It logs one WARN line
- * when the error changes and one INFO line when the room reads again. A refused access token
- * (401) is retried at the backoff's maximum, since only an admin can fix it. A refusal or a removal
- * from the room starts again from whoami, so that a kicked bot rejoins if it may.
+ * good rules, retries after the {@link Settings#backoff()} pauses (a 429 waits at least its
+ * {@code retry_after_ms}), and records the failure in its {@link Status}. It logs one WARN line when
+ * the error changes and one INFO line when the room reads again. A refused access token (401) is
+ * retried at the longest pause only, since only an admin can fix it. A refusal or a removal from the
+ * room starts again from whoami, so that a kicked bot rejoins if it may.
  */
 public final class RoomSource implements PolicySource {
     private static final Logger log = LoggerFactory.getLogger(RoomSource.class);
@@ -40,6 +38,22 @@ public final class RoomSource implements PolicySource {
     static final int TIMELINE_LIMIT = 100;
     /** How long {@link #close()} waits for the reading thread, whose calls it has just aborted. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+
+    /**
+     * The pause before the next attempt after failures in a row. The {@code policy_list} module hands
+     * in its {@code Backoff} (exponential, capped, jittered): the gateway's one backoff rule lives in
+     * the module package, which this pure core may not use.
+     */
+    @FunctionalInterface
+    public interface Pauses {
+        /** @param failedAttempts failed attempts in a row, from 1 */
+        Duration after(int failedAttempts);
+
+        /** The longest pause, for a failure only an admin can fix. */
+        default Duration longest() {
+            return after(Integer.MAX_VALUE);
+        }
+    }
 
     /**
      * How to read one policy room.
@@ -51,14 +65,13 @@ public final class RoomSource implements PolicySource {
      * @param requestTimeout how long a call may wait for a connection, for an answer (a sync waits
      *                       {@code syncTimeout} on top), and between two pieces of a body
      * @param syncTimeout    how long the homeserver may hold a sync before answering that nothing changed
-     * @param backoff        the pause between failed attempts
+     * @param backoff        the pauses between failed attempts, e.g. the module's 1 s doubling up to 60 s
      * @param clock          the time of {@link Status}
      */
     public record Settings(String name, URI homeserver, String accessToken, String room, Duration requestTimeout,
-                           Duration syncTimeout, Backoff backoff, Clock clock) {
+                           Duration syncTimeout, Pauses backoff, Clock clock) {
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(30);
-        public static final Backoff DEFAULT_BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60));
 
         /** @throws IllegalArgumentException naming the setting that is wrong */
         public Settings {
@@ -79,10 +92,10 @@ public final class RoomSource implements PolicySource {
             Objects.requireNonNull(clock, "clock");
         }
 
-        /** The defaults: 10 s per request, 30 s long-polls, a backoff from 1 s to 60 s, the system clock. */
-        public static Settings of(String name, URI homeserver, String accessToken, String room) {
+        /** The defaults: 10 s per request, 30 s long-polls, the system clock. */
+        public static Settings of(String name, URI homeserver, String accessToken, String room, Pauses backoff) {
             return new Settings(name, homeserver, accessToken, room, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SYNC_TIMEOUT,
-                    DEFAULT_BACKOFF, Clock.systemUTC());
+                    backoff, Clock.systemUTC());
         }
 
         public Settings withRequestTimeout(Duration timeout) {
@@ -93,8 +106,8 @@ public final class RoomSource implements PolicySource {
             return new Settings(name, homeserver, accessToken, room, requestTimeout, timeout, backoff, clock);
         }
 
-        public Settings withBackoff(Backoff pause) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, pause, clock);
+        public Settings withBackoff(Pauses pauses) {
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, pauses, clock);
         }
 
         public Settings withClock(Clock time) {
@@ -105,7 +118,7 @@ public final class RoomSource implements PolicySource {
         @Override
         public String toString() {
             return "Settings[name=" + name + ", homeserver=" + homeserver + ", accessToken=(hidden), room=" + room
-                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + ", backoff=" + backoff + "]";
+                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + "]";
         }
 
         private static void require(boolean valid, String setting, String problem) {
@@ -138,7 +151,7 @@ public final class RoomSource implements PolicySource {
         Objects.requireNonNull(listener, "listener");
         synchronized (lifecycle) {
             if (closed || reader != null) {
-                throw new IllegalStateException("Policy source " + name() + " is " + (closed ? "closed" : "started already"));
+                throw new IllegalStateException(this + " is " + (closed ? "closed" : "started already"));
             }
             reader = Thread.ofVirtual().name("policy-room-" + name()).start(new Reading(listener)::run);
         }
@@ -164,7 +177,7 @@ public final class RoomSource implements PolicySource {
         if (running != null) {
             try {
                 if (!running.join(CLOSE_WAIT)) {
-                    log.warn("Policy source {}: its reading thread did not stop within {}", name(), HomeserverFailure.format(CLOSE_WAIT));
+                    log.warn("{}: its reading thread did not stop within {}", this, HomeserverFailure.format(CLOSE_WAIT));
                 }
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
@@ -247,7 +260,7 @@ public final class RoomSource implements PolicySource {
                     }
                     throw refused;
                 }
-                log.info("Policy source {}: the bot {} joined {}", name(), userId, room);
+                log.info("{}: the bot {} joined the room", RoomSource.this, userId);
             }
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
             String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO)
@@ -273,8 +286,7 @@ public final class RoomSource implements PolicySource {
                 publish(fresh);
             }
             if (first) {
-                int count = fresh.ruleCount();
-                log.info("Policy source {}: {} {} in {}", name(), count, count == 1 ? "rule" : "rules", settings.room());
+                log.info("{} read: {}", RoomSource.this, rules(fresh.ruleCount()));
             }
         }
 
@@ -287,7 +299,7 @@ public final class RoomSource implements PolicySource {
             }
             current.since = answer.path("next_batch").stringValue();
             if (joined.path("timeline").path("limited").asBoolean(false)) {
-                log.debug("Policy source {}: a gap in the timeline; reading the full state again", name());
+                log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
                 current.stateRead = false;
                 return;
             }
@@ -324,7 +336,7 @@ public final class RoomSource implements PolicySource {
             try {
                 listener.updated(RoomSource.this, room.rules(), room.skipped());
             } catch (RuntimeException bug) {
-                log.error("Policy source {}: the listener failed to take an update", name(), bug);
+                log.error("{}: the listener failed to take an update", RoomSource.this, bug);
             }
         }
 
@@ -332,8 +344,8 @@ public final class RoomSource implements PolicySource {
             Status before = status;
             status = before.succeeded(settings.clock().instant());
             if (before.lastError().isPresent()) {
-                log.info("Policy source {}: reading {} again, after {} failed attempt(s) since {}", name(), settings.room(),
-                        failedAttempts, before.errorSince().orElseThrow());
+                log.info("{} reads again, after {} failed attempt(s) since {}", RoomSource.this, failedAttempts,
+                        before.errorSince().orElseThrow());
             }
             failedAttempts = 0;
         }
@@ -349,21 +361,21 @@ public final class RoomSource implements PolicySource {
             if (failure.next() != HomeserverFailure.Next.RETRY) {
                 session = Optional.empty();
             }
-            Backoff backoff = settings.backoff();
-            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.max()
-                    : backoff.delay(failedAttempts, ThreadLocalRandom.current());
+            Pauses backoff = settings.backoff();
+            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.longest()
+                    : backoff.after(failedAttempts);
             Duration asked = failure.retryAfter().orElse(Duration.ZERO);
             if (asked.compareTo(pause) > 0) {
-                pause = asked.compareTo(backoff.max()) < 0 ? asked : backoff.max();
+                pause = asked;
             }
             String error = failure.getMessage();
             Status before = status;
             status = before.failed(settings.clock().instant(), error);
             if (before.isNewError(error)) {
-                log.warn("Policy source {}: {}; {}; retrying in {}", name(), error, kept(), HomeserverFailure.format(pause),
-                        bug.orElse(null));
+                log.warn("{} could not be read, {}: {}; retrying in {}", RoomSource.this, kept(), error,
+                        HomeserverFailure.format(pause), bug.orElse(null));
             } else {
-                log.debug("Policy source {}: still failing ({} attempts): {}", name(), failedAttempts, error);
+                log.debug("{} still fails ({} attempts): {}", RoomSource.this, failedAttempts, error);
             }
             try {
                 Thread.sleep(pause);
@@ -374,8 +386,7 @@ public final class RoomSource implements PolicySource {
         }
 
         private String kept() {
-            return rules.map(RoomRules::ruleCount).map(count -> "keeping its last " + count + (count == 1 ? " rule" : " rules"))
-                    .orElse("no rules read yet");
+            return rules.map(room -> "keeping its last good rules (" + rules(room.ruleCount()) + ")").orElse("no rules read yet");
         }
     }
 
@@ -423,8 +434,13 @@ public final class RoomSource implements PolicySource {
         return none;
     }
 
+    /** How every log line names the source, as the file and URL sources do: {@code Policy list source 'community' (#bans:example.org)}. */
     @Override
     public String toString() {
-        return "RoomSource[" + name() + ": " + settings.room() + " on " + settings.homeserver() + "]";
+        return "Policy list source '" + name() + "' (" + settings.room() + ")";
+    }
+
+    private static String rules(int count) {
+        return count + (count == 1 ? " rule" : " rules");
     }
 }

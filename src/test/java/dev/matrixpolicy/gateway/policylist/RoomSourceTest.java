@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,6 +38,7 @@ class RoomSourceTest {
     private static final String ROOM = "!policies:test";
     private static final Duration SOON = Duration.ofSeconds(5);
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final RoomSource.Pauses FAST = backoff(Duration.ofMillis(20), Duration.ofMillis(200));
 
     /** One listener call. */
     record Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped) {
@@ -73,15 +75,20 @@ class RoomSourceTest {
         sourceLogger.setAdditive(true);
     }
 
+    /** The module's backoff rule, as the policy_list module hands it in. */
+    private static RoomSource.Pauses backoff(Duration initial, Duration max) {
+        Backoff backoff = new Backoff(initial, max);
+        return attempts -> backoff.delay(attempts, ThreadLocalRandom.current());
+    }
+
     private RoomSource start(String room) {
         return start(room, settings -> settings);
     }
 
     private RoomSource start(String room, Function<RoomSource.Settings, RoomSource.Settings> adjust) {
-        RoomSource.Settings settings = RoomSource.Settings.of("community", homeserver.url(), TOKEN, room)
+        RoomSource.Settings settings = RoomSource.Settings.of("community", homeserver.url(), TOKEN, room, FAST)
                 .withRequestTimeout(Duration.ofSeconds(2))
-                .withSyncTimeout(Duration.ofSeconds(10))
-                .withBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200)));
+                .withSyncTimeout(Duration.ofSeconds(10));
         source = new RoomSource(adjust.apply(settings));
         source.start(listener);
         return source;
@@ -130,7 +137,7 @@ class RoomSourceTest {
             assertThat(rule.origin().eventId()).isPresent();
         });
         await().atMost(SOON).until(() -> source.status().lastSuccess().isPresent());
-        assertThat(lines(Level.INFO)).contains("Policy source community: 2 rules in " + ROOM);
+        assertThat(lines(Level.INFO)).contains("Policy list source 'community' (" + ROOM + ") read: 2 rules");
     }
 
     @Test
@@ -283,7 +290,7 @@ class RoomSourceTest {
         assertThat(homeserver.requests("GET", "/directory/room/#policies:test")).hasSize(1);
         assertThat(homeserver.requests("POST", "/join/")).singleElement().extracting(FakeHomeserver.Request::path)
                 .isEqualTo("/join/#policies:test");
-        assertThat(lines(Level.INFO)).contains("Policy source community: the bot " + BOT + " joined #policies:test");
+        assertThat(lines(Level.INFO)).contains("Policy list source 'community' (#policies:test): the bot " + BOT + " joined the room");
     }
 
     @Test
@@ -350,7 +357,8 @@ class RoomSourceTest {
         assertThat(source.status().lastError()).hasValue("the homeserver fails (GET /sync answered 502)");
         assertThat(source.status().errorSince()).isPresent();
         assertThat(lines(Level.WARN)).singleElement().asString()
-                .startsWith("Policy source community: the homeserver fails (GET /sync answered 502); keeping its last 1 rule; retrying in ");
+                .startsWith("Policy list source 'community' (" + ROOM + ") could not be read, keeping its last good rules (1 rule): "
+                        + "the homeserver fails (GET /sync answered 502); retrying in ");
 
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
         homeserver.recover();
@@ -360,7 +368,7 @@ class RoomSourceTest {
         assertThat(source.status().errorSince()).isEmpty();
         assertThat(source.status().failures()).isGreaterThanOrEqualTo(5);
         assertThat(lines(Level.WARN)).hasSize(1);
-        assertThat(lines(Level.INFO)).last().asString().startsWith("Policy source community: reading " + ROOM + " again, after ");
+        assertThat(lines(Level.INFO)).last().asString().startsWith("Policy list source 'community' (" + ROOM + ") reads again, after ");
         assertThat(updates).noneMatch(update -> update.rules().isEmpty());
     }
 
@@ -374,8 +382,8 @@ class RoomSourceTest {
         assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
         assertThat(source.status().failures()).isEqualTo(3);
         assertThat(lines(Level.WARN)).singleElement().asString()
-                .startsWith("Policy source community: the homeserver fails (GET /account/whoami answered 503 M_UNKNOWN: starting); "
-                        + "no rules read yet; retrying in ");
+                .startsWith("Policy list source 'community' (" + ROOM + ") could not be read, no rules read yet: "
+                        + "the homeserver fails (GET /account/whoami answered 503 M_UNKNOWN: starting); retrying in ");
     }
 
     @Test
@@ -384,8 +392,7 @@ class RoomSourceTest {
         try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             nobody = URI.create("http://127.0.0.1:" + closed.getLocalPort());
         }
-        source = new RoomSource(RoomSource.Settings.of("community", nobody, TOKEN, ROOM)
-                .withBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200))));
+        source = new RoomSource(RoomSource.Settings.of("community", nobody, TOKEN, ROOM, FAST));
         source.start(listener);
 
         await().atMost(SOON).until(() -> source.status().failures() >= 3);
@@ -398,17 +405,17 @@ class RoomSourceTest {
         homeserver.room(ROOM);
         homeserver.revokeToken();
 
-        start(ROOM, settings -> settings.withBackoff(new Backoff(Duration.ofMillis(10), Duration.ofMillis(400))));
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofMillis(10), Duration.ofMillis(400))));
 
         await().atMost(SOON).until(() -> homeserver.requests("GET", "/account/whoami").size() >= 3);
         assertThat(source.status().lastError().orElseThrow())
                 .isEqualTo("the homeserver rejects the access token, which is wrong or was revoked "
                         + "(GET /account/whoami answered 401 M_UNKNOWN_TOKEN: Invalid access token passed.)");
-        assertThat(lines(Level.WARN)).singleElement().asString().contains("access token").contains("retrying in 400ms")
-                .doesNotContain(TOKEN);
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("access token").doesNotContain(TOKEN);
+        // From the first retry on, the longest pause (200 to 400 ms with jitter), not the first (5 to 10 ms).
         List<FakeHomeserver.Request> attempts = homeserver.requests("GET", "/account/whoami");
         for (int i = 1; i < attempts.size(); i++) {
-            assertThat(Duration.between(attempts.get(i - 1).at(), attempts.get(i).at())).isGreaterThanOrEqualTo(Duration.ofMillis(390));
+            assertThat(Duration.between(attempts.get(i - 1).at(), attempts.get(i).at())).isGreaterThanOrEqualTo(Duration.ofMillis(195));
         }
 
         homeserver.recover();
@@ -425,7 +432,7 @@ class RoomSourceTest {
 
         await().atMost(SOON).until(() -> source.status().lastError().isPresent());
         assertThat(source.status().lastError().orElseThrow()).contains("access token").contains("401 M_UNKNOWN_TOKEN");
-        assertThat(lines(Level.WARN)).singleElement().asString().contains("keeping its last 1 rule");
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("keeping its last good rules (1 rule)");
         assertThat(updates).hasSize(1);
     }
 
@@ -434,7 +441,7 @@ class RoomSourceTest {
         homeserver.room(ROOM);
         homeserver.failNext(1, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"Too Many Requests\",\"retry_after_ms\":150}");
 
-        start(ROOM, settings -> settings.withBackoff(new Backoff(Duration.ofMillis(1), Duration.ofSeconds(1))));
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofMillis(1), Duration.ofSeconds(1))));
 
         firstUpdate();
         List<FakeHomeserver.Request> calls = homeserver.requests();
@@ -478,7 +485,7 @@ class RoomSourceTest {
     @Test
     void listenerThatFailsDoesNotStopTheSource() {
         homeserver.room(ROOM);
-        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM));
+        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM, FAST));
         source.start((from, rules, skipped) -> {
             updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
             throw new IllegalStateException("listener bug");
@@ -511,7 +518,7 @@ class RoomSourceTest {
     @Test
     void closeWhileWaitingToRetryReturnsAtOnce() {
         homeserver.failAll(502, "");
-        start(ROOM, settings -> settings.withBackoff(new Backoff(Duration.ofSeconds(30), Duration.ofSeconds(30))));
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofSeconds(30), Duration.ofSeconds(30))));
         await().atMost(SOON).until(() -> source.status().failures() == 1);
 
         long closing = System.nanoTime();
@@ -523,7 +530,7 @@ class RoomSourceTest {
     @Test
     void statusSaysStartingUntilTheFirstRead() {
         homeserver.failAll(502, "");
-        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM));
+        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM, FAST));
 
         assertThat(source.status()).isEqualTo(PolicySource.Status.STARTING);
         assertThat(source.name()).isEqualTo("community");
@@ -534,33 +541,33 @@ class RoomSourceTest {
     @Test
     void settingsRefuseWhatCannotWorkNamingTheSetting() {
         URI homeserverUrl = URI.create("https://matrix.example.org");
-        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", URI.create("ftp://x"), TOKEN, ROOM))
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", URI.create("ftp://x"), TOKEN, ROOM, FAST))
                 .withMessageStartingWith("homeserver ");
-        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, " ", ROOM))
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, " ", ROOM, FAST))
                 .withMessageStartingWith("accessToken ");
-        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, "policies"))
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, "policies", FAST))
                 .withMessageStartingWith("room ");
-        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, "#policies"))
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, "#policies", FAST))
                 .withMessageStartingWith("room ");
-        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, ROOM).withRequestTimeout(Duration.ZERO))
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, ROOM, FAST).withRequestTimeout(Duration.ZERO))
                 .withMessageStartingWith("requestTimeout ");
-        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, ROOM).withSyncTimeout(Duration.ZERO))
+        assertThatIllegalArgumentException().isThrownBy(() -> RoomSource.Settings.of("c", homeserverUrl, TOKEN, ROOM, FAST).withSyncTimeout(Duration.ZERO))
                 .withMessageStartingWith("syncTimeout ");
     }
 
     @Test
     void settingsNeverShowTheAccessToken() {
-        RoomSource.Settings settings = RoomSource.Settings.of("c", URI.create("https://matrix.example.org"), TOKEN, ROOM);
+        RoomSource.Settings settings = RoomSource.Settings.of("c", URI.create("https://matrix.example.org"), TOKEN, ROOM, FAST);
 
         assertThat(settings.toString()).doesNotContain(TOKEN).contains("https://matrix.example.org", ROOM);
         assertThat(new RoomSource(settings).toString()).doesNotContain(TOKEN);
     }
 
     @Test
-    void defaultsAreThirtySecondLongPollsAndABackoffFromOneSecondToOneMinute() {
-        RoomSource.Settings settings = RoomSource.Settings.of("c", URI.create("https://matrix.example.org"), TOKEN, ROOM);
+    void defaultsAreTenSecondRequestsAndThirtySecondLongPolls() {
+        RoomSource.Settings settings = RoomSource.Settings.of("c", URI.create("https://matrix.example.org"), TOKEN, ROOM, FAST);
 
+        assertThat(settings.requestTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(settings.syncTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(settings.backoff()).isEqualTo(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60)));
     }
 }

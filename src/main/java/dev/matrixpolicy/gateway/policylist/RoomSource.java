@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -407,10 +408,19 @@ public final class RoomSource implements PolicySource {
         return filter;
     }
 
-    /** The first sync's filter: no events at all, only the token that the long-polls start from. */
+    /**
+     * The first sync's filter: no events at all, only the token that the long-polls start from.
+     *
+     * <p>It must be a token of now. Synapse keeps each sync answer for two minutes
+     * ({@code sync_response_cache_duration}) under the request's since, timeout and filter; a bot that
+     * reconnects (kicked, or the gateway restarted) would get its previous connect's token, and replay
+     * on top of the fresh state every rule event since, briefly bringing back withdrawn rules. So the
+     * filter also leaves out a room that cannot exist, named afresh at each connect.
+     */
     static String tokenOnlyFilter(String roomId) {
         ObjectNode filter = nothingBut(roomId);
         ObjectNode room = (ObjectNode) filter.get("room");
+        room.putArray("not_rooms").add("!" + UUID.randomUUID() + ":fresh-token.invalid");
         room.set("state", excludeAll());
         room.set("timeline", excludeAll().put("limit", 1));
         return JSON.writeValueAsString(filter);

@@ -54,6 +54,8 @@ final class FakeHomeserver implements AutoCloseable {
     private final Set<String> joinable = new HashSet<>();
     /** The {@code rooms} object of each incremental sync answer; since token {@code s<n>} has seen the first n. */
     private final List<ObjectNode> batches = new ArrayList<>();
+    /** Synapse's sync answer cache (sync_response_cache_duration, 2 minutes), for initial syncs: the token by filter and timeout. */
+    private final Map<String, String> initialSyncs = new HashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private boolean tokenValid = true;
     private int failures;
@@ -366,7 +368,9 @@ final class FakeHomeserver implements AutoCloseable {
         ObjectNode answer = JSON.createObjectNode();
         if (since == null) {
             synchronized (lock) {
-                answer.put("next_batch", "s" + batches.size());
+                // As Synapse does: the same request within two minutes gets the same answer.
+                answer.put("next_batch", initialSyncs.computeIfAbsent(query.get("filter") + " " + query.get("timeout"),
+                        request -> "s" + batches.size()));
             }
             respond(exchange, 200, JSON.writeValueAsString(answer));
             return;

@@ -332,6 +332,8 @@ class RoomSourceTest {
         firstUpdate();
         awaitLongPoll(1);
 
+        // The fake caches initial syncs as Synapse does: a reconnect that reused the first token would
+        // replay the kick, and leave and rejoin in a loop.
         homeserver.kick(ROOM);
         await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == 1);
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));

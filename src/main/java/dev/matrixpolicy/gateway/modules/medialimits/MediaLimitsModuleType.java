@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
@@ -37,12 +38,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
     }
 
     private static MediaLimits.Group compile(MediaLimitsConfig.Group group, String field, ModuleContext context) {
-        for (int u = 0; u < group.users().size(); u++) {
-            int index = u;
-            UserIdMatcher.problemWith(group.users().get(u)).ifPresent(problem -> {
-                throw new ModuleConfigurationException(field + ".users[" + index + "]", problem);
-            });
-        }
+        UserIdMatcher users = ConfigValues.users(field + ".users", group.users());
         OptionalLong maxUploadSize = OptionalLong.empty();
         if (group.maxUploadSize() != null) {
             if (group.maxUploadSize().toBytes() < 1) {
@@ -66,7 +62,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
             throw new ModuleConfigurationException(field, "group '" + group.name()
                     + "' sets neither max-upload-size nor upload-limits, so it would change nothing");
         }
-        return new MediaLimits.Group(group.name(), UserIdMatcher.compile(group.users()), maxUploadSize, uploadLimits,
+        return new MediaLimits.Group(group.name(), users, maxUploadSize, uploadLimits,
                 exceededCounter(context, group.name()));
     }
 

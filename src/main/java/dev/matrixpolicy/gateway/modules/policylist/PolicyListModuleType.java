@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.policylist;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -46,12 +47,9 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
 
     @Override
     public PolicyModule create(PolicyListConfig config, ModuleContext context) {
-        if (!Rejection.isErrcode(config.errcode())) {
-            throw new ModuleConfigurationException("errcode", "expected a Matrix error code such as M_FORBIDDEN, got '"
-                    + config.errcode() + "'");
-        }
+        Rejection rejection = ConfigValues.rejection(config.errcode(), config.error());
         Set<CallbackType<?, ?, ?>> enabled = config.callbacks().isEmpty() ? new LinkedHashSet<>(PolicyList.SUPPORTED)
-                : callbacks("callbacks", config.callbacks(), PolicyList.SUPPORTED);
+                : ConfigValues.callbacks("callbacks", config.callbacks(), PolicyList.SUPPORTED);
         ModuleConfigurationException.requireUniqueNames("sources",
                 config.sources().stream().map(PolicyListConfig.Source::name).toList(), "sources");
         List<PolicyRule> allow = allowRules(config.allow());
@@ -69,15 +67,13 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                 PolicySource built = source(source, field);
                 opened.add(built);
                 slots.add(new PolicyList.Slot(source.name(), kind(source), location(source), kinds(field, source.kinds()),
-                        Set.copyOf(callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
+                        Set.copyOf(ConfigValues.callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
                         Set.copyOf(source.rooms()), Optional.of(built)));
             }
         } catch (RuntimeException wrong) {
             opened.forEach(PolicySource::close);
             throw wrong;
         }
-        Rejection rejection = new Rejection(config.errcode(),
-                Optional.ofNullable(config.error()).filter(message -> !message.isBlank()));
         PolicyList.Answers answers = new PolicyList.Answers(context.instanceName(), context.serverName(), rejection,
                 config.showReason(), config.registration() == PolicyListConfig.Registration.SHADOW_BAN
                         ? RegistrationBehaviour.SHADOW_BAN : RegistrationBehaviour.DENY,
@@ -128,18 +124,6 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                     field + ".kinds[" + index + "]", "'" + names.get(index) + "' is not user, room or server")));
         }
         return kinds;
-    }
-
-    private static Set<CallbackType<?, ?, ?>> callbacks(String field, List<String> names, List<CallbackType<?, ?, ?>> allowed) {
-        Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
-        for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            int index = i;
-            chosen.add(allowed.stream().filter(type -> type.name().equals(name)).findFirst().orElseThrow(() ->
-                    new ModuleConfigurationException(field + "[" + index + "]", "'" + name + "' is not one of "
-                            + allowed.stream().map(CallbackType::name).toList())));
-        }
-        return chosen;
     }
 
     private static List<PolicyRule> allowRules(PolicyListConfig.Allow allow) {

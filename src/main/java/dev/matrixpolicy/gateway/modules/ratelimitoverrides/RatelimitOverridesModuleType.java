@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
@@ -52,12 +53,7 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
     }
 
     private static RatelimitOverrides.Rule compile(RatelimitOverridesConfig.Rule rule, String field, ModuleContext context) {
-        for (int u = 0; u < rule.users().size(); u++) {
-            int index = u;
-            UserIdMatcher.problemWith(rule.users().get(u)).ifPresent(problem -> {
-                throw new ModuleConfigurationException(field + ".users[" + index + "]", problem);
-            });
-        }
+        UserIdMatcher users = ConfigValues.users(field + ".users", rule.users());
         Set<String> limiters = new LinkedHashSet<>();
         for (int l = 0; l < rule.limiters().size(); l++) {
             String limiter = rule.limiters().get(l);
@@ -84,7 +80,7 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
         Map<String, Counter> applied = new HashMap<>();
         counted.forEach(limiter -> applied.put(limiter, appliedCounter(context, rule.name(), limiter)));
         Counter other = appliedCounter(context, rule.name(), OTHER_LIMITER);
-        return new RatelimitOverrides.Rule(rule.name(), UserIdMatcher.compile(rule.users()), Set.copyOf(limiters),
+        return new RatelimitOverrides.Rule(rule.name(), users, Set.copyOf(limiters),
                 override, limiter -> applied.getOrDefault(limiter, other).increment());
     }
 

@@ -3,6 +3,9 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -43,6 +46,35 @@ public final class ConfigValues {
                     + errcode + "'");
         }
         return new Rejection(errcode, Optional.ofNullable(error).filter(message -> !message.isBlank()));
+    }
+
+    /**
+     * A secret (an access token) read once from a file, surrounding white space ignored.
+     *
+     * @param field the file's field, e.g. {@code token-file}
+     * @throws ModuleConfigurationException when the file cannot be read or holds nothing
+     */
+    public static String secretFile(String field, Path file) {
+        String secret;
+        try {
+            secret = Files.readString(file).strip();
+        } catch (IOException unreadable) {
+            throw new ModuleConfigurationException(field, "cannot read " + file + ": "
+                    + unreadable.getClass().getSimpleName(), unreadable);
+        }
+        return nonBlank(field, secret);
+    }
+
+    /**
+     * A secret given in the configuration itself, surrounding white space ignored.
+     *
+     * @throws ModuleConfigurationException when it is blank
+     */
+    public static String nonBlank(String field, String secret) {
+        if (secret.isBlank()) {
+            throw new ModuleConfigurationException(field, "the token is empty");
+        }
+        return secret.strip();
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.Backoff;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -82,20 +83,9 @@ class HttpModuleType extends ModuleType<HttpConfig> {
             throw new ModuleConfigurationException("token", "set token or token-file, not both");
         }
         if (config.tokenFile() != null) {
-            try {
-                return Optional.of(nonBlank("token-file", Files.readString(config.tokenFile()).strip()));
-            } catch (IOException unreadable) {
-                throw new ModuleConfigurationException("token-file", "cannot read " + config.tokenFile() + ": "
-                        + unreadable.getClass().getSimpleName(), unreadable);
-            }
+            return Optional.of(ConfigValues.secretFile("token-file", config.tokenFile()));
         }
-        return config.token() == null ? Optional.empty() : Optional.of(nonBlank("token", config.token().strip()));
+        return config.token() == null ? Optional.empty() : Optional.of(ConfigValues.nonBlank("token", config.token()));
     }
 
-    private static String nonBlank(String field, String token) {
-        if (token.isEmpty()) {
-            throw new ModuleConfigurationException(field, "the token is empty");
-        }
-        return token;
-    }
 }

@@ -77,7 +77,10 @@ public record PolicyListConfig(
      * @param checkInterval   how often the file is checked for changes
      * @param url             a URL serving rules in the file formats
      * @param pollInterval    how often the URL is asked again
-     * @param timeout         how long one request to the homeserver or URL may take
+     * @param timeout         how long one request to the homeserver or URL may take (a policy room's
+ *                        sync long-polls for 30 s on top of it)
+ * @param retryBackoff    a policy room's first pause after a failed request
+ * @param retryMaxBackoff the longest such pause
      * @param maxSize         the largest list a URL may serve
      * @param kinds           the entity kinds taken from this source ({@code user}, {@code room}, {@code server}); all by default
      * @param callbacks       the callbacks this source applies to; all of the module's by default
@@ -93,6 +96,8 @@ public record PolicyListConfig(
             URI url,
             @DefaultValue("60s") @DurationMin(seconds = 1, message = "must be at least 1s") Duration pollInterval,
             @DefaultValue("10s") @DurationMin(millis = 1, message = "must be positive") Duration timeout,
+            @DefaultValue("1s") @DurationMin(millis = 1, message = "must be positive") Duration retryBackoff,
+            @DefaultValue("60s") @DurationMin(millis = 1, message = "must be positive") Duration retryMaxBackoff,
             @DefaultValue("256MB") DataSize maxSize,
             List<@NotBlank String> kinds,
             List<@NotBlank String> callbacks,

@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.modules.policylist;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.module.Backoff;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -14,6 +16,7 @@ import dev.matrixpolicy.gateway.policylist.FileSource;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
 import dev.matrixpolicy.gateway.policylist.PolicySource;
 import dev.matrixpolicy.gateway.policylist.Recommendation;
+import dev.matrixpolicy.gateway.policylist.RoomSource;
 import dev.matrixpolicy.gateway.policylist.RuleText;
 import dev.matrixpolicy.gateway.policylist.UrlSource;
 import java.time.Clock;
@@ -23,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import org.springframework.stereotype.Component;
 
 /**
@@ -95,14 +99,35 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             return new FileSource(source.name(), source.file(), source.checkInterval(), clock);
         }
         if (source.url() != null) {
-            String scheme = String.valueOf(source.url().getScheme());
-            if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw new ModuleConfigurationException(field + ".url", "expected an http or https URL, got '" + source.url() + "'");
-            }
+            BackendUrls.require(field + ".url", source.url());
             return new UrlSource(source.name(), source.url(), source.pollInterval(), source.timeout(),
                     source.maxSize().toBytes(), clock);
         }
-        throw new ModuleConfigurationException(field + ".room", "policy rooms are not readable yet");
+        return room(source, field);
+    }
+
+    /** A policy room, read as the bot whose access token is in {@code access-token-file}. */
+    private RoomSource room(PolicyListConfig.Source source, String field) {
+        if (source.homeserver() == null) {
+            throw new ModuleConfigurationException(field + ".homeserver", "a policy room needs the homeserver's client-server "
+                    + "API URL, e.g. http://synapse:8008");
+        }
+        BackendUrls.require(field + ".homeserver", source.homeserver());
+        if (source.accessTokenFile() == null) {
+            throw new ModuleConfigurationException(field + ".access-token-file", "a policy room is read as a bot account: "
+                    + "give the file that holds its access token");
+        }
+        String token = ConfigValues.secretFile(field + ".access-token-file", source.accessTokenFile());
+        Backoff backoff = Backoff.of(field + ".retry-backoff", source.retryBackoff(), field + ".retry-max-backoff",
+                source.retryMaxBackoff());
+        try {
+            return new RoomSource(RoomSource.Settings.of(source.name(), source.homeserver(), token, source.room().strip(),
+                            attempts -> backoff.delay(attempts, ThreadLocalRandom.current()))
+                    .withRequestTimeout(source.timeout())
+                    .withClock(clock));
+        } catch (IllegalArgumentException wrong) {
+            throw new ModuleConfigurationException(field + ".room", wrong.getMessage(), wrong);
+        }
     }
 
     private static String kind(PolicyListConfig.Source source) {

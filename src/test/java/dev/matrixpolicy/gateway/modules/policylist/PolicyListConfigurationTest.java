@@ -58,6 +58,26 @@ class PolicyListConfigurationTest {
                         FAILURE + "sources[0].callbacks[0]: 'user_may_join_room' is not one of [user_may_invite]"));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            homeserver=http://synapse:8008                                   | sources[1].access-token-file: a policy room is read as a bot account
+            access-token-file=/nonexistent/token                             | sources[1].homeserver: a policy room needs the homeserver's client-server API URL
+            homeserver=ftp://synapse                                         | sources[1].homeserver: must be an absolute http or https URL, got scheme 'ftp'
+            """)
+    void aPolicyRoomNeedsAHomeserverAndABotToken(String setting, String problem) {
+        runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",
+                        CONFIG + "sources[1]." + setting)
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void aBotTokenFileThatCannotBeReadIsRefused() {
+        runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",
+                        CONFIG + "sources[1].homeserver=http://synapse:8008", CONFIG + "sources[1].access-token-file=/nonexistent/token")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "sources[1].access-token-file: cannot read /nonexistent/token: NoSuchFileException"));
+    }
+
     @Test
     void twoSourcesOfOneNameAreRefused() {
         runner.withPropertyValues(CONFIG + "sources[1].name=local", CONFIG + "sources[1].url=https://example.org/bans")

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.bench.Globs;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

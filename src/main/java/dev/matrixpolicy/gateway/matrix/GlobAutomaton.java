@@ -15,6 +15,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * is computed once and cached in an array. Once the states an input walks through are cached, a
  * match is one array read per character; only a miss looks at the NFA.
  *
+ * <p>Patterns that are a {@code *} and then literal characters ({@code *:spam.example}, the usual way
+ * to name every user of a server) skip the automaton: they go into a second trie of their literals
+ * read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
+ * character of each literal into the DFA, and random inputs would keep evicting one another's.
+ *
+ * <p>Cached transitions are indexed by character class, not by character: characters that appear in
+ * no pattern all behave alike, so they share one class, and a state's transition array is only as
+ * long as the number of distinct characters the patterns use.
+ *
  * <p>Input and patterns are compared code point by code point, exactly as given: callers fold case.
  * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states; when it is
  * full it starts afresh, so memory stays bounded however adversarial the inputs.
@@ -27,6 +36,8 @@ public final class GlobAutomaton {
     private static final int ANY = -1;
     /** Transitions on these code points are cached; user IDs are ASCII. */
     private static final int CACHED_ALPHABET = 128;
+    /** The class of the ASCII characters no literal edge is labelled with. */
+    private static final int OTHER_CHARACTERS = 0;
 
     // The trie in compressed rows: node n's edges are [edgeStart[n], edgeStart[n + 1]), sorted by label,
     // so the wildcard edges come first and literals can be binary-searched.
@@ -40,11 +51,24 @@ public final class GlobAutomaton {
     /** For each node where patterns end, the lowest index (in the compiled collection) of those patterns. */
     private final int[] acceptedPattern;
 
+    /** Whether any pattern is in the main trie: with none, only the suffix trie is walked. */
+    private final boolean general;
+    /** Each ASCII character's index in a state's cached transitions. */
+    private final byte[] characterClass = new byte[CACHED_ALPHABET];
+    private final int characterClasses;
+
+    /** The patterns {@code *literal}: their literals reversed, in the same compressed rows as the main trie. */
+    private final int[] suffixEdgeStart;
+    private final int[] suffixEdgeLabel;
+    private final int[] suffixEdgeTarget;
+    /** For each node of the suffix trie, the lowest index of the patterns whose literal ends there, or -1. */
+    private final int[] suffixPattern;
+
     private final int maxCachedStates;
-    private final State dead = new State(new int[0], -1, -1);
+    private final State dead = new State(new int[0], -1, -1, 0);
     private volatile Cache cache;
 
-    private GlobAutomaton(TrieBuilder trie, int maxCachedStates) {
+    private GlobAutomaton(TrieBuilder trie, TrieBuilder suffixes, int maxCachedStates) {
         int nodes = trie.size;
         this.edgeStart = new int[nodes + 1];
         this.edgeLabel = new int[nodes - 1];
@@ -52,27 +76,21 @@ public final class GlobAutomaton {
         this.selfLoop = Arrays.copyOf(trie.selfLoop, nodes);
         this.accepting = Arrays.copyOf(trie.accepting, nodes);
         this.acceptedPattern = Arrays.copyOf(trie.firstPattern, nodes);
+        this.general = trie.patterns > 0;
         this.maxCachedStates = maxCachedStates;
-        int edge = 0;
-        long[] children = new long[0];
-        for (int node = 0; node < nodes; node++) {
-            edgeStart[node] = edge;
-            int degree = 0;
-            for (int child = trie.firstChild[node]; child >= 0; child = trie.nextSibling[child]) {
-                if (degree == children.length) {
-                    children = Arrays.copyOf(children, Math.max(4, degree * 2));
-                }
-                // label in the high half, so sorting the longs sorts by label (wildcards first)
-                children[degree++] = ((long) trie.label[child] << 32) | child;
-            }
-            Arrays.sort(children, 0, degree);
-            for (int i = 0; i < degree; i++) {
-                edgeLabel[edge] = (int) (children[i] >> 32);
-                edgeTarget[edge] = (int) children[i];
-                edge++;
+        trie.rows(edgeStart, edgeLabel, edgeTarget);
+        this.suffixEdgeStart = new int[suffixes.size + 1];
+        this.suffixEdgeLabel = new int[suffixes.size - 1];
+        this.suffixEdgeTarget = new int[suffixes.size - 1];
+        this.suffixPattern = Arrays.copyOf(suffixes.firstPattern, suffixes.size);
+        suffixes.rows(suffixEdgeStart, suffixEdgeLabel, suffixEdgeTarget);
+        int classes = OTHER_CHARACTERS + 1;
+        for (int label : edgeLabel) {
+            if (label >= 0 && label < CACHED_ALPHABET && characterClass[label] == OTHER_CHARACTERS) {
+                characterClass[label] = (byte) classes++;
             }
         }
-        edgeStart[nodes] = edge;
+        this.characterClasses = classes;
         this.cache = new Cache(newStart());
     }
 
@@ -86,8 +104,35 @@ public final class GlobAutomaton {
             throw new IllegalArgumentException("maxCachedStates must be positive");
         }
         TrieBuilder trie = new TrieBuilder();
-        patterns.forEach(trie::add);
-        return new GlobAutomaton(trie, maxCachedStates);
+        TrieBuilder suffixes = new TrieBuilder();
+        int index = 0;
+        for (String pattern : patterns) {
+            String literal = leadingStarLiteral(pattern);
+            if (literal != null) {
+                suffixes.add(new StringBuilder(literal).reverse().toString(), index++);
+            } else {
+                trie.add(pattern, index++);
+            }
+        }
+        return new GlobAutomaton(trie, suffixes, maxCachedStates);
+    }
+
+    /** The literal of a pattern {@code *literal} (or {@code **literal}), or null for any other pattern. */
+    private static String leadingStarLiteral(String pattern) {
+        int start = 0;
+        while (start < pattern.length() && pattern.charAt(start) == '*') {
+            start++;
+        }
+        if (start == 0 || start == pattern.length()) {
+            return null;
+        }
+        for (int i = start; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '*' || c == '?') {
+                return null;
+            }
+        }
+        return pattern.substring(start);
     }
 
     /** Whether any pattern matches the whole of {@code input}. */
@@ -97,10 +142,34 @@ public final class GlobAutomaton {
 
     /**
      * The index, in the collection the automaton was compiled from, of a pattern that matches the
-     * whole of {@code input}, or -1. Among the patterns that match where the automaton decides (the
-     * end of the input, or the first point from which every continuation matches), the lowest index.
+     * whole of {@code input}, or -1. Lower indexes win: of the patterns {@code *literal}, the lowest
+     * that matches; of the others, the lowest that matches where the automaton decides (the end of the
+     * input, or the first point from which every continuation matches); and the lower of those two.
      */
     public int firstMatch(String input) {
+        int suffix = suffixEdgeLabel.length == 0 ? -1 : suffixMatch(input);
+        return general ? lower(suffix, generalMatch(input)) : suffix;
+    }
+
+    /** The lowest pattern {@code *literal} whose literal ends the input, or -1. */
+    private int suffixMatch(String input) {
+        int node = 0;
+        int match = -1;
+        for (int i = input.length(); i > 0; ) {
+            int codePoint = input.codePointBefore(i);
+            i -= Character.charCount(codePoint);
+            int edge = Arrays.binarySearch(suffixEdgeLabel, suffixEdgeStart[node], suffixEdgeStart[node + 1], codePoint);
+            if (edge < 0) {
+                break;
+            }
+            node = suffixEdgeTarget[edge];
+            match = lower(match, suffixPattern[node]);
+        }
+        return match;
+    }
+
+    /** The lowest pattern of the main trie that matches where the automaton decides, or -1. */
+    private int generalMatch(String input) {
         State state = cache.start;
         for (int i = 0, length = input.length(); i < length; ) {
             if (state.anySuffixPattern >= 0) {
@@ -112,12 +181,14 @@ public final class GlobAutomaton {
             int codePoint = input.codePointAt(i);
             i += Character.charCount(codePoint);
             if (codePoint < CACHED_ALPHABET) {
-                State next = state.next[codePoint];
+                int characters = characterClass[codePoint];
+                State next = state.next[characters];
                 if (next == null) {
+                    // every character of the class moves the automaton alike, so this one stands for all
                     next = transition(state, codePoint);
                     // A racy write on purpose: State's fields are final, so any thread that reads this
                     // reference sees a complete state; one that reads null recomputes the same one.
-                    state.next[codePoint] = next;
+                    state.next[characters] = next;
                 }
                 state = next;
             } else {
@@ -199,15 +270,15 @@ public final class GlobAutomaton {
                 }
             }
         }
-        return new State(nodes, accepted, anySuffix);
+        return new State(nodes, accepted, anySuffix, characterClasses);
     }
 
     /** The lower of two pattern indexes, where -1 is none. */
     private static int lower(int current, int candidate) {
-        return current < 0 ? candidate : Math.min(current, candidate);
+        return current < 0 ? candidate : candidate < 0 ? current : Math.min(current, candidate);
     }
 
-    /** A DFA state: a set of trie nodes, with its cached ASCII transitions. */
+    /** A DFA state: a set of trie nodes, with its cached transitions on ASCII, by character class. */
     private static final class State {
         final int[] nodes;
         /** The lowest pattern accepted here, or -1. */
@@ -219,11 +290,11 @@ public final class GlobAutomaton {
         final int anySuffixPattern;
         final State[] next;
 
-        State(int[] nodes, int acceptedPattern, int anySuffixPattern) {
+        State(int[] nodes, int acceptedPattern, int anySuffixPattern, int characterClasses) {
             this.nodes = nodes;
             this.acceptedPattern = acceptedPattern;
             this.anySuffixPattern = anySuffixPattern;
-            this.next = nodes.length == 0 ? null : new State[CACHED_ALPHABET];
+            this.next = nodes.length == 0 ? null : new State[characterClasses];
         }
     }
 
@@ -294,8 +365,8 @@ public final class GlobAutomaton {
         int[] firstPattern = {-1};
         int patterns;
 
-        void add(String pattern) {
-            int index = patterns++;
+        void add(String pattern, int index) {
+            patterns++;
             int node = 0;
             for (int i = 0; i < pattern.length(); ) {
                 int codePoint = pattern.codePointAt(i);
@@ -310,6 +381,30 @@ public final class GlobAutomaton {
                 accepting[node] = true;
                 firstPattern[node] = index; // patterns are added in order: the first one to end here is the lowest
             }
+        }
+
+        /** Writes the trie as compressed rows: each node's edges sorted by label, wildcards first. */
+        void rows(int[] edgeStart, int[] edgeLabel, int[] edgeTarget) {
+            int edge = 0;
+            long[] children = new long[0];
+            for (int node = 0; node < size; node++) {
+                edgeStart[node] = edge;
+                int degree = 0;
+                for (int child = firstChild[node]; child >= 0; child = nextSibling[child]) {
+                    if (degree == children.length) {
+                        children = Arrays.copyOf(children, Math.max(4, degree * 2));
+                    }
+                    // label in the high half, so sorting the longs sorts by label (wildcards first)
+                    children[degree++] = ((long) label[child] << 32) | child;
+                }
+                Arrays.sort(children, 0, degree);
+                for (int i = 0; i < degree; i++) {
+                    edgeLabel[edge] = (int) (children[i] >> 32);
+                    edgeTarget[edge] = (int) children[i];
+                    edge++;
+                }
+            }
+            edgeStart[size] = edge;
         }
 
         private int child(int parent, int edge) {

@@ -25,8 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * long as the number of distinct characters the patterns use.
  *
  * <p>Input and patterns are compared code point by code point, exactly as given: callers fold case.
- * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states; when it is
- * full it starts afresh, so memory stays bounded however adversarial the inputs.
+ * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states, so memory
+ * stays bounded however adversarial the inputs. An input that needs a state a full cache has no room
+ * for is matched by running the NFA itself from there, without building states (thousands of globs
+ * with a wildcard inside, such as {@code @*spam17*:*}, have more states than fit); after many such
+ * inputs the cache starts afresh, to follow what inputs come now.
  */
 public final class GlobAutomaton {
     static final int DEFAULT_MAX_CACHED_STATES = 10_000;
@@ -38,6 +41,8 @@ public final class GlobAutomaton {
     private static final int CACHED_ALPHABET = 128;
     /** The class of the ASCII characters no literal edge is labelled with. */
     private static final int OTHER_CHARACTERS = 0;
+    /** A full cache starts afresh after this many inputs per cached state have fallen back to {@link #simulate}. */
+    private static final int FALLBACKS_PER_STATE = 16;
 
     // The trie in compressed rows: node n's edges are [edgeStart[n], edgeStart[n + 1]), sorted by label,
     // so the wildcard edges come first and literals can be binary-searched.
@@ -180,22 +185,43 @@ public final class GlobAutomaton {
             }
             int codePoint = input.codePointAt(i);
             i += Character.charCount(codePoint);
-            if (codePoint < CACHED_ALPHABET) {
-                int characters = characterClass[codePoint];
-                State next = state.next[characters];
+            int characters = codePoint < CACHED_ALPHABET ? characterClass[codePoint] : -1;
+            State next = characters < 0 ? null : state.next[characters];
+            if (next == null) {
+                // every character of the class moves the automaton alike, so this one stands for all
+                int[] nodes = step(state.nodes, codePoint);
+                next = intern(nodes);
                 if (next == null) {
-                    // every character of the class moves the automaton alike, so this one stands for all
-                    next = transition(state, codePoint);
+                    return simulate(nodes, input, i); // the cache is full
+                }
+                if (characters >= 0) {
                     // A racy write on purpose: State's fields are final, so any thread that reads this
                     // reference sees a complete state; one that reads null recomputes the same one.
                     state.next[characters] = next;
                 }
-                state = next;
-            } else {
-                state = transition(state, codePoint);
             }
+            state = next;
         }
         return state.acceptedPattern;
+    }
+
+    /**
+     * Runs the NFA itself from a set of its nodes on, building no DFA state: for inputs whose states
+     * a full cache has no room for. Answers as the DFA would, at a few times the cost per character.
+     */
+    private int simulate(int[] nodes, String input, int from) {
+        for (int i = from, length = input.length(); ; ) {
+            int anySuffix = lowestAccepted(nodes, true);
+            if (anySuffix >= 0 || nodes.length == 0) {
+                return anySuffix;
+            }
+            if (i == length) {
+                return lowestAccepted(nodes, false);
+            }
+            int codePoint = input.codePointAt(i);
+            i += Character.charCount(codePoint);
+            nodes = step(nodes, codePoint);
+        }
     }
 
     /** How many DFA states are cached now (for tests). */
@@ -203,9 +229,10 @@ public final class GlobAutomaton {
         return cache.states.size();
     }
 
-    private State transition(State from, int codePoint) {
+    /** The nodes active after {@code codePoint}, from the given ones: sorted, each once. */
+    private int[] step(int[] from, int codePoint) {
         NodeSet to = new NodeSet();
-        for (int node : from.nodes) {
+        for (int node : from) {
             if (selfLoop[node]) {
                 to.add(node);
             }
@@ -221,7 +248,7 @@ public final class GlobAutomaton {
                 addWithClosure(to, edgeTarget[literal]);
             }
         }
-        return intern(to.toSortedArray());
+        return to.toSortedArray();
     }
 
     /** Adds a node and, since '*' may match nothing, the node behind its '*' edge. */
@@ -239,6 +266,10 @@ public final class GlobAutomaton {
         return state(start.toSortedArray());
     }
 
+    /**
+     * The cached state of a set of nodes, cached now if it was not; null when the cache is full. A
+     * cache that has been full for many inputs starts afresh, so that it follows what inputs come now.
+     */
     private State intern(int[] nodes) {
         if (nodes.length == 0) {
             return dead;
@@ -250,7 +281,10 @@ public final class GlobAutomaton {
             return known;
         }
         if (current.states.size() >= maxCachedStates) {
-            // Start afresh rather than grow: matches in flight keep their old states, which stay correct.
+            if (++current.fallbacks <= FALLBACKS_PER_STATE * maxCachedStates) { // racy count on purpose: a rough one will do
+                return null;
+            }
+            // Start afresh: matches in flight keep their old states, which stay correct.
             current = new Cache(newStart());
             cache = current;
         }
@@ -260,17 +294,18 @@ public final class GlobAutomaton {
     }
 
     private State state(int[] nodes) {
-        int accepted = -1;
-        int anySuffix = -1;
+        return new State(nodes, lowestAccepted(nodes, false), lowestAccepted(nodes, true), characterClasses);
+    }
+
+    /** The lowest pattern that ends at one of the nodes (only at those that loop on '*', if asked), or -1. */
+    private int lowestAccepted(int[] nodes, boolean selfLoopingOnly) {
+        int lowest = -1;
         for (int node : nodes) {
-            if (accepting[node]) {
-                accepted = lower(accepted, acceptedPattern[node]);
-                if (selfLoop[node]) {
-                    anySuffix = lower(anySuffix, acceptedPattern[node]);
-                }
+            if (accepting[node] && (selfLoop[node] || !selfLoopingOnly)) {
+                lowest = lower(lowest, acceptedPattern[node]);
             }
         }
-        return new State(nodes, accepted, anySuffix, characterClasses);
+        return lowest;
     }
 
     /** The lower of two pattern indexes, where -1 is none. */
@@ -301,6 +336,8 @@ public final class GlobAutomaton {
     private static final class Cache {
         final ConcurrentHashMap<Key, State> states = new ConcurrentHashMap<>();
         final State start;
+        /** How many inputs fell back to {@link #simulate} since the cache filled up. */
+        int fallbacks;
 
         Cache(State start) {
             this.start = start;

@@ -69,7 +69,7 @@ POLICY_SERVICE_CALLBACKS = [
 ]
 
 
-def gateway_config(server_name: str, services: Services) -> str:
+def gateway_config(server_name: str, services: Services, extra_modules: str = "") -> str:
     filed_hash = bcrypt.hashpw(FILED_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
     callbacks = "\n".join(f"            - {name}" for name in POLICY_SERVICE_CALLBACKS)
     return f"""
@@ -125,6 +125,7 @@ policy-gateway:
       name: audit
       config:
         url: {services.url}/audit
+{extra_modules}
 logging:
   level:
     dev.matrixpolicy.gateway.decisions: INFO
@@ -164,6 +165,7 @@ class World:
         antispam = [antispam_module(self.gateway_url)] if self.installation.has_antispam else []
         self.b = homeservers.Synapse(self.installation, "B", workdir / "synapse-b", antispam)
         self.services.server_name = self.a.server_name
+        self._extra_modules = ""
         self._config = gateway_config(self.a.server_name, self.services)
         self.extra: List[homeservers.Synapse] = []
 
@@ -174,6 +176,11 @@ class World:
     @property
     def hs_b(self) -> Homeserver:
         return Homeserver(self.b.url, self.b.server_name)
+
+    def add_gateway_modules(self, modules_yaml: str) -> None:
+        """Entries appended to the gateway's ``modules`` list from its next start on."""
+        self._extra_modules += modules_yaml
+        self._config = gateway_config(self.a.server_name, self.services, self._extra_modules)
 
     def start_gateway(self) -> None:
         self.gateway = gateway_process.start(self._config, self.workdir / "gateway", TOKEN, ports=self.gateway_ports)

@@ -2,11 +2,8 @@ package dev.matrixpolicy.gateway.api;
 
 import org.springframework.http.HttpStatus;
 
-/**
- * A request the API refuses before any module is asked, with its Matrix error code. Public so that
- * a module's own REST resource (like {@code user_denylist}'s {@code is_evil}) answers errors the same way.
- */
-public final class MatrixApiException extends RuntimeException {
+/** A request the API refuses before any module is asked, with its Matrix error code. */
+final class MatrixApiException extends RuntimeException {
     private final HttpStatus status;
     private final String errcode;
 

@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import io.micrometer.observation.ObservationPredicate;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;

@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
-import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;

@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
-import dev.matrixpolicy.gateway.callbacks.ChainConfigurationException;
+import dev.matrixpolicy.gateway.dispatch.ChainConfigurationException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 

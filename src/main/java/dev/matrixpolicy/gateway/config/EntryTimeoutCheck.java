@@ -1,15 +1,15 @@
 package dev.matrixpolicy.gateway.config;
 
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Warns at startup about an entry whose {@code timeout} is shorter than its module's
- * {@linkplain dev.matrixpolicy.gateway.callbacks.PolicyModule#worstCase() worst case for one call}.
+ * {@linkplain dev.matrixpolicy.gateway.module.PolicyModule#worstCase() worst case for one call}.
  * With a slow backend the chain would stop waiting before the module gives up on its own, so users
  * get the entry's {@code on-failure} (503 under {@code fail-closed}) where the module's own failure
  * handling was meant to answer. A warning, not a startup failure: the configuration works, only not

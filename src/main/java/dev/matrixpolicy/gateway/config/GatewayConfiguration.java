@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.config;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;

@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package dev.matrixpolicy.gateway.module;
 
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.matrixpolicy.gateway.observability;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
-import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.observability;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.Outcomes;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;

@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.observability;
 
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.support.CallbackRequests;
 import dev.matrixpolicy.gateway.support.Gen;
 import java.util.List;

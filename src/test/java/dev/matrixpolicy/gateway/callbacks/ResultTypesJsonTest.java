@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.callbacks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import java.util.LinkedHashSet;
 import java.util.List;

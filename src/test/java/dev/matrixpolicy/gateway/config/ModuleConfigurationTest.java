@@ -2,11 +2,11 @@ package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

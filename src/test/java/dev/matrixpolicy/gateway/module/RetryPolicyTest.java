@@ -3,7 +3,6 @@ package dev.matrixpolicy.gateway.module;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

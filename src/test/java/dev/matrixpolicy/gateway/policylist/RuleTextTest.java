@@ -1,61 +1,98 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The JSON form of a policy list file: state events read one at a time, as the room would hold them. */
+/** The two formats of a policy list file or URL. */
 class RuleTextTest {
-    private static final String BAN = """
-            {"type": "m.policy.rule.user", "state_key": "rule:%s", "event_id": "$%s", "sender": "@mod:example.org",
-             "content": {"entity": "%s", "recommendation": "m.ban", "reason": "spam"}}""";
 
-    private static String ban(String slot, String entity) {
-        return BAN.formatted(slot, slot + entity.length(), entity);
+    @Test
+    void linesGiveOneRuleEachAndSkipCommentsAndBlankLines() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                # our list
+                ban user @spammer:example.com crypto scams, twice
+
+                allow server friends.example
+                TAKEDOWN room !abuse:example.org
+                ban user sha256:%s
+                """.formatted(Entity.hashOf("@yarrgh:example.com")), "local");
+
+        assertThat(parsed.rules()).extracting(PolicyRule::kind, PolicyRule::recommendation, rule -> rule.entity().describe(),
+                        PolicyRule::reason, rule -> rule.origin().line())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.USER, Recommendation.BAN, "@spammer:example.com", "crypto scams, twice", 2),
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.SERVER, Recommendation.ALLOW, "friends.example", "", 4),
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.ROOM, Recommendation.TAKEDOWN, "!abuse:example.org", "", 5),
+                        org.assertj.core.groups.Tuple.tuple(EntityKind.USER, Recommendation.BAN,
+                                "sha256:" + Entity.hashOf("@yarrgh:example.com"), "", 6));
+        assertThat(parsed.skipped()).isEmpty();
     }
 
     @Test
-    void theLastEventOfEachSlotHoldsAndEmptyContentClearsIt() {
-        String json = "[" + ban("a", "@first:example.org") + "," + ban("b", "@kept:example.org") + ","
-                + ban("a", "@second:example.org") + ","
-                + "{\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:b\", \"content\": {}},"
-                + "{\"type\": \"m.room.member\", \"state_key\": \"@mod:example.org\", \"content\": {\"membership\": \"join\"}}]";
+    void aBadLineRefusesTheWholeFileNamingTheLine() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> RuleText.parse("ban user @a:example.com\nbna user @b:example.com\n", "local"))
+                .withMessage("line 2: 'bna' is not ban, takedown or allow");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban person @a:example.com", "local"))
+                .withMessage("line 1: 'person' is not user, room or server");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user", "local"))
+                .withMessageStartingWith("line 1: expected '<ban|takedown|allow> <user|room|server> <entity> [reason]'");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user sha256:nope", "local"))
+                .withMessage("line 1: 'sha256:nope' is not sha256:<base64 of a SHA-256>");
+    }
 
-        RuleText.Parsed parsed = RuleText.parse(json, "community");
+    @Test
+    void jsonIsReadAsARoomsStateWhereTheLastEventOfASlotHolds() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                {"events": [
+                  {"type": "m.policy.rule.user", "state_key": "a", "content": {"entity": "@a:x", "recommendation": "m.ban"}},
+                  {"type": "m.policy.rule.user", "state_key": "b", "content": {"entity": "@b:x", "recommendation": "m.ban"}},
+                  {"type": "m.policy.rule.user", "state_key": "a", "content": {}},
+                  {"type": "m.policy.rule.user", "state_key": "c", "content": {"entity": "@c:x", "recommendation": "m.mute"}}]}""",
+                "community");
 
-        assertThat(parsed.rules()).extracting(rule -> rule.entity().value()).containsExactly("@second:example.org");
-        assertThat(parsed.rules().getFirst().origin().eventId()).contains("$a19");
+        assertThat(parsed.rules()).extracting(rule -> rule.entity().value()).containsExactly("@b:x");
+        assertThat(parsed.skipped()).isEqualTo(Map.of(PolicyEvents.Skipped.UNKNOWN_RECOMMENDATION, 1));
+    }
+
+    @Test
+    void jsonThatIsNotAListOfEventsIsRefused() {
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("{\"rules\": []}", "x"))
+                .withMessage("expected a JSON array of state events, or an object with one under 'events'");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("{\"events\": {\"a\": 1}}", "x"))
+                .withMessage("expected a JSON array of state events, or an object with one under 'events'");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("[{\"type\": ", "x"))
+                .withMessageStartingWith("not valid JSON: ");
     }
 
     @Test
     void eventsAreReadFromAnObjectsEventsFieldWhateverComesAroundIt() {
         String json = "{\"room_id\": \"!r:example.org\", \"state\": [{\"nested\": [1, 2]}], \"events\": ["
-                + ban("a", "@spammer:example.org") + "], \"next_batch\": {\"token\": \"t\"}}";
+                + ban("@spammer:example.org") + "], \"next_batch\": {\"token\": \"t\"}}";
 
         assertThat(RuleText.parse(json, "community").rules()).extracting(rule -> rule.entity().value())
                 .containsExactly("@spammer:example.org");
     }
 
     @Test
-    void jsonWithoutAnArrayOfEventsIsRefused() {
-        assertThatThrownBy(() -> RuleText.parse("{\"events\": {\"a\": 1}}", "community"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected a JSON array of state events");
-        assertThatThrownBy(() -> RuleText.parse("{\"rules\": []}", "community"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected a JSON array of state events");
+    void malformedJsonIsRefusedEvenAfterTheEvents() {
+        // the events are read one at a time, so what follows them must still be read to the end
+        String events = "[" + ban("@spammer:example.org") + "]";
+
+        for (String malformed : List.of(events.substring(0, events.length() - 10), "{\"events\": " + events + ", \"next\": [}",
+                "{\"events\": " + events, events + " []")) {
+            assertThatIllegalArgumentException().as(malformed).isThrownBy(() -> RuleText.parse(malformed, "community"))
+                    .withMessageStartingWith("not valid JSON");
+        }
     }
 
-    @Test
-    void malformedJsonIsRefusedEvenAfterTheEvents() {
-        String events = "[" + ban("a", "@spammer:example.org") + "]";
-
-        assertThatThrownBy(() -> RuleText.parse(events.substring(0, events.length() - 10), "community"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not valid JSON");
-        assertThatThrownBy(() -> RuleText.parse("{\"events\": " + events + ", \"next\": [}", "community"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not valid JSON");
-        assertThatThrownBy(() -> RuleText.parse("{\"events\": " + events, "community"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not valid JSON");
-        assertThatThrownBy(() -> RuleText.parse(events + " []", "community"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not valid JSON");
+    private static String ban(String entity) {
+        return """
+                {"type": "m.policy.rule.user", "state_key": "rule:1", "event_id": "$1", "sender": "@mod:example.org",
+                 "content": {"entity": "%s", "recommendation": "m.ban", "reason": "spam"}}""".formatted(entity);
     }
 }

@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.testmodules;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotEmpty;
@@ -19,7 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * {@code test_faulty}: a module that misbehaves on the callbacks it is configured for, by throwing
  * or by hanging, to prove failure policies and deadlines.
  */
-final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
+final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
     enum Behaviour { THROW, HANG }
 
@@ -34,19 +34,13 @@ final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
     record Hang(@DefaultValue("30") @Max(60) long seconds) {
     }
 
-    @Override
-    public String name() {
-        return "test_faulty";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    FaultyModuleType() {
+        super("test_faulty", Config.class);
     }
 
     @Override
     public PolicyModule create(Config config, ModuleContext context) {
-        config.callbacks().forEach(name -> dev.matrixpolicy.gateway.callbacks.Callbacks.byName(name)
+        config.callbacks().forEach(name -> dev.matrixpolicy.gateway.callbacks.catalog.Callbacks.byName(name)
                 .orElseThrow(() -> new ModuleConfigurationException("callbacks", "unknown callback " + name)));
         Duration hang = Duration.ofSeconds(config.hang().seconds());
         return new PolicyModule() {
@@ -69,6 +63,6 @@ final class FaultyModuleType implements ModuleType<FaultyModuleType.Config> {
             }
             throw new IllegalStateException("test_faulty module refuses to answer " + callback.name());
         };
-        return callback.fromFunction().apply(fail);
+        return callback.fromFunction(fail);
     }
 }

@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.testmodules;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotEmpty;
 import java.util.List;
@@ -15,7 +15,7 @@ import java.util.Optional;
  * {@code test_password}: an auth checker over a plain-text table. For tests only; never a model for
  * storing passwords.
  */
-final class PasswordTableModuleType implements ModuleType<PasswordTableModuleType.Config> {
+final class PasswordTableModuleType extends ModuleType<PasswordTableModuleType.Config> {
 
     /**
      * @param loginType the login type checked
@@ -25,14 +25,8 @@ final class PasswordTableModuleType implements ModuleType<PasswordTableModuleTyp
     record Config(@NotBlank String loginType, @NotBlank String field, @NotEmpty Map<String, String> users) {
     }
 
-    @Override
-    public String name() {
-        return "test_password";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    PasswordTableModuleType() {
+        super("test_password", Config.class);
     }
 
     @Override

@@ -20,7 +20,7 @@ public interface OnAccountDataUpdated {
                 module.onAccountDataUpdated(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onAccountDataUpdated(Args args);

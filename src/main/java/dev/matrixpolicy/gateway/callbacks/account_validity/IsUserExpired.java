@@ -16,7 +16,7 @@ public interface IsUserExpired {
 
     CallbackType<IsUserExpired, Args, Optional<Boolean>> TYPE = new CallbackType<>(Category.ACCOUNT_VALIDITY, "is_user_expired",
             IsUserExpired.class, IsUserExpired::isUserExpired,
-            answer -> answer::apply, Args::read, ResultTypes.OPTIONAL_EXPIRED,
+            Args::read, ResultTypes.OPTIONAL_EXPIRED,
             Rules.noneFallsThrough());
 
     Optional<Boolean> isUserExpired(Args args);

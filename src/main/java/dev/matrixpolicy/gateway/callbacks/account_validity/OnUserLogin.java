@@ -19,7 +19,7 @@ public interface OnUserLogin {
                 module.onUserLogin(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onUserLogin(Args args);

@@ -18,7 +18,7 @@ public interface OnUserRegistration {
                 module.onUserRegistration(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onUserRegistration(Args args);

@@ -18,7 +18,7 @@ public interface AddFieldToUnsigned {
 
     CallbackType<AddFieldToUnsigned, Args, ObjectNode> TYPE = new CallbackType<>(Category.ADD_EXTRA_FIELDS_TO_UNSIGNED_CLIENT_EVENT, "add_field_to_unsigned",
             AddFieldToUnsigned.class, AddFieldToUnsigned::addFieldToUnsigned,
-            answer -> answer::apply, Args::read, ResultTypes.UNSIGNED_FIELDS,
+            Args::read, ResultTypes.UNSIGNED_FIELDS,
             new Accumulate<>(JsonNodeFactory.instance.objectNode(), (left, right) -> {
                 ObjectNode merged = left.deepCopy();
                 merged.setAll(right);

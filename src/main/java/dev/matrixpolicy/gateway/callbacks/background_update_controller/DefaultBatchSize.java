@@ -14,7 +14,7 @@ public interface DefaultBatchSize {
 
     CallbackType<DefaultBatchSize, BackgroundUpdate, Integer> TYPE = new CallbackType<>(Category.BACKGROUND_UPDATE_CONTROLLER, "default_batch_size",
             DefaultBatchSize.class, DefaultBatchSize::defaultBatchSize,
-            answer -> answer::apply, BackgroundUpdate::read, ResultTypes.BATCH_SIZE,
+            BackgroundUpdate::read, ResultTypes.BATCH_SIZE,
             Rules.soleModuleOr(BackgroundUpdate.DEFAULT_BATCH_SIZE));
 
     Integer defaultBatchSize(BackgroundUpdate args);

@@ -14,7 +14,7 @@ public interface MinBatchSize {
 
     CallbackType<MinBatchSize, BackgroundUpdate, Integer> TYPE = new CallbackType<>(Category.BACKGROUND_UPDATE_CONTROLLER, "min_batch_size",
             MinBatchSize.class, MinBatchSize::minBatchSize,
-            answer -> answer::apply, BackgroundUpdate::read, ResultTypes.BATCH_SIZE,
+            BackgroundUpdate::read, ResultTypes.BATCH_SIZE,
             Rules.soleModuleOr(BackgroundUpdate.DEFAULT_BATCH_SIZE));
 
     Integer minBatchSize(BackgroundUpdate args);

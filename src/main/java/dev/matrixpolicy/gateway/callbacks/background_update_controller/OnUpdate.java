@@ -15,7 +15,7 @@ public interface OnUpdate {
 
     CallbackType<OnUpdate, Args, Integer> TYPE = new CallbackType<>(Category.BACKGROUND_UPDATE_CONTROLLER, "on_update",
             OnUpdate.class, OnUpdate::onUpdate,
-            answer -> answer::apply, Args::read, ResultTypes.DURATION_MS,
+            Args::read, ResultTypes.DURATION_MS,
             Rules.soleModuleOr(BackgroundUpdate.DEFAULT_DURATION_MS));
 
     Integer onUpdate(Args args);

@@ -18,7 +18,7 @@ public interface GetMediaConfigForUser {
 
     CallbackType<GetMediaConfigForUser, Args, Optional<ObjectNode>> TYPE = new CallbackType<>(Category.MEDIA_REPOSITORY,
             "get_media_config_for_user", GetMediaConfigForUser.class, GetMediaConfigForUser::getMediaConfigForUser,
-            answer -> answer::apply, Args::read, ResultTypes.MEDIA_CONFIG,
+            Args::read, ResultTypes.MEDIA_CONFIG,
             Rules.noneOrEmptyFallsThrough());
 
     Optional<ObjectNode> getMediaConfigForUser(Args args);

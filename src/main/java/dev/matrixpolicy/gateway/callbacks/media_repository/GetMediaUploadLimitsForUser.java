@@ -23,7 +23,7 @@ public interface GetMediaUploadLimitsForUser {
     CallbackType<GetMediaUploadLimitsForUser, Args, Optional<List<MediaUploadLimit>>> TYPE = new CallbackType<>(
             Category.MEDIA_REPOSITORY, "get_media_upload_limits_for_user", GetMediaUploadLimitsForUser.class,
             GetMediaUploadLimitsForUser::getMediaUploadLimitsForUser,
-            answer -> answer::apply, Args::read, ResultTypes.MEDIA_UPLOAD_LIMITS,
+            Args::read, ResultTypes.MEDIA_UPLOAD_LIMITS,
             Rules.noneFallsThrough());
 
     Optional<List<MediaUploadLimit>> getMediaUploadLimitsForUser(Args args);

@@ -17,7 +17,7 @@ public interface IsUserAllowedToUploadMediaOfSize {
     CallbackType<IsUserAllowedToUploadMediaOfSize, Args, Boolean> TYPE = new CallbackType<>(Category.MEDIA_REPOSITORY,
             "is_user_allowed_to_upload_media_of_size", IsUserAllowedToUploadMediaOfSize.class,
             IsUserAllowedToUploadMediaOfSize::isUserAllowedToUploadMediaOfSize,
-            answer -> answer::apply, Args::read, ResultTypes.ALLOWED_IF_TRUE,
+            Args::read, ResultTypes.ALLOWED_IF_TRUE,
             Rules.trueFallsThrough());
 
     boolean isUserAllowedToUploadMediaOfSize(Args args);

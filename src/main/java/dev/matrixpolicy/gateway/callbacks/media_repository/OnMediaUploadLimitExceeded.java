@@ -20,7 +20,7 @@ public interface OnMediaUploadLimitExceeded {
                 module.onMediaUploadLimitExceeded(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onMediaUploadLimitExceeded(Args args);

@@ -16,7 +16,7 @@ public interface Check3pidAuth {
 
     CallbackType<Check3pidAuth, Args, Optional<String>> TYPE = new CallbackType<>(Category.PASSWORD_AUTH_PROVIDER, "check_3pid_auth",
             Check3pidAuth.class, Check3pidAuth::check3pidAuth,
-            answer -> answer::apply, Args::read, ResultTypes.OPTIONAL_USER_ID,
+            Args::read, ResultTypes.OPTIONAL_USER_ID,
             Rules.noneFallsThrough());
 
     Optional<String> check3pidAuth(Args args);

@@ -11,7 +11,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * An auth checker, a value of Synapse's {@code auth_checkers} dict. Unlike other callbacks, a module
  * does not implement this interface itself but returns checkers per {@link LoginType} from
- * {@link dev.matrixpolicy.gateway.callbacks.PolicyModule#authCheckers()}. There is one chain per login
+ * {@link dev.matrixpolicy.gateway.module.PolicyModule#authCheckers()}. There is one chain per login
  * type: checkers are asked in order until one answers a user ID.
  */
 @FunctionalInterface
@@ -19,7 +19,7 @@ public interface CheckAuth {
 
     CallbackType<CheckAuth, Args, Optional<String>> TYPE = new CallbackType<>(Category.PASSWORD_AUTH_PROVIDER,
             "check_auth", CheckAuth.class, CheckAuth::checkAuth,
-            answer -> answer::apply, Args::read, ResultTypes.OPTIONAL_USER_ID,
+            Args::read, ResultTypes.OPTIONAL_USER_ID,
             Rules.noneFallsThrough());
 
     /** @return the authenticated Matrix user ID, or empty when this checker does not accept the login */

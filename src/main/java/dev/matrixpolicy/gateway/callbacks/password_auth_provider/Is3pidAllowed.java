@@ -14,7 +14,7 @@ public interface Is3pidAllowed {
 
     CallbackType<Is3pidAllowed, Args, Boolean> TYPE = new CallbackType<>(Category.PASSWORD_AUTH_PROVIDER, "is_3pid_allowed",
             Is3pidAllowed.class, Is3pidAllowed::is3pidAllowed,
-            answer -> answer::apply, Args::read, ResultTypes.ALLOWED_IF_TRUE,
+            Args::read, ResultTypes.ALLOWED_IF_TRUE,
             Rules.trueFallsThrough());
 
     Boolean is3pidAllowed(Args args);

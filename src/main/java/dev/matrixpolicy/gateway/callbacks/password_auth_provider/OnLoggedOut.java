@@ -19,7 +19,7 @@ public interface OnLoggedOut {
                 module.onLoggedOut(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onLoggedOut(Args args);

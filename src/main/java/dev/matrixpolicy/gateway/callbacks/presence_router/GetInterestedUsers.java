@@ -16,7 +16,7 @@ public interface GetInterestedUsers {
 
     CallbackType<GetInterestedUsers, Args, InterestedUsers> TYPE = new CallbackType<>(Category.PRESENCE_ROUTER, "get_interested_users",
             GetInterestedUsers.class, GetInterestedUsers::getInterestedUsers,
-            answer -> answer::apply, Args::read, ResultTypes.INTERESTED_USERS,
+            Args::read, ResultTypes.INTERESTED_USERS,
             new Accumulate<>(InterestedUsers.NONE,
             (left, right) -> ((InterestedUsers.Users) left).union((InterestedUsers.Users) right),
             answer -> answer == InterestedUsers.ALL_USERS));

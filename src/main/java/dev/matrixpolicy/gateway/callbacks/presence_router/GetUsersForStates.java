@@ -18,7 +18,7 @@ public interface GetUsersForStates {
 
     CallbackType<GetUsersForStates, Args, UsersForStates> TYPE = new CallbackType<>(Category.PRESENCE_ROUTER, "get_users_for_states",
             GetUsersForStates.class, GetUsersForStates::getUsersForStates,
-            answer -> answer::apply, Args::read, ResultTypes.USERS_FOR_STATES,
+            Args::read, ResultTypes.USERS_FOR_STATES,
             new Accumulate<>(UsersForStates.NONE, UsersForStates::merge));
 
     UsersForStates getUsersForStates(Args args);

@@ -19,7 +19,7 @@ public interface GetRatelimitOverrideForUser {
     CallbackType<GetRatelimitOverrideForUser, Args, Optional<RatelimitOverride>> TYPE = new CallbackType<>(
             Category.RATELIMIT, "get_ratelimit_override_for_user", GetRatelimitOverrideForUser.class,
             GetRatelimitOverrideForUser::getRatelimitOverrideForUser,
-            answer -> answer::apply, Args::read, ResultTypes.RATELIMIT_OVERRIDE,
+            Args::read, ResultTypes.RATELIMIT_OVERRIDE,
             Rules.noneFallsThrough());
 
     Optional<RatelimitOverride> getRatelimitOverrideForUser(Args args);

@@ -16,7 +16,7 @@ public interface CheckEventForSpam {
 
     CallbackType<CheckEventForSpam, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "check_event_for_spam",
             CheckEventForSpam.class, CheckEventForSpam::checkEventForSpam,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict checkEventForSpam(Args args);

@@ -18,7 +18,7 @@ public interface CheckLoginForSpam {
 
     CallbackType<CheckLoginForSpam, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "check_login_for_spam",
             CheckLoginForSpam.class, CheckLoginForSpam::checkLoginForSpam,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict checkLoginForSpam(Args args);

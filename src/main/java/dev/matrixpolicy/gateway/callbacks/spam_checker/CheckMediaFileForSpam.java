@@ -16,7 +16,7 @@ public interface CheckMediaFileForSpam {
 
     CallbackType<CheckMediaFileForSpam, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "check_media_file_for_spam",
             CheckMediaFileForSpam.class, CheckMediaFileForSpam::checkMediaFileForSpam,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict checkMediaFileForSpam(Args args);

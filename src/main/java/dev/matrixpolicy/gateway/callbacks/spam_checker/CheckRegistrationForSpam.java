@@ -19,7 +19,7 @@ public interface CheckRegistrationForSpam {
 
     CallbackType<CheckRegistrationForSpam, Args, RegistrationBehaviour> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "check_registration_for_spam",
             CheckRegistrationForSpam.class, CheckRegistrationForSpam::checkRegistrationForSpam,
-            answer -> answer::apply, Args::read, ResultTypes.REGISTRATION_BEHAVIOUR,
+            Args::read, ResultTypes.REGISTRATION_BEHAVIOUR,
             Rules.allowFallsThrough());
 
     RegistrationBehaviour checkRegistrationForSpam(Args args);

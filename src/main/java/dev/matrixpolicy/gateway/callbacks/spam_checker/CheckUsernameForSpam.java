@@ -16,7 +16,7 @@ public interface CheckUsernameForSpam {
 
     CallbackType<CheckUsernameForSpam, Args, Boolean> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "check_username_for_spam",
             CheckUsernameForSpam.class, CheckUsernameForSpam::checkUsernameForSpam,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_IF_TRUE,
+            Args::read, ResultTypes.SPAM_IF_TRUE,
             Rules.falseFallsThrough());
 
     Boolean checkUsernameForSpam(Args args);

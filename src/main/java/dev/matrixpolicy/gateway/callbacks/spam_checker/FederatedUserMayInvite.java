@@ -17,7 +17,7 @@ public interface FederatedUserMayInvite {
 
     CallbackType<FederatedUserMayInvite, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER,
             "federated_user_may_invite", FederatedUserMayInvite.class, FederatedUserMayInvite::federatedUserMayInvite,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict federatedUserMayInvite(Args args);

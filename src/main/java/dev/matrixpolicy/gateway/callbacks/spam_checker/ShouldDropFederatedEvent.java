@@ -16,7 +16,7 @@ public interface ShouldDropFederatedEvent {
 
     CallbackType<ShouldDropFederatedEvent, Args, Boolean> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "should_drop_federated_event",
             ShouldDropFederatedEvent.class, ShouldDropFederatedEvent::shouldDropFederatedEvent,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_IF_TRUE,
+            Args::read, ResultTypes.SPAM_IF_TRUE,
             Rules.falseFallsThrough());
 
     Boolean shouldDropFederatedEvent(Args args);

@@ -17,7 +17,7 @@ public interface UserMayCreateRoom {
 
     CallbackType<UserMayCreateRoom, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_create_room",
             UserMayCreateRoom.class, UserMayCreateRoom::userMayCreateRoom,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMayCreateRoom(Args args);

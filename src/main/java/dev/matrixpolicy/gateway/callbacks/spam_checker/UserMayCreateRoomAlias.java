@@ -15,7 +15,7 @@ public interface UserMayCreateRoomAlias {
 
     CallbackType<UserMayCreateRoomAlias, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_create_room_alias",
             UserMayCreateRoomAlias.class, UserMayCreateRoomAlias::userMayCreateRoomAlias,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMayCreateRoomAlias(Args args);

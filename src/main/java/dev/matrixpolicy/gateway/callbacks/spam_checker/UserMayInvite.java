@@ -15,7 +15,7 @@ public interface UserMayInvite {
 
     CallbackType<UserMayInvite, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_invite",
             UserMayInvite.class, UserMayInvite::userMayInvite,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMayInvite(Args args);

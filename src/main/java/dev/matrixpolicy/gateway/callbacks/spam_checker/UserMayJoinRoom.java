@@ -16,7 +16,7 @@ public interface UserMayJoinRoom {
 
     CallbackType<UserMayJoinRoom, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_join_room",
             UserMayJoinRoom.class, UserMayJoinRoom::userMayJoinRoom,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMayJoinRoom(Args args);

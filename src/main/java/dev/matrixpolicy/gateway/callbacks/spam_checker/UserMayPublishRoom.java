@@ -15,7 +15,7 @@ public interface UserMayPublishRoom {
 
     CallbackType<UserMayPublishRoom, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_publish_room",
             UserMayPublishRoom.class, UserMayPublishRoom::userMayPublishRoom,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMayPublishRoom(Args args);

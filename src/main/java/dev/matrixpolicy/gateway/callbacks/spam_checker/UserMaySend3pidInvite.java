@@ -16,7 +16,7 @@ public interface UserMaySend3pidInvite {
 
     CallbackType<UserMaySend3pidInvite, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER, "user_may_send_3pid_invite",
             UserMaySend3pidInvite.class, UserMaySend3pidInvite::userMaySend3pidInvite,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMaySend3pidInvite(Args args);

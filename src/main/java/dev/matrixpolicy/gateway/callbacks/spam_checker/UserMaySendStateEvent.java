@@ -17,7 +17,7 @@ public interface UserMaySendStateEvent {
 
     CallbackType<UserMaySendStateEvent, Args, SpamVerdict> TYPE = new CallbackType<>(Category.SPAM_CHECKER,
             "user_may_send_state_event", UserMaySendStateEvent.class, UserMaySendStateEvent::userMaySendStateEvent,
-            answer -> answer::apply, Args::read, ResultTypes.SPAM_VERDICT,
+            Args::read, ResultTypes.SPAM_VERDICT,
             Rules.notSpamFallsThrough());
 
     SpamVerdict userMaySendStateEvent(Args args);

@@ -14,7 +14,7 @@ public interface CheckCanDeactivateUser {
 
     CallbackType<CheckCanDeactivateUser, Args, Boolean> TYPE = new CallbackType<>(Category.THIRD_PARTY_RULES, "check_can_deactivate_user",
             CheckCanDeactivateUser.class, CheckCanDeactivateUser::checkCanDeactivateUser,
-            answer -> answer::apply, Args::read, ResultTypes.ALLOWED_IF_TRUE,
+            Args::read, ResultTypes.ALLOWED_IF_TRUE,
             Rules.trueFallsThrough());
 
     Boolean checkCanDeactivateUser(Args args);

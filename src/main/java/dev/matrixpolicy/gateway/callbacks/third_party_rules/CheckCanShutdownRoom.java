@@ -17,7 +17,7 @@ public interface CheckCanShutdownRoom {
 
     CallbackType<CheckCanShutdownRoom, Args, Boolean> TYPE = new CallbackType<>(Category.THIRD_PARTY_RULES, "check_can_shutdown_room",
             CheckCanShutdownRoom.class, CheckCanShutdownRoom::checkCanShutdownRoom,
-            answer -> answer::apply, Args::read, ResultTypes.ALLOWED_IF_TRUE,
+            Args::read, ResultTypes.ALLOWED_IF_TRUE,
             Rules.trueFallsThrough());
 
     Boolean checkCanShutdownRoom(Args args);

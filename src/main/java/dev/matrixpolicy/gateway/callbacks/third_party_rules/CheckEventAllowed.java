@@ -19,7 +19,7 @@ public interface CheckEventAllowed {
 
     CallbackType<CheckEventAllowed, Args, EventAllowed> TYPE = new CallbackType<>(Category.THIRD_PARTY_RULES, "check_event_allowed",
             CheckEventAllowed.class, CheckEventAllowed::checkEventAllowed,
-            answer -> answer::apply, Args::read, ResultTypes.EVENT_ALLOWED,
+            Args::read, ResultTypes.EVENT_ALLOWED,
             new FirstDecisive<>(answer -> answer.allowed() && answer.replacement().isEmpty(), EventAllowed.ALLOWED));
 
     EventAllowed checkEventAllowed(Args args);

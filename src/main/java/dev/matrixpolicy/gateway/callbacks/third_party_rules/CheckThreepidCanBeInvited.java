@@ -16,7 +16,7 @@ public interface CheckThreepidCanBeInvited {
 
     CallbackType<CheckThreepidCanBeInvited, Args, Boolean> TYPE = new CallbackType<>(Category.THIRD_PARTY_RULES, "check_threepid_can_be_invited",
             CheckThreepidCanBeInvited.class, CheckThreepidCanBeInvited::checkThreepidCanBeInvited,
-            answer -> answer::apply, Args::read, ResultTypes.ALLOWED_IF_TRUE,
+            Args::read, ResultTypes.ALLOWED_IF_TRUE,
             Rules.trueFallsThrough());
 
     Boolean checkThreepidCanBeInvited(Args args);

@@ -17,7 +17,7 @@ public interface CheckVisibilityCanBeModified {
 
     CallbackType<CheckVisibilityCanBeModified, Args, Boolean> TYPE = new CallbackType<>(Category.THIRD_PARTY_RULES, "check_visibility_can_be_modified",
             CheckVisibilityCanBeModified.class, CheckVisibilityCanBeModified::checkVisibilityCanBeModified,
-            answer -> answer::apply, Args::read, ResultTypes.ALLOWED_IF_TRUE,
+            Args::read, ResultTypes.ALLOWED_IF_TRUE,
             Rules.trueFallsThrough());
 
     Boolean checkVisibilityCanBeModified(Args args);

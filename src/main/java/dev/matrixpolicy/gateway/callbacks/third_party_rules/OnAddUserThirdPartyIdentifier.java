@@ -17,7 +17,7 @@ public interface OnAddUserThirdPartyIdentifier {
                 module.onAddUserThirdPartyIdentifier(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, ThirdPartyIdentifierChange::read, ResultTypes.NOTHING,
+            ThirdPartyIdentifierChange::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onAddUserThirdPartyIdentifier(ThirdPartyIdentifierChange args);

@@ -19,7 +19,7 @@ public interface OnCreateRoom {
 
     CallbackType<OnCreateRoom, Args, RoomCreation> TYPE = new CallbackType<>(Category.THIRD_PARTY_RULES, "on_create_room",
             OnCreateRoom.class, OnCreateRoom::onCreateRoom,
-            answer -> answer::apply, Args::read, ResultTypes.ROOM_CREATION,
+            Args::read, ResultTypes.ROOM_CREATION,
             new Threaded<>(answer -> answer instanceof Rejection,
             (args, answer) -> ((RoomCreation.Proceed) answer).requestContent().map(args::withRequestContent).orElse(args),
             args -> new RoomCreation.Proceed(Optional.of(args.requestContent()))));

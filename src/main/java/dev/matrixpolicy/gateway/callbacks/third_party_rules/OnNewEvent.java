@@ -20,7 +20,7 @@ public interface OnNewEvent {
                 module.onNewEvent(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onNewEvent(Args args);

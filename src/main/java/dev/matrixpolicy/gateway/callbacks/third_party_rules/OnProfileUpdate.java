@@ -18,7 +18,7 @@ public interface OnProfileUpdate {
                 module.onProfileUpdate(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onProfileUpdate(Args args);

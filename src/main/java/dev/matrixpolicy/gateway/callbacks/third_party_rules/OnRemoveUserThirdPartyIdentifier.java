@@ -18,7 +18,7 @@ public interface OnRemoveUserThirdPartyIdentifier {
                 module.onRemoveUserThirdPartyIdentifier(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, ThirdPartyIdentifierChange::read, ResultTypes.NOTHING,
+            ThirdPartyIdentifierChange::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onRemoveUserThirdPartyIdentifier(ThirdPartyIdentifierChange args);

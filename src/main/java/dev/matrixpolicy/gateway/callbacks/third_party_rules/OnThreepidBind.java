@@ -18,7 +18,7 @@ public interface OnThreepidBind {
                 module.onThreepidBind(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, ThirdPartyIdentifierChange::read, ResultTypes.NOTHING,
+            ThirdPartyIdentifierChange::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onThreepidBind(ThirdPartyIdentifierChange args);

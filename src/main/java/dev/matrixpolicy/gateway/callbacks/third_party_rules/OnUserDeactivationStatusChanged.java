@@ -19,7 +19,7 @@ public interface OnUserDeactivationStatusChanged {
                 module.onUserDeactivationStatusChanged(args);
                 return RunAll.DELIVERED;
             },
-            answer -> answer::apply, Args::read, ResultTypes.NOTHING,
+            Args::read, ResultTypes.NOTHING,
             Rules.runAll());
 
     void onUserDeactivationStatusChanged(Args args);

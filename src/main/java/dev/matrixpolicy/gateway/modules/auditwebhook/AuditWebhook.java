@@ -1,8 +1,8 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
@@ -128,7 +128,7 @@ final class AuditWebhook implements PolicyModule, AutoCloseable {
     @SuppressWarnings("unchecked") // only notification callbacks are configured: their result type is RunAll.Completed
     private <M, A, R> M notifier(CallbackType<M, A, R> callback) {
         R delivered = (R) RunAll.DELIVERED;
-        return callback.fromFunction().apply(args -> {
+        return callback.fromFunction(args -> {
             offer(new Pending(callback, Instant.now(), args));
             return delivered;
         });

@@ -1,13 +1,13 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.Callbacks;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.net.URI;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,21 +20,15 @@ import org.springframework.stereotype.Component;
  * per call, delivered in the background so the callback never waits for the webhook.
  */
 @Component
-class AuditWebhookModuleType implements ModuleType<AuditWebhookConfig> {
+class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
 
     /** Every notification callback: those whose result is nothing. */
     static final List<CallbackType<?, ?, ?>> NOTIFICATIONS = Callbacks.ALL.stream()
             .filter(callback -> callback.resultType() == ResultTypes.NOTHING)
             .toList();
 
-    @Override
-    public String name() {
-        return "audit_webhook";
-    }
-
-    @Override
-    public Class<AuditWebhookConfig> configType() {
-        return AuditWebhookConfig.class;
+    AuditWebhookModuleType() {
+        super("audit_webhook", AuditWebhookConfig.class);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
@@ -11,6 +10,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -21,7 +21,7 @@ import java.util.Set;
  * acts: the event's sender, the inviter, the joining user, the room creator, the user sending state, the
  * remote inviter.
  */
-final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom,
+final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom,
         UserMaySendStateEvent, FederatedUserMayInvite {
 
     /** The callbacks this module can take part in, in the order of the Synapse docs. */
@@ -39,8 +39,8 @@ final class UserDenylist implements PolicyModule, CheckEventForSpam, UserMayInvi
         this.rejection = rejection;
     }
 
-    /** Whether the user is on the list; also what the {@code is_evil} resource answers. */
-    boolean isListed(String userId) {
+    @Override
+    public boolean isListed(String userId) {
         return listed.matches(userId);
     }
 

@@ -1,12 +1,12 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
-import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Gauge;
 import java.util.HashSet;
 import java.util.List;
@@ -19,51 +19,19 @@ import org.springframework.stereotype.Component;
  * globs and to the four callbacks where a user acts. The list is compiled once at startup.
  */
 @Component
-class UserDenylistModuleType implements ModuleType<UserDenylistConfig> {
-    static final String NAME = "user_denylist";
+class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Class<UserDenylistConfig> configType() {
-        return UserDenylistConfig.class;
+    UserDenylistModuleType() {
+        super(Denylist.MODULE_TYPE, UserDenylistConfig.class);
     }
 
     @Override
     public PolicyModule create(UserDenylistConfig config, ModuleContext context) {
-        for (int i = 0; i < config.users().size(); i++) {
-            int index = i;
-            UserIdMatcher.problemWith(config.users().get(i)).ifPresent(problem -> {
-                throw new ModuleConfigurationException("users[" + index + "]", problem);
-            });
-        }
-        if (!Rejection.isErrcode(config.errcode())) {
-            throw new ModuleConfigurationException("errcode", "expected a Matrix error code such as M_FORBIDDEN, got '"
-                    + config.errcode() + "'");
-        }
-        Rejection rejection = new Rejection(config.errcode(),
-                Optional.ofNullable(config.error()).filter(message -> !message.isBlank()));
-        UserIdMatcher listed = UserIdMatcher.compile(config.users());
+        UserIdMatcher listed = ConfigValues.users("users", config.users());
+        Rejection rejection = ConfigValues.rejection(config.errcode(), config.error());
         registerMeters(listed, context);
-        return new UserDenylist(listed, callbacks(config.callbacks()), rejection);
-    }
-
-    private static Set<CallbackType<?, ?, ?>> callbacks(List<String> names) {
-        Set<CallbackType<?, ?, ?>> enabled = new HashSet<>();
-        for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            Optional<CallbackType<?, ?, ?>> supported = UserDenylist.SUPPORTED.stream()
-                    .filter(type -> type.name().equals(name)).findFirst();
-            if (supported.isEmpty()) {
-                throw new ModuleConfigurationException("callbacks[" + i + "]", "'" + name + "' is not one of "
-                        + UserDenylist.SUPPORTED.stream().map(CallbackType::name).toList());
-            }
-            enabled.add(supported.get());
-        }
-        return enabled;
+        return new UserDenylist(listed, ConfigValues.callbacks("callbacks", config.callbacks(), UserDenylist.SUPPORTED),
+                rejection);
     }
 
     private static void registerMeters(UserIdMatcher listed, ModuleContext context) {

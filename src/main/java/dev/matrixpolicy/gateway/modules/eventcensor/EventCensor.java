@@ -2,8 +2,6 @@ package dev.matrixpolicy.gateway.modules.eventcensor;
 
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.EventAllowed;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.Backend;
@@ -12,6 +10,8 @@ import dev.matrixpolicy.gateway.module.BackendRequest;
 import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;

@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import org.springframework.stereotype.Component;
 
 /**
@@ -11,16 +11,10 @@ import org.springframework.stereotype.Component;
  * event or replace its content, the example of Synapse's third-party rules docs.
  */
 @Component
-class EventCensorModuleType implements ModuleType<EventCensorConfig> {
+class EventCensorModuleType extends ModuleType<EventCensorConfig> {
 
-    @Override
-    public String name() {
-        return "event_censor";
-    }
-
-    @Override
-    public Class<EventCensorConfig> configType() {
-        return EventCensorConfig.class;
+    EventCensorModuleType() {
+        super("event_censor", EventCensorConfig.class);
     }
 
     @Override

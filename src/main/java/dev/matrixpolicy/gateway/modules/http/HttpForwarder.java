@@ -2,9 +2,7 @@ package dev.matrixpolicy.gateway.modules.http;
 
 import dev.matrixpolicy.gateway.callbacks.ArgsJson;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.Backend;
@@ -13,7 +11,9 @@ import dev.matrixpolicy.gateway.module.BackendRequest;
 import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RetryPolicy;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -130,7 +130,7 @@ final class HttpForwarder implements PolicyModule, AutoCloseable {
     }
 
     private <M, A, R> M forwarding(CallbackType<M, A, R> callback, Route route) {
-        return callback.fromFunction().apply(args -> forward(callback, route, args));
+        return callback.fromFunction(args -> forward(callback, route, args));
     }
 
     /** Asks the service; any failure is answered by the failure mode. */

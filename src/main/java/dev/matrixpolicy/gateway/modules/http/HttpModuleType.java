@@ -1,8 +1,7 @@
 package dev.matrixpolicy.gateway.modules.http;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.Callbacks;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.BackendUrls;
@@ -10,6 +9,7 @@ import dev.matrixpolicy.gateway.module.Backoff;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RetryPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,16 +27,10 @@ import org.springframework.stereotype.Component;
  * gateway's own REST contract, so a policy can be written in any language.
  */
 @Component
-class HttpModuleType implements ModuleType<HttpConfig> {
+class HttpModuleType extends ModuleType<HttpConfig> {
 
-    @Override
-    public String name() {
-        return "http";
-    }
-
-    @Override
-    public Class<HttpConfig> configType() {
-        return HttpConfig.class;
+    HttpModuleType() {
+        super("http", HttpConfig.class);
     }
 
     @Override

@@ -1,12 +1,12 @@
 package dev.matrixpolicy.gateway.modules.medialimits;
 
 import dev.matrixpolicy.gateway.callbacks.MediaUploadLimit;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser;
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
 import dev.matrixpolicy.gateway.callbacks.media_repository.IsUserAllowedToUploadMediaOfSize;
 import dev.matrixpolicy.gateway.callbacks.media_repository.OnMediaUploadLimitExceeded;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import java.util.Optional;

@@ -1,11 +1,12 @@
 package dev.matrixpolicy.gateway.modules.medialimits;
 
 import dev.matrixpolicy.gateway.callbacks.MediaUploadLimit;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.ConfigValues;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +19,11 @@ import org.springframework.stereotype.Component;
  * callbacks: the media config each user is told, the largest upload, and windowed upload limits.
  */
 @Component
-class MediaLimitsModuleType implements ModuleType<MediaLimitsConfig> {
+class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
     static final String EXCEEDED_METER = "policy.module.media_limits.exceeded";
 
-    @Override
-    public String name() {
-        return "media_limits";
-    }
-
-    @Override
-    public Class<MediaLimitsConfig> configType() {
-        return MediaLimitsConfig.class;
+    MediaLimitsModuleType() {
+        super("media_limits", MediaLimitsConfig.class);
     }
 
     @Override
@@ -43,12 +38,7 @@ class MediaLimitsModuleType implements ModuleType<MediaLimitsConfig> {
     }
 
     private static MediaLimits.Group compile(MediaLimitsConfig.Group group, String field, ModuleContext context) {
-        for (int u = 0; u < group.users().size(); u++) {
-            int index = u;
-            UserIdMatcher.problemWith(group.users().get(u)).ifPresent(problem -> {
-                throw new ModuleConfigurationException(field + ".users[" + index + "]", problem);
-            });
-        }
+        UserIdMatcher users = ConfigValues.users(field + ".users", group.users());
         OptionalLong maxUploadSize = OptionalLong.empty();
         if (group.maxUploadSize() != null) {
             if (group.maxUploadSize().toBytes() < 1) {
@@ -72,7 +62,7 @@ class MediaLimitsModuleType implements ModuleType<MediaLimitsConfig> {
             throw new ModuleConfigurationException(field, "group '" + group.name()
                     + "' sets neither max-upload-size nor upload-limits, so it would change nothing");
         }
-        return new MediaLimits.Group(group.name(), UserIdMatcher.compile(group.users()), maxUploadSize, uploadLimits,
+        return new MediaLimits.Group(group.name(), users, maxUploadSize, uploadLimits,
                 exceededCounter(context, group.name()));
     }
 

@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;

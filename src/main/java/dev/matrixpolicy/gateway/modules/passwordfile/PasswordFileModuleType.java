@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.passwordfile.CredentialStore.UnusableCredentialsException;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -16,17 +16,11 @@ import org.springframework.stereotype.Component;
  * unknown users cost as much time as known ones.
  */
 @Component
-class PasswordFileModuleType implements ModuleType<PasswordFileConfig> {
+class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
     static final String NAME = "password_file";
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Class<PasswordFileConfig> configType() {
-        return PasswordFileConfig.class;
+    PasswordFileModuleType() {
+        super(NAME, PasswordFileConfig.class);
     }
 
     @Override

@@ -1,12 +1,13 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.FileSource;
@@ -29,7 +30,7 @@ import org.springframework.stereotype.Component;
  * applied to the spam-checker callbacks.
  */
 @Component
-class PolicyListModuleType implements ModuleType<PolicyListConfig> {
+class PolicyListModuleType extends ModuleType<PolicyListConfig> {
     static final String NAME = "policy_list";
     private static final String ALLOW_SOURCE = "allow";
 
@@ -40,27 +41,15 @@ class PolicyListModuleType implements ModuleType<PolicyListConfig> {
     }
 
     PolicyListModuleType(Clock clock) {
+        super(NAME, PolicyListConfig.class);
         this.clock = clock;
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public Class<PolicyListConfig> configType() {
-        return PolicyListConfig.class;
-    }
-
-    @Override
     public PolicyModule create(PolicyListConfig config, ModuleContext context) {
-        if (!Rejection.isErrcode(config.errcode())) {
-            throw new ModuleConfigurationException("errcode", "expected a Matrix error code such as M_FORBIDDEN, got '"
-                    + config.errcode() + "'");
-        }
+        Rejection rejection = ConfigValues.rejection(config.errcode(), config.error());
         Set<CallbackType<?, ?, ?>> enabled = config.callbacks().isEmpty() ? new LinkedHashSet<>(PolicyList.SUPPORTED)
-                : callbacks("callbacks", config.callbacks(), PolicyList.SUPPORTED);
+                : ConfigValues.callbacks("callbacks", config.callbacks(), PolicyList.SUPPORTED);
         ModuleConfigurationException.requireUniqueNames("sources",
                 config.sources().stream().map(PolicyListConfig.Source::name).toList(), "sources");
         List<PolicyRule> allow = allowRules(config.allow());
@@ -78,15 +67,13 @@ class PolicyListModuleType implements ModuleType<PolicyListConfig> {
                 PolicySource built = source(source, field);
                 opened.add(built);
                 slots.add(new PolicyList.Slot(source.name(), kind(source), location(source), kinds(field, source.kinds()),
-                        Set.copyOf(callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
+                        Set.copyOf(ConfigValues.callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
                         Set.copyOf(source.rooms()), Optional.of(built)));
             }
         } catch (RuntimeException wrong) {
             opened.forEach(PolicySource::close);
             throw wrong;
         }
-        Rejection rejection = new Rejection(config.errcode(),
-                Optional.ofNullable(config.error()).filter(message -> !message.isBlank()));
         PolicyList.Answers answers = new PolicyList.Answers(context.instanceName(), context.serverName(), rejection,
                 config.showReason(), config.registration() == PolicyListConfig.Registration.SHADOW_BAN
                         ? RegistrationBehaviour.SHADOW_BAN : RegistrationBehaviour.DENY,
@@ -137,18 +124,6 @@ class PolicyListModuleType implements ModuleType<PolicyListConfig> {
                     field + ".kinds[" + index + "]", "'" + names.get(index) + "' is not user, room or server")));
         }
         return kinds;
-    }
-
-    private static Set<CallbackType<?, ?, ?>> callbacks(String field, List<String> names, List<CallbackType<?, ?, ?>> allowed) {
-        Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
-        for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            int index = i;
-            chosen.add(allowed.stream().filter(type -> type.name().equals(name)).findFirst().orElseThrow(() ->
-                    new ModuleConfigurationException(field + "[" + index + "]", "'" + name + "' is not one of "
-                            + allowed.stream().map(CallbackType::name).toList())));
-        }
-        return chosen;
     }
 
     private static List<PolicyRule> allowRules(PolicyListConfig.Allow allow) {

@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.modules.presencerouter;
 
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.UsersForStates;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetUsersForStates;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.modules.presencerouter;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.presencerouter.PresenceRouterConfig.Route;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -18,16 +18,10 @@ import org.springframework.stereotype.Component;
  * from configuration. Implements {@code get_users_for_states} and {@code get_interested_users}.
  */
 @Component
-class PresenceRouterModuleType implements ModuleType<PresenceRouterConfig> {
+class PresenceRouterModuleType extends ModuleType<PresenceRouterConfig> {
 
-    @Override
-    public String name() {
-        return "presence_router";
-    }
-
-    @Override
-    public Class<PresenceRouterConfig> configType() {
-        return PresenceRouterConfig.class;
+    PresenceRouterModuleType() {
+        super("presence_router", PresenceRouterConfig.class);
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;

@@ -1,11 +1,12 @@
 package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.ConfigValues;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +25,7 @@ import org.springframework.stereotype.Component;
  * accounts.
  */
 @Component
-class RatelimitOverridesModuleType implements ModuleType<RatelimitOverridesConfig> {
+class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> {
     private static final Logger log = LoggerFactory.getLogger(RatelimitOverridesModuleType.class);
 
     static final String APPLIED_METER = "policy.module.ratelimit_overrides.applied";
@@ -36,14 +37,8 @@ class RatelimitOverridesModuleType implements ModuleType<RatelimitOverridesConfi
     /** Synapse's limiter names: its {@code rc_*} settings, with a dotted sub-limiter. */
     private static final Pattern LIMITER = Pattern.compile("rc_[a-z0-9_]+(\\.[a-z0-9_]+)*");
 
-    @Override
-    public String name() {
-        return "ratelimit_overrides";
-    }
-
-    @Override
-    public Class<RatelimitOverridesConfig> configType() {
-        return RatelimitOverridesConfig.class;
+    RatelimitOverridesModuleType() {
+        super("ratelimit_overrides", RatelimitOverridesConfig.class);
     }
 
     @Override
@@ -58,12 +53,7 @@ class RatelimitOverridesModuleType implements ModuleType<RatelimitOverridesConfi
     }
 
     private static RatelimitOverrides.Rule compile(RatelimitOverridesConfig.Rule rule, String field, ModuleContext context) {
-        for (int u = 0; u < rule.users().size(); u++) {
-            int index = u;
-            UserIdMatcher.problemWith(rule.users().get(u)).ifPresent(problem -> {
-                throw new ModuleConfigurationException(field + ".users[" + index + "]", problem);
-            });
-        }
+        UserIdMatcher users = ConfigValues.users(field + ".users", rule.users());
         Set<String> limiters = new LinkedHashSet<>();
         for (int l = 0; l < rule.limiters().size(); l++) {
             String limiter = rule.limiters().get(l);
@@ -90,7 +80,7 @@ class RatelimitOverridesModuleType implements ModuleType<RatelimitOverridesConfi
         Map<String, Counter> applied = new HashMap<>();
         counted.forEach(limiter -> applied.put(limiter, appliedCounter(context, rule.name(), limiter)));
         Counter other = appliedCounter(context, rule.name(), OTHER_LIMITER);
-        return new RatelimitOverrides.Rule(rule.name(), UserIdMatcher.compile(rule.users()), Set.copyOf(limiters),
+        return new RatelimitOverrides.Rule(rule.name(), users, Set.copyOf(limiters),
                 override, limiter -> applied.getOrDefault(limiter, other).increment());
     }
 

@@ -1,12 +1,12 @@
 package dev.matrixpolicy.gateway.modules.staticanswers;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.Callbacks;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -18,16 +18,10 @@ import org.springframework.stereotype.Component;
  * that callback's chain.
  */
 @Component
-class StaticModuleType implements ModuleType<StaticConfig> {
+class StaticModuleType extends ModuleType<StaticConfig> {
 
-    @Override
-    public String name() {
-        return "static";
-    }
-
-    @Override
-    public Class<StaticConfig> configType() {
-        return StaticConfig.class;
+    StaticModuleType() {
+        super("static", StaticConfig.class);
     }
 
     @Override
@@ -62,7 +56,7 @@ class StaticModuleType implements ModuleType<StaticConfig> {
         @SuppressWarnings("unchecked") // the answer was read by this callback's own result type
         private static <M, A, R> M constant(CallbackType<M, A, R> callback, Object answer) {
             R fixed = (R) answer;
-            return callback.fromFunction().apply(args -> fixed);
+            return callback.fromFunction(args -> fixed);
         }
 
         @Override

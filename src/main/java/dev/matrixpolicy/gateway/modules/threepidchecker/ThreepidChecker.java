@@ -1,8 +1,6 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
@@ -10,6 +8,8 @@ import dev.matrixpolicy.gateway.module.BackendReply;
 import dev.matrixpolicy.gateway.module.BackendRequest;
 import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;

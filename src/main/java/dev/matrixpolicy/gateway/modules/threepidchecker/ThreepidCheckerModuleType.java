@@ -2,11 +2,11 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidChecker.Threepid;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.net.URI;
@@ -18,16 +18,10 @@ import org.springframework.stereotype.Component;
  * may be bound on this homeserver ({@code is_3pid_allowed}).
  */
 @Component
-class ThreepidCheckerModuleType implements ModuleType<ThreepidCheckerConfig> {
+class ThreepidCheckerModuleType extends ModuleType<ThreepidCheckerConfig> {
 
-    @Override
-    public String name() {
-        return "threepid_checker";
-    }
-
-    @Override
-    public Class<ThreepidCheckerConfig> configType() {
-        return ThreepidCheckerConfig.class;
+    ThreepidCheckerModuleType() {
+        super("threepid_checker", ThreepidCheckerConfig.class);
     }
 
     @Override

@@ -2,8 +2,8 @@ package dev.matrixpolicy.gateway.modules.eventcensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
 import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import org.junit.jupiter.api.Test;

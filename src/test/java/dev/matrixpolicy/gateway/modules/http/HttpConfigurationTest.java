@@ -2,9 +2,9 @@ package dev.matrixpolicy.gateway.modules.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackChains;
-import dev.matrixpolicy.gateway.callbacks.CallbackEndpoint;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -2,11 +2,11 @@ package dev.matrixpolicy.gateway.modules.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.PolicyModule;
-import dev.matrixpolicy.gateway.callbacks.WorstCase;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.CircuitBreakerSettings;
 import dev.matrixpolicy.gateway.modules.http.HttpConfig.LoginTypeConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -2,8 +2,8 @@ package dev.matrixpolicy.gateway.modules.medialimits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,8 +3,8 @@ package dev.matrixpolicy.gateway.modules.presencerouter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

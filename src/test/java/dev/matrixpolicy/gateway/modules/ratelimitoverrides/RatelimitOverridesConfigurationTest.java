@@ -2,9 +2,9 @@ package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

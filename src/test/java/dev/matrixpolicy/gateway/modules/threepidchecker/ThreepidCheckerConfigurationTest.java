@@ -2,8 +2,8 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.module.FailureMode;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;

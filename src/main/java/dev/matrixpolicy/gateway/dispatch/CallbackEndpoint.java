@@ -1,5 +1,8 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.dispatch;
 
+import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.chain.Decision;
 import java.util.List;
 import java.util.Map;

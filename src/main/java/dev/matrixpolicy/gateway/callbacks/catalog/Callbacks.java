@@ -1,5 +1,6 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.callbacks.catalog;
 
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.account_data.OnAccountDataUpdated;
 import dev.matrixpolicy.gateway.callbacks.account_validity.IsUserExpired;
 import dev.matrixpolicy.gateway.callbacks.account_validity.OnUserLogin;

@@ -1,7 +1,6 @@
-package dev.matrixpolicy.gateway.modules.denylist;
+package dev.matrixpolicy.gateway.matrix;
 
 import dev.matrixpolicy.bench.Globs;
-import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

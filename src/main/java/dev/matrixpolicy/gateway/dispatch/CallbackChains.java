@@ -1,6 +1,12 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.dispatch;
 
+import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.OnUpdate;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.chain.Chain;
@@ -8,6 +14,7 @@ import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.ChainRunner.CompiledChain;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.Link;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import java.util.Map;

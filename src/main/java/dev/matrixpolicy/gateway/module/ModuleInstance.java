@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
 import java.time.Duration;

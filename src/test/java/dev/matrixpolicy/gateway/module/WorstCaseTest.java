@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.module;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,9 +1,9 @@
-package dev.matrixpolicy.gateway.modules.denylist;
+package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.api.MatrixApiException;
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
-import dev.matrixpolicy.gateway.callbacks.ModuleInstance;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.modules.denylist.Denylist;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -14,7 +14,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * {@code GET /v1/modules/{name}/is_evil?user=@someone:example.com}: whether a {@code user_denylist}
  * instance lists a user, the REST form of the web resource in the Synapse docs' spam-checker example.
- * Under {@code /v1/}, so the bearer token guards it like every other policy endpoint.
+ * Under {@code /v1/}, so the bearer token guards it like every other policy endpoint. It asks the
+ * instance through {@link Denylist}, the module's one public type.
  */
 @RestController
 final class IsEvilController {
@@ -30,11 +31,11 @@ final class IsEvilController {
 
     @GetMapping(path = "/v1/modules/{name}/is_evil", produces = MediaType.APPLICATION_JSON_VALUE)
     IsEvil isEvil(@PathVariable String name, @RequestParam(required = false) String user) {
-        UserDenylist denylist = instances.orderedStream()
-                .filter(instance -> instance.type().equals(UserDenylistModuleType.NAME) && instance.name().equals(name))
-                .map(instance -> (UserDenylist) instance.module())
+        Denylist denylist = instances.orderedStream()
+                .filter(instance -> instance.type().equals(Denylist.MODULE_TYPE) && instance.name().equals(name))
+                .map(instance -> (Denylist) instance.module())
                 .findFirst()
-                .orElseThrow(() -> MatrixApiException.unrecognized("No " + UserDenylistModuleType.NAME + " module named '" + name + "'"));
+                .orElseThrow(() -> MatrixApiException.unrecognized("No " + Denylist.MODULE_TYPE + " module named '" + name + "'"));
         if (user == null || user.isEmpty()) {
             throw new BadArgumentException(BadArgumentException.Kind.MISSING, "user", "missing required query parameter 'user'");
         }

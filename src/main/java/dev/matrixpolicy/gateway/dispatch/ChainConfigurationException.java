@@ -1,4 +1,6 @@
-package dev.matrixpolicy.gateway.callbacks;
+package dev.matrixpolicy.gateway.dispatch;
+
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 
 /**
  * The configured modules cannot form valid chains, e.g. two modules check the same login type

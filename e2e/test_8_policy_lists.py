@@ -1,0 +1,164 @@
+"""Matrix ban lists on Synapse A: a moderator writes m.policy.rule.* state into a policy room, and the
+gateway, reading that room live as a bot account through A's client-server API, refuses what the
+rules ban through our module, within a second of each rule."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from typing import Any, Callable
+
+import pytest
+
+from harness.client import MatrixError
+from harness.steps import SHIM, eventually, refused, seen, unique
+
+RULE_WINDOW = 1.0  # seconds from a rule reaching the homeserver to its use by the gateway
+
+
+class PolicyRoom:
+    def __init__(self, world: Any) -> None:
+        a = world.hs_a
+        self.world = world
+        self.moderator = a.register(unique("moderator-"))
+        self.bot = a.register(unique("policy-bot-"))
+        alias = unique("community-bans-")
+        self.room = self.moderator.create_room(preset="public_chat", room_alias_name=alias, name="Community bans")
+        self.alias = f"#{alias}:{a.server_name}"
+        token_file = world.workdir / "policy-bot.token"
+        token_file.write_text(self.bot.token)
+        world.stop_gateway()
+        world.add_gateway_modules(f"""
+    - module: policy_list
+      name: community-bans
+      config:
+        allow:
+          users: ["@pl-crowd-trusted-*:{a.server_name}"]
+        sources:
+          - name: community
+            room: "{self.alias}"
+            homeserver: {world.a.url}
+            access-token-file: {token_file}
+""")
+        world.start_gateway()
+        # the bot has joined and read the (empty) room once the gateway lists the source as read
+        eventually(lambda: self._source_read(), "the policy room read by the gateway", timeout=30)
+
+    def _source_read(self) -> bool:
+        import json
+        import urllib.request
+        with urllib.request.urlopen(self.world.gateway.management_url + "/actuator/policylists", timeout=5) as answer:
+            lists = json.loads(answer.read())
+        sources = lists["community-bans"]["sources"]
+        return any(source["name"] == "community" and source["status"]["last_success"] for source in sources)
+
+    def rule(self, kind: str, key: str, content: dict) -> float:
+        """Sends a rule; returns when the homeserver accepted it (time.monotonic())."""
+        self.moderator.set_state(self.room, f"m.policy.rule.{kind}", content, state_key=key)
+        return time.monotonic()
+
+
+@pytest.fixture(scope="module")
+def policy(world):
+    return PolicyRoom(world)
+
+
+def _refused_within(action: Callable[[], Any], since: float, what: str) -> tuple:
+    """Polls ``action`` until the homeserver refuses it; returns (error, seconds since the rule)."""
+    deadline = since + 10
+    while time.monotonic() < deadline:
+        try:
+            action()
+        except MatrixError as error:
+            if error.status == 403:
+                return error, time.monotonic() - since
+            raise
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: still allowed 10 s after the rule")
+
+
+def _allowed_within(action: Callable[[], Any], since: float, what: str) -> float:
+    deadline = since + 10
+    while time.monotonic() < deadline:
+        try:
+            action()
+            return time.monotonic() - since
+        except MatrixError as error:
+            if error.status != 403:
+                raise
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: still refused 10 s after the rule was withdrawn")
+
+
+def test_a_user_rule_refuses_the_spammers_invite_within_a_second_and_its_withdrawal_lifts_it(world, policy, report):
+    a = world.hs_a
+    spammer, victim = a.register(unique("pl-spammer-")), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+
+    sent = policy.rule("user", f"rule:{spammer.user_id}",
+                       {"entity": spammer.user_id, "recommendation": "m.ban", "reason": "invite spam"})
+    error, took = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the banned inviter")
+    assert error.errcode == "M_FORBIDDEN"
+    assert took < RULE_WINDOW, f"the rule took {took:.2f} s to apply"
+    report.check("user_may_invite", SHIM, f"a user banned by a policy room invites ({took * 1000:.0f} ms after the rule)",
+                 seen(error))
+
+    withdrawn = policy.rule("user", f"rule:{spammer.user_id}", {})
+    took = _allowed_within(lambda: spammer.invite(room, victim.user_id), withdrawn, "the withdrawn rule")
+    report.check("user_may_invite", SHIM, f"the same user after the rule is withdrawn ({took * 1000:.0f} ms)", "200")
+
+
+def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):
+    a = world.hs_a
+    owner, joiner = a.register(unique("pl-owner-")), a.register(unique("pl-joiner-"))
+    room = owner.create_room(preset="public_chat")
+
+    sent = policy.rule("room", f"rule:{room}", {"entity": room, "recommendation": "m.ban", "reason": "abuse room"})
+    error, took = _refused_within(lambda: joiner.join(room), sent, "the banned room")
+    assert error.errcode == "M_FORBIDDEN"
+    report.check("user_may_join_room", SHIM, f"a user joins a room banned by a policy room ({took * 1000:.0f} ms)",
+                 seen(error))
+
+
+def test_a_hashed_rule_refuses_without_naming_the_user(world, policy, report):
+    a = world.hs_a
+    hidden, victim = a.register(unique("pl-hidden-")), a.register(unique("pl-victim-"))
+    room = hidden.create_room(preset="private_chat")
+    digest = base64.b64encode(hashlib.sha256(hidden.user_id.encode()).digest()).decode()
+
+    sent = policy.rule("user", f"hash:{digest}", {"hashes": {"sha256": digest}, "recommendation": "m.takedown"})
+    error, took = _refused_within(lambda: hidden.invite(room, victim.user_id), sent, "the hashed rule")
+    assert error.errcode == "M_FORBIDDEN"
+    report.check("user_may_invite", SHIM, "a user named by an MSC4205 hash invites", seen(error))
+
+
+def test_the_allow_list_overrides_a_glob_ban(world, policy, report):
+    a = world.hs_a
+    trusted, crowd, victim = (a.register(unique("pl-crowd-trusted-")), a.register(unique("pl-crowd-")),
+                              a.register(unique("pl-victim-")))
+    rooms = {user.user_id: user.create_room(preset="private_chat") for user in (trusted, crowd)}
+
+    sent = policy.rule("user", "rule:crowd", {"entity": f"@pl-crowd-*:{a.server_name}", "recommendation": "m.ban"})
+    _refused_within(lambda: crowd.invite(rooms[crowd.user_id], victim.user_id), sent, "the glob ban")
+    trusted.invite(rooms[trusted.user_id], victim.user_id)
+    report.check("user_may_invite", SHIM, "a user the allow list names, under a glob ban", "200")
+
+
+def test_the_list_survives_a_homeserver_restart_and_follows_it_afterwards(world, policy, report):
+    a = world.hs_a
+    spammer, late, victim = (a.register(unique("pl-restart-")), a.register(unique("pl-late-")),
+                             a.register(unique("pl-victim-")))
+    rooms = {user.user_id: user.create_room(preset="private_chat") for user in (spammer, late)}
+    sent = policy.rule("user", f"rule:{spammer.user_id}", {"entity": spammer.user_id, "recommendation": "m.ban"})
+    _refused_within(lambda: spammer.invite(rooms[spammer.user_id], victim.user_id), sent, "before the restart")
+
+    world.a.stop()
+    world.a.start()
+
+    error = refused(spammer.invite, rooms[spammer.user_id], victim.user_id)
+    assert error.status == 403
+    sent = policy.rule("user", f"rule:{late.user_id}", {"entity": late.user_id, "recommendation": "m.ban"})
+    error, took = _refused_within(lambda: late.invite(rooms[late.user_id], victim.user_id), sent, "after the restart")
+    report.check("user_may_invite", SHIM, "a banned user after the homeserver restarted, and a rule sent after it",
+                 f"{seen(error)} ({took:.1f} s for the new rule)")

@@ -1,0 +1,65 @@
+package dev.matrixpolicy.gateway.module;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The configuration values several module types take, checked the one way: user lists, refusals
+ * and callback lists. Each throws {@link ModuleConfigurationException} naming the field.
+ */
+public final class ConfigValues {
+    private ConfigValues() {
+    }
+
+    /**
+     * User IDs and globs compiled into one matcher.
+     *
+     * @param field the list's field, e.g. {@code groups[1].users}
+     * @throws ModuleConfigurationException naming the first entry that could never match a user ID
+     */
+    public static UserIdMatcher users(String field, List<String> patterns) {
+        for (int i = 0; i < patterns.size(); i++) {
+            int index = i;
+            UserIdMatcher.problemWith(patterns.get(i)).ifPresent(problem -> {
+                throw new ModuleConfigurationException(field + "[" + index + "]", problem);
+            });
+        }
+        return UserIdMatcher.compile(patterns);
+    }
+
+    /**
+     * The refusal of an {@code errcode} key and an optional {@code error} message (blank: none).
+     *
+     * @throws ModuleConfigurationException when {@code errcode} is not a Matrix error code
+     */
+    public static Rejection rejection(String errcode, String error) {
+        if (!Rejection.isErrcode(errcode)) {
+            throw new ModuleConfigurationException("errcode", "expected a Matrix error code such as M_FORBIDDEN, got '"
+                    + errcode + "'");
+        }
+        return new Rejection(errcode, Optional.ofNullable(error).filter(message -> !message.isBlank()));
+    }
+
+    /**
+     * Callbacks chosen by name among those a module supports, in the order given.
+     *
+     * @param field the list's field, e.g. {@code callbacks}
+     * @throws ModuleConfigurationException naming an entry that is not one of {@code supported}
+     */
+    public static Set<CallbackType<?, ?, ?>> callbacks(String field, List<String> names, List<CallbackType<?, ?, ?>> supported) {
+        Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            int index = i;
+            chosen.add(supported.stream().filter(type -> type.name().equals(name)).findFirst().orElseThrow(() ->
+                    new ModuleConfigurationException(field + "[" + index + "]", "'" + name + "' is not one of "
+                            + supported.stream().map(CallbackType::name).toList())));
+        }
+        return chosen;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.matrixpolicy.gateway;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.Dependency;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.stereotype.Controller;
+import org.springframework.web.bind.annotation.ControllerAdvice;
+
+/**
+ * Which package of the gateway may use which, so that the layering stays as the package docs
+ * describe it while the code grows. From the bottom up:
+ *
+ * <ol>
+ *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
+ *       core of policy lists;</li>
+ *   <li>{@code callbacks}, the callback vocabulary, then {@code callbacks.<category>}, one interface
+ *       per Synapse callback, then {@code callbacks.catalog}, the list of them all;</li>
+ *   <li>{@code module}, the extension point, and {@code modules.<name>}, the built-in modules;</li>
+ *   <li>{@code dispatch}, the chains assembled from the configured module instances;</li>
+ *   <li>{@code config}, {@code api}, {@code observability}, {@code server}: Spring and the web.</li>
+ * </ol>
+ *
+ * Each test is named after the rule it holds. Only production classes are checked.
+ */
+class PackageRulesTest {
+    private static final String GATEWAY = "dev.matrixpolicy.gateway";
+    private static final String CHAIN = GATEWAY + ".chain..";
+    private static final String MATRIX = GATEWAY + ".matrix..";
+    private static final String POLICY_LISTS = GATEWAY + ".policylist..";
+    private static final String VOCABULARY = GATEWAY + ".callbacks";
+    private static final String CALLBACKS = GATEWAY + ".callbacks..";
+    private static final String CATEGORY = GATEWAY + ".callbacks.*";
+    private static final String CATALOG = GATEWAY + ".callbacks.catalog";
+    private static final String EXTENSION_POINT = GATEWAY + ".module";
+    private static final String MODULES = GATEWAY + ".modules..";
+    private static final String DISPATCH = GATEWAY + ".dispatch..";
+    private static final String API = GATEWAY + ".api..";
+    private static final String SERVER = GATEWAY + ".server..";
+    private static final String CONFIG = GATEWAY + ".config..";
+    private static final String OBSERVABILITY = GATEWAY + ".observability..";
+    private static final String SPRING = "org.springframework..";
+
+    private static JavaClasses gateway;
+
+    @BeforeAll
+    static void importProductionClasses() {
+        gateway = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages(GATEWAY);
+    }
+
+    @Test
+    void noPackageDependsOnAPackageThatDependsOnIt() {
+        slices().matching(GATEWAY + ".(**)").namingSlices("$1")
+                .should().beFreeOfCycles()
+                .check(gateway);
+    }
+
+    @Test
+    void theChainAndMatrixIdsDependOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAnyPackage(CHAIN, MATRIX)
+                .should(dependOnlyOnTheirOwnPackageAnd())
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
+    void policyListsDependOnlyOnMatrixIdsAndNoSpring() {
+        classes().that().resideInAPackage(POLICY_LISTS)
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX))
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
+    void theCallbacksDependOnNoSpringAndOnNothingThatAnswersThem() {
+        noClasses().that().resideInAPackage(CALLBACKS)
+                .should().dependOnClassesThat().resideInAnyPackage(SPRING, EXTENSION_POINT, MODULES, DISPATCH,
+                        API, SERVER, CONFIG, OBSERVABILITY)
+                .check(gateway);
+    }
+
+    @Test
+    void theCallbackVocabularyDependsOnNoneOfItsSubPackages() {
+        noClasses().that().resideInAPackage(VOCABULARY)
+                .should().dependOnClassesThat(resideInAPackage(CALLBACKS).and(not(resideInAPackage(VOCABULARY))))
+                .check(gateway);
+    }
+
+    @Test
+    void aCallbackCategoryDependsOnlyOnTheVocabularyTheChainAndMatrixIds() {
+        classes().that(resideInAPackage(CATEGORY).and(not(resideInAPackage(CATALOG))))
+                .should(dependOnlyOnTheirOwnPackageAnd(VOCABULARY, CHAIN, MATRIX))
+                .check(gateway);
+    }
+
+    @Test
+    void theExtensionPointDependsOnlyOnTheCallbacksTheChainAndMatrixIds() {
+        classes().that().resideInAPackage(EXTENSION_POINT)
+                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX))
+                .check(gateway);
+    }
+
+    @Test
+    void aModuleTouchesOnlyTheExtensionPointTheCallbacksAndThePureCores() {
+        classes().that().resideInAPackage(MODULES)
+                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS))
+                .check(gateway);
+    }
+
+    @Test
+    void aModuleDependsOnNoOtherModule() {
+        slices().matching(GATEWAY + ".modules.(*)..").namingSlices("modules.$1")
+                .should().notDependOnEachOther()
+                .check(gateway);
+    }
+
+    @Test
+    void webCodeLivesOnlyInTheWebPackages() {
+        noClasses().that().resideOutsideOfPackages(API, SERVER)
+                .should().beMetaAnnotatedWith(Controller.class)
+                .orShould().beMetaAnnotatedWith(ControllerAdvice.class)
+                .orShould().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..", "org.springframework.web.bind..",
+                        "org.springframework.web.servlet..", "org.apache.catalina..", "org.apache.coyote..")
+                .check(gateway);
+    }
+
+    /**
+     * Classes that use, of the gateway, only their own package and the given ones (ArchUnit package
+     * identifiers); anything outside the gateway is left to the other rules.
+     */
+    private static ArchCondition<JavaClass> dependOnlyOnTheirOwnPackageAnd(String... allowed) {
+        DescribedPredicate<JavaClass> allowedPackages = resideInAnyPackage(allowed);
+        return new ArchCondition<>("depend, of the gateway, only on their own package"
+                + (allowed.length == 0 ? "" : " and on " + String.join(", ", allowed))) {
+            @Override
+            public void check(JavaClass origin, ConditionEvents events) {
+                for (Dependency dependency : origin.getDirectDependenciesFromSelf()) {
+                    JavaClass target = dependency.getTargetClass().getBaseComponentType();
+                    boolean fine = !target.getPackageName().startsWith(GATEWAY + ".")
+                            || target.getPackageName().equals(origin.getPackageName())
+                            || allowedPackages.test(target);
+                    if (!fine) {
+                        events.add(SimpleConditionEvent.violated(dependency, dependency.getDescription()));
+                    }
+                }
+            }
+        };
+    }
+}

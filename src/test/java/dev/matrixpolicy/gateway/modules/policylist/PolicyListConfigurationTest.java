@@ -1,0 +1,67 @@
+package dev.matrixpolicy.gateway.modules.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** The one message that stops startup when a {@code policy_list} entry is wrong. */
+class PolicyListConfigurationTest {
+    private static final String CONFIG = "policy-gateway.modules[0].config.";
+    private static final String FAILURE = "policy-gateway.modules[0] (module: policy_list) config.";
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.policylist"})
+    static class Gateway {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(Gateway.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=policy_list",
+                    "policy-gateway.modules[0].name=bans", CONFIG + "sources[0].name=local", CONFIG + "sources[0].file=/nonexistent/bans.txt");
+
+    @Test
+    void aFileThatDoesNotExistYetStartsAndWaitsForIt() {
+        runner.run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            sources[0].url              | https://example.org/bans  | sources[0]: set exactly one of room, file or url, not 2
+            sources[1].name             | other                     | sources[1]: set exactly one of room, file or url
+            sources[0].name             | allow                     | sources[0].name: 'allow' names the allow list; choose another name
+            sources[0].kinds[0]         | users                     | sources[0].kinds[0]: 'users' is not user, room or server
+            sources[0].callbacks[0]     | check_media_file_for_spam | sources[0].callbacks[0]: 'check_media_file_for_spam' is not one of
+            callbacks[0]                | user_may_create_room_alias | callbacks[0]: 'user_may_create_room_alias' is not one of
+            errcode                     | forbidden                 | errcode: expected a Matrix error code such as M_FORBIDDEN, got 'forbidden'
+            allow.users[0]              | sha256:nope               | allow.users[0]: 'sha256:nope' is not sha256:<base64 of a SHA-256>
+            takedown                    | sometimes                 | takedown
+            """)
+    void badValueStopsStartupNamingTheField(String key, String value, String problem) {
+        runner.withPropertyValues(CONFIG + key + "=" + value)
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void aSourceCallbackOutsideTheModulesCallbacksIsRefused() {
+        runner.withPropertyValues(CONFIG + "callbacks[0]=user_may_invite", CONFIG + "sources[0].callbacks[0]=user_may_join_room")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "sources[0].callbacks[0]: 'user_may_join_room' is not one of [user_may_invite]"));
+    }
+
+    @Test
+    void twoSourcesOfOneNameAreRefused() {
+        runner.withPropertyValues(CONFIG + "sources[1].name=local", CONFIG + "sources[1].url=https://example.org/bans")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "sources[1].name: 'local' names two sources; names must be unique"));
+    }
+}

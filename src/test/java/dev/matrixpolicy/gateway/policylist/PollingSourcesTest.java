@@ -1,0 +1,110 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.matching;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** File and URL sources: read when changed, and their last good rules kept when they fail. */
+class PollingSourcesTest {
+    private final List<Collection<PolicyRule>> updates = new CopyOnWriteArrayList<>();
+    private final WireMockServer server = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+
+    @TempDir
+    Path directory;
+
+    @AfterEach
+    void stop() {
+        server.stop();
+    }
+
+    @Test
+    void aFileIsReadAgainOnlyWhenItChanges() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 1);
+            Thread.sleep(300);
+            assertThat(updates).hasSize(1);
+
+            Files.writeString(file, "ban user @a:example.com\nban user @b:example.com\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 2);
+            assertThat(updates.get(1)).hasSize(2);
+            assertThat(source.status().lastSuccess()).isPresent();
+        }
+    }
+
+    @Test
+    void aBrokenFileKeepsTheLastGoodRulesAndSaysWhyUntilItIsFixed() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 1);
+
+            Files.writeString(file, "ban user @a:example.com\nbna user @b:example.com\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError()).contains("line 2: 'bna' is not ban, takedown or allow");
+            assertThat(updates).hasSize(1);
+
+            Files.writeString(file, "ban user @b:example.com\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 2);
+            assertThat(source.status().lastError()).isEmpty();
+            assertThat(source.status().failures()).isPositive();
+        }
+    }
+
+    @Test
+    void aMissingFileIsAFailureNotAnEmptyList() {
+        try (FileSource source = new FileSource("local", directory.resolve("absent.txt"), Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(5)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError()).contains("no such file");
+            assertThat(updates).isEmpty();
+        }
+    }
+
+    @Test
+    void anUnchangedUrlAnswers304AndIsNotParsedAgain() {
+        server.start();
+        server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com").withHeader("ETag", "\"v1\"")));
+        server.stubFor(get("/bans").withHeader("If-None-Match", matching("\"v1\"")).willReturn(aResponse().withStatus(304)));
+        try (UrlSource source = new UrlSource("community", URI.create(server.baseUrl() + "/bans"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.findAll(getRequestedFor(urlEqualTo("/bans"))).size() >= 3);
+            assertThat(updates).hasSize(1);
+        }
+    }
+
+    @Test
+    void aListLargerThanMaxSizeIsRefusedAndTheLastGoodOneKept() {
+        server.start();
+        server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com\n".repeat(100))));
+        try (UrlSource source = new UrlSource("community", URI.create(server.baseUrl() + "/bans"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), 1000, Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(5)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError()).contains("the list is larger than max-size (1000 bytes)");
+            assertThat(updates).isEmpty();
+        }
+    }
+}

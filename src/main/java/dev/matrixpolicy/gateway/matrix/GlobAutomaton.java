@@ -15,9 +15,21 @@ import java.util.concurrent.ConcurrentHashMap;
  * is computed once and cached in an array. Once the states an input walks through are cached, a
  * match is one array read per character; only a miss looks at the NFA.
  *
+ * <p>Patterns that are a {@code *} and then literal characters ({@code *:spam.example}, the usual way
+ * to name every user of a server) skip the automaton: they go into a second trie of their literals
+ * read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
+ * character of each literal into the DFA, and random inputs would keep evicting one another's.
+ *
+ * <p>Cached transitions are indexed by character class, not by character: characters that appear in
+ * no pattern all behave alike, so they share one class, and a state's transition array is only as
+ * long as the number of distinct characters the patterns use.
+ *
  * <p>Input and patterns are compared code point by code point, exactly as given: callers fold case.
- * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states; when it is
- * full it starts afresh, so memory stays bounded however adversarial the inputs.
+ * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states, so memory
+ * stays bounded however adversarial the inputs. An input that needs a state a full cache has no room
+ * for is matched by running the NFA itself from there, without building states (thousands of globs
+ * with a wildcard inside, such as {@code @*spam17*:*}, have more states than fit); after many such
+ * inputs the cache starts afresh, to follow what inputs come now.
  */
 public final class GlobAutomaton {
     static final int DEFAULT_MAX_CACHED_STATES = 10_000;
@@ -27,6 +39,10 @@ public final class GlobAutomaton {
     private static final int ANY = -1;
     /** Transitions on these code points are cached; user IDs are ASCII. */
     private static final int CACHED_ALPHABET = 128;
+    /** The class of the ASCII characters no literal edge is labelled with. */
+    private static final int OTHER_CHARACTERS = 0;
+    /** A full cache starts afresh after this many inputs per cached state have fallen back to {@link #simulate}. */
+    private static final int FALLBACKS_PER_STATE = 16;
 
     // The trie in compressed rows: node n's edges are [edgeStart[n], edgeStart[n + 1]), sorted by label,
     // so the wildcard edges come first and literals can be binary-searched.
@@ -40,11 +56,24 @@ public final class GlobAutomaton {
     /** For each node where patterns end, the lowest index (in the compiled collection) of those patterns. */
     private final int[] acceptedPattern;
 
+    /** Whether any pattern is in the main trie: with none, only the suffix trie is walked. */
+    private final boolean general;
+    /** Each ASCII character's index in a state's cached transitions. */
+    private final byte[] characterClass = new byte[CACHED_ALPHABET];
+    private final int characterClasses;
+
+    /** The patterns {@code *literal}: their literals reversed, in the same compressed rows as the main trie. */
+    private final int[] suffixEdgeStart;
+    private final int[] suffixEdgeLabel;
+    private final int[] suffixEdgeTarget;
+    /** For each node of the suffix trie, the lowest index of the patterns whose literal ends there, or -1. */
+    private final int[] suffixPattern;
+
     private final int maxCachedStates;
-    private final State dead = new State(new int[0], -1, -1);
+    private final State dead = new State(new int[0], -1, -1, 0);
     private volatile Cache cache;
 
-    private GlobAutomaton(TrieBuilder trie, int maxCachedStates) {
+    private GlobAutomaton(TrieBuilder trie, TrieBuilder suffixes, int maxCachedStates) {
         int nodes = trie.size;
         this.edgeStart = new int[nodes + 1];
         this.edgeLabel = new int[nodes - 1];
@@ -52,27 +81,21 @@ public final class GlobAutomaton {
         this.selfLoop = Arrays.copyOf(trie.selfLoop, nodes);
         this.accepting = Arrays.copyOf(trie.accepting, nodes);
         this.acceptedPattern = Arrays.copyOf(trie.firstPattern, nodes);
+        this.general = trie.patterns > 0;
         this.maxCachedStates = maxCachedStates;
-        int edge = 0;
-        long[] children = new long[0];
-        for (int node = 0; node < nodes; node++) {
-            edgeStart[node] = edge;
-            int degree = 0;
-            for (int child = trie.firstChild[node]; child >= 0; child = trie.nextSibling[child]) {
-                if (degree == children.length) {
-                    children = Arrays.copyOf(children, Math.max(4, degree * 2));
-                }
-                // label in the high half, so sorting the longs sorts by label (wildcards first)
-                children[degree++] = ((long) trie.label[child] << 32) | child;
-            }
-            Arrays.sort(children, 0, degree);
-            for (int i = 0; i < degree; i++) {
-                edgeLabel[edge] = (int) (children[i] >> 32);
-                edgeTarget[edge] = (int) children[i];
-                edge++;
+        trie.rows(edgeStart, edgeLabel, edgeTarget);
+        this.suffixEdgeStart = new int[suffixes.size + 1];
+        this.suffixEdgeLabel = new int[suffixes.size - 1];
+        this.suffixEdgeTarget = new int[suffixes.size - 1];
+        this.suffixPattern = Arrays.copyOf(suffixes.firstPattern, suffixes.size);
+        suffixes.rows(suffixEdgeStart, suffixEdgeLabel, suffixEdgeTarget);
+        int classes = OTHER_CHARACTERS + 1;
+        for (int label : edgeLabel) {
+            if (label >= 0 && label < CACHED_ALPHABET && characterClass[label] == OTHER_CHARACTERS) {
+                characterClass[label] = (byte) classes++;
             }
         }
-        edgeStart[nodes] = edge;
+        this.characterClasses = classes;
         this.cache = new Cache(newStart());
     }
 
@@ -86,8 +109,35 @@ public final class GlobAutomaton {
             throw new IllegalArgumentException("maxCachedStates must be positive");
         }
         TrieBuilder trie = new TrieBuilder();
-        patterns.forEach(trie::add);
-        return new GlobAutomaton(trie, maxCachedStates);
+        TrieBuilder suffixes = new TrieBuilder();
+        int index = 0;
+        for (String pattern : patterns) {
+            String literal = leadingStarLiteral(pattern);
+            if (literal != null) {
+                suffixes.add(new StringBuilder(literal).reverse().toString(), index++);
+            } else {
+                trie.add(pattern, index++);
+            }
+        }
+        return new GlobAutomaton(trie, suffixes, maxCachedStates);
+    }
+
+    /** The literal of a pattern {@code *literal} (or {@code **literal}), or null for any other pattern. */
+    private static String leadingStarLiteral(String pattern) {
+        int start = 0;
+        while (start < pattern.length() && pattern.charAt(start) == '*') {
+            start++;
+        }
+        if (start == 0 || start == pattern.length()) {
+            return null;
+        }
+        for (int i = start; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '*' || c == '?') {
+                return null;
+            }
+        }
+        return pattern.substring(start);
     }
 
     /** Whether any pattern matches the whole of {@code input}. */
@@ -97,10 +147,34 @@ public final class GlobAutomaton {
 
     /**
      * The index, in the collection the automaton was compiled from, of a pattern that matches the
-     * whole of {@code input}, or -1. Among the patterns that match where the automaton decides (the
-     * end of the input, or the first point from which every continuation matches), the lowest index.
+     * whole of {@code input}, or -1. Lower indexes win: of the patterns {@code *literal}, the lowest
+     * that matches; of the others, the lowest that matches where the automaton decides (the end of the
+     * input, or the first point from which every continuation matches); and the lower of those two.
      */
     public int firstMatch(String input) {
+        int suffix = suffixEdgeLabel.length == 0 ? -1 : suffixMatch(input);
+        return general ? lower(suffix, generalMatch(input)) : suffix;
+    }
+
+    /** The lowest pattern {@code *literal} whose literal ends the input, or -1. */
+    private int suffixMatch(String input) {
+        int node = 0;
+        int match = -1;
+        for (int i = input.length(); i > 0; ) {
+            int codePoint = input.codePointBefore(i);
+            i -= Character.charCount(codePoint);
+            int edge = Arrays.binarySearch(suffixEdgeLabel, suffixEdgeStart[node], suffixEdgeStart[node + 1], codePoint);
+            if (edge < 0) {
+                break;
+            }
+            node = suffixEdgeTarget[edge];
+            match = lower(match, suffixPattern[node]);
+        }
+        return match;
+    }
+
+    /** The lowest pattern of the main trie that matches where the automaton decides, or -1. */
+    private int generalMatch(String input) {
         State state = cache.start;
         for (int i = 0, length = input.length(); i < length; ) {
             if (state.anySuffixPattern >= 0) {
@@ -111,20 +185,43 @@ public final class GlobAutomaton {
             }
             int codePoint = input.codePointAt(i);
             i += Character.charCount(codePoint);
-            if (codePoint < CACHED_ALPHABET) {
-                State next = state.next[codePoint];
+            int characters = codePoint < CACHED_ALPHABET ? characterClass[codePoint] : -1;
+            State next = characters < 0 ? null : state.next[characters];
+            if (next == null) {
+                // every character of the class moves the automaton alike, so this one stands for all
+                int[] nodes = step(state.nodes, codePoint);
+                next = intern(nodes);
                 if (next == null) {
-                    next = transition(state, codePoint);
+                    return simulate(nodes, input, i); // the cache is full
+                }
+                if (characters >= 0) {
                     // A racy write on purpose: State's fields are final, so any thread that reads this
                     // reference sees a complete state; one that reads null recomputes the same one.
-                    state.next[codePoint] = next;
+                    state.next[characters] = next;
                 }
-                state = next;
-            } else {
-                state = transition(state, codePoint);
             }
+            state = next;
         }
         return state.acceptedPattern;
+    }
+
+    /**
+     * Runs the NFA itself from a set of its nodes on, building no DFA state: for inputs whose states
+     * a full cache has no room for. Answers as the DFA would, at a few times the cost per character.
+     */
+    private int simulate(int[] nodes, String input, int from) {
+        for (int i = from, length = input.length(); ; ) {
+            int anySuffix = lowestAccepted(nodes, true);
+            if (anySuffix >= 0 || nodes.length == 0) {
+                return anySuffix;
+            }
+            if (i == length) {
+                return lowestAccepted(nodes, false);
+            }
+            int codePoint = input.codePointAt(i);
+            i += Character.charCount(codePoint);
+            nodes = step(nodes, codePoint);
+        }
     }
 
     /** How many DFA states are cached now (for tests). */
@@ -132,9 +229,10 @@ public final class GlobAutomaton {
         return cache.states.size();
     }
 
-    private State transition(State from, int codePoint) {
+    /** The nodes active after {@code codePoint}, from the given ones: sorted, each once. */
+    private int[] step(int[] from, int codePoint) {
         NodeSet to = new NodeSet();
-        for (int node : from.nodes) {
+        for (int node : from) {
             if (selfLoop[node]) {
                 to.add(node);
             }
@@ -150,7 +248,7 @@ public final class GlobAutomaton {
                 addWithClosure(to, edgeTarget[literal]);
             }
         }
-        return intern(to.toSortedArray());
+        return to.toSortedArray();
     }
 
     /** Adds a node and, since '*' may match nothing, the node behind its '*' edge. */
@@ -168,6 +266,10 @@ public final class GlobAutomaton {
         return state(start.toSortedArray());
     }
 
+    /**
+     * The cached state of a set of nodes, cached now if it was not; null when the cache is full. A
+     * cache that has been full for many inputs starts afresh, so that it follows what inputs come now.
+     */
     private State intern(int[] nodes) {
         if (nodes.length == 0) {
             return dead;
@@ -179,7 +281,10 @@ public final class GlobAutomaton {
             return known;
         }
         if (current.states.size() >= maxCachedStates) {
-            // Start afresh rather than grow: matches in flight keep their old states, which stay correct.
+            if (++current.fallbacks <= FALLBACKS_PER_STATE * maxCachedStates) { // racy count on purpose: a rough one will do
+                return null;
+            }
+            // Start afresh: matches in flight keep their old states, which stay correct.
             current = new Cache(newStart());
             cache = current;
         }
@@ -189,25 +294,26 @@ public final class GlobAutomaton {
     }
 
     private State state(int[] nodes) {
-        int accepted = -1;
-        int anySuffix = -1;
+        return new State(nodes, lowestAccepted(nodes, false), lowestAccepted(nodes, true), characterClasses);
+    }
+
+    /** The lowest pattern that ends at one of the nodes (only at those that loop on '*', if asked), or -1. */
+    private int lowestAccepted(int[] nodes, boolean selfLoopingOnly) {
+        int lowest = -1;
         for (int node : nodes) {
-            if (accepting[node]) {
-                accepted = lower(accepted, acceptedPattern[node]);
-                if (selfLoop[node]) {
-                    anySuffix = lower(anySuffix, acceptedPattern[node]);
-                }
+            if (accepting[node] && (selfLoop[node] || !selfLoopingOnly)) {
+                lowest = lower(lowest, acceptedPattern[node]);
             }
         }
-        return new State(nodes, accepted, anySuffix);
+        return lowest;
     }
 
     /** The lower of two pattern indexes, where -1 is none. */
     private static int lower(int current, int candidate) {
-        return current < 0 ? candidate : Math.min(current, candidate);
+        return current < 0 ? candidate : candidate < 0 ? current : Math.min(current, candidate);
     }
 
-    /** A DFA state: a set of trie nodes, with its cached ASCII transitions. */
+    /** A DFA state: a set of trie nodes, with its cached transitions on ASCII, by character class. */
     private static final class State {
         final int[] nodes;
         /** The lowest pattern accepted here, or -1. */
@@ -219,17 +325,19 @@ public final class GlobAutomaton {
         final int anySuffixPattern;
         final State[] next;
 
-        State(int[] nodes, int acceptedPattern, int anySuffixPattern) {
+        State(int[] nodes, int acceptedPattern, int anySuffixPattern, int characterClasses) {
             this.nodes = nodes;
             this.acceptedPattern = acceptedPattern;
             this.anySuffixPattern = anySuffixPattern;
-            this.next = nodes.length == 0 ? null : new State[CACHED_ALPHABET];
+            this.next = nodes.length == 0 ? null : new State[characterClasses];
         }
     }
 
     private static final class Cache {
         final ConcurrentHashMap<Key, State> states = new ConcurrentHashMap<>();
         final State start;
+        /** How many inputs fell back to {@link #simulate} since the cache filled up. */
+        int fallbacks;
 
         Cache(State start) {
             this.start = start;
@@ -294,8 +402,8 @@ public final class GlobAutomaton {
         int[] firstPattern = {-1};
         int patterns;
 
-        void add(String pattern) {
-            int index = patterns++;
+        void add(String pattern, int index) {
+            patterns++;
             int node = 0;
             for (int i = 0; i < pattern.length(); ) {
                 int codePoint = pattern.codePointAt(i);
@@ -310,6 +418,30 @@ public final class GlobAutomaton {
                 accepting[node] = true;
                 firstPattern[node] = index; // patterns are added in order: the first one to end here is the lowest
             }
+        }
+
+        /** Writes the trie as compressed rows: each node's edges sorted by label, wildcards first. */
+        void rows(int[] edgeStart, int[] edgeLabel, int[] edgeTarget) {
+            int edge = 0;
+            long[] children = new long[0];
+            for (int node = 0; node < size; node++) {
+                edgeStart[node] = edge;
+                int degree = 0;
+                for (int child = firstChild[node]; child >= 0; child = nextSibling[child]) {
+                    if (degree == children.length) {
+                        children = Arrays.copyOf(children, Math.max(4, degree * 2));
+                    }
+                    // label in the high half, so sorting the longs sorts by label (wildcards first)
+                    children[degree++] = ((long) label[child] << 32) | child;
+                }
+                Arrays.sort(children, 0, degree);
+                for (int i = 0; i < degree; i++) {
+                    edgeLabel[edge] = (int) (children[i] >> 32);
+                    edgeTarget[edge] = (int) children[i];
+                    edge++;
+                }
+            }
+            edgeStart[size] = edge;
         }
 
         private int child(int parent, int edge) {

@@ -14,6 +14,9 @@ import java.util.Objects;
  * @param value the ID or glob as the rule wrote it, or the hash as unpadded standard base64
  */
 public record Entity(Form form, String value) {
+    /** Never updated itself, only copied, so any thread may copy it. */
+    private static final MessageDigest SHA_256 = newSha256();
+    private static final Base64.Encoder UNPADDED = Base64.getEncoder().withoutPadding();
 
     public enum Form { EXACT, GLOB, SHA256 }
 
@@ -44,14 +47,27 @@ public record Entity(Form form, String value) {
         if (digest.length != 32) {
             throw new IllegalArgumentException("not a SHA-256: " + digest.length + " bytes, expected 32");
         }
-        return new Entity(Form.SHA256, Base64.getEncoder().withoutPadding().encodeToString(digest));
+        return new Entity(Form.SHA256, UNPADDED.encodeToString(digest));
     }
 
     /** The unpadded base64 SHA-256 of an ID, the form {@link #sha256} keeps. */
     public static String hashOf(String id) {
+        byte[] digest = sha256().digest(id.getBytes(StandardCharsets.UTF_8));
+        return UNPADDED.encodeToString(digest);
+    }
+
+    /** A fresh SHA-256 digest: a copy of a prototype, which costs a fraction of a provider look-up on every lookup. */
+    private static MessageDigest sha256() {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
-            return Base64.getEncoder().withoutPadding().encodeToString(digest);
+            return (MessageDigest) SHA_256.clone();
+        } catch (CloneNotSupportedException notThisProvider) {
+            return newSha256();
+        }
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException impossible) {
             throw new IllegalStateException("every Java runtime has SHA-256", impossible);
         }

@@ -4,7 +4,6 @@ import dev.matrixpolicy.gateway.matrix.GlobAutomaton;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -128,22 +127,31 @@ public final class PolicyIndex {
 
     /** One source's rules of one kind and verdict (allow, or ban and takedown). */
     private static final class Table {
-        final Map<String, PolicyRule> exact = new HashMap<>();
-        final Map<String, PolicyRule> hashes = new HashMap<>();
-        final List<PolicyRule> globRules = new ArrayList<>();
-        GlobAutomaton globs;
+        final RuleTable exact;
+        final RuleTable hashes;
+        final List<PolicyRule> globRules;
+        final GlobAutomaton globs;
 
-        void add(PolicyRule rule) {
-            switch (rule.entity().form()) {
-                case EXACT -> exact.putIfAbsent(Entity.key(rule.kind(), rule.entity().value()), rule);
-                case SHA256 -> hashes.putIfAbsent(rule.entity().value(), rule);
-                case GLOB -> globRules.add(rule);
-            }
-        }
-
-        void seal() {
+        Table(Builder rules) {
+            exact = rules.exact.build();
+            hashes = rules.hashes.build();
+            globRules = List.copyOf(rules.globRules);
             globs = globRules.isEmpty() ? null : GlobAutomaton.compile(
                     globRules.stream().map(rule -> rule.entity().value().toLowerCase(Locale.ROOT)).toList());
+        }
+
+        static final class Builder {
+            final RuleTable.Builder exact = new RuleTable.Builder();
+            final RuleTable.Builder hashes = new RuleTable.Builder();
+            final List<PolicyRule> globRules = new ArrayList<>();
+
+            void add(PolicyRule rule) {
+                switch (rule.entity().form()) {
+                    case EXACT -> exact.putIfAbsent(Entity.key(rule.kind(), rule.entity().value()), rule);
+                    case SHA256 -> hashes.putIfAbsent(rule.entity().value(), rule);
+                    case GLOB -> globRules.add(rule);
+                }
+            }
         }
 
         PolicyRule first(Lookup lookup) {
@@ -169,14 +177,16 @@ public final class PolicyIndex {
         Compiled(Source source) {
             this.name = source.name();
             this.rules = List.copyOf(source.rules());
-            for (PolicyRule rule : source.rules()) {
-                Map<EntityKind, Table> tables = rule.recommendation() == Recommendation.ALLOW ? allows : bans;
-                tables.computeIfAbsent(rule.kind(), kind -> new Table()).add(rule);
+            Map<EntityKind, Table.Builder> allowing = new EnumMap<>(EntityKind.class);
+            Map<EntityKind, Table.Builder> banning = new EnumMap<>(EntityKind.class);
+            for (PolicyRule rule : rules) {
+                Map<EntityKind, Table.Builder> tables = rule.recommendation() == Recommendation.ALLOW ? allowing : banning;
+                tables.computeIfAbsent(rule.kind(), kind -> new Table.Builder()).add(rule);
                 counts.computeIfAbsent(rule.kind(), kind -> new EnumMap<>(Recommendation.class))
                         .merge(rule.recommendation(), 1, Integer::sum);
             }
-            allows.values().forEach(Table::seal);
-            bans.values().forEach(Table::seal);
+            allowing.forEach((kind, table) -> allows.put(kind, new Table(table)));
+            banning.forEach((kind, table) -> bans.put(kind, new Table(table)));
         }
 
         PolicyRule decide(Lookup lookup) {

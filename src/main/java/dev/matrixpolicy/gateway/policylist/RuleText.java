@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -52,20 +54,30 @@ public final class RuleText {
         return lines(text, source);
     }
 
+    /**
+     * Reads the events one at a time off the parser, so that only one event's tree is ever held: a
+     * list of a million rules would otherwise be a tree of several gigabytes before the first is read.
+     */
     private static Parsed json(String text, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(text);
+        Map<PolicyEvents.Slot, PolicyEvents.Change> slots = new LinkedHashMap<>();
+        try (JsonParser parser = JSON.createParser(text)) {
+            JsonToken top = parser.nextToken();
+            if (!findEvents(parser, top)) {
+                throw new IllegalArgumentException("expected a JSON array of state events, or an object with one under 'events'");
+            }
+            while (parser.nextToken() != JsonToken.END_ARRAY) {
+                JsonNode event = parser.readValueAsTree();
+                PolicyEvents.read(event, source).ifPresent(change -> slots.put(change.slot(), change));
+            }
+            // the rest is read too, so that a file cut short or with junk after the events is refused
+            if (top == JsonToken.START_OBJECT) {
+                skipFields(parser);
+            }
+            if (parser.nextToken() != null) {
+                throw new IllegalArgumentException("not valid JSON: more content after the events");
+            }
         } catch (JacksonException malformed) {
             throw new IllegalArgumentException("not valid JSON: " + malformed.getOriginalMessage());
-        }
-        JsonNode events = root.isArray() ? root : root.get("events");
-        if (events == null || !events.isArray()) {
-            throw new IllegalArgumentException("expected a JSON array of state events, or an object with one under 'events'");
-        }
-        Map<PolicyEvents.Slot, PolicyEvents.Change> slots = new LinkedHashMap<>();
-        for (JsonNode event : events.values()) {
-            PolicyEvents.read(event, source).ifPresent(change -> slots.put(change.slot(), change));
         }
         List<PolicyRule> rules = new ArrayList<>();
         Map<PolicyEvents.Skipped, Integer> skipped = new EnumMap<>(PolicyEvents.Skipped.class);
@@ -76,6 +88,31 @@ public final class RuleText {
             }
         }
         return new Parsed(rules, skipped);
+    }
+
+    /** Moves the parser onto the start of the array of events: the top level, or an object's {@code events}. */
+    private static boolean findEvents(JsonParser parser, JsonToken top) {
+        if (top == JsonToken.START_ARRAY) {
+            return true;
+        }
+        if (top != JsonToken.START_OBJECT) {
+            return false;
+        }
+        for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+            if (parser.nextToken() == JsonToken.START_ARRAY && name.equals("events")) {
+                return true;
+            }
+            parser.skipChildren();
+        }
+        return false;
+    }
+
+    /** Skips the rest of the object the parser is in, up to and including its end. */
+    private static void skipFields(JsonParser parser) {
+        for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+            parser.nextToken();
+            parser.skipChildren();
+        }
     }
 
     private static Parsed lines(String text, String source) {

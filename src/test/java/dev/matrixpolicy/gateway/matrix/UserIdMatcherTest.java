@@ -259,6 +259,26 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void inputsAFullCacheHasNoRoomForAreMatchedByTheAutomatonItself() {
+        Random random = new Random(20261202);
+        for (int round = 0; round < 200; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(8))
+                    .mapToObj(i -> randomString(random, "ab*?", 6)).toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns, 1 + random.nextInt(3));
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 100; input++) {
+                String candidate = randomString(random, "abc", 10);
+                int first = automaton.firstMatch(candidate);
+                boolean matches = expected.stream().anyMatch(regex -> regex.matcher(candidate).matches());
+                assertThat(first >= 0).as("%s against %s", candidate, patterns).isEqualTo(matches);
+                if (matches) {
+                    assertThat(expected.get(first).matcher(candidate).matches()).as("%s against %s", candidate, patterns).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
     void threadsSharingOneMatcherGetTheSameAnswersAsOne() throws Exception {
         List<String> patterns = IntStream.range(0, 2_000).mapToObj(i -> "*:s" + i + ".example").toList();
         UserIdMatcher shared = UserIdMatcher.compile(patterns);

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -62,7 +63,36 @@ class RuleTextTest {
     void jsonThatIsNotAListOfEventsIsRefused() {
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("{\"rules\": []}", "x"))
                 .withMessage("expected a JSON array of state events, or an object with one under 'events'");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("{\"events\": {\"a\": 1}}", "x"))
+                .withMessage("expected a JSON array of state events, or an object with one under 'events'");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("[{\"type\": ", "x"))
                 .withMessageStartingWith("not valid JSON: ");
+    }
+
+    @Test
+    void eventsAreReadFromAnObjectsEventsFieldWhateverComesAroundIt() {
+        String json = "{\"room_id\": \"!r:example.org\", \"state\": [{\"nested\": [1, 2]}], \"events\": ["
+                + ban("@spammer:example.org") + "], \"next_batch\": {\"token\": \"t\"}}";
+
+        assertThat(RuleText.parse(json, "community").rules()).extracting(rule -> rule.entity().value())
+                .containsExactly("@spammer:example.org");
+    }
+
+    @Test
+    void malformedJsonIsRefusedEvenAfterTheEvents() {
+        // the events are read one at a time, so what follows them must still be read to the end
+        String events = "[" + ban("@spammer:example.org") + "]";
+
+        for (String malformed : List.of(events.substring(0, events.length() - 10), "{\"events\": " + events + ", \"next\": [}",
+                "{\"events\": " + events, events + " []")) {
+            assertThatIllegalArgumentException().as(malformed).isThrownBy(() -> RuleText.parse(malformed, "community"))
+                    .withMessageStartingWith("not valid JSON");
+        }
+    }
+
+    private static String ban(String entity) {
+        return """
+                {"type": "m.policy.rule.user", "state_key": "rule:1", "event_id": "$1", "sender": "@mod:example.org",
+                 "content": {"entity": "%s", "recommendation": "m.ban", "reason": "spam"}}""".formatted(entity);
     }
 }

@@ -59,7 +59,7 @@ public final class GlobAutomaton {
     /** Whether any pattern is in the main trie: with none, only the suffix trie is walked. */
     private final boolean general;
     /** Each ASCII character's index in a state's cached transitions. */
-    private final byte[] characterClass = new byte[CACHED_ALPHABET];
+    private final int[] characterClass = new int[CACHED_ALPHABET];
     private final int characterClasses;
 
     /** The patterns {@code *literal}: their literals reversed, in the same compressed rows as the main trie. */
@@ -92,7 +92,7 @@ public final class GlobAutomaton {
         int classes = OTHER_CHARACTERS + 1;
         for (int label : edgeLabel) {
             if (label >= 0 && label < CACHED_ALPHABET && characterClass[label] == OTHER_CHARACTERS) {
-                characterClass[label] = (byte) classes++;
+                characterClass[label] = classes++;
             }
         }
         this.characterClasses = classes;

@@ -64,14 +64,15 @@ final class PolicyList implements PolicyModule, PolicyListView, AutoCloseable, U
      *
      * @param kinds     the entity kinds taken from it
      * @param callbacks the callbacks it applies to; empty for all
-     * @param rooms     the rooms it applies to; empty for all
+     * @param rooms     the rooms it applies to; empty for all. A source scoped to rooms applies only to
+     *                  callbacks about one of them, never to those about no room (creating a room, logging in)
      * @param source    the source itself; empty for the allow list
      */
     record Slot(String name, String kind, String location, Set<EntityKind> kinds, Set<CallbackType<?, ?, ?>> callbacks,
                 Set<String> rooms, Optional<PolicySource> source) {
         boolean applies(CallbackType<?, ?, ?> callback, Optional<String> room) {
             return (callbacks.isEmpty() || callbacks.contains(callback))
-                    && (rooms.isEmpty() || room.map(rooms::contains).orElse(true));
+                    && (rooms.isEmpty() || room.map(rooms::contains).orElse(false));
         }
     }
 

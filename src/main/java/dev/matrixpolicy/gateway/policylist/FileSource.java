@@ -1,8 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,12 +36,7 @@ public final class FileSource extends PollingSource {
         if (seen.equals(lastSeen)) {
             return Optional.empty();
         }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (CharacterCodingException notUtf8) {
-            throw new IOException("not UTF-8 text");
-        }
+        String text = utf8(Files.readAllBytes(file));
         RuleText.Parsed parsed = RuleText.parse(text, name());
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         return Optional.of(parsed);

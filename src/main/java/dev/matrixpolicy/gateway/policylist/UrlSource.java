@@ -6,8 +6,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -53,12 +51,7 @@ public final class UrlSource extends PollingSource {
             if (bytes.length > maxSize) {
                 throw new IOException("the list is larger than max-size (" + maxSize + " bytes)");
             }
-            String text;
-            try {
-                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException notUtf8) {
-                throw new IOException("not UTF-8 text");
-            }
+            String text = utf8(bytes);
             RuleText.Parsed parsed = RuleText.parse(text, name());
             etag = response.headers().firstValue("ETag");
             lastModified = response.headers().firstValue("Last-Modified");

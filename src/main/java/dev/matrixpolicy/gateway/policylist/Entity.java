@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,8 +28,7 @@ public record Entity(Form form, String value) {
 
     /** An ID or a glob, by whether it holds a wildcard. */
     public static Entity of(String entity) {
-        boolean glob = entity.indexOf('*') >= 0 || entity.indexOf('?') >= 0;
-        return new Entity(glob ? Form.GLOB : Form.EXACT, entity);
+        return new Entity(UserIdMatcher.isGlob(entity) ? Form.GLOB : Form.EXACT, entity);
     }
 
     /**

@@ -27,6 +27,8 @@ final class PolicyListMetrics {
     private final MeterRegistry registry;
     private final Clock clock;
     private final Map<String, Map<PolicyEvents.Skipped, Integer>> skipped = new ConcurrentHashMap<>();
+    private final Map<String, Timer> updates = new ConcurrentHashMap<>();
+    private final Map<MatchKey, Counter> matches = new ConcurrentHashMap<>();
 
     PolicyListMetrics(String instance, MeterRegistry registry, Clock clock) {
         this.instance = instance;
@@ -71,20 +73,26 @@ final class PolicyListMetrics {
     }
 
     void updated(String source, long nanos) {
-        Timer.builder("policy.module.policy_list.update")
-                .description("From a source's new rules to their use by requests")
-                .tags("module", instance, "source", source)
-                .register(registry)
+        updates.computeIfAbsent(source, name -> Timer.builder("policy.module.policy_list.update")
+                        .description("From a source's new rules to their use by requests")
+                        .tags("module", instance, "source", name)
+                        .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Counts a refusal; on the request path, so each counter is built once and then looked up. */
     void matched(PolicyRule rule, CallbackType<?, ?, ?> callback) {
-        Counter.builder("policy.module.policy_list.matches")
-                .description("Refusals, by the deciding rule's source and kind, and callback")
-                .tags("module", instance, "source", rule.origin().source(), "kind", rule.kind().wireName(),
-                        "callback", callback.name())
-                .register(registry)
+        matches.computeIfAbsent(new MatchKey(rule.origin().source(), rule.kind(), callback.name()),
+                        key -> Counter.builder("policy.module.policy_list.matches")
+                                .description("Refusals, by the deciding rule's source and kind, and callback")
+                                .tags("module", instance, "source", key.source(), "kind", key.kind().wireName(),
+                                        "callback", key.callback())
+                                .register(registry))
                 .increment();
+    }
+
+    /** A matches counter's tags: sources times kinds times callbacks, a few hundred at most. */
+    private record MatchKey(String source, EntityKind kind, String callback) {
     }
 
     private static double rules(PolicyList list, String source, EntityKind kind) {

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -46,6 +47,24 @@ public final class ConfigValues {
                     + errcode + "'");
         }
         return new Rejection(errcode, Optional.ofNullable(error).filter(message -> !message.isBlank()));
+    }
+
+    /**
+     * Refuses a list whose entries share a name, naming the second one, e.g.
+     * {@code groups[1].name: 'staff' names two groups; names must be unique}.
+     *
+     * @param list  the list's field, e.g. {@code groups}
+     * @param names the entries' names, in list order
+     * @param noun  what an entry is, in the plural, e.g. {@code groups}
+     */
+    public static void requireUniqueNames(String list, List<String> names, String noun) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            if (!seen.add(names.get(i))) {
+                throw new ModuleConfigurationException(list + "[" + i + "].name",
+                        "'" + names.get(i) + "' names two " + noun + "; names must be unique");
+            }
+        }
     }
 
     /**

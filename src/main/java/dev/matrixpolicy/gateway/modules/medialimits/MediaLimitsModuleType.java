@@ -28,7 +28,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
 
     @Override
     public PolicyModule create(MediaLimitsConfig config, ModuleContext context) {
-        ModuleConfigurationException.requireUniqueNames("groups",
+        ConfigValues.requireUniqueNames("groups",
                 config.groups().stream().map(MediaLimitsConfig.Group::name).toList(), "groups");
         List<MediaLimits.Group> groups = new ArrayList<>();
         for (int i = 0; i < config.groups().size(); i++) {

@@ -54,7 +54,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         Rejection rejection = ConfigValues.rejection(config.errcode(), config.error());
         Set<CallbackType<?, ?, ?>> enabled = config.callbacks().isEmpty() ? new LinkedHashSet<>(PolicyList.SUPPORTED)
                 : ConfigValues.callbacks("callbacks", config.callbacks(), PolicyList.SUPPORTED);
-        ModuleConfigurationException.requireUniqueNames("sources",
+        ConfigValues.requireUniqueNames("sources",
                 config.sources().stream().map(PolicyListConfig.Source::name).toList(), "sources");
         List<PolicyRule> allow = allowRules(config.allow());
         List<PolicyList.Slot> slots = new ArrayList<>();

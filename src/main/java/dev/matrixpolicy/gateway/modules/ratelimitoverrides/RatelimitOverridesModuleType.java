@@ -43,7 +43,7 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
 
     @Override
     public PolicyModule create(RatelimitOverridesConfig config, ModuleContext context) {
-        ModuleConfigurationException.requireUniqueNames("rules",
+        ConfigValues.requireUniqueNames("rules",
                 config.rules().stream().map(RatelimitOverridesConfig.Rule::name).toList(), "rules");
         List<RatelimitOverrides.Rule> rules = new ArrayList<>();
         for (int i = 0; i < config.rules().size(); i++) {

@@ -5,22 +5,35 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * A policy list in a file ({@link RuleText}'s formats), read again when it changes: its modification
  * time, size or identity (a Kubernetes ConfigMap swaps a symlink, which changes the file it leads to).
+ *
+ * <p>Some file systems keep modification times to the second, so a file rewritten within the second
+ * of its last read, at the same size, looks unchanged. While its modification time is that recent
+ * the file is read on every check, and parsed only when its SHA-256 differs from the last good content's.
  */
 public final class FileSource extends PollingSource {
     private final Path file;
+    /** Modification times this close to a read may hide a later write in the same tick. */
+    private static final Duration AMBIGUOUS = Duration.ofSeconds(2);
+
+    private final Clock clock;
     private List<Object> lastSeen = List.of();
+    private byte[] lastGoodDigest = new byte[0];
 
     public FileSource(String name, Path file, Duration checkInterval, Clock clock) {
         super(name, checkInterval, clock);
         this.file = file;
+        this.clock = clock;
     }
 
     @Override
@@ -33,13 +46,27 @@ public final class FileSource extends PollingSource {
         }
         Object identity = attributes.fileKey() == null ? "" : attributes.fileKey();
         List<Object> seen = List.of(attributes.lastModifiedTime(), attributes.size(), identity);
-        if (seen.equals(lastSeen)) {
+        boolean recent = Duration.between(attributes.lastModifiedTime().toInstant(), clock.instant()).compareTo(AMBIGUOUS) < 0;
+        if (seen.equals(lastSeen) && !recent) {
             return Optional.empty();
         }
-        String text = utf8(Files.readAllBytes(file));
-        RuleText.Parsed parsed = RuleText.parse(text, name());
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] digest = sha256(bytes);
+        if (seen.equals(lastSeen) && Arrays.equals(digest, lastGoodDigest)) {
+            return Optional.empty();
+        }
+        RuleText.Parsed parsed = RuleText.parse(utf8(bytes), name());
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
+        lastGoodDigest = digest;
         return Optional.of(parsed);
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
     }
 
     @Override

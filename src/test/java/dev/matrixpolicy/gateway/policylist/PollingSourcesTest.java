@@ -13,6 +13,7 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -49,6 +50,25 @@ class PollingSourcesTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 2);
             assertThat(updates.get(1)).hasSize(2);
             assertThat(source.status().lastSuccess()).isPresent();
+        }
+    }
+
+    @Test
+    void aRewriteWithTheSameSizeAndModificationTimeIsStillSeen() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        FileTime written = Files.getLastModifiedTime(file);
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 1);
+
+            // a file system that keeps modification times to the second: the rewrite looks untouched
+            Files.writeString(file, "ban user @b:example.com\n");
+            Files.setLastModifiedTime(file, written);
+            await().atMost(Duration.ofSeconds(5)).until(() -> updates.size() == 2);
+            assertThat(updates.get(1)).extracting(rule -> rule.entity().value()).containsExactly("@b:example.com");
+            Thread.sleep(300);
+            assertThat(updates).as("unchanged bytes are not parsed again").hasSize(2);
         }
     }
 

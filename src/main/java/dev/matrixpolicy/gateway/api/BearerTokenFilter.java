@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.config.Generations;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,17 +28,14 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
     private static final String BEARER = "Bearer ";
 
-    /**
-     * The token's bytes. {@link MessageDigest#isEqual} compares in a time that depends only on the
-     * length of its first argument, always this token, so a candidate learns nothing from timing.
-     */
-    private final Optional<byte[]> token;
+    /** The token is the serving generation's: a reload that changes the token file applies to the next request. */
+    private final Generations generations;
     private final RequestErrors errors;
 
-    BearerTokenFilter(PolicyGatewayProperties properties, RequestErrors errors) {
+    BearerTokenFilter(Generations generations, RequestErrors errors) {
         this.errors = errors;
-        this.token = properties.auth().sharedToken().map(value -> value.getBytes(StandardCharsets.UTF_8));
-        if (token.isEmpty()) {
+        this.generations = generations;
+        if (generations.current().sharedToken().isEmpty()) {
             log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
         }
     }
@@ -55,6 +52,9 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        // MessageDigest.isEqual compares in a time that depends only on the length of its first
+        // argument, always the token, so a candidate learns nothing from timing.
+        Optional<byte[]> token = generations.current().sharedToken().map(value -> value.getBytes(StandardCharsets.UTF_8));
         if (token.isEmpty()) {
             // The connection's peer, never getRemoteAddr(): forwarded-header handling rewrites that from a header.
             if (PeerAddressValve.of(request).filter(BearerTokenFilter::isLoopback).isPresent()) {

@@ -2,9 +2,8 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
-import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.modules.denylist.Denylist;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -19,10 +18,10 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 final class IsEvilController {
-    private final ObjectProvider<ModuleInstance> instances;
+    private final Generations generations;
 
-    IsEvilController(ObjectProvider<ModuleInstance> instances) {
-        this.instances = instances;
+    IsEvilController(Generations generations) {
+        this.generations = generations;
     }
 
     /** @param evil whether the user is on the list */
@@ -31,7 +30,7 @@ final class IsEvilController {
 
     @GetMapping(path = "/v1/modules/{name}/is_evil", produces = MediaType.APPLICATION_JSON_VALUE)
     IsEvil isEvil(@PathVariable String name, @RequestParam(required = false) String user) {
-        Denylist denylist = instances.orderedStream()
+        Denylist denylist = generations.current().modules().stream()
                 .filter(instance -> instance.type().equals(Denylist.MODULE_TYPE) && instance.name().equals(name))
                 .map(instance -> (Denylist) instance.module())
                 .findFirst()

@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.observation.ObservationPredicate;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -15,10 +15,10 @@ import tools.jackson.databind.json.JsonMapper;
 class PolicyApiConfiguration {
 
     @Bean
-    ServletRegistrationBean<PolicyApiServlet> policyApiServlet(CallbackChains chains, RequestBodyReader bodies,
+    ServletRegistrationBean<PolicyApiServlet> policyApiServlet(Generations generations, RequestBodyReader bodies,
                                                                JsonMapper json, RequestErrors errors) {
         ServletRegistrationBean<PolicyApiServlet> registration =
-                new ServletRegistrationBean<>(new PolicyApiServlet(chains, bodies, json, errors), PolicyApiServlet.urlPatterns());
+                new ServletRegistrationBean<>(new PolicyApiServlet(generations, bodies, json, errors), PolicyApiServlet.urlPatterns());
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;

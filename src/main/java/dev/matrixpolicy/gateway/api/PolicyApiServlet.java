@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import jakarta.servlet.http.HttpServlet;
@@ -36,6 +38,9 @@ import tools.jackson.databind.node.ObjectNode;
  * Performance). Routes are one map look-up; the body is parsed once; the answer is written with its
  * length, so keep-alive connections carry no chunked encoding. Every error is Matrix error JSON from
  * {@link MatrixErrors#describe}.
+ *
+ * <p>Each request leases the serving {@linkplain Generations generation} of chains and uses it to the
+ * end, so a configuration reload never shows a request a mix of old and new chains.
  */
 final class PolicyApiServlet extends HttpServlet {
     /** The servlet's name, which tells its requests apart from Spring MVC's. */
@@ -49,16 +54,16 @@ final class PolicyApiServlet extends HttpServlet {
     private final transient Map<String, Route> routes;
     private final transient RequestErrors errors;
 
-    PolicyApiServlet(CallbackChains chains, RequestBodyReader bodies, JsonMapper json, RequestErrors errors) {
+    PolicyApiServlet(Generations generations, RequestBodyReader bodies, JsonMapper json, RequestErrors errors) {
         this.json = json;
         this.errors = errors;
         Map<String, Route> byPath = new HashMap<>();
-        for (CallbackEndpoint<?, ?> endpoint : chains.endpoints()) {
-            byPath.put(API + "/" + endpoint.path(), new Route("POST", request -> call(endpoint, bodies.readObject(request))));
-        }
+        // Every generation serves every callback: a callback without modules answers its default.
+        Callbacks.ALL.stream().map(type -> type.category().wireName() + "/" + type.name()).forEach(path ->
+                byPath.put(API + "/" + path, new Route("POST", request -> call(generations, path, bodies.readObject(request)))));
         byPath.put(PING, new Route("POST", request -> ping(bodies.readObject(request))));
-        byPath.put(CALLBACKS, document(callbacks(chains)));
-        byPath.put(AUTH_CHECKERS, document(authCheckers(chains)));
+        byPath.put(CALLBACKS, new Route("GET", request -> ok(callbacks(generations.current().chains()))));
+        byPath.put(AUTH_CHECKERS, new Route("GET", request -> ok(authCheckers(generations.current().chains()))));
         this.routes = Map.copyOf(byPath);
     }
 
@@ -107,6 +112,12 @@ final class PolicyApiServlet extends HttpServlet {
         response.getOutputStream().write(answer.body());
     }
 
+    private Answer call(Generations generations, String path, ObjectNode body) {
+        try (Generations.Lease lease = generations.lease()) {
+            return call(lease.generation().chains().endpoint(path).orElseThrow(), body);
+        }
+    }
+
     private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, ObjectNode body) {
         A args = endpoint.read(JsonArgs.of(body));
         R result = endpoint.decide(args).result();
@@ -130,16 +141,10 @@ final class PolicyApiServlet extends HttpServlet {
         return new Answer(HttpServletResponse.SC_OK, json.writeValueAsBytes(body));
     }
 
-    /** A discovery document: the chains never change after startup, so it is written once. */
-    private Route document(Object body) {
-        Answer answer = ok(body);
-        return new Route("GET", request -> answer);
-    }
-
     record CallbackInfo(String category, String callback) {
     }
 
-    record Callbacks(List<CallbackInfo> callbacks) {
+    record CallbackList(List<CallbackInfo> callbacks) {
     }
 
     record AuthChecker(String loginType, List<String> fields) {
@@ -149,8 +154,8 @@ final class PolicyApiServlet extends HttpServlet {
     }
 
     /** Every callback whose chain has at least one module. */
-    private static Callbacks callbacks(CallbackChains chains) {
-        return new Callbacks(chains.endpoints().stream()
+    private static CallbackList callbacks(CallbackChains chains) {
+        return new CallbackList(chains.endpoints().stream()
                 .filter(CallbackEndpoint::hasModules)
                 .map(endpoint -> new CallbackInfo(endpoint.category().wireName(), endpoint.name()))
                 .toList());

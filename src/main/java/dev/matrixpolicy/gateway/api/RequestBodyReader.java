@@ -1,10 +1,11 @@
 package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.config.Generations;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
@@ -45,19 +46,25 @@ final class RequestBodyReader {
 
     /** Reads one object; whatever follows it is checked here, to say where it starts. */
     private final ObjectReader objects;
-    private final long limit;
+    /** {@code max-body-size} of the serving generation, so a reload changes it for the next request. */
+    private final LongSupplier limit;
 
     @Autowired
-    RequestBodyReader(JsonMapper json, PolicyGatewayProperties properties) {
-        this(json, properties.maxBodySize());
+    RequestBodyReader(JsonMapper json, Generations generations) {
+        this(json, () -> generations.current().properties().maxBodySize().toBytes());
     }
 
     RequestBodyReader(JsonMapper json, DataSize limit) {
+        this(json, limit::toBytes);
+    }
+
+    private RequestBodyReader(JsonMapper json, LongSupplier limit) {
         this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        this.limit = limit.toBytes();
+        this.limit = limit;
     }
 
     ObjectNode readObject(HttpServletRequest request) {
+        long limit = this.limit.getAsLong();
         long declared = request.getContentLengthLong();
         if (declared > limit) {
             throw MatrixApiException.tooLarge(limit);

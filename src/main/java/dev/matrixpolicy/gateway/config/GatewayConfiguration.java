@@ -2,12 +2,10 @@ package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
-import dev.matrixpolicy.gateway.dispatch.CallbackChains;
-import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;
-import java.util.Comparator;
+import java.time.Clock;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationPropertiesBindHandlerAdvisor;
@@ -16,15 +14,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
-/** Wires the configured modules into chains. */
+/** Builds the first generation of module instances and chains, and what reloads build the next ones with. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(PolicyGatewayProperties.class)
 class GatewayConfiguration {
-
-    @Bean
-    static ModuleBeanRegistrar moduleBeanRegistrar() {
-        return new ModuleBeanRegistrar();
-    }
 
     /**
      * Unknown keys under {@code policy-gateway} stop startup. Spring Boot's own
@@ -36,9 +29,9 @@ class GatewayConfiguration {
     }
 
     @Bean
-    ModuleInstanceFactory moduleInstanceFactory(List<ModuleType<?>> moduleTypes, PolicyGatewayProperties properties,
-                                                Environment environment, Validator validator, MeterRegistry meterRegistry) {
-        return new ModuleInstanceFactory(moduleTypes, properties, environment, validator, meterRegistry);
+    GenerationBuilder generationBuilder(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry,
+                                        ChainRunner runner) {
+        return new GenerationBuilder(new ModuleInstanceFactory(moduleTypes, validator, meterRegistry), runner, Clock.systemUTC());
     }
 
     @Bean(destroyMethod = "close")
@@ -46,10 +39,9 @@ class GatewayConfiguration {
         return new ChainRunner(observer.getIfAvailable(() -> ChainObserver.NONE));
     }
 
-    /** Configuration position is the only order: bean order plays no part. */
-    @Bean
-    CallbackChains callbackChains(ObjectProvider<ModuleInstance> instances, ChainRunner runner) {
-        List<ModuleInstance> ordered = instances.stream().sorted(Comparator.comparingInt(ModuleInstance::position)).toList();
-        return new CallbackChains(ordered, runner);
+    /** The first generation, built from the settings Spring Boot bound at startup; reloads swap in the next ones. */
+    @Bean(destroyMethod = "close")
+    Generations generations(GenerationBuilder builder, PolicyGatewayProperties properties, Environment environment) {
+        return new Generations(builder.first(properties, environment));
     }
 }

@@ -9,9 +9,13 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;
 import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -29,22 +33,18 @@ import org.springframework.core.env.Environment;
 import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
 
 /**
- * Builds the module instance of one {@code modules} entry: finds its module type by name, binds and
- * validates its {@code config:} block from the live Environment (so errors keep their origin,
- * file and line), and lets the type create the instance.
+ * Builds the module instances of the {@code modules} entries: finds each entry's module type by
+ * name, binds and validates its {@code config:} block from the environment the settings came from
+ * (so errors keep their origin, file and line), and lets the type create the instance. The same
+ * code builds the generation of startup and that of every reload.
  */
 final class ModuleInstanceFactory {
     private final Map<String, ModuleType<?>> types;
-    private final PolicyGatewayProperties properties;
-    private final Binder binder;
     private final SpringValidatorAdapter validator;
     private final MeterRegistry meterRegistry;
 
-    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, PolicyGatewayProperties properties, Environment environment,
-                          Validator validator, MeterRegistry meterRegistry) {
+    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry) {
         this.types = byName(moduleTypes);
-        this.properties = properties;
-        this.binder = listOwnerBinder(environment);
         this.validator = new SpringValidatorAdapter(validator);
         this.meterRegistry = meterRegistry;
     }
@@ -72,33 +72,100 @@ final class ModuleInstanceFactory {
         return name.isEmpty() ? type + "-" + position : name;
     }
 
-    ModuleInstance build(int position) {
-        ModuleEntry entry = properties.modules().get(position);
+    /**
+     * The instances of every entry, in list order. An entry that {@code previous} built from the same
+     * type, name, {@code config:} and server name keeps that instance, with its state (loaded lists,
+     * counters, queues); only its place and failure handling are taken from the new entry. When one
+     * entry cannot be built, the instances built so far are closed and the failure is thrown.
+     *
+     * @throws InvalidModuleException when an entry is wrong
+     */
+    List<ModuleInstance> build(PolicyGatewayProperties properties, Environment environment, Optional<Generation> previous) {
+        checkUniqueNames(properties.modules());
+        Binder binder = listOwnerBinder(environment);
+        List<ModuleInstance> built = new ArrayList<>();
+        List<ModuleInstance> fresh = new ArrayList<>();
+        try {
+            for (int position = 0; position < properties.modules().size(); position++) {
+                ModuleEntry entry = properties.modules().get(position);
+                String name = instanceName(entry.name(), entry.module(), position);
+                Optional<PolicyModule> kept = previous.flatMap(generation -> unchanged(generation, name, entry, properties));
+                ModuleInstance instance = kept.isPresent()
+                        ? instance(position, entry, properties, kept.get())
+                        : build(binder, properties, position, entry);
+                if (kept.isEmpty()) {
+                    fresh.add(instance);
+                }
+                built.add(instance);
+            }
+        } catch (RuntimeException failed) {
+            fresh.forEach(ModuleInstance::close);
+            throw failed;
+        }
+        return List.copyOf(built);
+    }
+
+    /** The module of {@code previous} built from exactly this entry's type, name, config and server name. */
+    private static Optional<PolicyModule> unchanged(Generation previous, String name, ModuleEntry entry,
+                                                    PolicyGatewayProperties properties) {
+        if (!previous.properties().serverName().equals(properties.serverName())) {
+            return Optional.empty();
+        }
+        List<ModuleEntry> entries = previous.properties().modules();
+        return previous.modules().stream()
+                .filter(instance -> {
+                    ModuleEntry before = entries.get(instance.position());
+                    return instance.name().equals(name)
+                            && before.module().equals(entry.module())
+                            && Objects.equals(before.config(), entry.config());
+                })
+                .map(ModuleInstance::module)
+                .findFirst();
+    }
+
+    private static void checkUniqueNames(List<ModuleEntry> entries) {
+        Map<String, Integer> positions = new HashMap<>();
+        for (int position = 0; position < entries.size(); position++) {
+            ModuleEntry entry = entries.get(position);
+            String name = instanceName(entry.name(), entry.module(), position);
+            Integer first = positions.putIfAbsent(name, position);
+            if (first != null) {
+                throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name
+                        + "' is already used by policy-gateway.modules[" + first + "]; names must be unique", null);
+            }
+        }
+    }
+
+    private ModuleInstance build(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry) {
         ModuleType<?> type = types.get(entry.module());
         if (type == null) {
             throw new InvalidModuleException(position, entry.module(), "module", "unknown module type '" + entry.module()
                     + "'; known types: " + types.keySet(), null);
         }
-        return build(position, entry, type);
+        return instance(position, entry, properties, create(binder, properties, position, entry, type));
     }
 
-    private <C> ModuleInstance build(int position, ModuleEntry entry, ModuleType<C> type) {
-        String name = instanceName(entry.name(), type.name(), position);
-        C config = bindConfig(position, type);
-        PolicyModule module;
+    private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
+                                    ModuleType<C> type) {
+        C config = bindConfig(binder, position, type);
         try {
-            module = type.create(config, new ModuleContext(name, properties.serverName(), meterRegistry));
+            return type.create(config, new ModuleContext(instanceName(entry.name(), type.name(), position),
+                    properties.serverName(), meterRegistry));
         } catch (ModuleConfigurationException wrong) {
             throw new InvalidModuleException(position, type.name(), "config." + wrong.field(), wrong.getMessage(), wrong);
         }
-        ModuleInstance instance = new ModuleInstance(position, type.name(), name, module,
-                entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
+    }
+
+    private static ModuleInstance instance(int position, ModuleEntry entry, PolicyGatewayProperties properties,
+                                           PolicyModule module) {
+        ModuleInstance instance = new ModuleInstance(position, entry.module(), instanceName(entry.name(), entry.module(), position),
+                module, entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
                 entry.timeout() != null ? entry.timeout() : properties.defaults().timeout());
         EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);
         return instance;
     }
 
-    private <C> C bindConfig(int position, ModuleType<C> type) {
+    private <C> C bindConfig(Binder binder, int position, ModuleType<C> type) {
         ConfigurationPropertyName prefix = ConfigurationPropertyName.of("policy-gateway.modules[" + position + "].config");
         try {
             return binder.bindOrCreate(prefix, Bindable.of(type.configType()),

@@ -23,8 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every callback's chain, assembled once at startup from the configured module instances in list
- * order, which is the only order there is. Most callbacks have one chain; auth checkers have one per
+ * Every callback's chain, assembled from one generation's module instances in list order, which is
+ * the only order there is. Most callbacks have one chain; auth checkers have one per
  * login type; the background update controller belongs to one module only.
  */
 public final class CallbackChains {
@@ -46,7 +46,12 @@ public final class CallbackChains {
     }
 
     public Optional<CallbackEndpoint<?, ?>> endpoint(Category category, String name) {
-        return Optional.ofNullable(endpoints.get(category.wireName() + "/" + name));
+        return endpoint(category.wireName() + "/" + name);
+    }
+
+    /** @param path the category's wire name and the callback's, e.g. {@code spam_checker/user_may_invite} */
+    public Optional<CallbackEndpoint<?, ?>> endpoint(String path) {
+        return Optional.ofNullable(endpoints.get(path));
     }
 
     /** Every endpoint, in the order of the Synapse docs. */

@@ -25,12 +25,10 @@ public record ModuleInstance(int position, String type, String name, PolicyModul
         Objects.requireNonNull(timeout, "timeout");
     }
 
-    /** Releases what the module holds (connections, threads, files) when the application stops. */
+    /** Closes the module: see {@link PolicyModule#close()}. */
     @Override
-    public void close() throws Exception {
-        if (module instanceof AutoCloseable closeable) {
-            closeable.close();
-        }
+    public void close() {
+        module.close();
     }
 
     /** How configuration errors name this entry, e.g. {@code modules[2] (static 'deny-all')}. */

@@ -15,7 +15,7 @@ import java.util.Optional;
  * configuration which callbacks it answers overrides {@link #implementation(CallbackType)} instead.
  * A module knows nothing about chains or other modules.
  */
-public interface PolicyModule {
+public interface PolicyModule extends AutoCloseable {
 
     /**
      * This module's implementation of a callback, or empty when it does not take part in that
@@ -55,5 +55,15 @@ public interface PolicyModule {
      */
     default Optional<WorstCase> worstCase() {
         return Optional.empty();
+    }
+
+    /**
+     * Releases what this instance holds: threads, connections, queues (drained first), files.
+     * Called once, after the instance has left every chain and its last call has returned: when a
+     * configuration reload replaces or removes its entry, or at shutdown. An entry a reload leaves
+     * unchanged keeps its instance, which is not closed. Must not throw; a failure is logged.
+     */
+    @Override
+    default void close() {
     }
 }

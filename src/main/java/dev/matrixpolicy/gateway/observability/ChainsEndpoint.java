@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.observability;
 
-import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,16 +16,16 @@ import org.springframework.stereotype.Component;
 @Component
 @Endpoint(id = "chains")
 final class ChainsEndpoint {
-    private final CallbackChains chains;
+    private final Generations generations;
 
-    ChainsEndpoint(CallbackChains chains) {
-        this.chains = chains;
+    ChainsEndpoint(Generations generations) {
+        this.generations = generations;
     }
 
     @ReadOperation
     public Map<String, Map<String, Object>> chains() {
         Map<String, Map<String, Object>> byCategory = new LinkedHashMap<>();
-        for (CallbackEndpoint<?, ?> endpoint : chains.endpoints()) {
+        for (CallbackEndpoint<?, ?> endpoint : generations.current().chains().endpoints()) {
             Map<String, List<String>> perKey = endpoint.chains();
             Object modules = perKey.size() == 1 && perKey.containsKey("") ? perKey.get("") : perKey;
             byCategory.computeIfAbsent(endpoint.category().wireName(), category -> new LinkedHashMap<>())

@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.observability;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -21,10 +21,10 @@ import org.springframework.stereotype.Component;
 @Component
 @Endpoint(id = "policylists")
 final class PolicyListsEndpoint {
-    private final ObjectProvider<ModuleInstance> instances;
+    private final Generations generations;
 
-    PolicyListsEndpoint(ObjectProvider<ModuleInstance> instances) {
-        this.instances = instances;
+    PolicyListsEndpoint(Generations generations) {
+        this.generations = generations;
     }
 
     @ReadOperation
@@ -51,7 +51,7 @@ final class PolicyListsEndpoint {
 
     private Map<String, PolicyListView> views() {
         Map<String, PolicyListView> views = new LinkedHashMap<>();
-        instances.orderedStream()
+        generations.current().modules().stream()
                 .filter(instance -> instance.module() instanceof PolicyListView)
                 .forEach(instance -> views.put(instance.name(), (PolicyListView) instance.module()));
         return views;

@@ -1,12 +1,12 @@
 package dev.matrixpolicy.gateway.observability;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
@@ -18,12 +18,12 @@ import org.springframework.stereotype.Component;
  */
 @Component("policyLists")
 final class PolicyListsHealthIndicator extends AbstractHealthIndicator {
-    private final ObjectProvider<ModuleInstance> instances;
+    private final Generations generations;
     private final Clock clock = Clock.systemUTC();
 
-    PolicyListsHealthIndicator(ObjectProvider<ModuleInstance> instances) {
+    PolicyListsHealthIndicator(Generations generations) {
         super("Policy list health check failed");
-        this.instances = instances;
+        this.generations = generations;
     }
 
     @Override
@@ -31,7 +31,7 @@ final class PolicyListsHealthIndicator extends AbstractHealthIndicator {
         Instant now = clock.instant();
         boolean ready = true;
         Map<String, Object> details = new LinkedHashMap<>();
-        for (ModuleInstance instance : instances.orderedStream().toList()) {
+        for (ModuleInstance instance : generations.current().modules()) {
             if (instance.module() instanceof PolicyListView view) {
                 PolicyListView.Readiness readiness = view.readiness(now);
                 ready &= readiness.ready();

@@ -3,7 +3,12 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.config.Generation;
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Auth;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Defaults;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
@@ -12,6 +17,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -120,7 +126,10 @@ class BearerTokenFilterTest {
     }
 
     private BearerTokenFilter filter(Auth auth) {
-        return new BearerTokenFilter(properties(auth), new RequestErrors(registry));
+        PolicyGatewayProperties properties = properties(auth);
+        Generation generation = new Generation(1, properties, List.of(),
+                new CallbackChains(List.of(), new ChainRunner(ChainObserver.NONE)), auth.sharedToken(), Instant.EPOCH);
+        return new BearerTokenFilter(new Generations(generation), new RequestErrors(registry));
     }
 
     private static PolicyGatewayProperties properties(Auth auth) {

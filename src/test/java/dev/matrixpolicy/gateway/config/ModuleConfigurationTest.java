@@ -60,7 +60,7 @@ class ModuleConfigurationTest {
         runner.withPropertyValues(
                         "policy-gateway.modules[0].module=static",
                         "policy-gateway.modules[0].config.results.user_may_create_room=M_FORBIDDEN")
-                .run(context -> assertThat(context).hasBean("policyModule.static-0"));
+                .run(context -> assertThat(context.getBean(Generations.class).current().instance("static-0")).isPresent());
     }
 
     @Test
@@ -193,7 +193,7 @@ class ModuleConfigurationTest {
                         "policy-gateway.modules[0].config.field=password", "policy-gateway.modules[0].config.users.alice=a",
                         "policy-gateway.modules[1].module=test_password", "policy-gateway.modules[1].config.login-type=m.login.password",
                         "policy-gateway.modules[1].config.field=password", "policy-gateway.modules[1].config.users.bob=b")
-                .run(context -> assertThat(context.getBean(CallbackChains.class)
+                .run(context -> assertThat(context.getBean(Generations.class).current().chains()
                         .endpoint(Category.PASSWORD_AUTH_PROVIDER, "check_auth").orElseThrow().chains())
                         .isEqualTo(Map.of("m.login.password", List.of("test_password-0", "test_password-1"))));
     }
@@ -230,7 +230,7 @@ class ModuleConfigurationTest {
                         """))
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    GetInterestedUsers answer = context.getBean("policyModule.static-0", ModuleInstance.class).module()
+                    GetInterestedUsers answer = context.getBean(Generations.class).current().instance("static-0").orElseThrow().module()
                             .implementation(GetInterestedUsers.TYPE).orElseThrow();
                     assertThat(answer.getInterestedUsers(new GetInterestedUsers.Args("@alice:example.com")))
                             .isEqualTo(InterestedUsers.NONE);
@@ -239,7 +239,7 @@ class ModuleConfigurationTest {
 
     private static List<String> chain(AssertableApplicationContext context, String callback) {
         assertThat(context).hasNotFailed();
-        return context.getBean(CallbackChains.class).endpoints().stream()
+        return context.getBean(Generations.class).current().chains().endpoints().stream()
                 .filter(endpoint -> endpoint.name().equals(callback))
                 .findFirst().orElseThrow().chains().get("");
     }

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * does. Sender virtual threads take records from the queue and deliver them. Every accepted record
  * is either delivered or counted as dropped, with a reason.
  */
-final class AuditWebhook implements PolicyModule, AutoCloseable {
+final class AuditWebhook implements PolicyModule {
     private static final Logger log = LoggerFactory.getLogger(AuditWebhook.class);
     /** How often an idle sender looks up from the empty queue to notice shutdown. */
     private static final Duration IDLE_POLL = Duration.ofMillis(100);

@@ -22,7 +22,7 @@ import tools.jackson.databind.node.ObjectNode;
  * Asks a censor service about each event from a local user ({@code check_event_allowed}): the service
  * may deny it or replace its content. Synapse's own third-party-rules example, over the gateway.
  */
-final class EventCensor implements PolicyModule, CheckEventAllowed, AutoCloseable {
+final class EventCensor implements PolicyModule, CheckEventAllowed {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String serverName;

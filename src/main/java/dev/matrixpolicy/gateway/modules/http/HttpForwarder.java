@@ -43,7 +43,7 @@ import tools.jackson.databind.json.JsonMapper;
  * side may have acted on a request whose answer was lost. One circuit breaker guards the whole
  * instance (one remote service): while it is open, the failure mode answers without a request.
  */
-final class HttpForwarder implements PolicyModule, AutoCloseable {
+final class HttpForwarder implements PolicyModule {
     private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

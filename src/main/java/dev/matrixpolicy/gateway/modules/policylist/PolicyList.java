@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * source updates on its own thread; its new rules are compiled on the instance's one compiler thread
  * and the index swapped in whole, so a request never waits for an update and never sees half of one.
  */
-final class PolicyList implements PolicyModule, PolicyListView, AutoCloseable, UserMayInvite, FederatedUserMayInvite,
+final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, FederatedUserMayInvite,
         UserMayJoinRoom, UserMayCreateRoom, UserMaySendStateEvent, UserMayPublishRoom, CheckLoginForSpam,
         CheckRegistrationForSpam, CheckUsernameForSpam, CheckEventForSpam, ShouldDropFederatedEvent {
     private static final Logger log = LoggerFactory.getLogger(PolicyList.class);

@@ -23,7 +23,7 @@ import java.util.Optional;
  * backend is asked {@code GET url?medium=...&address=...} through the instance's {@link Backend};
  * neither the address (personal data) nor the URL (it may hold a secret) is ever logged.
  */
-final class ThreepidChecker implements PolicyModule, Is3pidAllowed, AutoCloseable {
+final class ThreepidChecker implements PolicyModule, Is3pidAllowed {
     private final String serverName;
     private final boolean onlyCheckAtRegistration;
     private final FailureAnswer<Boolean> onFailure;

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
@@ -38,7 +39,7 @@ class AuditWebhookConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(CallbackChains.class).endpoints())
+                    assertThat(context.getBean(Generations.class).current().chains().endpoints())
                             .filteredOn(endpoint -> endpoint.chains().values().stream().anyMatch(chain -> chain.contains("audit")))
                             .extracting(CallbackEndpoint::name)
                             .containsExactlyInAnyOrderElementsOf(AuditWebhookModuleType.NOTIFICATIONS.stream()
@@ -53,7 +54,7 @@ class AuditWebhookConfigurationTest {
                         "policy-gateway.modules[0].config.queue_capacity=5")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(CallbackChains.class).endpoints())
+                    assertThat(context.getBean(Generations.class).current().chains().endpoints())
                             .filteredOn(endpoint -> endpoint.chains().values().stream().anyMatch(chain -> chain.contains("audit")))
                             .extracting(CallbackEndpoint::name)
                             .containsExactly("on_logged_out");
@@ -137,7 +138,7 @@ class AuditWebhookConfigurationTest {
                         "policy-gateway.modules[0].config.shutdown-grace=0s")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    ModuleInstance instance = context.getBean("policyModule.audit", ModuleInstance.class);
+                    ModuleInstance instance = context.getBean(Generations.class).current().instance("audit").orElseThrow();
                     MeterRegistry registry = context.getBean(MeterRegistry.class);
 
                     context.close();

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
@@ -34,7 +35,7 @@ class UserDenylistConfigurationTest {
 
     @Test
     void byDefaultJoinsTheChainsOfTheSixCallbacksWhereAUserActs() {
-        runner.run(context -> assertThat(chainsWithModules(context.getBean(CallbackChains.class))).isEqualTo(Map.of(
+        runner.run(context -> assertThat(chainsWithModules(context.getBean(Generations.class).current().chains())).isEqualTo(Map.of(
                 "check_event_for_spam", List.of("denylist"), "user_may_invite", List.of("denylist"),
                 "user_may_join_room", List.of("denylist"), "user_may_create_room", List.of("denylist"),
                 "user_may_send_state_event", List.of("denylist"), "federated_user_may_invite", List.of("denylist"))));
@@ -43,7 +44,7 @@ class UserDenylistConfigurationTest {
     @Test
     void callbacksListChoosesTheChains() {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_join_room,user_may_invite")
-                .run(context -> assertThat(chainsWithModules(context.getBean(CallbackChains.class)))
+                .run(context -> assertThat(chainsWithModules(context.getBean(Generations.class).current().chains()))
                         .containsOnlyKeys("user_may_join_room", "user_may_invite"));
     }
 

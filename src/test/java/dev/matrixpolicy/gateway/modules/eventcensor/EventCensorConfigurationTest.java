@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.Category;
@@ -31,7 +32,7 @@ class EventCensorConfigurationTest {
     void censorWithAnEndpointJoinsTheCheckEventAllowedChainAndNothingElse() {
         runner.withPropertyValues("policy-gateway.modules[0].config.endpoint=http://censor.internal/censor-event")
                 .run(context -> {
-                    CallbackChains chains = context.getBean(CallbackChains.class);
+                    CallbackChains chains = context.getBean(Generations.class).current().chains();
                     assertThat(chains.endpoint(Category.THIRD_PARTY_RULES, "check_event_allowed").orElseThrow().chains().get(""))
                             .isEqualTo(List.of("event_censor-0"));
                     assertThat(chains.endpoints().stream().filter(endpoint -> endpoint.hasModules()).count()).isEqualTo(1);

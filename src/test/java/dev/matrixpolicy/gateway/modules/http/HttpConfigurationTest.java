@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.http;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
@@ -44,7 +45,7 @@ class HttpConfigurationTest {
                         "policy-gateway.modules[0].config.login-types[0].type=m.login.password",
                         "policy-gateway.modules[0].config.login-types[0].fields=password")
                 .run(context -> {
-                    CallbackChains chains = context.getBean(CallbackChains.class);
+                    CallbackChains chains = context.getBean(Generations.class).current().chains();
                     assertThat(chains.endpoints().stream().filter(CallbackEndpoint::hasModules).map(CallbackEndpoint::name))
                             .containsExactlyInAnyOrder("user_may_invite", "on_new_event", "on_update", "check_auth");
                     assertThat(chains.authCheckers()).isEqualTo(Map.of(LoginType.of("m.login.password", "password"), List.of("http-0")));

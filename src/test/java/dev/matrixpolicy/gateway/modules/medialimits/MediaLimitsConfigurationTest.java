@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.medialimits;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
@@ -34,10 +35,10 @@ class MediaLimitsConfigurationTest {
     @Test
     void uploadLimitsLeftOutFallThroughWhileAnEmptyListLiftsEveryLimit() {
         runner.withPropertyValues(GROUP + ".max-upload-size=10MB")
-                .run(context -> assertThat(limits(context.getBean("policyModule.media", ModuleInstance.class))).isEmpty());
+                .run(context -> assertThat(limits(context.getBean(Generations.class).current().instance("media").orElseThrow())).isEmpty());
         // YAML's "upload-limits: []" binds as an empty value
         runner.withPropertyValues(GROUP + ".upload-limits=")
-                .run(context -> assertThat(limits(context.getBean("policyModule.media", ModuleInstance.class)))
+                .run(context -> assertThat(limits(context.getBean(Generations.class).current().instance("media").orElseThrow()))
                         .hasValueSatisfying(none -> assertThat(none).isEmpty()));
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,7 +49,7 @@ class PasswordFileConfigurationTest {
     void fileAndInlineUsersAddAnAuthCheckerForPasswordLogins() throws IOException {
         runner.withPropertyValues("policy-gateway.modules[0].config.file=" + passwordFile("alice:" + WONDERLAND_BCRYPT),
                         "policy-gateway.modules[0].config.users.bob=" + BUILDER_ARGON2)
-                .run(context -> assertThat(context.getBean(CallbackChains.class).authCheckers())
+                .run(context -> assertThat(context.getBean(Generations.class).current().chains().authCheckers())
                         .containsOnlyKeys(LoginType.of("m.login.password", "password")));
     }
 
@@ -58,7 +59,7 @@ class PasswordFileConfigurationTest {
                         "policy-gateway.modules[0].config.custom_login_type.type=my.login_type",
                         "policy-gateway.modules[0].config.custom_login_type.field=my_field",
                         "policy-gateway.modules[0].config.reload_check_interval=30s")
-                .run(context -> assertThat(context.getBean(CallbackChains.class).authCheckers()).containsOnlyKeys(
+                .run(context -> assertThat(context.getBean(Generations.class).current().chains().authCheckers()).containsOnlyKeys(
                         LoginType.of("m.login.password", "password"), LoginType.of("my.login_type", "my_field")));
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.presencerouter;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
@@ -35,7 +36,7 @@ class PresenceRouterConfigurationTest {
     @Test
     void sourcesWrittenAsTheScalarAllMeanEveryUser() {
         runner.withPropertyValues(ROUTES + "[0].receivers[0]=@auditor:example.com", ROUTES + "[0].sources=ALL")
-                .run(context -> assertThat(interested(context.getBean("policyModule.router", ModuleInstance.class), "@auditor:example.com"))
+                .run(context -> assertThat(interested(context.getBean(Generations.class).current().instance("router").orElseThrow(), "@auditor:example.com"))
                         .isSameAs(InterestedUsers.ALL_USERS));
     }
 
@@ -43,7 +44,7 @@ class PresenceRouterConfigurationTest {
     void singleReceiverMayBeWrittenAsAScalar() {
         runner.withPropertyValues(ROUTES + "[0].receivers=@alice:example.com",
                         ROUTES + "[0].sources[0]=@bob:example.com", ROUTES + "[0].sources[1]=@charlie:somewhere.org")
-                .run(context -> assertThat(interested(context.getBean("policyModule.router", ModuleInstance.class), "@alice:example.com"))
+                .run(context -> assertThat(interested(context.getBean(Generations.class).current().instance("router").orElseThrow(), "@alice:example.com"))
                         .isEqualTo(new InterestedUsers.Users(Set.of("@bob:example.com", "@charlie:somewhere.org"))));
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
@@ -35,14 +36,14 @@ class RatelimitOverridesConfigurationTest {
 
     @Test
     void ruleWithoutLimitersAnswersForEveryLimiter() {
-        runner.run(context -> assertThat(override(context.getBean("policyModule.invites", ModuleInstance.class), "rc_invites.per_room"))
+        runner.run(context -> assertThat(override(context.getBean(Generations.class).current().instance("invites").orElseThrow(), "rc_invites.per_room"))
                 .contains(new RatelimitOverride(5, 50)));
     }
 
     @Test
     void burstOfZeroIsAllowedAndRefusesEveryAction() {
         runner.withPropertyValues(RULE + ".burst-count=0")
-                .run(context -> assertThat(override(context.getBean("policyModule.invites", ModuleInstance.class), "rc_invites.per_user"))
+                .run(context -> assertThat(override(context.getBean(Generations.class).current().instance("invites").orElseThrow(), "rc_invites.per_user"))
                         .contains(new RatelimitOverride(5, 0)));
     }
 

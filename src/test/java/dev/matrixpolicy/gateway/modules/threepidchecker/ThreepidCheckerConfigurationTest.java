@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.threepidchecker;
 
+import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.module.FailureMode;
@@ -59,7 +60,7 @@ class ThreepidCheckerConfigurationTest {
                         "policy-gateway.modules[0].config.url=http://127.0.0.1:9/check")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean("policyModule.idp-check", ModuleInstance.class).module())
+                    assertThat(context.getBean(Generations.class).current().instance("idp-check").orElseThrow().module())
                             .isInstanceOf(ThreepidChecker.class);
                 });
     }

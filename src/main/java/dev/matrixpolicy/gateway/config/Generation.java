@@ -1,0 +1,42 @@
+package dev.matrixpolicy.gateway.config;
+
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One applied configuration: the {@code policy-gateway} settings, the module instances built from
+ * them and the chains those form. Immutable; a reload builds the next generation beside this one and
+ * {@link Generations} swaps them whole, so a request sees one generation from start to end.
+ *
+ * @param number      1 at startup, one more for each configuration applied since
+ * @param properties  the settings it was built from
+ * @param modules     the module instances, in {@code modules} order; a reload carries an unchanged
+ *                    entry's instance over instead of building it again
+ * @param chains      every callback's chain
+ * @param sharedToken the token the homeserver presents, read from {@code auth.token} or {@code auth.token-file}
+ * @param appliedAt   when it started to serve
+ */
+public record Generation(long number, PolicyGatewayProperties properties, List<ModuleInstance> modules,
+                         CallbackChains chains, Optional<String> sharedToken, Instant appliedAt) {
+    public Generation {
+        Objects.requireNonNull(properties, "properties");
+        modules = List.copyOf(modules);
+        Objects.requireNonNull(chains, "chains");
+        Objects.requireNonNull(sharedToken, "sharedToken");
+        Objects.requireNonNull(appliedAt, "appliedAt");
+    }
+
+    /** The instance of the entry with this name. */
+    public Optional<ModuleInstance> instance(String name) {
+        return modules.stream().filter(instance -> instance.name().equals(name)).findFirst();
+    }
+
+    /** The instances whose module is of a given class, e.g. every policy list. */
+    public <T> List<T> modulesOf(Class<T> type) {
+        return modules.stream().map(ModuleInstance::module).filter(type::isInstance).map(type::cast).toList();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.matrixpolicy.gateway.config;
+
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.core.env.Environment;
+
+/**
+ * Builds a {@link Generation} from bound settings: reads the token file, builds the module
+ * instances and assembles the chains. Startup and every reload go through here, so a configuration
+ * a reload accepts is one that would start the gateway, and the other way round.
+ */
+public final class GenerationBuilder {
+    private final ModuleInstanceFactory modules;
+    private final ChainRunner runner;
+    private final Clock clock;
+
+    GenerationBuilder(ModuleInstanceFactory modules, ChainRunner runner, Clock clock) {
+        this.modules = modules;
+        this.runner = runner;
+        this.clock = clock;
+    }
+
+    /** The generation the gateway starts with. */
+    Generation first(PolicyGatewayProperties properties, Environment environment) {
+        return build(1, properties, environment, Optional.empty());
+    }
+
+    /**
+     * The generation that follows {@code previous}, sharing the instances of unchanged entries with it.
+     * Nothing of {@code previous} changes; a failure closes whatever this call built and is thrown.
+     *
+     * @throws RuntimeException the same failures that stop startup, for their analyzers to describe
+     */
+    public Generation next(Generation previous, PolicyGatewayProperties properties, Environment environment) {
+        return build(previous.number() + 1, properties, environment, Optional.of(previous));
+    }
+
+    private Generation build(long number, PolicyGatewayProperties properties, Environment environment,
+                             Optional<Generation> previous) {
+        Optional<String> token = properties.auth().sharedToken();
+        List<ModuleInstance> instances = modules.build(properties, environment, previous);
+        try {
+            CallbackChains chains = new CallbackChains(instances, runner);
+            return new Generation(number, properties, instances, chains, token, clock.instant());
+        } catch (RuntimeException invalid) {
+            instances.stream()
+                    .filter(instance -> previous.stream().flatMap(generation -> generation.modules().stream())
+                            .noneMatch(kept -> kept.module() == instance.module()))
+                    .forEach(ModuleInstance::close);
+            throw invalid;
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.matrixpolicy.gateway.config;
+
+import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generation that serves, and the ones still finishing requests.
+ *
+ * <p>A request {@linkplain #lease() leases} the current generation and uses only it until it
+ * returns the lease, so it never sees a mix of two. {@link #swap} makes the next generation current
+ * at once; the one it replaces stays intact until its last lease returns. Then each module it held
+ * that no other generation holds, live or still finishing, is closed (on a thread of its own, never
+ * a request's). A module carried over by a reload belongs to both generations and stays open.
+ */
+public final class Generations implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Generations.class);
+
+    private final AtomicReference<Held> current;
+    /** How many generations, current or finishing, hold each module. Guarded by itself. */
+    private final Map<PolicyModule, Integer> holders = new IdentityHashMap<>();
+    private final Consumer<Runnable> closer;
+
+    /** @param closer runs the closing of modules a retired generation leaves behind, off the caller's thread */
+    Generations(Generation first, Consumer<Runnable> closer) {
+        this.closer = Objects.requireNonNull(closer, "closer");
+        hold(first);
+        this.current = new AtomicReference<>(new Held(first));
+    }
+
+    public Generations(Generation first) {
+        this(first, task -> Thread.ofVirtual().name("generation-closer").start(task));
+    }
+
+    /** The generation serving now; for views that read it once. A request uses {@link #lease()}. */
+    public Generation current() {
+        return current.get().generation;
+    }
+
+    /**
+     * The current generation, kept intact until the lease is closed. Cheap: two atomic updates.
+     * Every lease must be closed, with try-with-resources.
+     */
+    public Lease lease() {
+        while (true) {
+            Held held = current.get();
+            held.leases.incrementAndGet();
+            if (current.get() == held) {
+                return new Lease(held);
+            }
+            held.release(); // a swap came between the two reads: lease the new one
+        }
+    }
+
+    /**
+     * Makes {@code next} the serving generation, atomically, and retires the one it replaces.
+     *
+     * @return the generation replaced
+     */
+    public Generation swap(Generation next) {
+        hold(next);
+        Held replaced = current.getAndSet(new Held(next));
+        replaced.retire();
+        return replaced.generation;
+    }
+
+    /** At shutdown, when no request runs any more: closes every module still open. */
+    @Override
+    public void close() {
+        Held last = current.get();
+        last.retired = true;
+        if (last.drained.compareAndSet(false, true)) {
+            closeLeftBehind(last.generation).forEach(Generations::closeQuietly);
+        }
+    }
+
+    private void hold(Generation generation) {
+        synchronized (holders) {
+            for (PolicyModule module : distinctModules(generation)) {
+                holders.merge(module, 1, Integer::sum);
+            }
+        }
+    }
+
+    /** Lets go of a drained generation's modules; returns the ones no generation holds any more. */
+    private List<ModuleInstance> closeLeftBehind(Generation drained) {
+        List<ModuleInstance> unheld = new ArrayList<>();
+        synchronized (holders) {
+            for (ModuleInstance instance : drained.modules()) {
+                Integer left = holders.computeIfPresent(instance.module(), (module, count) -> count == 1 ? null : count - 1);
+                if (left == null) {
+                    unheld.add(instance);
+                }
+            }
+        }
+        return unheld;
+    }
+
+    private static Collection<PolicyModule> distinctModules(Generation generation) {
+        Map<PolicyModule, Boolean> distinct = new IdentityHashMap<>();
+        generation.modules().forEach(instance -> distinct.put(instance.module(), true));
+        return distinct.keySet();
+    }
+
+    private static void closeQuietly(ModuleInstance instance) {
+        try {
+            instance.close();
+        } catch (RuntimeException failed) {
+            log.warn("Closing {} failed: {}", instance.describe(), failed.toString());
+        }
+    }
+
+    /** A request's hold on one generation. */
+    public final class Lease implements AutoCloseable {
+        private final Held held;
+        private boolean closed;
+
+        private Lease(Held held) {
+            this.held = held;
+        }
+
+        public Generation generation() {
+            return held.generation;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                held.release();
+            }
+        }
+    }
+
+    /** A generation with the count of its leases. */
+    private final class Held {
+        final Generation generation;
+        final AtomicInteger leases = new AtomicInteger();
+        final AtomicBoolean drained = new AtomicBoolean();
+        volatile boolean retired;
+
+        Held(Generation generation) {
+            this.generation = generation;
+        }
+
+        void release() {
+            if (leases.decrementAndGet() == 0 && retired) {
+                drain();
+            }
+        }
+
+        void retire() {
+            retired = true;
+            if (leases.get() == 0) {
+                drain();
+            }
+        }
+
+        private void drain() {
+            if (drained.compareAndSet(false, true)) {
+                List<ModuleInstance> unheld = closeLeftBehind(generation);
+                if (!unheld.isEmpty()) {
+                    closer.accept(() -> unheld.forEach(Generations::closeQuietly));
+                }
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;
@@ -29,9 +30,15 @@ class GatewayConfiguration {
     }
 
     @Bean
+    InstanceMeters instanceMeters(MeterRegistry meterRegistry) {
+        return new InstanceMeters(meterRegistry);
+    }
+
+    @Bean
     GenerationBuilder generationBuilder(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry,
-                                        ChainRunner runner) {
-        return new GenerationBuilder(new ModuleInstanceFactory(moduleTypes, validator, meterRegistry), runner, Clock.systemUTC());
+                                        InstanceMeters meters, ChainRunner runner) {
+        return new GenerationBuilder(new ModuleInstanceFactory(moduleTypes, validator, meterRegistry, meters), runner,
+                Clock.systemUTC());
     }
 
     @Bean(destroyMethod = "close")
@@ -41,7 +48,8 @@ class GatewayConfiguration {
 
     /** The first generation, built from the settings Spring Boot bound at startup; reloads swap in the next ones. */
     @Bean(destroyMethod = "close")
-    Generations generations(GenerationBuilder builder, PolicyGatewayProperties properties, Environment environment) {
-        return new Generations(builder.first(properties, environment));
+    Generations generations(GenerationBuilder builder, PolicyGatewayProperties properties, Environment environment,
+                            InstanceMeters meters) {
+        return new Generations(builder.first(properties, environment), meters);
     }
 }

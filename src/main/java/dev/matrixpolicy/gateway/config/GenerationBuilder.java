@@ -47,10 +47,10 @@ public final class GenerationBuilder {
             CallbackChains chains = new CallbackChains(instances, runner);
             return new Generation(number, properties, instances, chains, token, clock.instant());
         } catch (RuntimeException invalid) {
-            instances.stream()
+            modules.discard(instances.stream()
                     .filter(instance -> previous.stream().flatMap(generation -> generation.modules().stream())
                             .noneMatch(kept -> kept.module() == instance.module()))
-                    .forEach(ModuleInstance::close);
+                    .toList());
             throw invalid;
         }
     }

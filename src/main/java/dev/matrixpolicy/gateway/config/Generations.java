@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.ArrayList;
@@ -31,16 +32,22 @@ public final class Generations implements AutoCloseable {
     /** How many generations, current or finishing, hold each module. Guarded by itself. */
     private final Map<PolicyModule, Integer> holders = new IdentityHashMap<>();
     private final Consumer<Runnable> closer;
+    private final InstanceMeters meters;
 
-    /** @param closer runs the closing of modules a retired generation leaves behind, off the caller's thread */
-    Generations(Generation first, Consumer<Runnable> closer) {
+    /**
+     * @param meters registers the state-reading meters of the modules that start serving
+     * @param closer runs the closing of modules a retired generation leaves behind, off the caller's thread
+     */
+    Generations(Generation first, InstanceMeters meters, Consumer<Runnable> closer) {
         this.closer = Objects.requireNonNull(closer, "closer");
+        this.meters = Objects.requireNonNull(meters, "meters");
         hold(first);
+        distinctModules(first).forEach(meters::bind);
         this.current = new AtomicReference<>(new Held(first));
     }
 
-    public Generations(Generation first) {
-        this(first, task -> Thread.ofVirtual().name("generation-closer").start(task));
+    public Generations(Generation first, InstanceMeters meters) {
+        this(first, meters, task -> Thread.ofVirtual().name("generation-closer").start(task));
     }
 
     /** The generation serving now; for views that read it once. A request uses {@link #lease()}. */
@@ -71,8 +78,18 @@ public final class Generations implements AutoCloseable {
     public Generation swap(Generation next) {
         hold(next);
         Held replaced = current.getAndSet(new Held(next));
+        // The meters follow at once: those of modules that stop serving go, then the newcomers' come,
+        // so a replacement with the same name registers its own rather than finding the old ones.
+        Collection<PolicyModule> before = distinctModules(replaced.generation);
+        Collection<PolicyModule> after = distinctModules(next);
+        before.stream().filter(module -> !contains(after, module)).forEach(meters::forget);
+        after.stream().filter(module -> !contains(before, module)).forEach(meters::bind);
         replaced.retire();
         return replaced.generation;
+    }
+
+    private static boolean contains(Collection<PolicyModule> modules, PolicyModule module) {
+        return modules.stream().anyMatch(candidate -> candidate == module);
     }
 
     /** At shutdown, when no request runs any more: closes every module still open. */

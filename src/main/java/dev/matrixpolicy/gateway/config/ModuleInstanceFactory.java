@@ -1,12 +1,14 @@
 package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.ModuleEntry;
+import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.validation.Validator;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -42,11 +44,14 @@ final class ModuleInstanceFactory {
     private final Map<String, ModuleType<?>> types;
     private final SpringValidatorAdapter validator;
     private final MeterRegistry meterRegistry;
+    private final InstanceMeters meters;
 
-    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry) {
+    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry,
+                          InstanceMeters meters) {
         this.types = byName(moduleTypes);
         this.validator = new SpringValidatorAdapter(validator);
         this.meterRegistry = meterRegistry;
+        this.meters = meters;
     }
 
     /**
@@ -99,10 +104,18 @@ final class ModuleInstanceFactory {
                 built.add(instance);
             }
         } catch (RuntimeException failed) {
-            fresh.forEach(ModuleInstance::close);
+            discard(fresh);
             throw failed;
         }
         return List.copyOf(built);
+    }
+
+    /** Closes instances built for a generation that will never serve. */
+    void discard(List<ModuleInstance> instances) {
+        for (ModuleInstance instance : instances) {
+            instance.close();
+            meters.forget(instance.module());
+        }
     }
 
     /** The module of {@code previous} built from exactly this entry's type, name, config and server name. */
@@ -148,9 +161,12 @@ final class ModuleInstanceFactory {
     private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
                                     ModuleType<C> type) {
         C config = bindConfig(binder, position, type);
+        List<MeterBinder> binders = new ArrayList<>();
         try {
-            return type.create(config, new ModuleContext(instanceName(entry.name(), type.name(), position),
-                    properties.serverName(), meterRegistry));
+            PolicyModule module = type.create(config, new ModuleContext(instanceName(entry.name(), type.name(), position),
+                    properties.serverName(), meterRegistry, binders::add));
+            meters.keep(module, binders);
+            return module;
         } catch (ModuleConfigurationException wrong) {
             throw new InvalidModuleException(position, type.name(), "config." + wrong.field(), wrong.getMessage(), wrong);
         }

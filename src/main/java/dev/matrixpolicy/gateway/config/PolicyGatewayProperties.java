@@ -31,6 +31,7 @@ import org.springframework.validation.annotation.Validated;
  * @param defaults    failure handling for modules that do not set their own
  * @param maxBodySize the largest request body accepted; larger ones get 413 M_TOO_LARGE
  * @param modules     the module list, in chain order, like Synapse's {@code modules:}
+ * @param reload      how changed configuration files are noticed; read at startup only
  */
 @Validated
 @ConfigurationProperties("policy-gateway")
@@ -39,7 +40,8 @@ public record PolicyGatewayProperties(
         @Valid @DefaultValue Auth auth,
         @Valid @DefaultValue Defaults defaults,
         @DefaultValue("1MB") DataSize maxBodySize,
-        @DefaultValue List<@Valid ModuleEntry> modules) {
+        @DefaultValue List<@Valid ModuleEntry> modules,
+        @Valid @DefaultValue Reload reload) {
 
     public PolicyGatewayProperties {
         if (serverName != null && !serverName.isBlank() && !MatrixIds.isServerName(serverName)) {
@@ -115,6 +117,23 @@ public record PolicyGatewayProperties(
         public Defaults {
             if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
                 throw new InvalidSettingException("timeout", "must be positive");
+            }
+        }
+    }
+
+    /**
+     * The configuration files the settings were read from, and the token file, are checked every
+     * {@code check-interval} by their content (following symbolic links, so a Kubernetes ConfigMap
+     * update, which swaps a link, is seen) and applied when they change. {@code POST /actuator/reload}
+     * applies them at once, whatever these say.
+     *
+     * @param watch         whether the files are checked at all
+     * @param checkInterval how often
+     */
+    public record Reload(@DefaultValue("true") boolean watch, @DefaultValue("1s") @NotNull Duration checkInterval) {
+        public Reload {
+            if (checkInterval != null && (checkInterval.isNegative() || checkInterval.isZero())) {
+                throw new InvalidSettingException("check-interval", "must be positive");
             }
         }
     }

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Auth;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Defaults;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
@@ -129,12 +130,12 @@ class BearerTokenFilterTest {
         PolicyGatewayProperties properties = properties(auth);
         Generation generation = new Generation(1, properties, List.of(),
                 new CallbackChains(List.of(), new ChainRunner(ChainObserver.NONE)), auth.sharedToken(), Instant.EPOCH);
-        return new BearerTokenFilter(new Generations(generation), new RequestErrors(registry));
+        return new BearerTokenFilter(new Generations(generation, new InstanceMeters(registry)), new RequestErrors(registry));
     }
 
     private static PolicyGatewayProperties properties(Auth auth) {
         return new PolicyGatewayProperties("example.com", auth, new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
-                DataSize.ofMegabytes(1), List.of());
+                DataSize.ofMegabytes(1), List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)));
     }
 
     private static int status(BearerTokenFilter filter, String authorization, String remoteAddress) {

@@ -9,6 +9,8 @@ import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.function.Consumer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,7 +82,7 @@ final class AuditWebhook implements PolicyModule {
     private final AtomicLong warningsHeldBack = new AtomicLong();
 
     private AuditWebhook(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
-                         WebhookDelivery delivery, AuditWebhookConfig config, MeterRegistry meterRegistry) {
+                         WebhookDelivery delivery, AuditWebhookConfig config, Consumer<MeterBinder> meters) {
         this.instanceName = instanceName;
         this.callbacks = Set.copyOf(callbacks);
         this.records = records;
@@ -88,30 +90,33 @@ final class AuditWebhook implements PolicyModule {
         this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
         this.senderCount = config.senders();
         this.shutdownGrace = config.shutdownGrace();
+        for (DropReason reason : DropReason.values()) {
+            dropped.put(reason, new AtomicLong());
+        }
+        meters.accept(this::bindMeters);
+    }
+
+    /** The meters that read this instance's counts and queue; every drop reason is a series from the start. */
+    private void bindMeters(MeterRegistry registry) {
         FunctionCounter.builder("policy.module.audit.delivered", delivered, AtomicLong::get)
                 .description("Audit records the webhook accepted")
                 .tag("module", instanceName)
-                .register(meterRegistry);
-        // Every reason is a series from the start, so that alerts on its rate see it.
-        for (DropReason reason : DropReason.values()) {
-            AtomicLong count = new AtomicLong();
-            dropped.put(reason, count);
-            FunctionCounter.builder("policy.module.audit.dropped", count, AtomicLong::get)
-                    .description("Audit records that were not delivered, by reason")
-                    .tag("module", instanceName)
-                    .tag("reason", reason.tag())
-                    .register(meterRegistry);
-        }
+                .register(registry);
+        dropped.forEach((reason, count) -> FunctionCounter.builder("policy.module.audit.dropped", count, AtomicLong::get)
+                .description("Audit records that were not delivered, by reason")
+                .tag("module", instanceName)
+                .tag("reason", reason.tag())
+                .register(registry));
         Gauge.builder("policy.module.audit.queued", queue, BlockingQueue::size)
                 .description("Audit records waiting for delivery")
                 .tag("module", instanceName)
-                .register(meterRegistry);
+                .register(registry);
     }
 
     /** Builds the instance and starts its senders. */
     static AuditWebhook start(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
-                              WebhookDelivery delivery, AuditWebhookConfig config, MeterRegistry meterRegistry) {
-        AuditWebhook webhook = new AuditWebhook(instanceName, callbacks, records, delivery, config, meterRegistry);
+                              WebhookDelivery delivery, AuditWebhookConfig config, Consumer<MeterBinder> meters) {
+        AuditWebhook webhook = new AuditWebhook(instanceName, callbacks, records, delivery, config, meters);
         for (int i = 0; i < webhook.senderCount; i++) {
             webhook.senders.add(Thread.ofVirtual().name("audit-webhook-" + instanceName + "-" + i).start(webhook::send));
         }

@@ -38,7 +38,7 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
         return AuditWebhook.start(context.instanceName(), callbacks,
                 new AuditRecords(context.serverName(), config.includeStateEvents()),
                 new WebhookDelivery(config, context),
-                config, context.meterRegistry());
+                config, context::bindMeters);
     }
 
     private static void checkUrl(URI url) {

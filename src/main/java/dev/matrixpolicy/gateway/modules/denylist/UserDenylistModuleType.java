@@ -35,13 +35,15 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
     }
 
     private static void registerMeters(UserIdMatcher listed, ModuleContext context) {
-        Gauge.builder("policy.module.denylist.entries", listed::exactCount)
-                .description("Entries of a user_denylist instance, by kind")
-                .tags("module", context.instanceName(), "kind", "exact")
-                .register(context.meterRegistry());
-        Gauge.builder("policy.module.denylist.entries", listed::globCount)
-                .description("Entries of a user_denylist instance, by kind")
-                .tags("module", context.instanceName(), "kind", "glob")
-                .register(context.meterRegistry());
+        context.bindMeters(registry -> {
+            Gauge.builder("policy.module.denylist.entries", listed::exactCount)
+                    .description("Entries of a user_denylist instance, by kind")
+                    .tags("module", context.instanceName(), "kind", "exact")
+                    .register(registry);
+            Gauge.builder("policy.module.denylist.entries", listed::globCount)
+                    .description("Entries of a user_denylist instance, by kind")
+                    .tags("module", context.instanceName(), "kind", "glob")
+                    .register(registry);
+        });
     }
 }

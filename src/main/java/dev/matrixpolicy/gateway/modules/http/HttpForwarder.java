@@ -159,7 +159,7 @@ final class HttpForwarder implements PolicyModule {
                 // A bug of this module, or the chain's deadline, says nothing about the service.
                 .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure))
                 .build());
-        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry).bindTo(context.meterRegistry());
+        context.bindMeters(TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry));
         CircuitBreaker breaker = registry.circuitBreaker(name);
         breaker.getEventPublisher().onStateTransition(event -> {
             if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {

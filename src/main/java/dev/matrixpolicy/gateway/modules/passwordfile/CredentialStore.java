@@ -4,6 +4,8 @@ import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredenti
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.function.Consumer;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +81,8 @@ final class CredentialStore {
      * @throws UnusableCredentialsException when the file cannot be read or a hash is refused
      */
     CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, Duration checkEvery,
-                    LongSupplier nanoTime, MeterRegistry meters) throws UnusableCredentialsException {
+                    LongSupplier nanoTime, MeterRegistry meters, Consumer<MeterBinder> stateMeters)
+            throws UnusableCredentialsException {
         this.instance = instance;
         this.file = file;
         this.checkEveryNanos = checkEvery.toNanos();
@@ -106,9 +109,10 @@ final class CredentialStore {
                 .tags("module", instance, "outcome", "loaded").register(meters);
         this.rejected = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
                 .tags("module", instance, "outcome", "rejected").register(meters);
-        Gauge.builder("policy.module.credentials", this, store -> store.current.credentials().users().size())
+        stateMeters.accept(registry -> Gauge.builder("policy.module.credentials", this,
+                        store -> store.current.credentials().users().size())
                 .description("Users a password_file instance knows").tags("module", instance)
-                .strongReference(true).register(meters);
+                .strongReference(true).register(registry));
     }
 
     /** The credentials to check a login against, reloaded first if the file changed and a check is due. */

@@ -44,7 +44,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
         CredentialStore credentials;
         try {
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
-                    config.reloadCheckInterval(), nanoTime, context.meterRegistry());
+                    config.reloadCheckInterval(), nanoTime, context.meterRegistry(), context::bindMeters);
         } catch (UnusableCredentialsException unusable) {
             throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
         }

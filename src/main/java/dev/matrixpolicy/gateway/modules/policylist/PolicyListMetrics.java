@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.function.Consumer;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,37 +32,44 @@ final class PolicyListMetrics {
     private final Map<String, Timer> updates = new ConcurrentHashMap<>();
     private final Map<MatchKey, Counter> matches = new ConcurrentHashMap<>();
 
-    PolicyListMetrics(String instance, MeterRegistry registry, Clock clock) {
+    private final Consumer<MeterBinder> binders;
+
+    PolicyListMetrics(String instance, MeterRegistry registry, Consumer<MeterBinder> binders, Clock clock) {
         this.instance = instance;
         this.registry = registry;
+        this.binders = binders;
         this.clock = clock;
     }
 
-    /** Registers the gauges that read the instance's current state. */
+    /** The meters that read the instance's current state, bound while it serves. */
     void watch(PolicyList list) {
+        binders.accept(meters -> bindTo(meters, list));
+    }
+
+    private void bindTo(MeterRegistry meters, PolicyList list) {
         for (PolicyList.Slot slot : list.slots()) {
             for (EntityKind kind : EntityKind.values()) {
                 Gauge.builder("policy.module.policy_list.rules", list, l -> rules(l, slot.name(), kind))
                         .description("Rules in force, by source and entity kind")
                         .tags("module", instance, "source", slot.name(), "kind", kind.wireName())
-                        .register(registry);
+                        .register(meters);
             }
             slot.source().ifPresent(source -> {
                 FunctionCounter.builder("policy.module.policy_list.source.failures", source, s -> s.status().failures())
                         .description("Failed reads of a policy list source")
                         .tags("module", instance, "source", slot.name())
-                        .register(registry);
+                        .register(meters);
                 Gauge.builder("policy.module.policy_list.source.staleness", source, this::staleness)
                         .description("Seconds since a policy list source last read successfully (NaN before its first read)")
                         .tags("module", instance, "source", slot.name())
                         .baseUnit("seconds")
-                        .register(registry);
+                        .register(meters);
                 for (PolicyEvents.Skipped reason : PolicyEvents.Skipped.values()) {
                     Gauge.builder("policy.module.policy_list.skipped", skipped,
                                     map -> map.getOrDefault(slot.name(), Map.of()).getOrDefault(reason, 0))
                             .description("Rule events a source holds that no rule comes from, by reason")
                             .tags("module", instance, "source", slot.name(), "reason", reason.wireName())
-                            .register(registry);
+                            .register(meters);
                 }
             });
         }

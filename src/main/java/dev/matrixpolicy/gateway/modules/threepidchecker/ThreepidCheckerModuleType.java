@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.threepidchecker.ThreepidChecker.Threepid;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.net.URI;
 import java.util.Optional;
@@ -34,7 +35,7 @@ class ThreepidCheckerModuleType extends ModuleType<ThreepidCheckerConfig> {
                     .maximumSize(config.cacheMaxSize())
                     .recordStats()
                     .build();
-            CaffeineCacheMetrics.monitor(context.meterRegistry(), cache, context.instanceName());
+            context.bindMeters(new CaffeineCacheMetrics<>(cache, context.instanceName(), Tags.empty()));
             verdicts = Optional.of(cache);
         }
         // As Synapse's client does for the original: HTTP/1.1 (no h2c upgrade dance with plain-http

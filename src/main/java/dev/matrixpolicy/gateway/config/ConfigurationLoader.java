@@ -1,0 +1,133 @@
+package dev.matrixpolicy.gateway.config;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
+import org.springframework.boot.context.config.ConfigDataEnvironmentUpdateListener;
+import org.springframework.boot.context.config.ConfigDataLocation;
+import org.springframework.boot.context.config.ConfigDataResource;
+import org.springframework.boot.context.config.StandardConfigDataResource;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.handler.IgnoreTopLevelConverterNotFoundBindHandler;
+import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.io.ResourceLoader;
+import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
+
+/**
+ * Reads the configuration again as startup read it: from the {@linkplain SettingSources sources the
+ * application started with}, Spring Boot reads the configuration files (every location, profile and
+ * import), and {@code policy-gateway} is bound and validated with the same checks, unknown keys
+ * included. The running application's environment is not touched.
+ */
+public final class ConfigurationLoader {
+    private final SettingSources startSources;
+    private final ResourceLoader resourceLoader;
+    private final SpringValidatorAdapter validator;
+
+    public ConfigurationLoader(SettingSources startSources, ResourceLoader resourceLoader, jakarta.validation.Validator validator) {
+        this.startSources = startSources;
+        this.resourceLoader = resourceLoader;
+        this.validator = new SpringValidatorAdapter(validator);
+    }
+
+    /**
+     * @param properties  {@code policy-gateway}, bound and validated
+     * @param environment where they were read, for building the modules and for naming the file and
+     *                    line of a bad value
+     */
+    public record Loaded(PolicyGatewayProperties properties, ConfigurableEnvironment environment) {
+    }
+
+    /**
+     * Reads the files and binds the settings.
+     *
+     * @param fileRead told of each configuration file read, even when a later one fails
+     * @throws RuntimeException what would stop startup; {@link #describe} says it in one line
+     */
+    public Loaded load(Consumer<Path> fileRead) {
+        StandardEnvironment environment = new StandardEnvironment() {
+            @Override
+            protected void customizePropertySources(MutablePropertySources sources) {
+                // none: the start sources below are the ones the application started with
+            }
+        };
+        startSources.sources().forEach(environment.getPropertySources()::addLast);
+        ConfigDataEnvironmentPostProcessor.applyTo(environment, resourceLoader, null, startSources.profiles(),
+                new ConfigDataEnvironmentUpdateListener() {
+                    @Override
+                    public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
+                                                      ConfigDataResource resource) {
+                        file(resource).ifPresent(fileRead);
+                    }
+                });
+        try {
+            PolicyGatewayProperties properties = Binder.get(environment).bindOrCreate(PropertiesFailureAnalyzer.ROOT,
+                    Bindable.of(PolicyGatewayProperties.class),
+                    new UnknownKeyCheck(new ValidationBindHandler(new IgnoreTopLevelConverterNotFoundBindHandler(), validator),
+                            PropertiesFailureAnalyzer.ROOT));
+            return new Loaded(properties, environment);
+        } catch (RuntimeException invalid) {
+            throw new InvalidIn(environment, invalid);
+        }
+    }
+
+    /**
+     * What startup would print for this failure, in one line: the same analyzers, with the file and
+     * line of a bad value looked up where it was read.
+     *
+     * @param environment where the settings were read; empty when the files could not be read
+     */
+    public static String describe(RuntimeException failure, Optional<Environment> environment) {
+        Throwable cause = failure instanceof InvalidIn in ? in.getCause() : failure;
+        Environment where = failure instanceof InvalidIn in ? in.environment : environment.orElse(null);
+        List<FailureAnalyzer> analyzers = List.of(new PropertiesFailureAnalyzer(where), new ModuleFailureAnalyzer(),
+                new ChainFailureAnalyzer(), new ConfigurationFailureAnalyzer(where));
+        for (FailureAnalyzer analyzer : analyzers) {
+            FailureAnalysis analysis = where == null && analyzer instanceof PropertiesFailureAnalyzer ? null : analyzer.analyze(cause);
+            if (analysis != null) {
+                return oneLine(analysis.getDescription()) + " Fix: " + oneLine(analysis.getAction());
+            }
+        }
+        return oneLine(String.valueOf(cause.getMessage()));
+    }
+
+    /** The environment a binding failure happened in, so its description can name file and line. */
+    private static final class InvalidIn extends RuntimeException {
+        private final transient Environment environment;
+
+        InvalidIn(Environment environment, RuntimeException cause) {
+            super(cause.getMessage(), cause, false, false);
+            this.environment = environment;
+        }
+    }
+
+    private static String oneLine(String text) {
+        return Stream.of(text.split("\n")).map(String::strip).filter(line -> !line.isEmpty())
+                .collect(Collectors.joining("; "))
+                .replace(":;", ":");
+    }
+
+    private static Optional<Path> file(ConfigDataResource resource) {
+        if (resource instanceof StandardConfigDataResource standard && standard.getResource().isFile()) {
+            try {
+                return Optional.of(standard.getResource().getFile().toPath());
+            } catch (IOException notAFile) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+}

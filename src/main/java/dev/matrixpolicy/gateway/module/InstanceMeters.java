@@ -1,0 +1,60 @@
+package dev.matrixpolicy.gateway.module;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state-reading meters of each module instance ({@link ModuleContext#bindMeters}): kept aside
+ * while the instance is built, registered when it starts serving, removed when it stops, so that the
+ * registry never holds two instances' meters under one name.
+ */
+public final class InstanceMeters {
+    private final MeterRegistry registry;
+    private final Map<PolicyModule, List<MeterBinder>> binders = new IdentityHashMap<>();
+    private final Map<PolicyModule, List<Meter>> registered = new IdentityHashMap<>();
+    /** The meters added by the binders running on this thread now. */
+    private final ThreadLocal<List<Meter>> binding = new ThreadLocal<>();
+
+    public InstanceMeters(MeterRegistry registry) {
+        this.registry = registry;
+        registry.config().onMeterAdded(meter -> {
+            List<Meter> added = binding.get();
+            if (added != null) {
+                added.add(meter);
+            }
+        });
+    }
+
+    /** The binders collected while {@code module} was built, to run when it starts serving. */
+    public synchronized void keep(PolicyModule module, List<MeterBinder> collected) {
+        if (!collected.isEmpty()) {
+            binders.put(module, List.copyOf(collected));
+        }
+    }
+
+    /** Registers the meters of an instance that starts serving. */
+    public synchronized void bind(PolicyModule module) {
+        List<Meter> added = new ArrayList<>();
+        binding.set(added);
+        try {
+            binders.getOrDefault(module, List.of()).forEach(binder -> binder.bindTo(registry));
+        } finally {
+            binding.remove();
+        }
+        registered.put(module, added);
+    }
+
+    /** Removes the meters of an instance that stops serving, and forgets its binders. */
+    public synchronized void forget(PolicyModule module) {
+        binders.remove(module);
+        List<Meter> meters = registered.remove(module);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+    }
+}

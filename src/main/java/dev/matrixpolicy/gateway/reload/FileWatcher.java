@@ -1,0 +1,100 @@
+package dev.matrixpolicy.gateway.reload;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Checks the watched files every interval by their content, read through symbolic links: a
+ * Kubernetes ConfigMap or Secret volume updates a file by swapping the {@code ..data} link, which
+ * changes neither the file's path nor, often, its size or modification time. A change, or a file
+ * appearing or disappearing, asks for one reload; a failed reload is not retried until the content
+ * changes again.
+ */
+final class FileWatcher implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(FileWatcher.class);
+    private static final String ABSENT = "absent";
+
+    private final Reloader reloader;
+    private final Duration interval;
+    private ScheduledExecutorService thread;
+    private Map<Path, String> seen = Map.of();
+
+    FileWatcher(Reloader reloader, Duration interval) {
+        this.reloader = Objects.requireNonNull(reloader, "reloader");
+        this.interval = Objects.requireNonNull(interval, "interval");
+    }
+
+    @Override
+    public synchronized void start() {
+        reloader.learnFiles();
+        seen = fingerprints(reloader.watchedFiles());
+        log.info("Watching {} for configuration changes every {} ms", seen.keySet(), interval.toMillis());
+        thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("config-watcher").factory());
+        thread.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** One check: a reload when any watched file's content differs from the last check's. */
+    void check() {
+        try {
+            Map<Path, String> now = fingerprints(reloader.watchedFiles());
+            if (!now.equals(seen)) {
+                reloader.reload("file");
+                // What was read is what was applied; files the reload added are taken as they are now.
+                Map<Path, String> applied = new LinkedHashMap<>();
+                reloader.watchedFiles().forEach(file -> applied.put(file, now.containsKey(file) ? now.get(file) : fingerprint(file)));
+                seen = applied;
+            }
+        } catch (RuntimeException unexpected) {
+            log.warn("Checking the configuration files failed: {}", unexpected.toString());
+        }
+    }
+
+    private static Map<Path, String> fingerprints(List<Path> files) {
+        Map<Path, String> fingerprints = new LinkedHashMap<>();
+        for (Path file : files) {
+            fingerprints.put(file, fingerprint(file));
+        }
+        return fingerprints;
+    }
+
+    private static String fingerprint(Path file) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (NoSuchFileException gone) {
+            return ABSENT;
+        } catch (IOException unreadable) {
+            return "unreadable: " + unreadable.getMessage();
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (thread != null) {
+            thread.shutdownNow();
+            thread = null;
+        }
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return thread != null;
+    }
+}

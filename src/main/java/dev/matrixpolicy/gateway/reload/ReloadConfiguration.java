@@ -1,0 +1,43 @@
+package dev.matrixpolicy.gateway.reload;
+
+import dev.matrixpolicy.gateway.config.ConfigurationLoader;
+import dev.matrixpolicy.gateway.config.GenerationBuilder;
+import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.config.SettingSources;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.validation.Validator;
+import java.time.Clock;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ResourceLoader;
+
+/** The reloader, its file watcher (unless {@code policy-gateway.reload.watch} is false), endpoint and health. */
+@Configuration(proxyBeanMethods = false)
+class ReloadConfiguration {
+
+    @Bean
+    Reloader reloader(Generations generations, GenerationBuilder builder, MeterRegistry registry, Validator validator,
+                      ResourceLoader resourceLoader, @Qualifier(SettingSources.BEAN_NAME) SettingSources startSources) {
+        return new Reloader(generations, builder, new ConfigurationLoader(startSources, resourceLoader, validator), registry,
+                Clock.systemUTC());
+    }
+
+    @Bean
+    @ConditionalOnBooleanProperty(name = "policy-gateway.reload.watch", matchIfMissing = true)
+    FileWatcher configurationFileWatcher(Reloader reloader, PolicyGatewayProperties properties) {
+        return new FileWatcher(reloader, properties.reload().checkInterval());
+    }
+
+    @Bean
+    ReloadEndpoint reloadEndpoint(Reloader reloader) {
+        return new ReloadEndpoint(reloader);
+    }
+
+    @Bean
+    ReloadHealthIndicator configReloadHealthIndicator(Reloader reloader, Generations generations) {
+        return new ReloadHealthIndicator(reloader, generations);
+    }
+}

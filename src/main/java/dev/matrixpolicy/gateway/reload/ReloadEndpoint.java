@@ -1,0 +1,39 @@
+package dev.matrixpolicy.gateway.reload;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+
+/**
+ * {@code POST /actuator/reload}: applies the configuration on disk now. 200 with {@code reloaded} or
+ * {@code unchanged}; 409 with {@code failed} and the problem when the configuration on disk would not
+ * start the gateway, in which case the serving generation goes on.
+ */
+@Endpoint(id = "reload")
+final class ReloadEndpoint {
+    private final Reloader reloader;
+
+    ReloadEndpoint(Reloader reloader) {
+        this.reloader = reloader;
+    }
+
+    @WriteOperation
+    public WebEndpointResponse<Map<String, Object>> reload() {
+        ReloadResult result = reloader.reload("request");
+        return new WebEndpointResponse<>(describe(result),
+                result.outcome() == ReloadResult.Outcome.FAILED ? 409 : 200);
+    }
+
+    /** A result as the endpoint and the health details show it. */
+    static Map<String, Object> describe(ReloadResult result) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("result", result.outcome().wireName());
+        body.put("generation", result.generation());
+        body.put("trigger", result.trigger());
+        body.put("at", result.at().toString());
+        result.problem().ifPresent(problem -> body.put("error", problem));
+        return body;
+    }
+}

@@ -1,0 +1,138 @@
+package dev.matrixpolicy.gateway.reload;
+
+import dev.matrixpolicy.gateway.config.ConfigurationLoader;
+import dev.matrixpolicy.gateway.config.Generation;
+import dev.matrixpolicy.gateway.config.GenerationBuilder;
+import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.env.Environment;
+
+/**
+ * Applies the configuration on disk: reads and binds it ({@link ConfigurationLoader}), builds the
+ * next generation beside the serving one ({@link GenerationBuilder}), and swaps it in
+ * ({@link Generations}). One reload at a time. Whatever fails before the swap changes nothing: the
+ * serving generation goes on, one WARN line says what startup would have said, the
+ * {@code policy.config.reloads{result="failed"}} counter moves and {@code policy.config.reload.failing}
+ * reads 1 until a reload succeeds.
+ */
+public final class Reloader {
+    private static final Logger log = LoggerFactory.getLogger(Reloader.class);
+
+    private final Generations generations;
+    private final GenerationBuilder builder;
+    private final ConfigurationLoader loader;
+    private final Clock clock;
+    private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
+    private volatile ReloadResult last;
+    private volatile List<Path> watched;
+
+    public Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
+                    Clock clock) {
+        this.generations = generations;
+        this.builder = builder;
+        this.loader = loader;
+        this.clock = clock;
+        for (Outcome outcome : Outcome.values()) {
+            outcomes.put(outcome, Counter.builder("policy.config.reloads")
+                    .description("Configuration reloads, by result: reloaded, unchanged or failed (the old chains kept serving)")
+                    .tag("result", outcome.wireName())
+                    .register(registry));
+        }
+        Gauge.builder("policy.config.generation", generations, serving -> serving.current().number())
+                .description("The configuration generation serving: 1 at startup, one more for each reload applied")
+                .register(registry);
+        Gauge.builder("policy.config.reload.failing", this, reloader -> reloader.failing() ? 1 : 0)
+                .description("1 while the last reload failed and the gateway serves an older configuration")
+                .register(registry);
+        Generation first = generations.current();
+        this.last = new ReloadResult(Outcome.RELOADED, first.number(), "startup", first.appliedAt(), Optional.empty());
+        this.watched = List.of();
+    }
+
+    /** Reads the configuration once to learn which files to watch. */
+    void learnFiles() {
+        List<Path> files = new ArrayList<>();
+        try {
+            loader.load(files::add);
+        } catch (RuntimeException ignored) {
+            // the files changed since startup and are wrong now: the first check reports it
+        }
+        watched = watch(List.of(), files, generations.current());
+    }
+
+    /** The files whose change triggers a reload: configuration files read and the token file. */
+    List<Path> watchedFiles() {
+        return watched;
+    }
+
+    /** The result of the last reload, or of startup. */
+    public ReloadResult last() {
+        return last;
+    }
+
+    boolean failing() {
+        return last.outcome() == Outcome.FAILED;
+    }
+
+    /**
+     * Reads the configuration and applies it if it differs from the serving one.
+     *
+     * @param trigger what asked, for the log and the result
+     */
+    public synchronized ReloadResult reload(String trigger) {
+        Generation serving = generations.current();
+        List<Path> files = new ArrayList<>();
+        Optional<Environment> readIn = Optional.empty();
+        ReloadResult result;
+        try {
+            ConfigurationLoader.Loaded loaded = loader.load(files::add);
+            readIn = Optional.of(loaded.environment());
+            if (loaded.properties().equals(serving.properties())
+                    && loaded.properties().auth().sharedToken().equals(serving.sharedToken())) {
+                result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty());
+            } else {
+                Generation next = builder.next(serving, loaded.properties(), loaded.environment());
+                generations.swap(next);
+                result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty());
+                log.info("Configuration reloaded ({}): generation {} serves {} module(s), {} kept from generation {}",
+                        trigger, next.number(), next.modules().size(), kept(serving, next), serving.number());
+            }
+        } catch (RuntimeException refused) {
+            String problem = ConfigurationLoader.describe(refused, readIn);
+            result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem));
+            log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
+        }
+        // A file that failed to parse is not among those read: the ones watched before stay watched.
+        watched = watch(watched, files, generations.current());
+        outcomes.get(result.outcome()).increment();
+        last = result;
+        return result;
+    }
+
+    private static long kept(Generation before, Generation after) {
+        return after.modules().stream()
+                .filter(instance -> before.modules().stream().anyMatch(old -> old.module() == instance.module()))
+                .count();
+    }
+
+    private static List<Path> watch(List<Path> before, List<Path> read, Generation generation) {
+        Set<Path> all = new LinkedHashSet<>(before);
+        all.addAll(read);
+        Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
+        return List.copyOf(all);
+    }
+}

@@ -1,0 +1,285 @@
+package dev.matrixpolicy.gateway.reload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** A running gateway applies a changed configuration without a restart, and refuses a broken one. */
+@ExtendWith(OutputCaptureExtension.class)
+class ReloadEndToEndTest {
+    private static final String TOKEN = "reload-test-token";
+    private static final String INVITE = """
+            {"inviter": "@spam:bad.example", "invitee": "@bob:example.com", "room_id": "!room:example.com"}""";
+
+    @TempDir
+    Path directory;
+
+    private ConfigurableApplicationContext gateway;
+    private GatewayClient policy;
+    private GatewayClient management;
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
+    @Test
+    void aChangedFileIsAppliedUnderASteadyStreamOfRequestsEachAnsweredWholeByTheOldOrTheNewChains() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<String> unexpected = new CopyOnWriteArrayList<>();
+        Map<Integer, List<String>> seenByClient = new ConcurrentHashMap<>();
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        List<Future<?>> streams = new ArrayList<>();
+        for (int client = 0; client < 4; client++) {
+            int id = client;
+            streams.add(clients.submit(() -> {
+                List<String> seen = new ArrayList<>();
+                while (running.get()) {
+                    Answer answer = policy.post("/v1/spam_checker/user_may_invite", INVITE);
+                    String error = answer.status() == 403 ? answer.json().path("error").asText() : answer.status() + " " + answer.body();
+                    if (!error.equals("old refusal") && !error.equals("new refusal")) {
+                        unexpected.add(error);
+                    }
+                    seen.add(error);
+                }
+                seenByClient.put(id, seen);
+            }));
+        }
+        Thread.sleep(300);
+        long written = System.nanoTime();
+        write("gateway.yml", denylist("new refusal"));
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+                .until(() -> gauge("policy_config_generation") == 2.0);
+        long visibleMillis = (System.nanoTime() - written) / 1_000_000;
+        Thread.sleep(300);
+        running.set(false);
+        for (Future<?> stream : streams) {
+            stream.get();
+        }
+        clients.shutdown();
+
+        assertThat(unexpected).as("every request answered by one chain or the other").isEmpty();
+        for (List<String> seen : seenByClient.values()) {
+            int firstNew = seen.indexOf("new refusal");
+            assertThat(firstNew).as("each client sees the new chains").isPositive();
+            assertThat(seen.subList(firstNew, seen.size())).as("once a client saw the new chains, never the old").containsOnly("new refusal");
+        }
+        assertThat(visibleMillis).as("the switch shows in metrics within 2 s").isLessThan(2000);
+        assertThat(counter("policy_config_reloads_total", "reloaded")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aBrokenFileLeavesTheOldChainsServingAndSaysWhyUntilAGoodOneArrives(CapturedOutput output) throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config);
+
+        write("gateway.yml", denylist("old refusal").replace("    error:", "    eror:"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> counter("policy_config_reloads_total", "failed") == 1.0);
+
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+        assertThat(gauge("policy_config_reload_failing")).isEqualTo(1.0);
+        Answer health = management.get("/actuator/health/configReload");
+        assertThat(health.json().path("status").asText()).isEqualTo("UP");
+        assertThat(health.json().at("/details/last_reload/result").asText()).isEqualTo("failed");
+        assertThat(health.json().at("/details/last_reload/error").asText())
+                .contains("policy-gateway.modules[0].config.eror").contains(config.toString());
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused")))
+                .singleElement().asString().contains("generation 1 keeps serving").contains("eror").doesNotContain("\tat ");
+
+        write("gateway.yml", denylist("new refusal"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
+        assertThat(gauge("policy_config_generation")).isEqualTo(2.0);
+    }
+
+    @Test
+    void aConfigMapUpdateThatSwapsTheDataLinkIsApplied() throws Exception {
+        // The layout of a Kubernetes ConfigMap volume: gateway.yml -> ..data/gateway.yml, ..data -> ..<timestamp>
+        Path first = Files.createDirectory(directory.resolve("..2026_12_01_10_00_00.1"));
+        Files.writeString(first.resolve("gateway.yml"), denylist("old refusal"));
+        Files.createSymbolicLink(directory.resolve("..data"), first.getFileName());
+        Path config = Files.createSymbolicLink(directory.resolve("gateway.yml"), Path.of("..data", "gateway.yml"));
+        start(config);
+
+        Path second = Files.createDirectory(directory.resolve("..2026_12_01_10_05_00.2"));
+        Files.writeString(second.resolve("gateway.yml"), denylist("new refusal"));
+        Path link = Files.createSymbolicLink(directory.resolve("..data_tmp"), second.getFileName());
+        Files.move(link, directory.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText().equals("new refusal"));
+    }
+
+    @Test
+    void postReloadAppliesTheFileAtOnceAndSaysWhenNothingChangedOrWhatIsWrong() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("new refusal"));
+        Answer reloaded = management.post("/actuator/reload", "");
+        assertThat(reloaded.status()).isEqualTo(200);
+        assertThat(reloaded.json().path("result").asText()).isEqualTo("reloaded");
+        assertThat(reloaded.json().path("generation").asLong()).isEqualTo(2);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
+
+        Answer unchanged = management.post("/actuator/reload", "");
+        assertThat(unchanged.json().path("result").asText()).isEqualTo("unchanged");
+        assertThat(unchanged.json().path("generation").asLong()).isEqualTo(2);
+
+        write("gateway.yml", denylist("new refusal").replace("fail-closed", "fail-sometimes"));
+        Answer failed = management.post("/actuator/reload", "");
+        assertThat(failed.status()).isEqualTo(409);
+        assertThat(failed.json().path("result").asText()).isEqualTo("failed");
+        assertThat(failed.json().path("error").asText()).contains("policy-gateway.defaults.on-failure")
+                .contains("fail-sometimes").contains(config + ", line");
+        assertThat(failed.json().path("generation").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnchangedEntryKeepsItsInstanceWhileAChangedOneIsRebuiltAndTheOldOneClosed() throws Exception {
+        Path bans = write("bans.txt", "ban user @spam:bad.example\n");
+        Path config = write("gateway.yml", withPolicyList(denylist("old refusal"), bans, "community"));
+        start(config);
+        Generations generations = gateway.getBean(Generations.class);
+        Object list = generations.current().instance("community").orElseThrow().module();
+        Object denylist = generations.current().instance("spammers").orElseThrow().module();
+        assertThat(threads("policy-source-community-bans")).isEqualTo(1);
+
+        write("gateway.yml", withPolicyList(denylist("new refusal"), bans, "community"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> generations.current().number() == 2);
+        assertThat(generations.current().instance("community").orElseThrow().module()).isSameAs(list);
+        assertThat(generations.current().instance("spammers").orElseThrow().module()).isNotSameAs(denylist);
+
+        write("gateway.yml", withPolicyList(denylist("new refusal"), bans, "renamed"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> generations.current().number() == 3);
+        await().atMost(Duration.ofSeconds(5)).until(() -> threads("policy-source-community-bans") == 0);
+        assertThat(threads("policy-source-renamed-bans")).isEqualTo(1);
+    }
+
+    @Test
+    void aRebuiltInstanceReportsItsOwnStateInMetricsNotTheOneItReplaced() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config);
+        assertThat(gauge("policy_module_denylist_entries", "kind=\"exact\"")).isEqualTo(1.0);
+
+        write("gateway.yml", denylist("refused").replace("[\"@spam:bad.example\"]", "[\"@spam:bad.example\", \"@eggs:bad.example\"]"));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_module_denylist_entries", "kind=\"exact\"") == 2.0);
+    }
+
+    @Test
+    void aNewTokenInTheTokenFileIsRequiredFromTheNextRequest() throws Exception {
+        Path token = write("token", TOKEN + "\n");
+        Path config = write("gateway.yml", denylist("old refusal").replace("  auth:\n    token: " + TOKEN, "  auth:\n    token-file: " + token));
+        start(config);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+
+        write("token", "rotated-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> policy.post("/v1/spam_checker/user_may_invite", INVITE).status() == 401);
+        GatewayClient rotated = new GatewayClient(port("local.server.port"), "rotated-token");
+        assertThat(rotated.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+    }
+
+    private static String denylist(String error) {
+        return """
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token: %s
+                  defaults:
+                    on-failure: fail-closed
+                  modules:
+                    - module: user_denylist
+                      name: spammers
+                      config:
+                        users: ["@spam:bad.example"]
+                        error: %s
+                """.formatted(TOKEN, error);
+    }
+
+    private static String withPolicyList(String config, Path bans, String name) {
+        return config + """
+                    - module: policy_list
+                      name: %s
+                      config:
+                        sources:
+                          - name: %s-bans
+                            file: %s
+                """.formatted(name, name, bans);
+    }
+
+    private Path write(String name, String content) throws IOException {
+        Path file = directory.resolve(name);
+        Path temporary = directory.resolve(name + ".tmp");
+        Files.writeString(temporary, content);
+        return Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void start(Path config, String... more) {
+        List<String> args = new ArrayList<>(List.of("--spring.config.additional-location=file:" + config,
+                "--server.port=0", "--management.server.port=0", "--policy-gateway.reload.check-interval=200ms"));
+        args.addAll(List.of(more));
+        gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class).run(args.toArray(String[]::new));
+        policy = new GatewayClient(port("local.server.port"), TOKEN);
+        management = new GatewayClient(port("local.management.port"), null);
+    }
+
+    private int port(String property) {
+        return Integer.parseInt(gateway.getEnvironment().getProperty(property));
+    }
+
+    private double gauge(String name) {
+        return gauge(name, "");
+    }
+
+    /** The value of a series of the scrape whose labels contain {@code label}. */
+    private double gauge(String name, String label) {
+        Matcher value = Pattern.compile("(?m)^" + name + "\\{[^}]*" + Pattern.quote(label) + "[^}]*} (\\S+)$")
+                .matcher(GatewayClient.scrape(port("local.management.port")));
+        return value.find() ? Double.parseDouble(value.group(1)) : Double.NaN;
+    }
+
+    private double counter(String name, String result) {
+        Matcher value = Pattern.compile("(?m)^" + name + "\\{[^}]*result=\"" + result + "\"[^}]*} (\\S+)$")
+                .matcher(GatewayClient.scrape(port("local.management.port")));
+        return value.find() ? Double.parseDouble(value.group(1)) : Double.NaN;
+    }
+
+    private static long threads(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(thread -> thread.getName().equals(name)).count();
+    }
+}

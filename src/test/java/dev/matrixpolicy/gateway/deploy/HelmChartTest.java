@@ -249,6 +249,17 @@ class HelmChartTest {
     }
 
     @Test
+    void configAndTokenAreFilesOfDirectoryMountsSoTheKubeletUpdatesThemInPlace() {
+        Path configFile = Path.of(env("SPRING_CONFIG_ADDITIONAL_LOCATION").substring("file:".length()));
+        Path tokenFile = Path.of(HelmChart.applicationConfig(manifests).at("/policy-gateway/auth/token-file").asString());
+
+        // Kubernetes never updates a subPath mount: the gateway would not see a change.
+        assertThat(container.getVolumeMounts()).allSatisfy(mount -> assertThat(mount.getSubPath()).as(mount.getName()).isNull());
+        assertThat(volume(mount(configFile.getParent().toString()).getName()).getConfigMap()).isNotNull();
+        assertThat(volume(mount(tokenFile.getParent().toString()).getName()).getSecret()).isNotNull();
+    }
+
+    @Test
     void changingTheConfigChangesTheChecksumAnnotationAndNothingElseDoes() {
         String before = configChecksum(manifests);
         String configChanged = configChecksum(HelmChart.render(

@@ -96,6 +96,14 @@ policy-gateway:
   {{- toYaml .Values.config | nindent 2 }}
   auth:
     token-file: {{ include "matrix-policy-gateway.tokenDir" . }}/token
+{{ include "matrix-policy-gateway.startupConfig" . }}
+{{- end }}
+
+{{/*
+The part of application.yml that Spring Boot applies once, at startup: ports, the log format and
+levels. A hot reload swaps the module chains only, so a change here always needs new pods.
+*/}}
+{{- define "matrix-policy-gateway.startupConfig" -}}
 server:
   port: {{ .Values.ports.api }}
   {{- if eq .Values.mode "sidecar" }}
@@ -118,13 +126,19 @@ logging:
 {{- end }}
 
 {{/*
-Pod annotations that roll the pods when the configuration or the chart's token changes: the
-gateway reads both once, at startup. An existing Secret is not the chart's to see.
+Pod annotations that roll the pods. checksum/startup-config always: the gateway applies those
+settings at startup only. checksum/config and checksum/token with restartOnConfigChange only:
+otherwise the gateway picks a new configuration or token up by hot reload, as both reach it as
+files of directory mounts (never subPath, never an environment variable), which the kubelet
+updates in place. An existing Secret is not the chart's to see.
 */}}
 {{- define "matrix-policy-gateway.checksums" -}}
+checksum/startup-config: {{ include "matrix-policy-gateway.startupConfig" . | sha256sum }}
+{{- if .Values.restartOnConfigChange }}
 checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256sum }}
 {{- if and .Values.auth.token (not .Values.auth.existingSecret) }}
 checksum/token: {{ .Values.auth.token | sha256sum }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -28,6 +30,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.convert.DurationStyle;
@@ -249,20 +252,60 @@ class HelmChartTest {
     }
 
     @Test
-    void changingTheConfigChangesTheChecksumAnnotationAndNothingElseDoes() {
-        String before = configChecksum(manifests);
-        String configChanged = configChecksum(HelmChart.render(
-                command -> command.set("config.defaults.timeout", "3s"), "defaults.yaml"));
-        String replicasChanged = configChecksum(HelmChart.render(
-                command -> command.set("replicaCount", "3"), "defaults.yaml"));
+    void configAndTokenAreFilesOfDirectoryMountsSoTheKubeletUpdatesThemInPlace() {
+        Path configFile = Path.of(env("SPRING_CONFIG_ADDITIONAL_LOCATION").substring("file:".length()));
+        Path tokenFile = Path.of(HelmChart.applicationConfig(manifests).at("/policy-gateway/auth/token-file").asString());
 
-        assertThat(before).hasSize(64);
-        assertThat(configChanged).isNotEqualTo(before);
+        // Kubernetes never updates a subPath mount: the gateway would not see a change.
+        assertThat(container.getVolumeMounts()).allSatisfy(mount -> assertThat(mount.getSubPath()).as(mount.getName()).isNull());
+        assertThat(volume(mount(configFile.getParent().toString()).getName()).getConfigMap()).isNotNull();
+        assertThat(volume(mount(tokenFile.getParent().toString()).getName()).getSecret()).isNotNull();
+    }
+
+    @Test
+    void byDefaultAConfigOrTokenChangeLeavesThePodTemplateAloneForTheHotReload() {
+        Manifests changed = HelmChart.render(command -> command.set("config.defaults.timeout", "3s")
+                .set("auth.token", "another-token-0123456789abcdef"), "defaults.yaml");
+
+        assertThat(podAnnotations(manifests)).containsOnlyKeys("checksum/startup-config");
+        assertThat(changed.one(Deployment.class).getSpec().getTemplate()).isEqualTo(deployment.getSpec().getTemplate());
+        assertThat(changed.one(ConfigMap.class).getData()).isNotEqualTo(manifests.one(ConfigMap.class).getData());
+    }
+
+    @Test
+    void restartOnConfigChangeRollsThePodsOnAConfigOrTokenChange() {
+        Map<String, String> before = podAnnotations(restartOnConfigChange(UnaryOperator.identity()));
+        Map<String, String> configChanged = podAnnotations(restartOnConfigChange(
+                command -> command.set("config.defaults.timeout", "3s")));
+        Map<String, String> tokenChanged = podAnnotations(restartOnConfigChange(
+                command -> command.set("auth.token", "another-token-0123456789abcdef")));
+        Map<String, String> replicasChanged = podAnnotations(restartOnConfigChange(command -> command.set("replicaCount", "3")));
+
+        assertThat(before).containsKeys("checksum/config", "checksum/token");
+        assertThat(before.get("checksum/config")).hasSize(64);
+        assertThat(configChanged.get("checksum/config")).isNotEqualTo(before.get("checksum/config"));
+        assertThat(tokenChanged.get("checksum/token")).isNotEqualTo(before.get("checksum/token"));
         assertThat(replicasChanged).isEqualTo(before);
     }
 
-    /** The annotation on the pod template: a new value there means new pods. */
-    private static String configChecksum(Manifests rendered) {
-        return rendered.one(Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config");
+    @Test
+    void aChangeTheGatewayAppliesOnlyAtStartupRollsThePodsWhateverTheSwitch() {
+        String before = podAnnotations(manifests).get("checksum/startup-config");
+        String logFormatChanged = podAnnotations(HelmChart.render(
+                command -> command.set("logging.json", "false"), "defaults.yaml")).get("checksum/startup-config");
+
+        assertThat(before).hasSize(64);
+        assertThat(logFormatChanged).isNotEqualTo(before);
+        assertThat(podAnnotations(restartOnConfigChange(UnaryOperator.identity())))
+                .containsEntry("checksum/startup-config", before);
+    }
+
+    private static Manifests restartOnConfigChange(UnaryOperator<TemplateCommand> change) {
+        return HelmChart.render(command -> change.apply(command.set("restartOnConfigChange", "true")), "defaults.yaml");
+    }
+
+    /** The annotations on the pod template: a new value there means new pods. */
+    private static Map<String, String> podAnnotations(Manifests rendered) {
+        return rendered.one(Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations();
     }
 }

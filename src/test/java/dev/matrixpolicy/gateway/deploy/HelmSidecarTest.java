@@ -62,7 +62,7 @@ class HelmSidecarTest {
         assertThat(gateway.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
         assertThat(gateway.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(gateway.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
-        assertThat(pod.getMetadata().getAnnotations()).containsKeys("checksum/synapse", "checksum/config");
+        assertThat(pod.getMetadata().getAnnotations()).containsOnlyKeys("checksum/synapse", "checksum/startup-config");
     }
 
     @Test

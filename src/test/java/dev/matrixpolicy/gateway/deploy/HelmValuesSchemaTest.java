@@ -36,6 +36,7 @@ class HelmValuesSchemaTest {
             an unknown garbage collector             | jvm: {gc: shenandoah}                                        | at '/jvm/gc'
             a young generation in Kubernetes units   | jvm: {youngGeneration: 64Mi}                                 | at '/jvm/youngGeneration'
             a young generation without a unit        | jvm: {youngGeneration: '64'}                                 | at '/jvm/youngGeneration'
+            a restart switch given as a string       | restartOnConfigChange: 'true'                                | at '/restartOnConfigChange'
             """)
     void rejects(String what, String values, String error) throws IOException {
         Path file = Files.writeString(dir.resolve("bad.yaml"), values);

@@ -6,9 +6,11 @@ import static dev.matrixpolicy.gateway.chain.Links.CALLBACK;
 import static dev.matrixpolicy.gateway.chain.Links.answeringModule;
 import static dev.matrixpolicy.gateway.chain.Links.link;
 import static dev.matrixpolicy.gateway.chain.Links.recording;
+import static dev.matrixpolicy.gateway.chain.Links.shadowLink;
 import static dev.matrixpolicy.gateway.chain.Links.throwingModule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
 import dev.matrixpolicy.gateway.chain.Links.TestCallback;
@@ -280,6 +282,108 @@ class ChainRunnerTest {
         assertThat(chain.callback()).isEqualTo(CALLBACK);
         assertThat(chain.modules()).containsExactly("b", "a");
         assertThat(chain.isEmpty()).isFalse();
+    }
+
+    // --- shadow links ---
+
+    @Test
+    void aShadowEntryThatRefusesLetsTheNextEntryDecide() {
+        Decision<String> decision = compile(
+                shadowLink("trial", answeringModule("trial", calls, "SPAM"), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, "M_FORBIDDEN"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.result()).isEqualTo("M_FORBIDDEN");
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(calls.modules()).containsExactly("trial", "b");
+    }
+
+    @Test
+    void aShadowEntryThatRefusesWhenEveryOtherFallsThroughLeavesTheRuleDefault() {
+        Decision<String> decision = compile(
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED),
+                shadowLink("trial", answeringModule("trial", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.result()).isEqualTo(NOT_SPAM);
+        assertThat(decision.decidedBy()).isEmpty();
+    }
+
+    @Test
+    void aShadowEntrysAnswerIsHandedBackInTheDecisionWithWhetherItWouldHaveDecided() {
+        Decision<String> decision = compile(
+                shadowLink("refuses", answeringModule("refuses", calls, "SPAM"), FAIL_CLOSED),
+                shadowLink("passes", answeringModule("passes", calls, NOT_SPAM), FAIL_CLOSED),
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.shadowAnswers()).containsExactly(
+                new ShadowAnswer<>("refuses", new Reply.Answered<>("SPAM"), true),
+                new ShadowAnswer<>("passes", new Reply.Answered<>(NOT_SPAM), false));
+    }
+
+    @Test
+    void aFailingShadowEntryNeverFailsTheChainEvenWhenItFailsClosed() {
+        Decision<String> decision = compile(
+                shadowLink("trial", throwingModule("trial", calls), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(decision.shadowAnswers()).containsExactly(new ShadowAnswer<>("trial",
+                new Reply.Failed<>(LinkOutcome.FAILED, "IllegalStateException: trial is broken"), false));
+        assertThat(observer.failed()).isEmpty();
+    }
+
+    @Test
+    void aShadowEntryThatOverrunsItsDeadlineIsRecordedTimedOutWithoutWaitingAndTheChainGoesOn() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                shadowLink("slow", sleeping("slow", new CountDownLatch(1)), FAIL_CLOSED, SHORT_TIMEOUT),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_CLOSED));
+
+        long start = System.nanoTime();
+        Decision<String> decision = chain.decide("event");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(WELL_UNDER_THE_SLEEP);
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(decision.shadowAnswers()).singleElement().satisfies(answer -> {
+            assertThat(answer.module()).isEqualTo("slow");
+            assertThat(answer.reply()).isEqualTo(
+                    new Reply.Failed<>(LinkOutcome.TIMED_OUT, "TimeoutException: no answer within 100 ms"));
+        });
+    }
+
+    @Test
+    void aShadowEntryWithADeadlineRunsOffTheCallingThreadLikeAnyOther() {
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+
+        compile(shadowLink("trial", recording("trial", calls, args -> {
+            ranOn.set(Thread.currentThread());
+            return NOT_SPAM;
+        }), FAIL_CLOSED, Duration.ofSeconds(10))).decide("event");
+
+        assertThat(ranOn.get()).isNotNull().isNotSameAs(Thread.currentThread());
+    }
+
+    @Test
+    void aChainWithoutShadowEntriesHandsBackNoShadowAnswers() {
+        Decision<String> decision = compile(link("a", answeringModule("a", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.shadowAnswers()).isEmpty();
+        assertThat(observer.shadows()).isEmpty();
+    }
+
+    @Test
+    void observerSeesEachShadowReplyWithItsOutcomeLabelAfterTheLinkCall() {
+        compile(
+                shadowLink("refuses", answeringModule("refuses", calls, "SPAM"), FAIL_OPEN),
+                shadowLink("throws", throwingModule("throws", calls), FAIL_CLOSED),
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED)).decide("event");
+
+        assertThat(observer.shadows()).extracting(shadow -> shadow.answer().module(), RecordingObserver.Shadow::outcome)
+                .containsExactly(tuple("refuses", "deny"), tuple("throws", "failed"));
+        assertThat(observer.links()).extracting(LinkEvent::module, LinkEvent::outcome).containsExactly(
+                tuple("refuses", LinkOutcome.ANSWERED), tuple("throws", LinkOutcome.FAILED), tuple("a", LinkOutcome.ANSWERED));
+        assertThat(observer.decided()).singleElement().satisfies(decided -> {
+            assertThat(decided.outcome()).isEqualTo("allow");
+            assertThat(decided.decision().decidedBy()).isEmpty();
+        });
     }
 
     // --- the observer ---

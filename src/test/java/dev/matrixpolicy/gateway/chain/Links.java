@@ -63,6 +63,27 @@ final class Links {
         return asker(module, calls, args -> Optional.of(answer));
     }
 
+    /** A shadow link's asker, as the runner gives it to a rule: it records the call and abstains. */
+    static <A, R> Asker<A, R> shadow(String module, Calls calls) {
+        Asker<A, R> abstaining = failedOpen(module, calls);
+        return new Asker<>() {
+            @Override
+            public String module() {
+                return module;
+            }
+
+            @Override
+            public boolean shadow() {
+                return true;
+            }
+
+            @Override
+            public Optional<R> ask(A args) {
+                return abstaining.ask(args);
+            }
+        };
+    }
+
     /** What a runner's asker gives the rule when the module failed on a fail-open link. */
     static <A, R> Asker<A, R> failedOpen(String module, Calls calls) {
         return asker(module, calls, args -> Optional.empty());
@@ -101,6 +122,14 @@ final class Links {
 
     static Link<TestCallback> link(String module, TestCallback callback, FailurePolicy onFailure, Duration timeout) {
         return new Link<>(module, callback, onFailure, timeout);
+    }
+
+    static Link<TestCallback> shadowLink(String module, TestCallback callback, FailurePolicy onFailure) {
+        return new Link<>(module, callback, onFailure, null, Link.Mode.SHADOW);
+    }
+
+    static Link<TestCallback> shadowLink(String module, TestCallback callback, FailurePolicy onFailure, Duration timeout) {
+        return new Link<>(module, callback, onFailure, timeout, Link.Mode.SHADOW);
     }
 
     @SafeVarargs

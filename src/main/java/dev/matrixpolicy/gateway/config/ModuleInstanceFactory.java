@@ -93,7 +93,7 @@ final class ModuleInstanceFactory {
         }
         ModuleInstance instance = new ModuleInstance(position, type.name(), name, module,
                 entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
-                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout());
+                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode());
         EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);
         return instance;
     }

@@ -20,13 +20,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The runner, driven through a spam-check chain: {@code NOT_SPAM} falls through, anything else decides. */
 class ChainRunnerTest {
 
-    private static final String NOT_SPAM = "NOT_SPAM";
+    private static final String NOT_SPAM = Links.NOT_SPAM;
     private static final Duration SHORT_TIMEOUT = Duration.ofMillis(100);
     private static final Duration LONG_SLEEP = Duration.ofSeconds(5);
     /** Far below {@link #LONG_SLEEP} yet loose enough for a slow build machine. */
@@ -43,9 +44,7 @@ class ChainRunnerTest {
 
     @SafeVarargs
     private ChainRunner.CompiledChain<String, String> compile(Link<TestCallback>... links) {
-        return runner.compile(Links.chain(links), TestCallback::answer,
-                new FirstDecisive<>(NOT_SPAM::equals, NOT_SPAM),
-                answer -> NOT_SPAM.equals(answer) ? "allow" : "deny");
+        return Links.spamCheck(runner, links);
     }
 
     private static ModuleFailedException failureOf(Runnable decide) {
@@ -223,28 +222,25 @@ class ChainRunnerTest {
         assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.ANSWERED);
     }
 
-    @Test
-    void linkWithoutTimeoutRunsOnTheCallingThread() {
+    /** The thread the module of the link {@code linkTo} makes ran on, when the chain is asked from this one. */
+    private Thread threadAsked(Function<TestCallback, Link<TestCallback>> linkTo) {
         AtomicReference<Thread> ranOn = new AtomicReference<>();
-
-        compile(link("a", recording("a", calls, args -> {
+        compile(linkTo.apply(recording("a", calls, args -> {
             ranOn.set(Thread.currentThread());
             return NOT_SPAM;
-        }), FAIL_CLOSED)).decide("event");
+        }))).decide("event");
+        return ranOn.get();
+    }
 
-        assertThat(ranOn.get()).isSameAs(Thread.currentThread());
+    @Test
+    void linkWithoutTimeoutRunsOnTheCallingThread() {
+        assertThat(threadAsked(module -> link("a", module, FAIL_CLOSED))).isSameAs(Thread.currentThread());
     }
 
     @Test
     void linkWithTimeoutRunsOffTheCallingThread() {
-        AtomicReference<Thread> ranOn = new AtomicReference<>();
-
-        compile(link("a", recording("a", calls, args -> {
-            ranOn.set(Thread.currentThread());
-            return NOT_SPAM;
-        }), FAIL_CLOSED, Duration.ofSeconds(10))).decide("event");
-
-        assertThat(ranOn.get()).isNotNull().isNotSameAs(Thread.currentThread());
+        assertThat(threadAsked(module -> link("a", module, FAIL_CLOSED, Duration.ofSeconds(10))))
+                .isNotNull().isNotSameAs(Thread.currentThread());
     }
 
     // --- what the modules and the rule see ---
@@ -350,15 +346,10 @@ class ChainRunnerTest {
     }
 
     @Test
-    void aShadowEntryWithADeadlineRunsOffTheCallingThreadLikeAnyOther() {
-        AtomicReference<Thread> ranOn = new AtomicReference<>();
-
-        compile(shadowLink("trial", recording("trial", calls, args -> {
-            ranOn.set(Thread.currentThread());
-            return NOT_SPAM;
-        }), FAIL_CLOSED, Duration.ofSeconds(10))).decide("event");
-
-        assertThat(ranOn.get()).isNotNull().isNotSameAs(Thread.currentThread());
+    void aShadowEntryRunsOnTheThreadAnyEntryWithItsDeadlineWouldRunOn() {
+        assertThat(threadAsked(module -> shadowLink("a", module, FAIL_CLOSED))).isSameAs(Thread.currentThread());
+        assertThat(threadAsked(module -> shadowLink("a", module, FAIL_CLOSED, Duration.ofSeconds(10))))
+                .isNotNull().isNotSameAs(Thread.currentThread());
     }
 
     @Test

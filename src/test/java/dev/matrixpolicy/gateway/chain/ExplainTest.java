@@ -11,7 +11,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
-import dev.matrixpolicy.gateway.chain.Links.TestCallback;
 import dev.matrixpolicy.gateway.chain.Trace.Step;
 import java.time.Duration;
 import java.util.List;
@@ -19,10 +18,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link ChainRunner.CompiledChain#explain}, on a spam-check chain: {@code NOT_SPAM} falls through. */
+/** {@link ChainRunner.CompiledChain#explain}, on {@link Links#spamCheck spam-check} chains: {@code NOT_SPAM} falls through. */
 class ExplainTest {
 
-    private static final String NOT_SPAM = "NOT_SPAM";
+    private static final String NOT_SPAM = Links.NOT_SPAM;
 
     private final RecordingObserver observer = new RecordingObserver();
     private final ChainRunner runner = new ChainRunner(observer);
@@ -33,16 +32,9 @@ class ExplainTest {
         runner.close();
     }
 
-    @SafeVarargs
-    private ChainRunner.CompiledChain<String, String> compile(Link<TestCallback>... links) {
-        return runner.compile(Links.chain(links), TestCallback::answer,
-                new FirstDecisive<>(NOT_SPAM::equals, NOT_SPAM),
-                answer -> NOT_SPAM.equals(answer) ? "allow" : "deny");
-    }
-
     @Test
     void explainListsEveryAskedEntryInOrderWithItsReplyUpToTheOneThatDecided() {
-        Trace<String> trace = compile(
+        Trace<String> trace = Links.spamCheck(runner,
                 link("passes", answeringModule("passes", calls, NOT_SPAM), FAIL_CLOSED),
                 link("throws", throwingModule("throws", calls), FAIL_OPEN),
                 shadowLink("trial", answeringModule("trial", calls, "SPAM"), FAIL_CLOSED),
@@ -61,7 +53,7 @@ class ExplainTest {
 
     @Test
     void explainTimesEachStep() {
-        Trace<String> trace = compile(link("slowish", recording("slowish", calls, args -> {
+        Trace<String> trace = Links.spamCheck(runner, link("slowish", recording("slowish", calls, args -> {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -76,7 +68,7 @@ class ExplainTest {
 
     @Test
     void explainOfAChainThatFailsClosedEndsWithTheFailureAfterTheFailedStep() {
-        Trace<String> trace = compile(
+        Trace<String> trace = Links.spamCheck(runner,
                 link("passes", answeringModule("passes", calls, NOT_SPAM), FAIL_CLOSED),
                 link("broken", throwingModule("broken", calls), FAIL_CLOSED),
                 link("never", answeringModule("never", calls, "SPAM"), FAIL_CLOSED)).explain("event");
@@ -90,7 +82,7 @@ class ExplainTest {
 
     @Test
     void explainTellsATimedOutStepFromAFailedOne() {
-        Trace<String> trace = compile(
+        Trace<String> trace = Links.spamCheck(runner,
                 link("slow", recording("slow", calls, args -> {
                     try {
                         Thread.sleep(Duration.ofSeconds(5));
@@ -106,18 +98,18 @@ class ExplainTest {
 
     @Test
     void explainOfAnEmptyChainAsksNobodyAndGivesTheRuleDefault() {
-        Trace<String> trace = compile().explain("event");
+        Trace<String> trace = Links.spamCheck(runner).explain("event");
 
         assertThat(trace).isEqualTo(Trace.unasked(new Decision<>(NOT_SPAM, Optional.empty())));
     }
 
     @Test
     void explainIsNotReportedToTheObserver() {
-        compile(
+        Links.spamCheck(runner,
                 shadowLink("trial", answeringModule("trial", calls, "SPAM"), FAIL_CLOSED),
                 link("broken", throwingModule("broken", calls), FAIL_OPEN),
                 link("decides", answeringModule("decides", calls, "SPAM"), FAIL_CLOSED)).explain("event");
-        compile(link("broken", throwingModule("broken", calls), FAIL_CLOSED)).explain("event");
+        Links.spamCheck(runner, link("broken", throwingModule("broken", calls), FAIL_CLOSED)).explain("event");
 
         assertThat(observer.heardNothing()).isTrue();
     }

@@ -12,6 +12,8 @@ final class Links {
 
     /** The callback name every test chain uses. */
     static final String CALLBACK = "check_event_for_spam";
+    /** The answer that falls through in {@link #spamCheck} chains. */
+    static final String NOT_SPAM = "NOT_SPAM";
 
     private Links() {
     }
@@ -135,5 +137,13 @@ final class Links {
     @SafeVarargs
     static <C> Chain<C> chain(Link<C>... links) {
         return new Chain<>(CALLBACK, Arrays.asList(links));
+    }
+
+    /** A spam check through {@code runner}: {@code NOT_SPAM} falls through, anything else decides; labelled allow or deny. */
+    @SafeVarargs
+    static ChainRunner.CompiledChain<String, String> spamCheck(ChainRunner runner, Link<TestCallback>... links) {
+        return runner.compile(chain(links), TestCallback::answer,
+                new FirstDecisive<>(NOT_SPAM::equals, NOT_SPAM),
+                answer -> NOT_SPAM.equals(answer) ? "allow" : "deny");
     }
 }

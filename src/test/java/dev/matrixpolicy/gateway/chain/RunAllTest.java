@@ -85,22 +85,25 @@ class RunAllTest {
         assertThat(calls.modules()).containsExactly("a", "b");
     }
 
+    /** A notification chain through {@code runner}: each module's answer is dropped; labelled delivered or partial. */
+    @SafeVarargs
+    private ChainRunner.CompiledChain<String, Completed> notification(ChainRunner runner, Link<Links.TestCallback>... links) {
+        return runner.compile(Links.chain(links),
+                (Links.TestCallback module, String args) -> {
+                    module.answer(args);
+                    return RunAll.DELIVERED;
+                },
+                rule,
+                completed -> completed.failed() == 0 ? "delivered" : "partial");
+    }
+
     @Test
     void throughTheRunnerAShadowModuleIsNeverCalledNorObserved() {
         RecordingObserver observer = new RecordingObserver();
         try (ChainRunner runner = new ChainRunner(observer)) {
-            ChainRunner.CompiledChain<String, Completed> compiled = runner.compile(
-                    Links.chain(
-                            Links.shadowLink("trial", Links.answeringModule("trial", calls, "ok"), FAIL_CLOSED),
-                            Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED)),
-                    (Links.TestCallback module, String args) -> {
-                        module.answer(args);
-                        return RunAll.DELIVERED;
-                    },
-                    rule,
-                    completed -> "notified");
-
-            Decision<Completed> decision = compiled.decide("joined");
+            Decision<Completed> decision = notification(runner,
+                    Links.shadowLink("trial", Links.answeringModule("trial", calls, "ok"), FAIL_CLOSED),
+                    Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED)).decide("joined");
 
             assertThat(decision.result()).isEqualTo(new Completed(1, 0));
             assertThat(decision.shadowAnswers()).isEmpty();
@@ -120,18 +123,11 @@ class RunAllTest {
     void throughTheRunnerAFailClosedModuleThatThrowsIsObservedButDoesNotFailTheNotification() {
         RecordingObserver observer = new RecordingObserver();
         try (ChainRunner runner = new ChainRunner(observer)) {
-            ChainRunner.CompiledChain<String, Completed> compiled = runner.compile(
-                    Links.chain(
-                            Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED),
-                            Links.link("b", Links.throwingModule("b", calls), FAIL_CLOSED),
-                            Links.link("c", Links.throwingModule("c", calls), FAIL_OPEN),
-                            Links.link("d", Links.answeringModule("d", calls, "ok"), FAIL_CLOSED)),
-                    (Links.TestCallback module, String args) -> {
-                        module.answer(args);
-                        return RunAll.DELIVERED;
-                    },
-                    rule,
-                    completed -> completed.failed() == 0 ? "delivered" : "partial");
+            ChainRunner.CompiledChain<String, Completed> compiled = notification(runner,
+                    Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED),
+                    Links.link("b", Links.throwingModule("b", calls), FAIL_CLOSED),
+                    Links.link("c", Links.throwingModule("c", calls), FAIL_OPEN),
+                    Links.link("d", Links.answeringModule("d", calls, "ok"), FAIL_CLOSED));
 
             Decision<Completed> decision = compiled.decide("joined");
 

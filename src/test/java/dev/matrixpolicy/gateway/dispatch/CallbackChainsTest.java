@@ -19,6 +19,7 @@ import dev.matrixpolicy.gateway.chain.Reply;
 import dev.matrixpolicy.gateway.chain.Trace;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.support.PlainModules;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ class CallbackChainsTest {
     @Test
     void aShadowInstanceIsAskedOnItsCallbacksChainButNeverDecides() {
         CallbackEndpoint<UserMayInvite.Args, SpamVerdict> endpoint = userMayInvite(new CallbackChains(List.of(
-                instance("trial", (UserMayInvite) args -> Rejection.of(Rejection.FORBIDDEN), Link.Mode.SHADOW)), runner));
+                PlainModules.instance("trial", (UserMayInvite) args -> Rejection.of(Rejection.FORBIDDEN), Link.Mode.SHADOW)), runner));
 
         Decision<SpamVerdict> decision = endpoint.decide(INVITE);
 
@@ -55,8 +56,8 @@ class CallbackChainsTest {
     @Test
     void explainThroughAnEndpointTellsTheShadowStepFromTheDecidingOne() {
         CallbackEndpoint<UserMayInvite.Args, SpamVerdict> endpoint = userMayInvite(new CallbackChains(List.of(
-                instance("trial", (UserMayInvite) args -> SpamVerdict.NOT_SPAM, Link.Mode.SHADOW),
-                instance("denies", (UserMayInvite) args -> Rejection.of(Rejection.FORBIDDEN), Link.Mode.ENFORCE)), runner));
+                PlainModules.instance("trial", (UserMayInvite) args -> SpamVerdict.NOT_SPAM, Link.Mode.SHADOW),
+                PlainModules.instance("denies", (UserMayInvite) args -> Rejection.of(Rejection.FORBIDDEN), Link.Mode.ENFORCE)), runner));
 
         Trace<SpamVerdict> trace = endpoint.explain(INVITE);
 
@@ -104,21 +105,6 @@ class CallbackChainsTest {
 
     private static CheckAuth.Args login(String loginType) {
         return new CheckAuth.Args("a", loginType, JsonNodeFactory.instance.objectNode());
-    }
-
-    private static ModuleInstance instance(String name, Object callback, Link.Mode mode) {
-        PolicyModule module = new PolicyModule() {
-            @Override
-            public <M> Optional<M> implementation(CallbackType<M, ?, ?> type) {
-                return type.moduleInterface().isInstance(callback) ? Optional.of(type.moduleInterface().cast(callback)) : Optional.empty();
-            }
-
-            @Override
-            public boolean mayBlock() {
-                return false;
-            }
-        };
-        return new ModuleInstance(0, "test", name, module, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(1), mode);
     }
 
     private static ModuleInstance authChecker(String name, LoginType loginType, Optional<String> user) {

@@ -37,11 +37,17 @@ public final class Accumulate<A, R> implements ChainRule<A, R> {
             if (answer.isEmpty()) {
                 continue;
             }
-            if (shortCircuits.test(answer.get())) {
+            if (decides(answer.get())) {
                 return Decision.by(link.module(), answer.get());
             }
             combined = combine.apply(combined, answer.get());
         }
         return Decision.byDefault(combined);
+    }
+
+    /** Only a short-circuiting answer decides; the others are combined. */
+    @Override
+    public boolean decides(R answer) {
+        return shortCircuits.test(answer);
     }
 }

@@ -13,11 +13,19 @@ public interface Asker<A, R> {
     String module();
 
     /**
+     * Whether this is a {@link Link.Mode#SHADOW shadow} link. Its {@link #ask} always abstains, so most
+     * rules need not know; a rule that must not call it at all ({@link RunAll}) skips it.
+     */
+    default boolean shadow() {
+        return false;
+    }
+
+    /**
      * Asks the module.
      *
-     * @return the module's answer, or empty when the module failed and its link fails open,
-     *         which every rule treats as an abstention
-     * @throws ModuleFailedException when the module failed and its link fails closed
+     * @return the module's answer, or empty when the module failed and its link fails open, or
+     *         whatever a shadow link's module did; every rule treats empty as an abstention
+     * @throws ModuleFailedException when the module failed and its (enforcing) link fails closed
      */
     Optional<R> ask(A args);
 }

@@ -1,13 +1,23 @@
 package dev.matrixpolicy.gateway.chain;
 
+import java.util.Locale;
+
 /**
- * Sees every link call and every chain evaluation; the seam where metrics and logs attach.
- * Implementations must be cheap and must not throw.
+ * Sees every link call and every chain evaluation of {@link ChainRunner.CompiledChain#decide}; the seam
+ * where metrics and logs attach. {@link ChainRunner.CompiledChain#explain Explanations} are not
+ * reported. Implementations must be cheap and must not throw.
  */
 public interface ChainObserver {
 
     /** How one link call ended. */
-    enum LinkOutcome { ANSWERED, FAILED, TIMED_OUT }
+    enum LinkOutcome {
+        ANSWERED, FAILED, TIMED_OUT;
+
+        /** The outcome as a metric tag or log value: {@code answered}, {@code failed}, {@code timed_out}. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     void linkCompleted(String callback, String module, long nanos, LinkOutcome outcome, Throwable failure);
 
@@ -20,6 +30,16 @@ public interface ChainObserver {
 
     /** Called when a chain stopped because a module failed closed. */
     void chainFailed(String callback, ModuleFailedException failure, long nanos);
+
+    /**
+     * Called when a {@link Link.Mode#SHADOW shadow} link replied, after {@link #linkCompleted} for the
+     * same call. Explaining a chain ({@link ChainRunner.CompiledChain#explain}) is not reported.
+     *
+     * @param outcome the answer's label, as {@link #chainDecided} gets it for a decision, or the
+     *                {@link LinkOutcome#label() label} of the failure
+     */
+    default void shadowAnswered(String callback, ShadowAnswer<?> answer, String outcome) {
+    }
 
     ChainObserver NONE = new ChainObserver() {
         @Override

@@ -9,7 +9,6 @@ import java.util.List;
  * @param <A> the callback's arguments
  * @param <R> the callback's result
  */
-@FunctionalInterface
 public interface ChainRule<A, R> {
 
     /**
@@ -17,4 +16,11 @@ public interface ChainRule<A, R> {
      * the links after the one that decided.
      */
     Decision<R> evaluate(List<? extends Asker<A, R>> links, A args);
+
+    /**
+     * Whether this answer, from an enforcing link, stops the walk and decides: in Synapse's words,
+     * does not fall through. Rules use it themselves; the runner uses it to tell which shadow answers
+     * would have decided.
+     */
+    boolean decides(R answer);
 }

@@ -1,6 +1,8 @@
 package dev.matrixpolicy.gateway.chain;
 
+import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,7 +17,7 @@ import java.util.function.Function;
 
 /**
  * Turns a {@link Chain} into something that answers questions: it binds each link to the callback
- * method to call, enforces each link's deadline and failure policy, and reports to a
+ * method to call, enforces each link's deadline, failure policy and mode, and reports to a
  * {@link ChainObserver}. One instance serves every chain of the application.
  */
 public final class ChainRunner implements AutoCloseable {
@@ -50,16 +52,25 @@ public final class ChainRunner implements AutoCloseable {
     /** A chain ready to be asked. Immutable and safe to share between threads. */
     public final class CompiledChain<A, R> {
         private final String callback;
-        private final List<? extends Asker<A, R>> links;
+        private final List<? extends LinkAsker<?, A, R>> links;
         private final ChainRule<A, R> rule;
         private final Function<? super R, String> outcome;
+        /** Reports each link call to the observer, keeping nothing: all a walk of {@link #decide} needs without shadow links. */
+        private final Walk<R> toObserver;
+        /** The links asked in {@link #toObserver}, built once. */
+        private final List<Asker<A, R>> observed;
+        private final boolean hasShadowLinks;
 
-        private CompiledChain(String callback, List<? extends Asker<A, R>> links, ChainRule<A, R> rule,
+        private CompiledChain(String callback, List<? extends LinkAsker<?, A, R>> links, ChainRule<A, R> rule,
                               Function<? super R, String> outcome) {
             this.callback = callback;
             this.links = links;
             this.rule = Objects.requireNonNull(rule, "rule");
             this.outcome = Objects.requireNonNull(outcome, "outcome");
+            this.toObserver = (link, nanos, linkOutcome, answer, failure) ->
+                    observer.linkCompleted(callback, link.module(), nanos, linkOutcome, failure);
+            this.observed = askedIn(toObserver);
+            this.hasShadowLinks = links.stream().anyMatch(LinkAsker::shadow);
         }
 
         public String callback() {
@@ -67,7 +78,7 @@ public final class ChainRunner implements AutoCloseable {
         }
 
         public List<String> modules() {
-            return links.stream().map(Asker::module).toList();
+            return links.stream().map(LinkAsker::module).toList();
         }
 
         public boolean isEmpty() {
@@ -75,14 +86,15 @@ public final class ChainRunner implements AutoCloseable {
         }
 
         /**
-         * Walks the chain with its rule.
+         * Walks the chain with its rule. Shadow links' replies come back in
+         * {@link Decision#shadowAnswers()}.
          *
-         * @throws ModuleFailedException when a module failed on a link that fails closed
+         * @throws ModuleFailedException when a module failed on an enforcing link that fails closed
          */
         public Decision<R> decide(A args) {
             long start = System.nanoTime();
             try {
-                Decision<R> decision = rule.evaluate(links, args);
+                Decision<R> decision = hasShadowLinks ? new Recorded(false).walk(args) : rule.evaluate(observed, args);
                 observer.chainDecided(callback, decision, outcome.apply(decision.result()), System.nanoTime() - start);
                 return decision;
             } catch (ModuleFailedException failure) {
@@ -90,6 +102,78 @@ public final class ChainRunner implements AutoCloseable {
                 throw failure;
             }
         }
+
+        /**
+         * Walks the chain as {@link #decide} does (the modules are really asked) and tells every step.
+         * The outcome is what {@code decide} would have answered or thrown. An explanation is not a
+         * decision: the observer hears nothing of it, so metrics count only real questions.
+         *
+         * @throws CallerInterrupted as {@code decide} does
+         */
+        public Trace<R> explain(A args) {
+            Recorded walk = new Recorded(true);
+            Trace.Outcome<R> ended;
+            try {
+                ended = new Trace.Decided<>(walk.walk(args));
+            } catch (ModuleFailedException failure) {
+                ended = new Trace.FailedClosed<>(failure);
+            }
+            return new Trace<>(walk.steps, ended);
+        }
+
+        private List<Asker<A, R>> askedIn(Walk<R> walk) {
+            return links.stream().<Asker<A, R>>map(link -> link.askedIn(walk)).toList();
+        }
+
+        /**
+         * One walk that keeps what its shadow links replied and, when explaining, every step; a walk
+         * that decides also reports to the observer.
+         */
+        private final class Recorded implements Walk<R> {
+            private final boolean explaining;
+            private final List<Trace.Step<R>> steps;
+            private final List<ShadowAnswer<R>> shadowAnswers = new ArrayList<>();
+
+            Recorded(boolean explaining) {
+                this.explaining = explaining;
+                this.steps = explaining ? new ArrayList<>() : List.of();
+            }
+
+            Decision<R> walk(A args) {
+                return rule.evaluate(askedIn(this), args).withShadowAnswers(shadowAnswers);
+            }
+
+            @Override
+            public void replied(LinkAsker<?, ?, R> link, long nanos, LinkOutcome linkOutcome, R answer, Throwable failure) {
+                if (!explaining) {
+                    toObserver.replied(link, nanos, linkOutcome, answer, failure);
+                }
+                if (!explaining && !link.shadow()) {
+                    return;
+                }
+                Reply<R> reply = answer != null ? new Reply.Answered<>(answer) : Reply.Failed.of(linkOutcome, failure);
+                if (explaining) {
+                    steps.add(new Trace.Step<>(link.module(), link.shadow(), reply, nanos));
+                }
+                if (link.shadow()) {
+                    ShadowAnswer<R> shadowAnswer = new ShadowAnswer<>(link.module(), reply, answer != null && rule.decides(answer));
+                    shadowAnswers.add(shadowAnswer);
+                    if (!explaining) {
+                        observer.shadowAnswered(callback, shadowAnswer,
+                                answer != null ? outcome.apply(answer) : linkOutcome.label());
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Where a link call is reported, by the link that made it: the observer, and for a walk that keeps
+     * them, its shadow answers or steps. Exactly one of {@code answer} and {@code failure} is given.
+     */
+    @FunctionalInterface
+    private interface Walk<R> {
+        void replied(LinkAsker<?, ?, R> link, long nanos, LinkOutcome outcome, R answer, Throwable failure);
     }
 
     /**
@@ -102,7 +186,8 @@ public final class ChainRunner implements AutoCloseable {
         }
     }
 
-    private final class LinkAsker<C, A, R> implements Asker<A, R> {
+    /** One link bound to its callback method, deadline and failure policy; asked within a {@link Walk}. */
+    private final class LinkAsker<C, A, R> {
         private final String callback;
         private final Link<C> link;
         private final BiFunction<? super C, ? super A, ? extends R> call;
@@ -113,13 +198,35 @@ public final class ChainRunner implements AutoCloseable {
             this.call = call;
         }
 
-        @Override
-        public String module() {
+        String module() {
             return link.module();
         }
 
-        @Override
-        public Optional<R> ask(A args) {
+        boolean shadow() {
+            return link.shadow();
+        }
+
+        /** This link as a rule sees it, reporting its calls to {@code walk}. */
+        Asker<A, R> askedIn(Walk<R> walk) {
+            return new Asker<>() {
+                @Override
+                public String module() {
+                    return link.module();
+                }
+
+                @Override
+                public boolean shadow() {
+                    return link.shadow();
+                }
+
+                @Override
+                public Optional<R> ask(A args) {
+                    return LinkAsker.this.ask(args, walk);
+                }
+            };
+        }
+
+        private Optional<R> ask(A args, Walk<R> walk) {
             long start = System.nanoTime();
             R answer;
             try {
@@ -127,17 +234,15 @@ public final class ChainRunner implements AutoCloseable {
             } catch (CallerInterrupted interrupted) {
                 throw interrupted;
             } catch (TimeoutException timeout) {
-                return failed(ChainObserver.LinkOutcome.TIMED_OUT, timeout, start);
+                return failed(LinkOutcome.TIMED_OUT, timeout, start, walk);
             } catch (RuntimeException failure) {
-                return failed(ChainObserver.LinkOutcome.FAILED, failure, start);
+                return failed(LinkOutcome.FAILED, failure, start, walk);
             }
             if (answer == null) {
-                return failed(ChainObserver.LinkOutcome.FAILED,
-                        new IllegalStateException("the module returned null"), start);
+                return failed(LinkOutcome.FAILED, new IllegalStateException("the module returned null"), start, walk);
             }
-            observer.linkCompleted(callback, link.module(), System.nanoTime() - start,
-                    ChainObserver.LinkOutcome.ANSWERED, null);
-            return Optional.of(answer);
+            walk.replied(this, System.nanoTime() - start, LinkOutcome.ANSWERED, answer, null);
+            return link.shadow() ? Optional.empty() : Optional.of(answer);
         }
 
         private R invoke(A args) throws TimeoutException {
@@ -167,9 +272,9 @@ public final class ChainRunner implements AutoCloseable {
             }
         }
 
-        private Optional<R> failed(ChainObserver.LinkOutcome outcome, Exception failure, long start) {
-            observer.linkCompleted(callback, link.module(), System.nanoTime() - start, outcome, failure);
-            if (link.onFailure() == FailurePolicy.FAIL_OPEN) {
+        private Optional<R> failed(LinkOutcome outcome, Exception failure, long start, Walk<R> walk) {
+            walk.replied(this, System.nanoTime() - start, outcome, null, failure);
+            if (link.shadow() || link.onFailure() == FailurePolicy.FAIL_OPEN) {
                 return Optional.empty();
             }
             throw new ModuleFailedException(callback, link.module(), failure);

@@ -27,10 +27,15 @@ public final class FirstDecisive<A, R> implements ChainRule<A, R> {
     public Decision<R> evaluate(List<? extends Asker<A, R>> links, A args) {
         for (Asker<A, R> link : links) {
             Optional<R> answer = link.ask(args);
-            if (answer.isPresent() && !fallsThrough.test(answer.get())) {
+            if (answer.isPresent() && decides(answer.get())) {
                 return Decision.by(link.module(), answer.get());
             }
         }
         return Decision.byDefault(whenAllFallThrough);
+    }
+
+    @Override
+    public boolean decides(R answer) {
+        return !fallsThrough.test(answer);
     }
 }

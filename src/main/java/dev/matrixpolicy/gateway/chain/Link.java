@@ -11,15 +11,40 @@ import java.util.Objects;
  * @param onFailure     what happens to the chain when this link throws or times out
  * @param timeout       the longest this link may take; {@code null} runs it inline with no deadline,
  *                      which is only right for modules that never block
+ * @param mode          whether this link's answers count ({@link Mode#ENFORCE}) or are only recorded
  * @param <C>           the callback interface
  */
-public record Link<C>(String module, C callback, FailurePolicy onFailure, Duration timeout) {
+public record Link<C>(String module, C callback, FailurePolicy onFailure, Duration timeout, Mode mode) {
+
+    /** Whether a link's answers count. */
+    public enum Mode {
+        /** The link takes part in the chain as its rule says. */
+        ENFORCE,
+        /**
+         * The link is asked like any other (same deadline, same thread), its answer or failure is
+         * recorded ({@link Decision#shadowAnswers()}, {@link ChainObserver#shadowAnswered}), and the
+         * chain goes on as if it had fallen through: it never decides, and its failure never fails the
+         * chain, whatever its {@link FailurePolicy}. Notification chains ({@link RunAll}) do not call it.
+         */
+        SHADOW
+    }
+
     public Link {
         Objects.requireNonNull(module, "module");
         Objects.requireNonNull(callback, "callback");
         Objects.requireNonNull(onFailure, "onFailure");
+        Objects.requireNonNull(mode, "mode");
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new IllegalArgumentException("timeout of module " + module + " must be positive");
         }
+    }
+
+    /** An enforcing link. */
+    public Link(String module, C callback, FailurePolicy onFailure, Duration timeout) {
+        this(module, callback, onFailure, timeout, Mode.ENFORCE);
+    }
+
+    public boolean shadow() {
+        return mode == Mode.SHADOW;
     }
 }

@@ -34,11 +34,16 @@ public final class Threaded<A, R> implements ChainRule<A, R> {
             if (answer.isEmpty()) {
                 continue;
             }
-            if (stops.test(answer.get())) {
+            if (decides(answer.get())) {
                 return Decision.by(link.module(), answer.get());
             }
             current = passOn.apply(current, answer.get());
         }
         return Decision.byDefault(finish.apply(current));
+    }
+
+    @Override
+    public boolean decides(R answer) {
+        return stops.test(answer);
     }
 }

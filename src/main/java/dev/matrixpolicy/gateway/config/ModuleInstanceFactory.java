@@ -176,7 +176,7 @@ final class ModuleInstanceFactory {
                                            PolicyModule module) {
         ModuleInstance instance = new ModuleInstance(position, entry.module(), instanceName(entry.name(), entry.module(), position),
                 module, entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
-                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout());
+                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode());
         EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);
         return instance;
     }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -145,11 +146,13 @@ public record PolicyGatewayProperties(
      * @param name      the instance name; defaults to {@code <type>-<position>}
      * @param onFailure overrides {@link Defaults#onFailure()} for this instance
      * @param timeout   overrides {@link Defaults#timeout()} for this instance
+     * @param mode      {@code enforce} (default), or {@code shadow}: the instance is asked and its
+     *                  answers recorded, but they never count
      * @param config    the module type's own configuration, as plain values. Only its presence
      *                  counts here (its keys are known); it is bound again, to the module type's
      *                  record and with its own unknown-key check, where the instance is built.
      */
     public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout,
-                              Map<String, Object> config) {
+                              @DefaultValue("enforce") Link.Mode mode, Map<String, Object> config) {
     }
 }

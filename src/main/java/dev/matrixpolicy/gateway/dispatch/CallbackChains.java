@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.ChainRunner.CompiledChain;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.Link;
+import dev.matrixpolicy.gateway.chain.Trace;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -92,7 +93,7 @@ public final class CallbackChains {
 
     private static <C> Link<C> link(ModuleInstance instance, C implementation) {
         return new Link<>(instance.name(), implementation, instance.onFailure(),
-                instance.module().mayBlock() ? instance.timeout() : null);
+                instance.module().mayBlock() ? instance.timeout() : null, instance.mode());
     }
 
     /** A callback with a single chain. */
@@ -127,6 +128,11 @@ public final class CallbackChains {
         @Override
         public Decision<R> decide(A args) {
             return chain.decide(args);
+        }
+
+        @Override
+        public Trace<R> explain(A args) {
+            return chain.explain(args);
         }
 
         @Override
@@ -201,10 +207,19 @@ public final class CallbackChains {
         }
 
         /** A login type nobody checks fails authentication, as when every checker answers None. */
+        private static final Decision<Optional<String>> NOBODY_CHECKS = new Decision<>(Optional.empty(), Optional.empty());
+
         @Override
         public Decision<Optional<String>> decide(CheckAuth.Args args) {
             CompiledChain<CheckAuth.Args, Optional<String>> chain = chainsByType.get(args.loginType());
-            return chain == null ? new Decision<>(Optional.empty(), Optional.empty()) : chain.decide(args);
+            return chain == null ? NOBODY_CHECKS : chain.decide(args);
+        }
+
+        /** The chain of the login type; nobody asked when nobody checks it. */
+        @Override
+        public Trace<Optional<String>> explain(CheckAuth.Args args) {
+            CompiledChain<CheckAuth.Args, Optional<String>> chain = chainsByType.get(args.loginType());
+            return chain == null ? Trace.unasked(NOBODY_CHECKS) : chain.explain(args);
         }
 
         @Override

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.chain.Decision;
+import dev.matrixpolicy.gateway.chain.Trace;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +22,12 @@ public interface CallbackEndpoint<A, R> {
 
     /** @throws dev.matrixpolicy.gateway.chain.ModuleFailedException when a module failed closed */
     Decision<R> decide(A args);
+
+    /**
+     * Asks the chain as {@link #decide} does and tells every step: which modules were asked, what each
+     * replied and how long it took, and the decision or the fail-closed failure. Not counted in metrics.
+     */
+    Trace<R> explain(A args);
 
     ResultType<R> resultType();
 

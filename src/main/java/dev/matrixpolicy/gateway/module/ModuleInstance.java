@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Link;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,15 +15,23 @@ import java.util.Objects;
  * @param module    the module built by its module type
  * @param onFailure what a chain does when this module throws or times out
  * @param timeout   how long the module may take per call
+ * @param mode      whether its answers count, or are only recorded ({@code shadow})
  */
 public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
-                             Duration timeout) implements AutoCloseable {
+                             Duration timeout, Link.Mode mode) implements AutoCloseable {
     public ModuleInstance {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(module, "module");
         Objects.requireNonNull(onFailure, "onFailure");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(mode, "mode");
+    }
+
+    /** An enforcing instance. */
+    public ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
+                          Duration timeout) {
+        this(position, type, name, module, onFailure, timeout, Link.Mode.ENFORCE);
     }
 
     /** Closes the module: see {@link PolicyModule#close()}. */

@@ -7,10 +7,10 @@ import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.chain.ShadowAnswer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -20,13 +20,16 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Records every decision and every module call as Micrometer metrics, and logs each rejection once.
+ * Records every decision and every module call as Micrometer metrics, and logs each rejection once,
+ * and each shadow answer that would have decided.
  *
  * <ul>
  *   <li>{@value #DECISIONS} (counter): category, callback, outcome, module (the deciding module, or {@code none})</li>
  *   <li>{@value #CALLBACK} (timer): category, callback; latency of the whole chain</li>
  *   <li>{@value #MODULE} (timer): category, callback, module, outcome ({@code answered}, {@code failed}, {@code timed_out})</li>
  *   <li>{@value #MODULE_FAILURES} (counter): category, callback, module, reason ({@code failed}, {@code timed_out})</li>
+ *   <li>{@value #SHADOW_ANSWERS} (counter): category, callback, module, outcome (the answer's label, as in
+ *       {@value #DECISIONS}, or {@code failed}, {@code timed_out}); what shadow-mode modules replied</li>
  * </ul>
  * Meters are cached per tag combination so the request path does no registry look-ups.
  */
@@ -36,6 +39,7 @@ final class MetricsChainObserver implements ChainObserver {
     static final String CALLBACK = "policy.callback";
     static final String MODULE = "policy.module";
     static final String MODULE_FAILURES = "policy.module.failures";
+    static final String SHADOW_ANSWERS = "policy.shadow.answers";
     private static final String NO_MODULE = "none";
     private static final Logger decisions = LoggerFactory.getLogger("dev.matrixpolicy.gateway.decisions");
 
@@ -45,6 +49,7 @@ final class MetricsChainObserver implements ChainObserver {
     private final Map<String, Timer> callbackTimers = new ConcurrentHashMap<>();
     private final Map<ModuleKey, Timer> moduleTimers = new ConcurrentHashMap<>();
     private final Map<ModuleKey, Counter> failureCounters = new ConcurrentHashMap<>();
+    private final Map<ModuleKey, Counter> shadowCounters = new ConcurrentHashMap<>();
 
     MetricsChainObserver(MeterRegistry registry) {
         this.registry = registry;
@@ -60,7 +65,7 @@ final class MetricsChainObserver implements ChainObserver {
 
     @Override
     public void linkCompleted(String callback, String module, long nanos, LinkOutcome outcome, Throwable failure) {
-        String label = outcome.name().toLowerCase(Locale.ROOT);
+        String label = outcome.label();
         moduleTimers.computeIfAbsent(new ModuleKey(callback, module, label), key -> Timer.builder(MODULE)
                 .description("Time one module took to answer one callback")
                 .tags("category", category(callback), "callback", callback, "module", module, "outcome", label)
@@ -98,6 +103,20 @@ final class MetricsChainObserver implements ChainObserver {
         decisions.atWarn().addKeyValue("callback", callback).addKeyValue("module", failure.module())
                 .addKeyValue("outcome", Outcomes.ERROR)
                 .log("Failed {} closed: {}", callback, failure.getMessage());
+    }
+
+    @Override
+    public void shadowAnswered(String callback, ShadowAnswer<?> answer, String outcome) {
+        String module = answer.module();
+        shadowCounters.computeIfAbsent(new ModuleKey(callback, module, outcome), key -> Counter.builder(SHADOW_ANSWERS)
+                .description("Replies of shadow-mode modules, which are recorded but never count")
+                .tags("category", category(callback), "callback", callback, "module", module, "outcome", outcome)
+                .register(registry)).increment();
+        if (answer.wouldDecide()) {
+            decisions.atInfo().addKeyValue("callback", callback).addKeyValue("module", module)
+                    .addKeyValue("outcome", outcome).addKeyValue("shadow", true)
+                    .log("Shadow module {} would have decided {}: outcome={}", module, callback, outcome);
+        }
     }
 
     private void count(String callback, String outcome, String module, long nanos) {

@@ -8,12 +8,10 @@ import dev.matrixpolicy.gateway.callbacks.third_party_rules.Requester;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.Decision;
-import dev.matrixpolicy.gateway.chain.FailurePolicy;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
-import dev.matrixpolicy.gateway.module.PolicyModule;
-import java.time.Duration;
+import dev.matrixpolicy.gateway.support.PlainModules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -134,17 +132,6 @@ class CallbackSpecificRulesTest {
     }
 
     private static ModuleInstance module(String name, Object callback) {
-        PolicyModule module = new PolicyModule() {
-            @Override
-            public <M> Optional<M> implementation(CallbackType<M, ?, ?> type) {
-                return type.moduleInterface().isInstance(callback) ? Optional.of(type.moduleInterface().cast(callback)) : Optional.empty();
-            }
-
-            @Override
-            public boolean mayBlock() {
-                return false;
-            }
-        };
-        return new ModuleInstance(0, "test", name, module, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(1));
+        return PlainModules.instance(name, callback);
     }
 }

@@ -1,10 +1,12 @@
 package dev.matrixpolicy.gateway.chain;
 
+import static dev.matrixpolicy.gateway.chain.FailurePolicy.FAIL_CLOSED;
 import static dev.matrixpolicy.gateway.chain.Links.answering;
 import static dev.matrixpolicy.gateway.chain.Links.failedClosed;
 import static dev.matrixpolicy.gateway.chain.Links.failedOpen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -105,6 +107,31 @@ class AccumulateTest {
 
         assertThat(decision.result()).isEqualTo("ac");
         assertThat(calls.modules()).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void onlyAShortCircuitingAnswerDecides() {
+        assertThat(rule.decides(ALL)).isTrue();
+        assertThat(rule.decides("a")).isFalse();
+    }
+
+    @Test
+    void throughTheRunnerAShadowAnswerIsLeftOutOfTheCombinationEvenWhenItWouldShortCircuit() {
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            Decision<String> decision = runner.compile(
+                    Links.chain(
+                            Links.link("a", Links.answeringModule("a", calls, "a"), FAIL_CLOSED),
+                            Links.shadowLink("trial", Links.answeringModule("trial", calls, ALL), FAIL_CLOSED),
+                            Links.shadowLink("more", Links.answeringModule("more", calls, "x"), FAIL_CLOSED),
+                            Links.link("c", Links.answeringModule("c", calls, "c"), FAIL_CLOSED)),
+                    Links.TestCallback::answer, rule, answer -> "value").decide("room");
+
+            assertThat(decision.result()).isEqualTo("ac");
+            assertThat(decision.decidedBy()).isEmpty();
+            assertThat(calls.modules()).containsExactly("a", "trial", "more", "c");
+            assertThat(decision.shadowAnswers()).extracting(ShadowAnswer::module, ShadowAnswer::wouldDecide)
+                    .containsExactly(tuple("trial", true), tuple("more", false));
+        }
     }
 
     @Test

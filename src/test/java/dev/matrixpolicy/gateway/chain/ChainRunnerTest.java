@@ -6,9 +6,11 @@ import static dev.matrixpolicy.gateway.chain.Links.CALLBACK;
 import static dev.matrixpolicy.gateway.chain.Links.answeringModule;
 import static dev.matrixpolicy.gateway.chain.Links.link;
 import static dev.matrixpolicy.gateway.chain.Links.recording;
+import static dev.matrixpolicy.gateway.chain.Links.shadowLink;
 import static dev.matrixpolicy.gateway.chain.Links.throwingModule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
 import dev.matrixpolicy.gateway.chain.Links.TestCallback;
@@ -18,13 +20,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The runner, driven through a spam-check chain: {@code NOT_SPAM} falls through, anything else decides. */
 class ChainRunnerTest {
 
-    private static final String NOT_SPAM = "NOT_SPAM";
+    private static final String NOT_SPAM = Links.NOT_SPAM;
     private static final Duration SHORT_TIMEOUT = Duration.ofMillis(100);
     private static final Duration LONG_SLEEP = Duration.ofSeconds(5);
     /** Far below {@link #LONG_SLEEP} yet loose enough for a slow build machine. */
@@ -41,9 +44,7 @@ class ChainRunnerTest {
 
     @SafeVarargs
     private ChainRunner.CompiledChain<String, String> compile(Link<TestCallback>... links) {
-        return runner.compile(Links.chain(links), TestCallback::answer,
-                new FirstDecisive<>(NOT_SPAM::equals, NOT_SPAM),
-                answer -> NOT_SPAM.equals(answer) ? "allow" : "deny");
+        return Links.spamCheck(runner, links);
     }
 
     private static ModuleFailedException failureOf(Runnable decide) {
@@ -221,28 +222,25 @@ class ChainRunnerTest {
         assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.ANSWERED);
     }
 
-    @Test
-    void linkWithoutTimeoutRunsOnTheCallingThread() {
+    /** The thread the module of the link {@code linkTo} makes ran on, when the chain is asked from this one. */
+    private Thread threadAsked(Function<TestCallback, Link<TestCallback>> linkTo) {
         AtomicReference<Thread> ranOn = new AtomicReference<>();
-
-        compile(link("a", recording("a", calls, args -> {
+        compile(linkTo.apply(recording("a", calls, args -> {
             ranOn.set(Thread.currentThread());
             return NOT_SPAM;
-        }), FAIL_CLOSED)).decide("event");
+        }))).decide("event");
+        return ranOn.get();
+    }
 
-        assertThat(ranOn.get()).isSameAs(Thread.currentThread());
+    @Test
+    void linkWithoutTimeoutRunsOnTheCallingThread() {
+        assertThat(threadAsked(module -> link("a", module, FAIL_CLOSED))).isSameAs(Thread.currentThread());
     }
 
     @Test
     void linkWithTimeoutRunsOffTheCallingThread() {
-        AtomicReference<Thread> ranOn = new AtomicReference<>();
-
-        compile(link("a", recording("a", calls, args -> {
-            ranOn.set(Thread.currentThread());
-            return NOT_SPAM;
-        }), FAIL_CLOSED, Duration.ofSeconds(10))).decide("event");
-
-        assertThat(ranOn.get()).isNotNull().isNotSameAs(Thread.currentThread());
+        assertThat(threadAsked(module -> link("a", module, FAIL_CLOSED, Duration.ofSeconds(10))))
+                .isNotNull().isNotSameAs(Thread.currentThread());
     }
 
     // --- what the modules and the rule see ---
@@ -280,6 +278,103 @@ class ChainRunnerTest {
         assertThat(chain.callback()).isEqualTo(CALLBACK);
         assertThat(chain.modules()).containsExactly("b", "a");
         assertThat(chain.isEmpty()).isFalse();
+    }
+
+    // --- shadow links ---
+
+    @Test
+    void aShadowEntryThatRefusesLetsTheNextEntryDecide() {
+        Decision<String> decision = compile(
+                shadowLink("trial", answeringModule("trial", calls, "SPAM"), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, "M_FORBIDDEN"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.result()).isEqualTo("M_FORBIDDEN");
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(calls.modules()).containsExactly("trial", "b");
+    }
+
+    @Test
+    void aShadowEntryThatRefusesWhenEveryOtherFallsThroughLeavesTheRuleDefault() {
+        Decision<String> decision = compile(
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED),
+                shadowLink("trial", answeringModule("trial", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.result()).isEqualTo(NOT_SPAM);
+        assertThat(decision.decidedBy()).isEmpty();
+    }
+
+    @Test
+    void aShadowEntrysAnswerIsHandedBackInTheDecisionWithWhetherItWouldHaveDecided() {
+        Decision<String> decision = compile(
+                shadowLink("refuses", answeringModule("refuses", calls, "SPAM"), FAIL_CLOSED),
+                shadowLink("passes", answeringModule("passes", calls, NOT_SPAM), FAIL_CLOSED),
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.shadowAnswers()).containsExactly(
+                new ShadowAnswer<>("refuses", new Reply.Answered<>("SPAM"), true),
+                new ShadowAnswer<>("passes", new Reply.Answered<>(NOT_SPAM), false));
+    }
+
+    @Test
+    void aFailingShadowEntryNeverFailsTheChainEvenWhenItFailsClosed() {
+        Decision<String> decision = compile(
+                shadowLink("trial", throwingModule("trial", calls), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(decision.shadowAnswers()).containsExactly(new ShadowAnswer<>("trial",
+                new Reply.Failed<>(LinkOutcome.FAILED, "IllegalStateException: trial is broken"), false));
+        assertThat(observer.failed()).isEmpty();
+    }
+
+    @Test
+    void aShadowEntryThatOverrunsItsDeadlineIsRecordedTimedOutWithoutWaitingAndTheChainGoesOn() {
+        ChainRunner.CompiledChain<String, String> chain = compile(
+                shadowLink("slow", sleeping("slow", new CountDownLatch(1)), FAIL_CLOSED, SHORT_TIMEOUT),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_CLOSED));
+
+        long start = System.nanoTime();
+        Decision<String> decision = chain.decide("event");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(WELL_UNDER_THE_SLEEP);
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(decision.shadowAnswers()).singleElement().satisfies(answer -> {
+            assertThat(answer.module()).isEqualTo("slow");
+            assertThat(answer.reply()).isEqualTo(
+                    new Reply.Failed<>(LinkOutcome.TIMED_OUT, "TimeoutException: no answer within 100 ms"));
+        });
+    }
+
+    @Test
+    void aShadowEntryRunsOnTheThreadAnyEntryWithItsDeadlineWouldRunOn() {
+        assertThat(threadAsked(module -> shadowLink("a", module, FAIL_CLOSED))).isSameAs(Thread.currentThread());
+        assertThat(threadAsked(module -> shadowLink("a", module, FAIL_CLOSED, Duration.ofSeconds(10))))
+                .isNotNull().isNotSameAs(Thread.currentThread());
+    }
+
+    @Test
+    void aChainWithoutShadowEntriesHandsBackNoShadowAnswers() {
+        Decision<String> decision = compile(link("a", answeringModule("a", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.shadowAnswers()).isEmpty();
+        assertThat(observer.shadows()).isEmpty();
+    }
+
+    @Test
+    void observerSeesEachShadowReplyWithItsOutcomeLabelAfterTheLinkCall() {
+        compile(
+                shadowLink("refuses", answeringModule("refuses", calls, "SPAM"), FAIL_OPEN),
+                shadowLink("throws", throwingModule("throws", calls), FAIL_CLOSED),
+                link("a", answeringModule("a", calls, NOT_SPAM), FAIL_CLOSED)).decide("event");
+
+        assertThat(observer.shadows()).extracting(shadow -> shadow.answer().module(), RecordingObserver.Shadow::outcome)
+                .containsExactly(tuple("refuses", "deny"), tuple("throws", "failed"));
+        assertThat(observer.links()).extracting(LinkEvent::module, LinkEvent::outcome).containsExactly(
+                tuple("refuses", LinkOutcome.ANSWERED), tuple("throws", LinkOutcome.FAILED), tuple("a", LinkOutcome.ANSWERED));
+        assertThat(observer.decided()).singleElement().satisfies(decided -> {
+            assertThat(decided.outcome()).isEqualTo("allow");
+            assertThat(decided.decision().decidedBy()).isEmpty();
+        });
     }
 
     // --- the observer ---

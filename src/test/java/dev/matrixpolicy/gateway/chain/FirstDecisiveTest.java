@@ -89,6 +89,12 @@ class FirstDecisiveTest {
     }
 
     @Test
+    void anAnswerDecidesExactlyWhenItDoesNotFallThrough() {
+        assertThat(rule.decides("SPAM")).isTrue();
+        assertThat(rule.decides(NOT_SPAM)).isFalse();
+    }
+
+    @Test
     void moduleThatFailedClosedStopsTheWalkAndItsFailurePropagates() {
         assertThatThrownBy(() -> evaluate(List.of(
                 answering("a", calls, NOT_SPAM),

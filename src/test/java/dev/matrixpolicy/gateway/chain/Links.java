@@ -12,6 +12,8 @@ final class Links {
 
     /** The callback name every test chain uses. */
     static final String CALLBACK = "check_event_for_spam";
+    /** The answer that falls through in {@link #spamCheck} chains. */
+    static final String NOT_SPAM = "NOT_SPAM";
 
     private Links() {
     }
@@ -63,6 +65,27 @@ final class Links {
         return asker(module, calls, args -> Optional.of(answer));
     }
 
+    /** A shadow link's asker, as the runner gives it to a rule: it records the call and abstains. */
+    static <A, R> Asker<A, R> shadow(String module, Calls calls) {
+        Asker<A, R> abstaining = failedOpen(module, calls);
+        return new Asker<>() {
+            @Override
+            public String module() {
+                return module;
+            }
+
+            @Override
+            public boolean shadow() {
+                return true;
+            }
+
+            @Override
+            public Optional<R> ask(A args) {
+                return abstaining.ask(args);
+            }
+        };
+    }
+
     /** What a runner's asker gives the rule when the module failed on a fail-open link. */
     static <A, R> Asker<A, R> failedOpen(String module, Calls calls) {
         return asker(module, calls, args -> Optional.empty());
@@ -103,8 +126,24 @@ final class Links {
         return new Link<>(module, callback, onFailure, timeout);
     }
 
+    static Link<TestCallback> shadowLink(String module, TestCallback callback, FailurePolicy onFailure) {
+        return new Link<>(module, callback, onFailure, null, Link.Mode.SHADOW);
+    }
+
+    static Link<TestCallback> shadowLink(String module, TestCallback callback, FailurePolicy onFailure, Duration timeout) {
+        return new Link<>(module, callback, onFailure, timeout, Link.Mode.SHADOW);
+    }
+
     @SafeVarargs
     static <C> Chain<C> chain(Link<C>... links) {
         return new Chain<>(CALLBACK, Arrays.asList(links));
+    }
+
+    /** A spam check through {@code runner}: {@code NOT_SPAM} falls through, anything else decides; labelled allow or deny. */
+    @SafeVarargs
+    static ChainRunner.CompiledChain<String, String> spamCheck(ChainRunner runner, Link<TestCallback>... links) {
+        return runner.compile(chain(links), TestCallback::answer,
+                new FirstDecisive<>(NOT_SPAM::equals, NOT_SPAM),
+                answer -> NOT_SPAM.equals(answer) ? "allow" : "deny");
     }
 }

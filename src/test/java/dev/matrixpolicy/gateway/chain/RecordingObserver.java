@@ -15,9 +15,13 @@ final class RecordingObserver implements ChainObserver {
     record Failed(String callback, ModuleFailedException failure) {
     }
 
+    record Shadow(String callback, ShadowAnswer<?> answer, String outcome) {
+    }
+
     private final List<LinkEvent> links = new CopyOnWriteArrayList<>();
     private final List<Decided> decided = new CopyOnWriteArrayList<>();
     private final List<Failed> failed = new CopyOnWriteArrayList<>();
+    private final List<Shadow> shadows = new CopyOnWriteArrayList<>();
 
     @Override
     public void linkCompleted(String callback, String module, long nanos, LinkOutcome outcome, Throwable failure) {
@@ -34,6 +38,11 @@ final class RecordingObserver implements ChainObserver {
         failed.add(new Failed(callback, failure));
     }
 
+    @Override
+    public void shadowAnswered(String callback, ShadowAnswer<?> answer, String outcome) {
+        shadows.add(new Shadow(callback, answer, outcome));
+    }
+
     List<LinkEvent> links() {
         return List.copyOf(links);
     }
@@ -44,5 +53,13 @@ final class RecordingObserver implements ChainObserver {
 
     List<Failed> failed() {
         return List.copyOf(failed);
+    }
+
+    List<Shadow> shadows() {
+        return List.copyOf(shadows);
+    }
+
+    boolean heardNothing() {
+        return links.isEmpty() && decided.isEmpty() && failed.isEmpty() && shadows.isEmpty();
     }
 }

@@ -75,21 +75,59 @@ class RunAllTest {
     }
 
     @Test
+    void aShadowLinkIsNotCalledAndNotCountedAsNotified() {
+        Decision<Completed> decision = evaluate(List.of(
+                answering("a", calls, RunAll.DELIVERED),
+                Links.shadow("trial", calls),
+                answering("b", calls, RunAll.DELIVERED)));
+
+        assertThat(decision.result()).isEqualTo(new Completed(2, 0));
+        assertThat(calls.modules()).containsExactly("a", "b");
+    }
+
+    /** A notification chain through {@code runner}: each module's answer is dropped; labelled delivered or partial. */
+    @SafeVarargs
+    private ChainRunner.CompiledChain<String, Completed> notification(ChainRunner runner, Link<Links.TestCallback>... links) {
+        return runner.compile(Links.chain(links),
+                (Links.TestCallback module, String args) -> {
+                    module.answer(args);
+                    return RunAll.DELIVERED;
+                },
+                rule,
+                completed -> completed.failed() == 0 ? "delivered" : "partial");
+    }
+
+    @Test
+    void throughTheRunnerAShadowModuleIsNeverCalledNorObserved() {
+        RecordingObserver observer = new RecordingObserver();
+        try (ChainRunner runner = new ChainRunner(observer)) {
+            Decision<Completed> decision = notification(runner,
+                    Links.shadowLink("trial", Links.answeringModule("trial", calls, "ok"), FAIL_CLOSED),
+                    Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED)).decide("joined");
+
+            assertThat(decision.result()).isEqualTo(new Completed(1, 0));
+            assertThat(decision.shadowAnswers()).isEmpty();
+            assertThat(calls.modules()).containsExactly("a");
+            assertThat(observer.links()).extracting(RecordingObserver.LinkEvent::module).containsExactly("a");
+            assertThat(observer.shadows()).isEmpty();
+        }
+    }
+
+    @Test
+    void noAnswerDecidesANotification() {
+        assertThat(rule.decides(RunAll.DELIVERED)).isFalse();
+        assertThat(rule.decides(new Completed(3, 3))).isFalse();
+    }
+
+    @Test
     void throughTheRunnerAFailClosedModuleThatThrowsIsObservedButDoesNotFailTheNotification() {
         RecordingObserver observer = new RecordingObserver();
         try (ChainRunner runner = new ChainRunner(observer)) {
-            ChainRunner.CompiledChain<String, Completed> compiled = runner.compile(
-                    Links.chain(
-                            Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED),
-                            Links.link("b", Links.throwingModule("b", calls), FAIL_CLOSED),
-                            Links.link("c", Links.throwingModule("c", calls), FAIL_OPEN),
-                            Links.link("d", Links.answeringModule("d", calls, "ok"), FAIL_CLOSED)),
-                    (Links.TestCallback module, String args) -> {
-                        module.answer(args);
-                        return RunAll.DELIVERED;
-                    },
-                    rule,
-                    completed -> completed.failed() == 0 ? "delivered" : "partial");
+            ChainRunner.CompiledChain<String, Completed> compiled = notification(runner,
+                    Links.link("a", Links.answeringModule("a", calls, "ok"), FAIL_CLOSED),
+                    Links.link("b", Links.throwingModule("b", calls), FAIL_CLOSED),
+                    Links.link("c", Links.throwingModule("c", calls), FAIL_OPEN),
+                    Links.link("d", Links.answeringModule("d", calls, "ok"), FAIL_CLOSED));
 
             Decision<Completed> decision = compiled.decide("joined");
 

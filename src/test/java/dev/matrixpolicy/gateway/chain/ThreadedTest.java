@@ -99,6 +99,23 @@ class ThreadedTest {
     }
 
     @Test
+    void throughTheRunnerAShadowAnswerNeitherChangesTheArgsNorStopsTheWalk() {
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            Decision<String> decision = runner.compile(
+                    Links.chain(
+                            Links.link("a", Links.answeringModule("a", calls, "a"), FailurePolicy.FAIL_CLOSED),
+                            Links.shadowLink("trial", Links.answeringModule("trial", calls, "t"), FailurePolicy.FAIL_CLOSED),
+                            Links.shadowLink("denies", Links.answeringModule("denies", calls, "DENY d"), FailurePolicy.FAIL_CLOSED),
+                            Links.link("c", Links.answeringModule("c", calls, "c"), FailurePolicy.FAIL_CLOSED)),
+                    Links.TestCallback::answer, rule, answer -> "value").decide("req");
+
+            assertThat(calls.args()).containsExactly("req", "req+a", "req+a", "req+a");
+            assertThat(decision.result()).isEqualTo("create(req+a+c)");
+            assertThat(decision.decidedBy()).isEmpty();
+        }
+    }
+
+    @Test
     void moduleThatFailedClosedStopsTheWalkAndItsFailurePropagates() {
         assertThatExceptionOfType(ModuleFailedException.class)
                 .isThrownBy(() -> evaluate(List.of(

@@ -126,6 +126,24 @@ class InvalidValueTest {
     }
 
     @Test
+    void invalidModeOfAnEntryNamesTheKeyTheValueAndTheModesThatWouldDo(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      mode: dry-run
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules[0].mode\n")
+                .contains("value: 'dry-run'\n")
+                .contains("file: " + file() + ", line 5, column 13\n")
+                .contains("problem: expected one of enforce, shadow\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
     void invalidModuleBooleanSaysTrueOrFalse(CapturedOutput output) {
         runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
                         policy-gateway:

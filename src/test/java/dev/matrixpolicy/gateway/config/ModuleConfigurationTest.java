@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
+import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.nio.file.Path;
@@ -71,6 +72,21 @@ class ModuleConfigurationTest {
                         "policy-gateway.modules[1].module=static",
                         "policy-gateway.modules[1].config.results.user_may_invite=M_FORBIDDEN")
                 .run(context -> assertThat(chain(context, "user_may_invite")).containsExactly("first", "static-1"));
+    }
+
+    @Test
+    void anEntryEnforcesUnlessItsModeIsShadow() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=enforced",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[1].module=static", "policy-gateway.modules[1].name=trial",
+                        "policy-gateway.modules[1].mode=shadow",
+                        "policy-gateway.modules[1].config.results.user_may_invite=M_FORBIDDEN")
+                .run(context -> {
+                    assertThat(context.getBean("policyModule.enforced", ModuleInstance.class).mode()).isEqualTo(Link.Mode.ENFORCE);
+                    assertThat(context.getBean("policyModule.trial", ModuleInstance.class).mode()).isEqualTo(Link.Mode.SHADOW);
+                    assertThat(chain(context, "user_may_invite")).containsExactly("enforced", "trial");
+                });
     }
 
     @Test

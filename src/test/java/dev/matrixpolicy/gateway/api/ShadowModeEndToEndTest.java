@@ -1,0 +1,60 @@
+package dev.matrixpolicy.gateway.api;
+
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+
+/** Entries with {@code mode: shadow} (application-shadow.yml): asked and counted, never obeyed. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("shadow")
+@ExtendWith(OutputCaptureExtension.class) // the shadow module's expected failure stays out of the console
+class ShadowModeEndToEndTest {
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    GatewayClient gateway;
+
+    @BeforeEach
+    void connect() {
+        gateway = new GatewayClient(port, "shadow-token");
+    }
+
+    @Test
+    void aShadowStaticEntryThatWouldRefuseLetsTheInviteThroughAndIsCountedAndLogged(CapturedOutput output) {
+        Answer answer = gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.com\", \"room_id\": \"!room:example.com\"}");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+        String metrics = scrape(managementPort);
+        assertThat(metrics).containsPattern(
+                "policy_shadow_answers_total\\{[^}]*callback=\"user_may_invite\"[^}]*module=\"trial-deny\"[^}]*outcome=\"deny\"[^}]*} [1-9]");
+        assertThat(metrics).containsPattern(
+                "policy_decisions_total\\{[^}]*callback=\"user_may_invite\"[^}]*module=\"none\"[^}]*outcome=\"allow\"[^}]*} [1-9]");
+        assertThat(output).contains("Shadow module trial-deny would have decided user_may_invite: outcome=deny");
+    }
+
+    @Test
+    void aShadowEntryThatThrowsNeverFailsTheQuestionThoughItsOnFailureIsFailClosed() {
+        Answer answer = gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@alice:example.com\"}");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(scrape(managementPort)).containsPattern(
+                "policy_shadow_answers_total\\{[^}]*callback=\"user_may_create_room\"[^}]*module=\"trial-broken\"[^}]*outcome=\"failed\"[^}]*} [1-9]");
+    }
+}

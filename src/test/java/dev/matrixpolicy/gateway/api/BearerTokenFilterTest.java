@@ -124,7 +124,8 @@ class BearerTokenFilterTest {
     }
 
     private static PolicyGatewayProperties properties(Auth auth) {
-        return new PolicyGatewayProperties("example.com", auth, new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
+        return new PolicyGatewayProperties("example.com", auth, new PolicyGatewayProperties.Admin(null, null),
+                new PolicyGatewayProperties.DecisionLog(100), new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
                 DataSize.ofMegabytes(1), List.of());
     }
 

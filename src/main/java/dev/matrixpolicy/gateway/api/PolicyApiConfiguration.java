@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import io.micrometer.observation.ObservationPredicate;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
@@ -16,9 +17,10 @@ class PolicyApiConfiguration {
 
     @Bean
     ServletRegistrationBean<PolicyApiServlet> policyApiServlet(CallbackChains chains, RequestBodyReader bodies,
-                                                               JsonMapper json, RequestErrors errors) {
-        ServletRegistrationBean<PolicyApiServlet> registration =
-                new ServletRegistrationBean<>(new PolicyApiServlet(chains, bodies, json, errors), PolicyApiServlet.urlPatterns());
+                                                               JsonMapper json, RequestErrors errors,
+                                                               DecisionRecorder decisions) {
+        ServletRegistrationBean<PolicyApiServlet> registration = new ServletRegistrationBean<>(
+                new PolicyApiServlet(chains, bodies, json, errors, decisions), PolicyApiServlet.urlPatterns());
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;

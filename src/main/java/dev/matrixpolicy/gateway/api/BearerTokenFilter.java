@@ -6,9 +6,6 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,16 +25,12 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
     private static final String BEARER = "Bearer ";
 
-    /**
-     * The token's bytes. {@link MessageDigest#isEqual} compares in a time that depends only on the
-     * length of its first argument, always this token, so a candidate learns nothing from timing.
-     */
-    private final Optional<byte[]> token;
+    private final Optional<Token> token;
     private final RequestErrors errors;
 
     BearerTokenFilter(PolicyGatewayProperties properties, RequestErrors errors) {
         this.errors = errors;
-        this.token = properties.auth().sharedToken().map(value -> value.getBytes(StandardCharsets.UTF_8));
+        this.token = properties.auth().sharedToken().map(Token::new);
         if (token.isEmpty()) {
             log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
         }
@@ -57,7 +50,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         if (token.isEmpty()) {
             // The connection's peer, never getRemoteAddr(): forwarded-header handling rewrites that from a header.
-            if (PeerAddressValve.of(request).filter(BearerTokenFilter::isLoopback).isPresent()) {
+            if (PeerAddressValve.isLoopback(request)) {
                 chain.doFilter(request, response);
             } else {
                 refuse(response, HttpServletResponse.SC_FORBIDDEN,
@@ -67,7 +60,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         }
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
         boolean valid = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                && MessageDigest.isEqual(token.get(), header.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8));
+                && token.get().matches(header.substring(BEARER.length()).trim());
         if (valid) {
             chain.doFilter(request, response);
         } else {
@@ -81,13 +74,5 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         response.setStatus(status);
         response.setContentType("text/plain;charset=UTF-8");
         response.getWriter().write(message);
-    }
-
-    private static boolean isLoopback(String address) {
-        try {
-            return InetAddress.ofLiteral(address).isLoopbackAddress();
-        } catch (IllegalArgumentException notALiteral) {
-            return false;
-        }
     }
 }

@@ -13,7 +13,7 @@ function el(tag, attributes = {}, ...children) {
     else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -26,8 +26,9 @@ function table(headings, rows) {
     el("tbody", {}, rows));
 }
 
-function pill(label) {
-  return el("span", { class: "pill " + label }, label);
+/** A label in the colour of its outcome, optionally with a count: "deny 3". */
+function pill(label, count) {
+  return el("span", { class: "pill " + label }, count === undefined ? label : label + " " + count);
 }
 
 function errorBox(message) {
@@ -104,13 +105,13 @@ function drawChains() {
     }
     chain.entries.forEach((entry, index) => {
       const entryStats = stats[entry] || { decisions: {}, calls: {} };
-      const decisions = Object.entries(entryStats.decisions).map(([outcome, count]) => [pill(outcome), count + " "]);
+      const decisions = Object.entries(entryStats.decisions).map(([outcome, count]) => pill(outcome, count));
       const calls = Object.values(entryStats.calls);
       const count = calls.reduce((sum, c) => sum + c.count, 0);
       const mean = count ? calls.reduce((sum, c) => sum + c.mean_micros * c.count, 0) / count : NaN;
       const max = calls.reduce((m, c) => Math.max(m, c.max_micros), 0);
       const failures = Object.entries(entryStats.calls).filter(([outcome]) => outcome !== "answered")
-        .map(([outcome, c]) => [pill(outcome), c.count + " "]);
+        .map(([outcome, c]) => pill(outcome, c.count));
       rows.push(el("tr", { "data-callback": chain.callback, "data-entry": entry },
         index === 0 ? el("td", { rowspan: chain.entries.length }, el("span", { class: "id" }, name)) : null,
         el("td", { class: "num" }, index + 1),

@@ -34,6 +34,13 @@ public final class ChromiumBrowser implements BeforeAllCallback, AfterAllCallbac
     private static final String PACKAGES = "chromium chromium-driver";
     private static final Path INSTALL_LOG = Path.of("target", "chromium-install.log");
     private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
+    /**
+     * Selenium looks for a DevTools binding matching this Chromium and warns when it has none; the
+     * tests need only the commands every ChromiumDriver has (executeCdpCommand). Held here: JUL
+     * forgets the level of a logger nobody references.
+     */
+    private static final java.util.logging.Logger CDP_VERSION_FINDER =
+            java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
 
     private ChromeDriver driver;
     private Path profile;
@@ -49,9 +56,7 @@ public final class ChromiumBrowser implements BeforeAllCallback, AfterAllCallbac
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1400,1000", "--user-data-dir=" + profile);
-        // Selenium looks for a DevTools binding matching this Chromium and warns when it has none; the
-        // tests need only the commands every ChromiumDriver has (executeCdpCommand).
-        java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder").setLevel(java.util.logging.Level.SEVERE);
+        CDP_VERSION_FINDER.setLevel(java.util.logging.Level.SEVERE);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort()

@@ -1,7 +1,5 @@
 package dev.matrixpolicy.gateway.api;
 
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -12,7 +10,6 @@ import java.util.Optional;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -24,12 +21,11 @@ import tools.jackson.databind.json.JsonMapper;
  * judged by the connection's peer address ({@link PeerAddressValve}), never by a header; others get
  * 403. The other actuator endpoints (health, metrics, prometheus, chains, ...) are left alone.
  */
-final class AdminAccessFilter extends OncePerRequestFilter {
+final class AdminAccessFilter extends TokenOrLoopbackFilter {
     static final String REALM = "Basic realm=\"policy-gateway admin\"";
     private static final String BEARER = "Bearer ";
     private static final String BASIC = "Basic ";
 
-    private final Optional<Token> token;
     private final List<String> guarded;
     private final JsonMapper json;
 
@@ -38,7 +34,7 @@ final class AdminAccessFilter extends OncePerRequestFilter {
      * @param actuatorBase the actuator's base path, {@code /actuator} unless configured otherwise
      */
     AdminAccessFilter(Optional<String> token, String actuatorBase, JsonMapper json) {
-        this.token = token.map(Token::new);
+        super(token);
         this.guarded = List.of(actuatorBase + "/reload", actuatorBase + "/explain", actuatorBase + "/decisions",
                 AdminConsoleServlet.PATH);
         this.json = json;
@@ -52,33 +48,25 @@ final class AdminAccessFilter extends OncePerRequestFilter {
     }
 
     @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-        if (token.isEmpty()) {
-            if (PeerAddressValve.isLoopback(request)) {
-                chain.doFilter(request, response);
-            } else {
-                refuse(response, HttpStatus.FORBIDDEN, "M_FORBIDDEN",
-                        "No admin token is configured (policy-gateway.admin.token): admin endpoints answer loopback callers only");
-            }
-            return;
-        }
-        Optional<String> presented = presented(request.getHeader(HttpHeaders.AUTHORIZATION));
-        if (presented.filter(token.get()::matches).isPresent()) {
-            chain.doFilter(request, response);
-            return;
-        }
+    void refuseNonLoopback(HttpServletResponse response) throws IOException {
+        refuse(response, HttpStatus.FORBIDDEN, "M_FORBIDDEN",
+                "No admin token is configured (policy-gateway.admin.token): admin endpoints answer loopback callers only");
+    }
+
+    @Override
+    void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, REALM);
-        if (presented.isEmpty()) {
+        if (presented) {
+            refuse(response, HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN", "Invalid admin token");
+        } else {
             refuse(response, HttpStatus.UNAUTHORIZED, "M_MISSING_TOKEN",
                     "Admin token required: Authorization: Bearer <token>, or HTTP Basic with the token as the password");
-        } else {
-            refuse(response, HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN", "Invalid admin token");
         }
     }
 
     /** The token of a Bearer header, or the password of a Basic one; empty when there is neither. */
-    static Optional<String> presented(String header) {
+    @Override
+    Optional<String> presented(String header) {
         if (header == null) {
             return Optional.empty();
         }

@@ -1,8 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -11,7 +9,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Guards {@code /v1/**} with the shared bearer token. A missing or wrong token gets 401 with a
@@ -21,17 +18,16 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * {@code X-Forwarded-For} says.
  */
 @Component
-final class BearerTokenFilter extends OncePerRequestFilter {
+final class BearerTokenFilter extends TokenOrLoopbackFilter {
     private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
     private static final String BEARER = "Bearer ";
 
-    private final Optional<Token> token;
     private final RequestErrors errors;
 
     BearerTokenFilter(PolicyGatewayProperties properties, RequestErrors errors) {
+        super(properties.auth().sharedToken());
         this.errors = errors;
-        this.token = properties.auth().sharedToken().map(Token::new);
-        if (token.isEmpty()) {
+        if (!hasToken()) {
             log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
         }
     }
@@ -46,27 +42,20 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     }
 
     @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-        if (token.isEmpty()) {
-            // The connection's peer, never getRemoteAddr(): forwarded-header handling rewrites that from a header.
-            if (PeerAddressValve.isLoopback(request)) {
-                chain.doFilter(request, response);
-            } else {
-                refuse(response, HttpServletResponse.SC_FORBIDDEN,
-                        "This gateway has no token configured and answers loopback callers only\n");
-            }
-            return;
-        }
-        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        boolean valid = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                && token.get().matches(header.substring(BEARER.length()).trim());
-        if (valid) {
-            chain.doFilter(request, response);
-        } else {
-            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-            refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");
-        }
+    Optional<String> presented(String authorization) {
+        return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+                ? Optional.of(authorization.substring(BEARER.length()).trim()) : Optional.empty();
+    }
+
+    @Override
+    void refuseNonLoopback(HttpServletResponse response) throws IOException {
+        refuse(response, HttpServletResponse.SC_FORBIDDEN, "This gateway has no token configured and answers loopback callers only\n");
+    }
+
+    @Override
+    void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
+        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");
     }
 
     private void refuse(HttpServletResponse response, int status, String message) throws IOException {

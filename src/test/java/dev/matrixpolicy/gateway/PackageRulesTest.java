@@ -33,6 +33,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  *       per Synapse callback, then {@code callbacks.catalog}, the list of them all;</li>
  *   <li>{@code module}, the extension point, and {@code modules.<name>}, the built-in modules;</li>
  *   <li>{@code dispatch}, the chains assembled from the configured module instances;</li>
+ *   <li>{@code decisions}, the decision log: pure Java over the Matrix ID grammars, fed by {@code api}
+ *       and shown by {@code observability};</li>
  *   <li>{@code config}, {@code api}, {@code observability}, {@code server}: Spring and the web.</li>
  * </ol>
  *
@@ -50,6 +52,7 @@ class PackageRulesTest {
     private static final String EXTENSION_POINT = GATEWAY + ".module";
     private static final String MODULES = GATEWAY + ".modules..";
     private static final String DISPATCH = GATEWAY + ".dispatch..";
+    private static final String DECISIONS = GATEWAY + ".decisions..";
     private static final String API = GATEWAY + ".api..";
     private static final String SERVER = GATEWAY + ".server..";
     private static final String CONFIG = GATEWAY + ".config..";
@@ -89,10 +92,25 @@ class PackageRulesTest {
     }
 
     @Test
+    void theDecisionLogDependsOnlyOnMatrixIdsAndNoSpring() {
+        classes().that().resideInAPackage(DECISIONS)
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX))
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
+    void onlyTheWebAndTheActuatorUseTheDecisionLog() {
+        noClasses().that().resideOutsideOfPackages(DECISIONS, API, OBSERVABILITY, CONFIG)
+                .should().dependOnClassesThat().resideInAPackage(DECISIONS)
+                .check(gateway);
+    }
+
+    @Test
     void theCallbacksDependOnNoSpringAndOnNothingThatAnswersThem() {
         noClasses().that().resideInAPackage(CALLBACKS)
                 .should().dependOnClassesThat().resideInAnyPackage(SPRING, EXTENSION_POINT, MODULES, DISPATCH,
-                        API, SERVER, CONFIG, OBSERVABILITY)
+                        DECISIONS, API, SERVER, CONFIG, OBSERVABILITY)
                 .check(gateway);
     }
 

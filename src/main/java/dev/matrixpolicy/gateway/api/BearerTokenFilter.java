@@ -1,20 +1,14 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Guards {@code /v1/**} with the shared bearer token. A missing or wrong token gets 401 with a
@@ -24,18 +18,17 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * {@code X-Forwarded-For} says.
  */
 @Component
-final class BearerTokenFilter extends OncePerRequestFilter {
+final class BearerTokenFilter extends TokenOrLoopbackFilter {
     private static final Logger log = LoggerFactory.getLogger(BearerTokenFilter.class);
     private static final String BEARER = "Bearer ";
 
-    /** The token is the serving generation's: a reload that changes the token file applies to the next request. */
-    private final Generations generations;
     private final RequestErrors errors;
 
+    /** The token is the serving generation's: a reload that changes the token file applies to the next request. */
     BearerTokenFilter(Generations generations, RequestErrors errors) {
+        super(() -> generations.current().sharedToken());
         this.errors = errors;
-        this.generations = generations;
-        if (generations.current().sharedToken().isEmpty()) {
+        if (!hasToken()) {
             log.warn("No policy-gateway.auth.token or token-file is configured: answering loopback callers only");
         }
     }
@@ -50,30 +43,20 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     }
 
     @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-        // MessageDigest.isEqual compares in a time that depends only on the length of its first
-        // argument, always the token, so a candidate learns nothing from timing.
-        Optional<byte[]> token = generations.current().sharedToken().map(value -> value.getBytes(StandardCharsets.UTF_8));
-        if (token.isEmpty()) {
-            // The connection's peer, never getRemoteAddr(): forwarded-header handling rewrites that from a header.
-            if (PeerAddressValve.of(request).filter(BearerTokenFilter::isLoopback).isPresent()) {
-                chain.doFilter(request, response);
-            } else {
-                refuse(response, HttpServletResponse.SC_FORBIDDEN,
-                        "This gateway has no token configured and answers loopback callers only\n");
-            }
-            return;
-        }
-        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        boolean valid = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                && MessageDigest.isEqual(token.get(), header.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8));
-        if (valid) {
-            chain.doFilter(request, response);
-        } else {
-            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-            refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");
-        }
+    Optional<String> presented(String authorization) {
+        return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+                ? Optional.of(authorization.substring(BEARER.length()).trim()) : Optional.empty();
+    }
+
+    @Override
+    void refuseNonLoopback(HttpServletResponse response) throws IOException {
+        refuse(response, HttpServletResponse.SC_FORBIDDEN, "This gateway has no token configured and answers loopback callers only\n");
+    }
+
+    @Override
+    void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
+        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");
     }
 
     private void refuse(HttpServletResponse response, int status, String message) throws IOException {
@@ -81,13 +64,5 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         response.setStatus(status);
         response.setContentType("text/plain;charset=UTF-8");
         response.getWriter().write(message);
-    }
-
-    private static boolean isLoopback(String address) {
-        try {
-            return InetAddress.ofLiteral(address).isLoopbackAddress();
-        } catch (IllegalArgumentException notALiteral) {
-            return false;
-        }
     }
 }

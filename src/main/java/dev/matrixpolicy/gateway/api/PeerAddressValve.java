@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.Optional;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
@@ -31,5 +32,21 @@ final class PeerAddressValve extends ValveBase {
     /** The connection's peer address, if this valve saw the request. */
     static Optional<String> of(ServletRequest request) {
         return request.getAttribute(ATTRIBUTE) instanceof String address ? Optional.of(address) : Optional.empty();
+    }
+
+    /**
+     * Whether the connection comes from this machine: the rule of every endpoint that, without a
+     * token, answers loopback callers only. A request this valve did not see is not.
+     */
+    static boolean isLoopback(ServletRequest request) {
+        return of(request).filter(PeerAddressValve::isLoopbackLiteral).isPresent();
+    }
+
+    private static boolean isLoopbackLiteral(String address) {
+        try {
+            return InetAddress.ofLiteral(address).isLoopbackAddress();
+        } catch (IllegalArgumentException notALiteral) {
+            return false;
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import io.micrometer.observation.ObservationPredicate;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -16,9 +17,10 @@ class PolicyApiConfiguration {
 
     @Bean
     ServletRegistrationBean<PolicyApiServlet> policyApiServlet(Generations generations, RequestBodyReader bodies,
-                                                               JsonMapper json, RequestErrors errors) {
-        ServletRegistrationBean<PolicyApiServlet> registration =
-                new ServletRegistrationBean<>(new PolicyApiServlet(generations, bodies, json, errors), PolicyApiServlet.urlPatterns());
+                                                               JsonMapper json, RequestErrors errors,
+                                                               DecisionRecorder decisions) {
+        ServletRegistrationBean<PolicyApiServlet> registration = new ServletRegistrationBean<>(
+                new PolicyApiServlet(generations, bodies, json, errors, decisions), PolicyApiServlet.urlPatterns());
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;

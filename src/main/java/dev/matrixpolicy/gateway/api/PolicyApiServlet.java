@@ -2,9 +2,14 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.Outcomes;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.chain.Decision;
+import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
+import dev.matrixpolicy.gateway.decisions.Refusal;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import jakarta.servlet.http.HttpServlet;
@@ -14,6 +19,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -37,7 +43,8 @@ import tools.jackson.databind.node.ObjectNode;
  * mapping, argument resolution and message conversion costing several times the chain itself (README,
  * Performance). Routes are one map look-up; the body is parsed once; the answer is written with its
  * length, so keep-alive connections carry no chunked encoding. Every error is Matrix error JSON from
- * {@link MatrixErrors#describe}.
+ * {@link MatrixErrors#describe}. Each refusal and each module failure is handed to the
+ * {@link DecisionRecorder}, with the errcode, reason and status answered here.
  *
  * <p>Each request leases the serving {@linkplain Generations generation} of chains and uses it to the
  * end, so a configuration reload never shows a request a mix of old and new chains.
@@ -53,10 +60,13 @@ final class PolicyApiServlet extends HttpServlet {
     private final transient JsonMapper json;
     private final transient Map<String, Route> routes;
     private final transient RequestErrors errors;
+    private final transient DecisionRecorder decisions;
 
-    PolicyApiServlet(Generations generations, RequestBodyReader bodies, JsonMapper json, RequestErrors errors) {
+    PolicyApiServlet(Generations generations, RequestBodyReader bodies, JsonMapper json, RequestErrors errors,
+                     DecisionRecorder decisions) {
         this.json = json;
         this.errors = errors;
+        this.decisions = decisions;
         Map<String, Route> byPath = new HashMap<>();
         // Every generation serves every callback: a callback without modules answers its default.
         Callbacks.ALL.stream().map(type -> type.category().wireName() + "/" + type.name()).forEach(path ->
@@ -120,14 +130,38 @@ final class PolicyApiServlet extends HttpServlet {
 
     private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, ObjectNode body) {
         A args = endpoint.read(JsonArgs.of(body));
-        R result = endpoint.decide(args).result();
-        JsonNode answer = endpoint.resultType().toJson(result);
-        if (result instanceof Rejection) {
-            return new Answer(HttpServletResponse.SC_FORBIDDEN, json.writeValueAsBytes(answer));
+        Decision<R> decision;
+        try {
+            decision = endpoint.decide(args);
+        } catch (ModuleFailedException failed) {
+            MatrixErrors.MatrixError error = MatrixErrors.describe(failed);
+            decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Outcome.FAILED, Outcomes.ERROR,
+                    Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()), error.status().value()), body);
+            throw failed;
         }
-        ObjectNode envelope = JsonNodeFactory.instance.objectNode();
-        envelope.set("result", answer);
-        return ok(envelope);
+        R result = decision.result();
+        JsonNode answer = endpoint.resultType().toJson(result);
+        Answer answered;
+        if (result instanceof Rejection) {
+            answered = new Answer(HttpServletResponse.SC_FORBIDDEN, json.writeValueAsBytes(answer));
+        } else {
+            ObjectNode envelope = JsonNodeFactory.instance.objectNode();
+            envelope.set("result", answer);
+            answered = ok(envelope);
+        }
+        String verdict = endpoint.resultType().outcome(result);
+        if (Outcomes.isRejection(verdict)) {
+            Optional<Rejection> rejection = result instanceof Rejection refused ? Optional.of(refused) : Optional.empty();
+            decisions.record(refusal(endpoint, decision.decidedBy(), Refusal.Outcome.REFUSED, verdict,
+                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), answered.status()), body);
+        }
+        return answered;
+    }
+
+    private static Refusal refusal(CallbackEndpoint<?, ?> endpoint, Optional<String> entry, Refusal.Outcome outcome,
+                                   String verdict, Optional<String> errcode, Optional<String> reason, int status) {
+        return new Refusal(endpoint.category().wireName(), endpoint.name(), entry, Refusal.Mode.ENFORCE, outcome, verdict,
+                errcode, reason, status);
     }
 
     private Answer ping(ObjectNode body) {

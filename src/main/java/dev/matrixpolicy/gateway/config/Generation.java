@@ -18,15 +18,18 @@ import java.util.Optional;
  *                    entry's instance over instead of building it again
  * @param chains      every callback's chain
  * @param sharedToken the token the homeserver presents, read from {@code auth.token} or {@code auth.token-file}
+ * @param adminToken  the token of the management port's admin endpoints and console, from {@code admin.*}
  * @param appliedAt   when it started to serve
  */
 public record Generation(long number, PolicyGatewayProperties properties, List<ModuleInstance> modules,
-                         CallbackChains chains, Optional<String> sharedToken, Instant appliedAt) {
+                         CallbackChains chains, Optional<String> sharedToken, Optional<String> adminToken,
+                         Instant appliedAt) {
     public Generation {
         Objects.requireNonNull(properties, "properties");
         modules = List.copyOf(modules);
         Objects.requireNonNull(chains, "chains");
         Objects.requireNonNull(sharedToken, "sharedToken");
+        Objects.requireNonNull(adminToken, "adminToken");
         Objects.requireNonNull(appliedAt, "appliedAt");
     }
 

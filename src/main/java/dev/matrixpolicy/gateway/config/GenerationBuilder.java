@@ -42,10 +42,11 @@ public final class GenerationBuilder {
     private Generation build(long number, PolicyGatewayProperties properties, Environment environment,
                              Optional<Generation> previous) {
         Optional<String> token = properties.auth().sharedToken();
+        Optional<String> adminToken = properties.adminToken();
         List<ModuleInstance> instances = modules.build(properties, environment, previous);
         try {
             CallbackChains chains = new CallbackChains(instances, runner);
-            return new Generation(number, properties, instances, chains, token, clock.instant());
+            return new Generation(number, properties, instances, chains, token, adminToken, clock.instant());
         } catch (RuntimeException invalid) {
             modules.discard(instances.stream()
                     .filter(instance -> previous.stream().flatMap(generation -> generation.modules().stream())

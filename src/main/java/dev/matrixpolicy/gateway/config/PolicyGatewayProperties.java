@@ -6,12 +6,6 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
-import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +23,8 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param serverName  the homeserver this gateway serves, as in Synapse's {@code server_name}
  * @param auth        how callers authenticate
+ * @param admin       how admins authenticate on the management port
+ * @param decisionLog the in-memory log of recent refusals and failures
  * @param defaults    failure handling for modules that do not set their own
  * @param maxBodySize the largest request body accepted; larger ones get 413 M_TOO_LARGE
  * @param modules     the module list, in chain order, like Synapse's {@code modules:}
@@ -39,6 +35,8 @@ import org.springframework.validation.annotation.Validated;
 public record PolicyGatewayProperties(
         @NotBlank String serverName,
         @Valid @DefaultValue Auth auth,
+        @Valid @DefaultValue Admin admin,
+        @Valid @DefaultValue DecisionLog decisionLog,
         @Valid @DefaultValue Defaults defaults,
         @DefaultValue("1MB") DataSize maxBodySize,
         @DefaultValue List<@Valid ModuleEntry> modules,
@@ -63,12 +61,10 @@ public record PolicyGatewayProperties(
      *                  white space is ignored
      */
     public record Auth(String token, Path tokenFile) {
-        private static final String TOKEN_FILE = "policy-gateway.auth.token-file";
+        static final String PREFIX = "policy-gateway.auth";
 
         public Auth {
-            if (token != null && !token.isBlank() && tokenFile != null) {
-                throw new InvalidSettingException("token-file", "set token or token-file, not both");
-            }
+            TokenSetting.requireAtMostOne(token, tokenFile);
         }
 
         /**
@@ -77,34 +73,55 @@ public record PolicyGatewayProperties(
          * file that does not exist, cannot be read or is empty stops startup with one message.
          */
         public Optional<String> sharedToken() {
-            if (tokenFile == null) {
-                return Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
-            }
-            String content;
-            try {
-                content = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
-            } catch (NoSuchFileException missing) {
-                throw refused("the token file does not exist", "Create " + tokenFile
-                        + " holding the shared token (the one the homeserver's module sends), or correct " + TOKEN_FILE + ".", missing);
-            } catch (AccessDeniedException denied) {
-                throw refused("the gateway may not read the token file (permission denied)",
-                        "Let the gateway's user read " + tokenFile + ", or correct " + TOKEN_FILE + ".", denied);
-            } catch (CharacterCodingException notText) {
-                throw refused("the token file is not UTF-8 text", "Write the shared token into " + tokenFile + " as text.", notText);
-            } catch (IOException unreadable) {
-                throw refused("the token file cannot be read: " + unreadable.getMessage(),
-                        "Point " + TOKEN_FILE + " at the file that holds the shared token.", unreadable);
-            }
-            if (content.isEmpty()) {
-                throw refused("the token file is empty", "Write the shared token into " + tokenFile
-                        + ", or point " + TOKEN_FILE + " at the file that holds it.", null);
-            }
-            return Optional.of(content);
+            return TokenSetting.read(PREFIX, token, tokenFile, "the shared token (the one the homeserver's module sends)");
         }
+    }
 
-        private InvalidConfigurationException refused(String problem, String fix, Exception cause) {
-            return new InvalidConfigurationException("Invalid configuration",
-                    new BadSetting(TOKEN_FILE, tokenFile, null, problem, fix), cause);
+    /**
+     * The token of the management port's admin endpoints ({@code reload}, {@code explain},
+     * {@code decisions}) and the console; distinct from the homeserver's. Without one they answer
+     * loopback callers only.
+     *
+     * @param token     the token itself
+     * @param tokenFile a file holding the token; surrounding white space is ignored
+     */
+    public record Admin(String token, Path tokenFile) {
+        static final String PREFIX = "policy-gateway.admin";
+
+        public Admin {
+            TokenSetting.requireAtMostOne(token, tokenFile);
+        }
+    }
+
+    /**
+     * The admin token, read once at startup like {@link Auth#sharedToken()}. One equal to the
+     * homeserver's token stops startup: whoever holds the homeserver's token would be an admin.
+     */
+    public Optional<String> adminToken() {
+        Optional<String> adminToken = TokenSetting.read(Admin.PREFIX, admin.token(), admin.tokenFile(), "the admin token");
+        if (adminToken.isPresent() && adminToken.equals(auth.sharedToken())) {
+            String key = Admin.PREFIX + (admin.tokenFile() == null ? ".token" : ".token-file");
+            throw new InvalidConfigurationException("Invalid configuration", new BadSetting(key, null, null,
+                    "the admin token equals the homeserver's token (" + Auth.PREFIX + ".token or token-file)",
+                    "Give " + Admin.PREFIX + " a token of its own: whoever holds the homeserver's token must not be an admin."),
+                    null);
+        }
+        return adminToken;
+    }
+
+    /**
+     * The decision log: the most recent refusals and failures, kept in memory for
+     * {@code /actuator/decisions} and the console.
+     *
+     * @param capacity how many it keeps; the oldest make way for new ones
+     */
+    public record DecisionLog(@DefaultValue("2000") int capacity) {
+        static final int MAX_CAPACITY = 1_000_000;
+
+        public DecisionLog {
+            if (capacity < 1 || capacity > MAX_CAPACITY) {
+                throw new InvalidSettingException("capacity", "must be between 1 and " + MAX_CAPACITY);
+            }
         }
     }
 

@@ -3,8 +3,6 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -68,20 +66,18 @@ public final class ConfigValues {
     }
 
     /**
-     * A secret (an access token) read once from a file, surrounding white space ignored.
+     * A secret (an access token) read once from a file by {@link SecretFile}, surrounding white space ignored.
      *
      * @param field the file's field, e.g. {@code token-file}
-     * @throws ModuleConfigurationException when the file cannot be read or holds nothing
+     * @throws ModuleConfigurationException when the file cannot be read or holds nothing, e.g.
+     *         {@code token-file: /run/secrets/token does not exist}
      */
     public static String secretFile(String field, Path file) {
-        String secret;
         try {
-            secret = Files.readString(file).strip();
-        } catch (IOException unreadable) {
-            throw new ModuleConfigurationException(field, "cannot read " + file + ": "
-                    + unreadable.getClass().getSimpleName(), unreadable);
+            return SecretFile.read(file);
+        } catch (SecretFile.UnreadableSecretException unreadable) {
+            throw new ModuleConfigurationException(field, unreadable.getMessage(), unreadable);
         }
-        return nonBlank(field, secret);
     }
 
     /**

@@ -74,7 +74,7 @@ public final class Reloader {
         watched = watch(List.of(), files, generations.current());
     }
 
-    /** The files whose change triggers a reload: configuration files read and the token file. */
+    /** The files whose change triggers a reload: configuration files read and the token files. */
     List<Path> watchedFiles() {
         return watched;
     }
@@ -102,7 +102,8 @@ public final class Reloader {
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
             readIn = Optional.of(loaded.environment());
             if (loaded.properties().equals(serving.properties())
-                    && loaded.properties().auth().sharedToken().equals(serving.sharedToken())) {
+                    && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
+                    && loaded.properties().adminToken().equals(serving.adminToken())) {
                 result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty());
             } else {
                 Generation next = builder.next(serving, loaded.properties(), loaded.environment());
@@ -133,6 +134,7 @@ public final class Reloader {
         Set<Path> all = new LinkedHashSet<>(before);
         all.addAll(read);
         Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
+        Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);
         return List.copyOf(all);
     }
 }

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.mock.web.MockFilterChain;
@@ -129,12 +130,13 @@ class BearerTokenFilterTest {
     private BearerTokenFilter filter(Auth auth) {
         PolicyGatewayProperties properties = properties(auth);
         Generation generation = new Generation(1, properties, List.of(),
-                new CallbackChains(List.of(), new ChainRunner(ChainObserver.NONE)), auth.sharedToken(), Instant.EPOCH);
+                new CallbackChains(List.of(), new ChainRunner(ChainObserver.NONE)), auth.sharedToken(), Optional.empty(), Instant.EPOCH);
         return new BearerTokenFilter(new Generations(generation, new InstanceMeters(registry)), new RequestErrors(registry));
     }
 
     private static PolicyGatewayProperties properties(Auth auth) {
-        return new PolicyGatewayProperties("example.com", auth, new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
+        return new PolicyGatewayProperties("example.com", auth, new PolicyGatewayProperties.Admin(null, null),
+                new PolicyGatewayProperties.DecisionLog(100), new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
                 DataSize.ofMegabytes(1), List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)));
     }
 

@@ -110,10 +110,11 @@ class GenerationsTest {
 
     private Generation generation(long number, ModuleInstance... modules) {
         PolicyGatewayProperties properties = new PolicyGatewayProperties("example.com", new PolicyGatewayProperties.Auth(null, null),
+                new PolicyGatewayProperties.Admin(null, null), new PolicyGatewayProperties.DecisionLog(100),
                 new PolicyGatewayProperties.Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)), DataSize.ofMegabytes(1),
                 List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)));
         return new Generation(number, properties, List.of(modules), new CallbackChains(List.of(modules), runner),
-                Optional.empty(), Instant.EPOCH);
+                Optional.empty(), Optional.empty(), Instant.EPOCH);
     }
 
     private ModuleInstance module(String name) {

@@ -91,6 +91,21 @@ class InvalidValueTest {
     }
 
     @Test
+    void decisionLogCapacityOutOfRangeNamesTheKeyAndTheRange(CapturedOutput output) {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  decision-log:
+                    capacity: 0
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.decision-log.capacity\n")
+                .contains("value: '0'\n")
+                .contains("problem: must be between 1 and 1000000\n");
+    }
+
+    @Test
     void missingRequiredValueNamesTheKey(CapturedOutput output) {
         String analysis = topLevelFailure("""
                 policy-gateway:

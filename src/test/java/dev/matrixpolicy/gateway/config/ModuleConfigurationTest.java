@@ -83,8 +83,8 @@ class ModuleConfigurationTest {
                         "policy-gateway.modules[1].mode=shadow",
                         "policy-gateway.modules[1].config.results.user_may_invite=M_FORBIDDEN")
                 .run(context -> {
-                    assertThat(context.getBean("policyModule.enforced", ModuleInstance.class).mode()).isEqualTo(Link.Mode.ENFORCE);
-                    assertThat(context.getBean("policyModule.trial", ModuleInstance.class).mode()).isEqualTo(Link.Mode.SHADOW);
+                    assertThat(context.getBean(Generations.class).current().instance("enforced").orElseThrow().mode()).isEqualTo(Link.Mode.ENFORCE);
+                    assertThat(context.getBean(Generations.class).current().instance("trial").orElseThrow().mode()).isEqualTo(Link.Mode.SHADOW);
                     assertThat(chain(context, "user_may_invite")).containsExactly("enforced", "trial");
                 });
     }

@@ -43,7 +43,7 @@ class StartupFailureReportTest {
 
         assertThat(screen).contains("key: policy-gateway.modlues")
                 .containsPattern("file: .*startup-unknown-key.yml, line 5, column 15")
-                .contains("problem: unknown key; the keys of policy-gateway are server-name, auth, defaults, max-body-size, modules")
+                .contains("problem: unknown key; the keys of policy-gateway are server-name, auth, admin, decision-log, defaults, max-body-size, modules")
                 .contains("Did you mean policy-gateway.modules?");
     }
 
@@ -69,7 +69,7 @@ class StartupFailureReportTest {
                 .contains("value: '" + token + "'")
                 .contains("file: " + config + ", line 4, column 17")
                 .contains("problem: the token file is empty")
-                .contains("Write the shared token into " + token);
+                .contains("Write the shared token (the one the homeserver's module sends) into " + token);
     }
 
     @Test
@@ -83,6 +83,25 @@ class StartupFailureReportTest {
                 .contains("value: '" + token + "'")
                 .contains("file: " + config + ", line 4, column 17")
                 .contains("problem: the token file does not exist");
+    }
+
+    @Test
+    void adminTokenEqualToTheHomeserversTokenStopsStartupNamingBothKeys(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token: same-secret
+                  admin:
+                    token: same-secret
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("key: policy-gateway.admin.token")
+                .contains("file: " + config + ", line 6, column 12")
+                .contains("problem: the admin token equals the homeserver's token (policy-gateway.auth.token or token-file)")
+                .doesNotContain("same-secret");
     }
 
     @Test

@@ -103,7 +103,7 @@ class HttpConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
                         "policy-gateway.modules[0].config.token-file=" + directory.resolve("absent"))
                 .run(context -> assertThat(context.getStartupFailure())
-                        .hasStackTraceContaining(ENTRY + "config.token-file: cannot read"));
+                        .hasStackTraceContaining(ENTRY + "config.token-file: " + directory.resolve("absent") + " does not exist"));
     }
 
     @Test

@@ -75,7 +75,7 @@ class PolicyListConfigurationTest {
         runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",
                         CONFIG + "sources[1].homeserver=http://synapse:8008", CONFIG + "sources[1].access-token-file=/nonexistent/token")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-                        FAILURE + "sources[1].access-token-file: cannot read /nonexistent/token: NoSuchFileException"));
+                        FAILURE + "sources[1].access-token-file: /nonexistent/token does not exist"));
     }
 
     @Test

@@ -1,0 +1,97 @@
+package dev.matrixpolicy.gateway.api;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Guards the management port's admin paths: {@code reload}, {@code explain}, {@code decisions} and
+ * the console. With {@code policy-gateway.admin.token} (or {@code token-file}) a caller presents it
+ * as {@code Authorization: Bearer <token>} or as the password of HTTP Basic, any user name, so a
+ * browser logs in with its own prompt and the console's requests carry the credentials; anything
+ * else is 401 with a Basic challenge. Without an admin token only loopback callers are answered,
+ * judged by the connection's peer address ({@link PeerAddressValve}), never by a header; others get
+ * 403. The other actuator endpoints (health, metrics, prometheus, chains, ...) are left alone.
+ */
+final class AdminAccessFilter extends TokenOrLoopbackFilter {
+    static final String REALM = "Basic realm=\"policy-gateway admin\"";
+    private static final String BEARER = "Bearer ";
+    private static final String BASIC = "Basic ";
+
+    private final List<String> guarded;
+    private final JsonMapper json;
+
+    /**
+     * @param token        the admin token; empty for loopback callers only
+     * @param actuatorBase the actuator's base path, {@code /actuator} unless configured otherwise
+     */
+    AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, JsonMapper json) {
+        super(token);
+        this.guarded = List.of(actuatorBase + "/reload", actuatorBase + "/explain", actuatorBase + "/decisions",
+                AdminConsoleServlet.PATH);
+        this.json = json;
+    }
+
+    /** A guarded path, or anything below one: judged on the path the container routes by. */
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        String path = PolicyApiServlet.routedPath(request);
+        return guarded.stream().noneMatch(prefix -> path.equals(prefix) || path.startsWith(prefix + "/"));
+    }
+
+    @Override
+    void refuseNonLoopback(HttpServletResponse response) throws IOException {
+        refuse(response, HttpStatus.FORBIDDEN, "M_FORBIDDEN",
+                "No admin token is configured (policy-gateway.admin.token): admin endpoints answer loopback callers only");
+    }
+
+    @Override
+    void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
+        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, REALM);
+        if (presented) {
+            refuse(response, HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN", "Invalid admin token");
+        } else {
+            refuse(response, HttpStatus.UNAUTHORIZED, "M_MISSING_TOKEN",
+                    "Admin token required: Authorization: Bearer <token>, or HTTP Basic with the token as the password");
+        }
+    }
+
+    /** The token of a Bearer header, or the password of a Basic one; empty when there is neither. */
+    @Override
+    Optional<String> presented(String header) {
+        if (header == null) {
+            return Optional.empty();
+        }
+        if (header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return Optional.of(header.substring(BEARER.length()).strip());
+        }
+        if (header.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
+            try {
+                String credentials = new String(Base64.getDecoder().decode(header.substring(BASIC.length()).strip()),
+                        StandardCharsets.UTF_8);
+                int colon = credentials.indexOf(':');
+                return colon < 0 ? Optional.empty() : Optional.of(credentials.substring(colon + 1));
+            } catch (IllegalArgumentException notBase64) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void refuse(HttpServletResponse response, HttpStatus status, String errcode, String message) throws IOException {
+        byte[] body = json.writeValueAsBytes(new MatrixErrors.MatrixError(status, errcode, message).body());
+        response.setStatus(status.value());
+        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+}

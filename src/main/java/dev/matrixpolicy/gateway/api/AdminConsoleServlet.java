@@ -1,0 +1,63 @@
+package dev.matrixpolicy.gateway.api;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.http.HttpHeaders;
+
+/**
+ * The admin console on the management port: {@code /console/}, one static page, one script and one
+ * style sheet from the classpath ({@code console/}), read once at startup. The page draws itself
+ * from the actuator's JSON (chains, chainstats, decisions, policylists, explain, reload), with the
+ * credentials the browser already sends; {@link AdminAccessFilter} guards it. No template engine
+ * and no build step: what is in the jar is what the browser gets.
+ */
+final class AdminConsoleServlet extends HttpServlet {
+    static final String PATH = "/console";
+    /** Nothing but this origin: no inline script, no framing, no guessing of content types. */
+    private static final String POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+            + " frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+    private final transient Map<String, Asset> assets = Map.of(
+            "/", asset("index.html", "text/html;charset=UTF-8"),
+            "/console.js", asset("console.js", "text/javascript;charset=UTF-8"),
+            "/console.css", asset("console.css", "text/css;charset=UTF-8"));
+
+    private record Asset(byte[] body, String contentType) {
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String path = request.getPathInfo();
+        if (path == null) {
+            // Relative links on the page resolve against /console/, whatever prefix a proxy adds in front.
+            response.sendRedirect(request.getRequestURI() + "/");
+            return;
+        }
+        Asset asset = assets.get(path);
+        if (asset == null) {
+            response.sendError(HttpServletResponse.SC_NOT_FOUND);
+            return;
+        }
+        response.setContentType(asset.contentType());
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+        response.setHeader("Content-Security-Policy", POLICY);
+        response.setHeader("X-Content-Type-Options", "nosniff");
+        response.setHeader("Referrer-Policy", "no-referrer");
+        response.setContentLength(asset.body().length);
+        response.getOutputStream().write(asset.body());
+    }
+
+    private static Asset asset(String name, String contentType) {
+        try (InputStream in = new ClassPathResource("console/" + name).getInputStream()) {
+            return new Asset(in.readAllBytes(), contentType);
+        } catch (IOException missing) {
+            throw new UncheckedIOException("console/" + name + " is missing from the classpath", missing);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.config.Generations;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointProperties;
+import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
+import org.springframework.boot.actuate.autoconfigure.web.ManagementContextType;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The admin side of the management server: the admin access filter, the console, and the peer
+ * address of every request, which the filter's loopback rule needs. For whichever context serves
+ * the actuator ({@link ManagementContextType#ANY}): the management child context on its own port,
+ * or the main context when the two share one. Listed in
+ * {@code META-INF/spring/...ManagementContextConfiguration.imports}, and kept out of component
+ * scanning ({@code PolicyGatewayApplication}), so that the policy port never serves the console.
+ */
+@ManagementContextConfiguration(value = ManagementContextType.ANY, proxyBeanMethods = false)
+class ManagementAdminAccess {
+
+    @Bean
+    FilterRegistrationBean<AdminAccessFilter> adminAccessFilter(Generations generations, WebEndpointProperties endpoints,
+                                                                JsonMapper json) {
+        FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
+                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), json));
+        registration.setName("adminAccessFilter");
+        return registration;
+    }
+
+    @Bean
+    ServletRegistrationBean<AdminConsoleServlet> adminConsole() {
+        ServletRegistrationBean<AdminConsoleServlet> registration = new ServletRegistrationBean<>(new AdminConsoleServlet(),
+                AdminConsoleServlet.PATH, AdminConsoleServlet.PATH + "/*");
+        registration.setName("adminConsole");
+        return registration;
+    }
+
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> managementPeerAddress() {
+        return factory -> factory.addContextValves(new PeerAddressValve());
+    }
+}

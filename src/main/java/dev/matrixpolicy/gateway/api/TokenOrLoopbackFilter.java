@@ -1,0 +1,60 @@
+package dev.matrixpolicy.gateway.api;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * The access rule of both ports' guarded paths, written once: with a configured token, a caller
+ * presents it in the {@code Authorization} header; without one, only loopback callers are answered,
+ * judged by the connection's peer address ({@link PeerAddressValve}), never by
+ * {@code getRemoteAddr()}, which forwarded-header handling rewrites from a header. Subclasses say
+ * which paths they guard, how a token is presented, and how a refusal reads.
+ */
+abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
+    private final Supplier<Optional<String>> configured;
+
+    /** @param configured the token in force now: the serving configuration generation's */
+    TokenOrLoopbackFilter(Supplier<Optional<String>> configured) {
+        this.configured = configured;
+    }
+
+    final boolean hasToken() {
+        return configured.get().isPresent();
+    }
+
+    @Override
+    protected final void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        Optional<Token> token = configured.get().map(Token::new);
+        if (token.isEmpty()) {
+            if (PeerAddressValve.isLoopback(request)) {
+                chain.doFilter(request, response);
+            } else {
+                refuseNonLoopback(response);
+            }
+            return;
+        }
+        Optional<String> presented = presented(request.getHeader(HttpHeaders.AUTHORIZATION));
+        if (presented.filter(token.get()::matches).isPresent()) {
+            chain.doFilter(request, response);
+        } else {
+            refuseUnauthorized(response, presented.isPresent());
+        }
+    }
+
+    /** The token in an {@code Authorization} header ({@code null} when there is none), if it carries one. */
+    abstract Optional<String> presented(String authorization);
+
+    /** No token is configured and the caller is not on this machine. */
+    abstract void refuseNonLoopback(HttpServletResponse response) throws IOException;
+
+    /** A token is configured and the caller presented none ({@code presented} false) or another. */
+    abstract void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException;
+}

@@ -1,0 +1,91 @@
+package dev.matrixpolicy.gateway.module;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A secret (a token) kept in a file, a mounted Kubernetes Secret say: read once, surrounding white
+ * space ignored. The one reader of such files, for the gateway's own tokens
+ * ({@code policy-gateway.auth}, {@code policy-gateway.admin}) and for the modules' (through
+ * {@link ConfigValues#secretFile}); each caller says what is wrong in its own error type, with the
+ * words found here.
+ */
+public final class SecretFile {
+    private SecretFile() {
+    }
+
+    /** Why a file gives no secret. */
+    public enum Problem {
+        MISSING("does not exist"),
+        DENIED("may not be read by the gateway's user (permission denied)"),
+        NOT_TEXT("is not UTF-8 text"),
+        UNREADABLE("cannot be read"),
+        EMPTY("is empty");
+
+        private final String predicate;
+
+        Problem(String predicate) {
+            this.predicate = predicate;
+        }
+
+        /** What is wrong, said of the file: {@code does not exist}, {@code is empty}. */
+        public String predicate() {
+            return predicate;
+        }
+    }
+
+    /** A file that holds no usable secret. */
+    public static final class UnreadableSecretException extends RuntimeException {
+        private final transient Path file;
+        private final Problem problem;
+
+        UnreadableSecretException(Path file, Problem problem, Throwable cause) {
+            super(file + " " + problem.predicate() + (problem == Problem.UNREADABLE && cause != null ? ": " + cause.getMessage() : ""),
+                    cause);
+            this.file = file;
+            this.problem = problem;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        public Problem problem() {
+            return problem;
+        }
+
+        /** The problem said of the file, without its path: {@code does not exist}, {@code cannot be read: ...}. */
+        public String predicate() {
+            return getMessage().substring(file.toString().length() + 1);
+        }
+    }
+
+    /**
+     * The file's content, stripped.
+     *
+     * @throws UnreadableSecretException when the file is missing, unreadable, not text or empty
+     */
+    public static String read(Path file) {
+        String content;
+        try {
+            content = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (NoSuchFileException missing) {
+            throw new UnreadableSecretException(file, Problem.MISSING, missing);
+        } catch (AccessDeniedException denied) {
+            throw new UnreadableSecretException(file, Problem.DENIED, denied);
+        } catch (CharacterCodingException notText) {
+            throw new UnreadableSecretException(file, Problem.NOT_TEXT, notText);
+        } catch (IOException unreadable) {
+            throw new UnreadableSecretException(file, Problem.UNREADABLE, unreadable);
+        }
+        if (content.isEmpty()) {
+            throw new UnreadableSecretException(file, Problem.EMPTY, null);
+        }
+        return content;
+    }
+}

@@ -1,0 +1,303 @@
+// The admin console: draws itself from the actuator's JSON. Plain DOM, no framework, no build step.
+// Every value from the server is written as text (textContent), never as HTML.
+"use strict";
+
+const ACTUATOR = "../actuator";
+
+/** Creates an element with attributes and children (strings become text). */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function table(headings, rows) {
+  return el("table", {},
+    el("thead", {}, el("tr", {}, headings.map(h => typeof h === "string" ? el("th", {}, h) : el("th", h.attributes, h.text)))),
+    el("tbody", {}, rows));
+}
+
+/** A label in the colour of its outcome, optionally with a count: "deny 3". */
+function pill(label, count) {
+  return el("span", { class: "pill " + label }, count === undefined ? label : label + " " + count);
+}
+
+function errorBox(message) {
+  return el("div", { class: "error-box", role: "alert" }, message);
+}
+
+function show(containerId, ...content) {
+  document.getElementById(containerId).replaceChildren(...content);
+}
+
+/** GET or POST an actuator path; resolves to {status, json} and never rejects for an HTTP error. */
+async function call(path, options = {}) {
+  const response = await fetch(ACTUATOR + path, {
+    credentials: "same-origin",
+    headers: { "Accept": "application/json", ...(options.body !== undefined ? { "Content-Type": "application/json" } : {}) },
+    ...options,
+  });
+  const text = await response.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch (notJson) { json = { error: text }; }
+  return { status: response.status, json };
+}
+
+/** The message of a Matrix error or of a failed reload, for a human. */
+function describeError(answer) {
+  const body = answer.json || {};
+  const code = body.errcode ? body.errcode + ": " : "";
+  return "HTTP " + answer.status + " " + code + (body.error || body.message || "no details");
+}
+
+function micros(value) {
+  if (value === undefined || value === null || Number.isNaN(value)) return "";
+  return value >= 1000 ? (value / 1000).toFixed(1) + " ms" : value.toFixed(1) + " µs";
+}
+
+// ---- Chains ----
+
+const state = { chains: null, stats: {} };
+
+/** The chains as [{category, callback, key, entries}], in the order of /actuator/chains. */
+function chainList(chains) {
+  const list = [];
+  for (const [category, callbacks] of Object.entries(chains)) {
+    for (const [callback, entries] of Object.entries(callbacks)) {
+      if (Array.isArray(entries)) list.push({ category, callback, key: "", entries });
+      else for (const [key, perKey] of Object.entries(entries)) list.push({ category, callback, key, entries: perKey });
+    }
+  }
+  return list;
+}
+
+async function loadChains() {
+  const [chains, stats] = await Promise.all([call("/chains"), call("/chainstats")]);
+  if (chains.status !== 200) {
+    show("chains-body", errorBox("Cannot read the chains: " + describeError(chains)));
+    return;
+  }
+  state.chains = chains.json;
+  state.stats = stats.status === 200 ? stats.json : {};
+  drawChains();
+  fillPickers();
+}
+
+function drawChains() {
+  const showEmpty = document.getElementById("show-empty-chains").checked;
+  const rows = [];
+  for (const chain of chainList(state.chains)) {
+    if (!showEmpty && chain.entries.length === 0) continue;
+    const stats = ((state.stats[chain.category] || {})[chain.callback]) || {};
+    const name = chain.category + "/" + chain.callback + (chain.key ? " (" + chain.key + ")" : "");
+    if (chain.entries.length === 0) {
+      rows.push(el("tr", { "data-callback": chain.callback }, el("td", { class: "id" }, name), el("td", { colspan: 6, class: "muted" }, "no entries")));
+      continue;
+    }
+    chain.entries.forEach((entry, index) => {
+      const entryStats = stats[entry] || { decisions: {}, calls: {} };
+      const decisions = Object.entries(entryStats.decisions).map(([outcome, count]) => pill(outcome, count));
+      const calls = Object.values(entryStats.calls);
+      const count = calls.reduce((sum, c) => sum + c.count, 0);
+      const mean = count ? calls.reduce((sum, c) => sum + c.mean_micros * c.count, 0) / count : NaN;
+      const max = calls.reduce((m, c) => Math.max(m, c.max_micros), 0);
+      const failures = Object.entries(entryStats.calls).filter(([outcome]) => outcome !== "answered")
+        .map(([outcome, c]) => pill(outcome, c.count));
+      rows.push(el("tr", { "data-callback": chain.callback, "data-entry": entry },
+        index === 0 ? el("td", { rowspan: chain.entries.length }, el("span", { class: "id" }, name)) : null,
+        el("td", { class: "num" }, index + 1),
+        el("td", { class: "entry" }, entry),
+        el("td", {}, decisions.length ? decisions : el("span", { class: "muted" }, "none yet")),
+        el("td", { class: "num" }, count, failures.length ? el("div", {}, failures) : null),
+        el("td", { class: "num" }, micros(mean)),
+        el("td", { class: "num" }, count ? micros(max) : "")));
+    });
+  }
+  show("chains-body", rows.length ? table(["Callback", { text: "#", attributes: { class: "num" } }, "Entry",
+      "Decisions (as decider)", { text: "Calls", attributes: { class: "num" } }, { text: "Mean", attributes: { class: "num" } },
+      { text: "Max", attributes: { class: "num" } }], rows)
+    : el("p", { class: "muted" }, "No callback has entries: the configuration lists no modules."));
+}
+
+/** The callback and entry names for the decision filters and the explain form. */
+function fillPickers() {
+  const chains = chainList(state.chains);
+  const callbacks = [...new Set(chains.map(c => c.callback))];
+  const entries = [...new Set(chains.flatMap(c => c.entries))];
+  document.getElementById("callback-names").replaceChildren(...callbacks.map(c => el("option", { value: c })));
+  document.getElementById("entry-names").replaceChildren(...entries.map(e => el("option", { value: e })));
+  const select = document.getElementById("explain-callback");
+  const chosen = select.value;
+  const seen = new Set();
+  select.replaceChildren(...chains.filter(c => c.entries.length > 0)
+    .filter(c => !seen.has(c.category + "/" + c.callback) && seen.add(c.category + "/" + c.callback))
+    .map(c => el("option", { value: c.category + "/" + c.callback }, c.category + "/" + c.callback)));
+  if (chosen) select.value = chosen;
+}
+
+// ---- Decisions ----
+
+async function loadDecisions() {
+  const form = document.getElementById("decisions-filter");
+  const query = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) if (String(value).trim()) query.set(name, String(value).trim());
+  const answer = await call("/decisions?" + query);
+  if (answer.status !== 200) {
+    show("decisions-body", errorBox("Cannot read the decisions: " + describeError(answer)));
+    return;
+  }
+  const log = answer.json;
+  const summary = el("p", { class: "muted" }, log.decisions.length + " shown; " + log.recorded
+    + " recorded since startup; the log keeps the last " + log.capacity + ".");
+  if (log.decisions.length === 0) {
+    show("decisions-body", summary, el("p", { class: "muted", id: "no-decisions" }, "No refusals or failures match."));
+    return;
+  }
+  const rows = log.decisions.map(d => el("tr", { class: "decision" },
+    el("td", { class: "time" }, new Date(d.time).toISOString().replace("T", " ").replace("Z", " UTC")),
+    el("td", {}, el("span", { class: "muted" }, d.category + "/"), d.callback),
+    el("td", {}, d.entry || el("span", { class: "muted" }, "none")),
+    el("td", {}, pill(d.outcome), d.mode !== "enforce" ? pill(d.mode) : null),
+    el("td", {}, d.errcode ? el("code", {}, d.errcode) : pill(d.verdict), d.reason ? el("div", { class: "reason" }, d.reason) : null),
+    el("td", { class: "num" }, d.status),
+    el("td", {}, ids(d.users, "user")),
+    el("td", {}, ids(d.rooms, "room")),
+    el("td", {}, d.servers.map(s => el("span", { class: "id" }, s)))));
+  show("decisions-body", summary, table(["Time", "Callback", "Entry", "Outcome", "Answer", { text: "Status", attributes: { class: "num" } },
+    "Users", "Rooms", "Servers"], rows));
+}
+
+/** IDs as links that filter the decisions by them. */
+function ids(values, filter) {
+  return values.map(value => el("a", {
+    class: "id", href: "#decisions", title: "Show only decisions involving " + value,
+    onclick: event => {
+      event.preventDefault();
+      document.querySelector("#decisions-filter [name=" + filter + "]").value = value;
+      loadDecisions();
+    },
+  }, value));
+}
+
+// ---- Sources ----
+
+async function loadSources() {
+  const answer = await call("/policylists");
+  if (answer.status !== 200) {
+    show("sources-body", errorBox("Cannot read the sources: " + describeError(answer)));
+    return;
+  }
+  const lists = Object.entries(answer.json);
+  if (lists.length === 0) {
+    show("sources-body", el("p", { class: "muted" }, "No module with a source is configured."));
+    return;
+  }
+  show("sources-body", ...lists.flatMap(([instance, list]) => [
+    el("h3", {}, instance),
+    table(["Source", "Kind", "Location", "Rules", "Last good read", "Last error", { text: "Failures", attributes: { class: "num" } }],
+      list.sources.map(source => {
+        const status = source.status || {};
+        const rules = Object.entries(source.rules || {}).flatMap(([kind, byRecommendation]) =>
+          Object.entries(byRecommendation).map(([recommendation, count]) => kind.toLowerCase() + " " + recommendation.toLowerCase() + ": " + count));
+        return el("tr", { class: "source", "data-source": source.name },
+          el("td", {}, source.name),
+          el("td", {}, source.kind),
+          el("td", {}, el("code", {}, source.location || "")),
+          el("td", {}, rules.length ? rules.map(r => el("div", {}, r)) : el("span", { class: "muted" }, "none")),
+          el("td", { class: status.last_success ? "ok" : "muted" }, status.last_success || "never"),
+          el("td", { class: status.last_error ? "bad" : "muted" }, status.last_error
+            ? [status.last_error, status.error_since ? el("div", { class: "muted" }, "since " + status.error_since) : null] : "none"),
+          el("td", { class: "num" }, status.failures ?? 0));
+      })),
+  ]));
+}
+
+// ---- Explain ----
+
+async function explain(event) {
+  event.preventDefault();
+  const path = document.getElementById("explain-callback").value;
+  const text = document.getElementById("explain-body").value;
+  try {
+    JSON.parse(text);
+  } catch (invalid) {
+    show("explain-result", errorBox("The arguments are not JSON: " + invalid.message));
+    return;
+  }
+  if (!path) {
+    show("explain-result", errorBox("No callback has entries to explain."));
+    return;
+  }
+  show("explain-result", el("p", { class: "loading" }, "Asking…"));
+  const answer = await call("/explain/" + path, { method: "POST", body: text });
+  if (answer.status === 404 && !(answer.json && answer.json.trace)) {
+    show("explain-result", errorBox("This gateway does not offer explain (" + describeError(answer) + ")."));
+    return;
+  }
+  if (answer.status !== 200) {
+    show("explain-result", errorBox(describeError(answer)));
+    return;
+  }
+  const result = answer.json;
+  show("explain-result",
+    el("p", {}, "Answer ", el("strong", {}, "HTTP " + result.status), " decided by ",
+      result.decided_by ? el("strong", { class: "id" }, result.decided_by) : el("span", { class: "muted" }, "no single entry")),
+    el("pre", { id: "explain-answer" }, JSON.stringify(result.answer, null, 2)),
+    table(["Entry", "Mode", "Outcome", "Answer", "Error", { text: "Time", attributes: { class: "num" } }],
+      (result.trace || []).map(step => el("tr", { class: step.decided ? "decided" : "" },
+        el("td", {}, step.entry, step.decided ? el("span", { class: "pill" }, "decided") : null),
+        el("td", {}, step.mode),
+        el("td", {}, pill(step.outcome)),
+        el("td", {}, step.answer === null || step.answer === undefined ? "" : el("code", {}, JSON.stringify(step.answer))),
+        el("td", { class: step.error ? "bad" : "" }, step.error || ""),
+        el("td", { class: "num" }, micros(step.micros))))),
+    result.not_asked && result.not_asked.length
+      ? el("p", { class: "muted" }, "Not asked: ", result.not_asked.map(e => el("span", { class: "id" }, e))) : null);
+}
+
+// ---- Reload ----
+
+async function reload() {
+  const output = document.getElementById("reload-result");
+  output.textContent = "Reloading…";
+  output.className = "";
+  const answer = await call("/reload", { method: "POST", body: "{}" });
+  if (answer.status === 200) {
+    const body = answer.json || {};
+    output.textContent = (body.result || "done") + (body.generation !== undefined ? " (generation " + body.generation + ")" : "");
+    output.className = "ok";
+    refreshAll();
+  } else {
+    output.textContent = "Reload failed: " + describeError(answer);
+    output.className = "bad";
+  }
+}
+
+// ---- Wiring ----
+
+const loaders = { chains: loadChains, decisions: loadDecisions, sources: loadSources };
+
+function refreshAll() {
+  return Promise.all(Object.values(loaders).map(load => load().catch(failure => console.error(failure))));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("show-empty-chains").addEventListener("change", () => state.chains && drawChains());
+  document.querySelectorAll("[data-refresh]").forEach(button =>
+    button.addEventListener("click", () => loaders[button.dataset.refresh]()));
+  const filter = document.getElementById("decisions-filter");
+  filter.addEventListener("submit", event => { event.preventDefault(); loadDecisions(); });
+  filter.addEventListener("reset", () => setTimeout(loadDecisions));
+  document.getElementById("explain-form").addEventListener("submit", explain);
+  document.getElementById("reload-button").addEventListener("click", reload);
+  refreshAll().then(() => document.body.setAttribute("data-loaded", "true"));
+});

@@ -1,0 +1,149 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.matrixpolicy.gateway.support.ConsoleGateway;
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.RawHttp;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Optional;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The management port's admin paths (reload, explain, decisions, the console) need the admin token,
+ * as a Bearer token or as the password of HTTP Basic; without one configured they answer loopback
+ * callers only, judged by the connection's peer address. The other actuator endpoints are left alone.
+ */
+class AdminAccessEndToEndTest {
+    static final String ADMIN_TOKEN = "admin-s3cret";
+
+    @DynamicPropertySource
+    static void rules(DynamicPropertyRegistry registry) {
+        ConsoleGateway.rulesFile(registry);
+    }
+
+    @Nested
+    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = {"management.server.port=0", "policy-gateway.admin.token=" + ADMIN_TOKEN})
+    @ActiveProfiles(ConsoleGateway.PROFILE)
+    class WithAnAdminToken {
+        @LocalManagementPort
+        int managementPort;
+
+        @LocalServerPort
+        int port;
+
+        @Test
+        void bearerTokenOpensTheAdminEndpoints() {
+            assertThat(new GatewayClient(managementPort, ADMIN_TOKEN).get("/actuator/decisions").status()).isEqualTo(200);
+        }
+
+        @Test
+        void basicAuthWithTheTokenAsPasswordAndAnyUserOpensTheConsole() {
+            Answer page = get("/console/", "Basic " + basic("anyone:" + ADMIN_TOKEN));
+
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.contentType()).startsWith("text/html");
+            assertThat(page.body()).contains("<title>policy-gateway admin</title>");
+            assertThat(get("/console/console.js", "Basic " + basic(":" + ADMIN_TOKEN)).status()).isEqualTo(200);
+        }
+
+        @Test
+        void aMissingTokenIs401WithABasicChallengeAndMatrixJson() {
+            Answer refused = get("/actuator/decisions", null);
+
+            assertThat(refused.status()).isEqualTo(401);
+            assertThat(refused.header("WWW-Authenticate")).isEqualTo("Basic realm=\"policy-gateway admin\"");
+            assertThat(refused.contentType()).startsWith("application/json");
+            assertThat(refused.json().get("errcode").asString()).isEqualTo("M_MISSING_TOKEN");
+        }
+
+        @Test
+        void aWrongTokenIs401ForEveryAdminPath() {
+            for (String path : new String[] {"/actuator/decisions", "/actuator/reload", "/actuator/explain/spam_checker/user_may_invite",
+                    "/console", "/console/", "/console/console.css"}) {
+                Answer refused = get(path, "Bearer wrong");
+                assertThat(refused.status()).as(path).isEqualTo(401);
+                assertThat(refused.json().get("errcode").asString()).as(path).isEqualTo("M_UNKNOWN_TOKEN");
+            }
+            assertThat(get("/actuator/decisions", "Basic " + basic("admin:wrong")).status()).isEqualTo(401);
+            assertThat(get("/actuator/decisions", "Basic not-base64!").status()).isEqualTo(401);
+        }
+
+        @Test
+        void theHomeserversTokenIsNoAdminToken() {
+            assertThat(get("/actuator/decisions", "Bearer " + ConsoleGateway.TOKEN).status()).isEqualTo(401);
+        }
+
+        @Test
+        void theOtherActuatorEndpointsNeedNoToken() {
+            for (String path : new String[] {"/actuator/health", "/actuator/chains", "/actuator/chainstats", "/actuator/policylists",
+                    "/actuator/prometheus", "/actuator/info", "/actuator/metrics"}) {
+                assertThat(get(path, null).status()).as(path).isEqualTo(200);
+            }
+        }
+
+        @Test
+        void thePolicyPortServesNoConsole() {
+            Answer answer = new GatewayClient(port, ConsoleGateway.TOKEN).get("/console/");
+
+            assertThat(answer.status()).isEqualTo(404);
+        }
+
+        private Answer get(String path, String authorization) {
+            GatewayClient client = new GatewayClient(managementPort, null);
+            java.net.http.HttpRequest.Builder request = client.request(path).GET();
+            if (authorization != null) {
+                request.header("Authorization", authorization);
+            }
+            return client.send(request.build());
+        }
+    }
+
+    @Nested
+    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+    @ActiveProfiles(ConsoleGateway.PROFILE)
+    class WithoutAnAdminToken {
+        @LocalManagementPort
+        int managementPort;
+
+        @Test
+        void loopbackCallersAreAnsweredWithoutCredentials() {
+            GatewayClient management = new GatewayClient(managementPort, null);
+
+            assertThat(management.get("/actuator/decisions").status()).isEqualTo(200);
+            assertThat(management.get("/console").status()).as("redirected to /console/, followed by nobody").isEqualTo(302);
+            assertThat(management.get("/console/").status()).isEqualTo(200);
+        }
+
+        @Test
+        void callersFromAnotherAddressAreRefusedWhateverTheirForwardedForHeaderClaims() {
+            Optional<InetAddress> otherAddress = LoopbackOnlyEndToEndTest.nonLoopbackAddress();
+            assumeTrue(otherAddress.isPresent(), "this machine has a network address other than loopback");
+
+            RawHttp.Response refused = RawHttp.exchange(otherAddress.get(), managementPort,
+                    "GET /actuator/decisions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n");
+            RawHttp.Response health = RawHttp.exchange(otherAddress.get(), managementPort,
+                    "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertThat(refused.status()).isEqualTo(403);
+            assertThat(GatewayClient.json(refused.body()).get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+            assertThat(health.status()).isEqualTo(200);
+        }
+    }
+
+    private static String basic(String credentials) {
+        return Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
+    }
+}

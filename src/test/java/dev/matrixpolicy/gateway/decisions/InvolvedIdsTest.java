@@ -1,0 +1,63 @@
+package dev.matrixpolicy.gateway.decisions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class InvolvedIdsTest {
+
+    @Test
+    void usersRoomsAliasesAndTheirServersAreReadFromTheIdArguments() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"inviter": "@alice:example.org", "invitee": "@bob:example.com", "room_id": "!r:example.com",
+                 "room_alias": "#lobby:other.example"}"""));
+
+        assertThat(ids.users()).containsExactly("@alice:example.org", "@bob:example.com");
+        assertThat(ids.rooms()).containsExactly("!r:example.com", "#lobby:other.example");
+        assertThat(ids.servers()).containsExactly("example.org", "example.com", "other.example");
+    }
+
+    @Test
+    void anEventGivesItsSenderRoomAndAUserStateKeyButNeverItsContent() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"event": {"type": "m.room.member", "sender": "@mallory:evil.example", "room_id": "!r:example.com",
+                           "state_key": "@victim:example.com",
+                           "content": {"body": "ping @secret:content.example in !hidden:content.example", "membership": "invite"},
+                           "prev_content": {"displayname": "@prev:content.example"},
+                           "unsigned": {"invite_room_state": [{"sender": "@unsigned:content.example"}]}}}"""));
+
+        assertThat(ids.users()).containsExactly("@mallory:evil.example", "@victim:example.com");
+        assertThat(ids.rooms()).containsExactly("!r:example.com");
+        assertThat(ids.toString()).doesNotContain("content.example");
+    }
+
+    @Test
+    void credentialsProfilesAndAddressesAreNeverRead() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"user": "@alice:example.com", "login_type": "m.login.password",
+                 "login_dict": {"password": "@looks:like.an.id", "user": "@other:example.com"},
+                 "password": "@also:like.an.id", "address": "@mail:example.com", "display_name": "@shown:example.com",
+                 "access_token": "@token:example.com"}"""));
+
+        assertThat(ids.users()).containsExactly("@alice:example.com");
+        assertThat(ids.servers()).containsExactly("example.com");
+    }
+
+    @Test
+    void aTextStateKeyOrAnInvalidIdIsLeftOut() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"user_id": "@no server", "room_id": "!", "event": {"state_key": "", "sender": 42}}"""));
+
+        assertThat(ids.users()).isEmpty();
+        assertThat(ids.rooms()).isEmpty();
+        assertThat(ids.servers()).isEmpty();
+    }
+
+    @Test
+    void theNestedRequesterAndProfileNameTheirUser() {
+        assertThat(InvolvedIds.of(DecisionLogTest.args("{\"requester\": {\"user_id\": \"@a:example.com\"}}")).users())
+                .containsExactly("@a:example.com");
+        assertThat(InvolvedIds.of(DecisionLogTest.args("{\"user_profile\": {\"user_id\": \"@b:example.com\", \"display_name\": \"@c:x.y\"}}")).users())
+                .containsExactly("@b:example.com");
+    }
+}

@@ -12,7 +12,7 @@ import org.springframework.context.annotation.Bean;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The admin side of the management server: the admin access filter, the console, and the peer
+ * The admin side of the management server: the admin access filter, explain, the console, and the peer
  * address of every request, which the filter's loopback rule needs. For whichever context serves
  * the actuator ({@link ManagementContextType#ANY}): the management child context on its own port,
  * or the main context when the two share one. Listed in
@@ -28,6 +28,15 @@ class ManagementAdminAccess {
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
                 new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), json));
         registration.setName("adminAccessFilter");
+        return registration;
+    }
+
+    @Bean
+    ServletRegistrationBean<ExplainServlet> explain(Generations generations, RequestBodyReader bodies, JsonMapper json,
+                                                    WebEndpointProperties endpoints) {
+        ServletRegistrationBean<ExplainServlet> registration = new ServletRegistrationBean<>(
+                new ExplainServlet(generations, bodies, json), endpoints.getBasePath() + ExplainServlet.PATH + "/*");
+        registration.setName("explain");
         return registration;
     }
 

@@ -8,6 +8,8 @@ import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.ShadowAnswer;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.decisions.Refusal;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
@@ -135,32 +137,45 @@ final class PolicyApiServlet extends HttpServlet {
             decision = endpoint.decide(args);
         } catch (ModuleFailedException failed) {
             MatrixErrors.MatrixError error = MatrixErrors.describe(failed);
-            decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Outcome.FAILED, Outcomes.ERROR,
-                    Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()), error.status().value()), body);
+            decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Mode.ENFORCE, Refusal.Outcome.FAILED,
+                    Outcomes.ERROR, Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()),
+                    error.status().value()), body);
             throw failed;
         }
-        R result = decision.result();
-        JsonNode answer = endpoint.resultType().toJson(result);
-        Answer answered;
-        if (result instanceof Rejection) {
-            answered = new Answer(HttpServletResponse.SC_FORBIDDEN, json.writeValueAsBytes(answer));
-        } else {
-            ObjectNode envelope = JsonNodeFactory.instance.objectNode();
-            envelope.set("result", answer);
-            answered = ok(envelope);
+        PolicyAnswer answer = PolicyAnswer.of(endpoint.resultType(), decision.result());
+        record(endpoint, Refusal.Mode.ENFORCE, decision.decidedBy(), decision.result(), answer.status(), body);
+        for (ShadowAnswer<R> shadow : decision.shadowAnswers()) {
+            recordShadow(endpoint, shadow, body);
         }
+        return new Answer(answer.status(), json.writeValueAsBytes(answer.body()));
+    }
+
+    /** Hands a refusal to the decision log; an allowed result costs one label check. */
+    private <R> void record(CallbackEndpoint<?, R> endpoint, Refusal.Mode mode, Optional<String> entry, R result, int status,
+                            ObjectNode body) {
         String verdict = endpoint.resultType().outcome(result);
         if (Outcomes.isRejection(verdict)) {
             Optional<Rejection> rejection = result instanceof Rejection refused ? Optional.of(refused) : Optional.empty();
-            decisions.record(refusal(endpoint, decision.decidedBy(), Refusal.Outcome.REFUSED, verdict,
-                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), answered.status()), body);
+            decisions.record(refusal(endpoint, entry, mode, Refusal.Outcome.REFUSED, verdict,
+                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), status), body);
         }
-        return answered;
     }
 
-    private static Refusal refusal(CallbackEndpoint<?, ?> endpoint, Optional<String> entry, Refusal.Outcome outcome,
-                                   String verdict, Optional<String> errcode, Optional<String> reason, int status) {
-        return new Refusal(endpoint.category().wireName(), endpoint.name(), entry, Refusal.Mode.ENFORCE, outcome, verdict,
+    /** What a shadow entry would have answered, when it would have refused or failed the request. */
+    private <R> void recordShadow(CallbackEndpoint<?, R> endpoint, ShadowAnswer<R> shadow, ObjectNode body) {
+        switch (shadow.reply()) {
+            case Reply.Answered<R> answered -> record(endpoint, Refusal.Mode.SHADOW, Optional.of(shadow.module()),
+                    answered.answer(), PolicyAnswer.of(endpoint.resultType(), answered.answer()).status(), body);
+            case Reply.Failed<R> failed -> decisions.record(refusal(endpoint, Optional.of(shadow.module()), Refusal.Mode.SHADOW,
+                    Refusal.Outcome.FAILED, Outcomes.ERROR, Optional.of("M_UNKNOWN"), Optional.of(failed.failure()),
+                    HttpServletResponse.SC_SERVICE_UNAVAILABLE), body);
+        }
+    }
+
+    private static Refusal refusal(CallbackEndpoint<?, ?> endpoint, Optional<String> entry, Refusal.Mode mode,
+                                   Refusal.Outcome outcome, String verdict, Optional<String> errcode, Optional<String> reason,
+                                   int status) {
+        return new Refusal(endpoint.category().wireName(), endpoint.name(), entry, mode, outcome, verdict,
                 errcode, reason, status);
     }
 

@@ -32,9 +32,12 @@ public record Refusal(String category, String callback, Optional<String> entry, 
         Objects.requireNonNull(reason, "reason");
     }
 
-    /** Whether the answer took effect. Shadow answers (evaluated, not enforced) come later. */
+    /** Whether the answer took effect. */
     public enum Mode {
-        ENFORCE;
+        /** The answer the homeserver received. */
+        ENFORCE,
+        /** What an entry in {@code mode: shadow} would have answered; the chain went on without it. */
+        SHADOW;
 
         @JsonValue
         public String wireName() {

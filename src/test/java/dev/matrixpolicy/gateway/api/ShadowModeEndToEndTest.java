@@ -50,6 +50,20 @@ class ShadowModeEndToEndTest {
     }
 
     @Test
+    void whatAShadowEntryWouldHaveRefusedOrFailedIsInTheDecisionLogMarkedShadow() {
+        gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"@mallory:example.com\", \"invitee\": \"@bob:example.com\", \"room_id\": \"!room:example.com\"}");
+        gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@mallory:example.com\"}");
+
+        Answer log = new GatewayClient(managementPort, null).get("/actuator/decisions?user=@mallory:example.com");
+
+        assertThat(log.json().path("decisions")).extracting(decision -> decision.path("entry").asText() + " "
+                        + decision.path("mode").asText() + " " + decision.path("outcome").asText())
+                .containsExactly("trial-broken shadow failed", "trial-deny shadow refused");
+        assertThat(log.json().at("/decisions/1/errcode").asText()).isEqualTo("M_FORBIDDEN");
+    }
+
+    @Test
     void aShadowEntryThatThrowsNeverFailsTheQuestionThoughItsOnFailureIsFailClosed() {
         Answer answer = gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"@alice:example.com\"}");
 

@@ -1,0 +1,136 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.Trace;
+import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code POST /actuator/explain/{category}/{callback}} on the management port: the same body as the
+ * policy API, read by the same code, asked of the serving chain, answered with the decision the
+ * homeserver would get ({@code status} and {@code answer}, exactly the policy API's) and its trace:
+ * each entry asked, in order, with its answer or failure, its time, whether it decided, and the
+ * shadow entries' answers; {@code not_asked} lists the rest. Nothing is recorded: no metric, no
+ * decision log. Notification callbacks are refused, since asking one notifies its modules.
+ * A bad body gets the policy API's own error, so a caller can compare the two answers whole.
+ */
+final class ExplainServlet extends HttpServlet {
+    static final String PATH = "/explain";
+
+    private final transient Generations generations;
+    private final transient RequestBodyReader bodies;
+    private final transient JsonMapper json;
+
+    ExplainServlet(Generations generations, RequestBodyReader bodies, JsonMapper json) {
+        this.generations = generations;
+        this.bodies = bodies;
+        this.json = json;
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        PolicyAnswer answer;
+        try {
+            if (!"POST".equals(request.getMethod())) {
+                response.setHeader(HttpHeaders.ALLOW, "POST");
+                throw MatrixApiException.methodNotAllowed(request.getMethod());
+            }
+            String path = Optional.ofNullable(request.getPathInfo()).map(info -> info.substring(1)).orElse("");
+            try (Generations.Lease lease = generations.lease()) {
+                CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
+                        .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path
+                                + "': use /explain/{category}/{callback}, e.g. /explain/spam_checker/user_may_invite"));
+                if (endpoint.resultType() == ResultTypes.NOTHING) {
+                    throw new BadArgumentException(BadArgumentException.Kind.INVALID, "callback", "'" + path
+                            + "' is a notification: explaining it would notify its modules, so it cannot be explained");
+                }
+                answer = new PolicyAnswer(HttpServletResponse.SC_OK,
+                        explain(endpoint, bodies.readObject(request), lease.generation().number()));
+            }
+        } catch (RuntimeException refused) {
+            answer = PolicyAnswer.of(refused);
+        }
+        byte[] body = json.writeValueAsBytes(answer.body());
+        response.setStatus(answer.status());
+        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+
+    private static <A, R> ObjectNode explain(CallbackEndpoint<A, R> endpoint, ObjectNode body, long generation) {
+        ObjectNode explained = JsonNodeFactory.instance.objectNode();
+        explained.put("category", endpoint.category().wireName());
+        explained.put("callback", endpoint.name());
+        explained.put("generation", generation);
+        PolicyAnswer would;
+        Trace<R> trace;
+        try {
+            trace = endpoint.explain(endpoint.read(JsonArgs.of(body)));
+        } catch (RuntimeException badArguments) {
+            // the body the policy API would refuse: the explain is that refusal
+            PolicyAnswer refused = PolicyAnswer.of(badArguments);
+            explained.put("status", refused.status());
+            explained.set("answer", refused.body());
+            explained.putNull("decided_by");
+            explained.set("trace", JsonNodeFactory.instance.arrayNode());
+            explained.set("not_asked", JsonNodeFactory.instance.arrayNode());
+            return explained;
+        }
+        Optional<String> decidedBy;
+        switch (trace.outcome()) {
+            case Trace.Decided<R> decided -> {
+                would = PolicyAnswer.of(endpoint.resultType(), decided.decision().result());
+                decidedBy = decided.decision().decidedBy();
+            }
+            case Trace.FailedClosed<R> failed -> {
+                would = PolicyAnswer.of(failed.failure());
+                decidedBy = Optional.of(failed.failure().module());
+            }
+        }
+        explained.put("status", would.status());
+        explained.set("answer", would.body());
+        decidedBy.ifPresentOrElse(entry -> explained.put("decided_by", entry), () -> explained.putNull("decided_by"));
+        ArrayNode steps = explained.putArray("trace");
+        Set<String> asked = new LinkedHashSet<>();
+        for (Trace.Step<R> step : trace.steps()) {
+            asked.add(step.module());
+            ObjectNode shown = steps.addObject();
+            shown.put("entry", step.module());
+            shown.put("mode", step.shadow() ? "shadow" : "enforce");
+            shown.put("outcome", step.reply().outcome().label());
+            switch (step.reply()) {
+                case Reply.Answered<R> answered -> {
+                    shown.set("answer", endpoint.resultType().toJson(answered.answer()));
+                    shown.putNull("error");
+                }
+                case Reply.Failed<R> failed -> {
+                    shown.putNull("answer");
+                    shown.put("error", failed.failure());
+                }
+            }
+            shown.put("micros", step.nanos() / 1000.0);
+            shown.put("decided", !step.shadow() && decidedBy.filter(step.module()::equals).isPresent());
+        }
+        ArrayNode notAsked = explained.putArray("not_asked");
+        endpoint.chains().values().stream().flatMap(java.util.List::stream).distinct()
+                .filter(entry -> !asked.contains(entry)).forEach(notAsked::add);
+        return explained;
+    }
+}

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.WorstCase;
 import java.util.Optional;
@@ -41,13 +42,21 @@ final class EntryTimeoutCheck {
                 .map(worst -> message(instance, defaultTimeout, worst));
     }
 
+    /** What a call cut short at the deadline comes to. */
+    private static String consequence(ModuleInstance instance) {
+        if (instance.mode() == Link.Mode.SHADOW) {
+            return "the shadow entry records a timeout";
+        }
+        return "on-failure answers (" + (instance.onFailure() == FailurePolicy.FAIL_CLOSED
+                ? "fail-closed: 503 M_UNKNOWN" : "fail-open: the module is skipped") + ")";
+    }
+
     private static String message(ModuleInstance instance, boolean defaultTimeout, WorstCase worst) {
         return "policy-gateway." + instance.describe() + ": timeout " + WorstCase.format(instance.timeout())
                 + (defaultTimeout ? " (policy-gateway.defaults.timeout)" : "")
                 + " is shorter than the module's worst case for one call, " + WorstCase.format(worst.time())
-                + " (" + worst.computation() + "): with a slow backend the chain stops waiting first and on-failure answers ("
-                + (instance.onFailure() == FailurePolicy.FAIL_CLOSED ? "fail-closed: 503 M_UNKNOWN" : "fail-open: the module is skipped")
-                + ") instead of the module. Set policy-gateway.modules[" + instance.position() + "].timeout to at least "
+                + " (" + worst.computation() + "): with a slow backend the chain stops waiting first and "
+                + consequence(instance) + " instead of the module's own answer. Set policy-gateway.modules[" + instance.position() + "].timeout to at least "
                 + WorstCase.format(worst.time()) + ", or lower the module's own timeouts or retries.";
     }
 }

@@ -1,5 +1,5 @@
 /**
- * The callbacks, ready to answer: every callback's chain assembled once at startup from the
+ * The callbacks, ready to answer: every callback's chain assembled from one generation's
  * configured {@link dev.matrixpolicy.gateway.module.ModuleInstance module instances} in list order
  * ({@link dev.matrixpolicy.gateway.dispatch.CallbackChains}), each behind a
  * {@link dev.matrixpolicy.gateway.dispatch.CallbackEndpoint}: read the arguments, walk the chain,

@@ -1,10 +1,17 @@
 package dev.matrixpolicy.gateway.reload;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.config.Generations;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import java.io.IOException;
@@ -191,6 +198,36 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void anAuditWebhookReplacedByAReloadDeliversEveryRecordItAcceptedBeforeItCloses() throws Exception {
+        WireMockServer receiver = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        receiver.start();
+        try {
+            receiver.stubFor(post("/old").willReturn(aResponse().withStatus(200).withFixedDelay(100)));
+            receiver.stubFor(post("/new").willReturn(aResponse().withStatus(200)));
+            Path config = write("gateway.yml", denylist("refused") + audit(receiver.baseUrl() + "/old"));
+            start(config);
+            String event = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": []}";
+            for (int i = 0; i < 10; i++) {
+                assertThat(policy.post("/v1/third_party_rules/on_new_event", event).status()).isEqualTo(200);
+            }
+
+            write("gateway.yml", denylist("refused") + audit(receiver.baseUrl() + "/new"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.getBean(Generations.class).current().number() == 2);
+            assertThat(policy.post("/v1/third_party_rules/on_new_event", event).status()).isEqualTo(200);
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(receiver.findAll(postRequestedFor(urlEqualTo("/old")))).as("queued before the reload").hasSize(10);
+                assertThat(receiver.findAll(postRequestedFor(urlEqualTo("/new")))).as("after it").hasSize(1);
+            });
+        } finally {
+            // the gateway first: the old instance may still be waiting for the last record's answer
+            gateway.close();
+            gateway = null;
+            receiver.stop();
+        }
+    }
+
+    @Test
     void aRebuiltInstanceReportsItsOwnStateInMetricsNotTheOneItReplaced() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config);
@@ -229,6 +266,16 @@ class ReloadEndToEndTest {
                         users: ["@spam:bad.example"]
                         error: %s
                 """.formatted(TOKEN, error);
+    }
+
+    private static String audit(String url) {
+        return """
+                    - module: audit_webhook
+                      name: audit
+                      config:
+                        url: %s
+                        callbacks: [on_new_event]
+                """.formatted(url);
     }
 
     private static String withPolicyList(String config, Path bans, String name) {

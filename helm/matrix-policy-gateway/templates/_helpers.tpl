@@ -101,7 +101,7 @@ policy-gateway:
 
 {{/*
 The part of application.yml that Spring Boot applies once, at startup: ports, the log format and
-levels. A hot reload swaps the module chains only, so a change here always needs new pods.
+levels. A hot reload applies `policy-gateway` only, so a change here always needs new pods.
 */}}
 {{- define "matrix-policy-gateway.startupConfig" -}}
 server:
@@ -127,13 +127,19 @@ logging:
 
 {{/*
 Pod annotations that roll the pods. checksum/startup-config always: the gateway applies those
-settings at startup only. checksum/config and checksum/token with restartOnConfigChange only:
-otherwise the gateway picks a new configuration or token up by hot reload, as both reach it as
-files of directory mounts (never subPath, never an environment variable), which the kubelet
-updates in place. An existing Secret is not the chart's to see.
+settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too
+(hashed only when set, so that a release without them keeps its checksum). checksum/config and
+checksum/token with restartOnConfigChange only: otherwise the gateway picks a new configuration
+or token up by hot reload, as both reach it as files of directory mounts (never subPath, never an
+environment variable), which the kubelet updates in place. An existing Secret is not the chart's
+to see.
 */}}
 {{- define "matrix-policy-gateway.checksums" -}}
-checksum/startup-config: {{ include "matrix-policy-gateway.startupConfig" . | sha256sum }}
+{{- $startup := include "matrix-policy-gateway.startupConfig" . }}
+{{- with pick .Values.config "reload" "decision-log" }}
+{{- $startup = print $startup "\n" (toYaml .) }}
+{{- end }}
+checksum/startup-config: {{ $startup | sha256sum }}
 {{- if .Values.restartOnConfigChange }}
 checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256sum }}
 {{- if and .Values.auth.token (not .Values.auth.existingSecret) }}

@@ -154,7 +154,7 @@ class HelmChartOptionsTest {
     }
 
     @Test
-    void configMapHoldsEveryModuleEntryExactlyAsWritten() {
+    void configMapHoldsEveryModuleEntryAndSettingExactlyAsWritten() {
         JsonNode values = HelmChart.readYaml(HelmChart.VALUES.resolve("all-on.yaml"));
         JsonNode config = HelmChart.applicationConfig(manifests);
 
@@ -162,6 +162,8 @@ class HelmChartOptionsTest {
         assertThat(config.at("/policy-gateway/modules/0/config/results/on_create_room").isNull()).isTrue();
         assertThat(config.at("/policy-gateway/server-name").asString()).isEqualTo("matrix.example.org:8448");
         assertThat(config.at("/policy-gateway/defaults/on-failure").asString()).isEqualTo("fail-open");
+        assertThat(config.at("/policy-gateway/decision-log/capacity").asInt()).isEqualTo(5000);
+        assertThat(config.at("/policy-gateway/reload/check-interval").asString()).isEqualTo("2s");
         assertThat(config.at("/logging/level").get("dev.matrixpolicy.gateway.decisions").asString()).isEqualTo("DEBUG");
     }
 

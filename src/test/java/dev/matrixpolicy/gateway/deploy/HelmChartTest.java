@@ -300,6 +300,20 @@ class HelmChartTest {
                 .containsEntry("checksum/startup-config", before);
     }
 
+    @Test
+    void reloadAndDecisionLogSettingsReachTheGatewayAndRollThePodsAsTheGatewayReadsThemAtStartup() {
+        Manifests interval = HelmChart.render(command -> command.set("config.reload.check-interval", "5s"), "defaults.yaml");
+        Manifests otherInterval = HelmChart.render(command -> command.set("config.reload.check-interval", "10s"), "defaults.yaml");
+        Manifests capacity = HelmChart.render(command -> command.set("config.decision-log.capacity", "5000"), "defaults.yaml");
+        String before = podAnnotations(manifests).get("checksum/startup-config");
+
+        assertThat(HelmChart.applicationConfig(interval).at("/policy-gateway/reload/check-interval").asString()).isEqualTo("5s");
+        assertThat(HelmChart.applicationConfig(capacity).at("/policy-gateway/decision-log/capacity").asInt()).isEqualTo(5000);
+        assertThat(podAnnotations(interval).get("checksum/startup-config")).isNotEqualTo(before)
+                .isNotEqualTo(podAnnotations(otherInterval).get("checksum/startup-config"));
+        assertThat(podAnnotations(capacity).get("checksum/startup-config")).isNotEqualTo(before);
+    }
+
     private static Manifests restartOnConfigChange(UnaryOperator<TemplateCommand> change) {
         return HelmChart.render(command -> change.apply(command.set("restartOnConfigChange", "true")), "defaults.yaml");
     }

@@ -37,6 +37,12 @@ class HelmValuesSchemaTest {
             a young generation in Kubernetes units   | jvm: {youngGeneration: 64Mi}                                 | at '/jvm/youngGeneration'
             a young generation without a unit        | jvm: {youngGeneration: '64'}                                 | at '/jvm/youngGeneration'
             a restart switch given as a string       | restartOnConfigChange: 'true'                                | at '/restartOnConfigChange'
+            an empty decision log                    | config: {decision-log: {capacity: 0}}                        | at '/config/decision-log/capacity'
+            a decision log above a million entries   | config: {decision-log: {capacity: 1000001}}                  | at '/config/decision-log/capacity'
+            a decision log capacity as a string      | config: {decision-log: {capacity: '2000'}}                   | at '/config/decision-log/capacity'
+            a reload check interval without a unit   | config: {reload: {check-interval: '5'}}                      | at '/config/reload/check-interval'
+            a reload watch switch given as a string  | config: {reload: {watch: 'no'}}                              | at '/config/reload/watch'
+            a reload key the gateway does not know   | config: {reload: {interval: 5s}}                             | at '/config/reload': additional properties 'interval'
             """)
     void rejects(String what, String values, String error) throws IOException {
         Path file = Files.writeString(dir.resolve("bad.yaml"), values);

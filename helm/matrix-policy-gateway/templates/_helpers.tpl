@@ -138,7 +138,7 @@ to see.
 {{- $startup := include "matrix-policy-gateway.startupConfig" . }}
 {{- with pick .Values.config "reload" "decision-log" }}
 {{- $startup = print $startup "\n" (toYaml .) }}
-{{- end }}
+{{- end -}}
 checksum/startup-config: {{ $startup | sha256sum }}
 {{- if .Values.restartOnConfigChange }}
 checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256sum }}

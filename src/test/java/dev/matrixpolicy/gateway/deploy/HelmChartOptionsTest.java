@@ -139,18 +139,27 @@ class HelmChartOptionsTest {
     }
 
     @Test
-    void existingSecretIsMountedAndNoSecretIsCreated() {
-        Volume token = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
-                .filter(volume -> volume.getSecret() != null).findFirst().orElseThrow();
+    void existingSecretsAreMountedWhereTheConfigPointsAndNoSecretIsCreated() {
+        JsonNode config = HelmChart.applicationConfig(manifests);
+        List<Volume> tokens = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(volume -> volume.getSecret() != null).toList();
+        Container container = HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers());
 
         assertThat(manifests.kinds()).doesNotContain("Secret");
-        assertThat(token.getSecret().getSecretName()).isEqualTo("synapse-policy-token");
-        assertThat(token.getSecret().getItems()).singleElement().satisfies(item -> {
-            assertThat(item.getKey()).isEqualTo("policy-gateway-token");
-            assertThat(item.getPath()).isEqualTo("token");
-        });
+        assertThat(tokens).extracting(volume -> volume.getSecret().getSecretName())
+                .containsExactly("synapse-policy-token", "policy-gateway-admin");
+        assertThat(tokens).extracting(volume -> volume.getSecret().getItems().getFirst().getKey())
+                .containsExactly("policy-gateway-token", "admin-token");
+        assertThat(tokens).extracting(volume -> mountPath(container, volume) + "/" + volume.getSecret().getItems().getFirst().getPath())
+                .containsExactly(config.at("/policy-gateway/auth/token-file").asString(),
+                        config.at("/policy-gateway/admin/token-file").asString());
         assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
-                .containsKey("checksum/config").doesNotContainKey("checksum/token");
+                .containsKey("checksum/config").doesNotContainKeys("checksum/token", "checksum/admin-token");
+    }
+
+    private static String mountPath(Container container, Volume volume) {
+        return container.getVolumeMounts().stream().filter(mount -> mount.getName().equals(volume.getName()))
+                .findFirst().orElseThrow().getMountPath();
     }
 
     @Test

@@ -53,14 +53,6 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{- define "matrix-policy-gateway.secretName" -}}
-{{- default (include "matrix-policy-gateway.fullname" .) .Values.auth.existingSecret }}
-{{- end }}
-
-{{- define "matrix-policy-gateway.secretKey" -}}
-{{- ternary .Values.auth.existingSecretKey "token" (ne .Values.auth.existingSecret "") }}
-{{- end }}
-
 {{- define "matrix-policy-gateway.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
@@ -78,12 +70,31 @@ HelmChartTest ties it to application.yml.
 20
 {{- end }}
 
-{{/* Where the pod finds its configuration and its token. */}}
+{{/* Where the pod finds its configuration. */}}
 {{- define "matrix-policy-gateway.configDir" -}}
 /etc/matrix-policy-gateway
 {{- end }}
-{{- define "matrix-policy-gateway.tokenDir" -}}
-/var/run/secrets/matrix-policy-gateway
+
+{{/*
+The tokens the pod reads, as a YAML list for fromYamlArray: the homeserver's (`auth`, always) and
+the admin token (`admin`, only when set: without it the admin endpoints answer loopback callers
+only). `setting` is both the values block and the policy-gateway key whose token-file names the
+file. Each is one key of a Secret (the chart's own, from `token`, or `existingSecret`), mounted as
+the file `token` in a directory of its own, so the kubelet updates it in place and the gateway
+reloads it. `name` names the volume and the checksum annotation.
+*/}}
+{{- define "matrix-policy-gateway.tokens" -}}
+{{- range $setting := list "auth" "admin" }}
+{{- $values := index $.Values $setting }}
+{{- if or (eq $setting "auth") $values.token $values.existingSecret }}
+{{- $suffix := ternary "" (printf "-%s" $setting) (eq $setting "auth") }}
+- setting: {{ $setting }}
+  name: {{ printf "%s-token" $suffix | trimPrefix "-" }}
+  dir: /var/run/secrets/matrix-policy-gateway{{ $suffix }}
+  secretName: {{ default (printf "%s%s" (include "matrix-policy-gateway.fullname" $) $suffix) $values.existingSecret | quote }}
+  secretKey: {{ ternary $values.existingSecretKey "token" (ne $values.existingSecret "") | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -94,14 +105,16 @@ that are not listed (graceful shutdown, the 180 s keep-alive) stay as applicatio
 {{- define "matrix-policy-gateway.applicationConfig" -}}
 policy-gateway:
   {{- toYaml .Values.config | nindent 2 }}
-  auth:
-    token-file: {{ include "matrix-policy-gateway.tokenDir" . }}/token
+  {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
+  {{ .setting }}:
+    token-file: {{ .dir }}/token
+  {{- end }}
 {{ include "matrix-policy-gateway.startupConfig" . }}
 {{- end }}
 
 {{/*
 The part of application.yml that Spring Boot applies once, at startup: ports, the log format and
-levels. A hot reload swaps the module chains only, so a change here always needs new pods.
+levels. A hot reload applies `policy-gateway` only, so a change here always needs new pods.
 */}}
 {{- define "matrix-policy-gateway.startupConfig" -}}
 server:
@@ -127,17 +140,26 @@ logging:
 
 {{/*
 Pod annotations that roll the pods. checksum/startup-config always: the gateway applies those
-settings at startup only. checksum/config and checksum/token with restartOnConfigChange only:
-otherwise the gateway picks a new configuration or token up by hot reload, as both reach it as
-files of directory mounts (never subPath, never an environment variable), which the kubelet
-updates in place. An existing Secret is not the chart's to see.
+settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too
+(hashed only when set, so that a release without them keeps its checksum). checksum/config,
+checksum/token and checksum/admin-token with restartOnConfigChange only: otherwise the gateway
+picks a new configuration or token up by hot reload, as they reach it as files of directory mounts
+(never subPath, never an environment variable), which the kubelet updates in place. An existing
+Secret is not the chart's to see.
 */}}
 {{- define "matrix-policy-gateway.checksums" -}}
-checksum/startup-config: {{ include "matrix-policy-gateway.startupConfig" . | sha256sum }}
+{{- $startup := include "matrix-policy-gateway.startupConfig" . }}
+{{- with pick .Values.config "reload" "decision-log" }}
+{{- $startup = print $startup "\n" (toYaml .) }}
+{{- end -}}
+checksum/startup-config: {{ $startup | sha256sum }}
 {{- if .Values.restartOnConfigChange }}
 checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256sum }}
-{{- if and .Values.auth.token (not .Values.auth.existingSecret) }}
-checksum/token: {{ .Values.auth.token | sha256sum }}
+{{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
+{{- $values := index $.Values .setting }}
+{{- if and $values.token (not $values.existingSecret) }}
+checksum/{{ .name }}: {{ $values.token | sha256sum }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -226,9 +248,11 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
     - name: policy-gateway-config
       mountPath: {{ include "matrix-policy-gateway.configDir" . }}
       readOnly: true
-    - name: policy-gateway-token
-      mountPath: {{ include "matrix-policy-gateway.tokenDir" . }}
+    {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
+    - name: policy-gateway-{{ .name }}
+      mountPath: {{ .dir }}
       readOnly: true
+    {{- end }}
     - name: policy-gateway-tmp
       mountPath: /tmp
     {{- with .Values.extraVolumeMounts }}
@@ -241,14 +265,16 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 - name: policy-gateway-config
   configMap:
     name: {{ include "matrix-policy-gateway.fullname" . }}
-- name: policy-gateway-token
+{{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
+- name: policy-gateway-{{ .name }}
   secret:
-    secretName: {{ include "matrix-policy-gateway.secretName" . }}
+    secretName: {{ .secretName }}
     items:
-      - key: {{ include "matrix-policy-gateway.secretKey" . }}
+      - key: {{ .secretKey | quote }}
         path: token
     # Readable whatever fsGroup the pod has (a homeserver's, in sidecar mode): one process runs here.
     defaultMode: 0444
+{{- end }}
 - name: policy-gateway-tmp
   emptyDir:
     sizeLimit: {{ .Values.tmpSizeLimit }}

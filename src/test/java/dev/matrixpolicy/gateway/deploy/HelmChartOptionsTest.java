@@ -139,22 +139,31 @@ class HelmChartOptionsTest {
     }
 
     @Test
-    void existingSecretIsMountedAndNoSecretIsCreated() {
-        Volume token = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
-                .filter(volume -> volume.getSecret() != null).findFirst().orElseThrow();
+    void existingSecretsAreMountedWhereTheConfigPointsAndNoSecretIsCreated() {
+        JsonNode config = HelmChart.applicationConfig(manifests);
+        List<Volume> tokens = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(volume -> volume.getSecret() != null).toList();
+        Container container = HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers());
 
         assertThat(manifests.kinds()).doesNotContain("Secret");
-        assertThat(token.getSecret().getSecretName()).isEqualTo("synapse-policy-token");
-        assertThat(token.getSecret().getItems()).singleElement().satisfies(item -> {
-            assertThat(item.getKey()).isEqualTo("policy-gateway-token");
-            assertThat(item.getPath()).isEqualTo("token");
-        });
+        assertThat(tokens).extracting(volume -> volume.getSecret().getSecretName())
+                .containsExactly("synapse-policy-token", "policy-gateway-admin");
+        assertThat(tokens).extracting(volume -> volume.getSecret().getItems().getFirst().getKey())
+                .containsExactly("policy-gateway-token", "admin-token");
+        assertThat(tokens).extracting(volume -> mountPath(container, volume) + "/" + volume.getSecret().getItems().getFirst().getPath())
+                .containsExactly(config.at("/policy-gateway/auth/token-file").asString(),
+                        config.at("/policy-gateway/admin/token-file").asString());
         assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
-                .containsKey("checksum/config").doesNotContainKey("checksum/token");
+                .containsKey("checksum/config").doesNotContainKeys("checksum/token", "checksum/admin-token");
+    }
+
+    private static String mountPath(Container container, Volume volume) {
+        return container.getVolumeMounts().stream().filter(mount -> mount.getName().equals(volume.getName()))
+                .findFirst().orElseThrow().getMountPath();
     }
 
     @Test
-    void configMapHoldsEveryModuleEntryExactlyAsWritten() {
+    void configMapHoldsEveryModuleEntryAndSettingExactlyAsWritten() {
         JsonNode values = HelmChart.readYaml(HelmChart.VALUES.resolve("all-on.yaml"));
         JsonNode config = HelmChart.applicationConfig(manifests);
 
@@ -162,6 +171,8 @@ class HelmChartOptionsTest {
         assertThat(config.at("/policy-gateway/modules/0/config/results/on_create_room").isNull()).isTrue();
         assertThat(config.at("/policy-gateway/server-name").asString()).isEqualTo("matrix.example.org:8448");
         assertThat(config.at("/policy-gateway/defaults/on-failure").asString()).isEqualTo("fail-open");
+        assertThat(config.at("/policy-gateway/decision-log/capacity").asInt()).isEqualTo(5000);
+        assertThat(config.at("/policy-gateway/reload/check-interval").asString()).isEqualTo("2s");
         assertThat(config.at("/logging/level").get("dev.matrixpolicy.gateway.decisions").asString()).isEqualTo("DEBUG");
     }
 

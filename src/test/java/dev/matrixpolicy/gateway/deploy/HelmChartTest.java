@@ -41,6 +41,7 @@ import tools.jackson.databind.JsonNode;
  * install gets.
  */
 class HelmChartTest {
+    private static final String ADMIN_TOKEN = "admin-token-0123456789abcdef";
     private static Manifests manifests;
     private static Deployment deployment;
     private static Container container;
@@ -233,8 +234,52 @@ class HelmChartTest {
     }
 
     @Test
+    void adminTokenComesFromASecretOfItsOwnAsAFileOfADirectoryMount() {
+        Manifests withAdmin = withAdminToken(ADMIN_TOKEN);
+        PodSpec pod = withAdmin.one(Deployment.class).getSpec().getTemplate().getSpec();
+        Container gateway = HelmChart.gatewayContainer(pod.getContainers());
+        JsonNode config = HelmChart.applicationConfig(withAdmin);
+        Path adminTokenFile = Path.of(config.at("/policy-gateway/admin/token-file").asString());
+        Path tokenFile = Path.of(config.at("/policy-gateway/auth/token-file").asString());
+        VolumeMount adminMount = gateway.getVolumeMounts().stream()
+                .filter(mount -> mount.getMountPath().equals(adminTokenFile.getParent().toString())).findFirst().orElseThrow();
+        Volume adminVolume = pod.getVolumes().stream().filter(volume -> volume.getName().equals(adminMount.getName()))
+                .findFirst().orElseThrow();
+        Secret adminSecret = withAdmin.one(Secret.class, FULLNAME + "-admin");
+
+        assertThat(new String(Base64.getDecoder().decode(adminSecret.getData().get("token")), StandardCharsets.UTF_8))
+                .isEqualTo(ADMIN_TOKEN);
+        assertThat(adminVolume.getSecret().getSecretName()).isEqualTo(adminSecret.getMetadata().getName());
+        assertThat(adminVolume.getSecret().getItems()).singleElement()
+                .satisfies(item -> assertThat(adminMount.getMountPath() + "/" + item.getPath()).isEqualTo(adminTokenFile.toString()));
+        // Its own directory, mounted whole: the kubelet updates it in place and the gateway reloads it.
+        assertThat(adminTokenFile.getParent()).isNotEqualTo(tokenFile.getParent());
+        assertThat(adminMount.getSubPath()).isNull();
+        assertThat(adminMount.getReadOnly()).isTrue();
+        assertThat(withAdmin.one(Secret.class, FULLNAME).getData().get("token")).isEqualTo(manifests.one(Secret.class).getData().get("token"));
+        assertThat(UnknownFields.in(withAdmin)).isEmpty();
+    }
+
+    @Test
+    void withoutAnAdminTokenNothingOfItIsRenderedSoAdminEndpointsAnswerLoopbackCallersOnly() {
+        JsonNode config = HelmChart.applicationConfig(manifests);
+
+        assertThat(config.at("/policy-gateway/admin").isMissingNode()).isTrue();
+        assertThat(manifests.all(Secret.class)).singleElement()
+                .satisfies(secret -> assertThat(secret.getMetadata().getName()).isEqualTo(FULLNAME));
+        assertThat(pod().getVolumes()).filteredOn(volume -> volume.getSecret() != null).singleElement()
+                .satisfies(volume -> assertThat(volume.getSecret().getSecretName()).isEqualTo(FULLNAME));
+        assertThat(container.getVolumeMounts()).extracting(VolumeMount::getMountPath)
+                .containsExactly("/etc/matrix-policy-gateway", "/var/run/secrets/matrix-policy-gateway", "/tmp");
+    }
+
+    @Test
     void jsonLogsAreOnByDefault() {
         assertThat(HelmChart.applicationConfig(manifests).at("/spring/profiles/include").asString()).isEqualTo("json-logs");
+    }
+
+    private static Manifests withAdminToken(String token) {
+        return HelmChart.render(command -> command.set("admin.token", token), "defaults.yaml");
     }
 
     private static String env(String name) {
@@ -273,6 +318,28 @@ class HelmChartTest {
     }
 
     @Test
+    void byDefaultAnAdminTokenChangeLeavesThePodTemplateAloneForTheHotReload() {
+        Manifests before = withAdminToken(ADMIN_TOKEN);
+        Manifests changed = withAdminToken("another-admin-token-0123456789");
+
+        assertThat(podAnnotations(before)).containsOnlyKeys("checksum/startup-config");
+        assertThat(changed.one(Deployment.class).getSpec().getTemplate())
+                .isEqualTo(before.one(Deployment.class).getSpec().getTemplate());
+    }
+
+    @Test
+    void restartOnConfigChangeRollsThePodsOnAnAdminTokenChange() {
+        Map<String, String> before = podAnnotations(restartOnConfigChange(command -> command.set("admin.token", ADMIN_TOKEN)));
+        Map<String, String> changed = podAnnotations(restartOnConfigChange(
+                command -> command.set("admin.token", "another-admin-token-0123456789")));
+
+        assertThat(before).containsKeys("checksum/token", "checksum/admin-token");
+        assertThat(changed.get("checksum/admin-token")).isNotEqualTo(before.get("checksum/admin-token"));
+        assertThat(changed.get("checksum/token")).isEqualTo(before.get("checksum/token"));
+        assertThat(podAnnotations(restartOnConfigChange(UnaryOperator.identity()))).doesNotContainKey("checksum/admin-token");
+    }
+
+    @Test
     void restartOnConfigChangeRollsThePodsOnAConfigOrTokenChange() {
         Map<String, String> before = podAnnotations(restartOnConfigChange(UnaryOperator.identity()));
         Map<String, String> configChanged = podAnnotations(restartOnConfigChange(
@@ -298,6 +365,20 @@ class HelmChartTest {
         assertThat(logFormatChanged).isNotEqualTo(before);
         assertThat(podAnnotations(restartOnConfigChange(UnaryOperator.identity())))
                 .containsEntry("checksum/startup-config", before);
+    }
+
+    @Test
+    void reloadAndDecisionLogSettingsReachTheGatewayAndRollThePodsAsTheGatewayReadsThemAtStartup() {
+        Manifests interval = HelmChart.render(command -> command.set("config.reload.check-interval", "5s"), "defaults.yaml");
+        Manifests otherInterval = HelmChart.render(command -> command.set("config.reload.check-interval", "10s"), "defaults.yaml");
+        Manifests capacity = HelmChart.render(command -> command.set("config.decision-log.capacity", "5000"), "defaults.yaml");
+        String before = podAnnotations(manifests).get("checksum/startup-config");
+
+        assertThat(HelmChart.applicationConfig(interval).at("/policy-gateway/reload/check-interval").asString()).isEqualTo("5s");
+        assertThat(HelmChart.applicationConfig(capacity).at("/policy-gateway/decision-log/capacity").asInt()).isEqualTo(5000);
+        assertThat(podAnnotations(interval).get("checksum/startup-config")).isNotEqualTo(before)
+                .isNotEqualTo(podAnnotations(otherInterval).get("checksum/startup-config"));
+        assertThat(podAnnotations(capacity).get("checksum/startup-config")).isNotEqualTo(before);
     }
 
     private static Manifests restartOnConfigChange(UnaryOperator<TemplateCommand> change) {

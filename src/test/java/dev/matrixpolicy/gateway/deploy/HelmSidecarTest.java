@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -38,10 +39,11 @@ class HelmSidecarTest {
     }
 
     @Test
-    void sidecarModeRendersOnlyTheConfigurationAndTheToken() {
+    void sidecarModeRendersOnlyTheConfigurationAndTheTokens() {
         Manifests manifests = HelmChart.render("sidecar.yaml");
 
-        assertThat(manifests.kinds()).containsExactlyInAnyOrder("ConfigMap", "Secret");
+        assertThat(manifests.kinds()).containsExactlyInAnyOrder("ConfigMap", "Secret", "Secret");
+        assertThat(manifests.one(Secret.class, HelmChart.FULLNAME + "-admin").getData()).containsOnlyKeys("token");
     }
 
     @Test
@@ -70,10 +72,22 @@ class HelmSidecarTest {
         assertThat(pod.getSpec().getVolumes()).extracting(Volume::getName)
                 .containsAll(gateway.getVolumeMounts().stream().map(VolumeMount::getName).toList())
                 .doesNotHaveDuplicates();
-        assertThat(pod.getSpec().getVolumes()).filteredOn(volume -> volume.getSecret() != null).singleElement()
-                .satisfies(volume -> {
-                    assertThat(volume.getSecret().getSecretName()).isEqualTo("synapse-secrets");
-                    assertThat(volume.getSecret().getItems().getFirst().getKey()).isEqualTo("policy-gateway-token");
+        assertThat(pod.getSpec().getVolumes()).filteredOn(volume -> volume.getSecret() != null)
+                .allSatisfy(volume -> assertThat(volume.getSecret().getSecretName()).isEqualTo("synapse-secrets"))
+                .extracting(volume -> volume.getSecret().getItems().getFirst().getKey())
+                .containsExactly("policy-gateway-token", "policy-gateway-admin-token");
+    }
+
+    @Test
+    void sidecarReadsTheAdminTokenFromTheHomeserversSecretThroughADirectoryMount() {
+        Path adminTokenFile = Path.of(HelmChart.applicationConfig(homeserver).at("/policy-gateway/admin/token-file").asString());
+
+        assertThat(gateway.getVolumeMounts()).filteredOn(mount -> mount.getMountPath().equals(adminTokenFile.getParent().toString()))
+                .singleElement().satisfies(mount -> {
+                    assertThat(mount.getSubPath()).isNull();
+                    assertThat(pod.getSpec().getVolumes()).filteredOn(volume -> volume.getName().equals(mount.getName()))
+                            .singleElement().satisfies(volume -> assertThat(volume.getSecret().getItems().getFirst().getPath())
+                                    .isEqualTo(adminTokenFile.getFileName().toString()));
                 });
     }
 

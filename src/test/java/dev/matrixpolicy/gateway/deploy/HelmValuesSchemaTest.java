@@ -27,6 +27,9 @@ class HelmValuesSchemaTest {
             a module entry without its type          | config: {modules: [{name: orphan}]}                          | at '/config/modules/0': missing property 'module'
             a module entry key in camelCase          | config: {modules: [{module: static, onFailure: fail-open}]} | at '/config/modules/0': additional properties 'onFailure'
             a token inside the config block          | config: {auth: {token: leaked}}                              | at '/config': additional properties 'auth'
+            an admin token inside the config block   | config: {admin: {token: leaked}}                             | at '/config': additional properties 'admin'
+            an admin key the chart does not know     | admin: {tokenFile: /run/admin}                               | at '/admin': additional properties 'tokenFile'
+            an admin Secret key that is no key       | admin: {existingSecret: mine, existingSecretKey: 'a/b'}      | at '/admin/existingSecretKey'
             a duration without a unit                | config: {defaults: {timeout: five}}                          | at '/config/defaults/timeout'
             a port out of range                      | ports: {api: 70000}                                          | at '/ports/api'
             a public Service type                    | service: {type: LoadBalancer}                                | at '/service': additional properties 'type'
@@ -37,6 +40,12 @@ class HelmValuesSchemaTest {
             a young generation in Kubernetes units   | jvm: {youngGeneration: 64Mi}                                 | at '/jvm/youngGeneration'
             a young generation without a unit        | jvm: {youngGeneration: '64'}                                 | at '/jvm/youngGeneration'
             a restart switch given as a string       | restartOnConfigChange: 'true'                                | at '/restartOnConfigChange'
+            an empty decision log                    | config: {decision-log: {capacity: 0}}                        | at '/config/decision-log/capacity'
+            a decision log above a million entries   | config: {decision-log: {capacity: 1000001}}                  | at '/config/decision-log/capacity'
+            a decision log capacity as a string      | config: {decision-log: {capacity: '2000'}}                   | at '/config/decision-log/capacity'
+            a reload check interval without a unit   | config: {reload: {check-interval: '5'}}                      | at '/config/reload/check-interval'
+            a reload watch switch given as a string  | config: {reload: {watch: 'no'}}                              | at '/config/reload/watch'
+            a reload key the gateway does not know   | config: {reload: {interval: 5s}}                             | at '/config/reload': additional properties 'interval'
             """)
     void rejects(String what, String values, String error) throws IOException {
         Path file = Files.writeString(dir.resolve("bad.yaml"), values);
@@ -53,6 +62,13 @@ class HelmValuesSchemaTest {
                 command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "45"), "defaults.yaml"))
                 .hasMessageContaining("terminationGracePeriodSeconds (45) must cover preStopSleepSeconds plus the gateway's"
                         + " two shutdown phases of 20 s (the connection drain, then the requests in flight): at least 50");
+    }
+
+    @Test
+    void rejectsAnAdminTokenEqualToTheHomeserverToken() {
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("admin.token", "test-token-0123456789abcdef"),
+                "defaults.yaml"))
+                .hasMessageContaining("admin.token equals auth.token");
     }
 
     @Test

@@ -31,12 +31,18 @@ function pill(label, count) {
   return el("span", { class: "pill " + label }, count === undefined ? label : label + " " + count);
 }
 
+/** The mark of a mode: shadow entry, or of what one did: its answers never take effect. */
+function shadowMark(text = "shadow") {
+  return el("span", { class: "pill shadow", title: "A mode: shadow entry: asked and recorded, never obeyed" }, text);
+}
+
 function errorBox(message) {
   return el("div", { class: "error-box", role: "alert" }, message);
 }
 
+/** Replaces a container's content; null and undefined parts are left out, as el() leaves them out. */
 function show(containerId, ...content) {
-  document.getElementById(containerId).replaceChildren(...content);
+  document.getElementById(containerId).replaceChildren(...content.filter(part => part !== undefined && part !== null));
 }
 
 /** GET or POST an actuator path; resolves to {status, json} and never rejects for an HTTP error. */
@@ -57,6 +63,11 @@ function describeError(answer) {
   const body = answer.json || {};
   const code = body.errcode ? body.errcode + ": " : "";
   return "HTTP " + answer.status + " " + code + (body.error || body.message || "no details");
+}
+
+/** An ISO-8601 instant as "2026-12-01 14:02:03.123 UTC". */
+function utc(instant) {
+  return new Date(instant).toISOString().replace("T", " ").replace("Z", " UTC");
 }
 
 function micros(value) {
@@ -104,19 +115,22 @@ function drawChains() {
       continue;
     }
     chain.entries.forEach((entry, index) => {
-      const entryStats = stats[entry] || { decisions: {}, calls: {} };
-      const decisions = Object.entries(entryStats.decisions).map(([outcome, count]) => pill(outcome, count));
+      const entryStats = stats[entry] || { mode: "enforce", decisions: {}, shadow_answers: {}, calls: {} };
+      const shadow = entryStats.mode === "shadow";
+      // A shadow entry never decides: what it answered is what it would have decided.
+      const decided = Object.entries(shadow ? entryStats.shadow_answers : entryStats.decisions).map(([outcome, count]) => pill(outcome, count));
       const calls = Object.values(entryStats.calls);
       const count = calls.reduce((sum, c) => sum + c.count, 0);
       const mean = count ? calls.reduce((sum, c) => sum + c.mean_micros * c.count, 0) / count : NaN;
       const max = calls.reduce((m, c) => Math.max(m, c.max_micros), 0);
       const failures = Object.entries(entryStats.calls).filter(([outcome]) => outcome !== "answered")
         .map(([outcome, c]) => pill(outcome, c.count));
-      rows.push(el("tr", { "data-callback": chain.callback, "data-entry": entry },
+      rows.push(el("tr", { "data-callback": chain.callback, "data-entry": entry, "data-mode": entryStats.mode, class: shadow ? "shadow" : null },
         index === 0 ? el("td", { rowspan: chain.entries.length }, el("span", { class: "id" }, name)) : null,
         el("td", { class: "num" }, index + 1),
-        el("td", { class: "entry" }, entry),
-        el("td", {}, decisions.length ? decisions : el("span", { class: "muted" }, "none yet")),
+        el("td", { class: "entry" }, entry, shadow ? [" ", shadowMark()] : null),
+        el("td", {}, decided.length ? [shadow ? el("span", { class: "muted" }, "would have: ") : null, decided]
+          : el("span", { class: "muted" }, "none yet")),
         el("td", { class: "num" }, count, failures.length ? el("div", {}, failures) : null),
         el("td", { class: "num" }, micros(mean)),
         el("td", { class: "num" }, count ? micros(max) : "")));
@@ -162,11 +176,13 @@ async function loadDecisions() {
     show("decisions-body", summary, el("p", { class: "muted", id: "no-decisions" }, "No refusals or failures match."));
     return;
   }
-  const rows = log.decisions.map(d => el("tr", { class: "decision" },
-    el("td", { class: "time" }, new Date(d.time).toISOString().replace("T", " ").replace("Z", " UTC")),
+  const rows = log.decisions.map(d => el("tr", { class: d.mode === "shadow" ? "decision shadow" : "decision", "data-mode": d.mode },
+    el("td", { class: "time" }, utc(d.time)),
     el("td", {}, el("span", { class: "muted" }, d.category + "/"), d.callback),
     el("td", {}, d.entry || el("span", { class: "muted" }, "none")),
-    el("td", {}, pill(d.outcome), d.mode !== "enforce" ? pill(d.mode) : null),
+    el("td", {}, d.mode === "shadow"
+      ? shadowMark("would have " + d.outcome)
+      : pill(d.outcome)),
     el("td", {}, d.errcode ? el("code", {}, d.errcode) : pill(d.verdict), d.reason ? el("div", { class: "reason" }, d.reason) : null),
     el("td", { class: "num" }, d.status),
     el("td", {}, ids(d.users, "user")),
@@ -239,52 +255,70 @@ async function explain(event) {
   }
   show("explain-result", el("p", { class: "loading" }, "Asking…"));
   const answer = await call("/explain/" + path, { method: "POST", body: text });
-  if (answer.status === 404 && !(answer.json && answer.json.trace)) {
-    show("explain-result", errorBox("This gateway does not offer explain (" + describeError(answer) + ")."));
-    return;
-  }
   if (answer.status !== 200) {
     show("explain-result", errorBox(describeError(answer)));
     return;
   }
   const result = answer.json;
   show("explain-result",
-    el("p", {}, "Answer ", el("strong", {}, "HTTP " + result.status), " decided by ",
-      result.decided_by ? el("strong", { class: "id" }, result.decided_by) : el("span", { class: "muted" }, "no single entry")),
+    el("p", { id: "explain-summary" }, "The homeserver would get ", el("strong", {}, "HTTP " + result.status), ", decided by ",
+      result.decided_by ? el("strong", { class: "id" }, result.decided_by) : el("span", { class: "muted" }, "no single entry"),
+      el("span", { class: "muted" }, " (generation " + result.generation + ")")),
     el("pre", { id: "explain-answer" }, JSON.stringify(result.answer, null, 2)),
-    table(["Entry", "Mode", "Outcome", "Answer", "Error", { text: "Time", attributes: { class: "num" } }],
-      (result.trace || []).map(step => el("tr", { class: step.decided ? "decided" : "" },
-        el("td", {}, step.entry, step.decided ? el("span", { class: "pill" }, "decided") : null),
-        el("td", {}, step.mode),
+    result.trace.length ? table(["Entry", "Mode", "Outcome", "Answer or error", { text: "Time", attributes: { class: "num" } }, "Decided"],
+      result.trace.map(step => el("tr", {
+        class: ["step", step.decided ? "decided" : "", step.mode === "shadow" ? "shadow" : ""].join(" ").trim(),
+        "data-entry": step.entry, "data-mode": step.mode,
+      },
+        el("td", { class: "entry" }, step.entry),
+        el("td", {}, step.mode === "shadow" ? shadowMark() : step.mode),
         el("td", {}, pill(step.outcome)),
-        el("td", {}, step.answer === null || step.answer === undefined ? "" : el("code", {}, JSON.stringify(step.answer))),
-        el("td", { class: step.error ? "bad" : "" }, step.error || ""),
-        el("td", { class: "num" }, micros(step.micros))))),
-    result.not_asked && result.not_asked.length
-      ? el("p", { class: "muted" }, "Not asked: ", result.not_asked.map(e => el("span", { class: "id" }, e))) : null);
+        step.error ? el("td", { class: "bad" }, step.error)
+          : el("td", {}, step.answer === null || step.answer === undefined ? "" : el("code", {}, JSON.stringify(step.answer))),
+        el("td", { class: "num" }, micros(step.micros)),
+        el("td", {}, step.decided ? el("strong", {}, "decided") : "")))) : null,
+    el("p", { class: "muted", id: "explain-not-asked" }, "Not asked: ",
+      result.not_asked.length ? result.not_asked.map(e => el("span", { class: "id" }, e)) : "none"));
 }
 
-// ---- Reload ----
+// ---- Configuration ----
+
+/** The serving generation and how the last reload ended, from the configReload health details. */
+async function loadStatus() {
+  const answer = await call("/health/configReload");
+  const details = answer.json && answer.json.details;
+  if (!details) {
+    show("config-status", errorBox("Cannot read the configuration status: " + describeError(answer)));
+    return;
+  }
+  const last = details.last_reload || {};
+  show("config-status",
+    "Serving configuration ", el("strong", { id: "generation" }, "generation " + details.generation),
+    " since " + utc(details.since) + ". Last reload: ", pill(last.result),
+    el("span", { class: "muted" }, "(" + last.trigger + ", " + utc(last.at) + ")"),
+    // One line can be long (key, value, file, line, problem, fix): folded, as the reload result shows it whole.
+    last.error ? el("details", { id: "last-reload-error" }, el("summary", {}, "why"), last.error) : null);
+}
 
 async function reload() {
-  const output = document.getElementById("reload-result");
-  output.textContent = "Reloading…";
-  output.className = "";
+  show("reload-result", el("p", { class: "loading" }, "Reloading…"));
   const answer = await call("/reload", { method: "POST", body: "{}" });
+  const body = answer.json || {};
   if (answer.status === 200) {
-    const body = answer.json || {};
-    output.textContent = (body.result || "done") + (body.generation !== undefined ? " (generation " + body.generation + ")" : "");
-    output.className = "ok";
-    refreshAll();
+    show("reload-result", el("p", { class: "ok" }, body.result === "unchanged"
+      ? "Unchanged: the configuration on disk is the one serving (generation " + body.generation + ")."
+      : "Reloaded: generation " + body.generation + " serves."));
+  } else if (answer.status === 409) {
+    show("reload-result", errorBox("Reload failed; generation " + body.generation + " keeps serving. " + body.error));
   } else {
-    output.textContent = "Reload failed: " + describeError(answer);
-    output.className = "bad";
+    show("reload-result", errorBox("Reload failed: " + describeError(answer)));
   }
+  await refreshAll();
 }
 
 // ---- Wiring ----
 
-const loaders = { chains: loadChains, decisions: loadDecisions, sources: loadSources };
+const loaders = { status: loadStatus, chains: loadChains, decisions: loadDecisions, sources: loadSources };
 
 function refreshAll() {
   return Promise.all(Object.values(loaders).map(load => load().catch(failure => console.error(failure))));

@@ -13,9 +13,9 @@ import org.springframework.http.HttpHeaders;
 /**
  * The admin console on the management port: {@code /console/}, one static page, one script and one
  * style sheet from the classpath ({@code console/}), read once at startup. The page draws itself
- * from the actuator's JSON (chains, chainstats, decisions, policylists, explain, reload), with the
- * credentials the browser already sends; {@link AdminAccessFilter} guards it. No template engine
- * and no build step: what is in the jar is what the browser gets.
+ * from the actuator's JSON (chains, chainstats, decisions, policylists, health/configReload, explain,
+ * reload), with the credentials the browser already sends; {@link AdminAccessFilter} guards it. No
+ * template engine and no build step: what is in the jar is what the browser gets.
  */
 final class AdminConsoleServlet extends HttpServlet {
     static final String PATH = "/console";

@@ -2,14 +2,10 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.AdminConsolePage;
 import dev.matrixpolicy.gateway.support.ChromiumBrowser;
 import dev.matrixpolicy.gateway.support.ConsoleGateway;
 import dev.matrixpolicy.gateway.support.GatewayClient;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -19,8 +15,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -30,9 +24,9 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The admin console in a real browser against a real gateway (application-console.yml), logged in
- * with HTTP Basic and the admin token as the password, as an admin's browser is after its own login
- * prompt. Each test saves what it shows in {@code target/console-screenshots}. The explain form is
- * left for when the explain endpoint exists.
+ * as an admin ({@link AdminConsolePage}). Each test saves what it shows in
+ * {@code target/console-screenshots}. Explain, reload and shadow entries are
+ * {@link AdminConsoleConfigFileBrowserTest}'s stories.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"management.server.port=0", "policy-gateway.admin.token=" + AdminConsoleBrowserTest.ADMIN_TOKEN})
@@ -55,22 +49,22 @@ class AdminConsoleBrowserTest {
         ConsoleGateway.rulesFile(registry);
     }
 
+    AdminConsolePage console;
+
     @BeforeEach
-    void logIn() {
-        String basic = Base64.getEncoder().encodeToString(("admin:" + ADMIN_TOKEN).getBytes(StandardCharsets.UTF_8));
-        browser.driver().executeCdpCommand("Network.enable", Map.of());
-        browser.driver().executeCdpCommand("Network.setExtraHTTPHeaders", Map.of("headers", Map.of("Authorization", "Basic " + basic)));
+    void console() {
+        console = new AdminConsolePage(browser, managementPort, ADMIN_TOKEN);
     }
 
     @Test
     @Order(1)
     void theChainsSectionListsEachCallbacksEntriesInChainOrder() {
-        open();
+        console.open();
 
-        assertThat(entries("user_may_invite")).containsExactly("known-spammers", "bans");
-        assertThat(entries("user_may_create_room")).containsExactly("known-spammers", "bans", "broken");
-        assertThat(entries("user_may_publish_room")).containsExactly("bans", "no-directory-publishing");
-        browser.screenshot("chains");
+        assertThat(console.entries("user_may_invite")).containsExactly("known-spammers", "bans");
+        assertThat(console.entries("user_may_create_room")).containsExactly("known-spammers", "bans", "broken");
+        assertThat(console.entries("user_may_publish_room")).containsExactly("bans", "no-directory-publishing");
+        console.screenshot("chains");
     }
 
     @Test
@@ -86,74 +80,48 @@ class AdminConsoleBrowserTest {
                 "{\"inviter\": \"@local-spammer:example.com\", \"invitee\": \"@dave:example.com\", \"room_id\": \"!room:example.com\"}").status())
                 .isEqualTo(403);
 
-        open();
-        assertThat(decisionRows()).hasSize(3);
+        console.open();
+        assertThat(console.decisionRows()).hasSize(3);
 
-        ChromeDriver driver = browser.driver();
+        ChromeDriver driver = console.driver();
         WebElement user = driver.findElement(By.cssSelector("#decisions-filter [name=user]"));
         user.sendKeys("@carol:example.com");
         driver.findElement(By.cssSelector("#decisions-filter button[type=submit]")).click();
-        waitUntil(() -> decisionRows().size() == 1);
+        console.waitUntil(() -> console.decisionRows().size() == 1);
 
-        String row = decisionRows().getFirst().getText();
+        String row = console.decisionRows().getFirst().getText();
         assertThat(row).contains("user_may_publish_room").contains("no-directory-publishing").contains("M_FORBIDDEN")
                 .contains("Publishing rooms to the room directory is disabled").contains("@carol:example.com").contains("!pub:example.com");
-        scrollTo("decisions");
-        browser.screenshot("decisions-filtered");
+        console.scrollTo("decisions");
+        console.screenshot("decisions-filtered");
 
         driver.findElement(By.cssSelector("#decisions-filter button[type=reset]")).click();
-        waitUntil(() -> decisionRows().size() == 3);
-        assertThat(decisionRows().getFirst().getText()).contains("bans").contains("@local-spammer:example.com");
-        browser.screenshot("decisions");
+        console.waitUntil(() -> console.decisionRows().size() == 3);
+        assertThat(console.decisionRows().getFirst().getText()).contains("bans").contains("@local-spammer:example.com");
+        console.screenshot("decisions");
     }
 
     @Test
     @Order(3)
     void theSourcesSectionShowsThePolicyListFileAndItsRules() {
-        open();
+        console.open();
 
-        WebElement source = waitFor(By.cssSelector("#sources-body tr.source[data-source=local]"));
+        WebElement source = console.waitFor(By.cssSelector("#sources-body tr.source[data-source=local]"));
         assertThat(source.getText()).contains("file").contains("user ban: 1").contains("server ban: 1").doesNotContain("never");
-        assertThat(browser.driver().findElement(By.cssSelector("#sources-body h3")).getText()).isEqualTo("bans");
-        scrollTo("sources");
-        browser.screenshot("sources");
+        assertThat(console.driver().findElement(By.cssSelector("#sources-body h3")).getText()).isEqualTo("bans");
+        console.scrollTo("sources");
+        console.screenshot("sources");
     }
 
     @Test
     @Order(4)
     void theChainsShowWhatEachEntryDecided() {
-        open();
+        console.open();
 
-        WebElement spammers = waitFor(By.cssSelector("#chains-body tr[data-callback=user_may_invite][data-entry=known-spammers]"));
+        WebElement spammers = console.waitFor(By.cssSelector("#chains-body tr[data-callback=user_may_invite][data-entry=known-spammers]"));
         assertThat(spammers.getText()).contains("deny 1");
-        WebElement bans = browser.driver().findElement(By.cssSelector("#chains-body tr[data-callback=user_may_invite][data-entry=bans]"));
+        WebElement bans = console.driver().findElement(By.cssSelector("#chains-body tr[data-callback=user_may_invite][data-entry=bans]"));
         assertThat(bans.getText()).contains("deny 1").containsPattern("\\d (µs|ms)");
-        browser.screenshot("console");
-    }
-
-    private void open() {
-        browser.driver().get("http://127.0.0.1:" + managementPort + "/console/");
-        waitFor(By.cssSelector("body[data-loaded=true]"));
-    }
-
-    private List<String> entries(String callback) {
-        return browser.driver().findElements(By.cssSelector("#chains-body tr[data-callback=" + callback + "] td.entry"))
-                .stream().map(WebElement::getText).toList();
-    }
-
-    private List<WebElement> decisionRows() {
-        return browser.driver().findElements(By.cssSelector("#decisions-body tr.decision"));
-    }
-
-    private void scrollTo(String section) {
-        browser.driver().executeScript("document.getElementById(arguments[0]).scrollIntoView()", section);
-    }
-
-    private WebElement waitFor(By selector) {
-        return new WebDriverWait(browser.driver(), Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(selector));
-    }
-
-    private void waitUntil(java.util.function.BooleanSupplier condition) {
-        new WebDriverWait(browser.driver(), Duration.ofSeconds(10)).until(driver -> condition.getAsBoolean());
+        console.screenshot("console");
     }
 }

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.chain.Reply;
 import dev.matrixpolicy.gateway.chain.Trace;
 import dev.matrixpolicy.gateway.config.Generations;
@@ -113,7 +114,7 @@ final class ExplainServlet extends HttpServlet {
             asked.add(step.module());
             ObjectNode shown = steps.addObject();
             shown.put("entry", step.module());
-            shown.put("mode", step.shadow() ? "shadow" : "enforce");
+            shown.put("mode", (step.shadow() ? Link.Mode.SHADOW : Link.Mode.ENFORCE).wireName());
             shown.put("outcome", step.reply().outcome().label());
             switch (step.reply()) {
                 case Reply.Answered<R> answered -> {

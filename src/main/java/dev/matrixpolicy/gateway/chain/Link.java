@@ -26,7 +26,12 @@ public record Link<C>(String module, C callback, FailurePolicy onFailure, Durati
          * chain goes on as if it had fallen through: it never decides, and its failure never fails the
          * chain, whatever its {@link FailurePolicy}. Notification chains ({@link RunAll}) do not call it.
          */
-        SHADOW
+        SHADOW;
+
+        /** The name in configuration and in JSON: {@code enforce} or {@code shadow}. */
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     public Link {

@@ -1,16 +1,15 @@
 package dev.matrixpolicy.gateway.observability;
 
+import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
-import dev.matrixpolicy.gateway.module.ModuleInstance;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -89,7 +88,7 @@ final class ChainStatsEndpoint {
     }
 
     private static String mode(Generation serving, String entry) {
-        return serving.instance(entry).map(ModuleInstance::mode).orElseThrow().name().toLowerCase(Locale.ROOT);
+        return serving.instance(entry).map(instance -> instance.mode().wireName()).orElse(Link.Mode.ENFORCE.wireName());
     }
 
     /** The serving entry a meter is about, if it still serves that callback. */

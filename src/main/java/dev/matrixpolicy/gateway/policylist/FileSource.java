@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -17,18 +18,22 @@ import java.util.Optional;
  * A policy list in a file ({@link RuleText}'s formats), read again when it changes: its modification
  * time, size or identity (a Kubernetes ConfigMap swaps a symlink, which changes the file it leads to).
  *
- * <p>Some file systems keep modification times to the second, so a file rewritten within the second
- * of its last read, at the same size, looks unchanged. While its modification time is that recent
- * the file is read on every check, and parsed only when its SHA-256 differs from the last good content's.
+ * <p>Some file systems keep modification times to the second, so a file rewritten within the tick
+ * of its last read, at the same size, looks unchanged. A read that started less than
+ * {@link #AMBIGUOUS} after the modification time it saw may have missed such a rewrite: until a
+ * read starts that long after it, the file is read on every check, and parsed only when its SHA-256
+ * differs from the last good content's. How late a check runs (a busy machine) changes nothing.
  */
 public final class FileSource extends PollingSource {
-    private final Path file;
-    /** Modification times this close to a read may hide a later write in the same tick. */
+    /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
     private static final Duration AMBIGUOUS = Duration.ofSeconds(2);
 
+    private final Path file;
     private final Clock clock;
     private List<Object> lastSeen = List.of();
     private byte[] lastGoodDigest = new byte[0];
+    /** Whether the last good read started late enough after its modification time to rule out a same-tick rewrite. */
+    private boolean settled;
 
     public FileSource(String name, Path file, Duration checkInterval, Clock clock) {
         super(name, checkInterval, clock);
@@ -46,18 +51,21 @@ public final class FileSource extends PollingSource {
         }
         Object identity = attributes.fileKey() == null ? "" : attributes.fileKey();
         List<Object> seen = List.of(attributes.lastModifiedTime(), attributes.size(), identity);
-        boolean recent = Duration.between(attributes.lastModifiedTime().toInstant(), clock.instant()).compareTo(AMBIGUOUS) < 0;
-        if (seen.equals(lastSeen) && !recent) {
+        if (seen.equals(lastSeen) && settled) {
             return Optional.empty();
         }
+        Instant readStarted = clock.instant();
         byte[] bytes = Files.readAllBytes(file);
         byte[] digest = sha256(bytes);
+        boolean settles = Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
         if (seen.equals(lastSeen) && Arrays.equals(digest, lastGoodDigest)) {
+            settled = settles;
             return Optional.empty();
         }
         RuleText.Parsed parsed = RuleText.parse(utf8(bytes), name());
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         lastGoodDigest = digest;
+        settled = settles;
         return Optional.of(parsed);
     }
 

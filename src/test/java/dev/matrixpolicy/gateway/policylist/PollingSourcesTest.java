@@ -16,9 +16,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,6 +73,42 @@ class PollingSourcesTest {
             assertThat(updates.get(1)).extracting(rule -> rule.entity().value()).containsExactly("@b:example.com");
             Thread.sleep(300);
             assertThat(updates).as("unchanged bytes are not parsed again").hasSize(2);
+        }
+    }
+
+    @Test
+    void aRewriteInTheTickOfTheLastReadIsSeenHoweverLateTheNextCheckRuns() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        FileTime written = Files.getLastModifiedTime(file);
+        AtomicReference<Instant> now = new AtomicReference<>(written.toInstant().plusMillis(100));
+        Clock clock = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        };
+        try (FileSource source = new FileSource("local", file, Duration.ofHours(1), clock)) {
+            assertThat(source.readIfChanged()).isPresent();
+
+            // rewritten within the tick of that read; the next check runs long after (a busy machine)
+            Files.writeString(file, "ban user @b:example.com\n");
+            Files.setLastModifiedTime(file, written);
+            now.set(now.get().plusSeconds(10));
+
+            assertThat(source.readIfChanged()).hasValueSatisfying(parsed ->
+                    assertThat(parsed.rules()).extracting(rule -> rule.entity().value()).containsExactly("@b:example.com"));
+            assertThat(source.readIfChanged()).as("read long after its modification time: settled").isEmpty();
         }
     }
 

@@ -30,7 +30,8 @@ import tools.jackson.databind.node.ObjectNode;
  * each entry asked, in order, with its answer or failure, its time, whether it decided, and the
  * shadow entries' answers; {@code not_asked} lists the rest. Nothing is recorded: no metric, no
  * decision log. Notification callbacks are refused, since asking one notifies its modules.
- * A bad body gets the policy API's own error, so a caller can compare the two answers whole.
+ * A body the policy API would refuse (not JSON, too large, a missing or bad argument) is explained
+ * as that refusal: 200 with the API's {@code status} and error {@code answer}, so the two compare whole.
  */
 final class ExplainServlet extends HttpServlet {
     static final String PATH = "/explain";
@@ -62,8 +63,7 @@ final class ExplainServlet extends HttpServlet {
                     throw new BadArgumentException(BadArgumentException.Kind.INVALID, "callback", "'" + path
                             + "' is a notification: explaining it would notify its modules, so it cannot be explained");
                 }
-                answer = new PolicyAnswer(HttpServletResponse.SC_OK,
-                        explain(endpoint, bodies.readObject(request), lease.generation().number()));
+                answer = new PolicyAnswer(HttpServletResponse.SC_OK, explain(endpoint, request, lease.generation().number()));
             }
         } catch (RuntimeException refused) {
             answer = PolicyAnswer.of(refused);
@@ -75,7 +75,7 @@ final class ExplainServlet extends HttpServlet {
         response.getOutputStream().write(body);
     }
 
-    private static <A, R> ObjectNode explain(CallbackEndpoint<A, R> endpoint, ObjectNode body, long generation) {
+    private <A, R> ObjectNode explain(CallbackEndpoint<A, R> endpoint, HttpServletRequest request, long generation) {
         ObjectNode explained = JsonNodeFactory.instance.objectNode();
         explained.put("category", endpoint.category().wireName());
         explained.put("callback", endpoint.name());
@@ -83,10 +83,10 @@ final class ExplainServlet extends HttpServlet {
         PolicyAnswer would;
         Trace<R> trace;
         try {
-            trace = endpoint.explain(endpoint.read(JsonArgs.of(body)));
-        } catch (RuntimeException badArguments) {
-            // the body the policy API would refuse: the explain is that refusal
-            PolicyAnswer refused = PolicyAnswer.of(badArguments);
+            trace = endpoint.explain(endpoint.read(JsonArgs.of(bodies.readObject(request))));
+        } catch (RuntimeException badBody) {
+            // a body the policy API would refuse (not JSON, too large, a bad argument): the explain is that refusal
+            PolicyAnswer refused = PolicyAnswer.of(badBody);
             explained.put("status", refused.status());
             explained.set("answer", refused.body());
             explained.putNull("decided_by");

@@ -21,8 +21,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * For every decision callback and any body (the valid sample of {@code CallbackRequests}, its
- * users swapped for generated ones some of which the denylist refuses, and bodies changed at any
- * depth), explain answers exactly what the policy API answers: the same status and the same JSON.
+ * users swapped for generated ones some of which the denylist refuses, bodies changed at any depth,
+ * and text that is nearly JSON), explain answers exactly what the policy API answers: the same
+ * status and the same JSON.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("explain")
@@ -54,7 +55,8 @@ class ExplainMatchesThePolicyApiTest {
             return; // refused by explain, see below
         }
         ObjectNode valid = Gen.parse(body);
-        Gen.forAll(path.hashCode(), TRIES, gen -> gen.chance(0.5) ? withUsers(gen, body) : gen.mutate(valid).toString(),
+        Gen.forAll(path.hashCode(), TRIES, gen -> gen.chance(0.4) ? withUsers(gen, body)
+                        : gen.chance(0.8) ? gen.mutate(valid).toString() : gen.nearJson(body),
                 variant -> {
                     Answer api = policy.post("/v1/" + path, variant);
                     Answer explained = management.post("/actuator/explain/" + path, variant);

@@ -15,7 +15,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
@@ -64,13 +64,7 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
           ports: Optional[Tuple[int, int]] = None) -> Gateway:
     """Starts the gateway on ``ports`` (callback port, management port), free ones by default:
     a test that restarts the gateway passes the ports it had, as a restarted pod keeps its Service."""
-    jar = Path(os.environ.get("GATEWAY_JAR", REPO / "target" / "matrix-policy-gateway-0.1.0-SNAPSHOT.jar"))
-    test_classes = Path(os.environ.get("GATEWAY_TEST_CLASSES", REPO / "target" / "test-classes"))
-    java = _java()
-    for path, what in ((jar, "the gateway jar (./mvnw package)"), (test_classes, "the test classes (./mvnw test-compile)")):
-        if not path.exists():
-            raise RuntimeError(f"{path} does not exist: build {what} first")
-
+    java, jar, test_classes = artifacts()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "token").write_text(token + "\n")
     config = workdir / "gateway.yml"
@@ -89,6 +83,29 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
     gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log)
     _wait_until_ready(gateway, timeout)
     return gateway
+
+
+def artifacts() -> Tuple[str, Path, Path]:
+    """The JDK 25 java, the packaged gateway jar and the test classes (Maven passes them in
+    GATEWAY_JAVA, GATEWAY_JAR and GATEWAY_TEST_CLASSES)."""
+    jar = Path(os.environ.get("GATEWAY_JAR", REPO / "target" / "matrix-policy-gateway-0.1.0-SNAPSHOT.jar"))
+    test_classes = Path(os.environ.get("GATEWAY_TEST_CLASSES", REPO / "target" / "test-classes"))
+    java = _java()
+    for path, what in ((jar, "the gateway jar (./mvnw package)"), (test_classes, "the test classes (./mvnw test-compile)")):
+        if not path.exists():
+            raise RuntimeError(f"{path} does not exist: build {what} first")
+    return java, jar, test_classes
+
+
+def run_main(main_class: str, args: List[str], stdin: Optional[str] = None,
+             with_test_classes: bool = False) -> subprocess.CompletedProcess:
+    """Runs ``main_class`` from the gateway jar through Spring Boot's PropertiesLauncher, as an admin
+    would; ``with_test_classes`` puts the test classes on ``loader.path`` for a test main."""
+    java, jar, test_classes = artifacts()
+    loader_path = [f"-Dloader.path={test_classes}"] if with_test_classes else []
+    command = [java, "-XX:TieredStopAtLevel=1", *loader_path, f"-Dloader.main={main_class}", "-cp", str(jar),
+               "org.springframework.boot.loader.launch.PropertiesLauncher", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=120)
 
 
 def _java() -> str:

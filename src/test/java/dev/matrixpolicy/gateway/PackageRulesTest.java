@@ -28,7 +28,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  *
  * <ol>
  *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
- *       core of policy lists;</li>
+ *       core of policy lists; {@code policyserver}, the pure signing core of a room's policy server
+ *       (MSC4284), stands alone;</li>
  *   <li>{@code callbacks}, the callback vocabulary, then {@code callbacks.<category>}, one interface
  *       per Synapse callback, then {@code callbacks.catalog}, the list of them all;</li>
  *   <li>{@code module}, the extension point, and {@code modules.<name>}, the built-in modules;</li>
@@ -45,6 +46,7 @@ class PackageRulesTest {
     private static final String CHAIN = GATEWAY + ".chain..";
     private static final String MATRIX = GATEWAY + ".matrix..";
     private static final String POLICY_LISTS = GATEWAY + ".policylist..";
+    private static final String POLICY_SERVER = GATEWAY + ".policyserver..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -87,6 +89,14 @@ class PackageRulesTest {
     void policyListsDependOnlyOnMatrixIdsAndNoSpring() {
         classes().that().resideInAPackage(POLICY_LISTS)
                 .should(dependOnlyOnTheirOwnPackageAnd(MATRIX))
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
+    void thePolicyServerSigningCoreDependsOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAPackage(POLICY_SERVER)
+                .should(dependOnlyOnTheirOwnPackageAnd())
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }

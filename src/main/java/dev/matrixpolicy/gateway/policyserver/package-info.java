@@ -1,0 +1,17 @@
+/**
+ * Being a room's policy server (MSC4284, in the Matrix spec since v1.18): the pure signing core
+ * that the {@code POST /_matrix/policy/v1/sign} endpoint calls.
+ *
+ * <p>{@link dev.matrixpolicy.gateway.policyserver.EventSigner} signs an event as the spec's
+ * "Signing events" appendix says: the event is redacted by its room version's rules
+ * ({@link dev.matrixpolicy.gateway.policyserver.Redaction}), {@code signatures} and
+ * {@code unsigned} are dropped, and the rest is signed in
+ * {@link dev.matrixpolicy.gateway.policyserver.CanonicalJson} with the policy server's own
+ * {@link dev.matrixpolicy.gateway.policyserver.PolicyServerKey} (never the homeserver's).
+ *
+ * <p>Pure Java and Jackson's tree model: nothing here knows about Spring or HTTP. The two
+ * exceptions name the answer the endpoint gives: {@link
+ * dev.matrixpolicy.gateway.policyserver.BadJsonException} (400 {@code M_BAD_JSON}) and {@link
+ * dev.matrixpolicy.gateway.policyserver.UnknownRoomVersionException}.
+ */
+package dev.matrixpolicy.gateway.policyserver;

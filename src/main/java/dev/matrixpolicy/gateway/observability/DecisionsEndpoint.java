@@ -31,14 +31,20 @@ final class DecisionsEndpoint {
 
     @ReadOperation
     public WebEndpointResponse<Object> decisions(@Nullable String user, @Nullable String room, @Nullable String callback,
-                                                 @Nullable String entry, @Nullable Integer limit) {
-        if (limit != null && limit < 1) {
+                                                 @Nullable String entry, @Nullable String limit) {
+        int most;
+        try {
+            // read here, not by the endpoint's parameter mapping, whose refusal names no parameter
+            most = given(limit).map(Long::parseLong).map(n -> (int) Math.min(n, log.capacity())).orElse(log.capacity());
+        } catch (NumberFormatException notANumber) {
+            most = 0;
+        }
+        if (most < 1) {
             return new WebEndpointResponse<>(Map.of("errcode", "M_INVALID_PARAM",
                     "error", "Invalid query parameter 'limit': expected a whole number of at least 1"), 400);
         }
         LoggedDecision.Filter filter = new LoggedDecision.Filter(given(user), given(room), given(callback), given(entry));
-        return new WebEndpointResponse<>(new Decisions(log.capacity(), log.recorded(),
-                log.newestFirst(filter, limit == null ? log.capacity() : limit)), 200);
+        return new WebEndpointResponse<>(new Decisions(log.capacity(), log.recorded(), log.newestFirst(filter, most)), 200);
     }
 
     /** A filter left empty in a form ({@code ?user=}) filters nothing. */

@@ -8,6 +8,8 @@ import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.Warnings;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -138,12 +140,19 @@ class DecisionLogEndToEndTest {
         assertThat(strings(log.get("decisions").get(0).get("users"))).startsWith("@u59:spam.example");
     }
 
-    @Test
-    void aLimitBelowOneIsRefusedAsMatrixJson() {
-        Answer answer = management.get("/actuator/decisions?limit=0");
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-3", "abc", "1.5"})
+    void aLimitThatIsNoWholeNumberOfAtLeastOneIsRefusedAsMatrixJsonNamingIt(String limit) {
+        Answer answer = management.get("/actuator/decisions?limit=" + limit);
 
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
+        assertThat(answer.json().get("error").asString()).contains("'limit'");
+    }
+
+    @Test
+    void aLimitAboveTheCapacityIsTheCapacity() {
+        assertThat(management.get("/actuator/decisions?limit=99999999999999").status()).isEqualTo(200);
     }
 
     private Answer invite(String inviter, String invitee) {

@@ -23,12 +23,14 @@ import org.springframework.context.SmartLifecycle;
  * Checks the watched files every interval by their content, read through symbolic links: a
  * Kubernetes ConfigMap or Secret volume updates a file by swapping the {@code ..data} link, which
  * changes neither the file's path nor, often, its size or modification time. A change, or a file
- * appearing or disappearing, asks for one reload; a failed reload is not retried until the content
- * changes again.
+ * appearing or disappearing, asks for one reload once the content has held for a moment; a failed
+ * reload is not retried until the content changes again.
  */
 final class FileWatcher implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(FileWatcher.class);
     private static final String ABSENT = "absent";
+    /** How long a changed file must keep its new content before it is applied. */
+    private static final Duration SETTLE = Duration.ofMillis(100);
 
     private final Reloader reloader;
     private final Duration interval;
@@ -53,16 +55,28 @@ final class FileWatcher implements SmartLifecycle {
     void check() {
         try {
             Map<Path, String> now = fingerprints(reloader.watchedFiles());
-            if (!now.equals(seen)) {
+            if (!now.equals(seen) && settled(now)) {
                 reloader.reload("file");
                 // What was read is what was applied; files the reload added are taken as they are now.
                 Map<Path, String> applied = new LinkedHashMap<>();
                 reloader.watchedFiles().forEach(file -> applied.put(file, now.containsKey(file) ? now.get(file) : fingerprint(file)));
                 seen = applied;
             }
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException unexpected) {
             log.warn("Checking the configuration files failed: {}", unexpected.toString());
         }
+    }
+
+    /**
+     * Whether the changed files read the same a moment later. A file copied over the old one is
+     * truncated, then written: caught in between, it would be applied half written, or refused. A
+     * file still changing is left to the next check.
+     */
+    private boolean settled(Map<Path, String> changed) throws InterruptedException {
+        Thread.sleep(SETTLE);
+        return fingerprints(List.copyOf(changed.keySet())).equals(changed);
     }
 
     private static Map<Path, String> fingerprints(List<Path> files) {

@@ -8,6 +8,8 @@ import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -39,6 +41,8 @@ public final class Reloader {
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private volatile ReloadResult last;
     private volatile List<Path> watched;
+    /** The configuration files the serving generation was read from. */
+    private volatile List<Path> configurationFiles = List.of();
 
     public Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
                     Clock clock) {
@@ -71,6 +75,7 @@ public final class Reloader {
         } catch (RuntimeException ignored) {
             // the files changed since startup and are wrong now: the first check reports it
         }
+        configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current());
     }
 
@@ -99,6 +104,7 @@ public final class Reloader {
         Optional<Environment> readIn = Optional.empty();
         ReloadResult result;
         try {
+            requireConfigurationFiles();
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
             readIn = Optional.of(loaded.environment());
             if (loaded.properties().equals(serving.properties())
@@ -108,6 +114,7 @@ public final class Reloader {
             } else {
                 Generation next = builder.next(serving, loaded.properties(), loaded.environment());
                 generations.swap(next);
+                configurationFiles = List.copyOf(files);
                 result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty());
                 log.info("Configuration reloaded ({}): generation {} serves {} module(s), {} kept from generation {}",
                         trigger, next.number(), next.modules().size(), kept(serving, next), serving.number());
@@ -122,6 +129,28 @@ public final class Reloader {
         outcomes.get(result.outcome()).increment();
         last = result;
         return result;
+    }
+
+    /**
+     * A configuration file the serving generation was read from that is gone or empty now is refused,
+     * not read as "no settings": Spring Boot would skip it, and the packaged defaults would serve. It is
+     * what an editor that truncates before writing, or a deleted mount, looks like for a moment.
+     */
+    private void requireConfigurationFiles() {
+        for (Path file : configurationFiles) {
+            long size;
+            try {
+                size = Files.size(file);
+            } catch (IOException gone) {
+                throw new IllegalStateException("the configuration file " + file + " the serving configuration was read from"
+                        + " cannot be read now (" + gone.getClass().getSimpleName() + "). Fix: restore it; to run without"
+                        + " it, restart the gateway.");
+            }
+            if (size == 0) {
+                throw new IllegalStateException("the configuration file " + file + " is empty. Fix: write the"
+                        + " configuration into it; to run without it, restart the gateway.");
+            }
+        }
     }
 
     private static long kept(Generation before, Generation after) {

@@ -134,6 +134,24 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aConfigurationFileThatDisappearsOrIsEmptiedIsRefusedNotReadAsNoSettings() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config);
+
+        Files.writeString(config, "");
+        await().atMost(Duration.ofSeconds(5)).until(() -> counter("policy_config_reloads_total", "failed") == 1.0);
+        Files.delete(config);
+        await().atMost(Duration.ofSeconds(5)).until(() -> counter("policy_config_reloads_total", "failed") == 2.0);
+
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+        assertThat(management.get("/actuator/health/configReload").json().at("/details/last_reload/error").asText())
+                .contains(config.toString()).contains("restore it");
+        write("gateway.yml", denylist("new refusal"));
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText().equals("new refusal"));
+    }
+
+    @Test
     void aConfigMapUpdateThatSwapsTheDataLinkIsApplied() throws Exception {
         // The layout of a Kubernetes ConfigMap volume: gateway.yml -> ..data/gateway.yml, ..data -> ..<timestamp>
         Path first = Files.createDirectory(directory.resolve("..2026_12_01_10_00_00.1"));

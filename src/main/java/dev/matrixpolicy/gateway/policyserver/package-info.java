@@ -15,9 +15,9 @@
  * from the origin and caches; a refusal is an {@link
  * dev.matrixpolicy.gateway.policyserver.UnauthorizedException} (401 {@code M_UNAUTHORIZED}).
  *
- * <p>Pure Java and Jackson's tree model: nothing here knows about Spring or HTTP (but ServerKeys,
- * the JDK's HTTP client). The two signing
- * exceptions name the answer the endpoint gives: {@link
+ * <p>Pure Java and Jackson's tree model: nothing here knows about Spring, and only ServerKeys
+ * speaks HTTP (the JDK's client, as a client). The two signing exceptions name the answer the
+ * endpoint gives: {@link
  * dev.matrixpolicy.gateway.policyserver.BadJsonException} (400 {@code M_BAD_JSON}) and {@link
  * dev.matrixpolicy.gateway.policyserver.UnknownRoomVersionException}.
  */

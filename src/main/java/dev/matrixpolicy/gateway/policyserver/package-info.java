@@ -9,8 +9,15 @@
  * {@link dev.matrixpolicy.gateway.policyserver.CanonicalJson} with the policy server's own
  * {@link dev.matrixpolicy.gateway.policyserver.PolicyServerKey} (never the homeserver's).
  *
- * <p>Pure Java and Jackson's tree model: nothing here knows about Spring or HTTP. The two
- * exceptions name the answer the endpoint gives: {@link
+ * <p>{@link dev.matrixpolicy.gateway.policyserver.RequestAuthenticator} tells who is asking: it
+ * checks a federation request's {@link dev.matrixpolicy.gateway.policyserver.XMatrix} signatures
+ * against the origin's keys, which {@link dev.matrixpolicy.gateway.policyserver.ServerKeys} fetches
+ * from the origin and caches; a refusal is an {@link
+ * dev.matrixpolicy.gateway.policyserver.UnauthorizedException} (401 {@code M_UNAUTHORIZED}).
+ *
+ * <p>Pure Java and Jackson's tree model: nothing here knows about Spring, and only ServerKeys
+ * speaks HTTP (the JDK's client, as a client). The two signing exceptions name the answer the
+ * endpoint gives: {@link
  * dev.matrixpolicy.gateway.policyserver.BadJsonException} (400 {@code M_BAD_JSON}) and {@link
  * dev.matrixpolicy.gateway.policyserver.UnknownRoomVersionException}.
  */

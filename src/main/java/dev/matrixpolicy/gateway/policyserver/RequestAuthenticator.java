@@ -1,0 +1,94 @@
+package dev.matrixpolicy.gateway.policyserver;
+
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Who is asking: checks a federation request's {@code X-Matrix} signatures (spec, server-server API,
+ * "Request Authentication") and answers the authenticated origin.
+ *
+ * <p>As Synapse 1.67's {@code authenticate_request}: every {@code Authorization} header starting with
+ * {@code X-Matrix} is parsed (others are ignored), a header naming a {@code destination} other than
+ * our server name is refused, and the signed object is {@code {method, uri, origin, destination,
+ * content}} with <em>our</em> server name as destination (so a request signed for another server fails
+ * even without a {@code destination} parameter) and {@code content} only when there is a body. Where
+ * headers name different origins, the last one is checked (Synapse's choice). Of the origin's
+ * {@code ed25519:} signatures, each whose key is known and valid now must verify, and at least one
+ * must: Synapse's {@code Keyring.process_request}.
+ */
+public final class RequestAuthenticator {
+    private static final String ED25519 = "ed25519:";
+
+    private final String serverName;
+    private final KeyLookup keys;
+    private final InstantSource clock;
+
+    /** @param serverName our own server name, the destination every request must be signed for */
+    public RequestAuthenticator(String serverName, KeyLookup keys, InstantSource clock) {
+        this.serverName = Objects.requireNonNull(serverName, "serverName");
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * The origin that signed this request.
+     *
+     * @param method               the HTTP method, as sent ({@code POST})
+     * @param uri                  the request target as sent: path and query, still percent-encoded
+     * @param body                 the request body; empty or {@code null} when there is none
+     * @param authorizationHeaders every {@code Authorization} header value, in order
+     * @throws UnauthorizedException when the request is not signed by its origin for us (401 {@code M_UNAUTHORIZED})
+     * @throws BadJsonException      when the body is not JSON (400)
+     */
+    public String authenticate(String method, String uri, byte[] body, List<String> authorizationHeaders) {
+        List<XMatrix> headers = new ArrayList<>();
+        for (String header : authorizationHeaders) {
+            if (XMatrix.isXMatrix(header)) {
+                XMatrix parsed = XMatrix.parse(header);
+                if (parsed.destination().filter(destination -> !destination.equals(serverName)).isPresent()) {
+                    throw new UnauthorizedException("Destination mismatch in auth header");
+                }
+                headers.add(parsed);
+            }
+        }
+        if (headers.isEmpty()) {
+            throw new UnauthorizedException("Missing Authorization headers");
+        }
+        String origin = headers.getLast().origin();
+        ObjectNode request = Json.MAPPER.createObjectNode()
+                .put("method", method).put("uri", uri).put("origin", origin).put("destination", serverName);
+        if (body != null && body.length > 0) {
+            try {
+                request.set("content", Json.MAPPER.readTree(body));
+            } catch (JacksonException notJson) {
+                throw new BadJsonException("Request body is not JSON: " + notJson.getOriginalMessage());
+            }
+        }
+        ObjectNode signatures = request.putObject("signatures").putObject(origin);
+        headers.stream().filter(header -> header.origin().equals(origin) && header.keyId().startsWith(ED25519))
+                .forEach(header -> signatures.put(header.keyId(), header.signature()));
+        if (signatures.isEmpty()) {
+            throw new UnauthorizedException("Not signed by " + origin + " with an ed25519 key");
+        }
+        long now = clock.millis();
+        boolean verified = false;
+        for (String keyId : signatures.propertyNames()) {
+            Optional<byte[]> key = keys.verifyKey(origin, keyId, now);
+            if (key.isPresent()) {
+                if (!Ed25519.verifyJson(request, origin, keyId, key.get())) {
+                    throw new UnauthorizedException("Invalid signature for server " + origin + " with key " + keyId);
+                }
+                verified = true;
+            }
+        }
+        if (!verified) {
+            throw new UnauthorizedException("Failed to find any valid key of " + origin + " among " + signatures.propertyNames());
+        }
+        return origin;
+    }
+}

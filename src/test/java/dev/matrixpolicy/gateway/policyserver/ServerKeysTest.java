@@ -1,0 +1,159 @@
+package dev.matrixpolicy.gateway.policyserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.node.ObjectNode;
+
+class ServerKeysTest {
+    private static final PolicyServerKey KEY = RequestAuthenticatorTest.ORIGIN_KEY;
+    private static final PolicyServerKey OLD_KEY = PolicyServerKey.fromSeed(new byte[32]);
+    private static final String NAME = "hs.example";
+    private static final long NOW = 1_700_000_000_000L;
+
+    private final AtomicLong now = new AtomicLong(NOW);
+    private final AtomicInteger fetches = new AtomicInteger();
+    private volatile UnaryOperator<ObjectNode> tamper = UnaryOperator.identity();
+    private HttpServer server;
+    private ServerKeys keys;
+
+    @BeforeEach
+    void serveKeys() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        serve(this::keyResponse);
+        server.start();
+        URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, base), Set.of(), 2, Duration.ofSeconds(5)),
+                () -> Instant.ofEpochMilli(now.get()));
+    }
+
+    private void serve(Supplier<ObjectNode> response) {
+        server.createContext(ServerKeys.KEYS_PATH, exchange -> {
+            fetches.incrementAndGet();
+            byte[] body = Json.MAPPER.writeValueAsBytes(response.get());
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    /** What a homeserver answers: one current key valid for an hour, one old key, self-signed. */
+    private ObjectNode keyResponse() {
+        ObjectNode response = Json.MAPPER.createObjectNode().put("server_name", NAME).put("valid_until_ts", NOW + 3_600_000);
+        response.putObject("verify_keys").putObject("ed25519:a_new").put("key", KEY.publicKeyBase64());
+        response.putObject("old_verify_keys").putObject("ed25519:a_old").put("key", OLD_KEY.publicKeyBase64())
+                .put("expired_ts", NOW + 60_000);
+        response = tamper.apply(response);
+        String signature = KEY.sign(CanonicalJson.encode(response));
+        response.putObject("signatures").putObject(NAME).put("ed25519:a_new", signature);
+        return response;
+    }
+
+    private Optional<byte[]> lookup(String keyId) {
+        return keys.verifyKey(NAME, keyId, now.get());
+    }
+
+    @Test
+    void aSelfSignedResponseGivesItsCurrentAndOldKeysAndIsFetchedOnce() {
+        assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(lookup("ed25519:a_old")).hasValue(RequestAuthenticatorTest.raw(OLD_KEY));
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).hasValue(1);
+    }
+
+    @Test
+    void anExpiredKeyIsFetchedAgainAndRefusedWhenTheServerStillListsItAsExpired() {
+        assertThat(lookup("ed25519:a_old")).isPresent();
+        now.addAndGet(120_000); // the old key expired; the current one is still valid
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).hasValue(1);
+        assertThat(lookup("ed25519:a_old")).isEmpty();
+        assertThat(fetches).hasValue(2);
+        now.addAndGet(3_600_000); // past valid_until_ts: a new fetch, whose answer is already stale too
+        assertThat(lookup("ed25519:a_new")).isEmpty();
+        assertThat(fetches).hasValue(3);
+    }
+
+    @Test
+    void validUntilIsCappedAtSevenDaysAfterTheFetch() {
+        tamper = response -> response.put("valid_until_ts", NOW + Duration.ofDays(365).toMillis());
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + ServerKeys.MAX_VALIDITY.toMillis())).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + ServerKeys.MAX_VALIDITY.toMillis() + 1)).isEmpty();
+    }
+
+    @Test
+    void anUnknownKeyIdIsEmpty() {
+        assertThat(lookup("ed25519:other")).isEmpty();
+    }
+
+    @Test
+    void aResponseWithABadSelfSignatureIsRefused() {
+        server.removeContext(ServerKeys.KEYS_PATH);
+        serve(() -> keyResponse().put("valid_until_ts", NOW + 999_999_999)); // changed after signing
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("bad signature");
+    }
+
+    @Test
+    void aResponseForAnotherServerOrSignedByAnUnlistedKeyIsRefused() {
+        tamper = response -> response.put("server_name", "evil.example");
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("names server");
+        tamper = response -> {
+            response.remove("verify_keys");
+            return response;
+        };
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("not signed by a key it lists");
+    }
+
+    @Test
+    void anUnreachableServerIsUnauthorized() {
+        server.stop(0);
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("Could not fetch the keys of " + NAME);
+    }
+
+    @Test
+    void theCacheHoldsAtMostMaxServers() {
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThatThrownBy(() -> keys.verifyKey("127.0.0.1:1", "ed25519:x", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).hasValue(1);
+    }
+
+    @Test
+    void serverNamesResolveAsTheSpecSaysWithoutSrv() {
+        Map<String, String> delegations = Map.of("delegating.example", "target.example", "ported.example", "target.example:443",
+                "ip.example", "10.0.0.1");
+        UnaryOperator<String> resolve = name -> ServerKeys.resolve(name, host -> Optional.ofNullable(delegations.get(host))).toString();
+        assertThat(resolve.apply("1.2.3.4")).isEqualTo("https://1.2.3.4:8448");
+        assertThat(resolve.apply("[::1]:8000")).isEqualTo("https://[::1]:8000");
+        assertThat(resolve.apply("delegating.example:1234")).isEqualTo("https://delegating.example:1234");
+        assertThat(resolve.apply("delegating.example")).isEqualTo("https://target.example:8448");
+        assertThat(resolve.apply("ported.example")).isEqualTo("https://target.example:443");
+        assertThat(resolve.apply("ip.example")).isEqualTo("https://10.0.0.1:8448");
+        assertThat(resolve.apply("plain.example")).isEqualTo("https://plain.example:8448");
+    }
+}

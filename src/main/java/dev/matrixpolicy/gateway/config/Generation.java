@@ -37,9 +37,4 @@ public record Generation(long number, PolicyGatewayProperties properties, List<M
     public Optional<ModuleInstance> instance(String name) {
         return modules.stream().filter(instance -> instance.name().equals(name)).findFirst();
     }
-
-    /** The instances whose module is of a given class, e.g. every policy list. */
-    public <T> List<T> modulesOf(Class<T> type) {
-        return modules.stream().map(ModuleInstance::module).filter(type::isInstance).map(type::cast).toList();
-    }
 }

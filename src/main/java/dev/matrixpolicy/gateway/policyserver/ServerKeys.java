@@ -192,8 +192,12 @@ public final class ServerKeys implements KeyLookup {
             }
             int failures = previous == null ? 1 : previous.failures() + 1;
             Duration wait = MIN_BACKOFF.multipliedBy(1L << Math.min(failures - 1, 20));
-            return new Backoff(failures, now + (wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait).toMillis());
+            return new Backoff(failures, now + atMost(MAX_BACKOFF, wait).toMillis());
         });
+    }
+
+    private static Duration atMost(Duration max, Duration duration) {
+        return duration.compareTo(max) > 0 ? max : duration;
     }
 
     /**
@@ -327,7 +331,7 @@ public final class ServerKeys implements KeyLookup {
     static Duration cacheTime(HttpHeaders headers) {
         return headers.allValues("Cache-Control").stream().map(MAX_AGE::matcher).filter(Matcher::find).findFirst()
                 .map(maxAge -> Duration.ofSeconds(Long.parseLong(maxAge.group(1))))
-                .map(maxAge -> maxAge.compareTo(WELL_KNOWN_MAX_CACHE) > 0 ? WELL_KNOWN_MAX_CACHE : maxAge)
+                .map(maxAge -> atMost(WELL_KNOWN_MAX_CACHE, maxAge))
                 .orElse(WELL_KNOWN_DEFAULT_CACHE);
     }
 

@@ -4,18 +4,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,20 +42,42 @@ import tools.jackson.databind.JsonNode;
  * verify_keys} is then valid until the lesser of {@code valid_until_ts} and seven days after the
  * fetch (the spec's cap; Synapse 1.67 does not cap), a key in {@code old_verify_keys} until its
  * {@code expired_ts}. A key missing from the cache, or expiring before the time asked for, makes one
- * new fetch. The cache holds at most {@link Settings#maxServers} servers, least recently used first out.
+ * new fetch.
+ *
+ * <p>Since whoever sends a request chooses the server and key ID we look up, fetching is guarded:
+ * <ul>
+ *   <li>One fetch per server at a time: a lookup that finds a fetch of the same server under way
+ *   waits for its result instead of fetching too.</li>
+ *   <li>Back-off: after a fetch that failed, or whose answer lacked the key asked for, the server is
+ *   not asked again for {@link #MIN_BACKOFF}, doubling with each further such fetch up to {@link
+ *   #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that the cache cannot answer are
+ *   refused at once, saying when the server will be asked again.</li>
+ * </ul>
+ * The key cache, the back-offs and the well-known answers each hold at most {@link
+ * Settings#maxServers} servers, least recently used first out.
  *
  * <p>Where a server is reached: a base URL configured for its name (private federations, tests);
  * otherwise the spec's "Resolving server names" without SRV (the JDK has no SRV resolver): an IP
  * literal or an explicit port is used as is, else {@code /.well-known/matrix/server} may delegate
- * (the delegated name again by IP literal or explicit port, else port 8448), else port 8448. TLS
- * certificates are verified, except for server names listed in {@link Settings#selfSigned}.
+ * (the delegated name again by IP literal or explicit port, else port 8448), else port 8448. The
+ * well-known answer is cached as the spec recommends: for its {@code Cache-Control} max-age, at most
+ * {@link #WELL_KNOWN_MAX_CACHE}, else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for
+ * {@link #WELL_KNOWN_ERROR_CACHE}. TLS certificates are verified, except for server names listed in
+ * {@link Settings#selfSigned}.
  *
  * <p>Not done yet: notaries ({@code POST /_matrix/key/v2/query}, Synapse's {@code
- * trusted_key_servers}), caching the well-known answer, and back-off after a failed fetch.
+ * trusted_key_servers}).
  */
 public final class ServerKeys implements KeyLookup {
     static final Duration MAX_VALIDITY = Duration.ofDays(7);
     static final String KEYS_PATH = "/_matrix/key/v2/server";
+    static final String WELL_KNOWN_PATH = "/.well-known/matrix/server";
+    static final Duration MIN_BACKOFF = Duration.ofMinutes(1);
+    static final Duration MAX_BACKOFF = Duration.ofMinutes(30);
+    static final Duration WELL_KNOWN_DEFAULT_CACHE = Duration.ofHours(24);
+    static final Duration WELL_KNOWN_MAX_CACHE = Duration.ofHours(48);
+    static final Duration WELL_KNOWN_ERROR_CACHE = Duration.ofHours(1);
+    private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age=\"?([0-9]{1,10})");
     private static final int DEFAULT_PORT = 8448;
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
     private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]+]|[^:]+)(?::([0-9]{1,5}))?");
@@ -74,23 +102,52 @@ public final class ServerKeys implements KeyLookup {
     private record CachedKey(byte[] key, long validUntilTs) {
     }
 
+    /** {@code failures} fetches in a row were of no use; the next is not before {@code retryAt}. */
+    private record Backoff(int failures, long retryAt) {
+    }
+
+    /** A well-known answer: the delegated server name, if any, until {@code expiresAt}. */
+    private record Delegation(Optional<String> serverName, long expiresAt) {
+    }
+
+    /** A JSON answer with its headers. */
+    private record JsonAnswer(JsonNode body, HttpHeaders headers) {
+    }
+
     private final Settings settings;
     private final InstantSource clock;
     private final HttpClient verifying;
     private final HttpClient trustingAnyCertificate;
     private final Map<String, Map<String, CachedKey>> cache;
+    private final Map<String, Backoff> backoffs;
+    private final Map<String, Delegation> delegations;
+    private final Map<String, CompletableFuture<Void>> fetching = new ConcurrentHashMap<>();
+    private final Function<String, URI> wellKnownUri;
 
     public ServerKeys(Settings settings, InstantSource clock) {
+        this(settings, clock, host -> URI.create("https://" + host + WELL_KNOWN_PATH));
+    }
+
+    /** @param wellKnownUri where a host's well-known answer is asked for (tests serve it over plain HTTP) */
+    ServerKeys(Settings settings, InstantSource clock, Function<String, URI> wellKnownUri) {
         this.settings = settings;
         this.clock = clock;
+        this.wellKnownUri = wellKnownUri;
         this.verifying = client(settings.timeout(), null);
         this.trustingAnyCertificate = client(settings.timeout(), trustingAnyCertificate());
-        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
+        this.cache = leastRecentlyUsed(settings.maxServers());
+        this.backoffs = leastRecentlyUsed(settings.maxServers());
+        this.delegations = leastRecentlyUsed(settings.maxServers());
+    }
+
+    /** A thread-safe map of at most {@code max} entries that drops the least recently used. */
+    private static <V> Map<String, V> leastRecentlyUsed(int max) {
+        return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Map<String, CachedKey>> eldest) {
-                return size() > settings.maxServers();
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > max;
             }
-        };
+        });
     }
 
     @Override
@@ -99,27 +156,84 @@ public final class ServerKeys implements KeyLookup {
         if (cached.isPresent()) {
             return cached;
         }
-        Map<String, CachedKey> fetched = fetch(serverName);
-        synchronized (cache) {
-            cache.put(serverName, fetched);
+        refuseDuringBackoff(serverName, keyId);
+        fetchOnce(serverName);
+        Optional<byte[]> fetched = cached(serverName, keyId, minimumValidUntilTs);
+        if (fetched.isPresent()) {
+            backoffs.remove(serverName);
+        } else {
+            backOff(serverName);
         }
-        return cached(serverName, keyId, minimumValidUntilTs);
+        return fetched;
     }
 
     private Optional<byte[]> cached(String serverName, String keyId, long minimumValidUntilTs) {
-        synchronized (cache) {
-            return Optional.ofNullable(cache.get(serverName)).map(keys -> keys.get(keyId))
-                    .filter(key -> key.validUntilTs() >= minimumValidUntilTs).map(key -> key.key().clone());
+        return Optional.ofNullable(cache.get(serverName)).map(keys -> keys.get(keyId))
+                .filter(key -> key.validUntilTs() >= minimumValidUntilTs).map(key -> key.key().clone());
+    }
+
+    private void refuseDuringBackoff(String serverName, String keyId) {
+        Backoff backoff = backoffs.get(serverName);
+        if (backoff != null && clock.millis() < backoff.retryAt()) {
+            throw new UnauthorizedException("Could not fetch key " + keyId + " of " + serverName
+                    + "; its keys will be fetched again at " + Instant.ofEpochMilli(backoff.retryAt()));
+        }
+    }
+
+    /**
+     * Starts the back-off for {@code serverName}, or doubles it. Does nothing while one runs, so
+     * that lookups which waited for the same fetch count it once.
+     */
+    private void backOff(String serverName) {
+        long now = clock.millis();
+        backoffs.compute(serverName, (name, previous) -> {
+            if (previous != null && now < previous.retryAt()) {
+                return previous;
+            }
+            int failures = previous == null ? 1 : previous.failures() + 1;
+            Duration wait = MIN_BACKOFF.multipliedBy(1L << Math.min(failures - 1, 20));
+            return new Backoff(failures, now + atMost(MAX_BACKOFF, wait).toMillis());
+        });
+    }
+
+    private static Duration atMost(Duration max, Duration duration) {
+        return duration.compareTo(max) > 0 ? max : duration;
+    }
+
+    /**
+     * Fetches and caches {@code serverName}'s keys, or, when a fetch of them is under way already,
+     * waits for that one; a failed fetch starts the back-off.
+     */
+    private void fetchOnce(String serverName) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = fetching.putIfAbsent(serverName, mine);
+        if (running != null) {
+            try {
+                running.join();
+                return;
+            } catch (CompletionException failed) {
+                throw new UnauthorizedException(failed.getCause().getMessage(), failed.getCause());
+            }
+        }
+        try {
+            cache.put(serverName, fetch(serverName));
+            mine.complete(null);
+        } catch (RuntimeException failed) {
+            backOff(serverName);
+            mine.completeExceptionally(failed);
+            throw failed;
+        } finally {
+            fetching.remove(serverName, mine);
         }
     }
 
     private Map<String, CachedKey> fetch(String serverName) {
         long now = clock.millis();
         URI base = Optional.ofNullable(settings.addresses().get(serverName))
-                .orElseGet(() -> resolve(serverName, this::wellKnown));
+                .orElseGet(() -> resolve(serverName, this::delegation));
         JsonNode response;
         try {
-            response = getJson(serverName, base.resolve(KEYS_PATH));
+            response = getJson(serverName, base.resolve(KEYS_PATH)).body();
         } catch (IOException | JacksonException e) {
             throw new UnauthorizedException("Could not fetch the keys of " + serverName + ": " + e.getMessage(), e);
         }
@@ -185,17 +299,43 @@ public final class ServerKeys implements KeyLookup {
         return URI.create("https://" + hostAndPort.group(1) + ":" + port);
     }
 
-    /** The {@code m.server} of {@code https://<host>/.well-known/matrix/server}, if any answers. */
-    private Optional<String> wellKnown(String host) {
-        try {
-            return Optional.ofNullable(getJson(host, URI.create("https://" + host + "/.well-known/matrix/server"))
-                    .path("m.server").asString(null)).filter(delegated -> HOST_AND_PORT.matcher(delegated).matches());
-        } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException noDelegation) {
-            return Optional.empty();
+    /** The server name {@code host} delegates to, from the cache or else from its well-known answer. */
+    private Optional<String> delegation(String host) {
+        long now = clock.millis();
+        Delegation cached = delegations.get(host);
+        if (cached == null || now >= cached.expiresAt()) {
+            cached = wellKnown(host, now);
+            delegations.put(host, cached);
         }
+        return cached.serverName();
     }
 
-    private JsonNode getJson(String serverName, URI uri) throws IOException {
+    /**
+     * The {@code m.server} of {@code https://<host>/.well-known/matrix/server}, kept for the answer's
+     * max-age (capped) or the default; no or a bad answer is kept for {@link #WELL_KNOWN_ERROR_CACHE}.
+     */
+    private Delegation wellKnown(String host, long now) {
+        try {
+            JsonAnswer answer = getJson(host, wellKnownUri.apply(host));
+            String delegated = answer.body().path("m.server").asString(null);
+            if (delegated != null && HOST_AND_PORT.matcher(delegated).matches()) {
+                return new Delegation(Optional.of(delegated), now + cacheTime(answer.headers()).toMillis());
+            }
+        } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException noDelegation) {
+            // as no delegation
+        }
+        return new Delegation(Optional.empty(), now + WELL_KNOWN_ERROR_CACHE.toMillis());
+    }
+
+    /** How long a well-known answer is kept: its {@code Cache-Control} max-age, capped, else the default. */
+    static Duration cacheTime(HttpHeaders headers) {
+        return headers.allValues("Cache-Control").stream().map(MAX_AGE::matcher).filter(Matcher::find).findFirst()
+                .map(maxAge -> Duration.ofSeconds(Long.parseLong(maxAge.group(1))))
+                .map(maxAge -> atMost(WELL_KNOWN_MAX_CACHE, maxAge))
+                .orElse(WELL_KNOWN_DEFAULT_CACHE);
+    }
+
+    private JsonAnswer getJson(String serverName, URI uri) throws IOException {
         HttpClient client = settings.selfSigned().contains(serverName) ? trustingAnyCertificate : verifying;
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(settings.timeout()).GET().build();
         try {
@@ -208,7 +348,7 @@ public final class ServerKeys implements KeyLookup {
                 if (bytes.length > MAX_RESPONSE_BYTES) {
                     throw new IOException(uri + " answered more than " + MAX_RESPONSE_BYTES + " bytes");
                 }
-                return Json.MAPPER.readTree(bytes);
+                return new JsonAnswer(Json.MAPPER.readTree(bytes), response.headers());
             }
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();

@@ -7,13 +7,19 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +36,10 @@ class ServerKeysTest {
     private final AtomicLong now = new AtomicLong(NOW);
     private final AtomicInteger fetches = new AtomicInteger();
     private volatile UnaryOperator<ObjectNode> tamper = UnaryOperator.identity();
+    private volatile boolean failing;
+    private volatile CountDownLatch answering = new CountDownLatch(0);
     private HttpServer server;
+    private URI base;
     private ServerKeys keys;
 
     @BeforeEach
@@ -38,7 +47,7 @@ class ServerKeysTest {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         serve(this::keyResponse);
         server.start();
-        URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
         keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, base), Set.of(), 2, Duration.ofSeconds(5)),
                 () -> Instant.ofEpochMilli(now.get()));
     }
@@ -46,11 +55,25 @@ class ServerKeysTest {
     private void serve(Supplier<ObjectNode> response) {
         server.createContext(ServerKeys.KEYS_PATH, exchange -> {
             fetches.incrementAndGet();
+            awaitQuietly(answering);
+            if (failing) {
+                exchange.sendResponseHeaders(500, -1);
+                exchange.close();
+                return;
+            }
             byte[] body = Json.MAPPER.writeValueAsBytes(response.get());
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @AfterEach
@@ -120,6 +143,7 @@ class ServerKeysTest {
         tamper = response -> response.put("server_name", "evil.example");
         assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
                 .hasMessageContaining("names server");
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis()); // past the back-off the refusal started
         tamper = response -> {
             response.remove("verify_keys");
             return response;
@@ -133,6 +157,138 @@ class ServerKeysTest {
         server.stop(0);
         assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
                 .hasMessageContaining("Could not fetch the keys of " + NAME);
+    }
+
+    @Test
+    void aServerWhoseFetchFailedIsNotAskedAgainWithinTheBackoffAndIsAfterIt() {
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("Could not fetch the keys of " + NAME);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis() - 1);
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessage("Could not fetch key ed25519:a_new of " + NAME + "; its keys will be fetched again at "
+                        + Instant.ofEpochMilli(NOW + ServerKeys.MIN_BACKOFF.toMillis()));
+        assertThat(fetches).hasValue(1);
+        now.addAndGet(1);
+        failing = false;
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).hasValue(2);
+    }
+
+    @Test
+    void theBackoffDoublesWithEachFailedFetchAndASuccessEndsIt() {
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class);
+        assertThat(fetches).hasValue(2);
+        now.addAndGet(2 * ServerKeys.MIN_BACKOFF.toMillis() - 1); // the second failure waits twice as long
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("will be fetched again");
+        assertThat(fetches).hasValue(2);
+        now.addAndGet(1);
+        failing = false;
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).hasValue(3);
+        failing = true;
+        now.addAndGet(ServerKeys.MAX_VALIDITY.toMillis()); // the cached keys expired
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis()); // counting starts again after the success
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("Could not fetch the keys of");
+        assertThat(fetches).hasValue(5);
+    }
+
+    @Test
+    void anUnknownKeyIdDoesNotCauseARefetchWithinTheBackoff() {
+        assertThat(lookup("ed25519:unknown")).isEmpty();
+        assertThatThrownBy(() -> lookup("ed25519:another")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("Could not fetch key ed25519:another of " + NAME);
+        assertThat(lookup("ed25519:a_new")).as("cached keys are still served").isPresent();
+        assertThat(fetches).hasValue(1);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
+        assertThat(lookup("ed25519:unknown")).isEmpty();
+        assertThat(fetches).hasValue(2);
+    }
+
+    @Test
+    void twoConcurrentLookupsOfOneServerMakeOneFetch() throws InterruptedException {
+        answering = new CountDownLatch(1);
+        AtomicReference<Optional<byte[]>> first = new AtomicReference<>();
+        AtomicReference<Optional<byte[]>> second = new AtomicReference<>();
+        Thread firstLookup = Thread.ofPlatform().start(() -> first.set(lookup("ed25519:a_new")));
+        awaitUntil(() -> fetches.get() == 1);
+        Thread secondLookup = Thread.ofPlatform().start(() -> second.set(lookup("ed25519:a_old")));
+        awaitUntil(() -> secondLookup.getState() == Thread.State.WAITING); // on the first lookup's fetch
+        answering.countDown();
+        firstLookup.join(5_000);
+        secondLookup.join(5_000);
+        assertThat(first.get()).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(second.get()).hasValue(RequestAuthenticatorTest.raw(OLD_KEY));
+        assertThat(fetches).hasValue(1);
+    }
+
+    private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waited 5 s").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
+    /**
+     * Keys looked up by resolving {@link #NAME}, whose well-known answer (served here, over plain
+     * HTTP) delegates to a port where nothing listens: each lookup fails after asking for it or not.
+     */
+    private AtomicInteger serveWellKnown(int status, String cacheControl) {
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), 2, Duration.ofSeconds(5)),
+                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH));
+        AtomicInteger asked = new AtomicInteger();
+        server.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
+            asked.incrementAndGet();
+            byte[] body = "{\"m.server\": \"127.0.0.1:1\"}".getBytes();
+            exchange.getResponseHeaders().add("Cache-Control", cacheControl);
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        return asked;
+    }
+
+    /** Looks {@link #NAME} up at {@code atMillis} after {@link #NOW}: past each back-off in these tests. */
+    private void lookupFailingAt(long atMillis) {
+        now.set(NOW + atMillis);
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("Could not fetch the keys of " + NAME);
+    }
+
+    @Test
+    void theWellKnownAnswerIsAskedOnceWithinItsMaxAge() {
+        AtomicInteger asked = serveWellKnown(200, "public, max-age=7200");
+        lookupFailingAt(0);
+        lookupFailingAt(Duration.ofHours(2).toMillis() - 1);
+        assertThat(asked).hasValue(1);
+        lookupFailingAt(Duration.ofHours(2).toMillis() + Duration.ofMinutes(5).toMillis());
+        assertThat(asked).hasValue(2);
+    }
+
+    @Test
+    void aMissingWellKnownIsAskedAgainAfterAnHour() {
+        AtomicInteger asked = serveWellKnown(404, "max-age=86400");
+        lookupFailingAt(0);
+        lookupFailingAt(ServerKeys.WELL_KNOWN_ERROR_CACHE.toMillis() - 1);
+        assertThat(asked).hasValue(1);
+        lookupFailingAt(ServerKeys.WELL_KNOWN_ERROR_CACHE.toMillis() + Duration.ofMinutes(5).toMillis());
+        assertThat(asked).hasValue(2);
+    }
+
+    @Test
+    void theWellKnownCacheTimeIsItsMaxAgeAtMostFortyEightHoursElseOneDay() {
+        assertThat(ServerKeys.cacheTime(headers("public, max-age=3600"))).isEqualTo(Duration.ofHours(1));
+        assertThat(ServerKeys.cacheTime(headers("max-age=31536000"))).isEqualTo(ServerKeys.WELL_KNOWN_MAX_CACHE);
+        assertThat(ServerKeys.cacheTime(headers("no-cache"))).isEqualTo(ServerKeys.WELL_KNOWN_DEFAULT_CACHE);
+        assertThat(ServerKeys.cacheTime(HttpHeaders.of(Map.of(), (name, value) -> true)))
+                .isEqualTo(ServerKeys.WELL_KNOWN_DEFAULT_CACHE);
+    }
+
+    private static HttpHeaders headers(String cacheControl) {
+        return HttpHeaders.of(Map.of("Cache-Control", List.of(cacheControl)), (name, value) -> true);
     }
 
     @Test

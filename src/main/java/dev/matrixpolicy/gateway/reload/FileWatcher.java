@@ -44,7 +44,6 @@ final class FileWatcher implements SmartLifecycle {
 
     @Override
     public synchronized void start() {
-        reloader.learnFiles();
         seen = fingerprints(reloader.watchedFiles());
         log.info("Watching {} for configuration changes every {} ms", seen.keySet(), interval.toMillis());
         thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("config-watcher").factory());

@@ -65,10 +65,14 @@ public final class Reloader {
         Generation first = generations.current();
         this.last = new ReloadResult(Outcome.RELOADED, first.number(), "startup", first.appliedAt(), Optional.empty());
         this.watched = List.of();
+        learnFiles();
     }
 
-    /** Reads the configuration once to learn which files to watch. */
-    void learnFiles() {
+    /**
+     * Reads the configuration once to learn which files it comes from: the ones to watch, and the
+     * ones a reload requires (whether or not they are watched).
+     */
+    private void learnFiles() {
         List<Path> files = new ArrayList<>();
         try {
             loader.load(files::add);

@@ -185,6 +185,11 @@ class ReloadEndToEndTest {
         assertThat(unchanged.json().path("result").asText()).isEqualTo("unchanged");
         assertThat(unchanged.json().path("generation").asLong()).isEqualTo(2);
 
+        Files.delete(config);
+        Answer gone = management.post("/actuator/reload", "");
+        assertThat(gone.status()).as("a file that disappeared is refused even unwatched").isEqualTo(409);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
+
         write("gateway.yml", denylist("new refusal").replace("fail-closed", "fail-sometimes"));
         Answer failed = management.post("/actuator/reload", "");
         assertThat(failed.status()).isEqualTo(409);

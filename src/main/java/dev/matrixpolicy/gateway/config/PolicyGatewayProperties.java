@@ -6,6 +6,8 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +31,7 @@ import org.springframework.validation.annotation.Validated;
  * @param maxBodySize the largest request body accepted; larger ones get 413 M_TOO_LARGE
  * @param modules     the module list, in chain order, like Synapse's {@code modules:}
  * @param reload      how changed configuration files are noticed; read at startup only
+ * @param policyServer being a room's policy server (MSC4284) on a federation-facing port of its own
  */
 @Validated
 @ConfigurationProperties("policy-gateway")
@@ -40,7 +43,8 @@ public record PolicyGatewayProperties(
         @Valid @DefaultValue Defaults defaults,
         @DefaultValue("1MB") DataSize maxBodySize,
         @DefaultValue List<@Valid ModuleEntry> modules,
-        @Valid @DefaultValue Reload reload) {
+        @Valid @DefaultValue Reload reload,
+        @Valid @DefaultValue PolicyServer policyServer) {
 
     public PolicyGatewayProperties {
         if (serverName != null && !serverName.isBlank() && !MatrixIds.isServerName(serverName)) {
@@ -152,6 +156,150 @@ public record PolicyGatewayProperties(
         public Reload {
             if (checkInterval != null && (checkInterval.isNegative() || checkInterval.isZero())) {
                 throw new InvalidSettingException("check-interval", "must be positive");
+            }
+        }
+    }
+
+    /**
+     * Being the policy server (MSC4284, spec v1.18) of the rooms listed: homeservers ask it to sign
+     * each new event of those rooms on a federation-facing listener of its own, and it signs what the
+     * {@code check_event_for_spam} chain allows. Only {@code rooms} is applied by a reload; the rest is
+     * read at startup.
+     *
+     * @param enabled            whether the listener runs at all
+     * @param name               the policy server's server name: the {@code via} of the rooms'
+     *                           {@code m.room.policy} events, and the destination homeservers sign their requests for
+     * @param port               the listener's port
+     * @param address            the address it binds; every interface by default
+     * @param keyFile            the policy server's own signing key (never the homeserver's), written by
+     *                           {@code GeneratePolicyServerKey}
+     * @param rooms              the rooms served; events of any other room get 404 {@code M_NOT_FOUND}
+     * @param servers            how to reach given homeservers for their signing keys, instead of the
+     *                           spec's server-name resolution (private federations, tests)
+     * @param notaries           key servers asked when a homeserver cannot be reached itself, as Synapse's
+     *                           {@code trusted_key_servers}
+     * @param signatureCacheSize how many events' answers (signature or refusal) are kept, by event ID
+     * @param keyCacheServers    how many homeservers' keys are kept
+     * @param keyFetchTimeout    for connecting to a homeserver or notary and for each answer
+     */
+    public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
+                               InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
+                               @DefaultValue List<@Valid KnownServer> servers, @DefaultValue List<@Valid Notary> notaries,
+                               @DefaultValue("100000") int signatureCacheSize, @DefaultValue("10000") int keyCacheServers,
+                               @DefaultValue("10s") @NotNull Duration keyFetchTimeout) {
+        public PolicyServer {
+            rooms = List.copyOf(rooms);
+            servers = List.copyOf(servers);
+            notaries = List.copyOf(notaries);
+            if (name != null && !MatrixIds.isServerName(name)) {
+                throw new InvalidSettingException("name", "not a valid Matrix server name (hostname[:port])");
+            }
+            if (port < 0 || port > 65535) {
+                throw new InvalidSettingException("port", "must be between 0 and 65535");
+            }
+            if (signatureCacheSize < 1) {
+                throw new InvalidSettingException("signature-cache-size", "must be at least 1");
+            }
+            if (keyCacheServers < 1) {
+                throw new InvalidSettingException("key-cache-servers", "must be at least 1");
+            }
+            if (keyFetchTimeout != null && (keyFetchTimeout.isNegative() || keyFetchTimeout.isZero())) {
+                throw new InvalidSettingException("key-fetch-timeout", "must be positive");
+            }
+            if (enabled && (name == null || name.isBlank())) {
+                throw new InvalidSettingException("name", "required when the policy server is enabled: "
+                        + "the server name in the rooms' m.room.policy 'via'");
+            }
+            if (enabled && keyFile == null) {
+                throw new InvalidSettingException("key-file", "required when the policy server is enabled: "
+                        + "generate one with GeneratePolicyServerKey (docs/policy-server.md)");
+            }
+            if (rooms.stream().map(Room::id).distinct().count() < rooms.size()) {
+                throw new InvalidSettingException("rooms", "a room is listed twice");
+            }
+        }
+
+        /** The defaults: no listener, no rooms. */
+        public static PolicyServer disabled() {
+            return new PolicyServer(false, null, 8448, null, null, List.of(), List.of(), List.of(), 100_000, 10_000,
+                    Duration.ofSeconds(10));
+        }
+
+        /**
+         * One room served.
+         *
+         * @param id      the room ID
+         * @param version the room version, which decides the redaction algorithm every signature is
+         *                computed over (Element shows it under Settings, Advanced). Rooms of version 12
+         *                and later, whose ID has no server name, may leave it out.
+         */
+        public record Room(@NotBlank String id, String version) {
+            public Room {
+                if (id != null) {
+                    try {
+                        MatrixIds.roomId(id);
+                    } catch (IllegalArgumentException notARoomId) {
+                        throw new InvalidSettingException("id", "not a room ID (!opaque:server, or ! and 43 base64 characters "
+                                + "from room version 12): " + notARoomId.getMessage());
+                    }
+                }
+                if (version == null && id != null && id.indexOf(':') >= 0) {
+                    throw new InvalidSettingException("version", "required for a room whose ID names a server "
+                            + "(room versions 1 to 11): the signature depends on it");
+                }
+            }
+
+            /** The room version: as configured, else 12 for a room whose ID names no server. */
+            public String roomVersion() {
+                return version == null ? "12" : version;
+            }
+        }
+
+        /**
+         * How to reach one homeserver for its keys.
+         *
+         * @param name                its server name, as in the {@code origin} of its requests
+         * @param address             the base URL of its federation API ({@code https://matrix.internal:8448})
+         * @param trustAnyCertificate skip TLS certificate checks for it (a test federation's self-signed certificate)
+         */
+        public record KnownServer(@NotBlank String name, URI address, @DefaultValue("false") boolean trustAnyCertificate) {
+        }
+
+        /**
+         * A key server, as an entry of Synapse's {@code trusted_key_servers}.
+         *
+         * @param name       its server name
+         * @param verifyKeys its public keys; its answers count only when signed by one of them
+         */
+        public record Notary(@NotBlank String name, @DefaultValue List<@Valid VerifyKey> verifyKeys) {
+            public Notary {
+                verifyKeys = List.copyOf(verifyKeys);
+                if (verifyKeys.isEmpty()) {
+                    throw new InvalidSettingException("verify-keys", "at least one key is needed to trust the notary's answers");
+                }
+            }
+        }
+
+        /**
+         * @param id  the key ID ({@code ed25519:auto})
+         * @param key the public key, unpadded base64
+         */
+        public record VerifyKey(@NotBlank String id, @NotBlank String key) {
+            public VerifyKey {
+                if (id != null && !id.startsWith("ed25519:")) {
+                    throw new InvalidSettingException("id", "only ed25519 keys are supported (ed25519:<version>)");
+                }
+                if (key != null && decodedLength(key) != 32) {
+                    throw new InvalidSettingException("key", "not an Ed25519 public key: expected 32 bytes in base64");
+                }
+            }
+
+            private static int decodedLength(String key) {
+                try {
+                    return java.util.Base64.getDecoder().decode(key.replace('-', '+').replace('_', '/').replace("=", "")).length;
+                } catch (IllegalArgumentException notBase64) {
+                    return -1;
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ import java.time.InstantSource;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -86,15 +87,35 @@ public final class ServerKeys implements KeyLookup {
     /**
      * @param addresses  base URLs by server name ({@code https://keys.internal:8448}), tried instead of resolution
      * @param selfSigned server names whose TLS certificate is not checked (a test federation's self-signed ones)
+     * @param notaries   servers asked for other servers' keys ({@code POST /_matrix/key/v2/query}),
+     *                   as Synapse's {@code trusted_key_servers}; tried in order when the origin itself fails
      * @param maxServers how many servers' keys the cache holds
      * @param timeout    for connecting and for each answer
      */
-    public record Settings(Map<String, URI> addresses, Set<String> selfSigned, int maxServers, Duration timeout) {
+    public record Settings(Map<String, URI> addresses, Set<String> selfSigned, List<Notary> notaries, int maxServers,
+                           Duration timeout) {
         public Settings {
             addresses = Map.copyOf(addresses);
             selfSigned = Set.copyOf(selfSigned);
+            notaries = List.copyOf(notaries);
             if (maxServers < 1) {
                 throw new IllegalArgumentException("maxServers must be at least 1");
+            }
+        }
+    }
+
+    /**
+     * A notary, as an entry of Synapse's {@code trusted_key_servers}: its answers count only when
+     * signed by one of {@code verifyKeys}.
+     *
+     * @param serverName its server name, resolved as any other unless listed in {@link Settings#addresses}
+     * @param verifyKeys its public keys by key ID ({@code ed25519:auto}), raw 32 bytes each; at least one
+     */
+    public record Notary(String serverName, Map<String, byte[]> verifyKeys) {
+        public Notary {
+            verifyKeys = Map.copyOf(verifyKeys);
+            if (verifyKeys.isEmpty()) {
+                throw new IllegalArgumentException("a notary needs at least one verify key");
             }
         }
     }

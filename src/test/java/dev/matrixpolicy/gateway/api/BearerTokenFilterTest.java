@@ -137,7 +137,8 @@ class BearerTokenFilterTest {
     private static PolicyGatewayProperties properties(Auth auth) {
         return new PolicyGatewayProperties("example.com", auth, new PolicyGatewayProperties.Admin(null, null),
                 new PolicyGatewayProperties.DecisionLog(100), new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
-                DataSize.ofMegabytes(1), List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)));
+                DataSize.ofMegabytes(1), List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)),
+                PolicyGatewayProperties.PolicyServer.disabled());
     }
 
     private static int status(BearerTokenFilter filter, String authorization, String remoteAddress) {

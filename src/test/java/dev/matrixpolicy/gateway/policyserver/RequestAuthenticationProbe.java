@@ -27,7 +27,7 @@ public final class RequestAuthenticationProbe {
 
     public static void main(String[] args) throws IOException {
         Set<String> selfSigned = Set.of(Arrays.copyOfRange(args, 1, args.length));
-        ServerKeys keys = new ServerKeys(new ServerKeys.Settings(Map.of(), selfSigned, 100, Duration.ofSeconds(10)),
+        ServerKeys keys = new ServerKeys(new ServerKeys.Settings(Map.of(), selfSigned, List.of(), 100, Duration.ofSeconds(10)),
                 InstantSource.system());
         RequestAuthenticator authenticator = new RequestAuthenticator(args[0], keys, InstantSource.system());
         ArrayNode verdicts = Json.MAPPER.createArrayNode();

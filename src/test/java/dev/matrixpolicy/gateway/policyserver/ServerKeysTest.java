@@ -48,7 +48,7 @@ class ServerKeysTest {
         serve(this::keyResponse);
         server.start();
         base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
-        keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, base), Set.of(), 2, Duration.ofSeconds(5)),
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, base), Set.of(), List.of(), 2, Duration.ofSeconds(5)),
                 () -> Instant.ofEpochMilli(now.get()));
     }
 
@@ -238,7 +238,7 @@ class ServerKeysTest {
      * HTTP) delegates to a port where nothing listens: each lookup fails after asking for it or not.
      */
     private AtomicInteger serveWellKnown(int status, String cacheControl) {
-        keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), 2, Duration.ofSeconds(5)),
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofSeconds(5)),
                 () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH));
         AtomicInteger asked = new AtomicInteger();
         server.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {

@@ -26,6 +26,14 @@ final class MatrixApiException extends RuntimeException {
                 "Request body is larger than the limit of " + limit + " bytes");
     }
 
+    static MatrixApiException notFound(String what) {
+        return new MatrixApiException(HttpStatus.NOT_FOUND, "M_NOT_FOUND", what);
+    }
+
+    static MatrixApiException forbidden(HttpStatus status, String why) {
+        return new MatrixApiException(status, "M_FORBIDDEN", why);
+    }
+
     static MatrixApiException methodNotAllowed(String method) {
         return new MatrixApiException(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + method + " is not supported here");
     }

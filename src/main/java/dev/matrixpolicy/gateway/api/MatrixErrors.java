@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.policyserver.BadJsonException;
+import dev.matrixpolicy.gateway.policyserver.UnauthorizedException;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.tomcat.util.http.InvalidParameterException;
@@ -55,6 +57,9 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
             case MatrixApiException refused -> new MatrixError(refused.status(), refused.errcode(), refused.getMessage());
             case BadArgumentException bad -> new MatrixError(HttpStatus.BAD_REQUEST,
                     bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
+            case UnauthorizedException unauthorized -> new MatrixError(HttpStatus.UNAUTHORIZED, "M_UNAUTHORIZED",
+                    unauthorized.getMessage());
+            case BadJsonException badJson -> new MatrixError(HttpStatus.BAD_REQUEST, "M_BAD_JSON", badJson.getMessage());
             case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
                     "A policy check failed; the request was refused");
             case InvalidParameterException malformed -> malformedParameters(malformed);

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import io.micrometer.observation.ObservationPredicate;
+import java.util.Set;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -33,13 +34,14 @@ class PolicyApiConfiguration {
     }
 
     /**
-     * Leaves the policy API out of {@code http.server.requests}. That metric cannot name the
-     * servlet's routes (each would be {@code uri="UNKNOWN"}) and cost a fifth of every request in
-     * profiling; the {@code policy.*} metrics measure the API by callback instead.
+     * Leaves the policy API and the policy server out of {@code http.server.requests}. That metric
+     * cannot name the servlets' routes (each would be {@code uri="UNKNOWN"}) and cost a fifth of every
+     * request in profiling; the {@code policy.*} metrics measure them by callback and endpoint instead.
      */
     @Bean
     ObservationPredicate policyApiIsMeasuredByPolicyMetrics() {
+        Set<String> measuredByPolicyMetrics = Set.of(PolicyApiServlet.NAME, PolicyServerServlet.NAME);
         return (name, context) -> !(context instanceof ServerRequestObservationContext server
-                && PolicyApiServlet.NAME.equals(server.getCarrier().getHttpServletMapping().getServletName()));
+                && measuredByPolicyMetrics.contains(server.getCarrier().getHttpServletMapping().getServletName()));
     }
 }

@@ -2,16 +2,10 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
-import dev.matrixpolicy.gateway.callbacks.Outcomes;
-import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.chain.Decision;
-import dev.matrixpolicy.gateway.chain.ModuleFailedException;
-import dev.matrixpolicy.gateway.chain.Reply;
-import dev.matrixpolicy.gateway.chain.ShadowAnswer;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
-import dev.matrixpolicy.gateway.decisions.Refusal;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import jakarta.servlet.http.HttpServlet;
@@ -21,7 +15,6 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -35,7 +28,7 @@ import tools.jackson.databind.node.ObjectNode;
  * <ul>
  *   <li>{@code POST /v1/{category}/{callback}}, one endpoint per Synapse callback. The body's fields
  *       are the callback's Python parameter names. The answer is {@code 200 {"result": ...}}, except a
- *       {@link Rejection}, which is {@code 403 {"errcode": ..., "error": ...}}: exactly what
+ *       {@link dev.matrixpolicy.gateway.callbacks.Rejection}, which is {@code 403 {"errcode": ..., "error": ...}}: exactly what
  *       synapse-http-antispam reads as a spam-checker rejection.</li>
  *   <li>{@code POST /v1/spam_checker/ping}, synapse-http-antispam's health check, which echoes the id.</li>
  *   <li>{@code GET /v1/callbacks} and {@code GET /v1/password_auth_provider/auth_checkers}: discovery,
@@ -62,13 +55,13 @@ final class PolicyApiServlet extends HttpServlet {
     private final transient JsonMapper json;
     private final transient Map<String, Route> routes;
     private final transient RequestErrors errors;
-    private final transient DecisionRecorder decisions;
+    private final transient RecordedDecisions decisions;
 
     PolicyApiServlet(Generations generations, RequestBodyReader bodies, JsonMapper json, RequestErrors errors,
                      DecisionRecorder decisions) {
         this.json = json;
         this.errors = errors;
-        this.decisions = decisions;
+        this.decisions = new RecordedDecisions(decisions);
         Map<String, Route> byPath = new HashMap<>();
         // Every generation serves every callback: a callback without modules answers its default.
         Callbacks.ALL.stream().map(type -> type.category().wireName() + "/" + type.name()).forEach(path ->
@@ -131,52 +124,10 @@ final class PolicyApiServlet extends HttpServlet {
     }
 
     private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, ObjectNode body) {
-        A args = endpoint.read(JsonArgs.of(body));
-        Decision<R> decision;
-        try {
-            decision = endpoint.decide(args);
-        } catch (ModuleFailedException failed) {
-            MatrixErrors.MatrixError error = MatrixErrors.describe(failed);
-            decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Mode.ENFORCE, Refusal.Outcome.FAILED,
-                    Outcomes.ERROR, Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()),
-                    error.status().value()), body);
-            throw failed;
-        }
+        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body,
+                result -> PolicyAnswer.of(endpoint.resultType(), result).status());
         PolicyAnswer answer = PolicyAnswer.of(endpoint.resultType(), decision.result());
-        record(endpoint, Refusal.Mode.ENFORCE, decision.decidedBy(), decision.result(), answer.status(), body);
-        for (ShadowAnswer<R> shadow : decision.shadowAnswers()) {
-            recordShadow(endpoint, shadow, body);
-        }
         return new Answer(answer.status(), json.writeValueAsBytes(answer.body()));
-    }
-
-    /** Hands a refusal to the decision log; an allowed result costs one label check. */
-    private <R> void record(CallbackEndpoint<?, R> endpoint, Refusal.Mode mode, Optional<String> entry, R result, int status,
-                            ObjectNode body) {
-        String verdict = endpoint.resultType().outcome(result);
-        if (Outcomes.isRejection(verdict)) {
-            Optional<Rejection> rejection = result instanceof Rejection refused ? Optional.of(refused) : Optional.empty();
-            decisions.record(refusal(endpoint, entry, mode, Refusal.Outcome.REFUSED, verdict,
-                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), status), body);
-        }
-    }
-
-    /** What a shadow entry would have answered, when it would have refused or failed the request. */
-    private <R> void recordShadow(CallbackEndpoint<?, R> endpoint, ShadowAnswer<R> shadow, ObjectNode body) {
-        switch (shadow.reply()) {
-            case Reply.Answered<R> answered -> record(endpoint, Refusal.Mode.SHADOW, Optional.of(shadow.module()),
-                    answered.answer(), PolicyAnswer.of(endpoint.resultType(), answered.answer()).status(), body);
-            case Reply.Failed<R> failed -> decisions.record(refusal(endpoint, Optional.of(shadow.module()), Refusal.Mode.SHADOW,
-                    Refusal.Outcome.FAILED, Outcomes.ERROR, Optional.of("M_UNKNOWN"), Optional.of(failed.failure()),
-                    HttpServletResponse.SC_SERVICE_UNAVAILABLE), body);
-        }
-    }
-
-    private static Refusal refusal(CallbackEndpoint<?, ?> endpoint, Optional<String> entry, Refusal.Mode mode,
-                                   Refusal.Outcome outcome, String verdict, Optional<String> errcode, Optional<String> reason,
-                                   int status) {
-        return new Refusal(endpoint.category().wireName(), endpoint.name(), entry, mode, outcome, verdict,
-                errcode, reason, status);
     }
 
     private Answer ping(ObjectNode body) {

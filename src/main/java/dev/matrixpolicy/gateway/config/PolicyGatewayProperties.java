@@ -6,8 +6,12 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
+import dev.matrixpolicy.gateway.policyserver.Redaction;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -219,6 +223,35 @@ public record PolicyGatewayProperties(
             }
         }
 
+        static final String PREFIX = "policy-gateway.policy-server";
+
+        /**
+         * The policy server's signing key, read from {@code key-file} once, at startup. A file that
+         * does not exist, cannot be read or holds no policy server key stops startup with one message
+         * naming the key and the fix.
+         */
+        public PolicyServerKey signingKey() {
+            String key = PREFIX + ".key-file";
+            try {
+                return PolicyServerKey.load(keyFile);
+            } catch (NoSuchFileException missing) {
+                throw badKeyFile(key, "does not exist", "Create it with GeneratePolicyServerKey (docs/policy-server.md), "
+                        + "or correct " + key + ".", missing);
+            } catch (IOException unreadable) {
+                throw badKeyFile(key, "cannot be read: " + unreadable.getMessage(),
+                        "Let the gateway's user read " + keyFile + ", or correct " + key + ".", unreadable);
+            } catch (IllegalArgumentException notAKey) {
+                throw badKeyFile(key, "holds no policy server key: " + notAKey.getMessage(),
+                        "Point " + key + " at the file GeneratePolicyServerKey wrote (one line \"ed25519 policy_server <seed>\").",
+                        notAKey);
+            }
+        }
+
+        private InvalidConfigurationException badKeyFile(String key, String problem, String fix, Exception cause) {
+            return new InvalidConfigurationException("Invalid configuration",
+                    new BadSetting(key, keyFile, null, "the policy server key file " + problem, fix), cause);
+        }
+
         /** The defaults: no listener, no rooms. */
         public static PolicyServer disabled() {
             return new PolicyServer(false, null, 8448, null, null, List.of(), List.of(), List.of(), 100_000, 10_000,
@@ -242,6 +275,10 @@ public record PolicyGatewayProperties(
                         throw new InvalidSettingException("id", "not a room ID (!opaque:server, or ! and 43 base64 characters "
                                 + "from room version 12): " + notARoomId.getMessage());
                     }
+                }
+                if (version != null && !Redaction.KNOWN_ROOM_VERSIONS.contains(version)) {
+                    throw new InvalidSettingException("version", "unknown room version; known are "
+                            + String.join(", ", Redaction.KNOWN_ROOM_VERSIONS));
                 }
                 if (version == null && id != null && id.indexOf(':') >= 0) {
                     throw new InvalidSettingException("version", "required for a room whose ID names a server "

@@ -50,6 +50,13 @@ public final class CallbackChains {
         return endpoint(category.wireName() + "/" + name);
     }
 
+    /** The chain of one callback type, typed: every generation has one for each type but {@code check_auth}. */
+    @SuppressWarnings("unchecked") // the endpoint at a type's path was assembled for that type
+    public <A, R> CallbackEndpoint<A, R> endpoint(CallbackType<?, A, R> type) {
+        return (CallbackEndpoint<A, R>) endpoint(type.category(), type.name())
+                .orElseThrow(() -> new IllegalArgumentException("No chain for " + type.name()));
+    }
+
     /** @param path the category's wire name and the callback's, e.g. {@code spam_checker/user_may_invite} */
     public Optional<CallbackEndpoint<?, ?>> endpoint(String path) {
         return Optional.ofNullable(endpoints.get(path));

@@ -27,6 +27,11 @@ public final class EventSigner {
         return key.sign(signedBytes(roomVersion, event));
     }
 
+    /** The signature of an event already checked and hashed: {@link Pdu#signedBytes()}, signed. */
+    public String sign(Pdu pdu) {
+        return key.sign(pdu.signedBytes());
+    }
+
     /**
      * What a signature covers: the redacted event without {@code signatures} and {@code unsigned},
      * in canonical JSON.

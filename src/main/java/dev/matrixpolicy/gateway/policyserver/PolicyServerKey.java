@@ -101,6 +101,19 @@ public final class PolicyServerKey {
         return key;
     }
 
+    /**
+     * Whether {@code signature} (base64) is the signature of {@code message} by the Ed25519 public key
+     * {@code publicKey} (base64): what a homeserver checks of a policy server's signature. Never
+     * throws on bad input.
+     */
+    public static boolean verifies(String publicKey, byte[] message, String signature) {
+        try {
+            return Ed25519.verify(Ed25519.decodeKey(publicKey), message, signature);
+        } catch (IllegalArgumentException notAKey) {
+            return false;
+        }
+    }
+
     /** The public key, unpadded base64: the {@code public_key} of the room's {@code m.room.policy}. */
     public String publicKeyBase64() {
         return publicKey;

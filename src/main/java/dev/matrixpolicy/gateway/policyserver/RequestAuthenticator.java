@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -46,6 +47,24 @@ public final class RequestAuthenticator {
      * @throws BadJsonException      when the body is not JSON (400)
      */
     public String authenticate(String method, String uri, byte[] body, List<String> authorizationHeaders) {
+        JsonNode content = null;
+        if (body != null && body.length > 0) {
+            try {
+                content = Json.MAPPER.readTree(body);
+            } catch (JacksonException notJson) {
+                throw new BadJsonException("Request body is not JSON: " + notJson.getOriginalMessage());
+            }
+        }
+        return authenticate(method, uri, content, authorizationHeaders);
+    }
+
+    /**
+     * The origin that signed this request, whose body the caller has parsed already.
+     *
+     * @param content the request body as JSON; {@code null} when there is none
+     * @see #authenticate(String, String, byte[], List)
+     */
+    public String authenticate(String method, String uri, JsonNode content, List<String> authorizationHeaders) {
         List<XMatrix> headers = new ArrayList<>();
         for (String header : authorizationHeaders) {
             if (XMatrix.isXMatrix(header)) {
@@ -62,12 +81,8 @@ public final class RequestAuthenticator {
         String origin = headers.getLast().origin();
         ObjectNode request = Json.MAPPER.createObjectNode()
                 .put("method", method).put("uri", uri).put("origin", origin).put("destination", serverName);
-        if (body != null && body.length > 0) {
-            try {
-                request.set("content", Json.MAPPER.readTree(body));
-            } catch (JacksonException notJson) {
-                throw new BadJsonException("Request body is not JSON: " + notJson.getOriginalMessage());
-            }
+        if (content != null) {
+            request.set("content", content);
         }
         ObjectNode signatures = request.putObject("signatures").putObject(origin);
         headers.stream().filter(header -> header.origin().equals(origin) && header.keyId().startsWith(ED25519))

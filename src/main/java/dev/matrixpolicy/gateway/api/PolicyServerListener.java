@@ -1,0 +1,174 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
+import dev.matrixpolicy.gateway.policyserver.EventSigner;
+import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
+import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
+import dev.matrixpolicy.gateway.policyserver.ServerKeys;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.time.InstantSource;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ValveBase;
+import org.apache.coyote.AbstractProtocol;
+import org.apache.coyote.ProtocolHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The policy server's federation listener, with {@code policy-gateway.policy-server.enabled: true}:
+ * a Tomcat connector of its own on {@code policy-server.port} beside the policy API's, configured as
+ * that one is ({@code server.tomcat.*}, virtual threads, the JSON error answers, the connection drain
+ * at shutdown), and a valve that keeps the two apart: the federation listener answers the {@link
+ * PolicyServerServlet} paths and nothing else, and the policy API's port never answers them. The
+ * management port is another server altogether.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "policy-gateway.policy-server.enabled", havingValue = "true")
+class PolicyServerListener {
+    private static final Logger log = LoggerFactory.getLogger(PolicyServerListener.class);
+
+    /** Read at startup: the listener, the key and the key fetching do not change on a reload. */
+    private static PolicyGatewayProperties.PolicyServer settings(Generations generations) {
+        return generations.current().properties().policyServer();
+    }
+
+    @Bean
+    PolicyServerKey policyServerKey(Generations generations) {
+        return settings(generations).signingKey();
+    }
+
+    @Bean
+    ServerKeys serverKeys(Generations generations) {
+        PolicyGatewayProperties.PolicyServer settings = settings(generations);
+        Map<String, URI> addresses = new LinkedHashMap<>();
+        settings.servers().stream().filter(server -> server.address() != null)
+                .forEach(server -> addresses.put(server.name(), server.address()));
+        return new ServerKeys(new ServerKeys.Settings(addresses,
+                settings.servers().stream().filter(PolicyGatewayProperties.PolicyServer.KnownServer::trustAnyCertificate)
+                        .map(PolicyGatewayProperties.PolicyServer.KnownServer::name).collect(Collectors.toSet()),
+                settings.notaries().stream().map(notary -> new ServerKeys.Notary(notary.name(), notary.verifyKeys().stream()
+                        .collect(Collectors.toMap(PolicyGatewayProperties.PolicyServer.VerifyKey::id,
+                                key -> Base64.getDecoder().decode(key.key().replace('-', '+').replace('_', '/')))))).toList(),
+                settings.keyCacheServers(), settings.keyFetchTimeout()), InstantSource.system());
+    }
+
+    @Bean
+    PolicyServerSigning policyServerSigning(Generations generations, DecisionRecorder decisions, PolicyServerKey key,
+                                            MeterRegistry registry) {
+        if (!generations.current().chains().endpoint(CheckEventForSpam.TYPE).hasModules()) {
+            log.warn("The policy server is enabled but no module implements check_event_for_spam: it signs every event "
+                    + "of the rooms it serves");
+        }
+        return new PolicyServerSigning(generations, new RecordedDecisions(decisions), new EventSigner(key),
+                settings(generations).signatureCacheSize(), registry);
+    }
+
+    @Bean
+    ServletRegistrationBean<PolicyServerServlet> policyServerServlet(Generations generations, PolicyServerKey key,
+                                                                     ServerKeys serverKeys, PolicyServerSigning signing,
+                                                                     JsonMapper json, MeterRegistry registry) {
+        String name = settings(generations).name();
+        PolicyServerServlet servlet = new PolicyServerServlet(name, key,
+                new RequestAuthenticator(name, serverKeys, InstantSource.system()), signing, json, registry);
+        ServletRegistrationBean<PolicyServerServlet> registration = new ServletRegistrationBean<>(servlet,
+                PolicyServerServlet.urlPatterns());
+        registration.setName(PolicyServerServlet.NAME);
+        registration.setLoadOnStartup(1);
+        return registration;
+    }
+
+    /**
+     * Adds the federation connector once every other customizer has shaped the factory, so it takes
+     * the same connector and protocol settings as the policy API's.
+     */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> federationConnector(Generations generations) {
+        PolicyGatewayProperties.PolicyServer settings = settings(generations);
+        return new FederationConnector(settings);
+    }
+
+    private static final class FederationConnector implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
+        private final PolicyGatewayProperties.PolicyServer settings;
+
+        FederationConnector(PolicyGatewayProperties.PolicyServer settings) {
+            this.settings = settings;
+        }
+
+        @Override
+        public void customize(TomcatServletWebServerFactory factory) {
+            Connector federation = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);
+            federation.setPort(settings.port());
+            federation.setProperty("bindOnInit", "false");
+            if (factory.getUriEncoding() != null) {
+                federation.setURIEncoding(factory.getUriEncoding().name());
+            }
+            for (TomcatProtocolHandlerCustomizer<?> customizer : factory.getProtocolHandlerCustomizers()) {
+                @SuppressWarnings("unchecked") // as Boot invokes them: each takes the protocol handler it is given
+                TomcatProtocolHandlerCustomizer<ProtocolHandler> typed = (TomcatProtocolHandlerCustomizer<ProtocolHandler>) customizer;
+                typed.customize(federation.getProtocolHandler());
+            }
+            for (TomcatConnectorCustomizer customizer : factory.getConnectorCustomizers()) {
+                customizer.customize(federation);
+            }
+            if (settings.address() != null && federation.getProtocolHandler() instanceof AbstractProtocol<?> protocol) {
+                protocol.setAddress(settings.address());
+            }
+            federation.setPort(settings.port());
+            factory.addAdditionalConnectors(federation);
+            factory.addContextCustomizers(context -> context.getPipeline().addValve(new ListenerRouting(federation)));
+        }
+
+        @Override
+        public int getOrder() {
+            return Ordered.LOWEST_PRECEDENCE;
+        }
+    }
+
+    /**
+     * Keeps the federation listener and the policy API apart: on the federation connector only the
+     * policy server's paths are answered, on every other connector none of them; anything else is
+     * 404, answered as Matrix error JSON by the error report.
+     */
+    static final class ListenerRouting extends ValveBase {
+        private final Connector federation;
+
+        ListenerRouting(Connector federation) {
+            super(true);
+            this.federation = federation;
+        }
+
+        @Override
+        public void invoke(Request request, Response response) throws IOException, ServletException {
+            String path = PolicyApiServlet.routedPath(request);
+            boolean federationPath = PolicyServerServlet.serves(path) || path.startsWith("/_matrix/policy/");
+            if ((request.getConnector() == federation) != federationPath) {
+                response.sendError(HttpServletResponse.SC_NOT_FOUND);
+                return;
+            }
+            getNext().invoke(request, response);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.policyserver.BadJsonException;
+import dev.matrixpolicy.gateway.policyserver.Pdu;
+import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
+import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The policy server's federation endpoints (MSC4284, spec v1.18), on the federation listener only:
+ * <ul>
+ *   <li>{@code POST /_matrix/policy/v1/sign}, and its unstable {@code
+ *       /_matrix/policy/unstable/org.matrix.msc4284/sign}: {@code 200 {"<name>": {"ed25519:policy_server":
+ *       "<signature>"}}} for an event the chain allows, {@code 400 M_FORBIDDEN} for one it refuses.</li>
+ *   <li>{@code POST /_matrix/policy/unstable/org.matrix.msc4284/event/{eventId}/check}, the legacy
+ *       check that servers still call: {@code 200 {"recommendation": "ok"}} or {@code "spam"}, which is
+ *       also the answer to an event that is not one (the MSC's rule).</li>
+ *   <li>{@code GET /.well-known/matrix/policy_server}: the public key for the rooms' {@code
+ *       m.room.policy} event, as the spec's {@code public_keys} and MSC4284's earlier {@code
+ *       public_key}, readable from any web page (CORS).</li>
+ * </ul>
+ * Both POST endpoints take federation {@code X-Matrix} authentication (401 {@code M_UNAUTHORIZED}),
+ * a PDU of a room the policy server serves (404 {@code M_NOT_FOUND} for any other), and never the
+ * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). Every error is Matrix
+ * error JSON from {@link MatrixErrors#describe}. {@value #METRIC} times every request by endpoint
+ * and outcome.
+ */
+final class PolicyServerServlet extends HttpServlet {
+    static final String NAME = "policyServer";
+    static final String METRIC = "policy.server.requests";
+    static final String SIGN = "/_matrix/policy/v1/sign";
+    static final String UNSTABLE_SIGN = "/_matrix/policy/unstable/org.matrix.msc4284/sign";
+    static final String WELL_KNOWN = "/.well-known/matrix/policy_server";
+    private static final Pattern CHECK = Pattern.compile("/_matrix/policy/unstable/org\\.matrix\\.msc4284/event/([^/]+)/check");
+    /** The spec's limit on a whole PDU in canonical JSON, doubled for a sender's whitespace. */
+    static final long MAX_BODY_BYTES = 2 * 65_536;
+
+    private final transient String name;
+    private final transient PolicyServerKey key;
+    private final transient RequestAuthenticator authenticator;
+    private final transient PolicyServerSigning signing;
+    private final transient RequestBodyReader bodies;
+    private final transient JsonMapper json;
+    private final transient MeterRegistry registry;
+    private final transient Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+    PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, PolicyServerSigning signing,
+                        JsonMapper json, MeterRegistry registry) {
+        this.name = name;
+        this.key = key;
+        this.authenticator = authenticator;
+        this.signing = signing;
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES));
+        this.json = json;
+        this.registry = registry;
+    }
+
+    /** The servlet's URL patterns: the policy API's prefix and the well-known document. */
+    static String[] urlPatterns() {
+        return new String[] {"/_matrix/policy/*", WELL_KNOWN};
+    }
+
+    /** Whether the federation listener serves this path (as the container routed it). */
+    static boolean serves(String path) {
+        return path.equals(SIGN) || path.equals(UNSTABLE_SIGN) || path.equals(WELL_KNOWN) || CHECK.matcher(path).matches();
+    }
+
+    /** What one request came to, for the metric and for the answer. */
+    private record Answer(String endpoint, String outcome, int status, Object body) {
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        long started = System.nanoTime();
+        String path = PolicyApiServlet.routedPath(request);
+        Answer answer;
+        if (path.equals(WELL_KNOWN)) {
+            answer = wellKnown(request, response);
+        } else if (path.equals(SIGN) || path.equals(UNSTABLE_SIGN)) {
+            answer = post(request, response, "sign", () -> sign(request));
+        } else {
+            Matcher check = CHECK.matcher(path);
+            answer = check.matches()
+                    ? post(request, response, "check", () -> check(request, check.group(1)))
+                    : failure("unknown", MatrixApiException.unrecognized("Unrecognized request"));
+        }
+        timer(answer.endpoint(), answer.outcome()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        if (answer.body() == null) {
+            response.setStatus(answer.status());
+            response.setContentLength(0);
+            return;
+        }
+        byte[] body = json.writeValueAsBytes(answer.body());
+        response.setStatus(answer.status());
+        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+
+    @FunctionalInterface
+    private interface Handler {
+        Answer answer();
+    }
+
+    private Answer post(HttpServletRequest request, HttpServletResponse response, String endpoint, Handler handler) {
+        if (!"POST".equals(request.getMethod())) {
+            response.setHeader(HttpHeaders.ALLOW, "POST");
+            return failure(endpoint, MatrixApiException.methodNotAllowed(request.getMethod()));
+        }
+        try {
+            return handler.answer();
+        } catch (RuntimeException failure) {
+            return failure(endpoint, failure);
+        }
+    }
+
+    /** The request's body, parsed once, and the homeserver that signed the request. */
+    private record Signed(String origin, ObjectNode body) {
+    }
+
+    private Signed authenticate(HttpServletRequest request) {
+        ObjectNode body = bodies.readObject(request);
+        String uri = request.getQueryString() == null ? request.getRequestURI() : request.getRequestURI() + "?" + request.getQueryString();
+        String origin = authenticator.authenticate(request.getMethod(), uri, body,
+                Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)));
+        return new Signed(origin, body);
+    }
+
+    private Answer sign(HttpServletRequest request) {
+        Signed signed = authenticate(request);
+        Pdu pdu = pdu(signed.body());
+        return switch (signing.decide(signed.origin(), pdu)) {
+            case PolicyServerSigning.Verdict.Signed signature -> {
+                ObjectNode answer = JsonNodeFactory.instance.objectNode();
+                answer.putObject(name).put(PolicyServerKey.KEY_ID, signature.signature());
+                yield new Answer("sign", "signed", HttpServletResponse.SC_OK, answer);
+            }
+            case PolicyServerSigning.Verdict.Refused refused -> failure("sign", "refused",
+                    MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, refused.reason()));
+        };
+    }
+
+    private Answer check(HttpServletRequest request, String eventId) {
+        Signed signed = authenticate(request);
+        Pdu pdu;
+        try {
+            pdu = pdu(signed.body());
+        } catch (BadJsonException notAnEvent) {
+            return recommendation("malformed", "spam");
+        }
+        if (!pdu.eventId().equals(eventId)) {
+            return recommendation("malformed", "spam");
+        }
+        return switch (signing.decide(signed.origin(), pdu)) {
+            case PolicyServerSigning.Verdict.Signed allowed -> recommendation("ok", "ok");
+            case PolicyServerSigning.Verdict.Refused refused -> recommendation("spam", "spam");
+        };
+    }
+
+    /** The event, checked for a room this policy server serves. */
+    private Pdu pdu(ObjectNode body) {
+        if (Pdu.isPolicyStateEvent(body)) {
+            throw new BadJsonException("A room's m.room.policy state event is never signed by its policy server");
+        }
+        JsonNode roomId = body.get("room_id");
+        if (roomId == null || !roomId.isString()) {
+            throw new BadJsonException("The event's room_id must be a string");
+        }
+        return Pdu.of(signing.roomVersion(roomId.stringValue()), body);
+    }
+
+    private Answer wellKnown(HttpServletRequest request, HttpServletResponse response) {
+        response.setHeader("Access-Control-Allow-Origin", "*");
+        if ("OPTIONS".equals(request.getMethod())) {
+            response.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+            response.setHeader("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
+            response.setHeader(HttpHeaders.ALLOW, "GET, HEAD, OPTIONS");
+            return new Answer("well_known", "options", HttpServletResponse.SC_NO_CONTENT, null);
+        }
+        if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
+            response.setHeader(HttpHeaders.ALLOW, "GET, HEAD, OPTIONS");
+            return failure("well_known", MatrixApiException.methodNotAllowed(request.getMethod()));
+        }
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.putObject("public_keys").put("ed25519", key.publicKeyBase64());
+        answer.put("public_key", key.publicKeyBase64());
+        return new Answer("well_known", "ok", HttpServletResponse.SC_OK, answer);
+    }
+
+    private static Answer recommendation(String outcome, String recommendation) {
+        return new Answer("check", outcome, HttpServletResponse.SC_OK, Map.of("recommendation", recommendation));
+    }
+
+    private static Answer failure(String endpoint, RuntimeException failure) {
+        MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
+        String outcome = error.status().is5xxServerError() ? "failed"
+                : error.errcode().toLowerCase(Locale.ROOT).replaceFirst("^m_", "");
+        return new Answer(endpoint, outcome, error.status().value(), error.body());
+    }
+
+    private static Answer failure(String endpoint, String outcome, RuntimeException failure) {
+        MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
+        return new Answer(endpoint, outcome, error.status().value(), error.body());
+    }
+
+    private Timer timer(String endpoint, String outcome) {
+        return timers.computeIfAbsent(endpoint + ' ' + outcome, key -> Timer.builder(METRIC)
+                .description("Policy server requests, by endpoint and outcome")
+                .tags("endpoint", endpoint, "outcome", outcome)
+                .register(registry));
+    }
+}

@@ -1,0 +1,77 @@
+package dev.matrixpolicy.gateway.api;
+
+import dev.matrixpolicy.gateway.callbacks.Outcomes;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.chain.Decision;
+import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.ShadowAnswer;
+import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
+import dev.matrixpolicy.gateway.decisions.Refusal;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Optional;
+import java.util.function.ToIntFunction;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Asks a callback's chain and hands the {@link DecisionRecorder} what it refused, what failed, and
+ * what a shadow entry would have refused, with the status the caller is answered. The one way both
+ * the policy API and the policy server decide, so their refusals read alike in the decision log.
+ */
+final class RecordedDecisions {
+    private final DecisionRecorder decisions;
+
+    RecordedDecisions(DecisionRecorder decisions) {
+        this.decisions = decisions;
+    }
+
+    /**
+     * The chain's decision.
+     *
+     * @param body         the request's JSON, from which the log takes the IDs involved
+     * @param statusOf     the status a result is answered with, for the log
+     * @throws ModuleFailedException when the chain failed closed; recorded as a failure answered 503
+     */
+    <A, R> Decision<R> decide(CallbackEndpoint<A, R> endpoint, A args, ObjectNode body, ToIntFunction<R> statusOf) {
+        Decision<R> decision;
+        try {
+            decision = endpoint.decide(args);
+        } catch (ModuleFailedException failed) {
+            MatrixErrors.MatrixError error = MatrixErrors.describe(failed);
+            decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Mode.ENFORCE, Refusal.Outcome.FAILED,
+                    Outcomes.ERROR, Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()),
+                    error.status().value()), body);
+            throw failed;
+        }
+        record(endpoint, Refusal.Mode.ENFORCE, decision.decidedBy(), decision.result(), statusOf, body);
+        for (ShadowAnswer<R> shadow : decision.shadowAnswers()) {
+            switch (shadow.reply()) {
+                case Reply.Answered<R> answered -> record(endpoint, Refusal.Mode.SHADOW, Optional.of(shadow.module()),
+                        answered.answer(), statusOf, body);
+                case Reply.Failed<R> failed -> decisions.record(refusal(endpoint, Optional.of(shadow.module()), Refusal.Mode.SHADOW,
+                        Refusal.Outcome.FAILED, Outcomes.ERROR, Optional.of("M_UNKNOWN"), Optional.of(failed.failure()),
+                        HttpServletResponse.SC_SERVICE_UNAVAILABLE), body);
+            }
+        }
+        return decision;
+    }
+
+    /** Hands a refusal to the decision log; an allowed result costs one label check. */
+    private <R> void record(CallbackEndpoint<?, R> endpoint, Refusal.Mode mode, Optional<String> entry, R result,
+                            ToIntFunction<R> statusOf, ObjectNode body) {
+        String verdict = endpoint.resultType().outcome(result);
+        if (Outcomes.isRejection(verdict)) {
+            Optional<Rejection> rejection = result instanceof Rejection refused ? Optional.of(refused) : Optional.empty();
+            decisions.record(refusal(endpoint, entry, mode, Refusal.Outcome.REFUSED, verdict,
+                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), statusOf.applyAsInt(result)), body);
+        }
+    }
+
+    private static Refusal refusal(CallbackEndpoint<?, ?> endpoint, Optional<String> entry, Refusal.Mode mode,
+                                   Refusal.Outcome outcome, String verdict, Optional<String> errcode, Optional<String> reason,
+                                   int status) {
+        return new Refusal(endpoint.category().wireName(), endpoint.name(), entry, mode, outcome, verdict,
+                errcode, reason, status);
+    }
+}

@@ -1,0 +1,268 @@
+package dev.matrixpolicy.gateway.api;
+
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.policyserver.EventSigner;
+import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.SigningHomeserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.catalina.connector.Connector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The policy server (application-policyserver.yml) as a homeserver meets it: on its own listener,
+ * asked with requests signed by a homeserver whose key it fetches over HTTP, deciding with the
+ * {@code check_event_for_spam} chain and signing with its own key.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"management.server.port=0", "policy-gateway.policy-server.port=0"})
+@ActiveProfiles("policyserver")
+class PolicyServerEndToEndTest {
+    private static final String ROOM = "!served:hs.test";
+    private static final String POLICY_SERVER = "policy.test";
+    private static final Path KEY_FILE;
+    private static final PolicyServerKey KEY;
+    private static final SigningHomeserver HOMESERVER;
+
+    static {
+        try {
+            KEY_FILE = Files.createTempDirectory("policy-server").resolve("policy_server.key");
+            KEY = PolicyServerKey.generate(KEY_FILE);
+            HOMESERVER = new SigningHomeserver("hs.test");
+        } catch (IOException failed) {
+            throw new UncheckedIOException(failed);
+        }
+    }
+
+    @DynamicPropertySource
+    static void policyServer(DynamicPropertyRegistry registry) {
+        registry.add("policy-gateway.policy-server.key-file", KEY_FILE::toString);
+        registry.add("policy-gateway.policy-server.servers[0].name", HOMESERVER::name);
+        registry.add("policy-gateway.policy-server.servers[0].address", () -> HOMESERVER.address().toString());
+    }
+
+    @AfterAll
+    static void stopHomeserver() {
+        HOMESERVER.close();
+    }
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    @Autowired
+    WebServerApplicationContext context;
+
+    URI federation;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void findTheFederationListener() {
+        TomcatWebServer server = (TomcatWebServer) context.getWebServer();
+        int federationPort = Arrays.stream(server.getTomcat().getService().findConnectors())
+                .mapToInt(Connector::getLocalPort).filter(local -> local != port).findFirst().orElseThrow();
+        federation = URI.create("http://127.0.0.1:" + federationPort);
+    }
+
+    private Answer send(HttpRequest request) {
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body(),
+                    null);
+        } catch (IOException | InterruptedException failed) {
+            throw new IllegalStateException(failed);
+        }
+    }
+
+    private Answer sign(JsonNode event) {
+        return send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, event));
+    }
+
+    @Test
+    void anAllowedEventIsSignedWithThePolicyServersKeyOverItsRedactedForm() {
+        ObjectNode event = HOMESERVER.message("10", ROOM, "@alice:hs.test", "hello");
+
+        Answer answer = sign(event);
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json().properties()).hasSize(1);
+        String signature = answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText();
+        assertThat(PolicyServerKey.verifies(KEY.publicKeyBase64(), EventSigner.signedBytes("10", event), signature)).isTrue();
+    }
+
+    @Test
+    void anEventTheChainRefusesIsRefusedWith400Forbidden() {
+        Answer answer = sign(HOMESERVER.message("10", ROOM, "@spammer:hs.test", "buy now"));
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
+        assertThat(answer.json().path("error").asText()).isEqualTo("You are on the denylist");
+    }
+
+    @Test
+    void theUnstablePathSignsToo() {
+        Answer answer = send(HOMESERVER.signedPost(federation, PolicyServerServlet.UNSTABLE_SIGN, POLICY_SERVER,
+                HOMESERVER.message("10", ROOM, "@alice:hs.test", "unstable")));
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json().path(POLICY_SERVER).has(PolicyServerKey.KEY_ID)).isTrue();
+    }
+
+    @Test
+    void theLegacyCheckRecommendsOkOrSpam() {
+        ObjectNode allowed = HOMESERVER.message("1", "!old:hs.test", "@alice:hs.test", "hi");
+        ObjectNode refused = HOMESERVER.message("1", "!old:hs.test", "@spammer:hs.test", "spam");
+
+        assertThat(check(allowed, allowed.path("event_id").asText()).json().path("recommendation").asText()).isEqualTo("ok");
+        assertThat(check(refused, refused.path("event_id").asText()).json().path("recommendation").asText()).isEqualTo("spam");
+        assertThat(check(allowed, "$another:hs.test").json().path("recommendation").asText()).isEqualTo("spam");
+    }
+
+    private Answer check(ObjectNode event, String eventId) {
+        String path = "/_matrix/policy/unstable/org.matrix.msc4284/event/" + eventId + "/check";
+        return send(HOMESERVER.signedPost(federation, path, POLICY_SERVER, event));
+    }
+
+    @Test
+    void anUnsignedOrTamperedRequestIsUnauthorized() {
+        ObjectNode event = HOMESERVER.message("10", ROOM, "@alice:hs.test", "hello");
+        HttpRequest signed = HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, event);
+        ObjectNode tampered = event.deepCopy().put("origin_server_ts", 1);
+
+        Answer unsigned = send(HttpRequest.newBuilder(federation.resolve(PolicyServerServlet.SIGN))
+                .POST(HttpRequest.BodyPublishers.ofString(event.toString())).build());
+        Answer otherBody = send(HttpRequest.newBuilder(federation.resolve(PolicyServerServlet.SIGN))
+                .header("Authorization", signed.headers().firstValue("Authorization").orElseThrow())
+                .POST(HttpRequest.BodyPublishers.ofString(tampered.toString())).build());
+        Answer otherDestination = send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, "elsewhere.test", event));
+
+        for (Answer answer : List.of(unsigned, otherBody, otherDestination)) {
+            assertThat(answer.status()).isEqualTo(401);
+            assertThat(answer.json().path("errcode").asText()).isEqualTo("M_UNAUTHORIZED");
+        }
+    }
+
+    @Test
+    void anEventOfARoomNotServedIsNotFound() {
+        Answer answer = sign(HOMESERVER.message("10", "!other:hs.test", "@alice:hs.test", "hello"));
+
+        assertThat(answer.status()).isEqualTo(404);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_NOT_FOUND");
+    }
+
+    @Test
+    void anEventWhoseContentDoesNotMatchItsHashIsBadJson() {
+        ObjectNode event = HOMESERVER.message("10", ROOM, "@alice:hs.test", "hello");
+        ((ObjectNode) event.path("content")).put("body", "something else");
+
+        Answer answer = sign(event);
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
+        assertThat(answer.json().path("error").asText()).contains("content hash");
+    }
+
+    @Test
+    void theRoomsPolicyEventItselfIsNeverSigned() {
+        ObjectNode content = (ObjectNode) GatewayClient.json("{\"via\": \"policy.test\"}");
+        ObjectNode policy = HOMESERVER.event("10", ROOM, "@alice:hs.test", "m.room.policy", content);
+        policy.put("state_key", "");
+
+        Answer answer = sign(HOMESERVER.hashAndSign("10", policy));
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsNotJson() {
+        HttpRequest request = HttpRequest.newBuilder(federation.resolve(PolicyServerServlet.SIGN))
+                .POST(HttpRequest.BodyPublishers.ofString("{nope")).build();
+
+        Answer answer = send(request);
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_NOT_JSON");
+    }
+
+    @Test
+    void theWellKnownDocumentGivesThePublicKeyToAnyWebPage() {
+        Answer answer = send(HttpRequest.newBuilder(federation.resolve(PolicyServerServlet.WELL_KNOWN)).build());
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json().path("public_keys").path("ed25519").asText()).isEqualTo(KEY.publicKeyBase64());
+    }
+
+    @Test
+    void eachListenerAnswersOnlyItsOwnPaths() {
+        Answer policyApiOnFederation = send(HttpRequest.newBuilder(federation.resolve("/v1/callbacks")).build());
+        Answer actuatorOnFederation = send(HttpRequest.newBuilder(federation.resolve("/actuator/health")).build());
+        Answer wellKnownOnPolicyApi = new GatewayClient(port, "policyserver-token").get(PolicyServerServlet.WELL_KNOWN);
+        Answer signOnPolicyApi = new GatewayClient(port, "policyserver-token").post(PolicyServerServlet.SIGN, "{}");
+
+        for (Answer answer : List.of(policyApiOnFederation, actuatorOnFederation, wellKnownOnPolicyApi, signOnPolicyApi)) {
+            assertThat(answer.status()).isEqualTo(404);
+            assertThat(answer.json().path("errcode").asText()).isEqualTo("M_UNRECOGNIZED");
+        }
+    }
+
+    @Test
+    void concurrentQuestionsAboutOneEventRunTheChainOnceAndGetOneAnswer() throws Exception {
+        ObjectNode event = HOMESERVER.message("10", ROOM, "@alice:hs.test", "popular");
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<Callable<Answer>> questions = java.util.Collections.nCopies(16, () -> sign(event));
+            List<String> signatures = pool.invokeAll(questions).stream().map(PolicyServerEndToEndTest::join)
+                    .map(answer -> answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText()).distinct().toList();
+
+            assertThat(signatures).hasSize(1).doesNotContain("");
+        }
+        assertThat(scrape(managementPort)).containsPattern("cache_gets_total\\{[^}]*cache=\"policy-server-answers\"[^}]*result=\"hit\"[^}]*} (1[5-9]|[2-9][0-9])");
+    }
+
+    @Test
+    void requestsAreCountedByEndpointAndOutcome() {
+        sign(HOMESERVER.message("10", ROOM, "@alice:hs.test", "counted"));
+
+        assertThat(scrape(managementPort)).containsPattern(
+                "policy_server_requests_seconds_count\\{[^}]*endpoint=\"sign\"[^}]*outcome=\"signed\"[^}]*} [1-9]");
+    }
+
+    private static Answer join(Future<Answer> answer) {
+        try {
+            return answer.get();
+        } catch (Exception failed) {
+            throw new IllegalStateException(failed);
+        }
+    }
+}

@@ -81,7 +81,7 @@ the admin token (`admin`, only when set: without it the admin endpoints answer l
 only). `setting` is both the values block and the policy-gateway key whose token-file names the
 file. Each is one key of a Secret (the chart's own, from `token`, or `existingSecret`), mounted as
 the file `token` in a directory of its own, so the kubelet updates it in place and the gateway
-reloads it. `name` names the volume and the checksum annotation.
+reloads it. `name` names the volume and the checksum annotation, `file` the file in `dir`.
 */}}
 {{- define "matrix-policy-gateway.tokens" -}}
 {{- range $setting := list "auth" "admin" }}
@@ -91,8 +91,90 @@ reloads it. `name` names the volume and the checksum annotation.
 - setting: {{ $setting }}
   name: {{ printf "%s-token" $suffix | trimPrefix "-" }}
   dir: /var/run/secrets/matrix-policy-gateway{{ $suffix }}
+  file: token
   secretName: {{ default (printf "%s%s" (include "matrix-policy-gateway.fullname" $) $suffix) $values.existingSecret | quote }}
   secretKey: {{ ternary $values.existingSecretKey "token" (ne $values.existingSecret "") | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The policy server's signing key (MSC4284), when policyServer.enabled, as a list of one item like
+those of "matrix-policy-gateway.tokens": always an existing Secret, mounted as a file of a directory
+of its own. The chart never generates it: a new key at each render would change the key the rooms
+trust (their m.room.policy public_key).
+*/}}
+{{- define "matrix-policy-gateway.policyServerKey" -}}
+{{- with .Values.policyServer }}
+{{- if .enabled }}
+- name: policy-server-key
+  dir: /var/run/secrets/matrix-policy-gateway-policy-server
+  file: policy_server.key
+  secretName: {{ required (printf "policyServer.enabled needs policyServer.key.existingSecret: the chart never generates the policy server's signing key (a new key at each render would change the key the rooms trust). Generate it once with the gateway jar: java -cp matrix-policy-gateway.jar -Dloader.main=dev.matrixpolicy.gateway.policyserver.GeneratePolicyServerKey org.springframework.boot.loader.launch.PropertiesLauncher policy_server.key (it prints the public key for the rooms' m.room.policy event), then kubectl create secret generic matrix-policy-server-key --namespace %s --from-file=%s=policy_server.key and set policyServer.key.existingSecret=matrix-policy-server-key" $.Release.Namespace .key.existingSecretKey) .key.existingSecret | quote }}
+  secretKey: {{ .key.existingSecretKey | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Every file the pod reads from a Secret: the tokens, then the policy server's key. */}}
+{{- define "matrix-policy-gateway.secretFiles" -}}
+{{ include "matrix-policy-gateway.tokens" . }}
+{{ include "matrix-policy-gateway.policyServerKey" . }}
+{{- end }}
+
+{{/*
+policy-gateway.policy-server, when policyServer.enabled: the values in the gateway's own keys, with
+key-file where the key's Secret is mounted. Of these the gateway applies `rooms` by hot reload and
+the rest at startup only ("matrix-policy-gateway.checksums").
+*/}}
+{{- define "matrix-policy-gateway.policyServerConfig" -}}
+{{- with .Values.policyServer }}
+{{- if .enabled }}
+{{- $port := int .port }}
+{{- if has $port (list (int $.Values.ports.api) (int $.Values.ports.management)) }}
+{{- fail (printf "policyServer.port (%d) must differ from ports.api and ports.management: the policy server has a listener of its own" $port) }}
+{{- end }}
+{{- $key := include "matrix-policy-gateway.policyServerKey" $ | fromYamlArray | first }}
+enabled: true
+name: {{ required "policyServer.enabled needs policyServer.name: the policy server's server name, as in the `via` of the rooms' m.room.policy events (e.g. policy.example.org)" .name | quote }}
+port: {{ $port }}
+key-file: {{ printf "%s/%s" $key.dir $key.file }}
+{{- with .rooms }}
+rooms:
+  {{- range . }}
+  - id: {{ .id | quote }}
+    {{- if hasKey . "version" }}
+    version: {{ .version | toString | quote }}
+    {{- end }}
+  {{- end }}
+{{- end }}
+{{- with .servers }}
+servers:
+  {{- range . }}
+  - name: {{ .name | quote }}
+    address: {{ .address | quote }}
+    {{- if hasKey . "trustAnyCertificate" }}
+    trust-any-certificate: {{ .trustAnyCertificate }}
+    {{- end }}
+  {{- end }}
+{{- end }}
+{{- with .notaries }}
+notaries:
+  {{- range . }}
+  - name: {{ .name | quote }}
+    verify-keys:
+      {{- toYaml .verifyKeys | nindent 6 }}
+  {{- end }}
+{{- end }}
+{{- with .signatureCacheSize }}
+signature-cache-size: {{ int . }}
+{{- end }}
+{{- with .keyCacheServers }}
+key-cache-servers: {{ int . }}
+{{- end }}
+{{- with .keyFetchTimeout }}
+key-fetch-timeout: {{ . }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -107,7 +189,11 @@ policy-gateway:
   {{- toYaml .Values.config | nindent 2 }}
   {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
   {{ .setting }}:
-    token-file: {{ .dir }}/token
+    token-file: {{ .dir }}/{{ .file }}
+  {{- end }}
+  {{- with include "matrix-policy-gateway.policyServerConfig" . }}
+  policy-server:
+    {{- . | nindent 4 }}
   {{- end }}
 {{ include "matrix-policy-gateway.startupConfig" . }}
 {{- end }}
@@ -140,8 +226,9 @@ logging:
 
 {{/*
 Pod annotations that roll the pods. checksum/startup-config always: the gateway applies those
-settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too
-(hashed only when set, so that a release without them keeps its checksum). checksum/config,
+settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too,
+and of the policy server everything but `rooms` (each hashed only when set, so that a release
+without them keeps its checksum). checksum/config,
 checksum/token and checksum/admin-token with restartOnConfigChange only: otherwise the gateway
 picks a new configuration or token up by hot reload, as they reach it as files of directory mounts
 (never subPath, never an environment variable), which the kubelet updates in place. An existing
@@ -151,6 +238,9 @@ Secret is not the chart's to see.
 {{- $startup := include "matrix-policy-gateway.startupConfig" . }}
 {{- with pick .Values.config "reload" "decision-log" }}
 {{- $startup = print $startup "\n" (toYaml .) }}
+{{- end }}
+{{- with include "matrix-policy-gateway.policyServerConfig" . | fromYaml }}
+{{- $startup = print $startup "\n" (omit . "rooms" | toYaml) }}
 {{- end -}}
 checksum/startup-config: {{ $startup | sha256sum }}
 {{- if .Values.restartOnConfigChange }}
@@ -209,6 +299,11 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
     - name: policy-mgmt
       containerPort: {{ .Values.ports.management }}
       protocol: TCP
+    {{- if .Values.policyServer.enabled }}
+    - name: federation
+      containerPort: {{ .Values.policyServer.port }}
+      protocol: TCP
+    {{- end }}
   env:
     - name: SPRING_CONFIG_ADDITIONAL_LOCATION
       value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
@@ -248,7 +343,7 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
     - name: policy-gateway-config
       mountPath: {{ include "matrix-policy-gateway.configDir" . }}
       readOnly: true
-    {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
+    {{- range include "matrix-policy-gateway.secretFiles" . | fromYamlArray }}
     - name: policy-gateway-{{ .name }}
       mountPath: {{ .dir }}
       readOnly: true
@@ -265,13 +360,13 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 - name: policy-gateway-config
   configMap:
     name: {{ include "matrix-policy-gateway.fullname" . }}
-{{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
+{{- range include "matrix-policy-gateway.secretFiles" . | fromYamlArray }}
 - name: policy-gateway-{{ .name }}
   secret:
     secretName: {{ .secretName }}
     items:
       - key: {{ .secretKey | quote }}
-        path: token
+        path: {{ .file }}
     # Readable whatever fsGroup the pod has (a homeserver's, in sidecar mode): one process runs here.
     defaultMode: 0444
 {{- end }}

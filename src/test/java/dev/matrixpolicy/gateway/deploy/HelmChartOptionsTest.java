@@ -37,7 +37,7 @@ class HelmChartOptionsTest {
     @Test
     void rendersEveryOptionalObjectAndNoIngress() {
         assertThat(manifests.kinds()).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "ConfigMap",
-                "Service", "Service", "Deployment", "ServiceMonitor", "PodDisruptionBudget",
+                "Service", "Service", "Service", "Deployment", "ServiceMonitor", "PodDisruptionBudget",
                 "HorizontalPodAutoscaler", "NetworkPolicy");
         assertThat(UnknownFields.in(manifests)).isEmpty();
     }
@@ -87,13 +87,13 @@ class HelmChartOptionsTest {
     }
 
     @Test
-    void networkPolicyAdmitsOnlyTheHomeserverToTheApiAndPrometheusToTheManagementPort() {
+    void networkPolicyAdmitsOnlyTheHomeserverToTheApiPrometheusToTheManagementPortAndTheIngressToTheFederationPort() {
         NetworkPolicy policy = manifests.one(NetworkPolicy.class);
         List<NetworkPolicyIngressRule> rules = policy.getSpec().getIngress();
 
         assertThat(policy.getSpec().getPodSelector().getMatchLabels()).isEqualTo(podSelector);
         assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
-        assertThat(rules).hasSize(2);
+        assertThat(rules).hasSize(3);
         assertThat(rules.get(0).getPorts()).singleElement()
                 .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(8090));
         assertThat(rules.get(0).getFrom()).singleElement().satisfies(peer -> {
@@ -106,6 +106,12 @@ class HelmChartOptionsTest {
             assertThat(peer.getPodSelector().getMatchLabels()).containsExactly(Map.entry("app.kubernetes.io/name", "prometheus"));
             assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("kubernetes.io/metadata.name", "monitoring"));
         });
+        assertThat(rules.get(2).getPorts()).singleElement()
+                .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(9448));
+        assertThat(rules.get(2).getFrom()).singleElement().satisfies(peer -> {
+            assertThat(peer.getPodSelector()).isNull();
+            assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("kubernetes.io/metadata.name", "ingress"));
+        });
     }
 
     @Test
@@ -113,8 +119,8 @@ class HelmChartOptionsTest {
         NetworkPolicy policy = HelmChart.render(command -> command.set("networkPolicy.prometheus", "null"), "all-on.yaml")
                 .one(NetworkPolicy.class);
 
-        assertThat(policy.getSpec().getIngress()).singleElement()
-                .satisfies(rule -> assertThat(rule.getPorts().getFirst().getPort().getIntVal()).isEqualTo(8090));
+        assertThat(policy.getSpec().getIngress()).extracting(rule -> rule.getPorts().getFirst().getPort().getIntVal())
+                .containsExactly(8090, 9448);
     }
 
     @Test
@@ -147,12 +153,13 @@ class HelmChartOptionsTest {
 
         assertThat(manifests.kinds()).doesNotContain("Secret");
         assertThat(tokens).extracting(volume -> volume.getSecret().getSecretName())
-                .containsExactly("synapse-policy-token", "policy-gateway-admin");
+                .containsExactly("synapse-policy-token", "policy-gateway-admin", "matrix-policy-server-key");
         assertThat(tokens).extracting(volume -> volume.getSecret().getItems().getFirst().getKey())
-                .containsExactly("policy-gateway-token", "admin-token");
+                .containsExactly("policy-gateway-token", "admin-token", "signing.key");
         assertThat(tokens).extracting(volume -> mountPath(container, volume) + "/" + volume.getSecret().getItems().getFirst().getPath())
                 .containsExactly(config.at("/policy-gateway/auth/token-file").asString(),
-                        config.at("/policy-gateway/admin/token-file").asString());
+                        config.at("/policy-gateway/admin/token-file").asString(),
+                        config.at("/policy-gateway/policy-server/key-file").asString());
         assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
                 .containsKey("checksum/config").doesNotContainKeys("checksum/token", "checksum/admin-token");
     }
@@ -173,6 +180,10 @@ class HelmChartOptionsTest {
         assertThat(config.at("/policy-gateway/defaults/on-failure").asString()).isEqualTo("fail-open");
         assertThat(config.at("/policy-gateway/decision-log/capacity").asInt()).isEqualTo(5000);
         assertThat(config.at("/policy-gateway/reload/check-interval").asString()).isEqualTo("2s");
+        assertThat(config.at("/policy-gateway/policy-server/port").asInt()).isEqualTo(9448);
+        assertThat(config.at("/policy-gateway/policy-server/rooms")).isEqualTo(values.at("/policyServer/rooms"));
+        assertThat(config.at("/policy-gateway/policy-server/signature-cache-size").asInt()).isEqualTo(50000);
+        assertThat(config.at("/policy-gateway/policy-server/key-cache-servers").asInt()).isEqualTo(500);
         assertThat(config.at("/logging/level").get("dev.matrixpolicy.gateway.decisions").asString()).isEqualTo("DEBUG");
     }
 

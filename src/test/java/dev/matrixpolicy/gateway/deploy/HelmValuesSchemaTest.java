@@ -46,6 +46,22 @@ class HelmValuesSchemaTest {
             a reload check interval without a unit   | config: {reload: {check-interval: '5'}}                      | at '/config/reload/check-interval'
             a reload watch switch given as a string  | config: {reload: {watch: 'no'}}                              | at '/config/reload/watch'
             a reload key the gateway does not know   | config: {reload: {interval: 5s}}                             | at '/config/reload': additional properties 'interval'
+            a policy server key the chart does not know    | policyServer: {keyFile: /etc/policy_server.key}             | at '/policyServer': additional properties 'keyFile'
+            a policy server setting in kebab case          | policyServer: {signature-cache-size: 1000}                 | at '/policyServer': additional properties 'signature-cache-size'
+            a policy server switch given as a string       | policyServer: {enabled: 'true'}                            | at '/policyServer/enabled'
+            a policy server name that is no host name      | policyServer: {name: bad/name}                             | at '/policyServer/name'
+            a policy server port out of range              | policyServer: {port: 0}                                    | at '/policyServer/port'
+            a room without its ID                          | policyServer: {rooms: [{version: '10'}]}                   | at '/policyServer/rooms/0': missing property 'id'
+            a room alias instead of a room ID              | policyServer: {rooms: [{id: '#room:example.org'}]}          | at '/policyServer/rooms/0/id'
+            a known server without its address             | policyServer: {servers: [{name: hs.example.org}]}          | at '/policyServer/servers/0': missing property 'address'
+            a notary without a key                         | policyServer: {notaries: [{name: matrix.org, verifyKeys: []}]} | at '/policyServer/notaries/0/verifyKeys': minItems
+            a notary key that is no Ed25519 key            | policyServer: {notaries: [{name: matrix.org, verifyKeys: [{id: 'ed25519:auto', key: short}]}]} | at '/policyServer/notaries/0/verifyKeys/0/key'
+            a signature cache size as a string             | policyServer: {signatureCacheSize: '1000'}                 | at '/policyServer/signatureCacheSize'
+            a key fetch timeout without a unit             | policyServer: {keyFetchTimeout: '10'}                      | at '/policyServer/keyFetchTimeout'
+            a key the chart would generate                 | policyServer: {key: {generate: true}}                      | at '/policyServer/key': additional properties 'generate'
+            a policy server Service type that is no proxy  | policyServer: {service: {type: ExternalName}}              | at '/policyServer/service/type'
+            a policy server Service nodePort               | policyServer: {service: {nodePort: 30448}}                 | at '/policyServer/service': additional properties 'nodePort'
+            a policy server network peer that is no peer   | policyServer: {networkPolicy: {from: [{}]}}                | at '/policyServer/networkPolicy/from/0'
             """)
     void rejects(String what, String values, String error) throws IOException {
         Path file = Files.writeString(dir.resolve("bad.yaml"), values);

@@ -32,6 +32,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Other servers' public keys, fetched from the server itself with {@code GET /_matrix/key/v2/server}
@@ -45,14 +46,29 @@ import tools.jackson.databind.JsonNode;
  * {@code expired_ts}. A key missing from the cache, or expiring before the time asked for, makes one
  * new fetch.
  *
+ * <p>Notaries, as Synapse's {@code trusted_key_servers}: when the server itself fails, or its answer
+ * lacks the key asked for (or lists it as expiring too early), the configured notaries are asked in
+ * turn with {@code POST /_matrix/key/v2/query} (spec, "Querying Keys Through Another Server") for that
+ * key ID and minimum validity, until one delivers it. A notary's answer counts only when each key
+ * object in it passes the checks Synapse 1.67's {@code PerspectivesKeyFetcher} makes: signed by the
+ * notary with one of its configured keys (every such signature verifying), and, as {@code
+ * process_v2_response} requires, naming the server asked for and self-signed by it as above; its keys'
+ * validity is capped as for a direct fetch. Unlike Synapse, which asks notaries before the server and
+ * drops only the key objects that fail, the server is asked first and one bad key object voids the
+ * notary's whole answer. A notary that fails or answers with no key objects (as Synapse 1.67 does when
+ * asked for its own keys) just delivered nothing. A fetch replaces the cached keys with those the
+ * server and the notaries gave together (of two for one key ID, the one valid longer), unless the
+ * server failed and no notary delivered the key asked for.
+ *
  * <p>Since whoever sends a request chooses the server and key ID we look up, fetching is guarded:
  * <ul>
- *   <li>One fetch per server at a time: a lookup that finds a fetch of the same server under way
- *   waits for its result instead of fetching too.</li>
- *   <li>Back-off: after a fetch that failed, or whose answer lacked the key asked for, the server is
- *   not asked again for {@link #MIN_BACKOFF}, doubling with each further such fetch up to {@link
- *   #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that the cache cannot answer are
- *   refused at once, saying when the server will be asked again.</li>
+ *   <li>One fetch per server at a time, notaries included: a lookup that finds a fetch of the same
+ *   server under way waits for its result instead of fetching too (notaries were asked only for the
+ *   key that fetch was for).</li>
+ *   <li>Back-off: after a fetch in which neither the server nor any notary delivered the key asked
+ *   for, neither is asked about the server again for {@link #MIN_BACKOFF}, doubling with each
+ *   further such fetch up to {@link #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that
+ *   the cache cannot answer are refused at once, saying when the server will be asked again.</li>
  * </ul>
  * The key cache, the back-offs and the well-known answers each hold at most {@link
  * Settings#maxServers} servers, least recently used first out.
@@ -65,13 +81,11 @@ import tools.jackson.databind.JsonNode;
  * {@link #WELL_KNOWN_MAX_CACHE}, else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for
  * {@link #WELL_KNOWN_ERROR_CACHE}. TLS certificates are verified, except for server names listed in
  * {@link Settings#selfSigned}.
- *
- * <p>Not done yet: notaries ({@code POST /_matrix/key/v2/query}, Synapse's {@code
- * trusted_key_servers}).
  */
 public final class ServerKeys implements KeyLookup {
     static final Duration MAX_VALIDITY = Duration.ofDays(7);
     static final String KEYS_PATH = "/_matrix/key/v2/server";
+    static final String QUERY_PATH = "/_matrix/key/v2/query";
     static final String WELL_KNOWN_PATH = "/.well-known/matrix/server";
     static final Duration MIN_BACKOFF = Duration.ofMinutes(1);
     static final Duration MAX_BACKOFF = Duration.ofMinutes(30);
@@ -178,7 +192,7 @@ public final class ServerKeys implements KeyLookup {
             return cached;
         }
         refuseDuringBackoff(serverName, keyId);
-        fetchOnce(serverName);
+        fetchOnce(serverName, keyId, minimumValidUntilTs);
         Optional<byte[]> fetched = cached(serverName, keyId, minimumValidUntilTs);
         if (fetched.isPresent()) {
             backoffs.remove(serverName);
@@ -189,8 +203,14 @@ public final class ServerKeys implements KeyLookup {
     }
 
     private Optional<byte[]> cached(String serverName, String keyId, long minimumValidUntilTs) {
-        return Optional.ofNullable(cache.get(serverName)).map(keys -> keys.get(keyId))
-                .filter(key -> key.validUntilTs() >= minimumValidUntilTs).map(key -> key.key().clone());
+        return Optional.ofNullable(cache.get(serverName)).filter(keys -> includes(keys, keyId, minimumValidUntilTs))
+                .map(keys -> keys.get(keyId).key().clone());
+    }
+
+    /** Whether {@code keys} hold {@code keyId} valid until {@code minimumValidUntilTs} at least. */
+    private static boolean includes(Map<String, CachedKey> keys, String keyId, long minimumValidUntilTs) {
+        CachedKey key = keys.get(keyId);
+        return key != null && key.validUntilTs() >= minimumValidUntilTs;
     }
 
     private void refuseDuringBackoff(String serverName, String keyId) {
@@ -225,7 +245,7 @@ public final class ServerKeys implements KeyLookup {
      * Fetches and caches {@code serverName}'s keys, or, when a fetch of them is under way already,
      * waits for that one; a failed fetch starts the back-off.
      */
-    private void fetchOnce(String serverName) {
+    private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = fetching.putIfAbsent(serverName, mine);
         if (running != null) {
@@ -237,7 +257,7 @@ public final class ServerKeys implements KeyLookup {
             }
         }
         try {
-            cache.put(serverName, fetch(serverName));
+            cache.put(serverName, fetch(serverName, keyId, minimumValidUntilTs));
             mine.complete(null);
         } catch (RuntimeException failed) {
             backOff(serverName);
@@ -248,17 +268,90 @@ public final class ServerKeys implements KeyLookup {
         }
     }
 
-    private Map<String, CachedKey> fetch(String serverName) {
-        long now = clock.millis();
-        URI base = Optional.ofNullable(settings.addresses().get(serverName))
-                .orElseGet(() -> resolve(serverName, this::delegation));
-        JsonNode response;
+    /**
+     * {@code serverName}'s keys from the server itself and, unless they include {@code keyId} valid
+     * until {@code minimumValidUntilTs}, from each notary in turn until one delivers it.
+     *
+     * @throws UnauthorizedException the origin's failure, when it failed and no notary delivered the key
+     */
+    private Map<String, CachedKey> fetch(String serverName, String keyId, long minimumValidUntilTs) {
+        Map<String, CachedKey> keys = new HashMap<>();
+        UnauthorizedException originFailure = null;
         try {
-            response = getJson(serverName, base.resolve(KEYS_PATH)).body();
+            keys.putAll(fromOrigin(serverName));
+        } catch (UnauthorizedException failed) {
+            originFailure = failed;
+        }
+        for (Notary notary : settings.notaries()) {
+            if (includes(keys, keyId, minimumValidUntilTs)) {
+                break;
+            }
+            addLongestValid(keys, fromNotary(notary, serverName, keyId, minimumValidUntilTs));
+        }
+        if (originFailure != null && !includes(keys, keyId, minimumValidUntilTs)) {
+            throw originFailure;
+        }
+        return keys;
+    }
+
+    private Map<String, CachedKey> fromOrigin(String serverName) {
+        long now = clock.millis();
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(baseUri(serverName).resolve(KEYS_PATH)).GET();
+            return parseKeys(serverName, askJson(serverName, request).body(), now);
         } catch (IOException | JacksonException e) {
             throw new UnauthorizedException("Could not fetch the keys of " + serverName + ": " + e.getMessage(), e);
         }
-        return parseKeys(serverName, response, now);
+    }
+
+    /**
+     * The keys of {@code serverName} that {@code notary} vouches for when asked for {@code keyId}
+     * ({@code POST /_matrix/key/v2/query}); none when it fails, answers nothing, or any key object of
+     * its answer names another server, lacks a valid signature by one of the notary's configured keys
+     * (each of its signatures by one of them must verify, as Synapse 1.67's {@code
+     * _validate_perspectives_response} has it) or is not self-signed by the origin as {@link
+     * #parseKeys} requires.
+     */
+    private Map<String, CachedKey> fromNotary(Notary notary, String serverName, String keyId, long minimumValidUntilTs) {
+        long now = clock.millis();
+        ObjectNode query = Json.MAPPER.createObjectNode();
+        query.putObject("server_keys").putObject(serverName).putObject(keyId)
+                .put("minimum_valid_until_ts", minimumValidUntilTs);
+        Map<String, CachedKey> keys = new HashMap<>();
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(baseUri(notary.serverName()).resolve(QUERY_PATH))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(query)));
+            JsonNode keyObjects = askJson(notary.serverName(), request).body().path("server_keys");
+            for (JsonNode keyObject : keyObjects.isArray() ? keyObjects : List.<JsonNode>of()) {
+                requireNotarySignature(notary, keyObject);
+                addLongestValid(keys, parseKeys(serverName, keyObject, now));
+            }
+        } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException unusable) {
+            return Map.of();
+        }
+        return keys;
+    }
+
+    /** Adds {@code more} to {@code keys}, keeping of two answers for one key ID the one valid longer. */
+    private static void addLongestValid(Map<String, CachedKey> keys, Map<String, CachedKey> more) {
+        more.forEach((keyId, key) -> keys.merge(keyId, key,
+                (one, other) -> one.validUntilTs() >= other.validUntilTs() ? one : other));
+    }
+
+    private static void requireNotarySignature(Notary notary, JsonNode keyObject) {
+        List<String> signedBy = keyObject.path("signatures").path(notary.serverName()).propertyNames().stream()
+                .filter(notary.verifyKeys()::containsKey).toList();
+        if (signedBy.isEmpty() || !signedBy.stream().allMatch(keyId ->
+                Ed25519.verifyJson(keyObject, notary.serverName(), keyId, notary.verifyKeys().get(keyId)))) {
+            throw new UnauthorizedException("Key object not signed by notary " + notary.serverName());
+        }
+    }
+
+    /** The base URL of {@code serverName}'s federation API: as configured, else resolved. */
+    private URI baseUri(String serverName) {
+        return Optional.ofNullable(settings.addresses().get(serverName))
+                .orElseGet(() -> resolve(serverName, this::delegation));
     }
 
     /** The keys a verified {@code /_matrix/key/v2/server} answer lists, with their validity. */
@@ -337,7 +430,7 @@ public final class ServerKeys implements KeyLookup {
      */
     private Delegation wellKnown(String host, long now) {
         try {
-            JsonAnswer answer = getJson(host, wellKnownUri.apply(host));
+            JsonAnswer answer = askJson(host, HttpRequest.newBuilder(wellKnownUri.apply(host)).GET());
             String delegated = answer.body().path("m.server").asString(null);
             if (delegated != null && HOST_AND_PORT.matcher(delegated).matches()) {
                 return new Delegation(Optional.of(delegated), now + cacheTime(answer.headers()).toMillis());
@@ -356,9 +449,11 @@ public final class ServerKeys implements KeyLookup {
                 .orElse(WELL_KNOWN_DEFAULT_CACHE);
     }
 
-    private JsonAnswer getJson(String serverName, URI uri) throws IOException {
+    /** The JSON answer to {@code request}, sent to {@code serverName} (whose TLS certificate is checked unless self-signed). */
+    private JsonAnswer askJson(String serverName, HttpRequest.Builder builder) throws IOException {
         HttpClient client = settings.selfSigned().contains(serverName) ? trustingAnyCertificate : verifying;
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(settings.timeout()).GET().build();
+        HttpRequest request = builder.timeout(settings.timeout()).build();
+        URI uri = request.uri();
         try {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {

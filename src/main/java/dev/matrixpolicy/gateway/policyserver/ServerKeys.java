@@ -13,8 +13,11 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +29,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.naming.Context;
+import javax.naming.NamingEnumeration;
+import javax.naming.NamingException;
+import javax.naming.directory.Attribute;
+import javax.naming.directory.DirContext;
+import javax.naming.directory.InitialDirContext;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -97,6 +107,8 @@ public final class ServerKeys implements KeyLookup {
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
     private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]+]|[^:]+)(?::([0-9]{1,5}))?");
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    /** A host name as an SRV record's target names it, the root ({@code .}, "no such service") excluded. */
+    private static final Pattern SRV_TARGET = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
 
     /**
      * @param addresses  base URLs by server name ({@code https://keys.internal:8448}), tried instead of resolution
@@ -158,16 +170,23 @@ public final class ServerKeys implements KeyLookup {
     private final Map<String, Delegation> delegations;
     private final Map<String, CompletableFuture<Void>> fetching = new ConcurrentHashMap<>();
     private final Function<String, URI> wellKnownUri;
+    private final Function<String, List<Srv>> srv;
 
     public ServerKeys(Settings settings, InstantSource clock) {
-        this(settings, clock, host -> URI.create("https://" + host + WELL_KNOWN_PATH));
+        this(settings, clock, host -> URI.create("https://" + host + WELL_KNOWN_PATH),
+                name -> dnsSrv(name, settings.timeout()));
     }
 
-    /** @param wellKnownUri where a host's well-known answer is asked for (tests serve it over plain HTTP) */
-    ServerKeys(Settings settings, InstantSource clock, Function<String, URI> wellKnownUri) {
+    /**
+     * @param wellKnownUri where a host's well-known answer is asked for (tests serve it over plain HTTP)
+     * @param srv          the SRV records of a DNS name ({@code _matrix-fed._tcp.example.org}); none if it has none
+     */
+    ServerKeys(Settings settings, InstantSource clock, Function<String, URI> wellKnownUri,
+               Function<String, List<Srv>> srv) {
         this.settings = settings;
         this.clock = clock;
         this.wellKnownUri = wellKnownUri;
+        this.srv = srv;
         this.verifying = client(settings.timeout(), null);
         this.trustingAnyCertificate = client(settings.timeout(), trustingAnyCertificate());
         this.cache = leastRecentlyUsed(settings.maxServers());
@@ -351,7 +370,7 @@ public final class ServerKeys implements KeyLookup {
     /** The base URL of {@code serverName}'s federation API: as configured, else resolved. */
     private URI baseUri(String serverName) {
         return Optional.ofNullable(settings.addresses().get(serverName))
-                .orElseGet(() -> resolve(serverName, this::delegation));
+                .orElseGet(() -> resolve(serverName, this::delegation, srv));
     }
 
     /** The keys a verified {@code /_matrix/key/v2/server} answer lists, with their validity. */
@@ -383,17 +402,93 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /**
-     * The spec's server name resolution without SRV: the base URL of {@code serverName}'s federation
-     * API, asking {@code wellKnown} (host name → delegated server name) only when the name is neither
-     * an IP literal nor has a port.
+     * The spec's server name resolution: the base URL of {@code serverName}'s federation API, asking
+     * {@code wellKnown} (host name → delegated server name) only when the name is neither an IP literal
+     * nor has a port, and {@code srv} (DNS name → SRV records) only when neither it nor the delegated
+     * name is an IP literal or has a port.
      */
-    static URI resolve(String serverName, Function<String, Optional<String>> wellKnown) {
+    static URI resolve(String serverName, Function<String, Optional<String>> wellKnown,
+                       Function<String, List<Srv>> srv) {
         Matcher name = hostAndPort(serverName);
-        if (isIpLiteral(name.group(1)) || name.group(2) != null) {
-            return base(name);
+        return explicit(name).orElseGet(() -> {
+            Optional<Matcher> delegated = wellKnown.apply(name.group(1)).map(ServerKeys::hostAndPort);
+            return delegated.flatMap(ServerKeys::explicit)
+                    .orElseGet(() -> viaSrv(delegated.orElse(name).group(1), srv));
+        });
+    }
+
+    /** The base URL of an IP literal or a name with a port, which need no looking up. */
+    private static Optional<URI> explicit(Matcher hostAndPort) {
+        String host = hostAndPort.group(1);
+        if (!isIpLiteral(host) && hostAndPort.group(2) == null) {
+            return Optional.empty();
         }
-        return wellKnown.apply(name.group(1)).map(ServerKeys::hostAndPort).map(ServerKeys::base)
-                .orElseGet(() -> base(name));
+        int port = hostAndPort.group(2) == null ? DEFAULT_PORT : Integer.parseInt(hostAndPort.group(2));
+        return Optional.of(base(host, port));
+    }
+
+    /**
+     * The target of {@code _matrix-fed._tcp.<host>}'s SRV record, else of the deprecated {@code
+     * _matrix._tcp.<host>}'s, else {@code host} at port 8448. Of several records, the one with the
+     * lowest priority and, among those, the highest weight (RFC 2782 would choose at random, by weight).
+     */
+    private static URI viaSrv(String host, Function<String, List<Srv>> srv) {
+        return Stream.of("_matrix-fed._tcp.", "_matrix._tcp.")
+                .flatMap(service -> srv.apply(service + host).stream()
+                        .filter(record -> SRV_TARGET.matcher(record.target()).matches())
+                        .min(Comparator.comparingInt(Srv::priority).thenComparing(Srv::weight, Comparator.reverseOrder()))
+                        .stream())
+                .findFirst()
+                .map(record -> base(record.target().replaceFirst("\\.$", ""), record.port()))
+                .orElseGet(() -> base(host, DEFAULT_PORT));
+    }
+
+    private static URI base(String host, int port) {
+        return URI.create("https://" + host + ":" + port);
+    }
+
+    /** An SRV record's answer (RFC 2782): {@code target} at {@code port}. */
+    record Srv(int priority, int weight, int port, String target) {
+    }
+
+    /**
+     * The SRV records of {@code name} from DNS, by the JDK's JNDI DNS provider; none when there are
+     * none or the lookup fails or times out.
+     */
+    static List<Srv> dnsSrv(String name, Duration timeout) {
+        Hashtable<String, String> environment = new Hashtable<>();
+        environment.put(Context.INITIAL_CONTEXT_FACTORY, "com.sun.jndi.dns.DnsContextFactory");
+        environment.put("com.sun.jndi.dns.timeout.initial", Long.toString(Math.max(1, timeout.toMillis())));
+        environment.put("com.sun.jndi.dns.timeout.retries", "1");
+        DirContext dns = null;
+        try {
+            dns = new InitialDirContext(environment);
+            Attribute records = dns.getAttributes(name, new String[] {"SRV"}).get("SRV");
+            List<Srv> found = new ArrayList<>();
+            for (NamingEnumeration<?> values = records == null ? null : records.getAll();
+                 values != null && values.hasMore(); ) {
+                String[] fields = values.next().toString().trim().split("\\s+");
+                if (fields.length == 4) {
+                    found.add(new Srv(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]),
+                            Integer.parseInt(fields[2]), fields[3]));
+                }
+            }
+            return found;
+        } catch (NamingException | NumberFormatException noRecords) {
+            return List.of();
+        } finally {
+            closeQuietly(dns);
+        }
+    }
+
+    private static void closeQuietly(DirContext context) {
+        if (context != null) {
+            try {
+                context.close();
+            } catch (NamingException ignored) {
+                // nothing to do
+            }
+        }
     }
 
     private static Matcher hostAndPort(String serverName) {
@@ -406,11 +501,6 @@ public final class ServerKeys implements KeyLookup {
 
     private static boolean isIpLiteral(String host) {
         return host.startsWith("[") || IPV4.matcher(host).matches();
-    }
-
-    private static URI base(Matcher hostAndPort) {
-        int port = hostAndPort.group(2) == null ? DEFAULT_PORT : Integer.parseInt(hostAndPort.group(2));
-        return URI.create("https://" + hostAndPort.group(1) + ":" + port);
     }
 
     /** The server name {@code host} delegates to, from the cache or else from its well-known answer. */

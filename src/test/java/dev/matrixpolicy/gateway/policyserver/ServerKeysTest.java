@@ -254,7 +254,7 @@ class ServerKeysTest {
      */
     private AtomicInteger serveWellKnown(int status, String cacheControl) {
         keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofSeconds(5)),
-                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH));
+                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH), name -> List.of());
         AtomicInteger asked = new AtomicInteger();
         server.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
             asked.incrementAndGet();
@@ -315,17 +315,37 @@ class ServerKeysTest {
     }
 
     @Test
-    void serverNamesResolveAsTheSpecSaysWithoutSrv() {
+    void serverNamesResolveAsTheSpecSays() {
         Map<String, String> delegations = Map.of("delegating.example", "target.example", "ported.example", "target.example:443",
-                "ip.example", "10.0.0.1");
-        UnaryOperator<String> resolve = name -> ServerKeys.resolve(name, host -> Optional.ofNullable(delegations.get(host))).toString();
+                "ip.example", "10.0.0.1", "to-srv.example", "srv.example");
+        Map<String, List<ServerKeys.Srv>> srv = Map.of(
+                "_matrix-fed._tcp.srv.example", List.of(new ServerKeys.Srv(10, 50, 8443, "far.example."),
+                        new ServerKeys.Srv(5, 1, 443, "light.example."), new ServerKeys.Srv(5, 9, 8000, "heavy.example.")),
+                "_matrix._tcp.srv.example", List.of(new ServerKeys.Srv(0, 0, 1, "deprecated.example.")),
+                "_matrix._tcp.legacy.example", List.of(new ServerKeys.Srv(0, 0, 1234, "old.example")),
+                "_matrix-fed._tcp.unavailable.example", List.of(new ServerKeys.Srv(0, 0, 0, ".")),
+                "_matrix-fed._tcp.target.example", List.of(new ServerKeys.Srv(0, 0, 1, "target-srv.example.")));
+        UnaryOperator<String> resolve = name -> ServerKeys.resolve(name, host -> Optional.ofNullable(delegations.get(host)),
+                record -> srv.getOrDefault(record, List.of())).toString();
         assertThat(resolve.apply("1.2.3.4")).isEqualTo("https://1.2.3.4:8448");
         assertThat(resolve.apply("[::1]:8000")).isEqualTo("https://[::1]:8000");
         assertThat(resolve.apply("delegating.example:1234")).isEqualTo("https://delegating.example:1234");
-        assertThat(resolve.apply("delegating.example")).isEqualTo("https://target.example:8448");
+        assertThat(resolve.apply("srv.example:1234")).as("a port: no SRV").isEqualTo("https://srv.example:1234");
         assertThat(resolve.apply("ported.example")).isEqualTo("https://target.example:443");
         assertThat(resolve.apply("ip.example")).isEqualTo("https://10.0.0.1:8448");
         assertThat(resolve.apply("plain.example")).isEqualTo("https://plain.example:8448");
+        assertThat(resolve.apply("srv.example")).as("lowest priority, then highest weight")
+                .isEqualTo("https://heavy.example:8000");
+        assertThat(resolve.apply("to-srv.example")).as("the delegated name's SRV").isEqualTo("https://heavy.example:8000");
+        assertThat(resolve.apply("delegating.example")).as("the delegated name's, not the delegating's")
+                .isEqualTo("https://target-srv.example:1");
+        assertThat(resolve.apply("legacy.example")).isEqualTo("https://old.example:1234");
+        assertThat(resolve.apply("unavailable.example")).as("target . is no record").isEqualTo("https://unavailable.example:8448");
+    }
+
+    @Test
+    void aFailedSrvLookupMeansNoRecords() {
+        assertThat(ServerKeys.dnsSrv("not..a.name", Duration.ofSeconds(1))).isEmpty();
     }
 
     /**

@@ -83,14 +83,32 @@ import tools.jackson.databind.node.ObjectNode;
  * The key cache, the back-offs and the well-known answers each hold at most {@link
  * Settings#maxServers} servers, least recently used first out.
  *
- * <p>Where a server is reached: a base URL configured for its name (private federations, tests);
- * otherwise the spec's "Resolving server names" without SRV (the JDK has no SRV resolver): an IP
- * literal or an explicit port is used as is, else {@code /.well-known/matrix/server} may delegate
- * (the delegated name again by IP literal or explicit port, else port 8448), else port 8448. The
- * well-known answer is cached as the spec recommends: for its {@code Cache-Control} max-age, at most
- * {@link #WELL_KNOWN_MAX_CACHE}, else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for
- * {@link #WELL_KNOWN_ERROR_CACHE}. TLS certificates are verified, except for server names listed in
- * {@link Settings#selfSigned}.
+ * <p>Where a server (origin or notary) is reached: a base URL configured for its name (private
+ * federations, tests); otherwise the spec's "Resolving server names": an IP literal or an explicit
+ * port is used as is, else {@code /.well-known/matrix/server} may delegate (the delegated name again
+ * by IP literal or explicit port), else the SRV record of {@code _matrix-fed._tcp.<name>}, else of the
+ * deprecated {@code _matrix._tcp.<name>} ({@code <name>} being the delegated name if there is one),
+ * gives target host and port, else port 8448. SRV records are looked up with the JDK's JNDI DNS
+ * provider ({@code jdk.naming.dns}); a failed or timed-out lookup counts as no record; of several, the
+ * one with the lowest priority and then the highest weight is used. The well-known answer is cached as
+ * the spec recommends: for its {@code Cache-Control} max-age, at most {@link #WELL_KNOWN_MAX_CACHE},
+ * else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for {@link #WELL_KNOWN_ERROR_CACHE}. TLS
+ * certificates are verified, except for server names listed in {@link Settings#selfSigned}.
+ *
+ * <p>Not as the spec says: the JDK's {@link HttpClient} takes the TLS server name (SNI), the host name
+ * the certificate must match and the {@code Host} header all from the URL, and does not let a request
+ * set {@code Host} (nor HTTP/2's {@code :authority}). So where the spec wants {@code Host: <name>}
+ * and a certificate for {@code <name>} (the server name, or the delegated one), this class sends:
+ * <ul>
+ *   <li>for an SRV record: {@code Host: <target>:<port>} (without the port if 443), and requires a
+ *   certificate for {@code <target>}, not for {@code <name>}. A server whose SRV target's certificate
+ *   is only valid for its server name cannot be fetched from, and whoever can forge DNS answers can
+ *   send us to a host of theirs with a valid certificate for its own name, and so hand us keys of
+ *   their own (Synapse checks the certificate against the server name);</li>
+ *   <li>for a name used at the default port 8448, or an IP literal without a port: {@code
+ *   Host: <name>:8448} rather than {@code <name>}.</li>
+ * </ul>
+ * An explicit port, and a delegated name with one, give what the spec wants.
  */
 public final class ServerKeys implements KeyLookup {
     static final Duration MAX_VALIDITY = Duration.ofDays(7);

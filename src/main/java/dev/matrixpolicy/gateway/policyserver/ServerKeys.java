@@ -13,8 +13,11 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +29,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.naming.Context;
+import javax.naming.NamingEnumeration;
+import javax.naming.NamingException;
+import javax.naming.directory.Attribute;
+import javax.naming.directory.DirContext;
+import javax.naming.directory.InitialDirContext;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Other servers' public keys, fetched from the server itself with {@code GET /_matrix/key/v2/server}
@@ -45,33 +56,64 @@ import tools.jackson.databind.JsonNode;
  * {@code expired_ts}. A key missing from the cache, or expiring before the time asked for, makes one
  * new fetch.
  *
+ * <p>Notaries, as Synapse's {@code trusted_key_servers}: when the server itself fails, or its answer
+ * lacks the key asked for (or lists it as expiring too early), the configured notaries are asked in
+ * turn with {@code POST /_matrix/key/v2/query} (spec, "Querying Keys Through Another Server") for that
+ * key ID and minimum validity, until one delivers it. A notary's answer counts only when each key
+ * object in it passes the checks Synapse 1.67's {@code PerspectivesKeyFetcher} makes: signed by the
+ * notary with one of its configured keys (every such signature verifying), and, as {@code
+ * process_v2_response} requires, naming the server asked for and self-signed by it as above; its keys'
+ * validity is capped as for a direct fetch. Unlike Synapse, which asks notaries before the server and
+ * drops only the key objects that fail, the server is asked first and one bad key object voids the
+ * notary's whole answer. A notary that fails or answers with no key objects (as Synapse 1.67 does when
+ * asked for its own keys) just delivered nothing. A fetch replaces the cached keys with those the
+ * server and the notaries gave together (of two for one key ID, the one valid longer), unless the
+ * server failed and no notary delivered the key asked for.
+ *
  * <p>Since whoever sends a request chooses the server and key ID we look up, fetching is guarded:
  * <ul>
- *   <li>One fetch per server at a time: a lookup that finds a fetch of the same server under way
- *   waits for its result instead of fetching too.</li>
- *   <li>Back-off: after a fetch that failed, or whose answer lacked the key asked for, the server is
- *   not asked again for {@link #MIN_BACKOFF}, doubling with each further such fetch up to {@link
- *   #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that the cache cannot answer are
- *   refused at once, saying when the server will be asked again.</li>
+ *   <li>One fetch per server at a time, notaries included: a lookup that finds a fetch of the same
+ *   server under way waits for its result instead of fetching too (notaries were asked only for the
+ *   key that fetch was for).</li>
+ *   <li>Back-off: after a fetch in which neither the server nor any notary delivered the key asked
+ *   for, neither is asked about the server again for {@link #MIN_BACKOFF}, doubling with each
+ *   further such fetch up to {@link #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that
+ *   the cache cannot answer are refused at once, saying when the server will be asked again.</li>
  * </ul>
  * The key cache, the back-offs and the well-known answers each hold at most {@link
  * Settings#maxServers} servers, least recently used first out.
  *
- * <p>Where a server is reached: a base URL configured for its name (private federations, tests);
- * otherwise the spec's "Resolving server names" without SRV (the JDK has no SRV resolver): an IP
- * literal or an explicit port is used as is, else {@code /.well-known/matrix/server} may delegate
- * (the delegated name again by IP literal or explicit port, else port 8448), else port 8448. The
- * well-known answer is cached as the spec recommends: for its {@code Cache-Control} max-age, at most
- * {@link #WELL_KNOWN_MAX_CACHE}, else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for
- * {@link #WELL_KNOWN_ERROR_CACHE}. TLS certificates are verified, except for server names listed in
- * {@link Settings#selfSigned}.
+ * <p>Where a server (origin or notary) is reached: a base URL configured for its name (private
+ * federations, tests); otherwise the spec's "Resolving server names": an IP literal or an explicit
+ * port is used as is, else {@code /.well-known/matrix/server} may delegate (the delegated name again
+ * by IP literal or explicit port), else the SRV record of {@code _matrix-fed._tcp.<name>}, else of the
+ * deprecated {@code _matrix._tcp.<name>} ({@code <name>} being the delegated name if there is one),
+ * gives target host and port, else port 8448. SRV records are looked up with the JDK's JNDI DNS
+ * provider ({@code jdk.naming.dns}); a failed or timed-out lookup counts as no record; of several, the
+ * one with the lowest priority and then the highest weight is used. The well-known answer is cached as
+ * the spec recommends: for its {@code Cache-Control} max-age, at most {@link #WELL_KNOWN_MAX_CACHE},
+ * else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for {@link #WELL_KNOWN_ERROR_CACHE}. TLS
+ * certificates are verified, except for server names listed in {@link Settings#selfSigned}.
  *
- * <p>Not done yet: notaries ({@code POST /_matrix/key/v2/query}, Synapse's {@code
- * trusted_key_servers}).
+ * <p>Not as the spec says: the JDK's {@link HttpClient} takes the TLS server name (SNI), the host name
+ * the certificate must match and the {@code Host} header all from the URL, and does not let a request
+ * set {@code Host} (nor HTTP/2's {@code :authority}). So where the spec wants {@code Host: <name>}
+ * and a certificate for {@code <name>} (the server name, or the delegated one), this class sends:
+ * <ul>
+ *   <li>for an SRV record: {@code Host: <target>:<port>} (without the port if 443), and requires a
+ *   certificate for {@code <target>}, not for {@code <name>}. A server whose SRV target's certificate
+ *   is only valid for its server name cannot be fetched from, and whoever can forge DNS answers can
+ *   send us to a host of theirs with a valid certificate for its own name, and so hand us keys of
+ *   their own (Synapse checks the certificate against the server name);</li>
+ *   <li>for a name used at the default port 8448, or an IP literal without a port: {@code
+ *   Host: <name>:8448} rather than {@code <name>}.</li>
+ * </ul>
+ * An explicit port, and a delegated name with one, give what the spec wants.
  */
 public final class ServerKeys implements KeyLookup {
     static final Duration MAX_VALIDITY = Duration.ofDays(7);
     static final String KEYS_PATH = "/_matrix/key/v2/server";
+    static final String QUERY_PATH = "/_matrix/key/v2/query";
     static final String WELL_KNOWN_PATH = "/.well-known/matrix/server";
     static final Duration MIN_BACKOFF = Duration.ofMinutes(1);
     static final Duration MAX_BACKOFF = Duration.ofMinutes(30);
@@ -83,6 +125,8 @@ public final class ServerKeys implements KeyLookup {
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
     private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]+]|[^:]+)(?::([0-9]{1,5}))?");
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    /** A host name as an SRV record's target names it, the root ({@code .}, "no such service") excluded. */
+    private static final Pattern SRV_TARGET = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
 
     /**
      * @param addresses  base URLs by server name ({@code https://keys.internal:8448}), tried instead of resolution
@@ -144,16 +188,23 @@ public final class ServerKeys implements KeyLookup {
     private final Map<String, Delegation> delegations;
     private final Map<String, CompletableFuture<Void>> fetching = new ConcurrentHashMap<>();
     private final Function<String, URI> wellKnownUri;
+    private final Function<String, List<Srv>> srv;
 
     public ServerKeys(Settings settings, InstantSource clock) {
-        this(settings, clock, host -> URI.create("https://" + host + WELL_KNOWN_PATH));
+        this(settings, clock, host -> URI.create("https://" + host + WELL_KNOWN_PATH),
+                name -> dnsSrv(name, settings.timeout()));
     }
 
-    /** @param wellKnownUri where a host's well-known answer is asked for (tests serve it over plain HTTP) */
-    ServerKeys(Settings settings, InstantSource clock, Function<String, URI> wellKnownUri) {
+    /**
+     * @param wellKnownUri where a host's well-known answer is asked for (tests serve it over plain HTTP)
+     * @param srv          the SRV records of a DNS name ({@code _matrix-fed._tcp.example.org}); none if it has none
+     */
+    ServerKeys(Settings settings, InstantSource clock, Function<String, URI> wellKnownUri,
+               Function<String, List<Srv>> srv) {
         this.settings = settings;
         this.clock = clock;
         this.wellKnownUri = wellKnownUri;
+        this.srv = srv;
         this.verifying = client(settings.timeout(), null);
         this.trustingAnyCertificate = client(settings.timeout(), trustingAnyCertificate());
         this.cache = leastRecentlyUsed(settings.maxServers());
@@ -178,7 +229,7 @@ public final class ServerKeys implements KeyLookup {
             return cached;
         }
         refuseDuringBackoff(serverName, keyId);
-        fetchOnce(serverName);
+        fetchOnce(serverName, keyId, minimumValidUntilTs);
         Optional<byte[]> fetched = cached(serverName, keyId, minimumValidUntilTs);
         if (fetched.isPresent()) {
             backoffs.remove(serverName);
@@ -189,8 +240,14 @@ public final class ServerKeys implements KeyLookup {
     }
 
     private Optional<byte[]> cached(String serverName, String keyId, long minimumValidUntilTs) {
-        return Optional.ofNullable(cache.get(serverName)).map(keys -> keys.get(keyId))
-                .filter(key -> key.validUntilTs() >= minimumValidUntilTs).map(key -> key.key().clone());
+        return Optional.ofNullable(cache.get(serverName)).filter(keys -> includes(keys, keyId, minimumValidUntilTs))
+                .map(keys -> keys.get(keyId).key().clone());
+    }
+
+    /** Whether {@code keys} hold {@code keyId} valid until {@code minimumValidUntilTs} at least. */
+    private static boolean includes(Map<String, CachedKey> keys, String keyId, long minimumValidUntilTs) {
+        CachedKey key = keys.get(keyId);
+        return key != null && key.validUntilTs() >= minimumValidUntilTs;
     }
 
     private void refuseDuringBackoff(String serverName, String keyId) {
@@ -225,7 +282,7 @@ public final class ServerKeys implements KeyLookup {
      * Fetches and caches {@code serverName}'s keys, or, when a fetch of them is under way already,
      * waits for that one; a failed fetch starts the back-off.
      */
-    private void fetchOnce(String serverName) {
+    private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = fetching.putIfAbsent(serverName, mine);
         if (running != null) {
@@ -237,7 +294,7 @@ public final class ServerKeys implements KeyLookup {
             }
         }
         try {
-            cache.put(serverName, fetch(serverName));
+            cache.put(serverName, fetch(serverName, keyId, minimumValidUntilTs));
             mine.complete(null);
         } catch (RuntimeException failed) {
             backOff(serverName);
@@ -248,17 +305,90 @@ public final class ServerKeys implements KeyLookup {
         }
     }
 
-    private Map<String, CachedKey> fetch(String serverName) {
-        long now = clock.millis();
-        URI base = Optional.ofNullable(settings.addresses().get(serverName))
-                .orElseGet(() -> resolve(serverName, this::delegation));
-        JsonNode response;
+    /**
+     * {@code serverName}'s keys from the server itself and, unless they include {@code keyId} valid
+     * until {@code minimumValidUntilTs}, from each notary in turn until one delivers it.
+     *
+     * @throws UnauthorizedException the origin's failure, when it failed and no notary delivered the key
+     */
+    private Map<String, CachedKey> fetch(String serverName, String keyId, long minimumValidUntilTs) {
+        Map<String, CachedKey> keys = new HashMap<>();
+        UnauthorizedException originFailure = null;
         try {
-            response = getJson(serverName, base.resolve(KEYS_PATH)).body();
+            keys.putAll(fromOrigin(serverName));
+        } catch (UnauthorizedException failed) {
+            originFailure = failed;
+        }
+        for (Notary notary : settings.notaries()) {
+            if (includes(keys, keyId, minimumValidUntilTs)) {
+                break;
+            }
+            addLongestValid(keys, fromNotary(notary, serverName, keyId, minimumValidUntilTs));
+        }
+        if (originFailure != null && !includes(keys, keyId, minimumValidUntilTs)) {
+            throw originFailure;
+        }
+        return keys;
+    }
+
+    private Map<String, CachedKey> fromOrigin(String serverName) {
+        long now = clock.millis();
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(baseUri(serverName).resolve(KEYS_PATH)).GET();
+            return parseKeys(serverName, askJson(serverName, request).body(), now);
         } catch (IOException | JacksonException e) {
             throw new UnauthorizedException("Could not fetch the keys of " + serverName + ": " + e.getMessage(), e);
         }
-        return parseKeys(serverName, response, now);
+    }
+
+    /**
+     * The keys of {@code serverName} that {@code notary} vouches for when asked for {@code keyId}
+     * ({@code POST /_matrix/key/v2/query}); none when it fails, answers nothing, or any key object of
+     * its answer names another server, lacks a valid signature by one of the notary's configured keys
+     * (each of its signatures by one of them must verify, as Synapse 1.67's {@code
+     * _validate_perspectives_response} has it) or is not self-signed by the origin as {@link
+     * #parseKeys} requires.
+     */
+    private Map<String, CachedKey> fromNotary(Notary notary, String serverName, String keyId, long minimumValidUntilTs) {
+        long now = clock.millis();
+        ObjectNode query = Json.MAPPER.createObjectNode();
+        query.putObject("server_keys").putObject(serverName).putObject(keyId)
+                .put("minimum_valid_until_ts", minimumValidUntilTs);
+        Map<String, CachedKey> keys = new HashMap<>();
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(baseUri(notary.serverName()).resolve(QUERY_PATH))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(query)));
+            JsonNode keyObjects = askJson(notary.serverName(), request).body().path("server_keys");
+            for (JsonNode keyObject : keyObjects.isArray() ? keyObjects : List.<JsonNode>of()) {
+                requireNotarySignature(notary, keyObject);
+                addLongestValid(keys, parseKeys(serverName, keyObject, now));
+            }
+        } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException unusable) {
+            return Map.of();
+        }
+        return keys;
+    }
+
+    /** Adds {@code more} to {@code keys}, keeping of two answers for one key ID the one valid longer. */
+    private static void addLongestValid(Map<String, CachedKey> keys, Map<String, CachedKey> more) {
+        more.forEach((keyId, key) -> keys.merge(keyId, key,
+                (one, other) -> one.validUntilTs() >= other.validUntilTs() ? one : other));
+    }
+
+    private static void requireNotarySignature(Notary notary, JsonNode keyObject) {
+        List<String> signedBy = keyObject.path("signatures").path(notary.serverName()).propertyNames().stream()
+                .filter(notary.verifyKeys()::containsKey).toList();
+        if (signedBy.isEmpty() || !signedBy.stream().allMatch(keyId ->
+                Ed25519.verifyJson(keyObject, notary.serverName(), keyId, notary.verifyKeys().get(keyId)))) {
+            throw new UnauthorizedException("Key object not signed by notary " + notary.serverName());
+        }
+    }
+
+    /** The base URL of {@code serverName}'s federation API: as configured, else resolved. */
+    private URI baseUri(String serverName) {
+        return Optional.ofNullable(settings.addresses().get(serverName))
+                .orElseGet(() -> resolve(serverName, this::delegation, srv));
     }
 
     /** The keys a verified {@code /_matrix/key/v2/server} answer lists, with their validity. */
@@ -290,17 +420,93 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /**
-     * The spec's server name resolution without SRV: the base URL of {@code serverName}'s federation
-     * API, asking {@code wellKnown} (host name → delegated server name) only when the name is neither
-     * an IP literal nor has a port.
+     * The spec's server name resolution: the base URL of {@code serverName}'s federation API, asking
+     * {@code wellKnown} (host name → delegated server name) only when the name is neither an IP literal
+     * nor has a port, and {@code srv} (DNS name → SRV records) only when neither it nor the delegated
+     * name is an IP literal or has a port.
      */
-    static URI resolve(String serverName, Function<String, Optional<String>> wellKnown) {
+    static URI resolve(String serverName, Function<String, Optional<String>> wellKnown,
+                       Function<String, List<Srv>> srv) {
         Matcher name = hostAndPort(serverName);
-        if (isIpLiteral(name.group(1)) || name.group(2) != null) {
-            return base(name);
+        return explicit(name).orElseGet(() -> {
+            Optional<Matcher> delegated = wellKnown.apply(name.group(1)).map(ServerKeys::hostAndPort);
+            return delegated.flatMap(ServerKeys::explicit)
+                    .orElseGet(() -> viaSrv(delegated.orElse(name).group(1), srv));
+        });
+    }
+
+    /** The base URL of an IP literal or a name with a port, which need no looking up. */
+    private static Optional<URI> explicit(Matcher hostAndPort) {
+        String host = hostAndPort.group(1);
+        if (!isIpLiteral(host) && hostAndPort.group(2) == null) {
+            return Optional.empty();
         }
-        return wellKnown.apply(name.group(1)).map(ServerKeys::hostAndPort).map(ServerKeys::base)
-                .orElseGet(() -> base(name));
+        int port = hostAndPort.group(2) == null ? DEFAULT_PORT : Integer.parseInt(hostAndPort.group(2));
+        return Optional.of(base(host, port));
+    }
+
+    /**
+     * The target of {@code _matrix-fed._tcp.<host>}'s SRV record, else of the deprecated {@code
+     * _matrix._tcp.<host>}'s, else {@code host} at port 8448. Of several records, the one with the
+     * lowest priority and, among those, the highest weight (RFC 2782 would choose at random, by weight).
+     */
+    private static URI viaSrv(String host, Function<String, List<Srv>> srv) {
+        return Stream.of("_matrix-fed._tcp.", "_matrix._tcp.")
+                .flatMap(service -> srv.apply(service + host).stream()
+                        .filter(record -> SRV_TARGET.matcher(record.target()).matches())
+                        .min(Comparator.comparingInt(Srv::priority).thenComparing(Srv::weight, Comparator.reverseOrder()))
+                        .stream())
+                .findFirst()
+                .map(record -> base(record.target().replaceFirst("\\.$", ""), record.port()))
+                .orElseGet(() -> base(host, DEFAULT_PORT));
+    }
+
+    private static URI base(String host, int port) {
+        return URI.create("https://" + host + ":" + port);
+    }
+
+    /** An SRV record's answer (RFC 2782): {@code target} at {@code port}. */
+    record Srv(int priority, int weight, int port, String target) {
+    }
+
+    /**
+     * The SRV records of {@code name} from DNS, by the JDK's JNDI DNS provider; none when there are
+     * none or the lookup fails or times out.
+     */
+    static List<Srv> dnsSrv(String name, Duration timeout) {
+        Hashtable<String, String> environment = new Hashtable<>();
+        environment.put(Context.INITIAL_CONTEXT_FACTORY, "com.sun.jndi.dns.DnsContextFactory");
+        environment.put("com.sun.jndi.dns.timeout.initial", Long.toString(Math.max(1, timeout.toMillis())));
+        environment.put("com.sun.jndi.dns.timeout.retries", "1");
+        DirContext dns = null;
+        try {
+            dns = new InitialDirContext(environment);
+            Attribute records = dns.getAttributes(name, new String[] {"SRV"}).get("SRV");
+            List<Srv> found = new ArrayList<>();
+            for (NamingEnumeration<?> values = records == null ? null : records.getAll();
+                 values != null && values.hasMore(); ) {
+                String[] fields = values.next().toString().trim().split("\\s+");
+                if (fields.length == 4) {
+                    found.add(new Srv(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]),
+                            Integer.parseInt(fields[2]), fields[3]));
+                }
+            }
+            return found;
+        } catch (NamingException | NumberFormatException noRecords) {
+            return List.of();
+        } finally {
+            closeQuietly(dns);
+        }
+    }
+
+    private static void closeQuietly(DirContext context) {
+        if (context != null) {
+            try {
+                context.close();
+            } catch (NamingException ignored) {
+                // nothing to do
+            }
+        }
     }
 
     private static Matcher hostAndPort(String serverName) {
@@ -313,11 +519,6 @@ public final class ServerKeys implements KeyLookup {
 
     private static boolean isIpLiteral(String host) {
         return host.startsWith("[") || IPV4.matcher(host).matches();
-    }
-
-    private static URI base(Matcher hostAndPort) {
-        int port = hostAndPort.group(2) == null ? DEFAULT_PORT : Integer.parseInt(hostAndPort.group(2));
-        return URI.create("https://" + hostAndPort.group(1) + ":" + port);
     }
 
     /** The server name {@code host} delegates to, from the cache or else from its well-known answer. */
@@ -337,7 +538,7 @@ public final class ServerKeys implements KeyLookup {
      */
     private Delegation wellKnown(String host, long now) {
         try {
-            JsonAnswer answer = getJson(host, wellKnownUri.apply(host));
+            JsonAnswer answer = askJson(host, HttpRequest.newBuilder(wellKnownUri.apply(host)).GET());
             String delegated = answer.body().path("m.server").asString(null);
             if (delegated != null && HOST_AND_PORT.matcher(delegated).matches()) {
                 return new Delegation(Optional.of(delegated), now + cacheTime(answer.headers()).toMillis());
@@ -356,9 +557,11 @@ public final class ServerKeys implements KeyLookup {
                 .orElse(WELL_KNOWN_DEFAULT_CACHE);
     }
 
-    private JsonAnswer getJson(String serverName, URI uri) throws IOException {
+    /** The JSON answer to {@code request}, sent to {@code serverName} (whose TLS certificate is checked unless self-signed). */
+    private JsonAnswer askJson(String serverName, HttpRequest.Builder builder) throws IOException {
         HttpClient client = settings.selfSigned().contains(serverName) ? trustingAnyCertificate : verifying;
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(settings.timeout()).GET().build();
+        HttpRequest request = builder.timeout(settings.timeout()).build();
+        URI uri = request.uri();
         try {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {

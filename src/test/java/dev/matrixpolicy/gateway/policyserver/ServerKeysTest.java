@@ -10,10 +10,13 @@ import java.net.URI;
 import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +35,9 @@ class ServerKeysTest {
     private static final PolicyServerKey OLD_KEY = PolicyServerKey.fromSeed(new byte[32]);
     private static final String NAME = "hs.example";
     private static final long NOW = 1_700_000_000_000L;
+    private static final PolicyServerKey NOTARY_KEY = PolicyServerKey.fromSeed(new byte[] {
+            7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7});
+    private static final String NOTARY_KEY_ID = "ed25519:notary";
 
     private final AtomicLong now = new AtomicLong(NOW);
     private final AtomicInteger fetches = new AtomicInteger();
@@ -39,6 +45,10 @@ class ServerKeysTest {
     private volatile boolean failing;
     private volatile CountDownLatch answering = new CountDownLatch(0);
     private HttpServer server;
+    private final List<HttpServer> notaryServers = new ArrayList<>();
+    private final Map<String, URI> addresses = new HashMap<>();
+    /** Each query a notary got: its name, then the request body. */
+    private final List<String> notaryQueries = new CopyOnWriteArrayList<>();
     private URI base;
     private ServerKeys keys;
 
@@ -79,10 +89,15 @@ class ServerKeysTest {
     @AfterEach
     void stop() {
         server.stop(0);
+        notaryServers.forEach(notary -> notary.stop(0));
     }
 
     /** What a homeserver answers: one current key valid for an hour, one old key, self-signed. */
     private ObjectNode keyResponse() {
+        return keyResponse(tamper);
+    }
+
+    private static ObjectNode keyResponse(UnaryOperator<ObjectNode> tamper) {
         ObjectNode response = Json.MAPPER.createObjectNode().put("server_name", NAME).put("valid_until_ts", NOW + 3_600_000);
         response.putObject("verify_keys").putObject("ed25519:a_new").put("key", KEY.publicKeyBase64());
         response.putObject("old_verify_keys").putObject("ed25519:a_old").put("key", OLD_KEY.publicKeyBase64())
@@ -239,7 +254,7 @@ class ServerKeysTest {
      */
     private AtomicInteger serveWellKnown(int status, String cacheControl) {
         keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofSeconds(5)),
-                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH));
+                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH), name -> List.of());
         AtomicInteger asked = new AtomicInteger();
         server.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
             asked.incrementAndGet();
@@ -300,16 +315,182 @@ class ServerKeysTest {
     }
 
     @Test
-    void serverNamesResolveAsTheSpecSaysWithoutSrv() {
+    void serverNamesResolveAsTheSpecSays() {
         Map<String, String> delegations = Map.of("delegating.example", "target.example", "ported.example", "target.example:443",
-                "ip.example", "10.0.0.1");
-        UnaryOperator<String> resolve = name -> ServerKeys.resolve(name, host -> Optional.ofNullable(delegations.get(host))).toString();
+                "ip.example", "10.0.0.1", "to-srv.example", "srv.example");
+        Map<String, List<ServerKeys.Srv>> srv = Map.of(
+                "_matrix-fed._tcp.srv.example", List.of(new ServerKeys.Srv(10, 50, 8443, "far.example."),
+                        new ServerKeys.Srv(5, 1, 443, "light.example."), new ServerKeys.Srv(5, 9, 8000, "heavy.example.")),
+                "_matrix._tcp.srv.example", List.of(new ServerKeys.Srv(0, 0, 1, "deprecated.example.")),
+                "_matrix._tcp.legacy.example", List.of(new ServerKeys.Srv(0, 0, 1234, "old.example")),
+                "_matrix-fed._tcp.unavailable.example", List.of(new ServerKeys.Srv(0, 0, 0, ".")),
+                "_matrix-fed._tcp.target.example", List.of(new ServerKeys.Srv(0, 0, 1, "target-srv.example.")));
+        UnaryOperator<String> resolve = name -> ServerKeys.resolve(name, host -> Optional.ofNullable(delegations.get(host)),
+                record -> srv.getOrDefault(record, List.of())).toString();
         assertThat(resolve.apply("1.2.3.4")).isEqualTo("https://1.2.3.4:8448");
         assertThat(resolve.apply("[::1]:8000")).isEqualTo("https://[::1]:8000");
         assertThat(resolve.apply("delegating.example:1234")).isEqualTo("https://delegating.example:1234");
-        assertThat(resolve.apply("delegating.example")).isEqualTo("https://target.example:8448");
+        assertThat(resolve.apply("srv.example:1234")).as("a port: no SRV").isEqualTo("https://srv.example:1234");
         assertThat(resolve.apply("ported.example")).isEqualTo("https://target.example:443");
         assertThat(resolve.apply("ip.example")).isEqualTo("https://10.0.0.1:8448");
         assertThat(resolve.apply("plain.example")).isEqualTo("https://plain.example:8448");
+        assertThat(resolve.apply("srv.example")).as("lowest priority, then highest weight")
+                .isEqualTo("https://heavy.example:8000");
+        assertThat(resolve.apply("to-srv.example")).as("the delegated name's SRV").isEqualTo("https://heavy.example:8000");
+        assertThat(resolve.apply("delegating.example")).as("the delegated name's, not the delegating's")
+                .isEqualTo("https://target-srv.example:1");
+        assertThat(resolve.apply("legacy.example")).isEqualTo("https://old.example:1234");
+        assertThat(resolve.apply("unavailable.example")).as("target . is no record").isEqualTo("https://unavailable.example:8448");
+    }
+
+    @Test
+    void aFailedSrvLookupMeansNoRecords() {
+        assertThat(ServerKeys.dnsSrv("not..a.name", Duration.ofSeconds(1))).isEmpty();
+    }
+
+    /**
+     * Starts notary {@code name}, which answers each {@code POST /_matrix/key/v2/query} with {@code
+     * answer}, and returns it as configured: trusted with {@link #NOTARY_KEY}.
+     */
+    private ServerKeys.Notary notary(String name, Supplier<ObjectNode> answer) throws IOException {
+        HttpServer notary = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        notary.createContext(ServerKeys.QUERY_PATH, exchange -> {
+            notaryQueries.add(name + " " + new String(exchange.getRequestBody().readAllBytes()));
+            byte[] body = Json.MAPPER.writeValueAsBytes(answer.get());
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        notary.start();
+        notaryServers.add(notary);
+        addresses.put(name, URI.create("http://127.0.0.1:" + notary.getAddress().getPort()));
+        return new ServerKeys.Notary(name, Map.of(NOTARY_KEY_ID, RequestAuthenticatorTest.raw(NOTARY_KEY)));
+    }
+
+    /** {@link #keys} asks {@code notaries}, in this order, besides {@link #NAME} itself. */
+    private void useNotaries(ServerKeys.Notary... notaries) {
+        addresses.put(NAME, base);
+        keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(notaries), 2, Duration.ofSeconds(5)),
+                () -> Instant.ofEpochMilli(now.get()));
+    }
+
+    /** A notary's answer holding {@code keyObjects}. */
+    private static ObjectNode notaryAnswer(ObjectNode... keyObjects) {
+        ObjectNode answer = Json.MAPPER.createObjectNode();
+        answer.putArray("server_keys").addAll(List.of(keyObjects));
+        return answer;
+    }
+
+    /** {@code keyObject}, with its signatures, signed too by {@code signer} as notary {@code notaryName}. */
+    private static ObjectNode countersigned(ObjectNode keyObject, String notaryName, PolicyServerKey signer) {
+        ObjectNode unsigned = keyObject.deepCopy();
+        unsigned.remove("signatures");
+        keyObject.withObject("signatures").putObject(notaryName).put(NOTARY_KEY_ID, signer.sign(CanonicalJson.encode(unsigned)));
+        return keyObject;
+    }
+
+    private ObjectNode vouchedBy(String notaryName) {
+        return notaryAnswer(countersigned(keyResponse(), notaryName, NOTARY_KEY));
+    }
+
+    @Test
+    void whenTheOriginFailsANotaryIsAskedForTheKeyAndItsCountersignedAnswerCounts() throws IOException {
+        useNotaries(notary("notary.example", () -> vouchedBy("notary.example")));
+        failing = true;
+        assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(notaryQueries).containsExactly("notary.example {\"server_keys\":{\"" + NAME
+                + "\":{\"ed25519:a_new\":{\"minimum_valid_until_ts\":" + NOW + "}}}}");
+        assertThat(lookup("ed25519:a_old")).as("the notary's other keys are cached too").isPresent();
+        assertThat(fetches).hasValue(1);
+        assertThat(notaryQueries).hasSize(1);
+    }
+
+    @Test
+    void whenTheOriginsAnswerLacksTheKeyANotaryIsAsked() throws IOException {
+        long inADay = NOW + Duration.ofDays(1).toMillis();
+        useNotaries(notary("notary.example", () -> notaryAnswer(countersigned(
+                keyResponse(response -> response.put("valid_until_ts", inADay)), "notary.example", NOTARY_KEY))));
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", inADay)).as("the origin's answer is valid for an hour only")
+                .hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(fetches).hasValue(1);
+        assertThat(notaryQueries).hasSize(1);
+    }
+
+    @Test
+    void notariesAreNotAskedWhenTheOriginGivesTheKey() throws IOException {
+        useNotaries(notary("notary.example", () -> vouchedBy("notary.example")));
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(notaryQueries).isEmpty();
+    }
+
+    @Test
+    void aNotaryAnswerWithAWrongOrMissingNotarySignatureIsIgnored() throws IOException {
+        useNotaries(
+                notary("wrong.example", () -> notaryAnswer(countersigned(keyResponse(), "wrong.example", OLD_KEY))),
+                notary("missing.example", () -> notaryAnswer(keyResponse())),
+                notary("other.example", () -> vouchedBy("someone-else.example")));
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("Could not fetch the keys of " + NAME);
+        assertThat(notaryQueries).hasSize(3);
+    }
+
+    @Test
+    void aNotaryAnswerNotSelfSignedByTheOriginIsIgnored() throws IOException {
+        useNotaries(notary("notary.example", () -> {
+            ObjectNode keyObject = keyResponse();
+            keyObject.remove("signatures");
+            return notaryAnswer(countersigned(keyObject, "notary.example", NOTARY_KEY));
+        }));
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class);
+        assertThat(notaryQueries).hasSize(1);
+    }
+
+    @Test
+    void aNotaryAnswerWithOneKeyObjectForAnotherServerIsIgnoredWhole() throws IOException {
+        useNotaries(notary("notary.example", () -> notaryAnswer(countersigned(keyResponse(), "notary.example", NOTARY_KEY),
+                countersigned(keyResponse(response -> response.put("server_name", "evil.example")), "notary.example",
+                        NOTARY_KEY))));
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class);
+    }
+
+    @Test
+    void notariesAreAskedInOrderUntilOneDeliversTheKey() throws IOException {
+        useNotaries(notary("first.example", () -> notaryAnswer()),
+                notary("second.example", () -> vouchedBy("second.example")),
+                notary("third.example", () -> vouchedBy("third.example")));
+        failing = true;
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(notaryQueries).map(query -> query.split(" ")[0]).containsExactly("first.example", "second.example");
+    }
+
+    @Test
+    void anEmptyNotaryAnswerMeansNoKeyNotAnError() throws IOException {
+        useNotaries(notary("notary.example", () -> notaryAnswer()));
+        assertThat(lookup("ed25519:unknown")).isEmpty();
+        assertThat(notaryQueries).hasSize(1);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:other")).as("the origin's failure, not the notary's empty answer")
+                .hasMessageContaining("Could not fetch the keys of " + NAME);
+        assertThat(notaryQueries).hasSize(2);
+    }
+
+    @Test
+    void theBackoffStartsOnlyWhenNeitherTheOriginNorANotaryDeliversTheKey() throws IOException {
+        AtomicReference<ObjectNode> answer = new AtomicReference<>(notaryAnswer());
+        useNotaries(notary("notary.example", answer::get));
+        failing = true;
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("Could not fetch the keys of " + NAME);
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("will be fetched again");
+        assertThat(notaryQueries).hasSize(1);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
+        answer.set(vouchedBy("notary.example"));
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThatThrownBy(() -> lookup("ed25519:unknown")).as("the success ended the back-off")
+                .hasMessageContaining("Could not fetch the keys of " + NAME);
+        assertThat(notaryQueries).hasSize(3);
     }
 }

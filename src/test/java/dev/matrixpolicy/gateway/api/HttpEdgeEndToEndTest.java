@@ -52,7 +52,7 @@ class HttpEdgeEndToEndTest {
     }
 
     /** A Matrix error answer, on either port: JSON with errcode and error, and nothing that names the server. */
-    private static void assertMatrixError(Response answer, int status, String errcode) {
+    static void assertMatrixError(Response answer, int status, String errcode) {
         assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
         assertThat(answer.header("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
         assertThat(answer.json().get("errcode").asString()).isEqualTo(errcode);

@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.SigningHomeserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +27,8 @@ import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -256,6 +259,22 @@ class PolicyServerEndToEndTest {
 
         assertThat(scrape(managementPort)).containsPattern(
                 "policy_server_requests_seconds_count\\{[^}]*endpoint=\"sign\"[^}]*outcome=\"signed\"[^}]*} [1-9]");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.matrixpolicy.gateway.api.HttpEdgeEndToEndTest$RequestsTheContainerRefusesItself#malformedRequests")
+    void whatTheContainerRefusesOnTheFederationListenerIsMatrixErrorJsonToo(String what, String request, int status, String errcode) {
+        HttpEdgeEndToEndTest.assertMatrixError(RawHttp.exchange(federation.getPort(), request), status, errcode);
+    }
+
+    @Test
+    void aMalformedEscapeOrAnEncodedSlashInTheEventIdIsAClientError() {
+        for (String path : List.of("/_matrix/policy/unstable/org.matrix.msc4284/event/%zz/check",
+                "/_matrix/policy/unstable/org.matrix.msc4284/event/$a%2Fb/check", "/_matrix/policy/v1/sign;x=%zz")) {
+            RawHttp.Response answer = RawHttp.exchange(federation.getPort(),
+                    "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            HttpEdgeEndToEndTest.assertMatrixError(answer, 400, "M_UNKNOWN");
+        }
     }
 
     private static Answer join(Future<Answer> answer) {

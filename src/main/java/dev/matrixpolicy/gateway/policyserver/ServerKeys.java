@@ -8,7 +8,6 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,12 +19,14 @@ import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,8 +39,8 @@ import javax.naming.directory.DirContext;
 import javax.naming.directory.InitialDirContext;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509TrustManager;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -92,19 +93,25 @@ import tools.jackson.databind.node.ObjectNode;
  * provider ({@code jdk.naming.dns}); a failed or timed-out lookup counts as no record; of several, the
  * one with the lowest priority and then the highest weight is used. The well-known answer is cached as
  * the spec recommends: for its {@code Cache-Control} max-age, at most {@link #WELL_KNOWN_MAX_CACHE},
- * else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for {@link #WELL_KNOWN_ERROR_CACHE}. TLS
- * certificates are verified, except for server names listed in {@link Settings#selfSigned}.
+ * else {@link #WELL_KNOWN_DEFAULT_CACHE}; no or a bad answer for {@link #WELL_KNOWN_ERROR_CACHE}.
  *
- * <p>Not as the spec says: the JDK's {@link HttpClient} takes the TLS server name (SNI), the host name
- * the certificate must match and the {@code Host} header all from the URL, and does not let a request
- * set {@code Host} (nor HTTP/2's {@code :authority}). So where the spec wants {@code Host: <name>}
- * and a certificate for {@code <name>} (the server name, or the delegated one), this class sends:
+ * <p>TLS, except for server names listed in {@link Settings#selfSigned} (any certificate then): the
+ * certificate must chain to the platform's trust anchors and be valid for the name the spec says,
+ * the host of the server name or of the delegated name, also where an SRV record sent us to
+ * another host, as Synapse checks it. The JDK's {@link HttpClient} checks the certificate against
+ * the URL's host and sends that as SNI, whatever its {@code SSLParameters} say; so a request to an
+ * SRV target goes through a client of its own for that name ({@link NamedTls}, one per name, at
+ * most {@link Settings#maxServers}), which sends the name as SNI and checks the certificate against
+ * it (subjectAltName only, RFC 6125 wildcards).
+ *
+ * <p>Not as the spec says: the JDK's {@link HttpClient} takes the {@code Host} header from the URL
+ * and does not let a request set it (nor HTTP/2's {@code :authority}) unless the system property
+ * {@code jdk.httpclient.allowRestrictedHeaders} says so, which this class leaves alone. So where the
+ * spec wants {@code Host: <name>} (the server name, or the delegated one), this class sends:
  * <ul>
- *   <li>for an SRV record: {@code Host: <target>:<port>} (without the port if 443), and requires a
- *   certificate for {@code <target>}, not for {@code <name>}. A server whose SRV target's certificate
- *   is only valid for its server name cannot be fetched from, and whoever can forge DNS answers can
- *   send us to a host of theirs with a valid certificate for its own name, and so hand us keys of
- *   their own (Synapse checks the certificate against the server name);</li>
+ *   <li>for an SRV record: {@code Host: <target>:<port>} (without the port if 443). A server that
+ *   answers key requests only for {@code Host: <name>} cannot be fetched from (Synapse answers
+ *   them whatever the {@code Host});</li>
  *   <li>for a name used at the default port 8448, or an IP literal without a port: {@code
  *   Host: <name>:8448} rather than {@code <name>}.</li>
  * </ul>
@@ -181,8 +188,11 @@ public final class ServerKeys implements KeyLookup {
 
     private final Settings settings;
     private final InstantSource clock;
+    private final X509TrustManager trust;
     private final HttpClient verifying;
     private final HttpClient trustingAnyCertificate;
+    /** A client by the name that certificates must be valid for, for SRV targets. */
+    private final Map<String, HttpClient> expectingName;
     private final Map<String, Map<String, CachedKey>> cache;
     private final Map<String, Backoff> backoffs;
     private final Map<String, Delegation> delegations;
@@ -192,32 +202,43 @@ public final class ServerKeys implements KeyLookup {
 
     public ServerKeys(Settings settings, InstantSource clock) {
         this(settings, clock, host -> URI.create("https://" + host + WELL_KNOWN_PATH),
-                name -> dnsSrv(name, settings.timeout()));
+                name -> dnsSrv(name, settings.timeout()), NamedTls.platformTrust());
     }
 
     /**
      * @param wellKnownUri where a host's well-known answer is asked for (tests serve it over plain HTTP)
      * @param srv          the SRV records of a DNS name ({@code _matrix-fed._tcp.example.org}); none if it has none
+     * @param trust        which certificate chains are trusted: the platform's trust manager, an {@link
+     *                     X509ExtendedTrustManager} that does endpoint identification too (tests trust their own)
      */
     ServerKeys(Settings settings, InstantSource clock, Function<String, URI> wellKnownUri,
-               Function<String, List<Srv>> srv) {
+               Function<String, List<Srv>> srv, X509ExtendedTrustManager trust) {
         this.settings = settings;
         this.clock = clock;
         this.wellKnownUri = wellKnownUri;
         this.srv = srv;
-        this.verifying = client(settings.timeout(), null);
+        this.trust = trust;
+        this.verifying = client(settings.timeout(), NamedTls.context(trust));
         this.trustingAnyCertificate = client(settings.timeout(), trustingAnyCertificate());
-        this.cache = leastRecentlyUsed(settings.maxServers());
-        this.backoffs = leastRecentlyUsed(settings.maxServers());
-        this.delegations = leastRecentlyUsed(settings.maxServers());
+        this.expectingName = leastRecentlyUsed(settings.maxServers(), HttpClient::shutdown);
+        this.cache = leastRecentlyUsed(settings.maxServers(), dropped -> { });
+        this.backoffs = leastRecentlyUsed(settings.maxServers(), dropped -> { });
+        this.delegations = leastRecentlyUsed(settings.maxServers(), dropped -> { });
     }
 
-    /** A thread-safe map of at most {@code max} entries that drops the least recently used. */
-    private static <V> Map<String, V> leastRecentlyUsed(int max) {
+    /**
+     * A thread-safe map of at most {@code max} entries that drops the least recently used, handing
+     * each value it drops to {@code onDrop}.
+     */
+    private static <V> Map<String, V> leastRecentlyUsed(int max, Consumer<V> onDrop) {
         return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-                return size() > max;
+                boolean drop = size() > max;
+                if (drop) {
+                    onDrop.accept(eldest.getValue());
+                }
+                return drop;
             }
         });
     }
@@ -334,8 +355,9 @@ public final class ServerKeys implements KeyLookup {
     private Map<String, CachedKey> fromOrigin(String serverName) {
         long now = clock.millis();
         try {
-            HttpRequest.Builder request = HttpRequest.newBuilder(baseUri(serverName).resolve(KEYS_PATH)).GET();
-            return parseKeys(serverName, askJson(serverName, request).body(), now);
+            Target target = target(serverName);
+            HttpRequest.Builder request = HttpRequest.newBuilder(target.base().resolve(KEYS_PATH)).GET();
+            return parseKeys(serverName, askJson(serverName, target.tlsName(), request).body(), now);
         } catch (IOException | JacksonException e) {
             throw new UnauthorizedException("Could not fetch the keys of " + serverName + ": " + e.getMessage(), e);
         }
@@ -356,10 +378,11 @@ public final class ServerKeys implements KeyLookup {
                 .put("minimum_valid_until_ts", minimumValidUntilTs);
         Map<String, CachedKey> keys = new HashMap<>();
         try {
-            HttpRequest.Builder request = HttpRequest.newBuilder(baseUri(notary.serverName()).resolve(QUERY_PATH))
+            Target target = target(notary.serverName());
+            HttpRequest.Builder request = HttpRequest.newBuilder(target.base().resolve(QUERY_PATH))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(query)));
-            JsonNode keyObjects = askJson(notary.serverName(), request).body().path("server_keys");
+            JsonNode keyObjects = askJson(notary.serverName(), target.tlsName(), request).body().path("server_keys");
             for (JsonNode keyObject : keyObjects.isArray() ? keyObjects : List.<JsonNode>of()) {
                 requireNotarySignature(notary, keyObject);
                 addLongestValid(keys, parseKeys(serverName, keyObject, now));
@@ -385,10 +408,21 @@ public final class ServerKeys implements KeyLookup {
         }
     }
 
-    /** The base URL of {@code serverName}'s federation API: as configured, else resolved. */
-    private URI baseUri(String serverName) {
-        return Optional.ofNullable(settings.addresses().get(serverName))
+    /** Where {@code serverName}'s federation API is: as configured, else resolved. */
+    private Target target(String serverName) {
+        return Optional.ofNullable(settings.addresses().get(serverName)).map(uri -> new Target(uri, uri.getHost()))
                 .orElseGet(() -> resolve(serverName, this::delegation, srv));
+    }
+
+    /**
+     * The base URL of a server's federation API, and the host name (or IP literal) its TLS
+     * certificate must be valid for: the URL's host, except for an SRV record's target, where it is
+     * the name whose record that was.
+     */
+    record Target(URI base, String tlsName) {
+        Target(String host, int port) {
+            this(URI.create("https://" + host + ":" + port), host);
+        }
     }
 
     /** The keys a verified {@code /_matrix/key/v2/server} answer lists, with their validity. */
@@ -425,8 +459,8 @@ public final class ServerKeys implements KeyLookup {
      * nor has a port, and {@code srv} (DNS name → SRV records) only when neither it nor the delegated
      * name is an IP literal or has a port.
      */
-    static URI resolve(String serverName, Function<String, Optional<String>> wellKnown,
-                       Function<String, List<Srv>> srv) {
+    static Target resolve(String serverName, Function<String, Optional<String>> wellKnown,
+                          Function<String, List<Srv>> srv) {
         Matcher name = hostAndPort(serverName);
         return explicit(name).orElseGet(() -> {
             Optional<Matcher> delegated = wellKnown.apply(name.group(1)).map(ServerKeys::hostAndPort);
@@ -436,13 +470,13 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /** The base URL of an IP literal or a name with a port, which need no looking up. */
-    private static Optional<URI> explicit(Matcher hostAndPort) {
+    private static Optional<Target> explicit(Matcher hostAndPort) {
         String host = hostAndPort.group(1);
         if (!isIpLiteral(host) && hostAndPort.group(2) == null) {
             return Optional.empty();
         }
         int port = hostAndPort.group(2) == null ? DEFAULT_PORT : Integer.parseInt(hostAndPort.group(2));
-        return Optional.of(base(host, port));
+        return Optional.of(new Target(host, port));
     }
 
     /**
@@ -450,19 +484,16 @@ public final class ServerKeys implements KeyLookup {
      * _matrix._tcp.<host>}'s, else {@code host} at port 8448. Of several records, the one with the
      * lowest priority and, among those, the highest weight (RFC 2782 would choose at random, by weight).
      */
-    private static URI viaSrv(String host, Function<String, List<Srv>> srv) {
+    private static Target viaSrv(String host, Function<String, List<Srv>> srv) {
         return Stream.of("_matrix-fed._tcp.", "_matrix._tcp.")
                 .flatMap(service -> srv.apply(service + host).stream()
                         .filter(record -> SRV_TARGET.matcher(record.target()).matches())
                         .min(Comparator.comparingInt(Srv::priority).thenComparing(Srv::weight, Comparator.reverseOrder()))
                         .stream())
                 .findFirst()
-                .map(record -> base(record.target().replaceFirst("\\.$", ""), record.port()))
-                .orElseGet(() -> base(host, DEFAULT_PORT));
-    }
-
-    private static URI base(String host, int port) {
-        return URI.create("https://" + host + ":" + port);
+                .map(record -> new Target(URI.create("https://" + record.target().replaceFirst("\\.$", "") + ":"
+                        + record.port()), host))
+                .orElseGet(() -> new Target(host, DEFAULT_PORT));
     }
 
     /** An SRV record's answer (RFC 2782): {@code target} at {@code port}. */
@@ -538,7 +569,7 @@ public final class ServerKeys implements KeyLookup {
      */
     private Delegation wellKnown(String host, long now) {
         try {
-            JsonAnswer answer = askJson(host, HttpRequest.newBuilder(wellKnownUri.apply(host)).GET());
+            JsonAnswer answer = askJson(host, host, HttpRequest.newBuilder(wellKnownUri.apply(host)).GET());
             String delegated = answer.body().path("m.server").asString(null);
             if (delegated != null && HOST_AND_PORT.matcher(delegated).matches()) {
                 return new Delegation(Optional.of(delegated), now + cacheTime(answer.headers()).toMillis());
@@ -557,11 +588,14 @@ public final class ServerKeys implements KeyLookup {
                 .orElse(WELL_KNOWN_DEFAULT_CACHE);
     }
 
-    /** The JSON answer to {@code request}, sent to {@code serverName} (whose TLS certificate is checked unless self-signed). */
-    private JsonAnswer askJson(String serverName, HttpRequest.Builder builder) throws IOException {
-        HttpClient client = settings.selfSigned().contains(serverName) ? trustingAnyCertificate : verifying;
+    /**
+     * The JSON answer to {@code request}, sent to {@code serverName}, whose TLS certificate must be
+     * valid for {@code tlsName} unless the server name is listed as self-signed.
+     */
+    private JsonAnswer askJson(String serverName, String tlsName, HttpRequest.Builder builder) throws IOException {
         HttpRequest request = builder.timeout(settings.timeout()).build();
         URI uri = request.uri();
+        HttpClient client = client(serverName, uri, tlsName);
         try {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {
@@ -580,10 +614,29 @@ public final class ServerKeys implements KeyLookup {
         }
     }
 
+    /**
+     * The client for a request to {@code uri} whose certificate must be valid for {@code tlsName}:
+     * the one trusting any certificate for a self-signed server name, the JDK's usual checks where
+     * {@code tlsName} is the URL's host, else the one (cached) for {@code tlsName}.
+     */
+    private HttpClient client(String serverName, URI uri, String tlsName) throws IOException {
+        if (settings.selfSigned().contains(serverName)) {
+            return trustingAnyCertificate;
+        }
+        if (tlsName.equalsIgnoreCase(uri.getHost())) {
+            return verifying;
+        }
+        try {
+            return expectingName.computeIfAbsent(tlsName.toLowerCase(Locale.ROOT),
+                    name -> client(settings.timeout(), NamedTls.context(name, trust)));
+        } catch (IllegalArgumentException notAHostName) {
+            throw new IOException("Cannot ask for a TLS certificate for " + tlsName, notAHostName);
+        }
+    }
+
     private static HttpClient client(Duration timeout, SSLContext tls) {
-        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NORMAL);
-        return (tls == null ? builder : builder.sslContext(tls)).build();
+        return HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL)
+                .sslContext(tls).build();
     }
 
     /**
@@ -621,12 +674,6 @@ public final class ServerKeys implements KeyLookup {
                 return new X509Certificate[0];
             }
         };
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {anyCertificate}, null);
-            return context;
-        } catch (GeneralSecurityException impossible) {
-            throw new IllegalStateException("The JDK has no TLS", impossible);
-        }
+        return NamedTls.context(anyCertificate);
     }
 }

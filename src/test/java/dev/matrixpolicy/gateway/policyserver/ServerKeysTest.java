@@ -4,10 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpHeaders;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,12 +30,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIMatcher;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.StandardConstants;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.ObjectNode;
 
 class ServerKeysTest {
@@ -45,6 +66,7 @@ class ServerKeysTest {
     private volatile boolean failing;
     private volatile CountDownLatch answering = new CountDownLatch(0);
     private HttpServer server;
+    /** Servers besides {@link #server} (notaries, HTTPS ones), stopped after each test. */
     private final List<HttpServer> notaryServers = new ArrayList<>();
     private final Map<String, URI> addresses = new HashMap<>();
     /** Each query a notary got: its name, then the request body. */
@@ -98,13 +120,18 @@ class ServerKeysTest {
     }
 
     private static ObjectNode keyResponse(UnaryOperator<ObjectNode> tamper) {
-        ObjectNode response = Json.MAPPER.createObjectNode().put("server_name", NAME).put("valid_until_ts", NOW + 3_600_000);
+        return keyResponse(NAME, tamper);
+    }
+
+    private static ObjectNode keyResponse(String serverName, UnaryOperator<ObjectNode> tamper) {
+        ObjectNode response = Json.MAPPER.createObjectNode().put("server_name", serverName)
+                .put("valid_until_ts", NOW + 3_600_000);
         response.putObject("verify_keys").putObject("ed25519:a_new").put("key", KEY.publicKeyBase64());
         response.putObject("old_verify_keys").putObject("ed25519:a_old").put("key", OLD_KEY.publicKeyBase64())
                 .put("expired_ts", NOW + 60_000);
         response = tamper.apply(response);
         String signature = KEY.sign(CanonicalJson.encode(response));
-        response.putObject("signatures").putObject(NAME).put("ed25519:a_new", signature);
+        response.putObject("signatures").putObject(serverName).put("ed25519:a_new", signature);
         return response;
     }
 
@@ -254,7 +281,8 @@ class ServerKeysTest {
      */
     private AtomicInteger serveWellKnown(int status, String cacheControl) {
         keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofSeconds(5)),
-                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH), name -> List.of());
+                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH), name -> List.of(),
+                NamedTls.platformTrust());
         AtomicInteger asked = new AtomicInteger();
         server.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
             asked.incrementAndGet();
@@ -325,8 +353,9 @@ class ServerKeysTest {
                 "_matrix._tcp.legacy.example", List.of(new ServerKeys.Srv(0, 0, 1234, "old.example")),
                 "_matrix-fed._tcp.unavailable.example", List.of(new ServerKeys.Srv(0, 0, 0, ".")),
                 "_matrix-fed._tcp.target.example", List.of(new ServerKeys.Srv(0, 0, 1, "target-srv.example.")));
-        UnaryOperator<String> resolve = name -> ServerKeys.resolve(name, host -> Optional.ofNullable(delegations.get(host)),
-                record -> srv.getOrDefault(record, List.of())).toString();
+        Function<String, ServerKeys.Target> target = name -> ServerKeys.resolve(name,
+                host -> Optional.ofNullable(delegations.get(host)), record -> srv.getOrDefault(record, List.of()));
+        UnaryOperator<String> resolve = name -> target.apply(name).base().toString();
         assertThat(resolve.apply("1.2.3.4")).isEqualTo("https://1.2.3.4:8448");
         assertThat(resolve.apply("[::1]:8000")).isEqualTo("https://[::1]:8000");
         assertThat(resolve.apply("delegating.example:1234")).isEqualTo("https://delegating.example:1234");
@@ -341,6 +370,11 @@ class ServerKeysTest {
                 .isEqualTo("https://target-srv.example:1");
         assertThat(resolve.apply("legacy.example")).isEqualTo("https://old.example:1234");
         assertThat(resolve.apply("unavailable.example")).as("target . is no record").isEqualTo("https://unavailable.example:8448");
+        assertThat(Stream.of("1.2.3.4", "[::1]:8000", "ported.example", "ip.example", "plain.example", "srv.example",
+                "to-srv.example", "delegating.example", "legacy.example").map(name -> target.apply(name).tlsName()))
+                .as("the certificate's name: the server name's or delegated name's host, not an SRV target")
+                .containsExactly("1.2.3.4", "[::1]", "target.example", "10.0.0.1", "plain.example", "srv.example",
+                        "srv.example", "target.example", "legacy.example");
     }
 
     @Test
@@ -492,5 +526,164 @@ class ServerKeysTest {
         assertThatThrownBy(() -> lookup("ed25519:unknown")).as("the success ended the back-off")
                 .hasMessageContaining("Could not fetch the keys of " + NAME);
         assertThat(notaryQueries).hasSize(3);
+    }
+
+    private static final char[] PASSWORD = "changeit".toCharArray();
+    /** A certificate for {@link #NAME} only; one for {@code localhost} and {@code 127.0.0.1} only. */
+    private static KeyStore forName;
+    private static KeyStore forLocalhost;
+    /** Trusts these two certificates, as the platform's trust manager would trust a CA's. */
+    private static X509ExtendedTrustManager trustingTestCertificates;
+
+    @BeforeAll
+    static void makeCertificates(@TempDir Path dir) throws Exception {
+        forName = selfSignedCertificate(dir, "name", "dns:" + NAME);
+        forLocalhost = selfSignedCertificate(dir, "localhost", "dns:localhost,ip:127.0.0.1");
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("name", forName.getCertificate("name"));
+        trusted.setCertificateEntry("localhost", forLocalhost.getCertificate("localhost"));
+        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+        factory.init(trusted);
+        trustingTestCertificates = (X509ExtendedTrustManager) factory.getTrustManagers()[0];
+    }
+
+    /** A key store holding a new key and its self-signed certificate for subjectAltName {@code san}, by keytool. */
+    private static KeyStore selfSignedCertificate(Path dir, String alias, String san) throws Exception {
+        Path file = dir.resolve(alias + ".p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + alias,
+                "-ext", "san=" + san, "-validity", "2", "-keystore", file.toString(), "-storetype", "PKCS12",
+                "-storepass", new String(PASSWORD)).redirectErrorStream(true).start();
+        String output = new String(keytool.getInputStream().readAllBytes());
+        assertThat(keytool.waitFor()).as(output).isZero();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(file)) {
+            store.load(in, PASSWORD);
+        }
+        return store;
+    }
+
+    /**
+     * Starts an HTTPS server on 127.0.0.1 with {@code certificate} that answers key requests for
+     * {@code serverName} (if null, for {@code localhost:<its port>}), recording the SNI and {@code
+     * Host} header of each.
+     */
+    private HttpsServer httpsServer(KeyStore certificate, String serverName, List<String> sni, List<String> hosts)
+            throws Exception {
+        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
+        keyManagers.init(certificate, PASSWORD);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(keyManagers.getKeyManagers(), null, null);
+        HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters connection) {
+                SSLParameters parameters = getSSLContext().getDefaultSSLParameters();
+                parameters.setSNIMatchers(List.of(new SNIMatcher(StandardConstants.SNI_HOST_NAME) {
+                    @Override
+                    public boolean matches(SNIServerName name) {
+                        sni.add(((SNIHostName) name).getAsciiName());
+                        return true;
+                    }
+                }));
+                connection.setSSLParameters(parameters);
+            }
+        });
+        https.createContext(ServerKeys.KEYS_PATH, exchange -> {
+            fetches.incrementAndGet();
+            hosts.add(exchange.getRequestHeaders().getFirst("Host"));
+            String answering = serverName != null ? serverName : "localhost:" + https.getAddress().getPort();
+            byte[] body = Json.MAPPER.writeValueAsBytes(keyResponse(answering, UnaryOperator.identity()));
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        https.start();
+        notaryServers.add(https); // stopped after the test
+        return https;
+    }
+
+    /**
+     * Keys looked up by resolving {@link #NAME}, which has no well-known answer and an SRV record
+     * with target {@code localhost} at {@code port}; certificates are trusted if they are the tests'
+     * own, and any for the server names in {@code selfSigned}.
+     */
+    private ServerKeys viaSrvRecord(int port, Set<String> selfSigned) {
+        return new ServerKeys(new ServerKeys.Settings(Map.of(), selfSigned, List.of(), 2, Duration.ofSeconds(5)),
+                () -> Instant.ofEpochMilli(now.get()), host -> URI.create("http://127.0.0.1:1" + ServerKeys.WELL_KNOWN_PATH),
+                record -> record.equals("_matrix-fed._tcp." + NAME)
+                        ? List.of(new ServerKeys.Srv(0, 0, port, "localhost.")) : List.of(),
+                trustingTestCertificates);
+    }
+
+    @Test
+    void atAnSrvTargetACertificateForTheServerNameIsAcceptedAndTheServerNameSentAsSni() throws Exception {
+        List<String> sni = new CopyOnWriteArrayList<>();
+        List<String> hosts = new CopyOnWriteArrayList<>();
+        int port = httpsServer(forName, NAME, sni, hosts).getAddress().getPort();
+        keys = viaSrvRecord(port, Set.of());
+        assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(lookup("ed25519:unknown")).as("fetched again, by the same client").isEmpty();
+        assertThat(fetches).hasValue(2);
+        assertThat(sni).as("SNI: the server name, not the target").containsOnly(NAME);
+        assertThat(hosts).as("Host: still the target, which the JDK's HttpClient will not let us set")
+                .containsOnly("localhost:" + port);
+    }
+
+    @Test
+    void atAnSrvTargetACertificateOnlyForTheTargetIsRefused() throws Exception {
+        int port = httpsServer(forLocalhost, NAME, new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>())
+                .getAddress().getPort();
+        keys = viaSrvRecord(port, Set.of());
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("Could not fetch the keys of " + NAME)
+                .hasStackTraceContaining("The certificate is not valid for " + NAME);
+        assertThat(fetches).as("refused in the TLS handshake").hasValue(0);
+    }
+
+    @Test
+    void atAnSrvTargetAnyCertificateIsAcceptedForAServerNameListedAsSelfSigned() throws Exception {
+        int port = httpsServer(forLocalhost, NAME, new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>())
+                .getAddress().getPort();
+        keys = viaSrvRecord(port, Set.of(NAME));
+        assertThat(lookup("ed25519:a_new")).isPresent();
+    }
+
+    @Test
+    void withoutSrvTheCertificateMustBeValidForTheHostAsBefore() throws Exception {
+        keys = viaSrvRecord(1, Set.of());
+        int port = httpsServer(forLocalhost, null, new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>())
+                .getAddress().getPort();
+        assertThat(keys.verifyKey("localhost:" + port, "ed25519:a_new", NOW)).isPresent();
+        int otherPort = httpsServer(forName, null, new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>())
+                .getAddress().getPort();
+        assertThatThrownBy(() -> keys.verifyKey("localhost:" + otherPort, "ed25519:a_new", NOW))
+                .as("a certificate for another name").isInstanceOf(UnauthorizedException.class);
+    }
+
+    @Test
+    void certificateNamesMatchAsRfc6125Says() {
+        assertThat(NamedTls.dnsNameMatches("hs.example", "HS.Example.")).isTrue();
+        assertThat(NamedTls.dnsNameMatches("*.hs.example", "matrix.hs.example")).isTrue();
+        assertThat(NamedTls.dnsNameMatches("*.hs.example", "hs.example")).as("one label, not none").isFalse();
+        assertThat(NamedTls.dnsNameMatches("*.hs.example", "a.b.hs.example")).as("one label, not two").isFalse();
+        assertThat(NamedTls.dnsNameMatches("*.example", "hs.example")).as("not for a whole top-level domain").isFalse();
+        assertThat(NamedTls.dnsNameMatches("m*.hs.example", "matrix.hs.example")).as("whole label only").isFalse();
+        assertThat(NamedTls.dnsNameMatches("matrix.*.example", "matrix.hs.example")).as("leftmost only").isFalse();
+        assertThat(NamedTls.dnsNameMatches("other.example", "hs.example")).isFalse();
+    }
+
+    @Test
+    void aCertificateIsValidForItsDnsNamesAndIpAddressesOnly() throws Exception {
+        X509Certificate localhost = (X509Certificate) forLocalhost.getCertificate("localhost");
+        assertThat(NamedTls.isValidFor(localhost, "localhost")).isTrue();
+        assertThat(NamedTls.isValidFor(localhost, "127.0.0.1")).isTrue();
+        assertThat(NamedTls.isValidFor(localhost, "127.0.0.2")).isFalse();
+        assertThat(NamedTls.isValidFor(localhost, "[::1]")).isFalse();
+        assertThat(NamedTls.isValidFor(localhost, NAME)).isFalse();
+        X509Certificate named = (X509Certificate) forName.getCertificate("name");
+        assertThat(NamedTls.isValidFor(named, NAME)).isTrue();
+        assertThat(NamedTls.isValidFor(named, "name")).as("not by its common name").isFalse();
     }
 }

@@ -11,15 +11,12 @@ judges every request, so the key is fetched once and then served from the cache.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-import yaml
-from signedjson.key import read_signing_keys
-from signedjson.sign import sign_json
 
 import gateway_process
+from harness import federation
 from harness import synapse as homeservers
 
 PROBE = "dev.matrixpolicy.gateway.policyserver.RequestAuthenticationProbe"
@@ -30,30 +27,15 @@ EVENT = {"type": "m.room.message", "room_id": "!room:hs", "sender": "@alice:hs",
 
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[homeservers.Synapse]:
-    synapse = homeservers.Synapse(homeservers.install(), "K", tmp_path_factory.mktemp("synapse-keys"), [])
-    synapse.start()
-    try:
+    with homeservers.running("K", tmp_path_factory.mktemp("synapse-keys")) as synapse:
         yield synapse
-    finally:
-        synapse.stop()
-
-
-def _signing_key(synapse: homeservers.Synapse) -> Any:
-    path = yaml.safe_load((synapse.dir / "homeserver.yaml").read_text())["signing_key_path"]
-    [key] = read_signing_keys(Path(path).read_text().splitlines())
-    return key
 
 
 def _signed(key: Any, origin: str, method: str = "POST", uri: str = URI, destination: str = POLICY_SERVER,
             content: Optional[Dict[str, Any]] = EVENT) -> Dict[str, Any]:
-    """A request as Synapse's MatrixFederationHttpClient.build_auth_headers signs it."""
-    request: Dict[str, Any] = {"method": method, "uri": uri, "origin": origin, "destination": destination}
-    if content is not None:
-        request["content"] = content
-    signed = sign_json(request, origin, key)
-    [(key_id, sig)] = signed["signatures"][origin].items()
+    """A request for the probe, signed as Synapse signs it."""
     return {"method": method, "uri": uri, "body": None if content is None else json.dumps(content),
-            "authorization": [f'X-Matrix origin="{origin}",destination="{destination}",key="{key_id}",sig="{sig}"']}
+            "authorization": [federation.x_matrix(key, origin, method, uri, destination, content)]}
 
 
 def _judge(requests: List[Dict[str, Any]], self_signed: List[str]) -> List[Dict[str, Any]]:
@@ -65,7 +47,7 @@ def _judge(requests: List[Dict[str, Any]], self_signed: List[str]) -> List[Dict[
 
 def test_a_request_signed_with_synapses_own_key_is_authenticated_by_its_published_key(origin: homeservers.Synapse) -> None:
     name = origin.server_name
-    key = _signing_key(origin)
+    key = federation.signing_key(origin)
     good = _signed(key, name)
     no_body = _signed(key, name, method="GET", uri="/_matrix/federation/v1/version?a=%20b", content=None)
     verdicts = _judge([good, no_body, good], [name])
@@ -74,7 +56,7 @@ def test_a_request_signed_with_synapses_own_key_is_authenticated_by_its_publishe
 
 def test_tampered_method_uri_body_origin_or_destination_are_refused(origin: homeservers.Synapse) -> None:
     name = origin.server_name
-    good = _signed(_signing_key(origin), name)
+    good = _signed(federation.signing_key(origin), name)
     tampered = [
         dict(good, method="PUT"),
         dict(good, uri=URI + "?x=1"),
@@ -82,7 +64,7 @@ def test_tampered_method_uri_body_origin_or_destination_are_refused(origin: home
         dict(good, authorization=[good["authorization"][0].replace(f'origin="{name}"', 'origin="127.0.0.1:1"')]),
         dict(good, authorization=[good["authorization"][0].replace(POLICY_SERVER, "other.example.org")]),
     ]
-    signed_for_other = _signed(_signing_key(origin), name, destination="other.example.org")
+    signed_for_other = _signed(federation.signing_key(origin), name, destination="other.example.org")
     signed_for_other["authorization"] = [signed_for_other["authorization"][0].replace(
         'destination="other.example.org",', "")]
     without_destination = dict(good, authorization=[good["authorization"][0].replace(f',destination="{POLICY_SERVER}"', "")])
@@ -97,5 +79,5 @@ def test_tampered_method_uri_body_origin_or_destination_are_refused(origin: home
 
 
 def test_without_the_self_signed_exception_synapses_certificate_is_not_trusted(origin: homeservers.Synapse) -> None:
-    [verdict] = _judge([_signed(_signing_key(origin), origin.server_name)], [])
+    [verdict] = _judge([_signed(federation.signing_key(origin), origin.server_name)], [])
     assert verdict["refused"] == "UnauthorizedException" and "Could not fetch the keys" in verdict["message"], verdict

@@ -82,10 +82,7 @@ CORPUS: List[Dict[str, Any]] = [
 
 
 def _synapse_pruned() -> Dict[str, List[Dict[str, Any]]]:
-    installation = homeservers.install()
-    answer = subprocess.run([installation.python, "-c", PRUNE], input=json.dumps(CORPUS), capture_output=True,
-                            text=True, env=installation.environment(), check=True, timeout=120)
-    return json.loads(answer.stdout)
+    return homeservers.install().run_json(PRUNE, CORPUS)
 
 
 def _generate_key(path: Path) -> subprocess.CompletedProcess:

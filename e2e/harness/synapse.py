@@ -13,15 +13,18 @@ Two ways to get a Synapse, in this order:
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tarfile
 import time
 import tomllib
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -59,6 +62,12 @@ class Installation:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 
+    def run_json(self, code: str, data: Any) -> Any:
+        """Runs ``code`` with Synapse's own Python and code, ``data`` as JSON on its standard input;
+        returns the JSON it writes to its standard output."""
+        answer = subprocess.run([self.python, "-c", code], input=json.dumps(data), capture_output=True, text=True,
+                                env=self.environment(), check=True, timeout=120)
+        return json.loads(answer.stdout)
 
 
 def install() -> Installation:
@@ -83,6 +92,17 @@ def install() -> Installation:
                 archive.extractall(home, **safe)
         _write_distribution_metadata(home)
     return Installation("/usr/bin/python3", [home, SHIM, E2E], True, f"{tarballs}/{SYNAPSE_TARBALL}")
+
+
+@contextlib.contextmanager
+def running(name: str, workdir: Path, modules: Optional[List[Dict[str, Any]]] = None) -> Iterator["Synapse"]:
+    """A Synapse of one test module's own, started, and stopped at the end."""
+    synapse = Synapse(install(), name, workdir, modules or [])
+    synapse.start()
+    try:
+        yield synapse
+    finally:
+        synapse.stop()
 
 
 def _shared_folder() -> Path:
@@ -235,6 +255,16 @@ class Synapse:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+
+    def pdu(self, event_id: str) -> Tuple[str, Dict[str, Any]]:
+        """An event as Synapse stored it (its PDU JSON, from the ``event_json`` table) and its
+        room's version (``rooms.room_version``)."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.dir / 'homeserver.db'}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT rooms.room_version, event_json.json FROM event_json JOIN rooms USING (room_id) "
+                             "WHERE event_json.event_id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"Synapse {self.name} has not stored {event_id}")
+        return row[0], json.loads(row[1])
 
     def log_lines(self) -> List[str]:
         return self.log.read_text(errors="replace").splitlines() if self.log.exists() else []

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -22,12 +23,28 @@ JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
 
 
 class Gateway:
-    def __init__(self, url: str, management_url: str, token: str, process: subprocess.Popen, log: Path) -> None:
+    def __init__(self, url: str, management_url: str, token: str, process: subprocess.Popen, log: Path,
+                 workdir: Path) -> None:
         self.url = url
         self.management_url = management_url
         self.token = token
         self.process = process
         self.log = log
+        self.workdir = workdir
+
+    def reload(self, config_yaml: str) -> dict:
+        """Replaces the configuration file and applies it at once (``POST /actuator/reload``, which
+        answers loopback callers without the admin token); returns the reload's answer, a failed one
+        (409) included."""
+        _write_config(config_yaml, self.workdir)
+        request = urllib.request.Request(self.management_url + "/actuator/reload", method="POST",
+                                         headers={"Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as refused:
+            with refused:
+                return {"status": refused.code, "answer": refused.read().decode(errors="replace")}
 
     def counter(self, callback: str, outcome: str) -> float:
         """policy_decisions_total for one callback and outcome, summed over modules."""
@@ -67,8 +84,7 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
     java, jar, test_classes = artifacts()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "token").write_text(token + "\n")
-    config = workdir / "gateway.yml"
-    config.write_text(config_yaml.replace("TOKEN_FILE", str(workdir / "token")))
+    config = _write_config(config_yaml, workdir)
     port, management_port = ports or (free_port(), free_port())
     log = workdir / "gateway.log"
     # PropertiesLauncher honours loader.path: the test module types are a jar-less
@@ -80,9 +96,16 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
     with open(log, "ab") as output:  # a restarted gateway adds to its log
         # The working directory is the test's own: no stray application.yml is picked up.
         process = subprocess.Popen(command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
-    gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log)
+    gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log, workdir)
     _wait_until_ready(gateway, timeout)
     return gateway
+
+
+def _write_config(config_yaml: str, workdir: Path) -> Path:
+    """The configuration file, its ``TOKEN_FILE`` standing for the token file beside it."""
+    config = workdir / "gateway.yml"
+    config.write_text(config_yaml.replace("TOKEN_FILE", str(workdir / "token")))
+    return config
 
 
 def artifacts() -> Tuple[str, Path, Path]:

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.catalina.connector.Connector;
+import org.apache.tomcat.util.buf.EncodedSolidusHandling;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
@@ -122,6 +123,9 @@ class PolicyServerListener {
             Connector federation = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);
             federation.setPort(settings.port());
             federation.setProperty("bindOnInit", "false");
+            // The legacy check's path holds an event ID, and those of room version 3 are standard
+            // base64: a '/' arrives as %2F, which Tomcat refuses by default. The servlet decodes it.
+            federation.setEncodedSolidusHandling(EncodedSolidusHandling.PASS_THROUGH.getValue());
             if (factory.getUriEncoding() != null) {
                 federation.setURIEncoding(factory.getUriEncoding().name());
             }

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -21,6 +22,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.util.unit.DataSize;
+import org.springframework.web.util.UriUtils;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -101,7 +103,7 @@ final class PolicyServerServlet extends HttpServlet {
         } else {
             Matcher check = CHECK.matcher(path);
             answer = check.matches()
-                    ? post(request, response, "check", () -> check(request, check.group(1)))
+                    ? post(request, response, "check", () -> check(request, checkedEventId(request, check.group(1))))
                     : failure("unknown", MatrixApiException.unrecognized("Unrecognized request"));
         }
         timer(answer.endpoint(), answer.outcome()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
@@ -175,6 +177,17 @@ final class PolicyServerServlet extends HttpServlet {
             case PolicyServerSigning.Verdict.Signed allowed -> recommendation("ok", "ok");
             case PolicyServerSigning.Verdict.Refused refused -> recommendation("spam", "spam");
         };
+    }
+
+    /**
+     * The event ID in the legacy check's path, percent-decoded from the request's own URI: Tomcat
+     * leaves an escaped '/' (%2F, in room version 3's base64 event IDs) escaped on this listener, so
+     * the routed path holds it as {@code %2F}. Only for a URI the pattern does not match as sent (dot
+     * segments, path parameters) is the routed path's segment taken as it is.
+     */
+    private static String checkedEventId(HttpServletRequest request, String routed) {
+        Matcher raw = CHECK.matcher(request.getRequestURI());
+        return raw.matches() ? UriUtils.decode(raw.group(1), StandardCharsets.UTF_8) : routed;
     }
 
     /** The event, checked for a room this policy server serves. */

@@ -281,16 +281,22 @@ class PolicyServerEndToEndTest {
                 "policy_server_requests_seconds_count\\{[^}]*endpoint=\"sign\"[^}]*outcome=\"signed\"[^}]*} [1-9]");
     }
 
+    /**
+     * The table of {@link HttpEdgeEndToEndTest}, on the federation listener. One row differs by
+     * design: this listener lets an encoded slash through (room version 3 event IDs hold '/'), so
+     * that row's path, no policy server path, is unrecognized rather than malformed.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.matrixpolicy.gateway.api.HttpEdgeEndToEndTest$RequestsTheContainerRefusesItself#malformedRequests")
     void whatTheContainerRefusesOnTheFederationListenerIsMatrixErrorJsonToo(String what, String request, int status, String errcode) {
-        HttpEdgeEndToEndTest.assertMatrixError(RawHttp.exchange(federation.getPort(), request), status, errcode);
+        boolean encodedSlash = what.contains("encoded slash");
+        HttpEdgeEndToEndTest.assertMatrixError(RawHttp.exchange(federation.getPort(), request),
+                encodedSlash ? 404 : status, encodedSlash ? "M_UNRECOGNIZED" : errcode);
     }
 
     @Test
-    void aMalformedEscapeOrAnEncodedSlashInTheEventIdIsAClientError() {
-        for (String path : List.of("/_matrix/policy/unstable/org.matrix.msc4284/event/%zz/check",
-                "/_matrix/policy/unstable/org.matrix.msc4284/event/$a%2Fb/check", "/_matrix/policy/v1/sign;x=%zz")) {
+    void aMalformedEscapeInThePathIsAClientError() {
+        for (String path : List.of("/_matrix/policy/unstable/org.matrix.msc4284/event/%zz/check", "/_matrix/policy/v1/sign;x=%zz")) {
             RawHttp.Response answer = RawHttp.exchange(federation.getPort(),
                     "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
             HttpEdgeEndToEndTest.assertMatrixError(answer, 400, "M_UNKNOWN");

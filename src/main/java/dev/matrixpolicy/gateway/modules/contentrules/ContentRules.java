@@ -132,6 +132,11 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         return SpamVerdict.NOT_SPAM;
     }
 
+    /** The media hash lists, to reload in tests without waiting. */
+    List<MediaHashes> mediaHashes() {
+        return resources.stream().filter(MediaHashes.class::isInstance).map(MediaHashes.class::cast).toList();
+    }
+
     @Override
     public void close() {
         for (AutoCloseable resource : resources) {

@@ -18,6 +18,7 @@ class TextMatchingTest {
         assertThat(normaliser.normalise("\u0440\u0430ypal")).isEqualTo("paypal"); // Cyrillic р and а
         assertThat(normaliser.normalise("\u039A\u0399\u039B")).isEqualTo("kiλ"); // Greek capitals; Λ is not in the table
         assertThat(normaliser.normalise("fr\u200Be\u00ADe")).isEqualTo("free");
+        assertThat(normaliser.normalise("\u03F2asino")).isEqualTo("casino"); // lunate sigma: NFKC makes it a final sigma
         assertThat(normaliser.normalise("  buy \t\n  now  ")).isEqualTo("buy now");
     }
 

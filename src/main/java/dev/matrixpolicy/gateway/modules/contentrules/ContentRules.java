@@ -1,0 +1,213 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A {@code content_rules} instance: refuses messages, room names and topics, display names, usernames
+ * and media files by its rules, the first matching rule deciding. Everything is in memory, so calls
+ * run inline; the only I/O, reading media hash lists, happens on their own threads.
+ */
+final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySendStateEvent, CheckUsernameForSpam,
+        CheckRegistrationForSpam, CheckMediaFileForSpam {
+    private static final Logger log = LoggerFactory.getLogger(ContentRules.class);
+
+    /** The callbacks this module can take part in. */
+    static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(CheckEventForSpam.TYPE, UserMaySendStateEvent.TYPE,
+            CheckUsernameForSpam.TYPE, CheckRegistrationForSpam.TYPE, CheckMediaFileForSpam.TYPE);
+
+    /**
+     * How text is gathered and read.
+     *
+     * @param maxScannedLength the cap of {@link RawText}
+     * @param mentionLimit     past how many mentioned users counting stops: the highest {@code max-users}
+     * @param linkLimit        past how many links collecting stops: the highest {@code max-count}, at least 1,000
+     */
+    record Reading(Normaliser normaliser, TextIndex index, int maxScannedLength, int mentionLimit, int linkLimit) {
+    }
+
+    private final String instance;
+    private final String serverName;
+    private final List<ContentRule> rules;
+    private final Set<CallbackType<?, ?, ?>> enabled;
+    private final Reading reading;
+    private final RecentMessages recent;
+    private final Clock clock;
+    private final List<AutoCloseable> resources;
+
+    ContentRules(String instance, String serverName, List<ContentRule> rules, Set<CallbackType<?, ?, ?>> enabled,
+                 Reading reading, RecentMessages recent, Clock clock, List<AutoCloseable> resources) {
+        this.instance = instance;
+        this.serverName = serverName;
+        this.rules = List.copyOf(rules);
+        this.enabled = Set.copyOf(enabled);
+        this.reading = reading;
+        this.recent = recent;
+        this.clock = clock;
+        this.resources = List.copyOf(resources);
+    }
+
+    @Override
+    public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        boolean used = enabled.contains(callback) && rules.stream().anyMatch(rule -> switch (callback.name()) {
+            case "check_event_for_spam" -> rule.appliesTo(Target.MESSAGE) || rule.appliesTo(Target.STATE);
+            case "user_may_send_state_event" -> rule.appliesTo(Target.STATE);
+            case "check_media_file_for_spam" -> rule.checksMedia();
+            default -> rule.appliesTo(Target.PROFILE);
+        });
+        return used ? PolicyModule.super.implementation(callback) : Optional.empty();
+    }
+
+    @Override
+    public boolean mayBlock() {
+        return false; // in-memory matching over a capped text
+    }
+
+    // ---- the callbacks
+
+    @Override
+    public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
+        ClientEvent event = args.event();
+        JsonNode content = event.content();
+        Optional<String> stateField = stateField(event.type()).filter(field -> event.stateKey().isPresent());
+        if (stateField.isPresent()) {
+            return state(CheckEventForSpam.TYPE, event.sender(), content.path(stateField.get()));
+        }
+        RawText raw = new RawText(reading.maxScannedLength());
+        JsonNode edited = content.path("m.new_content");
+        int length = Math.max(addMessage(raw, content), edited.isObject() ? addMessage(raw, edited) : -1);
+        JsonNode mentions = content.has("m.mentions") ? content.get("m.mentions") : edited.path("m.mentions");
+        Subject.Sending sending = new Subject.Sending(event.roomId(), recent, clock.instant());
+        return verdict(CheckEventForSpam.TYPE, subject(Target.MESSAGE, event.sender(), raw, length, mentions, Optional.of(sending)));
+    }
+
+    @Override
+    public SpamVerdict userMaySendStateEvent(UserMaySendStateEvent.Args args) {
+        return stateField(args.eventType())
+                .map(field -> state(UserMaySendStateEvent.TYPE, args.userId(), args.content().path(field)))
+                .orElse(SpamVerdict.NOT_SPAM);
+    }
+
+    @Override
+    public Boolean checkUsernameForSpam(CheckUsernameForSpam.Args args) {
+        return args.userProfile().displayName()
+                .map(name -> refused(CheckUsernameForSpam.TYPE, profile(args.userProfile().userId(), name)).isPresent())
+                .orElse(false);
+    }
+
+    @Override
+    public RegistrationBehaviour checkRegistrationForSpam(CheckRegistrationForSpam.Args args) {
+        return args.username()
+                .flatMap(username -> refused(CheckRegistrationForSpam.TYPE, profile("@" + username + ":" + serverName, username)))
+                .map(rule -> RegistrationBehaviour.DENY)
+                .orElse(RegistrationBehaviour.ALLOW);
+    }
+
+    @Override
+    public SpamVerdict checkMediaFileForSpam(CheckMediaFileForSpam.Args args) {
+        for (ContentRule rule : rules) {
+            Optional<String> check = rule.refusal(args.file());
+            if (check.isPresent()) {
+                log.info("{}: {} refused by rule '{}' ({}) for file {}", instance, CheckMediaFileForSpam.TYPE.name(), rule.name,
+                        check.get(), args.file().sha256());
+                return rule.rejection;
+            }
+        }
+        return SpamVerdict.NOT_SPAM;
+    }
+
+    /** The media hash lists, to reload in tests without waiting. */
+    List<MediaHashes> mediaHashes() {
+        return resources.stream().filter(MediaHashes.class::isInstance).map(MediaHashes.class::cast).toList();
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception failed) {
+                log.warn("{}: closing {} failed: {}", instance, resource, failed.toString());
+            }
+        }
+    }
+
+    // ---- deciding
+
+    private static Optional<String> stateField(String eventType) {
+        return switch (eventType) {
+            case "m.room.name" -> Optional.of("name");
+            case "m.room.topic" -> Optional.of("topic");
+            default -> Optional.empty();
+        };
+    }
+
+    /** Adds a message content's body and formatted body; answers the body's length in code points, -1 without one. */
+    private static int addMessage(RawText raw, JsonNode content) {
+        JsonNode body = content.path("body");
+        JsonNode formatted = content.path("formatted_body");
+        if (body.isString()) {
+            raw.add(body.stringValue());
+        }
+        if (formatted.isString()) {
+            raw.addHtml(formatted.stringValue());
+        }
+        return body.isString() ? codePoints(body.stringValue()) : -1;
+    }
+
+    private SpamVerdict state(CallbackType<?, ?, ?> callback, String userId, JsonNode value) {
+        if (!value.isString()) {
+            return SpamVerdict.NOT_SPAM;
+        }
+        RawText raw = new RawText(reading.maxScannedLength()).add(value.stringValue());
+        return verdict(callback, subject(Target.STATE, userId, raw, codePoints(value.stringValue()), null, Optional.empty()));
+    }
+
+    private Subject profile(String userId, String name) {
+        return subject(Target.PROFILE, userId, new RawText(reading.maxScannedLength()).add(name), -1, null, Optional.empty());
+    }
+
+    private Subject subject(Target target, String userId, RawText raw, int length, JsonNode mentions,
+                            Optional<Subject.Sending> sending) {
+        return new Subject(target, userId, reading.normaliser().normalise(raw.text()), length, mentions, sending,
+                reading.index(), reading.mentionLimit(), reading.linkLimit());
+    }
+
+    private SpamVerdict verdict(CallbackType<?, ?, ?> callback, Subject subject) {
+        return refused(callback, subject).<SpamVerdict>map(rule -> rule.rejection).orElse(SpamVerdict.NOT_SPAM);
+    }
+
+    /** The first rule that refuses the subject, counted and logged. */
+    private Optional<ContentRule> refused(CallbackType<?, ?, ?> callback, Subject subject) {
+        for (ContentRule rule : rules) {
+            Optional<String> check = rule.refusal(subject);
+            if (check.isPresent()) {
+                log.info("{}: {} refused by rule '{}' ({}) for {}", instance, callback.name(), rule.name, check.get(),
+                        subject.userId);
+                return Optional.of(rule);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Length in code points, as a person counts characters. */
+    private static int codePoints(String text) {
+        return text.codePointCount(0, text.length());
+    }
+}

@@ -1,0 +1,208 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.Backend;
+import dev.matrixpolicy.gateway.module.BackendUrls;
+import dev.matrixpolicy.gateway.module.ConfigValues;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import io.micrometer.core.instrument.Counter;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code content_rules}: declarative rules on what users write (keywords, phrases, regexes, mentions,
+ * links, length, repetition) and upload (hash denylists, media types), compiled once at startup. A
+ * regex that does not compile, a keyword that normalises to nothing or a media list that cannot be
+ * read stops startup, naming the key.
+ */
+@Component
+class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
+    static final String NAME = "content_rules";
+    /** Links are collected up to this many at least, whatever {@code max-count} says. */
+    private static final int MIN_LINK_LIMIT = 1_000;
+
+    private final Clock clock;
+
+    ContentRulesModuleType() {
+        this(Clock.systemUTC());
+    }
+
+    ContentRulesModuleType(Clock clock) {
+        super(NAME, ContentRulesConfig.class);
+        this.clock = clock;
+    }
+
+    @Override
+    public PolicyModule create(ContentRulesConfig config, ModuleContext context) {
+        return create(config, context, recent(config));
+    }
+
+    ContentRules create(ContentRulesConfig config, ModuleContext context, RecentMessages recent) {
+        Set<CallbackType<?, ?, ?>> enabled = ConfigValues.callbacks("callbacks", config.callbacks(), ContentRules.SUPPORTED);
+        ConfigValues.requireUniqueNames("rules", config.rules().stream().map(ContentRulesConfig.Rule::name).toList(), "rules");
+        ContentRulesConfig.Normalisation folding = config.normalisation();
+        Normaliser normaliser = new Normaliser(folding.foldConfusables(), folding.foldDiacritics(), folding.foldLeet());
+        TextIndex.Builder index = TextIndex.builder();
+        List<ContentRule> rules = new ArrayList<>();
+        List<AutoCloseable> resources = new ArrayList<>();
+        int mentionLimit = 0;
+        int linkLimit = MIN_LINK_LIMIT;
+        try {
+            for (int i = 0; i < config.rules().size(); i++) {
+                ContentRulesConfig.Rule rule = config.rules().get(i);
+                String field = "rules[" + i + "]";
+                ContentRule.TextChecks text = textChecks(i, field, rule, normaliser, index);
+                Optional<ContentRule.MediaChecks> media = Optional.ofNullable(rule.media())
+                        .map(settings -> media(field + ".media", settings, context, resources));
+                if (!text.any() && media.isEmpty()) {
+                    throw new ModuleConfigurationException(field, "the rule checks nothing: give it keywords, phrases, "
+                            + "regexes, mentions, links, max-length, repeated or media");
+                }
+                mentionLimit = Math.max(mentionLimit, text.maxUsers().orElse(0));
+                linkLimit = Math.max(linkLimit, text.maxLinks().orElse(0));
+                rules.add(new ContentRule(rule.name(), rejection(field, rule), exempt(field + ".exempt", rule.exempt()), text,
+                        media, Counter.builder("policy.module.content_rules.matches")
+                                .description("Refusals by a content_rules rule (shadow-mode entries count too)")
+                                .tags("module", context.instanceName(), "rule", rule.name())
+                                .register(context.meterRegistry())));
+            }
+        } catch (RuntimeException wrong) {
+            resources.forEach(ContentRulesModuleType::closeQuietly);
+            throw wrong;
+        }
+        ContentRules.Reading reading = new ContentRules.Reading(normaliser, index.build(), config.maxScannedLength(),
+                mentionLimit, linkLimit);
+        return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, clock, resources);
+    }
+
+    private static RecentMessages recent(ContentRulesConfig config) {
+        Duration longest = config.rules().stream().map(ContentRulesConfig.Rule::repeated).filter(r -> r != null)
+                .map(ContentRulesConfig.Repeated::window).max(Duration::compareTo).orElse(Duration.ofSeconds(1));
+        return new InMemoryRecentMessages(longest, config.maxTrackedMessages());
+    }
+
+    private static ContentRule.TextChecks textChecks(int rule, String field, ContentRulesConfig.Rule config,
+                                                     Normaliser normaliser, TextIndex.Builder index) {
+        List<String> keywords = normalised(field + ".keywords", config.keywords(), normaliser);
+        List<String> phrases = normalised(field + ".phrases", config.phrases(), normaliser);
+        keywords.forEach(keyword -> index.keyword(rule, keyword));
+        phrases.forEach(phrase -> index.phrase(rule, phrase));
+        for (int r = 0; r < config.regexes().size(); r++) {
+            String source = config.regexes().get(r);
+            try {
+                index.regex(rule, source, Pattern.compile(source, Pattern.CASE_INSENSITIVE));
+            } catch (PatternSyntaxException invalid) {
+                throw new ModuleConfigurationException(field + ".regexes[" + r + "]", "'" + source + "' is not a valid RE2 "
+                        + "regular expression: " + invalid.getDescription());
+            }
+        }
+        ContentRulesConfig.Mentions mentions = config.mentions();
+        ContentRulesConfig.Links links = config.links();
+        ContentRulesConfig.Repeated repeated = config.repeated();
+        return new ContentRule.TextChecks(rule, !keywords.isEmpty() || !phrases.isEmpty() || !config.regexes().isEmpty(),
+                Optional.ofNullable(mentions).map(ContentRulesConfig.Mentions::maxUsers),
+                mentions == null || mentions.room(),
+                links == null ? Set.of() : domains(field + ".links.allowed-domains", links.allowedDomains(), normaliser),
+                links == null ? Set.of() : domains(field + ".links.denied-domains", links.deniedDomains(), normaliser),
+                Optional.ofNullable(links).map(ContentRulesConfig.Links::maxCount),
+                Optional.ofNullable(config.maxLength()),
+                Optional.ofNullable(repeated).map(ContentRulesConfig.Repeated::maxRooms),
+                repeated == null ? Duration.ZERO : repeated.window());
+    }
+
+    /** Words normalised as the text will be; one that normalises to nothing could never be told from any text. */
+    private static List<String> normalised(String field, List<String> words, Normaliser normaliser) {
+        List<String> normalised = new ArrayList<>();
+        for (int i = 0; i < words.size(); i++) {
+            String word = normaliser.normalise(words.get(i));
+            if (word.isEmpty()) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", "is empty once normalised");
+            }
+            normalised.add(word);
+        }
+        return normalised;
+    }
+
+    private static Set<String> domains(String field, List<String> domains, Normaliser normaliser) {
+        Set<String> normalised = new LinkedHashSet<>();
+        for (String domain : normalised(field, domains, normaliser)) {
+            String host = Links.host(domain.startsWith("*.") ? domain.substring(2) : domain);
+            if (host.isEmpty() || !host.equals(domain.startsWith("*.") ? domain.substring(2) : domain)) {
+                throw new ModuleConfigurationException(field, "'" + domain + "' is not a domain name");
+            }
+            normalised.add(host);
+        }
+        return Set.copyOf(normalised);
+    }
+
+    private static Rejection rejection(String field, ContentRulesConfig.Rule rule) {
+        try {
+            return ConfigValues.rejection(rule.errcode(), rule.error());
+        } catch (ModuleConfigurationException wrong) {
+            throw new ModuleConfigurationException(field + "." + wrong.field(), wrong.getMessage());
+        }
+    }
+
+    private static Optional<UserIdMatcher> exempt(String field, ContentRulesConfig.Exempt exempt) {
+        List<String> patterns = new ArrayList<>(exempt.users());
+        ConfigValues.users(field + ".users", exempt.users());
+        for (int i = 0; i < exempt.servers().size(); i++) {
+            String server = exempt.servers().get(i).strip();
+            if (server.isEmpty() || server.startsWith("@") || UserIdMatcher.isGlob(server) || server.contains(" ")) {
+                throw new ModuleConfigurationException(field + ".servers[" + i + "]", "'" + server + "' is not a server name");
+            }
+            patterns.add("*:" + server.toLowerCase(Locale.ROOT));
+        }
+        return patterns.isEmpty() ? Optional.empty() : Optional.of(UserIdMatcher.compile(patterns));
+    }
+
+    private static ContentRule.MediaChecks media(String field, ContentRulesConfig.Media media, ModuleContext context,
+                                                 List<AutoCloseable> resources) {
+        if (media.hashesFile() != null && media.hashesUrl() != null) {
+            throw new ModuleConfigurationException(field, "set hashes-file or hashes-url, not both");
+        }
+        Optional<MediaHashes> hashes = Optional.empty();
+        if (media.hashesFile() != null) {
+            try {
+                hashes = Optional.of(MediaHashes.file(context.instanceName(), media.hashesFile(), media.reloadInterval()));
+            } catch (IOException unreadable) {
+                throw new ModuleConfigurationException(field + ".hashes-file", "cannot read " + media.hashesFile() + ": " + unreadable);
+            } catch (IllegalArgumentException invalid) {
+                throw new ModuleConfigurationException(field + ".hashes-file", media.hashesFile() + ": " + invalid.getMessage());
+            }
+        } else if (media.hashesUrl() != null) {
+            Backend backend = Backend.builder(context, media.timeout()).maxReplySize(Backend.MAX_MAX_REPLY_SIZE).build();
+            resources.add(backend);
+            hashes = Optional.of(MediaHashes.url(context.instanceName(), BackendUrls.parse(field + ".hashes-url", media.hashesUrl()),
+                    media.timeout(), media.reloadInterval(), backend));
+        }
+        hashes.ifPresent(resources::add);
+        if (hashes.isEmpty() && media.allowedTypes().isEmpty()) {
+            throw new ModuleConfigurationException(field, "give hashes-file, hashes-url or allowed-types");
+        }
+        return new ContentRule.MediaChecks(hashes, media.allowedTypes().stream().map(type -> type.strip().toLowerCase(Locale.ROOT)).toList());
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception ignored) {
+            // startup is failing already; that failure is the one to report
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * The links of a normalised text: every {@code http://} or {@code https://} URL (a link without a
+ * scheme, {@code example.com}, is not one), up to white space or one of {@code < > " ' `}. Each is
+ * counted once however often it appears (the body and the formatted body's {@code href} carry the
+ * same link). A URL's host is its authority without user info and port, cut at the first character
+ * that cannot be in a host name; trailing dots are dropped.
+ *
+ * @param urls  the distinct URLs, at most {@code limit} + 1 of them
+ * @param hosts the hosts of those URLs
+ */
+record Links(Set<String> urls, Set<String> hosts) {
+    private static final int IDEOGRAPHIC_FULL_STOP = 0x3002;
+
+    /**
+     * @param limit how many distinct URLs are worth telling apart: collection stops past it, the work
+     *              staying linear in the text
+     */
+    static Links in(String text, int limit) {
+        Set<String> urls = new LinkedHashSet<>();
+        Set<String> hosts = new LinkedHashSet<>();
+        int from = 0;
+        while (urls.size() <= limit) {
+            int at = text.indexOf("http", from);
+            if (at < 0) {
+                break;
+            }
+            int authority = text.startsWith("://", at + 4) ? at + 7 : text.startsWith("s://", at + 4) ? at + 8 : -1;
+            if (authority < 0) {
+                from = at + 4;
+                continue;
+            }
+            int end = authority;
+            while (end < text.length() && " <>\"'`".indexOf(text.charAt(end)) < 0) {
+                end++;
+            }
+            if (end > authority) {
+                urls.add(text.substring(at, end));
+                String host = host(text.substring(authority, end));
+                if (!host.isEmpty()) {
+                    hosts.add(host);
+                }
+            }
+            from = end;
+        }
+        return new Links(urls, hosts);
+    }
+
+    /** The host of an authority and what follows it. */
+    static String host(String rest) {
+        int stop = rest.length();
+        for (int i = 0; i < rest.length(); i++) {
+            char c = rest.charAt(i);
+            if (c == '/' || c == '?' || c == '#' || c == '\\') {
+                stop = i;
+                break;
+            }
+        }
+        String authority = rest.substring(0, stop);
+        authority = authority.substring(authority.lastIndexOf('@') + 1).replace((char) IDEOGRAPHIC_FULL_STOP, '.');
+        int end = 0;
+        while (end < authority.length() && isHostCharacter(authority.charAt(end))) {
+            end++;
+        }
+        while (end > 0 && authority.charAt(end - 1) == '.') {
+            end--;
+        }
+        return authority.substring(0, end);
+    }
+
+    private static boolean isHostCharacter(char c) {
+        return c == '.' || c == '-' || c == '_' || Character.isLetterOrDigit(c);
+    }
+}

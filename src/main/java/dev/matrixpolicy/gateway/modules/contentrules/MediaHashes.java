@@ -1,0 +1,147 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import dev.matrixpolicy.gateway.module.Backend;
+import dev.matrixpolicy.gateway.module.BackendFailure;
+import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A denylist of SHA-256 hashes of media files, from a file or a URL, read again every
+ * {@code reload-interval} on a thread of its own: a request only looks the hash up in the set in
+ * force. The format is one hex hash per line (upper or lower case), optionally followed by white
+ * space and a comment; blank lines and lines starting with {@code #} are skipped. A file is read again
+ * when its modification time, size or identity changed. A read or a line that fails keeps the hashes
+ * in force and logs one WARN line; at startup, a file that cannot be used stops startup, while a URL
+ * that cannot be read yet leaves the list empty until it can.
+ */
+final class MediaHashes implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MediaHashes.class);
+
+    /** Reads the list's current text, or null when it has not changed since the last read. */
+    @FunctionalInterface
+    interface Reader {
+        String readIfChanged() throws IOException;
+    }
+
+    private final String description;
+    private final Reader reader;
+    private final ScheduledExecutorService poller;
+    private volatile Set<String> hashes = Set.of();
+
+    private MediaHashes(String description, Reader reader, Duration interval, String thread) {
+        this.description = description;
+        this.reader = reader;
+        this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(thread).factory());
+        poller.scheduleWithFixedDelay(this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The hashes of a file, read now.
+     *
+     * @throws IOException              when the file cannot be read
+     * @throws IllegalArgumentException naming the first line that is not a hash
+     */
+    static MediaHashes file(String instance, Path file, Duration interval) throws IOException {
+        Reader reader = new FileReader(file);
+        MediaHashes list = new MediaHashes(file.toString(), reader, interval, "content-rules-media-" + instance);
+        list.hashes = parse(reader.readIfChanged());
+        return list;
+    }
+
+    /** The hashes served at a URL, asked for at once on the list's thread, then every interval. */
+    static MediaHashes url(String instance, URI url, Duration timeout, Duration interval, Backend backend) {
+        Reader reader = () -> backend.call(BackendRequest.get(CheckMediaFileForSpam.TYPE.name(), url, timeout), reply -> {
+            if (!reply.isSuccessful()) {
+                throw BackendFailure.status(reply.status());
+            }
+            return new String(reply.body(), StandardCharsets.UTF_8);
+        });
+        MediaHashes list = new MediaHashes("the hashes URL", reader, interval, "content-rules-media-" + instance);
+        list.poller.execute(list::reload);
+        return list;
+    }
+
+    boolean contains(String sha256) {
+        return hashes.contains(sha256);
+    }
+
+    int size() {
+        return hashes.size();
+    }
+
+    void reload() {
+        try {
+            String text = reader.readIfChanged();
+            if (text != null) {
+                hashes = parse(text);
+                log.info("content_rules: {} media hashes loaded from {}", hashes.size(), description);
+            }
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure failed) {
+            log.warn("content_rules: keeping the {} media hashes loaded before; {}: {}", hashes.size(), description,
+                    failed.getMessage());
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the first line that is not a hash */
+    static Set<String> parse(String text) {
+        Set<String> parsed = new HashSet<>();
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String hash = line.split("\\s", 2)[0].toLowerCase(Locale.ROOT);
+            if (hash.length() != 64 || !hash.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                throw new IllegalArgumentException("line " + (i + 1) + " is not a SHA-256 hash in hex");
+            }
+            parsed.add(hash);
+        }
+        return Set.copyOf(parsed);
+    }
+
+    @Override
+    public void close() {
+        poller.shutdownNow();
+    }
+
+    /** A file, read when its modification time, size or identity changed. */
+    private static final class FileReader implements Reader {
+        private final Path file;
+        private Object version;
+
+        FileReader(Path file) {
+            this.file = file;
+        }
+
+        @Override
+        public String readIfChanged() throws IOException {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            Object current = java.util.List.of(attributes.lastModifiedTime(), attributes.size(),
+                    Objects.requireNonNullElse(attributes.fileKey(), ""));
+            if (current.equals(version)) {
+                return null;
+            }
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            version = current;
+            return text;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What {@code repeated} rules remember: in which rooms a sender sent a text, and when. One method,
+ * so that the in-memory store can give way to a store shared by several gateway replicas (every
+ * replica must see every room for the count to be right).
+ */
+interface RecentMessages {
+
+    /**
+     * Records that {@code sender} sent the text of {@code fingerprint} in {@code roomId} at {@code now},
+     * and answers in how many distinct rooms (this one included) they sent it since {@code now - window}.
+     * Sending it again in the same room counts that room once.
+     */
+    int roomsWithin(String sender, long fingerprint, String roomId, Instant now, Duration window);
+}

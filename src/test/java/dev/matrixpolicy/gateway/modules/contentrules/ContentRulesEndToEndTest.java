@@ -1,0 +1,73 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+
+/** {@code content_rules} over real HTTP, in enforce and shadow mode, with its counter (application-contentrules.yml). */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@ActiveProfiles("contentrules")
+class ContentRulesEndToEndTest {
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    GatewayClient gateway;
+
+    @BeforeEach
+    void connect() {
+        gateway = new GatewayClient(port, "content-token");
+    }
+
+    @Test
+    void aMessageOverTheMentionLimitIsRefusedWithTheConfiguredErrcode() {
+        Answer answer = check("@alice:example.com", "{\"body\": \"hi\", \"m.mentions\": {\"user_ids\": "
+                + "[\"@a:x.org\", \"@b:x.org\", \"@c:x.org\"]}}");
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too many mentions\"}"));
+    }
+
+    @Test
+    void aSpammyLinkIsRefusedAndAnInnocentMessageIsNotSpam() {
+        Answer spam = check("@alice:example.com", "{\"body\": \"win at https://WIN.Spam.example/now\"}");
+        Answer fine = check("@alice:example.com", "{\"body\": \"notes at https://docs.example.com\"}");
+
+        assertThat(spam.status()).isEqualTo(403);
+        assertThat(spam.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+        assertThat(fine.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+    }
+
+    @Test
+    void keywordsAndRegexesRefuseExceptForAnExemptServer() {
+        assertThat(check("@alice:example.com", "{\"body\": \"best ϲasino\"}").status()).isEqualTo(403);
+        assertThat(check("@alice:example.com", "{\"body\": \"FREE Bitcoin2026\"}").status()).isEqualTo(403);
+        assertThat(check("@alice:trusted.example", "{\"body\": \"best casino\"}").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aShadowModeRuleRefusesNothingButItsCounterMoves() {
+        Answer answer = check("@alice:example.com", "{\"body\": \"a trialword here\"}");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+        assertThat(scrape(managementPort)).containsPattern(
+                "policy_module_content_rules_matches_total\\{[^}]*module=\"trial-content\"[^}]*rule=\"trial-words\"[^}]*} [1-9]");
+    }
+
+    private Answer check(String sender, String content) {
+        return gateway.post("/v1/spam_checker/check_event_for_spam", "{\"event\": {\"event_id\": \"$e\", \"room_id\": "
+                + "\"!room:example.com\", \"type\": \"m.room.message\", \"sender\": \"" + sender + "\", \"content\": " + content + "}}");
+    }
+}

@@ -1,0 +1,275 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.MediaFile;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserProfile;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Each check of a rule, who is exempt, what a refusal carries, and that hostile input stays bounded. */
+class ContentRulesTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String SPAMMER = "@spammer:example.com";
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    @TempDir
+    Path dir;
+
+    static ContentRulesConfig.Rule rule(String name) {
+        return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, null, null, null, null, null, null, null, null);
+    }
+
+    static ContentRulesConfig.Rule words(String name, List<String> keywords, List<String> phrases, List<String> regexes) {
+        return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, keywords, phrases, regexes, null, null, null, null, null);
+    }
+
+    private ContentRules module(int maxScanned, ContentRulesConfig.Rule... rules) {
+        ContentRulesConfig config = new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
+                "user_may_send_state_event", "check_username_for_spam", "check_registration_for_spam",
+                "check_media_file_for_spam"), maxScanned, null, 1000);
+        return new ContentRulesModuleType(Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC))
+                .create(config, new ModuleContext("content", "example.com", meters), new InMemoryRecentMessages(Duration.ofMinutes(10), 1000));
+    }
+
+    private ContentRules module(ContentRulesConfig.Rule... rules) {
+        return module(16384, rules);
+    }
+
+    static CheckEventForSpam.Args message(String sender, String room, String contentJson) {
+        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$e\", \"room_id\": \"" + room + "\", \"type\": "
+                + "\"m.room.message\", \"sender\": \"" + sender + "\", \"content\": " + contentJson + "}");
+        return new CheckEventForSpam.Args(new ClientEvent(event));
+    }
+
+    static CheckEventForSpam.Args body(String body) {
+        return message(SPAMMER, "!room:example.com", JSON.createObjectNode().put("msgtype", "m.text").put("body", body).toString());
+    }
+
+    private double matches(String rule) {
+        return meters.counter("policy.module.content_rules.matches", "module", "content", "rule", rule).count();
+    }
+
+    @Test
+    void keywordsMatchWholeWordsAndPhrasesMatchAnywhere() {
+        ContentRules rules = module(words("words", List.of("coin"), List.of("casino"), List.of()));
+
+        assertThat(rules.checkEventForSpam(body("free COIN here"))).isEqualTo(Rejection.of("M_FORBIDDEN"));
+        assertThat(rules.checkEventForSpam(body("bitcoin is fine"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(body("onlinecasinos!"))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void lookAlikesAndHiddenCharactersDoNotHideAKeyword() {
+        ContentRules rules = module(words("words", List.of("paypal"), List.of(), List.of()));
+
+        assertThat(rules.checkEventForSpam(body("your \u0420\u0430y\u200Bpal account"))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void regexesMatchTheNormalisedTextIgnoringCase() {
+        ContentRules rules = module(words("regex", List.of(), List.of(), List.of("free\\s+bitcoin\\d+", "^[a-z]{40,}$")));
+
+        assertThat(rules.checkEventForSpam(body("FREE   Bitcoin2026"))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(body("a".repeat(50)))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(body("free bitcoin later"))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void aMessageOverTheMentionLimitIsRefusedWithTheConfiguredErrcode() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("mentions", "M_LIMIT_EXCEEDED", "Too many mentions", null,
+                null, null, null, new ContentRulesConfig.Mentions(2, false), null, null, null, null));
+
+        SpamVerdict three = rules.checkEventForSpam(message(SPAMMER, "!r:example.com", "{\"body\": \"hi @a:x.org\", "
+                + "\"formatted_body\": \"<a href='https://matrix.to/#/@b:x.org'>B</a>\", \"m.mentions\": {\"user_ids\": [\"@c:x.org\", \"@a:x.org\"]}}"));
+        SpamVerdict two = rules.checkEventForSpam(message(SPAMMER, "!r:example.com", "{\"body\": \"hi @a:x.org and @b:x.org.\"}"));
+        SpamVerdict room = rules.checkEventForSpam(message(SPAMMER, "!r:example.com", "{\"body\": \"@room look\"}"));
+
+        assertThat(three).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", Optional.of("Too many mentions")));
+        assertThat(two).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(room).isInstanceOf(Rejection.class);
+        assertThat(matches("mentions")).isEqualTo(2);
+    }
+
+    @Test
+    void aSpammyLinkIsRefusedWithItsSubdomainsAndAnAllowListRefusesTheRest() {
+        ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("spam.example"), 2), null, null, null));
+        ContentRules allowed = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of("matrix.org"), List.of(), null), null, null, null));
+
+        assertThat(denied.checkEventForSpam(body("see https://Promo.SPAM.example/x"))).isInstanceOf(Rejection.class);
+        assertThat(denied.checkEventForSpam(message(SPAMMER, "!r:example.com",
+                "{\"body\": \"click\", \"formatted_body\": \"<a href=\\\"https://www.spam.example\\\">here</a>\"}"))).isInstanceOf(Rejection.class);
+        assertThat(denied.checkEventForSpam(body("see https://notspam.example and https://spam.example.org"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(denied.checkEventForSpam(body("http://a.org http://b.org http://c.org"))).isInstanceOf(Rejection.class);
+        assertThat(allowed.checkEventForSpam(body("docs at https://spec.matrix.org/latest"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(allowed.checkEventForSpam(body("docs at https://matrix.org.evil.example/"))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void lengthCountsCodePointsOfTheBody() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("length", "M_TOO_LARGE", null, null, null, null, null, null,
+                null, 5, null, null));
+
+        assertThat(rules.checkEventForSpam(body("😀😀😀😀😀"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(body("123456"))).isEqualTo(Rejection.of("M_TOO_LARGE"));
+    }
+
+    @Test
+    void theSameTextFromOneSenderInTooManyRoomsIsRefused() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null, null,
+                null, null, new ContentRulesConfig.Repeated(2, Duration.ofMinutes(10)), null));
+        String content = "{\"body\": \"Join my server!\"}";
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", "{\"body\": \"join  MY server!\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message("@other:x", "!c:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!c:x", content))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void exemptUsersGlobsAndServersAreNotChecked() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("words", "M_FORBIDDEN", null,
+                new ContentRulesConfig.Exempt(List.of("@mod:example.com", "@bot-*:example.com"), List.of("trusted.example")),
+                List.of("casino"), null, null, null, null, null, null, null));
+
+        assertThat(rules.checkEventForSpam(message("@mod:example.com", "!r:x", "{\"body\": \"casino\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message("@bot-7:example.com", "!r:x", "{\"body\": \"casino\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message("@anyone:trusted.example", "!r:x", "{\"body\": \"casino\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message("@anyone:example.com", "!r:x", "{\"body\": \"casino\"}"))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void theFirstMatchingRuleDecidesAndOnlyItIsCounted() {
+        ContentRules rules = module(
+                new ContentRulesConfig.Rule("first", "M_FIRST", null, null, List.of("casino"), null, null, null, null, null, null, null),
+                new ContentRulesConfig.Rule("second", "M_SECOND", null, null, List.of("casino", "poker"), null, null, null, null, null, null, null));
+
+        assertThat(rules.checkEventForSpam(body("casino poker"))).isEqualTo(Rejection.of("M_FIRST"));
+        assertThat(rules.checkEventForSpam(body("poker"))).isEqualTo(Rejection.of("M_SECOND"));
+        assertThat(matches("first")).isEqualTo(1);
+        assertThat(matches("second")).isEqualTo(1);
+    }
+
+    @Test
+    void roomNamesTopicsDisplayNamesAndUsernamesAreCheckedByTheTextChecks() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()));
+
+        assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.room.topic", "",
+                (ObjectNode) JSON.readTree("{\"topic\": \"Best CASINO\"}")))).isInstanceOf(Rejection.class);
+        assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.room.member", SPAMMER,
+                (ObjectNode) JSON.readTree("{\"displayname\": \"casino\"}")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkUsernameForSpam(new CheckUsernameForSpam.Args(new UserProfile(SPAMMER, Optional.of("Casino King"),
+                Optional.empty()), Optional.empty()))).isTrue();
+        assertThat(rules.checkRegistrationForSpam(new CheckRegistrationForSpam.Args(Optional.empty(), Optional.of("casino"),
+                List.of(), Optional.empty()))).isEqualTo(RegistrationBehaviour.DENY);
+        assertThat(rules.checkRegistrationForSpam(new CheckRegistrationForSpam.Args(Optional.empty(), Optional.of("alice"),
+                List.of(), Optional.empty()))).isEqualTo(RegistrationBehaviour.ALLOW);
+    }
+
+    @Test
+    void aMediaFileWhoseHashIsListedIsRefusedAndTheListReloads() throws IOException {
+        String listed = "a".repeat(64);
+        String added = "b".repeat(64);
+        Path file = Files.writeString(dir.resolve("hashes.txt"), "# refused\n" + listed.toUpperCase() + " known bad\n");
+        ContentRules rules = module(new ContentRulesConfig.Rule("media", "M_FORBIDDEN", null, null, null, null, null, null,
+                null, null, null, new ContentRulesConfig.Media(file, null, Duration.ofHours(1), Duration.ofSeconds(1),
+                List.of("image/*", "video/mp4"))));
+        try (rules) {
+            assertThat(rules.checkMediaFileForSpam(media(listed, "image/png"))).isInstanceOf(Rejection.class);
+            assertThat(rules.checkMediaFileForSpam(media(added, "image/png"))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkMediaFileForSpam(media(added, "application/pdf"))).isInstanceOf(Rejection.class);
+            assertThat(rules.checkMediaFileForSpam(media(added, "video/mp4; codecs=x"))).isEqualTo(SpamVerdict.NOT_SPAM);
+
+            Files.writeString(file, added + "\n" + listed + "\n# a longer file, so its size differs\n");
+            reloadMedia(rules);
+
+            assertThat(rules.checkMediaFileForSpam(media(added, "image/png"))).isInstanceOf(Rejection.class);
+        }
+    }
+
+    @Test
+    void aPathologicalMessageIsReadOnlyUpToTheCap() {
+        ContentRules rules = module(256, words("regex", List.of("needle"), List.of(), List.of("(a+)+b", "a*a*a*a*c")),
+                new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+                        new ContentRulesConfig.Mentions(10, true), null, null, null, null));
+        String huge = "a".repeat(1 << 20);
+        StringBuilder ids = new StringBuilder();
+        for (int i = 0; i < 10_000; i++) {
+            ids.append(i == 0 ? "" : ",").append("\"@u").append(i).append(":x.org\"");
+        }
+        String nested = "{\"x\":".repeat(400) + "1" + "}".repeat(400);
+
+        assertThat(rules.checkEventForSpam(body(huge + " needle"))).isEqualTo(SpamVerdict.NOT_SPAM); // past the cap: not read
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", "{\"body\": \"hi\", \"m.mentions\": {\"user_ids\": [" + ids + "]}}")))
+                .isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", "{\"body\": \"hi\", \"deep\": " + nested + "}")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        RawText raw = new RawText(256).add(huge).addHtml("<b>" + huge + "</b>");
+        assertThat(raw.text()).hasSizeLessThanOrEqualTo(256 + 1);
+        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10).users()).isEqualTo(11);
+    }
+
+    @Test
+    void aRegexThatDoesNotCompileStopsStartupNamingTheKeyAndTheError() {
+        assertThatThrownBy(() -> module(words("regex", List.of(), List.of(), List.of("ok", "(unclosed"))))
+                .isInstanceOf(ModuleConfigurationException.class)
+                .hasMessageContaining("'(unclosed' is not a valid RE2 regular expression: missing closing )")
+                .extracting(e -> ((ModuleConfigurationException) e).field()).isEqualTo("rules[0].regexes[1]");
+        assertThatThrownBy(() -> module(words("backreference", List.of(), List.of(), List.of("(a)\\1"))))
+                .isInstanceOf(ModuleConfigurationException.class);
+    }
+
+    @Test
+    void aRuleThatChecksNothingOrAKeywordThatNormalisesToNothingIsRefused() {
+        assertThatThrownBy(() -> module(rule("empty"))).hasMessageContaining("the rule checks nothing");
+        assertThatThrownBy(() -> module(words("blank", List.of("\u200B"), List.of(), List.of())))
+                .hasMessageContaining("is empty once normalised");
+    }
+
+    @Test
+    void theModuleJoinsOnlyTheChainsItsRulesApplyTo() {
+        ContentRules mentions = module(new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(3, true), null, null, null, null));
+
+        assertThat(mentions.implementation(CheckEventForSpam.TYPE)).isPresent();
+        assertThat(mentions.implementation(UserMaySendStateEvent.TYPE)).isEmpty();
+        assertThat(mentions.implementation(CheckUsernameForSpam.TYPE)).isEmpty();
+        assertThat(mentions.implementation(CheckMediaFileForSpam.TYPE)).isEmpty();
+    }
+
+    private static CheckMediaFileForSpam.Args media(String sha256, String type) {
+        return new CheckMediaFileForSpam.Args(JSON.createObjectNode(), new MediaFile(sha256, 10, Optional.of(type)));
+    }
+
+    private static void reloadMedia(ContentRules rules) {
+        rules.mediaHashes().forEach(MediaHashes::reload);
+    }
+}

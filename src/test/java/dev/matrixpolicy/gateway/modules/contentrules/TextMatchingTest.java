@@ -1,0 +1,73 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The pure pieces under the rules: normalisation, the pattern automaton and the regex prefilter. */
+class TextMatchingTest {
+    private final Normaliser normaliser = new Normaliser(true, true, false);
+
+    @Test
+    void normalisationFoldsCaseCompatibilityFormsAccentsLookAlikesAndHiddenCharacters() {
+        assertThat(normaliser.normalise("FREE")).isEqualTo("free");
+        assertThat(normaliser.normalise("ｆｒｅｅ 𝐛𝐢𝐭𝐜𝐨𝐢𝐧")).isEqualTo("free bitcoin");
+        assertThat(normaliser.normalise("frée crypto")).isEqualTo("free crypto");
+        assertThat(normaliser.normalise("\u0440\u0430ypal")).isEqualTo("paypal"); // Cyrillic р and а
+        assertThat(normaliser.normalise("\u039A\u0399\u039B")).isEqualTo("kiλ"); // Greek capitals; Λ is not in the table
+        assertThat(normaliser.normalise("fr\u200Be\u00ADe")).isEqualTo("free");
+        assertThat(normaliser.normalise("\u03F2asino")).isEqualTo("casino"); // lunate sigma: NFKC makes it a final sigma
+        assertThat(normaliser.normalise("  buy \t\n  now  ")).isEqualTo("buy now");
+    }
+
+    @Test
+    void leetDigitsAndDiacriticsFoldOnlyWhenAskedTo() {
+        assertThat(normaliser.normalise("fr33")).isEqualTo("fr33");
+        assertThat(new Normaliser(true, true, true).normalise("fr33 b1tc01n")).isEqualTo("free bitcoin");
+        assertThat(new Normaliser(true, false, false).normalise("frée")).isEqualTo("frée");
+        assertThat(new Normaliser(false, true, false).normalise("\u0440\u0430ypal")).isEqualTo("\u0440\u0430ypal");
+    }
+
+    @Test
+    void automatonReportsEveryOccurrenceOfEveryPatternInOnePass() {
+        PatternAutomaton automaton = PatternAutomaton.of(List.of("he", "she", "his", "hers", "he"));
+        List<String> found = new ArrayList<>();
+
+        automaton.scan("ushers", (pattern, end) -> found.add(pattern + "@" + end));
+
+        assertThat(found).containsExactlyInAnyOrder("1@4", "0@4", "4@4", "3@6");
+    }
+
+    @Test
+    void automatonHandlesCharactersOutsideAscii() {
+        PatternAutomaton automaton = PatternAutomaton.of(List.of("λόγος", "ос"));
+        List<Integer> found = new ArrayList<>();
+
+        automaton.scan("ο λόγος, лосось", (pattern, end) -> found.add(pattern));
+
+        assertThat(found).containsExactly(0, 1, 1);
+    }
+
+    @Test
+    void regexPrefilterTakesOnlyRequiredLiteralRuns() {
+        assertThat(RegexLiterals.required("free\\s+bitcoin\\d+")).contains("bitcoin");
+        assertThat(RegexLiterals.required("https?://bit\\.ly/\\w+")).contains("://bit.ly/");
+        assertThat(RegexLiterals.required("Casino(s)? online")).contains(" online");
+        assertThat(RegexLiterals.required("abcd?e")).contains("abc");
+        assertThat(RegexLiterals.required("x{2,}yyyy")).contains("yyyy");
+        assertThat(RegexLiterals.required("[a-z]+ing now")).contains("ing now");
+        assertThat(RegexLiterals.required("(viagra|cialis) now")).contains(" now"); // the alternation is inside a group
+    }
+
+    @Test
+    void regexPrefilterGivesNothingWhereALiteralIsNotRequiredOrNotUnderstood() {
+        assertThat(RegexLiterals.required("viagra|cialis")).isEmpty();
+        assertThat(RegexLiterals.required("ab")).isEmpty();
+        assertThat(RegexLiterals.required("\\Qa|b\\E")).isEmpty();
+        assertThat(RegexLiterals.required("\\x41bcd")).isEmpty();
+        assertThat(RegexLiterals.required("\\p{L}abcd")).isEmpty();
+        assertThat(RegexLiterals.required("abc{x}")).isEmpty();
+    }
+}

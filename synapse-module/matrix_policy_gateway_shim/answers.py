@@ -35,7 +35,8 @@ class ResultType:
     def read(self, value: Any, call: Call) -> Any:
         raise NotImplementedError
 
-    def rejected(self, errcode: str, error: Optional[str], call: Call) -> Any:
+    def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
+        """``extra``: the rejection's fields Synapse may add to the client's error (``retry_after_ms``)."""
         raise UnexpectedReply(f"a 403 {errcode} rejection, but {call.name} cannot be refused with an error code")
 
     def abstain(self, call: Call) -> Any:
@@ -56,11 +57,26 @@ class SpamVerdict(ResultType):
             raise _unexpected(call, '"NOT_SPAM" (rejections are 403s)', value)
         return call.synapse.NOT_SPAM
 
-    def rejected(self, errcode: str, error: Optional[str], call: Call) -> Any:
-        return error_code(call.synapse, errcode)
+    def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
+        code = error_code(call.synapse, errcode)
+        if extra and call.name in PASSES_EXTRA_FIELDS:
+            return code, dict(extra)
+        return code
 
     def abstain(self, call: Call) -> Any:
         return call.synapse.NOT_SPAM
+
+
+PASSES_EXTRA_FIELDS = frozenset({
+    "check_event_for_spam", "user_may_join_room", "user_may_invite", "user_may_create_room",
+    "user_may_send_3pid_invite", "user_may_create_room_alias", "user_may_publish_room"})
+"""The spam-checker callbacks whose ``(Codes, dict)`` answer Synapse raises as the client's error
+with the dict's fields added (``SynapseError(403, ..., additional_fields=...)``); any other callback
+gets the bare code. ``user_may_send_state_event`` counts a pair as invalid, and a federated event's
+``check_event_for_spam`` refusal reaches no client at all."""
+
+EXTRA_FIELDS = ("retry_after_ms",)
+"""The fields of a gateway rejection passed on to Synapse, besides errcode and error."""
 
 
 def error_code(synapse: "SynapseApi", errcode: str) -> Any:
@@ -159,7 +175,7 @@ class RoomCreation(ResultType):
             request_content.update(modified)
         return None
 
-    def rejected(self, errcode: str, error: Optional[str], call: Call) -> Any:
+    def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
         raise call.synapse.SynapseError(403, error or "Room creation is not allowed", errcode)
 
     def abstain(self, call: Call) -> Any:
@@ -313,11 +329,16 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
     if status == 200 and isinstance(body, Mapping) and "result" in body:
         return result.read(body["result"], call)
     if status == 403 and error is not None:
-        return result.rejected(error["errcode"], _message(error), call)
+        return result.rejected(error["errcode"], _message(error), call, _extra(error))
     if status == 503 and error is not None:
         raise PolicyFailed(error["errcode"], _message(error))
     detail = f" {error['errcode']}" if error is not None else ""
     raise UnexpectedReply(f"{call.name} got HTTP {status}{detail}")
+
+
+def _extra(error: Mapping[str, Any]) -> Dict[str, Any]:
+    """The extra fields of a rejection that are well-formed: ``retry_after_ms`` a whole number, 0 or more."""
+    return {field: error[field] for field in EXTRA_FIELDS if _whole(error.get(field), 0)}
 
 
 def _message(error: Mapping[str, Any]) -> Optional[str]:

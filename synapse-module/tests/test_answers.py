@@ -15,7 +15,7 @@ from fakes import (
     UserPresenceState,
     fake_synapse,
 )
-from matrix_policy_gateway_shim.answers import Call, interpret
+from matrix_policy_gateway_shim.answers import PASSES_EXTRA_FIELDS, Call, interpret
 from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME
 from matrix_policy_gateway_shim.client import Reply
 from matrix_policy_gateway_shim.failures import UnexpectedReply
@@ -48,6 +48,35 @@ async def test_not_spam_is_synapses_own_constant(name, make_module, api, gateway
 async def test_a_rejection_is_a_codes_member(name, make_module, api, gateway):
     make_module()
     verdict = await answer(api, gateway, name, 403, {"errcode": "M_LIMIT_EXCEEDED", "error": "Slow down"})
+    assert verdict is Codes.LIMIT_EXCEEDED
+
+
+@pytest.mark.parametrize("name", sorted(PASSES_EXTRA_FIELDS))
+@pytest_twisted.ensureDeferred
+async def test_a_rate_limit_refusal_passes_retry_after_ms_where_synapse_adds_it_to_the_clients_error(
+        name, make_module, api, gateway):
+    make_module()
+    verdict = await answer(api, gateway, name, 403,
+                           {"errcode": "M_LIMIT_EXCEEDED", "error": "Slow down", "retry_after_ms": 1500})
+    assert verdict == (Codes.LIMIT_EXCEEDED, {"retry_after_ms": 1500})
+    assert verdict[0] is Codes.LIMIT_EXCEEDED
+
+
+@pytest.mark.parametrize("name", sorted(set(SPAM_VERDICTS) - PASSES_EXTRA_FIELDS))
+@pytest_twisted.ensureDeferred
+async def test_elsewhere_a_rate_limit_refusal_is_the_bare_code(name, make_module, api, gateway):
+    make_module()
+    verdict = await answer(api, gateway, name, 403,
+                           {"errcode": "M_LIMIT_EXCEEDED", "error": "Slow down", "retry_after_ms": 1500})
+    assert verdict is Codes.LIMIT_EXCEEDED
+
+
+@pytest.mark.parametrize("retry_after_ms", [-1, "1500", 1.5, True, None])
+@pytest_twisted.ensureDeferred
+async def test_a_malformed_retry_after_ms_is_left_out(retry_after_ms, make_module, api, gateway):
+    make_module()
+    verdict = await answer(api, gateway, "user_may_invite", 403,
+                           {"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": retry_after_ms})
     assert verdict is Codes.LIMIT_EXCEEDED
 
 

@@ -191,11 +191,39 @@ policy-gateway:
   {{ .setting }}:
     token-file: {{ .dir }}/{{ .file }}
   {{- end }}
+  {{- with include "matrix-policy-gateway.stateConfig" . }}
+  state:
+    {{- . | nindent 4 }}
+  {{- end }}
   {{- with include "matrix-policy-gateway.policyServerConfig" . }}
   policy-server:
     {{- . | nindent 4 }}
   {{- end }}
 {{ include "matrix-policy-gateway.startupConfig" . }}
+{{- end }}
+
+{{/*
+policy-gateway.state from state.*: empty (counters in memory) without a Redis. A URL from an
+existing Secret reaches the pod as POLICY_GATEWAY_STATE_REDIS_URL (see the container), so the
+ConfigMap holds no password; rendering fails on a password written in state.redis.url.
+*/}}
+{{- define "matrix-policy-gateway.stateConfig" -}}
+{{- with .Values.state.redis }}
+{{- if and .url .existingSecret }}
+{{- fail "state.redis.url and state.redis.existingSecret are both set: give the URL one way" }}
+{{- end }}
+{{- if regexMatch "^[a-z]+://[^/@]*:[^/@]*@" (.url | default "") }}
+{{- fail "state.redis.url holds a password, which would land in the ConfigMap: put the whole URL in a Secret and name it in state.redis.existingSecret" }}
+{{- end }}
+{{- if or .url .existingSecret }}
+redis:
+  {{- with .url }}
+  url: {{ . | quote }}
+  {{- end }}
+  timeout: {{ .timeout }}
+  key-prefix: {{ .keyPrefix | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -227,7 +255,7 @@ logging:
 {{/*
 Pod annotations that roll the pods. checksum/startup-config always: the gateway applies those
 settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too,
-and of the policy server everything but `rooms` (each hashed only when set, so that a release
+the shared state (`state`) too, and of the policy server everything but `rooms` (each hashed only when set, so that a release
 without them keeps its checksum). checksum/config,
 checksum/token and checksum/admin-token with restartOnConfigChange only: otherwise the gateway
 picks a new configuration or token up by hot reload, as they reach it as files of directory mounts
@@ -241,6 +269,9 @@ Secret is not the chart's to see.
 {{- end }}
 {{- with include "matrix-policy-gateway.policyServerConfig" . | fromYaml }}
 {{- $startup = print $startup "\n" (omit . "rooms" | toYaml) }}
+{{- end }}
+{{- with include "matrix-policy-gateway.stateConfig" . }}
+{{- $startup = print $startup "\n" . }}
 {{- end -}}
 checksum/startup-config: {{ $startup | sha256sum }}
 {{- if .Values.restartOnConfigChange }}
@@ -309,6 +340,13 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
       value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
     - name: JAVA_TOOL_OPTIONS
       value: {{ include "matrix-policy-gateway.javaToolOptions" . | quote }}
+    {{- with .Values.state.redis.existingSecret }}
+    - name: POLICY_GATEWAY_STATE_REDIS_URL
+      valueFrom:
+        secretKeyRef:
+          name: {{ . }}
+          key: {{ $.Values.state.redis.existingSecretKey }}
+    {{- end }}
     {{- with .Values.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

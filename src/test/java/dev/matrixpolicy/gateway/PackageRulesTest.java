@@ -29,7 +29,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  * <ol>
  *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
  *       core of policy lists; {@code policyserver}, the pure signing core of a room's policy server
- *       (MSC4284), stands alone;</li>
+ *       (MSC4284), and {@code state}, the counters limits share across replicas (in memory or Redis),
+ *       stand alone;</li>
  *   <li>{@code callbacks}, the callback vocabulary, then {@code callbacks.<category>}, one interface
  *       per Synapse callback, then {@code callbacks.catalog}, the list of them all;</li>
  *   <li>{@code module}, the extension point, and {@code modules.<name>}, the built-in modules;</li>
@@ -47,6 +48,7 @@ class PackageRulesTest {
     private static final String MATRIX = GATEWAY + ".matrix..";
     private static final String POLICY_LISTS = GATEWAY + ".policylist..";
     private static final String POLICY_SERVER = GATEWAY + ".policyserver..";
+    private static final String STATE = GATEWAY + ".state..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -102,6 +104,14 @@ class PackageRulesTest {
     }
 
     @Test
+    void theSharedStateDependsOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAPackage(STATE)
+                .should(dependOnlyOnTheirOwnPackageAnd())
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
     void theDecisionLogDependsOnlyOnMatrixIdsAndNoSpring() {
         classes().that().resideInAPackage(DECISIONS)
                 .should(dependOnlyOnTheirOwnPackageAnd(MATRIX))
@@ -148,7 +158,7 @@ class PackageRulesTest {
     @Test
     void aModuleTouchesOnlyTheExtensionPointTheCallbacksAndThePureCores() {
         classes().that().resideInAPackage(MODULES)
-                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS))
+                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS, STATE))
                 .check(gateway);
     }
 

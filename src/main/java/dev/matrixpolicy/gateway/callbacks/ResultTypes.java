@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -30,6 +31,8 @@ public final class ResultTypes {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final JsonMapper CONFIG_JSON = JsonMapper.builder().build();
     private static final Pattern INDEX_KEY = Pattern.compile("\\[?\\d+]?");
+    /** The Matrix spec's field of a rate-limit error: how long to wait before trying again. */
+    private static final String RETRY_AFTER_MS = "retry_after_ms";
 
     private ResultTypes() {
     }
@@ -276,6 +279,15 @@ public final class ResultTypes {
         return new RatelimitOverride(perSecond, (int) burstCount);
     }
 
+    /** A JSON whole number of milliseconds, 0 or more. */
+    private static Duration milliseconds(JsonNode json) {
+        long millis = wholeNumber(json, false);
+        if (millis < 0) {
+            throw new IllegalArgumentException("expected 0 or more milliseconds");
+        }
+        return Duration.ofMillis(millis);
+    }
+
     /** A JSON integer; from configuration also a string holding one. */
     private static long wholeNumber(JsonNode json, boolean lenient) {
         if (lenient && json != null && json.isString()) {
@@ -306,16 +318,18 @@ public final class ResultTypes {
         return json.doubleValue();
     }
 
-    /** The inverse of {@link #rejectionJson}: Matrix error JSON, {@code error} optional. */
+    /** The inverse of {@link #rejectionJson}: Matrix error JSON, {@code error} and {@code retry_after_ms} optional. */
     private static Rejection rejectionFromJson(JsonNode json) {
         return new Rejection(jsonField(json, "errcode", ResultTypes::jsonString),
-                jsonField(json, "error", error -> optionalJson(error, ResultTypes::jsonString)));
+                jsonField(json, "error", error -> optionalJson(error, ResultTypes::jsonString)),
+                jsonField(json, RETRY_AFTER_MS, retry -> optionalJson(retry, ResultTypes::milliseconds)));
     }
 
     private static JsonNode rejectionJson(Rejection rejection) {
         ObjectNode json = JSON.objectNode();
         json.put("errcode", rejection.errcode());
         json.put("error", rejection.error().orElse("Forbidden by policy"));
+        rejection.retryAfter().ifPresent(retryAfter -> json.put(RETRY_AFTER_MS, retryAfter.toMillis()));
         return json;
     }
 

@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.policyserver.Redaction;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,7 @@ import org.springframework.validation.annotation.Validated;
  * @param modules     the module list, in chain order, like Synapse's {@code modules:}
  * @param reload      how changed configuration files are noticed; read at startup only
  * @param policyServer being a room's policy server (MSC4284) on a federation-facing port of its own
+ * @param state       where limits keep their counters: in memory, or in Redis shared by every replica
  */
 @Validated
 @ConfigurationProperties("policy-gateway")
@@ -48,7 +50,8 @@ public record PolicyGatewayProperties(
         @DefaultValue("1MB") DataSize maxBodySize,
         @DefaultValue List<@Valid ModuleEntry> modules,
         @Valid @DefaultValue Reload reload,
-        @Valid @DefaultValue PolicyServer policyServer) {
+        @Valid @DefaultValue PolicyServer policyServer,
+        @Valid @DefaultValue State state) {
 
     public PolicyGatewayProperties {
         if (serverName != null && !serverName.isBlank() && !MatrixIds.isServerName(serverName)) {
@@ -337,6 +340,71 @@ public record PolicyGatewayProperties(
                 } catch (IllegalArgumentException notBase64) {
                     return -1;
                 }
+            }
+        }
+    }
+
+    /**
+     * Where limits ({@code rate_limits}, {@code content_rules}) keep their counters; read at startup
+     * only. Without {@code redis}, in this process's memory: right for one replica, nothing to install.
+     *
+     * @param redis a Redis (or Valkey) every replica shares, so that N replicas enforce one limit
+     */
+    public record State(@Valid Redis redis) {
+
+        /** The default: counters in this process's memory. */
+        public static State inMemory() {
+            return new State(null);
+        }
+
+        /** The Redis settings, when there are any. */
+        public Optional<Redis> sharedRedis() {
+            return Optional.ofNullable(redis);
+        }
+
+        /**
+         * @param url       {@code redis://[user:password@]host[:port][/database]}, or {@code rediss://} for TLS;
+         *                  give a URL with a password through the environment ({@code POLICY_GATEWAY_STATE_REDIS_URL}
+         *                  from a Secret), not in a file
+         * @param timeout   how long each command may take: past it, the call fails and the module
+         *                  entry's {@code on-failure} decides
+         * @param keyPrefix put before every key, so that several gateways or other programs can share one Redis
+         */
+        public record Redis(String url, @DefaultValue("200ms") @NotNull Duration timeout,
+                            @DefaultValue("mpg:") @NotNull String keyPrefix) {
+            static final Duration MAX_TIMEOUT = Duration.ofSeconds(10);
+
+            public Redis {
+                if (url == null || url.isBlank()) {
+                    throw new InvalidSettingException("url", "required under policy-gateway.state.redis: "
+                            + "redis://host:port or rediss://host:port (remove the redis block to keep the state in memory)");
+                }
+                String problem = urlProblem(url);
+                if (problem != null) {
+                    throw new InvalidSettingException("url", problem);
+                }
+                if (timeout != null && (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0)) {
+                    throw new InvalidSettingException("timeout", "must be positive and at most 10s: a limit is "
+                            + "checked on every event, and a slow Redis should fail fast");
+                }
+            }
+
+            private static String urlProblem(String url) {
+                try {
+                    URI uri = new URI(url);
+                    if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+                        return "expected a redis:// or rediss:// URL";
+                    }
+                    return uri.getHost() == null ? "names no host: expected redis://host:port" : null;
+                } catch (URISyntaxException malformed) {
+                    return "not a URL: " + malformed.getReason();
+                }
+            }
+
+            /** Where Redis is, for log lines: host and port, never the password. */
+            public String address() {
+                URI uri = URI.create(url);
+                return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
             }
         }
     }

@@ -138,7 +138,7 @@ class BearerTokenFilterTest {
         return new PolicyGatewayProperties("example.com", auth, new PolicyGatewayProperties.Admin(null, null),
                 new PolicyGatewayProperties.DecisionLog(100), new Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)),
                 DataSize.ofMegabytes(1), List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)),
-                PolicyGatewayProperties.PolicyServer.disabled());
+                PolicyGatewayProperties.PolicyServer.disabled(), PolicyGatewayProperties.State.inMemory());
     }
 
     private static int status(BearerTokenFilter filter, String authorization, String remoteAddress) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import java.util.LinkedHashSet;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +35,17 @@ class ResultTypesJsonTest {
 
         assertThat(ResultTypes.SPAM_VERDICT.fromJson(written)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Forbidden by policy")));
         assertThat(ResultTypes.SPAM_VERDICT.fromJson(json("{\"errcode\": \"M_FORBIDDEN\"}"))).isEqualTo(Rejection.of("M_FORBIDDEN"));
+    }
+
+    @Test
+    void aRateLimitRefusalCarriesRetryAfterMsBothWays() {
+        Rejection limited = new Rejection("M_LIMIT_EXCEEDED", Optional.of("Slow down"), Optional.of(Duration.ofMillis(1500)));
+
+        assertThat(ResultTypes.SPAM_VERDICT.toJson(limited)).hasToString(
+                "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"Slow down\",\"retry_after_ms\":1500}");
+        assertRoundTrip(ResultTypes.SPAM_VERDICT, limited);
+        assertRefused(ResultTypes.SPAM_VERDICT, "{\"errcode\": \"M_LIMIT_EXCEEDED\", \"retry_after_ms\": -1}",
+                "{\"errcode\": \"M_LIMIT_EXCEEDED\", \"retry_after_ms\": \"1500\"}");
     }
 
     @Test

@@ -113,7 +113,7 @@ class GenerationsTest {
                 new PolicyGatewayProperties.Admin(null, null), new PolicyGatewayProperties.DecisionLog(100),
                 new PolicyGatewayProperties.Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)), DataSize.ofMegabytes(1),
                 List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)),
-                PolicyGatewayProperties.PolicyServer.disabled());
+                PolicyGatewayProperties.PolicyServer.disabled(), PolicyGatewayProperties.State.inMemory());
         return new Generation(number, properties, List.of(modules), new CallbackChains(List.of(modules), runner),
                 Optional.empty(), Optional.empty(), Instant.EPOCH);
     }

@@ -138,6 +138,45 @@ class StartupFailureReportTest {
                 .contains("problem: found duplicate key server-name");
     }
 
+    @Test
+    void aRedisUrlThatIsNotOneStopsStartupNamingTheKeyTheValueAndTheLine(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  state:
+                    redis:
+                      url: localhost:6379
+                """);
+
+        assertThat(screen).contains("key: policy-gateway.state.redis.url")
+                .contains("value: 'localhost:6379'")
+                .containsPattern("file: .*gateway.yml, line 5, column 12")
+                .contains("problem: expected a redis:// or rediss:// URL");
+    }
+
+    @Test
+    void aRateLimitOfZeroCapacityStopsStartupNamingTheEntrysKeyAndTheLine(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: rate_limits
+                      config:
+                        events:
+                          per-sender: {capacity: 0, period: 10s}
+                """);
+
+        assertThat(screen).contains("key: policy-gateway.modules[0].config.events.per-sender.capacity")
+                .containsPattern("file: .*gateway.yml, line 7, column 34")
+                .contains("problem: must be greater than or equal to 1");
+    }
+
+    /** Starts the application with this configuration file, expects it to fail, and returns what it printed. */
+    private String failedStartupWith(CapturedOutput output, String yaml) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), yaml);
+        return failedStartup(output, "--spring.config.additional-location=file:" + config);
+    }
+
     private Path configWithTokenFile(Path token) throws IOException {
         return Files.writeString(directory.resolve("gateway.yml"), """
                 policy-gateway:

@@ -2,14 +2,10 @@ package dev.matrixpolicy.gateway.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -23,10 +19,8 @@ import org.springframework.util.FileSystemUtils;
 /**
  * One headless Debian Chromium for a test class, driven through Debian's chromedriver: register
  * with {@code @RegisterExtension static}. Both binaries are named explicitly, so Selenium Manager
- * never tries to download a browser. A fresh machine has neither: they are installed with apt-get,
- * as root or through passwordless sudo, as {@code synapse-module/maven/RunPythonTests.java} installs
- * the Python test tools (that launcher runs as a single-file program, so it cannot share this code).
- * Where installing is impossible the test class fails; it never skips.
+ * never tries to download a browser. A fresh machine has neither: {@link DebianPackages} installs
+ * them, and where it cannot the test class fails; it never skips.
  */
 public final class ChromiumBrowser implements BeforeAllCallback, AfterAllCallback {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -93,45 +87,7 @@ public final class ChromiumBrowser implements BeforeAllCallback, AfterAllCallbac
     }
 
     /** Installs Chromium and its driver unless both are there; once per JVM. */
-    private static synchronized void installed() {
-        if (present()) {
-            return;
-        }
-        List<String> sudo = "root".equals(System.getProperty("user.name")) ? List.of() : List.of("sudo", "-n");
-        // A fresh machine may be running its own updates: wait up to 5 minutes for the dpkg lock.
-        List<String> apt = new ArrayList<>(sudo);
-        apt.addAll(List.of("apt-get", "-o", "DPkg::Lock::Timeout=300"));
-        List<String> update = new ArrayList<>(apt);
-        update.addAll(List.of("update", "-qq"));
-        List<String> install = new ArrayList<>(apt);
-        install.addAll(List.of("install", "-y", "-qq"));
-        install.addAll(List.of(PACKAGES.split(" ")));
-        boolean done = run(update) && run(install) && present();
-        if (!done) {
-            throw new IllegalStateException("The browser tests need Debian's " + PACKAGES + " (" + CHROMIUM + ", "
-                    + CHROMEDRIVER + ") and installing them failed (apt-get as root or through sudo -n; output in "
-                    + INSTALL_LOG.toAbsolutePath() + "). Install them: apt-get install " + PACKAGES);
-        }
-    }
-
-    private static boolean present() {
-        return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-    }
-
-    private static boolean run(List<String> command) {
-        try {
-            Files.createDirectories(INSTALL_LOG.getParent());
-            Files.writeString(INSTALL_LOG, "$ " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(INSTALL_LOG.toFile()));
-            builder.environment().putAll(Map.of("DEBIAN_FRONTEND", "noninteractive"));
-            return builder.start().waitFor() == 0;
-        } catch (IOException cannotStart) {
-            return false;
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    private static void installed() {
+        DebianPackages.require("The browser tests", List.of(CHROMIUM, CHROMEDRIVER), PACKAGES, INSTALL_LOG);
     }
 }

@@ -1,0 +1,131 @@
+package dev.matrixpolicy.gateway.modules.ratelimits;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.state.Bucket;
+import dev.matrixpolicy.gateway.state.SharedState;
+import dev.matrixpolicy.gateway.state.Take;
+import io.micrometer.core.instrument.Counter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * A {@code rate_limits} instance: takes a token from the acting user's bucket, then from the room's,
+ * for each action it limits, and refuses with the limit's error code (and {@code retry_after_ms})
+ * when a bucket is empty; anything else falls through with {@code NOT_SPAM}. Exempt users are never
+ * counted. A refused action takes no token from the bucket that refused it (the sender's token of an
+ * action the room's bucket refuses is spent: the attempt was made).
+ *
+ * <p>The buckets live in the process's {@link SharedState}: in Redis they are shared by every
+ * replica. When the state cannot answer, the exception goes up and the entry's {@code on-failure}
+ * decides.
+ */
+final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRoom, UserMayInvite, UserMayCreateRoom {
+
+    /** The callbacks, by the configuration key of the limit that applies to them. */
+    static final Map<String, CallbackType<?, ?, ?>> CALLBACKS = Map.of(
+            "events", CheckEventForSpam.TYPE, "joins", UserMayJoinRoom.TYPE, "invites", UserMayInvite.TYPE,
+            "room-creation", UserMayCreateRoom.TYPE);
+
+    /**
+     * One configured limit.
+     *
+     * @param name      its configuration key, e.g. {@code events}
+     * @param perSender the sender's bucket
+     * @param perRoom   the room's bucket
+     * @param refusal   what an empty bucket answers, before its retry-after is added
+     * @param refused   counts refusals, by the bucket that refused
+     */
+    record Limit(String name, Optional<Bucket> perSender, Optional<Bucket> perRoom, Rejection refusal,
+                 Map<Scope, Counter> refused) {
+    }
+
+    /** Whose bucket: the key segment and the metric tag. */
+    enum Scope {
+        SENDER("sender"), ROOM("room");
+
+        final String tag;
+
+        Scope(String tag) {
+            this.tag = tag;
+        }
+    }
+
+    private final String keyPrefix;
+    private final SharedState state;
+    private final UserIdMatcher exempt;
+    private final Map<String, Limit> limits;
+
+    /**
+     * @param instanceName the entry's name: replicas with the same configuration share its buckets
+     */
+    RateLimits(String instanceName, SharedState state, UserIdMatcher exempt, List<Limit> limits) {
+        this.keyPrefix = "rate_limits:" + instanceName + ":";
+        this.state = state;
+        this.exempt = exempt;
+        this.limits = limits.stream().collect(Collectors.toUnmodifiableMap(Limit::name, limit -> limit));
+    }
+
+    @Override
+    public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
+        boolean limited = limits.keySet().stream().anyMatch(name -> CALLBACKS.get(name).equals(callback));
+        return limited ? PolicyModule.super.implementation(callback) : Optional.empty();
+    }
+
+    /** Remote events count too, per sender: a remote flooder is a flooder (docs/modules/rate-limits.md). */
+    @Override
+    public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
+        return verdict("events", args.event().sender(), Optional.ofNullable(args.event().roomId()));
+    }
+
+    @Override
+    public SpamVerdict userMayJoinRoom(UserMayJoinRoom.Args args) {
+        return verdict("joins", args.user(), Optional.of(args.room()));
+    }
+
+    @Override
+    public SpamVerdict userMayInvite(UserMayInvite.Args args) {
+        return verdict("invites", args.inviter(), Optional.of(args.roomId()));
+    }
+
+    @Override
+    public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
+        return verdict("room-creation", args.userId(), Optional.empty());
+    }
+
+    @Override
+    public boolean mayBlock() {
+        return state.remote(); // Redis: each call waits on the network, so the entry's timeout applies
+    }
+
+    private SpamVerdict verdict(String name, String sender, Optional<String> room) {
+        Limit limit = limits.get(name);
+        if (exempt.matches(sender)) {
+            return SpamVerdict.NOT_SPAM;
+        }
+        Optional<Rejection> refused = take(limit, Scope.SENDER, limit.perSender(), Optional.of(sender))
+                .or(() -> take(limit, Scope.ROOM, limit.perRoom(), room));
+        return refused.<SpamVerdict>map(rejection -> rejection).orElse(SpamVerdict.NOT_SPAM);
+    }
+
+    private Optional<Rejection> take(Limit limit, Scope scope, Optional<Bucket> bucket, Optional<String> id) {
+        if (bucket.isEmpty() || id.isEmpty()) {
+            return Optional.empty();
+        }
+        String key = keyPrefix + limit.name() + ":" + scope.tag + ":" + id.get();
+        if (state.take(key, bucket.get()) instanceof Take.Refused refused) {
+            limit.refused().get(scope).increment();
+            return Optional.of(limit.refusal().retryAfter(refused.retryAfter()));
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,86 @@
+package dev.matrixpolicy.gateway.modules.ratelimits;
+
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.module.ConfigValues;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleType;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.state.Bucket;
+import dev.matrixpolicy.gateway.state.SharedState;
+import io.micrometer.core.instrument.Counter;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code rate_limits}: token buckets for event floods, join waves, invites and room creation, in the
+ * process's shared state (memory, or Redis shared by every replica).
+ */
+@Component
+class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
+    static final String NAME = "rate_limits";
+
+    private final SharedState state;
+
+    RateLimitsModuleType(SharedState state) {
+        super(NAME, RateLimitsConfig.class);
+        this.state = state;
+    }
+
+    @Override
+    public PolicyModule create(RateLimitsConfig config, ModuleContext context) {
+        Map<String, RateLimitsConfig.Limit> configured = new LinkedHashMap<>();
+        configured.put("events", config.events());
+        configured.put("joins", config.joins());
+        configured.put("invites", config.invites());
+        configured.put("room-creation", config.roomCreation());
+        configured.values().removeIf(Objects::isNull);
+        if (configured.isEmpty()) {
+            throw new ModuleConfigurationException("events", "no limit is set: configure at least one of events, joins, "
+                    + "invites, room-creation");
+        }
+        List<RateLimits.Limit> limits = new ArrayList<>();
+        configured.forEach((name, limit) -> limits.add(limit(name, limit, context)));
+        return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits);
+    }
+
+    private static RateLimits.Limit limit(String name, RateLimitsConfig.Limit limit, ModuleContext context) {
+        if (limit.perSender() == null && limit.perRoom() == null) {
+            throw new ModuleConfigurationException(name, "no bucket: set per-sender, per-room or both");
+        }
+        if (name.equals("room-creation") && limit.perRoom() != null) {
+            throw new ModuleConfigurationException(name + ".per-room", "a room being created has no ID yet: use per-sender");
+        }
+        Rejection refusal;
+        try {
+            refusal = ConfigValues.rejection(limit.errcode(), limit.error());
+        } catch (ModuleConfigurationException wrong) {
+            throw new ModuleConfigurationException(name + "." + wrong.field(), wrong.getMessage());
+        }
+        Map<RateLimits.Scope, Counter> refused = new EnumMap<>(RateLimits.Scope.class);
+        for (RateLimits.Scope scope : RateLimits.Scope.values()) {
+            refused.put(scope, Counter.builder("policy.module.rate_limits.refusals")
+                    .description("Actions a rate_limits instance refused, by limit and by the bucket that was empty")
+                    .tags("module", context.instanceName(), "limit", name, "bucket", scope.tag)
+                    .register(context.meterRegistry()));
+        }
+        return new RateLimits.Limit(name, bucket(name + ".per-sender", limit.perSender()),
+                bucket(name + ".per-room", limit.perRoom()), refusal, refused);
+    }
+
+    private static Optional<Bucket> bucket(String field, RateLimitsConfig.Bucket bucket) {
+        if (bucket == null) {
+            return Optional.empty();
+        }
+        if (bucket.period().toMillis() < 1) {
+            throw new ModuleConfigurationException(field + ".period", "must be at least 1ms, got " + bucket.period());
+        }
+        return Optional.of(new Bucket(bucket.capacity(), bucket.period()));
+    }
+}

@@ -1,0 +1,102 @@
+package dev.matrixpolicy.gateway.state;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * The state of one process, the default: nothing to install, and right for a single replica (with
+ * several, each enforces its own limits). Bounded: at most {@code maxKeys} keys, the least recently
+ * used forgotten first, and each key forgotten once its state no longer matters (a bucket after its
+ * period, a window after its length).
+ */
+public final class MemoryState implements SharedState {
+    /** The default bound: enough for every active sender and room of a large homeserver. */
+    public static final long DEFAULT_MAX_KEYS = 1_000_000;
+
+    private final LongSupplier clock;
+    private final Cache<String, Entry> entries;
+
+    /** A state on the system clock, with {@link #DEFAULT_MAX_KEYS}. */
+    public MemoryState() {
+        this(System::currentTimeMillis, DEFAULT_MAX_KEYS);
+    }
+
+    /**
+     * @param clock   the current time in milliseconds
+     * @param maxKeys the most keys kept
+     */
+    public MemoryState(LongSupplier clock, long maxKeys) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.entries = Caffeine.newBuilder()
+                .maximumSize(maxKeys)
+                .expireAfter(Expiry.<String, Entry>writing((key, entry) -> entry.lifetime()))
+                .build();
+    }
+
+    /** What a key holds, and how long it matters after its last write. */
+    private sealed interface Entry permits TokenBucket, Window {
+        Duration lifetime();
+    }
+
+    private record TokenBucket(double tokens, long updated, Duration lifetime) implements Entry {
+    }
+
+    /** Members by the time they were last seen, oldest first. */
+    private record Window(LinkedHashMap<String, Long> seen, Duration lifetime) implements Entry {
+    }
+
+    @Override
+    public Take take(String key, Bucket bucket) {
+        long now = clock.getAsLong();
+        Take[] answer = new Take[1];
+        entries.asMap().compute(key, (ignored, entry) -> {
+            double tokens = entry instanceof TokenBucket held ? bucket.refill(held.tokens(), now - held.updated()) : bucket.capacity();
+            if (tokens >= 1) {
+                answer[0] = Take.ALLOWED;
+                return new TokenBucket(tokens - 1, now, bucket.period());
+            }
+            answer[0] = new Take.Refused(Duration.ofMillis(bucket.millisUntilOneToken(tokens)));
+            return entry;
+        });
+        return answer[0];
+    }
+
+    @Override
+    public long countDistinct(String key, String member, Duration window) {
+        long now = clock.getAsLong();
+        long[] count = new long[1];
+        entries.asMap().compute(key, (ignored, entry) -> {
+            LinkedHashMap<String, Long> seen = entry instanceof Window held ? held.seen() : new LinkedHashMap<>();
+            seen.remove(member);
+            seen.put(member, now);
+            Iterator<Map.Entry<String, Long>> oldest = seen.entrySet().iterator();
+            while (oldest.hasNext()) {
+                Map.Entry<String, Long> next = oldest.next();
+                if (next.getValue() > now - window.toMillis() && seen.size() <= MAX_MEMBERS) {
+                    break;
+                }
+                oldest.remove();
+            }
+            count[0] = seen.size();
+            return new Window(seen, window);
+        });
+        return count[0];
+    }
+
+    @Override
+    public boolean remote() {
+        return false;
+    }
+
+    @Override
+    public void close() {
+        entries.invalidateAll();
+    }
+}

@@ -1,0 +1,94 @@
+package dev.matrixpolicy.gateway.deploy;
+
+import static dev.matrixpolicy.gateway.deploy.HelmChart.applicationConfig;
+import static dev.matrixpolicy.gateway.deploy.HelmChart.gatewayContainer;
+import static dev.matrixpolicy.gateway.deploy.HelmChart.render;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/** {@code state.redis}: the chart points the gateway at an existing Redis, with a password only from a Secret. */
+class HelmStateTest {
+
+    @Test
+    void byDefaultTheStateStaysInMemory() {
+        Manifests manifests = render("defaults.yaml");
+
+        assertThat(applicationConfig(manifests).at("/policy-gateway").has("state")).isFalse();
+        assertThat(redisUrlVariable(manifests)).isEmpty();
+    }
+
+    @Test
+    void aUrlWithoutPasswordIsRenderedIntoTheConfiguration() {
+        Manifests manifests = render(command -> command.set("state.redis.url", "redis://redis.cache:6379/2")
+                .set("state.redis.timeout", "150ms"), "defaults.yaml");
+        JsonNode redis = applicationConfig(manifests).at("/policy-gateway/state/redis");
+
+        assertThat(redis.get("url").asString()).isEqualTo("redis://redis.cache:6379/2");
+        assertThat(redis.get("timeout").asString()).isEqualTo("150ms");
+        assertThat(redis.get("key-prefix").asString()).isEqualTo("mpg:");
+        assertThat(redisUrlVariable(manifests)).isEmpty();
+    }
+
+    @Test
+    void aUrlFromAnExistingSecretReachesThePodAsAnEnvironmentVariableAndBindsWithTheRenderedSettings() {
+        Manifests manifests = render(command -> command.set("state.redis.existingSecret", "gateway-redis")
+                .set("state.redis.existingSecretKey", "redis-url"), "defaults.yaml");
+        JsonNode redis = applicationConfig(manifests).at("/policy-gateway/state/redis");
+        EnvVar variable = redisUrlVariable(manifests).orElseThrow();
+
+        assertThat(redis.has("url")).isFalse();
+        assertThat(variable.getValueFrom().getSecretKeyRef().getName()).isEqualTo("gateway-redis");
+        assertThat(variable.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("redis-url");
+        // What the pod binds: the rendered keys, and the URL from the environment (relaxed binding).
+        PolicyGatewayProperties.State state = new Binder(new MapConfigurationPropertySource(Map.of(
+                "policy-gateway.state.redis.timeout", redis.get("timeout").asString(),
+                "policy-gateway.state.redis.key-prefix", redis.get("key-prefix").asString(),
+                "policy-gateway.state.redis.url", "redis://:secret@redis.cache:6379")))
+                .bindOrCreate("policy-gateway.state", PolicyGatewayProperties.State.class);
+        assertThat(state.redis().timeout()).isEqualTo(Duration.ofMillis(200));
+        assertThat(state.redis().address()).isEqualTo("redis://redis.cache:6379").doesNotContain("secret");
+    }
+
+    @Test
+    void aPasswordWrittenInTheUrlFailsTheRender() {
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://:hunter2@redis:6379"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.url holds a password, which would land in the ConfigMap")
+                .hasMessageContaining("state.redis.existingSecret");
+    }
+
+    @Test
+    void aUrlOfAnotherSchemeIsRefusedByTheSchema() {
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "http://redis:6379"), "defaults.yaml"))
+                .hasMessageContaining("/state/redis/url");
+    }
+
+    @Test
+    void aChangedRedisRollsThePods() {
+        String before = startupChecksum(render("defaults.yaml"));
+        String after = startupChecksum(render(command -> command.set("state.redis.url", "redis://redis:6379"), "defaults.yaml"));
+
+        assertThat(after).isNotEqualTo(before);
+    }
+
+    private static Optional<EnvVar> redisUrlVariable(Manifests manifests) {
+        List<EnvVar> env = gatewayContainer(manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers()).getEnv();
+        return env.stream().filter(variable -> variable.getName().equals("POLICY_GATEWAY_STATE_REDIS_URL")).findFirst();
+    }
+
+    private static String startupChecksum(Manifests manifests) {
+        return manifests.one(Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/startup-config");
+    }
+}

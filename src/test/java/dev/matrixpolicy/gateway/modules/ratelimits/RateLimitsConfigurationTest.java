@@ -1,0 +1,99 @@
+package dev.matrixpolicy.gateway.modules.ratelimits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.state.SharedState;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/** What a {@code rate_limits} entry and {@code policy-gateway.state} do to startup: the chains joined, or the message that stops it. */
+class RateLimitsConfigurationTest {
+
+    @Configuration(proxyBeanMethods = false)
+    @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.ratelimits"})
+    static class GatewayWithRateLimits {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+            .withUserConfiguration(GatewayWithRateLimits.class)
+            .withBean(SimpleMeterRegistry.class)
+            .withPropertyValues("policy-gateway.server-name=example.com",
+                    "policy-gateway.modules[0].module=rate_limits", "policy-gateway.modules[0].name=limits",
+                    "policy-gateway.modules[0].config.events.per-sender.capacity=10",
+                    "policy-gateway.modules[0].config.events.per-sender.period=10s",
+                    "policy-gateway.modules[0].config.joins.per-room.capacity=20",
+                    "policy-gateway.modules[0].config.joins.per-room.period=1m");
+
+    @Test
+    void joinsTheChainsOfItsConfiguredLimitsOnlyWithTheStateInMemoryByDefault() {
+        runner.run(context -> {
+            assertThat(context.getBean(SharedState.class)).isInstanceOf(MemoryState.class);
+            assertThat(context.getBean(Generations.class).current().chains().endpoints().stream()
+                    .filter(CallbackEndpoint::hasModules).map(CallbackEndpoint::name))
+                    .containsExactlyInAnyOrder("check_event_for_spam", "user_may_join_room");
+        });
+    }
+
+    @Test
+    void zeroCapacityIsRefusedNamingTheKey() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.events.per-sender.capacity=0")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining("events.per-sender.capacity")
+                        .hasStackTraceContaining("must be greater than or equal to 1"));
+    }
+
+    @Test
+    void aLimitWithoutABucketIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.invites.errcode=M_LIMIT_EXCEEDED")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "policy-gateway.modules[0] (module: rate_limits) config.invites: no bucket: set per-sender, per-room or both"));
+    }
+
+    @Test
+    void roomCreationPerRoomIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.room-creation.per-room.capacity=1",
+                        "policy-gateway.modules[0].config.room-creation.per-room.period=1h")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.room-creation.per-room: a room being created has no ID yet: use per-sender"));
+    }
+
+    @Test
+    void aBadErrcodeNamesItsLimit() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.events.errcode=slow-down")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.events.errcode: expected a Matrix error code such as M_FORBIDDEN, got 'slow-down'"));
+    }
+
+    @Test
+    void anEntryWithNoLimitIsRefused() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+                .withUserConfiguration(GatewayWithRateLimits.class)
+                .withBean(SimpleMeterRegistry.class)
+                .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=rate_limits",
+                        "policy-gateway.modules[0].config.exempt[0]=@admin:example.com")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "no limit is set: configure at least one of events, joins, invites, room-creation"));
+    }
+
+    @Test
+    void aRedisUrlOfAnotherSchemeIsRefused() {
+        runner.withPropertyValues("policy-gateway.state.redis.url=http://redis:6379")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "url: expected a redis:// or rediss:// URL"));
+    }
+
+    @Test
+    void aRedisBlockWithoutUrlIsRefused() {
+        runner.withPropertyValues("policy-gateway.state.redis.timeout=1s")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining("url: required under policy-gateway.state.redis"));
+    }
+}

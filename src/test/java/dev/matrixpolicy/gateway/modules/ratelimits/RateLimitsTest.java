@@ -1,0 +1,127 @@
+package dev.matrixpolicy.gateway.modules.ratelimits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** The {@code rate_limits} rules, on in-memory state and a clock the test moves. */
+class RateLimitsTest {
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final RateLimitsModuleType type = new RateLimitsModuleType(new MemoryState(now::get, 1000));
+
+    private PolicyModule module(Map<String, String> config) {
+        return type.create(ModuleConfigs.bind(RateLimitsConfig.class, Map.of(), config),
+                new ModuleContext("limits", "example.com", meters));
+    }
+
+    @Test
+    void aSenderMaySendABurstOfCapacityEventsThenIsRefusedWithTheTimeToWait() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "3", "events.per-sender.period", "30s"))
+                .implementation(CheckEventForSpam.TYPE).orElseThrow();
+        for (int i = 0; i < 3; i++) {
+            assertThat(events.checkEventForSpam(event("@flood:example.org", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+
+        SpamVerdict refused = events.checkEventForSpam(event("@flood:example.org", "!b:example.com"));
+
+        assertThat(refused).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", Optional.empty(), Optional.of(Duration.ofSeconds(10))));
+        assertThat(events.checkEventForSpam(event("@calm:example.com", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(meters.get("policy.module.rate_limits.refusals").tags("limit", "events", "bucket", "sender").counter().count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aSenderRefusedMaySendAgainOnceABucketTokenIsBack() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "2", "events.per-sender.period", "10s"))
+                .implementation(CheckEventForSpam.TYPE).orElseThrow();
+        events.checkEventForSpam(event("@flood:example.org", "!a:example.com"));
+        events.checkEventForSpam(event("@flood:example.org", "!a:example.com"));
+        assertThat(events.checkEventForSpam(event("@flood:example.org", "!a:example.com"))).isInstanceOf(Rejection.class);
+
+        now.addAndGet(5_000);
+
+        assertThat(events.checkEventForSpam(event("@flood:example.org", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void aJoinWaveIsLimitedPerRoomWithTheConfiguredRefusal() {
+        UserMayJoinRoom joins = module(Map.of("joins.per-room.capacity", "2", "joins.per-room.period", "1m",
+                "joins.errcode", "M_FORBIDDEN", "joins.error", "Slow down")).implementation(UserMayJoinRoom.TYPE).orElseThrow();
+        joins.userMayJoinRoom(new UserMayJoinRoom.Args("@a:example.org", "!room:example.com", false));
+        joins.userMayJoinRoom(new UserMayJoinRoom.Args("@b:example.org", "!room:example.com", false));
+
+        SpamVerdict third = joins.userMayJoinRoom(new UserMayJoinRoom.Args("@c:example.org", "!room:example.com", false));
+
+        assertThat(third).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Slow down"), Optional.of(Duration.ofSeconds(30))));
+        assertThat(joins.userMayJoinRoom(new UserMayJoinRoom.Args("@c:example.org", "!other:example.com", false)))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void invitesAndRoomCreationAreLimitedPerSender() {
+        PolicyModule module = module(Map.of("invites.per-sender.capacity", "1", "invites.per-sender.period", "1m",
+                "room-creation.per-sender.capacity", "1", "room-creation.per-sender.period", "1h"));
+        UserMayInvite invites = module.implementation(UserMayInvite.TYPE).orElseThrow();
+        UserMayCreateRoom rooms = module.implementation(UserMayCreateRoom.TYPE).orElseThrow();
+
+        assertThat(invites.userMayInvite(new UserMayInvite.Args("@spam:example.com", "@a:example.org", "!r:example.com")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(invites.userMayInvite(new UserMayInvite.Args("@spam:example.com", "@b:example.org", "!s:example.com")))
+                .isInstanceOf(Rejection.class);
+        assertThat(rooms.userMayCreateRoom(new UserMayCreateRoom.Args("@spam:example.com", Optional.empty())))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rooms.userMayCreateRoom(new UserMayCreateRoom.Args("@spam:example.com", Optional.empty())))
+                .isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void exemptUsersAndServersAreNeverCounted() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "1", "events.per-sender.period", "1h",
+                "exempt[0]", "@admin:example.com", "exempt[1]", "*:trusted.example")).implementation(CheckEventForSpam.TYPE).orElseThrow();
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(events.checkEventForSpam(event("@admin:example.com", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(events.checkEventForSpam(event("@bot:trusted.example", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
+    @Test
+    void onlyTheCallbacksOfConfiguredLimitsAreAnswered() {
+        PolicyModule module = module(Map.of("joins.per-sender.capacity", "5", "joins.per-sender.period", "1m"));
+
+        assertThat(module.implementation(UserMayJoinRoom.TYPE)).isPresent();
+        assertThat(module.implementation(CheckEventForSpam.TYPE)).isEmpty();
+        assertThat(module.implementation(UserMayInvite.TYPE)).isEmpty();
+        assertThat(module.implementation(UserMayCreateRoom.TYPE)).isEmpty();
+    }
+
+    @Test
+    void inMemoryTheModuleIsCalledInlineWithoutADeadline() {
+        assertThat(module(Map.of("joins.per-sender.capacity", "5", "joins.per-sender.period", "1m")).mayBlock()).isFalse();
+    }
+
+    private static CheckEventForSpam.Args event(String sender, String room) {
+        ObjectNode json = JsonMapper.builder().build().createObjectNode()
+                .put("event_id", "$e").put("room_id", room).put("type", "m.room.message").put("sender", sender);
+        return new CheckEventForSpam.Args(new ClientEvent(json));
+    }
+}

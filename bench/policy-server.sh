@@ -11,7 +11,8 @@
 # DISTINCT events b cycles through, so b's events are not found there; the report gives each
 # scenario's hit ratio from the gateway's own cache metrics.
 #
-#   bench/policy-server.sh           ROUNDS rounds of DURATION s at CONNECTIONS, then paced at PACED_RATE (bench/policy-server-results.md)
+#   bench/policy-server.sh           ROUNDS rounds of DURATION s at CONNECTIONS, then paced at PACED_RATE (report in
+#                                    target/bench-policy-server-results.md; bench/policy-server.md discusses a run)
 #   bench/policy-server.sh --smoke   a few seconds, to prove the script still works (target/bench-policy-server)
 #
 # DURATION, ROUNDS, CONNECTIONS, WARMUP, PACED_RATE, PACED_DURATION, DISTINCT, CACHE_SIZE override the
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-3}; CONNECTIONS=${CONNECTIONS:-16}; WARMUP=${WARMUP:-10}
 PACED_RATE=${PACED_RATE:-500}; PACED_DURATION=${PACED_DURATION:-20}; PACED_CONNECTIONS=8
 DISTINCT=${DISTINCT:-20000}; CACHE_SIZE=${CACHE_SIZE:-1000}; BUILD=${BUILD:-1}
-OUT=target/bench-policy-server; REPORT=bench/policy-server-results.md
+OUT=target/bench-policy-server; REPORT=target/bench-policy-server-results.md
 if [ "${1:-}" = "--smoke" ]; then
   DURATION=1; ROUNDS=1; WARMUP=1; PACED_DURATION=1; DISTINCT=${DISTINCT_SMOKE:-500}; CACHE_SIZE=50; REPORT=$OUT/results-smoke.md
 fi

@@ -2,9 +2,7 @@
 -- the end. Arguments after "--": files of one request a line, "path TAB Authorization TAB body"
 -- (written by dev.matrixpolicy.bench.PolicyServerFixtures). Each wrk thread starts at another line.
 -- PACE_MS=<mean ms> in the environment paces each connection, as in post.lua.
-local requests_list = {}
-local counter = 0
-dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "pace.lua")
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "replay.lua")
 
 function init(args)
   seed_this_thread()
@@ -17,18 +15,4 @@ function init(args)
     end
   end
   counter = math.random(#requests_list) - 1
-end
-
-function request()
-  counter = counter + 1
-  return requests_list[(counter % #requests_list) + 1]
-end
-
-function done(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout
-  io.write(string.format(
-    '{"requests": %d, "seconds": %.3f, "errors": %d, "non2xx": %d, "p50_us": %d, "p99_us": %d, "p999_us": %d}\n',
-    summary.requests, summary.duration / 1e6, errors, summary.errors.status,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
 end

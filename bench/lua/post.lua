@@ -3,9 +3,7 @@
 -- PACE_MS=<mean ms> in the environment paces each connection: it waits an exponentially distributed
 -- time of that mean after each answer, so the connections together send a Poisson stream of about
 -- connections * 1000 / PACE_MS requests/s instead of as many as the server can take.
-local requests_list = {}
-local counter = 0
-dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "pace.lua")
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "replay.lua")
 
 function init(args)
   seed_this_thread()
@@ -17,18 +15,4 @@ function init(args)
     local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }
     table.insert(requests_list, wrk.format("POST", args[i], headers, body))
   end
-end
-
-function request()
-  counter = counter + 1
-  return requests_list[(counter % #requests_list) + 1]
-end
-
-function done(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout
-  io.write(string.format(
-    '{"requests": %d, "seconds": %.3f, "errors": %d, "non2xx": %d, "p50_us": %d, "p99_us": %d, "p999_us": %d}\n',
-    summary.requests, summary.duration / 1e6, errors, summary.errors.status,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
 end

@@ -23,10 +23,14 @@ import java.util.Optional;
  * {@link #AMBIGUOUS} after the modification time it saw may have missed such a rewrite: until a
  * read starts that long after it, the file is read on every check, and parsed only when its SHA-256
  * differs from the last good content's. How late a check runs (a busy machine) changes nothing.
+ * Changed content is applied only once it has stayed the same for {@link #SETTLE}: a file is never
+ * read half written.
  */
 public final class FileSource extends PollingSource {
     /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
     private static final Duration AMBIGUOUS = Duration.ofSeconds(2);
+    /** How long changed content must stay as read before it is applied, as for the configuration files. */
+    private static final Duration SETTLE = Duration.ofMillis(100);
 
     private final Path file;
     private final Clock clock;
@@ -62,11 +66,29 @@ public final class FileSource extends PollingSource {
             settled = settles;
             return Optional.empty();
         }
+        if (!Arrays.equals(digest, lastGoodDigest) && !unchangedAfterSettling(bytes)) {
+            return Optional.empty(); // still being written: the next check reads it again
+        }
         RuleText.Parsed parsed = RuleText.parse(utf8(bytes), name());
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         lastGoodDigest = digest;
         settled = settles;
         return Optional.of(parsed);
+    }
+
+    /**
+     * Whether the file still holds {@code bytes} {@link #SETTLE} later. A file rewritten in place is
+     * empty, then half written, for a moment; read in that moment, it would replace every rule with
+     * none or some, until the next check.
+     */
+    private boolean unchangedAfterSettling(byte[] bytes) throws IOException {
+        try {
+            Thread.sleep(SETTLE);
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return Arrays.equals(bytes, Files.readAllBytes(file));
     }
 
     private static byte[] sha256(byte[] bytes) {

@@ -44,7 +44,7 @@ class UnknownKeyTest {
             assertThat(analysis)
                     .contains("key: policy-gateway.modlues\n")
                     .contains("file: " + file() + ", line 4, column 15\n")
-                    .contains("problem: unknown key; the keys of policy-gateway are server-name, auth, admin, decision-log, defaults, max-body-size, modules, reload\n")
+                    .contains("problem: unknown key; the keys of policy-gateway are server-name, auth, admin, decision-log, defaults, max-body-size, modules, reload, policy-server, state\n")
                     .contains("Did you mean policy-gateway.modules?");
         });
     }

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.state.MemoryState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,10 +60,10 @@ public class ContentRulesBenchmark {
                         new ContentRulesConfig.Links(List.of(), denied, 10), null, null, null),
                 new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
                         new ContentRulesConfig.Mentions(20, false), null, null, null, null)),
-                List.of("check_event_for_spam"), 16384, null, 100_000);
-        rules = new ContentRulesModuleType(Clock.systemUTC()).create(config,
-                new ModuleContext("bench", "example.com", new SimpleMeterRegistry()),
-                new InMemoryRecentMessages(Duration.ofMinutes(1), 1000));
+                List.of("check_event_for_spam"), 16384, null);
+        MemoryState state = new MemoryState();
+        rules = new ContentRulesModuleType(state, Clock.systemUTC()).create(config,
+                new ModuleContext("bench", "example.com", new SimpleMeterRegistry()), new SharedRecentMessages(state, "bench"));
         String paragraph = text.equals("ascii")
                 ? "Hi @alice:example.org, the meeting notes are at https://docs.example.com/notes/2026 and the "
                         + "recording is on https://video.example.net/watch?v=abc123. Please review before Friday. "

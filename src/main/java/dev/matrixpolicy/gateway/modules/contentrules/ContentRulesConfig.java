@@ -23,15 +23,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxScannedLength   how many characters of a subject's text are scanned (normalised, matched
  *                           by keywords, regexes, links and mentions); the rest is not looked at
  * @param normalisation      what normalisation folds
- * @param maxTrackedMessages how many (sender, text) pairs {@code repeated} rules remember at most
  */
 public record ContentRulesConfig(
         @NotEmpty List<@Valid @NotNull Rule> rules,
         @DefaultValue({"check_event_for_spam", "user_may_send_state_event", "check_username_for_spam",
                 "check_registration_for_spam", "check_media_file_for_spam"}) List<@NotBlank String> callbacks,
         @DefaultValue("16384") @Min(256) @Max(1_048_576) int maxScannedLength,
-        @Valid Normalisation normalisation,
-        @DefaultValue("100000") @Positive long maxTrackedMessages) {
+        @Valid Normalisation normalisation) {
 
     public ContentRulesConfig {
         normalisation = normalisation == null ? new Normalisation(true, true, false) : normalisation;

@@ -12,6 +12,7 @@ import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
 import java.time.Clock;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -36,20 +38,24 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
     /** Links are collected up to this many at least, whatever {@code max-count} says. */
     private static final int MIN_LINK_LIMIT = 1_000;
 
+    private final SharedState state;
     private final Clock clock;
 
-    ContentRulesModuleType() {
-        this(Clock.systemUTC());
+    /** @param state where {@code repeated} rules count, shared by the replicas when it is Redis */
+    @Autowired
+    ContentRulesModuleType(SharedState state) {
+        this(state, Clock.systemUTC());
     }
 
-    ContentRulesModuleType(Clock clock) {
+    ContentRulesModuleType(SharedState state, Clock clock) {
         super(NAME, ContentRulesConfig.class);
+        this.state = state;
         this.clock = clock;
     }
 
     @Override
     public PolicyModule create(ContentRulesConfig config, ModuleContext context) {
-        return create(config, context, recent(config));
+        return create(config, context, new SharedRecentMessages(state, context.instanceName()));
     }
 
     ContentRules create(ContentRulesConfig config, ModuleContext context, RecentMessages recent) {
@@ -88,12 +94,6 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         ContentRules.Reading reading = new ContentRules.Reading(normaliser, index.build(), config.maxScannedLength(),
                 mentionLimit, linkLimit);
         return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, clock, resources);
-    }
-
-    private static RecentMessages recent(ContentRulesConfig config) {
-        Duration longest = config.rules().stream().map(ContentRulesConfig.Rule::repeated).filter(r -> r != null)
-                .map(ContentRulesConfig.Repeated::window).max(Duration::compareTo).orElse(Duration.ofSeconds(1));
-        return new InMemoryRecentMessages(longest, config.maxTrackedMessages());
     }
 
     private static ContentRule.TextChecks textChecks(int rule, String field, ContentRulesConfig.Rule config,

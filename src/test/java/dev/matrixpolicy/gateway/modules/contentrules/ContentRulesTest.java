@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
+import dev.matrixpolicy.gateway.state.MemoryState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
@@ -49,12 +50,18 @@ class ContentRulesTest {
         return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, keywords, phrases, regexes, null, null, null, null, null);
     }
 
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+
     private ContentRules module(int maxScanned, ContentRulesConfig.Rule... rules) {
+        return module(new MemoryState(CLOCK::millis, 1000), maxScanned, rules);
+    }
+
+    /** An instance named {@code content} counting in {@code state}, as every replica's does in a shared Redis. */
+    private ContentRules module(MemoryState state, int maxScanned, ContentRulesConfig.Rule... rules) {
         ContentRulesConfig config = new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
                 "user_may_send_state_event", "check_username_for_spam", "check_registration_for_spam",
-                "check_media_file_for_spam"), maxScanned, null, 1000);
-        return new ContentRulesModuleType(Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC))
-                .create(config, new ModuleContext("content", "example.com", meters), new InMemoryRecentMessages(Duration.ofMinutes(10), 1000));
+                "check_media_file_for_spam"), maxScanned, null);
+        return (ContentRules) new ContentRulesModuleType(state, CLOCK).create(config, new ModuleContext("content", "example.com", meters));
     }
 
     private ContentRules module(ContentRulesConfig.Rule... rules) {
@@ -152,6 +159,19 @@ class ContentRulesTest {
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message("@other:x", "!c:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!c:x", content))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void replicasSharingOneStateCountTheRoomsTogether() {
+        MemoryState shared = new MemoryState(CLOCK::millis, 1000);
+        ContentRulesConfig.Rule repeated = new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null,
+                null, null, null, new ContentRulesConfig.Repeated(1, Duration.ofMinutes(10)), null);
+        ContentRules first = module(shared, 16384, repeated);
+        ContentRules second = module(shared, 16384, repeated);
+        String content = "{\"body\": \"Join my server!\"}";
+
+        assertThat(first.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);
     }
 
     @Test

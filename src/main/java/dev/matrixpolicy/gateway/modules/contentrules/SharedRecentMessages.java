@@ -1,0 +1,30 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import dev.matrixpolicy.gateway.state.SharedState;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * {@link RecentMessages} in the gateway's {@link SharedState}: in memory for one replica, in Redis
+ * for several, so that a sender who posts the same text in rooms whose requests land on different
+ * replicas is counted once across all of them. Each (instance, sender, text) is one key, whose
+ * members are the rooms, each counted once from its latest sighting; the state's clock decides the
+ * window, so {@code now} is not used. When the state cannot be reached, the module fails and the
+ * entry's {@code on-failure} decides.
+ */
+final class SharedRecentMessages implements RecentMessages {
+    private final SharedState state;
+    private final String prefix;
+
+    /** @param instanceName the module instance, so that two instances never share a count */
+    SharedRecentMessages(SharedState state, String instanceName) {
+        this.state = state;
+        this.prefix = "content_rules:" + instanceName + ":";
+    }
+
+    @Override
+    public int roomsWithin(String sender, long fingerprint, String roomId, Instant now, Duration window) {
+        long rooms = state.countDistinct(prefix + sender + ":" + Long.toHexString(fingerprint), roomId, window);
+        return (int) Math.min(rooms, Integer.MAX_VALUE);
+    }
+}

@@ -85,50 +85,118 @@ final class Normaliser {
     /** The normal form of a text, without leading or trailing space. */
     String normalise(CharSequence text) {
         String plain = text.toString();
-        StringBuilder out = new StringBuilder(plain.length());
+        Output out = new Output(plain.length());
         int unicodeFrom = firstNeedingUnicodeForm(plain);
         if (unicodeFrom < 0) {
             fold(plain, 0, plain.length(), out);
         } else {
             foldPiecewise(plain, unicodeFrom, out);
         }
-        int end = out.length();
-        if (end > 0 && out.charAt(end - 1) == ' ') {
-            out.setLength(end - 1);
-        }
-        return out.toString();
+        return out.text();
     }
 
     /**
      * Steps 2 to 5 over {@code text[from, to)}, already in its Unicode form: appends to {@code out}.
      * ASCII characters take the {@link #ascii} table; the others are looked at one by one.
      */
-    private void fold(String text, int from, int to, StringBuilder out) {
+    private void fold(String text, int from, int to, Output out) {
         for (int i = from; i < to; ) {
             char c = text.charAt(i);
+            char folded;
             if (c < 0x80) {
+                folded = ascii[c];
                 i++;
-                char folded = ascii[c];
-                if (folded != ' ') {
-                    out.append(folded);
-                } else if (!out.isEmpty() && out.charAt(out.length() - 1) != ' ') {
-                    out.append(' ');
-                }
+            } else if (!Character.isSurrogate(c) && (folded = BMP[c]) != OTHER
+                    && (!confusables || c < CONFUSABLE_FROM[0] || c > CONFUSABLE_FROM[CONFUSABLE_FROM.length - 1])) {
+                i++;
+            } else {
+                int codePoint = text.codePointAt(i);
+                i += Character.charCount(codePoint);
+                foldOther(codePoint, out);
                 continue;
             }
-            int codePoint = text.codePointAt(i);
-            i += Character.charCount(codePoint);
-            if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
-                if (!out.isEmpty() && out.charAt(out.length() - 1) != ' ') {
-                    out.append(' ');
-                }
-                continue;
+            if (folded == ' ') {
+                out.space();
+            } else if (folded != DROPPED) {
+                out.append(folded);
             }
-            if (Character.getType(codePoint) == Character.FORMAT || codePoint == COMBINING_GRAPHEME_JOINER) {
-                continue;
-            }
-            out.appendCodePoint(fold(codePoint));
         }
+    }
+
+    /** Steps 2 to 5 on one code point, the plain way. */
+    private void foldOther(int codePoint, Output out) {
+        if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
+            out.space();
+        } else if (Character.getType(codePoint) != Character.FORMAT && codePoint != COMBINING_GRAPHEME_JOINER) {
+            out.append(fold(codePoint));
+        }
+    }
+
+    /** The normalised text as it grows; one per call. */
+    private static final class Output {
+        private char[] chars;
+        private int length;
+
+        Output(int capacity) {
+            chars = new char[Math.max(capacity, 16)];
+        }
+
+        void append(char c) {
+            if (length == chars.length) {
+                chars = java.util.Arrays.copyOf(chars, length * 2);
+            }
+            chars[length++] = c;
+        }
+
+        void append(int codePoint) {
+            if (Character.isBmpCodePoint(codePoint)) {
+                append((char) codePoint);
+            } else {
+                append(Character.highSurrogate(codePoint));
+                append(Character.lowSurrogate(codePoint));
+            }
+        }
+
+        /** A space, unless at the start or after another. */
+        void space() {
+            if (length > 0 && chars[length - 1] != ' ') {
+                append(' ');
+            }
+        }
+
+        /** Without a trailing space. */
+        String text() {
+            return new String(chars, 0, length > 0 && chars[length - 1] == ' ' ? length - 1 : length);
+        }
+    }
+
+    /** In {@link #BMP}: a format character or the combining grapheme joiner, which step 2 removes. */
+    private static final char DROPPED = '\uD800';
+    /** In {@link #BMP}: a character to fold the plain way ({@link #foldOther}). */
+    private static final char OTHER = '\uD801';
+    /**
+     * What steps 2 and 4 make of each UTF-16 character outside ASCII, without look-alikes and leet:
+     * a space for white space and controls, {@link #DROPPED}, the case fold, or {@link #OTHER} where
+     * that is not one character (and for surrogates, never looked up).
+     */
+    private static final char[] BMP = bmpFolds();
+
+    private static char[] bmpFolds() {
+        char[] folds = new char[0x10000];
+        for (int c = 0; c < 0x10000; c++) {
+            if (Character.isSurrogate((char) c)) {
+                folds[c] = OTHER;
+            } else if (Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
+                folds[c] = ' ';
+            } else if (Character.getType(c) == Character.FORMAT || c == COMBINING_GRAPHEME_JOINER) {
+                folds[c] = DROPPED;
+            } else {
+                int folded = Character.toLowerCase(Character.toUpperCase(c));
+                folds[c] = folded == ' ' || !Character.isBmpCodePoint(folded) || Character.isSurrogate((char) folded)
+                        ? OTHER : (char) folded;
+            }
+        }
+        return folds;
     }
 
     /**
@@ -143,7 +211,7 @@ final class Normaliser {
      * {@link #PIECE_END}, itself inert, which therefore never occurs inside a piece (a piece does not
      * take one before it: nothing combines with it) and comes out of normalisation alone and unchanged.
      */
-    private void foldPiecewise(String text, int first, StringBuilder out) {
+    private void foldPiecewise(String text, int first, Output out) {
         int length = text.length();
         int[] bounds = new int[8];
         int count = 0;

@@ -35,11 +35,10 @@ record Links(Set<String> urls, Set<String> hosts) {
                 continue;
             }
             int end = authority;
-            while (end < text.length() && " <>\"'`".indexOf(text.charAt(end)) < 0) {
+            while (end < text.length() && !endsUrl(text.charAt(end))) {
                 end++;
             }
-            if (end > authority) {
-                urls.add(text.substring(at, end));
+            if (end > authority && urls.add(text.substring(at, end))) { // a URL seen before has its host in already
                 String host = host(text.substring(authority, end));
                 if (!host.isEmpty()) {
                     hosts.add(host);
@@ -70,6 +69,10 @@ record Links(Set<String> urls, Set<String> hosts) {
             end--;
         }
         return authority.substring(0, end);
+    }
+
+    private static boolean endsUrl(char c) {
+        return c == ' ' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '`';
     }
 
     private static boolean isHostCharacter(char c) {

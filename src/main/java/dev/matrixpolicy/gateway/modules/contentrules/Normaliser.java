@@ -25,8 +25,10 @@ import java.text.Normalizer;
  * Not folded: look-alikes outside the table (e.g. Cherokee, mathematical symbols that NFKC keeps),
  * letters split by spaces or punctuation ({@code f.r.e.e}), and homophones.
  *
- * <p>Pure ASCII text skips the Unicode normalisation, which leaves it unchanged. The work is one
- * or two passes over the text, linear in its length.
+ * <p>Step 1 leaves ASCII and most letters of most scripts alone; only the pieces of a text around
+ * the other characters (accented letters, compatibility forms, marks, emoji...) go through
+ * {@link Normalizer}, in one call, and the rest is folded straight away, ASCII by a table. The work
+ * is linear in the length of the text.
  */
 final class Normaliser {
 
@@ -68,36 +70,181 @@ final class Normaliser {
     private final boolean confusables;
     private final boolean diacritics;
     private final boolean leet;
+    /** What each ASCII character becomes: a space for white space and controls, else its {@link #fold}. */
+    private final char[] ascii = new char[0x80];
 
     Normaliser(boolean confusables, boolean diacritics, boolean leet) {
         this.confusables = confusables;
         this.diacritics = diacritics;
         this.leet = leet;
+        for (char c = 0; c < 0x80; c++) {
+            ascii[c] = Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c) ? ' ' : (char) fold(c);
+        }
     }
 
     /** The normal form of a text, without leading or trailing space. */
     String normalise(CharSequence text) {
-        String unicode = unicodeForm(text);
-        StringBuilder out = new StringBuilder(unicode.length());
-        for (int i = 0, length = unicode.length(); i < length; ) {
-            int codePoint = unicode.codePointAt(i);
-            i += Character.charCount(codePoint);
-            if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
-                if (!out.isEmpty() && out.charAt(out.length() - 1) != ' ') {
-                    out.append(' ');
-                }
+        String plain = text.toString();
+        Output out = new Output(plain.length());
+        int unicodeFrom = firstNeedingUnicodeForm(plain);
+        if (unicodeFrom < 0) {
+            fold(plain, 0, plain.length(), out);
+        } else {
+            foldPiecewise(plain, unicodeFrom, out);
+        }
+        return out.text();
+    }
+
+    /**
+     * Steps 2 to 5 over {@code text[from, to)}, already in its Unicode form: appends to {@code out}.
+     * ASCII characters take the {@link #ascii} table; the others are looked at one by one.
+     */
+    private void fold(String text, int from, int to, Output out) {
+        for (int i = from; i < to; ) {
+            char c = text.charAt(i);
+            char folded;
+            if (c < 0x80) {
+                folded = ascii[c];
+                i++;
+            } else if (!Character.isSurrogate(c) && (folded = BMP[c]) != OTHER
+                    && (!confusables || c < CONFUSABLE_FROM[0] || c > CONFUSABLE_FROM[CONFUSABLE_FROM.length - 1])) {
+                i++;
+            } else {
+                int codePoint = text.codePointAt(i);
+                i += Character.charCount(codePoint);
+                foldOther(codePoint, out);
                 continue;
             }
-            if (Character.getType(codePoint) == Character.FORMAT || codePoint == COMBINING_GRAPHEME_JOINER) {
+            if (folded == ' ') {
+                out.space();
+            } else if (folded != DROPPED) {
+                out.append(folded);
+            }
+        }
+    }
+
+    /** Steps 2 to 5 on one code point, the plain way. */
+    private void foldOther(int codePoint, Output out) {
+        if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
+            out.space();
+        } else if (Character.getType(codePoint) != Character.FORMAT && codePoint != COMBINING_GRAPHEME_JOINER) {
+            out.append(fold(codePoint));
+        }
+    }
+
+    /** The normalised text as it grows; one per call. */
+    private static final class Output {
+        private char[] chars;
+        private int length;
+
+        Output(int capacity) {
+            chars = new char[Math.max(capacity, 16)];
+        }
+
+        void append(char c) {
+            if (length == chars.length) {
+                chars = java.util.Arrays.copyOf(chars, length * 2);
+            }
+            chars[length++] = c;
+        }
+
+        void append(int codePoint) {
+            if (Character.isBmpCodePoint(codePoint)) {
+                append((char) codePoint);
+            } else {
+                append(Character.highSurrogate(codePoint));
+                append(Character.lowSurrogate(codePoint));
+            }
+        }
+
+        /** A space, unless at the start or after another. */
+        void space() {
+            if (length > 0 && chars[length - 1] != ' ') {
+                append(' ');
+            }
+        }
+
+        /** Without a trailing space. */
+        String text() {
+            return new String(chars, 0, length > 0 && chars[length - 1] == ' ' ? length - 1 : length);
+        }
+    }
+
+    /** In {@link #BMP}: a format character or the combining grapheme joiner, which step 2 removes. */
+    private static final char DROPPED = '\uD800';
+    /** In {@link #BMP}: a character to fold the plain way ({@link #foldOther}). */
+    private static final char OTHER = '\uD801';
+    /**
+     * What steps 2 and 4 make of each UTF-16 character outside ASCII, without look-alikes and leet:
+     * a space for white space and controls, {@link #DROPPED}, the case fold, or {@link #OTHER} where
+     * that is not one character (and for surrogates, never looked up).
+     */
+    private static final char[] BMP = bmpFolds();
+
+    private static char[] bmpFolds() {
+        char[] folds = new char[0x10000];
+        for (int c = 0; c < 0x10000; c++) {
+            if (Character.isSurrogate((char) c)) {
+                folds[c] = OTHER;
+            } else if (Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
+                folds[c] = ' ';
+            } else if (Character.getType(c) == Character.FORMAT || c == COMBINING_GRAPHEME_JOINER) {
+                folds[c] = DROPPED;
+            } else {
+                int folded = Character.toLowerCase(Character.toUpperCase(c));
+                folds[c] = folded == ' ' || !Character.isBmpCodePoint(folded) || Character.isSurrogate((char) folded)
+                        ? OTHER : (char) folded;
+            }
+        }
+        return folds;
+    }
+
+    /**
+     * Text where Unicode normalisation may change something, from {@code first} on: only the pieces
+     * around the characters it may change go through {@link Normalizer}, all of them in one call.
+     *
+     * <p>Every ASCII character and every {@linkplain #INERT inert} one is a normalisation boundary
+     * (a starter that does not combine with what precedes it, and has no decomposition), so the Unicode
+     * form of the text is the concatenation of the Unicode forms of pieces cut before such
+     * characters. A piece is a run of other characters together with the character just before it,
+     * which a combining mark may attach to; the rest is its own Unicode form. The pieces are joined by
+     * {@link #PIECE_END}, itself inert, which therefore never occurs inside a piece (a piece does not
+     * take one before it: nothing combines with it) and comes out of normalisation alone and unchanged.
+     */
+    private void foldPiecewise(String text, int first, Output out) {
+        int length = text.length();
+        int[] bounds = new int[8];
+        int count = 0;
+        StringBuilder pieces = new StringBuilder();
+        for (int i = first; i < length; ) {
+            if (!needsUnicodeForm(text.charAt(i))) {
+                i++;
                 continue;
             }
-            out.appendCodePoint(fold(codePoint));
+            int start = i == 0 || text.charAt(i - 1) == PIECE_END ? i : i - 1; // U+FFFF: begins no composition
+            int end = i + 1;
+            while (end < length && needsUnicodeForm(text.charAt(end))) {
+                end++;
+            }
+            if (count + 2 > bounds.length) {
+                bounds = java.util.Arrays.copyOf(bounds, bounds.length * 2);
+            }
+            bounds[count++] = start;
+            bounds[count++] = end;
+            pieces.append(text, start, end).append(PIECE_END);
+            i = end; // inert, or the end: it may only be the character before the next piece
         }
-        int end = out.length();
-        if (end > 0 && out.charAt(end - 1) == ' ') {
-            out.setLength(end - 1);
+        String unicode = unicodeForm(pieces.toString());
+        int done = 0;
+        int at = 0;
+        for (int p = 0; p < count; p += 2) {
+            fold(text, done, bounds[p], out);
+            int pieceEnd = unicode.indexOf(PIECE_END, at);
+            fold(unicode, at, pieceEnd, out);
+            at = pieceEnd + 1;
+            done = bounds[p + 1];
         }
-        return out.toString();
+        fold(text, done, length, out);
     }
 
     /** One code point's fold: look-alike, case, then leet; the rest of {@link #normalise} is about sequences. */
@@ -119,11 +266,8 @@ final class Normaliser {
         return folded;
     }
 
-    private String unicodeForm(CharSequence text) {
-        String plain = text.toString();
-        if (isAscii(plain)) {
-            return plain;
-        }
+    /** Step 1 over the whole of a text. */
+    private String unicodeForm(String plain) {
         if (!diacritics) {
             return Normalizer.normalize(plain, Normalizer.Form.NFKC);
         }
@@ -139,12 +283,66 @@ final class Normaliser {
         return Normalizer.normalize(bare, Normalizer.Form.NFC);
     }
 
-    private static boolean isAscii(String text) {
+    /** The index of the first character that Unicode normalisation might change or join, -1 for none. */
+    private static int firstNeedingUnicodeForm(String text) {
         for (int i = 0, length = text.length(); i < length; i++) {
-            if (text.charAt(i) >= 0x80) {
-                return false;
+            if (needsUnicodeForm(text.charAt(i))) {
+                return i;
             }
         }
-        return true;
+        return -1;
+    }
+
+    private static boolean needsUnicodeForm(char c) {
+        return c >= 0x80 && (INERT[c >>> 6] & (1L << c)) == 0;
+    }
+
+    /**
+     * The UTF-16 characters (surrogates excepted) that both Unicode forms of step 1 leave alone
+     * wherever they are: no decomposition, canonical or compatibility; not a mark, so a starter that
+     * nothing reorders; and never the second character of a canonical composition, so nothing before
+     * them combines with them. Worked out from the JDK's own normaliser at class loading (a few tens of
+     * milliseconds), so it follows the JDK's Unicode version.
+     */
+    private static final long[] INERT = inertCharacters();
+
+    /** What joins the pieces given to {@link Normalizer}: a noncharacter, inert. */
+    private static final char PIECE_END = '\uFFFF';
+
+    private static long[] inertCharacters() {
+        boolean[] second = new boolean[0x10000];
+        for (int codePoint = 0x80; codePoint <= Character.MAX_CODE_POINT; codePoint++) {
+            if (!Character.isDefined(codePoint) || (codePoint >= Character.MIN_SURROGATE && codePoint <= Character.MAX_SURROGATE)) {
+                continue;
+            }
+            String alone = Character.toString(codePoint);
+            if (Normalizer.isNormalized(alone, Normalizer.Form.NFD)) {
+                continue;
+            }
+            String decomposed = Normalizer.normalize(alone, Normalizer.Form.NFD);
+            for (int i = 1; i < decomposed.length(); i++) {
+                second[decomposed.charAt(i)] = true;
+            }
+        }
+        long[] inert = new long[0x10000 / 64];
+        for (int c = 0; c < 0x10000; c++) {
+            if (c < 0x80 || Character.isSurrogate((char) c) || second[c]) {
+                continue;
+            }
+            int type = Character.getType(c);
+            if (type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK || type == Character.COMBINING_SPACING_MARK) {
+                continue;
+            }
+            String alone = String.valueOf((char) c);
+            String afterMark = "\u0345" + alone; // the highest combining class before it: a nonzero class would reorder
+            if (Normalizer.isNormalized(alone, Normalizer.Form.NFKD) && Normalizer.isNormalized(alone, Normalizer.Form.NFKC)
+                    && Normalizer.isNormalized(afterMark, Normalizer.Form.NFD)) {
+                inert[c >>> 6] |= 1L << c;
+            }
+        }
+        if ((inert[PIECE_END >>> 6] & (1L << PIECE_END)) == 0) {
+            throw new ExceptionInInitializerError("U+FFFF should be inert");
+        }
+        return inert;
     }
 }

@@ -146,16 +146,24 @@ final class PatternAutomaton {
     }
 
     private int step(int node, char c) {
-        while (true) {
-            if (node == 0) {
-                return c < 128 ? rootAscii[c] : Math.max(child(0, c), 0);
-            }
-            int next = child(node, c);
-            if (next >= 0) {
-                return next;
+        while (node != 0) {
+            int from = edgeStart[node];
+            int to = edgeStart[node + 1];
+            if (to - from <= 4) { // most nodes have one edge: a look at each beats a binary search
+                for (int e = from; e < to; e++) {
+                    if (edgeLabel[e] == c) {
+                        return edgeTarget[e];
+                    }
+                }
+            } else {
+                int at = Arrays.binarySearch(edgeLabel, from, to, c);
+                if (at >= 0) {
+                    return edgeTarget[at];
+                }
             }
             node = failure[node];
         }
+        return c < 128 ? rootAscii[c] : Math.max(child(0, c), 0);
     }
 
     /** The child of a node on a character, -1 for none; 0 for none at the root's ASCII table. */

@@ -1,0 +1,125 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Normaliser} normalises only the pieces of a text that Unicode normalisation may change, and
+ * folds ASCII by a table: pinned here to the plain definition (the whole text through
+ * {@link Normalizer}, then every code point through the checks), over every character and over
+ * random texts of look-alikes, hidden characters, marks, compatibility forms and emoji.
+ */
+class NormaliserEquivalenceTest {
+
+    /** The definition: step 1 on the whole text, then steps 2 to 5 code point by code point. */
+    static String byDefinition(Normaliser normaliser, boolean diacritics, String text) {
+        String unicode;
+        if (!diacritics) {
+            unicode = Normalizer.normalize(text, Normalizer.Form.NFKC);
+        } else {
+            String decomposed = Normalizer.normalize(text, Normalizer.Form.NFKD);
+            StringBuilder bare = new StringBuilder();
+            decomposed.codePoints().filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK).forEach(bare::appendCodePoint);
+            unicode = Normalizer.normalize(bare, Normalizer.Form.NFC);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < unicode.length(); ) {
+            int codePoint = unicode.codePointAt(i);
+            i += Character.charCount(codePoint);
+            if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
+                if (!out.isEmpty() && out.charAt(out.length() - 1) != ' ') {
+                    out.append(' ');
+                }
+            } else if (Character.getType(codePoint) != Character.FORMAT && codePoint != 0x034F) {
+                out.appendCodePoint(normaliser.fold(codePoint));
+            }
+        }
+        return out.toString().endsWith(" ") ? out.substring(0, out.length() - 1) : out.toString();
+    }
+
+    /** Characters that normalisation treats in every way it can, and ones it leaves alone. */
+    private static final String[] ALPHABET = {
+            "a", "e", "o", "z", "E", "Z", "0", "1", "3", " ", "  ", "\t", "\n", "\u0000", "\u007F", ".", "@", ":", "/", "<", "=", "-",
+            // look-alikes: Cyrillic, Greek, Armenian, Latin
+            "\u0430", "\u0435", "\u043E", "\u0440", "\u0441", "\u0410", "\u0419", "\u0439", "\u0451", "\u0438", "\u03BF", "\u03B1",
+            "\u039F", "\u03C2", "\u03F2", "\u03A3", "\u0585", "\u0131", "\u0130", "\u017F", "\u00DF", "\u1E9E", "\u0391", "\u0386",
+            // zero-width and other format characters, space-like characters
+            "\u200B", "\u200C", "\u200D", "\u2060", "\u00AD", "\uFEFF", "\u202E", "\u034F", "\u00A0", "\u2003", "\u3000", "\u0085",
+            // combining marks, in and out of canonical order, and mark-like starters
+            "\u0301", "\u0308", "\u0300", "\u0327", "\u0323", "\u0345", "\u0338", "\u0306", "\u20DD", "\u093C", "\u0BBE", "\u0CD5",
+            "\u3099", "\u309A",
+            // precomposed and decomposable letters
+            "\u00E9", "\u00C7", "\u00FC", "\u00F1", "\u01D6", "\u1EC7", "\u212B", "\u2126", "\u00C5", "\u0D4A", "\u304B", "\u30AC",
+            // compatibility forms: fullwidth, ligatures, circled, superscripts, fractions, mathematical letters
+            "\uFF46", "\uFF32", "\uFF10", "\uFB01", "\u2460", "\u24D0", "\u00B2", "\u00BD", "\u2122", "\u3392", "\uFF61", "\uFF9E",
+            "\uD835\uDC1F", "\uD835\uDD04", "\u2024", "\u3002",
+            // Hangul syllables and jamo that compose
+            "\uAC00", "\uAC01", "\u1100", "\u1161", "\u11A8", "\u3131",
+            // other scripts
+            "\u4E2D", "\u6587", "\u05D0", "\u0627", "\u0644", "\u0915", "\u0E01", "\u2014", "\u2019", "\u20AC",
+            // emoji: plain, presentation selector, skin tone, ZWJ sequence, flag, keycap
+            "\uD83D\uDE42", "\u2764\uFE0F", "\uD83D\uDC4D\uD83C\uDFFD", "\uD83D\uDC68\u200D\uD83D\uDCBB", "\uD83C\uDDE9\uD83C\uDDEA",
+            "1\uFE0F\u20E3",
+            // supplementary compositions, unpaired surrogates, noncharacters
+            "\uD804\uDC99\uD804\uDCBA", "\uD804\uDCBA", "\uD800", "\uDC00", "\uFFFF", "\uFFFE", "\uFFFD",
+    };
+
+    @Test
+    void everyCharacterAloneBetweenLettersAndBeforeAMarkIsNormalisedByDefinition() {
+        for (Normaliser normaliser : List.of(new Normaliser(true, true, false), new Normaliser(false, false, true))) {
+            boolean diacritics = normaliser.normalise("\u00E9").equals("e");
+            List<String> different = new ArrayList<>();
+            for (int c = 0; c <= 0xFFFF; c++) {
+                String character = String.valueOf((char) c);
+                String text = "e" + character + "\u0301" + character + "x" + character;
+                if (!normaliser.normalise(text).equals(byDefinition(normaliser, diacritics, text))) {
+                    different.add(Integer.toHexString(c));
+                }
+            }
+            assertThat(different).isEmpty();
+        }
+    }
+
+    @Test
+    void randomTextsAreNormalisedByDefinitionWithEveryCombinationOfFolds() {
+        SplittableRandom random = new SplittableRandom(16);
+        for (int flags = 0; flags < 8; flags++) {
+            boolean diacritics = (flags & 2) != 0;
+            Normaliser normaliser = new Normaliser((flags & 1) != 0, diacritics, (flags & 4) != 0);
+            for (int round = 0; round < 3000; round++) {
+                StringBuilder text = new StringBuilder();
+                int parts = random.nextInt(1, 40);
+                for (int i = 0; i < parts; i++) {
+                    text.append(ALPHABET[random.nextInt(ALPHABET.length)]);
+                }
+                String sample = text.toString();
+                assertThat(normaliser.normalise(sample)).as("flags %d, text %s", flags, escaped(sample))
+                        .isEqualTo(byDefinition(normaliser, diacritics, sample));
+            }
+        }
+    }
+
+    @Test
+    void benchmarkLikeMessagesAreNormalisedByDefinition() {
+        Normaliser normaliser = new Normaliser(true, true, false);
+        for (String text : List.of(
+                "Grüße @alice:example.org, die Notizen sind unter https://docs.example.com/notizen — bitte "
+                        + "bis Freitag lesen. Ça va? Привет всем, до встречи 🙂 ",
+                "Hi @alice:example.org, the meeting notes are at https://docs.example.com/notes/2026.",
+                "ｆｒｅｅ 𝐛𝐢𝐭𝐜𝐨𝐢𝐧 frée \u0440\u0430ypal fr\u200Be\u00ADe \u03F2asino  buy \t\n  now  ",
+                "\u0301leading mark, trailing mark e\u0301", "", " ", "\u200B")) {
+            assertThat(normaliser.normalise(text)).isEqualTo(byDefinition(normaliser, true, text));
+        }
+    }
+
+    private static String escaped(String text) {
+        StringBuilder out = new StringBuilder();
+        text.chars().forEach(c -> out.append(c < 0x80 && c >= 0x20 ? String.valueOf((char) c) : String.format("\\u%04X", c)));
+        return out.toString();
+    }
+}

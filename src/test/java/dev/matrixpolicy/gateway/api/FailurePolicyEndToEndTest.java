@@ -5,30 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.BeforeEach;
+import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 
 /** Modules that throw or hang, under fail-open and fail-closed links (application-failures.yml). */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("failures")
-class FailurePolicyEndToEndTest {
+class FailurePolicyEndToEndTest extends GatewayEndToEnd {
     private static final String ROOM_REQUEST = "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}";
 
-    @LocalServerPort
-    int port;
-
-    @LocalManagementPort
-    int managementPort;
-
-    GatewayClient gateway;
-
-    @BeforeEach
-    void connect() {
-        gateway = new GatewayClient(port, "failures-token");
+    FailurePolicyEndToEndTest() {
+        super("failures-token");
     }
 
     @Test

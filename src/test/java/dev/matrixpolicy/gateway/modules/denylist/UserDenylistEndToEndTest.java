@@ -6,29 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.BeforeEach;
+import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 
 /** {@code user_denylist} over real HTTP: the callbacks, the {@code is_evil} resource and the metrics (application-denylist.yml). */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("denylist")
-class UserDenylistEndToEndTest {
+class UserDenylistEndToEndTest extends GatewayEndToEnd {
 
-    @LocalServerPort
-    int port;
-
-    @LocalManagementPort
-    int managementPort;
-
-    GatewayClient gateway;
-
-    @BeforeEach
-    void connect() {
-        gateway = new GatewayClient(port, "denylist-token");
+    UserDenylistEndToEndTest() {
+        super("denylist-token");
     }
 
     @Test

@@ -14,12 +14,10 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.BeforeEach;
+import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -27,7 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
 /** check_event_allowed over real HTTP, with two censors (application-censor.yml) in front of a WireMock censor. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("censor")
-class EventCensorEndToEndTest {
+class EventCensorEndToEndTest extends GatewayEndToEnd {
     private static final String PATH = "/v1/third_party_rules/check_event_allowed";
     private static final String LOCAL_MESSAGE = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
     private static final String REMOTE_MESSAGE = LOCAL_MESSAGE.replace("\"sender\": \"@alice:example.com\"",
@@ -41,17 +39,8 @@ class EventCensorEndToEndTest {
         registry.add("censor-backend.url", backend::baseUrl);
     }
 
-    @LocalServerPort
-    int port;
-
-    @LocalManagementPort
-    int managementPort;
-
-    GatewayClient gateway;
-
-    @BeforeEach
-    void connect() {
-        gateway = new GatewayClient(port, "censor-token");
+    EventCensorEndToEndTest() {
+        super("censor-token");
     }
 
     @Test

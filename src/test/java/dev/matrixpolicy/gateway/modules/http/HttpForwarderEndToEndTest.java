@@ -18,12 +18,10 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.BeforeEach;
+import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -34,7 +32,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("http")
-class HttpForwarderEndToEndTest {
+class HttpForwarderEndToEndTest extends GatewayEndToEnd {
     private static final String INVITE = "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": \"!room:example.com\"}";
     private static final String JOIN = "{\"user\": \"@alice:example.com\", \"room\": \"!room:example.com\", \"is_invited\": false}";
     private static final String EVENT = "{\"event\": " + Fixtures.MESSAGE_EVENT + "}";
@@ -50,17 +48,8 @@ class HttpForwarderEndToEndTest {
         registry.add("policy-backend.down-url", () -> "http://127.0.0.1:" + unusedPort());
     }
 
-    @LocalServerPort
-    int port;
-
-    @LocalManagementPort
-    int managementPort;
-
-    GatewayClient gateway;
-
-    @BeforeEach
-    void connect() {
-        gateway = new GatewayClient(port, "http-token");
+    HttpForwarderEndToEndTest() {
+        super("http-token");
     }
 
     @Test

@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.BeforeEach;
+import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 import tools.jackson.databind.JsonNode;
 
@@ -21,23 +19,14 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("presence")
-class PresenceRouterEndToEndTest {
+class PresenceRouterEndToEndTest extends GatewayEndToEnd {
     private static final String BOB = "{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"status_msg\": \"hi\"}";
     private static final String CHARLIE = "{\"user_id\": \"@charlie:somewhere.org\", \"state\": \"unavailable\"}";
     private static final String DAVE = "{\"user_id\": \"@dave:example.com\", \"state\": \"offline\"}";
     private static final String ALICE = "{\"user_id\": \"@alice:example.com\", \"state\": \"online\"}";
 
-    @LocalServerPort
-    int port;
-
-    @LocalManagementPort
-    int managementPort;
-
-    GatewayClient gateway;
-
-    @BeforeEach
-    void connect() {
-        gateway = new GatewayClient(port, "presence-token");
+    PresenceRouterEndToEndTest() {
+        super("presence-token");
     }
 
     @Test

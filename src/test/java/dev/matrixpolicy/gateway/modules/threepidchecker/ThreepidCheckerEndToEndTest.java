@@ -15,12 +15,10 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
-import org.junit.jupiter.api.BeforeEach;
+import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -32,7 +30,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("threepid")
-class ThreepidCheckerEndToEndTest {
+class ThreepidCheckerEndToEndTest extends GatewayEndToEnd {
     private static final String PATH = "/v1/password_auth_provider/is_3pid_allowed";
     private static final String OURS = "{\"hs\": \"example.com\"}";
 
@@ -45,17 +43,8 @@ class ThreepidCheckerEndToEndTest {
         registry.add("threepid.dead-backend", () -> "http://127.0.0.1:" + unusedPort());
     }
 
-    @LocalServerPort
-    int port;
-
-    @LocalManagementPort
-    int managementPort;
-
-    GatewayClient gateway;
-
-    @BeforeEach
-    void connect() {
-        gateway = new GatewayClient(port, "threepid-token");
+    ThreepidCheckerEndToEndTest() {
+        super("threepid-token");
     }
 
     @Test

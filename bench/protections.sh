@@ -125,7 +125,7 @@ paced="$OUT/paced.tsv"; : > "$paced"
 PACE_MS=$(awk -v c="$PACED_CONNECTIONS" -v r="$PACED_RATE" 'BEGIN {print c * 1000 / r}') alternate "$paced" "$PACED_CONNECTIONS" "$PACED_DURATION"
 echo "done: paced at $PACED_RATE requests/s" >&2
 
-# What each gateway counted: answers by outcome, refusals by the two modules, Redis failures; and RSS.
+# What each gateway counted, warm-up included: answers by outcome, refusals by the two modules, failures; and RSS.
 counts="$OUT/counts.tsv"; : > "$counts"
 for i in 1 2 3; do
   curl -s "http://127.0.0.1:$(management_port $i)/actuator/prometheus" | awk -v s="${SCENARIOS[$i]}" \
@@ -133,8 +133,9 @@ for i in 1 2 3; do
     /^policy_decisions_total\{/ && /callback="check_event_for_spam"/ { decisions += $NF; if ($0 !~ /NOT_SPAM|outcome="allow"/) other += $NF }
     /^policy_module_rate_limits_refusals_total/ { limits += $NF }
     /^policy_module_content_rules_matches_total/ { rules += $NF }
-    /^policy_module_failures_total/ || /^policy_state_failures_total/ { failures += $NF }
-    END { printf "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", s, decisions, other, limits, rules, failures, rss }' >> "$counts"
+    /^policy_module_failures_total/ { failures += $NF }
+    /^policy_state_failures_total/ { redis += $NF }
+    END { printf "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", s, decisions, other, limits, rules, failures, redis, rss }' >> "$counts"
 done
 redis_keys=$(redis-cli -p "$REDIS_PORT" dbsize)
 redis_commands=$(redis-cli -p "$REDIS_PORT" info commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=\([0-9]*\),.*/\1 \2/p')
@@ -191,11 +192,14 @@ print(table(load(sys.argv[2]), "c rate_limits + content_rules, memory", ("d − 
 print()
 print("**What the gateways counted** (`/actuator/prometheus` after the run; the probe request included):")
 print()
-print("| scenario | check_event_for_spam decisions | not NOT_SPAM | rate_limits refusals | content_rules matches | module and Redis failures | RSS MiB |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| scenario | check_event_for_spam decisions | not NOT_SPAM | rate_limits refusals | content_rules matches | module failures | Redis failures | RSS MiB |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for line in open(sys.argv[3]):
-    s, decisions, other, limits, rules, failures, rss = line.rstrip("\n").split("\t")
-    print(f"| {s} | {int(decisions):,} | {other} | {limits} | {rules} | {failures} | {int(rss) // 1024} |")
+    s, decisions, other, limits, rules, failures, redis, rss = line.rstrip("\n").split("\t")
+    print(f"| {s} | {int(decisions):,} | {other} | {limits} | {rules} | {failures} | {redis} | {int(rss) // 1024} |")
+print()
+print("Warm-up included: a failure of `rate_limits` (Redis slower than the 200 ms command timeout) is counted "
+      "once as a module failure and once as a Redis failure, and let through (`on-failure: fail-open`).")
 calls, usec = (e["redis_commands"] or "0 0").split()
 print()
 print(f"Redis after the run: {e['redis_keys']} keys; {int(calls):,} `EVALSHA` calls, "

@@ -14,7 +14,7 @@
 # latency Redis adds.
 #
 #   bench/protections.sh           full run (report in target/bench-protections-results.md;
-#                                  bench/protections.md discusses a run), about 10 minutes
+#                                  bench/protections.md discusses a run), about 13 minutes
 #   bench/protections.sh --smoke   a few seconds a scenario, to prove the script still works
 #
 # DURATION, ROUNDS, CONNECTIONS, WARMUP, PACED_RATE, PACED_DURATION, SENDERS override the defaults;

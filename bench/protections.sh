@@ -31,29 +31,12 @@ if [ "${1:-}" = "--smoke" ]; then
 fi
 PORT_BASE=${PORT_BASE:-18490}   # the baseline, then each gateway's API and management ports
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-command -v redis-server >/dev/null || { apt-get update -q && apt-get install -y -q redis-server; }
-JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
-[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
-
-# The gateway runs from the product jar; the baseline from the bench profile's build (target/bench).
-if [ "$BUILD" = 1 ]; then
-  ./mvnw -B -q -o -DskipTests package
-  ./mvnw -B -q -o -Pbench -DskipTests package
-fi
+. bench/lib.sh
+require wrk wrk
+require redis-server redis-server
+build_offline   # the gateway runs from the product jar; the baseline from the bench profile's build
 rm -rf "$OUT"; mkdir -p "$OUT/redis"
-jar=$(ls target/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1)
-
-cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-wait_for() { # pid log-file curl-arguments...: until the server answers; fails if it dies or takes 2 minutes
-  local pid=$1 log=$2 deadline=$((SECONDS + 120)); shift 2
-  until curl -sf -o /dev/null "$@"; do
-    kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || { cat "$log" >&2; echo "not ready: $*" >&2; exit 1; }
-    sleep 0.1
-  done
-}
+jar=$(product_jar)
 
 # Redis as in the tests (src/test/.../support/RedisServer.java): loopback, a free port, no persistence.
 REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

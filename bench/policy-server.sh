@@ -30,20 +30,11 @@ fi
 API_PORT=${API_PORT:-18390}; MANAGEMENT_PORT=${MANAGEMENT_PORT:-18391}; FEDERATION_PORT=${FEDERATION_PORT:-18392}
 KEY_PORT=${KEY_PORT:-18393}
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
-[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
-
-# The gateway runs from the product jar; the fixtures come from the bench profile's build (target/bench).
-if [ "$BUILD" = 1 ]; then
-  ./mvnw -B -q -o -DskipTests package
-  ./mvnw -B -q -o -Pbench -DskipTests package
-fi
+. bench/lib.sh
+require wrk wrk
+build_offline   # the gateway runs from the product jar; the fixtures come from the bench profile's build
 rm -rf "$OUT"; mkdir -p "$OUT"
-jar=$(ls target/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1)
-
-cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT
+jar=$(product_jar)
 
 # The policy server's key, as an admin makes it: the jar's GeneratePolicyServerKey.
 "$JAVA" -cp "$jar" -Dloader.main=dev.matrixpolicy.gateway.policyserver.GeneratePolicyServerKey \

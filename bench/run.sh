@@ -31,17 +31,7 @@ JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
 ./mvnw -B -q -Pbench -DskipTests package
 python3 bench/make_fixtures.py "$OUT/fixtures"
 
-# Only the servers still running: `jobs -p` never names a process that has already been reaped.
-cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-wait_for() { # pid log-file curl-arguments...: until the server answers; fails if it dies or takes 2 minutes
-  local pid=$1 log=$2 deadline=$((SECONDS + 120)); shift 2
-  until curl -sf -o /dev/null "$@"; do
-    kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || { cat "$log" >&2; echo "not ready: $*" >&2; exit 1; }
-    sleep 0.02
-  done
-}
+. bench/lib.sh   # cleanup on exit, wait_for
 
 # The gateway runs as its container image runs it (Dockerfile): the jar extracted, the JDK's AOT
 # cache from a training run, and the image's JVM flags in JAVA_TOOL_OPTIONS. The baseline gets the

@@ -1,0 +1,31 @@
+# Shared by the bench scripts (sourced from the repository's root): the tools they need, the JDK,
+# the jars, and starting and stopping the servers they drive.
+
+require() { # command debian-package: installs the package with apt-get when the command is missing
+  command -v "$1" >/dev/null || { apt-get update -q && apt-get install -y -q "$2"; }
+}
+
+# The JDK 25 the servers run on: $JAVA, or the first one under /usr/lib/jvm.
+JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
+[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
+
+build_offline() { # unless BUILD=0: the product jar, then the bench profile's build (target/bench)
+  if [ "${BUILD:-1}" = 1 ]; then
+    ./mvnw -B -q -o -DskipTests package
+    ./mvnw -B -q -o -Pbench -DskipTests package
+  fi
+}
+
+product_jar() { ls target/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1; }
+
+# Only the servers still running: `jobs -p` never names a process that has already been reaped.
+cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_for() { # pid log-file curl-arguments...: until the server answers; fails if it dies or takes 2 minutes
+  local pid=$1 log=$2 deadline=$((SECONDS + 120)); shift 2
+  until curl -sf -o /dev/null "$@"; do
+    kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || { cat "$log" >&2; echo "not ready: $*" >&2; exit 1; }
+    sleep 0.02
+  done
+}

@@ -35,6 +35,37 @@ class PolicyServerKeyTest {
     }
 
     @Test
+    void signsExactlyAsTheJdkDoesForAnyKeyAndMessage() {
+        java.util.Random random = new java.util.Random(4284);
+        for (int i = 0; i < 200; i++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            byte[] message = new byte[random.nextInt(3000)];
+            random.nextBytes(message);
+            PolicyServerKey key = PolicyServerKey.fromSeed(seed);
+            assertThat(key.sign(message)).as("seed %d", i).isEqualTo(key.signWithTheJdk(message));
+        }
+    }
+
+    @Test
+    void verificationRefusesTamperingAKeyOfSmallOrderAndMalformedInput() {
+        PolicyServerKey key = PolicyServerKey.fromSeed(new byte[32]);
+        byte[] message = "{\"a\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String signature = key.sign(message);
+        byte[] identity = new byte[32];
+        identity[0] = 1; // the neutral point: of order 1, it would "verify" a suitably made signature of anything
+        String smallOrder = Base64.getEncoder().withoutPadding().encodeToString(identity);
+
+        assertThat(PolicyServerKey.verifies(key.publicKeyBase64(), message, signature)).isTrue();
+        assertThat(PolicyServerKey.verifies(key.publicKeyBase64(), "{\"a\":2}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                signature)).isFalse();
+        assertThat(PolicyServerKey.verifies(smallOrder, message, signature)).isFalse();
+        assertThat(PolicyServerKey.verifies(key.publicKeyBase64(), message, signature.substring(0, 40))).isFalse();
+        assertThat(PolicyServerKey.verifies(key.publicKeyBase64(), message, "not base64!")).isFalse();
+        assertThat(PolicyServerKey.verifies("short", message, signature)).isFalse();
+    }
+
+    @Test
     void aSignatureVerifiesWithThePublicKeyAlone() throws Exception {
         PolicyServerKey key = PolicyServerKey.generate(folder.resolve("key"));
         byte[] message = "{\"type\":\"m.room.message\"}".getBytes();

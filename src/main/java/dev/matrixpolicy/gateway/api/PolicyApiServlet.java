@@ -35,8 +35,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       so a homeserver shim registers only the callbacks that have modules and pays nothing for the rest.</li>
  * </ul>
  * A plain servlet rather than a Spring MVC controller, because profiling showed MVC's handler
- * mapping, argument resolution and message conversion costing several times the chain itself (README,
- * Performance). Routes are one map look-up; the body is parsed once; the answer is written with its
+ * mapping, argument resolution and message conversion costing several times the chain itself
+ * (docs/performance.md). Routes are one map look-up; the body is parsed once; the answer is written with its
  * length, so keep-alive connections carry no chunked encoding. Every error is Matrix error JSON from
  * {@link MatrixErrors#describe}. Each refusal and each module failure is handed to the
  * {@link DecisionRecorder}, with the errcode, reason and status answered here.

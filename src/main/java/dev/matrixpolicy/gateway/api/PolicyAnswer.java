@@ -18,10 +18,15 @@ import tools.jackson.databind.node.ObjectNode;
  */
 record PolicyAnswer(int status, JsonNode body) {
 
+    /** The status {@link #of(ResultType, Object)} answers {@code result} with, without building the answer. */
+    static int status(Object result) {
+        return result instanceof Rejection ? HttpServletResponse.SC_FORBIDDEN : HttpServletResponse.SC_OK;
+    }
+
     static <R> PolicyAnswer of(ResultType<R> type, R result) {
         JsonNode answer = type.toJson(result);
         if (result instanceof Rejection) {
-            return new PolicyAnswer(HttpServletResponse.SC_FORBIDDEN, answer);
+            return new PolicyAnswer(status(result), answer);
         }
         ObjectNode envelope = JsonNodeFactory.instance.objectNode();
         envelope.set("result", answer);

@@ -124,8 +124,7 @@ final class PolicyApiServlet extends HttpServlet {
     }
 
     private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, ObjectNode body) {
-        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body,
-                result -> PolicyAnswer.of(endpoint.resultType(), result).status());
+        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body, PolicyAnswer::status);
         PolicyAnswer answer = PolicyAnswer.of(endpoint.resultType(), decision.result());
         return new Answer(answer.status(), json.writeValueAsBytes(answer.body()));
     }

@@ -14,7 +14,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.time.InstantSource;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -72,7 +71,7 @@ class PolicyServerListener {
                         .map(PolicyGatewayProperties.PolicyServer.KnownServer::name).collect(Collectors.toSet()),
                 settings.notaries().stream().map(notary -> new ServerKeys.Notary(notary.name(), notary.verifyKeys().stream()
                         .collect(Collectors.toMap(PolicyGatewayProperties.PolicyServer.VerifyKey::id,
-                                key -> Base64.getDecoder().decode(key.key().replace('-', '+').replace('_', '/')))))).toList(),
+                                PolicyGatewayProperties.PolicyServer.VerifyKey::rawKey)))).toList(),
                 settings.keyCacheServers(), settings.keyFetchTimeout()), InstantSource.system());
     }
 

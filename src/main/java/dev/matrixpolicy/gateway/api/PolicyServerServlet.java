@@ -224,16 +224,16 @@ final class PolicyServerServlet extends HttpServlet {
         return new Answer("check", outcome, HttpServletResponse.SC_OK, Map.of("recommendation", recommendation));
     }
 
+    /** An error answer whose outcome, for the metric, is its errcode ({@code bad_json}), or {@code failed} for a 5xx. */
     private static Answer failure(String endpoint, RuntimeException failure) {
-        MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
-        String outcome = error.status().is5xxServerError() ? "failed"
-                : error.errcode().toLowerCase(Locale.ROOT).replaceFirst("^m_", "");
-        return new Answer(endpoint, outcome, error.status().value(), error.body());
+        return failure(endpoint, null, failure);
     }
 
     private static Answer failure(String endpoint, String outcome, RuntimeException failure) {
         MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
-        return new Answer(endpoint, outcome, error.status().value(), error.body());
+        String named = outcome != null ? outcome : error.status().is5xxServerError() ? "failed"
+                : error.errcode().toLowerCase(Locale.ROOT).replaceFirst("^m_", "");
+        return new Answer(endpoint, named, error.status().value(), error.body());
     }
 
     private Timer timer(String endpoint, String outcome) {

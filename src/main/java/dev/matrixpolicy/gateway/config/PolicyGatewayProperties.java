@@ -329,16 +329,22 @@ public record PolicyGatewayProperties(
                 if (id != null && !id.startsWith("ed25519:")) {
                     throw new InvalidSettingException("id", "only ed25519 keys are supported (ed25519:<version>)");
                 }
-                if (key != null && decodedLength(key) != 32) {
+                if (key != null && decoded(key).length != 32) {
                     throw new InvalidSettingException("key", "not an Ed25519 public key: expected 32 bytes in base64");
                 }
             }
 
-            private static int decodedLength(String key) {
+            /** The raw 32-byte key. */
+            public byte[] rawKey() {
+                return decoded(key);
+            }
+
+            /** Base64, padded or not, standard or URL-safe; nothing for what is not base64. */
+            private static byte[] decoded(String key) {
                 try {
-                    return java.util.Base64.getDecoder().decode(key.replace('-', '+').replace('_', '/').replace("=", "")).length;
+                    return java.util.Base64.getDecoder().decode(key.replace('-', '+').replace('_', '/').replace("=", ""));
                 } catch (IllegalArgumentException notBase64) {
-                    return -1;
+                    return new byte[0];
                 }
             }
         }

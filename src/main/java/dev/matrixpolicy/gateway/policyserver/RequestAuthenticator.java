@@ -2,7 +2,9 @@ package dev.matrixpolicy.gateway.policyserver;
 
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
@@ -84,25 +86,25 @@ public final class RequestAuthenticator {
         if (content != null) {
             request.set("content", content);
         }
-        ObjectNode signatures = request.putObject("signatures").putObject(origin);
+        Map<String, String> signatures = new LinkedHashMap<>();
         headers.stream().filter(header -> header.origin().equals(origin) && header.keyId().startsWith(ED25519))
                 .forEach(header -> signatures.put(header.keyId(), header.signature()));
         if (signatures.isEmpty()) {
             throw new UnauthorizedException("Not signed by " + origin + " with an ed25519 key");
         }
         long now = clock.millis();
-        boolean verified = false;
-        for (String keyId : signatures.propertyNames()) {
-            Optional<byte[]> key = keys.verifyKey(origin, keyId, now);
+        byte[] signed = null; // the canonical request, encoded once for all its signatures, once a key is known
+        for (Map.Entry<String, String> signature : signatures.entrySet()) {
+            Optional<byte[]> key = keys.verifyKey(origin, signature.getKey(), now);
             if (key.isPresent()) {
-                if (!Ed25519.verifyJson(request, origin, keyId, key.get())) {
-                    throw new UnauthorizedException("Invalid signature for server " + origin + " with key " + keyId);
+                signed = signed == null ? CanonicalJson.encode(request) : signed;
+                if (!Ed25519.verify(key.get(), signed, signature.getValue())) {
+                    throw new UnauthorizedException("Invalid signature for server " + origin + " with key " + signature.getKey());
                 }
-                verified = true;
             }
         }
-        if (!verified) {
-            throw new UnauthorizedException("Failed to find any valid key of " + origin + " among " + signatures.propertyNames());
+        if (signed == null) {
+            throw new UnauthorizedException("Failed to find any valid key of " + origin + " among " + signatures.keySet());
         }
         return origin;
     }

@@ -62,11 +62,14 @@ public final class FileSource extends PollingSource {
         byte[] bytes = Files.readAllBytes(file);
         byte[] digest = sha256(bytes);
         boolean settles = Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
-        if (seen.equals(lastSeen) && Arrays.equals(digest, lastGoodDigest)) {
+        if (Arrays.equals(digest, lastGoodDigest)) {
+            // the rules in force already: only the attributes moved (a modification time set back, a
+            // file rewritten with the same bytes, a symlink swapped to an identical copy)
+            lastSeen = seen;
             settled = settles;
             return Optional.empty();
         }
-        if (!Arrays.equals(digest, lastGoodDigest) && !unchangedAfterSettling(bytes)) {
+        if (!unchangedAfterSettling(bytes)) {
             return Optional.empty(); // still being written: the next check reads it again
         }
         RuleText.Parsed parsed = RuleText.parse(utf8(bytes), name());

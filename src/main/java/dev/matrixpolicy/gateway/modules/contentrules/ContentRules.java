@@ -124,8 +124,8 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         for (ContentRule rule : rules) {
             Optional<String> check = rule.refusal(args.file());
             if (check.isPresent()) {
-                log.info("{}: {} refused by rule '{}' ({}) for file {}", instance, CheckMediaFileForSpam.TYPE.name(), rule.name,
-                        check.get(), args.file().sha256());
+                log.info("{}: rule '{}' matched ({}) on {} for file {}", instance, rule.name, check.get(),
+                        CheckMediaFileForSpam.TYPE.name(), args.file().sha256());
                 return rule.rejection;
             }
         }
@@ -193,12 +193,16 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         return refused(callback, subject).<SpamVerdict>map(rule -> rule.rejection).orElse(SpamVerdict.NOT_SPAM);
     }
 
-    /** The first rule that refuses the subject, counted and logged. */
+    /**
+     * The first rule that refuses the subject, counted and logged. The line says the rule matched, not
+     * that the call was refused: under {@code mode: shadow} the gateway answers as if it had not, and
+     * its decision log says which.
+     */
     private Optional<ContentRule> refused(CallbackType<?, ?, ?> callback, Subject subject) {
         for (ContentRule rule : rules) {
             Optional<String> check = rule.refusal(subject);
             if (check.isPresent()) {
-                log.info("{}: {} refused by rule '{}' ({}) for {}", instance, callback.name(), rule.name, check.get(),
+                log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, check.get(), callback.name(),
                         subject.userId);
                 return Optional.of(rule);
             }

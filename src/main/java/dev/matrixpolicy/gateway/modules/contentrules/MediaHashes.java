@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Objects;
@@ -40,15 +43,17 @@ final class MediaHashes implements AutoCloseable {
         String readIfChanged() throws IOException;
     }
 
+    private final String instance;
     private final String description;
     private final Reader reader;
     private final ScheduledExecutorService poller;
     private volatile Set<String> hashes = Set.of();
 
-    private MediaHashes(String description, Reader reader, Duration interval, String thread) {
+    private MediaHashes(String instance, String description, Reader reader, Duration interval) {
+        this.instance = instance;
         this.description = description;
         this.reader = reader;
-        this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(thread).factory());
+        this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("content-rules-media-" + instance).factory());
         poller.scheduleWithFixedDelay(this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -60,20 +65,36 @@ final class MediaHashes implements AutoCloseable {
      */
     static MediaHashes file(String instance, Path file, Duration interval) throws IOException {
         Reader reader = new FileReader(file);
-        MediaHashes list = new MediaHashes(file.toString(), reader, interval, "content-rules-media-" + instance);
+        MediaHashes list = new MediaHashes(instance, file.toString(), reader, interval);
         list.hashes = parse(reader.readIfChanged());
         return list;
     }
 
-    /** The hashes served at a URL, asked for at once on the list's thread, then every interval. */
+    /**
+     * The hashes served at a URL, asked for at once on the list's thread, then every interval; a
+     * reply with the bytes of the list in force is not parsed again.
+     */
     static MediaHashes url(String instance, URI url, Duration timeout, Duration interval, Backend backend) {
-        Reader reader = () -> backend.call(BackendRequest.get(CheckMediaFileForSpam.TYPE.name(), url, timeout), reply -> {
-            if (!reply.isSuccessful()) {
-                throw BackendFailure.status(reply.status());
+        Reader reader = new Reader() {
+            private byte[] digest;
+
+            @Override
+            public String readIfChanged() throws IOException {
+                byte[] body = backend.call(BackendRequest.get(CheckMediaFileForSpam.TYPE.name(), url, timeout), reply -> {
+                    if (!reply.isSuccessful()) {
+                        throw BackendFailure.status(reply.status());
+                    }
+                    return reply.body();
+                });
+                byte[] current = sha256(body);
+                if (Arrays.equals(current, digest)) {
+                    return null;
+                }
+                digest = current;
+                return new String(body, StandardCharsets.UTF_8);
             }
-            return new String(reply.body(), StandardCharsets.UTF_8);
-        });
-        MediaHashes list = new MediaHashes("the hashes URL", reader, interval, "content-rules-media-" + instance);
+        };
+        MediaHashes list = new MediaHashes(instance, "the hashes URL", reader, interval);
         list.poller.execute(list::reload);
         return list;
     }
@@ -86,15 +107,16 @@ final class MediaHashes implements AutoCloseable {
         return hashes.size();
     }
 
-    void reload() {
+    /** Reads the list again if it changed; synchronized, as a test may call it while the list's thread does. */
+    synchronized void reload() {
         try {
             String text = reader.readIfChanged();
             if (text != null) {
                 hashes = parse(text);
-                log.info("content_rules: {} media hashes loaded from {}", hashes.size(), description);
+                log.info("{}: {} media hashes loaded from {}", instance, hashes.size(), description);
             }
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure failed) {
-            log.warn("content_rules: keeping the {} media hashes loaded before; {}: {}", hashes.size(), description,
+            log.warn("{}: keeping the {} media hashes loaded before; {}: {}", instance, hashes.size(), description,
                     failed.getMessage());
         }
     }
@@ -120,6 +142,14 @@ final class MediaHashes implements AutoCloseable {
     @Override
     public void close() {
         poller.shutdownNow();
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException absent) {
+            throw new IllegalStateException("every JDK has SHA-256", absent);
+        }
     }
 
     /** A file, read when its modification time, size or identity changed. */

@@ -86,11 +86,15 @@ final class Normaliser {
     String normalise(CharSequence text) {
         String plain = text.toString();
         Output out = new Output(plain.length());
-        int unicodeFrom = firstNeedingUnicodeForm(plain);
+        int done = out.asciiPrefix(plain, ascii);
+        if (done == plain.length()) {
+            return out.text();
+        }
+        int unicodeFrom = firstNeedingUnicodeForm(plain, done);
         if (unicodeFrom < 0) {
-            fold(plain, 0, plain.length(), out);
+            fold(plain, done, plain.length(), out);
         } else {
-            foldPiecewise(plain, unicodeFrom, out);
+            foldPiecewise(plain, done, unicodeFrom, out);
         }
         return out.text();
     }
@@ -139,6 +143,32 @@ final class Normaliser {
 
         Output(int capacity) {
             chars = new char[Math.max(capacity, 16)];
+        }
+
+        /**
+         * Steps 2 to 5 over the ASCII start of a text, the whole of most texts, in one tight loop: each
+         * character by the table, runs of spaces collapsed. Stops before the last ASCII character
+         * ahead of another one, which a combining mark after it may join. Needs an empty output with
+         * room for the text. Answers where it stopped.
+         */
+        int asciiPrefix(String text, char[] table) {
+            char[] out = chars;
+            int written = 0;
+            int i = 0;
+            for (int end = text.length(); i < end; i++) {
+                char c = text.charAt(i);
+                if (c >= 0x80 || (i + 1 < end && text.charAt(i + 1) >= 0x80)) {
+                    break;
+                }
+                char folded = table[c];
+                if (folded != ' ') {
+                    out[written++] = folded;
+                } else if (written > 0 && out[written - 1] != ' ') {
+                    out[written++] = ' ';
+                }
+            }
+            length = written;
+            return i;
         }
 
         void append(char c) {
@@ -200,8 +230,9 @@ final class Normaliser {
     }
 
     /**
-     * Text where Unicode normalisation may change something, from {@code first} on: only the pieces
-     * around the characters it may change go through {@link Normalizer}, all of them in one call.
+     * Text where Unicode normalisation may change something, from {@code first} on, its start up to
+     * {@code done} already folded: only the pieces around the characters it may change go through
+     * {@link Normalizer}, all of them in one call.
      *
      * <p>Every ASCII character and every {@linkplain #INERT inert} one is a normalisation boundary
      * (a starter that does not combine with what precedes it, and has no decomposition), so the Unicode
@@ -211,7 +242,7 @@ final class Normaliser {
      * {@link #PIECE_END}, itself inert, which therefore never occurs inside a piece (a piece does not
      * take one before it: nothing combines with it) and comes out of normalisation alone and unchanged.
      */
-    private void foldPiecewise(String text, int first, Output out) {
+    private void foldPiecewise(String text, int done, int first, Output out) {
         int length = text.length();
         int[] bounds = new int[8];
         int count = 0;
@@ -235,7 +266,6 @@ final class Normaliser {
             i = end; // inert, or the end: it may only be the character before the next piece
         }
         String unicode = unicodeForm(pieces.toString());
-        int done = 0;
         int at = 0;
         for (int p = 0; p < count; p += 2) {
             fold(text, done, bounds[p], out);
@@ -283,9 +313,9 @@ final class Normaliser {
         return Normalizer.normalize(bare, Normalizer.Form.NFC);
     }
 
-    /** The index of the first character that Unicode normalisation might change or join, -1 for none. */
-    private static int firstNeedingUnicodeForm(String text) {
-        for (int i = 0, length = text.length(); i < length; i++) {
+    /** The index of the first character from {@code from} on that Unicode normalisation might change or join, -1 for none. */
+    private static int firstNeedingUnicodeForm(String text, int from) {
+        for (int i = from, length = text.length(); i < length; i++) {
             if (needsUnicodeForm(text.charAt(i))) {
                 return i;
             }

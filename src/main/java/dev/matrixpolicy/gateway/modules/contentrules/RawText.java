@@ -47,8 +47,12 @@ final class RawText {
             } else if (c == '&') {
                 i = reference(html, i);
             } else {
-                text.append(c);
-                i++;
+                int run = i + 1; // up to the next tag or reference, appended at once
+                while (run < length && html.charAt(run) != '<' && html.charAt(run) != '&') {
+                    run++;
+                }
+                append(html, i, run);
+                i = run;
             }
         }
         return this;

@@ -1,8 +1,14 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.serverError;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
@@ -16,6 +22,8 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserProfile;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.support.Warnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,8 +34,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
-import dev.matrixpolicy.gateway.state.MemoryState;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -41,6 +49,12 @@ class ContentRulesTest {
 
     @TempDir
     Path dir;
+
+    @RegisterExtension
+    static final WireMockExtension hashServer = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    @RegisterExtension
+    final Warnings warnings = new Warnings();
 
     static ContentRulesConfig.Rule rule(String name) {
         return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, null, null, null, null, null, null, null, null);
@@ -232,6 +246,32 @@ class ContentRulesTest {
             reloadMedia(rules);
 
             assertThat(rules.checkMediaFileForSpam(media(added, "image/png"))).isInstanceOf(Rejection.class);
+        }
+    }
+
+    @Test
+    void aMediaHashListServedAtAUrlIsReadAtOnceReloadedAndKeptWhileTheServerFails() {
+        String listed = "c".repeat(64);
+        String added = "d".repeat(64);
+        hashServer.stubFor(get("/hashes.txt").willReturn(ok(listed + "  a known bad file\n")));
+        ContentRules rules = module(new ContentRulesConfig.Rule("media", "M_FORBIDDEN", null, null, null, null, null, null,
+                null, null, null, new ContentRulesConfig.Media(null, hashServer.baseUrl() + "/hashes.txt", Duration.ofHours(1),
+                Duration.ofSeconds(2), null)));
+        try (rules) {
+            reloadMedia(rules); // after the list's own first read, or instead of it
+            assertThat(rules.checkMediaFileForSpam(media(listed, "image/png"))).isInstanceOf(Rejection.class);
+            assertThat(rules.checkMediaFileForSpam(media(added, "image/png"))).isEqualTo(SpamVerdict.NOT_SPAM);
+
+            hashServer.stubFor(get("/hashes.txt").willReturn(ok(listed + "\n" + added.toUpperCase() + "\n")));
+            reloadMedia(rules);
+            assertThat(rules.checkMediaFileForSpam(media(added, "image/png"))).isInstanceOf(Rejection.class);
+
+            hashServer.stubFor(get("/hashes.txt").willReturn(serverError()));
+            reloadMedia(rules);
+            assertThat(rules.checkMediaFileForSpam(media(listed, "image/png"))).isInstanceOf(Rejection.class);
+            assertThat(rules.checkMediaFileForSpam(media(added, "image/png"))).isInstanceOf(Rejection.class);
+            assertThat(warnings.lines()).singleElement().asString()
+                    .contains("content: keeping the 2 media hashes loaded before; the hashes URL");
         }
     }
 

@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # matrix-policy-gateway, as a container image:
 #   docker build -t matrix-policy-gateway:<project version> .    (the tag the Helm chart deploys)
-# Without Docker, Jib builds the same image: ./mvnw compile jib:build -Dimage=... (README, Kubernetes).
+# Without Docker, Jib builds the same image: ./mvnw compile jib:build -Dimage=... (docs/kubernetes.md).
 
 ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-25
 ARG RUNTIME_IMAGE=eclipse-temurin:25-jre
@@ -23,7 +23,7 @@ COPY --from=build /build/extracted/dependencies/ ./
 COPY --from=build /build/extracted/spring-boot-loader/ ./
 COPY --from=build /build/extracted/snapshot-dependencies/ ./
 COPY --from=build /build/extracted/application/ ./
-# The product's default JVM flags, as the pom's gateway.jvm.flags (README, Memory and CPU): the
+# The product's default JVM flags, as the pom's gateway.jvm.flags (docs/kubernetes.md, Memory and CPU): the
 # Serial collector with a fixed 64 MiB young generation, heap as a share of the container's memory
 # limit, exit (and be restarted) on OutOfMemoryError. The Helm chart replaces this variable with its
 # jvm.* values.
@@ -31,7 +31,7 @@ ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=75 -XX:+Exi
 # The JDK's AOT cache (JEP 483), from a training run (bin/aot-cache: the gateway starts on its
 # embedded default configuration, answers a few requests and stops; the JVM records the classes it
 # loaded and linked). Each container start then maps them instead: ready in about 2.4 s instead of
-# 6 to 7 s on 2 cores, on the default configuration (README, Performance). Built here, on the
+# 6 to 7 s on 2 cores, on the default configuration (docs/performance.md). Built here, on the
 # runtime JRE and with the flags above, because a cache only serves the JVM build that wrote it; a
 # JVM that cannot use it (another build, or ZGC) logs why and starts the slow way.
 COPY bin/aot-cache /tmp/aot-cache

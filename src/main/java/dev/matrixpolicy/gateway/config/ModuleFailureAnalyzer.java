@@ -11,7 +11,7 @@ final class ModuleFailureAnalyzer extends AbstractFailureAnalyzer<InvalidModuleE
         return new FailureAnalysis(
                 "Invalid policy module configuration:\n\n    entry: " + cause.entry() + "\n"
                         + BadSetting.describe(cause.settings(), "field"),
-                BadSetting.fixes(cause.settings()) + "\nThe README's module table and docs/modules/ list each module type's configuration keys.",
+                BadSetting.fixes(cause.settings()) + "\nEach module type's configuration keys are on its page in docs/modules/, linked from the README's module table.",
                 cause);
     }
 }

@@ -30,7 +30,7 @@ import tools.jackson.databind.JsonNode;
  * A seeded corpus of malformed HTTP ({@link MalformedHttp}) sent over raw sockets to the running
  * gateway, so Tomcat's own parser meets it too, on every route: each callback that discovery lists,
  * the discovery documents, {@code is_evil}, unknown paths, and the actuator on the management port.
- * Each answer must keep the promises of the README's Errors section: no 5xx but the 503 of a module
+ * Each answer must keep the promises of the Errors section of docs/api.md: no 5xx but the 503 of a module
  * that fails closed and the 501/505 HTTP prescribes; every error JSON, Matrix-shaped on the policy
  * port (but the token's plain-text 401); no Java class, library or server name anywhere; and no
  * ERROR line in the log. 4,000 requests take about 7 s here, the budget bounds them at 40 s.
@@ -103,7 +103,7 @@ class HttpFuzzEndToEndTest {
             return;
         }
         assertThat(status < 500 || status == 501 || status == 505
-                || status == 503 && probe.route().failsClosed()).as("a status the README documents: " + what).isTrue();
+                || status == 503 && probe.route().failsClosed()).as("a status docs/api.md documents: " + what).isTrue();
         assertThat(answer.header("Server")).as("no Server header: " + what).isEmpty();
         assertThat(INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
         assertThat(INTERNALS.matcher(answer.headers().toString()).find()).as("no internals in the headers: " + what).isFalse();
@@ -111,7 +111,7 @@ class HttpFuzzEndToEndTest {
             return;
         }
         if (status == 401 && probe.route().port() == Port.POLICY) {
-            // The token's refusal is plain text on purpose (README, Authentication).
+            // The token's refusal is plain text on purpose (docs/configuration.md, Authentication).
             assertThat(answer.body()).as(what).isEqualTo(TOKEN_REFUSED);
             return;
         }

@@ -18,7 +18,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Sidecar mode: the chart alone (sidecar.yaml), and a homeserver chart that puts the gateway into
- * its own pod with the chart's named templates, as the README's Kubernetes section shows.
+ * its own pod with the chart's named templates, as docs/kubernetes.md shows.
  */
 class HelmSidecarTest {
     @TempDir

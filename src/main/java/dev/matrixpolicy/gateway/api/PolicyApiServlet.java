@@ -33,6 +33,7 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code POST /v1/spam_checker/ping}, synapse-http-antispam's health check, which echoes the id.</li>
  *   <li>{@code GET /v1/callbacks} and {@code GET /v1/password_auth_provider/auth_checkers}: discovery,
  *       so a homeserver shim registers only the callbacks that have modules and pays nothing for the rest.</li>
+ *   <li>{@code GET /v1/openapi.json}: this API's reference, {@link OpenApiDocument}, made once at startup.</li>
  * </ul>
  * A plain servlet rather than a Spring MVC controller, because profiling showed MVC's handler
  * mapping, argument resolution and message conversion costing several times the chain itself
@@ -48,9 +49,9 @@ final class PolicyApiServlet extends HttpServlet {
     /** The servlet's name, which tells its requests apart from Spring MVC's. */
     static final String NAME = "policyApi";
     private static final String API = "/v1";
-    private static final String CALLBACKS = API + "/callbacks";
-    private static final String AUTH_CHECKERS = API + "/password_auth_provider/auth_checkers";
-    private static final String PING = API + "/spam_checker/ping";
+    static final String CALLBACKS = API + "/callbacks";
+    static final String AUTH_CHECKERS = API + "/password_auth_provider/auth_checkers";
+    static final String PING = API + "/spam_checker/ping";
 
     private final transient JsonMapper json;
     private final transient Map<String, Route> routes;
@@ -69,12 +70,14 @@ final class PolicyApiServlet extends HttpServlet {
         byPath.put(PING, new Route("POST", request -> ping(bodies.readObject(request))));
         byPath.put(CALLBACKS, new Route("GET", request -> ok(callbacks(generations.current().chains()))));
         byPath.put(AUTH_CHECKERS, new Route("GET", request -> ok(authCheckers(generations.current().chains()))));
+        Answer reference = new Answer(HttpServletResponse.SC_OK, OpenApiDocument.generate(OpenApiDocument.projectVersion()));
+        byPath.put(OpenApiDocument.PATH, new Route("GET", request -> reference));
         this.routes = Map.copyOf(byPath);
     }
 
-    /** The servlet's URL patterns: the discovery document and one prefix per callback category. */
+    /** The servlet's URL patterns: the discovery document, the API reference and one prefix per callback category. */
     static String[] urlPatterns() {
-        return Stream.concat(Stream.of(CALLBACKS), Stream.of(Category.values()).map(category -> API + "/" + category.wireName() + "/*"))
+        return Stream.concat(Stream.of(CALLBACKS, OpenApiDocument.PATH), Stream.of(Category.values()).map(category -> API + "/" + category.wireName() + "/*"))
                 .toArray(String[]::new);
     }
 

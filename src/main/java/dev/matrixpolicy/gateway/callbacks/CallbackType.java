@@ -69,6 +69,14 @@ public record CallbackType<M, A, R>(Category category, String name, Class<M> mod
         }
     }
 
+    /**
+     * The callback's arguments as its reader reads them: a JSON Schema of the request body, and an
+     * example body the reader accepts. Built anew on each call; for the API reference.
+     */
+    public JsonArgs.Description arguments() {
+        return JsonArgs.describe(reader);
+    }
+
     /** {@code category/name}, as in the URL path. */
     public String path() {
         return category.wireName() + "/" + name;

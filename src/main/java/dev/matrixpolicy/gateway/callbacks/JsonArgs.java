@@ -5,8 +5,13 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -14,76 +19,97 @@ import tools.jackson.databind.node.ObjectNode;
  * Synapse's Python parameter names. A required field that is absent or {@code null} is
  * {@link Kind#MISSING}; a field of the wrong type or grammar is {@link Kind#INVALID}. Unknown fields
  * are ignored, so a newer homeserver that sends more arguments is still understood.
+ *
+ * <p>Each accessor also says what its field is in JSON Schema terms, so a callback's reader is the
+ * one description of its arguments: {@link #describe} runs a reader on values that pass every check
+ * and collects the schema of the fields it asked for, with a valid example body.
  */
 public final class JsonArgs {
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
     private final ObjectNode json;
     private final String path;
+    /** Null when reading a request; when describing, the schema of this object, filled in field by field. */
+    private final ObjectNode schema;
 
-    private JsonArgs(ObjectNode json, String path) {
+    private JsonArgs(ObjectNode json, String path, ObjectNode schema) {
         this.json = json;
         this.path = path;
+        this.schema = schema;
     }
 
     public static JsonArgs of(ObjectNode json) {
-        return new JsonArgs(json, "");
+        return new JsonArgs(json, "", null);
+    }
+
+    /**
+     * A reader's arguments as a JSON Schema of an object (properties in the order the reader asks for
+     * them; absent or {@code null} optional fields typed as also {@code null}), and an example body
+     * that the reader accepts.
+     *
+     * @param schema  the JSON Schema (draft 2020-12, as OpenAPI 3.1 uses)
+     * @param example a body with every required field, each a value that passes its checks
+     */
+    public record Description(ObjectNode schema, ObjectNode example) {
+    }
+
+    /** Describes the arguments {@code reader} reads, by running it on values made to pass its checks. */
+    public static Description describe(Function<JsonArgs, ?> reader) {
+        ObjectNode schema = objectSchema();
+        ObjectNode example = JSON.objectNode();
+        reader.apply(new JsonArgs(example, "", schema));
+        return new Description(schema, example);
     }
 
     // ---- scalars
 
     public String string(String field) {
-        return requireString(field, required(field));
+        return requireString(field, required(field, Type.STRING));
     }
 
     public Optional<String> optionalString(String field) {
-        return optional(field).map(node -> requireString(field, node));
+        return optional(field, Type.STRING).map(node -> requireString(field, node));
     }
 
     public boolean bool(String field) {
-        JsonNode node = required(field);
-        if (!node.isBoolean()) {
-            throw invalid(field, "must be a boolean");
-        }
-        return node.booleanValue();
+        return requireBoolean(field, required(field, Type.BOOLEAN));
     }
 
     /** A boolean that older homeservers may not send. */
     public boolean bool(String field, boolean whenAbsent) {
-        return optional(field).isPresent() ? bool(field) : whenAbsent;
+        return optional(field, schema == null ? null : Type.BOOLEAN.withDefault(JSON.booleanNode(whenAbsent)))
+                .map(node -> requireBoolean(field, node)).orElse(whenAbsent);
     }
 
     public long integer(String field) {
-        JsonNode node = required(field);
-        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-            throw invalid(field, "must be an integer");
-        }
-        return node.longValue();
+        return requireInteger(field, required(field, Type.INTEGER));
     }
 
     /** A count or a size in bytes: an integer of 0 or more. */
     public long count(String field) {
-        long value = integer(field);
-        if (value < 0) {
-            throw invalid(field, "must be 0 or more");
-        }
-        return value;
+        return atLeast(field, 0);
     }
 
     /** Synapse's {@code MediaUploadLimit}: {@code {"max_bytes": ..., "time_period_ms": ...}}. */
     public MediaUploadLimit mediaUploadLimit(String field) {
         JsonArgs limit = nested(field);
-        long maxBytes = limit.count("max_bytes");
-        long timePeriodMs = limit.integer("time_period_ms");
-        if (timePeriodMs < 1) {
-            throw limit.invalid("time_period_ms", "must be at least 1");
-        }
-        return new MediaUploadLimit(maxBytes, timePeriodMs);
+        return new MediaUploadLimit(limit.count("max_bytes"), limit.atLeast("time_period_ms", 1));
     }
 
     /** One of a fixed set of strings, e.g. a room visibility. */
     public String oneOf(String field, List<String> allowed) {
-        String value = string(field);
+        String value = requireString(field, required(field, schema == null ? null : Type.oneOf(allowed)));
         if (!allowed.contains(value)) {
             throw invalid(field, "must be one of " + allowed);
+        }
+        return value;
+    }
+
+    /** A SHA-256 hash written as 64 lower-case hex digits. */
+    public String sha256(String field) {
+        String value = requireString(field, required(field, Type.SHA256));
+        if (value.length() != 64 || !value.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            throw invalid(field, "must be 64 lower-case hex digits");
         }
         return value;
     }
@@ -91,66 +117,55 @@ public final class JsonArgs {
     // ---- Matrix identifiers
 
     public String userId(String field) {
-        return identifier(field, string(field), MatrixIds::userId);
+        return identifier(field, required(field, Type.USER_ID), MatrixIds::userId);
     }
 
     public Optional<String> optionalUserId(String field) {
-        return optionalString(field).map(value -> identifier(field, value, MatrixIds::userId));
+        return optional(field, Type.USER_ID).map(node -> identifier(field, node, MatrixIds::userId));
     }
 
     public String roomId(String field) {
-        return identifier(field, string(field), MatrixIds::roomId);
+        return identifier(field, required(field, Type.ROOM_ID), MatrixIds::roomId);
     }
 
     public Optional<String> optionalRoomId(String field) {
-        return optionalString(field).map(value -> identifier(field, value, MatrixIds::roomId));
+        return optional(field, Type.ROOM_ID).map(node -> identifier(field, node, MatrixIds::roomId));
     }
 
     public String roomAlias(String field) {
-        return identifier(field, string(field), MatrixIds::roomAlias);
+        return identifier(field, required(field, Type.ROOM_ALIAS), MatrixIds::roomAlias);
     }
 
     // ---- structures
 
     public ObjectNode object(String field) {
-        return requireObject(field, required(field));
+        return requireObject(field, required(field, Type.OBJECT));
     }
 
     public Optional<ObjectNode> optionalObject(String field) {
-        return optional(field).map(node -> requireObject(field, node));
+        return optional(field, Type.OBJECT).map(node -> requireObject(field, node));
     }
 
     /** Arguments nested in an object field, e.g. {@code user_profile}. */
     public JsonArgs nested(String field) {
-        return new JsonArgs(object(field), qualified(field) + ".");
+        return new JsonArgs(object(field), qualified(field) + ".", schema == null ? null : (ObjectNode) properties().get(field));
     }
 
     /** An event in client format; {@code event_id}, {@code sender}, {@code room_id} and {@code type} are validated. */
     public ClientEvent event(String field) {
-        return readEvent(field, object(field));
+        return readEvent(nested(field), false);
     }
 
     /** A room's state as a list of client-format state events (the JSON form of a {@code StateMap}). */
     public List<ClientEvent> stateEvents(String field) {
-        JsonNode node = required(field);
-        if (!node.isArray()) {
-            throw invalid(field, "must be a list of state events");
-        }
-        List<ClientEvent> events = new ArrayList<>(node.size());
-        for (int i = 0; i < node.size(); i++) {
-            String element = field + "[" + i + "]";
-            ClientEvent event = readEvent(element, requireObject(element, node.get(i)));
-            if (event.stateKey().isEmpty()) {
-                throw invalid(element + ".state_key", "state events need a string state_key");
-            }
-            events.add(event);
-        }
+        List<ClientEvent> events = new ArrayList<>();
+        elements(field, Type.STATE_EVENTS, (element, args) -> events.add(readEvent(args, true)));
         return List.copyOf(events);
     }
 
     /** Synapse's {@code Collection[Tuple[user_agent, ip]]}, as a list of two-element lists. */
     public List<RequestInfo> requestInfo(String field) {
-        JsonNode node = required(field);
+        JsonNode node = required(field, Type.REQUEST_INFO);
         if (!node.isArray()) {
             throw invalid(field, "must be a list of [user_agent, ip] pairs");
         }
@@ -167,9 +182,9 @@ public final class JsonArgs {
         return List.copyOf(pairs);
     }
 
-    /** A list whose elements are read by {@code element}; each gets its index in error messages. */
+    /** A list of JSON values, as sent; see {@link #element} and {@link #objects} for lists of objects. */
     public List<JsonNode> array(String field) {
-        JsonNode node = required(field);
+        JsonNode node = required(field, Type.LIST);
         if (!node.isArray()) {
             throw invalid(field, "must be a list");
         }
@@ -181,12 +196,64 @@ public final class JsonArgs {
     /** Reads an element of a list as arguments in their own right, e.g. one presence state. */
     public JsonArgs element(String field, int index, JsonNode element) {
         String name = field + "[" + index + "]";
-        return new JsonArgs(requireObject(name, element), qualified(name) + ".");
+        return new JsonArgs(requireObject(name, element), qualified(name) + ".", schema == null ? null : items(field));
+    }
+
+    /**
+     * A list of JSON objects, each checked by {@code check} (which reads the fields it needs from the
+     * element's arguments) and kept as sent, e.g. presence states.
+     */
+    public List<ObjectNode> objects(String field, Consumer<JsonArgs> check) {
+        List<ObjectNode> objects = new ArrayList<>();
+        elements(field, Type.LIST, (element, args) -> {
+            check.accept(args);
+            objects.add(args.json);
+        });
+        return List.copyOf(objects);
     }
 
     // ---- plumbing
 
-    private JsonNode required(String field) {
+    /** Every element of a list field, as arguments of its own, named by its index in error messages. */
+    private void elements(String field, Type type, BiConsumer<Integer, JsonArgs> each) {
+        JsonNode node = required(field, type);
+        if (!node.isArray()) {
+            throw invalid(field, type.problem());
+        }
+        for (int i = 0; i < node.size(); i++) {
+            each.accept(i, element(field, i, node.get(i)));
+        }
+    }
+
+    private ClientEvent readEvent(JsonArgs fields, boolean stateEvent) {
+        fields.describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
+        fields.identifier("event_id", fields.required("event_id", Type.EVENT_ID), MatrixIds::eventId);
+        fields.userId("sender");
+        fields.roomId("room_id");
+        fields.string("type");
+        fields.optionalObject("content");
+        if (stateEvent) {
+            fields.stateKey();
+        }
+        return new ClientEvent(fields.json);
+    }
+
+    private void stateKey() {
+        JsonNode stateKey = schema != null ? describeField("state_key", Type.STRING, true) : json.get("state_key");
+        if (stateKey == null || !stateKey.isString()) {
+            throw invalid("state_key", "state events need a string state_key");
+        }
+    }
+
+    /**
+     * A field that must be present and not {@code null}.
+     *
+     * @param type what the field is, for describing; {@code null} will do when reading
+     */
+    private JsonNode required(String field, Type type) {
+        if (schema != null) {
+            return describeField(field, type, true);
+        }
         JsonNode node = json.get(field);
         if (node == null || node.isNull()) {
             throw new BadArgumentException(Kind.MISSING, qualified(field), "missing required field '" + qualified(field) + "'");
@@ -194,9 +261,21 @@ public final class JsonArgs {
         return node;
     }
 
-    private Optional<JsonNode> optional(String field) {
+    private Optional<JsonNode> optional(String field, Type type) {
+        if (schema != null) {
+            describeField(field, type, false);
+            return Optional.empty();
+        }
         JsonNode node = json.get(field);
         return node == null || node.isNull() ? Optional.empty() : Optional.of(node);
+    }
+
+    private long atLeast(String field, long minimum) {
+        long value = requireInteger(field, required(field, schema == null ? null : Type.integerAtLeast(minimum)));
+        if (value < minimum) {
+            throw invalid(field, minimum == 0 ? "must be 0 or more" : "must be at least " + minimum);
+        }
+        return value;
     }
 
     private String requireString(String field, JsonNode node) {
@@ -206,6 +285,20 @@ public final class JsonArgs {
         return node.stringValue();
     }
 
+    private boolean requireBoolean(String field, JsonNode node) {
+        if (!node.isBoolean()) {
+            throw invalid(field, "must be a boolean");
+        }
+        return node.booleanValue();
+    }
+
+    private long requireInteger(String field, JsonNode node) {
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+            throw invalid(field, "must be an integer");
+        }
+        return node.longValue();
+    }
+
     private ObjectNode requireObject(String field, JsonNode node) {
         if (!(node instanceof ObjectNode object)) {
             throw invalid(field, "must be a JSON object");
@@ -213,17 +306,8 @@ public final class JsonArgs {
         return object;
     }
 
-    private ClientEvent readEvent(String field, ObjectNode event) {
-        JsonArgs fields = new JsonArgs(event, qualified(field) + ".");
-        fields.identifier("event_id", fields.string("event_id"), MatrixIds::eventId);
-        fields.userId("sender");
-        fields.roomId("room_id");
-        fields.string("type");
-        fields.optionalObject("content");
-        return new ClientEvent(event);
-    }
-
-    private String identifier(String field, String value, UnaryOperator<String> grammar) {
+    private String identifier(String field, JsonNode node, UnaryOperator<String> grammar) {
+        String value = requireString(field, node);
         try {
             return grammar.apply(value);
         } catch (IllegalArgumentException wrong) {
@@ -237,5 +321,112 @@ public final class JsonArgs {
 
     private String qualified(String field) {
         return path + field;
+    }
+
+    // ---- describing
+
+    /**
+     * Records a field in the schema and, when it is required, puts a value that passes its checks
+     * into the example, which is what the reader then reads; an optional field stays absent.
+     */
+    private JsonNode describeField(String field, Type type, boolean required) {
+        ObjectNode property = type.schema().deepCopy();
+        if (!required) {
+            property.set("type", JSON.arrayNode().add(property.get("type")).add("null"));
+        }
+        properties().set(field, property);
+        if (!required) {
+            return null;
+        }
+        ArrayNode requiredFields = schema.has("required") ? (ArrayNode) schema.get("required") : schema.putArray("required");
+        requiredFields.add(field);
+        JsonNode example = type.example().deepCopy();
+        json.set(field, example);
+        return example;
+    }
+
+    private void describedAs(String description) {
+        if (schema != null) {
+            schema.put("description", description);
+        }
+    }
+
+    private ObjectNode properties() {
+        return schema.has("properties") ? (ObjectNode) schema.get("properties") : schema.putObject("properties");
+    }
+
+    /** The schema of a list field's elements, which its first element's reader fills in. */
+    private ObjectNode items(String field) {
+        ObjectNode list = (ObjectNode) properties().get(field);
+        if (list.get("items") instanceof ObjectNode items) {
+            return items;
+        }
+        ObjectNode items = objectSchema();
+        list.set("items", items);
+        return items;
+    }
+
+    private static ObjectNode objectSchema() {
+        return JSON.objectNode().put("type", "object");
+    }
+
+    /**
+     * What a field is in JSON Schema terms, and an example value that passes its checks.
+     *
+     * @param problem for lists, what the error says when the value is not one
+     */
+    private record Type(ObjectNode schema, JsonNode example, String problem) {
+        static final Type STRING = scalar("string", JSON.stringNode(""));
+        static final Type BOOLEAN = scalar("boolean", JSON.booleanNode(false));
+        static final Type INTEGER = scalar("integer", JSON.numberNode(0));
+        static final Type OBJECT = scalar("object", JSON.objectNode());
+        static final Type USER_ID = id("A Matrix user ID", "@alice:example.com");
+        static final Type ROOM_ID = id("A Matrix room ID", "!room:example.com");
+        static final Type ROOM_ALIAS = id("A Matrix room alias", "#room:example.com");
+        static final Type EVENT_ID = id("A Matrix event ID", "$event");
+        static final Type SHA256 = new Type(JSON.objectNode().put("type", "string").put("pattern", "^[0-9a-f]{64}$"),
+                JSON.stringNode("0".repeat(64)), null);
+        static final Type REQUEST_INFO = requestInfo();
+        static final Type LIST = list("must be a list");
+        static final Type STATE_EVENTS = list("must be a list of state events");
+
+        static Type scalar(String type, JsonNode example) {
+            return new Type(JSON.objectNode().put("type", type), example, null);
+        }
+
+        static Type id(String description, String example) {
+            return new Type(JSON.objectNode().put("type", "string").put("description", description), JSON.stringNode(example), null);
+        }
+
+        static Type oneOf(List<String> allowed) {
+            ObjectNode schema = JSON.objectNode().put("type", "string");
+            allowed.forEach(schema.putArray("enum")::add);
+            return new Type(schema, JSON.stringNode(allowed.getFirst()), null);
+        }
+
+        static Type integerAtLeast(long minimum) {
+            return new Type(JSON.objectNode().put("type", "integer").put("minimum", minimum), JSON.numberNode(minimum), null);
+        }
+
+        /** A list; its example has one object element, so that a reader of elements describes them. */
+        static Type list(String problem) {
+            return new Type(JSON.objectNode().put("type", "array"), JSON.arrayNode().add(JSON.objectNode()), problem);
+        }
+
+        Type withDefault(JsonNode value) {
+            ObjectNode withDefault = schema.deepCopy();
+            withDefault.set("default", value);
+            return new Type(withDefault, example, problem);
+        }
+
+        private static Type requestInfo() {
+            ObjectNode pair = JSON.objectNode().put("type", "array").put("minItems", 2).put("maxItems", 2);
+            ArrayNode prefix = pair.putArray("prefixItems");
+            prefix.addObject().put("description", "user agent").putArray("type").add("string").add("null");
+            prefix.addObject().put("type", "string").put("description", "IP address");
+            ObjectNode schema = JSON.objectNode().put("type", "array").put("description", "[user_agent, ip] pairs");
+            schema.set("items", pair);
+            return new Type(schema, JSON.arrayNode().add(JSON.arrayNode().add("Mozilla/5.0").add("192.0.2.1")), null);
+        }
     }
 }

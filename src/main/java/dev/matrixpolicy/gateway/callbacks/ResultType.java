@@ -36,6 +36,15 @@ public interface ResultType<R> {
      */
     R fromJson(JsonNode result);
 
+    /**
+     * The JSON Schema (draft 2020-12) of the value of {@code "result"} in a 200 answer, for the API
+     * reference. A {@link Rejection} is not among them: it is answered 403 with its error JSON.
+     */
+    JsonNode schema();
+
+    /** Whether an answer of this type may be a {@link Rejection}. */
+    boolean mayReject();
+
     /** A low-cardinality label for metrics and logs, one of {@link Outcomes}. */
     String outcome(R result);
 }

@@ -39,24 +39,27 @@ public final class ResultTypes {
 
     /** {@code NOT_SPAM} or a Matrix error code. */
     public static final ResultType<SpamVerdict> SPAM_VERDICT = new Simple<>(
-            "NOT_SPAM or a Matrix error code such as M_FORBIDDEN",
+            "NOT_SPAM or a Matrix error code such as M_FORBIDDEN", Rejects.YES, schema("""
+                    {"const": "NOT_SPAM"}"""),
             (value, error) -> "NOT_SPAM".equals(value) ? SpamVerdict.NOT_SPAM : new Rejection(scalar(value), error),
             json -> isText(json, "NOT_SPAM") ? SpamVerdict.NOT_SPAM : rejectionFromJson(json),
             verdict -> verdict instanceof Rejection rejection ? rejectionJson(rejection) : JSON.stringNode("NOT_SPAM"),
             verdict -> verdict == SpamVerdict.NOT_SPAM ? Outcomes.ALLOW : Outcomes.DENY);
 
     /** A boolean where {@code true} lets the action go through. */
-    public static final ResultType<Boolean> ALLOWED_IF_TRUE = new Simple<>("true or false",
+    public static final ResultType<Boolean> ALLOWED_IF_TRUE = new Simple<>("true or false", Rejects.NO, schema("""
+                    {"type": "boolean", "description": "true lets the action go through"}"""),
             (value, error) -> bool(value), ResultTypes::jsonBool, JSON::booleanNode,
             allowed -> allowed ? Outcomes.ALLOW : Outcomes.DENY);
 
     /** A boolean where {@code true} flags spam (hide the user, drop the event). */
-    public static final ResultType<Boolean> SPAM_IF_TRUE = new Simple<>("true or false",
+    public static final ResultType<Boolean> SPAM_IF_TRUE = new Simple<>("true or false", Rejects.NO, schema("""
+                    {"type": "boolean", "description": "true flags spam"}"""),
             (value, error) -> bool(value), ResultTypes::jsonBool, JSON::booleanNode,
             spam -> spam ? Outcomes.DENY : Outcomes.ALLOW);
 
     public static final ResultType<RegistrationBehaviour> REGISTRATION_BEHAVIOUR = new Simple<>(
-            "ALLOW, SHADOW_BAN or DENY",
+            "ALLOW, SHADOW_BAN or DENY", Rejects.NO, enumSchema(RegistrationBehaviour.values()),
             (value, error) -> RegistrationBehaviour.valueOf(scalar(value).toUpperCase(Locale.ROOT)),
             json -> RegistrationBehaviour.valueOf(jsonString(json)),
             behaviour -> JSON.stringNode(behaviour.name()),
@@ -67,28 +70,34 @@ public final class ResultTypes {
             });
 
     /** {@code is_user_expired}: true (expired), false, or null (no opinion). */
-    public static final ResultType<Optional<Boolean>> OPTIONAL_EXPIRED = new Simple<>("true, false or null",
+    public static final ResultType<Optional<Boolean>> OPTIONAL_EXPIRED = new Simple<>("true, false or null", Rejects.NO, schema("""
+                    {"type": ["boolean", "null"], "description": "true: expired; null: no opinion"}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(bool(value)),
             json -> optionalJson(json, ResultTypes::jsonBool),
             expired -> expired.<JsonNode>map(JSON::booleanNode).orElse(JSON.nullNode()),
             expired -> expired.map(e -> e ? Outcomes.DENY : Outcomes.ALLOW).orElse(Outcomes.NONE));
 
     /** A string, or null for no opinion. */
-    public static final ResultType<Optional<String>> OPTIONAL_STRING = new Simple<>("a string or null",
+    public static final ResultType<Optional<String>> OPTIONAL_STRING = new Simple<>("a string or null", Rejects.NO, schema("""
+                    {"type": ["string", "null"]}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(scalar(value)),
             json -> optionalJson(json, ResultTypes::jsonString),
             ResultTypes::optionalStringJson,
             value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
 
     /** A Matrix user ID, or null: the user an authentication check accepted. */
-    public static final ResultType<Optional<String>> OPTIONAL_USER_ID = new Simple<>("a Matrix user ID or null",
+    public static final ResultType<Optional<String>> OPTIONAL_USER_ID = new Simple<>("a Matrix user ID or null", Rejects.NO, schema("""
+                    {"type": ["string", "null"], "description": "A Matrix user ID, or null"}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(MatrixIds.userId(scalar(value))),
             json -> optionalJson(json, user -> MatrixIds.userId(jsonString(user))),
             ResultTypes::optionalStringJson,
             user -> user.isPresent() ? Outcomes.ALLOW : Outcomes.NONE);
 
     public static final ResultType<EventAllowed> EVENT_ALLOWED = new Simple<>(
-            "true or false (a fixed answer cannot replace the event)",
+            "true or false (a fixed answer cannot replace the event)", Rejects.NO, schema("""
+                    {"type": "object", "required": ["allowed", "replacement"],
+                     "properties": {"allowed": {"type": "boolean"},
+                                    "replacement": {"type": ["object", "null"], "description": "The event to use instead"}}}"""),
             (value, error) -> bool(value) ? EventAllowed.ALLOWED : EventAllowed.DENIED,
             json -> new EventAllowed(jsonField(json, "allowed", ResultTypes::jsonBool),
                     jsonField(json, "replacement", ResultTypes::optionalObject)),
@@ -103,7 +112,10 @@ public final class ResultTypes {
 
     /** {@code on_create_room}: null lets the creation go ahead unchanged; a Matrix error code denies it. */
     public static final ResultType<RoomCreation> ROOM_CREATION = new Simple<>(
-            "null (go ahead unchanged) or a Matrix error code such as M_FORBIDDEN",
+            "null (go ahead unchanged) or a Matrix error code such as M_FORBIDDEN", Rejects.YES, schema("""
+                    {"type": "object", "required": ["request_content"],
+                     "properties": {"request_content": {"type": ["object", "null"],
+                                                        "description": "The room creation request as the modules left it"}}}"""),
             (value, error) -> isNull(value) ? RoomCreation.UNCHANGED : new Rejection(scalar(value), error),
             json -> jsonObject(json).has("errcode") ? rejectionFromJson(json)
                     : new RoomCreation.Proceed(jsonField(json, "request_content", ResultTypes::optionalObject)),
@@ -119,14 +131,17 @@ public final class ResultTypes {
 
     /** Notification callbacks return nothing. */
     public static final ResultType<RunAll.Completed> NOTHING = new Simple<>(
-            "null (notification callbacks return nothing; a fixed module just acknowledges them)",
+            "null (notification callbacks return nothing; a fixed module just acknowledges them)", Rejects.NO, schema("""
+                    {"type": "null"}"""),
             (value, error) -> nothing(isNull(value)),
             json -> nothing(isNull(json)),
             completed -> JSON.nullNode(),
             completed -> Outcomes.NOTIFIED);
 
     public static final ResultType<InterestedUsers> INTERESTED_USERS = new Simple<>(
-            "ALL, or a list of Matrix user IDs",
+            "ALL, or a list of Matrix user IDs", Rejects.NO, schema("""
+                    {"oneOf": [{"const": "ALL"},
+                               {"type": "array", "uniqueItems": true, "items": {"type": "string", "description": "A Matrix user ID"}}]}"""),
             (value, error) -> "ALL".equals(value) ? InterestedUsers.ALL_USERS
                     : new InterestedUsers.Users(new LinkedHashSet<>(list(value).stream()
                             .map(user -> MatrixIds.userId(scalar(user))).toList())),
@@ -144,7 +159,9 @@ public final class ResultTypes {
             users -> users == InterestedUsers.ALL_USERS ? Outcomes.ALL_USERS : Outcomes.VALUE);
 
     public static final ResultType<UsersForStates> USERS_FOR_STATES = new Simple<>(
-            "a map from Matrix user ID to a list of presence states",
+            "a map from Matrix user ID to a list of presence states", Rejects.NO, schema("""
+                    {"type": "object", "description": "Matrix user ID to the presence states to send them",
+                     "additionalProperties": {"type": "array", "items": {"type": "object"}}}"""),
             (value, error) -> usersForStates(json(value)),
             ResultTypes::usersForStates,
             users -> {
@@ -158,7 +175,8 @@ public final class ResultTypes {
             users -> users.routes().isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
 
     /** Extra fields for an event's {@code unsigned} section. */
-    public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values",
+    public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values", Rejects.NO, schema("""
+                    {"type": "object"}"""),
             (value, error) -> jsonObject(json(value)),
             ResultTypes::jsonObject,
             fields -> fields,
@@ -175,7 +193,8 @@ public final class ResultTypes {
      * keep Synapse's own. Synapse tests the answer's truthiness, so an empty map counts as null.
      */
     public static final ResultType<Optional<ObjectNode>> MEDIA_CONFIG = new Simple<>(
-            "a map (the media config answered to the user, e.g. m.upload.size) or null",
+            "a map (the media config answered to the user, e.g. m.upload.size) or null", Rejects.NO, schema("""
+                    {"type": ["object", "null"]}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(jsonObject(json(value))),
             ResultTypes::optionalObject,
             config -> config.<JsonNode>map(c -> c).orElse(JSON.nullNode()),
@@ -188,7 +207,11 @@ public final class ResultTypes {
      * the callback out is how a fixed module falls through.
      */
     public static final ResultType<Optional<List<MediaUploadLimit>>> MEDIA_UPLOAD_LIMITS = new Simple<>(
-            "a list of {max_bytes, time_period_ms} ([] for no limit at all)",
+            "a list of {max_bytes, time_period_ms} ([] for no limit at all)", Rejects.NO, schema("""
+                    {"type": ["array", "null"],
+                     "items": {"type": "object", "required": ["max_bytes", "time_period_ms"],
+                               "properties": {"max_bytes": {"type": "integer", "minimum": 0},
+                                              "time_period_ms": {"type": "integer", "minimum": 1}}}}"""),
             (value, error) -> Optional.of("".equals(value) ? List.of() : uploadLimits(json(value), true)),
             json -> optionalJson(json, limits -> uploadLimits(limits, false)),
             limits -> limits.<JsonNode>map(ResultTypes::uploadLimitsJson).orElse(JSON.nullNode()),
@@ -196,7 +219,10 @@ public final class ResultTypes {
 
     /** {@code get_ratelimit_override_for_user}: the rate and burst to use, or null for the configured ones. */
     public static final ResultType<Optional<RatelimitOverride>> RATELIMIT_OVERRIDE = new Simple<>(
-            "{per_second, burst_count} or null",
+            "{per_second, burst_count} or null", Rejects.NO, schema("""
+                    {"type": ["object", "null"], "required": ["per_second", "burst_count"],
+                     "properties": {"per_second": {"type": "number", "exclusiveMinimum": 0},
+                                    "burst_count": {"type": "integer", "minimum": 0, "maximum": 2147483647}}}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(ratelimitOverride(json(value), true)),
             json -> optionalJson(json, override -> ratelimitOverride(override, false)),
             override -> override.<JsonNode>map(o -> {
@@ -210,7 +236,7 @@ public final class ResultTypes {
     // ---- helpers
 
     private static ResultType<Integer> positiveInteger(String expected, int minimum) {
-        return new Simple<>(expected,
+        return new Simple<>(expected, Rejects.NO, JSON.objectNode().put("type", "integer").put("minimum", minimum),
                 (value, error) -> atLeast(minimum, Integer.parseInt(scalar(value).trim())),
                 json -> {
                     if (!json.isIntegralNumber() || !json.canConvertToInt()) {
@@ -487,7 +513,24 @@ public final class ResultTypes {
         R read(Object value, Optional<String> error);
     }
 
-    private record Simple<R>(String expected, ConfigReader<R> reader, Function<JsonNode, R> jsonReader,
+    /** Whether a result type's answers include {@link Rejection}s. */
+    private enum Rejects { YES, NO }
+
+    /** A JSON Schema written as JSON. */
+    private static JsonNode schema(String json) {
+        return CONFIG_JSON.readTree(json);
+    }
+
+    private static JsonNode enumSchema(Enum<?>[] values) {
+        ObjectNode schema = JSON.objectNode().put("type", "string");
+        ArrayNode names = schema.putArray("enum");
+        for (Enum<?> value : values) {
+            names.add(value.name());
+        }
+        return schema;
+    }
+
+    private record Simple<R>(String expected, Rejects rejects, JsonNode schema, ConfigReader<R> reader, Function<JsonNode, R> jsonReader,
                              Function<R, JsonNode> writer, Function<R, String> labeller) implements ResultType<R> {
         @Override
         public R fromConfig(Object value, Optional<String> error) {
@@ -507,6 +550,11 @@ public final class ResultTypes {
             } catch (IllegalArgumentException wrong) {
                 throw new IllegalArgumentException(wrong.getMessage() + ", got " + json, wrong);
             }
+        }
+
+        @Override
+        public boolean mayReject() {
+            return rejects == Rejects.YES;
         }
 
         @Override

@@ -29,8 +29,11 @@ public record Markdown(Path file, List<String> headings, List<Link> links, List<
     /** The repository root: Maven runs the tests there. */
     public static final Path ROOT = Path.of("").toAbsolutePath();
 
-    /** Directories whose Markdown is not the project's own documentation. */
-    private static final Set<String> NOT_DOCUMENTATION = Set.of("target", "node_modules", ".git", ".mvn");
+    /**
+     * Directories whose Markdown is not the project's own documentation, besides hidden ones
+     * ({@code .git}, {@code .mvn}, tools' caches such as {@code .pytest_cache}).
+     */
+    private static final Set<String> NOT_DOCUMENTATION = Set.of("target", "node_modules");
 
     private static final Pattern FENCE = Pattern.compile("^( *)(```+|~~~+)\\s*([\\w-]*).*$");
     private static final Pattern HEADING = Pattern.compile("^ {0,3}(#{1,6})\\s+(.*?)\\s*#*\\s*$");
@@ -67,7 +70,8 @@ public record Markdown(Path file, List<String> headings, List<Link> links, List<
             return files.filter(file -> file.toString().endsWith(".md"))
                     .filter(file -> ROOT.relativize(file).getNameCount() == 1
                             || Stream.iterate(ROOT.relativize(file).getParent(), dir -> dir != null, Path::getParent)
-                            .noneMatch(dir -> NOT_DOCUMENTATION.contains(dir.getFileName().toString())))
+                            .map(dir -> dir.getFileName().toString())
+                            .noneMatch(dir -> dir.startsWith(".") || NOT_DOCUMENTATION.contains(dir)))
                     .sorted()
                     .map(file -> read(ROOT.relativize(file)))
                     .toList();

@@ -70,6 +70,8 @@ final class Normaliser {
     private final boolean confusables;
     private final boolean diacritics;
     private final boolean leet;
+    /** {@link #BMP}, or {@link #BMP_CONFUSABLES} when look-alikes are folded. */
+    private final char[] bmp;
     /** What each ASCII character becomes: a space for white space and controls, else its {@link #fold}. */
     private final char[] ascii = new char[0x80];
 
@@ -77,6 +79,7 @@ final class Normaliser {
         this.confusables = confusables;
         this.diacritics = diacritics;
         this.leet = leet;
+        this.bmp = confusables ? BMP_CONFUSABLES : BMP;
         for (char c = 0; c < 0x80; c++) {
             ascii[c] = Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c) ? ' ' : (char) fold(c);
         }
@@ -101,30 +104,34 @@ final class Normaliser {
 
     /**
      * Steps 2 to 5 over {@code text[from, to)}, already in its Unicode form: appends to {@code out}.
-     * ASCII characters take the {@link #ascii} table; the others are looked at one by one.
+     * ASCII characters take the {@link #ascii} table, the others the {@link #bmp} one; only what no
+     * table folds to one character (surrogate pairs, special case mappings) is looked at the plain way.
      */
     private void fold(String text, int from, int to, Output out) {
+        char[] chars = out.reserve(to - from); // a character folded by a table yields at most one
+        int length = out.length;
         for (int i = from; i < to; ) {
             char c = text.charAt(i);
-            char folded;
-            if (c < 0x80) {
-                folded = ascii[c];
-                i++;
-            } else if (!Character.isSurrogate(c) && (folded = BMP[c]) != OTHER
-                    && (!confusables || c < CONFUSABLE_FROM[0] || c > CONFUSABLE_FROM[CONFUSABLE_FROM.length - 1])) {
-                i++;
-            } else {
+            char folded = c < 0x80 ? ascii[c] : bmp[c];
+            if (folded == OTHER) {
                 int codePoint = text.codePointAt(i);
                 i += Character.charCount(codePoint);
+                out.length = length;
                 foldOther(codePoint, out);
+                chars = out.reserve(to - i);
+                length = out.length;
                 continue;
             }
-            if (folded == ' ') {
-                out.space();
-            } else if (folded != DROPPED) {
-                out.append(folded);
+            i++;
+            if (folded != ' ') {
+                if (folded != DROPPED) {
+                    chars[length++] = folded;
+                }
+            } else if (length > 0 && chars[length - 1] != ' ') {
+                chars[length++] = ' ';
             }
         }
+        out.length = length;
     }
 
     /** Steps 2 to 5 on one code point, the plain way. */
@@ -171,6 +178,14 @@ final class Normaliser {
             return i;
         }
 
+        /** Room for {@code more} characters: the array to write them into, from {@code length} on. */
+        char[] reserve(int more) {
+            if (length + more > chars.length) {
+                chars = java.util.Arrays.copyOf(chars, Math.max(length + more, chars.length * 2));
+            }
+            return chars;
+        }
+
         void append(char c) {
             if (length == chars.length) {
                 chars = java.util.Arrays.copyOf(chars, length * 2);
@@ -207,9 +222,19 @@ final class Normaliser {
     /**
      * What steps 2 and 4 make of each UTF-16 character outside ASCII, without look-alikes and leet:
      * a space for white space and controls, {@link #DROPPED}, the case fold, or {@link #OTHER} where
-     * that is not one character (and for surrogates, never looked up).
+     * that is not one character, and for surrogates: their code point is folded whole.
      */
     private static final char[] BMP = bmpFolds();
+    /** {@link #BMP} with each of {@link #CONFUSABLES} folded to its Latin letter, then its case. */
+    private static final char[] BMP_CONFUSABLES = confusableFolds();
+
+    private static char[] confusableFolds() {
+        char[] folds = BMP.clone();
+        for (int i = 0; i < CONFUSABLE_FROM.length; i++) {
+            folds[CONFUSABLE_FROM[i]] = (char) Character.toLowerCase(Character.toUpperCase(CONFUSABLE_TO[i]));
+        }
+        return folds;
+    }
 
     private static char[] bmpFolds() {
         char[] folds = new char[0x10000];

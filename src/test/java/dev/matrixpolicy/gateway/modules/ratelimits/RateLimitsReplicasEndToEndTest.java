@@ -4,6 +4,7 @@ import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.RedisServer;
@@ -28,6 +29,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * heal by themselves when it is back.
  */
 class RateLimitsReplicasEndToEndTest {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed on", "Cannot reconnect to");
+
     private static final String TOKEN = "rate-limits-token";
     private static final String EVENTS = "/v1/spam_checker/check_event_for_spam";
 

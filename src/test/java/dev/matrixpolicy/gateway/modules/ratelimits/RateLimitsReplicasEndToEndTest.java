@@ -165,8 +165,11 @@ class RateLimitsReplicasEndToEndTest {
             redis.start();
         }
 
-        // The restarted Redis is empty: the sender starts over, with no gateway restarted.
+        // The restarted Redis is empty: the sender starts over, with no gateway restarted. Each
+        // replica reconnects on its own: b is waited for with another sender, whose tokens are its own.
         eventually(() -> a.post(EVENTS, event(sender)).status() == 200);
+        String bystander = newUser();
+        eventually(() -> b.post(EVENTS, event(bystander)).status() == 200);
         for (int i = 0; i < 4; i++) {
             assertThat((i % 2 == 0 ? b : a).post(EVENTS, event(sender)).status()).isEqualTo(200);
         }

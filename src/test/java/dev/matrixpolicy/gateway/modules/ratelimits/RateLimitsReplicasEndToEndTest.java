@@ -58,6 +58,9 @@ class RateLimitsReplicasEndToEndTest {
                   state:
                     redis:
                       url: %s
+                      # Above the 200ms default: on a busy build machine a command to the local Redis
+                      # has taken longer. A stopped Redis still fails at once (not connected).
+                      timeout: 2s
                       key-prefix: "replicas-test:"
                   modules:
                     - module: rate_limits

@@ -57,7 +57,9 @@ public class RunPythonTests {
             fail(python + " lacks some of its test tools, and installing them failed."
                     + " Install them: apt-get install " + packages);
         }
-        int status = run(List.of(python, "-m", "pytest", "-p", "no:cacheprovider", "-ra", endToEnd ? "." : "tests"), Map.of(
+        // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
+        // captured output and logs, and a summary line (-rfE: failures and errors only).
+        int status = run(List.of(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE", endToEnd ? "." : "tests"), Map.of(
                 "GATEWAY_JAR", args[0],
                 "GATEWAY_TEST_CLASSES", args[1],
                 "GATEWAY_JAVA", java,

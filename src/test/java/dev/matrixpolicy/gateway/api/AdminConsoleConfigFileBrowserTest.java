@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.support.AdminConsolePage;
 import dev.matrixpolicy.gateway.support.ChromiumBrowser;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -36,7 +37,7 @@ import tools.jackson.databind.JsonNode;
  * {@code target/console-screenshots}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@ExtendWith(OutputCaptureExtension.class) // the refused reload's WARN line stays out of the console
+@ExtendWith(ExpectedOutput.class) // the refused reload's WARN line is proven, off the console
 class AdminConsoleConfigFileBrowserTest {
     private static final String TOKEN = "file-console-token";
     private static final String ADMIN_TOKEN = "file-console-admin-token";
@@ -194,7 +195,7 @@ class AdminConsoleConfigFileBrowserTest {
 
     @Test
     @Order(5)
-    void theReloadButtonShowsTheErrorOfABrokenFileAndTheOldChainsStayListed() throws IOException {
+    void theReloadButtonShowsTheErrorOfABrokenFileAndTheOldChainsStayListed(CapturedOutput output) throws IOException {
         console.open();
         write((CONFIG + ADDED_ENTRY).replace("    error: Publishing", "    eror: Publishing"));
 
@@ -209,6 +210,8 @@ class AdminConsoleConfigFileBrowserTest {
                 .contains("policy-gateway.modules[4].config.eror");
         assertThat(console.entries("user_may_publish_room")).containsExactly("no-directory-publishing");
         assertThat(console.entries("user_may_invite")).containsExactly("trial-deny", "known-spammers", "spam-domains", "bots");
+        assertThat(output.getOut()).contains("Configuration reload refused (request), generation 2 keeps serving")
+                .contains("policy-gateway.modules[4].config.eror");
         console.screenshot("reload-failed");
     }
 

@@ -13,6 +13,7 @@ import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Auth;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Defaults;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.mock.web.MockFilterChain;
 import org.springframework.mock.web.MockHttpServletRequest;
@@ -33,6 +35,8 @@ import org.springframework.util.unit.DataSize;
  * a caller from another address is simulated here.
  */
 class BearerTokenFilterTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only");
 
     @TempDir
     Path secrets;

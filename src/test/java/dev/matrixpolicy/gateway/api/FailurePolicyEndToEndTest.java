@@ -3,10 +3,12 @@ package dev.matrixpolicy.gateway.api;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.ActiveProfiles;
 
@@ -14,6 +16,9 @@ import org.springframework.test.context.ActiveProfiles;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("failures")
 class FailurePolicyEndToEndTest extends GatewayEndToEnd {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed on", "timed out on");
+
     private static final String ROOM_REQUEST = "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}";
 
     FailurePolicyEndToEndTest() {

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Nested;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.catalina.valves.RemoteIpValve;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -29,6 +31,9 @@ import org.springframework.boot.web.server.servlet.context.ServletWebServerAppli
  * the pods.
  */
 class LoopbackOnlyEndToEndTest {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only");
+
     private static final String CALLBACKS = "GET /v1/callbacks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
 
     abstract static class LoopbackRule {

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
@@ -10,13 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.context.ActiveProfiles;
 
 /** Entries with {@code mode: shadow} (application-shadow.yml): asked and counted, never obeyed. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("shadow")
-@ExtendWith(OutputCaptureExtension.class) // the shadow module's expected failure stays out of the console
+@ExtendWith(ExpectedOutput.class) // the shadow module's expected failure stays out of the console
 class ShadowModeEndToEndTest extends GatewayEndToEnd {
 
     ShadowModeEndToEndTest() {

@@ -3,10 +3,12 @@ package dev.matrixpolicy.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -14,6 +16,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /** The gateway's configuration file loaders read files as Spring Boot's own do. */
 class ConfigFileLoaderTest {
+    /** A configuration without a token: the gateway warns that it answers loopback callers only. */
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only");
 
     @TempDir
     Path directory;

@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.chain.FailurePolicy;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.WorstCase;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -26,6 +28,9 @@ import org.springframework.context.annotation.Configuration;
 
 /** An entry's timeout shorter than its module's worst case for one call is warned about at startup. */
 class EntryTimeoutCheckTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("is shorter than the module's worst case for one call");
+
     /** The http module's defaults: 2 attempts × (1s + 1s) + 50ms. */
     private static final String HTTP_DEFAULTS_WORST_CASE = "4050ms";
 

@@ -2,21 +2,21 @@ package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * A value that does not fit its key stops startup with one message naming the key, the value, its
  * file and line, and the values that would do, in the words of a configuration file: never a Java
  * type or constant.
  */
-@ExtendWith(OutputCaptureExtension.class) // the failed contexts' WARN lines stay out of the console
 class InvalidValueTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
 
     @TempDir
     Path directory;
@@ -26,7 +26,7 @@ class InvalidValueTest {
     private final ApplicationContextRunner runner = gateway.runner();
 
     @Test
-    void invalidEnumValueNamesTheKeyTheValueItsFileAndTheValuesThatWouldDo(CapturedOutput output) {
+    void invalidEnumValueNamesTheKeyTheValueItsFileAndTheValuesThatWouldDo() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   server-name: example.com
@@ -44,7 +44,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void invalidDurationNamesTheKeyAndTheValue(CapturedOutput output) {
+    void invalidDurationNamesTheKeyAndTheValue() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   server-name: example.com
@@ -60,7 +60,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void invalidServerNameNamesTheKeyAndTheReason(CapturedOutput output) {
+    void invalidServerNameNamesTheKeyAndTheReason() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   server-name: not a server
@@ -75,7 +75,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void valueRefusedByANestedRecordIsNamedByItsFullKey(CapturedOutput output) {
+    void valueRefusedByANestedRecordIsNamedByItsFullKey() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   server-name: example.com
@@ -91,7 +91,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void decisionLogCapacityOutOfRangeNamesTheKeyAndTheRange(CapturedOutput output) {
+    void decisionLogCapacityOutOfRangeNamesTheKeyAndTheRange() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   server-name: example.com
@@ -106,7 +106,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void missingRequiredValueNamesTheKey(CapturedOutput output) {
+    void missingRequiredValueNamesTheKey() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   max-body-size: 2MB
@@ -119,7 +119,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void invalidModuleEnumValueNamesTheValuesThatWouldDo(CapturedOutput output) {
+    void invalidModuleEnumValueNamesTheValuesThatWouldDo() {
         runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
                         policy-gateway:
                           server-name: example.com
@@ -141,7 +141,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void invalidModeOfAnEntryNamesTheKeyTheValueAndTheModesThatWouldDo(CapturedOutput output) {
+    void invalidModeOfAnEntryNamesTheKeyTheValueAndTheModesThatWouldDo() {
         String analysis = topLevelFailure("""
                 policy-gateway:
                   server-name: example.com
@@ -159,7 +159,7 @@ class InvalidValueTest {
     }
 
     @Test
-    void invalidModuleBooleanSaysTrueOrFalse(CapturedOutput output) {
+    void invalidModuleBooleanSaysTrueOrFalse() {
         runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
                         policy-gateway:
                           server-name: example.com

@@ -8,10 +8,12 @@ import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
@@ -20,6 +22,8 @@ import org.springframework.core.env.MapPropertySource;
 
 /** What a configuration does to startup: the chains it builds, or the one message that stops it. */
 class ModuleConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
 
     @TempDir
     Path directory;

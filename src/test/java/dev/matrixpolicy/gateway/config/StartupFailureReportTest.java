@@ -4,22 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * A real startup with a bad configuration prints one screen (the analysis, under Spring Boot's
  * banner and first log lines), not a wall of stack traces.
  */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ExpectedOutput.class)
 class StartupFailureReportTest {
 
     @TempDir
@@ -191,12 +193,22 @@ class StartupFailureReportTest {
         return failedStartup(output, "--spring.config.name=" + configName);
     }
 
+    /**
+     * The arguments with the banner and the startup lines back on (the build switches them off for
+     * every test, pom.xml): the screen measured is the one an administrator sees.
+     */
+    private static String[] asAnAdministratorSeesIt(String... args) {
+        Stream<String> asDeployed = Stream.of("--spring.main.banner-mode=console", "--spring.main.log-startup-info=true",
+                "--logging.level." + PolicyGatewayApplication.class.getName() + "=info");
+        return Stream.concat(asDeployed, Arrays.stream(args)).toArray(String[]::new);
+    }
+
     /** Starts the application with these arguments, expects it to fail, and returns what it printed. */
     private static String failedStartup(CapturedOutput output, String... args) {
         SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
                 .web(WebApplicationType.NONE);
 
-        assertThatThrownBy(() -> application.run(args)).isNotNull();
+        assertThatThrownBy(() -> application.run(asAnAdministratorSeesIt(args))).isNotNull();
 
         String printed = output.getOut() + output.getErr();
         assertThat(printed).contains("APPLICATION FAILED TO START").doesNotContain("\tat ");

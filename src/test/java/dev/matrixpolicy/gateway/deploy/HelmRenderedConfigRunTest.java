@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.context.ApplicationListener;
@@ -44,7 +44,7 @@ import tools.jackson.databind.JsonNode;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(OrderAnnotation.class)
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ExpectedOutput.class)
 class HelmRenderedConfigRunTest {
     private static final String PUBLISH = """
             {"user_id": "@alice:example.com", "room_id": "!room:example.com", "request_content": {}}""";
@@ -67,8 +67,10 @@ class HelmRenderedConfigRunTest {
 
         SpringApplication application = new SpringApplication(PolicyGatewayApplication.class);
         application.addListeners(whileClosing);
+        // The decisions log at INFO, as deployed: the build runs the tests at WARN (pom.xml).
         gateway = application.run("--spring.config.additional-location=file:" + config,
-                "--policy-gateway.auth.token-file=" + tokenFile, "--server.port=0", "--management.server.port=0");
+                "--policy-gateway.auth.token-file=" + tokenFile, "--server.port=0", "--management.server.port=0",
+                "--logging.level.dev.matrixpolicy.gateway.decisions=info");
         api = new GatewayClient(gateway.getEnvironment().getRequiredProperty("local.server.port", Integer.class),
                 new String(token));
         management = new GatewayClient(

@@ -22,6 +22,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -41,6 +42,9 @@ import org.springframework.util.unit.DataSize;
 
 /** The one backend call every module makes, against a real local server: cap, retries, classification, timing, log line. */
 class BackendTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("failed after");
+
     private static final Duration GENEROUS = Duration.ofSeconds(5);
     /** Short pauses, so that retries do not slow the suite. */
     private static final RetryPolicy THREE_ATTEMPTS = new RetryPolicy(3, new Backoff(Duration.ofMillis(10), Duration.ofMillis(20)));

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,10 +26,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** File and URL sources: read when changed, and their last good rules kept when they fail. */
 class PollingSourcesTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("could not be read, keeping its last good rules");
+
     private final List<Collection<PolicyRule>> updates = new CopyOnWriteArrayList<>();
     private final WireMockServer server = new WireMockServer(WireMockConfiguration.options().dynamicPort());
 

@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.config.Generations;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
@@ -36,11 +37,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** A running gateway applies a changed configuration without a restart, and refuses a broken one. */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ExpectedOutput.class)
 class ReloadEndToEndTest {
     private static final String TOKEN = "reload-test-token";
     private static final String INVITE = """

@@ -8,9 +8,11 @@ import dev.matrixpolicy.gateway.callbacks.account_validity.OnUserRegistration;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -20,6 +22,8 @@ import org.springframework.context.annotation.Configuration;
 
 /** What an {@code audit_webhook} entry does to startup: the chains it joins, or the one message that stops it. */
 class AuditWebhookConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
 
     /** The gateway's module wiring with this module type only, so other module types cannot interfere. */
     @Configuration(proxyBeanMethods = false)

@@ -25,6 +25,7 @@ import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnThreepidBind;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
@@ -46,6 +48,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** The module against a real local webhook (WireMock): record shape, retries, queueing and shutdown. */
 class AuditWebhookTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight");
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String ACCOUNT_DATA = """
             {"user_id": "@alice:example.com", "room_id": "!room:example.com",

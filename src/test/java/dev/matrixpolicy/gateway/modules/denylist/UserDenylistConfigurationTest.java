@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -18,6 +20,8 @@ import org.springframework.context.annotation.Configuration;
 
 /** What a {@code user_denylist} entry does to startup: the chains it joins, or the message that stops it. */
 class UserDenylistConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
 
     @Configuration(proxyBeanMethods = false)
     @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.denylist"})

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
@@ -26,6 +27,9 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("censor")
 class EventCensorEndToEndTest extends GatewayEndToEnd {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed after");
+
     private static final String PATH = "/v1/third_party_rules/check_event_allowed";
     private static final String LOCAL_MESSAGE = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
     private static final String REMOTE_MESSAGE = LOCAL_MESSAGE.replace("\"sender\": \"@alice:example.com\"",

@@ -20,6 +20,7 @@ import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.WorstCase;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
@@ -29,12 +30,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /** The module against a stand-in censor: which events are sent, and how replies and failures are answered. */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ExpectedOutput.class)
 class EventCensorTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String LOCAL_EVENT = """

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -25,6 +27,9 @@ import org.springframework.context.annotation.Configuration;
 
 /** What an http entry does to startup: the chains it joins, or one message naming the field. */
 class HttpConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+
     private static final String ENTRY = "policy-gateway.modules[0] (module: http) ";
 
     @Configuration(proxyBeanMethods = false)

@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
@@ -33,6 +34,9 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("http")
 class HttpForwarderEndToEndTest extends GatewayEndToEnd {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed after", "circuit breaker opened");
+
     private static final String INVITE = "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": \"!room:example.com\"}";
     private static final String JOIN = "{\"user\": \"@alice:example.com\", \"room\": \"!room:example.com\", \"is_invited\": false}";
     private static final String EVENT = "{\"event\": " + Fixtures.MESSAGE_EVENT + "}";

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -17,6 +19,9 @@ import org.springframework.context.annotation.Configuration;
 
 /** How a {@code media_limits} entry binds, and the one message that stops startup when it is wrong. */
 class MediaLimitsConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+
     private static final String GROUP = "policy-gateway.modules[0].config.groups[0]";
     private static final String FAILURE = "policy-gateway.modules[0] (module: media_limits) config.";
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,6 +15,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -23,6 +25,9 @@ import org.springframework.context.annotation.Configuration;
 
 /** What a {@code password_file} entry does to startup: the auth checkers it adds, or the message that stops it. */
 class PasswordFileConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+
     private static final String ENTRY = "policy-gateway.modules[0] (module: password_file) ";
 
     @Configuration(proxyBeanMethods = false)

@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.passwordfile.PasswordFileConfig.CustomLoginType;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -40,6 +42,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** Authentication against the file and inline users, enumeration resistance, and reloading. */
 class PasswordFileTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("users loaded before");
+
     private static final Duration CHECK_EVERY = Duration.ofSeconds(10);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -129,8 +134,10 @@ class PasswordFileTest {
 
     @Test
     void userNameCaseIsFoldedAsSynapseDoes() {
-        assertThat(login(module(), "@Alice:Example.com", "wonderland")).contains("@alice:example.com");
-        assertThat(login(module(), "ALICE", "wonderland")).contains("@alice:example.com");
+        PasswordFile module = module();
+
+        assertThat(login(module, "@Alice:Example.com", "wonderland")).contains("@alice:example.com");
+        assertThat(login(module, "ALICE", "wonderland")).contains("@alice:example.com");
     }
 
     @Test

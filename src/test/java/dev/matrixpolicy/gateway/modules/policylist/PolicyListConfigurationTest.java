@@ -2,19 +2,26 @@ package dev.matrixpolicy.gateway.modules.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
 
 /** The one message that stops startup when a {@code policy_list} entry is wrong. */
 class PolicyListConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT, MISSING_FILE);
+
     private static final String CONFIG = "policy-gateway.modules[0].config.";
+    private static final String MISSING_FILE = "Policy list source 'local' (/nonexistent/bans.txt) could not be read";
     private static final String FAILURE = "policy-gateway.modules[0] (module: policy_list) config.";
 
     @Configuration(proxyBeanMethods = false)
@@ -30,8 +37,9 @@ class PolicyListConfigurationTest {
                     "policy-gateway.modules[0].name=bans", CONFIG + "sources[0].name=local", CONFIG + "sources[0].file=/nonexistent/bans.txt");
 
     @Test
-    void aFileThatDoesNotExistYetStartsAndWaitsForIt() {
+    void aFileThatDoesNotExistYetStartsAndWaitsForIt(CapturedOutput printed) {
         runner.run(context -> assertThat(context).hasNotFailed());
+        assertThat(printed.getAll()).contains(MISSING_FILE);
     }
 
     @ParameterizedTest(name = "{0}={1}")

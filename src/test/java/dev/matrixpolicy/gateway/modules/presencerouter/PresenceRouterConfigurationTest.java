@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -19,6 +21,9 @@ import org.springframework.context.annotation.Configuration;
 
 /** How a {@code presence_router} entry binds, and the one message that stops startup when it is wrong. */
 class PresenceRouterConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+
     private static final String ROUTES = "policy-gateway.modules[0].config.routes";
 
     @Configuration(proxyBeanMethods = false)

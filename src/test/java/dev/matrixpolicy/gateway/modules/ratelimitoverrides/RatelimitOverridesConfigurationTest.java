@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -18,6 +20,9 @@ import org.springframework.context.annotation.Configuration;
 
 /** How a {@code ratelimit_overrides} entry binds, and the one message that stops startup when it is wrong. */
 class RatelimitOverridesConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+
     private static final String RULE = "policy-gateway.modules[0].config.rules[0]";
     private static final String FAILURE = "policy-gateway.modules[0] (module: ratelimit_overrides) config.";
 

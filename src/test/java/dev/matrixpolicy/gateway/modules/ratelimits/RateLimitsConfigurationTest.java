@@ -6,8 +6,10 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.SharedState;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -16,6 +18,8 @@ import org.springframework.context.annotation.Configuration;
 
 /** What a {@code rate_limits} entry and {@code policy-gateway.state} do to startup: the chains joined, or the message that stops it. */
 class RateLimitsConfigurationTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
 
     @Configuration(proxyBeanMethods = false)
     @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.ratelimits"})

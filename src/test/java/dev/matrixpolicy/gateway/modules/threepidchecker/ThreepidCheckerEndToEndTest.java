@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
@@ -31,6 +32,9 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("threepid")
 class ThreepidCheckerEndToEndTest extends GatewayEndToEnd {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed after");
+
     private static final String PATH = "/v1/password_auth_provider/is_3pid_allowed";
     private static final String OURS = "{\"hs\": \"example.com\"}";
 

@@ -18,6 +18,7 @@ import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.WorstCase;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,11 +30,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.util.unit.DataSize;
 
 /** One checker against a real local HTTP backend (WireMock): the wire format, the cache, failures. */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ExpectedOutput.class)
 class ThreepidCheckerTest {
     private static final String ALLOW = "{\"hs\": \"example.com\"}";
     /** Generous, so that a loaded machine never turns an ordinary answer into a timeout. */

@@ -23,6 +23,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserProfile;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Warnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -55,6 +56,10 @@ class ContentRulesTest {
 
     @RegisterExtension
     final Warnings warnings = new Warnings();
+
+    /** The one WARN line a test provokes, kept off the console. */
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("content: keeping the 2 media hashes loaded before");
 
     static ContentRulesConfig.Rule rule(String name) {
         return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, null, null, null, null, null, null, null, null);

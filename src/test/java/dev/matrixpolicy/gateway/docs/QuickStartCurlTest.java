@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Markdown;
 import dev.matrixpolicy.gateway.support.Markdown.Block;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -29,6 +31,10 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class QuickStartCurlTest {
+    /** The default configuration has no token, and says so. */
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only");
+
     static final String QUICK_START = "first-request";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

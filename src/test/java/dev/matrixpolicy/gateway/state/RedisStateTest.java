@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Ports;
 import dev.matrixpolicy.gateway.support.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -16,6 +17,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The shared-state contract against a real redis-server, and what only Redis does: share, fail, heal. */
 class RedisStateTest extends SharedStateContract {
     private static final Duration TIMEOUT = Duration.ofMillis(200);
+
+    /** Lettuce's line while a test has Redis stopped. */
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to");
 
     @RegisterExtension
     static final RedisServer redis = new RedisServer();

@@ -4,7 +4,9 @@ import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.dialect.Dialect;
+import com.networknt.schema.dialect.Dialects;
+import com.networknt.schema.keyword.AnnotationKeyword;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
 
@@ -16,7 +18,15 @@ import tools.jackson.databind.JsonNode;
 public final class JsonSchemas {
     /** OpenAPI 3.1 documents whose Schema Objects are checked too, against JSON Schema 2020-12 and the OpenAPI dialect. */
     public static final String OPENAPI_3_1 = "https://spec.openapis.org/oas/3.1/schema-base/2022-10-07";
-    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
+    /**
+     * Draft 2020-12, where a keyword it does not know is an annotation, said nothing of: the library's
+     * default logs a WARN line for each, and a schema taken from inside an OpenAPI document sits among
+     * {@code openapi}, {@code info} and {@code paths}.
+     */
+    private static final Dialect DIALECT = Dialect.builder(Dialects.getDraft202012())
+            .unknownKeywordFactory((keyword, context) -> new AnnotationKeyword(keyword))
+            .build();
+    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(DIALECT,
             builder -> builder.schemaIdResolvers(ids -> ids.mapPrefix("https://spec.openapis.org/", "classpath:spec.openapis.org/")));
 
     private JsonSchemas() {

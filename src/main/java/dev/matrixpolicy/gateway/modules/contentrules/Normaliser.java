@@ -88,8 +88,8 @@ final class Normaliser {
     /** The normal form of a text, without leading or trailing space. */
     String normalise(CharSequence text) {
         String plain = text.toString();
-        Output out = new Output(plain.length());
-        int done = out.asciiPrefix(plain, ascii);
+        Output out = new Output(plain.toCharArray());
+        int done = out.asciiPrefix(plain.length(), ascii);
         if (done == plain.length()) {
             return out.text();
         }
@@ -148,31 +148,36 @@ final class Normaliser {
         private char[] chars;
         private int length;
 
-        Output(int capacity) {
-            chars = new char[Math.max(capacity, 16)];
+        /** An output that starts as the text's own characters, which {@link #asciiPrefix} folds in place. */
+        Output(char[] text) {
+            chars = text.length == 0 ? new char[16] : text;
         }
 
         /**
-         * Steps 2 to 5 over the ASCII start of a text, the whole of most texts, in one tight loop: each
-         * character by the table, runs of spaces collapsed. Stops before the last ASCII character
-         * ahead of another one, which a combining mark after it may join. Needs an empty output with
-         * room for the text. Answers where it stopped.
+         * Steps 2 to 5 over the ASCII start of the text the output starts as (the whole of most texts),
+         * in place, in one tight loop: each character by the table, runs of spaces collapsed. Stops
+         * before the last ASCII character ahead of another one, which a combining mark after it may
+         * join. Answers where it stopped; what follows is to be read from the text itself.
+         *
+         * @param end the text's length
          */
-        int asciiPrefix(String text, char[] table) {
-            char[] out = chars;
+        int asciiPrefix(int end, char[] table) {
+            char[] text = chars;
             int written = 0;
             int i = 0;
-            for (int end = text.length(); i < end; i++) {
-                char c = text.charAt(i);
-                if (c >= 0x80 || (i + 1 < end && text.charAt(i + 1) >= 0x80)) {
+            char c = end > 0 ? text[0] : 0;
+            for (; i < end; i++) {
+                char next = i + 1 < end ? text[i + 1] : 0;
+                if (c >= 0x80 || next >= 0x80) {
                     break;
                 }
                 char folded = table[c];
                 if (folded != ' ') {
-                    out[written++] = folded;
-                } else if (written > 0 && out[written - 1] != ' ') {
-                    out[written++] = ' ';
+                    text[written++] = folded;
+                } else if (written > 0 && text[written - 1] != ' ') {
+                    text[written++] = ' ';
                 }
+                c = next;
             }
             length = written;
             return i;

@@ -130,13 +130,14 @@ final class PatternAutomaton {
     }
 
     /** Reports every occurrence of every pattern in the text. */
-    void scan(CharSequence text, Occurrences occurrences) {
+    void scan(String text, Occurrences occurrences) {
         if (patterns == 0) {
             return;
         }
+        char[] chars = text.toCharArray(); // a copy is cheaper than a String's checks on each character
         int node = 0;
-        for (int i = 0, length = text.length(); i < length; i++) {
-            node = step(node, text.charAt(i));
+        for (int i = 0, length = chars.length; i < length; i++) {
+            node = step(node, chars[i]);
             for (int out = firstPattern[node] >= 0 ? node : outputLink[node]; out >= 0; out = outputLink[out]) {
                 for (int p = firstPattern[out]; p >= 0; p = nextPattern[p]) {
                     occurrences.found(p, i + 1);

@@ -1,0 +1,192 @@
+package dev.matrixpolicy.gateway.matrix;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A set of strings (folded user IDs) kept compact enough for a million of them: their UTF-8 bytes
+ * one after another in a single array, each behind a two-byte length, and an open-addressing table
+ * of longs, each holding an entry's hash and its offset in that array. A {@code HashSet<String>}
+ * spends about 100 bytes an entry on objects and pointers; this spends the ID's bytes and about
+ * 18 more (two for the length, 16 for the table at its lowest load). A lookup hashes the ID's
+ * characters, probes a few adjacent slots and compares bytes only on a full hash match: no
+ * allocation for an ASCII ID. Immutable and thread-safe once built.
+ */
+final class ExactIds {
+    static final ExactIds EMPTY = new Builder().build();
+
+    /** An entry's length is kept in two bytes; a user ID has at most 255. */
+    private static final int MAX_ENTRY_BYTES = 0xFFFF;
+
+    /** Each entry: its length in two bytes (big-endian), then its UTF-8 bytes. */
+    private final byte[] arena;
+    /** 0: empty; otherwise the entry's hash in the high half and its offset in {@link #arena} plus one in the low half. */
+    private final long[] slots;
+    private final int size;
+
+    private ExactIds(byte[] arena, long[] slots, int size) {
+        this.arena = arena;
+        this.slots = slots;
+        this.size = size;
+    }
+
+    int size() {
+        return size;
+    }
+
+    boolean contains(String value) {
+        int length = value.length();
+        int hash = 0;
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            if (c >= 0x80) {
+                return contains(value.getBytes(StandardCharsets.UTF_8));
+            }
+            hash = 31 * hash + c;
+        }
+        hash = spread(hash);
+        int mask = slots.length - 1;
+        for (int index = hash & mask; ; index = (index + 1) & mask) {
+            long slot = slots[index];
+            if (slot == 0) {
+                return false;
+            }
+            if ((int) (slot >>> 32) == hash && equalsAscii(value, (int) slot - 1)) {
+                return true;
+            }
+        }
+    }
+
+    private boolean contains(byte[] value) {
+        int hash = hash(value, 0, value.length);
+        int mask = slots.length - 1;
+        for (int index = hash & mask; ; index = (index + 1) & mask) {
+            long slot = slots[index];
+            if (slot == 0) {
+                return false;
+            }
+            int offset = (int) slot - 1;
+            if ((int) (slot >>> 32) == hash && Arrays.equals(arena, offset + 2, offset + 2 + lengthAt(arena, offset),
+                    value, 0, value.length)) {
+                return true;
+            }
+        }
+    }
+
+    private boolean equalsAscii(String value, int offset) {
+        int length = value.length();
+        if (lengthAt(arena, offset) != length) {
+            return false;
+        }
+        int start = offset + 2;
+        for (int i = 0; i < length; i++) {
+            if (arena[start + i] != value.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int lengthAt(byte[] arena, int offset) {
+        return (arena[offset] & 0xFF) << 8 | (arena[offset + 1] & 0xFF);
+    }
+
+    /** String.hashCode's polynomial over the bytes (equal to it over the characters of an ASCII string), then spread. */
+    private static int hash(byte[] bytes, int from, int to) {
+        int hash = 0;
+        for (int i = from; i < to; i++) {
+            hash = 31 * hash + (bytes[i] & 0xFF);
+        }
+        return spread(hash);
+    }
+
+    /** MurmurHash3's finaliser: the polynomial alone leaves similar IDs in neighbouring slots. */
+    private static int spread(int hash) {
+        hash ^= hash >>> 16;
+        hash *= 0x85ebca6b;
+        hash ^= hash >>> 13;
+        hash *= 0xc2b2ae35;
+        return hash ^ hash >>> 16;
+    }
+
+    /** Collects entries, then builds the set once: entries are appended, duplicates dropped at {@link #build()}. */
+    static final class Builder {
+        private byte[] arena = new byte[256];
+        private int used;
+        private int added;
+
+        Builder add(String value) {
+            int length = value.length();
+            ensureRoom(2 + length);
+            boolean ascii = true;
+            for (int i = 0; i < length && ascii; i++) {
+                char c = value.charAt(i);
+                ascii = c < 0x80;
+                arena[used + 2 + i] = (byte) c;
+            }
+            if (!ascii) {
+                byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+                if (bytes.length > MAX_ENTRY_BYTES) {
+                    throw new IllegalArgumentException("longer than " + MAX_ENTRY_BYTES + " bytes");
+                }
+                ensureRoom(2 + bytes.length);
+                System.arraycopy(bytes, 0, arena, used + 2, bytes.length);
+                length = bytes.length;
+            } else if (length > MAX_ENTRY_BYTES) {
+                throw new IllegalArgumentException("longer than " + MAX_ENTRY_BYTES + " bytes");
+            }
+            arena[used] = (byte) (length >>> 8);
+            arena[used + 1] = (byte) length;
+            used += 2 + length;
+            added++;
+            return this;
+        }
+
+        private void ensureRoom(int bytes) {
+            if (used + bytes > arena.length) {
+                arena = Arrays.copyOf(arena, Math.max(used + bytes, arena.length * 2));
+            }
+        }
+
+        /**
+         * The set of the entries added. Walks the arena once, putting each entry in the table and
+         * moving it left over the duplicates dropped before it, then trims the arena to its entries.
+         */
+        ExactIds build() {
+            long[] slots = new long[tableSize(added)];
+            int mask = slots.length - 1;
+            int kept = 0;
+            int write = 0;
+            for (int read = 0; read < used; ) {
+                int length = lengthAt(arena, read);
+                int hash = hash(arena, read + 2, read + 2 + length);
+                int index = hash & mask;
+                boolean duplicate = false;
+                for (long slot; (slot = slots[index]) != 0; index = (index + 1) & mask) {
+                    int other = (int) slot - 1;
+                    if ((int) (slot >>> 32) == hash && Arrays.equals(arena, other + 2, other + 2 + lengthAt(arena, other),
+                            arena, read + 2, read + 2 + length)) {
+                        duplicate = true;
+                        break;
+                    }
+                }
+                if (!duplicate) {
+                    System.arraycopy(arena, read, arena, write, 2 + length);
+                    slots[index] = (long) hash << 32 | (write + 1L);
+                    write += 2 + length;
+                    kept++;
+                }
+                read += 2 + length;
+            }
+            ExactIds built = new ExactIds(Arrays.copyOf(arena, write), slots, kept);
+            arena = null; // a builder builds once
+            return built;
+        }
+
+        /** A power of two with at least a quarter of its slots free, so that probes stay short. */
+        private static int tableSize(int entries) {
+            int needed = Math.max(2, entries + entries / 3 + 1);
+            return Integer.highestOneBit(needed - 1) << 1;
+        }
+    }
+}

@@ -5,20 +5,23 @@ import java.util.Arrays;
 
 /**
  * A set of strings (folded user IDs) kept compact enough for a million of them: their UTF-8 bytes
- * one after another in a single array, each behind a two-byte length, and an open-addressing table
- * of longs, each holding an entry's hash and its offset in that array. A {@code HashSet<String>}
+ * one after another in a single array, each behind its length, and an open-addressing table of
+ * longs, each holding an entry's hash and its offset in that array. A {@code HashSet<String>}
  * spends about 100 bytes an entry on objects and pointers; this spends the ID's bytes and about
- * 18 more (two for the length, 16 for the table at its lowest load). A lookup hashes the ID's
+ * 17 more (one for the length, 16 for the table at its lowest load). A length below 255 takes one
+ * byte, so the entries of a list file take no more room than the file's lines: a builder sized by
+ * the file never grows. A lookup hashes the ID's
  * characters, probes a few adjacent slots and compares bytes only on a full hash match: no
  * allocation for an ASCII ID. Immutable and thread-safe once built.
  */
 final class ExactIds {
     static final ExactIds EMPTY = new Builder().build();
 
-    /** An entry's length is kept in two bytes; a user ID has at most 255. */
+    /** A length from this on takes this byte and two more (big-endian); a user ID has at most 255 bytes. */
+    private static final int LONG_LENGTH = 0xFF;
     private static final int MAX_ENTRY_BYTES = 0xFFFF;
 
-    /** Each entry: its length in two bytes (big-endian), then its UTF-8 bytes. */
+    /** Each entry: its length (one byte, or {@link #LONG_LENGTH} and two bytes), then its UTF-8 bytes. */
     private final byte[] arena;
     /** 0: empty; otherwise the entry's hash in the high half and its offset in {@link #arena} plus one in the low half. */
     private final long[] slots;
@@ -66,7 +69,7 @@ final class ExactIds {
                 return false;
             }
             int offset = (int) slot - 1;
-            if ((int) (slot >>> 32) == hash && Arrays.equals(arena, offset + 2, offset + 2 + lengthAt(arena, offset),
+            if ((int) (slot >>> 32) == hash && Arrays.equals(arena, start(arena, offset), end(arena, offset),
                     value, 0, value.length)) {
                 return true;
             }
@@ -75,10 +78,10 @@ final class ExactIds {
 
     private boolean equalsAscii(String value, int offset) {
         int length = value.length();
-        if (lengthAt(arena, offset) != length) {
+        int start = start(arena, offset);
+        if (end(arena, offset) - start != length) {
             return false;
         }
-        int start = offset + 2;
         for (int i = 0; i < length; i++) {
             if (arena[start + i] != value.charAt(i)) {
                 return false;
@@ -87,8 +90,16 @@ final class ExactIds {
         return true;
     }
 
-    private static int lengthAt(byte[] arena, int offset) {
-        return (arena[offset] & 0xFF) << 8 | (arena[offset + 1] & 0xFF);
+    /** Where the bytes of the entry at {@code offset} start. */
+    private static int start(byte[] arena, int offset) {
+        return (arena[offset] & 0xFF) == LONG_LENGTH ? offset + 3 : offset + 1;
+    }
+
+    /** Where the bytes of the entry at {@code offset} end. */
+    private static int end(byte[] arena, int offset) {
+        int length = arena[offset] & 0xFF;
+        return length == LONG_LENGTH ? offset + 3 + ((arena[offset + 1] & 0xFF) << 8 | (arena[offset + 2] & 0xFF))
+                : offset + 1 + length;
     }
 
     /** String.hashCode's polynomial over the bytes (equal to it over the characters of an ASCII string), then spread. */
@@ -111,33 +122,47 @@ final class ExactIds {
 
     /** Collects entries, then builds the set once: entries are appended, duplicates dropped at {@link #build()}. */
     static final class Builder {
-        private byte[] arena = new byte[256];
+        private byte[] arena;
         private int used;
         private int added;
 
+        Builder() {
+            this(256);
+        }
+
+        /** @param expectedBytes room for the entries to come, e.g. the size of the file they are read from */
+        Builder(int expectedBytes) {
+            arena = new byte[Math.max(16, expectedBytes)];
+        }
+
         Builder add(String value) {
             int length = value.length();
-            ensureRoom(2 + length);
+            ensureRoom(3 + length);
+            int header = length < LONG_LENGTH ? 1 : 3;
             boolean ascii = true;
             for (int i = 0; i < length && ascii; i++) {
                 char c = value.charAt(i);
                 ascii = c < 0x80;
-                arena[used + 2 + i] = (byte) c;
+                arena[used + header + i] = (byte) c;
             }
             if (!ascii) {
                 byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-                if (bytes.length > MAX_ENTRY_BYTES) {
-                    throw new IllegalArgumentException("longer than " + MAX_ENTRY_BYTES + " bytes");
-                }
-                ensureRoom(2 + bytes.length);
-                System.arraycopy(bytes, 0, arena, used + 2, bytes.length);
                 length = bytes.length;
-            } else if (length > MAX_ENTRY_BYTES) {
+                header = length < LONG_LENGTH ? 1 : 3;
+                ensureRoom(header + length);
+                System.arraycopy(bytes, 0, arena, used + header, length);
+            }
+            if (length > MAX_ENTRY_BYTES) {
                 throw new IllegalArgumentException("longer than " + MAX_ENTRY_BYTES + " bytes");
             }
-            arena[used] = (byte) (length >>> 8);
-            arena[used + 1] = (byte) length;
-            used += 2 + length;
+            if (header == 1) {
+                arena[used] = (byte) length;
+            } else {
+                arena[used] = (byte) LONG_LENGTH;
+                arena[used + 1] = (byte) (length >>> 8);
+                arena[used + 2] = (byte) length;
+            }
+            used += header + length;
             added++;
             return this;
         }
@@ -150,7 +175,8 @@ final class ExactIds {
 
         /**
          * The set of the entries added. Walks the arena once, putting each entry in the table and
-         * moving it left over the duplicates dropped before it, then trims the arena to its entries.
+         * moving it left over the duplicates dropped before it; the arena is trimmed only when more
+         * than a quarter of it is unused, since a trim copies it.
          */
         ExactIds build() {
             long[] slots = new long[tableSize(added)];
@@ -158,29 +184,30 @@ final class ExactIds {
             int kept = 0;
             int write = 0;
             for (int read = 0; read < used; ) {
-                int length = lengthAt(arena, read);
-                int hash = hash(arena, read + 2, read + 2 + length);
+                int start = start(arena, read);
+                int end = end(arena, read);
+                int hash = hash(arena, start, end);
                 int index = hash & mask;
                 boolean duplicate = false;
                 for (long slot; (slot = slots[index]) != 0; index = (index + 1) & mask) {
                     int other = (int) slot - 1;
-                    if ((int) (slot >>> 32) == hash && Arrays.equals(arena, other + 2, other + 2 + lengthAt(arena, other),
-                            arena, read + 2, read + 2 + length)) {
+                    if ((int) (slot >>> 32) == hash && Arrays.equals(arena, start(arena, other), end(arena, other),
+                            arena, start, end)) {
                         duplicate = true;
                         break;
                     }
                 }
                 if (!duplicate) {
-                    System.arraycopy(arena, read, arena, write, 2 + length);
+                    System.arraycopy(arena, read, arena, write, end - read);
                     slots[index] = (long) hash << 32 | (write + 1L);
-                    write += 2 + length;
+                    write += end - read;
                     kept++;
                 }
-                read += 2 + length;
+                read = end;
             }
-            ExactIds built = new ExactIds(Arrays.copyOf(arena, write), slots, kept);
+            byte[] entries = arena.length - write > arena.length / 4 ? Arrays.copyOf(arena, write) : arena;
             arena = null; // a builder builds once
-            return built;
+            return new ExactIds(entries, slots, kept);
         }
 
         /** A power of two with at least a quarter of its slots free, so that probes stay short. */

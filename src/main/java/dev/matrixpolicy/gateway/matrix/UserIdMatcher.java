@@ -27,7 +27,7 @@ public final class UserIdMatcher {
     }
 
     public static UserIdMatcher compile(Collection<String> patterns) {
-        Builder builder = new Builder();
+        Builder builder = new Builder(patterns.stream().mapToLong(pattern -> pattern.length() + 1L).sum());
         patterns.forEach(builder::add);
         return builder.build();
     }
@@ -37,8 +37,20 @@ public final class UserIdMatcher {
      * of a million IDs): exact IDs go straight into compact storage. Not thread-safe; builds once.
      */
     public static final class Builder {
-        private final ExactIds.Builder exact = new ExactIds.Builder();
+        private final ExactIds.Builder exact;
         private final Set<String> globs = new HashSet<>();
+
+        public Builder() {
+            exact = new ExactIds.Builder();
+        }
+
+        /**
+         * @param expectedBytes about the size of the exact IDs to come in UTF-8, e.g. the size of the
+         *                      file they are read from, so that their storage is allocated once
+         */
+        public Builder(long expectedBytes) {
+            exact = new ExactIds.Builder((int) Math.min(expectedBytes, Integer.MAX_VALUE - 16));
+        }
 
         /** Adds a pattern as {@link #problemWith} accepts it; it is folded here. */
         public Builder add(String pattern) {

@@ -128,8 +128,11 @@ public final class UserListFile implements AutoCloseable {
     private synchronized void readFirst() throws IOException {
         BasicFileAttributes attributes = attributes();
         boolean settles = settles(attributes);
+        long started = System.nanoTime();
         Parsed parsed = parse();
         current = parsed.matcher();
+        log.info("{}: {} exact user IDs and {} globs loaded from {} in {} ms", instance, current.exactCount(),
+                current.globCount(), file, (System.nanoTime() - started) / 1_000_000);
         lastSeen = seen(attributes);
         lastGoodDigest = parsed.digest();
         settled = settles;
@@ -206,7 +209,9 @@ public final class UserListFile implements AutoCloseable {
     /** Streams the file into a matcher, digesting the bytes it parses so that a rewrite while parsing shows. */
     private Parsed parse() throws IOException {
         parses++;
-        UserIdMatcher.Builder builder = new UserIdMatcher.Builder();
+        // every line holds its entry and a line break, as much room as the entry and its length take
+        long room = Files.size(file) + alsoListed.stream().mapToLong(entry -> entry.length() + 3L).sum();
+        UserIdMatcher.Builder builder = new UserIdMatcher.Builder(room);
         alsoListed.forEach(builder::add);
         MessageDigest digest = sha256();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(

@@ -46,6 +46,19 @@ class ExactIdsTest {
     }
 
     @Test
+    void entriesOf255BytesAndMoreTakeTheLongLengthAndAreStillFound() {
+        String long255 = "@" + "a".repeat(250) + ":x.ex";
+        String long300 = "@" + "b".repeat(295) + ":x.ex";
+        ExactIds ids = new ExactIds.Builder(8).add("@short:x.ex").add(long255).add(long300).add("@after:x.ex").build();
+
+        assertThat(ids.contains(long255)).isTrue();
+        assertThat(ids.contains(long300)).isTrue();
+        assertThat(ids.contains("@short:x.ex")).isTrue();
+        assertThat(ids.contains("@after:x.ex")).isTrue();
+        assertThat(ids.contains(long255.substring(1))).isFalse();
+    }
+
+    @Test
     void anEmptySetContainsNothing() {
         assertThat(ExactIds.EMPTY.contains("@alice:example.com")).isFalse();
         assertThat(ExactIds.EMPTY.size()).isZero();

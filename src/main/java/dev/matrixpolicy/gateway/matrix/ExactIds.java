@@ -10,9 +10,9 @@ import java.util.Arrays;
  * spends about 100 bytes an entry on objects and pointers; this spends the ID's bytes and about
  * 17 more (one for the length, 16 for the table at its lowest load). A length below 255 takes one
  * byte, so the entries of a list file take no more room than the file's lines: a builder sized by
- * the file never grows. A lookup hashes the ID's
- * characters, probes a few adjacent slots and compares bytes only on a full hash match: no
- * allocation for an ASCII ID. Immutable and thread-safe once built.
+ * the file never grows. A lookup takes the string's own
+ * hash, probes a few adjacent slots and compares characters with bytes in place only on a full
+ * hash match: no allocation for an ASCII ID. Immutable and thread-safe once built.
  */
 final class ExactIds {
     static final ExactIds EMPTY = new Builder().build();
@@ -37,57 +37,47 @@ final class ExactIds {
         return size;
     }
 
+    /**
+     * Whether the set holds {@code value}. Its hash is {@link String#hashCode()}, which the JDK
+     * computes with vector instructions and caches in the string; an entry's hash is the same
+     * function of its characters.
+     */
     boolean contains(String value) {
+        if (size == 0) {
+            return false;
+        }
+        int hash = spread(value.hashCode());
+        int mask = slots.length - 1;
+        for (int index = hash & mask; ; index = (index + 1) & mask) {
+            long slot = slots[index];
+            if (slot == 0) {
+                return false;
+            }
+            if ((int) (slot >>> 32) == hash && equalsEntry(value, (int) slot - 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Compares characters with bytes in place while they are ASCII; a string that is not is encoded once. */
+    private boolean equalsEntry(String value, int offset) {
+        int start = start(arena, offset);
+        int end = end(arena, offset);
         int length = value.length();
-        int hash = 0;
+        if (end - start < length) {
+            return false; // UTF-8 takes at least a byte a character
+        }
         for (int i = 0; i < length; i++) {
             char c = value.charAt(i);
             if (c >= 0x80) {
-                return contains(value.getBytes(StandardCharsets.UTF_8));
+                byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+                return Arrays.equals(arena, start, end, bytes, 0, bytes.length);
             }
-            hash = 31 * hash + c;
-        }
-        hash = spread(hash);
-        int mask = slots.length - 1;
-        for (int index = hash & mask; ; index = (index + 1) & mask) {
-            long slot = slots[index];
-            if (slot == 0) {
-                return false;
-            }
-            if ((int) (slot >>> 32) == hash && equalsAscii(value, (int) slot - 1)) {
-                return true;
-            }
-        }
-    }
-
-    private boolean contains(byte[] value) {
-        int hash = hash(value, 0, value.length);
-        int mask = slots.length - 1;
-        for (int index = hash & mask; ; index = (index + 1) & mask) {
-            long slot = slots[index];
-            if (slot == 0) {
-                return false;
-            }
-            int offset = (int) slot - 1;
-            if ((int) (slot >>> 32) == hash && Arrays.equals(arena, start(arena, offset), end(arena, offset),
-                    value, 0, value.length)) {
-                return true;
-            }
-        }
-    }
-
-    private boolean equalsAscii(String value, int offset) {
-        int length = value.length();
-        int start = start(arena, offset);
-        if (end(arena, offset) - start != length) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (arena[start + i] != value.charAt(i)) {
+            if (arena[start + i] != c) {
                 return false;
             }
         }
-        return true;
+        return end - start == length;
     }
 
     /** Where the bytes of the entry at {@code offset} start. */
@@ -102,11 +92,17 @@ final class ExactIds {
                 : offset + 1 + length;
     }
 
-    /** String.hashCode's polynomial over the bytes (equal to it over the characters of an ASCII string), then spread. */
+    /**
+     * The hash of the entry's characters as {@link String#hashCode()} computes it: over the bytes
+     * themselves when they are ASCII (the usual ID), otherwise over the decoded string.
+     */
     private static int hash(byte[] bytes, int from, int to) {
         int hash = 0;
         for (int i = from; i < to; i++) {
-            hash = 31 * hash + (bytes[i] & 0xFF);
+            if (bytes[i] < 0) {
+                return spread(new String(bytes, from, to - from, StandardCharsets.UTF_8).hashCode());
+            }
+            hash = 31 * hash + bytes[i];
         }
         return spread(hash);
     }

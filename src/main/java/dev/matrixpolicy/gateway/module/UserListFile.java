@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * {@code policylist.FileSource} does, a file rewritten within the modification-time tick of its last
  * read, at the same size, is caught by digesting it on every check until a read starts
  * {@link #AMBIGUOUS} after its modification time. A version that cannot be read or has a bad line
- * keeps the list in force and logs one WARN line naming the file and the line.
+ * keeps the list in force and logs one WARN line naming the file and the line; a version with a bad
+ * line is not parsed again until its content changes.
  */
 public final class UserListFile implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UserListFile.class);
@@ -60,6 +61,8 @@ public final class UserListFile implements AutoCloseable {
     private volatile UserIdMatcher current;
     private List<Object> lastSeen = List.of();
     private byte[] lastGoodDigest = new byte[0];
+    /** The content of the last version refused, so that it is warned about once, not on every check. */
+    private byte[] lastBadDigest = new byte[0];
     private boolean settled;
     private long parses;
 
@@ -151,15 +154,22 @@ public final class UserListFile implements AutoCloseable {
             settled = settles;
             return Optional.empty();
         }
-        if (!waitedForSettling()) {
-            return Optional.empty();
+        if (Arrays.equals(digest, lastBadDigest) || !waitedForSettling()) {
+            return Optional.empty(); // a version refused already was warned about when it was read
         }
-        Parsed parsed = parse();
+        Parsed parsed;
+        try {
+            parsed = parse();
+        } catch (BadEntryException bad) {
+            lastBadDigest = digest;
+            throw bad;
+        }
         if (!Arrays.equals(parsed.digest(), digest)) {
             return Optional.empty(); // still being written: the next check reads it again
         }
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         lastGoodDigest = digest;
+        lastBadDigest = new byte[0]; // should it come back, it is warned about again
         settled = settles;
         return Optional.of(parsed.matcher());
     }

@@ -143,8 +143,11 @@ class UserListFileTest {
 
         rewrite(file, "@first:example.com\nnot-a-user\n", 10);
         users.reload();
+        users.reload();
+        users.reload();
 
         assertThat(users.current().matches("@second:example.com")).isTrue();
+        assertThat(users.parses()).as("the bad version parsed once, after the first").isEqualTo(2);
         assertThat(warnings.lines()).singleElement().asString().contains(
                 "denylist: keeping the 2 exact user IDs and 1 globs loaded before; " + file + " line 2: 'not-a-user'");
     }

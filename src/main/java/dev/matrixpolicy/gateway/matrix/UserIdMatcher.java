@@ -9,31 +9,63 @@ import java.util.Set;
 
 /**
  * A list of user IDs and globs ({@code *}: any run of characters, {@code ?}: one character), compiled
- * once so that a match costs O(length of the ID), not O(length of the list): exact IDs go into a hash
- * set, globs into one {@link GlobAutomaton}. Matching ignores case. Thread-safe.
+ * once so that a match costs O(length of the ID), not O(length of the list): exact IDs go into a
+ * compact hash table ({@link ExactIds}), globs into one {@link GlobAutomaton}. Matching ignores case. Thread-safe.
  *
  * <p>{@code *} and {@code ?} are always wildcards. An ID that really contains them (the historical
  * localpart grammar allows it) is still matched by its own entry, along with the IDs the glob covers.
  */
 public final class UserIdMatcher {
-    private final Set<String> exact;
+    private final ExactIds exact;
     private final GlobAutomaton globs;
     private final int globCount;
 
-    private UserIdMatcher(Set<String> exact, List<String> globs) {
-        this.exact = Set.copyOf(exact);
+    private UserIdMatcher(ExactIds exact, List<String> globs) {
+        this.exact = exact;
         this.globs = GlobAutomaton.compile(globs);
         this.globCount = globs.size();
     }
 
     public static UserIdMatcher compile(Collection<String> patterns) {
-        Set<String> exact = new HashSet<>();
-        Set<String> globs = new HashSet<>();
-        for (String pattern : patterns) {
-            String folded = fold(pattern);
-            (isGlob(folded) ? globs : exact).add(folded);
+        Builder builder = new Builder(patterns.stream().mapToLong(pattern -> pattern.length() + 1L).sum());
+        patterns.forEach(builder::add);
+        return builder.build();
+    }
+
+    /**
+     * Collects patterns one at a time, for a list too long to hold as strings first (a list file
+     * of a million IDs): exact IDs go straight into compact storage. Not thread-safe; builds once.
+     */
+    public static final class Builder {
+        private final ExactIds.Builder exact;
+        private final Set<String> globs = new HashSet<>();
+
+        public Builder() {
+            exact = new ExactIds.Builder();
         }
-        return new UserIdMatcher(exact, new ArrayList<>(globs));
+
+        /**
+         * @param expectedBytes about the size of the exact IDs to come in UTF-8, e.g. the size of the
+         *                      file they are read from, so that their storage is allocated once
+         */
+        public Builder(long expectedBytes) {
+            exact = new ExactIds.Builder((int) Math.min(expectedBytes, Integer.MAX_VALUE - 16));
+        }
+
+        /** Adds a pattern as {@link #problemWith} accepts it; it is folded here. */
+        public Builder add(String pattern) {
+            String folded = fold(pattern);
+            if (isGlob(folded)) {
+                globs.add(folded);
+            } else {
+                exact.add(folded);
+            }
+            return this;
+        }
+
+        public UserIdMatcher build() {
+            return new UserIdMatcher(exact.build(), new ArrayList<>(globs));
+        }
     }
 
     public static boolean isGlob(String pattern) {
@@ -45,8 +77,11 @@ public final class UserIdMatcher {
      * match, such as a forgotten {@code @} or a server name alone.
      */
     public static Optional<String> problemWith(String pattern) {
-        if (pattern.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-            return Optional.of("must not contain white space or control characters");
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (Character.isWhitespace(c) || Character.isISOControl(c)) {
+                return Optional.of("must not contain white space or control characters");
+            }
         }
         if (isGlob(pattern)) {
             char first = pattern.charAt(0);

@@ -69,7 +69,8 @@ class DocumentedConfigurationTest {
             "/run/secrets/policy-service-token", "a-backend-token\n",
             "/run/secrets/policy-bot-token", "a-bot-access-token\n",
             "/etc/policy-gateway/passwords", "alice:$2y$12$ek71DoNrB82PTJwS2zgPJ.WFTSkUCRso1O/JUXYZOO.ztkojt2vlW\n",
-            "/etc/gateway/media-hashes.txt", "# one SHA-256 per line\n");
+            "/etc/gateway/media-hashes.txt", "# one SHA-256 per line\n",
+            "/etc/gateway/denylist.txt", "# one user ID or glob per line\n@spammer:example.com\n");
 
     @TempDir
     Path copies;

@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A {@code user_denylist} instance: rejects what listed users do, in the callbacks it was configured
@@ -29,19 +30,30 @@ final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, U
             CheckEventForSpam.TYPE, UserMayInvite.TYPE, UserMayJoinRoom.TYPE, UserMayCreateRoom.TYPE,
             UserMaySendStateEvent.TYPE, FederatedUserMayInvite.TYPE);
 
-    private final UserIdMatcher listed;
+    private final Supplier<UserIdMatcher> listed;
     private final Set<CallbackType<?, ?, ?>> enabled;
     private final Rejection rejection;
+    private final Runnable release;
 
-    UserDenylist(UserIdMatcher listed, Set<CallbackType<?, ?, ?>> enabled, Rejection rejection) {
+    /**
+     * @param listed  the list in force: fixed, or the latest good version of a list file
+     * @param release what {@link #close()} stops (a list file's watch)
+     */
+    UserDenylist(Supplier<UserIdMatcher> listed, Set<CallbackType<?, ?, ?>> enabled, Rejection rejection, Runnable release) {
         this.listed = listed;
         this.enabled = Set.copyOf(enabled);
         this.rejection = rejection;
+        this.release = release;
     }
 
     @Override
     public boolean isListed(String userId) {
-        return listed.matches(userId);
+        return listed.get().matches(userId);
+    }
+
+    @Override
+    public void close() {
+        release.run();
     }
 
     @Override

@@ -1,22 +1,21 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ConfigValues;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.UserListFile;
 import io.micrometer.core.instrument.Gauge;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Optional;
-import java.util.Set;
+import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
 /**
  * {@code user_denylist}: the Synapse docs' spam-checker example ({@code evil_users}), generalised to
- * globs and to the four callbacks where a user acts. The list is compiled once at startup.
+ * globs and to the four callbacks where a user acts. The {@code users} are compiled once at startup;
+ * a {@code users-file} is read at startup and again whenever it changes.
  */
 @Component
 class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
@@ -27,20 +26,30 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
 
     @Override
     public PolicyModule create(UserDenylistConfig config, ModuleContext context) {
-        UserIdMatcher listed = ConfigValues.users("users", config.users());
+        if (config.users().isEmpty() && config.usersFile() == null) {
+            throw new ModuleConfigurationException("users", "must not be empty when there is no users-file: list user IDs "
+                    + "in users, or name a file of them in users-file");
+        }
+        UserIdMatcher users = ConfigValues.users("users", config.users());
         Rejection rejection = ConfigValues.rejection(config.errcode(), config.error());
-        registerMeters(listed, context);
-        return new UserDenylist(listed, ConfigValues.callbacks("callbacks", config.callbacks(), UserDenylist.SUPPORTED),
-                rejection);
+        var callbacks = ConfigValues.callbacks("callbacks", config.callbacks(), UserDenylist.SUPPORTED);
+        if (config.usersFile() == null) {
+            registerMeters(() -> users, context);
+            return new UserDenylist(() -> users, callbacks, rejection, () -> { });
+        }
+        UserListFile file = UserListFile.watch(context.instanceName(), "users-file", config.usersFile(), config.users(),
+                config.reloadInterval());
+        registerMeters(file::current, context);
+        return new UserDenylist(file::current, callbacks, rejection, file::close);
     }
 
-    private static void registerMeters(UserIdMatcher listed, ModuleContext context) {
+    private static void registerMeters(Supplier<UserIdMatcher> listed, ModuleContext context) {
         context.bindMeters(registry -> {
-            Gauge.builder("policy.module.denylist.entries", listed::exactCount)
+            Gauge.builder("policy.module.denylist.entries", () -> listed.get().exactCount())
                     .description("Entries of a user_denylist instance, by kind")
                     .tags("module", context.instanceName(), "kind", "exact")
                     .register(registry);
-            Gauge.builder("policy.module.denylist.entries", listed::globCount)
+            Gauge.builder("policy.module.denylist.entries", () -> listed.get().globCount())
                     .description("Entries of a user_denylist instance, by kind")
                     .tags("module", context.instanceName(), "kind", "glob")
                     .register(registry);

@@ -7,11 +7,15 @@ import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -77,6 +81,40 @@ class UserDenylistConfigurationTest {
     }
 
     @Test
+    void usersFileAloneIsEnoughAndJoinsTheChains(@TempDir Path directory) throws IOException {
+        Path file = Files.writeString(directory.resolve("denylist.txt"), "@filed:example.com\n");
+
+        onlyTheFile(file).run(context -> assertThat(chainsWithModules(context.getBean(Generations.class).current().chains()))
+                .containsEntry("user_may_invite", List.of("denylist")));
+    }
+
+    @Test
+    void badLineOfTheUsersFileStopsStartupNamingTheFileTheLineAndTheValue(@TempDir Path directory) throws IOException {
+        Path file = Files.writeString(directory.resolve("denylist.txt"), "@filed:example.com\n@nobody\n");
+
+        onlyTheFile(file).run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                "policy-gateway.modules[0] (module: user_denylist) config.users-file: " + file + " line 2: '@nobody' is not a "
+                        + "valid Matrix user ID"));
+    }
+
+    @Test
+    void missingUsersFileStopsStartupNamingIt(@TempDir Path directory) {
+        Path file = directory.resolve("absent.txt");
+
+        onlyTheFile(file).run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                "policy-gateway.modules[0] (module: user_denylist) config.users-file: " + file + " does not exist"));
+    }
+
+    private static ApplicationContextRunner onlyTheFile(Path file) {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+                .withUserConfiguration(GatewayWithDenylist.class)
+                .withBean(SimpleMeterRegistry.class)
+                .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=user_denylist",
+                        "policy-gateway.modules[0].name=denylist", "policy-gateway.modules[0].config.users-file=" + file);
+    }
+
+    @Test
     void emptyListIsRefused() {
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
@@ -84,7 +122,8 @@ class UserDenylistConfigurationTest {
                 .withBean(SimpleMeterRegistry.class)
                 .withPropertyValues("policy-gateway.server-name=example.com", "policy-gateway.modules[0].module=user_denylist")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-                        "policy-gateway.modules[0] (module: user_denylist) config.users: must not be empty"));
+                        "policy-gateway.modules[0] (module: user_denylist) config.users: must not be empty when there is no "
+                                + "users-file: list user IDs in users, or name a file of them in users-file"));
     }
 
     private static Map<String, List<String>> chainsWithModules(CallbackChains chains) {

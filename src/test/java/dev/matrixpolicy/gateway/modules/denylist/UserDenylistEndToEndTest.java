@@ -7,14 +7,43 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
-/** {@code user_denylist} over real HTTP: the callbacks, the {@code is_evil} resource and the metrics (application-denylist.yml). */
+/**
+ * {@code user_denylist} over real HTTP: the callbacks, the {@code is_evil} resource, a list file and
+ * its reloading, and the metrics (application-denylist.yml).
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("denylist")
 class UserDenylistEndToEndTest extends GatewayEndToEnd {
+    private static final Path USERS_FILE = createUsersFile();
+
+    @DynamicPropertySource
+    static void usersFile(DynamicPropertyRegistry registry) {
+        registry.add("denylist-test.users-file", USERS_FILE::toString);
+    }
+
+    private static Path createUsersFile() {
+        try {
+            Path file = Files.createTempFile("denylist-test", ".txt");
+            file.toFile().deleteOnExit();
+            Files.writeString(file, "# written by UserDenylistEndToEndTest\n@filed:example.com\n*:file-listed.example  # a whole server\n");
+            return file;
+        } catch (IOException failed) {
+            throw new UncheckedIOException(failed);
+        }
+    }
 
     UserDenylistEndToEndTest() {
         super("denylist-token");
@@ -130,6 +159,41 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
                 .containsPattern("policy_module_denylist_entries\\{[^}]*kind=\"exact\"[^}]*module=\"denylist\"[^}]*} 1\\.0")
                 .containsPattern("policy_module_denylist_entries\\{[^}]*kind=\"glob\"[^}]*module=\"denylist\"[^}]*} 2\\.0")
                 .containsPattern("policy_decisions_total\\{[^}]*callback=\"check_event_for_spam\"[^}]*module=\"denylist\"[^}]*outcome=\"deny\"[^}]*} [1-9]");
+    }
+
+    @Test
+    void usersOfTheListFileAndOfTheInlineListAreBothRefused() {
+        for (String user : new String[] {"@filed:example.com", "@Anyone:FILE-LISTED.example", "@inline:example.com"}) {
+            Answer answer = createRoom(user);
+
+            assertThat(answer.status()).as(user).isEqualTo(403);
+            assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"errcode\": \"M_FORBIDDEN\", \"error\": \"Listed in the file\"}"));
+        }
+        assertThat(createRoom("@alice:example.com").status()).isEqualTo(200);
+    }
+
+    @Test
+    void userAddedToTheListFileIsRefusedOnceItReloads() throws Exception {
+        String before = Files.readString(USERS_FILE);
+        try {
+            Files.writeString(USERS_FILE, before + "@latecomer:example.com\n");
+            Files.setLastModifiedTime(USERS_FILE, FileTime.from(Instant.now().plusSeconds(60)));
+
+            Instant giveUp = Instant.now().plus(Duration.ofSeconds(10));
+            while (createRoom("@latecomer:example.com").status() == 200 && Instant.now().isBefore(giveUp)) {
+                Thread.sleep(50);
+            }
+
+            assertThat(createRoom("@latecomer:example.com").status()).isEqualTo(403);
+            assertThat(createRoom("@filed:example.com").status()).isEqualTo(403);
+        } finally {
+            Files.writeString(USERS_FILE, before);
+            Files.setLastModifiedTime(USERS_FILE, FileTime.from(Instant.now().plusSeconds(120)));
+        }
+    }
+
+    private Answer createRoom(String user) {
+        return gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"" + user + "\"}");
     }
 
     private static String event(String sender) {

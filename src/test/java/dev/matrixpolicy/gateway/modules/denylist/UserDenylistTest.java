@@ -15,6 +15,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class UserDenylistTest {
 
     private UserDenylist denylist(List<String> callbacks, String errcode, String error) {
         PolicyModule module = new UserDenylistModuleType().create(
-                new UserDenylistConfig(List.of(LISTED, "*:evil.example"), callbacks, errcode, error),
+                new UserDenylistConfig(List.of(LISTED, "*:evil.example"), null, Duration.ofSeconds(10), callbacks, errcode, error),
                 new ModuleContext("denylist", "example.com", meters));
         return (UserDenylist) module;
     }

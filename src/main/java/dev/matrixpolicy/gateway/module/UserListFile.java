@@ -1,0 +1,294 @@
+package dev.matrixpolicy.gateway.module;
+
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A list of user IDs and globs in a file, for lists too long for the configuration (a million
+ * entries), looked at again every check interval on a thread of its own; a request only reads the
+ * matcher in force.
+ *
+ * <p>The format: one entry per line, an exact user ID or a glob as {@link UserIdMatcher#problemWith}
+ * accepts it, optionally followed by white space and a {@code #} comment; blank lines and lines
+ * starting with {@code #} are skipped. The file is streamed into the matcher, never held whole.
+ *
+ * <p>A check reads the file only when its modification time, size or identity changed (a Kubernetes
+ * ConfigMap swaps a symlink), and parses it only when its SHA-256 differs from the content in force
+ * and stays the same for {@link #SETTLE}, so a file being written is not read half written. As
+ * {@code policylist.FileSource} does, a file rewritten within the modification-time tick of its last
+ * read, at the same size, is caught by digesting it on every check until a read starts
+ * {@link #AMBIGUOUS} after its modification time. A version that cannot be read or has a bad line
+ * keeps the list in force and logs one WARN line naming the file and the line; a version with a bad
+ * line is not parsed again until its content changes.
+ */
+public final class UserListFile implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(UserListFile.class);
+
+    /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
+    private static final Duration AMBIGUOUS = Duration.ofSeconds(2);
+    /** How long changed content must stay as read before it is applied, as for the configuration files. */
+    private static final Duration SETTLE = Duration.ofMillis(100);
+
+    private final String instance;
+    private final Path file;
+    private final List<String> alsoListed;
+    private final Clock clock;
+    private final ScheduledExecutorService poller;
+    private volatile UserIdMatcher current;
+    private List<Object> lastSeen = List.of();
+    private byte[] lastGoodDigest = new byte[0];
+    /** The content of the last version refused, so that it is warned about once, not on every check. */
+    private byte[] lastBadDigest = new byte[0];
+    private boolean settled;
+    private long parses;
+
+    private UserListFile(String instance, Path file, List<String> alsoListed, Clock clock) {
+        this.instance = instance;
+        this.file = file;
+        this.alsoListed = List.copyOf(alsoListed);
+        this.clock = clock;
+        this.poller = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("user-list-file-" + instance).factory());
+    }
+
+    /**
+     * The file's list, read now, together with {@code alsoListed} (entries from the configuration,
+     * already checked); then checked again every {@code interval}.
+     *
+     * @param field the file's field, e.g. {@code users-file}
+     * @throws ModuleConfigurationException naming the field, the file and, for a bad entry, its line,
+     *         e.g. {@code users-file: /etc/gateway/denylist.txt line 3: 'evil.example' is not a valid Matrix user ID ...}
+     */
+    public static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval) {
+        return watch(instance, field, file, alsoListed, interval, Clock.systemUTC());
+    }
+
+    static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval, Clock clock) {
+        UserListFile list = new UserListFile(instance, file, alsoListed, clock);
+        try {
+            list.readFirst();
+        } catch (IOException | BadEntryException failed) {
+            list.close();
+            throw new ModuleConfigurationException(field, message(file, failed), failed);
+        }
+        list.poller.scheduleWithFixedDelay(list::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        return list;
+    }
+
+    /** The list in force. */
+    public UserIdMatcher current() {
+        return current;
+    }
+
+    /** Looks at the file again and applies a changed, good version; synchronized, as a test may call it while the list's thread does. */
+    public synchronized void reload() {
+        try {
+            readIfChanged().ifPresent(read -> {
+                current = read;
+                log.info("{}: {} exact user IDs and {} globs loaded from {}", instance, read.exactCount(), read.globCount(), file);
+            });
+        } catch (IOException | UncheckedIOException | BadEntryException failed) {
+            log.warn("{}: keeping the {} exact user IDs and {} globs loaded before; {}", instance, current.exactCount(),
+                    current.globCount(), message(file, failed));
+        }
+    }
+
+    /** How many times the file was parsed, for the tests of what is not parsed again. */
+    long parses() {
+        return parses;
+    }
+
+    @Override
+    public void close() {
+        poller.shutdownNow();
+    }
+
+    /** At startup: the file as it is now, parsed at once (nothing is in force to keep). */
+    private synchronized void readFirst() throws IOException {
+        BasicFileAttributes attributes = attributes();
+        boolean settles = settles(attributes);
+        long started = System.nanoTime();
+        Parsed parsed = parse();
+        current = parsed.matcher();
+        log.info("{}: {} exact user IDs and {} globs loaded from {} in {} ms", instance, current.exactCount(),
+                current.globCount(), file, (System.nanoTime() - started) / 1_000_000);
+        lastSeen = seen(attributes);
+        lastGoodDigest = parsed.digest();
+        settled = settles;
+    }
+
+    private Optional<UserIdMatcher> readIfChanged() throws IOException {
+        BasicFileAttributes attributes = attributes();
+        List<Object> seen = seen(attributes);
+        if (seen.equals(lastSeen) && settled) {
+            return Optional.empty();
+        }
+        boolean settles = settles(attributes);
+        byte[] digest = digest();
+        if (Arrays.equals(digest, lastGoodDigest)) {
+            lastSeen = seen; // the list in force already: only the attributes moved
+            settled = settles;
+            return Optional.empty();
+        }
+        if (Arrays.equals(digest, lastBadDigest) || !waitedForSettling()) {
+            return Optional.empty(); // a version refused already was warned about when it was read
+        }
+        Parsed parsed;
+        try {
+            parsed = parse();
+        } catch (BadEntryException bad) {
+            lastBadDigest = digest;
+            throw bad;
+        }
+        if (!Arrays.equals(parsed.digest(), digest)) {
+            return Optional.empty(); // still being written: the next check reads it again
+        }
+        lastSeen = seen; // only once the content was good: a bad file is read again on the next check
+        lastGoodDigest = digest;
+        lastBadDigest = new byte[0]; // should it come back, it is warned about again
+        settled = settles;
+        return Optional.of(parsed.matcher());
+    }
+
+    private BasicFileAttributes attributes() throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+            throw new IOException("is not a regular file");
+        }
+        return attributes;
+    }
+
+    private static List<Object> seen(BasicFileAttributes attributes) {
+        return List.of(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey() == null ? "" : attributes.fileKey());
+    }
+
+    /** Whether a read starting now is late enough after the modification time to rule out a same-tick rewrite. */
+    private boolean settles(BasicFileAttributes attributes) {
+        Instant readStarted = clock.instant();
+        return Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
+    }
+
+    private boolean waitedForSettling() {
+        try {
+            Thread.sleep(SETTLE);
+            return true;
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private byte[] digest() throws IOException {
+        MessageDigest digest = sha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, read);
+            }
+        }
+        return digest.digest();
+    }
+
+    private record Parsed(UserIdMatcher matcher, byte[] digest) {
+    }
+
+    /** Streams the file into a matcher, digesting the bytes it parses so that a rewrite while parsing shows. */
+    private Parsed parse() throws IOException {
+        parses++;
+        // every line holds its entry and a line break, as much room as the entry and its length take
+        long room = Files.size(file) + alsoListed.stream().mapToLong(entry -> entry.length() + 3L).sum();
+        UserIdMatcher.Builder builder = new UserIdMatcher.Builder(room);
+        alsoListed.forEach(builder::add);
+        MessageDigest digest = sha256();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(
+                new DigestInputStream(Files.newInputStream(file), digest), StandardCharsets.UTF_8), 1 << 16)) {
+            int number = 0;
+            for (String line; (line = lines.readLine()) != null; ) {
+                number++;
+                entry(line, number).ifPresent(builder::add);
+            }
+        }
+        return new Parsed(builder.build(), digest.digest());
+    }
+
+    /** The entry of a line, or empty for a blank or comment line. */
+    private static Optional<String> entry(String line, int number) {
+        int start = 0;
+        int end = line.length();
+        while (start < end && Character.isWhitespace(line.charAt(start))) {
+            start++;
+        }
+        if (start == end || line.charAt(start) == '#') {
+            return Optional.empty();
+        }
+        int entryEnd = start;
+        while (entryEnd < end && !Character.isWhitespace(line.charAt(entryEnd))) {
+            entryEnd++;
+        }
+        String entry = line.substring(start, entryEnd);
+        int rest = entryEnd;
+        while (rest < end && Character.isWhitespace(line.charAt(rest))) {
+            rest++;
+        }
+        if (rest < end && line.charAt(rest) != '#') {
+            throw new BadEntryException(number, "'" + line.strip() + "' holds more than one entry: one entry a line, and a comment "
+                    + "after an entry starts with '#'");
+        }
+        Optional<String> problem = UserIdMatcher.problemWith(entry);
+        if (problem.isPresent()) {
+            throw new BadEntryException(number, problem.get().startsWith("'") ? problem.get() : "'" + entry + "': " + problem.get());
+        }
+        return Optional.of(entry);
+    }
+
+    private static String message(Path file, Exception failed) {
+        return switch (failed) {
+            case BadEntryException bad -> file + " line " + bad.line + ": " + bad.getMessage() + "; correct the line or remove it";
+            case NoSuchFileException missing -> file + " does not exist: create it, or correct the path";
+            case AccessDeniedException denied -> file + " may not be read by the gateway's user: give it read access";
+            default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
+        };
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+    }
+
+    /** A line that is not an entry, a blank or a comment. */
+    private static final class BadEntryException extends RuntimeException {
+        private final int line;
+
+        BadEntryException(int line, String problem) {
+            super(problem, null, false, false);
+            this.line = line;
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.matrixpolicy.gateway.module;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.Warnings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The list file's format, the errors that stop startup, and what a change of the file does. */
+class UserListFileTest {
+    /** Long enough that only the test's own {@code reload()} calls look at the file. */
+    private static final Duration NEVER = Duration.ofHours(1);
+
+    @RegisterExtension
+    final Warnings warnings = new Warnings();
+
+    /** The one WARN line a bad new version provokes, kept off the console. */
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("denylist: keeping the 2 exact user IDs and 1 globs loaded before");
+
+    @TempDir
+    Path directory;
+
+    private UserListFile list;
+
+    @AfterEach
+    void stopWatching() {
+        if (list != null) {
+            list.close();
+        }
+    }
+
+    private Path file(String content) throws IOException {
+        Path file = directory.resolve("denylist.txt");
+        Files.writeString(file, content);
+        return file;
+    }
+
+    /** Writes a new version whose modification time differs from the last one's, as a later write would. */
+    private static void rewrite(Path file, String content, int secondsLater) throws IOException {
+        Files.writeString(file, content);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(secondsLater)));
+    }
+
+    private UserListFile watch(Path file, List<String> alsoListed) {
+        list = UserListFile.watch("denylist", "users-file", file, alsoListed, NEVER);
+        return list;
+    }
+
+    @Test
+    void entriesAreReadLineByLineSkippingBlanksAndCommentsAndIgnoringCase() throws IOException {
+        UserListFile users = watch(file("""
+                # spammers, one a line
+                @spammer:example.com
+
+                   @Indented:Example.com\t# a trailing comment
+                *:evil.example
+                \t
+                # @commented:example.com
+                @crlf:example.com\r
+                """), List.of());
+
+        assertThat(users.current().matches("@spammer:example.com")).isTrue();
+        assertThat(users.current().matches("@indented:example.com")).isTrue();
+        assertThat(users.current().matches("@anyone:EVIL.example")).isTrue();
+        assertThat(users.current().matches("@crlf:example.com")).isTrue();
+        assertThat(users.current().matches("@commented:example.com")).isFalse();
+        assertThat(users.current().exactCount()).isEqualTo(3);
+        assertThat(users.current().globCount()).isEqualTo(1);
+    }
+
+    @Test
+    void entriesOfTheConfigurationAreAddedToTheFile() throws IOException {
+        UserListFile users = watch(file("@filed:example.com\n"), List.of("@inline:example.com"));
+
+        assertThat(users.current().matches("@filed:example.com")).isTrue();
+        assertThat(users.current().matches("@inline:example.com")).isTrue();
+    }
+
+    @Test
+    void badLineStopsStartupNamingTheFieldTheFileTheLineAndTheValue() throws IOException {
+        Path file = file("# header\n@ok:example.com\n\nevil.example\n");
+
+        assertThatThrownBy(() -> watch(file, List.of()))
+                .isInstanceOf(ModuleConfigurationException.class)
+                .hasMessage(file + " line 4: 'evil.example' is not a valid Matrix user ID: expected @localpart:server_name "
+                        + "(or a glob with '*' or '?'); correct the line or remove it")
+                .extracting(failure -> ((ModuleConfigurationException) failure).field()).isEqualTo("users-file");
+    }
+
+    @Test
+    void globThatCannotMatchAUserIdIsABadLine() throws IOException {
+        Path file = file("spam*\n");
+
+        assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(file + " line 1: 'spam*': a glob must start with '@'");
+    }
+
+    @Test
+    void twoEntriesOnOneLineAreABadLineRatherThanOneSilentlyDropped() throws IOException {
+        Path file = file("@a:example.com @b:example.com\n");
+
+        assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(
+                file + " line 1: '@a:example.com @b:example.com' holds more than one entry");
+    }
+
+    @Test
+    void missingFileStopsStartupNamingTheFile() {
+        Path missing = directory.resolve("absent.txt");
+
+        assertThatThrownBy(() -> watch(missing, List.of()))
+                .isInstanceOf(ModuleConfigurationException.class)
+                .hasMessage(missing + " does not exist: create it, or correct the path");
+    }
+
+    @Test
+    void changedFileIsReadAgainOnTheNextCheck() throws IOException {
+        Path file = file("@first:example.com\n");
+        UserListFile users = watch(file, List.of());
+
+        rewrite(file, "@second:example.com\n@third:example.com\n", 10);
+        users.reload();
+
+        assertThat(users.current().matches("@first:example.com")).isFalse();
+        assertThat(users.current().matches("@second:example.com")).isTrue();
+        assertThat(users.current().exactCount()).isEqualTo(2);
+    }
+
+    @Test
+    void badNewVersionKeepsTheListInForceWithOneWarningNamingFileAndLine() throws IOException {
+        Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
+        UserListFile users = watch(file, List.of());
+
+        rewrite(file, "@first:example.com\nnot-a-user\n", 10);
+        users.reload();
+        users.reload();
+        users.reload();
+
+        assertThat(users.current().matches("@second:example.com")).isTrue();
+        assertThat(users.parses()).as("the bad version parsed once, after the first").isEqualTo(2);
+        assertThat(warnings.lines()).singleElement().asString().contains(
+                "denylist: keeping the 2 exact user IDs and 1 globs loaded before; " + file + " line 2: 'not-a-user'");
+    }
+
+    @Test
+    void badVersionIsReadAgainAndAppliedOnceCorrected() throws IOException {
+        Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
+        UserListFile users = watch(file, List.of());
+        rewrite(file, "not-a-user\n", 10);
+        users.reload();
+
+        rewrite(file, "@fixed:example.com\n", 20);
+        users.reload();
+
+        assertThat(users.current().matches("@fixed:example.com")).isTrue();
+    }
+
+    @Test
+    void identicalContentIsNotParsedAgain() throws IOException {
+        Path file = file("@first:example.com\n");
+        UserListFile users = watch(file, List.of());
+
+        rewrite(file, "@first:example.com\n", 10);
+        users.reload();
+        users.reload();
+
+        assertThat(users.parses()).isEqualTo(1);
+        assertThat(users.current().matches("@first:example.com")).isTrue();
+    }
+
+    @Test
+    void unchangedFileIsNotReadOnceItsModificationTimeIsSafelyPast() throws IOException {
+        Path file = file("@first:example.com\n");
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minusSeconds(60)));
+        UserListFile users = watch(file, List.of());
+
+        users.reload();
+
+        assertThat(users.parses()).isEqualTo(1);
+    }
+}

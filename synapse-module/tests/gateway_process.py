@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
@@ -77,10 +77,15 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait()
 
 
+# The tests' JVM: a small heap, and C1 only, so that the many short-lived gateways start fast.
+TEST_JVM_OPTIONS = ("-Xmx256m", "-XX:TieredStopAtLevel=1")
+
+
 def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
-          ports: Optional[Tuple[int, int]] = None) -> Gateway:
+          ports: Optional[Tuple[int, int]] = None, jvm_options: Sequence[str] = TEST_JVM_OPTIONS) -> Gateway:
     """Starts the gateway on ``ports`` (callback port, management port), free ones by default:
-    a test that restarts the gateway passes the ports it had, as a restarted pod keeps its Service."""
+    a test that restarts the gateway passes the ports it had, as a restarted pod keeps its Service.
+    ``jvm_options``: the tests' by default; a benchmark passes the container image's."""
     java, jar, test_classes = artifacts()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "token").write_text(token + "\n")
@@ -89,7 +94,7 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
     log = workdir / "gateway.log"
     # PropertiesLauncher honours loader.path: the test module types are a jar-less
     # "module from another jar", found through their AutoConfiguration.imports.
-    command = [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", f"-Dloader.path={test_classes}",
+    command = [java, *jvm_options, f"-Dloader.path={test_classes}",
                "-cp", str(jar), "org.springframework.boot.loader.launch.PropertiesLauncher",
                f"--server.port={port}", f"--management.server.port={management_port}",
                f"--spring.config.additional-location=file:{config}"]

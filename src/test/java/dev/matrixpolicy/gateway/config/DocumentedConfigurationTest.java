@@ -77,7 +77,7 @@ class DocumentedConfigurationTest {
 
     /** The examples name hosts and files that are not here: what the gateway says of them, kept off the console. */
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("does not answer yet", "could not be read, keeping its last good rules");
+    final ExpectedOutput output = ExpectedOutput.warnings("does not answer yet", "could not be read");
 
     @Test
     void theDocumentationShowsGatewayConfigurations() {

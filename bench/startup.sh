@@ -11,6 +11,8 @@
 #   image      the Dockerfile's recipe: the jar extracted, the JDK AOT cache from bin/aot-cache
 #   jar-aot    plain `java -jar` of the packaged jar with an AOT cache trained on that same jar
 #   image-c1   `image` with -XX:TieredStopAtLevel=1 (C1 only: faster start, slower peak)
+#   image-lazy `image` with spring.main.lazy-initialization=true: the most that lazy beans could
+#              save (not a candidate as such: a bad setting would fail the first request, not startup)
 #   spring-aot `image` on a jar built with Spring's AOT processing (-Pspring-aot), run with
 #              -Dspring.aot.enabled=true, and its own AOT cache
 #
@@ -49,11 +51,14 @@ declare -A args
 for way in "${ways[@]}"; do
   case $way in
     jar) args[$way]="-jar $jar" ;;
-    image | image-c1)
+    image | image-c1 | image-lazy)
       [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
       train "$OUT/image/$(basename "$jar")" "$OUT/image.aot"
       args[$way]="-XX:AOTCache=$OUT/image.aot -jar $OUT/image/$(basename "$jar")"
-      [ "$way" = image ] || args[$way]="-XX:TieredStopAtLevel=1 ${args[$way]}" ;;
+      case $way in
+        image-c1) args[$way]="-XX:TieredStopAtLevel=1 ${args[$way]}" ;;
+        image-lazy) args[$way]="-Dspring.main.lazy-initialization=true ${args[$way]}" ;;
+      esac ;;
     jar-aot)
       train "$jar" "$OUT/jar.aot"
       args[$way]="-XX:AOTCache=$OUT/jar.aot -jar $jar" ;;

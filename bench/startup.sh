@@ -67,7 +67,8 @@ for way in "${ways[@]}"; do
       if ! [ "$aot_jar" -nt "$jar" ]; then   # its own build directory (pom.xml), target/ keeps the product jar
         # process-aot compiles its generated sources in Maven's own JVM, so Maven runs on the JDK 25.
         JAVA_HOME=$(dirname "$(dirname "$JAVA")") PATH=$(dirname "$JAVA"):$PATH ./mvnw -B -q -o -Pspring-aot -DskipTests package > "$OUT/spring-aot-build.log" 2>&1 \
-          && cp "$(ls target/spring-aot-build/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1)" "$aot_jar"
+          || { cat "$OUT/spring-aot-build.log" >&2; exit 1; }
+        cp "$(ls target/spring-aot-build/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1)" "$aot_jar"
       fi
       [ -d "$OUT/spring-aot" ] && [ "$OUT/spring-aot" -nt "$aot_jar" ] || extract "$aot_jar" "$OUT/spring-aot"
       train "$OUT/spring-aot/spring-aot.jar" "$OUT/spring-aot.aot" -Dspring.aot.enabled=true
@@ -96,7 +97,8 @@ results=$OUT/startup.tsv; : > "$results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((i = 1; i <= STARTS; i++)); do   # alternating: round i starts every way once
   for way in "${ways[@]}"; do
-    read -r ms spring < <(start "$way")
+    timing=$(start "$way") || exit 1   # a start that fails stops the run
+    read -r ms spring <<< "$timing"
     printf '%s\t%s\t%s\n' "$way" "$ms" "$spring" | tee -a "$results"
   done
 done

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Start to ready of the gateway on its embedded default configuration, several ways side by side:
+# from the launch of `java` to the first 200 of /actuator/health/readiness (polled every 20 ms with
+# curl), and the "Started ... in X seconds" Spring logs. The ways run in alternating rounds, so the
+# noise of a shared machine hits each alike; the report gives each way's median and the load average.
+#
+#   bench/startup.sh [way ...]       (default: jar image)
+#
+# Ways:
+#   jar        plain `java -jar` of the packaged jar, with the image's JAVA_TOOL_OPTIONS
+#   image      the Dockerfile's recipe: the jar extracted, the JDK AOT cache from bin/aot-cache
+#   jar-aot    plain `java -jar` of the packaged jar with an AOT cache trained on that same jar
+#   image-c1   `image` with -XX:TieredStopAtLevel=1 (C1 only: faster start, slower peak)
+#   image-lazy `image` with spring.main.lazy-initialization=true: the most that lazy beans could
+#              save (not a candidate as such: a bad setting would fail the first request, not startup)
+#   spring-aot `image` on a jar built with Spring's AOT processing (-Pspring-aot), run with
+#              -Dspring.aot.enabled=true, and its own AOT cache
+#
+# STARTS (default 5) rounds; BASE (default: the first way) for the round-by-round ratios; BUILD=1 packages the jar first (otherwise target/ must hold it);
+# JFR=<way> records one extra start of that way with JFR and prints where its samples went.
+# Output under target/startup/: startup.tsv (way, ms to ready, Spring's seconds), report.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh   # JAVA, require, cleanup on exit, product_jar
+require curl curl
+
+STARTS=${STARTS:-5}
+OUT=target/startup
+ways=("$@"); [ ${#ways[@]} -gt 0 ] || ways=(jar image)
+PORT=${PORT:-18590}; MANAGEMENT=$((PORT + 1))
+export JAVA_TOOL_OPTIONS
+JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+
+[ "${BUILD:-0}" = 0 ] || ./mvnw -B -q -o -DskipTests package
+mkdir -p "$OUT"
+jar=$(product_jar)
+
+extract() { # jar directory: as the Dockerfile does (one directory, no layers, same class path)
+  rm -rf "$2"
+  "$JAVA" -Djarmode=tools -jar "$1" extract --destination "$2" > /dev/null
+}
+train() { # jar cache [java flags...]: bin/aot-cache's training run, unless the cache is newer than the jar
+  local target=$1 cache=$2; shift 2
+  [ "$cache" -nt "$target" ] && return
+  JAVA_TOOL_OPTIONS="$JAVA_TOOL_OPTIONS $*" JAVA="$JAVA" TRAINING_PORT=$((PORT + 10)) \
+    bin/aot-cache "$target" "$cache" > "$OUT/training.log" 2>&1 || { cat "$OUT/training.log" >&2; exit 1; }
+}
+
+# Each way's java arguments, set in args_<way> once its jar and cache are ready.
+declare -A args
+for way in "${ways[@]}"; do
+  case $way in
+    jar) args[$way]="-jar $jar" ;;
+    image | image-c1 | image-lazy)
+      [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
+      train "$OUT/image/$(basename "$jar")" "$OUT/image.aot"
+      args[$way]="-XX:AOTCache=$OUT/image.aot -jar $OUT/image/$(basename "$jar")"
+      case $way in
+        image-c1) args[$way]="-XX:TieredStopAtLevel=1 ${args[$way]}" ;;
+        image-lazy) args[$way]="-Dspring.main.lazy-initialization=true ${args[$way]}" ;;
+      esac ;;
+    jar-aot)
+      train "$jar" "$OUT/jar.aot"
+      args[$way]="-XX:AOTCache=$OUT/jar.aot -jar $jar" ;;
+    spring-aot)
+      aot_jar=$OUT/spring-aot.jar
+      if ! [ "$aot_jar" -nt "$jar" ]; then   # its own build directory (pom.xml), target/ keeps the product jar
+        # process-aot compiles its generated sources in Maven's own JVM, so Maven runs on the JDK 25.
+        JAVA_HOME=$(dirname "$(dirname "$JAVA")") PATH=$(dirname "$JAVA"):$PATH ./mvnw -B -q -o -Pspring-aot -DskipTests package > "$OUT/spring-aot-build.log" 2>&1 \
+          || { cat "$OUT/spring-aot-build.log" >&2; exit 1; }
+        cp "$(ls target/spring-aot-build/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1)" "$aot_jar"
+      fi
+      [ -d "$OUT/spring-aot" ] && [ "$OUT/spring-aot" -nt "$aot_jar" ] || extract "$aot_jar" "$OUT/spring-aot"
+      train "$OUT/spring-aot/spring-aot.jar" "$OUT/spring-aot.aot" -Dspring.aot.enabled=true
+      args[$way]="-Dspring.aot.enabled=true -XX:AOTCache=$OUT/spring-aot.aot -jar $OUT/spring-aot/spring-aot.jar" ;;
+    *) echo "unknown way: $way" >&2; exit 2 ;;
+  esac
+done
+
+start() { # way [extra java flags...]: one start, until ready; prints "ms seconds" (Spring's "Started ... in")
+  local way=$1 started pid ms; shift
+  started=$(date +%s%N)
+  # shellcheck disable=SC2086
+  "$JAVA" "$@" ${args[$way]} --server.address=127.0.0.1 --server.port="$PORT" \
+    --management.server.address=127.0.0.1 --management.server.port="$MANAGEMENT" > "$OUT/start.log" 2>&1 &
+  pid=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$MANAGEMENT/actuator/health/readiness"; do
+    kill -0 "$pid" 2>/dev/null || { cat "$OUT/start.log" >&2; echo "$way: the gateway died" >&2; exit 1; }
+    sleep 0.02
+  done
+  ms=$(( ($(date +%s%N) - started) / 1000000 ))
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$ms $(sed -n 's/.*Started PolicyGatewayApplication in \([0-9.]*\) seconds.*/\1/p' "$OUT/start.log" | head -1)"
+}
+
+results=$OUT/startup.tsv; : > "$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((i = 1; i <= STARTS; i++)); do   # alternating: round i starts every way once
+  for way in "${ways[@]}"; do
+    timing=$(start "$way") || exit 1   # a start that fails stops the run
+    read -r ms spring <<< "$timing"
+    printf '%s\t%s\t%s\n' "$way" "$ms" "$spring" | tee -a "$results"
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+base=${BASE:-${ways[0]}}
+ratios() { # way: its time to ready over the base way's, round by round (the n-th start of each)
+  paste <(awk -v w="$1" '$1 == w { print $2 }' "$results") <(awk -v w="$base" '$1 == w { print $2 }' "$results") \
+    | awk '{ printf "%.2f\n", $1 / $2 }'
+}
+{
+  echo "Start to ready, default configuration, $STARTS alternating starts per way, $(nproc) cores,"
+  echo "load average (1, 5, 15 min) $load_before before and $load_after after; $(JAVA_TOOL_OPTIONS= "$JAVA" -version 2>&1 | sed -n '/version/p')."
+  echo
+  echo "| way | median to ready | min | max | Spring's \"Started in\" (median) | median of the round-by-round ratio to $base |"
+  echo "|---|---|---|---|---|---|"
+  for way in "${ways[@]}"; do
+    ready=$(awk -v w="$way" '$1 == w { print $2 }' "$results")
+    printf '| %s | %s ms | %s | %s | %s s | %s |\n' "$way" "$(median <<< "$ready")" \
+      "$(sort -n <<< "$ready" | head -1)" "$(sort -n <<< "$ready" | tail -1)" \
+      "$(awk -v w="$way" '$1 == w { print $3 }' "$results" | median)" "$(ratios "$way" | median)"
+  done
+} | tee "$OUT/report.md"
+
+if [ -n "${JFR:-}" ]; then   # one more start of that way, recorded: where the samples went
+  rm -f "$OUT/start.jfr"
+  start "$JFR" "-XX:StartFlightRecording=filename=$OUT/start.jfr,settings=profile,dumponexit=true" > /dev/null
+  JAVA_TOOL_OPTIONS= "$(dirname "$JAVA")/jfr" print --stack-depth 256 --events jdk.ExecutionSample "$OUT/start.jfr" > "$OUT/samples.txt"
+  python3 bench/startup_profile.py "$OUT/samples.txt" | tee "$OUT/profile.md"
+fi

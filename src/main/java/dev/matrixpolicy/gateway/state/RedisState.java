@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The state in Redis (or Valkey), shared by every replica that points at it: each call is one Lua
@@ -85,6 +86,7 @@ public final class RedisState implements SharedState {
 
     private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
 
     private final ClientResources resources;
     private final RedisClient client;
@@ -94,6 +96,7 @@ public final class RedisState implements SharedState {
     private final RedisURI uri;
     private final Duration timeout;
     private final Object connecting = new Object();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private CompletableFuture<StatefulRedisConnection<String, String>> connection;
 
     /**
@@ -219,13 +222,20 @@ public final class RedisState implements SharedState {
         return true;
     }
 
+    /**
+     * Closes the connection and waits for Lettuce's threads to end (at most {@link #SHUTDOWN_TIMEOUT}),
+     * so that none outlives the caller's shutdown step. Closing again does nothing.
+     */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         synchronized (connecting) {
             connection.thenAccept(StatefulRedisConnection::close);
         }
-        client.shutdown();
-        resources.shutdown();
+        client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
+        resources.shutdown(0, SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
     }
 
     /** A Lua script, and the SHA-1 digest {@code EVALSHA} names it by. */

@@ -40,7 +40,7 @@ public interface SharedState extends AutoCloseable {
      */
     boolean remote();
 
-    /** Releases connections; the state in memory is forgotten. */
+    /** Releases connections; the state in memory is forgotten. Closing again does nothing. */
     @Override
     void close();
 }

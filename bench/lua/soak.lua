@@ -2,6 +2,7 @@
 -- rooms, so that anything keyed by user, room or event would grow, and one malformed request in a
 -- hundred. Arguments after "--": a bearer token. PACE_MS paces each connection as in post.lua.
 local token
+local counter = 0
 dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "pace.lua")
 
 function init(args)

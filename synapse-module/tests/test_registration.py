@@ -278,7 +278,3 @@ def test_a_gateway_with_no_chains_costs_synapse_nothing(make_module, api, gatewa
     gateway.discovery = Discovery(frozenset(), ())
     make_module()
     assert api.calls == []
-
-
-def test_the_shim_knows_the_47_callbacks_the_gateway_serves():
-    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 47

@@ -69,11 +69,13 @@ class SpamVerdict(ResultType):
 
 PASSES_EXTRA_FIELDS = frozenset({
     "check_event_for_spam", "user_may_join_room", "user_may_invite", "user_may_create_room",
-    "user_may_send_3pid_invite", "user_may_create_room_alias", "user_may_publish_room"})
+    "user_may_send_3pid_invite", "user_may_create_room_alias", "user_may_publish_room",
+    "federated_user_may_invite"})
 """The spam-checker callbacks whose ``(Codes, dict)`` answer Synapse raises as the client's error
 with the dict's fields added (``SynapseError(403, ..., additional_fields=...)``); any other callback
-gets the bare code. ``user_may_send_state_event`` counts a pair as invalid, and a federated event's
-``check_event_for_spam`` refusal reaches no client at all."""
+gets the bare code. For ``federated_user_may_invite`` (Synapse 1.134, handlers/federation.py
+``on_invite_request``) that error is the 403 answered to the inviting server. ``user_may_send_state_event``
+counts a pair as invalid, and a federated event's ``check_event_for_spam`` refusal reaches no client at all."""
 
 EXTRA_FIELDS = ("retry_after_ms",)
 """The fields of a gateway rejection passed on to Synapse, besides errcode and error."""

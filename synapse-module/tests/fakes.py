@@ -3,6 +3,7 @@ not installable here), a ModuleApi that records registrations, and a scripted ga
 
 from __future__ import annotations
 
+import ast
 import enum
 import json
 import types
@@ -233,10 +234,8 @@ def fake_synapse(background: Optional[BackgroundProcesses] = None) -> SynapseApi
     )
 
 
-class FakeModuleApi:
-    """The ``register_*_callbacks`` methods of the eight older categories, with Synapse
-    v1.157's keyword-only parameters and the checks Synapse makes, recording every call.
-    Like every Synapse before 1.132, it has no media repository or ratelimit category."""
+class RecordingModuleApi:
+    """Records what a ``ModuleApi``'s ``register_*_callbacks`` methods are given."""
 
     def __init__(self) -> None:
         self.calls: List[Tuple[str, Dict[str, Any]]] = []
@@ -260,6 +259,12 @@ class FakeModuleApi:
 
     def _record(self, category: str, given: Dict[str, Any]) -> None:
         self.calls.append((category, {k: v for k, v in given.items() if v is not None}))
+
+
+class FakeModuleApi(RecordingModuleApi):
+    """The ``register_*_callbacks`` methods of the eight older categories, with Synapse
+    v1.157's keyword-only parameters and the checks Synapse makes, recording every call.
+    Like every Synapse before 1.132, it has no media repository or ratelimit category."""
 
     def register_spam_checker_callbacks(self, *, check_event_for_spam=None, should_drop_federated_event=None,
                                         user_may_join_room=None, user_may_invite=None,
@@ -318,6 +323,34 @@ class FakeModuleApiV1_157(FakeModuleApi):
 
     def register_ratelimit_callbacks(self, *, get_ratelimit_override_for_user=None):
         self._record("ratelimit", dict(locals(), self=None))
+
+
+def module_api_from_source(source: str, name: str) -> type:
+    """A ModuleApi whose ``register_*_callbacks`` methods are those of the ``ModuleApi`` class
+    in ``source`` (a Synapse release's ``synapse/module_api/__init__.py``): the same
+    parameters, compiled from Synapse's own definitions with their annotations and bodies
+    left out, so a keyword that release lacks is a ``TypeError`` as it would be in Synapse.
+    Each hands what it is given to :class:`FakeModuleApiV1_157`'s method of the same name,
+    which makes Synapse's checks and records the call."""
+    module_api = next(node for node in ast.parse(source).body
+                      if isinstance(node, ast.ClassDef) and node.name == "ModuleApi")
+    registers = [node for node in module_api.body if isinstance(node, ast.FunctionDef)
+                 and node.name.startswith("register_") and node.name.endswith("_callbacks")]
+    for register in registers:
+        for parameter in register.args.args + register.args.kwonlyargs:
+            parameter.annotation = None
+        register.returns = None
+        register.decorator_list = []
+        register.body = ast.parse(f"return _forward(self, {register.name!r}, locals())").body
+    code = compile(ast.fix_missing_locations(ast.Module(body=registers, type_ignores=[])), f"<{name}>", "exec")
+    methods: Dict[str, Any] = {}
+    exec(code, {"_forward": _forward}, methods)
+    return type(name, (RecordingModuleApi,), methods)
+
+
+def _forward(api: RecordingModuleApi, register: str, given: Dict[str, Any]) -> None:
+    given = {keyword: value for keyword, value in given.items() if keyword != "self"}
+    getattr(FakeModuleApiV1_157, register)(api, **given)
 
 
 class FakeGateway:

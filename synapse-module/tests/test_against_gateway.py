@@ -102,6 +102,8 @@ policy-gateway:
             users: ["@*-staff:example.com"]
             max-upload-size: 1GB
             upload-limits: []
+            media-config:
+              "[org.example.upload_policy]": staff
           - name: everyone
             users: ["*:example.com"]
             max-upload-size: 10MB
@@ -293,7 +295,8 @@ async def test_many_concurrent_calls_share_a_few_connections(shim, gateway):
 # media_limits and ratelimit_overrides through the module, beyond the one answer each above.
 MODULE_ANSWERS = [
     ("is_user_allowed_to_upload_media_of_size", ("@alice:example.com", 10 * 1024 * 1024), True),
-    ("get_media_config_for_user", ("@bob-staff:example.com",), {"m.upload.size": 1024 ** 3}),
+    ("get_media_config_for_user", ("@bob-staff:example.com",),
+     {"m.upload.size": 1024 ** 3, "org.example.upload_policy": "staff"}),
     ("get_media_upload_limits_for_user", ("@bob-staff:example.com",), []),  # no limit at all
     ("get_media_upload_limits_for_user", ("@carol:elsewhere.example",), None),  # homeserver.yaml's limits
     ("get_media_config_for_user", ("@carol:elsewhere.example",), None),

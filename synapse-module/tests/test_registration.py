@@ -1,7 +1,12 @@
 """Only callbacks with a chain in the gateway are registered, once per category; an
 unreachable gateway at startup is handled as configured."""
 
+import ast
+import inspect
 import logging
+import os
+import tarfile
+from pathlib import Path
 
 import pytest
 import pytest_twisted
@@ -9,8 +14,8 @@ from twisted.internet import task
 
 from calls import invoke, sample_args
 from conftest import EVERY_CALLBACK
-from fakes import NOT_SPAM, FakeGateway, FakeModuleApi, FakeModuleApiV1_157, SynapseError
-from matrix_policy_gateway_shim.callbacks import CATEGORIES
+from fakes import NOT_SPAM, FakeGateway, FakeModuleApi, FakeModuleApiV1_157, SynapseError, module_api_from_source
+from matrix_policy_gateway_shim.callbacks import BY_NAME, CATEGORIES
 from matrix_policy_gateway_shim.client import Discovery, Reply
 from matrix_policy_gateway_shim.failures import Unreachable
 
@@ -69,15 +74,16 @@ async def test_on_update_comes_with_any_background_update_callback(make_module, 
     assert [path for path, _, _ in gateway.requests] == ["/v1/background_update_controller/min_batch_size"]
 
 
-def start_with_chains_for(api, names, background, caplog):
-    """Starts the module on ``api`` against a gateway with chains for ``names``; returns
+def start_with_chains_for(api, names, background, caplog, auth_checkers=()):
+    """Starts the module on ``api`` against a gateway with chains for ``names`` (and
+    ``auth_checkers``); returns
     the INFO lines naming what this Synapse could not register."""
     from fakes import fake_synapse
     from matrix_policy_gateway_shim import PolicyGatewayModule
 
     with caplog.at_level(logging.INFO):
         PolicyGatewayModule(PolicyGatewayModule.parse_config({"base_url": "http://gateway.test"}), api,
-                            synapse=fake_synapse(background), client=FakeGateway(names))
+                            synapse=fake_synapse(background), client=FakeGateway(names, auth_checkers))
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
     return [record for record in caplog.records if "could not register" in record.getMessage()]
 
@@ -149,6 +155,61 @@ def test_synapse_1_132_registers_the_media_callbacks_it_has_and_names_the_1_139_
         "media_repository.on_media_upload_limit_exceeded")
 
 
+SYNAPSE_1_67 = "synapse-1.67.0-src.tar.gz"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def synapse_1_67_source(path: str) -> str:
+    """A file of Synapse 1.67's source, from the tarball the end-to-end suite runs
+    (``SYNAPSE_TARBALLS``, or ``shared/synapse`` beside the repository or one of its parents)."""
+    folders = [Path(os.environ["SYNAPSE_TARBALLS"])] if os.environ.get("SYNAPSE_TARBALLS") else [
+        folder / "shared" / "synapse" for folder in REPO.parents]
+    tarball = next((folder / SYNAPSE_1_67 for folder in folders if (folder / SYNAPSE_1_67).exists()), None)
+    if tarball is None:
+        pytest.skip(f"no {SYNAPSE_1_67} in {', '.join(map(str, folders))}: Synapse 1.67's ModuleApi cannot be read")
+    with tarfile.open(tarball) as archive:
+        return archive.extractfile(path).read().decode()
+
+
+@pytest.fixture
+def FakeModuleApiV1_67():
+    """Synapse 1.67's ModuleApi: its ``register_*_callbacks`` signatures are read from its source."""
+    return module_api_from_source(synapse_1_67_source("synapse/module_api/__init__.py"), "FakeModuleApiV1_67")
+
+
+def not_in_synapse_1_67():
+    """The callbacks the end-to-end suite knows Synapse 1.67 lacks (``NOT_IN_SYNAPSE_1_67`` in e2e/conftest.py)."""
+    conftest = ast.parse((REPO / "e2e" / "conftest.py").read_text())
+    return next(ast.literal_eval(node.value) for node in conftest.body if isinstance(node, ast.Assign)
+                and [target.id for target in node.targets] == ["NOT_IN_SYNAPSE_1_67"])
+
+
+def test_synapse_1_67_registers_every_callback_it_has_and_names_the_12_it_lacks_in_one_info_line(
+        FakeModuleApiV1_67, background, caplog):
+    api = FakeModuleApiV1_67()
+    skipped = start_with_chains_for(api, EVERY_CALLBACK, background, caplog, [PASSWORD])
+    lacking = not_in_synapse_1_67()
+    assert len(lacking) == 12
+    assert [record.levelno for record in skipped] == [logging.INFO]
+    prefix, named = skipped[0].getMessage().split(": ", 1)
+    assert prefix.endswith("could not register 12 callbacks (too old for them)")
+    assert sorted(named.split(", ")) == sorted(f"{BY_NAME[name].category}.{name}" for name in lacking)
+    registered = {"check_auth" if keyword == "auth_checkers" else keyword
+                  for keywords in api.registered.values() for keyword in keywords}
+    assert registered == set(EVERY_CALLBACK) - set(lacking)
+
+
+def test_the_synapse_1_67_fake_refuses_a_keyword_synapse_1_67_does_not_have(FakeModuleApiV1_67):
+    api = FakeModuleApiV1_67()
+    with pytest.raises(TypeError, match="check_login_for_spam"):
+        api.register_spam_checker_callbacks(check_login_for_spam=object())
+    assert not hasattr(api, "register_add_extra_fields_to_unsigned_client_event_callbacks")
+    assert not hasattr(api, "register_media_repository_callbacks")
+    assert "on_user_login" not in inspect.signature(api.register_account_validity_callbacks).parameters
+    assert inspect.signature(api.register_background_update_controller_callbacks).parameters[
+        "on_update"].default is inspect.Parameter.empty
+
+
 @pytest.fixture
 def unreachable_gateway():
     gateway = FakeGateway()
@@ -217,7 +278,3 @@ def test_a_gateway_with_no_chains_costs_synapse_nothing(make_module, api, gatewa
     gateway.discovery = Discovery(frozenset(), ())
     make_module()
     assert api.calls == []
-
-
-def test_the_shim_knows_the_47_callbacks_the_gateway_serves():
-    assert len(EVERY_CALLBACK) == len(set(EVERY_CALLBACK)) == 47

@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -27,9 +26,10 @@ final class MediaLimits implements PolicyModule, GetMediaConfigForUser, IsUserAl
     /**
      * One group, compiled.
      *
+     * @param mediaConfig the media config answered to its users: {@code m.upload.size} and the configured keys
      * @param exceeded counts the uploads Synapse refused because they would exceed this group's limits
      */
-    record Group(String name, UserIdMatcher users, OptionalLong maxUploadSize,
+    record Group(String name, UserIdMatcher users, OptionalLong maxUploadSize, Optional<ObjectNode> mediaConfig,
                  Optional<List<MediaUploadLimit>> uploadLimits, Counter exceeded) {
     }
 
@@ -58,9 +58,7 @@ final class MediaLimits implements PolicyModule, GetMediaConfigForUser, IsUserAl
 
     @Override
     public Optional<ObjectNode> getMediaConfigForUser(GetMediaConfigForUser.Args args) {
-        return groupOf(args.userId()).flatMap(group -> group.maxUploadSize().isPresent()
-                ? Optional.of(JsonNodeFactory.instance.objectNode().put("m.upload.size", group.maxUploadSize().getAsLong()))
-                : Optional.empty());
+        return groupOf(args.userId()).flatMap(Group::mediaConfig).map(ObjectNode::deepCopy);
     }
 
     @Override

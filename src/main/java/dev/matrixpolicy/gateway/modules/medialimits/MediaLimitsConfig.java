@@ -6,6 +6,7 @@ import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.util.unit.DataSize;
 
@@ -27,9 +28,11 @@ public record MediaLimitsConfig(@NotEmpty List<@Valid @NotNull Group> groups) {
      *                      lower Synapse's own {@code max_upload_size}, which Synapse checks first.
      * @param uploadLimits  how much the user may upload per period, instead of Synapse's
      *                      {@code media_upload_limits}; {@code []} lifts every limit
+     * @param mediaConfig   further keys of the media config answered to the user, beside {@code m.upload.size};
+     *                      needs {@code max-upload-size}, since Synapse answers the whole map instead of its own config
      */
     public record Group(@NotBlank String name, @NotEmpty List<@NotBlank String> users, DataSize maxUploadSize,
-                        List<@Valid @NotNull UploadLimit> uploadLimits) {
+                        List<@Valid @NotNull UploadLimit> uploadLimits, Map<String, Object> mediaConfig) {
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.medialimits;
 
 import dev.matrixpolicy.gateway.callbacks.MediaUploadLimit;
+import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.springframework.stereotype.Component;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code media_limits}: per-user and per-group media policy for Synapse's media repository
@@ -21,6 +24,7 @@ import org.springframework.stereotype.Component;
 @Component
 class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
     static final String EXCEEDED_METER = "policy.module.media_limits.exceeded";
+    private static final String UPLOAD_SIZE = "m.upload.size";
 
     MediaLimitsModuleType() {
         super("media_limits", MediaLimitsConfig.class);
@@ -39,6 +43,10 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
 
     private static MediaLimits.Group compile(MediaLimitsConfig.Group group, String field, ModuleContext context) {
         UserIdMatcher users = ConfigValues.users(field + ".users", group.users());
+        if (group.mediaConfig() != null && group.maxUploadSize() == null) {
+            throw new ModuleConfigurationException(field + ".media-config", "needs max-upload-size: Synapse answers "
+                    + "this map instead of its own media config, so without it the user would not be told m.upload.size");
+        }
         OptionalLong maxUploadSize = OptionalLong.empty();
         if (group.maxUploadSize() != null) {
             if (group.maxUploadSize().toBytes() < 1) {
@@ -62,8 +70,29 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
             throw new ModuleConfigurationException(field, "group '" + group.name()
                     + "' sets neither max-upload-size nor upload-limits, so it would change nothing");
         }
-        return new MediaLimits.Group(group.name(), users, maxUploadSize, uploadLimits,
+        Optional<ObjectNode> mediaConfig = maxUploadSize.isPresent()
+                ? Optional.of(mediaConfig(group, maxUploadSize.getAsLong(), field)) : Optional.empty();
+        return new MediaLimits.Group(group.name(), users, maxUploadSize, mediaConfig, uploadLimits,
                 exceededCounter(context, group.name()));
+    }
+
+    /** {@code m.upload.size} and the group's further media config keys. */
+    private static ObjectNode mediaConfig(MediaLimitsConfig.Group group, long maxUploadSize, String field) {
+        ObjectNode config = JsonNodeFactory.instance.objectNode().put(UPLOAD_SIZE, maxUploadSize);
+        if (group.mediaConfig() == null) {
+            return config;
+        }
+        ObjectNode extra;
+        try {
+            extra = GetMediaConfigForUser.TYPE.resultType().fromConfig(group.mediaConfig(), Optional.empty())
+                    .orElseGet(JsonNodeFactory.instance::objectNode);
+        } catch (IllegalArgumentException wrong) {
+            throw new ModuleConfigurationException(field + ".media-config", wrong.getMessage(), wrong);
+        }
+        if (extra.has(UPLOAD_SIZE)) {
+            throw new ModuleConfigurationException(field + ".media-config." + UPLOAD_SIZE, "is set by max-upload-size");
+        }
+        return config.setAll(extra);
     }
 
     private static Counter exceededCounter(ModuleContext context, String group) {

@@ -55,11 +55,20 @@ class MediaLimitsConfigurationTest {
             .upload-limits[0].max      | -1MB        | groups[0].upload-limits[0].max: must not be negative, got -1048576B
             .upload-limits[0].per      | 0s          | groups[0].upload-limits[0].per: must be positive
             .upload-limits[0].per      | often       | groups[0].upload-limits[0].per
+            .media-config[m.upload.size] | 5         | groups[0].media-config.m.upload.size: is set by max-upload-size
             """)
     void badValueStopsStartupNamingGroupAndField(String key, String value, String problem) {
         runner.withPropertyValues(GROUP + ".max-upload-size=10MB", GROUP + ".upload-limits[0].max=1GB",
                         GROUP + ".upload-limits[0].per=1d", GROUP + key + "=" + value)
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void mediaConfigWithoutMaxUploadSizeStopsStartup() {
+        runner.withPropertyValues(GROUP + ".upload-limits=", GROUP + ".media-config[com.example.policy]=strict")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE
+                        + "groups[0].media-config: needs max-upload-size: Synapse answers this map instead of its own "
+                        + "media config, so without it the user would not be told m.upload.size"));
     }
 
     @Test

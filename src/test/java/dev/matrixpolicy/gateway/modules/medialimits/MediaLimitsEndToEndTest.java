@@ -26,12 +26,18 @@ class MediaLimitsEndToEndTest extends GatewayEndToEnd {
 
     @Test
     void eachUserIsToldTheLargestUploadOfTheirGroup() {
-        assertThat(call("get_media_config_for_user", "@alice-staff:example.com"))
-                .isEqualTo(GatewayClient.json("{\"m.upload.size\": " + 2048 * MIB + "}"));
+        assertThat(call("get_media_config_for_user", "@alice-staff:example.com").get("m.upload.size").asLong())
+                .isEqualTo(2048 * MIB);
         assertThat(call("get_media_config_for_user", "@new-bob:example.com"))
                 .isEqualTo(GatewayClient.json("{\"m.upload.size\": " + MIB + "}"));
         assertThat(call("get_media_config_for_user", "@carol:example.com"))
                 .isEqualTo(GatewayClient.json("{\"m.upload.size\": " + 100 * MIB + "}"));
+    }
+
+    @Test
+    void groupsMediaConfigCarriesItsFurtherKeysBesideTheLargestUpload() {
+        assertThat(call("get_media_config_for_user", "@alice-staff:example.com")).isEqualTo(GatewayClient.json("""
+                {"m.upload.size": %d, "com.example.upload_policy": "staff", "com.example.max_files": 20}""".formatted(2048 * MIB)));
     }
 
     @Test

@@ -209,6 +209,12 @@ def sample(java: str, pid: int, management: int, elapsed: float) -> dict:
             "metric_series": series}
 
 
+def describe_errors(traffic: dict) -> str:
+    """wrk's socket errors by kind (a timeout is an answer that took over 2 s), when it reported them."""
+    kinds = [f"{traffic[kind]} {kind}" for kind in ("connect", "read", "write", "timeout") if traffic.get(kind)]
+    return f" ({', '.join(kinds)})" if kinds else ""
+
+
 def write(report: Path, samples: list, traffic: dict, args: argparse.Namespace, flags: str) -> None:
     # Heap after GC moves with what is alive at each sample (a list version being compiled, the windows
     # of the last minute), so single samples are compared by their medians: the first fifth after the
@@ -220,7 +226,8 @@ def write(report: Path, samples: list, traffic: dict, args: argparse.Namespace, 
     lines = ["# Soak test", "", f"Written by `bench/soak.py` on {time.strftime('%Y-%m-%d', time.gmtime())}: "
              f"{args.minutes:g} minutes at a paced {args.rate} requests/s (8 connections), JVM flags `{flags}`, "
              f"chain `{args.chain}` (see the script's docstring); "
-             f"{traffic['requests']} requests, {traffic['errors']} socket errors, {traffic['non_2xx']} non-2xx answers "
+             f"{traffic['requests']} requests ({traffic['requests'] / (args.minutes * 60):.0f}/s), "
+             f"{traffic['errors']} socket errors{describe_errors(traffic)}, {traffic['non_2xx']} non-2xx answers "
              "(the malformed 1% and the denylist's refusals answer 400 and 403).", "",
              *([f"Churn during the run: {traffic['list_versions']} versions of the 10,000-rule list file "
                 f"({traffic['list_updates']} list updates applied), {traffic['config_versions']} versions of the "

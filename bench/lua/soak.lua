@@ -36,7 +36,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "errors": %d, "non_2xx": %d}\n', summary.requests,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "errors": %d, "non_2xx": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\n',
+    summary.requests, e.connect + e.read + e.write + e.timeout, e.status, e.connect, e.read, e.write, e.timeout))
 end

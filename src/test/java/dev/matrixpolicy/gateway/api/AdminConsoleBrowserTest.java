@@ -108,13 +108,29 @@ class AdminConsoleBrowserTest {
 
         WebElement source = console.waitFor(By.cssSelector("#sources-body tr.source[data-source=local]"));
         assertThat(source.getText()).contains("file").contains("user ban: 1").contains("server ban: 1").doesNotContain("never");
-        assertThat(console.driver().findElement(By.cssSelector("#sources-body h3")).getText()).isEqualTo("bans");
+        assertThat(console.driver().findElement(By.cssSelector("#sources-body h3")).getText()).isEqualTo("bans policy_list");
         console.scrollTo("sources");
         console.screenshot("sources");
     }
 
     @Test
     @Order(4)
+    void theSourcesSectionShowsEveryModulesListsAUsersFileAndAMediaHashesFile() {
+        console.open();
+
+        WebElement users = console.waitFor(By.cssSelector("#sources-body tr.source[data-instance=listed-joiners][data-source=users-file]"));
+        assertThat(users.getText()).contains("file").contains("exact: 2").contains("glob: 1").contains("UTC").doesNotContain("never");
+        WebElement hashes = console.driver().findElement(
+                By.cssSelector("#sources-body tr.source[data-instance=known-bad-media][data-source='rules[0].media.hashes-file']"));
+        assertThat(hashes.getText()).contains("hashes: 3").contains("UTC");
+        assertThat(console.driver().findElements(By.cssSelector("#sources-body h3")))
+                .extracting(heading -> heading.getDomAttribute("data-instance")).containsExactly("bans", "listed-joiners", "known-bad-media");
+        console.driver().executeScript("document.querySelector('#sources-body h3[data-instance=listed-joiners]').scrollIntoView()");
+        console.screenshot("sources-files");
+    }
+
+    @Test
+    @Order(5)
     void theChainsShowWhatEachEntryDecided() {
         console.open();
 

@@ -149,12 +149,18 @@ function fillPickers() {
   const entries = [...new Set(chains.flatMap(c => c.entries))];
   document.getElementById("callback-names").replaceChildren(...callbacks.map(c => el("option", { value: c })));
   document.getElementById("entry-names").replaceChildren(...entries.map(e => el("option", { value: e })));
+}
+
+/** The explain form's callbacks: those the server says an explain accepts (decisions with entries, no notifications). */
+async function loadExplainable() {
+  const answer = await call("/explain");
+  if (answer.status !== 200) {
+    show("explain-result", errorBox("Cannot read the callbacks to explain: " + describeError(answer)));
+    return;
+  }
   const select = document.getElementById("explain-callback");
   const chosen = select.value;
-  const seen = new Set();
-  select.replaceChildren(...chains.filter(c => c.entries.length > 0)
-    .filter(c => !seen.has(c.category + "/" + c.callback) && seen.add(c.category + "/" + c.callback))
-    .map(c => el("option", { value: c.category + "/" + c.callback }, c.category + "/" + c.callback)));
+  select.replaceChildren(...answer.json.callbacks.map(path => el("option", { value: path }, path)));
   if (chosen) select.value = chosen;
 }
 
@@ -315,7 +321,7 @@ async function reload() {
 
 // ---- Wiring ----
 
-const loaders = { status: loadStatus, chains: loadChains, decisions: loadDecisions, sources: loadSources };
+const loaders = { status: loadStatus, chains: loadChains, explainable: loadExplainable, decisions: loadDecisions, sources: loadSources };
 
 function refreshAll() {
   return Promise.all(Object.values(loaders).map(load => load().catch(failure => console.error(failure))));

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.support.AdminConsolePage;
 import dev.matrixpolicy.gateway.support.ChromiumBrowser;
 import dev.matrixpolicy.gateway.support.ConsoleGateway;
 import dev.matrixpolicy.gateway.support.GatewayClient;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -64,7 +65,21 @@ class AdminConsoleBrowserTest {
         assertThat(console.entries("user_may_invite")).containsExactly("known-spammers", "bans");
         assertThat(console.entries("user_may_create_room")).containsExactly("known-spammers", "bans", "broken");
         assertThat(console.entries("user_may_publish_room")).containsExactly("bans", "no-directory-publishing");
+        assertThat(console.entries("on_new_event")).containsExactly("notified-service");
         console.screenshot("chains");
+    }
+
+    @Test
+    @Order(1)
+    void theExplainFormOffersTheDecisionCallbacksWithEntriesAndNoNotification() {
+        console.open();
+
+        List<String> offered = console.driver().findElements(By.cssSelector("#explain-callback option")).stream()
+                .map(option -> option.getDomAttribute("value")).toList();
+        assertThat(offered).contains("spam_checker/user_may_invite", "spam_checker/user_may_join_room")
+                .doesNotContain("third_party_rules/on_new_event");
+        console.scrollTo("explain");
+        console.screenshot("explain-callbacks");
     }
 
     @Test

@@ -149,12 +149,18 @@ function fillPickers() {
   const entries = [...new Set(chains.flatMap(c => c.entries))];
   document.getElementById("callback-names").replaceChildren(...callbacks.map(c => el("option", { value: c })));
   document.getElementById("entry-names").replaceChildren(...entries.map(e => el("option", { value: e })));
+}
+
+/** The explain form's callbacks: those the server says an explain accepts (decisions with entries, no notifications). */
+async function loadExplainable() {
+  const answer = await call("/explain");
+  if (answer.status !== 200) {
+    show("explain-result", errorBox("Cannot read the callbacks to explain: " + describeError(answer)));
+    return;
+  }
   const select = document.getElementById("explain-callback");
   const chosen = select.value;
-  const seen = new Set();
-  select.replaceChildren(...chains.filter(c => c.entries.length > 0)
-    .filter(c => !seen.has(c.category + "/" + c.callback) && seen.add(c.category + "/" + c.callback))
-    .map(c => el("option", { value: c.category + "/" + c.callback }, c.category + "/" + c.callback)));
+  select.replaceChildren(...answer.json.callbacks.map(path => el("option", { value: path }, path)));
   if (chosen) select.value = chosen;
 }
 
@@ -207,32 +213,29 @@ function ids(values, filter) {
 // ---- Sources ----
 
 async function loadSources() {
-  const answer = await call("/policylists");
+  const answer = await call("/sources");
   if (answer.status !== 200) {
     show("sources-body", errorBox("Cannot read the sources: " + describeError(answer)));
     return;
   }
-  const lists = Object.entries(answer.json);
-  if (lists.length === 0) {
+  const instances = Object.entries(answer.json);
+  if (instances.length === 0) {
     show("sources-body", el("p", { class: "muted" }, "No module with a source is configured."));
     return;
   }
-  show("sources-body", ...lists.flatMap(([instance, list]) => [
-    el("h3", {}, instance),
-    table(["Source", "Kind", "Location", "Rules", "Last good read", "Last error", { text: "Failures", attributes: { class: "num" } }],
-      list.sources.map(source => {
-        const status = source.status || {};
-        const rules = Object.entries(source.rules || {}).flatMap(([kind, byRecommendation]) =>
-          Object.entries(byRecommendation).map(([recommendation, count]) => kind.toLowerCase() + " " + recommendation.toLowerCase() + ": " + count));
-        return el("tr", { class: "source", "data-source": source.name },
+  show("sources-body", ...instances.flatMap(([instance, reading]) => [
+    el("h3", { "data-instance": instance }, instance, " ", el("span", { class: "muted" }, reading.module)),
+    table(["Source", "Kind", "Location", "Entries", "Last good read", "Last error", { text: "Failures", attributes: { class: "num" } }],
+      reading.sources.map(source => {
+        const entries = Object.entries(source.entries).map(([kind, count]) => kind + ": " + count);
+        return el("tr", { class: "source", "data-instance": instance, "data-source": source.name },
           el("td", {}, source.name),
           el("td", {}, source.kind),
-          el("td", {}, el("code", {}, source.location || "")),
-          el("td", {}, rules.length ? rules.map(r => el("div", {}, r)) : el("span", { class: "muted" }, "none")),
-          el("td", { class: status.last_success ? "ok" : "muted" }, status.last_success || "never"),
-          el("td", { class: status.last_error ? "bad" : "muted" }, status.last_error
-            ? [status.last_error, status.error_since ? el("div", { class: "muted" }, "since " + status.error_since) : null] : "none"),
-          el("td", { class: "num" }, status.failures ?? 0));
+          el("td", {}, el("code", {}, source.location)),
+          el("td", {}, entries.length ? entries.map(e => el("div", {}, e)) : el("span", { class: "muted" }, "none")),
+          el("td", { class: source.last_success ? "ok" : "muted" }, source.last_success ? utc(source.last_success) : "never"),
+          el("td", { class: source.last_error ? "bad" : "muted" }, source.last_error || "none"),
+          el("td", { class: "num" }, source.failures));
       })),
   ]));
 }
@@ -318,7 +321,7 @@ async function reload() {
 
 // ---- Wiring ----
 
-const loaders = { status: loadStatus, chains: loadChains, decisions: loadDecisions, sources: loadSources };
+const loaders = { status: loadStatus, chains: loadChains, explainable: loadExplainable, decisions: loadDecisions, sources: loadSources };
 
 function refreshAll() {
   return Promise.all(Object.values(loaders).map(load => load().catch(failure => console.error(failure))));

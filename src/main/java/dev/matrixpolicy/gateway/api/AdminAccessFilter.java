@@ -14,8 +14,8 @@ import org.springframework.http.MediaType;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Guards the management port's admin paths: {@code reload}, {@code explain}, {@code decisions} and
- * the console. With {@code policy-gateway.admin.token} (or {@code token-file}) a caller presents it
+ * Guards the management port's admin paths: {@code reload}, {@code explain}, {@code decisions},
+ * {@code sources} (it names files and URLs) and the console. With {@code policy-gateway.admin.token} (or {@code token-file}) a caller presents it
  * as {@code Authorization: Bearer <token>} or as the password of HTTP Basic, any user name, so a
  * browser logs in with its own prompt and the console's requests carry the credentials; anything
  * else is 401 with a Basic challenge. Without an admin token only loopback callers are answered,
@@ -37,7 +37,7 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, JsonMapper json) {
         super(token);
         this.guarded = List.of(actuatorBase + "/reload", actuatorBase + "/explain", actuatorBase + "/decisions",
-                AdminConsoleServlet.PATH);
+                actuatorBase + "/sources", AdminConsoleServlet.PATH);
         this.json = json;
     }
 

@@ -2,7 +2,6 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
-import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.chain.Reply;
 import dev.matrixpolicy.gateway.chain.Trace;
@@ -32,6 +31,8 @@ import tools.jackson.databind.node.ObjectNode;
  * decision log. Notification callbacks are refused, since asking one notifies its modules.
  * A body the policy API would refuse (not JSON, too large, a missing or bad argument) is explained
  * as that refusal: 200 with the API's {@code status} and error {@code answer}, so the two compare whole.
+ * {@code GET /actuator/explain} lists the callbacks an explain accepts that have entries, as
+ * {@code {"callbacks": ["spam_checker/user_may_invite", ...]}}, for the console's form.
  */
 final class ExplainServlet extends HttpServlet {
     static final String PATH = "/explain";
@@ -50,16 +51,17 @@ final class ExplainServlet extends HttpServlet {
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         PolicyAnswer answer;
         try {
-            if (!"POST".equals(request.getMethod())) {
-                response.setHeader(HttpHeaders.ALLOW, "POST");
-                throw MatrixApiException.methodNotAllowed(request.getMethod());
-            }
             String path = Optional.ofNullable(request.getPathInfo()).map(info -> info.substring(1)).orElse("");
-            try (Generations.Lease lease = generations.lease()) {
+            if (path.isEmpty() && "GET".equals(request.getMethod())) {
+                answer = new PolicyAnswer(HttpServletResponse.SC_OK, explainable());
+            } else if (!"POST".equals(request.getMethod())) {
+                response.setHeader(HttpHeaders.ALLOW, path.isEmpty() ? "GET" : "POST");
+                throw MatrixApiException.methodNotAllowed(request.getMethod());
+            } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
                         .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path
                                 + "': use /explain/{category}/{callback}, e.g. /explain/spam_checker/user_may_invite"));
-                if (endpoint.resultType() == ResultTypes.NOTHING) {
+                if (!endpoint.explainable()) {
                     throw new BadArgumentException(BadArgumentException.Kind.INVALID, "callback", "'" + path
                             + "' is a notification: explaining it would notify its modules, so it cannot be explained");
                 }
@@ -73,6 +75,15 @@ final class ExplainServlet extends HttpServlet {
         response.setContentType(MediaType.APPLICATION_JSON_VALUE);
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
+    }
+
+    private ObjectNode explainable() {
+        ObjectNode list = JsonNodeFactory.instance.objectNode();
+        ArrayNode callbacks = list.putArray("callbacks");
+        generations.current().chains().endpoints().stream()
+                .filter(endpoint -> endpoint.explainable() && endpoint.hasModules())
+                .forEach(endpoint -> callbacks.add(endpoint.path()));
+        return list;
     }
 
     private <A, R> ObjectNode explain(CallbackEndpoint<A, R> endpoint, HttpServletRequest request, long generation) {

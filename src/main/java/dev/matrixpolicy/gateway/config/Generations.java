@@ -3,12 +3,15 @@ package dev.matrixpolicy.gateway.config;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,30 +27,44 @@ import org.slf4j.LoggerFactory;
  * at once; the one it replaces stays intact until its last lease returns. Then each module it held
  * that no other generation holds, live or still finishing, is closed (on a thread of its own, never
  * a request's). A module carried over by a reload belongs to both generations and stays open.
+ *
+ * <p>{@link #close()} at shutdown retires the serving generation too, and waits, up to a bound, for
+ * every retired generation to drain and for every closing to finish (an audit webhook delivers its
+ * queue); a generation still leased at the bound has its modules closed anyway.
  */
 public final class Generations implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Generations.class);
+    /** Within Spring's shutdown phase timeout (20 s), after the graceful drain of the connections. */
+    static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(15);
 
     private final AtomicReference<Held> current;
     /** How many generations, current or finishing, hold each module. Guarded by itself. */
     private final Map<PolicyModule, Integer> holders = new IdentityHashMap<>();
     private final Consumer<Runnable> closer;
     private final InstanceMeters meters;
+    private final Duration shutdownWait;
+    /** Retired generations whose leases are not all back yet. */
+    private final Set<Held> finishing = ConcurrentHashMap.newKeySet();
+    /** Closings handed to {@link #closer} that have not finished; guarded by {@link #settled}. */
+    private int closing;
+    private final Object settled = new Object();
 
     /**
      * @param meters registers the state-reading meters of the modules that start serving
      * @param closer runs the closing of modules a retired generation leaves behind, off the caller's thread
+     * @param shutdownWait how long {@link #close()} waits for requests in flight and closings
      */
-    Generations(Generation first, InstanceMeters meters, Consumer<Runnable> closer) {
+    Generations(Generation first, InstanceMeters meters, Consumer<Runnable> closer, Duration shutdownWait) {
         this.closer = Objects.requireNonNull(closer, "closer");
         this.meters = Objects.requireNonNull(meters, "meters");
+        this.shutdownWait = Objects.requireNonNull(shutdownWait, "shutdownWait");
         hold(first);
         distinctModules(first).forEach(meters::bind);
         this.current = new AtomicReference<>(new Held(first));
     }
 
     public Generations(Generation first, InstanceMeters meters) {
-        this(first, meters, task -> Thread.ofVirtual().name("generation-closer").start(task));
+        this(first, meters, task -> Thread.ofVirtual().name("generation-closer").start(task), SHUTDOWN_WAIT);
     }
 
     /** The generation serving now; for views that read it once. A request uses {@link #lease()}. */
@@ -92,13 +109,47 @@ public final class Generations implements AutoCloseable {
         return modules.stream().anyMatch(candidate -> candidate == module);
     }
 
-    /** At shutdown, when no request runs any more: closes every module still open. */
+    /**
+     * At shutdown: retires the serving generation, and waits up to the bound for every retired
+     * generation's requests and for every closing, so that no module is left open and no queue is lost.
+     * A generation still leased at the bound has its modules closed anyway, here.
+     */
     @Override
     public void close() {
-        Held last = current.get();
-        last.retired = true;
-        if (last.drained.compareAndSet(false, true)) {
-            closeLeftBehind(last.generation).forEach(Generations::closeQuietly);
+        current.get().retire();
+        long deadline = System.nanoTime() + shutdownWait.toNanos();
+        awaitSettled(deadline);
+        for (Held late : List.copyOf(finishing)) {
+            log.warn("Shutdown: generation {} still has {} request(s) in flight after {}; closing its modules anyway",
+                    late.generation.number(), late.leases.get(), shutdownWait);
+            late.drain(Runnable::run);
+        }
+        synchronized (settled) {
+            if (closing > 0) {
+                log.warn("Shutdown: {} module closing(s) still running after {}; not waiting longer", closing, shutdownWait);
+            }
+        }
+    }
+
+    /** Waits until no retired generation is leased and no closing runs, or the deadline. */
+    private void awaitSettled(long deadline) {
+        synchronized (settled) {
+            long left;
+            while ((!finishing.isEmpty() || closing > 0) && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    settled.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException stopping) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void signal(int closingsDone) {
+        synchronized (settled) {
+            closing -= closingsDone;
+            settled.notifyAll();
         }
     }
 
@@ -178,6 +229,10 @@ public final class Generations implements AutoCloseable {
         }
 
         void retire() {
+            finishing.add(this);
+            if (drained.get()) {
+                finishing.remove(this); // retired before, and drained already
+            }
             retired = true;
             if (leases.get() == 0) {
                 drain();
@@ -185,11 +240,27 @@ public final class Generations implements AutoCloseable {
         }
 
         private void drain() {
+            drain(closer);
+        }
+
+        /** Closes what only this generation held, through {@code how}; once. */
+        void drain(Consumer<Runnable> how) {
             if (drained.compareAndSet(false, true)) {
                 List<ModuleInstance> unheld = closeLeftBehind(generation);
                 if (!unheld.isEmpty()) {
-                    closer.accept(() -> unheld.forEach(Generations::closeQuietly));
+                    synchronized (settled) {
+                        closing++;
+                    }
+                    how.accept(() -> {
+                        try {
+                            unheld.forEach(Generations::closeQuietly);
+                        } finally {
+                            signal(1);
+                        }
+                    });
                 }
+                finishing.remove(this);
+                signal(0);
             }
         }
     }

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.validation.Validator;
 import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -94,9 +95,9 @@ final class ModuleInstanceFactory {
             for (int position = 0; position < properties.modules().size(); position++) {
                 ModuleEntry entry = properties.modules().get(position);
                 String name = instanceName(entry.name(), entry.module(), position);
-                Optional<PolicyModule> kept = previous.flatMap(generation -> unchanged(generation, name, entry, properties));
+                Optional<ModuleInstance> kept = previous.flatMap(generation -> unchanged(generation, name, entry, properties));
                 ModuleInstance instance = kept.isPresent()
-                        ? instance(position, entry, properties, kept.get())
+                        ? instance(position, entry, properties, kept.get().module(), kept.get().secretFiles())
                         : build(binder, properties, position, entry);
                 if (kept.isEmpty()) {
                     fresh.add(instance);
@@ -118,8 +119,11 @@ final class ModuleInstanceFactory {
         }
     }
 
-    /** The module of {@code previous} built from exactly this entry's type, name, config and server name. */
-    private static Optional<PolicyModule> unchanged(Generation previous, String name, ModuleEntry entry,
+    /**
+     * The instance of {@code previous} built from exactly this entry's type, name, config and server
+     * name, and whose secret files hold the secrets it read.
+     */
+    private static Optional<ModuleInstance> unchanged(Generation previous, String name, ModuleEntry entry,
                                                     PolicyGatewayProperties properties) {
         if (!previous.properties().serverName().equals(properties.serverName())) {
             return Optional.empty();
@@ -130,9 +134,9 @@ final class ModuleInstanceFactory {
                     ModuleEntry before = entries.get(instance.position());
                     return instance.name().equals(name)
                             && before.module().equals(entry.module())
-                            && Objects.equals(before.config(), entry.config());
+                            && Objects.equals(before.config(), entry.config())
+                            && !instance.secretFilesChanged();
                 })
-                .map(ModuleInstance::module)
                 .findFirst();
     }
 
@@ -155,16 +159,18 @@ final class ModuleInstanceFactory {
             throw new InvalidModuleException(position, entry.module(), "module", "unknown module type '" + entry.module()
                     + "'; known types: " + types.keySet(), null);
         }
-        return instance(position, entry, properties, create(binder, properties, position, entry, type));
+        Map<Path, String> secretFiles = new LinkedHashMap<>();
+        PolicyModule module = create(binder, properties, position, entry, type, secretFiles);
+        return instance(position, entry, properties, module, secretFiles);
     }
 
     private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
-                                    ModuleType<C> type) {
+                                    ModuleType<C> type, Map<Path, String> secretFiles) {
         C config = bindConfig(binder, position, type);
         List<MeterBinder> binders = new ArrayList<>();
         try {
             PolicyModule module = type.create(config, new ModuleContext(instanceName(entry.name(), type.name(), position),
-                    properties.serverName(), meterRegistry, binders::add));
+                    properties.serverName(), meterRegistry, binders::add, secretFiles::put));
             meters.keep(module, binders);
             return module;
         } catch (ModuleConfigurationException wrong) {
@@ -173,10 +179,10 @@ final class ModuleInstanceFactory {
     }
 
     private static ModuleInstance instance(int position, ModuleEntry entry, PolicyGatewayProperties properties,
-                                           PolicyModule module) {
+                                           PolicyModule module, Map<Path, String> secretFiles) {
         ModuleInstance instance = new ModuleInstance(position, entry.module(), instanceName(entry.name(), entry.module(), position),
                 module, entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
-                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode());
+                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode(), secretFiles);
         EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);
         return instance;
     }

@@ -90,7 +90,7 @@ public record PolicyGatewayProperties(
 
     /**
      * The token of the management port's admin endpoints ({@code reload}, {@code explain},
-     * {@code decisions}) and the console; distinct from the homeserver's. Without one they answer
+     * {@code decisions}, {@code sources}) and the console; distinct from the homeserver's. Without one they answer
      * loopback callers only.
      *
      * @param token     the token itself

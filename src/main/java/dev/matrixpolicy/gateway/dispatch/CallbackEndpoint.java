@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.dispatch;
 
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
@@ -36,6 +37,11 @@ public interface CallbackEndpoint<A, R> {
 
     default boolean hasModules() {
         return chains().values().stream().anyMatch(modules -> !modules.isEmpty());
+    }
+
+    /** Whether an explain may ask this callback: a decision, not a notification (asking one would notify its modules). */
+    default boolean explainable() {
+        return resultType() != ResultTypes.NOTHING;
     }
 
     default String path() {

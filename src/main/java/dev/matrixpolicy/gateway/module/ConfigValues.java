@@ -66,13 +66,14 @@ public final class ConfigValues {
     }
 
     /**
-     * A secret (an access token) read once from a file by {@link SecretFile}, surrounding white space ignored.
+     * A secret (an access token) read once from a file by {@link SecretFile}, surrounding white space
+     * ignored; modules read one through {@link ModuleContext#secretFile}, which remembers it for reloads.
      *
      * @param field the file's field, e.g. {@code token-file}
      * @throws ModuleConfigurationException when the file cannot be read or holds nothing, e.g.
      *         {@code token-file: /run/secrets/token does not exist}
      */
-    public static String secretFile(String field, Path file) {
+    static String secretFile(String field, Path file) {
         try {
             return SecretFile.read(file);
         } catch (SecretFile.UnreadableSecretException unreadable) {

@@ -2,7 +2,9 @@ package dev.matrixpolicy.gateway.module;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.nio.file.Path;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -19,18 +21,42 @@ import java.util.function.Consumer;
  * @param serverName    the homeserver this gateway serves ({@code policy-gateway.server-name})
  * @param meterRegistry where a module records metrics about its own work
  * @param meterBinders  takes the instance's state-reading meters, see {@link #bindMeters}
+ * @param secretFiles   takes each secret file read by {@link #secretFile} and its secret's
+ *                      {@linkplain SecretFile#fingerprint fingerprint}: a reload rebuilds the instance
+ *                      when one holds another secret
  */
 public record ModuleContext(String instanceName, String serverName, MeterRegistry meterRegistry,
-                            Consumer<MeterBinder> meterBinders) {
+                            Consumer<MeterBinder> meterBinders, BiConsumer<Path, String> secretFiles) {
     public ModuleContext {
         Objects.requireNonNull(instanceName, "instanceName");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         Objects.requireNonNull(meterBinders, "meterBinders");
+        Objects.requireNonNull(secretFiles, "secretFiles");
+    }
+
+    /** A context whose secret files are not remembered: nothing reloads the instance. */
+    public ModuleContext(String instanceName, String serverName, MeterRegistry meterRegistry, Consumer<MeterBinder> meterBinders) {
+        this(instanceName, serverName, meterRegistry, meterBinders, (file, fingerprint) -> { });
     }
 
     /** A context whose meters are bound at once: for an instance used on its own, outside any chain. */
     public ModuleContext(String instanceName, String serverName, MeterRegistry meterRegistry) {
         this(instanceName, serverName, meterRegistry, binder -> binder.bindTo(meterRegistry));
+    }
+
+    /**
+     * A secret (an access token) the instance reads once from a file, surrounding white space ignored.
+     * The gateway watches the file: when it holds another secret, the file watcher's reload and
+     * {@code POST /actuator/reload} build the instance again, as for a changed {@code config}.
+     *
+     * @param field the file's field, e.g. {@code token-file}
+     * @throws ModuleConfigurationException when the file cannot be read or holds nothing, e.g.
+     *         {@code token-file: /run/secrets/token does not exist}
+     */
+    public String secretFile(String field, Path file) {
+        String secret = ConfigValues.secretFile(field, file);
+        secretFiles.accept(file, SecretFile.fingerprint(secret));
+        return secret;
     }
 
     /** Registers meters that read this instance's state for as long as it serves. */

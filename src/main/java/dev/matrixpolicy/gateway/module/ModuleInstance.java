@@ -2,8 +2,11 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
 import dev.matrixpolicy.gateway.chain.Link;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One entry of the configured {@code modules} list, built: its unique instance name, the module,
@@ -16,9 +19,11 @@ import java.util.Objects;
  * @param onFailure what a chain does when this module throws or times out
  * @param timeout   how long the module may take per call
  * @param mode      whether its answers count, or are only recorded ({@code shadow})
+ * @param secretFiles the secret files the module read when it was built ({@link ModuleContext#secretFile}),
+ *                  each with its secret's fingerprint then
  */
 public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
-                             Duration timeout, Link.Mode mode) implements AutoCloseable {
+                             Duration timeout, Link.Mode mode, Map<Path, String> secretFiles) implements AutoCloseable {
     public ModuleInstance {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(name, "name");
@@ -26,12 +31,25 @@ public record ModuleInstance(int position, String type, String name, PolicyModul
         Objects.requireNonNull(onFailure, "onFailure");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(mode, "mode");
+        secretFiles = Map.copyOf(secretFiles);
+    }
+
+    /** An instance whose module read no secret file. */
+    public ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
+                          Duration timeout, Link.Mode mode) {
+        this(position, type, name, module, onFailure, timeout, mode, Map.of());
     }
 
     /** An enforcing instance. */
     public ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
                           Duration timeout) {
         this(position, type, name, module, onFailure, timeout, Link.Mode.ENFORCE);
+    }
+
+    /** Whether a secret file the module read holds another secret now, or none: the module must be built again. */
+    public boolean secretFilesChanged() {
+        return secretFiles.entrySet().stream()
+                .anyMatch(read -> !SecretFile.fingerprintNow(read.getKey()).equals(Optional.of(read.getValue())));
     }
 
     /** Closes the module: see {@link PolicyModule#close()}. */

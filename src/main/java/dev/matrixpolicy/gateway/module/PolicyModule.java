@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -55,6 +56,14 @@ public interface PolicyModule extends AutoCloseable {
      */
     default Optional<WorstCase> worstCase() {
         return Optional.empty();
+    }
+
+    /**
+     * The lists this instance reads on its own (files, URLs, policy rooms), for the management port;
+     * empty for a module that reads nothing after startup.
+     */
+    default List<ListSource> listSources() {
+        return List.of();
     }
 
     /**

@@ -7,6 +7,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * A secret (a token) kept in a file, a mounted Kubernetes Secret say: read once, surrounding white
@@ -62,6 +66,24 @@ public final class SecretFile {
         /** The problem said of the file, without its path: {@code does not exist}, {@code cannot be read: ...}. */
         public String predicate() {
             return getMessage().substring(file.toString().length() + 1);
+        }
+    }
+
+    /** A fingerprint of a secret (its SHA-256 in hex), to tell whether a file holds another one now without keeping it twice. */
+    public static String fingerprint(String secret) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+    }
+
+    /** The fingerprint of the file's secret now; empty when it holds none (missing, unreadable, empty). */
+    public static Optional<String> fingerprintNow(Path file) {
+        try {
+            return Optional.of(fingerprint(read(file)));
+        } catch (UnreadableSecretException unreadable) {
+            return Optional.empty();
         }
     }
 

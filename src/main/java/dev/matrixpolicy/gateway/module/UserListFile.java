@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * keeps the list in force and logs one WARN line naming the file and the line; a version with a bad
  * line is not parsed again until its content changes.
  */
-public final class UserListFile implements AutoCloseable {
+public final class UserListFile implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UserListFile.class);
 
     /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
@@ -54,6 +55,7 @@ public final class UserListFile implements AutoCloseable {
     private static final Duration SETTLE = Duration.ofMillis(100);
 
     private final String instance;
+    private final String field;
     private final Path file;
     private final List<String> alsoListed;
     private final Clock clock;
@@ -65,9 +67,11 @@ public final class UserListFile implements AutoCloseable {
     private byte[] lastBadDigest = new byte[0];
     private boolean settled;
     private long parses;
+    private final ListSource.Health health = new ListSource.Health();
 
-    private UserListFile(String instance, Path file, List<String> alsoListed, Clock clock) {
+    private UserListFile(String instance, String field, Path file, List<String> alsoListed, Clock clock) {
         this.instance = instance;
+        this.field = field;
         this.file = file;
         this.alsoListed = List.copyOf(alsoListed);
         this.clock = clock;
@@ -88,7 +92,7 @@ public final class UserListFile implements AutoCloseable {
     }
 
     static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval, Clock clock) {
-        UserListFile list = new UserListFile(instance, file, alsoListed, clock);
+        UserListFile list = new UserListFile(instance, field, file, alsoListed, clock);
         try {
             list.readFirst();
         } catch (IOException | BadEntryException failed) {
@@ -111,10 +115,21 @@ public final class UserListFile implements AutoCloseable {
                 current = read;
                 log.info("{}: {} exact user IDs and {} globs loaded from {}", instance, read.exactCount(), read.globCount(), file);
             });
+            if (lastBadDigest.length == 0) { // else the file still holds the version refused
+                health.succeeded(clock.instant());
+            }
         } catch (IOException | UncheckedIOException | BadEntryException failed) {
+            health.failed(message(file, failed));
             log.warn("{}: keeping the {} exact user IDs and {} globs loaded before; {}", instance, current.exactCount(),
                     current.globCount(), message(file, failed));
         }
+    }
+
+    /** The file, the entries in force (those of the configuration included) and how its reads went. */
+    @Override
+    public Status status() {
+        UserIdMatcher list = current;
+        return health.status(field, "file", file.toString(), Map.of("exact", (long) list.exactCount(), "glob", (long) list.globCount()));
     }
 
     /** How many times the file was parsed, for the tests of what is not parsed again. */
@@ -139,6 +154,7 @@ public final class UserListFile implements AutoCloseable {
         lastSeen = seen(attributes);
         lastGoodDigest = parsed.digest();
         settled = settles;
+        health.succeeded(clock.instant());
     }
 
     private Optional<UserIdMatcher> readIfChanged() throws IOException {

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.config.ConfigurationLoader;
 import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.config.GenerationBuilder;
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -113,7 +114,8 @@ public final class Reloader {
             readIn = Optional.of(loaded.environment());
             if (loaded.properties().equals(serving.properties())
                     && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
-                    && loaded.properties().adminToken().equals(serving.adminToken())) {
+                    && loaded.properties().adminToken().equals(serving.adminToken())
+                    && serving.modules().stream().noneMatch(ModuleInstance::secretFilesChanged)) {
                 result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty());
             } else {
                 Generation next = builder.next(serving, loaded.properties(), loaded.environment());
@@ -168,6 +170,7 @@ public final class Reloader {
         all.addAll(read);
         Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
         Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);
+        generation.modules().forEach(instance -> all.addAll(instance.secretFiles().keySet()));
         return List.copyOf(all);
     }
 }

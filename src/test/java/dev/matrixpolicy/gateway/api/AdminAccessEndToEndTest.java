@@ -71,7 +71,7 @@ class AdminAccessEndToEndTest {
 
         @Test
         void aWrongTokenIs401ForEveryAdminPath() {
-            for (String path : new String[] {"/actuator/decisions", "/actuator/reload", "/actuator/explain/spam_checker/user_may_invite",
+            for (String path : new String[] {"/actuator/decisions", "/actuator/sources", "/actuator/reload", "/actuator/explain/spam_checker/user_may_invite",
                     "/console", "/console/", "/console/console.css"}) {
                 Answer refused = get(path, "Bearer wrong");
                 assertThat(refused.status()).as(path).isEqualTo(401);

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.support.AdminConsolePage;
 import dev.matrixpolicy.gateway.support.ChromiumBrowser;
 import dev.matrixpolicy.gateway.support.ConsoleGateway;
 import dev.matrixpolicy.gateway.support.GatewayClient;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -64,7 +65,21 @@ class AdminConsoleBrowserTest {
         assertThat(console.entries("user_may_invite")).containsExactly("known-spammers", "bans");
         assertThat(console.entries("user_may_create_room")).containsExactly("known-spammers", "bans", "broken");
         assertThat(console.entries("user_may_publish_room")).containsExactly("bans", "no-directory-publishing");
+        assertThat(console.entries("on_new_event")).containsExactly("notified-service");
         console.screenshot("chains");
+    }
+
+    @Test
+    @Order(1)
+    void theExplainFormOffersTheDecisionCallbacksWithEntriesAndNoNotification() {
+        console.open();
+
+        List<String> offered = console.driver().findElements(By.cssSelector("#explain-callback option")).stream()
+                .map(option -> option.getDomAttribute("value")).toList();
+        assertThat(offered).contains("spam_checker/user_may_invite", "spam_checker/user_may_join_room")
+                .doesNotContain("third_party_rules/on_new_event");
+        console.scrollTo("explain");
+        console.screenshot("explain-callbacks");
     }
 
     @Test
@@ -108,13 +123,29 @@ class AdminConsoleBrowserTest {
 
         WebElement source = console.waitFor(By.cssSelector("#sources-body tr.source[data-source=local]"));
         assertThat(source.getText()).contains("file").contains("user ban: 1").contains("server ban: 1").doesNotContain("never");
-        assertThat(console.driver().findElement(By.cssSelector("#sources-body h3")).getText()).isEqualTo("bans");
+        assertThat(console.driver().findElement(By.cssSelector("#sources-body h3")).getText()).isEqualTo("bans policy_list");
         console.scrollTo("sources");
         console.screenshot("sources");
     }
 
     @Test
     @Order(4)
+    void theSourcesSectionShowsEveryModulesListsAUsersFileAndAMediaHashesFile() {
+        console.open();
+
+        WebElement users = console.waitFor(By.cssSelector("#sources-body tr.source[data-instance=listed-joiners][data-source=users-file]"));
+        assertThat(users.getText()).contains("file").contains("exact: 2").contains("glob: 1").contains("UTC").doesNotContain("never");
+        WebElement hashes = console.driver().findElement(
+                By.cssSelector("#sources-body tr.source[data-instance=known-bad-media][data-source='rules[0].media.hashes-file']"));
+        assertThat(hashes.getText()).contains("hashes: 3").contains("UTC");
+        assertThat(console.driver().findElements(By.cssSelector("#sources-body h3")))
+                .extracting(heading -> heading.getDomAttribute("data-instance")).containsExactly("bans", "listed-joiners", "known-bad-media");
+        console.driver().executeScript("document.querySelector('#sources-body h3[data-instance=listed-joiners]').scrollIntoView()");
+        console.screenshot("sources-files");
+    }
+
+    @Test
+    @Order(5)
     void theChainsShowWhatEachEntryDecided() {
         console.open();
 

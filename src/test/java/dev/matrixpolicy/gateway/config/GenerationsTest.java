@@ -9,16 +9,20 @@ import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.util.unit.DataSize;
 
 /** A swap is atomic for requests, and modules close only when nothing can call them any more. */
@@ -28,6 +32,9 @@ class GenerationsTest {
     private final InstanceMeters meters = new InstanceMeters(registry);
     private final List<String> closed = new ArrayList<>();
 
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("Shutdown: generation 1 still has 1 request(s) in flight after PT0.2S");
+
     @AfterEach
     void stop() {
         runner.close();
@@ -35,7 +42,7 @@ class GenerationsTest {
 
     @Test
     void aLeaseKeepsItsGenerationAcrossASwapAndNewLeasesGetTheNewOne() {
-        Generations generations = new Generations(generation(1, module("a")), meters, Runnable::run);
+        Generations generations = new Generations(generation(1, module("a")), meters, Runnable::run, Duration.ofSeconds(1));
 
         try (Generations.Lease inFlight = generations.lease()) {
             generations.swap(generation(2, module("b")));
@@ -49,7 +56,7 @@ class GenerationsTest {
 
     @Test
     void theReplacedModulesCloseOnlyWhenTheLastLeaseOnTheirGenerationReturns() {
-        Generations generations = new Generations(generation(1, module("old")), meters, Runnable::run);
+        Generations generations = new Generations(generation(1, module("old")), meters, Runnable::run, Duration.ofSeconds(1));
         Generations.Lease inFlight = generations.lease();
 
         generations.swap(generation(2, module("new")));
@@ -62,7 +69,7 @@ class GenerationsTest {
     @Test
     void aModuleCarriedIntoTheNextGenerationStaysOpen() {
         ModuleInstance kept = module("kept");
-        Generations generations = new Generations(generation(1, kept, module("replaced")), meters, Runnable::run);
+        Generations generations = new Generations(generation(1, kept, module("replaced")), meters, Runnable::run, Duration.ofSeconds(1));
 
         generations.swap(generation(2, kept, module("replacement")));
 
@@ -72,7 +79,7 @@ class GenerationsTest {
     @Test
     void aModuleStillHeldByAnOlderGenerationThatIsFinishingIsNotClosedWithTheNewerOne() {
         ModuleInstance shared = module("shared");
-        Generations generations = new Generations(generation(1, shared), meters, Runnable::run);
+        Generations generations = new Generations(generation(1, shared), meters, Runnable::run, Duration.ofSeconds(1));
         Generations.Lease onFirst = generations.lease();
         generations.swap(generation(2, shared));
         generations.swap(generation(3, module("other")));
@@ -84,12 +91,65 @@ class GenerationsTest {
 
     @Test
     void shutdownClosesEveryServingModuleOnce() {
-        Generations generations = new Generations(generation(1, module("a"), module("b")), meters, Runnable::run);
+        Generations generations = new Generations(generation(1, module("a"), module("b")), meters, Runnable::run, Duration.ofSeconds(1));
 
         generations.close();
         generations.close();
 
         assertThat(closed).containsExactly("a", "b");
+    }
+
+    @Test
+    void shutdownWaitsForALeaseHeldAcrossASwapAndClosesItsModulesOnceItIsReturned() throws Exception {
+        Generations generations = new Generations(generation(1, module("old")), meters, virtualThreads(), Duration.ofSeconds(10));
+        Generations.Lease inFlight = generations.lease();
+        generations.swap(generation(2, module("new")));
+
+        Thread shutdown = Thread.ofPlatform().start(generations::close);
+        shutdown.join(300);
+        assertThat(shutdown.isAlive()).as("waits for the request in flight").isTrue();
+        assertThat(closedNow()).containsExactly("new");
+
+        inFlight.close();
+        shutdown.join(5_000);
+        assertThat(shutdown.isAlive()).isFalse();
+        assertThat(closedNow()).containsExactlyInAnyOrder("new", "old");
+    }
+
+    @Test
+    void shutdownClosesAGenerationStillLeasedAtTheBound() {
+        Generations generations = new Generations(generation(1, module("old")), meters, virtualThreads(), Duration.ofMillis(200));
+        Generations.Lease stuck = generations.lease();
+        generations.swap(generation(2, module("new")));
+
+        long started = System.nanoTime();
+        generations.close();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(150), Duration.ofSeconds(5));
+        assertThat(closedNow()).containsExactlyInAnyOrder("new", "old");
+        stuck.close();
+        assertThat(closedNow()).as("closed once").hasSize(2);
+    }
+
+    @Test
+    void shutdownWaitsForARetiredGenerationsModuleToDeliverEverythingItAccepted() {
+        List<String> delivered = new CopyOnWriteArrayList<>();
+        List<String> accepted = List.of("one", "two", "three");
+        PolicyModule queue = new PolicyModule() {
+            @Override
+            public void close() { // as audit_webhook drains its queue: one delivery at a time
+                for (String record : accepted) {
+                    sleep(100);
+                    delivered.add(record);
+                }
+            }
+        };
+        Generations generations = new Generations(generation(1, instance("audit", queue)), meters, virtualThreads(), Duration.ofSeconds(10));
+        generations.swap(generation(2, module("new")));
+
+        generations.close();
+
+        assertThat(delivered).containsExactlyElementsOf(accepted);
     }
 
     @Test
@@ -100,7 +160,7 @@ class GenerationsTest {
         PolicyModule replacement = closing("list");
         meters.keep(old, List.of(meters -> Gauge.builder("entries", oldSize, AtomicInteger::get).register(meters)));
         meters.keep(replacement, List.of(meters -> Gauge.builder("entries", newSize, AtomicInteger::get).register(meters)));
-        Generations generations = new Generations(generation(1, instance("list", old)), meters, Runnable::run);
+        Generations generations = new Generations(generation(1, instance("list", old)), meters, Runnable::run, Duration.ofSeconds(1));
         assertThat(registry.get("entries").gauge().value()).isEqualTo(1.0);
 
         generations.swap(generation(2, instance("list", replacement)));
@@ -118,6 +178,24 @@ class GenerationsTest {
                 Optional.empty(), Optional.empty(), Instant.EPOCH);
     }
 
+    private static Consumer<Runnable> virtualThreads() {
+        return task -> Thread.ofVirtual().start(task);
+    }
+
+    private List<String> closedNow() {
+        synchronized (closed) {
+            return List.copyOf(closed);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private ModuleInstance module(String name) {
         return instance(name, closing(name));
     }
@@ -130,7 +208,9 @@ class GenerationsTest {
         return new PolicyModule() {
             @Override
             public void close() {
-                closed.add(name);
+                synchronized (closed) {
+                    closed.add(name);
+                }
             }
         };
     }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.reload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -45,6 +46,8 @@ class ReloadEndToEndTest {
     private static final String TOKEN = "reload-test-token";
     private static final String INVITE = """
             {"inviter": "@spam:bad.example", "invitee": "@bob:example.com", "room_id": "!room:example.com"}""";
+    private static final String JOIN = """
+            {"user": "@alice:example.com", "room": "!room:example.com", "is_invited": false}""";
 
     @TempDir
     Path directory;
@@ -272,6 +275,71 @@ class ReloadEndToEndTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> policy.post("/v1/spam_checker/user_may_invite", INVITE).status() == 401);
         GatewayClient rotated = new GatewayClient(port("local.server.port"), "rotated-token");
         assertThat(rotated.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+    }
+
+    @Test
+    void aNewTokenInAnHttpModulesTokenFileIsSentFromTheNextForwardedRequestAfterTheFileWatcherSeesIt() throws Exception {
+        WireMockServer service = policyService();
+        try {
+            Path token = write("service-token", "first-service-token\n");
+            start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token)));
+            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+
+            write("service-token", "second-service-token\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.getBean(Generations.class).current().number() == 2);
+            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+
+            assertThat(service.findAll(postRequestedFor(urlEqualTo("/policy/spam_checker/user_may_join_room"))))
+                    .extracting(request -> request.getHeader("Authorization"))
+                    .containsExactly("Bearer first-service-token", "Bearer second-service-token");
+        } finally {
+            gateway.close();
+            gateway = null;
+            service.stop();
+        }
+    }
+
+    @Test
+    void postReloadRebuildsAModuleWhoseSecretFileHoldsANewSecretAndKeepsOneWhoseFileDidNotChange() throws Exception {
+        WireMockServer service = policyService();
+        try {
+            Path token = write("service-token", "first-service-token\n");
+            start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token)), "--policy-gateway.reload.watch=false");
+            assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("unchanged");
+
+            write("service-token", "  second-service-token  \n");
+            Answer reloaded = management.post("/actuator/reload", "");
+            assertThat(reloaded.json().path("result").asText()).isEqualTo("reloaded");
+            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+            assertThat(service.findAll(postRequestedFor(urlEqualTo("/policy/spam_checker/user_may_join_room"))))
+                    .extracting(request -> request.getHeader("Authorization")).containsExactly("Bearer second-service-token");
+
+            write("service-token", "second-service-token\n"); // the same secret, written again
+            assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("unchanged");
+        } finally {
+            gateway.close();
+            gateway = null;
+            service.stop();
+        }
+    }
+
+    /** A policy service that lets every join through. */
+    private static WireMockServer policyService() {
+        WireMockServer service = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        service.start();
+        service.stubFor(post("/policy/spam_checker/user_may_join_room").willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        return service;
+    }
+
+    private static String forwarder(String url, Path tokenFile) {
+        return """
+                    - module: http
+                      name: policy-service
+                      config:
+                        url: %s/policy
+                        token-file: %s
+                        callbacks: [user_may_join_room]
+                """.formatted(url, tokenFile);
     }
 
     private static String denylist(String error) {

@@ -8,23 +8,34 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
  * The gateway of the console's stories (application-console.yml): its {@code policy_list} reads a
- * local file of rules, written here.
+ * local file of rules, its {@code user_denylist} a users file and its {@code content_rules} a media
+ * hashes file, all written here.
  */
 public final class ConsoleGateway {
     public static final String PROFILE = "console";
     public static final String TOKEN = "console-token";
     public static final String RULES = "# our own list\nban user @local-spammer:example.com posted scams\nban server evil.example\n";
+    /** Two exact user IDs and a glob. */
+    public static final String USERS = "@troll:example.com\n@raider:example.com # from the raid\n@raid-*:*\n";
+    /** Three hashes. */
+    public static final String HASHES = ("a".repeat(64) + "\n" + "b".repeat(64) + " # a scam flyer\n" + "C".repeat(64) + "\n");
 
     private ConsoleGateway() {
     }
 
-    /** Writes the rules file and points the configuration at it. */
+    /** Writes the rules, users and hashes files and points the configuration at them. */
     public static void rulesFile(DynamicPropertyRegistry registry) {
+        write(registry, "console-test.file", RULES);
+        write(registry, "console-test.users-file", USERS);
+        write(registry, "console-test.hashes-file", HASHES);
+    }
+
+    private static void write(DynamicPropertyRegistry registry, String property, String content) {
         try {
-            Path file = Files.createTempFile("console-rules", ".txt");
+            Path file = Files.createTempFile(property, ".txt");
             file.toFile().deleteOnExit();
-            Files.writeString(file, RULES);
-            registry.add("console-test.file", file::toString);
+            Files.writeString(file, content);
+            registry.add(property, file::toString);
         } catch (IOException failed) {
             throw new UncheckedIOException(failed);
         }

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
 import java.time.Clock;
@@ -130,6 +131,11 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             }
         }
         return SpamVerdict.NOT_SPAM;
+    }
+
+    @Override
+    public List<ListSource> listSources() {
+        return List.copyOf(mediaHashes());
     }
 
     /** The media hash lists, to reload in tests without waiting. */

@@ -179,7 +179,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         Optional<MediaHashes> hashes = Optional.empty();
         if (media.hashesFile() != null) {
             try {
-                hashes = Optional.of(MediaHashes.file(context.instanceName(), media.hashesFile(), media.reloadInterval()));
+                hashes = Optional.of(MediaHashes.file(context.instanceName(), field + ".hashes-file", media.hashesFile(), media.reloadInterval()));
             } catch (IOException unreadable) {
                 throw new ModuleConfigurationException(field + ".hashes-file", "cannot read " + media.hashesFile() + ": " + unreadable);
             } catch (IllegalArgumentException invalid) {
@@ -188,7 +188,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         } else if (media.hashesUrl() != null) {
             Backend backend = Backend.builder(context, media.timeout()).maxReplySize(Backend.MAX_MAX_REPLY_SIZE).build();
             resources.add(backend);
-            hashes = Optional.of(MediaHashes.url(context.instanceName(), BackendUrls.parse(field + ".hashes-url", media.hashesUrl()),
+            hashes = Optional.of(MediaHashes.url(context.instanceName(), field + ".hashes-url", BackendUrls.parse(field + ".hashes-url", media.hashesUrl()),
                     media.timeout(), media.reloadInterval(), backend));
         }
         hashes.ifPresent(resources::add);

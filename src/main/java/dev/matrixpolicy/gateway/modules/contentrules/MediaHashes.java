@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,9 +15,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -34,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * in force and logs one WARN line; at startup, a file that cannot be used stops startup, while a URL
  * that cannot be read yet leaves the list empty until it can.
  */
-final class MediaHashes implements AutoCloseable {
+final class MediaHashes implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MediaHashes.class);
 
     /** Reads the list's current text, or null when it has not changed since the last read. */
@@ -44,13 +47,20 @@ final class MediaHashes implements AutoCloseable {
     }
 
     private final String instance;
+    private final String field;
+    private final String kind;
+    private final String location;
     private final String description;
     private final Reader reader;
     private final ScheduledExecutorService poller;
+    private final ListSource.Health health = new ListSource.Health();
     private volatile Set<String> hashes = Set.of();
 
-    private MediaHashes(String instance, String description, Reader reader, Duration interval) {
+    private MediaHashes(String instance, String field, String kind, String location, String description, Reader reader, Duration interval) {
         this.instance = instance;
+        this.field = field;
+        this.kind = kind;
+        this.location = location;
         this.description = description;
         this.reader = reader;
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("content-rules-media-" + instance).factory());
@@ -63,10 +73,11 @@ final class MediaHashes implements AutoCloseable {
      * @throws IOException              when the file cannot be read
      * @throws IllegalArgumentException naming the first line that is not a hash
      */
-    static MediaHashes file(String instance, Path file, Duration interval) throws IOException {
+    static MediaHashes file(String instance, String field, Path file, Duration interval) throws IOException {
         Reader reader = new FileReader(file);
-        MediaHashes list = new MediaHashes(instance, file.toString(), reader, interval);
+        MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval);
         list.hashes = parse(reader.readIfChanged());
+        list.health.succeeded(Instant.now());
         return list;
     }
 
@@ -74,7 +85,7 @@ final class MediaHashes implements AutoCloseable {
      * The hashes served at a URL, asked for at once on the list's thread, then every interval; a
      * reply with the bytes of the list in force is not parsed again.
      */
-    static MediaHashes url(String instance, URI url, Duration timeout, Duration interval, Backend backend) {
+    static MediaHashes url(String instance, String field, URI url, Duration timeout, Duration interval, Backend backend) {
         Reader reader = new Reader() {
             private byte[] digest;
 
@@ -94,7 +105,7 @@ final class MediaHashes implements AutoCloseable {
                 return new String(body, StandardCharsets.UTF_8);
             }
         };
-        MediaHashes list = new MediaHashes(instance, "the hashes URL", reader, interval);
+        MediaHashes list = new MediaHashes(instance, field, "url", url.toString(), "the hashes URL", reader, interval);
         list.poller.execute(list::reload);
         return list;
     }
@@ -115,7 +126,9 @@ final class MediaHashes implements AutoCloseable {
                 hashes = parse(text);
                 log.info("{}: {} media hashes loaded from {}", instance, hashes.size(), description);
             }
+            health.succeeded(Instant.now());
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure failed) {
+            health.failed(description + ": " + failed.getMessage());
             log.warn("{}: keeping the {} media hashes loaded before; {}: {}", instance, hashes.size(), description,
                     failed.getMessage());
         }
@@ -137,6 +150,12 @@ final class MediaHashes implements AutoCloseable {
             parsed.add(hash);
         }
         return Set.copyOf(parsed);
+    }
+
+    /** The file or URL, the hashes in force and how its reads went. */
+    @Override
+    public Status status() {
+        return health.status(field, kind, location, Map.of("hashes", (long) hashes.size()));
     }
 
     @Override

@@ -10,7 +10,9 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.UserListFile;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -33,17 +35,17 @@ final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, U
     private final Supplier<UserIdMatcher> listed;
     private final Set<CallbackType<?, ?, ?>> enabled;
     private final Rejection rejection;
-    private final Runnable release;
+    private final Optional<UserListFile> file;
 
     /**
-     * @param listed  the list in force: fixed, or the latest good version of a list file
-     * @param release what {@link #close()} stops (a list file's watch)
+     * @param listed the list in force: fixed, or the latest good version of the list file
+     * @param file   the list file, watched until {@link #close()}
      */
-    UserDenylist(Supplier<UserIdMatcher> listed, Set<CallbackType<?, ?, ?>> enabled, Rejection rejection, Runnable release) {
+    UserDenylist(Supplier<UserIdMatcher> listed, Set<CallbackType<?, ?, ?>> enabled, Rejection rejection, Optional<UserListFile> file) {
         this.listed = listed;
         this.enabled = Set.copyOf(enabled);
         this.rejection = rejection;
-        this.release = release;
+        this.file = file;
     }
 
     @Override
@@ -52,8 +54,13 @@ final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, U
     }
 
     @Override
+    public List<ListSource> listSources() {
+        return file.<List<ListSource>>map(List::of).orElse(List.of());
+    }
+
+    @Override
     public void close() {
-        release.run();
+        file.ifPresent(UserListFile::close);
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.UserListFile;
 import io.micrometer.core.instrument.Gauge;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
@@ -35,12 +36,12 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
         var callbacks = ConfigValues.callbacks("callbacks", config.callbacks(), UserDenylist.SUPPORTED);
         if (config.usersFile() == null) {
             registerMeters(() -> users, context);
-            return new UserDenylist(() -> users, callbacks, rejection, () -> { });
+            return new UserDenylist(() -> users, callbacks, rejection, Optional.empty());
         }
         UserListFile file = UserListFile.watch(context.instanceName(), "users-file", config.usersFile(), config.users(),
                 config.reloadInterval());
         registerMeters(file::current, context);
-        return new UserDenylist(file::current, callbacks, rejection, file::close);
+        return new UserDenylist(file::current, callbacks, rejection, Optional.of(file));
     }
 
     private static void registerMeters(Supplier<UserIdMatcher> listed, ModuleContext context) {

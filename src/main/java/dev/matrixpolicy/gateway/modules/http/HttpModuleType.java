@@ -49,7 +49,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
         RetryPolicy retries = new RetryPolicy(1 + config.retries(),
                 Backoff.of("retry-backoff", config.retryBackoff(), "retry-max-backoff", config.retryMaxBackoff()));
         return new HttpForwarder(new HttpForwarder.Settings(url.endsWith("/") ? url.substring(0, url.length() - 1) : url,
-                callbacks, loginTypes, token(config), config.connectTimeout(), config.maxReplySize(), retries,
+                callbacks, loginTypes, token(config, context), config.connectTimeout(), config.maxReplySize(), retries,
                 config.circuitBreaker(), config.failureMode()), context);
     }
 
@@ -78,12 +78,12 @@ class HttpModuleType extends ModuleType<HttpConfig> {
         });
     }
 
-    private static Optional<String> token(HttpConfig config) {
+    private static Optional<String> token(HttpConfig config, ModuleContext context) {
         if (config.token() != null && config.tokenFile() != null) {
             throw new ModuleConfigurationException("token", "set token or token-file, not both");
         }
         if (config.tokenFile() != null) {
-            return Optional.of(ConfigValues.secretFile("token-file", config.tokenFile()));
+            return Optional.of(context.secretFile("token-file", config.tokenFile()));
         }
         return config.token() == null ? Optional.empty() : Optional.of(ConfigValues.nonBlank("token", config.token()));
     }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
+import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * read again. A file that no longer reads or parses keeps the previous credentials and logs one WARN
  * line, once per broken version. One login does the check while the others go on with what is loaded.
  */
-final class CredentialStore {
+final class CredentialStore implements ListSource {
     private static final Logger log = LoggerFactory.getLogger(CredentialStore.class);
 
     private final String instance;
@@ -40,6 +42,7 @@ final class CredentialStore {
     private final ReentrantLock checking = new ReentrantLock();
     private final Counter loaded;
     private final Counter rejected;
+    private final ListSource.Health health = new ListSource.Health();
 
     private volatile Loaded current;
     private volatile long nextCheck;
@@ -105,6 +108,7 @@ final class CredentialStore {
                     file.map(path -> path + " ").orElse("") + refused.getMessage());
         }
         this.nextCheck = nanoTime.getAsLong() + checkEveryNanos;
+        health.succeeded(Instant.now());
         this.loaded = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
                 .tags("module", instance, "outcome", "loaded").register(meters);
         this.rejected = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
@@ -138,6 +142,7 @@ final class CredentialStore {
         }
         if (current.version().filter(version::equals).isPresent()) {
             rejectedVersion = null; // the loaded version is back: warn again if it breaks again
+            health.succeeded(Instant.now());
             return;
         }
         if (version.equals(rejectedVersion)) {
@@ -147,6 +152,7 @@ final class CredentialStore {
             Credentials fresh = read(Optional.of(current.credentials()));
             current = new Loaded(fresh, Optional.of(version));
             rejectedVersion = null;
+            health.succeeded(Instant.now());
             loaded.increment();
             log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
         } catch (IOException unreadable) {
@@ -160,9 +166,22 @@ final class CredentialStore {
         if (!version.equals(rejectedVersion)) {
             rejectedVersion = version;
             rejected.increment();
+            health.failed(problem);
             log.warn("{} '{}': keeping the {} users loaded before; {}", PasswordFileModuleType.NAME, instance,
                     current.credentials().users().size(), problem);
         }
+    }
+
+    /** Whether there is a file to watch: an instance with inline users only has none. */
+    boolean watchesFile() {
+        return file.isPresent();
+    }
+
+    /** The file, the users known (the inline ones included) and how its reads went; as of the last login's check. */
+    @Override
+    public Status status() {
+        return health.status("file", "file", file.map(Path::toString).orElse(""),
+                Map.of("users", (long) current.credentials().users().size()));
     }
 
     private Credentials read(Optional<Credentials> previous) throws IOException, InvalidCredentialsException {

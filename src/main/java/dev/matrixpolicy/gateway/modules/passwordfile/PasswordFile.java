@@ -3,9 +3,11 @@ package dev.matrixpolicy.gateway.modules.passwordfile;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -42,6 +44,11 @@ final class PasswordFile implements PolicyModule {
         byType.put(PASSWORD, args -> check(args, PASSWORD.fields().getFirst()));
         customLoginType.ifPresent(custom -> byType.put(custom, args -> check(args, custom.fields().getFirst())));
         this.checkers = Collections.unmodifiableMap(byType);
+    }
+
+    @Override
+    public List<ListSource> listSources() {
+        return credentials.watchesFile() ? List.of(credentials) : List.of();
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
@@ -305,6 +306,23 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return slots.stream().map(slot -> new SourceReport(slot.name(), slot.kind(), slot.location(),
                 counts.getOrDefault(slot.name(), Map.of()),
                 slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING))).toList();
+    }
+
+    /**
+     * Each source that reads (not the configured allow list) as every module's sources show: its rules
+     * in force by kind and recommendation, e.g. {@code user ban: 3}.
+     */
+    @Override
+    public List<ListSource> listSources() {
+        return slots.stream().filter(slot -> slot.source().isPresent()).<ListSource>map(slot -> () -> {
+            PolicySource.Status status = slot.source().orElseThrow().status();
+            Map<String, Long> entries = new LinkedHashMap<>();
+            index.counts().getOrDefault(slot.name(), Map.of()).forEach((kind, byRecommendation) ->
+                    byRecommendation.forEach((recommendation, count) -> entries.put(
+                            (kind.name() + " " + recommendation.name()).toLowerCase(Locale.ROOT), (long) count)));
+            return new ListSource.Status(slot.name(), slot.kind(), slot.location(), entries, status.lastSuccess(),
+                    status.lastError(), status.failures());
+        }).toList();
     }
 
     @Override

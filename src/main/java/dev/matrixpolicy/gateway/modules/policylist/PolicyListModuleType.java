@@ -68,7 +68,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                 if (source.name().equals(ALLOW_SOURCE)) {
                     throw new ModuleConfigurationException(field + ".name", "'allow' names the allow list; choose another name");
                 }
-                PolicySource built = source(source, field);
+                PolicySource built = source(source, field, context);
                 opened.add(built);
                 slots.add(new PolicyList.Slot(source.name(), kind(source), location(source), kinds(field, source.kinds()),
                         Set.copyOf(ConfigValues.callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
@@ -89,7 +89,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         return list;
     }
 
-    private PolicySource source(PolicyListConfig.Source source, String field) {
+    private PolicySource source(PolicyListConfig.Source source, String field, ModuleContext context) {
         int given = (source.room() != null ? 1 : 0) + (source.file() != null ? 1 : 0) + (source.url() != null ? 1 : 0);
         if (given != 1) {
             throw new ModuleConfigurationException(field, "set exactly one of room, file or url"
@@ -103,11 +103,11 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             return new UrlSource(source.name(), source.url(), source.pollInterval(), source.timeout(),
                     source.maxSize().toBytes(), clock);
         }
-        return room(source, field);
+        return room(source, field, context);
     }
 
     /** A policy room, read as the bot whose access token is in {@code access-token-file}. */
-    private RoomSource room(PolicyListConfig.Source source, String field) {
+    private RoomSource room(PolicyListConfig.Source source, String field, ModuleContext context) {
         if (source.homeserver() == null) {
             throw new ModuleConfigurationException(field + ".homeserver", "a policy room needs the homeserver's client-server "
                     + "API URL, e.g. http://synapse:8008");
@@ -117,7 +117,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             throw new ModuleConfigurationException(field + ".access-token-file", "a policy room is read as a bot account: "
                     + "give the file that holds its access token");
         }
-        String token = ConfigValues.secretFile(field + ".access-token-file", source.accessTokenFile());
+        String token = context.secretFile(field + ".access-token-file", source.accessTokenFile());
         Backoff backoff = Backoff.of(field + ".retry-backoff", source.retryBackoff(), field + ".retry-max-backoff",
                 source.retryMaxBackoff());
         try {

@@ -106,7 +106,8 @@ public final class ChainRunner implements AutoCloseable {
         /**
          * Walks the chain as {@link #decide} does (the modules are really asked) and tells every step.
          * The outcome is what {@code decide} would have answered or thrown. An explanation is not a
-         * decision: the observer hears nothing of it, so metrics count only real questions.
+         * decision: the observer hears nothing of it, so metrics count only real questions; and the
+         * modules are asked as a {@link DryRun}, so those that keep state leave it as it was.
          *
          * @throws CallerInterrupted as {@code decide} does
          */
@@ -114,9 +115,13 @@ public final class ChainRunner implements AutoCloseable {
             Recorded walk = new Recorded(true);
             Trace.Outcome<R> ended;
             try {
-                ended = new Trace.Decided<>(walk.walk(args));
+                ended = DryRun.during(() -> new Trace.Decided<>(walk.walk(args)));
             } catch (ModuleFailedException failure) {
                 ended = new Trace.FailedClosed<>(failure);
+            } catch (RuntimeException unchecked) {
+                throw unchecked;
+            } catch (Exception impossible) {
+                throw new IllegalStateException(impossible); // the walk throws nothing checked
             }
             return new Trace<>(walk.steps, ended);
         }
@@ -251,7 +256,7 @@ public final class ChainRunner implements AutoCloseable {
                 return call.apply(link.callback(), args);
             }
             long deadlineNanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates instead of overflowing
-            Future<? extends R> pending = deadlineExecutor.submit(() -> call.apply(link.callback(), args));
+            Future<? extends R> pending = deadlineExecutor.submit(DryRun.carried(() -> call.apply(link.callback(), args)));
             try {
                 return pending.get(deadlineNanos, TimeUnit.NANOSECONDS);
             } catch (TimeoutException timedOut) {

@@ -69,6 +69,14 @@ public final class MemoryState implements SharedState {
     }
 
     @Override
+    public Take peek(String key, Bucket bucket) {
+        long now = clock.getAsLong();
+        double tokens = entries.getIfPresent(key) instanceof TokenBucket held
+                ? bucket.refill(held.tokens(), now - held.updated()) : bucket.capacity();
+        return tokens >= 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(bucket.millisUntilOneToken(tokens)));
+    }
+
+    @Override
     public long countDistinct(String key, String member, Duration window) {
         long now = clock.getAsLong();
         long[] count = new long[1];
@@ -88,6 +96,24 @@ public final class MemoryState implements SharedState {
             return new Window(seen, window);
         });
         return count[0];
+    }
+
+    @Override
+    public long peekDistinct(String key, String member, Duration window) {
+        long since = clock.getAsLong() - window.toMillis();
+        long[] count = {1};
+        // Read under the key's lock, as countDistinct writes under it; the window is returned unchanged.
+        entries.asMap().computeIfPresent(key, (ignored, entry) -> {
+            if (entry instanceof Window held) {
+                held.seen().forEach((seen, at) -> {
+                    if (at > since && !seen.equals(member)) {
+                        count[0]++;
+                    }
+                });
+            }
+            return entry;
+        });
+        return Math.min(count[0], MAX_MEMBERS);
     }
 
     @Override

@@ -48,31 +48,51 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * </ul>
  */
 public final class RedisState implements SharedState {
-    /** Takes a token: {allowed (1 or 0), milliseconds until a token (when refused)}. */
-    static final Script TAKE = new Script("""
-            local capacity = tonumber(ARGV[1])
-            local period = tonumber(ARGV[2])
+    /** The server's time in milliseconds, as {@code now}: every script reads the one clock. */
+    private static final String NOW = """
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            """;
+
+    /**
+     * The bucket under KEYS[1] refilled to now, as {@code tokens}; {@code refused()} is the answer
+     * of an empty bucket: {0, milliseconds until a token}.
+     */
+    private static final String REFILLED = NOW + """
+            local capacity = tonumber(ARGV[1])
+            local period = tonumber(ARGV[2])
             local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
             local tokens = capacity
             if held[1] and held[2] then
               tokens = math.min(capacity, tonumber(held[1]) + math.max(0, now - tonumber(held[2])) * capacity / period)
             end
+            local function refused()
+              return {0, math.max(1, math.ceil((1 - tokens) * period / capacity))}
+            end
+            """;
+
+    /** Takes a token: {allowed (1 or 0), milliseconds until a token (when refused)}. */
+    static final Script TAKE = new Script(REFILLED + """
             if tokens >= 1 then
               redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens - 1), 'updated', now)
               redis.call('PEXPIRE', KEYS[1], period)
               return {1, 0}
             end
-            return {0, math.max(1, math.ceil((1 - tokens) * period / capacity))}
+            return refused()
+            """);
+
+    /** What {@link #TAKE} would answer, writing nothing. */
+    static final Script PEEK = new Script(REFILLED + """
+            if tokens >= 1 then
+              return {1, 0}
+            end
+            return refused()
             """);
 
     /** Adds a member to a window and counts the window's members. */
-    static final Script COUNT_DISTINCT = new Script("""
+    static final Script COUNT_DISTINCT = new Script(NOW + """
             local window = tonumber(ARGV[2])
             local max = tonumber(ARGV[3])
-            local time = redis.call('TIME')
-            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
             redis.call('ZADD', KEYS[1], now, ARGV[1])
             local count = redis.call('ZCARD', KEYS[1])
@@ -82,6 +102,18 @@ public final class RedisState implements SharedState {
             end
             redis.call('PEXPIRE', KEYS[1], window)
             return count
+            """);
+
+    /** What {@link #COUNT_DISTINCT} would answer, writing nothing: the live members, this one counted once. */
+    static final Script PEEK_DISTINCT = new Script(NOW + """
+            local window = tonumber(ARGV[2])
+            local max = tonumber(ARGV[3])
+            local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - window), '+inf')
+            local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
+            if not seen or tonumber(seen) <= now - window then
+              count = count + 1
+            end
+            return math.min(count, max)
             """);
 
     private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
@@ -139,14 +171,34 @@ public final class RedisState implements SharedState {
 
     @Override
     public Take take(String key, Bucket bucket) {
-        List<Long> answer = run(TAKE, ScriptOutputType.MULTI, key, takeFailures,
+        return runBucket(TAKE, key, bucket);
+    }
+
+    @Override
+    public Take peek(String key, Bucket bucket) {
+        return runBucket(PEEK, key, bucket);
+    }
+
+    /** {@link #TAKE} or {@link #PEEK}: {allowed (1 or 0), milliseconds until a token (when refused)}. */
+    private Take runBucket(Script script, String key, Bucket bucket) {
+        List<Long> answer = run(script, ScriptOutputType.MULTI, key, takeFailures,
                 Long.toString(bucket.capacity()), Long.toString(bucket.periodMillis()));
         return answer.get(0) == 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(answer.get(1)));
     }
 
     @Override
     public long countDistinct(String key, String member, Duration window) {
-        Long count = run(COUNT_DISTINCT, ScriptOutputType.INTEGER, key, countFailures,
+        return runWindow(COUNT_DISTINCT, key, member, window);
+    }
+
+    @Override
+    public long peekDistinct(String key, String member, Duration window) {
+        return runWindow(PEEK_DISTINCT, key, member, window);
+    }
+
+    /** {@link #COUNT_DISTINCT} or {@link #PEEK_DISTINCT}: the window's distinct members. */
+    private long runWindow(Script script, String key, String member, Duration window) {
+        Long count = run(script, ScriptOutputType.INTEGER, key, countFailures,
                 member, Long.toString(window.toMillis()), Integer.toString(MAX_MEMBERS));
         return count;
     }

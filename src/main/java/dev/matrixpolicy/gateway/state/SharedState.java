@@ -20,6 +20,14 @@ public interface SharedState extends AutoCloseable {
     Take take(String key, Bucket bucket);
 
     /**
+     * What {@link #take} would answer now, taking nothing: for a question asked to explain a
+     * decision, not to make one.
+     *
+     * @throws StateUnavailableException as {@link #take} does
+     */
+    Take peek(String key, Bucket bucket);
+
+    /**
      * Records {@code member} under {@code key} as seen now, and answers how many distinct members were
      * seen under {@code key} within the last {@code window}, this one included: a sliding window of
      * distinct members, for "the same content in 5 rooms within 10 minutes" (key: a digest of the
@@ -30,6 +38,13 @@ public interface SharedState extends AutoCloseable {
      * @throws StateUnavailableException when the state cannot be reached or does not answer in time
      */
     long countDistinct(String key, String member, Duration window);
+
+    /**
+     * What {@link #countDistinct} would answer now, recording nothing.
+     *
+     * @throws StateUnavailableException as {@link #countDistinct} does
+     */
+    long peekDistinct(String key, String member, Duration window);
 
     /** The most members {@link #countDistinct} keeps per key. */
     int MAX_MEMBERS = 10_000;

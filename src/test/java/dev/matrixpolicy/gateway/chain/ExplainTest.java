@@ -113,4 +113,31 @@ class ExplainTest {
 
         assertThat(observer.heardNothing()).isTrue();
     }
+
+    @Test
+    void modulesAskedForAnExplanationAreInADryRunWhetherTheyRunInlineOrUnderADeadline() {
+        List<Boolean> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TestCallbackSeeingDryRun inline = new TestCallbackSeeingDryRun(seen);
+        TestCallbackSeeingDryRun underDeadline = new TestCallbackSeeingDryRun(seen);
+        ChainRunner.CompiledChain<String, String> chain = Links.spamCheck(runner,
+                link("inline", inline, FAIL_CLOSED),
+                link("deadline", underDeadline, FAIL_CLOSED, Duration.ofSeconds(5)));
+
+        chain.explain("event");
+        assertThat(seen).containsExactly(true, true);
+
+        seen.clear();
+        chain.decide("event");
+        assertThat(seen).containsExactly(false, false);
+        assertThat(DryRun.active()).isFalse();
+    }
+
+    /** Records whether it was asked in a dry run, and falls through. */
+    private record TestCallbackSeeingDryRun(List<Boolean> seen) implements Links.TestCallback {
+        @Override
+        public String answer(String args) {
+            seen.add(DryRun.active());
+            return NOT_SPAM;
+        }
+    }
 }

@@ -68,4 +68,44 @@ abstract class SharedStateContract {
 
         assertThat(state().countDistinct(key, "!c:example.com", window)).isEqualTo(1);
     }
+
+    @Test
+    void peekAnswersWhatTakeWouldWithoutTakingAToken() {
+        Bucket bucket = new Bucket(2, Duration.ofSeconds(8));
+
+        assertThat(state().peek(key, bucket)).isEqualTo(Take.ALLOWED);
+        assertThat(state().peek(key, bucket)).isEqualTo(Take.ALLOWED);
+        assertThat(state().peek(key, bucket)).isEqualTo(Take.ALLOWED);
+        assertThat(state().take(key, bucket)).isEqualTo(Take.ALLOWED);
+        assertThat(state().take(key, bucket)).isEqualTo(Take.ALLOWED);
+
+        Take peeked = state().peek(key, bucket);
+        assertThat(peeked).isInstanceOf(Take.Refused.class);
+        assertThat(((Take.Refused) peeked).retryAfter()).isBetween(Duration.ofMillis(3500), Duration.ofMillis(4000));
+        assertThat(state().take(key, bucket)).isInstanceOf(Take.Refused.class);
+    }
+
+    @Test
+    void peekDistinctCountsTheMemberOnceWithoutRecordingIt() {
+        Duration window = Duration.ofMinutes(1);
+        state().countDistinct(key, "!a:example.com", window);
+
+        assertThat(state().peekDistinct(key, "!a:example.com", window)).isEqualTo(1);
+        assertThat(state().peekDistinct(key, "!b:example.com", window)).isEqualTo(2);
+        assertThat(state().peekDistinct(key, "!b:example.com", window)).isEqualTo(2);
+        assertThat(state().peekDistinct(key + ":never", "!a:example.com", window)).isEqualTo(1);
+
+        assertThat(state().countDistinct(key, "!c:example.com", window)).isEqualTo(2);
+    }
+
+    @Test
+    void peekDistinctLeavesOutMembersOlderThanTheWindow() throws InterruptedException {
+        Duration window = Duration.ofMillis(300);
+        state().countDistinct(key, "!a:example.com", window);
+        state().countDistinct(key, "!b:example.com", window);
+
+        Thread.sleep(400);
+
+        assertThat(state().peekDistinct(key, "!a:example.com", window)).isEqualTo(1);
+    }
 }

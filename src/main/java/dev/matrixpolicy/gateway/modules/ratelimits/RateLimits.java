@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.Bucket;
@@ -23,7 +24,8 @@ import java.util.stream.Collectors;
  * for each action it limits, and refuses with the limit's error code (and {@code retry_after_ms})
  * when a bucket is empty; anything else falls through with {@code NOT_SPAM}. Exempt users are never
  * counted. A refused action takes no token from the bucket that refused it (the sender's token of an
- * action the room's bucket refuses is spent: the attempt was made).
+ * action the room's bucket refuses is spent: the attempt was made). Asked for an explanation
+ * ({@link DryRun}), it answers from the buckets as they are, taking nothing and counting nothing.
  *
  * <p>The buckets live in the process's {@link SharedState}: in Redis they are shared by every
  * replica. When the state cannot answer, the exception goes up and the entry's {@code on-failure}
@@ -122,8 +124,12 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
             return Optional.empty();
         }
         String key = keyPrefix + limit.name() + ":" + scope.tag + ":" + id.get();
-        if (state.take(key, bucket.get()) instanceof Take.Refused refused) {
-            limit.refused().get(scope).increment();
+        boolean explaining = DryRun.active();
+        Take take = explaining ? state.peek(key, bucket.get()) : state.take(key, bucket.get());
+        if (take instanceof Take.Refused refused) {
+            if (!explaining) {
+                limit.refused().get(scope).increment();
+            }
             return Optional.of(limit.refusal().retryAfter(refused.retryAfter()));
         }
         return Optional.empty();

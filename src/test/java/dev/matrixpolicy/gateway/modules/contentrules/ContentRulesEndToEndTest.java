@@ -15,6 +15,8 @@ import org.springframework.test.context.ActiveProfiles;
 @ActiveProfiles("contentrules")
 class ContentRulesEndToEndTest extends GatewayEndToEnd {
 
+    private static final String EVENTS = "/v1/spam_checker/check_event_for_spam";
+
     ContentRulesEndToEndTest() {
         super("content-token");
     }
@@ -55,8 +57,30 @@ class ContentRulesEndToEndTest extends GatewayEndToEnd {
                 "policy_module_content_rules_matches_total\\{[^}]*module=\"trial-content\"[^}]*rule=\"trial-words\"[^}]*} [1-9]");
     }
 
+    @Test
+    void theSameTextInTooManyRoomsIsRefusedAndExplanationsDoNotCountTowardsIt() {
+        String sender = "@repeater:example.com";
+        String content = "{\"body\": \"join my channel\"}";
+        GatewayClient management = new GatewayClient(managementPort, null);
+        for (int room = 1; room <= 4; room++) {
+            Answer explained = management.post("/actuator/explain/spam_checker/check_event_for_spam", event(sender, "!r" + room + ":example.com", content));
+            assertThat(explained.json().path("status").asInt()).as("explained in room %d", room).isEqualTo(200);
+        }
+
+        assertThat(gateway.post(EVENTS, event(sender, "!r1:example.com", content)).status()).isEqualTo(200);
+        assertThat(gateway.post(EVENTS, event(sender, "!r2:example.com", content)).status()).isEqualTo(200);
+        Answer third = gateway.post(EVENTS, event(sender, "!r3:example.com", content));
+
+        assertThat(third.status()).isEqualTo(403);
+        assertThat(third.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+    }
+
     private Answer check(String sender, String content) {
-        return gateway.post("/v1/spam_checker/check_event_for_spam", "{\"event\": {\"event_id\": \"$e\", \"room_id\": "
-                + "\"!room:example.com\", \"type\": \"m.room.message\", \"sender\": \"" + sender + "\", \"content\": " + content + "}}");
+        return gateway.post(EVENTS, event(sender, "!room:example.com", content));
+    }
+
+    private static String event(String sender, String room, String content) {
+        return "{\"event\": {\"event_id\": \"$e\", \"room_id\": \"" + room + "\", \"type\": \"m.room.message\", "
+                + "\"sender\": \"" + sender + "\", \"content\": " + content + "}}";
     }
 }

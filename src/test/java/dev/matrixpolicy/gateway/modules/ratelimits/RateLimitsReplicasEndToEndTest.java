@@ -117,6 +117,25 @@ class RateLimitsReplicasEndToEndTest {
     }
 
     @Test
+    void anExplanationAnswersFromTheSharedBucketsWithoutTakingFromThem() {
+        String sender = newUser();
+        GatewayClient management = new GatewayClient(port(first, "local.management.port"), null);
+        for (int i = 0; i < 8; i++) {
+            Answer explained = management.post("/actuator/explain/spam_checker/check_event_for_spam", event(sender));
+            assertThat(explained.json().path("status").asInt()).as("explanation %d", i + 1).isEqualTo(200);
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat((i % 2 == 0 ? a : b).post(EVENTS, event(sender)).status()).as("event %d", i + 1).isEqualTo(200);
+        }
+
+        Answer explainedOnceEmpty = management.post("/actuator/explain/spam_checker/check_event_for_spam", event(sender));
+
+        assertThat(explainedOnceEmpty.json().path("status").asInt()).isEqualTo(403);
+        assertThat(explainedOnceEmpty.json().at("/answer/errcode").asString()).isEqualTo("M_LIMIT_EXCEEDED");
+        assertThat(b.post(EVENTS, event(sender)).status()).isEqualTo(403);
+    }
+
+    @Test
     void aJoinWaveIsRefusedPerRoomWhoeverJoins() {
         String room = "!" + UUID.randomUUID() + ":example.com";
         for (int i = 0; i < 3; i++) {

@@ -55,7 +55,16 @@ class PolicyRoom:
 
     def rule(self, kind: str, key: str, content: dict) -> float:
         """Sends a rule; returns when the homeserver accepted it (time.monotonic())."""
-        self.moderator.set_state(self.room, f"m.policy.rule.{kind}", content, state_key=key)
+        return self.rule_event(kind, key, content)[1]
+
+    def rule_event(self, kind: str, key: str, content: dict) -> tuple:
+        """Sends a rule; returns its event ID and when the homeserver accepted it (time.monotonic())."""
+        event_id = self.moderator.set_state(self.room, f"m.policy.rule.{kind}", content, state_key=key)
+        return event_id, time.monotonic()
+
+    def redact(self, event_id: str) -> float:
+        """Redacts a rule event; returns when the homeserver accepted the redaction (time.monotonic())."""
+        self.moderator.redact(self.room, event_id, reason="listed by mistake")
         return time.monotonic()
 
 
@@ -107,6 +116,21 @@ def test_a_user_rule_refuses_the_spammers_invite_within_a_second_and_its_withdra
     withdrawn = policy.rule("user", f"rule:{spammer.user_id}", {})
     took = _allowed_within(lambda: spammer.invite(room, victim.user_id), withdrawn, "the withdrawn rule")
     report.check("user_may_invite", SHIM, f"the same user after the rule is withdrawn ({took * 1000:.0f} ms)", "200")
+
+
+def test_a_redacted_rule_lifts_its_ban_within_a_second(world, policy, report):
+    a = world.hs_a
+    spammer, victim = a.register(unique("pl-redacted-")), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+
+    rule, sent = policy.rule_event("user", f"rule:{spammer.user_id}",
+                                   {"entity": spammer.user_id, "recommendation": "m.ban", "reason": "mistaken"})
+    _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the banned inviter")
+
+    redacted = policy.redact(rule)
+    took = _allowed_within(lambda: spammer.invite(room, victim.user_id), redacted, "the redacted rule")
+    assert took < RULE_WINDOW, f"the redaction took {took:.2f} s to apply"
+    report.check("user_may_invite", SHIM, f"a user whose rule a moderator redacted ({took * 1000:.0f} ms)", "200")
 
 
 def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):

@@ -1,14 +1,19 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.matching;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
@@ -17,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -54,6 +60,14 @@ class PolicyListEndToEndTest {
               "content": {"entity": "@muted:example.org", "recommendation": "org.example.mute"}},
              {"type": "m.room.member", "state_key": "@mod:example.org", "content": {"membership": "join"}}]"""
             .formatted(Entity.hashOf("@yarrgh:example.org"));
+    /** The "strict" instance's list: a URL that answers 304 to If-Modified-Since, having sent no ETag. */
+    private static final String STRICT = """
+            ban user @refused:example.org spam everywhere
+            takedown user @taken-down:example.org
+            ban room !strict-room:example.org off limits
+            ban user @hash-allowed:example.org
+            """;
+    private static final String STRICT_LAST_MODIFIED = "Wed, 02 Dec 2026 07:00:00 GMT";
 
     @LocalServerPort
     int port;
@@ -67,9 +81,14 @@ class PolicyListEndToEndTest {
     static void sources(DynamicPropertyRegistry registry) {
         community.start();
         community.stubFor(get("/bans.json").willReturn(okJson(COMMUNITY).withHeader("ETag", "\"v1\"")));
+        community.stubFor(get("/strict.txt").willReturn(aResponse().withBody(STRICT).withHeader("Last-Modified", STRICT_LAST_MODIFIED)));
+        community.stubFor(get("/strict.txt").withHeader("If-Modified-Since", equalTo(STRICT_LAST_MODIFIED))
+                .willReturn(aResponse().withStatus(304)));
         write("# our own list\nban user @local-spammer:example.com posted scams\n");
         registry.add("policylist-test.file", file::toString);
         registry.add("policylist-test.url", () -> community.baseUrl() + "/bans.json");
+        registry.add("policylist-test.strict-url", () -> community.baseUrl() + "/strict.txt");
+        registry.add("policylist-test.allowed-hash", () -> Entity.hashOf("@hash-allowed:example.org"));
     }
 
     @AfterAll
@@ -80,7 +99,8 @@ class PolicyListEndToEndTest {
     @BeforeEach
     void connect() {
         gateway = new GatewayClient(port, "policylist-token");
-        await().atMost(Duration.ofSeconds(10)).until(() -> invite("@spammer:example.org", "@bob:example.com").status() == 403);
+        await().atMost(Duration.ofSeconds(10)).until(() -> invite("@spammer:example.org", "@bob:example.com").status() == 403
+                && invite("@refused:example.org", "@bob:example.com").status() == 403);
     }
 
     @Test
@@ -162,6 +182,62 @@ class PolicyListEndToEndTest {
     }
 
     @Test
+    @Order(1)
+    void everyCallbackAboutABannedUserRefusesWithTheConfiguredErrcodeAndWithoutTheReason() {
+        String user = "@refused:example.org";
+        Map<String, String> calls = Map.of(
+                "check_event_for_spam", "{\"event\": {\"event_id\": \"$e\", \"room_id\": \"!room:example.com\", "
+                        + "\"type\": \"m.room.message\", \"sender\": \"" + user + "\", \"content\": {\"body\": \"hi\"}}}",
+                "user_may_create_room", "{\"user_id\": \"" + user + "\"}",
+                "user_may_send_state_event", "{\"user_id\": \"" + user + "\", \"room_id\": \"!room:example.com\", "
+                        + "\"event_type\": \"m.room.topic\", \"state_key\": \"\", \"content\": {\"topic\": \"Buy now\"}}",
+                "user_may_publish_room", "{\"user_id\": \"" + user + "\", \"room_id\": \"!room:example.com\"}",
+                "check_login_for_spam", "{\"user_id\": \"" + user + "\", \"device_id\": null, \"initial_display_name\": null, "
+                        + "\"request_info\": [], \"auth_provider_id\": null}",
+                "user_may_invite", "{\"inviter\": \"" + user + "\", \"invitee\": \"@bob:example.com\", \"room_id\": \"!room:example.com\"}");
+
+        calls.forEach((callback, body) -> {
+            Answer answer = gateway.post("/v1/spam_checker/" + callback, body);
+            assertThat(answer.status()).as(callback).isEqualTo(403);
+            assertThat(answer.json().get("errcode").asString()).as(callback).isEqualTo("M_BANNED_BY_LIST");
+            assertThat(answer.body()).as(callback + ": the reason stays in the logs").doesNotContain("spam everywhere");
+        });
+        assertThat(management("/actuator/policylists/match?entity=" + user).at("/strict/verdicts/0/decision/reason").asString())
+                .isEqualTo("spam everywhere");
+    }
+
+    @Test
+    @Order(1)
+    void takedownsAreIgnoredWhenConfiguredSoAndASourceGivesOnlyTheKindsItIsScopedTo() {
+        assertThat(invite("@taken-down:example.org", "@bob:example.com").status()).as("takedown: ignore").isEqualTo(200);
+        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"@bob:example.com\", \"room\": \"!strict-room:example.org\", \"is_invited\": false}").status())
+                .as("a room rule of a source with kinds: [user]").isEqualTo(200);
+        assertThat(management("/actuator/policylists").at("/strict/sources/1/rules").toString())
+                .isEqualTo("{\"USER\":{\"BAN\":2}}");
+    }
+
+    @Test
+    @Order(1)
+    void aHashInTheAllowListOverridesABan() {
+        assertThat(invite("@hash-allowed:example.org", "@bob:example.com").status()).isEqualTo(200);
+        assertThat(management("/actuator/policylists/match?entity=@hash-allowed:example.org")
+                .at("/strict/verdicts/0/decision/recommendation").asString()).isEqualTo("ALLOW");
+    }
+
+    @Test
+    @Order(1)
+    void anUnchangedListAnswers304ToIfModifiedSinceAndKeepsItsRules() {
+        await().atMost(Duration.ofSeconds(5)).until(() -> !community.findAll(getRequestedFor(urlEqualTo("/strict.txt"))
+                .withHeader("If-Modified-Since", equalTo(STRICT_LAST_MODIFIED))).isEmpty());
+
+        assertThat(community.findAll(getRequestedFor(urlEqualTo("/strict.txt")).withHeader("If-None-Match", matching(".*")))).isEmpty();
+        assertThat(invite("@refused:example.org", "@bob:example.com").status()).isEqualTo(403);
+        JsonNode lastError = management("/actuator/policylists").at("/strict/sources/1/status/last_error");
+        assertThat(lastError.isMissingNode() || lastError.isNull()).as("a 304 is a good read: %s", lastError).isTrue();
+    }
+
+    @Test
     @Order(2)
     void aChangedFileAppliesWithoutARestart() {
         write("ban user @local-spammer:example.com posted scams\nban user @newcomer:example.com\n");
@@ -178,6 +254,25 @@ class PolicyListEndToEndTest {
                 || management("/actuator/policylists").toString().contains("HTTP 502"));
         assertThat(invite("@spammer:example.org", "@bob:example.com").status()).isEqualTo(403);
         assertThat(management("/actuator/policylists").at("/bans/sources/2/status/last_error").asString()).isEqualTo("HTTP 502");
+    }
+
+    @Test
+    @Order(4)
+    void aStaleSourceMakesTheGatewayUnreadyWithReadinessFreshUntilItReadsAgain() {
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness().status() == 200);
+
+        StubMapping failing = community.stubFor(get("/strict.txt").atPriority(1).willReturn(aResponse().withStatus(502)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness().status() == 503);
+        assertThat(management("/actuator/health").at("/components/policyLists/details/strict/strict-list").asString())
+                .startsWith("stale: no good read for").contains("HTTP 502");
+        assertThat(invite("@refused:example.org", "@bob:example.com").status()).as("the last good rules").isEqualTo(403);
+
+        community.removeStub(failing);
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness().status() == 200);
+    }
+
+    private Answer readiness() {
+        return new GatewayClient(managementPort, null).get("/actuator/health/readiness");
     }
 
     private Answer invite(String inviter, String invitee) {

@@ -54,6 +54,8 @@ class PolicyListEndToEndTest {
               "content": {"hashes": {"sha256": "%s="}, "recommendation": "m.takedown"}},
              {"type": "m.policy.rule.room", "state_key": "rule:room", "event_id": "$ban3", "sender": "@mod:example.org",
               "content": {"entity": "!csam:example.org", "recommendation": "m.ban", "reason": "abuse"}},
+             {"type": "m.policy.rule.room", "state_key": "rule:alias", "event_id": "$ban5", "sender": "@mod:example.org",
+              "content": {"entity": "#scam-*:example.com", "recommendation": "m.ban", "reason": "scam rooms"}},
              {"type": "m.policy.rule.server", "state_key": "rule:evil", "event_id": "$ban4", "sender": "@mod:example.org",
               "content": {"entity": "evil.example", "recommendation": "org.matrix.mjolnir.ban"}},
              {"type": "m.policy.rule.user", "state_key": "rule:muted", "event_id": "$odd", "sender": "@mod:example.org",
@@ -129,6 +131,24 @@ class PolicyListEndToEndTest {
 
     @Test
     @Order(1)
+    void aRoomRuleNamingAnAliasRefusesThatAliasWhereACallbackCarriesOne() {
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room_alias",
+                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"#scam-deals:example.com\"}").status())
+                .as("user_may_create_room_alias").isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room_alias",
+                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"#lobby:example.com\"}").status()).isEqualTo(200);
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room",
+                "{\"user_id\": \"@alice:example.com\", \"room_config\": {\"room_alias_name\": \"scam-deals\"}}").status())
+                .as("user_may_create_room's room_alias_name, on server-name").isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room",
+                "{\"user_id\": \"@alice:example.com\", \"room_config\": {\"room_alias_name\": \"lobby\"}}").status()).isEqualTo(200);
+        assertThat(gateway.post("/v1/spam_checker/user_may_create_room_alias",
+                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"#lobby:evil.example\"}").status())
+                .as("an alias on a banned server").isEqualTo(403);
+    }
+
+    @Test
+    @Order(1)
     void theAllowListBeatsABanOfTheUsersServer() {
         assertThat(invite("@trusted:evil.example", "@bob:example.com").status()).isEqualTo(200);
     }
@@ -164,7 +184,10 @@ class PolicyListEndToEndTest {
         assertThat(spammer.at("/verdicts/0/decision/origin/event_id").asString()).isEqualTo("$ban1");
         assertThat(spammer.at("/verdicts/0/decision/reason").asString()).isEqualTo("invite spam");
 
+        assertThat(spammer.at("/decision/origin/event_id").asString()).isEqualTo("$ban1");
+
         JsonNode trusted = management("/actuator/policylists/match?entity=@trusted:evil.example").get("bans");
+        assertThat(trusted.at("/decision/recommendation").asString()).isEqualTo("ALLOW");
         assertThat(trusted.at("/verdicts/0/decision/recommendation").asString()).isEqualTo("ALLOW");
         assertThat(trusted.at("/verdicts/1/decision/origin/source").asString()).isEqualTo("community");
     }

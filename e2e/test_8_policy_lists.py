@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness.client import MatrixError
+from harness.client import MatrixError, q
 from harness.steps import SHIM, eventually, refused, seen, unique
 
 RULE_WINDOW = 1.0  # seconds from a rule reaching the homeserver to its use by the gateway
@@ -143,6 +143,25 @@ def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):
     assert error.errcode == "M_FORBIDDEN"
     report.check("user_may_join_room", SHIM, f"a user joins a room banned by a policy room ({took * 1000:.0f} ms)",
                  seen(error))
+
+
+def test_a_room_rule_naming_an_alias_refuses_creating_that_alias(world, policy, report):
+    a = world.hs_a
+    creator = a.register(unique("pl-creator-"))
+    room = creator.create_room(preset="public_chat")
+
+    def alias_path(localpart: str) -> str:
+        return f"/_matrix/client/v3/directory/room/{q(f'#{localpart}:{a.server_name}')}"
+
+    sent = policy.rule("room", "rule:scam-aliases",
+                       {"entity": f"#pl-scam-*:{a.server_name}", "recommendation": "m.ban", "reason": "scam rooms"})
+    error, took = _refused_within(lambda: creator.call("PUT", alias_path(unique("pl-scam-")), {"room_id": room}), sent,
+                                  "the alias rule")
+    report.check("user_may_create_room_alias", SHIM, f"an alias a room rule bans ({took * 1000:.0f} ms)", seen(error))
+    error = refused(creator.create_room, preset="public_chat", room_alias_name=unique("pl-scam-"))
+    assert error.status == 403
+    report.check("user_may_create_room_alias", SHIM, "a new room under an alias a room rule bans", seen(error))
+    creator.call("PUT", alias_path(unique("pl-fine-")), {"room_id": room})
 
 
 def test_a_hashed_rule_refuses_without_naming_the_user(world, policy, report):

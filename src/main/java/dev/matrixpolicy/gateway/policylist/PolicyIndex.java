@@ -70,7 +70,10 @@ public final class PolicyIndex {
      * and loses to an earlier source's.
      */
     public Optional<PolicyRule> decide(List<Query> queries, IntPredicate applies) {
-        List<Lookup> lookups = queries.stream().map(query -> new Lookup(query.kind(), query.id())).toList();
+        Lookup[] lookups = new Lookup[queries.size()];
+        for (int i = 0; i < lookups.length; i++) {
+            lookups[i] = new Lookup(queries.get(i).kind(), queries.get(i).id());
+        }
         for (int position = 0; position < sources.size(); position++) {
             if (applies.test(position)) {
                 Compiled source = sources.get(position);

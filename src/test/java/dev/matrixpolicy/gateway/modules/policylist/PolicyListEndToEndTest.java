@@ -120,8 +120,7 @@ class PolicyListEndToEndTest {
     @Order(1)
     void hashedRoomServerAndLocalRulesAllRefuse() {
         assertThat(invite("@yarrgh:example.org", "@bob:example.com").status()).as("hashed takedown").isEqualTo(403);
-        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
-                "{\"user\": \"@bob:example.com\", \"room\": \"!csam:example.org\", \"is_invited\": false}").status())
+        assertThat(join("!csam:example.org").status())
                 .as("room ban").isEqualTo(403);
         assertThat(invite("@anyone:evil.example", "@bob:example.com").status()).as("server ban").isEqualTo(403);
         assertThat(invite("@anyone:Evil.Example:8448", "@bob:example.com").status()).as("server ban, any case, a port").isEqualTo(403);
@@ -132,18 +131,13 @@ class PolicyListEndToEndTest {
     @Test
     @Order(1)
     void aRoomRuleNamingAnAliasRefusesThatAliasWhereACallbackCarriesOne() {
-        assertThat(gateway.post("/v1/spam_checker/user_may_create_room_alias",
-                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"#scam-deals:example.com\"}").status())
+        assertThat(createAlias("#scam-deals:example.com").status())
                 .as("user_may_create_room_alias").isEqualTo(403);
-        assertThat(gateway.post("/v1/spam_checker/user_may_create_room_alias",
-                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"#lobby:example.com\"}").status()).isEqualTo(200);
-        assertThat(gateway.post("/v1/spam_checker/user_may_create_room",
-                "{\"user_id\": \"@alice:example.com\", \"room_config\": {\"room_alias_name\": \"scam-deals\"}}").status())
+        assertThat(createAlias("#lobby:example.com").status()).isEqualTo(200);
+        assertThat(createRoom("scam-deals").status())
                 .as("user_may_create_room's room_alias_name, on server-name").isEqualTo(403);
-        assertThat(gateway.post("/v1/spam_checker/user_may_create_room",
-                "{\"user_id\": \"@alice:example.com\", \"room_config\": {\"room_alias_name\": \"lobby\"}}").status()).isEqualTo(200);
-        assertThat(gateway.post("/v1/spam_checker/user_may_create_room_alias",
-                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"#lobby:evil.example\"}").status())
+        assertThat(createRoom("lobby").status()).isEqualTo(200);
+        assertThat(createAlias("#lobby:evil.example").status())
                 .as("an alias on a banned server").isEqualTo(403);
     }
 
@@ -233,8 +227,7 @@ class PolicyListEndToEndTest {
     @Order(1)
     void takedownsAreIgnoredWhenConfiguredSoAndASourceGivesOnlyTheKindsItIsScopedTo() {
         assertThat(invite("@taken-down:example.org", "@bob:example.com").status()).as("takedown: ignore").isEqualTo(200);
-        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
-                "{\"user\": \"@bob:example.com\", \"room\": \"!strict-room:example.org\", \"is_invited\": false}").status())
+        assertThat(join("!strict-room:example.org").status())
                 .as("a room rule of a source with kinds: [user]").isEqualTo(200);
         assertThat(management("/actuator/policylists").at("/strict/sources/1/rules").toString())
                 .isEqualTo("{\"USER\":{\"BAN\":2}}");
@@ -301,6 +294,21 @@ class PolicyListEndToEndTest {
     private Answer invite(String inviter, String invitee) {
         return gateway.post("/v1/spam_checker/user_may_invite",
                 "{\"inviter\": \"" + inviter + "\", \"invitee\": \"" + invitee + "\", \"room_id\": \"!room:example.com\"}");
+    }
+
+    private Answer join(String room) {
+        return gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"@bob:example.com\", \"room\": \"" + room + "\", \"is_invited\": false}");
+    }
+
+    private Answer createAlias(String alias) {
+        return gateway.post("/v1/spam_checker/user_may_create_room_alias",
+                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"" + alias + "\"}");
+    }
+
+    private Answer createRoom(String aliasName) {
+        return gateway.post("/v1/spam_checker/user_may_create_room",
+                "{\"user_id\": \"@alice:example.com\", \"room_config\": {\"room_alias_name\": \"" + aliasName + "\"}}");
     }
 
     private JsonNode result(String path, String body) {

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness.client import MatrixError
+from harness.client import MatrixError, q
 from harness.steps import SHIM, eventually, refused, seen, unique
 
 RULE_WINDOW = 1.0  # seconds from a rule reaching the homeserver to its use by the gateway
@@ -55,7 +55,16 @@ class PolicyRoom:
 
     def rule(self, kind: str, key: str, content: dict) -> float:
         """Sends a rule; returns when the homeserver accepted it (time.monotonic())."""
-        self.moderator.set_state(self.room, f"m.policy.rule.{kind}", content, state_key=key)
+        return self.rule_event(kind, key, content)[1]
+
+    def rule_event(self, kind: str, key: str, content: dict) -> tuple:
+        """Sends a rule; returns its event ID and when the homeserver accepted it (time.monotonic())."""
+        event_id = self.moderator.set_state(self.room, f"m.policy.rule.{kind}", content, state_key=key)
+        return event_id, time.monotonic()
+
+    def redact(self, event_id: str) -> float:
+        """Redacts a rule event; returns when the homeserver accepted the redaction (time.monotonic())."""
+        self.moderator.redact(self.room, event_id, reason="listed by mistake")
         return time.monotonic()
 
 
@@ -109,6 +118,21 @@ def test_a_user_rule_refuses_the_spammers_invite_within_a_second_and_its_withdra
     report.check("user_may_invite", SHIM, f"the same user after the rule is withdrawn ({took * 1000:.0f} ms)", "200")
 
 
+def test_a_redacted_rule_lifts_its_ban_within_a_second(world, policy, report):
+    a = world.hs_a
+    spammer, victim = a.register(unique("pl-redacted-")), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+
+    rule, sent = policy.rule_event("user", f"rule:{spammer.user_id}",
+                                   {"entity": spammer.user_id, "recommendation": "m.ban", "reason": "mistaken"})
+    _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the banned inviter")
+
+    redacted = policy.redact(rule)
+    took = _allowed_within(lambda: spammer.invite(room, victim.user_id), redacted, "the redacted rule")
+    assert took < RULE_WINDOW, f"the redaction took {took:.2f} s to apply"
+    report.check("user_may_invite", SHIM, f"a user whose rule a moderator redacted ({took * 1000:.0f} ms)", "200")
+
+
 def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):
     a = world.hs_a
     owner, joiner = a.register(unique("pl-owner-")), a.register(unique("pl-joiner-"))
@@ -119,6 +143,25 @@ def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):
     assert error.errcode == "M_FORBIDDEN"
     report.check("user_may_join_room", SHIM, f"a user joins a room banned by a policy room ({took * 1000:.0f} ms)",
                  seen(error))
+
+
+def test_a_room_rule_naming_an_alias_refuses_creating_that_alias(world, policy, report):
+    a = world.hs_a
+    creator = a.register(unique("pl-creator-"))
+    room = creator.create_room(preset="public_chat")
+
+    def alias_path(localpart: str) -> str:
+        return f"/_matrix/client/v3/directory/room/{q(f'#{localpart}:{a.server_name}')}"
+
+    sent = policy.rule("room", "rule:scam-aliases",
+                       {"entity": f"#pl-scam-*:{a.server_name}", "recommendation": "m.ban", "reason": "scam rooms"})
+    error, took = _refused_within(lambda: creator.call("PUT", alias_path(unique("pl-scam-")), {"room_id": room}), sent,
+                                  "the alias rule")
+    report.check("user_may_create_room_alias", SHIM, f"an alias a room rule bans ({took * 1000:.0f} ms)", seen(error))
+    error = refused(creator.create_room, preset="public_chat", room_alias_name=unique("pl-scam-"))
+    assert error.status == 403
+    report.check("user_may_create_room_alias", SHIM, "a new room under an alias a room rule bans", seen(error))
+    creator.call("PUT", alias_path(unique("pl-fine-")), {"room_id": room})
 
 
 def test_a_hashed_rule_refuses_without_naming_the_user(world, policy, report):

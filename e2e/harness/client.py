@@ -111,6 +111,10 @@ class User:
         path = f"/_matrix/client/v3/rooms/{q(room_id)}/state/{q(event_type)}/{q(state_key)}"
         return self.call("PUT", path, content)["event_id"]
 
+    def redact(self, room_id: str, event_id: str, reason: Optional[str] = None) -> str:
+        path = f"/_matrix/client/v3/rooms/{q(room_id)}/redact/{q(event_id)}/{uuid.uuid4().hex}"
+        return self.call("PUT", path, {} if reason is None else {"reason": reason})["event_id"]
+
     def event(self, room_id: str, event_id: str) -> Dict[str, Any]:
         return self.call("GET", f"/_matrix/client/v3/rooms/{q(room_id)}/event/{q(event_id)}")
 

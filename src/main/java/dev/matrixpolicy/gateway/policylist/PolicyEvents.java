@@ -25,19 +25,27 @@ public final class PolicyEvents {
     /** What one state event does to its slot. */
     public sealed interface Change {
         Slot slot();
+
+        /** The state event that made the change, if known: a later redaction of it empties the slot. */
+        Optional<String> eventId();
     }
 
     /** The slot now holds this rule. */
     public record Set(Slot slot, PolicyRule rule) implements Change {
+        @Override
+        public Optional<String> eventId() {
+            return rule.origin().eventId();
+        }
     }
 
     /**
      * The slot is empty now.
      *
-     * @param why empty when the content was empty (a withdrawn or redacted rule); otherwise what made
-     *            the content unusable, e.g. {@code unknown recommendation 'org.example.mute'}
+     * @param why     empty when the content was empty (a withdrawn or redacted rule); otherwise what made
+     *                the content unusable, e.g. {@code unknown recommendation 'org.example.mute'}
+     * @param eventId the state event, if known
      */
-    public record Cleared(Slot slot, Optional<Skipped> why) implements Change {
+    public record Cleared(Slot slot, Optional<Skipped> why, Optional<String> eventId) implements Change {
     }
 
     /** Why a rule event holds no rule this gateway applies, for the counters and the log. */
@@ -77,15 +85,16 @@ public final class PolicyEvents {
             return Optional.empty();
         }
         Slot slot = new Slot(type, stateKey);
+        Optional<String> eventId = Optional.ofNullable(text(event.get("event_id")));
         JsonNode content = event.get("content");
         if (content == null || !content.isObject() || content.isEmpty()) {
-            return Optional.of(new Cleared(slot, Optional.empty()));
+            return Optional.of(new Cleared(slot, Optional.empty(), eventId));
         }
         String recommendationText = text(content.get("recommendation"));
         Optional<Recommendation> recommendation = recommendationText == null ? Optional.empty()
                 : Recommendation.ofEvent(recommendationText);
         if (recommendation.isEmpty()) {
-            return Optional.of(new Cleared(slot, Optional.of(Skipped.UNKNOWN_RECOMMENDATION)));
+            return Optional.of(new Cleared(slot, Optional.of(Skipped.UNKNOWN_RECOMMENDATION), eventId));
         }
         Entity entity;
         String literal = text(content.get("entity"));
@@ -94,19 +103,37 @@ public final class PolicyEvents {
         } else {
             Optional<String> hash = hash(content);
             if (hash.isEmpty()) {
-                return Optional.of(new Cleared(slot, Optional.of(Skipped.NO_ENTITY)));
+                return Optional.of(new Cleared(slot, Optional.of(Skipped.NO_ENTITY), eventId));
             }
             try {
                 entity = Entity.sha256(hash.get());
             } catch (IllegalArgumentException invalid) {
-                return Optional.of(new Cleared(slot, Optional.of(Skipped.INVALID_HASH)));
+                return Optional.of(new Cleared(slot, Optional.of(Skipped.INVALID_HASH), eventId));
             }
         }
         String reason = text(content.get("reason"));
-        PolicyRule.Origin origin = new PolicyRule.Origin(source, Optional.ofNullable(text(event.get("event_id"))),
-                Optional.ofNullable(text(event.get("sender"))), 0);
+        PolicyRule.Origin origin = new PolicyRule.Origin(source, eventId, Optional.ofNullable(text(event.get("sender"))), 0);
         return Optional.of(new Set(slot, new PolicyRule(kind.get(), entity, recommendation.get(),
                 reason == null ? "" : reason, origin)));
+    }
+
+    /**
+     * The event an {@code m.room.redaction} redacts: its top-level {@code redacts}, or from room
+     * version 11 on its {@code content.redacts}. A redacted rule event is an emptied slot, like a
+     * withdrawn one, but the redaction is no state event: it names the rule only by event ID.
+     *
+     * @return empty for any other event
+     */
+    public static Optional<String> redacts(JsonNode event) {
+        if (event == null || !event.isObject() || !"m.room.redaction".equals(text(event.get("type")))) {
+            return Optional.empty();
+        }
+        String redacts = text(event.get("redacts"));
+        if (redacts == null) {
+            JsonNode content = event.get("content");
+            redacts = content == null ? null : text(content.get("redacts"));
+        }
+        return Optional.ofNullable(redacts).filter(id -> !id.isEmpty());
     }
 
     private static Optional<String> hash(JsonNode content) {

@@ -18,10 +18,16 @@ import java.util.function.IntPredicate;
  * path, and the instance swaps it in whole.
  *
  * <p>Sources are in priority order. The first source with a rule for an entity decides it; within a
- * source an {@linkplain Recommendation#ALLOW allow} beats a ban or takedown.
+ * source an {@linkplain Recommendation#ALLOW allow} beats a ban or takedown. An entity asked under
+ * several IDs (a user, then the user's server) is decided by source first: an earlier source's
+ * server ban beats a later source's allow of the user.
  */
 public final class PolicyIndex {
     public static final PolicyIndex EMPTY = compile(List.of());
+
+    /** One ID to look up, of a kind: a user ID, a room ID or alias, or a server name. */
+    public record Query(EntityKind kind, String id) {
+    }
 
     /** One source's rules, as its source last read them. */
     public record Source(String name, Collection<PolicyRule> rules) {
@@ -53,12 +59,29 @@ public final class PolicyIndex {
      * their position in the list the index was compiled from.
      */
     public Optional<PolicyRule> decide(EntityKind kind, String id, IntPredicate applies) {
-        Lookup lookup = new Lookup(kind, id);
+        return decide(List.of(new Query(kind, id)), applies);
+    }
+
+    /**
+     * The rule that decides one entity known under several IDs, most specific first (a user ID, then
+     * the user's server): the first source, in priority order and among those {@code applies}
+     * accepts, with a rule for any of them decides; within that source the IDs are asked in order,
+     * each an allow before a ban. So a source's allow of a user beats its own ban of the user's server,
+     * and loses to an earlier source's.
+     */
+    public Optional<PolicyRule> decide(List<Query> queries, IntPredicate applies) {
+        Lookup[] lookups = new Lookup[queries.size()];
+        for (int i = 0; i < lookups.length; i++) {
+            lookups[i] = new Lookup(queries.get(i).kind(), queries.get(i).id());
+        }
         for (int position = 0; position < sources.size(); position++) {
             if (applies.test(position)) {
-                PolicyRule rule = sources.get(position).decide(lookup);
-                if (rule != null) {
-                    return Optional.of(rule);
+                Compiled source = sources.get(position);
+                for (Lookup lookup : lookups) {
+                    PolicyRule rule = source.decide(lookup);
+                    if (rule != null) {
+                        return Optional.of(rule);
+                    }
                 }
             }
         }

@@ -47,9 +47,11 @@ public interface PolicyListView {
 
     /**
      * @param entity   the entity asked about
-     * @param verdicts for the entity and, for a user or room alias, its server: the deciding rule and every match
+     * @param decision what the callbacks apply to it, sources unscoped: the first source with a rule
+     *                 for the entity or (for a user or room alias) its server decides; an allow means not banned
+     * @param verdicts for the entity and, for a user or room alias, its server: each one's deciding rule and every match
      */
-    record Explanation(String entity, List<Verdict> verdicts) {
+    record Explanation(String entity, Optional<PolicyRule> decision, List<Verdict> verdicts) {
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.policylist.PolicyEvents.Set;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents.Skipped;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents.Slot;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -51,10 +52,25 @@ final class RoomRules {
         return !kept.equals(slots.put(kept.slot(), kept));
     }
 
+    /**
+     * Empties each slot whose current event is one of these, as their redaction does. A redaction
+     * names only an event ID, so this looks through every slot once: redactions are rare, and an index
+     * of event IDs would cost every rule memory to speed up only them. An ID that no slot holds now (a
+     * message, or a rule replaced since) changes nothing.
+     *
+     * @return whether a slot changed
+     */
+    boolean redact(Collection<String> eventIds) {
+        if (eventIds.isEmpty()) {
+            return false;
+        }
+        return slots.values().removeIf(change -> change.eventId().filter(eventIds::contains).isPresent());
+    }
+
     private Change shareStrings(Change change) {
         Slot slot = new Slot(share(change.slot().type()), change.slot().stateKey());
         return switch (change) {
-            case Cleared cleared -> new Cleared(slot, cleared.why());
+            case Cleared cleared -> new Cleared(slot, cleared.why(), cleared.eventId());
             case Set set -> {
                 PolicyRule rule = set.rule();
                 PolicyRule.Origin origin = rule.origin();

@@ -3,8 +3,10 @@ package dev.matrixpolicy.gateway.policylist;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +23,8 @@ import tools.jackson.databind.node.ObjectNode;
  * events, takes a first sync token, and only then reads the room's full state: an event sent in
  * between is in the state, or in the next sync, never in neither. After that it long-polls
  * {@code /sync}, applies each response's rule state events in order (the {@code state} section, then
- * the timeline's state events), and hands the complete rules to the listener once per response that
- * changed anything. A {@code limited} timeline (a gap: more rule events than one response carries)
+ * the timeline's state events), then the timeline's redactions of rule events, and hands the
+ * complete rules to the listener once per response that changed anything. A {@code limited} timeline (a gap: more rule events than one response carries)
  * reads the full state again.
  *
  * <p>When the homeserver fails (down, restarting, 5xx, slow, garbled, 429) the source keeps its last
@@ -309,11 +311,17 @@ public final class RoomSource implements PolicySource {
             for (JsonNode event : joined.path("state").path("events")) {
                 changed |= room.apply(event);
             }
+            Set<String> redacted = new HashSet<>();
             for (JsonNode event : joined.path("timeline").path("events")) {
                 if (event.has("state_key")) {
                     changed |= room.apply(event);
+                } else {
+                    PolicyEvents.redacts(event).ifPresent(redacted::add);
                 }
             }
+            // After the state events: event IDs are unique, so a redaction only ever empties the slot
+            // of the very event it names, whichever came first in the timeline.
+            changed |= room.redact(redacted);
             if (changed) {
                 publish(room);
             }
@@ -405,6 +413,8 @@ public final class RoomSource implements PolicySource {
         }
         // Its own membership in the timeline tells the bot that it was removed from the room.
         timelineTypes.add("m.room.member");
+        // A redacted rule is withdrawn; its redaction is no state event, so only the timeline has it.
+        timelineTypes.add("m.room.redaction");
         return filter;
     }
 

@@ -132,6 +132,31 @@ final class FakeHomeserver implements AutoCloseable {
         sendBatch(roomId, "join", true, events);
     }
 
+    /**
+     * A moderator redacts an event, as Synapse does it: the event's content is emptied in the room's
+     * state, and the sync's timeline gets the {@code m.room.redaction}, which names the event at the
+     * top level ({@code redacts}) or, from room version 11 on, in its content.
+     */
+    void redact(String roomId, String eventId, boolean inContent) {
+        ObjectNode redaction = JSON.createObjectNode();
+        synchronized (lock) {
+            for (ObjectNode event : rooms.get(roomId).values()) {
+                if (eventId.equals(event.path("event_id").asString(""))) {
+                    event.putObject("content");
+                }
+            }
+            redaction.put("type", "m.room.redaction").put("sender", "@mod:test").put("event_id", "$e" + ++eventCounter);
+            ObjectNode content = redaction.putObject("content");
+            (inContent ? content : redaction).put("redacts", eventId);
+            ObjectNode batch = JSON.createObjectNode();
+            ObjectNode timeline = batch.putObject("join").putObject(roomId).putObject("timeline");
+            timeline.put("limited", false);
+            timeline.putArray("events").add(redaction);
+            batches.add(batch);
+            lock.notifyAll();
+        }
+    }
+
     /** The bot is kicked: its membership becomes leave, the room moves to the sync's {@code leave} section, and the bot may join again. */
     void kick(String roomId) {
         synchronized (lock) {

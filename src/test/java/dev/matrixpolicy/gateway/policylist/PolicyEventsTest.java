@@ -58,7 +58,7 @@ class PolicyEventsTest {
     @Test
     void emptyContentClearsTheSlotAsAWithdrawnOrRedactedRule() {
         assertThat(read("{\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:x\", \"content\": {}}"))
-                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.user", "rule:x"), Optional.empty()));
+                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.user", "rule:x"), Optional.empty(), Optional.empty()));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -71,7 +71,7 @@ class PolicyEventsTest {
             {"hashes": {"sha256": "AAAA"}, "recommendation": "m.ban"} | INVALID_HASH""")
     void contentThatIsNoRuleClearsTheSlotAndSaysWhy(String content, PolicyEvents.Skipped why) {
         assertThat(read("{\"type\": \"m.policy.rule.server\", \"state_key\": \"k\", \"content\": " + content + "}"))
-                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.server", "k"), Optional.of(why)));
+                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.server", "k"), Optional.of(why), Optional.empty()));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -41,6 +41,61 @@ class PolicyIndexPropertiesTest {
         });
     }
 
+    @Test
+    void decidesAUserAndTheirServerBySourceFirstAsTheReferenceDoes() {
+        Gen.forAll(17, 400, PolicyIndexPropertiesTest::randomSources, sources -> {
+            PolicyIndex index = PolicyIndex.compile(sources);
+            Gen gen = Gen.seeded(sources.hashCode());
+            for (int i = 0; i < 60; i++) {
+                String user = randomId(gen, EntityKind.USER);
+                List<PolicyIndex.Query> queries = List.of(new PolicyIndex.Query(EntityKind.USER, user),
+                        new PolicyIndex.Query(EntityKind.SERVER, user.substring(user.indexOf(':') + 1)));
+                int skipped = gen.between(-1, sources.size() - 1);
+                Optional<PolicyRule> expected = Optional.empty();
+                for (int position = 0; position < sources.size() && expected.isEmpty(); position++) {
+                    for (PolicyIndex.Query query : queries) {
+                        if (position != skipped && expected.isEmpty()) {
+                            expected = reference(List.of(sources.get(position)), query.kind(), query.id());
+                        }
+                    }
+                }
+
+                Optional<PolicyRule> actual = index.decide(queries, position -> position != skipped);
+
+                assertThat(actual.map(PolicyIndexPropertiesTest::describe)).as("%s, source %d left out", user, skipped)
+                        .isEqualTo(expected.map(PolicyIndexPropertiesTest::describe));
+            }
+        });
+    }
+
+    @Test
+    void anEarlierSourcesServerBanBeatsALaterSourcesAllowOfTheUserAndASourcesOwnAllowBeatsItsServerBan() {
+        PolicyRule serverBan = rule("first", EntityKind.SERVER, "evil.example", Recommendation.BAN);
+        PolicyRule userAllow = rule("second", EntityKind.USER, "@friend:evil.example", Recommendation.ALLOW);
+        List<PolicyIndex.Query> friend = List.of(new PolicyIndex.Query(EntityKind.USER, "@friend:evil.example"),
+                new PolicyIndex.Query(EntityKind.SERVER, "evil.example"));
+
+        PolicyIndex banFirst = PolicyIndex.compile(List.of(new PolicyIndex.Source("first", List.of(serverBan)),
+                new PolicyIndex.Source("second", List.of(userAllow))));
+        PolicyIndex allowFirst = PolicyIndex.compile(List.of(new PolicyIndex.Source("second", List.of(userAllow)),
+                new PolicyIndex.Source("first", List.of(serverBan))));
+        PolicyIndex oneSource = PolicyIndex.compile(List.of(new PolicyIndex.Source("both", List.of(serverBan, userAllow))));
+
+        assertThat(banFirst.decide(friend, position -> true)).contains(serverBan);
+        assertThat(allowFirst.decide(friend, position -> true)).contains(userAllow);
+        assertThat(oneSource.decide(friend, position -> true)).contains(userAllow);
+        assertThat(banFirst.decide(friend, position -> position == 1)).as("the first source scoped out").contains(userAllow);
+    }
+
+    private static PolicyRule rule(String source, EntityKind kind, String entity, Recommendation recommendation) {
+        return new PolicyRule(kind, Entity.of(entity), recommendation, "", new PolicyRule.Origin(source, Optional.empty(), Optional.empty(), 1));
+    }
+
+    /** Which source decides, and whether it allows: what a decision means to a callback. */
+    private static String describe(PolicyRule rule) {
+        return rule.origin().source() + " " + (rule.recommendation() == Recommendation.ALLOW ? "allow" : "ban");
+    }
+
     /** The reference: sources in order; in each, any allow that names the ID, else any ban or takedown. */
     private static Optional<PolicyRule> reference(List<PolicyIndex.Source> sources, EntityKind kind, String id) {
         for (PolicyIndex.Source source : sources) {

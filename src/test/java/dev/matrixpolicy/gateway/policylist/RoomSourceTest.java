@@ -29,9 +29,12 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** A policy room read live, against a local server that plays the homeserver's client-server API. */
 class RoomSourceTest {
@@ -195,6 +198,49 @@ class RoomSourceTest {
         assertThat(updates.get(1).skipped()).isEmpty();
     }
 
+    @ParameterizedTest(name = "redacts in the content: {0}")
+    @ValueSource(booleans = {false, true})
+    void ruleRedactedIsRemovedWithoutReadingTheStateAgain(boolean inContent) {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        homeserver.room(ROOM).state(ROOM, first).state(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.redact(ROOM, first.get("event_id").asString(), inContent);
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@second:evil.example");
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(1);
+    }
+
+    @Test
+    void redactedRuleEventThatCouldNotBeAppliedIsNoLongerCounted() {
+        ObjectNode unknown = rule("user", "rule:1", JSON.createObjectNode().put("entity", "@x:test").put("recommendation", "org.example.mute"));
+        homeserver.room(ROOM).state(ROOM, unknown);
+        start(ROOM);
+        assertThat(firstUpdate().skipped()).containsExactly(Map.entry(Skipped.UNKNOWN_RECOMMENDATION, 1));
+        awaitLongPoll(1);
+
+        homeserver.redact(ROOM, unknown.get("event_id").asString(), false);
+
+        assertThat(awaitUpdates(2).skipped()).isEmpty();
+    }
+
+    @Test
+    void redactionOfAnEventThatHoldsNoRuleIsNoUpdate() {
+        ObjectNode topic = event("m.room.topic", "", JSON.createObjectNode().put("topic", "bans"));
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, topic);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.redact(ROOM, topic.get("event_id").asString(), false);
+        homeserver.redact(ROOM, "$not-in-the-state", false);
+        awaitLongPoll(3);
+
+        assertThat(updates).hasSize(1);
+    }
+
     @Test
     void ruleReplacedWithAnUnknownRecommendationIsRemovedAndCountedAsSkipped() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
@@ -248,7 +294,8 @@ class RoomSourceTest {
         assertThat(filter.path("room").path("state").path("types").values()).extracting(JsonNode::asString)
                 .containsExactlyInAnyOrderElementsOf(EntityKind.eventTypes());
         assertThat(filter.path("room").path("timeline").path("types").values()).extracting(JsonNode::asString)
-                .contains("m.policy.rule.user", "org.matrix.mjolnir.rule.server", "m.room.rule.room", "m.room.member");
+                .contains("m.policy.rule.user", "org.matrix.mjolnir.rule.server", "m.room.rule.room", "m.room.member",
+                        "m.room.redaction");
         assertThat(filter.path("presence").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
         assertThat(filter.path("account_data").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
         assertThat(filter.path("room").path("ephemeral").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");

@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.ShouldDropFederatedEvent;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoomAlias;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
@@ -20,6 +21,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
 import dev.matrixpolicy.gateway.policylist.PolicyIndex;
+import dev.matrixpolicy.gateway.policylist.PolicyIndex.Query;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
 import dev.matrixpolicy.gateway.policylist.PolicySource;
@@ -49,14 +51,14 @@ import org.slf4j.LoggerFactory;
  * and the index swapped in whole, so a request never waits for an update and never sees half of one.
  */
 final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, FederatedUserMayInvite,
-        UserMayJoinRoom, UserMayCreateRoom, UserMaySendStateEvent, UserMayPublishRoom, CheckLoginForSpam,
+        UserMayJoinRoom, UserMayCreateRoom, UserMayCreateRoomAlias, UserMaySendStateEvent, UserMayPublishRoom, CheckLoginForSpam,
         CheckRegistrationForSpam, CheckUsernameForSpam, CheckEventForSpam, ShouldDropFederatedEvent {
     private static final Logger log = LoggerFactory.getLogger(PolicyList.class);
 
     /** The callbacks this module can take part in, in the order of the Synapse docs. */
     static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(
             CheckEventForSpam.TYPE, UserMayJoinRoom.TYPE, UserMayInvite.TYPE, UserMayCreateRoom.TYPE,
-            UserMayPublishRoom.TYPE, CheckUsernameForSpam.TYPE, CheckRegistrationForSpam.TYPE,
+            UserMayCreateRoomAlias.TYPE, UserMayPublishRoom.TYPE, CheckUsernameForSpam.TYPE, CheckRegistrationForSpam.TYPE,
             ShouldDropFederatedEvent.TYPE, CheckLoginForSpam.TYPE, UserMaySendStateEvent.TYPE,
             FederatedUserMayInvite.TYPE);
 
@@ -186,9 +188,19 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return refusal(UserMayJoinRoom.TYPE, Optional.of(args.room()), user(args.user()), room(args.room()));
     }
 
+    /** The user, and the alias the new room would get ({@code room_alias_name}, on this server), if any. */
     @Override
     public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
-        return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()));
+        Optional<String> alias = args.roomConfig().map(config -> config.path("room_alias_name"))
+                .filter(name -> name.isString() && !name.stringValue().isEmpty())
+                .map(name -> "#" + name.stringValue() + ":" + answers.serverName());
+        return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()), alias.map(PolicyList::alias).orElse(List.of()));
+    }
+
+    /** The user, and the alias; the callback does not say which room the alias would name. */
+    @Override
+    public SpamVerdict userMayCreateRoomAlias(UserMayCreateRoomAlias.Args args) {
+        return refusal(UserMayCreateRoomAlias.TYPE, Optional.empty(), user(args.userId()), alias(args.roomAlias()));
     }
 
     @Override
@@ -228,63 +240,64 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     @Override
     public Boolean shouldDropFederatedEvent(ShouldDropFederatedEvent.Args args) {
-        List<Check> servers = new ArrayList<>();
+        List<Query> servers = new ArrayList<>();
         for (String server : Servers.of(args.event().sender())) {
-            servers.add(new Check(EntityKind.SERVER, server));
+            servers.add(new Query(EntityKind.SERVER, server));
         }
         return banned(ShouldDropFederatedEvent.TYPE, Optional.of(args.event().roomId()), List.of(servers)).isPresent();
     }
 
     // ---- deciding
 
-    /** One lookup: an ID of a kind. */
-    record Check(EntityKind kind, String id) {
-    }
-
     /**
-     * A user: the user ID, then its server (with and without a port). An allow for the user stops
-     * there: an exception for one user beats a ban of their server.
+     * A user: the user ID, then its server (with and without a port). Within a source the user's own
+     * rule is asked first, so that a source's exception for one user beats its ban of their server.
      */
-    private static List<Check> user(String userId) {
-        List<Check> checks = new ArrayList<>(3);
-        checks.add(new Check(EntityKind.USER, userId));
+    private static List<Query> user(String userId) {
+        List<Query> queries = new ArrayList<>(3);
+        queries.add(new Query(EntityKind.USER, userId));
         for (String server : Servers.of(userId)) {
-            checks.add(new Check(EntityKind.SERVER, server));
+            queries.add(new Query(EntityKind.SERVER, server));
         }
-        return checks;
+        return queries;
     }
 
-    private static List<Check> room(String roomIdOrAlias) {
-        return List.of(new Check(EntityKind.ROOM, roomIdOrAlias));
+    private static List<Query> room(String roomId) {
+        return List.of(new Query(EntityKind.ROOM, roomId));
+    }
+
+    /** A room alias: room rules naming it, then its server's rules, as for a user. */
+    private static List<Query> alias(String alias) {
+        List<Query> queries = new ArrayList<>(room(alias));
+        Servers.of(alias).forEach(server -> queries.add(new Query(EntityKind.SERVER, server)));
+        return queries;
     }
 
     @SafeVarargs
-    private SpamVerdict refusal(CallbackType<?, ?, ?> callback, Optional<String> room, List<Check>... entities) {
+    private SpamVerdict refusal(CallbackType<?, ?, ?> callback, Optional<String> room, List<Query>... entities) {
         return banned(callback, room, List.of(entities)).<SpamVerdict>map(this::rejection).orElse(SpamVerdict.NOT_SPAM);
     }
 
     /**
-     * The first ban among the entities; each entity is a list of checks where an allow ends that
-     * entity's checks.
+     * The first entity that its deciding rule bans (see {@link PolicyIndex#decide(List, IntPredicate)}:
+     * sources in priority order, then the entity's IDs in order); an allow clears that entity only.
      */
-    private Optional<PolicyRule> banned(CallbackType<?, ?, ?> callback, Optional<String> room, List<List<Check>> entities) {
+    private Optional<PolicyRule> banned(CallbackType<?, ?, ?> callback, Optional<String> room, List<List<Query>> entities) {
         PolicyIndex current = index;
         IntPredicate applies = position -> slots.get(position).applies(callback, room);
-        for (List<Check> entity : entities) {
-            for (Check check : entity) {
-                Optional<PolicyRule> rule = current.decide(check.kind(), check.id(), applies);
-                if (rule.isPresent()) {
-                    if (rule.get().recommendation() == Recommendation.ALLOW) {
-                        break;
-                    }
-                    metrics.matched(rule.get(), callback);
-                    log.info("{}: {} refused for {}: {} rule '{}' ({}) of source '{}'{}{}", answers.instanceName(),
-                            callback.name(), check.id(), rule.get().kind().wireName(), rule.get().entity().describe(),
-                            rule.get().recommendation().wireName(), rule.get().origin().source(),
-                            rule.get().origin().eventId().map(id -> ", event " + id).orElse(""),
-                            rule.get().reason().isEmpty() ? "" : ": " + rule.get().reason());
-                    return rule;
-                }
+        for (List<Query> entity : entities) {
+            if (entity.isEmpty()) {
+                continue;
+            }
+            Optional<PolicyRule> rule = current.decide(entity, applies);
+            if (rule.isPresent() && rule.get().recommendation() != Recommendation.ALLOW) {
+                metrics.matched(rule.get(), callback);
+                log.info("{}: {} refused for {}: {} rule '{}' ({}) of source '{}'{}{}", answers.instanceName(),
+                        callback.name(), entity.getFirst().id(), rule.get().kind().wireName(), rule.get().entity().describe(),
+                        rule.get().recommendation().wireName(), rule.get().origin().source(),
+                        rule.get().origin().eventId().map(id -> ", event " + id).orElse(""),
+                        rule.get().reason().isEmpty() ? "" : ": " + rule.get().reason());
+                return rule;
             }
         }
         return Optional.empty();
@@ -348,19 +361,15 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     @Override
     public Explanation explain(String entity) {
         PolicyIndex current = index;
-        List<Check> checks = switch (entity.isEmpty() ? ' ' : entity.charAt(0)) {
+        List<Query> checks = switch (entity.isEmpty() ? ' ' : entity.charAt(0)) {
             case '@' -> user(entity);
             case '!' -> room(entity);
-            case '#' -> {
-                List<Check> alias = new ArrayList<>(room(entity));
-                Servers.of(entity).forEach(server -> alias.add(new Check(EntityKind.SERVER, server)));
-                yield alias;
-            }
-            default -> List.of(new Check(EntityKind.SERVER, entity));
+            case '#' -> alias(entity);
+            default -> List.of(new Query(EntityKind.SERVER, entity));
         };
         List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
                 current.decide(check.kind(), check.id()), current.matching(check.kind(), check.id()))).toList();
-        return new Explanation(entity, verdicts);
+        return new Explanation(entity, current.decide(checks, position -> true), verdicts);
     }
 
     @Override

@@ -49,7 +49,7 @@ class PolicyListConfigurationTest {
             sources[0].name             | allow                     | sources[0].name: 'allow' names the allow list; choose another name
             sources[0].kinds[0]         | users                     | sources[0].kinds[0]: 'users' is not user, room or server
             sources[0].callbacks[0]     | check_media_file_for_spam | sources[0].callbacks[0]: 'check_media_file_for_spam' is not one of
-            callbacks[0]                | user_may_create_room_alias | callbacks[0]: 'user_may_create_room_alias' is not one of
+            callbacks[0]                | user_may_send_3pid_invite | callbacks[0]: 'user_may_send_3pid_invite' is not one of
             errcode                     | forbidden                 | errcode: expected a Matrix error code such as M_FORBIDDEN, got 'forbidden'
             allow.users[0]              | sha256:nope               | allow.users[0]: 'sha256:nope' is not sha256:<base64 of a SHA-256>
             takedown                    | sometimes                 | takedown

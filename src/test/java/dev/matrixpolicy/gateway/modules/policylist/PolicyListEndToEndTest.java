@@ -1,14 +1,19 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.matching;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
@@ -17,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -48,12 +54,22 @@ class PolicyListEndToEndTest {
               "content": {"hashes": {"sha256": "%s="}, "recommendation": "m.takedown"}},
              {"type": "m.policy.rule.room", "state_key": "rule:room", "event_id": "$ban3", "sender": "@mod:example.org",
               "content": {"entity": "!csam:example.org", "recommendation": "m.ban", "reason": "abuse"}},
+             {"type": "m.policy.rule.room", "state_key": "rule:alias", "event_id": "$ban5", "sender": "@mod:example.org",
+              "content": {"entity": "#scam-*:example.com", "recommendation": "m.ban", "reason": "scam rooms"}},
              {"type": "m.policy.rule.server", "state_key": "rule:evil", "event_id": "$ban4", "sender": "@mod:example.org",
               "content": {"entity": "evil.example", "recommendation": "org.matrix.mjolnir.ban"}},
              {"type": "m.policy.rule.user", "state_key": "rule:muted", "event_id": "$odd", "sender": "@mod:example.org",
               "content": {"entity": "@muted:example.org", "recommendation": "org.example.mute"}},
              {"type": "m.room.member", "state_key": "@mod:example.org", "content": {"membership": "join"}}]"""
             .formatted(Entity.hashOf("@yarrgh:example.org"));
+    /** The "strict" instance's list: a URL that answers 304 to If-Modified-Since, having sent no ETag. */
+    private static final String STRICT = """
+            ban user @refused:example.org spam everywhere
+            takedown user @taken-down:example.org
+            ban room !strict-room:example.org off limits
+            ban user @hash-allowed:example.org
+            """;
+    private static final String STRICT_LAST_MODIFIED = "Wed, 02 Dec 2026 07:00:00 GMT";
 
     @LocalServerPort
     int port;
@@ -67,9 +83,14 @@ class PolicyListEndToEndTest {
     static void sources(DynamicPropertyRegistry registry) {
         community.start();
         community.stubFor(get("/bans.json").willReturn(okJson(COMMUNITY).withHeader("ETag", "\"v1\"")));
+        community.stubFor(get("/strict.txt").willReturn(aResponse().withBody(STRICT).withHeader("Last-Modified", STRICT_LAST_MODIFIED)));
+        community.stubFor(get("/strict.txt").withHeader("If-Modified-Since", equalTo(STRICT_LAST_MODIFIED))
+                .willReturn(aResponse().withStatus(304)));
         write("# our own list\nban user @local-spammer:example.com posted scams\n");
         registry.add("policylist-test.file", file::toString);
         registry.add("policylist-test.url", () -> community.baseUrl() + "/bans.json");
+        registry.add("policylist-test.strict-url", () -> community.baseUrl() + "/strict.txt");
+        registry.add("policylist-test.allowed-hash", () -> Entity.hashOf("@hash-allowed:example.org"));
     }
 
     @AfterAll
@@ -80,7 +101,8 @@ class PolicyListEndToEndTest {
     @BeforeEach
     void connect() {
         gateway = new GatewayClient(port, "policylist-token");
-        await().atMost(Duration.ofSeconds(10)).until(() -> invite("@spammer:example.org", "@bob:example.com").status() == 403);
+        await().atMost(Duration.ofSeconds(10)).until(() -> invite("@spammer:example.org", "@bob:example.com").status() == 403
+                && invite("@refused:example.org", "@bob:example.com").status() == 403);
     }
 
     @Test
@@ -98,13 +120,25 @@ class PolicyListEndToEndTest {
     @Order(1)
     void hashedRoomServerAndLocalRulesAllRefuse() {
         assertThat(invite("@yarrgh:example.org", "@bob:example.com").status()).as("hashed takedown").isEqualTo(403);
-        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
-                "{\"user\": \"@bob:example.com\", \"room\": \"!csam:example.org\", \"is_invited\": false}").status())
+        assertThat(join("!csam:example.org").status())
                 .as("room ban").isEqualTo(403);
         assertThat(invite("@anyone:evil.example", "@bob:example.com").status()).as("server ban").isEqualTo(403);
         assertThat(invite("@anyone:Evil.Example:8448", "@bob:example.com").status()).as("server ban, any case, a port").isEqualTo(403);
         assertThat(invite("@local-spammer:example.com", "@bob:example.com").status()).as("local file").isEqualTo(403);
         assertThat(invite("@bob:example.com", "@spammer:example.org").status()).as("check-invitee").isEqualTo(403);
+    }
+
+    @Test
+    @Order(1)
+    void aRoomRuleNamingAnAliasRefusesThatAliasWhereACallbackCarriesOne() {
+        assertThat(createAlias("#scam-deals:example.com").status())
+                .as("user_may_create_room_alias").isEqualTo(403);
+        assertThat(createAlias("#lobby:example.com").status()).isEqualTo(200);
+        assertThat(createRoom("scam-deals").status())
+                .as("user_may_create_room's room_alias_name, on server-name").isEqualTo(403);
+        assertThat(createRoom("lobby").status()).isEqualTo(200);
+        assertThat(createAlias("#lobby:evil.example").status())
+                .as("an alias on a banned server").isEqualTo(403);
     }
 
     @Test
@@ -144,7 +178,10 @@ class PolicyListEndToEndTest {
         assertThat(spammer.at("/verdicts/0/decision/origin/event_id").asString()).isEqualTo("$ban1");
         assertThat(spammer.at("/verdicts/0/decision/reason").asString()).isEqualTo("invite spam");
 
+        assertThat(spammer.at("/decision/origin/event_id").asString()).isEqualTo("$ban1");
+
         JsonNode trusted = management("/actuator/policylists/match?entity=@trusted:evil.example").get("bans");
+        assertThat(trusted.at("/decision/recommendation").asString()).isEqualTo("ALLOW");
         assertThat(trusted.at("/verdicts/0/decision/recommendation").asString()).isEqualTo("ALLOW");
         assertThat(trusted.at("/verdicts/1/decision/origin/source").asString()).isEqualTo("community");
     }
@@ -159,6 +196,61 @@ class PolicyListEndToEndTest {
         assertThat(sources.get(2).at("/rules/USER/TAKEDOWN").intValue()).isEqualTo(1);
         assertThat(scrape(managementPort)).containsPattern(
                 "policy_module_policy_list_rules\\{[^}]*kind=\"user\"[^}]*source=\"community\"[^}]*} 2");
+    }
+
+    @Test
+    @Order(1)
+    void everyCallbackAboutABannedUserRefusesWithTheConfiguredErrcodeAndWithoutTheReason() {
+        String user = "@refused:example.org";
+        Map<String, String> calls = Map.of(
+                "check_event_for_spam", "{\"event\": {\"event_id\": \"$e\", \"room_id\": \"!room:example.com\", "
+                        + "\"type\": \"m.room.message\", \"sender\": \"" + user + "\", \"content\": {\"body\": \"hi\"}}}",
+                "user_may_create_room", "{\"user_id\": \"" + user + "\"}",
+                "user_may_send_state_event", "{\"user_id\": \"" + user + "\", \"room_id\": \"!room:example.com\", "
+                        + "\"event_type\": \"m.room.topic\", \"state_key\": \"\", \"content\": {\"topic\": \"Buy now\"}}",
+                "user_may_publish_room", "{\"user_id\": \"" + user + "\", \"room_id\": \"!room:example.com\"}",
+                "check_login_for_spam", "{\"user_id\": \"" + user + "\", \"device_id\": null, \"initial_display_name\": null, "
+                        + "\"request_info\": [], \"auth_provider_id\": null}",
+                "user_may_invite", "{\"inviter\": \"" + user + "\", \"invitee\": \"@bob:example.com\", \"room_id\": \"!room:example.com\"}");
+
+        calls.forEach((callback, body) -> {
+            Answer answer = gateway.post("/v1/spam_checker/" + callback, body);
+            assertThat(answer.status()).as(callback).isEqualTo(403);
+            assertThat(answer.json().get("errcode").asString()).as(callback).isEqualTo("M_BANNED_BY_LIST");
+            assertThat(answer.body()).as(callback + ": the reason stays in the logs").doesNotContain("spam everywhere");
+        });
+        assertThat(management("/actuator/policylists/match?entity=" + user).at("/strict/verdicts/0/decision/reason").asString())
+                .isEqualTo("spam everywhere");
+    }
+
+    @Test
+    @Order(1)
+    void takedownsAreIgnoredWhenConfiguredSoAndASourceGivesOnlyTheKindsItIsScopedTo() {
+        assertThat(invite("@taken-down:example.org", "@bob:example.com").status()).as("takedown: ignore").isEqualTo(200);
+        assertThat(join("!strict-room:example.org").status())
+                .as("a room rule of a source with kinds: [user]").isEqualTo(200);
+        assertThat(management("/actuator/policylists").at("/strict/sources/1/rules").toString())
+                .isEqualTo("{\"USER\":{\"BAN\":2}}");
+    }
+
+    @Test
+    @Order(1)
+    void aHashInTheAllowListOverridesABan() {
+        assertThat(invite("@hash-allowed:example.org", "@bob:example.com").status()).isEqualTo(200);
+        assertThat(management("/actuator/policylists/match?entity=@hash-allowed:example.org")
+                .at("/strict/verdicts/0/decision/recommendation").asString()).isEqualTo("ALLOW");
+    }
+
+    @Test
+    @Order(1)
+    void anUnchangedListAnswers304ToIfModifiedSinceAndKeepsItsRules() {
+        await().atMost(Duration.ofSeconds(5)).until(() -> !community.findAll(getRequestedFor(urlEqualTo("/strict.txt"))
+                .withHeader("If-Modified-Since", equalTo(STRICT_LAST_MODIFIED))).isEmpty());
+
+        assertThat(community.findAll(getRequestedFor(urlEqualTo("/strict.txt")).withHeader("If-None-Match", matching(".*")))).isEmpty();
+        assertThat(invite("@refused:example.org", "@bob:example.com").status()).isEqualTo(403);
+        JsonNode lastError = management("/actuator/policylists").at("/strict/sources/1/status/last_error");
+        assertThat(lastError.isMissingNode() || lastError.isNull()).as("a 304 is a good read: %s", lastError).isTrue();
     }
 
     @Test
@@ -180,9 +272,43 @@ class PolicyListEndToEndTest {
         assertThat(management("/actuator/policylists").at("/bans/sources/2/status/last_error").asString()).isEqualTo("HTTP 502");
     }
 
+    @Test
+    @Order(4)
+    void aStaleSourceMakesTheGatewayUnreadyWithReadinessFreshUntilItReadsAgain() {
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness().status() == 200);
+
+        StubMapping failing = community.stubFor(get("/strict.txt").atPriority(1).willReturn(aResponse().withStatus(502)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness().status() == 503);
+        assertThat(management("/actuator/health").at("/components/policyLists/details/strict/strict-list").asString())
+                .startsWith("stale: no good read for").contains("HTTP 502");
+        assertThat(invite("@refused:example.org", "@bob:example.com").status()).as("the last good rules").isEqualTo(403);
+
+        community.removeStub(failing);
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness().status() == 200);
+    }
+
+    private Answer readiness() {
+        return new GatewayClient(managementPort, null).get("/actuator/health/readiness");
+    }
+
     private Answer invite(String inviter, String invitee) {
         return gateway.post("/v1/spam_checker/user_may_invite",
                 "{\"inviter\": \"" + inviter + "\", \"invitee\": \"" + invitee + "\", \"room_id\": \"!room:example.com\"}");
+    }
+
+    private Answer join(String room) {
+        return gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"@bob:example.com\", \"room\": \"" + room + "\", \"is_invited\": false}");
+    }
+
+    private Answer createAlias(String alias) {
+        return gateway.post("/v1/spam_checker/user_may_create_room_alias",
+                "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"" + alias + "\"}");
+    }
+
+    private Answer createRoom(String aliasName) {
+        return gateway.post("/v1/spam_checker/user_may_create_room",
+                "{\"user_id\": \"@alice:example.com\", \"room_config\": {\"room_alias_name\": \"" + aliasName + "\"}}");
     }
 
     private JsonNode result(String path, String body) {

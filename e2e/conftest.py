@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "synapse-module"))
 sys.path.insert(0, str(REPO / "synapse-module" / "tests"))
 
-import bcrypt  # noqa: E402  (a Synapse dependency, so present wherever Synapse runs)
+import bcrypt  # noqa: E402  (one of the harness's own tools: RunPythonTests.java E2E_TOOLS)
 
 import gateway_process  # noqa: E402
 from harness import synapse as homeservers  # noqa: E402

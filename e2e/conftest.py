@@ -132,9 +132,11 @@ logging:
 """
 
 
-def shim_module(gateway_url: str) -> Dict[str, Any]:
+def shim_module(gateway_url: str, **on_failure: str) -> Dict[str, Any]:
+    """Our module's entry; ``on_failure`` overrides callbacks' policies of SHIM_ON_FAILURE."""
     return {"module": "matrix_policy_gateway_shim.PolicyGatewayModule",
-            "config": {"base_url": gateway_url, "token": TOKEN, "timeout": "10s", "on_failure": SHIM_ON_FAILURE,
+            "config": {"base_url": gateway_url, "token": TOKEN, "timeout": "10s",
+                       "on_failure": {**SHIM_ON_FAILURE, **on_failure},
                        "startup": {"discovery_timeout": "5s", "retry_interval": "2s"}}}
 
 

@@ -38,16 +38,29 @@ def test_a_stopped_gateway_fails_each_callback_by_its_policy_and_a_restarted_one
     alice, friend, bob = a.register(unique("alice-")), a.register(unique("friend-")), b.register(unique("bob-"))
     room, room_b = alice.create_room(preset="public_chat"), bob.create_room()
     friend.join(room)
+    # A homeserver whose module fails closed on messages too (A's fails open there).
+    strict = world.homeserver("E", [shim_module(world.gateway_url, check_event_for_spam="fail-closed")])
+    strict.start()
+    carol = Homeserver(strict.url, strict.server_name).register(unique("carol-"))
+    strict_room = carol.create_room()
+    carol.say(strict_room, "said while the gateway is up")
+    rooms_of_alice = world.a.rooms_created_by(alice.user_id)
     world.stop_gateway()
     try:
         event_id = alice.say(room, "said while the gateway is down")
         assert friend.event(room, event_id)["content"]["body"] == "said while the gateway is down"
         report.check("check_event_for_spam", SHIM, "sends a message, gateway down (fail-open)",
                      "200, delivered unchanged, not marked as spam")
+        error = refused(carol.say, strict_room, "said while the gateway is down, failing closed")
+        assert (error.status, error.errcode) == (503, "M_UNKNOWN")
+        assert _said(carol, strict_room) == ["said while the gateway is up"]
+        report.check("check_event_for_spam", SHIM, "sends a message, gateway down (fail-closed)",
+                     "503 M_UNKNOWN: retryable, absent from /messages")
         error = refused(alice.create_room)
         assert (error.status, error.errcode) == (503, "M_UNKNOWN")
+        assert world.a.rooms_created_by(alice.user_id) == rooms_of_alice
         report.check("user_may_create_room", SHIM, "creates a room, gateway down (fail-closed)",
-                     "503 M_UNKNOWN: retryable, nothing recorded")
+                     "503 M_UNKNOWN: retryable, no room created")
         newcomer = a.register(unique("newcomer-"))
         assert newcomer.whoami()["user_id"] == newcomer.user_id
         report.check("get_username_for_registration", SHIM, "registers, gateway down",
@@ -73,9 +86,16 @@ def test_a_stopped_gateway_fails_each_callback_by_its_policy_and_a_restarted_one
 
     alice.create_room()
     bob.create_room()
+    carol.say(strict_room, "said once the gateway is back")
+    assert _said(carol, strict_room) == ["said while the gateway is up", "said once the gateway is back"]
     report.check("user_may_create_room", f"{SHIM} and {ANTISPAM}", "creates a room once the gateway is back",
                  "200, no Synapse restart")
     user = early_client.login_user("filed", FILED_PASSWORD)
     assert user.user_id == f"@filed:{early.server_name}"
     report.check("check_auth", SHIM, "logs in on a Synapse started before the gateway",
                  "200 through the password file")
+
+
+def _said(user, room):
+    """The room's message bodies, oldest first, as /messages gives them to a member."""
+    return [event["content"]["body"] for event in reversed(user.messages(room)) if event["type"] == "m.room.message"]

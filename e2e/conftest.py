@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "synapse-module"))
 sys.path.insert(0, str(REPO / "synapse-module" / "tests"))
 
-import bcrypt  # noqa: E402  (a Synapse dependency, so present wherever Synapse runs)
+import bcrypt  # noqa: E402  (one of the harness's own tools: RunPythonTests.java E2E_TOOLS)
 
 import gateway_process  # noqa: E402
 from harness import synapse as homeservers  # noqa: E402
@@ -132,9 +132,11 @@ logging:
 """
 
 
-def shim_module(gateway_url: str) -> Dict[str, Any]:
+def shim_module(gateway_url: str, **on_failure: str) -> Dict[str, Any]:
+    """Our module's entry; ``on_failure`` overrides callbacks' policies of SHIM_ON_FAILURE."""
     return {"module": "matrix_policy_gateway_shim.PolicyGatewayModule",
-            "config": {"base_url": gateway_url, "token": TOKEN, "timeout": "10s", "on_failure": SHIM_ON_FAILURE,
+            "config": {"base_url": gateway_url, "token": TOKEN, "timeout": "10s",
+                       "on_failure": {**SHIM_ON_FAILURE, **on_failure},
                        "startup": {"discovery_timeout": "5s", "retry_interval": "2s"}}}
 
 
@@ -203,6 +205,23 @@ class World:
             synapse.stop()
         self.stop_gateway()
         self.services.close()
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "idle_gap_begins: the last checks before the idle gap (test_6)")
+    config.addinivalue_line("markers", "idle_gap_ends: the first checks after the idle gap (test_6)")
+
+
+def pytest_collection_modifyitems(config: Any, items: List[pytest.Item]) -> None:
+    """The idle gap of test_6 (over a minute with no request from either Synapse module) overlaps
+    the tests that need neither Synapse A nor B nor the session's gateway: those run after its
+    beginning and before its end, the others after it, each group in its usual order."""
+    begins = [item for item in items if item.get_closest_marker("idle_gap_begins")]
+    ends = [item for item in items if item.get_closest_marker("idle_gap_ends")]
+    independent = [item for item in items
+                   if "world" not in getattr(item, "fixturenames", ()) and item not in begins + ends]
+    rest = [item for item in items if item not in begins + ends + independent]
+    items[:] = begins + independent + ends + rest
 
 
 _report = Report()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.client import q
 from harness.steps import ANTISPAM, homeserver_with, refused, seen, unique
 
 
@@ -36,3 +37,19 @@ def test_messages_and_the_directory_through_synapse_http_antispam(world, report)
         "address": "spam@example.org"})
     assert (error.status, error.errcode) == (403, "M_FORBIDDEN")
     report.check("user_may_send_3pid_invite", ANTISPAM, "invites an address the policy service refuses", seen(error))
+
+
+def test_aliases_are_created_on_synapse_b_as_its_enabled_callbacks_leave_them_unchecked(world, report):
+    # The example of docs/synapse.md once enabled user_may_create_room_alias: synapse-http-antispam
+    # cannot write the RoomAlias Synapse passes as JSON, so every alias creation failed.
+    hs = world.hs_b
+    alice = hs.register(unique("alice-"))
+    room = alice.create_room()
+    alias = f"#{unique('put-')}:{hs.server_name}"
+    alice.call("PUT", f"/_matrix/client/v3/directory/room/{q(alias)}", {"room_id": room})
+    assert hs.request("GET", f"/_matrix/client/v3/directory/room/{q(alias)}")["room_id"] == room
+    name = unique("created-")
+    created = alice.create_room(room_alias_name=name)
+    assert hs.request("GET", f"/_matrix/client/v3/directory/room/{q(f'#{name}:{hs.server_name}')}")["room_id"] == created
+    report.check("user_may_create_room_alias", ANTISPAM, "creates an alias, and a room with room_alias_name",
+                 "200 both: not in enabled_callbacks, so not asked")

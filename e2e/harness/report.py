@@ -69,6 +69,11 @@ class Report:
         path.write_text(text)
 
 
+def decisions_total(management_url: str) -> float:
+    """Every decision the running gateway has made: it moves with each request a module sends."""
+    return sum(sum(outcomes.values()) for outcomes in _decisions(management_url).values())
+
+
 def _decisions(management_url: str) -> Dict[str, Dict[str, float]]:
     """policy_decisions_total per callback: how many times each outcome came from which module."""
     with urllib.request.urlopen(management_url + "/actuator/prometheus", timeout=10) as response:

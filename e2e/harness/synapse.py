@@ -259,12 +259,19 @@ class Synapse:
     def pdu(self, event_id: str) -> Tuple[str, Dict[str, Any]]:
         """An event as Synapse stored it (its PDU JSON, from the ``event_json`` table) and its
         room's version (``rooms.room_version``)."""
-        with contextlib.closing(sqlite3.connect(f"file:{self.dir / 'homeserver.db'}?mode=ro", uri=True)) as db:
-            row = db.execute("SELECT rooms.room_version, event_json.json FROM event_json JOIN rooms USING (room_id) "
-                             "WHERE event_json.event_id = ?", (event_id,)).fetchone()
-        if row is None:
+        rows = self._query("SELECT rooms.room_version, event_json.json FROM event_json JOIN rooms USING (room_id) "
+                           "WHERE event_json.event_id = ?", event_id)
+        if not rows:
             raise KeyError(f"Synapse {self.name} has not stored {event_id}")
-        return row[0], json.loads(row[1])
+        return rows[0][0], json.loads(rows[0][1])
+
+    def rooms_created_by(self, user_id: str) -> List[str]:
+        """The rooms Synapse has stored with ``user_id`` as their creator (the ``rooms`` table)."""
+        return sorted(row[0] for row in self._query("SELECT room_id FROM rooms WHERE creator = ?", user_id))
+
+    def _query(self, sql: str, *args: Any) -> List[Tuple[Any, ...]]:
+        with contextlib.closing(sqlite3.connect(f"file:{self.dir / 'homeserver.db'}?mode=ro", uri=True)) as db:
+            return db.execute(sql, args).fetchall()
 
     def log_lines(self) -> List[str]:
         return self.log.read_text(errors="replace").splitlines() if self.log.exists() else []

@@ -22,17 +22,21 @@ import java.util.Map;
 public class RunPythonTests {
     private static final String TEST_TOOLS = "python3-pytest python3-twisted python3-pytest-twisted";
     private static final String TEST_IMPORTS = "import pytest, twisted, pytest_twisted, attr";
-    /** The end-to-end harness: YAML, certificates, bcrypt hashes. */
-    private static final String E2E_TOOLS = "python3-yaml python3-cryptography python3-bcrypt";
-    private static final String E2E_IMPORTS = ", yaml, cryptography, bcrypt";
-    /** Synapse 1.67's mandatory dependencies (its pyproject.toml), as Debian packages. */
-    private static final String SYNAPSE_DEPENDENCIES = "python3-treq python3-signedjson python3-canonicaljson"
-            + " python3-unpaddedbase64 python3-nacl python3-jsonschema python3-frozendict python3-msgpack"
+    /** The end-to-end harness itself, which runs in this python whichever Synapse it drives: YAML,
+     *  certificates, bcrypt hashes, and signedjson with unpaddedbase64 for the policy server tests
+     *  (they sign and verify as a homeserver does). Installed even when SYNAPSE_PYTHON is set. */
+    private static final String E2E_TOOLS = "python3-yaml python3-cryptography python3-bcrypt python3-signedjson"
+            + " python3-unpaddedbase64";
+    private static final String E2E_IMPORTS = ", yaml, cryptography, bcrypt, signedjson, unpaddedbase64";
+    /** Synapse 1.67's mandatory dependencies (its pyproject.toml), as Debian packages, less those
+     *  E2E_TOOLS has already (signedjson, unpaddedbase64). */
+    private static final String SYNAPSE_DEPENDENCIES = "python3-treq python3-canonicaljson"
+            + " python3-nacl python3-jsonschema python3-frozendict python3-msgpack"
             + " python3-phonenumbers python3-pil python3-pymacaroons python3-service-identity"
             + " python3-prometheus-client python3-netaddr python3-jinja2 python3-bleach python3-typing-extensions"
             + " python3-ijson python3-pydantic python3-matrix-common python3-openssl python3-pyasn1"
             + " python3-pyasn1-modules python3-sortedcontainers python3-packaging python3-idna";
-    private static final String SYNAPSE_IMPORTS = ", treq, signedjson, canonicaljson, unpaddedbase64, nacl,"
+    private static final String SYNAPSE_IMPORTS = ", treq, canonicaljson, nacl,"
             + " jsonschema, frozendict, msgpack, phonenumbers, PIL, pymacaroons, service_identity, prometheus_client,"
             + " netaddr, jinja2, bleach, typing_extensions, ijson, pydantic, matrix_common, OpenSSL, pyasn1,"
             + " pyasn1_modules, sortedcontainers, packaging, idna";

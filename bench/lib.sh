@@ -2,7 +2,8 @@
 # the jars, and starting and stopping the servers they drive.
 
 require() { # command debian-package: installs the package with apt-get when the command is missing
-  command -v "$1" >/dev/null || { apt-get update -q && apt-get install -y -q "$2"; }
+  # A fresh machine runs its own updates at boot: wait up to 5 minutes for their dpkg lock rather than fail.
+  command -v "$1" >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -q && apt-get -o DPkg::Lock::Timeout=300 install -y -q "$2"; }
 }
 
 # The JDK 25 the servers run on: $JAVA, or the first one under /usr/lib/jvm.

@@ -16,16 +16,12 @@ LARGE=${LARGE:-1000000}; UPDATE=${UPDATE:-10000}; ROUNDS=${ROUNDS:-3}; DURATION=
 SWAP_EVERY=${SWAP_EVERY:-1}
 CONNECTIONS=8; GATEWAY_PORT=${GATEWAY_PORT:-18290}; MANAGEMENT_PORT=${MANAGEMENT_PORT:-18291}
 OUT=target/bench/policylist; TOKEN=bench-token
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
-[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
+. bench/lib.sh   # require, JAVA, cleanup on exit
+require wrk wrk
 
 [ "${SKIP_BUILD:-}" = 1 ] || ./mvnw -B -q -DskipTests package
 python3 bench/make_policylist_fixtures.py "$OUT" "$LARGE" "$UPDATE"
 cp "$OUT/updates-a.json" "$OUT/updates.json"
-
-cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
 # The image's JVM flags (Dockerfile), as bench/run.sh runs the gateway, unless JVM_FLAGS says otherwise.
 JVM_FLAGS=${JVM_FLAGS:-$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)}

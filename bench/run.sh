@@ -21,9 +21,8 @@ fi
 GATEWAY_PORT=${GATEWAY_PORT:-18190}; MANAGEMENT_PORT=${MANAGEMENT_PORT:-18191}; BASELINE_PORT=${BASELINE_PORT:-18195}
 OUT=target/bench; TOKEN=bench-token
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
-[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
+. bench/lib.sh   # require, JAVA, cleanup on exit, wait_for
+require wrk wrk
 
 # The gateway runs from the product jar; the bench profile's build (target/bench) holds the
 # baseline and JMH code, whose generated classes would otherwise slow the gateway's component scan.
@@ -31,7 +30,6 @@ JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
 ./mvnw -B -q -Pbench -DskipTests package
 python3 bench/make_fixtures.py "$OUT/fixtures"
 
-. bench/lib.sh   # cleanup on exit, wait_for
 
 # The gateway runs as its container image runs it (Dockerfile): the jar extracted, the JDK's AOT
 # cache from a training run, and the image's JVM flags in JAVA_TOOL_OPTIONS. The baseline gets the

@@ -14,9 +14,8 @@ DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-3}; CONNECTIONS=${CONNECTIONS:-16}; W
 OUT=target/bench-versus; TOKEN=bench-token
 A_PORT=18290; A_MANAGEMENT=18291; B_PORT=18292; B_MANAGEMENT=18293
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
-[ -x "$JAVA" ] || { echo "no JDK 25 found; set JAVA=/path/to/java" >&2; exit 1; }
+. bench/lib.sh   # require, JAVA
+require wrk wrk
 rm -rf "$OUT"; mkdir -p "$OUT"
 
 ./mvnw -B -q -o -DskipTests package

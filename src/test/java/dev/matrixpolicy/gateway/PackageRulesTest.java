@@ -27,6 +27,9 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  * describe it while the code grows. From the bottom up:
  *
  * <ol>
+ *   <li>{@code replies}, the one rule for reading a backend's reply within a cap (pure Java, used by
+ *       every package that reads a reply: the extension point's {@code Backend}, policy list
+ *       sources, the policy server's key fetches), which therefore sits below them all;</li>
  *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
  *       core of policy lists; {@code policyserver}, the pure signing core of a room's policy server
  *       (MSC4284), and {@code state}, the counters limits share across replicas (in memory or Redis),
@@ -49,6 +52,7 @@ class PackageRulesTest {
     private static final String POLICY_LISTS = GATEWAY + ".policylist..";
     private static final String POLICY_SERVER = GATEWAY + ".policyserver..";
     private static final String STATE = GATEWAY + ".state..";
+    private static final String REPLIES = GATEWAY + ".replies..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -88,17 +92,25 @@ class PackageRulesTest {
     }
 
     @Test
-    void policyListsDependOnlyOnMatrixIdsAndNoSpring() {
-        classes().that().resideInAPackage(POLICY_LISTS)
-                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX))
+    void theReplyCapDependsOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAPackage(REPLIES)
+                .should(dependOnlyOnTheirOwnPackageAnd())
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
 
     @Test
-    void thePolicyServerSigningCoreDependsOnNoOtherGatewayPackageAndNoSpring() {
+    void policyListsDependOnlyOnMatrixIdsTheReplyCapAndNoSpring() {
+        classes().that().resideInAPackage(POLICY_LISTS)
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES))
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
+    void thePolicyServerSigningCoreDependsOnlyOnTheReplyCapAndNoSpring() {
         classes().that().resideInAPackage(POLICY_SERVER)
-                .should(dependOnlyOnTheirOwnPackageAnd())
+                .should(dependOnlyOnTheirOwnPackageAnd(REPLIES))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
@@ -149,9 +161,9 @@ class PackageRulesTest {
     }
 
     @Test
-    void theExtensionPointDependsOnlyOnTheCallbacksTheChainAndMatrixIds() {
+    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsAndTheReplyCap() {
         classes().that().resideInAPackage(EXTENSION_POINT)
-                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX))
+                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES))
                 .check(gateway);
     }
 

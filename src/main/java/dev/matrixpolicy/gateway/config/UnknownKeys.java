@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -158,7 +159,7 @@ final class UnknownKeys {
             String problem = expected.isEmpty()
                     ? "unknown key; " + parent + " takes a value, not keys"
                     : "unknown key; the keys of " + parent + " are " + String.join(", ", expected);
-            Optional<String> closest = KeyNames.closest(written, expected);
+            Optional<String> closest = ConfigValues.closest(written, expected);
             List<String> places = known.getOrDefault(KeyNames.uniform(written), List.of());
             String fix;
             if (closest.isPresent()) {

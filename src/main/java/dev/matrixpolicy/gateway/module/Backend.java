@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.replies.ReplyCap;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
@@ -214,11 +215,7 @@ public final class Backend implements AutoCloseable {
 
     /** A size as configuration writes it: {@code 1MB}, {@code 64KB}, or bytes. */
     static String format(DataSize size) {
-        long bytes = size.toBytes();
-        if (bytes % DataSize.ofMegabytes(1).toBytes() == 0) {
-            return size.toMegabytes() + "MB";
-        }
-        return bytes % DataSize.ofKilobytes(1).toBytes() == 0 ? size.toKilobytes() + "KB" : bytes + "B";
+        return ReplyCap.format(size.toBytes());
     }
 
     /** Waits for the calls in flight (each bounded by its timeouts), then releases the connections. */

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.replies.ReplyCap;
+import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
 import org.springframework.http.client.ClientHttpResponse;
@@ -12,9 +14,10 @@ import tools.jackson.databind.node.MissingNode;
 
 /**
  * The backend's reply to one attempt, as a module's {@link Backend.ReplyReader} sees it: the status,
- * and the body, read into memory only up to the module's {@code max-reply-size} (a longer one is a
- * {@link BackendFailure.Kind#TOO_LARGE} failure, found from {@code Content-Length} before reading
- * when the backend declares it). A reader that never asks for the body reads none of it.
+ * and the body, read into memory by the gateway's one {@link ReplyCap} rule, up to the module's
+ * {@code max-reply-size} (a longer one is a {@link BackendFailure.Kind#TOO_LARGE} failure, found
+ * from {@code Content-Length} before reading when the backend declares it). A reader that never
+ * asks for the body reads none of it.
  */
 public final class BackendReply {
     /** Strict: trailing content after the JSON value makes the reply unusable, not half-read. */
@@ -23,8 +26,7 @@ public final class BackendReply {
 
     private final ClientHttpResponse response;
     private final int status;
-    private final int maxBytes;
-    private final String limit;
+    private final ReplyCap cap;
     private byte[] body;
 
     /**
@@ -35,8 +37,7 @@ public final class BackendReply {
     public BackendReply(ClientHttpResponse response, DataSize maxReplySize) throws IOException {
         this.response = response;
         this.status = response.getStatusCode().value();
-        this.maxBytes = Math.toIntExact(maxReplySize.toBytes());
-        this.limit = "max-reply-size " + Backend.format(maxReplySize);
+        this.cap = new ReplyCap("max-reply-size", maxReplySize.toBytes());
     }
 
     public int status() {
@@ -55,14 +56,11 @@ public final class BackendReply {
      */
     public byte[] body() throws IOException {
         if (body == null) {
-            if (response.getHeaders().getContentLength() > maxBytes) {
-                throw tooLarge();
+            try {
+                body = cap.read(response.getBody(), response.getHeaders().getContentLength());
+            } catch (ReplyTooLargeException tooLarge) {
+                throw BackendFailure.of(BackendFailure.Kind.TOO_LARGE, tooLarge.getMessage());
             }
-            byte[] read = response.getBody().readNBytes(maxBytes + 1);
-            if (read.length > maxBytes) {
-                throw tooLarge();
-            }
-            body = read;
         }
         return body;
     }
@@ -95,7 +93,7 @@ public final class BackendReply {
         try {
             InputStream rest = response.getBody();
             byte[] buffer = new byte[DRAIN_BUFFER];
-            for (long left = maxBytes; left > 0; ) {
+            for (long left = cap.maxBytes(); left > 0; ) {
                 int read = rest.read(buffer, 0, (int) Math.min(buffer.length, left));
                 if (read < 0) {
                     return;
@@ -105,9 +103,5 @@ public final class BackendReply {
         } catch (IOException broken) {
             // the answer is already read; only the connection is lost
         }
-    }
-
-    private BackendFailure tooLarge() {
-        return BackendFailure.of(BackendFailure.Kind.TOO_LARGE, "reply larger than " + limit);
     }
 }

@@ -4,15 +4,18 @@ import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The configuration values several module types take, checked the one way: user lists, refusals
- * and callback lists. Each throws {@link ModuleConfigurationException} naming the field.
+ * and callback lists (with the closest known name to a misspelt one). Each throws {@link ModuleConfigurationException} naming the field.
  */
 public final class ConfigValues {
     private ConfigValues() {
@@ -102,12 +105,67 @@ public final class ConfigValues {
     public static Set<CallbackType<?, ?, ?>> callbacks(String field, List<String> names, List<CallbackType<?, ?, ?>> supported) {
         Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
         for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            int index = i;
-            chosen.add(supported.stream().filter(type -> type.name().equals(name)).findFirst().orElseThrow(() ->
-                    new ModuleConfigurationException(field + "[" + index + "]", "'" + name + "' is not one of "
-                            + supported.stream().map(CallbackType::name).toList())));
+            chosen.add(callback(field + "[" + i + "]", names.get(i), supported, "one of"));
         }
         return chosen;
+    }
+
+    /**
+     * One callback chosen by name among {@code supported}: what a module's callback lists and maps
+     * ({@code callbacks:}, {@code results:}) are checked with, so a misspelt name is refused at
+     * startup with the closest known one.
+     *
+     * @param notOne how the refusal goes on after {@code 'name' is not}, e.g. {@code a Synapse callback; known callbacks:}
+     * @throws ModuleConfigurationException naming the field, the list of {@code supported} and the closest name
+     */
+    public static CallbackType<?, ?, ?> callback(String field, String name, List<CallbackType<?, ?, ?>> supported, String notOne) {
+        List<String> names = supported.stream().map(CallbackType::name).toList();
+        return supported.stream().filter(type -> type.name().equals(name)).findFirst().orElseThrow(() ->
+                new ModuleConfigurationException(field, "'" + name + "' is not " + notOne + " " + names
+                        + closest(name, names).map(meant -> ". Did you mean " + meant + "?").orElse("")));
+    }
+
+    /**
+     * The known key or name closest to a misspelt one, if one is close enough to be the one meant:
+     * one edit away for names of up to 4 characters, two for longer ones, ignoring case, {@code -}
+     * and {@code _} (as Spring's relaxed binding does). The first of equally close names wins.
+     */
+    public static Optional<String> closest(String misspelt, Collection<String> known) {
+        String wrong = uniform(misspelt);
+        int allowed = wrong.length() <= 4 ? 1 : 2;
+        return known.stream()
+                .filter(candidate -> distance(wrong, uniform(candidate)) <= allowed)
+                .min(Comparator.comparingInt(candidate -> distance(wrong, uniform(candidate))));
+    }
+
+    /**
+     * The optimal string alignment distance: Levenshtein's insertions, deletions and substitutions,
+     * plus swapping two neighbours ({@code modlues}), each one edit. A few lines do; a library would
+     * be a dependency for one function.
+     */
+    private static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + substitution);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
+    private static String uniform(String key) {
+        StringBuilder uniform = new StringBuilder(key.length());
+        key.toLowerCase(Locale.ROOT).chars().filter(Character::isLetterOrDigit).forEach(c -> uniform.append((char) c));
+        return uniform.toString();
     }
 }

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.replies.ReplyCap;
+import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -23,8 +25,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The few calls of the Matrix client-server API (v3) a {@link RoomSource} makes, as its bot. Every
  * call waits at most its timeout for the headers and at most the request timeout between two pieces
- * of the body; every way it can fail ends as one {@link HomeserverFailure}. Redirects are not
- * followed. The access token goes in the {@code Authorization} header only, never in a URL or a message.
+ * of the body, and reads at most its {@link ReplyCap} of a successful answer (the gateway's one rule
+ * for reading a reply; the state is parsed as it streams in, under the same cap); every way it can
+ * fail ends as one {@link HomeserverFailure}. Redirects are not followed. The access token goes in the {@code Authorization} header only, never in a URL or a message.
  */
 final class ClientServerApi implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -40,18 +43,21 @@ final class ClientServerApi implements AutoCloseable {
     private final String base;
     private final String authorization;
     private final Duration requestTimeout;
+    private final ReplyCap cap;
     private final HttpClient http;
 
     /**
      * @param homeserver     the client-server API's base URL, e.g. {@code https://matrix.example.org}
      * @param requestTimeout how long to wait for a connection, for an answer (a sync waits its own
      *                       timeout on top), and between two pieces of an answer's body
+     * @param cap            the longest successful answer read
      */
-    ClientServerApi(URI homeserver, String accessToken, Duration requestTimeout) {
+    ClientServerApi(URI homeserver, String accessToken, Duration requestTimeout, ReplyCap cap) {
         String url = homeserver.toString();
         this.base = (url.endsWith("/") ? url.substring(0, url.length() - 1) : url) + "/_matrix/client/v3";
         this.authorization = "Bearer " + accessToken;
         this.requestTimeout = requestTimeout;
+        this.cap = cap;
         this.http = HttpClient.newBuilder()
                 // HTTP/1.1: no h2c upgrade attempt against a plain-http homeserver.
                 .version(HttpClient.Version.HTTP_1_1)
@@ -187,7 +193,7 @@ final class ClientServerApi implements AutoCloseable {
             if (response.statusCode() / 100 != 2) {
                 throw error(call, response, body);
             }
-            return reader.read(body);
+            return reader.read(cap.stream(body, response.headers().firstValueAsLong("Content-Length").orElse(-1)));
         } catch (JacksonIOException broken) {
             throw bodyBroken(call, body, broken.getCause());
         } catch (JacksonException garbled) {
@@ -198,6 +204,10 @@ final class ClientServerApi implements AutoCloseable {
     }
 
     private HomeserverFailure bodyBroken(String call, StallGuard body, IOException cause) throws InterruptedException {
+        ReplyTooLargeException tooLarge = ReplyTooLargeException.in(cause);
+        if (tooLarge != null) {
+            return HomeserverFailure.malformed(call, tooLarge.getMessage());
+        }
         if (body.stalled()) {
             return HomeserverFailure.stalled(call, requestTimeout);
         }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -68,13 +69,16 @@ public final class RoomSource implements PolicySource {
      * @param requestTimeout how long a call may wait for a connection, for an answer (a sync waits
      *                       {@code syncTimeout} on top), and between two pieces of a body
      * @param syncTimeout    how long the homeserver may hold a sync before answering that nothing changed
+     * @param maxReplySize   the longest answer read, in bytes (the room's state, one sync); a longer one is a failure
      * @param backoff        the pauses between failed attempts, e.g. the module's 1 s doubling up to 60 s
      * @param clock          the time of {@link Status}
      */
     public record Settings(String name, URI homeserver, String accessToken, String room, Duration requestTimeout,
-                           Duration syncTimeout, Pauses backoff, Clock clock) {
+                           Duration syncTimeout, long maxReplySize, Pauses backoff, Clock clock) {
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(30);
+        /** As a URL source's {@code max-size}: a room of a million rules has a state of a few hundred MB. */
+        public static final long DEFAULT_MAX_REPLY_SIZE = 256L * 1024 * 1024;
 
         /** @throws IllegalArgumentException naming the setting that is wrong */
         public Settings {
@@ -91,37 +95,43 @@ public final class RoomSource implements PolicySource {
             require(requestTimeout != null && requestTimeout.isPositive(), "requestTimeout", "must be positive");
             // A sync that never waits would poll the homeserver in a tight loop.
             require(syncTimeout != null && syncTimeout.isPositive(), "syncTimeout", "must be positive");
+            require(maxReplySize >= 1 && maxReplySize <= ReplyCap.LARGEST, "maxReplySize",
+                    "must be between 1B and " + ReplyCap.format(ReplyCap.LARGEST) + ", not " + ReplyCap.format(maxReplySize));
             Objects.requireNonNull(backoff, "backoff");
             Objects.requireNonNull(clock, "clock");
         }
 
-        /** The defaults: 10 s per request, 30 s long-polls, the system clock. */
+        /** The defaults: 10 s per request, 30 s long-polls, answers up to 256MB, the system clock. */
         public static Settings of(String name, URI homeserver, String accessToken, String room, Pauses backoff) {
             return new Settings(name, homeserver, accessToken, room, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SYNC_TIMEOUT,
-                    backoff, Clock.systemUTC());
+                    DEFAULT_MAX_REPLY_SIZE, backoff, Clock.systemUTC());
         }
 
         public Settings withRequestTimeout(Duration timeout) {
-            return new Settings(name, homeserver, accessToken, room, timeout, syncTimeout, backoff, clock);
+            return new Settings(name, homeserver, accessToken, room, timeout, syncTimeout, maxReplySize, backoff, clock);
         }
 
         public Settings withSyncTimeout(Duration timeout) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, timeout, backoff, clock);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, timeout, maxReplySize, backoff, clock);
+        }
+
+        public Settings withMaxReplySize(long bytes) {
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, bytes, backoff, clock);
         }
 
         public Settings withBackoff(Pauses pauses) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, pauses, clock);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, pauses, clock);
         }
 
         public Settings withClock(Clock time) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, backoff, time);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, backoff, time);
         }
 
         /** Without the access token, which must not reach a log. */
         @Override
         public String toString() {
             return "Settings[name=" + name + ", homeserver=" + homeserver + ", accessToken=(hidden), room=" + room
-                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + "]";
+                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + ", maxReplySize=" + maxReplySize + "]";
         }
 
         private static void require(boolean valid, String setting, String problem) {
@@ -140,7 +150,8 @@ public final class RoomSource implements PolicySource {
 
     public RoomSource(Settings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.homeserver = new ClientServerApi(settings.homeserver(), settings.accessToken(), settings.requestTimeout());
+        this.homeserver = new ClientServerApi(settings.homeserver(), settings.accessToken(), settings.requestTimeout(),
+                new ReplyCap("max-size", settings.maxReplySize()));
     }
 
     @Override

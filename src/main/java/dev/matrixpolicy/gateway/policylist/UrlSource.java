@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -12,24 +13,26 @@ import java.util.Optional;
 
 /**
  * A policy list served over HTTP ({@link RuleText}'s formats), polled with {@code If-None-Match} and
- * {@code If-Modified-Since}, so an unchanged list costs a 304 and no parsing.
+ * {@code If-Modified-Since}, so an unchanged list costs a 304 and no parsing. The body is read by the
+ * gateway's one {@link ReplyCap} rule, up to the source's {@code max-size}.
  */
 public final class UrlSource extends PollingSource {
     private final URI url;
     private final Duration timeout;
-    private final long maxSize;
+    private final ReplyCap maxSize;
     private final HttpClient http;
     private Optional<String> etag = Optional.empty();
     private Optional<String> lastModified = Optional.empty();
 
     /**
      * @param maxSize the largest body read, in bytes; a larger list is refused (and the last good one kept)
+     * @throws IllegalArgumentException when {@code maxSize} is not between 1 byte and {@link ReplyCap#LARGEST}
      */
     public UrlSource(String name, URI url, Duration pollInterval, Duration timeout, long maxSize, Clock clock) {
         super(name, pollInterval, clock);
         this.url = url;
         this.timeout = timeout;
-        this.maxSize = maxSize;
+        this.maxSize = new ReplyCap("max-size", maxSize);
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
@@ -47,10 +50,7 @@ public final class UrlSource extends PollingSource {
             if (response.statusCode() != 200) {
                 throw new IOException("HTTP " + response.statusCode());
             }
-            byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxSize + 1));
-            if (bytes.length > maxSize) {
-                throw new IOException("the list is larger than max-size (" + maxSize + " bytes)");
-            }
+            byte[] bytes = maxSize.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
             String text = utf8(bytes);
             RuleText.Parsed parsed = RuleText.parse(text, name());
             etag = response.headers().firstValue("ETag");

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.replies.ReplyCap;
+import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -129,7 +131,11 @@ public final class ServerKeys implements KeyLookup {
     static final Duration WELL_KNOWN_ERROR_CACHE = Duration.ofHours(1);
     private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age=\"?([0-9]{1,10})");
     private static final int DEFAULT_PORT = 8448;
-    private static final int MAX_RESPONSE_BYTES = 64 * 1024;
+    /**
+     * A server's keys, a notary's answer for one server, a {@code .well-known}: a few KB at most. Fixed,
+     * not a setting: a larger answer is a broken or hostile server, never a bigger deployment.
+     */
+    private static final ReplyCap MAX_RESPONSE = new ReplyCap("the key-fetch reply limit", 64 * 1024);
     private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]+]|[^:]+)(?::([0-9]{1,5}))?");
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     /** A host name as an SRV record's target names it, the root ({@code .}, "no such service") excluded. */
@@ -599,12 +605,14 @@ public final class ServerKeys implements KeyLookup {
         try {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {
-                byte[] bytes = body.readNBytes(MAX_RESPONSE_BYTES + 1);
                 if (response.statusCode() != 200) {
                     throw new IOException(uri + " answered " + response.statusCode());
                 }
-                if (bytes.length > MAX_RESPONSE_BYTES) {
-                    throw new IOException(uri + " answered more than " + MAX_RESPONSE_BYTES + " bytes");
+                byte[] bytes;
+                try {
+                    bytes = MAX_RESPONSE.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
+                } catch (ReplyTooLargeException tooLarge) {
+                    throw new IOException(uri + " answered a " + tooLarge.getMessage(), tooLarge);
                 }
                 return new JsonAnswer(Json.MAPPER.readTree(bytes), response.headers());
             }

@@ -1,10 +1,23 @@
 package dev.matrixpolicy.gateway.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.matrixpolicy.gateway.support.CallbackRequests;
 import dev.matrixpolicy.gateway.support.Gen;
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.RawHttp;
+import dev.matrixpolicy.gateway.support.RawHttp.Response;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A seeded corpus of malformed HTTP/1.1 requests, byte for byte: broken request lines, methods and
@@ -12,11 +25,22 @@ import java.util.List;
  * Transfer-Encoding, bad chunking; bad percent-encoding in path and query; bodies cut short, not
  * JSON, nested deep or too large; with and without the token. Most requests keep a valid frame
  * around one or two faults, so each fault reaches the layer that must refuse it.
+ *
+ * <p>{@link #fire} sends them over raw sockets and checks each answer against the promises of the
+ * Errors section of docs/api.md ({@link #assertDocumented}); {@code HttpFuzzEndToEndTest} does it in
+ * process, {@code HttpFuzzIT} against the packaged jar with the policy server's port too.
  */
 final class MalformedHttp {
+    static final long SEED = 20261201L;
+    private static final String TOKEN_REFUSED = "Missing or invalid bearer token\n";
+    /** Qualified Java names, library and option names, the server's: none is any business of the caller. */
+    private static final Pattern INTERNALS = Pattern.compile(
+            "\\b(?:java|javax|jakarta|sun|org\\.apache|org\\.springframework|tools\\.jackson|com\\.fasterxml|ch\\.qos)\\.[a-z]"
+                    + "|Exception|Jackson|JsonToken|DeserializationFeature|StreamReadConstraints|JsonReadFeature|Tomcat|Coyote"
+                    + "|<html|\\tat ");
 
-    /** Which of the gateway's two ports a request goes to. */
-    enum Port { POLICY, MANAGEMENT }
+    /** Which of the gateway's ports a request goes to: the policy API, the management port, the policy server's federation port. */
+    enum Port { POLICY, MANAGEMENT, FEDERATION }
 
     /**
      * A route to aim at and a valid body for it ({@code null} for none).
@@ -273,5 +297,121 @@ final class MalformedHttp {
     private static void write(ByteArrayOutputStream out, String text) {
         // Latin-1, so each char is one byte as written, and non-ASCII characters arrive as raw bytes.
         out.writeBytes(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** What {@link #fire} saw: how many requests went, the statuses, and the requests that got no answer at all. */
+    record Outcome(int sent, Map<Integer, Integer> statuses, List<Probe> unanswered) {
+    }
+
+    /**
+     * Sends up to {@code requests} probes (fewer if {@code budget} runs out), each on its own
+     * connection to its route's port, and checks every answer with {@link #assertDocumented}.
+     */
+    Outcome fire(Map<Port, Integer> ports, int requests, Duration budget) {
+        long started = System.nanoTime();
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        List<Probe> unanswered = new ArrayList<>();
+        int sent = 0;
+        for (; sent < requests && System.nanoTime() - started < budget.toNanos(); sent++) {
+            Probe probe = next();
+            List<Response> answers;
+            try {
+                answers = RawHttp.send(ports.get(probe.route().port()), probe.bytes(), probe.head());
+            } catch (IllegalStateException unparsable) {
+                throw new AssertionError("Not HTTP: the answer to " + probe, unparsable);
+            }
+            if (answers.isEmpty()) {
+                unanswered.add(probe);
+            }
+            for (Response answer : answers) {
+                statuses.merge(answer.status(), 1, Integer::sum);
+                assertDocumented(probe, answer);
+            }
+        }
+        return new Outcome(sent, statuses, unanswered);
+    }
+
+    /**
+     * Every route of the policy API and the management port, each with a valid body where it takes
+     * one: each callback that discovery lists, the discovery documents, {@code is_evil}, unknown
+     * paths, the actuator.
+     *
+     * @param failsClosed the callback paths where a module fails closed, so that 503 is the documented answer
+     */
+    static List<Route> routes(int policyPort, Predicate<String> failsClosed) {
+        Map<String, String> samples = CallbackRequests.everyCallback()
+                .collect(Collectors.toMap(arguments -> "/v1/" + arguments.get()[0], arguments -> (String) arguments.get()[1]));
+        GatewayClient gateway = new GatewayClient(policyPort, TOKEN);
+        List<Route> routes = new ArrayList<>();
+        for (JsonNode callback : gateway.get("/v1/callbacks").json().get("callbacks").values()) {
+            String path = "/v1/" + callback.get("category").asString() + "/" + callback.get("callback").asString();
+            routes.add(new Route(Port.POLICY, path, samples.get(path), failsClosed.test(path)));
+        }
+        assertThat(routes).as("discovered callbacks").hasSizeGreaterThan(10);
+        routes.add(new Route(Port.POLICY, "/v1/spam_checker/user_may_invite_not", "{}", false));
+        routes.add(new Route(Port.POLICY, "/v1/third_party_rules/on_logged_out", samples.get("/v1/password_auth_provider/on_logged_out"), false));
+        for (String path : List.of("/v1/callbacks", "/v1/password_auth_provider/auth_checkers",
+                "/v1/modules/denylist/is_evil?user=@spammer:example.com", "/v1/modules/denylist/is_evil?user=@bob:example.com",
+                "/v1/modules/answers/is_evil?user=@a:b", "/v1/modules/nothing/is_evil", "/v1/modules/denylist/is_evil",
+                "/v1", "/", "/error", "/actuator/health")) {
+            routes.add(new Route(Port.POLICY, path, null, false));
+        }
+        routes.add(new Route(Port.POLICY, "/v1/spam_checker/ping", "{\"id\": \"fuzz\"}", false));
+        for (String path : List.of("/actuator", "/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness",
+                "/actuator/info", "/actuator/prometheus", "/actuator/metrics", "/actuator/metrics/jvm.threads.live",
+                "/actuator/metrics/jvm.threads.live?tag=nocolon", "/actuator/metrics/nothing", "/actuator/chains",
+                "/actuator/nothing", "/error", "/", "/v1/callbacks")) {
+            routes.add(new Route(Port.MANAGEMENT, path, null, false));
+        }
+        return routes;
+    }
+
+    /**
+     * The promises of docs/api.md's Errors section: no 5xx but the 503 of a module that fails closed
+     * and the 501/505 HTTP prescribes; no Server header; no Java class, library or server name in
+     * the answer; every error JSON, with {@code errcode} and {@code error} on the policy and
+     * federation ports (but the token's plain-text 401 on the policy port).
+     */
+    static void assertDocumented(Probe probe, Response answer) {
+        String what = probe + "\n-> " + answer;
+        int status = answer.status();
+        if (status == RawHttp.HTTP_0_9) {
+            // Tomcat still speaks HTTP/0.9 to a request line with no version ("POST  HTTP/1.1" reads as
+            // target "HTTP/1.1"): no status line, no headers, the body alone.
+            assertThat(INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
+            // Whether it is an error shows only in the body: the token's refusal, or JSON with an errcode.
+            if (answer.body().startsWith("{\"error")) {
+                assertThat(json(answer, what).path("errcode").asString("")).as(what).startsWith("M_");
+            }
+            return;
+        }
+        assertThat(status < 500 || status == 501 || status == 505
+                || status == 503 && probe.route().failsClosed()).as("a status docs/api.md documents: " + what).isTrue();
+        assertThat(answer.header("Server")).as("no Server header: " + what).isEmpty();
+        assertThat(INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
+        assertThat(INTERNALS.matcher(answer.headers().toString()).find()).as("no internals in the headers: " + what).isFalse();
+        if (status < 400 || answer.body().isEmpty() && probe.head()) {
+            return;
+        }
+        if (status == 401 && probe.route().port() == Port.POLICY) {
+            // The token's refusal is plain text on purpose (docs/api.md, Errors).
+            assertThat(answer.body()).as(what).isEqualTo(TOKEN_REFUSED);
+            return;
+        }
+        assertThat(answer.header("Content-Type")).as("JSON: " + what)
+                .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
+        JsonNode json = json(answer, what);
+        if (probe.route().port() != Port.MANAGEMENT || json.has("errcode")) {
+            assertThat(json.path("errcode").asString("")).as("errcode: " + what).startsWith("M_");
+            assertThat(json.path("error").asString("")).as("error: " + what).isNotBlank();
+        }
+    }
+
+    private static JsonNode json(Response answer, String what) {
+        try {
+            return GatewayClient.json(answer.body());
+        } catch (RuntimeException notJson) {
+            throw new AssertionError("Not JSON: " + what, notJson);
+        }
     }
 }

@@ -127,6 +127,18 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void staticResultForAMisspeltCallbackIsRefusedWithTheClosestName() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_invit=NOT_SPAM")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.field()).isEqualTo("config.results.user_may_invit");
+                    assertThat(failure.problem()).startsWith("'user_may_invit' is not a Synapse callback; known callbacks: [")
+                            .endsWith("]. Did you mean user_may_invite?");
+                });
+    }
+
+    @Test
     void staticBooleanCallbackRefusesAnErrcode() {
         runner.withPropertyValues("policy-gateway.modules[0].module=static",
                         "policy-gateway.modules[0].config.results.is_3pid_allowed=M_FORBIDDEN")

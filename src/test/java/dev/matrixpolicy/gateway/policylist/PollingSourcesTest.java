@@ -169,7 +169,7 @@ class PollingSourcesTest {
                 Duration.ofSeconds(5), 1000, Clock.systemUTC())) {
             source.start((from, rules, skipped) -> updates.add(rules));
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
-            assertThat(source.status().lastError()).contains("the list is larger than max-size (1000 bytes)");
+            assertThat(source.status().lastError()).contains("reply larger than max-size 1000B");
             assertThat(updates).isEmpty();
         }
     }

@@ -520,6 +520,26 @@ class RoomSourceTest {
     }
 
     @Test
+    void syncAnswerOverMaxSizeFailsClearlyWarnsOnceAndKeepsTheLastGoodRules() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withMaxReplySize(4096));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        ObjectNode longReason = JSON.createObjectNode().put("entity", "@second:evil.example").put("recommendation", "m.ban")
+                .put("reason", "spam ".repeat(2000));
+        homeserver.send(ROOM, rule("user", "rule:2", longReason));
+        await().atMost(SOON).until(() -> source.status().failures() >= 3);
+
+        assertThat(updates).hasSize(1);
+        assertThat(source.status().lastError())
+                .hasValue("the homeserver's answer to GET /sync is unusable: reply larger than max-size 4KB");
+        assertThat(lines(Level.WARN)).singleElement().asString()
+                .startsWith("Policy list source 'community' (" + ROOM + ") could not be read, keeping its last good rules (1 rule): "
+                        + "the homeserver's answer to GET /sync is unusable: reply larger than max-size 4KB; retrying in ");
+    }
+
+    @Test
     void bodyThatStopsComingIsATimeout() {
         homeserver.room(ROOM);
         homeserver.stallBodies();

@@ -202,6 +202,13 @@ class ServerKeysTest {
     }
 
     @Test
+    void aKeyAnswerOverSixtyFourKilobytesIsRefusedByTheReplyCap() {
+        tamper = response -> response.put("padding", "x".repeat(64 * 1024));
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageEndingWith(" answered a reply larger than the key-fetch reply limit 64KB");
+    }
+
+    @Test
     void aServerWhoseFetchFailedIsNotAskedAgainWithinTheBackoffAndIsAfterIt() {
         failing = true;
         assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("Could not fetch the keys of " + NAME);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,14 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts the gateway on free ports with its embedded configuration, and waits until it is ready. */
     public static GatewayProcess start(Path folder, String token) {
+        return start(folder, token, List.of());
+    }
+
+    /**
+     * Starts the gateway on free ports with {@code arguments} added to its command line (e.g.
+     * {@code --spring.config.additional-location=...}), and waits until it is ready.
+     */
+    public static GatewayProcess start(Path folder, String token, List<String> arguments) {
         Path jar = Path.of(System.getProperty("gateway.jar", "target/matrix-policy-gateway-0.1.0-SNAPSHOT.jar"))
                 .toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
@@ -47,9 +56,10 @@ public final class GatewayProcess implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java runs the tests"));
         int apiPort = Ports.unusedPort();
         int managementPort = Ports.unusedPort();
-        List<String> command = List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                 "--server.port=" + apiPort, "--management.server.port=" + managementPort,
-                "--policy-gateway.auth.token=" + token);
+                "--policy-gateway.auth.token=" + token));
+        command.addAll(arguments);
         Path log = folder.resolve("gateway.log");
         try {
             Process process = new ProcessBuilder(command).directory(folder.toFile())
@@ -71,6 +81,19 @@ public final class GatewayProcess implements AutoCloseable {
         return apiPort;
     }
 
+    public int managementPort() {
+        return managementPort;
+    }
+
+    /** Every line the gateway wrote to stdout and stderr so far. */
+    public List<String> logLines() {
+        try {
+            return Files.readAllLines(log);
+        } catch (IOException failed) {
+            throw new UncheckedIOException(failed);
+        }
+    }
+
     /** SIGTERM, as the kubelet sends it once the preStop hook is done. */
     public void terminate() {
         process.destroy();
@@ -89,10 +112,10 @@ public final class GatewayProcess implements AutoCloseable {
     /** The last 40 lines the gateway wrote to stdout and stderr, for a failure message. */
     public String log() {
         try {
-            List<String> lines = Files.readAllLines(log);
+            List<String> lines = logLines();
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException failed) {
-            return "(no log: " + failed + ")";
+        } catch (UncheckedIOException failed) {
+            return "(no log: " + failed.getCause() + ")";
         }
     }
 

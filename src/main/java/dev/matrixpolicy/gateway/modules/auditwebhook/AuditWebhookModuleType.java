@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.auditwebhook;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -51,13 +52,8 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
         }
         Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();
         for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            String field = "callbacks[" + i + "]";
-            CallbackType<?, ?, ?> callback = NOTIFICATIONS.stream().filter(type -> type.name().equals(name)).findFirst()
-                    .orElseThrow(() -> new ModuleConfigurationException(field,
-                            "'" + name + "' is not a notification callback; audit_webhook reports "
-                            + NOTIFICATIONS.stream().map(CallbackType::name).toList()));
-            chosen.add(callback);
+            chosen.add(ConfigValues.callback("callbacks[" + i + "]", names.get(i), NOTIFICATIONS,
+                    "a notification callback; audit_webhook reports"));
         }
         return chosen;
     }

@@ -59,8 +59,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
         for (int i = 0; i < config.callbacks().size(); i++) {
             String name = config.callbacks().get(i);
             String field = "callbacks[" + i + "]";
-            CallbackType<?, ?, ?> callback = Callbacks.byName(name).orElseThrow(() -> new ModuleConfigurationException(field,
-                    "'" + name + "' is not a Synapse callback; known callbacks: " + Callbacks.ALL.stream().map(CallbackType::name).toList()));
+            CallbackType<?, ?, ?> callback = ConfigValues.callback(field, name, Callbacks.ALL, "a Synapse callback; known callbacks:");
             if (callback == CheckAuth.TYPE) {
                 throw new ModuleConfigurationException(field, "check_auth is forwarded per login type: list them under login-types, "
                         + "each with the fields it needs");

@@ -81,7 +81,7 @@ public record PolicyListConfig(
  *                        sync long-polls for 30 s on top of it)
  * @param retryBackoff    a policy room's first pause after a failed request
  * @param retryMaxBackoff the longest such pause
-     * @param maxSize         the largest list a URL may serve
+     * @param maxSize         the longest answer read from a URL (the list) or a room's homeserver (its state, one sync)
      * @param kinds           the entity kinds taken from this source ({@code user}, {@code room}, {@code server}); all by default
      * @param callbacks       the callbacks this source applies to; all of the module's by default
      * @param rooms           the rooms this source applies to, for callbacks about a room; all rooms by default

@@ -100,8 +100,12 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         }
         if (source.url() != null) {
             BackendUrls.require(field + ".url", source.url());
-            return new UrlSource(source.name(), source.url(), source.pollInterval(), source.timeout(),
-                    source.maxSize().toBytes(), clock);
+            try {
+                return new UrlSource(source.name(), source.url(), source.pollInterval(), source.timeout(),
+                        source.maxSize().toBytes(), clock);
+            } catch (IllegalArgumentException wrong) {
+                throw new ModuleConfigurationException(field + ".max-size", wrong.getMessage(), wrong);
+            }
         }
         return room(source, field, context);
     }
@@ -124,9 +128,11 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             return new RoomSource(RoomSource.Settings.of(source.name(), source.homeserver(), token, source.room().strip(),
                             attempts -> backoff.delay(attempts, ThreadLocalRandom.current()))
                     .withRequestTimeout(source.timeout())
+                    .withMaxReplySize(source.maxSize().toBytes())
                     .withClock(clock));
         } catch (IllegalArgumentException wrong) {
-            throw new ModuleConfigurationException(field + ".room", wrong.getMessage(), wrong);
+            String setting = wrong.getMessage().startsWith("maxReplySize ") ? ".max-size" : ".room";
+            throw new ModuleConfigurationException(field + setting, wrong.getMessage(), wrong);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.staticanswers;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -30,9 +31,7 @@ class StaticModuleType extends ModuleType<StaticConfig> {
         Map<CallbackType<?, ?, ?>, Object> answers = new LinkedHashMap<>();
         config.results().forEach((callback, value) -> {
             String field = "results." + callback;
-            CallbackType<?, ?, ?> type = Callbacks.byName(callback).orElseThrow(() -> new ModuleConfigurationException(
-                    field, "'" + callback + "' is not a Synapse callback; known callbacks: "
-                    + Callbacks.ALL.stream().map(CallbackType::name).toList()));
+            CallbackType<?, ?, ?> type = ConfigValues.callback(field, callback, Callbacks.ALL, "a Synapse callback; known callbacks:");
             if (type == CheckAuth.TYPE) {
                 throw new ModuleConfigurationException(field, "auth checkers need a login type and fields; "
                         + "a fixed answer cannot authenticate anyone");

@@ -74,6 +74,14 @@ class HttpConfigurationTest {
     }
 
     @Test
+    void misspeltCallbackIsRefusedWithTheClosestName() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,check_event_for_spma")
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                        ENTRY + "config.callbacks[1]: 'check_event_for_spma' is not a Synapse callback").hasStackTraceContaining(
+                        "]. Did you mean check_event_for_spam?"));
+    }
+
+    @Test
     void checkAuthAmongTheCallbacksPointsToLoginTypes() {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=check_auth")
                 .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(

@@ -1,0 +1,14 @@
+/**
+ * Reading a backend's reply within a cap, the one rule every HTTP reply the gateway reads goes
+ * through: a module's {@code Backend} ({@code max-reply-size}), a policy list's URL and policy room
+ * sources ({@code max-size}) and the policy server's key fetches. {@link
+ * dev.matrixpolicy.gateway.replies.ReplyCap} reads a body into memory, or hands it over as a stream
+ * for a parser, and fails with a {@link dev.matrixpolicy.gateway.replies.ReplyTooLargeException}
+ * naming the limit as soon as one byte more than the cap arrives (before reading, when the reply
+ * declares a longer {@code Content-Length}).
+ *
+ * <p>Pure Java, at the bottom of the layering: it uses no other package of the gateway and no
+ * Spring, so the extension point and the pure cores ({@code policylist}, {@code policyserver}) can
+ * all use it.
+ */
+package dev.matrixpolicy.gateway.replies;

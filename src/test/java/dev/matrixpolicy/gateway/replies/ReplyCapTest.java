@@ -1,0 +1,64 @@
+package dev.matrixpolicy.gateway.replies;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+class ReplyCapTest {
+    private static final ReplyCap FOUR_KB = new ReplyCap("max-size", 4096);
+
+    private static InputStream bytes(int length) {
+        return new ByteArrayInputStream(new byte[length]);
+    }
+
+    @Test
+    void aBodyOfExactlyTheCapIsReadWholeAndOneByteMoreIsRefusedNamingTheSetting() throws IOException {
+        assertThat(FOUR_KB.read(bytes(4096), -1)).hasSize(4096);
+        assertThatThrownBy(() -> FOUR_KB.read(bytes(4097), -1)).isInstanceOf(ReplyTooLargeException.class)
+                .hasMessage("reply larger than max-size 4KB");
+    }
+
+    @Test
+    void aDeclaredLengthOverTheCapIsRefusedWithoutReadingTheBody() {
+        InputStream untouchable = new InputStream() {
+            @Override
+            public int read() {
+                throw new AssertionError("the body was read");
+            }
+        };
+        assertThatThrownBy(() -> FOUR_KB.read(untouchable, 4097)).isInstanceOf(ReplyTooLargeException.class);
+        assertThatThrownBy(() -> FOUR_KB.stream(untouchable, 4097)).isInstanceOf(ReplyTooLargeException.class);
+    }
+
+    @Test
+    void aStreamedBodyEndsCleanlyAtTheCapAndFailsAtItsFirstExtraByteThroughAParser() throws IOException {
+        try (InputStream exact = FOUR_KB.stream(bytes(4096), -1)) {
+            assertThat(exact.readAllBytes()).hasSize(4096);
+        }
+        try (InputStream longer = FOUR_KB.stream(bytes(4097), -1)) {
+            assertThat(longer.readNBytes(4096)).hasSize(4096);
+            assertThatThrownBy(longer::read).isInstanceOf(ReplyTooLargeException.class);
+        }
+        String json = "[" + "1,".repeat(3000) + "1]";
+        Throwable parsed = catchThrowable(() -> JsonMapper.builder().build()
+                .readTree(FOUR_KB.stream(new ByteArrayInputStream(json.getBytes()), -1)));
+        assertThat(parsed).isNotNull();
+        assertThat(ReplyTooLargeException.in(parsed)).isNotNull().hasMessage("reply larger than max-size 4KB");
+    }
+
+    @Test
+    void theCapIsBetweenOneByteAndTheLargestArray() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReplyCap("max-size", 0))
+                .withMessage("must be between 1B and 2047MB, not 0B");
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReplyCap("max-size", 2048L * 1024 * 1024))
+                .withMessage("must be between 1B and 2047MB, not 2048MB");
+        assertThat(new ReplyCap("max-reply-size", 1024 * 1024)).hasToString("max-reply-size 1MB");
+    }
+}

@@ -107,6 +107,8 @@ class HttpFuzzIT {
                     .singleElement().extracting(RawHttp.Response::status).isEqualTo(200);
             assertThat(gateway.logLines()).as("ERROR lines in the jar's log")
                     .noneMatch(line -> line.matches("^\\S+\\s+ERROR\\b.*"));
+            assertThat(gateway.logLines()).as("stack traces in the jar's log")
+                    .noneMatch(line -> line.startsWith("\tat ") || line.startsWith("Caused by:"));
             assertThat(outcome.unanswered()).as("requests closed without an answer, of %s sent; statuses %s", outcome.sent(),
                     outcome.statuses()).isEmpty();
         }

@@ -3,7 +3,6 @@ package dev.matrixpolicy.gateway.policylist;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * Rules by a SHA-256 digest (MSC4205's hashed entities), held as the digest's raw 32 bytes, four longs
@@ -69,25 +68,18 @@ final class DigestTable {
 
     /** Collects entries; the first rule under a digest is kept, as {@code Map.putIfAbsent} would. */
     static final class Builder {
-        private byte[][] keys = new byte[16][];
-        private PolicyRule[] rules = new PolicyRule[16];
-        private int count;
+        private final RuleTable.Entries<byte[]> entries = new RuleTable.Entries<>();
 
         void putIfAbsent(byte[] digest, PolicyRule rule) {
             if (digest.length != DIGEST_BYTES) {
                 throw new IllegalArgumentException("a SHA-256 digest has 32 bytes, not " + digest.length);
             }
-            if (count == keys.length) {
-                keys = Arrays.copyOf(keys, count * 2);
-                rules = Arrays.copyOf(rules, count * 2);
-            }
-            keys[count] = digest;
-            rules[count] = rule;
-            count++;
+            entries.add(digest, rule);
         }
 
         /** The table; the builder is not used again. */
         DigestTable build() {
+            int count = entries.count();
             if (count == 0) {
                 return EMPTY;
             }
@@ -96,7 +88,7 @@ final class DigestTable {
             PolicyRule[] tableRules = new PolicyRule[length];
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
-                byte[] digest = keys[entry];
+                byte[] digest = entries.key(entry);
                 long first = word(digest, 0);
                 int slot = home(first, length);
                 while (tableRules[slot] != null && !holds(digests, slot, digest, first)) {
@@ -106,7 +98,7 @@ final class DigestTable {
                     for (int w = 0; w < WORDS; w++) {
                         digests[slot * WORDS + w] = word(digest, w);
                     }
-                    tableRules[slot] = rules[entry];
+                    tableRules[slot] = entries.rule(entry);
                     size++;
                 }
             }

@@ -64,22 +64,15 @@ final class RuleTable {
 
     /** Collects entries; the first rule under a key is kept, as {@code Map.putIfAbsent} would. */
     static final class Builder {
-        private String[] keys = new String[16];
-        private PolicyRule[] rules = new PolicyRule[16];
-        private int count;
+        private final Entries<String> entries = new Entries<>();
 
         void putIfAbsent(String key, PolicyRule rule) {
-            if (count == keys.length) {
-                keys = Arrays.copyOf(keys, count * 2);
-                rules = Arrays.copyOf(rules, count * 2);
-            }
-            keys[count] = key;
-            rules[count] = rule;
-            count++;
+            entries.add(key, rule);
         }
 
         /** The table; the builder is not used again. */
         RuleTable build() {
+            int count = entries.count();
             if (count == 0) {
                 return EMPTY;
             }
@@ -89,7 +82,7 @@ final class RuleTable {
             PolicyRule[] tableRules = new PolicyRule[length];
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
-                String key = keys[entry];
+                String key = entries.key(entry);
                 int fingerprint = fingerprint(key.hashCode());
                 int slot = home(fingerprint, length);
                 while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint && tableKeys[slot].equals(key))) {
@@ -98,11 +91,41 @@ final class RuleTable {
                 if (fingerprints[slot] == 0) { // else an earlier rule holds the key, and keeps it
                     fingerprints[slot] = fingerprint;
                     tableKeys[slot] = key;
-                    tableRules[slot] = rules[entry];
+                    tableRules[slot] = entries.rule(entry);
                     size++;
                 }
             }
             return new RuleTable(fingerprints, tableKeys, tableRules, size);
+        }
+    }
+
+    /** Keys and their rules in the order a table's builder was given them. */
+    static final class Entries<K> {
+        private Object[] keys = new Object[16];
+        private PolicyRule[] rules = new PolicyRule[16];
+        private int count;
+
+        void add(K key, PolicyRule rule) {
+            if (count == keys.length) {
+                keys = Arrays.copyOf(keys, count * 2);
+                rules = Arrays.copyOf(rules, count * 2);
+            }
+            keys[count] = key;
+            rules[count] = rule;
+            count++;
+        }
+
+        int count() {
+            return count;
+        }
+
+        @SuppressWarnings("unchecked") // only add() writes keys, and only K
+        K key(int entry) {
+            return (K) keys[entry];
+        }
+
+        PolicyRule rule(int entry) {
+            return rules[entry];
         }
     }
 }

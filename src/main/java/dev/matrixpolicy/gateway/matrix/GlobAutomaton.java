@@ -502,6 +502,11 @@ public final class GlobAutomaton {
         int firstMatch(String input, int best) {
             int node = 0;
             for (int i = 0, length = input.length(); i < length; ) {
+                char c = input.charAt(i);
+                if (node == 0 && c < CACHED_ALPHABET && rootNext[c] == 0) {
+                    i++; // the usual character: it starts no literal, and the root has no output
+                    continue;
+                }
                 int codePoint = input.codePointAt(i);
                 i += Character.charCount(codePoint);
                 int next = child(node, codePoint);

@@ -25,7 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * longest middle literal goes into an Aho–Corasick automaton, built eagerly (its size is the total
  * length of those literals), and the input is read through it once; only the patterns whose literal
  * occurs in the input are then checked, literal by literal. Ten thousand of them would otherwise need
- * more DFA states than the cache holds, and a random input would keep building states.
+ * more DFA states than the cache holds, and a random input would keep building states. (Patterns
+ * that share their longest middle literal are each checked where it occurs: a list of thousands of
+ * {@code x<n>*spam*} would cost that many checks per input holding "spam".)
  *
  * <p>Cached transitions are indexed by character class, not by character: characters that appear in
  * no pattern all behave alike, so they share one class, and a state's transition array is only as

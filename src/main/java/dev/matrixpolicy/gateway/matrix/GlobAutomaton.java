@@ -20,6 +20,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
  * character of each literal into the DFA, and random inputs would keep evicting one another's.
  *
+ * <p>Patterns that are literals between stars, with a literal inside ({@code @*spam17*:*}: a
+ * prefix, a middle literal, a suffix; no {@code ?}), skip the automaton too. Each such pattern's
+ * longest middle literal goes into an Aho–Corasick automaton, built eagerly (its size is the total
+ * length of those literals), and the input is read through it once; only the patterns whose literal
+ * occurs in the input are then checked, literal by literal. Ten thousand of them would otherwise need
+ * more DFA states than the cache holds, and a random input would keep building states. (Patterns
+ * that share their longest middle literal are each checked where it occurs: a list of thousands of
+ * {@code x<n>*spam*} would cost that many checks per input holding "spam".)
+ *
  * <p>Cached transitions are indexed by character class, not by character: characters that appear in
  * no pattern all behave alike, so they share one class, and a state's transition array is only as
  * long as the number of distinct characters the patterns use.
@@ -69,11 +78,14 @@ public final class GlobAutomaton {
     /** For each node of the suffix trie, the lowest index of the patterns whose literal ends there, or -1. */
     private final int[] suffixPattern;
 
+    private final Infixes infixes;
+
     private final int maxCachedStates;
     private final State dead = new State(new int[0], -1, -1, 0);
     private volatile Cache cache;
 
-    private GlobAutomaton(TrieBuilder trie, TrieBuilder suffixes, int maxCachedStates) {
+    private GlobAutomaton(TrieBuilder trie, TrieBuilder suffixes, Infixes infixes, int maxCachedStates) {
+        this.infixes = infixes;
         int nodes = trie.size;
         this.edgeStart = new int[nodes + 1];
         this.edgeLabel = new int[nodes - 1];
@@ -110,16 +122,18 @@ public final class GlobAutomaton {
         }
         TrieBuilder trie = new TrieBuilder();
         TrieBuilder suffixes = new TrieBuilder();
+        Infixes.Builder infixes = new Infixes.Builder();
         int index = 0;
         for (String pattern : patterns) {
             String literal = leadingStarLiteral(pattern);
             if (literal != null) {
-                suffixes.add(new StringBuilder(literal).reverse().toString(), index++);
-            } else {
-                trie.add(pattern, index++);
+                suffixes.add(new StringBuilder(literal).reverse().toString(), index);
+            } else if (!infixes.add(pattern, index)) {
+                trie.add(pattern, index);
             }
+            index++;
         }
-        return new GlobAutomaton(trie, suffixes, maxCachedStates);
+        return new GlobAutomaton(trie, suffixes, infixes.build(), maxCachedStates);
     }
 
     /** The literal of a pattern {@code *literal} (or {@code **literal}), or null for any other pattern. */
@@ -148,12 +162,16 @@ public final class GlobAutomaton {
     /**
      * The index, in the collection the automaton was compiled from, of a pattern that matches the
      * whole of {@code input}, or -1. Lower indexes win: of the patterns {@code *literal}, the lowest
-     * that matches; of the others, the lowest that matches where the automaton decides (the end of the
-     * input, or the first point from which every continuation matches); and the lower of those two.
+     * that matches; of the patterns with a literal between stars, the lowest that matches; of the
+     * others, the lowest that matches where the automaton decides (the end of the input, or the first
+     * point from which every continuation matches); and the lowest of those three.
      */
     public int firstMatch(String input) {
-        int suffix = suffixEdgeLabel.length == 0 ? -1 : suffixMatch(input);
-        return general ? lower(suffix, generalMatch(input)) : suffix;
+        int match = suffixEdgeLabel.length == 0 ? -1 : suffixMatch(input);
+        if (infixes != null) {
+            match = infixes.firstMatch(input, match);
+        }
+        return general ? lower(match, generalMatch(input)) : match;
     }
 
     /** The lowest pattern {@code *literal} whose literal ends the input, or -1. */
@@ -390,6 +408,223 @@ public final class GlobAutomaton {
         }
     }
 
+    /**
+     * The patterns {@code prefix*...*literal*...*suffix} with no {@code ?}: an Aho–Corasick automaton
+     * over one middle literal of each (its longest), read once over the input; a pattern whose literal
+     * occurs is checked whole, literal by literal. Immutable.
+     */
+    private static final class Infixes {
+        /** The trie of the literals in compressed rows, as the main trie's. */
+        private final int[] edgeStart;
+        private final int[] edgeLabel;
+        private final int[] edgeTarget;
+        /** The root's child on each ASCII character, or 0: the root is where most characters of an input lead. */
+        private final int[] rootNext = new int[CACHED_ALPHABET];
+        /** The node of the longest proper suffix of a node's text that is in the trie. */
+        private final int[] fail;
+        /** The nearest node along the fail links (not the node itself) where literals end, or -1. */
+        private final int[] outputLink;
+        /** The patterns whose literal ends at node n: {@code [outputStart[n], outputStart[n + 1])} in the arrays below. */
+        private final int[] outputStart;
+        private final String[] outputPattern;
+        private final int[] outputIndex;
+
+        private Infixes(TrieBuilder literals, int[] endNode, String[] patterns, int[] indexes) {
+            int nodes = literals.size;
+            edgeStart = new int[nodes + 1];
+            edgeLabel = new int[nodes - 1];
+            edgeTarget = new int[nodes - 1];
+            literals.rows(edgeStart, edgeLabel, edgeTarget);
+            for (int edge = edgeStart[0]; edge < edgeStart[1]; edge++) {
+                if (edgeLabel[edge] < CACHED_ALPHABET) {
+                    rootNext[edgeLabel[edge]] = edgeTarget[edge];
+                }
+            }
+            outputStart = new int[nodes + 1];
+            for (int node : endNode) {
+                outputStart[node + 1]++;
+            }
+            for (int node = 0; node < nodes; node++) {
+                outputStart[node + 1] += outputStart[node];
+            }
+            outputPattern = new String[patterns.length];
+            outputIndex = new int[patterns.length];
+            int[] filled = Arrays.copyOf(outputStart, nodes);
+            for (int p = 0; p < patterns.length; p++) { // in index order, so each node's patterns are sorted
+                int at = filled[endNode[p]]++;
+                outputPattern[at] = patterns[p];
+                outputIndex[at] = indexes[p];
+            }
+            fail = new int[nodes];
+            outputLink = new int[nodes];
+            linkBreadthFirst(nodes);
+        }
+
+        private void linkBreadthFirst(int nodes) {
+            int[] queue = new int[nodes];
+            int head = 0;
+            int tail = 0;
+            queue[tail++] = 0;
+            outputLink[0] = -1;
+            while (head < tail) {
+                int node = queue[head++];
+                for (int edge = edgeStart[node]; edge < edgeStart[node + 1]; edge++) {
+                    int child = edgeTarget[edge];
+                    int link = 0;
+                    if (node != 0) {
+                        int from = fail[node];
+                        int next = child(from, edgeLabel[edge]);
+                        while (next < 0 && from != 0) {
+                            from = fail[from];
+                            next = child(from, edgeLabel[edge]);
+                        }
+                        link = next < 0 ? 0 : next;
+                    }
+                    fail[child] = link;
+                    outputLink[child] = ends(link) ? link : outputLink[link];
+                    queue[tail++] = child;
+                }
+            }
+        }
+
+        private boolean ends(int node) {
+            return outputStart[node] < outputStart[node + 1];
+        }
+
+        private int child(int node, int codePoint) {
+            if (node == 0 && codePoint < CACHED_ALPHABET) {
+                int next = rootNext[codePoint];
+                return next == 0 ? -1 : next;
+            }
+            int edge = Arrays.binarySearch(edgeLabel, edgeStart[node], edgeStart[node + 1], codePoint);
+            return edge < 0 ? -1 : edgeTarget[edge];
+        }
+
+        /** The lower of {@code best} and the lowest of these patterns that matches the whole input. */
+        int firstMatch(String input, int best) {
+            int node = 0;
+            for (int i = 0, length = input.length(); i < length; ) {
+                char c = input.charAt(i);
+                if (node == 0 && c < CACHED_ALPHABET && rootNext[c] == 0) {
+                    i++; // the usual character: it starts no literal, and the root has no output
+                    continue;
+                }
+                int codePoint = input.codePointAt(i);
+                i += Character.charCount(codePoint);
+                int next = child(node, codePoint);
+                while (next < 0 && node != 0) {
+                    node = fail[node];
+                    next = child(node, codePoint);
+                }
+                node = next < 0 ? 0 : next;
+                for (int found = ends(node) ? node : outputLink[node]; found >= 0; found = outputLink[found]) {
+                    for (int out = outputStart[found]; out < outputStart[found + 1]; out++) {
+                        int index = outputIndex[out];
+                        if ((best < 0 || index < best) && literalsMatch(outputPattern[out], input)) {
+                            best = index;
+                        }
+                    }
+                }
+            }
+            return best;
+        }
+
+        /**
+         * Whether a pattern of literals between stars (no {@code ?}) matches the whole input: the
+         * first literal starts it, the last ends it, and each one between is found at its leftmost
+         * place after the one before, which loses no match when only stars separate them.
+         */
+        static boolean literalsMatch(String pattern, String input) {
+            int firstStar = pattern.indexOf('*');
+            int lastStar = pattern.lastIndexOf('*');
+            int suffix = pattern.length() - lastStar - 1;
+            int end = input.length() - suffix;
+            if (end < firstStar || !input.regionMatches(0, pattern, 0, firstStar)
+                    || !input.regionMatches(end, pattern, lastStar + 1, suffix)) {
+                return false;
+            }
+            int at = firstStar;
+            for (int literal = firstStar + 1; literal < lastStar; ) {
+                int star = pattern.indexOf('*', literal);
+                int found = find(input, at, end, pattern, literal, star);
+                if (found < 0) {
+                    return false;
+                }
+                at = found + (star - literal);
+                literal = star + 1;
+            }
+            return true;
+        }
+
+        /** Where {@code pattern[from, to)} first occurs in {@code input[start, end)}, or -1. */
+        private static int find(String input, int start, int end, String pattern, int from, int to) {
+            int length = to - from;
+            for (int at = start; at + length <= end; at++) {
+                if (input.regionMatches(at, pattern, from, length)) {
+                    return at;
+                }
+            }
+            return -1;
+        }
+
+        /** Sorts patterns into this path, or leaves them to the main trie. */
+        static final class Builder {
+            private final TrieBuilder literals = new TrieBuilder();
+            private int[] endNode = new int[8];
+            private String[] patterns = new String[8];
+            private int[] indexes = new int[8];
+            private int count;
+
+            /** Takes the pattern if it is literals between stars with one inside; answers whether it did. */
+            boolean add(String pattern, int index) {
+                String literal = longestMiddleLiteral(pattern);
+                if (literal == null) {
+                    return false;
+                }
+                if (count == patterns.length) {
+                    endNode = Arrays.copyOf(endNode, count * 2);
+                    patterns = Arrays.copyOf(patterns, count * 2);
+                    indexes = Arrays.copyOf(indexes, count * 2);
+                }
+                endNode[count] = literals.add(literal, index);
+                patterns[count] = pattern;
+                indexes[count] = index;
+                count++;
+                return true;
+            }
+
+            /** The automaton, or null when no pattern took this path. */
+            Infixes build() {
+                return count == 0 ? null : new Infixes(literals, Arrays.copyOf(endNode, count),
+                        Arrays.copyOf(patterns, count), Arrays.copyOf(indexes, count));
+            }
+
+            /**
+             * The longest literal between two stars of a pattern with no {@code ?} (and no surrogate, so
+             * that characters and code points agree), or null when it has none.
+             */
+            private static String longestMiddleLiteral(String pattern) {
+                for (int i = 0; i < pattern.length(); i++) {
+                    char c = pattern.charAt(i);
+                    if (c == '?' || Character.isSurrogate(c)) {
+                        return null;
+                    }
+                }
+                int firstStar = pattern.indexOf('*');
+                int lastStar = pattern.lastIndexOf('*');
+                String longest = null;
+                for (int literal = firstStar + 1; firstStar >= 0 && literal < lastStar; ) {
+                    int star = pattern.indexOf('*', literal);
+                    if (star > literal && (longest == null || star - literal > longest.length())) {
+                        longest = pattern.substring(literal, star);
+                    }
+                    literal = star + 1;
+                }
+                return longest;
+            }
+        }
+    }
+
     /** The trie while patterns are added, as first-child / next-sibling lists in flat arrays. */
     private static final class TrieBuilder {
         int size = 1; // node 0 is the root
@@ -402,7 +637,8 @@ public final class GlobAutomaton {
         int[] firstPattern = {-1};
         int patterns;
 
-        void add(String pattern, int index) {
+        /** Adds a pattern and answers the node where it ends. */
+        int add(String pattern, int index) {
             patterns++;
             int node = 0;
             for (int i = 0; i < pattern.length(); ) {
@@ -418,6 +654,7 @@ public final class GlobAutomaton {
                 accepting[node] = true;
                 firstPattern[node] = index; // patterns are added in order: the first one to end here is the lowest
             }
+            return node;
         }
 
         /** Writes the trie as compressed rows: each node's edges sorted by label, wildcards first. */

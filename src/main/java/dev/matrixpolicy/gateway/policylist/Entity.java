@@ -52,8 +52,24 @@ public record Entity(Form form, String value) {
 
     /** The unpadded base64 SHA-256 of an ID, the form {@link #sha256} keeps. */
     public static String hashOf(String id) {
-        byte[] digest = sha256().digest(id.getBytes(StandardCharsets.UTF_8));
-        return UNPADDED.encodeToString(digest);
+        return UNPADDED.encodeToString(digestOf(id));
+    }
+
+    /** The SHA-256 of an ID's UTF-8 bytes, raw: what lookups compare, without encoding it. */
+    static byte[] digestOf(String id) {
+        return sha256().digest(id.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The 32 bytes a hashed entity names.
+     *
+     * @throws IllegalStateException when the entity is not a hash
+     */
+    byte[] digest() {
+        if (form != Form.SHA256) {
+            throw new IllegalStateException("not a hashed entity: " + value);
+        }
+        return Base64.getDecoder().decode(value); // padding is optional to Java's decoder
     }
 
     /** A fresh SHA-256 digest: a copy of a prototype, which costs a fraction of a provider look-up on every lookup. */
@@ -87,12 +103,23 @@ public record Entity(Form form, String value) {
             return id.toLowerCase(Locale.ROOT);
         }
         int colon = id.indexOf(':');
-        if (colon < 0) {
-            return id;
+        if (colon < 0 || !foldsCase(id, colon + 1)) {
+            return id; // the usual case, with no copy
         }
         String server = id.substring(colon + 1);
         String folded = server.toLowerCase(Locale.ROOT);
         return folded.equals(server) ? id : id.substring(0, colon + 1) + folded;
+    }
+
+    /** Whether lower-casing changes the text from {@code from} on: an ASCII capital, or anything not ASCII. */
+    private static boolean foldsCase(String text, int from) {
+        for (int i = from; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c >= 'A' && c <= 'Z') || c >= 0x80) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String unpad(String base64) {

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.GlobAutomaton;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -128,7 +129,7 @@ public final class PolicyIndex {
         final String id;
         private String key;
         private String folded;
-        private String hash;
+        private byte[] digest;
 
         Lookup(EntityKind kind, String id) {
             this.kind = kind;
@@ -143,15 +144,15 @@ public final class PolicyIndex {
             return folded == null ? folded = id.toLowerCase(Locale.ROOT) : folded;
         }
 
-        String hash() {
-            return hash == null ? hash = Entity.hashOf(kind == EntityKind.SERVER ? folded() : id) : hash;
+        byte[] digest() {
+            return digest == null ? digest = Entity.digestOf(kind == EntityKind.SERVER ? folded() : id) : digest;
         }
     }
 
     /** One source's rules of one kind and verdict (allow, or ban and takedown). */
     private static final class Table {
         final RuleTable exact;
-        final RuleTable hashes;
+        final DigestTable hashes;
         final List<PolicyRule> globRules;
         final GlobAutomaton globs;
 
@@ -165,13 +166,13 @@ public final class PolicyIndex {
 
         static final class Builder {
             final RuleTable.Builder exact = new RuleTable.Builder();
-            final RuleTable.Builder hashes = new RuleTable.Builder();
+            final DigestTable.Builder hashes = new DigestTable.Builder();
             final List<PolicyRule> globRules = new ArrayList<>();
 
             void add(PolicyRule rule) {
                 switch (rule.entity().form()) {
                     case EXACT -> exact.putIfAbsent(Entity.key(rule.kind(), rule.entity().value()), rule);
-                    case SHA256 -> hashes.putIfAbsent(rule.entity().value(), rule);
+                    case SHA256 -> hashes.putIfAbsent(rule.entity().digest(), rule);
                     case GLOB -> globRules.add(rule);
                 }
             }
@@ -180,7 +181,7 @@ public final class PolicyIndex {
         PolicyRule first(Lookup lookup) {
             PolicyRule rule = exact.isEmpty() ? null : exact.get(lookup.key());
             if (rule == null && !hashes.isEmpty()) {
-                rule = hashes.get(lookup.hash());
+                rule = hashes.get(lookup.digest());
             }
             if (rule == null && globs != null) {
                 int match = globs.firstMatch(lookup.folded());
@@ -235,7 +236,7 @@ public final class PolicyIndex {
             String value = rule.entity().value();
             return switch (rule.entity().form()) {
                 case EXACT -> Entity.key(rule.kind(), value).equals(lookup.key());
-                case SHA256 -> value.equals(lookup.hash());
+                case SHA256 -> Arrays.equals(rule.entity().digest(), lookup.digest());
                 case GLOB -> Globs.matches(value.toLowerCase(Locale.ROOT), lookup.folded());
             };
         }

@@ -297,6 +297,57 @@ class UserIdMatcherTest {
         assertThat(expected).contains(true, false);
     }
 
+    @Test
+    void literalsBetweenStarsMatchAsTheReferenceDoesAndTheLowestMatchingPatternWins() {
+        Random random = new Random(20261203);
+        for (int round = 0; round < 400; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(10))
+                    .mapToObj(i -> literalsBetweenStars(random)).toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 60; input++) {
+                String candidate = randomString(random, "abc", 12);
+                int lowest = IntStream.range(0, patterns.size())
+                        .filter(p -> expected.get(p).matcher(candidate).matches()).findFirst().orElse(-1);
+                assertThat(automaton.firstMatch(candidate)).as("%s against %s", candidate, patterns).isEqualTo(lowest);
+            }
+        }
+    }
+
+    @Test
+    void tenThousandInfixGlobsEachMatchTheirOwnIdsAmongOthers() {
+        List<String> patterns = new ArrayList<>();
+        for (int n = 0; n < 10_000; n++) {
+            patterns.add("@*spam" + n + "*:*");
+            if (n % 10 == 0) {
+                patterns.add("*:bad-server-" + n + ".example");
+                patterns.add("@bot" + n + "-*:hs" + (n % 7) + ".example");
+            }
+        }
+        GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+        List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+        Random random = new Random(13);
+        for (int i = 0; i < 50; i++) {
+            int n = random.nextInt(12_000);
+            for (String candidate : List.of("@free" + "spam" + n + "offers:hs" + (n % 9) + ".example",
+                    "@someone:bad-server-" + n + ".example", "@bot" + n + "-x:hs" + (n % 7) + ".example",
+                    "@spa" + n + "m:hs1.example", "spam" + n + ":x")) {
+                int lowest = IntStream.range(0, patterns.size())
+                        .filter(p -> expected.get(p).matcher(candidate).matches()).findFirst().orElse(-1);
+                assertThat(automaton.firstMatch(candidate)).as(candidate).isEqualTo(lowest);
+            }
+        }
+    }
+
+    /** A glob of literals from "ab" with at least one between two stars, such as {@code a*ba*b*}. */
+    private static String literalsBetweenStars(Random random) {
+        StringBuilder glob = new StringBuilder(randomString(random, "ab", 2));
+        for (int middle = 1 + random.nextInt(3); middle > 0; middle--) {
+            glob.append('*').append(random.nextBoolean() ? "*" : "").append('a' + randomString(random, "ab", 2));
+        }
+        return glob.append('*').append(randomString(random, "ab", 2)).toString();
+    }
+
     private static String randomString(Random random, String alphabet, int maxLength) {
         StringBuilder value = new StringBuilder();
         int length = random.nextInt(maxLength + 1);

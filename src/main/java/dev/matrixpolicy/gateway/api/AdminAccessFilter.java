@@ -15,7 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Guards the management port's admin paths: {@code reload}, {@code explain}, {@code decisions},
- * {@code sources} (it names files and URLs) and the console. With {@code policy-gateway.admin.token} (or {@code token-file}) a caller presents it
+ * {@code sources} and {@code policylists} (they name files, URLs and rooms, and the rules' reasons and
+ * senders) and the console. With {@code policy-gateway.admin.token} (or {@code token-file}) a caller presents it
  * as {@code Authorization: Bearer <token>} or as the password of HTTP Basic, any user name, so a
  * browser logs in with its own prompt and the console's requests carry the credentials; anything
  * else is 401 with a Basic challenge. Without an admin token only loopback callers are answered,
@@ -37,7 +38,7 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, JsonMapper json) {
         super(token);
         this.guarded = List.of(actuatorBase + "/reload", actuatorBase + "/explain", actuatorBase + "/decisions",
-                actuatorBase + "/sources", AdminConsoleServlet.PATH);
+                actuatorBase + "/sources", actuatorBase + "/policylists", AdminConsoleServlet.PATH);
         this.json = json;
     }
 

@@ -118,10 +118,6 @@ public final class ChainRunner implements AutoCloseable {
                 ended = DryRun.during(() -> new Trace.Decided<>(walk.walk(args)));
             } catch (ModuleFailedException failure) {
                 ended = new Trace.FailedClosed<>(failure);
-            } catch (RuntimeException unchecked) {
-                throw unchecked;
-            } catch (Exception impossible) {
-                throw new IllegalStateException(impossible); // the walk throws nothing checked
             }
             return new Trace<>(walk.steps, ended);
         }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.chain;
 
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * Whether the module being asked is asked for an explanation ({@link ChainRunner.CompiledChain#explain})
@@ -23,12 +24,12 @@ public final class DryRun {
     }
 
     /** Runs {@code work} as a dry run. */
-    static <T> T during(Callable<T> work) throws Exception {
-        return ScopedValue.where(ACTIVE, true).call(work::call);
+    static <T> T during(Supplier<T> work) {
+        return ScopedValue.where(ACTIVE, true).call(work::get);
     }
 
-    /** {@code work}, carrying the caller's dry run (if any) to the thread that will run it. */
-    static <T> Callable<T> carried(Callable<T> work) {
-        return active() ? () -> during(work) : work;
+    /** {@code work}, to run on another thread, carrying the caller's dry run (if any) there. */
+    static <T> Callable<T> carried(Supplier<T> work) {
+        return active() ? () -> during(work) : work::get;
     }
 }

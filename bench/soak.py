@@ -112,8 +112,7 @@ class RealisticChain:
         # Every version bans other users, so each one replaces all 10,000 rules of the index.
         version = self.lists
         lines = [f"ban user @spammer{version}-{n}:spam.example soak version {version}" for n in range(self.RULES)]
-        self.rules.with_suffix(".tmp").write_text("\n".join(lines) + "\n")
-        self.rules.with_suffix(".tmp").replace(self.rules)
+        replace(self.rules, "\n".join(lines) + "\n")
         self.lists += 1
 
     def write_config(self) -> None:
@@ -140,8 +139,7 @@ class RealisticChain:
         ]
         config = {"policy-gateway": {"server-name": "example.com", "auth": {"token": TOKEN}, "modules": modules},
                   "logging": {"level": {"dev.matrixpolicy.gateway.decisions": "warn"}}}
-        self.config.with_suffix(".tmp").write_text(json.dumps(config))  # JSON is valid YAML
-        self.config.with_suffix(".tmp").replace(self.config)
+        replace(self.config, json.dumps(config))  # JSON is valid YAML
         self.reloads += 1
 
     def churn(self, elapsed: float) -> None:
@@ -163,6 +161,12 @@ class RealisticChain:
 
     def close(self) -> None:
         self.service.shutdown()
+
+
+def replace(path: Path, text: str) -> None:
+    """Writes a file whole, by renaming a new one over it, so the gateway never reads half of it."""
+    path.with_suffix(".tmp").write_text(text)
+    path.with_suffix(".tmp").replace(path)
 
 
 class PolicyService(http.server.BaseHTTPRequestHandler):

@@ -7,7 +7,8 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The heap a compiled index keeps, rules included: used heap after full collections, with the index
+ * The heap a compiled index keeps, rules included (it holds them flat, not as the parsed objects):
+ * used heap after full collections, with the index
  * held, less the same without it. Run with a collector whose System.gc() is a full, compacting
  * collection (Serial, as the image runs) and nothing else in the JVM:
  *
@@ -36,7 +37,7 @@ public final class PolicyIndexHeap {
         List<PolicyRule> rules = RuleText.parse(written.get(), PolicyLists.SOURCE).rules();
         long withRules = usedAfterGc() - before;
         PolicyIndex index = PolicyLists.index(rules);
-        rules = null; // the index holds its own list of them
+        rules = null; // the index holds the rules itself, flat
         long withIndex = usedAfterGc() - before;
         if (index.decide(EntityKind.USER, "@nobody:example.org").isPresent()) {
             throw new IllegalStateException("unexpected match"); // and keeps the index reachable until here

@@ -3,28 +3,29 @@ package dev.matrixpolicy.gateway.policylist;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Rules by a SHA-256 digest (MSC4205's hashed entities), held as the digest's raw 32 bytes, four longs
  * a slot, and probed linearly: a lookup compares numbers in one place, with no base64 text to encode
- * and no string to read. The digest is uniformly random, so its first bytes place it. Built once,
- * then read-only.
+ * and no string to read. The digest is uniformly random, so its first bytes place it. Each slot
+ * names its rule by the offset of its record in a {@link RuleRecords}. Built once, then read-only.
  */
 final class DigestTable {
     static final int DIGEST_BYTES = 32;
     private static final int WORDS = DIGEST_BYTES / Long.BYTES;
     private static final VarHandle WORD = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final DigestTable EMPTY = new DigestTable(new long[WORDS], new PolicyRule[1], 0);
+    private static final DigestTable EMPTY = new DigestTable(new long[WORDS], new int[] {RuleTable.ABSENT}, 0);
 
     /** Slot {@code s}'s digest in words {@code [4s, 4s + 4)}. */
     private final long[] digests;
-    /** Null for an empty slot. */
-    private final PolicyRule[] rules;
+    /** The record of each slot's rule; {@link RuleTable#ABSENT} for an empty slot. */
+    private final int[] records;
     private final int size;
 
-    private DigestTable(long[] digests, PolicyRule[] rules, int size) {
+    private DigestTable(long[] digests, int[] records, int size) {
         this.digests = digests;
-        this.rules = rules;
+        this.records = records;
         this.size = size;
     }
 
@@ -36,17 +37,14 @@ final class DigestTable {
         return size;
     }
 
-    /** The rule under a 32-byte digest, or null. */
-    PolicyRule get(byte[] digest) {
+    /** The record of the rule under a 32-byte digest, or {@link RuleTable#ABSENT}. */
+    int get(byte[] digest) {
         long first = word(digest, 0);
-        int length = rules.length;
+        int length = records.length;
         for (int slot = home(first, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
-            PolicyRule rule = rules[slot];
-            if (rule == null) {
-                return null;
-            }
-            if (holds(digests, slot, digest, first)) {
-                return rule;
+            int record = records[slot];
+            if (record == RuleTable.ABSENT || holds(digests, slot, digest, first)) {
+                return record;
             }
         }
     }
@@ -66,15 +64,15 @@ final class DigestTable {
         return (int) (((first >>> 32) * length) >>> 32);
     }
 
-    /** Collects entries; the first rule under a digest is kept, as {@code Map.putIfAbsent} would. */
+    /** Collects entries; the first record under a digest is kept, as {@code Map.putIfAbsent} would. */
     static final class Builder {
         private final RuleTable.Entries<byte[]> entries = new RuleTable.Entries<>();
 
-        void putIfAbsent(byte[] digest, PolicyRule rule) {
+        void putIfAbsent(byte[] digest, int record) {
             if (digest.length != DIGEST_BYTES) {
                 throw new IllegalArgumentException("a SHA-256 digest has 32 bytes, not " + digest.length);
             }
-            entries.add(digest, rule);
+            entries.add(digest, record);
         }
 
         /** The table; the builder is not used again. */
@@ -85,24 +83,25 @@ final class DigestTable {
             }
             int length = count + count / 2 + 1; // at most two thirds full
             long[] digests = new long[length * WORDS];
-            PolicyRule[] tableRules = new PolicyRule[length];
+            int[] tableRecords = new int[length];
+            Arrays.fill(tableRecords, RuleTable.ABSENT);
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
                 byte[] digest = entries.key(entry);
                 long first = word(digest, 0);
                 int slot = home(first, length);
-                while (tableRules[slot] != null && !holds(digests, slot, digest, first)) {
+                while (tableRecords[slot] != RuleTable.ABSENT && !holds(digests, slot, digest, first)) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
-                if (tableRules[slot] == null) { // else an earlier rule holds the digest, and keeps it
+                if (tableRecords[slot] == RuleTable.ABSENT) { // else an earlier rule holds the digest, and keeps it
                     for (int w = 0; w < WORDS; w++) {
                         digests[slot * WORDS + w] = word(digest, w);
                     }
-                    tableRules[slot] = entries.rule(entry);
+                    tableRecords[slot] = entries.record(entry);
                     size++;
                 }
             }
-            return new DigestTable(digests, tableRules, size);
+            return new DigestTable(digests, tableRecords, size);
         }
     }
 }

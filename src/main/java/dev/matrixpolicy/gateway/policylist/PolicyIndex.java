@@ -15,8 +15,9 @@ import java.util.function.IntPredicate;
 /**
  * The rules of every source of one {@code policy_list} instance, compiled for lookups that cost
  * O(length of the ID) whatever the number of rules: exact IDs and hashes in hash maps, globs in one
- * automaton per source, kind and verdict. Immutable: an update builds a new index off the request
- * path, and the instance swaps it in whole.
+ * automaton per source, kind and verdict. Each source's rules are held flat ({@link RuleRecords}), not
+ * as objects; a lookup that finds a rule makes that one again. Immutable: an update builds a new
+ * index off the request path, and the instance swaps it in whole.
  *
  * <p>Sources are in priority order. The first source with a rule for an entity decides it; within a
  * source an {@linkplain Recommendation#ALLOW allow} beats a ban or takedown. An entity asked under
@@ -149,95 +150,102 @@ public final class PolicyIndex {
         }
     }
 
-    /** One source's rules of one kind and verdict (allow, or ban and takedown). */
+    /** One source's rules of one kind and verdict (allow, or ban and takedown), each named by its record. */
     private static final class Table {
         final RuleTable exact;
         final DigestTable hashes;
-        final List<PolicyRule> globRules;
+        final int[] globRecords;
         final GlobAutomaton globs;
 
-        Table(Builder rules) {
-            exact = rules.exact.build();
+        Table(Builder rules, RuleRecords records) {
+            exact = rules.exact.build(records);
             hashes = rules.hashes.build();
-            globRules = List.copyOf(rules.globRules);
-            globs = globRules.isEmpty() ? null : GlobAutomaton.compile(
-                    globRules.stream().map(rule -> rule.entity().value().toLowerCase(Locale.ROOT)).toList());
+            globRecords = rules.globRecords.stream().mapToInt(Integer::intValue).toArray();
+            globs = rules.globs.isEmpty() ? null : GlobAutomaton.compile(rules.globs);
         }
 
         static final class Builder {
             final RuleTable.Builder exact = new RuleTable.Builder();
             final DigestTable.Builder hashes = new DigestTable.Builder();
-            final List<PolicyRule> globRules = new ArrayList<>();
+            final List<Integer> globRecords = new ArrayList<>();
+            final List<String> globs = new ArrayList<>();
 
-            void add(PolicyRule rule) {
+            void add(PolicyRule rule, String key, int record) {
                 switch (rule.entity().form()) {
-                    case EXACT -> exact.putIfAbsent(Entity.key(rule.kind(), rule.entity().value()), rule);
-                    case SHA256 -> hashes.putIfAbsent(rule.entity().digest(), rule);
-                    case GLOB -> globRules.add(rule);
+                    case EXACT -> exact.putIfAbsent(key, record);
+                    case SHA256 -> hashes.putIfAbsent(rule.entity().digest(), record);
+                    case GLOB -> {
+                        globRecords.add(record);
+                        globs.add(rule.entity().value().toLowerCase(Locale.ROOT));
+                    }
                 }
             }
         }
 
-        PolicyRule first(Lookup lookup) {
-            PolicyRule rule = exact.isEmpty() ? null : exact.get(lookup.key());
-            if (rule == null && !hashes.isEmpty()) {
-                rule = hashes.get(lookup.digest());
+        /** The record of the first rule that names the entity, or {@link RuleTable#ABSENT}. */
+        int first(Lookup lookup) {
+            int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
+            if (record == RuleTable.ABSENT && !hashes.isEmpty()) {
+                record = hashes.get(lookup.digest());
             }
-            if (rule == null && globs != null) {
+            if (record == RuleTable.ABSENT && globs != null) {
                 int match = globs.firstMatch(lookup.folded());
-                rule = match < 0 ? null : globRules.get(match);
+                record = match < 0 ? RuleTable.ABSENT : globRecords[match];
             }
-            return rule;
+            return record;
         }
     }
 
     private static final class Compiled {
         final String name;
-        final List<PolicyRule> rules;
+        final RuleRecords records;
         final Map<EntityKind, Table> allows = new EnumMap<>(EntityKind.class);
         final Map<EntityKind, Table> bans = new EnumMap<>(EntityKind.class);
         final Map<EntityKind, Map<Recommendation, Integer>> counts = new EnumMap<>(EntityKind.class);
 
         Compiled(Source source) {
             this.name = source.name();
-            this.rules = List.copyOf(source.rules());
+            RuleRecords.Builder writing = new RuleRecords.Builder(source.rules().size());
             Map<EntityKind, Table.Builder> allowing = new EnumMap<>(EntityKind.class);
             Map<EntityKind, Table.Builder> banning = new EnumMap<>(EntityKind.class);
-            for (PolicyRule rule : rules) {
+            for (PolicyRule rule : source.rules()) {
+                String key = rule.entity().form() == Entity.Form.EXACT ? Entity.key(rule.kind(), rule.entity().value())
+                        : rule.entity().value();
+                int record = writing.add(rule, key);
                 Map<EntityKind, Table.Builder> tables = rule.recommendation() == Recommendation.ALLOW ? allowing : banning;
-                tables.computeIfAbsent(rule.kind(), kind -> new Table.Builder()).add(rule);
+                tables.computeIfAbsent(rule.kind(), kind -> new Table.Builder()).add(rule, key, record);
                 counts.computeIfAbsent(rule.kind(), kind -> new EnumMap<>(Recommendation.class))
                         .merge(rule.recommendation(), 1, Integer::sum);
             }
-            allowing.forEach((kind, table) -> allows.put(kind, new Table(table)));
-            banning.forEach((kind, table) -> bans.put(kind, new Table(table)));
+            records = writing.build();
+            allowing.forEach((kind, table) -> allows.put(kind, new Table(table, records)));
+            banning.forEach((kind, table) -> bans.put(kind, new Table(table, records)));
         }
 
         PolicyRule decide(Lookup lookup) {
             Table allow = allows.get(lookup.kind);
-            PolicyRule rule = allow == null ? null : allow.first(lookup);
-            if (rule == null) {
+            int record = allow == null ? RuleTable.ABSENT : allow.first(lookup);
+            if (record == RuleTable.ABSENT) {
                 Table ban = bans.get(lookup.kind);
-                rule = ban == null ? null : ban.first(lookup);
+                record = ban == null ? RuleTable.ABSENT : ban.first(lookup);
             }
-            return rule;
+            return record == RuleTable.ABSENT ? null : records.rule(record);
         }
 
         /** Every rule that names the entity, found by reading them all: for the explain endpoint, not the request path. */
         void all(Lookup lookup, List<PolicyRule> into) {
-            for (PolicyRule rule : rules) {
-                if (rule.kind() == lookup.kind && names(rule, lookup)) {
-                    into.add(rule);
+            for (int record = 0; record < records.end(); record = records.next(record)) {
+                if (records.kind(record) == lookup.kind && names(record, lookup)) {
+                    into.add(records.rule(record));
                 }
             }
         }
 
-        private static boolean names(PolicyRule rule, Lookup lookup) {
-            String value = rule.entity().value();
-            return switch (rule.entity().form()) {
-                case EXACT -> Entity.key(rule.kind(), value).equals(lookup.key());
-                case SHA256 -> Arrays.equals(rule.entity().digest(), lookup.digest());
-                case GLOB -> Globs.matches(value.toLowerCase(Locale.ROOT), lookup.folded());
+        private boolean names(int record, Lookup lookup) {
+            return switch (records.form(record)) {
+                case EXACT -> records.keyEquals(record, lookup.key());
+                case SHA256 -> Arrays.equals(new Entity(Entity.Form.SHA256, records.value(record)).digest(), lookup.digest());
+                case GLOB -> Globs.matches(records.value(record).toLowerCase(Locale.ROOT), lookup.folded());
             };
         }
     }

@@ -3,28 +3,28 @@ package dev.matrixpolicy.gateway.policylist;
 import java.util.Arrays;
 
 /**
- * Rules by a string key, in three flat arrays probed linearly: a fifth of the heap a {@code HashMap}
- * takes per entry (no node objects), which matters at a million rules. Built once, then read-only.
+ * Rules by a string key, in two parallel arrays probed linearly: each slot's key fingerprint (a mix
+ * of its {@code String} hash), and the offset of its rule's record in a {@link RuleRecords}. No object
+ * per rule. A probe compares ints in one array, sixteen slots a cache line, so a lookup of an ID no
+ * rule names touches about one line; when the fingerprints agree it reads the record, which starts
+ * with the key. Built once, then read-only.
  *
- * <p>Each slot holds the key's fingerprint (a mix of its {@code String} hash) beside the key, so a
- * probe compares ints in one array and reads a key string only when the fingerprints agree: a lookup
- * of an ID no rule names touches about one cache line, not one string per slot it passes. The table
- * is sized to its entries (at most two thirds full), not to a power of two, so the fingerprints cost
- * no more heap than the power-of-two table without them did.
+ * <p>The table is sized to its entries (at most two thirds full), not to a power of two.
  */
 final class RuleTable {
-    private static final RuleTable EMPTY = new RuleTable(new int[1], new String[1], new PolicyRule[1], 0);
+    static final int ABSENT = -1;
 
     /** 0 for an empty slot, else the fingerprint of the key there (never 0). */
     private final int[] fingerprints;
-    private final String[] keys;
-    private final PolicyRule[] rules;
+    /** The record of each slot's rule. */
+    private final int[] slots;
+    private final RuleRecords records;
     private final int size;
 
-    private RuleTable(int[] fingerprints, String[] keys, PolicyRule[] rules, int size) {
+    private RuleTable(int[] fingerprints, int[] slots, RuleRecords records, int size) {
         this.fingerprints = fingerprints;
-        this.keys = keys;
-        this.rules = rules;
+        this.slots = slots;
+        this.records = records;
         this.size = size;
     }
 
@@ -36,17 +36,17 @@ final class RuleTable {
         return size;
     }
 
-    /** The rule under {@code key}, or null. */
-    PolicyRule get(String key) {
+    /** The record of the rule under {@code key}, or {@link #ABSENT}. */
+    int get(String key) {
         int fingerprint = fingerprint(key.hashCode());
         int length = fingerprints.length;
         for (int slot = home(fingerprint, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
             int held = fingerprints[slot];
             if (held == 0) {
-                return null;
+                return ABSENT;
             }
-            if (held == fingerprint && keys[slot].equals(key)) {
-                return rules[slot];
+            if (held == fingerprint && records.keyEquals(slots[slot], key)) {
+                return slots[slot];
             }
         }
     }
@@ -62,56 +62,53 @@ final class RuleTable {
         return (int) (((fingerprint & 0xFFFFFFFFL) * length) >>> 32);
     }
 
-    /** Collects entries; the first rule under a key is kept, as {@code Map.putIfAbsent} would. */
+    /** Collects entries; the first record under a key is kept, as {@code Map.putIfAbsent} would. */
     static final class Builder {
         private final Entries<String> entries = new Entries<>();
 
-        void putIfAbsent(String key, PolicyRule rule) {
-            entries.add(key, rule);
+        void putIfAbsent(String key, int record) {
+            entries.add(key, record);
         }
 
-        /** The table; the builder is not used again. */
-        RuleTable build() {
+        /** The table over {@code records}, which holds every record given; the builder is not used again. */
+        RuleTable build(RuleRecords records) {
             int count = entries.count();
-            if (count == 0) {
-                return EMPTY;
-            }
             int length = count + count / 2 + 1; // at most two thirds full
             int[] fingerprints = new int[length];
-            String[] tableKeys = new String[length];
-            PolicyRule[] tableRules = new PolicyRule[length];
+            int[] slots = new int[length];
+            String[] keys = new String[length]; // for telling keys apart while building, then dropped
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
                 String key = entries.key(entry);
                 int fingerprint = fingerprint(key.hashCode());
                 int slot = home(fingerprint, length);
-                while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint && tableKeys[slot].equals(key))) {
+                while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint && keys[slot].equals(key))) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
                 if (fingerprints[slot] == 0) { // else an earlier rule holds the key, and keeps it
                     fingerprints[slot] = fingerprint;
-                    tableKeys[slot] = key;
-                    tableRules[slot] = entries.rule(entry);
+                    slots[slot] = entries.record(entry);
+                    keys[slot] = key;
                     size++;
                 }
             }
-            return new RuleTable(fingerprints, tableKeys, tableRules, size);
+            return new RuleTable(fingerprints, slots, records, size);
         }
     }
 
-    /** Keys and their rules in the order a table's builder was given them. */
+    /** Keys and their records' offsets in the order a table's builder was given them. */
     static final class Entries<K> {
         private Object[] keys = new Object[16];
-        private PolicyRule[] rules = new PolicyRule[16];
+        private int[] records = new int[16];
         private int count;
 
-        void add(K key, PolicyRule rule) {
+        void add(K key, int record) {
             if (count == keys.length) {
                 keys = Arrays.copyOf(keys, count * 2);
-                rules = Arrays.copyOf(rules, count * 2);
+                records = Arrays.copyOf(records, count * 2);
             }
             keys[count] = key;
-            rules[count] = rule;
+            records[count] = record;
             count++;
         }
 
@@ -124,8 +121,8 @@ final class RuleTable {
             return (K) keys[entry];
         }
 
-        PolicyRule rule(int entry) {
-            return rules[entry];
+        int record(int entry) {
+            return records[entry];
         }
     }
 }

@@ -32,7 +32,12 @@ final class Shared {
 
     /** The shared instance equal to an optional text, its text shared too. */
     Optional<String> text(Optional<String> text) {
-        return text.isEmpty() || text.get().length() > maxLength ? text : intern(text.map(this::text));
+        if (text.isEmpty() || text.get().length() > maxLength) {
+            return text;
+        }
+        @SuppressWarnings("unchecked") // only intern() puts values in, each under itself
+        Optional<String> known = (Optional<String>) values.get(text);
+        return known != null ? known : intern(text.map(this::text));
     }
 
     @SuppressWarnings("unchecked")

@@ -7,64 +7,71 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The flat table of exact IDs and hashes: a map that keeps the first rule under each key. */
+/** The flat table of exact IDs: a map from a key to the record of the first rule under it. */
 class RuleTableTest {
-    private static PolicyRule rule(String id, int line) {
-        return new PolicyRule(EntityKind.USER, Entity.of(id), Recommendation.BAN, "",
+    private final RuleRecords.Builder records = new RuleRecords.Builder(1);
+    private final RuleTable.Builder builder = new RuleTable.Builder();
+
+    /** Writes a rule naming {@code id} and files it under {@code id}; its record's offset. */
+    private int put(String id, int line) {
+        PolicyRule rule = new PolicyRule(EntityKind.USER, Entity.of(id), Recommendation.BAN, "",
                 new PolicyRule.Origin("list", Optional.empty(), Optional.empty(), line));
+        int record = records.add(rule, id);
+        builder.putIfAbsent(id, record);
+        return record;
+    }
+
+    private static int get(RuleTable table, String key) {
+        return table.get(key);
     }
 
     @Test
     void findsEveryKeyItWasGivenAndNoOther() {
-        RuleTable.Builder builder = new RuleTable.Builder();
-        Map<String, PolicyRule> expected = new HashMap<>();
+        Map<String, Integer> expected = new HashMap<>();
         for (int i = 0; i < 50_000; i++) {
-            PolicyRule rule = rule("@user" + i + ":example.org", i);
-            builder.putIfAbsent(rule.entity().value(), rule);
-            expected.put(rule.entity().value(), rule);
+            String id = "@user" + i + ":example.org";
+            expected.put(id, put(id, i));
         }
-        RuleTable table = builder.build();
+        RuleTable table = builder.build(records.build());
 
         assertThat(table.size()).isEqualTo(50_000);
-        expected.forEach((key, rule) -> assertThat(table.get(key)).isSameAs(rule));
-        assertThat(table.get("@user50000:example.org")).isNull();
-        assertThat(table.get("")).isNull();
+        expected.forEach((key, record) -> assertThat(get(table, key)).isEqualTo(record));
+        assertThat(get(table, "@user50000:example.org")).isEqualTo(RuleTable.ABSENT);
+        assertThat(get(table, "")).isEqualTo(RuleTable.ABSENT);
     }
 
     @Test
     void theFirstRuleUnderAKeyIsKept() {
-        RuleTable.Builder builder = new RuleTable.Builder();
-        PolicyRule first = rule("@spammer:example.org", 1);
-        builder.putIfAbsent("@spammer:example.org", first);
-        builder.putIfAbsent("@spammer:example.org", rule("@spammer:example.org", 2));
+        int first = put("@spammer:example.org", 1);
+        put("@spammer:example.org", 2);
 
-        RuleTable table = builder.build();
+        RuleTable table = builder.build(records.build());
 
         assertThat(table.size()).isEqualTo(1);
-        assertThat(table.get("@spammer:example.org")).isSameAs(first);
+        assertThat(get(table, "@spammer:example.org")).isEqualTo(first);
     }
 
     @Test
     void keysWithTheSameHashCodeAreToldApart() {
         // "Aa" and "BB" have the same String.hashCode, and so do all their concatenations of equal length
-        RuleTable.Builder builder = new RuleTable.Builder();
         String[] keys = {"AaAa", "AaBB", "BBAa", "BBBB"};
         for (int i = 0; i < keys.length; i++) {
-            builder.putIfAbsent(keys[i], rule(keys[i], i));
+            put(keys[i], i);
         }
-        RuleTable table = builder.build();
+        RuleRecords built = records.build();
+        RuleTable table = builder.build(built);
 
         for (int i = 0; i < keys.length; i++) {
-            assertThat(table.get(keys[i]).origin().line()).isEqualTo(i);
+            assertThat(built.rule(get(table, keys[i])).origin().line()).isEqualTo(i);
         }
-        assertThat(table.get("AaAB")).isNull();
+        assertThat(get(table, "AaAB")).isEqualTo(RuleTable.ABSENT);
     }
 
     @Test
     void anEmptyTableFindsNothing() {
-        RuleTable table = new RuleTable.Builder().build();
+        RuleTable table = builder.build(records.build());
 
         assertThat(table.isEmpty()).isTrue();
-        assertThat(table.get("@anyone:example.org")).isNull();
+        assertThat(get(table, "@anyone:example.org")).isEqualTo(RuleTable.ABSENT);
     }
 }

@@ -112,9 +112,11 @@ public final class PolicyEvents {
             }
         }
         String reason = text(content.get("reason"));
-        PolicyRule.Origin origin = new PolicyRule.Origin(source, eventId, Optional.ofNullable(text(event.get("sender"))), 0);
+        // lists repeat a few reasons, and a few moderators send every rule: one copy of each
+        PolicyRule.Origin origin = new PolicyRule.Origin(Shared.TEXTS.text(source), eventId,
+                Shared.TEXTS.text(Optional.ofNullable(text(event.get("sender")))), 0);
         return Optional.of(new Set(slot, new PolicyRule(kind.get(), entity, recommendation.get(),
-                reason == null ? "" : reason, origin)));
+                reason == null ? "" : Shared.TEXTS.text(reason), origin)));
     }
 
     /**

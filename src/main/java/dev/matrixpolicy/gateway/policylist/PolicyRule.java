@@ -19,7 +19,6 @@ public record PolicyRule(EntityKind kind, Entity entity, Recommendation recommen
         Objects.requireNonNull(recommendation, "recommendation");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(origin, "origin");
-        reason = Shared.TEXTS.text(reason); // lists repeat a few reasons over and over
     }
 
     /**
@@ -35,8 +34,6 @@ public record PolicyRule(EntityKind kind, Entity entity, Recommendation recommen
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(eventId, "eventId");
             Objects.requireNonNull(sender, "sender");
-            source = Shared.TEXTS.text(source);
-            sender = Shared.TEXTS.text(sender); // a few moderators send every rule of a list
         }
     }
 }

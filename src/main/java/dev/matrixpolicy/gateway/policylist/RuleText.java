@@ -148,8 +148,8 @@ public final class RuleText {
                 new IllegalArgumentException("'" + abbreviate(words[1]) + "' is not user, room or server"));
         Entity entity = entity(words[2]);
         String reason = words.length > 3 ? words[3] : "";
-        return new PolicyRule(kind, entity, recommendation, reason,
-                new PolicyRule.Origin(source, Optional.empty(), Optional.empty(), number));
+        return new PolicyRule(kind, entity, recommendation, Shared.TEXTS.text(reason), // lists repeat a few reasons
+                new PolicyRule.Origin(Shared.TEXTS.text(source), Optional.empty(), Optional.empty(), number));
     }
 
     /** An entity of the line format: an ID, a glob, or {@code sha256:<base64>}. */

@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Starting afresh only costs sharing; an equal value is as good as the shared one.
  */
 final class Shared {
-    /** The table every rule goes through. */
+    /** The table the parsers ({@link PolicyEvents}, {@link RuleText}) put every rule's texts through. */
     static final Shared TEXTS = new Shared(4096, 512);
 
     private final ConcurrentHashMap<Object, Object> values = new ConcurrentHashMap<>();

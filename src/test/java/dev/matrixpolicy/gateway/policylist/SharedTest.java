@@ -2,20 +2,28 @@ package dev.matrixpolicy.gateway.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Optional;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Repeated reasons, senders and source names are held once, within bounds. */
 class SharedTest {
     @Test
-    void rulesWithEqualReasonsSendersAndSourcesShareOneCopyOfEach() {
-        PolicyRule first = rule(new String("crypto spam"), Optional.of(new String("@mod:example.org")));
-        PolicyRule second = rule(new String("crypto spam"), Optional.of(new String("@mod:example.org")));
+    void parsedRulesWithEqualReasonsSendersAndSourcesShareOneCopyOfEach() {
+        String event = "{\"type\": \"m.policy.rule.user\", \"state_key\": \"%s\", \"event_id\": \"$%s\","
+                + " \"sender\": \"@mod:example.org\", \"content\": {\"entity\": \"%s\", \"recommendation\": \"m.ban\","
+                + " \"reason\": \"crypto spam\"}}";
+        List<PolicyRule> rules = RuleText.parse("[" + event.formatted("a", "a", "@a:example.org") + ", "
+                + event.formatted("b", "b", "@b:example.org") + "]", new String("community")).rules();
+        List<PolicyRule> lines = RuleText.parse("ban user @a:example.org crypto spam\nban user @b:example.org crypto spam",
+                new String("community")).rules();
 
-        assertThat(second.reason()).isSameAs(first.reason());
-        assertThat(second.origin().sender()).isSameAs(first.origin().sender());
-        assertThat(second.origin().sender().get()).isSameAs(first.origin().sender().get());
-        assertThat(second.origin().source()).isSameAs(first.origin().source());
+        PolicyRule first = rules.get(0);
+        for (PolicyRule second : List.of(rules.get(1), lines.get(0), lines.get(1))) {
+            assertThat(second.reason()).isSameAs(first.reason());
+            assertThat(second.origin().source()).isSameAs(first.origin().source());
+        }
+        assertThat(rules.get(1).origin().sender()).isSameAs(first.origin().sender());
+        assertThat(rules.get(1).origin().sender().get()).isSameAs(first.origin().sender().get());
     }
 
     @Test
@@ -40,10 +48,5 @@ class SharedTest {
             assertThat(shared.text(new String(text))).isSameAs(text);
             assertThat(shared.size()).isLessThanOrEqualTo(100);
         }
-    }
-
-    private static PolicyRule rule(String reason, Optional<String> sender) {
-        return new PolicyRule(EntityKind.USER, Entity.of("@spammer:example.org"), Recommendation.BAN, reason,
-                new PolicyRule.Origin(new String("community"), Optional.of("$event"), sender, 0));
     }
 }

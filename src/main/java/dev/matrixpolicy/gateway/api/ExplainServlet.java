@@ -94,7 +94,7 @@ final class ExplainServlet extends HttpServlet {
         PolicyAnswer would;
         Trace<R> trace;
         try {
-            trace = endpoint.explain(endpoint.read(JsonArgs.of(bodies.readObject(request))));
+            trace = endpoint.explain(endpoint.read(JsonArgs.of(bodies.readBody(request))));
         } catch (RuntimeException badBody) {
             // a body the policy API would refuse (not JSON, too large, a bad argument): the explain is that refusal
             PolicyAnswer refused = PolicyAnswer.of(badBody);

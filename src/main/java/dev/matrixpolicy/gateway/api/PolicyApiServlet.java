@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.chain.Decision;
@@ -37,7 +38,8 @@ import tools.jackson.databind.node.ObjectNode;
  * </ul>
  * A plain servlet rather than a Spring MVC controller, because profiling showed MVC's handler
  * mapping, argument resolution and message conversion costing several times the chain itself
- * (docs/performance.md). Routes are one map look-up; the body is parsed once; the answer is written with its
+ * (docs/performance.md). Routes are one map look-up; the body is parsed once (a list no module reads, such as a room's
+ * state, only checked as it streams past: {@link JsonBody}); the answer is written with its
  * length, so keep-alive connections carry no chunked encoding. Every error is Matrix error JSON from
  * {@link MatrixErrors#describe}. Each refusal and each module failure is handed to the
  * {@link DecisionRecorder}, with the errcode, reason and status answered here.
@@ -66,7 +68,7 @@ final class PolicyApiServlet extends HttpServlet {
         Map<String, Route> byPath = new HashMap<>();
         // Every generation serves every callback: a callback without modules answers its default.
         Callbacks.ALL.stream().map(type -> type.category().wireName() + "/" + type.name()).forEach(path ->
-                byPath.put(API + "/" + path, new Route("POST", request -> call(generations, path, bodies.readObject(request)))));
+                byPath.put(API + "/" + path, new Route("POST", request -> call(generations, path, bodies.readBody(request)))));
         byPath.put(PING, new Route("POST", request -> ping(bodies.readObject(request))));
         byPath.put(CALLBACKS, new Route("GET", request -> ok(callbacks(generations.current().chains()))));
         byPath.put(AUTH_CHECKERS, new Route("GET", request -> ok(authCheckers(generations.current().chains()))));
@@ -120,14 +122,14 @@ final class PolicyApiServlet extends HttpServlet {
         response.getOutputStream().write(answer.body());
     }
 
-    private Answer call(Generations generations, String path, ObjectNode body) {
+    private Answer call(Generations generations, String path, JsonBody body) {
         try (Generations.Lease lease = generations.lease()) {
             return call(lease.generation().chains().endpoint(path).orElseThrow(), body);
         }
     }
 
-    private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, ObjectNode body) {
-        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body, PolicyAnswer::status);
+    private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, JsonBody body) {
+        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body::tree, PolicyAnswer::status);
         PolicyAnswer answer = PolicyAnswer.of(endpoint.resultType(), decision.result());
         return new Answer(answer.status(), json.writeValueAsBytes(answer.body()));
     }

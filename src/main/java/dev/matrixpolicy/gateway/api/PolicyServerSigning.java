@@ -129,7 +129,7 @@ final class PolicyServerSigning {
                 Optional.of(new CheckEventForSpam.PolicyServerRequest(origin)));
         try (Generations.Lease lease = generations.lease()) {
             CallbackEndpoint<CheckEventForSpam.Args, SpamVerdict> chain = lease.generation().chains().endpoint(CheckEventForSpam.TYPE);
-            Decision<SpamVerdict> decision = decisions.decide(chain, args, body, verdict -> verdict instanceof Rejection
+            Decision<SpamVerdict> decision = decisions.decide(chain, args, () -> body, verdict -> verdict instanceof Rejection
                     ? HttpStatus.BAD_REQUEST.value() : HttpStatus.OK.value());
             return switch (decision.result()) {
                 case SpamVerdict.NotSpam allowed -> new Verdict.Signed(signer.sign(pdu));

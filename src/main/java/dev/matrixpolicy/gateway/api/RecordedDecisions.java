@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.decisions.Refusal;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -29,11 +30,12 @@ final class RecordedDecisions {
     /**
      * The chain's decision.
      *
-     * @param body         the request's JSON, from which the log takes the IDs involved
+     * @param body         the request's JSON, from which the log takes the IDs involved; asked for only when
+     *                     something is recorded, so an allowed request never builds a tree it does not need
      * @param statusOf     the status a result is answered with, for the log
      * @throws ModuleFailedException when the chain failed closed; recorded as a failure answered 503
      */
-    <A, R> Decision<R> decide(CallbackEndpoint<A, R> endpoint, A args, ObjectNode body, ToIntFunction<R> statusOf) {
+    <A, R> Decision<R> decide(CallbackEndpoint<A, R> endpoint, A args, Supplier<ObjectNode> body, ToIntFunction<R> statusOf) {
         Decision<R> decision;
         try {
             decision = endpoint.decide(args);
@@ -41,7 +43,7 @@ final class RecordedDecisions {
             MatrixErrors.MatrixError error = MatrixErrors.describe(failed);
             decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Mode.ENFORCE, Refusal.Outcome.FAILED,
                     Outcomes.ERROR, Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()),
-                    error.status().value()), body);
+                    error.status().value()), body.get());
             throw failed;
         }
         record(endpoint, Refusal.Mode.ENFORCE, decision.decidedBy(), decision.result(), statusOf, body);
@@ -51,7 +53,7 @@ final class RecordedDecisions {
                         answered.answer(), statusOf, body);
                 case Reply.Failed<R> failed -> decisions.record(refusal(endpoint, Optional.of(shadow.module()), Refusal.Mode.SHADOW,
                         Refusal.Outcome.FAILED, Outcomes.ERROR, Optional.of("M_UNKNOWN"), Optional.of(failed.failure()),
-                        HttpServletResponse.SC_SERVICE_UNAVAILABLE), body);
+                        HttpServletResponse.SC_SERVICE_UNAVAILABLE), body.get());
             }
         }
         return decision;
@@ -59,12 +61,12 @@ final class RecordedDecisions {
 
     /** Hands a refusal to the decision log; an allowed result costs one label check. */
     private <R> void record(CallbackEndpoint<?, R> endpoint, Refusal.Mode mode, Optional<String> entry, R result,
-                            ToIntFunction<R> statusOf, ObjectNode body) {
+                            ToIntFunction<R> statusOf, Supplier<ObjectNode> body) {
         String verdict = endpoint.resultType().outcome(result);
         if (Outcomes.isRejection(verdict)) {
             Optional<Rejection> rejection = result instanceof Rejection refused ? Optional.of(refused) : Optional.empty();
             decisions.record(refusal(endpoint, entry, mode, Refusal.Outcome.REFUSED, verdict,
-                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), statusOf.applyAsInt(result)), body);
+                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), statusOf.applyAsInt(result)), body.get());
         }
     }
 

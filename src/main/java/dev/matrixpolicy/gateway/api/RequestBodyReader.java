@@ -1,10 +1,12 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.config.Generations;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -14,7 +16,6 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.TokenStreamLocation;
-import tools.jackson.core.exc.JacksonIOException;
 import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.core.exc.UnexpectedEndOfInputException;
@@ -24,12 +25,12 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Parses a request body, straight from the connection, into a JSON object, with a size cap that
- * holds for chunked bodies too. Anything else is the caller's mistake and gets a Matrix error that
- * says what is wrong, where (the byte offset) and which limit it broke, in the caller's terms: the
- * parser's class, option and constraint names mean nothing to a homeserver admin.
- * The body is never copied into an array of its own: the parser reads the stream through its
- * pooled buffers.
+ * Reads a request body, with a size cap that holds for chunked bodies too, and parses it as a JSON
+ * object: either as a whole tree, or as a {@link JsonBody} whose lists stay bytes until read. Anything
+ * else is the caller's mistake and gets a Matrix error that says what is wrong, where (the byte
+ * offset) and which limit it broke, in the caller's terms: the parser's class, option and constraint
+ * names mean nothing to a homeserver admin. The body's bytes are kept (at most {@code max-body-size}),
+ * so that a list no module reads is never made into a tree.
  */
 @Component
 final class RequestBodyReader {
@@ -46,6 +47,7 @@ final class RequestBodyReader {
 
     /** Reads one object; whatever follows it is checked here, to say where it starts. */
     private final ObjectReader objects;
+    private final JsonMapper json;
     /** {@code max-body-size} of the serving generation, so a reload changes it for the next request. */
     private final LongSupplier limit;
 
@@ -60,20 +62,31 @@ final class RequestBodyReader {
 
     private RequestBodyReader(JsonMapper json, LongSupplier limit) {
         this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.json = json;
         this.limit = limit;
     }
 
+    /** The body as one tree. */
     ObjectNode readObject(HttpServletRequest request) {
+        return parse(read(request), objects::readValue);
+    }
+
+    /** The body with its lists kept as bytes, for {@link dev.matrixpolicy.gateway.callbacks.JsonArgs} to read when asked. */
+    JsonBody readBody(HttpServletRequest request) {
+        byte[] bytes = read(request);
+        return parse(bytes, parser -> JsonBody.read(json, bytes, parser));
+    }
+
+    private byte[] read(HttpServletRequest request) {
         long limit = this.limit.getAsLong();
         long declared = request.getContentLengthLong();
         if (declared > limit) {
             throw MatrixApiException.tooLarge(limit);
         }
         // A declared length is enforced by the container; a chunked body is counted here.
-        try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit);
-             JsonParser parser = objects.createParser(body)) {
-            return readObject(parser);
-        } catch (JacksonIOException | IOException unreadable) {
+        try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit)) {
+            return body.readAllBytes();
+        } catch (IOException unreadable) {
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
             throw endedEarly();
@@ -93,7 +106,14 @@ final class RequestBodyReader {
         return MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
     }
 
-    private ObjectNode readObject(JsonParser parser) {
+    /** Parses the one object {@code bytes} hold with {@code object}, which gets the parser at its start. */
+    private <T> T parse(byte[] bytes, Function<JsonParser, T> object) {
+        try (JsonParser parser = objects.createParser(bytes)) {
+            return parse(parser, object);
+        }
+    }
+
+    private <T> T parse(JsonParser parser, Function<JsonParser, T> object) {
         try {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -102,11 +122,11 @@ final class RequestBodyReader {
             if (first != JsonToken.START_OBJECT) {
                 throw MatrixApiException.notJson("Content not JSON object");
             }
-            ObjectNode object = objects.readValue(parser);
+            T parsed = object.apply(parser);
             if (parser.nextToken() != null) {
                 throw notJson("unexpected data after the JSON object", parser.currentTokenLocation());
             }
-            return object;
+            return parsed;
         } catch (UnexpectedEndOfInputException ended) {
             throw notJson("the body ends before the JSON object is complete", parser.currentLocation());
         } catch (StreamReadException | StreamConstraintsException malformed) {

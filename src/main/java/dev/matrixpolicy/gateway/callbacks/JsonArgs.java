@@ -5,9 +5,9 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -26,20 +26,35 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class JsonArgs {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final Supplier<String> TOP = () -> "";
 
+    /** The object read; null when reading a {@link #body}. */
     private final ObjectNode json;
-    private final String path;
+    /** The request body, whose lists are read when asked for; null for a tree and for nested objects. */
+    private final JsonBody body;
+    /** What the names of this object's fields start with in messages ("" at the top); worked out only for a message. */
+    private final Supplier<String> path;
     /** Null when reading a request; when describing, the schema of this object, filled in field by field. */
     private final ObjectNode schema;
 
-    private JsonArgs(ObjectNode json, String path, ObjectNode schema) {
+    private JsonArgs(ObjectNode json, JsonBody body, Supplier<String> path, ObjectNode schema) {
         this.json = json;
+        this.body = body;
         this.path = path;
         this.schema = schema;
     }
 
+    private JsonArgs(ObjectNode json, Supplier<String> path, ObjectNode schema) {
+        this(json, null, path, schema);
+    }
+
     public static JsonArgs of(ObjectNode json) {
-        return new JsonArgs(json, "", null);
+        return new JsonArgs(json, TOP, null);
+    }
+
+    /** A request body's arguments: its lists of objects are checked by a streaming pass, and their trees made when first read. */
+    public static JsonArgs of(JsonBody body) {
+        return new JsonArgs(null, body, TOP, null);
     }
 
     /**
@@ -57,7 +72,7 @@ public final class JsonArgs {
     public static Description describe(Function<JsonArgs, ?> reader) {
         ObjectNode schema = objectSchema();
         ObjectNode example = JSON.objectNode();
-        reader.apply(new JsonArgs(example, "", schema));
+        reader.apply(new JsonArgs(example, TOP, schema));
         return new Description(schema, example);
     }
 
@@ -148,19 +163,23 @@ public final class JsonArgs {
 
     /** Arguments nested in an object field, e.g. {@code user_profile}. */
     public JsonArgs nested(String field) {
-        return new JsonArgs(object(field), qualified(field) + ".", schema == null ? null : (ObjectNode) properties().get(field));
+        return new JsonArgs(object(field), () -> qualified(field) + ".", schema == null ? null : (ObjectNode) properties().get(field));
     }
 
     /** An event in client format; {@code event_id}, {@code sender}, {@code room_id} and {@code type} are validated. */
     public ClientEvent event(String field) {
-        return readEvent(nested(field), false);
+        JsonArgs event = nested(field);
+        event.checkEvent(false);
+        return new ClientEvent(event.json);
     }
 
-    /** A room's state as a list of client-format state events (the JSON form of a {@code StateMap}). */
+    /**
+     * A room's state as a list of client-format state events (the JSON form of a {@code StateMap}).
+     * In a request body, each event is checked as it streams past; the events' trees are made when a
+     * module first reads the list.
+     */
     public List<ClientEvent> stateEvents(String field) {
-        List<ClientEvent> events = new ArrayList<>();
-        elements(field, Type.STATE_EVENTS, (element, args) -> events.add(readEvent(args, true)));
-        return List.copyOf(events);
+        return objects(field, Type.STATE_EVENTS, event -> event.checkEvent(true), ClientEvent::new);
     }
 
     /** Synapse's {@code Collection[Tuple[user_agent, ip]]}, as a list of two-element lists. */
@@ -195,51 +214,58 @@ public final class JsonArgs {
 
     /** Reads an element of a list as arguments in their own right, e.g. one presence state. */
     public JsonArgs element(String field, int index, JsonNode element) {
-        String name = field + "[" + index + "]";
-        return new JsonArgs(requireObject(name, element), qualified(name) + ".", schema == null ? null : items(field));
+        // The element's name is made only for a message: a room's state has thousands of elements.
+        ObjectNode object = element instanceof ObjectNode valid ? valid : requireObject(field + "[" + index + "]", element);
+        return new JsonArgs(object, () -> qualified(field + "[" + index + "]") + ".", schema == null ? null : items(field));
     }
 
     /**
-     * A list of JSON objects, each checked by {@code check} (which reads the fields it needs from the
-     * element's arguments) and kept as sent, e.g. presence states.
+     * A list of JSON objects, each checked by {@code check} and kept as sent, e.g. presence states.
+     * {@code check} reads the element's own fields; an object or list in one of them is there, but
+     * empty, when the list is checked as it streams past.
      */
     public List<ObjectNode> objects(String field, Consumer<JsonArgs> check) {
-        List<ObjectNode> objects = new ArrayList<>();
-        elements(field, Type.LIST, (element, args) -> {
-            check.accept(args);
-            objects.add(args.json);
-        });
-        return List.copyOf(objects);
+        return objects(field, Type.LIST, check, UnaryOperator.identity());
     }
 
     // ---- plumbing
 
-    /** Every element of a list field, as arguments of its own, named by its index in error messages. */
-    private void elements(String field, Type type, BiConsumer<Integer, JsonArgs> each) {
+    /**
+     * Every element of a list field, checked as arguments of its own (named by its index in error
+     * messages) and kept as {@code kept} makes it from the element's JSON. A list still in the request
+     * body's bytes is checked in one streaming pass, on each element's outline.
+     */
+    private <T> List<T> objects(String field, Type type, Consumer<JsonArgs> check, Function<ObjectNode, T> kept) {
+        if (body != null && body.isList(field)) {
+            return body.elements(field, (index, outline) -> check.accept(element(field, index, outline)), kept);
+        }
         JsonNode node = required(field, type);
         if (!node.isArray()) {
             throw invalid(field, type.problem());
         }
+        List<T> elements = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
-            each.accept(i, element(field, i, node.get(i)));
+            JsonArgs element = element(field, i, node.get(i));
+            check.accept(element);
+            elements.add(kept.apply(element.json));
         }
+        return List.copyOf(elements);
     }
 
-    private ClientEvent readEvent(JsonArgs fields, boolean stateEvent) {
-        fields.describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
-        fields.identifier("event_id", fields.required("event_id", Type.EVENT_ID), MatrixIds::eventId);
-        fields.userId("sender");
-        fields.roomId("room_id");
-        fields.string("type");
-        fields.optionalObject("content");
+    private void checkEvent(boolean stateEvent) {
+        describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
+        identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventId);
+        userId("sender");
+        roomId("room_id");
+        string("type");
+        optionalObject("content");
         if (stateEvent) {
-            fields.stateKey();
+            stateKey();
         }
-        return new ClientEvent(fields.json);
     }
 
     private void stateKey() {
-        JsonNode stateKey = schema != null ? describeField("state_key", Type.STRING, true) : json.get("state_key");
+        JsonNode stateKey = schema != null ? describeField("state_key", Type.STRING, true) : get("state_key");
         if (stateKey == null || !stateKey.isString()) {
             throw invalid("state_key", "state events need a string state_key");
         }
@@ -254,7 +280,7 @@ public final class JsonArgs {
         if (schema != null) {
             return describeField(field, type, true);
         }
-        JsonNode node = json.get(field);
+        JsonNode node = get(field);
         if (node == null || node.isNull()) {
             throw new BadArgumentException(Kind.MISSING, qualified(field), "missing required field '" + qualified(field) + "'");
         }
@@ -266,8 +292,13 @@ public final class JsonArgs {
             describeField(field, type, false);
             return Optional.empty();
         }
-        JsonNode node = json.get(field);
+        JsonNode node = get(field);
         return node == null || node.isNull() ? Optional.empty() : Optional.of(node);
+    }
+
+    /** A field's value as sent; {@code null} when absent. */
+    private JsonNode get(String field) {
+        return body == null ? json.get(field) : body.get(field);
     }
 
     private long atLeast(String field, long minimum) {
@@ -320,7 +351,7 @@ public final class JsonArgs {
     }
 
     private String qualified(String field) {
-        return path + field;
+        return path.get() + field;
     }
 
     // ---- describing

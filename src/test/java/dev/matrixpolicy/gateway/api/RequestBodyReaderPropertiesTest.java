@@ -4,15 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.Gen;
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Whatever bytes arrive, the body reader gives a JSON object or a Matrix error in the caller's
  * terms ({@code M_NOT_JSON} or {@code M_TOO_LARGE}), never another exception and never a word of
- * the parser's own vocabulary. Bodies come with a declared length and chunked (no length).
+ * the parser's own vocabulary. Bodies come with a declared length and chunked (no length). Read
+ * with its lists kept as bytes ({@link RequestBodyReader#readBody}), a body is the same object, or
+ * the same error, as read whole.
  */
 class RequestBodyReaderPropertiesTest {
     static final List<String> LIBRARY_WORDS = List.of("Jackson", "JsonToken", "DeserializationFeature", "StreamReadConstraints",
@@ -56,6 +60,25 @@ class RequestBodyReaderPropertiesTest {
     }
 
     private void assertObjectOrMatrixError(byte[] body, boolean declaredLength) {
+        Object asTree = read(() -> reader.readObject(request(body, declaredLength)));
+        Object keepingLists = read(() -> reader.readBody(request(body, declaredLength)).tree());
+
+        assertThat(keepingLists).as("the body read with its lists kept as bytes").isEqualTo(asTree);
+    }
+
+    /** The object read, or the Matrix error in the caller's terms. */
+    private static Object read(Supplier<ObjectNode> read) {
+        try {
+            return assertThat(read.get()).isNotNull().actual();
+        } catch (MatrixApiException refused) {
+            assertThat(refused.errcode()).isIn("M_NOT_JSON", "M_TOO_LARGE");
+            assertThat(refused.getMessage()).isNotBlank();
+            LIBRARY_WORDS.forEach(word -> assertThat(refused.getMessage()).doesNotContain(word));
+            return List.of(refused.errcode(), refused.getMessage());
+        }
+    }
+
+    private static MockHttpServletRequest request(byte[] body, boolean declaredLength) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite") {
             @Override
             public long getContentLengthLong() {
@@ -63,12 +86,6 @@ class RequestBodyReaderPropertiesTest {
             }
         };
         request.setContent(body);
-        try {
-            assertThat(reader.readObject(request)).isNotNull();
-        } catch (MatrixApiException refused) {
-            assertThat(refused.errcode()).isIn("M_NOT_JSON", "M_TOO_LARGE");
-            assertThat(refused.getMessage()).isNotBlank();
-            LIBRARY_WORDS.forEach(word -> assertThat(refused.getMessage()).doesNotContain(word));
-        }
+        return request;
     }
 }

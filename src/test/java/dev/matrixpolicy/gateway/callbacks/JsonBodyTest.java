@@ -1,0 +1,161 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.support.Fixtures;
+import dev.matrixpolicy.gateway.support.Gen;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Reading a callback's arguments from a request body's bytes, whose lists are checked as they stream
+ * past, gives what reading them from the body's tree gives: the same arguments, or the same bad
+ * argument with the same field and message.
+ */
+class JsonBodyTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final int TRIES = 300;
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.matrixpolicy.gateway.support.CallbackRequests#everyCallback")
+    void changedBodiesReadFromBytesAsFromTheirTree(String path, String body, int status, String expected) {
+        CallbackType<?, ?, ?> type = Callbacks.ALL.stream().filter(t -> t.path().equals(path)).findFirst().orElseThrow();
+        ObjectNode valid = Gen.parse(body);
+
+        assertThat(readFromBytes(type.reader(), valid)).isEqualTo(readFromTree(type.reader(), valid));
+        Gen.forAll(path.hashCode(), TRIES, gen -> gen.mutate(valid),
+                changed -> assertThat(readFromBytes(type.reader(), changed)).isEqualTo(readFromTree(type.reader(), changed)));
+    }
+
+    @Test
+    void everyListAccessorReadsArbitraryValuesFromBytesAsFromTheirTree() {
+        List<Function<JsonArgs, Object>> accessors = List.of(args -> args.stateEvents("f"), args -> args.requestInfo("f"),
+                args -> args.array("f"), args -> args.objects("f", element -> element.userId("user_id")));
+        Gen.forAll(23L, 2000, gen -> {
+            ObjectNode object = JsonNodeFactory.instance.objectNode();
+            if (gen.chance(0.9)) {
+                object.set("f", gen.chance(0.5) ? gen.json(3) : JsonNodeFactory.instance.arrayNode().add(gen.json(2)));
+            }
+            return object;
+        }, object -> accessors.forEach(accessor ->
+                assertThat(readFromBytes(accessor, object)).isEqualTo(readFromTree(accessor, object))));
+    }
+
+    @Test
+    void aBadStateEventIsNamedByItsIndex() {
+        String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": [" + event("$a", "@alice:example.com", "{}")
+                + ", " + event("$b", "alice", "{}") + "]}";
+
+        assertThatThrownBy(() -> CheckEventAllowed.TYPE.reader().apply(JsonArgs.of(body(body))))
+                .isInstanceOfSatisfying(BadArgumentException.class, bad -> assertThat(bad.field()).isEqualTo("state_events[1].sender"))
+                .hasMessageStartingWith("'state_events[1].sender' is ");
+    }
+
+    @Test
+    void stateEventContentMustStillBeAnObjectOrNull() {
+        String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": [" + event("$a", "@alice:example.com", "null")
+                + ", " + event("$b", "@alice:example.com", "[{\"deep\": [1, 2]}]") + "]}";
+
+        assertThatThrownBy(() -> CheckEventAllowed.TYPE.reader().apply(JsonArgs.of(body(body))))
+                .hasMessage("'state_events[1].content' must be a JSON object");
+    }
+
+    @Test
+    void stateEventsAreKeptAsSent() {
+        String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
+
+        List<ClientEvent> state = CheckEventAllowed.TYPE.reader().apply(JsonArgs.of(body(body))).stateEvents();
+
+        assertThat(state).hasSize(2);
+        assertThat(state.get(1).content()).isEqualTo(JSON.readTree("{\"membership\": \"join\"}"));
+        assertThat((Object) JSON.valueToTree(state)).isEqualTo(JSON.readTree(Fixtures.STATE_EVENTS));
+    }
+
+    @Test
+    void theLastOfARepeatedFieldCountsAsInTheTree() {
+        String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + ", \"state_events\": 5}";
+
+        assertThatThrownBy(() -> CheckEventAllowed.TYPE.reader().apply(JsonArgs.of(body(body))))
+                .hasMessage("'state_events' must be a list of state events");
+        assertThat(body(body).tree().get("state_events").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void threadsReadingTheStateTogetherShareOneCopyOfEachEvent() throws Exception {
+        String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
+        List<ClientEvent> state = CheckEventAllowed.TYPE.reader().apply(JsonArgs.of(body(body))).stateEvents();
+        CyclicBarrier start = new CyclicBarrier(4);
+
+        try (ExecutorService threads = Executors.newFixedThreadPool(4)) {
+            List<Future<ClientEvent>> reads = IntStream.range(0, 4).mapToObj(i -> threads.submit(() -> {
+                start.await();
+                return state.getFirst();
+            })).toList();
+
+            ClientEvent first = reads.getFirst().get();
+            for (Future<ClientEvent> read : reads) {
+                assertThat(read.get()).isSameAs(first);
+            }
+        }
+    }
+
+    /**
+     * What a reader makes of a body: its arguments as the http module forwards them, the bad argument,
+     * or that the body is not JSON (the generated strings may hold lone surrogates).
+     */
+    private static Object readFromBytes(Function<JsonArgs, ?> reader, ObjectNode body) {
+        return outcome(() -> reader.apply(JsonArgs.of(body(JSON.writeValueAsBytes(body)))));
+    }
+
+    /** As the API read every body before: the whole of it as a tree, parsed from the same bytes. */
+    private static Object readFromTree(Function<JsonArgs, ?> reader, ObjectNode body) {
+        return outcome(() -> reader.apply(JsonArgs.of((ObjectNode) JSON.readTree(JSON.writeValueAsBytes(body)))));
+    }
+
+    private static Object outcome(Supplier<?> read) {
+        try {
+            return ArgsJson.write(new Wrapper(read.get()));
+        } catch (BadArgumentException bad) {
+            return List.of(bad.kind(), bad.field(), bad.getMessage());
+        } catch (JacksonException notJson) {
+            return "not JSON";
+        }
+    }
+
+    private record Wrapper(Object args) {
+    }
+
+    static JsonBody body(String json) {
+        return body(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static JsonBody body(byte[] bytes) {
+        try (JsonParser parser = JSON.createParser(bytes)) {
+            parser.nextToken();
+            return JsonBody.read(JSON, bytes, parser);
+        }
+    }
+
+    private static String event(String eventId, String sender, String content) {
+        return "{\"event_id\": \"" + eventId + "\", \"sender\": \"" + sender + "\", \"room_id\": \"!room:example.com\","
+                + " \"type\": \"m.room.member\", \"state_key\": \"\", \"content\": " + content + "}";
+    }
+}

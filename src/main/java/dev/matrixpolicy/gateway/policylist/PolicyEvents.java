@@ -84,7 +84,7 @@ public final class PolicyEvents {
         if (kind.isEmpty()) {
             return Optional.empty();
         }
-        Slot slot = new Slot(type, stateKey);
+        Slot slot = new Slot(Shared.TEXTS.text(type), stateKey); // a few event types, in every rule of a room
         Optional<String> eventId = Optional.ofNullable(text(event.get("event_id")));
         JsonNode content = event.get("content");
         if (content == null || !content.isObject() || content.isEmpty()) {

@@ -20,16 +20,12 @@ import tools.jackson.databind.JsonNode;
  * kept, never the events. Not thread-safe: one source's reading thread owns it.
  *
  * <p>A large list repeats a few strings in every rule: the event type, the moderators who send
- * rules, the usual reasons. Each is kept once, which takes about a third off a rule's footprint
- * (some 600 bytes otherwise, 400 with it: 40 MB for 100,000 rules).
+ * rules, the usual reasons. {@link PolicyEvents} reads each of them as one shared instance
+ * ({@link Shared}), so the slots hold them once.
  */
 final class RoomRules {
-    /** How many distinct strings are kept once; past that, a string is kept as it came (unique reasons would only grow the table). */
-    private static final int MAX_SHARED_STRINGS = 4096;
-
     private final String source;
     private final Map<Slot, Change> slots = new HashMap<>();
-    private final Map<String, String> shared = new HashMap<>();
 
     RoomRules(String source) {
         this.source = source;
@@ -48,8 +44,7 @@ final class RoomRules {
         if (change instanceof Cleared cleared && cleared.why().isEmpty()) {
             return slots.remove(change.slot()) != null;
         }
-        Change kept = shareStrings(change);
-        return !kept.equals(slots.put(kept.slot(), kept));
+        return !change.equals(slots.put(change.slot(), change));
     }
 
     /**
@@ -65,30 +60,6 @@ final class RoomRules {
             return false;
         }
         return slots.values().removeIf(change -> change.eventId().filter(eventIds::contains).isPresent());
-    }
-
-    private Change shareStrings(Change change) {
-        Slot slot = new Slot(share(change.slot().type()), change.slot().stateKey());
-        return switch (change) {
-            case Cleared cleared -> new Cleared(slot, cleared.why(), cleared.eventId());
-            case Set set -> {
-                PolicyRule rule = set.rule();
-                PolicyRule.Origin origin = rule.origin();
-                yield new Set(slot, new PolicyRule(rule.kind(), rule.entity(), rule.recommendation(), share(rule.reason()),
-                        new PolicyRule.Origin(origin.source(), origin.eventId(), origin.sender().map(this::share), origin.line())));
-            }
-        };
-    }
-
-    private String share(String text) {
-        String kept = shared.get(text);
-        if (kept != null) {
-            return kept;
-        }
-        if (shared.size() < MAX_SHARED_STRINGS) {
-            shared.put(text, text);
-        }
-        return text;
     }
 
     /** The rules of the slots that hold one. */

@@ -32,7 +32,7 @@ public final class JsonBody {
     /** The top-level lists: where they are in {@link #bytes}, and their elements' outlines. */
     private final Map<String, Span> lists;
     /** The whole body's tree, made when first asked for. */
-    private volatile ObjectNode tree;
+    private final Once<ObjectNode> tree;
 
     private record Span(int offset, int length, List<JsonNode> outlines) {
     }
@@ -42,6 +42,7 @@ public final class JsonBody {
         this.bytes = bytes;
         this.fields = fields;
         this.lists = lists;
+        this.tree = new Once<>(() -> (ObjectNode) json.readTree(bytes));
     }
 
     /**
@@ -74,17 +75,7 @@ public final class JsonBody {
 
     /** The whole body as a tree: parsed again from the bytes on first call, so only those that need it pay for it. */
     public ObjectNode tree() {
-        ObjectNode made = tree;
-        if (made == null) {
-            synchronized (this) {
-                made = tree;
-                if (made == null) {
-                    made = (ObjectNode) json.readTree(bytes);
-                    tree = made;
-                }
-            }
-        }
-        return made;
+        return tree.get();
     }
 
     /** A top-level field's value, as a tree; {@code null} when absent. */
@@ -115,12 +106,12 @@ public final class JsonBody {
         for (int i = 0; i < span.outlines().size(); i++) {
             check.check(i, span.outlines().get(i));
         }
-        return new LazyList<>(span.outlines().size(), () -> {
+        return new LazyList<>(span.outlines().size(), new Once<>(() -> {
             ArrayNode elements = (ArrayNode) json.readTree(bytes, span.offset(), span.length());
             List<T> made = new ArrayList<>(elements.size());
             elements.values().forEach(element -> made.add(kept.apply((ObjectNode) element)));
-            return made;
-        });
+            return List.copyOf(made);
+        }));
     }
 
     /** Outlines of a list's elements, whose objects and lists are all one shared empty object and list. */
@@ -171,30 +162,44 @@ public final class JsonBody {
         }
     }
 
-    /** A list of a known size whose elements are made, once, when first needed; safe to share between threads. */
-    private static final class LazyList<T> extends AbstractList<T> {
-        private final int size;
-        private final Supplier<List<T>> make;
-        private volatile List<T> made;
+    /** A value made by the first thread that asks for it, then kept; safe to share between threads. */
+    private static final class Once<T> implements Supplier<T> {
+        private final Supplier<T> make;
+        private volatile T made;
 
-        LazyList(int size, Supplier<List<T>> make) {
-            this.size = size;
+        Once(Supplier<T> make) {
             this.make = make;
         }
 
         @Override
-        public T get(int index) {
-            List<T> elements = made;
-            if (elements == null) {
+        public T get() {
+            T value = made;
+            if (value == null) {
                 synchronized (this) {
-                    elements = made;
-                    if (elements == null) {
-                        elements = List.copyOf(make.get());
-                        made = elements;
+                    value = made;
+                    if (value == null) {
+                        value = make.get();
+                        made = value;
                     }
                 }
             }
-            return elements.get(index);
+            return value;
+        }
+    }
+
+    /** A list of a known size whose elements are made, once, when first needed; safe to share between threads. */
+    private static final class LazyList<T> extends AbstractList<T> {
+        private final int size;
+        private final Once<List<T>> elements;
+
+        LazyList(int size, Once<List<T>> elements) {
+            this.size = size;
+            this.elements = elements;
+        }
+
+        @Override
+        public T get(int index) {
+            return elements.get().get(index);
         }
 
         @Override

@@ -88,16 +88,13 @@ final class RuleRecords {
 
     /** The rule the record holds, made again. */
     PolicyRule rule(int record) {
-        int keyField = record + KEY;
-        int valueField = skipText(keyField);
-        int eventField = skipText(valueField);
+        int eventField = skipText(skipText(record + KEY));
         int indexes = skipText(eventField);
-        String value = intAt(valueField) == NONE ? text(keyField) : text(valueField);
         Optional<String> eventId = intAt(eventField) == NONE ? Optional.empty() : Optional.of(text(eventField));
         int sender = intAt(indexes + 2 * Integer.BYTES);
         PolicyRule.Origin origin = new PolicyRule.Origin(texts[intAt(indexes + Integer.BYTES)], eventId,
                 sender == NONE ? Optional.empty() : Optional.of(texts[sender]), intAt(indexes + 3 * Integer.BYTES));
-        return new PolicyRule(kind(record), new Entity(form(record), value), RECOMMENDATIONS[bytes[record + 2]],
+        return new PolicyRule(kind(record), new Entity(form(record), value(record)), RECOMMENDATIONS[bytes[record + 2]],
                 texts[intAt(indexes)], origin);
     }
 

@@ -121,9 +121,10 @@ final class ClientServerApi implements AutoCloseable {
 
     /**
      * {@code GET /rooms/{roomId}/state}: hands over the room's current state events one at a time, as
-     * they are parsed, so that a room of many rules is never held as one JSON tree.
+     * they are parsed, so that a room of many rules is never held as one JSON tree. {@code each} gets
+     * the parser on an event's first token and reads that event, and only it, to its last.
      */
-    void readState(String roomId, Consumer<JsonNode> each) throws HomeserverFailure, InterruptedException {
+    void readState(String roomId, Consumer<JsonParser> each) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state";
         exchange(call, get("rooms", roomId, "state"), requestTimeout, body -> {
             try (JsonParser parser = JSON.createParser(body)) {
@@ -135,7 +136,7 @@ final class ClientServerApi implements AutoCloseable {
                     if (token == null) {
                         throw HomeserverFailure.malformed(call, "the array of events ends early");
                     }
-                    each.accept(parser.readValueAsTree());
+                    each.accept(parser);
                 }
             }
             return null;

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -72,7 +73,7 @@ public final class FileSource extends PollingSource {
         if (!unchangedAfterSettling(bytes)) {
             return Optional.empty(); // still being written: the next check reads it again
         }
-        RuleText.Parsed parsed = RuleText.parse(utf8(bytes), name());
+        RuleText.Parsed parsed = RuleText.parse(bytes, name());
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         lastGoodDigest = digest;
         settled = settles;
@@ -91,7 +92,17 @@ public final class FileSource extends PollingSource {
             Thread.currentThread().interrupt();
             return false;
         }
-        return Arrays.equals(bytes, Files.readAllBytes(file));
+        // compared a chunk at a time: a second copy of a list of some megabytes would be garbage at once
+        try (InputStream again = Files.newInputStream(file)) {
+            byte[] chunk = new byte[64 * 1024];
+            int at = 0;
+            for (int read; (read = again.readNBytes(chunk, 0, chunk.length)) > 0; at += read) {
+                if (read > bytes.length - at || !Arrays.equals(chunk, 0, read, bytes, at, at + read)) {
+                    return false;
+                }
+            }
+            return at == bytes.length;
+        }
     }
 
     private static byte[] sha256(byte[] bytes) {

@@ -1,6 +1,10 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.Optional;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -72,36 +76,47 @@ public final class PolicyEvents {
      * @return empty for anything that is not a policy rule state event
      */
     public static Optional<Change> read(JsonNode event, String source) {
-        if (event == null || !event.isObject()) {
+        return event != null && event.isObject() ? change(Fields.of(event), source) : Optional.empty();
+    }
+
+    /**
+     * As {@link #read(JsonNode, String)}, for the event the parser is on, read off its tokens without
+     * a tree: a list of thousands of rules read again on every change would otherwise make a tree of
+     * some twenty objects a rule only to read seven strings from it. Leaves the parser on the event's
+     * last token.
+     */
+    public static Optional<Change> read(JsonParser parser, String source) {
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            parser.skipChildren();
             return Optional.empty();
         }
-        String type = text(event.get("type"));
-        String stateKey = text(event.get("state_key"));
-        if (type == null || stateKey == null) {
+        return change(Fields.read(parser), source);
+    }
+
+    /** The one reading of a rule event's fields, whichever way they were parsed. */
+    private static Optional<Change> change(Fields event, String source) {
+        if (event.type == null || event.stateKey == null) {
             return Optional.empty();
         }
-        Optional<EntityKind> kind = EntityKind.ofEventType(type);
+        Optional<EntityKind> kind = EntityKind.ofEventType(event.type);
         if (kind.isEmpty()) {
             return Optional.empty();
         }
-        Slot slot = new Slot(Shared.TEXTS.text(type), stateKey); // a few event types, in every rule of a room
-        Optional<String> eventId = Optional.ofNullable(text(event.get("event_id")));
-        JsonNode content = event.get("content");
-        if (content == null || !content.isObject() || content.isEmpty()) {
+        Slot slot = new Slot(Shared.TEXTS.text(event.type), event.stateKey); // a few event types, in every rule of a room
+        Optional<String> eventId = Optional.ofNullable(event.eventId);
+        if (!event.hasContent) {
             return Optional.of(new Cleared(slot, Optional.empty(), eventId));
         }
-        String recommendationText = text(content.get("recommendation"));
-        Optional<Recommendation> recommendation = recommendationText == null ? Optional.empty()
-                : Recommendation.ofEvent(recommendationText);
+        Optional<Recommendation> recommendation = event.recommendation == null ? Optional.empty()
+                : Recommendation.ofEvent(event.recommendation);
         if (recommendation.isEmpty()) {
             return Optional.of(new Cleared(slot, Optional.of(Skipped.UNKNOWN_RECOMMENDATION), eventId));
         }
         Entity entity;
-        String literal = text(content.get("entity"));
-        if (literal != null && !literal.isEmpty()) {
-            entity = Entity.of(literal);
+        if (event.entity != null && !event.entity.isEmpty()) {
+            entity = Entity.of(event.entity);
         } else {
-            Optional<String> hash = hash(content);
+            Optional<String> hash = Arrays.stream(event.hashes).filter(Objects::nonNull).findFirst();
             if (hash.isEmpty()) {
                 return Optional.of(new Cleared(slot, Optional.of(Skipped.NO_ENTITY), eventId));
             }
@@ -111,12 +126,118 @@ public final class PolicyEvents {
                 return Optional.of(new Cleared(slot, Optional.of(Skipped.INVALID_HASH), eventId));
             }
         }
-        String reason = text(content.get("reason"));
         // lists repeat a few reasons, and a few moderators send every rule: one copy of each
         PolicyRule.Origin origin = new PolicyRule.Origin(Shared.TEXTS.text(source), eventId,
-                Shared.TEXTS.text(Optional.ofNullable(text(event.get("sender")))), 0);
+                Shared.TEXTS.text(Optional.ofNullable(event.sender)), 0);
         return Optional.of(new Set(slot, new PolicyRule(kind.get(), entity, recommendation.get(),
-                reason == null ? "" : Shared.TEXTS.text(reason), origin)));
+                event.reason == null ? "" : Shared.TEXTS.text(event.reason), origin)));
+    }
+
+    /**
+     * What a rule is read from, as found in one state event: each a string, or null where the event
+     * has none (or something else there). Where a field is repeated, the last one counts, as in a tree.
+     */
+    private static final class Fields {
+        String type;
+        String stateKey;
+        String eventId;
+        String sender;
+        /** Whether {@code content} is an object with at least one field. */
+        boolean hasContent;
+        String recommendation;
+        String entity;
+        String reason;
+        /** {@code sha256} of each of {@link #HASHES}, in that order of preference. */
+        final String[] hashes = new String[HASHES.length];
+
+        static Fields of(JsonNode event) {
+            Fields fields = new Fields();
+            fields.type = text(event.get("type"));
+            fields.stateKey = text(event.get("state_key"));
+            fields.eventId = text(event.get("event_id"));
+            fields.sender = text(event.get("sender"));
+            JsonNode content = event.get("content");
+            if (content != null && content.isObject()) {
+                fields.hasContent = !content.isEmpty();
+                fields.recommendation = text(content.get("recommendation"));
+                fields.entity = text(content.get("entity"));
+                fields.reason = text(content.get("reason"));
+                for (int i = 0; i < HASHES.length; i++) {
+                    JsonNode hashes = content.get(HASHES[i]);
+                    fields.hashes[i] = hashes != null && hashes.isObject() ? text(hashes.get("sha256")) : null;
+                }
+            }
+            return fields;
+        }
+
+        /** Reads the object the parser is on, up to and including its end. */
+        static Fields read(JsonParser parser) {
+            Fields fields = new Fields();
+            for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+                parser.nextToken();
+                switch (name) {
+                    case "type" -> fields.type = string(parser);
+                    case "state_key" -> fields.stateKey = string(parser);
+                    case "event_id" -> fields.eventId = string(parser);
+                    case "sender" -> fields.sender = string(parser);
+                    case "content" -> fields.readContent(parser);
+                    default -> parser.skipChildren();
+                }
+            }
+            return fields;
+        }
+
+        private void readContent(JsonParser parser) {
+            hasContent = false;
+            recommendation = entity = reason = null;
+            Arrays.fill(hashes, null);
+            if (parser.currentToken() != JsonToken.START_OBJECT) {
+                parser.skipChildren();
+                return;
+            }
+            for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+                hasContent = true;
+                parser.nextToken();
+                switch (name) {
+                    case "recommendation" -> recommendation = string(parser);
+                    case "entity" -> entity = string(parser);
+                    case "reason" -> reason = string(parser);
+                    default -> {
+                        int hash = Arrays.asList(HASHES).indexOf(name);
+                        if (hash >= 0) {
+                            hashes[hash] = sha256(parser);
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                }
+            }
+        }
+
+        private static String sha256(JsonParser parser) {
+            if (parser.currentToken() != JsonToken.START_OBJECT) {
+                parser.skipChildren();
+                return null;
+            }
+            String sha256 = null;
+            for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+                parser.nextToken();
+                if (name.equals("sha256")) {
+                    sha256 = string(parser);
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            return sha256;
+        }
+
+        private static String string(JsonParser parser) {
+            if (parser.currentToken() == JsonToken.VALUE_STRING) {
+                return parser.getString();
+            }
+            parser.skipChildren();
+            return null;
+        }
     }
 
     /**
@@ -136,19 +257,6 @@ public final class PolicyEvents {
             redacts = content == null ? null : text(content.get("redacts"));
         }
         return Optional.ofNullable(redacts).filter(id -> !id.isEmpty());
-    }
-
-    private static Optional<String> hash(JsonNode content) {
-        for (String field : HASHES) {
-            JsonNode hashes = content.get(field);
-            if (hashes != null && hashes.isObject()) {
-                String sha256 = text(hashes.get("sha256"));
-                if (sha256 != null) {
-                    return Optional.of(sha256);
-                }
-            }
-        }
-        return Optional.empty();
     }
 
     private static String text(JsonNode node) {

@@ -1,9 +1,5 @@
 package dev.matrixpolicy.gateway.policylist;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -43,15 +39,6 @@ abstract class PollingSource implements PolicySource {
      * @throws Exception anything that makes this read fail; its message is logged and shown
      */
     abstract Optional<RuleText.Parsed> readIfChanged() throws Exception;
-
-    /** The text of a file or response body, which must be UTF-8. */
-    static String utf8(byte[] bytes) throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException notUtf8) {
-            throw new IOException("not UTF-8 text");
-        }
-    }
 
     /** Where the source is, for log lines, e.g. the path or URL. */
     abstract String location();

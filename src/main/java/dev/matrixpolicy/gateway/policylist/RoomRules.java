@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.core.JsonParser;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -37,6 +38,11 @@ final class RoomRules {
      * @return whether a slot changed
      */
     boolean apply(JsonNode stateEvent) {
+        return PolicyEvents.read(stateEvent, source).map(this::apply).orElse(false);
+    }
+
+    /** As {@link #apply(JsonNode)}, for the event a parser is on, read to its last token. */
+    boolean apply(JsonParser stateEvent) {
         return PolicyEvents.read(stateEvent, source).map(this::apply).orElse(false);
     }
 

@@ -1,5 +1,8 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -10,7 +13,6 @@ import java.util.Optional;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -44,30 +46,62 @@ public final class RuleText {
     }
 
     /**
+     * Reads a file's or a response's bytes, which must be UTF-8. JSON is parsed from the bytes
+     * themselves: a list of some megabytes read again every few seconds would otherwise be copied
+     * into text twice (the decoder's buffer, then the string) before the first rule is read, and the
+     * collections those copies bring on while an update is in flight are what request latency feels.
+     *
      * @throws IllegalArgumentException naming what is wrong, and where
      */
-    public static Parsed parse(String text, String source) {
-        String trimmed = text.strip();
-        if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
-            return json(trimmed, source);
+    public static Parsed parse(byte[] utf8, String source) {
+        int first = hasByteOrderMark(utf8) ? 3 : 0; // some editors write one; it says nothing in UTF-8
+        while (first < utf8.length && isJsonWhitespace(utf8[first])) {
+            first++;
         }
-        return lines(text, source);
+        if (first < utf8.length && (utf8[first] == '[' || utf8[first] == '{')) {
+            return json(utf8, source);
+        }
+        return lines(decode(utf8), source);
+    }
+
+    /** As {@link #parse(byte[], String)}, from text. */
+    public static Parsed parse(String text, String source) {
+        return parse(text.getBytes(StandardCharsets.UTF_8), source);
+    }
+
+    private static boolean hasByteOrderMark(byte[] utf8) {
+        return utf8.length >= 3 && utf8[0] == (byte) 0xEF && utf8[1] == (byte) 0xBB && utf8[2] == (byte) 0xBF;
+    }
+
+    private static boolean isJsonWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+    }
+
+    private static String decode(byte[] utf8) {
+        try {
+            int from = hasByteOrderMark(utf8) ? 3 : 0;
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8, from, utf8.length - from)).toString();
+        } catch (CharacterCodingException notUtf8) {
+            throw new IllegalArgumentException("not UTF-8 text");
+        }
     }
 
     /**
-     * Reads the events one at a time off the parser, so that only one event's tree is ever held: a
-     * list of a million rules would otherwise be a tree of several gigabytes before the first is read.
+     * Reads the events one at a time off the parser, each without a tree: a list of a million rules
+     * read into one tree would take several gigabytes before its first rule was read.
      */
-    private static Parsed json(String text, String source) {
+    private static Parsed json(byte[] utf8, String source) {
         Map<PolicyEvents.Slot, PolicyEvents.Change> slots = new LinkedHashMap<>();
-        try (JsonParser parser = JSON.createParser(text)) {
+        try (JsonParser parser = JSON.createParser(utf8)) {
             JsonToken top = parser.nextToken();
             if (!findEvents(parser, top)) {
                 throw new IllegalArgumentException("expected a JSON array of state events, or an object with one under 'events'");
             }
-            while (parser.nextToken() != JsonToken.END_ARRAY) {
-                JsonNode event = parser.readValueAsTree();
-                PolicyEvents.read(event, source).ifPresent(change -> slots.put(change.slot(), change));
+            for (JsonToken event = parser.nextToken(); event != JsonToken.END_ARRAY; event = parser.nextToken()) {
+                if (event == null) {
+                    throw new IllegalArgumentException("not valid JSON: the array of events ends early");
+                }
+                PolicyEvents.read(parser, source).ifPresent(change -> slots.put(change.slot(), change));
             }
             // the rest is read too, so that a file cut short or with junk after the events is refused
             if (top == JsonToken.START_OBJECT) {

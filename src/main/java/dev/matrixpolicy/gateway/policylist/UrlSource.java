@@ -51,8 +51,7 @@ public final class UrlSource extends PollingSource {
                 throw new IOException("HTTP " + response.statusCode());
             }
             byte[] bytes = maxSize.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
-            String text = utf8(bytes);
-            RuleText.Parsed parsed = RuleText.parse(text, name());
+            RuleText.Parsed parsed = RuleText.parse(bytes, name());
             etag = response.headers().firstValue("ETag");
             lastModified = response.headers().firstValue("Last-Modified");
             return Optional.of(parsed);

@@ -63,6 +63,19 @@ class PollingSourcesTest {
     }
 
     @Test
+    void aListOfManyChunksIsReadWhole() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 5_000; i++) { // about 150 KiB: more than one chunk of the check that the file settled
+            text.append("ban user @spammer").append(i).append(":example.com spam\n");
+        }
+        Files.writeString(file, text);
+        try (FileSource source = new FileSource("local", file, Duration.ofHours(1), Clock.systemUTC())) {
+            assertThat(source.readIfChanged()).hasValueSatisfying(parsed -> assertThat(parsed.rules()).hasSize(5_000));
+        }
+    }
+
+    @Test
     void aRewriteWithTheSameSizeAndModificationTimeIsStillSeen() throws Exception {
         Path file = directory.resolve("bans.txt");
         Files.writeString(file, "ban user @a:example.com\n");

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -87,6 +88,32 @@ class RuleTextTest {
                 "{\"events\": " + events, events + " []")) {
             assertThatIllegalArgumentException().as(malformed).isThrownBy(() -> RuleText.parse(malformed, "community"))
                     .withMessageStartingWith("not valid JSON");
+        }
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreRefusedInEitherFormat() {
+        byte[] lines = {'b', 'a', 'n', ' ', 'u', 's', 'e', 'r', ' ', '@', (byte) 0xC3, '(', ':', 'x'};
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse(lines, "local")).withMessage("not UTF-8 text");
+
+        byte[] json = ("[" + ban("@spammer:example.org") + "]").getBytes(StandardCharsets.UTF_8);
+        json[json.length - 20] = (byte) 0xFF; // inside the reason
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse(json, "community"))
+                .withMessageStartingWith("not valid JSON: ").withMessageContaining("UTF-8");
+    }
+
+    @Test
+    void aByteOrderMarkAndLeadingWhitespaceChangeNothing() {
+        byte[] mark = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        String json = " \n\t[" + ban("@spammer:example.org") + "]";
+
+        for (String text : List.of(json, "\nban user @spammer:example.org spam\n")) {
+            byte[] marked = new byte[mark.length + text.getBytes(StandardCharsets.UTF_8).length];
+            System.arraycopy(mark, 0, marked, 0, mark.length);
+            System.arraycopy(text.getBytes(StandardCharsets.UTF_8), 0, marked, mark.length, marked.length - mark.length);
+
+            assertThat(RuleText.parse(marked, "community").rules()).as(text).extracting(rule -> rule.entity().value())
+                    .containsExactly("@spammer:example.org");
         }
     }
 

@@ -55,12 +55,38 @@ class RequestBodyReaderTest {
         assertThat(notJson("{\"a\": 1")).isEqualTo("Content not JSON: the body ends before the JSON object is complete, at byte offset 7");
     }
 
+    @Test
+    void aBodyShorterThanItsDeclaredLengthEndedEarly() {
+        MockHttpServletRequest request = declaring(12, "{\"a\": 1}");
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readObject(request));
+        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+        assertThat(refused.getMessage()).isEqualTo("Content not JSON: the body ended early or could not be read");
+    }
+
+    @Test
+    void aBodyOfNoDeclaredLengthIsReadToItsEnd() {
+        assertThat(reader.readObject(declaring(-1, "{\"a\": [1, 2]}")).path("a").size()).isEqualTo(2);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"{}{}", "{\"a\": NaN}", "{\"a\": Infinity}", "{\"a\": +1}", "{\"a\": 1 /* note */}", "{\"a\": 1",
             "{\"a\" 1}", "{'a': 1}", "{\"a\": tru}", "{\"a\": \"\u0001\"}", "{\"a\": 01}", "{\"a\": [1,]}", "[1, 2]", "\"text\"", ""})
     void noMessageNamesTheParsersInternals(String body) {
         assertThat(notJson(body)).doesNotContain("`").doesNotContainIgnoringCase("jackson").doesNotContain("Feature")
                 .doesNotContain("StreamReadConstraints").doesNotContain("JsonToken").doesNotContain("REDACTED").doesNotContain("#");
+    }
+
+    /** A request whose Content-Length says {@code declared} (-1: none, as a chunked body), whatever it holds. */
+    private static MockHttpServletRequest declaring(long declared, String body) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite") {
+            @Override
+            public long getContentLengthLong() {
+                return declared;
+            }
+        };
+        request.setContent(body.getBytes(StandardCharsets.UTF_8));
+        return request;
     }
 
     private String notJson(String body) {

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -23,6 +24,7 @@ record Links(Set<String> urls, Set<String> hosts) {
     static Links in(String text, int limit) {
         Set<String> urls = new LinkedHashSet<>();
         Set<String> hosts = new LinkedHashSet<>();
+        Seen seen = new Seen();
         int from = 0;
         while (urls.size() <= limit) {
             int at = text.indexOf("http", from);
@@ -34,11 +36,14 @@ record Links(Set<String> urls, Set<String> hosts) {
                 from = at + 4;
                 continue;
             }
+            int hash = text.charAt(at + 4) == 's' ? 1 : 0; // the scheme; the rest is hashed as the URL is read
             int end = authority;
             while (end < text.length() && !endsUrl(text.charAt(end))) {
+                hash = 31 * hash + text.charAt(end);
                 end++;
             }
-            if (end > authority && urls.add(text.substring(at, end))) { // a URL seen before has its host in already
+            if (end > authority && seen.add(text, at, end, hash)) { // a URL seen before has its host in already
+                urls.add(text.substring(at, end));
                 String host = host(text.substring(authority, end));
                 if (!host.isEmpty()) {
                     hosts.add(host);
@@ -47,6 +52,58 @@ record Links(Set<String> urls, Set<String> hosts) {
             from = end;
         }
         return new Links(urls, hosts);
+    }
+
+    /**
+     * The URLs met so far, as places in the text, by a hash of their characters: a link that a text
+     * repeats (the body and the formatted body's {@code href} carry the same ones) is told apart from
+     * a new one without a copy of it.
+     */
+    private static final class Seen {
+        /** Open addressing: each slot holds an entry's index plus one, 0 when empty. */
+        private int[] slots = new int[16];
+        private int[] starts = new int[8];
+        private int[] ends = new int[8];
+        private int[] hashes = new int[8];
+        private int size;
+
+        /** Adds {@code text[from, to)}; answers whether it is new. */
+        boolean add(String text, int from, int to, int hash) {
+            int mask = slots.length - 1;
+            int slot = (hash ^ hash >>> 16) & mask;
+            for (; slots[slot] != 0; slot = (slot + 1) & mask) {
+                int entry = slots[slot] - 1;
+                if (hashes[entry] == hash && ends[entry] - starts[entry] == to - from
+                        && text.regionMatches(starts[entry], text, from, to - from)) {
+                    return false;
+                }
+            }
+            if (size == starts.length) {
+                starts = Arrays.copyOf(starts, size * 2);
+                ends = Arrays.copyOf(ends, size * 2);
+                hashes = Arrays.copyOf(hashes, size * 2);
+            }
+            starts[size] = from;
+            ends[size] = to;
+            hashes[size] = hash;
+            slots[slot] = ++size;
+            if (size * 2 > slots.length) {
+                rehash();
+            }
+            return true;
+        }
+
+        private void rehash() {
+            slots = new int[slots.length * 2];
+            int mask = slots.length - 1;
+            for (int entry = 0; entry < size; entry++) {
+                int slot = (hashes[entry] ^ hashes[entry] >>> 16) & mask;
+                while (slots[slot] != 0) {
+                    slot = (slot + 1) & mask;
+                }
+                slots[slot] = entry + 1;
+            }
+        }
     }
 
     /** The host of an authority and what follows it. */

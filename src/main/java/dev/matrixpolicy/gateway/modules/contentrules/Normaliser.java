@@ -87,12 +87,15 @@ final class Normaliser {
 
     /** The normal form of a text, without leading or trailing space. */
     String normalise(CharSequence text) {
-        String plain = text.toString();
-        Output out = new Output(plain.toCharArray());
-        int done = out.asciiPrefix(plain.length(), ascii);
-        if (done == plain.length()) {
+        int length = text.length();
+        char[] chars = new char[length];
+        text.getChars(0, length, chars, 0); // one copy, which the ASCII pass folds in place
+        Output out = new Output(chars);
+        int done = out.asciiPrefix(length, ascii);
+        if (done == length) {
             return out.text();
         }
+        String plain = text.toString();
         int unicodeFrom = firstNeedingUnicodeForm(plain, done);
         if (unicodeFrom < 0) {
             fold(plain, done, plain.length(), out);

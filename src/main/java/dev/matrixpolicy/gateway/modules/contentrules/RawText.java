@@ -26,6 +26,7 @@ final class RawText {
 
     /** Adds a plain-text part. */
     RawText add(String part) {
+        reserve(part.length());
         separate();
         append(part, 0, part.length());
         return this;
@@ -33,6 +34,7 @@ final class RawText {
 
     /** Adds an HTML part: its text, then its links. */
     RawText addHtml(String html) {
+        reserve(html.length());
         separate();
         int i = 0;
         int length = html.length();
@@ -58,13 +60,16 @@ final class RawText {
         return this;
     }
 
-    /** The gathered text, links of HTML parts last; at most the cap, plus a few characters of separators. */
-    String text() {
+    /**
+     * The gathered text, links of HTML parts last; at most the cap, plus a few characters of
+     * separators. Not a copy: the text is not added to after this.
+     */
+    CharSequence text() {
         for (String href : hrefs) {
             add(href);
         }
         hrefs.clear();
-        return text.toString();
+        return text;
     }
 
     private boolean full() {
@@ -82,6 +87,11 @@ final class RawText {
         if (room > 0) {
             text.append(part, from, Math.min(to, from + room));
         }
+    }
+
+    /** Room for a part of {@code length} characters at once, rather than by doubling from 16. */
+    private void reserve(int length) {
+        text.ensureCapacity(text.length() + Math.min(length, Math.max(0, cap - text.length())) + 1);
     }
 
     /** Notes the {@code href} value of the tag between {@code from} and {@code to}, if it has one. */

@@ -242,6 +242,11 @@ public final class GlobAutomaton {
         }
     }
 
+    /** How many patterns take the path of literals between stars (for tests). */
+    int infixPatterns() {
+        return infixes == null ? 0 : infixes.outputPattern.length;
+    }
+
     /** How many DFA states are cached now (for tests). */
     int cachedStates() {
         return cache.states.size();
@@ -575,10 +580,16 @@ public final class GlobAutomaton {
             private int[] indexes = new int[8];
             private int count;
 
-            /** Takes the pattern if it is literals between stars with one inside; answers whether it did. */
+            /**
+             * Takes the pattern if it is literals between stars with one inside, longer than the literal
+             * it starts with; answers whether it did. A pattern whose start says more than its middle
+             * ({@code @airdrop17-*:*}) is better left to the trie, which tells it from the others by
+             * that start, than checked on every input holding its middle: thousands of such patterns
+             * share a middle as short as {@code :}, which every user ID holds.
+             */
             boolean add(String pattern, int index) {
                 String literal = longestMiddleLiteral(pattern);
-                if (literal == null) {
+                if (literal == null || literal.length() <= pattern.indexOf('*')) {
                     return false;
                 }
                 if (count == patterns.length) {

@@ -54,14 +54,15 @@ public final class RuleText {
      * @throws IllegalArgumentException naming what is wrong, and where
      */
     public static Parsed parse(byte[] utf8, String source) {
-        int first = hasByteOrderMark(utf8) ? 3 : 0; // some editors write one; it says nothing in UTF-8
+        int start = hasByteOrderMark(utf8) ? 3 : 0; // some editors write one; it says nothing in UTF-8
+        int first = start;
         while (first < utf8.length && isJsonWhitespace(utf8[first])) {
             first++;
         }
         if (first < utf8.length && (utf8[first] == '[' || utf8[first] == '{')) {
             return json(utf8, source);
         }
-        return lines(decode(utf8), source);
+        return lines(decode(utf8, start), source);
     }
 
     /** As {@link #parse(byte[], String)}, from text. */
@@ -77,9 +78,8 @@ public final class RuleText {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
-    private static String decode(byte[] utf8) {
+    private static String decode(byte[] utf8, int from) {
         try {
-            int from = hasByteOrderMark(utf8) ? 3 : 0;
             return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8, from, utf8.length - from)).toString();
         } catch (CharacterCodingException notUtf8) {
             throw new IllegalArgumentException("not UTF-8 text");

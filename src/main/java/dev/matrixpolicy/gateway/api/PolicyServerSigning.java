@@ -64,7 +64,7 @@ final class PolicyServerSigning {
         this.generations = generations;
         this.decisions = decisions;
         this.signer = signer;
-        this.answers = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
+        this.answers = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).recordStats().build();
         CaffeineCacheMetrics.monitor(registry, answers, CACHE_NAME);
     }
 

@@ -19,7 +19,8 @@ final class Ed25519 {
      * The decoded, validated points of the raw keys met lately, by their base64 (empty for a key that
      * is no valid point): the same few homeservers' keys verify request after request.
      */
-    private static final Cache<String, Optional<PublicPoint>> PUBLIC_KEYS = Caffeine.newBuilder().maximumSize(10_000).build();
+    private static final Cache<String, Optional<PublicPoint>> PUBLIC_KEYS = Caffeine.newBuilder().maximumSize(10_000)
+            .executor(Runnable::run).build();
 
     private Ed25519() {
     }

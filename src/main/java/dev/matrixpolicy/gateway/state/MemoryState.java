@@ -37,6 +37,9 @@ public final class MemoryState implements SharedState {
         this.entries = Caffeine.newBuilder()
                 .maximumSize(maxKeys)
                 .expireAfter(Expiry.<String, Entry>writing((key, entry) -> entry.lifetime()))
+                // Every take writes: with the default executor each write hands the cache's upkeep to
+                // the common pool, waking one of its threads (docs/performance.md, "Cache upkeep").
+                .executor(Runnable::run)
                 .build();
     }
 

@@ -33,6 +33,7 @@ class ThreepidCheckerModuleType extends ModuleType<ThreepidCheckerConfig> {
             Cache<Threepid, Boolean> cache = Caffeine.newBuilder()
                     .expireAfterWrite(config.cacheTtl())
                     .maximumSize(config.cacheMaxSize())
+                    .executor(Runnable::run)
                     .recordStats()
                     .build();
             context.bindMeters(new CaffeineCacheMetrics<>(cache, context.instanceName(), Tags.empty()));

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import jakarta.servlet.FilterRegistration;
+import jakarta.servlet.ServletContext;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,6 +13,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -417,6 +420,18 @@ class ApiContractEndToEndTest {
 
             assertThat(scrape).containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"404\"");
             assertThat(scrape).doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"UNKNOWN\"");
+        }
+
+        @Test
+        void springMvcFiltersServeOnlySpringMvcsDispatcher() {
+            ServletContext context = webServer.getServletContext();
+
+            for (String filter : List.of("characterEncodingFilter", "requestContextFilter", "webMvcObservationFilter")) {
+                FilterRegistration registration = context.getFilterRegistration(filter);
+                assertThat(registration.getUrlPatternMappings()).as(filter).isEmpty();
+                assertThat(registration.getServletNameMappings()).as(filter).containsExactly("dispatcherServlet");
+            }
+            assertThat(context.getFilterRegistration("bearerTokenFilter").getUrlPatternMappings()).containsExactly("/*");
         }
 
         @Test

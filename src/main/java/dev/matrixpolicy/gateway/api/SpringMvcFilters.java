@@ -33,6 +33,7 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
     WebMvcObservationAutoConfiguration.class})
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 public class SpringMvcFilters {
+    private static final List<String> DISPATCHER = List.of(DispatcherServletAutoConfiguration.DEFAULT_DISPATCHER_SERVLET_BEAN_NAME);
 
     @Bean
     @ConditionalOnBean(CharacterEncodingFilter.class)
@@ -54,7 +55,7 @@ public class SpringMvcFilters {
                 if (bean instanceof FilterRegistrationBean<?> registration
                         && registration.getFilter() instanceof ServerHttpObservationFilter) {
                     registration.setUrlPatterns(List.of());
-                    registration.setServletNames(List.of(DispatcherServletAutoConfiguration.DEFAULT_DISPATCHER_SERVLET_BEAN_NAME));
+                    registration.setServletNames(DISPATCHER);
                 }
                 return bean;
             }
@@ -63,7 +64,7 @@ public class SpringMvcFilters {
 
     private static <F extends Filter> FilterRegistrationBean<F> dispatcherOnly(FilterRegistrationBean<F> registration, String name) {
         registration.setName(name);
-        registration.setServletNames(List.of(DispatcherServletAutoConfiguration.DEFAULT_DISPATCHER_SERVLET_BEAN_NAME));
+        registration.setServletNames(DISPATCHER);
         if (registration.getFilter() instanceof Ordered ordered) {
             registration.setOrder(ordered.getOrder());
         }

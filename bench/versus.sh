@@ -33,7 +33,7 @@ if [ "$CHAIN" = protections ]; then
   python3 bench/make_protections_fixtures.py "$f" 0 10000 > /dev/null   # no Redis: the memory chain only
   config="$f/gateway-memory.yml"
 else
-  python3 bench/make_fixtures.py "$f"
+  python3 bench/make_fixtures.py "$f" >&2   # its summary line stays out of the report
   config="$f/gateway.yml"
 fi
 

@@ -10,10 +10,11 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+import tools.jackson.core.JsonParser;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** Parsing and validating a request body once, as the API does: JSON tree, then typed arguments. */
+/** Parsing and validating a request body once: as a JSON tree then typed arguments, and as the API does, from its bytes. */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -35,6 +36,15 @@ public class RequestParsingBenchmark {
     @Benchmark
     public Object checkEventForSpam() {
         return CheckEventForSpam.TYPE.reader().apply(JsonArgs.of((ObjectNode) JSON.readTree(EVENT)));
+    }
+
+    /** As the API reads a body: one streaming pass over its bytes ({@link JsonBody}), and the sender read. */
+    @Benchmark
+    public Object checkEventForSpamFromBytes() {
+        try (JsonParser parser = JSON.createParser(EVENT)) {
+            parser.nextToken();
+            return CheckEventForSpam.TYPE.reader().apply(JsonArgs.of(JsonBody.read(JSON, EVENT, parser))).event().sender();
+        }
     }
 
     @Benchmark

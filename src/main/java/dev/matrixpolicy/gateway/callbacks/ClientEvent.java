@@ -1,8 +1,9 @@
 package dev.matrixpolicy.gateway.callbacks;
 
-import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -11,37 +12,77 @@ import tools.jackson.databind.node.ObjectNode;
  * Synapse's {@code EventBase} (what synapse-http-antispam sends). The identifying fields are
  * validated when the event is read; everything else is kept as sent. Treat {@link #json()} as
  * read-only: it is shared with the other modules of the chain.
+ *
+ * <p>An event read from a request body answers its identifying fields from the body's one pass; its
+ * whole tree, {@code content} included, is made when a module first asks for {@link #json()} or
+ * {@link #content()}, so a chain that reads only senders never builds it.
  */
-public record ClientEvent(@JsonValue ObjectNode json) {
-    public ClientEvent {
-        Objects.requireNonNull(json, "json");
+public final class ClientEvent {
+    /** The event's own fields as sent; its objects and lists may be left empty (see {@link JsonBody#event}). */
+    private final ObjectNode fields;
+    private final Supplier<ObjectNode> json;
+
+    public ClientEvent(ObjectNode json) {
+        this(json, () -> json);
+    }
+
+    /**
+     * An event whose scalar fields are known and whose tree is made when first needed.
+     *
+     * @param fields the event's scalar fields as sent, as the tree has them
+     * @param json   the whole tree, the same one on every call
+     */
+    ClientEvent(ObjectNode fields, Supplier<ObjectNode> json) {
+        this.fields = Objects.requireNonNull(fields, "fields");
+        this.json = json;
+    }
+
+    /** The event as sent. */
+    @JsonValue
+    public ObjectNode json() {
+        return json.get();
     }
 
     public String eventId() {
-        return json.get("event_id").stringValue();
+        return fields.get("event_id").stringValue();
     }
 
     public String sender() {
-        return json.get("sender").stringValue();
+        return fields.get("sender").stringValue();
     }
 
     public String roomId() {
-        return json.get("room_id").stringValue();
+        return fields.get("room_id").stringValue();
     }
 
     public String type() {
-        return json.get("type").stringValue();
+        return fields.get("type").stringValue();
     }
 
     /** The event content; an empty object when the event has none (e.g. a redacted event). */
     public JsonNode content() {
-        JsonNode content = json.get("content");
-        return content == null ? json.objectNode() : content;
+        JsonNode content = json().get("content");
+        return content == null ? fields.objectNode() : content;
     }
 
     /** Present for state events only. */
     public Optional<String> stateKey() {
-        JsonNode stateKey = json.get("state_key");
+        JsonNode stateKey = fields.get("state_key");
         return stateKey == null || !stateKey.isString() ? Optional.empty() : Optional.of(stateKey.stringValue());
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof ClientEvent event && json().equals(event.json());
+    }
+
+    @Override
+    public int hashCode() {
+        return json().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "ClientEvent[json=" + json() + "]";
     }
 }

@@ -163,11 +163,23 @@ public final class JsonArgs {
 
     /** Arguments nested in an object field, e.g. {@code user_profile}. */
     public JsonArgs nested(String field) {
-        return new JsonArgs(object(field), () -> qualified(field) + ".", schema == null ? null : (ObjectNode) properties().get(field));
+        return nested(field, object(field));
     }
 
-    /** An event in client format; {@code event_id}, {@code sender}, {@code room_id} and {@code type} are validated. */
+    private JsonArgs nested(String field, ObjectNode object) {
+        return new JsonArgs(object, () -> qualified(field) + ".", schema == null ? null : (ObjectNode) properties().get(field));
+    }
+
+    /**
+     * An event in client format; {@code event_id}, {@code sender}, {@code room_id} and {@code type} are
+     * validated. In a request body, they are read from the body's one pass, and the event's tree is
+     * made when a module first reads more of it.
+     */
     public ClientEvent event(String field) {
+        ClientEvent outlined = body == null ? null : body.event(field, outline -> nested(field, outline).checkEvent(false));
+        if (outlined != null) {
+            return outlined;
+        }
         JsonArgs event = nested(field);
         event.checkEvent(false);
         return new ClientEvent(event.json);

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import tools.jackson.core.JsonParser;
@@ -17,31 +18,38 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A request body as received: its bytes, its top-level fields parsed, except lists, which stay spans
- * of the bytes until a reader asks for them. A room's whole state ({@code check_event_allowed}'s
- * {@code state_events}) can be thousands of events that no module of the chain reads: the one pass
- * over the body keeps only each element's outline (its own scalar fields), which is what
- * {@linkplain #elements checks} them, and the list's tree is built when a module first asks. Any
- * other reader of a list field gets the list's tree, as before.
+ * A request body as received: its bytes, its top-level fields parsed, except lists and objects that
+ * hold objects or lists, which stay spans of the bytes until a reader asks for them. A room's whole
+ * state ({@code check_event_allowed}'s {@code state_events}) can be thousands of events that no module
+ * of the chain reads, and an event's {@code content} is most of its bytes while most modules read only
+ * its sender: the one pass over the body keeps only an outline of each (its own scalar fields), which
+ * is what {@linkplain #elements checks} a list's elements and {@linkplain #event reads} an event, and
+ * the tree is built when a module first asks. Any other reader of such a field gets its tree, as before.
  */
 public final class JsonBody {
     private final ObjectMapper json;
     private final byte[] bytes;
-    /** The top-level fields that are not lists. */
+    /** The top-level fields that are neither lists nor objects with an object or list inside. */
     private final ObjectNode fields;
     /** The top-level lists: where they are in {@link #bytes}, and their elements' outlines. */
     private final Map<String, Span> lists;
+    /** The top-level objects with an object or list inside: their outlines, and their trees made when first asked for. */
+    private final Map<String, Deferred> objects;
     /** The whole body's tree, made when first asked for. */
     private final Once<ObjectNode> tree;
 
     private record Span(int offset, int length, List<JsonNode> outlines) {
     }
 
-    private JsonBody(ObjectMapper json, byte[] bytes, ObjectNode fields, Map<String, Span> lists) {
+    private record Deferred(ObjectNode outline, Once<ObjectNode> tree) {
+    }
+
+    private JsonBody(ObjectMapper json, byte[] bytes, ObjectNode fields, Map<String, Span> lists, Map<String, Deferred> objects) {
         this.json = json;
         this.bytes = bytes;
         this.fields = fields;
         this.lists = lists;
+        this.objects = objects;
         this.tree = new Once<>(() -> (ObjectNode) json.readTree(bytes));
     }
 
@@ -55,22 +63,41 @@ public final class JsonBody {
         }
         ObjectNode fields = json.createObjectNode();
         Map<String, Span> lists = new HashMap<>();
+        Map<String, Deferred> objects = new HashMap<>();
         Outlines outlines = new Outlines(json.getNodeFactory());
         for (String field = parser.nextName(); field != null; field = parser.nextName()) {
-            if (parser.nextToken() == JsonToken.START_ARRAY) {
-                int offset = (int) parser.currentTokenLocation().getByteOffset();
+            JsonToken token = parser.nextToken();
+            int offset = (int) parser.currentTokenLocation().getByteOffset();
+            // a field sent twice is read as its last value, as a tree of the whole body would have it
+            fields.remove(field);
+            lists.remove(field);
+            objects.remove(field);
+            if (token == JsonToken.START_ARRAY) {
                 List<JsonNode> elements = new ArrayList<>();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
                     elements.add(outlines.of(parser));
                 }
-                lists.put(field, new Span(offset, (int) parser.currentLocation().getByteOffset() - offset, elements));
-                fields.remove(field);
+                lists.put(field, new Span(offset, end(parser) - offset, elements));
+            } else if (token == JsonToken.START_OBJECT) {
+                int skippedBefore = outlines.skipped;
+                ObjectNode outline = (ObjectNode) outlines.of(parser);
+                if (outlines.skipped == skippedBefore) {
+                    fields.set(field, outline); // nothing left out: the outline is the object's tree
+                } else {
+                    int length = end(parser) - offset;
+                    objects.put(field, new Deferred(outline,
+                            new Once<>(() -> (ObjectNode) json.readTree(bytes, offset, length))));
+                }
             } else {
-                fields.set(field, parser.readValueAsTree());
-                lists.remove(field);
+                fields.set(field, outlines.of(parser));
             }
         }
-        return new JsonBody(json, bytes, fields, Map.copyOf(lists));
+        return new JsonBody(json, bytes, fields, Map.copyOf(lists), Map.copyOf(objects));
+    }
+
+    /** Where the token the parser is at ends in the bytes. */
+    private static int end(JsonParser parser) {
+        return (int) parser.currentLocation().getByteOffset();
     }
 
     /** The whole body as a tree: parsed again from the bytes on first call, so only those that need it pay for it. */
@@ -80,8 +107,27 @@ public final class JsonBody {
 
     /** A top-level field's value, as a tree; {@code null} when absent. */
     JsonNode get(String field) {
+        Deferred object = objects.get(field);
+        if (object != null) {
+            return object.tree().get();
+        }
         Span list = lists.get(field);
         return list == null ? fields.get(field) : json.readTree(bytes, list.offset(), list.length());
+    }
+
+    /**
+     * A top-level object field as an event, whose tree is made when first asked for; {@code null} when
+     * the field is not an object with an object or list inside (then {@link #get} has its whole tree).
+     *
+     * @param check checks the event's outline: its scalar fields as sent, and every object or list in it empty
+     */
+    ClientEvent event(String field, Consumer<ObjectNode> check) {
+        Deferred object = objects.get(field);
+        if (object == null) {
+            return null;
+        }
+        check.accept(object.outline());
+        return new ClientEvent(object.outline(), object.tree());
     }
 
     /** Whether a top-level field is a list that is still only bytes. */
@@ -119,6 +165,8 @@ public final class JsonBody {
         private final JsonNodeFactory nodes;
         private final ObjectNode emptyObject;
         private final ArrayNode emptyList;
+        /** How many objects and lists the outlines made so far have left out. */
+        int skipped;
 
         Outlines(JsonNodeFactory nodes) {
             this.nodes = nodes;
@@ -142,10 +190,12 @@ public final class JsonBody {
             return switch (parser.currentToken()) {
                 case START_OBJECT -> {
                     parser.skipChildren();
+                    skipped++;
                     yield emptyObject;
                 }
                 case START_ARRAY -> {
                     parser.skipChildren();
+                    skipped++;
                     yield emptyList;
                 }
                 // Made here rather than by the mapper, which would set up a reading context for each value.
@@ -163,7 +213,7 @@ public final class JsonBody {
     }
 
     /** A value made by the first thread that asks for it, then kept; safe to share between threads. */
-    private static final class Once<T> implements Supplier<T> {
+    static final class Once<T> implements Supplier<T> {
         private final Supplier<T> make;
         private volatile T made;
 

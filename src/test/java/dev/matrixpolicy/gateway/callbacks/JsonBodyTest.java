@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.Gen;
@@ -115,6 +116,40 @@ class JsonBodyTest {
                 assertThat(read.get()).isSameAs(first);
             }
         }
+    }
+
+    @Test
+    void anEventIsReadFromTheBodysOnePassAndItsTreeMadeOnceForEveryThread() throws Exception {
+        String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + "}";
+        ClientEvent event = CheckEventForSpam.TYPE.reader().apply(JsonArgs.of(body(body))).event();
+        CyclicBarrier start = new CyclicBarrier(4);
+
+        assertThat(List.of(event.eventId(), event.sender(), event.roomId(), event.type()))
+                .containsExactly("$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg", "@alice:example.com", "!room:example.com", "m.room.message");
+        assertThat(event.stateKey()).isEmpty();
+        try (ExecutorService threads = Executors.newFixedThreadPool(4)) {
+            List<Future<ObjectNode>> reads = IntStream.range(0, 4).mapToObj(i -> threads.submit(() -> {
+                start.await();
+                return event.json();
+            })).toList();
+
+            for (Future<ObjectNode> read : reads) {
+                assertThat(read.get()).isSameAs(event.json());
+            }
+        }
+        assertThat((Object) event.json()).isEqualTo(JSON.readTree(Fixtures.MESSAGE_EVENT));
+        assertThat(event.content()).isSameAs(event.json().get("content"));
+    }
+
+    @Test
+    void anEventSentTwiceIsReadAsItsLastValue() {
+        String first = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"event\": 5}";
+        String last = "{\"event\": 5, \"event\": " + Fixtures.MESSAGE_EVENT + "}";
+
+        assertThatThrownBy(() -> CheckEventForSpam.TYPE.reader().apply(JsonArgs.of(body(first))))
+                .hasMessage("'event' must be a JSON object");
+        assertThat((Object) CheckEventForSpam.TYPE.reader().apply(JsonArgs.of(body(last))).event().json())
+                .isEqualTo(JSON.readTree(Fixtures.MESSAGE_EVENT));
     }
 
     /**

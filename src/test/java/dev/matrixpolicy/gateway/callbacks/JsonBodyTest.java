@@ -152,6 +152,17 @@ class JsonBodyTest {
                 .isEqualTo(JSON.readTree(Fixtures.MESSAGE_EVENT));
     }
 
+    @Test
+    void bytesThatAreNotUtf8InAnEventsContentAreRefusedWhenTheBodyIsRead() {
+        String valid = "{\"event\": {\"event_id\": \"$a\", \"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\","
+                + " \"type\": \"m.room.message\", \"content\": {\"body\": \"caf\u00e9 X\"}}}";
+        byte[] bytes = valid.getBytes(StandardCharsets.UTF_8);
+        int accent = valid.indexOf('\u00e9');
+        bytes[accent + 1] = '('; // the accent's second byte is no longer a continuation byte
+
+        assertThatThrownBy(() -> body(bytes)).isInstanceOf(JacksonException.class).hasMessageContaining("UTF-8");
+    }
+
     /**
      * What a reader makes of a body: its arguments as the http module forwards them, the bad argument,
      * or that the body is not JSON (the generated strings may hold lone surrogates).

@@ -67,18 +67,19 @@ public final class JsonBody {
         Outlines outlines = new Outlines(json.getNodeFactory());
         for (String field = parser.nextName(); field != null; field = parser.nextName()) {
             JsonToken token = parser.nextToken();
-            int offset = (int) parser.currentTokenLocation().getByteOffset();
             // a field sent twice is read as its last value, as a tree of the whole body would have it
             fields.remove(field);
             lists.remove(field);
             objects.remove(field);
             if (token == JsonToken.START_ARRAY) {
+                int offset = start(parser);
                 List<JsonNode> elements = new ArrayList<>();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
                     elements.add(outlines.of(parser));
                 }
                 lists.put(field, new Span(offset, end(parser) - offset, elements));
             } else if (token == JsonToken.START_OBJECT) {
+                int offset = start(parser);
                 int skippedBefore = outlines.skipped;
                 ObjectNode outline = (ObjectNode) outlines.of(parser);
                 if (outlines.skipped == skippedBefore) {
@@ -93,6 +94,11 @@ public final class JsonBody {
             }
         }
         return new JsonBody(json, bytes, fields, Map.copyOf(lists), Map.copyOf(objects));
+    }
+
+    /** Where the token the parser is at starts in the bytes. */
+    private static int start(JsonParser parser) {
+        return (int) parser.currentTokenLocation().getByteOffset();
     }
 
     /** Where the token the parser is at ends in the bytes. */
@@ -213,7 +219,7 @@ public final class JsonBody {
     }
 
     /** A value made by the first thread that asks for it, then kept; safe to share between threads. */
-    static final class Once<T> implements Supplier<T> {
+    private static final class Once<T> implements Supplier<T> {
         private final Supplier<T> make;
         private volatile T made;
 

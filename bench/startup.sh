@@ -11,6 +11,8 @@
 #   image      the Dockerfile's recipe: the jar extracted, the JDK AOT cache from bin/aot-cache
 #   jar-aot    plain `java -jar` of the packaged jar with an AOT cache trained on that same jar
 #   image-c1   `image` with -XX:TieredStopAtLevel=1 (C1 only: faster start, slower peak)
+#   image-late-c2 `image` with C2's (tier 4) thresholds ten times the defaults: fewer C2 compilations
+#              competing with the start for the CPU, the same code once warm
 #   image-lazy `image` with spring.main.lazy-initialization=true: the most that lazy beans could
 #              save (not a candidate as such: a bad setting would fail the first request, not startup)
 #   spring-aot `image` on a jar built with Spring's AOT processing (-Pspring-aot), run with
@@ -18,7 +20,8 @@
 #
 # STARTS (default 5) rounds; BASE (default: the first way) for the round-by-round ratios; BUILD=1 packages the jar first (otherwise target/ must hold it);
 # JFR=<way> records one extra start of that way with JFR and prints where its samples went.
-# Output under target/startup/: startup.tsv (way, ms to ready, Spring's seconds), report.md.
+# Output under target/startup/: startup.tsv (way, ms to ready, Spring's seconds, and the CPU ms used by
+# then: the main thread, the JIT compiler threads, the whole process), report.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh   # JAVA, require, cleanup on exit, product_jar
@@ -46,17 +49,19 @@ train() { # jar cache [java flags...]: bin/aot-cache's training run, unless the 
     bin/aot-cache "$target" "$cache" > "$OUT/training.log" 2>&1 || { cat "$OUT/training.log" >&2; exit 1; }
 }
 
+LATE_C2="-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000"
 # Each way's java arguments, set in args_<way> once its jar and cache are ready.
 declare -A args
 for way in "${ways[@]}"; do
   case $way in
     jar) args[$way]="-jar $jar" ;;
-    image | image-c1 | image-lazy)
+    image | image-c1 | image-late-c2 | image-lazy)
       [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
       train "$OUT/image/$(basename "$jar")" "$OUT/image.aot"
       args[$way]="-XX:AOTCache=$OUT/image.aot -jar $OUT/image/$(basename "$jar")"
       case $way in
         image-c1) args[$way]="-XX:TieredStopAtLevel=1 ${args[$way]}" ;;
+        image-late-c2) args[$way]="$LATE_C2 ${args[$way]}" ;;
         image-lazy) args[$way]="-Dspring.main.lazy-initialization=true ${args[$way]}" ;;
       esac ;;
     jar-aot)
@@ -77,8 +82,21 @@ for way in "${ways[@]}"; do
   esac
 done
 
-start() { # way [extra java flags...]: one start, until ready; prints "ms seconds" (Spring's "Started ... in")
-  local way=$1 started pid ms; shift
+cpu_at_ready() { # pid: "main compilers total", the CPU milliseconds its threads have used so far
+  local tick=$((1000 / $(getconf CLK_TCK))) main=0 compilers=0 task used
+  for task in /proc/"$1"/task/*; do
+    used=$(awk -v t="$tick" '{ print ($14 + $15) * t }' "$task/stat")
+    case $(cat "$task/comm") in
+      java) [ "$used" -gt "$main" ] && main=$used ;;   # the launcher's thread is the other "java", idle
+      C1\ CompilerThre* | C2\ CompilerThre*) compilers=$((compilers + used)) ;;
+    esac
+  done
+  echo "$main $compilers $(awk -v t="$tick" '{ print ($14 + $15) * t }' /proc/"$1"/stat)"
+}
+
+start() { # way [extra java flags...]: one start, until ready; prints "ms seconds main compilers total"
+          # (Spring's "Started ... in" seconds, then cpu_at_ready)
+  local way=$1 started pid ms cpu; shift
   started=$(date +%s%N)
   # shellcheck disable=SC2086
   "$JAVA" "$@" ${args[$way]} --server.address=127.0.0.1 --server.port="$PORT" \
@@ -89,8 +107,9 @@ start() { # way [extra java flags...]: one start, until ready; prints "ms second
     sleep 0.02
   done
   ms=$(( ($(date +%s%N) - started) / 1000000 ))
+  cpu=$(cpu_at_ready "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  echo "$ms $(sed -n 's/.*Started PolicyGatewayApplication in \([0-9.]*\) seconds.*/\1/p' "$OUT/start.log" | head -1)"
+  echo "$ms $(sed -n 's/.*Started PolicyGatewayApplication in \([0-9.]*\) seconds.*/\1/p' "$OUT/start.log" | head -1) $cpu"
 }
 
 results=$OUT/startup.tsv; : > "$results"
@@ -98,8 +117,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((i = 1; i <= STARTS; i++)); do   # alternating: round i starts every way once
   for way in "${ways[@]}"; do
     timing=$(start "$way") || exit 1   # a start that fails stops the run
-    read -r ms spring <<< "$timing"
-    printf '%s\t%s\t%s\n' "$way" "$ms" "$spring" | tee -a "$results"
+    read -r ms spring main compilers total <<< "$timing"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$way" "$ms" "$spring" "$main" "$compilers" "$total" | tee -a "$results"
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -114,13 +133,14 @@ ratios() { # way: its time to ready over the base way's, round by round (the n-t
   echo "Start to ready, default configuration, $STARTS alternating starts per way, $(nproc) cores,"
   echo "load average (1, 5, 15 min) $load_before before and $load_after after; $(JAVA_TOOL_OPTIONS= "$JAVA" -version 2>&1 | sed -n '/version/p')."
   echo
-  echo "| way | median to ready | min | max | Spring's \"Started in\" (median) | median of the round-by-round ratio to $base |"
-  echo "|---|---|---|---|---|---|"
+  echo "| way | median to ready | min | max | Spring's \"Started in\" (median) | median of the round-by-round ratio to $base | CPU at ready, median: main thread / JIT compilers / all |"
+  echo "|---|---|---|---|---|---|---|"
+  column() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$results" | median; }
   for way in "${ways[@]}"; do
     ready=$(awk -v w="$way" '$1 == w { print $2 }' "$results")
-    printf '| %s | %s ms | %s | %s | %s s | %s |\n' "$way" "$(median <<< "$ready")" \
+    printf '| %s | %s ms | %s | %s | %s s | %s | %s / %s / %s ms |\n' "$way" "$(median <<< "$ready")" \
       "$(sort -n <<< "$ready" | head -1)" "$(sort -n <<< "$ready" | tail -1)" \
-      "$(awk -v w="$way" '$1 == w { print $3 }' "$results" | median)" "$(ratios "$way" | median)"
+      "$(column "$way" 3)" "$(ratios "$way" | median)" "$(column "$way" 4)" "$(column "$way" 5)" "$(column "$way" 6)"
   done
 } | tee "$OUT/report.md"
 

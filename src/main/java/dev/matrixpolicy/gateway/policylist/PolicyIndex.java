@@ -205,12 +205,21 @@ public final class PolicyIndex {
 
         Compiled(Source source) {
             this.name = source.name();
-            RuleRecords.Builder writing = new RuleRecords.Builder(source.rules().size());
+            // Two passes: the first sizes the records exactly, so the second writes them into their final array.
+            String[] keys = new String[source.rules().size()];
+            long recordBytes = 0;
+            int next = 0;
+            for (PolicyRule rule : source.rules()) {
+                keys[next] = rule.entity().form() == Entity.Form.EXACT ? Entity.key(rule.kind(), rule.entity().value())
+                        : rule.entity().value();
+                recordBytes += RuleRecords.Builder.recordBytes(rule, keys[next++]);
+            }
+            RuleRecords.Builder writing = new RuleRecords.Builder(recordBytes);
             Map<EntityKind, Table.Builder> allowing = new EnumMap<>(EntityKind.class);
             Map<EntityKind, Table.Builder> banning = new EnumMap<>(EntityKind.class);
+            next = 0;
             for (PolicyRule rule : source.rules()) {
-                String key = rule.entity().form() == Entity.Form.EXACT ? Entity.key(rule.kind(), rule.entity().value())
-                        : rule.entity().value();
+                String key = keys[next++];
                 int record = writing.add(rule, key);
                 Map<EntityKind, Table.Builder> tables = rule.recommendation() == Recommendation.ALLOW ? allowing : banning;
                 tables.computeIfAbsent(rule.kind(), kind -> new Table.Builder()).add(rule, key, record);

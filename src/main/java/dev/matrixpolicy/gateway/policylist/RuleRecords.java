@@ -143,16 +143,38 @@ final class RuleRecords {
 
     /** Writes records; the first record is at offset 0. */
     static final class Builder {
-        /** About what a rule from a policy room's state takes; the array grows if the guess is short. */
-        private static final int EXPECTED_RECORD_BYTES = 96;
-
         private byte[] bytes;
         private int end;
         private final Map<String, Integer> textIndexes = new HashMap<>();
 
-        /** @param expectedRules how many rules will be added, to size the array once */
-        Builder(int expectedRules) {
-            bytes = new byte[(int) Math.clamp((long) expectedRules * EXPECTED_RECORD_BYTES, 64, MAX_BYTES)];
+        /**
+         * @param expectedBytes what the records will take, the sum of {@link #recordBytes}: the array is
+         *                      made once at that size and kept as it is, so a million rules never stand in
+         *                      the heap twice (a guessed size, then the copy trimmed to what was written)
+         */
+        Builder(long expectedBytes) {
+            bytes = new byte[(int) Math.clamp(expectedBytes, 64, MAX_BYTES)];
+        }
+
+        /** The bytes {@link #add} writes for a rule. */
+        static long recordBytes(PolicyRule rule, String key) {
+            String value = rule.entity().value();
+            return 3 + textBytes(key) + textBytes(value.equals(key) ? null : value)
+                    + textBytes(rule.origin().eventId().orElse(null)) + 4 * Integer.BYTES;
+        }
+
+        private static int textBytes(String text) {
+            return Integer.BYTES + (text == null ? 0 : narrow(text) ? text.length() : 2 * text.length());
+        }
+
+        /** Whether every character of the text fits in one byte. */
+        private static boolean narrow(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                if (text.charAt(i) >= 0x100) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**
@@ -183,7 +205,7 @@ final class RuleRecords {
         RuleRecords build() {
             String[] texts = new String[textIndexes.size()];
             textIndexes.forEach((text, index) -> texts[index] = text);
-            return new RuleRecords(Arrays.copyOf(bytes, end), texts);
+            return new RuleRecords(end == bytes.length ? bytes : Arrays.copyOf(bytes, end), texts);
         }
 
         private int index(String text) {
@@ -198,10 +220,7 @@ final class RuleRecords {
                 return;
             }
             int length = text.length();
-            boolean narrow = true;
-            for (int i = 0; i < length && narrow; i++) {
-                narrow = text.charAt(i) < 0x100;
-            }
+            boolean narrow = narrow(text);
             int byteLength = narrow ? length : 2 * length;
             ensure(Integer.BYTES + byteLength);
             putInt(byteLength << 1 | (narrow ? 0 : 1));

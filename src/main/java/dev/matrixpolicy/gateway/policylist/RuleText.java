@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -32,6 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class RuleText {
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern WORDS = Pattern.compile("\\s+");
 
     private RuleText() {
     }
@@ -62,7 +65,7 @@ public final class RuleText {
         if (first < utf8.length && (utf8[first] == '[' || utf8[first] == '{')) {
             return json(utf8, source);
         }
-        return lines(decode(utf8, start), source);
+        return lines(utf8, start, source);
     }
 
     /** As {@link #parse(byte[], String)}, from text. */
@@ -78,9 +81,20 @@ public final class RuleText {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
-    private static String decode(byte[] utf8, int from) {
+    /**
+     * One line's text; every line is decoded, comments too, so a file that is not UTF-8 is refused
+     * wherever the bad byte is.
+     */
+    private static String decode(byte[] utf8, int start, int end, CharsetDecoder decoder) {
+        int i = start;
+        while (i < end && utf8[i] >= 0) {
+            i++;
+        }
+        if (i == end) {
+            return new String(utf8, start, end - start, StandardCharsets.US_ASCII); // the usual line: no decoder needed
+        }
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8, from, utf8.length - from)).toString();
+            return decoder.decode(ByteBuffer.wrap(utf8, start, end - start)).toString();
         } catch (CharacterCodingException notUtf8) {
             throw new IllegalArgumentException("not UTF-8 text");
         }
@@ -149,25 +163,42 @@ public final class RuleText {
         }
     }
 
-    private static Parsed lines(String text, String source) {
+    /**
+     * Reads the line format a line at a time from the bytes. Decoding the whole file into text and
+     * splitting it into lines first held three copies of a million-rule list at once (the bytes, the
+     * text, its lines) beside the rules read from them: more than the heap of the chart's default pod.
+     */
+    private static Parsed lines(byte[] utf8, int from, String source) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
         List<PolicyRule> rules = new ArrayList<>();
-        String[] lines = text.split("\r?\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
+        int number = 0;
+        for (int start = from, end; start <= utf8.length; start = end + 1) {
+            end = lineEnd(utf8, start);
+            number++;
             try {
-                rules.add(line(line, source, i + 1));
+                String line = decode(utf8, start, end, decoder).strip(); // strip takes the '\r' of a CRLF too
+                if (!line.isEmpty() && !line.startsWith("#")) {
+                    rules.add(line(line, source, number));
+                }
             } catch (IllegalArgumentException wrong) {
-                throw new IllegalArgumentException("line " + (i + 1) + ": " + wrong.getMessage(), wrong);
+                throw new IllegalArgumentException("line " + number + ": " + wrong.getMessage(), wrong);
             }
         }
         return new Parsed(rules, Map.of());
     }
 
+    /** Where the line starting at {@code start} ends: its '\n', or the end of the bytes. */
+    private static int lineEnd(byte[] utf8, int start) {
+        for (int i = start; i < utf8.length; i++) {
+            if (utf8[i] == '\n') {
+                return i;
+            }
+        }
+        return utf8.length;
+    }
+
     private static PolicyRule line(String line, String source, int number) {
-        String[] words = line.split("\\s+", 4);
+        String[] words = WORDS.split(line, 4);
         if (words.length < 3) {
             throw new IllegalArgumentException("expected '<ban|takedown|allow> <user|room|server> <entity> [reason]', got '"
                     + abbreviate(line) + "'");

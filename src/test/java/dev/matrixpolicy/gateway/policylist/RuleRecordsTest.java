@@ -16,9 +16,9 @@ class RuleRecordsTest {
                 new PolicyRule.Origin(source, Optional.ofNullable(eventId), Optional.ofNullable(sender), line));
     }
 
-    @Test
-    void everyRuleIsMadeAgainEqualToTheOneWritten() {
-        List<PolicyRule> rules = List.of(
+    /** Rules of every shape a record has: event ID or none, sender or none, narrow and wide texts, lone surrogates. */
+    private static List<PolicyRule> rules() {
+        return List.of(
                 rule(EntityKind.USER, Entity.of("@spammer:example.org"), Recommendation.BAN, "spam", "room", "$event1",
                         "@mod:example.org", 0),
                 rule(EntityKind.SERVER, Entity.of("*.bad.example"), Recommendation.TAKEDOWN, "", "file", null, null, 17),
@@ -26,7 +26,26 @@ class RuleRecordsTest {
                         "room", "$event2", "@mod:example.org", 0),
                 rule(EntityKind.ROOM, Entity.of("#général:exemple.fr"), Recommendation.ALLOW, "ours ✓", "allow", null, null, 0),
                 // a lone surrogate survives: the records do not go through UTF-8
-                rule(EntityKind.ROOM, Entity.of("#\ud800odd:example.org"), Recommendation.BAN, "\udfff", "file", "$e\u00e9", null, 3));
+                rule(EntityKind.ROOM, Entity.of("#\ud800odd:example.org"), Recommendation.BAN, "\udfff", "file", "$e\u00e9", null, 3),
+                rule(EntityKind.USER, Entity.of("@Wide\u0100:Example.ORG"), Recommendation.BAN, "", "file", null, null, 4));
+    }
+
+    @Test
+    void recordBytesIsExactlyWhatTheRecordsTake() {
+        long expected = 0;
+        RuleRecords.Builder builder = new RuleRecords.Builder(1); // grows as it goes
+        for (PolicyRule rule : rules()) {
+            String key = Entity.key(rule.kind(), rule.entity().value()); // differs from the value for the last rule
+            expected += RuleRecords.Builder.recordBytes(rule, key);
+            builder.add(rule, key);
+        }
+
+        assertThat(builder.build().end()).isEqualTo(expected);
+    }
+
+    @Test
+    void everyRuleIsMadeAgainEqualToTheOneWritten() {
+        List<PolicyRule> rules = rules();
         RuleRecords.Builder builder = new RuleRecords.Builder(1);
         List<Integer> offsets = new ArrayList<>();
         for (PolicyRule rule : rules) {

@@ -34,6 +34,17 @@ class RuleTextTest {
     }
 
     @Test
+    void linesMayEndInCrLfOrNothingAndMayHoldAnyUtf8() {
+        RuleText.Parsed parsed = RuleText.parse("ban user @a:example.com spam\r\n\r\n"
+                + "ban user @b:example.com spam, en fran\u00e7ais \uD83D\uDE08\r\nban server c.example", "local");
+
+        assertThat(parsed.rules()).extracting(rule -> rule.entity().value(), PolicyRule::reason, rule -> rule.origin().line())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("@a:example.com", "spam", 1),
+                        org.assertj.core.groups.Tuple.tuple("@b:example.com", "spam, en fran\u00e7ais \uD83D\uDE08", 3),
+                        org.assertj.core.groups.Tuple.tuple("c.example", "", 4));
+    }
+
+    @Test
     void aBadLineRefusesTheWholeFileNamingTheLine() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> RuleText.parse("ban user @a:example.com\nbna user @b:example.com\n", "local"))
@@ -92,9 +103,11 @@ class RuleTextTest {
     }
 
     @Test
-    void bytesThatAreNotUtf8AreRefusedInEitherFormat() {
+    void bytesThatAreNotUtf8AreRefusedInEitherFormatEvenInAComment() {
         byte[] lines = {'b', 'a', 'n', ' ', 'u', 's', 'e', 'r', ' ', '@', (byte) 0xC3, '(', ':', 'x'};
-        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse(lines, "local")).withMessage("not UTF-8 text");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse(lines, "local")).withMessage("line 1: not UTF-8 text");
+        byte[] comment = {'b', 'a', 'n', ' ', 's', 'e', 'r', 'v', 'e', 'r', ' ', 'x', '\n', '#', ' ', (byte) 0xFF, '\n'};
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse(comment, "local")).withMessage("line 2: not UTF-8 text");
 
         byte[] json = ("[" + ban("@spammer:example.org") + "]").getBytes(StandardCharsets.UTF_8);
         json[json.length - 20] = (byte) 0xFF; // inside the reason

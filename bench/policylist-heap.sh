@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The smallest heap a large policy list loads in: the gateway starts with the image's JVM flags and
+# each -Xmx in HEAPS, holding a policy_list instance whose file source has LARGE rules in the line
+# format (and a 10,000-rule JSON source beside it, as bench/policylist-update.sh), and either puts
+# every rule in force or dies of OutOfMemoryError (-XX:+ExitOnOutOfMemoryError). Writes a Markdown
+# table to stdout: heap, outcome, time from launch to every rule in force, RSS then.
+#
+#   bench/policylist-heap.sh             LARGE=1000000, HEAPS="256m 320m 384m"; JAR (the packaged jar) and SKIP_BUILD=1 override
+#
+# A pod's heap is 75 % of its memory limit (the chart's default flags): 384m is the default 512Mi pod.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LARGE=${LARGE:-1000000}; HEAPS=${HEAPS:-"256m 320m 384m"}; JAR=${JAR:-$(ls target/matrix-policy-gateway-*.jar | grep -v plain | head -1)}
+GATEWAY_PORT=${GATEWAY_PORT:-18390}; MANAGEMENT_PORT=$((GATEWAY_PORT + 1))
+OUT=target/bench/policylist-heap
+. bench/lib.sh   # require, JAVA, cleanup on exit
+require curl curl
+
+[ "${SKIP_BUILD:-}" = 1 ] || ./mvnw -B -q -DskipTests package
+python3 bench/make_policylist_fixtures.py "$OUT" "$LARGE" 10000
+cp "$OUT/updates-a.json" "$OUT/updates.json"
+JVM_FLAGS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+
+in_force() { # the rules the large source has in force, all kinds together
+  curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" 2>/dev/null \
+    | awk 'index($0, "policy_module_policy_list_rules{") == 1 && index($0, "source=\"large\"") > 0 {sum += $NF} END {printf "%d", sum}'
+}
+
+echo "| heap (-Xmx) | $LARGE rules from a file | time to every rule in force | RSS then |"
+echo "|---|---|---:|---:|"
+for heap in $HEAPS; do
+  started=$(date +%s%N)
+  JAVA_TOOL_OPTIONS="$JVM_FLAGS -Xmx$heap" "$JAVA" -jar "$JAR" --server.port="$GATEWAY_PORT" \
+    --management.server.port="$MANAGEMENT_PORT" --spring.config.additional-location="file:$OUT/gateway.yml" > "$OUT/gateway-$heap.log" 2>&1 &
+  pid=$!
+  outcome=loaded
+  until [ "$(in_force)" -ge "$LARGE" ]; do
+    kill -0 "$pid" 2>/dev/null || { outcome="died ($(grep -o 'OutOfMemoryError[^ ]*' "$OUT/gateway-$heap.log" | head -1 || echo exited))"; break; }
+    sleep 0.2
+  done
+  if [ "$outcome" = loaded ]; then
+    printf '| %s | loaded | %d ms | %d MiB |\n' "$heap" $(( ($(date +%s%N) - started) / 1000000 )) \
+      $(( $(awk '/VmRSS/ {print $2}' /proc/"$pid"/status) / 1024 ))
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  else
+    printf '| %s | %s | | |\n' "$heap" "$outcome"
+    wait "$pid" 2>/dev/null || true
+  fi
+done

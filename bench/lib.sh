@@ -19,6 +19,13 @@ build_offline() { # unless BUILD=0: the product jar, then the bench profile's bu
 
 product_jar() { ls target/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1; }
 
+image_jvm_flags() { sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile; }   # the container image's JVM flags
+
+metric() { # prometheus-name label-filter: the sum of the samples of the gateway on $MANAGEMENT_PORT that match
+  curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk -v name="$1" -v filter="$2" \
+    'index($0, name) == 1 && index($0, filter) > 0 {sum += $NF} END {printf "%.6f", sum}'
+}
+
 # Only the servers still running: `jobs -p` never names a process that has already been reaped.
 cleanup() { local running; running=$(jobs -p); [ -z "$running" ] || kill $running 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT

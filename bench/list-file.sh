@@ -48,7 +48,7 @@ with open(out / "gateway-yaml.yml", "w") as f:
 PY
 
 # The container image's JVM flags (Dockerfile), as the other bench scripts.
-flags=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+flags=$(image_jvm_flags)
 
 invite() { # inviter -> HTTP status of user_may_invite
   curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \

@@ -60,7 +60,7 @@ YAML
 
 # The container image's JVM flags (Dockerfile), as bench/run.sh runs the gateway.
 export JAVA_TOOL_OPTIONS
-JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+JAVA_TOOL_OPTIONS=$(image_jvm_flags)
 "$JAVA" -jar "$jar" --server.port="$API_PORT" --management.server.port="$MANAGEMENT_PORT" \
   --spring.config.additional-location="file:$OUT/gateway.yml" > "$OUT/gateway.log" 2>&1 &
 gateway_pid=$!
@@ -120,7 +120,7 @@ rss_kib=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $("$JAVA" -version 2>&1 | grep -m1 ' version ')"
 event_bytes=$(sed -n 's/^event: \([0-9]*\) bytes as sent to \/sign, \([0-9]*\).*/\1 \2/p' "$OUT/homeserver.log")
 
-flags=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+flags=$(image_jvm_flags)
 export machine event_bytes flags rss_kib CACHE_SIZE DISTINCT CONNECTIONS ROUNDS DURATION WARMUP PACED_RATE PACED_CONNECTIONS PACED_DURATION
 python3 - "$results" "$paced" > "$OUT/report.md" <<'PY'
 import json, os, statistics, sys

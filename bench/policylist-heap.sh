@@ -11,20 +11,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LARGE=${LARGE:-1000000}; HEAPS=${HEAPS:-"256m 320m 384m"}; JAR=${JAR:-$(ls target/matrix-policy-gateway-*.jar | grep -v plain | head -1)}
+LARGE=${LARGE:-1000000}; HEAPS=${HEAPS:-"256m 320m 384m"}; JAR=${JAR:-}
 GATEWAY_PORT=${GATEWAY_PORT:-18390}; MANAGEMENT_PORT=$((GATEWAY_PORT + 1))
 OUT=target/bench/policylist-heap
-. bench/lib.sh   # require, JAVA, cleanup on exit
+. bench/lib.sh   # require, JAVA, cleanup on exit, product_jar, image_jvm_flags, metric
 require curl curl
 
 [ "${SKIP_BUILD:-}" = 1 ] || ./mvnw -B -q -DskipTests package
+JAR=${JAR:-$(product_jar)}
 python3 bench/make_policylist_fixtures.py "$OUT" "$LARGE" 10000
 cp "$OUT/updates-a.json" "$OUT/updates.json"
-JVM_FLAGS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+JVM_FLAGS=$(image_jvm_flags)
 
-in_force() { # the rules the large source has in force, all kinds together
-  curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" 2>/dev/null \
-    | awk 'index($0, "policy_module_policy_list_rules{") == 1 && index($0, "source=\"large\"") > 0 {sum += $NF} END {printf "%d", sum}'
+in_force() { # the rules the large source has in force, all kinds together, as a whole number
+  local rules
+  rules=$(metric 'policy_module_policy_list_rules{' 'source="large"') || true   # 0 until the gateway answers
+  printf '%.0f' "${rules:-0}"
 }
 
 echo "| heap (-Xmx) | $LARGE rules from a file | time to every rule in force | RSS then |"

@@ -24,15 +24,11 @@ python3 bench/make_policylist_fixtures.py "$OUT" "$LARGE" "$UPDATE"
 cp "$OUT/updates-a.json" "$OUT/updates.json"
 
 # The image's JVM flags (Dockerfile), as bench/run.sh runs the gateway, unless JVM_FLAGS says otherwise.
-JVM_FLAGS=${JVM_FLAGS:-$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)}
+JVM_FLAGS=${JVM_FLAGS:-$(image_jvm_flags)}
 JAVA_TOOL_OPTIONS="$JVM_FLAGS" "$JAVA" -Xlog:gc:file="$OUT/gc.log" -jar target/matrix-policy-gateway-*.jar --server.port="$GATEWAY_PORT" --management.server.port="$MANAGEMENT_PORT" \
   --spring.config.additional-location="file:$OUT/gateway.yml" > "$OUT/gateway.log" 2>&1 &
 gateway_pid=$!
 
-metric() { # prometheus-name label-filter: the sum of the matching samples
-  curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk -v name="$1" -v filter="$2" \
-    'index($0, name) == 1 && index($0, filter) > 0 {sum += $NF} END {printf "%.6f", sum}'
-}
 loaded_at=$((SECONDS + 300))
 until [ "$(metric policy_module_policy_list_rules 'source="large"' 2>/dev/null || echo 0)" = "$LARGE.000000" ]; do
   kill -0 "$gateway_pid" 2>/dev/null && [ "$SECONDS" -lt "$loaded_at" ] || { tail -50 "$OUT/gateway.log" >&2; echo "the large list never loaded" >&2; exit 1; }

@@ -57,7 +57,7 @@ management_port() { echo $((PORT_BASE + 2 * $1 + 1)); }
 
 # The container image's JVM flags (Dockerfile) for the gateways and the baseline, as bench/run.sh.
 export JAVA_TOOL_OPTIONS
-JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+JAVA_TOOL_OPTIONS=$(image_jvm_flags)
 "$JAVA" -cp "target/bench/classes:$(cat target/bench/bench-classpath.txt)" dev.matrixpolicy.bench.BaselineServer \
   "$(api_port 0)" > "$OUT/baseline.log" 2>&1 &
 baseline_pid=$!
@@ -124,7 +124,7 @@ redis_keys=$(redis-cli -p "$REDIS_PORT" dbsize)
 redis_commands=$(redis-cli -p "$REDIS_PORT" info commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=\([0-9]*\),.*/\1 \2/p')
 
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $("$JAVA" -version 2>&1 | grep -m1 ' version '), $(redis-server --version | cut -d' ' -f1-3)"
-flags=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+flags=$(image_jvm_flags)
 event_bytes=$(sed -n 's/^event body: \([0-9]*\) bytes.*/\1/p' "$OUT/fixtures.log")
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 export machine flags event_bytes load redis_keys redis_commands SENDERS ROUNDS DURATION WARMUP PACED_RATE PACED_CONNECTIONS PACED_DURATION

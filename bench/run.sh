@@ -35,7 +35,7 @@ python3 bench/make_fixtures.py "$OUT/fixtures"
 # cache from a training run, and the image's JVM flags in JAVA_TOOL_OPTIONS. The baseline gets the
 # same flags. The plain `java -jar` start is timed too.
 export JAVA_TOOL_OPTIONS
-JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+JAVA_TOOL_OPTIONS=$(image_jvm_flags)
 app="$OUT/app"; rm -rf "$app"
 "$JAVA" -Djarmode=tools -jar target/matrix-policy-gateway-*.jar extract --destination "$app" > /dev/null
 extracted=$(ls "$app"/*.jar)

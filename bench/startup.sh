@@ -32,7 +32,7 @@ OUT=target/startup
 ways=("$@"); [ ${#ways[@]} -gt 0 ] || ways=(jar image)
 PORT=${PORT:-18590}; MANAGEMENT=$((PORT + 1))
 export JAVA_TOOL_OPTIONS
-JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+JAVA_TOOL_OPTIONS=$(image_jvm_flags)
 
 [ "${BUILD:-0}" = 0 ] || ./mvnw -B -q -o -DskipTests package
 mkdir -p "$OUT"
@@ -82,16 +82,19 @@ for way in "${ways[@]}"; do
   esac
 done
 
+cpu_ms() { # a /proc stat file: the CPU milliseconds (user and system) of that process or thread so far
+  awk -v tick="$((1000 / $(getconf CLK_TCK)))" '{ print ($14 + $15) * tick }' "$1"
+}
 cpu_at_ready() { # pid: "main compilers total", the CPU milliseconds its threads have used so far
-  local tick=$((1000 / $(getconf CLK_TCK))) main=0 compilers=0 task used
+  local main=0 compilers=0 task used
   for task in /proc/"$1"/task/*; do
-    used=$(awk -v t="$tick" '{ print ($14 + $15) * t }' "$task/stat")
+    used=$(cpu_ms "$task/stat")
     case $(cat "$task/comm") in
       java) [ "$used" -gt "$main" ] && main=$used ;;   # the launcher's thread is the other "java", idle
       C1\ CompilerThre* | C2\ CompilerThre*) compilers=$((compilers + used)) ;;
     esac
   done
-  echo "$main $compilers $(awk -v t="$tick" '{ print ($14 + $15) * t }' /proc/"$1"/stat)"
+  echo "$main $compilers $(cpu_ms /proc/"$1"/stat)"
 }
 
 start() { # way [extra java flags...]: one start, until ready; prints "ms seconds main compilers total"

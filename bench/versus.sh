@@ -38,7 +38,7 @@ else
 fi
 
 export JAVA_TOOL_OPTIONS
-JAVA_TOOL_OPTIONS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+JAVA_TOOL_OPTIONS=$(image_jvm_flags)
 pids=()
 cleanup() { [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true
             git worktree remove --force "$OUT/before-src" 2>/dev/null || true; }

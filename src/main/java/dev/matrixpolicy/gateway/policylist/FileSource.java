@@ -80,6 +80,13 @@ public final class FileSource extends PollingSource {
         return Optional.of(parsed);
     }
 
+    @Override
+    void forget() {
+        lastSeen = List.of();
+        lastGoodDigest = new byte[0];
+        settled = false;
+    }
+
     /**
      * Whether the file still holds {@code bytes} {@link #SETTLE} later. A file rewritten in place is
      * empty, then half written, for a moment; read in that moment, it would replace every rule with

@@ -40,6 +40,12 @@ abstract class PollingSource implements PolicySource {
      */
     abstract Optional<RuleText.Parsed> readIfChanged() throws Exception;
 
+    /**
+     * Forgets what was last read, so the next check reads the content and hands it over even if it did
+     * not change: the last rules read were not taken.
+     */
+    abstract void forget();
+
     /** Where the source is, for log lines, e.g. the path or URL. */
     abstract String location();
 
@@ -61,14 +67,23 @@ abstract class PollingSource implements PolicySource {
     private void poll(Listener listener) {
         try {
             Optional<RuleText.Parsed> parsed = readIfChanged();
-            parsed.ifPresent(rules -> listener.updated(this, rules.rules(), rules.skipped()));
+            if (parsed.isPresent()) {
+                try {
+                    listener.updated(this, parsed.get().rules(), parsed.get().skipped());
+                } catch (RuntimeException | Error notTaken) {
+                    forget();
+                    throw notTaken;
+                }
+            }
             if (status.lastError().isPresent()) {
                 log.info("Policy list source '{}' ({}) reads again", name, location());
             }
             status = status.succeeded(clock.instant());
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
-        } catch (Exception failed) {
+        } catch (Exception | Error failed) {
+            // An Error too: one that escaped would end this source's schedule for good, silently, while its
+            // status still showed the last success. A read that ran out of memory is retried at the next check.
             String error = describe(failed);
             if (status.isNewError(error)) {
                 log.warn("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}", name, location(), error);
@@ -77,9 +92,12 @@ abstract class PollingSource implements PolicySource {
         }
     }
 
-    private static String describe(Exception failed) {
+    private static String describe(Throwable failed) {
         String message = failed.getMessage();
-        return message == null || message.isBlank() ? failed.getClass().getSimpleName() : message;
+        if (message == null || message.isBlank()) {
+            return failed.getClass().getSimpleName();
+        }
+        return failed instanceof Error ? failed.getClass().getSimpleName() + ": " + message : message;
     }
 
     @Override

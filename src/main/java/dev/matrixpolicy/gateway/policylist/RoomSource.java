@@ -238,8 +238,9 @@ public final class RoomSource implements PolicySource {
                     }
                 } catch (InterruptedException stopped) {
                     return;
-                } catch (RuntimeException bug) {
-                    // A bug, not the homeserver: logged with its stack trace, and the source starts again rather than die.
+                } catch (RuntimeException | Error bug) {
+                    // A bug or the heap running out, not the homeserver: logged with its stack trace, and the
+                    // source starts again rather than end its thread while its status still shows the last success.
                     if (closed || !pauseAfter(HomeserverFailure.reconnect("unexpected error: " + bug), Optional.of(bug))) {
                         return;
                     }
@@ -355,7 +356,7 @@ public final class RoomSource implements PolicySource {
         private void publish(RoomRules room) {
             try {
                 listener.updated(RoomSource.this, room.rules(), room.skipped());
-            } catch (RuntimeException bug) {
+            } catch (RuntimeException | Error bug) {
                 log.error("{}: the listener failed to take an update", RoomSource.this, bug);
             }
         }
@@ -376,7 +377,7 @@ public final class RoomSource implements PolicySource {
          * @param bug the exception behind an unexpected failure, whose stack trace the log line carries
          * @return false when the pause was interrupted: the source is closing
          */
-        private boolean pauseAfter(HomeserverFailure failure, Optional<RuntimeException> bug) {
+        private boolean pauseAfter(HomeserverFailure failure, Optional<Throwable> bug) {
             failedAttempts++;
             if (failure.next() != HomeserverFailure.Next.RETRY) {
                 session = Optional.empty();

@@ -59,6 +59,12 @@ public final class UrlSource extends PollingSource {
     }
 
     @Override
+    void forget() {
+        etag = Optional.empty();
+        lastModified = Optional.empty();
+    }
+
+    @Override
     String location() {
         return url.toString();
     }

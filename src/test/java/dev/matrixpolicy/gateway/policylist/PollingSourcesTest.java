@@ -23,6 +23,7 @@ import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -148,6 +149,31 @@ class PollingSourcesTest {
             assertThat(updates.get(1)).hasSize(2);
             assertThat(source.status().lastError()).isEmpty();
             assertThat(source.status().failures()).isPositive();
+        }
+    }
+
+    @Test
+    void rulesThatCouldNotBeTakenAreReadAndHandedOverAgainEvenAfterAnError() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        AtomicBoolean outOfMemory = new AtomicBoolean(true);
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> {
+                if (outOfMemory.get()) {
+                    throw new OutOfMemoryError("Java heap space"); // as compiling a huge list could
+                }
+                updates.add(rules);
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().failures() >= 2);
+            assertThat(source.status().lastError()).contains("OutOfMemoryError: Java heap space");
+
+            outOfMemory.set(false);
+            await("the unchanged file handed over again").atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 1);
+            assertThat(updates.getFirst()).extracting(rule -> rule.entity().value()).containsExactly("@a:example.com");
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isEmpty());
+
+            Files.writeString(file, "ban user @b:example.com\n");
+            await("still checked after the errors").atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
         }
     }
 

@@ -171,6 +171,28 @@ class RoomSourceTest {
     }
 
     @Test
+    void aListenerThatFailsEvenWithAnErrorDoesNotStopTheReadingAndTheNextUpdateIsComplete() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        List<Update> taken = new CopyOnWriteArrayList<>();
+        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM, FAST)
+                .withRequestTimeout(Duration.ofSeconds(2)).withSyncTimeout(Duration.ofSeconds(10)));
+        source.start((from, rules, skipped) -> {
+            if (taken.isEmpty() && updates.isEmpty()) {
+                updates.add(new Update(List.of(), Map.of())); // marks the failed call
+                throw new OutOfMemoryError("Java heap space");
+            }
+            taken.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
+        });
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        await().atMost(SOON).until(() -> !taken.isEmpty());
+        assertThat(taken.getFirst().entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        assertThat(lines(Level.ERROR)).containsExactly("Policy list source 'community' (" + ROOM + "): the listener failed to take an update");
+    }
+
+    @Test
     void oneSyncAnswerIsOneUpdateWithTheCompleteRules() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);

@@ -148,11 +148,19 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         if (pending.getAndSet(position, kept) == null) {
             compiler.execute(() -> {
                 Collection<PolicyRule> latest = pending.getAndSet(position, null);
-                if (latest != null) {
-                    index = index.replace(position, new PolicyIndex.Source(slot.name(), latest));
-                    metrics.updated(slot.name(), System.nanoTime() - received);
-                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.size());
+                if (latest == null) {
+                    return;
                 }
+                try {
+                    index = index.replace(position, new PolicyIndex.Source(slot.name(), latest));
+                } catch (RuntimeException | Error failed) {
+                    // Say so in the log, not on a dying thread's stderr; the source's next update is compiled afresh.
+                    log.error("{}: the {} new rules of source '{}' could not be compiled; its previous rules stay in force",
+                            answers.instanceName(), latest.size(), slot.name(), failed);
+                    return;
+                }
+                metrics.updated(slot.name(), System.nanoTime() - received);
+                log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.size());
             });
         }
     }

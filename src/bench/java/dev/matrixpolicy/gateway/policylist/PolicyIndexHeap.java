@@ -2,7 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.util.List;
+import java.util.Collection;
 import java.util.Locale;
 import java.util.function.Supplier;
 
@@ -34,7 +34,7 @@ public final class PolicyIndexHeap {
     private static void measure(int size, String format, Supplier<String> written) {
         long before = usedAfterGc();
         // the text is not part of the figure: nothing holds it once it is parsed
-        List<PolicyRule> rules = RuleText.parse(written.get(), PolicyLists.SOURCE).rules();
+        Collection<PolicyRule> rules = RuleText.parse(written.get(), PolicyLists.SOURCE).rules();
         long withRules = usedAfterGc() - before;
         PolicyIndex index = PolicyLists.index(rules);
         rules = null; // the index holds the rules itself, flat

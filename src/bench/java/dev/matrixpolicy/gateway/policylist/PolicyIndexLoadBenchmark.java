@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -32,7 +33,7 @@ public class PolicyIndexLoadBenchmark {
 
     String json;
     String lines;
-    List<PolicyRule> parsed;
+    Collection<PolicyRule> parsed;
 
     @Setup
     public void write() {

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +37,7 @@ public class PolicyIndexUpdateBenchmark {
     int updateRules;
 
     PolicyIndex index;
-    List<PolicyRule> update;
+    Collection<PolicyRule> update;
     byte[] file;
 
     @Setup

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -120,12 +121,12 @@ final class PolicyLists {
     }
 
     /** The list's rules, read as a file source reads its JSON. */
-    static List<PolicyRule> rules(int size) {
+    static Collection<PolicyRule> rules(int size) {
         return RuleText.parse(stateEventsJson(size), SOURCE).rules();
     }
 
     /** The index a {@code policy_list} instance holds: its (small) allow list first, then the list. */
-    static PolicyIndex index(List<PolicyRule> rules) {
+    static PolicyIndex index(Collection<PolicyRule> rules) {
         List<PolicyRule> allow = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             allow.add(new PolicyRule(EntityKind.USER, Entity.of("@friend" + i + ":example.org"), Recommendation.ALLOW, "",

@@ -206,20 +206,17 @@ public final class PolicyIndex {
         Compiled(Source source) {
             this.name = source.name();
             // Two passes: the first sizes the records exactly, so the second writes them into their final array.
-            String[] keys = new String[source.rules().size()];
+            // Each works the keys out again rather than keep a million of them: the rules of a
+            // line-format list are read afresh on each pass, and their strings die young.
             long recordBytes = 0;
-            int next = 0;
             for (PolicyRule rule : source.rules()) {
-                keys[next] = rule.entity().form() == Entity.Form.EXACT ? Entity.key(rule.kind(), rule.entity().value())
-                        : rule.entity().value();
-                recordBytes += RuleRecords.Builder.recordBytes(rule, keys[next++]);
+                recordBytes += RuleRecords.Builder.recordBytes(rule, key(rule));
             }
             RuleRecords.Builder writing = new RuleRecords.Builder(recordBytes);
             Map<EntityKind, Table.Builder> allowing = new EnumMap<>(EntityKind.class);
             Map<EntityKind, Table.Builder> banning = new EnumMap<>(EntityKind.class);
-            next = 0;
             for (PolicyRule rule : source.rules()) {
-                String key = keys[next++];
+                String key = key(rule);
                 int record = writing.add(rule, key);
                 Map<EntityKind, Table.Builder> tables = rule.recommendation() == Recommendation.ALLOW ? allowing : banning;
                 tables.computeIfAbsent(rule.kind(), kind -> new Table.Builder()).add(rule, key, record);
@@ -229,6 +226,11 @@ public final class PolicyIndex {
             records = writing.build();
             allowing.forEach((kind, table) -> allows.put(kind, new Table(table, records)));
             banning.forEach((kind, table) -> bans.put(kind, new Table(table, records)));
+        }
+
+        /** What a rule is looked up by: {@link Entity#key} for an exact ID, else the entity as written. */
+        private static String key(PolicyRule rule) {
+            return rule.entity().form() == Entity.Form.EXACT ? Entity.key(rule.kind(), rule.entity().value()) : rule.entity().value();
         }
 
         PolicyRule decide(Lookup lookup) {

@@ -74,6 +74,20 @@ final class RuleRecords {
         return true;
     }
 
+    /** Whether two records have the same key: a text is written one way only, so equal texts have equal bytes. */
+    boolean keysEqual(int record, int other) {
+        int field = record + KEY;
+        int otherField = other + KEY;
+        int lengthField = intAt(field);
+        if (lengthField != intAt(otherField)) {
+            return false;
+        }
+        int from = field + Integer.BYTES;
+        int otherFrom = otherField + Integer.BYTES;
+        int length = Text.byteLength(lengthField);
+        return Arrays.equals(bytes, from, from + length, bytes, otherFrom, otherFrom + length);
+    }
+
     /** The entity as the rule wrote it. */
     String value(int record) {
         int keyField = record + KEY;

@@ -62,33 +62,43 @@ final class RuleTable {
         return (int) (((fingerprint & 0xFFFFFFFFL) * length) >>> 32);
     }
 
-    /** Collects entries; the first record under a key is kept, as {@code Map.putIfAbsent} would. */
+    /**
+     * Collects entries; the first record under a key is kept, as {@code Map.putIfAbsent} would. Only
+     * each key's hash is held, not the key: keys that share a fingerprint are told apart by their
+     * records, so a million rules' key strings need not stay alive until the table is built.
+     */
     static final class Builder {
-        private final Entries<String> entries = new Entries<>();
+        private int[] hashes = new int[16];
+        private int[] records = new int[16];
+        private int count;
 
+        /** @param record the offset of a record whose key is {@code key} */
         void putIfAbsent(String key, int record) {
-            entries.add(key, record);
+            if (count == hashes.length) {
+                hashes = Arrays.copyOf(hashes, count * 2);
+                records = Arrays.copyOf(records, count * 2);
+            }
+            hashes[count] = key.hashCode();
+            records[count] = record;
+            count++;
         }
 
         /** The table over {@code records}, which holds every record given; the builder is not used again. */
         RuleTable build(RuleRecords records) {
-            int count = entries.count();
             int length = count + count / 2 + 1; // at most two thirds full
             int[] fingerprints = new int[length];
             int[] slots = new int[length];
-            String[] keys = new String[length]; // for telling keys apart while building, then dropped
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
-                String key = entries.key(entry);
-                int fingerprint = fingerprint(key.hashCode());
+                int fingerprint = fingerprint(hashes[entry]);
+                int record = this.records[entry];
                 int slot = home(fingerprint, length);
-                while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint && keys[slot].equals(key))) {
+                while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint && records.keysEqual(slots[slot], record))) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
                 if (fingerprints[slot] == 0) { // else an earlier rule holds the key, and keeps it
                     fingerprints[slot] = fingerprint;
-                    slots[slot] = entries.record(entry);
-                    keys[slot] = key;
+                    slots[slot] = record;
                     size++;
                 }
             }

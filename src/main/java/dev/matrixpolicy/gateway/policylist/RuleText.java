@@ -4,14 +4,19 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractCollection;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -42,10 +47,11 @@ public final class RuleText {
     /**
      * Rules read from a file or URL.
      *
-     * @param rules   the rules, in the order read
+     * @param rules   the rules, in the order read: held for JSON, read again from the bytes on each
+     *                iteration for the line format
      * @param skipped rule events that hold no rule this gateway applies, by reason (JSON only)
      */
-    public record Parsed(List<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
+    public record Parsed(Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
     }
 
     /**
@@ -53,6 +59,7 @@ public final class RuleText {
      * themselves: a list of some megabytes read again every few seconds would otherwise be copied
      * into text twice (the decoder's buffer, then the string) before the first rule is read, and the
      * collections those copies bring on while an update is in flight are what request latency feels.
+     * The line format's rules keep reading {@code utf8}, which must not change afterwards.
      *
      * @throws IllegalArgumentException naming what is wrong, and where
      */
@@ -164,27 +171,77 @@ public final class RuleText {
     }
 
     /**
-     * Reads the line format a line at a time from the bytes. Decoding the whole file into text and
-     * splitting it into lines first held three copies of a million-rule list at once (the bytes, the
-     * text, its lines) beside the rules read from them: more than the heap of the chart's default pod.
+     * Reads the line format a line at a time from the bytes, every line once to check it, and hands
+     * over a view that reads the rules from the bytes again each time it is walked. Decoding the whole
+     * file into text and splitting it into lines first held three copies of a million-rule list at
+     * once (the bytes, the text, its lines); holding its rules as objects took 160 MB more, beside
+     * the rules in force while a list is replaced: more than the heap of the chart's default pod.
      */
     private static Parsed lines(byte[] utf8, int from, String source) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
-        List<PolicyRule> rules = new ArrayList<>();
-        int number = 0;
-        for (int start = from, end; start <= utf8.length; start = end + 1) {
-            end = lineEnd(utf8, start);
-            number++;
-            try {
-                String line = decode(utf8, start, end, decoder).strip(); // strip takes the '\r' of a CRLF too
-                if (!line.isEmpty() && !line.startsWith("#")) {
-                    rules.add(line(line, source, number));
-                }
-            } catch (IllegalArgumentException wrong) {
-                throw new IllegalArgumentException("line " + number + ": " + wrong.getMessage(), wrong);
-            }
+        LineReader reader = new LineReader(utf8, from, source);
+        int count = 0;
+        while (reader.next() != null) {
+            count++;
         }
-        return new Parsed(rules, Map.of());
+        return new Parsed(new Lines(utf8, from, source, count), Map.of());
+    }
+
+    /** The rules of a line-format list, read from its bytes on each walk instead of held. */
+    private static final class Lines extends AbstractCollection<PolicyRule> {
+        private final byte[] utf8;
+        private final int from;
+        private final String source;
+        private final int size;
+
+        Lines(byte[] utf8, int from, String source, int size) {
+            this.utf8 = utf8;
+            this.from = from;
+            this.source = source;
+            this.size = size;
+        }
+
+        @Override
+        public Iterator<PolicyRule> iterator() {
+            return Stream.generate(new LineReader(utf8, from, source)::next).takeWhile(Objects::nonNull).iterator();
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+    }
+
+    /** Reads the rules of the line format one after the other; every line is decoded, comments too. */
+    private static final class LineReader {
+        private final byte[] utf8;
+        private final String source;
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
+        private int start;
+        private int number;
+
+        LineReader(byte[] utf8, int from, String source) {
+            this.utf8 = utf8;
+            this.start = from;
+            this.source = source;
+        }
+
+        /** The next rule, or null after the last line. */
+        PolicyRule next() {
+            while (start <= utf8.length) {
+                int end = lineEnd(utf8, start);
+                number++;
+                try {
+                    String line = decode(utf8, start, end, decoder).strip(); // strip takes the '\r' of a CRLF too
+                    start = end + 1;
+                    if (!line.isEmpty() && !line.startsWith("#")) {
+                        return line(line, source, number);
+                    }
+                } catch (IllegalArgumentException wrong) {
+                    throw new IllegalArgumentException("line " + number + ": " + wrong.getMessage(), wrong);
+                }
+            }
+            return null;
+        }
     }
 
     /** Where the line starting at {@code start} ends: its '\n', or the end of the bytes. */

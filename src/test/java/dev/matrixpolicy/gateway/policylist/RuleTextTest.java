@@ -45,6 +45,18 @@ class RuleTextTest {
     }
 
     @Test
+    void aLineListsRulesAreReadFromItsBytesOnEachWalkNotHeldAsObjects() {
+        RuleText.Parsed parsed = RuleText.parse("ban user @a:example.com spam\n# note\nallow server b.example\n", "local");
+
+        List<PolicyRule> first = List.copyOf(parsed.rules());
+        List<PolicyRule> second = List.copyOf(parsed.rules());
+
+        assertThat(parsed.rules()).hasSize(2);
+        assertThat(second).isEqualTo(first);
+        assertThat(second.getFirst()).as("made again, so a million of them never stand in the heap").isNotSameAs(first.getFirst());
+    }
+
+    @Test
     void aBadLineRefusesTheWholeFileNamingTheLine() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> RuleText.parse("ban user @a:example.com\nbna user @b:example.com\n", "local"))

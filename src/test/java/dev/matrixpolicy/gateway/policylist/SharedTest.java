@@ -12,10 +12,10 @@ class SharedTest {
         String event = "{\"type\": \"m.policy.rule.user\", \"state_key\": \"%s\", \"event_id\": \"$%s\","
                 + " \"sender\": \"@mod:example.org\", \"content\": {\"entity\": \"%s\", \"recommendation\": \"m.ban\","
                 + " \"reason\": \"crypto spam\"}}";
-        List<PolicyRule> rules = RuleText.parse("[" + event.formatted("a", "a", "@a:example.org") + ", "
-                + event.formatted("b", "b", "@b:example.org") + "]", new String("community")).rules();
-        List<PolicyRule> lines = RuleText.parse("ban user @a:example.org crypto spam\nban user @b:example.org crypto spam",
-                new String("community")).rules();
+        List<PolicyRule> rules = List.copyOf(RuleText.parse("[" + event.formatted("a", "a", "@a:example.org") + ", "
+                + event.formatted("b", "b", "@b:example.org") + "]", new String("community")).rules());
+        List<PolicyRule> lines = List.copyOf(RuleText.parse("ban user @a:example.org crypto spam\nban user @b:example.org crypto spam",
+                new String("community")).rules());
 
         PolicyRule first = rules.get(0);
         for (PolicyRule second : List.of(rules.get(1), lines.get(0), lines.get(1))) {

@@ -29,8 +29,10 @@ import dev.matrixpolicy.gateway.policylist.Recommendation;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -140,10 +142,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private void updated(int position, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
         long received = System.nanoTime();
         Slot slot = slots.get(position);
-        List<PolicyRule> kept = rules.stream()
-                .filter(rule -> slot.kinds().contains(rule.kind()))
-                .filter(rule -> answers.takedownBans() || rule.recommendation() != Recommendation.TAKEDOWN)
-                .toList();
+        // A view, not a copy: a million rules read from a list file are not held as objects at all.
+        Collection<PolicyRule> kept = new Kept(rules, slot.kinds(), answers.takedownBans());
         metrics.skipped(slot.name(), skipped);
         if (pending.getAndSet(position, kept) == null) {
             compiler.execute(() -> {
@@ -155,13 +155,47 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     index = index.replace(position, new PolicyIndex.Source(slot.name(), latest));
                 } catch (RuntimeException | Error failed) {
                     // Say so in the log, not on a dying thread's stderr; the source's next update is compiled afresh.
-                    log.error("{}: the {} new rules of source '{}' could not be compiled; its previous rules stay in force",
-                            answers.instanceName(), latest.size(), slot.name(), failed);
+                    log.error("{}: the new rules of source '{}' could not be compiled; its previous rules stay in force",
+                            answers.instanceName(), slot.name(), failed);
                     return;
                 }
                 metrics.updated(slot.name(), System.nanoTime() - received);
-                log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.size());
+                if (log.isDebugEnabled()) { // counting walks the rules: a list file's are read again to count them
+                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.size());
+                }
             });
+        }
+    }
+
+    /** A source's rules of the kinds it is read for, takedowns left out unless they ban: a view, walked as needed. */
+    private static final class Kept extends AbstractCollection<PolicyRule> {
+        private final Collection<PolicyRule> rules;
+        private final Set<EntityKind> kinds;
+        private final boolean takedownBans;
+        private int size = -1;
+
+        Kept(Collection<PolicyRule> rules, Set<EntityKind> kinds, boolean takedownBans) {
+            this.rules = rules;
+            this.kinds = kinds;
+            this.takedownBans = takedownBans;
+        }
+
+        private boolean keeps(PolicyRule rule) {
+            return kinds.contains(rule.kind()) && (takedownBans || rule.recommendation() != Recommendation.TAKEDOWN);
+        }
+
+        @Override
+        public Iterator<PolicyRule> iterator() {
+            return rules.stream().filter(this::keeps).iterator(); // lazy: one rule read at a time
+        }
+
+        /** Counted on first use, by walking the rules: for log lines, not for compiling. */
+        @Override
+        public int size() {
+            if (size < 0) {
+                size = (int) rules.stream().filter(this::keeps).count();
+            }
+            return size;
         }
     }
 

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
@@ -222,6 +223,16 @@ public final class RoomSource implements PolicySource {
         private Optional<RoomRules> rules = Optional.empty();
         private Optional<Session> session = Optional.empty();
         private int failedAttempts;
+        /** The failure being waited out, as last logged, and since when; empty while the source reads well. */
+        private Optional<String> failing = Optional.empty();
+        private Optional<Instant> failingSince = Optional.empty();
+        /**
+         * Whether the failures being waited out discarded the session (a removal from the room, a
+         * refusal): reconnecting and reading the state again does not show that they are over, since a
+         * bot kicked again at every join would otherwise start over at the shortest pause and log it
+         * every time; a long-poll that completes does.
+         */
+        private boolean reconnecting;
 
         Reading(Listener listener) {
             this.listener = listener;
@@ -230,8 +241,7 @@ public final class RoomSource implements PolicySource {
         void run() {
             while (!closed) {
                 try {
-                    step();
-                    succeeded();
+                    succeeded(step());
                 } catch (HomeserverFailure failure) {
                     if (closed || !pauseAfter(failure, Optional.empty())) {
                         return;
@@ -248,8 +258,12 @@ public final class RoomSource implements PolicySource {
             }
         }
 
-        /** One call's worth of progress: connect and read the state, or read it again after a gap, or one sync. */
-        private void step() throws HomeserverFailure, InterruptedException {
+        /**
+         * One call's worth of progress: connect and read the state, or read it again after a gap, or one sync.
+         *
+         * @return whether it was a long-poll
+         */
+        private boolean step() throws HomeserverFailure, InterruptedException {
             if (session.isEmpty()) {
                 session = Optional.of(connect());
             }
@@ -257,9 +271,10 @@ public final class RoomSource implements PolicySource {
             if (!current.stateRead) {
                 readState(current);
                 current.stateRead = true;
-            } else {
-                sync(current);
+                return false;
             }
+            sync(current);
+            return true;
         }
 
         private Session connect() throws HomeserverFailure, InterruptedException {
@@ -361,13 +376,19 @@ public final class RoomSource implements PolicySource {
             }
         }
 
-        private void succeeded() {
-            Status before = status;
-            status = before.succeeded(settings.clock().instant());
-            if (before.lastError().isPresent()) {
-                log.info("{} reads again, after {} failed attempt(s) since {}", RoomSource.this, failedAttempts,
-                        before.errorSince().orElseThrow());
+        /** @param longPoll whether the step was a long-poll, which alone ends failures that made the source reconnect */
+        private void succeeded(boolean longPoll) {
+            status = status.succeeded(settings.clock().instant());
+            if (reconnecting && !longPoll) {
+                return;
             }
+            reconnecting = false;
+            if (failing.isPresent()) {
+                log.info("{} reads again, after {} failed attempt(s) since {}", RoomSource.this, failedAttempts,
+                        failingSince.orElseThrow());
+            }
+            failing = Optional.empty();
+            failingSince = Optional.empty();
             failedAttempts = 0;
         }
 
@@ -381,6 +402,7 @@ public final class RoomSource implements PolicySource {
             failedAttempts++;
             if (failure.next() != HomeserverFailure.Next.RETRY) {
                 session = Optional.empty();
+                reconnecting = true;
             }
             Pauses backoff = settings.backoff();
             Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.longest()
@@ -390,9 +412,12 @@ public final class RoomSource implements PolicySource {
                 pause = asked;
             }
             String error = failure.getMessage();
-            Status before = status;
-            status = before.failed(settings.clock().instant(), error);
-            if (before.isNewError(error)) {
+            Instant now = settings.clock().instant();
+            status = status.failed(now, error);
+            boolean news = !failing.equals(Optional.of(error));
+            failing = Optional.of(error);
+            failingSince = Optional.of(failingSince.orElse(now));
+            if (news) {
                 log.warn("{} could not be read, {}: {}; retrying in {}", RoomSource.this, kept(), error,
                         HomeserverFailure.format(pause), bug.orElse(null));
             } else {

@@ -415,6 +415,38 @@ class RoomSourceTest {
         assertThat(lines(Level.WARN)).singleElement().asString().contains("is no longer in room " + ROOM);
     }
 
+    @Test
+    void botKickedAgainAtEveryJoinBacksOffAndWarnsOnceUntilALongPollCompletes() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        List<Integer> pausesAsked = new CopyOnWriteArrayList<>();
+        start(ROOM, settings -> settings.withBackoff(attempts -> {
+            pausesAsked.add(attempts);
+            return Duration.ofMillis(20);
+        }));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        // A moderator (or a protection bot) kicks the bot each time it rejoins.
+        for (int kicks = 1; kicks <= 4; kicks++) {
+            homeserver.kick(ROOM);
+            int joins = kicks;
+            await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == joins);
+            awaitLongPoll(kicks + 1);
+        }
+        // The same failure four times in a row: the pauses grow, and it is news once.
+        assertThat(pausesAsked).containsExactly(1, 2, 3, 4);
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("is no longer in room " + ROOM);
+        assertThat(lines(Level.INFO)).noneMatch(line -> line.contains("reads again"));
+
+        // Left alone, the bot's next long-poll completes: only that ends the failures.
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        await().atMost(SOON).until(() -> updates.getLast().rules().size() == 2);
+        await().atMost(SOON).until(() -> lines(Level.INFO).stream().anyMatch(line -> line.contains("reads again")));
+        assertThat(lines(Level.INFO)).filteredOn(line -> line.contains("reads again")).singleElement().asString()
+                .contains("after 4 failed attempt(s)");
+        assertThat(source.status().lastError()).isEmpty();
+    }
+
     // ---- failures
 
     @Test

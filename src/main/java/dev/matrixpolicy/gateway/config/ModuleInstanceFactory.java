@@ -98,7 +98,7 @@ final class ModuleInstanceFactory {
                 Optional<ModuleInstance> kept = previous.flatMap(generation -> unchanged(generation, name, entry, properties));
                 ModuleInstance instance = kept.isPresent()
                         ? instance(position, entry, properties, kept.get().module(), kept.get().secretFiles())
-                        : build(binder, properties, position, entry);
+                        : build(binder, properties, position, entry, previous.flatMap(generation -> replaced(generation, name, entry)));
                 if (kept.isEmpty()) {
                     fresh.add(instance);
                 }
@@ -140,6 +140,14 @@ final class ModuleInstanceFactory {
                 .findFirst();
     }
 
+    /** The module of {@code previous}'s instance of the same name and type, which a changed entry replaces. */
+    private static Optional<PolicyModule> replaced(Generation previous, String name, ModuleEntry entry) {
+        return previous.modules().stream()
+                .filter(instance -> instance.name().equals(name) && instance.type().equals(entry.module()))
+                .map(ModuleInstance::module)
+                .findFirst();
+    }
+
     private static void checkUniqueNames(List<ModuleEntry> entries) {
         Map<String, Integer> positions = new HashMap<>();
         for (int position = 0; position < entries.size(); position++) {
@@ -153,24 +161,25 @@ final class ModuleInstanceFactory {
         }
     }
 
-    private ModuleInstance build(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry) {
+    private ModuleInstance build(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
+                                 Optional<PolicyModule> predecessor) {
         ModuleType<?> type = types.get(entry.module());
         if (type == null) {
             throw new InvalidModuleException(position, entry.module(), "module", "unknown module type '" + entry.module()
                     + "'; known types: " + types.keySet(), null);
         }
         Map<Path, String> secretFiles = new LinkedHashMap<>();
-        PolicyModule module = create(binder, properties, position, entry, type, secretFiles);
+        PolicyModule module = create(binder, properties, position, entry, type, secretFiles, predecessor);
         return instance(position, entry, properties, module, secretFiles);
     }
 
     private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
-                                    ModuleType<C> type, Map<Path, String> secretFiles) {
+                                    ModuleType<C> type, Map<Path, String> secretFiles, Optional<PolicyModule> predecessor) {
         C config = bindConfig(binder, position, type);
         List<MeterBinder> binders = new ArrayList<>();
         try {
             PolicyModule module = type.create(config, new ModuleContext(instanceName(entry.name(), type.name(), position),
-                    properties.serverName(), meterRegistry, binders::add, secretFiles::put));
+                    properties.serverName(), meterRegistry, binders::add, secretFiles::put, predecessor));
             meters.keep(module, binders);
             return module;
         } catch (ModuleConfigurationException wrong) {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -24,19 +25,26 @@ import java.util.function.Consumer;
  * @param secretFiles   takes each secret file read by {@link #secretFile} and its secret's
  *                      {@linkplain SecretFile#fingerprint fingerprint}: a reload rebuilds the instance
  *                      when one holds another secret
+ * @param predecessor   the instance of the same name and module type that this one replaces, when a
+ *                      reload builds it because its {@code config} or a secret changed; it serves until
+ *                      this one is swapped in and is closed after. A module may take over what its
+ *                      predecessor has learnt (the rules a source last read) rather than start empty.
+ *                      Empty at startup.
  */
 public record ModuleContext(String instanceName, String serverName, MeterRegistry meterRegistry,
-                            Consumer<MeterBinder> meterBinders, BiConsumer<Path, String> secretFiles) {
+                            Consumer<MeterBinder> meterBinders, BiConsumer<Path, String> secretFiles,
+                            Optional<PolicyModule> predecessor) {
     public ModuleContext {
         Objects.requireNonNull(instanceName, "instanceName");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         Objects.requireNonNull(meterBinders, "meterBinders");
         Objects.requireNonNull(secretFiles, "secretFiles");
+        Objects.requireNonNull(predecessor, "predecessor");
     }
 
     /** A context whose secret files are not remembered: nothing reloads the instance. */
     public ModuleContext(String instanceName, String serverName, MeterRegistry meterRegistry, Consumer<MeterBinder> meterBinders) {
-        this(instanceName, serverName, meterRegistry, meterBinders, (file, fingerprint) -> { });
+        this(instanceName, serverName, meterRegistry, meterBinders, (file, fingerprint) -> { }, Optional.empty());
     }
 
     /** A context whose meters are bound at once: for an instance used on its own, outside any chain. */

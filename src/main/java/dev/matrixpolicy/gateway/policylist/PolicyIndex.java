@@ -95,9 +95,22 @@ public final class PolicyIndex {
      * shared, so an update costs the size of its own source.
      */
     public PolicyIndex replace(int position, Source source) {
-        List<Compiled> replaced = new ArrayList<>(sources);
-        replaced.set(position, new Compiled(source));
-        return new PolicyIndex(List.copyOf(replaced));
+        return with(position, new Compiled(source));
+    }
+
+    /**
+     * This index with the source at {@code position} replaced by {@code other}'s source at
+     * {@code from}, as compiled there and shared, not compiled again: how an instance a reload builds
+     * serves what its predecessor read until its own source has read.
+     */
+    public PolicyIndex adopt(int position, PolicyIndex other, int from) {
+        return with(position, other.sources.get(from));
+    }
+
+    private PolicyIndex with(int position, Compiled source) {
+        List<Compiled> changed = new ArrayList<>(sources);
+        changed.set(position, source);
+        return new PolicyIndex(List.copyOf(changed));
     }
 
     /** How many sources the index was compiled from. */

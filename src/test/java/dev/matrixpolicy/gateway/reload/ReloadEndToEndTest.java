@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.reload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -221,6 +222,46 @@ class ReloadEndToEndTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> generations.current().number() == 3);
         await().atMost(Duration.ofSeconds(5)).until(() -> threads("policy-source-community-bans") == 0);
         assertThat(threads("policy-source-renamed-bans")).isEqualTo(1);
+    }
+
+    @Test
+    void aRebuiltPolicyListServesTheRulesItsPredecessorReadUntilItsOwnSourceReads() throws Exception {
+        WireMockServer community = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        community.start();
+        try {
+            community.stubFor(get("/bans.txt").willReturn(aResponse().withBody("ban user @listed:bad.example spam\n")));
+            String listed = INVITE.replace("@spam:bad.example", "@listed:bad.example");
+            String sources = """
+                            sources:
+                              - name: community
+                                url: %s/bans.txt
+                                poll-interval: 1s
+                    """.formatted(community.baseUrl());
+            String list = """
+                        - module: policy_list
+                          name: bans
+                          config:
+                    """;
+            start(write("gateway.yml", denylist("refused") + list + sources));
+            Generations generations = gateway.getBean(Generations.class);
+            await().atMost(Duration.ofSeconds(5)).until(() -> policy.post("/v1/spam_checker/user_may_invite", listed).status() == 403);
+            Object before = generations.current().instance("bans").orElseThrow().module();
+
+            // the list's source fails, as a homeserver does while it restarts, when the instance is rebuilt
+            community.stubFor(get("/bans.txt").willReturn(aResponse().withStatus(502)));
+            write("gateway.yml", denylist("refused") + list + "        show-reason: true\n" + sources);
+            await().atMost(Duration.ofSeconds(5)).until(() -> generations.current().number() == 2);
+            assertThat(generations.current().instance("bans").orElseThrow().module()).isNotSameAs(before);
+            await().atMost(Duration.ofSeconds(10)).until(() -> management.get("/actuator/policylists").body().contains("HTTP 502"));
+
+            assertThat(policy.post("/v1/spam_checker/user_may_invite", listed).status()).as("the rules read before").isEqualTo(403);
+            assertThat(management.get("/actuator/policylists").json().at("/bans/sources/1/status/last_success").isMissingNode())
+                    .as("the predecessor's last good read").isFalse();
+        } finally {
+            gateway.close();
+            gateway = null;
+            community.stop();
+        }
     }
 
     @Test

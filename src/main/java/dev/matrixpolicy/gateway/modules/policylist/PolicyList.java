@@ -104,8 +104,16 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private final AtomicReferenceArray<Collection<PolicyRule>> pending;
     private volatile PolicyIndex index;
 
+    /** Per source, when the instance this one replaced last read it: its rules serve here until this one's source reads. */
+    private final Instant[] inherited;
+
+    /**
+     * @param predecessor the instance a reload replaces with this one: each source configured alike in
+     *                    both (name, where it reads, the kinds taken, takedowns) serves the rules the
+     *                    predecessor holds until its own first read, instead of none
+     */
     PolicyList(List<Slot> slots, Collection<PolicyRule> allow, Set<CallbackType<?, ?, ?>> enabled, Answers answers,
-               Freshness freshness, Instant started, PolicyListMetrics metrics) {
+               Freshness freshness, Instant started, PolicyListMetrics metrics, Optional<PolicyList> predecessor) {
         this.slots = List.copyOf(slots);
         this.enabled = Set.copyOf(enabled);
         this.answers = answers;
@@ -113,14 +121,49 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.started = started;
         this.metrics = metrics;
         this.pending = new AtomicReferenceArray<>(slots.size());
+        this.inherited = new Instant[slots.size()];
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
         List<PolicyIndex.Source> initial = new ArrayList<>();
         for (Slot slot : slots) {
             initial.add(new PolicyIndex.Source(slot.name(), slot.source().isEmpty() ? allow : List.of()));
         }
-        this.index = PolicyIndex.compile(initial);
+        PolicyIndex compiled = PolicyIndex.compile(initial);
+        if (predecessor.isPresent()) {
+            compiled = takeOver(compiled, predecessor.get());
+        }
+        this.index = compiled;
         metrics.watch(this);
+    }
+
+    /** {@code fresh} with each source's rules taken from the predecessor's source configured alike, if any. */
+    private PolicyIndex takeOver(PolicyIndex fresh, PolicyList predecessor) {
+        PolicyIndex index = fresh;
+        for (int position = 1; position < slots.size(); position++) {
+            Slot slot = slots.get(position);
+            for (int before = 1; before < predecessor.slots.size(); before++) {
+                Slot old = predecessor.slots.get(before);
+                if (old.name().equals(slot.name()) && old.kind().equals(slot.kind()) && old.location().equals(slot.location())
+                        && old.kinds().equals(slot.kinds()) && predecessor.answers.takedownBans() == answers.takedownBans()) {
+                    index = index.adopt(position, predecessor.index, before);
+                    inherited[position] = predecessor.status(before).lastSuccess().orElse(null);
+                }
+            }
+        }
+        return index;
+    }
+
+    /**
+     * A source's health; until it has read, the time of its predecessor's last good read, whose rules
+     * serve meanwhile.
+     */
+    PolicySource.Status status(int position) {
+        Slot slot = slots.get(position);
+        PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
+        if (own.lastSuccess().isPresent() || inherited[position] == null) {
+            return own;
+        }
+        return new PolicySource.Status(Optional.of(inherited[position]), own.lastError(), own.errorSince(), own.failures());
     }
 
     /** Starts every source reading. */
@@ -358,9 +401,13 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     @Override
     public List<SourceReport> sources() {
         Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts = index.counts();
-        return slots.stream().map(slot -> new SourceReport(slot.name(), slot.kind(), slot.location(),
-                counts.getOrDefault(slot.name(), Map.of()),
-                slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING))).toList();
+        List<SourceReport> reports = new ArrayList<>();
+        for (int position = 0; position < slots.size(); position++) {
+            Slot slot = slots.get(position);
+            reports.add(new SourceReport(slot.name(), slot.kind(), slot.location(), counts.getOrDefault(slot.name(), Map.of()),
+                    status(position)));
+        }
+        return reports;
     }
 
     /**
@@ -369,33 +416,37 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      */
     @Override
     public List<ListSource> listSources() {
-        return slots.stream().filter(slot -> slot.source().isPresent()).<ListSource>map(slot -> () -> {
-            PolicySource.Status status = slot.source().orElseThrow().status();
-            Map<String, Long> entries = new LinkedHashMap<>();
-            index.counts().getOrDefault(slot.name(), Map.of()).forEach((kind, byRecommendation) ->
-                    byRecommendation.forEach((recommendation, count) -> entries.put(
-                            (kind.name() + " " + recommendation.name()).toLowerCase(Locale.ROOT), (long) count)));
-            return new ListSource.Status(slot.name(), slot.kind(), slot.location(), entries, status.lastSuccess(),
-                    status.lastError(), status.failures());
-        }).toList();
+        List<ListSource> reading = new ArrayList<>();
+        for (int position = 1; position < slots.size(); position++) {
+            Slot slot = slots.get(position);
+            int at = position;
+            reading.add(() -> {
+                PolicySource.Status status = status(at);
+                Map<String, Long> entries = new LinkedHashMap<>();
+                index.counts().getOrDefault(slot.name(), Map.of()).forEach((kind, byRecommendation) ->
+                        byRecommendation.forEach((recommendation, count) -> entries.put(
+                                (kind.name() + " " + recommendation.name()).toLowerCase(Locale.ROOT), (long) count)));
+                return new ListSource.Status(slot.name(), slot.kind(), slot.location(), entries, status.lastSuccess(),
+                        status.lastError(), status.failures());
+            });
+        }
+        return reading;
     }
 
     @Override
     public Readiness readiness(Instant now) {
         Map<String, String> problems = new LinkedHashMap<>();
-        for (Slot slot : slots) {
-            slot.source().ifPresent(source -> {
-                PolicySource.Status status = source.status();
-                Instant since = status.lastSuccess().orElse(started);
-                Duration quiet = Duration.between(since, now);
-                String error = status.lastError().map(e -> " (" + e + ")").orElse("");
-                if (status.lastSuccess().isEmpty()) {
-                    problems.put(slot.name(), "no good read yet" + error);
-                } else if (quiet.compareTo(freshness.staleAfter()) > 0) {
-                    problems.put(slot.name(), "stale: no good read for " + quiet.truncatedTo(ChronoUnit.SECONDS)
-                            .toString().substring(2).toLowerCase(Locale.ROOT) + error);
-                }
-            });
+        for (int position = 1; position < slots.size(); position++) {
+            PolicySource.Status status = status(position);
+            Instant since = status.lastSuccess().orElse(started);
+            Duration quiet = Duration.between(since, now);
+            String error = status.lastError().map(e -> " (" + e + ")").orElse("");
+            if (status.lastSuccess().isEmpty()) {
+                problems.put(slots.get(position).name(), "no good read yet" + error);
+            } else if (quiet.compareTo(freshness.staleAfter()) > 0) {
+                problems.put(slots.get(position).name(), "stale: no good read for " + quiet.truncatedTo(ChronoUnit.SECONDS)
+                        .toString().substring(2).toLowerCase(Locale.ROOT) + error);
+            }
         }
         return new Readiness(problems.isEmpty() || !freshness.requireFresh(), problems);
     }

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -47,31 +48,35 @@ final class PolicyListMetrics {
     }
 
     private void bindTo(MeterRegistry meters, PolicyList list) {
-        for (PolicyList.Slot slot : list.slots()) {
+        List<PolicyList.Slot> slots = list.slots();
+        for (int position = 0; position < slots.size(); position++) {
+            PolicyList.Slot slot = slots.get(position);
             for (EntityKind kind : EntityKind.values()) {
                 Gauge.builder("policy.module.policy_list.rules", list, l -> rules(l, slot.name(), kind))
                         .description("Rules in force, by source and entity kind")
                         .tags("module", instance, "source", slot.name(), "kind", kind.wireName())
                         .register(meters);
             }
-            slot.source().ifPresent(source -> {
-                FunctionCounter.builder("policy.module.policy_list.source.failures", source, s -> s.status().failures())
-                        .description("Failed reads of a policy list source")
-                        .tags("module", instance, "source", slot.name())
+            if (slot.source().isEmpty()) {
+                continue; // the allow list: it never reads
+            }
+            int at = position;
+            FunctionCounter.builder("policy.module.policy_list.source.failures", list, l -> l.status(at).failures())
+                    .description("Failed reads of a policy list source")
+                    .tags("module", instance, "source", slot.name())
+                    .register(meters);
+            Gauge.builder("policy.module.policy_list.source.staleness", list, l -> staleness(l.status(at)))
+                    .description("Seconds since a policy list source last read successfully (NaN before its first read)")
+                    .tags("module", instance, "source", slot.name())
+                    .baseUnit("seconds")
+                    .register(meters);
+            for (PolicyEvents.Skipped reason : PolicyEvents.Skipped.values()) {
+                Gauge.builder("policy.module.policy_list.skipped", skipped,
+                                map -> map.getOrDefault(slot.name(), Map.of()).getOrDefault(reason, 0))
+                        .description("Rule events a source holds that no rule comes from, by reason")
+                        .tags("module", instance, "source", slot.name(), "reason", reason.wireName())
                         .register(meters);
-                Gauge.builder("policy.module.policy_list.source.staleness", source, this::staleness)
-                        .description("Seconds since a policy list source last read successfully (NaN before its first read)")
-                        .tags("module", instance, "source", slot.name())
-                        .baseUnit("seconds")
-                        .register(meters);
-                for (PolicyEvents.Skipped reason : PolicyEvents.Skipped.values()) {
-                    Gauge.builder("policy.module.policy_list.skipped", skipped,
-                                    map -> map.getOrDefault(slot.name(), Map.of()).getOrDefault(reason, 0))
-                            .description("Rule events a source holds that no rule comes from, by reason")
-                            .tags("module", instance, "source", slot.name(), "reason", reason.wireName())
-                            .register(meters);
-                }
-            });
+            }
         }
     }
 
@@ -109,8 +114,8 @@ final class PolicyListMetrics {
                 .values().stream().mapToInt(Integer::intValue).sum();
     }
 
-    private double staleness(PolicySource source) {
-        return source.status().lastSuccess()
+    private double staleness(PolicySource.Status status) {
+        return status.lastSuccess()
                 .map(at -> Duration.between(at, clock.instant()).toMillis() / 1000.0)
                 .orElse(Double.NaN);
     }

@@ -84,7 +84,8 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                 config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN);
         PolicyList list = new PolicyList(slots, allow, enabled, answers,
                 new PolicyList.Freshness(config.staleAfter(), config.readiness() == PolicyListConfig.Readiness.FRESH),
-                clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), context::bindMeters, clock));
+                clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), context::bindMeters, clock),
+                context.predecessor().filter(PolicyList.class::isInstance).map(PolicyList.class::cast));
         list.start();
         return list;
     }

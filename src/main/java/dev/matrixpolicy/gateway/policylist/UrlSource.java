@@ -43,14 +43,25 @@ public final class UrlSource extends PollingSource {
         etag.ifPresent(tag -> request.header("If-None-Match", tag));
         lastModified.ifPresent(date -> request.header("If-Modified-Since", date));
         HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream body = response.body()) {
+        // The request timeout ends once the headers arrive: a body that then stops coming would block
+        // this source's only thread for good, its last good rules never refreshed and no failure shown.
+        StallGuard guarded = new StallGuard(response.body(), timeout);
+        try (InputStream body = guarded) {
             if (response.statusCode() == 304) {
                 return Optional.empty();
             }
             if (response.statusCode() != 200) {
                 throw new IOException("HTTP " + response.statusCode());
             }
-            byte[] bytes = maxSize.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
+            byte[] bytes;
+            try {
+                bytes = maxSize.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
+            } catch (IOException broken) {
+                if (guarded.stalled()) {
+                    throw new IOException("the list stopped coming for " + HomeserverFailure.format(timeout), broken);
+                }
+                throw broken;
+            }
             RuleText.Parsed parsed = RuleText.parse(bytes, name());
             etag = response.headers().firstValue("ETag");
             lastModified = response.headers().firstValue("Last-Modified");

@@ -11,7 +11,12 @@ import static org.awaitility.Awaitility.await;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -24,6 +29,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -210,6 +216,56 @@ class PollingSourcesTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
             assertThat(source.status().lastError()).contains("reply larger than max-size 1000B");
             assertThat(updates).isEmpty();
+        }
+    }
+
+    @Test
+    void aListWhoseBodyStopsComingIsAFailureAndTheSourceKeepsPolling() throws Exception {
+        // Headers at once, then a few bytes of the body, then nothing: the request timeout is over once
+        // the headers arrive, so only the body's own guard can end such a read.
+        AtomicInteger requests = new AtomicInteger();
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                List<Socket> held = new CopyOnWriteArrayList<>();
+                try {
+                    while (true) {
+                        Socket socket = listener.accept();
+                        held.add(socket);
+                        requests.incrementAndGet();
+                        readRequestHead(socket);
+                        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nban user @a")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                    }
+                } catch (IOException closed) {
+                    held.forEach(socket -> {
+                        try {
+                            socket.close();
+                        } catch (IOException ignored) {
+                            // closing anyway
+                        }
+                    });
+                }
+            });
+            try (UrlSource source = new UrlSource("community",
+                    URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans"), Duration.ofMillis(100),
+                    Duration.ofMillis(300), 1 << 20, Clock.systemUTC())) {
+                source.start((from, rules, skipped) -> updates.add(rules));
+                await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+                assertThat(source.status().lastError()).contains("the list stopped coming for 300ms");
+                await().atMost(Duration.ofSeconds(10)).until(() -> requests.get() >= 3);
+                assertThat(updates).isEmpty();
+            }
+        }
+    }
+
+    /** Reads a request up to the blank line that ends its head. */
+    private static void readRequestHead(Socket socket) throws IOException {
+        var in = socket.getInputStream();
+        int matched = 0;
+        byte[] end = {'\r', '\n', '\r', '\n'};
+        for (int b; matched < end.length && (b = in.read()) >= 0; ) {
+            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A {@code modules} entry cannot be built. Names the entry by position and type, and each bad
@@ -9,11 +10,21 @@ import java.util.List;
 final class InvalidModuleException extends RuntimeException {
     private final String entry;
     private final List<BadSetting> settings;
+    private final transient Class<?> configType;
 
     InvalidModuleException(int position, String type, List<BadSetting> settings, Throwable cause) {
+        this(position, type, settings, null, cause);
+    }
+
+    /**
+     * @param configType the record the entry's {@code config:} failed to bind to, so that a failure
+     *                   described from {@code policy-gateway} down can still name its keys
+     */
+    InvalidModuleException(int position, String type, List<BadSetting> settings, Class<?> configType, Throwable cause) {
         super(entry(position, type) + " " + settings.getFirst().summary(), cause);
         this.entry = entry(position, type);
         this.settings = List.copyOf(settings);
+        this.configType = configType;
     }
 
     InvalidModuleException(int position, String type, String field, String problem, Throwable cause) {
@@ -31,6 +42,11 @@ final class InvalidModuleException extends RuntimeException {
 
     List<BadSetting> settings() {
         return settings;
+    }
+
+    /** The record the entry's {@code config:} was bound to, when binding it is what failed. */
+    Optional<Class<?>> configType() {
+        return Optional.ofNullable(configType);
     }
 
     /** The first bad setting's key. */

@@ -206,7 +206,7 @@ final class ModuleInstanceFactory {
             // ModuleConfigurationException, not in their config records' constructors.
             throw new InvalidModuleException(position, type.name(),
                     BindFailures.describe(failed, prefix, type.configType(), "config", entryKeys(position), List.of()),
-                    failed);
+                    type.configType(), failed);
         }
     }
 

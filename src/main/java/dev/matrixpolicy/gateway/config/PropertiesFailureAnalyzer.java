@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.config;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
@@ -29,6 +30,14 @@ final class PropertiesFailureAnalyzer extends AbstractFailureAnalyzer<BindExcept
     protected FailureAnalysis analyze(Throwable rootFailure, BindException cause) {
         if (!ROOT.equals(cause.getName()) && !ROOT.isAncestorOf(cause.getName())) {
             return null;
+        }
+        InvalidModuleException module = findCause(rootFailure, InvalidModuleException.class);
+        if (module != null && module.configType().isPresent() && cause.getCause() instanceof UnboundConfigurationPropertiesException) {
+            // An unknown key in a module's config:, which policy-gateway's record holds as a map and so
+            // cannot name the keys of ("takes keys (), not a value"): the module's own record does.
+            List<BadSetting> settings = BindFailures.describe(cause, cause.getName(), module.configType().get(),
+                    cause.getName().toString(), Map.of(), ConfigurationPropertySources.get(environment));
+            return BadSetting.analysis("Invalid configuration", settings, cause);
         }
         List<BadSetting> settings = BindFailures.describe(cause, ROOT, PolicyGatewayProperties.class, ROOT.toString(),
                 Map.of(), ConfigurationPropertySources.get(environment));

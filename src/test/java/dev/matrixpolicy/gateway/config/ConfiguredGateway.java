@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -51,6 +52,15 @@ final class ConfiguredGateway {
         FailureAnalysis analysis = new PropertiesFailureAnalyzer(environment.get()).analyze(context.getStartupFailure());
         assertThat(analysis).as("an analysis of %s", context.getStartupFailure()).isNotNull();
         return analysis.getDescription() + "\n" + analysis.getAction();
+    }
+
+    /**
+     * What startup (and a refused reload) says of a failed context: every analyzer asked in the order
+     * Spring Boot asks them, the first that answers wins.
+     */
+    String startupScreen(AssertableApplicationContext context) {
+        assertThat(context).hasFailed();
+        return ConfigurationLoader.describe((RuntimeException) context.getStartupFailure(), Optional.of(environment.get()));
     }
 
     /** What is printed for a bad {@code modules} entry. */

@@ -131,6 +131,30 @@ class UnknownKeyTest {
     }
 
     @Test
+    void misspeltModuleOptionIsDescribedAsTheModuleSeesItNotAsAKeyOfPolicyGateway() {
+        // The first analyzer startup asks is the one for policy-gateway, where config: is a map; it
+        // must leave a module's keys to the module's analyzer.
+        run("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: policy_list
+                      config:
+                        show-reasons: true
+                        sources:
+                          - name: local
+                            file: /nonexistent/bans.txt
+                            chek-interval: 1s
+                """, context -> assertThat(gateway.startupScreen(context))
+                .contains("key: policy-gateway.modules[0].config.show-reasons;")
+                .contains("Did you mean policy-gateway.modules[0].config.show-reason?")
+                .contains("key: policy-gateway.modules[0].config.sources[0].chek-interval;")
+                .contains("Did you mean policy-gateway.modules[0].config.sources[0].check-interval?")
+                .doesNotContain("takes keys ()")
+                .doesNotContain("takes a value, not keys"));
+    }
+
+    @Test
     void unknownKeyInARecordInAListNamesItsFullPath() {
         run("""
                 policy-gateway:

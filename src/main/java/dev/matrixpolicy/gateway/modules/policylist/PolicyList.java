@@ -323,13 +323,24 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return banned(CheckUsernameForSpam.TYPE, Optional.empty(), List.of(user(args.userProfile().userId()))).isPresent();
     }
 
+    /**
+     * The sender's server decides, but not against an allow of the sender: the allow list, or a source's
+     * exception for the user above or beside its ban of their server, spares their events here as in
+     * every other callback.
+     */
     @Override
     public Boolean shouldDropFederatedEvent(ShouldDropFederatedEvent.Args args) {
+        Optional<String> room = Optional.of(args.event().roomId());
+        Optional<PolicyRule> forSender = index.decide(user(args.event().sender()),
+                position -> slots.get(position).applies(ShouldDropFederatedEvent.TYPE, room));
+        if (forSender.isPresent() && forSender.get().recommendation() == Recommendation.ALLOW) {
+            return false;
+        }
         List<Query> servers = new ArrayList<>();
         for (String server : Servers.of(args.event().sender())) {
             servers.add(new Query(EntityKind.SERVER, server));
         }
-        return banned(ShouldDropFederatedEvent.TYPE, Optional.of(args.event().roomId()), List.of(servers)).isPresent();
+        return banned(ShouldDropFederatedEvent.TYPE, room, List.of(servers)).isPresent();
     }
 
     // ---- deciding

@@ -149,6 +149,17 @@ class PolicyListEndToEndTest {
 
     @Test
     @Order(1)
+    void theAllowListKeepsAnAllowedUsersFederatedEventsFromBeingDroppedWithTheirServers() {
+        String allowed = """
+                {"event": {"event_id": "$m1", "type": "m.room.message", "sender": "@trusted:evil.example",
+                 "room_id": "!r:example.com", "content": {"body": "hi"}}}""";
+        String other = allowed.replace("@trusted:evil.example", "@mallory:evil.example");
+        assertThat(result("/v1/spam_checker/should_drop_federated_event", allowed).booleanValue()).isFalse();
+        assertThat(result("/v1/spam_checker/should_drop_federated_event", other).booleanValue()).isTrue();
+    }
+
+    @Test
+    @Order(1)
     void serverRulesApplyToFederationAndBannedUsersVanishFromTheDirectory() {
         String event = """
                 {"event_id": "$invite", "type": "m.room.member", "sender": "@mallory:evil.example", "room_id": "!r:evil.example",

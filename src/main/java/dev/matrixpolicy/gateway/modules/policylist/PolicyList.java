@@ -358,6 +358,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return queries;
     }
 
+    /** A server name: as written, then without its port, if it has one. */
+    private static List<Query> server(String name) {
+        return Servers.ofName(name).stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
+    }
+
     private static List<Query> room(String roomId) {
         return List.of(new Query(EntityKind.ROOM, roomId));
     }
@@ -469,7 +474,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             case '@' -> user(entity);
             case '!' -> room(entity);
             case '#' -> alias(entity);
-            default -> List.of(new Query(EntityKind.SERVER, entity));
+            default -> server(entity); // with and without its port, as should_drop_federated_event asks
         };
         List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
                 current.decide(check.kind(), check.id()), current.matching(check.kind(), check.id()))).toList();

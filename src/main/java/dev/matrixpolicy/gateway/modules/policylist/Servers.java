@@ -13,7 +13,11 @@ final class Servers {
         if (colon < 0 || colon == id.length() - 1) {
             return List.of();
         }
-        String server = id.substring(colon + 1);
+        return ofName(id.substring(colon + 1));
+    }
+
+    /** For {@code example.com:8448}: {@code example.com:8448} and {@code example.com}; for {@code example.com}, itself. */
+    static List<String> ofName(String server) {
         int port = server.lastIndexOf(':');
         boolean ipv6Only = server.startsWith("[") && server.endsWith("]");
         if (port < 0 || ipv6Only || port < server.lastIndexOf(']')) {

@@ -199,6 +199,22 @@ class PolicyListEndToEndTest {
 
     @Test
     @Order(1)
+    void explainOfAServerWithAPortDecidesItAsTheCallbacksDo() {
+        // should_drop_federated_event drops @x:evil.example:8448's events by the ban of evil.example
+        JsonNode server = management("/actuator/policylists/match?entity=evil.example:8448").get("bans");
+        assertThat(server.at("/decision/origin/event_id").asString()).isEqualTo("$ban4");
+        assertThat(server.at("/verdicts/0/id").asString()).isEqualTo("evil.example:8448");
+        assertThat(server.at("/verdicts/1/id").asString()).isEqualTo("evil.example");
+        String event = """
+                {"event": {"event_id": "$m2", "type": "m.room.message", "sender": "@x:evil.example:8448",
+                 "room_id": "!r:example.com", "content": {}}}""";
+        assertThat(result("/v1/spam_checker/should_drop_federated_event", event).booleanValue()).isTrue();
+        JsonNode ipv6 = management("/actuator/policylists/match?entity=%5B::1%5D:8448").get("bans");
+        assertThat(ipv6.at("/verdicts/1/id").asString()).isEqualTo("[::1]");
+    }
+
+    @Test
+    @Order(1)
     void sourcesAreListedWithTheirCountsAndMetrics() {
         JsonNode sources = management("/actuator/policylists").at("/bans/sources");
         assertThat(sources.get(0).get("name").asString()).isEqualTo("allow");

@@ -158,8 +158,9 @@ public final class PolicyIndex {
             return folded == null ? folded = id.toLowerCase(Locale.ROOT) : folded;
         }
 
+        /** The SHA-256 of the key, its server name in lower case as in a rule's hash, so case cannot dodge one. */
         byte[] digest() {
-            return digest == null ? digest = Entity.digestOf(kind == EntityKind.SERVER ? folded() : id) : digest;
+            return digest == null ? digest = Entity.digestOf(key()) : digest;
         }
     }
 

@@ -120,7 +120,7 @@ class PolicyIndexPropertiesTest {
         String value = rule.entity().value();
         return switch (rule.entity().form()) {
             case EXACT -> Entity.key(kind, value).equals(Entity.key(kind, id));
-            case SHA256 -> value.equals(Entity.hashOf(kind == EntityKind.SERVER ? id.toLowerCase(Locale.ROOT) : id));
+            case SHA256 -> value.equals(Entity.hashOf(Entity.key(kind, id)));
             case GLOB -> Globs.matches(value.toLowerCase(Locale.ROOT), id.toLowerCase(Locale.ROOT));
         };
     }
@@ -136,7 +136,7 @@ class PolicyIndexPropertiesTest {
                 String id = randomId(gen, kind);
                 Entity entity = switch (gen.between(0, 2)) {
                     case 0 -> Entity.of(id.replace('?', 'q').replace('*', 's'));
-                    case 1 -> Entity.sha256(Entity.hashOf(kind == EntityKind.SERVER ? id.toLowerCase(Locale.ROOT) : id));
+                    case 1 -> Entity.sha256(Entity.hashOf(Entity.key(kind, id)));
                     default -> Entity.of(globOf(gen, id));
                 };
                 Recommendation recommendation = gen.oneOf(List.of(Recommendation.values()));

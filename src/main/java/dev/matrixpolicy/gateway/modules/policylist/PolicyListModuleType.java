@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.policylist;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.Backoff;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ConfigValues;
@@ -72,7 +73,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                 opened.add(built);
                 slots.add(new PolicyList.Slot(source.name(), kind(source), location(source), kinds(field, source.kinds()),
                         Set.copyOf(ConfigValues.callbacks(field + ".callbacks", source.callbacks(), List.copyOf(enabled))),
-                        Set.copyOf(source.rooms()), Optional.of(built)));
+                        rooms(field + ".rooms", source.rooms()), Optional.of(built)));
             }
         } catch (RuntimeException wrong) {
             opened.forEach(PolicySource::close);
@@ -143,6 +144,20 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
 
     private static String location(PolicyListConfig.Source source) {
         return source.room() != null ? source.room() : source.file() != null ? source.file().toString() : source.url().toString();
+    }
+
+    /** The room IDs a source is scoped to: callbacks carry room IDs, so an alias or a typo would never match. */
+    private static Set<String> rooms(String field, List<String> rooms) {
+        for (int i = 0; i < rooms.size(); i++) {
+            String room = rooms.get(i);
+            try {
+                MatrixIds.roomId(room);
+            } catch (IllegalArgumentException invalid) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", "'" + room + "' is " + invalid.getMessage()
+                        + (room.startsWith("#") ? "; callbacks carry room IDs, not aliases: give the room's ID" : ""), invalid);
+            }
+        }
+        return Set.copyOf(rooms);
     }
 
     private static Set<EntityKind> kinds(String field, List<String> names) {

@@ -48,6 +48,8 @@ class PolicyListConfigurationTest {
             sources[1].name             | other                     | sources[1]: set exactly one of room, file or url
             sources[0].name             | allow                     | sources[0].name: 'allow' names the allow list; choose another name
             sources[0].kinds[0]         | users                     | sources[0].kinds[0]: 'users' is not user, room or server
+            sources[0].rooms[0]         | not a room                | sources[0].rooms[0]: 'not a room' is not a valid Matrix room ID
+            sources[0].rooms[0]         | #lobby:example.com        | sources[0].rooms[0]: '#lobby:example.com' is not a valid Matrix room ID: expected !opaque:server_name or ! followed by 43 URL-safe base64 characters; callbacks carry room IDs, not aliases
             sources[0].callbacks[0]     | check_media_file_for_spam | sources[0].callbacks[0]: 'check_media_file_for_spam' is not one of
             callbacks[0]                | user_may_send_3pid_invite | callbacks[0]: 'user_may_send_3pid_invite' is not one of
             errcode                     | forbidden                 | errcode: expected a Matrix error code such as M_FORBIDDEN, got 'forbidden'

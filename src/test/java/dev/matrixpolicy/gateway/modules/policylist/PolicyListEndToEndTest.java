@@ -120,6 +120,8 @@ class PolicyListEndToEndTest {
     @Order(1)
     void hashedRoomServerAndLocalRulesAllRefuse() {
         assertThat(invite("@yarrgh:example.org", "@bob:example.com").status()).as("hashed takedown").isEqualTo(403);
+        assertThat(invite("@yarrgh:EXAMPLE.org", "@bob:example.com").status()).as("hashed, the server in another case").isEqualTo(403);
+        assertThat(invite("@YARRGH:example.org", "@bob:example.com").status()).as("localparts compare exactly").isEqualTo(200);
         assertThat(join("!csam:example.org").status())
                 .as("room ban").isEqualTo(403);
         assertThat(invite("@anyone:evil.example", "@bob:example.com").status()).as("server ban").isEqualTo(403);

@@ -92,10 +92,38 @@ final class ClientServerApi implements AutoCloseable {
         }
     }
 
-    /** {@code POST /join/{roomIdOrAlias}}: joins, or stays joined; the room ID. */
+    /**
+     * {@code POST /join/{roomIdOrAlias}}: joins, or stays joined; the room ID. A classic room ID is
+     * joined by way of the server it names (the room's creator's), as {@code via} and the older
+     * {@code server_name}: a homeserver that no local user's membership has brought into a remote
+     * room cannot find it from the ID alone. An alias needs no such hint: resolving it names servers.
+     */
     String join(String roomIdOrAlias) throws HomeserverFailure, InterruptedException {
         String call = "POST /join/{room}";
-        return text(call, json(call, post("{}", "join", roomIdOrAlias)), "room_id");
+        URI url = url("join", roomIdOrAlias);
+        int colon = roomIdOrAlias.indexOf(':');
+        if (roomIdOrAlias.startsWith("!") && colon > 0) {
+            String server = encode(roomIdOrAlias.substring(colon + 1));
+            url = URI.create(url + "?via=" + server + "&server_name=" + server);
+        }
+        return text(call, json(call, post("{}", url)), "room_id");
+    }
+
+    /**
+     * The room that replaced this one by an upgrade: the {@code replacement_room} of its
+     * {@code m.room.tombstone}, empty when it has none.
+     */
+    Optional<String> replacementRoom(String roomId) throws HomeserverFailure, InterruptedException {
+        String call = "GET /rooms/{room}/state/m.room.tombstone";
+        try {
+            JsonNode tombstone = json(call, get("rooms", roomId, "state", "m.room.tombstone", ""));
+            return Optional.of(tombstone.path("replacement_room").asString("")).filter(room -> !room.isEmpty());
+        } catch (HomeserverFailure failure) {
+            if (failure.status() == 404) {
+                return Optional.empty();
+            }
+            throw failure;
+        }
     }
 
     /** {@code POST /user/{userId}/filter}: the ID of a stored filter, for the long-polls. */
@@ -154,7 +182,11 @@ final class ClientServerApi implements AutoCloseable {
     }
 
     private HttpRequest.Builder post(String json, String... segments) {
-        return HttpRequest.newBuilder(url(segments)).header("Content-Type", "application/json")
+        return post(json, url(segments));
+    }
+
+    private static HttpRequest.Builder post(String json, URI url) {
+        return HttpRequest.newBuilder(url).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json));
     }
 

@@ -41,6 +41,7 @@ public final class RoomSource implements PolicySource {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Rule events one sync response carries before the homeserver reports a gap, and the full state is read again. */
     static final int TIMELINE_LIMIT = 100;
+    private static final String TOMBSTONE = "m.room.tombstone";
     /** How long {@link #close()} waits for the reading thread, whose calls it has just aborted. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
@@ -233,6 +234,10 @@ public final class RoomSource implements PolicySource {
          * every time; a long-poll that completes does.
          */
         private boolean reconnecting;
+        /** The room the last session read: an alias that names another room now is worth a line in the log. */
+        private Optional<String> lastRoomId = Optional.empty();
+        /** The upgrade already logged, as {@code room -> replacement}. */
+        private Optional<String> upgradeLogged = Optional.empty();
 
         Reading(Listener listener) {
             this.listener = listener;
@@ -292,6 +297,11 @@ public final class RoomSource implements PolicySource {
                 }
                 log.info("{}: the bot {} joined the room", RoomSource.this, userId);
             }
+            if (lastRoomId.isPresent() && !lastRoomId.get().equals(roomId)) {
+                log.warn("{}: the alias now names room {}, no longer {}: its rules replace those of {}", RoomSource.this,
+                        roomId, lastRoomId.get(), lastRoomId.get());
+            }
+            lastRoomId = Optional.of(roomId);
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
             String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO)
                     .path("next_batch").stringValue();
@@ -308,6 +318,7 @@ public final class RoomSource implements PolicySource {
 
         /** The whole state, read afresh; an update only when it differs from the last good rules. */
         private void readState(Session current) throws HomeserverFailure, InterruptedException {
+            homeserver.replacementRoom(current.roomId).ifPresent(replacement -> upgraded(current.roomId, replacement));
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
             boolean first = rules.isEmpty();
@@ -340,6 +351,9 @@ public final class RoomSource implements PolicySource {
             }
             Set<String> redacted = new HashSet<>();
             for (JsonNode event : joined.path("timeline").path("events")) {
+                if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
+                    upgraded(current.roomId, event.path("content").path("replacement_room").asString("?"));
+                }
                 if (event.has("state_key")) {
                     changed |= room.apply(event);
                 } else {
@@ -351,6 +365,20 @@ public final class RoomSource implements PolicySource {
             changed |= room.redact(redacted);
             if (changed) {
                 publish(room);
+            }
+        }
+
+        /**
+         * Logs, once, that the room was upgraded. The source goes on reading the room it was given: an
+         * upgrade carries no policy rules over, and a list's curators may keep publishing in either room.
+         */
+        private void upgraded(String roomId, String replacement) {
+            String upgrade = roomId + " -> " + replacement;
+            if (!upgradeLogged.equals(Optional.of(upgrade))) {
+                upgradeLogged = Optional.of(upgrade);
+                log.warn("{}: room {} was upgraded to {}; this source goes on reading {}, whose rules stay in force. "
+                        + "Point its room at {} once the list's curators publish there", RoomSource.this, roomId, replacement,
+                        roomId, replacement);
             }
         }
 
@@ -452,6 +480,8 @@ public final class RoomSource implements PolicySource {
         timelineTypes.add("m.room.member");
         // A redacted rule is withdrawn; its redaction is no state event, so only the timeline has it.
         timelineTypes.add("m.room.redaction");
+        // An upgrade of the room is logged.
+        timelineTypes.add(TOMBSTONE);
         return filter;
     }
 

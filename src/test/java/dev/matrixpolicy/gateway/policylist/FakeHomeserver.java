@@ -329,6 +329,13 @@ final class FakeHomeserver implements AutoCloseable {
             }
             respond(exchange, member ? 200 : 403, member ? "{\"membership\":\"join\"}"
                     : "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"User " + BOT + " not in room " + parts[2] + "\"}");
+        } else if (call.startsWith("GET /rooms/") && call.endsWith("/state/m.room.tombstone/")) {
+            ObjectNode tombstone;
+            synchronized (lock) {
+                tombstone = rooms.getOrDefault(parts[2], Map.of()).get(List.of("m.room.tombstone", ""));
+            }
+            respond(exchange, tombstone == null ? 404 : 200, tombstone == null
+                    ? "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"Event not found.\"}" : JSON.writeValueAsString(tombstone.get("content")));
         } else if (call.startsWith("GET /rooms/") && call.endsWith("/state")) {
             state(exchange, parts[2]);
         } else if (call.startsWith("POST /join/")) {

@@ -366,6 +366,34 @@ class RoomSourceTest {
     }
 
     @Test
+    void aRoomGivenByItsIdIsJoinedByWayOfTheServerItNames() {
+        homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@spammer:evil.example"));
+
+        start(ROOM);
+
+        assertThat(firstUpdate().entities()).containsExactly("@spammer:evil.example");
+        assertThat(homeserver.requests("POST", "/join/")).singleElement()
+                .satisfies(join -> assertThat(join.query()).containsEntry("via", "test").containsEntry("server_name", "test"));
+    }
+
+    @Test
+    void anUpgradeOfTheRoomIsLoggedOnceAndTheRoomStillRead() {
+        ObjectNode tombstone = event("m.room.tombstone", "", JSON.createObjectNode()
+                .put("body", "This room has been replaced").put("replacement_room", "!new:test"));
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, tombstone);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, tombstone);
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        assertThat(lines(Level.WARN)).singleElement().asString()
+                .contains("room " + ROOM + " was upgraded to !new:test; this source goes on reading " + ROOM);
+    }
+
+    @Test
     void botAlreadyInTheRoomDoesNotJoinAgain() {
         homeserver.room(ROOM);
 

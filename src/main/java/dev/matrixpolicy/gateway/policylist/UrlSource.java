@@ -62,11 +62,25 @@ public final class UrlSource extends PollingSource {
                 }
                 throw broken;
             }
+            if (isBlank(bytes)) {
+                // Far likelier a server's or a proxy's mistake than a list emptied on purpose, which
+                // would lift every ban at once: an empty list is served as [] or as a comment line.
+                throw new IOException("an empty reply; serve [] or a comment line for a list with no rules");
+            }
             RuleText.Parsed parsed = RuleText.parse(bytes, name());
             etag = response.headers().firstValue("ETag");
             lastModified = response.headers().firstValue("Last-Modified");
             return Optional.of(parsed);
         }
+    }
+
+    private static boolean isBlank(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -207,6 +207,25 @@ class PollingSourcesTest {
     }
 
     @Test
+    void anEmptyReplyFromAUrlIsAFailedReadNotAListWithNoRules() {
+        server.start();
+        server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com")));
+        try (UrlSource source = new UrlSource("community", URI.create(server.baseUrl() + "/bans"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 1);
+
+            server.stubFor(get("/bans").willReturn(aResponse().withBody(" \n")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError()).contains("an empty reply; serve [] or a comment line for a list with no rules");
+
+            server.stubFor(get("/bans").willReturn(aResponse().withBody("# no rules today\n")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
+            assertThat(updates.get(1)).isEmpty();
+        }
+    }
+
+    @Test
     void aListLargerThanMaxSizeIsRefusedAndTheLastGoodOneKept() {
         server.start();
         server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com\n".repeat(100))));

@@ -73,14 +73,18 @@ public final class RoomSource implements PolicySource {
      * @param syncTimeout    how long the homeserver may hold a sync before answering that nothing changed
      * @param maxReplySize   the longest answer read, in bytes (the room's state, one sync); a longer one is a failure
      * @param backoff        the pauses between failed attempts, e.g. the module's 1 s doubling up to 60 s
-     * @param clock          the time of {@link Status}
+     * @param fullReadEvery  how often the room's whole state is read again, beside the syncs: the state
+     *                       can change with no event in any sync (state resolution after a federation
+     *                       gap), and a homeserver before MSC4222's {@code state_after} does not say so
+     * @param clock          the time of {@link Status}, and of the full reads
      */
     public record Settings(String name, URI homeserver, String accessToken, String room, Duration requestTimeout,
-                           Duration syncTimeout, long maxReplySize, Pauses backoff, Clock clock) {
+                           Duration syncTimeout, long maxReplySize, Pauses backoff, Duration fullReadEvery, Clock clock) {
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(30);
         /** As a URL source's {@code max-size}: a room of a million rules has a state of a few hundred MB. */
         public static final long DEFAULT_MAX_REPLY_SIZE = 256L * 1024 * 1024;
+        public static final Duration DEFAULT_FULL_READ_EVERY = Duration.ofHours(1);
 
         /** @throws IllegalArgumentException naming the setting that is wrong */
         public Settings {
@@ -100,40 +104,46 @@ public final class RoomSource implements PolicySource {
             require(maxReplySize >= 1 && maxReplySize <= ReplyCap.LARGEST, "maxReplySize",
                     "must be between 1B and " + ReplyCap.format(ReplyCap.LARGEST) + ", not " + ReplyCap.format(maxReplySize));
             Objects.requireNonNull(backoff, "backoff");
+            require(fullReadEvery != null && fullReadEvery.isPositive(), "fullReadEvery", "must be positive");
             Objects.requireNonNull(clock, "clock");
         }
 
-        /** The defaults: 10 s per request, 30 s long-polls, answers up to 256MB, the system clock. */
+        /** The defaults: 10 s per request, 30 s long-polls, answers up to 256MB, a full read every hour, the system clock. */
         public static Settings of(String name, URI homeserver, String accessToken, String room, Pauses backoff) {
             return new Settings(name, homeserver, accessToken, room, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SYNC_TIMEOUT,
-                    DEFAULT_MAX_REPLY_SIZE, backoff, Clock.systemUTC());
+                    DEFAULT_MAX_REPLY_SIZE, backoff, DEFAULT_FULL_READ_EVERY, Clock.systemUTC());
         }
 
         public Settings withRequestTimeout(Duration timeout) {
-            return new Settings(name, homeserver, accessToken, room, timeout, syncTimeout, maxReplySize, backoff, clock);
+            return new Settings(name, homeserver, accessToken, room, timeout, syncTimeout, maxReplySize, backoff, fullReadEvery, clock);
         }
 
         public Settings withSyncTimeout(Duration timeout) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, timeout, maxReplySize, backoff, clock);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, timeout, maxReplySize, backoff, fullReadEvery, clock);
         }
 
         public Settings withMaxReplySize(long bytes) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, bytes, backoff, clock);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, bytes, backoff, fullReadEvery, clock);
         }
 
         public Settings withBackoff(Pauses pauses) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, pauses, clock);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, pauses, fullReadEvery, clock);
+        }
+
+        public Settings withFullReadEvery(Duration every) {
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, backoff, every, clock);
         }
 
         public Settings withClock(Clock time) {
-            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, backoff, time);
+            return new Settings(name, homeserver, accessToken, room, requestTimeout, syncTimeout, maxReplySize, backoff, fullReadEvery, time);
         }
 
         /** Without the access token, which must not reach a log. */
         @Override
         public String toString() {
             return "Settings[name=" + name + ", homeserver=" + homeserver + ", accessToken=(hidden), room=" + room
-                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + ", maxReplySize=" + maxReplySize + "]";
+                    + ", requestTimeout=" + requestTimeout + ", syncTimeout=" + syncTimeout + ", maxReplySize=" + maxReplySize
+                    + ", fullReadEvery=" + fullReadEvery + "]";
         }
 
         private static void require(boolean valid, String setting, String problem) {
@@ -208,6 +218,8 @@ public final class RoomSource implements PolicySource {
         final String filterId;
         String since;
         boolean stateRead;
+        /** When the state was last read whole. */
+        Instant stateReadAt = Instant.MIN;
 
         Session(String userId, String roomId, String filterId, String since) {
             this.userId = userId;
@@ -273,9 +285,15 @@ public final class RoomSource implements PolicySource {
                 session = Optional.of(connect());
             }
             Session current = session.get();
+            Instant now = settings.clock().instant();
+            if (current.stateRead && !now.isBefore(current.stateReadAt.plus(settings.fullReadEvery()))) {
+                log.debug("{}: reading the full state again, as every {}", RoomSource.this, settings.fullReadEvery());
+                current.stateRead = false;
+            }
             if (!current.stateRead) {
                 readState(current);
                 current.stateRead = true;
+                current.stateReadAt = now;
                 return false;
             }
             sync(current);

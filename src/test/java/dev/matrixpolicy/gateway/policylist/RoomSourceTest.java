@@ -193,6 +193,21 @@ class RoomSourceTest {
     }
 
     @Test
+    void aRuleThatReachedTheStateWithoutAnyEventInASyncIsReadAtTheNextFullRead() throws InterruptedException {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withFullReadEvery(Duration.ofMillis(300)).withSyncTimeout(Duration.ofMillis(100)));
+        firstUpdate();
+
+        homeserver.state(ROOM, ban("user", "rule:2", "@second:evil.example")); // as state resolution after a gap may
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        int fullReads = homeserver.requests("GET /rooms/" + ROOM + "/state").size();
+        Thread.sleep(1000);
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state").size()).as("read again").isGreaterThan(fullReads);
+        assertThat(updates).as("an unchanged state is no update").hasSize(2);
+    }
+
+    @Test
     void oneSyncAnswerIsOneUpdateWithTheCompleteRules() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);

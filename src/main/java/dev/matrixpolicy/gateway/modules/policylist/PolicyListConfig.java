@@ -81,6 +81,8 @@ public record PolicyListConfig(
  *                        sync long-polls for 30 s on top of it)
  * @param retryBackoff    a policy room's first pause after a failed request
  * @param retryMaxBackoff the longest such pause
+     * @param fullReadInterval how often a policy room's whole state is read again beside its syncs, in
+     *                        case it changed with no event in them (state resolution after a federation gap)
      * @param maxSize         the longest answer read from a URL (the list) or a room's homeserver (its state, one sync)
      * @param kinds           the entity kinds taken from this source ({@code user}, {@code room}, {@code server}); all by default
      * @param callbacks       the callbacks this source applies to; all of the module's by default
@@ -98,6 +100,7 @@ public record PolicyListConfig(
             @DefaultValue("10s") @DurationMin(millis = 1, message = "must be positive") Duration timeout,
             @DefaultValue("1s") @DurationMin(millis = 1, message = "must be positive") Duration retryBackoff,
             @DefaultValue("60s") @DurationMin(millis = 1, message = "must be positive") Duration retryMaxBackoff,
+            @DefaultValue("1h") @DurationMin(seconds = 1, message = "must be at least 1s") Duration fullReadInterval,
             @DefaultValue("256MB") DataSize maxSize,
             List<@NotBlank String> kinds,
             List<@NotBlank String> callbacks,

@@ -131,6 +131,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                             attempts -> backoff.delay(attempts, ThreadLocalRandom.current()))
                     .withRequestTimeout(source.timeout())
                     .withMaxReplySize(source.maxSize().toBytes())
+                    .withFullReadEvery(source.fullReadInterval())
                     .withClock(clock));
         } catch (IllegalArgumentException wrong) {
             String setting = wrong.getMessage().startsWith("maxReplySize ") ? ".max-size" : ".room";

@@ -29,7 +29,9 @@ import java.util.function.Consumer;
  *                      reload builds it because its {@code config} or a secret changed; it serves until
  *                      this one is swapped in and is closed after. A module may take over what its
  *                      predecessor has learnt (the rules a source last read) rather than start empty.
- *                      Empty at startup.
+ *                      Empty at startup. A module must not keep the context (nor a method reference
+ *                      bound to it, such as {@code context::bindMeters}) past its creation: it would
+ *                      keep the closed predecessor, and every instance before it, in the heap.
  */
 public record ModuleContext(String instanceName, String serverName, MeterRegistry meterRegistry,
                             Consumer<MeterBinder> meterBinders, BiConsumer<Path, String> secretFiles,

@@ -83,9 +83,11 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                 config.showReason(), config.registration() == PolicyListConfig.Registration.SHADOW_BAN
                         ? RegistrationBehaviour.SHADOW_BAN : RegistrationBehaviour.DENY,
                 config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN);
+        // The metrics take context.meterBinders(), not context::bindMeters: they live as long as the
+        // instance, and a reference to the context would keep its predecessor (and that one's) alive.
         PolicyList list = new PolicyList(slots, allow, enabled, answers,
                 new PolicyList.Freshness(config.staleAfter(), config.readiness() == PolicyListConfig.Readiness.FRESH),
-                clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), context::bindMeters, clock),
+                clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), context.meterBinders(), clock),
                 context.predecessor().filter(PolicyList.class::isInstance).map(PolicyList.class::cast));
         list.start();
         return list;

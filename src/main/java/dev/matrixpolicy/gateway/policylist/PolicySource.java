@@ -24,6 +24,12 @@ public interface PolicySource extends AutoCloseable {
     /** What the source knows about its own health, for the health and explain endpoints. */
     Status status();
 
+    /**
+     * Hands over the source's current rules again at its next read, even if they did not change: the
+     * last ones it handed over could not be used (their compile ran out of memory, say). Any thread.
+     */
+    void redeliver();
+
     /** Stops reading and releases threads and connections. */
     @Override
     void close();
@@ -54,6 +60,15 @@ public interface PolicySource extends AutoCloseable {
 
         public Status failed(Instant at, String error) {
             return new Status(lastSuccess, Optional.of(error), Optional.of(errorSince.orElse(at)), failures + 1);
+        }
+
+        /** How a failure reads in a status and a log line: its message, with the class of an {@link Error}. */
+        public static String describe(Throwable failure) {
+            String message = failure.getMessage();
+            if (message == null || message.isBlank()) {
+                return failure.getClass().getSimpleName();
+            }
+            return failure instanceof Error ? failure.getClass().getSimpleName() + ": " + message : message;
         }
 
         /** Whether this failure is news: the source was fine before, or failed differently. */

@@ -23,6 +23,7 @@ abstract class PollingSource implements PolicySource {
     private final Clock clock;
     private final ScheduledExecutorService thread;
     private volatile Status status = Status.STARTING;
+    private volatile boolean redeliver;
 
     PollingSource(String name, Duration interval, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
@@ -64,8 +65,17 @@ abstract class PollingSource implements PolicySource {
         return status;
     }
 
+    @Override
+    public final void redeliver() {
+        redeliver = true;
+    }
+
     private void poll(Listener listener) {
         try {
+            if (redeliver) {
+                redeliver = false;
+                forget();
+            }
             Optional<RuleText.Parsed> parsed = readIfChanged();
             if (parsed.isPresent()) {
                 try {
@@ -84,20 +94,12 @@ abstract class PollingSource implements PolicySource {
         } catch (Exception | Error failed) {
             // An Error too: one that escaped would end this source's schedule for good, silently, while its
             // status still showed the last success. A read that ran out of memory is retried at the next check.
-            String error = describe(failed);
+            String error = Status.describe(failed);
             if (status.isNewError(error)) {
                 log.warn("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}", name, location(), error);
             }
             status = status.failed(clock.instant(), error);
         }
-    }
-
-    private static String describe(Throwable failed) {
-        String message = failed.getMessage();
-        if (message == null || message.isBlank()) {
-            return failed.getClass().getSimpleName();
-        }
-        return failed instanceof Error ? failed.getClass().getSimpleName() + ": " + message : message;
     }
 
     @Override

@@ -157,6 +157,8 @@ public final class RoomSource implements PolicySource {
     private final ClientServerApi homeserver;
     private final Object lifecycle = new Object();
     private volatile Status status = Status.STARTING;
+    /** Set by {@link #redeliver}: the reading thread hands its rules over again after its current call. */
+    private volatile boolean redeliver;
     private volatile boolean closed;
     private Thread reader;
 
@@ -189,6 +191,11 @@ public final class RoomSource implements PolicySource {
     }
 
     /** Aborts the call in flight (a long-poll included) and waits briefly for the reading thread to end. */
+    @Override
+    public void redeliver() {
+        redeliver = true;
+    }
+
     @Override
     public void close() {
         Thread running;
@@ -281,6 +288,10 @@ public final class RoomSource implements PolicySource {
          * @return whether it was a long-poll
          */
         private boolean step() throws HomeserverFailure, InterruptedException {
+            if (redeliver) {
+                redeliver = false;
+                rules.ifPresent(Reading.this::publish);
+            }
             if (session.isEmpty()) {
                 session = Optional.of(connect());
             }

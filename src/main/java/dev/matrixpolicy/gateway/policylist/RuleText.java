@@ -13,10 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -200,9 +199,28 @@ public final class RuleText {
             this.size = size;
         }
 
+        /** In the file's order, every walk alike: the index keeps the first rule under a key. */
         @Override
         public Iterator<PolicyRule> iterator() {
-            return Stream.generate(new LineReader(utf8, from, source)::next).takeWhile(Objects::nonNull).iterator();
+            LineReader reader = new LineReader(utf8, from, source);
+            return new Iterator<>() {
+                private PolicyRule next = reader.next();
+
+                @Override
+                public boolean hasNext() {
+                    return next != null;
+                }
+
+                @Override
+                public PolicyRule next() {
+                    if (next == null) {
+                        throw new NoSuchElementException();
+                    }
+                    PolicyRule rule = next;
+                    next = reader.next();
+                    return rule;
+                }
+            };
         }
 
         @Override

@@ -74,8 +74,11 @@ public final class UrlSource extends PollingSource {
         }
     }
 
+    /** Nothing but white space, after a byte order mark if there is one. */
     private static boolean isBlank(byte[] bytes) {
-        for (byte b : bytes) {
+        boolean byteOrderMark = bytes.length >= 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB && bytes[2] == (byte) 0xBF;
+        for (int i = byteOrderMark ? 3 : 0; i < bytes.length; i++) {
+            byte b = bytes[i];
             if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
                 return false;
             }

@@ -215,7 +215,7 @@ class PollingSourcesTest {
             source.start((from, rules, skipped) -> updates.add(rules));
             await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 1);
 
-            server.stubFor(get("/bans").willReturn(aResponse().withBody(" \n")));
+            server.stubFor(get("/bans").willReturn(aResponse().withBody("\uFEFF \n")));
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
             assertThat(source.status().lastError()).contains("an empty reply; serve [] or a comment line for a list with no rules");
 

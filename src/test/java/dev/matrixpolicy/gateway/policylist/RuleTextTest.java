@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /** The two formats of a policy list file or URL. */
@@ -54,6 +56,36 @@ class RuleTextTest {
         assertThat(parsed.rules()).hasSize(2);
         assertThat(second).isEqualTo(first);
         assertThat(second.getFirst()).as("made again, so a million of them never stand in the heap").isNotSameAs(first.getFirst());
+    }
+
+    private static List<PolicyRule> walk(Iterable<PolicyRule> rules) {
+        List<PolicyRule> walked = new ArrayList<>();
+        rules.forEach(walked::add);
+        return walked;
+    }
+
+    @Test
+    void everyWalkOfALineListGivesTheSameRulesWithTheirLinesFromAnyThread() throws Exception {
+        StringBuilder text = new StringBuilder("\uFEFF# a list\r\n\r\n");
+        for (int i = 0; i < 20_000; i++) {
+            text.append(i % 7 == 0 ? "# comment\n" : "").append("ban user @u").append(i).append(":Example.com spam ").append(i % 3).append("\r\n");
+        }
+        text.append("allow server friends.example"); // no final newline
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        RuleText.Parsed parsed = RuleText.parse(bytes, "file");
+
+        List<PolicyRule> first = walk(parsed.rules());
+        List<PolicyRule> second = CompletableFuture.supplyAsync(() -> walk(parsed.rules())).get(); // another thread
+        assertThat(first).hasSize(parsed.rules().size()).hasSize(20_001).isEqualTo(second);
+        assertThat(first.getFirst().origin().line()).isEqualTo(4); // BOM, header comment, blank line, then a comment
+        assertThat(first.get(1).origin().line()).isEqualTo(5);
+        assertThat(first.getLast().entity().value()).isEqualTo("friends.example");
+        assertThat(first.getLast().origin().line()).isEqualTo(2 + 20_000 + 2_858 + 1);
+        // an iterator is single-use and independent
+        var a = parsed.rules().iterator();
+        var b = parsed.rules().iterator();
+        assertThat(a.next()).isEqualTo(b.next());
+        assertThat(a.next()).isEqualTo(first.get(1));
     }
 
     @Test

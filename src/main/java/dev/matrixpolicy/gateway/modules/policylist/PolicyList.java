@@ -106,6 +106,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     /** Per source, when the instance this one replaced last read it: its rules serve here until this one's source reads. */
     private final Instant[] inherited;
+    /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
+    private final AtomicReferenceArray<NotApplied> notApplied;
+
+    /** A compile that failed: what it said, since when (the first of a run), and how many have failed in all. */
+    private record NotApplied(String error, Instant since, long failures) {
+    }
 
     /**
      * @param predecessor the instance a reload replaces with this one: each source configured alike in
@@ -122,6 +128,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.metrics = metrics;
         this.pending = new AtomicReferenceArray<>(slots.size());
         this.inherited = new Instant[slots.size()];
+        this.notApplied = new AtomicReferenceArray<>(slots.size());
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
         List<PolicyIndex.Source> initial = new ArrayList<>();
@@ -160,10 +167,13 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     PolicySource.Status status(int position) {
         Slot slot = slots.get(position);
         PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
-        if (own.lastSuccess().isPresent() || inherited[position] == null) {
-            return own;
+        Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited[position]));
+        NotApplied failed = notApplied.get(position);
+        if (failed == null) {
+            return new PolicySource.Status(lastSuccess, own.lastError(), own.errorSince(), own.failures());
         }
-        return new PolicySource.Status(Optional.of(inherited[position]), own.lastError(), own.errorSince(), own.failures());
+        return new PolicySource.Status(lastSuccess, own.lastError().or(() -> Optional.of(failed.error())),
+                own.errorSince().or(() -> Optional.of(failed.since())), own.failures() + failed.failures());
     }
 
     /** Starts every source reading. */
@@ -197,10 +207,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 try {
                     index = index.replace(position, new PolicyIndex.Source(slot.name(), latest));
                 } catch (RuntimeException | Error failed) {
-                    // Say so in the log, not on a dying thread's stderr; the source's next update is compiled afresh.
-                    log.error("{}: the new rules of source '{}' could not be compiled; its previous rules stay in force",
-                            answers.instanceName(), slot.name(), failed);
+                    notCompiled(position, failed);
                     return;
+                }
+                if (notApplied.getAndSet(position, null) != null) {
+                    log.info("{}: the rules of source '{}' are compiled and in force again", answers.instanceName(), slot.name());
                 }
                 metrics.updated(slot.name(), System.nanoTime() - received);
                 if (log.isDebugEnabled()) { // counting walks the rules: a list file's are read again to count them
@@ -208,6 +219,24 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
             });
         }
+    }
+
+    /**
+     * A compile that failed (the heap ran out, say): the rules in force stay, the failure shows in the
+     * source's status and health, the log says so once a run, and the source hands its rules over again
+     * at its next read, which tries again.
+     */
+    private void notCompiled(int position, Throwable failed) {
+        Slot slot = slots.get(position);
+        String error = "its latest rules could not be compiled: " + PolicySource.Status.describe(failed);
+        NotApplied before = notApplied.get(position);
+        notApplied.set(position, new NotApplied(error, before == null ? Instant.now() : before.since(),
+                before == null ? 1 : before.failures() + 1));
+        if (before == null || !before.error().equals(error)) {
+            log.error("{}: the latest rules of source '{}' could not be compiled; its previous rules stay in force, "
+                    + "and its next read tries again", answers.instanceName(), slot.name(), failed);
+        }
+        slot.source().ifPresent(PolicySource::redeliver);
     }
 
     /** A source's rules of the kinds it is read for, takedowns left out unless they ban: a view, walked as needed. */
@@ -457,7 +486,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Instant since = status.lastSuccess().orElse(started);
             Duration quiet = Duration.between(since, now);
             String error = status.lastError().map(e -> " (" + e + ")").orElse("");
-            if (status.lastSuccess().isEmpty()) {
+            if (notApplied.get(position) != null) {
+                problems.put(slots.get(position).name(), notApplied.get(position).error());
+            } else if (status.lastSuccess().isEmpty()) {
                 problems.put(slots.get(position).name(), "no good read yet" + error);
             } else if (quiet.compareTo(freshness.staleAfter()) > 0) {
                 problems.put(slots.get(position).name(), "stale: no good read for " + quiet.truncatedTo(ChronoUnit.SECONDS)

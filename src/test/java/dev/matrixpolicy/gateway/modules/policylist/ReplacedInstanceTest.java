@@ -18,18 +18,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Review (fixed in the same commit): PolicyListMetrics kept {@code context::bindMeters}, a method reference bound to the whole
- * ModuleContext, whose predecessor() is the instance a reload replaced. So every rebuilt instance kept
- * the one before it reachable, closed, with its compiled index; that one kept its own predecessor,
- * and so on: each reload that rebuilt a policy_list instance leaked the previous instance's rules.
+ * An instance a reload replaced is garbage once closed, though its successor took its rules over:
+ * nothing the successor keeps (its metrics' binder, say) may hold the context that names it, or every
+ * reload would keep the previous instance, with its compiled rules, and the one before it.
  */
-class ReviewPredecessorRetainedTest {
+class ReplacedInstanceTest {
     @TempDir
     Path directory;
 
     private PolicyListConfig config(Path file) {
         PolicyListConfig.Source source = new PolicyListConfig.Source("local", null, null, null, file, Duration.ofMillis(100),
-                null, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(60),
+                null, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofHours(1),
                 DataSize.ofMegabytes(256), List.of(), List.of(), List.of());
         return new PolicyListConfig(List.of(source), null, List.of(), false, PolicyListConfig.Takedown.BAN, "M_FORBIDDEN",
                 null, false, PolicyListConfig.Registration.DENY, Duration.ofHours(1), PolicyListConfig.Readiness.ALWAYS);

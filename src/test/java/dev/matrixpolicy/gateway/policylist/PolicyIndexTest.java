@@ -1,0 +1,39 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The compiled index: keys told apart whatever their hashes, and server names compared without regard to case. */
+class PolicyIndexTest {
+
+    @Test
+    void keysWithEqualHashesAreBothFoundAndAnEqualKeyKeepsTheFirstRule() {
+        assertThat("@Aa:x.org".hashCode()).isEqualTo("@BB:x.org".hashCode());
+        RuleText.Parsed parsed = RuleText.parse("""
+                ban user @Aa:x.org first
+                ban user @BB:x.org second
+                ban user @dup:X.ORG kept
+                ban user @dup:x.org dropped
+                ban user @Aa:x.org dropped too
+                """, "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.USER, "@Aa:x.org")).map(PolicyRule::reason).contains("first");
+        assertThat(index.decide(EntityKind.USER, "@BB:x.org")).map(PolicyRule::reason).contains("second");
+        assertThat(index.decide(EntityKind.USER, "@dup:x.org")).map(PolicyRule::reason).contains("kept");
+        assertThat(index.decide(EntityKind.USER, "@dup:X.org")).map(PolicyRule::reason).contains("kept");
+    }
+
+    @Test
+    void aHashedBanHoldsWhateverTheCaseOfTheServerButNotOfTheLocalpart() {
+        String hash = Entity.hashOf("@spammer:example.com");
+        RuleText.Parsed parsed = RuleText.parse("ban user sha256:" + hash + "\n", "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.USER, "@spammer:EXAMPLE.com")).isPresent();
+        assertThat(index.matching(EntityKind.USER, "@spammer:EXAMPLE.com")).hasSize(1);
+        assertThat(index.decide(EntityKind.USER, "@Spammer:example.com")).isEmpty();
+    }
+}

@@ -190,12 +190,12 @@ public final class RoomSource implements PolicySource {
         return status;
     }
 
-    /** Aborts the call in flight (a long-poll included) and waits briefly for the reading thread to end. */
     @Override
     public void redeliver() {
         redeliver = true;
     }
 
+    /** Aborts the call in flight (a long-poll included) and waits briefly for the reading thread to end. */
     @Override
     public void close() {
         Thread running;

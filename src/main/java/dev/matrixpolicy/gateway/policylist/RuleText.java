@@ -64,10 +64,7 @@ public final class RuleText {
      */
     public static Parsed parse(byte[] utf8, String source) {
         int start = hasByteOrderMark(utf8) ? 3 : 0; // some editors write one; it says nothing in UTF-8
-        int first = start;
-        while (first < utf8.length && isJsonWhitespace(utf8[first])) {
-            first++;
-        }
+        int first = firstNonBlank(utf8, start);
         if (first < utf8.length && (utf8[first] == '[' || utf8[first] == '{')) {
             return json(utf8, source);
         }
@@ -77,6 +74,20 @@ public final class RuleText {
     /** As {@link #parse(byte[], String)}, from text. */
     public static Parsed parse(String text, String source) {
         return parse(text.getBytes(StandardCharsets.UTF_8), source);
+    }
+
+    /** Whether the bytes hold nothing but white space, after a byte order mark if there is one. */
+    static boolean isBlank(byte[] utf8) {
+        return firstNonBlank(utf8, hasByteOrderMark(utf8) ? 3 : 0) == utf8.length;
+    }
+
+    /** The offset of the first byte from {@code start} on that is not white space, or the length. */
+    private static int firstNonBlank(byte[] utf8, int start) {
+        int first = start;
+        while (first < utf8.length && isJsonWhitespace(utf8[first])) {
+            first++;
+        }
+        return first;
     }
 
     private static boolean hasByteOrderMark(byte[] utf8) {

@@ -62,7 +62,7 @@ public final class UrlSource extends PollingSource {
                 }
                 throw broken;
             }
-            if (isBlank(bytes)) {
+            if (RuleText.isBlank(bytes)) {
                 // Far likelier a server's or a proxy's mistake than a list emptied on purpose, which
                 // would lift every ban at once: an empty list is served as [] or as a comment line.
                 throw new IOException("an empty reply; serve [] or a comment line for a list with no rules");
@@ -72,18 +72,6 @@ public final class UrlSource extends PollingSource {
             lastModified = response.headers().firstValue("Last-Modified");
             return Optional.of(parsed);
         }
-    }
-
-    /** Nothing but white space, after a byte order mark if there is one. */
-    private static boolean isBlank(byte[] bytes) {
-        boolean byteOrderMark = bytes.length >= 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB && bytes[2] == (byte) 0xBF;
-        for (int i = byteOrderMark ? 3 : 0; i < bytes.length; i++) {
-            byte b = bytes[i];
-            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Override

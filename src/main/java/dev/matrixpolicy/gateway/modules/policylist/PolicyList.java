@@ -362,8 +362,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         Optional<String> room = Optional.of(args.event().roomId());
         Optional<PolicyRule> forSender = index.decide(user(args.event().sender()),
                 position -> slots.get(position).applies(ShouldDropFederatedEvent.TYPE, room));
-        if (forSender.isPresent() && forSender.get().recommendation() == Recommendation.ALLOW) {
-            return false;
+        if (forSender.isEmpty() || forSender.get().recommendation() == Recommendation.ALLOW) {
+            return false; // no rule names the sender or its server (the usual answer, found once), or one spares them
         }
         List<Query> servers = new ArrayList<>();
         for (String server : Servers.of(args.event().sender())) {

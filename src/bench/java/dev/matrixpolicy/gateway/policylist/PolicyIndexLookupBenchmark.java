@@ -31,7 +31,7 @@ public class PolicyIndexLookupBenchmark {
     @Param({"1000000"})
     int rules;
 
-    @Param({"MIXED", "EXACT_HIT", "MISS", "GLOB_HIT", "HASH_HIT", "SERVER", "ROOM"})
+    @Param({"MIXED", "EXACT_HIT", "MISS", "GLOB_HIT", "INFIX_HIT", "SUFFIX_HIT", "HASH_HIT", "SERVER", "ROOM"})
     String query;
 
     PolicyIndex index;

@@ -26,7 +26,7 @@ final class PolicyLists {
     }
 
     /** What the query arrays hold: which rule form an ID meets, or none. */
-    enum Query { EXACT_HIT, MISS, GLOB_HIT, HASH_HIT, SERVER, ROOM }
+    enum Query { EXACT_HIT, MISS, GLOB_HIT, INFIX_HIT, SUFFIX_HIT, HASH_HIT, SERVER, ROOM }
 
     /** One lookup. */
     record Lookup(EntityKind kind, String id) {
@@ -147,12 +147,13 @@ final class PolicyLists {
                 case EXACT_HIT -> new Lookup(EntityKind.USER, listedUser(ruleOf(random, size, 0, 88)));
                 case MISS -> new Lookup(EntityKind.USER, "@" + opaque(random.nextLong(), 9).toLowerCase() + ":matrix-"
                         + random.nextInt(100_000) + ".example.net");
-                case GLOB_HIT -> {
+                case GLOB_HIT -> queries(random.nextBoolean() ? Query.INFIX_HIT : Query.SUFFIX_HIT, size, 1, random.nextLong())[0];
+                case INFIX_HIT -> {
                     int n = random.nextInt(Math.max(1, size / 100));
-                    yield random.nextBoolean()
-                            ? new Lookup(EntityKind.USER, "@free" + "spam" + n + "offers:" + homeserver(n))
-                            : new Lookup(EntityKind.USER, "@someone" + random.nextInt(1000) + ":bad-server-" + n + ".example");
+                    yield new Lookup(EntityKind.USER, "@free" + "spam" + n + "offers:" + homeserver(n));
                 }
+                case SUFFIX_HIT -> new Lookup(EntityKind.USER, "@someone" + random.nextInt(1000) + ":bad-server-"
+                        + random.nextInt(Math.max(1, size / 100)) + ".example");
                 case HASH_HIT -> new Lookup(EntityKind.USER, hashedUser(ruleOf(random, size, 88, 90)));
                 case SERVER -> random.nextBoolean()
                         ? new Lookup(EntityKind.SERVER, "bad-" + ruleOf(random, size, 93, 97) + ".example")

@@ -330,6 +330,34 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void literalsAfterAStarMatchAsTheReferenceDoesAndTheLowestMatchingPatternWins() {
+        Random random = new Random(20261203);
+        for (int round = 0; round < 400; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(12))
+                    .mapToObj(i -> "*".repeat(1 + random.nextInt(2)) + randomString(random, "ab:", 1 + random.nextInt(7))).toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 60; input++) {
+                String candidate = randomString(random, "ab:", random.nextInt(10));
+                int lowest = IntStream.range(0, patterns.size())
+                        .filter(p -> expected.get(p).matcher(candidate).matches()).findFirst().orElse(-1);
+                assertThat(automaton.firstMatch(candidate)).as("%s against %s", candidate, patterns).isEqualTo(lowest);
+            }
+        }
+    }
+
+    @Test
+    void aLiteralAfterAStarIsComparedByCodePointOutsideTheBasicPlane() {
+        String emoji = new String(Character.toChars(0x1F600));
+        GlobAutomaton automaton = GlobAutomaton.compile(List.of("*" + emoji.charAt(1), "*:x" + emoji, "*b"));
+
+        assertThat(automaton.firstMatch("@a:x" + emoji)).isEqualTo(1);
+        assertThat(automaton.firstMatch("@a:y" + emoji)).isEqualTo(-1); // its last code point is the emoji, not half of it
+        assertThat(automaton.firstMatch("@a:" + emoji.charAt(1))).isZero();
+        assertThat(automaton.firstMatch("ab")).isEqualTo(2);
+    }
+
+    @Test
     void tenThousandInfixGlobsEachMatchTheirOwnIdsAmongOthers() {
         List<String> patterns = new ArrayList<>();
         for (int n = 0; n < 10_000; n++) {

@@ -155,11 +155,22 @@ final class RuleRecords {
         }
     }
 
-    /** Writes records; the first record is at offset 0. */
+    /**
+     * Writes records; the first record is at offset 0. The records may be written in regions, one after
+     * another in the array, each sized in advance and filled in the order its records are given: a
+     * lookup path that only a few rules take (hashes, globs) then finds them close together, not spread
+     * over the whole array. Only the last region grows when more is written to it than expected.
+     */
     static final class Builder {
         private byte[] bytes;
-        private int end;
+        /** Where each region starts; the last one ends with the array. */
+        private final int[] regionStart;
+        /** Where each region's next record goes. */
+        private final int[] regionEnd;
         private final Map<String, Integer> textIndexes = new HashMap<>();
+        /** The region being written, and where its writing is. */
+        private int region;
+        private int end;
 
         /**
          * @param expectedBytes what the records will take, the sum of {@link #recordBytes}: the array is
@@ -167,7 +178,22 @@ final class RuleRecords {
          *                      the heap twice (a guessed size, then the copy trimmed to what was written)
          */
         Builder(long expectedBytes) {
-            bytes = new byte[(int) Math.clamp(expectedBytes, 64, MAX_BYTES)];
+            this(new long[] {expectedBytes});
+        }
+
+        /**
+         * @param regionBytes what each region's records take, the sum of their {@link #recordBytes}:
+         *                    exactly, except for the last region
+         */
+        Builder(long[] regionBytes) {
+            regionStart = new int[regionBytes.length];
+            long total = 0;
+            for (int region = 0; region < regionBytes.length; region++) {
+                regionStart[region] = (int) Math.min(total, MAX_BYTES);
+                total += regionBytes[region];
+            }
+            regionEnd = regionStart.clone();
+            bytes = new byte[(int) Math.clamp(total, 64, MAX_BYTES)];
         }
 
         /** The bytes {@link #add} writes for a rule. */
@@ -192,12 +218,26 @@ final class RuleRecords {
         }
 
         /**
-         * Appends a rule's record.
+         * Appends a rule's record to the only region, or the last.
          *
          * @param key what the rule is looked up by: {@link Entity#key} for exact IDs, else the entity as written
          * @return the record's offset
          */
         int add(PolicyRule rule, String key) {
+            return add(rule, key, regionEnd.length - 1);
+        }
+
+        /**
+         * Appends a rule's record to a region.
+         *
+         * @param key what the rule is looked up by: {@link Entity#key} for exact IDs, else the entity as written
+         * @return the record's offset
+         * @throws IllegalStateException when the record does not fit in a region other than the last: the
+         *                               sizes given are not those of the records written
+         */
+        int add(PolicyRule rule, String key, int region) {
+            this.region = region;
+            end = regionEnd[region];
             int record = end;
             ensure(3);
             bytes[end++] = (byte) rule.kind().ordinal();
@@ -212,14 +252,26 @@ final class RuleRecords {
             putInt(index(rule.origin().source()));
             putInt(rule.origin().sender().map(this::index).orElse(NONE));
             putInt(rule.origin().line());
+            regionEnd[region] = end;
             return record;
         }
 
-        /** The records; the builder is not used again. */
+        /**
+         * The records; the builder is not used again.
+         *
+         * @throws IllegalStateException when a region other than the last is not filled exactly
+         */
         RuleRecords build() {
+            for (int region = 0; region < regionEnd.length - 1; region++) {
+                if (regionEnd[region] != regionStart[region + 1]) {
+                    throw new IllegalStateException("region " + region + " holds " + (regionEnd[region] - regionStart[region])
+                            + " bytes of records, not the " + (regionStart[region + 1] - regionStart[region]) + " sized for it");
+                }
+            }
             String[] texts = new String[textIndexes.size()];
             textIndexes.forEach((text, index) -> texts[index] = text);
-            return new RuleRecords(end == bytes.length ? bytes : Arrays.copyOf(bytes, end), texts);
+            int last = regionEnd[regionEnd.length - 1];
+            return new RuleRecords(last == bytes.length ? bytes : Arrays.copyOf(bytes, last), texts);
         }
 
         private int index(String text) {
@@ -256,6 +308,10 @@ final class RuleRecords {
         private void ensure(int more) {
             if ((long) end + more > MAX_BYTES) {
                 throw new IllegalStateException("a source's rules take more than 2 GiB: split the list");
+            }
+            if (region < regionStart.length - 1 && end + more > regionStart[region + 1]) {
+                throw new IllegalStateException("region " + region + " was sized " + (regionStart[region + 1] - regionStart[region])
+                        + " bytes, too few for its records");
             }
             if (end + more > bytes.length) {
                 bytes = Arrays.copyOf(bytes, (int) Math.min(MAX_BYTES, Math.max(end + more, bytes.length + (long) bytes.length / 2)));

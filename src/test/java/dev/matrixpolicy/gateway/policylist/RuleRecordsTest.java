@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -93,5 +94,52 @@ class RuleRecordsTest {
                 assertThat(built.keyEquals(records[i], other)).as("%s vs %s", keys[i], other).isEqualTo(keys[i].equals(other));
             }
         }
+    }
+
+    @Test
+    void recordsGivenToRegionsLieRegionByRegionEachInTheOrderGiven() {
+        List<PolicyRule> rules = rules();
+        int[] regionOf = {1, 0, 1, 2, 0, 1};
+        long[] regionBytes = new long[3];
+        for (int i = 0; i < rules.size(); i++) {
+            regionBytes[regionOf[i]] += RuleRecords.Builder.recordBytes(rules.get(i), rules.get(i).entity().value());
+        }
+        RuleRecords.Builder builder = new RuleRecords.Builder(regionBytes);
+        List<Integer> offsets = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+            offsets.add(builder.add(rules.get(i), rules.get(i).entity().value(), regionOf[i]));
+        }
+        RuleRecords records = builder.build();
+
+        List<PolicyRule> walked = new ArrayList<>();
+        for (int record = 0; record < records.end(); record = records.next(record)) {
+            walked.add(records.rule(record));
+        }
+        assertThat(walked).containsExactly(rules.get(1), rules.get(4), rules.get(0), rules.get(2), rules.get(5), rules.get(3));
+        for (int i = 0; i < rules.size(); i++) {
+            assertThat(records.rule(offsets.get(i))).isEqualTo(rules.get(i));
+        }
+    }
+
+    @Test
+    void aRegionSizedWrongIsRefusedRatherThanWrittenOverOrLeftWithAGap() {
+        PolicyRule rule = rules().getFirst();
+        long bytes = RuleRecords.Builder.recordBytes(rule, rule.entity().value());
+
+        RuleRecords.Builder tooSmall = new RuleRecords.Builder(new long[] {bytes, bytes});
+        tooSmall.add(rule, rule.entity().value(), 0);
+        assertThatThrownBy(() -> tooSmall.add(rule, rule.entity().value(), 0))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("region 0");
+
+        RuleRecords.Builder tooLarge = new RuleRecords.Builder(new long[] {2 * bytes, bytes});
+        tooLarge.add(rule, rule.entity().value(), 0);
+        tooLarge.add(rule, rule.entity().value(), 1);
+        assertThatThrownBy(tooLarge::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("region 0");
+
+        RuleRecords.Builder lastGrows = new RuleRecords.Builder(new long[] {bytes, 1});
+        lastGrows.add(rule, rule.entity().value(), 0);
+        lastGrows.add(rule, rule.entity().value(), 1);
+        lastGrows.add(rule, rule.entity().value(), 1);
+        assertThat(lastGrows.build().end()).isEqualTo(3 * bytes);
     }
 }

@@ -3,30 +3,40 @@ package dev.matrixpolicy.gateway.policylist;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * Rules by a SHA-256 digest (MSC4205's hashed entities), held as the digest's raw 32 bytes, four longs
  * a slot, and probed linearly: a lookup compares numbers in one place, with no base64 text to encode
- * and no string to read. The digest is uniformly random, so its first bytes place it. Each slot
- * names its rule by the offset of its record in a {@link RuleRecords}. Built once, then read-only.
+ * and no string to read. The digest is uniformly random, so its first bytes place it. Each slot's
+ * fifth long names its rule by the offset of its record in a {@link RuleRecords}, beside the digest
+ * so that a probe reads one place. Built once, then read-only.
  */
 final class DigestTable {
     static final int DIGEST_BYTES = 32;
     private static final int WORDS = DIGEST_BYTES / Long.BYTES;
+    /** A slot's longs: the digest's words, then its record. */
+    private static final int SLOT = WORDS + 1;
     private static final VarHandle WORD = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final DigestTable EMPTY = new DigestTable(new long[WORDS], new int[] {RuleTable.ABSENT}, 0);
+    private static final DigestTable EMPTY = new DigestTable(emptySlots(1), 0);
 
-    /** Slot {@code s}'s digest in words {@code [4s, 4s + 4)}. */
-    private final long[] digests;
-    /** The record of each slot's rule; {@link RuleTable#ABSENT} for an empty slot. */
-    private final int[] records;
+    /**
+     * Slot {@code s} at {@code [5s, 5s + 5)}: its digest's four words, then the record of its rule,
+     * {@link RuleTable#ABSENT} for an empty slot.
+     */
+    private final long[] slots;
     private final int size;
 
-    private DigestTable(long[] digests, int[] records, int size) {
-        this.digests = digests;
-        this.records = records;
+    private DigestTable(long[] slots, int size) {
+        this.slots = slots;
         this.size = size;
+    }
+
+    private static long[] emptySlots(int length) {
+        long[] slots = new long[length * SLOT];
+        for (int slot = 0; slot < length; slot++) {
+            slots[slot * SLOT + WORDS] = RuleTable.ABSENT;
+        }
+        return slots;
     }
 
     boolean isEmpty() {
@@ -40,19 +50,19 @@ final class DigestTable {
     /** The record of the rule under a 32-byte digest, or {@link RuleTable#ABSENT}. */
     int get(byte[] digest) {
         long first = word(digest, 0);
-        int length = records.length;
+        int length = slots.length / SLOT;
         for (int slot = home(first, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
-            int record = records[slot];
-            if (record == RuleTable.ABSENT || holds(digests, slot, digest, first)) {
+            int record = (int) slots[slot * SLOT + WORDS];
+            if (record == RuleTable.ABSENT || holds(slots, slot, digest, first)) {
                 return record;
             }
         }
     }
 
-    private static boolean holds(long[] digests, int slot, byte[] digest, long first) {
-        int at = slot * WORDS;
-        return digests[at] == first && digests[at + 1] == word(digest, 1) && digests[at + 2] == word(digest, 2)
-                && digests[at + 3] == word(digest, 3);
+    private static boolean holds(long[] slots, int slot, byte[] digest, long first) {
+        int at = slot * SLOT;
+        return slots[at] == first && slots[at + 1] == word(digest, 1) && slots[at + 2] == word(digest, 2)
+                && slots[at + 3] == word(digest, 3);
     }
 
     private static long word(byte[] digest, int index) {
@@ -82,26 +92,24 @@ final class DigestTable {
                 return EMPTY;
             }
             int length = count + count / 2 + 1; // at most two thirds full
-            long[] digests = new long[length * WORDS];
-            int[] tableRecords = new int[length];
-            Arrays.fill(tableRecords, RuleTable.ABSENT);
+            long[] slots = emptySlots(length);
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
                 byte[] digest = entries.key(entry);
                 long first = word(digest, 0);
                 int slot = home(first, length);
-                while (tableRecords[slot] != RuleTable.ABSENT && !holds(digests, slot, digest, first)) {
+                while (slots[slot * SLOT + WORDS] != RuleTable.ABSENT && !holds(slots, slot, digest, first)) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
-                if (tableRecords[slot] == RuleTable.ABSENT) { // else an earlier rule holds the digest, and keeps it
+                if (slots[slot * SLOT + WORDS] == RuleTable.ABSENT) { // else an earlier rule holds the digest, and keeps it
                     for (int w = 0; w < WORDS; w++) {
-                        digests[slot * WORDS + w] = word(digest, w);
+                        slots[slot * SLOT + w] = word(digest, w);
                     }
-                    tableRecords[slot] = entries.record(entry);
+                    slots[slot * SLOT + WORDS] = entries.record(entry);
                     size++;
                 }
             }
-            return new DigestTable(digests, tableRecords, size);
+            return new DigestTable(slots, size);
         }
     }
 }

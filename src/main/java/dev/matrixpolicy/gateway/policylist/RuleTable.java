@@ -3,26 +3,26 @@ package dev.matrixpolicy.gateway.policylist;
 import java.util.Arrays;
 
 /**
- * Rules by a string key, in two parallel arrays probed linearly: each slot's key fingerprint (a mix
- * of its {@code String} hash), and the offset of its rule's record in a {@link RuleRecords}. No object
- * per rule. A probe compares ints in one array, sixteen slots a cache line, so a lookup of an ID no
- * rule names touches about one line; when the fingerprints agree it reads the record, which starts
- * with the key. Built once, then read-only.
+ * Rules by a string key, in one array probed linearly: each slot is two ints, its key's fingerprint
+ * (a mix of its {@code String} hash) and the offset of its rule's record in a {@link RuleRecords}. No
+ * object per rule. A slot's two ints share a cache line, eight slots a line, so a lookup of an ID no
+ * rule names touches about one line, and one that a rule names two: its slot's, then its record,
+ * which starts with the key. Built once, then read-only.
  *
  * <p>The table is sized to its entries (at most two thirds full), not to a power of two.
  */
 final class RuleTable {
     static final int ABSENT = -1;
 
-    /** 0 for an empty slot, else the fingerprint of the key there (never 0). */
-    private final int[] fingerprints;
-    /** The record of each slot's rule. */
+    /**
+     * Slot s at {@code [2s, 2s + 1]}: 0 for an empty slot, else the fingerprint of the key there
+     * (never 0); then the record of the slot's rule.
+     */
     private final int[] slots;
     private final RuleRecords records;
     private final int size;
 
-    private RuleTable(int[] fingerprints, int[] slots, RuleRecords records, int size) {
-        this.fingerprints = fingerprints;
+    private RuleTable(int[] slots, RuleRecords records, int size) {
         this.slots = slots;
         this.records = records;
         this.size = size;
@@ -39,14 +39,14 @@ final class RuleTable {
     /** The record of the rule under {@code key}, or {@link #ABSENT}. */
     int get(String key) {
         int fingerprint = fingerprint(key.hashCode());
-        int length = fingerprints.length;
+        int length = slots.length / 2;
         for (int slot = home(fingerprint, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
-            int held = fingerprints[slot];
+            int held = slots[2 * slot];
             if (held == 0) {
                 return ABSENT;
             }
-            if (held == fingerprint && records.keyEquals(slots[slot], key)) {
-                return slots[slot];
+            if (held == fingerprint && records.keyEquals(slots[2 * slot + 1], key)) {
+                return slots[2 * slot + 1];
             }
         }
     }
@@ -86,23 +86,22 @@ final class RuleTable {
         /** The table over {@code records}, which holds every record given; the builder is not used again. */
         RuleTable build(RuleRecords records) {
             int length = count + count / 2 + 1; // at most two thirds full
-            int[] fingerprints = new int[length];
-            int[] slots = new int[length];
+            int[] slots = new int[2 * length];
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
                 int fingerprint = fingerprint(hashes[entry]);
                 int record = this.records[entry];
                 int slot = home(fingerprint, length);
-                while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint && records.keysEqual(slots[slot], record))) {
+                while (slots[2 * slot] != 0 && !(slots[2 * slot] == fingerprint && records.keysEqual(slots[2 * slot + 1], record))) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
-                if (fingerprints[slot] == 0) { // else an earlier rule holds the key, and keeps it
-                    fingerprints[slot] = fingerprint;
-                    slots[slot] = record;
+                if (slots[2 * slot] == 0) { // else an earlier rule holds the key, and keeps it
+                    slots[2 * slot] = fingerprint;
+                    slots[2 * slot + 1] = record;
                     size++;
                 }
             }
-            return new RuleTable(fingerprints, slots, records, size);
+            return new RuleTable(slots, records, size);
         }
     }
 

@@ -719,15 +719,15 @@ public final class GlobAutomaton {
                         return null;
                     }
                 }
-                int firstStar = pattern.indexOf('*');
-                int lastStar = pattern.lastIndexOf('*');
+                if (pattern.indexOf('*') < 0) {
+                    return null;
+                }
+                String[] literals = literals(pattern);
                 String longest = null;
-                for (int literal = firstStar + 1; firstStar >= 0 && literal < lastStar; ) {
-                    int star = pattern.indexOf('*', literal);
-                    if (star > literal && (longest == null || star - literal > longest.length())) {
-                        longest = pattern.substring(literal, star);
+                for (int middle = 1; middle < literals.length - 1; middle++) {
+                    if (longest == null || literals[middle].length() > longest.length()) {
+                        longest = literals[middle];
                     }
-                    literal = star + 1;
                 }
                 return longest;
             }

@@ -486,8 +486,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Instant since = status.lastSuccess().orElse(started);
             Duration quiet = Duration.between(since, now);
             String error = status.lastError().map(e -> " (" + e + ")").orElse("");
-            if (notApplied.get(position) != null) {
-                problems.put(slots.get(position).name(), notApplied.get(position).error());
+            NotApplied failed = notApplied.get(position); // read once: the compiling thread may clear it between two reads
+            if (failed != null) {
+                problems.put(slots.get(position).name(), failed.error());
             } else if (status.lastSuccess().isEmpty()) {
                 problems.put(slots.get(position).name(), "no good read yet" + error);
             } else if (quiet.compareTo(freshness.staleAfter()) > 0) {

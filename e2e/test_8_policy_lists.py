@@ -205,3 +205,37 @@ def test_the_list_survives_a_homeserver_restart_and_follows_it_afterwards(world,
     error, took = _refused_within(lambda: late.invite(rooms[late.user_id], victim.user_id), sent, "after the restart")
     report.check("user_may_invite", SHIM, "a banned user after the homeserver restarted, and a rule sent after it",
                  f"{seen(error)} ({took:.1f} s for the new rule)")
+
+
+def test_an_upgrade_of_the_policy_room_is_reported_and_its_rules_stay_in_force(world, policy, report):
+    """MSC4321: the moderator tombstones the policy room, marking its rules moved. The gateway reports the
+    upgrade for an admin to act on (a tombstone is not followed on its own) and goes on applying the room's rules."""
+    a = world.hs_a
+    spammer, victim = a.register(unique("pl-upgrade-")), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+    sent = policy.rule("user", f"rule:{spammer.user_id}", {"entity": spammer.user_id, "recommendation": "m.ban"})
+    _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "before the upgrade")
+
+    replacement = policy.moderator.create_room(preset="public_chat", name="Community bans, moved")
+    policy.moderator.set_state(policy.room, "m.room.tombstone", {
+        "body": "This list has moved", "replacement_room": replacement,
+        "org.matrix.msc4321.policy_room_upgrade_type": "move"})
+
+    def reported() -> Any:
+        import json
+        import urllib.request
+        with urllib.request.urlopen(world.gateway.management_url + "/actuator/policylists", timeout=5) as answer:
+            sources = json.loads(answer.read())["community-bans"]["sources"]
+        return next(source["upgrade"] for source in sources if source["name"] == "community")
+
+    upgrade = eventually(reported, "the upgrade in /actuator/policylists", timeout=10)
+    assert upgrade["room"] == policy.room
+    assert upgrade["replacement_room"] == replacement
+    assert upgrade["upgrade_type"] == "move"
+    assert upgrade["sender"] == policy.moderator.user_id
+    assert f"Point the source's room at {replacement}" in upgrade["advice"]
+    assert world.gateway.metric("policy_module_policy_list_source_upgraded", source="community") == 1
+    error = refused(spammer.invite, room, victim.user_id)
+    assert error.status == 403
+    report.check("user_may_invite", SHIM, "a banned user after the policy room was tombstoned (MSC4321 'move'), "
+                 "the upgrade reported for the admin", seen(error))

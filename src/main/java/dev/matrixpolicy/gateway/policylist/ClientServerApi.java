@@ -110,14 +110,13 @@ final class ClientServerApi implements AutoCloseable {
     }
 
     /**
-     * The room that replaced this one by an upgrade: the {@code replacement_room} of its
-     * {@code m.room.tombstone}, empty when it has none.
+     * The content of the room's {@code m.room.tombstone}, the announcement of an upgrade; empty when
+     * it has none.
      */
-    Optional<String> replacementRoom(String roomId) throws HomeserverFailure, InterruptedException {
+    Optional<JsonNode> tombstone(String roomId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state/m.room.tombstone";
         try {
-            JsonNode tombstone = json(call, get("rooms", roomId, "state", "m.room.tombstone", ""));
-            return Optional.of(tombstone.path("replacement_room").asString("")).filter(room -> !room.isEmpty());
+            return Optional.of(json(call, get("rooms", roomId, "state", "m.room.tombstone", "")));
         } catch (HomeserverFailure failure) {
             if (failure.status() == 404) {
                 return Optional.empty();

@@ -40,9 +40,11 @@ public interface PolicyListView {
      * @param location the room, path or URL
      * @param rules  rule counts by kind and recommendation
      * @param status the source's health
+     * @param upgrade the upgrade its policy room announces, which the source reports and does not follow
      */
     record SourceReport(String name, String kind, String location,
-                        Map<EntityKind, Map<Recommendation, Integer>> rules, PolicySource.Status status) {
+                        Map<EntityKind, Map<Recommendation, Integer>> rules, PolicySource.Status status,
+                        Optional<RoomUpgrade> upgrade) {
     }
 
     /**

@@ -25,6 +25,14 @@ public interface PolicySource extends AutoCloseable {
     Status status();
 
     /**
+     * The upgrade of the policy room the source reads, when its tombstone announces one; empty for
+     * sources that are no room.
+     */
+    default Optional<RoomUpgrade> upgrade() {
+        return Optional.empty();
+    }
+
+    /**
      * Hands over the source's current rules again at its next read, even if they did not change: the
      * last ones it handed over could not be used (their compile ran out of memory, say). Any thread.
      */

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.MissingNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -157,6 +158,8 @@ public final class RoomSource implements PolicySource {
     private final ClientServerApi homeserver;
     private final Object lifecycle = new Object();
     private volatile Status status = Status.STARTING;
+    /** The upgrade of the room being read, as its tombstone last said. */
+    private volatile Optional<RoomUpgrade> upgrade = Optional.empty();
     /** Set by {@link #redeliver}: the reading thread hands its rules over again after its current call. */
     private volatile boolean redeliver;
     private volatile boolean closed;
@@ -188,6 +191,12 @@ public final class RoomSource implements PolicySource {
     @Override
     public Status status() {
         return status;
+    }
+
+    /** The upgrade of the room being read, if its tombstone announces one: reported, never followed. */
+    @Override
+    public Optional<RoomUpgrade> upgrade() {
+        return upgrade;
     }
 
     @Override
@@ -255,8 +264,6 @@ public final class RoomSource implements PolicySource {
         private boolean reconnecting;
         /** The room the last session read: an alias that names another room now is worth a line in the log. */
         private Optional<String> lastRoomId = Optional.empty();
-        /** The upgrade already logged, as {@code room -> replacement}. */
-        private Optional<String> upgradeLogged = Optional.empty();
 
         Reading(Listener listener) {
             this.listener = listener;
@@ -347,7 +354,8 @@ public final class RoomSource implements PolicySource {
 
         /** The whole state, read afresh; an update only when it differs from the last good rules. */
         private void readState(Session current) throws HomeserverFailure, InterruptedException {
-            homeserver.replacementRoom(current.roomId).ifPresent(replacement -> upgraded(current.roomId, replacement));
+            noticed(homeserver.tombstone(current.roomId).flatMap(content ->
+                    RoomUpgrade.of(current.roomId, content, MissingNode.getInstance(), settings.clock().instant())));
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
             boolean first = rules.isEmpty();
@@ -381,7 +389,7 @@ public final class RoomSource implements PolicySource {
             Set<String> redacted = new HashSet<>();
             for (JsonNode event : joined.path("timeline").path("events")) {
                 if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
-                    upgraded(current.roomId, event.path("content").path("replacement_room").asString("?"));
+                    noticed(RoomUpgrade.of(current.roomId, event.path("content"), event.path("sender"), settings.clock().instant()));
                 }
                 if (event.has("state_key")) {
                     changed |= room.apply(event);
@@ -398,17 +406,25 @@ public final class RoomSource implements PolicySource {
         }
 
         /**
-         * Logs, once, that the room was upgraded. The source goes on reading the room it was given: an
-         * upgrade carries no policy rules over, and a list's curators may keep publishing in either room.
+         * Records what the room's tombstone says now, and logs it when it is news: the source goes on
+         * reading the room it was given, whatever the tombstone says (see {@link RoomUpgrade}).
          */
-        private void upgraded(String roomId, String replacement) {
-            String upgrade = roomId + " -> " + replacement;
-            if (!upgradeLogged.equals(Optional.of(upgrade))) {
-                upgradeLogged = Optional.of(upgrade);
-                log.warn("{}: room {} was upgraded to {}; this source goes on reading {}, whose rules stay in force. "
-                        + "Point its room at {} once the list's curators publish there", RoomSource.this, roomId, replacement,
-                        roomId, replacement);
+        private void noticed(Optional<RoomUpgrade> now) {
+            Optional<RoomUpgrade> known = upgrade;
+            if (now.isEmpty()) {
+                if (known.isPresent()) {
+                    upgrade = Optional.empty();
+                    log.info("{}: room {} no longer announces an upgrade to {}", RoomSource.this, known.get().room(),
+                            known.get().replacementRoom());
+                }
+                return;
             }
+            if (known.isPresent() && known.get().sameAs(now.get())) {
+                return; // the same upgrade, seen again by a full read: first seen when it was first seen
+            }
+            upgrade = now;
+            log.warn("{}: room {} was upgraded{}: {}", RoomSource.this, now.get().room(),
+                    now.get().sender().map(sender -> " by " + sender).orElse(""), now.get().advice());
         }
 
         /** Whether the bot's own membership ends this response as anything but joined (kicked, banned, left). */
@@ -509,7 +525,7 @@ public final class RoomSource implements PolicySource {
         timelineTypes.add("m.room.member");
         // A redacted rule is withdrawn; its redaction is no state event, so only the timeline has it.
         timelineTypes.add("m.room.redaction");
-        // An upgrade of the room is logged.
+        // An upgrade of the room (its tombstone) is reported.
         timelineTypes.add(TOMBSTONE);
         return filter;
     }

@@ -392,20 +392,55 @@ class RoomSourceTest {
     }
 
     @Test
-    void anUpgradeOfTheRoomIsLoggedOnceAndTheRoomStillRead() {
+    void anUpgradeOfTheRoomIsReportedOnceAndTheRoomStillRead() {
         ObjectNode tombstone = event("m.room.tombstone", "", JSON.createObjectNode()
-                .put("body", "This room has been replaced").put("replacement_room", "!new:test"));
-        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, tombstone);
+                .put("body", "This room has been replaced").put("replacement_room", "!new:test")
+                .put("org.matrix.msc4321.policy_room_upgrade_type", "move"));
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
         firstUpdate();
         awaitLongPoll(1);
+        assertThat(source.upgrade()).isEmpty();
 
         homeserver.send(ROOM, tombstone);
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
 
         assertThat(awaitUpdates(2).entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        RoomUpgrade upgrade = source.upgrade().orElseThrow();
+        assertThat(upgrade.room()).isEqualTo(ROOM);
+        assertThat(upgrade.replacementRoom()).isEqualTo("!new:test");
+        assertThat(upgrade.upgradeType()).contains("move");
+        assertThat(upgrade.sender()).contains("@mod:test");
+
+        // A gap makes the source read the full state, where it finds the same tombstone: the same upgrade, not news.
+        int fullReads = homeserver.requests("GET /rooms/" + ROOM + "/state").size();
+        homeserver.sendWithGap(ROOM, ban("user", "rule:3", "@third:evil.example"));
+        awaitUpdates(3);
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state").size()).as("read again").isGreaterThan(fullReads);
+        assertThat(source.upgrade()).contains(upgrade);
         assertThat(lines(Level.WARN)).singleElement().asString()
-                .contains("room " + ROOM + " was upgraded to !new:test; this source goes on reading " + ROOM);
+                .contains("room " + ROOM + " was upgraded by @mod:test: the list's curators moved its rules to !new:test")
+                .contains("this source goes on reading " + ROOM + ", whose rules stay in force");
+    }
+
+    @Test
+    void anUpgradeInTheStateAtTheFirstReadIsReportedAndAWithdrawnOneIsNoLonger() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, event("m.room.tombstone", "",
+                JSON.createObjectNode().put("replacement_room", "!new:test")));
+        start(ROOM);
+
+        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
+        assertThat(source.upgrade()).hasValueSatisfying(upgrade -> {
+            assertThat(upgrade.replacementRoom()).isEqualTo("!new:test");
+            assertThat(upgrade.upgradeType()).isEmpty();
+        });
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, event("m.room.tombstone", "", JSON.createObjectNode()));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> source.upgrade().isEmpty());
+        assertThat(lines(Level.INFO)).contains("Policy list source 'community' (" + ROOM + "): room " + ROOM
+                + " no longer announces an upgrade to !new:test");
     }
 
     @Test

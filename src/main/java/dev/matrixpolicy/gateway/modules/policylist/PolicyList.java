@@ -450,7 +450,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         for (int position = 0; position < slots.size(); position++) {
             Slot slot = slots.get(position);
             reports.add(new SourceReport(slot.name(), slot.kind(), slot.location(), counts.getOrDefault(slot.name(), Map.of()),
-                    status(position)));
+                    status(position), slot.source().flatMap(PolicySource::upgrade)));
         }
         return reports;
     }

@@ -70,6 +70,13 @@ final class PolicyListMetrics {
                     .tags("module", instance, "source", slot.name())
                     .baseUnit("seconds")
                     .register(meters);
+            if (slot.kind().equals("room")) {
+                PolicySource room = slot.source().get();
+                Gauge.builder("policy.module.policy_list.source.upgraded", room, read -> read.upgrade().isPresent() ? 1 : 0)
+                        .description("1 when the policy room a source reads announces an upgrade (a tombstone), which the source reports and does not follow")
+                        .tags("module", instance, "source", slot.name())
+                        .register(meters);
+            }
             for (PolicyEvents.Skipped reason : PolicyEvents.Skipped.values()) {
                 Gauge.builder("policy.module.policy_list.skipped", skipped,
                                 map -> map.getOrDefault(slot.name(), Map.of()).getOrDefault(reason, 0))

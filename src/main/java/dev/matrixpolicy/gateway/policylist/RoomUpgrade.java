@@ -1,0 +1,83 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A policy room's upgrade, as its {@code m.room.tombstone} announces it, with MSC4321's word on what
+ * becomes of the rules. A source reports it and goes on reading the room it was given: MSC4321 asks
+ * moderation tools not to follow a tombstone on their own, since whoever may send one could hijack the
+ * list, but to show a moderator enough to decide. The decision is the admin's, in the configuration.
+ *
+ * @param room            the room that was upgraded, the one the source reads
+ * @param replacementRoom the room that replaces it
+ * @param upgradeType     MSC4321's {@code policy_room_upgrade_type} as written, when the tombstone has one
+ * @param sender          who sent the tombstone, when the homeserver said
+ * @param seen            when the source first saw it
+ */
+public record RoomUpgrade(String room, String replacementRoom, Optional<String> upgradeType, Optional<String> sender,
+                          Instant seen) {
+    /** The tombstone's field that says how a policy room's rules follow it (MSC4321, unstable prefix). */
+    static final String UPGRADE_TYPE = "org.matrix.msc4321.policy_room_upgrade_type";
+
+    public RoomUpgrade {
+        Objects.requireNonNull(room, "room");
+        Objects.requireNonNull(replacementRoom, "replacementRoom");
+        Objects.requireNonNull(upgradeType, "upgradeType");
+        Objects.requireNonNull(sender, "sender");
+        Objects.requireNonNull(seen, "seen");
+    }
+
+    /**
+     * The upgrade a tombstone announces; empty when it names no replacement room (a tombstone
+     * emptied again withdraws the upgrade).
+     *
+     * @param content the tombstone's content
+     * @param sender  its {@code sender}, a missing node when the homeserver gave the content alone
+     */
+    static Optional<RoomUpgrade> of(String room, JsonNode content, JsonNode sender, Instant seen) {
+        Optional<String> replacement = word(content.path("replacement_room"), 255);
+        if (replacement.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new RoomUpgrade(room, replacement.get(), word(content.path(UPGRADE_TYPE), 64), word(sender, 255), seen));
+    }
+
+    /**
+     * A string field that reads as one word of printable ASCII, at most {@code longest} characters
+     * long: anything else in a tombstone (which whoever may send one writes) stays out of the logs.
+     */
+    private static Optional<String> word(JsonNode field, int longest) {
+        if (!field.isString()) {
+            return Optional.empty();
+        }
+        String text = field.stringValue().strip();
+        boolean printable = !text.isEmpty() && text.length() <= longest && text.chars().allMatch(c -> c > ' ' && c < 0x7F);
+        return printable ? Optional.of(text) : Optional.empty();
+    }
+
+    /** Whether this is the same upgrade as {@code other}, whenever each was seen and whoever sent it. */
+    boolean sameAs(RoomUpgrade other) {
+        return room.equals(other.room) && replacementRoom.equals(other.replacementRoom) && upgradeType.equals(other.upgradeType);
+    }
+
+    /** What the list's curators mean by it, and what the admin may do: in the log line, and beside the upgrade on the management port. */
+    @JsonProperty("advice")
+    public String advice() {
+        String kept = "this source goes on reading " + room + ", whose rules stay in force";
+        return switch (upgradeType.orElse("")) {
+            // MSC4321 names the type "move", and "moved" in one place: both are read as a move.
+            case "move", "moved" -> "the list's curators moved its rules to " + replacementRoom + " (MSC4321 'move') and "
+                    + room + " is no longer kept up to date; " + kept + ". Point the source's room at " + replacementRoom;
+            case "transition" -> "new rules go to " + replacementRoom + " while those of " + room
+                    + " stay valid (MSC4321 'transition'); " + kept + ". Add a source for " + replacementRoom + " beside this one";
+            case "" -> "the room was upgraded to " + replacementRoom + "; " + kept + ". Once the list's curators publish in "
+                    + replacementRoom + ", point the source's room at it, or add a source for it beside this one";
+            default -> "the room was upgraded to " + replacementRoom + " with the upgrade type '" + upgradeType.get()
+                    + "', which MSC4321 does not define; " + kept + ". Ask the list's curators where its rules go";
+        };
+    }
+}

@@ -1,0 +1,93 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.MissingNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** What a policy room's tombstone tells a moderator, in MSC4321's terms. */
+class RoomUpgradeTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Instant SEEN = Instant.parse("2026-12-03T08:00:00Z");
+    private static final JsonNode MODERATOR = JSON.getNodeFactory().stringNode("@mod:example.org");
+
+    private static ObjectNode tombstone(String replacement) {
+        return JSON.createObjectNode().put("body", "This room has been replaced").put("replacement_room", replacement);
+    }
+
+    private static RoomUpgrade upgrade(ObjectNode content) {
+        return RoomUpgrade.of("!old:example.org", content, MODERATOR, SEEN).orElseThrow();
+    }
+
+    @Test
+    void aMoveTellsTheAdminToPointTheSourceAtTheReplacementRoom() {
+        RoomUpgrade upgrade = upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "move"));
+
+        assertThat(upgrade).isEqualTo(new RoomUpgrade("!old:example.org", "!new:example.org", Optional.of("move"),
+                Optional.of("@mod:example.org"), SEEN));
+        assertThat(upgrade.advice()).contains("moved its rules to !new:example.org (MSC4321 'move')")
+                .contains("whose rules stay in force").endsWith("Point the source's room at !new:example.org");
+        // The MSC writes the value "moved" in one place, and the move is meant just the same.
+        assertThat(upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "moved")).advice())
+                .isEqualTo(upgrade.advice());
+    }
+
+    @Test
+    void aTransitionTellsTheAdminToAddASourceForTheReplacementRoom() {
+        String advice = upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "transition")).advice();
+
+        assertThat(advice).contains("new rules go to !new:example.org while those of !old:example.org stay valid")
+                .endsWith("Add a source for !new:example.org beside this one");
+    }
+
+    @Test
+    void anUpgradeWithoutAnUpgradeTypeLeavesTheChoiceToTheAdmin() {
+        RoomUpgrade upgrade = upgrade(tombstone("!new:example.org"));
+
+        assertThat(upgrade.upgradeType()).isEmpty();
+        assertThat(upgrade.advice()).startsWith("the room was upgraded to !new:example.org; this source goes on reading !old:example.org")
+                .contains("point the source's room at it, or add a source for it");
+    }
+
+    @Test
+    void anUpgradeTypeMsc4321DoesNotDefineIsNamedAsSuch() {
+        assertThat(upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "merge")).advice())
+                .contains("the upgrade type 'merge', which MSC4321 does not define");
+    }
+
+    @Test
+    void aTombstoneWithoutAReplacementRoomAnnouncesNoUpgrade() {
+        assertThat(RoomUpgrade.of("!old:example.org", JSON.createObjectNode(), MODERATOR, SEEN)).isEmpty();
+        assertThat(RoomUpgrade.of("!old:example.org", tombstone(" "), MODERATOR, SEEN)).isEmpty();
+    }
+
+    @Test
+    void textThatIsNotOnePrintableWordStaysOutOfTheReport() {
+        // Whoever may send a tombstone writes it: a line break would forge a line in a plain-text log.
+        assertThat(RoomUpgrade.of("!old:example.org", tombstone("!new:example.org\nWARN all clear"), MODERATOR, SEEN)).isEmpty();
+        ObjectNode numeric = JSON.createObjectNode().put("replacement_room", 42);
+        assertThat(RoomUpgrade.of("!old:example.org", numeric, MODERATOR, SEEN)).isEmpty();
+
+        RoomUpgrade upgrade = RoomUpgrade.of("!old:example.org",
+                tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "x".repeat(65)), MissingNode.getInstance(), SEEN)
+                .orElseThrow();
+        assertThat(upgrade.upgradeType()).isEmpty();
+        assertThat(upgrade.sender()).isEmpty();
+    }
+
+    @Test
+    void theSameUpgradeSeenAgainIsTheSameWhateverItsSenderAndTime() {
+        RoomUpgrade first = upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "move"));
+        RoomUpgrade again = RoomUpgrade.of("!old:example.org", tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "move"),
+                MissingNode.getInstance(), SEEN.plusSeconds(3600)).orElseThrow();
+
+        assertThat(first.sameAs(again)).isTrue();
+        assertThat(first.sameAs(upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "transition")))).isFalse();
+        assertThat(first.sameAs(upgrade(tombstone("!newer:example.org").put(RoomUpgrade.UPGRADE_TYPE, "move")))).isFalse();
+    }
+}

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -147,7 +148,7 @@ final class PolicyLists {
                 case EXACT_HIT -> new Lookup(EntityKind.USER, listedUser(ruleOf(random, size, 0, 88)));
                 case MISS -> new Lookup(EntityKind.USER, "@" + opaque(random.nextLong(), 9).toLowerCase() + ":matrix-"
                         + random.nextInt(100_000) + ".example.net");
-                case GLOB_HIT -> queries(random.nextBoolean() ? Query.INFIX_HIT : Query.SUFFIX_HIT, size, 1, random.nextLong())[0];
+                case GLOB_HIT -> queries(globPath(random), size, 1, random.nextLong())[0];
                 case INFIX_HIT -> {
                     int n = random.nextInt(Math.max(1, size / 100));
                     yield new Lookup(EntityKind.USER, "@free" + "spam" + n + "offers:" + homeserver(n));
@@ -172,14 +173,31 @@ final class PolicyLists {
 
     /** A mix of every query kind: a third exact hits, a third misses, the rest spread over the others. */
     static Lookup[] mixed(int size, int count, long seed) {
+        return Arrays.stream(labelledMix(size, count, seed)).map(Labelled::lookup).toArray(Lookup[]::new);
+    }
+
+    /** One lookup of a mix and the path it takes: {@code GLOB_HIT} is resolved to its infix or suffix path. */
+    record Labelled(Query path, Lookup lookup) {
+    }
+
+    /** The lookups {@link #mixed} makes, each with its path. */
+    static Labelled[] labelledMix(int size, int count, long seed) {
         Query[] weights = {Query.EXACT_HIT, Query.EXACT_HIT, Query.EXACT_HIT, Query.EXACT_HIT, Query.MISS, Query.MISS,
             Query.MISS, Query.MISS, Query.GLOB_HIT, Query.HASH_HIT, Query.SERVER, Query.ROOM};
         SplittableRandom random = new SplittableRandom(seed);
-        Lookup[] lookups = new Lookup[count];
+        Labelled[] lookups = new Labelled[count];
         for (int q = 0; q < count; q++) {
-            lookups[q] = queries(weights[random.nextInt(weights.length)], size, 1, random.nextLong())[0];
+            Query query = weights[random.nextInt(weights.length)];
+            long drawn = random.nextLong();
+            // queries() draws a glob hit's path first from the same seed, so this names the path it takes
+            Query path = query == Query.GLOB_HIT ? globPath(new SplittableRandom(drawn)) : query;
+            lookups[q] = new Labelled(path, queries(query, size, 1, drawn)[0]);
         }
         return lookups;
+    }
+
+    private static Query globPath(SplittableRandom random) {
+        return random.nextBoolean() ? Query.INFIX_HIT : Query.SUFFIX_HIT;
     }
 
     /** A random rule number below {@code size} whose {@code i % 100} is in [from, to). */

@@ -22,7 +22,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
  * character of each literal into the DFA, and random inputs would keep evicting one another's. That
  * trie is path-compressed (see {@link Suffixes}): a walk searches at the branches only, and reads the
- * characters between them as one run.
+ * characters between them as one run. Of those, the patterns whose literal is a colon and a text with
+ * no other colon ({@code *:spam.example}, every user of a server) are not even walked: an input ends
+ * with such a literal exactly when its text from its last colon on is that literal, so they are
+ * looked up by that text in a hash table ({@link ServerTails}). On a large list the trie's last
+ * branches, where the literals differ, are read from memory one after another; the table reads two
+ * places.
  *
  * <p>Patterns that are literals between stars, with a literal inside ({@code @*spam17*:*}: a
  * prefix, a middle literal, a suffix; no {@code ?}), skip the automaton too. Each such pattern's
@@ -75,7 +80,9 @@ public final class GlobAutomaton {
     private final int[] characterClass = new int[CACHED_ALPHABET];
     private final int characterClasses;
 
-    /** The patterns {@code *literal}, or null when there are none. */
+    /** The patterns {@code *:text} with no other colon in the text, or null when there are none. */
+    private final ServerTails serverTails;
+    /** The other patterns {@code *literal}, or null when there are none. */
     private final Suffixes suffixes;
     private final Infixes infixes;
 
@@ -83,7 +90,8 @@ public final class GlobAutomaton {
     private final State dead = new State(new int[0], -1, -1, 0);
     private volatile Cache cache;
 
-    private GlobAutomaton(TrieBuilder trie, Suffixes suffixes, Infixes infixes, int maxCachedStates) {
+    private GlobAutomaton(TrieBuilder trie, ServerTails serverTails, Suffixes suffixes, Infixes infixes, int maxCachedStates) {
+        this.serverTails = serverTails;
         this.suffixes = suffixes;
         this.infixes = infixes;
         int nodes = trie.size;
@@ -117,18 +125,22 @@ public final class GlobAutomaton {
         }
         TrieBuilder trie = new TrieBuilder();
         TrieBuilder suffixes = new TrieBuilder();
+        ServerTails.Builder serverTails = new ServerTails.Builder();
         Infixes.Builder infixes = new Infixes.Builder();
         int index = 0;
         for (String pattern : patterns) {
             String literal = leadingStarLiteral(pattern);
-            if (literal != null) {
+            if (literal != null && ServerTails.holds(literal)) {
+                serverTails.add(literal, index);
+            } else if (literal != null) {
                 suffixes.add(new StringBuilder(literal).reverse().toString(), index);
             } else if (!infixes.add(pattern, index)) {
                 trie.add(pattern, index);
             }
             index++;
         }
-        return new GlobAutomaton(trie, suffixes.patterns == 0 ? null : new Suffixes(suffixes), infixes.build(), maxCachedStates);
+        return new GlobAutomaton(trie, serverTails.build(), suffixes.patterns == 0 ? null : new Suffixes(suffixes), infixes.build(),
+                maxCachedStates);
     }
 
     /**
@@ -165,7 +177,10 @@ public final class GlobAutomaton {
      * point from which every continuation matches); and the lowest of those three.
      */
     public int firstMatch(String input) {
-        int match = suffixes == null ? -1 : suffixes.firstMatch(input);
+        int match = serverTails == null ? -1 : serverTails.firstMatch(input);
+        if (suffixes != null) {
+            match = lower(match, suffixes.firstMatch(input));
+        }
         if (infixes != null) {
             match = infixes.firstMatch(input, match);
         }
@@ -503,6 +518,103 @@ public final class GlobAutomaton {
                 match = lower(match, nodes[node]);
             }
             return match;
+        }
+    }
+
+    /**
+     * The patterns {@code *:text} where the text has no colon: by the text from an input's last colon
+     * on, in one array probed linearly. Each slot is four ints: the fingerprint of its literal (a
+     * mix of its {@code String} hash; 0 for an empty slot), the lowest index of the patterns with that
+     * literal, and where the literal's characters start and end in one shared array. A lookup hashes
+     * the input's tail where it lies, reads its slot, then the literal to compare: no copy, and two
+     * places in memory whatever the number of patterns. Immutable.
+     */
+    private static final class ServerTails {
+        private static final char COLON = ':';
+        private static final int SLOT = 4;
+        private final int[] slots;
+        private final char[] literals;
+
+        private ServerTails(int[] slots, char[] literals) {
+            this.slots = slots;
+            this.literals = literals;
+        }
+
+        /** Whether a pattern's literal after its star is a colon and a text with no other colon. */
+        static boolean holds(String literal) {
+            return literal.length() > 1 && literal.charAt(0) == COLON && literal.indexOf(COLON, 1) < 0;
+        }
+
+        /** The lowest pattern whose literal ends the input, or -1. */
+        int firstMatch(String input) {
+            int from = input.lastIndexOf(COLON);
+            if (from < 0) {
+                return -1;
+            }
+            int hash = 0;
+            for (int i = from; i < input.length(); i++) {
+                hash = 31 * hash + input.charAt(i); // as String.hashCode, over the tail where it lies
+            }
+            int fingerprint = Probing.fingerprint(hash);
+            int length = input.length() - from;
+            int count = slots.length / SLOT;
+            for (int slot = Probing.home(fingerprint, count); ; slot = slot + 1 == count ? 0 : slot + 1) {
+                int at = slot * SLOT;
+                if (slots[at] == 0) {
+                    return -1;
+                }
+                if (slots[at] == fingerprint && slots[at + 3] - slots[at + 2] == length && tailIs(input, from, slots[at + 2])) {
+                    return slots[at + 1];
+                }
+            }
+        }
+
+        private boolean tailIs(String input, int from, int literal) {
+            for (int i = from; i < input.length(); i++) {
+                if (input.charAt(i) != literals[literal + i - from]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Collects the patterns in index order: the first with a literal is the lowest, and is kept. */
+        static final class Builder {
+            private final List<String> literals = new ArrayList<>();
+            private final List<Integer> indexes = new ArrayList<>();
+
+            void add(String literal, int index) {
+                literals.add(literal);
+                indexes.add(index);
+            }
+
+            /** The table, or null with no patterns. */
+            ServerTails build() {
+                if (literals.isEmpty()) {
+                    return null;
+                }
+                int count = literals.size() + literals.size() / 2 + 1; // at most two thirds full
+                int[] slots = new int[count * SLOT];
+                StringBuilder text = new StringBuilder();
+                for (int p = 0; p < literals.size(); p++) {
+                    String literal = literals.get(p);
+                    int fingerprint = Probing.fingerprint(literal.hashCode());
+                    int slot = Probing.home(fingerprint, count);
+                    while (slots[slot * SLOT] != 0 && !(slots[slot * SLOT] == fingerprint
+                            && text.substring(slots[slot * SLOT + 2], slots[slot * SLOT + 3]).equals(literal))) {
+                        slot = slot + 1 == count ? 0 : slot + 1;
+                    }
+                    if (slots[slot * SLOT] == 0) { // else a lower pattern has the literal, and keeps it
+                        int at = slot * SLOT;
+                        slots[at] = fingerprint;
+                        slots[at + 1] = indexes.get(p);
+                        slots[at + 2] = text.length();
+                        text.append(literal);
+                        slots[at + 3] = text.length();
+                    }
+                }
+                return new ServerTails(slots, text.toString().toCharArray());
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.Probing;
 import java.util.Arrays;
 
 /**
@@ -38,9 +39,9 @@ final class RuleTable {
 
     /** The record of the rule under {@code key}, or {@link #ABSENT}. */
     int get(String key) {
-        int fingerprint = fingerprint(key.hashCode());
+        int fingerprint = Probing.fingerprint(key.hashCode());
         int length = slots.length / 2;
-        for (int slot = home(fingerprint, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
+        for (int slot = Probing.home(fingerprint, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
             int held = slots[2 * slot];
             if (held == 0) {
                 return ABSENT;
@@ -49,17 +50,6 @@ final class RuleTable {
                 return slots[2 * slot + 1];
             }
         }
-    }
-
-    /** The hash with bits from its top mixed in (String hashes of similar IDs differ mostly in their low bits); never 0. */
-    private static int fingerprint(int hash) {
-        int mixed = (hash ^ (hash >>> 16)) * 0x9E3779B9;
-        return mixed == 0 ? 1 : mixed;
-    }
-
-    /** The slot a fingerprint starts probing at: its high bits scaled to the table's length. */
-    private static int home(int fingerprint, int length) {
-        return (int) (((fingerprint & 0xFFFFFFFFL) * length) >>> 32);
     }
 
     /**
@@ -89,9 +79,9 @@ final class RuleTable {
             int[] slots = new int[2 * length];
             int size = 0;
             for (int entry = 0; entry < count; entry++) {
-                int fingerprint = fingerprint(hashes[entry]);
+                int fingerprint = Probing.fingerprint(hashes[entry]);
                 int record = this.records[entry];
-                int slot = home(fingerprint, length);
+                int slot = Probing.home(fingerprint, length);
                 while (slots[2 * slot] != 0 && !(slots[2 * slot] == fingerprint && records.keysEqual(slots[2 * slot + 1], record))) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }

@@ -347,6 +347,39 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void aServerTailMatchesByTheTextAfterTheLastColonAndTheLowestMatchingPatternWins() {
+        GlobAutomaton automaton = GlobAutomaton.compile(List.of(
+                "*:b.example", "*b.example", "*:b.example", "*:8448", "*:host:8448", "**:c.example", "*:"));
+
+        assertThat(automaton.firstMatch("@a:b.example")).isZero(); // "*b.example" matches too, and is higher
+        assertThat(automaton.firstMatch("@a:xb.example")).isEqualTo(1);
+        assertThat(automaton.firstMatch("b.example")).isEqualTo(1);
+        assertThat(automaton.firstMatch(":b.example")).isZero();
+        assertThat(automaton.firstMatch("@a:host:8448")).isEqualTo(3); // its tail is ":8448"; "*:host:8448" is higher
+        assertThat(automaton.firstMatch("@a:b.example:8448")).isEqualTo(3);
+        assertThat(automaton.firstMatch("@a:c.example")).isEqualTo(5);
+        assertThat(automaton.firstMatch("@a:")).isEqualTo(6); // "*:" is no server tail, and still matches
+        assertThat(automaton.firstMatch("@a:B.example")).isEqualTo(-1); // as given: callers fold case
+        assertThat(automaton.firstMatch("@a:b.example.org")).isEqualTo(-1);
+        assertThat(automaton.firstMatch("b.exampl")).isEqualTo(-1);
+    }
+
+    @Test
+    void tenThousandServerTailsEachMatchTheirOwnServerAndNoOther() {
+        List<String> patterns = new ArrayList<>();
+        for (int n = 0; n < 10_000; n++) {
+            patterns.add("*:bad-" + n + ".example");
+        }
+        GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+
+        for (int n = 0; n < 10_000; n++) {
+            assertThat(automaton.firstMatch("@spammer" + n + ":bad-" + n + ".example")).isEqualTo(n);
+            assertThat(automaton.firstMatch("@spammer:bad-" + n + ".example.org")).isEqualTo(-1);
+            assertThat(automaton.firstMatch("@spammer:notbad-" + n + ".example")).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void aLiteralAfterAStarIsComparedByCodePointOutsideTheBasicPlane() {
         String emoji = new String(Character.toChars(0x1F600));
         GlobAutomaton automaton = GlobAutomaton.compile(List.of("*" + emoji.charAt(1), "*:x" + emoji, "*b"));

@@ -17,8 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * is computed once and cached in an array. Once the states an input walks through are cached, a
  * match is one array read per character; only a miss looks at the NFA.
  *
- * <p>Patterns that are a {@code *} and then literal characters ({@code *:spam.example}, the usual way
- * to name every user of a server) skip the automaton: they go into a second trie of their literals
+ * <p>Patterns that are a {@code *} and then literal characters ({@code *.spam.example}, or
+ * {@code *:spam.example}, the usual way to name every user of a server) skip the automaton: they go into a second trie of their literals
  * read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
  * character of each literal into the DFA, and random inputs would keep evicting one another's. That
  * trie is path-compressed (see {@link Suffixes}): a walk searches at the branches only, and reads the
@@ -74,7 +74,7 @@ public final class GlobAutomaton {
     /** For each node where patterns end, the lowest index (in the compiled collection) of those patterns. */
     private final int[] acceptedPattern;
 
-    /** Whether any pattern is in the main trie: with none, only the suffix trie is walked. */
+    /** Whether any pattern is in the main trie: with none, the automaton is never run. */
     private final boolean general;
     /** Each ASCII character's index in a state's cached transitions. */
     private final int[] characterClass = new int[CACHED_ALPHABET];
@@ -526,8 +526,9 @@ public final class GlobAutomaton {
      * on, in one array probed linearly. Each slot is four ints: the fingerprint of its literal (a
      * mix of its {@code String} hash; 0 for an empty slot), the lowest index of the patterns with that
      * literal, and where the literal's characters start and end in one shared array. A lookup hashes
-     * the input's tail where it lies, reads its slot, then the literal to compare: no copy, and two
-     * places in memory whatever the number of patterns. Immutable.
+     * the input's tail where it lies, reads its slot (and the next ones while fingerprints differ, at
+     * most two thirds of the slots being full), then the literal to compare: no copy, and two places
+     * in memory as a rule, whatever the number of patterns. Immutable.
      */
     private static final class ServerTails {
         private static final char COLON = ':';

@@ -354,8 +354,7 @@ public final class RoomSource implements PolicySource {
 
         /** The whole state, read afresh; an update only when it differs from the last good rules. */
         private void readState(Session current) throws HomeserverFailure, InterruptedException {
-            noticed(homeserver.tombstone(current.roomId).flatMap(content ->
-                    RoomUpgrade.of(current.roomId, content, MissingNode.getInstance(), settings.clock().instant())));
+            readTombstone(current);
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
             boolean first = rules.isEmpty();
@@ -389,7 +388,7 @@ public final class RoomSource implements PolicySource {
             Set<String> redacted = new HashSet<>();
             for (JsonNode event : joined.path("timeline").path("events")) {
                 if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
-                    noticed(RoomUpgrade.of(current.roomId, event.path("content"), event.path("sender"), settings.clock().instant()));
+                    noticed(current.roomId, RoomUpgrade.of(current.roomId, event.path("content"), event.path("sender"), settings.clock().instant()));
                 }
                 if (event.has("state_key")) {
                     changed |= room.apply(event);
@@ -400,31 +399,43 @@ public final class RoomSource implements PolicySource {
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
             changed |= room.redact(redacted);
+            if (!redacted.isEmpty() && upgrade.isPresent()) {
+                readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
+            }
             if (changed) {
                 publish(room);
             }
         }
 
+        /** Reads the room's tombstone as it stands, as a full read does. */
+        private void readTombstone(Session current) throws HomeserverFailure, InterruptedException {
+            noticed(current.roomId, homeserver.tombstone(current.roomId).flatMap(content ->
+                    RoomUpgrade.of(current.roomId, content, MissingNode.getInstance(), settings.clock().instant())));
+        }
+
         /**
-         * Records what the room's tombstone says now, and logs it when it is news: the source goes on
-         * reading the room it was given, whatever the tombstone says (see {@link RoomUpgrade}).
+         * Records what the tombstone of the room being read says now, and logs it when it is news: the
+         * source goes on reading that room, whatever the tombstone says (see {@link RoomUpgrade}). An
+         * upgrade of another room (the one an alias named before) is dropped without a word.
          */
-        private void noticed(Optional<RoomUpgrade> now) {
+        private void noticed(String roomId, Optional<RoomUpgrade> now) {
             Optional<RoomUpgrade> known = upgrade;
             if (now.isEmpty()) {
                 if (known.isPresent()) {
+                    if (known.get().room().equals(roomId)) {
+                        log.info("{}: room {} no longer announces an upgrade to {}", RoomSource.this, roomId,
+                                known.get().replacementRoom());
+                    }
                     upgrade = Optional.empty();
-                    log.info("{}: room {} no longer announces an upgrade to {}", RoomSource.this, known.get().room(),
-                            known.get().replacementRoom());
                 }
                 return;
             }
             if (known.isPresent() && known.get().sameAs(now.get())) {
                 return; // the same upgrade, seen again by a full read: first seen when it was first seen
             }
-            upgrade = now;
-            log.warn("{}: room {} was upgraded{}: {}", RoomSource.this, now.get().room(),
+            log.warn("{}: room {} was upgraded{}: {}", RoomSource.this, roomId,
                     now.get().sender().map(sender -> " by " + sender).orElse(""), now.get().advice());
+            upgrade = now;
         }
 
         /** Whether the bot's own membership ends this response as anything but joined (kicked, banned, left). */

@@ -22,6 +22,8 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
                           Instant seen) {
     /** The tombstone's field that says how a policy room's rules follow it (MSC4321, unstable prefix). */
     static final String UPGRADE_TYPE = "org.matrix.msc4321.policy_room_upgrade_type";
+    /** What stands for a replacement room that is no room ID: the tombstone's text is not repeated. */
+    static final String NOT_A_ROOM_ID = "(not a room ID)";
 
     public RoomUpgrade {
         Objects.requireNonNull(room, "room");
@@ -32,18 +34,20 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
     }
 
     /**
-     * The upgrade a tombstone announces; empty when it names no replacement room (a tombstone
-     * emptied again withdraws the upgrade).
+     * The upgrade a tombstone announces; empty when it has no replacement room (a tombstone emptied
+     * again withdraws the upgrade). A replacement room that is not a room ID of printable ASCII is
+     * still an upgrade, shown as {@value #NOT_A_ROOM_ID}.
      *
      * @param content the tombstone's content
      * @param sender  its {@code sender}, a missing node when the homeserver gave the content alone
      */
     static Optional<RoomUpgrade> of(String room, JsonNode content, JsonNode sender, Instant seen) {
-        Optional<String> replacement = word(content.path("replacement_room"), 255);
-        if (replacement.isEmpty()) {
+        JsonNode replacement = content.path("replacement_room");
+        if (replacement.isMissingNode() || replacement.isNull() || replacement.isString() && replacement.stringValue().isBlank()) {
             return Optional.empty();
         }
-        return Optional.of(new RoomUpgrade(room, replacement.get(), word(content.path(UPGRADE_TYPE), 64), word(sender, 255), seen));
+        String replacementRoom = word(replacement, 255).filter(id -> id.startsWith("!")).orElse(NOT_A_ROOM_ID);
+        return Optional.of(new RoomUpgrade(room, replacementRoom, word(content.path(UPGRADE_TYPE), 64), word(sender, 255), seen));
     }
 
     /**
@@ -68,6 +72,9 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
     @JsonProperty("advice")
     public String advice() {
         String kept = "this source goes on reading " + room + ", whose rules stay in force";
+        if (replacementRoom.equals(NOT_A_ROOM_ID)) {
+            return "the room's tombstone names no room ID as its replacement; " + kept + ". Ask the list's curators where its rules go";
+        }
         return switch (upgradeType.orElse("")) {
             // MSC4321 names the type "move", and "moved" in one place: both are read as a move.
             case "move", "moved" -> "the list's curators moved its rules to " + replacementRoom + " (MSC4321 'move') and "

@@ -365,6 +365,33 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void serverTailsAmongPatternsOfEveryFormNeverLoseToAHigherMatch() {
+        Random random = new Random(20261203L);
+        for (int round = 0; round < 300; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(10))
+                    .mapToObj(i -> random.nextBoolean() ? "*:" + randomString(random, "ab", 1 + random.nextInt(3))
+                            : randomString(random, "a:*?", 6)).toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 50; input++) {
+                String candidate = randomString(random, "ab:", 8);
+                List<Integer> matching = IntStream.range(0, patterns.size())
+                        .filter(p -> expected.get(p).matcher(candidate).matches()).boxed().toList();
+                int first = automaton.firstMatch(candidate);
+                if (matching.isEmpty()) {
+                    assertThat(first).as("%s against %s", candidate, patterns).isEqualTo(-1);
+                } else {
+                    assertThat(matching).as("%s against %s", candidate, patterns).contains(first);
+                    // a pattern "*literal" that matches is never passed over for a higher one
+                    matching.stream().filter(p -> patterns.get(p).matches("\\*+[^*?]+")).findFirst()
+                            .ifPresent(lowestLiteral -> assertThat(first).as("%s against %s", candidate, patterns)
+                                    .isLessThanOrEqualTo(lowestLiteral));
+                }
+            }
+        }
+    }
+
+    @Test
     void tenThousandServerTailsEachMatchTheirOwnServerAndNoOther() {
         List<String> patterns = new ArrayList<>();
         for (int n = 0; n < 10_000; n++) {

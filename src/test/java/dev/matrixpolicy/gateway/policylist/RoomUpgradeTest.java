@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -64,18 +65,27 @@ class RoomUpgradeTest {
     void aTombstoneWithoutAReplacementRoomAnnouncesNoUpgrade() {
         assertThat(RoomUpgrade.of("!old:example.org", JSON.createObjectNode(), MODERATOR, SEEN)).isEmpty();
         assertThat(RoomUpgrade.of("!old:example.org", tombstone(" "), MODERATOR, SEEN)).isEmpty();
+        assertThat(RoomUpgrade.of("!old:example.org", JSON.createObjectNode().putNull("replacement_room"), MODERATOR, SEEN)).isEmpty();
     }
 
     @Test
-    void textThatIsNotOnePrintableWordStaysOutOfTheReport() {
+    void aReplacementRoomThatIsNoRoomIdIsAnUpgradeAndItsTextStaysOutOfTheReport() {
         // Whoever may send a tombstone writes it: a line break would forge a line in a plain-text log.
-        assertThat(RoomUpgrade.of("!old:example.org", tombstone("!new:example.org\nWARN all clear"), MODERATOR, SEEN)).isEmpty();
-        ObjectNode numeric = JSON.createObjectNode().put("replacement_room", 42);
-        assertThat(RoomUpgrade.of("!old:example.org", numeric, MODERATOR, SEEN)).isEmpty();
+        for (ObjectNode odd : List.of(tombstone("!new:example.org\nWARN all clear"), tombstone("#alias:example.org"),
+                JSON.createObjectNode().put("replacement_room", 42))) {
+            RoomUpgrade upgrade = upgrade(odd);
+            assertThat(upgrade.replacementRoom()).as("%s", odd).isEqualTo(RoomUpgrade.NOT_A_ROOM_ID);
+            assertThat(upgrade.advice()).startsWith("the room's tombstone names no room ID as its replacement")
+                    .contains("this source goes on reading !old:example.org, whose rules stay in force");
+        }
+    }
 
+    @Test
+    void anUpgradeTypeOrSenderThatIsNotOnePrintableWordIsLeftOut() {
         RoomUpgrade upgrade = RoomUpgrade.of("!old:example.org",
                 tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "x".repeat(65)), MissingNode.getInstance(), SEEN)
                 .orElseThrow();
+
         assertThat(upgrade.upgradeType()).isEmpty();
         assertThat(upgrade.sender()).isEmpty();
     }

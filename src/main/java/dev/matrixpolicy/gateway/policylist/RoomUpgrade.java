@@ -1,9 +1,11 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -35,8 +37,8 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
 
     /**
      * The upgrade a tombstone announces; empty when it has no replacement room (a tombstone emptied
-     * again withdraws the upgrade). A replacement room that is not a room ID of printable ASCII is
-     * still an upgrade, shown as {@value #NOT_A_ROOM_ID}.
+     * again withdraws the upgrade). A replacement room that is not a room ID is still an upgrade,
+     * shown as {@value #NOT_A_ROOM_ID}; a sender that is not a user ID is left out.
      *
      * @param content the tombstone's content
      * @param sender  its {@code sender}, a missing node when the homeserver gave the content alone
@@ -46,13 +48,27 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
         if (replacement.isMissingNode() || replacement.isNull() || replacement.isString() && replacement.stringValue().isBlank()) {
             return Optional.empty();
         }
-        String replacementRoom = word(replacement, 255).filter(id -> id.startsWith("!")).orElse(NOT_A_ROOM_ID);
-        return Optional.of(new RoomUpgrade(room, replacementRoom, word(content.path(UPGRADE_TYPE), 64), word(sender, 255), seen));
+        String replacementRoom = id(replacement, MatrixIds::roomId).orElse(NOT_A_ROOM_ID);
+        return Optional.of(new RoomUpgrade(room, replacementRoom, word(content.path(UPGRADE_TYPE), 64),
+                id(sender, MatrixIds::userId), seen));
+    }
+
+    /** A string field that is an ID of the grammar given, as {@link MatrixIds} checks it: printable ASCII, one line. */
+    private static Optional<String> id(JsonNode field, UnaryOperator<String> grammar) {
+        if (!field.isString()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(grammar.apply(field.stringValue()));
+        } catch (IllegalArgumentException notThatId) {
+            return Optional.empty();
+        }
     }
 
     /**
      * A string field that reads as one word of printable ASCII, at most {@code longest} characters
-     * long: anything else in a tombstone (which whoever may send one writes) stays out of the logs.
+     * long (the upgrade type, which no grammar defines): anything else in a tombstone, which whoever
+     * may send one writes, stays out of the logs.
      */
     private static Optional<String> word(JsonNode field, int longest) {
         if (!field.isString()) {

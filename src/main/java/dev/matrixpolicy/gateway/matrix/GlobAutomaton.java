@@ -525,7 +525,7 @@ public final class GlobAutomaton {
      * The patterns {@code *:text} where the text has no colon: by the text from an input's last colon
      * on, in one array probed linearly. Each slot is four ints: the fingerprint of its literal (a
      * mix of its {@code String} hash; 0 for an empty slot), the lowest index of the patterns with that
-     * literal, and where the literal's characters start and end in one shared array. A lookup hashes
+     * literal, and where the literal starts and ends in one string of them all. A lookup hashes
      * the input's tail where it lies, reads its slot (and the next ones while fingerprints differ, at
      * most two thirds of the slots being full), then the literal to compare: no copy, and two places
      * in memory as a rule, whatever the number of patterns. Immutable.
@@ -534,9 +534,10 @@ public final class GlobAutomaton {
         private static final char COLON = ':';
         private static final int SLOT = 4;
         private final int[] slots;
-        private final char[] literals;
+        /** Every literal, one after another. */
+        private final String literals;
 
-        private ServerTails(int[] slots, char[] literals) {
+        private ServerTails(int[] slots, String literals) {
             this.slots = slots;
             this.literals = literals;
         }
@@ -564,19 +565,11 @@ public final class GlobAutomaton {
                 if (slots[at] == 0) {
                     return -1;
                 }
-                if (slots[at] == fingerprint && slots[at + 3] - slots[at + 2] == length && tailIs(input, from, slots[at + 2])) {
+                if (slots[at] == fingerprint && slots[at + 3] - slots[at + 2] == length
+                        && input.regionMatches(from, literals, slots[at + 2], length)) {
                     return slots[at + 1];
                 }
             }
-        }
-
-        private boolean tailIs(String input, int from, int literal) {
-            for (int i = from; i < input.length(); i++) {
-                if (input.charAt(i) != literals[literal + i - from]) {
-                    return false;
-                }
-            }
-            return true;
         }
 
         /** Collects the patterns in index order: the first with a literal is the lowest, and is kept. */
@@ -614,7 +607,7 @@ public final class GlobAutomaton {
                         slots[at + 3] = text.length();
                     }
                 }
-                return new ServerTails(slots, text.toString().toCharArray());
+                return new ServerTails(slots, text.toString());
             }
         }
     }

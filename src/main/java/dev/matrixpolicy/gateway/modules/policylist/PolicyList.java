@@ -39,7 +39,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -105,7 +108,19 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private volatile PolicyIndex index;
 
     /** Per source, when the instance this one replaced last read it: its rules serve here until this one's source reads. */
-    private final Instant[] inherited;
+    private final AtomicReferenceArray<Instant> inherited;
+    /** Per source, whether its own rules were ever compiled here; read and written on the compiler's thread only. */
+    private final boolean[] ownRulesCompiled;
+    /** The instance a reload built to replace this one, which may still serve rules it took over from this one; null before. */
+    private volatile Successor successor;
+
+    /**
+     * A successor, held weakly so that one the reload abandoned is not kept, and for each of this
+     * instance's sources the position of the one it took over there, or -1.
+     */
+    private record Successor(WeakReference<PolicyList> list, int[] positions) {
+    }
+
     /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
     private final AtomicReferenceArray<NotApplied> notApplied;
 
@@ -116,7 +131,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     /**
      * @param predecessor the instance a reload replaces with this one: each source configured alike in
      *                    both (name, where it reads, the kinds taken, takedowns) serves the rules the
-     *                    predecessor holds until its own first read, instead of none
+     *                    predecessor holds, and each update the predecessor reads, until its own first
+     *                    read, instead of none
      */
     PolicyList(List<Slot> slots, Collection<PolicyRule> allow, Set<CallbackType<?, ?, ?>> enabled, Answers answers,
                Freshness freshness, Instant started, PolicyListMetrics metrics, Optional<PolicyList> predecessor) {
@@ -127,7 +143,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.started = started;
         this.metrics = metrics;
         this.pending = new AtomicReferenceArray<>(slots.size());
-        this.inherited = new Instant[slots.size()];
+        this.inherited = new AtomicReferenceArray<>(slots.size());
+        this.ownRulesCompiled = new boolean[slots.size()];
         this.notApplied = new AtomicReferenceArray<>(slots.size());
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
@@ -135,17 +152,19 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         for (Slot slot : slots) {
             initial.add(new PolicyIndex.Source(slot.name(), slot.source().isEmpty() ? allow : List.of()));
         }
-        PolicyIndex compiled = PolicyIndex.compile(initial);
-        if (predecessor.isPresent()) {
-            compiled = takeOver(compiled, predecessor.get());
-        }
-        this.index = compiled;
+        this.index = PolicyIndex.compile(initial);
         metrics.watch(this);
+        predecessor.ifPresent(this::takeOver); // last: the predecessor's compiler thread may call this one from now on
     }
 
-    /** {@code fresh} with each source's rules taken from the predecessor's source configured alike, if any. */
-    private PolicyIndex takeOver(PolicyIndex fresh, PolicyList predecessor) {
-        PolicyIndex index = fresh;
+    /**
+     * Takes over, for each source configured alike in the predecessor, the rules it holds now, and has
+     * it hand on every later update of them until this instance's own source has read: a ban read
+     * between this instance's build and its own first read is in force here too.
+     */
+    private void takeOver(PolicyList predecessor) {
+        int[] positions = new int[predecessor.slots.size()];
+        Arrays.fill(positions, -1);
         for (int position = 1; position < slots.size(); position++) {
             Slot slot = slots.get(position);
             for (int before = 1; before < predecessor.slots.size(); before++) {
@@ -153,11 +172,44 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 if (old.name().equals(slot.name()) && old.kind().equals(slot.kind()) && old.location().equals(slot.location())
                         && old.kinds().equals(slot.kinds()) && predecessor.answers.takedownBans() == answers.takedownBans()) {
                     index = index.adopt(position, predecessor.index, before);
-                    inherited[position] = predecessor.status(before).lastSuccess().orElse(null);
+                    inherited.set(position, predecessor.status(before).lastSuccess().orElse(null));
+                    positions[before] = position;
                 }
             }
         }
-        return index;
+        predecessor.successor = new Successor(new WeakReference<>(this), positions);
+        // what the predecessor compiled between the adoption above and that write, it handed on to nobody
+        for (int before = 1; before < positions.length; before++) {
+            predecessor.handOn(before);
+        }
+    }
+
+    /** Tells the successor that the rules of one source changed here, if it took that source over. */
+    private void handOn(int position) {
+        Successor next = successor;
+        PolicyList list = next == null ? null : next.list.get();
+        if (list != null && next.positions[position] >= 0) {
+            list.inherit(next.positions[position], this, position);
+        }
+    }
+
+    /**
+     * Serves the predecessor's rules of a source as they are when this instance's compiler thread
+     * gets to it (so that calls handled out of order cannot bring older rules back), unless this
+     * instance's own source has read by then; and tells this instance's own successor in turn.
+     */
+    private void inherit(int position, PolicyList from, int fromPosition) {
+        try {
+            compiler.execute(() -> {
+                if (!ownRulesCompiled[position]) {
+                    index = index.adopt(position, from.index, fromPosition);
+                    inherited.set(position, from.status(fromPosition).lastSuccess().orElse(null));
+                    handOn(position);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            // this instance is closed, and serves nothing any more
+        }
     }
 
     /**
@@ -167,7 +219,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     PolicySource.Status status(int position) {
         Slot slot = slots.get(position);
         PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
-        Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited[position]));
+        Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited.get(position)));
         NotApplied failed = notApplied.get(position);
         if (failed == null) {
             return new PolicySource.Status(lastSuccess, own.lastError(), own.errorSince(), own.failures());
@@ -210,6 +262,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     notCompiled(position, failed);
                     return;
                 }
+                ownRulesCompiled[position] = true;
+                handOn(position);
                 if (notApplied.getAndSet(position, null) != null) {
                     log.info("{}: the rules of source '{}' are compiled and in force again", answers.instanceName(), slot.name());
                 }

@@ -1,0 +1,143 @@
+package dev.matrixpolicy.gateway.modules.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
+import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.policylist.EntityKind;
+import dev.matrixpolicy.gateway.policylist.FileSource;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An instance a reload builds serves, for each source configured as in the instance it replaces, what
+ * that instance holds: at its build, and every update that instance reads after it, until its own
+ * source has read. A ban that reaches the old instance while the new one's first read of a large list
+ * is still under way is in force in the new one from the moment it is swapped in.
+ *
+ * <p>Each instance's source here is a file source of its own, described alike (same name, kind and
+ * location): the new one's file does not exist yet, so that it has not read until the test writes it.
+ */
+class TakeOverTest {
+    private static final Duration CHECKS = Duration.ofMillis(50);
+
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("no such file");
+
+    @TempDir
+    Path directory;
+
+    /** Every instance a test built, each closed after it. */
+    private final List<PolicyList> built = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        built.forEach(PolicyList::close);
+    }
+
+    /** An instance, started, whose one source reads {@code file}. */
+    private PolicyList list(String instance, Path file, Optional<PolicyList> predecessor) {
+        return list(instance, file, "/etc/gateway/community.txt", predecessor);
+    }
+
+    /** An instance whose one source reads {@code file}, and says it reads {@code location}: what a reload compares. */
+    private PolicyList list(String instance, Path file, String location, Optional<PolicyList> predecessor) {
+        FileSource source = new FileSource("community", file, CHECKS, Clock.systemUTC());
+        List<PolicyList.Slot> slots = List.of(
+                new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
+                new PolicyList.Slot("community", "file", location, EnumSet.allOf(EntityKind.class), Set.of(),
+                        Set.of(), Optional.of(source)));
+        PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
+                new PolicyList.Answers(instance, "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, true),
+                new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
+                new PolicyListMetrics(instance, new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), predecessor);
+        built.add(list);
+        list.start();
+        return list;
+    }
+
+    private static boolean bans(PolicyList list, String user) {
+        return list.index().decide(EntityKind.USER, user).isPresent();
+    }
+
+    private static void awaitBan(PolicyList list, String user) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> bans(list, user));
+    }
+
+    /** An instance whose source has read a ban of {@code @first:example.com} from {@code file}. */
+    private PolicyList banningFirst(Path file) throws IOException {
+        Files.writeString(file, "ban user @first:example.com\n");
+        PolicyList list = list("bans", file, Optional.empty());
+        awaitBan(list, "@first:example.com");
+        return list;
+    }
+
+    @Test
+    void aNewInstanceServesWhatItsPredecessorReadsUntilItsOwnSourceHasRead() throws Exception {
+        Path oldFile = directory.resolve("old.txt");
+        Path newFile = directory.resolve("new.txt");
+        PolicyList before = banningFirst(oldFile);
+
+        PolicyList after = list("bans", newFile, Optional.of(before));
+        assertThat(bans(after, "@first:example.com")).as("taken over at its build").isTrue();
+        assertThat(after.status(1).lastSuccess()).as("the predecessor's last good read, until its own").isPresent();
+
+        Files.writeString(oldFile, "ban user @first:example.com\nban user @second:example.com\n");
+        awaitBan(before, "@second:example.com");
+        awaitBan(after, "@second:example.com");
+
+        Files.writeString(newFile, "ban user @own:example.com\n");
+        awaitBan(after, "@own:example.com");
+        assertThat(bans(after, "@second:example.com")).as("its own read replaces what it took over").isFalse();
+
+        Files.writeString(oldFile, "ban user @late:example.com\n");
+        awaitBan(before, "@late:example.com");
+        Thread.sleep(CHECKS.multipliedBy(4).toMillis()); // time for a hand-over that must not come
+        assertThat(bans(after, "@late:example.com")).as("once its own source has read, the predecessor's reads are not its").isFalse();
+        assertThat(bans(after, "@own:example.com")).isTrue();
+    }
+
+    @Test
+    void aChainOfReloadsHandsUpdatesOnToTheNewestInstance() throws Exception {
+        Path oldFile = directory.resolve("old.txt");
+        PolicyList first = banningFirst(oldFile);
+        PolicyList second = list("bans", directory.resolve("second.txt"), Optional.of(first));
+        PolicyList third = list("bans", directory.resolve("third.txt"), Optional.of(second));
+
+        Files.writeString(oldFile, "ban user @second:example.com\n");
+
+        awaitBan(third, "@second:example.com");
+        assertThat(bans(third, "@first:example.com")).isFalse();
+    }
+
+    @Test
+    void aSourceConfiguredOtherwiseIsNotHandedUpdates() throws Exception {
+        Path oldFile = directory.resolve("old.txt");
+        PolicyList before = banningFirst(oldFile);
+        PolicyList after = list("bans", directory.resolve("new.txt"), "/etc/gateway/elsewhere.txt", Optional.of(before));
+
+        Files.writeString(oldFile, "ban user @second:example.com\n");
+        awaitBan(before, "@second:example.com");
+        Thread.sleep(CHECKS.multipliedBy(4).toMillis());
+
+        assertThat(bans(after, "@first:example.com")).isFalse();
+        assertThat(bans(after, "@second:example.com")).isFalse();
+    }
+}

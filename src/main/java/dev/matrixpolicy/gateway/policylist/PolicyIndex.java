@@ -196,7 +196,10 @@ public final class PolicyIndex {
             }
         }
 
-        /** The record of the first rule that names the entity, or {@link RuleTable#ABSENT}. */
+        /**
+         * The record of a rule that names the entity, or {@link RuleTable#ABSENT}: the rule for its exact
+         * ID, else for its hash, else a glob's, as {@link GlobAutomaton#firstMatch} picks among several.
+         */
         int first(Lookup lookup) {
             int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
             if (record == RuleTable.ABSENT && !hashes.isEmpty()) {

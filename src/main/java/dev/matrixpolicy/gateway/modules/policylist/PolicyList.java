@@ -16,7 +16,9 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ListSource;
+import dev.matrixpolicy.gateway.module.LogText;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
@@ -47,6 +49,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntPredicate;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -361,7 +364,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
         Optional<String> alias = args.roomConfig().map(config -> config.path("room_alias_name"))
                 .filter(name -> name.isString() && !name.stringValue().isEmpty())
-                .map(name -> "#" + name.stringValue() + ":" + answers.serverName());
+                .map(name -> "#" + name.stringValue() + ":" + answers.serverName())
+                .filter(candidate -> isValid(MatrixIds::roomAlias, candidate));
         return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()), alias.map(PolicyList::alias).orElse(List.of()));
     }
 
@@ -397,6 +401,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             return RegistrationBehaviour.ALLOW;
         }
         String userId = "@" + args.username().get().toLowerCase(Locale.ROOT) + ":" + answers.serverName();
+        if (!isValid(MatrixIds::userId, userId)) {
+            return RegistrationBehaviour.ALLOW; // no user can have that name: the homeserver refuses it itself
+        }
         return banned(CheckRegistrationForSpam.TYPE, Optional.empty(), List.of(user(userId))).isPresent()
                 ? answers.registration() : RegistrationBehaviour.ALLOW;
     }
@@ -427,6 +434,16 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     }
 
     // ---- deciding
+
+    /** Whether an ID put together from a client's text (a requested username, an alias's name) passes its grammar. */
+    private static boolean isValid(UnaryOperator<String> grammar, String id) {
+        try {
+            grammar.apply(id);
+            return true;
+        } catch (IllegalArgumentException invalid) {
+            return false;
+        }
+    }
 
     /**
      * A user: the user ID, then its server (with and without a port). Within a source the user's own
@@ -476,11 +493,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Optional<PolicyRule> rule = current.decide(entity, applies);
             if (rule.isPresent() && rule.get().recommendation() != Recommendation.ALLOW) {
                 metrics.matched(rule.get(), callback);
-                log.info("{}: {} refused for {}: {} rule '{}' ({}) of source '{}'{}{}", answers.instanceName(),
-                        callback.name(), entity.getFirst().id(), rule.get().kind().wireName(), rule.get().entity().describe(),
+                // the rule's entity, event ID and reason are a list's text, whoever wrote it: quoted
+                log.info("{}: {} refused for {}: {} rule {} ({}) of source '{}'{}{}", answers.instanceName(),
+                        callback.name(), entity.getFirst().id(), rule.get().kind().wireName(), LogText.quoted(rule.get().entity().describe()),
                         rule.get().recommendation().wireName(), rule.get().origin().source(),
-                        rule.get().origin().eventId().map(id -> ", event " + id).orElse(""),
-                        rule.get().reason().isEmpty() ? "" : ": " + rule.get().reason());
+                        rule.get().origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse(""),
+                        rule.get().reason().isEmpty() ? "" : ": " + LogText.quoted(rule.get().reason()));
                 return rule;
             }
         }

@@ -145,6 +145,18 @@ class PolicyListEndToEndTest {
 
     @Test
     @Order(1)
+    void anAliasOrUsernameNoIdCanHaveIsLeftForTheHomeserverToRefuse() {
+        assertThat(createRoom("scam-deals:evil.example").status())
+                .as("#scam-deals:evil.example:example.com is no alias, though the glob #scam-*:example.com would match its text")
+                .isEqualTo(200);
+        assertThat(createRoom("scam-\\nforged").status()).isEqualTo(200);
+        assertThat(result("/v1/spam_checker/check_registration_for_spam",
+                "{\"email_threepid\": null, \"username\": \"local-spammer\\n2026-12-03 INFO forged\", \"request_info\": [], \"auth_provider_id\": null}")
+                .asString()).isEqualTo("ALLOW");
+    }
+
+    @Test
+    @Order(1)
     void theAllowListBeatsABanOfTheUsersServer() {
         assertThat(invite("@trusted:evil.example", "@bob:example.com").status()).isEqualTo(200);
     }

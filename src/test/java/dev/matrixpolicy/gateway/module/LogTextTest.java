@@ -1,0 +1,46 @@
+package dev.matrixpolicy.gateway.module;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class LogTextTest {
+    @Test
+    void plainTextIsOnlyQuoted() {
+        assertThat(LogText.quoted("crypto spam")).isEqualTo("\"crypto spam\"");
+        assertThat(LogText.quoted("")).isEqualTo("\"\"");
+    }
+
+    @Test
+    void nothingInTheTextCanEndTheLineOrReachTheTerminal() {
+        assertThat(LogText.quoted("spam\n2026-12-03 INFO forged")).isEqualTo("\"spam\\u000A2026-12-03 INFO forged\"");
+        assertThat(LogText.quoted("a\rb\tc")).isEqualTo("\"a\\u000Db\\u0009c\"");
+        assertThat(LogText.quoted("\u001b[31mred")).isEqualTo("\"\\u001B[31mred\"");
+        assertThat(LogText.quoted("next\u0085line\u2028separator\u2029paragraph\u007f"))
+                .isEqualTo("\"next\\u0085line\\u2028separator\\u2029paragraph\\u007F\"");
+    }
+
+    @Test
+    void quotesAndBackslashesAreEscapedSoTheQuotedTextEndsWhereItSeemsTo() {
+        assertThat(LogText.quoted("say \"hi\" \\o/")).isEqualTo("\"say \\\"hi\\\" \\\\o/\"");
+    }
+
+    @Test
+    void lettersOfEveryScriptStayAsTheyAre() {
+        assertThat(LogText.quoted("спам 垃圾 😀")).isEqualTo("\"спам 垃圾 😀\"");
+    }
+
+    @Test
+    void aLongTextIsCutAndSaysHowLongItWas() {
+        String quoted = LogText.quoted("x".repeat(300_000));
+
+        assertThat(quoted).isEqualTo("\"" + "x".repeat(LogText.LONGEST) + "\"... (300000 characters)");
+    }
+
+    @Test
+    void aCutNeverSplitsACharacterInTwo() {
+        String text = "x".repeat(LogText.LONGEST - 1) + "😀" + "tail";
+
+        assertThat(LogText.quoted(text)).startsWith("\"" + "x".repeat(LogText.LONGEST - 1) + "\"...");
+    }
+}

@@ -133,6 +133,26 @@ def test_a_redacted_rule_lifts_its_ban_within_a_second(world, policy, report):
     report.check("user_may_invite", SHIM, f"a user whose rule a moderator redacted ({took * 1000:.0f} ms)", "200")
 
 
+def test_a_joiners_member_event_beyond_jacksons_default_limits_does_not_stop_the_list(world, policy, report):
+    """Anyone may join a public policy room and give their member event odd content: here a key of
+    50,001 characters, within Synapse's 64 KiB but beyond what Jackson reads by default. The
+    gateway's sync must go on, and the next rule apply within a second. (Content nested deeper than
+    Jackson's default 500 levels is proven against a fake homeserver only: Synapse fails with a 500
+    on a member event nested 600 deep.)"""
+    a = world.hs_a
+    joiner, spammer, victim = a.register(unique("pl-joiner-")), a.register(unique("pl-after-")), a.register(unique("pl-victim-"))
+    joiner.join(policy.room)
+    joiner.set_state(policy.room, "m.room.member", {"membership": "join", "k" * 50_001: True}, state_key=joiner.user_id)
+    room = spammer.create_room(preset="private_chat")
+
+    sent = policy.rule("user", f"rule:{spammer.user_id}",
+                       {"entity": spammer.user_id, "recommendation": "m.ban", "reason": "after the odd join"})
+    error, took = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the user banned after the odd join")
+    assert took < RULE_WINDOW, f"the rule took {took:.2f} s to apply"
+    report.check("user_may_invite", SHIM,
+                 f"a user banned after a member event beyond Jackson's limits ({took * 1000:.0f} ms after the rule)", seen(error))
+
+
 def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):
     a = world.hs_a
     owner, joiner = a.register(unique("pl-owner-")), a.register(unique("pl-joiner-"))

@@ -30,7 +30,7 @@ import tools.jackson.databind.json.JsonMapper;
  * fail ends as one {@link HomeserverFailure}. Redirects are not followed. The access token goes in the {@code Authorization} header only, never in a URL or a message.
  */
 final class ClientServerApi implements AutoCloseable {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
     /** How much of an error answer is read for its {@code errcode}: Matrix errors are a few hundred bytes. */
     private static final int MAX_ERROR_BODY = 64 * 1024;
 

@@ -39,7 +39,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class RoomSource implements PolicySource {
     private static final Logger log = LoggerFactory.getLogger(RoomSource.class);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
     /** Rule events one sync response carries before the homeserver reports a gap, and the full state is read again. */
     static final int TIMELINE_LIMIT = 100;
     private static final String TOMBSTONE = "m.room.tombstone";

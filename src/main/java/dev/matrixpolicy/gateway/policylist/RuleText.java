@@ -37,7 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
  * a list silently.
  */
 public final class RuleText {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
     private static final Pattern WORDS = Pattern.compile("\\s+");
 
     private RuleText() {

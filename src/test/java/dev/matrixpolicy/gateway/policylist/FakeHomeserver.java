@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import tools.jackson.core.StreamWriteConstraints;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -34,7 +36,9 @@ import tools.jackson.databind.node.ObjectNode;
 final class FakeHomeserver implements AutoCloseable {
     static final String TOKEN = "syt_Ym90_secret_token";
     static final String BOT = "@bot:test";
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Writes what Synapse would send, nesting as deep as an event of 64 KiB can: no limit of Jackson's own. */
+    private static final JsonMapper JSON = JsonMapper.builder(JsonFactory.builder()
+            .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(65_536).build()).build()).build();
     private static final String PREFIX = "/_matrix/client/v3";
 
     /** One request the homeserver received. */

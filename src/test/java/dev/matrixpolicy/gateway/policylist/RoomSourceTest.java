@@ -146,6 +146,37 @@ class RoomSourceTest {
         assertThat(lines(Level.INFO)).contains("Policy list source 'community' (" + ROOM + ") read: 2 rules");
     }
 
+    /**
+     * A member event as anyone joining a public policy room may send it, within Synapse's 64 KiB:
+     * content nested 900 deep, a key of 50,001 characters and an integer of 2,000 digits, each beyond
+     * one of Jackson's default limits.
+     */
+    private static ObjectNode hostileJoin(String userId) {
+        ObjectNode content = JSON.createObjectNode().put("membership", "join");
+        content.put("k".repeat(50_001), true);
+        content.put("big", new java.math.BigInteger("9".repeat(2_000)));
+        ObjectNode deep = content.putObject("deep");
+        for (int level = 0; level < 900; level++) {
+            deep = deep.putObject("d");
+        }
+        return event("m.room.member", userId, content);
+    }
+
+    @Test
+    void aMemberEventBeyondJacksonsDefaultLimitsNeitherStopsTheFullReadNorTheSyncs() {
+        homeserver.room(ROOM)
+                .state(ROOM, hostileJoin("@joiner:evil.example"))
+                .state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, hostileJoin("@another:evil.example"), ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        assertThat(source.status().lastError()).isEmpty();
+    }
+
     @Test
     void emptyRoomIsAnUpdateWithNoRules() {
         homeserver.room(ROOM);

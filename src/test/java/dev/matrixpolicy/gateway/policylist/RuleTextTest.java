@@ -14,6 +14,19 @@ import org.junit.jupiter.api.Test;
 class RuleTextTest {
 
     @Test
+    void aRoomsStateWithAnEventBeyondJacksonsDefaultLimitsIsStillRead() {
+        String hostileJoin = "{\"type\": \"m.room.member\", \"state_key\": \"@joiner:evil.example\", \"content\": {"
+                + "\"membership\": \"join\", \"deep\": " + "[".repeat(900) + "]".repeat(900) + ", \"" + "k".repeat(50_001) + "\": 1, "
+                + "\"big\": " + "9".repeat(2_000) + "}}";
+        String rule = "{\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:1\", "
+                + "\"content\": {\"entity\": \"@spammer:example.com\", \"recommendation\": \"m.ban\"}}";
+
+        RuleText.Parsed parsed = RuleText.parse("[" + hostileJoin + ", " + rule + "]", "exported");
+
+        assertThat(parsed.rules()).extracting(found -> found.entity().value()).containsExactly("@spammer:example.com");
+    }
+
+    @Test
     void linesGiveOneRuleEachAndSkipCommentsAndBlankLines() {
         RuleText.Parsed parsed = RuleText.parse("""
                 # our list

@@ -5,7 +5,9 @@ import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import dev.matrixpolicy.gateway.policyserver.BadJsonException;
 import dev.matrixpolicy.gateway.policyserver.UnauthorizedException;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +21,8 @@ import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.http.server.ServletServerHttpResponse;
 import org.springframework.http.converter.HttpMessageNotReadableException;
-import org.springframework.web.HttpMediaTypeException;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -139,9 +142,21 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
         return error(HttpStatus.NOT_FOUND, "M_UNRECOGNIZED", "Unrecognized request");
     }
 
+    /** A body of a type the endpoint does not read (a form, as {@code curl -d} sends one): 415, naming what it reads. */
     @ExceptionHandler
-    ResponseEntity<Map<String, String>> mediaType(HttpMediaTypeException wrong) {
-        return error(HttpStatus.NOT_ACCEPTABLE, "M_UNKNOWN", "This API answers application/json only");
+    ResponseEntity<Map<String, String>> bodyType(HttpMediaTypeNotSupportedException wrong) {
+        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "M_NOT_JSON", "A body of type " + wrong.getContentType()
+                + " is not read here: send " + types(wrong.getSupportedMediaTypes()) + ", or no body where none is needed");
+    }
+
+    /** An {@code Accept} the endpoint cannot answer: 406, naming what it answers. */
+    @ExceptionHandler
+    ResponseEntity<Map<String, String>> answerType(HttpMediaTypeNotAcceptableException wrong) {
+        return error(HttpStatus.NOT_ACCEPTABLE, "M_UNKNOWN", "This endpoint answers " + types(wrong.getSupportedMediaTypes()));
+    }
+
+    private static String types(List<MediaType> types) {
+        return types.isEmpty() ? "application/json" : types.stream().map(MediaType::toString).distinct().collect(Collectors.joining(" or "));
     }
 
     @ExceptionHandler

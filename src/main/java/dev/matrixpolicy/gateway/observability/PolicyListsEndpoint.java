@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.observability;
 
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import java.util.LinkedHashMap;
@@ -11,6 +12,7 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 import org.springframework.stereotype.Component;
+import org.springframework.util.MimeTypeUtils;
 
 /**
  * {@code /actuator/policylists}: each {@code policy_list} instance's sources, with rule counts by
@@ -21,6 +23,7 @@ import org.springframework.stereotype.Component;
 @Component
 @Endpoint(id = "policylists")
 final class PolicyListsEndpoint {
+    private static final String ENTITY = "user ID, room ID or alias, or server name";
     private final Generations generations;
 
     PolicyListsEndpoint(Generations generations) {
@@ -37,16 +40,36 @@ final class PolicyListsEndpoint {
     @ReadOperation
     public WebEndpointResponse<Object> match(@Selector String operation, @Nullable String entity) {
         if (!operation.equals("match")) {
-            return new WebEndpointResponse<>(Map.of("errcode", "M_UNRECOGNIZED",
-                    "error", "Unknown operation '" + operation + "': use /actuator/policylists/match?entity=..."), 404);
+            return error("M_UNRECOGNIZED", "Unknown operation '" + operation + "': use /actuator/policylists/match?entity=...", 404);
         }
         if (entity == null || entity.isBlank()) {
-            return new WebEndpointResponse<>(Map.of("errcode", "M_MISSING_PARAM",
-                    "error", "Missing the query parameter 'entity': a user ID, room ID or alias, or server name"), 400);
+            return error("M_MISSING_PARAM", "Missing the query parameter 'entity': " + ENTITY, 400);
+        }
+        String id = entity.strip();
+        try {
+            checked(id);
+        } catch (IllegalArgumentException invalid) {
+            // also what a repeated parameter comes to: its values joined by commas, which no server name holds
+            return error("M_INVALID_PARAM", "The query parameter 'entity' must be one " + ENTITY + ": " + invalid.getMessage(), 400);
         }
         Map<String, Object> byInstance = new LinkedHashMap<>();
-        views().forEach((name, view) -> byInstance.put(name, view.explain(entity.strip())));
+        views().forEach((name, view) -> byInstance.put(name, view.explain(id)));
         return new WebEndpointResponse<>(byInstance, 200);
+    }
+
+    /** What the entity is taken for by its first character, as the explanation reads it; checked against that grammar. */
+    private static void checked(String id) {
+        switch (id.charAt(0)) {
+            case '@' -> MatrixIds.userId(id);
+            case '!' -> MatrixIds.roomId(id);
+            case '#' -> MatrixIds.roomAlias(id);
+            default -> MatrixIds.serverName(id);
+        }
+    }
+
+    /** A Matrix error, as {@code application/json} whatever the client accepts, as every error of the gateway's. */
+    private static WebEndpointResponse<Object> error(String errcode, String message, int status) {
+        return new WebEndpointResponse<>(Map.of("errcode", errcode, "error", message), status, MimeTypeUtils.APPLICATION_JSON);
     }
 
     private Map<String, PolicyListView> views() {

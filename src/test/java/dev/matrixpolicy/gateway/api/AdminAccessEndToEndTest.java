@@ -96,6 +96,21 @@ class AdminAccessEndToEndTest {
         }
 
         @Test
+        void aBodyOfAnotherTypeIs415AndAnAcceptThatCannotBeMetIs406EachNamingWhatTheEndpointTakes() {
+            GatewayClient client = new GatewayClient(managementPort, ADMIN_TOKEN);
+            Answer form = client.send(client.authorized("/actuator/reload").header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+            assertThat(form.status()).as(form.body()).isEqualTo(415);
+            assertThat(form.contentType()).startsWith("application/json");
+            assertThat(form.json().get("errcode").asString()).isEqualTo("M_NOT_JSON");
+            assertThat(form.json().get("error").asString()).contains("application/x-www-form-urlencoded").contains("application/json");
+
+            Answer metrics = client.send(client.authorized("/actuator/prometheus").header("Accept", "application/json").GET().build());
+            assertThat(metrics.status()).isEqualTo(406);
+            assertThat(metrics.json().get("error").asString()).contains("text/plain").doesNotContain("application/json only");
+        }
+
+        @Test
         void thePolicyPortServesNoConsole() {
             Answer answer = new GatewayClient(port, ConsoleGateway.TOKEN).get("/console/");
 

@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -209,6 +210,23 @@ class PolicyListEndToEndTest {
         assertThat(trusted.at("/decision/recommendation").asString()).isEqualTo("ALLOW");
         assertThat(trusted.at("/verdicts/0/decision/recommendation").asString()).isEqualTo("ALLOW");
         assertThat(trusted.at("/verdicts/1/decision/origin/source").asString()).isEqualTo("community");
+    }
+
+    @Test
+    @Order(1)
+    void explainRefusesAnEntityThatIsNoIdAndARepeatedOneAsJsonErrors() {
+        GatewayClient admin = new GatewayClient(managementPort, null);
+        for (String query : List.of("entity=%24event%3Aexample.org", "entity=http%3A%2F%2Fx%2F", "entity=%40a%00%3Ab",
+                "entity=@spammer:example.org&entity=@nobody:example.org")) {
+            Answer answer = admin.get("/actuator/policylists/match?" + query);
+            assertThat(answer.status()).as(query).isEqualTo(400);
+            assertThat(answer.contentType()).as(query).startsWith("application/json");
+            assertThat(answer.json().get("errcode").asString()).as(query).isEqualTo("M_INVALID_PARAM");
+        }
+        Answer missing = admin.get("/actuator/policylists/match");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.contentType()).startsWith("application/json");
+        assertThat(admin.get("/actuator/policylists/nope").contentType()).startsWith("application/json");
     }
 
     @Test

@@ -144,6 +144,7 @@ public final class PolicyIndex {
         private String key;
         private String folded;
         private byte[] digest;
+        private byte[] digestAsWritten;
 
         Lookup(EntityKind kind, String id) {
             this.kind = kind;
@@ -161,6 +162,18 @@ public final class PolicyIndex {
         /** The SHA-256 of the key, its server name in lower case as in a rule's hash, so case cannot dodge one. */
         byte[] digest() {
             return digest == null ? digest = Entity.digestOf(key()) : digest;
+        }
+
+        /**
+         * The SHA-256 of the ID as the homeserver wrote it, when that is not the key (its server name has
+         * capitals): MSC4205 hashes the ID as it is, so a curator who copied it from an event hashed
+         * that. Null when the key is the ID, the usual case, which {@link #digest} covers.
+         */
+        byte[] digestAsWritten() {
+            if (key().equals(id)) {
+                return null;
+            }
+            return digestAsWritten == null ? digestAsWritten = Entity.digestOf(id) : digestAsWritten;
         }
     }
 
@@ -204,6 +217,10 @@ public final class PolicyIndex {
             int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
             if (record == RuleTable.ABSENT && !hashes.isEmpty()) {
                 record = hashes.get(lookup.digest());
+                byte[] asWritten = record == RuleTable.ABSENT ? lookup.digestAsWritten() : null;
+                if (asWritten != null) {
+                    record = hashes.get(asWritten);
+                }
             }
             if (record == RuleTable.ABSENT && globs != null) {
                 int match = globs.firstMatch(lookup.folded());
@@ -285,7 +302,10 @@ public final class PolicyIndex {
         private boolean names(int record, Lookup lookup) {
             return switch (records.form(record)) {
                 case EXACT -> records.keyEquals(record, lookup.key());
-                case SHA256 -> Arrays.equals(new Entity(Entity.Form.SHA256, records.value(record)).digest(), lookup.digest());
+                case SHA256 -> {
+                    byte[] digest = new Entity(Entity.Form.SHA256, records.value(record)).digest();
+                    yield Arrays.equals(digest, lookup.digest()) || Arrays.equals(digest, lookup.digestAsWritten());
+                }
                 case GLOB -> Globs.matches(records.value(record).toLowerCase(Locale.ROOT), lookup.folded());
             };
         }

@@ -36,4 +36,15 @@ class PolicyIndexTest {
         assertThat(index.matching(EntityKind.USER, "@spammer:EXAMPLE.com")).hasSize(1);
         assertThat(index.decide(EntityKind.USER, "@Spammer:example.com")).isEmpty();
     }
+
+    @Test
+    void aHashOfTheIdAsWrittenWithCapitalsInItsServerNameHoldsToo() {
+        String hash = Entity.hashOf("@spammer:Example.com"); // MSC4205 hashes the ID as it is
+        RuleText.Parsed parsed = RuleText.parse("ban user sha256:" + hash + "\n", "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.USER, "@spammer:Example.com")).isPresent();
+        assertThat(index.matching(EntityKind.USER, "@spammer:Example.com")).hasSize(1);
+        assertThat(index.decide(EntityKind.USER, "@spammer:example.com")).as("only the case the curator hashed").isEmpty();
+    }
 }

@@ -15,6 +15,7 @@ from harness.client import MatrixError, q
 from harness.steps import SHIM, eventually, refused, seen, unique
 
 RULE_WINDOW = 1.0  # seconds from a rule reaching the homeserver to its use by the gateway
+SYNC_TIMEOUT = 2  # seconds the bot's long-polls wait: a removal with no rule event after it is noticed within it
 
 
 class PolicyRoom:
@@ -40,6 +41,7 @@ class PolicyRoom:
             room: "{self.alias}"
             homeserver: {world.a.url}
             access-token-file: {token_file}
+            sync-timeout: {SYNC_TIMEOUT}s
 """)
         world.start_gateway()
         # the bot has joined and read the (empty) room once the gateway lists the source as read
@@ -151,6 +153,30 @@ def test_a_joiners_member_event_beyond_jacksons_default_limits_does_not_stop_the
     assert took < RULE_WINDOW, f"the rule took {took:.2f} s to apply"
     report.check("user_may_invite", SHIM,
                  f"a user banned after a member event beyond Jackson's limits ({took * 1000:.0f} ms after the rule)", seen(error))
+
+
+def test_a_kicked_bot_notices_without_any_member_event_in_its_sync_and_rejoins(world, policy, report):
+    """The sync filter leaves member events out (a join raid must not wake the bot), so Synapse does not
+    report the room the bot was kicked from: the bot learns it from an empty long-poll, rejoins the
+    public room, and the next rule applies."""
+    a = world.hs_a
+    kicked = time.monotonic()
+    policy.moderator.call("POST", f"/_matrix/client/v3/rooms/{q(policy.room)}/kick",
+                          {"user_id": policy.bot.user_id, "reason": "testing the bot"})
+
+    def rejoined() -> bool:
+        membership = policy.moderator.state(policy.room, "m.room.member", policy.bot.user_id)["membership"]
+        return membership == "join"
+    eventually(rejoined, "the bot back in the policy room", timeout=SYNC_TIMEOUT + 20)
+    took = time.monotonic() - kicked
+    assert took < SYNC_TIMEOUT + 10, f"the bot took {took:.1f} s to rejoin"
+
+    spammer, victim = a.register(unique("pl-after-kick-")), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+    sent = policy.rule("user", f"rule:{spammer.user_id}", {"entity": spammer.user_id, "recommendation": "m.ban"})
+    error, applied = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the user banned after the rejoin")
+    report.check("user_may_invite", SHIM, f"a user banned after the bot was kicked and rejoined in {took:.1f} s "
+                 f"({applied * 1000:.0f} ms after the rule)", seen(error))
 
 
 def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):

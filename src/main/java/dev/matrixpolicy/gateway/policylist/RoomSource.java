@@ -236,12 +236,15 @@ public final class RoomSource implements PolicySource {
         boolean stateRead;
         /** When the state was last read whole. */
         Instant stateReadAt = Instant.MIN;
+        /** When the bot was last known to be in the room. */
+        Instant joinedAt;
 
-        Session(String userId, String roomId, String filterId, String since) {
+        Session(String userId, String roomId, String filterId, String since, Instant joinedAt) {
             this.userId = userId;
             this.roomId = roomId;
             this.filterId = filterId;
             this.since = since;
+            this.joinedAt = joinedAt;
         }
     }
 
@@ -341,7 +344,7 @@ public final class RoomSource implements PolicySource {
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
             String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO)
                     .path("next_batch").stringValue();
-            return new Session(userId, roomId, filterId, since);
+            return new Session(userId, roomId, filterId, since, settings.clock().instant());
         }
 
         private String resolve(String alias) throws HomeserverFailure, InterruptedException {
@@ -371,10 +374,15 @@ public final class RoomSource implements PolicySource {
             JsonNode answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout());
             JsonNode rooms = answer.path("rooms");
             JsonNode joined = rooms.path("join").path(current.roomId);
-            if (left(rooms, joined, current)) {
-                throw HomeserverFailure.reconnect("the bot " + current.userId + " is no longer in room " + settings.room());
+            if (rooms.path("leave").has(current.roomId)) {
+                throw removed(current);
             }
             current.since = answer.path("next_batch").stringValue();
+            if (joined.isMissingNode()) {
+                stillJoined(current);
+                return;
+            }
+            current.joinedAt = settings.clock().instant();
             if (joined.path("timeline").path("limited").asBoolean(false)) {
                 log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
                 current.stateRead = false;
@@ -438,18 +446,27 @@ public final class RoomSource implements PolicySource {
             upgrade = now;
         }
 
-        /** Whether the bot's own membership ends this response as anything but joined (kicked, banned, left). */
-        private boolean left(JsonNode rooms, JsonNode joined, Session current) {
-            if (rooms.path("leave").has(current.roomId)) {
-                return true;
+        /**
+         * After a long-poll with nothing for the room, asks whether the bot is still in it, once a sync
+         * timeout at most. Synapse reports a room the bot was removed from (kicked, banned) only with
+         * events the filter lets through, and the filter leaves member events out, so that a join raid
+         * on a public policy room neither wakes the bot at every join nor fills its timeline until the
+         * homeserver reports a gap (and a full read of the room follows). Removed, the bot gets nothing
+         * more from the room: its next long-polls time out empty, and this notices within a sync timeout.
+         */
+        private void stillJoined(Session current) throws HomeserverFailure, InterruptedException {
+            Instant now = settings.clock().instant();
+            if (now.isBefore(current.joinedAt.plus(settings.syncTimeout()))) {
+                return;
             }
-            String membership = "join";
-            for (JsonNode event : joined.path("timeline").path("events")) {
-                if ("m.room.member".equals(event.path("type").asString("")) && current.userId.equals(event.path("state_key").asString(""))) {
-                    membership = event.path("content").path("membership").asString("");
-                }
+            if (!homeserver.isJoined(current.roomId, current.userId)) {
+                throw removed(current);
             }
-            return !membership.equals("join");
+            current.joinedAt = now;
+        }
+
+        private HomeserverFailure removed(Session current) {
+            return HomeserverFailure.reconnect("the bot " + current.userId + " is no longer in room " + settings.room());
         }
 
         private void publish(RoomRules room) {
@@ -520,7 +537,7 @@ public final class RoomSource implements PolicySource {
         }
     }
 
-    /** The long-poll's filter: the room's rule events and the bot's membership, nothing else. */
+    /** The long-poll's filter: the room's rule events, their redactions and its tombstone, nothing else. */
     static ObjectNode syncFilter(String roomId) {
         ObjectNode filter = nothingBut(roomId);
         ObjectNode room = (ObjectNode) filter.get("room");
@@ -532,8 +549,7 @@ public final class RoomSource implements PolicySource {
             stateTypes.add(type);
             timelineTypes.add(type);
         }
-        // Its own membership in the timeline tells the bot that it was removed from the room.
-        timelineTypes.add("m.room.member");
+        // No member events: see Reading.stillJoined for how the bot learns that it was removed.
         // A redacted rule is withdrawn; its redaction is no state event, so only the timeline has it.
         timelineTypes.add("m.room.redaction");
         // An upgrade of the room (its tombstone) is reported.

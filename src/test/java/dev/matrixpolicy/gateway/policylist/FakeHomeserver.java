@@ -161,13 +161,24 @@ final class FakeHomeserver implements AutoCloseable {
         }
     }
 
-    /** The bot is kicked: its membership becomes leave, the room moves to the sync's {@code leave} section, and the bot may join again. */
+    /**
+     * The bot is kicked: its membership becomes leave, and it may join again. As Synapse does for a
+     * filter that lets no member event through, no sync reports it: the room's events stop.
+     */
     void kick(String roomId) {
         synchronized (lock) {
             joined.remove(roomId);
             joinable.add(roomId);
         }
-        sendBatch(roomId, "leave", false, member("leave"));
+    }
+
+    /**
+     * The bot is kicked just after these events: Synapse reports the room in the sync's {@code leave}
+     * section then, with those of them the filter lets through.
+     */
+    void kickAfter(String roomId, ObjectNode... events) {
+        kick(roomId);
+        sendBatch(roomId, "leave", false, events);
     }
 
     /** Answers every request with this status and body until {@link #recover()}. */

@@ -41,6 +41,8 @@ class RoomSourceTest {
     private static final String ROOM = "!policies:test";
     private static final Duration SOON = Duration.ofSeconds(5);
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** A long-poll timeout short enough for a removal, noticed after an empty one, to be noticed in a test. */
+    private static final Duration SHORT_SYNC = Duration.ofMillis(200);
     private static final RoomSource.Pauses FAST = backoff(Duration.ofMillis(20), Duration.ofMillis(200));
 
     /** One listener call. */
@@ -108,6 +110,11 @@ class RoomSourceTest {
     private Update awaitUpdates(int count) {
         await().atMost(SOON).until(() -> updates.size() >= count);
         return updates.get(count - 1);
+    }
+
+    /** The source's questions whether the bot is in the room. */
+    private List<FakeHomeserver.Request> membershipChecks() {
+        return homeserver.requests("GET /rooms/" + ROOM + "/state/m.room.member/" + FakeHomeserver.BOT);
     }
 
     /** Waits until the source long-polls for the {@code n}-th time: it has taken everything sent before. */
@@ -362,8 +369,9 @@ class RoomSourceTest {
         assertThat(filter.path("room").path("state").path("types").values()).extracting(JsonNode::asString)
                 .containsExactlyInAnyOrderElementsOf(EntityKind.eventTypes());
         assertThat(filter.path("room").path("timeline").path("types").values()).extracting(JsonNode::asString)
-                .contains("m.policy.rule.user", "org.matrix.mjolnir.rule.server", "m.room.rule.room", "m.room.member",
-                        "m.room.redaction");
+                .contains("m.policy.rule.user", "org.matrix.mjolnir.rule.server", "m.room.rule.room", "m.room.redaction",
+                        "m.room.tombstone")
+                .as("a join raid must not wake the bot nor fill its timeline").doesNotContain("m.room.member");
         assertThat(filter.path("presence").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
         assertThat(filter.path("account_data").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
         assertThat(filter.path("room").path("ephemeral").path("not_types").values()).extracting(JsonNode::asString).containsExactly("*");
@@ -507,16 +515,15 @@ class RoomSourceTest {
     }
 
     @Test
-    void botRemovedFromTheRoomJoinsAgainAndKeepsReading() {
+    void botRemovedFromTheRoomNoticesItWithinASyncTimeoutJoinsAgainAndKeepsReading() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
-        start(ROOM);
+        start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
         firstUpdate();
         awaitLongPoll(1);
 
-        // The fake caches initial syncs as Synapse does: a reconnect that reused the first token would
-        // replay the kick, and leave and rejoin in a loop.
         homeserver.kick(ROOM);
         await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == 1);
+        assertThat(membershipChecks()).as("asked once a long-poll came back empty").isNotEmpty();
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
 
         await().atMost(SOON).until(() -> updates.getLast().rules().size() == 2);
@@ -525,10 +532,24 @@ class RoomSourceTest {
     }
 
     @Test
+    void aRemovalReportedWithTheRoomsLastEventsIsNoticedAtOnce() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.kickAfter(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == 1);
+        await().atMost(SOON).until(() -> updates.getLast().rules().size() == 2);
+        assertThat(membershipChecks()).as("only at each connect").hasSize(2);
+    }
+
+    @Test
     void botKickedAgainAtEveryJoinBacksOffAndWarnsOnceUntilALongPollCompletes() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         List<Integer> pausesAsked = new CopyOnWriteArrayList<>();
-        start(ROOM, settings -> settings.withBackoff(attempts -> {
+        start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC).withBackoff(attempts -> {
             pausesAsked.add(attempts);
             return Duration.ofMillis(20);
         }));

@@ -78,9 +78,11 @@ public record PolicyListConfig(
      * @param url             a URL serving rules in the file formats
      * @param pollInterval    how often the URL is asked again
      * @param timeout         how long one request to the homeserver or URL may take (a policy room's
- *                        sync long-polls for 30 s on top of it)
+ *                        sync long-polls for {@code syncTimeout} on top of it)
  * @param retryBackoff    a policy room's first pause after a failed request
  * @param retryMaxBackoff the longest such pause
+     * @param syncTimeout     how long the homeserver may hold a policy room's long-poll before answering that
+     *                        nothing changed; the bot's removal from the room is noticed within it
      * @param fullReadInterval how often a policy room's whole state is read again beside its syncs, in
      *                        case it changed with no event in them (state resolution after a federation gap)
      * @param maxSize         the longest answer read from a URL (the list) or a room's homeserver (its state, one sync)
@@ -100,6 +102,7 @@ public record PolicyListConfig(
             @DefaultValue("10s") @DurationMin(millis = 1, message = "must be positive") Duration timeout,
             @DefaultValue("1s") @DurationMin(millis = 1, message = "must be positive") Duration retryBackoff,
             @DefaultValue("60s") @DurationMin(millis = 1, message = "must be positive") Duration retryMaxBackoff,
+            @DefaultValue("30s") @DurationMin(seconds = 1, message = "must be at least 1s") Duration syncTimeout,
             @DefaultValue("1h") @DurationMin(seconds = 1, message = "must be at least 1s") Duration fullReadInterval,
             @DefaultValue("256MB") DataSize maxSize,
             List<@NotBlank String> kinds,

@@ -132,6 +132,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             return new RoomSource(RoomSource.Settings.of(source.name(), source.homeserver(), token, source.room().strip(),
                             attempts -> backoff.delay(attempts, ThreadLocalRandom.current()))
                     .withRequestTimeout(source.timeout())
+                    .withSyncTimeout(source.syncTimeout())
                     .withMaxReplySize(source.maxSize().toBytes())
                     .withFullReadEvery(source.fullReadInterval())
                     .withClock(clock));

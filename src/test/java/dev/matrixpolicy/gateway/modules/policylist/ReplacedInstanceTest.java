@@ -28,7 +28,8 @@ class ReplacedInstanceTest {
 
     private PolicyListConfig config(Path file) {
         PolicyListConfig.Source source = new PolicyListConfig.Source("local", null, null, null, file, Duration.ofMillis(100),
-                null, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofHours(1),
+                null, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(30),
+                Duration.ofHours(1),
                 DataSize.ofMegabytes(256), List.of(), List.of(), List.of());
         return new PolicyListConfig(List.of(source), null, List.of(), false, PolicyListConfig.Takedown.BAN, "M_FORBIDDEN",
                 null, false, PolicyListConfig.Registration.DENY, Duration.ofHours(1), PolicyListConfig.Readiness.ALWAYS);

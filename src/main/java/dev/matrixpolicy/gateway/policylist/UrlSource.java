@@ -82,7 +82,17 @@ public final class UrlSource extends PollingSource {
 
     @Override
     String location() {
-        return url.toString();
+        return shown(url);
+    }
+
+    /**
+     * A list's URL as logs and status pages show it: its scheme, host, port and path, and a query only as
+     * {@code ?…}, since a list served behind a token often takes it there.
+     */
+    public static String shown(URI url) {
+        String shown = url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                + (url.getRawPath() == null ? "" : url.getRawPath());
+        return url.getRawQuery() == null ? shown : shown + "?…";
     }
 
     @Override

@@ -53,6 +53,14 @@ class PollingSourcesTest {
     }
 
     @Test
+    void aListsUrlIsShownWithoutItsQueryWhichMayHoldAToken() {
+        assertThat(UrlSource.shown(URI.create("https://lists.example:8443/bans.txt?token=s3cret&list=a")))
+                .isEqualTo("https://lists.example:8443/bans.txt?…");
+        assertThat(UrlSource.shown(URI.create("http://[::1]/bans.json"))).isEqualTo("http://[::1]/bans.json");
+        assertThat(UrlSource.shown(URI.create("https://lists.example"))).isEqualTo("https://lists.example");
+    }
+
+    @Test
     void aFileIsReadAgainOnlyWhenItChanges() throws Exception {
         Path file = directory.resolve("bans.txt");
         Files.writeString(file, "ban user @a:example.com\n");

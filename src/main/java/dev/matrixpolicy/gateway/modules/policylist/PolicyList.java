@@ -28,6 +28,8 @@ import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
 import dev.matrixpolicy.gateway.policylist.PolicySource;
 import dev.matrixpolicy.gateway.policylist.Recommendation;
+import dev.matrixpolicy.gateway.policylist.UrlSource;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -84,6 +86,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         boolean applies(CallbackType<?, ?, ?> callback, Optional<String> room) {
             return (callbacks.isEmpty() || callbacks.contains(callback))
                     && (rooms.isEmpty() || room.map(rooms::contains).orElse(false));
+        }
+
+        /** Where the source reads, as the status pages show it: a URL without its query, which may hold a token. */
+        String shownLocation() {
+            return kind.equals("url") ? UrlSource.shown(URI.create(location)) : location;
         }
     }
 
@@ -521,7 +528,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         List<SourceReport> reports = new ArrayList<>();
         for (int position = 0; position < slots.size(); position++) {
             Slot slot = slots.get(position);
-            reports.add(new SourceReport(slot.name(), slot.kind(), slot.location(), counts.getOrDefault(slot.name(), Map.of()),
+            reports.add(new SourceReport(slot.name(), slot.kind(), slot.shownLocation(), counts.getOrDefault(slot.name(), Map.of()),
                     status(position), slot.source().flatMap(PolicySource::upgrade)));
         }
         return reports;
@@ -543,7 +550,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 index.counts().getOrDefault(slot.name(), Map.of()).forEach((kind, byRecommendation) ->
                         byRecommendation.forEach((recommendation, count) -> entries.put(
                                 (kind.name() + " " + recommendation.name()).toLowerCase(Locale.ROOT), (long) count)));
-                return new ListSource.Status(slot.name(), slot.kind(), slot.location(), entries, status.lastSuccess(),
+                return new ListSource.Status(slot.name(), slot.kind(), slot.shownLocation(), entries, status.lastSuccess(),
                         status.lastError(), status.failures());
             });
         }

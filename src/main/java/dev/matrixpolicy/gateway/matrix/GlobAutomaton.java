@@ -553,11 +553,7 @@ public final class GlobAutomaton {
             if (from < 0) {
                 return -1;
             }
-            int hash = 0;
-            for (int i = from; i < input.length(); i++) {
-                hash = 31 * hash + input.charAt(i); // as String.hashCode, over the tail where it lies
-            }
-            int fingerprint = Probing.fingerprint(hash);
+            int fingerprint = Probing.fingerprint(Probing.hash(input, from, input.length())); // the tail where it lies
             int length = input.length() - from;
             int count = slots.length / SLOT;
             for (int slot = Probing.home(fingerprint, count); ; slot = slot + 1 == count ? 0 : slot + 1) {
@@ -592,7 +588,7 @@ public final class GlobAutomaton {
                 StringBuilder text = new StringBuilder();
                 for (int p = 0; p < literals.size(); p++) {
                     String literal = literals.get(p);
-                    int fingerprint = Probing.fingerprint(literal.hashCode());
+                    int fingerprint = Probing.fingerprint(Probing.hash(literal, 0, literal.length()));
                     int slot = Probing.home(fingerprint, count);
                     while (slots[slot * SLOT] != 0 && !(slots[slot * SLOT] == fingerprint
                             && text.substring(slots[slot * SLOT + 2], slots[slot * SLOT + 3]).equals(literal))) {

@@ -1,21 +1,59 @@
 package dev.matrixpolicy.gateway.matrix;
 
+import java.security.SecureRandom;
+
 /**
- * The slot arithmetic of the flat hash tables that look up IDs and literals by their {@code String}
- * hash ({@code RuleTable} of policy lists, the server tails of {@link GlobAutomaton}): linear
- * probing in a table sized to its entries, not to a power of two.
+ * The slot arithmetic of the flat hash tables that look up IDs, literals and digests
+ * ({@code RuleTable} and {@code DigestTable} of policy lists, the server tails of
+ * {@link GlobAutomaton}): linear probing in a table sized to its entries, not to a power of two.
+ *
+ * <p>Their keys come from whoever writes a policy list. {@code String.hashCode} collides on demand
+ * ({@code "Aa"} and {@code "BB"}, and every string made of such pairs), and a list's hashed entities
+ * are whatever bytes its curator writes: keys chosen to share a hash would pile up in one run of
+ * slots, making a table's build quadratic and the lookups that land in the run long. So keys are
+ * hashed here with a secret of this process, which no list can know.
  */
 public final class Probing {
+    /** This process's secret: where a key lands depends on it. */
+    private static final long SEED = new SecureRandom().nextLong();
+    private static final long MULTIPLIER = 0x9E3779B97F4A7C15L;
+
     private Probing() {
     }
 
-    /**
-     * A {@code String} hash with bits from its top mixed in (the hashes of similar IDs differ mostly
-     * in their low bits); never 0, so that 0 can mark an empty slot.
-     */
+    /** The hash of {@code text}'s characters {@code [from, to)}, with this process's secret, four characters at a time. */
+    public static int hash(CharSequence text, int from, int to) {
+        long hash = SEED ^ (to - from);
+        int i = from;
+        for (; i + 4 <= to; i += 4) {
+            long block = text.charAt(i) | (long) text.charAt(i + 1) << 16 | (long) text.charAt(i + 2) << 32
+                    | (long) text.charAt(i + 3) << 48;
+            hash = step(hash, block);
+        }
+        for (; i < to; i++) {
+            hash = step(hash, text.charAt(i));
+        }
+        return finish(hash);
+    }
+
+    /** The hash of a SHA-256 digest's four words, with this process's secret. */
+    public static int hash(long first, long second, long third, long fourth) {
+        return finish(step(step(step(step(SEED, first), second), third), fourth));
+    }
+
+    private static long step(long hash, long block) {
+        long mixed = (hash ^ block) * MULTIPLIER;
+        return mixed ^ (mixed >>> 29);
+    }
+
+    private static int finish(long hash) {
+        long mixed = (hash ^ (hash >>> 32)) * 0xD6E8FEB86659FD93L;
+        return (int) (mixed ^ (mixed >>> 32));
+    }
+
+    /** A hash of the methods above, never 0, so that 0 can mark an empty slot. */
     public static int fingerprint(int hash) {
-        int mixed = (hash ^ (hash >>> 16)) * 0x9E3779B9;
-        return mixed == 0 ? 1 : mixed;
+        return hash == 0 ? 1 : hash;
     }
 
     /** The slot a fingerprint starts probing at: its high bits scaled to the table's length. */

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.Probing;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -7,9 +8,8 @@ import java.nio.ByteOrder;
 /**
  * Rules by a SHA-256 digest (MSC4205's hashed entities), held as the digest's raw 32 bytes, four longs
  * a slot, and probed linearly: a lookup compares numbers in one place, with no base64 text to encode
- * and no string to read. The digest is uniformly random, so its first bytes place it. Each slot's
- * fifth long names its rule by the offset of its record in a {@link RuleRecords}, beside the digest
- * so that a probe reads one place. Built once, then read-only.
+ * and no string to read. Each slot's fifth long names its rule by the offset of its record in a
+ * {@link RuleRecords}, beside the digest so that a probe reads one place. Built once, then read-only.
  */
 final class DigestTable {
     static final int DIGEST_BYTES = 32;
@@ -47,11 +47,25 @@ final class DigestTable {
         return size;
     }
 
+    /** The most slots a lookup of a digest in the table reads: 1 with no collision at all (for tests). */
+    int longestProbe() {
+        int length = slots.length / SLOT;
+        int longest = 0;
+        for (int slot = 0; slot < length; slot++) {
+            int at = slot * SLOT;
+            if ((int) slots[at + WORDS] != RuleTable.ABSENT) {
+                int home = home(slots[at], slots[at + 1], slots[at + 2], slots[at + 3], length);
+                longest = Math.max(longest, Math.floorMod(slot - home, length) + 1);
+            }
+        }
+        return longest;
+    }
+
     /** The record of the rule under a 32-byte digest, or {@link RuleTable#ABSENT}. */
     int get(byte[] digest) {
         long first = word(digest, 0);
         int length = slots.length / SLOT;
-        for (int slot = home(first, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
+        for (int slot = home(digest, length); ; slot = slot + 1 == length ? 0 : slot + 1) {
             int record = (int) slots[slot * SLOT + WORDS];
             if (record == RuleTable.ABSENT || holds(slots, slot, digest, first)) {
                 return record;
@@ -69,9 +83,17 @@ final class DigestTable {
         return (long) WORD.get(digest, index * Long.BYTES);
     }
 
-    /** The slot a digest starts probing at: its top 32 bits scaled to the table's length. */
-    private static int home(long first, int length) {
-        return (int) (((first >>> 32) * length) >>> 32);
+    /**
+     * The slot a digest starts probing at, by its {@linkplain Probing#hash(long, long, long, long) seeded
+     * hash}: a list's hashes are whatever its curator wrote, not necessarily random, and thousands
+     * sharing their first bytes would otherwise share a slot.
+     */
+    private static int home(long first, long second, long third, long fourth, int length) {
+        return Probing.home(Probing.hash(first, second, third, fourth), length);
+    }
+
+    private static int home(byte[] digest, int length) {
+        return home(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3), length);
     }
 
     /** Collects entries; the first record under a digest is kept, as {@code Map.putIfAbsent} would. */
@@ -97,7 +119,7 @@ final class DigestTable {
             for (int entry = 0; entry < count; entry++) {
                 byte[] digest = entries.key(entry);
                 long first = word(digest, 0);
-                int slot = home(first, length);
+                int slot = home(digest, length);
                 while (slots[slot * SLOT + WORDS] != RuleTable.ABSENT && !holds(slots, slot, digest, first)) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }

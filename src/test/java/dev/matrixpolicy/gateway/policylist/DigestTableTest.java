@@ -26,6 +26,26 @@ class DigestTableTest {
     }
 
     @Test
+    void madeUpDigestsThatShareTheirFirstWordsDoNotPileUpInOneRun() {
+        // a list's hashes are whatever its curator wrote: here 50,000 that differ only in their last bytes
+        DigestTable.Builder builder = new DigestTable.Builder();
+        int count = 50_000;
+        for (int i = 0; i < count; i++) {
+            byte[] digest = new byte[32];
+            Arrays.fill(digest, 0, 24, (byte) 0x5A);
+            digest[28] = (byte) (i >> 24);
+            digest[29] = (byte) (i >> 16);
+            digest[30] = (byte) (i >> 8);
+            digest[31] = (byte) i;
+            builder.putIfAbsent(digest, i);
+        }
+        DigestTable table = builder.build();
+
+        assertThat(table.size()).isEqualTo(count);
+        assertThat(table.longestProbe()).as("slots one lookup reads, at most").isLessThan(64);
+    }
+
+    @Test
     void digestsThatShareTheirFirstBytesAreToldApart() {
         byte[] one = new byte[32];
         byte[] other = new byte[32];

@@ -52,6 +52,25 @@ class RuleTableTest {
     }
 
     @Test
+    void keysAListAuthorMadeToShareTheirStringHashDoNotPileUpInOneRun() {
+        // every string of 15 "Aa" or "BB" pairs has the same String.hashCode: 32,768 of them
+        int count = 1 << 15;
+        for (int i = 0; i < count; i++) {
+            StringBuilder key = new StringBuilder("@");
+            for (int pair = 0; pair < 15; pair++) {
+                key.append((i >> pair & 1) == 0 ? "Aa" : "BB");
+            }
+            put(key.append(":example.org").toString(), i);
+        }
+        RuleRecords built = records.build();
+        RuleTable table = builder.build(built);
+
+        assertThat(table.size()).isEqualTo(count);
+        assertThat(table.longestProbe()).as("slots one lookup reads, at most").isLessThan(64);
+        assertThat(built.rule(get(table, "@" + "BB".repeat(15) + ":example.org")).origin().line()).isEqualTo(count - 1);
+    }
+
+    @Test
     void keysWithTheSameHashCodeAreToldApart() {
         // "Aa" and "BB" have the same String.hashCode, and so do all their concatenations of equal length
         String[] keys = {"AaAa", "AaBB", "BBAa", "BBBB"};

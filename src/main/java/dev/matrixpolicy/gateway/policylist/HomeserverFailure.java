@@ -26,13 +26,21 @@ final class HomeserverFailure extends Exception {
     private final Optional<Duration> retryAfter;
     /** What happened without a judgement, e.g. {@code POST /join/{room} answered 403 M_FORBIDDEN: ...}, for {@link #explained}. */
     private final String detail;
+    /** Whether the homeserver answered, but with nothing usable: too large, or not the JSON expected. */
+    private final boolean unusableAnswer;
 
-    private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter) {
+    private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter,
+                              boolean unusableAnswer) {
         super(message, null, false, false);
         this.detail = detail;
         this.next = next;
         this.status = status;
         this.retryAfter = retryAfter;
+        this.unusableAnswer = unusableAnswer;
+    }
+
+    private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter) {
+        this(message, detail, next, status, retryAfter, false);
     }
 
     private HomeserverFailure(String message, Next next) {
@@ -58,7 +66,8 @@ final class HomeserverFailure extends Exception {
 
     /** An answer that is not the JSON the call expects. */
     static HomeserverFailure malformed(String call, String problem) {
-        return new HomeserverFailure("the homeserver's answer to " + call + " is unusable: " + problem, Next.RETRY);
+        String message = "the homeserver's answer to " + call + " is unusable: " + problem;
+        return new HomeserverFailure(message, message, Next.RETRY, 0, Optional.empty(), true);
     }
 
     /**
@@ -90,11 +99,16 @@ final class HomeserverFailure extends Exception {
 
     /** The same failure in the words of what it stopped, e.g. that the bot may not join the room. */
     HomeserverFailure explained(String message) {
-        return new HomeserverFailure(message + " (" + detail + ")", detail, next, status, retryAfter);
+        return new HomeserverFailure(message + " (" + detail + ")", detail, next, status, retryAfter, unusableAnswer);
     }
 
     Next next() {
         return next;
+    }
+
+    /** Whether the homeserver answered with nothing usable (too large, not the JSON expected), which the same request would get again. */
+    boolean unusableAnswer() {
+        return unusableAnswer;
     }
 
     /** The HTTP status, or 0 when there was no answer. */

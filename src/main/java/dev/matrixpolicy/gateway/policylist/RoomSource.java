@@ -371,7 +371,16 @@ public final class RoomSource implements PolicySource {
         }
 
         private void sync(Session current) throws HomeserverFailure, InterruptedException {
-            JsonNode answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout());
+            JsonNode answer;
+            try {
+                answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout());
+            } catch (HomeserverFailure failure) {
+                if (failure.unusableAnswer()) {
+                    // The same token would get the same answer: start from a new one, and read the state whole.
+                    throw HomeserverFailure.reconnect(failure.getMessage() + "; reading the room afresh");
+                }
+                throw failure;
+            }
             JsonNode rooms = answer.path("rooms");
             JsonNode joined = rooms.path("join").path(current.roomId);
             if (rooms.path("leave").has(current.roomId)) {

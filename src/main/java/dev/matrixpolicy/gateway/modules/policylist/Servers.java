@@ -1,8 +1,14 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
+import java.util.ArrayList;
 import java.util.List;
 
-/** The server names a server rule is checked against for an ID: its server, and without a port too. */
+/**
+ * The server names a server rule is checked against for an ID: its server, without a port too, and
+ * without the trailing dot of a fully qualified name: {@code evil.example.} is the host
+ * {@code evil.example} to DNS, so a server that names itself so cannot dodge a ban of
+ * {@code evil.example}.
+ */
 final class Servers {
     private Servers() {
     }
@@ -16,13 +22,22 @@ final class Servers {
         return ofName(id.substring(colon + 1));
     }
 
-    /** For {@code example.com:8448}: {@code example.com:8448} and {@code example.com}; for {@code example.com}, itself. */
+    /**
+     * For {@code example.com:8448}: {@code example.com:8448} and {@code example.com}; for
+     * {@code example.com.}, that and {@code example.com}; for {@code example.com}, itself.
+     */
     static List<String> ofName(String server) {
         int port = server.lastIndexOf(':');
         boolean ipv6Only = server.startsWith("[") && server.endsWith("]");
-        if (port < 0 || ipv6Only || port < server.lastIndexOf(']')) {
-            return List.of(server);
+        String host = port < 0 || ipv6Only || port < server.lastIndexOf(']') ? server : server.substring(0, port);
+        List<String> names = new ArrayList<>(3);
+        names.add(server);
+        if (!host.equals(server)) {
+            names.add(host);
         }
-        return List.of(server, server.substring(0, port));
+        if (host.length() > 1 && host.endsWith(".")) {
+            names.add(host.substring(0, host.length() - 1));
+        }
+        return names;
     }
 }

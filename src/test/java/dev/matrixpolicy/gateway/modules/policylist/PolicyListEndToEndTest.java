@@ -127,6 +127,7 @@ class PolicyListEndToEndTest {
                 .as("room ban").isEqualTo(403);
         assertThat(invite("@anyone:evil.example", "@bob:example.com").status()).as("server ban").isEqualTo(403);
         assertThat(invite("@anyone:Evil.Example:8448", "@bob:example.com").status()).as("server ban, any case, a port").isEqualTo(403);
+        assertThat(invite("@anyone:evil.example.", "@bob:example.com").status()).as("server ban, a fully qualified name").isEqualTo(403);
         assertThat(invite("@local-spammer:example.com", "@bob:example.com").status()).as("local file").isEqualTo(403);
         assertThat(invite("@bob:example.com", "@spammer:example.org").status()).as("check-invitee").isEqualTo(403);
     }

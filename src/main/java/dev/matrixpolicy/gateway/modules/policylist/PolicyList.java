@@ -16,6 +16,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.LogText;
@@ -499,6 +500,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             }
             Optional<PolicyRule> rule = current.decide(entity, applies);
             if (rule.isPresent() && rule.get().recommendation() != Recommendation.ALLOW) {
+                if (DryRun.active()) {
+                    return rule; // an explanation: what it shows is no refusal to count or log
+                }
                 metrics.matched(rule.get(), callback);
                 // the rule's entity, event ID and reason are a list's text, whoever wrote it: quoted
                 log.info("{}: {} refused for {}: {} rule {} ({}) of source '{}'{}{}", answers.instanceName(),

@@ -215,6 +215,30 @@ class PolicyListEndToEndTest {
 
     @Test
     @Order(1)
+    void explainingACallbackShowsTheRefusalButCountsNoMatch() {
+        invite("@spammer:example.org", "@bob:example.com");
+        double before = spammerInviteMatches();
+
+        Answer explained = new GatewayClient(managementPort, null).post("/actuator/explain/spam_checker/user_may_invite",
+                "{\"inviter\": \"@spammer:example.org\", \"invitee\": \"@bob:example.com\", \"room_id\": \"!room:example.com\"}");
+
+        assertThat(explained.status()).as(explained.body()).isEqualTo(200);
+        assertThat(explained.body()).contains("M_FORBIDDEN");
+        assertThat(spammerInviteMatches()).as("an explanation is no refusal").isEqualTo(before);
+        invite("@spammer:example.org", "@bob:example.com");
+        assertThat(spammerInviteMatches()).as("a refusal is").isEqualTo(before + 1);
+    }
+
+    /** {@code policy_module_policy_list_matches_total} for the community source's user rules on user_may_invite. */
+    private double spammerInviteMatches() {
+        return scrape(managementPort).lines()
+                .filter(line -> line.startsWith("policy_module_policy_list_matches_total{") && line.contains("callback=\"user_may_invite\"")
+                        && line.contains("source=\"community\"") && line.contains("kind=\"user\"") && line.contains("module=\"bans\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    @Order(1)
     void explainRefusesAnEntityThatIsNoIdAndARepeatedOneAsJsonErrors() {
         GatewayClient admin = new GatewayClient(managementPort, null);
         for (String query : List.of("entity=%24event%3Aexample.org", "entity=http%3A%2F%2Fx%2F", "entity=%40a%00%3Ab",

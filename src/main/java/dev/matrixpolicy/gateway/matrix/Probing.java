@@ -11,12 +11,13 @@ import java.security.SecureRandom;
  * ({@code "Aa"} and {@code "BB"}, and every string made of such pairs), and a list's hashed entities
  * are whatever bytes its curator writes: keys chosen to share a hash would pile up in one run of
  * slots, making a table's build quadratic and the lookups that land in the run long. So keys are
- * hashed here with a secret of this process, which no list can know.
+ * hashed here with secrets of this process, which no list can know.
  */
 public final class Probing {
-    /** This process's secret: where a key lands depends on it. */
-    private static final long SEED = new SecureRandom().nextLong();
-    private static final long MULTIPLIER = 0x9E3779B97F4A7C15L;
+    private static final SecureRandom SECRETS = new SecureRandom();
+    /** This process's secrets: where a key lands depends on them. */
+    private static final long SEED = SECRETS.nextLong();
+    private static final long KEY = SECRETS.nextLong() | 1;
 
     private Probing() {
     }
@@ -41,9 +42,15 @@ public final class Probing {
         return finish(step(step(step(step(SEED, first), second), third), fourth));
     }
 
+    /**
+     * Folds a block in: the 128-bit product of the running hash (the block xored in) and the secret
+     * key, its two halves xored together. A product's low half alone would not do: it turns a flip of
+     * the top bit into the same flip whatever the other bits, which the next block could cancel, and
+     * so keys could be chosen to collide for every seed. The high half's carries depend on every bit.
+     */
     private static long step(long hash, long block) {
-        long mixed = (hash ^ block) * MULTIPLIER;
-        return mixed ^ (mixed >>> 29);
+        long mixed = hash ^ block;
+        return mixed * KEY ^ Math.unsignedMultiplyHigh(mixed, KEY);
     }
 
     private static int finish(long hash) {

@@ -145,7 +145,8 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
     /** A body of a type the endpoint does not read (a form, as {@code curl -d} sends one): 415, naming what it reads. */
     @ExceptionHandler
     ResponseEntity<Map<String, String>> bodyType(HttpMediaTypeNotSupportedException wrong) {
-        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "M_NOT_JSON", "A body of type " + wrong.getContentType()
+        String given = wrong.getContentType() == null ? "that type" : "type " + wrong.getContentType(); // null: a header Spring could not parse
+        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "M_NOT_JSON", "A body of " + given
                 + " is not read here: send " + types(wrong.getSupportedMediaTypes()) + ", or no body where none is needed");
     }
 

@@ -80,13 +80,29 @@ final class ClientServerApi implements AutoCloseable {
 
     /** Whether the bot's membership in the room is {@code join}: its {@code m.room.member} state, which a non-member may not read. */
     boolean isJoined(String roomId, String userId) throws HomeserverFailure, InterruptedException {
+        try {
+            return membership(roomId, userId).filter("join"::equals).isPresent();
+        } catch (HomeserverFailure failure) {
+            if (failure.status() == 404) {
+                return false;
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * The bot's membership in the room as its {@code m.room.member} state says ({@code join},
+     * {@code leave}, {@code ban}: a former member still reads its state up to its departure); empty when
+     * the homeserver refuses to say (403), as it does to one that never was a member. Any other failure,
+     * a 404 included (a proxy's, say), is thrown: it says nothing about the membership.
+     */
+    Optional<String> membership(String roomId, String userId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state/m.room.member/{user}";
         try {
-            JsonNode member = json(call, get("rooms", roomId, "state", "m.room.member", userId));
-            return "join".equals(member.path("membership").asString(""));
+            return Optional.of(json(call, get("rooms", roomId, "state", "m.room.member", userId)).path("membership").asString(""));
         } catch (HomeserverFailure failure) {
-            if (failure.status() == 403 || failure.status() == 404) {
-                return false;
+            if (failure.status() == 403) {
+                return Optional.empty();
             }
             throw failure;
         }

@@ -468,7 +468,8 @@ public final class RoomSource implements PolicySource {
             if (now.isBefore(current.joinedAt.plus(settings.syncTimeout()))) {
                 return;
             }
-            if (!homeserver.isJoined(current.roomId, current.userId)) {
+            // a definite answer only: a failure to answer (a proxy's 404) is retried, not taken for a removal
+            if (!homeserver.membership(current.roomId, current.userId).filter("join"::equals).isPresent()) {
                 throw removed(current);
             }
             current.joinedAt = now;

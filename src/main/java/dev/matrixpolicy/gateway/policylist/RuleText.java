@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -287,16 +288,16 @@ public final class RuleText {
         String[] words = WORDS.split(line, 4);
         if (words.length < 3) {
             throw new IllegalArgumentException("expected '<ban|takedown|allow> <user|room|server> <entity> [reason]', got '"
-                    + abbreviate(line) + "'");
+                    + LogText.escaped(line) + "'");
         }
         Recommendation recommendation = switch (words[0].toLowerCase(Locale.ROOT)) {
             case "ban" -> Recommendation.BAN;
             case "takedown" -> Recommendation.TAKEDOWN;
             case "allow" -> Recommendation.ALLOW;
-            default -> throw new IllegalArgumentException("'" + abbreviate(words[0]) + "' is not ban, takedown or allow");
+            default -> throw new IllegalArgumentException("'" + LogText.escaped(words[0]) + "' is not ban, takedown or allow");
         };
         EntityKind kind = EntityKind.ofWireName(words[1].toLowerCase(Locale.ROOT)).orElseThrow(() ->
-                new IllegalArgumentException("'" + abbreviate(words[1]) + "' is not user, room or server"));
+                new IllegalArgumentException("'" + LogText.escaped(words[1]) + "' is not user, room or server"));
         Entity entity = entity(words[2]);
         String reason = words.length > 3 ? words[3] : "";
         return new PolicyRule(kind, entity, recommendation, Shared.TEXTS.text(reason), // lists repeat a few reasons
@@ -309,13 +310,10 @@ public final class RuleText {
             try {
                 return Entity.sha256(word.substring("sha256:".length()));
             } catch (IllegalArgumentException invalid) {
-                throw new IllegalArgumentException("'" + abbreviate(word) + "' is not sha256:<base64 of a SHA-256>", invalid);
+                throw new IllegalArgumentException("'" + LogText.escaped(word) + "' is not sha256:<base64 of a SHA-256>", invalid);
             }
         }
         return Entity.of(word);
     }
 
-    private static String abbreviate(String text) {
-        return text.length() <= 80 ? text : text.substring(0, 80) + "...";
-    }
 }

@@ -90,8 +90,9 @@ public final class UrlSource extends PollingSource {
      * {@code ?…}, since a list served behind a token often takes it there.
      */
     public static String shown(URI url) {
-        String shown = url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
-                + (url.getRawPath() == null ? "" : url.getRawPath());
+        // the authority as written: a host Java takes for a registry name (one with '_') has no getHost();
+        // a configured URL has no user:password@ (BackendUrls refuses it)
+        String shown = url.getScheme() + "://" + url.getRawAuthority() + (url.getRawPath() == null ? "" : url.getRawPath());
         return url.getRawQuery() == null ? shown : shown + "?…";
     }
 

@@ -58,6 +58,7 @@ class PollingSourcesTest {
                 .isEqualTo("https://lists.example:8443/bans.txt?…");
         assertThat(UrlSource.shown(URI.create("http://[::1]/bans.json"))).isEqualTo("http://[::1]/bans.json");
         assertThat(UrlSource.shown(URI.create("https://lists.example"))).isEqualTo("https://lists.example");
+        assertThat(UrlSource.shown(URI.create("https://my_lists.example/bans.txt?t=1"))).isEqualTo("https://my_lists.example/bans.txt?…");
     }
 
     @Test

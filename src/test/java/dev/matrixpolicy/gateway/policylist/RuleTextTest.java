@@ -106,6 +106,10 @@ class RuleTextTest {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> RuleText.parse("ban user @a:example.com\nbna user @b:example.com\n", "local"))
                 .withMessage("line 2: 'bna' is not ban, takedown or allow");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> RuleText.parse("ban\u0085forged\u001b[31m user @b:example.com\n", "local"))
+                .as("a curator's text in the message cannot break the log line that shows it")
+                .withMessage("line 1: 'ban\\u0085forged\\u001B[31m' is not ban, takedown or allow");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban person @a:example.com", "local"))
                 .withMessage("line 1: 'person' is not user, room or server");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user", "local"))

@@ -17,9 +17,9 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.chain.DryRun;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ListSource;
-import dev.matrixpolicy.gateway.module.LogText;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
@@ -504,9 +504,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     return rule; // an explanation: what it shows is no refusal to count or log
                 }
                 metrics.matched(rule.get(), callback);
-                // the rule's entity, event ID and reason are a list's text, whoever wrote it: quoted
+                // the ID is a client's (an alias's localpart may hold line separators), the rule's a list's: quoted
                 log.info("{}: {} refused for {}: {} rule {} ({}) of source '{}'{}{}", answers.instanceName(),
-                        callback.name(), entity.getFirst().id(), rule.get().kind().wireName(), LogText.quoted(rule.get().entity().describe()),
+                        callback.name(), LogText.quoted(entity.getFirst().id()), rule.get().kind().wireName(), LogText.quoted(rule.get().entity().describe()),
                         rule.get().recommendation().wireName(), rule.get().origin().source(),
                         rule.get().origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse(""),
                         rule.get().reason().isEmpty() ? "" : ": " + LogText.quoted(rule.get().reason()));

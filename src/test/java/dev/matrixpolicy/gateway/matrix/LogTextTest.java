@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.module;
+package dev.matrixpolicy.gateway.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,6 +28,12 @@ class LogTextTest {
     @Test
     void lettersOfEveryScriptStayAsTheyAre() {
         assertThat(LogText.quoted("спам 垃圾 😀")).isEqualTo("\"спам 垃圾 😀\"");
+    }
+
+    @Test
+    void escapedIsTheSameWithoutTheQuotes() {
+        assertThat(LogText.escaped("bna\u2028forged")).isEqualTo("bna\\u2028forged");
+        assertThat(LogText.escaped("y".repeat(250))).isEqualTo("y".repeat(LogText.LONGEST) + "... (250 characters)");
     }
 
     @Test

@@ -1,0 +1,59 @@
+package dev.matrixpolicy.gateway.matrix;
+
+import java.util.HexFormat;
+
+/**
+ * Text from outside the gateway (a client's free text that a homeserver passes on, an ID or alias,
+ * a policy list curator's reason, glob or line, an event ID from a list file) as a log argument or in
+ * an error a status page shows: every control character (C0, DEL and C1, so a line break, a
+ * next-line or an escape sequence) and the Unicode line and paragraph separators written as
+ * {@code \}{@code uXXXX}, and a quote or backslash escaped with a backslash, so that such text
+ * cannot forge a log line or recolour a terminal; and cut to {@value #LONGEST} characters, so that one
+ * request cannot write a line of a megabyte. Grammars let more through than one might think: a room
+ * alias's localpart may hold separators and bidirectional controls.
+ *
+ * <p>Jackson's JSON string quoting escapes only the C0 characters, not the next-line and separators
+ * that some log viewers break lines at, hence this.
+ */
+public final class LogText {
+    static final int LONGEST = 200;
+    private static final HexFormat HEX = HexFormat.of().withUpperCase();
+
+    private LogText() {
+    }
+
+    /** {@code text} between double quotes, escaped; a longer one cut, with how long it was. */
+    public static String quoted(String text) {
+        return written(text, true);
+    }
+
+    /** {@code text} escaped, without quotes, for a message that quotes it its own way; a longer one cut, with how long it was. */
+    public static String escaped(String text) {
+        return written(text, false);
+    }
+
+    private static String written(String text, boolean quotes) {
+        int kept = Math.min(text.length(), LONGEST);
+        if (kept < text.length() && Character.isHighSurrogate(text.charAt(kept - 1))) {
+            kept--; // not half a character
+        }
+        StringBuilder written = new StringBuilder(kept + 2);
+        if (quotes) {
+            written.append('"');
+        }
+        for (int i = 0; i < kept; i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                written.append('\\').append(c);
+            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                written.append("\\u").append(HEX.toHexDigits(c));
+            } else {
+                written.append(c);
+            }
+        }
+        if (quotes) {
+            written.append('"');
+        }
+        return kept == text.length() ? written.toString() : written.append("... (").append(text.length()).append(" characters)").toString();
+    }
+}

@@ -135,48 +135,58 @@ def test_a_redacted_rule_lifts_its_ban_within_a_second(world, policy, report):
     report.check("user_may_invite", SHIM, f"a user whose rule a moderator redacted ({took * 1000:.0f} ms)", "200")
 
 
+def _kick_the_bot_and_await_its_return(policy: PolicyRoom) -> float:
+    """A moderator kicks the bot; returns the seconds until it is back in the (public) room, which
+    it rejoins and reads whole again."""
+    kicked = time.monotonic()
+    policy.moderator.call("POST", f"/_matrix/client/v3/rooms/{q(policy.room)}/kick",
+                          {"user_id": policy.bot.user_id, "reason": "testing the bot"})
+
+    def rejoined() -> bool:
+        return policy.moderator.state(policy.room, "m.room.member", policy.bot.user_id)["membership"] == "join"
+    eventually(rejoined, "the bot back in the policy room", timeout=SYNC_TIMEOUT + 20)
+    return time.monotonic() - kicked
+
+
+def _a_rule_applies_within_a_second(world: Any, policy: PolicyRoom, prefix: str) -> tuple:
+    """A moderator bans a new user; returns the refusal of that user's invite and how long after the rule it came."""
+    a = world.hs_a
+    spammer, victim = a.register(unique(prefix)), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+    sent = policy.rule("user", f"rule:{spammer.user_id}", {"entity": spammer.user_id, "recommendation": "m.ban"})
+    error, took = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, f"the user banned ({prefix})")
+    assert took < RULE_WINDOW, f"the rule took {took:.2f} s to apply"
+    return error, took
+
+
 def test_a_joiners_member_event_beyond_jacksons_default_limits_does_not_stop_the_list(world, policy, report):
     """Anyone may join a public policy room and give their member event odd content: here a key of
-    50,001 characters, within Synapse's 64 KiB but beyond what Jackson reads by default. The
-    gateway's sync must go on, and the next rule apply within a second. (Content nested deeper than
-    Jackson's default 500 levels is proven against a fake homeserver only: Synapse fails with a 500
-    on a member event nested 600 deep.)"""
-    a = world.hs_a
-    joiner, spammer, victim = a.register(unique("pl-joiner-")), a.register(unique("pl-after-")), a.register(unique("pl-victim-"))
+    50,001 characters, within Synapse's 64 KiB but beyond what Jackson reads by default. The sync
+    filter leaves member events out, but a full read of the room takes every state event: the bot is
+    kicked so that it rejoins and reads the room whole, and the next rule must still apply within a
+    second. (Content nested deeper than Jackson's default 500 levels is proven against a fake
+    homeserver only: Synapse fails with a 500 on a member event nested 600 deep.)"""
+    joiner = world.hs_a.register(unique("pl-joiner-"))
     joiner.join(policy.room)
     joiner.set_state(policy.room, "m.room.member", {"membership": "join", "k" * 50_001: True}, state_key=joiner.user_id)
-    room = spammer.create_room(preset="private_chat")
 
-    sent = policy.rule("user", f"rule:{spammer.user_id}",
-                       {"entity": spammer.user_id, "recommendation": "m.ban", "reason": "after the odd join"})
-    error, took = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the user banned after the odd join")
-    assert took < RULE_WINDOW, f"the rule took {took:.2f} s to apply"
+    _kick_the_bot_and_await_its_return(policy)
+    error, took = _a_rule_applies_within_a_second(world, policy, "pl-after-odd-join-")
     report.check("user_may_invite", SHIM,
-                 f"a user banned after a member event beyond Jackson's limits ({took * 1000:.0f} ms after the rule)", seen(error))
+                 f"a user banned after a member event beyond Jackson's limits was read whole ({took * 1000:.0f} ms after the rule)",
+                 seen(error))
 
 
 def test_a_kicked_bot_notices_without_any_member_event_in_its_sync_and_rejoins(world, policy, report):
     """The sync filter leaves member events out (a join raid must not wake the bot), so Synapse does not
     report the room the bot was kicked from: the bot learns it from an empty long-poll, rejoins the
     public room, and the next rule applies."""
-    a = world.hs_a
-    kicked = time.monotonic()
-    policy.moderator.call("POST", f"/_matrix/client/v3/rooms/{q(policy.room)}/kick",
-                          {"user_id": policy.bot.user_id, "reason": "testing the bot"})
+    back = _kick_the_bot_and_await_its_return(policy)
+    assert back < SYNC_TIMEOUT + 10, f"the bot took {back:.1f} s to rejoin"
 
-    def rejoined() -> bool:
-        membership = policy.moderator.state(policy.room, "m.room.member", policy.bot.user_id)["membership"]
-        return membership == "join"
-    eventually(rejoined, "the bot back in the policy room", timeout=SYNC_TIMEOUT + 20)
-    took = time.monotonic() - kicked
-    assert took < SYNC_TIMEOUT + 10, f"the bot took {took:.1f} s to rejoin"
-
-    spammer, victim = a.register(unique("pl-after-kick-")), a.register(unique("pl-victim-"))
-    room = spammer.create_room(preset="private_chat")
-    sent = policy.rule("user", f"rule:{spammer.user_id}", {"entity": spammer.user_id, "recommendation": "m.ban"})
-    error, applied = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the user banned after the rejoin")
-    report.check("user_may_invite", SHIM, f"a user banned after the bot was kicked and rejoined in {took:.1f} s "
-                 f"({applied * 1000:.0f} ms after the rule)", seen(error))
+    error, took = _a_rule_applies_within_a_second(world, policy, "pl-after-kick-")
+    report.check("user_may_invite", SHIM, f"a user banned after the bot was kicked and rejoined in {back:.1f} s "
+                 f"({took * 1000:.0f} ms after the rule)", seen(error))
 
 
 def test_a_room_rule_refuses_joins_to_that_room(world, policy, report):

@@ -18,8 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * match is one array read per character; only a miss looks at the NFA.
  *
  * <p>Patterns that are a {@code *} and then literal characters ({@code *.spam.example}, or
- * {@code *:spam.example}, the usual way to name every user of a server) skip the automaton: they go into a second trie of their literals
- * read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
+ * {@code *:spam.example}, the usual way to name every user of a server) skip the automaton: they go
+ * into a second trie of their literals read backwards, walked from the end of the input. Thousands of them would otherwise put a state per
  * character of each literal into the DFA, and random inputs would keep evicting one another's. That
  * trie is path-compressed (see {@link Suffixes}): a walk searches at the branches only, and reads the
  * characters between them as one run. Of those, the patterns whose literal is a colon and a text with
@@ -523,10 +523,10 @@ public final class GlobAutomaton {
 
     /**
      * The patterns {@code *:text} where the text has no colon: by the text from an input's last colon
-     * on, in one array probed linearly. Each slot is four ints: the fingerprint of its literal (a
-     * mix of its {@code String} hash; 0 for an empty slot), the lowest index of the patterns with that
-     * literal, and where the literal starts and ends in one string of them all. A lookup hashes
-     * the input's tail where it lies, reads its slot (and the next ones while fingerprints differ, at
+     * on, in one array probed linearly. Each slot is four ints: the fingerprint of its literal (its
+     * {@linkplain Probing#hash seeded hash}; 0 for an empty slot), the lowest index of the patterns
+     * with that literal, and where the literal starts and ends in one string of them all. A lookup
+     * hashes the input's tail where it lies, reads its slot (and the next ones while fingerprints differ, at
      * most two thirds of the slots being full), then the literal to compare: no copy, and two places
      * in memory as a rule, whatever the number of patterns. Immutable.
      */

@@ -217,9 +217,8 @@ public final class PolicyIndex {
             int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
             if (record == RuleTable.ABSENT && !hashes.isEmpty()) {
                 record = hashes.get(lookup.digest());
-                byte[] asWritten = record == RuleTable.ABSENT ? lookup.digestAsWritten() : null;
-                if (asWritten != null) {
-                    record = hashes.get(asWritten);
+                if (record == RuleTable.ABSENT && lookup.digestAsWritten() != null) {
+                    record = hashes.get(lookup.digestAsWritten());
                 }
             }
             if (record == RuleTable.ABSENT && globs != null) {

@@ -5,8 +5,8 @@ import java.util.Arrays;
 
 /**
  * Rules by a string key, in one array probed linearly: each slot is two ints, its key's fingerprint
- * (its {@linkplain Probing#hash seeded hash}, which a list's author cannot make collide) and the offset of its rule's record in a {@link RuleRecords}. No
- * object per rule. A slot's two ints share a cache line, eight slots a line, so a lookup of an ID no
+ * (its {@linkplain Probing#hash seeded hash}, which a list's author cannot make collide) and the
+ * offset of its rule's record in a {@link RuleRecords}. No object per rule. A slot's two ints share a cache line, eight slots a line, so a lookup of an ID no
  * rule names touches about one line, and one that a rule names two: its slot's, then its record,
  * which starts with the key. Built once, then read-only.
  *

@@ -315,5 +315,4 @@ public final class RuleText {
         }
         return Entity.of(word);
     }
-
 }

@@ -26,7 +26,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The few calls of the Matrix client-server API (v3) a {@link RoomSource} makes, as its bot. Every
  * call waits at most its timeout for the headers and at most the request timeout between two pieces
  * of the body, and reads at most its {@link ReplyCap} of a successful answer (the gateway's one rule
- * for reading a reply; the state is parsed as it streams in, under the same cap); every way it can
+ * for reading a reply; the state and the syncs are parsed as they stream in, under the same cap); every way it can
  * fail ends as one {@link HomeserverFailure}. Redirects are not followed. The access token goes in the {@code Authorization} header only, never in a URL or a message.
  */
 final class ClientServerApi implements AutoCloseable {
@@ -148,18 +148,25 @@ final class ClientServerApi implements AutoCloseable {
     }
 
     /**
-     * {@code GET /sync}: waits up to {@code timeout} for something new, without marking the bot online.
+     * {@code GET /sync}: waits up to {@code timeout} for something new, without marking the bot online,
+     * and reads what the answer says of one room as it streams in ({@link SyncAnswer}).
      *
      * @param filter a filter ID, or a filter's JSON
+     * @param roomId the room whose events are kept; every other part of the answer is skipped
      */
-    JsonNode sync(Optional<String> since, String filter, Duration timeout) throws HomeserverFailure, InterruptedException {
+    SyncAnswer sync(Optional<String> since, String filter, Duration timeout, String roomId)
+            throws HomeserverFailure, InterruptedException {
         String query = "?timeout=" + timeout.toMillis() + "&set_presence=offline&filter=" + encode(filter)
                 + since.map(token -> "&since=" + encode(token)).orElse("");
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/sync" + query)).GET();
         String call = "GET /sync";
-        JsonNode answer = object(call, exchange(call, request, requestTimeout.plus(timeout), JSON::readTree));
-        text(call, answer, "next_batch");
-        return answer;
+        return exchange(call, request, requestTimeout.plus(timeout), body -> {
+            try (JsonParser parser = JSON.createParser(body)) {
+                return SyncAnswer.read(parser, roomId);
+            } catch (IllegalArgumentException unusable) {
+                throw HomeserverFailure.malformed(call, unusable.getMessage());
+            }
+        });
     }
 
     /**

@@ -27,8 +27,8 @@ import tools.jackson.databind.node.ObjectNode;
  * between is in the state, or in the next sync, never in neither. After that it long-polls
  * {@code /sync}, applies each response's rule state events in order (the {@code state} section, then
  * the timeline's state events), then the timeline's redactions of rule events, and hands the
- * complete rules to the listener once per response that changed anything. A {@code limited} timeline (a gap: more rule events than one response carries)
- * reads the full state again.
+ * complete rules to the listener once per response that changed anything. A gap (a {@code limited}
+ * timeline, or a section of more events than {@link SyncAnswer} keeps) reads the full state again.
  *
  * <p>When the homeserver fails (down, restarting, 5xx, slow, garbled, 429) the source keeps its last
  * good rules, retries after the {@link Settings#backoff()} pauses (a 429 waits at least its
@@ -342,8 +342,7 @@ public final class RoomSource implements PolicySource {
             }
             lastRoomId = Optional.of(roomId);
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
-            String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO)
-                    .path("next_batch").stringValue();
+            String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO, roomId).nextBatch();
             return new Session(userId, roomId, filterId, since, settings.clock().instant());
         }
 
@@ -371,9 +370,9 @@ public final class RoomSource implements PolicySource {
         }
 
         private void sync(Session current) throws HomeserverFailure, InterruptedException {
-            JsonNode answer;
+            SyncAnswer answer;
             try {
-                answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout());
+                answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout(), current.roomId);
             } catch (HomeserverFailure failure) {
                 if (failure.unusableAnswer()) {
                     // The same token would get the same answer: start from a new one, and read the state whole.
@@ -381,29 +380,28 @@ public final class RoomSource implements PolicySource {
                 }
                 throw failure;
             }
-            JsonNode rooms = answer.path("rooms");
-            JsonNode joined = rooms.path("join").path(current.roomId);
-            if (rooms.path("leave").has(current.roomId)) {
+            if (answer.left()) {
                 throw removed(current);
             }
-            current.since = answer.path("next_batch").stringValue();
-            if (joined.isMissingNode()) {
+            current.since = answer.nextBatch();
+            if (answer.joined().isEmpty()) {
                 stillJoined(current);
                 return;
             }
+            SyncAnswer.Room joined = answer.joined().get();
             current.joinedAt = settings.clock().instant();
-            if (joined.path("timeline").path("limited").asBoolean(false)) {
+            if (joined.gap()) {
                 log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
                 current.stateRead = false;
                 return;
             }
             RoomRules room = rules.orElseThrow();
             boolean changed = false;
-            for (JsonNode event : joined.path("state").path("events")) {
+            for (JsonNode event : joined.state()) {
                 changed |= room.apply(event);
             }
             Set<String> redacted = new HashSet<>();
-            for (JsonNode event : joined.path("timeline").path("events")) {
+            for (JsonNode event : joined.timeline()) {
                 if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
                     noticed(current.roomId, RoomUpgrade.of(current.roomId, event.path("content"), event.path("sender"), settings.clock().instant()));
                 }

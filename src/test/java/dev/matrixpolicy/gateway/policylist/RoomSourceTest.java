@@ -377,6 +377,23 @@ class RoomSourceTest {
     }
 
     @Test
+    void aSyncAnswerWithMoreRuleEventsThanTheTimelineLimitIsReadAsAGap() {
+        homeserver.room(ROOM);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+        ObjectNode[] flood = new ObjectNode[RoomSource.TIMELINE_LIMIT + 50];
+        for (int i = 0; i < flood.length; i++) {
+            flood[i] = ban("user", "rule:" + i, "@spammer" + i + ":evil.example");
+        }
+
+        homeserver.send(ROOM, flood); // a homeserver that ignores the filter's limit, and reports no gap
+
+        assertThat(awaitUpdates(2).rules()).hasSize(flood.length);
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).as("the state read afresh").hasSize(2);
+    }
+
+    @Test
     void longPollsAskForTheRoomsRuleEventsOnlyThroughAStoredFilter() {
         homeserver.room(ROOM);
         start(ROOM);

@@ -1,0 +1,163 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
+
+/**
+ * What one {@code /sync} answer says of the one room a {@link RoomSource} reads, taken from the parser
+ * as the answer streams in: the next token, whether the bot left the room, and the room's rule events.
+ * Everything else (other rooms, presence, device lists) is skipped token by token, never held.
+ *
+ * <p>At most {@link #MAX_EVENTS} events of each section are kept, each as its own small tree. A
+ * longer section is a gap: the source reads the room's full state instead, which it streams. So an
+ * answer of any size (a state delta after a long outage, a homeserver that ignores the filter's
+ * timeline limit) takes a bounded heap, where one tree of it would take several times its bytes.
+ *
+ * @param nextBatch the token the next long-poll starts from
+ * @param left      whether the answer reports the room among those the bot left (kicked, banned)
+ * @param joined    the room as a joined room, when the answer has it
+ */
+record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
+    /** The events of a section kept before it counts as a gap: the filter's own timeline limit. */
+    static final int MAX_EVENTS = RoomSource.TIMELINE_LIMIT;
+    /** Reads one event off a parser that goes on after it. */
+    private static final ObjectReader EVENT = EventJson.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * The room's events in one answer.
+     *
+     * @param gap      whether events are missing between the last answer and these: the homeserver
+     *                 said so ({@code limited}), or a section held more than {@link #MAX_EVENTS}
+     * @param state    the {@code state} section's events, in order; empty when {@code gap}
+     * @param timeline the timeline's events, in order; empty when {@code gap}
+     */
+    record Room(boolean gap, List<JsonNode> state, List<JsonNode> timeline) {
+        Room {
+            state = gap ? List.of() : List.copyOf(state);
+            timeline = gap ? List.of() : List.copyOf(timeline);
+        }
+    }
+
+    /**
+     * Reads an answer from a parser before its first token. A field of an unexpected type is read as
+     * absent, as a tree's {@code path} would read it; only an answer that is no object, or has no
+     * {@code next_batch}, is refused.
+     *
+     * @throws IllegalArgumentException naming what makes the answer unusable
+     */
+    static SyncAnswer read(JsonParser parser, String roomId) {
+        if (parser.nextToken() != JsonToken.START_OBJECT) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        String nextBatch = null;
+        boolean left = false;
+        Room joined = null;
+        for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+            JsonToken value = parser.nextToken();
+            if (name.equals("next_batch") && value == JsonToken.VALUE_STRING) {
+                nextBatch = parser.getString();
+            } else if (name.equals("rooms") && value == JsonToken.START_OBJECT) {
+                for (String section = parser.nextName(); section != null; section = parser.nextName()) {
+                    JsonToken rooms = parser.nextToken();
+                    if (section.equals("join") && rooms == JsonToken.START_OBJECT) {
+                        joined = joinedRoom(parser, roomId).orElse(joined);
+                    } else if (section.equals("leave") && rooms == JsonToken.START_OBJECT) {
+                        left |= skipRooms(parser, roomId);
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
+        if (nextBatch == null || nextBatch.isEmpty()) {
+            throw new IllegalArgumentException("no next_batch");
+        }
+        return new SyncAnswer(nextBatch, left, Optional.ofNullable(joined));
+    }
+
+    /** The one room of the {@code join} section the parser is on, when it is there; the other rooms are skipped. */
+    private static Optional<Room> joinedRoom(JsonParser parser, String roomId) {
+        Room found = null;
+        for (String room = parser.nextName(); room != null; room = parser.nextName()) {
+            parser.nextToken();
+            if (room.equals(roomId)) {
+                found = room(parser);
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    /** Skips the section the parser is on (of rooms by ID); whether it names the one room. */
+    private static boolean skipRooms(JsonParser parser, String roomId) {
+        boolean named = false;
+        for (String room = parser.nextName(); room != null; room = parser.nextName()) {
+            parser.nextToken();
+            parser.skipChildren();
+            named |= room.equals(roomId);
+        }
+        return named;
+    }
+
+    /** The joined room the parser is on; a room that is no object is a room with nothing new. */
+    private static Room room(JsonParser parser) {
+        List<JsonNode> state = new ArrayList<>();
+        List<JsonNode> timeline = new ArrayList<>();
+        boolean gap = false;
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return new Room(false, state, timeline);
+        }
+        for (String section = parser.nextName(); section != null; section = parser.nextName()) {
+            JsonToken value = parser.nextToken();
+            if ((section.equals("state") || section.equals("timeline")) && value == JsonToken.START_OBJECT) {
+                List<JsonNode> events = section.equals("state") ? state : timeline;
+                for (String field = parser.nextName(); field != null; field = parser.nextName()) {
+                    JsonToken token = parser.nextToken();
+                    if (field.equals("events") && token == JsonToken.START_ARRAY) {
+                        gap |= !events(parser, events);
+                    } else if (field.equals("limited") && section.equals("timeline")) {
+                        gap |= token == JsonToken.VALUE_TRUE;
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return new Room(gap, state, timeline);
+    }
+
+    /**
+     * Adds the events of the array the parser is on, each read as a tree, up to {@link #MAX_EVENTS};
+     * the rest is skipped.
+     *
+     * @return whether every event was kept
+     */
+    private static boolean events(JsonParser parser, List<JsonNode> into) {
+        boolean all = true;
+        for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+            if (token == null) {
+                throw new IllegalArgumentException("the answer ends early");
+            }
+            if (all && into.size() < MAX_EVENTS) {
+                into.add(EVENT.readTree(parser));
+            } else {
+                all = false;
+                into.clear();
+                parser.skipChildren();
+            }
+        }
+        return all;
+    }
+}

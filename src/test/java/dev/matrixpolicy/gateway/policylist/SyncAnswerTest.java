@@ -1,0 +1,161 @@
+package dev.matrixpolicy.gateway.policylist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Enumeration;
+import java.util.NoSuchElementException;
+import org.junit.jupiter.api.Test;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.databind.JsonNode;
+
+/** What a {@code /sync} answer says of the one room a source reads, taken from the stream. */
+class SyncAnswerTest {
+    private static final String ROOM = "!policies:test";
+
+    private static SyncAnswer read(String json) {
+        try (JsonParser parser = EventJson.MAPPER.createParser(json)) {
+            return SyncAnswer.read(parser, ROOM);
+        }
+    }
+
+    private static String rule(int n) {
+        return "{\"type\":\"m.policy.rule.user\",\"state_key\":\"rule:" + n + "\",\"sender\":\"@mod:test\",\"event_id\":\"$e" + n
+                + "\",\"content\":{\"entity\":\"@spammer" + n + ":evil.example\",\"recommendation\":\"m.ban\"}}";
+    }
+
+    private static String events(int from, int to) {
+        StringBuilder events = new StringBuilder("[");
+        for (int n = from; n < to; n++) {
+            events.append(n == from ? "" : ",").append(rule(n));
+        }
+        return events.append(']').toString();
+    }
+
+    @Test
+    void keepsTheRoomsStateAndTimelineEventsInOrderAndSkipsEverythingElse() {
+        SyncAnswer answer = read("""
+                {"account_data":{"events":[{"type":"x"}]},"next_batch":"s7","presence":{},
+                 "rooms":{"invite":{"%1$s":{}},
+                          "join":{"!other:test":{"timeline":{"events":%2$s}},
+                                  "%1$s":{"state":{"events":%3$s},"ephemeral":{"events":[]},
+                                          "timeline":{"events":%4$s,"limited":false,"prev_batch":"p1"}}}},
+                 "device_lists":{"changed":[]}}
+                """.formatted(ROOM, events(90, 92), events(0, 2), events(2, 5)));
+
+        assertThat(answer.nextBatch()).isEqualTo("s7");
+        assertThat(answer.left()).isFalse();
+        SyncAnswer.Room room = answer.joined().orElseThrow();
+        assertThat(room.gap()).isFalse();
+        assertThat(room.state()).extracting(event -> event.path("state_key").asString()).containsExactly("rule:0", "rule:1");
+        assertThat(room.timeline()).extracting(event -> event.path("state_key").asString())
+                .containsExactly("rule:2", "rule:3", "rule:4");
+    }
+
+    @Test
+    void anAnswerWithoutTheRoomHasNothingOfItAndOneThatReportsItLeftSaysSo() {
+        assertThat(read("{\"next_batch\":\"s1\",\"rooms\":{\"join\":{\"!other:test\":{}}}}").joined()).isEmpty();
+        assertThat(read("{\"next_batch\":\"s1\"}").joined()).isEmpty();
+
+        SyncAnswer kicked = read("{\"next_batch\":\"s2\",\"rooms\":{\"leave\":{\"%s\":{\"timeline\":{\"events\":%s}}}}}"
+                .formatted(ROOM, events(0, 3)));
+        assertThat(kicked.left()).isTrue();
+        assertThat(kicked.joined()).isEmpty();
+        assertThat(read("{\"next_batch\":\"s2\",\"rooms\":{\"leave\":{\"!other:test\":{}}}}").left()).isFalse();
+    }
+
+    @Test
+    void aLimitedTimelineIsAGapWhereverItsFlagComesAndKeepsNoEvent() {
+        SyncAnswer flagLast = read("{\"next_batch\":\"s3\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s},\"timeline\":{\"events\":%s,\"limited\":true}}}}}"
+                .formatted(ROOM, events(0, 10), events(10, 11)));
+        SyncAnswer flagFirst = read("{\"next_batch\":\"s3\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"limited\":true,\"events\":%s}}}}}"
+                .formatted(ROOM, events(10, 11)));
+
+        for (SyncAnswer answer : new SyncAnswer[] {flagLast, flagFirst}) {
+            SyncAnswer.Room room = answer.joined().orElseThrow();
+            assertThat(room.gap()).isTrue();
+            assertThat(room.state()).isEmpty();
+            assertThat(room.timeline()).isEmpty();
+        }
+    }
+
+    @Test
+    void aSectionOfMoreEventsThanTheTimelineLimitIsAGapEvenUnflagged() {
+        int limit = SyncAnswer.MAX_EVENTS;
+
+        assertThat(read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s}}}}}"
+                .formatted(ROOM, events(0, limit))).joined().orElseThrow().state()).hasSize(limit);
+        assertThat(read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s}}}}}"
+                .formatted(ROOM, events(0, limit + 1))).joined().orElseThrow().gap()).isTrue();
+        assertThat(read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"events\":%s,\"limited\":false}}}}}"
+                .formatted(ROOM, events(0, limit + 1))).joined().orElseThrow().gap()).isTrue();
+    }
+
+    /**
+     * A state delta of 300,000 rule events (about 45 MB), made as it is read: one tree of it would
+     * take several times that; read as a stream, the answer keeps none of its events, and its token
+     * after them is read.
+     */
+    @Test
+    void aHugeStateDeltaIsReadAsAStreamAndKeptAsAGap() {
+        int count = 300_000;
+        InputStream answer = new SequenceInputStream(new Enumeration<>() {
+            private int part = -1;
+
+            @Override
+            public boolean hasMoreElements() {
+                return part <= count;
+            }
+
+            @Override
+            public InputStream nextElement() {
+                if (!hasMoreElements()) {
+                    throw new NoSuchElementException();
+                }
+                String text = part == -1 ? "{\"rooms\":{\"join\":{\"" + ROOM + "\":{\"state\":{\"events\":["
+                        : part == count ? "]},\"timeline\":{\"events\":[],\"limited\":false}}}},\"next_batch\":\"s5\"}"
+                        : (part == 0 ? "" : ",") + rule(part);
+                part++;
+                return new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
+            }
+        });
+
+        SyncAnswer read;
+        try (JsonParser parser = EventJson.MAPPER.createParser(answer)) {
+            read = SyncAnswer.read(parser, ROOM);
+        }
+
+        assertThat(read.nextBatch()).isEqualTo("s5");
+        assertThat(read.joined().orElseThrow().gap()).isTrue();
+    }
+
+    @Test
+    void fieldsOfAnUnexpectedTypeAreReadAsAbsent() {
+        assertThat(read("{\"next_batch\":\"s6\",\"rooms\":[]}").joined()).isEmpty();
+        assertThat(read("{\"next_batch\":\"s6\",\"rooms\":{\"join\":\"" + ROOM + "\",\"leave\":[\"" + ROOM + "\"]}}").joined()).isEmpty();
+        SyncAnswer.Room odd = read("{\"next_batch\":\"s6\",\"rooms\":{\"join\":{\"%s\":{\"state\":5,\"timeline\":{\"events\":{},\"limited\":\"yes\"}}}}}"
+                .formatted(ROOM)).joined().orElseThrow();
+        assertThat(odd.gap()).isFalse();
+        assertThat(odd.state()).isEmpty();
+        assertThat(odd.timeline()).isEmpty();
+        // an event that is no object is kept as it is, for the rule reader to pass over
+        assertThat(read("{\"next_batch\":\"s6\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"events\":[1,null,\"x\"]}}}}}"
+                .formatted(ROOM)).joined().orElseThrow().timeline()).extracting(JsonNode::isObject).containsOnly(false);
+    }
+
+    @Test
+    void anAnswerThatIsNoObjectOrHasNoTokenIsRefusedAndBrokenJsonIsJacksons() {
+        assertThatIllegalArgumentException().isThrownBy(() -> read("[]")).withMessage("not a JSON object");
+        assertThatIllegalArgumentException().isThrownBy(() -> read("{\"rooms\":{}}")).withMessage("no next_batch");
+        assertThatIllegalArgumentException().isThrownBy(() -> read("{\"next_batch\":\"\"}")).withMessage("no next_batch");
+        assertThatIllegalArgumentException().isThrownBy(() -> read("{\"next_batch\":7}")).withMessage("no next_batch");
+        assertThatThrownBy(() -> read("{\"next_batch\":\"s8\",\"rooms\":{\"join\":{\"" + ROOM + "\":{\"state\":{\"events\":[{}"))
+                .isInstanceOf(JacksonException.class);
+    }
+}

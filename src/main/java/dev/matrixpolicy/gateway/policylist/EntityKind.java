@@ -50,6 +50,36 @@ public enum EntityKind {
         return List.copyOf(types);
     }
 
+    /**
+     * Whether an entity as a rule writes it, an ID or a glob, could name something of this kind, by its
+     * first character: a user ID starts with {@code @}, a room ID or alias with {@code !} or {@code #},
+     * a server name with none of those; a glob may also start with a wildcard. A rule that fails this
+     * (a server name in a user rule, say) would load and never match.
+     */
+    public boolean couldName(String entity) {
+        if (entity.isEmpty()) {
+            return false;
+        }
+        char first = entity.charAt(0);
+        if (first == '*' || first == '?') {
+            return true;
+        }
+        return switch (this) {
+            case USER -> first == '@';
+            case ROOM -> first == '!' || first == '#';
+            case SERVER -> first != '@' && first != '!' && first != '#';
+        };
+    }
+
+    /** What {@link #couldName} asks of an entity of this kind, for messages. */
+    public String expected() {
+        return switch (this) {
+            case USER -> "a user ID (@user:server) or a glob of one";
+            case ROOM -> "a room ID (!room) or alias (#alias:server), or a glob of one";
+            case SERVER -> "a server name (no @, ! or # in front) or a glob of one";
+        };
+    }
+
     public static Optional<EntityKind> ofWireName(String name) {
         return Optional.ofNullable(BY_SUFFIX.get(name));
     }

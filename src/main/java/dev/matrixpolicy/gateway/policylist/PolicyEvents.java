@@ -14,7 +14,7 @@ import tools.jackson.databind.JsonNode;
  * <p>A state event replaces whatever its (type, state key) held before, so every rule event is a
  * {@link Change} of that slot: a rule, or the slot emptied. Empty content (a withdrawn or redacted
  * rule) empties it; so does content that is not a rule this gateway can apply (an unknown
- * recommendation, no entity), which is reported so that it can be counted.
+ * recommendation, no entity, an entity of another kind), which is reported so that it can be counted.
  */
 public final class PolicyEvents {
     private static final String[] HASHES = {"hashes", "org.matrix.msc4205.hashes"};
@@ -56,7 +56,9 @@ public final class PolicyEvents {
     public enum Skipped {
         UNKNOWN_RECOMMENDATION("unknown_recommendation"),
         NO_ENTITY("no_entity"),
-        INVALID_HASH("invalid_hash");
+        INVALID_HASH("invalid_hash"),
+        /** An entity no ID of the rule's kind has, e.g. a server name in a user rule: it could never match. */
+        ENTITY_OF_ANOTHER_KIND("entity_of_another_kind");
 
         private final String wireName;
 
@@ -114,6 +116,9 @@ public final class PolicyEvents {
         }
         Entity entity;
         if (event.entity != null && !event.entity.isEmpty()) {
+            if (!kind.get().couldName(event.entity)) {
+                return Optional.of(new Cleared(slot, Optional.of(Skipped.ENTITY_OF_ANOTHER_KIND), eventId));
+            }
             entity = Entity.of(event.entity);
         } else {
             Optional<String> hash = Arrays.stream(event.hashes).filter(Objects::nonNull).findFirst();

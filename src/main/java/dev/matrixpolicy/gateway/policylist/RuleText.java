@@ -299,6 +299,10 @@ public final class RuleText {
         EntityKind kind = EntityKind.ofWireName(words[1].toLowerCase(Locale.ROOT)).orElseThrow(() ->
                 new IllegalArgumentException("'" + LogText.escaped(words[1]) + "' is not user, room or server"));
         Entity entity = entity(words[2]);
+        if (entity.form() != Entity.Form.SHA256 && !kind.couldName(entity.value())) {
+            throw new IllegalArgumentException("'" + LogText.escaped(words[2]) + "' can never match a " + kind.wireName()
+                    + " rule: expected " + kind.expected());
+        }
         String reason = words.length > 3 ? words[3] : "";
         return new PolicyRule(kind, entity, recommendation, Shared.TEXTS.text(reason), // lists repeat a few reasons
                 new PolicyRule.Origin(Shared.TEXTS.text(source), Optional.empty(), Optional.empty(), number));

@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.policylist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The rule event types, as a sync filter asks for them and as events are read. */
 class EntityKindTest {
@@ -13,5 +15,32 @@ class EntityKindTest {
                 .contains("m.policy.rule.user", "m.room.rule.room", "org.matrix.mjolnir.rule.server")
                 .allSatisfy(type -> assertThat(EntityKind.ofEventType(type)).isPresent()
                         .hasValueSatisfying(kind -> assertThat(type).endsWith("." + kind.wireName())));
+    }
+
+    @ParameterizedTest(name = "{0} {1}: {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            USER   | @spammer:evil.example | true
+            USER   | @*:evil.example       | true
+            USER   | *:evil.example        | true
+            USER   | ?pammer:evil.example  | true
+            USER   | evil.example          | false
+            USER   | #room:evil.example    | false
+            USER   | !room                 | false
+            ROOM   | !room:evil.example    | true
+            ROOM   | !opaque-v12-id        | true
+            ROOM   | #spam:evil.example    | true
+            ROOM   | *                     | true
+            ROOM   | @spammer:evil.example | false
+            ROOM   | evil.example          | false
+            SERVER | evil.example          | true
+            SERVER | evil.example:8448     | true
+            SERVER | *.evil.example        | true
+            SERVER | 192.0.2.1             | true
+            SERVER | [2001:db8::1]          | true
+            SERVER | @spammer:evil.example | false
+            SERVER | #room:evil.example    | false
+            SERVER | !room:evil.example    | false""")
+    void anEntityCouldNameItsKindOnlyByTheSigilThatKindsIdsStartWith(EntityKind kind, String entity, boolean could) {
+        assertThat(kind.couldName(entity)).isEqualTo(could);
     }
 }

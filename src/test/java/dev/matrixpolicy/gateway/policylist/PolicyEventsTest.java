@@ -74,6 +74,20 @@ class PolicyEventsTest {
                 .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.server", "k"), Optional.of(why), Optional.empty()));
     }
 
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            m.policy.rule.user                | evil.example
+            m.policy.rule.user                | #spam:evil.example
+            m.room.rule.room                  | @spammer:evil.example
+            org.matrix.mjolnir.rule.server    | @spammer:evil.example
+            m.policy.rule.server              | !room:evil.example""")
+    void anEntityOfAnotherKindClearsTheSlotAndSaysSoRatherThanLoadARuleThatNeverMatches(String type, String entity) {
+        assertThat(read("{\"type\": \"" + type + "\", \"state_key\": \"k\", \"event_id\": \"$e\", \"content\": "
+                + "{\"entity\": \"" + entity + "\", \"recommendation\": \"m.ban\"}}"))
+                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot(type, "k"),
+                        Optional.of(PolicyEvents.Skipped.ENTITY_OF_ANOTHER_KIND), Optional.of("$e")));
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             {"type": "m.room.member", "state_key": "@a:b", "content": {"membership": "join"}}

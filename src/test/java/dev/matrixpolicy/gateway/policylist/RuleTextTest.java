@@ -119,6 +119,27 @@ class RuleTextTest {
     }
 
     @Test
+    void aLineWhoseEntityIsOfAnotherKindRefusesTheFileRatherThanLoadARuleThatNeverMatches() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> RuleText.parse("ban server evil.example\nban user evil.example spam\n", "local"))
+                .withMessage("line 2: 'evil.example' can never match a user rule: expected a user ID (@user:server) or a glob of one");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban server @spammer:evil.example", "local"))
+                .withMessageStartingWith("line 1: '@spammer:evil.example' can never match a server rule");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban room @spammer:evil.example", "local"))
+                .withMessageStartingWith("line 1: '@spammer:evil.example' can never match a room rule");
+
+        assertThat(RuleText.parse("""
+                ban user *:evil.example
+                ban user ?spammer:evil.example
+                ban room #spam:evil.example
+                ban room !abc
+                ban server *.evil.example
+                ban server evil.example:8448
+                ban server sha256:VPqwbUV7mMMkOVto3kPwsNXXiALMs7VCKWh3OeqqjGs
+                """, "local").rules()).hasSize(7);
+    }
+
+    @Test
     void jsonIsReadAsARoomsStateWhereTheLastEventOfASlotHolds() {
         RuleText.Parsed parsed = RuleText.parse("""
                 {"events": [

@@ -166,7 +166,25 @@ public final class GlobAutomaton {
 
     /** Whether any pattern matches the whole of {@code input}. */
     public boolean matches(String input) {
-        return firstMatch(input) >= 0;
+        return anyMatch(input) >= 0;
+    }
+
+    /**
+     * The index of a pattern that matches the whole of {@code input}, or -1: the first that the
+     * cheapest test finds, not necessarily the lowest. The tests run from the cheapest on (the
+     * patterns {@code *:server} by the input's tail, then those of {@code *literal}, then those with
+     * literals between stars, then the others), and the first with a match ends the lookup: a caller
+     * who needs only some matching pattern (any of them decides alike) pays for no walk after it.
+     */
+    public int anyMatch(String input) {
+        int match = serverTails == null ? -1 : serverTails.firstMatch(input);
+        if (match < 0 && suffixes != null) {
+            match = suffixes.firstMatch(input);
+        }
+        if (match < 0 && infixes != null) {
+            match = infixes.firstMatch(input, -1);
+        }
+        return match < 0 && general ? generalMatch(input) : match;
     }
 
     /**

@@ -211,7 +211,8 @@ public final class PolicyIndex {
 
         /**
          * The record of a rule that names the entity, or {@link RuleTable#ABSENT}: the rule for its exact
-         * ID, else for its hash, else a glob's, as {@link GlobAutomaton#firstMatch} picks among several.
+         * ID, else for its hash, else a glob's, as {@link GlobAutomaton#anyMatch} finds one: every rule
+         * of the table decides alike, so the lookup stops at the first found.
          */
         int first(Lookup lookup) {
             int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
@@ -222,7 +223,7 @@ public final class PolicyIndex {
                 }
             }
             if (record == RuleTable.ABSENT && globs != null) {
-                int match = globs.firstMatch(lookup.folded());
+                int match = globs.anyMatch(lookup.folded());
                 record = match < 0 ? RuleTable.ABSENT : globRecords[match];
             }
             return record;

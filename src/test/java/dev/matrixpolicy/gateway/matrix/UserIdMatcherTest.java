@@ -209,6 +209,27 @@ class UserIdMatcherTest {
         }
     }
 
+    /** Over every path of the automaton: server tails ({@code *:b.a}), suffixes, literals between stars, the rest. */
+    @Test
+    void anyMatchNamesAMatchingPatternExactlyWhenFirstMatchFindsOne() {
+        Random random = new Random(20261203);
+        for (int round = 0; round < 300; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(8))
+                    .mapToObj(i -> random.nextBoolean() ? "*:" + randomString(random, "ab.", 4) : randomString(random, "ab:*?", 6))
+                    .toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 50; input++) {
+                String candidate = randomString(random, "ab:.", 8);
+                int any = automaton.anyMatch(candidate);
+                assertThat(any >= 0).as("%s against %s", candidate, patterns).isEqualTo(automaton.firstMatch(candidate) >= 0);
+                if (any >= 0) {
+                    assertThat(expected.get(any).matcher(candidate).matches()).as("%s against %s", candidate, patterns).isTrue();
+                }
+            }
+        }
+    }
+
     @Test
     void firstMatchPrefersTheEarliestOfEqualPatterns() {
         GlobAutomaton automaton = GlobAutomaton.compile(List.of("@x*", "@spam*", "@spam*", "@sp*m*"));

@@ -99,6 +99,24 @@ public final class PolicyIndex {
     }
 
     /**
+     * This index with rules added to one source's, compiling only them: the source's rules compiled
+     * before are shared, and those added since its last whole compile are compiled again with these,
+     * as a small second layer that lookups ask first. An update that only adds rules (a new ban in a
+     * policy room) so costs the size of what it adds, not of the list, which at a million rules takes
+     * about a second to compile. Only additions can be made so; an update that removes or replaces a rule
+     * compiles the source whole ({@link #replace}), which folds the layer in.
+     */
+    public PolicyIndex add(int position, Collection<PolicyRule> rules) {
+        return with(position, sources.get(position).with(rules));
+    }
+
+    /** How many rules were {@linkplain #add added} to a source since it was last compiled whole. */
+    public int addedSince(int position) {
+        Compiled added = sources.get(position).added;
+        return added == null ? 0 : added.ruleCount;
+    }
+
+    /**
      * This index with the source at {@code position} replaced by {@code other}'s source at
      * {@code from}, as compiled there and shared, not compiled again: how an instance a reload builds
      * serves what its predecessor read until its own source has read.
@@ -233,12 +251,23 @@ public final class PolicyIndex {
     private static final class Compiled {
         final String name;
         final RuleRecords records;
-        final Map<EntityKind, Table> allows = new EnumMap<>(EntityKind.class);
-        final Map<EntityKind, Table> bans = new EnumMap<>(EntityKind.class);
+        final Map<EntityKind, Table> allows;
+        final Map<EntityKind, Table> bans;
+        /** Rules by kind and recommendation, of this layer alone. */
+        final Map<EntityKind, Map<Recommendation, Integer>> layerCounts;
+        /** Rules by kind and recommendation, of both layers. */
         final Map<EntityKind, Map<Recommendation, Integer>> counts = new EnumMap<>(EntityKind.class);
+        /** The rules of this layer; its {@link #added} layer's not included. */
+        final int ruleCount;
+        /** The rules {@linkplain #with added} since the source was compiled whole, as a layer of their own; null when none. */
+        final Compiled added;
 
         Compiled(Source source) {
             this.name = source.name();
+            this.allows = new EnumMap<>(EntityKind.class);
+            this.bans = new EnumMap<>(EntityKind.class);
+            this.added = null;
+            this.layerCounts = counts;
             // Two passes: the first sizes the records exactly, so the second writes them into their final array.
             // Each works the keys out again rather than keep a million of them: the rules of a
             // line-format list are read afresh on each pass, and their strings die young.
@@ -260,6 +289,40 @@ public final class PolicyIndex {
             records = writing.build();
             allowing.forEach((kind, table) -> allows.put(kind, new Table(table, records)));
             banning.forEach((kind, table) -> bans.put(kind, new Table(table, records)));
+            int rules = 0;
+            for (Map<Recommendation, Integer> byRecommendation : counts.values()) {
+                for (int count : byRecommendation.values()) {
+                    rules += count;
+                }
+            }
+            ruleCount = rules;
+        }
+
+        /** {@code base}'s own layer, shared, under {@code added}. */
+        private Compiled(Compiled base, Compiled added) {
+            this.name = base.name;
+            this.records = base.records;
+            this.allows = base.allows;
+            this.bans = base.bans;
+            this.ruleCount = base.ruleCount;
+            this.added = added;
+            this.layerCounts = base.layerCounts;
+            for (Map<EntityKind, Map<Recommendation, Integer>> layer : List.of(base.layerCounts, added.layerCounts)) {
+                layer.forEach((kind, byRecommendation) -> byRecommendation.forEach((recommendation, count) ->
+                        counts.computeIfAbsent(kind, any -> new EnumMap<>(Recommendation.class)).merge(recommendation, count, Integer::sum)));
+            }
+        }
+
+        /** This source with {@code more} rules added: see {@link PolicyIndex#add}. */
+        Compiled with(Collection<PolicyRule> more) {
+            List<PolicyRule> rules = new ArrayList<>(more.size() + (added == null ? 0 : added.ruleCount));
+            if (added != null) {
+                for (int record = 0; record < added.records.end(); record = added.records.next(record)) {
+                    rules.add(added.records.rule(record));
+                }
+            }
+            rules.addAll(more);
+            return new Compiled(this, new Compiled(new Source(name, rules)));
         }
 
         /**
@@ -280,13 +343,22 @@ public final class PolicyIndex {
             return rule.entity().form() == Entity.Form.EXACT ? Entity.key(rule.kind(), rule.entity().value()) : rule.entity().value();
         }
 
+        /** The source's rule that decides the entity: an allow of either layer, else a ban or takedown of either; null when none. */
         PolicyRule decide(Lookup lookup) {
-            Table allow = allows.get(lookup.kind);
-            int record = allow == null ? RuleTable.ABSENT : allow.first(lookup);
-            if (record == RuleTable.ABSENT) {
-                Table ban = bans.get(lookup.kind);
-                record = ban == null ? RuleTable.ABSENT : ban.first(lookup);
-            }
+            PolicyRule allow = find(true, lookup);
+            return allow != null ? allow : find(false, lookup);
+        }
+
+        /** A rule of one verdict (allow, or ban and takedown), the added layer's first; null when none. */
+        private PolicyRule find(boolean allow, Lookup lookup) {
+            PolicyRule rule = added == null ? null : added.own(allow, lookup);
+            return rule != null ? rule : own(allow, lookup);
+        }
+
+        /** A rule of one verdict of this layer alone; null when none. */
+        private PolicyRule own(boolean allow, Lookup lookup) {
+            Table table = (allow ? allows : bans).get(lookup.kind);
+            int record = table == null ? RuleTable.ABSENT : table.first(lookup);
             return record == RuleTable.ABSENT ? null : records.rule(record);
         }
 
@@ -296,6 +368,9 @@ public final class PolicyIndex {
                 if (records.kind(record) == lookup.kind && names(record, lookup)) {
                     into.add(records.rule(record));
                 }
+            }
+            if (added != null) {
+                added.all(lookup, into);
             }
         }
 

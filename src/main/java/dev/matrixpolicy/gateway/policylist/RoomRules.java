@@ -10,8 +10,10 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.JsonNode;
 
@@ -27,6 +29,10 @@ import tools.jackson.databind.JsonNode;
 final class RoomRules {
     private final String source;
     private final Map<Slot, Change> slots = new HashMap<>();
+    /** The rules set in slots that held none, since {@link #takeAdded}; meaningful while {@link #onlyAdded}. */
+    private List<PolicyRule> added = new ArrayList<>();
+    /** Whether every change since {@link #takeAdded} set a rule in a slot that held none. */
+    private boolean onlyAdded = true;
 
     RoomRules(String source) {
         this.source = source;
@@ -48,9 +54,39 @@ final class RoomRules {
 
     private boolean apply(Change change) {
         if (change instanceof Cleared cleared && cleared.why().isEmpty()) {
-            return slots.remove(change.slot()) != null;
+            Change removed = slots.remove(change.slot());
+            noteRemoved(removed);
+            return removed != null;
         }
-        return !change.equals(slots.put(change.slot(), change));
+        Change before = slots.put(change.slot(), change);
+        if (change.equals(before)) {
+            return false;
+        }
+        noteRemoved(before);
+        if (change instanceof Set set && onlyAdded) {
+            added.add(set.rule());
+        }
+        return true;
+    }
+
+    /** A change took a rule out of its slot: this update no longer only adds. */
+    private void noteRemoved(Change before) {
+        if (before instanceof Set) {
+            onlyAdded = false;
+            added = new ArrayList<>();
+        }
+    }
+
+    /**
+     * The rules added since the last call, when adding them is all that changed the rules since
+     * then (each set in a slot that held no rule); empty when a rule was also removed or replaced.
+     * Starts afresh either way.
+     */
+    Optional<List<PolicyRule>> takeAdded() {
+        Optional<List<PolicyRule>> taken = onlyAdded ? Optional.of(Collections.unmodifiableList(added)) : Optional.empty();
+        added = new ArrayList<>();
+        onlyAdded = true;
+        return taken;
     }
 
     /**
@@ -65,7 +101,16 @@ final class RoomRules {
         if (eventIds.isEmpty()) {
             return false;
         }
-        return slots.values().removeIf(change -> change.eventId().filter(eventIds::contains).isPresent());
+        boolean changed = false;
+        for (Iterator<Change> slot = slots.values().iterator(); slot.hasNext(); ) {
+            Change change = slot.next();
+            if (change.eventId().filter(eventIds::contains).isPresent()) {
+                slot.remove();
+                noteRemoved(change);
+                changed = true;
+            }
+        }
+        return changed;
     }
 
     /** The rules of the slots that hold one. */

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -267,6 +268,12 @@ public final class RoomSource implements PolicySource {
         private boolean reconnecting;
         /** The room the last session read: an alias that names another room now is worth a line in the log. */
         private Optional<String> lastRoomId = Optional.empty();
+        /**
+         * Whether the listener may not hold the rules as they stand (it failed to take the last ones, or
+         * a step failed after changing them): the next hand-over is then whole, and made even if a full
+         * read finds the rules unchanged.
+         */
+        private boolean handOverWhole;
 
         Reading(Listener listener) {
             this.listener = listener;
@@ -285,6 +292,7 @@ public final class RoomSource implements PolicySource {
                 } catch (RuntimeException | Error bug) {
                     // A bug or the heap running out, not the homeserver: logged with its stack trace, and the
                     // source starts again rather than end its thread while its status still shows the last success.
+                    handOverWhole = true;
                     if (closed || !pauseAfter(HomeserverFailure.reconnect("unexpected error: " + bug), Optional.of(bug))) {
                         return;
                     }
@@ -300,6 +308,7 @@ public final class RoomSource implements PolicySource {
         private boolean step() throws HomeserverFailure, InterruptedException {
             if (redeliver) {
                 redeliver = false;
+                handOverWhole = true;
                 rules.ifPresent(Reading.this::publish);
             }
             if (session.isEmpty()) {
@@ -360,8 +369,9 @@ public final class RoomSource implements PolicySource {
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
             boolean first = rules.isEmpty();
-            if (first || !fresh.sameAs(rules.get())) {
+            if (first || handOverWhole || !fresh.sameAs(rules.get())) {
                 rules = Optional.of(fresh);
+                handOverWhole = true; // read afresh, so not known as the last hand-over's rules plus some
                 publish(fresh);
             }
             if (first) {
@@ -414,11 +424,11 @@ public final class RoomSource implements PolicySource {
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
             changed |= room.redact(redacted);
+            if (changed) {
+                publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
+            }
             if (!redacted.isEmpty() && upgrade.isPresent()) {
                 readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
-            }
-            if (changed) {
-                publish(room);
             }
         }
 
@@ -477,10 +487,21 @@ public final class RoomSource implements PolicySource {
             return HomeserverFailure.reconnect("the bot " + current.userId + " is no longer in room " + settings.room());
         }
 
+        /**
+         * Hands the rules over: as rules added to the last ones handed over, when that is all that
+         * changed since and the listener took those; else whole.
+         */
         private void publish(RoomRules room) {
+            Optional<List<PolicyRule>> added = room.takeAdded();
             try {
-                listener.updated(RoomSource.this, room.rules(), room.skipped());
+                if (added.isPresent() && !handOverWhole) {
+                    listener.added(RoomSource.this, room.rules(), added.get(), room.skipped());
+                } else {
+                    listener.updated(RoomSource.this, room.rules(), room.skipped());
+                }
+                handOverWhole = false;
             } catch (RuntimeException | Error bug) {
+                handOverWhole = true;
                 log.error("{}: the listener failed to take an update", RoomSource.this, bug);
             }
         }

@@ -66,6 +66,7 @@ final class FakeHomeserver implements AutoCloseable {
     private int failureStatus;
     private String failureBody;
     private boolean stallBodies;
+    private boolean tombstoneReadsFail;
     private boolean stopped;
     private int eventCounter;
 
@@ -201,6 +202,13 @@ final class FakeHomeserver implements AutoCloseable {
             failures = 0;
             stallBodies = false;
             tokenValid = true;
+        }
+    }
+
+    /** Every read of a room's tombstone fails with a 500 from now on; every other call still works. */
+    void failTombstoneReads() {
+        synchronized (lock) {
+            tombstoneReadsFail = true;
         }
     }
 
@@ -347,6 +355,10 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && call.endsWith("/state/m.room.tombstone/")) {
             ObjectNode tombstone;
             synchronized (lock) {
+                if (tombstoneReadsFail) {
+                    respond(exchange, 500, "{\"errcode\":\"M_UNKNOWN\",\"error\":\"Internal server error\"}");
+                    return;
+                }
                 tombstone = rooms.getOrDefault(parts[2], Map.of()).get(List.of("m.room.tombstone", ""));
             }
             respond(exchange, tombstone == null ? 404 : 200, tombstone == null

@@ -41,6 +41,50 @@ class PolicyIndexPropertiesTest {
         });
     }
 
+    /**
+     * Rules added to a compiled source, in several steps and layered on it, decide as the same rules
+     * compiled whole would: each source's rules are split at random into a first compile and later
+     * additions, and every ID is decided and explained as the reference does over all of them.
+     */
+    @Test
+    void rulesAddedInStepsDecideAsTheSameRulesCompiledWhole() {
+        Gen.forAll(19, 300, PolicyIndexPropertiesTest::randomSources, sources -> {
+            Gen gen = Gen.seeded(sources.hashCode());
+            List<PolicyIndex.Source> first = new ArrayList<>();
+            List<List<PolicyRule>> later = new ArrayList<>();
+            for (PolicyIndex.Source source : sources) {
+                List<PolicyRule> rules = List.copyOf(source.rules());
+                int split = gen.between(0, rules.size());
+                first.add(new PolicyIndex.Source(source.name(), rules.subList(0, split)));
+                later.add(rules.subList(split, rules.size()));
+            }
+            PolicyIndex index = PolicyIndex.compile(first);
+            for (int position = 0; position < sources.size(); position++) {
+                List<PolicyRule> rest = later.get(position);
+                for (int from = 0; from < rest.size(); ) {
+                    int to = gen.between(from + 1, rest.size());
+                    index = index.add(position, rest.subList(from, to));
+                    from = to;
+                }
+                assertThat(index.addedSince(position)).isEqualTo(rest.size());
+            }
+            assertThat(index.counts()).isEqualTo(PolicyIndex.compile(sources).counts());
+            for (int i = 0; i < 60; i++) {
+                EntityKind kind = gen.oneOf(List.of(EntityKind.values()));
+                String id = randomId(gen, kind);
+                Optional<PolicyRule> expected = reference(sources, kind, id);
+                Optional<PolicyRule> actual = index.decide(kind, id);
+
+                assertThat(actual.map(PolicyIndexPropertiesTest::describe)).as("%s %s", kind, id)
+                        .isEqualTo(expected.map(PolicyIndexPropertiesTest::describe));
+                actual.ifPresent(rule -> assertThat(names(rule, kind, id)).as("%s names %s", rule, id).isTrue());
+                assertThat(index.matching(kind, id)).as("%s %s", kind, id).containsExactlyInAnyOrderElementsOf(
+                        sources.stream().flatMap(source -> source.rules().stream())
+                                .filter(rule -> rule.kind() == kind && names(rule, kind, id)).toList());
+            }
+        });
+    }
+
     @Test
     void decidesAUserAndTheirServerBySourceFirstAsTheReferenceDoes() {
         Gen.forAll(17, 400, PolicyIndexPropertiesTest::randomSources, sources -> {

@@ -21,6 +21,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,15 +46,38 @@ class RoomSourceTest {
     private static final Duration SHORT_SYNC = Duration.ofMillis(200);
     private static final RoomSource.Pauses FAST = backoff(Duration.ofMillis(20), Duration.ofMillis(200));
 
-    /** One listener call. */
-    record Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped) {
+    /**
+     * One listener call.
+     *
+     * @param added the entities of the rules it adds to the last update's, sorted; null for an update handed over whole
+     */
+    record Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped, List<String> added) {
+        Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped) {
+            this(rules, skipped, null);
+        }
+
         List<String> entities() {
+            return entities(rules);
+        }
+
+        static List<String> entities(Collection<PolicyRule> rules) {
             return rules.stream().map(rule -> rule.entity().value()).sorted().toList();
         }
     }
 
     private final List<Update> updates = new CopyOnWriteArrayList<>();
-    private final PolicySource.Listener listener = (source, rules, skipped) -> updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
+    private final PolicySource.Listener listener = new PolicySource.Listener() {
+        @Override
+        public void updated(PolicySource source, Collection<PolicyRule> rules, Map<Skipped, Integer> skipped) {
+            updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
+        }
+
+        @Override
+        public void added(PolicySource source, Collection<PolicyRule> rules, Collection<PolicyRule> added,
+                          Map<Skipped, Integer> skipped) {
+            updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped), Update.entities(added)));
+        }
+    };
     private final Logger sourceLogger = (Logger) LoggerFactory.getLogger(RoomSource.class);
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private FakeHomeserver homeserver;
@@ -246,6 +270,76 @@ class RoomSourceTest {
 
         await().atMost(SOON).until(() -> !taken.isEmpty());
         assertThat(taken.getFirst().entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        assertThat(lines(Level.ERROR)).containsExactly("Policy list source 'community' (" + ROOM + "): the listener failed to take an update");
+    }
+
+    @Test
+    void rulesSetInSlotsThatHeldNoneAreHandedOverAsAddedAndAnyOtherChangeWhole() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        assertThat(firstUpdate().added()).as("the first read").isNull();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"), ban("server", "rule:3", "evil.example"));
+        Update added = awaitUpdates(2);
+        assertThat(added.added()).containsExactly("@second:evil.example", "evil.example");
+        assertThat(added.entities()).containsExactly("@first:evil.example", "@second:evil.example", "evil.example");
+
+        homeserver.send(ROOM, rule("user", "rule:4", JSON.createObjectNode().put("entity", "@x:evil.example").put("recommendation", "org.example.mute")));
+        awaitLongPoll(3);
+        homeserver.send(ROOM, ban("user", "rule:4", "@fourth:evil.example"));
+        assertThat(awaitUpdates(4).added()).as("a slot that held a skipped event held no rule").containsExactly("@fourth:evil.example");
+
+        homeserver.send(ROOM, ban("user", "rule:2", "@replaced:evil.example"));
+        assertThat(awaitUpdates(5).added()).as("a replacement").isNull();
+        homeserver.send(ROOM, withdrawn("user", "rule:4"), ban("user", "rule:5", "@fifth:evil.example"));
+        assertThat(awaitUpdates(6).added()).as("a withdrawal beside an addition").isNull();
+        String serverBan = added.rules().stream().filter(rule -> rule.entity().value().equals("evil.example")).findFirst()
+                .orElseThrow().origin().eventId().orElseThrow();
+        homeserver.redact(ROOM, serverBan, false);
+        assertThat(awaitUpdates(7).added()).as("a redaction").isNull();
+        homeserver.sendWithGap(ROOM, ban("user", "rule:6", "@sixth:evil.example"));
+        assertThat(awaitUpdates(8).added()).as("a full read").isNull();
+        homeserver.send(ROOM, ban("user", "rule:7", "@seventh:evil.example"));
+        assertThat(awaitUpdates(9).added()).containsExactly("@seventh:evil.example");
+        assertThat(updates.getLast().entities()).containsExactly("@fifth:evil.example", "@first:evil.example",
+                "@replaced:evil.example", "@seventh:evil.example", "@sixth:evil.example");
+    }
+
+    @Test
+    void afterAListenerFailedTheNextUpdateIsHandedOverWhole() {
+        homeserver.room(ROOM);
+        source = new RoomSource(RoomSource.Settings.of("community", homeserver.url(), TOKEN, ROOM, FAST)
+                .withRequestTimeout(Duration.ofSeconds(2)).withSyncTimeout(Duration.ofSeconds(10)));
+        source.start(new PolicySource.Listener() {
+            private int calls;
+
+            @Override
+            public void updated(PolicySource from, Collection<PolicyRule> rules, Map<Skipped, Integer> skipped) {
+                listener.updated(from, rules, skipped);
+            }
+
+            @Override
+            public void added(PolicySource from, Collection<PolicyRule> rules, Collection<PolicyRule> added,
+                              Map<Skipped, Integer> skipped) {
+                if (++calls == 1) {
+                    throw new IllegalStateException("taken by a listener with a bug");
+                }
+                listener.added(from, rules, added, skipped);
+            }
+        });
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.send(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        awaitLongPoll(2);
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        Update whole = awaitUpdates(2);
+        assertThat(whole.added()).isNull();
+        assertThat(whole.entities()).containsExactly("@first:evil.example", "@second:evil.example");
+        homeserver.send(ROOM, ban("user", "rule:3", "@third:evil.example"));
+        assertThat(awaitUpdates(3).added()).containsExactly("@third:evil.example");
         assertThat(lines(Level.ERROR)).containsExactly("Policy list source 'community' (" + ROOM + "): the listener failed to take an update");
     }
 
@@ -516,6 +610,21 @@ class RoomSourceTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> source.upgrade().isEmpty());
         assertThat(lines(Level.INFO)).contains("Policy list source 'community' (" + ROOM + "): room " + ROOM
                 + " no longer announces an upgrade to !new:test");
+    }
+
+    @Test
+    void aRedactionIsHandedOverEvenWhenTheTombstoneReadItPromptsFails() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example").put("event_id", "$rule1"))
+                .state(ROOM, event("m.room.tombstone", "", JSON.createObjectNode().put("replacement_room", "!new:test")));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+        homeserver.failTombstoneReads();
+
+        homeserver.redact(ROOM, "$rule1", false); // with an upgrade known, a redaction makes the source read the tombstone again
+
+        assertThat(awaitUpdates(2).rules()).isEmpty();
+        assertThat(lines(Level.WARN)).anySatisfy(line -> assertThat(line).contains("GET /rooms/{room}/state/m.room.tombstone answered 500"));
     }
 
     @Test

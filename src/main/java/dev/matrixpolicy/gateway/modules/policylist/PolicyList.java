@@ -115,7 +115,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private final PolicyListMetrics metrics;
     private final ExecutorService compiler;
     /** The latest rules of each source, not compiled yet; the compiler takes them. */
-    private final AtomicReferenceArray<Collection<PolicyRule>> pending;
+    private final AtomicReferenceArray<Update> pending;
+    /**
+     * Per source, whether the index holds the rules of its last update, so that the next one may add
+     * to them; read and written on the compiler's thread only.
+     */
+    private final boolean[] current;
     private volatile PolicyIndex index;
 
     /** Per source, when the instance this one replaced last read it: its rules serve here until this one's source reads. */
@@ -156,6 +161,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.pending = new AtomicReferenceArray<>(slots.size());
         this.inherited = new AtomicReferenceArray<>(slots.size());
         this.ownRulesCompiled = new boolean[slots.size()];
+        this.current = new boolean[slots.size()];
         this.notApplied = new AtomicReferenceArray<>(slots.size());
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
@@ -243,7 +249,18 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     void start() {
         for (int position = 0; position < slots.size(); position++) {
             int at = position;
-            slots.get(position).source().ifPresent(source -> source.start((from, rules, skipped) -> updated(at, rules, skipped)));
+            slots.get(position).source().ifPresent(source -> source.start(new PolicySource.Listener() {
+                @Override
+                public void updated(PolicySource from, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
+                    PolicyList.this.updated(at, rules, null, skipped);
+                }
+
+                @Override
+                public void added(PolicySource from, Collection<PolicyRule> rules, Collection<PolicyRule> added,
+                                  Map<PolicyEvents.Skipped, Integer> skipped) {
+                    PolicyList.this.updated(at, rules, added, skipped);
+                }
+            }));
         }
     }
 
@@ -255,24 +272,54 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return slots;
     }
 
-    private void updated(int position, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
+    /**
+     * A source's update, not compiled yet.
+     *
+     * @param rules all of its rules it applies here
+     * @param added those of them it adds to its last update (and nothing else changed); null when not known
+     */
+    private record Update(Collection<PolicyRule> rules, Collection<PolicyRule> added) {
+        /** This update after an earlier one that was never compiled: what the two change together. */
+        Update after(Update earlier) {
+            if (earlier == null || added == null) {
+                return this;
+            }
+            if (earlier.added == null) {
+                return new Update(rules, null);
+            }
+            List<PolicyRule> both = new ArrayList<>(earlier.added);
+            both.addAll(added);
+            return new Update(rules, both);
+        }
+    }
+
+    /** The most rules added to a source's compiled rules before it is compiled whole again, folding them in. */
+    static final int MAX_ADDED = 10_000;
+
+    private void updated(int position, Collection<PolicyRule> rules, Collection<PolicyRule> added,
+                         Map<PolicyEvents.Skipped, Integer> skipped) {
         long received = System.nanoTime();
         Slot slot = slots.get(position);
-        // A view, not a copy: a million rules read from a list file are not held as objects at all.
+        // Views, not copies: a million rules read from a list file are not held as objects at all.
         Collection<PolicyRule> kept = new Kept(rules, slot.kinds(), answers.takedownBans());
+        Update update = new Update(kept, added == null ? null : List.copyOf(new Kept(added, slot.kinds(), answers.takedownBans())));
         metrics.skipped(slot.name(), skipped);
-        if (pending.getAndSet(position, kept) == null) {
+        if (pending.getAndUpdate(position, update::after) == null) {
             compiler.execute(() -> {
-                Collection<PolicyRule> latest = pending.getAndSet(position, null);
+                Update latest = pending.getAndSet(position, null);
                 if (latest == null) {
                     return;
                 }
                 try {
-                    index = index.replace(position, new PolicyIndex.Source(slot.name(), latest));
+                    index = latest.added != null && current[position] && index.addedSince(position) + latest.added.size() <= MAX_ADDED
+                            ? index.add(position, latest.added)
+                            : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules));
                 } catch (RuntimeException | Error failed) {
+                    current[position] = false;
                     notCompiled(position, failed);
                     return;
                 }
+                current[position] = true;
                 ownRulesCompiled[position] = true;
                 handOn(position);
                 if (notApplied.getAndSet(position, null) != null) {
@@ -280,7 +327,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
                 metrics.updated(slot.name(), System.nanoTime() - received);
                 if (log.isDebugEnabled()) { // counting walks the rules: a list file's are read again to count them
-                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.size());
+                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.rules.size());
                 }
             });
         }

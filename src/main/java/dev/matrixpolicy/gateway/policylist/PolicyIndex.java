@@ -107,7 +107,7 @@ public final class PolicyIndex {
      * compiles the source whole ({@link #replace}), which folds the layer in.
      */
     public PolicyIndex add(int position, Collection<PolicyRule> rules) {
-        return with(position, sources.get(position).with(rules));
+        return rules.isEmpty() ? this : with(position, sources.get(position).with(rules));
     }
 
     /** How many rules were {@linkplain #add added} to a source since it was last compiled whole. */
@@ -230,7 +230,8 @@ public final class PolicyIndex {
         /**
          * The record of a rule that names the entity, or {@link RuleTable#ABSENT}: the rule for its exact
          * ID, else for its hash, else a glob's, as {@link GlobAutomaton#anyMatch} finds one: every rule
-         * of the table decides alike, so the lookup stops at the first found.
+         * of the table decides alike, so the lookup stops at the first found. (A source's added layer is
+         * asked before its other rules, so a rule added since the last whole compile may be named first.)
          */
         int first(Lookup lookup) {
             int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());

@@ -274,6 +274,8 @@ public final class RoomSource implements PolicySource {
          * read finds the rules unchanged.
          */
         private boolean handOverWhole;
+        /** Whether the listener failed to take the last hand-over: logged once a run of failures. */
+        private boolean listenerFailing;
 
         Reading(Listener listener) {
             this.listener = listener;
@@ -501,8 +503,18 @@ public final class RoomSource implements PolicySource {
                 }
                 handOverWhole = false;
             } catch (RuntimeException | Error bug) {
+                redeliver = true; // at the next step, whole, rather than at the next change
+                if (!listenerFailing) {
+                    log.error("{}: the listener failed to take an update; handing it over again at each step until it does",
+                            RoomSource.this, bug);
+                }
+                listenerFailing = true;
                 handOverWhole = true;
-                log.error("{}: the listener failed to take an update", RoomSource.this, bug);
+                return;
+            }
+            if (listenerFailing) {
+                log.info("{}: the listener took the rules again", RoomSource.this);
+                listenerFailing = false;
             }
         }
 

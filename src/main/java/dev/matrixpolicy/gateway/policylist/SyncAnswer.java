@@ -45,9 +45,10 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
     }
 
     /**
-     * Reads an answer from a parser before its first token. A field of an unexpected type is read as
-     * absent, as a tree's {@code path} would read it; only an answer that is no object, or has no
-     * {@code next_batch}, is refused.
+     * Reads an answer from a parser before its first token, to its end. A field of an unexpected type
+     * is read as absent, as a tree's {@code path} would read it; only an answer that is no object, has
+     * no {@code next_batch} or has more after its object is refused. Where a key is repeated, each
+     * occurrence is read.
      *
      * @throws IllegalArgumentException naming what makes the answer unusable
      */
@@ -76,6 +77,9 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
             } else {
                 parser.skipChildren();
             }
+        }
+        if (parser.nextToken() != null) {
+            throw new IllegalArgumentException("more content after the answer");
         }
         if (nextBatch == null || nextBatch.isEmpty()) {
             throw new IllegalArgumentException("no next_batch");
@@ -127,6 +131,7 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
                         gap |= !events(parser, events);
                     } else if (field.equals("limited") && section.equals("timeline")) {
                         gap |= token == JsonToken.VALUE_TRUE;
+                        parser.skipChildren(); // an object or array there is read past, as anything else unexpected
                     } else {
                         parser.skipChildren();
                     }

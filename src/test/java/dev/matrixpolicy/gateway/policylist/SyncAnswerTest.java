@@ -144,6 +144,12 @@ class SyncAnswerTest {
         assertThat(odd.gap()).isFalse();
         assertThat(odd.state()).isEmpty();
         assertThat(odd.timeline()).isEmpty();
+        for (String limited : new String[] {"{}", "[true]", "{\"a\":[1]}"}) {
+            SyncAnswer.Room room = read("{\"next_batch\":\"s6\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"limited\":%s,\"events\":%s}}}}}"
+                    .formatted(ROOM, limited, events(0, 2))).joined().orElseThrow();
+            assertThat(room.gap()).as(limited).isFalse();
+            assertThat(room.timeline()).as("the events after limited: %s", limited).hasSize(2);
+        }
         // an event that is no object is kept as it is, for the rule reader to pass over
         assertThat(read("{\"next_batch\":\"s6\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"events\":[1,null,\"x\"]}}}}}"
                 .formatted(ROOM)).joined().orElseThrow().timeline()).extracting(JsonNode::isObject).containsOnly(false);
@@ -155,6 +161,8 @@ class SyncAnswerTest {
         assertThatIllegalArgumentException().isThrownBy(() -> read("{\"rooms\":{}}")).withMessage("no next_batch");
         assertThatIllegalArgumentException().isThrownBy(() -> read("{\"next_batch\":\"\"}")).withMessage("no next_batch");
         assertThatIllegalArgumentException().isThrownBy(() -> read("{\"next_batch\":7}")).withMessage("no next_batch");
+        assertThatIllegalArgumentException().isThrownBy(() -> read("{\"next_batch\":\"s8\"} {\"next_batch\":\"s9\"}"))
+                .withMessage("more content after the answer");
         assertThatThrownBy(() -> read("{\"next_batch\":\"s8\",\"rooms\":{\"join\":{\"" + ROOM + "\":{\"state\":{\"events\":[{}"))
                 .isInstanceOf(JacksonException.class);
     }

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,6 +36,10 @@ public class PolicyIndexLookupBenchmark {
     @Param({"MIXED", "EXACT_HIT", "MISS", "GLOB_HIT", "INFIX_HIT", "SUFFIX_HIT", "HASH_HIT", "SERVER", "ROOM"})
     String query;
 
+    /** Rules added to the list since its whole compile, as a policy room's new bans are: a second layer lookups ask first. */
+    @Param({"0"})
+    int added;
+
     PolicyIndex index;
     PolicyLists.Lookup[] lookups;
     int next;
@@ -41,6 +47,20 @@ public class PolicyIndexLookupBenchmark {
     @Setup
     public void compile() {
         index = PolicyLists.index(PolicyLists.rules(rules));
+        if (added > 0) {
+            List<PolicyRule> more = new ArrayList<>();
+            for (int i = 0; i < added; i++) {
+                String entity = switch (i % 4) {
+                    case 0 -> "@added-spammer" + i + ":evil.example";
+                    case 1 -> "*:added-" + i + ".example";
+                    case 2 -> "sha256:" + Entity.hashOf("@added-hashed" + i + ":evil.example");
+                    default -> "@*added" + i + "*:*";
+                };
+                more.add(new PolicyRule(EntityKind.USER, entity.startsWith("sha256:") ? RuleText.entity(entity) : Entity.of(entity),
+                        Recommendation.BAN, "spam", new PolicyRule.Origin(PolicyLists.SOURCE, Optional.of("$added" + i), Optional.empty(), 0)));
+            }
+            index = index.add(1, more);
+        }
         lookups = query.equals("MIXED") ? PolicyLists.mixed(rules, QUERIES, 42)
                 : PolicyLists.queries(PolicyLists.Query.valueOf(query), rules, QUERIES, 42);
         if (query.endsWith("_HIT")) {

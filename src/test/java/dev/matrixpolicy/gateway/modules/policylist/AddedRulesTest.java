@@ -122,6 +122,26 @@ class AddedRulesTest {
     }
 
     @Test
+    void theAddedLayerIsFoldedInByAWholeCompileOnceTheSourceIsQuietNotWhileRulesKeepComing() throws InterruptedException {
+        list.foldAfter(Duration.ofMillis(1_500));
+        List<PolicyRule> rules = new ArrayList<>(List.of(ban("@first:evil.example")));
+        source.listener.updated(source, List.copyOf(rules), Map.of());
+        await().atMost(SOON).until(() -> banned("@first:evil.example"));
+
+        for (int i = 0; i < 5; i++) { // one every 100 ms: each puts the fold off
+            PolicyRule next = ban("@burst" + i + ":evil.example");
+            rules.add(next);
+            source.listener.added(source, List.copyOf(rules), List.of(next), Map.of());
+            Thread.sleep(100);
+        }
+        assertThat(list.index().addedSince(1)).as("still layered while bans keep coming").isEqualTo(5);
+
+        await().atMost(SOON).until(() -> list.index().addedSince(1) == 0);
+        assertThat(rules).allSatisfy(rule -> assertThat(banned(rule.entity().value())).isTrue());
+        assertThat(list.index().counts().get("community")).containsExactly(Map.entry(EntityKind.USER, Map.of(Recommendation.BAN, 6)));
+    }
+
+    @Test
     void rulesAddedAfterAnUpdateThatCouldNotBeCompiledCompileTheSourceWholeWithThatUpdatesRules() {
         PolicyRule first = ban("@first:evil.example");
         PolicyRule lost = ban("@lost:evil.example");

@@ -31,8 +31,12 @@ final class RoomRules {
     private final Map<Slot, Change> slots = new HashMap<>();
     /** The rules set in slots that held none, since {@link #takeAdded}; meaningful while {@link #onlyAdded}. */
     private List<PolicyRule> added = new ArrayList<>();
-    /** Whether every change since {@link #takeAdded} set a rule in a slot that held none. */
-    private boolean onlyAdded = true;
+    /**
+     * Whether every change since {@link #takeAdded} set a rule in a slot that held none. False until
+     * the first call: rules read afresh are no addition to what was handed over before, and a full
+     * read of a million rules need not list them a second time.
+     */
+    private boolean onlyAdded;
 
     RoomRules(String source) {
         this.source = source;

@@ -27,8 +27,16 @@ import java.util.function.IntPredicate;
 public final class PolicyIndex {
     public static final PolicyIndex EMPTY = compile(List.of());
 
-    /** One ID to look up, of a kind: a user ID, a room ID or alias, or a server name. */
-    public record Query(EntityKind kind, String id) {
+    /**
+     * One ID to look up, of a kind: a user ID, a room ID or alias, or a server name.
+     *
+     * @param exactOnly whether only a rule that names the ID itself (exactly, or by its hash) may ban
+     *                  it: bans by glob pass it over; an allow of any form still counts
+     */
+    public record Query(EntityKind kind, String id, boolean exactOnly) {
+        public Query(EntityKind kind, String id) {
+            this(kind, id, false);
+        }
     }
 
     /** One source's rules, as its source last read them. */
@@ -74,7 +82,7 @@ public final class PolicyIndex {
     public Optional<PolicyRule> decide(List<Query> queries, IntPredicate applies) {
         Lookup[] lookups = new Lookup[queries.size()];
         for (int i = 0; i < lookups.length; i++) {
-            lookups[i] = new Lookup(queries.get(i).kind(), queries.get(i).id());
+            lookups[i] = new Lookup(queries.get(i).kind(), queries.get(i).id(), queries.get(i).exactOnly());
         }
         for (int position = 0; position < sources.size(); position++) {
             if (applies.test(position)) {
@@ -138,7 +146,7 @@ public final class PolicyIndex {
 
     /** Every rule of every source that names the entity, in priority order: what the explain endpoint shows. */
     public List<PolicyRule> matching(EntityKind kind, String id) {
-        Lookup lookup = new Lookup(kind, id);
+        Lookup lookup = new Lookup(kind, id, false);
         List<PolicyRule> matches = new ArrayList<>();
         for (Compiled source : sources) {
             source.all(lookup, matches);
@@ -159,14 +167,17 @@ public final class PolicyIndex {
     private static final class Lookup {
         final EntityKind kind;
         final String id;
+        /** See {@link Query#exactOnly}. */
+        final boolean exactOnly;
         private String key;
         private String folded;
         private byte[] digest;
         private byte[] digestAsWritten;
 
-        Lookup(EntityKind kind, String id) {
+        Lookup(EntityKind kind, String id, boolean exactOnly) {
             this.kind = kind;
             this.id = id;
+            this.exactOnly = exactOnly;
         }
 
         String key() {
@@ -233,7 +244,7 @@ public final class PolicyIndex {
          * of the table decides alike, so the lookup stops at the first found. (A source's added layer is
          * asked before its other rules, so a rule added since the last whole compile may be named first.)
          */
-        int first(Lookup lookup) {
+        int first(Lookup lookup, boolean withGlobs) {
             int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
             if (record == RuleTable.ABSENT && !hashes.isEmpty()) {
                 record = hashes.get(lookup.digest());
@@ -241,7 +252,7 @@ public final class PolicyIndex {
                     record = hashes.get(lookup.digestAsWritten());
                 }
             }
-            if (record == RuleTable.ABSENT && globs != null) {
+            if (record == RuleTable.ABSENT && globs != null && withGlobs) {
                 int match = globs.anyMatch(lookup.folded());
                 record = match < 0 ? RuleTable.ABSENT : globRecords[match];
             }
@@ -359,7 +370,7 @@ public final class PolicyIndex {
         /** A rule of one verdict of this layer alone; null when none. */
         private PolicyRule own(boolean allow, Lookup lookup) {
             Table table = (allow ? allows : bans).get(lookup.kind);
-            int record = table == null ? RuleTable.ABSENT : table.first(lookup);
+            int record = table == null ? RuleTable.ABSENT : table.first(lookup, allow || !lookup.exactOnly);
             return record == RuleTable.ABSENT ? null : records.rule(record);
         }
 

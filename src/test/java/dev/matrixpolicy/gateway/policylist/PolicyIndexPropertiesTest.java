@@ -85,6 +85,27 @@ class PolicyIndexPropertiesTest {
         });
     }
 
+    /** An ID asked for exact rules only is decided as the reference decides it over the rules without glob bans. */
+    @Test
+    void exactOnlyQueriesPassOverGlobBansAndStillHeedGlobAllows() {
+        Gen.forAll(23, 300, PolicyIndexPropertiesTest::randomSources, sources -> {
+            PolicyIndex index = PolicyIndex.compile(sources);
+            List<PolicyIndex.Source> withoutGlobBans = sources.stream().map(source -> new PolicyIndex.Source(source.name(),
+                    source.rules().stream().filter(rule -> rule.entity().form() != Entity.Form.GLOB
+                            || rule.recommendation() == Recommendation.ALLOW).toList())).toList();
+            Gen gen = Gen.seeded(sources.hashCode());
+            for (int i = 0; i < 60; i++) {
+                EntityKind kind = gen.oneOf(List.of(EntityKind.values()));
+                String id = randomId(gen, kind);
+
+                Optional<PolicyRule> actual = index.decide(List.of(new PolicyIndex.Query(kind, id, true)), position -> true);
+
+                assertThat(actual.map(PolicyIndexPropertiesTest::describe)).as("%s %s", kind, id)
+                        .isEqualTo(reference(withoutGlobBans, kind, id).map(PolicyIndexPropertiesTest::describe));
+            }
+        });
+    }
+
     @Test
     void decidesAUserAndTheirServerBySourceFirstAsTheReferenceDoes() {
         Gen.forAll(17, 400, PolicyIndexPropertiesTest::randomSources, sources -> {

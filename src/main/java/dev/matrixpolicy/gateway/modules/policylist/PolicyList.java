@@ -98,9 +98,25 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         }
     }
 
-    /** What a refusal says and how a match is counted and logged. */
+    /**
+     * What a refusal says, how a match is counted and logged, and whom only exact rules refuse.
+     *
+     * @param protectedServers server names, in lower case, whose users, rooms and aliases only a ban
+     *                         naming them exactly (their ID or its hash) refuses: no glob and no server
+     *                         rule, so that no list can lock out a whole homeserver (its own, say)
+     */
     record Answers(String instanceName, String serverName, Rejection rejection, boolean showReason,
-                   RegistrationBehaviour registration, boolean checkInvitee, boolean takedownBans) {
+                   RegistrationBehaviour registration, boolean checkInvitee, boolean takedownBans,
+                   Set<String> protectedServers) {
+        Answers {
+            protectedServers = Set.copyOf(protectedServers);
+        }
+
+        /** Whether an ID (a user ID, a room ID or alias) is on a protected server, under any of its names. */
+        boolean isProtected(String id) {
+            return !protectedServers.isEmpty()
+                    && Servers.of(id).stream().anyMatch(server -> protectedServers.contains(server.toLowerCase(Locale.ROOT)));
+        }
     }
 
     /**
@@ -468,7 +484,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     public SpamVerdict federatedUserMayInvite(FederatedUserMayInvite.Args args) {
         Optional<String> room = Optional.of(args.event().roomId());
         return refusal(FederatedUserMayInvite.TYPE, room, user(args.event().sender()), room(args.event().roomId()),
-                answers.checkInvitee() ? args.event().stateKey().map(PolicyList::user).orElse(List.of()) : List.of());
+                answers.checkInvitee() ? args.event().stateKey().map(this::user).orElse(List.of()) : List.of());
     }
 
     @Override
@@ -483,7 +499,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 .filter(name -> name.isString() && !name.stringValue().isEmpty())
                 .map(name -> "#" + name.stringValue() + ":" + answers.serverName())
                 .filter(candidate -> isValid(MatrixIds::roomAlias, candidate));
-        return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()), alias.map(PolicyList::alias).orElse(List.of()));
+        return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()), alias.map(this::alias).orElse(List.of()));
     }
 
     /** The user, and the alias; the callback does not say which room the alias would name. */
@@ -543,11 +559,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         if (forSender.isEmpty() || forSender.get().recommendation() == Recommendation.ALLOW) {
             return false; // no rule names the sender or its server (the usual answer, found once), or one spares them
         }
-        List<Query> servers = new ArrayList<>();
-        for (String server : Servers.of(args.event().sender())) {
-            servers.add(new Query(EntityKind.SERVER, server));
-        }
-        return banned(ShouldDropFederatedEvent.TYPE, room, List.of(servers)).isPresent();
+        return banned(ShouldDropFederatedEvent.TYPE, room, List.of(serversOf(args.event().sender()))).isPresent();
     }
 
     // ---- deciding
@@ -565,14 +577,19 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     /**
      * A user: the user ID, then its server (with and without a port). Within a source the user's own
      * rule is asked first, so that a source's exception for one user beats its ban of their server.
+     * A user of a protected server: the user ID alone, by exact rules only.
      */
-    private static List<Query> user(String userId) {
+    private List<Query> user(String userId) {
         List<Query> queries = new ArrayList<>(3);
-        queries.add(new Query(EntityKind.USER, userId));
-        for (String server : Servers.of(userId)) {
-            queries.add(new Query(EntityKind.SERVER, server));
-        }
+        queries.add(new Query(EntityKind.USER, userId, answers.isProtected(userId)));
+        queries.addAll(serversOf(userId));
         return queries;
+    }
+
+    /** The server rules that apply to an ID's server (with and without a port): none on a protected server. */
+    private List<Query> serversOf(String id) {
+        return answers.isProtected(id) ? List.of()
+                : Servers.of(id).stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
     }
 
     /** A server name: as written, then without its port, if it has one. */
@@ -580,14 +597,14 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return Servers.ofName(name).stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
     }
 
-    private static List<Query> room(String roomId) {
-        return List.of(new Query(EntityKind.ROOM, roomId));
+    private List<Query> room(String roomId) {
+        return List.of(new Query(EntityKind.ROOM, roomId, answers.isProtected(roomId)));
     }
 
     /** A room alias: room rules naming it, then its server's rules, as for a user. */
-    private static List<Query> alias(String alias) {
+    private List<Query> alias(String alias) {
         List<Query> queries = new ArrayList<>(room(alias));
-        Servers.of(alias).forEach(server -> queries.add(new Query(EntityKind.SERVER, server)));
+        queries.addAll(serversOf(alias));
         return queries;
     }
 
@@ -701,7 +718,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             default -> server(entity); // with and without its port, as should_drop_federated_event asks
         };
         List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
-                current.decide(check.kind(), check.id()), current.matching(check.kind(), check.id()))).toList();
+                current.decide(List.of(check), position -> true), current.matching(check.kind(), check.id()))).toList();
         return new Explanation(entity, current.decide(checks, position -> true), verdicts);
     }
 

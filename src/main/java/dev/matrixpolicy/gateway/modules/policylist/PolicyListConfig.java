@@ -30,6 +30,9 @@ import org.springframework.util.unit.DataSize;
  * @param staleAfter   how long a source may go without a good read before health calls it stale
  * @param readiness    {@code always}: the gateway is ready whatever its lists; {@code fresh}: it is
  *                     unready while a source has not read yet or is stale
+ * @param protectedServers server names whose users, rooms and aliases only bans naming them exactly
+ *                     (by ID or hash) refuse: globs and server rules pass them over, so no list can
+ *                     lock out a whole homeserver; typically your own server name. None by default
  */
 public record PolicyListConfig(
         @NotEmpty List<@Valid @NotNull Source> sources,
@@ -42,11 +45,13 @@ public record PolicyListConfig(
         @DefaultValue("false") boolean showReason,
         @DefaultValue("DENY") Registration registration,
         @DefaultValue("1h") @DurationMin(seconds = 1, message = "must be at least 1s") Duration staleAfter,
-        @DefaultValue("always") Readiness readiness) {
+        @DefaultValue("always") Readiness readiness,
+        List<@NotBlank String> protectedServers) {
 
     public PolicyListConfig {
         allow = allow == null ? new Allow(List.of(), List.of(), List.of()) : allow;
         callbacks = callbacks == null ? List.of() : callbacks;
+        protectedServers = protectedServers == null ? List.of() : protectedServers;
     }
 
     public enum Takedown { BAN, IGNORE }

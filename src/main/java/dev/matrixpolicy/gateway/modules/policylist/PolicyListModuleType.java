@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.policylist;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.Backoff;
 import dev.matrixpolicy.gateway.module.BackendUrls;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -82,7 +84,8 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         PolicyList.Answers answers = new PolicyList.Answers(context.instanceName(), context.serverName(), rejection,
                 config.showReason(), config.registration() == PolicyListConfig.Registration.SHADOW_BAN
                         ? RegistrationBehaviour.SHADOW_BAN : RegistrationBehaviour.DENY,
-                config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN);
+                config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN,
+                protectedServers(config.protectedServers()));
         // The metrics take context.meterBinders(), not context::bindMeters: they live as long as the
         // instance, and a reference to the context would keep its predecessor (and that one's) alive.
         PolicyList list = new PolicyList(slots, allow, enabled, answers,
@@ -148,6 +151,21 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
 
     private static String location(PolicyListConfig.Source source) {
         return source.room() != null ? source.room() : source.file() != null ? source.file().toString() : source.url().toString();
+    }
+
+    /** Server names, checked and in lower case (server names ignore case, as DNS does). */
+    private static Set<String> protectedServers(List<String> names) {
+        Set<String> servers = new LinkedHashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            try {
+                servers.add(MatrixIds.serverName(name).toLowerCase(Locale.ROOT));
+            } catch (IllegalArgumentException invalid) {
+                throw new ModuleConfigurationException("protected-servers[" + i + "]", "'" + LogText.escaped(name) + "' is "
+                        + invalid.getMessage() + ": give a server name, e.g. example.org or example.org:8448", invalid);
+            }
+        }
+        return servers;
     }
 
     /** The room IDs a source is scoped to: callbacks carry room IDs, so an alias or a typo would never match. */

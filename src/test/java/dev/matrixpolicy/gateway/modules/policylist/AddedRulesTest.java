@@ -77,7 +77,7 @@ class AddedRulesTest {
                 new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
                 new PolicyList.Slot("community", "room", "#bans:example.com", kinds, Set.of(), Set.of(), Optional.of(source)));
         list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
-                new PolicyList.Answers("bans", "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, false),
+                new PolicyList.Answers("bans", "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, false, Set.of()),
                 new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
                 new PolicyListMetrics("bans", new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), Optional.empty());
         list.start();

@@ -72,7 +72,7 @@ class CompileFailureTest {
                 new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
                 new PolicyList.Slot("local", "file", file.toString(), kinds, Set.of(), Set.of(), Optional.of(source)));
         PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
-                new PolicyList.Answers("bans", "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, false),
+                new PolicyList.Answers("bans", "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, false, Set.of()),
                 new PolicyList.Freshness(Duration.ofMinutes(5), true), Instant.now(),
                 new PolicyListMetrics("bans", new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), Optional.empty());
         try {

@@ -60,6 +60,7 @@ class PolicyListConfigurationTest {
             errcode                     | forbidden                 | errcode: expected a Matrix error code such as M_FORBIDDEN, got 'forbidden'
             allow.users[0]              | sha256:nope               | allow.users[0]: 'sha256:nope' is not sha256:<base64 of a SHA-256>
             takedown                    | sometimes                 | takedown
+            protected-servers[0]        | @me:example.com           | protected-servers[0]: '@me:example.com' is not a valid Matrix server name
             """)
     void badValueStopsStartupNamingTheField(String key, String value, String problem) {
         runner.withPropertyValues(CONFIG + key + "=" + value)

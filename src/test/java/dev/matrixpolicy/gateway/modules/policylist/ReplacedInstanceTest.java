@@ -32,7 +32,7 @@ class ReplacedInstanceTest {
                 Duration.ofHours(1),
                 DataSize.ofMegabytes(256), List.of(), List.of(), List.of());
         return new PolicyListConfig(List.of(source), null, List.of(), false, PolicyListConfig.Takedown.BAN, "M_FORBIDDEN",
-                null, false, PolicyListConfig.Registration.DENY, Duration.ofHours(1), PolicyListConfig.Readiness.ALWAYS);
+                null, false, PolicyListConfig.Registration.DENY, Duration.ofHours(1), PolicyListConfig.Readiness.ALWAYS, List.of());
     }
 
     private static ModuleContext context(List<MeterBinder> binders, Optional<PolicyModule> predecessor) {

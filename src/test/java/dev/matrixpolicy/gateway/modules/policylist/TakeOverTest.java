@@ -65,7 +65,7 @@ class TakeOverTest {
                 new PolicyList.Slot("community", "file", location, EnumSet.allOf(EntityKind.class), Set.of(),
                         Set.of(), Optional.of(source)));
         PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
-                new PolicyList.Answers(instance, "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, true),
+                new PolicyList.Answers(instance, "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, true, Set.of()),
                 new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
                 new PolicyListMetrics(instance, new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), predecessor);
         built.add(list);

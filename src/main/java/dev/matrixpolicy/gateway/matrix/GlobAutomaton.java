@@ -192,9 +192,11 @@ public final class GlobAutomaton {
      * whole of {@code input}, or -1. Lower indexes win: of the patterns {@code *literal}, the lowest
      * that matches; of the patterns with a literal between stars, the lowest that matches; of the
      * others, the lowest that matches where the automaton decides (the end of the input, or the first
-     * point from which every continuation matches); and the lowest of those three.
+     * point from which every continuation matches); and the lowest of those three. No caller needs the
+     * lowest any more ({@link #anyMatch} serves them); the tests ask this one to check each path's own
+     * order.
      */
-    public int firstMatch(String input) {
+    int firstMatch(String input) {
         int match = serverTails == null ? -1 : serverTails.firstMatch(input);
         if (suffixes != null) {
             match = lower(match, suffixes.firstMatch(input));

@@ -121,7 +121,7 @@ public final class PolicyIndex {
     /** How many rules were {@linkplain #add added} to a source since it was last compiled whole. */
     public int addedSince(int position) {
         Compiled added = sources.get(position).added;
-        return added == null ? 0 : added.ruleCount;
+        return added == null ? 0 : added.ruleCount();
     }
 
     /**
@@ -269,8 +269,6 @@ public final class PolicyIndex {
         final Map<EntityKind, Map<Recommendation, Integer>> layerCounts;
         /** Rules by kind and recommendation, of both layers. */
         final Map<EntityKind, Map<Recommendation, Integer>> counts = new EnumMap<>(EntityKind.class);
-        /** The rules of this layer; its {@link #added} layer's not included. */
-        final int ruleCount;
         /** The rules {@linkplain #with added} since the source was compiled whole, as a layer of their own; null when none. */
         final Compiled added;
 
@@ -301,13 +299,12 @@ public final class PolicyIndex {
             records = writing.build();
             allowing.forEach((kind, table) -> allows.put(kind, new Table(table, records)));
             banning.forEach((kind, table) -> bans.put(kind, new Table(table, records)));
-            int rules = 0;
-            for (Map<Recommendation, Integer> byRecommendation : counts.values()) {
-                for (int count : byRecommendation.values()) {
-                    rules += count;
-                }
-            }
-            ruleCount = rules;
+        }
+
+        /** The rules of this layer; its {@link #added} layer's not included. */
+        int ruleCount() {
+            return layerCounts.values().stream().flatMap(byRecommendation -> byRecommendation.values().stream())
+                    .mapToInt(Integer::intValue).sum();
         }
 
         /** {@code base}'s own layer, shared, under {@code added}. */
@@ -316,7 +313,6 @@ public final class PolicyIndex {
             this.records = base.records;
             this.allows = base.allows;
             this.bans = base.bans;
-            this.ruleCount = base.ruleCount;
             this.added = added;
             this.layerCounts = base.layerCounts;
             for (Map<EntityKind, Map<Recommendation, Integer>> layer : List.of(base.layerCounts, added.layerCounts)) {
@@ -327,7 +323,7 @@ public final class PolicyIndex {
 
         /** This source with {@code more} rules added: see {@link PolicyIndex#add}. */
         Compiled with(Collection<PolicyRule> more) {
-            List<PolicyRule> rules = new ArrayList<>(more.size() + (added == null ? 0 : added.ruleCount));
+            List<PolicyRule> rules = new ArrayList<>(more.size() + (added == null ? 0 : added.ruleCount()));
             if (added != null) {
                 for (int record = 0; record < added.records.end(); record = added.records.next(record)) {
                     rules.add(added.records.rule(record));

@@ -372,8 +372,7 @@ public final class RoomSource implements PolicySource {
             homeserver.readState(current.roomId, fresh::apply);
             boolean first = rules.isEmpty();
             if (first || handOverWhole || !fresh.sameAs(rules.get())) {
-                rules = Optional.of(fresh);
-                handOverWhole = true; // read afresh, so not known as the last hand-over's rules plus some
+                rules = Optional.of(fresh); // handed over whole: a RoomRules read afresh lists no additions
                 publish(fresh);
             }
             if (first) {

@@ -560,7 +560,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             return false; // no rule names the sender or its server (the usual answer, found once), or one spares them
         }
         String sender = args.event().sender();
-        return banned(ShouldDropFederatedEvent.TYPE, room, List.of(answers.isProtected(sender) ? List.of() : serversOf(sender)))
+        return banned(ShouldDropFederatedEvent.TYPE, room, List.of(answers.isProtected(sender) ? List.of() : servers(Servers.of(sender))))
                 .isPresent();
     }
 
@@ -590,19 +590,14 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         List<Query> queries = new ArrayList<>(3);
         queries.add(id);
         if (!id.exactOnly()) {
-            queries.addAll(serversOf(id.id()));
+            queries.addAll(servers(Servers.of(id.id())));
         }
         return queries;
     }
 
-    /** The queries of an ID's server: with and without a port. */
-    private static List<Query> serversOf(String id) {
-        return Servers.of(id).stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
-    }
-
-    /** A server name: as written, then without its port, if it has one. */
-    private static List<Query> server(String name) {
-        return Servers.ofName(name).stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
+    /** The queries of a server's names ({@link Servers}): as written, then without its port, if it has one. */
+    private static List<Query> servers(List<String> names) {
+        return names.stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
     }
 
     private List<Query> room(String roomId) {
@@ -721,7 +716,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             case '@' -> user(entity);
             case '!' -> room(entity);
             case '#' -> alias(entity);
-            default -> server(entity); // with and without its port, as should_drop_federated_event asks
+            default -> servers(Servers.ofName(entity)); // with and without its port, as should_drop_federated_event asks
         };
         List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
                 current.decide(List.of(check), position -> true), current.matching(check.kind(), check.id()))).toList();

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.IntPredicate;
 
@@ -30,13 +31,27 @@ public final class PolicyIndex {
     /**
      * One ID to look up, of a kind: a user ID, a room ID or alias, or a server name.
      *
-     * @param exactOnly whether only a rule that names the ID itself (exactly, or by its hash) may ban
-     *                  it: bans by glob pass it over; an allow of any form still counts
+     * @param bans which ban and takedown rules may decide the ID; an allow of any form always counts
      */
-    public record Query(EntityKind kind, String id, boolean exactOnly) {
-        public Query(EntityKind kind, String id) {
-            this(kind, id, false);
+    public record Query(EntityKind kind, String id, Bans bans) {
+        public Query {
+            Objects.requireNonNull(bans, "bans");
         }
+
+        /** An ID any rule may decide. */
+        public Query(EntityKind kind, String id) {
+            this(kind, id, Bans.ANY);
+        }
+    }
+
+    /** Which bans and takedowns a {@link Query} heeds. */
+    public enum Bans {
+        /** Every rule that names the ID. */
+        ANY,
+        /** Only rules that name the ID itself, exactly or by its hash: bans by glob pass it over. */
+        EXACT,
+        /** None: the ID is asked for allows alone (the server of a protected user, whose allow still spares them). */
+        NONE
     }
 
     /** One source's rules, as its source last read them. */
@@ -82,7 +97,7 @@ public final class PolicyIndex {
     public Optional<PolicyRule> decide(List<Query> queries, IntPredicate applies) {
         Lookup[] lookups = new Lookup[queries.size()];
         for (int i = 0; i < lookups.length; i++) {
-            lookups[i] = new Lookup(queries.get(i).kind(), queries.get(i).id(), queries.get(i).exactOnly());
+            lookups[i] = new Lookup(queries.get(i).kind(), queries.get(i).id(), queries.get(i).bans());
         }
         for (int position = 0; position < sources.size(); position++) {
             if (applies.test(position)) {
@@ -146,7 +161,7 @@ public final class PolicyIndex {
 
     /** Every rule of every source that names the entity, in priority order: what the explain endpoint shows. */
     public List<PolicyRule> matching(EntityKind kind, String id) {
-        Lookup lookup = new Lookup(kind, id, false);
+        Lookup lookup = new Lookup(kind, id, Bans.ANY);
         List<PolicyRule> matches = new ArrayList<>();
         for (Compiled source : sources) {
             source.all(lookup, matches);
@@ -167,17 +182,17 @@ public final class PolicyIndex {
     private static final class Lookup {
         final EntityKind kind;
         final String id;
-        /** See {@link Query#exactOnly}. */
-        final boolean exactOnly;
+        /** See {@link Query#bans}. */
+        final Bans bans;
         private String key;
         private String folded;
         private byte[] digest;
         private byte[] digestAsWritten;
 
-        Lookup(EntityKind kind, String id, boolean exactOnly) {
+        Lookup(EntityKind kind, String id, Bans bans) {
             this.kind = kind;
             this.id = id;
-            this.exactOnly = exactOnly;
+            this.bans = bans;
         }
 
         String key() {
@@ -354,7 +369,7 @@ public final class PolicyIndex {
         /** The source's rule that decides the entity: an allow of either layer, else a ban or takedown of either; null when none. */
         PolicyRule decide(Lookup lookup) {
             PolicyRule allow = find(true, lookup);
-            return allow != null ? allow : find(false, lookup);
+            return allow != null || lookup.bans == Bans.NONE ? allow : find(false, lookup);
         }
 
         /** A rule of one verdict (allow, or ban and takedown), the added layer's first; null when none. */
@@ -366,7 +381,7 @@ public final class PolicyIndex {
         /** A rule of one verdict of this layer alone; null when none. */
         private PolicyRule own(boolean allow, Lookup lookup) {
             Table table = (allow ? allows : bans).get(lookup.kind);
-            int record = table == null ? RuleTable.ABSENT : table.first(lookup, allow || !lookup.exactOnly);
+            int record = table == null ? RuleTable.ABSENT : table.first(lookup, allow || lookup.bans == Bans.ANY);
             return record == RuleTable.ABSENT ? null : records.rule(record);
         }
 

@@ -98,7 +98,7 @@ class PolicyIndexPropertiesTest {
                 EntityKind kind = gen.oneOf(List.of(EntityKind.values()));
                 String id = randomId(gen, kind);
 
-                Optional<PolicyRule> actual = index.decide(List.of(new PolicyIndex.Query(kind, id, true)), position -> true);
+                Optional<PolicyRule> actual = index.decide(List.of(new PolicyIndex.Query(kind, id, PolicyIndex.Bans.EXACT)), position -> true);
 
                 assertThat(actual.map(PolicyIndexPropertiesTest::describe)).as("%s %s", kind, id)
                         .isEqualTo(reference(withoutGlobBans, kind, id).map(PolicyIndexPropertiesTest::describe));

@@ -24,6 +24,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
 import dev.matrixpolicy.gateway.policylist.PolicyIndex;
+import dev.matrixpolicy.gateway.policylist.PolicyIndex.Bans;
 import dev.matrixpolicy.gateway.policylist.PolicyIndex.Query;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
@@ -56,6 +57,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,21 +103,34 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     /**
      * What a refusal says, how a match is counted and logged, and whom only exact rules refuse.
      *
-     * @param protectedServers server names, in lower case, whose users, rooms and aliases only a ban
-     *                         naming them exactly (their ID or its hash) refuses: no glob and no server
-     *                         rule, so that no list can lock out a whole homeserver (its own, say)
+     * @param protectedServers server names whose users, rooms and aliases only a ban naming them exactly
+     *                         (their ID or its hash) refuses: no glob and no server rule, so that no
+     *                         list can lock out a whole homeserver (its own, say). Kept in lower case
+     *                         and without a trailing dot, as {@link #isProtected} compares them
      */
     record Answers(String instanceName, String serverName, Rejection rejection, boolean showReason,
                    RegistrationBehaviour registration, boolean checkInvitee, boolean takedownBans,
                    Set<String> protectedServers) {
         Answers {
-            protectedServers = Set.copyOf(protectedServers);
+            protectedServers = protectedServers.stream().map(Answers::canonical).collect(Collectors.toUnmodifiableSet());
         }
 
         /** Whether an ID (a user ID, a room ID or alias) is on a protected server, under any of its names. */
         boolean isProtected(String id) {
-            return !protectedServers.isEmpty()
-                    && Servers.of(id).stream().anyMatch(server -> protectedServers.contains(server.toLowerCase(Locale.ROOT)));
+            return isProtected(Servers.of(id));
+        }
+
+        /** Whether a server, under any of its {@linkplain Servers#ofName names}, is protected. */
+        boolean isProtectedServer(String server) {
+            return isProtected(Servers.ofName(server));
+        }
+
+        private boolean isProtected(List<String> names) {
+            return !protectedServers.isEmpty() && names.stream().map(Answers::canonical).anyMatch(protectedServers::contains);
+        }
+
+        private static String canonical(String server) {
+            return Servers.withoutTrailingDot(server.toLowerCase(Locale.ROOT));
         }
     }
 
@@ -554,14 +569,14 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     @Override
     public Boolean shouldDropFederatedEvent(ShouldDropFederatedEvent.Args args) {
         Optional<String> room = Optional.of(args.event().roomId());
-        Optional<PolicyRule> forSender = index.decide(user(args.event().sender()),
+        PolicyIndex current = index; // both questions asked of one update, never of two
+        List<Query> sender = user(args.event().sender());
+        Optional<PolicyRule> forSender = current.decide(sender,
                 position -> slots.get(position).applies(ShouldDropFederatedEvent.TYPE, room));
         if (forSender.isEmpty() || forSender.get().recommendation() == Recommendation.ALLOW) {
             return false; // no rule names the sender or its server (the usual answer, found once), or one spares them
         }
-        String sender = args.event().sender();
-        return banned(ShouldDropFederatedEvent.TYPE, room, List.of(answers.isProtected(sender) ? List.of() : servers(Servers.of(sender))))
-                .isPresent();
+        return banned(current, ShouldDropFederatedEvent.TYPE, room, List.of(sender.subList(1, sender.size()))).isPresent();
     }
 
     // ---- deciding
@@ -579,34 +594,31 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     /**
      * A user: the user ID, then its server (with and without a port). Within a source the user's own
      * rule is asked first, so that a source's exception for one user beats its ban of their server.
-     * A user of a protected server: the user ID alone, by exact rules only.
+     * A user of a protected server is banned only by rules naming the user exactly; an allow of their
+     * server still spares them.
      */
     private List<Query> user(String userId) {
-        return withServer(new Query(EntityKind.USER, userId, answers.isProtected(userId)));
+        return withServer(EntityKind.USER, userId);
     }
 
-    /** An ID's query, then its server's (with and without a port), unless it is on a protected server. */
-    private static List<Query> withServer(Query id) {
-        List<Query> queries = new ArrayList<>(3);
-        queries.add(id);
-        if (!id.exactOnly()) {
-            queries.addAll(servers(Servers.of(id.id())));
+    /** An ID's query, then its server's (with and without a port), whose bans are not asked when it is on a protected server. */
+    private List<Query> withServer(EntityKind kind, String id) {
+        boolean isProtected = answers.isProtected(id);
+        List<Query> queries = new ArrayList<>(4);
+        queries.add(new Query(kind, id, isProtected ? Bans.EXACT : Bans.ANY));
+        for (String server : Servers.of(id)) {
+            queries.add(new Query(EntityKind.SERVER, server, isProtected ? Bans.NONE : Bans.ANY));
         }
         return queries;
     }
 
-    /** The queries of a server's names ({@link Servers}): as written, then without its port, if it has one. */
-    private static List<Query> servers(List<String> names) {
-        return names.stream().map(server -> new Query(EntityKind.SERVER, server)).toList();
-    }
-
     private List<Query> room(String roomId) {
-        return List.of(new Query(EntityKind.ROOM, roomId, answers.isProtected(roomId)));
+        return List.of(new Query(EntityKind.ROOM, roomId, answers.isProtected(roomId) ? Bans.EXACT : Bans.ANY));
     }
 
     /** A room alias: room rules naming it, then its server's rules, as for a user. */
     private List<Query> alias(String alias) {
-        return withServer(new Query(EntityKind.ROOM, alias, answers.isProtected(alias)));
+        return withServer(EntityKind.ROOM, alias);
     }
 
     @SafeVarargs
@@ -619,7 +631,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      * sources in priority order, then the entity's IDs in order); an allow clears that entity only.
      */
     private Optional<PolicyRule> banned(CallbackType<?, ?, ?> callback, Optional<String> room, List<List<Query>> entities) {
-        PolicyIndex current = index;
+        return banned(index, callback, room, entities);
+    }
+
+    /** As {@link #banned(CallbackType, Optional, List)}, of an index the caller has read already. */
+    private Optional<PolicyRule> banned(PolicyIndex current, CallbackType<?, ?, ?> callback, Optional<String> room,
+            List<List<Query>> entities) {
         IntPredicate applies = position -> slots.get(position).applies(callback, room);
         for (List<Query> entity : entities) {
             if (entity.isEmpty()) {
@@ -716,7 +733,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             case '@' -> user(entity);
             case '!' -> room(entity);
             case '#' -> alias(entity);
-            default -> servers(Servers.ofName(entity)); // with and without its port, as should_drop_federated_event asks
+            // with and without its port, as should_drop_federated_event asks; a protected server's bans apply to none of its users
+            default -> Servers.ofName(entity).stream().map(server -> new Query(EntityKind.SERVER, server,
+                    answers.isProtectedServer(entity) ? Bans.NONE : Bans.ANY)).toList();
         };
         List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
                 current.decide(List.of(check), position -> true), current.matching(check.kind(), check.id()))).toList();

@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -153,13 +152,13 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         return source.room() != null ? source.room() : source.file() != null ? source.file().toString() : source.url().toString();
     }
 
-    /** Server names, checked and in lower case (server names ignore case, as DNS does). */
+    /** Server names, checked; {@link PolicyList.Answers} compares them in lower case (as DNS does) and without a trailing dot. */
     private static Set<String> protectedServers(List<String> names) {
         Set<String> servers = new LinkedHashSet<>();
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             try {
-                servers.add(MatrixIds.serverName(name).toLowerCase(Locale.ROOT));
+                servers.add(MatrixIds.serverName(name));
             } catch (IllegalArgumentException invalid) {
                 throw new ModuleConfigurationException("protected-servers[" + i + "]", "'" + LogText.escaped(name) + "' is "
                         + invalid.getMessage() + ": give a server name, e.g. example.org or example.org:8448", invalid);
@@ -214,6 +213,10 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             }
             if (entity.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
                 throw new ModuleConfigurationException(field + "[" + i + "]", "must not contain white space or control characters");
+            }
+            if (parsed.form() != Entity.Form.SHA256 && !kind.couldName(parsed.value())) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", "'" + LogText.escaped(entity)
+                        + "' can never match: expected " + kind.expected());
             }
             rules.add(new PolicyRule(kind, parsed, Recommendation.ALLOW, "allowed by configuration",
                     new PolicyRule.Origin(ALLOW_SOURCE, Optional.empty(), Optional.empty(), 0)));

@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoomAlias;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
+import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
 import dev.matrixpolicy.gateway.policylist.RuleText;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -48,12 +49,23 @@ class ProtectedServersTest {
 
     @BeforeEach
     void start() {
+        start(List.of());
+    }
+
+    private void start(List<PolicyRule> allow) {
+        start(allow, Set.of("home.example"));
+    }
+
+    private void start(List<PolicyRule> allow, Set<String> protectedServers) {
+        if (list != null) {
+            list.close();
+        }
         List<PolicyList.Slot> slots = List.of(
                 new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
                 new PolicyList.Slot("community", "file", "bans.txt", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.of(source)));
-        list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>copyOf(PolicyList.SUPPORTED),
+        list = new PolicyList(slots, allow, Set.<CallbackType<?, ?, ?>>copyOf(PolicyList.SUPPORTED),
                 new PolicyList.Answers("bans", "home.example", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, false,
-                        Set.of("home.example")),
+                        protectedServers),
                 new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
                 new PolicyListMetrics("bans", new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), Optional.empty());
         list.start();
@@ -84,6 +96,14 @@ class ProtectedServersTest {
     }
 
     @Test
+    void aProtectedServerWrittenWithATrailingDotProtectsTheServer() {
+        start(List.of(), Set.of("home.example."));
+
+        assertThat(refusedToJoin("@alice:home.example", "!lobby:home.example")).as("server rule, globs").isFalse();
+        assertThat(refusedToJoin("@alice:home.example.", "!lobby:home.example")).as("the ID's name with the dot").isFalse();
+    }
+
+    @Test
     void everyoneElseIsRefusedByTheSameRulesAsBefore() {
         assertThat(refusedToJoin("@bob:friendly.example", "!lobby:home.example")).as("the glob '*' bans other servers' users").isTrue();
         assertThat(refusedToJoin("@bob:evil.example", "!lobby:home.example")).isTrue();
@@ -95,9 +115,37 @@ class ProtectedServersTest {
         var explanation = list.explain("@alice:home.example");
 
         assertThat(explanation.decision()).isEmpty();
-        assertThat(explanation.verdicts()).singleElement().satisfies(verdict -> {
-            assertThat(verdict.decision()).isEmpty();
-            assertThat(verdict.matches()).extracting(rule -> rule.entity().value()).containsExactly("@*:home.example", "*");
+        assertThat(explanation.verdicts()).satisfiesExactly(user -> {
+            assertThat(user.decision()).isEmpty();
+            assertThat(user.matches()).extracting(rule -> rule.entity().value()).containsExactly("@*:home.example", "*");
+        }, server -> {
+            assertThat(server.id()).isEqualTo("home.example");
+            assertThat(server.decision()).as("a protected user's server is asked for allows alone").isEmpty();
+            assertThat(server.matches()).extracting(rule -> rule.entity().value()).containsExactly("home.example");
         });
+    }
+
+    @Test
+    void theExplainEndpointShowsAProtectedServersBanAsAMatchThatDecidesNothing() {
+        var explanation = list.explain("HOME.example:8448");
+
+        assertThat(explanation.decision()).isEmpty();
+        assertThat(explanation.verdicts()).extracting(PolicyListView.Verdict::id).containsExactly("HOME.example:8448", "HOME.example");
+        assertThat(explanation.verdicts().get(1).matches()).extracting(rule -> rule.entity().value()).containsExactly("home.example");
+        assertThat(list.explain("evil.example").decision()).as("an unprotected server").isPresent();
+    }
+
+    @Test
+    void anAllowOfAProtectedServerStillSparesItsUsersFromBansNamingThem() {
+        start(RuleText.parse("allow server home.example", "allow").rules().stream()
+                .map(rule -> new PolicyRule(rule.kind(), rule.entity(), rule.recommendation(), rule.reason(),
+                        new PolicyRule.Origin("allow", Optional.empty(), Optional.empty(), 0)))
+                .toList());
+
+        assertThat(refusedToJoin("@spammer:home.example", "!lobby:home.example")).as("a user ban naming them").isFalse();
+        assertThat(refusedToJoin("@hashed:home.example", "!lobby:home.example")).as("a hashed ban naming them").isFalse();
+        assertThat(refusedToJoin("@bob:evil.example", "!lobby:home.example")).as("other servers' users").isTrue();
+        assertThat(list.explain("@spammer:home.example").decision()).hasValueSatisfying(
+                rule -> assertThat(rule.entity().value()).isEqualTo("home.example"));
     }
 }

@@ -6,8 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,10 +20,12 @@ import java.util.Optional;
  * <p>Some file systems keep modification times to the second, so a file rewritten within the tick
  * of its last read, at the same size, looks unchanged. A read that started less than
  * {@link #AMBIGUOUS} after the modification time it saw may have missed such a rewrite: until a
- * read starts that long after it, the file is read on every check, and parsed only when its SHA-256
- * differs from the last good content's. How late a check runs (a busy machine) changes nothing.
- * Changed content is applied only once it has stayed the same for {@link #SETTLE}: a file is never
- * read half written.
+ * read starts that long after it, the file is read on every check (and parsed only when its content
+ * differs from the last good content's). How late a check runs (a busy machine) changes nothing.
+ * Changed content is applied only once it has stayed the same for {@link #SETTLE}, so a file is not
+ * read while it is written, unless its writer pauses for longer; an empty file, which is what a
+ * rewrite in place leaves for a moment, is a failed read. Writing a new file and renaming it over
+ * the old one is what never shows a reader half a list.
  */
 public final class FileSource extends PollingSource {
     /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
@@ -35,10 +35,13 @@ public final class FileSource extends PollingSource {
 
     private final Path file;
     private final Clock clock;
+    /** The modification time, size and identity of the file when its content was last taken. */
     private List<Object> lastSeen = List.of();
-    private byte[] lastGoodDigest = new byte[0];
-    /** Whether the last good read started late enough after its modification time to rule out a same-tick rewrite. */
+    /** Whether the last taken read started late enough after its modification time to rule out a same-tick rewrite. */
     private boolean settled;
+    /** What the read in hand saw: kept as {@link #lastSeen} and {@link #settled} once its content is taken. */
+    private List<Object> seen = List.of();
+    private boolean settles;
 
     public FileSource(String name, Path file, Duration checkInterval, Clock clock) {
         super(name, checkInterval, clock);
@@ -47,7 +50,7 @@ public final class FileSource extends PollingSource {
     }
 
     @Override
-    Optional<RuleText.Parsed> readIfChanged() throws IOException {
+    Optional<byte[]> readIfChanged() throws IOException {
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(file, BasicFileAttributes.class);
@@ -55,35 +58,28 @@ public final class FileSource extends PollingSource {
             throw new IOException("no such file");
         }
         Object identity = attributes.fileKey() == null ? "" : attributes.fileKey();
-        List<Object> seen = List.of(attributes.lastModifiedTime(), attributes.size(), identity);
+        seen = List.of(attributes.lastModifiedTime(), attributes.size(), identity);
         if (seen.equals(lastSeen) && settled) {
             return Optional.empty();
         }
         Instant readStarted = clock.instant();
         byte[] bytes = Files.readAllBytes(file);
-        byte[] digest = sha256(bytes);
-        boolean settles = Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
-        if (Arrays.equals(digest, lastGoodDigest)) {
-            // the rules in force already: only the attributes moved (a modification time set back, a
-            // file rewritten with the same bytes, a symlink swapped to an identical copy)
-            lastSeen = seen;
-            settled = settles;
-            return Optional.empty();
-        }
+        settles = Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
         if (!unchangedAfterSettling(bytes)) {
             return Optional.empty(); // still being written: the next check reads it again
         }
-        RuleText.Parsed parsed = RuleText.parse(bytes, name());
-        lastSeen = seen; // only once the content was good: a bad file is read again on the next check
-        lastGoodDigest = digest;
+        return Optional.of(bytes);
+    }
+
+    @Override
+    void took() {
+        lastSeen = seen;
         settled = settles;
-        return Optional.of(parsed);
     }
 
     @Override
     void forget() {
         lastSeen = List.of();
-        lastGoodDigest = new byte[0];
         settled = false;
     }
 
@@ -109,14 +105,6 @@ public final class FileSource extends PollingSource {
                 }
             }
             return at == bytes.length;
-        }
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
         }
     }
 

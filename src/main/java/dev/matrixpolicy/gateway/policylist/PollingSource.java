@@ -1,7 +1,11 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -11,8 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A source read again every {@code interval} on a thread of its own: a file or a URL. Unchanged
- * content is not parsed again; a failed read keeps the last good rules, logs one WARN when the
+ * A source read again every {@code interval} on a thread of its own: a file or a URL. Content the
+ * same as the last good content (by its SHA-256) is not parsed again, and empty content is a failed
+ * read, not a list with no rules: a file caught while it is rewritten, or a server's mistake, would
+ * otherwise lift every ban at once. A failed read keeps the last good rules, logs one WARN when the
  * source starts failing (or fails differently) and one INFO when it recovers.
  */
 abstract class PollingSource implements PolicySource {
@@ -24,6 +30,8 @@ abstract class PollingSource implements PolicySource {
     private final ScheduledExecutorService thread;
     private volatile Status status = Status.STARTING;
     private volatile boolean redeliver;
+    /** The SHA-256 of the content whose rules were last handed over; empty before the first. */
+    private byte[] lastGoodDigest = new byte[0];
 
     PollingSource(String name, Duration interval, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
@@ -34,17 +42,21 @@ abstract class PollingSource implements PolicySource {
     }
 
     /**
-     * Reads the source if it changed since the last read.
+     * Reads the source if it may have changed since the content last {@linkplain #took taken}.
      *
-     * @return the rules, or empty when the content is unchanged
+     * @return the content's bytes, or empty when it is known to be unchanged
      * @throws Exception anything that makes this read fail; its message is logged and shown
      */
-    abstract Optional<RuleText.Parsed> readIfChanged() throws Exception;
+    abstract Optional<byte[]> readIfChanged() throws Exception;
 
     /**
-     * Forgets what was last read, so the next check reads the content and hands it over even if it did
-     * not change: the last rules read were not taken.
+     * The content the last {@link #readIfChanged} returned was taken: its rules handed over, or the
+     * same as those in force. What tells the next read whether the source changed (a modification
+     * time, an {@code ETag}) may now be kept; until then a bad read is read again, and fails again.
      */
+    abstract void took();
+
+    /** Forgets what tells whether the source changed, so the next check reads the content again. */
     abstract void forget();
 
     /** Where the source is, for log lines, e.g. the path or URL. */
@@ -74,16 +86,11 @@ abstract class PollingSource implements PolicySource {
         try {
             if (redeliver) {
                 redeliver = false;
-                forget();
+                forgetAll();
             }
-            Optional<RuleText.Parsed> parsed = readIfChanged();
-            if (parsed.isPresent()) {
-                try {
-                    listener.updated(this, parsed.get().rules(), parsed.get().skipped());
-                } catch (RuntimeException | Error notTaken) {
-                    forget();
-                    throw notTaken;
-                }
+            Optional<byte[]> content = readIfChanged();
+            if (content.isPresent()) {
+                take(content.get(), listener);
             }
             if (status.lastError().isPresent()) {
                 log.info("Policy list source '{}' ({}) reads again", name, location());
@@ -99,6 +106,39 @@ abstract class PollingSource implements PolicySource {
                 log.warn("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}", name, location(), error);
             }
             status = status.failed(clock.instant(), error);
+        }
+    }
+
+    /** Hands the content's rules over unless they are those in force already. */
+    private void take(byte[] content, Listener listener) throws IOException {
+        if (RuleText.isBlank(content)) {
+            throw new IOException("the list is empty; a list with no rules is written as [] or a comment line");
+        }
+        byte[] digest = sha256(content);
+        if (!Arrays.equals(digest, lastGoodDigest)) {
+            RuleText.Parsed parsed = RuleText.parse(content, name);
+            try {
+                listener.updated(this, parsed.rules(), parsed.skipped());
+            } catch (RuntimeException | Error notTaken) {
+                forgetAll();
+                throw notTaken;
+            }
+            lastGoodDigest = digest;
+        }
+        took();
+    }
+
+    /** Forgets everything about the last read: its rules were not taken, so the next check hands them over again. */
+    private void forgetAll() {
+        lastGoodDigest = new byte[0];
+        forget();
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
         }
     }
 

@@ -5,10 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,10 +21,14 @@ import java.util.Optional;
 public final class UrlSource extends PollingSource {
     private final URI url;
     private final Duration timeout;
+    /** How long a body may take in all: the poll interval, and the timeout for a slow start. */
+    private final Duration deadline;
     private final ReplyCap maxSize;
     private final HttpClient http;
     private Optional<String> etag = Optional.empty();
     private Optional<String> lastModified = Optional.empty();
+    /** The validators of the reply in hand: kept as {@link #etag} and {@link #lastModified} once its content is taken. */
+    private HttpHeaders replied = HttpHeaders.of(Map.of(), (name, value) -> true);
 
     /**
      * @param maxSize the largest body read, in bytes; a larger list is refused (and the last good one kept)
@@ -32,20 +38,22 @@ public final class UrlSource extends PollingSource {
         super(name, pollInterval, clock);
         this.url = url;
         this.timeout = timeout;
+        this.deadline = pollInterval.plus(timeout);
         this.maxSize = new ReplyCap("max-size", maxSize);
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
     @Override
-    Optional<RuleText.Parsed> readIfChanged() throws IOException, InterruptedException {
+    Optional<byte[]> readIfChanged() throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET()
                 .header("Accept", "application/json, text/plain");
         etag.ifPresent(tag -> request.header("If-None-Match", tag));
         lastModified.ifPresent(date -> request.header("If-Modified-Since", date));
         HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        // The request timeout ends once the headers arrive: a body that then stops coming would block
-        // this source's only thread for good, its last good rules never refreshed and no failure shown.
-        StallGuard guarded = new StallGuard(response.body(), timeout);
+        // The request timeout ends once the headers arrive: a body that then stops coming, or trickles in,
+        // would block this source's only thread for good, its last good rules never refreshed and no
+        // failure shown. So it must keep moving, and have ended about when the next poll is due.
+        StallGuard guarded = new StallGuard(response.body(), timeout, deadline);
         try (InputStream body = guarded) {
             if (response.statusCode() == 304) {
                 return Optional.empty();
@@ -60,18 +68,20 @@ public final class UrlSource extends PollingSource {
                 if (guarded.stalled()) {
                     throw new IOException("the list stopped coming for " + HomeserverFailure.format(timeout), broken);
                 }
+                if (guarded.overdue()) {
+                    throw new IOException("the list took longer than " + HomeserverFailure.format(deadline) + " to come", broken);
+                }
                 throw broken;
             }
-            if (RuleText.isBlank(bytes)) {
-                // Far likelier a server's or a proxy's mistake than a list emptied on purpose, which
-                // would lift every ban at once: an empty list is served as [] or as a comment line.
-                throw new IOException("an empty reply; serve [] or a comment line for a list with no rules");
-            }
-            RuleText.Parsed parsed = RuleText.parse(bytes, name());
-            etag = response.headers().firstValue("ETag");
-            lastModified = response.headers().firstValue("Last-Modified");
-            return Optional.of(parsed);
+            replied = response.headers();
+            return Optional.of(bytes);
         }
+    }
+
+    @Override
+    void took() {
+        etag = replied.firstValue("ETag");
+        lastModified = replied.firstValue("Last-Modified");
     }
 
     @Override

@@ -87,7 +87,7 @@ class PollingSourcesTest {
         }
         Files.writeString(file, text);
         try (FileSource source = new FileSource("local", file, Duration.ofHours(1), Clock.systemUTC())) {
-            assertThat(source.readIfChanged()).hasValueSatisfying(parsed -> assertThat(parsed.rules()).hasSize(5_000));
+            assertThat(source.readIfChanged()).hasValueSatisfying(bytes -> assertThat(RuleText.parse(bytes, "local").rules()).hasSize(5_000));
         }
     }
 
@@ -134,14 +134,16 @@ class PollingSourcesTest {
         };
         try (FileSource source = new FileSource("local", file, Duration.ofHours(1), clock)) {
             assertThat(source.readIfChanged()).isPresent();
+            source.took();
 
             // rewritten within the tick of that read; the next check runs long after (a busy machine)
             Files.writeString(file, "ban user @b:example.com\n");
             Files.setLastModifiedTime(file, written);
             now.set(now.get().plusSeconds(10));
 
-            assertThat(source.readIfChanged()).hasValueSatisfying(parsed ->
-                    assertThat(parsed.rules()).extracting(rule -> rule.entity().value()).containsExactly("@b:example.com"));
+            assertThat(source.readIfChanged()).hasValueSatisfying(bytes -> assertThat(RuleText.parse(bytes, "local").rules())
+                    .extracting(rule -> rule.entity().value()).containsExactly("@b:example.com"));
+            source.took();
             assertThat(source.readIfChanged()).as("read long after its modification time: settled").isEmpty();
         }
     }
@@ -226,11 +228,50 @@ class PollingSourcesTest {
 
             server.stubFor(get("/bans").willReturn(aResponse().withBody("\uFEFF \n")));
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
-            assertThat(source.status().lastError()).contains("an empty reply; serve [] or a comment line for a list with no rules");
+            assertThat(source.status().lastError()).contains("the list is empty; a list with no rules is written as [] or a comment line");
 
             server.stubFor(get("/bans").willReturn(aResponse().withBody("# no rules today\n")));
             await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
             assertThat(updates.get(1)).isEmpty();
+        }
+    }
+
+    @Test
+    void aUrlServingTheSameListWithoutValidatorsIsNotParsedOrHandedOverAgain() {
+        server.start();
+        server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com")));
+        try (UrlSource source = new UrlSource("community", URI.create(server.baseUrl() + "/bans"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.findAll(getRequestedFor(urlEqualTo("/bans"))).size() >= 3);
+            assertThat(updates).hasSize(1);
+
+            server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @b:example.com")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
+            assertThat(source.status().lastError()).isEmpty();
+        }
+    }
+
+    @Test
+    void aFileEmptiedForARewriteKeepsTheLastGoodRulesUntilItIsWritten() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 1);
+
+            Files.writeString(file, ""); // `generate-bans > bans.txt` truncates first, then writes
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError()).contains("the list is empty; a list with no rules is written as [] or a comment line");
+            assertThat(updates).hasSize(1);
+
+            Files.writeString(file, "ban user @a:example.com\nban user @b:example.com\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
+            assertThat(source.status().lastError()).isEmpty();
+
+            Files.writeString(file, "[]");
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 3);
+            assertThat(updates.get(2)).as("a list with no rules, written as one").isEmpty();
         }
     }
 
@@ -284,6 +325,47 @@ class PollingSourcesTest {
                 await().atMost(Duration.ofSeconds(10)).until(() -> requests.get() >= 3);
                 assertThat(updates).isEmpty();
             }
+        }
+    }
+
+    @Test
+    void aListThatTricklesInIsAFailureOnceThePollIntervalAndTimeoutAreOver() throws Exception {
+        // A byte every 100 ms never stalls for the 300 ms timeout; the whole body must still come within
+        // the poll interval and the timeout, so that the source's one thread is not held for good.
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!listener.isClosed()) {
+                    try {
+                        Socket socket = listener.accept();
+                        Thread.ofVirtual().start(() -> trickle(socket));
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            try (UrlSource source = new UrlSource("community",
+                    URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans"), Duration.ofSeconds(1),
+                    Duration.ofMillis(300), 1 << 20, Clock.systemUTC())) {
+                source.start((from, rules, skipped) -> updates.add(rules));
+                await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+                assertThat(source.status().lastError()).contains("the list took longer than 1300ms to come");
+                assertThat(updates).isEmpty();
+            }
+        }
+    }
+
+    private static void trickle(Socket socket) {
+        try (socket) {
+            readRequestHead(socket);
+            var out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 100_000; i++) {
+                out.write('#');
+                out.flush();
+                Thread.sleep(100);
+            }
+        } catch (IOException | InterruptedException closed) {
+            // the source gave up on the body: what the test waits for
         }
     }
 

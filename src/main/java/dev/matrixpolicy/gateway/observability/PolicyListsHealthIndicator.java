@@ -13,8 +13,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * The {@code policyLists} health component: per {@code policy_list} instance, its sources that are
- * stale or have not read yet. It is {@code OUT_OF_SERVICE} only when an instance configured with
- * {@code readiness: fresh} has such a source; it is part of the readiness group.
+ * stale, have not read yet, or are failing while they serve their last good rules. It is
+ * {@code OUT_OF_SERVICE} only when an instance configured with {@code readiness: fresh} has a stale
+ * source or one that has not read yet; it is part of the readiness group.
  */
 @Component("policyLists")
 final class PolicyListsHealthIndicator extends AbstractHealthIndicator {

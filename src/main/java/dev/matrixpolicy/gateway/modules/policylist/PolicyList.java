@@ -54,6 +54,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
@@ -182,9 +183,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
     private final AtomicReferenceArray<NotApplied> notApplied;
+    /** Each source's failed compiles, ever: part of its failures count, which stays when a later compile succeeds. */
+    private final AtomicLongArray compileFailures;
 
     /** A compile that failed: what it said, since when (the first of a run), and how many have failed in all. */
-    private record NotApplied(String error, Instant since, long failures) {
+    private record NotApplied(String error, Instant since) {
     }
 
     /**
@@ -208,6 +211,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.toFold = new ArrayList<>(Collections.nCopies(slots.size(), null));
         this.compiled = new long[slots.size()];
         this.notApplied = new AtomicReferenceArray<>(slots.size());
+        this.compileFailures = new AtomicLongArray(slots.size());
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
         List<PolicyIndex.Source> initial = new ArrayList<>();
@@ -283,11 +287,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
         Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited.get(position)));
         NotApplied failed = notApplied.get(position);
+        long failures = own.failures() + compileFailures.get(position); // a counter: it never goes down
         if (failed == null) {
-            return new PolicySource.Status(lastSuccess, own.lastError(), own.errorSince(), own.failures());
+            return new PolicySource.Status(lastSuccess, own.lastError(), own.errorSince(), failures);
         }
         return new PolicySource.Status(lastSuccess, own.lastError().or(() -> Optional.of(failed.error())),
-                own.errorSince().or(() -> Optional.of(failed.since())), own.failures() + failed.failures());
+                own.errorSince().or(() -> Optional.of(failed.since())), failures);
     }
 
     /** Starts every source reading. */
@@ -435,8 +440,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         Slot slot = slots.get(position);
         String error = "its latest rules could not be compiled: " + PolicySource.Status.describe(failed);
         NotApplied before = notApplied.get(position);
-        notApplied.set(position, new NotApplied(error, before == null ? Instant.now() : before.since(),
-                before == null ? 1 : before.failures() + 1));
+        notApplied.set(position, new NotApplied(error, before == null ? Instant.now() : before.since()));
+        compileFailures.incrementAndGet(position);
         if (before == null || !before.error().equals(error)) {
             log.error("{}: the latest rules of source '{}' could not be compiled; its previous rules stay in force, "
                     + "and its next read tries again", answers.instanceName(), slot.name(), failed);
@@ -708,22 +713,34 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     @Override
     public Readiness readiness(Instant now) {
         Map<String, String> problems = new LinkedHashMap<>();
+        boolean stale = false;
         for (int position = 1; position < slots.size(); position++) {
             PolicySource.Status status = status(position);
             Instant since = status.lastSuccess().orElse(started);
             Duration quiet = Duration.between(since, now);
             String error = status.lastError().map(e -> " (" + e + ")").orElse("");
             NotApplied failed = notApplied.get(position); // read once: the compiling thread may clear it between two reads
+            String name = slots.get(position).name();
             if (failed != null) {
-                problems.put(slots.get(position).name(), failed.error());
+                problems.put(name, failed.error());
+                stale = true;
             } else if (status.lastSuccess().isEmpty()) {
-                problems.put(slots.get(position).name(), "no good read yet" + error);
+                problems.put(name, "no good read yet" + error);
+                stale = true;
             } else if (quiet.compareTo(freshness.staleAfter()) > 0) {
-                problems.put(slots.get(position).name(), "stale: no good read for " + quiet.truncatedTo(ChronoUnit.SECONDS)
-                        .toString().substring(2).toLowerCase(Locale.ROOT) + error);
+                problems.put(name, "stale: no good read for " + duration(quiet) + error);
+                stale = true;
+            } else if (status.lastError().isPresent()) {
+                // shown, but not yet a reason to be unready: the last good rules are recent enough
+                problems.put(name, "failing, serving its rules of " + duration(quiet) + " ago" + error);
             }
         }
-        return new Readiness(problems.isEmpty() || !freshness.requireFresh(), problems);
+        return new Readiness(!stale || !freshness.requireFresh(), problems);
+    }
+
+    /** {@code 1h2m3s}: a duration to the second, as the health details show it. */
+    private static String duration(Duration duration) {
+        return duration.truncatedTo(ChronoUnit.SECONDS).toString().substring(2).toLowerCase(Locale.ROOT);
     }
 
     @Override

@@ -82,10 +82,12 @@ class CompileFailureTest {
             assertThat(list.readiness(Instant.now()).ready()).isFalse();
             assertThat(list.index().decide(EntityKind.USER, "@spammer:example.com")).isEmpty();
 
+            long failuresBefore = list.status(1).failures();
             kinds.outOfMemory.set(false);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> list.index().decide(EntityKind.USER, "@spammer:example.com").isPresent());
             assertThat(list.status(1).lastError()).isEmpty();
+            assertThat(list.status(1).failures()).as("a counter of failures never goes down").isGreaterThanOrEqualTo(failuresBefore);
             assertThat(list.readiness(Instant.now()).ready()).isTrue();
         } finally {
             list.close();

@@ -36,6 +36,7 @@ class PolicyRoom:
       config:
         allow:
           users: ["@pl-crowd-trusted-*:{a.server_name}"]
+        show-reason: true
         sources:
           - name: community
             room: "{self.alias}"
@@ -111,6 +112,7 @@ def test_a_user_rule_refuses_the_spammers_invite_within_a_second_and_its_withdra
                        {"entity": spammer.user_id, "recommendation": "m.ban", "reason": "invite spam"})
     error, took = _refused_within(lambda: spammer.invite(room, victim.user_id), sent, "the banned inviter")
     assert error.errcode == "M_FORBIDDEN"
+    assert error.body["error"] == "Forbidden by policy: invite spam", "show-reason: the rule's reason reaches the user"
     assert took < RULE_WINDOW, f"the rule took {took:.2f} s to apply"
     report.check("user_may_invite", SHIM, f"a user banned by a policy room invites ({took * 1000:.0f} ms after the rule)",
                  seen(error))

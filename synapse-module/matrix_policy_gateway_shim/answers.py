@@ -72,13 +72,15 @@ PASSES_EXTRA_FIELDS = frozenset({
     "user_may_send_3pid_invite", "user_may_create_room_alias", "user_may_publish_room",
     "federated_user_may_invite"})
 """The spam-checker callbacks whose ``(Codes, dict)`` answer Synapse raises as the client's error
-with the dict's fields added (``SynapseError(403, ..., additional_fields=...)``); any other callback
-gets the bare code. For ``federated_user_may_invite`` (Synapse 1.134, handlers/federation.py
+with the dict's fields added (``SynapseError(403, ..., additional_fields=...)``), over its own: so
+the gateway's ``error`` message replaces Synapse's generic one, as synapse-http-antispam's does.
+Any other callback gets the bare code, and the client Synapse's message. For ``federated_user_may_invite`` (Synapse 1.134, handlers/federation.py
 ``on_invite_request``) that error is the 403 answered to the inviting server. ``user_may_send_state_event``
 counts a pair as invalid, and a federated event's ``check_event_for_spam`` refusal reaches no client at all."""
 
-EXTRA_FIELDS = ("retry_after_ms",)
-"""The fields of a gateway rejection passed on to Synapse, besides errcode and error."""
+EXTRA_FIELDS = ("error", "retry_after_ms")
+"""The fields of a gateway rejection passed on to Synapse, besides errcode: the message for the
+user (a module's own, or the rule's reason where a ``policy_list`` shows it) and when to retry."""
 
 
 def error_code(synapse: "SynapseApi", errcode: str) -> Any:
@@ -339,8 +341,10 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
 
 
 def _extra(error: Mapping[str, Any]) -> Dict[str, Any]:
-    """The extra fields of a rejection that are well-formed: ``retry_after_ms`` a whole number, 0 or more."""
-    return {field: error[field] for field in EXTRA_FIELDS if _whole(error.get(field), 0)}
+    """The extra fields of a rejection that are well-formed: ``error`` a string, ``retry_after_ms`` a
+    whole number, 0 or more."""
+    valid = {"error": lambda value: isinstance(value, str), "retry_after_ms": lambda value: _whole(value, 0)}
+    return {field: error[field] for field in EXTRA_FIELDS if valid[field](error.get(field))}
 
 
 def _message(error: Mapping[str, Any]) -> Optional[str]:

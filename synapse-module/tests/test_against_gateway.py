@@ -129,11 +129,12 @@ NOTIFICATIONS = ["on_new_event", "on_profile_update", "on_user_deactivation_stat
 
 # (callback, arguments, what Synapse gets), for every callback answered by the gateway.
 ANSWERS = [
-    ("check_event_for_spam", (MESSAGE,), Codes.FORBIDDEN),
-    ("user_may_invite", sample_args("user_may_invite"), Codes.LIMIT_EXCEEDED),
+    # the gateway's message goes with the code where Synapse puts it in the client's error
+    ("check_event_for_spam", (MESSAGE,), (Codes.FORBIDDEN, {"error": "Refused by policy"})),
+    ("user_may_invite", sample_args("user_may_invite"), (Codes.LIMIT_EXCEEDED, {"error": "Refused by policy"})),
     ("user_may_send_3pid_invite", sample_args("user_may_send_3pid_invite"), NOT_SPAM),
     ("user_may_create_room", ("@alice:example.com",), NOT_SPAM),
-    ("user_may_create_room_alias", sample_args("user_may_create_room_alias"), Codes.FORBIDDEN),
+    ("user_may_create_room_alias", sample_args("user_may_create_room_alias"), (Codes.FORBIDDEN, {"error": "Refused by policy"})),
     ("check_username_for_spam", sample_args("check_username_for_spam"), True),
     ("check_registration_for_spam", sample_args("check_registration_for_spam"), RegistrationBehaviour.SHADOW_BAN),
     ("should_drop_federated_event", (MESSAGE,), False),
@@ -229,6 +230,8 @@ async def test_every_callback_gets_the_gateways_answer_as_synapse_expects_it(nam
     assert answer == expected
     if expected is NOT_SPAM or expected is PRESENCE_ALL_USERS or isinstance(expected, (bool, Codes)):
         assert answer is expected
+    if isinstance(expected, tuple) and isinstance(expected[0], Codes):
+        assert answer[0] is expected[0]
     assert caplog.text == ""  # no failure, no fallback: the gateway understood the request
     if before is not None:
         assert gateway.counter(name, "notified") == before + 1
@@ -289,7 +292,7 @@ async def test_many_concurrent_calls_share_a_few_connections(shim, gateway):
     answers = await defer.gatherResults([
         defer.ensureDeferred(user_may_invite("@alice:example.com", f"@u{i}:example.com", "!room:example.com"))
         for i in range(50)])
-    assert all(answer is Codes.LIMIT_EXCEEDED for answer in answers)
+    assert all(answer[0] is Codes.LIMIT_EXCEEDED for answer in answers)
 
 
 # media_limits and ratelimit_overrides through the module, beyond the one answer each above.

@@ -48,18 +48,27 @@ async def test_not_spam_is_synapses_own_constant(name, make_module, api, gateway
 async def test_a_rejection_is_a_codes_member(name, make_module, api, gateway):
     make_module()
     verdict = await answer(api, gateway, name, 403, {"errcode": "M_LIMIT_EXCEEDED", "error": "Slow down"})
-    assert verdict is Codes.LIMIT_EXCEEDED
+    code = verdict[0] if name in PASSES_EXTRA_FIELDS else verdict
+    assert code is Codes.LIMIT_EXCEEDED
 
 
 @pytest.mark.parametrize("name", sorted(PASSES_EXTRA_FIELDS))
 @pytest_twisted.ensureDeferred
-async def test_a_rate_limit_refusal_passes_retry_after_ms_where_synapse_adds_it_to_the_clients_error(
+async def test_a_refusal_passes_its_message_and_retry_after_ms_where_synapse_adds_them_to_the_clients_error(
         name, make_module, api, gateway):
     make_module()
     verdict = await answer(api, gateway, name, 403,
                            {"errcode": "M_LIMIT_EXCEEDED", "error": "Slow down", "retry_after_ms": 1500})
-    assert verdict == (Codes.LIMIT_EXCEEDED, {"retry_after_ms": 1500})
+    assert verdict == (Codes.LIMIT_EXCEEDED, {"error": "Slow down", "retry_after_ms": 1500})
     assert verdict[0] is Codes.LIMIT_EXCEEDED
+
+
+@pytest.mark.parametrize("error", [None, 42, ["Slow down"], {"text": "Slow down"}])
+@pytest_twisted.ensureDeferred
+async def test_a_message_that_is_not_a_string_is_left_out(error, make_module, api, gateway):
+    make_module()
+    verdict = await answer(api, gateway, "user_may_invite", 403, {"errcode": "M_FORBIDDEN", "error": error})
+    assert verdict is Codes.FORBIDDEN
 
 
 @pytest.mark.parametrize("name", sorted(set(SPAM_VERDICTS) - PASSES_EXTRA_FIELDS))
@@ -84,7 +93,8 @@ async def test_a_malformed_retry_after_ms_is_left_out(retry_after_ms, make_modul
 async def test_an_error_code_synapse_does_not_know_still_refuses_as_forbidden(make_module, api, gateway):
     make_module()
     verdict = await answer(api, gateway, "user_may_invite", 403, {"errcode": "ORG_EXAMPLE_NOPE", "error": "No"})
-    assert verdict is Codes.FORBIDDEN
+    assert verdict == (Codes.FORBIDDEN, {"error": "No"})
+    assert verdict[0] is Codes.FORBIDDEN
 
 
 @pytest.mark.parametrize("name, result", [

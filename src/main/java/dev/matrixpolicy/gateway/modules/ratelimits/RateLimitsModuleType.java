@@ -50,6 +50,9 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
         return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits);
     }
 
+    /** A limit's message to the user when its configuration gives none. */
+    static final String TOO_MANY = "Too many requests: try again later";
+
     private static RateLimits.Limit limit(String name, RateLimitsConfig.Limit limit, ModuleContext context) {
         if (limit.perSender() == null && limit.perRoom() == null) {
             throw new ModuleConfigurationException(name, "no bucket: set per-sender, per-room or both");
@@ -59,7 +62,7 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
         }
         Rejection refusal;
         try {
-            refusal = ConfigValues.rejection(limit.errcode(), limit.error());
+            refusal = ConfigValues.rejection(limit.errcode(), limit.error() == null || limit.error().isBlank() ? TOO_MANY : limit.error());
         } catch (ModuleConfigurationException wrong) {
             throw new ModuleConfigurationException(name + "." + wrong.field(), wrong.getMessage());
         }

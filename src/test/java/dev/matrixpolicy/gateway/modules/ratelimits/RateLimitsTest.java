@@ -43,7 +43,7 @@ class RateLimitsTest {
 
         SpamVerdict refused = events.checkEventForSpam(event("@flood:example.org", "!b:example.com"));
 
-        assertThat(refused).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", Optional.empty(), Optional.of(Duration.ofSeconds(10))));
+        assertThat(refused).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", Optional.of("Too many requests: try again later"), Optional.of(Duration.ofSeconds(10))));
         assertThat(events.checkEventForSpam(event("@calm:example.com", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(meters.get("policy.module.rate_limits.refusals").tags("limit", "events", "bucket", "sender").counter().count())
                 .isEqualTo(1);

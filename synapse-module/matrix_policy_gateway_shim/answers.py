@@ -70,12 +70,13 @@ class SpamVerdict(ResultType):
 PASSES_EXTRA_FIELDS = frozenset({
     "check_event_for_spam", "user_may_join_room", "user_may_invite", "user_may_create_room",
     "user_may_send_3pid_invite", "user_may_create_room_alias", "user_may_publish_room",
-    "federated_user_may_invite"})
+    "federated_user_may_invite", "check_login_for_spam"})
 """The spam-checker callbacks whose ``(Codes, dict)`` answer Synapse raises as the client's error
 with the dict's fields added (``SynapseError(403, ..., additional_fields=...)``), over its own: so
 the gateway's ``error`` message replaces Synapse's generic one, as synapse-http-antispam's does.
 Any other callback gets the bare code, and the client Synapse's message. For ``federated_user_may_invite`` (Synapse 1.134, handlers/federation.py
-``on_invite_request``) that error is the 403 answered to the inviting server. ``user_may_send_state_event``
+``on_invite_request``) that error is the 403 answered to the inviting server; for
+``check_login_for_spam`` (Synapse 1.87, rest/client/login.py) it is the refused login's. ``user_may_send_state_event``
 counts a pair as invalid, and a federated event's ``check_event_for_spam`` refusal reaches no client at all."""
 
 EXTRA_FIELDS = ("error", "retry_after_ms")

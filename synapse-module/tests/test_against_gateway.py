@@ -138,7 +138,7 @@ ANSWERS = [
     ("check_username_for_spam", sample_args("check_username_for_spam"), True),
     ("check_registration_for_spam", sample_args("check_registration_for_spam"), RegistrationBehaviour.SHADOW_BAN),
     ("should_drop_federated_event", (MESSAGE,), False),
-    ("check_login_for_spam", sample_args("check_login_for_spam"), Codes.FORBIDDEN),
+    ("check_login_for_spam", sample_args("check_login_for_spam"), (Codes.FORBIDDEN, {"error": "Refused by policy"})),
     # Synapse takes a bare Codes member here, never a (Codes, dict) pair.
     ("user_may_send_state_event", sample_args("user_may_send_state_event"), Codes.FORBIDDEN),
     ("federated_user_may_invite", sample_args("federated_user_may_invite"), NOT_SPAM),

@@ -13,9 +13,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * The {@code policyLists} health component: per {@code policy_list} instance, its sources that are
- * stale, have not read yet, or are failing while they serve their last good rules. It is
- * {@code OUT_OF_SERVICE} only when an instance configured with {@code readiness: fresh} has a stale
- * source or one that has not read yet; it is part of the readiness group.
+ * stale, have not read yet, whose rules could not be compiled, or are failing while they serve their
+ * last good rules. It is {@code OUT_OF_SERVICE} only when an instance configured with
+ * {@code readiness: fresh} has a source of the first three kinds; it is part of the readiness group.
  */
 @Component("policyLists")
 final class PolicyListsHealthIndicator extends AbstractHealthIndicator {

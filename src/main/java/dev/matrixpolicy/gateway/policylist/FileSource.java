@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * A policy list in a file ({@link RuleText}'s formats), read again when it changes: its modification
@@ -50,7 +49,7 @@ public final class FileSource extends PollingSource {
     }
 
     @Override
-    Optional<byte[]> readIfChanged() throws IOException {
+    Read readIfChanged() throws IOException {
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(file, BasicFileAttributes.class);
@@ -60,15 +59,15 @@ public final class FileSource extends PollingSource {
         Object identity = attributes.fileKey() == null ? "" : attributes.fileKey();
         seen = List.of(attributes.lastModifiedTime(), attributes.size(), identity);
         if (seen.equals(lastSeen) && settled) {
-            return Optional.empty();
+            return Read.UNCHANGED;
         }
         Instant readStarted = clock.instant();
         byte[] bytes = Files.readAllBytes(file);
         settles = Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
         if (!unchangedAfterSettling(bytes)) {
-            return Optional.empty(); // still being written: the next check reads it again
+            return Read.CHANGING; // still being written: the next check reads it again
         }
-        return Optional.of(bytes);
+        return new Read.Content(bytes);
     }
 
     @Override

@@ -18,8 +18,9 @@ public interface PolicyListView {
     Readiness readiness(Instant now);
 
     /**
-     * @param ready    false only when the instance is configured to be unready with stale lists, and one is
-     * @param problems per source, e.g. {@code community: no good read for 2h (HTTP 502)}
+     * @param ready    false only when the instance is configured to be unready with stale lists, and a source
+     *                 is stale, has not read yet, or holds rules that could not be compiled
+     * @param problems per source, those and any failing source, e.g. {@code community: stale: no good read for 2h (HTTP 502)}
      */
     record Readiness(boolean ready, Map<String, String> problems) {
     }

@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,13 +40,30 @@ abstract class PollingSource implements PolicySource {
                 .name("policy-source-" + name).factory());
     }
 
+    /** What one check of the source found. */
+    sealed interface Read {
+        /** The content is as it was when last {@linkplain #took taken}: a good read. */
+        Read UNCHANGED = new Unchanged();
+        /** The content is changing still (a file being written): neither a read nor a failure, until the next check. */
+        Read CHANGING = new Changing();
+
+        /** Content that may differ from the last taken. */
+        record Content(byte[] bytes) implements Read {
+        }
+
+        record Unchanged() implements Read {
+        }
+
+        record Changing() implements Read {
+        }
+    }
+
     /**
-     * Reads the source if it may have changed since the content last {@linkplain #took taken}.
+     * Reads the source if it may have changed since the content was last {@linkplain #took taken}.
      *
-     * @return the content's bytes, or empty when it is known to be unchanged
      * @throws Exception anything that makes this read fail; its message is logged and shown
      */
-    abstract Optional<byte[]> readIfChanged() throws Exception;
+    abstract Read readIfChanged() throws Exception;
 
     /**
      * The content the last {@link #readIfChanged} returned was taken: its rules handed over, or the
@@ -88,9 +104,14 @@ abstract class PollingSource implements PolicySource {
                 redeliver = false;
                 forgetAll();
             }
-            Optional<byte[]> content = readIfChanged();
-            if (content.isPresent()) {
-                take(content.get(), listener);
+            switch (readIfChanged()) {
+                case Read.Changing changing -> {
+                    return; // the status stays as it is: no read happened
+                }
+                case Read.Content content -> take(content.bytes(), listener);
+                case Read.Unchanged unchanged -> {
+                    // a good read of the rules in force
+                }
             }
             if (status.lastError().isPresent()) {
                 log.info("Policy list source '{}' ({}) reads again", name, location());

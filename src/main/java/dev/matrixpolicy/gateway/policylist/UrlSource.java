@@ -21,7 +21,9 @@ import java.util.Optional;
 public final class UrlSource extends PollingSource {
     private final URI url;
     private final Duration timeout;
-    /** How long a body may take in all: the poll interval, and the timeout for a slow start. */
+    /** The least time a body may take in all, however short the poll interval: a large list on a slow link. */
+    static final Duration SLOW_LIST = Duration.ofMinutes(10);
+    /** How long a body may take in all: the poll interval or {@link #SLOW_LIST}, whichever is longer, and the timeout. */
     private final Duration deadline;
     private final ReplyCap maxSize;
     private final HttpClient http;
@@ -35,16 +37,21 @@ public final class UrlSource extends PollingSource {
      * @throws IllegalArgumentException when {@code maxSize} is not between 1 byte and {@link ReplyCap#LARGEST}
      */
     public UrlSource(String name, URI url, Duration pollInterval, Duration timeout, long maxSize, Clock clock) {
+        this(name, url, pollInterval, timeout, maxSize, SLOW_LIST, clock);
+    }
+
+    /** @param slowList the least time a body may take in all (for tests: {@link #SLOW_LIST} otherwise) */
+    UrlSource(String name, URI url, Duration pollInterval, Duration timeout, long maxSize, Duration slowList, Clock clock) {
         super(name, pollInterval, clock);
         this.url = url;
         this.timeout = timeout;
-        this.deadline = pollInterval.plus(timeout);
+        this.deadline = (pollInterval.compareTo(slowList) > 0 ? pollInterval : slowList).plus(timeout);
         this.maxSize = new ReplyCap("max-size", maxSize);
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
     @Override
-    Optional<byte[]> readIfChanged() throws IOException, InterruptedException {
+    Read readIfChanged() throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET()
                 .header("Accept", "application/json, text/plain");
         etag.ifPresent(tag -> request.header("If-None-Match", tag));
@@ -52,11 +59,12 @@ public final class UrlSource extends PollingSource {
         HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         // The request timeout ends once the headers arrive: a body that then stops coming, or trickles in,
         // would block this source's only thread for good, its last good rules never refreshed and no
-        // failure shown. So it must keep moving, and have ended about when the next poll is due.
+        // failure shown. So it must keep moving, and have ended by a deadline that a large list on a slow
+        // link still meets.
         StallGuard guarded = new StallGuard(response.body(), timeout, deadline);
         try (InputStream body = guarded) {
             if (response.statusCode() == 304) {
-                return Optional.empty();
+                return Read.UNCHANGED;
             }
             if (response.statusCode() != 200) {
                 throw new IOException("HTTP " + response.statusCode());
@@ -74,7 +82,7 @@ public final class UrlSource extends PollingSource {
                 throw broken;
             }
             replied = response.headers();
-            return Optional.of(bytes);
+            return new Read.Content(bytes);
         }
     }
 

@@ -87,7 +87,8 @@ class PollingSourcesTest {
         }
         Files.writeString(file, text);
         try (FileSource source = new FileSource("local", file, Duration.ofHours(1), Clock.systemUTC())) {
-            assertThat(source.readIfChanged()).hasValueSatisfying(bytes -> assertThat(RuleText.parse(bytes, "local").rules()).hasSize(5_000));
+            assertThat(source.readIfChanged()).isInstanceOfSatisfying(PollingSource.Read.Content.class,
+                    read -> assertThat(RuleText.parse(read.bytes(), "local").rules()).hasSize(5_000));
         }
     }
 
@@ -133,7 +134,7 @@ class PollingSourcesTest {
             }
         };
         try (FileSource source = new FileSource("local", file, Duration.ofHours(1), clock)) {
-            assertThat(source.readIfChanged()).isPresent();
+            assertThat(source.readIfChanged()).isInstanceOf(PollingSource.Read.Content.class);
             source.took();
 
             // rewritten within the tick of that read; the next check runs long after (a busy machine)
@@ -141,10 +142,11 @@ class PollingSourcesTest {
             Files.setLastModifiedTime(file, written);
             now.set(now.get().plusSeconds(10));
 
-            assertThat(source.readIfChanged()).hasValueSatisfying(bytes -> assertThat(RuleText.parse(bytes, "local").rules())
-                    .extracting(rule -> rule.entity().value()).containsExactly("@b:example.com"));
+            assertThat(source.readIfChanged()).isInstanceOfSatisfying(PollingSource.Read.Content.class,
+                    read -> assertThat(RuleText.parse(read.bytes(), "local").rules())
+                            .extracting(rule -> rule.entity().value()).containsExactly("@b:example.com"));
             source.took();
-            assertThat(source.readIfChanged()).as("read long after its modification time: settled").isEmpty();
+            assertThat(source.readIfChanged()).as("read long after its modification time: settled").isEqualTo(PollingSource.Read.UNCHANGED);
         }
     }
 
@@ -233,6 +235,40 @@ class PollingSourcesTest {
             server.stubFor(get("/bans").willReturn(aResponse().withBody("# no rules today\n")));
             await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
             assertThat(updates.get(1)).isEmpty();
+        }
+    }
+
+    @Test
+    void aCheckThatFindsTheContentStillChangingLeavesTheStatusAsItWas() throws Exception {
+        AtomicInteger checks = new AtomicInteger();
+        try (PollingSource source = new PollingSource("local", Duration.ofMillis(20), Clock.systemUTC()) {
+            @Override
+            Read readIfChanged() throws IOException {
+                if (checks.incrementAndGet() == 1) {
+                    throw new IOException("the list is empty");
+                }
+                return Read.CHANGING; // a file caught while it is written, check after check
+            }
+
+            @Override
+            void took() {
+            }
+
+            @Override
+            void forget() {
+            }
+
+            @Override
+            String location() {
+                return "bans.txt";
+            }
+        }) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> checks.get() >= 5);
+
+            assertThat(source.status().lastError()).as("no read happened since the failure").contains("the list is empty");
+            assertThat(source.status().lastSuccess()).isEmpty();
+            assertThat(updates).isEmpty();
         }
     }
 
@@ -329,9 +365,9 @@ class PollingSourcesTest {
     }
 
     @Test
-    void aListThatTricklesInIsAFailureOnceThePollIntervalAndTimeoutAreOver() throws Exception {
+    void aListThatTricklesInIsAFailureOnceItsDeadlineIsOver() throws Exception {
         // A byte every 100 ms never stalls for the 300 ms timeout; the whole body must still come within
-        // the poll interval and the timeout, so that the source's one thread is not held for good.
+        // its deadline (here 1 s, and the timeout), so that the source's one thread is not held for good.
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread.ofVirtual().start(() -> {
                 while (!listener.isClosed()) {
@@ -344,8 +380,8 @@ class PollingSourcesTest {
                 }
             });
             try (UrlSource source = new UrlSource("community",
-                    URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans"), Duration.ofSeconds(1),
-                    Duration.ofMillis(300), 1 << 20, Clock.systemUTC())) {
+                    URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans"), Duration.ofMillis(100),
+                    Duration.ofMillis(300), 1 << 20, Duration.ofSeconds(1), Clock.systemUTC())) {
                 source.start((from, rules, skipped) -> updates.add(rules));
                 await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
                 assertThat(source.status().lastError()).contains("the list took longer than 1300ms to come");

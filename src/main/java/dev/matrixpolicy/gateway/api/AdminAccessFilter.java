@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -89,10 +88,6 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     }
 
     private void refuse(HttpServletResponse response, HttpStatus status, String errcode, String message) throws IOException {
-        byte[] body = json.writeValueAsBytes(new MatrixErrors.MatrixError(status, errcode, message).body());
-        response.setStatus(status.value());
-        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
+        new MatrixErrors.MatrixError(status, errcode, message).answer(response, json);
     }
 }

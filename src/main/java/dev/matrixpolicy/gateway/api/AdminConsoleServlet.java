@@ -35,8 +35,10 @@ final class AdminConsoleServlet extends HttpServlet {
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = request.getPathInfo();
         if (path == null) {
-            // Relative links on the page resolve against /console/, whatever prefix a proxy adds in front.
-            response.sendRedirect(request.getRequestURI() + "/");
+            // Relative links on the page resolve against /console/, whatever prefix a proxy adds in front: so
+            // the redirect is relative too. Never built from the request's raw URI, which the container
+            // normalised to route it (//evil.example/..;/console reaches this servlet) but a browser would not.
+            response.sendRedirect(PATH.substring(PATH.lastIndexOf('/') + 1) + "/");
             return;
         }
         Asset asset = assets.get(path);

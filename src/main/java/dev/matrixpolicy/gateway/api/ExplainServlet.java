@@ -52,10 +52,11 @@ final class ExplainServlet extends HttpServlet {
         PolicyAnswer answer;
         try {
             String path = Optional.ofNullable(request.getPathInfo()).map(info -> info.substring(1)).orElse("");
-            if (path.isEmpty() && "GET".equals(request.getMethod())) {
+            boolean listing = path.isEmpty(); // the explainable callbacks, read; else one callback, explained
+            if (listing && ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod()))) {
                 answer = new PolicyAnswer(HttpServletResponse.SC_OK, explainable());
-            } else if (!"POST".equals(request.getMethod())) {
-                response.setHeader(HttpHeaders.ALLOW, path.isEmpty() ? "GET" : "POST");
+            } else if (listing || !"POST".equals(request.getMethod())) {
+                response.setHeader(HttpHeaders.ALLOW, listing ? "GET, HEAD" : "POST");
                 throw MatrixApiException.methodNotAllowed(request.getMethod());
             } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
@@ -74,7 +75,9 @@ final class ExplainServlet extends HttpServlet {
         response.setStatus(answer.status());
         response.setContentType(MediaType.APPLICATION_JSON_VALUE);
         response.setContentLength(body.length);
-        response.getOutputStream().write(body);
+        if (!"HEAD".equals(request.getMethod())) {
+            response.getOutputStream().write(body);
+        }
     }
 
     private ObjectNode explainable() {

@@ -4,10 +4,10 @@ import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.modules.denylist.Denylist;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
-import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -29,15 +29,21 @@ final class IsEvilController {
     }
 
     @GetMapping(path = "/v1/modules/{name}/is_evil", produces = MediaType.APPLICATION_JSON_VALUE)
-    IsEvil isEvil(@PathVariable String name, @RequestParam(required = false) String user) {
+    IsEvil isEvil(@PathVariable String name, HttpServletRequest request) {
+        // read raw: a String parameter would get a repeated one's values joined by commas, which can make a valid user ID of two
+        String[] users = request.getParameterValues("user");
         Denylist denylist = generations.current().modules().stream()
                 .filter(instance -> instance.type().equals(Denylist.MODULE_TYPE) && instance.name().equals(name))
                 .map(instance -> (Denylist) instance.module())
                 .findFirst()
                 .orElseThrow(() -> MatrixApiException.unrecognized("No " + Denylist.MODULE_TYPE + " module named '" + name + "'"));
-        if (user == null || user.isEmpty()) {
+        if (users == null || users.length == 0 || users[0].isEmpty()) {
             throw new BadArgumentException(BadArgumentException.Kind.MISSING, "user", "missing required query parameter 'user'");
         }
+        if (users.length > 1) {
+            throw new BadArgumentException(BadArgumentException.Kind.INVALID, "user", "'user' is given more than once: ask about one user");
+        }
+        String user = users[0];
         try {
             MatrixIds.userId(user);
         } catch (IllegalArgumentException invalid) {

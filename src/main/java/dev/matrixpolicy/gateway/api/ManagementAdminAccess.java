@@ -12,8 +12,8 @@ import org.springframework.context.annotation.Bean;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The admin side of the management server: the admin access filter, explain, the console, and the peer
- * address of every request, which the filter's loopback rule needs. For whichever context serves
+ * The admin side of the management server: the admin access filter, the cap on request bodies, explain,
+ * the console, and the peer address of every request, which the filter's loopback rule needs. For whichever context serves
  * the actuator ({@link ManagementContextType#ANY}): the management child context on its own port,
  * or the main context when the two share one. Listed in
  * {@code META-INF/spring/...ManagementContextConfiguration.imports}, and kept out of component
@@ -28,6 +28,13 @@ class ManagementAdminAccess {
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
                 new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), json));
         registration.setName("adminAccessFilter");
+        return registration;
+    }
+
+    @Bean
+    FilterRegistrationBean<ManagementBodyCap> managementBodyCap(RequestBodyReader bodies, JsonMapper json) {
+        FilterRegistrationBean<ManagementBodyCap> registration = new FilterRegistrationBean<>(new ManagementBodyCap(bodies, json));
+        registration.setName("managementBodyCap");
         return registration;
     }
 

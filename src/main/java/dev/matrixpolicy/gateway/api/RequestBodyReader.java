@@ -80,7 +80,8 @@ final class RequestBodyReader {
         return parse(bytes, parser -> JsonBody.read(json, bytes, parser));
     }
 
-    private byte[] read(HttpServletRequest request) {
+    /** The body's bytes, up to {@code max-body-size}: 413 beyond it, 400 for one cut short. */
+    byte[] read(HttpServletRequest request) {
         long limit = this.limit.getAsLong();
         long declared = request.getContentLengthLong();
         if (declared > limit) {
@@ -118,9 +119,30 @@ final class RequestBodyReader {
 
     /** Parses the one object {@code bytes} hold with {@code object}, which gets the parser at its start. */
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object) {
+        if (isUtf16Or32(bytes)) {
+            throw MatrixApiException.notJson("Content not JSON: the body must be UTF-8, not UTF-16 or UTF-32");
+        }
         try (JsonParser parser = objects.createParser(bytes)) {
             return parse(parser, object);
         }
+    }
+
+    /**
+     * Whether a body is in UTF-16 or UTF-32, which JSON between systems may not be (RFC 8259): by its
+     * byte order mark, or a zero byte among its first four, which UTF-8 JSON never holds (U+0000 is
+     * escaped in a string, and nothing else can be it). The parser would read such a body, as
+     * characters with no byte offsets, which {@link JsonBody}'s fields read later need.
+     */
+    private static boolean isUtf16Or32(byte[] bytes) {
+        if (bytes.length >= 2 && ((bytes[0] == (byte) 0xFE && bytes[1] == (byte) 0xFF) || (bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE))) {
+            return true;
+        }
+        for (int i = 0; i < Math.min(4, bytes.length); i++) {
+            if (bytes[i] == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private <T> T parse(JsonParser parser, Function<JsonParser, T> object) {

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -37,19 +38,26 @@ final class PolicyListsEndpoint {
         return byInstance;
     }
 
+    /**
+     * @param entity the query parameter as the actuator passes it: a string, or a list of its values when
+     *               it is repeated (typed {@code Object} because a {@code String} would get them joined by
+     *               commas, which can make a valid user ID of two)
+     */
     @ReadOperation
-    public WebEndpointResponse<Object> match(@Selector String operation, @Nullable String entity) {
+    public WebEndpointResponse<Object> match(@Selector String operation, @Nullable Object entity) {
         if (!operation.equals("match")) {
             return error("M_UNRECOGNIZED", "Unknown operation '" + operation + "': use /actuator/policylists/match?entity=...", 404);
         }
-        if (entity == null || entity.isBlank()) {
+        if (entity instanceof Collection<?>) {
+            return error("M_INVALID_PARAM", "The query parameter 'entity' is given more than once: ask about one " + ENTITY, 400);
+        }
+        if (!(entity instanceof String asked) || asked.isBlank()) {
             return error("M_MISSING_PARAM", "Missing the query parameter 'entity': " + ENTITY, 400);
         }
-        String id = entity.strip();
+        String id = asked.strip();
         try {
             checked(id);
         } catch (IllegalArgumentException invalid) {
-            // also what a repeated parameter comes to: its values joined by commas, which no server name holds
             return error("M_INVALID_PARAM", "The query parameter 'entity' must be one " + ENTITY + ": " + invalid.getMessage(), 400);
         }
         Map<String, Object> byInstance = new LinkedHashMap<>();

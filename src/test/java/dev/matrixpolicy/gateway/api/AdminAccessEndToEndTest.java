@@ -140,6 +140,8 @@ class AdminAccessEndToEndTest {
 
             assertThat(management.get("/actuator/decisions").status()).isEqualTo(200);
             assertThat(management.get("/console").status()).as("redirected to /console/, followed by nobody").isEqualTo(302);
+            assertThat(java.net.URI.create(management.get("/console").header("Location")).getPath())
+                    .as("the console's directory, on this host").isEqualTo("/console/");
             assertThat(management.get("/console/").status()).isEqualTo(200);
         }
 

@@ -155,6 +155,26 @@ class HttpEdgeEndToEndTest {
             assertThat(warnings.lines()).isEmpty();
         }
 
+        @Test
+        void explainsListIsReadAndEachCallbackPostedAnyOtherMethodIs405WithWhatIsAllowed() {
+            Response posted = RawHttp.exchange(managementPort, "POST /actuator/explain HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            assertMatrixError(posted, 405, "M_UNRECOGNIZED");
+            assertThat(posted.header("Allow")).contains("GET, HEAD");
+
+            Response read = RawHttp.exchange(managementPort, "GET /actuator/explain/spam_checker/user_may_invite HTTP/1.1\r\n"
+                    + "Host: localhost\r\nConnection: close\r\n\r\n");
+            assertMatrixError(read, 405, "M_UNRECOGNIZED");
+            assertThat(read.header("Allow")).contains("POST");
+
+            List<Response> head = RawHttp.send(managementPort, ("HEAD /actuator/explain HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), true);
+            assertThat(head).singleElement().satisfies(answer -> {
+                assertThat(answer.status()).isEqualTo(200);
+                assertThat(answer.body()).isEmpty();
+            });
+        }
+
         /** The actuator answers an unknown metric with a 404 and no body of its own. */
         @Test
         void anErrorWithoutABodyIsMatrixErrorJson() {
@@ -179,6 +199,43 @@ class HttpEdgeEndToEndTest {
             assertThat(answers).hasSize(1);
             assertMatrixError(answers.getFirst(), 400, errcode);
             assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class ManagementBodies {
+        private static final int LIMIT = 8 * 1024; // max-body-size of the e2e profile
+
+        @Test
+        void aBodyLargerThanMaxBodySizeIsTooLargeOnTheManagementPortToo() {
+            String body = "{\"a\": \"" + "x".repeat(LIMIT) + "\"}";
+            String request = "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body;
+
+            assertMatrixError(RawHttp.exchange(managementPort, request), 413, "M_TOO_LARGE");
+        }
+
+        @Test
+        void aChunkedBodyIsCountedAsItComesAndRefusedPastMaxBodySize() {
+            StringBuilder request = new StringBuilder("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+            String chunk = "{\"k\": \"" + "x".repeat(1000) + "\", ";
+            for (int i = 0; i < 20; i++) { // 20 KB: more than the limit, a chunk at a time
+                request.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+            }
+            request.append("0\r\n\r\n");
+
+            assertMatrixError(RawHttp.exchange(managementPort, request.toString()), 413, "M_TOO_LARGE");
+        }
+
+        @Test
+        void aSmallBodyIsReadOnceAndTheEndpointStillGetsIt() {
+            String request = "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    + "Content-Length: 2\r\n\r\n{}";
+
+            Response answer = RawHttp.exchange(managementPort, request);
+            assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+            assertThat(answer.json().get("status").asString()).isEqualTo("UP");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,6 +54,25 @@ class RequestBodyReaderTest {
     @Test
     void bodyEndingEarlySaysSoAndWhere() {
         assertThat(notJson("{\"a\": 1")).isEqualTo("Content not JSON: the body ends before the JSON object is complete, at byte offset 7");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"UTF-16LE", "UTF-16BE", "UTF-16", "UTF-32LE", "UTF-32BE"})
+    void aBodyInUtf16OrUtf32IsNotJsonWhichIsUtf8(String charset) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/check_login_for_spam");
+        request.setContent("{\"user_id\": \"@a:example.com\", \"request_info\": [[\"ua\", \"1.2.3.4\"]]}".getBytes(Charset.forName(charset)));
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(request));
+        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+        assertThat(refused.getMessage()).isEqualTo("Content not JSON: the body must be UTF-8, not UTF-16 or UTF-32");
+    }
+
+    @Test
+    void aBodyWithAUtf8ByteOrderMarkIsRead() {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite");
+        request.setContent("\uFEFF{\"a\": [1, 2]}".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(reader.readObject(request).path("a").size()).isEqualTo(2);
     }
 
     @Test

@@ -142,6 +142,14 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     }
 
     @Test
+    void isEvilWithARepeatedUserIs400InvalidParamNotTheirValuesJoined() {
+        Answer answer = gateway.get("/v1/modules/denylist/is_evil?user=@spammer&user=example.com");
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
+    }
+
+    @Test
     void isEvilNeedsTheBearerToken() {
         Answer answer = new GatewayClient(port, "wrong-token").get("/v1/modules/denylist/is_evil?user=@spammer:example.com");
 

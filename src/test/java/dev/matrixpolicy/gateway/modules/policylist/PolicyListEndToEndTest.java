@@ -242,7 +242,8 @@ class PolicyListEndToEndTest {
     void explainRefusesAnEntityThatIsNoIdAndARepeatedOneAsJsonErrors() {
         GatewayClient admin = new GatewayClient(managementPort, null);
         for (String query : List.of("entity=%24event%3Aexample.org", "entity=http%3A%2F%2Fx%2F", "entity=%40a%00%3Ab",
-                "entity=@spammer:example.org&entity=@nobody:example.org")) {
+                "entity=@spammer:example.org&entity=@nobody:example.org",
+                "entity=@spammer&entity=example.org")) { // joined by a comma, the two would be a valid user ID
             Answer answer = admin.get("/actuator/policylists/match?" + query);
             assertThat(answer.status()).as(query).isEqualTo(400);
             assertThat(answer.contentType()).as(query).startsWith("application/json");

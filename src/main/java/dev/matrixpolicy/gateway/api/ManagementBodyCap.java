@@ -1,0 +1,108 @@
+package dev.matrixpolicy.gateway.api;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import org.springframework.web.filter.OncePerRequestFilter;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Reads every request body the management port gets, up to the policy API's {@code max-body-size},
+ * before anything else does: the actuator reads an optional JSON body on every operation, GET included,
+ * into a map with no limit of its own, so a body of gigabytes sent to {@code /actuator/health} would
+ * fill the heap the policy API serves from. A larger body gets 413 {@code M_TOO_LARGE}; one that is
+ * read is served from memory to whoever reads it next.
+ */
+final class ManagementBodyCap extends OncePerRequestFilter {
+    private final RequestBodyReader bodies;
+    private final JsonMapper json;
+
+    ManagementBodyCap(RequestBodyReader bodies, JsonMapper json) {
+        this.bodies = bodies;
+        this.json = json;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        if (request.getContentLengthLong() <= 0 && request.getHeader("Transfer-Encoding") == null) {
+            chain.doFilter(request, response); // no body
+            return;
+        }
+        byte[] body;
+        try {
+            body = bodies.read(request);
+        } catch (MatrixApiException refused) {
+            MatrixErrors.describe(refused).answer(response, json);
+            return;
+        }
+        chain.doFilter(new ReadBody(request, body), response);
+    }
+
+    /** A request whose body was read already: served from its bytes. */
+    private static final class ReadBody extends HttpServletRequestWrapper {
+        private final byte[] body;
+
+        ReadBody(HttpServletRequest request, byte[] body) {
+            super(request);
+            this.body = body;
+        }
+
+        @Override
+        public int getContentLength() {
+            return body.length;
+        }
+
+        @Override
+        public long getContentLengthLong() {
+            return body.length;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() {
+            ByteArrayInputStream bytes = new ByteArrayInputStream(body);
+            return new ServletInputStream() {
+                @Override
+                public int read() {
+                    return bytes.read();
+                }
+
+                @Override
+                public int read(byte[] buffer, int offset, int length) {
+                    return bytes.read(buffer, offset, length);
+                }
+
+                @Override
+                public boolean isFinished() {
+                    return bytes.available() == 0;
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(ReadListener listener) {
+                    throw new IllegalStateException("the body was read already: no asynchronous reading");
+                }
+            };
+        }
+
+        @Override
+        public BufferedReader getReader() {
+            Charset charset = getCharacterEncoding() == null ? StandardCharsets.UTF_8 : Charset.forName(getCharacterEncoding());
+            return new BufferedReader(new InputStreamReader(getInputStream(), charset));
+        }
+    }
+}

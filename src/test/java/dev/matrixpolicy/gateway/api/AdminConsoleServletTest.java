@@ -1,0 +1,24 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+
+class AdminConsoleServletTest {
+
+    @Test
+    void theRedirectToTheConsolesDirectoryNeverLeadsOffTheGatewayWhateverTheRawUri() throws Exception {
+        // Tomcat drops ";" parameters, folds "//" and resolves ".." to route this to the console; a browser
+        // would resolve a Location built from it against another host.
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "//evil.example/..;/console");
+        request.setServletPath(AdminConsoleServlet.PATH);
+        MockHttpServletResponse response = new MockHttpServletResponse();
+
+        new AdminConsoleServlet().doGet(request, response);
+
+        assertThat(response.getStatus()).isEqualTo(302);
+        assertThat(response.getRedirectedUrl()).isEqualTo("console/");
+    }
+}

@@ -72,7 +72,7 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
             return Optional.empty();
         }
         if (header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            return Optional.of(header.substring(BEARER.length()).strip());
+            return Optional.of(asUtf8(header.substring(BEARER.length()).strip()));
         }
         if (header.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
             try {

@@ -45,7 +45,7 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
     @Override
     Optional<String> presented(String authorization) {
         return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                ? Optional.of(authorization.substring(BEARER.length()).trim()) : Optional.empty();
+                ? Optional.of(asUtf8(authorization.substring(BEARER.length()).trim())) : Optional.empty();
     }
 
     @Override

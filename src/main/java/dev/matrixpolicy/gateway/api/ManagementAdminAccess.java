@@ -9,6 +9,7 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -28,13 +29,22 @@ class ManagementAdminAccess {
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
                 new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), json));
         registration.setName("adminAccessFilter");
+        registration.setOrder(Ordered.LOWEST_PRECEDENCE - 1); // before the body cap: a refused caller's body is never read
         return registration;
     }
 
+    /**
+     * On the actuator's paths only: where the actuator shares the policy API's context, the API reads its
+     * bodies itself, after its token check. Explain reads its own, to answer as the API would.
+     */
     @Bean
-    FilterRegistrationBean<ManagementBodyCap> managementBodyCap(RequestBodyReader bodies, JsonMapper json) {
-        FilterRegistrationBean<ManagementBodyCap> registration = new FilterRegistrationBean<>(new ManagementBodyCap(bodies, json));
+    FilterRegistrationBean<ManagementBodyCap> managementBodyCap(RequestBodyReader bodies, JsonMapper json,
+                                                               WebEndpointProperties endpoints) {
+        FilterRegistrationBean<ManagementBodyCap> registration = new FilterRegistrationBean<>(
+                new ManagementBodyCap(bodies, json, endpoints.getBasePath() + ExplainServlet.PATH));
         registration.setName("managementBodyCap");
+        registration.addUrlPatterns(endpoints.getBasePath().isEmpty() ? "/*" : endpoints.getBasePath() + "/*");
+        registration.setOrder(Ordered.LOWEST_PRECEDENCE);
         return registration;
     }
 

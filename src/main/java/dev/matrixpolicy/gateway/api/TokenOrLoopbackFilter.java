@@ -5,6 +5,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.http.HttpHeaders;
@@ -51,6 +52,16 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
 
     /** The token in an {@code Authorization} header ({@code null} when there is none), if it carries one. */
     abstract Optional<String> presented(String authorization);
+
+    /**
+     * A header's text as the client wrote it, in UTF-8: the container reads a header's bytes as
+     * ISO-8859-1, one character a byte, and a token is compared as UTF-8 (as a Basic password, which
+     * is decoded so, and as our Synapse module sends it). Without this a token that is not ASCII
+     * could never match; with it, it matches whichever way it is presented.
+     */
+    static String asUtf8(String headerText) {
+        return new String(headerText.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
 
     /** No token is configured and the caller is not on this machine. */
     abstract void refuseNonLoopback(HttpServletResponse response) throws IOException;

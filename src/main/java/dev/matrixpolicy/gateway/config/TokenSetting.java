@@ -29,15 +29,10 @@ final class TokenSetting {
      */
     static Optional<String> read(String prefix, String token, Path tokenFile, String what) {
         if (tokenFile == null) {
-            Optional<String> given = Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
-            given.filter(value -> !isPrintableAscii(value)).ifPresent(value -> {
-                throw notAscii(new BadSetting(prefix + ".token", null, null, NOT_ASCII, "Give " + what + " " + ASCII_FIX));
-            });
-            return given;
+            return Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
         }
-        String read;
         try {
-            read = SecretFile.read(tokenFile);
+            return Optional.of(SecretFile.read(tokenFile));
         } catch (SecretFile.UnreadableSecretException unreadable) {
             String key = prefix + ".token-file";
             String fix = switch (unreadable.problem()) {
@@ -50,23 +45,5 @@ final class TokenSetting {
             throw new InvalidConfigurationException("Invalid configuration",
                     new BadSetting(key, tokenFile, null, "the token file " + unreadable.predicate(), fix), unreadable);
         }
-        if (!isPrintableAscii(read)) {
-            throw notAscii(new BadSetting(prefix + ".token-file", tokenFile, null, "the token file's " + NOT_ASCII,
-                    "Write " + what + " into " + tokenFile + " " + ASCII_FIX));
-        }
-        return Optional.of(read);
-    }
-
-    private static final String NOT_ASCII = "token holds characters other than printable ASCII, which no client can send "
-            + "in an Authorization header as the gateway compares it";
-    private static final String ASCII_FIX = "as printable ASCII, e.g. the output of `openssl rand -hex 32`.";
-
-    /** Printable ASCII: what an HTTP header carries byte for byte (RFC 6750's tokens are a part of it). */
-    private static boolean isPrintableAscii(String token) {
-        return token.chars().allMatch(c -> c >= 0x20 && c < 0x7F);
-    }
-
-    private static InvalidConfigurationException notAscii(BadSetting setting) {
-        return new InvalidConfigurationException("Invalid configuration", setting, null);
     }
 }

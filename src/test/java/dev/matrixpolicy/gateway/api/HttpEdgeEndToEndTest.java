@@ -229,6 +229,18 @@ class HttpEdgeEndToEndTest {
         }
 
         @Test
+        void explainStillAnswersATooLargeBodyAsThePolicyApiWould() {
+            String body = "{\"inviter\": \"" + "x".repeat(LIMIT) + "\"}";
+            Response answer = RawHttp.exchange(managementPort, "POST /actuator/explain/spam_checker/user_may_invite HTTP/1.1\r\n"
+                    + "Host: localhost\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+                    + "\r\nConnection: close\r\n\r\n" + body);
+
+            assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+            assertThat(answer.json().get("status").asInt()).isEqualTo(413);
+            assertThat(answer.json().at("/answer/errcode").asString()).isEqualTo("M_TOO_LARGE");
+        }
+
+        @Test
         void aSmallBodyIsReadOnceAndTheEndpointStillGetsIt() {
             String request = "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     + "Content-Length: 2\r\n\r\n{}";

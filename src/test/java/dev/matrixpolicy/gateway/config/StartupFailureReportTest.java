@@ -88,35 +88,6 @@ class StartupFailureReportTest {
     }
 
     @Test
-    void aTokenFileHoldingMoreThanAsciiStopsStartupForNoClientCouldSendIt(CapturedOutput output) throws IOException {
-        Path token = Files.writeString(directory.resolve("token"), "sécret-tökén\n");
-        Path config = configWithTokenFile(token);
-
-        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
-
-        assertThat(screen).contains("key: policy-gateway.auth.token-file")
-                .contains("problem: the token file's token holds characters other than printable ASCII")
-                .contains("openssl rand -hex 32")
-                .doesNotContain("sécret");
-    }
-
-    @Test
-    void anAdminTokenHoldingMoreThanAsciiStopsStartupWithoutShowingIt(CapturedOutput output) throws IOException {
-        String screen = failedStartupWith(output, """
-                policy-gateway:
-                  server-name: example.com
-                  auth:
-                    token: homeserver-token
-                  admin:
-                    token: "admin\u00a0token"
-                """);
-
-        assertThat(screen).contains("key: policy-gateway.admin.token")
-                .contains("problem: token holds characters other than printable ASCII")
-                .doesNotContain("admin\u00a0token");
-    }
-
-    @Test
     void adminTokenEqualToTheHomeserversTokenStopsStartupNamingBothKeys(CapturedOutput output) throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.yml"), """
                 policy-gateway:

@@ -37,7 +37,7 @@ final class ManagementBodyCap extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        String path = PolicyApiServlet.routedPath(request);
         return path.equals(explain) || path.startsWith(explain + "/");
     }
 

@@ -118,15 +118,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
         /** Whether an ID (a user ID, a room ID or alias) is on a protected server, under any of its names. */
         boolean isProtected(String id) {
-            return isProtected(Servers.of(id));
+            return !protectedServers.isEmpty() && protects(Servers.of(id));
         }
 
-        /** Whether a server, under any of its {@linkplain Servers#ofName names}, is protected. */
-        boolean isProtectedServer(String server) {
-            return isProtected(Servers.ofName(server));
-        }
-
-        private boolean isProtected(List<String> names) {
+        /** Whether a server is protected, under any of the names {@link Servers} gives it. */
+        boolean protects(List<String> names) {
             return !protectedServers.isEmpty() && names.stream().map(Answers::canonical).anyMatch(protectedServers::contains);
         }
 
@@ -608,13 +604,24 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     /** An ID's query, then its server's (with and without a port), whose bans are not asked when it is on a protected server. */
     private List<Query> withServer(EntityKind kind, String id) {
-        boolean isProtected = answers.isProtected(id);
+        List<String> servers = Servers.of(id);
+        boolean isProtected = answers.protects(servers);
         List<Query> queries = new ArrayList<>(4);
         queries.add(new Query(kind, id, isProtected ? Bans.EXACT : Bans.ANY));
-        for (String server : Servers.of(id)) {
+        for (String server : servers) {
             queries.add(new Query(EntityKind.SERVER, server, isProtected ? Bans.NONE : Bans.ANY));
         }
         return queries;
+    }
+
+    /**
+     * A server name, as the explain endpoint asks it: with and without its port, as
+     * should_drop_federated_event asks; a protected server's bans apply to none of its users.
+     */
+    private List<Query> server(String name) {
+        List<String> names = Servers.ofName(name);
+        Bans bans = answers.protects(names) ? Bans.NONE : Bans.ANY;
+        return names.stream().map(server -> new Query(EntityKind.SERVER, server, bans)).toList();
     }
 
     private List<Query> room(String roomId) {
@@ -750,9 +757,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             case '@' -> user(entity);
             case '!' -> room(entity);
             case '#' -> alias(entity);
-            // with and without its port, as should_drop_federated_event asks; a protected server's bans apply to none of its users
-            default -> Servers.ofName(entity).stream().map(server -> new Query(EntityKind.SERVER, server,
-                    answers.isProtectedServer(entity) ? Bans.NONE : Bans.ANY)).toList();
+            default -> server(entity);
         };
         List<Verdict> verdicts = checks.stream().map(check -> new Verdict(check.kind(), check.id(),
                 current.decide(List.of(check), position -> true), current.matching(check.kind(), check.id()))).toList();

@@ -29,7 +29,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  * <ol>
  *   <li>{@code replies}, the one rule for reading a backend's reply within a cap (pure Java, used by
  *       every package that reads a reply: the extension point's {@code Backend}, policy list
- *       sources, the policy server's key fetches), which therefore sits below them all;</li>
+ *       sources, the policy server's key fetches), and {@code hashing}, the one way to take a SHA-256,
+ *       both of which therefore sit below them all;</li>
  *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
  *       core of policy lists; {@code policyserver}, the pure signing core of a room's policy server
  *       (MSC4284), and {@code state}, the counters limits share across replicas (in memory or Redis),
@@ -53,6 +54,7 @@ class PackageRulesTest {
     private static final String POLICY_SERVER = GATEWAY + ".policyserver..";
     private static final String STATE = GATEWAY + ".state..";
     private static final String REPLIES = GATEWAY + ".replies..";
+    private static final String HASHING = GATEWAY + ".hashing..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -92,25 +94,25 @@ class PackageRulesTest {
     }
 
     @Test
-    void theReplyCapDependsOnNoOtherGatewayPackageAndNoSpring() {
-        classes().that().resideInAPackage(REPLIES)
+    void theReplyCapAndTheHashDependOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAnyPackage(REPLIES, HASHING)
                 .should(dependOnlyOnTheirOwnPackageAnd())
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
 
     @Test
-    void policyListsDependOnlyOnMatrixIdsTheReplyCapAndNoSpring() {
+    void policyListsDependOnlyOnMatrixIdsTheReplyCapTheHashAndNoSpring() {
         classes().that().resideInAPackage(POLICY_LISTS)
-                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES))
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES, HASHING))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
 
     @Test
-    void thePolicyServerSigningCoreDependsOnlyOnTheReplyCapAndNoSpring() {
+    void thePolicyServerSigningCoreDependsOnlyOnTheReplyCapTheHashAndNoSpring() {
         classes().that().resideInAPackage(POLICY_SERVER)
-                .should(dependOnlyOnTheirOwnPackageAnd(REPLIES))
+                .should(dependOnlyOnTheirOwnPackageAnd(REPLIES, HASHING))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
@@ -161,16 +163,16 @@ class PackageRulesTest {
     }
 
     @Test
-    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsAndTheReplyCap() {
+    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsTheReplyCapAndTheHash() {
         classes().that().resideInAPackage(EXTENSION_POINT)
-                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES))
+                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES, HASHING))
                 .check(gateway);
     }
 
     @Test
     void aModuleTouchesOnlyTheExtensionPointTheCallbacksAndThePureCores() {
         classes().that().resideInAPackage(MODULES)
-                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS, STATE))
+                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS, STATE, HASHING))
                 .check(gateway);
     }
 

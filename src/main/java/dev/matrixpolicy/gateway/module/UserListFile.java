@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -219,7 +219,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
     }
 
     private byte[] digest() throws IOException {
-        MessageDigest digest = sha256();
+        MessageDigest digest = Sha256.digest();
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buffer = new byte[1 << 16];
             for (int read; (read = in.read(buffer)) > 0; ) {
@@ -239,7 +239,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
         long room = Files.size(file) + alsoListed.stream().mapToLong(entry -> entry.length() + 3L).sum();
         UserIdMatcher.Builder builder = new UserIdMatcher.Builder(room);
         alsoListed.forEach(builder::add);
-        MessageDigest digest = sha256();
+        MessageDigest digest = Sha256.digest();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(
                 new DigestInputStream(Files.newInputStream(file), digest), StandardCharsets.UTF_8), 1 << 16)) {
             int number = 0;
@@ -290,13 +290,6 @@ public final class UserListFile implements ListSource, AutoCloseable {
         };
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
-        }
-    }
 
     /** A line that is not an entry, a blank or a comment. */
     private static final class BadEntryException extends RuntimeException {

@@ -1,9 +1,8 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
@@ -16,7 +15,6 @@ import java.util.Objects;
  */
 public record Entity(Form form, String value) {
     /** Never updated itself, only copied, so any thread may copy it. */
-    private static final MessageDigest SHA_256 = newSha256();
     private static final Base64.Encoder UNPADDED = Base64.getEncoder().withoutPadding();
 
     public enum Form { EXACT, GLOB, SHA256 }
@@ -57,7 +55,7 @@ public record Entity(Form form, String value) {
 
     /** The SHA-256 of an ID's UTF-8 bytes, raw: what lookups compare, without encoding it. */
     static byte[] digestOf(String id) {
-        return sha256().digest(id.getBytes(StandardCharsets.UTF_8));
+        return Sha256.of(id.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -70,23 +68,6 @@ public record Entity(Form form, String value) {
             throw new IllegalStateException("not a hashed entity: " + value);
         }
         return Base64.getDecoder().decode(value); // padding is optional to Java's decoder
-    }
-
-    /** A fresh SHA-256 digest: a copy of a prototype, which costs a fraction of a provider look-up on every lookup. */
-    private static MessageDigest sha256() {
-        try {
-            return (MessageDigest) SHA_256.clone();
-        } catch (CloneNotSupportedException notThisProvider) {
-            return newSha256();
-        }
-    }
-
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
-        }
     }
 
     /** How the entity is written in logs and the explain endpoint, e.g. {@code sha256:VPqw...}. */

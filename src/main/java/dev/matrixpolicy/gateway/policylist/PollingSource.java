@@ -1,8 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -135,7 +134,7 @@ abstract class PollingSource implements PolicySource {
         if (RuleText.isBlank(content)) {
             throw new IOException("the list is empty; a list with no rules is written as [] or a comment line");
         }
-        byte[] digest = sha256(content);
+        byte[] digest = Sha256.of(content);
         if (!Arrays.equals(digest, lastGoodDigest)) {
             RuleText.Parsed parsed = RuleText.parse(content, name);
             try {
@@ -153,14 +152,6 @@ abstract class PollingSource implements PolicySource {
     private void forgetAll() {
         lastGoodDigest = new byte[0];
         forget();
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
-        }
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.Set;
@@ -73,7 +73,7 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
             requireString(json, "event_id");
         }
         byte[] signed = EventSigner.signedBytes(roomVersion, json);
-        byte[] reference = sha256(signed);
+        byte[] reference = Sha256.of(signed);
         if (!MessageDigest.isEqual(decode(contentHash.stringValue()), contentHash(json))) {
             throw new BadJsonException("The event's content does not match its content hash (hashes.sha256)");
         }
@@ -109,7 +109,7 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     private static byte[] contentHash(ObjectNode json) {
         ObjectNode hashed = json.deepCopy();
         NOT_HASHED.forEach(hashed::remove);
-        return sha256(CanonicalJson.encode(hashed));
+        return Sha256.of(CanonicalJson.encode(hashed));
     }
 
     /** Unpadded base64, as the spec writes hashes; nothing for what is not base64. */
@@ -133,13 +133,6 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         return value;
     }
 
-    static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("Every JDK has SHA-256", impossible);
-        }
-    }
 
     @Override
     public boolean equals(Object other) {

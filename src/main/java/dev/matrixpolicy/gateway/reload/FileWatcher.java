@@ -1,13 +1,11 @@
 package dev.matrixpolicy.gateway.reload;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,13 +86,11 @@ final class FileWatcher implements SmartLifecycle {
 
     private static String fingerprint(Path file) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+            return Sha256.hexOf(Files.readAllBytes(file));
         } catch (NoSuchFileException gone) {
             return ABSENT;
         } catch (IOException unreadable) {
             return "unreadable: " + unreadable.getMessage();
-        } catch (NoSuchAlgorithmException impossible) {
-            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
@@ -12,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -97,7 +96,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
                     }
                     return reply.body();
                 });
-                byte[] current = sha256(body);
+                byte[] current = Sha256.of(body);
                 if (Arrays.equals(current, digest)) {
                     return null;
                 }
@@ -161,14 +160,6 @@ final class MediaHashes implements ListSource, AutoCloseable {
     @Override
     public void close() {
         poller.shutdownNow();
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException absent) {
-            throw new IllegalStateException("every JDK has SHA-256", absent);
-        }
     }
 
     /** A file, read when its modification time, size or identity changed. */

@@ -37,11 +37,11 @@ final class IsEvilController {
                 .map(instance -> (Denylist) instance.module())
                 .findFirst()
                 .orElseThrow(() -> MatrixApiException.unrecognized("No " + Denylist.MODULE_TYPE + " module named '" + name + "'"));
+        if (users != null && users.length > 1) {
+            throw new BadArgumentException(BadArgumentException.Kind.INVALID, "user", "'user' is given more than once: ask about one user");
+        }
         if (users == null || users.length == 0 || users[0].isEmpty()) {
             throw new BadArgumentException(BadArgumentException.Kind.MISSING, "user", "missing required query parameter 'user'");
-        }
-        if (users.length > 1) {
-            throw new BadArgumentException(BadArgumentException.Kind.INVALID, "user", "'user' is given more than once: ask about one user");
         }
         String user = users[0];
         try {

@@ -150,6 +150,15 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     }
 
     @Test
+    void isEvilWithAnEmptyUserBesideAnotherIs400InvalidParamNotMissing() {
+        Answer answer = gateway.get("/v1/modules/denylist/is_evil?user=&user=@spammer:example.com");
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
+        assertThat(answer.json().get("error").asString()).contains("more than once");
+    }
+
+    @Test
     void isEvilNeedsTheBearerToken() {
         Answer answer = new GatewayClient(port, "wrong-token").get("/v1/modules/denylist/is_evil?user=@spammer:example.com");
 

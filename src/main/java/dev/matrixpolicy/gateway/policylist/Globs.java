@@ -14,12 +14,13 @@ final class Globs {
         int star = -1;
         int resume = 0;
         while (t < text.length) {
-            if (p < pattern.length && (pattern[p] == '?' || pattern[p] == text[t])) {
-                p++;
-                t++;
-            } else if (p < pattern.length && pattern[p] == '*') {
+            // a star first: an ID may hold a '*' itself (a historical localpart), which the star must not take as a literal
+            if (p < pattern.length && pattern[p] == '*') {
                 star = p++;
                 resume = t;
+            } else if (p < pattern.length && (pattern[p] == '?' || pattern[p] == text[t])) {
+                p++;
+                t++;
             } else if (star >= 0) {
                 p = star + 1;
                 t = ++resume;

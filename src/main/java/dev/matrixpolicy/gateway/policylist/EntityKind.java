@@ -37,6 +37,31 @@ public enum EntityKind {
     }
 
     /**
+     * This kind's rule event types, the spec's first, then the older ones in the order they were
+     * replaced (e.g. {@code m.policy.rule.user}, {@code m.room.rule.user}, {@code org.matrix.mjolnir.rule.user}):
+     * the order in which rule events of one state key under different types give way to each other.
+     */
+    public List<String> eventTypesByPrecedence() {
+        return switch (this) {
+            case USER -> USER_TYPES;
+            case ROOM -> ROOM_TYPES;
+            case SERVER -> SERVER_TYPES;
+        };
+    }
+
+    private static final List<String> USER_TYPES = typesOf("user");
+    private static final List<String> ROOM_TYPES = typesOf("room");
+    private static final List<String> SERVER_TYPES = typesOf("server");
+
+    private static List<String> typesOf(String wireName) {
+        List<String> types = new ArrayList<>();
+        for (String prefix : PREFIXES) {
+            types.add(prefix + wireName);
+        }
+        return List.copyOf(types);
+    }
+
+    /**
      * Every rule event type this gateway reads, e.g. {@code m.policy.rule.user}, {@code m.room.rule.server}:
      * what a policy room's sync filter asks the homeserver for.
      */

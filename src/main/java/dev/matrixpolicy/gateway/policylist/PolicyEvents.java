@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
@@ -22,8 +23,38 @@ public final class PolicyEvents {
     private PolicyEvents() {
     }
 
-    /** A policy room's state slot. */
+    /**
+     * A policy room's state slot.
+     *
+     * <p>One rule can sit in three slots: its state key under the spec's type and under the two older
+     * types ({@code m.policy.rule.user}, {@code m.room.rule.user}, {@code org.matrix.mjolnir.rule.user}).
+     * Moderation bots read the three as one, the newer type's event deciding whenever there is one,
+     * even an empty one (Meowlnir merges them so; Mjolnir and Draupnir never let an older type's event
+     * replace a newer one's). That is how a bot withdraws a rule first sent under an older type: it
+     * sends empty content under the spec's type at the same state key (Meowlnir's
+     * {@code !remove-policy}), and the older event stays in the room's state.
+     */
     public record Slot(String type, String stateKey) {
+
+        /**
+         * The change that decides this slot's state key among those {@code held}: the one of the
+         * newest type held (an emptied one included); null when none is held.
+         */
+        Change deciding(Function<Slot, Change> held) {
+            EntityKind kind = EntityKind.ofEventType(type).orElseThrow();
+            for (String rival : kind.eventTypesByPrecedence()) {
+                Change change = held.apply(rival.equals(type) ? this : new Slot(rival, stateKey));
+                if (change != null) {
+                    return change;
+                }
+            }
+            return null;
+        }
+
+        /** Whether this slot's type is the spec's, which no other type's event can override. */
+        boolean isNewestType() {
+            return EntityKind.ofEventType(type).orElseThrow().eventTypesByPrecedence().getFirst().equals(type);
+        }
     }
 
     /** What one state event does to its slot. */

@@ -10,17 +10,19 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A policy room's rule slots as its state events left them: each (type, state key) holds a rule, or
- * a rule event this gateway cannot apply (counted by reason), or nothing. Only what the slots hold is
- * kept, never the events. Not thread-safe: one source's reading thread owns it.
+ * a rule event this gateway cannot apply (counted by reason), or an emptied event, or nothing. Of the
+ * slots of one state key under the spec's type and the older ones, the newest type's decides, even
+ * emptied ({@link Slot}). Only what the slots hold is kept, never the events. Not thread-safe: one
+ * source's reading thread owns it.
  *
  * <p>A large list repeats a few strings in every rule: the event type, the moderators who send
  * rules, the usual reasons. {@link PolicyEvents} reads each of them as one shared instance
@@ -29,6 +31,8 @@ import tools.jackson.databind.JsonNode;
 final class RoomRules {
     private final String source;
     private final Map<Slot, Change> slots = new HashMap<>();
+    /** How many slots are of an older type than the spec's: while none is, each slot decides its own state key. */
+    private int olderTypeSlots;
     /** The rules set in slots that held none, since {@link #takeAdded}; meaningful while {@link #onlyAdded}. */
     private List<PolicyRule> added = new ArrayList<>();
     /**
@@ -56,29 +60,54 @@ final class RoomRules {
         return PolicyEvents.read(stateEvent, source).map(this::apply).orElse(false);
     }
 
+    /** An emptied event is kept, not forgotten: it still overrides an older type's event of its state key. */
     private boolean apply(Change change) {
-        if (change instanceof Cleared cleared && cleared.why().isEmpty()) {
-            Change removed = slots.remove(change.slot());
-            noteRemoved(removed);
-            return removed != null;
-        }
-        Change before = slots.put(change.slot(), change);
-        if (change.equals(before)) {
+        Slot slot = change.slot();
+        Change before = deciding(slot);
+        Change held = slots.put(slot, change);
+        if (change.equals(held)) {
             return false;
         }
-        noteRemoved(before);
-        if (change instanceof Set set && onlyAdded) {
+        if (held == null && !slot.isNewestType()) {
+            olderTypeSlots++;
+        }
+        return decided(before, deciding(slot));
+    }
+
+    /** The change that decides a slot's state key, of the slots held now. */
+    private Change deciding(Slot slot) {
+        // while no slot of an older type is held, one of the spec's type decides its own state key
+        return olderTypeSlots == 0 && slot.isNewestType() ? slots.get(slot) : slot.deciding(slots::get);
+    }
+
+    /**
+     * Notes what a state key's deciding change went from and to.
+     *
+     * @return whether the rules changed
+     */
+    private boolean decided(Change before, Change after) {
+        if (Objects.equals(meaningful(before), meaningful(after))) {
+            return false;
+        }
+        if (before instanceof Set) {
+            // a rule was taken out: this update no longer only adds
+            onlyAdded = false;
+            added = new ArrayList<>();
+        }
+        if (after instanceof Set set && onlyAdded) {
             added.add(set.rule());
         }
         return true;
     }
 
-    /** A change took a rule out of its slot: this update no longer only adds. */
-    private void noteRemoved(Change before) {
-        if (before instanceof Set) {
-            onlyAdded = false;
-            added = new ArrayList<>();
-        }
+    /** Null for a slot that holds no rule event: nothing, or an emptied event. */
+    private static Change meaningful(Change change) {
+        return change instanceof Cleared cleared && cleared.why().isEmpty() ? null : change;
+    }
+
+    /** Whether the slot's change decides its state key now. */
+    private boolean decides(Slot slot, Change change) {
+        return olderTypeSlots == 0 || slot.deciding(slots::get) == change;
     }
 
     /**
@@ -94,7 +123,8 @@ final class RoomRules {
     }
 
     /**
-     * Empties each slot whose current event is one of these, as their redaction does. A redaction
+     * Empties each slot whose current event is one of these, as their redaction does (the redacted event
+     * stays in the room's state, emptied, so it still overrides an older type's). A redaction
      * names only an event ID, so this looks through every slot once: redactions are rare, and an index
      * of event IDs would cost every rule memory to speed up only them. An ID that no slot holds now (a
      * message, or a rule replaced since) changes nothing.
@@ -106,12 +136,12 @@ final class RoomRules {
             return false;
         }
         boolean changed = false;
-        for (Iterator<Change> slot = slots.values().iterator(); slot.hasNext(); ) {
-            Change change = slot.next();
-            if (change.eventId().filter(eventIds::contains).isPresent()) {
-                slot.remove();
-                noteRemoved(change);
-                changed = true;
+        for (Map.Entry<Slot, Change> slot : slots.entrySet()) {
+            Change change = slot.getValue();
+            if (meaningful(change) != null && change.eventId().filter(eventIds::contains).isPresent()) {
+                Change before = deciding(slot.getKey());
+                slot.setValue(new Cleared(slot.getKey(), Optional.empty(), change.eventId()));
+                changed |= decided(before, deciding(slot.getKey()));
             }
         }
         return changed;
@@ -120,27 +150,33 @@ final class RoomRules {
     /** The rules of the slots that hold one. */
     List<PolicyRule> rules() {
         List<PolicyRule> rules = new ArrayList<>(slots.size());
-        for (Change change : slots.values()) {
-            if (change instanceof Set set) {
+        slots.forEach((slot, change) -> {
+            if (change instanceof Set set && decides(slot, change)) {
                 rules.add(set.rule());
             }
-        }
+        });
         return Collections.unmodifiableList(rules);
     }
 
     /** How many slots hold a rule event that could not be applied, by reason. */
     Map<Skipped, Integer> skipped() {
         Map<Skipped, Integer> skipped = new EnumMap<>(Skipped.class);
-        for (Change change : slots.values()) {
-            if (change instanceof Cleared cleared && cleared.why().isPresent()) {
+        slots.forEach((slot, change) -> {
+            if (change instanceof Cleared cleared && cleared.why().isPresent() && decides(slot, change)) {
                 skipped.merge(cleared.why().get(), 1, Integer::sum);
             }
-        }
+        });
         return Collections.unmodifiableMap(skipped);
     }
 
     int ruleCount() {
-        return (int) slots.values().stream().filter(Set.class::isInstance).count();
+        int count = 0;
+        for (Map.Entry<Slot, Change> slot : slots.entrySet()) {
+            if (slot.getValue() instanceof Set && decides(slot.getKey(), slot.getValue())) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** Whether both hold the same slots alike: a full re-read that found nothing new is no update. */

@@ -147,12 +147,15 @@ public final class RuleText {
         }
         List<PolicyRule> rules = new ArrayList<>();
         Map<PolicyEvents.Skipped, Integer> skipped = new EnumMap<>(PolicyEvents.Skipped.class);
-        for (PolicyEvents.Change change : slots.values()) {
+        slots.forEach((slot, change) -> {
+            if (slot.deciding(slots::get) != change) {
+                return; // overridden by its state key's event of a newer type, as in a policy room
+            }
             switch (change) {
                 case PolicyEvents.Set set -> rules.add(set.rule());
                 case PolicyEvents.Cleared cleared -> cleared.why().ifPresent(why -> skipped.merge(why, 1, Integer::sum));
             }
-        }
+        });
         return new Parsed(rules, skipped);
     }
 

@@ -40,9 +40,13 @@ final class ClientServerApi implements AutoCloseable {
         T read(InputStream body) throws IOException, HomeserverFailure;
     }
 
+    /** The least wait for the room's full state to begin: Synapse sends nothing until it has built the whole answer. */
+    static final Duration STATE_WAIT = Duration.ofMinutes(2);
     private final String base;
     private final String authorization;
     private final Duration requestTimeout;
+    /** How long a body may take in all: {@link UrlSource#SLOW_LIST}, as for a list at a URL, and the request timeout. */
+    private final Duration bodyDeadline;
     private final ReplyCap cap;
     private final HttpClient http;
 
@@ -53,6 +57,12 @@ final class ClientServerApi implements AutoCloseable {
      * @param cap            the longest successful answer read
      */
     ClientServerApi(URI homeserver, String accessToken, Duration requestTimeout, ReplyCap cap) {
+        this(homeserver, accessToken, requestTimeout, cap, UrlSource.SLOW_LIST);
+    }
+
+    /** @param slowBody the least time a body may take in all (for tests: {@link UrlSource#SLOW_LIST} otherwise) */
+    ClientServerApi(URI homeserver, String accessToken, Duration requestTimeout, ReplyCap cap, Duration slowBody) {
+        this.bodyDeadline = slowBody.plus(requestTimeout);
         String url = homeserver.toString();
         this.base = (url.endsWith("/") ? url.substring(0, url.length() - 1) : url) + "/_matrix/client/v3";
         this.authorization = "Bearer " + accessToken;
@@ -64,6 +74,10 @@ final class ClientServerApi implements AutoCloseable {
                 .connectTimeout(requestTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
+    }
+
+    private static Duration longest(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** {@code GET /account/whoami}: the bot's user ID. */
@@ -176,7 +190,8 @@ final class ClientServerApi implements AutoCloseable {
      */
     void readState(String roomId, Consumer<JsonParser> each) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state";
-        exchange(call, get("rooms", roomId, "state"), requestTimeout, body -> {
+        // Synapse builds the whole state before the first byte of its answer: a large room's takes a while
+        exchange(call, get("rooms", roomId, "state"), longest(requestTimeout, STATE_WAIT), body -> {
             try (JsonParser parser = JSON.createParser(body)) {
                 if (parser.nextToken() != JsonToken.START_ARRAY) {
                     throw HomeserverFailure.malformed(call, "not a JSON array of events");
@@ -243,7 +258,10 @@ final class ClientServerApi implements AutoCloseable {
         } catch (IOException broken) {
             throw unreachable(call, broken);
         }
-        StallGuard body = new StallGuard(response.body(), requestTimeout);
+        // A body must keep coming, and must have ended by a deadline that a large room's state on a slow link
+        // still meets: a homeserver (or a proxy) that trickles a byte in just within each stall would
+        // otherwise hold the source's only thread for good.
+        StallGuard body = new StallGuard(response.body(), requestTimeout, bodyDeadline);
         try (body) {
             if (response.statusCode() / 100 != 2) {
                 throw error(call, response, body);
@@ -265,6 +283,9 @@ final class ClientServerApi implements AutoCloseable {
         }
         if (body.stalled()) {
             return HomeserverFailure.stalled(call, requestTimeout);
+        }
+        if (body.overdue()) {
+            return HomeserverFailure.overdue(call, bodyDeadline);
         }
         return unreachable(call, cause);
     }

@@ -64,6 +64,11 @@ final class HomeserverFailure extends Exception {
         return new HomeserverFailure("the homeserver's answer to " + call + " stopped coming for " + format(timeout), Next.RETRY);
     }
 
+    /** An answer that kept coming, but had not ended by {@code deadline}. */
+    static HomeserverFailure overdue(String call, Duration deadline) {
+        return new HomeserverFailure("the homeserver's answer to " + call + " took longer than " + format(deadline), Next.RETRY);
+    }
+
     /** An answer that is not the JSON the call expects. */
     static HomeserverFailure malformed(String call, String problem) {
         String message = "the homeserver's answer to " + call + " is unusable: " + problem;

@@ -84,6 +84,14 @@ public interface PolicySource extends AutoCloseable {
             return new Status(lastSuccess, Optional.of(error), Optional.of(errorSince.orElse(at)), failures + 1);
         }
 
+        /**
+         * A failed read counted, where the source still reads well otherwise (a policy room's full read
+         * fails, its syncs do not): neither its last success nor its error change.
+         */
+        public Status failedAside() {
+            return new Status(lastSuccess, lastError, errorSince, failures + 1);
+        }
+
         /** How a failure reads in a status and a log line: its message, with the class of an {@link Error}. */
         public static String describe(Throwable failure) {
             String message = failure.getMessage();

@@ -33,7 +33,7 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>When the homeserver fails (down, restarting, 5xx, slow, garbled, 429) the source keeps its last
  * good rules, retries after the {@link Settings#backoff()} pauses (a 429 waits at least its
- * {@code retry_after_ms}), and records the failure in its {@link Status}. It logs one WARN line when
+ * {@code retry_after_ms}, up to {@link #LONGEST_RETRY_AFTER}), and records the failure in its {@link Status}. It logs one WARN line when
  * the error changes and one INFO line when the room reads again. A refused access token (401) is
  * retried at the longest pause only, since only an admin can fix it. A refusal or a removal from the
  * room starts again from whoami, so that a kicked bot rejoins if it may.
@@ -44,6 +44,8 @@ public final class RoomSource implements PolicySource {
     /** Rule events one sync response carries before the homeserver reports a gap, and the full state is read again. */
     static final int TIMELINE_LIMIT = 100;
     private static final String TOMBSTONE = "m.room.tombstone";
+    /** The longest a 429's {@code retry_after_ms} holds the source back, unless the longest backoff pause is longer. */
+    static final Duration LONGEST_RETRY_AFTER = Duration.ofMinutes(10);
     /** How long {@link #close()} waits for the reading thread, whose calls it has just aborted. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
@@ -237,6 +239,11 @@ public final class RoomSource implements PolicySource {
         boolean stateRead;
         /** When the state was last read whole. */
         Instant stateReadAt = Instant.MIN;
+        /** Whether the state was read whole once in this session, so that its syncs can go on while a read again fails. */
+        boolean stateReadOnce;
+        /** Reads of the whole state again that failed in a row, and when to try the next. */
+        int rereadFailures;
+        Instant rereadAt = Instant.MIN;
         /** When the bot was last known to be in the room. */
         Instant joinedAt;
 
@@ -258,6 +265,10 @@ public final class RoomSource implements PolicySource {
         private int failedAttempts;
         /** The failure being waited out, as last logged, and since when; empty while the source reads well. */
         private Optional<String> failing = Optional.empty();
+        /** Whether the next connect resolves the configured alias afresh, rather than read the room it named last. */
+        private boolean followAlias = true;
+        /** The error of the last read of the whole state again, while such reads fail and the syncs go on. */
+        private Optional<String> rereadFailing = Optional.empty();
         private Optional<Instant> failingSince = Optional.empty();
         /**
          * Whether the failures being waited out discarded the session (a removal from the room, a
@@ -322,20 +333,69 @@ public final class RoomSource implements PolicySource {
                 log.debug("{}: reading the full state again, as every {}", RoomSource.this, settings.fullReadEvery());
                 current.stateRead = false;
             }
-            if (!current.stateRead) {
-                readState(current);
+            if (!current.stateRead && !now.isBefore(current.rereadAt)) {
+                try {
+                    readState(current);
+                } catch (HomeserverFailure failure) {
+                    if (!current.stateReadOnce || failure.next() != HomeserverFailure.Next.RETRY) {
+                        throw failure;
+                    }
+                    rereadFailed(current, failure, now);
+                    sync(current);
+                    return true;
+                }
+                if (current.rereadFailures > 0) {
+                    log.info("{}: the full state reads again, after {} failed attempt(s)", RoomSource.this, current.rereadFailures);
+                }
                 current.stateRead = true;
+                current.stateReadOnce = true;
                 current.stateReadAt = now;
+                current.rereadFailures = 0;
+                current.rereadAt = Instant.MIN;
+                rereadFailing = Optional.empty();
                 return false;
             }
             sync(current);
             return true;
         }
 
+        /** How long the next sync may wait: its timeout, or less while a read of the whole state again is due sooner. */
+        private Duration longPoll(Session current) {
+            if (current.stateRead) {
+                return settings.syncTimeout();
+            }
+            Duration untilReread = Duration.between(settings.clock().instant(), current.rereadAt);
+            return untilReread.isNegative() ? Duration.ZERO : min(untilReread, settings.syncTimeout());
+        }
+
+        /**
+         * A read of the whole state again (hourly, or after a gap) failed where the state was read once
+         * before: a large room's state can time out or outgrow {@code max-size} where its syncs still
+         * work. The source goes on following the room's new events, so that new bans and withdrawals
+         * still apply, and tries the full read again after the backoff pauses. The failure is counted,
+         * and logged when its message changes.
+         */
+        private void rereadFailed(Session current, HomeserverFailure failure, Instant now) {
+            current.rereadFailures++;
+            Duration pause = settings.backoff().after(current.rereadFailures);
+            current.rereadAt = now.plus(pause);
+            status = status.failedAside();
+            String error = failure.getMessage();
+            if (!rereadFailing.equals(Optional.of(error))) {
+                log.warn("{}: reading the room's whole state again failed: {}; following its new events meanwhile, "
+                        + "and trying again in {}", RoomSource.this, error, HomeserverFailure.format(pause));
+            }
+            rereadFailing = Optional.of(error);
+        }
+
         private Session connect() throws HomeserverFailure, InterruptedException {
             String userId = homeserver.whoami();
             String room = settings.room();
-            String roomId = room.startsWith("#") ? resolve(room) : room;
+            // An alias is followed at the start and when the bot was removed from its room, not at every
+            // reconnect: a proxy's 404 must not move the source to a room the alias names meanwhile (an
+            // upgraded room its curators have not filled yet), replacing every rule it had.
+            String roomId = !room.startsWith("#") ? room
+                    : followAlias || lastRoomId.isEmpty() ? resolve(room) : lastRoomId.get();
             if (!homeserver.isJoined(roomId, userId)) {
                 try {
                     roomId = homeserver.join(room);
@@ -352,6 +412,7 @@ public final class RoomSource implements PolicySource {
                         roomId, lastRoomId.get(), lastRoomId.get());
             }
             lastRoomId = Optional.of(roomId);
+            followAlias = false;
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
             String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO, roomId).nextBatch();
             return new Session(userId, roomId, filterId, since, settings.clock().instant());
@@ -383,7 +444,7 @@ public final class RoomSource implements PolicySource {
         private void sync(Session current) throws HomeserverFailure, InterruptedException {
             SyncAnswer answer;
             try {
-                answer = homeserver.sync(Optional.of(current.since), current.filterId, settings.syncTimeout(), current.roomId);
+                answer = homeserver.sync(Optional.of(current.since), current.filterId, longPoll(current), current.roomId);
             } catch (HomeserverFailure failure) {
                 if (failure.unusableAnswer()) {
                     // The same token would get the same answer: start from a new one, and read the state whole.
@@ -391,7 +452,11 @@ public final class RoomSource implements PolicySource {
                 }
                 throw failure;
             }
-            if (answer.left()) {
+            if (answer.left().isPresent()) {
+                // Synapse sends a room the bot just left with its events up to the removal: a last batch of rules
+                if (!answer.left().get().gap()) {
+                    apply(current, answer.left().get());
+                }
                 throw removed(current);
             }
             current.since = answer.nextBatch();
@@ -406,13 +471,24 @@ public final class RoomSource implements PolicySource {
                 current.stateRead = false;
                 return;
             }
+            if (apply(current, joined) && upgrade.isPresent()) {
+                readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
+            }
+        }
+
+        /**
+         * Applies one answer's events of the room, and hands the rules over if they changed.
+         *
+         * @return whether the timeline redacted anything
+         */
+        private boolean apply(Session current, SyncAnswer.Room events) {
             RoomRules room = rules.orElseThrow();
             boolean changed = false;
-            for (JsonNode event : joined.state()) {
+            for (JsonNode event : events.state()) {
                 changed |= room.apply(event);
             }
             Set<String> redacted = new HashSet<>();
-            for (JsonNode event : joined.timeline()) {
+            for (JsonNode event : events.timeline()) {
                 if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
                     noticed(current.roomId, RoomUpgrade.of(current.roomId, event.path("content"), event.path("sender"), settings.clock().instant()));
                 }
@@ -428,9 +504,7 @@ public final class RoomSource implements PolicySource {
             if (changed) {
                 publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
             }
-            if (!redacted.isEmpty() && upgrade.isPresent()) {
-                readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
-            }
+            return !redacted.isEmpty();
         }
 
         /** Reads the room's tombstone as it stands, as a full read does. */
@@ -485,6 +559,7 @@ public final class RoomSource implements PolicySource {
         }
 
         private HomeserverFailure removed(Session current) {
+            followAlias = true;
             return HomeserverFailure.reconnect("the bot " + current.userId + " is no longer in room " + settings.room());
         }
 
@@ -550,7 +625,8 @@ public final class RoomSource implements PolicySource {
                     : backoff.after(failedAttempts);
             Duration asked = failure.retryAfter().orElse(Duration.ZERO);
             if (asked.compareTo(pause) > 0) {
-                pause = asked;
+                // a homeserver may not silence the source for years: a wait past the cap is retried at the cap
+                pause = min(asked, max(backoff.longest(), LONGEST_RETRY_AFTER));
             }
             String error = failure.getMessage();
             Instant now = settings.clock().instant();
@@ -637,6 +713,14 @@ public final class RoomSource implements PolicySource {
     @Override
     public String toString() {
         return "Policy list source '" + name() + "' (" + settings.room() + ")";
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     private static String rules(int count) {

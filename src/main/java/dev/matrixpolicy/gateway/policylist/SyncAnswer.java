@@ -20,10 +20,11 @@ import tools.jackson.databind.ObjectReader;
  * timeline limit) takes a bounded heap, where one tree of it would take several times its bytes.
  *
  * @param nextBatch the token the next long-poll starts from
- * @param left      whether the answer reports the room among those the bot left (kicked, banned)
+ * @param left      the room's events up to the bot's leaving, when the answer reports it among those the
+ *                  bot left (kicked, banned): the homeserver sends the rule events up to the removal there
  * @param joined    the room as a joined room, when the answer has it
  */
-record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
+record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) {
     /** The events of a section kept before it counts as a gap: the filter's own timeline limit. */
     static final int MAX_EVENTS = RoomSource.TIMELINE_LIMIT;
     /** Reads one event off a parser that goes on after it. */
@@ -57,7 +58,7 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
             throw new IllegalArgumentException("not a JSON object");
         }
         String nextBatch = null;
-        boolean left = false;
+        Room left = null;
         Room joined = null;
         for (String name = parser.nextName(); name != null; name = parser.nextName()) {
             JsonToken value = parser.nextToken();
@@ -67,9 +68,9 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
                 for (String section = parser.nextName(); section != null; section = parser.nextName()) {
                     JsonToken rooms = parser.nextToken();
                     if (section.equals("join") && rooms == JsonToken.START_OBJECT) {
-                        joined = joinedRoom(parser, roomId).orElse(joined);
+                        joined = oneRoom(parser, roomId).orElse(joined);
                     } else if (section.equals("leave") && rooms == JsonToken.START_OBJECT) {
-                        left |= skipRooms(parser, roomId);
+                        left = oneRoom(parser, roomId).orElse(left);
                     } else {
                         parser.skipChildren();
                     }
@@ -84,11 +85,11 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
         if (nextBatch == null || nextBatch.isEmpty()) {
             throw new IllegalArgumentException("no next_batch");
         }
-        return new SyncAnswer(nextBatch, left, Optional.ofNullable(joined));
+        return new SyncAnswer(nextBatch, Optional.ofNullable(left), Optional.ofNullable(joined));
     }
 
-    /** The one room of the {@code join} section the parser is on, when it is there; the other rooms are skipped. */
-    private static Optional<Room> joinedRoom(JsonParser parser, String roomId) {
+    /** The one room of the {@code join} or {@code leave} section the parser is on, when it is there; the other rooms are skipped. */
+    private static Optional<Room> oneRoom(JsonParser parser, String roomId) {
         Room found = null;
         for (String room = parser.nextName(); room != null; room = parser.nextName()) {
             parser.nextToken();
@@ -101,18 +102,7 @@ record SyncAnswer(String nextBatch, boolean left, Optional<Room> joined) {
         return Optional.ofNullable(found);
     }
 
-    /** Skips the section the parser is on (of rooms by ID); whether it names the one room. */
-    private static boolean skipRooms(JsonParser parser, String roomId) {
-        boolean named = false;
-        for (String room = parser.nextName(); room != null; room = parser.nextName()) {
-            parser.nextToken();
-            parser.skipChildren();
-            named |= room.equals(roomId);
-        }
-        return named;
-    }
-
-    /** The joined room the parser is on; a room that is no object is a room with nothing new. */
+    /** The room the parser is on; a room that is no object is a room with nothing new. */
     private static Room room(JsonParser parser) {
         List<JsonNode> state = new ArrayList<>();
         List<JsonNode> timeline = new ArrayList<>();

@@ -67,6 +67,7 @@ final class FakeHomeserver implements AutoCloseable {
     private String failureBody;
     private boolean stallBodies;
     private boolean tombstoneReadsFail;
+    private boolean stateReadsFail;
     private boolean stopped;
     private int eventCounter;
 
@@ -105,6 +106,13 @@ final class FakeHomeserver implements AutoCloseable {
             }
         }
         return this;
+    }
+
+    /** Points an alias at another room, as a room upgrade moves its local aliases. */
+    void moveAlias(String alias, String roomId) {
+        synchronized (lock) {
+            aliases.put(alias, roomId);
+        }
     }
 
     /** A room whose state holds {@code count} user bans, written as they are sent, never held. */
@@ -182,6 +190,15 @@ final class FakeHomeserver implements AutoCloseable {
         sendBatch(roomId, "leave", false, events);
     }
 
+    /** The bot is banned just after these events: reported as {@link #kickAfter} does, and it may not join again. */
+    void banAfter(String roomId, ObjectNode... events) {
+        synchronized (lock) {
+            joined.remove(roomId);
+            joinable.remove(roomId);
+        }
+        sendBatch(roomId, "leave", false, events);
+    }
+
     /** Answers every request with this status and body until {@link #recover()}. */
     void failAll(int status, String body) {
         failNext(Integer.MAX_VALUE, status, body);
@@ -209,6 +226,13 @@ final class FakeHomeserver implements AutoCloseable {
     void failTombstoneReads() {
         synchronized (lock) {
             tombstoneReadsFail = true;
+        }
+    }
+
+    /** Every read of a room's full state fails with a 502 from now on, or no longer; every other call still works. */
+    void failStateReads(boolean fail) {
+        synchronized (lock) {
+            stateReadsFail = fail;
         }
     }
 
@@ -364,6 +388,14 @@ final class FakeHomeserver implements AutoCloseable {
             respond(exchange, tombstone == null ? 404 : 200, tombstone == null
                     ? "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"Event not found.\"}" : JSON.writeValueAsString(tombstone.get("content")));
         } else if (call.startsWith("GET /rooms/") && call.endsWith("/state")) {
+            boolean fail;
+            synchronized (lock) {
+                fail = stateReadsFail;
+            }
+            if (fail) {
+                respond(exchange, 502, "<html>Bad gateway</html>");
+                return;
+            }
             state(exchange, parts[2]);
         } else if (call.startsWith("POST /join/")) {
             join(exchange, parts[2]);

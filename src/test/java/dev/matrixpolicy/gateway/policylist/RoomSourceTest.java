@@ -474,6 +474,31 @@ class RoomSourceTest {
     }
 
     @Test
+    void whileReadingTheWholeStateAgainFailsNewRulesStillArriveThroughTheSyncs() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+        homeserver.failStateReads(true);
+
+        homeserver.sendWithGap(ROOM, ban("user", "rule:2", "@in-the-gap:evil.example"));
+        await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() >= 2);
+        homeserver.send(ROOM, ban("user", "rule:3", "@after-the-gap:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@after-the-gap:evil.example");
+        assertThat(source.status().lastError()).isEmpty();
+        assertThat(source.status().failures()).isPositive();
+        assertThat(lines(Level.WARN)).singleElement().asString()
+                .contains("reading the room's whole state again failed: the homeserver fails (")
+                .contains("502")
+                .contains("following its new events meanwhile");
+
+        homeserver.failStateReads(false);
+        assertThat(awaitUpdates(3).entities()).containsExactlyInAnyOrder("@first:evil.example", "@in-the-gap:evil.example",
+                "@after-the-gap:evil.example");
+    }
+
+    @Test
     void aSyncAnswerWithMoreRuleEventsThanTheTimelineLimitIsReadAsAGap() {
         homeserver.room(ROOM);
         start(ROOM);
@@ -655,6 +680,28 @@ class RoomSourceTest {
     }
 
     @Test
+    void aSourceNamedByAliasKeepsItsRoomThroughAPassingFailureAndFollowsTheAliasOnceRemoved() {
+        String upgraded = "!upgraded:test";
+        homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@old-room:evil.example"));
+        homeserver.roomToJoin(upgraded, "#new:test", true).state(upgraded, ban("user", "rule:1", "@new-room:evil.example"));
+        start("#policies:test", settings -> settings.withSyncTimeout(SHORT_SYNC));
+        assertThat(firstUpdate().entities()).containsExactly("@old-room:evil.example");
+        awaitLongPoll(1);
+
+        homeserver.moveAlias("#policies:test", upgraded);
+        homeserver.failNext(1, 400, "{\"errcode\":\"M_UNKNOWN\",\"error\":\"Bad request\"}");
+        await().atMost(SOON).until(() -> homeserver.requests("GET /account/whoami").size() == 2);
+        int longPolls = homeserver.longPolls().size();
+        await().atMost(SOON).until(() -> homeserver.longPolls().size() > longPolls);
+        assertThat(homeserver.requests("GET", "/directory/room/")).as("the alias resolved at the start only").hasSize(1);
+        assertThat(updates).hasSize(1);
+
+        homeserver.kick(ROOM);
+        assertThat(awaitUpdates(2).entities()).containsExactly("@new-room:evil.example");
+        assertThat(lines(Level.WARN)).anySatisfy(line -> assertThat(line).contains("the alias now names room " + upgraded));
+    }
+
+    @Test
     void unknownAliasSaysSo() {
         start("#nowhere:test");
 
@@ -692,6 +739,21 @@ class RoomSourceTest {
         await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == 1);
         await().atMost(SOON).until(() -> updates.getLast().rules().size() == 2);
         assertThat(membershipChecks()).as("only at each connect").hasSize(2);
+    }
+
+    @Test
+    void theRulesSentJustBeforeTheBotWasBannedStillApplyAndAreKept() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.banAfter(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError().orElseThrow()).contains("may not join it");
+        assertThat(updates).hasSize(2);
     }
 
     @Test
@@ -834,6 +896,17 @@ class RoomSourceTest {
         assertThat(lines(Level.WARN)).singleElement().asString()
                 .contains("the homeserver rate-limits the bot (GET /account/whoami answered 429 M_LIMIT_EXCEEDED: Too Many Requests)")
                 .endsWith("retrying in 150ms");
+    }
+
+    @Test
+    void aRateLimitOfYearsIsWaitedOnlyUpToTenMinutes() {
+        homeserver.room(ROOM);
+        homeserver.failNext(1, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":9000000000000000}");
+
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofMillis(1), Duration.ofSeconds(1))));
+
+        await().atMost(SOON).until(() -> !lines(Level.WARN).isEmpty());
+        assertThat(lines(Level.WARN)).singleElement().asString().endsWith("retrying in 600s");
     }
 
     @Test

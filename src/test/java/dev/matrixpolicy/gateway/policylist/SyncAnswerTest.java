@@ -50,7 +50,7 @@ class SyncAnswerTest {
                 """.formatted(ROOM, events(90, 92), events(0, 2), events(2, 5)));
 
         assertThat(answer.nextBatch()).isEqualTo("s7");
-        assertThat(answer.left()).isFalse();
+        assertThat(answer.left()).isEmpty();
         SyncAnswer.Room room = answer.joined().orElseThrow();
         assertThat(room.gap()).isFalse();
         assertThat(room.state()).extracting(event -> event.path("state_key").asString()).containsExactly("rule:0", "rule:1");
@@ -65,9 +65,9 @@ class SyncAnswerTest {
 
         SyncAnswer kicked = read("{\"next_batch\":\"s2\",\"rooms\":{\"leave\":{\"%s\":{\"timeline\":{\"events\":%s}}}}}"
                 .formatted(ROOM, events(0, 3)));
-        assertThat(kicked.left()).isTrue();
+        assertThat(kicked.left()).isPresent();
         assertThat(kicked.joined()).isEmpty();
-        assertThat(read("{\"next_batch\":\"s2\",\"rooms\":{\"leave\":{\"!other:test\":{}}}}").left()).isFalse();
+        assertThat(read("{\"next_batch\":\"s2\",\"rooms\":{\"leave\":{\"!other:test\":{}}}}").left()).isEmpty();
     }
 
     @Test

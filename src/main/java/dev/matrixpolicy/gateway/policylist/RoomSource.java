@@ -340,7 +340,7 @@ public final class RoomSource implements PolicySource {
                     if (!current.stateReadOnce || failure.next() != HomeserverFailure.Next.RETRY) {
                         throw failure;
                     }
-                    rereadFailed(current, failure, now);
+                    rereadFailed(current, failure);
                     sync(current);
                     return true;
                 }
@@ -375,10 +375,11 @@ public final class RoomSource implements PolicySource {
          * still apply, and tries the full read again after the backoff pauses. The failure is counted,
          * and logged when its message changes.
          */
-        private void rereadFailed(Session current, HomeserverFailure failure, Instant now) {
+        private void rereadFailed(Session current, HomeserverFailure failure) {
             current.rereadFailures++;
-            Duration pause = settings.backoff().after(current.rereadFailures);
-            current.rereadAt = now.plus(pause);
+            Duration pause = pause(failure, current.rereadFailures);
+            // from the failure, not from the step's start: a full read can take minutes to fail
+            current.rereadAt = settings.clock().instant().plus(pause);
             status = status.failedAside();
             String error = failure.getMessage();
             if (!rereadFailing.equals(Optional.of(error))) {
@@ -394,11 +395,12 @@ public final class RoomSource implements PolicySource {
             // An alias is followed at the start and when the bot was removed from its room, not at every
             // reconnect: a proxy's 404 must not move the source to a room the alias names meanwhile (an
             // upgraded room its curators have not filled yet), replacing every rule it had.
-            String roomId = !room.startsWith("#") ? room
-                    : followAlias || lastRoomId.isEmpty() ? resolve(room) : lastRoomId.get();
+            boolean byAlias = room.startsWith("#") && (followAlias || lastRoomId.isEmpty());
+            String roomId = !room.startsWith("#") ? room : byAlias ? resolve(room) : lastRoomId.get();
             if (!homeserver.isJoined(roomId, userId)) {
                 try {
-                    roomId = homeserver.join(room);
+                    // joined by the alias only when following it: a join by alias joins whatever room it names now
+                    roomId = homeserver.join(byAlias ? room : roomId);
                 } catch (HomeserverFailure refused) {
                     if (refused.status() == 403 || refused.status() == 404) {
                         throw refused.explained("the bot " + userId + " is not in room " + room + " and may not join it");
@@ -454,9 +456,7 @@ public final class RoomSource implements PolicySource {
             }
             if (answer.left().isPresent()) {
                 // Synapse sends a room the bot just left with its events up to the removal: a last batch of rules
-                if (!answer.left().get().gap()) {
-                    apply(current, answer.left().get());
-                }
+                apply(current, answer.left().get()); // what it kept: nothing of a section too long to keep
                 throw removed(current);
             }
             current.since = answer.nextBatch();
@@ -467,6 +467,10 @@ public final class RoomSource implements PolicySource {
             SyncAnswer.Room joined = answer.joined().get();
             current.joinedAt = settings.clock().instant();
             if (joined.gap()) {
+                // The events it kept are the room's newest, applied now rather than after the full read
+                // (which can take a while, or fail): a limited answer's state section holds the net state
+                // changes of the events it left out, its timeline what came after them.
+                apply(current, joined);
                 log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
                 current.stateRead = false;
                 return;
@@ -620,14 +624,7 @@ public final class RoomSource implements PolicySource {
                 session = Optional.empty();
                 reconnecting = true;
             }
-            Pauses backoff = settings.backoff();
-            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.longest()
-                    : backoff.after(failedAttempts);
-            Duration asked = failure.retryAfter().orElse(Duration.ZERO);
-            if (asked.compareTo(pause) > 0) {
-                // a homeserver may not silence the source for years: a wait past the cap is retried at the cap
-                pause = min(asked, max(backoff.longest(), LONGEST_RETRY_AFTER));
-            }
+            Duration pause = pause(failure, failedAttempts);
             String error = failure.getMessage();
             Instant now = settings.clock().instant();
             status = status.failed(now, error);
@@ -646,6 +643,18 @@ public final class RoomSource implements PolicySource {
             } catch (InterruptedException stopped) {
                 return false;
             }
+        }
+
+        /** The pause after a failure, the how-many-th in a row: the backoff's, or the longer wait a 429 asks for, within a cap. */
+        private Duration pause(HomeserverFailure failure, int failures) {
+            Pauses backoff = settings.backoff();
+            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.longest() : backoff.after(failures);
+            Duration asked = failure.retryAfter().orElse(Duration.ZERO);
+            if (asked.compareTo(pause) > 0) {
+                // a homeserver may not silence the source for years: a wait past the cap is retried at the cap
+                pause = min(asked, max(backoff.longest(), LONGEST_RETRY_AFTER));
+            }
+            return pause;
         }
 
         private String kept() {

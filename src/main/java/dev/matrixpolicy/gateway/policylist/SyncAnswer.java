@@ -35,13 +35,17 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
      *
      * @param gap      whether events are missing between the last answer and these: the homeserver
      *                 said so ({@code limited}), or a section held more than {@link #MAX_EVENTS}
-     * @param state    the {@code state} section's events, in order; empty when {@code gap}
-     * @param timeline the timeline's events, in order; empty when {@code gap}
+     * @param cut      whether a section held more than {@link #MAX_EVENTS}, so that none of its events
+     *                 were kept; a {@code limited} answer's are (its {@code state} section holds the net
+     *                 state changes of the events left out, and its timeline the newest events)
+     * @param state    the {@code state} section's events, in order; empty when {@code cut}
+     * @param timeline the timeline's events, in order; empty when {@code cut}
      */
-    record Room(boolean gap, List<JsonNode> state, List<JsonNode> timeline) {
+    record Room(boolean gap, boolean cut, List<JsonNode> state, List<JsonNode> timeline) {
         Room {
-            state = gap ? List.of() : List.copyOf(state);
-            timeline = gap ? List.of() : List.copyOf(timeline);
+            gap |= cut;
+            state = cut ? List.of() : List.copyOf(state);
+            timeline = cut ? List.of() : List.copyOf(timeline);
         }
     }
 
@@ -106,10 +110,11 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
     private static Room room(JsonParser parser) {
         List<JsonNode> state = new ArrayList<>();
         List<JsonNode> timeline = new ArrayList<>();
-        boolean gap = false;
+        boolean limited = false;
+        boolean cut = false;
         if (parser.currentToken() != JsonToken.START_OBJECT) {
             parser.skipChildren();
-            return new Room(false, state, timeline);
+            return new Room(false, false, state, timeline);
         }
         for (String section = parser.nextName(); section != null; section = parser.nextName()) {
             JsonToken value = parser.nextToken();
@@ -118,9 +123,9 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
                 for (String field = parser.nextName(); field != null; field = parser.nextName()) {
                     JsonToken token = parser.nextToken();
                     if (field.equals("events") && token == JsonToken.START_ARRAY) {
-                        gap |= !events(parser, events);
+                        cut |= !events(parser, events);
                     } else if (field.equals("limited") && section.equals("timeline")) {
-                        gap |= token == JsonToken.VALUE_TRUE;
+                        limited |= token == JsonToken.VALUE_TRUE;
                         parser.skipChildren(); // an object or array there is read past, as anything else unexpected
                     } else {
                         parser.skipChildren();
@@ -130,7 +135,7 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
                 parser.skipChildren();
             }
         }
-        return new Room(gap, state, timeline);
+        return new Room(limited, cut, state, timeline);
     }
 
     /**

@@ -318,10 +318,21 @@ final class FakeHomeserver implements AutoCloseable {
                 put(roomId, event);
             }
             ObjectNode batch = JSON.createObjectNode();
-            ObjectNode timeline = batch.putObject(section).putObject(roomId).putObject("timeline");
+            ObjectNode room = batch.putObject(section).putObject(roomId);
+            // As Synapse: a limited timeline holds the last event only, and the state section the net state
+            // changes of those it left out (each slot's last event)
+            int first = limited ? Math.max(0, events.length - 1) : 0;
+            if (first > 0) {
+                Map<List<String>, ObjectNode> delta = new LinkedHashMap<>();
+                for (int i = 0; i < first; i++) {
+                    delta.put(List.of(events[i].get("type").asString(), events[i].get("state_key").asString()), events[i]);
+                }
+                delta.values().forEach(room.putObject("state").putArray("events")::add);
+            }
+            ObjectNode timeline = room.putObject("timeline");
             timeline.put("limited", limited);
             ArrayNode list = timeline.putArray("events");
-            for (int i = limited ? events.length - 1 : 0; i < events.length; i++) {
+            for (int i = first; i < events.length; i++) {
                 list.add(events[i]);
             }
             batches.add(batch);

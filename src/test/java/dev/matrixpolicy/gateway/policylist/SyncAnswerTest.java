@@ -71,7 +71,7 @@ class SyncAnswerTest {
     }
 
     @Test
-    void aLimitedTimelineIsAGapWhereverItsFlagComesAndKeepsNoEvent() {
+    void aLimitedTimelineIsAGapWhereverItsFlagComesAndKeepsItsEvents() {
         SyncAnswer flagLast = read("{\"next_batch\":\"s3\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s},\"timeline\":{\"events\":%s,\"limited\":true}}}}}"
                 .formatted(ROOM, events(0, 10), events(10, 11)));
         SyncAnswer flagFirst = read("{\"next_batch\":\"s3\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"limited\":true,\"events\":%s}}}}}"
@@ -80,9 +80,10 @@ class SyncAnswerTest {
         for (SyncAnswer answer : new SyncAnswer[] {flagLast, flagFirst}) {
             SyncAnswer.Room room = answer.joined().orElseThrow();
             assertThat(room.gap()).isTrue();
-            assertThat(room.state()).isEmpty();
-            assertThat(room.timeline()).isEmpty();
+            assertThat(room.cut()).isFalse();
+            assertThat(room.timeline()).hasSize(1);
         }
+        assertThat(flagLast.joined().orElseThrow().state()).hasSize(10);
     }
 
     @Test
@@ -93,8 +94,12 @@ class SyncAnswerTest {
                 .formatted(ROOM, events(0, limit))).joined().orElseThrow().state()).hasSize(limit);
         assertThat(read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s}}}}}"
                 .formatted(ROOM, events(0, limit + 1))).joined().orElseThrow().gap()).isTrue();
-        assertThat(read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"timeline\":{\"events\":%s,\"limited\":false}}}}}"
-                .formatted(ROOM, events(0, limit + 1))).joined().orElseThrow().gap()).isTrue();
+        SyncAnswer.Room tooLong = read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s},\"timeline\":{\"events\":%s,\"limited\":false}}}}}"
+                .formatted(ROOM, events(0, 3), events(3, limit + 4))).joined().orElseThrow();
+        assertThat(tooLong.gap()).isTrue();
+        assertThat(tooLong.cut()).isTrue();
+        assertThat(tooLong.state()).as("no section of a cut answer is kept").isEmpty();
+        assertThat(tooLong.timeline()).isEmpty();
     }
 
     /**

@@ -185,7 +185,7 @@ ALL: Tuple[Callback, ...] = (
     Callback(UPDATES, "on_update", _p("update_name", "database_name", "one_shot"), a.Integer(0, 100),
              _NO_OPINION, context_manager=True),
     Callback(UPDATES, "default_batch_size", _UPDATE, a.Integer(1, 100), _NO_OPINION),
-    Callback(UPDATES, "min_batch_size", _UPDATE, a.Integer(1, 100), _NO_OPINION),
+    Callback(UPDATES, "min_batch_size", _UPDATE, a.Integer(1, 1), _NO_OPINION),
     # extra unsigned fields: called for every event sent to clients; never worth failing.
     # Synapse's docs call it add_field_to_unsigned; its register method takes add_field_to_unsigned_callback.
     Callback(UNSIGNED, "add_field_to_unsigned", (_EVENT,), a.Fields(), _NO_OPINION,

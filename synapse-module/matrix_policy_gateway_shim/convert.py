@@ -56,13 +56,17 @@ def room_alias(value: Any, synapse: "SynapseApi") -> str:
 def requester(value: Any, synapse: "SynapseApi") -> Dict[str, Any]:
     """``Requester``: who asks, whether as a guest, shadow-banned, through an appservice,
     or as an admin acting for them (``authenticated_entity``)."""
-    app_service = getattr(value, "app_service", None)
+    # Synapse 1.155 made Requester a Rust class, which holds the appservice's ID (app_service_id)
+    # and no longer the appservice itself (app_service)
+    app_service_id = getattr(value, "app_service_id", None)
+    if app_service_id is None:
+        app_service_id = getattr(getattr(value, "app_service", None), "id", None)
     return {
         "user_id": _user_id(value.user),
         "device_id": getattr(value, "device_id", None),
         "is_guest": bool(getattr(value, "is_guest", False)),
         "shadow_banned": bool(getattr(value, "shadow_banned", False)),
-        "app_service_id": getattr(app_service, "id", None),
+        "app_service_id": app_service_id,
         "authenticated_entity": getattr(value, "authenticated_entity", None),
     }
 

@@ -266,8 +266,13 @@ class PolicyGatewayModule:
 
 
 class _UpdateIteration:
-    """``on_update``'s async context manager: entering asks the gateway for the iteration's
-    duration; exiting tells it nothing (the gateway documents entry only)."""
+    """``on_update``'s async context manager: entering pauses as Synapse's own controller
+    would, then asks the gateway for the iteration's duration; exiting tells it nothing (the
+    gateway documents entry only).
+
+    A module's ``on_update`` replaces Synapse's own context manager, whose entry sleeps
+    ``background_updates.sleep_duration_ms`` (1 s) before each batch: without the same pause,
+    registering this module would run every background update's batches back to back."""
 
     def __init__(self, module: PolicyGatewayModule, callback: Callback, args: Dict[str, Any]) -> None:
         self._module = module
@@ -275,10 +280,27 @@ class _UpdateIteration:
         self._args = args
 
     async def __aenter__(self) -> int:
+        api = self._module._api
+        pause = _pause_between_batches(api)
+        if pause > 0 and hasattr(api, "sleep"):  # ModuleApi.sleep: Synapse 1.49 and later
+            await api.sleep(pause)
         return await self._module._decide(self._callback, self._args)
 
     async def __aexit__(self, *exc_info: Any) -> bool:
         return False
+
+
+def _pause_between_batches(api: Any) -> float:
+    """The seconds Synapse's own controller sleeps before a background update's batch, from
+    ``background_updates`` in homeserver.yaml (``sleep_enabled``, ``sleep_duration_ms``), which
+    no public API exposes: Synapse's default, 1 s, where they cannot be read."""
+    settings = getattr(getattr(getattr(api, "_hs", None), "config", None), "background_updates", None)
+    if settings is None:
+        return 1.0
+    if not getattr(settings, "sleep_enabled", True):
+        return 0.0
+    milliseconds = getattr(settings, "sleep_duration_ms", 1000)
+    return milliseconds / 1000 if isinstance(milliseconds, (int, float)) and milliseconds > 0 else 0.0
 
 
 _NAME_BY_KEYWORD = {callback.register_as: callback.name for callback in ALL}

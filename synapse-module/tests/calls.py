@@ -187,7 +187,7 @@ NEUTRAL_RESULT = {
     "on_create_room": {"request_content": {"preset": "private_chat"}}, "check_threepid_can_be_invited": True,
     "check_visibility_can_be_modified": True, "check_can_shutdown_room": True, "check_can_deactivate_user": True,
     "is_3pid_allowed": True, "get_users_for_states": {}, "get_interested_users": [],
-    "on_update": 100, "default_batch_size": 100, "min_batch_size": 100, "add_field_to_unsigned": {},
+    "on_update": 100, "default_batch_size": 100, "min_batch_size": 1, "add_field_to_unsigned": {},
     "get_media_config_for_user": None, "is_user_allowed_to_upload_media_of_size": True,
     "get_media_upload_limits_for_user": None, "get_ratelimit_override_for_user": None,
 }

@@ -148,6 +148,19 @@ class Requester:
 
 
 @attr.s(auto_attribs=True)
+class RustRequester:
+    """Synapse 1.155's Requester, a Rust class: the appservice's ID, not the appservice."""
+    user: UserID
+    access_token_id: Optional[int]
+    is_guest: bool
+    scope: set
+    shadow_banned: bool
+    device_id: Optional[str]
+    app_service_id: Optional[str]
+    authenticated_entity: str
+
+
+@attr.s(auto_attribs=True)
 class ProfileInfo:
     avatar_url: Optional[str]
     display_name: Optional[str]
@@ -239,6 +252,11 @@ class RecordingModuleApi:
 
     def __init__(self) -> None:
         self.calls: List[Tuple[str, Dict[str, Any]]] = []
+        self.slept: List[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        """``ModuleApi.sleep``, recorded rather than slept."""
+        self.slept.append(seconds)
 
     @property
     def registered(self) -> Dict[str, set]:

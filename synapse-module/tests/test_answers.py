@@ -1,5 +1,7 @@
 """Every gateway answer comes back as exactly the Python value Synapse expects."""
 
+from types import SimpleNamespace
+
 import pytest
 import pytest_twisted
 
@@ -196,6 +198,22 @@ async def test_all_users_is_synapses_constant_and_a_list_is_a_set(make_module, a
 async def test_background_update_numbers_are_ints(name, result, make_module, api, gateway):
     make_module()
     assert await answer(api, gateway, name, 200, {"result": result}) == result
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_background_update_batch_waits_what_synapses_own_controller_would(make_module, api, gateway):
+    make_module()
+    assert await answer(api, gateway, "on_update", 200, {"result": 250}) == 250
+    assert api.slept == [1.0]  # Synapse's default sleep_duration_ms, where homeserver.yaml cannot be read
+
+    api._hs = SimpleNamespace(config=SimpleNamespace(background_updates=SimpleNamespace(
+        sleep_enabled=True, sleep_duration_ms=250)))
+    gateway.requests.clear()
+    await answer(api, gateway, "on_update", 200, {"result": 250})
+    api._hs.config.background_updates.sleep_enabled = False
+    gateway.requests.clear()
+    await answer(api, gateway, "on_update", 200, {"result": 250})
+    assert api.slept == [1.0, 0.25]
 
 
 def test_on_update_is_synchronous_and_returns_an_async_context_manager(make_module, api):

@@ -9,7 +9,7 @@ from twisted.internet import reactor
 
 from calls import ARGUMENTS, FEDERATED_INVITE, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
 from conftest import EVERY_CALLBACK
-from fakes import FileInfo, ReadableFileWrapper, ThumbnailInfo
+from fakes import FileInfo, ReadableFileWrapper, RustRequester, ThumbnailInfo, UserID
 from matrix_policy_gateway_shim.callbacks import BY_NAME
 from matrix_policy_gateway_shim.client import Reply
 
@@ -124,3 +124,13 @@ async def test_a_federated_invite_is_sent_with_its_stripped_state(make_module, a
     assert sent["sender"] == "@mallory:example.org" and sent["state_key"] == "@alice:example.com"
     assert sent["unsigned"]["invite_room_state"][0]["content"] == {"name": "Free stuff"}
     assert "signatures" not in sent and "prev_events" not in sent
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_requester_of_synapse_1_155_or_later_names_its_appservice(make_module, api, neutral_gateway):
+    make_module()
+    requester = RustRequester(user=UserID("@bridge-bot:example.com"), access_token_id=None, is_guest=False, scope=set(),
+                              shadow_banned=False, device_id=None, app_service_id="telegram",
+                              authenticated_entity="@bridge-bot:example.com")
+    await api.callback("on_create_room")(requester, {"preset": "private_chat"}, False)
+    assert neutral_gateway.body(BY_NAME["on_create_room"].path)["requester"]["app_service_id"] == "telegram"

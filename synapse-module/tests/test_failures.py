@@ -39,7 +39,7 @@ FAIL_CLOSED_ANSWER = {
 }
 NO_OPINION_ANSWER = {
     "check_auth": None, "check_3pid_auth": None, "get_users_for_states": {}, "get_interested_users": set(),
-    "on_update": 100, "default_batch_size": 100, "min_batch_size": 100, "add_field_to_unsigned": {},
+    "on_update": 100, "default_batch_size": 100, "min_batch_size": 1, "add_field_to_unsigned": {},
     # Synapse answers 500 to the registering user for any exception from these two.
     "get_username_for_registration": None, "get_displayname_for_registration": None,
     # Tuning only: None keeps homeserver.yaml's media config, upload limits and rate limits.

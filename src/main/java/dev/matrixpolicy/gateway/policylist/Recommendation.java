@@ -3,18 +3,26 @@ package dev.matrixpolicy.gateway.policylist;
 import java.util.Map;
 import java.util.Optional;
 
-/** What a rule recommends. Policy rooms carry bans and takedowns; allows come from the admin's own lists. */
+/**
+ * What a rule recommends. Policy rooms carry bans and takedowns, and Meowlnir's unbans; allows
+ * otherwise come from the admin's own lists.
+ */
 public enum Recommendation {
     /** {@code m.ban} (and Mjolnir's {@code org.matrix.mjolnir.ban}). */
     BAN("ban"),
     /** MSC4204's {@code m.takedown} (unstable {@code org.matrix.msc4204.takedown}). */
     TAKEDOWN("takedown"),
-    /** An exception to every ban of lower priority: the module's {@code allow} list, or a file's {@code allow} line. */
+    /**
+     * An exception to every ban of lower priority: the module's {@code allow} list, a file's
+     * {@code allow} line, or Meowlnir's {@code fi.mau.meowlnir.unban} in a policy room (not in the
+     * spec: a list's unban keeps a user it names unbanned while other lists ban them).
+     */
     ALLOW("allow");
 
     private static final Map<String, Recommendation> IN_EVENTS = Map.of(
             "m.ban", BAN, "org.matrix.mjolnir.ban", BAN,
-            "m.takedown", TAKEDOWN, "org.matrix.msc4204.takedown", TAKEDOWN);
+            "m.takedown", TAKEDOWN, "org.matrix.msc4204.takedown", TAKEDOWN,
+            "fi.mau.meowlnir.unban", ALLOW);
 
     private final String wireName;
 

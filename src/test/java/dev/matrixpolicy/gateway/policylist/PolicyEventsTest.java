@@ -29,7 +29,8 @@ class PolicyEventsTest {
             "m.room.rule.user, m.ban, USER, BAN",
             "org.matrix.mjolnir.rule.server, org.matrix.mjolnir.ban, SERVER, BAN",
             "m.policy.rule.user, m.takedown, USER, TAKEDOWN",
-            "m.policy.rule.user, org.matrix.msc4204.takedown, USER, TAKEDOWN"})
+            "m.policy.rule.user, org.matrix.msc4204.takedown, USER, TAKEDOWN",
+            "m.policy.rule.user, fi.mau.meowlnir.unban, USER, ALLOW"})
     void everyRuleTypeAndRecommendationIsRead(String type, String recommendation, EntityKind kind, Recommendation expected) {
         PolicyRule rule = rule("""
                 {"type": "%s", "state_key": "rule:x", "event_id": "$e1", "sender": "@mod:example.com",

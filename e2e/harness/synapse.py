@@ -208,6 +208,10 @@ class Synapse:
             "rc_key_requests": _UNLIMITED,
             "rc_federation": {"window_size": 1000, "sleep_limit": 10000, "sleep_delay": 1,
                               "reject_limit": 10000, "concurrent": 100},
+            # Our module pauses before each background update batch as Synapse's own controller does
+            # (sleep_duration_ms, 1 s by default): shortened here so that a new database's updates end
+            # within seconds of the start, before the tests that need the gateway idle.
+            "background_updates": {"sleep_duration_ms": 100},
             "modules": self.modules,
         }
         settings.update(self.extra)

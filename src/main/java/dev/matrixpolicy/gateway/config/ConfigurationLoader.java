@@ -76,7 +76,8 @@ public final class ConfigurationLoader {
         try {
             PolicyGatewayProperties properties = Binder.get(environment).bindOrCreate(PropertiesFailureAnalyzer.ROOT,
                     Bindable.of(PolicyGatewayProperties.class),
-                    new UnknownKeyCheck(new ValidationBindHandler(new IgnoreTopLevelConverterNotFoundBindHandler(), validator),
+                    new UnknownKeyCheck(new UnitsRequired(new ValidationBindHandler(
+                            new IgnoreTopLevelConverterNotFoundBindHandler(), validator), PropertiesFailureAnalyzer.ROOT),
                             PropertiesFailureAnalyzer.ROOT));
             return new Loaded(properties, environment);
         } catch (RuntimeException invalid) {

@@ -26,7 +26,7 @@ class GatewayConfiguration {
      */
     @Bean
     static ConfigurationPropertiesBindHandlerAdvisor unknownPolicyGatewayKeys() {
-        return parent -> new UnknownKeyCheck(parent, PropertiesFailureAnalyzer.ROOT);
+        return parent -> new UnknownKeyCheck(new UnitsRequired(parent, PropertiesFailureAnalyzer.ROOT), PropertiesFailureAnalyzer.ROOT);
     }
 
     @Bean

@@ -60,6 +60,59 @@ class InvalidValueTest {
     }
 
     @Test
+    void aDurationWithoutAUnitIsRefusedRatherThanReadAsMilliseconds() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  defaults:
+                    timeout: 5
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.defaults.timeout\n")
+                .contains("value: '5'\n")
+                .contains("problem: a duration needs a unit: 5 alone would be read as 5ms; write 5ms, 5s or 5m\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aModulesDurationWithoutAUnitIsRefusedToo() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: policy_list
+                              config:
+                                stale-after: 3600
+                                sources:
+                                  - name: local
+                                    file: /nonexistent/bans.txt
+                        """))
+                .run(context -> {
+                    ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
+                    assertThat(failure.description())
+                            .contains("field: config.stale-after\n")
+                            .contains("value: '3600'\n")
+                            .contains("problem: a duration needs a unit: 3600 alone would be read as 3600ms; write 3600ms, 3600s or 3600m\n");
+                    assertNoJava(failure.description() + failure.action());
+                });
+    }
+
+    @Test
+    void aSizeWithoutAUnitIsRefusedRatherThanReadAsBytes() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 1048576
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.max-body-size\n")
+                .contains("problem: a size needs a unit: 1048576 alone would be read as 1048576 bytes; write 1048576B, 1048576KB or 1048576MB\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
     void invalidServerNameNamesTheKeyAndTheReason() {
         String analysis = topLevelFailure("""
                 policy-gateway:

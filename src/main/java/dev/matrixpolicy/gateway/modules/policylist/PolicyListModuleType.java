@@ -12,6 +12,7 @@ import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.FileSource;
@@ -22,6 +23,7 @@ import dev.matrixpolicy.gateway.policylist.RoomSource;
 import dev.matrixpolicy.gateway.policylist.RuleText;
 import dev.matrixpolicy.gateway.policylist.UrlSource;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -59,6 +61,10 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         ConfigValues.requireUniqueNames("sources",
                 config.sources().stream().map(PolicyListConfig.Source::name).toList(), "sources");
         List<PolicyRule> allow = allowRules(config.allow());
+        Set<String> protectedServers = protectedServers(config.protectedServers()); // before any source opens a connection
+        for (int i = 0; i < config.sources().size(); i++) {
+            requireFreshBetweenReads(config.staleAfter(), config.sources().get(i), "sources[" + i + "]");
+        }
         List<PolicyList.Slot> slots = new ArrayList<>();
         slots.add(new PolicyList.Slot(ALLOW_SOURCE, "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(),
                 Set.of(), Optional.empty()));
@@ -83,8 +89,7 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
         PolicyList.Answers answers = new PolicyList.Answers(context.instanceName(), context.serverName(), rejection,
                 config.showReason(), config.registration() == PolicyListConfig.Registration.SHADOW_BAN
                         ? RegistrationBehaviour.SHADOW_BAN : RegistrationBehaviour.DENY,
-                config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN,
-                protectedServers(config.protectedServers()));
+                config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN, protectedServers);
         // The metrics take context.meterBinders(), not context::bindMeters: they live as long as the
         // instance, and a reference to the context would keep its predecessor (and that one's) alive.
         PolicyList list = new PolicyList(slots, allow, enabled, answers,
@@ -139,8 +144,40 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                     .withFullReadEvery(source.fullReadInterval())
                     .withClock(clock));
         } catch (IllegalArgumentException wrong) {
-            String setting = wrong.getMessage().startsWith("maxReplySize ") ? ".max-size" : ".room";
-            throw new ModuleConfigurationException(field + setting, wrong.getMessage(), wrong);
+            // RoomSource.Settings names the setting first, as its record component
+            String message = wrong.getMessage();
+            if (message.startsWith("accessToken ")) {
+                throw new ModuleConfigurationException(field + ".access-token-file", "the file must hold the bot's access "
+                        + "token alone, one word on one line (no 'Bearer ', no other line)", wrong);
+            }
+            String setting = message.startsWith("maxReplySize ") ? ".max-size"
+                    : message.startsWith("homeserver ") ? ".homeserver" : ".room";
+            throw new ModuleConfigurationException(field + setting, message, wrong);
+        }
+    }
+
+    /**
+     * Refuses a {@code stale-after} that a healthy source would outlast between two reads: a URL
+     * polled every 2h under the default 1h would be stale half the time, and with
+     * {@code readiness: fresh} keep the gateway unready.
+     */
+    private static void requireFreshBetweenReads(Duration staleAfter, PolicyListConfig.Source source, String field) {
+        String setting;
+        Duration between;
+        if (source.url() != null) {
+            setting = "poll-interval";
+            between = source.pollInterval();
+        } else if (source.room() != null) {
+            setting = "sync-timeout"; // a long-poll with nothing new is a good read too
+            between = source.syncTimeout();
+        } else {
+            setting = "check-interval";
+            between = source.checkInterval();
+        }
+        if (staleAfter.compareTo(between) <= 0) {
+            throw new ModuleConfigurationException("stale-after", WorstCase.format(staleAfter) + " would call " + field
+                    + " stale between two good reads, " + WorstCase.format(between) + " apart (its " + setting
+                    + "): set stale-after well above that");
         }
     }
 

@@ -5,11 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -64,6 +67,7 @@ class PolicyListConfigurationTest {
             allow.rooms[0]              | partner.example           | allow.rooms[0]: 'partner.example' can never match: expected a room ID
             takedown                    | sometimes                 | takedown
             protected-servers[0]        | @me:example.com           | protected-servers[0]: '@me:example.com' is not a valid Matrix server name
+            stale-after                 | 5s                        | stale-after: 5s would call sources[0] stale between two good reads, 5s apart (its check-interval): set stale-after well above that
             """)
     void badValueStopsStartupNamingTheField(String key, String value, String problem) {
         runner.withPropertyValues(CONFIG + key + "=" + value)
@@ -87,6 +91,23 @@ class PolicyListConfigurationTest {
         runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",
                         CONFIG + "sources[1]." + setting)
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void aBotTokenFileWithMoreThanTheTokenIsRefusedNamingTheFileNotTheRoom(@TempDir Path directory) throws Exception {
+        Path token = Files.writeString(directory.resolve("token"), "Bearer syt_abc\n");
+        runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",
+                        CONFIG + "sources[1].homeserver=http://synapse:8008", CONFIG + "sources[1].access-token-file=" + token)
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "sources[1].access-token-file: the file must hold the bot's access token alone"));
+    }
+
+    @Test
+    void aUrlPolledLessOftenThanStaleAfterIsRefused() {
+        runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].url=https://example.org/bans",
+                        CONFIG + "sources[1].poll-interval=2h")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "stale-after: 3600s would call sources[1] stale between two good reads, 7200s apart (its poll-interval)"));
     }
 
     @Test

@@ -1,0 +1,53 @@
+package dev.matrixpolicy.gateway.config;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.bind.AbstractBindHandler;
+import org.springframework.boot.context.properties.bind.BindContext;
+import org.springframework.boot.context.properties.bind.BindHandler;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Refuses a duration or a size written without a unit. Spring reads {@code stale-after: 3600} as
+ * 3,600 milliseconds and {@code max-size: 256} as 256 bytes, where an admin who wrote them meant an
+ * hour and 256 MB: the gateway would then call every list stale between two reads, time every
+ * request out, or refuse every list, without a word at startup. One rule for every duration and size
+ * of the gateway's configuration, its modules' included: a unit, always ({@code 500ms}, {@code 10s},
+ * {@code 1h}; {@code 512KB}, {@code 1MB}).
+ */
+final class UnitsRequired extends AbstractBindHandler {
+    private final ConfigurationPropertyName root;
+
+    /**
+     * @param root the name whose values are checked; null for everything bound through it (a Spring
+     *             Boot advisor applies to every {@code @ConfigurationProperties} class, Boot's own included)
+     */
+    UnitsRequired(BindHandler parent, ConfigurationPropertyName root) {
+        super(parent);
+        this.root = root;
+    }
+
+    @Override
+    public Object onSuccess(ConfigurationPropertyName name, Bindable<?> target, BindContext context, Object result) {
+        if ((result instanceof Duration || result instanceof DataSize) && (root == null || root.isAncestorOf(name))
+                && isBareNumber(context.getConfigurationProperty())) {
+            Object written = context.getConfigurationProperty().getValue();
+            throw new IllegalArgumentException(result instanceof Duration
+                    ? "a duration needs a unit: " + written + " alone would be read as " + written + "ms; write "
+                      + written + "ms, " + written + "s or " + written + "m"
+                    : "a size needs a unit: " + written + " alone would be read as " + written + " bytes; write "
+                      + written + "B, " + written + "KB or " + written + "MB");
+        }
+        return super.onSuccess(name, target, context, result);
+    }
+
+    private static boolean isBareNumber(ConfigurationProperty property) {
+        if (property == null) {
+            return false;
+        }
+        Object value = property.getValue();
+        return value instanceof Number || value instanceof CharSequence text && text.toString().strip().matches("[-+]?\\d+");
+    }
+}

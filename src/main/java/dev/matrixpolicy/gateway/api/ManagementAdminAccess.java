@@ -27,7 +27,8 @@ class ManagementAdminAccess {
     FilterRegistrationBean<AdminAccessFilter> adminAccessFilter(Generations generations, WebEndpointProperties endpoints,
                                                                 JsonMapper json) {
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
-                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), json));
+                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(),
+                        endpoints.getPathMapping(), json));
         registration.setName("adminAccessFilter");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE - 1); // before the body cap: a refused caller's body is never read
         return registration;

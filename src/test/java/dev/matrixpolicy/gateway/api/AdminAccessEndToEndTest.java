@@ -164,4 +164,24 @@ class AdminAccessEndToEndTest {
     private static String basic(String credentials) {
         return Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
     }
+
+    @Nested
+    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = {"management.server.port=0", "policy-gateway.admin.token=" + ADMIN_TOKEN,
+                    "management.endpoints.web.path-mapping.policylists=lists", "management.endpoints.web.path-mapping.reload=/re-read/"})
+    @ActiveProfiles(ConsoleGateway.PROFILE)
+    class WithEndpointsMovedByPathMapping {
+        @LocalManagementPort
+        int managementPort;
+
+        @Test
+        void anAdminEndpointUnderAnotherPathStillNeedsTheToken() {
+            GatewayClient anonymous = new GatewayClient(managementPort, null);
+
+            assertThat(anonymous.get("/actuator/lists").status()).isEqualTo(401);
+            assertThat(anonymous.get("/actuator/lists/match?entity=@x:example.com").status()).isEqualTo(401);
+            assertThat(anonymous.get("/actuator/re-read").status()).isEqualTo(401);
+            assertThat(new GatewayClient(managementPort, ADMIN_TOKEN).get("/actuator/lists").status()).isEqualTo(200);
+        }
+    }
 }

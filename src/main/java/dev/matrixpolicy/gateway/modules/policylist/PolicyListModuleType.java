@@ -106,6 +106,13 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             throw new ModuleConfigurationException(field, "set exactly one of room, file or url"
                     + (given == 0 ? "" : ", not " + given));
         }
+        if (source.room() == null && (source.homeserver() != null || source.accessTokenFile() != null)) {
+            // a URL list's token is no bot's: one set here would never be sent
+            throw new ModuleConfigurationException(field + (source.homeserver() != null ? ".homeserver" : ".access-token-file"),
+                    "only a policy room (room:) is read through a homeserver as a bot; a " + (source.file() != null ? "file" : "URL")
+                            + " source does not use it: remove it" + (source.url() != null
+                            ? ", and put what the URL needs (a token, say) in the URL itself" : ""));
+        }
         if (source.file() != null) {
             return new FileSource(source.name(), source.file(), source.checkInterval(), clock);
         }

@@ -67,6 +67,7 @@ class PolicyListConfigurationTest {
             allow.rooms[0]              | partner.example           | allow.rooms[0]: 'partner.example' can never match: expected a room ID
             takedown                    | sometimes                 | takedown
             protected-servers[0]        | @me:example.com           | protected-servers[0]: '@me:example.com' is not a valid Matrix server name
+            sources[0].homeserver       | http://synapse:8008       | sources[0].homeserver: only a policy room (room:) is read through a homeserver as a bot; a file source does not use it: remove it
             stale-after                 | 5s                        | stale-after: 5s would call sources[0] stale between two good reads, 5s apart (its check-interval): set stale-after well above that
             """)
     void badValueStopsStartupNamingTheField(String key, String value, String problem) {

@@ -154,6 +154,20 @@ public final class PolicyIndex {
         return new PolicyIndex(List.copyOf(changed));
     }
 
+    /**
+     * The rules of one source, both layers, made again from their records: for handing a source's rules
+     * to an index that keeps other kinds or recommendations of them, not for the request path.
+     */
+    public List<PolicyRule> rules(int position) {
+        List<PolicyRule> rules = new ArrayList<>();
+        for (Compiled layer = sources.get(position); layer != null; layer = layer.added) {
+            for (int record = 0; record < layer.records.end(); record = layer.records.next(record)) {
+                rules.add(layer.records.rule(record));
+            }
+        }
+        return rules;
+    }
+
     /** How many sources the index was compiled from. */
     public int size() {
         return sources.size();

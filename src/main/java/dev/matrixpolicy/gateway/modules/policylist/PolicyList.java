@@ -220,9 +220,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     }
 
     /**
-     * Takes over, for each source configured alike in the predecessor, the rules it holds now, and has
-     * it hand on every later update of them until this instance's own source has read: a ban read
-     * between this instance's build and its own first read is in force here too.
+     * Takes over, for each source the predecessor reads from the same place, the rules it holds now, and
+     * has it hand on every later update of them until this instance's own source has read: a ban read
+     * between this instance's build and its own first read is in force here too. A source whose
+     * {@code kinds} changed, or an instance whose {@code takedown} did, takes the predecessor's rules
+     * through its own filter (compiled here, once), not none: a reload while the homeserver is down
+     * must not lift every ban until the source reads again.
      */
     private void takeOver(PolicyList predecessor) {
         int[] positions = new int[predecessor.slots.size()];
@@ -231,9 +234,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Slot slot = slots.get(position);
             for (int before = 1; before < predecessor.slots.size(); before++) {
                 Slot old = predecessor.slots.get(before);
-                if (old.name().equals(slot.name()) && old.kind().equals(slot.kind()) && old.location().equals(slot.location())
-                        && old.kinds().equals(slot.kinds()) && predecessor.answers.takedownBans() == answers.takedownBans()) {
-                    index = index.adopt(position, predecessor.index, before);
+                if (old.name().equals(slot.name()) && old.kind().equals(slot.kind()) && old.location().equals(slot.location())) {
+                    index = takenFrom(position, predecessor, before);
                     inherited.set(position, predecessor.status(before).lastSuccess().orElse(null));
                     positions[before] = position;
                 }
@@ -264,7 +266,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         try {
             compiler.execute(() -> {
                 if (!ownRulesCompiled[position]) {
-                    index = index.adopt(position, from.index, fromPosition);
+                    index = takenFrom(position, from, fromPosition);
                     inherited.set(position, from.status(fromPosition).lastSuccess().orElse(null));
                     handOn(position);
                 }
@@ -272,6 +274,20 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         } catch (RejectedExecutionException closed) {
             // this instance is closed, and serves nothing any more
         }
+    }
+
+    /**
+     * This index with a source's rules as the predecessor {@code from} holds them: shared as compiled
+     * there where both keep the same kinds and recommendations, else compiled again through this
+     * instance's filter.
+     */
+    private PolicyIndex takenFrom(int position, PolicyList from, int fromPosition) {
+        Slot slot = slots.get(position);
+        if (from.slots.get(fromPosition).kinds().equals(slot.kinds()) && from.answers.takedownBans() == answers.takedownBans()) {
+            return index.adopt(position, from.index, fromPosition);
+        }
+        return index.replace(position, new PolicyIndex.Source(slot.name(),
+                new Kept(from.index.rules(fromPosition), slot.kinds(), answers.takedownBans())));
     }
 
     /**

@@ -59,13 +59,19 @@ class TakeOverTest {
 
     /** An instance whose one source reads {@code file}, and says it reads {@code location}: what a reload compares. */
     private PolicyList list(String instance, Path file, String location, Optional<PolicyList> predecessor) {
+        return list(instance, file, location, EnumSet.allOf(EntityKind.class), true, predecessor);
+    }
+
+    /** As above, the source keeping rules of {@code kinds} only, and takedowns only if {@code takedownBans}. */
+    private PolicyList list(String instance, Path file, String location, Set<EntityKind> kinds, boolean takedownBans,
+                            Optional<PolicyList> predecessor) {
         FileSource source = new FileSource("community", file, CHECKS, Clock.systemUTC());
         List<PolicyList.Slot> slots = List.of(
                 new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
-                new PolicyList.Slot("community", "file", location, EnumSet.allOf(EntityKind.class), Set.of(),
-                        Set.of(), Optional.of(source)));
+                new PolicyList.Slot("community", "file", location, kinds, Set.of(), Set.of(), Optional.of(source)));
         PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
-                new PolicyList.Answers(instance, "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, true, Set.of()),
+                new PolicyList.Answers(instance, "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false,
+                        takedownBans, Set.of()),
                 new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
                 new PolicyListMetrics(instance, new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), predecessor);
         built.add(list);
@@ -125,6 +131,27 @@ class TakeOverTest {
 
         awaitBan(third, "@second:example.com");
         assertThat(bans(third, "@first:example.com")).isFalse();
+    }
+
+    @Test
+    void aSourceWhoseKindsOrTakedownChangedTakesThePredecessorsRulesThroughItsOwnFilter() throws Exception {
+        Path oldFile = directory.resolve("old.txt");
+        Files.writeString(oldFile, "ban user @first:example.com\ntakedown user @taken:example.com\nban server evil.example\n");
+        PolicyList before = list("bans", oldFile, Optional.empty());
+        awaitBan(before, "@taken:example.com");
+        awaitBan(before, "@first:example.com");
+
+        // takedown: ignore and kinds: [user], reloaded while the new source cannot read (its file is missing)
+        PolicyList after = list("bans", directory.resolve("missing.txt"), "/etc/gateway/community.txt",
+                EnumSet.of(EntityKind.USER), false, Optional.of(before));
+
+        assertThat(bans(after, "@first:example.com")).as("a ban of a kind it keeps, taken over").isTrue();
+        assertThat(bans(after, "@taken:example.com")).as("a takedown, which it ignores").isFalse();
+        assertThat(after.index().decide(EntityKind.SERVER, "evil.example")).as("a kind it does not keep").isEmpty();
+
+        Files.writeString(oldFile, "ban user @second:example.com\nban server evil.example\n");
+        awaitBan(after, "@second:example.com");
+        assertThat(after.index().decide(EntityKind.SERVER, "evil.example")).as("nor in later updates").isEmpty();
     }
 
     @Test

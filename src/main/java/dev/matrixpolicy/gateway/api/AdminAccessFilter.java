@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.http.HttpHeaders;
@@ -36,31 +35,19 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     static final List<String> ENDPOINTS = List.of("reload", "decisions", "sources", "policylists");
 
     /**
-     * @param token        the admin token; empty for loopback callers only
-     * @param actuatorBase the actuator's base path, {@code /actuator} unless configured otherwise
-     * @param pathMapping  {@code management.endpoints.web.path-mapping}: an endpoint's path where it is not its ID,
-     *                     so that renaming an endpoint cannot take it out of the guard
+     * @param token         the admin token; empty for loopback callers only
+     * @param actuatorBase  the actuator's base path, {@code /actuator} unless configured otherwise
+     * @param endpointPaths the paths the {@link #ENDPOINTS} are served at, as Spring maps them
+     *                      ({@code management.endpoints.web.path-mapping}), so that moving one cannot
+     *                      take it out of the guard
      */
-    AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, Map<String, String> pathMapping, JsonMapper json) {
+    AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, List<String> endpointPaths, JsonMapper json) {
         super(token);
-        List<String> paths = new ArrayList<>();
-        ENDPOINTS.forEach(id -> paths.add(actuatorBase + "/" + stripSlashes(pathMapping.getOrDefault(id, id))));
+        List<String> paths = new ArrayList<>(endpointPaths);
         paths.add(actuatorBase + ExplainServlet.PATH);
         paths.add(AdminConsoleServlet.PATH);
         this.guarded = List.copyOf(paths);
         this.json = json;
-    }
-
-    private static String stripSlashes(String path) {
-        int start = 0;
-        int end = path.length();
-        while (start < end && path.charAt(start) == '/') {
-            start++;
-        }
-        while (end > start && path.charAt(end - 1) == '/') {
-            end--;
-        }
-        return path.substring(start, end);
     }
 
     /** A guarded path, or anything below one: judged on the path the container routes by. */

@@ -1,6 +1,11 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.endpoint.EndpointId;
+import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
 import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointProperties;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextType;
@@ -25,13 +30,26 @@ class ManagementAdminAccess {
 
     @Bean
     FilterRegistrationBean<AdminAccessFilter> adminAccessFilter(Generations generations, WebEndpointProperties endpoints,
-                                                                JsonMapper json) {
+                                                                ObjectProvider<PathMappedEndpoints> served, JsonMapper json) {
+        // Where Spring serves each admin endpoint, path-mapping applied as Spring applies it; an endpoint it
+        // does not serve (not exposed) is guarded at its default path all the same
+        PathMappedEndpoints mapped = served.getIfAvailable();
+        List<String> paths = AdminAccessFilter.ENDPOINTS.stream()
+                .map(id -> Optional.ofNullable(mapped == null ? null : mapped.getPath(EndpointId.of(id)))
+                        .orElse(endpoints.getBasePath() + "/" + id))
+                .map(ManagementAdminAccess::normalized)
+                .toList();
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
-                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(),
-                        endpoints.getPathMapping(), json));
+                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), paths, json));
         registration.setName("adminAccessFilter");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE - 1); // before the body cap: a refused caller's body is never read
         return registration;
+    }
+
+    /** A path as the container routes it: a mapping written {@code /re-read/} is served at {@code /actuator/re-read}. */
+    private static String normalized(String path) {
+        String single = path.replaceAll("/{2,}", "/");
+        return single.length() > 1 && single.endsWith("/") ? single.substring(0, single.length() - 1) : single;
     }
 
     /**

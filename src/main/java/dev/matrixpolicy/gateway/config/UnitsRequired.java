@@ -43,11 +43,13 @@ final class UnitsRequired extends AbstractBindHandler {
         return super.onSuccess(name, target, context, result);
     }
 
+    /** A number with no unit, other than zero, which is the same in every unit. */
     private static boolean isBareNumber(ConfigurationProperty property) {
         if (property == null) {
             return false;
         }
-        Object value = property.getValue();
-        return value instanceof Number || value instanceof CharSequence text && text.toString().strip().matches("[-+]?\\d+");
+        String value = String.valueOf(property.getValue()).strip();
+        return (property.getValue() instanceof Number || property.getValue() instanceof CharSequence)
+                && value.matches("[-+]?\\d+") && !value.matches("[-+]?0+");
     }
 }

@@ -1,14 +1,17 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.GlobAutomaton;
+import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.IntPredicate;
@@ -155,17 +158,50 @@ public final class PolicyIndex {
     }
 
     /**
-     * The rules of one source, both layers, made again from their records: for handing a source's rules
-     * to an index that keeps other kinds or recommendations of them, not for the request path.
+     * The rules of one source, both layers, each made again from its record as it is iterated: for
+     * handing a source's rules to an index that keeps other kinds or recommendations of them, a million
+     * rules never held as objects at once; not for the request path.
      */
-    public List<PolicyRule> rules(int position) {
-        List<PolicyRule> rules = new ArrayList<>();
-        for (Compiled layer = sources.get(position); layer != null; layer = layer.added) {
-            for (int record = 0; record < layer.records.end(); record = layer.records.next(record)) {
-                rules.add(layer.records.rule(record));
+    public Collection<PolicyRule> rules(int position) {
+        Compiled source = sources.get(position);
+        return new AbstractCollection<>() {
+            @Override
+            public Iterator<PolicyRule> iterator() {
+                return new Iterator<>() {
+                    private Compiled layer = source;
+                    private int record;
+
+                    @Override
+                    public boolean hasNext() {
+                        while (layer != null && record >= layer.records.end()) {
+                            layer = layer.added;
+                            record = 0;
+                        }
+                        return layer != null;
+                    }
+
+                    @Override
+                    public PolicyRule next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        PolicyRule rule = layer.records.rule(record);
+                        record = layer.records.next(record);
+                        return rule;
+                    }
+                };
             }
-        }
-        return rules;
+
+            @Override
+            public int size() {
+                return source.ruleCount() + (source.added == null ? 0 : source.added.ruleCount());
+            }
+        };
+    }
+
+    /** Whether a source of this index is, as compiled, the same as one of {@code other}'s. */
+    public boolean sameSource(int position, PolicyIndex other, int otherPosition) {
+        return sources.get(position) == other.sources.get(otherPosition);
     }
 
     /** How many sources the index was compiled from. */

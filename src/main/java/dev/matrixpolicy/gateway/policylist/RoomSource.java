@@ -403,6 +403,10 @@ public final class RoomSource implements PolicySource {
                     roomId = homeserver.join(byAlias ? room : roomId);
                 } catch (HomeserverFailure refused) {
                     if (refused.status() == 403 || refused.status() == 404) {
+                        // Out of the room it read and unable to join it again by its ID (banned, or a room of
+                        // version 12 that the homeserver left, which has no server to join through): the bot
+                        // was removed after all, so the next attempt follows the alias.
+                        followAlias |= room.startsWith("#");
                         throw refused.explained("the bot " + userId + " is not in room " + room + " and may not join it");
                     }
                     throw refused;

@@ -168,7 +168,8 @@ class AdminAccessEndToEndTest {
     @Nested
     @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
             properties = {"management.server.port=0", "policy-gateway.admin.token=" + ADMIN_TOKEN,
-                    "management.endpoints.web.path-mapping.policylists=lists", "management.endpoints.web.path-mapping.reload=/re-read/"})
+                    "management.endpoints.web.path-mapping.policy-lists=lists", "management.endpoints.web.path-mapping.reload=/re-read/",
+                    "management.endpoints.web.path-mapping.sources="})
     @ActiveProfiles(ConsoleGateway.PROFILE)
     class WithEndpointsMovedByPathMapping {
         @LocalManagementPort
@@ -181,6 +182,7 @@ class AdminAccessEndToEndTest {
             assertThat(anonymous.get("/actuator/lists").status()).isEqualTo(401);
             assertThat(anonymous.get("/actuator/lists/match?entity=@x:example.com").status()).isEqualTo(401);
             assertThat(anonymous.get("/actuator/re-read").status()).isEqualTo(401);
+            assertThat(anonymous.get("/actuator/sources").status()).as("a blank mapping is no mapping").isEqualTo(401);
             assertThat(new GatewayClient(managementPort, ADMIN_TOKEN).get("/actuator/lists").status()).isEqualTo(200);
         }
     }

@@ -190,6 +190,14 @@ final class FakeHomeserver implements AutoCloseable {
         sendBatch(roomId, "leave", false, events);
     }
 
+    /** The bot is banned, and no sync says so (the filter leaves member events out): it may not join again. */
+    void ban(String roomId) {
+        synchronized (lock) {
+            joined.remove(roomId);
+            joinable.remove(roomId);
+        }
+    }
+
     /** The bot is banned just after these events: reported as {@link #kickAfter} does, and it may not join again. */
     void banAfter(String roomId, ObjectNode... events) {
         synchronized (lock) {

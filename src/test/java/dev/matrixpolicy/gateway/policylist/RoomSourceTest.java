@@ -713,6 +713,22 @@ class RoomSourceTest {
     }
 
     @Test
+    void aSourceNamedByAliasThatMayNotJoinItsRoomAgainFollowsTheAlias() {
+        String upgraded = "!upgraded:test";
+        homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@old-room:evil.example"));
+        homeserver.roomToJoin(upgraded, "#new:test", true).state(upgraded, ban("user", "rule:1", "@new-room:evil.example"));
+        start("#policies:test", settings -> settings.withSyncTimeout(SHORT_SYNC));
+        assertThat(firstUpdate().entities()).containsExactly("@old-room:evil.example");
+        awaitLongPoll(1);
+
+        homeserver.moveAlias("#policies:test", upgraded);
+        homeserver.ban(ROOM);
+        homeserver.failNext(1, 400, "{\"errcode\":\"M_UNKNOWN\",\"error\":\"Bad request\"}");
+
+        assertThat(awaitUpdates(2).entities()).containsExactly("@new-room:evil.example");
+    }
+
+    @Test
     void unknownAliasSaysSo() {
         start("#nowhere:test");
 

@@ -54,6 +54,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntPredicate;
@@ -177,6 +178,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private record Successor(WeakReference<PolicyList> list, int[] positions) {
     }
 
+    /** Per source taken through another filter, the predecessor's index its rules were last compiled from. */
+    private final AtomicReferenceArray<PolicyIndex> filteredFrom;
+    /** Per source, 1 while a hand-on from the predecessor is queued on the compiler thread. */
+    private final AtomicIntegerArray inheriting;
+
     /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
     private final AtomicReferenceArray<NotApplied> notApplied;
     /** Each source's failed compiles, ever: part of its failures count, which stays when a later compile succeeds. */
@@ -202,6 +208,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.metrics = metrics;
         this.pending = new AtomicReferenceArray<>(slots.size());
         this.inherited = new AtomicReferenceArray<>(slots.size());
+        this.filteredFrom = new AtomicReferenceArray<>(slots.size());
+        this.inheriting = new AtomicIntegerArray(slots.size());
         this.ownRulesCompiled = new boolean[slots.size()];
         this.current = new boolean[slots.size()];
         this.toFold = new ArrayList<>(Collections.nCopies(slots.size(), null));
@@ -263,8 +271,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      * instance's own source has read by then; and tells this instance's own successor in turn.
      */
     private void inherit(int position, PolicyList from, int fromPosition) {
+        if (!inheriting.compareAndSet(position, 0, 1)) {
+            return; // one queued already, which will take the predecessor's rules as they are when it runs
+        }
         try {
             compiler.execute(() -> {
+                inheriting.set(position, 0);
                 if (!ownRulesCompiled[position]) {
                     index = takenFrom(position, from, fromPosition);
                     inherited.set(position, from.status(fromPosition).lastSuccess().orElse(null));
@@ -283,11 +295,18 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      */
     private PolicyIndex takenFrom(int position, PolicyList from, int fromPosition) {
         Slot slot = slots.get(position);
+        PolicyIndex theirs = from.index;
         if (from.slots.get(fromPosition).kinds().equals(slot.kinds()) && from.answers.takedownBans() == answers.takedownBans()) {
-            return index.adopt(position, from.index, fromPosition);
+            return index.adopt(position, theirs, fromPosition);
         }
-        return index.replace(position, new PolicyIndex.Source(slot.name(),
-                new Kept(from.index.rules(fromPosition), slot.kinds(), answers.takedownBans())));
+        PolicyIndex filtered = filteredFrom.get(position);
+        if (filtered != null && theirs.sameSource(fromPosition, filtered, fromPosition)) {
+            return index; // compiled from these very rules already: the predecessor changed another source
+        }
+        PolicyIndex taken = index.replace(position, new PolicyIndex.Source(slot.name(),
+                new Kept(theirs.rules(fromPosition), slot.kinds(), answers.takedownBans())));
+        filteredFrom.set(position, theirs);
+        return taken;
     }
 
     /**

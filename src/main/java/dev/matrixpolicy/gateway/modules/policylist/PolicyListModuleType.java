@@ -92,10 +92,17 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
                 config.checkInvitee(), config.takedown() == PolicyListConfig.Takedown.BAN, protectedServers);
         // The metrics take context.meterBinders(), not context::bindMeters: they live as long as the
         // instance, and a reference to the context would keep its predecessor (and that one's) alive.
-        PolicyList list = new PolicyList(slots, allow, enabled, answers,
-                new PolicyList.Freshness(config.staleAfter(), config.readiness() == PolicyListConfig.Readiness.FRESH),
-                clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), context.meterBinders(), clock),
-                context.predecessor().filter(PolicyList.class::isInstance).map(PolicyList.class::cast));
+        PolicyList list;
+        try {
+            list = new PolicyList(slots, allow, enabled, answers,
+                    new PolicyList.Freshness(config.staleAfter(), config.readiness() == PolicyListConfig.Readiness.FRESH),
+                    clock.instant(), new PolicyListMetrics(context.instanceName(), context.meterRegistry(), context.meterBinders(), clock),
+                    context.predecessor().filter(PolicyList.class::isInstance).map(PolicyList.class::cast));
+        } catch (RuntimeException | Error failed) {
+            // taking the predecessor's rules over can fail (a compile out of heap): the reload is refused, the sources closed
+            opened.forEach(PolicySource::close);
+            throw failed;
+        }
         list.start();
         return list;
     }

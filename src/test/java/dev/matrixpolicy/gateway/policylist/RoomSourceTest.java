@@ -690,16 +690,21 @@ class RoomSourceTest {
         assertThat(updates).isEmpty();
     }
 
-    @Test
-    void aSourceNamedByAliasKeepsItsRoomThroughAPassingFailureAndFollowsTheAliasOnceRemoved() {
-        String upgraded = "!upgraded:test";
+    private static final String UPGRADED = "!upgraded:test";
+
+    /** A source named by alias reads ROOM's rules, and then the alias names {@code replacement}, whose rules differ. */
+    private void readingRoomWhoseAliasThenMovesTo(String replacement) {
         homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@old-room:evil.example"));
-        homeserver.roomToJoin(upgraded, "#new:test", true).state(upgraded, ban("user", "rule:1", "@new-room:evil.example"));
+        homeserver.roomToJoin(replacement, "#new:test", true).state(replacement, ban("user", "rule:1", "@new-room:evil.example"));
         start("#policies:test", settings -> settings.withSyncTimeout(SHORT_SYNC));
         assertThat(firstUpdate().entities()).containsExactly("@old-room:evil.example");
         awaitLongPoll(1);
+        homeserver.moveAlias("#policies:test", replacement);
+    }
 
-        homeserver.moveAlias("#policies:test", upgraded);
+    @Test
+    void aSourceNamedByAliasKeepsItsRoomThroughAPassingFailureAndFollowsTheAliasOnceRemoved() {
+        readingRoomWhoseAliasThenMovesTo(UPGRADED);
         homeserver.failNext(1, 400, "{\"errcode\":\"M_UNKNOWN\",\"error\":\"Bad request\"}");
         await().atMost(SOON).until(() -> homeserver.requests("GET /account/whoami").size() == 2);
         int longPolls = homeserver.longPolls().size();
@@ -709,19 +714,12 @@ class RoomSourceTest {
 
         homeserver.kick(ROOM);
         assertThat(awaitUpdates(2).entities()).containsExactly("@new-room:evil.example");
-        assertThat(lines(Level.WARN)).anySatisfy(line -> assertThat(line).contains("the alias now names room " + upgraded));
+        assertThat(lines(Level.WARN)).anySatisfy(line -> assertThat(line).contains("the alias now names room " + UPGRADED));
     }
 
     @Test
     void aSourceNamedByAliasThatMayNotJoinItsRoomAgainFollowsTheAlias() {
-        String upgraded = "!upgraded:test";
-        homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@old-room:evil.example"));
-        homeserver.roomToJoin(upgraded, "#new:test", true).state(upgraded, ban("user", "rule:1", "@new-room:evil.example"));
-        start("#policies:test", settings -> settings.withSyncTimeout(SHORT_SYNC));
-        assertThat(firstUpdate().entities()).containsExactly("@old-room:evil.example");
-        awaitLongPoll(1);
-
-        homeserver.moveAlias("#policies:test", upgraded);
+        readingRoomWhoseAliasThenMovesTo(UPGRADED);
         homeserver.ban(ROOM);
         homeserver.failNext(1, 400, "{\"errcode\":\"M_UNKNOWN\",\"error\":\"Bad request\"}");
 

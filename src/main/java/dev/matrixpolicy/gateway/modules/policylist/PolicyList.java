@@ -182,6 +182,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private final AtomicReferenceArray<PolicyIndex> filteredFrom;
     /** Per source, 1 while a hand-on from the predecessor is queued on the compiler thread. */
     private final AtomicIntegerArray inheriting;
+    /** Per source taken over, the predecessor's failures count at the take-over. */
+    private final AtomicLongArray failuresBefore;
 
     /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
     private final AtomicReferenceArray<NotApplied> notApplied;
@@ -209,6 +211,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.pending = new AtomicReferenceArray<>(slots.size());
         this.inherited = new AtomicReferenceArray<>(slots.size());
         this.filteredFrom = new AtomicReferenceArray<>(slots.size());
+        this.failuresBefore = new AtomicLongArray(slots.size());
         this.inheriting = new AtomicIntegerArray(slots.size());
         this.ownRulesCompiled = new boolean[slots.size()];
         this.current = new boolean[slots.size()];
@@ -244,7 +247,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 Slot old = predecessor.slots.get(before);
                 if (old.name().equals(slot.name()) && old.kind().equals(slot.kind()) && old.location().equals(slot.location())) {
                     index = takenFrom(position, predecessor, before);
-                    inherited.set(position, predecessor.status(before).lastSuccess().orElse(null));
+                    PolicySource.Status theirs = predecessor.status(before);
+                    inherited.set(position, theirs.lastSuccess().orElse(null));
+                    failuresBefore.set(position, theirs.failures()); // the failures counter goes on from theirs
                     positions[before] = position;
                 }
             }
@@ -318,7 +323,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
         Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited.get(position)));
         NotApplied failed = notApplied.get(position);
-        long failures = own.failures() + compileFailures.get(position); // a counter: it never goes down
+        // a counter: it never goes down, not even across a reload that keeps the source
+        long failures = failuresBefore.get(position) + own.failures() + compileFailures.get(position);
         if (failed == null) {
             return new PolicySource.Status(lastSuccess, own.lastError(), own.errorSince(), failures);
         }

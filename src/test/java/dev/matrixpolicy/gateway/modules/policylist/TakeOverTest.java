@@ -121,6 +121,18 @@ class TakeOverTest {
     }
 
     @Test
+    void theFailuresCountGoesOnAcrossAReloadThatKeepsTheSource() throws Exception {
+        Path missing = directory.resolve("missing.txt");
+        PolicyList before = list("bans", missing, Optional.empty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> before.status(1).failures() >= 2);
+        long counted = before.status(1).failures();
+
+        PolicyList after = list("bans", missing, Optional.of(before));
+
+        assertThat(after.status(1).failures()).as("a counter that went back to 0 would read as a reset").isGreaterThanOrEqualTo(counted);
+    }
+
+    @Test
     void aChainOfReloadsHandsUpdatesOnToTheNewestInstance() throws Exception {
         Path oldFile = directory.resolve("old.txt");
         PolicyList first = banningFirst(oldFile);

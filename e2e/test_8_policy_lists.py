@@ -122,6 +122,25 @@ def test_a_user_rule_refuses_the_spammers_invite_within_a_second_and_its_withdra
     report.check("user_may_invite", SHIM, f"the same user after the rule is withdrawn ({took * 1000:.0f} ms)", "200")
 
 
+def test_a_rule_of_an_older_type_is_withdrawn_by_empty_content_under_the_specs_type(world, policy, report):
+    a = world.hs_a
+    spammer, victim = a.register(unique("pl-legacy-")), a.register(unique("pl-victim-"))
+    room = spammer.create_room(preset="private_chat")
+    key = f"rule:legacy:{spammer.user_id}"
+
+    policy.moderator.set_state(policy.room, "org.matrix.mjolnir.rule.user",
+                               {"entity": spammer.user_id, "recommendation": "org.matrix.mjolnir.ban", "reason": "old list"},
+                               state_key=key)
+    error, _ = _refused_within(lambda: spammer.invite(room, victim.user_id), time.monotonic(), "the user an older rule bans")
+    assert error.errcode == "M_FORBIDDEN"
+
+    # what Meowlnir's !remove-policy sends: the older event stays in the room's state
+    withdrawn = policy.rule("user", key, {})
+    took = _allowed_within(lambda: spammer.invite(room, victim.user_id), withdrawn, "the rule withdrawn under m.policy.rule.user")
+    report.check("user_may_invite", SHIM, "a user banned by an org.matrix.mjolnir.rule.user event, once empty content under "
+                 f"m.policy.rule.user at its state key withdraws it ({took * 1000:.0f} ms)", "200")
+
+
 def test_a_redacted_rule_lifts_its_ban_within_a_second(world, policy, report):
     a = world.hs_a
     spammer, victim = a.register(unique("pl-redacted-")), a.register(unique("pl-victim-"))

@@ -26,6 +26,11 @@ public enum EntityKind {
         return wireName;
     }
 
+    /** Whether a rule event type is of the spec's family ({@code m.policy.rule.*}), which no older type overrides. */
+    static boolean isSpecType(String type) {
+        return type.startsWith(PREFIXES[0]);
+    }
+
     /** The kind of a rule event type, e.g. {@code m.policy.rule.user}; empty for any other type. */
     public static Optional<EntityKind> ofEventType(String type) {
         for (String prefix : PREFIXES) {

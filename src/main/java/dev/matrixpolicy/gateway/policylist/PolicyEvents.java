@@ -53,7 +53,7 @@ public final class PolicyEvents {
 
         /** Whether this slot's type is the spec's, which no other type's event can override. */
         boolean isNewestType() {
-            return EntityKind.ofEventType(type).orElseThrow().eventTypesByPrecedence().getFirst().equals(type);
+            return EntityKind.isSpecType(type);
         }
     }
 

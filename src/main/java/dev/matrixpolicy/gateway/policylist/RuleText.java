@@ -124,6 +124,7 @@ public final class RuleText {
      */
     private static Parsed json(byte[] utf8, String source) {
         Map<PolicyEvents.Slot, PolicyEvents.Change> slots = new LinkedHashMap<>();
+        boolean olderTypes = false; // whether any slot is of an older type than the spec's, which a newer one could override
         try (JsonParser parser = JSON.createParser(utf8)) {
             JsonToken top = parser.nextToken();
             if (!findEvents(parser, top)) {
@@ -133,7 +134,11 @@ public final class RuleText {
                 if (event == null) {
                     throw new IllegalArgumentException("not valid JSON: the array of events ends early");
                 }
-                PolicyEvents.read(parser, source).ifPresent(change -> slots.put(change.slot(), change));
+                Optional<PolicyEvents.Change> change = PolicyEvents.read(parser, source);
+                if (change.isPresent()) {
+                    slots.put(change.get().slot(), change.get());
+                    olderTypes |= !change.get().slot().isNewestType();
+                }
             }
             // the rest is read too, so that a file cut short or with junk after the events is refused
             if (top == JsonToken.START_OBJECT) {
@@ -147,8 +152,9 @@ public final class RuleText {
         }
         List<PolicyRule> rules = new ArrayList<>();
         Map<PolicyEvents.Skipped, Integer> skipped = new EnumMap<>(PolicyEvents.Skipped.class);
+        boolean withOlderTypes = olderTypes;
         slots.forEach((slot, change) -> {
-            if (slot.deciding(slots::get) != change) {
+            if (withOlderTypes && slot.deciding(slots::get) != change) {
                 return; // overridden by its state key's event of a newer type, as in a policy room
             }
             switch (change) {

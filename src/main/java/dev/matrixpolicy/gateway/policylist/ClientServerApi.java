@@ -47,6 +47,8 @@ final class ClientServerApi implements AutoCloseable {
     private final Duration requestTimeout;
     /** How long a body may take in all: {@link UrlSource#SLOW_LIST}, as for a list at a URL, and the request timeout. */
     private final Duration bodyDeadline;
+    /** How long the room's full state may take to begin: {@link #STATE_WAIT}, or the request timeout if longer. */
+    private final Duration stateWait;
     private final ReplyCap cap;
     private final HttpClient http;
 
@@ -63,6 +65,7 @@ final class ClientServerApi implements AutoCloseable {
     /** @param slowBody the least time a body may take in all (for tests: {@link UrlSource#SLOW_LIST} otherwise) */
     ClientServerApi(URI homeserver, String accessToken, Duration requestTimeout, ReplyCap cap, Duration slowBody) {
         this.bodyDeadline = slowBody.plus(requestTimeout);
+        this.stateWait = requestTimeout.compareTo(STATE_WAIT) >= 0 ? requestTimeout : STATE_WAIT;
         String url = homeserver.toString();
         this.base = (url.endsWith("/") ? url.substring(0, url.length() - 1) : url) + "/_matrix/client/v3";
         this.authorization = "Bearer " + accessToken;
@@ -74,10 +77,6 @@ final class ClientServerApi implements AutoCloseable {
                 .connectTimeout(requestTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
-    }
-
-    private static Duration longest(Duration a, Duration b) {
-        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** {@code GET /account/whoami}: the bot's user ID. */
@@ -191,7 +190,7 @@ final class ClientServerApi implements AutoCloseable {
     void readState(String roomId, Consumer<JsonParser> each) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state";
         // Synapse builds the whole state before the first byte of its answer: a large room's takes a while
-        exchange(call, get("rooms", roomId, "state"), longest(requestTimeout, STATE_WAIT), body -> {
+        exchange(call, get("rooms", roomId, "state"), stateWait, body -> {
             try (JsonParser parser = JSON.createParser(body)) {
                 if (parser.nextToken() != JsonToken.START_ARRAY) {
                     throw HomeserverFailure.malformed(call, "not a JSON array of events");

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,13 +72,7 @@ public enum EntityKind {
      * what a policy room's sync filter asks the homeserver for.
      */
     public static List<String> eventTypes() {
-        List<String> types = new ArrayList<>();
-        for (String prefix : PREFIXES) {
-            for (EntityKind kind : values()) {
-                types.add(prefix + kind.wireName);
-            }
-        }
-        return List.copyOf(types);
+        return Arrays.stream(values()).flatMap(kind -> kind.eventTypesByPrecedence().stream()).toList();
     }
 
     /**

@@ -152,16 +152,15 @@ public final class RuleText {
         }
         List<PolicyRule> rules = new ArrayList<>();
         Map<PolicyEvents.Skipped, Integer> skipped = new EnumMap<>(PolicyEvents.Skipped.class);
-        boolean withOlderTypes = olderTypes;
-        slots.forEach((slot, change) -> {
-            if (withOlderTypes && slot.deciding(slots::get) != change) {
-                return; // overridden by its state key's event of a newer type, as in a policy room
+        for (Map.Entry<PolicyEvents.Slot, PolicyEvents.Change> slot : slots.entrySet()) {
+            if (olderTypes && slot.getKey().deciding(slots::get) != slot.getValue()) {
+                continue; // overridden by its state key's event of a newer type, as in a policy room
             }
-            switch (change) {
+            switch (slot.getValue()) {
                 case PolicyEvents.Set set -> rules.add(set.rule());
                 case PolicyEvents.Cleared cleared -> cleared.why().ifPresent(why -> skipped.merge(why, 1, Integer::sum));
             }
-        });
+        }
         return new Parsed(rules, skipped);
     }
 

@@ -59,7 +59,7 @@ public class PolicyIndexLookupBenchmark {
                 more.add(new PolicyRule(EntityKind.USER, entity.startsWith("sha256:") ? RuleText.entity(entity) : Entity.of(entity),
                         Recommendation.BAN, "spam", new PolicyRule.Origin(PolicyLists.SOURCE, Optional.of("$added" + i), Optional.empty(), 0)));
             }
-            index = index.add(1, more);
+            index = index.change(1, RuleChanges.adding(more)).orElseThrow();
         }
         lookups = query.equals("MIXED") ? PolicyLists.mixed(rules, QUERIES, 42)
                 : PolicyLists.queries(PolicyLists.Query.valueOf(query), rules, QUERIES, 42);

@@ -17,7 +17,7 @@ final class DigestTable {
     /** A slot's longs: the digest's words, then its record. */
     private static final int SLOT = WORDS + 1;
     private static final VarHandle WORD = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final DigestTable EMPTY = new DigestTable(emptySlots(1), 0);
+    private static final DigestTable EMPTY = new DigestTable(emptySlots(1), 0, false);
 
     /**
      * Slot {@code s} at {@code [5s, 5s + 5)}: its digest's four words, then the record of its rule,
@@ -25,10 +25,13 @@ final class DigestTable {
      */
     private final long[] slots;
     private final int size;
+    /** Whether records were given under a digest that already had one: those are in no slot. */
+    private final boolean duplicates;
 
-    private DigestTable(long[] slots, int size) {
+    private DigestTable(long[] slots, int size, boolean duplicates) {
         this.slots = slots;
         this.size = size;
+        this.duplicates = duplicates;
     }
 
     private static long[] emptySlots(int length) {
@@ -45,6 +48,11 @@ final class DigestTable {
 
     int size() {
         return size;
+    }
+
+    /** Whether some record was given under a digest an earlier one held, and so is in no slot. */
+    boolean hasDuplicates() {
+        return duplicates;
     }
 
     /** The most slots a lookup of a digest in the table reads: 1 with no collision at all (for tests). */
@@ -131,7 +139,7 @@ final class DigestTable {
                     size++;
                 }
             }
-            return new DigestTable(slots, size);
+            return new DigestTable(slots, size, size < count);
         }
     }
 }

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -14,6 +15,8 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.IntPredicate;
 
 /**
@@ -125,21 +128,31 @@ public final class PolicyIndex {
     }
 
     /**
-     * This index with rules added to one source's, compiling only them: the source's rules compiled
-     * before are shared, and those added since its last whole compile are compiled again with these,
-     * as a small second layer that lookups ask first. An update that only adds rules (a new ban in a
-     * policy room) so costs the size of what it adds, not of the list, which at a million rules takes
-     * about a second to compile. Only additions can be made so; an update that removes or replaces a rule
-     * compiles the source whole ({@link #replace}), which folds the layer in.
+     * This index with one source's rules changed, compiling only what changes: the source's rules
+     * compiled before are shared; the rules added since its last whole compile are compiled again
+     * with these, as a small second layer that lookups ask first; and a rule taken out of the shared
+     * ones is marked withdrawn, so that lookups pass it over. An update of a policy room (a new ban,
+     * a withdrawal) so costs the size of what it changes, not of the list, which at a million rules
+     * takes about a second to compile.
+     *
+     * <p>Empty when the changes cannot be made so, and the source is to be compiled whole
+     * ({@link #replace}), which also folds the layer in: when they take out a glob compiled whole
+     * with the source (its automaton cannot pass one pattern over), or a rule the source does not hold.
      */
-    public PolicyIndex add(int position, Collection<PolicyRule> rules) {
-        return rules.isEmpty() ? this : with(position, sources.get(position).with(rules));
+    public Optional<PolicyIndex> change(int position, RuleChanges changes) {
+        if (changes.size() == 0) {
+            return Optional.of(this);
+        }
+        Compiled changed = sources.get(position).with(changes);
+        return changed == null ? Optional.empty() : Optional.of(with(position, changed));
     }
 
-    /** How many rules were {@linkplain #add added} to a source since it was last compiled whole. */
-    public int addedSince(int position) {
-        Compiled added = sources.get(position).added;
-        return added == null ? 0 : added.ruleCount();
+    /**
+     * How many rules a source holds apart from its last whole compile: those {@linkplain #change
+     * added} since, and those of the compile withdrawn since.
+     */
+    public int changedSince(int position) {
+        return sources.get(position).changed();
     }
 
     /**
@@ -173,9 +186,13 @@ public final class PolicyIndex {
 
                     @Override
                     public boolean hasNext() {
-                        while (layer != null && record >= layer.records.end()) {
-                            layer = layer.added;
-                            record = 0;
+                        while (layer != null && (record >= layer.records.end() || layer.isWithdrawn(record))) {
+                            if (record >= layer.records.end()) {
+                                layer = layer.added;
+                                record = 0;
+                            } else {
+                                record = layer.records.next(record);
+                            }
                         }
                         return layer != null;
                     }
@@ -194,7 +211,8 @@ public final class PolicyIndex {
 
             @Override
             public int size() {
-                return source.ruleCount() + (source.added == null ? 0 : source.added.ruleCount());
+                return source.counts.values().stream().flatMap(byRecommendation -> byRecommendation.values().stream())
+                        .mapToInt(Integer::intValue).sum();
             }
         };
     }
@@ -285,6 +303,15 @@ public final class PolicyIndex {
             globs = rules.globs.isEmpty() ? null : GlobAutomaton.compile(rules.globs);
         }
 
+        /** Whether the table of a form holds records under an ID or hash an earlier one holds, which no slot names. */
+        boolean hasDuplicates(Entity.Form form) {
+            return switch (form) {
+                case EXACT -> exact.hasDuplicates();
+                case SHA256 -> hashes.hasDuplicates();
+                case GLOB -> false;
+            };
+        }
+
         static final class Builder {
             final RuleTable.Builder exact = new RuleTable.Builder();
             final DigestTable.Builder hashes = new DigestTable.Builder();
@@ -308,13 +335,15 @@ public final class PolicyIndex {
          * ID, else for its hash, else a glob's, as {@link GlobAutomaton#anyMatch} finds one: every rule
          * of the table decides alike, so the lookup stops at the first found. (A source's added layer is
          * asked before its other rules, so a rule added since the last whole compile may be named first.)
+         * A rule of {@code layer}'s withdrawn since is passed over; another under the same ID or hash is
+         * then in the added layer ({@link Compiled#with}), and no glob is ever withdrawn.
          */
-        int first(Lookup lookup, boolean withGlobs) {
-            int record = exact.isEmpty() ? RuleTable.ABSENT : exact.get(lookup.key());
+        int first(Lookup lookup, boolean withGlobs, Compiled layer) {
+            int record = exact.isEmpty() ? RuleTable.ABSENT : layer.unlessWithdrawn(exact.get(lookup.key()));
             if (record == RuleTable.ABSENT && !hashes.isEmpty()) {
-                record = hashes.get(lookup.digest());
+                record = layer.unlessWithdrawn(hashes.get(lookup.digest()));
                 if (record == RuleTable.ABSENT && lookup.digestAsWritten() != null) {
-                    record = hashes.get(lookup.digestAsWritten());
+                    record = layer.unlessWithdrawn(hashes.get(lookup.digestAsWritten()));
                 }
             }
             if (record == RuleTable.ABSENT && globs != null && withGlobs) {
@@ -336,12 +365,15 @@ public final class PolicyIndex {
         final Map<EntityKind, Map<Recommendation, Integer>> counts = new EnumMap<>(EntityKind.class);
         /** The rules {@linkplain #with added} since the source was compiled whole, as a layer of their own; null when none. */
         final Compiled added;
+        /** The records of this layer's rules taken out since, sorted; null when none. */
+        final int[] withdrawn;
 
         Compiled(Source source) {
             this.name = source.name();
             this.allows = new EnumMap<>(EntityKind.class);
             this.bans = new EnumMap<>(EntityKind.class);
             this.added = null;
+            this.withdrawn = null;
             this.layerCounts = counts;
             // Two passes: the first sizes the records exactly, so the second writes them into their final array.
             // Each works the keys out again rather than keep a million of them: the rules of a
@@ -366,36 +398,132 @@ public final class PolicyIndex {
             banning.forEach((kind, table) -> bans.put(kind, new Table(table, records)));
         }
 
-        /** The rules of this layer; its {@link #added} layer's not included. */
+        /** The rules of this layer as compiled; its {@link #added} layer's not included, its {@link #withdrawn} ones included. */
         int ruleCount() {
             return layerCounts.values().stream().flatMap(byRecommendation -> byRecommendation.values().stream())
                     .mapToInt(Integer::intValue).sum();
         }
 
-        /** {@code base}'s own layer, shared, under {@code added}. */
-        private Compiled(Compiled base, Compiled added) {
+        /** How many rules were added to or taken out of the source since its whole compile. */
+        int changed() {
+            return (added == null ? 0 : added.ruleCount()) + (withdrawn == null ? 0 : withdrawn.length);
+        }
+
+        /** {@code base}'s own layer, shared, with {@code withdrawn} of its records passed over and {@code added} (or null) above it. */
+        private Compiled(Compiled base, Compiled added, int[] withdrawn) {
             this.name = base.name;
             this.records = base.records;
             this.allows = base.allows;
             this.bans = base.bans;
             this.added = added;
+            this.withdrawn = withdrawn;
             this.layerCounts = base.layerCounts;
-            for (Map<EntityKind, Map<Recommendation, Integer>> layer : List.of(base.layerCounts, added.layerCounts)) {
-                layer.forEach((kind, byRecommendation) -> byRecommendation.forEach((recommendation, count) ->
-                        counts.computeIfAbsent(kind, any -> new EnumMap<>(Recommendation.class)).merge(recommendation, count, Integer::sum)));
+            merge(base.layerCounts, 1);
+            for (int record : withdrawn == null ? new int[0] : withdrawn) {
+                counts.get(records.kind(record)).merge(records.recommendation(record), -1, Integer::sum);
             }
+            if (added != null) {
+                merge(added.layerCounts, 1);
+            }
+            counts.values().forEach(byRecommendation -> byRecommendation.values().removeIf(count -> count == 0));
+            counts.values().removeIf(Map::isEmpty);
         }
 
-        /** This source with {@code more} rules added: see {@link PolicyIndex#add}. */
-        Compiled with(Collection<PolicyRule> more) {
-            List<PolicyRule> rules = new ArrayList<>(more.size() + (added == null ? 0 : added.ruleCount()));
+        private void merge(Map<EntityKind, Map<Recommendation, Integer>> layer, int sign) {
+            layer.forEach((kind, byRecommendation) -> byRecommendation.forEach((recommendation, count) ->
+                    counts.computeIfAbsent(kind, any -> new EnumMap<>(Recommendation.class)).merge(recommendation, sign * count, Integer::sum)));
+        }
+
+        /**
+         * This source with {@code changes} made, as {@link PolicyIndex#change} says; null when they cannot
+         * be made without compiling it whole. A rule of the whole compile taken out is marked withdrawn;
+         * if the table it was in held others under the same ID or hash (which no slot names, the first
+         * one's taking it), those move to the added layer, so that lookups find them.
+         */
+        Compiled with(RuleChanges changes) {
+            Set<PolicyRule> layer = new LinkedHashSet<>();
             if (added != null) {
                 for (int record = 0; record < added.records.end(); record = added.records.next(record)) {
-                    rules.add(added.records.rule(record));
+                    layer.add(added.records.rule(record));
                 }
             }
-            rules.addAll(more);
-            return new Compiled(this, new Compiled(new Source(name, rules)));
+            TreeSet<Integer> out = new TreeSet<>();
+            if (withdrawn != null) {
+                Arrays.stream(withdrawn).forEach(out::add);
+            }
+            for (PolicyRule rule : changes.removed()) {
+                if (layer.remove(rule)) {
+                    continue;
+                }
+                int record = locate(rule, out);
+                if (record == RuleTable.ABSENT) {
+                    return null;
+                }
+                out.add(record);
+                if (tableOf(record).hasDuplicates(records.form(record))) {
+                    for (int other = 0; other < records.end(); other = records.next(other)) {
+                        if (!out.contains(other) && sameSlot(record, other)) {
+                            out.add(other);
+                            layer.add(records.rule(other));
+                        }
+                    }
+                }
+            }
+            layer.addAll(changes.added());
+            Compiled above = layer.isEmpty() ? null : new Compiled(new Source(name, List.copyOf(layer)));
+            int[] passedOver = out.isEmpty() ? null : out.stream().mapToInt(Integer::intValue).toArray();
+            return new Compiled(this, above, passedOver);
+        }
+
+        /**
+         * The record of this layer, not withdrawn, that holds {@code rule}; {@link RuleTable#ABSENT} when
+         * none does, and for a glob, which is never withdrawn.
+         */
+        private int locate(PolicyRule rule, Set<Integer> out) {
+            Table table = (rule.recommendation() == Recommendation.ALLOW ? allows : bans).get(rule.kind());
+            if (table == null || rule.entity().form() == Entity.Form.GLOB) {
+                return RuleTable.ABSENT;
+            }
+            int record = rule.entity().form() == Entity.Form.EXACT ? table.exact.get(key(rule)) : table.hashes.get(rule.entity().digest());
+            if (record != RuleTable.ABSENT && !out.contains(record) && records.rule(record).equals(rule)) {
+                return record;
+            }
+            if (table.hasDuplicates(rule.entity().form())) { // it may be one that no slot names
+                for (record = 0; record < records.end(); record = records.next(record)) {
+                    if (records.form(record) == rule.entity().form() && !out.contains(record) && records.rule(record).equals(rule)) {
+                        return record;
+                    }
+                }
+            }
+            return RuleTable.ABSENT;
+        }
+
+        /** The table a record of this layer is in. */
+        private Table tableOf(int record) {
+            return (records.recommendation(record) == Recommendation.ALLOW ? allows : bans).get(records.kind(record));
+        }
+
+        /** Whether two records of this layer are in one table under one ID or hash: only the first has a slot. */
+        private boolean sameSlot(int record, int other) {
+            if (record == other || records.kind(record) != records.kind(other) || records.form(record) != records.form(other)
+                    || (records.recommendation(record) == Recommendation.ALLOW) != (records.recommendation(other) == Recommendation.ALLOW)) {
+                return false;
+            }
+            return switch (records.form(record)) {
+                case EXACT -> records.keysEqual(record, other);
+                case SHA256 -> Arrays.equals(new Entity(Entity.Form.SHA256, records.value(record)).digest(),
+                        new Entity(Entity.Form.SHA256, records.value(other)).digest());
+                case GLOB -> false;
+            };
+        }
+
+        boolean isWithdrawn(int record) {
+            return withdrawn != null && Arrays.binarySearch(withdrawn, record) >= 0;
+        }
+
+        /** {@code record}, or {@link RuleTable#ABSENT} when it was withdrawn. */
+        int unlessWithdrawn(int record) {
+            return withdrawn != null && record != RuleTable.ABSENT && Arrays.binarySearch(withdrawn, record) >= 0 ? RuleTable.ABSENT : record;
         }
 
         /**
@@ -431,14 +559,14 @@ public final class PolicyIndex {
         /** A rule of one verdict of this layer alone; null when none. */
         private PolicyRule own(boolean allow, Lookup lookup) {
             Table table = (allow ? allows : bans).get(lookup.kind);
-            int record = table == null ? RuleTable.ABSENT : table.first(lookup, allow || lookup.bans == Bans.ANY);
+            int record = table == null ? RuleTable.ABSENT : table.first(lookup, allow || lookup.bans == Bans.ANY, this);
             return record == RuleTable.ABSENT ? null : records.rule(record);
         }
 
         /** Every rule that names the entity, found by reading them all: for the explain endpoint, not the request path. */
         void all(Lookup lookup, List<PolicyRule> into) {
             for (int record = 0; record < records.end(); record = records.next(record)) {
-                if (records.kind(record) == lookup.kind && names(record, lookup)) {
+                if (records.kind(record) == lookup.kind && !isWithdrawn(record) && names(record, lookup)) {
                     into.add(records.rule(record));
                 }
             }

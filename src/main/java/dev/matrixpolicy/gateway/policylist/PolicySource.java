@@ -53,16 +53,16 @@ public interface PolicySource extends AutoCloseable {
         void updated(PolicySource source, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped);
 
         /**
-         * As {@link #updated}, from a source that knows this update only adds rules to those it handed
-         * over last (a new ban in a policy room): a listener may then apply {@code added} to what it
-         * made of that last update, rather than read every rule again. Taking it as an ordinary update
-         * is always right, and the default.
+         * As {@link #updated}, from a source that knows what this update changes in the rules it handed
+         * over last (a new ban or a withdrawal in a policy room): a listener may then apply
+         * {@code changes} to what it made of that last update, rather than read every rule again.
+         * Taking it as an ordinary update is always right, and the default.
          *
-         * @param rules all of its current rules, {@code added} included
-         * @param added the rules this update adds, and nothing else changed
+         * @param rules   all of its current rules, the changes applied
+         * @param changes the rules this update adds and takes out; nothing else changed
          */
-        default void added(PolicySource source, Collection<PolicyRule> rules, Collection<PolicyRule> added,
-                           Map<PolicyEvents.Skipped, Integer> skipped) {
+        default void changed(PolicySource source, Collection<PolicyRule> rules, RuleChanges changes,
+                             Map<PolicyEvents.Skipped, Integer> skipped) {
             updated(source, rules, skipped);
         }
     }

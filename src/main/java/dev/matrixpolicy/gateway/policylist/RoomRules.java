@@ -33,14 +33,14 @@ final class RoomRules {
     private final Map<Slot, Change> slots = new HashMap<>();
     /** How many slots are of an older type than the spec's: while none is, each slot decides its own state key. */
     private int olderTypeSlots;
-    /** The rules set in slots that held none, since {@link #takeAdded}; meaningful while {@link #onlyAdded}. */
-    private List<PolicyRule> added = new ArrayList<>();
+    /** The rules that came and went since {@link #takeChanges}; meaningful while {@link #changesKnown}. */
+    private final RuleChanges.Builder changes = new RuleChanges.Builder();
     /**
-     * Whether every change since {@link #takeAdded} set a rule in a slot that held none. False until
-     * the first call: rules read afresh are no addition to what was handed over before, and a full
-     * read of a million rules need not list them a second time.
+     * Whether {@link #changes} says what changed since {@link #takeChanges}. False until the first
+     * call: rules read afresh are no change to what was handed over before, and a full read of a
+     * million rules need not list them a second time.
      */
-    private boolean onlyAdded;
+    private boolean changesKnown;
 
     RoomRules(String source) {
         this.source = source;
@@ -89,13 +89,11 @@ final class RoomRules {
         if (Objects.equals(meaningful(before), meaningful(after))) {
             return false;
         }
-        if (before instanceof Set) {
-            // a rule was taken out: this update no longer only adds
-            onlyAdded = false;
-            added = new ArrayList<>();
+        if (changesKnown && before instanceof Set set) {
+            changes.remove(set.rule());
         }
-        if (after instanceof Set set && onlyAdded) {
-            added.add(set.rule());
+        if (changesKnown && after instanceof Set set) {
+            changes.add(set.rule());
         }
         return true;
     }
@@ -111,14 +109,13 @@ final class RoomRules {
     }
 
     /**
-     * The rules added since the last call, when adding them is all that changed the rules since
-     * then (each set in a slot that held no rule); empty when a rule was also removed or replaced.
-     * Starts afresh either way.
+     * The rules added and taken out since the last call (a replacement is both); empty before the
+     * first call, when every rule held is new. Starts afresh either way.
      */
-    Optional<List<PolicyRule>> takeAdded() {
-        Optional<List<PolicyRule>> taken = onlyAdded ? Optional.of(Collections.unmodifiableList(added)) : Optional.empty();
-        added = new ArrayList<>();
-        onlyAdded = true;
+    Optional<RuleChanges> takeChanges() {
+        Optional<RuleChanges> taken = changesKnown ? Optional.of(changes.build()) : Optional.empty();
+        changes.clear();
+        changesKnown = true;
         return taken;
     }
 

@@ -572,14 +572,14 @@ public final class RoomSource implements PolicySource {
         }
 
         /**
-         * Hands the rules over: as rules added to the last ones handed over, when that is all that
-         * changed since and the listener took those; else whole.
+         * Hands the rules over: with what changed in the last ones handed over, when the listener took
+         * those and the changes are known; else whole.
          */
         private void publish(RoomRules room) {
-            Optional<List<PolicyRule>> added = room.takeAdded();
+            Optional<RuleChanges> changes = room.takeChanges();
             try {
-                if (added.isPresent() && !handOverWhole) {
-                    listener.added(RoomSource.this, room.rules(), added.get(), room.skipped());
+                if (changes.isPresent() && !handOverWhole) {
+                    listener.changed(RoomSource.this, room.rules(), changes.get(), room.skipped());
                 } else {
                     listener.updated(RoomSource.this, room.rules(), room.skipped());
                 }

@@ -55,6 +55,10 @@ final class RuleRecords {
         return FORMS[bytes[record + 1]];
     }
 
+    Recommendation recommendation(int record) {
+        return RECOMMENDATIONS[bytes[record + 2]];
+    }
+
     /** Whether the record's key is {@code key}: compared character by character, with no copy of either. */
     boolean keyEquals(int record, String key) {
         int field = record + KEY;
@@ -108,7 +112,7 @@ final class RuleRecords {
         int sender = intAt(indexes + 2 * Integer.BYTES);
         PolicyRule.Origin origin = new PolicyRule.Origin(texts[intAt(indexes + Integer.BYTES)], eventId,
                 sender == NONE ? Optional.empty() : Optional.of(texts[sender]), intAt(indexes + 3 * Integer.BYTES));
-        return new PolicyRule(kind(record), new Entity(form(record), value(record)), RECOMMENDATIONS[bytes[record + 2]],
+        return new PolicyRule(kind(record), new Entity(form(record), value(record)), recommendation(record),
                 texts[intAt(indexes)], origin);
     }
 

@@ -22,11 +22,14 @@ final class RuleTable {
     private final int[] slots;
     private final RuleRecords records;
     private final int size;
+    /** Whether records were given under a key that already had one: those are in no slot. */
+    private final boolean duplicates;
 
-    private RuleTable(int[] slots, RuleRecords records, int size) {
+    private RuleTable(int[] slots, RuleRecords records, int size, boolean duplicates) {
         this.slots = slots;
         this.records = records;
         this.size = size;
+        this.duplicates = duplicates;
     }
 
     boolean isEmpty() {
@@ -35,6 +38,11 @@ final class RuleTable {
 
     int size() {
         return size;
+    }
+
+    /** Whether some record was given under a key an earlier one held, and so is in no slot. */
+    boolean hasDuplicates() {
+        return duplicates;
     }
 
     /** The most slots a lookup of a key in the table reads: 1 with no collision at all (for tests). */
@@ -103,7 +111,7 @@ final class RuleTable {
                     size++;
                 }
             }
-            return new RuleTable(slots, records, size);
+            return new RuleTable(slots, records, size, size < count);
         }
     }
 

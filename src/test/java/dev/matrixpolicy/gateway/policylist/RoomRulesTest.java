@@ -71,25 +71,28 @@ class RoomRulesTest {
     @Test
     void anOlderTypesEventUnderANewerOnesRuleChangesNothingAndAddsNothing() {
         RoomRules room = room(ban("m.policy.rule.user", "$stable", "@b:evil.example"));
-        room.takeAdded();
+        room.takeChanges();
 
         boolean changed = room.apply(JSON.readTree(ban("m.room.rule.user", "$legacy", "@a:evil.example")));
 
         assertThat(changed).isFalse();
-        assertThat(room.takeAdded()).hasValueSatisfying(added -> assertThat(added).isEmpty());
+        assertThat(room.takeChanges()).hasValueSatisfying(changes -> assertThat(changes.size()).isZero());
     }
 
     @Test
-    void withdrawingTheNewerRuleLeavesNoneAndIsNoAddition() {
+    void withdrawingTheNewerRuleLeavesNoneAndTakesOutOnlyIt() {
         RoomRules room = room(ban("m.room.rule.user", "$legacy", "@a:evil.example"),
                 ban("m.policy.rule.user", "$stable", "@b:evil.example"));
-        room.takeAdded();
+        room.takeChanges();
 
         boolean changed = room.apply(JSON.readTree(emptied("m.policy.rule.user", "$removed")));
 
         assertThat(changed).isTrue();
         assertThat(entities(room)).isEmpty();
-        assertThat(room.takeAdded()).isEmpty(); // a rule went: the update is handed over whole
+        assertThat(room.takeChanges()).hasValueSatisfying(changes -> {
+            assertThat(changes.added()).isEmpty();
+            assertThat(changes.removed()).extracting(rule -> rule.entity().value()).containsExactly("@b:evil.example");
+        });
     }
 
     @Test

@@ -49,11 +49,16 @@ class RoomSourceTest {
     /**
      * One listener call.
      *
-     * @param added the entities of the rules it adds to the last update's, sorted; null for an update handed over whole
+     * @param added   the entities of the rules it adds to the last update's, sorted; null for an update handed over whole
+     * @param removed the entities of the last update's rules it takes out, sorted; null for an update handed over whole
      */
-    record Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped, List<String> added) {
+    record Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped, List<String> added, List<String> removed) {
         Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped) {
-            this(rules, skipped, null);
+            this(rules, skipped, null, null);
+        }
+
+        Update(List<PolicyRule> rules, Map<Skipped, Integer> skipped, RuleChanges changes) {
+            this(rules, skipped, entities(changes.added()), entities(changes.removed()));
         }
 
         List<String> entities() {
@@ -73,9 +78,8 @@ class RoomSourceTest {
         }
 
         @Override
-        public void added(PolicySource source, Collection<PolicyRule> rules, Collection<PolicyRule> added,
-                          Map<Skipped, Integer> skipped) {
-            updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped), Update.entities(added)));
+        public void changed(PolicySource source, Collection<PolicyRule> rules, RuleChanges changes, Map<Skipped, Integer> skipped) {
+            updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped), changes));
         }
     };
     private final Logger sourceLogger = (Logger) LoggerFactory.getLogger(RoomSource.class);
@@ -278,7 +282,7 @@ class RoomSourceTest {
     }
 
     @Test
-    void rulesSetInSlotsThatHeldNoneAreHandedOverAsAddedAndAnyOtherChangeWhole() {
+    void eachChangeIsHandedOverAsTheRulesItAddsAndTakesOutAndAFullReadWhole() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
         assertThat(firstUpdate().added()).as("the first read").isNull();
@@ -295,13 +299,19 @@ class RoomSourceTest {
         assertThat(awaitUpdates(4).added()).as("a slot that held a skipped event held no rule").containsExactly("@fourth:evil.example");
 
         homeserver.send(ROOM, ban("user", "rule:2", "@replaced:evil.example"));
-        assertThat(awaitUpdates(5).added()).as("a replacement").isNull();
+        Update replaced = awaitUpdates(5);
+        assertThat(replaced.added()).as("a replacement").containsExactly("@replaced:evil.example");
+        assertThat(replaced.removed()).as("a replacement").containsExactly("@second:evil.example");
         homeserver.send(ROOM, withdrawn("user", "rule:4"), ban("user", "rule:5", "@fifth:evil.example"));
-        assertThat(awaitUpdates(6).added()).as("a withdrawal beside an addition").isNull();
+        Update both = awaitUpdates(6);
+        assertThat(both.added()).as("a withdrawal beside an addition").containsExactly("@fifth:evil.example");
+        assertThat(both.removed()).as("a withdrawal beside an addition").containsExactly("@fourth:evil.example");
         String serverBan = added.rules().stream().filter(rule -> rule.entity().value().equals("evil.example")).findFirst()
                 .orElseThrow().origin().eventId().orElseThrow();
         homeserver.redact(ROOM, serverBan, false);
-        assertThat(awaitUpdates(7).added()).as("a redaction").isNull();
+        Update redacted = awaitUpdates(7);
+        assertThat(redacted.added()).as("a redaction").isEmpty();
+        assertThat(redacted.removed()).as("a redaction").containsExactly("evil.example");
         homeserver.sendWithGap(ROOM, ban("user", "rule:6", "@sixth:evil.example"));
         assertThat(awaitUpdates(8).added()).as("a gap's own events").containsExactly("@sixth:evil.example");
         await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() == 2);
@@ -328,12 +338,11 @@ class RoomSourceTest {
             }
 
             @Override
-            public void added(PolicySource from, Collection<PolicyRule> rules, Collection<PolicyRule> added,
-                              Map<Skipped, Integer> skipped) {
+            public void changed(PolicySource from, Collection<PolicyRule> rules, RuleChanges changes, Map<Skipped, Integer> skipped) {
                 if (++calls == 1) {
                     throw new IllegalStateException("taken by a listener with a bug");
                 }
-                listener.added(from, rules, added, skipped);
+                listener.changed(from, rules, changes, skipped);
             }
         });
         firstUpdate();

@@ -29,6 +29,7 @@ import dev.matrixpolicy.gateway.policylist.PolicyIndex.Query;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
 import dev.matrixpolicy.gateway.policylist.PolicySource;
+import dev.matrixpolicy.gateway.policylist.RuleChanges;
 import dev.matrixpolicy.gateway.policylist.Recommendation;
 import dev.matrixpolicy.gateway.policylist.UrlSource;
 import java.lang.ref.WeakReference;
@@ -343,9 +344,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
 
                 @Override
-                public void added(PolicySource from, Collection<PolicyRule> rules, Collection<PolicyRule> added,
-                                  Map<PolicyEvents.Skipped, Integer> skipped) {
-                    PolicyList.this.updated(at, rules, added, skipped);
+                public void changed(PolicySource from, Collection<PolicyRule> rules, RuleChanges changes,
+                                    Map<PolicyEvents.Skipped, Integer> skipped) {
+                    PolicyList.this.updated(at, rules, changes, skipped);
                 }
             }));
         }
@@ -362,41 +363,37 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     /**
      * A source's update, not compiled yet.
      *
-     * @param rules all of its rules it applies here
-     * @param added those of them it adds to its last update (and nothing else changed); null when not known
+     * @param rules   all of its rules it applies here
+     * @param changes what it changes in its last update (and nothing else changed); null when not known
      */
-    private record Update(Collection<PolicyRule> rules, Collection<PolicyRule> added) {
+    private record Update(Collection<PolicyRule> rules, RuleChanges changes) {
         /** This update after an earlier one that was never compiled: what the two change together. */
         Update after(Update earlier) {
-            if (earlier == null || added == null) {
+            if (earlier == null || changes == null) {
                 return this;
             }
-            if (earlier.added == null) {
-                return new Update(rules, null);
-            }
-            List<PolicyRule> both = new ArrayList<>(earlier.added);
-            both.addAll(added);
-            return new Update(rules, both);
+            return new Update(rules, earlier.changes == null ? null : earlier.changes.then(changes));
         }
     }
 
-    /** The most rules added to a source's compiled rules before it is compiled whole again, folding them in. */
-    static final int MAX_ADDED = 10_000;
+    /** The most rules added to or taken out of a source's compiled rules before it is compiled whole again, folding them in. */
+    static final int MAX_CHANGED = 10_000;
     /**
-     * How long after a source's last added rules their layer is folded in by a whole compile, when
-     * no update came since. A layer costs every lookup a probe of its tables (some 0.2 to 0.4 µs at
-     * the median for a miss, in a benchmark at a million rules); a whole compile costs about a second of the compiler thread, during which a
-     * new ban waits: so the layer stays through a burst of bans and goes once the room is quiet.
+     * How long after a source's last changes their layer is folded in by a whole compile, when no
+     * update came since. A layer costs every lookup a probe of its tables (some 0.2 to 0.4 µs at the
+     * median for a miss, in a benchmark at a million rules); a whole compile costs about a second of
+     * the compiler thread, during which a new ban waits: so the layer stays through a burst of bans
+     * and withdrawals and goes once the room is quiet.
      */
     static final Duration FOLD_AFTER = Duration.ofSeconds(10);
 
-    private void updated(int position, Collection<PolicyRule> rules, Collection<PolicyRule> added,
+    private void updated(int position, Collection<PolicyRule> rules, RuleChanges changes,
                          Map<PolicyEvents.Skipped, Integer> skipped) {
         long received = System.nanoTime();
         Slot slot = slots.get(position);
         // Views, not copies: a million rules read from a list file are not held as objects at all.
         Collection<PolicyRule> kept = new Kept(rules, slot.kinds(), answers.takedownBans());
-        Update update = new Update(kept, added == null ? null : List.copyOf(new Kept(added, slot.kinds(), answers.takedownBans())));
+        Update update = new Update(kept, changes == null ? null : changes.filter(rule -> Kept.keeps(rule, slot.kinds(), answers.takedownBans())));
         metrics.skipped(slot.name(), skipped);
         if (pending.getAndUpdate(position, update::after) == null) {
             compiler.execute(() -> {
@@ -404,11 +401,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 if (latest == null) {
                     return;
                 }
-                boolean layered = latest.added != null && current[position]
-                        && index.addedSince(position) + latest.added.size() <= MAX_ADDED;
+                boolean layered = false;
                 try {
-                    index = layered ? index.add(position, latest.added)
-                            : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules));
+                    PolicyIndex changed = latest.changes == null || !current[position] ? null
+                            : index.change(position, latest.changes).filter(next -> next.changedSince(position) <= MAX_CHANGED).orElse(null);
+                    layered = changed != null;
+                    index = layered ? changed : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules));
                 } catch (RuntimeException | Error failed) {
                     current[position] = false;
                     toFold.set(position, null);
@@ -417,7 +415,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
                 current[position] = true;
                 long generation = ++compiled[position];
-                toFold.set(position, layered && index.addedSince(position) > 0 ? latest.rules : null);
+                toFold.set(position, layered && index.changedSince(position) > 0 ? latest.rules : null);
                 if (toFold.get(position) != null) {
                     foldLater(position, generation);
                 }
@@ -500,6 +498,10 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         }
 
         private boolean keeps(PolicyRule rule) {
+            return keeps(rule, kinds, takedownBans);
+        }
+
+        static boolean keeps(PolicyRule rule, Set<EntityKind> kinds, boolean takedownBans) {
             return kinds.contains(rule.kind()) && (takedownBans || rule.recommendation() != Recommendation.TAKEDOWN);
         }
 

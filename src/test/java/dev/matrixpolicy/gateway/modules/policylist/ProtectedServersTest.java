@@ -44,7 +44,7 @@ class ProtectedServersTest {
             ban server evil.example
             """.formatted(dev.matrixpolicy.gateway.policylist.Entity.hashOf("@hashed:home.example"));
 
-    private final AddedRulesTest.Scripted source = new AddedRulesTest.Scripted();
+    private final ChangedRulesTest.Scripted source = new ChangedRulesTest.Scripted();
     private PolicyList list;
 
     @BeforeEach

@@ -17,10 +17,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One new ban in a large policy room, as the compiler thread applies it: the source compiled whole
- * with it (every update before rules could be added), the rule compiled alone and layered on the
- * source, and the same when the layer already holds the most rules it takes before it is folded in.
- * One update per measurement, as a source makes it.
+ * One new ban, and one withdrawal, in a large policy room, as the compiler thread applies them: the
+ * source compiled whole with the change (every update before changes could be layered), the change
+ * layered on the source, and the same when the layer already holds the most changes it takes before
+ * it is folded in. One update per measurement, as a source makes it. (Named
+ * {@code PolicyIndexAddBenchmark} before withdrawals were layered too.)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -28,10 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3)
 @Measurement(iterations = 10)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmn64m", "-Xmx6g"})
-public class PolicyIndexAddBenchmark {
+public class PolicyIndexChangeBenchmark {
     /** The position of the list in {@link PolicyLists#index}, after its allow list. */
     private static final int LIST = 1;
-    /** As {@code PolicyList.MAX_ADDED}, which the module package keeps. */
+    /** As {@code PolicyList.MAX_CHANGED}, which the module package keeps. */
     private static final int MOST_LAYERED = 10_000;
 
     @Param({"1000000"})
@@ -39,8 +40,12 @@ public class PolicyIndexAddBenchmark {
 
     List<PolicyRule> withNewRule;
     List<PolicyRule> newRule;
+    List<PolicyRule> withoutOldRule;
+    RuleChanges oldRuleWithdrawn;
     PolicyIndex index;
     PolicyIndex layered;
+    /** The list with a second rule naming the withdrawn rule's user, which no slot of the exact table names. */
+    PolicyIndex twice;
 
     @Setup
     public void compile() {
@@ -55,7 +60,16 @@ public class PolicyIndexAddBenchmark {
             earlier.add(new PolicyRule(EntityKind.USER, Entity.of("@added" + i + ":evil.example"), Recommendation.BAN, "spam",
                     new PolicyRule.Origin(PolicyLists.SOURCE, Optional.of("$added" + i), Optional.empty(), 0)));
         }
-        layered = index.add(LIST, earlier);
+        layered = index.change(LIST, RuleChanges.adding(earlier)).orElseThrow();
+        PolicyRule old = list.stream().filter(rule -> rule.kind() == EntityKind.USER && rule.entity().form() == Entity.Form.EXACT)
+                .skip(list.size() / 10).findFirst().orElseThrow();
+        withoutOldRule = new ArrayList<>(list);
+        withoutOldRule.remove(old);
+        oldRuleWithdrawn = new RuleChanges(List.of(), List.of(old));
+        List<PolicyRule> withSecond = new ArrayList<>(list);
+        withSecond.add(new PolicyRule(old.kind(), old.entity(), old.recommendation(), "again",
+                new PolicyRule.Origin(PolicyLists.SOURCE, Optional.of("$again"), Optional.empty(), 0)));
+        twice = PolicyLists.index(withSecond);
     }
 
     @Benchmark
@@ -65,11 +79,32 @@ public class PolicyIndexAddBenchmark {
 
     @Benchmark
     public PolicyIndex add() {
-        return index.add(LIST, newRule);
+        return index.change(LIST, RuleChanges.adding(newRule)).orElseThrow();
     }
 
     @Benchmark
     public PolicyIndex addToAFullLayer() {
-        return layered.add(LIST, newRule);
+        return layered.change(LIST, RuleChanges.adding(newRule)).orElseThrow();
+    }
+
+    @Benchmark
+    public PolicyIndex compileWholeWithout() {
+        return index.replace(LIST, new PolicyIndex.Source(PolicyLists.SOURCE, withoutOldRule));
+    }
+
+    @Benchmark
+    public PolicyIndex withdraw() {
+        return index.change(LIST, oldRuleWithdrawn).orElseThrow();
+    }
+
+    /** A table that holds two rules under one ID walks the source's records to find the other. */
+    @Benchmark
+    public PolicyIndex withdrawOneOfTwo() {
+        return twice.change(LIST, oldRuleWithdrawn).orElseThrow();
+    }
+
+    @Benchmark
+    public PolicyIndex withdrawBesideAFullLayer() {
+        return layered.change(LIST, oldRuleWithdrawn).orElseThrow();
     }
 }

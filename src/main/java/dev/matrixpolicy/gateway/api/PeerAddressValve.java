@@ -4,6 +4,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.Arrays;
 import java.util.Optional;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
@@ -37,16 +38,24 @@ final class PeerAddressValve extends ValveBase {
     /**
      * Whether the connection comes from this machine: the rule of every endpoint that, without a
      * token, answers loopback callers only. A request this valve did not see is not.
+     *
+     * <p>Only {@code 127.0.0.1} and {@code ::1} count, not the rest of {@code 127.0.0.0/8}: a
+     * service mesh's sidecar (Istio's, from {@code 127.0.0.6}) hands on connections from other pods
+     * from a loopback address of its own, and those callers are not this machine's.
      */
     static boolean isLoopback(ServletRequest request) {
-        return of(request).filter(PeerAddressValve::isLoopbackLiteral).isPresent();
+        return of(request).filter(PeerAddressValve::isLocalHost).isPresent();
     }
 
-    private static boolean isLoopbackLiteral(String address) {
+    private static boolean isLocalHost(String address) {
         try {
-            return InetAddress.ofLiteral(address).isLoopbackAddress();
+            InetAddress peer = InetAddress.ofLiteral(address);
+            return peer.isLoopbackAddress() && Arrays.equals(peer.getAddress(), peer.getAddress().length == 4 ? IPV4_LOCALHOST : IPV6_LOCALHOST);
         } catch (IllegalArgumentException notALiteral) {
             return false;
         }
     }
+
+    private static final byte[] IPV4_LOCALHOST = {127, 0, 0, 1};
+    private static final byte[] IPV6_LOCALHOST = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 }

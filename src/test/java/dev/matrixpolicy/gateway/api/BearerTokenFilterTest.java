@@ -78,6 +78,16 @@ class BearerTokenFilterTest {
         assertThat(status(filter, null, "192.0.2.10")).isEqualTo(403);
     }
 
+    /** Istio's sidecar hands on other pods' connections from 127.0.0.6: loopback, but not this machine's callers. */
+    @Test
+    void withoutATokenOnly127001AndColonColon1CountAsThisMachineNotTheRestOf127Slash8() {
+        BearerTokenFilter filter = filter(new Auth("", null));
+
+        assertThat(status(filter, null, "127.0.0.6")).isEqualTo(403);
+        assertThat(status(filter, null, "127.1.2.3")).isEqualTo(403);
+        assertThat(status(filter, null, "::1")).isEqualTo(200);
+    }
+
     /** Tomcat's RemoteIpValve rewrites the remote address from X-Forwarded-For; the connection's peer stays what it is. */
     @Test
     void withoutATokenTheConnectionsPeerDecidesNeverTheForwardedRemoteAddress() {

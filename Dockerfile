@@ -27,7 +27,7 @@ COPY --from=build /build/extracted/application/ ./
 # Serial collector with a fixed 64 MiB young generation, heap as a share of the container's memory
 # limit, exit (and be restarted) on OutOfMemoryError. The Helm chart replaces this variable with its
 # jvm.* values.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError"
 # The JDK's AOT cache (JEP 483), from a training run (bin/aot-cache: the gateway starts on its
 # embedded default configuration, answers a few requests and stops; the JVM records the classes it
 # loaded and linked). Each container start then maps them instead: ready in about 2.4 s instead of

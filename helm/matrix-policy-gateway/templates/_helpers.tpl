@@ -26,6 +26,17 @@ when it already contains the chart name); 63 characters at most.
 {{- end }}
 {{- end }}
 
+{{/*
+The full name with a suffix ("-management"), within the 63 characters a Service's name may have:
+the full name is cut, never the suffix, so two objects never end up with one name.
+Call with (list $ "management").
+*/}}
+{{- define "matrix-policy-gateway.suffixedName" -}}
+{{- $suffix := index . 1 }}
+{{- $room := sub 62 (len $suffix) | int }}
+{{- printf "%s-%s" (include "matrix-policy-gateway.fullname" (index . 0) | trunc $room | trimSuffix "-") $suffix }}
+{{- end }}
+
 {{/* "<chart>-<version>" for the helm.sh/chart label. */}}
 {{- define "matrix-policy-gateway.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
@@ -68,6 +79,11 @@ HelmChartTest ties it to application.yml.
 */}}
 {{- define "matrix-policy-gateway.shutdownPhaseSeconds" -}}
 20
+{{- end }}
+
+{{/* How long the gateway then waits for modules to close (Generations.SHUTDOWN_WAIT): an audit webhook delivers its queue. */}}
+{{- define "matrix-policy-gateway.closeWaitSeconds" -}}
+15
 {{- end }}
 
 {{/* Where the pod finds its configuration. */}}

@@ -34,8 +34,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Generations implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Generations.class);
-    /** Within Spring's shutdown phase timeout (20 s), after the graceful drain of the connections. */
-    static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(15);
+    /**
+     * How long {@link #close()} waits at shutdown for the last requests and for modules' closing (an
+     * audit webhook delivering its queue). It comes after Spring's two shutdown phases (the drain,
+     * then the requests in flight), not within them: the Helm chart's grace period counts it.
+     */
+    public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(15);
 
     private final AtomicReference<Held> current;
     /** How many generations, current or finishing, hold each module. Guarded by itself. */

@@ -42,6 +42,17 @@ class HelmChartOptionsTest {
         assertThat(UnknownFields.in(manifests)).isEmpty();
     }
 
+    /** A Service's name is a DNS label of at most 63 characters: the full name is cut before a suffix, never the suffix. */
+    @Test
+    void everyServiceNameFitsInADnsLabelWhateverTheFullName() {
+        String longest = "a".repeat(63);
+        Manifests named = HelmChart.render(command -> command.set("fullnameOverride", longest), "all-on.yaml");
+
+        assertThat(named.all(Service.class)).extracting(service -> service.getMetadata().getName())
+                .containsExactlyInAnyOrder(longest, "a".repeat(52) + "-management", "a".repeat(49) + "-policy-server");
+        assertThat(named.one(ConfigMap.class, "a".repeat(53) + "-dashboard")).isNotNull();
+    }
+
     @Test
     void serviceMonitorScrapesThePrometheusEndpointThroughTheManagementService() {
         GenericKubernetesResource monitor = (GenericKubernetesResource) manifests.one("ServiceMonitor");
@@ -194,7 +205,7 @@ class HelmChartOptionsTest {
         assertThat(container.getEnv()).extracting(EnvVar::getName)
                 .containsExactly("SPRING_CONFIG_ADDITIONAL_LOCATION", "JAVA_TOOL_OPTIONS", "TZ");
         assertThat(container.getEnv().get(1).getValue())
-                .isEqualTo("-XX:+UseParallelGC -Xmn128m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError"
+                .isEqualTo("-XX:+UseParallelGC -Xmn128m -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError"
                         + " -XX:ActiveProcessorCount=2 -Xss512k");
         assertThat(container.getVolumeMounts()).anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo("/etc/denylist"));
         assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -16,6 +17,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
@@ -31,6 +33,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.convert.DurationStyle;
@@ -138,14 +142,15 @@ class HelmChartTest {
     }
 
     @Test
-    void terminationGraceCoversThePreStopSleepTheConnectionDrainAndTheRequestsInFlight() {
+    void terminationGraceCoversThePreStopSleepTheConnectionDrainTheRequestsInFlightAndTheModulesClosing() {
         JsonNode applicationYml = HelmChart.readYaml(Path.of("application.yml"));
         Duration shutdownPhase = DurationStyle.detectAndParse(
                 applicationYml.at("/spring/lifecycle/timeout-per-shutdown-phase").asString());
         int preStopSleep = container.getLifecycle().getPreStop().getSleep().getSeconds().intValue();
 
-        // The drain and then the wait for the requests in flight: one shutdown phase each.
-        long minimum = preStopSleep + 2 * shutdownPhase.toSeconds();
+        // The drain and then the wait for the requests in flight: one shutdown phase each; then the
+        // modules' closing (an audit webhook delivering its queue).
+        long minimum = preStopSleep + 2 * shutdownPhase.toSeconds() + Generations.SHUTDOWN_WAIT.toSeconds();
 
         assertThat(applicationYml.at("/server/shutdown").asString()).isEqualTo("graceful");
         assertThat(preStopSleep).isPositive();
@@ -174,7 +179,23 @@ class HelmChartTest {
     void requestsAndAMemoryLimitAreSet() {
         assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
         assertThat(container.getResources().getLimits()).containsKey("memory");
-        assertThat(env("JAVA_TOOL_OPTIONS")).contains("-XX:MaxRAMPercentage=75");
+        assertThat(env("JAVA_TOOL_OPTIONS")).contains("-XX:MaxRAMPercentage=60");
+    }
+
+    /**
+     * The process takes about 190 MiB besides its heap (docs/kubernetes.md): a heap grown to its
+     * ceiling must leave that much of the limit, or the kernel kills the container, where a Java
+     * OutOfMemoryError would at least say why.
+     */
+    @Test
+    void theDefaultHeapCeilingLeavesTheRestOfTheProcessRoomWithinTheMemoryLimit() {
+        long limit = Quantity.getAmountInBytes(container.getResources().getLimits().get("memory")).longValueExact();
+        Matcher percentage = Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(env("JAVA_TOOL_OPTIONS"));
+        assertThat(percentage.find()).isTrue();
+
+        long heap = limit * Long.parseLong(percentage.group(1)) / 100;
+
+        assertThat(limit - heap).isGreaterThanOrEqualTo(190L << 20);
     }
 
     @Test

@@ -15,7 +15,7 @@ class HelmJvmOptionsTest {
     @Test
     void defaultFlagsChooseTheSerialCollectorAndA64mYoungGeneration() {
         assertThat(javaToolOptions(command -> command))
-                .isEqualTo("-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError");
+                .isEqualTo("-XX:+UseSerialGC -Xmn64m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -27,13 +27,13 @@ class HelmJvmOptionsTest {
     @Test
     void g1WithAnEmptyYoungGenerationDropsXmn() {
         assertThat(javaToolOptions(command -> command.set("jvm.gc", "g1").set("jvm.youngGeneration", "")))
-                .isEqualTo("-XX:+UseG1GC -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError");
+                .isEqualTo("-XX:+UseG1GC -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError");
     }
 
     @Test
     void anEmptyGcLetsTheJvmChoose() {
         assertThat(javaToolOptions(command -> command.set("jvm.gc", "")))
-                .isEqualTo("-Xmn64m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError");
+                .isEqualTo("-Xmn64m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError");
     }
 
     @Test
@@ -42,7 +42,7 @@ class HelmJvmOptionsTest {
         assertThatThrownBy(() -> javaToolOptions(command -> command.set("jvm.extraOptions", "-Xss512k -XX:+UseG1GC")))
                 .hasMessageContaining("jvm.extraOptions selects a garbage collector (-XX:+UseG1GC) and so does jvm.gc (serial)");
         assertThat(javaToolOptions(command -> command.set("jvm.gc", "").set("jvm.extraOptions", "-XX:+UseG1GC")))
-                .isEqualTo("-Xmn64m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC");
+                .isEqualTo("-Xmn64m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC");
     }
 
     @Test

@@ -53,7 +53,12 @@ final class PolicyServerServlet extends HttpServlet {
     static final String SIGN = "/_matrix/policy/v1/sign";
     static final String UNSTABLE_SIGN = "/_matrix/policy/unstable/org.matrix.msc4284/sign";
     static final String WELL_KNOWN = "/.well-known/matrix/policy_server";
-    private static final Pattern CHECK = Pattern.compile("/_matrix/policy/unstable/org\\.matrix\\.msc4284/event/([^/]+)/check");
+    /**
+     * The legacy check's path. The event ID may hold a '/' (room version 3's base64 IDs): escaped as
+     * %2F by Synapse 1.151 and later and by ruma, as it is by Synapse 1.136 to 1.150, which put the
+     * ID in the path unescaped; so the ID is everything between {@code /event/} and the last {@code /check}.
+     */
+    private static final Pattern CHECK = Pattern.compile("/_matrix/policy/unstable/org\\.matrix\\.msc4284/event/(.+)/check");
     /** The spec's limit on a whole PDU in canonical JSON, doubled for a sender's whitespace. */
     static final long MAX_BODY_BYTES = 2 * 65_536;
 

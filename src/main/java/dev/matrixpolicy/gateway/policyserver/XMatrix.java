@@ -49,7 +49,8 @@ public record XMatrix(String origin, Optional<String> destination, String keyId,
             if (equals < 0) {
                 throw new UnauthorizedException("Malformed X-Matrix parameter without a value");
             }
-            params.put(param.substring(0, equals).strip().toLowerCase(Locale.ROOT), unquote(param.substring(equals + 1)));
+            // the grammar allows white space around the commas, as Synapse's parser does
+            params.put(param.substring(0, equals).strip().toLowerCase(Locale.ROOT), unquote(param.substring(equals + 1).strip()));
         }
         String origin = required(params, "origin");
         if (!SERVER_NAME.matcher(origin).matches()) {

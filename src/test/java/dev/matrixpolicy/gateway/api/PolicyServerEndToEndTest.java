@@ -172,6 +172,21 @@ class PolicyServerEndToEndTest {
         assertThat(answer.json().path("recommendation").asText()).isEqualTo("ok");
     }
 
+    @Test
+    void theLegacyCheckFindsAnEventIdHoldingASlashAsSynapse1136To1150SentItUnescaped() {
+        ObjectNode event;
+        String eventId;
+        do {
+            event = HOMESERVER.message("3", "!v3:hs.test", "@alice:hs.test", "hi " + System.nanoTime());
+            eventId = Pdu.of("3", event).eventId();
+        } while (!eventId.contains("/"));
+
+        Answer answer = check(event, eventId);
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json().path("recommendation").asText()).isEqualTo("ok");
+    }
+
     private Answer check(ObjectNode event, String eventId) {
         String path = "/_matrix/policy/unstable/org.matrix.msc4284/event/" + eventId + "/check";
         return send(HOMESERVER.signedPost(federation, path, POLICY_SERVER, event));

@@ -23,6 +23,16 @@ class XMatrixTest {
     }
 
     @Test
+    void whiteSpaceAroundTheCommasIsAllowedAsTheGrammarAndSynapseAllow() {
+        XMatrix header = XMatrix.parse("X-Matrix origin=\"hs\" , key=\"ed25519:a\" ,sig=s\t, destination=ps ");
+
+        assertThat(header.origin()).isEqualTo("hs");
+        assertThat(header.keyId()).isEqualTo("ed25519:a");
+        assertThat(header.signature()).isEqualTo("s");
+        assertThat(header.destination()).contains("ps");
+    }
+
+    @Test
     void destinationIsOptionalAsOlderServersOmitIt() {
         assertThat(XMatrix.parse("X-Matrix origin=hs,key=ed25519:a,sig=s").destination()).isEmpty();
     }

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
@@ -199,6 +200,14 @@ final class PolicyServerServlet extends HttpServlet {
     private Pdu pdu(ObjectNode body) {
         if (Pdu.isPolicyStateEvent(body)) {
             throw new BadJsonException("A room's m.room.policy state event is never signed by its policy server");
+        }
+        Optional<String> createVersion = Pdu.versionOfRoomlessCreate(body);
+        if (createVersion.isPresent()) { // room version 12: the room's ID is this event's reference hash
+            Pdu create = Pdu.of(createVersion.get(), body);
+            if (!signing.roomVersion(create.roomId()).equals(createVersion.get())) {
+                throw new BadJsonException("The create event's room_version is not the version configured for room " + create.roomId());
+            }
+            return create;
         }
         JsonNode roomId = body.get("room_id");
         if (roomId == null || !roomId.isString()) {

@@ -123,6 +123,7 @@ final class PolicyServerSigning {
     private Verdict ask(String origin, Pdu pdu) {
         ObjectNode event = pdu.json().deepCopy();
         event.put("event_id", pdu.eventId());
+        event.put("room_id", pdu.roomId()); // a room version 12 create event names none: the modules see the room's ID
         ObjectNode body = JsonNodeFactory.instance.objectNode();
         body.set("event", event);
         CheckEventForSpam.Args args = new CheckEventForSpam.Args(new ClientEvent(event),

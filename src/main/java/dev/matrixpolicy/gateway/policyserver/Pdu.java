@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.hashing.Sha256;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -52,7 +53,9 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * @throws UnknownRoomVersionException for a room version the redaction rules do not know
      */
     public static Pdu of(String roomVersion, ObjectNode json) {
-        requireString(json, "room_id");
+        if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
+            requireString(json, "room_id");
+        }
         requireString(json, "sender");
         requireString(json, "type");
         require(json, "content", JsonNode::isObject, "an object");
@@ -85,8 +88,34 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         return new Pdu(json, roomVersion, eventId, URL_SAFE.encodeToString(reference), signed);
     }
 
+    /** Its room's ID: as the event names it, or for a create event that names none (room version 12), its own reference hash. */
     public String roomId() {
-        return json.get("room_id").stringValue();
+        JsonNode roomId = json.get("room_id");
+        return roomId != null && roomId.isString() ? roomId.stringValue() : "!" + referenceHash;
+    }
+
+    /**
+     * The room version a create event that names no room declares ({@code content.room_version}),
+     * when that version's create events name none: the room ID is then the event's own reference hash,
+     * so the version must come from the event. Empty for any other event.
+     */
+    public static Optional<String> versionOfRoomlessCreate(ObjectNode json) {
+        if (json.has("room_id") || !isCreateEvent(json)) {
+            return Optional.empty();
+        }
+        JsonNode version = json.path("content").get("room_version");
+        if (version == null || !version.isString() || !Redaction.KNOWN_ROOM_VERSIONS.contains(version.stringValue())
+                || !Redaction.createHasNoRoomId(version.stringValue())) {
+            return Optional.empty();
+        }
+        return Optional.of(version.stringValue());
+    }
+
+    private static boolean isCreateEvent(ObjectNode json) {
+        JsonNode type = json.get("type");
+        JsonNode stateKey = json.get("state_key");
+        return type != null && type.isString() && type.stringValue().equals("m.room.create")
+                && stateKey != null && stateKey.isString() && stateKey.stringValue().isEmpty();
     }
 
     public String type() {

@@ -95,6 +95,20 @@ public final class Redaction {
     }
 
     /**
+     * Whether a room version's {@code m.room.create} event has no {@code room_id}, the room ID being
+     * the create event's own reference hash (MSC4291, room version 12).
+     *
+     * @throws UnknownRoomVersionException for a room version not in {@link #KNOWN_ROOM_VERSIONS}
+     */
+    public static boolean createHasNoRoomId(String roomVersion) {
+        Rules rules = BY_ROOM_VERSION.get(roomVersion);
+        if (rules == null) {
+            throw new UnknownRoomVersionException(roomVersion);
+        }
+        return rules.createHasNoRoomId();
+    }
+
+    /**
      * The redacted copy of {@code event} under {@code roomVersion}'s rules; {@code event} is left as
      * it is.
      *

@@ -58,12 +58,17 @@ class PolicyServerEndToEndTest {
     private static final Path KEY_FILE;
     private static final PolicyServerKey KEY;
     private static final SigningHomeserver HOMESERVER;
+    /** A room version 12 room's create event, and so its room's ID, which the event names nowhere. */
+    private static final ObjectNode CREATE;
+    private static final String V12_ROOM;
 
     static {
         try {
             KEY_FILE = Files.createTempDirectory("policy-server").resolve("policy_server.key");
             KEY = PolicyServerKey.generate(KEY_FILE);
             HOMESERVER = new SigningHomeserver("hs.test");
+            CREATE = HOMESERVER.create("@alice:hs.test", 1_700_000_000_000L);
+            V12_ROOM = Pdu.of("12", CREATE).roomId();
         } catch (IOException failed) {
             throw new UncheckedIOException(failed);
         }
@@ -71,6 +76,14 @@ class PolicyServerEndToEndTest {
 
     @DynamicPropertySource
     static void policyServer(DynamicPropertyRegistry registry) {
+        // a list set here replaces the profile's whole list: its rooms again, then the version 12 one
+        List<List<String>> rooms = List.of(List.of("!served:hs.test", "10"), List.of("!old:hs.test", "1"),
+                List.of("!v3:hs.test", "3"), List.of(V12_ROOM, "12"));
+        for (int i = 0; i < rooms.size(); i++) {
+            List<String> room = rooms.get(i);
+            registry.add("policy-gateway.policy-server.rooms[" + i + "].id", () -> room.get(0));
+            registry.add("policy-gateway.policy-server.rooms[" + i + "].version", () -> room.get(1));
+        }
         registry.add("policy-gateway.policy-server.key-file", KEY_FILE::toString);
         registry.add("policy-gateway.policy-server.servers[0].name", HOMESERVER::name);
         registry.add("policy-gateway.policy-server.servers[0].address", () -> HOMESERVER.address().toString());
@@ -143,6 +156,25 @@ class PolicyServerEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().path(POLICY_SERVER).has(PolicyServerKey.KEY_ID)).isTrue();
+    }
+
+    @Test
+    void aRoomVersion12CreateEventWhichNamesNoRoomIsSignedForTheRoomItsHashNames() {
+        assertThat(CREATE.has("room_id")).isFalse();
+
+        Answer answer = sign(CREATE);
+
+        assertThat(answer.status()).isEqualTo(200);
+        String signature = answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText();
+        assertThat(PolicyServerKey.verifies(KEY.publicKeyBase64(), EventSigner.signedBytes("12", CREATE), signature)).isTrue();
+    }
+
+    @Test
+    void aRoomVersion12CreateEventOfARoomNotServedIsNotFound() {
+        Answer answer = sign(HOMESERVER.create("@alice:hs.test", 1_600_000_000_000L));
+
+        assertThat(answer.status()).isEqualTo(404);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_NOT_FOUND");
     }
 
     @Test

@@ -93,6 +93,19 @@ public final class SigningHomeserver implements AutoCloseable {
         return hashAndSign(roomVersion, event);
     }
 
+    /**
+     * A room version 12 {@code m.room.create} event: no {@code room_id}, the room's ID being the event's
+     * own reference hash (MSC4291), so a fixed timestamp gives a fixed room ID.
+     */
+    public ObjectNode create(String sender, long originServerTs) {
+        ObjectNode event = JSON.createObjectNode().put("sender", sender).put("type", "m.room.create").put("state_key", "")
+                .put("origin_server_ts", originServerTs).put("depth", 1);
+        event.putObject("content").put("room_version", "12");
+        event.putArray("prev_events");
+        event.putArray("auth_events");
+        return hashAndSign("12", event);
+    }
+
     /** Sets the event's content hash and this server's signature, as after any change to it. */
     public ObjectNode hashAndSign(String roomVersion, ObjectNode event) {
         event.remove("signatures");

@@ -107,7 +107,9 @@ def _token(raw: Mapping[str, Any]) -> Optional[str]:
         return None  # the gateway then answers loopback callers only
     if not isinstance(token, str) or not token.strip():
         raise _error("token_file" if token_file is not None else "token", "must not be empty")
-    return token.strip()
+    # The gateway accepts every line of its token file, so that a token can be rotated; a file the
+    # two share holds the new token first: the module sends the first line.
+    return next(line.strip() for line in token.splitlines() if line.strip())
 
 
 def _categories(value: Any) -> FrozenSet[str]:

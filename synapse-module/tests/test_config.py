@@ -31,6 +31,13 @@ def test_the_token_file_is_read_once_and_trimmed(tmp_path):
     assert config(token_file=str(token_file)).token == "s3cret"
 
 
+def test_a_token_file_of_several_lines_sends_its_first_token(tmp_path):
+    # a rotation through a file the gateway shares: the new token first, the old one still accepted
+    token_file = tmp_path / "token"
+    token_file.write_text("\n  new-token \nold-token\n")
+    assert config(token_file=str(token_file)).token == "new-token"
+
+
 @pytest.mark.parametrize("settings, message", [
     ({"base_url": "127.0.0.1:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
     ({"token": "a", "token_file": "/x"}, "'token' set token or token_file, not both"),

@@ -69,7 +69,9 @@ public record PolicyGatewayProperties(
      *
      * @param token     the token itself
      * @param tokenFile a file holding the token (a mounted Kubernetes Secret, say); surrounding
-     *                  white space is ignored
+     *                  white space is ignored. Each line holds a token, and callers may present any
+     *                  of them: a token is rotated by adding the new one, moving the callers over,
+     *                  then removing the old one
      */
     public record Auth(String token, Path tokenFile) {
         static final String PREFIX = "policy-gateway.auth";
@@ -110,7 +112,8 @@ public record PolicyGatewayProperties(
      */
     public Optional<String> adminToken() {
         Optional<String> adminToken = TokenSetting.read(Admin.PREFIX, admin.token(), admin.tokenFile(), "the admin token");
-        if (adminToken.isPresent() && adminToken.equals(auth.sharedToken())) {
+        List<String> shared = auth.sharedToken().map(TokenSetting::lines).orElse(List.of());
+        if (adminToken.map(TokenSetting::lines).orElse(List.of()).stream().anyMatch(shared::contains)) {
             String key = Admin.PREFIX + (admin.tokenFile() == null ? ".token" : ".token-file");
             throw new InvalidConfigurationException("Invalid configuration", new BadSetting(key, null, null,
                     "the admin token equals the homeserver's token (" + Auth.PREFIX + ".token or token-file)",
@@ -118,6 +121,11 @@ public record PolicyGatewayProperties(
                     null);
         }
         return adminToken;
+    }
+
+    /** The tokens a token setting's text holds, one a line: what callers may present. */
+    public static List<String> tokens(String configured) {
+        return TokenSetting.lines(configured);
     }
 
     /**

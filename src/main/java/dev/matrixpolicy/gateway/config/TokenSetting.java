@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.module.SecretFile;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -29,10 +30,14 @@ final class TokenSetting {
      */
     static Optional<String> read(String prefix, String token, Path tokenFile, String what) {
         if (tokenFile == null) {
-            return Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
+            Optional<String> given = Optional.ofNullable(token).map(String::strip).filter(value -> !value.isEmpty());
+            given.ifPresent(text -> requireHeaderSafe(prefix + ".token", null, text));
+            return given;
         }
         try {
-            return Optional.of(SecretFile.read(tokenFile));
+            String text = SecretFile.read(tokenFile);
+            requireHeaderSafe(prefix + ".token-file", tokenFile, text);
+            return Optional.of(text);
         } catch (SecretFile.UnreadableSecretException unreadable) {
             String key = prefix + ".token-file";
             String fix = switch (unreadable.problem()) {
@@ -44,6 +49,25 @@ final class TokenSetting {
             };
             throw new InvalidConfigurationException("Invalid configuration",
                     new BadSetting(key, tokenFile, null, "the token file " + unreadable.predicate(), fix), unreadable);
+        }
+    }
+
+    /** The tokens a token setting's text holds: one a line, white space around each ignored, blank lines skipped. */
+    static List<String> lines(String text) {
+        return text.lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
+    }
+
+    /**
+     * Refuses a token no {@code Authorization} header can carry (a control character: a tab, a
+     * carriage return), which would make every caller's token wrong. The message never quotes it.
+     */
+    private static void requireHeaderSafe(String key, Path file, String text) {
+        for (String token : lines(text)) {
+            if (token.chars().anyMatch(Character::isISOControl)) {
+                throw new InvalidConfigurationException("Invalid configuration", new BadSetting(key, file, null,
+                        "a token holds a control character, which no Authorization header can carry",
+                        "Write each token on a line of its own, with no tab or other control character in it."), null);
+            }
         }
     }
 }

@@ -53,6 +53,27 @@ class BearerTokenFilterTest {
         assertThat(status(filter, "Bearer other", "10.1.2.3")).isEqualTo(401);
     }
 
+    /** A rotation: the new token added on a line of its own, the callers moved over, then the old one removed. */
+    @Test
+    void everyLineOfTheTokenFileIsATokenCallersMayPresent() throws Exception {
+        Path file = Files.writeString(secrets.resolve("tokens"), "new-token-0123456789\n\n  old-token-9876543210  \n");
+        BearerTokenFilter filter = filter(new Auth(null, file));
+
+        assertThat(status(filter, "Bearer new-token-0123456789", "10.1.2.3")).isEqualTo(200);
+        assertThat(status(filter, "Bearer old-token-9876543210", "10.1.2.3")).isEqualTo(200);
+        assertThat(status(filter, "Bearer new-token-0123456789\nold-token-9876543210", "10.1.2.3")).isEqualTo(401);
+        assertThat(status(filter, "Bearer ", "10.1.2.3")).isEqualTo(401);
+    }
+
+    @Test
+    void aTokenNoHeaderCanCarryStopsStartupWithoutQuotingIt() throws Exception {
+        Path file = Files.writeString(secrets.resolve("tab"), "half\tother-half\n");
+
+        assertThatThrownBy(() -> filter(new Auth(null, file)))
+                .hasMessageContaining("control character")
+                .satisfies(failure -> assertThat(String.valueOf(failure.getMessage())).doesNotContain("other-half"));
+    }
+
     @Test
     void bearerSchemeIsCaseInsensitive() {
         BearerTokenFilter filter = filter(new Auth("tok", null));

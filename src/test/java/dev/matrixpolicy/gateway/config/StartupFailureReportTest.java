@@ -107,6 +107,25 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void anAdminTokenThatIsOneOfTheHomeserversTokensStopsStartup(CapturedOutput output) throws IOException {
+        Path shared = Files.writeString(directory.resolve("shared"), "new-shared-token\nold-shared-token\n");
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token-file: %s
+                  admin:
+                    token: old-shared-token
+                """.formatted(shared));
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("key: policy-gateway.admin.token")
+                .contains("problem: the admin token equals the homeserver's token (policy-gateway.auth.token or token-file)")
+                .doesNotContain("old-shared-token");
+    }
+
+    @Test
     void malformedYamlStopsStartupWithOneScreenNamingTheFileTheLineAndTheFix(CapturedOutput output) throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.yml"), """
                 policy-gateway:

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -179,6 +180,20 @@ public final class Generations implements AutoCloseable {
         return unheld;
     }
 
+    /**
+     * The names of {@code closed} instances (of the generation {@code drained}) that neither the serving
+     * generation nor another still finishing has: their series can go. (A name a reload gave to a new
+     * instance stays.)
+     */
+    private Set<String> namesGone(List<ModuleInstance> closed, Held drained) {
+        Set<String> gone = new HashSet<>();
+        closed.forEach(instance -> gone.add(instance.name()));
+        current.get().generation.modules().forEach(instance -> gone.remove(instance.name()));
+        finishing.stream().filter(held -> held != drained)
+                .forEach(held -> held.generation.modules().forEach(instance -> gone.remove(instance.name())));
+        return gone;
+    }
+
     private static Collection<PolicyModule> distinctModules(Generation generation) {
         Map<PolicyModule, Boolean> distinct = new IdentityHashMap<>();
         generation.modules().forEach(instance -> distinct.put(instance.module(), true));
@@ -258,6 +273,7 @@ public final class Generations implements AutoCloseable {
                     how.accept(() -> {
                         try {
                             unheld.forEach(Generations::closeQuietly);
+                            meters.removeSeriesOf(namesGone(unheld, this));
                         } finally {
                             signal(1);
                         }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,9 @@ import java.util.Map;
 /**
  * The state-reading meters of each module instance ({@link ModuleContext#bindMeters}): kept aside
  * while the instance is built, registered when it starts serving, removed when it stops, so that the
- * registry never holds two instances' meters under one name.
+ * registry never holds two instances' meters under one name. And every series of an instance name
+ * that no configuration serves any more, once its last request is done ({@link #removeSeriesOf}), so
+ * that a scrape does not go on showing a module a reload removed.
  */
 public final class InstanceMeters {
     private final MeterRegistry registry;
@@ -48,6 +51,26 @@ public final class InstanceMeters {
         }
         registered.put(module, added);
     }
+
+    /**
+     * Removes every series of the gateway's ({@code policy.*}) tagged with one of these module instance
+     * names: the chain's counts and timings of them, and the meters of their own. Called for names no
+     * configuration generation serves or finishes with, so nothing counts under them any more; a
+     * name configured again later starts its series afresh, as a counter does after a restart.
+     */
+    public void removeSeriesOf(Collection<String> names) {
+        if (names.isEmpty()) {
+            return;
+        }
+        List<Meter> gone = registry.getMeters().stream()
+                .filter(meter -> meter.getId().getName().startsWith(SERIES_PREFIX))
+                .filter(meter -> names.contains(meter.getId().getTag(MODULE_TAG)))
+                .toList();
+        gone.forEach(registry::remove);
+    }
+
+    private static final String SERIES_PREFIX = "policy.";
+    private static final String MODULE_TAG = "module";
 
     /** Removes the meters of an instance that stops serving, and forgets its binders. */
     public synchronized void forget(PolicyModule module) {

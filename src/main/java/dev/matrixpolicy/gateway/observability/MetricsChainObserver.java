@@ -9,8 +9,10 @@ import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import dev.matrixpolicy.gateway.chain.ShadowAnswer;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +57,15 @@ final class MetricsChainObserver implements ChainObserver {
         this.registry = registry;
         this.categories = Callbacks.ALL.stream()
                 .collect(Collectors.toUnmodifiableMap(CallbackType::name, type -> type.category().wireName()));
+        // A module a reload removed has its series removed (InstanceMeters#removeSeriesOf): a meter held
+        // here then counts nowhere, so it goes too, and the name, configured again, counts afresh.
+        registry.config().onMeterRemoved(this::forget);
+    }
+
+    private void forget(Meter removed) {
+        for (Map<?, ? extends Meter> cache : List.of(decisionCounters, callbackTimers, moduleTimers, failureCounters, shadowCounters)) {
+            cache.values().removeIf(meter -> meter == removed);
+        }
     }
 
     private record DecisionKey(String callback, String outcome, String module) {

@@ -67,6 +67,26 @@ class GenerationsTest {
     }
 
     @Test
+    void theSeriesOfANameNoGenerationServesGoOnceItsLastRequestIsDoneAndARebuiltNamesStay() {
+        Generations generations = new Generations(generation(1, module("removed"), module("rebuilt")), meters, Runnable::run,
+                Duration.ofSeconds(1));
+        registry.counter("policy.decisions", "module", "removed").increment();
+        registry.counter("policy.module.backend", "module", "rebuilt").increment();
+        registry.counter("policy.decisions", "module", "none").increment();
+        registry.counter("jvm.threads", "module", "removed").increment(); // not the gateway's own series
+        Generations.Lease inFlight = generations.lease();
+
+        generations.swap(generation(2, module("rebuilt")));
+        assertThat(registry.find("policy.decisions").tag("module", "removed").counter()).as("a request still counts").isNotNull();
+        inFlight.close();
+
+        assertThat(registry.find("policy.decisions").tag("module", "removed").counter()).isNull();
+        assertThat(registry.find("policy.module.backend").tag("module", "rebuilt").counter()).isNotNull();
+        assertThat(registry.find("policy.decisions").tag("module", "none").counter()).isNotNull();
+        assertThat(registry.find("jvm.threads").counter()).isNotNull();
+    }
+
+    @Test
     void aModuleCarriedIntoTheNextGenerationStaysOpen() {
         ModuleInstance kept = module("kept");
         Generations generations = new Generations(generation(1, kept, module("replaced")), meters, Runnable::run, Duration.ofSeconds(1));

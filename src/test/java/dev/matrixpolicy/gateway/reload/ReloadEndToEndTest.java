@@ -218,10 +218,15 @@ class ReloadEndToEndTest {
         assertThat(generations.current().instance("community").orElseThrow().module()).isSameAs(list);
         assertThat(generations.current().instance("spammers").orElseThrow().module()).isNotSameAs(denylist);
 
+        assertThat(gauge("policy_module_policy_list_update_seconds_count", "module=\"community\"")).isPositive();
+
         write("gateway.yml", withPolicyList(denylist("new refusal"), bans, "renamed"));
         await().atMost(Duration.ofSeconds(5)).until(() -> generations.current().number() == 3);
         await().atMost(Duration.ofSeconds(5)).until(() -> threads("policy-source-community-bans") == 0);
         assertThat(threads("policy-source-renamed-bans")).isEqualTo(1);
+        // the removed instance's series leave the scrape: its update timings, its rule counts
+        await().atMost(Duration.ofSeconds(5)).until(() -> !GatewayClient.scrape(port("local.management.port")).contains("module=\"community\""));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_module_policy_list_update_seconds_count", "module=\"renamed\"") > 0);
     }
 
     @Test

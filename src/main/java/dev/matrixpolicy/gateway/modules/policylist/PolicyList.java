@@ -809,6 +809,10 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     @Override
     public void close() {
+        PolicyList next = successor == null ? null : successor.list().get();
+        if (next != null) { // sources the reload took out leave the scrape; the instance's own name stays
+            metrics.retire(next.slots.stream().map(Slot::name).collect(Collectors.toSet()));
+        }
         slots.forEach(slot -> slot.source().ifPresent(PolicySource::close));
         compiler.shutdownNow();
         try {

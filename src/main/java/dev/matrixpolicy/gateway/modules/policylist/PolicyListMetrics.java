@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.policylist.PolicySource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.function.Consumer;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -85,6 +87,24 @@ final class PolicyListMetrics {
                         .register(meters);
             }
         }
+    }
+
+    /**
+     * Removes the series of the sources a reload took out of this instance (those not in
+     * {@code kept}, the sources of the instance that replaced it): their update timings and matches.
+     * The kept ones are the successor's too, which counts on under the same series. When the whole
+     * instance goes, the registry loses its series by name ({@code InstanceMeters#removeSeriesOf}).
+     */
+    void retire(Set<String> kept) {
+        updates.entrySet().removeIf(entry -> remove(!kept.contains(entry.getKey()), entry.getValue()));
+        matches.entrySet().removeIf(entry -> remove(!kept.contains(entry.getKey().source()), entry.getValue()));
+    }
+
+    private boolean remove(boolean gone, Meter meter) {
+        if (gone) {
+            registry.remove(meter);
+        }
+        return gone;
     }
 
     void skipped(String source, Map<PolicyEvents.Skipped, Integer> counts) {

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.FileSource;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,15 +66,20 @@ class TakeOverTest {
     /** As above, the source keeping rules of {@code kinds} only, and takedowns only if {@code takedownBans}. */
     private PolicyList list(String instance, Path file, String location, Set<EntityKind> kinds, boolean takedownBans,
                             Optional<PolicyList> predecessor) {
-        FileSource source = new FileSource("community", file, CHECKS, Clock.systemUTC());
+        return list(instance, "community", file, location, kinds, takedownBans, new SimpleMeterRegistry(), predecessor);
+    }
+
+    private PolicyList list(String instance, String sourceName, Path file, String location, Set<EntityKind> kinds,
+                            boolean takedownBans, MeterRegistry registry, Optional<PolicyList> predecessor) {
+        FileSource source = new FileSource(sourceName, file, CHECKS, Clock.systemUTC());
         List<PolicyList.Slot> slots = List.of(
                 new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
-                new PolicyList.Slot("community", "file", location, kinds, Set.of(), Set.of(), Optional.of(source)));
+                new PolicyList.Slot(sourceName, "file", location, kinds, Set.of(), Set.of(), Optional.of(source)));
         PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
                 new PolicyList.Answers(instance, "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false,
                         takedownBans, Set.of()),
                 new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
-                new PolicyListMetrics(instance, new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), predecessor);
+                new PolicyListMetrics(instance, registry, binder -> { }, Clock.systemUTC()), predecessor);
         built.add(list);
         list.start();
         return list;
@@ -93,6 +99,27 @@ class TakeOverTest {
         PolicyList list = list("bans", file, Optional.empty());
         awaitBan(list, "@first:example.com");
         return list;
+    }
+
+    @Test
+    void aSourceTheReloadTookOutLeavesTheScrapeWhenItsInstanceClosesAndAKeptOnesSeriesStays() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        Path file = Files.writeString(directory.resolve("list.txt"), "ban user @first:example.com\n");
+        PolicyList kept = list("bans", "community", file, "/etc/community.txt", EnumSet.allOf(EntityKind.class), true, registry,
+                Optional.empty());
+        PolicyList removed = list("bans", "retired", file, "/etc/retired.txt", EnumSet.allOf(EntityKind.class), true, registry,
+                Optional.empty());
+        awaitBan(kept, "@first:example.com");
+        awaitBan(removed, "@first:example.com");
+        assertThat(registry.find("policy.module.policy_list.update").tag("source", "retired").timer()).isNotNull();
+
+        PolicyList successor = list("bans", "community", file, "/etc/community.txt", EnumSet.allOf(EntityKind.class), true, registry,
+                Optional.of(removed));
+        removed.close();
+
+        assertThat(registry.find("policy.module.policy_list.update").tag("source", "retired").timer()).isNull();
+        assertThat(registry.find("policy.module.policy_list.update").tag("source", "community").timer()).isNotNull();
+        assertThat(successor.slots()).extracting(PolicyList.Slot::name).contains("community");
     }
 
     @Test

@@ -381,10 +381,13 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
       path: /actuator/health/readiness
       port: policy-mgmt
     {{- toYaml .Values.probes.readiness | nindent 4 }}
+  {{- if not (and (eq .Values.mode "sidecar") .Values.sidecar.native) }}
+  {{- /* a native sidecar stops after the homeserver has exited, with no endpoint to leave: no sleep */}}
   lifecycle:
     preStop:
       sleep:
         seconds: {{ .Values.gracefulShutdown.preStopSleepSeconds }}
+  {{- end }}
   {{- with .Values.resources }}
   resources:
     {{- toYaml . | nindent 4 }}

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.deploy;
 
 import static dev.matrixpolicy.gateway.deploy.HelmChart.FULLNAME;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -80,6 +81,18 @@ class HelmChartOptionsTest {
         assertThat(budget.getSpec().getMinAvailable().getIntVal()).isEqualTo(2);
         assertThat(budget.getSpec().getMaxUnavailable()).isNull();
         assertThat(budget.getSpec().getSelector().getMatchLabels()).isEqualTo(podSelector);
+    }
+
+    @Test
+    void aBudgetThatLeavesNoPodToEvictIsRefused() {
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("replicaCount", "1"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget.minAvailable (1) must be below the replicas (1, replicaCount)");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("autoscaling.minReplicas", "2"), "all-on.yaml"))
+                .hasMessageContaining("must be below the replicas (2, autoscaling.minReplicas)");
+        assertThat(HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true").set("replicaCount", "1")
+                .set("podDisruptionBudget.maxUnavailable", "1"), "defaults.yaml").one(PodDisruptionBudget.class)
+                .getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
     }
 
     @Test

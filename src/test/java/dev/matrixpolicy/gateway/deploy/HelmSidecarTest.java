@@ -65,6 +65,9 @@ class HelmSidecarTest {
         assertThat(gateway.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(gateway.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(pod.getMetadata().getAnnotations()).containsOnlyKeys("checksum/synapse", "checksum/startup-config");
+        // it stops after the homeserver has exited, with no Service endpoint to leave: a preStop sleep
+        // would only spend the grace period an audit webhook's queue may need
+        assertThat(gateway.getLifecycle()).isNull();
     }
 
     @Test

@@ -113,11 +113,14 @@ public record ContentRulesConfig(
     }
 
     /**
-     * @param maxRooms how many rooms one sender may send the same text to within the window
-     * @param window   how far back sightings count
+     * @param maxRooms  how many rooms one sender may send the same text to within the window
+     * @param window    how far back sightings count
+     * @param minLength the fewest characters (code points) of a body that is counted: short replies
+     *                  ("ok", "thanks") are sent to many rooms by anyone
      */
     public record Repeated(@DefaultValue("3") @Positive int maxRooms,
-                           @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s") Duration window) {
+                           @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s") Duration window,
+                           @DefaultValue("20") @Positive int minLength) {
     }
 
     /**

@@ -16,7 +16,6 @@ import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -113,7 +112,6 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         }
         ContentRulesConfig.Mentions mentions = config.mentions();
         ContentRulesConfig.Links links = config.links();
-        ContentRulesConfig.Repeated repeated = config.repeated();
         return new ContentRule.TextChecks(rule, !keywords.isEmpty() || !phrases.isEmpty() || !config.regexes().isEmpty(),
                 Optional.ofNullable(mentions).map(ContentRulesConfig.Mentions::maxUsers),
                 mentions == null || mentions.room(),
@@ -121,8 +119,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
                 links == null ? Set.of() : domains(field + ".links.denied-domains", links.deniedDomains(), normaliser),
                 Optional.ofNullable(links).map(ContentRulesConfig.Links::maxCount),
                 Optional.ofNullable(config.maxLength()),
-                Optional.ofNullable(repeated).map(ContentRulesConfig.Repeated::maxRooms),
-                repeated == null ? Duration.ZERO : repeated.window());
+                Optional.ofNullable(config.repeated()));
     }
 
     /** Words normalised as the text will be; one that normalises to nothing could never be told from any text. */

@@ -75,8 +75,16 @@ final class Subject {
         return mentions;
     }
 
-    /** In how many rooms the sender sent this text within the window; 0 when it was not sent to a room. */
-    int roomsWithin(Duration window) {
+    /**
+     * In how many rooms the sender sent this text within the window, this one included. 0, and nothing
+     * recorded, when it was not sent to a room or is not counted: a body shorter than {@code minLength}
+     * characters, or no text once normalised (an encrypted message, a reaction, a redaction: all of
+     * them would share the fingerprint of the empty text).
+     */
+    int roomsWithin(Duration window, int minLength) {
+        if (length < minLength || text.isEmpty()) {
+            return 0;
+        }
         return sending.map(sent -> sent.recent().roomsWithin(userId, fingerprint(text), sent.roomId(), sent.now(), window))
                 .orElse(0);
     }

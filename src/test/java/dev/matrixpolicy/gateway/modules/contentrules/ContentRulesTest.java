@@ -24,6 +24,7 @@ import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import dev.matrixpolicy.gateway.support.Warnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -34,6 +35,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -88,9 +90,19 @@ class ContentRulesTest {
     }
 
     static CheckEventForSpam.Args message(String sender, String room, String contentJson) {
-        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$e\", \"room_id\": \"" + room + "\", \"type\": "
-                + "\"m.room.message\", \"sender\": \"" + sender + "\", \"content\": " + contentJson + "}");
+        return event("m.room.message", sender, room, contentJson);
+    }
+
+    static CheckEventForSpam.Args event(String type, String sender, String room, String contentJson) {
+        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$e\", \"room_id\": \"" + room + "\", \"type\": \""
+                + type + "\", \"sender\": \"" + sender + "\", \"content\": " + contentJson + "}");
         return new CheckEventForSpam.Args(new ClientEvent(event));
+    }
+
+    /** A rule of {@code repeated} alone, refusing past {@code maxRooms} rooms within 10 minutes. */
+    static ContentRulesConfig.Rule repeated(int maxRooms, int minLength) {
+        return new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                new ContentRulesConfig.Repeated(maxRooms, Duration.ofMinutes(10), minLength), null);
     }
 
     static CheckEventForSpam.Args body(String body) {
@@ -169,25 +181,52 @@ class ContentRulesTest {
 
     @Test
     void theSameTextFromOneSenderInTooManyRoomsIsRefused() {
-        ContentRules rules = module(new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null, null,
-                null, null, new ContentRulesConfig.Repeated(2, Duration.ofMinutes(10)), null));
-        String content = "{\"body\": \"Join my server!\"}";
+        ContentRules rules = module(repeated(2, 20));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
 
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
-        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", "{\"body\": \"join  MY server!\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", "{\"body\": \"join  MY server at spam.example!\"}")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message("@other:x", "!c:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!c:x", content))).isInstanceOf(Rejection.class);
     }
 
     @Test
+    void eventsWithoutTextAreNeverCountedAsRepeated() {
+        ContentRules rules = module(repeated(1, 1));
+        String encrypted = "{\"algorithm\": \"m.megolm.v1.aes-sha2\", \"ciphertext\": \"AwgAEn...\", \"session_id\": \"s\"}";
+        String reaction = "{\"m.relates_to\": {\"rel_type\": \"m.annotation\", \"event_id\": \"$x\", \"key\": \"+1\"}}";
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x", "!d:x")) {
+            assertThat(rules.checkEventForSpam(event("m.room.encrypted", SPAMMER, room, encrypted))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(event("m.reaction", SPAMMER, room, reaction))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(event("m.room.redaction", SPAMMER, room, "{\"redacts\": \"$x\"}")))
+                    .isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, "{\"body\": \" \\u200B \"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
+    @Test
+    void bodiesShorterThanTwentyCharactersAreNotCountedAsRepeatedByDefault() {
+        ContentRules rules = module(ModuleConfigs.bind(ContentRulesConfig.class, Map.of(),
+                Map.of("rules[0].name", "copypasta", "rules[0].repeated.max-rooms", "1")).rules().getFirst());
+        String twenty = "{\"body\": \"Free coins, DM me!!!\"}";
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x")) {
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, "{\"body\": \"thanks\", \"formatted_body\": \"<b>thanks</b>\"}")))
+                    .isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", twenty))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", twenty))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void replicasSharingOneStateCountTheRoomsTogether() {
         MemoryState shared = new MemoryState(CLOCK::millis, 1000);
-        ContentRulesConfig.Rule repeated = new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null,
-                null, null, null, new ContentRulesConfig.Repeated(1, Duration.ofMinutes(10)), null);
-        ContentRules first = module(shared, 16384, repeated);
-        ContentRules second = module(shared, 16384, repeated);
-        String content = "{\"body\": \"Join my server!\"}";
+        ContentRules first = module(shared, 16384, repeated(1, 20));
+        ContentRules second = module(shared, 16384, repeated(1, 20));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
 
         assertThat(first.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);

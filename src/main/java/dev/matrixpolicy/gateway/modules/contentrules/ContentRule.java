@@ -74,6 +74,11 @@ final class ContentRule {
         return media.isPresent();
     }
 
+    /** Whether the rule has a {@code repeated} check, the one check that reads and writes the shared state. */
+    boolean countsRepeats() {
+        return text.repeated().isPresent();
+    }
+
     /** The check that refuses the subject, e.g. {@code keywords}; empty when none does or the user is exempt. */
     Optional<String> refusal(Subject subject) {
         if (!appliesTo(subject.target) || exempt.filter(users -> users.matches(subject.userId)).isPresent()) {

@@ -22,8 +22,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A {@code content_rules} instance: refuses messages, room names and topics, display names, usernames
- * and media files by its rules, the first matching rule deciding. Everything is in memory, so calls
- * run inline; the only I/O, reading media hash lists, happens on their own threads.
+ * and media files by its rules, the first matching rule deciding. The rules match in memory, so calls
+ * run inline, unless a {@code repeated} rule counts in Redis: then each message waits on the network
+ * and the entry's {@code timeout} bounds it. Reading media hash lists happens on their own threads.
  */
 final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySendStateEvent, CheckUsernameForSpam,
         CheckRegistrationForSpam, CheckMediaFileForSpam {
@@ -77,7 +78,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
 
     @Override
     public boolean mayBlock() {
-        return false; // in-memory matching over a capped text
+        return recent.remote() && rules.stream().anyMatch(ContentRule::countsRepeats);
     }
 
     // ---- the callbacks

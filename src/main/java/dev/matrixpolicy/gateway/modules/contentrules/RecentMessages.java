@@ -16,4 +16,7 @@ interface RecentMessages {
      * Sending it again in the same room counts that room once.
      */
     int roomsWithin(String sender, long fingerprint, String roomId, Instant now, Duration window);
+
+    /** Whether a call may wait on the network (the count is in Redis), so that the entry's {@code timeout} must bound it. */
+    boolean remote();
 }

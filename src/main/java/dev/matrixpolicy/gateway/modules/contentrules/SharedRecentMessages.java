@@ -29,4 +29,9 @@ final class SharedRecentMessages implements RecentMessages {
         long rooms = DryRun.active() ? state.peekDistinct(key, roomId, window) : state.countDistinct(key, roomId, window);
         return (int) Math.min(rooms, Integer.MAX_VALUE);
     }
+
+    @Override
+    public boolean remote() {
+        return state.remote();
+    }
 }

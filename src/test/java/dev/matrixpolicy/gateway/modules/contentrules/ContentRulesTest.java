@@ -23,8 +23,11 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserProfile;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.state.RedisState;
+import dev.matrixpolicy.gateway.state.SharedState;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
+import dev.matrixpolicy.gateway.support.Ports;
 import dev.matrixpolicy.gateway.support.Warnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -78,7 +81,7 @@ class ContentRulesTest {
     }
 
     /** An instance named {@code content} counting in {@code state}, as every replica's does in a shared Redis. */
-    private ContentRules module(MemoryState state, int maxScanned, ContentRulesConfig.Rule... rules) {
+    private ContentRules module(SharedState state, int maxScanned, ContentRulesConfig.Rule... rules) {
         ContentRulesConfig config = new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
                 "user_may_send_state_event", "check_username_for_spam", "check_registration_for_spam",
                 "check_media_file_for_spam"), maxScanned, null);
@@ -230,6 +233,15 @@ class ContentRulesTest {
 
         assertThat(first.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void aRepeatedRuleCountingInRedisPutsTheModuleUnderItsEntrysTimeout() {
+        try (RedisState redis = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), Duration.ofMillis(200), "mpg:", meters)) {
+            assertThat(module(redis, 16384, repeated(3, 20)).mayBlock()).isTrue();
+            assertThat(module(redis, 16384, words("words", List.of("casino"), List.of(), List.of())).mayBlock()).isFalse();
+        }
+        assertThat(module(repeated(3, 20)).mayBlock()).isFalse();
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
+import dev.matrixpolicy.gateway.state.StateUnavailableException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -204,15 +205,29 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
      * The first rule that refuses the subject, counted and logged. The line says the rule matched, not
      * that the call was refused: under {@code mode: shadow} the gateway answers as if it had not, and
      * its decision log says which.
+     *
+     * <p>A rule whose {@code repeated} check cannot reach the shared state is passed over, and the rules
+     * after it still decide: the failure goes up (to the entry's {@code on-failure}) only when none of
+     * them refuses, so that a Redis outage never silences the rules that need no state.
      */
     private Optional<ContentRule> refused(CallbackType<?, ?, ?> callback, Subject subject) {
+        StateUnavailableException unavailable = null; // the first failure, kept while later rules decide
         for (ContentRule rule : rules) {
-            Optional<String> check = rule.refusal(subject);
+            Optional<String> check;
+            try {
+                check = rule.refusal(subject);
+            } catch (StateUnavailableException failed) {
+                unavailable = unavailable == null ? failed : unavailable;
+                continue;
+            }
             if (check.isPresent()) {
                 log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, check.get(), callback.name(),
                         subject.userId);
                 return Optional.of(rule);
             }
+        }
+        if (unavailable != null) {
+            throw unavailable;
         }
         return Optional.empty();
     }

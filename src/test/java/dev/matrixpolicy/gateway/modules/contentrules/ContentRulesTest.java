@@ -25,6 +25,7 @@ import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.RedisState;
 import dev.matrixpolicy.gateway.state.SharedState;
+import dev.matrixpolicy.gateway.state.StateUnavailableException;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import dev.matrixpolicy.gateway.support.Ports;
@@ -242,6 +243,16 @@ class ContentRulesTest {
             assertThat(module(redis, 16384, words("words", List.of("casino"), List.of(), List.of())).mayBlock()).isFalse();
         }
         assertThat(module(repeated(3, 20)).mayBlock()).isFalse();
+    }
+
+    @Test
+    void whileRedisIsDownTheRulesThatNeedNoStateStillDecide() {
+        try (RedisState down = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), Duration.ofMillis(200), "mpg:", meters)) {
+            ContentRules rules = module(down, 16384, repeated(3, 1), words("words", List.of("casino"), List.of(), List.of()));
+
+            assertThat(rules.checkEventForSpam(body("the best casino in town"))).isInstanceOf(Rejection.class);
+            assertThatThrownBy(() -> rules.checkEventForSpam(body("an innocent message"))).isInstanceOf(StateUnavailableException.class);
+        }
     }
 
     @Test

@@ -21,7 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rules              the rules, in order: the first that matches refuses
  * @param callbacks          the callbacks the module may take part in; it joins those its rules apply to
  * @param maxScannedLength   how many characters of a subject's text are scanned (normalised, matched
- *                           by keywords, regexes, links and mentions); the rest is not looked at
+ *                           by keywords, regexes, links and mentions), shared by its parts; the rest is
+ *                           not looked at
  * @param normalisation      what normalisation folds
  */
 public record ContentRulesConfig(

@@ -365,6 +365,24 @@ class ContentRulesTest {
     }
 
     @Test
+    void paddingOnePartDoesNotHideTheOthersFromTheScan() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()),
+                new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                        new ContentRulesConfig.Links(List.of(), List.of("spam.example"), null), null, null, null));
+        for (String padding : List.of(" ", "\u200B")) {
+            ObjectNode content = JSON.createObjectNode().put("body", padding.repeat(16384)).put("formatted_body", "casino");
+            ObjectNode link = JSON.createObjectNode().put("body", padding.repeat(16384))
+                    .put("formatted_body", "<a href=\"https://spam.example/x\">here</a>");
+            ObjectNode edit = JSON.createObjectNode().put("body", padding.repeat(20000));
+            edit.putObject("m.new_content").put("body", "best casino");
+
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content.toString()))).as("formatted body").isInstanceOf(Rejection.class);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", link.toString()))).as("href").isInstanceOf(Rejection.class);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", edit.toString()))).as("m.new_content").isInstanceOf(Rejection.class);
+        }
+    }
+
+    @Test
     void aRegexThatDoesNotCompileStopsStartupNamingTheKeyAndTheError() {
         assertThatThrownBy(() -> module(words("regex", List.of(), List.of(), List.of("ok", "(unclosed"))))
                 .isInstanceOf(ModuleConfigurationException.class)

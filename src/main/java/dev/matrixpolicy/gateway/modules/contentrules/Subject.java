@@ -33,44 +33,40 @@ final class Subject {
     final int length;
     private final JsonNode mentionsNode;
     private final Optional<Sending> sending;
-    private final TextIndex index;
-    private final int mentionLimit;
-    private final int linkLimit;
+    private final ContentRules.Reading reading;
     private TextIndex.Hits hits;
     private Links links;
     private Mentions mentions;
 
     Subject(Target target, String userId, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
-            TextIndex index, int mentionLimit, int linkLimit) {
+            ContentRules.Reading reading) {
         this.target = target;
         this.userId = userId;
         this.text = text;
         this.length = length;
         this.mentionsNode = mentionsNode == null ? MissingNode.getInstance() : mentionsNode;
         this.sending = sending;
-        this.index = index;
-        this.mentionLimit = mentionLimit;
-        this.linkLimit = linkLimit;
+        this.reading = reading;
     }
 
     /** Whether a keyword, phrase or regex of the rule occurs in the text. */
     boolean textMatches(int rule) {
         if (hits == null) {
-            hits = index.scan(text);
+            hits = reading.index().scan(text);
         }
-        return hits.words().get(rule) || index.regexMatches(rule, hits, text);
+        return hits.words().get(rule) || reading.index().regexMatches(rule, hits, text);
     }
 
     Links links() {
         if (links == null) {
-            links = Links.in(text, linkLimit);
+            links = Links.in(text, reading.linkLimit());
         }
         return links;
     }
 
     Mentions mentions() {
         if (mentions == null) {
-            mentions = Mentions.in(mentionsNode, text, mentionLimit);
+            mentions = Mentions.in(mentionsNode, text, reading.mentionLimit(), reading.normaliser());
         }
         return mentions;
     }

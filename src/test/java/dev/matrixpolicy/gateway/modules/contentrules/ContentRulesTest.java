@@ -83,9 +83,12 @@ class ContentRulesTest {
 
     /** An instance named {@code content} counting in {@code state}, as every replica's does in a shared Redis. */
     private ContentRules module(SharedState state, int maxScanned, ContentRulesConfig.Rule... rules) {
-        ContentRulesConfig config = new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
+        return module(state, new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
                 "user_may_send_state_event", "check_username_for_spam", "check_registration_for_spam",
-                "check_media_file_for_spam"), maxScanned, null);
+                "check_media_file_for_spam"), maxScanned, null));
+    }
+
+    private ContentRules module(SharedState state, ContentRulesConfig config) {
         return (ContentRules) new ContentRulesModuleType(state, CLOCK).create(config, new ModuleContext("content", "example.com", meters));
     }
 
@@ -156,6 +159,20 @@ class ContentRulesTest {
         assertThat(two).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(room).isInstanceOf(Rejection.class);
         assertThat(matches("mentions")).isEqualTo(2);
+    }
+
+    @Test
+    void aListedMentionAndTheSameIdInTheTextAreOneUserWhateverTheFolding() {
+        ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(1, true), null, null, null, null);
+        ContentRules leet = module(new MemoryState(CLOCK::millis, 1000), new ContentRulesConfig(List.of(oneUser),
+                List.of("check_event_for_spam"), 16384, new ContentRulesConfig.Normalisation(true, true, true)));
+        String pill = "{\"body\": \"hi Bob\", \"formatted_body\": \"hi <a href='https://matrix.to/#/@Bob1:x.org'>Bob</a>\", "
+                + "\"m.mentions\": {\"user_ids\": [\"@Bob1:x.org\"]}}";
+
+        assertThat(leet.checkEventForSpam(message(SPAMMER, "!r:x", pill))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(leet.checkEventForSpam(message(SPAMMER, "!r:x", pill.replace("hi Bob\"", "hi Bob and @carol:x.org\""))))
+                .isInstanceOf(Rejection.class);
     }
 
     @Test
@@ -361,7 +378,8 @@ class ContentRulesTest {
                 .isEqualTo(SpamVerdict.NOT_SPAM);
         RawText raw = new RawText(256).add(huge).addHtml("<b>" + huge + "</b>");
         assertThat(raw.text()).hasSizeLessThanOrEqualTo(256 + 1);
-        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10).users()).isEqualTo(11);
+        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10, new Normaliser(true, true, false)).users())
+                .isEqualTo(11);
     }
 
     @Test

@@ -13,7 +13,6 @@ import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
 import dev.matrixpolicy.gateway.state.StateUnavailableException;
-import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -51,18 +50,16 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     private final Set<CallbackType<?, ?, ?>> enabled;
     private final Reading reading;
     private final RecentMessages recent;
-    private final Clock clock;
     private final List<AutoCloseable> resources;
 
     ContentRules(String instance, String serverName, List<ContentRule> rules, Set<CallbackType<?, ?, ?>> enabled,
-                 Reading reading, RecentMessages recent, Clock clock, List<AutoCloseable> resources) {
+                 Reading reading, RecentMessages recent, List<AutoCloseable> resources) {
         this.instance = instance;
         this.serverName = serverName;
         this.rules = List.copyOf(rules);
         this.enabled = Set.copyOf(enabled);
         this.reading = reading;
         this.recent = recent;
-        this.clock = clock;
         this.resources = List.copyOf(resources);
     }
 
@@ -96,7 +93,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         JsonNode edited = content.path("m.new_content");
         int length = Math.max(addMessage(raw, content), edited.isObject() ? addMessage(raw, edited) : -1);
         JsonNode mentions = content.has("m.mentions") ? content.get("m.mentions") : edited.path("m.mentions");
-        Subject.Sending sending = new Subject.Sending(event.roomId(), recent, clock.instant());
+        Subject.Sending sending = new Subject.Sending(event.roomId(), recent);
         return verdict(CheckEventForSpam.TYPE, subject(Target.MESSAGE, event.sender(), raw, length, mentions, Optional.of(sending)));
     }
 

@@ -15,14 +15,12 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -38,18 +36,11 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
     private static final int MIN_LINK_LIMIT = 1_000;
 
     private final SharedState state;
-    private final Clock clock;
 
     /** @param state where {@code repeated} rules count, shared by the replicas when it is Redis */
-    @Autowired
     ContentRulesModuleType(SharedState state) {
-        this(state, Clock.systemUTC());
-    }
-
-    ContentRulesModuleType(SharedState state, Clock clock) {
         super(NAME, ContentRulesConfig.class);
         this.state = state;
-        this.clock = clock;
     }
 
     @Override
@@ -92,7 +83,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         }
         ContentRules.Reading reading = new ContentRules.Reading(normaliser, index.build(), config.maxScannedLength(),
                 mentionLimit, linkLimit);
-        return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, clock, resources);
+        return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, resources);
     }
 
     private static ContentRule.TextChecks textChecks(int rule, String field, ContentRulesConfig.Rule config,

@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.MissingNode;
@@ -23,7 +22,7 @@ final class Subject {
     }
 
     /** Where a message was sent: what {@code repeated} rules need. */
-    record Sending(String roomId, RecentMessages recent, Instant now) {
+    record Sending(String roomId, RecentMessages recent) {
     }
 
     final Target target;
@@ -81,7 +80,7 @@ final class Subject {
         if (length < minLength || text.isEmpty()) {
             return 0;
         }
-        return sending.map(sent -> sent.recent().roomsWithin(userId, fingerprint(text), sent.roomId(), sent.now(), window))
+        return sending.map(sent -> sent.recent().roomsWithin(userId, fingerprint(text), sent.roomId(), window))
                 .orElse(0);
     }
 

@@ -34,10 +34,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -75,10 +72,8 @@ class ContentRulesTest {
         return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, keywords, phrases, regexes, null, null, null, null, null);
     }
 
-    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-
     private ContentRules module(int maxScanned, ContentRulesConfig.Rule... rules) {
-        return module(new MemoryState(CLOCK::millis, 1000), maxScanned, rules);
+        return module(new MemoryState(), maxScanned, rules);
     }
 
     /** An instance named {@code content} counting in {@code state}, as every replica's does in a shared Redis. */
@@ -89,7 +84,7 @@ class ContentRulesTest {
     }
 
     private ContentRules module(SharedState state, ContentRulesConfig config) {
-        return (ContentRules) new ContentRulesModuleType(state, CLOCK).create(config, new ModuleContext("content", "example.com", meters));
+        return (ContentRules) new ContentRulesModuleType(state).create(config, new ModuleContext("content", "example.com", meters));
     }
 
     private ContentRules module(ContentRulesConfig.Rule... rules) {
@@ -165,7 +160,7 @@ class ContentRulesTest {
     void aListedMentionAndTheSameIdInTheTextAreOneUserWhateverTheFolding() {
         ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
                 new ContentRulesConfig.Mentions(1, true), null, null, null, null);
-        ContentRules leet = module(new MemoryState(CLOCK::millis, 1000), new ContentRulesConfig(List.of(oneUser),
+        ContentRules leet = module(new MemoryState(), new ContentRulesConfig(List.of(oneUser),
                 List.of("check_event_for_spam"), 16384, new ContentRulesConfig.Normalisation(true, true, true)));
         String pill = "{\"body\": \"hi Bob\", \"formatted_body\": \"hi <a href='https://matrix.to/#/@Bob1:x.org'>Bob</a>\", "
                 + "\"m.mentions\": {\"user_ids\": [\"@Bob1:x.org\"]}}";
@@ -244,7 +239,7 @@ class ContentRulesTest {
 
     @Test
     void replicasSharingOneStateCountTheRoomsTogether() {
-        MemoryState shared = new MemoryState(CLOCK::millis, 1000);
+        MemoryState shared = new MemoryState();
         ContentRules first = module(shared, 16384, repeated(1, 20));
         ContentRules second = module(shared, 16384, repeated(1, 20));
         String content = "{\"body\": \"Join my server at spam.example!\"}";

@@ -26,14 +26,16 @@ import org.springframework.stereotype.Component;
 /**
  * {@code content_rules}: declarative rules on what users write (keywords, phrases, regexes, mentions,
  * links, length, repetition) and upload (hash denylists, media types), compiled once at startup. A
- * regex that does not compile, a keyword that normalises to nothing or a media list that cannot be
- * read stops startup, naming the key.
+ * regex that does not compile, a keyword that normalises to nothing, a media type that is not one or
+ * a media list that cannot be read stops startup, naming the key.
  */
 @Component
 class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
     static final String NAME = "content_rules";
     /** Links are collected up to this many at least, whatever {@code max-count} says. */
     private static final int MIN_LINK_LIMIT = 1_000;
+    /** What {@code allowed-types} may hold, lower-cased: {@code type/subtype} or {@code type/*} (RFC 6838 names). */
+    private static final Pattern MEDIA_TYPE = Pattern.compile("[a-z0-9][a-z0-9!#$&^_.+-]*/(?:[a-z0-9][a-z0-9!#$&^_.+-]*|\\*)");
 
     private final SharedState state;
 
@@ -183,7 +185,22 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         if (hashes.isEmpty() && media.allowedTypes().isEmpty()) {
             throw new ModuleConfigurationException(field, "give hashes-file, hashes-url or allowed-types");
         }
-        return new ContentRule.MediaChecks(hashes, media.allowedTypes().stream().map(type -> type.strip().toLowerCase(Locale.ROOT)).toList());
+        return new ContentRule.MediaChecks(hashes, allowedTypes(field + ".allowed-types", media.allowedTypes()));
+    }
+
+    /** The types lower-cased; one that could never match a file's type would refuse every upload. */
+    private static List<String> allowedTypes(String field, List<String> types) {
+        List<String> allowed = new ArrayList<>();
+        for (int i = 0; i < types.size(); i++) {
+            String type = types.get(i).strip().toLowerCase(Locale.ROOT);
+            if (!MEDIA_TYPE.matcher(type).matches()) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", "'" + types.get(i) + "' is not a media type: write "
+                        + "type/subtype (image/png) or type/* (image/*), without parameters; to allow every type, leave "
+                        + "allowed-types out");
+            }
+            allowed.add(type);
+        }
+        return allowed;
     }
 
     private static void closeQuietly(AutoCloseable resource) {

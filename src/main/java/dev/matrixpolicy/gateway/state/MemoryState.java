@@ -12,9 +12,10 @@ import java.util.function.LongSupplier;
 
 /**
  * The state of one process, the default: nothing to install, and right for a single replica (with
- * several, each enforces its own limits). Bounded: at most {@code maxKeys} keys, the least recently
- * used forgotten first, and each key forgotten once its state no longer matters (a bucket after its
- * period, a window after its length).
+ * several, each enforces its own limits). Bounded: at most {@code maxKeys} keys (past that, Caffeine
+ * evicts the keys it judges least likely to be used again, by how often and how recently each was
+ * used: not strictly the least recently used), and each key forgotten once its state no longer
+ * matters (a bucket after its period, a window after its length).
  *
  * <p>Time is a monotonic ticker ({@link System#nanoTime()}), never the wall clock: a clock stepped
  * back (NTP, a VM resumed) would otherwise stop refills until it caught up again. The one ticker

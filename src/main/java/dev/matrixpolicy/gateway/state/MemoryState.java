@@ -12,30 +12,36 @@ import java.util.function.LongSupplier;
 
 /**
  * The state of one process, the default: nothing to install, and right for a single replica (with
- * several, each enforces its own limits). Bounded: at most {@code maxKeys} keys, the least recently
- * used forgotten first, and each key forgotten once its state no longer matters (a bucket after its
- * period, a window after its length).
+ * several, each enforces its own limits). Bounded: at most {@code maxKeys} keys (past that, Caffeine
+ * evicts the keys it judges least likely to be used again, by how often and how recently each was
+ * used: not strictly the least recently used), and each key forgotten once its state no longer
+ * matters (a bucket after its period, a window after its length).
+ *
+ * <p>Time is a monotonic ticker ({@link System#nanoTime()}), never the wall clock: a clock stepped
+ * back (NTP, a VM resumed) would otherwise stop refills until it caught up again. The one ticker
+ * times the refills, the windows and the cache's expiry.
  */
 public final class MemoryState implements SharedState {
     /** The default bound: enough for every active sender and room of a large homeserver. */
     public static final long DEFAULT_MAX_KEYS = 1_000_000;
 
-    private final LongSupplier clock;
+    private final LongSupplier ticker;
     private final Cache<String, Entry> entries;
 
-    /** A state on the system clock, with {@link #DEFAULT_MAX_KEYS}. */
+    /** A state on {@link System#nanoTime()}, with {@link #DEFAULT_MAX_KEYS}. */
     public MemoryState() {
-        this(System::currentTimeMillis, DEFAULT_MAX_KEYS);
+        this(System::nanoTime, DEFAULT_MAX_KEYS);
     }
 
     /**
-     * @param clock   the current time in milliseconds
+     * @param ticker  a monotonic time in nanoseconds, as {@link System#nanoTime()}: only differences count
      * @param maxKeys the most keys kept
      */
-    public MemoryState(LongSupplier clock, long maxKeys) {
-        this.clock = Objects.requireNonNull(clock, "clock");
+    public MemoryState(LongSupplier ticker, long maxKeys) {
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.entries = Caffeine.newBuilder()
                 .maximumSize(maxKeys)
+                .ticker(ticker::getAsLong)
                 .expireAfter(Expiry.<String, Entry>writing((key, entry) -> entry.lifetime()))
                 // Every take writes: with the default executor each write hands the cache's upkeep to
                 // the common pool, waking one of its threads (docs/performance.md, "Cache upkeep").
@@ -55,9 +61,14 @@ public final class MemoryState implements SharedState {
     private record Window(LinkedHashMap<String, Long> seen, Duration lifetime) implements Entry {
     }
 
+    /** The ticker in whole milliseconds, the unit of the arithmetic; floored, so it never goes back. */
+    private long now() {
+        return Math.floorDiv(ticker.getAsLong(), 1_000_000L);
+    }
+
     @Override
     public Take take(String key, Bucket bucket) {
-        long now = clock.getAsLong();
+        long now = now();
         Take[] answer = new Take[1];
         entries.asMap().compute(key, (ignored, entry) -> {
             double tokens = entry instanceof TokenBucket held ? bucket.refill(held.tokens(), now - held.updated()) : bucket.capacity();
@@ -73,7 +84,7 @@ public final class MemoryState implements SharedState {
 
     @Override
     public Take peek(String key, Bucket bucket) {
-        long now = clock.getAsLong();
+        long now = now();
         double tokens = entries.getIfPresent(key) instanceof TokenBucket held
                 ? bucket.refill(held.tokens(), now - held.updated()) : bucket.capacity();
         return tokens >= 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(bucket.millisUntilOneToken(tokens)));
@@ -81,7 +92,7 @@ public final class MemoryState implements SharedState {
 
     @Override
     public long countDistinct(String key, String member, Duration window) {
-        long now = clock.getAsLong();
+        long now = now();
         long[] count = new long[1];
         entries.asMap().compute(key, (ignored, entry) -> {
             LinkedHashMap<String, Long> seen = entry instanceof Window held ? held.seen() : new LinkedHashMap<>();
@@ -103,7 +114,7 @@ public final class MemoryState implements SharedState {
 
     @Override
     public long peekDistinct(String key, String member, Duration window) {
-        long since = clock.getAsLong() - window.toMillis();
+        long since = now() - window.toMillis();
         long[] count = {1};
         // Read under the key's lock, as countDistinct writes under it; the window is returned unchanged.
         entries.asMap().computeIfPresent(key, (ignored, entry) -> {

@@ -1,16 +1,25 @@
 package dev.matrixpolicy.gateway.state;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The shared-state contract in memory, and, on a clock the test moves, its exact arithmetic. */
+/** The shared-state contract in memory, and, on a ticker the test moves, its exact arithmetic. */
 class MemoryStateTest extends SharedStateContract {
     private final MemoryState state = new MemoryState();
-    private final AtomicLong now = new AtomicLong(1_000_000);
+    /** The ticker, in nanoseconds; negative, as {@link System#nanoTime()} may be. */
+    private final AtomicLong now = new AtomicLong(-1_000_000_000_000L);
     private final MemoryState onTestClock = new MemoryState(now::get, 100);
 
     @Override
@@ -30,7 +39,7 @@ class MemoryStateTest extends SharedStateContract {
         for (int i = 0; i < 3; i++) {
             onTestClock.take("k", bucket);
         }
-        now.addAndGet(1000);
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
 
         assertThat(onTestClock.take("k", bucket)).isEqualTo(new Take.Refused(Duration.ofMillis(2334)));
     }
@@ -39,7 +48,7 @@ class MemoryStateTest extends SharedStateContract {
     void anIdleBucketNeverHoldsMoreThanItsCapacity() {
         Bucket bucket = new Bucket(2, Duration.ofSeconds(10));
         onTestClock.take("k", bucket);
-        now.addAndGet(Duration.ofHours(1).toMillis());
+        now.addAndGet(Duration.ofHours(1).toNanos());
 
         assertThat(onTestClock.take("k", bucket)).isEqualTo(Take.ALLOWED);
         assertThat(onTestClock.take("k", bucket)).isEqualTo(Take.ALLOWED);
@@ -53,7 +62,7 @@ class MemoryStateTest extends SharedStateContract {
         for (int i = 0; i < 5; i++) {
             onTestClock.take("k", bucket);
         }
-        now.addAndGet(10_000);
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
 
         assertThat(onTestClock.take("k", bucket)).isEqualTo(Take.ALLOWED);
     }
@@ -66,6 +75,23 @@ class MemoryStateTest extends SharedStateContract {
         }
 
         assertThat(count).isEqualTo(SharedState.MAX_MEMBERS);
+    }
+
+    @Test
+    void timeIsAMonotonicTickerNeverTheWallClock() {
+        Set<String> wallClock = Set.of("java.lang.System.currentTimeMillis", "java.time.Instant.now", "java.time.Clock.systemUTC",
+                "java.time.Clock.systemDefaultZone", "java.time.InstantSource.system");
+        classes().that().resideInAPackage("dev.matrixpolicy.gateway.state")
+                .should(new ArchCondition<JavaClass>("never read the wall clock, which may step back and stop refills") {
+                    @Override
+                    public void check(JavaClass origin, ConditionEvents events) {
+                        origin.getAccessesFromSelf().stream()
+                                .filter(access -> wallClock.contains(access.getTargetOwner().getName() + "." + access.getName()))
+                                .forEach(access -> events.add(SimpleConditionEvent.violated(origin, access.getDescription())));
+                    }
+                })
+                .check(new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                        .importPackages("dev.matrixpolicy.gateway.state"));
     }
 
     @Test

@@ -6,7 +6,6 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +61,7 @@ public class ContentRulesBenchmark {
                         new ContentRulesConfig.Mentions(20, false), null, null, null, null)),
                 List.of("check_event_for_spam"), 16384, null);
         MemoryState state = new MemoryState();
-        rules = new ContentRulesModuleType(state, Clock.systemUTC()).create(config,
+        rules = new ContentRulesModuleType(state).create(config,
                 new ModuleContext("bench", "example.com", new SimpleMeterRegistry()), new SharedRecentMessages(state, "bench"));
         String paragraph = text.equals("ascii")
                 ? "Hi @alice:example.org, the meeting notes are at https://docs.example.com/notes/2026 and the "

@@ -5,7 +5,6 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.MediaFile;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
 import io.micrometer.core.instrument.Counter;
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -27,10 +26,10 @@ final class ContentRule {
     /** The checks of a rule that reads text; all but {@code index} and {@code hasText} optional. */
     record TextChecks(int index, boolean hasText, Optional<Integer> maxUsers, boolean roomMentions,
                       Set<String> allowedDomains, Set<String> deniedDomains, Optional<Integer> maxLinks,
-                      Optional<Integer> maxLength, Optional<Integer> maxRooms, Duration window) {
+                      Optional<Integer> maxLength, Optional<ContentRulesConfig.Repeated> repeated) {
         boolean any() {
             return hasText || maxUsers.isPresent() || !roomMentions || !allowedDomains.isEmpty() || !deniedDomains.isEmpty()
-                    || maxLinks.isPresent() || maxLength.isPresent() || maxRooms.isPresent();
+                    || maxLinks.isPresent() || maxLength.isPresent() || repeated.isPresent();
         }
     }
 
@@ -61,7 +60,7 @@ final class ContentRule {
         if (text.maxLength().isPresent()) {
             applies.addAll(EnumSet.of(Target.MESSAGE, Target.STATE));
         }
-        if (text.maxUsers().isPresent() || !text.roomMentions() || text.maxRooms().isPresent()) {
+        if (text.maxUsers().isPresent() || !text.roomMentions() || text.repeated().isPresent()) {
             applies.add(Target.MESSAGE);
         }
         this.targets = Set.copyOf(applies);
@@ -73,6 +72,11 @@ final class ContentRule {
 
     boolean checksMedia() {
         return media.isPresent();
+    }
+
+    /** Whether the rule has a {@code repeated} check, the one check that reads and writes the shared state. */
+    boolean countsRepeats() {
+        return text.repeated().isPresent();
     }
 
     /** The check that refuses the subject, e.g. {@code keywords}; empty when none does or the user is exempt. */
@@ -124,7 +128,8 @@ final class ContentRule {
         if (links.isPresent()) {
             return links;
         }
-        if (target == Target.MESSAGE && text.maxRooms().isPresent() && subject.roomsWithin(text.window()) > text.maxRooms().get()) {
+        if (target == Target.MESSAGE && text.repeated()
+                .filter(repeated -> subject.roomsWithin(repeated.window(), repeated.minLength()) > repeated.maxRooms()).isPresent()) {
             return Optional.of("repeated");
         }
         return Optional.empty();

@@ -12,7 +12,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
-import java.time.Clock;
+import dev.matrixpolicy.gateway.state.StateUnavailableException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -22,8 +22,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A {@code content_rules} instance: refuses messages, room names and topics, display names, usernames
- * and media files by its rules, the first matching rule deciding. Everything is in memory, so calls
- * run inline; the only I/O, reading media hash lists, happens on their own threads.
+ * and media files by its rules, the first matching rule deciding. The rules match in memory, so calls
+ * run inline, unless a {@code repeated} rule counts in Redis: then each message waits on the network
+ * and the entry's {@code timeout} bounds it. Reading media hash lists happens on their own threads.
  */
 final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySendStateEvent, CheckUsernameForSpam,
         CheckRegistrationForSpam, CheckMediaFileForSpam {
@@ -49,18 +50,16 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     private final Set<CallbackType<?, ?, ?>> enabled;
     private final Reading reading;
     private final RecentMessages recent;
-    private final Clock clock;
     private final List<AutoCloseable> resources;
 
     ContentRules(String instance, String serverName, List<ContentRule> rules, Set<CallbackType<?, ?, ?>> enabled,
-                 Reading reading, RecentMessages recent, Clock clock, List<AutoCloseable> resources) {
+                 Reading reading, RecentMessages recent, List<AutoCloseable> resources) {
         this.instance = instance;
         this.serverName = serverName;
         this.rules = List.copyOf(rules);
         this.enabled = Set.copyOf(enabled);
         this.reading = reading;
         this.recent = recent;
-        this.clock = clock;
         this.resources = List.copyOf(resources);
     }
 
@@ -77,7 +76,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
 
     @Override
     public boolean mayBlock() {
-        return false; // in-memory matching over a capped text
+        return recent.remote() && rules.stream().anyMatch(ContentRule::countsRepeats);
     }
 
     // ---- the callbacks
@@ -94,7 +93,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         JsonNode edited = content.path("m.new_content");
         int length = Math.max(addMessage(raw, content), edited.isObject() ? addMessage(raw, edited) : -1);
         JsonNode mentions = content.has("m.mentions") ? content.get("m.mentions") : edited.path("m.mentions");
-        Subject.Sending sending = new Subject.Sending(event.roomId(), recent, clock.instant());
+        Subject.Sending sending = new Subject.Sending(event.roomId(), recent);
         return verdict(CheckEventForSpam.TYPE, subject(Target.MESSAGE, event.sender(), raw, length, mentions, Optional.of(sending)));
     }
 
@@ -191,8 +190,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
 
     private Subject subject(Target target, String userId, RawText raw, int length, JsonNode mentions,
                             Optional<Subject.Sending> sending) {
-        return new Subject(target, userId, reading.normaliser().normalise(raw.text()), length, mentions, sending,
-                reading.index(), reading.mentionLimit(), reading.linkLimit());
+        return new Subject(target, userId, reading.normaliser().normalise(raw.text()), length, mentions, sending, reading);
     }
 
     private SpamVerdict verdict(CallbackType<?, ?, ?> callback, Subject subject) {
@@ -203,15 +201,29 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
      * The first rule that refuses the subject, counted and logged. The line says the rule matched, not
      * that the call was refused: under {@code mode: shadow} the gateway answers as if it had not, and
      * its decision log says which.
+     *
+     * <p>A rule whose {@code repeated} check cannot reach the shared state is passed over, and the rules
+     * after it still decide: the failure goes up (to the entry's {@code on-failure}) only when none of
+     * them refuses, so that a Redis outage never silences the rules that need no state.
      */
     private Optional<ContentRule> refused(CallbackType<?, ?, ?> callback, Subject subject) {
+        StateUnavailableException unavailable = null; // the first failure, kept while later rules decide
         for (ContentRule rule : rules) {
-            Optional<String> check = rule.refusal(subject);
+            Optional<String> check;
+            try {
+                check = rule.refusal(subject);
+            } catch (StateUnavailableException failed) {
+                unavailable = unavailable == null ? failed : unavailable;
+                continue;
+            }
             if (check.isPresent()) {
                 log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, check.get(), callback.name(),
                         subject.userId);
                 return Optional.of(rule);
             }
+        }
+        if (unavailable != null) {
+            throw unavailable;
         }
         return Optional.empty();
     }

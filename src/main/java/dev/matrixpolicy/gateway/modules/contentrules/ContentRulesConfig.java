@@ -21,7 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rules              the rules, in order: the first that matches refuses
  * @param callbacks          the callbacks the module may take part in; it joins those its rules apply to
  * @param maxScannedLength   how many characters of a subject's text are scanned (normalised, matched
- *                           by keywords, regexes, links and mentions); the rest is not looked at
+ *                           by keywords, regexes, links and mentions), shared by its parts; the rest is
+ *                           not looked at
  * @param normalisation      what normalisation folds
  */
 public record ContentRulesConfig(
@@ -113,11 +114,14 @@ public record ContentRulesConfig(
     }
 
     /**
-     * @param maxRooms how many rooms one sender may send the same text to within the window
-     * @param window   how far back sightings count
+     * @param maxRooms  how many rooms one sender may send the same text to within the window
+     * @param window    how far back sightings count
+     * @param minLength the fewest characters (code points) of a body that is counted: short replies
+     *                  ("ok", "thanks") are sent to many rooms by anyone
      */
     public record Repeated(@DefaultValue("3") @Positive int maxRooms,
-                           @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s") Duration window) {
+                           @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s") Duration window,
+                           @DefaultValue("20") @Positive int minLength) {
     }
 
     /**

@@ -15,42 +15,34 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
  * {@code content_rules}: declarative rules on what users write (keywords, phrases, regexes, mentions,
  * links, length, repetition) and upload (hash denylists, media types), compiled once at startup. A
- * regex that does not compile, a keyword that normalises to nothing or a media list that cannot be
- * read stops startup, naming the key.
+ * regex that does not compile, a keyword that normalises to nothing, a media type that is not one or
+ * a media list that cannot be read stops startup, naming the key.
  */
 @Component
 class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
     static final String NAME = "content_rules";
     /** Links are collected up to this many at least, whatever {@code max-count} says. */
     private static final int MIN_LINK_LIMIT = 1_000;
+    /** What {@code allowed-types} may hold, lower-cased: {@code type/subtype} or {@code type/*} (RFC 6838 names). */
+    private static final Pattern MEDIA_TYPE = Pattern.compile("[a-z0-9][a-z0-9!#$&^_.+-]*/(?:[a-z0-9][a-z0-9!#$&^_.+-]*|\\*)");
 
     private final SharedState state;
-    private final Clock clock;
 
     /** @param state where {@code repeated} rules count, shared by the replicas when it is Redis */
-    @Autowired
     ContentRulesModuleType(SharedState state) {
-        this(state, Clock.systemUTC());
-    }
-
-    ContentRulesModuleType(SharedState state, Clock clock) {
         super(NAME, ContentRulesConfig.class);
         this.state = state;
-        this.clock = clock;
     }
 
     @Override
@@ -93,7 +85,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         }
         ContentRules.Reading reading = new ContentRules.Reading(normaliser, index.build(), config.maxScannedLength(),
                 mentionLimit, linkLimit);
-        return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, clock, resources);
+        return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, resources);
     }
 
     private static ContentRule.TextChecks textChecks(int rule, String field, ContentRulesConfig.Rule config,
@@ -113,7 +105,6 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         }
         ContentRulesConfig.Mentions mentions = config.mentions();
         ContentRulesConfig.Links links = config.links();
-        ContentRulesConfig.Repeated repeated = config.repeated();
         return new ContentRule.TextChecks(rule, !keywords.isEmpty() || !phrases.isEmpty() || !config.regexes().isEmpty(),
                 Optional.ofNullable(mentions).map(ContentRulesConfig.Mentions::maxUsers),
                 mentions == null || mentions.room(),
@@ -121,8 +112,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
                 links == null ? Set.of() : domains(field + ".links.denied-domains", links.deniedDomains(), normaliser),
                 Optional.ofNullable(links).map(ContentRulesConfig.Links::maxCount),
                 Optional.ofNullable(config.maxLength()),
-                Optional.ofNullable(repeated).map(ContentRulesConfig.Repeated::maxRooms),
-                repeated == null ? Duration.ZERO : repeated.window());
+                Optional.ofNullable(config.repeated()));
     }
 
     /** Words normalised as the text will be; one that normalises to nothing could never be told from any text. */
@@ -195,7 +185,22 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         if (hashes.isEmpty() && media.allowedTypes().isEmpty()) {
             throw new ModuleConfigurationException(field, "give hashes-file, hashes-url or allowed-types");
         }
-        return new ContentRule.MediaChecks(hashes, media.allowedTypes().stream().map(type -> type.strip().toLowerCase(Locale.ROOT)).toList());
+        return new ContentRule.MediaChecks(hashes, allowedTypes(field + ".allowed-types", media.allowedTypes()));
+    }
+
+    /** The types lower-cased; one that could never match a file's type would refuse every upload. */
+    private static List<String> allowedTypes(String field, List<String> types) {
+        List<String> allowed = new ArrayList<>();
+        for (int i = 0; i < types.size(); i++) {
+            String type = types.get(i).strip().toLowerCase(Locale.ROOT);
+            if (!MEDIA_TYPE.matcher(type).matches()) {
+                throw new ModuleConfigurationException(field + "[" + i + "]", "'" + types.get(i) + "' is not a media type: write "
+                        + "type/subtype (image/png) or type/* (image/*), without parameters; to allow every type, leave "
+                        + "allowed-types out");
+            }
+            allowed.add(type);
+        }
+        return allowed;
     }
 
     private static void closeQuietly(AutoCloseable resource) {

@@ -8,7 +8,8 @@ import tools.jackson.databind.JsonNode;
  * Whom a message mentions. A user is mentioned when listed in {@code content["m.mentions"].user_ids},
  * or when a user ID ({@code @localpart:server}) appears in the text, which covers {@code matrix.to}
  * pills ({@code https://matrix.to/#/@alice:example.org} in an {@code href}) and IDs typed in the body.
- * Each user counts once. The room is mentioned by {@code "m.mentions": {"room": true}} or by
+ * Each user counts once: a listed ID is normalised as the text is, so that it and the same ID in
+ * the text are one user ({@code @Bob1:x.org} and {@code @bobi:x.org} with {@code fold-leet}). The room is mentioned by {@code "m.mentions": {"room": true}} or by
  * {@code @room} in the text. Percent-encoded pills ({@code #/%40alice%3A...}) are not decoded.
  *
  * @param users how many distinct users, counted up to {@code limit} + 1
@@ -18,10 +19,11 @@ record Mentions(int users, boolean room) {
 
     /**
      * @param mentions the content's {@code m.mentions}, or a missing node
-     * @param text     the normalised text
-     * @param limit    past how many distinct users counting stops
+     * @param text       the normalised text
+     * @param limit      past how many distinct users counting stops
+     * @param normaliser what normalised the text, for the listed IDs
      */
-    static Mentions in(JsonNode mentions, String text, int limit) {
+    static Mentions in(JsonNode mentions, String text, int limit, Normaliser normaliser) {
         Set<String> users = new HashSet<>();
         boolean room = mentions.path("room").asBoolean(false);
         JsonNode ids = mentions.path("user_ids");
@@ -31,7 +33,7 @@ record Mentions(int users, boolean room) {
                     break;
                 }
                 if (id.isString()) {
-                    users.add(id.stringValue().toLowerCase(java.util.Locale.ROOT));
+                    users.add(normaliser.normalise(id.stringValue()));
                 }
             }
         }

@@ -1,24 +1,50 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import org.springframework.web.util.HtmlUtils;
 
 /**
  * The text of one subject (a message, a room name, a display name), gathered from its parts and
- * capped: past {@code max-scanned-length} characters nothing more is taken, so every later pass (normalisation,
- * keywords, regexes, links, mentions) works on a bounded text however large the event. Parts are
- * joined by a new line, which normalisation turns into a space.
+ * capped: at most {@code max-scanned-length} characters of the parts are read, so every later pass
+ * (normalisation, keywords, regexes, links, mentions) works on a bounded text however large the
+ * event. Parts are joined by a new line, which normalisation turns into a space.
  *
- * <p>HTML ({@code formatted_body}) is read as text: tags are dropped, the usual character references
- * decoded ({@code &amp;}, {@code &#x41;}...), and each {@code href} value is added at the end, so links
- * and {@code matrix.to} pills behind a link text are seen too. No HTML parser: a tag is what lies
- * between {@code <} and the next {@code >}.
+ * <p>Each part gets its share of the cap: all of it when the parts fit together, and otherwise an
+ * equal share of what the shorter parts leave (the shares of max-min fairness), so that padding one
+ * part (a body of 16,384 spaces) cannot push another (the formatted body, {@code m.new_content}) out
+ * of the scan. An HTML part's share counts its markup too: it is what is read of it.
+ *
+ * <p>HTML ({@code formatted_body}) is read as text, as a client renders it: a {@code <} followed by a
+ * letter, {@code /}, {@code !} or {@code ?} starts a tag (any other is text, {@code 1 < 2}), which
+ * ends at the next {@code >} (a comment at {@code -->}); a tag that breaks a line or stands alone
+ * ({@code <p>}, {@code <br>}, {@code <li>}, {@code <img>}...) reads as a space, and inline formatting
+ * ({@code <b>}, {@code <span>}...), comments and unknown tags as nothing, so {@code air<b></b>drop} is
+ * {@code airdrop}. Character references are decoded, numeric ones and the named ones of HTML 4.01
+ * ({@code &alpha;}, {@code &eacute;}; Spring's table) with {@code &apos;}. Each {@code href} value is
+ * added at the end, so links and {@code matrix.to} pills behind a link text are seen too. No HTML
+ * parser: a {@code >} inside a quoted attribute value ends the tag, which reads more as text, never less.
  */
 final class RawText {
+    /** Tags read as a space: they break a line or stand alone where a client renders them. */
+    private static final Set<String> SEPARATING = Set.of("address", "article", "aside", "blockquote", "br", "caption",
+            "dd", "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+            "header", "hr", "img", "li", "main", "mx-reply", "nav", "ol", "p", "pre", "section", "summary", "table",
+            "tbody", "td", "tfoot", "th", "thead", "tr", "ul");
+
+    /** How far after its {@code &} a reference's {@code ;} may stand: {@code &#x10FFFF;}, {@code &thetasym;}. */
+    private static final int MAX_REFERENCE = 9;
+
     private final int cap;
-    private final StringBuilder text = new StringBuilder();
+    private final List<Part> parts = new ArrayList<>();
+    private StringBuilder text;
     private final List<String> hrefs = new ArrayList<>();
+
+    private record Part(String source, boolean html) {
+    }
 
     RawText(int cap) {
         this.cap = cap;
@@ -26,80 +52,123 @@ final class RawText {
 
     /** Adds a plain-text part. */
     RawText add(String part) {
-        reserve(part.length());
-        separate();
-        append(part, 0, part.length());
+        parts.add(new Part(part, false));
         return this;
     }
 
     /** Adds an HTML part: its text, then its links. */
     RawText addHtml(String html) {
-        reserve(html.length());
-        separate();
-        int i = 0;
-        int length = html.length();
-        while (i < length && !full()) {
-            char c = html.charAt(i);
-            if (c == '<') {
-                int close = html.indexOf('>', i);
-                int end = close < 0 ? length : close;
-                href(html, i + 1, end);
-                append(" ", 0, 1);
-                i = end + 1;
-            } else if (c == '&') {
-                i = reference(html, i);
-            } else {
-                int run = i + 1; // up to the next tag or reference, appended at once
-                while (run < length && html.charAt(run) != '<' && html.charAt(run) != '&') {
-                    run++;
-                }
-                append(html, i, run);
-                i = run;
-            }
-        }
+        parts.add(new Part(html, true));
         return this;
     }
 
     /**
      * The gathered text, links of HTML parts last; at most the cap, plus a few characters of
-     * separators. Not a copy: the text is not added to after this.
+     * separators. Worked out once; not a copy.
      */
     CharSequence text() {
-        for (String href : hrefs) {
-            add(href);
+        if (text != null) {
+            return text;
         }
-        hrefs.clear();
+        int[] shares = shares();
+        text = new StringBuilder(Arrays.stream(shares).sum() + parts.size());
+        for (int i = 0; i < parts.size(); i++) {
+            if (!text.isEmpty()) {
+                text.append('\n');
+            }
+            Part part = parts.get(i);
+            if (part.html()) {
+                readHtml(part.source(), shares[i]);
+            } else {
+                text.append(part.source(), 0, shares[i]);
+            }
+        }
+        for (String href : hrefs) {
+            text.append('\n').append(href);
+        }
         return text;
     }
 
-    private boolean full() {
-        return text.length() >= cap;
+    /**
+     * Each part's share of the cap: the shortest parts first, each getting its length or an equal
+     * share of what is left, whichever is less.
+     */
+    private int[] shares() {
+        Integer[] shortestFirst = new Integer[parts.size()];
+        Arrays.setAll(shortestFirst, i -> i);
+        Arrays.sort(shortestFirst, (a, b) -> Integer.compare(parts.get(a).source().length(), parts.get(b).source().length()));
+        int[] shares = new int[parts.size()];
+        int left = cap;
+        for (int k = 0; k < shortestFirst.length; k++) {
+            int part = shortestFirst[k];
+            shares[part] = Math.min(parts.get(part).source().length(), left / (shortestFirst.length - k));
+            left -= shares[part];
+        }
+        return shares;
     }
 
-    private void separate() {
-        if (!text.isEmpty() && !full()) {
-            text.append('\n');
+    /**
+     * Reads the first {@code end} characters of an HTML part. A tag (or a reference) that runs past
+     * them is not read: a cut link could name another host. What is appended, links included, is
+     * never longer than what was read.
+     */
+    private void readHtml(String html, int end) {
+        int i = 0;
+        while (i < end) {
+            char c = html.charAt(i);
+            if (c == '<' && i + 1 < end && startsTag(html.charAt(i + 1))) {
+                int close = tagEnd(html, i);
+                if (close < 0 || close >= end) {
+                    return;
+                }
+                String name = tagName(html, i + 1, close);
+                if (!name.isEmpty()) { // not a comment, whose href= is no link
+                    href(html, i + 1, close);
+                }
+                if (SEPARATING.contains(name)) {
+                    text.append(' ');
+                }
+                i = close + 1;
+            } else if (c == '&') {
+                i = reference(html, i, end, text);
+            } else {
+                int run = i + 1; // up to the next tag or reference, appended at once
+                while (run < end && html.charAt(run) != '<' && html.charAt(run) != '&') {
+                    run++;
+                }
+                text.append(html, i, run);
+                i = run;
+            }
         }
     }
 
-    private void append(String part, int from, int to) {
-        int room = cap - text.length();
-        if (room > 0) {
-            text.append(part, from, Math.min(to, from + room));
+    /** The {@code >} that ends the tag starting at {@code start}, a comment's {@code -->} for a comment; -1 when none does. */
+    private static int tagEnd(String html, int start) {
+        if (html.startsWith("<!--", start)) {
+            int dashes = html.indexOf("-->", start + 2); // from the first dash: <!--> is an empty comment
+            return dashes < 0 ? -1 : dashes + 2;
         }
+        return html.indexOf('>', start);
     }
 
-    /** Room for a part of {@code length} characters at once, rather than by doubling from 16. */
-    private void reserve(int length) {
-        text.ensureCapacity(text.length() + Math.min(length, Math.max(0, cap - text.length())) + 1);
+    /** Whether a {@code <} followed by {@code next} starts a tag, as the HTML standard says. */
+    private static boolean startsTag(char next) {
+        return (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') || next == '/' || next == '!' || next == '?';
+    }
+
+    /** The lower-cased name of the tag between {@code from} and {@code to}, an end tag's too; empty for a comment. */
+    private static String tagName(String html, int from, int to) {
+        int start = html.charAt(from) == '/' ? from + 1 : from;
+        int end = start;
+        while (end < to && (Character.isLetterOrDigit(html.charAt(end)) || html.charAt(end) == '-')) {
+            end++;
+        }
+        return html.substring(start, end).toLowerCase(Locale.ROOT);
     }
 
     /** Notes the {@code href} value of the tag between {@code from} and {@code to}, if it has one. */
     private void href(String html, int from, int to) {
-        if (hrefs.size() >= cap / 8) {
-            return; // a link takes more than 8 characters: more could not fit under the cap anyway
-        }
-        String tag = html.substring(from, Math.min(to, from + cap)).toLowerCase(Locale.ROOT);
+        String tag = html.substring(from, to).toLowerCase(Locale.ROOT);
         int at = tag.indexOf("href");
         while (at >= 0) {
             int i = at + 4;
@@ -129,53 +198,59 @@ final class RawText {
         if (value.indexOf('&') < 0) {
             return value;
         }
-        RawText decoded = new RawText(value.length());
+        StringBuilder decoded = new StringBuilder(value.length());
         for (int i = 0; i < value.length(); ) {
-            i = value.charAt(i) == '&' ? decoded.reference(value, i) : decoded.appendChar(value, i);
+            if (value.charAt(i) == '&') {
+                i = reference(value, i, value.length(), decoded);
+            } else {
+                decoded.append(value.charAt(i++));
+            }
         }
-        return decoded.text.toString();
+        return decoded.toString();
     }
 
-    private int appendChar(String value, int at) {
-        text.append(value.charAt(at));
-        return at + 1;
-    }
-
-    /** Decodes the character reference at {@code at} (an {@code &}), or keeps the {@code &}; returns where to go on. */
-    private int reference(String html, int at) {
-        int semicolon = html.indexOf(';', at);
-        if (semicolon < 0 || semicolon - at > 10) {
-            text.append('&');
+    /**
+     * Decodes the character reference at {@code at} (an {@code &}), ending before {@code end}, into
+     * {@code out}, or keeps the {@code &}; returns where to go on.
+     */
+    private static int reference(String html, int at, int end, StringBuilder out) {
+        int semicolon = at + 1; // looked for among the next few characters only: many '&' cost no more than text
+        while (semicolon < Math.min(end, at + MAX_REFERENCE + 1) && html.charAt(semicolon) != ';') {
+            semicolon++;
+        }
+        String decoded = semicolon < end && html.charAt(semicolon) == ';' ? decodeName(html.substring(at + 1, semicolon)) : "";
+        if (decoded.isEmpty()) {
+            out.append('&');
             return at + 1;
         }
-        String name = html.substring(at + 1, semicolon);
-        int decoded = switch (name) {
-            case "amp" -> '&';
-            case "lt" -> '<';
-            case "gt" -> '>';
-            case "quot" -> '"';
-            case "apos" -> '\'';
-            case "nbsp" -> ' ';
-            default -> numeric(name);
-        };
-        if (decoded < 0) {
-            text.append('&');
-            return at + 1;
-        }
-        text.appendCodePoint(decoded);
+        out.append(decoded);
         return semicolon + 1;
     }
 
-    private static int numeric(String name) {
-        if (name.length() < 2 || name.charAt(0) != '#') {
-            return -1;
+    /**
+     * The character of a reference's name: {@code #65} or {@code #x41}, a name of HTML 4.01 by
+     * Spring's table ({@code alpha}), or {@code apos} (XML's, which HTML 4.01 lacks); nothing when it
+     * names none.
+     */
+    private static String decodeName(String name) {
+        if (name.startsWith("#")) {
+            boolean hex = name.startsWith("#x") || name.startsWith("#X");
+            String digits = name.substring(hex ? 2 : 1);
+            int radix = hex ? 16 : 10;
+            if (digits.isEmpty() || !digits.chars().allMatch(digit -> digit < 0x80 && Character.digit(digit, radix) >= 0)) {
+                return "";
+            }
+            int codePoint = Integer.parseInt(digits, radix); // at most 7 digits: no overflow
+            return Character.isValidCodePoint(codePoint) ? Character.toString(codePoint) : "";
         }
-        try {
-            boolean hex = name.charAt(1) == 'x' || name.charAt(1) == 'X';
-            int codePoint = Integer.parseInt(name.substring(hex ? 2 : 1), hex ? 16 : 10);
-            return Character.isValidCodePoint(codePoint) ? codePoint : -1;
-        } catch (NumberFormatException notANumber) {
-            return -1;
+        if (name.equals("apos")) {
+            return "'";
         }
+        if (name.isEmpty() || !name.chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            return "";
+        }
+        String reference = "&" + name + ";";
+        String decoded = HtmlUtils.htmlUnescape(reference);
+        return decoded.equals(reference) ? "" : decoded;
     }
 }

@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * What {@code repeated} rules remember: in which rooms a sender sent a text, and when. One method,
@@ -11,9 +10,12 @@ import java.time.Instant;
 interface RecentMessages {
 
     /**
-     * Records that {@code sender} sent the text of {@code fingerprint} in {@code roomId} at {@code now},
-     * and answers in how many distinct rooms (this one included) they sent it since {@code now - window}.
+     * Records that {@code sender} sent the text of {@code fingerprint} in {@code roomId} now, and
+     * answers in how many distinct rooms (this one included) they sent it within the last {@code window}.
      * Sending it again in the same room counts that room once.
      */
-    int roomsWithin(String sender, long fingerprint, String roomId, Instant now, Duration window);
+    int roomsWithin(String sender, long fingerprint, String roomId, Duration window);
+
+    /** Whether a call may wait on the network (the count is in Redis), so that the entry's {@code timeout} must bound it. */
+    boolean remote();
 }

@@ -3,15 +3,14 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.state.SharedState;
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * {@link RecentMessages} in the gateway's {@link SharedState}: in memory for one replica, in Redis
  * for several, so that a sender who posts the same text in rooms whose requests land on different
  * replicas is counted once across all of them. Each (instance, sender, text) is one key, whose
  * members are the rooms, each counted once from its latest sighting; the state's clock decides the
- * window, so {@code now} is not used. When the state cannot be reached, the module fails and the
- * entry's {@code on-failure} decides. An explanation ({@link DryRun}) counts without recording.
+ * window. When the state cannot be reached, the call throws and the module passes the rule over
+ * (see {@code ContentRules}). An explanation ({@link DryRun}) counts without recording.
  */
 final class SharedRecentMessages implements RecentMessages {
     private final SharedState state;
@@ -24,9 +23,14 @@ final class SharedRecentMessages implements RecentMessages {
     }
 
     @Override
-    public int roomsWithin(String sender, long fingerprint, String roomId, Instant now, Duration window) {
+    public int roomsWithin(String sender, long fingerprint, String roomId, Duration window) {
         String key = prefix + sender + ":" + Long.toHexString(fingerprint);
         long rooms = DryRun.active() ? state.peekDistinct(key, roomId, window) : state.countDistinct(key, roomId, window);
         return (int) Math.min(rooms, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public boolean remote() {
+        return state.remote();
     }
 }

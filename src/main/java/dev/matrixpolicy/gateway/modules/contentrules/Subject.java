@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.MissingNode;
@@ -23,7 +22,7 @@ final class Subject {
     }
 
     /** Where a message was sent: what {@code repeated} rules need. */
-    record Sending(String roomId, RecentMessages recent, Instant now) {
+    record Sending(String roomId, RecentMessages recent) {
     }
 
     final Target target;
@@ -33,51 +32,55 @@ final class Subject {
     final int length;
     private final JsonNode mentionsNode;
     private final Optional<Sending> sending;
-    private final TextIndex index;
-    private final int mentionLimit;
-    private final int linkLimit;
+    private final ContentRules.Reading reading;
     private TextIndex.Hits hits;
     private Links links;
     private Mentions mentions;
 
     Subject(Target target, String userId, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
-            TextIndex index, int mentionLimit, int linkLimit) {
+            ContentRules.Reading reading) {
         this.target = target;
         this.userId = userId;
         this.text = text;
         this.length = length;
         this.mentionsNode = mentionsNode == null ? MissingNode.getInstance() : mentionsNode;
         this.sending = sending;
-        this.index = index;
-        this.mentionLimit = mentionLimit;
-        this.linkLimit = linkLimit;
+        this.reading = reading;
     }
 
     /** Whether a keyword, phrase or regex of the rule occurs in the text. */
     boolean textMatches(int rule) {
         if (hits == null) {
-            hits = index.scan(text);
+            hits = reading.index().scan(text);
         }
-        return hits.words().get(rule) || index.regexMatches(rule, hits, text);
+        return hits.words().get(rule) || reading.index().regexMatches(rule, hits, text);
     }
 
     Links links() {
         if (links == null) {
-            links = Links.in(text, linkLimit);
+            links = Links.in(text, reading.linkLimit());
         }
         return links;
     }
 
     Mentions mentions() {
         if (mentions == null) {
-            mentions = Mentions.in(mentionsNode, text, mentionLimit);
+            mentions = Mentions.in(mentionsNode, text, reading.mentionLimit(), reading.normaliser());
         }
         return mentions;
     }
 
-    /** In how many rooms the sender sent this text within the window; 0 when it was not sent to a room. */
-    int roomsWithin(Duration window) {
-        return sending.map(sent -> sent.recent().roomsWithin(userId, fingerprint(text), sent.roomId(), sent.now(), window))
+    /**
+     * In how many rooms the sender sent this text within the window, this one included. 0, and nothing
+     * recorded, when it was not sent to a room or is not counted: a body shorter than {@code minLength}
+     * characters, or no text once normalised (an encrypted message, a reaction, a redaction: all of
+     * them would share the fingerprint of the empty text).
+     */
+    int roomsWithin(Duration window, int minLength) {
+        if (length < minLength || text.isEmpty()) {
+            return 0;
+        }
+        return sending.map(sent -> sent.recent().roomsWithin(userId, fingerprint(text), sent.roomId(), window))
                 .orElse(0);
     }
 

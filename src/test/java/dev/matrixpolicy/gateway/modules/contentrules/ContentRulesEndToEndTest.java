@@ -60,7 +60,7 @@ class ContentRulesEndToEndTest extends GatewayEndToEnd {
     @Test
     void theSameTextInTooManyRoomsIsRefusedAndExplanationsDoNotCountTowardsIt() {
         String sender = "@repeater:example.com";
-        String content = "{\"body\": \"join my channel\"}";
+        String content = "{\"body\": \"join my channel, everyone is welcome\"}";
         GatewayClient management = new GatewayClient(managementPort, null);
         for (int room = 1; room <= 4; room++) {
             Answer explained = management.post("/actuator/explain/spam_checker/check_event_for_spam", event(sender, "!r" + room + ":example.com", content));

@@ -23,17 +23,20 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserProfile;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.state.RedisState;
+import dev.matrixpolicy.gateway.state.SharedState;
+import dev.matrixpolicy.gateway.state.StateUnavailableException;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
+import dev.matrixpolicy.gateway.support.Ports;
 import dev.matrixpolicy.gateway.support.Warnings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -69,18 +72,19 @@ class ContentRulesTest {
         return new ContentRulesConfig.Rule(name, "M_FORBIDDEN", null, null, keywords, phrases, regexes, null, null, null, null, null);
     }
 
-    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-
     private ContentRules module(int maxScanned, ContentRulesConfig.Rule... rules) {
-        return module(new MemoryState(CLOCK::millis, 1000), maxScanned, rules);
+        return module(new MemoryState(), maxScanned, rules);
     }
 
     /** An instance named {@code content} counting in {@code state}, as every replica's does in a shared Redis. */
-    private ContentRules module(MemoryState state, int maxScanned, ContentRulesConfig.Rule... rules) {
-        ContentRulesConfig config = new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
+    private ContentRules module(SharedState state, int maxScanned, ContentRulesConfig.Rule... rules) {
+        return module(state, new ContentRulesConfig(List.of(rules), List.of("check_event_for_spam",
                 "user_may_send_state_event", "check_username_for_spam", "check_registration_for_spam",
-                "check_media_file_for_spam"), maxScanned, null);
-        return (ContentRules) new ContentRulesModuleType(state, CLOCK).create(config, new ModuleContext("content", "example.com", meters));
+                "check_media_file_for_spam"), maxScanned, null));
+    }
+
+    private ContentRules module(SharedState state, ContentRulesConfig config) {
+        return (ContentRules) new ContentRulesModuleType(state).create(config, new ModuleContext("content", "example.com", meters));
     }
 
     private ContentRules module(ContentRulesConfig.Rule... rules) {
@@ -88,9 +92,19 @@ class ContentRulesTest {
     }
 
     static CheckEventForSpam.Args message(String sender, String room, String contentJson) {
-        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$e\", \"room_id\": \"" + room + "\", \"type\": "
-                + "\"m.room.message\", \"sender\": \"" + sender + "\", \"content\": " + contentJson + "}");
+        return event("m.room.message", sender, room, contentJson);
+    }
+
+    static CheckEventForSpam.Args event(String type, String sender, String room, String contentJson) {
+        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$e\", \"room_id\": \"" + room + "\", \"type\": \""
+                + type + "\", \"sender\": \"" + sender + "\", \"content\": " + contentJson + "}");
         return new CheckEventForSpam.Args(new ClientEvent(event));
+    }
+
+    /** A rule of {@code repeated} alone, refusing past {@code maxRooms} rooms within 10 minutes. */
+    static ContentRulesConfig.Rule repeated(int maxRooms, int minLength) {
+        return new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                new ContentRulesConfig.Repeated(maxRooms, Duration.ofMinutes(10), minLength), null);
     }
 
     static CheckEventForSpam.Args body(String body) {
@@ -143,6 +157,20 @@ class ContentRulesTest {
     }
 
     @Test
+    void aListedMentionAndTheSameIdInTheTextAreOneUserWhateverTheFolding() {
+        ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(1, true), null, null, null, null);
+        ContentRules leet = module(new MemoryState(), new ContentRulesConfig(List.of(oneUser),
+                List.of("check_event_for_spam"), 16384, new ContentRulesConfig.Normalisation(true, true, true)));
+        String pill = "{\"body\": \"hi Bob\", \"formatted_body\": \"hi <a href='https://matrix.to/#/@Bob1:x.org'>Bob</a>\", "
+                + "\"m.mentions\": {\"user_ids\": [\"@Bob1:x.org\"]}}";
+
+        assertThat(leet.checkEventForSpam(message(SPAMMER, "!r:x", pill))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(leet.checkEventForSpam(message(SPAMMER, "!r:x", pill.replace("hi Bob\"", "hi Bob and @carol:x.org\""))))
+                .isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void aSpammyLinkIsRefusedWithItsSubdomainsAndAnAllowListRefusesTheRest() {
         ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
                 new ContentRulesConfig.Links(List.of(), List.of("spam.example"), 2), null, null, null));
@@ -169,28 +197,74 @@ class ContentRulesTest {
 
     @Test
     void theSameTextFromOneSenderInTooManyRoomsIsRefused() {
-        ContentRules rules = module(new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null, null,
-                null, null, new ContentRulesConfig.Repeated(2, Duration.ofMinutes(10)), null));
-        String content = "{\"body\": \"Join my server!\"}";
+        ContentRules rules = module(repeated(2, 20));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
 
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
-        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", "{\"body\": \"join  MY server!\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", "{\"body\": \"join  MY server at spam.example!\"}")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message("@other:x", "!c:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!c:x", content))).isInstanceOf(Rejection.class);
     }
 
     @Test
+    void eventsWithoutTextAreNeverCountedAsRepeated() {
+        ContentRules rules = module(repeated(1, 1));
+        String encrypted = "{\"algorithm\": \"m.megolm.v1.aes-sha2\", \"ciphertext\": \"AwgAEn...\", \"session_id\": \"s\"}";
+        String reaction = "{\"m.relates_to\": {\"rel_type\": \"m.annotation\", \"event_id\": \"$x\", \"key\": \"+1\"}}";
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x", "!d:x")) {
+            assertThat(rules.checkEventForSpam(event("m.room.encrypted", SPAMMER, room, encrypted))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(event("m.reaction", SPAMMER, room, reaction))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(event("m.room.redaction", SPAMMER, room, "{\"redacts\": \"$x\"}")))
+                    .isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, "{\"body\": \" \\u200B \"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
+    @Test
+    void bodiesShorterThanTwentyCharactersAreNotCountedAsRepeatedByDefault() {
+        ContentRules rules = module(ModuleConfigs.bind(ContentRulesConfig.class, Map.of(),
+                Map.of("rules[0].name", "copypasta", "rules[0].repeated.max-rooms", "1")).rules().getFirst());
+        String twenty = "{\"body\": \"Free coins, DM me!!!\"}";
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x")) {
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, "{\"body\": \"thanks\", \"formatted_body\": \"<b>thanks</b>\"}")))
+                    .isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", twenty))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", twenty))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void replicasSharingOneStateCountTheRoomsTogether() {
-        MemoryState shared = new MemoryState(CLOCK::millis, 1000);
-        ContentRulesConfig.Rule repeated = new ContentRulesConfig.Rule("repeated", "M_FORBIDDEN", null, null, null, null, null,
-                null, null, null, new ContentRulesConfig.Repeated(1, Duration.ofMinutes(10)), null);
-        ContentRules first = module(shared, 16384, repeated);
-        ContentRules second = module(shared, 16384, repeated);
-        String content = "{\"body\": \"Join my server!\"}";
+        MemoryState shared = new MemoryState();
+        ContentRules first = module(shared, 16384, repeated(1, 20));
+        ContentRules second = module(shared, 16384, repeated(1, 20));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
 
         assertThat(first.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void aRepeatedRuleCountingInRedisPutsTheModuleUnderItsEntrysTimeout() {
+        try (RedisState redis = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), Duration.ofMillis(200), "mpg:", meters)) {
+            assertThat(module(redis, 16384, repeated(3, 20)).mayBlock()).isTrue();
+            assertThat(module(redis, 16384, words("words", List.of("casino"), List.of(), List.of())).mayBlock()).isFalse();
+        }
+        assertThat(module(repeated(3, 20)).mayBlock()).isFalse();
+    }
+
+    @Test
+    void whileRedisIsDownTheRulesThatNeedNoStateStillDecide() {
+        try (RedisState down = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), Duration.ofMillis(200), "mpg:", meters)) {
+            ContentRules rules = module(down, 16384, repeated(3, 1), words("words", List.of("casino"), List.of(), List.of()));
+
+            assertThat(rules.checkEventForSpam(body("the best casino in town"))).isInstanceOf(Rejection.class);
+            assertThatThrownBy(() -> rules.checkEventForSpam(body("an innocent message"))).isInstanceOf(StateUnavailableException.class);
+        }
     }
 
     @Test
@@ -299,7 +373,26 @@ class ContentRulesTest {
                 .isEqualTo(SpamVerdict.NOT_SPAM);
         RawText raw = new RawText(256).add(huge).addHtml("<b>" + huge + "</b>");
         assertThat(raw.text()).hasSizeLessThanOrEqualTo(256 + 1);
-        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10).users()).isEqualTo(11);
+        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10, new Normaliser(true, true, false)).users())
+                .isEqualTo(11);
+    }
+
+    @Test
+    void paddingOnePartDoesNotHideTheOthersFromTheScan() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()),
+                new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                        new ContentRulesConfig.Links(List.of(), List.of("spam.example"), null), null, null, null));
+        for (String padding : List.of(" ", "\u200B")) {
+            ObjectNode content = JSON.createObjectNode().put("body", padding.repeat(16384)).put("formatted_body", "casino");
+            ObjectNode link = JSON.createObjectNode().put("body", padding.repeat(16384))
+                    .put("formatted_body", "<a href=\"https://spam.example/x\">here</a>");
+            ObjectNode edit = JSON.createObjectNode().put("body", padding.repeat(20000));
+            edit.putObject("m.new_content").put("body", "best casino");
+
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content.toString()))).as("formatted body").isInstanceOf(Rejection.class);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", link.toString()))).as("href").isInstanceOf(Rejection.class);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", edit.toString()))).as("m.new_content").isInstanceOf(Rejection.class);
+        }
     }
 
     @Test

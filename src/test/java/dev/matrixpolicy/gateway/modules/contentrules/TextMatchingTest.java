@@ -31,6 +31,22 @@ class TextMatchingTest {
     }
 
     @Test
+    void formattedBodiesAreReadAsAClientRendersThem() {
+        assertThat(read("1 < 2 airdrop <3")).isEqualTo("1 < 2 airdrop <3");
+        assertThat(read("air<b></b>drop, air<span class=x>drop</span>, air<!-- a > b -->drop, air<!-->drop")).isEqualTo(
+                "airdrop, airdrop, airdrop, airdrop");
+        assertThat(read("<p>one</p><p>two</p>three<br/>four<li>five")).isEqualTo("one two three four five");
+        assertThat(read("c&alpha;sino &Eacute;t&eacute; it&apos;s &#x1F600; &#65;&#x42; &bogus; &#xZZ; & &amp")).isEqualTo(
+                "casino ete it's 😀 ab &bogus; &#xzz; & &amp");
+        assertThat(read("<a href=\"https://spam.example/&amp;x\">here</a><!-- href=https://not.a.link -->"))
+                .isEqualTo("here https://spam.example/&x");
+    }
+
+    private String read(String html) {
+        return normaliser.normalise(new RawText(16384).addHtml(html).text());
+    }
+
+    @Test
     void automatonReportsEveryOccurrenceOfEveryPatternInOnePass() {
         PatternAutomaton automaton = PatternAutomaton.of(List.of("he", "she", "his", "hers", "he"));
         List<String> found = new ArrayList<>();

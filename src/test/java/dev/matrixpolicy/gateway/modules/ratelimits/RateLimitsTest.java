@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The {@code rate_limits} rules, on in-memory state and a clock the test moves. */
+/** The {@code rate_limits} rules, on in-memory state and a ticker the test moves. */
 class RateLimitsTest {
+    /** The state's ticker, in nanoseconds. */
     private final AtomicLong now = new AtomicLong(1_000_000);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final RateLimitsModuleType type = new RateLimitsModuleType(new MemoryState(now::get, 1000));
@@ -57,7 +58,7 @@ class RateLimitsTest {
         events.checkEventForSpam(event("@flood:example.org", "!a:example.com"));
         assertThat(events.checkEventForSpam(event("@flood:example.org", "!a:example.com"))).isInstanceOf(Rejection.class);
 
-        now.addAndGet(5_000);
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
 
         assertThat(events.checkEventForSpam(event("@flood:example.org", "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
     }

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.modules.ratelimits;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
@@ -14,10 +16,13 @@ import dev.matrixpolicy.gateway.state.Bucket;
 import dev.matrixpolicy.gateway.state.SharedState;
 import dev.matrixpolicy.gateway.state.Take;
 import io.micrometer.core.instrument.Counter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A {@code rate_limits} instance: takes a token from the acting user's bucket, then from the room's,
@@ -62,19 +67,36 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         }
     }
 
+    /** How many events' answers are remembered, and for how long: long past any retry of one event. */
+    private static final int EVENTS_REMEMBERED = 50_000;
+    private static final Duration REMEMBERED_FOR = Duration.ofMinutes(10);
+
     private final String keyPrefix;
     private final SharedState state;
     private final UserIdMatcher exempt;
     private final Map<String, Limit> limits;
+    private final long historyMillis;
+    private final LongSupplier wallClock;
+    /**
+     * The answer about each event asked lately: an event asked twice (the homeserver's spam check, then
+     * a policy-server request about the same event; a retry) takes one token and gets one answer.
+     */
+    private final Cache<String, SpamVerdict> answered = Caffeine.newBuilder()
+            .maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR).build();
 
     /**
      * @param instanceName the entry's name: replicas with the same configuration share its buckets
+     * @param history      how old an event must be to be history, neither counted nor refused; zero for never
+     * @param wallClock    milliseconds since the epoch, as events' {@code origin_server_ts}
      */
-    RateLimits(String instanceName, SharedState state, UserIdMatcher exempt, List<Limit> limits) {
+    RateLimits(String instanceName, SharedState state, UserIdMatcher exempt, List<Limit> limits, Duration history,
+               LongSupplier wallClock) {
         this.keyPrefix = "rate_limits:" + instanceName + ":";
         this.state = state;
         this.exempt = exempt;
         this.limits = limits.stream().collect(Collectors.toUnmodifiableMap(Limit::name, limit -> limit));
+        this.historyMillis = history.toMillis();
+        this.wallClock = wallClock;
     }
 
     @Override
@@ -83,10 +105,33 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         return limited ? PolicyModule.super.implementation(callback) : Optional.empty();
     }
 
-    /** Remote events count too, per sender: a remote flooder is a flooder (docs/modules/rate-limits.md). */
+    /**
+     * Remote events count too, per sender: a remote flooder is a flooder (docs/modules/rate-limits.md).
+     * History does not: an event older than {@link #historyMillis} was fetched by the homeserver
+     * (backfill, a gap, the state of a room joined), and refusing it would have Synapse prune it for
+     * good. An event asked again gets the answer it got, and takes no second token.
+     */
     @Override
     public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
-        return verdict("events", args.event().sender(), Optional.ofNullable(args.event().roomId()));
+        String eventId = args.event().eventId();
+        boolean explaining = DryRun.active();
+        SpamVerdict earlier = eventId == null || explaining ? null : answered.getIfPresent(eventId);
+        if (earlier != null) {
+            return earlier;
+        }
+        if (isHistory(args.event().json().get("origin_server_ts"))) {
+            return SpamVerdict.NOT_SPAM;
+        }
+        SpamVerdict verdict = verdict("events", args.event().sender(), Optional.ofNullable(args.event().roomId()));
+        if (eventId != null && !explaining) {
+            answered.put(eventId, verdict);
+        }
+        return verdict;
+    }
+
+    private boolean isHistory(JsonNode originServerTs) {
+        return historyMillis > 0 && originServerTs != null && originServerTs.canConvertToLong()
+                && wallClock.getAsLong() - originServerTs.asLong() > historyMillis;
     }
 
     @Override

@@ -26,11 +26,14 @@ public record RateLimitsConfig(@Valid Limit events, @Valid Limit joins, @Valid L
      *
      * @param perSender a bucket per acting user
      * @param perRoom   a bucket per room
-     * @param errcode   the Matrix error code of a refusal
-     * @param error     an optional human-readable message sent with refusals
+     * @param errcode       the Matrix error code of a refusal
+     * @param error         an optional human-readable message sent with refusals
+     * @param skipOlderThan {@code events} only: an event older than this (by its {@code origin_server_ts})
+     *                      is history the homeserver fetched, neither counted nor refused; {@code 0s}
+     *                      counts every event. Default 1h
      */
     public record Limit(@Valid Bucket perSender, @Valid Bucket perRoom, @DefaultValue("M_LIMIT_EXCEEDED") String errcode,
-                        String error) {
+                        String error, Duration skipOlderThan) {
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.Bucket;
 import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -16,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -27,11 +30,22 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
     static final String NAME = "rate_limits";
 
     private final SharedState state;
+    private final LongSupplier wallClock;
 
+    @Autowired // the one Spring uses; tests give a clock of their own
     RateLimitsModuleType(SharedState state) {
+        this(state, System::currentTimeMillis);
+    }
+
+    /** @param wallClock the time in milliseconds since the epoch, as events' {@code origin_server_ts} */
+    RateLimitsModuleType(SharedState state, LongSupplier wallClock) {
         super(NAME, RateLimitsConfig.class);
         this.state = state;
+        this.wallClock = wallClock;
     }
+
+    /** How old an event must be to be history, not counted, when {@code events.skip-older-than} is not set. */
+    static final Duration HISTORY = Duration.ofHours(1);
 
     @Override
     public PolicyModule create(RateLimitsConfig config, ModuleContext context) {
@@ -47,7 +61,17 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
         }
         List<RateLimits.Limit> limits = new ArrayList<>();
         configured.forEach((name, limit) -> limits.add(limit(name, limit, context)));
-        return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits);
+        configured.forEach((name, limit) -> {
+            if (!name.equals("events") && limit.skipOlderThan() != null) {
+                throw new ModuleConfigurationException(name + ".skip-older-than", "applies to events only: "
+                        + "joins, invites and rooms created are never fetched as history");
+            }
+        });
+        Duration history = config.events() == null || config.events().skipOlderThan() == null ? HISTORY : config.events().skipOlderThan();
+        if (history.isNegative()) {
+            throw new ModuleConfigurationException("events.skip-older-than", "must not be negative, got " + history);
+        }
+        return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits, history, wallClock);
     }
 
     /** A limit's message to the user when its configuration gives none. */

@@ -70,6 +70,15 @@ class RateLimitsConfigurationTest {
     }
 
     @Test
+    void skipOlderThanOnALimitOtherThanEventsIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.joins.per-room.capacity=1",
+                        "policy-gateway.modules[0].config.joins.per-room.period=1h",
+                        "policy-gateway.modules[0].config.joins.skip-older-than=1h")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.joins.skip-older-than: applies to events only"));
+    }
+
+    @Test
     void aBadErrcodeNamesItsLimit() {
         runner.withPropertyValues("policy-gateway.modules[0].config.events.errcode=slow-down")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(

@@ -27,7 +27,10 @@ class RateLimitsTest {
     /** The state's ticker, in nanoseconds. */
     private final AtomicLong now = new AtomicLong(1_000_000);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final RateLimitsModuleType type = new RateLimitsModuleType(new MemoryState(now::get, 1000));
+    /** The wall clock, in milliseconds since the epoch: what events' origin_server_ts are compared with. */
+    private final AtomicLong wallClock = new AtomicLong(1_700_000_000_000L);
+    private final RateLimitsModuleType type = new RateLimitsModuleType(new MemoryState(now::get, 1000), wallClock::get);
+    private static final AtomicLong EVENTS = new AtomicLong();
 
     private PolicyModule module(Map<String, String> config) {
         return type.create(ModuleConfigs.bind(RateLimitsConfig.class, Map.of(), config),
@@ -120,9 +123,54 @@ class RateLimitsTest {
         assertThat(module(Map.of("joins.per-sender.capacity", "5", "joins.per-sender.period", "1m")).mayBlock()).isFalse();
     }
 
+    /** A new event, with an ID of its own and no timestamp. */
     private static CheckEventForSpam.Args event(String sender, String room) {
-        ObjectNode json = JsonMapper.builder().build().createObjectNode()
-                .put("event_id", "$e").put("room_id", room).put("type", "m.room.message").put("sender", sender);
-        return new CheckEventForSpam.Args(new ClientEvent(json));
+        return new CheckEventForSpam.Args(new ClientEvent(eventJson(sender, room)));
+    }
+
+    private static ObjectNode eventJson(String sender, String room) {
+        return JsonMapper.builder().build().createObjectNode().put("event_id", "$e" + EVENTS.incrementAndGet())
+                .put("room_id", room).put("type", "m.room.message").put("sender", sender);
+    }
+
+    private CheckEventForSpam.Args sentAgo(Duration age) {
+        return new CheckEventForSpam.Args(new ClientEvent(eventJson("@busy:example.org", "!a:example.com")
+                .put("origin_server_ts", wallClock.get() - age.toMillis())));
+    }
+
+    @Test
+    void anEventAskedTwiceTakesOneTokenAndGetsTheSameAnswer() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "1", "events.per-sender.period", "1m"))
+                .implementation(CheckEventForSpam.TYPE).orElseThrow();
+        CheckEventForSpam.Args first = event("@alice:example.org", "!a:example.com");
+        CheckEventForSpam.Args second = event("@alice:example.org", "!a:example.com");
+
+        assertThat(events.checkEventForSpam(first)).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(events.checkEventForSpam(first)).as("the policy server asking about it after the homeserver").isEqualTo(SpamVerdict.NOT_SPAM);
+        SpamVerdict refused = events.checkEventForSpam(second);
+        assertThat(refused).isInstanceOf(Rejection.class);
+        assertThat(events.checkEventForSpam(second)).isEqualTo(refused);
+    }
+
+    @Test
+    void historyTheHomeserverFetchedIsNeitherCountedNorRefused() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "2", "events.per-sender.period", "1m"))
+                .implementation(CheckEventForSpam.TYPE).orElseThrow();
+        for (int i = 0; i < 10; i++) { // a scroll back through a busy user's messages of yesterday
+            assertThat(events.checkEventForSpam(sentAgo(Duration.ofDays(1)))).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+
+        assertThat(events.checkEventForSpam(sentAgo(Duration.ofSeconds(1)))).as("their bucket is still full").isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(events.checkEventForSpam(sentAgo(Duration.ofMinutes(59)))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(events.checkEventForSpam(sentAgo(Duration.ZERO))).as("within the hour counts").isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void skipOlderThanZeroCountsEveryEventWhateverItsAge() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "1", "events.per-sender.period", "1m",
+                "events.skip-older-than", "0s")).implementation(CheckEventForSpam.TYPE).orElseThrow();
+
+        assertThat(events.checkEventForSpam(sentAgo(Duration.ofDays(1)))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(events.checkEventForSpam(sentAgo(Duration.ofDays(1)))).isInstanceOf(Rejection.class);
     }
 }

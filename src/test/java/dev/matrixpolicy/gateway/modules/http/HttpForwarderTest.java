@@ -12,7 +12,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
-import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -88,11 +87,22 @@ class HttpForwarderTest {
     }
 
     @Test
-    void rejectionWithAServerErrorStatusIsAnAnswerAndNotRetried() {
+    void matrixErrorWithAServerErrorStatusIsAFailureRetriedThenAnsweredByTheFailureMode(CapturedOutput output) {
+        // a gateway behind this one that failed closed: its 503 is not a policy's refusal
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(503)
-                .withBody("{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Slow down\"}")));
+                .withBody("{\"errcode\": \"M_UNKNOWN\", \"error\": \"A policy check is unavailable\"}")));
 
-        assertThat(invite(forwarder(Map.of()))).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", java.util.Optional.of("Slow down")));
+        assertThat(invite(forwarder(Map.of("failure-mode", "fail-open")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(2, postRequestedFor(urlEqualTo(PATH)));
+        assertThat(warnings(output)).singleElement().asString()
+                .contains("Module policy: user_may_invite failed after 2 attempts (HTTP 503); failing open: answered ");
+    }
+
+    @Test
+    void matrixErrorForABodyOverTheServicesCapIsAFailureAnsweredByTheFailureMode() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(413).withBody("{\"errcode\": \"M_TOO_LARGE\"}")));
+
+        assertThat(invite(forwarder(Map.of("failure-mode", "fail-open")))).isEqualTo(SpamVerdict.NOT_SPAM);
         service.verify(1, postRequestedFor(urlEqualTo(PATH)));
     }
 

@@ -40,7 +40,7 @@ import org.springframework.web.client.RestClientException;
  *       requests that are {@linkplain BackendRequest#retried() retried} and failures that are
  *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}.</li>
  *   <li><b>Circuit breaker</b> (optional): every attempt goes through it; while it is open, no request
- *       is made.</li>
+ *       is made. Only failures that say the backend is unavailable count against it.</li>
  *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}.</li>
  *   <li><b>Timing:</b> every attempt is one sample of {@value BackendTimer#NAME}.</li>
  *   <li><b>Log line:</b> {@link #ask} logs a failed call as one WARN line,
@@ -282,9 +282,9 @@ public final class Backend implements AutoCloseable {
         }
 
         /**
-         * Guards every attempt. Configure it to ignore what is not a {@link BackendFailure}, and
-         * interruptions ({@link BackendFailures#countsAgainstTheBackend}), so a bug or the chain's
-         * deadline does not open it.
+         * Guards every attempt. Configure it to ignore what does not say the backend is unavailable
+         * ({@link BackendFailures#countsAgainstTheBackend}), so that a bug, the chain's deadline or a
+         * request the backend refuses (a 404) does not open it.
          */
         public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
             this.circuitBreaker = Optional.of(circuitBreaker);

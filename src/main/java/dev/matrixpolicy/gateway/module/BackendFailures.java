@@ -47,11 +47,15 @@ public final class BackendFailures {
 
     /**
      * Whether a circuit breaker should count the exception as a failure of the backend: a
-     * {@link BackendFailure}, unless the caller was interrupted. Anything else is a bug of the module,
-     * and an interruption is the caller giving up; neither says anything about the backend.
+     * {@link BackendFailure} that says the backend is unavailable now, the same ones another attempt
+     * may fix ({@link BackendFailure#retryable()}: unreachable, a timeout, 5xx, 408, 429). A 404, a
+     * 3xx, an unusable or oversized reply says the request or the contract is wrong, not that the
+     * service is down: counting it would let one misrouted callback (a notification answered 404)
+     * open the breaker for every callback of the instance. An interruption is the caller giving up,
+     * and anything else a bug of the module; neither says anything about the backend.
      */
     public static boolean countsAgainstTheBackend(Throwable failure) {
-        return failure instanceof BackendFailure backend && backend.kind() != BackendFailure.Kind.INTERRUPTED;
+        return failure instanceof BackendFailure backend && backend.retryable();
     }
 
     /**

@@ -156,7 +156,7 @@ final class HttpForwarder implements PolicyModule {
                 .failureRateThreshold(settings.failureRateThreshold())
                 .waitDurationInOpenState(settings.waitInOpenState())
                 .permittedNumberOfCallsInHalfOpenState(settings.permittedCallsInHalfOpenState())
-                // A bug of this module, or the chain's deadline, says nothing about the service.
+                // Only a service that is unavailable opens it: not a 404 for one callback, a bug, or the chain's deadline.
                 .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure))
                 .build());
         context.bindMeters(TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry));

@@ -14,9 +14,11 @@ import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
@@ -103,6 +105,21 @@ class HttpForwarderTest {
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(413).withBody("{\"errcode\": \"M_TOO_LARGE\"}")));
 
         assertThat(invite(forwarder(Map.of("failure-mode", "fail-open")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void notificationsAnswered404DoNotOpenTheBreakerForTheQuestions() {
+        service.stubFor(post("/policy/third_party_rules/on_new_event").willReturn(aResponse().withStatus(404)));
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        HttpForwarder forwarder = forwarder(Map.of("callbacks[1]", "on_new_event"));
+
+        for (int i = 0; i < 10; i++) {
+            call(forwarder, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
+        }
+
+        assertThat(invite(forwarder)).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(10, postRequestedFor(urlEqualTo("/policy/third_party_rules/on_new_event")));
         service.verify(1, postRequestedFor(urlEqualTo(PATH)));
     }
 

@@ -275,9 +275,18 @@ public final class Backend implements AutoCloseable {
             return this;
         }
 
-        /** Sent as {@code Authorization: Bearer <token>} with every request. */
+        /**
+         * Sent as {@code Authorization: Bearer <token>} with every request. Check a configured
+         * token with {@link ConfigValues#bearerToken} first, for a startup error naming its key.
+         *
+         * @throws IllegalArgumentException when it is not one word of visible ASCII; the message
+         *         never quotes it
+         */
         public Builder bearerToken(Optional<String> token) {
-            this.bearerToken = Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(token, "token").flatMap(ConfigValues::tokenProblem).ifPresent(problem -> {
+                throw new IllegalArgumentException("bearer token: " + problem);
+            });
+            this.bearerToken = token;
             return this;
         }
 

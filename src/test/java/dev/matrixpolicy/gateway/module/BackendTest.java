@@ -219,6 +219,14 @@ class BackendTest {
                 .withHeader("Content-Type", equalTo("application/json")).withHeader("Accept", equalTo("application/json")));
     }
 
+    @Test
+    void bearerTokenThatNoHeaderCanCarryIsRefusedWithoutQuotingIt() {
+        assertThatExceptionOfType(IllegalArgumentException.class)
+                .isThrownBy(() -> builder().bearerToken(Optional.of("s3cr3t\nsecond-line")))
+                .withMessage("bearer token: the token must be one word of visible ASCII on one line (no 'Bearer ', "
+                        + "no second line), but character 7 is U+000A");
+    }
+
     // ---- circuit breaker
 
     @Test

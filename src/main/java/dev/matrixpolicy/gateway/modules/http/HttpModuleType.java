@@ -82,9 +82,9 @@ class HttpModuleType extends ModuleType<HttpConfig> {
             throw new ModuleConfigurationException("token", "set token or token-file, not both");
         }
         if (config.tokenFile() != null) {
-            return Optional.of(context.secretFile("token-file", config.tokenFile()));
+            return Optional.of(ConfigValues.bearerToken("token-file", context.secretFile("token-file", config.tokenFile())));
         }
-        return config.token() == null ? Optional.empty() : Optional.of(ConfigValues.nonBlank("token", config.token()));
+        return Optional.ofNullable(config.token()).map(token -> ConfigValues.bearerToken("token", token));
     }
 
 }

@@ -41,7 +41,9 @@ import org.springframework.web.client.RestClientException;
  *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}.</li>
  *   <li><b>Circuit breaker</b> (optional): every attempt goes through it; while it is open, no request
  *       is made. Only failures that say the backend is unavailable count against it.</li>
- *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}.</li>
+ *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}, a
+ *       runtime exception of the HTTP client included (described by its types alone); only a bug of
+ *       the module's {@link ReplyReader} goes up as it is.</li>
  *   <li><b>Timing:</b> every attempt is one sample of {@value BackendTimer#NAME}.</li>
  *   <li><b>Log line:</b> {@link #ask} logs a failed call as one WARN line,
  *       {@code Module <name>: <callback> failed after <n> attempt(s) (<cause>); <consequence>}, with the
@@ -164,7 +166,7 @@ public final class Backend implements AutoCloseable {
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
             T answer = spec.exchange((sent, response) -> {
                 BackendReply reply = new BackendReply(response, maxReplySize);
-                T read = reader.read(reply);
+                T read = ReaderBug.wrapping(reader, reply);
                 reply.drain();
                 return read;
             });
@@ -172,9 +174,36 @@ public final class Backend implements AutoCloseable {
             return answer;
         } catch (BackendFailure failure) {
             return fail(failure, attempt, start);
+        } catch (ReaderBug escaped) {
+            throw escaped.bug;
         } catch (RestClientException failure) {
             return fail(classify(failure, System.nanoTime() - start), attempt, start);
+        } catch (RuntimeException failure) {
+            // The JDK client's own failure on a reply it cannot parse (a NumberFormatException for
+            // "Content-Length: abc"). Its message may quote a header, the token's included: types only.
+            return fail(BackendFailure.of(Kind.UNREACHABLE, "the HTTP client failed: " + BackendFailures.types(failure)), attempt, start);
         }
+    }
+
+    /** Carries a bug of the module's reader past the client's failures, to go up as it is. */
+    private static final class ReaderBug extends RuntimeException {
+        private final RuntimeException bug;
+
+        private ReaderBug(RuntimeException bug) {
+            super(null, null, false, false);
+            this.bug = bug;
+        }
+
+        static <T> T wrapping(ReplyReader<T> reader, BackendReply reply) throws IOException {
+            try {
+                return reader.read(reply);
+            } catch (BackendFailure failure) {
+                throw failure;
+            } catch (RuntimeException bug) {
+                throw new ReaderBug(bug);
+            }
+        }
+
     }
 
     private <T> T fail(BackendFailure failure, int attempt, long start) {

@@ -4,6 +4,7 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The helpers {@link Backend} classifies a failed call with, and describes it in one line of its
@@ -64,10 +65,25 @@ public final class BackendFailures {
      * has one; the failure's own type alone when it has no cause.
      */
     public static String causes(Throwable failure) {
-        List<String> causes = new ArrayList<>();
-        for (Throwable cause = failure.getCause(); cause != null && causes.size() < MAX_CAUSES; cause = cause.getCause()) {
-            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
+        return failure.getCause() == null ? failure.getClass().getSimpleName()
+                : chain(failure.getCause(), cause -> cause.getClass().getSimpleName()
+                        + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
+    }
+
+    /**
+     * The failure's type and its causes', outermost first and at most four, without any message, e.g.
+     * {@code IllegalArgumentException}: for a runtime exception of the HTTP client, whose message may
+     * quote a request header (the {@code Authorization} header's token included).
+     */
+    static String types(Throwable failure) {
+        return chain(failure, cause -> cause.getClass().getSimpleName());
+    }
+
+    private static String chain(Throwable first, Function<Throwable, String> describe) {
+        List<String> chain = new ArrayList<>();
+        for (Throwable cause = first; cause != null && chain.size() < MAX_CAUSES; cause = cause.getCause()) {
+            chain.add(describe.apply(cause));
         }
-        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
+        return String.join(" <- ", chain);
     }
 }

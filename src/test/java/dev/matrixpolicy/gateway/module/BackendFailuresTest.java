@@ -79,6 +79,14 @@ class BackendFailuresTest {
     }
 
     @Test
+    void typesNameTheClientsRuntimeFailureWithoutItsMessageWhichMayQuoteAHeader() {
+        RuntimeException invalidHeader = new IllegalArgumentException("invalid header value: \"Bearer s3cr3t\"",
+                new IllegalStateException("s3cr3t"));
+
+        assertThat(BackendFailures.types(invalidHeader)).isEqualTo("IllegalArgumentException <- IllegalStateException");
+    }
+
+    @Test
     void causesOfAFailureWithoutACauseIsItsTypeAlone() {
         assertThat(BackendFailures.causes(new RestClientException(SPRING_MESSAGE))).isEqualTo("RestClientException");
     }

@@ -26,6 +26,11 @@ import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -63,9 +68,14 @@ class BackendTest {
 
     private final Logger backendLogger = (Logger) LoggerFactory.getLogger(Backend.class);
 
+    private final List<ServerSocket> rawServers = new ArrayList<>();
+
     @AfterEach
-    void close() {
+    void close() throws IOException {
         opened.forEach(Backend::close);
+        for (ServerSocket server : rawServers) {
+            server.close();
+        }
         backendLogger.detachAndStopAllAppenders();
     }
 
@@ -210,6 +220,20 @@ class BackendTest {
     }
 
     @Test
+    void replyTheClientItselfCannotParseIsAFailureOfTheBackendRetriedAndTimed() throws IOException {
+        // the JDK client throws a NumberFormatException of its own for this header, no IOException
+        URI garbled = rawServer("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");
+
+        BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS))
+                .call(BackendRequest.get("test_callback", garbled, GENEROUS), TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.UNREACHABLE);
+        assertThat(failure.getMessage()).isEqualTo("the HTTP client failed: NumberFormatException");
+        assertThat(failure.attempts()).isEqualTo(3);
+        assertThat(attempts("error")).isEqualTo(3);
+    }
+
+    @Test
     void bearerTokenAndJsonHeadersAreSent() {
         server.stubFor(post("/json").willReturn(ok()));
 
@@ -295,6 +319,27 @@ class BackendTest {
     }
 
     // ---- helpers
+
+    /** A server on a raw socket that answers every request with {@code reply} and hangs up. */
+    private URI rawServer(String reply) throws IOException {
+        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        rawServers.add(listener);
+        Thread.ofVirtual().start(() -> {
+            while (!listener.isClosed()) {
+                try (Socket socket = listener.accept()) {
+                    InputStream in = socket.getInputStream();
+                    // the request head ends with an empty line
+                    for (int b, matched = 0; matched < 4 && (b = in.read()) >= 0; ) {
+                        matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
+                    }
+                    socket.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException closed) {
+                    // the test is over, or the client hung up
+                }
+            }
+        });
+        return URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/raw");
+    }
 
     private Backend.Builder builder() {
         return Backend.builder(new ModuleContext("test", "example.com", registry), GENEROUS);

@@ -177,7 +177,7 @@ public final class Backend implements AutoCloseable {
         } catch (ReaderBug escaped) {
             throw escaped.bug;
         } catch (RestClientException failure) {
-            return fail(classify(failure, System.nanoTime() - start), attempt, start);
+            return fail(classify(failure, System.nanoTime() - start, request.timeout()), attempt, start);
         } catch (RuntimeException failure) {
             // The JDK client's own failure on a reply it cannot parse (a NumberFormatException for
             // "Content-Length: abc"). Its message may quote a header, the token's included: types only.
@@ -211,12 +211,17 @@ public final class Backend implements AutoCloseable {
         throw failure.after(attempt);
     }
 
-    /** What a failure of the client means; its own message names the URL, so it is never used. */
-    private static BackendFailure classify(RestClientException failure, long nanos) {
+    /**
+     * What a failure of the client means; its own message names the URL, so it is never used. A read
+     * that fails once the request's timeout is over is a timeout, whatever the client throws: past
+     * the deadline, Spring's client closes the body of a reply that trickles in, and the read fails
+     * with the JDK's {@code IOException: closed}.
+     */
+    private static BackendFailure classify(RestClientException failure, long nanos, Duration timeout) {
         if (Thread.currentThread().isInterrupted() || BackendFailures.isInterrupted(failure)) {
             return BackendFailure.of(Kind.INTERRUPTED, "interrupted: the caller stopped waiting");
         }
-        if (BackendFailures.isTimeout(failure)) {
+        if (BackendFailures.isTimeout(failure) || nanos >= timeout.toNanos()) {
             return BackendFailure.of(Kind.TIMEOUT, "no answer after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms");
         }
         return BackendFailure.of(Kind.UNREACHABLE, BackendFailures.causes(failure));

@@ -22,7 +22,8 @@ public final class BackendFailures {
     /**
      * Whether the call failed for want of an answer in time: an {@link HttpTimeoutException} (the JDK
      * client's connect timeout, Spring's read timeout) or a {@link SocketTimeoutException} anywhere
-     * among the causes.
+     * among the causes. {@link Backend} also counts as a timeout any read that fails after the
+     * request's timeout, since a body cut off at the deadline fails with no such cause.
      */
     public static boolean isTimeout(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {

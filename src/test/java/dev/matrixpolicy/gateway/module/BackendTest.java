@@ -203,6 +203,23 @@ class BackendTest {
     }
 
     @Test
+    void bodyThatTricklesPastTheTimeoutIsCutOffAsATimeout() {
+        // the head comes at once, then a chunk every 200 ms for 4 s: only the body runs late
+        server.stubFor(get("/trickle").willReturn(ok("x".repeat(2000)).withChunkedDribbleDelay(20, 4_000)));
+        server.stubFor(get("/warm").willReturn(ok()));
+        Backend backend = backend(builder());
+        // a first call warms the client and the server, so that the head of the next one is not late
+        backend.call(BackendRequest.get("test_callback", URI.create(server.baseUrl() + "/warm"), GENEROUS), BackendReply::status);
+        BackendRequest impatient = BackendRequest.get("test_callback", URI.create(server.baseUrl() + "/trickle"), Duration.ofSeconds(1));
+
+        BackendFailure failure = failure(() -> backend.call(impatient, TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(failure.getMessage()).startsWith("no answer after ");
+        assertThat(attempts("timeout")).isEqualTo(1);
+    }
+
+    @Test
     void callerInterruptedWhileWaitingGetsAnInterruptionNotARetry() throws Exception {
         server.stubFor(get("/slow").willReturn(ok().withFixedDelay(10_000)));
         Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));

@@ -18,7 +18,8 @@ import org.springframework.util.unit.DataSize;
 /**
  * Configuration of the {@code http} module.
  *
- * @param url            the remote policy service's base URL; callbacks go to {@code {url}/{category}/{callback}}
+ * @param url            the remote policy service's base URL; callbacks go to {@code {url}/{category}/{callback}}, before
+ *                       the URL's query string if it has one
  * @param callbacks      the Synapse callbacks forwarded, by name ({@code check_auth} goes through {@code loginTypes})
  * @param loginTypes     login types whose {@code check_auth} is forwarded, with the fields each needs
  * @param token          bearer token sent to the remote service

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -58,14 +59,14 @@ final class HttpForwarder implements PolicyModule {
     /**
      * Everything the module needs, checked and resolved by the module type.
      *
-     * @param baseUrl    the service's base URL, without a trailing slash
+     * @param baseUrl    the service's base URL, checked by {@link BackendUrls#require}
      * @param callbacks  the forwarded callbacks, each with its timeout
      * @param loginTypes the login types whose {@code check_auth} is forwarded, each with its timeout
      * @param token      the bearer token for the service, if any
      * @param retries    how questions are retried
      * @see HttpConfig for the other settings
      */
-    record Settings(String baseUrl, Map<CallbackType<?, ?, ?>, Duration> callbacks, Map<LoginType, Duration> loginTypes,
+    record Settings(URI baseUrl, Map<CallbackType<?, ?, ?>, Duration> callbacks, Map<LoginType, Duration> loginTypes,
                     Optional<String> token, Duration connectTimeout, DataSize maxReplySize, RetryPolicy retries,
                     CircuitBreakerSettings circuitBreaker, FailureMode failureMode) {
     }
@@ -144,7 +145,7 @@ final class HttpForwarder implements PolicyModule {
 
     private static Route route(Settings settings, CallbackType<?, ?, ?> callback, Duration timeout) {
         // Notifications are not idempotent: the service may have acted on a request whose answer was lost.
-        return new Route(callback.name(), URI.create(settings.baseUrl() + "/" + callback.path()), timeout,
+        return new Route(callback.name(), BackendUrls.endpoint(settings.baseUrl(), callback.path()), timeout,
                 callback.resultType() != ResultTypes.NOTHING);
     }
 

@@ -13,6 +13,7 @@ import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RetryPolicy;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
 
     @Override
     public PolicyModule create(HttpConfig config, ModuleContext context) {
-        String url = BackendUrls.require("url", config.url()).toString();
+        URI url = BackendUrls.require("url", config.url());
         Map<CallbackType<?, ?, ?>, Duration> callbacks = callbacks(config);
         Map<LoginType, Duration> loginTypes = new LinkedHashMap<>();
         config.loginTypes().forEach(login -> loginTypes.put(new LoginType(login.type(), login.fields()),
@@ -48,8 +49,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
                 .map(CallbackType::name).toList());
         RetryPolicy retries = new RetryPolicy(1 + config.retries(),
                 Backoff.of("retry-backoff", config.retryBackoff(), "retry-max-backoff", config.retryMaxBackoff()));
-        return new HttpForwarder(new HttpForwarder.Settings(url.endsWith("/") ? url.substring(0, url.length() - 1) : url,
-                callbacks, loginTypes, token(config, context), config.connectTimeout(), config.maxReplySize(), retries,
+        return new HttpForwarder(new HttpForwarder.Settings(url, callbacks, loginTypes, token(config, context), config.connectTimeout(), config.maxReplySize(), retries,
                 config.circuitBreaker(), config.failureMode()), context);
     }
 

@@ -79,6 +79,14 @@ class HttpForwarderTest {
     }
 
     @Test
+    void queryStringOfTheUrlIsKeptAfterTheCallbacksPath() {
+        service.stubFor(post(PATH + "?key=k").willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+
+        assertThat(invite(forwarder(Map.of("url", service.baseUrl() + "/policy/?key=k")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(1, postRequestedFor(urlEqualTo(PATH + "?key=k")));
+    }
+
+    @Test
     void requestTimeoutStatusIsRetriedLikeATimeout() {
         service.stubFor(post(PATH).inScenario("busy").whenScenarioStateIs(STARTED)
                 .willReturn(aResponse().withStatus(408)).willSetStateTo("ready"));

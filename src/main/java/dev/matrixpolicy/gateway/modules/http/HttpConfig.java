@@ -28,7 +28,7 @@ import org.springframework.util.unit.DataSize;
  * @param timeouts       per-callback overrides of {@code timeout}, by callback name
  * @param connectTimeout how long to wait for a connection
  * @param maxReplySize   the longest answer read; a longer one is a backend failure
- * @param retries        extra attempts after a failed one, for questions only (notifications are sent once)
+ * @param retries        extra attempts after a failed one, for questions only (notifications and check_auth are sent once)
  * @param retryBackoff   the longest pause before the first retry; it doubles for each further retry, and
  *                       each pause is drawn between half of that and all of it
  * @param retryMaxBackoff the cap on the doubling pause

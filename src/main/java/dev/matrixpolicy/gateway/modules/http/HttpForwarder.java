@@ -40,8 +40,8 @@ import tools.jackson.databind.json.JsonMapper;
  * written with {@link ArgsJson}, the answer is read with the callback's result type.
  *
  * <p>Every call goes through the instance's {@link Backend}: questions are retried by its policy
- * (connection failures, timeouts, 5xx, 408 and 429); notifications are sent once, since the remote
- * side may have acted on a request whose answer was lost. One circuit breaker guards the whole
+ * (connection failures, timeouts, 5xx, 408 and 429); notifications and {@code check_auth} are sent
+ * once, since the remote side may have acted on a request whose answer was lost. One circuit breaker guards the whole
  * instance (one remote service): while it is open, the failure mode answers without a request.
  */
 final class HttpForwarder implements PolicyModule {
@@ -144,9 +144,17 @@ final class HttpForwarder implements PolicyModule {
     }
 
     private static Route route(Settings settings, CallbackType<?, ?, ?> callback, Duration timeout) {
-        // Notifications are not idempotent: the service may have acted on a request whose answer was lost.
-        return new Route(callback.name(), BackendUrls.endpoint(settings.baseUrl(), callback.path()), timeout,
-                callback.resultType() != ResultTypes.NOTHING);
+        return new Route(callback.name(), BackendUrls.endpoint(settings.baseUrl(), callback.path()), timeout, retried(callback));
+    }
+
+    /**
+     * Whether a callback is retried: questions are, but not what the service may have acted on
+     * although its answer was lost. Notifications are not idempotent, and neither is
+     * {@code check_auth}: an auth service that counts failed logins (to lock an account out) would
+     * count one login up to 1 + {@code retries} times.
+     */
+    private static boolean retried(CallbackType<?, ?, ?> callback) {
+        return callback.resultType() != ResultTypes.NOTHING && callback != CheckAuth.TYPE;
     }
 
     private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {

@@ -13,6 +13,8 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -24,6 +26,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -129,6 +132,20 @@ class HttpForwarderTest {
         assertThat(invite(forwarder)).isEqualTo(SpamVerdict.NOT_SPAM);
         service.verify(10, postRequestedFor(urlEqualTo("/policy/third_party_rules/on_new_event")));
         service.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void checkAuthIsSentOnceSoTheServiceCountsOneFailedLoginOnce() {
+        String checkAuth = "/policy/password_auth_provider/check_auth";
+        service.stubFor(post(checkAuth).willReturn(aResponse().withStatus(503)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "3", "login-types[0].type", "m.login.password",
+                "login-types[0].fields[0]", "password"));
+
+        Optional<String> user = forwarder.authCheckers().get(LoginType.of("m.login.password", "password"))
+                .checkAuth(new CheckAuth.Args("alice", "m.login.password", JSON.createObjectNode().put("password", "wrong")));
+
+        assertThat(user).isEmpty();
+        service.verify(1, postRequestedFor(urlEqualTo(checkAuth)));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
@@ -41,6 +42,9 @@ import org.springframework.web.client.RestClientException;
  *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}.</li>
  *   <li><b>Circuit breaker</b> (optional): every attempt goes through it; while it is open, no request
  *       is made. Only failures that say the backend is unavailable count against it.</li>
+ *   <li><b>Explanations</b> ({@link DryRun}): the backend is asked for real, since the module's
+ *       answer is the backend's, but nothing is recorded: no timer sample, nothing counted by the
+ *       breaker; an open breaker still answers without a request.</li>
  *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}, a
  *       runtime exception of the HTTP client included (described by its types alone); only a bug of
  *       the module's {@link ReplyReader} goes up as it is.</li>
@@ -108,6 +112,12 @@ public final class Backend implements AutoCloseable {
      *                        caller answers it by its own failure handling and logs it
      */
     public <T> T call(BackendRequest request, ReplyReader<T> reader) {
+        // An explanation asks the backend for real, but leaves the breaker as it stands: it answers by
+        // it when open, as the call it explains would be, and adds nothing to it.
+        boolean explaining = DryRun.active();
+        if (explaining && circuitBreaker.filter(Backend::isOpen).isPresent()) {
+            throw BackendFailure.of(Kind.CIRCUIT_OPEN, "circuit breaker open");
+        }
         AtomicInteger attempts = new AtomicInteger();
         AtomicReference<BackendFailure> last = new AtomicReference<>();
         Supplier<T> attempt = () -> {
@@ -118,7 +128,8 @@ public final class Backend implements AutoCloseable {
                 throw failure;
             }
         };
-        Supplier<T> guarded = circuitBreaker.map(breaker -> CircuitBreaker.decorateSupplier(breaker, attempt)).orElse(attempt);
+        Supplier<T> guarded = circuitBreaker.filter(breaker -> !explaining)
+                .map(breaker -> CircuitBreaker.decorateSupplier(breaker, attempt)).orElse(attempt);
         Supplier<T> retried = request.retried() ? retry.map(policy -> Retry.decorateSupplier(policy, guarded)).orElse(guarded) : guarded;
         try {
             return retried.get();
@@ -170,7 +181,7 @@ public final class Backend implements AutoCloseable {
                 reply.drain();
                 return read;
             });
-            timer.record(Outcome.SUCCESS, System.nanoTime() - start);
+            time(Outcome.SUCCESS, start);
             return answer;
         } catch (BackendFailure failure) {
             return fail(failure, attempt, start);
@@ -207,8 +218,19 @@ public final class Backend implements AutoCloseable {
     }
 
     private <T> T fail(BackendFailure failure, int attempt, long start) {
-        timer.record(failure.outcome(), System.nanoTime() - start);
+        time(failure.outcome(), start);
         throw failure.after(attempt);
+    }
+
+    /** One sample per attempt, but none for an explanation ({@link DryRun}): an explain records nothing. */
+    private void time(Outcome outcome, long start) {
+        if (!DryRun.active()) {
+            timer.record(outcome, System.nanoTime() - start);
+        }
+    }
+
+    private static boolean isOpen(CircuitBreaker breaker) {
+        return breaker.getState() == CircuitBreaker.State.OPEN || breaker.getState() == CircuitBreaker.State.FORCED_OPEN;
     }
 
     /**

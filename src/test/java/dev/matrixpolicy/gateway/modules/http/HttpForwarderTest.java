@@ -11,18 +11,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.Trace;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -149,6 +159,40 @@ class HttpForwarderTest {
     }
 
     @Test
+    void explainingAFailingServiceAsksItButNeitherTimesTheCallsNorOpensTheBreaker() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder forwarder = forwarder(Map.of());
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            CallbackEndpoint<UserMayInvite.Args, SpamVerdict> endpoint = inviteEndpoint(forwarder, runner);
+
+            for (int i = 0; i < 10; i++) {
+                endpoint.explain(inviteArgs());
+            }
+            // ten explanations of two failed attempts each: enough to open it, had they counted
+            invite(forwarder);
+        }
+
+        service.verify(22, postRequestedFor(urlEqualTo(PATH)));
+        assertThat(backendCalls("error")).isEqualTo(2);
+    }
+
+    @Test
+    void explainingWhileTheBreakerIsOpenAnswersWithoutARequestAsTheRealCallWould() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "0"));
+        for (int i = 0; i < 10; i++) {
+            invite(forwarder);
+        }
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            Trace<?> trace = inviteEndpoint(forwarder, runner).explain(inviteArgs());
+
+            assertThat(trace.steps()).singleElement().extracting(Trace.Step::reply)
+                    .isEqualTo(new Reply.Answered<>(FailureAnswers.UNAVAILABLE));
+        }
+        service.verify(10, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
     void failedCallIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer(CapturedOutput output) {
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(502)));
 
@@ -161,6 +205,18 @@ class HttpForwarderTest {
 
     private SpamVerdict invite(PolicyModule module) {
         return call(module, UserMayInvite.TYPE, INVITE);
+    }
+
+    private static UserMayInvite.Args inviteArgs() {
+        return UserMayInvite.TYPE.reader().apply(JsonArgs.of((ObjectNode) JSON.readTree(INVITE)));
+    }
+
+    /** The user_may_invite endpoint of a gateway whose one entry is the forwarder. */
+    @SuppressWarnings("unchecked")
+    private static CallbackEndpoint<UserMayInvite.Args, SpamVerdict> inviteEndpoint(PolicyModule forwarder, ChainRunner runner) {
+        ModuleInstance entry = new ModuleInstance(0, "http", "policy", forwarder, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(30));
+        return (CallbackEndpoint<UserMayInvite.Args, SpamVerdict>) new CallbackChains(List.of(entry), runner)
+                .endpoint(Category.SPAM_CHECKER, "user_may_invite").orElseThrow();
     }
 
     private static <M, A, R> R call(PolicyModule module, CallbackType<M, A, R> callback, String json) {

@@ -39,7 +39,8 @@ import org.springframework.web.client.RestClientException;
  *       (1 MiB unless the module's configuration says otherwise, at most 8 MiB); a longer one is a failure, never retried.</li>
  *   <li><b>Retries:</b> by the instance's {@link RetryPolicy}, with Resilience4j's retry, for
  *       requests that are {@linkplain BackendRequest#retried() retried} and failures that are
- *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}.</li>
+ *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}, and
+ *       at least the {@code Retry-After} of a 429 or 503 when that fits the longest pause.</li>
  *   <li><b>Circuit breaker</b> (optional): every attempt goes through it; while it is open, no request
  *       is made. Only failures that say the backend is unavailable count against it.</li>
  *   <li><b>Explanations</b> ({@link DryRun}): the backend is asked for real, since the module's
@@ -177,7 +178,7 @@ public final class Backend implements AutoCloseable {
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
             T answer = spec.exchange((sent, response) -> {
                 BackendReply reply = new BackendReply(response, maxReplySize);
-                T read = ReaderBug.wrapping(reader, reply);
+                T read = read(reader, reply);
                 reply.drain();
                 return read;
             });
@@ -196,7 +197,21 @@ public final class Backend implements AutoCloseable {
         }
     }
 
-    /** Carries a bug of the module's reader past the client's failures, to go up as it is. */
+    /**
+     * The module's reader on the reply. A status failure it throws learns the reply's
+     * {@code Retry-After}; a bug is carried past the client's failures, to go up as it is.
+     */
+    private static <T> T read(ReplyReader<T> reader, BackendReply reply) throws IOException {
+        try {
+            return reader.read(reply);
+        } catch (BackendFailure failure) {
+            throw failure.retryAfter(reply.retryAfter());
+        } catch (RuntimeException bug) {
+            throw new ReaderBug(bug);
+        }
+    }
+
+    /** A bug of the module's reader, on its way out of the client's call. */
     private static final class ReaderBug extends RuntimeException {
         private final RuntimeException bug;
 
@@ -204,17 +219,6 @@ public final class Backend implements AutoCloseable {
             super(null, null, false, false);
             this.bug = bug;
         }
-
-        static <T> T wrapping(ReplyReader<T> reader, BackendReply reply) throws IOException {
-            try {
-                return reader.read(reply);
-            } catch (BackendFailure failure) {
-                throw failure;
-            } catch (RuntimeException bug) {
-                throw new ReaderBug(bug);
-            }
-        }
-
     }
 
     private <T> T fail(BackendFailure failure, int attempt, long start) {
@@ -257,11 +261,24 @@ public final class Backend implements AutoCloseable {
         });
     }
 
+    /**
+     * Retries by the policy's backoff, and no sooner than a 429 or 503 asked ({@code Retry-After}),
+     * but never waits longer than the policy's longest pause before that retry, which the module's
+     * worst case counts: a backend that asks for more is not asked again, and the module answers
+     * its failure now rather than after its deadline.
+     */
     private static Retry retry(String module, RetryPolicy policy) {
         Retry retry = Retry.of(module, RetryConfig.custom()
                 .maxAttempts(policy.maxAttempts())
-                .intervalFunction(failedAttempts -> policy.backoff().delay(failedAttempts, ThreadLocalRandom.current()).toMillis())
-                .retryOnException(failure -> failure instanceof BackendFailure backend && backend.retryable())
+                .intervalBiFunction((failedAttempts, outcome) -> {
+                    Duration pause = policy.backoff().delay(failedAttempts, ThreadLocalRandom.current());
+                    Duration asked = outcome.isLeft() && outcome.getLeft() instanceof BackendFailure failure
+                            ? failure.retryAfter().orElse(Duration.ZERO) : Duration.ZERO;
+                    return (asked.compareTo(pause) > 0 ? asked : pause).toMillis();
+                })
+                .retryOnException(failure -> failure instanceof BackendFailure backend && backend.retryable()
+                        && backend.retryAfter().filter(asked -> asked.compareTo(policy.backoff().ceiling(backend.attempts())) > 0)
+                        .isEmpty())
                 .failAfterMaxAttempts(false)
                 .build());
         retry.getEventPublisher().onRetry(event -> log.debug("Module {}: attempt {} failed ({}); retrying in {} ms", module,

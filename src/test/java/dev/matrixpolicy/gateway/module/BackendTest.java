@@ -34,6 +34,9 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -168,6 +171,37 @@ class BackendTest {
         assertThat(garbled.kind()).isEqualTo(Kind.UNUSABLE);
         assertThat(garbled.getMessage()).startsWith("unusable answer: not JSON (");
         server.verify(1, getRequestedFor(urlEqualTo("/garbled")));
+    }
+
+    @Test
+    void retryComesNoSoonerThanRetryAfterWhenThatFitsTheLongestPause() {
+        server.stubFor(get("/busy").inScenario("busy").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "1")).willSetStateTo("ready"));
+        server.stubFor(get("/busy").inScenario("busy").whenScenarioStateIs("ready").willReturn(ok("done")));
+        // pauses drawn between 500 ms and 1 s: only Retry-After makes the retry wait the whole second
+        RetryPolicy upToASecond = new RetryPolicy(2, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+
+        assertThat(backend(builder().retryPolicy(upToASecond)).call(getting("/busy"), TEXT_OF_A_2XX)).isEqualTo("done");
+
+        List<Long> sent = server.getAllServeEvents().stream().map(event -> event.getRequest().getLoggedDate().getTime()).sorted().toList();
+        assertThat(sent).hasSize(2);
+        assertThat(sent.get(1) - sent.get(0)).isGreaterThanOrEqualTo(1000);
+    }
+
+    @Test
+    void retryAfterLongerThanTheLongestPauseEndsTheRetriesAndIsReported() {
+        server.stubFor(get("/busy").willReturn(aResponse().withStatus(503).withHeader("Retry-After", "30")));
+        server.stubFor(get("/dated").willReturn(aResponse().withStatus(429)
+                .withHeader("Retry-After", DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusMinutes(2)))));
+        Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
+
+        BackendFailure failure = failure(() -> backend.call(getting("/busy"), TEXT_OF_A_2XX));
+        BackendFailure dated = failure(() -> backend.call(getting("/dated"), TEXT_OF_A_2XX));
+
+        assertThat(failure.getMessage()).isEqualTo("HTTP 503, Retry-After 30s");
+        assertThat(failure.attempts()).isEqualTo(1);
+        assertThat(dated.getMessage()).startsWith("HTTP 429, Retry-After 1");
+        assertThat(dated.attempts()).isEqualTo(1);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
@@ -38,10 +39,16 @@ import org.springframework.web.client.RestClientException;
  *       (1 MiB unless the module's configuration says otherwise, at most 8 MiB); a longer one is a failure, never retried.</li>
  *   <li><b>Retries:</b> by the instance's {@link RetryPolicy}, with Resilience4j's retry, for
  *       requests that are {@linkplain BackendRequest#retried() retried} and failures that are
- *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}.</li>
+ *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}, and
+ *       at least the {@code Retry-After} of a 429 or 503 when that fits the longest pause.</li>
  *   <li><b>Circuit breaker</b> (optional): every attempt goes through it; while it is open, no request
- *       is made.</li>
- *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}.</li>
+ *       is made. Only failures that say the backend is unavailable count against it.</li>
+ *   <li><b>Explanations</b> ({@link DryRun}): the backend is asked for real, since the module's
+ *       answer is the backend's, but nothing is recorded: no timer sample, nothing counted by the
+ *       breaker; an open breaker still answers without a request.</li>
+ *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}, a
+ *       runtime exception of the HTTP client included (described by its types alone); only a bug of
+ *       the module's {@link ReplyReader} goes up as it is.</li>
  *   <li><b>Timing:</b> every attempt is one sample of {@value BackendTimer#NAME}.</li>
  *   <li><b>Log line:</b> {@link #ask} logs a failed call as one WARN line,
  *       {@code Module <name>: <callback> failed after <n> attempt(s) (<cause>); <consequence>}, with the
@@ -106,6 +113,12 @@ public final class Backend implements AutoCloseable {
      *                        caller answers it by its own failure handling and logs it
      */
     public <T> T call(BackendRequest request, ReplyReader<T> reader) {
+        // An explanation asks the backend for real, but leaves the breaker as it stands: it answers by
+        // it when open, as the call it explains would be, and adds nothing to it.
+        boolean explaining = DryRun.active();
+        if (explaining && circuitBreaker.filter(Backend::isOpen).isPresent()) {
+            throw BackendFailure.of(Kind.CIRCUIT_OPEN, "circuit breaker open");
+        }
         AtomicInteger attempts = new AtomicInteger();
         AtomicReference<BackendFailure> last = new AtomicReference<>();
         Supplier<T> attempt = () -> {
@@ -116,7 +129,8 @@ public final class Backend implements AutoCloseable {
                 throw failure;
             }
         };
-        Supplier<T> guarded = circuitBreaker.map(breaker -> CircuitBreaker.decorateSupplier(breaker, attempt)).orElse(attempt);
+        Supplier<T> guarded = circuitBreaker.filter(breaker -> !explaining)
+                .map(breaker -> CircuitBreaker.decorateSupplier(breaker, attempt)).orElse(attempt);
         Supplier<T> retried = request.retried() ? retry.map(policy -> Retry.decorateSupplier(policy, guarded)).orElse(guarded) : guarded;
         try {
             return retried.get();
@@ -164,30 +178,76 @@ public final class Backend implements AutoCloseable {
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
             T answer = spec.exchange((sent, response) -> {
                 BackendReply reply = new BackendReply(response, maxReplySize);
-                T read = reader.read(reply);
+                T read = read(reader, reply);
                 reply.drain();
                 return read;
             });
-            timer.record(Outcome.SUCCESS, System.nanoTime() - start);
+            time(Outcome.SUCCESS, start);
             return answer;
         } catch (BackendFailure failure) {
             return fail(failure, attempt, start);
+        } catch (ReaderBug escaped) {
+            throw escaped.bug;
         } catch (RestClientException failure) {
-            return fail(classify(failure, System.nanoTime() - start), attempt, start);
+            return fail(classify(failure, System.nanoTime() - start, request.timeout()), attempt, start);
+        } catch (RuntimeException failure) {
+            // The JDK client's own failure on a reply it cannot parse (a NumberFormatException for
+            // "Content-Length: abc"). Its message may quote a header, the token's included: types only.
+            return fail(BackendFailure.of(Kind.UNREACHABLE, "the HTTP client failed: " + BackendFailures.types(failure)), attempt, start);
+        }
+    }
+
+    /**
+     * The module's reader on the reply. A status failure it throws learns the reply's
+     * {@code Retry-After}; a bug is carried past the client's failures, to go up as it is.
+     */
+    private static <T> T read(ReplyReader<T> reader, BackendReply reply) throws IOException {
+        try {
+            return reader.read(reply);
+        } catch (BackendFailure failure) {
+            throw failure.retryAfter(reply.retryAfter());
+        } catch (RuntimeException bug) {
+            throw new ReaderBug(bug);
+        }
+    }
+
+    /** A bug of the module's reader, on its way out of the client's call. */
+    private static final class ReaderBug extends RuntimeException {
+        private final RuntimeException bug;
+
+        private ReaderBug(RuntimeException bug) {
+            super(null, null, false, false);
+            this.bug = bug;
         }
     }
 
     private <T> T fail(BackendFailure failure, int attempt, long start) {
-        timer.record(failure.outcome(), System.nanoTime() - start);
+        time(failure.outcome(), start);
         throw failure.after(attempt);
     }
 
-    /** What a failure of the client means; its own message names the URL, so it is never used. */
-    private static BackendFailure classify(RestClientException failure, long nanos) {
+    /** One sample per attempt, but none for an explanation ({@link DryRun}): an explain records nothing. */
+    private void time(Outcome outcome, long start) {
+        if (!DryRun.active()) {
+            timer.record(outcome, System.nanoTime() - start);
+        }
+    }
+
+    private static boolean isOpen(CircuitBreaker breaker) {
+        return breaker.getState() == CircuitBreaker.State.OPEN || breaker.getState() == CircuitBreaker.State.FORCED_OPEN;
+    }
+
+    /**
+     * What a failure of the client means; its own message names the URL, so it is never used. A read
+     * that fails once the request's timeout is over is a timeout, whatever the client throws: past
+     * the deadline, Spring's client closes the body of a reply that trickles in, and the read fails
+     * with the JDK's {@code IOException: closed}.
+     */
+    private static BackendFailure classify(RestClientException failure, long nanos, Duration timeout) {
         if (Thread.currentThread().isInterrupted() || BackendFailures.isInterrupted(failure)) {
             return BackendFailure.of(Kind.INTERRUPTED, "interrupted: the caller stopped waiting");
         }
-        if (BackendFailures.isTimeout(failure)) {
+        if (BackendFailures.isTimeout(failure) || nanos >= timeout.toNanos()) {
             return BackendFailure.of(Kind.TIMEOUT, "no answer after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms");
         }
         return BackendFailure.of(Kind.UNREACHABLE, BackendFailures.causes(failure));
@@ -201,11 +261,24 @@ public final class Backend implements AutoCloseable {
         });
     }
 
+    /**
+     * Retries by the policy's backoff, and no sooner than a 429 or 503 asked ({@code Retry-After}),
+     * but never waits longer than the policy's longest pause before that retry, which the module's
+     * worst case counts: a backend that asks for more is not asked again, and the module answers
+     * its failure now rather than after its deadline.
+     */
     private static Retry retry(String module, RetryPolicy policy) {
         Retry retry = Retry.of(module, RetryConfig.custom()
                 .maxAttempts(policy.maxAttempts())
-                .intervalFunction(failedAttempts -> policy.backoff().delay(failedAttempts, ThreadLocalRandom.current()).toMillis())
-                .retryOnException(failure -> failure instanceof BackendFailure backend && backend.retryable())
+                .intervalBiFunction((failedAttempts, outcome) -> {
+                    Duration pause = policy.backoff().delay(failedAttempts, ThreadLocalRandom.current());
+                    Duration asked = outcome.isLeft() && outcome.getLeft() instanceof BackendFailure failure
+                            ? failure.retryAfter().orElse(Duration.ZERO) : Duration.ZERO;
+                    return (asked.compareTo(pause) > 0 ? asked : pause).toMillis();
+                })
+                .retryOnException(failure -> failure instanceof BackendFailure backend && backend.retryable()
+                        && backend.retryAfter().filter(asked -> asked.compareTo(policy.backoff().ceiling(backend.attempts())) > 0)
+                        .isEmpty())
                 .failAfterMaxAttempts(false)
                 .build());
         retry.getEventPublisher().onRetry(event -> log.debug("Module {}: attempt {} failed ({}); retrying in {} ms", module,
@@ -275,16 +348,25 @@ public final class Backend implements AutoCloseable {
             return this;
         }
 
-        /** Sent as {@code Authorization: Bearer <token>} with every request. */
+        /**
+         * Sent as {@code Authorization: Bearer <token>} with every request. Check a configured
+         * token with {@link ConfigValues#bearerToken} first, for a startup error naming its key.
+         *
+         * @throws IllegalArgumentException when it is not one word of visible ASCII; the message
+         *         never quotes it
+         */
         public Builder bearerToken(Optional<String> token) {
-            this.bearerToken = Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(token, "token").flatMap(ConfigValues::tokenProblem).ifPresent(problem -> {
+                throw new IllegalArgumentException("bearer token: " + problem);
+            });
+            this.bearerToken = token;
             return this;
         }
 
         /**
-         * Guards every attempt. Configure it to ignore what is not a {@link BackendFailure}, and
-         * interruptions ({@link BackendFailures#countsAgainstTheBackend}), so a bug or the chain's
-         * deadline does not open it.
+         * Guards every attempt. Configure it to ignore what does not say the backend is unavailable
+         * ({@link BackendFailures#countsAgainstTheBackend}), so that a bug, the chain's deadline or a
+         * request the backend refuses (a 404) does not open it.
          */
         public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
             this.circuitBreaker = Optional.of(circuitBreaker);

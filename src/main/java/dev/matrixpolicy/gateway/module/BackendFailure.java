@@ -1,6 +1,8 @@
 package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A module's backend gave no usable answer: an expected condition, which the module answers by its
@@ -39,31 +41,49 @@ public final class BackendFailure extends RuntimeException {
     private final Kind kind;
     private final int status;
     private final int attempts;
+    /** Null when the backend did not say (an exception is serializable, an Optional is not). */
+    private final Duration retryAfter;
 
-    private BackendFailure(Kind kind, int status, String description, int attempts) {
+    private BackendFailure(Kind kind, int status, String description, int attempts, Duration retryAfter) {
         super(oneLine(description), null, false, false);
         this.kind = kind;
         this.status = status;
         this.attempts = attempts;
+        this.retryAfter = retryAfter;
     }
 
     /** The backend answered {@code status}, which the module's contract does not accept. */
     public static BackendFailure status(int status) {
-        return new BackendFailure(Kind.STATUS, status, "HTTP " + status, 0);
+        return new BackendFailure(Kind.STATUS, status, "HTTP " + status, 0, null);
     }
 
     /** The backend's reply cannot be used: {@code problem} says why, in a few words. */
     public static BackendFailure unusable(String problem) {
-        return new BackendFailure(Kind.UNUSABLE, 0, "unusable answer: " + problem, 0);
+        return new BackendFailure(Kind.UNUSABLE, 0, "unusable answer: " + problem, 0, null);
     }
 
     static BackendFailure of(Kind kind, String description) {
-        return new BackendFailure(kind, 0, description, 0);
+        return new BackendFailure(kind, 0, description, 0, null);
     }
 
     /** The same failure, as the end of {@code attempts} attempts. */
     BackendFailure after(int attempts) {
-        return new BackendFailure(kind, status, getMessage(), attempts);
+        return new BackendFailure(kind, status, getMessage(), attempts, retryAfter);
+    }
+
+    /**
+     * The same status failure, with how long the backend asked to wait before the next attempt
+     * (the {@code Retry-After} of a 429 or 503, see {@link BackendReply#retryAfter()}); any other
+     * failure as it is.
+     */
+    BackendFailure retryAfter(Optional<Duration> asked) {
+        return kind != Kind.STATUS || asked.isEmpty() ? this
+                : new BackendFailure(kind, status, getMessage() + ", Retry-After " + asked.get().toSeconds() + "s", attempts, asked.get());
+    }
+
+    /** How long the backend asked to wait before the next attempt, if it said. */
+    Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
     }
 
     public Kind kind() {

@@ -4,6 +4,7 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The helpers {@link Backend} classifies a failed call with, and describes it in one line of its
@@ -21,7 +22,8 @@ public final class BackendFailures {
     /**
      * Whether the call failed for want of an answer in time: an {@link HttpTimeoutException} (the JDK
      * client's connect timeout, Spring's read timeout) or a {@link SocketTimeoutException} anywhere
-     * among the causes.
+     * among the causes. {@link Backend} also counts as a timeout any read that fails after the
+     * request's timeout, since a body cut off at the deadline fails with no such cause.
      */
     public static boolean isTimeout(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
@@ -47,11 +49,15 @@ public final class BackendFailures {
 
     /**
      * Whether a circuit breaker should count the exception as a failure of the backend: a
-     * {@link BackendFailure}, unless the caller was interrupted. Anything else is a bug of the module,
-     * and an interruption is the caller giving up; neither says anything about the backend.
+     * {@link BackendFailure} that says the backend is unavailable now, the same ones another attempt
+     * may fix ({@link BackendFailure#retryable()}: unreachable, a timeout, 5xx, 408, 429). A 404, a
+     * 3xx, an unusable or oversized reply says the request or the contract is wrong, not that the
+     * service is down: counting it would let one misrouted callback (a notification answered 404)
+     * open the breaker for every callback of the instance. An interruption is the caller giving up,
+     * and anything else a bug of the module; neither says anything about the backend.
      */
     public static boolean countsAgainstTheBackend(Throwable failure) {
-        return failure instanceof BackendFailure backend && backend.kind() != BackendFailure.Kind.INTERRUPTED;
+        return failure instanceof BackendFailure backend && backend.retryable();
     }
 
     /**
@@ -60,10 +66,25 @@ public final class BackendFailures {
      * has one; the failure's own type alone when it has no cause.
      */
     public static String causes(Throwable failure) {
-        List<String> causes = new ArrayList<>();
-        for (Throwable cause = failure.getCause(); cause != null && causes.size() < MAX_CAUSES; cause = cause.getCause()) {
-            causes.add(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
+        return failure.getCause() == null ? failure.getClass().getSimpleName()
+                : chain(failure.getCause(), cause -> cause.getClass().getSimpleName()
+                        + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
+    }
+
+    /**
+     * The failure's type and its causes', outermost first and at most four, without any message, e.g.
+     * {@code IllegalArgumentException}: for a runtime exception of the HTTP client, whose message may
+     * quote a request header (the {@code Authorization} header's token included).
+     */
+    static String types(Throwable failure) {
+        return chain(failure, cause -> cause.getClass().getSimpleName());
+    }
+
+    private static String chain(Throwable first, Function<Throwable, String> describe) {
+        List<String> chain = new ArrayList<>();
+        for (Throwable cause = first; cause != null && chain.size() < MAX_CAUSES; cause = cause.getCause()) {
+            chain.add(describe.apply(cause));
         }
-        return causes.isEmpty() ? failure.getClass().getSimpleName() : String.join(" <- ", causes);
+        return String.join(" <- ", chain);
     }
 }

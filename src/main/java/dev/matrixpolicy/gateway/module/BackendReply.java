@@ -4,6 +4,13 @@ import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.client.ClientHttpResponse;
 import org.springframework.util.unit.DataSize;
 import tools.jackson.core.JacksonException;
@@ -47,6 +54,27 @@ public final class BackendReply {
     /** Whether the status is 2xx. Redirects are never followed: a 3xx is the answer. */
     public boolean isSuccessful() {
         return status >= 200 && status < 300;
+    }
+
+    /**
+     * How long a 429 or 503 asks to wait before the next request: its {@code Retry-After}, in
+     * seconds or as an HTTP date (rounded up to whole seconds, none when it is past). Empty for
+     * another status, or when the header is missing or malformed.
+     */
+    Optional<Duration> retryAfter() {
+        String value = status == 429 || status == 503 ? response.getHeaders().getFirst(HttpHeaders.RETRY_AFTER) : null;
+        if (value == null || value.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            if (value.strip().chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return Optional.of(Duration.ofSeconds(Long.parseLong(value.strip())));
+            }
+            long millis = Duration.between(Instant.now(), ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME)).toMillis();
+            return Optional.of(Duration.ofSeconds(Math.max(0, (millis + 999) / 1000)));
+        } catch (NumberFormatException | DateTimeParseException malformed) {
+            return Optional.empty();
+        }
     }
 
     /**

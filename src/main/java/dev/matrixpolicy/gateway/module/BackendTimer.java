@@ -23,7 +23,7 @@ public final class BackendTimer {
         SUCCESS,
         /** No usable answer: unreachable, an error status, a reply the module cannot read. */
         ERROR,
-        /** No answer in time (see {@link BackendFailures#isTimeout}). */
+        /** No answer in time (see {@link BackendFailures#isTimeout}), a body still coming at the deadline included. */
         TIMEOUT;
 
         /** The outcome of a failed call. */

@@ -44,4 +44,23 @@ public final class BackendUrls {
         }
         return url;
     }
+
+    /**
+     * The URL of one endpoint under a configured base URL: {@code path} added to the base's path,
+     * with the base's query string (an API key, say) kept after it, where a server reads it.
+     * {@code https://svc/v1?key=k} and {@code spam_checker/user_may_invite} give
+     * {@code https://svc/v1/spam_checker/user_may_invite?key=k}; a trailing {@code /} of the base's
+     * path is not doubled.
+     *
+     * @param base a URL that follows the rule ({@link #require})
+     * @param path a relative path, already encoded, e.g. {@code spam_checker/user_may_invite}
+     */
+    public static URI endpoint(URI base, String path) {
+        String basePath = base.getRawPath() == null ? "" : base.getRawPath();
+        if (basePath.endsWith("/")) {
+            basePath = basePath.substring(0, basePath.length() - 1);
+        }
+        return URI.create(base.getScheme() + "://" + base.getRawAuthority() + basePath + "/" + path
+                + (base.getRawQuery() == null ? "" : "?" + base.getRawQuery()));
+    }
 }

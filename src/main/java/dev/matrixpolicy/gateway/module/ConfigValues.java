@@ -85,15 +85,40 @@ public final class ConfigValues {
     }
 
     /**
-     * A secret given in the configuration itself, surrounding white space ignored.
+     * A bearer token, given in the configuration or read from a file, surrounding white space
+     * ignored: what is left must be one word of visible ASCII, as an HTTP header value allows. A
+     * token file with a second line, or a token with a control character, would otherwise be
+     * accepted here and make every request fail, with the JDK's message quoting the header.
      *
-     * @throws ModuleConfigurationException when it is blank
+     * @param field the token's field, e.g. {@code token} or {@code token-file}
+     * @throws ModuleConfigurationException when it is blank or not one word of visible ASCII; the
+     *         message never quotes the token
      */
-    public static String nonBlank(String field, String secret) {
-        if (secret.isBlank()) {
-            throw new ModuleConfigurationException(field, "the token is empty");
+    public static String bearerToken(String field, String token) {
+        String stripped = token.strip();
+        tokenProblem(stripped).ifPresent(problem -> {
+            throw new ModuleConfigurationException(field, problem);
+        });
+        return stripped;
+    }
+
+    /**
+     * What makes a token unfit for an {@code Authorization: Bearer} header, without quoting it:
+     * empty, or a character that is not visible ASCII (a line break, a space, a control or
+     * non-ASCII character), named by its position and code point.
+     */
+    static Optional<String> tokenProblem(String token) {
+        if (token.isEmpty()) {
+            return Optional.of("the token is empty");
         }
-        return secret.strip();
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                return Optional.of(String.format(Locale.ROOT, "the token must be one word of visible ASCII on one line "
+                        + "(no 'Bearer ', no second line), but character %d is U+%04X", i + 1, (int) c));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -45,8 +45,15 @@ class BackendFailuresTest {
     }
 
     @Test
-    void onlyBackendFailuresOtherThanInterruptionsCountAgainstTheBackend() {
+    void onlyFailuresThatSayTheBackendIsUnavailableCountAgainstIt() {
         assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.status(500))).isTrue();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.status(429))).isTrue();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.of(BackendFailure.Kind.UNREACHABLE, "refused"))).isTrue();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.of(BackendFailure.Kind.TIMEOUT, "slow"))).isTrue();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.status(404))).isFalse();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.status(302))).isFalse();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.unusable("not JSON"))).isFalse();
+        assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.of(BackendFailure.Kind.TOO_LARGE, "1MB"))).isFalse();
         assertThat(BackendFailures.countsAgainstTheBackend(BackendFailure.of(BackendFailure.Kind.INTERRUPTED, "stopped"))).isFalse();
         assertThat(BackendFailures.countsAgainstTheBackend(new IllegalStateException("a bug"))).isFalse();
     }
@@ -69,6 +76,14 @@ class BackendFailuresTest {
 
         assertThat(BackendFailures.causes(new RestClientException(SPRING_MESSAGE, deep)))
                 .isEqualTo("IOException (1) <- IOException (2) <- IOException (3) <- IOException (4)");
+    }
+
+    @Test
+    void typesNameTheClientsRuntimeFailureWithoutItsMessageWhichMayQuoteAHeader() {
+        RuntimeException invalidHeader = new IllegalArgumentException("invalid header value: \"Bearer s3cr3t\"",
+                new IllegalStateException("s3cr3t"));
+
+        assertThat(BackendFailures.types(invalidHeader)).isEqualTo("IllegalArgumentException <- IllegalStateException");
     }
 
     @Test

@@ -26,9 +26,17 @@ import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -63,9 +71,14 @@ class BackendTest {
 
     private final Logger backendLogger = (Logger) LoggerFactory.getLogger(Backend.class);
 
+    private final List<ServerSocket> rawServers = new ArrayList<>();
+
     @AfterEach
-    void close() {
+    void close() throws IOException {
         opened.forEach(Backend::close);
+        for (ServerSocket server : rawServers) {
+            server.close();
+        }
         backendLogger.detachAndStopAllAppenders();
     }
 
@@ -161,6 +174,37 @@ class BackendTest {
     }
 
     @Test
+    void retryComesNoSoonerThanRetryAfterWhenThatFitsTheLongestPause() {
+        server.stubFor(get("/busy").inScenario("busy").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "1")).willSetStateTo("ready"));
+        server.stubFor(get("/busy").inScenario("busy").whenScenarioStateIs("ready").willReturn(ok("done")));
+        // pauses drawn between 500 ms and 1 s: only Retry-After makes the retry wait the whole second
+        RetryPolicy upToASecond = new RetryPolicy(2, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+
+        assertThat(backend(builder().retryPolicy(upToASecond)).call(getting("/busy"), TEXT_OF_A_2XX)).isEqualTo("done");
+
+        List<Long> sent = server.getAllServeEvents().stream().map(event -> event.getRequest().getLoggedDate().getTime()).sorted().toList();
+        assertThat(sent).hasSize(2);
+        assertThat(sent.get(1) - sent.get(0)).isGreaterThanOrEqualTo(1000);
+    }
+
+    @Test
+    void retryAfterLongerThanTheLongestPauseEndsTheRetriesAndIsReported() {
+        server.stubFor(get("/busy").willReturn(aResponse().withStatus(503).withHeader("Retry-After", "30")));
+        server.stubFor(get("/dated").willReturn(aResponse().withStatus(429)
+                .withHeader("Retry-After", DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusMinutes(2)))));
+        Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
+
+        BackendFailure failure = failure(() -> backend.call(getting("/busy"), TEXT_OF_A_2XX));
+        BackendFailure dated = failure(() -> backend.call(getting("/dated"), TEXT_OF_A_2XX));
+
+        assertThat(failure.getMessage()).isEqualTo("HTTP 503, Retry-After 30s");
+        assertThat(failure.attempts()).isEqualTo(1);
+        assertThat(dated.getMessage()).startsWith("HTTP 429, Retry-After 1");
+        assertThat(dated.attempts()).isEqualTo(1);
+    }
+
+    @Test
     void requestSentOnceIsNotRetriedWhateverThePolicy() {
         server.stubFor(post("/notify").willReturn(aResponse().withStatus(503)));
 
@@ -193,6 +237,23 @@ class BackendTest {
     }
 
     @Test
+    void bodyThatTricklesPastTheTimeoutIsCutOffAsATimeout() {
+        // the head comes at once, then a chunk every 200 ms for 4 s: only the body runs late
+        server.stubFor(get("/trickle").willReturn(ok("x".repeat(2000)).withChunkedDribbleDelay(20, 4_000)));
+        server.stubFor(get("/warm").willReturn(ok()));
+        Backend backend = backend(builder());
+        // a first call warms the client and the server, so that the head of the next one is not late
+        backend.call(BackendRequest.get("test_callback", URI.create(server.baseUrl() + "/warm"), GENEROUS), BackendReply::status);
+        BackendRequest impatient = BackendRequest.get("test_callback", URI.create(server.baseUrl() + "/trickle"), Duration.ofSeconds(1));
+
+        BackendFailure failure = failure(() -> backend.call(impatient, TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(failure.getMessage()).startsWith("no answer after ");
+        assertThat(attempts("timeout")).isEqualTo(1);
+    }
+
+    @Test
     void callerInterruptedWhileWaitingGetsAnInterruptionNotARetry() throws Exception {
         server.stubFor(get("/slow").willReturn(ok().withFixedDelay(10_000)));
         Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
@@ -210,6 +271,20 @@ class BackendTest {
     }
 
     @Test
+    void replyTheClientItselfCannotParseIsAFailureOfTheBackendRetriedAndTimed() throws IOException {
+        // the JDK client throws a NumberFormatException of its own for this header, no IOException
+        URI garbled = rawServer("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");
+
+        BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS))
+                .call(BackendRequest.get("test_callback", garbled, GENEROUS), TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.UNREACHABLE);
+        assertThat(failure.getMessage()).isEqualTo("the HTTP client failed: NumberFormatException");
+        assertThat(failure.attempts()).isEqualTo(3);
+        assertThat(attempts("error")).isEqualTo(3);
+    }
+
+    @Test
     void bearerTokenAndJsonHeadersAreSent() {
         server.stubFor(post("/json").willReturn(ok()));
 
@@ -217,6 +292,14 @@ class BackendTest {
 
         server.verify(postRequestedFor(urlEqualTo("/json")).withHeader("Authorization", equalTo("Bearer s3cr3t"))
                 .withHeader("Content-Type", equalTo("application/json")).withHeader("Accept", equalTo("application/json")));
+    }
+
+    @Test
+    void bearerTokenThatNoHeaderCanCarryIsRefusedWithoutQuotingIt() {
+        assertThatExceptionOfType(IllegalArgumentException.class)
+                .isThrownBy(() -> builder().bearerToken(Optional.of("s3cr3t\nsecond-line")))
+                .withMessage("bearer token: the token must be one word of visible ASCII on one line (no 'Bearer ', "
+                        + "no second line), but character 7 is U+000A");
     }
 
     // ---- circuit breaker
@@ -287,6 +370,27 @@ class BackendTest {
     }
 
     // ---- helpers
+
+    /** A server on a raw socket that answers every request with {@code reply} and hangs up. */
+    private URI rawServer(String reply) throws IOException {
+        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        rawServers.add(listener);
+        Thread.ofVirtual().start(() -> {
+            while (!listener.isClosed()) {
+                try (Socket socket = listener.accept()) {
+                    InputStream in = socket.getInputStream();
+                    // the request head ends with an empty line
+                    for (int b, matched = 0; matched < 4 && (b = in.read()) >= 0; ) {
+                        matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
+                    }
+                    socket.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException closed) {
+                    // the test is over, or the client hung up
+                }
+            }
+        });
+        return URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/raw");
+    }
 
     private Backend.Builder builder() {
         return Backend.builder(new ModuleContext("test", "example.com", registry), GENEROUS);

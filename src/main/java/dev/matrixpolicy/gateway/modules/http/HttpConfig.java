@@ -18,7 +18,8 @@ import org.springframework.util.unit.DataSize;
 /**
  * Configuration of the {@code http} module.
  *
- * @param url            the remote policy service's base URL; callbacks go to {@code {url}/{category}/{callback}}
+ * @param url            the remote policy service's base URL; callbacks go to {@code {url}/{category}/{callback}}, before
+ *                       the URL's query string if it has one
  * @param callbacks      the Synapse callbacks forwarded, by name ({@code check_auth} goes through {@code loginTypes})
  * @param loginTypes     login types whose {@code check_auth} is forwarded, with the fields each needs
  * @param token          bearer token sent to the remote service
@@ -27,7 +28,7 @@ import org.springframework.util.unit.DataSize;
  * @param timeouts       per-callback overrides of {@code timeout}, by callback name
  * @param connectTimeout how long to wait for a connection
  * @param maxReplySize   the longest answer read; a longer one is a backend failure
- * @param retries        extra attempts after a failed one, for questions only (notifications are sent once)
+ * @param retries        extra attempts after a failed one, for questions only (notifications and check_auth are sent once)
  * @param retryBackoff   the longest pause before the first retry; it doubles for each further retry, and
  *                       each pause is drawn between half of that and all of it
  * @param retryMaxBackoff the cap on the doubling pause

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
@@ -39,8 +40,8 @@ import tools.jackson.databind.json.JsonMapper;
  * written with {@link ArgsJson}, the answer is read with the callback's result type.
  *
  * <p>Every call goes through the instance's {@link Backend}: questions are retried by its policy
- * (connection failures, timeouts, 5xx, 408 and 429); notifications are sent once, since the remote
- * side may have acted on a request whose answer was lost. One circuit breaker guards the whole
+ * (connection failures, timeouts, 5xx, 408 and 429); notifications and {@code check_auth} are sent
+ * once, since the remote side may have acted on a request whose answer was lost. One circuit breaker guards the whole
  * instance (one remote service): while it is open, the failure mode answers without a request.
  */
 final class HttpForwarder implements PolicyModule {
@@ -58,14 +59,14 @@ final class HttpForwarder implements PolicyModule {
     /**
      * Everything the module needs, checked and resolved by the module type.
      *
-     * @param baseUrl    the service's base URL, without a trailing slash
+     * @param baseUrl    the service's base URL, checked by {@link BackendUrls#require}
      * @param callbacks  the forwarded callbacks, each with its timeout
      * @param loginTypes the login types whose {@code check_auth} is forwarded, each with its timeout
      * @param token      the bearer token for the service, if any
      * @param retries    how questions are retried
      * @see HttpConfig for the other settings
      */
-    record Settings(String baseUrl, Map<CallbackType<?, ?, ?>, Duration> callbacks, Map<LoginType, Duration> loginTypes,
+    record Settings(URI baseUrl, Map<CallbackType<?, ?, ?>, Duration> callbacks, Map<LoginType, Duration> loginTypes,
                     Optional<String> token, Duration connectTimeout, DataSize maxReplySize, RetryPolicy retries,
                     CircuitBreakerSettings circuitBreaker, FailureMode failureMode) {
     }
@@ -143,9 +144,17 @@ final class HttpForwarder implements PolicyModule {
     }
 
     private static Route route(Settings settings, CallbackType<?, ?, ?> callback, Duration timeout) {
-        // Notifications are not idempotent: the service may have acted on a request whose answer was lost.
-        return new Route(callback.name(), URI.create(settings.baseUrl() + "/" + callback.path()), timeout,
-                callback.resultType() != ResultTypes.NOTHING);
+        return new Route(callback.name(), BackendUrls.endpoint(settings.baseUrl(), callback.path()), timeout, retried(callback));
+    }
+
+    /**
+     * Whether a callback is retried: questions are, but not what the service may have acted on
+     * although its answer was lost. Notifications are not idempotent, and neither is
+     * {@code check_auth}: an auth service that counts failed logins (to lock an account out) would
+     * count one login up to 1 + {@code retries} times.
+     */
+    private static boolean retried(CallbackType<?, ?, ?> callback) {
+        return callback.resultType() != ResultTypes.NOTHING && callback != CheckAuth.TYPE;
     }
 
     private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {
@@ -156,7 +165,7 @@ final class HttpForwarder implements PolicyModule {
                 .failureRateThreshold(settings.failureRateThreshold())
                 .waitDurationInOpenState(settings.waitInOpenState())
                 .permittedNumberOfCallsInHalfOpenState(settings.permittedCallsInHalfOpenState())
-                // A bug of this module, or the chain's deadline, says nothing about the service.
+                // Only a service that is unavailable opens it: not a 404 for one callback, a bug, or the chain's deadline.
                 .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure))
                 .build());
         context.bindMeters(TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry));

@@ -13,6 +13,7 @@ import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RetryPolicy;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
 
     @Override
     public PolicyModule create(HttpConfig config, ModuleContext context) {
-        String url = BackendUrls.require("url", config.url()).toString();
+        URI url = BackendUrls.require("url", config.url());
         Map<CallbackType<?, ?, ?>, Duration> callbacks = callbacks(config);
         Map<LoginType, Duration> loginTypes = new LinkedHashMap<>();
         config.loginTypes().forEach(login -> loginTypes.put(new LoginType(login.type(), login.fields()),
@@ -48,8 +49,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
                 .map(CallbackType::name).toList());
         RetryPolicy retries = new RetryPolicy(1 + config.retries(),
                 Backoff.of("retry-backoff", config.retryBackoff(), "retry-max-backoff", config.retryMaxBackoff()));
-        return new HttpForwarder(new HttpForwarder.Settings(url.endsWith("/") ? url.substring(0, url.length() - 1) : url,
-                callbacks, loginTypes, token(config, context), config.connectTimeout(), config.maxReplySize(), retries,
+        return new HttpForwarder(new HttpForwarder.Settings(url, callbacks, loginTypes, token(config, context), config.connectTimeout(), config.maxReplySize(), retries,
                 config.circuitBreaker(), config.failureMode()), context);
     }
 
@@ -82,9 +82,9 @@ class HttpModuleType extends ModuleType<HttpConfig> {
             throw new ModuleConfigurationException("token", "set token or token-file, not both");
         }
         if (config.tokenFile() != null) {
-            return Optional.of(context.secretFile("token-file", config.tokenFile()));
+            return Optional.of(ConfigValues.bearerToken("token-file", context.secretFile("token-file", config.tokenFile())));
         }
-        return config.token() == null ? Optional.empty() : Optional.of(ConfigValues.nonBlank("token", config.token()));
+        return Optional.ofNullable(config.token()).map(token -> ConfigValues.bearerToken("token", token));
     }
 
 }

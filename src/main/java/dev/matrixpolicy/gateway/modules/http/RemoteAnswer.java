@@ -10,11 +10,19 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Reads the remote service's answer by the gateway's own REST contract: a 2xx
- * {@code {"result": ...}} read by the callback's result type, or a non-2xx Matrix error
+ * {@code {"result": ...}} read by the callback's result type, or a 403 Matrix error
  * ({@code {"errcode": ..., "error": ...}}), which is a {@link Rejection} for the result types that
  * have one. An empty 2xx body, or one without {@code result}, reads as {@code null}.
+ *
+ * <p>Only 403 refuses, because it is the one status the gateway refuses with. Any other status is
+ * a failure of the service, whatever its body: a gateway behind this one answers 503
+ * {@code M_UNKNOWN} when it fails closed, 413 {@code M_TOO_LARGE} for a body over its cap, and
+ * proxies answer 429 or 5xx with Matrix JSON too; none of them is a policy's verdict, so each is
+ * retried, counted and answered by the failure mode like any other failure.
  */
 final class RemoteAnswer {
+    /** The status of a refusal: what the gateway's own API answers a rejection with. */
+    private static final int REFUSAL = 403;
 
     private RemoteAnswer() {
     }
@@ -31,7 +39,8 @@ final class RemoteAnswer {
             }
             throw BackendFailure.unusable("expected {\"result\": ...}, got " + envelope.getNodeType());
         }
-        return rejection(type, reply).orElseThrow(() -> BackendFailure.status(reply.status()));
+        Optional<R> rejection = reply.status() == REFUSAL ? rejection(type, reply) : Optional.empty();
+        return rejection.orElseThrow(() -> BackendFailure.status(reply.status()));
     }
 
     private static <R> R result(ResultType<R> type, JsonNode result) {

@@ -120,6 +120,26 @@ class HttpConfigurationTest {
     }
 
     @Test
+    void tokenFileWithASecondLineIsRefusedWithoutQuotingTheToken(@TempDir Path directory) throws IOException {
+        Path tokenFile = Files.writeString(directory.resolve("token"), "s3cret\nleftover\n");
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.token-file=" + tokenFile)
+                .run(context -> assertThat(stackTrace(context.getStartupFailure()))
+                        .contains(ENTRY + "config.token-file: the token must be one word of visible ASCII on one line "
+                                + "(no 'Bearer ', no second line), but character 7 is U+000A")
+                        .doesNotContain("s3cret").doesNotContain("leftover"));
+    }
+
+    @Test
+    void tokenWithAControlCharacterIsRefusedWithoutQuotingIt() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.token=s3c\u0007ret")
+                .run(context -> assertThat(stackTrace(context.getStartupFailure()))
+                        .contains(ENTRY + "config.token: the token must be one word of visible ASCII")
+                        .contains("character 4 is U+0007").doesNotContain("s3c"));
+    }
+
+    @Test
     void invalidSettingsAreValidationErrorsNamingTheField() {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
                         "policy-gateway.modules[0].config.retries=9")

@@ -11,18 +11,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
-import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.Trace;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -78,6 +92,14 @@ class HttpForwarderTest {
     }
 
     @Test
+    void queryStringOfTheUrlIsKeptAfterTheCallbacksPath() {
+        service.stubFor(post(PATH + "?key=k").willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+
+        assertThat(invite(forwarder(Map.of("url", service.baseUrl() + "/policy/?key=k")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(1, postRequestedFor(urlEqualTo(PATH + "?key=k")));
+    }
+
+    @Test
     void requestTimeoutStatusIsRetriedLikeATimeout() {
         service.stubFor(post(PATH).inScenario("busy").whenScenarioStateIs(STARTED)
                 .willReturn(aResponse().withStatus(408)).willSetStateTo("ready"));
@@ -88,12 +110,86 @@ class HttpForwarderTest {
     }
 
     @Test
-    void rejectionWithAServerErrorStatusIsAnAnswerAndNotRetried() {
+    void matrixErrorWithAServerErrorStatusIsAFailureRetriedThenAnsweredByTheFailureMode(CapturedOutput output) {
+        // a gateway behind this one that failed closed: its 503 is not a policy's refusal
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(503)
-                .withBody("{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Slow down\"}")));
+                .withBody("{\"errcode\": \"M_UNKNOWN\", \"error\": \"A policy check is unavailable\"}")));
 
-        assertThat(invite(forwarder(Map.of()))).isEqualTo(new Rejection("M_LIMIT_EXCEEDED", java.util.Optional.of("Slow down")));
+        assertThat(invite(forwarder(Map.of("failure-mode", "fail-open")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(2, postRequestedFor(urlEqualTo(PATH)));
+        assertThat(warnings(output)).singleElement().asString()
+                .contains("Module policy: user_may_invite failed after 2 attempts (HTTP 503); failing open: answered ");
+    }
+
+    @Test
+    void matrixErrorForABodyOverTheServicesCapIsAFailureAnsweredByTheFailureMode() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(413).withBody("{\"errcode\": \"M_TOO_LARGE\"}")));
+
+        assertThat(invite(forwarder(Map.of("failure-mode", "fail-open")))).isEqualTo(SpamVerdict.NOT_SPAM);
         service.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void notificationsAnswered404DoNotOpenTheBreakerForTheQuestions() {
+        service.stubFor(post("/policy/third_party_rules/on_new_event").willReturn(aResponse().withStatus(404)));
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        HttpForwarder forwarder = forwarder(Map.of("callbacks[1]", "on_new_event"));
+
+        for (int i = 0; i < 10; i++) {
+            call(forwarder, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
+        }
+
+        assertThat(invite(forwarder)).isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(10, postRequestedFor(urlEqualTo("/policy/third_party_rules/on_new_event")));
+        service.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void checkAuthIsSentOnceSoTheServiceCountsOneFailedLoginOnce() {
+        String checkAuth = "/policy/password_auth_provider/check_auth";
+        service.stubFor(post(checkAuth).willReturn(aResponse().withStatus(503)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "3", "login-types[0].type", "m.login.password",
+                "login-types[0].fields[0]", "password"));
+
+        Optional<String> user = forwarder.authCheckers().get(LoginType.of("m.login.password", "password"))
+                .checkAuth(new CheckAuth.Args("alice", "m.login.password", JSON.createObjectNode().put("password", "wrong")));
+
+        assertThat(user).isEmpty();
+        service.verify(1, postRequestedFor(urlEqualTo(checkAuth)));
+    }
+
+    @Test
+    void explainingAFailingServiceAsksItButNeitherTimesTheCallsNorOpensTheBreaker() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder forwarder = forwarder(Map.of());
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            CallbackEndpoint<UserMayInvite.Args, SpamVerdict> endpoint = inviteEndpoint(forwarder, runner);
+
+            for (int i = 0; i < 10; i++) {
+                endpoint.explain(inviteArgs());
+            }
+            // ten explanations of two failed attempts each: enough to open it, had they counted
+            invite(forwarder);
+        }
+
+        service.verify(22, postRequestedFor(urlEqualTo(PATH)));
+        assertThat(backendCalls("error")).isEqualTo(2);
+    }
+
+    @Test
+    void explainingWhileTheBreakerIsOpenAnswersWithoutARequestAsTheRealCallWould() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "0"));
+        for (int i = 0; i < 10; i++) {
+            invite(forwarder);
+        }
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            Trace<?> trace = inviteEndpoint(forwarder, runner).explain(inviteArgs());
+
+            assertThat(trace.steps()).singleElement().extracting(Trace.Step::reply)
+                    .isEqualTo(new Reply.Answered<>(FailureAnswers.UNAVAILABLE));
+        }
+        service.verify(10, postRequestedFor(urlEqualTo(PATH)));
     }
 
     @Test
@@ -109,6 +205,18 @@ class HttpForwarderTest {
 
     private SpamVerdict invite(PolicyModule module) {
         return call(module, UserMayInvite.TYPE, INVITE);
+    }
+
+    private static UserMayInvite.Args inviteArgs() {
+        return UserMayInvite.TYPE.reader().apply(JsonArgs.of((ObjectNode) JSON.readTree(INVITE)));
+    }
+
+    /** The user_may_invite endpoint of a gateway whose one entry is the forwarder. */
+    @SuppressWarnings("unchecked")
+    private static CallbackEndpoint<UserMayInvite.Args, SpamVerdict> inviteEndpoint(PolicyModule forwarder, ChainRunner runner) {
+        ModuleInstance entry = new ModuleInstance(0, "http", "policy", forwarder, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(30));
+        return (CallbackEndpoint<UserMayInvite.Args, SpamVerdict>) new CallbackChains(List.of(entry), runner)
+                .endpoint(Category.SPAM_CHECKER, "user_may_invite").orElseThrow();
     }
 
     private static <M, A, R> R call(PolicyModule module, CallbackType<M, A, R> callback, String json) {

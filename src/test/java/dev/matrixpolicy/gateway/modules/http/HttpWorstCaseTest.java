@@ -69,6 +69,12 @@ class HttpWorstCaseTest {
     }
 
     @Test
+    void checkAuthIsSentOnceSoRetriesDoNotLengthenIt() {
+        assertThat(forwarder(List.of(), List.of(new LoginTypeConfig("m.login.password", List.of("password"))), Map.of(), SECOND, 5,
+                SECOND).worstCase()).contains(new WorstCase(Duration.ofSeconds(2), "check_auth: connect-timeout 1s + timeout 1s"));
+    }
+
+    @Test
     void theCallbackWithTheLongestPerCallbackTimeoutSetsTheWorstCase() {
         WorstCase worst = forwarder(List.of("user_may_invite", "check_event_for_spam", "user_may_join_room"), List.of(),
                 Map.of("check_event_for_spam", Duration.ofMillis(200), "user_may_join_room", Duration.ofSeconds(3)),

@@ -38,11 +38,21 @@ class RemoteAnswerTest {
     }
 
     @Test
-    void matrixErrorIsARejectionForSpamVerdictsAndRoomCreationWhateverTheStatus() {
+    void matrixErrorWith403IsARejectionForSpamVerdictsAndRoomCreation() {
         assertThat(read(ResultTypes.SPAM_VERDICT, 403, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
-        assertThat(read(ResultTypes.ROOM_CREATION, 400, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
-        assertThat(read(ResultTypes.SPAM_VERDICT, 503, "{\"errcode\": \"M_UNKNOWN\"}")).isEqualTo(Rejection.of("M_UNKNOWN"));
+        assertThat(read(ResultTypes.ROOM_CREATION, 403, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
         assertThat(read(ResultTypes.ROOM_CREATION, 200, "{\"result\": {\"request_content\": null}}")).isEqualTo(RoomCreation.UNCHANGED);
+    }
+
+    @Test
+    void matrixErrorWithAnyOtherStatusIsAFailureOfTheServiceNotARefusal() {
+        // what a gateway behind this one answers when it fails closed, caps a body, or is rate-limited by a proxy
+        BackendFailure failedClosed = failure(ResultTypes.SPAM_VERDICT, 503, "{\"errcode\": \"M_UNKNOWN\"}");
+        assertThat(failedClosed.getMessage()).isEqualTo("HTTP 503");
+        assertThat(failedClosed.retryable()).isTrue();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 429, "{\"errcode\": \"M_LIMIT_EXCEEDED\"}").retryable()).isTrue();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 413, "{\"errcode\": \"M_TOO_LARGE\"}").getMessage()).isEqualTo("HTTP 413");
+        assertThat(failure(ResultTypes.ROOM_CREATION, 400, FORBIDDEN).getMessage()).isEqualTo("HTTP 400");
     }
 
     @Test

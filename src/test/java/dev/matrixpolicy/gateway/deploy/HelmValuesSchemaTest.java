@@ -73,11 +73,12 @@ class HelmValuesSchemaTest {
     }
 
     @Test
-    void rejectsAGracePeriodShorterThanThePreStopSleepPlusBothShutdownPhases() {
+    void rejectsAGracePeriodShorterThanThePreStopSleepBothShutdownPhasesAndTheModulesClosing() {
         assertThatThrownBy(() -> HelmChart.render(
-                command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "45"), "defaults.yaml"))
-                .hasMessageContaining("terminationGracePeriodSeconds (45) must cover preStopSleepSeconds plus the gateway's"
-                        + " two shutdown phases of 20 s (the connection drain, then the requests in flight): at least 50");
+                command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "60"), "defaults.yaml"))
+                .hasMessageContaining("terminationGracePeriodSeconds (60) must cover preStopSleepSeconds plus the gateway's"
+                        + " two shutdown phases of 20 s (the connection drain, then the requests in flight) and its 15 s for"
+                        + " modules to close (an audit webhook's queue): at least 65");
     }
 
     @Test

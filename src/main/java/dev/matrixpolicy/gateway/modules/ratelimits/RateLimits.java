@@ -82,7 +82,7 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
      * a policy-server request about the same event; a retry) takes one token and gets one answer.
      */
     private final Cache<String, SpamVerdict> answered = Caffeine.newBuilder()
-            .maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR).build();
+            .maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR).executor(Runnable::run).build();
 
     /**
      * @param instanceName the entry's name: replicas with the same configuration share its buckets

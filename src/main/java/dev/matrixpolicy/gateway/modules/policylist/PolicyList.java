@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -171,6 +172,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private final boolean[] ownRulesCompiled;
     /** The instance a reload built to replace this one, which may still serve rules it took over from this one; null before. */
     private volatile Successor successor;
+    /** Set first by {@link #close()}: a later instance's close no longer keeps series for this one. */
+    private volatile boolean closed;
 
     /**
      * A successor, held weakly so that one the reload abandoned is not kept, and for each of this
@@ -807,12 +810,14 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return new Explanation(entity, current.decide(checks, position -> true), verdicts);
     }
 
+    /**
+     * Stops the sources and the compiler, then takes out of the scrape the series of the sources that
+     * no later instance still open has (the instance's own name stays while a successor serves it).
+     * Last, so that no compile of this instance can register a series again after it is removed.
+     */
     @Override
     public void close() {
-        PolicyList next = successor == null ? null : successor.list().get();
-        if (next != null) { // sources the reload took out leave the scrape; the instance's own name stays
-            metrics.retire(next.slots.stream().map(Slot::name).collect(Collectors.toSet()));
-        }
+        closed = true;
         slots.forEach(slot -> slot.source().ifPresent(PolicySource::close));
         compiler.shutdownNow();
         try {
@@ -820,5 +825,29 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
         }
+        if (successor != null) {
+            metrics.retire(sourcesStillServed());
+        }
+    }
+
+    /**
+     * The names of the sources of every instance after this one, along the whole chain of reloads,
+     * that is not closed: a series this instance shares with any of them must stay. A chain, not the
+     * direct successor only: of three instances reading {a, b}, then {a}, then {a, b}, the first may
+     * drain while the third serves {@code b}.
+     */
+    private Set<String> sourcesStillServed() {
+        Set<String> names = new HashSet<>();
+        for (PolicyList next = next(this); next != null; next = next(next)) {
+            if (!next.closed) {
+                next.slots.forEach(slot -> names.add(slot.name()));
+            }
+        }
+        return names;
+    }
+
+    private static PolicyList next(PolicyList list) {
+        Successor next = list.successor;
+        return next == null ? null : next.list().get();
     }
 }

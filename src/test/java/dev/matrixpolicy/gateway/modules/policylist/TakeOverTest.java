@@ -122,6 +122,46 @@ class TakeOverTest {
         assertThat(successor.slots()).extracting(PolicyList.Slot::name).contains("community");
     }
 
+    /** An instance with one file source per name, each reading {@code file}, all counting into {@code registry}. */
+    private PolicyList reading(MeterRegistry registry, Path file, List<String> sourceNames, Optional<PolicyList> predecessor) {
+        List<PolicyList.Slot> slots = new ArrayList<>();
+        slots.add(new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(),
+                Optional.empty()));
+        for (String name : sourceNames) {
+            slots.add(new PolicyList.Slot(name, "file", "/etc/" + name + ".txt", EnumSet.allOf(EntityKind.class), Set.of(),
+                    Set.of(), Optional.of(new FileSource(name, file, CHECKS, Clock.systemUTC()))));
+        }
+        PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
+                new PolicyList.Answers("bans", "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY,
+                        false, true, Set.of()),
+                new PolicyList.Freshness(Duration.ofMinutes(5), false), Instant.now(),
+                new PolicyListMetrics("bans", registry, binder -> { }, Clock.systemUTC()), predecessor);
+        built.add(list);
+        list.start();
+        return list;
+    }
+
+    private static boolean updateSeriesOf(MeterRegistry registry, String source) {
+        return registry.find("policy.module.policy_list.update").tag("source", source).timer() != null;
+    }
+
+    @Test
+    void aSourceALaterReloadBroughtBackKeepsItsSeriesWhenTheFirstInstanceDrainsLast() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        Path file = Files.writeString(directory.resolve("list.txt"), "ban user @first:example.com\n");
+        PolicyList first = reading(registry, file, List.of("a", "b"), Optional.empty());
+        awaitBan(first, "@first:example.com");
+        PolicyList second = reading(registry, file, List.of("a"), Optional.of(first));
+        PolicyList third = reading(registry, file, List.of("a", "b"), Optional.of(second));
+        await().atMost(Duration.ofSeconds(10)).until(() -> third.status(2).lastSuccess().isPresent());
+
+        second.close();
+        first.close();
+
+        assertThat(updateSeriesOf(registry, "b")).as("the third instance counts b's updates there").isTrue();
+        assertThat(updateSeriesOf(registry, "a")).isTrue();
+    }
+
     @Test
     void aNewInstanceServesWhatItsPredecessorReadsUntilItsOwnSourceHasRead() throws Exception {
         Path oldFile = directory.resolve("old.txt");

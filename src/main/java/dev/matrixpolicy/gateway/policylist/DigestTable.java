@@ -17,7 +17,7 @@ final class DigestTable {
     /** A slot's longs: the digest's words, then its record. */
     private static final int SLOT = WORDS + 1;
     private static final VarHandle WORD = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final DigestTable EMPTY = new DigestTable(emptySlots(1), 0, false);
+    private static final DigestTable EMPTY = new DigestTable(emptySlots(1), 0, new RuleTable.Duplicates.Builder().build());
 
     /**
      * Slot {@code s} at {@code [5s, 5s + 5)}: its digest's four words, then the record of its rule,
@@ -25,10 +25,10 @@ final class DigestTable {
      */
     private final long[] slots;
     private final int size;
-    /** Whether records were given under a digest that already had one: those are in no slot. */
-    private final boolean duplicates;
+    /** The records given under a digest that already had one, which are in no slot, by their digests' hashes. */
+    private final RuleTable.Duplicates duplicates;
 
-    private DigestTable(long[] slots, int size, boolean duplicates) {
+    private DigestTable(long[] slots, int size, RuleTable.Duplicates duplicates) {
         this.slots = slots;
         this.size = size;
         this.duplicates = duplicates;
@@ -50,9 +50,12 @@ final class DigestTable {
         return size;
     }
 
-    /** Whether some record was given under a digest an earlier one held, and so is in no slot. */
-    boolean hasDuplicates() {
-        return duplicates;
+    /**
+     * The records given under {@code digest} after the first, which no slot names; and perhaps a few
+     * of other digests that share its hash, which the caller tells apart by their records.
+     */
+    int[] duplicatesOf(byte[] digest) {
+        return duplicates.of(hash(digest));
     }
 
     /** The most slots a lookup of a digest in the table reads: 1 with no collision at all (for tests). */
@@ -100,8 +103,12 @@ final class DigestTable {
         return Probing.home(Probing.hash(first, second, third, fourth), length);
     }
 
+    private static int hash(byte[] digest) {
+        return Probing.hash(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3));
+    }
+
     private static int home(byte[] digest, int length) {
-        return home(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3), length);
+        return Probing.home(hash(digest), length);
     }
 
     /** Collects entries; the first record under a digest is kept, as {@code Map.putIfAbsent} would. */
@@ -124,6 +131,7 @@ final class DigestTable {
             int length = count + count / 2 + 1; // at most two thirds full
             long[] slots = emptySlots(length);
             int size = 0;
+            RuleTable.Duplicates.Builder duplicates = new RuleTable.Duplicates.Builder();
             for (int entry = 0; entry < count; entry++) {
                 byte[] digest = entries.key(entry);
                 long first = word(digest, 0);
@@ -131,15 +139,17 @@ final class DigestTable {
                 while (slots[slot * SLOT + WORDS] != RuleTable.ABSENT && !holds(slots, slot, digest, first)) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
-                if (slots[slot * SLOT + WORDS] == RuleTable.ABSENT) { // else an earlier rule holds the digest, and keeps it
+                if (slots[slot * SLOT + WORDS] == RuleTable.ABSENT) {
                     for (int w = 0; w < WORDS; w++) {
                         slots[slot * SLOT + w] = word(digest, w);
                     }
                     slots[slot * SLOT + WORDS] = entries.record(entry);
                     size++;
+                } else { // an earlier rule holds the digest, and keeps it
+                    duplicates.add(hash(digest), entries.record(entry));
                 }
             }
-            return new DigestTable(slots, size, size < count);
+            return new DigestTable(slots, size, duplicates.build());
         }
     }
 }

@@ -303,13 +303,27 @@ public final class PolicyIndex {
             globs = rules.globs.isEmpty() ? null : GlobAutomaton.compile(rules.globs);
         }
 
-        /** Whether the table of a form holds records under an ID or hash an earlier one holds, which no slot names. */
-        boolean hasDuplicates(Entity.Form form) {
-            return switch (form) {
-                case EXACT -> exact.hasDuplicates();
-                case SHA256 -> hashes.hasDuplicates();
-                case GLOB -> false;
+        /**
+         * Every record of the table under the ID or hash of {@code rule}: the one its slot names, then
+         * those given after it, which no slot names; perhaps with a few under another key, which the
+         * caller tells apart. None for a glob, which has no slot.
+         */
+        int[] recordsUnder(PolicyRule rule, String key) {
+            return switch (rule.entity().form()) {
+                case EXACT -> withFirst(exact.get(key), exact.duplicatesOf(key));
+                case SHA256 -> withFirst(hashes.get(rule.entity().digest()), hashes.duplicatesOf(rule.entity().digest()));
+                case GLOB -> new int[0];
             };
+        }
+
+        private static int[] withFirst(int first, int[] others) {
+            if (first == RuleTable.ABSENT) {
+                return others;
+            }
+            int[] all = new int[others.length + 1];
+            all[0] = first;
+            System.arraycopy(others, 0, all, 1, others.length);
+            return all;
         }
 
         static final class Builder {
@@ -455,17 +469,16 @@ public final class PolicyIndex {
                 if (layer.remove(rule)) {
                     continue;
                 }
-                int record = locate(rule, out);
+                int[] underItsKey = recordsUnder(rule);
+                int record = locate(rule, underItsKey, out);
                 if (record == RuleTable.ABSENT) {
                     return null;
                 }
                 out.add(record);
-                if (tableOf(record).hasDuplicates(records.form(record))) {
-                    for (int other = 0; other < records.end(); other = records.next(other)) {
-                        if (!out.contains(other) && sameSlot(record, other)) {
-                            out.add(other);
-                            layer.add(records.rule(other));
-                        }
+                for (int other : underItsKey) { // only the first under a key has the slot: the others move up
+                    if (!out.contains(other) && sameSlot(record, other)) {
+                        out.add(other);
+                        layer.add(records.rule(other));
                     }
                 }
             }
@@ -475,32 +488,23 @@ public final class PolicyIndex {
             return new Compiled(this, above, passedOver);
         }
 
-        /**
-         * The record of this layer, not withdrawn, that holds {@code rule}; {@link RuleTable#ABSENT} when
-         * none does, and for a glob, which is never withdrawn.
-         */
-        private int locate(PolicyRule rule, Set<Integer> out) {
+        /** The records of this layer's table for {@code rule} under its ID or hash, as {@link Table#recordsUnder}. */
+        private int[] recordsUnder(PolicyRule rule) {
             Table table = (rule.recommendation() == Recommendation.ALLOW ? allows : bans).get(rule.kind());
-            if (table == null || rule.entity().form() == Entity.Form.GLOB) {
-                return RuleTable.ABSENT;
-            }
-            int record = rule.entity().form() == Entity.Form.EXACT ? table.exact.get(key(rule)) : table.hashes.get(rule.entity().digest());
-            if (record != RuleTable.ABSENT && !out.contains(record) && records.rule(record).equals(rule)) {
-                return record;
-            }
-            if (table.hasDuplicates(rule.entity().form())) { // it may be one that no slot names
-                for (record = 0; record < records.end(); record = records.next(record)) {
-                    if (records.form(record) == rule.entity().form() && !out.contains(record) && records.rule(record).equals(rule)) {
-                        return record;
-                    }
+            return table == null ? new int[0] : table.recordsUnder(rule, key(rule));
+        }
+
+        /**
+         * Of {@code candidates}, the record, not withdrawn, that holds {@code rule}; {@link RuleTable#ABSENT}
+         * when none does, as for a glob, which is never withdrawn.
+         */
+        private int locate(PolicyRule rule, int[] candidates, Set<Integer> out) {
+            for (int record : candidates) {
+                if (!out.contains(record) && records.rule(record).equals(rule)) {
+                    return record;
                 }
             }
             return RuleTable.ABSENT;
-        }
-
-        /** The table a record of this layer is in. */
-        private Table tableOf(int record) {
-            return (records.recommendation(record) == Recommendation.ALLOW ? allows : bans).get(records.kind(record));
         }
 
         /** Whether two records of this layer are in one table under one ID or hash: only the first has a slot. */
@@ -523,7 +527,7 @@ public final class PolicyIndex {
 
         /** {@code record}, or {@link RuleTable#ABSENT} when it was withdrawn. */
         int unlessWithdrawn(int record) {
-            return withdrawn != null && record != RuleTable.ABSENT && Arrays.binarySearch(withdrawn, record) >= 0 ? RuleTable.ABSENT : record;
+            return record != RuleTable.ABSENT && isWithdrawn(record) ? RuleTable.ABSENT : record;
         }
 
         /**

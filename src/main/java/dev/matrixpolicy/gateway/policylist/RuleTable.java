@@ -22,10 +22,10 @@ final class RuleTable {
     private final int[] slots;
     private final RuleRecords records;
     private final int size;
-    /** Whether records were given under a key that already had one: those are in no slot. */
-    private final boolean duplicates;
+    /** The records given under a key that already had one, which are in no slot, by their keys' fingerprints. */
+    private final Duplicates duplicates;
 
-    private RuleTable(int[] slots, RuleRecords records, int size, boolean duplicates) {
+    private RuleTable(int[] slots, RuleRecords records, int size, Duplicates duplicates) {
         this.slots = slots;
         this.records = records;
         this.size = size;
@@ -40,9 +40,13 @@ final class RuleTable {
         return size;
     }
 
-    /** Whether some record was given under a key an earlier one held, and so is in no slot. */
-    boolean hasDuplicates() {
-        return duplicates;
+    /**
+     * The records given under {@code key} after the first, which no slot names; and perhaps a few of
+     * other keys that share its fingerprint, which the caller tells apart by their records. Read in
+     * a binary search, so that a withdrawal in a million rules, a few of them duplicates, costs no walk.
+     */
+    int[] duplicatesOf(String key) {
+        return duplicates.of(Probing.fingerprint(Probing.hash(key, 0, key.length())));
     }
 
     /** The most slots a lookup of a key in the table reads: 1 with no collision at all (for tests). */
@@ -98,6 +102,7 @@ final class RuleTable {
             int length = count + count / 2 + 1; // at most two thirds full
             int[] slots = new int[2 * length];
             int size = 0;
+            Duplicates.Builder duplicates = new Duplicates.Builder();
             for (int entry = 0; entry < count; entry++) {
                 int fingerprint = Probing.fingerprint(hashes[entry]);
                 int record = this.records[entry];
@@ -105,13 +110,68 @@ final class RuleTable {
                 while (slots[2 * slot] != 0 && !(slots[2 * slot] == fingerprint && records.keysEqual(slots[2 * slot + 1], record))) {
                     slot = slot + 1 == length ? 0 : slot + 1;
                 }
-                if (slots[2 * slot] == 0) { // else an earlier rule holds the key, and keeps it
+                if (slots[2 * slot] == 0) {
                     slots[2 * slot] = fingerprint;
                     slots[2 * slot + 1] = record;
                     size++;
+                } else { // an earlier rule holds the key, and keeps it
+                    duplicates.add(fingerprint, record);
                 }
             }
-            return new RuleTable(slots, records, size, size < count);
+            return new RuleTable(slots, records, size, duplicates.build());
+        }
+    }
+
+    /**
+     * Records in no slot, each under an int its key hashes to: sorted pairs packed in longs, the hash
+     * above the record, so that those of one hash are a range found by binary search.
+     */
+    static final class Duplicates {
+        private static final Duplicates NONE = new Duplicates(new long[0]);
+        private static final int[] NO_RECORDS = new int[0];
+        private final long[] pairs;
+
+        private Duplicates(long[] pairs) {
+            this.pairs = pairs;
+        }
+
+        /** The records under {@code hash}, in the order they were given. */
+        int[] of(int hash) {
+            if (pairs.length == 0) {
+                return NO_RECORDS;
+            }
+            int from = Arrays.binarySearch(pairs, (long) hash << 32);
+            from = from < 0 ? -from - 1 : from;
+            int to = from;
+            while (to < pairs.length && (int) (pairs[to] >> 32) == hash) {
+                to++;
+            }
+            int[] found = new int[to - from];
+            for (int pair = from; pair < to; pair++) {
+                found[pair - from] = (int) pairs[pair];
+            }
+            return found;
+        }
+
+        static final class Builder {
+            private long[] pairs = new long[0];
+            private int count;
+
+            void add(int hash, int record) {
+                if (count == pairs.length) {
+                    pairs = Arrays.copyOf(pairs, Math.max(16, count * 2));
+                }
+                pairs[count++] = (long) hash << 32 | (record & 0xFFFF_FFFFL);
+            }
+
+            Duplicates build() {
+                if (count == 0) {
+                    return NONE;
+                }
+                long[] sorted = Arrays.copyOf(pairs, count);
+                Arrays.sort(sorted);
+                return new Duplicates(sorted);
+            }
         }
     }
 

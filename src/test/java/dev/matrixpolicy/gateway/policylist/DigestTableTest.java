@@ -26,6 +26,21 @@ class DigestTableTest {
     }
 
     @Test
+    void theRulesGivenUnderADigestAfterTheFirstAreFoundByThatDigestAlone() {
+        DigestTable.Builder builder = new DigestTable.Builder();
+        for (int i = 0; i < 1_000; i++) {
+            builder.putIfAbsent(Entity.digestOf("@hidden" + i + ":example.org"), i);
+        }
+        builder.putIfAbsent(Entity.digestOf("@hidden7:example.org"), 1_000);
+        builder.putIfAbsent(Entity.digestOf("@hidden7:example.org"), 1_001);
+
+        DigestTable table = builder.build();
+
+        assertThat(table.duplicatesOf(Entity.digestOf("@hidden7:example.org"))).containsExactly(1_000, 1_001);
+        assertThat(table.duplicatesOf(Entity.digestOf("@hidden8:example.org"))).isEmpty();
+    }
+
+    @Test
     void madeUpDigestsThatShareTheirFirstWordsDoNotPileUpInOneRun() {
         // a list's hashes are whatever its curator wrote: here 50,000 that differ only in their last bytes
         DigestTable.Builder builder = new DigestTable.Builder();

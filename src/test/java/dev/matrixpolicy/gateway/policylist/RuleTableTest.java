@@ -52,6 +52,22 @@ class RuleTableTest {
     }
 
     @Test
+    void theRulesGivenUnderAKeyAfterTheFirstAreFoundByThatKeyAlone() {
+        for (int i = 0; i < 1_000; i++) {
+            put("@user" + i + ":example.org", i);
+        }
+        int second = put("@user7:example.org", 1_000);
+        int third = put("@user7:example.org", 1_001);
+        int other = put("@user8:example.org", 1_002);
+
+        RuleTable table = builder.build(records.build());
+
+        assertThat(table.duplicatesOf("@user7:example.org")).containsExactly(second, third);
+        assertThat(table.duplicatesOf("@user8:example.org")).containsExactly(other);
+        assertThat(table.duplicatesOf("@user9:example.org")).isEmpty();
+    }
+
+    @Test
     void keysAListAuthorMadeToShareTheirStringHashDoNotPileUpInOneRun() {
         // every string of 15 "Aa" or "BB" pairs has the same String.hashCode: 32,768 of them
         int count = 1 << 15;

@@ -406,7 +406,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
                 boolean layered = false;
                 try {
-                    PolicyIndex changed = latest.changes == null || !current[position] ? null
+                    // a burst past the bound is compiled whole at once, not first worked through change by change
+                    PolicyIndex changed = latest.changes == null || !current[position]
+                            || index.changedSince(position) + latest.changes.size() > MAX_CHANGED ? null
                             : index.change(position, latest.changes).filter(next -> next.changedSince(position) <= MAX_CHANGED).orElse(null);
                     layered = changed != null;
                     index = layered ? changed : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules));

@@ -103,6 +103,20 @@ public final class ConfigValues {
     }
 
     /**
+     * The bearer token a token file gives: its first line that is not blank, checked as
+     * {@link #bearerToken}. The gateway's own token files accept every line, so that a token can be
+     * rotated without a window of refusals; a module sending to another gateway can be given the
+     * same file, and sends the first line, the token in force.
+     *
+     * @param field the file's field, e.g. {@code token-file}
+     * @throws ModuleConfigurationException when no line holds a token, or the first that does is not
+     *         one word of visible ASCII; the message never quotes the token
+     */
+    public static String bearerTokenFile(String field, String text) {
+        return bearerToken(field, text.lines().filter(line -> !line.isBlank()).findFirst().orElse(""));
+    }
+
+    /**
      * What makes a token unfit for an {@code Authorization: Bearer} header, without quoting it:
      * empty, or a character that is not visible ASCII (a line break, a space, a control or
      * non-ASCII character), named by its position and code point.

@@ -82,7 +82,7 @@ class HttpModuleType extends ModuleType<HttpConfig> {
             throw new ModuleConfigurationException("token", "set token or token-file, not both");
         }
         if (config.tokenFile() != null) {
-            return Optional.of(ConfigValues.bearerToken("token-file", context.secretFile("token-file", config.tokenFile())));
+            return Optional.of(ConfigValues.bearerTokenFile("token-file", context.secretFile("token-file", config.tokenFile())));
         }
         return Optional.ofNullable(config.token()).map(token -> ConfigValues.bearerToken("token", token));
     }

@@ -120,14 +120,22 @@ class HttpConfigurationTest {
     }
 
     @Test
-    void tokenFileWithASecondLineIsRefusedWithoutQuotingTheToken(@TempDir Path directory) throws IOException {
-        Path tokenFile = Files.writeString(directory.resolve("token"), "s3cret\nleftover\n");
+    void tokenFileWithASecondLineAsDuringARotationStarts(@TempDir Path directory) throws IOException {
+        Path tokenFile = Files.writeString(directory.resolve("token"), "s3cret\nnext-s3cret\n");
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.token-file=" + tokenFile)
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void tokenFileWhoseFirstLineNoHeaderCanCarryIsRefusedWithoutQuotingTheToken(@TempDir Path directory) throws IOException {
+        Path tokenFile = Files.writeString(directory.resolve("token"), "\ns3c ret\nleftover\n");
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
                         "policy-gateway.modules[0].config.token-file=" + tokenFile)
                 .run(context -> assertThat(stackTrace(context.getStartupFailure()))
                         .contains(ENTRY + "config.token-file: the token must be one word of visible ASCII on one line "
-                                + "(no 'Bearer ', no second line), but character 7 is U+000A")
-                        .doesNotContain("s3cret").doesNotContain("leftover"));
+                                + "(no 'Bearer ', no second line), but character 4 is U+0020")
+                        .doesNotContain("s3c").doesNotContain("leftover"));
     }
 
     @Test

@@ -97,7 +97,10 @@ public class PolicyIndexChangeBenchmark {
         return index.change(LIST, oldRuleWithdrawn).orElseThrow();
     }
 
-    /** A table that holds two rules under one ID walks the source's records to find the other. */
+    /**
+     * A table that holds two rules under one ID finds the other by that ID among the records no slot
+     * names (it walked the source's records, some 36 ms at a million, until they were kept by key).
+     */
     @Benchmark
     public PolicyIndex withdrawOneOfTwo() {
         return twice.change(LIST, oldRuleWithdrawn).orElseThrow();

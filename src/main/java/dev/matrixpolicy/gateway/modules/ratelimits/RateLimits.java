@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
@@ -79,9 +80,10 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
     private final LongSupplier wallClock;
     /**
      * The answer about each event asked lately: an event asked twice (the homeserver's spam check, then
-     * a policy-server request about the same event; a retry) takes one token and gets one answer.
+     * a policy-server request about the same event; a retry) takes one token and gets one answer,
+     * also when the two ask at once: the second waits for the first's answer.
      */
-    private final Cache<String, SpamVerdict> answered = Caffeine.newBuilder()
+    private final Cache<String, CompletableFuture<SpamVerdict>> answered = Caffeine.newBuilder()
             .maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR).executor(Runnable::run).build();
 
     /**
@@ -114,19 +116,30 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
     @Override
     public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
         String eventId = args.event().eventId();
-        boolean explaining = DryRun.active();
-        SpamVerdict earlier = eventId == null || explaining ? null : answered.getIfPresent(eventId);
-        if (earlier != null) {
-            return earlier;
+        if (eventId == null || DryRun.active()) {
+            return eventVerdict(args);
         }
+        CompletableFuture<SpamVerdict> mine = new CompletableFuture<>();
+        CompletableFuture<SpamVerdict> earlier = answered.asMap().putIfAbsent(eventId, mine);
+        if (earlier != null) {
+            return earlier.join(); // asked first by another request, which answers within its own timeout
+        }
+        try {
+            SpamVerdict verdict = eventVerdict(args);
+            mine.complete(verdict);
+            return verdict;
+        } catch (RuntimeException | Error failed) { // no answer to remember: the next asking tries afresh
+            answered.asMap().remove(eventId, mine);
+            mine.completeExceptionally(failed);
+            throw failed;
+        }
+    }
+
+    private SpamVerdict eventVerdict(CheckEventForSpam.Args args) {
         if (isHistory(args.event().json().get("origin_server_ts"))) {
             return SpamVerdict.NOT_SPAM;
         }
-        SpamVerdict verdict = verdict("events", args.event().sender(), Optional.ofNullable(args.event().roomId()));
-        if (eventId != null && !explaining) {
-            answered.put(eventId, verdict);
-        }
-        return verdict;
+        return verdict("events", args.event().sender(), Optional.ofNullable(args.event().roomId()));
     }
 
     private boolean isHistory(JsonNode originServerTs) {

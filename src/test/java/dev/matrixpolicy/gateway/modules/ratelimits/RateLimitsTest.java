@@ -11,12 +11,18 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.state.Bucket;
 import dev.matrixpolicy.gateway.state.MemoryState;
+import dev.matrixpolicy.gateway.state.SharedState;
+import dev.matrixpolicy.gateway.state.Take;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -150,6 +156,63 @@ class RateLimitsTest {
         SpamVerdict refused = events.checkEventForSpam(second);
         assertThat(refused).isInstanceOf(Rejection.class);
         assertThat(events.checkEventForSpam(second)).isEqualTo(refused);
+    }
+
+    @Test
+    void anEventAskedTwiceAtOnceTakesOneTokenAndBothAsksGetItsAnswer() throws Exception {
+        // a state slow enough (as Redis over a network) that the second asking comes while the first takes its token
+        MemoryState memory = new MemoryState(now::get, 1000);
+        SharedState slow = new SharedState() {
+            @Override
+            public Take take(String key, Bucket bucket) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return memory.take(key, bucket);
+            }
+
+            @Override
+            public Take peek(String key, Bucket bucket) {
+                return memory.peek(key, bucket);
+            }
+
+            @Override
+            public long countDistinct(String key, String member, Duration window) {
+                return memory.countDistinct(key, member, window);
+            }
+
+            @Override
+            public long peekDistinct(String key, String member, Duration window) {
+                return memory.peekDistinct(key, member, window);
+            }
+
+            @Override
+            public boolean remote() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        CheckEventForSpam events = new RateLimitsModuleType(slow, wallClock::get)
+                .create(ModuleConfigs.bind(RateLimitsConfig.class, Map.of(),
+                                Map.of("events.per-sender.capacity", "1", "events.per-sender.period", "1h")),
+                        new ModuleContext("limits", "example.com", meters))
+                .implementation(CheckEventForSpam.TYPE).orElseThrow();
+        CheckEventForSpam.Args event = event("@alice:example.org", "!a:example.com");
+
+        try (ExecutorService askers = Executors.newFixedThreadPool(2)) {
+            Future<SpamVerdict> homeserver = askers.submit(() -> events.checkEventForSpam(event));
+            Future<SpamVerdict> policyServer = askers.submit(() -> events.checkEventForSpam(event));
+
+            assertThat(homeserver.get()).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(policyServer.get()).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        assertThat(events.checkEventForSpam(event("@alice:example.org", "!a:example.com")))
+                .as("the one token was taken once").isInstanceOf(Rejection.class);
     }
 
     @Test

@@ -20,6 +20,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     private final Supplier<Optional<String>> configured;
+    /** The configured text last read and its tokens, split once per configuration, not once per request. */
+    private volatile Parsed parsed;
+
+    private record Parsed(String text, Token token) {
+    }
 
     /** @param configured the token in force now: the serving configuration generation's */
     TokenOrLoopbackFilter(Supplier<Optional<String>> configured) {
@@ -33,7 +38,7 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     @Override
     protected final void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        Optional<Token> token = configured.get().map(Token::new);
+        Optional<Token> token = configured.get().map(this::token);
         if (token.isEmpty()) {
             if (PeerAddressValve.isLoopback(request)) {
                 chain.doFilter(request, response);
@@ -48,6 +53,15 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
         } else {
             refuseUnauthorized(response, presented.isPresent());
         }
+    }
+
+    private Token token(String text) {
+        Parsed last = parsed;
+        if (last == null || !last.text().equals(text)) { // a reload changed it
+            last = new Parsed(text, new Token(text));
+            parsed = last;
+        }
+        return last.token();
     }
 
     /** The token in an {@code Authorization} header ({@code null} when there is none), if it carries one. */

@@ -87,9 +87,24 @@ class HelmChartOptionsTest {
     void aBudgetThatLeavesNoPodToEvictIsRefused() {
         assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
                 .set("replicaCount", "1"), "defaults.yaml"))
-                .hasMessageContaining("podDisruptionBudget.minAvailable (1) must be below the replicas (1, replicaCount)");
+                .hasMessageContaining("podDisruptionBudget.minAvailable (1) keeps 1 of the replicas (1, replicaCount)");
         assertThatThrownBy(() -> HelmChart.render(command -> command.set("autoscaling.minReplicas", "2"), "all-on.yaml"))
-                .hasMessageContaining("must be below the replicas (2, autoscaling.minReplicas)");
+                .hasMessageContaining("keeps 2 of the replicas (2, autoscaling.minReplicas)");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.minAvailable", "100%"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget.minAvailable (100%) keeps 2 of the replicas (2, replicaCount)");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.minAvailable", "51%"), "defaults.yaml"))
+                .as("rounded up, as Kubernetes does").hasMessageContaining("keeps 2 of the replicas");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.maxUnavailable", "0"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget.maxUnavailable (0) lets no pod down");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.maxUnavailable", "0%"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget.maxUnavailable (0%) lets no pod down");
+        assertThat(HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.minAvailable", "50%"), "defaults.yaml").one(PodDisruptionBudget.class)
+                .getSpec().getMinAvailable().getStrVal()).isEqualTo("50%");
         assertThat(HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true").set("replicaCount", "1")
                 .set("podDisruptionBudget.maxUnavailable", "1"), "defaults.yaml").one(PodDisruptionBudget.class)
                 .getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);

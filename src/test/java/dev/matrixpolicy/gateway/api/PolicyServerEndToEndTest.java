@@ -191,14 +191,9 @@ class PolicyServerEndToEndTest {
     void theLegacyCheckFindsAnEventIdHoldingASlashEscapedAsHomeserversEscapeIt() {
         // Room version 3 event IDs are standard base64: about every other one holds a '/', which
         // Synapse and ruma send as %2F in the path (a real Synapse's v3 room showed it).
-        ObjectNode event;
-        String eventId;
-        do {
-            event = HOMESERVER.message("3", "!v3:hs.test", "@alice:hs.test", "hi " + System.nanoTime());
-            eventId = Pdu.of("3", event).eventId();
-        } while (!eventId.contains("/"));
+        ObjectNode event = roomVersion3EventWhoseIdHoldsASlash();
 
-        Answer answer = check(event, URLEncoder.encode(eventId, StandardCharsets.UTF_8));
+        Answer answer = check(event, URLEncoder.encode(Pdu.of("3", event).eventId(), StandardCharsets.UTF_8));
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().path("recommendation").asText()).isEqualTo("ok");
@@ -206,17 +201,21 @@ class PolicyServerEndToEndTest {
 
     @Test
     void theLegacyCheckFindsAnEventIdHoldingASlashAsSynapse1136To1150SentItUnescaped() {
-        ObjectNode event;
-        String eventId;
-        do {
-            event = HOMESERVER.message("3", "!v3:hs.test", "@alice:hs.test", "hi " + System.nanoTime());
-            eventId = Pdu.of("3", event).eventId();
-        } while (!eventId.contains("/"));
+        ObjectNode event = roomVersion3EventWhoseIdHoldsASlash();
 
-        Answer answer = check(event, eventId);
+        Answer answer = check(event, Pdu.of("3", event).eventId());
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().path("recommendation").asText()).isEqualTo("ok");
+    }
+
+    /** A message of room version 3, whose event ID (standard base64) holds a '/': about every other one does. */
+    private static ObjectNode roomVersion3EventWhoseIdHoldsASlash() {
+        ObjectNode event;
+        do {
+            event = HOMESERVER.message("3", "!v3:hs.test", "@alice:hs.test", "hi " + System.nanoTime());
+        } while (!Pdu.of("3", event).eventId().contains("/"));
+        return event;
     }
 
     private Answer check(ObjectNode event, String eventId) {

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
-import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
@@ -15,12 +14,10 @@ import dev.matrixpolicy.gateway.policylist.Recommendation;
 import dev.matrixpolicy.gateway.policylist.RuleChanges;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -104,7 +101,7 @@ class ChangedRulesTest {
 
     /** An MSC4205 hashed entity naming {@code id}. */
     private static Entity hashed(String id) {
-        return Entity.sha256(Base64.getEncoder().encodeToString(Sha256.of(id.getBytes(StandardCharsets.UTF_8))));
+        return Entity.sha256(Entity.hashOf(id));
     }
 
     private boolean banned(String user) {

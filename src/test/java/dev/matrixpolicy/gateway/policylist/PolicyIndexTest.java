@@ -47,4 +47,17 @@ class PolicyIndexTest {
         assertThat(index.matching(EntityKind.USER, "@spammer:Example.com")).hasSize(1);
         assertThat(index.decide(EntityKind.USER, "@spammer:example.com")).as("only the case the curator hashed").isEmpty();
     }
+
+    @Test
+    void aRoomGlobOnAServerNameBansTheRoomsMadeThereWhichAServerRuleDoesNot() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                ban room !*:evil.example rooms made there
+                ban server evil.example
+                """, "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.ROOM, "!abc:evil.example")).map(PolicyRule::reason).contains("rooms made there");
+        assertThat(index.decide(EntityKind.ROOM, "!abc:Evil.Example")).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, "!abc:good.example")).isEmpty();
+    }
 }

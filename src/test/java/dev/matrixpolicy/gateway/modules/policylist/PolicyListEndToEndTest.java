@@ -126,6 +126,8 @@ class PolicyListEndToEndTest {
         assertThat(join("!csam:example.org").status())
                 .as("room ban").isEqualTo(403);
         assertThat(invite("@anyone:evil.example", "@bob:example.com").status()).as("server ban").isEqualTo(403);
+        assertThat(join("!made-there:evil.example").status()).as("a room ID's server is where it was made: no server ban")
+                .isEqualTo(200);
         assertThat(invite("@anyone:Evil.Example:8448", "@bob:example.com").status()).as("server ban, any case, a port").isEqualTo(403);
         assertThat(invite("@anyone:evil.example.", "@bob:example.com").status()).as("server ban, a fully qualified name").isEqualTo(403);
         assertThat(invite("@local-spammer:example.com", "@bob:example.com").status()).as("local file").isEqualTo(403);

@@ -20,6 +20,11 @@ DEFAULT_TIMEOUT = "10s"
 # until Synapse restarts. It costs nothing when no module checks passwords: once the gateway
 # answers, the module answers "not mine" locally and Synapse checks its own password database.
 DEFAULT_AUTH_CHECKERS = [{"login_type": "m.login.password", "fields": ["password"]}]
+# Fail open unless on_failure names them: the default (fail-closed, or on_failure's) does not apply.
+# is_user_expired is asked on every authenticated request, and registered even without a module
+# when the gateway cannot be asked at startup (register_all): failing closed by default would lock
+# every user out of a homeserver whose gateway started after it, whatever its modules.
+OPEN_UNLESS_NAMED = frozenset({"is_user_expired"})
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _KEYS = {
@@ -52,6 +57,8 @@ class ShimConfig:
         return self.timeouts.get(callback, self.timeouts["default"])
 
     def fails_open(self, callback: str) -> bool:
+        if callback not in self.policies and callback in OPEN_UNLESS_NAMED:
+            return True
         return self.policies.get(callback, self.policies["default"]) == FAIL_OPEN
 
 

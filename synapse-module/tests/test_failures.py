@@ -80,7 +80,7 @@ async def test_failing_open_answers_as_if_no_module_decided(name, failure, make_
 @pytest.mark.parametrize("name", CONFIGURABLE)
 @pytest_twisted.ensureDeferred
 async def test_failing_closed_refuses(name, make_module, api, gateway):
-    make_module()  # fail-closed is the default, as in the gateway
+    make_module({"on_failure": {"is_user_expired": "fail-closed"}})  # fail-closed is the default, as in the gateway
     fail(gateway, name, TimedOut("no answer in time"))
     if name in FAIL_CLOSED_ANSWER:
         assert await invoke(api, name, *sample_args(name)) is FAIL_CLOSED_ANSWER[name]
@@ -88,6 +88,19 @@ async def test_failing_closed_refuses(name, make_module, api, gateway):
         with pytest.raises(SynapseError) as refused:
             await invoke(api, name, *sample_args(name))
         assert (refused.value.code, refused.value.errcode) == (503, Codes.UNKNOWN)
+
+
+@pytest.mark.parametrize("on_failure", [None, "fail-closed", {"default": "fail-closed"}])
+@pytest_twisted.ensureDeferred
+async def test_a_failed_expiry_check_locks_nobody_out_unless_it_is_named_fail_closed(on_failure, make_module, api,
+                                                                                     gateway):
+    # asked on every authenticated request: a gateway not up yet must not fail them all
+    make_module({} if on_failure is None else {"on_failure": on_failure})
+    fail(gateway, "is_user_expired", Unreachable("refused"))
+    fail(gateway, "user_may_invite", Unreachable("refused"))
+    assert await invoke(api, "is_user_expired", *sample_args("is_user_expired")) is None
+    with pytest.raises(SynapseError):
+        await invoke(api, "user_may_invite", *sample_args("user_may_invite"))
 
 
 @pytest_twisted.ensureDeferred

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.springframework.web.util.HtmlUtils;
+import org.jsoup.nodes.Entities;
 
 /**
  * The text of one subject (a message, a room name, a display name), gathered from its parts and
@@ -23,8 +23,9 @@ import org.springframework.web.util.HtmlUtils;
  * ends at the next {@code >} (a comment at {@code -->}); a tag that breaks a line or stands alone
  * ({@code <p>}, {@code <br>}, {@code <li>}, {@code <img>}...) reads as a space, and inline formatting
  * ({@code <b>}, {@code <span>}...), comments and unknown tags as nothing, so {@code air<b></b>drop} is
- * {@code airdrop}. Character references are decoded, numeric ones and the named ones of HTML 4.01
- * ({@code &alpha;}, {@code &eacute;}; Spring's table) with {@code &apos;}. Each {@code href} value is
+ * {@code airdrop}. Character references are decoded, numeric ones and every named one of the HTML
+ * standard ({@code &eacute;}, {@code &period;}, {@code &colon;}; jsoup's table), as a browser would.
+ * Each {@code href} value is
  * added at the end, so links and {@code matrix.to} pills behind a link text are seen too. No HTML
  * parser: a {@code >} inside a quoted attribute value ends the tag, which reads more as text, never less.
  */
@@ -35,8 +36,8 @@ final class RawText {
             "header", "hr", "img", "li", "main", "mx-reply", "nav", "ol", "p", "pre", "section", "summary", "table",
             "tbody", "td", "tfoot", "th", "thead", "tr", "ul");
 
-    /** How far after its {@code &} a reference's {@code ;} may stand: {@code &#x10FFFF;}, {@code &thetasym;}. */
-    private static final int MAX_REFERENCE = 9;
+    /** How far after its {@code &} a reference's {@code ;} may stand: the longest name, {@code &CounterClockwiseContourIntegral;}. */
+    private static final int MAX_REFERENCE = 32;
 
     private final int cap;
     private final List<Part> parts = new ArrayList<>();
@@ -214,8 +215,9 @@ final class RawText {
      * {@code out}, or keeps the {@code &}; returns where to go on.
      */
     private static int reference(String html, int at, int end, StringBuilder out) {
-        int semicolon = at + 1; // looked for among the next few characters only: many '&' cost no more than text
-        while (semicolon < Math.min(end, at + MAX_REFERENCE + 1) && html.charAt(semicolon) != ';') {
+        // looked for past letters and digits only, and a few of them: many '&' cost no more than text
+        int semicolon = at + 1 < end && html.charAt(at + 1) == '#' ? at + 2 : at + 1;
+        while (semicolon < Math.min(end, at + MAX_REFERENCE + 1) && isNameCharacter(html.charAt(semicolon))) {
             semicolon++;
         }
         String decoded = semicolon < end && html.charAt(semicolon) == ';' ? decodeName(html.substring(at + 1, semicolon)) : "";
@@ -227,10 +229,13 @@ final class RawText {
         return semicolon + 1;
     }
 
+    private static boolean isNameCharacter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
     /**
-     * The character of a reference's name: {@code #65} or {@code #x41}, a name of HTML 4.01 by
-     * Spring's table ({@code alpha}), or {@code apos} (XML's, which HTML 4.01 lacks); nothing when it
-     * names none.
+     * The character of a reference's name: {@code #65} or {@code #x41}, or a name of the HTML
+     * standard ({@code period}, two code points for some); nothing when it names none.
      */
     private static String decodeName(String name) {
         if (name.startsWith("#")) {
@@ -240,17 +245,13 @@ final class RawText {
             if (digits.isEmpty() || !digits.chars().allMatch(digit -> digit < 0x80 && Character.digit(digit, radix) >= 0)) {
                 return "";
             }
-            int codePoint = Integer.parseInt(digits, radix); // at most 7 digits: no overflow
-            return Character.isValidCodePoint(codePoint) ? Character.toString(codePoint) : "";
+            String significant = digits.replaceFirst("^0+(?=.)", ""); // &#00065; is A, as a browser reads it
+            if (significant.length() > 8) {
+                return "";
+            }
+            long codePoint = Long.parseLong(significant, radix);
+            return codePoint <= Character.MAX_CODE_POINT ? Character.toString((int) codePoint) : "";
         }
-        if (name.equals("apos")) {
-            return "'";
-        }
-        if (name.isEmpty() || !name.chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
-            return "";
-        }
-        String reference = "&" + name + ";";
-        String decoded = HtmlUtils.htmlUnescape(reference);
-        return decoded.equals(reference) ? "" : decoded;
+        return Entities.getByName(name);
     }
 }

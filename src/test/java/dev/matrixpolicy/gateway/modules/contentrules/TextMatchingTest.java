@@ -38,6 +38,9 @@ class TextMatchingTest {
         assertThat(read("<p>one</p><p>two</p>three<br/>four<li>five")).isEqualTo("one two three four five");
         assertThat(read("c&alpha;sino &Eacute;t&eacute; it&apos;s &#x1F600; &#65;&#x42; &bogus; &#xZZ; & &amp")).isEqualTo(
                 "casino ete it's 😀 ab &bogus; &#xzz; & &amp");
+        assertThat(read("spam&period;example&colon; fr&#0000000101;e &CounterClockwiseContourIntegral;"))
+                .as("every name of the HTML standard, and zeros before a number").isEqualTo("spam.example: free \u2233");
+        assertThat(new RawText(64).addHtml("&NotEqualTilde;").text().toString()).as("two code points").isEqualTo("\u2242\u0338");
         assertThat(read("<a href=\"https://spam.example/&amp;x\">here</a><!-- href=https://not.a.link -->"))
                 .isEqualTo("here https://spam.example/&x");
     }

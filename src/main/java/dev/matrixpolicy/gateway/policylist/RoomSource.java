@@ -43,6 +43,15 @@ public final class RoomSource implements PolicySource {
     private static final JsonMapper JSON = EventJson.MAPPER;
     /** Rule events one sync response carries before the homeserver reports a gap, and the full state is read again. */
     static final int TIMELINE_LIMIT = 100;
+    /**
+     * How old a sync's token may be before an answer without the room no longer proves that nothing
+     * changed. Synapse looks back some thousand events from now for ones the filter keeps (1.157's
+     * {@code _load_filtered_recents}); finding none, it leaves the room out with no {@code limited}
+     * flag, even when a rule event lies further back. Long-polling, a token is a few milliseconds old;
+     * after a failed sync's pause or a long full read it may be minutes, and a member raid can pass a
+     * thousand events in that time.
+     */
+    static final Duration STALE_TOKEN = Duration.ofSeconds(5);
     private static final String TOMBSTONE = "m.room.tombstone";
     /** The longest a 429's {@code retry_after_ms} holds the source back, unless the longest backoff pause is longer. */
     static final Duration LONGEST_RETRY_AFTER = Duration.ofMinutes(10);
@@ -246,6 +255,8 @@ public final class RoomSource implements PolicySource {
         Instant rereadAt = Instant.MIN;
         /** When the bot was last known to be in the room. */
         Instant joinedAt;
+        /** Until when the rules are known to be the room's: {@link #since} was taken, or the state read whole, then. */
+        Instant coveredAt;
 
         Session(String userId, String roomId, String filterId, String since, Instant joinedAt) {
             this.userId = userId;
@@ -253,6 +264,7 @@ public final class RoomSource implements PolicySource {
             this.filterId = filterId;
             this.since = since;
             this.joinedAt = joinedAt;
+            this.coveredAt = joinedAt;
         }
     }
 
@@ -350,6 +362,7 @@ public final class RoomSource implements PolicySource {
                 current.stateRead = true;
                 current.stateReadOnce = true;
                 current.stateReadAt = now;
+                current.coveredAt = settings.clock().instant();
                 current.rereadFailures = 0;
                 current.rereadAt = Instant.MIN;
                 rereadFailing = Optional.empty();
@@ -359,8 +372,15 @@ public final class RoomSource implements PolicySource {
             return true;
         }
 
-        /** How long the next sync may wait: its timeout, or less while a read of the whole state again is due sooner. */
-        private Duration longPoll(Session current) {
+        /**
+         * How long the next sync may wait: its timeout, or less while a read of the whole state again is
+         * due sooner; not at all from a {@linkplain #STALE_TOKEN stale token}, whose answer decides at
+         * once whether to read the state again.
+         */
+        private Duration longPoll(Session current, Duration tokenAge) {
+            if (tokenAge.compareTo(STALE_TOKEN) > 0) {
+                return Duration.ZERO;
+            }
             if (current.stateRead) {
                 return settings.syncTimeout();
             }
@@ -448,9 +468,10 @@ public final class RoomSource implements PolicySource {
         }
 
         private void sync(Session current) throws HomeserverFailure, InterruptedException {
+            Duration tokenAge = Duration.between(current.coveredAt, settings.clock().instant());
             SyncAnswer answer;
             try {
-                answer = homeserver.sync(Optional.of(current.since), current.filterId, longPoll(current), current.roomId);
+                answer = homeserver.sync(Optional.of(current.since), current.filterId, longPoll(current, tokenAge), current.roomId);
             } catch (HomeserverFailure failure) {
                 if (failure.unusableAnswer()) {
                     // The same token would get the same answer: start from a new one, and read the state whole.
@@ -464,7 +485,13 @@ public final class RoomSource implements PolicySource {
                 throw removed(current);
             }
             current.since = answer.nextBatch();
+            current.coveredAt = settings.clock().instant(); // the answer's token is of when it was written
             if (answer.joined().isEmpty()) {
+                if (tokenAge.compareTo(STALE_TOKEN) > 0) {
+                    log.debug("{}: no rule events since a token {} old, which proves nothing; reading the full state again",
+                            RoomSource.this, tokenAge);
+                    current.stateRead = false;
+                }
                 stillJoined(current);
                 return;
             }

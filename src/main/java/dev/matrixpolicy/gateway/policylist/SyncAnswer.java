@@ -1,8 +1,10 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationFeature;
@@ -34,7 +36,11 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
      * The room's events in one answer.
      *
      * @param gap      whether events are missing between the last answer and these: the homeserver
-     *                 said so ({@code limited}), or a section held more than {@link #MAX_EVENTS}
+     *                 said so ({@code limited}), or a section held more than {@link #MAX_EVENTS}; or
+     *                 whether the two sections cannot be applied in order: both hold an event for one
+     *                 slot. The {@code state} section is not always the state before the timeline:
+     *                 where the room's history forked, Synapse puts there the state at the timeline's
+     *                 end, and a timeline event that state resolution lost would then win here
      * @param cut      whether a section held more than {@link #MAX_EVENTS}, so that none of its events
      *                 were kept; a {@code limited} answer's are (its {@code state} section holds the net
      *                 state changes of the events left out, and its timeline the newest events)
@@ -43,9 +49,22 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
      */
     record Room(boolean gap, boolean cut, List<JsonNode> state, List<JsonNode> timeline) {
         Room {
-            gap |= cut;
+            gap |= cut || shareASlot(state, timeline);
             state = cut ? List.of() : List.copyOf(state);
             timeline = cut ? List.of() : List.copyOf(timeline);
+        }
+
+        private static boolean shareASlot(List<JsonNode> state, List<JsonNode> timeline) {
+            if (state.isEmpty()) {
+                return false;
+            }
+            Set<List<String>> slots = new HashSet<>();
+            state.forEach(event -> slots.add(slot(event)));
+            return timeline.stream().filter(event -> event.has("state_key")).anyMatch(event -> slots.contains(slot(event)));
+        }
+
+        private static List<String> slot(JsonNode event) {
+            return List.of(event.path("type").asString(""), event.path("state_key").asString(""));
         }
     }
 

@@ -20,12 +20,17 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -487,6 +492,55 @@ class RoomSourceTest {
         homeserver.send(ROOM, ban("user", "rule:4", "@after:evil.example"));
         assertThat(awaitUpdates(3).entities()).as("the full read found what the gap's events said: no update of its own")
                 .containsExactlyInAnyOrder("@in-the-gap:evil.example", "evil.example", "@after:evil.example");
+    }
+
+    /**
+     * Synapse (1.157) looks back some thousand events for ones the filter keeps and, finding none,
+     * leaves the room out of the answer with no gap flagged: a rule sent before a member raid, while
+     * the source waited to retry a failed sync, would not arrive until the hourly full read.
+     */
+    @Test
+    void anAnswerWithoutTheRoomToAStaleTokenReadsTheFullStateAgain() {
+        AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-03T12:00:00Z"));
+        Clock clock = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        };
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withClock(clock));
+        firstUpdate();
+        awaitLongPoll(1);
+        int fullReads = homeserver.requests("GET /rooms/" + ROOM + "/state").size();
+
+        // sent, then buried under events the filter leaves out, while the source waits to retry
+        homeserver.state(ROOM, ban("user", "rule:2", "@buried:evil.example"));
+        now.set(now.get().plus(RoomSource.STALE_TOKEN).plusSeconds(1));
+        homeserver.failNext(1, 502, "<html>Bad Gateway</html>");
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@buried:evil.example");
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(fullReads + 1);
+    }
+
+    @Test
+    void anAnswerWithoutTheRoomToAFreshTokenReadsNothingAgain() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(100)));
+        firstUpdate();
+        awaitLongPoll(5); // long-polls that time out with nothing, each from the last one's token
+
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(1);
     }
 
     @Test

@@ -87,6 +87,21 @@ class SyncAnswerTest {
     }
 
     @Test
+    void anUnlimitedAnswerWhoseStateAndTimelineHoldOneSlotIsAGapForTheyCannotBeAppliedInOrder() {
+        // a forked history: the timeline's [R1, R0] for one slot, the state section R1, which state resolution kept
+        String kept = rule(1);
+        String lost = rule(1).replace("\"$e1\"", "\"$e0\"").replace("@spammer1:", "@withdrawn:");
+        SyncAnswer forked = read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":[%s]},\"timeline\":{\"events\":[%s,%s],\"limited\":false}}}}}"
+                .formatted(ROOM, kept, kept, lost));
+        SyncAnswer apart = read("{\"next_batch\":\"s4\",\"rooms\":{\"join\":{\"%s\":{\"state\":{\"events\":%s},\"timeline\":{\"events\":%s}}}}}"
+                .formatted(ROOM, events(0, 2), events(2, 4)));
+
+        assertThat(forked.joined().orElseThrow().gap()).isTrue();
+        assertThat(forked.joined().orElseThrow().timeline()).hasSize(2);
+        assertThat(apart.joined().orElseThrow().gap()).isFalse();
+    }
+
+    @Test
     void aSectionOfMoreEventsThanTheTimelineLimitIsAGapEvenUnflagged() {
         int limit = SyncAnswer.MAX_EVENTS;
 

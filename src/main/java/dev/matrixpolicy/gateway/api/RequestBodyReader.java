@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -121,6 +122,10 @@ final class RequestBodyReader {
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object) {
         if (isUtf16Or32(bytes)) {
             throw MatrixApiException.notJson("Content not JSON: the body must be UTF-8, not UTF-16 or UTF-32");
+        }
+        int misencoded = StrictUtf8.firstInvalid(bytes);
+        if (misencoded >= 0) {
+            throw MatrixApiException.notJson("Content not JSON: invalid UTF-8, at byte offset " + misencoded);
         }
         try (JsonParser parser = objects.createParser(bytes)) {
             return parse(parser, object);

@@ -68,6 +68,23 @@ class RequestBodyReaderTest {
     }
 
     @Test
+    void anOverlongUtf8FormIsNotReadAsTheCharacterItMimics() {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_join_room");
+        byte[] before = "{\"user\": \"@bot".getBytes(StandardCharsets.UTF_8);
+        byte[] after = "spam.example\", \"room\": \"!r:example.com\", \"is_invited\": false}".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[before.length + 2 + after.length];
+        System.arraycopy(before, 0, body, 0, before.length);
+        body[before.length] = (byte) 0xC0; // ':' in two bytes, which UTF-8 forbids
+        body[before.length + 1] = (byte) 0xBA;
+        System.arraycopy(after, 0, body, before.length + 2, after.length);
+        request.setContent(body);
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(request));
+        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+        assertThat(refused.getMessage()).isEqualTo("Content not JSON: invalid UTF-8, at byte offset " + before.length);
+    }
+
+    @Test
     void aBodyWithAUtf8ByteOrderMarkIsRead() {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/v1/spam_checker/user_may_invite");
         request.setContent("\uFEFF{\"a\": [1, 2]}".getBytes(StandardCharsets.UTF_8));

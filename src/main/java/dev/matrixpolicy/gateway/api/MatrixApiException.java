@@ -21,6 +21,10 @@ final class MatrixApiException extends RuntimeException {
         return new MatrixApiException(HttpStatus.BAD_REQUEST, "M_NOT_JSON", why);
     }
 
+    static MatrixApiException badJson(String why) {
+        return new MatrixApiException(HttpStatus.BAD_REQUEST, "M_BAD_JSON", why);
+    }
+
     public static MatrixApiException tooLarge(long limit) {
         return new MatrixApiException(HttpStatus.CONTENT_TOO_LARGE, "M_TOO_LARGE",
                 "Request body is larger than the limit of " + limit + " bytes");

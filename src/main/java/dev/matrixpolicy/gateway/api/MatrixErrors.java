@@ -8,10 +8,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.core.MethodParameter;
@@ -143,9 +145,16 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
         return ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON).body(error.body());
     }
 
+    /** 405, with the {@code Allow} header RFC 9110 asks for, as the servlet routes send it. */
     @ExceptionHandler
     ResponseEntity<Map<String, String>> wrongMethod(HttpRequestMethodNotSupportedException wrong) {
-        return toResponse(describe(MatrixApiException.methodNotAllowed(wrong.getMethod())));
+        MatrixError error = describe(MatrixApiException.methodNotAllowed(wrong.getMethod()));
+        ResponseEntity.BodyBuilder answer = ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON);
+        Set<HttpMethod> allowed = wrong.getSupportedHttpMethods();
+        if (allowed != null && !allowed.isEmpty()) {
+            answer.allow(allowed.toArray(HttpMethod[]::new));
+        }
+        return answer.body(error.body());
     }
 
     @ExceptionHandler({NoHandlerFoundException.class, NoResourceFoundException.class})

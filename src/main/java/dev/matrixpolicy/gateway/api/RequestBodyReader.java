@@ -22,6 +22,7 @@ import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.core.exc.UnexpectedEndOfInputException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -110,8 +111,29 @@ final class RequestBodyReader {
      * the actuator reads an optional JSON body on every operation, GET included.
      */
     static MatrixApiException unreadable(Throwable cause) {
-        return cause instanceof JacksonException malformed && malformed.getLocation() != null
-                ? malformed(malformed, malformed.getLocation()) : endedEarly();
+        return switch (cause) {
+            case MismatchedInputException notAnObject when notAnObject.getPath().isEmpty() ->
+                    MatrixApiException.notJson("Content not JSON object");
+            case MismatchedInputException wrongType -> // JSON, of another shape than the endpoint reads
+                    MatrixApiException.badJson("'" + path(wrongType) + "' is not of the type this endpoint reads");
+            case StreamConstraintsException limit -> // a broken limit has no location to give
+                    MatrixApiException.notJson("Content not JSON: " + inCallersTerms(limit.getOriginalMessage()));
+            case JacksonException malformed when malformed.getLocation() != null -> malformed(malformed, malformed.getLocation());
+            default -> endedEarly();
+        };
+    }
+
+    /** Where in the body a value of the wrong type is: {@code a.b[0]}. */
+    private static String path(MismatchedInputException wrongType) {
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference step : wrongType.getPath()) {
+            if (step.getPropertyName() != null) {
+                path.append(path.isEmpty() ? "" : ".").append(step.getPropertyName());
+            } else {
+                path.append('[').append(step.getIndex()).append(']');
+            }
+        }
+        return path.toString();
     }
 
     private static MatrixApiException endedEarly() {

@@ -175,6 +175,40 @@ class HttpEdgeEndToEndTest {
             });
         }
 
+        @Test
+        void anActuatorOperationAskedWithAnotherMethodIs405WithWhatIsAllowed() {
+            Response answer = RawHttp.exchange(managementPort, "DELETE /actuator/health HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 405, "M_UNRECOGNIZED");
+            assertThat(answer.header("Allow")).contains("GET");
+        }
+
+        @Test
+        void anActuatorBodyOfAnotherShapeSaysSoAsThePolicyApiWould() {
+            Response array = reloadWith("[]");
+            Response nested = reloadWith("{\"a\": {\"b\": 1}}");
+
+            assertMatrixError(array, 400, "M_NOT_JSON");
+            assertThat(array.json().get("error").asString()).isEqualTo("Content not JSON object");
+            assertMatrixError(nested, 400, "M_BAD_JSON");
+            assertThat(nested.json().get("error").asString()).isEqualTo("'a' is not of the type this endpoint reads");
+        }
+
+        @Test
+        void anActuatorBodyBreakingAParserLimitNamesTheLimit() {
+            Response answer = reloadWith("{\"a\": " + "1".repeat(1001) + "}");
+
+            assertMatrixError(answer, 400, "M_NOT_JSON");
+            assertThat(answer.json().get("error").asString())
+                    .isEqualTo("Content not JSON: Number value length (1001) exceeds the maximum allowed (1000)");
+        }
+
+        private Response reloadWith(String body) {
+            return RawHttp.exchange(managementPort, "POST /actuator/reload HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+        }
+
         /** The actuator answers an unknown metric with a 404 and no body of its own. */
         @Test
         void anErrorWithoutABodyIsMatrixErrorJson() {

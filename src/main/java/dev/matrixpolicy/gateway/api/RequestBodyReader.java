@@ -66,7 +66,9 @@ final class RequestBodyReader {
     }
 
     private RequestBodyReader(JsonMapper json, LongSupplier limit) {
-        this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        // decimals as written: 1e400 is no Infinity, and a ping's id comes back as it was sent
+        this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.json = json;
         this.limit = limit;
     }

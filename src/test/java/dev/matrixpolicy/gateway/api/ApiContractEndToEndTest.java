@@ -9,6 +9,7 @@ import jakarta.servlet.ServletContext;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
@@ -73,6 +74,16 @@ class ApiContractEndToEndTest {
 
             assertThat(answer.status()).isEqualTo(200);
             assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"id\": \"abc-123\", \"status\": \"ok\"}"));
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"1e400", "-1e400", "1e-400", "9.99999999999999999999999999999e307", "123456789012345678901234567890"})
+        void pingEchoesANumericIdAsTheNumberSent(String id) {
+            Answer answer = gateway.post("/v1/spam_checker/ping", "{\"id\": " + id + "}");
+
+            assertThat(answer.status()).isEqualTo(200);
+            String echoed = answer.body().replaceFirst("^\\{\"id\":([^,]*),.*$", "$1"); // as written, not as a double reads it
+            assertThat(new BigDecimal(echoed)).isEqualByComparingTo(new BigDecimal(id));
         }
 
         @Test

@@ -154,6 +154,26 @@ final class ClientServerApi implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the homeserver applied a redaction of the event: {@code GET /rooms/{room}/event/{id}}
+     * answers it emptied, or with the redaction in {@code unsigned.redacted_because}. A redaction
+     * reaches the timeline even where its sender may not redact (Synapse accepts it and applies it only
+     * if the sender has the power, or is on the event's server), so the timeline alone does not say.
+     * An event the homeserver does not show (404) counts as redacted: nothing keeps its rule.
+     */
+    boolean isRedacted(String roomId, String eventId) throws HomeserverFailure, InterruptedException {
+        String call = "GET /rooms/{room}/event/{event}";
+        try {
+            JsonNode event = json(call, get("rooms", roomId, "event", eventId));
+            return event.path("unsigned").has("redacted_because") || event.path("content").isEmpty();
+        } catch (HomeserverFailure failure) {
+            if (failure.status() == 404) {
+                return true;
+            }
+            throw failure;
+        }
+    }
+
     /** {@code POST /user/{userId}/filter}: the ID of a stored filter, for the long-polls. */
     String createFilter(String userId, JsonNode filter) throws HomeserverFailure, InterruptedException {
         String call = "POST /user/{user}/filter";

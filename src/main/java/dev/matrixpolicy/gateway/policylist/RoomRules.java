@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -117,6 +118,18 @@ final class RoomRules {
         changes.clear();
         changesKnown = true;
         return taken;
+    }
+
+    /** Of these event IDs, those that a slot holds now: the redactions that would change a rule. */
+    Collection<String> holding(Collection<String> eventIds) {
+        if (eventIds.isEmpty()) {
+            return List.of();
+        }
+        Collection<String> held = new HashSet<>();
+        for (Change change : slots.values()) {
+            change.eventId().filter(eventIds::contains).ifPresent(held::add);
+        }
+        return held;
     }
 
     /**

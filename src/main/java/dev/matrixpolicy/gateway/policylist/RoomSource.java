@@ -5,6 +5,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -516,7 +517,7 @@ public final class RoomSource implements PolicySource {
          *
          * @return whether the timeline redacted anything
          */
-        private boolean apply(Session current, SyncAnswer.Room events) {
+        private boolean apply(Session current, SyncAnswer.Room events) throws InterruptedException {
             RoomRules room = rules.orElseThrow();
             boolean changed = false;
             for (JsonNode event : events.state()) {
@@ -535,11 +536,39 @@ public final class RoomSource implements PolicySource {
             }
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
-            changed |= room.redact(redacted);
+            changed |= room.redact(applied(current, room.holding(redacted)));
             if (changed) {
                 publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
             }
             return !redacted.isEmpty();
+        }
+
+        /**
+         * Of the redactions of rule events in a timeline, those the homeserver applied. A redaction
+         * reaches every member's timeline whether or not it took effect: one sent from a server that
+         * lets its users redact what they may not (Synapse accepts it into the room, and applies it only
+         * when its sender has the power or shares the event's server) would otherwise lift a ban until
+         * the next full read, and could be sent again after each. Asked of the homeserver, one request
+         * a redaction of a rule (rare); if it cannot say, all are taken as applied and the state is read
+         * whole again, which settles it.
+         */
+        private Collection<String> applied(Session current, Collection<String> redactions) throws InterruptedException {
+            Collection<String> applied = new HashSet<>();
+            try {
+                for (String eventId : redactions) {
+                    if (homeserver.isRedacted(current.roomId, eventId)) {
+                        applied.add(eventId);
+                    } else {
+                        log.info("{}: a redaction of {} that the homeserver did not apply is ignored", RoomSource.this, eventId);
+                    }
+                }
+            } catch (HomeserverFailure failure) {
+                log.debug("{}: could not ask whether redactions were applied ({}); reading the full state again",
+                        RoomSource.this, failure.getMessage());
+                current.stateRead = false;
+                return redactions;
+            }
+            return applied;
         }
 
         /** Reads the room's tombstone as it stands, as a full read does. */

@@ -151,10 +151,23 @@ final class FakeHomeserver implements AutoCloseable {
      * top level ({@code redacts}) or, from room version 11 on, in its content.
      */
     void redact(String roomId, String eventId, boolean inContent) {
+        redact(roomId, eventId, inContent, true);
+    }
+
+    /**
+     * A redaction the homeserver accepts into the room but does not apply, as Synapse does for one
+     * whose sender may not redact the event (a member of a server that lets anyone send them): the
+     * timeline gets it, the event keeps its content.
+     */
+    void redactWithoutPower(String roomId, String eventId) {
+        redact(roomId, eventId, false, false);
+    }
+
+    private void redact(String roomId, String eventId, boolean inContent, boolean applied) {
         ObjectNode redaction = JSON.createObjectNode();
         synchronized (lock) {
             for (ObjectNode event : rooms.get(roomId).values()) {
-                if (eventId.equals(event.path("event_id").asString(""))) {
+                if (applied && eventId.equals(event.path("event_id").asString(""))) {
                     event.putObject("content");
                 }
             }
@@ -406,6 +419,14 @@ final class FakeHomeserver implements AutoCloseable {
             }
             respond(exchange, tombstone == null ? 404 : 200, tombstone == null
                     ? "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"Event not found.\"}" : JSON.writeValueAsString(tombstone.get("content")));
+        } else if (call.startsWith("GET /rooms/") && parts.length == 5 && parts[3].equals("event")) {
+            ObjectNode found;
+            synchronized (lock) {
+                found = rooms.getOrDefault(parts[2], Map.of()).values().stream()
+                        .filter(event -> parts[4].equals(event.path("event_id").asString(""))).findFirst().orElse(null);
+            }
+            respond(exchange, found == null ? 404 : 200, found == null
+                    ? "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"Event not found.\"}" : JSON.writeValueAsString(found));
         } else if (call.startsWith("GET /rooms/") && call.endsWith("/state")) {
             boolean fail;
             synchronized (lock) {

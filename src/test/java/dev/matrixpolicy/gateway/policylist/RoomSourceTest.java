@@ -422,6 +422,25 @@ class RoomSourceTest {
         assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(1);
     }
 
+    /** A member of a server that lets anyone redact anything cannot lift a ban so: Synapse keeps the event whole. */
+    @Test
+    void aRedactionTheHomeserverDidNotApplyLeavesTheRuleInForce() {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        homeserver.room(ROOM).state(ROOM, first);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.redactWithoutPower(ROOM, first.get("event_id").asString());
+        awaitLongPoll(2);
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(1);
+        assertThat(lines(Level.INFO)).anyMatch(line -> line.contains("a redaction of " + first.get("event_id").asString()
+                + " that the homeserver did not apply is ignored"));
+    }
+
     @Test
     void redactedRuleEventThatCouldNotBeAppliedIsNoLongerCounted() {
         ObjectNode unknown = rule("user", "rule:1", JSON.createObjectNode().put("entity", "@x:test").put("recommendation", "org.example.mute"));

@@ -85,7 +85,7 @@ final class HomeserverFailure extends Exception {
         String answer = call + " answered " + status + errcode.map(code -> " " + code).orElse("")
                 + error.map(text -> ": " + oneLine(text)).orElse("");
         if (status == 401) {
-            return new HomeserverFailure("the homeserver rejects the access token, which is wrong or was revoked (" + answer + ")",
+            return new HomeserverFailure("the homeserver rejects the access token, which is wrong, has expired or was revoked, or whose account is locked (" + answer + ")",
                     answer, Next.RECONNECT_SLOWLY, status, Optional.empty());
         }
         if (status == 429) {

@@ -963,7 +963,7 @@ class RoomSourceTest {
 
         await().atMost(SOON).until(() -> homeserver.requests("GET", "/account/whoami").size() >= 3);
         assertThat(source.status().lastError().orElseThrow())
-                .isEqualTo("the homeserver rejects the access token, which is wrong or was revoked "
+                .isEqualTo("the homeserver rejects the access token, which is wrong, has expired or was revoked, or whose account is locked "
                         + "(GET /account/whoami answered 401 M_UNKNOWN_TOKEN: Invalid access token passed.)");
         assertThat(lines(Level.WARN)).singleElement().asString().contains("access token").doesNotContain(TOKEN);
         // From the first retry on, the longest pause (200 to 400 ms with jitter), not the first (5 to 10 ms).

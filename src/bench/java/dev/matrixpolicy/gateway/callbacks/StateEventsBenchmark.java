@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -41,6 +42,12 @@ public class StateEventsBenchmark {
     @Benchmark
     public Object readArgsAndEveryStateEvent() {
         return read().stateEvents().getLast().content();
+    }
+
+    /** The strict UTF-8 check every body passes before the parser reads it (RequestBodyReader). */
+    @Benchmark
+    public int checkUtf8() {
+        return StrictUtf8.firstInvalid(body);
     }
 
     private CheckEventAllowed.Args read() {

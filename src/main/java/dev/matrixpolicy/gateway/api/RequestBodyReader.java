@@ -52,6 +52,7 @@ final class RequestBodyReader {
 
     /** Reads one object; whatever follows it is checked here, to say where it starts. */
     private final ObjectReader objects;
+    private final ObjectReader exactObjects;
     private final JsonMapper json;
     /** {@code max-body-size} of the serving generation, so a reload changes it for the next request. */
     private final LongSupplier limit;
@@ -66,9 +67,8 @@ final class RequestBodyReader {
     }
 
     private RequestBodyReader(JsonMapper json, LongSupplier limit) {
-        // decimals as written: 1e400 is no Infinity, and a ping's id comes back as it was sent
-        this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.exactObjects = objects.with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.json = json;
         this.limit = limit;
     }
@@ -76,6 +76,14 @@ final class RequestBodyReader {
     /** The body as one tree. */
     ObjectNode readObject(HttpServletRequest request) {
         return parse(read(request), objects::readValue);
+    }
+
+    /**
+     * The body as one tree, its decimals as written rather than rounded to doubles: for an answer that
+     * echoes a value back (a ping's {@code id}: 1e400 is no Infinity).
+     */
+    ObjectNode readObjectAsWritten(HttpServletRequest request) {
+        return parse(read(request), exactObjects::readValue);
     }
 
     /** The body with its lists kept as bytes, for {@link dev.matrixpolicy.gateway.callbacks.JsonArgs} to read when asked. */

@@ -263,6 +263,29 @@ class PolicyServerEndToEndTest {
     }
 
     @Test
+    void aHashedAndSignedEventWhoseSenderIsNoUserIdIsBadJsonNeverSigned() {
+        // The denylist's user with a character added: a module matching user IDs would not see it.
+        for (String sender : List.of("@spammer:hs.test ", "@spammer:hs.test\n", "x")) {
+            Answer answer = sign(HOMESERVER.message("10", ROOM, sender, "buy now"));
+
+            assertThat(answer.status()).as(sender).isEqualTo(400);
+            assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
+            assertThat(answer.json().path("error").asText()).startsWith("The event's sender is not a valid Matrix user ID");
+        }
+    }
+
+    @Test
+    void theLegacyCheckCallsAnEventWithAMalformedSenderOrDepthSpam() {
+        ObjectNode badSender = HOMESERVER.message("1", "!old:hs.test", "@spammer:hs.test ", "spam");
+        ObjectNode badDepth = HOMESERVER.hashAndSign("1", HOMESERVER.message("1", "!old:hs.test", "@alice:hs.test", "hi")
+                .put("depth", -1));
+
+        for (ObjectNode event : List.of(badSender, badDepth)) {
+            assertThat(check(event, event.path("event_id").asText()).json().path("recommendation").asText()).isEqualTo("spam");
+        }
+    }
+
+    @Test
     void theRoomsPolicyEventItselfIsNeverSigned() {
         ObjectNode content = (ObjectNode) GatewayClient.json("{\"via\": \"policy.test\"}");
         ObjectNode policy = HOMESERVER.event("10", ROOM, "@alice:hs.test", "m.room.policy", content);

@@ -243,6 +243,21 @@ class PolicyServerEndToEndTest {
     }
 
     @Test
+    void anOriginNamingALoopbackAddressIsNeverAskedAndTheAnswerSaysNothingOfIt() {
+        int fetches = HOMESERVER.keyFetches();
+        String origin = "127.0.0.1:" + HOMESERVER.address().getPort(); // the homeserver's own port, by its address
+        Answer answer = send(HttpRequest.newBuilder(federation.resolve(PolicyServerServlet.SIGN))
+                .header("Authorization", "X-Matrix origin=\"" + origin + "\",destination=\"" + POLICY_SERVER
+                        + "\",key=\"ed25519:a\",sig=\"AAAA\"")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+
+        assertThat(answer.status()).isEqualTo(401);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_UNAUTHORIZED");
+        assertThat(answer.json().path("error").asText()).isEqualTo("Could not fetch the keys of " + origin);
+        assertThat(HOMESERVER.keyFetches()).as("the blocklist refused the address before connecting").isEqualTo(fetches);
+    }
+
+    @Test
     void anEventOfARoomNotServedIsNotFound() {
         Answer answer = sign(HOMESERVER.message("10", "!other:hs.test", "@alice:hs.test", "hello"));
 

@@ -5,7 +5,6 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
-import dev.matrixpolicy.gateway.policyserver.IpRanges;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
 import dev.matrixpolicy.gateway.policyserver.ServerKeys;
@@ -73,8 +72,8 @@ class PolicyServerListener {
                 settings.notaries().stream().map(notary -> new ServerKeys.Notary(notary.name(), notary.verifyKeys().stream()
                         .collect(Collectors.toMap(PolicyGatewayProperties.PolicyServer.VerifyKey::id,
                                 PolicyGatewayProperties.PolicyServer.VerifyKey::rawKey)))).toList(),
-                settings.keyCacheServers(), settings.keyFetchTimeout(), IpRanges.of(IpRanges.SYNAPSE_BLOCKLIST),
-                IpRanges.NONE), InstantSource.system());
+                settings.keyCacheServers(), settings.keyFetchTimeout(), settings.blockedRanges(), settings.allowedRanges()),
+                InstantSource.system());
     }
 
     @Bean

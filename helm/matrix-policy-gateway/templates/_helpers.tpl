@@ -191,6 +191,12 @@ key-cache-servers: {{ int . }}
 {{- with .keyFetchTimeout }}
 key-fetch-timeout: {{ . }}
 {{- end }}
+{{- if kindIs "slice" .ipRangeBlocklist }}
+ip-range-blocklist: {{ toJson .ipRangeBlocklist }}
+{{- end }}
+{{- with .ipRangeAllowlist }}
+ip-range-allowlist: {{ toJson . }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -110,9 +110,9 @@ class PackageRulesTest {
     }
 
     @Test
-    void thePolicyServerSigningCoreDependsOnlyOnTheReplyCapTheHashAndNoSpring() {
+    void thePolicyServerSigningCoreDependsOnlyOnMatrixIdsTheReplyCapTheHashAndNoSpring() {
         classes().that().resideInAPackage(POLICY_SERVER)
-                .should(dependOnlyOnTheirOwnPackageAnd(REPLIES, HASHING))
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES, HASHING))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }

@@ -72,7 +72,8 @@ class PolicyServerListener {
                 settings.notaries().stream().map(notary -> new ServerKeys.Notary(notary.name(), notary.verifyKeys().stream()
                         .collect(Collectors.toMap(PolicyGatewayProperties.PolicyServer.VerifyKey::id,
                                 PolicyGatewayProperties.PolicyServer.VerifyKey::rawKey)))).toList(),
-                settings.keyCacheServers(), settings.keyFetchTimeout()), InstantSource.system());
+                settings.keyCacheServers(), settings.keyFetchTimeout(), settings.blockedRanges(), settings.allowedRanges()),
+                InstantSource.system());
     }
 
     @Bean

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import dev.matrixpolicy.gateway.policyserver.IpRanges;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.Redaction;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.net.URISyntaxException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -196,16 +198,24 @@ public record PolicyGatewayProperties(
      * @param signatureCacheSize how many events' answers (signature or refusal) are kept, by event ID
      * @param keyCacheServers    how many homeservers' keys are kept
      * @param keyFetchTimeout    for connecting to a homeserver or notary and for each answer
+     * @param ipRangeBlocklist   addresses a key fetch never connects to when it found them by resolving a name
+     *                           that a request gave (every host but the {@code servers} addresses), in CIDR
+     *                           notation; left out, Synapse's default {@code federation_ip_range_blocklist}
+     *                           ({@link IpRanges#SYNAPSE_BLOCKLIST}); {@code 0.0.0.0} and {@code ::} always
+     * @param ipRangeAllowlist   exceptions to {@code ip-range-blocklist}, in CIDR notation
      */
     public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
                                InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
                                @DefaultValue List<@Valid KnownServer> servers, @DefaultValue List<@Valid Notary> notaries,
                                @DefaultValue("100000") int signatureCacheSize, @DefaultValue("10000") int keyCacheServers,
-                               @DefaultValue("10s") @NotNull Duration keyFetchTimeout) {
+                               @DefaultValue("10s") @NotNull Duration keyFetchTimeout, List<String> ipRangeBlocklist,
+                               @DefaultValue List<String> ipRangeAllowlist) {
         public PolicyServer {
             rooms = List.copyOf(rooms);
             servers = List.copyOf(servers);
             notaries = List.copyOf(notaries);
+            ipRangeBlocklist = ipRangeBlocklist == null ? IpRanges.SYNAPSE_BLOCKLIST : ipRanges("ip-range-blocklist", ipRangeBlocklist);
+            ipRangeAllowlist = ipRanges("ip-range-allowlist", ipRangeAllowlist);
             if (name != null && !MatrixIds.isServerName(name)) {
                 throw new InvalidSettingException("name", "not a valid Matrix server name (hostname[:port])");
             }
@@ -235,6 +245,28 @@ public record PolicyGatewayProperties(
         }
 
         static final String PREFIX = "policy-gateway.policy-server";
+
+        /** {@code ranges}, each checked to be an IP range in CIDR notation; the first that is not names its index. */
+        private static List<String> ipRanges(String key, List<String> ranges) {
+            for (int i = 0; i < ranges.size(); i++) {
+                try {
+                    IpRanges.of(Collections.singletonList(ranges.get(i)));
+                } catch (IllegalArgumentException notARange) {
+                    throw new InvalidSettingException(key + "[" + i + "]", notARange.getMessage());
+                }
+            }
+            return List.copyOf(ranges);
+        }
+
+        /** The addresses a key fetch never connects to, unless {@link #allowedRanges()} holds them. */
+        public IpRanges blockedRanges() {
+            return IpRanges.of(ipRangeBlocklist);
+        }
+
+        /** The exceptions to {@link #blockedRanges()}. */
+        public IpRanges allowedRanges() {
+            return IpRanges.of(ipRangeAllowlist);
+        }
 
         /**
          * The policy server's signing key, read from {@code key-file} once, at startup. A file that
@@ -266,7 +298,7 @@ public record PolicyGatewayProperties(
         /** The defaults: no listener, no rooms. */
         public static PolicyServer disabled() {
             return new PolicyServer(false, null, 8448, null, null, List.of(), List.of(), List.of(), 100_000, 10_000,
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(10), null, List.of());
         }
 
         /**

@@ -1,11 +1,15 @@
 package dev.matrixpolicy.gateway.policyserver;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -38,6 +42,8 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     private static final Base64.Encoder URL_SAFE = Base64.getUrlEncoder().withoutPadding();
     /** What the content hash leaves out, as Synapse's {@code compute_content_hash}. */
     private static final Set<String> NOT_HASHED = Set.of("age_ts", "unsigned", "signatures", "hashes", "outlier", "destinations");
+    /** The longest event type Synapse accepts ({@code _check_size_limits}), in UTF-8 bytes. */
+    private static final int MAX_TYPE_BYTES = 255;
 
     public Pdu {
         Objects.requireNonNull(json, "json");
@@ -47,22 +53,37 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     /**
      * Checks the event's shape for its room version, hashes it and checks its content hash.
      *
-     * @throws BadJsonException            when a required key is missing or of the wrong type, when the
+     * <p>The shape is the spec's PDU for the room version, checked as the gateway's callback API
+     * checks IDs ({@link MatrixIds}): {@code room_id} a room ID (unless a room version 12 create
+     * event leaves it out), {@code sender} a user ID, {@code type} a non-empty string of at most 255
+     * bytes, {@code depth} and {@code origin_server_ts} integers of 0 or more, and {@code prev_events}
+     * and {@code auth_events} lists of event IDs, from room version 3 on, or of {@code [event_id,
+     * hashes]} pairs in versions 1 and 2. A signature is given to what the event claims, so an event
+     * whose sender is no user (or a banned user's ID with a character added) is never signed.
+     *
+     * @throws BadJsonException            when a required key is missing or malformed, naming it, when the
      *                                     event holds what canonical JSON cannot (a float, a huge integer),
      *                                     or when its content does not match its content hash
      * @throws UnknownRoomVersionException for a room version the redaction rules do not know
      */
     public static Pdu of(String roomVersion, ObjectNode json) {
+        boolean namesItsOwnId = "1".equals(roomVersion) || "2".equals(roomVersion);
         if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
-            requireString(json, "room_id");
+            requireId(json, "room_id", MatrixIds::roomId);
         }
-        requireString(json, "sender");
-        requireString(json, "type");
+        requireId(json, "sender", MatrixIds::userId);
+        JsonNode type = require(json, "type", JsonNode::isString, "a string");
+        if (type.stringValue().isEmpty() || type.stringValue().getBytes(StandardCharsets.UTF_8).length > MAX_TYPE_BYTES) {
+            throw new BadJsonException("The event's type must be a string of 1 to " + MAX_TYPE_BYTES + " bytes");
+        }
         require(json, "content", JsonNode::isObject, "an object");
-        require(json, "origin_server_ts", JsonNode::isIntegralNumber, "an integer");
-        require(json, "depth", JsonNode::isIntegralNumber, "an integer");
-        require(json, "prev_events", JsonNode::isArray, "an array");
-        require(json, "auth_events", JsonNode::isArray, "an array");
+        require(json, "origin_server_ts", Pdu::isNonNegativeInteger, "an integer of 0 or more");
+        require(json, "depth", Pdu::isNonNegativeInteger, "an integer of 0 or more");
+        Predicate<JsonNode> isReference = namesItsOwnId ? Pdu::isEventIdAndHashes : Pdu::isEventId;
+        String references = namesItsOwnId ? "a list of [event ID, hashes] pairs" : "a list of event IDs";
+        for (String key : new String[] {"prev_events", "auth_events"}) {
+            require(json, key, events -> events.isArray() && events.valueStream().allMatch(isReference), references);
+        }
         JsonNode hashes = require(json, "hashes", JsonNode::isObject, "an object");
         JsonNode contentHash = hashes.get("sha256");
         if (contentHash == null || !contentHash.isString()) {
@@ -71,9 +92,8 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         if (json.has("state_key") && !json.get("state_key").isString()) {
             throw new BadJsonException("The event's state_key must be a string");
         }
-        boolean namesItsOwnId = "1".equals(roomVersion) || "2".equals(roomVersion);
         if (namesItsOwnId) {
-            requireString(json, "event_id");
+            requireId(json, "event_id", MatrixIds::eventId);
         }
         byte[] signed = EventSigner.signedBytes(roomVersion, json);
         byte[] reference = Sha256.of(signed);
@@ -150,11 +170,40 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         }
     }
 
-    private static void requireString(ObjectNode json, String key) {
-        require(json, key, JsonNode::isString, "a string");
+    private static boolean isNonNegativeInteger(JsonNode value) {
+        return value.isIntegralNumber() && value.canConvertToLong() && value.longValue() >= 0;
     }
 
-    private static JsonNode require(ObjectNode json, String key, java.util.function.Predicate<JsonNode> shape, String what) {
+    /** An event ID, as room versions 3 and later reference events. */
+    private static boolean isEventId(JsonNode value) {
+        return value.isString() && isValid(value.stringValue(), MatrixIds::eventId);
+    }
+
+    /** An {@code [event_id, hashes]} pair, as room versions 1 and 2 reference events. */
+    private static boolean isEventIdAndHashes(JsonNode value) {
+        return value.isArray() && value.size() == 2 && isEventId(value.get(0)) && value.get(1).isObject();
+    }
+
+    private static boolean isValid(String id, UnaryOperator<String> validation) {
+        try {
+            validation.apply(id);
+            return true;
+        } catch (IllegalArgumentException invalid) {
+            return false;
+        }
+    }
+
+    /** A string key that {@code validation} (one of {@link MatrixIds}'s) accepts; else says why not. */
+    private static void requireId(ObjectNode json, String key, UnaryOperator<String> validation) {
+        String id = require(json, key, JsonNode::isString, "a string").stringValue();
+        try {
+            validation.apply(id);
+        } catch (IllegalArgumentException invalid) {
+            throw new BadJsonException("The event's " + key + " is " + invalid.getMessage());
+        }
+    }
+
+    private static JsonNode require(ObjectNode json, String key, Predicate<JsonNode> shape, String what) {
         JsonNode value = json.get(key);
         if (value == null || !shape.test(value)) {
             throw new BadJsonException("The event's " + key + " must be " + what);

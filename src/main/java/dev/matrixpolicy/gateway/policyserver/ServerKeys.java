@@ -1,9 +1,11 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
@@ -23,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +46,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -118,8 +123,30 @@ import tools.jackson.databind.node.ObjectNode;
  *   Host: <name>:8448} rather than {@code <name>}.</li>
  * </ul>
  * An explicit port, and a delegated name with one, give what the spec wants.
+ *
+ * <p>Since whoever sends a request also chooses where we connect, no host is reached by name
+ * resolution (the origin, its well-known host, a delegated name, an SRV target, a notary) when any
+ * of its addresses is in {@link Settings#blocklist} and not in {@link Settings#allowlist}, nor
+ * ever at {@code 0.0.0.0} or {@code ::}, as Synapse's {@code federation_ip_range_blocklist}; only the
+ * base URLs the admin lists ({@link Settings#addresses}) are exempt. The host is resolved here, all
+ * of its addresses checked, and the JDK's client then connects by name: it resolves it again, from
+ * the JDK's DNS cache ({@code networkaddress.cache.ttl}, 30 s by default), so a DNS answer changed
+ * between the check and the connection (rebinding) gets through only if the cached entry expires in
+ * that instant. Connecting to the checked address itself would need a {@code Host} header the JDK's
+ * client will not let us set. No redirect is followed, except for {@code /.well-known/matrix/server},
+ * which the spec says to follow: at most {@link #MAX_WELL_KNOWN_REDIRECTS}, each to the same scheme,
+ * each hop's host checked as above.
+ *
+ * <p>A failed fetch is answered with one fixed message naming the server asked about, never the
+ * reason: the reason (an address, a TLS error, what the server answered) would tell a caller who
+ * named a server of our network what runs there. It is logged at DEBUG for the admin instead: any
+ * caller can cause one per request, so it must not flood the WARN log.
  */
 public final class ServerKeys implements KeyLookup {
+    private static final Logger log = LoggerFactory.getLogger(ServerKeys.class);
+    /** How many redirects a well-known answer may take: a few, as the spec asks to avoid loops. */
+    static final int MAX_WELL_KNOWN_REDIRECTS = 5;
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     static final Duration MAX_VALIDITY = Duration.ofDays(7);
     static final String KEYS_PATH = "/_matrix/key/v2/server";
     static final String QUERY_PATH = "/_matrix/key/v2/query";
@@ -148,16 +175,26 @@ public final class ServerKeys implements KeyLookup {
      *                   as Synapse's {@code trusted_key_servers}; tried in order when the origin itself fails
      * @param maxServers how many servers' keys the cache holds
      * @param timeout    for connecting and for each answer
+     * @param blocklist  addresses never connected to when reached by name resolution ({@link
+     *                   IpRanges#SYNAPSE_BLOCKLIST} in production)
+     * @param allowlist  exceptions to {@code blocklist}
      */
     public record Settings(Map<String, URI> addresses, Set<String> selfSigned, List<Notary> notaries, int maxServers,
-                           Duration timeout) {
+                           Duration timeout, IpRanges blocklist, IpRanges allowlist) {
         public Settings {
             addresses = Map.copyOf(addresses);
             selfSigned = Set.copyOf(selfSigned);
             notaries = List.copyOf(notaries);
+            Objects.requireNonNull(blocklist, "blocklist");
+            Objects.requireNonNull(allowlist, "allowlist");
             if (maxServers < 1) {
                 throw new IllegalArgumentException("maxServers must be at least 1");
             }
+        }
+
+        /** Whether a host resolving to {@code address} may not be reached. */
+        boolean blocks(InetAddress address) {
+            return (blocklist.contains(address) || IpRanges.UNSPECIFIED.contains(address)) && !allowlist.contains(address);
         }
     }
 
@@ -363,9 +400,10 @@ public final class ServerKeys implements KeyLookup {
         try {
             Target target = target(serverName);
             HttpRequest.Builder request = HttpRequest.newBuilder(target.base().resolve(KEYS_PATH)).GET();
-            return parseKeys(serverName, askJson(serverName, target.tlsName(), request).body(), now);
-        } catch (IOException | JacksonException e) {
-            throw new UnauthorizedException("Could not fetch the keys of " + serverName + ": " + e.getMessage(), e);
+            return parseKeys(serverName, askJson(serverName, target, request).body(), now);
+        } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException failed) {
+            log.debug("Could not fetch the keys of {}: {}", serverName, detail(failed));
+            throw new UnauthorizedException("Could not fetch the keys of " + serverName, failed);
         }
     }
 
@@ -388,12 +426,13 @@ public final class ServerKeys implements KeyLookup {
             HttpRequest.Builder request = HttpRequest.newBuilder(target.base().resolve(QUERY_PATH))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(query)));
-            JsonNode keyObjects = askJson(notary.serverName(), target.tlsName(), request).body().path("server_keys");
+            JsonNode keyObjects = askJson(notary.serverName(), target, request).body().path("server_keys");
             for (JsonNode keyObject : keyObjects.isArray() ? keyObjects : List.<JsonNode>of()) {
                 requireNotarySignature(notary, keyObject);
                 addLongestValid(keys, parseKeys(serverName, keyObject, now));
             }
         } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException unusable) {
+            log.debug("Notary {} gave no keys of {}: {}", notary.serverName(), serverName, detail(unusable));
             return Map.of();
         }
         return keys;
@@ -416,7 +455,7 @@ public final class ServerKeys implements KeyLookup {
 
     /** Where {@code serverName}'s federation API is: as configured, else resolved. */
     private Target target(String serverName) {
-        return Optional.ofNullable(settings.addresses().get(serverName)).map(uri -> new Target(uri, uri.getHost()))
+        return Optional.ofNullable(settings.addresses().get(serverName)).map(uri -> new Target(uri, uri.getHost(), true))
                 .orElseGet(() -> resolve(serverName, this::delegation, srv));
     }
 
@@ -424,11 +463,23 @@ public final class ServerKeys implements KeyLookup {
      * The base URL of a server's federation API, and the host name (or IP literal) its TLS
      * certificate must be valid for: the URL's host, except for an SRV record's target, where it is
      * the name whose record that was.
+     *
+     * @param configured whether the admin listed the URL ({@link Settings#addresses}), which exempts
+     *                   it from the blocklist; else it was resolved from what a caller named
      */
-    record Target(URI base, String tlsName) {
+    record Target(URI base, String tlsName, boolean configured) {
         Target(String host, int port) {
-            this(URI.create("https://" + host + ":" + port), host);
+            this(URI.create("https://" + host + ":" + port), host, false);
         }
+    }
+
+    /** An exception and its causes, for the log: it may quote what a server answered, so escaped. */
+    private static String detail(Throwable failure) {
+        StringBuilder detail = new StringBuilder(String.valueOf(failure));
+        for (Throwable cause = failure.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            detail.append("; caused by ").append(cause);
+        }
+        return LogText.escaped(detail.toString());
     }
 
     /** The keys a verified {@code /_matrix/key/v2/server} answer lists, with their validity. */
@@ -498,7 +549,7 @@ public final class ServerKeys implements KeyLookup {
                         .stream())
                 .findFirst()
                 .map(record -> new Target(URI.create("https://" + record.target().replaceFirst("\\.$", "") + ":"
-                        + record.port()), host))
+                        + record.port()), host, false))
                 .orElseGet(() -> new Target(host, DEFAULT_PORT));
     }
 
@@ -575,13 +626,13 @@ public final class ServerKeys implements KeyLookup {
      */
     private Delegation wellKnown(String host, long now) {
         try {
-            JsonAnswer answer = askJson(host, host, HttpRequest.newBuilder(wellKnownUri.apply(host)).GET());
+            JsonAnswer answer = askWellKnown(host);
             String delegated = answer.body().path("m.server").asString(null);
             if (delegated != null && HOST_AND_PORT.matcher(delegated).matches()) {
                 return new Delegation(Optional.of(delegated), now + cacheTime(answer.headers()).toMillis());
             }
         } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException noDelegation) {
-            // as no delegation
+            log.debug("No delegation from the well-known answer of {}: {}", host, detail(noDelegation));
         }
         return new Delegation(Optional.empty(), now + WELL_KNOWN_ERROR_CACHE.toMillis());
     }
@@ -595,30 +646,88 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /**
-     * The JSON answer to {@code request}, sent to {@code serverName}, whose TLS certificate must be
-     * valid for {@code tlsName} unless the server name is listed as self-signed.
+     * The well-known answer of {@code host}, following at most {@link #MAX_WELL_KNOWN_REDIRECTS}
+     * redirects, each to the scheme asked first (never from https to http) and each host checked
+     * against the blocklist; the certificate must be valid for each hop's host.
      */
-    private JsonAnswer askJson(String serverName, String tlsName, HttpRequest.Builder builder) throws IOException {
+    private JsonAnswer askWellKnown(String host) throws IOException {
+        URI uri = wellKnownUri.apply(host);
+        String tlsName = host;
+        for (int redirects = 0; ; redirects++) {
+            HttpResponse<InputStream> response = exchange(host, tlsName, false,
+                    HttpRequest.newBuilder(uri).GET().timeout(settings.timeout()).build());
+            Optional<String> location = response.headers().firstValue("Location");
+            if (!REDIRECTS.contains(response.statusCode()) || location.isEmpty()) {
+                return json(uri, response);
+            }
+            response.body().close();
+            URI next = uri.resolve(location.get());
+            if (redirects == MAX_WELL_KNOWN_REDIRECTS || !uri.getScheme().equalsIgnoreCase(next.getScheme())) {
+                throw new IOException(uri + " redirected to " + next + " (followed: " + redirects + ")");
+            }
+            uri = next;
+            tlsName = next.getHost();
+        }
+    }
+
+    /**
+     * The JSON answer to {@code request}, sent to {@code target}'s server {@code serverName}, whose TLS
+     * certificate must be valid for the target's TLS name unless the server name is listed as self-signed.
+     */
+    private JsonAnswer askJson(String serverName, Target target, HttpRequest.Builder builder) throws IOException {
         HttpRequest request = builder.timeout(settings.timeout()).build();
+        return json(request.uri(), exchange(serverName, target.tlsName(), target.configured(), request));
+    }
+
+    /**
+     * Sends {@code request}, unless its host was resolved from what a caller named ({@code
+     * configured} false) and one of its addresses is blocked. Redirects are answers like any other.
+     */
+    private HttpResponse<InputStream> exchange(String serverName, String tlsName, boolean configured, HttpRequest request)
+            throws IOException {
         URI uri = request.uri();
+        if (!configured) {
+            requireNoBlockedAddress(uri);
+        }
         HttpClient client = client(serverName, uri, tlsName);
         try {
-            HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream body = response.body()) {
-                if (response.statusCode() != 200) {
-                    throw new IOException(uri + " answered " + response.statusCode());
-                }
-                byte[] bytes;
-                try {
-                    bytes = MAX_RESPONSE.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
-                } catch (ReplyTooLargeException tooLarge) {
-                    throw new IOException(uri + " answered a " + tooLarge.getMessage(), tooLarge);
-                }
-                return new JsonAnswer(Json.MAPPER.readTree(bytes), response.headers());
-            }
+            return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
             throw new IOException("Interrupted while asking " + uri, interrupted);
+        }
+    }
+
+    /**
+     * Refuses a URL whose host has any address the settings block, resolving it here: every address,
+     * since the JDK's client may connect to any of them.
+     */
+    private void requireNoBlockedAddress(URI uri) throws IOException {
+        String host = uri.getHost();
+        if (host == null) {
+            throw new IOException("No host name in " + uri);
+        }
+        for (InetAddress address : InetAddress.getAllByName(host)) {
+            if (settings.blocks(address)) {
+                throw new IOException(host + " resolves to " + address.getHostAddress()
+                        + ", which the policy server's ip-range-blocklist blocks");
+            }
+        }
+    }
+
+    /** The JSON of a 200 answer, within the reply cap. */
+    private static JsonAnswer json(URI uri, HttpResponse<InputStream> response) throws IOException {
+        try (InputStream body = response.body()) {
+            if (response.statusCode() != 200) {
+                throw new IOException(uri + " answered " + response.statusCode());
+            }
+            byte[] bytes;
+            try {
+                bytes = MAX_RESPONSE.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
+            } catch (ReplyTooLargeException tooLarge) {
+                throw new IOException(uri + " answered a " + tooLarge.getMessage(), tooLarge);
+            }
+            return new JsonAnswer(Json.MAPPER.readTree(bytes), response.headers());
         }
     }
 
@@ -643,7 +752,8 @@ public final class ServerKeys implements KeyLookup {
     }
 
     private static HttpClient client(Duration timeout, SSLContext tls) {
-        return HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL)
+        // Never follows a redirect itself: a server could send us to any address (askWellKnown follows them, checked)
+        return HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER)
                 .sslContext(tls).build();
     }
 

@@ -243,6 +243,21 @@ class PolicyServerEndToEndTest {
     }
 
     @Test
+    void anOriginNamingALoopbackAddressIsNeverAskedAndTheAnswerSaysNothingOfIt() {
+        int fetches = HOMESERVER.keyFetches();
+        String origin = "127.0.0.1:" + HOMESERVER.address().getPort(); // the homeserver's own port, by its address
+        Answer answer = send(HttpRequest.newBuilder(federation.resolve(PolicyServerServlet.SIGN))
+                .header("Authorization", "X-Matrix origin=\"" + origin + "\",destination=\"" + POLICY_SERVER
+                        + "\",key=\"ed25519:a\",sig=\"AAAA\"")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+
+        assertThat(answer.status()).isEqualTo(401);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_UNAUTHORIZED");
+        assertThat(answer.json().path("error").asText()).isEqualTo("Could not fetch the keys of " + origin);
+        assertThat(HOMESERVER.keyFetches()).as("the blocklist refused the address before connecting").isEqualTo(fetches);
+    }
+
+    @Test
     void anEventOfARoomNotServedIsNotFound() {
         Answer answer = sign(HOMESERVER.message("10", "!other:hs.test", "@alice:hs.test", "hello"));
 
@@ -260,6 +275,29 @@ class PolicyServerEndToEndTest {
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
         assertThat(answer.json().path("error").asText()).contains("content hash");
+    }
+
+    @Test
+    void aHashedAndSignedEventWhoseSenderIsNoUserIdIsBadJsonNeverSigned() {
+        // The denylist's user with a character added: a module matching user IDs would not see it.
+        for (String sender : List.of("@spammer:hs.test ", "@spammer:hs.test\n", "x")) {
+            Answer answer = sign(HOMESERVER.message("10", ROOM, sender, "buy now"));
+
+            assertThat(answer.status()).as(sender).isEqualTo(400);
+            assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
+            assertThat(answer.json().path("error").asText()).startsWith("The event's sender is not a valid Matrix user ID");
+        }
+    }
+
+    @Test
+    void theLegacyCheckCallsAnEventWithAMalformedSenderOrDepthSpam() {
+        ObjectNode badSender = HOMESERVER.message("1", "!old:hs.test", "@spammer:hs.test ", "spam");
+        ObjectNode badDepth = HOMESERVER.hashAndSign("1", HOMESERVER.message("1", "!old:hs.test", "@alice:hs.test", "hi")
+                .put("depth", -1));
+
+        for (ObjectNode event : List.of(badSender, badDepth)) {
+            assertThat(check(event, event.path("event_id").asText()).json().path("recommendation").asText()).isEqualTo("spam");
+        }
     }
 
     @Test

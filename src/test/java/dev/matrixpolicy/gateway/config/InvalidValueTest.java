@@ -144,6 +144,27 @@ class InvalidValueTest {
     }
 
     @Test
+    void aPolicyServerIpRangeThatIsNoRangeNamesTheKeyTheValueAndHowToWriteOne() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  policy-server:
+                    ip-range-blocklist:
+                      - 10.0.0.0/8
+                      - 10.0.0.0/33
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.policy-server.ip-range-blocklist[1]\n")
+                .contains("value: '10.0.0.0/33'\n")
+                .contains("file: " + file() + ", line 6")
+                .contains("problem: '10.0.0.0/33' is no IP range in CIDR notation: the prefix length after '/' must be 0 to 32;"
+                        + " write one as 10.0.0.0/8 or fc00::/7\n")
+                .contains("Correct policy-gateway.policy-server.ip-range-blocklist[1].");
+        assertNoJava(analysis);
+    }
+
+    @Test
     void decisionLogCapacityOutOfRangeNamesTheKeyAndTheRange() {
         String analysis = topLevelFailure("""
                 policy-gateway:

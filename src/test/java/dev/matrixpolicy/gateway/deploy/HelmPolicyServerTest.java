@@ -143,9 +143,22 @@ class HelmPolicyServerTest {
         assertThat(server.at("/servers/0/trust-any-certificate").asBoolean()).isTrue();
         assertThat(server.at("/notaries/0/verify-keys/0/id").asString()).isEqualTo("ed25519:auto");
         assertThat(server.get("key-fetch-timeout").asString()).isEqualTo("5s");
+        assertThat(server.at("/ip-range-blocklist/1").asString()).isEqualTo("fc00::/7");
+        assertThat(server.at("/ip-range-allowlist/0").asString()).isEqualTo("10.0.0.5");
         // Left out, the gateway's defaults apply.
         assertThat(server.has("signature-cache-size")).isFalse();
         assertThat(server.has("key-cache-servers")).isFalse();
+    }
+
+    @Test
+    void withoutABlocklistTheGatewaysDefaultAppliesAndAnEmptyOneIsRenderedEmpty() throws IOException {
+        Path emptyList = Files.writeString(dir.resolve("empty.yaml"), "policyServer: {ipRangeBlocklist: []}");
+        JsonNode byDefault = HelmChart.applicationConfig(render(command -> command.set("policyServer.ipRangeBlocklist", "null")));
+        JsonNode empty = HelmChart.applicationConfig(render(command -> command.withValuesFile(emptyList)));
+
+        assertThat(byDefault.at("/policy-gateway/policy-server").has("ip-range-blocklist")).isFalse();
+        assertThat(empty.at("/policy-gateway/policy-server/ip-range-blocklist").isArray()).isTrue();
+        assertThat(empty.at("/policy-gateway/policy-server/ip-range-blocklist")).isEmpty();
     }
 
     @Test
@@ -278,6 +291,8 @@ class HelmPolicyServerTest {
         assertThat(server.servers()).singleElement().satisfies(known -> assertThat(known.trustAnyCertificate()).isTrue());
         assertThat(server.notaries()).singleElement().satisfies(notary -> assertThat(notary.verifyKeys()).hasSize(1));
         assertThat(server.keyFetchTimeout()).hasSeconds(5);
+        assertThat(server.ipRangeBlocklist()).containsExactly("10.0.0.0/8", "fc00::/7");
+        assertThat(server.ipRangeAllowlist()).containsExactly("10.0.0.5");
         assertThat(PolicyServerKey.load(server.keyFile()).publicKeyBase64()).isEqualTo(generated.publicKeyBase64());
     }
 

@@ -59,6 +59,8 @@ class HelmValuesSchemaTest {
             a signature cache size as a string             | policyServer: {signatureCacheSize: '1000'}                 | at '/policyServer/signatureCacheSize'
             a key fetch timeout without a unit             | policyServer: {keyFetchTimeout: '10'}                      | at '/policyServer/keyFetchTimeout'
             a key the chart would generate                 | policyServer: {key: {generate: true}}                      | at '/policyServer/key': additional properties 'generate'
+            a blocked IP range that is a host name         | policyServer: {ipRangeBlocklist: [localhost]}              | at '/policyServer/ipRangeBlocklist/0'
+            an allowed IP range given as a string          | policyServer: {ipRangeAllowlist: 10.0.0.0/8}               | at '/policyServer/ipRangeAllowlist'
             a policy server Service type that is no proxy  | policyServer: {service: {type: ExternalName}}              | at '/policyServer/service/type'
             a policy server Service nodePort               | policyServer: {service: {nodePort: 30448}}                 | at '/policyServer/service': additional properties 'nodePort'
             a policy server network peer that is no peer   | policyServer: {networkPolicy: {from: [{}]}}                | at '/policyServer/networkPolicy/from/0'

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.security.MessageDigest;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -51,8 +54,8 @@ class PduTest {
         byte[] reference = sha256(EventSigner.signedBytes("3", event));
         assertThat(Pdu.of("3", event).eventId()).isEqualTo("$" + Base64.getEncoder().withoutPadding().encodeToString(reference));
 
-        ObjectNode old = withContentHash(event("hi").put("event_id", "$claimed:hs"));
-        Pdu pdu = Pdu.of("1", old);
+        ObjectNode old = roomVersion1Event().put("event_id", "$claimed:hs");
+        Pdu pdu = Pdu.of("1", withContentHash(old));
         assertThat(pdu.eventId()).isEqualTo("$claimed:hs");
         assertThat(pdu.referenceHash()).doesNotContain("claimed");
     }
@@ -83,7 +86,102 @@ class PduTest {
             assertThatThrownBy(() -> Pdu.of("10", event)).as(key).isInstanceOf(BadJsonException.class).hasMessageContaining(key);
         }
         assertThatThrownBy(() -> Pdu.of("10", event("x").put("depth", "3"))).isInstanceOf(BadJsonException.class);
-        assertThatThrownBy(() -> Pdu.of("1", event("x"))).isInstanceOf(BadJsonException.class).hasMessageContaining("event_id");
+        assertThatThrownBy(() -> Pdu.of("1", roomVersion1Event())).isInstanceOf(BadJsonException.class)
+                .hasMessageContaining("event_id");
+    }
+
+    /** A message of room version 1, which references events by [event ID, hashes] pairs, without its own event ID. */
+    private static ObjectNode roomVersion1Event() {
+        ObjectNode event = event("hi");
+        event.putArray("prev_events").addArray().add("$p:hs").addObject().put("sha256", "aGFzaA");
+        event.putArray("auth_events").addArray().add("$a:hs").addObject().put("sha256", "aGFzaA");
+        return event;
+    }
+
+    /** {@code event} with {@code key} set to the JSON {@code value}, hashed again: a homeserver's own malformed event. */
+    private static ObjectNode with(ObjectNode event, String key, String value) {
+        event.set(key, JSON.readTree(value));
+        return withContentHash(event);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"\"@spammer:evil.example\\n\"", "\"@spammer:evil.example \"", "\"@spammer:evil.example\\u0000\"",
+            "\"\"", "\"x\"", "\"@\"", "\"!a:b:c\"", "\"@spammer:\"", "\"@:evil.example\"", "3"})
+    void aSenderThatIsNoUserIdIsBadJsonNamingTheSender(String sender) {
+        ObjectNode event = with(event("buy now"), "sender", sender);
+
+        assertThatThrownBy(() -> Pdu.of("10", event)).isInstanceOf(BadJsonException.class)
+                .hasMessageStartingWith("The event's sender ");
+    }
+
+    @Test
+    void aSenderLongerThanTheSpecsLimitIsBadJson() {
+        ObjectNode event = withContentHash(event("buy now").put("sender", "@" + "a".repeat(5000) + ":evil.example"));
+
+        assertThatThrownBy(() -> Pdu.of("10", event)).isInstanceOf(BadJsonException.class)
+                .hasMessage("The event's sender is not a valid Matrix user ID: longer than 255 bytes");
+    }
+
+    @Test
+    void aRoomIdThatIsNoRoomIdOrAnEmptyTypeIsBadJsonNamingIt() {
+        assertThatThrownBy(() -> Pdu.of("10", with(event("x"), "room_id", "\"!r:hs\\n\""))).isInstanceOf(BadJsonException.class)
+                .hasMessageStartingWith("The event's room_id is not a valid Matrix room ID");
+        assertThatThrownBy(() -> Pdu.of("10", with(event("x"), "room_id", "\"#alias:hs\""))).isInstanceOf(BadJsonException.class)
+                .hasMessageStartingWith("The event's room_id is not a valid Matrix room ID");
+        assertThatThrownBy(() -> Pdu.of("10", with(event("x"), "type", "\"\""))).isInstanceOf(BadJsonException.class)
+                .hasMessage("The event's type must be a string of 1 to 255 bytes");
+        assertThatThrownBy(() -> Pdu.of("10", with(event("x"), "type", "\"" + "t".repeat(256) + "\"")))
+                .isInstanceOf(BadJsonException.class).hasMessageContaining("type");
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            depth            | -1
+            depth            | '"3"'
+            origin_server_ts | -1
+            origin_server_ts | '"1700000000000"'
+            """)
+    void depthAndOriginServerTsMustBeIntegersOfZeroOrMore(String key, String value) {
+        ObjectNode event = with(event("x"), key, value);
+
+        assertThatThrownBy(() -> Pdu.of("10", event)).isInstanceOf(BadJsonException.class)
+                .hasMessage("The event's " + key + " must be an integer of 0 or more");
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            prev_events | [1]
+            prev_events | [null]
+            prev_events | [[]]
+            prev_events | '["not an event ID"]'
+            prev_events | '[["$p:hs", {}]]'
+            auth_events | [1]
+            auth_events | [null]
+            auth_events | [[]]
+            auth_events | '{"$a": 1}'
+            """)
+    void fromRoomVersion3EventsAreReferencedByEventIdsOnly(String key, String value) {
+        ObjectNode event = with(event("x"), key, value);
+
+        assertThatThrownBy(() -> Pdu.of("10", event)).isInstanceOf(BadJsonException.class)
+                .hasMessage("The event's " + key + " must be a list of event IDs");
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            prev_events | '["$p:hs"]'
+            prev_events | '[["$p:hs"]]'
+            prev_events | '[["$p:hs", {}, {}]]'
+            prev_events | '[["p:hs", {}]]'
+            auth_events | '[["$a:hs", "hash"]]'
+            auth_events | [[null, {}]]
+            """)
+    void inRoomVersions1And2EventsAreReferencedByEventIdAndHashesPairs(String key, String value) {
+        ObjectNode event = with(roomVersion1Event().put("event_id", "$e:hs"), key, value);
+
+        assertThatThrownBy(() -> Pdu.of("1", event)).isInstanceOf(BadJsonException.class)
+                .hasMessage("The event's " + key + " must be a list of [event ID, hashes] pairs");
+        assertThat(Pdu.of("1", withContentHash(roomVersion1Event().put("event_id", "$e:hs")))).isNotNull();
     }
 
     @Test

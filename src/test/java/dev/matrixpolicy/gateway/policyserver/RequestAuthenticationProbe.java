@@ -27,8 +27,9 @@ public final class RequestAuthenticationProbe {
 
     public static void main(String[] args) throws IOException {
         Set<String> selfSigned = Set.of(Arrays.copyOfRange(args, 1, args.length));
-        ServerKeys keys = new ServerKeys(new ServerKeys.Settings(Map.of(), selfSigned, List.of(), 100, Duration.ofSeconds(10)),
-                InstantSource.system());
+        // The suite's homeservers are reached by resolving their names, 127.0.0.1:<port>: no blocklist here.
+        ServerKeys keys = new ServerKeys(new ServerKeys.Settings(Map.of(), selfSigned, List.of(), 100, Duration.ofSeconds(10),
+                IpRanges.NONE, IpRanges.NONE), InstantSource.system());
         RequestAuthenticator authenticator = new RequestAuthenticator(args[0], keys, InstantSource.system());
         ArrayNode verdicts = Json.MAPPER.createArrayNode();
         for (JsonNode request : Json.MAPPER.readTree(System.in)) {

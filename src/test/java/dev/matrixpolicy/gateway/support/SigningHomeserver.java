@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.concurrent.atomic.AtomicInteger;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -85,12 +86,23 @@ public final class SigningHomeserver implements AutoCloseable {
         ObjectNode event = JSON.createObjectNode().put("room_id", roomId).put("sender", sender).put("type", type)
                 .put("origin_server_ts", System.currentTimeMillis()).put("depth", 12);
         event.set("content", content);
-        event.putArray("prev_events").add("$prev");
-        event.putArray("auth_events").add("$create").add("$power").add("$member");
-        if ("1".equals(roomVersion) || "2".equals(roomVersion)) {
+        if ("1".equals(roomVersion) || "2".equals(roomVersion)) { // events referenced by [event ID, hashes]
             event.put("event_id", "$" + Long.toHexString(System.nanoTime()) + ":" + name);
+            event.putArray("prev_events").add(reference("$prev:" + name));
+            event.putArray("auth_events").add(reference("$create:" + name)).add(reference("$power:" + name))
+                    .add(reference("$member:" + name));
+        } else {
+            event.putArray("prev_events").add("$prev");
+            event.putArray("auth_events").add("$create").add("$power").add("$member");
         }
         return hashAndSign(roomVersion, event);
+    }
+
+    /** A room version 1 or 2 reference to event {@code eventId}: the ID and the event's hashes. */
+    private static ArrayNode reference(String eventId) {
+        ArrayNode reference = JSON.createArrayNode().add(eventId);
+        reference.addObject().put("sha256", Base64.getEncoder().withoutPadding().encodeToString(sha256(eventId.getBytes())));
+        return reference;
     }
 
     /**

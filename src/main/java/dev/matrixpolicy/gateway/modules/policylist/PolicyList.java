@@ -828,7 +828,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Thread.currentThread().interrupt();
         }
         if (successor != null) {
-            metrics.retire(sourcesStillServed());
+            sourcesStillServed().ifPresent(metrics::retire);
         }
     }
 
@@ -836,20 +836,21 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      * The names of the sources of every instance after this one, along the whole chain of reloads,
      * that is not closed: a series this instance shares with any of them must stay. A chain, not the
      * direct successor only: of three instances reading {a, b}, then {a}, then {a, b}, the first may
-     * drain while the third serves {@code b}.
+     * drain while the third serves {@code b}. Empty when a link of the chain was collected (a closed
+     * instance that nothing holds any more): the chain after it is unknown, so nothing is retired.
      */
-    private Set<String> sourcesStillServed() {
+    private Optional<Set<String>> sourcesStillServed() {
         Set<String> names = new HashSet<>();
-        for (PolicyList next = next(this); next != null; next = next(next)) {
+        for (Successor link = successor; link != null; ) {
+            PolicyList next = link.list().get();
+            if (next == null) {
+                return Optional.empty();
+            }
             if (!next.closed) {
                 next.slots.forEach(slot -> names.add(slot.name()));
             }
+            link = next.successor;
         }
-        return names;
-    }
-
-    private static PolicyList next(PolicyList list) {
-        Successor next = list.successor;
-        return next == null ? null : next.list().get();
+        return Optional.of(names);
     }
 }

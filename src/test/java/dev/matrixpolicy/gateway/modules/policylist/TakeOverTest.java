@@ -12,6 +12,7 @@ import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -160,6 +161,30 @@ class TakeOverTest {
 
         assertThat(updateSeriesOf(registry, "b")).as("the third instance counts b's updates there").isTrue();
         assertThat(updateSeriesOf(registry, "a")).isTrue();
+    }
+
+    @Test
+    void aDrainedInstanceWhoseSuccessorWasCollectedRetiresNothingForItCannotTellWhatIsStillServed() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        Path file = Files.writeString(directory.resolve("list.txt"), "ban user @first:example.com\n");
+        PolicyList first = reading(registry, file, List.of("a", "b"), Optional.empty());
+        awaitBan(first, "@first:example.com");
+        PolicyList second = reading(registry, file, List.of("a"), Optional.of(first));
+        PolicyList third = reading(registry, file, List.of("a", "b"), Optional.of(second));
+        await().atMost(Duration.ofSeconds(10)).until(() -> third.status(2).lastSuccess().isPresent());
+        second.close();
+        built.remove(second);
+        WeakReference<PolicyList> drained = new WeakReference<>(second);
+        second = null; // nothing holds the closed middle instance any more, as after a real reload
+        for (int i = 0; i < 50 && drained.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(drained.get()).as("collected").isNull();
+
+        first.close();
+
+        assertThat(updateSeriesOf(registry, "b")).as("the third instance still counts b's updates there").isTrue();
     }
 
     @Test

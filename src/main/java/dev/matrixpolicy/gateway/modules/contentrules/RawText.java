@@ -215,12 +215,26 @@ final class RawText {
      * {@code out}, or keeps the {@code &}; returns where to go on.
      */
     private static int reference(String html, int at, int end, StringBuilder out) {
-        // looked for past letters and digits only, and a few of them: many '&' cost no more than text
-        int semicolon = at + 1 < end && html.charAt(at + 1) == '#' ? at + 2 : at + 1;
-        while (semicolon < Math.min(end, at + MAX_REFERENCE + 1) && isNameCharacter(html.charAt(semicolon))) {
+        // looked for past letters and digits only, and a few of them: many '&' cost no more than text.
+        // A number's leading zeros are passed over whatever their count, as a browser reads them; the
+        // text after an '&' that turns out no reference is read as text once more, up to the next '&'.
+        int prefixEnd = at + 1; // after "#" or "#x" for a number
+        if (prefixEnd < end && html.charAt(prefixEnd) == '#') {
+            prefixEnd++;
+            if (prefixEnd < end && (html.charAt(prefixEnd) == 'x' || html.charAt(prefixEnd) == 'X')) {
+                prefixEnd++;
+            }
+        }
+        int significant = prefixEnd;
+        while (prefixEnd > at + 1 && significant + 1 < end && html.charAt(significant) == '0' && html.charAt(significant + 1) != ';') {
+            significant++;
+        }
+        int semicolon = significant;
+        while (semicolon < Math.min(end, significant + MAX_REFERENCE) && isNameCharacter(html.charAt(semicolon))) {
             semicolon++;
         }
-        String decoded = semicolon < end && html.charAt(semicolon) == ';' ? decodeName(html.substring(at + 1, semicolon)) : "";
+        String decoded = semicolon < end && html.charAt(semicolon) == ';'
+                ? decodeName(html.substring(at + 1, prefixEnd) + html.substring(significant, semicolon)) : "";
         if (decoded.isEmpty()) {
             out.append('&');
             return at + 1;
@@ -245,11 +259,10 @@ final class RawText {
             if (digits.isEmpty() || !digits.chars().allMatch(digit -> digit < 0x80 && Character.digit(digit, radix) >= 0)) {
                 return "";
             }
-            String significant = digits.replaceFirst("^0+(?=.)", ""); // &#00065; is A, as a browser reads it
-            if (significant.length() > 8) {
+            if (digits.length() > 8) { // leading zeros were passed over: past U+10FFFF
                 return "";
             }
-            long codePoint = Long.parseLong(significant, radix);
+            long codePoint = Long.parseLong(digits, radix);
             return codePoint <= Character.MAX_CODE_POINT ? Character.toString((int) codePoint) : "";
         }
         return Entities.getByName(name);

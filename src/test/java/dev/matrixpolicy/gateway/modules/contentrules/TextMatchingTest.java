@@ -41,6 +41,8 @@ class TextMatchingTest {
         assertThat(read("spam&period;example&colon; fr&#0000000101;e &CounterClockwiseContourIntegral;"))
                 .as("every name of the HTML standard, and zeros before a number").isEqualTo("spam.example: free \u2233");
         assertThat(new RawText(64).addHtml("&NotEqualTilde;").text().toString()).as("two code points").isEqualTo("\u2242\u0338");
+        assertThat(read("&#" + "0".repeat(40) + "104;ttps://evil.example &#x" + "0".repeat(40) + "68;i &#x110000;"))
+                .as("any number of zeros, as a browser reads them").isEqualTo("https://evil.example hi &#x110000;");
         assertThat(read("<a href=\"https://spam.example/&amp;x\">here</a><!-- href=https://not.a.link -->"))
                 .isEqualTo("here https://spam.example/&x");
     }

@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
@@ -122,7 +124,7 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         CompletableFuture<SpamVerdict> mine = new CompletableFuture<>();
         CompletableFuture<SpamVerdict> earlier = answered.asMap().putIfAbsent(eventId, mine);
         if (earlier != null) {
-            return earlier.join(); // asked first by another request, which answers within its own timeout
+            return answerOf(earlier); // asked first by another request
         }
         try {
             SpamVerdict verdict = eventVerdict(args);
@@ -132,6 +134,27 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
             answered.asMap().remove(eventId, mine);
             mine.completeExceptionally(failed);
             throw failed;
+        }
+    }
+
+    /**
+     * The answer another request is working out: waited for as long as this request may wait (the
+     * chain's deadline interrupts it), its failure thrown as it was thrown there.
+     */
+    private static SpamVerdict answerOf(CompletableFuture<SpamVerdict> earlier) {
+        try {
+            return earlier.get();
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while another request asked about the same event");
+        } catch (ExecutionException failed) {
+            if (failed.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (failed.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(failed.getCause());
         }
     }
 

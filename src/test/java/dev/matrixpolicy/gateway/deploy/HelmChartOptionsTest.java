@@ -102,6 +102,12 @@ class HelmChartOptionsTest {
         assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
                 .set("podDisruptionBudget.maxUnavailable", "0%"), "defaults.yaml"))
                 .hasMessageContaining("podDisruptionBudget.maxUnavailable (0%) lets no pod down");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.maxUnavailable", "00%"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget.maxUnavailable (00%) lets no pod down");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
+                .set("podDisruptionBudget.minAvailable", "0100%"), "defaults.yaml"))
+                .as("a percentage is decimal, leading zero or not").hasMessageContaining("keeps 2 of the replicas");
         assertThat(HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
                 .set("podDisruptionBudget.minAvailable", "50%"), "defaults.yaml").one(PodDisruptionBudget.class)
                 .getSpec().getMinAvailable().getStrVal()).isEqualTo("50%");

@@ -51,6 +51,7 @@ final class ManagementBodyCap extends OncePerRequestFilter {
         byte[] body;
         try {
             body = bodies.read(request);
+            RequestBodyReader.requireUtf8(body); // the actuator's parser would read overlong forms as what they mimic
         } catch (MatrixApiException refused) {
             MatrixErrors.describe(refused).answer(response, json);
             return;

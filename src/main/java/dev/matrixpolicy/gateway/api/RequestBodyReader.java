@@ -152,15 +152,20 @@ final class RequestBodyReader {
 
     /** Parses the one object {@code bytes} hold with {@code object}, which gets the parser at its start. */
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object) {
+        requireUtf8(bytes);
+        try (JsonParser parser = objects.createParser(bytes)) {
+            return parse(parser, object);
+        }
+    }
+
+    /** Refuses a body that is not well-formed UTF-8, which JSON between systems must be (RFC 8259). */
+    static void requireUtf8(byte[] bytes) {
         if (isUtf16Or32(bytes)) {
             throw MatrixApiException.notJson("Content not JSON: the body must be UTF-8, not UTF-16 or UTF-32");
         }
         int misencoded = StrictUtf8.firstInvalid(bytes);
         if (misencoded >= 0) {
             throw MatrixApiException.notJson("Content not JSON: invalid UTF-8, at byte offset " + misencoded);
-        }
-        try (JsonParser parser = objects.createParser(bytes)) {
-            return parse(parser, object);
         }
     }
 

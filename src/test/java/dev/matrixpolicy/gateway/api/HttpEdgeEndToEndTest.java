@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
 import dev.matrixpolicy.gateway.support.Warnings;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -193,6 +194,23 @@ class HttpEdgeEndToEndTest {
             assertThat(array.json().get("error").asString()).isEqualTo("Content not JSON object");
             assertMatrixError(nested, 400, "M_BAD_JSON");
             assertThat(nested.json().get("error").asString()).isEqualTo("'a' is not of the type this endpoint reads");
+        }
+
+        @Test
+        void anActuatorBodyThatIsNotWellFormedUtf8IsNotJson() {
+            byte[] head = ("POST /actuator/reload HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 11\r\nConnection: close\r\n\r\n{\"a\": \"").getBytes(StandardCharsets.ISO_8859_1);
+            byte[] request = Arrays.copyOf(head, head.length + 4);
+            request[head.length] = (byte) 0xC0; // an overlong ':'
+            request[head.length + 1] = (byte) 0xBA;
+            request[head.length + 2] = '"';
+            request[head.length + 3] = '}';
+
+            List<Response> answers = RawHttp.send(managementPort, request, false);
+
+            assertThat(answers).hasSize(1);
+            assertMatrixError(answers.getFirst(), 400, "M_NOT_JSON");
+            assertThat(answers.getFirst().json().get("error").asString()).isEqualTo("Content not JSON: invalid UTF-8, at byte offset 7");
         }
 
         @Test

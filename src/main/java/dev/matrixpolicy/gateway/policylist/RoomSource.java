@@ -363,6 +363,9 @@ public final class RoomSource implements PolicySource {
                 current.stateRead = true;
                 current.stateReadOnce = true;
                 current.stateReadAt = now;
+                // from the read's end, not its start: a room whose read takes longer than STALE_TOKEN would
+                // otherwise call for another read after every one. Events during the read are replayed
+                // from the older token; only a raid of a thousand filtered events then hides them.
                 current.coveredAt = settings.clock().instant();
                 current.rereadFailures = 0;
                 current.rereadAt = Instant.MIN;

@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.MovableClock;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -22,15 +23,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -116,23 +113,7 @@ class PollingSourcesTest {
         Path file = directory.resolve("bans.txt");
         Files.writeString(file, "ban user @a:example.com\n");
         FileTime written = Files.getLastModifiedTime(file);
-        AtomicReference<Instant> now = new AtomicReference<>(written.toInstant().plusMillis(100));
-        Clock clock = new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
+        MovableClock clock = new MovableClock(written.toInstant().plusMillis(100));
         try (FileSource source = new FileSource("local", file, Duration.ofHours(1), clock)) {
             assertThat(source.readIfChanged()).isInstanceOf(PollingSource.Read.Content.class);
             source.took();
@@ -140,7 +121,7 @@ class PollingSourcesTest {
             // rewritten within the tick of that read; the next check runs long after (a busy machine)
             Files.writeString(file, "ban user @b:example.com\n");
             Files.setLastModifiedTime(file, written);
-            now.set(now.get().plusSeconds(10));
+            clock.advance(Duration.ofSeconds(10));
 
             assertThat(source.readIfChanged()).isInstanceOfSatisfying(PollingSource.Read.Content.class,
                     read -> assertThat(RuleText.parse(read.bytes(), "local").rules())

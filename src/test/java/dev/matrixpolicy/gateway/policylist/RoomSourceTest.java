@@ -16,21 +16,18 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.matrixpolicy.gateway.module.Backoff;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents.Skipped;
+import dev.matrixpolicy.gateway.support.MovableClock;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -520,23 +517,7 @@ class RoomSourceTest {
      */
     @Test
     void anAnswerWithoutTheRoomToAStaleTokenReadsTheFullStateAgain() {
-        AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-03T12:00:00Z"));
-        Clock clock = new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
+        MovableClock clock = new MovableClock(Instant.parse("2026-12-03T12:00:00Z"));
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withClock(clock));
         firstUpdate();
@@ -545,7 +526,7 @@ class RoomSourceTest {
 
         // sent, then buried under events the filter leaves out, while the source waits to retry
         homeserver.state(ROOM, ban("user", "rule:2", "@buried:evil.example"));
-        now.set(now.get().plus(RoomSource.STALE_TOKEN).plusSeconds(1));
+        clock.advance(RoomSource.STALE_TOKEN.plusSeconds(1));
         homeserver.failNext(1, 502, "<html>Bad Gateway</html>");
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@buried:evil.example");

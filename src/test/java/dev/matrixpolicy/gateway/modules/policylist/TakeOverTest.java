@@ -146,34 +146,37 @@ class TakeOverTest {
         return registry.find("policy.module.policy_list.update").tag("source", source).timer() != null;
     }
 
+    private final MeterRegistry shared = new SimpleMeterRegistry();
+
+    /** Three generations counting into {@link #shared}: sources {a, b}, then {a}, then {a, b}, the last read. */
+    private List<PolicyList> aThenBDroppedThenBack() throws IOException {
+        Path file = Files.writeString(directory.resolve("list.txt"), "ban user @first:example.com\n");
+        PolicyList first = reading(shared, file, List.of("a", "b"), Optional.empty());
+        awaitBan(first, "@first:example.com");
+        PolicyList second = reading(shared, file, List.of("a"), Optional.of(first));
+        PolicyList third = reading(shared, file, List.of("a", "b"), Optional.of(second));
+        await().atMost(Duration.ofSeconds(10)).until(() -> third.status(2).lastSuccess().isPresent());
+        return new ArrayList<>(List.of(first, second, third));
+    }
+
     @Test
     void aSourceALaterReloadBroughtBackKeepsItsSeriesWhenTheFirstInstanceDrainsLast() throws Exception {
-        MeterRegistry registry = new SimpleMeterRegistry();
-        Path file = Files.writeString(directory.resolve("list.txt"), "ban user @first:example.com\n");
-        PolicyList first = reading(registry, file, List.of("a", "b"), Optional.empty());
-        awaitBan(first, "@first:example.com");
-        PolicyList second = reading(registry, file, List.of("a"), Optional.of(first));
-        PolicyList third = reading(registry, file, List.of("a", "b"), Optional.of(second));
-        await().atMost(Duration.ofSeconds(10)).until(() -> third.status(2).lastSuccess().isPresent());
+        List<PolicyList> generations = aThenBDroppedThenBack();
 
-        second.close();
-        first.close();
+        generations.get(1).close();
+        generations.get(0).close();
 
-        assertThat(updateSeriesOf(registry, "b")).as("the third instance counts b's updates there").isTrue();
-        assertThat(updateSeriesOf(registry, "a")).isTrue();
+        assertThat(updateSeriesOf(shared, "b")).as("the third instance counts b's updates there").isTrue();
+        assertThat(updateSeriesOf(shared, "a")).isTrue();
     }
 
     @Test
     void aDrainedInstanceWhoseSuccessorWasCollectedRetiresNothingForItCannotTellWhatIsStillServed() throws Exception {
-        MeterRegistry registry = new SimpleMeterRegistry();
-        Path file = Files.writeString(directory.resolve("list.txt"), "ban user @first:example.com\n");
-        PolicyList first = reading(registry, file, List.of("a", "b"), Optional.empty());
-        awaitBan(first, "@first:example.com");
-        PolicyList second = reading(registry, file, List.of("a"), Optional.of(first));
-        PolicyList third = reading(registry, file, List.of("a", "b"), Optional.of(second));
-        await().atMost(Duration.ofSeconds(10)).until(() -> third.status(2).lastSuccess().isPresent());
+        List<PolicyList> generations = aThenBDroppedThenBack();
+        PolicyList second = generations.get(1);
         second.close();
         built.remove(second);
+        generations.set(1, null);
         WeakReference<PolicyList> drained = new WeakReference<>(second);
         second = null; // nothing holds the closed middle instance any more, as after a real reload
         for (int i = 0; i < 50 && drained.get() != null; i++) {
@@ -182,9 +185,9 @@ class TakeOverTest {
         }
         assertThat(drained.get()).as("collected").isNull();
 
-        first.close();
+        generations.get(0).close();
 
-        assertThat(updateSeriesOf(registry, "b")).as("the third instance still counts b's updates there").isTrue();
+        assertThat(updateSeriesOf(shared, "b")).as("the third instance still counts b's updates there").isTrue();
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -120,41 +119,49 @@ final class RoomRules {
         return taken;
     }
 
-    /** Of these event IDs, those that a slot holds now: the redactions that would change a rule. */
-    Collection<String> holding(Collection<String> eventIds) {
+    /**
+     * Of these event IDs, those whose redaction would empty a slot, with their slots: each the current
+     * event of a slot that is not emptied yet. A redaction names only an event ID, so this looks
+     * through every slot once: redactions are rare, and an index of event IDs would cost every rule
+     * memory to speed up only them. An ID that no slot holds now (a message, or a rule replaced since)
+     * is left out.
+     */
+    Map<String, Slot> redactable(Collection<String> eventIds) {
         if (eventIds.isEmpty()) {
-            return List.of();
+            return Map.of();
         }
-        Collection<String> held = new HashSet<>();
-        for (Change change : slots.values()) {
-            change.eventId().filter(eventIds::contains).ifPresent(held::add);
-        }
+        Map<String, Slot> held = new HashMap<>();
+        slots.forEach((slot, change) -> {
+            if (meaningful(change) != null) {
+                change.eventId().filter(eventIds::contains).ifPresent(eventId -> held.put(eventId, slot));
+            }
+        });
         return held;
     }
 
     /**
-     * Empties each slot whose current event is one of these, as their redaction does (the redacted event
-     * stays in the room's state, emptied, so it still overrides an older type's). A redaction
-     * names only an event ID, so this looks through every slot once: redactions are rare, and an index
-     * of event IDs would cost every rule memory to speed up only them. An ID that no slot holds now (a
-     * message, or a rule replaced since) changes nothing.
+     * Empties the slots of {@code applied}, those of {@link #redactable} whose redaction took effect,
+     * as their redaction does (the redacted event stays in the room's state, emptied, so it still
+     * overrides an older type's).
      *
      * @return whether a slot changed
      */
-    boolean redact(Collection<String> eventIds) {
-        if (eventIds.isEmpty()) {
-            return false;
-        }
+    boolean redact(Map<String, Slot> redactable, Collection<String> applied) {
         boolean changed = false;
-        for (Map.Entry<Slot, Change> slot : slots.entrySet()) {
-            Change change = slot.getValue();
-            if (meaningful(change) != null && change.eventId().filter(eventIds::contains).isPresent()) {
-                Change before = deciding(slot.getKey());
-                slot.setValue(new Cleared(slot.getKey(), Optional.empty(), change.eventId()));
-                changed |= decided(before, deciding(slot.getKey()));
+        for (String eventId : applied) {
+            Slot slot = redactable.get(eventId);
+            if (slot != null) {
+                Change before = deciding(slot);
+                slots.put(slot, new Cleared(slot, Optional.empty(), Optional.of(eventId)));
+                changed |= decided(before, deciding(slot));
             }
         }
         return changed;
+    }
+
+    /** Empties each slot whose current event is one of these, as their redaction does. */
+    boolean redact(Collection<String> eventIds) {
+        return redact(redactable(eventIds), eventIds);
     }
 
     /** The rules of the slots that hold one. */

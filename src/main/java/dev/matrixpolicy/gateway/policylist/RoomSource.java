@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.policylist.PolicyEvents.Slot;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.net.URI;
 import java.time.Clock;
@@ -8,6 +9,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -539,7 +541,8 @@ public final class RoomSource implements PolicySource {
             }
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
-            changed |= room.redact(applied(current, room.holding(redacted)));
+            Map<String, Slot> redactable = room.redactable(redacted);
+            changed |= room.redact(redactable, applied(current, redactable.keySet()));
             if (changed) {
                 publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
             }

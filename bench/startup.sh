@@ -9,6 +9,7 @@
 # Ways:
 #   jar        plain `java -jar` of the packaged jar, with the image's JAVA_TOOL_OPTIONS
 #   image      the Dockerfile's recipe: the jar extracted, the JDK AOT cache from bin/aot-cache
+#   extracted  the image's extracted layout without the AOT cache (the nested jar's own cost)
 #   jar-aot    plain `java -jar` of the packaged jar with an AOT cache trained on that same jar
 #   image-c1   `image` with -XX:TieredStopAtLevel=1 (C1 only: faster start, slower peak)
 #   image-late-c2 `image` with C2's (tier 4) thresholds ten times the defaults: fewer C2 compilations
@@ -64,6 +65,9 @@ for way in "${ways[@]}"; do
         image-late-c2) args[$way]="$LATE_C2 ${args[$way]}" ;;
         image-lazy) args[$way]="-Dspring.main.lazy-initialization=true ${args[$way]}" ;;
       esac ;;
+    extracted)   # the image's layout without its AOT cache: what the nested jar itself costs
+      [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
+      args[$way]="-jar $OUT/image/$(basename "$jar")" ;;
     jar-aot)
       train "$jar" "$OUT/jar.aot"
       args[$way]="-XX:AOTCache=$OUT/jar.aot -jar $jar" ;;

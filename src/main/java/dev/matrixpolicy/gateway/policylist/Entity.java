@@ -1,10 +1,10 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.matrix.ServerNames;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -77,19 +77,20 @@ public record Entity(Form form, String value) {
 
     /**
      * The key an ID is compared under: server names (after the first ':', and whole server
-     * entities) ignore case, as DNS does; localparts and opaque IDs compare exactly.
+     * entities) in {@link ServerNames#canonical their one spelling}, ignoring case as DNS does;
+     * localparts and opaque IDs compare exactly.
      */
     static String key(EntityKind kind, String id) {
         if (kind == EntityKind.SERVER) {
-            return id.toLowerCase(Locale.ROOT);
+            return ServerNames.canonical(id);
         }
         int colon = id.indexOf(':');
-        if (colon < 0 || !foldsCase(id, colon + 1)) {
+        if (colon < 0 || !foldsCase(id, colon + 1) && !id.startsWith("[", colon + 1)) {
             return id; // the usual case, with no copy
         }
         String server = id.substring(colon + 1);
-        String folded = server.toLowerCase(Locale.ROOT);
-        return folded.equals(server) ? id : id.substring(0, colon + 1) + folded;
+        String canonical = ServerNames.canonical(server);
+        return canonical.equals(server) ? id : id.substring(0, colon + 1) + canonical;
     }
 
     /** Whether lower-casing changes the text from {@code from} on: an ASCII capital, or anything not ASCII. */

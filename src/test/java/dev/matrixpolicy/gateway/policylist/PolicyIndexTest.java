@@ -60,4 +60,21 @@ class PolicyIndexTest {
         assertThat(index.decide(EntityKind.ROOM, "!abc:Evil.Example")).isPresent();
         assertThat(index.decide(EntityKind.ROOM, "!abc:good.example")).isEmpty();
     }
+
+    @Test
+    void aBanOfAServerOnAnIpv6AddressHoldsHoweverTheAddressIsWritten() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                ban server [2001:DB8:0::1] written long
+                ban user @spammer:[2001:db8::2]:8448 by ID
+                ban server sha256:%s hashed
+                """.formatted(Entity.hashOf("[2001:db8::3]")), "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.SERVER, "[2001:db8::1]")).map(PolicyRule::reason).contains("written long");
+        assertThat(index.decide(EntityKind.SERVER, "[2001:0db8:0000:0000:0000:0000:0000:0001]")).isPresent();
+        assertThat(index.decide(EntityKind.USER, "@spammer:[2001:DB8:0:0:0:0:0:2]:8448")).map(PolicyRule::reason).contains("by ID");
+        assertThat(index.decide(EntityKind.SERVER, "[2001:db8:0::3]")).map(PolicyRule::reason).contains("hashed");
+        assertThat(index.decide(EntityKind.SERVER, "[2001:db8::4]")).isEmpty();
+        assertThat(index.decide(EntityKind.USER, "@spammer:[2001:db8::2]:8449")).as("another port is another server").isEmpty();
+    }
 }

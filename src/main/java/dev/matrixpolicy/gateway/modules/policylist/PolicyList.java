@@ -19,6 +19,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.matrix.ServerNames;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
@@ -130,7 +131,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         }
 
         private static String canonical(String server) {
-            return Servers.withoutTrailingDot(server.toLowerCase(Locale.ROOT));
+            return Servers.withoutTrailingDot(ServerNames.canonical(server));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -71,7 +72,7 @@ final class HomeserverFailure extends Exception {
 
     /** An answer that is not the JSON the call expects. */
     static HomeserverFailure malformed(String call, String problem) {
-        String message = "the homeserver's answer to " + call + " is unusable: " + problem;
+        String message = "the homeserver's answer to " + call + " is unusable: " + oneLine(problem);
         return new HomeserverFailure(message, message, Next.RETRY, 0, Optional.empty(), true);
     }
 
@@ -130,8 +131,8 @@ final class HomeserverFailure extends Exception {
         return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
     }
 
+    /** A homeserver's text on one line, escaped and cut as any text from outside is. */
     private static String oneLine(String text) {
-        String line = text.replaceAll("\\s+", " ").strip();
-        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
+        return LogText.escaped(text.replaceAll("\\s+", " ").strip());
     }
 }

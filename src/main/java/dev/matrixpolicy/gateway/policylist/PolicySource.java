@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
@@ -92,13 +93,18 @@ public interface PolicySource extends AutoCloseable {
             return new Status(lastSuccess, lastError, errorSince, failures + 1);
         }
 
-        /** How a failure reads in a status and a log line: its message, with the class of an {@link Error}. */
+        /**
+         * How a failure reads in a status and a log line: its message, with the class of an {@link Error}.
+         * The message may quote what a list server sent (a header, a line, a JSON parser's view of a
+         * character), so it is {@linkplain LogText#escaped escaped} and cut like any text from outside.
+         */
         public static String describe(Throwable failure) {
             String message = failure.getMessage();
             if (message == null || message.isBlank()) {
                 return failure.getClass().getSimpleName();
             }
-            return failure instanceof Error ? failure.getClass().getSimpleName() + ": " + message : message;
+            String shown = LogText.escaped(message);
+            return failure instanceof Error ? failure.getClass().getSimpleName() + ": " + shown : shown;
         }
 
         /** Whether this failure is news: the source was fine before, or failed differently. */

@@ -64,6 +64,11 @@ public final class UrlSource extends PollingSource {
         StallGuard guarded = new StallGuard(response.body(), timeout, deadline);
         try (InputStream body = guarded) {
             if (response.statusCode() == 304) {
+                if (etag.isEmpty() && lastModified.isEmpty()) {
+                    // nothing was asked to be compared: "unchanged" from what? Taking it as a good read
+                    // would call a source that never sent a rule fresh
+                    throw new IOException("HTTP 304 Not Modified to a request without If-None-Match or If-Modified-Since");
+                }
                 return Read.UNCHANGED;
             }
             if (response.statusCode() != 200) {

@@ -201,6 +201,54 @@ class PollingSourcesTest {
     }
 
     @Test
+    void a304ToARequestThatAskedForNoComparisonIsAFailedReadNotAFreshList() {
+        server.start();
+        server.stubFor(get("/bans").willReturn(aResponse().withStatus(304)));
+        try (UrlSource source = new UrlSource("community", URI.create(server.baseUrl() + "/bans"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError()).contains("HTTP 304 Not Modified to a request without If-None-Match or If-Modified-Since");
+            assertThat(source.status().lastSuccess()).as("never read").isEmpty();
+            assertThat(updates).isEmpty();
+        }
+    }
+
+    @Test
+    void aReplyWithAControlCharacterInAHeaderIsAFailedReadShownEscaped() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            answerEach(listener, socket -> {
+                readRequestHead(socket);
+                byte[] body = "ban user @a:example.com\n".getBytes(StandardCharsets.US_ASCII);
+                socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nETag: \"v1\u001b[31m\"\r\nConnection: close\r\n"
+                        + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(body);
+            });
+            try (UrlSource source = new UrlSource("community", urlOf(listener), Duration.ofMillis(100),
+                    Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+                source.start((from, rules, skipped) -> updates.add(rules));
+                await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+                assertThat(source.status().lastError().orElseThrow()).contains("v1\\u001B[31m").doesNotContain("\u001b");
+                assertThat(updates).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aFailureQuotingTheListIsShownWithItsControlCharactersEscaped() throws Exception {
+        Path file = directory.resolve("bans.json");
+        Files.writeString(file, "[nul\u0085\u2028WARN forged line]");
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+            assertThat(source.status().lastError().orElseThrow())
+                    .startsWith("not valid JSON")
+                    .contains("'nul\\u0085'")
+                    .doesNotContain("\u0085", "\u2028");
+        }
+    }
+
+    @Test
     void anEmptyReplyFromAUrlIsAFailedReadNotAListWithNoRules() {
         server.start();
         server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com")));
@@ -333,8 +381,7 @@ class PollingSourcesTest {
                     });
                 }
             });
-            try (UrlSource source = new UrlSource("community",
-                    URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans"), Duration.ofMillis(100),
+            try (UrlSource source = new UrlSource("community", urlOf(listener), Duration.ofMillis(100),
                     Duration.ofMillis(300), 1 << 20, Clock.systemUTC())) {
                 source.start((from, rules, skipped) -> updates.add(rules));
                 await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
@@ -350,18 +397,8 @@ class PollingSourcesTest {
         // A byte every 100 ms never stalls for the 300 ms timeout; the whole body must still come within
         // its deadline (here 1 s, and the timeout), so that the source's one thread is not held for good.
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread.ofVirtual().start(() -> {
-                while (!listener.isClosed()) {
-                    try {
-                        Socket socket = listener.accept();
-                        Thread.ofVirtual().start(() -> trickle(socket));
-                    } catch (IOException closed) {
-                        return;
-                    }
-                }
-            });
-            try (UrlSource source = new UrlSource("community",
-                    URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans"), Duration.ofMillis(100),
+            answerEach(listener, PollingSourcesTest::trickle);
+            try (UrlSource source = new UrlSource("community", urlOf(listener), Duration.ofMillis(100),
                     Duration.ofMillis(300), 1 << 20, Duration.ofSeconds(1), Clock.systemUTC())) {
                 source.start((from, rules, skipped) -> updates.add(rules));
                 await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
@@ -371,19 +408,48 @@ class PollingSourcesTest {
         }
     }
 
-    private static void trickle(Socket socket) {
-        try (socket) {
-            readRequestHead(socket);
-            var out = socket.getOutputStream();
-            out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            for (int i = 0; i < 100_000; i++) {
-                out.write('#');
-                out.flush();
-                Thread.sleep(100);
-            }
-        } catch (IOException | InterruptedException closed) {
-            // the source gave up on the body: what the test waits for
+    private static void trickle(Socket socket) throws IOException, InterruptedException {
+        readRequestHead(socket);
+        var out = socket.getOutputStream();
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 100_000; i++) {
+            out.write('#');
+            out.flush();
+            Thread.sleep(100);
         }
+    }
+
+    private static URI urlOf(ServerSocket listener) {
+        return URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans");
+    }
+
+    /** What a hand-written server does with one connection. */
+    @FunctionalInterface
+    private interface Exchange {
+        void answer(Socket socket) throws IOException, InterruptedException;
+    }
+
+    /**
+     * Answers each connection to {@code listener} on a thread of its own, then closes it, until the
+     * listener closes. An exchange the client broke off (the source gave up on it) just ends.
+     */
+    private static void answerEach(ServerSocket listener, Exchange exchange) {
+        Thread.ofVirtual().start(() -> {
+            while (!listener.isClosed()) {
+                try {
+                    Socket socket = listener.accept();
+                    Thread.ofVirtual().start(() -> {
+                        try (socket) {
+                            exchange.answer(socket);
+                        } catch (IOException | InterruptedException brokenOff) {
+                            // the source gave up on the exchange, or the test ended
+                        }
+                    });
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        });
     }
 
     /** Reads a request up to the blank line that ends its head. */

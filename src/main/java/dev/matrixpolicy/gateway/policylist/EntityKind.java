@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -76,32 +77,52 @@ public enum EntityKind {
     }
 
     /**
-     * Whether an entity as a rule writes it, an ID or a glob, could name something of this kind, by its
-     * first character: a user ID starts with {@code @}, a room ID or alias with {@code !} or {@code #},
-     * a server name with none of those; a glob may also start with a wildcard. A rule that fails this
-     * (a server name in a user rule, say) would load and never match.
+     * Whether an entity as a rule writes it, an ID or a glob, could name something of this kind. A user
+     * ID starts with {@code @}, a room ID or alias with {@code !} or {@code #}, a server name with none
+     * of those; a glob may also start with a wildcard. User IDs, room IDs and server names are
+     * printable ASCII (the spec's grammars, historical user IDs included), so one with a space, a
+     * control character or anything beyond ASCII never matches; a room alias's localpart may hold any
+     * of those, so a room rule's may too. An exact user ID or alias has a {@code :} before its server
+     * (a v12 room ID has none). A rule that fails this (a server name in a user rule, a no-break space
+     * inside a user ID) would load and never match.
      */
     public boolean couldName(String entity) {
         if (entity.isEmpty()) {
             return false;
         }
         char first = entity.charAt(0);
+        boolean alias = this == ROOM && first != '!';
+        if (!alias && !isPrintableAscii(entity)) {
+            return false;
+        }
         if (first == '*' || first == '?') {
             return true;
         }
+        boolean hasServer = UserIdMatcher.isGlob(entity) || entity.indexOf(':') > 1;
         return switch (this) {
-            case USER -> first == '@';
-            case ROOM -> first == '!' || first == '#';
+            case USER -> first == '@' && hasServer;
+            case ROOM -> first == '!' || (first == '#' && hasServer);
             case SERVER -> first != '@' && first != '!' && first != '#';
         };
+    }
+
+    /** Whether every character is one a user ID, room ID or server name may hold: printable ASCII. A loop: lists load millions. */
+    private static boolean isPrintableAscii(String entity) {
+        for (int i = 0; i < entity.length(); i++) {
+            char c = entity.charAt(i);
+            if (c <= ' ' || c >= 0x7F) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What {@link #couldName} asks of an entity of this kind, for messages. */
     public String expected() {
         return switch (this) {
-            case USER -> "a user ID (@user:server) or a glob of one";
-            case ROOM -> "a room ID (!room) or alias (#alias:server), or a glob of one";
-            case SERVER -> "a server name (no @, ! or # in front) or a glob of one";
+            case USER -> "a user ID (@user:server, printable ASCII) or a glob of one";
+            case ROOM -> "a room ID (!room, printable ASCII) or alias (#alias:server), or a glob of one";
+            case SERVER -> "a server name (printable ASCII, no @, ! or # in front) or a glob of one";
         };
     }
 

@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -130,10 +129,7 @@ abstract class PollingSource implements PolicySource {
     }
 
     /** Hands the content's rules over unless they are those in force already. */
-    private void take(byte[] content, Listener listener) throws IOException {
-        if (RuleText.isBlank(content)) {
-            throw new IOException("the list is empty; a list with no rules is written as [] or a comment line");
-        }
+    private void take(byte[] content, Listener listener) {
         byte[] digest = Sha256.of(content);
         if (!Arrays.equals(digest, lastGoodDigest)) {
             RuleText.Parsed parsed = RuleText.parse(content, name);

@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -39,7 +38,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class RuleText {
     private static final JsonMapper JSON = EventJson.MAPPER;
-    private static final Pattern WORDS = Pattern.compile("\\s+");
+    /** Why content with no rule and no comment is refused: read as a list, it would lift every ban at once. */
+    static final String EMPTY = "the list is empty; a list with no rules is written as [] or a comment line";
 
     private RuleText() {
     }
@@ -75,11 +75,6 @@ public final class RuleText {
     /** As {@link #parse(byte[], String)}, from text. */
     public static Parsed parse(String text, String source) {
         return parse(text.getBytes(StandardCharsets.UTF_8), source);
-    }
-
-    /** Whether the bytes hold nothing but white space, after a byte order mark if there is one. */
-    static boolean isBlank(byte[] utf8) {
-        return firstNonBlank(utf8, hasByteOrderMark(utf8) ? 3 : 0) == utf8.length;
     }
 
     /** The offset of the first byte from {@code start} on that is not white space, or the length. */
@@ -202,6 +197,9 @@ public final class RuleText {
         while (reader.next() != null) {
             count++;
         }
+        if (!reader.wroteAnything) {
+            throw new IllegalArgumentException(EMPTY);
+        }
         return new Parsed(new Lines(utf8, from, source, count), Map.of());
     }
 
@@ -256,6 +254,8 @@ public final class RuleText {
         private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
         private int start;
         private int number;
+        /** Whether a line so far held more than white space: a rule or a comment. */
+        private boolean wroteAnything;
 
         LineReader(byte[] utf8, int from, String source) {
             this.utf8 = utf8;
@@ -269,8 +269,9 @@ public final class RuleText {
                 int end = lineEnd(utf8, start);
                 number++;
                 try {
-                    String line = decode(utf8, start, end, decoder).strip(); // strip takes the '\r' of a CRLF too
+                    String line = stripped(decode(utf8, start, end, decoder)); // the '\r' of a CRLF too
                     start = end + 1;
+                    wroteAnything |= !line.isEmpty();
                     if (!line.isEmpty() && !line.startsWith("#")) {
                         return line(line, source, number);
                     }
@@ -292,26 +293,69 @@ public final class RuleText {
         return utf8.length;
     }
 
+    /**
+     * Whether a character separates a line's words: ASCII's white space and Unicode's separators, so
+     * that a no-break or em space pasted from a web page splits words as a space does, rather than
+     * gluing the entity and the reason into one entity that never matches.
+     */
+    private static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
+    }
+
+    private static String stripped(String line) {
+        int from = 0;
+        int to = line.length();
+        while (from < to && isSpace(line.charAt(from))) {
+            from++;
+        }
+        while (to > from && isSpace(line.charAt(to - 1))) {
+            to--;
+        }
+        return line.substring(from, to);
+    }
+
+    /** A stripped line's first three words, and the rest (the reason) as a fourth when there is one. */
+    private static List<String> words(String line) {
+        List<String> words = new ArrayList<>(4);
+        int at = 0;
+        while (at < line.length()) {
+            if (words.size() == 3) {
+                words.add(line.substring(at)); // the line is stripped: no space at its end
+                break;
+            }
+            int end = at;
+            while (end < line.length() && !isSpace(line.charAt(end))) {
+                end++;
+            }
+            words.add(line.substring(at, end));
+            at = end;
+            while (at < line.length() && isSpace(line.charAt(at))) {
+                at++;
+            }
+        }
+        return words;
+    }
+
     private static PolicyRule line(String line, String source, int number) {
-        String[] words = WORDS.split(line, 4);
-        if (words.length < 3) {
+        List<String> words = words(line);
+        if (words.size() < 3) {
             throw new IllegalArgumentException("expected '<ban|takedown|allow> <user|room|server> <entity> [reason]', got '"
                     + LogText.escaped(line) + "'");
         }
-        Recommendation recommendation = switch (words[0].toLowerCase(Locale.ROOT)) {
+        Recommendation recommendation = switch (words.get(0).toLowerCase(Locale.ROOT)) {
             case "ban" -> Recommendation.BAN;
             case "takedown" -> Recommendation.TAKEDOWN;
             case "allow" -> Recommendation.ALLOW;
-            default -> throw new IllegalArgumentException("'" + LogText.escaped(words[0]) + "' is not ban, takedown or allow");
+            default -> throw new IllegalArgumentException("'" + LogText.escaped(words.get(0)) + "' is not ban, takedown or allow");
         };
-        EntityKind kind = EntityKind.ofWireName(words[1].toLowerCase(Locale.ROOT)).orElseThrow(() ->
-                new IllegalArgumentException("'" + LogText.escaped(words[1]) + "' is not user, room or server"));
-        Entity entity = entity(words[2]);
+        EntityKind kind = EntityKind.ofWireName(words.get(1).toLowerCase(Locale.ROOT)).orElseThrow(() ->
+                new IllegalArgumentException("'" + LogText.escaped(words.get(1)) + "' is not user, room or server"));
+        Entity entity = entity(words.get(2));
         if (entity.form() != Entity.Form.SHA256 && !kind.couldName(entity.value())) {
-            throw new IllegalArgumentException("'" + LogText.escaped(words[2]) + "' can never match a " + kind.wireName()
+            throw new IllegalArgumentException("'" + LogText.escaped(words.get(2)) + "' can never match a " + kind.wireName()
                     + " rule: expected " + kind.expected());
         }
-        String reason = words.length > 3 ? words[3] : "";
+        String reason = words.size() > 3 ? words.get(3) : "";
         return new PolicyRule(kind, entity, recommendation, Shared.TEXTS.text(reason), // lists repeat a few reasons
                 new PolicyRule.Origin(Shared.TEXTS.text(source), Optional.empty(), Optional.empty(), number));
     }

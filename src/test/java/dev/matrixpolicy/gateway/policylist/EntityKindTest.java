@@ -26,12 +26,19 @@ class EntityKindTest {
             USER   | evil.example          | false
             USER   | #room:evil.example    | false
             USER   | !room                 | false
+            USER   | @spammer              | false
+            USER   | @spam*                | true
+            USER   | @spam\u00A0mer:evil.example | false
+            USER   | @spam\u0085mer:evil.example | false
             ROOM   | !room:evil.example    | true
             ROOM   | !opaque-v12-id        | true
             ROOM   | #spam:evil.example    | true
             ROOM   | *                     | true
             ROOM   | @spammer:evil.example | false
             ROOM   | evil.example          | false
+            ROOM   | #spam                 | false
+            ROOM   | #spam\u00A0room:evil.example | true
+            ROOM   | !room\u0085:evil.example | false
             SERVER | evil.example          | true
             SERVER | evil.example:8448     | true
             SERVER | *.evil.example        | true
@@ -39,8 +46,10 @@ class EntityKindTest {
             SERVER | [2001:db8::1]          | true
             SERVER | @spammer:evil.example | false
             SERVER | #room:evil.example    | false
-            SERVER | !room:evil.example    | false""")
-    void anEntityCouldNameItsKindOnlyByTheSigilThatKindsIdsStartWith(EntityKind kind, String entity, boolean could) {
+            SERVER | !room:evil.example    | false
+            SERVER | b\u00FCcher.example     | false
+            SERVER | evil\u2003.example      | false""")
+    void anEntityCouldNameItsKindOnlyWithItsKindsSigilServerAndCharacters(EntityKind kind, String entity, boolean could) {
         assertThat(kind.couldName(entity)).isEqualTo(could);
     }
 }

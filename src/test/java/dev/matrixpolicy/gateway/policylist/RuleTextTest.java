@@ -122,7 +122,7 @@ class RuleTextTest {
     void aLineWhoseEntityIsOfAnotherKindRefusesTheFileRatherThanLoadARuleThatNeverMatches() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> RuleText.parse("ban server evil.example\nban user evil.example spam\n", "local"))
-                .withMessage("line 2: 'evil.example' can never match a user rule: expected a user ID (@user:server) or a glob of one");
+                .withMessage("line 2: 'evil.example' can never match a user rule: expected a user ID (@user:server, printable ASCII) or a glob of one");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban server @spammer:evil.example", "local"))
                 .withMessageStartingWith("line 1: '@spammer:evil.example' can never match a server rule");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban room @spammer:evil.example", "local"))
@@ -195,6 +195,35 @@ class RuleTextTest {
         json[json.length - 20] = (byte) 0xFF; // inside the reason
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse(json, "community"))
                 .withMessageStartingWith("not valid JSON: ").withMessageContaining("UTF-8");
+    }
+
+    @Test
+    void aNoBreakOrEmSpaceSeparatesWordsAsASpaceDoes() {
+        PolicyRule rule = RuleText.parse("\u00A0ban\u00A0user\u2003@spammer:example.org\u00A0crypto\u00A0spam\u2003\n", "local")
+                .rules().iterator().next();
+
+        assertThat(rule.entity().value()).isEqualTo("@spammer:example.org");
+        assertThat(rule.reason().toString()).isEqualTo("crypto\u00A0spam");
+    }
+
+    @Test
+    void aUserIdWithASpaceOrControlCharacterInsideRefusesTheFileRatherThanLoadARuleThatNeverMatches() {
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user @spam\u00A0mer:example.org", "local"))
+                .withMessageStartingWith("line 1: '@spam' can never match a user rule");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban user @spam\u0085mer:example.org", "local"))
+                .withMessageStartingWith("line 1: '@spam\\u0085mer:example.org' can never match a user rule");
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban server b\u00FCcher.example", "local"))
+                .withMessageStartingWith("line 1: 'b\u00FCcher.example' can never match a server rule");
+    }
+
+    @Test
+    void contentOfWhiteSpaceAloneOfAnyKindIsAnEmptyListAndRefused() {
+        for (String blank : List.of("", "\n", " \t\r\n", "\f\n\f", "\u00A0\n\u2003", "\uFEFF \n")) {
+            assertThatIllegalArgumentException().as(blank).isThrownBy(() -> RuleText.parse(blank, "local"))
+                    .withMessage("the list is empty; a list with no rules is written as [] or a comment line");
+        }
+        assertThat(RuleText.parse("\f# no rules today\n", "local").rules()).isEmpty();
+        assertThat(RuleText.parse(" [] ", "local").rules()).isEmpty();
     }
 
     @Test

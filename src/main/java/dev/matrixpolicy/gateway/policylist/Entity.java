@@ -76,13 +76,17 @@ public record Entity(Form form, String value) {
     }
 
     /**
-     * The key an ID is compared under: server names (after the first ':', and whole server
-     * entities) in {@link ServerNames#canonical their one spelling}, ignoring case as DNS does;
-     * localparts and opaque IDs compare exactly.
+     * The key an ID is compared under: server names (after the first ':' of a user ID or alias, and
+     * whole server entities) in {@link ServerNames#canonical their one spelling}, ignoring case as DNS
+     * does; localparts compare exactly, and room IDs whole: the spec makes them opaque, what follows
+     * their ':' names no server to compare as one, and two IDs differing in case are two rooms.
      */
     static String key(EntityKind kind, String id) {
         if (kind == EntityKind.SERVER) {
             return ServerNames.canonical(id);
+        }
+        if (kind == EntityKind.ROOM && id.startsWith("!")) {
+            return id;
         }
         int colon = id.indexOf(':');
         if (colon < 0 || !foldsCase(id, colon + 1) && !id.startsWith("[", colon + 1)) {

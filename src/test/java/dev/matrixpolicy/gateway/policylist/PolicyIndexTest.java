@@ -49,6 +49,23 @@ class PolicyIndexTest {
     }
 
     @Test
+    void aRoomIdComparesExactlyItsServerPartTooWhileAnAliasesServerIgnoresCase() {
+        String hash = Entity.hashOf("!hashed:evil.example");
+        RuleText.Parsed parsed = RuleText.parse("""
+                ban room !abc:evil.example
+                ban room sha256:%s
+                ban room #spam:evil.example
+                """.formatted(hash), "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.ROOM, "!abc:evil.example")).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, "!abc:Evil.Example")).as("another room: room IDs are opaque").isEmpty();
+        assertThat(index.decide(EntityKind.ROOM, "!hashed:evil.example")).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, "!hashed:EVIL.example")).isEmpty();
+        assertThat(index.decide(EntityKind.ROOM, "#spam:Evil.Example")).isPresent();
+    }
+
+    @Test
     void aRoomGlobOnAServerNameBansTheRoomsMadeThereWhichAServerRuleDoesNot() {
         RuleText.Parsed parsed = RuleText.parse("""
                 ban room !*:evil.example rooms made there

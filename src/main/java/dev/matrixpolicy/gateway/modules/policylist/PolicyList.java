@@ -75,6 +75,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         UserMayJoinRoom, UserMayCreateRoom, UserMayCreateRoomAlias, UserMaySendStateEvent, UserMayPublishRoom, CheckLoginForSpam,
         CheckRegistrationForSpam, CheckUsernameForSpam, CheckEventForSpam, ShouldDropFederatedEvent {
     private static final Logger log = LoggerFactory.getLogger(PolicyList.class);
+    /** The most characters of a rule's reason a refusal shows a user (with {@code show-reason}). */
+    private static final int LONGEST_REASON_SHOWN = 500;
 
     /** The callbacks this module can take part in, in the order of the Synapse docs. */
     static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(
@@ -725,8 +727,25 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         if (!answers.showReason() || rule.reason().isBlank()) {
             return answers.rejection();
         }
-        String message = answers.rejection().error().orElse("Forbidden by policy") + ": " + rule.reason();
+        String message = answers.rejection().error().orElse("Forbidden by policy") + ": " + shown(rule.reason());
         return new Rejection(answers.rejection().errcode(), Optional.of(message));
+    }
+
+    /**
+     * A reason as a user sees it: its first {@value #LONGEST_REASON_SHOWN} characters. A list's
+     * curator writes reasons of any length; a megabyte of one in every refusal would load the
+     * homeserver and a client with text no one reads, and one too large for the homeserver's module to
+     * take would not refuse at all. The explain endpoint shows the reason whole.
+     */
+    private static String shown(String reason) {
+        if (reason.length() <= LONGEST_REASON_SHOWN) {
+            return reason;
+        }
+        int end = LONGEST_REASON_SHOWN;
+        if (Character.isHighSurrogate(reason.charAt(end - 1))) {
+            end--; // not half a character
+        }
+        return reason.substring(0, end) + "…";
     }
 
     // ---- the management port's view

@@ -71,6 +71,8 @@ class PolicyListEndToEndTest {
             ban user @hash-allowed:example.org
             """;
     private static final String STRICT_LAST_MODIFIED = "Wed, 02 Dec 2026 07:00:00 GMT";
+    /** A curator's reason of 2,000 characters: a user sees its first 500. */
+    private static final String LONG_REASON = "spam ".repeat(399) + "end!";
 
     @LocalServerPort
     int port;
@@ -87,7 +89,7 @@ class PolicyListEndToEndTest {
         community.stubFor(get("/strict.txt").willReturn(aResponse().withBody(STRICT).withHeader("Last-Modified", STRICT_LAST_MODIFIED)));
         community.stubFor(get("/strict.txt").withHeader("If-Modified-Since", equalTo(STRICT_LAST_MODIFIED))
                 .willReturn(aResponse().withStatus(304)));
-        write("# our own list\nban user @local-spammer:example.com posted scams\n");
+        write("# our own list\nban user @local-spammer:example.com posted scams\nban user @verbose:example.com " + LONG_REASON + "\n");
         registry.add("policylist-test.file", file::toString);
         registry.add("policylist-test.url", () -> community.baseUrl() + "/bans.json");
         registry.add("policylist-test.strict-url", () -> community.baseUrl() + "/strict.txt");
@@ -115,6 +117,17 @@ class PolicyListEndToEndTest {
         assertThat(answer.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
         assertThat(answer.json().get("error").asString()).endsWith(": invite spam");
         assertThat(invite("@carol:example.org", "@bob:example.com").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(1)
+    void aLongReasonIsCutForTheUserAndKeptWholeForTheAdmin() {
+        Answer answer = invite("@verbose:example.com", "@bob:example.com");
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json().get("error").asString()).isEqualTo("Forbidden by policy: " + LONG_REASON.substring(0, 500) + "…");
+        assertThat(management("/actuator/policylists/match?entity=@verbose:example.com").at("/bans/verdicts/0/decision/reason").asString())
+                .isEqualTo(LONG_REASON);
     }
 
     @Test

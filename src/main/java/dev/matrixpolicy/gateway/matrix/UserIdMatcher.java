@@ -115,7 +115,7 @@ public final class UserIdMatcher {
      * and after folding. Returns the string itself, without allocating, when it has no upper case
      * (the usual user ID).
      */
-    static String fold(String value) {
+    public static String fold(String value) {
         int i = 0;
         int length = value.length();
         while (i < length) {

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.GlobAutomaton;
+import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,7 +11,6 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -268,7 +268,7 @@ public final class PolicyIndex {
         }
 
         String folded() {
-            return folded == null ? folded = id.toLowerCase(Locale.ROOT) : folded;
+            return folded == null ? folded = UserIdMatcher.fold(id) : folded;
         }
 
         /** The SHA-256 of the key, its server name in lower case as in a rule's hash, so case cannot dodge one. */
@@ -338,7 +338,7 @@ public final class PolicyIndex {
                     case SHA256 -> hashes.putIfAbsent(rule.entity().digest(), record);
                     case GLOB -> {
                         globRecords.add(record);
-                        globs.add(rule.entity().value().toLowerCase(Locale.ROOT));
+                        globs.add(UserIdMatcher.fold(rule.entity().value()));
                     }
                 }
             }
@@ -586,7 +586,7 @@ public final class PolicyIndex {
                     byte[] digest = new Entity(Entity.Form.SHA256, records.value(record)).digest();
                     yield Arrays.equals(digest, lookup.digest()) || Arrays.equals(digest, lookup.digestAsWritten());
                 }
-                case GLOB -> Globs.matches(records.value(record).toLowerCase(Locale.ROOT), lookup.folded());
+                case GLOB -> Globs.matches(UserIdMatcher.fold(records.value(record)), lookup.folded());
             };
         }
     }

@@ -49,6 +49,17 @@ class PolicyIndexTest {
     }
 
     @Test
+    void aGlobsQuestionMarkStandsForOneCharacterEvenOneWhoseLowerCaseIsTwo() {
+        RuleText.Parsed parsed = RuleText.parse("ban room #?stanbul-*:example.org\n", "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        // U+0130 lower-cased as a string is 'i' and a combining dot: two characters for one '?'
+        assertThat(index.decide(EntityKind.ROOM, "#\u0130stanbul-deals:example.org")).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, "#istanbul-deals:example.org")).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, "#stanbul-deals:example.org")).isEmpty();
+    }
+
+    @Test
     void aRoomIdComparesExactlyItsServerPartTooWhileAnAliasesServerIgnoresCase() {
         String hash = Entity.hashOf("!hashed:evil.example");
         RuleText.Parsed parsed = RuleText.parse("""

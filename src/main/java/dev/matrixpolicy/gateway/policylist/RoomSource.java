@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -56,6 +57,15 @@ public final class RoomSource implements PolicySource {
      */
     static final Duration STALE_TOKEN = Duration.ofSeconds(5);
     private static final String TOMBSTONE = "m.room.tombstone";
+    /**
+     * How many times a redaction of a rule the homeserver said it had not applied is asked about, the
+     * pauses between as after failed attempts ({@link Settings#backoff}: 1, 2, 4 and 8 s by default). A
+     * homeserver's workers may answer from a cache a moment behind the sync that carried it; a
+     * redaction that never takes effect (its sender may not redact) is asked about no more after that.
+     */
+    static final int REDACTION_ASKS = 5;
+    /** The most redactions waiting to be asked about again: a flood of powerless ones drops the oldest. */
+    static final int REDACTIONS_WAITING = 1_000;
     /** The longest a 429's {@code retry_after_ms} holds the source back, unless the longest backoff pause is longer. */
     static final Duration LONGEST_RETRY_AFTER = Duration.ofMinutes(10);
     /** How long {@link #close()} waits for the reading thread, whose calls it has just aborted. */
@@ -260,6 +270,10 @@ public final class RoomSource implements PolicySource {
         Instant joinedAt;
         /** Until when the rules are known to be the room's: {@link #since} was taken, or the state read whole, then. */
         Instant coveredAt;
+        /** Redactions of rules the homeserver had not applied when asked, by how many times it was asked. */
+        final LinkedHashMap<String, Integer> unappliedRedactions = new LinkedHashMap<>();
+        /** When to ask about {@link #unappliedRedactions} again. */
+        Instant askAgainAt = Instant.MAX;
 
         Session(String userId, String roomId, String filterId, String since, Instant joinedAt) {
             this.userId = userId;
@@ -374,6 +388,9 @@ public final class RoomSource implements PolicySource {
                 rereadFailing = Optional.empty();
                 return false;
             }
+            if (!now.isBefore(current.askAgainAt)) {
+                askAgain(current);
+            }
             sync(current);
             return true;
         }
@@ -387,11 +404,12 @@ public final class RoomSource implements PolicySource {
             if (tokenAge.compareTo(STALE_TOKEN) > 0) {
                 return Duration.ZERO;
             }
-            if (current.stateRead) {
+            Instant due = current.stateRead ? current.askAgainAt : min(current.rereadAt, current.askAgainAt);
+            if (due.equals(Instant.MAX)) {
                 return settings.syncTimeout();
             }
-            Duration untilReread = Duration.between(settings.clock().instant(), current.rereadAt);
-            return untilReread.isNegative() ? Duration.ZERO : min(untilReread, settings.syncTimeout());
+            Duration until = Duration.between(settings.clock().instant(), due);
+            return until.isNegative() ? Duration.ZERO : min(until, settings.syncTimeout());
         }
 
         /**
@@ -542,7 +560,10 @@ public final class RoomSource implements PolicySource {
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
             Map<String, Slot> redactable = room.redactable(redacted);
-            changed |= room.redact(redactable, applied(current, redactable.keySet()));
+            Collection<String> applied = applied(current, redactable.keySet());
+            changed |= room.redact(redactable, applied);
+            redactable.keySet().stream().filter(eventId -> !applied.contains(eventId))
+                    .forEach(eventId -> waitForRedaction(current, eventId, 1));
             if (changed) {
                 publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
             }
@@ -565,7 +586,7 @@ public final class RoomSource implements PolicySource {
                     if (homeserver.isRedacted(current.roomId, eventId)) {
                         applied.add(eventId);
                     } else {
-                        log.info("{}: a redaction of {} that the homeserver did not apply is ignored", RoomSource.this, eventId);
+                        log.info("{}: a redaction of {} that the homeserver did not apply is ignored until it does", RoomSource.this, eventId);
                     }
                 }
             } catch (HomeserverFailure failure) {
@@ -575,6 +596,48 @@ public final class RoomSource implements PolicySource {
                 return redactions;
             }
             return applied;
+        }
+
+        /** Keeps a redaction the homeserver had not applied to ask about again, after the pause of as many failed attempts. */
+        private void waitForRedaction(Session current, String eventId, int asked) {
+            if (asked >= REDACTION_ASKS) {
+                log.info("{}: the homeserver has not applied the redaction of {} after {} asks; the rule stays in force",
+                        RoomSource.this, eventId, asked);
+                return;
+            }
+            if (current.unappliedRedactions.size() >= REDACTIONS_WAITING) {
+                current.unappliedRedactions.pollFirstEntry();
+            }
+            current.unappliedRedactions.put(eventId, asked);
+            Instant at = settings.clock().instant().plus(settings.backoff().after(asked));
+            current.askAgainAt = min(current.askAgainAt, at);
+        }
+
+        /**
+         * Asks again about the redactions the homeserver had not applied: a rule whose redaction it
+         * applies now is withdrawn. One that fails to be asked counts as not applied.
+         */
+        private void askAgain(Session current) throws InterruptedException {
+            Map<String, Integer> waiting = new LinkedHashMap<>(current.unappliedRedactions);
+            current.unappliedRedactions.clear();
+            current.askAgainAt = Instant.MAX;
+            RoomRules room = rules.orElseThrow();
+            Collection<String> applied = new HashSet<>();
+            for (Map.Entry<String, Integer> redaction : waiting.entrySet()) {
+                try {
+                    if (homeserver.isRedacted(current.roomId, redaction.getKey())) {
+                        applied.add(redaction.getKey());
+                        continue;
+                    }
+                } catch (HomeserverFailure failure) {
+                    log.debug("{}: could not ask again whether {} was redacted: {}", RoomSource.this, redaction.getKey(), failure.getMessage());
+                }
+                waitForRedaction(current, redaction.getKey(), redaction.getValue() + 1);
+            }
+            if (room.redact(applied)) {
+                log.info("{}: the homeserver has now applied the redaction of {}", RoomSource.this, applied);
+                publish(room);
+            }
         }
 
         /** Reads the room's tombstone as it stands, as a full read does. */
@@ -788,6 +851,10 @@ public final class RoomSource implements PolicySource {
     @Override
     public String toString() {
         return "Policy list source '" + name() + "' (" + settings.room() + ")";
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
     }
 
     private static Duration min(Duration a, Duration b) {

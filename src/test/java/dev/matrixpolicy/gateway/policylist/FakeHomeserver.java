@@ -163,6 +163,21 @@ final class FakeHomeserver implements AutoCloseable {
         redact(roomId, eventId, false, false);
     }
 
+    /**
+     * Applies a redaction sent {@linkplain #redactWithoutPower without taking effect}, as a worker
+     * whose cache lagged behind the sync that carried it would have a moment later: the event's
+     * content is emptied, and no sync says so.
+     */
+    void applyRedactionLate(String roomId, String eventId) {
+        synchronized (lock) {
+            for (ObjectNode event : rooms.get(roomId).values()) {
+                if (eventId.equals(event.path("event_id").asString(""))) {
+                    event.putObject("content");
+                }
+            }
+        }
+    }
+
     private void redact(String roomId, String eventId, boolean inContent, boolean applied) {
         ObjectNode redaction = JSON.createObjectNode();
         synchronized (lock) {

@@ -433,9 +433,31 @@ class RoomSourceTest {
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
-        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(1);
         assertThat(lines(Level.INFO)).anyMatch(line -> line.contains("a redaction of " + first.get("event_id").asString()
-                + " that the homeserver did not apply is ignored"));
+                + " that the homeserver did not apply is ignored until it does"));
+
+        await("asked again, then no more").atMost(SOON).until(() -> lines(Level.INFO).stream()
+                .anyMatch(line -> line.contains("has not applied the redaction of " + first.get("event_id").asString() + " after 5 asks")));
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(RoomSource.REDACTION_ASKS);
+        assertThat(updates).as("the rule stays in force").hasSize(2);
+    }
+
+    /** Synapse's workers can answer from a cache a moment behind the sync that carried the redaction. */
+    @Test
+    void aRedactionTheHomeserverAppliesAMomentLateWithdrawsTheRuleThen() {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        homeserver.room(ROOM).state(ROOM, first).state(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.redactWithoutPower(ROOM, first.get("event_id").asString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString()).isEmpty());
+        homeserver.applyRedactionLate(ROOM, first.get("event_id").asString());
+
+        assertThat(awaitUpdates(2).entities()).as("withdrawn at the next ask, a second on, not at the hourly read")
+                .containsExactly("@second:evil.example");
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(1);
     }
 
     @Test

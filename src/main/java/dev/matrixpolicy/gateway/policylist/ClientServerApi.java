@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -82,13 +84,13 @@ final class ClientServerApi implements AutoCloseable {
     /** {@code GET /account/whoami}: the bot's user ID. */
     String whoami() throws HomeserverFailure, InterruptedException {
         String call = "GET /account/whoami";
-        return text(call, json(call, get("account", "whoami")), "user_id");
+        return id(call, json(call, get("account", "whoami")), "user_id", MatrixIds::userId);
     }
 
     /** {@code GET /directory/room/{roomAlias}}: the room ID an alias names. */
     String resolveAlias(String alias) throws HomeserverFailure, InterruptedException {
         String call = "GET /directory/room/{alias}";
-        return text(call, json(call, get("directory", "room", alias)), "room_id");
+        return id(call, json(call, get("directory", "room", alias)), "room_id", MatrixIds::roomId);
     }
 
     /** Whether the bot's membership in the room is {@code join}: its {@code m.room.member} state, which a non-member may not read. */
@@ -135,7 +137,7 @@ final class ClientServerApi implements AutoCloseable {
             String server = encode(roomIdOrAlias.substring(colon + 1));
             url = URI.create(url + "?via=" + server + "&server_name=" + server);
         }
-        return text(call, json(call, post("{}", url)), "room_id");
+        return id(call, json(call, post("{}", url)), "room_id", MatrixIds::roomId);
     }
 
     /**
@@ -159,7 +161,8 @@ final class ClientServerApi implements AutoCloseable {
      * answers it emptied, or with the redaction in {@code unsigned.redacted_because}. A redaction
      * reaches the timeline even where its sender may not redact (Synapse accepts it and applies it only
      * if the sender has the power, or is on the event's server), so the timeline alone does not say.
-     * An event the homeserver does not show (404) counts as redacted: nothing keeps its rule.
+     * An event the homeserver says it does not have (404 {@code M_NOT_FOUND}) counts as redacted:
+     * nothing keeps its rule. Any other failure, a proxy's bare 404 included, says nothing, and is thrown.
      */
     boolean isRedacted(String roomId, String eventId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/event/{event}";
@@ -167,7 +170,7 @@ final class ClientServerApi implements AutoCloseable {
             JsonNode event = json(call, get("rooms", roomId, "event", eventId));
             return event.path("unsigned").has("redacted_because") || event.path("content").isEmpty();
         } catch (HomeserverFailure failure) {
-            if (failure.status() == 404) {
+            if (failure.status() == 404 && failure.errcode().filter("M_NOT_FOUND"::equals).isPresent()) {
                 return true;
             }
             throw failure;
@@ -354,6 +357,19 @@ final class ClientServerApi implements AutoCloseable {
             throw HomeserverFailure.malformed(call, "no " + field);
         }
         return value.stringValue();
+    }
+
+    /**
+     * An ID the answer names, which must be a valid one of its kind: it goes into URLs, log lines and
+     * status pages, and names the room whose rules the source reads.
+     */
+    private static String id(String call, JsonNode answer, String field, UnaryOperator<String> valid) throws HomeserverFailure {
+        String id = text(call, answer, field);
+        try {
+            return valid.apply(id);
+        } catch (IllegalArgumentException invalid) {
+            throw HomeserverFailure.malformed(call, field + " \"" + id + "\" is " + invalid.getMessage()); // escaped there
+        }
     }
 
     private static String encode(String value) {

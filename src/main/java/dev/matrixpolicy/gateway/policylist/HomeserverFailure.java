@@ -29,19 +29,22 @@ final class HomeserverFailure extends Exception {
     private final String detail;
     /** Whether the homeserver answered, but with nothing usable: too large, or not the JSON expected. */
     private final boolean unusableAnswer;
+    /** The Matrix error's {@code errcode}, when the answer was one. */
+    private final Optional<String> errcode;
 
     private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter,
-                              boolean unusableAnswer) {
+                              boolean unusableAnswer, Optional<String> errcode) {
         super(message, null, false, false);
         this.detail = detail;
         this.next = next;
         this.status = status;
         this.retryAfter = retryAfter;
         this.unusableAnswer = unusableAnswer;
+        this.errcode = errcode;
     }
 
     private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter) {
-        this(message, detail, next, status, retryAfter, false);
+        this(message, detail, next, status, retryAfter, false, Optional.empty());
     }
 
     private HomeserverFailure(String message, Next next) {
@@ -73,7 +76,7 @@ final class HomeserverFailure extends Exception {
     /** An answer that is not the JSON the call expects. */
     static HomeserverFailure malformed(String call, String problem) {
         String message = "the homeserver's answer to " + call + " is unusable: " + oneLine(problem);
-        return new HomeserverFailure(message, message, Next.RETRY, 0, Optional.empty(), true);
+        return new HomeserverFailure(message, message, Next.RETRY, 0, Optional.empty(), true, Optional.empty());
     }
 
     /**
@@ -83,19 +86,19 @@ final class HomeserverFailure extends Exception {
      */
     static HomeserverFailure status(String call, int status, Optional<String> errcode, Optional<String> error,
                                     Optional<Duration> retryAfter) {
-        String answer = call + " answered " + status + errcode.map(code -> " " + code).orElse("")
+        String answer = call + " answered " + status + errcode.map(code -> " " + oneLine(code)).orElse("")
                 + error.map(text -> ": " + oneLine(text)).orElse("");
         if (status == 401) {
             return new HomeserverFailure("the homeserver rejects the access token, which is wrong, has expired or was revoked, or whose account is locked (" + answer + ")",
-                    answer, Next.RECONNECT_SLOWLY, status, Optional.empty());
+                    answer, Next.RECONNECT_SLOWLY, status, Optional.empty(), false, errcode);
         }
         if (status == 429) {
-            return new HomeserverFailure("the homeserver rate-limits the bot (" + answer + ")", answer, Next.RETRY, status, retryAfter);
+            return new HomeserverFailure("the homeserver rate-limits the bot (" + answer + ")", answer, Next.RETRY, status, retryAfter, false, errcode);
         }
         if (status >= 500) {
-            return new HomeserverFailure("the homeserver fails (" + answer + ")", answer, Next.RETRY, status, Optional.empty());
+            return new HomeserverFailure("the homeserver fails (" + answer + ")", answer, Next.RETRY, status, Optional.empty(), false, errcode);
         }
-        return new HomeserverFailure("the homeserver refuses a call (" + answer + ")", answer, Next.RECONNECT, status, Optional.empty());
+        return new HomeserverFailure("the homeserver refuses a call (" + answer + ")", answer, Next.RECONNECT, status, Optional.empty(), false, errcode);
     }
 
     /** A failure that needs its own words, e.g. that the bot was removed from the room; starts again from whoami. */
@@ -105,7 +108,7 @@ final class HomeserverFailure extends Exception {
 
     /** The same failure in the words of what it stopped, e.g. that the bot may not join the room. */
     HomeserverFailure explained(String message) {
-        return new HomeserverFailure(message + " (" + detail + ")", detail, next, status, retryAfter, unusableAnswer);
+        return new HomeserverFailure(message + " (" + detail + ")", detail, next, status, retryAfter, unusableAnswer, errcode);
     }
 
     Next next() {
@@ -115,6 +118,11 @@ final class HomeserverFailure extends Exception {
     /** Whether the homeserver answered with nothing usable (too large, not the JSON expected), which the same request would get again. */
     boolean unusableAnswer() {
         return unusableAnswer;
+    }
+
+    /** The Matrix error's {@code errcode}, as the homeserver wrote it; empty when the answer was none. */
+    Optional<String> errcode() {
+        return errcode;
     }
 
     /** The HTTP status, or 0 when there was no answer. */

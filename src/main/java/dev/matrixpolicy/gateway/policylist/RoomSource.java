@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents.Slot;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.net.URI;
@@ -444,7 +445,9 @@ public final class RoomSource implements PolicySource {
             if (!homeserver.isJoined(roomId, userId)) {
                 try {
                     // joined by the alias only when following it: a join by alias joins whatever room it names now
-                    roomId = homeserver.join(byAlias ? room : roomId);
+                    // a room joined by its ID is that room, whatever the answer names
+                    String joined = homeserver.join(byAlias ? room : roomId);
+                    roomId = byAlias ? joined : roomId;
                 } catch (HomeserverFailure refused) {
                     if (refused.status() == 403 || refused.status() == 404) {
                         // Out of the room it read and unable to join it again by its ID (banned, or a room of
@@ -586,7 +589,8 @@ public final class RoomSource implements PolicySource {
                     if (homeserver.isRedacted(current.roomId, eventId)) {
                         applied.add(eventId);
                     } else {
-                        log.info("{}: a redaction of {} that the homeserver did not apply is ignored until it does", RoomSource.this, eventId);
+                        log.info("{}: a redaction of {} that the homeserver did not apply is ignored until it does", RoomSource.this,
+                                LogText.quoted(eventId));
                     }
                 }
             } catch (HomeserverFailure failure) {
@@ -602,7 +606,7 @@ public final class RoomSource implements PolicySource {
         private void waitForRedaction(Session current, String eventId, int asked) {
             if (asked >= REDACTION_ASKS) {
                 log.info("{}: the homeserver has not applied the redaction of {} after {} asks; the rule stays in force",
-                        RoomSource.this, eventId, asked);
+                        RoomSource.this, LogText.quoted(eventId), asked);
                 return;
             }
             if (current.unappliedRedactions.size() >= REDACTIONS_WAITING) {
@@ -635,7 +639,8 @@ public final class RoomSource implements PolicySource {
                 waitForRedaction(current, redaction.getKey(), redaction.getValue() + 1);
             }
             if (room.redact(applied)) {
-                log.info("{}: the homeserver has now applied the redaction of {}", RoomSource.this, applied);
+                log.info("{}: the homeserver has now applied the redaction of {}", RoomSource.this,
+                        applied.stream().map(LogText::quoted).toList());
                 publish(room);
             }
         }

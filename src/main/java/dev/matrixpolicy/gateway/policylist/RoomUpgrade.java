@@ -49,6 +49,9 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
             return Optional.empty();
         }
         String replacementRoom = id(replacement, MatrixIds::roomId).orElse(NOT_A_ROOM_ID);
+        if (replacementRoom.equals(room)) {
+            return Optional.empty(); // a room replaced by itself has moved nowhere: nothing to point the source at
+        }
         return Optional.of(new RoomUpgrade(room, replacementRoom, word(content.path(UPGRADE_TYPE), 64),
                 id(sender, MatrixIds::userId), seen));
     }

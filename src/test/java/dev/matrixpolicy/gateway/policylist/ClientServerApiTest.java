@@ -1,8 +1,15 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,10 +20,60 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The client-server API calls of a policy room source, against a homeserver that misbehaves on the wire. */
 class ClientServerApiTest {
+    private final WireMockServer homeserver = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+
+    @AfterEach
+    void stop() {
+        homeserver.stop();
+    }
+
+    private ClientServerApi api() {
+        homeserver.start();
+        return new ClientServerApi(URI.create(homeserver.baseUrl()), "token", Duration.ofSeconds(5), new ReplyCap("max-size", 1 << 20));
+    }
+
+    @Test
+    void anIdTheHomeserverAnswersMustBeOneOfItsKind() {
+        ClientServerApi api = api();
+        homeserver.stubFor(get("/_matrix/client/v3/account/whoami")
+                .willReturn(okJson("{\"user_id\": \"@bot:example.org\\n2026-12-04 ERROR forged\"}")));
+        homeserver.stubFor(post(urlPathEqualTo("/_matrix/client/v3/join/%21room%3Aexample.org"))
+                .willReturn(okJson("{\"room_id\": \"#not-a-room-id:example.org\"}")));
+
+        assertThatThrownBy(api::whoami).isInstanceOf(HomeserverFailure.class)
+                .hasMessageStartingWith("the homeserver's answer to GET /account/whoami is unusable: user_id "
+                        + "\\\"@bot:example.org 2026-12-04 ERROR forged\\\" is not a valid Matrix user ID");
+        assertThatThrownBy(() -> api.join("!room:example.org")).isInstanceOf(HomeserverFailure.class)
+                .hasMessageContaining("room_id \\\"#not-a-room-id:example.org\\\" is not a valid Matrix room ID");
+    }
+
+    @Test
+    void aMatrixErrorsErrcodeIsShownEscapedLikeItsMessage() {
+        ClientServerApi api = api();
+        homeserver.stubFor(get("/_matrix/client/v3/account/whoami").willReturn(aResponse().withStatus(500)
+                .withBody("{\"errcode\": \"M_UNKNOWN\\u001b[31m\\u2028forged\", \"error\": \"boom\"}")));
+
+        assertThatThrownBy(api::whoami).isInstanceOf(HomeserverFailure.class)
+                .hasMessage("the homeserver fails (GET /account/whoami answered 500 M_UNKNOWN\\u001B[31m\\u2028forged: boom)");
+    }
+
+    @Test
+    void onlyTheHomeserversOwnNotFoundSaysAnEventIsGone() throws Exception {
+        ClientServerApi api = api();
+        homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/%24gone")
+                .willReturn(aResponse().withStatus(404).withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Event not found.\"}")));
+        homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/%24proxied")
+                .willReturn(aResponse().withStatus(404).withBody("<html>Not Found</html>")));
+
+        assertThat(api.isRedacted("!room:example.org", "$gone")).isTrue();
+        assertThatThrownBy(() -> api.isRedacted("!room:example.org", "$proxied")).as("a proxy's 404 says nothing")
+                .isInstanceOf(HomeserverFailure.class);
+    }
 
     @Test
     void anAnswerThatTricklesInJustWithinEachStallEndsAtItsDeadline() throws Exception {

@@ -433,11 +433,11 @@ class RoomSourceTest {
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
-        assertThat(lines(Level.INFO)).anyMatch(line -> line.contains("a redaction of " + first.get("event_id").asString()
-                + " that the homeserver did not apply is ignored until it does"));
+        assertThat(lines(Level.INFO)).anyMatch(line -> line.contains("a redaction of \"" + first.get("event_id").asString()
+                + "\" that the homeserver did not apply is ignored until it does"));
 
         await("asked again, then no more").atMost(SOON).until(() -> lines(Level.INFO).stream()
-                .anyMatch(line -> line.contains("has not applied the redaction of " + first.get("event_id").asString() + " after 5 asks")));
+                .anyMatch(line -> line.contains("has not applied the redaction of \"" + first.get("event_id").asString() + "\" after 5 asks")));
         assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(RoomSource.REDACTION_ASKS);
         assertThat(updates).as("the rule stays in force").hasSize(2);
     }

@@ -66,6 +66,8 @@ class RoomUpgradeTest {
         assertThat(RoomUpgrade.of("!old:example.org", JSON.createObjectNode(), MODERATOR, SEEN)).isEmpty();
         assertThat(RoomUpgrade.of("!old:example.org", tombstone(" "), MODERATOR, SEEN)).isEmpty();
         assertThat(RoomUpgrade.of("!old:example.org", JSON.createObjectNode().putNull("replacement_room"), MODERATOR, SEEN)).isEmpty();
+        assertThat(RoomUpgrade.of("!old:example.org", tombstone("!old:example.org").put(RoomUpgrade.UPGRADE_TYPE, "move"), MODERATOR, SEEN))
+                .as("replaced by itself: moved nowhere").isEmpty();
     }
 
     @Test

@@ -119,11 +119,25 @@ public final class PolicyEvents {
      * last token.
      */
     public static Optional<Change> read(JsonParser parser, String source) {
+        return readState(parser, source).change();
+    }
+
+    /**
+     * One event of a room's full state: the rule it holds, if any, and whether it is the room's
+     * {@code m.room.create}, which every room's state holds.
+     */
+    record StateEvent(Optional<Change> change, boolean isCreate) {
+        private static final StateEvent NONE = new StateEvent(Optional.empty(), false);
+    }
+
+    /** As {@link #read(JsonParser, String)}, telling the room's {@code m.room.create} too. */
+    static StateEvent readState(JsonParser parser, String source) {
         if (parser.currentToken() != JsonToken.START_OBJECT) {
             parser.skipChildren();
-            return Optional.empty();
+            return StateEvent.NONE;
         }
-        return change(Fields.read(parser), source);
+        Fields fields = Fields.read(parser);
+        return new StateEvent(change(fields, source), "m.room.create".equals(fields.type) && "".equals(fields.stateKey));
     }
 
     /** The one reading of a rule event's fields, whichever way they were parsed. */
@@ -133,6 +147,10 @@ public final class PolicyEvents {
         }
         Optional<EntityKind> kind = EntityKind.ofEventType(event.type);
         if (kind.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!event.contentIsObject) {
+            // no homeserver sends that: an event of a garbled answer, which withdraws nothing
             return Optional.empty();
         }
         Slot slot = new Slot(Shared.TEXTS.text(event.type), event.stateKey); // a few event types, in every rule of a room
@@ -180,6 +198,8 @@ public final class PolicyEvents {
         String sender;
         /** Whether {@code content} is an object with at least one field. */
         boolean hasContent;
+        /** Whether {@code content} is an object at all: an event without one is no event a homeserver sends. */
+        boolean contentIsObject;
         String recommendation;
         String entity;
         String reason;
@@ -194,6 +214,7 @@ public final class PolicyEvents {
             fields.sender = text(event.get("sender"));
             JsonNode content = event.get("content");
             if (content != null && content.isObject()) {
+                fields.contentIsObject = true;
                 fields.hasContent = !content.isEmpty();
                 fields.recommendation = text(content.get("recommendation"));
                 fields.entity = text(content.get("entity"));
@@ -227,7 +248,8 @@ public final class PolicyEvents {
             hasContent = false;
             recommendation = entity = reason = null;
             Arrays.fill(hashes, null);
-            if (parser.currentToken() != JsonToken.START_OBJECT) {
+            contentIsObject = parser.currentToken() == JsonToken.START_OBJECT;
+            if (!contentIsObject) {
                 parser.skipChildren();
                 return;
             }

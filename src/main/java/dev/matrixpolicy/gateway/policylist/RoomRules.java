@@ -41,6 +41,8 @@ final class RoomRules {
      * million rules need not list them a second time.
      */
     private boolean changesKnown;
+    /** Whether the room's {@code m.room.create} was among the full state's events read. */
+    private boolean created;
 
     RoomRules(String source) {
         this.source = source;
@@ -55,9 +57,23 @@ final class RoomRules {
         return PolicyEvents.read(stateEvent, source).map(this::apply).orElse(false);
     }
 
-    /** As {@link #apply(JsonNode)}, for the event a parser is on, read to its last token. */
+    /**
+     * As {@link #apply(JsonNode)}, for an event of the room's full state that a parser is on, read to
+     * its last token; notes the room's {@code m.room.create}.
+     */
     boolean apply(JsonParser stateEvent) {
-        return PolicyEvents.read(stateEvent, source).map(this::apply).orElse(false);
+        PolicyEvents.StateEvent event = PolicyEvents.readState(stateEvent, source);
+        created |= event.isCreate();
+        return event.change().map(this::apply).orElse(false);
+    }
+
+    /**
+     * Whether a state event read so far was the room's {@code m.room.create}: every room's state holds
+     * one, so a full read without it is an answer that is no room's state (an empty list, garbage),
+     * which must not replace the rules in force.
+     */
+    boolean sawCreate() {
+        return created;
     }
 
     /** An emptied event is kept, not forgotten: it still overrides an older type's event of its state key. */

@@ -484,6 +484,9 @@ public final class RoomSource implements PolicySource {
             readTombstone(current);
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
+            if (!fresh.sawCreate()) {
+                throw HomeserverFailure.malformed("GET /rooms/{room}/state", "no m.room.create event, so no room's state");
+            }
             boolean first = rules.isEmpty();
             if (first || handOverWhole || !fresh.sameAs(rules.get())) {
                 rules = Optional.of(fresh); // handed over whole: a RoomRules read afresh lists no additions

@@ -54,6 +54,8 @@ final class FakeHomeserver implements AutoCloseable {
     private final Map<String, String> aliases = new HashMap<>();
     private final Map<String, Map<List<String>, ObjectNode>> rooms = new HashMap<>();
     private final Map<String, Integer> hugeRooms = new HashMap<>();
+    /** What {@code GET /rooms/{roomId}/state} answers instead of a room's state, when set. */
+    private volatile String garbledState;
     private final Set<String> joined = new HashSet<>();
     private final Set<String> joinable = new HashSet<>();
     /** The {@code rooms} object of each incremental sync answer; since token {@code s<n>} has seen the first n. */
@@ -113,6 +115,11 @@ final class FakeHomeserver implements AutoCloseable {
         synchronized (lock) {
             aliases.put(alias, roomId);
         }
+    }
+
+    /** Answers every read of a room's full state with {@code body} (a list that is no room's state), or the state again with null. */
+    void garbleState(String body) {
+        garbledState = body;
     }
 
     /** A room whose state holds {@code count} user bans, written as they are sent, never held. */
@@ -489,6 +496,11 @@ final class FakeHomeserver implements AutoCloseable {
             }
             events = List.copyOf(rooms.get(roomId).values());
             huge = hugeRooms.getOrDefault(roomId, 0);
+        }
+        String garbled = garbledState;
+        if (garbled != null) {
+            respond(exchange, 200, garbled);
+            return;
         }
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(200, 0);

@@ -532,6 +532,43 @@ class RoomSourceTest {
                 .containsExactlyInAnyOrder("@in-the-gap:evil.example", "evil.example", "@after:evil.example");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"[]", "[1, \"x\", null, {\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:1\", \"content\": \"nope\"}]"})
+    void aFullReadThatIsNoRoomsStateKeepsTheRulesInForce(String garbage) {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.garbleState(garbage);
+        homeserver.sendWithGap(ROOM, ban("user", "rule:2", "@in-the-gap:evil.example"));
+
+        await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() >= 2);
+        assertThat(awaitUpdates(2).entities()).as("the gap's own events applied; nothing withdrawn")
+                .containsExactlyInAnyOrder("@first:evil.example", "@in-the-gap:evil.example");
+        await().atMost(SOON).until(() -> lines(Level.WARN).stream().anyMatch(line -> line.contains("no m.room.create event")));
+        assertThat(updates).hasSize(2);
+
+        homeserver.garbleState(null);
+        homeserver.sendWithGap(ROOM, ban("user", "rule:3", "@later:evil.example"));
+        assertThat(awaitUpdates(3).entities()).contains("@first:evil.example", "@later:evil.example");
+    }
+
+    @Test
+    void aRuleEventWhoseContentIsNoObjectWithdrawsNothing() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        ObjectNode garbled = ban("user", "rule:1", "@first:evil.example");
+        garbled.putArray("content").add("@first:evil.example");
+        homeserver.send(ROOM, garbled);
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
+    }
+
     /**
      * Synapse (1.157) looks back some thousand events for ones the filter keeps and, finding none,
      * leaves the room out of the answer with no gap flagged: a rule sent before a member raid, while

@@ -35,6 +35,12 @@ final class ClientServerApi implements AutoCloseable {
     private static final JsonMapper JSON = EventJson.MAPPER;
     /** How much of an error answer is read for its {@code errcode}: Matrix errors are a few hundred bytes. */
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    /**
+     * The most an answer read whole may take (whoami, a join, an alias, a membership, a tombstone, an
+     * event): a few hundred bytes from a homeserver, which a broken one must not turn into a tree the
+     * size of {@code max-size}, the cap of the room's state and of one sync, which are read as they stream.
+     */
+    static final ReplyCap SMALL_ANSWER = new ReplyCap("the small-answer cap", 1024 * 1024);
 
     /** Reads a successful answer's body. */
     @FunctionalInterface
@@ -196,7 +202,7 @@ final class ClientServerApi implements AutoCloseable {
                 + since.map(token -> "&since=" + encode(token)).orElse("");
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/sync" + query)).GET();
         String call = "GET /sync";
-        return exchange(call, request, requestTimeout.plus(timeout), body -> {
+        return exchange(call, request, requestTimeout.plus(timeout), cap, body -> {
             try (JsonParser parser = JSON.createParser(body)) {
                 return SyncAnswer.read(parser, roomId);
             } catch (IllegalArgumentException unusable) {
@@ -213,7 +219,7 @@ final class ClientServerApi implements AutoCloseable {
     void readState(String roomId, Consumer<JsonParser> each) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state";
         // Synapse builds the whole state before the first byte of its answer: a large room's takes a while
-        exchange(call, get("rooms", roomId, "state"), stateWait, body -> {
+        exchange(call, get("rooms", roomId, "state"), stateWait, cap, body -> {
             try (JsonParser parser = JSON.createParser(body)) {
                 if (parser.nextToken() != JsonToken.START_ARRAY) {
                     throw HomeserverFailure.malformed(call, "not a JSON array of events");
@@ -258,7 +264,7 @@ final class ClientServerApi implements AutoCloseable {
     }
 
     private JsonNode json(String call, HttpRequest.Builder request) throws HomeserverFailure, InterruptedException {
-        return object(call, exchange(call, request, requestTimeout, JSON::readTree));
+        return object(call, exchange(call, request, requestTimeout, SMALL_ANSWER, JSON::readTree));
     }
 
     private static JsonNode object(String call, JsonNode answer) throws HomeserverFailure {
@@ -268,7 +274,7 @@ final class ClientServerApi implements AutoCloseable {
         return answer;
     }
 
-    private <T> T exchange(String call, HttpRequest.Builder request, Duration wait, BodyReader<T> reader)
+    private <T> T exchange(String call, HttpRequest.Builder request, Duration wait, ReplyCap cap, BodyReader<T> reader)
             throws HomeserverFailure, InterruptedException {
         HttpRequest built = request.header("Authorization", authorization).header("Accept", "application/json")
                 .timeout(wait).build();

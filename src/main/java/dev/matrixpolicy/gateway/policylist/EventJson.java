@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
  * deep nesting costs no stack.
  */
 final class EventJson {
-    /** Synapse's limit on an event's size, in bytes: no name, number or nesting in an event goes beyond it. */
+    /** Synapse's limit on an event's size, in bytes: no name, string, number or nesting in an event goes beyond it. */
     static final int EVENT_BYTES = 65_536;
 
     static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
@@ -24,6 +24,7 @@ final class EventJson {
                     .maxNameLength(EVENT_BYTES)
                     .maxNestingDepth(EVENT_BYTES)
                     .maxNumberLength(EVENT_BYTES)
+                    .maxStringLength(EVENT_BYTES) // and no string: a broken homeserver's 100 MB one is refused as it comes
                     .build())
             .build()).build();
 

@@ -6,10 +6,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import tools.jackson.core.JsonParser;
+import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.util.TokenBuffer;
 
 /**
  * What one {@code /sync} answer says of the one room a {@link RoomSource} reads, taken from the parser
@@ -158,6 +160,57 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
     }
 
     /**
+     * The event the parser is on as a tree, if it is an object no larger than an event can be
+     * ({@link EventJson#EVENT_BYTES}); empty otherwise, the rest of it skipped. Its tokens are
+     * buffered first and measured as they come, so that a homeserver's answer of one event of a
+     * hundred megabytes is never built into a tree of that size.
+     */
+    private static Optional<JsonNode> bounded(JsonParser parser) {
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return Optional.empty(); // no event: a homeserver sends objects
+        }
+        long start = parser.currentTokenLocation().getByteOffset();
+        TokenBuffer buffer = TokenBuffer.forBuffering(parser, ObjectReadContext.empty());
+        buffer.copyCurrentEvent(parser);
+        for (int depth = 1; depth > 0; ) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                throw new IllegalArgumentException("the answer ends early");
+            }
+            depth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;
+            if (parser.currentLocation().getByteOffset() - start > EventJson.EVENT_BYTES) {
+                if (depth > 0) {
+                    skipTo(parser, depth);
+                }
+                return Optional.empty();
+            }
+            buffer.copyCurrentEvent(parser);
+        }
+        return Optional.of(EVENT.readTree(buffer.asParserOnFirstToken(ObjectReadContext.empty())));
+    }
+
+    /** Skips the rest of a value {@code depth} levels deep, up to its end. */
+    private static void skipTo(JsonParser parser, int depth) {
+        if (parser.currentToken().isStructStart()) {
+            parser.skipChildren(); // the one just opened, whole
+            depth--;
+        }
+        for (; depth > 0; depth--) {
+            JsonToken token = parser.nextToken();
+            while (token != null && !token.isStructEnd()) {
+                if (token.isStructStart()) {
+                    parser.skipChildren();
+                }
+                token = parser.nextToken();
+            }
+            if (token == null) {
+                throw new IllegalArgumentException("the answer ends early");
+            }
+        }
+    }
+
+    /**
      * Adds the events of the array the parser is on, each read as a tree, up to {@link #MAX_EVENTS};
      * the rest is skipped.
      *
@@ -170,7 +223,7 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
                 throw new IllegalArgumentException("the answer ends early");
             }
             if (all && into.size() < MAX_EVENTS) {
-                into.add(EVENT.readTree(parser));
+                bounded(parser).ifPresent(into::add);
             } else {
                 all = false;
                 into.clear();

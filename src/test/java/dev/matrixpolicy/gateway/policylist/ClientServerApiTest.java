@@ -53,6 +53,18 @@ class ClientServerApiTest {
     }
 
     @Test
+    void aSmallCallsAnswerIsReadOnlyUpToAMegabyteWhateverMaxSizeSays() {
+        homeserver.start();
+        ClientServerApi api = new ClientServerApi(URI.create(homeserver.baseUrl()), "token", Duration.ofSeconds(5),
+                new ReplyCap("max-size", 256L << 20));
+        homeserver.stubFor(get("/_matrix/client/v3/account/whoami")
+                .willReturn(okJson("{\"user_id\": \"@bot:example.org\", \"x\": [" + "0,".repeat(600_000) + "0]}")));
+
+        assertThatThrownBy(api::whoami).isInstanceOf(HomeserverFailure.class)
+                .hasMessageContaining("reply larger than the small-answer cap 1MB");
+    }
+
+    @Test
     void aMatrixErrorsErrcodeIsShownEscapedLikeItsMessage() {
         ClientServerApi api = api();
         homeserver.stubFor(get("/_matrix/client/v3/account/whoami").willReturn(aResponse().withStatus(500)

@@ -65,6 +65,14 @@ public final class RoomSource implements PolicySource {
      * redaction that never takes effect (its sender may not redact) is asked about no more after that.
      */
     static final int REDACTION_ASKS = 5;
+    /**
+     * The least time from one sync to the next when an answer brought nothing to apply, or a gap: a
+     * homeserver (or proxy) that answers every long-poll at once would otherwise spin the source, and
+     * the homeserver with it. Answers with events are taken at once, so rules never wait for it.
+     */
+    static final Duration IDLE_SYNC_SPACING = Duration.ofMillis(250);
+    /** How many gaps in a row, each a full read, are worth a WARN line: the room is read at the backoff's pace meanwhile. */
+    static final int GAPS_WORTH_A_WARNING = 3;
     /** The most redactions waiting to be asked about again: a flood of powerless ones drops the oldest. */
     static final int REDACTIONS_WAITING = 1_000;
     /** The longest a 429's {@code retry_after_ms} holds the source back, unless the longest backoff pause is longer. */
@@ -275,6 +283,9 @@ public final class RoomSource implements PolicySource {
         final LinkedHashMap<String, Integer> unappliedRedactions = new LinkedHashMap<>();
         /** When to ask about {@link #unappliedRedactions} again. */
         Instant askAgainAt = Instant.MAX;
+        /** Gaps reported one soon after the other (within the longest backoff pause), and when the last was. */
+        int gapsInARow;
+        Instant lastGapAt = Instant.MIN;
 
         Session(String userId, String roomId, String filterId, String since, Instant joinedAt) {
             this.userId = userId;
@@ -499,9 +510,11 @@ public final class RoomSource implements PolicySource {
 
         private void sync(Session current) throws HomeserverFailure, InterruptedException {
             Duration tokenAge = Duration.between(current.coveredAt, settings.clock().instant());
+            long started = System.nanoTime();
+            Duration wait = longPoll(current, tokenAge);
             SyncAnswer answer;
             try {
-                answer = homeserver.sync(Optional.of(current.since), current.filterId, longPoll(current, tokenAge), current.roomId);
+                answer = homeserver.sync(Optional.of(current.since), current.filterId, wait, current.roomId);
             } catch (HomeserverFailure failure) {
                 if (failure.unusableAnswer()) {
                     // The same token would get the same answer: start from a new one, and read the state whole.
@@ -523,6 +536,7 @@ public final class RoomSource implements PolicySource {
                     current.stateRead = false;
                 }
                 stillJoined(current);
+                idleSince(started, wait);
                 return;
             }
             SyncAnswer.Room joined = answer.joined().get();
@@ -532,8 +546,8 @@ public final class RoomSource implements PolicySource {
                 // (which can take a while, or fail): a limited answer's state section holds the net state
                 // changes of the events it left out, its timeline what came after them.
                 apply(current, joined);
-                log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
-                current.stateRead = false;
+                readAgainAfterGap(current);
+                idleSince(started, wait);
                 return;
             }
             if (apply(current, joined) && upgrade.isPresent()) {
@@ -603,6 +617,46 @@ public final class RoomSource implements PolicySource {
                 return redactions;
             }
             return applied;
+        }
+
+        /**
+         * A gap calls for the whole state again: at once, unless gaps keep coming (a burst of rules
+         * larger than the timeline limit, or a homeserver that flags every answer), each soon after the
+         * last; then after the backoff's pauses, growing while they last, the syncs' events applied
+         * meanwhile. Without this a room of a million rules would be read whole back to back.
+         */
+        private void readAgainAfterGap(Session current) {
+            Instant now = settings.clock().instant();
+            Pauses backoff = settings.backoff();
+            if (now.isAfter(current.lastGapAt.plus(backoff.longest()))) {
+                current.gapsInARow = 0;
+            }
+            current.lastGapAt = now;
+            current.gapsInARow++;
+            current.stateRead = false;
+            if (current.gapsInARow == 1) {
+                log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
+                return;
+            }
+            Duration pause = backoff.after(current.gapsInARow - 1);
+            current.rereadAt = max(current.rereadAt, now.plus(pause));
+            if (current.gapsInARow == GAPS_WORTH_A_WARNING) {
+                log.warn("{}: the homeserver reports gaps in the room's timeline one after the other; reading the whole "
+                        + "state again after pauses of {} and longer while they last, applying the new events meanwhile",
+                        RoomSource.this, HomeserverFailure.format(pause));
+            }
+        }
+
+        /**
+         * After a long-poll of {@code wait} that began at {@code started} ({@link System#nanoTime}) and
+         * brought nothing to apply, or a gap: waits out what is left of {@link #IDLE_SYNC_SPACING}, or of
+         * half the long-poll if that is shorter, so that only an answer well before its time waits.
+         */
+        private void idleSince(long started, Duration wait) throws InterruptedException {
+            long left = Math.min(IDLE_SYNC_SPACING.toNanos(), wait.toNanos() / 2) - (System.nanoTime() - started);
+            if (left > 0) {
+                Thread.sleep(Duration.ofNanos(left));
+            }
         }
 
         /** Keeps a redaction the homeserver had not applied to ask about again, after the pause of as many failed attempts. */
@@ -863,6 +917,10 @@ public final class RoomSource implements PolicySource {
 
     private static Instant min(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     private static Duration min(Duration a, Duration b) {

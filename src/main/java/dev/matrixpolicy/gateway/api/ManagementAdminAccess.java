@@ -6,6 +6,8 @@ import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
+import org.springframework.boot.health.actuate.endpoint.HealthEndpointGroups;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointProperties;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextType;
@@ -43,6 +45,28 @@ class ManagementAdminAccess {
                 new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), paths, json));
         registration.setName("adminAccessFilter");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE - 1); // before the body cap: a refused caller's body is never read
+        return registration;
+    }
+
+    /**
+     * Unknown nested health paths answered 404 before Spring Boot's health endpoint fails on them
+     * ({@link HealthPathFilter}); none when health is not served.
+     */
+    @Bean
+    FilterRegistrationBean<HealthPathFilter> healthPathFilter(ObjectProvider<HealthEndpointGroups> groups,
+                                                              ObjectProvider<HealthContributorRegistry> contributors,
+                                                              ObjectProvider<PathMappedEndpoints> served,
+                                                              WebEndpointProperties endpoints, JsonMapper json) {
+        PathMappedEndpoints mapped = served.getIfAvailable();
+        String path = normalized(Optional.ofNullable(mapped == null ? null : mapped.getPath(EndpointId.of("health")))
+                .orElse(endpoints.getBasePath() + "/health"));
+        HealthEndpointGroups knownGroups = groups.getIfAvailable();
+        HealthContributorRegistry registry = contributors.getIfAvailable();
+        FilterRegistrationBean<HealthPathFilter> registration = new FilterRegistrationBean<>(
+                new HealthPathFilter(path, knownGroups, registry, json));
+        registration.setName("healthPathFilter");
+        registration.setEnabled(knownGroups != null && registry != null);
+        registration.addUrlPatterns(path + "/*");
         return registration;
     }
 

@@ -462,6 +462,17 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void aHealthPathPastSomethingWithoutPartsIs404NotAServerError() {
+            for (String path : List.of("/actuator/health/nothing/more", "/actuator/health/readiness/nothing/more/still",
+                    "/actuator/health/liveness/nothing/more", "/actuator/health/ping/more", "/actuator/health/nothing")) {
+                Answer answer = management(path);
+                assertThat(answer.status()).as(path).isEqualTo(404);
+                assertThat(answer.json().get("errcode").asString()).as(path).isEqualTo("M_UNRECOGNIZED");
+            }
+            assertThat(management("/actuator/health/readiness/readinessState").body()).contains("UP");
+        }
+
+        @Test
         void idleKeepAliveConnectionsOutliveSynapsesTwoMinuteReuse() {
             Connector connector = ((TomcatWebServer) webServer.getWebServer()).getTomcat().getConnector();
 

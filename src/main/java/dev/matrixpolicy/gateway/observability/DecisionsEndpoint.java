@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.observability;
 
 import dev.matrixpolicy.gateway.decisions.DecisionLog;
 import dev.matrixpolicy.gateway.decisions.LoggedDecision;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,9 +30,22 @@ final class DecisionsEndpoint {
     record Decisions(int capacity, long recorded, List<LoggedDecision> decisions) {
     }
 
+    /** Each parameter as the actuator passes it: a string, or a list of its values when repeated, which is refused. */
     @ReadOperation
-    public WebEndpointResponse<Object> decisions(@Nullable String user, @Nullable String room, @Nullable String callback,
-                                                 @Nullable String entry, @Nullable String limit) {
+    public WebEndpointResponse<Object> decisions(@Nullable Object user, @Nullable Object room, @Nullable Object callback,
+                                                 @Nullable Object entry, @Nullable Object limit) {
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        parameters.put("user", user);
+        parameters.put("room", room);
+        parameters.put("callback", callback);
+        parameters.put("entry", entry);
+        parameters.put("limit", limit);
+        for (Map.Entry<String, Object> parameter : parameters.entrySet()) {
+            Optional<WebEndpointResponse<Object>> repeated = EndpointErrors.repeated(parameter.getKey(), parameter.getValue());
+            if (repeated.isPresent()) {
+                return repeated.get();
+            }
+        }
         int most;
         try {
             // read here, not by the endpoint's parameter mapping, whose refusal names no parameter
@@ -40,15 +54,14 @@ final class DecisionsEndpoint {
             most = 0;
         }
         if (most < 1) {
-            return new WebEndpointResponse<>(Map.of("errcode", "M_INVALID_PARAM",
-                    "error", "Invalid query parameter 'limit': expected a whole number of at least 1"), 400);
+            return EndpointErrors.error("M_INVALID_PARAM", "Invalid query parameter 'limit': expected a whole number of at least 1", 400);
         }
         LoggedDecision.Filter filter = new LoggedDecision.Filter(given(user), given(room), given(callback), given(entry));
         return new WebEndpointResponse<>(new Decisions(log.capacity(), log.recorded(), log.newestFirst(filter, most)), 200);
     }
 
     /** A filter left empty in a form ({@code ?user=}) filters nothing. */
-    private static Optional<String> given(@Nullable String value) {
-        return Optional.ofNullable(value).map(String::strip).filter(text -> !text.isEmpty());
+    private static Optional<String> given(@Nullable Object value) {
+        return Optional.ofNullable(value).map(String::valueOf).map(String::strip).filter(text -> !text.isEmpty());
     }
 }

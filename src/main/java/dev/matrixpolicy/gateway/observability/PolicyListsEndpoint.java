@@ -4,16 +4,15 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 import org.springframework.stereotype.Component;
-import org.springframework.util.MimeTypeUtils;
 
 /**
  * {@code /actuator/policylists}: each {@code policy_list} instance's sources, with rule counts by
@@ -46,19 +45,20 @@ final class PolicyListsEndpoint {
     @ReadOperation
     public WebEndpointResponse<Object> match(@Selector String operation, @Nullable Object entity) {
         if (!operation.equals("match")) {
-            return error("M_UNRECOGNIZED", "Unknown operation '" + operation + "': use /actuator/policylists/match?entity=...", 404);
+            return EndpointErrors.error("M_UNRECOGNIZED", "Unknown operation '" + operation + "': use /actuator/policylists/match?entity=...", 404);
         }
-        if (entity instanceof Collection<?>) {
-            return error("M_INVALID_PARAM", "The query parameter 'entity' is given more than once: ask about one " + ENTITY, 400);
+        Optional<WebEndpointResponse<Object>> repeated = EndpointErrors.repeated("entity", entity);
+        if (repeated.isPresent()) {
+            return repeated.get();
         }
         if (!(entity instanceof String asked) || asked.isBlank()) {
-            return error("M_MISSING_PARAM", "Missing the query parameter 'entity': " + ENTITY, 400);
+            return EndpointErrors.error("M_MISSING_PARAM", "Missing the query parameter 'entity': " + ENTITY, 400);
         }
         String id = asked.strip();
         try {
             checked(id);
         } catch (IllegalArgumentException invalid) {
-            return error("M_INVALID_PARAM", "The query parameter 'entity' must be one " + ENTITY + ": " + invalid.getMessage(), 400);
+            return EndpointErrors.error("M_INVALID_PARAM", "The query parameter 'entity' must be one " + ENTITY + ": " + invalid.getMessage(), 400);
         }
         Map<String, Object> byInstance = new LinkedHashMap<>();
         views().forEach((name, view) -> byInstance.put(name, view.explain(id)));
@@ -76,10 +76,6 @@ final class PolicyListsEndpoint {
     }
 
     /** A Matrix error, as {@code application/json} whatever the client accepts, as every error of the gateway's. */
-    private static WebEndpointResponse<Object> error(String errcode, String message, int status) {
-        return new WebEndpointResponse<>(Map.of("errcode", errcode, "error", message), status, MimeTypeUtils.APPLICATION_JSON);
-    }
-
     private Map<String, PolicyListView> views() {
         Map<String, PolicyListView> views = new LinkedHashMap<>();
         generations.current().modules().stream()

@@ -150,6 +150,16 @@ class DecisionLogEndToEndTest {
         assertThat(answer.json().get("error").asString()).contains("'limit'");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"user=@spammer:evil.example&user=@x:y", "limit=1&limit=5", "callback=a&callback=b"})
+    void aParameterGivenTwiceIsRefusedRatherThanJoined(String query) {
+        Answer answer = management.get("/actuator/decisions?" + query);
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
+        assertThat(answer.json().get("error").asString()).contains("is given more than once");
+    }
+
     @Test
     void aLimitAboveTheCapacityIsTheCapacity() {
         assertThat(management.get("/actuator/decisions?limit=99999999999999").status()).isEqualTo(200);

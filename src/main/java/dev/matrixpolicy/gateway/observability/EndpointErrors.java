@@ -1,0 +1,28 @@
+package dev.matrixpolicy.gateway.observability;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.util.MimeTypeUtils;
+
+/** The Matrix-style refusals of this package's actuator operations, and the one rule for a repeated query parameter. */
+final class EndpointErrors {
+    private EndpointErrors() {
+    }
+
+    static WebEndpointResponse<Object> error(String errcode, String message, int status) {
+        return new WebEndpointResponse<>(Map.of("errcode", errcode, "error", message), status, MimeTypeUtils.APPLICATION_JSON);
+    }
+
+    /**
+     * The refusal of a query parameter given more than once, if it was. An operation's parameter typed
+     * {@code Object} gets the actuator's list of its values then; typed {@code String}, the values
+     * would come joined by commas, which can read as one valid value made of two.
+     */
+    static Optional<WebEndpointResponse<Object>> repeated(String name, Object value) {
+        return value instanceof Collection<?>
+                ? Optional.of(error("M_INVALID_PARAM", "The query parameter '" + name + "' is given more than once", 400))
+                : Optional.empty();
+    }
+}

@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Enumeration;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.http.HttpHeaders;
@@ -47,11 +48,14 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
             }
             return;
         }
-        Optional<String> presented = presented(request.getHeader(HttpHeaders.AUTHORIZATION));
-        if (presented.filter(token.get()::matches).isPresent()) {
+        // Authorization is one header: a request with two is no valid credential, whichever comes first
+        Enumeration<String> headers = request.getHeaders(HttpHeaders.AUTHORIZATION);
+        Optional<String> presented = presented(headers.hasMoreElements() ? headers.nextElement() : null);
+        boolean several = headers.hasMoreElements();
+        if (!several && presented.filter(token.get()::matches).isPresent()) {
             chain.doFilter(request, response);
         } else {
-            refuseUnauthorized(response, presented.isPresent());
+            refuseUnauthorized(response, presented.isPresent() || several);
         }
     }
 

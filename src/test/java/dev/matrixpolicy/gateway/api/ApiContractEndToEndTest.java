@@ -118,6 +118,18 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void twoAuthorizationHeadersAreRefusedWhicheverHoldsTheToken() {
+            for (List<String> headers : List.of(List.of("Bearer e2e-secret-token", "Bearer nope"),
+                    List.of("Bearer nope", "Bearer e2e-secret-token"))) {
+                HttpRequest.Builder request = gateway.request("/v1/spam_checker/user_may_invite")
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(INVITE));
+                headers.forEach(value -> request.header("Authorization", value));
+
+                assertThat(gateway.send(request.build()).status()).as(headers.toString()).isEqualTo(401);
+            }
+        }
+
+        @Test
         void tokenOfADifferentLengthIsRefusedToo() {
             Answer answer = new GatewayClient(port, "x").post("/v1/spam_checker/user_may_invite", INVITE);
 

@@ -1,6 +1,8 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.policyserver.BadJsonException;
+import dev.matrixpolicy.gateway.policyserver.CanonicalJson;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
@@ -156,7 +158,7 @@ final class PolicyServerServlet extends HttpServlet {
 
     private Answer sign(HttpServletRequest request) {
         Signed signed = authenticate(request);
-        Pdu pdu = pdu(signed.body());
+        Pdu pdu = pdu(signed.body(), request);
         return switch (signing.decide(signed.origin(), pdu)) {
             case PolicyServerSigning.Verdict.Signed signature -> {
                 ObjectNode answer = JsonNodeFactory.instance.objectNode();
@@ -172,7 +174,7 @@ final class PolicyServerServlet extends HttpServlet {
         Signed signed = authenticate(request);
         Pdu pdu;
         try {
-            pdu = pdu(signed.body());
+            pdu = pdu(signed.body(), request);
         } catch (BadJsonException notAnEvent) {
             return recommendation("malformed", "spam");
         }
@@ -196,8 +198,16 @@ final class PolicyServerServlet extends HttpServlet {
         return raw.matches() ? UriUtils.decode(raw.group(1), StandardCharsets.UTF_8) : routed;
     }
 
-    /** The event, checked for a room this policy server serves. */
-    private Pdu pdu(ObjectNode body) {
+    /**
+     * The event, checked for a room this policy server serves, and for the size a PDU may have (as
+     * Synapse checks it, in canonical JSON): encoded only when the request's body may be larger, since
+     * canonical JSON is never longer than the JSON it is made from.
+     */
+    private Pdu pdu(ObjectNode body, HttpServletRequest request) {
+        long declared = request.getContentLengthLong();
+        if ((declared < 0 || declared > Pdu.MAX_BYTES) && CanonicalJson.encode(body).length > Pdu.MAX_BYTES) {
+            throw new BadJsonException("The event is larger than the " + Pdu.MAX_BYTES + " bytes of canonical JSON a PDU may have");
+        }
         if (Pdu.isPolicyStateEvent(body)) {
             throw new BadJsonException("A room's m.room.policy state event is never signed by its policy server");
         }
@@ -212,6 +222,11 @@ final class PolicyServerServlet extends HttpServlet {
         JsonNode roomId = body.get("room_id");
         if (roomId == null || !roomId.isString()) {
             throw new BadJsonException("The event's room_id must be a string");
+        }
+        try {
+            MatrixIds.roomId(roomId.stringValue());
+        } catch (IllegalArgumentException invalid) {
+            throw new BadJsonException("The event's room_id is " + invalid.getMessage()); // never echoed: it may be anything
         }
         return Pdu.of(signing.roomVersion(roomId.stringValue()), body);
     }

@@ -35,6 +35,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param signedBytes   what a signature covers ({@link EventSigner#signedBytes})
  */
 public record Pdu(ObjectNode json, String roomVersion, String eventId, String referenceHash, byte[] signedBytes) {
+    /** The most bytes a PDU may take in canonical JSON, as Synapse and the spec limit it. */
+    public static final int MAX_BYTES = 65_536;
     /** The state event that names a room's policy server, which policy servers are never asked to sign. */
     public static final Set<String> POLICY_EVENT_TYPES = Set.of("m.room.policy", "org.matrix.msc4284.policy");
 

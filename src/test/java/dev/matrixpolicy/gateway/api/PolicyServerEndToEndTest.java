@@ -266,6 +266,26 @@ class PolicyServerEndToEndTest {
     }
 
     @Test
+    void anEventWhoseRoomIdIsNoRoomIdIsBadJsonAndNotEchoed() {
+        for (String roomId : List.of("!served:hs.test\n", "!" + "a".repeat(100_000) + ":hs.test", "#alias:hs.test")) {
+            Answer answer = sign(HOMESERVER.message("10", roomId, "@alice:hs.test", "hello"));
+
+            assertThat(answer.status()).isEqualTo(400);
+            assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
+            assertThat(answer.body()).hasSizeLessThan(500);
+        }
+    }
+
+    @Test
+    void anEventLargerThanAPduMayBeIsBadJsonNeverSigned() {
+        Answer answer = sign(HOMESERVER.message("10", ROOM, "@alice:hs.test", "a".repeat(Pdu.MAX_BYTES)));
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().path("errcode").asText()).isEqualTo("M_BAD_JSON");
+        assertThat(answer.json().path("error").asText()).contains("larger than the 65536 bytes");
+    }
+
+    @Test
     void anEventWhoseContentDoesNotMatchItsHashIsBadJson() {
         ObjectNode event = HOMESERVER.message("10", ROOM, "@alice:hs.test", "hello");
         ((ObjectNode) event.path("content")).put("body", "something else");

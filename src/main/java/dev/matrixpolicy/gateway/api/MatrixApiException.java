@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import java.time.Duration;
 import org.springframework.http.HttpStatus;
 
 /** A request the API refuses before any module is asked, with its Matrix error code. */
@@ -28,6 +29,12 @@ final class MatrixApiException extends RuntimeException {
     public static MatrixApiException tooLarge(long limit) {
         return new MatrixApiException(HttpStatus.CONTENT_TOO_LARGE, "M_TOO_LARGE",
                 "Request body is larger than the limit of " + limit + " bytes");
+    }
+
+    /** A request whose body had not come whole by {@code deadline}. */
+    static MatrixApiException tooSlow(Duration deadline) {
+        return new MatrixApiException(HttpStatus.REQUEST_TIMEOUT, "M_UNKNOWN",
+                "Request body not received within " + (deadline.toMillis() % 1000 == 0 ? deadline.toSeconds() + " s" : deadline.toMillis() + " ms"));
     }
 
     static MatrixApiException notFound(String what) {

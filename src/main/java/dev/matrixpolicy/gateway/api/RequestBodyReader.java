@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
@@ -47,6 +48,13 @@ final class RequestBodyReader {
     /** Whatever still names the parser's internals after that: such a message is replaced as a whole. */
     private static final Pattern PARSER_INTERNALS = Pattern.compile("`|Feature|REDACTED|jackson", Pattern.CASE_INSENSITIVE);
 
+    /**
+     * How long a request's body may take to come in all. The container's timeout holds for each read,
+     * so a body dripped a byte a minute would otherwise hold its connection for good; the policy
+     * server's listener must read the body before it can tell who sent it.
+     */
+    static final Duration BODY_DEADLINE = Duration.ofSeconds(30);
+
     /** The longest array a JVM makes. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -56,21 +64,28 @@ final class RequestBodyReader {
     private final JsonMapper json;
     /** {@code max-body-size} of the serving generation, so a reload changes it for the next request. */
     private final LongSupplier limit;
+    private final Duration deadline;
 
     @Autowired
     RequestBodyReader(JsonMapper json, Generations generations) {
-        this(json, () -> generations.current().properties().maxBodySize().toBytes());
+        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE);
     }
 
     RequestBodyReader(JsonMapper json, DataSize limit) {
-        this(json, limit::toBytes);
+        this(json, limit::toBytes, BODY_DEADLINE);
     }
 
-    private RequestBodyReader(JsonMapper json, LongSupplier limit) {
+    /** @param deadline how long a body may take to come in all (for tests: {@link #BODY_DEADLINE} otherwise) */
+    RequestBodyReader(JsonMapper json, DataSize limit, Duration deadline) {
+        this(json, limit::toBytes, deadline);
+    }
+
+    private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline) {
         this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.exactObjects = objects.with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.json = json;
         this.limit = limit;
+        this.deadline = deadline;
     }
 
     /** The body as one tree. */
@@ -103,7 +118,8 @@ final class RequestBodyReader {
         // (reading to the end would take a 16 KiB buffer per request, then a copy); a chunked body is
         // counted here.
         boolean sized = declared >= 0 && declared <= MAX_ARRAY;
-        try (InputStream body = declared >= 0 ? request.getInputStream() : new Capped(request.getInputStream(), limit)) {
+        try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
+             InputStream body = declared >= 0 ? timed : new Capped(timed, limit)) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
                 throw endedEarly();
@@ -226,6 +242,36 @@ final class RequestBodyReader {
     }
 
     /** Fails with 413 as soon as more than {@code limit} bytes have been read. */
+    /** A body that must have come by a deadline: each read after it is refused, 408, which ends a drip at its next byte. */
+    private static final class Deadlined extends FilterInputStream {
+        private final long endsAt;
+        private final Duration deadline;
+
+        Deadlined(InputStream in, Duration deadline) {
+            super(in);
+            this.deadline = deadline;
+            this.endsAt = System.nanoTime() + deadline.toNanos();
+        }
+
+        @Override
+        public int read() throws IOException {
+            inTime();
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            inTime();
+            return super.read(buffer, offset, length);
+        }
+
+        private void inTime() {
+            if (System.nanoTime() - endsAt > 0) {
+                throw MatrixApiException.tooSlow(deadline);
+            }
+        }
+    }
+
     private static final class Capped extends FilterInputStream {
         private final long limit;
         private long count;

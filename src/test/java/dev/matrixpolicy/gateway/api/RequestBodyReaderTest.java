@@ -3,8 +3,11 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -112,6 +115,52 @@ class RequestBodyReaderTest {
     void noMessageNamesTheParsersInternals(String body) {
         assertThat(notJson(body)).doesNotContain("`").doesNotContainIgnoringCase("jackson").doesNotContain("Feature")
                 .doesNotContain("StreamReadConstraints").doesNotContain("JsonToken").doesNotContain("REDACTED").doesNotContain("#");
+    }
+
+    @Test
+    void aBodyDrippedInPastItsDeadlineIsRefusedAt408() {
+        RequestBodyReader patient = new RequestBodyReader(JsonMapper.builder().build(), DataSize.ofMegabytes(1), Duration.ofMillis(300));
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/_matrix/policy/v1/sign") {
+            @Override
+            public ServletInputStream getInputStream() {
+                return new ServletInputStream() { // a byte every 100 ms, for ever, as a socket gives what has come
+                    @Override
+                    public int read() {
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException stopped) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return ' ';
+                    }
+
+                    @Override
+                    public int read(byte[] buffer, int offset, int length) {
+                        buffer[offset] = (byte) read();
+                        return 1;
+                    }
+
+                    @Override
+                    public boolean isFinished() {
+                        return false;
+                    }
+
+                    @Override
+                    public boolean isReady() {
+                        return true;
+                    }
+
+                    @Override
+                    public void setReadListener(ReadListener listener) {
+                        throw new UnsupportedOperationException();
+                    }
+                };
+            }
+        };
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> patient.readObject(request));
+        assertThat(refused.status().value()).isEqualTo(408);
+        assertThat(refused.getMessage()).isEqualTo("Request body not received within 300 ms");
     }
 
     /** A request whose Content-Length says {@code declared} (-1: none, as a chunked body), whatever it holds. */

@@ -7,7 +7,7 @@ import java.util.HexFormat;
  * a policy list curator's reason, glob or line, an event ID from a list file) as a log argument or in
  * an error a status page shows: every control character (C0, DEL and C1, so a line break, a
  * next-line or an escape sequence) and the Unicode line and paragraph separators written as
- * {@code \}{@code uXXXX}, and a quote or backslash escaped with a backslash, so that such text
+ * {@code \}{@code uXXXX}, as are the bidirectional overrides and isolates, and a quote or backslash escaped with a backslash, so that such text
  * cannot forge a log line or recolour a terminal; and cut to {@value #LONGEST} characters, so that one
  * request cannot write a line of a megabyte. Grammars let more through than one might think: a room
  * alias's localpart may hold separators and bidirectional controls.
@@ -32,6 +32,15 @@ public final class LogText {
         return written(text, false);
     }
 
+    /**
+     * The bidirectional formatting characters (marks, embeddings, overrides, isolates): a right-to-left
+     * override in an ID or reason would show the rest of a log line, the log's own words included,
+     * reversed in a viewer, so that it reads as something else.
+     */
+    private static boolean isBidiControl(char c) {
+        return c == '\u061C' || c == '\u200E' || c == '\u200F' || (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
+    }
+
     private static String written(String text, boolean quotes) {
         int kept = Math.min(text.length(), LONGEST);
         if (kept < text.length() && Character.isHighSurrogate(text.charAt(kept - 1))) {
@@ -45,7 +54,7 @@ public final class LogText {
             char c = text.charAt(i);
             if (c == '"' || c == '\\') {
                 written.append('\\').append(c);
-            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c)) {
                 written.append("\\u").append(HEX.toHexDigits(c));
             } else {
                 written.append(c);

@@ -358,7 +358,6 @@ final class MalformedHttp {
         }
         routes.add(new Route(Port.POLICY, "/v1/spam_checker/ping", "{\"id\": \"fuzz\"}", false));
         for (String path : List.of("/actuator", "/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness",
-                "/actuator/health/x/y", "/actuator/health/readiness/x/y/z", "/actuator/health/liveness/x/y", "/actuator/health/ping/x",
                 "/actuator/info", "/actuator/prometheus", "/actuator/metrics", "/actuator/metrics/jvm.threads.live",
                 "/actuator/metrics/jvm.threads.live?tag=nocolon", "/actuator/metrics/nothing", "/actuator/chains",
                 "/actuator/nothing", "/error", "/", "/v1/callbacks")) {

@@ -21,6 +21,13 @@ class LogTextTest {
     }
 
     @Test
+    void noBidirectionalOverrideCanReverseTheRestOfTheLine() {
+        assertThat(LogText.quoted("@evil\u202Egro.elpmaxe:moc\u2066x\u2069\u200F"))
+                .isEqualTo("\"@evil\\u202Egro.elpmaxe:moc\\u2066x\\u2069\\u200F\"");
+        assertThat(LogText.quoted("\u0645\u0631\u062D\u0628\u0627")).as("right-to-left letters stay").isEqualTo("\"\u0645\u0631\u062D\u0628\u0627\"");
+    }
+
+    @Test
     void quotesAndBackslashesAreEscapedSoTheQuotedTextEndsWhereItSeemsTo() {
         assertThat(LogText.quoted("say \"hi\" \\o/")).isEqualTo("\"say \\\"hi\\\" \\\\o/\"");
     }

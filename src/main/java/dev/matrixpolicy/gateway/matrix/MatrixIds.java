@@ -158,6 +158,14 @@ public final class MatrixIds {
         return bytes > MAX_ID_BYTES;
     }
 
+    /**
+     * Whether {@code s} is non-empty and all printable ASCII (U+0021 to U+007E): the characters a user
+     * ID, a room ID, an event ID and a server name are made of.
+     */
+    public static boolean isPrintableAscii(String s) {
+        return isPrintableAscii(s, 0, s.length());
+    }
+
     private static boolean isPrintableAscii(String s, int from, int to) {
         if (from >= to) {
             return false;

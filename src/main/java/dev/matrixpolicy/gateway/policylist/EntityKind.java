@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -92,7 +93,7 @@ public enum EntityKind {
         }
         char first = entity.charAt(0);
         boolean alias = this == ROOM && first != '!';
-        if (!alias && !isPrintableAscii(entity)) {
+        if (!alias && !MatrixIds.isPrintableAscii(entity)) {
             return false;
         }
         if (first == '*' || first == '?') {
@@ -104,17 +105,6 @@ public enum EntityKind {
             case ROOM -> first == '!' || (first == '#' && hasServer);
             case SERVER -> first != '@' && first != '!' && first != '#';
         };
-    }
-
-    /** Whether every character is one a user ID, room ID or server name may hold: printable ASCII. A loop: lists load millions. */
-    private static boolean isPrintableAscii(String entity) {
-        for (int i = 0; i < entity.length(); i++) {
-            char c = entity.charAt(i);
-            if (c <= ' ' || c >= 0x7F) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** What {@link #couldName} asks of an entity of this kind, for messages. */

@@ -78,7 +78,7 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
             return Optional.empty();
         }
         String text = field.stringValue().strip();
-        boolean printable = !text.isEmpty() && text.length() <= longest && text.chars().allMatch(c -> c > ' ' && c < 0x7F);
+        boolean printable = text.length() <= longest && MatrixIds.isPrintableAscii(text);
         return printable ? Optional.of(text) : Optional.empty();
     }
 

@@ -33,14 +33,9 @@ class ManagementAdminAccess {
     @Bean
     FilterRegistrationBean<AdminAccessFilter> adminAccessFilter(Generations generations, WebEndpointProperties endpoints,
                                                                 ObjectProvider<PathMappedEndpoints> served, JsonMapper json) {
-        // Where Spring serves each admin endpoint, path-mapping applied as Spring applies it; an endpoint it
-        // does not serve (not exposed) is guarded at its default path all the same
+        // an endpoint Spring does not serve (not exposed) is guarded at its default path all the same
         PathMappedEndpoints mapped = served.getIfAvailable();
-        List<String> paths = AdminAccessFilter.ENDPOINTS.stream()
-                .map(id -> Optional.ofNullable(mapped == null ? null : mapped.getPath(EndpointId.of(id)))
-                        .orElse(endpoints.getBasePath() + "/" + id))
-                .map(ManagementAdminAccess::normalized)
-                .toList();
+        List<String> paths = AdminAccessFilter.ENDPOINTS.stream().map(id -> servedPath(mapped, endpoints, id)).toList();
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
                 new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), paths, json));
         registration.setName("adminAccessFilter");
@@ -57,9 +52,7 @@ class ManagementAdminAccess {
                                                               ObjectProvider<HealthContributorRegistry> contributors,
                                                               ObjectProvider<PathMappedEndpoints> served,
                                                               WebEndpointProperties endpoints, JsonMapper json) {
-        PathMappedEndpoints mapped = served.getIfAvailable();
-        String path = normalized(Optional.ofNullable(mapped == null ? null : mapped.getPath(EndpointId.of("health")))
-                .orElse(endpoints.getBasePath() + "/health"));
+        String path = servedPath(served.getIfAvailable(), endpoints, "health");
         HealthEndpointGroups knownGroups = groups.getIfAvailable();
         HealthContributorRegistry registry = contributors.getIfAvailable();
         FilterRegistrationBean<HealthPathFilter> registration = new FilterRegistrationBean<>(
@@ -68,6 +61,15 @@ class ManagementAdminAccess {
         registration.setEnabled(knownGroups != null && registry != null);
         registration.addUrlPatterns(path + "/*");
         return registration;
+    }
+
+    /**
+     * Where Spring serves an endpoint, path-mapping applied as Spring applies it, or its default path
+     * when Spring serves it not (not exposed, or no web endpoints at all), as the container routes it.
+     */
+    private static String servedPath(PathMappedEndpoints mapped, WebEndpointProperties endpoints, String id) {
+        return normalized(Optional.ofNullable(mapped == null ? null : mapped.getPath(EndpointId.of(id)))
+                .orElse(endpoints.getBasePath() + "/" + id));
     }
 
     /** A path as the container routes it: a mapping written {@code /re-read/} is served at {@code /actuator/re-read}. */

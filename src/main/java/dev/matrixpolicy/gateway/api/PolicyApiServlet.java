@@ -77,7 +77,7 @@ final class PolicyApiServlet extends HttpServlet {
         // Every generation serves every callback: a callback without modules answers its default.
         Callbacks.ALL.stream().map(type -> type.category().wireName() + "/" + type.name()).forEach(path ->
                 byPath.put(API + "/" + path, new Route("POST", request -> call(generations, path, bodies.readBody(request)))));
-        byPath.put(PING, new Route("POST", request -> ping(bodies.readObjectAsWritten(request))));
+        byPath.put(PING, new Route("POST", request -> ping(bodies.readObject(request))));
         byPath.put(CALLBACKS, new Route("GET", request -> ok(callbacks(generations.current().chains()))));
         byPath.put(AUTH_CHECKERS, new Route("GET", request -> ok(authCheckers(generations.current().chains()))));
         Answer reference = new Answer(HttpServletResponse.SC_OK, OpenApiDocument.generate(OpenApiDocument.projectVersion()));

@@ -58,9 +58,12 @@ final class RequestBodyReader {
     /** The longest array a JVM makes. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
-    /** Reads one object; whatever follows it is checked here, to say where it starts. */
+    /**
+     * Reads one object; whatever follows it is checked here, to say where it starts. Decimals are read
+     * as written, not rounded to doubles: answers echo what they were given (a ping's {@code id},
+     * {@code on_create_room}'s request), and {@code 1e400} is no {@code Infinity}.
+     */
     private final ObjectReader objects;
-    private final ObjectReader exactObjects;
     private final JsonMapper json;
     /** {@code max-body-size} of the serving generation, so a reload changes it for the next request. */
     private final LongSupplier limit;
@@ -81,9 +84,8 @@ final class RequestBodyReader {
     }
 
     private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline) {
-        this.objects = json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        this.exactObjects = objects.with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
-        this.json = json;
+        this.json = json.rebuild().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+        this.objects = this.json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limit = limit;
         this.deadline = deadline;
     }
@@ -91,14 +93,6 @@ final class RequestBodyReader {
     /** The body as one tree. */
     ObjectNode readObject(HttpServletRequest request) {
         return parse(read(request), objects::readValue);
-    }
-
-    /**
-     * The body as one tree, its decimals as written rather than rounded to doubles: for an answer that
-     * echoes a value back (a ping's {@code id}: 1e400 is no Infinity).
-     */
-    ObjectNode readObjectAsWritten(HttpServletRequest request) {
-        return parse(read(request), exactObjects::readValue);
     }
 
     /** The body with its lists kept as bytes, for {@link dev.matrixpolicy.gateway.callbacks.JsonArgs} to read when asked. */

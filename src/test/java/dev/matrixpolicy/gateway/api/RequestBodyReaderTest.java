@@ -3,8 +3,11 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
+import java.math.BigDecimal;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.util.unit.DataSize;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -21,7 +25,8 @@ import tools.jackson.databind.json.JsonMapper;
  * constraint names mean nothing to a homeserver admin and never appear.
  */
 class RequestBodyReaderTest {
-    private final RequestBodyReader reader = new RequestBodyReader(JsonMapper.builder().build(), DataSize.ofMegabytes(1));
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final RequestBodyReader reader = new RequestBodyReader(JSON, DataSize.ofMegabytes(1));
 
     @Test
     void dataAfterTheObjectIsNamedWithWhereItStarts() {
@@ -93,6 +98,19 @@ class RequestBodyReaderTest {
         request.setContent("\uFEFF{\"a\": [1, 2]}".getBytes(StandardCharsets.UTF_8));
 
         assertThat(reader.readObject(request).path("a").size()).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e400", "-1e400", "1e-400", "0.1000", "9.99999999999999999999999999999e307"})
+    void decimalsAreReadAsWrittenSoAnAnswerEchoingThemKeepsTheirValue(String number) {
+        JsonBody body = reader.readBody(declaring(-1, "{\"request_content\": {\"power\": " + number + "}, \"list\": [" + number + "]}"));
+
+        JsonNode inObject = JsonArgs.of(body).object("request_content").get("power");
+        JsonNode inList = JsonArgs.of(body).array("list").get(0);
+
+        // on_create_room answers with the request as read: a double would make 1e400 "Infinity"
+        assertThat(new BigDecimal(JSON.writeValueAsString(inObject))).isEqualByComparingTo(new BigDecimal(number));
+        assertThat(new BigDecimal(JSON.writeValueAsString(inList))).isEqualByComparingTo(new BigDecimal(number));
     }
 
     @Test

@@ -306,6 +306,8 @@ public final class RoomSource implements PolicySource {
         private int failedAttempts;
         /** The failure being waited out, as last logged, and since when; empty while the source reads well. */
         private Optional<String> failing = Optional.empty();
+        /** The wait a 429 asked for, as last logged: the same failure asking for a far longer wait is news too. */
+        private Duration loggedWait = Duration.ZERO;
         /** Whether the next connect resolves the configured alias afresh, rather than read the room it named last. */
         private boolean followAlias = true;
         /** The error of the last read of the whole state again, while such reads fail and the syncs go on. */
@@ -820,9 +822,13 @@ public final class RoomSource implements PolicySource {
             Instant now = settings.clock().instant();
             status = status.failed(now, error);
             boolean news = !failing.equals(Optional.of(error));
+            // the same 429, asking the bot to wait far longer than the last logged: the admin should know why it is quiet
+            Duration asked = failure.retryAfter().orElse(Duration.ZERO);
+            boolean longerWait = asked.compareTo(loggedWait.multipliedBy(2)) > 0;
             failing = Optional.of(error);
             failingSince = Optional.of(failingSince.orElse(now));
-            if (news) {
+            if (news || longerWait) {
+                loggedWait = asked;
                 log.warn("{} could not be read, {}: {}; retrying in {}", RoomSource.this, kept(), error,
                         HomeserverFailure.format(pause), bug.orElse(null));
             } else {

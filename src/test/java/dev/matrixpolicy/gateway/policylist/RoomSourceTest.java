@@ -1064,6 +1064,24 @@ class RoomSourceTest {
     }
 
     @Test
+    void aRateLimitAskingForAFarLongerWaitIsLoggedAgainWhileTheSameOneIsNot() {
+        homeserver.room(ROOM);
+        String limited = "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"Too Many Requests\",\"retry_after_ms\":%d}";
+        homeserver.failAll(429, limited.formatted(20));
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofMillis(1), Duration.ofSeconds(1))));
+        await().atMost(SOON).until(() -> homeserver.requests().size() >= 8); // the backoff past the 20 ms asked: no news
+
+        homeserver.failAll(429, limited.formatted(300));
+        await().atMost(SOON).until(() -> lines(Level.WARN).size() >= 2);
+        homeserver.recover();
+
+        firstUpdate();
+        assertThat(lines(Level.WARN)).hasSize(2).satisfiesExactly(
+                first -> assertThat(first).endsWith("retrying in 20ms"),
+                longer -> assertThat(longer).endsWith("retrying in 300ms"));
+    }
+
+    @Test
     void aRateLimitOfYearsIsWaitedOnlyUpToTenMinutes() {
         homeserver.room(ROOM);
         homeserver.failNext(1, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":9000000000000000}");

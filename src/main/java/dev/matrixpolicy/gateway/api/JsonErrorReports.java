@@ -17,7 +17,7 @@ import tools.jackson.databind.json.JsonMapper;
  * the customizers have run, and the host adds one when it starts unless it finds its configured
  * class, so the swap waits until the host starts and names our class as the one to look for.
  * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
- * with the same 400 JSON.
+ * with the same 400 JSON, and {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too.
  */
 @Component
 final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
@@ -31,6 +31,7 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
     public void customize(TomcatServletWebServerFactory factory) {
         factory.addContextCustomizers(this::reportErrorsAsJson,
                 context -> context.getPipeline().addValve(new PathParameterValve()));
+        factory.addConnectorCustomizers(AsteriskFormAdapter::install);
     }
 
     private void reportErrorsAsJson(Context context) {

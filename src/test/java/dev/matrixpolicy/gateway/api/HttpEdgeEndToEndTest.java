@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -85,6 +86,9 @@ class HttpEdgeEndToEndTest {
                     Arguments.of("HTTP/9.9", "GET /v1/callbacks HTTP/9.9\r\n" + host + close, 505, "M_UNRECOGNIZED"),
                     Arguments.of("no Host header", "GET /v1/callbacks HTTP/1.1\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("Expect: bogus", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Expect: bogus\r\nContent-Length: 2\r\n" + close + "{}", 417, "M_UNKNOWN"),
+                    Arguments.of("OPTIONS * with a malformed header", "OPTIONS * HTTP/1.1\r\n" + host + "Bad Header: x\r\n" + close, 400, "M_UNKNOWN"),
+                    Arguments.of("OPTIONS * without Host", "OPTIONS * HTTP/1.1\r\n" + close, 400, "M_UNKNOWN"),
+                    Arguments.of("GET *", "GET * HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("a URL over 8 KB", "GET /v1/" + "a".repeat(9 * 1024) + " HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
                     Arguments.of("a 100 KB header", "GET /v1/callbacks HTTP/1.1\r\n" + host + "X-Padding: " + "b".repeat(100 * 1024) + "\r\n" + close, 400, "M_UNKNOWN"));
         }
@@ -100,6 +104,15 @@ class HttpEdgeEndToEndTest {
         @MethodSource("onBothPorts")
         void isAnsweredWithMatrixErrorJsonAndTheStatusHttpPrescribes(Server server, String what, String request, int status, String errcode) {
             assertMatrixError(RawHttp.exchange(portOf(server), request), status, errcode);
+        }
+
+        @ParameterizedTest
+        @EnumSource(Server.class)
+        void aWellFormedOptionsAsteriskIsAnsweredWithWhatTheServerAllows(Server server) {
+            Response answer = RawHttp.exchange(portOf(server), "OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.header("Allow")).hasValueSatisfying(allow -> assertThat(allow).contains("POST"));
         }
     }
 

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  * inside a quoted value is not supported, as in Synapse); parameter names are case-insensitive; a
  * value starting with {@code "} loses its first and last character and has backslash escapes undone;
  * unknown parameters are ignored, and {@code destination} may be absent (older servers). A parameter
- * without {@code =}, a missing {@code origin}, {@code key} or {@code sig}, or an origin that is not a
- * server name is a {@link UnauthorizedException} (401 {@code M_UNAUTHORIZED}).
+ * without {@code =}, a missing {@code origin}, {@code key} or {@code sig}, an origin that is not a
+ * server name or a key that is not a key ID is a {@link UnauthorizedException} (401 {@code M_UNAUTHORIZED}).
  */
 public record XMatrix(String origin, Optional<String> destination, String keyId, String signature) {
     /** The scheme, matched case-sensitively at the start of the header as Synapse does. */
@@ -27,6 +27,11 @@ public record XMatrix(String origin, Optional<String> destination, String keyId,
     private static final Pattern SERVER_NAME =
             Pattern.compile("(\\[[0-9A-Fa-f:.]{2,45}]|[0-9A-Za-z.-]{1,255})(:[0-9]{1,5})?");
     private static final Pattern ESCAPE = Pattern.compile("\\\\(.)");
+    /**
+     * The spec's key ID: an algorithm and a version, each of letters, digits and {@code _}. Anything
+     * else names no key a homeserver publishes, and would only be echoed back in the refusal.
+     */
+    private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_]{1,64}:[A-Za-z0-9_]{1,190}");
 
     /** Whether {@code header} is an {@code X-Matrix} one (others, a bearer token say, are not ours to judge). */
     public static boolean isXMatrix(String header) {
@@ -56,8 +61,11 @@ public record XMatrix(String origin, Optional<String> destination, String keyId,
         if (!SERVER_NAME.matcher(origin).matches()) {
             throw new UnauthorizedException("X-Matrix origin is not a server name");
         }
-        return new XMatrix(origin, Optional.ofNullable(params.get("destination")), required(params, "key"),
-                required(params, "sig"));
+        String keyId = required(params, "key");
+        if (!KEY_ID.matcher(keyId).matches()) {
+            throw new UnauthorizedException("X-Matrix key is not a key ID (algorithm:version, of letters, digits and _)");
+        }
+        return new XMatrix(origin, Optional.ofNullable(params.get("destination")), keyId, required(params, "sig"));
     }
 
     private static String required(Map<String, String> params, String name) {

@@ -18,8 +18,8 @@ class XMatrixTest {
 
     @Test
     void undoesBackslashEscapesInQuotedValues() {
-        assertThat(XMatrix.parse("X-Matrix origin=hs,key=\"ed25519:a\\\"b\",sig=\"s\\\\ig\"").keyId()).isEqualTo("ed25519:a\"b");
-        assertThat(XMatrix.parse("X-Matrix origin=hs,key=k,sig=\"s\\\\ig\"").signature()).isEqualTo("s\\ig");
+        assertThat(XMatrix.parse("X-Matrix origin=hs,key=\"ed25519:a\\_b\",sig=\"s\\\"ig\"").keyId()).isEqualTo("ed25519:a_b");
+        assertThat(XMatrix.parse("X-Matrix origin=hs,key=ed25519:a,sig=\"s\\\\ig\"").signature()).isEqualTo("s\\ig");
     }
 
     @Test
@@ -45,8 +45,10 @@ class XMatrixTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"X-Matrix", "Bearer abc", "X-Matrix origin=hs,key=ed25519:a", "X-Matrix origin=hs,sig=s",
-        "X-Matrix key=ed25519:a,sig=s", "X-Matrix origin=hs,key=ed25519:a,sig=s,novalue", "X-Matrix origin=bad/name,key=k,sig=s",
-        "X-Matrix origin=\"hs,key=k,sig=s", "X-Matrix origin=,key=k,sig=s"})
+        "X-Matrix key=ed25519:a,sig=s", "X-Matrix origin=hs,key=ed25519:a,sig=s,novalue", "X-Matrix origin=bad/name,key=ed25519:a,sig=s",
+        "X-Matrix origin=\"hs,key=k,sig=s", "X-Matrix origin=,key=k,sig=s",
+        "X-Matrix origin=hs,key=k,sig=s", "X-Matrix origin=hs,key=ed25519:,sig=s", "X-Matrix origin=hs,key=\"ed25519:a b\",sig=s",
+        "X-Matrix origin=hs,key=\"ed25519:a\\\"b\",sig=s", "X-Matrix origin=hs,key=ed25519:a:b,sig=s", "X-Matrix origin=hs,key=ed25519:é,sig=s"})
     void malformedHeadersAreUnauthorized(String header) {
         assertThatThrownBy(() -> XMatrix.parse(header)).isInstanceOf(UnauthorizedException.class);
     }

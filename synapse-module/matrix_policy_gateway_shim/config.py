@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import urllib.parse
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import attr
@@ -68,9 +70,7 @@ def parse(raw: Optional[Mapping[str, Any]]) -> ShimConfig:
     raw = dict(raw or {})
     _reject_unknown(raw, _KEYS, "")
 
-    base_url = raw.get("base_url")
-    if not isinstance(base_url, str) or not re.match(r"^https?://[^/]+", base_url):
-        raise _error("base_url", "must be the gateway's http:// or https:// URL, e.g. http://127.0.0.1:8090")
+    base_url = _base_url(raw.get("base_url"))
 
     startup = raw.get("startup") or {}
     if not isinstance(startup, Mapping):
@@ -100,19 +100,47 @@ def parse(raw: Optional[Mapping[str, Any]]) -> ShimConfig:
     )
 
 
+def _base_url(value: Any) -> str:
+    """An http(s) URL of printable ASCII with a host, a valid port if any, and no user name or
+    password: whatever passes here is a URL every request can be sent to."""
+    example = "must be the gateway's http:// or https:// URL, e.g. http://127.0.0.1:8090"
+    if not isinstance(value, str) or not re.match(r"^https?://[^/]+", value) \
+            or not all("!" <= c <= "~" for c in value):
+        raise _error("base_url", example + " (printable ASCII, no spaces)")
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number, or out of range
+    except ValueError as bad_port:
+        raise _error("base_url", f"{example}: {bad_port}") from bad_port
+    if not parts.hostname:
+        raise _error("base_url", example + ": it names no host")
+    if parts.username is not None or parts.password is not None:
+        raise _error("base_url", "must not hold a user name or password: the gateway takes a token (token or token_file)")
+    if parts.query or parts.fragment:
+        raise _error("base_url", example + ": without a query or fragment")
+    return value
+
+
 def _token(raw: Mapping[str, Any]) -> Optional[str]:
     token, token_file = raw.get("token"), raw.get("token_file")
     if token is not None and token_file is not None:
         raise _error("token", "set token or token_file, not both")
+    if token is not None and not isinstance(token, str):
+        raise _error("token", "must be a string: quote it in homeserver.yaml if it looks like a number")
     if token_file is not None:
+        if not isinstance(token_file, str):
+            raise _error("token_file", "must be the path of a file holding the token")
         try:
             with open(token_file, encoding="utf-8") as file:
                 token = file.read()
         except OSError as unreadable:
             raise _error("token_file", f"cannot read {token_file}: {unreadable.strerror}") from unreadable
+        except UnicodeDecodeError as misencoded:
+            raise _error("token_file", f"{token_file} is not UTF-8 text: {misencoded.reason} at byte {misencoded.start}") \
+                from misencoded
     if token is None:
         return None  # the gateway then answers loopback callers only
-    if not isinstance(token, str) or not token.strip():
+    if not token.strip():
         raise _error("token_file" if token_file is not None else "token", "must not be empty")
     # The gateway accepts every line of its token file, so that a token can be rotated; a file the
     # two share holds the new token first: the module sends the first line.
@@ -162,8 +190,8 @@ def _duration(value: Any, key: str) -> float:
         if not match:
             raise _error(key, "must be a duration such as 500ms, 5s or 1m")
         seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[match.group(2)]
-    if seconds <= 0:
-        raise _error(key, "must be more than zero")
+    if not 0 < seconds < math.inf:  # NaN too: a YAML .nan or .inf is no deadline
+        raise _error(key, "must be more than zero, and finite")
     return seconds
 
 

@@ -40,6 +40,17 @@ def test_a_token_file_of_several_lines_sends_its_first_token(tmp_path):
 
 @pytest.mark.parametrize("settings, message", [
     ({"base_url": "127.0.0.1:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"base_url": "http://g\u00e4teway:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"base_url": "http://127.0.0.1:notaport"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"base_url": "http://127.0.0.1:99999"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"base_url": "http://user:pw@127.0.0.1:8090"}, "'base_url' must not hold a user name or password"),
+    ({"base_url": "http://:8090"}, "it names no host"),
+    ({"base_url": "http://127.0.0.1:8090/?a=b"}, "without a query or fragment"),
+    ({"token": 12345}, "'token' must be a string: quote it"),
+    ({"token_file": 987}, "'token_file' must be the path of a file"),
+    ({"token_file": ["/x"]}, "'token_file' must be the path of a file"),
+    ({"timeout": float("nan")}, "'timeout' must be more than zero, and finite"),
+    ({"timeout": float("inf")}, "'timeout' must be more than zero, and finite"),
     ({"token": "a", "token_file": "/x"}, "'token' set token or token_file, not both"),
     ({"token_file": "/nonexistent/token"}, "'token_file' cannot read /nonexistent/token"),
     ({"token": "  "}, "'token' must not be empty"),
@@ -63,6 +74,17 @@ def test_a_bad_setting_is_named_in_the_error(settings, message):
         config(**settings)
     assert message in str(error.value)
     assert str(error.value).startswith("matrix_policy_gateway_shim: ")
+
+
+def test_a_token_file_that_is_not_utf_8_is_named_in_the_error(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_bytes(b"s3cr\xff")
+    with pytest.raises(ValueError, match="'token_file' .* is not UTF-8 text"):
+        config(token=None, token_file=str(token_file))
+
+
+def test_a_token_of_any_unicode_is_kept_for_the_gateway_to_judge():
+    assert config(token="s3cr3t\u20actoken").token == "s3cr3t\u20actoken"
 
 
 def test_the_media_repository_and_ratelimit_categories_can_be_chosen():

@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import PolicyFailed, UnexpectedReply
+from .failures import PolicyFailed, UnexpectedReply, shown
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -91,7 +91,7 @@ def error_code(synapse: "SynapseApi", errcode: str) -> Any:
         return synapse.Codes(errcode)
     except ValueError:
         logger.warning("The gateway refused with %s, which this Synapse does not know; refusing with M_FORBIDDEN",
-                       errcode)
+                       shown(errcode))
         return synapse.Codes.FORBIDDEN
 
 
@@ -215,10 +215,23 @@ class UsersForStates(ResultType):
             routes[user_id] = {self._state(state, by_json, originals, call) for state in states}
         return routes
 
+    _STATES = frozenset({"online", "unavailable", "offline", "org.matrix.msc3026.busy"})
+    """Synapse's ``PresenceState`` values."""
+    _CHECKS = {
+        "last_active_ts": lambda value: _whole(value, 0),
+        "last_federation_update_ts": lambda value: _whole(value, 0),
+        "last_user_sync_ts": lambda value: _whole(value, 0),
+        "status_msg": lambda value: value is None or isinstance(value, str),
+        "currently_active": lambda value: isinstance(value, bool),
+    }
+
     def _state(self, json_state: Any, by_json: Dict[str, Any], originals: List[Any], call: Call) -> Any:
         if not isinstance(json_state, Mapping) or not isinstance(json_state.get("user_id"), str) \
-                or not isinstance(json_state.get("state"), str):
-            raise _unexpected(call, "presence states with user_id and state", json_state)
+                or json_state.get("state") not in self._STATES \
+                or not all(check(json_state[field]) for field, check in self._CHECKS.items() if field in json_state):
+            raise _unexpected(call, "presence states with user_id, a presence state of Synapse's, and fields of "
+                                    "their types (timestamps whole numbers, status_msg a string or null, "
+                                    "currently_active a boolean)", json_state)
         same = by_json.get(_canonical(json_state))
         if same is not None:
             return same
@@ -337,7 +350,7 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
         return result.rejected(error["errcode"], _message(error), call, _extra(error))
     if status == 503 and error is not None:
         raise PolicyFailed(error["errcode"], _message(error))
-    detail = f" {error['errcode']}" if error is not None else ""
+    detail = f" {shown(error['errcode'])}" if error is not None else ""
     raise UnexpectedReply(f"{call.name} got HTTP {status}{detail}")
 
 

@@ -4,24 +4,27 @@ request for the discovery at startup (module constructors are synchronous).
 Keep-alive is safe by construction. The gateway keeps idle connections for 180 s; this
 pool closes its own after ``idle_connection_timeout`` (60 s by default), so a request is
 never sent on a connection the gateway is closing. Should it happen anyway (the gateway
-restarted, a proxy in between closed it), a request whose connection closed before any
-answer came back is sent once more on a fresh connection, within the same deadline:
-Synapse's own HTTP client does not retry POSTs, and the user would see an instant failure.
+restarted, a proxy in between closed it), a request on a *reused* connection that closed
+before any answer came back is sent once more on another, within the same deadline: the
+gateway closed the idle connection as the request went out, and never read it. Synapse's own
+HTTP client does not retry POSTs, and the user would see an instant failure. A new connection
+closed the same way is not retried: the gateway may have read the request (and crashed).
 """
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
 import socket
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from twisted.internet import defer, protocol
-from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
+from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost, DNSLookupError
 from twisted.web.client import (
     Agent,
     FileBodyProducer,
@@ -58,8 +61,49 @@ class Discovery(NamedTuple):
 
 
 class _ClosedBeforeAnswer(Exception):
-    """The connection closed before any of the answer arrived: the gateway never
-    processed the request, so sending it again is safe."""
+    """A reused connection closed before any of the answer arrived: the gateway closed it
+    while idle, as the request went out, so sending the request again is safe."""
+
+
+class _Reused:
+    """A pooled connection handed out again: a request it closes on before any answer is
+    :class:`_ClosedBeforeAnswer`."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def request(self, request: Any) -> "defer.Deferred[Any]":
+        def closed_before_answer(failure: Any) -> Any:
+            if failure.check(ResponseNeverReceived, RequestTransmissionFailed, RequestNotSent) and _closed(failure.value):
+                raise _ClosedBeforeAnswer() from failure.value
+            return failure
+
+        return self._connection.request(request).addErrback(closed_before_answer)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+class _Pool(HTTPConnectionPool):
+    """Tells a connection handed out again (:class:`_Reused`) from a new one."""
+
+    _FRESH = "_policy_gateway_fresh"
+
+    def _newConnection(self, key: Any, endpoint: Any) -> "defer.Deferred[Any]":
+        def fresh(connection: Any) -> Any:
+            setattr(connection, self._FRESH, True)
+            return connection
+
+        return super()._newConnection(key, endpoint).addCallback(fresh)
+
+    def getConnection(self, key: Any, endpoint: Any) -> "defer.Deferred[Any]":
+        def hand_out(connection: Any) -> Any:
+            if getattr(connection, self._FRESH, False):
+                setattr(connection, self._FRESH, False)
+                return connection
+            return _Reused(connection)
+
+        return super().getConnection(key, endpoint).addCallback(hand_out)
 
 
 class GatewayClient:
@@ -77,7 +121,7 @@ class GatewayClient:
         self._token = token
         self._reactor = reactor
         self._yieldable = make_deferred_yieldable
-        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool = _Pool(reactor, persistent=True)
         self._pool.maxPersistentPerHost = max_idle_connections
         self._pool.cachedConnectionTimeout = idle_connection_timeout
         self._pool.retryAutomatically = False  # Twisted retries idempotent methods only; we retry ourselves
@@ -105,7 +149,7 @@ class GatewayClient:
         try:
             return await self._exchange(method, path, body, deadline)
         except _ClosedBeforeAnswer:
-            logger.info("The gateway closed a connection before answering %s; sending it again on a new one", path)
+            logger.info("The gateway closed a reused connection before answering %s; sending it again", path)
         try:
             return await self._exchange(method, path, body, deadline)
         except _ClosedBeforeAnswer as again:
@@ -123,12 +167,10 @@ class GatewayClient:
         try:
             response = await self._within(self._agent.request(method, url, headers, producer), deadline, path)
             data = await self._within(_read_body(response), deadline, path)
-        except (ResponseNeverReceived, RequestTransmissionFailed, RequestNotSent) as failure:
-            if _closed(failure):
-                raise _ClosedBeforeAnswer() from failure
+        except (ResponseNeverReceived, RequestTransmissionFailed, RequestNotSent, ResponseFailed) as failure:
             raise Unreachable(f"{path}: {_reasons(failure)}") from failure
-        except (ConnectError, ResponseFailed) as failure:
-            raise Unreachable(f"{path}: {_reasons(failure)}") from failure
+        except (ConnectError, DNSLookupError, OSError) as failure:  # a name that does not resolve is no ConnectError
+            raise Unreachable(f"{path}: {type(failure).__name__}: {failure}") from failure
         return Reply(response.code, _json_or_none(data))
 
     async def _within(self, d: "defer.Deferred[Any]", deadline: float, path: str) -> Any:
@@ -154,30 +196,60 @@ class GatewayClient:
     # ---- discovery at startup
 
     def discover_blocking(self, timeout: float) -> Discovery:
-        """Synapse builds modules synchronously, with its reactor stopped in the meantime:
-        a plain blocking request with a short timeout, before any callback can run."""
+        """Synapse builds modules synchronously, on its reactor thread before its listeners
+        open: a plain blocking request, within one deadline for both endpoints."""
         deadline = time.monotonic() + timeout
         callbacks = self._get_blocking(CALLBACKS_PATH, deadline)
         return parse_discovery(callbacks, self._get_blocking(AUTH_CHECKERS_PATH, deadline))
 
     def _get_blocking(self, path: str, deadline: float) -> Any:
+        """One GET, ended at ``deadline`` however slowly the answer comes (a socket timeout holds
+        for each read only), read up to MAX_ANSWER_BYTES, and never redirected: the token goes to
+        the configured gateway only. No proxies from the environment: the gateway sits next to
+        the homeserver."""
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             raise TimedOut(f"{path}: no answer in time")
-        request = urllib.request.Request(self._base_url + path, headers={"User-Agent": USER_AGENT.decode()})
+        url = urllib.parse.urlsplit(self._base_url + path)
+        kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        connection = kind(url.netloc, timeout=timeout)
+        headers = {"User-Agent": USER_AGENT}
         if self._token is not None:
-            request.add_header("Authorization", "Bearer " + self._token)
-        # No proxies from the environment: the gateway sits next to the homeserver.
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            headers["Authorization"] = b"Bearer " + self._token.encode("utf-8")  # as the callbacks send it
+        expired = threading.Event()
+        sockets: List[socket.socket] = []  # the connection lets go of its socket once an answer says it will close
+
+        def expire() -> None:
+            expired.set()
+            for connected in sockets:
+                try:
+                    connected.shutdown(socket.SHUT_RDWR)  # ends a read blocked in another thread
+                except OSError:
+                    pass
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        timer.start()
         try:
-            with opener.open(request, timeout=timeout) as response:
-                return _ok(Reply(response.status, _json_or_none(response.read())), path)
-        except urllib.error.HTTPError as refused:
-            raise UnexpectedReply(f"{path}: HTTP {refused.code}") from refused
-        except (urllib.error.URLError, OSError) as failure:
-            if isinstance(failure, socket.timeout) or isinstance(getattr(failure, "reason", None), socket.timeout):
+            connection.connect()
+            sockets.append(connection.sock)
+            if expired.is_set():
+                expire()
+            connection.request("GET", url.path, headers=headers)
+            response = connection.getresponse()
+            data = response.read(MAX_ANSWER_BYTES + 1)
+        except (OSError, http.client.HTTPException) as failure:
+            if expired.is_set() or isinstance(failure, socket.timeout):
                 raise TimedOut(f"{path}: no answer in time") from failure
-            raise Unreachable(f"{path}: {failure}") from failure
+            raise Unreachable(f"{path}: {type(failure).__name__}: {failure}") from failure
+        finally:
+            timer.cancel()
+            connection.close()
+        if expired.is_set():
+            raise TimedOut(f"{path}: no answer in time")
+        if len(data) > MAX_ANSWER_BYTES:
+            raise UnexpectedReply(f"{path}: an answer of more than {MAX_ANSWER_BYTES} bytes")
+        return _ok(Reply(response.status, _json_or_none(data)), path)
 
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -233,7 +305,7 @@ def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
     names = set()
     for entry in entries:
         name = entry.get("callback") if isinstance(entry, Mapping) else None
-        if name in BY_NAME and BY_NAME[name].category == entry.get("category"):
+        if isinstance(name, str) and name in BY_NAME and BY_NAME[name].category == entry.get("category"):
             names.add(name)
         else:
             logger.info("The gateway serves %r, which this shim does not know; not registering it", entry)
@@ -255,10 +327,16 @@ def _ok(reply: Reply, path: str) -> Any:
 
 
 def _json_or_none(data: bytes) -> Any:
+    """The answer's JSON; None for one that is not JSON: malformed, nested past Python's
+    recursion limit, or holding NaN or Infinity (which Python reads, and JSON has not)."""
     try:
-        return json.loads(data)
-    except ValueError:
+        return json.loads(data, parse_constant=_not_json)
+    except (ValueError, RecursionError):
         return None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _closed(failure: Exception) -> bool:

@@ -31,6 +31,16 @@ class PolicyFailed(GatewayFailure):
     to fail closed, so the shim fails closed too, whatever its own policy."""
 
     def __init__(self, errcode: str, error: Optional[str]) -> None:
-        super().__init__(f"the gateway failed closed ({errcode}: {error})")
+        super().__init__(f"the gateway failed closed ({shown(errcode)}: {shown(error)})")
         self.errcode = errcode
         self.error = error
+
+
+def shown(text: Optional[str]) -> str:
+    """The gateway's text as a log shows it: quoted, every control, separator and bidirectional
+    formatting character escaped (``repr`` escapes what is not printable), and cut to 200
+    characters, so that an answer cannot forge or reorder a line of Synapse's log."""
+    if text is None:
+        return "None"
+    written = repr(text[:200])
+    return written if len(text) <= 200 else f"{written}... ({len(text)} characters)"

@@ -108,6 +108,13 @@ class PolicyGatewayModule:
                            self._config.retry_interval)
             self._schedule_discovery()
             return
+        except defer.CancelledError:
+            raise
+        except Exception:  # a bug: logged whole, and the asking goes on, or nothing would ever be registered
+            logger.exception("Asking the policy gateway for its callbacks failed unexpectedly; asking again in %ss",
+                             self._config.retry_interval)
+            self._schedule_discovery()
+            return
         if self._config.if_unreachable == shim_config.REGISTER_ALL:  # everything is registered already
             self._chains = discovery.callbacks
             logger.info("The policy gateway answers: %d callbacks have modules, the others are answered here",
@@ -246,6 +253,10 @@ class PolicyGatewayModule:
             interpret(reply.status, reply.body, callback.result, Call(callback.name, args, self._synapse))
         except GatewayFailure as failure:
             logger.warning("Notification %s did not reach the policy gateway: %s", callback.name, failure)
+        except defer.CancelledError:
+            raise
+        except Exception:  # a bug: logged whole here, rather than as Synapse's "background process threw"
+            logger.exception("Notification %s could not be delivered to the policy gateway", callback.name)
         finally:
             self._pending_notifications -= 1
 

@@ -20,7 +20,7 @@ from fakes import (
 from matrix_policy_gateway_shim.answers import PASSES_EXTRA_FIELDS, Call, interpret
 from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME
 from matrix_policy_gateway_shim.client import Reply
-from matrix_policy_gateway_shim.failures import UnexpectedReply
+from matrix_policy_gateway_shim.failures import PolicyFailed, UnexpectedReply
 
 SPAM_VERDICTS = [c.name for c in ALL if c.result is BY_NAME["user_may_invite"].result]
 
@@ -326,3 +326,22 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
                           {"result": [{"max_bytes": -1, "time_period_ms": 60000}]})
     assert limits is None
     assert "Policy check get_media_upload_limits_for_user failed" in caplog.text
+
+
+@pytest.mark.parametrize("state", [
+    {"user_id": "@new:example.com", "state": "online", "status_msg": ["x"]},
+    {"user_id": "@new:example.com", "state": "bogus"},
+    {"user_id": "@new:example.com", "state": "online", "last_active_ts": "yesterday"},
+    {"user_id": "@new:example.com", "state": "online", "last_user_sync_ts": -1},
+    {"user_id": "@new:example.com", "state": "online", "currently_active": 1},
+])
+def test_a_presence_state_synapse_could_not_hold_is_an_unexpected_reply(state):
+    call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match="^get_users_for_states answered .*, expected presence states"):
+        interpret(200, {"result": {"@alice:example.com": [state]}}, BY_NAME["get_users_for_states"].result, call)
+
+
+def test_gateway_text_in_a_failure_cannot_forge_a_log_line():
+    failure = PolicyFailed("M_X\n2026-12-04 INFO forged", "\u202eesrever")
+    assert "\n" not in str(failure) and "\u202e" not in str(failure)
+    assert "\\n2026-12-04 INFO forged" in str(failure) and "\\u202eesrever" in str(failure)

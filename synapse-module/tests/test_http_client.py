@@ -52,8 +52,9 @@ class KeepAliveHttp(protocol.Protocol):
             return False
         if mode == "hang":
             return False
+        answer = self.factory.answer
         self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                             % (len(ANSWER), ANSWER))
+                             % (len(answer), answer))
         self.answered_at = reactor.seconds()
         if mode == "close_idle":
             if self.idle_close is not None and self.idle_close.active():
@@ -69,8 +70,9 @@ class KeepAliveHttp(protocol.Protocol):
 class Server(protocol.Factory):
     protocol = KeepAliveHttp
 
-    def __init__(self, mode, idle_limit=0.3):
+    def __init__(self, mode, idle_limit=0.3, answer=ANSWER):
         self.mode = mode
+        self.answer = answer
         self.idle_limit = idle_limit
         self.connections = []
         self.requests = []
@@ -81,8 +83,8 @@ class Server(protocol.Factory):
 def serve():
     started = []
 
-    def start(mode, idle_limit=0.3):
-        server = Server(mode, idle_limit)
+    def start(mode, idle_limit=0.3, answer=ANSWER):
+        server = Server(mode, idle_limit, answer)
         port = reactor.listenTCP(0, server, interface="127.0.0.1")
         started.append((server, port))
         return server, f"http://127.0.0.1:{port.getHost().port}"
@@ -154,11 +156,38 @@ async def test_a_connection_the_server_closed_while_idle_is_not_used(serve, clie
 
 
 @pytest_twisted.ensureDeferred
-async def test_the_request_is_sent_again_only_once(serve, clients):
+async def test_a_request_a_new_connection_closes_on_is_not_sent_again(serve, clients):
+    # the gateway read it, and may have acted on it before it went down: once is enough
     server, url = serve("drop_every_request")
-    with pytest.raises(Unreachable, match="closed the connection twice"):
+    with pytest.raises(Unreachable):
         await clients(url).post("/v1/spam_checker/user_may_invite", b"{}", 2)
-    assert len(server.requests) == 2
+    assert len(server.requests) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_request_is_sent_again_only_once(serve, clients):
+    server, url = serve("close_idle", idle_limit=5)
+    client = clients(url)
+    await client.post("/v1/spam_checker/user_may_invite", b"{}", 2)
+    server.mode = "drop_every_request"  # the reused connection, then the new one
+    with pytest.raises(Unreachable):
+        await client.post("/v1/spam_checker/user_may_invite", b"{}", 2)
+    assert len(server.requests) == 3
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_gateway_name_that_does_not_resolve_is_a_failure_of_the_gateway(clients):
+    # not Twisted's DNSLookupError escaping into Synapse: the callback's failure policy applies
+    with pytest.raises((Unreachable, TimedOut)):
+        await clients("http://policy-gateway.invalid:8090").post("/v1/spam_checker/user_may_invite", b"{}", 5)
+
+
+@pytest.mark.parametrize("answer", [b"[" * 100_000 + b"]" * 100_000, b'{"result": NaN}', b'{"result": Infinity}'])
+@pytest_twisted.ensureDeferred
+async def test_an_answer_python_reads_but_json_has_not_is_no_json(answer, serve, clients):
+    server, url = serve("close_idle", idle_limit=5, answer=answer)
+    reply = await clients(url).post("/v1/spam_checker/user_may_invite", b"{}", 2)
+    assert (reply.status, reply.body) == (200, None)
 
 
 @pytest_twisted.ensureDeferred
@@ -203,10 +232,29 @@ class DiscoveryHandler(http.server.BaseHTTPRequestHandler):
     delay = 0.0
     seen_tokens = []
 
+    redirect_to = None
+    drip = None
+    padding = 0
+
     def do_GET(self):
         time.sleep(self.delay)
+        if self.redirect_to is not None:
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.drip is not None:  # headers, then a byte at a time: each read in time, the whole never
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(self.drip)
+            return
         self.seen_tokens.append(self.headers.get("Authorization"))
-        body = json.dumps(self.answers.get(self.path, {})).encode()
+        body = json.dumps(self.answers.get(self.path, {})).encode() + b" " * self.padding
         self.send_response(200 if self.headers.get("Authorization") == "Bearer s3cret" else 401)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -225,6 +273,10 @@ def discovery_server():
     server.shutdown()
     server.server_close()
     DiscoveryHandler.delay = 0.0
+    DiscoveryHandler.redirect_to = None
+    DiscoveryHandler.drip = None
+    DiscoveryHandler.padding = 0
+    DiscoveryHandler.seen_tokens = []
 
 
 def test_blocking_discovery_reads_both_endpoints(discovery_server, clients):
@@ -261,3 +313,37 @@ def test_blocking_discovery_of_a_gateway_that_is_not_running(clients):
         port = unused.getsockname()[1]
     with pytest.raises(Unreachable):
         clients(f"http://127.0.0.1:{port}").discover_blocking(2)
+
+
+def test_blocking_discovery_follows_no_redirect_and_sends_the_token_nowhere_else(discovery_server, clients):
+    elsewhere = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DiscoveryHandler)
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    try:
+        DiscoveryHandler.redirect_to = f"http://127.0.0.1:{elsewhere.server_port}/v1/callbacks"
+        with pytest.raises(UnexpectedReply, match="HTTP 302"):
+            clients(f"http://127.0.0.1:{discovery_server.server_port}").discover_blocking(2)
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
+    assert DiscoveryHandler.seen_tokens == []  # the redirecting server answers before it notes tokens
+
+
+def test_blocking_discovery_ends_at_its_deadline_however_slowly_the_answer_comes(discovery_server, clients):
+    DiscoveryHandler.drip = 0.05
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        clients(f"http://127.0.0.1:{discovery_server.server_port}").discover_blocking(0.5)
+    assert time.monotonic() - started < 1.5
+
+
+def test_blocking_discovery_reads_no_answer_larger_than_the_callbacks_do(discovery_server, clients):
+    DiscoveryHandler.padding = 9 * 1024 * 1024
+    with pytest.raises(UnexpectedReply, match="an answer of more than"):
+        clients(f"http://127.0.0.1:{discovery_server.server_port}").discover_blocking(5)
+
+
+def test_blocking_discovery_sends_a_token_of_any_unicode_as_utf_8(discovery_server):
+    client = GatewayClient(f"http://127.0.0.1:{discovery_server.server_port}", "s3cr3t\u20ac", reactor=reactor)
+    with pytest.raises(UnexpectedReply, match="HTTP 401"):
+        client.discover_blocking(2)
+    assert DiscoveryHandler.seen_tokens == ["Bearer s3cr3t\u00e2\u0082\u00ac"]  # the UTF-8 bytes, read as Latin-1

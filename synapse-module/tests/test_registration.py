@@ -266,6 +266,20 @@ def test_unreachable_at_startup_retry_registers_once_the_gateway_answers(make_mo
     assert clock.getDelayedCalls() == []
 
 
+def test_an_unexpected_error_while_asking_again_is_logged_and_the_asking_goes_on(make_module, api, unreachable_gateway,
+                                                                                  caplog):
+    clock = task.Clock()
+    make_module({"startup": {"if_unreachable": "retry", "retry_interval": "10s"}}, reactor=clock,
+                client=unreachable_gateway)
+    unreachable_gateway.later_discovery = TypeError("a shim bug")
+    with caplog.at_level(logging.ERROR):
+        clock.advance(10)
+    assert "failed unexpectedly; asking again in 10.0s" in caplog.text
+    unreachable_gateway.later_discovery = Discovery(frozenset({"user_may_invite"}), ())
+    clock.advance(10)
+    assert api.registered == {"spam_checker": {"user_may_invite"}}
+
+
 def test_close_stops_asking_in_the_background(make_module, unreachable_gateway):
     clock = task.Clock()
     module = make_module(reactor=clock, client=unreachable_gateway)

@@ -19,6 +19,7 @@ import org.springframework.boot.context.properties.bind.validation.ValidationBin
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.MutablePropertySources;
 import org.springframework.core.env.PropertySource;
@@ -52,12 +53,21 @@ public final class ConfigurationLoader {
     }
 
     /**
+     * A configuration file that gave settings (Spring Boot passes over one that gives none: empty,
+     * comments alone, {@code {}}).
+     *
+     * @param setsGateway whether any of them is a {@code policy-gateway} setting
+     */
+    public record FileRead(Path path, boolean setsGateway) {
+    }
+
+    /**
      * Reads the files and binds the settings.
      *
-     * @param fileRead told of each configuration file read, even when a later one fails
+     * @param fileRead told of each configuration file read (once for each of its documents), even when a later one fails
      * @throws RuntimeException what would stop startup; {@link #describe} says it in one line
      */
-    public Loaded load(Consumer<Path> fileRead) {
+    public Loaded load(Consumer<FileRead> fileRead) {
         StandardEnvironment environment = new StandardEnvironment() {
             @Override
             protected void customizePropertySources(MutablePropertySources sources) {
@@ -70,7 +80,9 @@ public final class ConfigurationLoader {
                     @Override
                     public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
                                                       ConfigDataResource resource) {
-                        file(resource).ifPresent(fileRead);
+                        if (givesSettings(source)) {
+                            file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source))));
+                        }
                     }
                 });
         try {
@@ -119,6 +131,18 @@ public final class ConfigurationLoader {
         return Stream.of(text.split("\n")).map(String::strip).filter(line -> !line.isEmpty())
                 .collect(Collectors.joining("; "))
                 .replace(":;", ":");
+    }
+
+    /** Whether a source names a setting: Boot reads {@code {}} as one nameless entry. */
+    private static boolean givesSettings(PropertySource<?> source) {
+        return !(source instanceof EnumerablePropertySource<?> settings)
+                || Stream.of(settings.getPropertyNames()).anyMatch(name -> name != null && !name.isEmpty());
+    }
+
+    private static boolean setsGateway(PropertySource<?> source) {
+        String prefix = PropertiesFailureAnalyzer.ROOT + ".";
+        return source instanceof EnumerablePropertySource<?> settings
+                && Stream.of(settings.getPropertyNames()).anyMatch(name -> name != null && name.startsWith(prefix));
     }
 
     private static Optional<Path> file(ConfigDataResource resource) {

@@ -43,7 +43,7 @@ public final class Reloader {
     private volatile ReloadResult last;
     private volatile List<Path> watched;
     /** The configuration files the serving generation was read from. */
-    private volatile List<Path> configurationFiles = List.of();
+    private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
 
     public Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
                     Clock clock) {
@@ -74,7 +74,7 @@ public final class Reloader {
      * ones a reload requires (whether or not they are watched).
      */
     private void learnFiles() {
-        List<Path> files = new ArrayList<>();
+        List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         try {
             loader.load(files::add);
         } catch (RuntimeException ignored) {
@@ -105,13 +105,14 @@ public final class Reloader {
      */
     public synchronized ReloadResult reload(String trigger) {
         Generation serving = generations.current();
-        List<Path> files = new ArrayList<>();
+        List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         Optional<Environment> readIn = Optional.empty();
         ReloadResult result;
         try {
             requireConfigurationFiles();
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
             readIn = Optional.of(loaded.environment());
+            requireSettingsStill(files);
             if (loaded.properties().equals(serving.properties())
                     && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
                     && loaded.properties().adminToken().equals(serving.adminToken())
@@ -143,7 +144,7 @@ public final class Reloader {
      * what an editor that truncates before writing, or a deleted mount, looks like for a moment.
      */
     private void requireConfigurationFiles() {
-        for (Path file : configurationFiles) {
+        for (Path file : paths(configurationFiles)) {
             long size;
             try {
                 size = Files.size(file);
@@ -159,15 +160,42 @@ public final class Reloader {
         }
     }
 
+    /**
+     * A configuration file the serving generation was read from that gives no settings now (comments
+     * alone, {@code {}}, {@code ~}, a directory in its place), or no {@code policy-gateway} settings
+     * where it gave some ({@code policy-gateway:} with nothing under it), is refused too: the
+     * packaged demo chain, without tokens, would serve in its place. It is what a file cut short by
+     * a writer looks like, or a template that rendered nothing.
+     */
+    private void requireSettingsStill(List<ConfigurationLoader.FileRead> read) {
+        for (ConfigurationLoader.FileRead before : configurationFiles) {
+            List<ConfigurationLoader.FileRead> now = read.stream().filter(file -> file.path().equals(before.path())).toList();
+            if (now.isEmpty()) {
+                throw new IllegalStateException("the configuration file " + before.path() + " holds no settings now (only"
+                        + " comments, an empty document, or no file). Fix: write the configuration into it; to run without"
+                        + " it, restart the gateway.");
+            }
+            if (before.setsGateway() && now.stream().noneMatch(ConfigurationLoader.FileRead::setsGateway)) {
+                throw new IllegalStateException("the configuration file " + before.path() + " holds no policy-gateway"
+                        + " settings now, and the packaged defaults would serve in their place. Fix: write the policy-gateway"
+                        + " settings into it; to run on the defaults, restart the gateway.");
+            }
+        }
+    }
+
+    private static List<Path> paths(List<ConfigurationLoader.FileRead> files) {
+        return files.stream().map(ConfigurationLoader.FileRead::path).distinct().toList();
+    }
+
     private static long kept(Generation before, Generation after) {
         return after.modules().stream()
                 .filter(instance -> before.modules().stream().anyMatch(old -> old.module() == instance.module()))
                 .count();
     }
 
-    private static List<Path> watch(List<Path> before, List<Path> read, Generation generation) {
+    private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation) {
         Set<Path> all = new LinkedHashSet<>(before);
-        all.addAll(read);
+        all.addAll(paths(read));
         Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
         Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);
         generation.modules().forEach(instance -> all.addAll(instance.secretFiles().keySet()));

@@ -156,6 +156,28 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aConfigurationFileThatGivesNoSettingsNowIsRefusedNotReadAsThePackagedDefaults() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        for (String nothing : List.of("\n", "# maintained by config management\n", "---\n", "{}\n", "~\n")) {
+            write("gateway.yml", nothing);
+            Answer refused = management.post("/actuator/reload", "");
+            assertThat(refused.status()).as(nothing).isEqualTo(409);
+            assertThat(refused.json().path("error").asText()).as(nothing).contains(config + " holds no settings now");
+        }
+        for (String noGateway : List.of("policy-gateway:\n", "logging:\n  level:\n    root: info\n")) {
+            write("gateway.yml", noGateway);
+            Answer refused = management.post("/actuator/reload", "");
+            assertThat(refused.status()).as(noGateway).isEqualTo(409);
+            assertThat(refused.json().path("error").asText()).as(noGateway)
+                    .contains(config + " holds no policy-gateway settings now");
+        }
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+        assertThat(gauge("policy_config_generation")).isEqualTo(1.0);
+    }
+
+    @Test
     void aConfigMapUpdateThatSwapsTheDataLinkIsApplied() throws Exception {
         // The layout of a Kubernetes ConfigMap volume: gateway.yml -> ..data/gateway.yml, ..data -> ..<timestamp>
         Path first = Files.createDirectory(directory.resolve("..2026_12_01_10_00_00.1"));

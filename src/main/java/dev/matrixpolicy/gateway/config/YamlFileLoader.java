@@ -1,15 +1,28 @@
 package dev.matrixpolicy.gateway.config;
 
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.springframework.boot.env.PropertySourceLoader;
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.origin.TextResourceOrigin;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.Resource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Spring Boot's YAML loader, with a file that cannot be parsed reported in one message naming the
@@ -23,6 +36,9 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * before its YAML loader, so that which format wins when both are present stays Boot's.
  */
 final class YamlFileLoader implements PropertySourceLoader, Ordered {
+    /** How many values aliases may add to those a file writes out. */
+    static final long MOST_VALUES_FROM_ALIASES = 100_000;
+
     private final YamlPropertySourceLoader yaml = new YamlPropertySourceLoader();
 
     @Override
@@ -33,17 +49,81 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
     @Override
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
         try {
+            requireFewValuesFromAliases(resource);
             return yaml.load(name, resource);
         } catch (MarkedYAMLException malformed) {
             Mark mark = malformed.getProblemMark();
             String file = BadSetting.file(resource);
-            String problem = malformed.getProblem() + (malformed.getContext() == null ? "" : " (" + malformed.getContext() + ")")
-                    + "\n" + mark.get_snippet(8, 100);
+            // Not the line itself: it may hold a token, and the message reaches the log and the health details.
+            String problem = malformed.getProblem() + (malformed.getContext() == null ? "" : " (" + malformed.getContext() + ")");
             throw new InvalidConfigurationException("Malformed configuration file", new BadSetting(null, null,
                     new TextResourceOrigin(resource, new TextResourceOrigin.Location(mark.getLine(), mark.getColumn())), problem,
                     "Correct the YAML at line " + (mark.getLine() + 1) + " of " + file + ". Keys of one level start in the same"
                             + " column, indented with spaces, not tabs; a ':' after a key and a '-' before a list item are followed"
                             + " by a space; a key appears once in its level."), malformed);
+        }
+    }
+
+    /**
+     * Refuses a file whose aliases would make it into more than {@value #MOST_VALUES_FROM_ALIASES}
+     * values beyond those written: Boot flattens every alias into properties of its own, so 24 lines
+     * of lists that each name the one above twice (48 aliases, under SnakeYAML's limit of 50) become
+     * 2<sup>24</sup> properties and the heap runs out. The file is composed into nodes first, which
+     * SnakeYAML shares between an anchor and its aliases, and their expanded count worked out once
+     * per node.
+     */
+    private static void requireFewValuesFromAliases(Resource resource) throws IOException {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(Integer.MAX_VALUE); // the size and alias limits are Boot's loader's to apply
+        options.setMaxAliasesForCollections(Integer.MAX_VALUE);
+        try (Reader reader = new InputStreamReader(resource.getInputStream(), StandardCharsets.UTF_8)) {
+            for (Node document : new Yaml(options).composeAll(reader)) {
+                ExpandedCount count = new ExpandedCount();
+                long values = count.of(document);
+                if (values - count.written.size() > MOST_VALUES_FROM_ALIASES) {
+                    Mark start = document.getStartMark();
+                    throw new InvalidConfigurationException("Configuration file too large once its aliases are expanded",
+                            new BadSetting(null, null, new TextResourceOrigin(resource,
+                                    new TextResourceOrigin.Location(start.getLine(), start.getColumn())),
+                                    "its aliases (*name) expand it to " + (values == Long.MAX_VALUE ? "no end of" : values)
+                                            + " values from the " + count.written.size() + " written",
+                                    "Write the repeated settings out, or name fewer anchors (&name) from other aliases: at most "
+                                            + MOST_VALUES_FROM_ALIASES + " values may come from aliases."), null);
+                }
+            }
+        }
+    }
+
+    /** The number of values a node stands for once its aliases are expanded, each node worked out once. */
+    private static final class ExpandedCount {
+        private static final long IN_PROGRESS = Long.MAX_VALUE;
+        private final Map<Node, Long> counted = new IdentityHashMap<>();
+        private final Set<Node> written = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        long of(Node node) {
+            Long known = counted.get(node);
+            if (known != null) {
+                return known; // IN_PROGRESS for an alias inside its own anchor: no end to it
+            }
+            counted.put(node, IN_PROGRESS);
+            written.add(node);
+            long values = 1;
+            if (node instanceof SequenceNode sequence) {
+                for (Node item : sequence.getValue()) {
+                    values = sum(values, of(item));
+                }
+            } else if (node instanceof MappingNode mapping) {
+                for (NodeTuple entry : mapping.getValue()) {
+                    values = sum(sum(values, of(entry.getKeyNode())), of(entry.getValueNode()));
+                }
+            }
+            counted.put(node, values);
+            return values;
+        }
+
+        private static long sum(long a, long b) {
+            long sum = a + b;
+            return sum < 0 ? Long.MAX_VALUE : sum; // both are counts: an overflow is past any limit
         }
     }
 

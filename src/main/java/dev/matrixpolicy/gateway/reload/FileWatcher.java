@@ -61,7 +61,8 @@ final class FileWatcher implements SmartLifecycle {
             }
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException unexpected) {
+        } catch (RuntimeException | Error unexpected) {
+            // Whatever it was, the next check must come: a task that throws is never run again by its executor.
             log.warn("Checking the configuration files failed: {}", unexpected.toString());
         }
     }

@@ -130,6 +130,12 @@ public final class Reloader {
             String problem = ConfigurationLoader.describe(refused, readIn);
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem));
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
+        } catch (Error broke) {
+            // The heap or the stack ran out reading it: the serving generation is untouched, so say so and go on
+            // serving it, rather than leave the result of the reload before this one standing.
+            result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(),
+                    Optional.of("reading the configuration failed: " + broke));
+            log.error("Configuration reload failed ({}), generation {} keeps serving", trigger, serving.number(), broke);
         }
         // A file that failed to parse is not among those read: the ones watched before stay watched.
         watched = watch(watched, files, generations.current());

@@ -41,4 +41,25 @@ class ConfigFileLoaderTest {
             assertThat(properties.maxBodySize().toMegabytes()).isEqualTo(3);
         }
     }
+
+    @Test
+    void aFileOfAFewAliasesIsReadWithTheAliasesExpanded() throws IOException {
+        Files.writeString(directory.resolve("application.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: user_denylist
+                      name: first
+                      config: &spammers
+                        users: ["@spam:bad.example"]
+                    - module: user_denylist
+                      name: second
+                      config: *spammers
+                """);
+
+        try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.NONE).run("--spring.config.location=file:" + directory + "/")) {
+            assertThat(gateway.getBean(PolicyGatewayProperties.class).modules()).hasSize(2);
+        }
+    }
 }

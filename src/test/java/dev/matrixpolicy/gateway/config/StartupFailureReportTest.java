@@ -139,9 +139,52 @@ class StartupFailureReportTest {
         assertThat(screen).contains("Malformed configuration file")
                 .contains("file: " + config + ", line 3, column 11")
                 .contains("problem: mapping values are not allowed here")
-                .contains("       modules:\n")
                 .contains("Correct the YAML at line 3 of " + config);
     }
+
+    @Test
+    void malformedYamlIsReportedWithoutTheLineWhichMayHoldASecret(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  admin:
+                	token: Sup3rS3cretAdminT0ken
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Malformed configuration file").contains("file: " + config + ", line 4")
+                .doesNotContain("Sup3rS3cret");
+    }
+
+    @Test
+    void aFileWhoseAliasesWouldExpandItPastTheHeapStopsStartupSayingSo(CapturedOutput output) throws IOException {
+        StringBuilder bomb = new StringBuilder("policy-gateway:\n  server-name: example.com\nbomb:\n  l0: &l0 [x, x]\n");
+        for (int level = 1; level <= 24; level++) {
+            bomb.append("  l").append(level).append(": &l").append(level).append(" [*l").append(level - 1)
+                    .append(", *l").append(level - 1).append("]\n");
+        }
+        Path config = Files.writeString(directory.resolve("gateway.yml"), bomb);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Configuration file too large once its aliases are expanded").contains("file: " + config)
+                .containsPattern("expand it to [0-9]{9} values").contains("at most 100000 values may come from aliases");
+    }
+
+    @Test
+    void aFileWithAnAliasInsideItsOwnAnchorStopsStartupSayingSo(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                loop: &loop [a, *loop]
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("expand it to no end of values");
+    }
+
 
     @Test
     void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {

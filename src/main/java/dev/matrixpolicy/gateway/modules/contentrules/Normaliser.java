@@ -66,6 +66,8 @@ final class Normaliser {
     private static final String LEET_FROM = "01345789";
     private static final String LEET_TO = "oieastbg";
     private static final int COMBINING_GRAPHEME_JOINER = 0x034F;
+    /** Stream-safe text's longest run of combining marks (UAX #15 counts non-starters; every mark is counted here). */
+    private static final int LONGEST_MARK_RUN = 30;
 
     private final boolean confusables;
     private final boolean diacritics;
@@ -295,7 +297,8 @@ final class Normaliser {
             }
             bounds[count++] = start;
             bounds[count++] = end;
-            pieces.append(text, start, end).append(PIECE_END);
+            appendStreamSafe(pieces, text, start, end);
+            pieces.append(PIECE_END);
             i = end; // inert, or the end: it may only be the character before the next piece
         }
         String unicode = unicodeForm(pieces.toString());
@@ -308,6 +311,32 @@ final class Normaliser {
             done = bounds[p + 1];
         }
         fold(text, done, length, out);
+    }
+
+    /**
+     * Appends {@code text[start, end)} in Unicode's stream-safe form (UAX #15): a combining grapheme
+     * joiner after each {@value #LONGEST_MARK_RUN} marks in a row. The JDK's normaliser sorts a run
+     * of combining marks by insertion, so a message of 16,000 marks of alternating classes cost
+     * seconds (quadratic); the joiner is a starter that ends the run, and no text has such runs. The
+     * joiners are dropped with the others when the text is folded.
+     */
+    private static void appendStreamSafe(StringBuilder pieces, String text, int start, int end) {
+        int marks = 0;
+        for (int i = start; i < end; ) {
+            int codePoint = text.codePointAt(i);
+            int next = i + Character.charCount(codePoint);
+            int type = Character.getType(codePoint);
+            if (type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK || type == Character.ENCLOSING_MARK) {
+                if (++marks > LONGEST_MARK_RUN) {
+                    pieces.appendCodePoint(COMBINING_GRAPHEME_JOINER);
+                    marks = 1;
+                }
+            } else {
+                marks = 0;
+            }
+            pieces.append(text, i, Math.min(next, end));
+            i = next;
+        }
     }
 
     /** One code point's fold: look-alike, case, then leet; the rest of {@link #normalise} is about sequences. */
@@ -339,7 +368,8 @@ final class Normaliser {
         for (int i = 0, length = decomposed.length(); i < length; ) {
             int codePoint = decomposed.codePointAt(i);
             i += Character.charCount(codePoint);
-            if (Character.getType(codePoint) != Character.NON_SPACING_MARK) {
+            // the stream-safe joiners stay until folded, so that the runs of spacing marks left stay short for NFC too
+            if (Character.getType(codePoint) != Character.NON_SPACING_MARK || codePoint == COMBINING_GRAPHEME_JOINER) {
                 bare.appendCodePoint(codePoint);
             }
         }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import com.google.re2j.Matcher;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
@@ -88,6 +89,19 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         return new ContentRules(context.instanceName(), context.serverName(), rules, enabled, reading, recent, resources);
     }
 
+    /** Whether a regex finds a match of no text in the empty text, or in short ordinary ones. */
+    private static boolean matchesNothing(Pattern pattern) {
+        for (String text : List.of("", " ", "a", "hello world", "0")) {
+            Matcher matcher = pattern.matcher(text);
+            while (matcher.find()) {
+                if (matcher.start() == matcher.end()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private static ContentRule.TextChecks textChecks(int rule, String field, ContentRulesConfig.Rule config,
                                                      Normaliser normaliser, TextIndex.Builder index) {
         List<String> keywords = normalised(field + ".keywords", config.keywords(), normaliser);
@@ -96,12 +110,26 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         phrases.forEach(phrase -> index.phrase(rule, phrase));
         for (int r = 0; r < config.regexes().size(); r++) {
             String source = config.regexes().get(r);
+            String key = field + ".regexes[" + r + "]";
+            String tooLarge = RegexSize.tooLarge(source);
+            if (tooLarge != null) {
+                throw new ModuleConfigurationException(key, "'" + source + "' cannot be used: " + tooLarge
+                        + ". Write it with smaller counted repetitions ({n,m}), or as several regexes.");
+            }
+            Pattern pattern;
             try {
-                index.regex(rule, source, Pattern.compile(source, Pattern.CASE_INSENSITIVE));
+                pattern = Pattern.compile(source, Pattern.CASE_INSENSITIVE);
             } catch (PatternSyntaxException invalid) {
-                throw new ModuleConfigurationException(field + ".regexes[" + r + "]", "'" + source + "' is not a valid RE2 "
+                throw new ModuleConfigurationException(key, "'" + source + "' is not a valid RE2 "
                         + "regular expression: " + invalid.getDescription());
             }
+            if (matchesNothing(pattern)) {
+                throw new ModuleConfigurationException(key, "'" + source + "' matches the empty text (or a mere position,"
+                        + " such as \\b), so it finds a match in about every text and would refuse every message (and hide"
+                        + " every user from the directory). Make what it must find required: 'a|b' rather than 'a|b|',"
+                        + " 'x+' rather than 'x*'.");
+            }
+            index.regex(rule, source, pattern);
         }
         ContentRulesConfig.Mentions mentions = config.mentions();
         ContentRulesConfig.Links links = config.links();

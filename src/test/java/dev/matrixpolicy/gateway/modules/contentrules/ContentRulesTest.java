@@ -39,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
@@ -403,6 +405,39 @@ class ContentRulesTest {
                 .extracting(e -> ((ModuleConfigurationException) e).field()).isEqualTo("rules[0].regexes[1]");
         assertThatThrownBy(() -> module(words("backreference", List.of(), List.of(), List.of("(a)\\1"))))
                 .isInstanceOf(ModuleConfigurationException.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"(?:crypto|airdrop|)", "(spam)*", "x?", "^", "\\b", "scam|\\bq*"})
+    void aRegexThatMatchesTheEmptyTextWhichWouldRefuseEveryMessageIsRefused(String regex) {
+        assertThatThrownBy(() -> module(words("typo", List.of(), List.of(), List.of(regex))))
+                .isInstanceOf(ModuleConfigurationException.class)
+                .hasMessageContaining("matches the empty text")
+                .extracting(e -> ((ModuleConfigurationException) e).field()).isEqualTo("rules[0].regexes[0]");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"(((a{1000}){1000}){1000}){1000}", "((a{100}){100}){100}", "a{1000}b{1000}c{1000}x{1000}y{1000}z{1000}q{1000}r{1000}s{1000}t{1000}u{1000}v{1000}w{1000}e{1000}f{1000}g{1000}h{1000}i{1000}j{1000}k{1000}l{1000}"})
+    void aRegexTooLargeToCompileIsRefusedBeforeItIsCompiled(String regex) {
+        assertThatThrownBy(() -> module(words("huge", List.of(), List.of(), List.of(regex))))
+                .isInstanceOf(ModuleConfigurationException.class)
+                .hasMessageContaining("too large to compile");
+    }
+
+    @Test
+    void aRegexNestingGroupsTooDeeplyIsRefusedBeforeItIsCompiled() {
+        String deep = "(".repeat(20_000) + "a" + ")".repeat(20_000);
+        assertThatThrownBy(() -> module(words("deep", List.of(), List.of(), List.of(deep))))
+                .isInstanceOf(ModuleConfigurationException.class)
+                .hasMessageContaining("nests groups more than 200 deep");
+    }
+
+    @Test
+    void regexesOfOrdinarySizeStillCompile() {
+        for (String regex : List.of("free\\s+(btc|eth|usdt)\\s*\\d+", "(\\w+\\s+){1,1000}free", "[{}]+x{2,5}", "\\p{Greek}{3}",
+                "[]a]{10}b", "a{,5}")) {
+            assertThat(module(words("ordinary", List.of(), List.of(), List.of(regex)))).as(regex).isNotNull();
+        }
     }
 
     @Test

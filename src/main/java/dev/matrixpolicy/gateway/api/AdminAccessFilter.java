@@ -64,6 +64,11 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     }
 
     @Override
+    void refuseForbidden(HttpServletResponse response, String reason) throws IOException {
+        refuse(response, HttpStatus.FORBIDDEN, "M_FORBIDDEN", reason);
+    }
+
+    @Override
     void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, REALM);
         if (presented) {

@@ -54,6 +54,11 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
     }
 
     @Override
+    void refuseForbidden(HttpServletResponse response, String reason) throws IOException {
+        refuse(response, HttpServletResponse.SC_FORBIDDEN, reason + "\n");
+    }
+
+    @Override
     void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -7,8 +8,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Enumeration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -39,12 +42,22 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     @Override
     protected final void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        if (sentByAnotherSite(request)) {
+            refuseForbidden(response, "A browser sent this " + request.getMethod() + " from a page of another site (its Origin"
+                    + " or Sec-Fetch-Site says so): refused, so that no web page can act with an admin's credentials or"
+                    + " from this machine. Send it from the admin console, curl or the homeserver.");
+            return;
+        }
         Optional<Token> token = configured.get().map(this::token);
         if (token.isEmpty()) {
-            if (PeerAddressValve.isLoopback(request)) {
-                chain.doFilter(request, response);
-            } else {
+            if (!PeerAddressValve.isLoopback(request)) {
                 refuseNonLoopback(response);
+            } else if (!namesThisMachine(request.getServerName())) {
+                refuseForbidden(response, "Without a token, loopback callers must address the gateway as localhost or by"
+                        + " IP address, not by a name (" + LogText.quoted(request.getServerName()) + "), which a web page"
+                        + " could have pointed at this machine. Use http://127.0.0.1 or http://localhost, or configure a token.");
+            } else {
+                chain.doFilter(request, response);
             }
             return;
         }
@@ -68,6 +81,44 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
         return last.token();
     }
 
+    /**
+     * Whether a browser sent an unsafe request (not GET, HEAD or OPTIONS) from a page of another site:
+     * its {@code Sec-Fetch-Site} says {@code cross-site} or {@code same-site}, or its {@code Origin}
+     * names another host and port than its {@code Host} ({@code null} included, a sandboxed page's). A
+     * cached Basic login is sent with a cross-site form or {@code fetch}, which needs no CORS
+     * preflight when it posts text or nothing. Homeservers and curl send neither header.
+     */
+    static boolean sentByAnotherSite(HttpServletRequest request) {
+        String method = request.getMethod();
+        if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+            return false;
+        }
+        String site = request.getHeader("Sec-Fetch-Site");
+        if (site != null && (site.equalsIgnoreCase("cross-site") || site.equalsIgnoreCase("same-site"))) {
+            return true;
+        }
+        String origin = request.getHeader(HttpHeaders.ORIGIN);
+        if (origin == null) {
+            return false;
+        }
+        int authority = origin.indexOf("://");
+        String host = request.getHeader(HttpHeaders.HOST);
+        return authority < 0 || host == null || !origin.substring(authority + 3).equalsIgnoreCase(host);
+    }
+
+    /**
+     * Whether a loopback caller addressed the gateway so that no web page could have: as
+     * {@code localhost} or by an IP address. A page that rebinds its own name to 127.0.0.1 (DNS
+     * rebinding) sends that name in {@code Host}, and would otherwise read the answers as its own.
+     */
+    static boolean namesThisMachine(String serverName) {
+        String name = serverName.toLowerCase(Locale.ROOT);
+        return name.equals("localhost") || name.endsWith(".localhost") || name.startsWith("[")
+                || IPV4.matcher(name).matches();
+    }
+
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
     /** The token in an {@code Authorization} header ({@code null} when there is none), if it carries one. */
     abstract Optional<String> presented(String authorization);
 
@@ -83,6 +134,9 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
 
     /** No token is configured and the caller is not on this machine. */
     abstract void refuseNonLoopback(HttpServletResponse response) throws IOException;
+
+    /** A 403 for a request refused whoever sent it: from another site's page, or to a name a page could rebind. */
+    abstract void refuseForbidden(HttpServletResponse response, String reason) throws IOException;
 
     /** A token is configured and the caller presented none ({@code presented} false) or another. */
     abstract void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException;

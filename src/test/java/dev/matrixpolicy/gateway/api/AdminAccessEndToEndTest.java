@@ -50,6 +50,25 @@ class AdminAccessEndToEndTest {
         }
 
         @Test
+        void aReloadABrowserPostsFromAnotherSiteWithACachedLoginIsRefused() {
+            String reload = "POST /actuator/reload HTTP/1.1\r\nHost: localhost:" + managementPort + "\r\nConnection: close\r\n"
+                    + "Authorization: Basic " + basic("admin:" + ADMIN_TOKEN) + "\r\nContent-Length: 0\r\n";
+
+            RawHttp.Response crossSite = RawHttp.exchange(managementPort, reload + "Origin: https://evil.example\r\n\r\n");
+            RawHttp.Response sandboxed = RawHttp.exchange(managementPort, reload + "Origin: null\r\n\r\n");
+            RawHttp.Response sameSite = RawHttp.exchange(managementPort, reload + "Sec-Fetch-Site: same-site\r\n\r\n");
+            // past the guard, the endpoint answers: decisions takes no POST
+            RawHttp.Response console = RawHttp.exchange(managementPort, reload.replace("/actuator/reload", "/actuator/decisions")
+                    + "Origin: http://localhost:" + managementPort + "\r\nSec-Fetch-Site: same-origin\r\n\r\n");
+
+            assertThat(crossSite.status()).as(crossSite.body()).isEqualTo(403);
+            assertThat(crossSite.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+            assertThat(sandboxed.status()).isEqualTo(403);
+            assertThat(sameSite.status()).isEqualTo(403);
+            assertThat(console.status()).as(console.body()).isEqualTo(405);
+        }
+
+        @Test
         void basicAuthWithTheTokenAsPasswordAndAnyUserOpensTheConsole() {
             Answer page = get("/console/", "Basic " + basic("anyone:" + ADMIN_TOKEN));
 

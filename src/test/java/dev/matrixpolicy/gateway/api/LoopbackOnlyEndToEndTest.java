@@ -51,6 +51,36 @@ class LoopbackOnlyEndToEndTest {
         }
 
         @Test
+        void loopbackCallerNamingTheGatewayByAnotherNameIsRefusedAsAPageRebindingItsNameWouldBe() {
+            RawHttp.Response rebound = RawHttp.exchange(port,
+                    "GET /v1/callbacks HTTP/1.1\r\nHost: rebind.evil.example:" + port + "\r\nConnection: close\r\n\r\n");
+
+            assertThat(rebound.status()).as(rebound.body()).isEqualTo(403);
+            assertThat(rebound.body()).contains("must address the gateway as localhost or by IP address");
+            for (String host : new String[] {"localhost", "127.0.0.1", "[::1]", "gateway.localhost"}) {
+                RawHttp.Response answer = RawHttp.exchange(port,
+                        "GET /v1/callbacks HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n\r\n");
+                assertThat(answer.status()).as(host).isEqualTo(200);
+            }
+        }
+
+        @Test
+        void aPostABrowserSentFromAnotherSiteIsRefused() {
+            String invite = "{\"inviter\": \"@a:example.com\", \"invitee\": \"@b:example.com\", \"room_id\": \"!r:example.com\"}";
+            String post = "POST /v1/spam_checker/user_may_invite HTTP/1.1\r\nHost: localhost:" + port + "\r\nConnection: close\r\n"
+                    + "Content-Type: text/plain\r\nContent-Length: " + invite.length() + "\r\n";
+
+            RawHttp.Response crossSite = RawHttp.exchange(port, post + "Origin: https://evil.example\r\n\r\n" + invite);
+            RawHttp.Response fetchMetadata = RawHttp.exchange(port, post + "Sec-Fetch-Site: cross-site\r\n\r\n" + invite);
+            RawHttp.Response sameOrigin = RawHttp.exchange(port, post + "Origin: http://localhost:" + port + "\r\n\r\n" + invite);
+
+            assertThat(crossSite.status()).as(crossSite.body()).isEqualTo(403);
+            assertThat(crossSite.body()).contains("from a page of another site");
+            assertThat(fetchMetadata.status()).isEqualTo(403);
+            assertThat(sameOrigin.status()).as(sameOrigin.body()).isEqualTo(200);
+        }
+
+        @Test
         void loopbackCallerIsAnsweredWhateverAddressItsForwardedForHeaderClaims() {
             RawHttp.Response answer = RawHttp.exchange(port, CALLBACKS + "X-Forwarded-For: 10.1.2.3\r\n\r\n");
 

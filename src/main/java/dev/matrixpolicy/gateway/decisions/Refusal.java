@@ -16,7 +16,9 @@ import java.util.Optional;
  * @param outcome  refused or failed
  * @param verdict  the outcome label of the metrics: {@code deny}, {@code shadow_ban} or {@code error}
  * @param errcode  the Matrix error code answered, if the answer had one
- * @param reason   the error message answered, or for a failure what went wrong
+ * @param reason   the error message answered, or for a failure what went wrong; cut to its first
+ *                 {@value #LONGEST_REASON} characters, so that a backend answering megabytes of
+ *                 message cannot fill the heap through the decision log, which keeps thousands
  * @param status   the HTTP status answered
  */
 public record Refusal(String category, String callback, Optional<String> entry, Mode mode, Outcome outcome,
@@ -30,6 +32,18 @@ public record Refusal(String category, String callback, Optional<String> entry, 
         Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(errcode, "errcode");
         Objects.requireNonNull(reason, "reason");
+        reason = reason.map(Refusal::cut);
+    }
+
+    /** The most of a reason kept. */
+    public static final int LONGEST_REASON = 1_000;
+
+    private static String cut(String reason) {
+        if (reason.length() <= LONGEST_REASON) {
+            return reason;
+        }
+        int end = Character.isHighSurrogate(reason.charAt(LONGEST_REASON - 1)) ? LONGEST_REASON - 1 : LONGEST_REASON;
+        return reason.substring(0, end) + "... (" + reason.length() + " characters)";
     }
 
     /** Whether the answer took effect. */

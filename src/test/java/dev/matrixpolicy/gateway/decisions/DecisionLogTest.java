@@ -70,6 +70,17 @@ class DecisionLogTest {
     }
 
     @Test
+    void aReasonOfMegabytesIsKeptToItsFirstThousandCharacters() {
+        String huge = "A".repeat(900_000);
+        log.record(new Refusal("spam_checker", "user_may_invite", Optional.of("backend"), Refusal.Mode.ENFORCE,
+                Refusal.Outcome.REFUSED, "deny", Optional.of("M_FORBIDDEN"), Optional.of(huge), 403), args("{}"));
+
+        String kept = log.newestFirst(LoggedDecision.Filter.ALL, 1).getFirst().reason().orElseThrow();
+        assertThat(kept).startsWith("A".repeat(Refusal.LONGEST_REASON)).endsWith("... (900000 characters)")
+                .hasSize(Refusal.LONGEST_REASON + "... (900000 characters)".length());
+    }
+
+    @Test
     void writersOnManyThreadsNeverLeaveTheReaderMoreThanCapacityOrAnOldDecision() throws Exception {
         DecisionLog log = new DecisionLog(64, CLOCK);
         try (ExecutorService threads = Executors.newFixedThreadPool(8)) {

@@ -57,6 +57,16 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
         return guarded.stream().noneMatch(prefix -> path.equals(prefix) || path.startsWith(prefix + "/"));
     }
 
+    /**
+     * The admin answers hold user IDs, rules' reasons, file paths and URLs: no cache keeps them, and no
+     * browser takes them for anything but the type they say.
+     */
+    @Override
+    void guardedHeaders(HttpServletResponse response) {
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+        response.setHeader("X-Content-Type-Options", "nosniff");
+    }
+
     @Override
     void refuseNonLoopback(HttpServletResponse response) throws IOException {
         refuse(response, HttpStatus.FORBIDDEN, "M_FORBIDDEN",

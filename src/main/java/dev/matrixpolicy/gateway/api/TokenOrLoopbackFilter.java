@@ -42,6 +42,7 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     @Override
     protected final void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        guardedHeaders(response);
         if (sentByAnotherSite(request)) {
             refuseForbidden(response, "A browser sent this " + request.getMethod() + " from a page of another site (its Origin"
                     + " or Sec-Fetch-Site says so): refused, so that no web page can act with an admin's credentials or"
@@ -118,6 +119,10 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     }
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    /** Headers every answer of a guarded path carries, refusals included; none by default. */
+    void guardedHeaders(HttpServletResponse response) {
+    }
 
     /** The token in an {@code Authorization} header ({@code null} when there is none), if it carries one. */
     abstract Optional<String> presented(String authorization);

@@ -50,6 +50,15 @@ class AdminAccessEndToEndTest {
         }
 
         @Test
+        void adminAnswersAreNeitherCachedNorSniffedRefusalsIncluded() {
+            for (String token : new String[] {ADMIN_TOKEN, "wrong"}) {
+                Answer answer = new GatewayClient(managementPort, token).get("/actuator/decisions");
+                assertThat(answer.header("Cache-Control")).as(token).isEqualTo("no-store");
+                assertThat(answer.header("X-Content-Type-Options")).as(token).isEqualTo("nosniff");
+            }
+        }
+
+        @Test
         void aReloadABrowserPostsFromAnotherSiteWithACachedLoginIsRefused() {
             String reload = "POST /actuator/reload HTTP/1.1\r\nHost: localhost:" + managementPort + "\r\nConnection: close\r\n"
                     + "Authorization: Basic " + basic("admin:" + ADMIN_TOKEN) + "\r\nContent-Length: 0\r\n";

@@ -12,35 +12,40 @@ import java.util.function.LongSupplier;
 
 /**
  * The state of one process, the default: nothing to install, and right for a single replica (with
- * several, each enforces its own limits). Bounded: at most {@code maxKeys} keys (past that, Caffeine
- * evicts the keys it judges least likely to be used again, by how often and how recently each was
- * used: not strictly the least recently used), and each key forgotten once its state no longer
- * matters (a bucket after its period, a window after its length).
+ * several, each enforces its own limits). Bounded in bytes, not keys: the keys hold user and room IDs
+ * of up to 255 bytes that any homeserver's users choose, so a million keys were 600 MB; past
+ * {@code maxBytes} (a quarter of the heap by default) Caffeine evicts the keys it judges least likely
+ * to be used again, by how often and how recently each was used: not strictly the least recently
+ * used. Each key is forgotten once its state no longer matters (a bucket after its period, a window
+ * after its length).
  *
  * <p>Time is a monotonic ticker ({@link System#nanoTime()}), never the wall clock: a clock stepped
  * back (NTP, a VM resumed) would otherwise stop refills until it caught up again. The one ticker
  * times the refills, the windows and the cache's expiry.
  */
 public final class MemoryState implements SharedState {
-    /** The default bound: enough for every active sender and room of a large homeserver. */
-    public static final long DEFAULT_MAX_KEYS = 1_000_000;
+    /** What a key costs besides its text: Caffeine's node, the entry, their headers (measured: about 200 bytes). */
+    static final int KEY_OVERHEAD = 200;
+    /** What a window's member costs besides its text: the linked map's entry and the boxed time. */
+    static final int MEMBER_OVERHEAD = 80;
 
     private final LongSupplier ticker;
     private final Cache<String, Entry> entries;
 
-    /** A state on {@link System#nanoTime()}, with {@link #DEFAULT_MAX_KEYS}. */
+    /** A state on {@link System#nanoTime()}, holding at most a quarter of the heap (16 MiB at least). */
     public MemoryState() {
-        this(System::nanoTime, DEFAULT_MAX_KEYS);
+        this(System::nanoTime, Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4));
     }
 
     /**
-     * @param ticker  a monotonic time in nanoseconds, as {@link System#nanoTime()}: only differences count
-     * @param maxKeys the most keys kept
+     * @param ticker   a monotonic time in nanoseconds, as {@link System#nanoTime()}: only differences count
+     * @param maxBytes the most the keys and what they hold may take, as {@link #weight} estimates it
      */
-    public MemoryState(LongSupplier ticker, long maxKeys) {
+    public MemoryState(LongSupplier ticker, long maxBytes) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.entries = Caffeine.newBuilder()
-                .maximumSize(maxKeys)
+                .maximumWeight(maxBytes)
+                .weigher(MemoryState::weight)
                 .ticker(ticker::getAsLong)
                 .expireAfter(Expiry.<String, Entry>writing((key, entry) -> entry.lifetime()))
                 // Every take writes: with the default executor each write hands the cache's upkeep to
@@ -57,8 +62,28 @@ public final class MemoryState implements SharedState {
     private record TokenBucket(double tokens, long updated, Duration lifetime) implements Entry {
     }
 
-    /** Members by the time they were last seen, oldest first. */
-    private record Window(LinkedHashMap<String, Long> seen, Duration lifetime) implements Entry {
+    /**
+     * Members by the time they were last seen, oldest first.
+     *
+     * @param memberLength the length of the member last seen, standing for every member's in the estimate
+     *                     (adding them all up at each write would cost a pass over up to {@link #MAX_MEMBERS})
+     */
+    private record Window(LinkedHashMap<String, Long> seen, Duration lifetime, int memberLength) implements Entry {
+    }
+
+    /** An estimate of the bytes a key and its entry take (IDs are ASCII, a byte a character). */
+    private static int weight(String key, Entry entry) {
+        long bytes = KEY_OVERHEAD + key.length();
+        if (entry instanceof Window window) {
+            bytes += (long) window.seen().size() * (MEMBER_OVERHEAD + window.memberLength());
+        }
+        return (int) Math.min(bytes, Integer.MAX_VALUE);
+    }
+
+    /** The bytes the keys take now, as {@link #weight} estimates them, once pending evictions are done. */
+    long estimatedBytes() {
+        entries.cleanUp();
+        return entries.policy().eviction().orElseThrow().weightedSize().orElseThrow();
     }
 
     /** The ticker in whole milliseconds, the unit of the arithmetic; floored, so it never goes back. */
@@ -107,7 +132,7 @@ public final class MemoryState implements SharedState {
                 oldest.remove();
             }
             count[0] = seen.size();
-            return new Window(seen, window);
+            return new Window(seen, window, member.length());
         });
         return count[0];
     }

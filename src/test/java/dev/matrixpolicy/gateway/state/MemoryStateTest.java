@@ -20,7 +20,7 @@ class MemoryStateTest extends SharedStateContract {
     private final MemoryState state = new MemoryState();
     /** The ticker, in nanoseconds; negative, as {@link System#nanoTime()} may be. */
     private final AtomicLong now = new AtomicLong(-1_000_000_000_000L);
-    private final MemoryState onTestClock = new MemoryState(now::get, 100);
+    private final MemoryState onTestClock = new MemoryState(now::get, 4 << 20);
 
     @Override
     SharedState state() {
@@ -65,6 +65,20 @@ class MemoryStateTest extends SharedStateContract {
         now.addAndGet(Duration.ofSeconds(10).toNanos());
 
         assertThat(onTestClock.take("k", bucket)).isEqualTo(Take.ALLOWED);
+    }
+
+    @Test
+    void manyKeysOfLongIdsAreHeldWithinTheBytesGivenNotACountOfKeys() {
+        MemoryState small = new MemoryState(now::get, 1 << 20);
+        Bucket bucket = new Bucket(10, Duration.ofMinutes(10));
+        String padding = "x".repeat(240);
+        for (int i = 0; i < 20_000; i++) {
+            small.take("rate_limits:events:sender:@" + padding + i + ":example.com", bucket);
+            small.countDistinct("repeated:@" + padding + i + ":example.com", "!" + padding + ":example.com", Duration.ofMinutes(10));
+        }
+
+        assertThat(small.estimatedBytes()).isLessThanOrEqualTo(1 << 20).isGreaterThan(1 << 19);
+        small.close();
     }
 
     @Test

@@ -35,7 +35,7 @@ class RateLimitsTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     /** The wall clock, in milliseconds since the epoch: what events' origin_server_ts are compared with. */
     private final AtomicLong wallClock = new AtomicLong(1_700_000_000_000L);
-    private final RateLimitsModuleType type = new RateLimitsModuleType(new MemoryState(now::get, 1000), wallClock::get);
+    private final RateLimitsModuleType type = new RateLimitsModuleType(new MemoryState(now::get, 1 << 20), wallClock::get);
     private static final AtomicLong EVENTS = new AtomicLong();
 
     private PolicyModule module(Map<String, String> config) {
@@ -161,7 +161,7 @@ class RateLimitsTest {
     @Test
     void anEventAskedTwiceAtOnceTakesOneTokenAndBothAsksGetItsAnswer() throws Exception {
         // a state slow enough (as Redis over a network) that the second asking comes while the first takes its token
-        MemoryState memory = new MemoryState(now::get, 1000);
+        MemoryState memory = new MemoryState(now::get, 1 << 20);
         SharedState slow = new SharedState() {
             @Override
             public Take take(String key, Bucket bucket) {

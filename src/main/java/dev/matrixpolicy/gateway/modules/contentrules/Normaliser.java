@@ -66,6 +66,17 @@ final class Normaliser {
     private static final String LEET_FROM = "01345789";
     private static final String LEET_TO = "oieastbg";
     private static final int COMBINING_GRAPHEME_JOINER = 0x034F;
+    /**
+     * Whether a character renders as nothing, and is dropped: the format characters (zero-width
+     * space and joiners, soft hyphen, bidirectional controls, tags...), the combining grapheme
+     * joiner, and the letters that show blank though no format character: the Hangul fillers and
+     * the blank braille pattern, which spam puts between the letters of a word.
+     */
+    static boolean isInvisible(int codePoint) {
+        return Character.getType(codePoint) == Character.FORMAT || codePoint == COMBINING_GRAPHEME_JOINER
+                || codePoint == 0x115F || codePoint == 0x1160 || codePoint == 0x3164 || codePoint == 0xFFA0 || codePoint == 0x2800;
+    }
+
     /** Stream-safe text's longest run of combining marks (UAX #15 counts non-starters; every mark is counted here). */
     private static final int LONGEST_MARK_RUN = 30;
 
@@ -143,7 +154,7 @@ final class Normaliser {
     private void foldOther(int codePoint, Output out) {
         if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
             out.space();
-        } else if (Character.getType(codePoint) != Character.FORMAT && codePoint != COMBINING_GRAPHEME_JOINER) {
+        } else if (!isInvisible(codePoint)) {
             out.append(fold(codePoint));
         }
     }
@@ -253,7 +264,7 @@ final class Normaliser {
                 folds[c] = OTHER;
             } else if (Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
                 folds[c] = ' ';
-            } else if (Character.getType(c) == Character.FORMAT || c == COMBINING_GRAPHEME_JOINER) {
+            } else if (isInvisible(c)) {
                 folds[c] = DROPPED;
             } else {
                 int folded = Character.toLowerCase(Character.toUpperCase(c));

@@ -9,14 +9,17 @@ import org.jsoup.nodes.Entities;
 
 /**
  * The text of one subject (a message, a room name, a display name), gathered from its parts and
- * capped: at most {@code max-scanned-length} characters of the parts are read, so every later pass
- * (normalisation, keywords, regexes, links, mentions) works on a bounded text however large the
+ * capped: at most {@code max-scanned-length} characters of text come out of the parts, so every later
+ * pass (normalisation, keywords, regexes, links, mentions) works on a bounded text however large the
  * event. Parts are joined by a new line, which normalisation turns into a space.
  *
  * <p>Each part gets its share of the cap: all of it when the parts fit together, and otherwise an
  * equal share of what the shorter parts leave (the shares of max-min fairness), so that padding one
  * part (a body of 16,384 spaces) cannot push another (the formatted body, {@code m.new_content}) out
- * of the scan. An HTML part's share counts its markup too: it is what is read of it.
+ * of the scan. A share counts what a reader sees, never what shows as nothing: markup, and the
+ * characters {@link Normaliser#isInvisible} drops, are passed over without counting (in time linear in
+ * the part, which the body's size bounds), so that 16,384 zero-width spaces or 2,400 empty
+ * {@code <b></b>} cannot push the words after them out of the scan either.
  *
  * <p>HTML ({@code formatted_body}) is read as text, as a client renders it: a {@code <} followed by a
  * letter, {@code /}, {@code !} or {@code ?} starts a tag (any other is text, {@code 1 < 2}), which
@@ -81,7 +84,7 @@ final class RawText {
             if (part.html()) {
                 readHtml(part.source(), shares[i]);
             } else {
-                text.append(part.source(), 0, shares[i]);
+                appendVisible(part.source(), 0, part.source().length(), shares[i]);
             }
         }
         for (String href : hrefs) {
@@ -109,35 +112,71 @@ final class RawText {
     }
 
     /**
-     * Reads the first {@code end} characters of an HTML part. A tag (or a reference) that runs past
-     * them is not read: a cut link could name another host. What is appended, links included, is
-     * never longer than what was read.
+     * Appends the characters of {@code source[from, to)} that show, up to {@code most} of them;
+     * returns how many it appended.
      */
-    private void readHtml(String html, int end) {
+    private int appendVisible(String source, int from, int to, int most) {
+        int appended = 0;
+        int run = from; // the start of the visible characters not appended yet, appended a run at a time
+        int i = from;
+        while (i < to && appended < most) {
+            if (source.charAt(i) < 0x80) { // no ASCII character is invisible: the usual text, at a compare a character
+                appended++;
+                i++;
+                continue;
+            }
+            int codePoint = source.codePointAt(i);
+            int next = i + Character.charCount(codePoint);
+            if (Normaliser.isInvisible(codePoint)) {
+                text.append(source, run, i);
+                run = next;
+            } else {
+                appended += next - i;
+            }
+            i = next;
+        }
+        text.append(source, run, i);
+        return appended;
+    }
+
+    /**
+     * Reads an HTML part until {@code share} characters of text (links included) have come out of it.
+     * A tag (or a reference) that the part ends in is not read: a cut link could name another host.
+     */
+    private void readHtml(String html, int share) {
+        int end = html.length();
+        int produced = 0;
         int i = 0;
-        while (i < end) {
+        while (i < end && produced < share) {
             char c = html.charAt(i);
             if (c == '<' && i + 1 < end && startsTag(html.charAt(i + 1))) {
                 int close = tagEnd(html, i);
-                if (close < 0 || close >= end) {
+                if (close < 0) {
                     return;
                 }
                 String name = tagName(html, i + 1, close);
                 if (!name.isEmpty()) { // not a comment, whose href= is no link
-                    href(html, i + 1, close);
+                    produced += href(html, i + 1, close, share - produced);
                 }
                 if (SEPARATING.contains(name)) {
                     text.append(' ');
+                    produced++;
                 }
                 i = close + 1;
             } else if (c == '&') {
+                int before = text.length();
                 i = reference(html, i, end, text);
+                produced += text.length() - before;
             } else {
-                int run = i + 1; // up to the next tag or reference, appended at once
+                int run = i + 1; // up to the next tag or reference
                 while (run < end && html.charAt(run) != '<' && html.charAt(run) != '&') {
                     run++;
                 }
-                text.append(html, i, run);
+                int appended = appendVisible(html, i, run, share - produced);
+                produced += appended;
+                if (produced >= share) {
+                    return;
+                }
                 i = run;
             }
         }
@@ -167,8 +206,11 @@ final class RawText {
         return html.substring(start, end).toLowerCase(Locale.ROOT);
     }
 
-    /** Notes the {@code href} value of the tag between {@code from} and {@code to}, if it has one. */
-    private void href(String html, int from, int to) {
+    /**
+     * Notes the {@code href} value of the tag between {@code from} and {@code to}, if it has one and it
+     * fits in {@code room} characters; returns its length, or 0.
+     */
+    private int href(String html, int from, int to, int room) {
         String tag = html.substring(from, to).toLowerCase(Locale.ROOT);
         int at = tag.indexOf("href");
         while (at >= 0) {
@@ -188,11 +230,16 @@ final class RawText {
                     end++;
                 }
                 // the original text, not the lower-cased copy: a path may be case-sensitive
-                hrefs.add(decode(html.substring(from + start, from + end)));
-                return;
+                String href = decode(html.substring(from + start, from + end));
+                if (href.length() > room) {
+                    return 0;
+                }
+                hrefs.add(href);
+                return href.length();
             }
             at = tag.indexOf("href", at + 4);
         }
+        return 0;
     }
 
     private static String decode(String value) {

@@ -398,6 +398,25 @@ class ContentRulesTest {
     }
 
     @Test
+    void whatShowsAsNothingDoesNotPushTheWordsAfterItOutOfTheScan() {
+        ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()),
+                new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                        new ContentRulesConfig.Links(List.of(), List.of("spam.example"), null), null, null, null));
+        String zeroWidth = "\u200B".repeat(16384);
+        String emptyMarkup = "<b></b>".repeat(2400);
+        for (String content : List.of(
+                JSON.createObjectNode().put("body", zeroWidth + "airdrop").toString(),
+                JSON.createObjectNode().put("body", "\u3164".repeat(16384) + "airdrop").toString(),
+                JSON.createObjectNode().put("body", "x").put("formatted_body", emptyMarkup + "airdrop").toString(),
+                JSON.createObjectNode().put("body", "x").put("formatted_body", emptyMarkup + "<a href=\"https://spam.example/x\">here</a>").toString(),
+                JSON.createObjectNode().put("body", "air\u3164drop and air\u2800drop").toString())) {
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(content.substring(0, Math.min(40, content.length()))).isInstanceOf(Rejection.class);
+        }
+        RawText raw = new RawText(256).add(zeroWidth + "x".repeat(1000));
+        assertThat(raw.text().toString().replace("\u200B", "")).hasSize(256); // the cap counts what shows
+    }
+
+    @Test
     void aRegexThatDoesNotCompileStopsStartupNamingTheKeyAndTheError() {
         assertThatThrownBy(() -> module(words("regex", List.of(), List.of(), List.of("ok", "(unclosed"))))
                 .isInstanceOf(ModuleConfigurationException.class)

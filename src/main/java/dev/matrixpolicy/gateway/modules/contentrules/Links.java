@@ -31,7 +31,7 @@ record Links(Set<String> urls, Set<String> hosts) {
             if (at < 0) {
                 break;
             }
-            int authority = text.startsWith("://", at + 4) ? at + 7 : text.startsWith("s://", at + 4) ? at + 8 : -1;
+            int authority = authority(text, at);
             if (authority < 0) {
                 from = at + 4;
                 continue;
@@ -44,10 +44,7 @@ record Links(Set<String> urls, Set<String> hosts) {
             }
             if (end > authority && seen.add(text, at, end, hash)) { // a URL seen before has its host in already
                 urls.add(text.substring(at, end));
-                String host = host(text.substring(authority, end));
-                if (!host.isEmpty()) {
-                    hosts.add(host);
-                }
+                hosts.add(host(text.substring(authority, end))); // "" for one that cannot be read: no allow-list has it
             }
             from = end;
         }
@@ -106,7 +103,28 @@ record Links(Set<String> urls, Set<String> hosts) {
         }
     }
 
-    /** The host of an authority and what follows it. */
+    /**
+     * Where the authority of the URL whose {@code http} is at {@code at} starts: after {@code http:}
+     * or {@code https:} and any run of slashes and backslashes, one at least, which a browser reads
+     * alike ({@code https:\\\\bit.ly}, {@code https:/\\bit.ly}); -1 when it is no URL.
+     */
+    private static int authority(String text, int at) {
+        int colon = text.startsWith("s:", at + 4) ? at + 5 : text.startsWith(":", at + 4) ? at + 4 : -1;
+        if (colon < 0) {
+            return -1;
+        }
+        int authority = colon + 1;
+        while (authority < text.length() && (text.charAt(authority) == '/' || text.charAt(authority) == '\\')) {
+            authority++;
+        }
+        return authority > colon + 1 ? authority : -1;
+    }
+
+    /**
+     * The host of an authority and what follows it, with its percent-escapes of ASCII decoded and
+     * folded to lower case as a browser does ({@code bit%2Ely} is {@code bit.ly}); empty when none can
+     * be read ({@code [::1]}).
+     */
     static String host(String rest) {
         int stop = rest.length();
         for (int i = 0; i < rest.length(); i++) {
@@ -116,7 +134,7 @@ record Links(Set<String> urls, Set<String> hosts) {
                 break;
             }
         }
-        String authority = rest.substring(0, stop);
+        String authority = percentDecoded(rest.substring(0, stop));
         authority = authority.substring(authority.lastIndexOf('@') + 1).replace((char) IDEOGRAPHIC_FULL_STOP, '.');
         int end = 0;
         while (end < authority.length() && isHostCharacter(authority.charAt(end))) {
@@ -126,6 +144,26 @@ record Links(Set<String> urls, Set<String> hosts) {
             end--;
         }
         return authority.substring(0, end);
+    }
+
+    /** {@code text} with each {@code %XX} of an ASCII character decoded, in lower case. */
+    private static String percentDecoded(String text) {
+        if (text.indexOf('%') < 0) {
+            return text;
+        }
+        StringBuilder decoded = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            int high = i + 2 < text.length() && c == '%' ? Character.digit(text.charAt(i + 1), 16) : -1;
+            int low = high >= 0 ? Character.digit(text.charAt(i + 2), 16) : -1;
+            if (low >= 0 && high < 8) {
+                decoded.append(Character.toLowerCase((char) (high * 16 + low)));
+                i += 2;
+            } else {
+                decoded.append(c);
+            }
+        }
+        return decoded.toString();
     }
 
     private static boolean endsUrl(char c) {

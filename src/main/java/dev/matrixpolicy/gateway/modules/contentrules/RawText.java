@@ -208,38 +208,73 @@ final class RawText {
 
     /**
      * Notes the {@code href} value of the tag between {@code from} and {@code to}, if it has one and it
-     * fits in {@code room} characters; returns its length, or 0.
+     * fits in {@code room} characters; returns its length, or 0. The attributes are read as the HTML
+     * standard tokenises them: names and values separated by any white space, a value quoted or not,
+     * the first of a name counting, so that neither {@code data-href=} nor {@code title="href=x"} is
+     * taken for the link.
      */
     private int href(String html, int from, int to, int room) {
-        String tag = html.substring(from, to).toLowerCase(Locale.ROOT);
-        int at = tag.indexOf("href");
-        while (at >= 0) {
-            int i = at + 4;
-            while (i < tag.length() && tag.charAt(i) == ' ') {
+        int i = from;
+        while (i < to && !isAttributeSpace(html.charAt(i)) && html.charAt(i) != '/') {
+            i++; // the tag's name
+        }
+        while (i < to) {
+            while (i < to && (isAttributeSpace(html.charAt(i)) || html.charAt(i) == '/')) {
                 i++;
             }
-            if (i < tag.length() && tag.charAt(i) == '=') {
+            int nameStart = i;
+            while (i < to && !isAttributeSpace(html.charAt(i)) && html.charAt(i) != '/' && (html.charAt(i) != '=' || i == nameStart)) {
                 i++;
-                while (i < tag.length() && tag.charAt(i) == ' ') {
-                    i++;
-                }
-                char quote = i < tag.length() ? tag.charAt(i) : ' ';
-                int start = quote == '"' || quote == '\'' ? i + 1 : i;
-                int end = start;
-                while (end < tag.length() && (quote == '"' || quote == '\'' ? tag.charAt(end) != quote : tag.charAt(end) != ' ')) {
-                    end++;
-                }
-                // the original text, not the lower-cased copy: a path may be case-sensitive
-                String href = decode(html.substring(from + start, from + end));
+            }
+            boolean isHref = i - nameStart == 4 && html.regionMatches(true, nameStart, "href", 0, 4);
+            while (i < to && isAttributeSpace(html.charAt(i))) {
+                i++;
+            }
+            if (i >= to || html.charAt(i) != '=') {
+                continue; // an attribute without a value
+            }
+            i++;
+            while (i < to && isAttributeSpace(html.charAt(i))) {
+                i++;
+            }
+            char quote = i < to ? html.charAt(i) : ' ';
+            int valueStart = quote == '"' || quote == '\'' ? i + 1 : i;
+            int valueEnd = valueStart;
+            while (valueEnd < to && (quote == '"' || quote == '\'' ? html.charAt(valueEnd) != quote : !isAttributeSpace(html.charAt(valueEnd)))) {
+                valueEnd++;
+            }
+            i = valueEnd + 1;
+            if (isHref) {
+                String href = asBrowsersRead(decode(html.substring(valueStart, valueEnd)));
                 if (href.length() > room) {
                     return 0;
                 }
                 hrefs.add(href);
                 return href.length();
             }
-            at = tag.indexOf("href", at + 4);
         }
         return 0;
+    }
+
+    /**
+     * A link as a browser's URL parser reads it: tabs and line breaks anywhere removed, leading and
+     * trailing spaces and controls too ({@code ht&#9;tps://}), and a link without a scheme
+     * ({@code //bit.ly/x}) taken as {@code https:}, as a client served over https opens it.
+     */
+    static String asBrowsersRead(String href) {
+        String read = href.strip().replace("\t", "").replace("\n", "").replace("\r", "");
+        int start = 0;
+        while (start < read.length() && read.charAt(start) <= ' ') {
+            start++;
+        }
+        read = read.substring(start);
+        return read.startsWith("//") || read.startsWith("\\\\") || read.startsWith("/\\") || read.startsWith("\\/")
+                ? "https:" + read : read;
+    }
+
+    /** White space between attributes, as the HTML standard has it: tab, line feed, form feed, carriage return, space. */
+    private static boolean isAttributeSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
     }
 
     private static String decode(String value) {

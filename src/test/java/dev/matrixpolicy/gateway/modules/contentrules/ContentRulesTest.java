@@ -417,6 +417,28 @@ class ContentRulesTest {
     }
 
     @Test
+    void aLinkIsReadAsABrowserOpensIt() {
+        ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("bit.ly"), null), null, null, null));
+        for (String html : List.of("<a data-href=\"x\" href=\"https://bit.ly/x\">click</a>",
+                "<a title=\"x href=y\" href=\"https://bit.ly/z\">click</a>", "<a href\t=\"https://bit.ly/x\">click</a>",
+                "<a\nhref\n=\n\"https://bit.ly/x\">click</a>", "<a href=\"https:\\\\bit.ly/x\">click</a>",
+                "<a href=\"https:/\\bit.ly/x\">click</a>", "<a href=\"//bit.ly/x\">click</a>",
+                "<a href=\"ht&#9;tps://bit.ly/x\">click</a>", "<a href=https://bit.ly/x>click</a>")) {
+            String content = JSON.createObjectNode().put("body", "click").put("formatted_body", html).toString();
+            assertThat(denied.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
+        }
+        assertThat(denied.checkEventForSpam(body("see https://bit%2Ely/x"))).isInstanceOf(Rejection.class);
+
+        ContentRules allowed = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of("example.org"), List.of(), null), null, null, null));
+        for (String text : List.of("https://%65vil.example/x", "https://[::1]/x", "https:\\\\evil.example/x")) {
+            assertThat(allowed.checkEventForSpam(body(text))).as(text).isInstanceOf(Rejection.class);
+        }
+        assertThat(allowed.checkEventForSpam(body("https://www.example.org/x and https://EXAMPLE.org/y"))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
     void aRegexThatDoesNotCompileStopsStartupNamingTheKeyAndTheError() {
         assertThatThrownBy(() -> module(words("regex", List.of(), List.of(), List.of("ok", "(unclosed"))))
                 .isInstanceOf(ModuleConfigurationException.class)

@@ -12,10 +12,12 @@ import org.junit.jupiter.api.Test;
 
 /** Links are told apart without copying the ones a text repeats: the same links as copying each one finds. */
 class LinksTest {
-    private static final Pattern URL = Pattern.compile("https?://([^ <>\"'`]+)");
+    /** A scheme, then any run of slashes and backslashes (one at least), then the rest up to what ends a URL. */
+    private static final Pattern URL = Pattern.compile("https?:[/\\\\]++([^ <>\"'`]+)");
     private static final List<String> PIECES = List.of("https://docs.example.com/notes", "http://docs.example.com/notes",
             "https://docs.example.com/notes2", "http://a.example", "https://b.example:8443/x?y=1#z", "https://user@c.example/",
-            "http", "https:/", "https://", "://", " ", "<", "\"", "\n", "text ", "é", "https://ｆｕｌｌ.example/");
+            "http", "https:/", "https://", "://", " ", "<", "\"", "\n", "text ", "é", "https://ｆｕｌｌ.example/",
+            "https:\\\\", "https:/\\b.example", "https://[::1]/", "https://bit%2Ely/", "%");
 
     @Test
     void repeatedAndNearlyRepeatedLinksAreCountedAsCopyingThemWould() {
@@ -51,10 +53,7 @@ class LinksTest {
         Matcher url = URL.matcher(text);
         while (urls.size() <= limit && url.find()) {
             if (urls.add(url.group())) {
-                String host = Links.host(url.group(1));
-                if (!host.isEmpty()) {
-                    hosts.add(host);
-                }
+                hosts.add(Links.host(url.group(1))); // empty for a host that cannot be read
             }
         }
         return new Links(urls, hosts);

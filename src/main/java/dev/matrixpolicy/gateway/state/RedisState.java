@@ -66,6 +66,9 @@ public final class RedisState implements SharedState {
             if held[1] and held[2] then
               tokens = math.min(capacity, tonumber(held[1]) + math.max(0, now - tonumber(held[2])) * capacity / period)
             end
+            if not (tokens >= 0) then -- a value written by something else (or NaN): an empty bucket, not a debt of ages
+              tokens = 0
+            end
             local function refused()
               return {0, math.max(1, math.ceil((1 - tokens) * period / capacity))}
             end
@@ -183,7 +186,9 @@ public final class RedisState implements SharedState {
     private Take runBucket(Script script, String key, Bucket bucket) {
         List<Long> answer = run(script, ScriptOutputType.MULTI, key, takeFailures,
                 Long.toString(bucket.capacity()), Long.toString(bucket.periodMillis()));
-        return answer.get(0) == 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(answer.get(1)));
+        // an empty bucket gets a token within period / capacity: anything else in the answer is not believed
+        long most = Math.max(1, (bucket.periodMillis() + bucket.capacity() - 1) / bucket.capacity());
+        return answer.get(0) == 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(Math.clamp(answer.get(1), 1, most)));
     }
 
     @Override

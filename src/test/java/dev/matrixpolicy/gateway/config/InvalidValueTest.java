@@ -99,6 +99,24 @@ class InvalidValueTest {
     }
 
     @Test
+    void aModulesDurationPastAYearIsRefusedNamingTheKeyNotOverflowing() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: rate_limits
+                              config:
+                                joins:
+                                  per-sender: {capacity: 3, period: 200000000000d}
+                        """))
+                .run(context -> {
+                    ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
+                    assertThat(failure.description()).contains("config.joins.per-sender.period").contains("must be at most 366 days");
+                    assertNoJava(failure.description() + failure.action());
+                });
+    }
+
+    @Test
     void aSizeWithoutAUnitIsRefusedRatherThanReadAsBytes() {
         String analysis = topLevelFailure("""
                 policy-gateway:

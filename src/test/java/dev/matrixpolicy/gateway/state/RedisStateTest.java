@@ -56,6 +56,18 @@ class RedisStateTest extends SharedStateContract {
     }
 
     @Test
+    void aBucketSomethingElseWroteNonsenseIntoIsAnEmptyBucketNotADebtOfAges() {
+        String key = "tampered:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(3, Duration.ofSeconds(30));
+        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
+             io.lettuce.core.api.StatefulRedisConnection<String, String> connection = client.connect()) {
+            connection.sync().hset("mpg-test:" + key, java.util.Map.of("tokens", "-1e308", "updated", "1"));
+        }
+
+        assertThat(state.take(key, bucket)).isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+    }
+
+    @Test
     void theKeyPrefixSeparatesGateways() {
         String key = "prefixed:" + UUID.randomUUID();
         Bucket bucket = new Bucket(1, Duration.ofMinutes(1));

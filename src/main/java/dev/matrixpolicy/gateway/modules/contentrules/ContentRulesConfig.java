@@ -11,6 +11,7 @@ import jakarta.validation.constraints.PositiveOrZero;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -120,7 +121,8 @@ public record ContentRulesConfig(
      *                  ("ok", "thanks") are sent to many rooms by anyone
      */
     public record Repeated(@DefaultValue("3") @Positive int maxRooms,
-                           @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s") Duration window,
+                           @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s")
+                           @DurationMax(days = 366, message = "must be at most 366 days") Duration window,
                            @DefaultValue("20") @Positive int minLength) {
     }
 

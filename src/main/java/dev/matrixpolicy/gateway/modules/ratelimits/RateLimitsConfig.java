@@ -6,6 +6,7 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -40,8 +41,9 @@ public record RateLimitsConfig(@Valid Limit events, @Valid Limit joins, @Valid L
      * A token bucket: a burst of {@code capacity}, refilled at {@code capacity} per {@code period}.
      *
      * @param capacity the burst, at least 1
-     * @param period   how long an empty bucket takes to refill, e.g. {@code 10s}, {@code 1m}, {@code 1h}
+     * @param period   how long an empty bucket takes to refill, e.g. {@code 10s}, {@code 1m}, {@code 1h}; a year at most
      */
-    public record Bucket(@Min(1) long capacity, @NotNull Duration period) {
+    public record Bucket(@Min(1) long capacity,
+                         @NotNull @DurationMax(days = 366, message = "must be at most 366 days") Duration period) {
     }
 }

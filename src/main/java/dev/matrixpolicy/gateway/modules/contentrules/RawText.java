@@ -39,6 +39,20 @@ final class RawText {
             "header", "hr", "img", "li", "main", "mx-reply", "nav", "ol", "p", "pre", "section", "summary", "table",
             "tbody", "td", "tfoot", "th", "thead", "tr", "ul");
 
+    /**
+     * Elements whose content a client never shows: the sanitiser of Element (sanitize-html) drops
+     * them with what they hold, so {@code air<style>x</style>drop} reads {@code airdrop}.
+     */
+    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea", "option", "noscript");
+
+    /**
+     * What a numeric reference to a C1 control stands for, as the HTML standard decodes it (the
+     * Windows-1252 characters): {@code &#x9A;} is {@code š}; 0 where the control stays itself.
+     */
+    private static final char[] WINDOWS_1252 = {
+            '\u20AC', 0, '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', 0, '\u017D', 0,
+            0, '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', 0, '\u017E', '\u0178'};
+
     /** How far after its {@code &} a reference's {@code ;} may stand: the longest name, {@code &CounterClockwiseContourIntegral;}. */
     private static final int MAX_REFERENCE = 32;
 
@@ -162,7 +176,11 @@ final class RawText {
                     text.append(' ');
                     produced++;
                 }
+                boolean startTag = html.charAt(i + 1) != '/' && html.charAt(close - 1) != '/';
                 i = close + 1;
+                if (startTag && NOT_SHOWN.contains(name)) {
+                    i = afterEndTag(html, i, name); // what it holds is never shown
+                }
             } else if (c == '&') {
                 int before = text.length();
                 i = reference(html, i, end, text);
@@ -182,11 +200,39 @@ final class RawText {
         }
     }
 
-    /** The {@code >} that ends the tag starting at {@code start}, a comment's {@code -->} for a comment; -1 when none does. */
+    /**
+     * Where the text after the end tag of {@code name} starts, looked for from {@code from}; the end of
+     * the part when there is none (a browser shows nothing of an unclosed one either).
+     */
+    private static int afterEndTag(String html, int from, String name) {
+        for (int at = html.indexOf("</", from); at >= 0; at = html.indexOf("</", at + 2)) {
+            int after = at + 2 + name.length();
+            if (html.regionMatches(true, at + 2, name, 0, name.length())
+                    && (after >= html.length() || !Character.isLetterOrDigit(html.charAt(after)))) {
+                int close = html.indexOf('>', after);
+                return close < 0 ? html.length() : close + 1;
+            }
+        }
+        return html.length();
+    }
+
+    /**
+     * The {@code >} that ends the tag starting at {@code start}, a comment's {@code -->} (or
+     * {@code --!>}, which ends one too) for a comment; -1 when none does.
+     */
     private static int tagEnd(String html, int start) {
         if (html.startsWith("<!--", start)) {
-            int dashes = html.indexOf("-->", start + 2); // from the first dash: <!--> is an empty comment
-            return dashes < 0 ? -1 : dashes + 2;
+            int dashes = html.indexOf("--", start + 2); // from the first dash: <!--> is an empty comment
+            while (dashes >= 0) {
+                if (html.startsWith("-->", dashes)) {
+                    return dashes + 2;
+                }
+                if (html.startsWith("--!>", dashes)) {
+                    return dashes + 3;
+                }
+                dashes = html.indexOf("--", dashes + 1);
+            }
+            return -1;
         }
         return html.indexOf('>', start);
     }
@@ -345,6 +391,9 @@ final class RawText {
                 return "";
             }
             long codePoint = Long.parseLong(digits, radix);
+            if (codePoint >= 0x80 && codePoint <= 0x9F && WINDOWS_1252[(int) codePoint - 0x80] != 0) {
+                return String.valueOf(WINDOWS_1252[(int) codePoint - 0x80]);
+            }
             return codePoint <= Character.MAX_CODE_POINT ? Character.toString((int) codePoint) : "";
         }
         return Entities.getByName(name);

@@ -417,6 +417,17 @@ class ContentRulesTest {
     }
 
     @Test
+    void htmlIsReadAsAClientShowsIt() {
+        ContentRules rules = module(words("words", List.of("crypto", "seed phrase", "airdrop"), List.of(), List.of()));
+        for (String html : List.of("cr&#x9f;pto", "&#x9a;eed phrase", "<!-- x --!> airdrop <!-- y -->", "air<style>x</style>drop",
+                "air<script type=\"x\">x</script >drop", "air<textarea>x</TEXTAREA>drop", "air<noscript>x</noscript>drop")) {
+            String content = JSON.createObjectNode().put("body", "x").put("formatted_body", html).toString();
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
+        }
+        assertThat(new RawText(1000).addHtml("a<style/>b<br/>c</style>d").text().toString()).isEqualTo("ab cd");
+    }
+
+    @Test
     void aLinkIsReadAsABrowserOpensIt() {
         ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
                 new ContentRulesConfig.Links(List.of(), List.of("bit.ly"), null), null, null, null));

@@ -95,12 +95,16 @@ final class UnknownKeyCheck extends AbstractBindHandler {
         }
     }
 
-    /** Whether the key lies inside a list that a source of higher precedence defines. */
+    /**
+     * Whether the key lies inside a list that a source of higher precedence defines: with entries, or
+     * as a value of its own ({@code modules: []}, which Boot reads as an empty list).
+     */
     private static boolean replaced(ConfigurationPropertyName candidate, List<ConfigurationPropertySource> higher) {
         for (int element = 1; element < candidate.getNumberOfElements(); element++) {
             if (candidate.isNumericIndex(element)) {
                 ConfigurationPropertyName list = candidate.chop(element);
-                if (higher.stream().anyMatch(source -> source.containsDescendantOf(list) == ConfigurationPropertyState.PRESENT)) {
+                if (higher.stream().anyMatch(source -> source.containsDescendantOf(list) == ConfigurationPropertyState.PRESENT
+                        || source.getConfigurationProperty(list) != null)) {
                     return true;
                 }
             }

@@ -62,4 +62,16 @@ class ConfigFileLoaderTest {
             assertThat(gateway.getBean(PolicyGatewayProperties.class).modules()).hasSize(2);
         }
     }
+
+    @Test
+    void anEmptyModulesListReplacesThePackagedChainWithNone() throws IOException {
+        for (String empty : java.util.List.of("modules: []", "modules:")) {
+            Files.writeString(directory.resolve("application.yml"), "policy-gateway:\n  server-name: example.com\n  " + empty + "\n");
+
+            try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                    .web(WebApplicationType.NONE).run("--spring.config.additional-location=file:" + directory + "/")) {
+                assertThat(gateway.getBean(PolicyGatewayProperties.class).modules()).as(empty).isEmpty();
+            }
+        }
+    }
 }

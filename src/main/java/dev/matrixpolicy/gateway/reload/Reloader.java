@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.config.ConfigurationLoader;
 import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.config.GenerationBuilder;
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
 import io.micrometer.core.instrument.Counter;
@@ -18,6 +19,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -42,6 +44,8 @@ public final class Reloader {
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private volatile ReloadResult last;
     private volatile List<Path> watched;
+    /** The settings the gateway started with: those read at startup only are compared with them. */
+    private final PolicyGatewayProperties startup;
     /** The configuration files the serving generation was read from. */
     private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
 
@@ -64,6 +68,7 @@ public final class Reloader {
                 .description("1 while the last reload failed and the gateway serves an older configuration")
                 .register(registry);
         Generation first = generations.current();
+        this.startup = first.properties();
         this.last = new ReloadResult(Outcome.RELOADED, first.number(), "startup", first.appliedAt(), Optional.empty());
         this.watched = List.of();
         learnFiles();
@@ -125,6 +130,11 @@ public final class Reloader {
                 result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty());
                 log.info("Configuration reloaded ({}): generation {} serves {} module(s), {} kept from generation {}",
                         trigger, next.number(), next.modules().size(), kept(serving, next), serving.number());
+                List<String> waiting = startupOnlyChanged(startup, loaded.properties());
+                if (!waiting.isEmpty()) {
+                    log.warn("Configuration reloaded, but {} differ(s) from what the gateway started with and take(s) effect"
+                            + " only at its next restart", String.join(", ", waiting));
+                }
             }
         } catch (RuntimeException refused) {
             String problem = ConfigurationLoader.describe(refused, readIn);
@@ -187,6 +197,26 @@ public final class Reloader {
                         + " settings into it; to run on the defaults, restart the gateway.");
             }
         }
+    }
+
+    /** The settings read at startup only that differ between two configurations, by key. */
+    static List<String> startupOnlyChanged(PolicyGatewayProperties startup, PolicyGatewayProperties now) {
+        List<String> changed = new ArrayList<>();
+        if (!startup.reload().equals(now.reload())) {
+            changed.add("policy-gateway.reload");
+        }
+        if (!startup.decisionLog().equals(now.decisionLog())) {
+            changed.add("policy-gateway.decision-log");
+        }
+        if (!startup.state().equals(now.state())) {
+            changed.add("policy-gateway.state");
+        }
+        PolicyGatewayProperties.PolicyServer before = startup.policyServer();
+        PolicyGatewayProperties.PolicyServer after = now.policyServer();
+        if (before.enabled() != after.enabled() || before.port() != after.port() || !Objects.equals(before.address(), after.address())) {
+            changed.add("policy-gateway.policy-server's enabled, port or address");
+        }
+        return changed;
     }
 
     private static List<Path> paths(List<ConfigurationLoader.FileRead> files) {

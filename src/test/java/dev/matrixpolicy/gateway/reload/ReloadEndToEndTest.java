@@ -178,6 +178,19 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aSettingReadAtStartupOnlyThatAReloadChangesIsNamedInAWarning(CapturedOutput output) throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("new refusal") + "  decision-log:\n    capacity: 7\n");
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+
+        assertThat(output.getOut().lines().filter(line -> line.contains("take(s) effect only at its next restart")))
+                .singleElement().asString().contains("WARN").contains("policy-gateway.decision-log").doesNotContain("policy-gateway.state");
+        assertThat(management.get("/actuator/decisions").json().path("capacity").asInt()).isNotEqualTo(7);
+    }
+
+    @Test
     void aConfigMapUpdateThatSwapsTheDataLinkIsApplied() throws Exception {
         // The layout of a Kubernetes ConfigMap volume: gateway.yml -> ..data/gateway.yml, ..data -> ..<timestamp>
         Path first = Files.createDirectory(directory.resolve("..2026_12_01_10_00_00.1"));

@@ -87,12 +87,12 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         JsonNode content = event.content();
         Optional<String> stateField = stateField(event.type()).filter(field -> event.stateKey().isPresent());
         if (stateField.isPresent()) {
-            return state(CheckEventForSpam.TYPE, event.sender(), content.path(stateField.get()));
+            return state(CheckEventForSpam.TYPE, event.sender(), content, stateField.get());
         }
         RawText raw = new RawText(reading.maxScannedLength());
         JsonNode edited = content.path("m.new_content");
         int length = Math.max(addMessage(raw, content), edited.isObject() ? addMessage(raw, edited) : -1);
-        JsonNode mentions = content.has("m.mentions") ? content.get("m.mentions") : edited.path("m.mentions");
+        JsonNode mentions = content.path("m.mentions").isObject() ? content.get("m.mentions") : edited.path("m.mentions");
         Subject.Sending sending = new Subject.Sending(event.roomId(), recent);
         return verdict(CheckEventForSpam.TYPE, subject(Target.MESSAGE, event.sender(), raw, length, mentions, Optional.of(sending)));
     }
@@ -100,7 +100,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     @Override
     public SpamVerdict userMaySendStateEvent(UserMaySendStateEvent.Args args) {
         return stateField(args.eventType())
-                .map(field -> state(UserMaySendStateEvent.TYPE, args.userId(), args.content().path(field)))
+                .map(field -> state(UserMaySendStateEvent.TYPE, args.userId(), args.content(), field))
                 .orElse(SpamVerdict.NOT_SPAM);
     }
 
@@ -176,12 +176,38 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         return body.isString() ? codePoints(body.stringValue()) : -1;
     }
 
-    private SpamVerdict state(CallbackType<?, ?, ?> callback, String userId, JsonNode value) {
-        if (!value.isString()) {
+    /**
+     * A room name or topic: the field's text, and for a topic the texts of its {@code m.topic} block
+     * too (the spec's extensible form, {@code {"m.text": [{"body": ..., "mimetype": ...}]}}, or a
+     * list of such texts), which clients show in its place.
+     */
+    private SpamVerdict state(CallbackType<?, ?, ?> callback, String userId, JsonNode content, String field) {
+        JsonNode value = content.path(field);
+        RawText raw = new RawText(reading.maxScannedLength());
+        boolean any = value.isString();
+        if (any) {
+            raw.add(value.stringValue());
+        }
+        if (field.equals("topic")) {
+            JsonNode block = content.path("m.topic");
+            JsonNode texts = block.isArray() ? block : block.path("m.text");
+            for (JsonNode text : texts.isArray() ? texts : List.<JsonNode>of()) {
+                if (text.path("body").isString()) {
+                    String body = text.path("body").stringValue();
+                    if (text.path("mimetype").isString() && text.path("mimetype").stringValue().equals("text/html")) {
+                        raw.addHtml(body);
+                    } else {
+                        raw.add(body);
+                    }
+                    any = true;
+                }
+            }
+        }
+        if (!any) {
             return SpamVerdict.NOT_SPAM;
         }
-        RawText raw = new RawText(reading.maxScannedLength()).add(value.stringValue());
-        return verdict(callback, subject(Target.STATE, userId, raw, codePoints(value.stringValue()), null, Optional.empty()));
+        return verdict(callback, subject(Target.STATE, userId, raw, value.isString() ? codePoints(value.stringValue()) : -1, null,
+                Optional.empty()));
     }
 
     private Subject profile(String userId, String name) {

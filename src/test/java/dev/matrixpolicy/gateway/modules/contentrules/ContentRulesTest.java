@@ -294,6 +294,29 @@ class ContentRulesTest {
     }
 
     @Test
+    void aTopicsExtensibleTextsAreCheckedAsItsTopicIs() {
+        ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
+        for (String content : List.of("{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": \"free airdrop\"}]}}",
+                "{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": \"air<b></b>drop\", \"mimetype\": \"text/html\"}]}}",
+                "{\"topic\": \"x\", \"m.topic\": [{\"body\": \"airdrop\"}]}", "{\"m.topic\": {\"m.text\": [{\"body\": \"airdrop\"}]}}")) {
+            assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.room.topic", "",
+                    (ObjectNode) JSON.readTree(content)))).as(content).isInstanceOf(Rejection.class);
+        }
+        assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.room.topic", "",
+                (ObjectNode) JSON.readTree("{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": 5}]}}")))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void anEditsMentionsCountWhenTheOuterOnesAreNull() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("mentions", "M_LIMIT_EXCEEDED", "Too many mentions", null,
+                null, null, null, new ContentRulesConfig.Mentions(2, false), null, null, null, null));
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:example.com", "{\"body\": \"* hi\", \"m.mentions\": null, "
+                + "\"m.new_content\": {\"body\": \"hi\", \"m.mentions\": {\"user_ids\": [\"@a:x.org\", \"@b:x.org\", \"@c:x.org\"]}}}")))
+                .isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void roomNamesTopicsDisplayNamesAndUsernamesAreCheckedByTheTextChecks() {
         ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()));
 

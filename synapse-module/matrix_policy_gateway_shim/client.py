@@ -115,6 +115,7 @@ class GatewayClient:
         reactor: Any,
         idle_connection_timeout: float = 60.0,
         max_idle_connections: int = 10,
+        max_connections: int = 100,
         make_deferred_yieldable: Callable[[Any], Any] = lambda d: d,
     ) -> None:
         self._base_url = base_url.rstrip("/")
@@ -126,6 +127,9 @@ class GatewayClient:
         self._pool.cachedConnectionTimeout = idle_connection_timeout
         self._pool.retryAutomatically = False  # Twisted retries idempotent methods only; we retry ourselves
         self._agent = Agent(reactor, pool=self._pool)
+        # Requests in flight at once: a gateway that hangs must not cost Synapse a connection (and a file
+        # descriptor) per waiting call. A call waits for its turn within its own deadline.
+        self._slots = defer.DeferredSemaphore(max_connections)
 
     # ---- callbacks
 
@@ -146,14 +150,18 @@ class GatewayClient:
 
     async def _request(self, method: bytes, path: str, body: Optional[bytes], timeout: float) -> Reply:
         deadline = self._reactor.seconds() + timeout
+        await self._within(self._slots.acquire(), deadline, path)
         try:
-            return await self._exchange(method, path, body, deadline)
-        except _ClosedBeforeAnswer:
-            logger.info("The gateway closed a reused connection before answering %s; sending it again", path)
-        try:
-            return await self._exchange(method, path, body, deadline)
-        except _ClosedBeforeAnswer as again:
-            raise Unreachable(f"{path}: the gateway closed the connection twice before answering") from again
+            try:
+                return await self._exchange(method, path, body, deadline)
+            except _ClosedBeforeAnswer:
+                logger.info("The gateway closed a reused connection before answering %s; sending it again", path)
+            try:
+                return await self._exchange(method, path, body, deadline)
+            except _ClosedBeforeAnswer as again:
+                raise Unreachable(f"{path}: the gateway closed the connection twice before answering") from again
+        finally:
+            self._slots.release()
 
     async def _exchange(self, method: bytes, path: str, body: Optional[bytes], deadline: float) -> Reply:
         headers = Headers({b"User-Agent": [USER_AGENT]})

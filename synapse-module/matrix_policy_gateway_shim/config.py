@@ -31,7 +31,7 @@ OPEN_UNLESS_NAMED = frozenset({"is_user_expired"})
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _KEYS = {
     "base_url", "token", "token_file", "categories", "timeout", "on_failure", "startup",
-    "idle_connection_timeout", "max_idle_connections", "max_pending_notifications",
+    "idle_connection_timeout", "max_idle_connections", "max_connections", "max_pending_notifications",
 }
 _STARTUP_KEYS = {"discovery_timeout", "if_unreachable", "retry_interval", "auth_checkers"}
 
@@ -53,6 +53,7 @@ class ShimConfig:
     fallback_auth_checkers: Tuple[Tuple[str, Tuple[str, ...]], ...]
     idle_connection_timeout: float
     max_idle_connections: int
+    max_connections: int
     max_pending_notifications: int
 
     def timeout(self, callback: str) -> float:
@@ -95,6 +96,7 @@ def parse(raw: Optional[Mapping[str, Any]]) -> ShimConfig:
             DEFAULT_AUTH_CHECKERS if startup.get("auth_checkers") is None else startup["auth_checkers"]),
         idle_connection_timeout=_duration(raw.get("idle_connection_timeout", "60s"), "idle_connection_timeout"),
         max_idle_connections=_positive_int(raw.get("max_idle_connections", 10), "max_idle_connections"),
+        max_connections=_positive_int(raw.get("max_connections", 100), "max_connections"),
         max_pending_notifications=_positive_int(raw.get("max_pending_notifications", 1000),
                                                 "max_pending_notifications"),
     )

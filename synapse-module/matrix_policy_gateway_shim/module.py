@@ -57,6 +57,7 @@ class PolicyGatewayModule:
             reactor=reactor,
             idle_connection_timeout=self._config.idle_connection_timeout,
             max_idle_connections=self._config.max_idle_connections,
+            max_connections=self._config.max_connections,
             make_deferred_yieldable=self._synapse.make_deferred_yieldable,
         )
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway

@@ -9,7 +9,7 @@ import time
 
 import pytest
 import pytest_twisted
-from twisted.internet import protocol, reactor, task
+from twisted.internet import defer, protocol, reactor, task
 
 from matrix_policy_gateway_shim.client import GatewayClient
 from matrix_policy_gateway_shim.failures import TimedOut, UnexpectedReply, Unreachable
@@ -197,6 +197,20 @@ async def test_a_gateway_that_does_not_answer_times_out(serve, clients):
     with pytest.raises(TimedOut):
         await clients(url).post("/v1/spam_checker/user_may_invite", b"{}", 0.3)
     assert 0.25 <= reactor.seconds() - started < 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_calls_to_a_hanging_gateway_hold_at_most_max_connections_and_each_ends_at_its_deadline(serve, clients):
+    server, url = serve("hang")
+    client = clients(url, max_connections=2)
+    started = reactor.seconds()
+    calls = [defer.ensureDeferred(client.post("/v1/spam_checker/user_may_invite", b"{}", 0.5)) for _ in range(5)]
+    results = await defer.DeferredList(calls, consumeErrors=True)
+    assert all(not ok and failure.check(TimedOut) for ok, failure in results)
+    assert len(server.connections) == 2
+    assert reactor.seconds() - started < 2
+    server.mode = "close_idle"
+    assert (await client.post("/v1/spam_checker/user_may_invite", b"{}", 2)).status == 200  # every slot was given back
 
 
 @pytest_twisted.ensureDeferred

@@ -110,7 +110,12 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
     private static MatrixError rejectedByFramework(ErrorResponse rejected) {
         MatrixError byStatus = forStatus(rejected.getStatusCode().value());
         String reason = rejected.getBody().getDetail();
-        return reason == null || reason.isBlank() ? byStatus : new MatrixError(byStatus.status(), byStatus.errcode(), reason);
+        if (reason == null || reason.isBlank()) {
+            return byStatus;
+        }
+        // a 400 that gives its reason is about a parameter or input the endpoint read, not the request's framing
+        String errcode = byStatus.status() == HttpStatus.BAD_REQUEST ? "M_INVALID_PARAM" : byStatus.errcode();
+        return new MatrixError(byStatus.status(), errcode, reason);
     }
 
     /**

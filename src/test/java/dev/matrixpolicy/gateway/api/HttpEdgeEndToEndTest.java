@@ -164,7 +164,7 @@ class HttpEdgeEndToEndTest {
         void inputAnEndpointRejectsIsAClientErrorWithItsReason() {
             Response answer = RawHttp.exchange(managementPort, "GET /actuator/metrics/jvm.threads.live?tag=nocolon HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
-            assertMatrixError(answer, 400, "M_UNKNOWN");
+            assertMatrixError(answer, 400, "M_INVALID_PARAM");
             assertThat(answer.json().get("error").asString()).contains("key:value");
             assertThat(warnings.lines()).isEmpty();
         }

@@ -163,17 +163,23 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         };
     }
 
-    /** Adds a message content's body and formatted body; answers the body's length in code points, -1 without one. */
+    /**
+     * Adds a message content's body and formatted body; answers its length in code points: the body's,
+     * or the text the formatted body shows if that is longer (clients show it instead); -1 without either.
+     */
     private static int addMessage(RawText raw, JsonNode content) {
         JsonNode body = content.path("body");
         JsonNode formatted = content.path("formatted_body");
+        int length = -1;
         if (body.isString()) {
             raw.add(body.stringValue());
+            length = codePoints(body.stringValue());
         }
         if (formatted.isString()) {
             raw.addHtml(formatted.stringValue());
+            length = Math.max(length, RawText.shownLength(formatted.stringValue()));
         }
-        return body.isString() ? codePoints(body.stringValue()) : -1;
+        return length;
     }
 
     /**

@@ -68,6 +68,18 @@ final class RawText {
         this.cap = cap;
     }
 
+    /**
+     * The length in code points of the text an HTML part shows, read whole and uncapped: what
+     * {@code max-length} and {@code repeated.min-length} count of a formatted body, which clients show
+     * in place of the body (a body of "." cannot hide a formatted wall of text).
+     */
+    static int shownLength(String html) {
+        RawText whole = new RawText(Integer.MAX_VALUE);
+        whole.text = new StringBuilder();
+        whole.readHtml(html, Integer.MAX_VALUE);
+        return whole.text.codePointCount(0, whole.text.length());
+    }
+
     /** Adds a plain-text part. */
     RawText add(String part) {
         parts.add(new Part(part, false));

@@ -294,6 +294,17 @@ class ContentRulesTest {
     }
 
     @Test
+    void aFormattedWallOfTextBehindAShortBodyIsAsLongAsItShows() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("wall", "M_FORBIDDEN", null, null, null, null, null, null, null,
+                20_000, null, null));
+        String wall = JSON.createObjectNode().put("body", "x").put("formatted_body", "<p>" + "a ".repeat(30_000) + "</p>").toString();
+        String markup = JSON.createObjectNode().put("body", "x").put("formatted_body", "<b></b>".repeat(5_000) + "short").toString();
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", wall))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", markup))).isEqualTo(SpamVerdict.NOT_SPAM); // markup shows nothing
+    }
+
+    @Test
     void aTopicsExtensibleTextsAreCheckedAsItsTopicIs() {
         ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
         for (String content : List.of("{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": \"free airdrop\"}]}}",

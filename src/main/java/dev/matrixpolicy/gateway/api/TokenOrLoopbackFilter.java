@@ -84,10 +84,12 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
 
     /**
      * Whether a browser sent an unsafe request (not GET, HEAD or OPTIONS) from a page of another site:
-     * its {@code Sec-Fetch-Site} says {@code cross-site} or {@code same-site}, or its {@code Origin}
-     * names another host and port than its {@code Host} ({@code null} included, a sandboxed page's). A
-     * cached Basic login is sent with a cross-site form or {@code fetch}, which needs no CORS
-     * preflight when it posts text or nothing. Homeservers and curl send neither header.
+     * its {@code Sec-Fetch-Site} says {@code cross-site} or {@code same-site}; or, from a browser too
+     * old to send that header, its {@code Origin} names another host and port than its {@code Host}
+     * ({@code null} included, a sandboxed page's). The browser's own word comes first: behind a proxy
+     * that rewrites {@code Host}, the console's requests are still {@code same-origin}. A cached Basic
+     * login is sent with a cross-site form or {@code fetch}, which needs no CORS preflight when it
+     * posts text or nothing. Homeservers and curl send neither header.
      */
     static boolean sentByAnotherSite(HttpServletRequest request) {
         String method = request.getMethod();
@@ -95,8 +97,8 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
             return false;
         }
         String site = request.getHeader("Sec-Fetch-Site");
-        if (site != null && (site.equalsIgnoreCase("cross-site") || site.equalsIgnoreCase("same-site"))) {
-            return true;
+        if (site != null) {
+            return site.equalsIgnoreCase("cross-site") || site.equalsIgnoreCase("same-site");
         }
         String origin = request.getHeader(HttpHeaders.ORIGIN);
         if (origin == null) {

@@ -75,6 +75,10 @@ class AdminAccessEndToEndTest {
             assertThat(sandboxed.status()).isEqualTo(403);
             assertThat(sameSite.status()).isEqualTo(403);
             assertThat(console.status()).as(console.body()).isEqualTo(405);
+            // behind a proxy that rewrites Host, the browser's own word says it is the console's page
+            RawHttp.Response proxied = RawHttp.exchange(managementPort, reload.replace("/actuator/reload", "/actuator/decisions")
+                    + "Origin: https://admin.example.org\r\nSec-Fetch-Site: same-origin\r\n\r\n");
+            assertThat(proxied.status()).as(proxied.body()).isEqualTo(405);
         }
 
         @Test

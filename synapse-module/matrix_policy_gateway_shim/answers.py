@@ -227,7 +227,7 @@ class UsersForStates(ResultType):
 
     def _state(self, json_state: Any, by_json: Dict[str, Any], originals: List[Any], call: Call) -> Any:
         if not isinstance(json_state, Mapping) or not isinstance(json_state.get("user_id"), str) \
-                or json_state.get("state") not in self._STATES \
+                or not isinstance(json_state.get("state"), str) or json_state["state"] not in self._STATES \
                 or not all(check(json_state[field]) for field, check in self._CHECKS.items() if field in json_state):
             raise _unexpected(call, "presence states with user_id, a presence state of Synapse's, and fields of "
                                     "their types (timestamps whole numbers, status_msg a string or null, "

@@ -128,19 +128,22 @@ class GatewayClient:
         self._pool.retryAutomatically = False  # Twisted retries idempotent methods only; we retry ourselves
         self._agent = Agent(reactor, pool=self._pool)
         # Requests in flight at once: a gateway that hangs must not cost Synapse a connection (and a file
-        # descriptor) per waiting call. A call waits for its turn within its own deadline.
+        # descriptor) per waiting call. A call waits for its turn within its own deadline. Notifications
+        # take turns of their own, so that a burst of them never queues a user's policy check behind it.
         self._slots = defer.DeferredSemaphore(max_connections)
+        self._notification_slots = defer.DeferredSemaphore(max_connections)
 
     # ---- callbacks
 
-    async def post(self, path: str, body: bytes, timeout: float) -> Reply:
-        return await self._yieldable(defer.ensureDeferred(self._request(b"POST", path, body, timeout)))
+    async def post(self, path: str, body: bytes, timeout: float, *, notification: bool = False) -> Reply:
+        slots = self._notification_slots if notification else self._slots
+        return await self._yieldable(defer.ensureDeferred(self._request(b"POST", path, body, timeout, slots)))
 
     async def discover(self, timeout: float) -> Discovery:
         """Asks the discovery endpoints without blocking the reactor (background retries)."""
         async def ask() -> Discovery:
-            callbacks = await self._request(b"GET", CALLBACKS_PATH, None, timeout)
-            checkers = await self._request(b"GET", AUTH_CHECKERS_PATH, None, timeout)
+            callbacks = await self._request(b"GET", CALLBACKS_PATH, None, timeout, self._slots)
+            checkers = await self._request(b"GET", AUTH_CHECKERS_PATH, None, timeout, self._slots)
             return parse_discovery(_ok(callbacks, CALLBACKS_PATH), _ok(checkers, AUTH_CHECKERS_PATH))
 
         return await self._yieldable(defer.ensureDeferred(ask()))
@@ -148,9 +151,10 @@ class GatewayClient:
     def close(self) -> "defer.Deferred[None]":
         return self._pool.closeCachedConnections()
 
-    async def _request(self, method: bytes, path: str, body: Optional[bytes], timeout: float) -> Reply:
+    async def _request(self, method: bytes, path: str, body: Optional[bytes], timeout: float,
+                       slots: "defer.DeferredSemaphore") -> Reply:
         deadline = self._reactor.seconds() + timeout
-        await self._within(self._slots.acquire(), deadline, path)
+        await self._within(slots.acquire(), deadline, path)
         try:
             try:
                 return await self._exchange(method, path, body, deadline)
@@ -161,7 +165,7 @@ class GatewayClient:
             except _ClosedBeforeAnswer as again:
                 raise Unreachable(f"{path}: the gateway closed the connection twice before answering") from again
         finally:
-            self._slots.release()
+            slots.release()
 
     async def _exchange(self, method: bytes, path: str, body: Optional[bytes], deadline: float) -> Reply:
         headers = Headers({b"User-Agent": [USER_AGENT]})
@@ -245,7 +249,10 @@ class GatewayClient:
                 expire()
             connection.request("GET", url.path, headers=headers)
             response = connection.getresponse()
-            data = response.read(MAX_ANSWER_BYTES + 1)
+            try:
+                data = response.read(MAX_ANSWER_BYTES + 1)
+            finally:
+                response.close()
         except (OSError, http.client.HTTPException) as failure:
             if expired.is_set() or isinstance(failure, socket.timeout):
                 raise TimedOut(f"{path}: no answer in time") from failure

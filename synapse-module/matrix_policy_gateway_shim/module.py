@@ -250,7 +250,7 @@ class PolicyGatewayModule:
     async def _deliver(self, callback: Callback, args: Dict[str, Any]) -> None:
         try:
             reply = await self._client.post(callback.path, await self._body(callback, args),
-                                            self._config.timeout(callback.name))
+                                            self._config.timeout(callback.name), notification=True)
             interpret(reply.status, reply.body, callback.result, Call(callback.name, args, self._synapse))
         except GatewayFailure as failure:
             logger.warning("Notification %s did not reach the policy gateway: %s", callback.name, failure)

@@ -394,7 +394,7 @@ class FakeGateway:
             raise found
         return found
 
-    async def post(self, path: str, body: bytes, timeout: float) -> Reply:
+    async def post(self, path: str, body: bytes, timeout: float, *, notification: bool = False) -> Reply:
         self.requests.append((path, json.loads(body), timeout))
         reply = self.replies.get(path, Reply(200, {"result": None}))
         if callable(reply) and not isinstance(reply, defer.Deferred):

@@ -331,6 +331,8 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
 @pytest.mark.parametrize("state", [
     {"user_id": "@new:example.com", "state": "online", "status_msg": ["x"]},
     {"user_id": "@new:example.com", "state": "bogus"},
+    {"user_id": "@new:example.com", "state": ["online"]},
+    {"user_id": "@new:example.com", "state": {"online": True}},
     {"user_id": "@new:example.com", "state": "online", "last_active_ts": "yesterday"},
     {"user_id": "@new:example.com", "state": "online", "last_user_sync_ts": -1},
     {"user_id": "@new:example.com", "state": "online", "currently_active": 1},

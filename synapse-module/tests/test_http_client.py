@@ -50,7 +50,7 @@ class KeepAliveHttp(protocol.Protocol):
             self.factory.dropped += 1
             self.transport.loseConnection()
             return False
-        if mode == "hang":
+        if mode == "hang" or (mode == "hang_notifications" and "on_new_event" in self.factory.requests[-1][0]):
             return False
         answer = self.factory.answer
         self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
@@ -211,6 +211,18 @@ async def test_calls_to_a_hanging_gateway_hold_at_most_max_connections_and_each_
     assert reactor.seconds() - started < 2
     server.mode = "close_idle"
     assert (await client.post("/v1/spam_checker/user_may_invite", b"{}", 2)).status == 200  # every slot was given back
+
+
+@pytest_twisted.ensureDeferred
+async def test_notifications_waiting_for_a_connection_never_queue_a_policy_check_behind_them(serve, clients):
+    server, url = serve("hang_notifications")
+    client = clients(url, max_connections=1)
+    notifications = [defer.ensureDeferred(client.post("/v1/third_party_rules/on_new_event", b"{}", 1, notification=True))
+                     for _ in range(3)]
+    check = await client.post("/v1/spam_checker/user_may_invite", b"{}", 0.5)
+    assert check.status == 200
+    results = await defer.DeferredList(notifications, consumeErrors=True)
+    assert all(not ok and failure.check(TimedOut) for ok, failure in results)
 
 
 @pytest_twisted.ensureDeferred

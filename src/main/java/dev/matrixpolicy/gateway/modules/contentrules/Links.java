@@ -147,7 +147,7 @@ record Links(Set<String> urls, Set<String> hosts) {
     }
 
     /** {@code text} with each {@code %XX} of an ASCII character decoded, in lower case. */
-    private static String percentDecoded(String text) {
+    static String percentDecoded(String text) {
         if (text.indexOf('%') < 0) {
             return text;
         }

@@ -30,7 +30,8 @@ import org.jsoup.nodes.Entities;
  * standard ({@code &eacute;}, {@code &period;}, {@code &colon;}; jsoup's table), as a browser would.
  * Each {@code href} value is
  * added at the end, so links and {@code matrix.to} pills behind a link text are seen too. No HTML
- * parser: a {@code >} inside a quoted attribute value ends the tag, which reads more as text, never less.
+ * parser, but tags are tokenised as HTML does: a quoted attribute value runs to its closing quote,
+ * whatever {@code >} or {@code <script>} it holds.
  */
 final class RawText {
     /** Tags read as a space: they break a line or stand alone where a client renders them. */
@@ -40,10 +41,12 @@ final class RawText {
             "tbody", "td", "tfoot", "th", "thead", "tr", "ul");
 
     /**
-     * Elements whose content a client never shows: the sanitiser of Element (sanitize-html) drops
-     * them with what they hold, so {@code air<style>x</style>drop} reads {@code airdrop}.
+     * Elements whose content a client never shows and that only their own end tag closes (raw text):
+     * the sanitiser of Element (sanitize-html) drops them with what they hold, so
+     * {@code air<style>x</style>drop} reads {@code airdrop}. Not {@code option} or {@code noscript},
+     * whose content another end tag closes: left as text, read more rather than less.
      */
-    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea", "option", "noscript");
+    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea");
 
     /**
      * What a numeric reference to a C1 control stands for, as the HTML standard decodes it (the
@@ -59,6 +62,8 @@ final class RawText {
     private final int cap;
     private final List<Part> parts = new ArrayList<>();
     private StringBuilder text;
+    /** Whether the HTML read last showed white space: what follows it up to the next text shows as none. */
+    private boolean spaced;
     private final List<String> hrefs = new ArrayList<>();
 
     private record Part(String source, boolean html) {
@@ -110,7 +115,7 @@ final class RawText {
             if (part.html()) {
                 readHtml(part.source(), shares[i]);
             } else {
-                appendVisible(part.source(), 0, part.source().length(), shares[i]);
+                appendVisible(part.source(), 0, part.source().length(), shares[i], false);
             }
         }
         for (String href : hrefs) {
@@ -141,13 +146,18 @@ final class RawText {
      * Appends the characters of {@code source[from, to)} that show, up to {@code most} of them;
      * returns how many it appended.
      */
-    private int appendVisible(String source, int from, int to, int most) {
+    private int appendVisible(String source, int from, int to, int most, boolean html) {
         int appended = 0;
         int run = from; // the start of the visible characters not appended yet, appended a run at a time
         int i = from;
         while (i < to && appended < most) {
-            if (source.charAt(i) < 0x80) { // no ASCII character is invisible: the usual text, at a compare a character
-                appended++;
+            char c = source.charAt(i);
+            if (c < 0x80) { // no ASCII character is invisible: the usual text, at a compare or two a character
+                boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+                if (!(html && space && spaced)) { // HTML shows a run of white space as one
+                    appended++;
+                }
+                spaced = space;
                 i++;
                 continue;
             }
@@ -158,6 +168,7 @@ final class RawText {
                 run = next;
             } else {
                 appended += next - i;
+                spaced = false;
             }
             i = next;
         }
@@ -170,6 +181,7 @@ final class RawText {
      * A tag (or a reference) that the part ends in is not read: a cut link could name another host.
      */
     private void readHtml(String html, int share) {
+        spaced = false;
         int end = html.length();
         int produced = 0;
         int i = 0;
@@ -186,7 +198,10 @@ final class RawText {
                 }
                 if (SEPARATING.contains(name)) {
                     text.append(' ');
-                    produced++;
+                    if (!spaced) { // <p><p><p> shows as one break
+                        produced++;
+                    }
+                    spaced = true;
                 }
                 boolean startTag = html.charAt(i + 1) != '/' && html.charAt(close - 1) != '/';
                 i = close + 1;
@@ -202,7 +217,7 @@ final class RawText {
                 while (run < end && html.charAt(run) != '<' && html.charAt(run) != '&') {
                     run++;
                 }
-                int appended = appendVisible(html, i, run, share - produced);
+                int appended = appendVisible(html, i, run, share - produced, true);
                 produced += appended;
                 if (produced >= share) {
                     return;
@@ -246,7 +261,27 @@ final class RawText {
             }
             return -1;
         }
-        return html.indexOf('>', start);
+        // a quoted attribute value runs to its closing quote, '>' and '<' inside it included, as HTML tokenises it
+        for (int i = start + 1, length = html.length(); i < length; i++) {
+            char c = html.charAt(i);
+            if (c == '>') {
+                return i;
+            }
+            if (c == '=') {
+                int value = i + 1;
+                while (value < length && isAttributeSpace(html.charAt(value))) {
+                    value++;
+                }
+                if (value < length && (html.charAt(value) == '"' || html.charAt(value) == '\'')) {
+                    int close = html.indexOf(html.charAt(value), value + 1);
+                    if (close < 0) {
+                        return -1; // the value runs to the end: a browser shows nothing after it either
+                    }
+                    i = close;
+                }
+            }
+        }
+        return -1;
     }
 
     /** Whether a {@code <} followed by {@code next} starts a tag, as the HTML standard says. */
@@ -305,7 +340,10 @@ final class RawText {
             if (isHref) {
                 String href = asBrowsersRead(decode(html.substring(valueStart, valueEnd)));
                 if (href.length() > room) {
-                    return 0;
+                    href = upToItsPath(href); // a long path must not take the host out of the link rules
+                    if (href.length() > room) {
+                        return 0;
+                    }
                 }
                 hrefs.add(href);
                 return href.length();
@@ -326,8 +364,35 @@ final class RawText {
             start++;
         }
         read = read.substring(start);
-        return read.startsWith("//") || read.startsWith("\\\\") || read.startsWith("/\\") || read.startsWith("\\/")
-                ? "https:" + read : read;
+        if (read.startsWith("//") || read.startsWith("\\\\") || read.startsWith("/\\") || read.startsWith("\\/")) {
+            read = "https:" + read;
+        }
+        int colon = read.regionMatches(true, 0, "https:", 0, 6) ? 5 : read.regionMatches(true, 0, "http:", 0, 5) ? 4 : -1;
+        if (colon < 0) {
+            return read;
+        }
+        int authority = colon + 1;
+        while (authority < read.length() && (read.charAt(authority) == '/' || read.charAt(authority) == '\\')) {
+            authority++;
+        }
+        // http:host is http://host to a browser; the host's escapes decoded before any folding reads them
+        int end = endOfAuthority(read, authority);
+        return read.substring(0, colon + 1) + "//" + Links.percentDecoded(read.substring(authority, end)) + read.substring(end);
+    }
+
+    /** Where the authority starting at {@code from} ends: at the first {@code / ? # \}. */
+    private static int endOfAuthority(String url, int from) {
+        int end = from;
+        while (end < url.length() && "/?#\\".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        return end;
+    }
+
+    /** A link as {@link #asBrowsersRead} wrote it, cut after its authority. */
+    private static String upToItsPath(String href) {
+        int slashes = href.indexOf("//");
+        return slashes < 0 ? href : href.substring(0, endOfAuthority(href, slashes + 2));
     }
 
     /** White space between attributes, as the HTML standard has it: tab, line feed, form feed, carriage return, space. */

@@ -454,11 +454,20 @@ class ContentRulesTest {
     void htmlIsReadAsAClientShowsIt() {
         ContentRules rules = module(words("words", List.of("crypto", "seed phrase", "airdrop"), List.of(), List.of()));
         for (String html : List.of("cr&#x9f;pto", "&#x9a;eed phrase", "<!-- x --!> airdrop <!-- y -->", "air<style>x</style>drop",
-                "air<script type=\"x\">x</script >drop", "air<textarea>x</TEXTAREA>drop", "air<noscript>x</noscript>drop")) {
+                "air<script type=\"x\">x</script >drop", "air<textarea>x</TEXTAREA>drop")) {
             String content = JSON.createObjectNode().put("body", "x").put("formatted_body", html).toString();
             assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
         }
         assertThat(new RawText(1000).addHtml("a<style/>b<br/>c</style>d").text().toString()).isEqualTo("ab cd");
+        for (String hiding : List.of("<b title=\">\" data=\"<script>\">buy crypto now</b>", "<p><option>x</p>buy crypto now",
+                "<div><noscript></div>buy crypto now", "<img alt=\">\" title=\"<textarea>\">buy crypto now")) {
+            String content = JSON.createObjectNode().put("body", "hi").put("formatted_body", hiding).toString();
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(hiding).isInstanceOf(Rejection.class);
+        }
+        for (String padding : List.of(" ".repeat(16_384), "<p>".repeat(16_384), "\n<br>\n".repeat(8_000))) {
+            String content = JSON.createObjectNode().put("body", "hi").put("formatted_body", padding + "buy crypto now").toString();
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(padding.substring(0, 5)).isInstanceOf(Rejection.class);
+        }
     }
 
     @Test
@@ -469,7 +478,9 @@ class ContentRulesTest {
                 "<a title=\"x href=y\" href=\"https://bit.ly/z\">click</a>", "<a href\t=\"https://bit.ly/x\">click</a>",
                 "<a\nhref\n=\n\"https://bit.ly/x\">click</a>", "<a href=\"https:\\\\bit.ly/x\">click</a>",
                 "<a href=\"https:/\\bit.ly/x\">click</a>", "<a href=\"//bit.ly/x\">click</a>",
-                "<a href=\"ht&#9;tps://bit.ly/x\">click</a>", "<a href=https://bit.ly/x>click</a>")) {
+                "<a href=\"ht&#9;tps://bit.ly/x\">click</a>", "<a href=https://bit.ly/x>click</a>",
+                "<a href=\"http:bit.ly/x\">click</a>", "<a title=\">\" href=\"//bit.ly/x\">click</a>",
+                "<a href=\"https://bit.ly/" + "x".repeat(20_000) + "\">click</a>")) {
             String content = JSON.createObjectNode().put("body", "click").put("formatted_body", html).toString();
             assertThat(denied.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
         }

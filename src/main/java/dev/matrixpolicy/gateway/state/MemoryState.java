@@ -65,17 +65,18 @@ public final class MemoryState implements SharedState {
     /**
      * Members by the time they were last seen, oldest first.
      *
-     * @param memberLength the length of the member last seen, standing for every member's in the estimate
-     *                     (adding them all up at each write would cost a pass over up to {@link #MAX_MEMBERS})
+     * @param memberChars the members' lengths added up, kept as they come and go (a pass over up to
+     *                    {@link #MAX_MEMBERS} at each write would cost too much; the last member's length
+     *                    standing for all let a client weigh its window with one short member)
      */
-    private record Window(LinkedHashMap<String, Long> seen, Duration lifetime, int memberLength) implements Entry {
+    private record Window(LinkedHashMap<String, Long> seen, Duration lifetime, long memberChars) implements Entry {
     }
 
     /** An estimate of the bytes a key and its entry take (IDs are ASCII, a byte a character). */
     private static int weight(String key, Entry entry) {
         long bytes = KEY_OVERHEAD + key.length();
         if (entry instanceof Window window) {
-            bytes += (long) window.seen().size() * (MEMBER_OVERHEAD + window.memberLength());
+            bytes += (long) window.seen().size() * MEMBER_OVERHEAD + window.memberChars();
         }
         return (int) Math.min(bytes, Integer.MAX_VALUE);
     }
@@ -121,7 +122,10 @@ public final class MemoryState implements SharedState {
         long[] count = new long[1];
         entries.asMap().compute(key, (ignored, entry) -> {
             LinkedHashMap<String, Long> seen = entry instanceof Window held ? held.seen() : new LinkedHashMap<>();
-            seen.remove(member);
+            long chars = entry instanceof Window held ? held.memberChars() : 0;
+            if (seen.remove(member) == null) {
+                chars += member.length();
+            }
             seen.put(member, now);
             Iterator<Map.Entry<String, Long>> oldest = seen.entrySet().iterator();
             while (oldest.hasNext()) {
@@ -129,10 +133,11 @@ public final class MemoryState implements SharedState {
                 if (next.getValue() > now - window.toMillis() && seen.size() <= MAX_MEMBERS) {
                     break;
                 }
+                chars -= next.getKey().length();
                 oldest.remove();
             }
             count[0] = seen.size();
-            return new Window(seen, window, member.length());
+            return new Window(seen, window, chars);
         });
         return count[0];
     }

@@ -63,8 +63,9 @@ public final class RedisState implements SharedState {
             local period = tonumber(ARGV[2])
             local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
             local tokens = capacity
-            if held[1] and held[2] then
-              tokens = math.min(capacity, tonumber(held[1]) + math.max(0, now - tonumber(held[2])) * capacity / period)
+            local stored, updated = tonumber(held[1]), tonumber(held[2])
+            if held[1] and held[2] then -- tonumber is nil for text that is no number: an empty bucket, below
+              tokens = (stored and updated) and math.min(capacity, stored + math.max(0, now - updated) * capacity / period) or 0
             end
             if not (tokens >= 0) then -- a value written by something else (or NaN): an empty bucket, not a debt of ages
               tokens = 0

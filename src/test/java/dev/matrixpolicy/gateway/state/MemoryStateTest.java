@@ -82,6 +82,19 @@ class MemoryStateTest extends SharedStateContract {
     }
 
     @Test
+    void aWindowIsWeighedByAllItsMembersNotTheLastOne() {
+        MemoryState weighed = new MemoryState(now::get, 64 << 20);
+        String longMember = "!" + "x".repeat(250) + ":example.com";
+        for (int i = 0; i < 1_000; i++) {
+            weighed.countDistinct("window", longMember + i, Duration.ofHours(1));
+        }
+        weighed.countDistinct("window", "!a:b", Duration.ofHours(1)); // a short member last
+
+        assertThat(weighed.estimatedBytes()).isGreaterThan(1_000L * (MemoryState.MEMBER_OVERHEAD + 260));
+        weighed.close();
+    }
+
+    @Test
     void countDistinctKeepsAtMostMaxMembersPerKey() {
         long count = 0;
         for (int i = 0; i <= SharedState.MAX_MEMBERS; i++) {

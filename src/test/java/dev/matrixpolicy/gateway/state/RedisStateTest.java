@@ -65,6 +65,13 @@ class RedisStateTest extends SharedStateContract {
         }
 
         assertThat(state.take(key, bucket)).isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+
+        String text = "text:" + UUID.randomUUID();
+        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
+             io.lettuce.core.api.StatefulRedisConnection<String, String> connection = client.connect()) {
+            connection.sync().hset("mpg-test:" + text, java.util.Map.of("tokens", "abc", "updated", "yesterday"));
+        }
+        assertThat(state.take(text, bucket)).isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.core.MethodParameter;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.json.JacksonJsonHttpMessageConverter;
 import org.springframework.http.server.ServerHttpRequest;
@@ -114,7 +115,8 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
             return byStatus;
         }
         // a 400 that gives its reason is about a parameter or input the endpoint read, not the request's framing
-        String errcode = byStatus.status() == HttpStatus.BAD_REQUEST ? "M_INVALID_PARAM" : byStatus.errcode();
+        String errcode = byStatus.status() != HttpStatus.BAD_REQUEST ? byStatus.errcode()
+                : rejected instanceof MissingServletRequestParameterException ? "M_MISSING_PARAM" : "M_INVALID_PARAM";
         return new MatrixError(byStatus.status(), errcode, reason);
     }
 

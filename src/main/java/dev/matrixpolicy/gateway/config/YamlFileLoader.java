@@ -1,9 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -23,6 +21,7 @@ import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.reader.UnicodeReader;
 
 /**
  * Spring Boot's YAML loader, with a file that cannot be parsed reported in one message naming the
@@ -76,7 +75,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit(Integer.MAX_VALUE); // the size and alias limits are Boot's loader's to apply
         options.setMaxAliasesForCollections(Integer.MAX_VALUE);
-        try (Reader reader = new InputStreamReader(resource.getInputStream(), StandardCharsets.UTF_8)) {
+        try (Reader reader = new UnicodeReader(resource.getInputStream())) { // UTF-8 or, by its byte order mark, UTF-16, as Boot reads it
             for (Node document : new Yaml(options).composeAll(reader)) {
                 ExpandedCount count = new ExpandedCount();
                 long values = count.of(document);

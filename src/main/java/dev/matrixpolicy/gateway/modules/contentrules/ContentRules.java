@@ -190,8 +190,8 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     private SpamVerdict state(CallbackType<?, ?, ?> callback, String userId, JsonNode content, String field) {
         JsonNode value = content.path(field);
         RawText raw = new RawText(reading.maxScannedLength());
-        boolean any = value.isString();
-        if (any) {
+        int length = value.isString() ? codePoints(value.stringValue()) : -1;
+        if (value.isString()) {
             raw.add(value.stringValue());
         }
         if (field.equals("topic")) {
@@ -200,20 +200,20 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             for (JsonNode text : texts.isArray() ? texts : List.<JsonNode>of()) {
                 if (text.path("body").isString()) {
                     String body = text.path("body").stringValue();
-                    if (text.path("mimetype").isString() && text.path("mimetype").stringValue().equals("text/html")) {
+                    boolean html = text.path("mimetype").isString() && text.path("mimetype").stringValue().equals("text/html");
+                    if (html) {
                         raw.addHtml(body);
                     } else {
                         raw.add(body);
                     }
-                    any = true;
+                    length = Math.max(length, html ? RawText.shownLength(body) : codePoints(body)); // shown in the topic's place
                 }
             }
         }
-        if (!any) {
+        if (length < 0) {
             return SpamVerdict.NOT_SPAM;
         }
-        return verdict(callback, subject(Target.STATE, userId, raw, value.isString() ? codePoints(value.stringValue()) : -1, null,
-                Optional.empty()));
+        return verdict(callback, subject(Target.STATE, userId, raw, length, null, Optional.empty()));
     }
 
     private Subject profile(String userId, String name) {

@@ -302,6 +302,10 @@ class ContentRulesTest {
 
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", wall))).isInstanceOf(Rejection.class);
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", markup))).isEqualTo(SpamVerdict.NOT_SPAM); // markup shows nothing
+        ObjectNode topic = JSON.createObjectNode();
+        topic.putObject("m.topic").putArray("m.text").addObject().put("body", "a".repeat(30_000));
+        assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.room.topic", "", topic)))
+                .as("a topic given only in m.topic").isInstanceOf(Rejection.class);
     }
 
     @Test

@@ -45,6 +45,11 @@ final class ContentRule {
     private final Set<Target> targets;
     private final Counter matches;
 
+    /** Whether the rule reads a message's length ({@code max-length}, or {@code repeated}'s {@code min-length}). */
+    boolean readsLength() {
+        return text.maxLength().isPresent() || text.repeated().isPresent();
+    }
+
     ContentRule(String name, Rejection rejection, Optional<UserIdMatcher> exempt, TextChecks text,
                 Optional<MediaChecks> media, Counter matches) {
         this.name = name;

@@ -51,6 +51,8 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     private final Reading reading;
     private final RecentMessages recent;
     private final List<AutoCloseable> resources;
+    /** Whether any rule reads a message's length: only then is a formatted body's shown text measured whole. */
+    private final boolean lengthRead;
 
     ContentRules(String instance, String serverName, List<ContentRule> rules, Set<CallbackType<?, ?, ?>> enabled,
                  Reading reading, RecentMessages recent, List<AutoCloseable> resources) {
@@ -61,6 +63,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         this.reading = reading;
         this.recent = recent;
         this.resources = List.copyOf(resources);
+        this.lengthRead = rules.stream().anyMatch(ContentRule::readsLength);
     }
 
     @Override
@@ -91,7 +94,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         }
         RawText raw = new RawText(reading.maxScannedLength());
         JsonNode edited = content.path("m.new_content");
-        int length = Math.max(addMessage(raw, content), edited.isObject() ? addMessage(raw, edited) : -1);
+        int length = Math.max(addMessage(raw, content, lengthRead), edited.isObject() ? addMessage(raw, edited, lengthRead) : -1);
         JsonNode mentions = content.path("m.mentions").isObject() ? content.get("m.mentions") : edited.path("m.mentions");
         Subject.Sending sending = new Subject.Sending(event.roomId(), recent);
         return verdict(CheckEventForSpam.TYPE, subject(Target.MESSAGE, event.sender(), raw, length, mentions, Optional.of(sending)));
@@ -165,9 +168,10 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
 
     /**
      * Adds a message content's body and formatted body; answers its length in code points: the body's,
-     * or the text the formatted body shows if that is longer (clients show it instead); -1 without either.
+     * or the text the formatted body shows if that is longer (clients show it instead), measured only when
+     * {@code measured} (a pass over the whole formatted body); -1 without either.
      */
-    private static int addMessage(RawText raw, JsonNode content) {
+    private static int addMessage(RawText raw, JsonNode content, boolean measured) {
         JsonNode body = content.path("body");
         JsonNode formatted = content.path("formatted_body");
         int length = -1;
@@ -177,7 +181,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         }
         if (formatted.isString()) {
             raw.addHtml(formatted.stringValue());
-            length = Math.max(length, RawText.shownLength(formatted.stringValue()));
+            length = measured ? Math.max(length, RawText.shownLength(formatted.stringValue())) : Math.max(length, 0);
         }
         return length;
     }

@@ -358,6 +358,9 @@ final class RawText {
      * ({@code //bit.ly/x}) taken as {@code https:}, as a client served over https opens it.
      */
     static String asBrowsersRead(String href) {
+        if (isPlainLink(href)) {
+            return href; // the usual link, read as it is written: no copies made of it
+        }
         String read = href.strip().replace("\t", "").replace("\n", "").replace("\r", "");
         int start = 0;
         while (start < read.length() && read.charAt(start) <= ' ') {
@@ -378,6 +381,26 @@ final class RawText {
         // http:host is http://host to a browser; the host's escapes decoded before any folding reads them
         int end = endOfAuthority(read, authority);
         return read.substring(0, colon + 1) + "//" + Links.percentDecoded(read.substring(authority, end)) + read.substring(end);
+    }
+
+    /**
+     * Whether a link reads the same to a browser as written: {@code http://} or {@code https://} and a
+     * host, no white space, control or backslash anywhere, no escape in the host.
+     */
+    private static boolean isPlainLink(String href) {
+        int authority = href.startsWith("https://") ? 8 : href.startsWith("http://") ? 7 : -1;
+        if (authority < 0 || authority >= href.length() || href.charAt(authority) == '/') {
+            return false;
+        }
+        boolean inAuthority = true;
+        for (int i = authority; i < href.length(); i++) {
+            char c = href.charAt(i);
+            if (c <= ' ' || c == '\\' || (inAuthority && c == '%')) {
+                return false;
+            }
+            inAuthority &= c != '/' && c != '?' && c != '#';
+        }
+        return true;
     }
 
     /** Where the authority starting at {@code from} ends: at the first {@code / ? # \}. */

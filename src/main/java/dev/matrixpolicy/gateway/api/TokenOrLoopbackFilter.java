@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -8,10 +9,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Enumeration;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -115,12 +114,11 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
      * rebinding) sends that name in {@code Host}, and would otherwise read the answers as its own.
      */
     static boolean namesThisMachine(String serverName) {
-        String name = serverName.toLowerCase(Locale.ROOT);
-        return name.equals("localhost") || name.endsWith(".localhost") || name.startsWith("[")
-                || IPV4.matcher(name).matches();
+        int length = serverName.length();
+        return serverName.equalsIgnoreCase("localhost")
+                || (length > 10 && serverName.regionMatches(true, length - 10, ".localhost", 0, 10))
+                || MatrixIds.isIpLiteral(serverName);
     }
-
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     /** Headers every answer of a guarded path carries, refusals included; none by default. */
     void guardedHeaders(HttpServletResponse response) {

@@ -159,6 +159,34 @@ public final class MatrixIds {
     }
 
     /**
+     * Whether a host (of a server name, or a {@code Host} header without its port) is an IP address
+     * literal: a bracketed IPv6 one, or four dot-separated runs of one to three digits (the spec's
+     * IPv4 literal), rather than a name that DNS resolves. A loop, not a regular expression: it is
+     * asked on every request a loopback caller sends without a token.
+     */
+    public static boolean isIpLiteral(String host) {
+        if (host.startsWith("[")) {
+            return true;
+        }
+        int dots = 0;
+        int digits = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                if (digits == 0 || ++dots > 3) {
+                    return false;
+                }
+                digits = 0;
+            } else if (c >= '0' && c <= '9' && digits < 3) {
+                digits++;
+            } else {
+                return false;
+            }
+        }
+        return dots == 3 && digits > 0;
+    }
+
+    /**
      * Whether {@code s} is non-empty and all printable ASCII (U+0021 to U+007E): the characters a user
      * ID, a room ID, an event ID and a server name are made of.
      */

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policyserver;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
@@ -164,7 +165,6 @@ public final class ServerKeys implements KeyLookup {
      */
     private static final ReplyCap MAX_RESPONSE = new ReplyCap("the key-fetch reply limit", 64 * 1024);
     private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]+]|[^:]+)(?::([0-9]{1,5}))?");
-    private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     /** A host name as an SRV record's target names it, the root ({@code .}, "no such service") excluded. */
     private static final Pattern SRV_TARGET = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
 
@@ -529,7 +529,7 @@ public final class ServerKeys implements KeyLookup {
     /** The base URL of an IP literal or a name with a port, which need no looking up. */
     private static Optional<Target> explicit(Matcher hostAndPort) {
         String host = hostAndPort.group(1);
-        if (!isIpLiteral(host) && hostAndPort.group(2) == null) {
+        if (!MatrixIds.isIpLiteral(host) && hostAndPort.group(2) == null) {
             return Optional.empty();
         }
         int port = hostAndPort.group(2) == null ? DEFAULT_PORT : Integer.parseInt(hostAndPort.group(2));
@@ -603,10 +603,6 @@ public final class ServerKeys implements KeyLookup {
             throw new UnauthorizedException("Not a server name: " + serverName);
         }
         return matcher;
-    }
-
-    private static boolean isIpLiteral(String host) {
-        return host.startsWith("[") || IPV4.matcher(host).matches();
     }
 
     /** The server name {@code host} delegates to, from the cache or else from its well-known answer. */

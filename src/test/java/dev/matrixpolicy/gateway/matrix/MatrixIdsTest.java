@@ -237,4 +237,16 @@ class MatrixIdsTest {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.serverName(null)).withMessage("missing");
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.serverNameOf(null)).withMessage("missing");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "0.0.0.0", "999.1.22.333", "[::1]", "[2001:db8::1]"})
+    void anIpAddressWrittenAsOneIsAnIpLiteral(String host) {
+        assertThat(MatrixIds.isIpLiteral(host)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"localhost", "example.com", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1234.1.1.1", "1.2.3.4a", "", "a1.2.3.4"})
+    void aNameOrAnythingElseIsNoIpLiteral(String host) {
+        assertThat(MatrixIds.isIpLiteral(host)).isFalse();
+    }
 }

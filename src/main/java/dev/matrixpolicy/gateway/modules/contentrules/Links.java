@@ -126,15 +126,7 @@ record Links(Set<String> urls, Set<String> hosts) {
      * be read ({@code [::1]}).
      */
     static String host(String rest) {
-        int stop = rest.length();
-        for (int i = 0; i < rest.length(); i++) {
-            char c = rest.charAt(i);
-            if (c == '/' || c == '?' || c == '#' || c == '\\') {
-                stop = i;
-                break;
-            }
-        }
-        String authority = percentDecoded(rest.substring(0, stop));
+        String authority = percentDecoded(rest.substring(0, endOfAuthority(rest, 0)));
         authority = authority.substring(authority.lastIndexOf('@') + 1).replace((char) IDEOGRAPHIC_FULL_STOP, '.');
         int end = 0;
         while (end < authority.length() && isHostCharacter(authority.charAt(end))) {
@@ -144,6 +136,15 @@ record Links(Set<String> urls, Set<String> hosts) {
             end--;
         }
         return authority.substring(0, end);
+    }
+
+    /** Where the authority starting at {@code from} ends: at the first {@code / ? # \}, or the end. */
+    static int endOfAuthority(String url, int from) {
+        int end = from;
+        while (end < url.length() && "/?#\\".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        return end;
     }
 
     /** {@code text} with each {@code %XX} of an ASCII character decoded, in lower case. */

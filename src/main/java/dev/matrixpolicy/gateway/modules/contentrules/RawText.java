@@ -153,7 +153,7 @@ final class RawText {
         while (i < to && appended < most) {
             char c = source.charAt(i);
             if (c < 0x80) { // no ASCII character is invisible: the usual text, at a compare or two a character
-                boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+                boolean space = isHtmlSpace(c);
                 if (!(html && space && spaced)) { // HTML shows a run of white space as one
                     appended++;
                 }
@@ -269,7 +269,7 @@ final class RawText {
             }
             if (c == '=') {
                 int value = i + 1;
-                while (value < length && isAttributeSpace(html.charAt(value))) {
+                while (value < length && isHtmlSpace(html.charAt(value))) {
                     value++;
                 }
                 if (value < length && (html.charAt(value) == '"' || html.charAt(value) == '\'')) {
@@ -308,32 +308,32 @@ final class RawText {
      */
     private int href(String html, int from, int to, int room) {
         int i = from;
-        while (i < to && !isAttributeSpace(html.charAt(i)) && html.charAt(i) != '/') {
+        while (i < to && !isHtmlSpace(html.charAt(i)) && html.charAt(i) != '/') {
             i++; // the tag's name
         }
         while (i < to) {
-            while (i < to && (isAttributeSpace(html.charAt(i)) || html.charAt(i) == '/')) {
+            while (i < to && (isHtmlSpace(html.charAt(i)) || html.charAt(i) == '/')) {
                 i++;
             }
             int nameStart = i;
-            while (i < to && !isAttributeSpace(html.charAt(i)) && html.charAt(i) != '/' && (html.charAt(i) != '=' || i == nameStart)) {
+            while (i < to && !isHtmlSpace(html.charAt(i)) && html.charAt(i) != '/' && (html.charAt(i) != '=' || i == nameStart)) {
                 i++;
             }
             boolean isHref = i - nameStart == 4 && html.regionMatches(true, nameStart, "href", 0, 4);
-            while (i < to && isAttributeSpace(html.charAt(i))) {
+            while (i < to && isHtmlSpace(html.charAt(i))) {
                 i++;
             }
             if (i >= to || html.charAt(i) != '=') {
                 continue; // an attribute without a value
             }
             i++;
-            while (i < to && isAttributeSpace(html.charAt(i))) {
+            while (i < to && isHtmlSpace(html.charAt(i))) {
                 i++;
             }
             char quote = i < to ? html.charAt(i) : ' ';
             int valueStart = quote == '"' || quote == '\'' ? i + 1 : i;
             int valueEnd = valueStart;
-            while (valueEnd < to && (quote == '"' || quote == '\'' ? html.charAt(valueEnd) != quote : !isAttributeSpace(html.charAt(valueEnd)))) {
+            while (valueEnd < to && (quote == '"' || quote == '\'' ? html.charAt(valueEnd) != quote : !isHtmlSpace(html.charAt(valueEnd)))) {
                 valueEnd++;
             }
             i = valueEnd + 1;
@@ -379,7 +379,7 @@ final class RawText {
             authority++;
         }
         // http:host is http://host to a browser; the host's escapes decoded before any folding reads them
-        int end = endOfAuthority(read, authority);
+        int end = Links.endOfAuthority(read, authority);
         return read.substring(0, colon + 1) + "//" + Links.percentDecoded(read.substring(authority, end)) + read.substring(end);
     }
 
@@ -403,23 +403,14 @@ final class RawText {
         return true;
     }
 
-    /** Where the authority starting at {@code from} ends: at the first {@code / ? # \}. */
-    private static int endOfAuthority(String url, int from) {
-        int end = from;
-        while (end < url.length() && "/?#\\".indexOf(url.charAt(end)) < 0) {
-            end++;
-        }
-        return end;
-    }
-
     /** A link as {@link #asBrowsersRead} wrote it, cut after its authority. */
     private static String upToItsPath(String href) {
         int slashes = href.indexOf("//");
-        return slashes < 0 ? href : href.substring(0, endOfAuthority(href, slashes + 2));
+        return slashes < 0 ? href : href.substring(0, Links.endOfAuthority(href, slashes + 2));
     }
 
-    /** White space between attributes, as the HTML standard has it: tab, line feed, form feed, carriage return, space. */
-    private static boolean isAttributeSpace(char c) {
+    /** White space as the HTML standard has it (between attributes, and shown as one in text): tab, line feed, form feed, carriage return, space. */
+    private static boolean isHtmlSpace(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
     }
 

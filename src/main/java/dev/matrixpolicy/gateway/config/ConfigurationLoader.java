@@ -80,7 +80,7 @@ public final class ConfigurationLoader {
                     @Override
                     public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
                                                       ConfigDataResource resource) {
-                        if (givesSettings(source)) {
+                        if (SettingsRequired.givesSettings(source)) {
                             file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source))));
                         }
                     }
@@ -131,12 +131,6 @@ public final class ConfigurationLoader {
         return Stream.of(text.split("\n")).map(String::strip).filter(line -> !line.isEmpty())
                 .collect(Collectors.joining("; "))
                 .replace(":;", ":");
-    }
-
-    /** Whether a source names a setting: Boot reads {@code {}} as one nameless entry. */
-    private static boolean givesSettings(PropertySource<?> source) {
-        return !(source instanceof EnumerablePropertySource<?> settings)
-                || Stream.of(settings.getPropertyNames()).anyMatch(name -> name != null && !name.isEmpty());
     }
 
     private static boolean setsGateway(PropertySource<?> source) {

@@ -13,6 +13,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -185,6 +187,20 @@ class StartupFailureReportTest {
         assertThat(screen).contains("expand it to no end of values");
     }
 
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gateway.yml:", "gateway.yml:# maintained by config management\n", "gateway.yml:{}\n",
+            "gateway.yml:~\n", "gateway.yml:---\n", "gateway.properties:", "gateway.properties:# nothing yet\n"})
+    void aConfigurationFileThatGivesNoSettingsStopsStartupInsteadOfServingThePackagedDemo(String file, CapturedOutput output)
+            throws IOException {
+        String[] nameAndText = file.split(":", 2);
+        Path config = Files.writeString(directory.resolve(nameAndText[0]), nameAndText[1]);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Configuration file without settings").contains("file: " + config)
+                .contains("it holds no settings").contains("Write the configuration into " + config);
+    }
 
     @Test
     void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {

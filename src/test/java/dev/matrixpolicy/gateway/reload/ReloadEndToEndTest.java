@@ -164,7 +164,7 @@ class ReloadEndToEndTest {
             write("gateway.yml", nothing);
             Answer refused = management.post("/actuator/reload", "");
             assertThat(refused.status()).as(nothing).isEqualTo(409);
-            assertThat(refused.json().path("error").asText()).as(nothing).contains(config + " holds no settings now");
+            assertThat(refused.json().path("error").asText()).as(nothing).contains(config.toString()).contains("holds no settings");
         }
         for (String noGateway : List.of("policy-gateway:\n", "logging:\n  level:\n    root: info\n")) {
             write("gateway.yml", noGateway);

@@ -96,7 +96,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         JsonNode edited = content.path("m.new_content");
         int length = Math.max(addMessage(raw, content, lengthRead), edited.isObject() ? addMessage(raw, edited, lengthRead) : -1);
         JsonNode mentions = content.path("m.mentions").isObject() ? content.get("m.mentions") : edited.path("m.mentions");
-        Subject.Sending sending = new Subject.Sending(event.roomId(), recent);
+        Subject.Sending sending = new Subject.Sending(event.roomId(), recent, content);
         return verdict(CheckEventForSpam.TYPE, subject(Target.MESSAGE, event.sender(), raw, length, mentions, Optional.of(sending)));
     }
 

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.MissingNode;
 
@@ -21,8 +22,8 @@ final class Subject {
         PROFILE
     }
 
-    /** Where a message was sent: what {@code repeated} rules need. */
-    record Sending(String roomId, RecentMessages recent) {
+    /** Where a message was sent, and its content: what {@code repeated} rules need. */
+    record Sending(String roomId, RecentMessages recent, JsonNode content) {
     }
 
     final Target target;
@@ -36,6 +37,7 @@ final class Subject {
     private TextIndex.Hits hits;
     private Links links;
     private Mentions mentions;
+    private long[] fingerprints;
 
     Subject(Target target, String userId, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
             ContentRules.Reading reading) {
@@ -77,11 +79,40 @@ final class Subject {
      * them would share the fingerprint of the empty text).
      */
     int roomsWithin(Duration window, int minLength) {
-        if (length < minLength || text.isEmpty()) {
+        if (length < minLength || text.isEmpty() || sending.isEmpty()) {
             return 0;
         }
-        return sending.map(sent -> sent.recent().roomsWithin(userId, fingerprint(text), sent.roomId(), window))
-                .orElse(0);
+        Sending sent = sending.get();
+        if (fingerprints == null) {
+            fingerprints = shownTexts(sent.content()).mapToLong(Subject::fingerprint).distinct().toArray();
+        }
+        int rooms = 0;
+        for (long fingerprint : fingerprints) {
+            rooms = Math.max(rooms, sent.recent().roomsWithin(userId, fingerprint, sent.roomId(), window));
+        }
+        return rooms;
+    }
+
+    /**
+     * The texts a message shows, normalised, each counted on its own: its body (what notifications and
+     * clients without HTML show) and its formatted body's text (what the others show), an edit's new
+     * content in place of its own. Counted together, a sender could vary the one that a reader of the
+     * other never sees, and make each room's copy look new.
+     */
+    private Stream<String> shownTexts(JsonNode content) {
+        JsonNode shown = content.path("m.new_content").isObject() ? content.get("m.new_content") : content;
+        Stream.Builder<String> texts = Stream.builder();
+        if (shown.path("body").isString()) {
+            texts.add(normalised(new RawText(reading.maxScannedLength()).add(shown.path("body").stringValue())));
+        }
+        if (shown.path("formatted_body").isString()) {
+            texts.add(normalised(new RawText(reading.maxScannedLength()).addHtml(shown.path("formatted_body").stringValue())));
+        }
+        return texts.build().filter(shownText -> !shownText.isEmpty());
+    }
+
+    private String normalised(RawText raw) {
+        return reading.normaliser().normalise(raw.text());
     }
 
     /** A 64-bit FNV-1a hash: a collision could only merge two texts of the same sender. */

@@ -211,6 +211,37 @@ class ContentRulesTest {
     }
 
     @Test
+    void aRepeatedBodyOrFormattedBodyIsRefusedWhateverTheOtherOneSays() {
+        ContentRules rules = module(repeated(2, 20));
+        String shown = "<p>Join my server at <b>spam.example</b> now!</p>";
+        String body = "Join my server at spam.example now!";
+
+        for (String room : List.of("!a:x", "!b:x")) {
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, "{\"body\": \"fallback " + room + " nobody reads\","
+                    + " \"format\": \"org.matrix.custom.html\", \"formatted_body\": \"" + shown + "\"}"))).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!c:x", "{\"body\": \"yet another fallback for !c:x\","
+                + " \"format\": \"org.matrix.custom.html\", \"formatted_body\": \"" + shown + "\"}"))).isInstanceOf(Rejection.class);
+
+        for (String room : List.of("!d:x", "!e:x")) {
+            assertThat(rules.checkEventForSpam(message("@other:x", room, "{\"body\": \"" + body + "\", \"format\":"
+                    + " \"org.matrix.custom.html\", \"formatted_body\": \"<i>varied in " + room + " for clients</i>\"}")))
+                    .isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        assertThat(rules.checkEventForSpam(message("@other:x", "!f:x", "{\"body\": \"" + body + "\"}"))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void anEditIsCountedByTheNewContentItShows() {
+        ContentRules rules = module(repeated(1, 20));
+        String edit = "{\"body\": \"* %s\", \"m.new_content\": {\"body\": \"Join my server at spam.example!\"},"
+                + " \"m.relates_to\": {\"rel_type\": \"m.replace\", \"event_id\": \"$original\"}}";
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!a:x", edit.formatted("typo fixed in a")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", edit.formatted("typo fixed in b")))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void eventsWithoutTextAreNeverCountedAsRepeated() {
         ContentRules rules = module(repeated(1, 1));
         String encrypted = "{\"algorithm\": \"m.megolm.v1.aes-sha2\", \"ciphertext\": \"AwgAEn...\", \"session_id\": \"s\"}";

@@ -11,6 +11,7 @@ import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -52,7 +53,9 @@ import org.springframework.web.client.RestClientException;
  *   <li><b>Timing:</b> every attempt is one sample of {@value BackendTimer#NAME}.</li>
  *   <li><b>Log line:</b> {@link #ask} logs a failed call as one WARN line,
  *       {@code Module <name>: <callback> failed after <n> attempt(s) (<cause>); <consequence>}, with the
- *       {@code module}, {@code callback} and {@code failure} keys; never the URL, the request or a token.</li>
+ *       {@code module}, {@code callback} and {@code failure} keys; never the URL, the request or a token.
+ *       One such line a {@value RepeatedWarnings#INTERVAL_SECONDS} s for each callback and failure, the
+ *       rest at DEBUG ({@link RepeatedWarnings}).</li>
  * </ul>
  */
 public final class Backend implements AutoCloseable {
@@ -82,6 +85,7 @@ public final class Backend implements AutoCloseable {
     private final Optional<String> bearerToken;
     private final BackendTimer timer;
     private final Map<Duration, RestClient> clients = new ConcurrentHashMap<>();
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
 
     private Backend(Builder builder) {
         this.module = builder.context.instanceName();
@@ -149,8 +153,9 @@ public final class Backend implements AutoCloseable {
     /**
      * Sends the request like {@link #call}; when that fails, logs the one WARN line and answers
      * {@code onFailure}. No WARN when the caller was interrupted (the chain logs its own deadline), and
-     * DEBUG only for a call the open circuit breaker answered without a request, so an outage does
-     * not flood the log.
+     * DEBUG only for a call the open circuit breaker answered without a request, or a failure of a kind
+     * already warned of in the last {@value RepeatedWarnings#INTERVAL_SECONDS} s, so an outage does not
+     * flood the log.
      */
     public <T> T ask(BackendRequest request, ReplyReader<T> reader, Supplier<FailureAnswer<T>> onFailure) {
         try {
@@ -160,9 +165,10 @@ public final class Backend implements AutoCloseable {
             if (failure.kind() == Kind.CIRCUIT_OPEN) {
                 log.debug("Module {}: circuit breaker open, {} not sent; {}", module, request.callback(), answer.consequence());
             } else if (failure.kind() != Kind.INTERRUPTED) {
-                log.atWarn().addKeyValue("module", module).addKeyValue("callback", request.callback())
+                RepeatedWarnings.Line line = warnings.line(log, List.of(request.callback(), failure.outcome().tag()));
+                line.event().addKeyValue("module", module).addKeyValue("callback", request.callback())
                         .addKeyValue("failure", failure.outcome().tag())
-                        .log("Module {}: {} failed after {} ({}); {}", module, request.callback(),
+                        .log(line.withOmitted("Module {}: {} failed after {} ({}); {}"), module, request.callback(),
                                 failure.attempts() == 1 ? "1 attempt" : failure.attempts() + " attempts", failure.getMessage(),
                                 answer.consequence());
             }

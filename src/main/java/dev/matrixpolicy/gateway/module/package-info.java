@@ -15,7 +15,8 @@
  * ({@code max-reply-size}), retries by a {@link dev.matrixpolicy.gateway.module.RetryPolicy} with its
  * {@link dev.matrixpolicy.gateway.module.Backoff}, an optional circuit breaker, one
  * {@link dev.matrixpolicy.gateway.module.BackendFailure} classification, the
- * {@code policy.module.backend} timer and one WARN line per failed call. The module supplies the
+ * {@code policy.module.backend} timer and one WARN line per failed call (one a 10 s for each kind,
+ * {@link dev.matrixpolicy.gateway.module.RepeatedWarnings}). The module supplies the
  * {@link dev.matrixpolicy.gateway.module.BackendRequest}, reads the
  * {@link dev.matrixpolicy.gateway.module.BackendReply}, and says what it answers when the backend
  * cannot ({@link dev.matrixpolicy.gateway.module.FailureAnswer}, usually by its

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import dev.matrixpolicy.gateway.chain.ShadowAnswer;
+import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -52,6 +53,7 @@ final class MetricsChainObserver implements ChainObserver {
     private final Map<ModuleKey, Timer> moduleTimers = new ConcurrentHashMap<>();
     private final Map<ModuleKey, Counter> failureCounters = new ConcurrentHashMap<>();
     private final Map<ModuleKey, Counter> shadowCounters = new ConcurrentHashMap<>();
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
 
     MetricsChainObserver(MeterRegistry registry) {
         this.registry = registry;
@@ -86,9 +88,9 @@ final class MetricsChainObserver implements ChainObserver {
                     .description("Module calls that threw, timed out or returned nothing")
                     .tags("category", category(callback), "callback", callback, "module", module, "reason", label)
                     .register(registry)).increment();
-            decisions.atWarn().addKeyValue("callback", callback).addKeyValue("module", module)
-                    .addKeyValue("failure", label)
-                    .log("Module {} {} on {}: {}", module, label.replace('_', ' '), callback, String.valueOf(failure));
+            RepeatedWarnings.Line line = warnings.line(decisions, new ModuleKey(callback, module, label));
+            line.event().addKeyValue("callback", callback).addKeyValue("module", module).addKeyValue("failure", label)
+                    .log(line.withOmitted("Module {} {} on {}: {}"), module, label.replace('_', ' '), callback, String.valueOf(failure));
         }
     }
 
@@ -111,9 +113,10 @@ final class MetricsChainObserver implements ChainObserver {
     @Override
     public void chainFailed(String callback, ModuleFailedException failure, long nanos) {
         count(callback, Outcomes.ERROR, failure.module(), nanos);
-        decisions.atWarn().addKeyValue("callback", callback).addKeyValue("module", failure.module())
+        RepeatedWarnings.Line line = warnings.line(decisions, new DecisionKey(callback, Outcomes.ERROR, failure.module()));
+        line.event().addKeyValue("callback", callback).addKeyValue("module", failure.module())
                 .addKeyValue("outcome", Outcomes.ERROR)
-                .log("Failed {} closed: {}", callback, failure.getMessage());
+                .log(line.withOmitted("Failed {} closed: {}"), callback, failure.getMessage());
     }
 
     @Override

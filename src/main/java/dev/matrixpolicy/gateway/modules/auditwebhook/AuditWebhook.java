@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.auditwebhook;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
@@ -43,7 +44,8 @@ final class AuditWebhook implements PolicyModule {
     /** How long to wait for a sender to stop once interrupted; an interrupted HTTP call aborts at once. */
     private static final Duration STOP_WAIT = Duration.ofSeconds(2);
     /** At most one WARN per interval about dropped records: a webhook that refuses everything must not flood the log. */
-    private static final Duration WARN_INTERVAL = Duration.ofSeconds(10);
+    /** The kind of the warning that records were dropped, one a {@value RepeatedWarnings#INTERVAL_SECONDS} s. */
+    private static final String DROPPED = "dropped";
 
     /** Why a record was not delivered: the {@code reason} tag of {@code policy.module.audit.dropped}. */
     enum DropReason {
@@ -78,8 +80,7 @@ final class AuditWebhook implements PolicyModule {
     /** Set while the queue refuses records, so that a flood of drops logs one line, not one per record. */
     private final AtomicBoolean full = new AtomicBoolean();
     private final AtomicLong droppedSinceFull = new AtomicLong();
-    private final AtomicLong nextWarnNanos = new AtomicLong(System.nanoTime());
-    private final AtomicLong warningsHeldBack = new AtomicLong();
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
 
     private AuditWebhook(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
                          WebhookDelivery delivery, AuditWebhookConfig config, Consumer<MeterBinder> meters) {
@@ -230,15 +231,8 @@ final class AuditWebhook implements PolicyModule {
     }
 
     private void warnDropped(String what) {
-        long now = System.nanoTime();
-        long next = nextWarnNanos.get();
-        if (now - next >= 0 && nextWarnNanos.compareAndSet(next, now + WARN_INTERVAL.toNanos())) {
-            long heldBack = warningsHeldBack.getAndSet(0);
-            log.warn("audit webhook '{}': {}{}", instanceName, what,
-                    heldBack == 0 ? "" : "; " + heldBack + " more dropped since the previous warning");
-        } else {
-            warningsHeldBack.incrementAndGet();
-        }
+        RepeatedWarnings.Line line = warnings.line(log, DROPPED);
+        line.event().log(line.withOmitted("audit webhook '{}': {}"), instanceName, what);
     }
 
     /**

@@ -83,10 +83,9 @@ class ManagementAdminAccess {
      * bodies itself, after its token check. Explain reads its own, to answer as the API would.
      */
     @Bean
-    FilterRegistrationBean<ManagementBodyCap> managementBodyCap(RequestBodyReader bodies, JsonMapper json,
-                                                               WebEndpointProperties endpoints) {
+    FilterRegistrationBean<ManagementBodyCap> managementBodyCap(JsonMapper json, WebEndpointProperties endpoints) {
         FilterRegistrationBean<ManagementBodyCap> registration = new FilterRegistrationBean<>(
-                new ManagementBodyCap(bodies, json, endpoints.getBasePath() + ExplainServlet.PATH));
+                new ManagementBodyCap(json, endpoints.getBasePath() + ExplainServlet.PATH));
         registration.setName("managementBodyCap");
         registration.addUrlPatterns(endpoints.getBasePath().isEmpty() ? "/*" : endpoints.getBasePath() + "/*");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE);

@@ -13,24 +13,31 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Reads every request body the management port gets, up to the policy API's {@code max-body-size},
- * before anything else does: the actuator reads an optional JSON body on every operation, GET included,
- * into a map with no limit of its own, so a body of gigabytes sent to {@code /actuator/health} would
- * fill the heap the policy API serves from. A larger body gets 413 {@code M_TOO_LARGE}; one that is
- * read is served from memory to whoever reads it next.
+ * Reads every request body the actuator's paths get, before anything else does: the actuator reads an
+ * optional JSON body on every operation, GET included, into a map with no limit of its own, so a body
+ * of gigabytes sent to {@code /actuator/health} would fill the heap the policy API serves from. None of
+ * the actuator's operations takes a body (a reload's {@code {}} is passed over), so one over
+ * {@value #MOST_BYTES} bytes gets 413 {@code M_TOO_LARGE}, unread; the paths that need no token are
+ * open to anyone who reaches the port, and hundreds of clients each sending most of a large body and
+ * then waiting would run the heap out. A body that is read is served from memory to whoever reads it
+ * next.
  */
 final class ManagementBodyCap extends OncePerRequestFilter {
+    /** The most an actuator request's body may hold: {@code {}} and more, none of it used. */
+    static final int MOST_BYTES = 4096;
+
     private final RequestBodyReader bodies;
     private final JsonMapper json;
-    /** Explain's path: it reads its body itself, and answers a body the policy API would refuse as the API would. */
+    /** Explain's path: it reads its body itself, after the admin token, and answers a body as the policy API would. */
     private final String explain;
 
-    ManagementBodyCap(RequestBodyReader bodies, JsonMapper json, String explain) {
-        this.bodies = bodies;
+    ManagementBodyCap(JsonMapper json, String explain) {
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MOST_BYTES), RequestBodyReader.Budget.ofHeap(32));
         this.json = json;
         this.explain = explain;
     }

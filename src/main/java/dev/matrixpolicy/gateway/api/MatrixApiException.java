@@ -37,6 +37,11 @@ final class MatrixApiException extends RuntimeException {
                 "Request body not received within " + (deadline.toMillis() % 1000 == 0 ? deadline.toSeconds() + " s" : deadline.toMillis() + " ms"));
     }
 
+    /** A request the gateway has no room for now, 503: it may be sent again shortly. */
+    static MatrixApiException busy(String why) {
+        return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", why);
+    }
+
     static MatrixApiException notFound(String what) {
         return new MatrixApiException(HttpStatus.NOT_FOUND, "M_NOT_FOUND", what);
     }

@@ -80,7 +80,7 @@ final class PolicyServerServlet extends HttpServlet {
         this.key = key;
         this.authenticator = authenticator;
         this.signing = signing;
-        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES));
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), RequestBodyReader.Budget.ofHeap(16));
         this.json = json;
         this.registry = registry;
     }

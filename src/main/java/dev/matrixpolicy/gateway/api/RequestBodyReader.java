@@ -8,6 +8,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
@@ -68,26 +69,70 @@ final class RequestBodyReader {
     /** {@code max-body-size} of the serving generation, so a reload changes it for the next request. */
     private final LongSupplier limit;
     private final Duration deadline;
+    private final Budget budget;
 
+    /** The policy API's reader: its callers have shown their token before a body is read. */
     @Autowired
     RequestBodyReader(JsonMapper json, Generations generations) {
-        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE);
+        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE, Budget.NONE);
     }
 
     RequestBodyReader(JsonMapper json, DataSize limit) {
-        this(json, limit::toBytes, BODY_DEADLINE);
+        this(json, limit::toBytes, BODY_DEADLINE, Budget.NONE);
+    }
+
+    /** A reader for callers not known before their body is read: at most {@code budget} bytes of bodies in memory at once. */
+    RequestBodyReader(JsonMapper json, DataSize limit, Budget budget) {
+        this(json, limit::toBytes, BODY_DEADLINE, budget);
     }
 
     /** @param deadline how long a body may take to come in all (for tests: {@link #BODY_DEADLINE} otherwise) */
     RequestBodyReader(JsonMapper json, DataSize limit, Duration deadline) {
-        this(json, limit::toBytes, deadline);
+        this(json, limit::toBytes, deadline, Budget.NONE);
     }
 
-    private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline) {
+    private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline, Budget budget) {
         this.json = json.rebuild().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
         this.objects = this.json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limit = limit;
         this.deadline = deadline;
+        this.budget = budget;
+    }
+
+    /**
+     * How many bytes the bodies that one listener is reading may hold at once. A client that sends
+     * most of a body and then waits holds that much until {@link #BODY_DEADLINE}; where anyone may
+     * connect (the policy server's federation listener), a few hundred such clients would otherwise
+     * run the heap out, and every request with it. Past the budget a body is refused with 503, not
+     * read.
+     */
+    static final class Budget {
+        /** No budget: for callers authenticated before their body is read. */
+        static final Budget NONE = new Budget(Long.MAX_VALUE);
+
+        private final long bytes;
+        private final AtomicLong held = new AtomicLong();
+
+        Budget(long bytes) {
+            this.bytes = bytes;
+        }
+
+        /** A share of the heap: {@code 1 / divisor} of its maximum size. */
+        static Budget ofHeap(int divisor) {
+            return new Budget(Runtime.getRuntime().maxMemory() / divisor);
+        }
+
+        private boolean take(long size) {
+            if (held.addAndGet(size) <= bytes) {
+                return true;
+            }
+            held.addAndGet(-size);
+            return false;
+        }
+
+        private void give(long size) {
+            held.addAndGet(-size);
+        }
     }
 
     /** The body as one tree. */
@@ -112,6 +157,10 @@ final class RequestBodyReader {
         // (reading to the end would take a 16 KiB buffer per request, then a copy); a chunked body is
         // counted here.
         boolean sized = declared >= 0 && declared <= MAX_ARRAY;
+        long held = declared >= 0 ? declared : limit; // what the body may come to, taken from the budget while it is read
+        if (!budget.take(held)) {
+            throw MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
+        }
         try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
              InputStream body = declared >= 0 ? timed : new Capped(timed, limit)) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
@@ -123,6 +172,8 @@ final class RequestBodyReader {
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
             throw endedEarly();
+        } finally {
+            budget.give(held);
         }
     }
 

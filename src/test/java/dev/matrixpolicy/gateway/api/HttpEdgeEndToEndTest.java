@@ -272,8 +272,8 @@ class HttpEdgeEndToEndTest {
         private static final int LIMIT = 8 * 1024; // max-body-size of the e2e profile
 
         @Test
-        void aBodyLargerThanMaxBodySizeIsTooLargeOnTheManagementPortToo() {
-            String body = "{\"a\": \"" + "x".repeat(LIMIT) + "\"}";
+        void anActuatorBodyOverFourKilobytesIsTooLarge() {
+            String body = "{\"a\": \"" + "x".repeat(ManagementBodyCap.MOST_BYTES) + "\"}";
             String request = "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     + "Content-Length: " + body.length() + "\r\n\r\n" + body;
 
@@ -281,7 +281,7 @@ class HttpEdgeEndToEndTest {
         }
 
         @Test
-        void aChunkedBodyIsCountedAsItComesAndRefusedPastMaxBodySize() {
+        void aChunkedActuatorBodyIsCountedAsItComesAndRefusedPastFourKilobytes() {
             StringBuilder request = new StringBuilder("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\n"
                     + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
             String chunk = "{\"k\": \"" + "x".repeat(1000) + "\", ";

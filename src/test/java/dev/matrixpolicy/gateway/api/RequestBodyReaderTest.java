@@ -11,6 +11,7 @@ import java.math.BigDecimal;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -141,7 +142,7 @@ class RequestBodyReaderTest {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/_matrix/policy/v1/sign") {
             @Override
             public ServletInputStream getInputStream() {
-                return new ServletInputStream() { // a byte every 100 ms, for ever, as a socket gives what has come
+                return new BlockingInput() { // a byte every 100 ms, for ever, as a socket gives what has come
                     @Override
                     public int read() {
                         try {
@@ -162,16 +163,6 @@ class RequestBodyReaderTest {
                     public boolean isFinished() {
                         return false;
                     }
-
-                    @Override
-                    public boolean isReady() {
-                        return true;
-                    }
-
-                    @Override
-                    public void setReadListener(ReadListener listener) {
-                        throw new UnsupportedOperationException();
-                    }
                 };
             }
         };
@@ -179,6 +170,67 @@ class RequestBodyReaderTest {
         MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> patient.readObject(request));
         assertThat(refused.status().value()).isEqualTo(408);
         assertThat(refused.getMessage()).isEqualTo("Request body not received within 300 ms");
+    }
+
+    @Test
+    void bodiesBeyondTheBudgetOfThoseBeingReadAtOnceAreRefusedAt503UnreadAndTheBudgetComesBack() throws Exception {
+        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000));
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        MockHttpServletRequest waiting = new MockHttpServletRequest("POST", "/_matrix/policy/v1/sign") {
+            @Override
+            public ServletInputStream getInputStream() { // most of a body, then a client that waits
+                return new BlockingInput() {
+                    private final byte[] body = ("{\"a\": \"" + "x".repeat(690) + "\"}").getBytes(StandardCharsets.UTF_8);
+                    private int at;
+
+                    @Override
+                    public int read() {
+                        if (at == body.length - 1) {
+                            reading.countDown();
+                            try {
+                                release.await();
+                            } catch (InterruptedException stopped) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        return at < body.length ? body[at++] : -1;
+                    }
+
+                    @Override
+                    public boolean isFinished() {
+                        return at == body.length;
+                    }
+                };
+            }
+        };
+        waiting.addHeader("Content-Length", "700");
+        Thread slowClient = Thread.ofVirtual().start(() -> budgeted.readObject(waiting));
+        reading.await();
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class,
+                () -> budgeted.readObject(declaring(400, "{\"b\": 1}")));
+        assertThat(refused.status().value()).isEqualTo(503);
+        assertThat(refused.getMessage()).isEqualTo("Too many request bodies are being read at once; try again shortly");
+        assertThat(budgeted.readObject(declaring(8, "{\"b\": 1}")).get("b").asInt()).as("a body that fits").isEqualTo(1);
+
+        release.countDown();
+        slowClient.join();
+        String larger = "{\"b\": \"" + "y".repeat(391) + "\"}";
+        assertThat(budgeted.readObject(declaring(larger.length(), larger)).has("b")).isTrue();
+    }
+
+    /** A body read as a blocking socket gives it, which is how the container reads for the reader. */
+    private abstract static class BlockingInput extends ServletInputStream {
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void setReadListener(ReadListener listener) {
+            throw new UnsupportedOperationException();
+        }
     }
 
     /** A request whose Content-Length says {@code declared} (-1: none, as a chunked body), whatever it holds. */

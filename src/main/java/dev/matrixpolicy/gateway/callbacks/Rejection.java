@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.callbacks;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A refusal with a Matrix error code, as Synapse's {@code Codes} (spam checker) or a raised
@@ -42,6 +43,56 @@ public record Rejection(String errcode, Optional<String> error, Optional<Duratio
 
     public static Rejection of(String errcode) {
         return new Rejection(errcode, Optional.empty());
+    }
+
+    /**
+     * This refusal as the homeserver may pass it on to a user when it was written outside the gateway
+     * (a remote policy service's answer): an error code a client acts on by ending or suspending the
+     * session ({@code M_UNKNOWN_TOKEN} logs the user out) becomes {@code M_FORBIDDEN}, and the message
+     * is {@linkplain #shownText shown text} of at most {@value #LONGEST_ERROR_SHOWN} characters.
+     */
+    public Rejection fromOutside() {
+        String code = SESSION_CODES.contains(errcode) ? FORBIDDEN : errcode;
+        return new Rejection(code, error.map(message -> shownText(message, LONGEST_ERROR_SHOWN)), retryAfter);
+    }
+
+    /** The longest message of a refusal from outside the gateway that a user is shown. */
+    public static final int LONGEST_ERROR_SHOWN = 1000;
+
+    /** Error codes clients act on by ending or suspending the user's session, never only by showing them. */
+    private static final Set<String> SESSION_CODES = Set.of("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_USER_DEACTIVATED",
+            "M_USER_LOCKED", "M_USER_SUSPENDED");
+
+    /**
+     * Text written outside the gateway (a remote service's message, a policy list's reason) as a user
+     * may be shown it: without control characters (white space ones become a space) and without the
+     * bidirectional formatting characters that would make what follows them read backwards, cut to
+     * {@code most} characters ({@code …} marking the cut, never half a character).
+     */
+    public static String shownText(String text, int most) {
+        StringBuilder shown = new StringBuilder(Math.min(text.length(), most + 1));
+        for (int i = 0; i < text.length(); ) {
+            int codePoint = text.codePointAt(i);
+            boolean space = Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
+            boolean dropped = !space && (Character.isISOControl(codePoint) || isBidiFormatting(codePoint));
+            int width = space ? 1 : dropped ? 0 : Character.charCount(codePoint);
+            if (shown.length() + width > most) {
+                return shown.append('…').toString();
+            }
+            i += Character.charCount(codePoint);
+            if (space) {
+                shown.append(' ');
+            } else if (!dropped) {
+                shown.appendCodePoint(codePoint);
+            }
+        }
+        return shown.toString();
+    }
+
+    /** The marks, embeddings, overrides and isolates of Unicode's bidirectional algorithm. */
+    private static boolean isBidiFormatting(int codePoint) {
+        return codePoint == 0x061C || codePoint == 0x200E || codePoint == 0x200F
+                || (codePoint >= 0x202A && codePoint <= 0x202E) || (codePoint >= 0x2066 && codePoint <= 0x2069);
     }
 
     /** Error codes are upper-case ASCII words joined by underscores: {@code M_FORBIDDEN}, {@code ORG_MATRIX_EXPIRED_ACCOUNT}. */

@@ -14,6 +14,8 @@ import tools.jackson.databind.JsonNode;
  * ({@code {"errcode": ..., "error": ...}}), which is a {@link Rejection} for the result types that
  * have one. An empty 2xx body, or one without {@code result}, reads as {@code null}.
  *
+ * <p>A refusal is passed on as a user may be shown it ({@link Rejection#fromOutside}).
+ *
  * <p>Only 403 refuses, because it is the one status the gateway refuses with. Any other status is
  * a failure of the service, whatever its body: a gateway behind this one answers 503
  * {@code M_UNKNOWN} when it fails closed, 413 {@code M_TOO_LARGE} for a body over its cap, and
@@ -45,7 +47,7 @@ final class RemoteAnswer {
 
     private static <R> R result(ResultType<R> type, JsonNode result) {
         try {
-            return type.fromJson(result);
+            return fromOutside(type.fromJson(result));
         } catch (IllegalArgumentException wrongShape) {
             throw BackendFailure.unusable(wrongShape.getMessage());
         }
@@ -54,10 +56,19 @@ final class RemoteAnswer {
     private static <R> Optional<R> rejection(ResultType<R> type, BackendReply reply) throws IOException {
         try {
             R answer = type.fromJson(reply.json());
-            return answer instanceof Rejection ? Optional.of(answer) : Optional.empty();
+            return answer instanceof Rejection ? Optional.of(fromOutside(answer)) : Optional.empty();
         } catch (BackendFailure | IllegalArgumentException notARejection) {
             // not Matrix error JSON (or too long to read), or a result type without rejections: the status is the failure
             return Optional.empty();
         }
+    }
+
+    /**
+     * A refusal as the homeserver may pass it on ({@link Rejection#fromOutside}): a service that answers
+     * {@code M_UNKNOWN_TOKEN} would log the user out, one that answers a megabyte of text would show it.
+     */
+    @SuppressWarnings("unchecked") // a Rejection is each result type's own rejection
+    private static <R> R fromOutside(R answer) {
+        return answer instanceof Rejection rejection ? (R) rejection.fromOutside() : answer;
     }
 }

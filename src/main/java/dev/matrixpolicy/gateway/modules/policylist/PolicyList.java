@@ -732,20 +732,15 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     }
 
     /**
-     * A reason as a user sees it: its first {@value #LONGEST_REASON_SHOWN} characters. A list's
-     * curator writes reasons of any length; a megabyte of one in every refusal would load the
-     * homeserver and a client with text no one reads, and one too large for the homeserver's module to
-     * take would not refuse at all. The explain endpoint shows the reason whole.
+     * A reason as a user sees it: its first {@value #LONGEST_REASON_SHOWN} characters, as
+     * {@linkplain Rejection#shownText shown text}. A list's curator writes reasons of any length, and of
+     * any characters: a megabyte of one in every refusal would load the homeserver and a client with
+     * text no one reads, one too large for the homeserver's module to take would not refuse at all, and
+     * a right-to-left override would turn round the rest of the message. The explain endpoint shows the
+     * reason whole.
      */
     private static String shown(String reason) {
-        if (reason.length() <= LONGEST_REASON_SHOWN) {
-            return reason;
-        }
-        int end = LONGEST_REASON_SHOWN;
-        if (Character.isHighSurrogate(reason.charAt(end - 1))) {
-            end--; // not half a character
-        }
-        return reason.substring(0, end) + "…";
+        return Rejection.shownText(reason, LONGEST_REASON_SHOWN);
     }
 
     // ---- the management port's view

@@ -15,6 +15,7 @@ import dev.matrixpolicy.gateway.module.BackendReply;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.http.client.MockClientHttpResponse;
@@ -42,6 +43,22 @@ class RemoteAnswerTest {
         assertThat(read(ResultTypes.SPAM_VERDICT, 403, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
         assertThat(read(ResultTypes.ROOM_CREATION, 403, FORBIDDEN)).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Not here")));
         assertThat(read(ResultTypes.ROOM_CREATION, 200, "{\"result\": {\"request_content\": null}}")).isEqualTo(RoomCreation.UNCHANGED);
+    }
+
+    @Test
+    void aRefusalThatWouldEndTheUsersSessionIsPassedOnAsForbiddenWithItsTextShownSafely() {
+        for (String sessionCode : List.of("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_USER_LOCKED", "M_USER_DEACTIVATED", "M_USER_SUSPENDED")) {
+            assertThat(read(ResultTypes.SPAM_VERDICT, 403, "{\"errcode\": \"" + sessionCode + "\", \"error\": \"Go away\"}"))
+                    .as(sessionCode).isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("Go away")));
+        }
+        assertThat(read(ResultTypes.SPAM_VERDICT, 200, "{\"result\": {\"errcode\": \"M_UNKNOWN_TOKEN\"}}"))
+                .isEqualTo(Rejection.of("M_FORBIDDEN"));
+        assertThat(read(ResultTypes.SPAM_VERDICT, 403, "{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Slow down\"}"))
+                .as("a code clients only show").isEqualTo(new Rejection("M_LIMIT_EXCEEDED", Optional.of("Slow down")));
+
+        Rejection shown = (Rejection) read(ResultTypes.SPAM_VERDICT, 403, "{\"errcode\": \"M_FORBIDDEN\", \"error\": \""
+                + "\\u202Eevil\\u0000\\u001b[31m\\nred " + "x".repeat(900_000) + "\"}");
+        assertThat(shown.error().orElseThrow()).startsWith("evil[31m red xxx").hasSize(Rejection.LONGEST_ERROR_SHOWN + 1).endsWith("x…");
     }
 
     @Test

@@ -286,10 +286,10 @@ async function explain(event) {
 
 // ---- Configuration ----
 
-/** The serving generation and how the last reload ended, from the configReload health details. */
+/** The serving generation and how the last reload ended (the configReload health details). */
 async function loadStatus() {
-  const answer = await call("/health/configReload");
-  const details = answer.json && answer.json.details;
+  const answer = await call("/reload");
+  const details = answer.status === 200 ? answer.json : null;
   if (!details) {
     show("config-status", errorBox("Cannot read the configuration status: " + describeError(answer)));
     return;

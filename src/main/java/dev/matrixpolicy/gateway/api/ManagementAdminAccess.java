@@ -43,6 +43,19 @@ class ManagementAdminAccess {
         return registration;
     }
 
+    /** Health details for the callers the admin access rule admits ({@link HealthDetailsAccess}). */
+    @Bean
+    FilterRegistrationBean<HealthDetailsAccess> healthDetailsAccess(FilterRegistrationBean<AdminAccessFilter> adminAccess,
+                                                                    ObjectProvider<PathMappedEndpoints> served,
+                                                                    WebEndpointProperties endpoints) {
+        String path = servedPath(served.getIfAvailable(), endpoints, "health");
+        FilterRegistrationBean<HealthDetailsAccess> registration = new FilterRegistrationBean<>(
+                new HealthDetailsAccess(adminAccess.getFilter()));
+        registration.setName("healthDetailsAccess");
+        registration.addUrlPatterns(path, path + "/*");
+        return registration;
+    }
+
     /**
      * Unknown nested health paths answered 404 before Spring Boot's health endpoint fails on them
      * ({@link HealthPathFilter}); none when health is not served.

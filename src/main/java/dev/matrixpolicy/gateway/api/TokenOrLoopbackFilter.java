@@ -48,28 +48,47 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
                     + " from this machine. Send it from the admin console, curl or the homeserver.");
             return;
         }
+        switch (judge(request)) {
+            case ADMITTED -> chain.doFilter(request, response);
+            case NOT_LOOPBACK -> refuseNonLoopback(response);
+            case NAMED_BY_A_NAME -> refuseForbidden(response, "Without a token, loopback callers must address the gateway as"
+                    + " localhost or by IP address, not by a name (" + LogText.quoted(request.getServerName()) + "), which a"
+                    + " web page could have pointed at this machine. Use http://127.0.0.1 or http://localhost, or configure a token.");
+            case NO_CREDENTIAL -> refuseUnauthorized(response, false);
+            case WRONG_CREDENTIAL -> refuseUnauthorized(response, true);
+        }
+    }
+
+    /** What the access rule says of a request, whatever its method and origin. */
+    enum Verdict {
+        ADMITTED,
+        /** No token is configured and the caller is not on this machine. */
+        NOT_LOOPBACK,
+        /** No token is configured, and the loopback caller named the gateway by a name a web page could rebind. */
+        NAMED_BY_A_NAME,
+        /** A token is configured and the caller presented none. */
+        NO_CREDENTIAL,
+        /** A token is configured and the caller presented another, or several. */
+        WRONG_CREDENTIAL
+    }
+
+    /** The access rule, applied to a request: whether its caller is one the guarded paths answer. */
+    final Verdict judge(HttpServletRequest request) {
         Optional<Token> token = configured.get().map(this::token);
         if (token.isEmpty()) {
             if (!PeerAddressValve.isLoopback(request)) {
-                refuseNonLoopback(response);
-            } else if (!namesThisMachine(request.getServerName())) {
-                refuseForbidden(response, "Without a token, loopback callers must address the gateway as localhost or by"
-                        + " IP address, not by a name (" + LogText.quoted(request.getServerName()) + "), which a web page"
-                        + " could have pointed at this machine. Use http://127.0.0.1 or http://localhost, or configure a token.");
-            } else {
-                chain.doFilter(request, response);
+                return Verdict.NOT_LOOPBACK;
             }
-            return;
+            return namesThisMachine(request.getServerName()) ? Verdict.ADMITTED : Verdict.NAMED_BY_A_NAME;
         }
         // Authorization is one header: a request with two is no valid credential, whichever comes first
         Enumeration<String> headers = request.getHeaders(HttpHeaders.AUTHORIZATION);
         Optional<String> presented = presented(headers.hasMoreElements() ? headers.nextElement() : null);
         boolean several = headers.hasMoreElements();
         if (!several && presented.filter(token.get()::matches).isPresent()) {
-            chain.doFilter(request, response);
-        } else {
-            refuseUnauthorized(response, presented.isPresent() || several);
+            return Verdict.ADMITTED;
         }
+        return presented.isPresent() || several ? Verdict.WRONG_CREDENTIAL : Verdict.NO_CREDENTIAL;
     }
 
     private Token token(String text) {

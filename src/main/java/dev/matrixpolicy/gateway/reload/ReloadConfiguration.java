@@ -32,8 +32,8 @@ class ReloadConfiguration {
     }
 
     @Bean
-    ReloadEndpoint reloadEndpoint(Reloader reloader) {
-        return new ReloadEndpoint(reloader);
+    ReloadEndpoint reloadEndpoint(Reloader reloader, Generations generations) {
+        return new ReloadEndpoint(reloader, generations);
     }
 
     @Bean

@@ -21,9 +21,6 @@ final class ReloadHealthIndicator extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        builder.up()
-                .withDetail("generation", generations.current().number())
-                .withDetail("since", generations.current().appliedAt().toString())
-                .withDetail("last_reload", ReloadEndpoint.describe(reloader.last()));
+        builder.up().withDetails(ReloadEndpoint.status(reloader, generations));
     }
 }

@@ -128,6 +128,22 @@ class AdminAccessEndToEndTest {
         }
 
         @Test
+        void healthDetailsAreTheAdminsEveryoneElseGetsTheStatuses() {
+            for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + ConsoleGateway.TOKEN}) {
+                Answer health = get("/actuator/health", authorization);
+                assertThat(health.status()).as(authorization).isEqualTo(200);
+                assertThat(health.json().get("status").asString()).isEqualTo("UP");
+                assertThat(health.json().at("/components/configReload/status").asString()).as(authorization).isEqualTo("UP");
+                assertThat(health.json().at("/components/configReload/details").isMissingNode()).as(authorization).isTrue();
+                assertThat(get("/actuator/health/configReload", authorization).json().has("details")).as(authorization).isFalse();
+            }
+            Answer admin = get("/actuator/health", "Bearer " + ADMIN_TOKEN);
+            assertThat(admin.json().at("/components/configReload/details/generation").asInt()).isEqualTo(1);
+            assertThat(admin.header("Cache-Control")).isEqualTo("no-store");
+            assertThat(get("/actuator/health/configReload", "Basic " + basic("anyone:" + ADMIN_TOKEN)).json().has("details")).isTrue();
+        }
+
+        @Test
         void aBodyOfAnotherTypeIs415AndAnAcceptThatCannotBeMetIs406EachNamingWhatTheEndpointTakes() {
             GatewayClient client = new GatewayClient(managementPort, ADMIN_TOKEN);
             Answer form = client.send(client.authorized("/actuator/reload").header("Content-Type", "application/x-www-form-urlencoded")
@@ -190,6 +206,16 @@ class AdminAccessEndToEndTest {
             assertThat(refused.status()).isEqualTo(403);
             assertThat(GatewayClient.json(refused.body()).get("errcode").asString()).isEqualTo("M_FORBIDDEN");
             assertThat(health.status()).isEqualTo(200);
+            assertThat(GatewayClient.json(health.body()).has("components")).isTrue();
+            assertThat(GatewayClient.json(health.body()).at("/components/configReload/details").isMissingNode())
+                    .as("details are for loopback callers when there is no admin token").isTrue();
+        }
+
+        @Test
+        void loopbackCallersGetTheHealthDetails() {
+            Answer health = new GatewayClient(managementPort, null).get("/actuator/health/configReload");
+
+            assertThat(health.json().at("/details/generation").asInt()).isEqualTo(1);
         }
     }
 

@@ -150,6 +150,8 @@ class ReloadEndToEndTest {
         assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
         assertThat(management.get("/actuator/health/configReload").json().at("/details/last_reload/error").asText())
                 .contains(config.toString()).contains("restore it");
+        assertThat(management.get("/actuator/reload").json().at("/last_reload/error").asText())
+                .as("the same, where the console reads it").contains(config.toString()).contains("restore it");
         write("gateway.yml", denylist("new refusal"));
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText().equals("new refusal"));

@@ -115,12 +115,17 @@ final class ClientServerApi implements AutoCloseable {
      * The bot's membership in the room as its {@code m.room.member} state says ({@code join},
      * {@code leave}, {@code ban}: a former member still reads its state up to its departure); empty when
      * the homeserver refuses to say (403), as it does to one that never was a member. Any other failure,
-     * a 404 included (a proxy's, say), is thrown: it says nothing about the membership.
+     * a 404 included (a proxy's, say), or an answer without a {@code membership}, is thrown: it says
+     * nothing about the membership.
      */
     Optional<String> membership(String roomId, String userId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state/m.room.member/{user}";
         try {
-            return Optional.of(json(call, get("rooms", roomId, "state", "m.room.member", userId)).path("membership").asString(""));
+            JsonNode membership = json(call, get("rooms", roomId, "state", "m.room.member", userId)).path("membership");
+            if (!membership.isString()) { // a proxy's garbled answer says nothing of the membership either
+                throw HomeserverFailure.malformed(call, "no \"membership\" string in the member event's content");
+            }
+            return Optional.of(membership.stringValue());
         } catch (HomeserverFailure failure) {
             if (failure.status() == 403) {
                 return Optional.empty();

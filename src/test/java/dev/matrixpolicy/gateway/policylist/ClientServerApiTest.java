@@ -75,6 +75,19 @@ class ClientServerApiTest {
     }
 
     @Test
+    void aMemberAnswerWithoutAMembershipSaysNothingOfTheBotsMembership() throws Exception {
+        ClientServerApi api = api();
+        String member = "/_matrix/client/v3/rooms/%21room%3Aexample.org/state/m.room.member/%40bot%3Aexample.org";
+        homeserver.stubFor(get(member).willReturn(okJson("{\"next_batch\": 5, \"rooms\": \"nope\"}")));
+
+        assertThatThrownBy(() -> api.membership("!room:example.org", "@bot:example.org")).isInstanceOf(HomeserverFailure.class)
+                .hasMessageContaining("no \\\"membership\\\" string");
+
+        homeserver.stubFor(get(member).willReturn(okJson("{\"membership\": \"leave\"}")));
+        assertThat(api.membership("!room:example.org", "@bot:example.org")).contains("leave");
+    }
+
+    @Test
     void onlyTheHomeserversOwnNotFoundSaysAnEventIsGone() throws Exception {
         ClientServerApi api = api();
         homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/%24gone")

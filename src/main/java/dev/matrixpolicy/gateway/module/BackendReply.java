@@ -68,12 +68,21 @@ public final class BackendReply {
         }
         try {
             if (value.strip().chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return Optional.of(Duration.ofSeconds(Long.parseLong(value.strip())));
+                return Optional.of(Duration.ofSeconds(seconds(value.strip())));
             }
             long millis = Duration.between(Instant.now(), ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME)).toMillis();
             return Optional.of(Duration.ofSeconds(Math.max(0, (millis + 999) / 1000)));
         } catch (NumberFormatException | DateTimeParseException malformed) {
             return Optional.empty();
+        }
+    }
+
+    /** Seconds written in digits; more than a {@code long} holds is as long as one can say: past any pause. */
+    private static long seconds(String digits) {
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException tooMany) {
+            return Long.MAX_VALUE;
         }
     }
 

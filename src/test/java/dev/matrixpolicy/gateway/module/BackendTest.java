@@ -205,6 +205,18 @@ class BackendTest {
     }
 
     @Test
+    void retryAfterInMoreDigitsThanALongHoldsIsPastAnyPauseNotAbsent() {
+        server.stubFor(get("/forever").willReturn(aResponse().withStatus(429).withHeader("Retry-After", "99999999999999999999")));
+        Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
+
+        BackendFailure failure = failure(() -> backend.call(getting("/forever"), TEXT_OF_A_2XX));
+
+        assertThat(failure.attempts()).isEqualTo(1);
+        assertThat(failure.getMessage()).startsWith("HTTP 429, Retry-After ");
+        server.verify(1, getRequestedFor(urlEqualTo("/forever")));
+    }
+
+    @Test
     void requestSentOnceIsNotRetriedWhateverThePolicy() {
         server.stubFor(post("/notify").willReturn(aResponse().withStatus(503)));
 

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
@@ -81,6 +82,7 @@ final class AuditWebhook implements PolicyModule {
     private final AtomicBoolean full = new AtomicBoolean();
     private final AtomicLong droppedSinceFull = new AtomicLong();
     private final RepeatedWarnings warnings = new RepeatedWarnings();
+    private final int queueCapacity;
 
     private AuditWebhook(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
                          WebhookDelivery delivery, AuditWebhookConfig config, Consumer<MeterBinder> meters) {
@@ -89,6 +91,7 @@ final class AuditWebhook implements PolicyModule {
         this.records = records;
         this.delivery = delivery;
         this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        this.queueCapacity = config.queueCapacity();
         this.senderCount = config.senders();
         this.shutdownGrace = config.shutdownGrace();
         for (DropReason reason : DropReason.values()) {
@@ -158,7 +161,9 @@ final class AuditWebhook implements PolicyModule {
                 drop(DropReason.SHUTDOWN);
                 return;
             }
-            if (full.compareAndSet(true, false)) {
+            // Drained to half before it is said to accept again: a queue kept full by a steady overload
+            // takes one record each time a sender frees a place, and would log a pair of lines for each.
+            if (full.get() && queue.size() <= queueCapacity / 2 && full.compareAndSet(true, false)) {
                 log.info("audit webhook '{}': queue accepts records again after dropping {}", instanceName,
                         droppedSinceFull.getAndSet(0));
             }
@@ -220,7 +225,7 @@ final class AuditWebhook implements PolicyModule {
             case Result.Exhausted exhausted -> {
                 drop(DropReason.ATTEMPTS_EXHAUSTED);
                 warnDropped(record.callback() + " record " + record.id() + " dropped after " + exhausted.attempts()
-                        + " attempts (" + exhausted.cause() + ")");
+                        + (exhausted.attempts() == 1 ? " attempt (" : " attempts (") + exhausted.cause() + ")");
             }
             case Result.Interrupted interrupted -> {
                 drop(DropReason.SHUTDOWN);
@@ -269,7 +274,7 @@ final class AuditWebhook implements PolicyModule {
             log.info("audit webhook '{}' stopped; every queued record was delivered ({})", instanceName, totals);
         } else {
             log.warn("audit webhook '{}' stopped; {} records still queued or in flight after the shutdown grace of {} "
-                    + "were dropped ({})", instanceName, undelivered, shutdownGrace, totals);
+                    + "were dropped ({})", instanceName, undelivered, WorstCase.format(shutdownGrace), totals);
         }
     }
 

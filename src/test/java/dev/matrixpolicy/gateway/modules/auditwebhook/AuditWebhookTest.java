@@ -11,6 +11,10 @@ import static dev.matrixpolicy.gateway.modules.auditwebhook.Eventually.eventuall
 import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -42,6 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -302,6 +307,35 @@ class AuditWebhookTest {
 
         assertThat(dropped("queue_full")).isEqualTo(3);
         assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isEqualTo(2);
+    }
+
+    @Test
+    void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord() throws InterruptedException {
+        Logger logger = (Logger) LoggerFactory.getLogger(AuditWebhook.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        logger.setLevel(Level.INFO);
+        logger.setAdditive(false);
+        try {
+            webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(40)));
+            AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", "queue-capacity", "4"));
+            for (int i = 0; i < 60; i++) { // one every 10 ms, four times what the sender delivers
+                call(module, OnUserRegistration.TYPE, REGISTRATION);
+                Thread.sleep(10);
+            }
+            eventually(() -> assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isZero());
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+            assertThat(dropped("queue_full")).isGreaterThan(20);
+            assertThat(lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .filter(line -> line.contains("queue full") || line.contains("accepts records again")))
+                    .hasSizeLessThanOrEqualTo(4).last().asString().contains("accepts records again after dropping");
+        } finally {
+            logger.detachAppender(lines);
+            logger.setLevel(null);
+            logger.setAdditive(true);
+        }
     }
 
     // ---- shutdown

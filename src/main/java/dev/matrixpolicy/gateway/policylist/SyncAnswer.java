@@ -10,6 +10,7 @@ import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.MissingNode;
 import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.util.TokenBuffer;
 
@@ -43,7 +44,8 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
      *                 slot. The {@code state} section is not always the state before the timeline:
      *                 where the room's history forked, Synapse puts there the state at the timeline's
      *                 end, and a timeline event that state resolution lost would then win here
-     * @param cut      whether a section held more than {@link #MAX_EVENTS}, so that none of its events
+     * @param cut      whether a section held more than {@link #MAX_EVENTS}, or an event larger than any
+     *                 homeserver sends (its {@code unsigned} aside), so that none of its events
      *                 were kept; a {@code limited} answer's are (its {@code state} section holds the net
      *                 state changes of the events left out, and its timeline the newest events)
      * @param state    the {@code state} section's events, in order; empty when {@code cut}
@@ -159,18 +161,25 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
         return new Room(limited, cut, state, timeline);
     }
 
+    /** What {@link #bounded} answers for an event larger than a homeserver sends. */
+    private static final JsonNode TOO_LARGE = MissingNode.getInstance();
+
     /**
      * The event the parser is on as a tree, if it is an object no larger than an event can be
-     * ({@link EventJson#EVENT_BYTES}); empty otherwise, the rest of it skipped. Its tokens are
-     * buffered first and measured as they come, so that a homeserver's answer of one event of a
-     * hundred megabytes is never built into a tree of that size.
+     * ({@link EventJson#EVENT_BYTES}), its {@code unsigned} section left out; {@link #TOO_LARGE} for a
+     * larger one, {@code null} for one that is no object, the rest of it skipped either way. Its tokens
+     * are buffered first and measured as they come, so that a homeserver's answer of one event of a
+     * hundred megabytes is never built into a tree of that size. {@code unsigned} is neither read nor
+     * measured: it is the homeserver's own addition (a replaced rule's whole {@code prev_content}, up to
+     * an event's size again), and a rule replacing one of 40 KB would otherwise be over the limit.
      */
-    private static Optional<JsonNode> bounded(JsonParser parser) {
+    private static JsonNode bounded(JsonParser parser) {
         if (parser.currentToken() != JsonToken.START_OBJECT) {
             parser.skipChildren();
-            return Optional.empty(); // no event: a homeserver sends objects
+            return null; // no event: a homeserver sends objects
         }
         long start = parser.currentTokenLocation().getByteOffset();
+        long unsigned = 0;
         TokenBuffer buffer = TokenBuffer.forBuffering(parser, ObjectReadContext.empty());
         buffer.copyCurrentEvent(parser);
         for (int depth = 1; depth > 0; ) {
@@ -178,16 +187,23 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
             if (token == null) {
                 throw new IllegalArgumentException("the answer ends early");
             }
+            if (depth == 1 && token == JsonToken.PROPERTY_NAME && parser.currentName().equals("unsigned")) {
+                long from = parser.currentTokenLocation().getByteOffset();
+                parser.nextToken();
+                parser.skipChildren();
+                unsigned += parser.currentLocation().getByteOffset() - from;
+                continue;
+            }
             depth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;
-            if (parser.currentLocation().getByteOffset() - start > EventJson.EVENT_BYTES) {
+            if (parser.currentLocation().getByteOffset() - start - unsigned > EventJson.EVENT_BYTES) {
                 if (depth > 0) {
                     skipTo(parser, depth);
                 }
-                return Optional.empty();
+                return TOO_LARGE;
             }
             buffer.copyCurrentEvent(parser);
         }
-        return Optional.of(EVENT.readTree(buffer.asParserOnFirstToken(ObjectReadContext.empty())));
+        return EVENT.readTree(buffer.asParserOnFirstToken(ObjectReadContext.empty()));
     }
 
     /** Skips the rest of a value {@code depth} levels deep, up to its end. */
@@ -211,8 +227,8 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
     }
 
     /**
-     * Adds the events of the array the parser is on, each read as a tree, up to {@link #MAX_EVENTS};
-     * the rest is skipped.
+     * Adds the events of the array the parser is on, each read as a tree, up to {@link #MAX_EVENTS}
+     * and none larger than an event can be; past either, none is kept and the rest is skipped.
      *
      * @return whether every event was kept
      */
@@ -223,7 +239,13 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
                 throw new IllegalArgumentException("the answer ends early");
             }
             if (all && into.size() < MAX_EVENTS) {
-                bounded(parser).ifPresent(into::add);
+                JsonNode event = bounded(parser);
+                if (event == TOO_LARGE) { // the events are not all here: read in full, which streams an event of any size
+                    all = false;
+                    into.clear();
+                } else if (event != null) {
+                    into.add(event);
+                }
             } else {
                 all = false;
                 into.clear();

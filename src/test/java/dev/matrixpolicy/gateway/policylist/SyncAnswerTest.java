@@ -38,7 +38,7 @@ class SyncAnswerTest {
     }
 
     @Test
-    void anEventLargerThanAnEventCanBeIsLeftOutWithoutBuildingIt() {
+    void anEventLargerThanAnEventCanBeIsNotBuiltAndMakesItsSectionAGapToReadInFull() {
         String zeros = "0,".repeat(40_000) + "0";
         String huge = "{\"type\":\"m.policy.rule.user\",\"state_key\":\"huge\",\"content\":{\"x\":[[" + zeros + "],[" + zeros
                 + "]],\"entity\":\"@x:test\"}}";
@@ -46,9 +46,28 @@ class SyncAnswerTest {
                 {"next_batch":"s8","rooms":{"join":{"%s":{"timeline":{"events":[%s,%s,"not an event",%s],"limited":false}}}}}
                 """.formatted(ROOM, rule(1), huge, rule(2)));
 
-        assertThat(answer.joined().orElseThrow().timeline()).extracting(event -> event.path("state_key").asString())
-                .containsExactly("rule:1", "rule:2");
+        SyncAnswer.Room room = answer.joined().orElseThrow();
+        assertThat(room.gap()).as("the full read streams an event of any size").isTrue();
+        assertThat(room.timeline()).isEmpty();
         assertThat(answer.nextBatch()).as("the answer read on past it").isEqualTo("s8");
+    }
+
+    @Test
+    void aRuleReplacingALargeOneIsKeptThoughItsUnsignedHoldsTheWholeOldContent() {
+        String reason = "R".repeat(40_000);
+        String replacing = "{\"type\":\"m.policy.rule.user\",\"state_key\":\"big\",\"sender\":\"@mod:test\",\"event_id\":\"$new\","
+                + "\"content\":{\"entity\":\"@c2:spam.example\",\"recommendation\":\"m.ban\",\"reason\":\"" + "S".repeat(40_000) + "\"},"
+                + "\"unsigned\":{\"replaces_state\":\"$old\",\"prev_content\":{\"entity\":\"@c1:spam.example\","
+                + "\"recommendation\":\"m.ban\",\"reason\":\"" + reason + "\"},\"prev_sender\":\"@mod:test\"}}";
+        SyncAnswer answer = read("""
+                {"next_batch":"s9","rooms":{"join":{"%s":{"timeline":{"events":[%s,%s],"limited":false}}}}}
+                """.formatted(ROOM, rule(1), replacing));
+
+        SyncAnswer.Room room = answer.joined().orElseThrow();
+        assertThat(room.gap()).isFalse();
+        assertThat(room.timeline()).extracting(event -> event.at("/content/entity").asString())
+                .containsExactly("@spammer1:evil.example", "@c2:spam.example");
+        assertThat(room.timeline().get(1).has("unsigned")).as("the homeserver's addition is not kept").isFalse();
     }
 
     @Test

@@ -571,7 +571,7 @@ public final class RoomSource implements PolicySource {
             Set<String> redacted = new HashSet<>();
             for (JsonNode event : events.timeline()) {
                 if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
-                    noticed(current.roomId, RoomUpgrade.of(current.roomId, event.path("content"), event.path("sender"), settings.clock().instant()));
+                    noticed(current.roomId, upgrade(current.roomId, event.path("content"), event.path("sender")));
                 }
                 if (event.has("state_key")) {
                     changed |= room.apply(event);
@@ -707,7 +707,7 @@ public final class RoomSource implements PolicySource {
         /** Reads the room's tombstone as it stands, as a full read does. */
         private void readTombstone(Session current) throws HomeserverFailure, InterruptedException {
             noticed(current.roomId, homeserver.tombstone(current.roomId).flatMap(content ->
-                    RoomUpgrade.of(current.roomId, content, MissingNode.getInstance(), settings.clock().instant())));
+                    upgrade(current.roomId, content, MissingNode.getInstance())));
         }
 
         /**
@@ -715,6 +715,11 @@ public final class RoomSource implements PolicySource {
          * source goes on reading that room, whatever the tombstone says (see {@link RoomUpgrade}). An
          * upgrade of another room (the one an alias named before) is dropped without a word.
          */
+        private Optional<RoomUpgrade> upgrade(String roomId, JsonNode tombstone, JsonNode sender) {
+            Optional<RoomUpgrade> upgrade = RoomUpgrade.of(roomId, tombstone, sender, settings.clock().instant());
+            return settings.room().startsWith("#") ? upgrade.map(named -> named.namedBy(settings.room())) : upgrade;
+        }
+
         private void noticed(String roomId, Optional<RoomUpgrade> now) {
             Optional<RoomUpgrade> known = upgrade;
             if (now.isEmpty()) {

@@ -19,9 +19,10 @@ import tools.jackson.databind.JsonNode;
  * @param upgradeType     MSC4321's {@code policy_room_upgrade_type} as written, when the tombstone has one
  * @param sender          who sent the tombstone, when the homeserver said
  * @param seen            when the source first saw it
+ * @param alias           the alias the source names the room by, when it does: the upgrade moves it
  */
 public record RoomUpgrade(String room, String replacementRoom, Optional<String> upgradeType, Optional<String> sender,
-                          Instant seen) {
+                          Instant seen, Optional<String> alias) {
     /** The tombstone's field that says how a policy room's rules follow it (MSC4321, unstable prefix). */
     static final String UPGRADE_TYPE = "org.matrix.msc4321.policy_room_upgrade_type";
     /** What stands for a replacement room that is no room ID: the tombstone's text is not repeated. */
@@ -33,6 +34,12 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
         Objects.requireNonNull(upgradeType, "upgradeType");
         Objects.requireNonNull(sender, "sender");
         Objects.requireNonNull(seen, "seen");
+        Objects.requireNonNull(alias, "alias");
+    }
+
+    /** The same upgrade, of a room the source names by {@code alias}. */
+    RoomUpgrade namedBy(String alias) {
+        return new RoomUpgrade(room, replacementRoom, upgradeType, sender, seen, Optional.of(alias));
     }
 
     /**
@@ -53,7 +60,7 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
             return Optional.empty(); // a room replaced by itself has moved nowhere: nothing to point the source at
         }
         return Optional.of(new RoomUpgrade(room, replacementRoom, word(content.path(UPGRADE_TYPE), 64),
-                id(sender, MatrixIds::userId), seen));
+                id(sender, MatrixIds::userId), seen, Optional.empty()));
     }
 
     /** A string field that is an ID of the grammar given, as {@link MatrixIds} checks it: printable ASCII, one line. */
@@ -90,7 +97,12 @@ public record RoomUpgrade(String room, String replacementRoom, Optional<String> 
     /** What the list's curators mean by it, and what the admin may do: in the log line, and beside the upgrade on the management port. */
     @JsonProperty("advice")
     public String advice() {
-        String kept = "this source goes on reading " + room + ", whose rules stay in force";
+        // Synapse moves a room's local aliases to its replacement: a source that resolves the alias
+        // again (at a restart, or to rejoin) reads the new room, and the old room's rules go.
+        String kept = alias.map(name -> "this source goes on reading " + room + ", whose rules stay in force until the"
+                + " gateway restarts: the source names it by " + name + ", which the upgrade moves to the new room, and a"
+                + " restart reads the room the alias names then (to keep " + room + ", name it by its ID)")
+                .orElse("this source goes on reading " + room + ", whose rules stay in force");
         if (replacementRoom.equals(NOT_A_ROOM_ID)) {
             return "the room's tombstone names no room ID as its replacement; " + kept + ". Ask the list's curators where its rules go";
         }

@@ -30,7 +30,7 @@ class RoomUpgradeTest {
         RoomUpgrade upgrade = upgrade(tombstone("!new:example.org").put(RoomUpgrade.UPGRADE_TYPE, "move"));
 
         assertThat(upgrade).isEqualTo(new RoomUpgrade("!old:example.org", "!new:example.org", Optional.of("move"),
-                Optional.of("@mod:example.org"), SEEN));
+                Optional.of("@mod:example.org"), SEEN, Optional.empty()));
         assertThat(upgrade.advice()).contains("moved its rules to !new:example.org (MSC4321 'move')")
                 .contains("whose rules stay in force").endsWith("Point the source's room at !new:example.org");
         // The MSC writes the value "moved" in one place, and the move is meant just the same.
@@ -53,6 +53,15 @@ class RoomUpgradeTest {
         assertThat(upgrade.upgradeType()).isEmpty();
         assertThat(upgrade.advice()).startsWith("the room was upgraded to !new:example.org; this source goes on reading !old:example.org")
                 .contains("point the source's room at it, or add a source for it");
+    }
+
+    @Test
+    void aRoomNamedByAnAliasKeepsItsRulesOnlyUntilARestartFollowsTheMovedAlias() {
+        String advice = upgrade(tombstone("!new:example.org")).namedBy("#bans:example.org").advice();
+
+        assertThat(advice).contains("whose rules stay in force until the gateway restarts")
+                .contains("names it by #bans:example.org, which the upgrade moves to the new room")
+                .contains("to keep !old:example.org, name it by its ID");
     }
 
     @Test

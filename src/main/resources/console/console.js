@@ -15,9 +15,20 @@ function el(tag, attributes = {}, ...children) {
   }
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    node.append(child instanceof Node ? child : text(String(child)));
   }
   return node;
+}
+
+/**
+ * A text node; one that is not plain ASCII (an ID, a reason, an error from outside may hold right-to-left
+ * letters or a bidirectional override) inside a <bdi>, so that it cannot turn round the text beside it.
+ */
+function text(value) {
+  if (!/[^\x00-\x7F]/.test(value)) return document.createTextNode(value);
+  const isolated = document.createElement("bdi");
+  isolated.textContent = value;
+  return isolated;
 }
 
 function table(headings, rows) {

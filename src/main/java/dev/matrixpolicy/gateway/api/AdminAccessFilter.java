@@ -1,5 +1,8 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.module.RepeatedWarnings;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -7,8 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,8 +34,12 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     private static final String BEARER = "Bearer ";
     private static final String BASIC = "Basic ";
 
+    private static final Logger log = LoggerFactory.getLogger(AdminAccessFilter.class);
+
     private final List<String> guarded;
     private final JsonMapper json;
+    private final MeterRegistry registry;
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
 
     /** The actuator endpoints this filter guards, by their IDs. */
     static final List<String> ENDPOINTS = List.of("reload", "decisions", "sources", "policylists");
@@ -41,8 +51,10 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
      *                      ({@code management.endpoints.web.path-mapping}), so that moving one cannot
      *                      take it out of the guard
      */
-    AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, List<String> endpointPaths, JsonMapper json) {
+    AdminAccessFilter(Supplier<Optional<String>> token, String actuatorBase, List<String> endpointPaths, JsonMapper json,
+                      MeterRegistry registry) {
         super(token);
+        this.registry = registry;
         List<String> paths = new ArrayList<>(endpointPaths);
         paths.add(actuatorBase + ExplainServlet.PATH);
         paths.add(AdminConsoleServlet.PATH);
@@ -66,6 +78,27 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
         response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
         response.setHeader("X-Content-Type-Options", "nosniff");
     }
+
+    /**
+     * Counts every refusal ({@value #REFUSALS}, by {@code reason}), and logs a wrong token, which is
+     * someone guessing or a client with an old token, as one WARN line a
+     * {@value RepeatedWarnings#INTERVAL_SECONDS} s naming the caller's address: a missing one is what a
+     * browser sends before its login prompt, and is not logged.
+     */
+    @Override
+    void refused(HttpServletRequest request, Verdict verdict) {
+        String reason = verdict.name().toLowerCase(Locale.ROOT);
+        registry.counter(REFUSALS, "reason", reason).increment();
+        if (verdict == Verdict.WRONG_CREDENTIAL) {
+            RepeatedWarnings.Line line = warnings.line(log, verdict);
+            line.event().addKeyValue("peer", PeerAddressValve.of(request).orElse("unknown"))
+                    .log(line.withOmitted("Admin access refused: a request from {} to {} presented a wrong admin token"),
+                            PeerAddressValve.of(request).orElse("an unknown address"), LogText.quoted(PolicyApiServlet.routedPath(request)));
+        }
+    }
+
+    /** Requests the admin paths refused, by reason. */
+    static final String REFUSALS = "policy.admin.refused";
 
     @Override
     void refuseNonLoopback(HttpServletResponse response) throws IOException {

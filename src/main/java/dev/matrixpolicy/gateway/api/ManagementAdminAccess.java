@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
@@ -32,12 +33,13 @@ class ManagementAdminAccess {
 
     @Bean
     FilterRegistrationBean<AdminAccessFilter> adminAccessFilter(Generations generations, WebEndpointProperties endpoints,
-                                                                ObjectProvider<PathMappedEndpoints> served, JsonMapper json) {
+                                                                ObjectProvider<PathMappedEndpoints> served, JsonMapper json,
+                                                                MeterRegistry registry) {
         // an endpoint Spring does not serve (not exposed) is guarded at its default path all the same
         PathMappedEndpoints mapped = served.getIfAvailable();
         List<String> paths = AdminAccessFilter.ENDPOINTS.stream().map(id -> servedPath(mapped, endpoints, id)).toList();
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
-                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), paths, json));
+                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), paths, json, registry));
         registration.setName("adminAccessFilter");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE - 1); // before the body cap: a refused caller's body is never read
         return registration;

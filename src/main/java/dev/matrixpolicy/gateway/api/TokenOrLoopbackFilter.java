@@ -48,7 +48,11 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
                     + " from this machine. Send it from the admin console, curl or the homeserver.");
             return;
         }
-        switch (judge(request)) {
+        Verdict verdict = judge(request);
+        if (verdict != Verdict.ADMITTED) {
+            refused(request, verdict);
+        }
+        switch (verdict) {
             case ADMITTED -> chain.doFilter(request, response);
             case NOT_LOOPBACK -> refuseNonLoopback(response);
             case NAMED_BY_A_NAME -> refuseForbidden(response, "Without a token, loopback callers must address the gateway as"
@@ -137,6 +141,10 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
         return serverName.equalsIgnoreCase("localhost")
                 || (length > 10 && serverName.regionMatches(true, length - 10, ".localhost", 0, 10))
                 || MatrixIds.isIpLiteral(serverName);
+    }
+
+    /** Told of each request refused by the access rule, before it is answered; nothing by default. */
+    void refused(HttpServletRequest request, Verdict verdict) {
     }
 
     /** Headers every answer of a guarded path carries, refusals included; none by default. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.matrixpolicy.gateway.support.ConsoleGateway;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.RawHttp;
@@ -13,6 +14,7 @@ import java.util.Base64;
 import java.util.Optional;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -38,6 +40,9 @@ class AdminAccessEndToEndTest {
             properties = {"management.server.port=0", "policy-gateway.admin.token=" + ADMIN_TOKEN})
     @ActiveProfiles(ConsoleGateway.PROFILE)
     class WithAnAdminToken {
+        @RegisterExtension
+        final ExpectedOutput output = ExpectedOutput.warnings("presented a wrong admin token");
+
         @LocalManagementPort
         int managementPort;
 

@@ -9,7 +9,8 @@ import org.springframework.web.client.RestClient;
  * The HTTP client under one module instance's {@link Backend}: one JDK {@link HttpClient}, which
  * pools connections and keeps them alive between calls, and Spring {@link RestClient}s over it, each
  * with its read timeout. Redirects are never followed: a 3xx is the backend's answer, which the
- * module judges like any other status.
+ * module judges like any other status. Replies are not compressed: none is asked for, and a
+ * compressed one is read as the bytes it is.
  */
 final class BackendClient implements AutoCloseable {
     private final HttpClient http;
@@ -37,6 +38,9 @@ final class BackendClient implements AutoCloseable {
     RestClient restClient(Duration readTimeout) {
         JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
         requests.setReadTimeout(readTimeout);
+        // No Accept-Encoding, and a body is read as sent: Spring would ask for gzip and inflate it, so that
+        // a reply of 1 MB could unpack into a gigabyte before the reply cap saw a byte of it.
+        requests.enableCompression(false);
         return RestClient.builder().requestFactory(requests).build();
     }
 

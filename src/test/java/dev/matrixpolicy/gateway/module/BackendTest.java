@@ -116,6 +116,20 @@ class BackendTest {
     }
 
     @Test
+    void noCompressionIsAskedForAndACompressedReplyIsReadAsItsBytesNeverInflated() throws IOException {
+        java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(packed)) {
+            gzip.write(" ".repeat(50_000_000).getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // 50 MB in some 50 KB
+        }
+        server.stubFor(get("/bomb").willReturn(ok().withHeader("Content-Encoding", "gzip").withBody(packed.toByteArray())));
+
+        String read = backend(builder().maxReplySize(DataSize.ofMegabytes(1))).call(getting("/bomb"), TEXT_OF_A_2XX);
+
+        assertThat(read.length()).as("the packed bytes, read as text").isLessThanOrEqualTo(packed.size());
+        server.verify(getRequestedFor(urlEqualTo("/bomb")).withoutHeader("Accept-Encoding"));
+    }
+
+    @Test
     void replyWhoseBodyIsNotReadDoesNotCountAgainstTheLimit() {
         server.stubFor(post("/webhook").willReturn(ok("x".repeat(4096))));
 

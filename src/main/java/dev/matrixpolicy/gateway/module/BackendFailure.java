@@ -99,7 +99,7 @@ public final class BackendFailure extends RuntimeException {
     public boolean retryable() {
         return switch (kind) {
             case UNREACHABLE, TIMEOUT -> true;
-            case STATUS -> status >= 500 || status == 408 || status == 429;
+            case STATUS -> (status >= 500 && status <= 599) || status == 408 || status == 429; // not 999: no standard says what it is
             case TOO_LARGE, UNUSABLE, CIRCUIT_OPEN, INTERRUPTED -> false;
         };
     }

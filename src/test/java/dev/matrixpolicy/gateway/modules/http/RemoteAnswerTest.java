@@ -85,6 +85,7 @@ class RemoteAnswerTest {
         assertThat(failure(ResultTypes.SPAM_VERDICT, 408, "").retryable()).isTrue();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 429, "").retryable()).isTrue();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 404, "{\"error\": \"no such path\"}").retryable()).isFalse();
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 999, "").retryable()).as("no standard status").isFalse();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "<html>").retryable()).isFalse();
         assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "[\"NOT_SPAM\"]").retryable()).isFalse();
         assertThat(failure(ResultTypes.ALLOWED_IF_TRUE, 200, "{\"result\": \"yes\"}").getMessage())

@@ -33,7 +33,8 @@ public final class UrlSource extends PollingSource {
     private HttpHeaders replied = HttpHeaders.of(Map.of(), (name, value) -> true);
 
     /**
-     * @param maxSize the largest body read, in bytes; a larger list is refused (and the last good one kept)
+     * @param maxSize the largest body read, in bytes, and at most a quarter of the heap; a larger list is
+     *                refused (and the last good one kept)
      * @throws IllegalArgumentException when {@code maxSize} is not between 1 byte and {@link ReplyCap#LARGEST}
      */
     public UrlSource(String name, URI url, Duration pollInterval, Duration timeout, long maxSize, Clock clock) {
@@ -46,7 +47,10 @@ public final class UrlSource extends PollingSource {
         this.url = url;
         this.timeout = timeout;
         this.deadline = (pollInterval.compareTo(slowList) > 0 ? pollInterval : slowList).plus(timeout);
-        this.maxSize = new ReplyCap("max-size", maxSize);
+        // A list server decides what it sends: a body past a quarter of the heap would leave no room for the
+        // rules it holds (and the index built from them), whatever max-size allows.
+        long heldTo = Math.min(maxSize, Runtime.getRuntime().maxMemory() / 4);
+        this.maxSize = new ReplyCap(heldTo < maxSize ? "max-size (held to a quarter of the heap)" : "max-size", heldTo);
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 

@@ -3,6 +3,9 @@ package dev.matrixpolicy.gateway.replies;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * The most bytes of one reply the gateway reads, and the setting that says so.
@@ -25,7 +28,9 @@ public record ReplyCap(String setting, long maxBytes) {
     }
 
     /**
-     * The whole body, read into memory.
+     * The whole body, read into memory: into one array of the declared length, or, without one, in
+     * blocks counted as they come, refused at the first byte past the cap. Never more than the cap is
+     * held before a body is refused, and a body of the declared length is never copied.
      *
      * @param declaredLength the reply's {@code Content-Length}, or a negative number when it has none
      * @throws ReplyTooLargeException when the declared length or the body itself exceeds the cap;
@@ -35,12 +40,41 @@ public record ReplyCap(String setting, long maxBytes) {
         if (declaredLength > maxBytes) {
             throw new ReplyTooLargeException(this);
         }
-        byte[] read = body.readNBytes(Math.toIntExact(maxBytes + 1));
-        if (read.length > maxBytes) {
-            throw new ReplyTooLargeException(this);
+        if (declaredLength >= 0) {
+            byte[] read = new byte[(int) declaredLength];
+            int got = body.readNBytes(read, 0, read.length);
+            if (got < read.length) {
+                return Arrays.copyOf(read, got); // cut short: the caller's client says so, or the parser will
+            }
+            if (body.read() >= 0) {
+                throw new ReplyTooLargeException(this); // more than it declared, past a cap it kept within
+            }
+            return read;
+        }
+        List<byte[]> blocks = new ArrayList<>();
+        long total = 0;
+        while (true) {
+            byte[] block = body.readNBytes((int) Math.min(BLOCK, maxBytes + 1 - total));
+            if (block.length == 0) {
+                break;
+            }
+            total += block.length;
+            if (total > maxBytes) {
+                throw new ReplyTooLargeException(this);
+            }
+            blocks.add(block);
+        }
+        byte[] read = new byte[(int) total];
+        int at = 0;
+        for (byte[] block : blocks) {
+            System.arraycopy(block, 0, read, at, block.length);
+            at += block.length;
         }
         return read;
     }
+
+    /** The blocks a body without a declared length is read in. */
+    private static final int BLOCK = 1 << 20;
 
     /**
      * The body as a stream for a parser that reads as it goes (a reply too large to hold as one

@@ -54,6 +54,38 @@ class ReplyCapTest {
     }
 
     @Test
+    void anEndlessBodyWithoutALengthIsRefusedAtItsFirstBytePastTheCap() {
+        ReplyCap cap = new ReplyCap("max-size", 3 << 20); // three blocks
+        long[] served = {0};
+        InputStream endless = new InputStream() {
+            @Override
+            public int read() {
+                served[0]++;
+                return ' ';
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) {
+                java.util.Arrays.fill(buffer, offset, offset + length, (byte) ' ');
+                served[0] += length;
+                return length;
+            }
+        };
+
+        assertThatThrownBy(() -> cap.read(endless, -1)).isInstanceOf(ReplyTooLargeException.class);
+        assertThat(served[0]).isEqualTo((3L << 20) + 1);
+    }
+
+    @Test
+    void aBodyLongerThanItsDeclaredLengthIsRefusedAndOneAsLongIsReadAsIs() throws IOException {
+        ReplyCap cap = new ReplyCap("max-size", 100);
+
+        assertThatThrownBy(() -> cap.read(new ByteArrayInputStream(new byte[20]), 10)).isInstanceOf(ReplyTooLargeException.class);
+        assertThat(cap.read(new ByteArrayInputStream(new byte[10]), 10)).hasSize(10);
+        assertThat(cap.read(new ByteArrayInputStream(new byte[5]), 10)).as("cut short: what came").hasSize(5);
+    }
+
+    @Test
     void theCapIsBetweenOneByteAndTheLargestArray() {
         assertThatIllegalArgumentException().isThrownBy(() -> new ReplyCap("max-size", 0))
                 .withMessage("must be between 1B and 2047MB, not 0B");

@@ -194,6 +194,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
     private final AtomicReferenceArray<NotApplied> notApplied;
+    /** Per source, what its rules that name every ID of a kind are, as last warned of; null when it has none. Compiler's thread only. */
+    private final String[] catchAll;
     /** Each source's failed compiles, ever: part of its failures count, which stays when a later compile succeeds. */
     private final AtomicLongArray compileFailures;
 
@@ -225,6 +227,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.toFold = new ArrayList<>(Collections.nCopies(slots.size(), null));
         this.compiled = new long[slots.size()];
         this.notApplied = new AtomicReferenceArray<>(slots.size());
+        this.catchAll = new String[slots.size()];
         this.compileFailures = new AtomicLongArray(slots.size());
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
@@ -428,6 +431,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     foldLater(position, generation);
                 }
                 ownRulesCompiled[position] = true;
+                watchCatchAll(position, slot);
                 handOn(position);
                 if (notApplied.getAndSet(position, null) != null) {
                     log.info("{}: the rules of source '{}' are compiled and in force again", answers.instanceName(), slot.name());
@@ -437,6 +441,47 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.rules.size());
                 }
             });
+        }
+    }
+
+    /**
+     * IDs that nothing in common but their kind's grammar: a rule that names each of one kind names
+     * every ID of it ({@code *}, {@code @*:*}, {@code ?*}).
+     */
+    private static final Map<EntityKind, List<String>> UNLIKE_IDS = Map.of(
+            EntityKind.USER, List.of("@0:0", "@q_-=.+/:[::1]:1"),
+            EntityKind.ROOM, List.of("!0:0", "#q_-=.+/:[::1]:1"),
+            EntityKind.SERVER, List.of("0", "[::1]:1"));
+
+    /**
+     * After a source's rules are compiled, warns once of a rule of it that names every ID of a kind
+     * (and says when none does any more): one {@code *} ban refuses everyone the protected servers do
+     * not cover, one {@code *} allow overrides every later source's bans, and either may be a
+     * moderator's mistake or a hijacked list. It is applied all the same: a list may mean it (an
+     * allow-only federation bans {@code *} and allows its servers).
+     */
+    private void watchCatchAll(int position, Slot slot) {
+        List<String> found = new ArrayList<>();
+        for (EntityKind kind : EntityKind.values()) {
+            List<String> ids = UNLIKE_IDS.get(kind);
+            List<PolicyRule> namingAll = index.matching(kind, ids.get(0)).stream()
+                    .filter(rule -> rule.origin().source().equals(slot.name()))
+                    .filter(rule -> ids.stream().allMatch(id -> index.matching(kind, id).contains(rule)))
+                    .toList();
+            namingAll.stream().findFirst().ifPresent(rule -> found.add(rule.recommendation().wireName() + " of every "
+                    + kind.name().toLowerCase(Locale.ROOT) + " (" + LogText.quoted(rule.entity().value())
+                    + rule.origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse("")
+                    + rule.origin().sender().map(sender -> " by " + LogText.quoted(sender)).orElse("") + ")"));
+        }
+        String now = found.isEmpty() ? null : String.join("; ", found);
+        String before = catchAll[position];
+        catchAll[position] = now;
+        if (now != null && !now.equals(before)) {
+            log.warn("{}: source '{}' has a rule that names every ID of its kind: {}. It applies: a ban refuses everyone"
+                    + " an earlier source or the allow list does not allow, and the protected servers' own users and rooms"
+                    + " aside; an allow overrides the bans of every later source", answers.instanceName(), slot.name(), now);
+        } else if (now == null && before != null) {
+            log.info("{}: source '{}' no longer has a rule that names every ID of its kind", answers.instanceName(), slot.name());
         }
     }
 

@@ -13,6 +13,7 @@ import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyListView;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
 import dev.matrixpolicy.gateway.policylist.RuleText;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A list that bans a whole homeserver, by a server rule or a glob, refuses none of the users, rooms
@@ -43,6 +45,9 @@ class ProtectedServersTest {
             ban user sha256:%s hashed
             ban server evil.example
             """.formatted(dev.matrixpolicy.gateway.policylist.Entity.hashOf("@hashed:home.example"));
+
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("names every ID of its kind");
 
     private final ChangedRulesTest.Scripted source = new ChangedRulesTest.Scripted();
     private PolicyList list;

@@ -3,16 +3,12 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.mock.web.MockFilterChain;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -23,21 +19,8 @@ class AdminAccessFilterTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final AdminAccessFilter filter = new AdminAccessFilter(() -> Optional.of("admin-s3cret"), "/actuator",
             List.of("/actuator/decisions"), JsonMapper.builder().build(), registry);
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger(AdminAccessFilter.class);
-
-    @BeforeEach
-    void watchLogs() {
-        lines.start();
-        logger.addAppender(lines);
-        logger.setAdditive(false); // the WARN provoked here is this test's to read, not the console's
-    }
-
-    @AfterEach
-    void stopWatchingLogs() {
-        logger.detachAppender(lines);
-        logger.setAdditive(true);
-    }
+    @RegisterExtension
+    final LoggedLines lines = LoggedLines.of(AdminAccessFilter.class, Level.WARN);
 
     private int status(String authorization) throws Exception {
         MockHttpServletRequest request = new MockHttpServletRequest("GET", "/actuator/decisions");
@@ -61,7 +44,7 @@ class AdminAccessFilterTest {
 
         assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "wrong_credential").count()).isEqualTo(100);
         assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "no_credential").count()).isEqualTo(1);
-        assertThat(lines.list.stream().filter(line -> line.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage))
+        assertThat(lines.at(Level.WARN))
                 .singleElement().asString().contains("from 203.0.113.9 to \"/actuator/decisions\"").contains("wrong admin token")
                 .doesNotContain("guess");
     }

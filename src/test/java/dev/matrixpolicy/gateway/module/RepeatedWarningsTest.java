@@ -3,36 +3,23 @@ package dev.matrixpolicy.gateway.module;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 class RepeatedWarningsTest {
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger(RepeatedWarningsTest.class.getName() + ".outage");
+    private static final String LOGGER = RepeatedWarningsTest.class.getName() + ".outage";
+
+    @RegisterExtension
+    final LoggedLines logs = LoggedLines.of(LOGGER, Level.DEBUG);
+
+    private final Logger logger = LoggerFactory.getLogger(LOGGER);
     private final AtomicLong now = new AtomicLong(1_000_000_000_000L);
     private final RepeatedWarnings warnings = new RepeatedWarnings(now::get);
-
-    @BeforeEach
-    void watchLogs() {
-        logs.start();
-        logger.addAppender(logs);
-        logger.setLevel(Level.DEBUG);
-        logger.setAdditive(false); // the DEBUG lines are this test's to read, not the console's
-    }
-
-    @AfterEach
-    void stopWatchingLogs() {
-        logger.detachAppender(logs);
-        logger.setLevel(null);
-        logger.setAdditive(true);
-    }
 
     private void fail(String kind) {
         RepeatedWarnings.Line line = warnings.line(logger, kind);
@@ -50,10 +37,9 @@ class RepeatedWarningsTest {
             fail("user_may_join_room");
         }
 
-        assertThat(logs.list.stream().filter(line -> line.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage))
-                .containsExactly("Module floods threw on user_may_invite: Redis is down",
-                        "Module floods threw on user_may_join_room: Redis is down");
-        assertThat(logs.list.stream().filter(line -> line.getLevel() == Level.DEBUG)).hasSize(1_998);
+        assertThat(logs.at(Level.WARN)).containsExactly("Module floods threw on user_may_invite: Redis is down",
+                "Module floods threw on user_may_join_room: Redis is down");
+        assertThat(logs.at(Level.DEBUG)).hasSize(1_998);
     }
 
     @Test
@@ -67,8 +53,7 @@ class RepeatedWarningsTest {
         advanceSeconds(60);
         fail("user_may_invite");
 
-        assertThat(logs.list.stream().filter(line -> line.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage))
-                .containsExactly("Module floods threw on user_may_invite: Redis is down",
+        assertThat(logs.at(Level.WARN)).containsExactly("Module floods threw on user_may_invite: Redis is down",
                         "Module floods threw on user_may_invite: Redis is down (and 2 more like it since the last such"
                                 + " warning, logged at DEBUG)",
                         "Module floods threw on user_may_invite: Redis is down");

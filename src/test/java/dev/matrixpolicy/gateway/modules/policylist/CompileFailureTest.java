@@ -3,13 +3,9 @@ package dev.matrixpolicy.gateway.modules.policylist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
-import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.FileSource;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -18,8 +14,6 @@ import java.time.Instant;
 import java.util.AbstractSet;
 import java.util.EnumSet;
 import java.util.Iterator;
-import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -68,13 +62,7 @@ class CompileFailureTest {
         Files.writeString(file, "ban user @spammer:example.com\n");
         FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC());
         Kinds kinds = new Kinds();
-        List<PolicyList.Slot> slots = List.of(
-                new PolicyList.Slot("allow", "allow", "configuration", EnumSet.allOf(EntityKind.class), Set.of(), Set.of(), Optional.empty()),
-                new PolicyList.Slot("local", "file", file.toString(), kinds, Set.of(), Set.of(), Optional.of(source)));
-        PolicyList list = new PolicyList(slots, List.of(), Set.<CallbackType<?, ?, ?>>of(),
-                new PolicyList.Answers("bans", "example.com", Rejection.of("M_FORBIDDEN"), false, RegistrationBehaviour.DENY, false, false, Set.of()),
-                new PolicyList.Freshness(Duration.ofMinutes(5), true), Instant.now(),
-                new PolicyListMetrics("bans", new SimpleMeterRegistry(), binder -> { }, Clock.systemUTC()), Optional.empty());
+        PolicyList list = OneSourceList.of("local", file.toString(), kinds, source);
         try {
             list.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> list.status(1).failures() >= 2);

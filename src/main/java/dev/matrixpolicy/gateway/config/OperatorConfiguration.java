@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.decisions.DecisionLog;
 import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -11,9 +13,25 @@ import org.springframework.context.annotation.Configuration;
  */
 @Configuration(proxyBeanMethods = false)
 class OperatorConfiguration {
+    private static final Logger log = LoggerFactory.getLogger(OperatorConfiguration.class);
+
+    /**
+     * The most heap one logged decision can take, in round figures: its IDs (each up to 255 bytes,
+     * several a callback), its reason (up to 1,000 characters) and the objects that hold them. A caller
+     * chooses them: a flood of refusals fills the ring with the largest.
+     */
+    static final long LARGEST_DECISION_BYTES = 4096;
 
     @Bean
     DecisionLog decisionLog(PolicyGatewayProperties properties) {
-        return new DecisionLog(properties.decisionLog().capacity(), Clock.systemUTC());
+        int capacity = properties.decisionLog().capacity();
+        long heap = Runtime.getRuntime().maxMemory();
+        if (capacity * LARGEST_DECISION_BYTES > heap / 4) {
+            log.warn("policy-gateway.decision-log.capacity {} may hold up to {} MB of decisions (up to {} KB each, the IDs and"
+                    + " reasons a caller chooses), more than a quarter of the heap ({} MB): a flood of refusals could run it out."
+                    + " Lower the capacity to at most {}, or give the gateway more heap", capacity,
+                    capacity * LARGEST_DECISION_BYTES >> 20, LARGEST_DECISION_BYTES >> 10, heap >> 20, heap / 4 / LARGEST_DECISION_BYTES);
+        }
+        return new DecisionLog(capacity, Clock.systemUTC());
     }
 }

@@ -135,6 +135,11 @@ public final class MatrixIds {
         return new IllegalArgumentException("not a valid Matrix " + kind + ": " + shape);
     }
 
+    /** Whether a text is no longer than any Matrix ID may be: 255 bytes of UTF-8. */
+    public static boolean fitsAnId(String s) {
+        return !exceedsMaxBytes(s);
+    }
+
     /** Whether the UTF-8 length exceeds the limit, counted without encoding (a lone surrogate counts 3 bytes). */
     private static boolean exceedsMaxBytes(String s) {
         int n = s.length();

@@ -30,12 +30,14 @@ public record Entity(Form form, String value) {
     }
 
     /**
-     * A hash as MSC4205 writes it: standard base64 of 32 bytes, padded (as in the MSC's example) or not.
+     * A hash as MSC4205 writes it: standard base64 of 32 bytes, padded (as in the MSC's example) or not;
+     * the URL-safe alphabet ({@code -}, {@code _}) is read as the same bytes.
      *
      * @throws IllegalArgumentException when it is not the base64 of a SHA-256
      */
     public static Entity sha256(String base64) {
-        String unpadded = unpad(base64.trim());
+        // the URL-safe alphabet's two letters read as the standard one's: the same 32 bytes, however written
+        String unpadded = unpad(base64.trim().replace('-', '+').replace('_', '/'));
         byte[] digest;
         try {
             digest = Base64.getDecoder().decode(pad(unpadded));

@@ -84,11 +84,12 @@ public enum EntityKind {
      * printable ASCII (the spec's grammars, historical user IDs included), so one with a space, a
      * control character or anything beyond ASCII never matches; a room alias's localpart may hold any
      * of those, so a room rule's may too. An exact user ID or alias has a {@code :} before its server
-     * (a v12 room ID has none). A rule that fails this (a server name in a user rule, a no-break space
-     * inside a user ID) would load and never match.
+     * (a v12 room ID has none), and an exact ID (a server name too) is at most 255 bytes long, as every
+     * ID is. A rule that fails this (a server name in a user rule, a no-break space inside a user ID, an
+     * entity of 60,000 characters) would load and never match.
      */
     public boolean couldName(String entity) {
-        if (entity.isEmpty()) {
+        if (entity.isEmpty() || !UserIdMatcher.isGlob(entity) && !MatrixIds.fitsAnId(entity)) {
             return false;
         }
         char first = entity.charAt(0);

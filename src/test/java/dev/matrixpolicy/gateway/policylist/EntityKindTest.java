@@ -52,4 +52,14 @@ class EntityKindTest {
     void anEntityCouldNameItsKindOnlyWithItsKindsSigilServerAndCharacters(EntityKind kind, String entity, boolean could) {
         assertThat(kind.couldName(entity)).isEqualTo(could);
     }
+
+    @Test
+    void anExactEntityLongerThanAnyIdCanBeNamesNothingAGlobMayStillBeLong() {
+        String longest = "@" + "a".repeat(240) + ":evil.example"; // 254 bytes
+
+        assertThat(EntityKind.USER.couldName(longest)).isTrue();
+        assertThat(EntityKind.USER.couldName("@" + "a".repeat(60_000) + ":evil.example")).isFalse();
+        assertThat(EntityKind.SERVER.couldName("a".repeat(300) + ".example")).isFalse();
+        assertThat(EntityKind.USER.couldName("@*" + "*".repeat(300) + ":evil.example")).isTrue();
+    }
 }

@@ -57,6 +57,14 @@ class PolicyEventsTest {
     }
 
     @Test
+    void aHashInTheUrlSafeAlphabetIsTheSameHash() {
+        String standard = java.util.stream.IntStream.range(0, 1000).mapToObj(n -> Entity.hashOf("@user" + n + ":example.com"))
+                .filter(hash -> hash.contains("+") && hash.contains("/")).findFirst().orElseThrow();
+
+        assertThat(Entity.sha256(standard.replace('+', '-').replace('/', '_'))).isEqualTo(Entity.sha256(standard));
+    }
+
+    @Test
     void emptyContentClearsTheSlotAsAWithdrawnOrRedactedRule() {
         assertThat(read("{\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:x\", \"content\": {}}"))
                 .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.user", "rule:x"), Optional.empty(), Optional.empty()));

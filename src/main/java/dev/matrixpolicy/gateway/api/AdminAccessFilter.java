@@ -82,18 +82,20 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     /**
      * Counts every refusal ({@value #REFUSALS}, by {@code reason}), and logs a wrong token, which is
      * someone guessing or a client with an old token, as one WARN line a
-     * {@value RepeatedWarnings#INTERVAL_SECONDS} s naming the caller's address: a missing one is what a
-     * browser sends before its login prompt, and is not logged.
+     * {@value RepeatedWarnings#INTERVAL_SECONDS} s for each caller's address, which it names: a missing
+     * one is what a browser sends before its login prompt, and is not logged. Health's details are
+     * asked for with the same token, and a wrong one there is told here too.
      */
     @Override
     void refused(HttpServletRequest request, Verdict verdict) {
         String reason = verdict.name().toLowerCase(Locale.ROOT);
         registry.counter(REFUSALS, "reason", reason).increment();
         if (verdict == Verdict.WRONG_CREDENTIAL) {
-            RepeatedWarnings.Line line = warnings.line(log, verdict);
-            line.event().addKeyValue("peer", PeerAddressValve.of(request).orElse("unknown"))
+            String peer = PeerAddressValve.of(request).orElse("an unknown address");
+            RepeatedWarnings.Line line = warnings.line(log, peer); // each address named, whoever else guesses
+            line.event().addKeyValue("peer", peer)
                     .log(line.withOmitted("Admin access refused: a request from {} to {} presented a wrong admin token"),
-                            PeerAddressValve.of(request).orElse("an unknown address"), LogText.quoted(PolicyApiServlet.routedPath(request)));
+                            peer, LogText.quoted(PolicyApiServlet.routedPath(request)));
         }
     }
 

@@ -32,7 +32,11 @@ final class HealthDetailsAccess extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (admin.judge(request) != TokenOrLoopbackFilter.Verdict.ADMITTED) {
+        TokenOrLoopbackFilter.Verdict verdict = admin.judge(request);
+        if (verdict != TokenOrLoopbackFilter.Verdict.ADMITTED) {
+            if (verdict == TokenOrLoopbackFilter.Verdict.WRONG_CREDENTIAL) {
+                admin.refused(request, verdict); // a guess here is a guess: whether details come back tells the guesser
+            }
             chain.doFilter(request, response);
             return;
         }

@@ -103,8 +103,9 @@ final class RequestBodyReader {
      * How many bytes the bodies that one listener is reading may hold at once. A client that sends
      * most of a body and then waits holds that much until {@link #BODY_DEADLINE}; where anyone may
      * connect (the policy server's federation listener), a few hundred such clients would otherwise
-     * run the heap out, and every request with it. Past the budget a body is refused with 503, not
-     * read.
+     * run the heap out, and every request with it. The bytes are taken as they come, not as a
+     * {@code Content-Length} announces them, so clients that announce bodies and send nothing hold
+     * none of it. Past the budget a body is refused with 503, and read no further.
      */
     static final class Budget {
         /** No budget: for callers authenticated before their body is read. */
@@ -157,12 +158,10 @@ final class RequestBodyReader {
         // (reading to the end would take a 16 KiB buffer per request, then a copy); a chunked body is
         // counted here.
         boolean sized = declared >= 0 && declared <= MAX_ARRAY;
-        long held = declared >= 0 ? declared : limit; // what the body may come to, taken from the budget while it is read
-        if (!budget.take(held)) {
-            throw MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
-        }
+        Budgeted budgeted = budget == Budget.NONE ? null : new Budgeted(budget);
         try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
-             InputStream body = declared >= 0 ? timed : new Capped(timed, limit)) {
+             InputStream counted = budgeted == null ? timed : budgeted.over(timed);
+             InputStream body = declared >= 0 ? counted : new Capped(counted, limit)) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
                 throw endedEarly();
@@ -173,6 +172,51 @@ final class RequestBodyReader {
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
             throw endedEarly();
         } finally {
+            if (budgeted != null) {
+                budgeted.giveBack();
+            }
+        }
+    }
+
+    /** The bytes one body took from a budget as they came, given back once it is read (or refused). */
+    private static final class Budgeted {
+        private final Budget budget;
+        private long held;
+
+        Budgeted(Budget budget) {
+            this.budget = budget;
+        }
+
+        InputStream over(InputStream in) {
+            return new FilterInputStream(in) {
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) {
+                        take(1);
+                    }
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] buffer, int offset, int length) throws IOException {
+                    int n = super.read(buffer, offset, length);
+                    if (n > 0) {
+                        take(n);
+                    }
+                    return n;
+                }
+            };
+        }
+
+        private void take(int bytes) {
+            if (!budget.take(bytes)) {
+                throw MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
+            }
+            held += bytes;
+        }
+
+        void giveBack() {
             budget.give(held);
         }
     }

@@ -23,15 +23,38 @@ class AdminAccessFilterTest {
     final LoggedLines lines = LoggedLines.of(AdminAccessFilter.class, Level.WARN);
 
     private int status(String authorization) throws Exception {
-        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/actuator/decisions");
-        request.setServletPath("/actuator/decisions");
-        request.setAttribute(PeerAddressValve.ATTRIBUTE, "203.0.113.9");
+        return status(authorization, "203.0.113.9");
+    }
+
+    private int status(String authorization, String peer) throws Exception {
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        filter.doFilter(request("/actuator/decisions", authorization, peer), response, new MockFilterChain());
+        return response.getStatus();
+    }
+
+    private static MockHttpServletRequest request(String path, String authorization, String peer) {
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", path);
+        request.setServletPath(path);
+        request.setAttribute(PeerAddressValve.ATTRIBUTE, peer);
         if (authorization != null) {
             request.addHeader("Authorization", authorization);
         }
-        MockHttpServletResponse response = new MockHttpServletResponse();
-        filter.doFilter(request, response, new MockFilterChain());
-        return response.getStatus();
+        return request;
+    }
+
+    @Test
+    void eachGuessingAddressIsNamedWhateverOthersGuessAndAGuessAtHealthsDetailsCountsToo() throws Exception {
+        status("Bearer first", "203.0.113.9");
+        status("Bearer second", "198.51.100.7");
+        new HealthDetailsAccess(filter).doFilter(request("/actuator/health", "Bearer third", "192.0.2.44"),
+                new MockHttpServletResponse(), new MockFilterChain());
+        new HealthDetailsAccess(filter).doFilter(request("/actuator/health", null, "192.0.2.45"),
+                new MockHttpServletResponse(), new MockFilterChain());
+
+        assertThat(lines.at(Level.WARN)).hasSize(3).anySatisfy(line -> assertThat(line).contains("from 198.51.100.7"))
+                .anySatisfy(line -> assertThat(line).contains("from 192.0.2.44 to \"/actuator/health\""));
+        assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "wrong_credential").count()).isEqualTo(3);
+        assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "no_credential").count()).as("a probe's").isZero();
     }
 
     @Test

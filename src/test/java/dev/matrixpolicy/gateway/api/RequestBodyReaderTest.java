@@ -173,7 +173,7 @@ class RequestBodyReaderTest {
     }
 
     @Test
-    void bodiesBeyondTheBudgetOfThoseBeingReadAtOnceAreRefusedAt503UnreadAndTheBudgetComesBack() throws Exception {
+    void bodiesBeyondTheBudgetOfThoseBeingReadAtOnceAreRefusedAt503AndTheBudgetComesBack() throws Exception {
         RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000));
         CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -186,6 +186,12 @@ class RequestBodyReaderTest {
 
                     @Override
                     public int read() {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0];
+                    }
+
+                    @Override
+                    public int read(byte[] buffer, int offset, int length) { // what has come, as a socket gives it
                         if (at == body.length - 1) {
                             reading.countDown();
                             try {
@@ -194,7 +200,14 @@ class RequestBodyReaderTest {
                                 Thread.currentThread().interrupt();
                             }
                         }
-                        return at < body.length ? body[at++] : -1;
+                        if (at == body.length) {
+                            return -1;
+                        }
+                        int end = at < body.length - 1 ? body.length - 1 : body.length;
+                        int n = Math.min(length, end - at);
+                        System.arraycopy(body, at, buffer, offset, n);
+                        at += n;
+                        return n;
                     }
 
                     @Override
@@ -208,15 +221,17 @@ class RequestBodyReaderTest {
         Thread slowClient = Thread.ofVirtual().start(() -> budgeted.readObject(waiting));
         reading.await();
 
+        String larger = "{\"b\": \"" + "y".repeat(391) + "\"}"; // 400 bytes: with the 699 held, past 1,000
         MatrixApiException refused = catchThrowableOfType(MatrixApiException.class,
-                () -> budgeted.readObject(declaring(400, "{\"b\": 1}")));
+                () -> budgeted.readObject(declaring(larger.length(), larger)));
         assertThat(refused.status().value()).isEqualTo(503);
         assertThat(refused.getMessage()).isEqualTo("Too many request bodies are being read at once; try again shortly");
         assertThat(budgeted.readObject(declaring(8, "{\"b\": 1}")).get("b").asInt()).as("a body that fits").isEqualTo(1);
+        assertThat(catchThrowableOfType(MatrixApiException.class, () -> budgeted.readObject(declaring(800, "{\"b\": 2}"))).status().value())
+                .as("a length announced takes nothing of the budget, only the bytes that came: cut short, not refused").isEqualTo(400);
 
         release.countDown();
         slowClient.join();
-        String larger = "{\"b\": \"" + "y".repeat(391) + "\"}";
         assertThat(budgeted.readObject(declaring(larger.length(), larger)).has("b")).isTrue();
     }
 

@@ -35,6 +35,10 @@ public class ContentRulesBenchmark {
     @Param({"ascii", "unicode"})
     String text;
 
+    /** Whether a last rule counts the message in the rooms it was sent to ({@code repeated}, in memory). */
+    @Param({"false", "true"})
+    boolean repeated;
+
     ContentRules rules;
     CheckEventForSpam.Args event;
 
@@ -53,13 +57,17 @@ public class ContentRulesBenchmark {
         for (int i = 0; i < 100; i++) {
             denied.add("spam" + i + ".example");
         }
-        ContentRulesConfig config = new ContentRulesConfig(List.of(
+        List<ContentRulesConfig.Rule> ruleList = new ArrayList<>(List.of(
                 new ContentRulesConfig.Rule("words", "M_FORBIDDEN", null, null, keywords, null, regexes, null, null, null, null, null),
                 new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
                         new ContentRulesConfig.Links(List.of(), denied, 10), null, null, null),
                 new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
-                        new ContentRulesConfig.Mentions(20, false), null, null, null, null)),
-                List.of("check_event_for_spam"), 16384, null);
+                        new ContentRulesConfig.Mentions(20, false), null, null, null, null)));
+        if (repeated) { // the same room each time: counted, never refused
+            ruleList.add(new ContentRulesConfig.Rule("copypasta", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                    new ContentRulesConfig.Repeated(3, Duration.ofMinutes(10), 20), null));
+        }
+        ContentRulesConfig config = new ContentRulesConfig(ruleList, List.of("check_event_for_spam"), 16384, null);
         MemoryState state = new MemoryState();
         rules = new ContentRulesModuleType(state).create(config,
                 new ModuleContext("bench", "example.com", new SimpleMeterRegistry()), new SharedRecentMessages(state, "bench"));

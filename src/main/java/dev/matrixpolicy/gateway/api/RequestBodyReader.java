@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -161,7 +162,7 @@ final class RequestBodyReader {
         Budgeted budgeted = budget == Budget.NONE ? null : new Budgeted(budget);
         try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
              InputStream counted = budgeted == null ? timed : budgeted.over(timed);
-             InputStream body = declared >= 0 ? counted : new Capped(counted, limit)) {
+             InputStream body = declared >= 0 ? counted : new Counting(counted, capped(limit))) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
                 throw endedEarly();
@@ -188,25 +189,7 @@ final class RequestBodyReader {
         }
 
         InputStream over(InputStream in) {
-            return new FilterInputStream(in) {
-                @Override
-                public int read() throws IOException {
-                    int b = super.read();
-                    if (b >= 0) {
-                        take(1);
-                    }
-                    return b;
-                }
-
-                @Override
-                public int read(byte[] buffer, int offset, int length) throws IOException {
-                    int n = super.read(buffer, offset, length);
-                    if (n > 0) {
-                        take(n);
-                    }
-                    return n;
-                }
-            };
+            return new Counting(in, this::take);
         }
 
         private void take(int bytes) {
@@ -330,7 +313,6 @@ final class RequestBodyReader {
         return PARSER_INTERNALS.matcher(described).find() ? "invalid JSON" : described;
     }
 
-    /** Fails with 413 as soon as more than {@code limit} bytes have been read. */
     /** A body that must have come by a deadline: each read after it is refused, 408, which ends a drip at its next byte. */
     private static final class Deadlined extends FilterInputStream {
         private final long endsAt;
@@ -361,20 +343,20 @@ final class RequestBodyReader {
         }
     }
 
-    private static final class Capped extends FilterInputStream {
-        private final long limit;
-        private long count;
+    /** A stream that tells {@code counted} how many bytes each read brought, before handing them on; it may refuse them by throwing. */
+    private static final class Counting extends FilterInputStream {
+        private final IntConsumer counted;
 
-        Capped(InputStream in, long limit) {
+        Counting(InputStream in, IntConsumer counted) {
             super(in);
-            this.limit = limit;
+            this.counted = counted;
         }
 
         @Override
         public int read() throws IOException {
             int b = super.read();
             if (b >= 0) {
-                counted(1);
+                counted.accept(1);
             }
             return b;
         }
@@ -383,16 +365,20 @@ final class RequestBodyReader {
         public int read(byte[] buffer, int offset, int length) throws IOException {
             int n = super.read(buffer, offset, length);
             if (n > 0) {
-                counted(n);
+                counted.accept(n);
             }
             return n;
         }
+    }
 
-        private void counted(int n) {
-            count += n;
-            if (count > limit) {
+    /** Counts a body's bytes and refuses it, 413, as soon as more than {@code limit} have come. */
+    private static IntConsumer capped(long limit) {
+        long[] count = {0};
+        return n -> {
+            count[0] += n;
+            if (count[0] > limit) {
                 throw MatrixApiException.tooLarge(limit);
             }
-        }
+        };
     }
 }

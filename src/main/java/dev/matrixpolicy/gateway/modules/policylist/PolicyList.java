@@ -431,12 +431,17 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     foldLater(position, generation);
                 }
                 ownRulesCompiled[position] = true;
-                watchCatchAll(position, slot);
                 handOn(position);
                 if (notApplied.getAndSet(position, null) != null) {
                     log.info("{}: the rules of source '{}' are compiled and in force again", answers.instanceName(), slot.name());
                 }
                 metrics.updated(slot.name(), System.nanoTime() - received);
+                try {
+                    watchCatchAll(position, slot); // after everything the compile is for: a warning must not stand in its way
+                } catch (RuntimeException failed) {
+                    log.warn("{}: source '{}' could not be checked for rules that name everyone: {}", answers.instanceName(),
+                            slot.name(), failed.toString());
+                }
                 if (log.isDebugEnabled()) { // counting walks the rules: a list file's are read again to count them
                     log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.rules.size());
                 }
@@ -445,31 +450,37 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     }
 
     /**
-     * IDs that nothing in common but their kind's grammar: a rule that names each of one kind names
-     * every ID of it ({@code *}, {@code @*:*}, {@code ?*}).
+     * IDs that have nothing in common but their grammar, by what they are: a rule that names each of
+     * one set names every such ID ({@code *}, {@code @*:*}, {@code !*}, {@code ?*}).
      */
-    private static final Map<EntityKind, List<String>> UNLIKE_IDS = Map.of(
-            EntityKind.USER, List.of("@0:0", "@q_-=.+/:[::1]:1"),
-            EntityKind.ROOM, List.of("!0:0", "#q_-=.+/:[::1]:1"),
-            EntityKind.SERVER, List.of("0", "[::1]:1"));
+    private record UnlikeIds(EntityKind kind, String what, List<String> ids) {
+    }
+
+    private static final List<UnlikeIds> UNLIKE_IDS = List.of(
+            new UnlikeIds(EntityKind.USER, "user", List.of("@0:0", "@q_-=.+/:[::1]:1")),
+            new UnlikeIds(EntityKind.ROOM, "room ID", List.of("!0:0", "!q_-=.+/:[::1]:1")),
+            new UnlikeIds(EntityKind.ROOM, "room alias", List.of("#0:0", "#q_-=.+/:[::1]:1")),
+            new UnlikeIds(EntityKind.SERVER, "server", List.of("0", "[::1]:1")));
 
     /**
      * After a source's rules are compiled, warns once of a rule of it that names every ID of a kind
      * (and says when none does any more): one {@code *} ban refuses everyone the protected servers do
      * not cover, one {@code *} allow overrides every later source's bans, and either may be a
      * moderator's mistake or a hijacked list. It is applied all the same: a list may mean it (an
-     * allow-only federation bans {@code *} and allows its servers).
+     * allow-only federation bans {@code *} and allows its servers). A handful of lookups: each ID's
+     * matching rules are gathered once.
      */
     private void watchCatchAll(int position, Slot slot) {
         List<String> found = new ArrayList<>();
-        for (EntityKind kind : EntityKind.values()) {
-            List<String> ids = UNLIKE_IDS.get(kind);
-            List<PolicyRule> namingAll = index.matching(kind, ids.get(0)).stream()
-                    .filter(rule -> rule.origin().source().equals(slot.name()))
-                    .filter(rule -> ids.stream().allMatch(id -> index.matching(kind, id).contains(rule)))
-                    .toList();
+        for (UnlikeIds unlike : UNLIKE_IDS) {
+            List<PolicyRule> namingAll = new ArrayList<>(index.matching(unlike.kind(), unlike.ids().getFirst()).stream()
+                    .filter(rule -> rule.origin().source().equals(slot.name())).toList()); // in priority order
+            for (String id : unlike.ids().subList(1, unlike.ids().size())) {
+                Set<PolicyRule> naming = new HashSet<>(index.matching(unlike.kind(), id)); // equal, not the same: rules are made on demand
+                namingAll.removeIf(rule -> !naming.contains(rule));
+            }
             namingAll.stream().findFirst().ifPresent(rule -> found.add(rule.recommendation().wireName() + " of every "
-                    + kind.name().toLowerCase(Locale.ROOT) + " (" + LogText.quoted(rule.entity().value())
+                    + unlike.what() + " (" + LogText.quoted(rule.entity().value())
                     + rule.origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse("")
                     + rule.origin().sender().map(sender -> " by " + LogText.quoted(sender)).orElse("") + ")"));
         }

@@ -55,4 +55,22 @@ class CatchAllRuleTest {
             list.close();
         }
     }
+
+    @Test
+    void everyRoomIdOrEveryAliasIsNamedAsSuchAndAGlobWithAnyLiteralIsNot() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban room !*\nban room #*\nban user @*:*.example\nban server *.evil.example\nban user *spam*\n");
+        PolicyList list = OneSourceList.of("community", file.toString(), EnumSet.allOf(EntityKind.class),
+                new FileSource("community", file, Duration.ofMillis(50), Clock.systemUTC()));
+        try {
+            list.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !said(Level.WARN).isEmpty());
+
+            assertThat(said(Level.WARN)).singleElement().asString()
+                    .contains("ban of every room ID (\"!*\"); ban of every room alias (\"#*\")")
+                    .doesNotContain("*.example").doesNotContain("*spam*");
+        } finally {
+            list.close();
+        }
+    }
 }

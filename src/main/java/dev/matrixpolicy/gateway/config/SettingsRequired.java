@@ -29,7 +29,8 @@ final class SettingsRequired {
                 "it holds no settings (it is empty, holds only comments, or only an empty document such as {}, ~ or ---),"
                         + " so the packaged demo configuration would serve in its place",
                 "Write the configuration into " + file + ". To run on the packaged defaults, remove the file or stop"
-                        + " naming it in spring.config.location, spring.config.additional-location or spring.config.import."),
+                        + " naming it in spring.config.location, spring.config.additional-location or spring.config.import,"
+                        + " and start the gateway again."),
                 null);
     }
 

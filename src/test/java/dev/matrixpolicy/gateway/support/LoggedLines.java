@@ -19,6 +19,8 @@ public final class LoggedLines implements BeforeEachCallback, AfterEachCallback 
     private final Logger logger;
     private final Level level;
     private final ListAppender<ILoggingEvent> events = new ListAppender<>();
+    private Level levelBefore;
+    private boolean additiveBefore;
 
     private LoggedLines(String logger, Level level) {
         this.logger = (Logger) LoggerFactory.getLogger(logger);
@@ -39,6 +41,8 @@ public final class LoggedLines implements BeforeEachCallback, AfterEachCallback 
     public void beforeEach(ExtensionContext context) {
         events.list.clear();
         events.start();
+        levelBefore = logger.getLevel();
+        additiveBefore = logger.isAdditive();
         logger.addAppender(events);
         logger.setLevel(level);
         logger.setAdditive(false);
@@ -47,18 +51,25 @@ public final class LoggedLines implements BeforeEachCallback, AfterEachCallback 
     @Override
     public void afterEach(ExtensionContext context) {
         logger.detachAppender(events);
-        logger.setLevel(null);
-        logger.setAdditive(true);
+        logger.setLevel(levelBefore);
+        logger.setAdditive(additiveBefore);
         events.stop();
     }
 
     /** The messages logged at {@code at}, in order. */
     public List<String> at(Level at) {
-        return List.copyOf(events.list).stream().filter(event -> event.getLevel() == at).map(ILoggingEvent::getFormattedMessage).toList();
+        return logged().stream().filter(event -> event.getLevel() == at).map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     /** The messages logged from the level watched up, in order. */
     public List<String> all() {
-        return List.copyOf(events.list).stream().map(ILoggingEvent::getFormattedMessage).toList();
+        return logged().stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** What was logged so far, copied while no other thread appends (Logback appends holding the appender's lock). */
+    private List<ILoggingEvent> logged() {
+        synchronized (events) {
+            return List.copyOf(events.list);
+        }
     }
 }

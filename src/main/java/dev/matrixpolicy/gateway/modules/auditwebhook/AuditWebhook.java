@@ -163,7 +163,8 @@ final class AuditWebhook implements PolicyModule {
             }
             // Drained to half before it is said to accept again: a queue kept full by a steady overload
             // takes one record each time a sender frees a place, and would log a pair of lines for each.
-            if (full.get() && queue.size() <= queueCapacity / 2 && full.compareAndSet(true, false)) {
+            // (the record just offered aside, or a queue of one would never say it)
+            if (full.get() && queue.size() - 1 <= queueCapacity / 2 && full.compareAndSet(true, false)) {
                 log.info("audit webhook '{}': queue accepts records again after dropping {}", instanceName,
                         droppedSinceFull.getAndSet(0));
             }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
@@ -37,7 +38,8 @@ final class Subject {
     private TextIndex.Hits hits;
     private Links links;
     private Mentions mentions;
-    private long[] fingerprints;
+    /** The texts {@code repeated} counts, worked out once. */
+    private List<String> shown;
 
     Subject(Target target, String userId, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
             ContentRules.Reading reading) {
@@ -83,12 +85,15 @@ final class Subject {
             return 0;
         }
         Sending sent = sending.get();
-        if (fingerprints == null) {
-            fingerprints = shownTexts(sent.content()).mapToLong(Subject::fingerprint).distinct().toArray();
+        if (shown == null) {
+            shown = shownTexts(sent.content()).distinct().toList();
         }
         int rooms = 0;
-        for (long fingerprint : fingerprints) {
-            rooms = Math.max(rooms, sent.recent().roomsWithin(userId, fingerprint, sent.roomId(), window));
+        for (String shownText : shown) {
+            // each text long enough on its own: a bridge's constant fallback body is not the message
+            if (shownText.codePointCount(0, shownText.length()) >= minLength) {
+                rooms = Math.max(rooms, sent.recent().roomsWithin(userId, fingerprint(shownText), sent.roomId(), window));
+            }
         }
         return rooms;
     }
@@ -97,16 +102,17 @@ final class Subject {
      * The texts a message shows, normalised, each counted on its own: its body (what notifications and
      * clients without HTML show) and its formatted body's text (what the others show), an edit's new
      * content in place of its own. Counted together, a sender could vary the one that a reader of the
-     * other never sees, and make each room's copy look new.
+     * other never sees, and make each room's copy look new. A text shorter than the rule's
+     * {@code min-length} is not counted, whatever the other is.
      */
     private Stream<String> shownTexts(JsonNode content) {
-        JsonNode shown = content.path("m.new_content").isObject() ? content.get("m.new_content") : content;
+        JsonNode shownContent = content.path("m.new_content").isObject() ? content.get("m.new_content") : content;
         Stream.Builder<String> texts = Stream.builder();
-        if (shown.path("body").isString()) {
-            texts.add(normalised(new RawText(reading.maxScannedLength()).add(shown.path("body").stringValue())));
+        if (shownContent.path("body").isString()) {
+            texts.add(normalised(new RawText(reading.maxScannedLength()).add(shownContent.path("body").stringValue())));
         }
-        if (shown.path("formatted_body").isString()) {
-            texts.add(normalised(new RawText(reading.maxScannedLength()).addHtml(shown.path("formatted_body").stringValue())));
+        if (shownContent.path("formatted_body").isString()) {
+            texts.add(normalised(new RawText(reading.maxScannedLength()).addHtml(shownContent.path("formatted_body").stringValue())));
         }
         return texts.build().filter(shownText -> !shownText.isEmpty());
     }

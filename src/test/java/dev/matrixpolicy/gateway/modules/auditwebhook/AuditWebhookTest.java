@@ -12,9 +12,6 @@ import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -30,6 +27,7 @@ import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -46,7 +44,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -55,6 +52,9 @@ import tools.jackson.databind.node.ObjectNode;
 class AuditWebhookTest {
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight");
+
+    @RegisterExtension
+    final LoggedLines lines = LoggedLines.of(AuditWebhook.class, Level.INFO);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String ACCOUNT_DATA = """
@@ -311,31 +311,41 @@ class AuditWebhookTest {
 
     @Test
     void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord() throws InterruptedException {
-        Logger logger = (Logger) LoggerFactory.getLogger(AuditWebhook.class);
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        logger.addAppender(lines);
-        logger.setLevel(Level.INFO);
-        logger.setAdditive(false);
-        try {
-            webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(40)));
-            AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", "queue-capacity", "4"));
-            for (int i = 0; i < 60; i++) { // one every 10 ms, four times what the sender delivers
-                call(module, OnUserRegistration.TYPE, REGISTRATION);
-                Thread.sleep(10);
-            }
-            eventually(() -> assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isZero());
+        webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(40)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", "queue-capacity", "4"));
+        for (int i = 0; i < 60; i++) { // one every 10 ms, four times what the sender delivers
             call(module, OnUserRegistration.TYPE, REGISTRATION);
-
-            assertThat(dropped("queue_full")).isGreaterThan(20);
-            assertThat(lines.list.stream().map(ILoggingEvent::getFormattedMessage)
-                    .filter(line -> line.contains("queue full") || line.contains("accepts records again")))
-                    .hasSizeLessThanOrEqualTo(4).last().asString().contains("accepts records again after dropping");
-        } finally {
-            logger.detachAppender(lines);
-            logger.setLevel(null);
-            logger.setAdditive(true);
+            Thread.sleep(10);
         }
+        eventually(() -> assertThat(queued()).isZero());
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        assertThat(dropped("queue_full")).isGreaterThan(20);
+        assertThat(queueLines()).hasSizeLessThanOrEqualTo(4).last().asString().contains("accepts records again after dropping");
+    }
+
+    @Test
+    void aQueueOfOneSaysItAcceptsRecordsAgain() {
+        webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(200)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", "queue-capacity", "1"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/steady")))).hasSize(1)); // in flight
+        call(module, OnUserRegistration.TYPE, REGISTRATION); // queued
+        call(module, OnUserRegistration.TYPE, REGISTRATION); // dropped: full
+        eventually(() -> assertThat(queued()).isZero());
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        assertThat(queueLines()).containsExactly("audit webhook 'audit': queue full (1 records); dropping new records until it drains",
+                "audit webhook 'audit': queue accepts records again after dropping 1");
+    }
+
+    private double queued() {
+        return registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value();
+    }
+
+    private List<String> queueLines() {
+        return lines.all().stream().filter(line -> line.contains("queue full") || line.contains("accepts records again")).toList();
     }
 
     // ---- shutdown

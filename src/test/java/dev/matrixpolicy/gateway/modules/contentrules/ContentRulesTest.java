@@ -232,6 +232,17 @@ class ContentRulesTest {
     }
 
     @Test
+    void aShortConstantFallbackBodyIsNotCountedWhateverTheFormattedBodySays() {
+        ContentRules rules = module(repeated(1, 20));
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x")) {
+            assertThat(rules.checkEventForSpam(message("@bridge:x", room, "{\"body\": \"[HTML message]\","
+                    + " \"format\": \"org.matrix.custom.html\", \"formatted_body\": \"<p>A different long message for " + room + "</p>\"}")))
+                    .as(room).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
+    @Test
     void anEditIsCountedByTheNewContentItShows() {
         ContentRules rules = module(repeated(1, 20));
         String edit = "{\"body\": \"* %s\", \"m.new_content\": {\"body\": \"Join my server at spam.example!\"},"

@@ -28,9 +28,10 @@ public record ReplyCap(String setting, long maxBytes) {
     }
 
     /**
-     * The whole body, read into memory: into one array of the declared length, or, without one, in
-     * blocks counted as they come, refused at the first byte past the cap. Never more than the cap is
-     * held before a body is refused, and a body of the declared length is never copied.
+     * The whole body, read into memory as it comes, refused at the first byte past the cap (or past
+     * its declared length). A body of a declared length up to a block is read into one array of that
+     * length; any other in blocks, joined once it has all come: a server that announces a large body
+     * and then stalls holds a block of memory, not the length it announced.
      *
      * @param declaredLength the reply's {@code Content-Length}, or a negative number when it has none
      * @throws ReplyTooLargeException when the declared length or the body itself exceeds the cap;
@@ -40,26 +41,27 @@ public record ReplyCap(String setting, long maxBytes) {
         if (declaredLength > maxBytes) {
             throw new ReplyTooLargeException(this);
         }
-        if (declaredLength >= 0) {
+        if (declaredLength >= 0 && declaredLength <= BLOCK) {
             byte[] read = new byte[(int) declaredLength];
             int got = body.readNBytes(read, 0, read.length);
             if (got < read.length) {
                 return Arrays.copyOf(read, got); // cut short: the caller's client says so, or the parser will
             }
             if (body.read() >= 0) {
-                throw new ReplyTooLargeException(this); // more than it declared, past a cap it kept within
+                throw new ReplyTooLargeException(this); // more than it declared
             }
             return read;
         }
+        long most = declaredLength >= 0 ? declaredLength : maxBytes;
         List<byte[]> blocks = new ArrayList<>();
         long total = 0;
         while (true) {
-            byte[] block = body.readNBytes((int) Math.min(BLOCK, maxBytes + 1 - total));
+            byte[] block = body.readNBytes((int) Math.min(BLOCK, most + 1 - total));
             if (block.length == 0) {
                 break;
             }
             total += block.length;
-            if (total > maxBytes) {
+            if (total > most) {
                 throw new ReplyTooLargeException(this);
             }
             blocks.add(block);
@@ -73,7 +75,7 @@ public record ReplyCap(String setting, long maxBytes) {
         return read;
     }
 
-    /** The blocks a body without a declared length is read in. */
+    /** The blocks a body larger than one, or without a declared length, is read in. */
     private static final int BLOCK = 1 << 20;
 
     /**

@@ -86,6 +86,16 @@ class ReplyCapTest {
     }
 
     @Test
+    void aLargeDeclaredBodyIsReadInBlocksUpToItsLengthAndNoByteMore() throws IOException {
+        ReplyCap cap = new ReplyCap("max-size", 8 << 20);
+        int declared = (2 << 20) + 5; // past a block: not allocated before it comes
+
+        assertThat(cap.read(new ByteArrayInputStream(new byte[declared]), declared)).hasSize(declared);
+        assertThatThrownBy(() -> cap.read(new ByteArrayInputStream(new byte[declared + 1]), declared))
+                .isInstanceOf(ReplyTooLargeException.class);
+    }
+
+    @Test
     void theCapIsBetweenOneByteAndTheLargestArray() {
         assertThatIllegalArgumentException().isThrownBy(() -> new ReplyCap("max-size", 0))
                 .withMessage("must be between 1B and 2047MB, not 0B");

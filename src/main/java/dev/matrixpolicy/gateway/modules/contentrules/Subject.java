@@ -86,7 +86,10 @@ final class Subject {
         }
         Sending sent = sending.get();
         if (shown == null) {
-            shown = shownTexts(sent.content()).distinct().toList();
+            JsonNode content = sent.content();
+            boolean bodyAlone = !content.has("formatted_body") && !content.path("m.new_content").isObject();
+            // a message of a body alone (most are) shows the text already read: nothing is read again
+            shown = bodyAlone ? List.of(text) : shownTexts(content).distinct().toList();
         }
         int rooms = 0;
         for (String shownText : shown) {

@@ -173,8 +173,8 @@ final class AuditWebhook implements PolicyModule {
         drop(DropReason.QUEUE_FULL);
         droppedSinceFull.incrementAndGet();
         if (full.compareAndSet(false, true)) {
-            log.warn("audit webhook '{}': queue full ({} records); dropping new records until it drains",
-                    instanceName, queue.size());
+            log.warn("audit webhook '{}': queue full ({} of {}); dropping new records until it drains",
+                    instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records");
         }
     }
 

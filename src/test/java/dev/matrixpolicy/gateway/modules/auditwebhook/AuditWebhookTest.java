@@ -336,7 +336,7 @@ class AuditWebhookTest {
 
         call(module, OnUserRegistration.TYPE, REGISTRATION);
 
-        assertThat(queueLines()).containsExactly("audit webhook 'audit': queue full (1 records); dropping new records until it drains",
+        assertThat(queueLines()).containsExactly("audit webhook 'audit': queue full (1 of 1 record); dropping new records until it drains",
                 "audit webhook 'audit': queue accepts records again after dropping 1");
     }
 

@@ -66,6 +66,9 @@ public record ReplyCap(String setting, long maxBytes) {
             }
             blocks.add(block);
         }
+        if (blocks.size() == 1) {
+            return blocks.getFirst(); // the whole body already, as most are: not copied again
+        }
         byte[] read = new byte[(int) total];
         int at = 0;
         for (byte[] block : blocks) {

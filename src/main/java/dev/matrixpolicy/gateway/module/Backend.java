@@ -256,6 +256,9 @@ public final class Backend implements AutoCloseable {
         if (BackendFailures.isTimeout(failure) || nanos >= timeout.toNanos()) {
             return BackendFailure.of(Kind.TIMEOUT, "no answer after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms");
         }
+        if (BackendFailures.isCertificateRefused(failure)) {
+            return BackendFailure.of(Kind.CERTIFICATE, "certificate refused: " + BackendFailures.causes(failure));
+        }
         return BackendFailure.of(Kind.UNREACHABLE, BackendFailures.causes(failure));
     }
 

@@ -24,6 +24,12 @@ public final class BackendFailure extends RuntimeException {
     public enum Kind {
         /** No connection, or it broke: another attempt may find the backend back. */
         UNREACHABLE,
+        /**
+         * The backend's TLS certificate was refused (not trusted, expired, or for another name): it is
+         * unusable until someone fixes its certificate or the module's URL, and another attempt would
+         * be shown the same certificate.
+         */
+        CERTIFICATE,
         /** No answer in time: another attempt may be luckier. */
         TIMEOUT,
         /** An error status the module's contract does not answer; 5xx, 408 and 429 are worth another attempt. */
@@ -100,8 +106,18 @@ public final class BackendFailure extends RuntimeException {
         return switch (kind) {
             case UNREACHABLE, TIMEOUT -> true;
             case STATUS -> (status >= 500 && status <= 599) || status == 408 || status == 429; // not 999: no standard says what it is
-            case TOO_LARGE, UNUSABLE, CIRCUIT_OPEN, INTERRUPTED -> false;
+            case CERTIFICATE, TOO_LARGE, UNUSABLE, CIRCUIT_OPEN, INTERRUPTED -> false;
         };
+    }
+
+    /**
+     * Whether the failure says the backend is unusable now, whatever is asked of it: the retryable
+     * failures, and a refused certificate, which no attempt fixes but which every request meets
+     * alike. A 404, a 3xx, an unusable or oversized reply says the request or the contract is wrong;
+     * an open circuit and an interruption say nothing about the backend.
+     */
+    boolean saysTheBackendIsUnavailable() {
+        return retryable() || kind == Kind.CERTIFICATE;
     }
 
     /** How the {@value BackendTimer#NAME} timer counts the attempt, and the {@code failure} key of the WARN line. */

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
+import java.security.cert.CertificateException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -26,12 +27,7 @@ public final class BackendFailures {
      * request's timeout, since a body cut off at the deadline fails with no such cause.
      */
     public static boolean isTimeout(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof HttpTimeoutException || cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
+        return hasCause(failure, HttpTimeoutException.class, SocketTimeoutException.class);
     }
 
     /**
@@ -39,9 +35,25 @@ public final class BackendFailures {
      * anywhere among the causes (the JDK client wraps it in an {@code IOException}).
      */
     public static boolean isInterrupted(Throwable failure) {
+        return hasCause(failure, InterruptedException.class);
+    }
+
+    /**
+     * Whether the TLS handshake refused the backend's certificate: a {@link CertificateException}
+     * anywhere among the causes (the JDK's {@code PKIX path building failed}, an expired
+     * certificate, or one for another name). A handshake broken off by the network is not one.
+     */
+    static boolean isCertificateRefused(Throwable failure) {
+        return hasCause(failure, CertificateException.class);
+    }
+
+    @SafeVarargs
+    private static boolean hasCause(Throwable failure, Class<? extends Throwable>... types) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof InterruptedException) {
-                return true;
+            for (Class<? extends Throwable> type : types) {
+                if (type.isInstance(cause)) {
+                    return true;
+                }
             }
         }
         return false;
@@ -49,15 +61,16 @@ public final class BackendFailures {
 
     /**
      * Whether a circuit breaker should count the exception as a failure of the backend: a
-     * {@link BackendFailure} that says the backend is unavailable now, the same ones another attempt
-     * may fix ({@link BackendFailure#retryable()}: unreachable, a timeout, 5xx, 408, 429). A 404, a
-     * 3xx, an unusable or oversized reply says the request or the contract is wrong, not that the
-     * service is down: counting it would let one misrouted callback (a notification answered 404)
-     * open the breaker for every callback of the instance. An interruption is the caller giving up,
-     * and anything else a bug of the module; neither says anything about the backend.
+     * {@link BackendFailure} that says the backend is unavailable now, the ones another attempt may
+     * fix ({@link BackendFailure#retryable()}: unreachable, a timeout, 5xx, 408, 429) and a refused
+     * certificate. A 404, a 3xx, an unusable or oversized reply says the request or the contract is
+     * wrong, not that the service is down: counting it would let one misrouted callback (a
+     * notification answered 404) open the breaker for every callback of the instance. An
+     * interruption is the caller giving up, and anything else a bug of the module; neither says
+     * anything about the backend.
      */
     public static boolean countsAgainstTheBackend(Throwable failure) {
-        return failure instanceof BackendFailure backend && backend.retryable();
+        return failure instanceof BackendFailure backend && backend.saysTheBackendIsUnavailable();
     }
 
     /**

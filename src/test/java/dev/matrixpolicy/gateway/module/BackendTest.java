@@ -64,7 +64,7 @@ class BackendTest {
     };
 
     @RegisterExtension
-    static final WireMockExtension server = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final WireMockExtension server = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort().dynamicHttpsPort()).build();
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<Backend> opened = new ArrayList<>();
@@ -248,6 +248,24 @@ class BackendTest {
         assertThat(failure.kind()).isEqualTo(Kind.UNREACHABLE);
         assertThat(failure.getMessage()).contains("ConnectException").doesNotContain("127.0.0.1");
         assertThat(failure.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void refusedCertificateIsNotRetriedButCountsAgainstTheBackend() {
+        server.stubFor(get("/secure").willReturn(ok("never read")));
+        CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom()
+                .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure)).build());
+        BackendRequest untrusted = BackendRequest.get("test_callback",
+                URI.create(server.getRuntimeInfo().getHttpsBaseUrl() + "/secure"), GENEROUS);
+
+        BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS).circuitBreaker(breaker))
+                .call(untrusted, TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).as("WireMock's self-signed certificate").isEqualTo(Kind.CERTIFICATE);
+        assertThat(failure.getMessage()).startsWith("certificate refused: SSLHandshakeException").doesNotContain("127.0.0.1");
+        assertThat(failure.attempts()).as("the next attempt would be shown the same certificate").isEqualTo(1);
+        assertThat(breaker.getMetrics().getNumberOfFailedCalls()).as("every request meets it alike").isEqualTo(1);
+        server.verify(0, getRequestedFor(urlEqualTo("/secure")));
     }
 
     @Test

@@ -52,8 +52,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The labels that select the gateway's pods; never change them, a Deployment's selector is immutable. */}}
 {{- define "matrix-policy-gateway.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "matrix-policy-gateway.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "matrix-policy-gateway.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{- define "matrix-policy-gateway.serviceAccountName" -}}
@@ -126,7 +126,7 @@ trust (their m.room.policy public_key).
 - name: policy-server-key
   dir: /var/run/secrets/matrix-policy-gateway-policy-server
   file: policy_server.key
-  secretName: {{ required (printf "policyServer.enabled needs policyServer.key.existingSecret: the chart never generates the policy server's signing key (a new key at each render would change the key the rooms trust). Generate it once with the gateway jar: java -cp matrix-policy-gateway.jar -Dloader.main=dev.matrixpolicy.gateway.policyserver.GeneratePolicyServerKey org.springframework.boot.loader.launch.PropertiesLauncher policy_server.key (it prints the public key for the rooms' m.room.policy event), then kubectl create secret generic matrix-policy-server-key --namespace %s --from-file=%s=policy_server.key and set policyServer.key.existingSecret=matrix-policy-server-key" $.Release.Namespace .key.existingSecretKey) .key.existingSecret | quote }}
+  secretName: {{ required (printf "policyServer.enabled needs policyServer.key.existingSecret: the chart never generates the policy server's signing key (a new key at each render would change the key the rooms trust). Generate it once, with the gateway jar or image as docs/policy-server.md (step 2) shows (it prints the public key for the rooms' m.room.policy event), then kubectl create secret generic matrix-policy-server-key --namespace %s --from-file=%s=policy_server.key and set policyServer.key.existingSecret=matrix-policy-server-key" $.Release.Namespace .key.existingSecretKey) .key.existingSecret | quote }}
   secretKey: {{ .key.existingSecretKey | quote }}
 {{- end }}
 {{- end }}
@@ -234,8 +234,17 @@ ConfigMap holds no password; rendering fails on a password written in state.redi
 {{- if and .url .existingSecret }}
 {{- fail "state.redis.url and state.redis.existingSecret are both set: give the URL one way" }}
 {{- end }}
-{{- if regexMatch "^[a-z]+://[^/@]*:[^/@]*@" (.url | default "") }}
-{{- fail "state.redis.url holds a password, which would land in the ConfigMap: put the whole URL in a Secret and name it in state.redis.existingSecret" }}
+{{- if regexMatch "^[a-z]+://[^/@]+@" (.url | default "") }}
+{{- fail "state.redis.url holds a password, which would land in the ConfigMap (Redis clients take whatever comes before '@' for one, user name or not): put the whole URL in a Secret and name it in state.redis.existingSecret" }}
+{{- end }}
+{{- $timeout := regexFind "^[0-9]+(ms|s|m|h|d)?$" (toString .timeout) }}
+{{- if $timeout }}
+{{- $number := int64 (regexFind "^[0-9]+" $timeout) }}
+{{- $unit := default "ms" (regexFind "[a-z]+$" $timeout) }}
+{{- $millis := mul $number (get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000) $unit) }}
+{{- if or (le $millis 0) (gt $millis 10000) }}
+{{- fail (printf "state.redis.timeout (%s) must be more than 0 and at most 10s: every request that counts waits for Redis at most this long, and the gateway refuses to start with more" (toString .timeout)) }}
+{{- end }}
 {{- end }}
 {{- if or .url .existingSecret }}
 redis:
@@ -253,6 +262,9 @@ The part of application.yml that Spring Boot applies once, at startup: ports, th
 levels. A hot reload applies `policy-gateway` only, so a change here always needs new pods.
 */}}
 {{- define "matrix-policy-gateway.startupConfig" -}}
+{{- if eq (int .Values.ports.api) (int .Values.ports.management) }}
+{{- fail (printf "ports.api and ports.management are both %d: the management port (health, metrics, the admin endpoints) must be a listener of its own, or Spring Boot serves it on the policy API's port, where the homeserver's Service exposes it" (int .Values.ports.api)) }}
+{{- end }}
 server:
   port: {{ .Values.ports.api }}
   {{- if eq .Values.mode "sidecar" }}
@@ -366,8 +378,8 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
     - name: POLICY_GATEWAY_STATE_REDIS_URL
       valueFrom:
         secretKeyRef:
-          name: {{ . }}
-          key: {{ $.Values.state.redis.existingSecretKey }}
+          name: {{ . | quote }}
+          key: {{ $.Values.state.redis.existingSecretKey | quote }}
     {{- end }}
     {{- with .Values.extraEnv }}
     {{- toYaml . | nindent 4 }}
@@ -422,11 +434,11 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 {{- define "matrix-policy-gateway.volumes" -}}
 - name: policy-gateway-config
   configMap:
-    name: {{ include "matrix-policy-gateway.fullname" . }}
+    name: {{ include "matrix-policy-gateway.fullname" . | quote }}
 {{- range include "matrix-policy-gateway.secretFiles" . | fromYamlArray }}
 - name: policy-gateway-{{ .name }}
   secret:
-    secretName: {{ .secretName }}
+    secretName: {{ .secretName | quote }}
     items:
       - key: {{ .secretKey | quote }}
         path: {{ .file }}

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -59,6 +60,16 @@ final class HelmChart {
             command = command.withValuesFile(VALUES.resolve(file));
         }
         return options.apply(command).call();
+    }
+
+    /** What {@code helm install} prints after the objects (NOTES.txt), by a client-only dry run. */
+    static String notes(UnaryOperator<InstallCommand> options, String... valuesFiles) {
+        InstallCommand command = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE)
+                .withKubeVersion(KUBE_VERSION).clientOnly().dryRun();
+        for (String file : valuesFiles) {
+            command = command.withValuesFile(VALUES.resolve(file));
+        }
+        return options.apply(command).call().getOutput();
     }
 
     static JsonNode readYaml(Path file) {

@@ -70,6 +70,26 @@ class HelmStateTest {
     }
 
     @Test
+    void aPasswordWithoutAUserNameFailsTheRenderToo() {
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://hunter2@redis:6379"), "defaults.yaml"))
+                .as("Redis clients take a lone user info for the password")
+                .hasMessageContaining("state.redis.url holds a password, which would land in the ConfigMap");
+    }
+
+    @Test
+    void aTimeoutTheGatewayWouldRefuseToStartWithFailsTheRender() {
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://redis:6379")
+                .set("state.redis.timeout", "30s"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.timeout (30s) must be more than 0 and at most 10s");
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://redis:6379")
+                .set("state.redis.timeout", "0ms"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.timeout (0ms) must be more than 0");
+        assertThat(applicationConfig(render(command -> command.set("state.redis.url", "redis://redis:6379")
+                .set("state.redis.timeout", "10s"), "defaults.yaml")).at("/policy-gateway/state/redis/timeout").asString())
+                .isEqualTo("10s");
+    }
+
+    @Test
     void aUrlOfAnotherSchemeIsRefusedByTheSchema() {
         assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "http://redis:6379"), "defaults.yaml"))
                 .hasMessageContaining("/state/redis/url");

@@ -1,0 +1,114 @@
+package dev.matrixpolicy.gateway.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.TemplateCommand;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.MappingIterator;
+
+/**
+ * Values that render but that the API server, the kubelet or the gateway would then refuse: the
+ * chart refuses them itself, with the value and the fix, or renders them as the operator wrote them.
+ */
+class HelmChartGuardsTest {
+    @Test
+    void thePolicyApiAndTheManagementPortOnOnePortAreRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("ports.management", "8090")))
+                .hasMessageContaining("ports.api and ports.management are both 8090")
+                .hasMessageContaining("must be a listener of its own");
+    }
+
+    @Test
+    void anAutoscalerWhoseLeastIsOverItsMostIsRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true")
+                .set("autoscaling.minReplicas", "5").set("autoscaling.maxReplicas", "2")))
+                .hasMessageContaining("autoscaling.minReplicas (5) is more than autoscaling.maxReplicas (2)");
+    }
+
+    @Test
+    void podLabelsAndAnnotationsCannotReplaceTheOnesTheChartSelectsAndRollsBy() {
+        assertThatThrownBy(() -> render(command -> command.set("podLabels.app\\.kubernetes\\.io/instance", "other")))
+                .hasMessageContaining("podLabels sets app.kubernetes.io/instance, a label the chart sets itself");
+        assertThatThrownBy(() -> render(command -> command.set("podAnnotations.checksum/startup-config", "x")))
+                .hasMessageContaining("podAnnotations sets checksum/startup-config, an annotation the chart sets itself");
+        assertThat(render(command -> command.set("podLabels.team", "moderation").set("podAnnotations.owner", "ops")))
+                .contains("team: moderation").contains("owner: ops");
+    }
+
+    @Test
+    void aStartupOrLivenessProbeThatMustSucceedTwiceIsRefusedByTheSchema() {
+        assertThatThrownBy(() -> render(command -> command.set("probes.liveness.successThreshold", "2")))
+                .hasMessageContaining("/probes/liveness/successThreshold");
+        assertThatThrownBy(() -> render(command -> command.set("probes.startup.successThreshold", "2")))
+                .hasMessageContaining("/probes/startup/successThreshold");
+        assertThat(render(command -> command.set("probes.readiness.successThreshold", "2"))).contains("successThreshold: 2");
+    }
+
+    @Test
+    void namesThatLookLikeNumbersStayStrings() {
+        String rendered = render(command -> command.withName("1234").set("auth.existingSecret", "0123")
+                .set("state.redis.existingSecret", "1e3").set("state.redis.existingSecretKey", "0x10"));
+
+        List<String> notStrings = new ArrayList<>();
+        try (MappingIterator<JsonNode> documents = HelmChart.YAML.readerFor(JsonNode.class).readValues(rendered)) {
+            while (documents.hasNext()) {
+                collectNonStrings(documents.next(), "", List.of("name", "secretName", "key", "app.kubernetes.io/instance",
+                        "serviceAccountName"), notStrings);
+            }
+        }
+        assertThat(notStrings).isEmpty();
+        assertThat(rendered).contains("secretName: \"0123\"").contains("app.kubernetes.io/instance: \"1234\"");
+    }
+
+    @Test
+    void theTokenCommandOfTheNotesReadsAKeyWithDots() {
+        String notes = HelmChart.notes(command -> command.set("auth.token", "")
+                .set("auth.existingSecret", "tokens").set("auth.existingSecretKey", "policy.gateway.token"));
+
+        assertThat(notes).contains("jsonpath='{.data.policy\\.gateway\\.token}'");
+    }
+
+    @Test
+    void theNotesReadTheReloadStatusThroughThePortForwardSinceTheImageHasNoCurl() {
+        String notes = HelmChart.notes(UnaryOperator.identity(), "defaults.yaml");
+
+        assertThat(notes).contains("kubectl port-forward").contains("with the\nport-forward above")
+                .doesNotContain("in the pod");
+    }
+
+    @Test
+    void restartOnConfigChangeSaysWhetherTheRunningPodsStillReload() {
+        assertThat(HelmChart.notes(command -> command.set("restartOnConfigChange", "true"), "defaults.yaml"))
+                .contains("the running pods also reload the changed files");
+        assertThat(HelmChart.notes(command -> command.set("restartOnConfigChange", "true").set("config.reload.watch", "false"),
+                "defaults.yaml")).contains("one by one: the pods\nread their configuration and tokens at startup only");
+    }
+
+    private static String render(UnaryOperator<TemplateCommand> options) {
+        return HelmChart.template(HelmChart.CHART, options, "defaults.yaml");
+    }
+
+    private static void collectNonStrings(JsonNode node, String path, List<String> fields, List<String> found) {
+        if (node == null) {
+            return;
+        }
+        if (node.isObject()) {
+            for (var field : node.properties()) {
+                String at = path + "/" + field.getKey();
+                if (fields.contains(field.getKey()) && field.getValue().isValueNode() && !field.getValue().isString()) {
+                    found.add(at + " = " + field.getValue());
+                }
+                collectNonStrings(field.getValue(), at, fields, found);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                collectNonStrings(node.get(i), path + "/" + i, fields, found);
+            }
+        }
+    }
+}

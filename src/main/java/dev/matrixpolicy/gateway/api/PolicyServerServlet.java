@@ -80,7 +80,7 @@ final class PolicyServerServlet extends HttpServlet {
         this.key = key;
         this.authenticator = authenticator;
         this.signing = signing;
-        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), RequestBodyReader.Budget.ofHeap(16));
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), RequestBodyReader.Budget.ofHeapUntilAnswered(16));
         this.json = json;
         this.registry = registry;
     }
@@ -101,6 +101,14 @@ final class PolicyServerServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            answer(request, response);
+        } finally {
+            bodies.release(request); // a body waiting for its origin's keys counts until it is answered
+        }
+    }
+
+    private void answer(HttpServletRequest request, HttpServletResponse response) throws IOException {
         long started = System.nanoTime();
         String path = PolicyApiServlet.routedPath(request);
         Answer answer;

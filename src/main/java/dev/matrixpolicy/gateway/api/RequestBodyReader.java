@@ -57,6 +57,8 @@ final class RequestBodyReader {
      */
     static final Duration BODY_DEADLINE = Duration.ofSeconds(30);
 
+    /** The request attribute under which a body's share of a budget waits for {@link #release}. */
+    private static final String HELD = RequestBodyReader.class.getName() + ".held";
     /** The longest array a JVM makes. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -107,21 +109,37 @@ final class RequestBodyReader {
      * run the heap out, and every request with it. The bytes are taken as they come, not as a
      * {@code Content-Length} announces them, so clients that announce bodies and send nothing hold
      * none of it. Past the budget a body is refused with 503, and read no further.
+     *
+     * <p>A budget {@linkplain #untilAnswered() held until the answer} counts a body until the caller
+     * {@linkplain #release releases} it, not just while it comes in: where a request may wait before
+     * it is answered (the policy server, for the asking server's keys), the bodies waiting are what
+     * fills the heap.
      */
     static final class Budget {
         /** No budget: for callers authenticated before their body is read. */
-        static final Budget NONE = new Budget(Long.MAX_VALUE);
+        static final Budget NONE = new Budget(Long.MAX_VALUE, false);
 
         private final long bytes;
+        private final boolean untilAnswered;
         private final AtomicLong held = new AtomicLong();
 
-        Budget(long bytes) {
+        Budget(long bytes, boolean untilAnswered) {
             this.bytes = bytes;
+            this.untilAnswered = untilAnswered;
         }
 
-        /** A share of the heap: {@code 1 / divisor} of its maximum size. */
+        /** A share of the heap, {@code 1 / divisor} of its maximum size, for bodies while they come in. */
         static Budget ofHeap(int divisor) {
-            return new Budget(Runtime.getRuntime().maxMemory() / divisor);
+            return new Budget(Runtime.getRuntime().maxMemory() / divisor, false);
+        }
+
+        /** The same share, for bodies until their requests are answered. */
+        static Budget ofHeapUntilAnswered(int divisor) {
+            return new Budget(Runtime.getRuntime().maxMemory() / divisor, true);
+        }
+
+        boolean untilAnswered() {
+            return untilAnswered;
         }
 
         private boolean take(long size) {
@@ -160,6 +178,7 @@ final class RequestBodyReader {
         // counted here.
         boolean sized = declared >= 0 && declared <= MAX_ARRAY;
         Budgeted budgeted = budget == Budget.NONE ? null : new Budgeted(budget);
+        boolean heldUntilAnswered = false;
         try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
              InputStream counted = budgeted == null ? timed : budgeted.over(timed);
              InputStream body = declared >= 0 ? counted : new Counting(counted, capped(limit))) {
@@ -167,15 +186,27 @@ final class RequestBodyReader {
             if (sized && bytes.length < declared) {
                 throw endedEarly();
             }
+            if (budgeted != null && budget.untilAnswered()) {
+                request.setAttribute(HELD, budgeted);
+                heldUntilAnswered = true;
+            }
             return bytes;
         } catch (IOException unreadable) {
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
             throw endedEarly();
         } finally {
-            if (budgeted != null) {
+            if (budgeted != null && !heldUntilAnswered) {
                 budgeted.giveBack();
             }
+        }
+    }
+
+    /** Gives back what the request's body holds of a budget {@linkplain Budget#untilAnswered() held until the answer}. */
+    void release(HttpServletRequest request) {
+        if (request.getAttribute(HELD) instanceof Budgeted held) {
+            request.removeAttribute(HELD);
+            held.giveBack();
         }
     }
 

@@ -174,7 +174,7 @@ class RequestBodyReaderTest {
 
     @Test
     void bodiesBeyondTheBudgetOfThoseBeingReadAtOnceAreRefusedAt503AndTheBudgetComesBack() throws Exception {
-        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000));
+        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000, false));
         CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         MockHttpServletRequest waiting = new MockHttpServletRequest("POST", "/_matrix/policy/v1/sign") {
@@ -233,6 +233,25 @@ class RequestBodyReaderTest {
         release.countDown();
         slowClient.join();
         assertThat(budgeted.readObject(declaring(larger.length(), larger)).has("b")).isTrue();
+    }
+
+    @Test
+    void aBudgetHeldUntilTheAnswerCountsABodyReadUntilItsRequestIsReleased() {
+        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000, true));
+        String body = "{\"a\": \"" + "x".repeat(591) + "\"}"; // 600 bytes
+        MockHttpServletRequest waitingForKeys = declaring(body.length(), body);
+        budgeted.readObject(waitingForKeys);
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class,
+                () -> budgeted.readObject(declaring(body.length(), body)));
+        assertThat(refused.status().value()).as("the first body is read, but its request not answered yet").isEqualTo(503);
+
+        budgeted.release(waitingForKeys);
+        budgeted.release(waitingForKeys); // once only
+        MockHttpServletRequest next = declaring(body.length(), body);
+        assertThat(budgeted.readObject(next).has("a")).isTrue();
+        assertThat(catchThrowableOfType(MatrixApiException.class, () -> budgeted.readObject(declaring(body.length(), body)))
+                .status().value()).as("released once, not twice").isEqualTo(503);
     }
 
     /** A body read as a blocking socket gives it, which is how the container reads for the reader. */

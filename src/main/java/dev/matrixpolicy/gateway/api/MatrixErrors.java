@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import dev.matrixpolicy.gateway.policyserver.BadJsonException;
+import dev.matrixpolicy.gateway.policyserver.KeyFetchBusyException;
 import dev.matrixpolicy.gateway.policyserver.UnauthorizedException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -77,6 +78,7 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
             case UnauthorizedException unauthorized -> new MatrixError(HttpStatus.UNAUTHORIZED, "M_UNAUTHORIZED",
                     unauthorized.getMessage());
             case BadJsonException badJson -> new MatrixError(HttpStatus.BAD_REQUEST, "M_BAD_JSON", badJson.getMessage());
+            case KeyFetchBusyException busy -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", busy.getMessage());
             case ModuleFailedException failed -> new MatrixError(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN",
                     "A policy check failed; the request was refused");
             case InvalidParameterException malformed -> malformedParameters(malformed);

@@ -30,8 +30,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -79,15 +82,27 @@ import tools.jackson.databind.node.ObjectNode;
  * server and the notaries gave together (of two for one key ID, the one valid longer), unless the
  * server failed and no notary delivered the key asked for.
  *
- * <p>Since whoever sends a request chooses the server and key ID we look up, fetching is guarded:
+ * <p>Since whoever sends a request chooses the server and key ID we look up, before any signature
+ * can be checked, fetching is guarded:
  * <ul>
  *   <li>One fetch per server at a time, notaries included: a lookup that finds a fetch of the same
  *   server under way waits for its result instead of fetching too (notaries were asked only for the
  *   key that fetch was for).</li>
- *   <li>Back-off: after a fetch in which neither the server nor any notary delivered the key asked
- *   for, neither is asked about the server again for {@link #MIN_BACKOFF}, doubling with each
- *   further such fetch up to {@link #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that
+ *   <li>At most {@link #MAX_CONCURRENT_FETCHES} fetches (of as many servers) at once; a lookup that
+ *   needs another is refused at once ({@link KeyFetchBusyException}).</li>
+ *   <li>A whole fetch, the well-known lookup, the server and every notary included, ends after
+ *   {@link Settings#fetchDeadline()}: its thread is interrupted, which ends a reply that trickles
+ *   in, or never ends, as well as a connection; no lookup waits longer than that for it.</li>
+ *   <li>A key ID missing from what the server published less than {@link #REFETCH_AFTER} ago is
+ *   not fetched again: the lookup finds nothing, at once. So a caller naming key IDs that do not
+ *   exist makes at most one fetch a minute, and never keeps the server's real keys from being
+ *   fetched.</li>
+ *   <li>Back-off: after a fetch that failed (neither the server nor any notary gave a usable
+ *   answer), neither is asked about the server again for {@link #MIN_BACKOFF}, doubling with each
+ *   further failed fetch up to {@link #MAX_BACKOFF}; a usable answer ends it. Meanwhile lookups that
  *   the cache cannot answer are refused at once, saying when the server will be asked again.</li>
+ *   <li>At most {@link #MAX_KEYS_PER_SERVER} keys of a server are kept, those valid longest (and
+ *   the one asked for).</li>
  * </ul>
  * The key cache, the back-offs and the well-known answers each hold at most {@link
  * Settings#maxServers} servers, least recently used first out.
@@ -109,7 +124,7 @@ import tools.jackson.databind.node.ObjectNode;
  * another host, as Synapse checks it. The JDK's {@link HttpClient} checks the certificate against
  * the URL's host and sends that as SNI, whatever its {@code SSLParameters} say; so a request to an
  * SRV target goes through a client of its own for that name ({@link NamedTls}, one per name, at
- * most {@link Settings#maxServers}), which sends the name as SNI and checks the certificate against
+ * most {@link #MAX_NAMED_CLIENTS}, least recently used first out: each holds a thread), which sends the name as SNI and checks the certificate against
  * it (subjectAltName only, RFC 6125 wildcards).
  *
  * <p>Not as the spec says: the JDK's {@link HttpClient} takes the {@code Host} header from the URL
@@ -153,12 +168,22 @@ public final class ServerKeys implements KeyLookup {
     static final String QUERY_PATH = "/_matrix/key/v2/query";
     static final String WELL_KNOWN_PATH = "/.well-known/matrix/server";
     static final Duration MIN_BACKOFF = Duration.ofMinutes(1);
+    /** How long a server's published keys answer for every key ID, those it did not list included. */
+    static final Duration REFETCH_AFTER = Duration.ofMinutes(1);
+    /** How many fetches run at once: each holds a thread and a connection for up to the fetch deadline. */
+    static final int MAX_CONCURRENT_FETCHES = 32;
+    /** How many servers' own TLS clients (for SRV targets) are kept: each holds a selector thread. */
+    static final int MAX_NAMED_CLIENTS = 64;
+    /** How many keys of one server are kept: a server has one current key and a few old ones. */
+    static final int MAX_KEYS_PER_SERVER = 16;
     static final Duration MAX_BACKOFF = Duration.ofMinutes(30);
     static final Duration WELL_KNOWN_DEFAULT_CACHE = Duration.ofHours(24);
     static final Duration WELL_KNOWN_MAX_CACHE = Duration.ofHours(48);
     static final Duration WELL_KNOWN_ERROR_CACHE = Duration.ofHours(1);
     private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age=\"?([0-9]{1,10})");
     private static final int DEFAULT_PORT = 8448;
+    /** How much longer than the fetch deadline a lookup waits: the interrupted fetch's time to end. */
+    private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
     /**
      * A server's keys, a notary's answer for one server, a {@code .well-known}: a few KB at most. Fixed,
      * not a setting: a larger answer is a broken or hostile server, never a bigger deployment.
@@ -192,9 +217,14 @@ public final class ServerKeys implements KeyLookup {
             }
         }
 
-        /** Whether a host resolving to {@code address} may not be reached. */
+        /** Whether a host resolving to {@code address} may not be reached: {@code 0.0.0.0} and {@code ::} never. */
         boolean blocks(InetAddress address) {
-            return (blocklist.contains(address) || IpRanges.UNSPECIFIED.contains(address)) && !allowlist.contains(address);
+            return IpRanges.UNSPECIFIED.contains(address) || (blocklist.contains(address) && !allowlist.contains(address));
+        }
+
+        /** How long a whole fetch may take, every step included: twice {@link #timeout}. */
+        Duration fetchDeadline() {
+            return timeout.multipliedBy(2);
         }
     }
 
@@ -217,6 +247,10 @@ public final class ServerKeys implements KeyLookup {
     private record CachedKey(byte[] key, long validUntilTs) {
     }
 
+    /** What a fetch of a server's keys gave, {@code fetchedAt}. */
+    private record Published(Map<String, CachedKey> keys, long fetchedAt) {
+    }
+
     /** {@code failures} fetches in a row were of no use; the next is not before {@code retryAt}. */
     private record Backoff(int failures, long retryAt) {
     }
@@ -236,10 +270,11 @@ public final class ServerKeys implements KeyLookup {
     private final HttpClient trustingAnyCertificate;
     /** A client by the name that certificates must be valid for, for SRV targets. */
     private final Map<String, HttpClient> expectingName;
-    private final Map<String, Map<String, CachedKey>> cache;
+    private final Map<String, Published> cache;
     private final Map<String, Backoff> backoffs;
     private final Map<String, Delegation> delegations;
     private final Map<String, CompletableFuture<Void>> fetching = new ConcurrentHashMap<>();
+    private final Semaphore fetchSlots = new Semaphore(MAX_CONCURRENT_FETCHES);
     private final Function<String, URI> wellKnownUri;
     private final Function<String, List<Srv>> srv;
 
@@ -263,7 +298,7 @@ public final class ServerKeys implements KeyLookup {
         this.trust = trust;
         this.verifying = client(settings.timeout(), NamedTls.context(trust));
         this.trustingAnyCertificate = client(settings.timeout(), trustingAnyCertificate());
-        this.expectingName = leastRecentlyUsed(settings.maxServers(), HttpClient::shutdown);
+        this.expectingName = leastRecentlyUsed(Math.min(settings.maxServers(), MAX_NAMED_CLIENTS), HttpClient::shutdown);
         this.cache = leastRecentlyUsed(settings.maxServers(), dropped -> { });
         this.backoffs = leastRecentlyUsed(settings.maxServers(), dropped -> { });
         this.delegations = leastRecentlyUsed(settings.maxServers(), dropped -> { });
@@ -293,18 +328,17 @@ public final class ServerKeys implements KeyLookup {
             return cached;
         }
         refuseDuringBackoff(serverName, keyId);
-        fetchOnce(serverName, keyId, minimumValidUntilTs);
-        Optional<byte[]> fetched = cached(serverName, keyId, minimumValidUntilTs);
-        if (fetched.isPresent()) {
-            backoffs.remove(serverName);
-        } else {
-            backOff(serverName);
+        Published published = cache.get(serverName);
+        if (published != null && clock.millis() < published.fetchedAt() + REFETCH_AFTER.toMillis()) {
+            return Optional.empty(); // not among the keys it published a moment ago
         }
-        return fetched;
+        fetchOnce(serverName, keyId, minimumValidUntilTs);
+        return cached(serverName, keyId, minimumValidUntilTs);
     }
 
     private Optional<byte[]> cached(String serverName, String keyId, long minimumValidUntilTs) {
-        return Optional.ofNullable(cache.get(serverName)).filter(keys -> includes(keys, keyId, minimumValidUntilTs))
+        return Optional.ofNullable(cache.get(serverName)).map(Published::keys)
+                .filter(keys -> includes(keys, keyId, minimumValidUntilTs))
                 .map(keys -> keys.get(keyId).key().clone());
     }
 
@@ -344,29 +378,75 @@ public final class ServerKeys implements KeyLookup {
 
     /**
      * Fetches and caches {@code serverName}'s keys, or, when a fetch of them is under way already,
-     * waits for that one; a failed fetch starts the back-off.
+     * waits for that one; a failed fetch starts the back-off. The fetch runs on a thread of its own,
+     * interrupted at the fetch deadline, so no lookup waits longer than that.
+     *
+     * @throws KeyFetchBusyException when {@link #MAX_CONCURRENT_FETCHES} fetches are under way
      */
     private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = fetching.putIfAbsent(serverName, mine);
-        if (running != null) {
-            try {
-                running.join();
-                return;
-            } catch (CompletionException failed) {
-                throw new UnauthorizedException(failed.getCause().getMessage(), failed.getCause());
+        if (running == null) {
+            if (!fetchSlots.tryAcquire()) {
+                fetching.remove(serverName, mine);
+                throw new KeyFetchBusyException("Too many servers' keys are being fetched at once; try again shortly");
             }
+            running = mine;
+            Thread fetcher = Thread.ofVirtual().name("key-fetch").start(() -> fetchInto(mine, serverName, keyId, minimumValidUntilTs));
+            CompletableFuture.delayedExecutor(settings.fetchDeadline().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+                if (!mine.isDone()) {
+                    fetcher.interrupt();
+                }
+            });
         }
         try {
-            cache.put(serverName, fetch(serverName, keyId, minimumValidUntilTs));
-            mine.complete(null);
-        } catch (RuntimeException failed) {
-            backOff(serverName);
-            mine.completeExceptionally(failed);
-            throw failed;
-        } finally {
-            fetching.remove(serverName, mine);
+            running.get(settings.fetchDeadline().plus(DEADLINE_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException failed) {
+            throw new UnauthorizedException(failed.getCause().getMessage(), failed.getCause());
+        } catch (TimeoutException overdue) {
+            throw new UnauthorizedException("Could not fetch the keys of " + serverName + " in time");
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new UnauthorizedException("Could not fetch the keys of " + serverName + ": interrupted");
         }
+    }
+
+    /**
+     * One fetch, on its own thread: its keys cached, or the back-off started; then {@code done} says
+     * which, once the fetch is no longer listed as under way (a lookup it wakes may need the next one).
+     */
+    private void fetchInto(CompletableFuture<Void> done, String serverName, String keyId, long minimumValidUntilTs) {
+        Throwable failure = null;
+        try {
+            Map<String, CachedKey> keys = fetch(serverName, keyId, minimumValidUntilTs);
+            cache.put(serverName, new Published(kept(keys, keyId), clock.millis()));
+            backoffs.remove(serverName);
+        } catch (RuntimeException | Error failed) {
+            // an Error too (the heap ran out): the lookups waiting for it must hear, not wait out the deadline
+            backOff(serverName);
+            failure = failed;
+        } finally {
+            fetching.remove(serverName, done);
+            fetchSlots.release();
+        }
+        if (failure == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(failure);
+        }
+    }
+
+    /** At most {@link #MAX_KEYS_PER_SERVER} of {@code keys}: {@code keyId}, then those valid longest. */
+    private static Map<String, CachedKey> kept(Map<String, CachedKey> keys, String keyId) {
+        if (keys.size() <= MAX_KEYS_PER_SERVER) {
+            return Map.copyOf(keys);
+        }
+        Map<String, CachedKey> kept = new HashMap<>();
+        Optional.ofNullable(keys.get(keyId)).ifPresent(key -> kept.put(keyId, key));
+        keys.entrySet().stream().sorted(Map.Entry.comparingByValue(Comparator.comparingLong(CachedKey::validUntilTs).reversed()))
+                .takeWhile(entry -> kept.size() < MAX_KEYS_PER_SERVER)
+                .forEach(entry -> kept.putIfAbsent(entry.getKey(), entry.getValue()));
+        return Map.copyOf(kept);
     }
 
     /**
@@ -500,9 +580,10 @@ public final class ServerKeys implements KeyLookup {
             if (!Ed25519.verifyJson(response, serverName, signedBy, keys.get(signedBy).key())) {
                 throw new UnauthorizedException("Key response for " + serverName + " has a bad signature by " + signedBy);
             }
+            // an old key is capped like a current one: an expired_ts far ahead would otherwise keep it for years
             response.path("old_verify_keys").properties().forEach(entry ->
                     keys.put(entry.getKey(), new CachedKey(Ed25519.decodeKey(entry.getValue().path("key").asString()),
-                            entry.getValue().path("expired_ts").asLong(0))));
+                            Math.min(entry.getValue().path("expired_ts").asLong(0), fetchedAt + MAX_VALIDITY.toMillis()))));
         } catch (IllegalArgumentException | JacksonException malformed) {
             throw new UnauthorizedException("Malformed key response for " + serverName + ": " + malformed.getMessage(), malformed);
         }

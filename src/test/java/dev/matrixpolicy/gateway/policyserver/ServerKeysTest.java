@@ -250,15 +250,131 @@ class ServerKeysTest {
     }
 
     @Test
-    void anUnknownKeyIdDoesNotCauseARefetchWithinTheBackoff() {
+    void keyIdsTheServerDidNotPublishAMomentAgoAreNotFetchedAgainAndNeverHoldItsRealKeysBack() {
         assertThat(lookup("ed25519:unknown")).isEmpty();
-        assertThatThrownBy(() -> lookup("ed25519:another")).isInstanceOf(UnauthorizedException.class)
-                .hasMessageContaining("Could not fetch key ed25519:another of " + NAME);
+        assertThat(lookup("ed25519:another")).isEmpty();
         assertThat(lookup("ed25519:a_new")).as("cached keys are still served").isPresent();
         assertThat(fetches).hasValue(1);
-        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
+        now.addAndGet(ServerKeys.REFETCH_AFTER.toMillis());
         assertThat(lookup("ed25519:unknown")).isEmpty();
-        assertThat(fetches).hasValue(2);
+        assertThat(fetches).as("at most one fetch a minute for key IDs that do not exist").hasValue(2);
+
+        // A caller naming a key ID that does not exist once a minute, past the server's real keys' expiry:
+        // every such fetch brings the real keys too, and none starts a back-off that would refuse them.
+        tamper = response -> response.put("valid_until_ts", now.get() + 3_600_000);
+        now.addAndGet(3_600_000);
+        assertThat(lookup("ed25519:nope")).isEmpty();
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).hasValue(3);
+    }
+
+    @Test
+    void aReplyThatStopsComingIsCutOffAtTheFetchDeadlineAndTheServerBacksOff() throws IOException {
+        HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        notaryServers.add(stalling);
+        CountDownLatch released = new CountDownLatch(1);
+        stalling.createContext(ServerKeys.KEYS_PATH, exchange -> {
+            exchange.sendResponseHeaders(200, 1_000);
+            exchange.getResponseBody().write("{\"ser".getBytes());
+            exchange.getResponseBody().flush();
+            awaitQuietly(released); // and never the rest
+            exchange.close();
+        });
+        stalling.start();
+        Duration timeout = Duration.ofMillis(300);
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, URI.create("http://127.0.0.1:" + stalling.getAddress().getPort())),
+                Set.of(), List.of(), 2, timeout, SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
+
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessage("Could not fetch the keys of " + NAME);
+        released.countDown();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the fetch deadline, twice the timeout, and a margin")
+                .isLessThan(Duration.ofSeconds(3));
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("will be fetched again");
+    }
+
+    @Test
+    void pastTheFetchesAllowedAtOnceALookupThatNeedsAnotherIsRefusedAsBusy() throws InterruptedException, IOException {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicInteger asked = new AtomicInteger();
+        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        notaryServers.add(slow);
+        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()); // every request at once
+        slow.createContext(ServerKeys.KEYS_PATH, exchange -> {
+            asked.incrementAndGet();
+            awaitQuietly(released);
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        slow.start();
+        for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES + 1; i++) {
+            addresses.put("hs" + i + ".example", URI.create("http://127.0.0.1:" + slow.getAddress().getPort()));
+        }
+        keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 100, Duration.ofSeconds(5),
+                SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
+        List<Thread> waiting = new ArrayList<>();
+        for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES; i++) {
+            String name = "hs" + i + ".example";
+            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
+        }
+        awaitUntil(() -> asked.get() == ServerKeys.MAX_CONCURRENT_FETCHES);
+
+        String lastName = "hs" + ServerKeys.MAX_CONCURRENT_FETCHES + ".example";
+        assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).isInstanceOf(KeyFetchBusyException.class)
+                .hasMessageContaining("Too many servers' keys are being fetched at once");
+        released.countDown();
+        for (Thread thread : waiting) {
+            thread.join(5_000);
+        }
+        assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).as("a slot is free again")
+                .isInstanceOf(UnauthorizedException.class).hasMessageContaining("Could not fetch the keys of " + lastName);
+    }
+
+    private static void catchQuietly(Runnable lookup) {
+        try {
+            lookup.run();
+        } catch (UnauthorizedException expected) {
+            // the server fails: these lookups only hold their fetch slots
+        }
+    }
+
+    @Test
+    void ofAServerPublishingManyKeysTheKeyAskedForAndThoseValidLongestAreKept() {
+        tamper = response -> {
+            ObjectNode old = response.withObject("old_verify_keys");
+            for (int i = 0; i < 100; i++) {
+                old.putObject("ed25519:k" + i).put("key", OLD_KEY.publicKeyBase64()).put("expired_ts", NOW + 60_000 + i);
+            }
+            return response;
+        };
+        assertThat(lookup("ed25519:k3")).as("the key asked for").isPresent();
+        assertThat(lookup("ed25519:a_new")).as("valid longest").isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:k99", NOW)).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:k86", NOW)).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:k85", NOW)).as("sixteen kept: k3, a_new, k86 to k99").isEmpty();
+        assertThat(fetches).hasValue(1);
+    }
+
+    @Test
+    void anOldKeysExpiryIsCappedAtSevenDaysAfterTheFetchLikeACurrentKeys() {
+        tamper = response -> {
+            response.withObject("old_verify_keys").withObject("ed25519:a_old").put("expired_ts", NOW + Duration.ofDays(36_500).toMillis());
+            return response;
+        };
+        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + ServerKeys.MAX_VALIDITY.toMillis())).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + ServerKeys.MAX_VALIDITY.toMillis() + 1)).isEmpty();
+    }
+
+    @Test
+    void theUnspecifiedAddressesAreBlockedWhateverTheAllowlistSays() throws IOException {
+        ServerKeys.Settings allowingEverything = new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 1, Duration.ofSeconds(1),
+                IpRanges.NONE, IpRanges.of(List.of("0.0.0.0/0", "::/0")));
+
+        assertThat(allowingEverything.blocks(java.net.InetAddress.getByName("0.0.0.0"))).isTrue();
+        assertThat(allowingEverything.blocks(java.net.InetAddress.getByName("::"))).isTrue();
+        assertThat(allowingEverything.blocks(java.net.InetAddress.getByName("10.0.0.1"))).isFalse();
     }
 
     @Test
@@ -269,7 +385,7 @@ class ServerKeysTest {
         Thread firstLookup = Thread.ofPlatform().start(() -> first.set(lookup("ed25519:a_new")));
         awaitUntil(() -> fetches.get() == 1);
         Thread secondLookup = Thread.ofPlatform().start(() -> second.set(lookup("ed25519:a_old")));
-        awaitUntil(() -> secondLookup.getState() == Thread.State.WAITING); // on the first lookup's fetch
+        awaitUntil(() -> secondLookup.getState() == Thread.State.TIMED_WAITING); // on the first lookup's fetch
         answering.countDown();
         firstLookup.join(5_000);
         secondLookup.join(5_000);
@@ -536,6 +652,7 @@ class ServerKeysTest {
         now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
         answer.set(vouchedBy("notary.example"));
         assertThat(lookup("ed25519:a_new")).isPresent();
+        now.addAndGet(ServerKeys.REFETCH_AFTER.toMillis());
         assertThatThrownBy(() -> lookup("ed25519:unknown")).as("the success ended the back-off")
                 .hasMessageContaining("Could not fetch the keys of " + NAME);
         assertThat(notaryQueries).hasSize(3);
@@ -638,6 +755,7 @@ class ServerKeysTest {
         int port = httpsServer(forName, NAME, sni, hosts).getAddress().getPort();
         keys = viaSrvRecord(port, Set.of());
         assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        now.addAndGet(ServerKeys.REFETCH_AFTER.toMillis());
         assertThat(lookup("ed25519:unknown")).as("fetched again, by the same client").isEmpty();
         assertThat(fetches).hasValue(2);
         assertThat(sni).as("SNI: the server name, not the target").containsOnly(NAME);

@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.state;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -26,6 +28,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The state in Redis (or Valkey), shared by every replica that points at it: each call is one Lua
@@ -44,7 +48,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li><b>Healing:</b> Lettuce reconnects by itself (every second at most, while Redis is down); a
  *       restarted Redis has forgotten the scripts, so a {@code NOSCRIPT} answer sends the script itself
  *       with {@code EVAL}, which caches it again. The first connection is started with the instance, in
- *       the background, so a gateway starts while Redis is down.</li>
+ *       the background, so a gateway starts while Redis is down; a connection that could not be made
+ *       is tried again by a call at most once a second, not by every call.</li>
+ *   <li><b>A connection that stopped answering</b> (a hung Redis, a host gone, a connection a NAT
+ *       dropped, none of which closes the socket for many minutes): a command that timed out still
+ *       waits on the connection for its answer, so while nothing answers, they pile up. Once commands
+ *       time out and nothing has answered for {@link #silentLimit} (twice a second, or three times the
+ *       timeout), the connection is given up, which fails and frees them, and a new one is made; and
+ *       at most {@link #MAX_PENDING} commands wait on a connection at any time.</li>
+ *   <li><b>A timed-out command may still run:</b> Redis runs what it received when it can, so a call
+ *       answered as failed may have taken its token.</li>
  * </ul>
  */
 public final class RedisState implements SharedState {
@@ -64,11 +77,18 @@ public final class RedisState implements SharedState {
             local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
             local tokens = capacity
             local stored, updated = tonumber(held[1]), tonumber(held[2])
+            local rewrite = false -- what something else wrote, made a bucket again by TAKE, which refills
             if held[1] and held[2] then -- tonumber is nil for text that is no number: an empty bucket, below
+              if updated and updated > now then -- ahead of this clock: it would never refill
+                updated = now
+                rewrite = true
+              end
               tokens = (stored and updated) and math.min(capacity, stored + math.max(0, now - updated) * capacity / period) or 0
+              rewrite = rewrite or not (stored and updated)
             end
             if not (tokens >= 0) then -- a value written by something else (or NaN): an empty bucket, not a debt of ages
               tokens = 0
+              rewrite = true
             end
             local function refused()
               return {0, math.max(1, math.ceil((1 - tokens) * period / capacity))}
@@ -81,6 +101,10 @@ public final class RedisState implements SharedState {
               redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens - 1), 'updated', now)
               redis.call('PEXPIRE', KEYS[1], period)
               return {1, 0}
+            end
+            if rewrite then
+              redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'updated', now)
+              redis.call('PEXPIRE', KEYS[1], period)
             end
             return refused()
             """);
@@ -98,6 +122,7 @@ public final class RedisState implements SharedState {
             local window = tonumber(ARGV[2])
             local max = tonumber(ARGV[3])
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. now, '+inf') -- ahead of this clock: written by something else
             redis.call('ZADD', KEYS[1], now, ARGV[1])
             local count = redis.call('ZCARD', KEYS[1])
             if count > max then
@@ -112,15 +137,19 @@ public final class RedisState implements SharedState {
     static final Script PEEK_DISTINCT = new Script(NOW + """
             local window = tonumber(ARGV[2])
             local max = tonumber(ARGV[3])
-            local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - window), '+inf')
+            local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - window), now)
             local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
-            if not seen or tonumber(seen) <= now - window then
+            if not seen or tonumber(seen) <= now - window or tonumber(seen) > now then
               count = count + 1
             end
             return math.min(count, max)
             """);
 
     private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+    /** How many commands may wait on one connection for their answers, those timed out included. */
+    static final int MAX_PENDING = 4096;
+    private static final Duration LEAST_SILENCE = Duration.ofSeconds(2);
+    private static final Logger log = LoggerFactory.getLogger(RedisState.class);
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
 
@@ -134,6 +163,14 @@ public final class RedisState implements SharedState {
     private final Object connecting = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
     private CompletableFuture<StatefulRedisConnection<String, String>> connection;
+    /** When the last connection attempt failed ({@link System#nanoTime}). */
+    private volatile long failedAt;
+    /** When the connection in use last answered a command, an error included ({@link System#nanoTime}). */
+    private volatile long answeredAt = System.nanoTime();
+    /** How long commands may go unanswered on a connection before it is given up. */
+    private final Duration silentLimit;
+    /** Whether a silent connection was given up since the last answer: one WARN an outage. */
+    private volatile boolean silent;
 
     /**
      * @param url       {@code redis://[user:password@]host[:port][/database]} or {@code rediss://} for TLS
@@ -146,6 +183,8 @@ public final class RedisState implements SharedState {
         // The handshake after connecting may take longer than a command (a cold JVM loads Netty's
         // classes then); connecting is never on a call's path, which waits at most the timeout.
         uri.setTimeout(HANDSHAKE_TIMEOUT.compareTo(timeout) > 0 ? HANDSHAKE_TIMEOUT : timeout);
+        uri.setClientName("matrix-policy-gateway"); // what CLIENT LIST shows
+        this.silentLimit = LEAST_SILENCE.compareTo(timeout.multipliedBy(3)) > 0 ? LEAST_SILENCE : timeout.multipliedBy(3);
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
         this.resources = ClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
@@ -154,6 +193,7 @@ public final class RedisState implements SharedState {
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(MAX_PENDING)
                 .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
@@ -163,7 +203,11 @@ public final class RedisState implements SharedState {
     }
 
     private CompletableFuture<StatefulRedisConnection<String, String>> connect() {
-        return client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        return client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().whenComplete((made, failure) -> {
+            if (failure != null) {
+                failedAt = System.nanoTime();
+            }
+        });
     }
 
     private static Counter failures(MeterRegistry registry, String operation) {
@@ -211,17 +255,62 @@ public final class RedisState implements SharedState {
 
     private <T> T run(Script script, ScriptOutputType type, String key, Counter failures, String... args) {
         String[] keys = {keyPrefix + key};
+        StatefulRedisConnection<String, String> used = null;
         try {
-            var commands = connection().sync();
+            used = connection();
+            var commands = used.sync();
+            T answer;
             try {
-                return commands.evalsha(script.sha1(), type, keys, args);
+                answer = commands.evalsha(script.sha1(), type, keys, args);
             } catch (RedisNoScriptException forgotten) {
                 // A restarted (or flushed) Redis forgot the script: EVAL runs it and caches it again.
-                return commands.eval(script.text(), type, keys, args);
+                answer = commands.eval(script.text(), type, keys, args);
             }
+            answered();
+            return answer;
         } catch (RedisException failed) {
+            if (failed instanceof RedisCommandExecutionException) {
+                answered(); // an error answer (OOM, WRONGTYPE) is still an answer
+            } else if (failed instanceof RedisCommandTimeoutException && used != null) {
+                giveUpIfSilent(used);
+            }
             failures.increment();
             throw new StateUnavailableException("Redis did not answer: " + describe(failed), failed);
+        }
+    }
+
+    private void answered() {
+        answeredAt = System.nanoTime();
+        if (silent) {
+            silent = false;
+            log.info("Redis answers again");
+        }
+    }
+
+    /**
+     * Gives the connection up for a new one when it has answered nothing for {@link #silentLimit}:
+     * closing it fails the commands still waiting on it, which a connection that nothing closes
+     * would otherwise hold until the heap ran out.
+     */
+    private void giveUpIfSilent(StatefulRedisConnection<String, String> used) {
+        long now = System.nanoTime();
+        if (now - answeredAt < silentLimit.toNanos()) {
+            return;
+        }
+        synchronized (connecting) {
+            if (connection.getNow(null) != used || closed.get()) {
+                return; // given up already, by another call
+            }
+            answeredAt = now; // the new connection's silence counts from now
+            connection = connect();
+        }
+        used.closeAsync();
+        if (!silent) {
+            silent = true;
+            log.warn("Redis answered nothing for {} ms on its connection: closing it and opening another (calls fail meanwhile)",
+                    silentLimit.toMillis());
+        } else {
+            log.debug("Redis still answers nothing: another new connection");
         }
     }
 
@@ -253,7 +342,8 @@ public final class RedisState implements SharedState {
     private StatefulRedisConnection<String, String> connection() {
         CompletableFuture<StatefulRedisConnection<String, String>> current;
         synchronized (connecting) {
-            if (connection.isCompletedExceptionally()) {
+            // a failed attempt is made again by a call, at most once a second, not by every call
+            if (connection.isCompletedExceptionally() && System.nanoTime() - failedAt >= MAX_RECONNECT_DELAY.toNanos()) {
                 connection = connect();
             }
             current = connection;
@@ -270,9 +360,18 @@ public final class RedisState implements SharedState {
         }
     }
 
-    /** Lettuce's own words (a URI in them shows no password), or the failure's type when it has none. */
-    private static String describe(RedisException failed) {
-        return failed.getMessage() == null ? failed.getClass().getSimpleName() : failed.getMessage();
+    /**
+     * Lettuce's own words (a URI in them shows no password), or the failure's type when it has none,
+     * and the innermost cause's when it says more ({@code WRONGPASS ...} under "Unable to connect").
+     */
+    static String describe(Throwable failed) {
+        String said = failed.getMessage() == null ? failed.getClass().getSimpleName() : failed.getMessage();
+        Throwable root = failed;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String rootSaid = root.getMessage();
+        return root == failed || rootSaid == null || said.contains(rootSaid) ? said : said + ": " + rootSaid;
     }
 
     @Override

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RedisStateTest extends SharedStateContract {
     private static final Duration TIMEOUT = Duration.ofMillis(200);
 
-    /** Lettuce's line while a test has Redis stopped. */
+    /** Lettuce's line while a test has Redis stopped; ours while it has Redis hung. */
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to");
+    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for");
 
     @RegisterExtension
     static final RedisServer redis = new RedisServer();
@@ -59,19 +59,108 @@ class RedisStateTest extends SharedStateContract {
     void aBucketSomethingElseWroteNonsenseIntoIsAnEmptyBucketNotADebtOfAges() {
         String key = "tampered:" + UUID.randomUUID();
         Bucket bucket = new Bucket(3, Duration.ofSeconds(30));
-        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
-             io.lettuce.core.api.StatefulRedisConnection<String, String> connection = client.connect()) {
-            connection.sync().hset("mpg-test:" + key, java.util.Map.of("tokens", "-1e308", "updated", "1"));
-        }
+        direct(redis -> redis.hset("mpg-test:" + key, java.util.Map.of("tokens", "-1e308", "updated", "1")));
 
         assertThat(state.take(key, bucket)).isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
 
         String text = "text:" + UUID.randomUUID();
+        direct(redis -> redis.hset("mpg-test:" + text, java.util.Map.of("tokens", "abc", "updated", "yesterday")));
+        assertThat(state.take(text, bucket)).isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void aBucketSomethingElseWroteIsMadeABucketAgainThatRefillsAndExpires() throws InterruptedException {
+        String key = "ahead:" + UUID.randomUUID();
+        String members = "members:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1, Duration.ofMillis(300));
+        direct(redis -> redis.hset("mpg-test:" + key, java.util.Map.of("tokens", "0", "updated", "9e18"))); // no TTL
+        direct(redis -> redis.zadd("mpg-test:" + members, Double.POSITIVE_INFINITY, "stuck"));
+
+        assertThat(state.take(key, bucket)).isInstanceOf(Take.Refused.class);
+        long expiresIn = direct(redis -> redis.pttl("mpg-test:" + key));
+        assertThat(expiresIn).as("it expires now").isPositive();
+        Thread.sleep(bucket.periodMillis() + 50);
+        assertThat(state.take(key, bucket)).as("and refills").isEqualTo(Take.ALLOWED);
+        assertThat(state.countDistinct(members, "mine", Duration.ofMinutes(1))).as("a member ahead of the clock does not count")
+                .isEqualTo(1);
+    }
+
+    /** A command of the test's own on the Redis, as something else sharing it would send it. */
+    private static <T> T direct(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> command) {
         try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
              io.lettuce.core.api.StatefulRedisConnection<String, String> connection = client.connect()) {
-            connection.sync().hset("mpg-test:" + text, java.util.Map.of("tokens", "abc", "updated", "yesterday"));
+            return command.apply(connection.sync());
         }
-        assertThat(state.take(text, bucket)).isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void aConnectionThatAnswersNothingIsGivenUpAndTheCommandsWaitingOnItFreed() throws InterruptedException {
+        String key = "hang:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        try (RedisState client = connected(new RedisState(redis.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry()));
+             io.lettuce.core.RedisClient observer = io.lettuce.core.RedisClient.create(redis.url());
+             io.lettuce.core.api.StatefulRedisConnection<String, String> watching = observer.connect()) {
+            assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
+            String before = gatewayConnections(watching);
+
+            redis.freeze();
+            try {
+                long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThatThrownBy(() -> client.take(key, bucket)).isInstanceOf(StateUnavailableException.class);
+                }
+            } finally {
+                redis.thaw();
+            }
+
+            assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
+            assertThat(gatewayConnections(watching)).as("a new connection, the silent one closed").isNotEqualTo(before)
+                    .doesNotContain(before);
+        }
+    }
+
+    /** The IDs of the connections named as the gateway's, as Redis lists them. */
+    private static String gatewayConnections(io.lettuce.core.api.StatefulRedisConnection<String, String> watching) {
+        return java.util.Arrays.stream(watching.sync().clientList().split("\n"))
+                .filter(line -> line.contains("name=matrix-policy-gateway "))
+                .map(line -> line.replaceAll("^id=(\\d+) .*", "$1")).sorted().reduce("", (a, b) -> a + b + ";");
+    }
+
+    @Test
+    void aConnectionThatCouldNotBeMadeIsTriedAgainByACallAtMostOnceASecond() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket notRedis = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!notRedis.isClosed()) {
+                    try (java.net.Socket hungUp = notRedis.accept()) {
+                        attempts.incrementAndGet(); // and hangs up: the handshake fails
+                    } catch (java.io.IOException closed) {
+                        // the test is over
+                    }
+                }
+            });
+            try (RedisState refused = new RedisState("redis://127.0.0.1:" + notRedis.getLocalPort(), TIMEOUT, "mpg:", new SimpleMeterRegistry())) {
+                refused.awaitConnection(Duration.ofSeconds(2));
+                long until = System.nanoTime() + Duration.ofMillis(700).toNanos();
+                int calls = 0;
+                while (System.nanoTime() < until) {
+                    assertThatThrownBy(() -> refused.take("k", new Bucket(1, Duration.ofSeconds(1))))
+                            .isInstanceOf(StateUnavailableException.class);
+                    calls++;
+                }
+                assertThat(calls).isGreaterThan(10);
+                assertThat(attempts.get()).as("the first attempt, and at most one more within the second").isLessThanOrEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void aFailureSaysWhatRedisSaidUnderLettucesWords() {
+        RuntimeException wrongPassword = new io.lettuce.core.RedisConnectionException("Unable to connect to 127.0.0.1:6379",
+                new io.lettuce.core.RedisCommandExecutionException("WRONGPASS invalid username-password pair or user is disabled."));
+
+        assertThat(RedisState.describe(wrongPassword))
+                .isEqualTo("Unable to connect to 127.0.0.1:6379: WRONGPASS invalid username-password pair or user is disabled.");
     }
 
     @Test

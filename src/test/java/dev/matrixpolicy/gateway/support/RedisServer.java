@@ -99,6 +99,30 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         process = null;
     }
 
+    /** Stops the server without ending it (SIGSTOP), as a hung host: connections stay open, nothing answers. */
+    public synchronized void freeze() {
+        signal("-STOP");
+    }
+
+    /** Lets a {@linkplain #freeze frozen} server run again (SIGCONT). */
+    public synchronized void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+            }
+        } catch (IOException cannotSignal) {
+            throw new UncheckedIOException(cannotSignal);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(interrupted);
+        }
+    }
+
     private boolean answersPing() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);

@@ -210,7 +210,10 @@ final class RequestBodyReader {
         }
     }
 
-    /** The bytes one body took from a budget as they came, given back once it is read (or refused). */
+    /**
+     * The bytes one body took from a budget as they came, given back once it is read (or refused), or
+     * once its request is {@linkplain #release released} for a budget held until the answer.
+     */
     private static final class Budgeted {
         private final Budget budget;
         private long held;

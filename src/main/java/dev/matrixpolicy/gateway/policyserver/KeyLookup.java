@@ -14,6 +14,7 @@ public interface KeyLookup {
      * does not list it, or lists it as expiring earlier.
      *
      * @throws UnauthorizedException when the server's keys cannot be fetched or do not verify
+     * @throws KeyFetchBusyException   when they are not cached and no fetch can start now
      */
     Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs);
 }

@@ -64,9 +64,10 @@ import tools.jackson.databind.node.ObjectNode;
  * one of the {@code verify_keys} it lists for that server; as in Synapse 1.67's {@code
  * process_v2_response}, the first of its signatures by a listed key must verify. A key in {@code
  * verify_keys} is then valid until the lesser of {@code valid_until_ts} and seven days after the
- * fetch (the spec's cap; Synapse 1.67 does not cap), a key in {@code old_verify_keys} until its
- * {@code expired_ts}. A key missing from the cache, or expiring before the time asked for, makes one
- * new fetch.
+ * fetch (the spec's cap; Synapse 1.67 does not cap), a key in {@code old_verify_keys} until the
+ * lesser of its {@code expired_ts} and the same cap. A key missing from the cache, or expiring before
+ * the time asked for, makes one new fetch, unless the server's keys were fetched less than {@link
+ * #REFETCH_AFTER} ago (below).
  *
  * <p>Notaries, as Synapse's {@code trusted_key_servers}: when the server itself fails, or its answer
  * lacks the key asked for (or lists it as expiring too early), the configured notaries are asked in
@@ -88,11 +89,16 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>One fetch per server at a time, notaries included: a lookup that finds a fetch of the same
  *   server under way waits for its result instead of fetching too (notaries were asked only for the
  *   key that fetch was for).</li>
- *   <li>At most {@link #MAX_CONCURRENT_FETCHES} fetches (of as many servers) at once; a lookup that
- *   needs another is refused at once ({@link KeyFetchBusyException}).</li>
+ *   <li>At most {@link #MAX_CONCURRENT_FETCHES} fetches (of as many servers) at once, of which
+ *   {@link #KNOWN_SERVERS_SLOTS} only for servers whose keys were fetched before (their keys expired,
+ *   or a new key): a caller naming new servers by the hundred cannot keep those out. A lookup that
+ *   needs another fetch is refused at once ({@link KeyFetchBusyException}).</li>
  *   <li>A whole fetch, the well-known lookup, the server and every notary included, ends after
  *   {@link Settings#fetchDeadline()}: its thread is interrupted, which ends a reply that trickles
- *   in, or never ends, as well as a connection; no lookup waits longer than that for it.</li>
+ *   in, or never ends, as well as a connection; no lookup waits longer than that (and a second) for
+ *   it. A well-known lookup cut off so is not remembered as an answer. Name resolution by the
+ *   platform ({@code getaddrinfo}) does not heed an interrupt, so a slow DNS server can keep a fetch
+ *   past its deadline, though no lookup waits for it.</li>
  *   <li>A key ID missing from what the server published less than {@link #REFETCH_AFTER} ago is
  *   not fetched again: the lookup finds nothing, at once. So a caller naming key IDs that do not
  *   exist makes at most one fetch a minute, and never keeps the server's real keys from being
@@ -124,8 +130,9 @@ import tools.jackson.databind.node.ObjectNode;
  * another host, as Synapse checks it. The JDK's {@link HttpClient} checks the certificate against
  * the URL's host and sends that as SNI, whatever its {@code SSLParameters} say; so a request to an
  * SRV target goes through a client of its own for that name ({@link NamedTls}, one per name, at
- * most {@link #MAX_NAMED_CLIENTS}, least recently used first out: each holds a thread), which sends the name as SNI and checks the certificate against
- * it (subjectAltName only, RFC 6125 wildcards).
+ * most {@link #MAX_NAMED_CLIENTS}, least recently used first out: each holds a thread), which
+ * sends the name as SNI and checks the certificate against it (subjectAltName only, RFC 6125
+ * wildcards).
  *
  * <p>Not as the spec says: the JDK's {@link HttpClient} takes the {@code Host} header from the URL
  * and does not let a request set it (nor HTTP/2's {@code :authority}) unless the system property
@@ -172,6 +179,8 @@ public final class ServerKeys implements KeyLookup {
     static final Duration REFETCH_AFTER = Duration.ofMinutes(1);
     /** How many fetches run at once: each holds a thread and a connection for up to the fetch deadline. */
     static final int MAX_CONCURRENT_FETCHES = 32;
+    /** Of {@link #MAX_CONCURRENT_FETCHES}, how many only servers whose keys were fetched before may take. */
+    static final int KNOWN_SERVERS_SLOTS = 8;
     /** How many servers' own TLS clients (for SRV targets) are kept: each holds a selector thread. */
     static final int MAX_NAMED_CLIENTS = 64;
     /** How many keys of one server are kept: a server has one current key and a few old ones. */
@@ -273,8 +282,14 @@ public final class ServerKeys implements KeyLookup {
     private final Map<String, Published> cache;
     private final Map<String, Backoff> backoffs;
     private final Map<String, Delegation> delegations;
-    private final Map<String, CompletableFuture<Void>> fetching = new ConcurrentHashMap<>();
-    private final Semaphore fetchSlots = new Semaphore(MAX_CONCURRENT_FETCHES);
+    private final Map<String, Fetch> fetching = new ConcurrentHashMap<>();
+    /** Slots any fetch may take, and those kept for servers whose keys were fetched before. */
+    private final Semaphore anyServerSlots = new Semaphore(MAX_CONCURRENT_FETCHES - KNOWN_SERVERS_SLOTS);
+    private final Semaphore knownServerSlots = new Semaphore(KNOWN_SERVERS_SLOTS);
+
+    /** A fetch under way: how it ends, by when ({@link System#nanoTime}) it has ended, and which slot it holds. */
+    private record Fetch(CompletableFuture<Void> done, long deadline, Semaphore slot) {
+    }
     private final Function<String, URI> wellKnownUri;
     private final Function<String, List<Srv>> srv;
 
@@ -379,29 +394,23 @@ public final class ServerKeys implements KeyLookup {
     /**
      * Fetches and caches {@code serverName}'s keys, or, when a fetch of them is under way already,
      * waits for that one; a failed fetch starts the back-off. The fetch runs on a thread of its own,
-     * interrupted at the fetch deadline, so no lookup waits longer than that.
+     * interrupted at its deadline, so no lookup waits longer than that (and {@link #DEADLINE_MARGIN}).
      *
      * @throws KeyFetchBusyException when {@link #MAX_CONCURRENT_FETCHES} fetches are under way
      */
     private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        CompletableFuture<Void> running = fetching.putIfAbsent(serverName, mine);
+        Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos(), null);
+        Fetch running = fetching.putIfAbsent(serverName, mine);
         if (running == null) {
-            if (!fetchSlots.tryAcquire()) {
-                fetching.remove(serverName, mine);
-                throw new KeyFetchBusyException("Too many servers' keys are being fetched at once; try again shortly");
-            }
-            running = mine;
-            Thread fetcher = Thread.ofVirtual().name("key-fetch").start(() -> fetchInto(mine, serverName, keyId, minimumValidUntilTs));
-            CompletableFuture.delayedExecutor(settings.fetchDeadline().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-                if (!mine.isDone()) {
-                    fetcher.interrupt();
-                }
-            });
+            running = start(serverName, keyId, minimumValidUntilTs, mine);
         }
+        long wait = running.deadline() + DEADLINE_MARGIN.toNanos() - System.nanoTime();
         try {
-            running.get(settings.fetchDeadline().plus(DEADLINE_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+            running.done().get(Math.max(0, wait), TimeUnit.NANOSECONDS);
         } catch (ExecutionException failed) {
+            if (failed.getCause() instanceof KeyFetchBusyException busy) {
+                throw busy;
+            }
             throw new UnauthorizedException(failed.getCause().getMessage(), failed.getCause());
         } catch (TimeoutException overdue) {
             throw new UnauthorizedException("Could not fetch the keys of " + serverName + " in time");
@@ -412,10 +421,45 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /**
-     * One fetch, on its own thread: its keys cached, or the back-off started; then {@code done} says
-     * which, once the fetch is no longer listed as under way (a lookup it wakes may need the next one).
+     * Starts the fetch {@code mine}, listed under way, on a thread of its own, holding a slot, and
+     * interrupted at its deadline; or ends it at once, as busy, when no slot is free.
      */
-    private void fetchInto(CompletableFuture<Void> done, String serverName, String keyId, long minimumValidUntilTs) {
+    private Fetch start(String serverName, String keyId, long minimumValidUntilTs, Fetch mine) {
+        Semaphore slot = anyServerSlots.tryAcquire() ? anyServerSlots
+                : cache.containsKey(serverName) && knownServerSlots.tryAcquire() ? knownServerSlots : null;
+        if (slot == null) {
+            return ended(serverName, mine, new KeyFetchBusyException("Too many servers' keys are being fetched at once; try again shortly"));
+        }
+        Fetch started = new Fetch(mine.done(), mine.deadline(), slot);
+        fetching.replace(serverName, mine, started);
+        Thread fetcher;
+        try {
+            fetcher = Thread.ofVirtual().name("key-fetch").start(() -> fetchInto(started, serverName, keyId, minimumValidUntilTs));
+        } catch (RuntimeException | Error cannotStart) {
+            slot.release();
+            return ended(serverName, started, cannotStart);
+        }
+        long deadline = mine.deadline() - System.nanoTime();
+        CompletableFuture.delayedExecutor(deadline, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
+            if (!started.done().isDone()) {
+                fetcher.interrupt();
+            }
+        });
+        return started;
+    }
+
+    /** The fetch, no longer listed as under way, ended with {@code failure}: a lookup that found it meanwhile hears the same. */
+    private Fetch ended(String serverName, Fetch fetch, Throwable failure) {
+        fetching.remove(serverName, fetch);
+        fetch.done().completeExceptionally(failure);
+        return fetch;
+    }
+
+    /**
+     * One fetch, on its own thread: its keys cached, or the back-off started; then it says which,
+     * once it is no longer listed as under way (a lookup it wakes may need the next one).
+     */
+    private void fetchInto(Fetch fetch, String serverName, String keyId, long minimumValidUntilTs) {
         Throwable failure = null;
         try {
             Map<String, CachedKey> keys = fetch(serverName, keyId, minimumValidUntilTs);
@@ -426,13 +470,13 @@ public final class ServerKeys implements KeyLookup {
             backOff(serverName);
             failure = failed;
         } finally {
-            fetching.remove(serverName, done);
-            fetchSlots.release();
+            fetching.remove(serverName, fetch);
+            fetch.slot().release();
         }
         if (failure == null) {
-            done.complete(null);
+            fetch.done().complete(null);
         } else {
-            done.completeExceptionally(failure);
+            fetch.done().completeExceptionally(failure);
         }
     }
 
@@ -709,6 +753,10 @@ public final class ServerKeys implements KeyLookup {
                 return new Delegation(Optional.of(delegated), now + cacheTime(answer.headers()).toMillis());
             }
         } catch (IOException | JacksonException | IllegalArgumentException | UnauthorizedException noDelegation) {
+            if (Thread.currentThread().isInterrupted()) {
+                // the fetch's deadline, not the host's answer: nothing to remember for an hour
+                throw new UnauthorizedException("Fetch deadline reached asking " + host + " for its well-known answer", noDelegation);
+            }
             log.debug("No delegation from the well-known answer of {}: {}", host, detail(noDelegation));
         }
         return new Delegation(Optional.empty(), now + WELL_KNOWN_ERROR_CACHE.toMillis());

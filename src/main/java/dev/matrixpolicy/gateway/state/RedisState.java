@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>A connection that stopped answering</b> (a hung Redis, a host gone, a connection a NAT
  *       dropped, none of which closes the socket for many minutes): a command that timed out still
  *       waits on the connection for its answer, so while nothing answers, they pile up. Once commands
- *       time out and nothing has answered for {@link #silentLimit} (twice a second, or three times the
- *       timeout), the connection is given up, which fails and frees them, and a new one is made; and
+ *       time out and nothing has answered for {@link #silentLimit} (2 s, or three times the timeout
+ *       if longer), the connection is given up, which fails and frees them, and a new one is made; and
  *       at most {@link #MAX_PENDING} commands wait on a connection at any time.</li>
  *   <li><b>A timed-out command may still run:</b> Redis runs what it received when it can, so a call
  *       answered as failed may have taken its token.</li>
@@ -183,7 +183,6 @@ public final class RedisState implements SharedState {
         // The handshake after connecting may take longer than a command (a cold JVM loads Netty's
         // classes then); connecting is never on a call's path, which waits at most the timeout.
         uri.setTimeout(HANDSHAKE_TIMEOUT.compareTo(timeout) > 0 ? HANDSHAKE_TIMEOUT : timeout);
-        uri.setClientName("matrix-policy-gateway"); // what CLIENT LIST shows
         this.silentLimit = LEAST_SILENCE.compareTo(timeout.multipliedBy(3)) > 0 ? LEAST_SILENCE : timeout.multipliedBy(3);
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
         this.resources = ClientResources.builder()
@@ -298,7 +297,7 @@ public final class RedisState implements SharedState {
             return;
         }
         synchronized (connecting) {
-            if (connection.getNow(null) != used || closed.get()) {
+            if (!connection.isDone() || connection.isCompletedExceptionally() || connection.join() != used || closed.get()) {
                 return; // given up already, by another call
             }
             answeredAt = now; // the new connection's silence counts from now

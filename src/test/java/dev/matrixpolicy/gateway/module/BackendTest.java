@@ -20,6 +20,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
@@ -64,7 +65,7 @@ class BackendTest {
     };
 
     @RegisterExtension
-    static final WireMockExtension server = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort().dynamicHttpsPort()).build();
+    static final WireMockExtension server = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<Backend> opened = new ArrayList<>();
@@ -252,20 +253,26 @@ class BackendTest {
 
     @Test
     void refusedCertificateIsNotRetriedButCountsAgainstTheBackend() {
-        server.stubFor(get("/secure").willReturn(ok("never read")));
-        CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom()
-                .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure)).build());
-        BackendRequest untrusted = BackendRequest.get("test_callback",
-                URI.create(server.getRuntimeInfo().getHttpsBaseUrl() + "/secure"), GENEROUS);
+        // HTTPS only on a server of its own: with both, WireMock's baseUrl() would be the HTTPS one for every test
+        WireMockServer secure = new WireMockServer(wireMockConfig().httpDisabled(true).dynamicHttpsPort());
+        secure.start();
+        try {
+            secure.stubFor(get("/secure").willReturn(ok("never read")));
+            CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom()
+                    .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure)).build());
+            BackendRequest untrusted = BackendRequest.get("test_callback", URI.create(secure.baseUrl() + "/secure"), GENEROUS);
 
-        BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS).circuitBreaker(breaker))
-                .call(untrusted, TEXT_OF_A_2XX));
+            BackendFailure failure = failure(() -> backend(builder().retryPolicy(THREE_ATTEMPTS).circuitBreaker(breaker))
+                    .call(untrusted, TEXT_OF_A_2XX));
 
-        assertThat(failure.kind()).as("WireMock's self-signed certificate").isEqualTo(Kind.CERTIFICATE);
-        assertThat(failure.getMessage()).startsWith("certificate refused: SSLHandshakeException").doesNotContain("127.0.0.1");
-        assertThat(failure.attempts()).as("the next attempt would be shown the same certificate").isEqualTo(1);
-        assertThat(breaker.getMetrics().getNumberOfFailedCalls()).as("every request meets it alike").isEqualTo(1);
-        server.verify(0, getRequestedFor(urlEqualTo("/secure")));
+            assertThat(failure.kind()).as("WireMock's self-signed certificate").isEqualTo(Kind.CERTIFICATE);
+            assertThat(failure.getMessage()).startsWith("certificate refused: SSLHandshakeException").doesNotContain("127.0.0.1");
+            assertThat(failure.attempts()).as("the next attempt would be shown the same certificate").isEqualTo(1);
+            assertThat(breaker.getMetrics().getNumberOfFailedCalls()).as("every request meets it alike").isEqualTo(1);
+            secure.verify(0, getRequestedFor(urlEqualTo("/secure")));
+        } finally {
+            secure.stop();
+        }
     }
 
     @Test
@@ -303,7 +310,9 @@ class BackendTest {
         Backend backend = backend(builder().retryPolicy(THREE_ATTEMPTS));
         CompletableFuture<BackendFailure> outcome = new CompletableFuture<>();
         Thread caller = Thread.ofVirtual().start(() -> outcome.complete(failure(() -> backend.call(getting("/slow"), TEXT_OF_A_2XX))));
+        long deadline = System.nanoTime() + GENEROUS.toNanos();
         while (server.getAllServeEvents().isEmpty()) {
+            assertThat(System.nanoTime()).as("the request reached the server").isLessThan(deadline);
             Thread.sleep(10);
         }
 

@@ -309,19 +309,19 @@ class ServerKeysTest {
             exchange.close();
         });
         slow.start();
-        for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES + 1; i++) {
+        for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS + 1; i++) {
             addresses.put("hs" + i + ".example", URI.create("http://127.0.0.1:" + slow.getAddress().getPort()));
         }
         keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 100, Duration.ofSeconds(5),
                 SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
         List<Thread> waiting = new ArrayList<>();
-        for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES; i++) {
+        for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS; i++) {
             String name = "hs" + i + ".example";
             waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
         }
-        awaitUntil(() -> asked.get() == ServerKeys.MAX_CONCURRENT_FETCHES);
+        awaitUntil(() -> asked.get() == ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS);
 
-        String lastName = "hs" + ServerKeys.MAX_CONCURRENT_FETCHES + ".example";
+        String lastName = "hs" + (ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS) + ".example";
         assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).isInstanceOf(KeyFetchBusyException.class)
                 .hasMessageContaining("Too many servers' keys are being fetched at once");
         released.countDown();
@@ -330,6 +330,88 @@ class ServerKeysTest {
         }
         assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).as("a slot is free again")
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("Could not fetch the keys of " + lastName);
+    }
+
+    @Test
+    void slotsKeptForServersFetchedBeforeLetThemInWhileNewServersHoldTheRest() throws InterruptedException, IOException {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicInteger asked = new AtomicInteger();
+        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        notaryServers.add(slow);
+        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        slow.createContext(ServerKeys.KEYS_PATH, exchange -> {
+            asked.incrementAndGet();
+            awaitQuietly(released);
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        slow.start();
+        int newServers = ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS;
+        for (int i = 0; i < newServers + 1; i++) {
+            addresses.put("new" + i + ".example", URI.create("http://127.0.0.1:" + slow.getAddress().getPort()));
+        }
+        addresses.put(NAME, base);
+        keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 100, Duration.ofSeconds(5),
+                SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
+        assertThat(lookup("ed25519:a_new")).as("known from now on").isPresent();
+        List<Thread> waiting = new ArrayList<>();
+        for (int i = 0; i < newServers; i++) {
+            String name = "new" + i + ".example";
+            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
+        }
+        awaitUntil(() -> asked.get() == newServers);
+
+        assertThatThrownBy(() -> keys.verifyKey("new" + newServers + ".example", "ed25519:a_new", NOW))
+                .isInstanceOf(KeyFetchBusyException.class);
+        now.addAndGet(Duration.ofHours(2).toMillis()); // the known server's keys expired
+        tamper = response -> response.put("valid_until_ts", now.get() + 3_600_000);
+        assertThat(lookup("ed25519:a_new")).as("fetched in a slot kept for it").isPresent();
+        released.countDown();
+        for (Thread thread : waiting) {
+            thread.join(5_000);
+        }
+    }
+
+    @Test
+    void aWellKnownLookupCutOffByTheFetchDeadlineIsNotRememberedAsAnAnswer() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean slow = new java.util.concurrent.atomic.AtomicBoolean(true);
+        HttpServer wellKnown = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        notaryServers.add(wellKnown);
+        wellKnown.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        wellKnown.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
+            asked.incrementAndGet();
+            if (slow.get()) { // each redirect within the timeout, all of them past the fetch's deadline
+                awaitQuietly(new CountDownLatch(1), 350);
+                exchange.getResponseHeaders().add("Location", ServerKeys.WELL_KNOWN_PATH + "?" + asked.get());
+                exchange.sendResponseHeaders(302, -1);
+            } else {
+                exchange.sendResponseHeaders(404, -1);
+            }
+            exchange.close();
+        });
+        wellKnown.start();
+        URI uri = URI.create("http://127.0.0.1:" + wellKnown.getAddress().getPort() + ServerKeys.WELL_KNOWN_PATH);
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofMillis(500),
+                IpRanges.NONE, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()), host -> uri, name -> List.of(),
+                NamedTls.platformTrust());
+
+        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", NOW)).isInstanceOf(UnauthorizedException.class);
+        int cutOff = asked.get();
+        slow.set(false);
+        now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
+        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", now.get())).isInstanceOf(UnauthorizedException.class);
+
+        assertThat(cutOff).as("redirects followed before the deadline").isBetween(2, 4);
+        assertThat(asked.get()).as("asked again: the lookup cut off was no answer").isGreaterThan(cutOff);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch, long millis) {
+        try {
+            latch.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void catchQuietly(Runnable lookup) {

@@ -299,18 +299,9 @@ class ServerKeysTest {
     void pastTheFetchesAllowedAtOnceALookupThatNeedsAnotherIsRefusedAsBusy() throws InterruptedException, IOException {
         CountDownLatch released = new CountDownLatch(1);
         AtomicInteger asked = new AtomicInteger();
-        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        notaryServers.add(slow);
-        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()); // every request at once
-        slow.createContext(ServerKeys.KEYS_PATH, exchange -> {
-            asked.incrementAndGet();
-            awaitQuietly(released);
-            exchange.sendResponseHeaders(500, -1);
-            exchange.close();
-        });
-        slow.start();
+        URI slow = failingWhenReleased(released, asked);
         for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS + 1; i++) {
-            addresses.put("hs" + i + ".example", URI.create("http://127.0.0.1:" + slow.getAddress().getPort()));
+            addresses.put("hs" + i + ".example", slow);
         }
         keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 100, Duration.ofSeconds(5),
                 SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
@@ -336,19 +327,10 @@ class ServerKeysTest {
     void slotsKeptForServersFetchedBeforeLetThemInWhileNewServersHoldTheRest() throws InterruptedException, IOException {
         CountDownLatch released = new CountDownLatch(1);
         AtomicInteger asked = new AtomicInteger();
-        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        notaryServers.add(slow);
-        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-        slow.createContext(ServerKeys.KEYS_PATH, exchange -> {
-            asked.incrementAndGet();
-            awaitQuietly(released);
-            exchange.sendResponseHeaders(500, -1);
-            exchange.close();
-        });
-        slow.start();
+        URI slow = failingWhenReleased(released, asked);
         int newServers = ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS;
         for (int i = 0; i < newServers + 1; i++) {
-            addresses.put("new" + i + ".example", URI.create("http://127.0.0.1:" + slow.getAddress().getPort()));
+            addresses.put("new" + i + ".example", slow);
         }
         addresses.put(NAME, base);
         keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 100, Duration.ofSeconds(5),
@@ -412,6 +394,24 @@ class ServerKeysTest {
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * A key server that answers every request at once (each on a thread of its own), counting it in
+     * {@code asked}, with a 500 once {@code released}: its fetches hold their slots until then.
+     */
+    private URI failingWhenReleased(CountDownLatch released, AtomicInteger asked) throws IOException {
+        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        notaryServers.add(slow);
+        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        slow.createContext(ServerKeys.KEYS_PATH, exchange -> {
+            asked.incrementAndGet();
+            awaitQuietly(released);
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        slow.start();
+        return URI.create("http://127.0.0.1:" + slow.getAddress().getPort());
     }
 
     private static void catchQuietly(Runnable lookup) {

@@ -76,11 +76,17 @@ final class PolicyServerServlet extends HttpServlet {
 
     PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, PolicyServerSigning signing,
                         JsonMapper json, MeterRegistry registry) {
+        this(name, key, authenticator, signing, json, registry, RequestBodyReader.Budget.ofHeapUntilAnswered(16));
+    }
+
+    /** @param bodies what the bodies of the requests being answered may hold at once (for tests: a sixteenth of the heap otherwise) */
+    PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, PolicyServerSigning signing,
+                        JsonMapper json, MeterRegistry registry, RequestBodyReader.Budget bodies) {
         this.name = name;
         this.key = key;
         this.authenticator = authenticator;
         this.signing = signing;
-        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), RequestBodyReader.Budget.ofHeapUntilAnswered(16));
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), bodies);
         this.json = json;
         this.registry = registry;
     }

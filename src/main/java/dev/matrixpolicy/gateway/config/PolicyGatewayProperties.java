@@ -197,7 +197,8 @@ public record PolicyGatewayProperties(
      *                           {@code trusted_key_servers}
      * @param signatureCacheSize how many events' answers (signature or refusal) are kept, by event ID
      * @param keyCacheServers    how many homeservers' keys are kept
-     * @param keyFetchTimeout    for connecting to a homeserver or notary and for each answer
+     * @param keyFetchTimeout    for connecting to a homeserver or notary and for each answer; a whole fetch
+     *                           ends after twice it
      * @param ipRangeBlocklist   addresses a key fetch never connects to when it found them by resolving a name
      *                           that a request gave (every host but the {@code servers} addresses), in CIDR
      *                           notation; left out, Synapse's default {@code federation_ip_range_blocklist}

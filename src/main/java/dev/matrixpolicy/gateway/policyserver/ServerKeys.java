@@ -287,8 +287,8 @@ public final class ServerKeys implements KeyLookup {
     private final Semaphore anyServerSlots = new Semaphore(MAX_CONCURRENT_FETCHES - KNOWN_SERVERS_SLOTS);
     private final Semaphore knownServerSlots = new Semaphore(KNOWN_SERVERS_SLOTS);
 
-    /** A fetch under way: how it ends, by when ({@link System#nanoTime}) it has ended, and which slot it holds. */
-    private record Fetch(CompletableFuture<Void> done, long deadline, Semaphore slot) {
+    /** A fetch under way: how it ends, and by when ({@link System#nanoTime}) it has ended. */
+    private record Fetch(CompletableFuture<Void> done, long deadline) {
     }
     private final Function<String, URI> wellKnownUri;
     private final Function<String, List<Srv>> srv;
@@ -399,10 +399,11 @@ public final class ServerKeys implements KeyLookup {
      * @throws KeyFetchBusyException when {@link #MAX_CONCURRENT_FETCHES} fetches are under way
      */
     private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
-        Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos(), null);
+        Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos());
         Fetch running = fetching.putIfAbsent(serverName, mine);
         if (running == null) {
-            running = start(serverName, keyId, minimumValidUntilTs, mine);
+            running = mine;
+            start(serverName, keyId, minimumValidUntilTs, mine);
         }
         long wait = running.deadline() + DEADLINE_MARGIN.toNanos() - System.nanoTime();
         try {
@@ -424,42 +425,40 @@ public final class ServerKeys implements KeyLookup {
      * Starts the fetch {@code mine}, listed under way, on a thread of its own, holding a slot, and
      * interrupted at its deadline; or ends it at once, as busy, when no slot is free.
      */
-    private Fetch start(String serverName, String keyId, long minimumValidUntilTs, Fetch mine) {
+    private void start(String serverName, String keyId, long minimumValidUntilTs, Fetch mine) {
         Semaphore slot = anyServerSlots.tryAcquire() ? anyServerSlots
                 : cache.containsKey(serverName) && knownServerSlots.tryAcquire() ? knownServerSlots : null;
         if (slot == null) {
-            return ended(serverName, mine, new KeyFetchBusyException("Too many servers' keys are being fetched at once; try again shortly"));
+            ended(serverName, mine, new KeyFetchBusyException("Too many servers' keys are being fetched at once; try again shortly"));
+            return;
         }
-        Fetch started = new Fetch(mine.done(), mine.deadline(), slot);
-        fetching.replace(serverName, mine, started);
         Thread fetcher;
         try {
-            fetcher = Thread.ofVirtual().name("key-fetch").start(() -> fetchInto(started, serverName, keyId, minimumValidUntilTs));
+            fetcher = Thread.ofVirtual().name("key-fetch").start(() -> fetchInto(mine, slot, serverName, keyId, minimumValidUntilTs));
         } catch (RuntimeException | Error cannotStart) {
             slot.release();
-            return ended(serverName, started, cannotStart);
+            ended(serverName, mine, cannotStart);
+            return;
         }
         long deadline = mine.deadline() - System.nanoTime();
         CompletableFuture.delayedExecutor(deadline, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
-            if (!started.done().isDone()) {
+            if (!mine.done().isDone()) {
                 fetcher.interrupt();
             }
         });
-        return started;
     }
 
     /** The fetch, no longer listed as under way, ended with {@code failure}: a lookup that found it meanwhile hears the same. */
-    private Fetch ended(String serverName, Fetch fetch, Throwable failure) {
+    private void ended(String serverName, Fetch fetch, Throwable failure) {
         fetching.remove(serverName, fetch);
         fetch.done().completeExceptionally(failure);
-        return fetch;
     }
 
     /**
      * One fetch, on its own thread: its keys cached, or the back-off started; then it says which,
      * once it is no longer listed as under way (a lookup it wakes may need the next one).
      */
-    private void fetchInto(Fetch fetch, String serverName, String keyId, long minimumValidUntilTs) {
+    private void fetchInto(Fetch fetch, Semaphore slot, String serverName, String keyId, long minimumValidUntilTs) {
         Throwable failure = null;
         try {
             Map<String, CachedKey> keys = fetch(serverName, keyId, minimumValidUntilTs);
@@ -471,7 +470,7 @@ public final class ServerKeys implements KeyLookup {
             failure = failed;
         } finally {
             fetching.remove(serverName, fetch);
-            fetch.slot().release();
+            slot.release();
         }
         if (failure == null) {
             fetch.done().complete(null);

@@ -104,11 +104,7 @@ class ServerKeysTest {
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        awaitQuietly(latch, 5_000);
     }
 
     @AfterEach

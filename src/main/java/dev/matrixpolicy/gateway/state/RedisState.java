@@ -12,6 +12,9 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.Event;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.ReconnectFailedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.Counter;
@@ -24,12 +27,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * The state in Redis (or Valkey), shared by every replica that points at it: each call is one Lua
@@ -49,7 +56,11 @@ import org.slf4j.LoggerFactory;
  *       restarted Redis has forgotten the scripts, so a {@code NOSCRIPT} answer sends the script itself
  *       with {@code EVAL}, which caches it again. The first connection is started with the instance, in
  *       the background, so a gateway starts while Redis is down; a connection that could not be made
- *       is tried again by a call at most once a second, not by every call.</li>
+ *       is tried again by a call at most once a second, not by every call. While Lettuce cannot make a
+ *       lost connection again, one WARN says why in Redis's own words ({@code NOAUTH ...} when Redis
+ *       now wants a password), calls' failures say it too, and one INFO says when it is made. Lettuce's
+ *       own WARN, with a stack trace, on every failed attempt is kept out of the log by the embedded
+ *       {@code application.yml}.</li>
  *   <li><b>A connection that stopped answering</b> (a hung Redis, a host gone, a connection a NAT
  *       dropped, none of which closes the socket for many minutes): a command that timed out still
  *       waits on the connection for its answer, so while nothing answers, they pile up. Once commands
@@ -171,6 +182,9 @@ public final class RedisState implements SharedState {
     private final Duration silentLimit;
     /** Whether a silent connection was given up since the last answer: one WARN an outage. */
     private volatile boolean silent;
+    /** Why Lettuce's last attempt to make a lost connection again failed, while it fails; null once made. */
+    private final AtomicReference<String> reconnectFailure = new AtomicReference<>();
+    private final Disposable connectionEvents;
 
     /**
      * @param url       {@code redis://[user:password@]host[:port][/database]} or {@code rediss://} for TLS
@@ -188,6 +202,7 @@ public final class RedisState implements SharedState {
         this.resources = ClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
                 .build();
+        this.connectionEvents = resources.eventBus().get().subscribe(this::observe);
         this.client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -207,6 +222,30 @@ public final class RedisState implements SharedState {
                 failedAt = System.nanoTime();
             }
         });
+    }
+
+    /** Lettuce's news of its connection: one WARN while it cannot make a lost one again, one INFO when it can. */
+    private void observe(Event event) {
+        if (closed.get()) {
+            return;
+        }
+        if (event instanceof ReconnectFailedEvent failed) {
+            Throwable cause = failed.getCause() instanceof CompletionException wrapped && wrapped.getCause() != null
+                    ? wrapped.getCause() : failed.getCause();
+            if (cause instanceof CancellationException) {
+                return; // an attempt Lettuce called off itself (a newer one, or the client closing): no news of Redis
+            }
+            String why = describe(cause);
+            String before = reconnectFailure.getAndSet(why);
+            if (before == null) {
+                log.warn("Redis connection lost, and it cannot be made again: {}. Calls fail until it can "
+                        + "(it is tried again every second at most)", why);
+            } else if (!before.equals(why)) {
+                log.warn("Redis connection still cannot be made again, now: {}", why);
+            }
+        } else if (event instanceof ConnectionActivatedEvent && reconnectFailure.getAndSet(null) != null) {
+            log.info("Redis connection made again");
+        }
     }
 
     private static Counter failures(MeterRegistry registry, String operation) {
@@ -274,7 +313,9 @@ public final class RedisState implements SharedState {
                 giveUpIfSilent(used);
             }
             failures.increment();
-            throw new StateUnavailableException("Redis did not answer: " + describe(failed), failed);
+            String reconnecting = reconnectFailure.get();
+            throw new StateUnavailableException("Redis did not answer: " + describe(failed)
+                    + (reconnecting == null ? "" : " (reconnecting fails: " + reconnecting + ")"), failed);
         }
     }
 
@@ -391,6 +432,7 @@ public final class RedisState implements SharedState {
             connection.thenAccept(StatefulRedisConnection::close);
         }
         client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
+        connectionEvents.dispose();
         resources.shutdown(0, SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
     }
 

@@ -2,12 +2,17 @@ package dev.matrixpolicy.gateway.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.Ports;
 import dev.matrixpolicy.gateway.support.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,12 +23,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RedisStateTest extends SharedStateContract {
     private static final Duration TIMEOUT = Duration.ofMillis(200);
 
-    /** Lettuce's line while a test has Redis stopped; ours while it has Redis hung. */
+    /** Lettuce's line and ours while a test has Redis stopped or refusing; ours while it has Redis hung. */
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for");
+    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for",
+            "Redis connection lost, and it cannot be made again", "Redis connection still cannot be made again");
 
     @RegisterExtension
     static final RedisServer redis = new RedisServer();
+
+    @RegisterExtension
+    final LoggedLines lines = LoggedLines.of(RedisState.class, Level.INFO);
 
     private static final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private static RedisState state;
@@ -117,6 +126,47 @@ class RedisStateTest extends SharedStateContract {
             assertThat(gatewayConnections(watching)).as("a new connection, the silent one closed").isNotEqualTo(before)
                     .doesNotContain(before);
         }
+    }
+
+    @Test
+    void aLostConnectionRedisRefusesToMakeAgainIsReportedOnceInRedissWordsAsAreTheCallsFailures() throws InterruptedException {
+        String key = "refused-again:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        try (RedisState client = connected(new RedisState(redis.url() + "?clientName=refused-again", TIMEOUT, "mpg-test:",
+                new SimpleMeterRegistry()));
+             io.lettuce.core.RedisClient admin = io.lettuce.core.RedisClient.create(redis.url());
+             io.lettuce.core.api.StatefulRedisConnection<String, String> administering = admin.connect()) {
+            assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
+
+            administering.sync().configSet("requirepass", "now-wanted"); // connections made before stay in
+            List<String> failures = new ArrayList<>();
+            try {
+                administering.sync().clientKill(io.lettuce.core.KillArgs.Builder.id(clientIdNamed(administering, "refused-again")));
+                long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                while (System.nanoTime() < until) {
+                    try {
+                        client.take(key, bucket);
+                    } catch (StateUnavailableException failed) {
+                        failures.add(failed.getMessage());
+                    }
+                    Thread.sleep(50);
+                }
+            } finally {
+                administering.sync().configSet("requirepass", "");
+            }
+
+            assertThat(failures).isNotEmpty().last().asString().contains("reconnecting fails: NOAUTH");
+            assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !lines.at(Level.INFO).isEmpty());
+        }
+        assertThat(lines.at(Level.WARN)).as("one WARN an outage, however many attempts fail").singleElement().asString()
+                .startsWith("Redis connection lost, and it cannot be made again: NOAUTH");
+        assertThat(lines.at(Level.INFO)).containsExactly("Redis connection made again");
+    }
+
+    private static long clientIdNamed(io.lettuce.core.api.StatefulRedisConnection<String, String> watching, String name) {
+        return java.util.Arrays.stream(watching.sync().clientList().split("\n")).filter(line -> line.contains(" name=" + name + " "))
+                .map(line -> Long.parseLong(line.replaceAll("^id=(\\d+) .*", "$1"))).findFirst().orElseThrow();
     }
 
     /** The IDs of the connections Redis lists, but the watching one's own. */

@@ -23,10 +23,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RedisStateTest extends SharedStateContract {
     private static final Duration TIMEOUT = Duration.ofMillis(200);
 
-    /** Lettuce's line and ours while a test has Redis stopped or refusing; ours while it has Redis hung. */
+    /**
+     * Lettuce's lines and ours while a test has Redis stopped or refusing; ours while it has Redis hung;
+     * Lettuce's for each call past the commands a connection holds (the embedded configuration keeps
+     * Lettuce's out of the log).
+     */
     @RegisterExtension
     static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for",
-            "Redis connection lost, and it cannot be made again", "Redis connection still cannot be made again");
+            "Redis connection lost, and it cannot be made again", "Redis connection still cannot be made again",
+            "Internal stack size exceeded");
 
     @RegisterExtension
     static final RedisServer redis = new RedisServer();
@@ -125,6 +130,40 @@ class RedisStateTest extends SharedStateContract {
             assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
             assertThat(gatewayConnections(watching)).as("a new connection, the silent one closed").isNotEqualTo(before)
                     .doesNotContain(before);
+        }
+    }
+
+    @Test
+    void atMostMaxPendingCallsWaitOnAConnectionThatAnswersNothingAndTheRestFailAtOnce() throws Exception {
+        String key = "queue:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(100_000, Duration.ofMinutes(1));
+        Duration timeout = Duration.ofSeconds(2); // so that the connection is not given up while the test fills it
+        try (RedisState client = connected(new RedisState(redis.url(), timeout, "mpg-test:", new SimpleMeterRegistry()))) {
+            assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
+            int callers = RedisState.MAX_PENDING + 500;
+            java.util.concurrent.atomic.AtomicInteger refusedAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+            redis.freeze();
+            try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int caller = 0; caller < callers; caller++) {
+                    threads.submit(() -> {
+                        long start = System.nanoTime();
+                        try {
+                            client.take(key, bucket);
+                        } catch (StateUnavailableException failed) {
+                            if (Duration.ofNanos(System.nanoTime() - start).compareTo(timeout) < 0
+                                    && failed.getMessage().contains("size exceeded: " + RedisState.MAX_PENDING)) {
+                                refusedAtOnce.incrementAndGet();
+                            }
+                        }
+                    });
+                }
+            } finally {
+                redis.thaw();
+            }
+
+            assertThat(refusedAtOnce.get()).as("calls past the %d waiting, refused before their timeout", RedisState.MAX_PENDING)
+                    .isGreaterThanOrEqualTo(callers - RedisState.MAX_PENDING);
+            assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
         }
     }
 

@@ -110,6 +110,10 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>At most {@link #MAX_KEYS_PER_SERVER} keys of a server are kept, those valid longest (and
  *   the one asked for).</li>
  * </ul>
+ * A key found in the cache that has lived three quarters of the validity its server gave it is
+ * fetched again in the background, nobody waiting, under the same guards ({@link #refreshIfAging}):
+ * a homeserver's next key is then usually cached before its current one expires, where otherwise
+ * the first request after the expiry would wait for the fetch (Synapse gives its keys a day).
  * The key cache, the back-offs and the well-known answers each hold at most {@link
  * Settings#maxServers} servers, least recently used first out.
  *
@@ -340,6 +344,7 @@ public final class ServerKeys implements KeyLookup {
     public Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs) {
         Optional<byte[]> cached = cached(serverName, keyId, minimumValidUntilTs);
         if (cached.isPresent()) {
+            refreshIfAging(serverName, keyId, minimumValidUntilTs);
             return cached;
         }
         refuseDuringBackoff(serverName, keyId);
@@ -355,6 +360,32 @@ public final class ServerKeys implements KeyLookup {
         return Optional.ofNullable(cache.get(serverName)).map(Published::keys)
                 .filter(keys -> includes(keys, keyId, minimumValidUntilTs))
                 .map(keys -> keys.get(keyId).key().clone());
+    }
+
+    /**
+     * Starts a fetch of {@code serverName}'s keys that no lookup waits for, when the key just found
+     * has lived three quarters of the validity its server gave it (and at least {@link #REFETCH_AFTER})
+     * and is still valid, unless a fetch is under way or the server is backing off: so a server's next key is usually cached
+     * before the one in use expires, and no request waits for the fetch. It takes a fetch slot like any
+     * other, and when none is free it is not made.
+     */
+    private void refreshIfAging(String serverName, String keyId, long minimumValidUntilTs) {
+        Published published = cache.get(serverName);
+        CachedKey key = published == null ? null : published.keys().get(keyId);
+        long now = clock.millis();
+        if (key == null || key.validUntilTs() <= now // expired: found for an older time, which no new answer changes
+                || now - published.fetchedAt() < Math.max(REFETCH_AFTER.toMillis(), (key.validUntilTs() - published.fetchedAt()) / 4 * 3)) {
+            return;
+        }
+        Backoff backoff = backoffs.get(serverName);
+        if (backoff != null && now < backoff.retryAt()) {
+            return;
+        }
+        Fetch refresh = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos());
+        if (fetching.putIfAbsent(serverName, refresh) == null) {
+            // a notary is asked for the key valid past its current expiry, which only a new answer gives
+            start(serverName, keyId, Math.max(minimumValidUntilTs, key.validUntilTs() + 1), refresh);
+        }
     }
 
     /** Whether {@code keys} hold {@code keyId} valid until {@code minimumValidUntilTs} at least. */

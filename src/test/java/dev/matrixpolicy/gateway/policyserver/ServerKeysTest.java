@@ -160,6 +160,43 @@ class ServerKeysTest {
     }
 
     @Test
+    void aKeyInTheLastQuarterOfItsValidityIsServedAtOnceAndFetchedAgainInTheBackground() throws InterruptedException {
+        assertThat(lookup("ed25519:a_new")).isPresent(); // valid for an hour
+        now.addAndGet(Duration.ofMinutes(44).toMillis());
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        assertThat(fetches).as("under three quarters of its hour: not fetched again").hasValue(1);
+
+        now.addAndGet(Duration.ofMinutes(2).toMillis());
+        tamper = response -> response.put("valid_until_ts", now.get() + 3_600_000); // its next answer: another hour
+        answering = new CountDownLatch(1); // the server takes its time
+        try {
+            long start = System.nanoTime();
+            assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not waiting for the fetch").isLessThan(Duration.ofSeconds(1));
+            awaitUntil(() -> fetches.get() == 2);
+            assertThat(lookup("ed25519:a_new")).as("one fetch at a time").isPresent();
+        } finally {
+            answering.countDown();
+        }
+        awaitUntil(() -> keys.verifyKey(NAME, "ed25519:a_new", now.get() + Duration.ofMinutes(30).toMillis()).isPresent());
+        assertThat(fetches).as("the new answer is cached").hasValue(2);
+    }
+
+    @Test
+    void aBackgroundFetchThatFailsBacksOffAndTheCachedKeyIsStillServed() throws InterruptedException {
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        failing = true;
+        now.addAndGet(Duration.ofMinutes(50).toMillis());
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        awaitUntil(() -> fetches.get() == 2);
+
+        now.addAndGet(Duration.ofSeconds(30).toMillis()); // within the back-off
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        Thread.sleep(100);
+        assertThat(fetches).as("not asked again during the back-off").hasValue(2);
+    }
+
+    @Test
     void validUntilIsCappedAtSevenDaysAfterTheFetch() {
         tamper = response -> response.put("valid_until_ts", NOW + Duration.ofDays(365).toMillis());
         assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + ServerKeys.MAX_VALIDITY.toMillis())).isPresent();

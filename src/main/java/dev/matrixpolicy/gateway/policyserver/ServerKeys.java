@@ -111,7 +111,8 @@ import tools.jackson.databind.node.ObjectNode;
  *   the one asked for).</li>
  * </ul>
  * A key found in the cache that has lived three quarters of the validity its server gave it is
- * fetched again in the background, nobody waiting, under the same guards ({@link #refreshIfAging}):
+ * fetched again in the background, nobody waiting, while more than half of the slots for any server
+ * are free ({@link #refreshIfAging}):
  * a homeserver's next key is then usually cached before its current one expires, where otherwise
  * the first request after the expiry would wait for the fetch (Synapse gives its keys a day).
  * The key cache, the back-offs and the well-known answers each hold at most {@link
@@ -365,9 +366,10 @@ public final class ServerKeys implements KeyLookup {
     /**
      * Starts a fetch of {@code serverName}'s keys that no lookup waits for, when the key just found
      * has lived three quarters of the validity its server gave it (and at least {@link #REFETCH_AFTER})
-     * and is still valid, unless a fetch is under way or the server is backing off: so a server's next key is usually cached
-     * before the one in use expires, and no request waits for the fetch. It takes a fetch slot like any
-     * other, and when none is free it is not made.
+     * and is still valid, unless a fetch is under way or the server is backing off: so a server's next
+     * key is usually cached before the one in use expires, and no request waits for the fetch. It is
+     * made only while more than half of the slots for any server are free, never in one kept for
+     * known servers.
      */
     private void refreshIfAging(String serverName, String keyId, long minimumValidUntilTs) {
         Published published = cache.get(serverName);
@@ -381,10 +383,16 @@ public final class ServerKeys implements KeyLookup {
         if (backoff != null && now < backoff.retryAt()) {
             return;
         }
+        // Only while most slots for any server are free: a lookup that must wait for a fetch comes first.
+        if (anyServerSlots.availablePermits() <= (MAX_CONCURRENT_FETCHES - KNOWN_SERVERS_SLOTS) / 2 || !anyServerSlots.tryAcquire()) {
+            return;
+        }
         Fetch refresh = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos());
         if (fetching.putIfAbsent(serverName, refresh) == null) {
             // a notary is asked for the key valid past its current expiry, which only a new answer gives
-            start(serverName, keyId, Math.max(minimumValidUntilTs, key.validUntilTs() + 1), refresh);
+            start(serverName, keyId, Math.max(minimumValidUntilTs, key.validUntilTs() + 1), refresh, anyServerSlots);
+        } else {
+            anyServerSlots.release();
         }
     }
 
@@ -434,7 +442,8 @@ public final class ServerKeys implements KeyLookup {
         Fetch running = fetching.putIfAbsent(serverName, mine);
         if (running == null) {
             running = mine;
-            start(serverName, keyId, minimumValidUntilTs, mine);
+            start(serverName, keyId, minimumValidUntilTs, mine, anyServerSlots.tryAcquire() ? anyServerSlots
+                    : cache.containsKey(serverName) && knownServerSlots.tryAcquire() ? knownServerSlots : null);
         }
         long wait = running.deadline() + DEADLINE_MARGIN.toNanos() - System.nanoTime();
         try {
@@ -453,12 +462,11 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /**
-     * Starts the fetch {@code mine}, listed under way, on a thread of its own, holding a slot, and
-     * interrupted at its deadline; or ends it at once, as busy, when no slot is free.
+     * Starts the fetch {@code mine}, listed under way, on a thread of its own, holding {@code slot}
+     * (acquired), and interrupted at its deadline; or ends it at once, as busy, when no slot was free
+     * ({@code slot} null).
      */
-    private void start(String serverName, String keyId, long minimumValidUntilTs, Fetch mine) {
-        Semaphore slot = anyServerSlots.tryAcquire() ? anyServerSlots
-                : cache.containsKey(serverName) && knownServerSlots.tryAcquire() ? knownServerSlots : null;
+    private void start(String serverName, String keyId, long minimumValidUntilTs, Fetch mine, Semaphore slot) {
         if (slot == null) {
             ended(serverName, mine, new KeyFetchBusyException("Too many servers' keys are being fetched at once; try again shortly"));
             return;

@@ -357,6 +357,39 @@ class ServerKeysTest {
     }
 
     @Test
+    void anAgingKeyIsNotFetchedAgainWhileHalfTheSlotsForAnyServerAreTaken() throws InterruptedException, IOException {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicInteger asked = new AtomicInteger();
+        URI slow = failingWhenReleased(released, asked);
+        int half = (ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS) / 2;
+        for (int i = 0; i < half; i++) {
+            addresses.put("busy" + i + ".example", slow);
+        }
+        addresses.put(NAME, base);
+        keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 100, Duration.ofSeconds(5),
+                SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        List<Thread> waiting = new ArrayList<>();
+        for (int i = 0; i < half; i++) {
+            String name = "busy" + i + ".example";
+            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
+        }
+        awaitUntil(() -> asked.get() == half);
+
+        now.addAndGet(Duration.ofMinutes(50).toMillis());
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        Thread.sleep(100);
+        assertThat(fetches).as("lookups that wait for fetches come first").hasValue(1);
+
+        released.countDown();
+        for (Thread thread : waiting) {
+            thread.join(5_000);
+        }
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        awaitUntil(() -> fetches.get() == 2);
+    }
+
+    @Test
     void slotsKeptForServersFetchedBeforeLetThemInWhileNewServersHoldTheRest() throws InterruptedException, IOException {
         CountDownLatch released = new CountDownLatch(1);
         AtomicInteger asked = new AtomicInteger();

@@ -13,12 +13,15 @@ import jakarta.validation.Validator;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -73,9 +76,20 @@ final class ModuleInstanceFactory {
         return Binder.get(environment);
     }
 
-    static String instanceName(Object configured, String type, int position) {
-        String name = configured == null ? "" : configured.toString().trim();
-        return name.isEmpty() ? type + "-" + position : name;
+    /**
+     * Each entry's instance name: its {@code name}, else {@code <type>-<n>}, {@code n} its place among
+     * the entries of its type, from 0. So an entry added ahead of an unnamed one, of another type,
+     * does not rename it: its state keyed by name (a rate limit's buckets) carries on.
+     */
+    static List<String> instanceNames(List<ModuleEntry> entries) {
+        Map<String, Integer> ofType = new HashMap<>();
+        List<String> names = new ArrayList<>();
+        for (ModuleEntry entry : entries) {
+            int place = ofType.merge(entry.module(), 1, Integer::sum) - 1;
+            String name = entry.name() == null ? "" : entry.name().trim();
+            names.add(name.isEmpty() ? entry.module() + "-" + place : name);
+        }
+        return List.copyOf(names);
     }
 
     /**
@@ -87,18 +101,23 @@ final class ModuleInstanceFactory {
      * @throws InvalidModuleException when an entry is wrong
      */
     List<ModuleInstance> build(PolicyGatewayProperties properties, Environment environment, Optional<Generation> previous) {
-        checkUniqueNames(properties.modules());
+        List<String> names = instanceNames(properties.modules());
+        checkUniqueNames(properties.modules(), names);
         Binder binder = listOwnerBinder(environment);
         List<ModuleInstance> built = new ArrayList<>();
         List<ModuleInstance> fresh = new ArrayList<>();
+        Set<ModuleInstance> succeeded = new HashSet<>();
         try {
             for (int position = 0; position < properties.modules().size(); position++) {
                 ModuleEntry entry = properties.modules().get(position);
-                String name = instanceName(entry.name(), entry.module(), position);
+                String name = names.get(position);
                 Optional<ModuleInstance> kept = previous.flatMap(generation -> unchanged(generation, name, entry, properties));
+                Optional<ModuleInstance> replaced = kept.isPresent() ? Optional.empty()
+                        : previous.flatMap(generation -> replaced(generation, name, entry, names, succeeded));
+                replaced.ifPresent(succeeded::add);
                 ModuleInstance instance = kept.isPresent()
-                        ? instance(position, entry, properties, kept.get().module(), kept.get().secretFiles())
-                        : build(binder, properties, position, entry, previous.flatMap(generation -> replaced(generation, name, entry)));
+                        ? instance(position, entry, name, properties, kept.get().module(), kept.get().secretFiles())
+                        : build(binder, properties, position, entry, name, replaced.map(ModuleInstance::module));
                 if (kept.isEmpty()) {
                     fresh.add(instance);
                 }
@@ -140,19 +159,29 @@ final class ModuleInstanceFactory {
                 .findFirst();
     }
 
-    /** The module of {@code previous}'s instance of the same name and type, which a changed entry replaces. */
-    private static Optional<PolicyModule> replaced(Generation previous, String name, ModuleEntry entry) {
+    /**
+     * The instance of {@code previous} that a changed or renamed entry replaces, so that it may take
+     * over what that one learnt (a policy list's rules): the one of the same name and type; else, for
+     * an entry renamed, one of its type whose name no entry has any more and no other entry took over,
+     * the one built from the same {@code config:} first.
+     */
+    private static Optional<ModuleInstance> replaced(Generation previous, String name, ModuleEntry entry, List<String> names,
+                                                     Set<ModuleInstance> succeeded) {
+        List<ModuleEntry> entries = previous.properties().modules();
         return previous.modules().stream()
                 .filter(instance -> instance.name().equals(name) && instance.type().equals(entry.module()))
-                .map(ModuleInstance::module)
-                .findFirst();
+                .findFirst()
+                .or(() -> previous.modules().stream()
+                        .filter(instance -> instance.type().equals(entry.module()) && !names.contains(instance.name())
+                                && !succeeded.contains(instance))
+                        .min(Comparator.comparing(instance -> Objects.equals(entries.get(instance.position()).config(), entry.config()) ? 0 : 1)));
     }
 
-    private static void checkUniqueNames(List<ModuleEntry> entries) {
+    private static void checkUniqueNames(List<ModuleEntry> entries, List<String> names) {
         Map<String, Integer> positions = new HashMap<>();
         for (int position = 0; position < entries.size(); position++) {
             ModuleEntry entry = entries.get(position);
-            String name = instanceName(entry.name(), entry.module(), position);
+            String name = names.get(position);
             Integer first = positions.putIfAbsent(name, position);
             if (first != null) {
                 throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name
@@ -162,23 +191,23 @@ final class ModuleInstanceFactory {
     }
 
     private ModuleInstance build(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
-                                 Optional<PolicyModule> predecessor) {
+                                 String name, Optional<PolicyModule> predecessor) {
         ModuleType<?> type = types.get(entry.module());
         if (type == null) {
             throw new InvalidModuleException(position, entry.module(), "module", "unknown module type '" + entry.module()
                     + "'; known types: " + types.keySet(), null);
         }
         Map<Path, String> secretFiles = new LinkedHashMap<>();
-        PolicyModule module = create(binder, properties, position, entry, type, secretFiles, predecessor);
-        return instance(position, entry, properties, module, secretFiles);
+        PolicyModule module = create(binder, properties, position, name, type, secretFiles, predecessor);
+        return instance(position, entry, name, properties, module, secretFiles);
     }
 
-    private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
+    private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, String name,
                                     ModuleType<C> type, Map<Path, String> secretFiles, Optional<PolicyModule> predecessor) {
         C config = bindConfig(binder, position, type);
         List<MeterBinder> binders = new ArrayList<>();
         try {
-            PolicyModule module = type.create(config, new ModuleContext(instanceName(entry.name(), type.name(), position),
+            PolicyModule module = type.create(config, new ModuleContext(name,
                     properties.serverName(), meterRegistry, binders::add, secretFiles::put, predecessor));
             meters.keep(module, binders);
             return module;
@@ -187,9 +216,9 @@ final class ModuleInstanceFactory {
         }
     }
 
-    private static ModuleInstance instance(int position, ModuleEntry entry, PolicyGatewayProperties properties,
+    private static ModuleInstance instance(int position, ModuleEntry entry, String name, PolicyGatewayProperties properties,
                                            PolicyModule module, Map<Path, String> secretFiles) {
-        ModuleInstance instance = new ModuleInstance(position, entry.module(), instanceName(entry.name(), entry.module(), position),
+        ModuleInstance instance = new ModuleInstance(position, entry.module(), name,
                 module, entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
                 entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode(), secretFiles);
         EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);

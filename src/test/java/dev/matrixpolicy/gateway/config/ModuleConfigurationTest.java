@@ -79,6 +79,18 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void anUnnamedInstanceIsNamedByItsPlaceAmongItsTypeSoAnEntryOfAnotherTypeAheadDoesNotRenameIt() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=user_denylist",
+                        "policy-gateway.modules[0].config.users[0]=@spam:bad.example",
+                        "policy-gateway.modules[1].module=static",
+                        "policy-gateway.modules[1].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[2].module=static",
+                        "policy-gateway.modules[2].config.results.user_may_invite=M_FORBIDDEN")
+                .run(context -> assertThat(chain(context, "user_may_invite")).containsExactly("user_denylist-0", "static-0", "static-1"));
+    }
+
+    @Test
     void anEntryEnforcesUnlessItsModeIsShadow() {
         runner.withPropertyValues(
                         "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=enforced",

@@ -268,6 +268,28 @@ class ReloadEndToEndTest {
 
     @Test
     void aRebuiltPolicyListServesTheRulesItsPredecessorReadUntilItsOwnSourceReads() throws Exception {
+        reloadWhileTheListsSourceFails("bans", """
+                    - module: policy_list
+                      name: bans
+                      config:
+                        show-reason: true
+                """);
+    }
+
+    @Test
+    void aPolicyListRenamedByAReloadServesTheRulesItsPredecessorReadUntilItsOwnSourceReads() throws Exception {
+        reloadWhileTheListsSourceFails("renamed", """
+                    - module: policy_list
+                      name: renamed
+                      config:
+                """);
+    }
+
+    /**
+     * Starts a gateway whose list {@code bans} reads a URL, then reloads it as {@code listAfter} (the
+     * entry up to its sources, which stay as they are) while that URL answers 502.
+     */
+    private void reloadWhileTheListsSourceFails(String nameAfter, String listAfter) throws Exception {
         WireMockServer community = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         community.start();
         try {
@@ -291,13 +313,13 @@ class ReloadEndToEndTest {
 
             // the list's source fails, as a homeserver does while it restarts, when the instance is rebuilt
             community.stubFor(get("/bans.txt").willReturn(aResponse().withStatus(502)));
-            write("gateway.yml", denylist("refused") + list + "        show-reason: true\n" + sources);
+            write("gateway.yml", denylist("refused") + listAfter + sources);
             await().atMost(Duration.ofSeconds(5)).until(() -> generations.current().number() == 2);
-            assertThat(generations.current().instance("bans").orElseThrow().module()).isNotSameAs(before);
+            assertThat(generations.current().instance(nameAfter).orElseThrow().module()).isNotSameAs(before);
             await().atMost(Duration.ofSeconds(10)).until(() -> management.get("/actuator/policylists").body().contains("HTTP 502"));
 
             assertThat(policy.post("/v1/spam_checker/user_may_invite", listed).status()).as("the rules read before").isEqualTo(403);
-            assertThat(management.get("/actuator/policylists").json().at("/bans/sources/1/status/last_success").isMissingNode())
+            assertThat(management.get("/actuator/policylists").json().at("/" + nameAfter + "/sources/1/status/last_success").isMissingNode())
                     .as("the predecessor's last good read").isFalse();
         } finally {
             gateway.close();

@@ -359,6 +359,30 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void recordsAnAuditWebhookRebuiltByAReloadDropsAsItClosesAreCountedUnderItsName() throws Exception {
+        WireMockServer receiver = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        receiver.start();
+        try {
+            receiver.stubFor(post("/stalls").willReturn(aResponse().withStatus(200).withFixedDelay(20_000)));
+            String audit = audit(receiver.baseUrl() + "/stalls");
+            start(write("gateway.yml", denylist("refused") + audit + "        shutdown-grace: 200ms\n"));
+            String event = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": []}";
+            for (int i = 0; i < 5; i++) {
+                assertThat(policy.post("/v1/third_party_rules/on_new_event", event).status()).isEqualTo(200);
+            }
+
+            write("gateway.yml", denylist("refused") + audit + "        shutdown-grace: 300ms\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.getBean(Generations.class).current().number() == 2);
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_module_audit_dropped_total", "reason=\"shutdown\"") == 5.0);
+        } finally {
+            gateway.close();
+            gateway = null;
+            receiver.stop();
+        }
+    }
+
+    @Test
     void aRebuiltInstanceReportsItsOwnStateInMetricsNotTheOneItReplaced() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config);

@@ -8,7 +8,7 @@ import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
-import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -74,9 +74,13 @@ final class AuditWebhook implements PolicyModule {
     private final int senderCount;
     private final Duration shutdownGrace;
     private final List<Thread> senders = new ArrayList<>();
-    // Plain counts, read by the meters: the final log line must not depend on what registry there is.
+    // This instance's counts, for its final log line, which must not depend on what registry there is.
     private final AtomicLong delivered = new AtomicLong();
     private final Map<DropReason, AtomicLong> dropped = new EnumMap<>(DropReason.class);
+    // The counts of the instance name, which an instance rebuilt under it by a reload goes on adding
+    // to, while this one, closing, still delivers or drops what it had queued.
+    private final Counter deliveredTotal;
+    private final Map<DropReason, Counter> droppedTotal = new EnumMap<>(DropReason.class);
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Set while the queue refuses records, so that a flood of drops logs one line, not one per record. */
     private final AtomicBoolean full = new AtomicBoolean();
@@ -85,7 +89,8 @@ final class AuditWebhook implements PolicyModule {
     private final int queueCapacity;
 
     private AuditWebhook(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
-                         WebhookDelivery delivery, AuditWebhookConfig config, Consumer<MeterBinder> meters) {
+                         WebhookDelivery delivery, AuditWebhookConfig config, MeterRegistry registry,
+                         Consumer<MeterBinder> meters) {
         this.instanceName = instanceName;
         this.callbacks = Set.copyOf(callbacks);
         this.records = records;
@@ -94,23 +99,23 @@ final class AuditWebhook implements PolicyModule {
         this.queueCapacity = config.queueCapacity();
         this.senderCount = config.senders();
         this.shutdownGrace = config.shutdownGrace();
-        for (DropReason reason : DropReason.values()) {
+        this.deliveredTotal = Counter.builder("policy.module.audit.delivered")
+                .description("Audit records the webhook accepted")
+                .tag("module", instanceName)
+                .register(registry);
+        for (DropReason reason : DropReason.values()) { // every drop reason is a series from the start
             dropped.put(reason, new AtomicLong());
+            droppedTotal.put(reason, Counter.builder("policy.module.audit.dropped")
+                    .description("Audit records that were not delivered, by reason")
+                    .tag("module", instanceName)
+                    .tag("reason", reason.tag())
+                    .register(registry));
         }
         meters.accept(this::bindMeters);
     }
 
-    /** The meters that read this instance's counts and queue; every drop reason is a series from the start. */
+    /** The meter that reads this instance's queue. */
     private void bindMeters(MeterRegistry registry) {
-        FunctionCounter.builder("policy.module.audit.delivered", delivered, AtomicLong::get)
-                .description("Audit records the webhook accepted")
-                .tag("module", instanceName)
-                .register(registry);
-        dropped.forEach((reason, count) -> FunctionCounter.builder("policy.module.audit.dropped", count, AtomicLong::get)
-                .description("Audit records that were not delivered, by reason")
-                .tag("module", instanceName)
-                .tag("reason", reason.tag())
-                .register(registry));
         Gauge.builder("policy.module.audit.queued", queue, BlockingQueue::size)
                 .description("Audit records waiting for delivery")
                 .tag("module", instanceName)
@@ -119,8 +124,9 @@ final class AuditWebhook implements PolicyModule {
 
     /** Builds the instance and starts its senders. */
     static AuditWebhook start(String instanceName, Set<CallbackType<?, ?, ?>> callbacks, AuditRecords records,
-                              WebhookDelivery delivery, AuditWebhookConfig config, Consumer<MeterBinder> meters) {
-        AuditWebhook webhook = new AuditWebhook(instanceName, callbacks, records, delivery, config, meters);
+                              WebhookDelivery delivery, AuditWebhookConfig config, MeterRegistry registry,
+                              Consumer<MeterBinder> meters) {
+        AuditWebhook webhook = new AuditWebhook(instanceName, callbacks, records, delivery, config, registry, meters);
         for (int i = 0; i < webhook.senderCount; i++) {
             webhook.senders.add(Thread.ofVirtual().name("audit-webhook-" + instanceName + "-" + i).start(webhook::send));
         }
@@ -180,6 +186,7 @@ final class AuditWebhook implements PolicyModule {
 
     private void drop(DropReason reason) {
         dropped.get(reason).incrementAndGet();
+        droppedTotal.get(reason).increment();
     }
 
     /** A sender: takes records until shutdown has emptied the queue, or interrupts it. */
@@ -217,7 +224,10 @@ final class AuditWebhook implements PolicyModule {
             return true;
         }
         switch (result) {
-            case Result.Delivered ok -> delivered.incrementAndGet();
+            case Result.Delivered ok -> {
+                delivered.incrementAndGet();
+                deliveredTotal.increment();
+            }
             case Result.Rejected rejected -> {
                 drop(DropReason.REJECTED);
                 warnDropped("webhook refused " + record.callback() + " record " + record.id() + " (" + rejected.cause()

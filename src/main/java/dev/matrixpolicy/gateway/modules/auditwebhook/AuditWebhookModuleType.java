@@ -39,7 +39,7 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
         return AuditWebhook.start(context.instanceName(), callbacks,
                 new AuditRecords(context.serverName(), config.includeStateEvents()),
                 new WebhookDelivery(config, context),
-                config, context::bindMeters);
+                config, context.meterRegistry(), context::bindMeters);
     }
 
     private static void checkUrl(URI url) {

@@ -150,7 +150,7 @@ class AuditWebhookConfigurationTest {
                             .onUserRegistration(new OnUserRegistration.Args("@carol:example.com"));
 
                     assertThat(registry.get("policy.module.audit.dropped").tag("module", "audit").tag("reason", "shutdown")
-                            .functionCounter().count()).isEqualTo(1);
+                            .counter().count()).isEqualTo(1);
                 });
     }
 

@@ -422,12 +422,12 @@ class AuditWebhookTest {
     }
 
     private double delivered() {
-        return registry.get("policy.module.audit.delivered").tag("module", "audit").functionCounter().count();
+        return registry.get("policy.module.audit.delivered").tag("module", "audit").counter().count();
     }
 
     private double dropped(String reason) {
         return registry.get("policy.module.audit.dropped").tag("module", "audit").tag("reason", reason)
-                .functionCounter().count();
+                .counter().count();
     }
 
     private long backendCalls(String outcome) {

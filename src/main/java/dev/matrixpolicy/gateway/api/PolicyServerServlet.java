@@ -16,9 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
@@ -162,12 +163,22 @@ final class PolicyServerServlet extends HttpServlet {
     private record Signed(String origin, ObjectNode body) {
     }
 
+    /**
+     * Reads the body's bytes and checks they are a JSON object (400 first, as Synapse answers), then
+     * authenticates the request, which builds their tree only once the origin's keys are in hand:
+     * while a key fetch keeps a request waiting, it holds the bytes its listener's budget counts, not
+     * a tree some thirty times their size.
+     */
     private Signed authenticate(HttpServletRequest request) {
-        ObjectNode body = bodies.readObject(request);
+        byte[] bytes = bodies.read(request);
+        bodies.checkObject(bytes);
         String uri = request.getQueryString() == null ? request.getRequestURI() : request.getRequestURI() + "?" + request.getQueryString();
-        String origin = authenticator.authenticate(request.getMethod(), uri, body,
-                Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)));
-        return new Signed(origin, body);
+        AtomicReference<ObjectNode> body = new AtomicReference<>();
+        String origin = authenticator.authenticate(request.getMethod(), uri, () -> {
+            body.set(bodies.parseObject(bytes));
+            return body.get();
+        }, Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)));
+        return new Signed(origin, body.get());
     }
 
     private Answer sign(HttpServletRequest request) {

@@ -157,7 +157,23 @@ final class RequestBodyReader {
 
     /** The body as one tree. */
     ObjectNode readObject(HttpServletRequest request) {
-        return parse(read(request), objects::readValue);
+        return parseObject(read(request));
+    }
+
+    /** A body {@linkplain #read read} before as one tree: 400 unless it is a JSON object in UTF-8. */
+    ObjectNode parseObject(byte[] bytes) {
+        return parse(bytes, objects::readValue);
+    }
+
+    /**
+     * Refuses, as {@link #parseObject} would, a body that is not one JSON object, building nothing:
+     * for a caller that must answer a malformed body 400 before it may build the tree.
+     */
+    void checkObject(byte[] bytes) {
+        parse(bytes, parser -> {
+            parser.skipChildren();
+            return bytes;
+        });
     }
 
     /** The body with its lists kept as bytes, for {@link dev.matrixpolicy.gateway.callbacks.JsonArgs} to read when asked. */

@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.function.Supplier;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -49,24 +49,29 @@ public final class RequestAuthenticator {
      * @throws BadJsonException      when the body is not JSON (400)
      */
     public String authenticate(String method, String uri, byte[] body, List<String> authorizationHeaders) {
-        JsonNode content = null;
-        if (body != null && body.length > 0) {
+        return authenticate(method, uri, () -> {
+            if (body == null || body.length == 0) {
+                return null;
+            }
             try {
-                content = Json.MAPPER.readTree(body);
+                return Json.MAPPER.readTree(body);
             } catch (JacksonException notJson) {
                 throw new BadJsonException("Request body is not JSON: " + notJson.getOriginalMessage());
             }
-        }
-        return authenticate(method, uri, content, authorizationHeaders);
+        }, authorizationHeaders);
     }
 
     /**
-     * The origin that signed this request, whose body the caller has parsed already.
+     * The origin that signed this request, whose body the caller parses: asked for only once the
+     * origin's keys are in hand. So a request whose keys are being fetched (which may take the fetch's
+     * deadline), or that no known key signed, holds its body's bytes alone, never the tree they make,
+     * many times their size, which anyone on the internet could otherwise pile up while fetches wait.
      *
-     * @param content the request body as JSON; {@code null} when there is none
+     * @param content the request body as JSON, or {@code null} when there is none; its failure is the
+     *                request's (400 for a body that is not JSON)
      * @see #authenticate(String, String, byte[], List)
      */
-    public String authenticate(String method, String uri, JsonNode content, List<String> authorizationHeaders) {
+    public String authenticate(String method, String uri, Supplier<? extends JsonNode> content, List<String> authorizationHeaders) {
         List<XMatrix> headers = new ArrayList<>();
         for (String header : authorizationHeaders) {
             if (XMatrix.isXMatrix(header)) {
@@ -81,11 +86,6 @@ public final class RequestAuthenticator {
             throw new UnauthorizedException("Missing Authorization headers");
         }
         String origin = headers.getLast().origin();
-        ObjectNode request = Json.MAPPER.createObjectNode()
-                .put("method", method).put("uri", uri).put("origin", origin).put("destination", serverName);
-        if (content != null) {
-            request.set("content", content);
-        }
         Map<String, String> signatures = new LinkedHashMap<>();
         headers.stream().filter(header -> header.origin().equals(origin) && header.keyId().startsWith(ED25519))
                 .forEach(header -> signatures.put(header.keyId(), header.signature()));
@@ -93,19 +93,25 @@ public final class RequestAuthenticator {
             throw new UnauthorizedException("Not signed by " + origin + " with an ed25519 key");
         }
         long now = clock.millis();
-        byte[] signed = null; // the canonical request, encoded once for all its signatures, once a key is known
+        Map<String, byte[]> known = new LinkedHashMap<>();
         for (Map.Entry<String, String> signature : signatures.entrySet()) {
-            Optional<byte[]> key = keys.verifyKey(origin, signature.getKey(), now);
-            if (key.isPresent()) {
-                signed = signed == null ? CanonicalJson.encode(request) : signed;
-                if (!Ed25519.verify(key.get(), signed, signature.getValue())) {
-                    throw new UnauthorizedException("Invalid signature for server " + origin + " with key " + signature.getKey());
-                }
-            }
+            keys.verifyKey(origin, signature.getKey(), now).ifPresent(key -> known.put(signature.getKey(), key));
         }
-        if (signed == null) {
+        if (known.isEmpty()) {
             throw new UnauthorizedException("Failed to find any valid key of " + origin + " among " + signatures.keySet());
         }
+        ObjectNode request = Json.MAPPER.createObjectNode()
+                .put("method", method).put("uri", uri).put("origin", origin).put("destination", serverName);
+        JsonNode body = content.get();
+        if (body != null) {
+            request.set("content", body);
+        }
+        byte[] signed = CanonicalJson.encode(request); // once for all its signatures
+        known.forEach((keyId, key) -> {
+            if (!Ed25519.verify(key, signed, signatures.get(keyId))) {
+                throw new UnauthorizedException("Invalid signature for server " + origin + " with key " + keyId);
+            }
+        });
         return origin;
     }
 }

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 class RequestAuthenticatorTest {
@@ -89,6 +91,28 @@ class RequestAuthenticatorTest {
                 .isInstanceOf(UnauthorizedException.class).hasMessage("Destination mismatch in auth header");
         assertThatThrownBy(() -> otherUs.authenticate("POST", URI, BODY, List.of(header(ORIGIN, null, signature))))
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("Invalid signature");
+    }
+
+    @Test
+    void theBodyIsParsedOnlyOnceTheOriginsKeyIsInHandAndNeverForARequestNoKnownKeySigned() {
+        List<String> steps = new ArrayList<>();
+        KeyLookup recording = (server, keyId, minimum) -> {
+            steps.add("key of " + server);
+            return ORIGIN_KEYS.verifyKey(server, keyId, minimum);
+        };
+        RequestAuthenticator waiting = new RequestAuthenticator(US, recording, InstantSource.fixed(java.time.Instant.ofEpochMilli(NOW)));
+        java.util.function.Supplier<JsonNode> body = () -> {
+            steps.add("body parsed");
+            return Json.MAPPER.readTree(BODY);
+        };
+
+        assertThat(waiting.authenticate("POST", URI, body, List.of(header(ORIGIN, US, signature)))).isEqualTo(ORIGIN);
+        assertThat(steps).containsExactly("key of " + ORIGIN, "body parsed");
+
+        steps.clear();
+        assertThatThrownBy(() -> waiting.authenticate("POST", URI, body, List.of(header("unknown.example", US, signature))))
+                .isInstanceOf(UnauthorizedException.class).hasMessageContaining("any valid key");
+        assertThat(steps).containsExactly("key of unknown.example");
     }
 
     @Test

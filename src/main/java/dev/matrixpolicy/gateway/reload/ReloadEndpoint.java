@@ -54,6 +54,9 @@ final class ReloadEndpoint {
         body.put("trigger", result.trigger());
         body.put("at", result.at().toString());
         result.problem().ifPresent(problem -> body.put("error", problem));
+        if (!result.restartNeeded().isEmpty()) {
+            body.put("restart_needed", result.restartNeeded());
+        }
         return body;
     }
 }

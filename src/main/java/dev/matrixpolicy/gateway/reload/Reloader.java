@@ -22,9 +22,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
 
 /**
  * Applies the configuration on disk: reads and binds it ({@link ConfigurationLoader}), builds the
@@ -48,6 +53,8 @@ public final class Reloader {
     private final PolicyGatewayProperties startup;
     /** The configuration files the serving generation was read from. */
     private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
+    /** Spring Boot's own settings the gateway started with ({@link #springSettings}), which only a restart applies. */
+    private Map<String, String> startupSpring = Map.of();
 
     public Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
                     Clock clock) {
@@ -69,7 +76,7 @@ public final class Reloader {
                 .register(registry);
         Generation first = generations.current();
         this.startup = first.properties();
-        this.last = new ReloadResult(Outcome.RELOADED, first.number(), "startup", first.appliedAt(), Optional.empty());
+        this.last = new ReloadResult(Outcome.RELOADED, first.number(), "startup", first.appliedAt(), Optional.empty(), List.of());
         this.watched = List.of();
         learnFiles();
     }
@@ -81,7 +88,7 @@ public final class Reloader {
     private void learnFiles() {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         try {
-            loader.load(files::add);
+            startupSpring = springSettings(loader.load(files::add).environment());
         } catch (RuntimeException ignored) {
             // the files changed since startup and are wrong now: the first check reports it
         }
@@ -118,33 +125,35 @@ public final class Reloader {
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
             readIn = Optional.of(loaded.environment());
             requireSettingsStill(files);
+            List<String> waiting = new ArrayList<>(startupOnlyChanged(startup, loaded.properties()));
+            waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
             if (loaded.properties().equals(serving.properties())
                     && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
                     && loaded.properties().adminToken().equals(serving.adminToken())
                     && serving.modules().stream().noneMatch(ModuleInstance::secretFilesChanged)) {
-                result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty());
+                result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty(), waiting);
             } else {
                 Generation next = builder.next(serving, loaded.properties(), loaded.environment());
                 generations.swap(next);
                 configurationFiles = List.copyOf(files);
-                result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty());
+                result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty(), waiting);
                 log.info("Configuration reloaded ({}): generation {} serves {} module(s), {} kept from generation {}",
                         trigger, next.number(), next.modules().size(), kept(serving, next), serving.number());
-                List<String> waiting = startupOnlyChanged(startup, loaded.properties());
-                if (!waiting.isEmpty()) {
-                    log.warn("Configuration reloaded, but {} differ(s) from what the gateway started with and take(s) effect"
-                            + " only at its next restart", String.join(", ", waiting));
-                }
+            }
+            if (!waiting.isEmpty()) {
+                log.warn("Configuration {} ({}), but {} differ(s) from what the gateway started with and take(s) effect"
+                        + " only at its next restart", result.outcome() == Outcome.RELOADED ? "reloaded" : "unchanged",
+                        trigger, String.join(", ", waiting));
             }
         } catch (RuntimeException refused) {
             String problem = ConfigurationLoader.describe(refused, readIn);
-            result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem));
+            result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem), List.of());
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
         } catch (Error broke) {
             // The heap or the stack ran out reading it: the serving generation is untouched, so say so and go on
             // serving it, rather than leave the result of the reload before this one standing.
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(),
-                    Optional.of("reading the configuration failed: " + broke));
+                    Optional.of("reading the configuration failed: " + broke), List.of());
             log.error("Configuration reload failed ({}), generation {} keeps serving", trigger, serving.number(), broke);
         }
         // A file that failed to parse is not among those read: the ones watched before stay watched.
@@ -217,6 +226,42 @@ public final class Reloader {
             changed.add("policy-gateway.policy-server's enabled, port or address");
         }
         return changed;
+    }
+
+    /**
+     * Spring Boot's settings that the gateway reads once, as the configuration gives them: its
+     * listeners ({@code server.*}, {@code management.*}) and its logging ({@code logging.*}), by key.
+     */
+    static Map<String, String> springSettings(ConfigurableEnvironment environment) {
+        Map<String, String> settings = new TreeMap<>();
+        for (PropertySource<?> source : environment.getPropertySources()) {
+            if (source instanceof EnumerablePropertySource<?> enumerable) {
+                for (String key : enumerable.getPropertyNames()) {
+                    if (SPRING_AT_STARTUP.stream().anyMatch(key::startsWith)) {
+                        settings.computeIfAbsent(key, name -> resolved(environment, enumerable, name));
+                    }
+                }
+            }
+        }
+        return settings;
+    }
+
+    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
+
+    /** A setting's value with its placeholders resolved, or as written when one cannot be. */
+    private static String resolved(ConfigurableEnvironment environment, PropertySource<?> source, String key) {
+        try {
+            return String.valueOf(environment.getProperty(key));
+        } catch (IllegalArgumentException unresolvable) {
+            return String.valueOf(source.getProperty(key));
+        }
+    }
+
+    /** The keys whose values differ between two sets of settings, one set lacking it included. */
+    static List<String> changed(Map<String, String> before, Map<String, String> after) {
+        Set<String> keys = new TreeSet<>(before.keySet());
+        keys.addAll(after.keySet());
+        return keys.stream().filter(key -> !Objects.equals(before.get(key), after.get(key))).toList();
     }
 
     private static List<Path> paths(List<ConfigurationLoader.FileRead> files) {

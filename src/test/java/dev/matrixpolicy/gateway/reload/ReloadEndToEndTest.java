@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
 
 /** A running gateway applies a changed configuration without a restart, and refuses a broken one. */
 @ExtendWith(ExpectedOutput.class)
@@ -190,6 +191,22 @@ class ReloadEndToEndTest {
         assertThat(output.getOut().lines().filter(line -> line.contains("take(s) effect only at its next restart")))
                 .singleElement().asString().contains("WARN").contains("policy-gateway.decision-log").doesNotContain("policy-gateway.state");
         assertThat(management.get("/actuator/decisions").json().path("capacity").asInt()).isNotEqualTo(7);
+    }
+
+    @Test
+    void aReloadThatChangesOnlySpringsListenerOrLoggingSettingsSaysTheyWaitForARestart(CapturedOutput output) throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("refused") + "logging:\n  level:\n    dev.matrixpolicy: debug\n");
+        JsonNode answer = management.post("/actuator/reload", "").json();
+
+        assertThat(answer.path("result").asText()).isEqualTo("unchanged");
+        assertThat(answer.path("restart_needed")).hasSize(1);
+        assertThat(answer.path("restart_needed").get(0).asText()).isEqualTo("logging.level.dev.matrixpolicy");
+        assertThat(management.get("/actuator/reload").json().at("/last_reload/restart_needed/0").asText())
+                .isEqualTo("logging.level.dev.matrixpolicy");
+        assertThat(output.getOut().lines().filter(line -> line.contains("take(s) effect only at its next restart")))
+                .singleElement().asString().contains("WARN").contains("Configuration unchanged (request)");
     }
 
     @Test

@@ -171,7 +171,16 @@ final class RequestBodyReader {
      */
     void checkObject(byte[] bytes) {
         parse(bytes, parser -> {
-            parser.skipChildren();
+            for (int depth = 1; depth > 0; ) {
+                JsonToken token = parser.nextToken();
+                if (token.isStructStart()) {
+                    depth++;
+                } else if (token.isStructEnd()) {
+                    depth--;
+                } else if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+                    parser.getDecimalValue(); // a decimal the tree could not hold is refused here too
+                }
+            }
             return bytes;
         });
     }
@@ -341,6 +350,9 @@ final class RequestBodyReader {
             return parsed;
         } catch (UnexpectedEndOfInputException ended) {
             throw notJson("the body ends before the JSON object is complete", parser.currentLocation());
+        } catch (NumberFormatException outOfRange) {
+            // a decimal whose exponent no BigDecimal holds (1e99999999999): the parser reads it, the tree cannot
+            throw notJson("a number out of range", parser.currentLocation());
         } catch (StreamReadException | StreamConstraintsException malformed) {
             throw malformed(malformed, parser.currentLocation());
         }

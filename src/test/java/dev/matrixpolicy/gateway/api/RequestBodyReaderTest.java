@@ -11,7 +11,9 @@ import java.math.BigDecimal;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -112,6 +114,20 @@ class RequestBodyReaderTest {
         // on_create_room answers with the request as read: a double would make 1e400 "Infinity"
         assertThat(new BigDecimal(JSON.writeValueAsString(inObject))).isEqualByComparingTo(new BigDecimal(number));
         assertThat(new BigDecimal(JSON.writeValueAsString(inList))).isEqualByComparingTo(new BigDecimal(number));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e99999999999", "1e2147483648", "-1E-2147483649"})
+    void aNumberWhoseExponentNoDecimalCanHoldIsNotJsonNotAServerError(String number) {
+        String json = "{\"a\": " + number + "}";
+
+        for (ThrowingCallable read : List.<ThrowingCallable>of(() -> reader.readObject(declaring(-1, json)),
+                () -> reader.checkObject(json.getBytes(StandardCharsets.UTF_8)))) {
+            MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, read);
+            assertThat(refused).as(number).isNotNull();
+            assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+            assertThat(refused.getMessage()).startsWith("Content not JSON: a number out of range");
+        }
     }
 
     @Test

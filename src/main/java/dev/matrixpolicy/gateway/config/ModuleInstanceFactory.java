@@ -13,7 +13,6 @@ import jakarta.validation.Validator;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -106,15 +105,23 @@ final class ModuleInstanceFactory {
         Binder binder = listOwnerBinder(environment);
         List<ModuleInstance> built = new ArrayList<>();
         List<ModuleInstance> fresh = new ArrayList<>();
-        Set<ModuleInstance> succeeded = new HashSet<>();
+        List<Optional<ModuleInstance>> keeping = new ArrayList<>();
+        for (int position = 0; position < properties.modules().size(); position++) {
+            ModuleEntry entry = properties.modules().get(position);
+            String name = names.get(position);
+            keeping.add(previous.flatMap(generation -> unchanged(generation, name, entry, properties)));
+        }
+        // an instance kept, or already handed to a successor, is no other entry's predecessor
+        Set<ModuleInstance> taken = new HashSet<>();
+        keeping.forEach(kept -> kept.ifPresent(taken::add));
         try {
             for (int position = 0; position < properties.modules().size(); position++) {
                 ModuleEntry entry = properties.modules().get(position);
                 String name = names.get(position);
-                Optional<ModuleInstance> kept = previous.flatMap(generation -> unchanged(generation, name, entry, properties));
+                Optional<ModuleInstance> kept = keeping.get(position);
                 Optional<ModuleInstance> replaced = kept.isPresent() ? Optional.empty()
-                        : previous.flatMap(generation -> replaced(generation, name, entry, names, succeeded));
-                replaced.ifPresent(succeeded::add);
+                        : previous.flatMap(generation -> replaced(generation, name, entry, names, taken));
+                replaced.ifPresent(taken::add);
                 ModuleInstance instance = kept.isPresent()
                         ? instance(position, entry, name, properties, kept.get().module(), kept.get().secretFiles())
                         : build(binder, properties, position, entry, name, replaced.map(ModuleInstance::module));
@@ -161,20 +168,22 @@ final class ModuleInstanceFactory {
 
     /**
      * The instance of {@code previous} that a changed or renamed entry replaces, so that it may take
-     * over what that one learnt (a policy list's rules): the one of the same name and type; else, for
-     * an entry renamed, one of its type whose name no entry has any more and no other entry took over,
-     * the one built from the same {@code config:} first.
+     * over what that one learnt (a policy list's rules). Of the instances of its type that no entry
+     * keeps and no earlier entry took over: the one built from the same {@code config:} (an entry
+     * renamed, or whose default name moved because an entry ahead of it was removed); else the one
+     * of the same name (its {@code config:} changed); else one whose name no entry has any more.
      */
     private static Optional<ModuleInstance> replaced(Generation previous, String name, ModuleEntry entry, List<String> names,
-                                                     Set<ModuleInstance> succeeded) {
+                                                     Set<ModuleInstance> taken) {
         List<ModuleEntry> entries = previous.properties().modules();
-        return previous.modules().stream()
-                .filter(instance -> instance.name().equals(name) && instance.type().equals(entry.module()))
+        List<ModuleInstance> candidates = previous.modules().stream()
+                .filter(instance -> instance.type().equals(entry.module()) && !taken.contains(instance))
+                .toList();
+        return candidates.stream()
+                .filter(instance -> Objects.equals(entries.get(instance.position()).config(), entry.config()))
                 .findFirst()
-                .or(() -> previous.modules().stream()
-                        .filter(instance -> instance.type().equals(entry.module()) && !names.contains(instance.name())
-                                && !succeeded.contains(instance))
-                        .min(Comparator.comparing(instance -> Objects.equals(entries.get(instance.position()).config(), entry.config()) ? 0 : 1)));
+                .or(() -> candidates.stream().filter(instance -> instance.name().equals(name)).findFirst())
+                .or(() -> candidates.stream().filter(instance -> !names.contains(instance.name())).findFirst());
     }
 
     private static void checkUniqueNames(List<ModuleEntry> entries, List<String> names) {

@@ -26,10 +26,10 @@ import java.util.function.Consumer;
  *                      {@linkplain SecretFile#fingerprint fingerprint}: a reload rebuilds the instance
  *                      when one holds another secret
  * @param predecessor   the instance of the same name and module type that this one replaces, when a
- *                      reload builds it because its {@code config} or a secret changed; or, when the
- *                      entry was renamed, an instance of its type whose name no entry has any more
- *                      (one built from the same {@code config} first), each handed to one successor at
- *                      most. It serves until
+ *                      reload builds it because its {@code config} or a secret changed. Of the
+ *                      instances of its type that no entry keeps: the one built from the same {@code
+ *                      config} (an entry renamed, or whose default name moved), else the one of the same
+ *                      name, else one whose name is gone; each handed to one successor at most. It serves until
  *                      this one is swapped in and is closed after. A module may take over what its
  *                      predecessor has learnt (the rules a source last read) rather than start empty.
  *                      Empty at startup. A module must not keep the context (nor a method reference

@@ -294,6 +294,20 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void anUnnamedPolicyListThatAReloadRenamesByRemovingOneAheadServesTheRulesItReadBefore() throws Exception {
+        Path other = write("other.txt", "ban user @other:bad.example\n");
+        String unnamed = """
+                    - module: policy_list
+                      config:
+                """;
+        reloadWhileTheListsSourceFails(unnamed + """
+                        sources:
+                          - name: other
+                            file: %s
+                """.formatted(other), unnamed, "policy_list-1", "policy_list-0", unnamed);
+    }
+
+    @Test
     void aPolicyListRenamedByAReloadServesTheRulesItsPredecessorReadUntilItsOwnSourceReads() throws Exception {
         reloadWhileTheListsSourceFails("renamed", """
                     - module: policy_list
@@ -307,6 +321,19 @@ class ReloadEndToEndTest {
      * entry up to its sources, which stay as they are) while that URL answers 502.
      */
     private void reloadWhileTheListsSourceFails(String nameAfter, String listAfter) throws Exception {
+        reloadWhileTheListsSourceFails("", """
+                    - module: policy_list
+                      name: bans
+                      config:
+                """, "bans", nameAfter, listAfter);
+    }
+
+    /**
+     * As above, the list being {@code list}, named {@code name}, after the entries {@code ahead}, which
+     * the reload removes.
+     */
+    private void reloadWhileTheListsSourceFails(String ahead, String list, String name, String nameAfter, String listAfter)
+            throws Exception {
         WireMockServer community = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         community.start();
         try {
@@ -318,15 +345,10 @@ class ReloadEndToEndTest {
                                 url: %s/bans.txt
                                 poll-interval: 1s
                     """.formatted(community.baseUrl());
-            String list = """
-                        - module: policy_list
-                          name: bans
-                          config:
-                    """;
-            start(write("gateway.yml", denylist("refused") + list + sources));
+            start(write("gateway.yml", denylist("refused") + ahead + list + sources));
             Generations generations = gateway.getBean(Generations.class);
             await().atMost(Duration.ofSeconds(5)).until(() -> policy.post("/v1/spam_checker/user_may_invite", listed).status() == 403);
-            Object before = generations.current().instance("bans").orElseThrow().module();
+            Object before = generations.current().instance(name).orElseThrow().module();
 
             // the list's source fails, as a homeserver does while it restarts, when the instance is rebuilt
             community.stubFor(get("/bans.txt").willReturn(aResponse().withStatus(502)));

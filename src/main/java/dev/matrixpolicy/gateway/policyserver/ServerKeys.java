@@ -114,7 +114,9 @@ import tools.jackson.databind.node.ObjectNode;
  * fetched again in the background, nobody waiting, while more than half of the slots for any server
  * are free ({@link #refreshIfAging}):
  * a homeserver's next key is then usually cached before its current one expires, where otherwise
- * the first request after the expiry would wait for the fetch (Synapse gives its keys a day).
+ * the first request after the expiry would wait for the fetch (Synapse gives its keys a day). A
+ * refresh that fails backs off refreshes alone: once the key has expired, a lookup fetches it as
+ * before, from a server that may be back.
  * The key cache, the back-offs and the well-known answers each hold at most {@link
  * Settings#maxServers} servers, least recently used first out.
  *
@@ -286,14 +288,22 @@ public final class ServerKeys implements KeyLookup {
     private final Map<String, HttpClient> expectingName;
     private final Map<String, Published> cache;
     private final Map<String, Backoff> backoffs;
+    /**
+     * The back-offs of background refreshes, apart from {@link #backoffs}: a refresh that failed must not
+     * refuse the lookup that, once the cached key has expired, would fetch it from a server back up.
+     */
+    private final Map<String, Backoff> refreshBackoffs;
     private final Map<String, Delegation> delegations;
     private final Map<String, Fetch> fetching = new ConcurrentHashMap<>();
     /** Slots any fetch may take, and those kept for servers whose keys were fetched before. */
     private final Semaphore anyServerSlots = new Semaphore(MAX_CONCURRENT_FETCHES - KNOWN_SERVERS_SLOTS);
     private final Semaphore knownServerSlots = new Semaphore(KNOWN_SERVERS_SLOTS);
 
-    /** A fetch under way: how it ends, and by when ({@link System#nanoTime}) it has ended. */
-    private record Fetch(CompletableFuture<Void> done, long deadline) {
+    /**
+     * A fetch under way: how it ends, by when ({@link System#nanoTime}) it has ended, and whether it is a
+     * background refresh ({@link #refreshIfAging}), whose failure backs off refreshes alone.
+     */
+    private record Fetch(CompletableFuture<Void> done, long deadline, boolean refresh) {
     }
     private final Function<String, URI> wellKnownUri;
     private final Function<String, List<Srv>> srv;
@@ -321,6 +331,7 @@ public final class ServerKeys implements KeyLookup {
         this.expectingName = leastRecentlyUsed(Math.min(settings.maxServers(), MAX_NAMED_CLIENTS), HttpClient::shutdown);
         this.cache = leastRecentlyUsed(settings.maxServers(), dropped -> { });
         this.backoffs = leastRecentlyUsed(settings.maxServers(), dropped -> { });
+        this.refreshBackoffs = leastRecentlyUsed(settings.maxServers(), dropped -> { });
         this.delegations = leastRecentlyUsed(settings.maxServers(), dropped -> { });
     }
 
@@ -379,15 +390,15 @@ public final class ServerKeys implements KeyLookup {
                 || now - published.fetchedAt() < Math.max(REFETCH_AFTER.toMillis(), (key.validUntilTs() - published.fetchedAt()) / 4 * 3)) {
             return;
         }
-        Backoff backoff = backoffs.get(serverName);
-        if (backoff != null && now < backoff.retryAt()) {
+        if (Stream.of(backoffs.get(serverName), refreshBackoffs.get(serverName))
+                .anyMatch(backoff -> backoff != null && now < backoff.retryAt())) {
             return;
         }
         // Only while most slots for any server are free: a lookup that must wait for a fetch comes first.
         if (anyServerSlots.availablePermits() <= (MAX_CONCURRENT_FETCHES - KNOWN_SERVERS_SLOTS) / 2 || !anyServerSlots.tryAcquire()) {
             return;
         }
-        Fetch refresh = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos());
+        Fetch refresh = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos(), true);
         if (fetching.putIfAbsent(serverName, refresh) == null) {
             // a notary is asked for the key valid past its current expiry, which only a new answer gives
             start(serverName, keyId, Math.max(minimumValidUntilTs, key.validUntilTs() + 1), refresh, anyServerSlots);
@@ -411,10 +422,10 @@ public final class ServerKeys implements KeyLookup {
     }
 
     /**
-     * Starts the back-off for {@code serverName}, or doubles it. Does nothing while one runs, so
-     * that lookups which waited for the same fetch count it once.
+     * Starts the back-off for {@code serverName} in {@code backoffs} (of lookups, or of refreshes), or
+     * doubles it. Does nothing while one runs, so that lookups which waited for the same fetch count it once.
      */
-    private void backOff(String serverName) {
+    private void backOff(Map<String, Backoff> backoffs, String serverName) {
         long now = clock.millis();
         backoffs.compute(serverName, (name, previous) -> {
             if (previous != null && now < previous.retryAt()) {
@@ -438,7 +449,12 @@ public final class ServerKeys implements KeyLookup {
      * @throws KeyFetchBusyException when {@link #MAX_CONCURRENT_FETCHES} fetches are under way
      */
     private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
-        Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos());
+        fetchOnce(serverName, keyId, minimumValidUntilTs, true);
+    }
+
+    /** @param afterRefresh whether a background refresh this lookup waited for and that failed may be followed by a fetch of its own */
+    private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs, boolean afterRefresh) {
+        Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos(), false);
         Fetch running = fetching.putIfAbsent(serverName, mine);
         if (running == null) {
             running = mine;
@@ -449,6 +465,11 @@ public final class ServerKeys implements KeyLookup {
         try {
             running.done().get(Math.max(0, wait), TimeUnit.NANOSECONDS);
         } catch (ExecutionException failed) {
+            if (running.refresh() && afterRefresh) {
+                // a refresh's failure backs off refreshes only: this lookup asks for itself, once
+                fetchOnce(serverName, keyId, minimumValidUntilTs, false);
+                return;
+            }
             if (failed.getCause() instanceof KeyFetchBusyException busy) {
                 throw busy;
             }
@@ -503,9 +524,10 @@ public final class ServerKeys implements KeyLookup {
             Map<String, CachedKey> keys = fetch(serverName, keyId, minimumValidUntilTs);
             cache.put(serverName, new Published(kept(keys, keyId), clock.millis()));
             backoffs.remove(serverName);
+            refreshBackoffs.remove(serverName);
         } catch (RuntimeException | Error failed) {
             // an Error too (the heap ran out): the lookups waiting for it must hear, not wait out the deadline
-            backOff(serverName);
+            backOff(fetch.refresh() ? refreshBackoffs : backoffs, serverName);
             failure = failed;
         } finally {
             fetching.remove(serverName, fetch);

@@ -357,6 +357,25 @@ class ServerKeysTest {
     }
 
     @Test
+    void backgroundFetchesThatFailedDoNotKeepALookupOfTheExpiredKeyFromFetchingItOnceTheServerIsBack() throws InterruptedException {
+        assertThat(lookup("ed25519:a_new")).isPresent(); // valid for an hour
+        failing = true;
+        // each past the back-off of the one before (1, 2, then 4 minutes): the last backs off for 8
+        for (Duration at : List.of(Duration.ofMinutes(50), Duration.ofMinutes(52), Duration.ofMinutes(55), Duration.ofSeconds(3570))) {
+            now.set(NOW + at.toMillis());
+            int before = fetches.get();
+            assertThat(lookup("ed25519:a_new")).isPresent();
+            awaitUntil(() -> fetches.get() > before);
+            Thread.sleep(100); // for its failure to be taken in
+        }
+        failing = false;
+        tamper = response -> response.put("valid_until_ts", now.get() + 3_600_000);
+        now.set(NOW + Duration.ofSeconds(3630).toMillis()); // expired, and the refreshes' back-off runs until 67:30
+
+        assertThat(lookup("ed25519:a_new")).as("fetched at once from the server, back up").hasValue(RequestAuthenticatorTest.raw(KEY));
+    }
+
+    @Test
     void anAgingKeyIsNotFetchedAgainWhileHalfTheSlotsForAnyServerAreTaken() throws InterruptedException, IOException {
         CountDownLatch released = new CountDownLatch(1);
         AtomicInteger asked = new AtomicInteger();

@@ -53,8 +53,11 @@ public final class Reloader {
     private final PolicyGatewayProperties startup;
     /** The configuration files the serving generation was read from. */
     private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
-    /** Spring Boot's own settings the gateway started with ({@link #springSettings}), which only a restart applies. */
-    private Map<String, String> startupSpring = Map.of();
+    /**
+     * Spring Boot's own settings the gateway started with ({@link #springSettings}), which only a restart
+     * applies; null when the files could not be read again as the reloader started, so none is compared.
+     */
+    private Map<String, String> startupSpring;
 
     public Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
                     Clock clock) {
@@ -126,7 +129,9 @@ public final class Reloader {
             readIn = Optional.of(loaded.environment());
             requireSettingsStill(files);
             List<String> waiting = new ArrayList<>(startupOnlyChanged(startup, loaded.properties()));
-            waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
+            if (startupSpring != null) {
+                waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
+            }
             if (loaded.properties().equals(serving.properties())
                     && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
                     && loaded.properties().adminToken().equals(serving.adminToken())
@@ -229,8 +234,9 @@ public final class Reloader {
     }
 
     /**
-     * Spring Boot's settings that the gateway reads once, as the configuration gives them: its
-     * listeners ({@code server.*}, {@code management.*}) and its logging ({@code logging.*}), by key.
+     * Spring Boot's settings that the gateway reads once, as the configuration writes them (a
+     * placeholder unresolved, so that {@code ${random.int}} reads the same each time): its listeners
+     * ({@code server.*}, {@code management.*}) and its logging ({@code logging.*}), by key.
      */
     static Map<String, String> springSettings(ConfigurableEnvironment environment) {
         Map<String, String> settings = new TreeMap<>();
@@ -238,7 +244,7 @@ public final class Reloader {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
                 for (String key : enumerable.getPropertyNames()) {
                     if (SPRING_AT_STARTUP.stream().anyMatch(key::startsWith)) {
-                        settings.computeIfAbsent(key, name -> resolved(environment, enumerable, name));
+                        settings.computeIfAbsent(key, name -> String.valueOf(enumerable.getProperty(name)));
                     }
                 }
             }
@@ -248,14 +254,6 @@ public final class Reloader {
 
     private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
 
-    /** A setting's value with its placeholders resolved, or as written when one cannot be. */
-    private static String resolved(ConfigurableEnvironment environment, PropertySource<?> source, String key) {
-        try {
-            return String.valueOf(environment.getProperty(key));
-        } catch (IllegalArgumentException unresolvable) {
-            return String.valueOf(source.getProperty(key));
-        }
-    }
 
     /** The keys whose values differ between two sets of settings, one set lacking it included. */
     static List<String> changed(Map<String, String> before, Map<String, String> after) {

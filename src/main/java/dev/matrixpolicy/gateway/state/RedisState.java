@@ -157,6 +157,8 @@ public final class RedisState implements SharedState {
             """);
 
     private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+    /** How long after one WARN of a connection that cannot be made again another reason is told. */
+    private static final Duration REWARN_AFTER = Duration.ofMinutes(1);
     /** How many commands may wait on one connection for their answers, those timed out included. */
     static final int MAX_PENDING = 4096;
     private static final Duration LEAST_SILENCE = Duration.ofSeconds(2);
@@ -184,6 +186,8 @@ public final class RedisState implements SharedState {
     private volatile boolean silent;
     /** Why Lettuce's last attempt to make a lost connection again failed, while it fails; null once made. */
     private final AtomicReference<String> reconnectFailure = new AtomicReference<>();
+    /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
+    private volatile long reconnectWarnedAt;
     private final Disposable connectionEvents;
 
     /**
@@ -225,7 +229,7 @@ public final class RedisState implements SharedState {
     }
 
     /** Lettuce's news of its connection: one WARN while it cannot make a lost one again, one INFO when it can. */
-    private void observe(Event event) {
+    void observe(Event event) {
         if (closed.get()) {
             return;
         }
@@ -237,10 +241,14 @@ public final class RedisState implements SharedState {
             }
             String why = describe(cause);
             String before = reconnectFailure.getAndSet(why);
+            long now = System.nanoTime();
             if (before == null) {
+                reconnectWarnedAt = now;
                 log.warn("Redis connection lost, and it cannot be made again: {}. Calls fail until it can "
                         + "(it is tried again every second at most)", why);
-            } else if (!before.equals(why)) {
+            } else if (!before.equals(why) && now - reconnectWarnedAt >= REWARN_AFTER.toNanos()) {
+                // a reason that changes, such as refused and timed out in turn while Redis restarts, is told a minute apart
+                reconnectWarnedAt = now;
                 log.warn("Redis connection still cannot be made again, now: {}", why);
             }
         } else if (event instanceof ConnectionActivatedEvent && reconnectFailure.getAndSet(null) != null) {

@@ -203,6 +203,19 @@ class RedisStateTest extends SharedStateContract {
         assertThat(lines.at(Level.INFO)).containsExactly("Redis connection made again");
     }
 
+    @Test
+    void reasonsThatAlternateWhileRedisRestartsAreToldOnceAMinuteNotOnEveryAttempt() {
+        try (RedisState nowhere = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), TIMEOUT, "mpg:", new SimpleMeterRegistry())) {
+            for (int attempt = 1; attempt <= 6; attempt++) {
+                String why = attempt % 2 == 1 ? "Connection refused" : "Connection timed out";
+                java.net.InetSocketAddress redisAt = new java.net.InetSocketAddress("127.0.0.1", 6379);
+                nowhere.observe(new io.lettuce.core.event.connection.ReconnectFailedEvent(redisAt, redisAt,
+                        new io.lettuce.core.RedisConnectionException(why), attempt));
+            }
+        }
+        assertThat(lines.at(Level.WARN)).singleElement().asString().contains("cannot be made again: Connection refused");
+    }
+
     private static long clientIdNamed(io.lettuce.core.api.StatefulRedisConnection<String, String> watching, String name) {
         return java.util.Arrays.stream(watching.sync().clientList().split("\n")).filter(line -> line.contains(" name=" + name + " "))
                 .map(line -> Long.parseLong(line.replaceAll("^id=(\\d+) .*", "$1"))).findFirst().orElseThrow();

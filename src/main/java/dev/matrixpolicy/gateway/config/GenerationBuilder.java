@@ -51,7 +51,7 @@ public final class GenerationBuilder {
             modules.discard(instances.stream()
                     .filter(instance -> previous.stream().flatMap(generation -> generation.modules().stream())
                             .noneMatch(kept -> kept.module() == instance.module()))
-                    .toList());
+                    .toList(), previous);
             throw invalid;
         }
     }

@@ -131,18 +131,25 @@ final class ModuleInstanceFactory {
                 built.add(instance);
             }
         } catch (RuntimeException failed) {
-            discard(fresh);
+            discard(fresh, previous);
             throw failed;
         }
         return List.copyOf(built);
     }
 
-    /** Closes instances built for a generation that will never serve. */
-    void discard(List<ModuleInstance> instances) {
+    /**
+     * Closes instances built for a generation that will never serve, and removes the series they
+     * registered under names {@code serving} does not have (counters an instance registers when built,
+     * timings of a policy list's first read): a refused reload leaves no series of a module that never served.
+     */
+    void discard(List<ModuleInstance> instances, Optional<Generation> serving) {
         for (ModuleInstance instance : instances) {
             instance.close();
             meters.forget(instance.module());
         }
+        Set<String> served = new HashSet<>();
+        serving.ifPresent(generation -> generation.modules().forEach(instance -> served.add(instance.name())));
+        meters.removeSeriesOf(instances.stream().map(ModuleInstance::name).filter(name -> !served.contains(name)).toList());
     }
 
     /**

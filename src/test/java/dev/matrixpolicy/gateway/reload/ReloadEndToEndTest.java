@@ -422,6 +422,18 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadRefusedLeavesNoSeriesOfTheModulesItBuiltForNothing() throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("refused") + audit("http://127.0.0.1:9/audit").replace("name: audit", "name: never-served")
+                + "    - module: no_such_module\n");
+        assertThat(management.post("/actuator/reload", "").status()).isEqualTo(409);
+
+        assertThat(GatewayClient.scrape(port("local.management.port"))).doesNotContain("module=\"never-served\"")
+                .contains("module=\"spammers\"");
+    }
+
+    @Test
     void aRebuiltInstanceReportsItsOwnStateInMetricsNotTheOneItReplaced() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config);

@@ -390,8 +390,7 @@ public final class ServerKeys implements KeyLookup {
                 || now - published.fetchedAt() < Math.max(REFETCH_AFTER.toMillis(), (key.validUntilTs() - published.fetchedAt()) / 4 * 3)) {
             return;
         }
-        if (Stream.of(backoffs.get(serverName), refreshBackoffs.get(serverName))
-                .anyMatch(backoff -> backoff != null && now < backoff.retryAt())) {
+        if (running(backoffs, serverName, now).isPresent() || running(refreshBackoffs, serverName, now).isPresent()) {
             return;
         }
         // Only while most slots for any server are free: a lookup that must wait for a fetch comes first.
@@ -414,11 +413,15 @@ public final class ServerKeys implements KeyLookup {
     }
 
     private void refuseDuringBackoff(String serverName, String keyId) {
-        Backoff backoff = backoffs.get(serverName);
-        if (backoff != null && clock.millis() < backoff.retryAt()) {
+        running(backoffs, serverName, clock.millis()).ifPresent(backoff -> {
             throw new UnauthorizedException("Could not fetch key " + keyId + " of " + serverName
                     + "; its keys will be fetched again at " + Instant.ofEpochMilli(backoff.retryAt()));
-        }
+        });
+    }
+
+    /** The back-off of {@code serverName} in {@code backoffs} (of lookups, or of refreshes), while it runs at {@code now}. */
+    private static Optional<Backoff> running(Map<String, Backoff> backoffs, String serverName, long now) {
+        return Optional.ofNullable(backoffs.get(serverName)).filter(backoff -> now < backoff.retryAt());
     }
 
     /**

@@ -41,6 +41,8 @@ import org.springframework.core.env.PropertySource;
  */
 public final class Reloader {
     private static final Logger log = LoggerFactory.getLogger(Reloader.class);
+    /** The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares. */
+    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
 
     private final Generations generations;
     private final GenerationBuilder builder;
@@ -251,9 +253,6 @@ public final class Reloader {
         }
         return settings;
     }
-
-    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
-
 
     /** The keys whose values differ between two sets of settings, one set lacking it included. */
     static List<String> changed(Map<String, String> before, Map<String, String> after) {

@@ -39,7 +39,6 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     private final List<String> guarded;
     private final JsonMapper json;
     private final MeterRegistry registry;
-    private final RepeatedWarnings warnings = new RepeatedWarnings();
 
     /** The actuator endpoints this filter guards, by their IDs. */
     static final List<String> ENDPOINTS = List.of("reload", "decisions", "sources", "policylists");
@@ -91,11 +90,7 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
         String reason = verdict.name().toLowerCase(Locale.ROOT);
         registry.counter(REFUSALS, "reason", reason).increment();
         if (verdict == Verdict.WRONG_CREDENTIAL) {
-            String peer = PeerAddressValve.of(request).orElse("an unknown address");
-            RepeatedWarnings.Line line = warnings.line(log, peer); // each address named, whoever else guesses
-            line.event().addKeyValue("peer", peer)
-                    .log(line.withOmitted("Admin access refused: a request from {} to {} presented a wrong admin token"),
-                            peer, LogText.quoted(PolicyApiServlet.routedPath(request)));
+            warnRefused(log, request, "Admin access refused: a request from {} to {} presented a wrong admin token");
         }
     }
 

@@ -42,6 +42,27 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
         return !PolicyApiServlet.routedPath(request).startsWith("/v1/");
     }
 
+    /**
+     * Logs each refusal, a WARN line a {@value dev.matrixpolicy.gateway.module.RepeatedWarnings#INTERVAL_SECONDS} s
+     * for each caller's address: only the homeserver calls the API, so any refusal is a module sending
+     * an old token or none, a gateway deployed without its token, or a stranger. The 401 and 403
+     * answers are counted by {@link RequestErrors}.
+     */
+    @Override
+    void refused(HttpServletRequest request, Verdict verdict) {
+        warnRefused(log, request, switch (verdict) {
+            case WRONG_CREDENTIAL -> "API access refused: a request from {} to {} presented a wrong bearer token"
+                    + " (the homeserver's module must send policy-gateway.auth.token)";
+            case NO_CREDENTIAL -> "API access refused: a request from {} to {} presented no bearer token"
+                    + " (the homeserver's module must send policy-gateway.auth.token)";
+            case NOT_LOOPBACK -> "API access refused: a request from {} to {} came from another machine, and without"
+                    + " policy-gateway.auth.token (or token-file) the gateway answers loopback callers only";
+            case NAMED_BY_A_NAME -> "API access refused: a request from {} to {} named the gateway by a name, not as"
+                    + " localhost or by IP address, and without a token that could be a web page's doing";
+            case ADMITTED -> throw new IllegalArgumentException("an admitted request is not refused");
+        });
+    }
+
     @Override
     Optional<String> presented(String authorization) {
         return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())

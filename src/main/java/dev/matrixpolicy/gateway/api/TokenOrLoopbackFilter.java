@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Enumeration;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -23,6 +25,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     private final Supplier<Optional<String>> configured;
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
     /** The configured text last read and its tokens, split once per configuration, not once per request. */
     private volatile Parsed parsed;
 
@@ -145,6 +148,20 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
 
     /** Told of each request refused by the access rule, before it is answered; nothing by default. */
     void refused(HttpServletRequest request, Verdict verdict) {
+    }
+
+    /**
+     * Logs a refusal as one WARN line a {@value RepeatedWarnings#INTERVAL_SECONDS} s for each caller's
+     * address, which it names (and counts those it folded into DEBUG): someone guessing, or a client
+     * left with an old token, is seen in the log without burying it at the request rate.
+     *
+     * @param message the line, whose two {@code {}} are the caller's address and the path it asked for
+     */
+    final void warnRefused(Logger log, HttpServletRequest request, String message) {
+        String peer = PeerAddressValve.of(request).orElse("an unknown address");
+        RepeatedWarnings.Line line = warnings.line(log, peer); // each address named, whoever else guesses
+        line.event().addKeyValue("peer", peer)
+                .log(line.withOmitted(message), peer, LogText.quoted(PolicyApiServlet.routedPath(request)));
     }
 
     /** Headers every answer of a guarded path carries, refusals included; none by default. */

@@ -2,8 +2,10 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.support.GatewayClient;
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import java.io.ByteArrayInputStream;
@@ -19,6 +21,7 @@ import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,6 +39,10 @@ import org.springframework.test.context.ActiveProfiles;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("e2e")
 class ApiContractEndToEndTest {
+    /** The WARN of each refused request, kept off the console (and read by the tests about refusals). */
+    @RegisterExtension
+    final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
+
     private static final String INVITE = """
             {"inviter": "@alice:example.com", "invitee": "@bob:example.org", "room_id": "!room:example.com"}""";
 
@@ -110,11 +117,15 @@ class ApiContractEndToEndTest {
         }
 
         @Test
-        void wrongTokenIs401WithPlainTextBody() {
+        void wrongTokenIs401WithPlainTextBodyAndALogLineNamingTheCaller() {
             Answer answer = new GatewayClient(port, "e2e-secret-tokeN").post("/v1/spam_checker/user_may_invite", INVITE);
 
             assertThat(answer.status()).isEqualTo(401);
             assertThat(answer.contentType()).startsWith("text/plain");
+            assertThat(refusals.all()).as("a WARN, or a DEBUG within 10 s of one from this address")
+                    .singleElement().asString()
+                    .contains("from 127.0.0.1 to \"/v1/spam_checker/user_may_invite\" presented a wrong bearer token")
+                    .doesNotContain("tokeN");
         }
 
         @Test

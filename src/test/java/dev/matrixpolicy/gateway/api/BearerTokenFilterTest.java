@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.config.Generation;
@@ -13,7 +15,7 @@ import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Auth;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.Defaults;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
-import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -36,7 +38,7 @@ import org.springframework.util.unit.DataSize;
  */
 class BearerTokenFilterTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only");
+    final LoggedLines lines = LoggedLines.of(BearerTokenFilter.class, Level.WARN);
 
     @TempDir
     Path secrets;
@@ -160,6 +162,38 @@ class BearerTokenFilterTest {
         status(filter, null, "10.1.2.3");
 
         assertThat(registry.get(RequestErrors.NAME).tag("status", "401").tag("errcode", "none").counter().count()).isEqualTo(2);
+    }
+
+    /** Only the homeserver calls the API: a refusal is a module with an old token or none, or a stranger. */
+    @Test
+    void refusedCallersAreWarnedOfOnceATenSecondsForEachAddressWithoutTheTokensTheyPresented() {
+        BearerTokenFilter filter = filter(new Auth("tok", null));
+
+        for (int guess = 0; guess < 50; guess++) {
+            assertThat(status(filter, "Bearer guess-" + guess, "10.1.2.3")).isEqualTo(401);
+        }
+        assertThat(status(filter, null, "10.1.2.3")).isEqualTo(401);
+        assertThat(status(filter, null, "192.0.2.7")).isEqualTo(401);
+        assertThat(status(filter, "Bearer tok", "10.1.2.3")).isEqualTo(200);
+
+        assertThat(lines.at(Level.WARN)).hasSize(2)
+                .anySatisfy(line -> assertThat(line)
+                        .contains("from 10.1.2.3 to \"/v1/spam_checker/user_may_invite\" presented a wrong bearer token")
+                        .contains("policy-gateway.auth.token"))
+                .anySatisfy(line -> assertThat(line).contains("from 192.0.2.7").contains("presented no bearer token"))
+                .allSatisfy(line -> assertThat(line).doesNotContain("guess"));
+    }
+
+    @Test
+    void withoutATokenARefusedCallerFromAnotherMachineIsWarnedOfWithTheSettingThatWouldAdmitIt() {
+        BearerTokenFilter filter = filter(new Auth("", null));
+
+        assertThat(status(filter, null, "192.0.2.10")).isEqualTo(403);
+
+        assertThat(lines.at(Level.WARN)).containsExactly(
+                "No policy-gateway.auth.token or token-file is configured: answering loopback callers only",
+                "API access refused: a request from 192.0.2.10 to \"/v1/spam_checker/user_may_invite\" came from another"
+                        + " machine, and without policy-gateway.auth.token (or token-file) the gateway answers loopback callers only");
     }
 
     private BearerTokenFilter filter(Auth auth) {

@@ -2,9 +2,11 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.GatewayClient;
-import dev.matrixpolicy.gateway.support.RawHttp;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
+import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.Warnings;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -34,6 +36,10 @@ import org.springframework.test.context.ActiveProfiles;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("e2e")
 class HttpEdgeEndToEndTest {
+    /** The WARN line of each request sent here without the token, kept off the console. */
+    @RegisterExtension
+    final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
+
     private static final String AUTHORIZED = "Authorization: Bearer e2e-secret-token\r\n";
     private static final Pattern NOT_FOUND_COUNT =
             Pattern.compile("(?m)^http_server_requests_seconds_count\\{[^}]*status=\"404\"[^}]*} (\\S+)$");

@@ -2,9 +2,11 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.api.MalformedHttp.Outcome;
 import dev.matrixpolicy.gateway.api.MalformedHttp.Port;
 import dev.matrixpolicy.gateway.support.Gen;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.Warnings;
 import java.time.Duration;
 import java.util.Map;
@@ -27,6 +29,10 @@ import org.springframework.test.context.ActiveProfiles;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("fuzz")
 class HttpFuzzEndToEndTest {
+    /** The WARN line of each request sent here without the token, kept off the console. */
+    @RegisterExtension
+    final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
+
     private static final int REQUESTS = 4000;
     private static final Duration BUDGET = Duration.ofSeconds(40);
 

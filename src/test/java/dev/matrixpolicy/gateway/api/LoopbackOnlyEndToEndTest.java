@@ -32,7 +32,7 @@ import org.springframework.boot.web.server.servlet.context.ServletWebServerAppli
  */
 class LoopbackOnlyEndToEndTest {
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only");
+    static final ExpectedOutput output = ExpectedOutput.warnings("answering loopback callers only", "API access refused");
 
     private static final String CALLBACKS = "GET /v1/callbacks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
 

@@ -2,10 +2,13 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -19,6 +22,10 @@ import org.springframework.test.context.ActiveProfiles;
     "policy-gateway.auth.token=sécret-tökén", "policy-gateway.admin.token=ädmin-tökén"})
 @ActiveProfiles("e2e")
 class NonAsciiTokenEndToEndTest {
+    /** The WARN line of each request sent here without the token, kept off the console. */
+    @RegisterExtension
+    final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
+
     private static final String INVITE = "{\"inviter\": \"@a:example.com\", \"invitee\": \"@b:example.com\", \"room_id\": \"!r:example.com\"}";
 
     @LocalServerPort

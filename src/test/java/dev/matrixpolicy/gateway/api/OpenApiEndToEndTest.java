@@ -2,15 +2,18 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.support.GatewayClient;
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.JsonSchemas;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
@@ -24,6 +27,10 @@ import tools.jackson.databind.JsonNode;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("openapi")
 class OpenApiEndToEndTest {
+    /** The WARN line of each request sent here without the token, kept off the console. */
+    @RegisterExtension
+    final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
+
     @LocalServerPort
     int port;
 

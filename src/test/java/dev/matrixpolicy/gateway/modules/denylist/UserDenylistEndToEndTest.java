@@ -4,9 +4,11 @@ import static dev.matrixpolicy.gateway.support.Fixtures.FEDERATED_INVITE_EVENT;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.matrixpolicy.gateway.support.GatewayClient;
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -27,6 +30,10 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("denylist")
 class UserDenylistEndToEndTest extends GatewayEndToEnd {
+    /** The WARN line of each request sent here without the token, kept off the console. */
+    @RegisterExtension
+    final LoggedLines refusals = LoggedLines.of("dev.matrixpolicy.gateway.api.BearerTokenFilter", Level.DEBUG);
+
     private static final Path USERS_FILE = createUsersFile();
 
     @DynamicPropertySource

@@ -87,8 +87,8 @@ final class Subject {
         Sending sent = sending.get();
         if (shown == null) {
             JsonNode content = sent.content();
-            boolean bodyAlone = !content.has("formatted_body") && !content.path("m.new_content").isObject();
             // a message of a body alone (most are) shows the text already read: nothing is read again
+            boolean bodyAlone = !content.has("formatted_body") && !content.path("m.new_content").isObject();
             shown = bodyAlone ? List.of(text) : shownTexts(content).distinct().toList();
         }
         int rooms = 0;
@@ -103,21 +103,38 @@ final class Subject {
 
     /**
      * The texts a message shows, normalised, each counted on its own: its body (what notifications and
-     * clients without HTML show) and its formatted body's text (what the others show), an edit's new
-     * content in place of its own. Counted together, a sender could vary the one that a reader of the
-     * other never sees, and make each room's copy look new. A text shorter than the rule's
-     * {@code min-length} is not counted, whatever the other is.
+     * clients without HTML show) and its formatted body's text (what the others show), and an edit's
+     * new content's two (what clients that apply edits show; the others show the edit's own). Counted
+     * together, a sender could vary the one that a reader of the other never sees, and make each
+     * room's copy look new. A text shorter than the rule's {@code min-length} is not counted, whatever
+     * the other is.
      */
     private Stream<String> shownTexts(JsonNode content) {
-        JsonNode shownContent = content.path("m.new_content").isObject() ? content.get("m.new_content") : content;
         Stream.Builder<String> texts = Stream.builder();
-        if (shownContent.path("body").isString()) {
-            texts.add(normalised(new RawText(reading.maxScannedLength()).add(shownContent.path("body").stringValue())));
-        }
-        if (shownContent.path("formatted_body").isString()) {
-            texts.add(normalised(new RawText(reading.maxScannedLength()).addHtml(shownContent.path("formatted_body").stringValue())));
+        addShownTexts(content, texts);
+        if (isEdit(content)) {
+            addShownTexts(content.get("m.new_content"), texts);
         }
         return texts.build().filter(shownText -> !shownText.isEmpty());
+    }
+
+    private void addShownTexts(JsonNode content, Stream.Builder<String> texts) {
+        if (content.path("body").isString()) {
+            texts.add(normalised(new RawText(reading.maxScannedLength()).add(content.path("body").stringValue())));
+        }
+        if (content.path("formatted_body").isString()) {
+            texts.add(normalised(new RawText(reading.maxScannedLength()).addHtml(content.path("formatted_body").stringValue())));
+        }
+    }
+
+    /**
+     * Whether clients show this message as an edit of another: {@code m.new_content} with the
+     * {@code m.replace} relation, as the spec defines an edit. Without the relation clients show the
+     * message's own body, whatever {@code m.new_content} holds.
+     */
+    private static boolean isEdit(JsonNode content) {
+        JsonNode relation = content.path("m.relates_to").path("rel_type");
+        return content.path("m.new_content").isObject() && relation.isString() && relation.stringValue().equals("m.replace");
     }
 
     private String normalised(RawText raw) {

@@ -252,6 +252,26 @@ class ContentRulesTest {
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!b:x", edit.formatted("typo fixed in b")))).isInstanceOf(Rejection.class);
     }
 
+    /** Clients show {@code m.new_content} only for an {@code m.replace}; any other message shows its own body. */
+    @Test
+    void newContentWithoutTheReplaceRelationDoesNotHideTheBodyClientsShow() {
+        ContentRules rules = module(repeated(1, 20));
+        String body = "Join my great channel for amazing deals today friends";
+        List<String> disguises = List.of("{}", "{\"body\": \"varied in %s\"}");
+
+        for (String disguise : disguises) {
+            for (String relation : List.of("", ", \"m.relates_to\": {\"rel_type\": \"m.thread\", \"event_id\": \"$t\"}")) {
+                String room = "!" + Math.abs((disguise + relation).hashCode()) + ":x";
+                assertThat(rules.checkEventForSpam(message("@" + room.hashCode() + ":x", room, "{\"body\": \"" + body + "\","
+                        + " \"m.new_content\": " + disguise.formatted(room) + relation + "}")))
+                        .as("the first room").isEqualTo(SpamVerdict.NOT_SPAM);
+                assertThat(rules.checkEventForSpam(message("@" + room.hashCode() + ":x", "!second:x", "{\"body\": \"" + body + "\","
+                        + " \"m.new_content\": " + disguise.formatted("!second:x") + relation + "}")))
+                        .as(disguise + relation).isInstanceOf(Rejection.class);
+            }
+        }
+    }
+
     @Test
     void eventsWithoutTextAreNeverCountedAsRepeated() {
         ContentRules rules = module(repeated(1, 1));

@@ -8,9 +8,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
@@ -284,8 +282,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private static String message(Path file, Exception failed) {
         return switch (failed) {
             case BadEntryException bad -> file + " line " + bad.line + ": " + bad.getMessage() + "; correct the line or remove it";
-            case NoSuchFileException missing -> file + " does not exist: create it, or correct the path";
-            case AccessDeniedException denied -> file + " may not be read by the gateway's user: give it read access";
+            case IOException unreadable -> FileReadProblem.of(file, unreadable);
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
     }

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.ConfigValues;
+import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -199,7 +200,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
             try {
                 hashes = Optional.of(MediaHashes.file(context.instanceName(), field + ".hashes-file", media.hashesFile(), media.reloadInterval()));
             } catch (IOException unreadable) {
-                throw new ModuleConfigurationException(field + ".hashes-file", "cannot read " + media.hashesFile() + ": " + unreadable);
+                throw new ModuleConfigurationException(field + ".hashes-file", FileReadProblem.of(media.hashesFile(), unreadable));
             } catch (IllegalArgumentException invalid) {
                 throw new ModuleConfigurationException(field + ".hashes-file", media.hashesFile() + ": " + invalid.getMessage());
             }

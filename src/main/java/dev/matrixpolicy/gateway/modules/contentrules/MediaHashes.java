@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import java.io.IOException;
@@ -74,8 +75,9 @@ final class MediaHashes implements ListSource, AutoCloseable {
      */
     static MediaHashes file(String instance, String field, Path file, Duration interval) throws IOException {
         Reader reader = new FileReader(file);
+        Set<String> read = parse(reader.readIfChanged()); // before the list's thread starts: a file refused leaves none behind
         MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval);
-        list.hashes = parse(reader.readIfChanged());
+        list.hashes = read;
         list.health.succeeded(Instant.now());
         return list;
     }
@@ -127,9 +129,10 @@ final class MediaHashes implements ListSource, AutoCloseable {
             }
             health.succeeded(Instant.now());
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure failed) {
-            health.failed(description + ": " + failed.getMessage());
-            log.warn("{}: keeping the {} media hashes loaded before; {}: {}", instance, hashes.size(), description,
-                    failed.getMessage());
+            String problem = failed instanceof IOException unreadable && kind.equals("file")
+                    ? FileReadProblem.of(Path.of(location), unreadable) : description + ": " + failed.getMessage();
+            health.failed(problem);
+            log.warn("{}: keeping the {} media hashes loaded before; {}", instance, hashes.size(), problem);
         }
     }
 

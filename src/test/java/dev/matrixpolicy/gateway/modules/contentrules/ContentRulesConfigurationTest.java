@@ -50,6 +50,14 @@ class ContentRulesConfigurationTest {
     }
 
     @Test
+    void aMissingHashesFileIsRefusedInAnAdminsWordsNotAJavaType() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.rules[0].media.hashes-file=/nonexistent/hashes.txt")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.rules[0].media.hashes-file: /nonexistent/hashes.txt does not exist: create it, or correct the path")
+                        .satisfies(failure -> assertThat(failure.getCause().getMessage()).doesNotContain("Exception")));
+    }
+
+    @Test
     void mediaTypesAndTypeWildcardsAreAccepted() {
         runner.withPropertyValues("policy-gateway.modules[0].config.rules[0].media.allowed-types=image/*, Video/MP4, image/svg+xml,"
                         + " application/vnd.oasis.opendocument.text")

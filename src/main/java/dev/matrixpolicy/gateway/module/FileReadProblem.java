@@ -1,0 +1,21 @@
+package dev.matrixpolicy.gateway.module;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Why a file a module reads could not be read, in the words an admin acts on, never a Java type. */
+public final class FileReadProblem {
+    private FileReadProblem() {
+    }
+
+    /** {@code /etc/x does not exist: create it, or correct the path}, and the like. */
+    public static String of(Path file, IOException failed) {
+        return switch (failed) {
+            case NoSuchFileException missing -> file + " does not exist: create it, or correct the path";
+            case AccessDeniedException denied -> file + " may not be read by the gateway's user: give it read access";
+            default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
+        };
+    }
+}

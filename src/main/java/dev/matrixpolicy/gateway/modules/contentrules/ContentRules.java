@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
@@ -253,8 +254,9 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
                 continue;
             }
             if (check.isPresent()) {
-                log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, check.get(), callback.name(),
-                        subject.userId);
+                // a requested username is the client's own text, checked by nothing before this line
+                log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, LogText.escaped(check.get()), callback.name(),
+                        LogText.escaped(subject.userId));
                 return Optional.of(rule);
             }
         }

@@ -8,6 +8,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
@@ -27,6 +28,7 @@ import dev.matrixpolicy.gateway.state.RedisState;
 import dev.matrixpolicy.gateway.state.SharedState;
 import dev.matrixpolicy.gateway.state.StateUnavailableException;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import dev.matrixpolicy.gateway.support.Ports;
 import dev.matrixpolicy.gateway.support.Warnings;
@@ -61,6 +63,10 @@ class ContentRulesTest {
 
     @RegisterExtension
     final Warnings warnings = new Warnings();
+
+    /** The INFO line of each refusal. */
+    @RegisterExtension
+    final LoggedLines matches = LoggedLines.of(ContentRules.class, Level.INFO);
 
     /** The one WARN line a test provokes, kept off the console. */
     @RegisterExtension
@@ -391,6 +397,19 @@ class ContentRulesTest {
         assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:example.com", "{\"body\": \"* hi\", \"m.mentions\": null, "
                 + "\"m.new_content\": {\"body\": \"hi\", \"m.mentions\": {\"user_ids\": [\"@a:x.org\", \"@b:x.org\", \"@c:x.org\"]}}}")))
                 .isInstanceOf(Rejection.class);
+    }
+
+    /** A requested username is the client's own text: no line break in it can write a log line of its own. */
+    @Test
+    void aRequestedUsernameCannotForgeALogLine() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()));
+        String forged = "x\n2026-12-04T21:00:00.000Z ERROR 1 --- [main] forged casino";
+
+        assertThat(rules.checkRegistrationForSpam(new CheckRegistrationForSpam.Args(Optional.empty(), Optional.of(forged),
+                List.of(), Optional.empty()))).isEqualTo(RegistrationBehaviour.DENY);
+
+        assertThat(matches.at(Level.INFO)).singleElement().asString()
+                .endsWith("for @x\\u000A2026-12-04T21:00:00.000Z ERROR 1 --- [main] forged casino:example.com");
     }
 
     @Test

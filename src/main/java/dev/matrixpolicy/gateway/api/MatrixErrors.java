@@ -85,7 +85,7 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
             case HttpMessageNotReadableException unreadable -> describe(RequestBodyReader.unreadable(unreadable.getMostSpecificCause()));
             case ErrorResponse rejected when rejected.getStatusCode().is4xxClientError() -> rejectedByFramework(rejected);
             default -> {
-                log.error("Unexpected error while answering a policy request", failure);
+                log.error("Unexpected error while answering a request", failure);
                 yield forStatus(HttpStatus.INTERNAL_SERVER_ERROR.value());
             }
         };

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.config;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
+import dev.matrixpolicy.gateway.module.MeterChanges;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;
@@ -30,8 +31,8 @@ class GatewayConfiguration {
     }
 
     @Bean
-    InstanceMeters instanceMeters(MeterRegistry meterRegistry) {
-        return new InstanceMeters(meterRegistry);
+    InstanceMeters instanceMeters(MeterRegistry meterRegistry, MeterChanges changes) {
+        return new InstanceMeters(meterRegistry, changes);
     }
 
     @Bean

@@ -104,8 +104,8 @@ public final class Generations implements AutoCloseable {
         // so a replacement with the same name registers its own rather than finding the old ones.
         Collection<PolicyModule> before = distinctModules(replaced.generation);
         Collection<PolicyModule> after = distinctModules(next);
-        before.stream().filter(module -> !contains(after, module)).forEach(meters::forget);
-        after.stream().filter(module -> !contains(before, module)).forEach(meters::bind);
+        meters.replace(before.stream().filter(module -> !contains(after, module)).toList(),
+                after.stream().filter(module -> !contains(before, module)).toList());
         replaced.retire();
         return replaced.generation;
     }

@@ -18,13 +18,21 @@ import java.util.Map;
  */
 public final class InstanceMeters {
     private final MeterRegistry registry;
+    private final MeterChanges changes;
     private final Map<PolicyModule, List<MeterBinder>> binders = new IdentityHashMap<>();
     private final Map<PolicyModule, List<Meter>> registered = new IdentityHashMap<>();
     /** The meters added by the binders running on this thread now. */
     private final ThreadLocal<List<Meter>> binding = new ThreadLocal<>();
 
+    /** For a registry no scrape reads while it changes (tests, a registry other than Prometheus'). */
     public InstanceMeters(MeterRegistry registry) {
+        this(registry, new MeterChanges());
+    }
+
+    /** @param changes what scrapes of {@code registry} read under, so that none sees an instance replaced halfway */
+    public InstanceMeters(MeterRegistry registry, MeterChanges changes) {
         this.registry = registry;
+        this.changes = changes;
         registry.config().onMeterAdded(meter -> {
             List<Meter> added = binding.get();
             if (added != null) {
@@ -38,6 +46,17 @@ public final class InstanceMeters {
         if (!collected.isEmpty()) {
             binders.put(module, List.copyOf(collected));
         }
+    }
+
+    /**
+     * Removes the meters of the instances that stop serving and registers those of the instances that
+     * start, as one change: a scrape sees the meters of the ones or of the others, never both or neither.
+     */
+    public void replace(Collection<PolicyModule> stopping, Collection<PolicyModule> starting) {
+        changes.change(() -> {
+            stopping.forEach(this::forget);
+            starting.forEach(this::bind);
+        });
     }
 
     /** Registers the meters of an instance that starts serving. */

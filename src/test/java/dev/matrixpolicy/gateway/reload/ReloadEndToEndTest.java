@@ -114,6 +114,37 @@ class ReloadEndToEndTest {
         assertThat(counter("policy_config_reloads_total", "reloaded")).isEqualTo(1.0);
     }
 
+    /** Each reload rebuilds the denylist under its name, replacing its meters with ones of the same names and tags. */
+    @Test
+    void prometheusScrapesDuringReloadsThatRebuildAModuleUnderItsNameAllSucceedWithItsSeries() throws Exception {
+        Path config = write("gateway.yml", denylist("refusal 0"));
+        start(config, "--policy-gateway.reload.watch=false");
+        AtomicBoolean reloading = new AtomicBoolean(true);
+        Future<Integer> reloads = Executors.newVirtualThreadPerTaskExecutor().submit(() -> {
+            int count = 0;
+            while (reloading.get()) {
+                write("gateway.yml", denylist("refusal " + ++count));
+                assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+            }
+            return count;
+        });
+        List<String> failed = new ArrayList<>();
+        int scrapes = 0;
+        try {
+            for (long end = System.nanoTime() + Duration.ofSeconds(3).toNanos(); System.nanoTime() < end; scrapes++) {
+                Answer scrape = management.get("/actuator/prometheus");
+                if (scrape.status() != 200 || !scrape.body().contains("module=\"spammers\"")) {
+                    failed.add(scrape.status() + " " + scrape.body().lines().findFirst().orElse(""));
+                }
+            }
+        } finally {
+            reloading.set(false);
+        }
+
+        assertThat(reloads.get()).as("reloads during the scrapes").isGreaterThan(5);
+        assertThat(failed).as("of %d scrapes", scrapes).isEmpty();
+    }
+
     @Test
     void aBrokenFileLeavesTheOldChainsServingAndSaysWhyUntilAGoodOneArrives(CapturedOutput output) throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));

@@ -27,6 +27,8 @@ abstract class PollingSource implements PolicySource {
     private final ScheduledExecutorService thread;
     private volatile Status status = Status.STARTING;
     private volatile boolean redeliver;
+    /** Set before the read in progress is interrupted: what that read throws then is the closing, not the source. */
+    private volatile boolean closed;
     /** The SHA-256 of the content whose rules were last handed over; empty before the first. */
     private byte[] lastGoodDigest = new byte[0];
 
@@ -118,6 +120,9 @@ abstract class PollingSource implements PolicySource {
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
         } catch (Exception | Error failed) {
+            if (closed) { // cut short by close(): an HTTP body's read ends "closed" or with the interruption as its cause
+                return;
+            }
             // An Error too: one that escaped would end this source's schedule for good, silently, while its
             // status still showed the last success. A read that ran out of memory is retried at the next check.
             String error = Status.describe(failed);
@@ -152,6 +157,7 @@ abstract class PollingSource implements PolicySource {
 
     @Override
     public void close() {
+        closed = true;
         thread.shutdownNow();
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);

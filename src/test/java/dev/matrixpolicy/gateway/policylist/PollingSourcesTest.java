@@ -26,12 +26,15 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.test.system.CapturedOutput;
 
 /** File and URL sources: read when changed, and their last good rules kept when they fail. */
 class PollingSourcesTest {
@@ -299,6 +302,44 @@ class PollingSourcesTest {
             assertThat(source.status().lastSuccess()).isEmpty();
             assertThat(updates).isEmpty();
         }
+    }
+
+    /** A reload closes the instance it replaces, in the middle of a slow read: the source did not fail. */
+    @Test
+    void aReadCutShortByClosingTheSourceIsNoFailure(CapturedOutput logged) throws Exception {
+        CountDownLatch reading = new CountDownLatch(1);
+        PollingSource source = new PollingSource("remote", Duration.ofHours(1), Clock.systemUTC()) {
+            @Override
+            Read readIfChanged() throws IOException {
+                reading.countDown();
+                try {
+                    Thread.sleep(Duration.ofMinutes(1)); // a list server sending its body slowly
+                } catch (InterruptedException interrupted) {
+                    throw new IOException("closed", interrupted); // as the JDK's HTTP client's body stream does
+                }
+                return Read.UNCHANGED;
+            }
+
+            @Override
+            void took() {
+            }
+
+            @Override
+            void forget() {
+            }
+
+            @Override
+            String location() {
+                return "https://lists.example/bans.txt";
+            }
+        };
+        source.start((from, rules, skipped) -> updates.add(rules));
+        assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
+
+        source.close();
+
+        assertThat(source.status().lastError()).isEmpty();
+        assertThat(logged.getAll()).doesNotContain("could not be read");
     }
 
     @Test

@@ -52,6 +52,10 @@ public final class Generations implements AutoCloseable {
     private final Set<Held> finishing = ConcurrentHashMap.newKeySet();
     /** Closings handed to {@link #closer} that have not finished; guarded by {@link #settled}. */
     private int closing;
+    /** Whether {@link #close()} began: no generation serves after that. Guarded by {@link #swaps}. */
+    private boolean closed;
+    /** Held by a swap and by the start of {@link #close()}, so that no swap comes after the serving generation retired. */
+    private final Object swaps = new Object();
     private final Object settled = new Object();
 
     /**
@@ -98,16 +102,26 @@ public final class Generations implements AutoCloseable {
      * @return the generation replaced
      */
     public Generation swap(Generation next) {
-        hold(next);
-        Held replaced = current.getAndSet(new Held(next));
-        // The meters follow at once: those of modules that stop serving go, then the newcomers' come,
-        // so a replacement with the same name registers its own rather than finding the old ones.
-        Collection<PolicyModule> before = distinctModules(replaced.generation);
-        Collection<PolicyModule> after = distinctModules(next);
-        meters.replace(before.stream().filter(module -> !contains(after, module)).toList(),
-                after.stream().filter(module -> !contains(before, module)).toList());
-        replaced.retire();
-        return replaced.generation;
+        synchronized (swaps) {
+            if (closed) { // a reload that ran into the shutdown: the modules it built are closed here, or nobody would
+                Collection<PolicyModule> serving = distinctModules(current.get().generation);
+                Map<PolicyModule, ModuleInstance> built = new IdentityHashMap<>();
+                next.modules().stream().filter(instance -> !contains(serving, instance.module()))
+                        .forEach(instance -> built.putIfAbsent(instance.module(), instance));
+                built.values().forEach(Generations::closeQuietly);
+                throw new IllegalStateException("the gateway is shutting down: the configuration is not applied");
+            }
+            hold(next);
+            Held replaced = current.getAndSet(new Held(next));
+            // The meters follow at once: those of modules that stop serving go, then the newcomers' come,
+            // so a replacement with the same name registers its own rather than finding the old ones.
+            Collection<PolicyModule> before = distinctModules(replaced.generation);
+            Collection<PolicyModule> after = distinctModules(next);
+            meters.replace(before.stream().filter(module -> !contains(after, module)).toList(),
+                    after.stream().filter(module -> !contains(before, module)).toList());
+            replaced.retire();
+            return replaced.generation;
+        }
     }
 
     private static boolean contains(Collection<PolicyModule> modules, PolicyModule module) {
@@ -121,7 +135,10 @@ public final class Generations implements AutoCloseable {
      */
     @Override
     public void close() {
-        current.get().retire();
+        synchronized (swaps) {
+            closed = true;
+            current.get().retire();
+        }
         long deadline = System.nanoTime() + shutdownWait.toNanos();
         awaitSettled(deadline);
         for (Held late : List.copyOf(finishing)) {

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
@@ -170,6 +171,21 @@ class GenerationsTest {
         generations.close();
 
         assertThat(delivered).containsExactlyElementsOf(accepted);
+    }
+
+    /** A reload the file watcher began before the shutdown, ending after it began. */
+    @Test
+    void aSwapAfterShutdownBeganIsRefusedAndClosesTheModulesOnlyItHeld() {
+        ModuleInstance kept = module("kept");
+        Generations generations = new Generations(generation(1, kept), meters, Runnable::run, Duration.ofSeconds(1));
+        generations.close();
+        assertThat(closedNow()).containsExactly("kept");
+
+        assertThatThrownBy(() -> generations.swap(generation(2, kept, module("late"))))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("shutting down");
+
+        assertThat(closedNow()).as("each closed once, the late one too").containsExactlyInAnyOrder("kept", "late");
+        assertThat(generations.current().number()).isEqualTo(1);
     }
 
     @Test

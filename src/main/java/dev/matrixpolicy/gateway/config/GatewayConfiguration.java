@@ -30,6 +30,12 @@ class GatewayConfiguration {
         return parent -> new UnknownKeyCheck(new UnitsRequired(parent, PropertiesFailureAnalyzer.ROOT), PropertiesFailureAnalyzer.ROOT);
     }
 
+    /** What meter changes and Prometheus scrapes take turns under. */
+    @Bean
+    MeterChanges meterChanges() {
+        return new MeterChanges();
+    }
+
     @Bean
     InstanceMeters instanceMeters(MeterRegistry meterRegistry, MeterChanges changes) {
         return new InstanceMeters(meterRegistry, changes);

@@ -5,14 +5,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The registry Prometheus scrapes, which Spring Boot's own would otherwise be, read between meter changes. */
+/** The registry Prometheus scrapes, which Spring Boot's own would otherwise be, read between meter changes ({@link MeterChanges}). */
 @Configuration(proxyBeanMethods = false)
 class MetricsConfiguration {
-
-    @Bean
-    MeterChanges meterChanges() {
-        return new MeterChanges();
-    }
 
     /** Spring Boot's Prometheus auto-configuration takes this one in place of its own. */
     @Bean

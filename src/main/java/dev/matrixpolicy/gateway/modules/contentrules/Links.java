@@ -1,7 +1,13 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -126,7 +132,7 @@ record Links(Set<String> urls, Set<String> hosts) {
      * be read ({@code [::1]}).
      */
     static String host(String rest) {
-        String authority = percentDecoded(rest.substring(0, endOfAuthority(rest, 0)));
+        String authority = asHostsAreRead(percentDecoded(rest.substring(0, endOfAuthority(rest, 0))));
         authority = authority.substring(authority.lastIndexOf('@') + 1).replace((char) IDEOGRAPHIC_FULL_STOP, '.');
         int end = 0;
         while (end < authority.length() && isHostCharacter(authority.charAt(end))) {
@@ -147,24 +153,65 @@ record Links(Set<String> urls, Set<String> hosts) {
         return end;
     }
 
-    /** {@code text} with each {@code %XX} of an ASCII character decoded, in lower case. */
+    /**
+     * {@code text} with its percent-escapes decoded as a browser decodes a host's: the bytes of each
+     * run of escapes read as UTF-8 ({@code %EF%BD%82} is {@code ｂ}), ASCII ones in lower case; a run
+     * that is not UTF-8 keeps its escapes of other bytes as written.
+     */
     static String percentDecoded(String text) {
         if (text.indexOf('%') < 0) {
             return text;
         }
         StringBuilder decoded = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            int high = i + 2 < text.length() && c == '%' ? Character.digit(text.charAt(i + 1), 16) : -1;
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        int runStart = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            int high = i + 2 < text.length() && text.charAt(i) == '%' ? Character.digit(text.charAt(i + 1), 16) : -1;
             int low = high >= 0 ? Character.digit(text.charAt(i + 2), 16) : -1;
-            if (low >= 0 && high < 8) {
-                decoded.append(Character.toLowerCase((char) (high * 16 + low)));
+            if (low >= 0) {
+                if (run.size() == 0) {
+                    runStart = i;
+                }
+                run.write(high * 16 + low);
                 i += 2;
-            } else {
-                decoded.append(c);
+                continue;
+            }
+            if (run.size() > 0) {
+                decoded.append(utf8OrAsWritten(run.toByteArray(), text.substring(runStart, i)));
+                run.reset();
+            }
+            if (i < text.length()) {
+                decoded.append(text.charAt(i));
             }
         }
         return decoded.toString();
+    }
+
+    private static String utf8OrAsWritten(byte[] bytes, String written) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString().toLowerCase(Locale.ROOT);
+        } catch (CharacterCodingException notUtf8) { // each ASCII byte decoded, the others left escaped
+            StringBuilder ascii = new StringBuilder(written.length());
+            for (int b = 0; b < bytes.length; b++) {
+                ascii.append(bytes[b] >= 0 ? String.valueOf(Character.toLowerCase((char) bytes[b])) : written.substring(3 * b, 3 * b + 3));
+            }
+            return ascii.toString();
+        }
+    }
+
+    /**
+     * A host as a browser maps it before it looks it up (UTS #46, in the main): compatibility forms
+     * folded ({@code ｂ} is {@code b}), what shows as nothing dropped (a soft hyphen), lower case.
+     * Folding the text does that for a host written out; one written in escapes is decoded after it.
+     */
+    private static String asHostsAreRead(String authority) {
+        if (authority.chars().allMatch(c -> c < 0x80)) {
+            return authority;
+        }
+        StringBuilder mapped = new StringBuilder(authority.length());
+        Normalizer.normalize(authority, Normalizer.Form.NFKC).codePoints().filter(codePoint -> !Normaliser.isInvisible(codePoint))
+                .forEach(mapped::appendCodePoint);
+        return mapped.toString().toLowerCase(Locale.ROOT);
     }
 
     private static boolean endsUrl(char c) {

@@ -66,6 +66,11 @@ final class Normaliser {
     private static final String LEET_FROM = "01345789";
     private static final String LEET_TO = "oieastbg";
     private static final int COMBINING_GRAPHEME_JOINER = 0x034F;
+    /** What normalisation makes a space: white space, a space separator (no-break ones too) or a control. */
+    static boolean isSpace(int codePoint) {
+        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint);
+    }
+
     /**
      * Whether a character renders as nothing, and is dropped: the format characters (zero-width
      * space and joiners, soft hyphen, bidirectional controls, tags...), the combining grapheme
@@ -94,7 +99,7 @@ final class Normaliser {
         this.leet = leet;
         this.bmp = confusables ? BMP_CONFUSABLES : BMP;
         for (char c = 0; c < 0x80; c++) {
-            ascii[c] = Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c) ? ' ' : (char) fold(c);
+            ascii[c] = isSpace(c) ? ' ' : (char) fold(c);
         }
     }
 
@@ -152,7 +157,7 @@ final class Normaliser {
 
     /** Steps 2 to 5 on one code point, the plain way. */
     private void foldOther(int codePoint, Output out) {
-        if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
+        if (isSpace(codePoint)) {
             out.space();
         } else if (!isInvisible(codePoint)) {
             out.append(fold(codePoint));
@@ -262,7 +267,7 @@ final class Normaliser {
         for (int c = 0; c < 0x10000; c++) {
             if (Character.isSurrogate((char) c)) {
                 folds[c] = OTHER;
-            } else if (Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
+            } else if (isSpace(c)) {
                 folds[c] = ' ';
             } else if (isInvisible(c)) {
                 folds[c] = DROPPED;

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.IntUnaryOperator;
 import org.jsoup.nodes.Entities;
 
 /**
@@ -100,43 +101,69 @@ final class RawText {
     /**
      * The gathered text, links of HTML parts last; at most the cap, plus a few characters of
      * separators. Worked out once; not a copy.
+     *
+     * <p>The shares go by the parts' lengths, which is what a part shows at most. When a part was cut
+     * at its share while another showed less than its own (markup, invisible characters, runs of
+     * white space), the parts are read once more, the unused share handed to those cut.
      */
     CharSequence text() {
         if (text != null) {
             return text;
         }
-        int[] shares = shares();
+        int[] shares = shares(part -> parts.get(part).source().length());
+        int[] shown = read(shares);
+        int unused = cap - Arrays.stream(shown).sum();
+        boolean[] cut = new boolean[parts.size()];
+        for (int part = 0; part < cut.length; part++) {
+            cut[part] = shown[part] == shares[part] && shares[part] < parts.get(part).source().length();
+        }
+        if (unused > 0 && anyOf(cut)) {
+            read(shares(part -> cut[part] ? parts.get(part).source().length() : shown[part]));
+        }
+        return text;
+    }
+
+    private static boolean anyOf(boolean[] values) {
+        for (boolean value : values) {
+            if (value) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Reads every part up to its share into {@link #text}, links last; returns what each part showed. */
+    private int[] read(int[] shares) {
         text = new StringBuilder(Arrays.stream(shares).sum() + parts.size());
+        hrefs.clear();
+        int[] shown = new int[parts.size()];
         for (int i = 0; i < parts.size(); i++) {
             if (!text.isEmpty()) {
                 text.append('\n');
             }
             Part part = parts.get(i);
-            if (part.html()) {
-                readHtml(part.source(), shares[i]);
-            } else {
-                appendVisible(part.source(), 0, part.source().length(), shares[i], false);
-            }
+            spaced = false;
+            shown[i] = part.html() ? readHtml(part.source(), shares[i]) : appendVisible(part.source(), 0, part.source().length(), shares[i]);
         }
         for (String href : hrefs) {
             text.append('\n').append(href);
         }
-        return text;
+        return shown;
     }
 
     /**
-     * Each part's share of the cap: the shortest parts first, each getting its length or an equal
-     * share of what is left, whichever is less.
+     * Each part's share of the cap, by what it asks for: the smallest asks first, each getting what it
+     * asks or an equal share of what is left, whichever is less (max-min fairness).
      */
-    private int[] shares() {
-        Integer[] shortestFirst = new Integer[parts.size()];
-        Arrays.setAll(shortestFirst, i -> i);
-        Arrays.sort(shortestFirst, (a, b) -> Integer.compare(parts.get(a).source().length(), parts.get(b).source().length()));
+    private int[] shares(IntUnaryOperator asks) {
+        Integer[] smallestFirst = new Integer[parts.size()];
+        Arrays.setAll(smallestFirst, i -> i);
+        Arrays.sort(smallestFirst, (a, b) -> Integer.compare(asks.applyAsInt(a), asks.applyAsInt(b)));
         int[] shares = new int[parts.size()];
         int left = cap;
-        for (int k = 0; k < shortestFirst.length; k++) {
-            int part = shortestFirst[k];
-            shares[part] = Math.min(parts.get(part).source().length(), left / (shortestFirst.length - k));
+        for (int k = 0; k < smallestFirst.length; k++) {
+            int part = smallestFirst[k];
+            shares[part] = Math.min(asks.applyAsInt(part), left / (smallestFirst.length - k));
             left -= shares[part];
         }
         return shares;
@@ -144,31 +171,25 @@ final class RawText {
 
     /**
      * Appends the characters of {@code source[from, to)} that show, up to {@code most} of them;
-     * returns how many it appended.
+     * returns how many it appended. What shows as nothing is neither counted nor appended: the
+     * characters {@link Normaliser#isInvisible} drops, and each white space after another (a run shows
+     * as one, in HTML, and normalisation makes it one anyway), so that neither fills the cap.
      */
-    private int appendVisible(String source, int from, int to, int most, boolean html) {
+    private int appendVisible(String source, int from, int to, int most) {
         int appended = 0;
-        int run = from; // the start of the visible characters not appended yet, appended a run at a time
+        int run = from; // the start of the characters not appended yet, appended a run at a time
         int i = from;
         while (i < to && appended < most) {
             char c = source.charAt(i);
-            if (c < 0x80) { // no ASCII character is invisible: the usual text, at a compare or two a character
-                boolean space = isHtmlSpace(c);
-                if (!(html && space && spaced)) { // HTML shows a run of white space as one
-                    appended++;
-                }
-                spaced = space;
-                i++;
-                continue;
-            }
-            int codePoint = source.codePointAt(i);
-            int next = i + Character.charCount(codePoint);
-            if (Normaliser.isInvisible(codePoint)) {
+            int codePoint = c < 0x80 ? c : source.codePointAt(i);
+            int next = i + (c < 0x80 ? 1 : Character.charCount(codePoint));
+            boolean space = c < 0x80 ? c <= ' ' || c == 0x7F : Normaliser.isSpace(codePoint);
+            if (space ? spaced : c >= 0x80 && Normaliser.isInvisible(codePoint)) {
                 text.append(source, run, i);
                 run = next;
             } else {
                 appended += next - i;
-                spaced = false;
+                spaced = space;
             }
             i = next;
         }
@@ -180,7 +201,7 @@ final class RawText {
      * Reads an HTML part until {@code share} characters of text (links included) have come out of it.
      * A tag (or a reference) that the part ends in is not read: a cut link could name another host.
      */
-    private void readHtml(String html, int share) {
+    private int readHtml(String html, int share) {
         spaced = false;
         int end = html.length();
         int produced = 0;
@@ -190,7 +211,7 @@ final class RawText {
             if (c == '<' && i + 1 < end && startsTag(html.charAt(i + 1))) {
                 int close = tagEnd(html, i);
                 if (close < 0) {
-                    return;
+                    return produced;
                 }
                 String name = tagName(html, i + 1, close);
                 if (!name.isEmpty()) { // not a comment, whose href= is no link
@@ -209,22 +230,23 @@ final class RawText {
                     i = afterEndTag(html, i, name); // what it holds is never shown
                 }
             } else if (c == '&') {
-                int before = text.length();
-                i = reference(html, i, end, text);
-                produced += text.length() - before;
+                StringBuilder decoded = new StringBuilder(2);
+                i = reference(html, i, end, decoded, false);
+                // &#8203; and &nbsp;&nbsp; show as what they stand for: nothing, and one space
+                produced += appendVisible(decoded.toString(), 0, decoded.length(), share - produced);
             } else {
                 int run = i + 1; // up to the next tag or reference
                 while (run < end && html.charAt(run) != '<' && html.charAt(run) != '&') {
                     run++;
                 }
-                int appended = appendVisible(html, i, run, share - produced, true);
-                produced += appended;
+                produced += appendVisible(html, i, run, share - produced);
                 if (produced >= share) {
-                    return;
+                    return produced;
                 }
                 i = run;
             }
         }
+        return produced;
     }
 
     /**
@@ -261,23 +283,49 @@ final class RawText {
             }
             return -1;
         }
-        // a quoted attribute value runs to its closing quote, '>' and '<' inside it included, as HTML tokenises it
-        for (int i = start + 1, length = html.length(); i < length; i++) {
+        char kind = html.charAt(start + 1);
+        if (kind == '!' || kind == '?') { // a bogus comment (a doctype too): no attributes, up to the first '>'
+            return html.indexOf('>', start + 2);
+        }
+        // attributes as HTML tokenises them: a quoted value runs to its closing quote, '>' and '<' inside it
+        // included; an '=' starts a value only after an attribute's name, not in a name or an unquoted value
+        int length = html.length();
+        int i = start + 2;
+        while (i < length && !isHtmlSpace(html.charAt(i)) && html.charAt(i) != '/' && html.charAt(i) != '>') {
+            i++; // the tag's name
+        }
+        while (i < length) {
             char c = html.charAt(i);
             if (c == '>') {
                 return i;
             }
-            if (c == '=') {
-                int value = i + 1;
-                while (value < length && isHtmlSpace(html.charAt(value))) {
-                    value++;
+            if (isHtmlSpace(c) || c == '/') {
+                i++;
+                continue;
+            }
+            i++; // an attribute's name, whose first character may be '='
+            while (i < length && !isHtmlSpace(html.charAt(i)) && "/>=".indexOf(html.charAt(i)) < 0) {
+                i++;
+            }
+            while (i < length && isHtmlSpace(html.charAt(i))) {
+                i++;
+            }
+            if (i >= length || html.charAt(i) != '=') {
+                continue; // no value
+            }
+            i++;
+            while (i < length && isHtmlSpace(html.charAt(i))) {
+                i++;
+            }
+            if (i < length && (html.charAt(i) == '"' || html.charAt(i) == '\'')) {
+                int close = html.indexOf(html.charAt(i), i + 1);
+                if (close < 0) {
+                    return -1; // the value runs to the end: a browser shows nothing after it either
                 }
-                if (value < length && (html.charAt(value) == '"' || html.charAt(value) == '\'')) {
-                    int close = html.indexOf(html.charAt(value), value + 1);
-                    if (close < 0) {
-                        return -1; // the value runs to the end: a browser shows nothing after it either
-                    }
-                    i = close;
+                i = close + 1;
+            } else {
+                while (i < length && !isHtmlSpace(html.charAt(i)) && html.charAt(i) != '>') {
+                    i++; // an unquoted value: quotes and '=' in it are its own
                 }
             }
         }
@@ -421,7 +469,7 @@ final class RawText {
         StringBuilder decoded = new StringBuilder(value.length());
         for (int i = 0; i < value.length(); ) {
             if (value.charAt(i) == '&') {
-                i = reference(value, i, value.length(), decoded);
+                i = reference(value, i, value.length(), decoded, true);
             } else {
                 decoded.append(value.charAt(i++));
             }
@@ -431,62 +479,76 @@ final class RawText {
 
     /**
      * Decodes the character reference at {@code at} (an {@code &}), ending before {@code end}, into
-     * {@code out}, or keeps the {@code &}; returns where to go on.
+     * {@code out}, or keeps the {@code &}; returns where to go on. As the HTML standard decodes them:
+     * a number ends at its last digit, with or without its {@code ;} ({@code &#97irdrop} is
+     * {@code airdrop}); a name needs its {@code ;}, except the legacy names HTML 4 had (the longest
+     * of them that the text starts with: {@code &aacutesino} is {@code ásino}), and those only in
+     * text, not in an attribute value when a letter, digit or {@code =} follows ({@code ?a=1&copy=2}).
+     *
+     * @param inAttribute whether the reference is in an attribute value
      */
-    private static int reference(String html, int at, int end, StringBuilder out) {
+    private static int reference(String html, int at, int end, StringBuilder out, boolean inAttribute) {
         // looked for past letters and digits only, and a few of them: many '&' cost no more than text.
         // A number's leading zeros are passed over whatever their count, as a browser reads them; the
         // text after an '&' that turns out no reference is read as text once more, up to the next '&'.
-        int prefixEnd = at + 1; // after "#" or "#x" for a number
-        if (prefixEnd < end && html.charAt(prefixEnd) == '#') {
-            prefixEnd++;
-            if (prefixEnd < end && (html.charAt(prefixEnd) == 'x' || html.charAt(prefixEnd) == 'X')) {
-                prefixEnd++;
+        if (at + 1 < end && html.charAt(at + 1) == '#') {
+            boolean hex = at + 2 < end && (html.charAt(at + 2) == 'x' || html.charAt(at + 2) == 'X');
+            int radix = hex ? 16 : 10;
+            int digits = at + (hex ? 3 : 2);
+            int significant = digits;
+            while (significant < end && html.charAt(significant) == '0') {
+                significant++;
             }
+            int last = significant;
+            while (last < Math.min(end, significant + MAX_REFERENCE) && html.charAt(last) < 0x80
+                    && Character.digit(html.charAt(last), radix) >= 0) {
+                last++;
+            }
+            String decoded = last == digits ? "" : decodeNumber(html.substring(significant, last), radix);
+            if (decoded.isEmpty()) {
+                out.append('&');
+                return at + 1;
+            }
+            out.append(decoded);
+            return last < end && html.charAt(last) == ';' ? last + 1 : last;
         }
-        int significant = prefixEnd;
-        while (prefixEnd > at + 1 && significant + 1 < end && html.charAt(significant) == '0' && html.charAt(significant + 1) != ';') {
-            significant++;
-        }
-        int semicolon = significant;
-        while (semicolon < Math.min(end, significant + MAX_REFERENCE) && isNameCharacter(html.charAt(semicolon))) {
+        int semicolon = at + 1;
+        while (semicolon < Math.min(end, at + 1 + MAX_REFERENCE) && isNameCharacter(html.charAt(semicolon))) {
             semicolon++;
         }
-        String decoded = semicolon < end && html.charAt(semicolon) == ';'
-                ? decodeName(html.substring(at + 1, prefixEnd) + html.substring(significant, semicolon)) : "";
-        if (decoded.isEmpty()) {
+        String name = html.substring(at + 1, semicolon);
+        if (semicolon < end && html.charAt(semicolon) == ';' && Entities.isNamedEntity(name)) {
+            out.append(Entities.getByName(name));
+            return semicolon + 1;
+        }
+        String legacy = name.isEmpty() ? "" : Entities.findPrefix(name);
+        int after = at + 1 + legacy.length();
+        boolean keptAsWritten = inAttribute && after < end && (isNameCharacter(html.charAt(after)) || html.charAt(after) == '=');
+        if (legacy.isEmpty() || !Entities.isBaseNamedEntity(legacy) || keptAsWritten) {
             out.append('&');
             return at + 1;
         }
-        out.append(decoded);
-        return semicolon + 1;
+        out.append(Entities.getByName(legacy));
+        return after < end && html.charAt(after) == ';' ? after + 1 : after;
     }
 
     private static boolean isNameCharacter(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
-    /**
-     * The character of a reference's name: {@code #65} or {@code #x41}, or a name of the HTML
-     * standard ({@code period}, two code points for some); nothing when it names none.
-     */
-    private static String decodeName(String name) {
-        if (name.startsWith("#")) {
-            boolean hex = name.startsWith("#x") || name.startsWith("#X");
-            String digits = name.substring(hex ? 2 : 1);
-            int radix = hex ? 16 : 10;
-            if (digits.isEmpty() || !digits.chars().allMatch(digit -> digit < 0x80 && Character.digit(digit, radix) >= 0)) {
-                return "";
-            }
-            if (digits.length() > 8) { // leading zeros were passed over: past U+10FFFF
-                return "";
-            }
-            long codePoint = Long.parseLong(digits, radix);
-            if (codePoint >= 0x80 && codePoint <= 0x9F && WINDOWS_1252[(int) codePoint - 0x80] != 0) {
-                return String.valueOf(WINDOWS_1252[(int) codePoint - 0x80]);
-            }
-            return codePoint <= Character.MAX_CODE_POINT ? Character.toString((int) codePoint) : "";
+    /** The character a number names, written in {@code radix} without leading zeros; nothing when it names none. */
+    private static String decodeNumber(String digits, int radix) {
+        if (digits.isEmpty()) { // &#0; and &#x00: U+FFFD to a browser, which shows as a character
+            return "\uFFFD";
         }
-        return Entities.getByName(name);
+        if (digits.length() > 8) { // past U+10FFFF
+            return "\uFFFD";
+        }
+        long codePoint = Long.parseLong(digits, radix);
+        if (codePoint >= 0x80 && codePoint <= 0x9F && WINDOWS_1252[(int) codePoint - 0x80] != 0) {
+            return String.valueOf(WINDOWS_1252[(int) codePoint - 0x80]);
+        }
+        return codePoint <= Character.MAX_CODE_POINT && !(codePoint >= 0xD800 && codePoint <= 0xDFFF)
+                ? Character.toString((int) codePoint) : "\uFFFD";
     }
 }

@@ -570,6 +570,16 @@ class ContentRulesTest {
             assertThat(denied.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
         }
         assertThat(denied.checkEventForSpam(body("see https://bit%2Ely/x"))).isInstanceOf(Rejection.class);
+        // escapes of UTF-8, which a browser decodes and maps: an ideographic full stop, a fullwidth b, a soft hyphen
+        for (String escaped : List.of("https://bit%E3%80%82ly/abc", "https://%EF%BD%82it.ly/abc", "https://bi%C2%ADt.ly/x",
+                "https://BIT%2ELY/x")) {
+            assertThat(denied.checkEventForSpam(body("see " + escaped))).as(escaped).isInstanceOf(Rejection.class);
+            String html = JSON.createObjectNode().put("body", "click")
+                    .put("formatted_body", "<a href=\"" + escaped + "\">click</a>").toString();
+            assertThat(denied.checkEventForSpam(message(SPAMMER, "!r:x", html))).as("href " + escaped).isInstanceOf(Rejection.class);
+        }
+        assertThat(denied.checkEventForSpam(body("see https://bit%FF.ly/x and https://bit%E3%80.ly/"))).as("not UTF-8")
+                .isEqualTo(SpamVerdict.NOT_SPAM);
 
         ContentRules allowed = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
                 new ContentRulesConfig.Links(List.of("example.org"), List.of(), null), null, null, null));

@@ -37,14 +37,56 @@ class TextMatchingTest {
                 "airdrop, airdrop, airdrop, airdrop");
         assertThat(read("<p>one</p><p>two</p>three<br/>four<li>five")).isEqualTo("one two three four five");
         assertThat(read("c&alpha;sino &Eacute;t&eacute; it&apos;s &#x1F600; &#65;&#x42; &bogus; &#xZZ; & &amp")).isEqualTo(
-                "casino ete it's 😀 ab &bogus; &#xzz; & &amp");
+                "casino ete it's 😀 ab &bogus; &#xzz; & &");
         assertThat(read("spam&period;example&colon; fr&#0000000101;e &CounterClockwiseContourIntegral;"))
                 .as("every name of the HTML standard, and zeros before a number").isEqualTo("spam.example: free \u2233");
         assertThat(new RawText(64).addHtml("&NotEqualTilde;").text().toString()).as("two code points").isEqualTo("\u2242\u0338");
-        assertThat(read("&#" + "0".repeat(40) + "104;ttps://evil.example &#x" + "0".repeat(40) + "68;i &#x110000;"))
-                .as("any number of zeros, as a browser reads them").isEqualTo("https://evil.example hi &#x110000;");
+        assertThat(read("&#" + "0".repeat(40) + "104;ttps://evil.example &#x" + "0".repeat(40) + "68;i &#x110000; &#0;"))
+                .as("any number of zeros, as a browser reads them").isEqualTo("https://evil.example hi \uFFFD \uFFFD");
         assertThat(read("<a href=\"https://spam.example/&amp;x\">here</a><!-- href=https://not.a.link -->"))
                 .isEqualTo("here https://spam.example/&x");
+    }
+
+    /** A browser decodes a number without its ';', and a legacy name (HTML 4's) too, except in an attribute before '=' or a letter. */
+    @Test
+    void referencesWithoutTheirSemicolonAreDecodedWhereABrowserDecodesThem() {
+        assertThat(read("&#97irdrop &#x61irdrop c&aacutesino &ampx &notit; &copy2026")).isEqualTo("airdrop airdrop casino &x ¬it; ©2026");
+        assertThat(read("&aacut &zwj &bogus &#")).as("no legacy name, or none of its prefixes").isEqualTo("&aacut &zwj &bogus &#");
+        assertThat(read("<a href=\"https&#58//bit&#46ly/x\">click</a>")).isEqualTo("click https://bit.ly/x");
+        assertThat(read("<a href=\"https://spam.example/?a=1&copy=2&not_x&amp\">x</a>"))
+                .isEqualTo("x https://spam.example/?a=1&copy=2¬_x&");
+    }
+
+    /** Attributes as the HTML tokenizer splits them: an '=' in a tag's name or an unquoted value starts no quoted value. */
+    @Test
+    void anEqualsSignOutsideAnAttributesValueHidesNoTextAfterTheTag() {
+        assertThat(read("<b a=x=\">airdrop")).isEqualTo("airdrop");
+        assertThat(read("<b=\">airdrop")).isEqualTo("airdrop");
+        assertThat(read("<!x=\">airdrop <?x=\">casino")).isEqualTo("airdrop casino");
+        assertThat(read("<b a=x=\">see <a href=https://bit.ly/x>x</a>")).isEqualTo("see x https://bit.ly/x");
+        assertThat(read("<b title=\"a > b\">airdrop</b>")).as("a quoted value's '>'").isEqualTo("airdrop");
+        assertThat(read("<b title=\"never closed>airdrop")).as("a browser shows nothing either").isEmpty();
+    }
+
+    /** What shows as nothing, or as one space, takes no room in the scan, however it is written. */
+    @Test
+    void invisibleCharactersAndRunsOfWhiteSpaceWrittenAnyWayLeaveTheWordsAfterThemInTheScan() {
+        for (String padding : List.of("&#8203;", "&ZeroWidthSpace;", "&shy;", "&#32;", "&nbsp;", " ", "\u00A0", "\u200B", "<b></b>")) {
+            assertThat(read(padding.repeat(20_000) + "airdrop")).as(padding).isEqualTo("airdrop");
+        }
+        assertThat(normaliser.normalise(new RawText(16384).add(" ".repeat(20_000) + "airdrop").text())).as("a plain body")
+                .isEqualTo("airdrop");
+        assertThat(RawText.shownLength("&#8203;".repeat(2001) + "hi")).isEqualTo(2);
+    }
+
+    /** Each part is read up to a fair share of the cap; a share a part does not fill is the longer parts'. */
+    @Test
+    void theShareOfTheScanAPartDoesNotFillGoesToTheOthers() {
+        String body = "x".repeat(12_000) + " airdrop";
+
+        CharSequence text = new RawText(16384).add(body).addHtml("<b></b>".repeat(2000) + "hi").text();
+
+        assertThat(normaliser.normalise(text)).endsWith("airdrop hi");
     }
 
     private String read(String html) {

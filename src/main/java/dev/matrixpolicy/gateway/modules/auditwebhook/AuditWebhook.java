@@ -82,6 +82,12 @@ final class AuditWebhook implements PolicyModule {
     private final Counter deliveredTotal;
     private final Map<DropReason, Counter> droppedTotal = new EnumMap<>(DropReason.class);
     private final AtomicBoolean closing = new AtomicBoolean();
+    /**
+     * The instance a reload built to replace this one, which takes over the records still queued when
+     * this one closes; the latest, when refused reloads built others before it. Only the old instance
+     * refers to the new one, so no chain of closed instances stays in the heap.
+     */
+    private volatile AuditWebhook successor;
     /** Set while the queue refuses records, so that a flood of drops logs one line, not one per record. */
     private final AtomicBoolean full = new AtomicBoolean();
     private final AtomicLong droppedSinceFull = new AtomicLong();
@@ -251,14 +257,32 @@ final class AuditWebhook implements PolicyModule {
         line.event().log(line.withOmitted("audit webhook '{}': {}"), instanceName, what);
     }
 
+    /** Makes {@code next}, built by a reload to serve in this one's place, the taker of this one's queue. */
+    void handOnTo(AuditWebhook next) {
+        successor = next;
+    }
+
     /**
-     * Stops accepting records, lets the senders deliver what is queued for up to
-     * {@code shutdown-grace}, then stops them and counts every record left as dropped.
+     * Stops accepting records. When a reload replaced this instance with one that serves, hands the
+     * records still queued on to it (its queue's bound applies), so that a reload loses none; the
+     * senders finish the deliveries in flight. Otherwise (shutdown, the entry removed) lets the
+     * senders deliver what is queued. Either way for up to {@code shutdown-grace}, then stops them and
+     * counts every record left as dropped.
      */
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
+        }
+        AuditWebhook next = successor;
+        if (next != null && !next.closing.get()) {
+            List<Pending> queued = new ArrayList<>();
+            queue.drainTo(queued);
+            queued.forEach(next::offer);
+            if (!queued.isEmpty()) {
+                log.info("audit webhook '{}' handed {} queued record(s) on to the instance that replaced it", instanceName,
+                        queued.size());
+            }
         }
         long shutdownDropsBefore = count(DropReason.SHUTDOWN);
         long deadline = System.nanoTime() + shutdownGrace.toNanos();

@@ -36,10 +36,13 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
     public PolicyModule create(AuditWebhookConfig config, ModuleContext context) {
         checkUrl(config.url());
         Set<CallbackType<?, ?, ?>> callbacks = callbacks(config.callbacks());
-        return AuditWebhook.start(context.instanceName(), callbacks,
+        AuditWebhook webhook = AuditWebhook.start(context.instanceName(), callbacks,
                 new AuditRecords(context.serverName(), config.includeStateEvents()),
                 new WebhookDelivery(config, context),
                 config, context.meterRegistry(), context::bindMeters);
+        context.predecessor().filter(AuditWebhook.class::isInstance).map(AuditWebhook.class::cast)
+                .ifPresent(predecessor -> predecessor.handOnTo(webhook));
+        return webhook;
     }
 
     private static void checkUrl(URI url) {

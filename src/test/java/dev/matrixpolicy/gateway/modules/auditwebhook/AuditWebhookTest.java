@@ -30,12 +30,15 @@ import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -365,6 +368,41 @@ class AuditWebhookTest {
         assertThat(dropped("shutdown")).isZero();
     }
 
+    /** A reload replacing the instance, behind a webhook slower than the records come: none is lost to the short grace. */
+    @Test
+    void aReloadHandsTheRecordsStillQueuedOnToTheInstanceThatReplacesIt() {
+        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(50)));
+        AuditWebhook replaced = start(Map.of("shutdown-grace", "100ms"));
+        for (int i = 0; i < 20; i++) {
+            call(replaced, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        AuditWebhook successor = start(Map.of("max-attempts", "4"), Optional.of(replaced));
+
+        replaced.close();
+
+        eventually(() -> assertThat(delivered()).isEqualTo(20));
+        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit")))).hasSize(20);
+        assertThat(dropped("shutdown")).isZero();
+        assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line).contains("handed").contains("on to the instance that replaced it"));
+        successor.close();
+    }
+
+    /** A reload refused after it built the successor: the instance that goes on serving delivers its queue itself. */
+    @Test
+    void aSuccessorThatNeverServedTakesNoRecords() {
+        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(20)));
+        AuditWebhook serving = start(Map.of("shutdown-grace", "10s"));
+        start(Map.of("max-attempts", "4"), Optional.of(serving)).close();
+        for (int i = 0; i < 10; i++) {
+            call(serving, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        serving.close();
+
+        assertThat(delivered()).isEqualTo(10);
+        assertThat(dropped("shutdown")).isZero();
+    }
+
     @Test
     void shutdownCountsWhatItCouldNotDeliverWithinTheGracePeriod() {
         AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "shutdown-grace", "300ms"));
@@ -397,10 +435,17 @@ class AuditWebhookTest {
 
     /** Test defaults: short backoffs and grace so that tests are quick; any key may be overridden. */
     private AuditWebhook start(Map<String, String> settings) {
+        return start(settings, Optional.empty());
+    }
+
+    /** @param predecessor the instance a reload replaces with this one */
+    private AuditWebhook start(Map<String, String> settings, Optional<PolicyModule> predecessor) {
         AuditWebhookConfig config = ModuleConfigs.bind(AuditWebhookConfig.class, Map.of("url", webhook.baseUrl() + "/audit",
                 "initial-backoff", "10ms", "max-backoff", "100ms", "shutdown-grace", "500ms"), settings);
-        AuditWebhook module = (AuditWebhook) new AuditWebhookModuleType()
-                .create(config, new ModuleContext("audit", "example.com", registry));
+        // the queue gauge of the first instance only: as InstanceMeters binds a successor's after the predecessor's went
+        Consumer<MeterBinder> meters = predecessor.isPresent() ? binder -> { } : binder -> binder.bindTo(registry);
+        AuditWebhook module = (AuditWebhook) new AuditWebhookModuleType().create(config, new ModuleContext("audit", "example.com",
+                registry, meters, (file, fingerprint) -> { }, predecessor));
         started.add(module);
         return module;
     }

@@ -263,31 +263,31 @@ final class AuditWebhook implements PolicyModule {
     }
 
     /**
-     * Stops accepting records. When a reload replaced this instance with one that serves, hands the
-     * records still queued on to it (its queue's bound applies), so that a reload loses none; the
-     * senders finish the deliveries in flight. Otherwise (shutdown, the entry removed) lets the
-     * senders deliver what is queued. Either way for up to {@code shutdown-grace}, then stops them and
-     * counts every record left as dropped.
+     * Stops accepting records, lets the senders deliver what is queued for up to
+     * {@code shutdown-grace}, then stops them. What is still queued then goes on to the instance a
+     * reload replaced this one with, if that one serves (its queue's bound applies), so that a reload
+     * loses no record however slow the webhook; otherwise (shutdown, the entry removed) it is
+     * dropped. The deliveries still in flight are aborted and counted as dropped.
      */
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        long shutdownDropsBefore = count(DropReason.SHUTDOWN);
+        long deadline = System.nanoTime() + shutdownGrace.toNanos();
+        for (Thread sender : senders) {
+            joinUntil(sender, deadline);
+        }
         AuditWebhook next = successor;
         if (next != null && !next.closing.get()) {
             List<Pending> queued = new ArrayList<>();
-            queue.drainTo(queued);
+            queue.drainTo(queued); // before the senders stop: none takes another record
             queued.forEach(next::offer);
             if (!queued.isEmpty()) {
                 log.info("audit webhook '{}' handed {} queued record(s) on to the instance that replaced it", instanceName,
                         queued.size());
             }
-        }
-        long shutdownDropsBefore = count(DropReason.SHUTDOWN);
-        long deadline = System.nanoTime() + shutdownGrace.toNanos();
-        for (Thread sender : senders) {
-            joinUntil(sender, deadline);
         }
         if (senders.stream().anyMatch(Thread::isAlive)) {
             senders.forEach(Thread::interrupt);

@@ -368,11 +368,14 @@ class AuditWebhookTest {
         assertThat(dropped("shutdown")).isZero();
     }
 
-    /** A reload replacing the instance, behind a webhook slower than the records come: none is lost to the short grace. */
+    /**
+     * A reload replacing the instance, behind a webhook slower than the records come: what the grace
+     * did not deliver goes on to the successor; only the delivery in flight at its end is lost.
+     */
     @Test
-    void aReloadHandsTheRecordsStillQueuedOnToTheInstanceThatReplacesIt() {
+    void aReloadHandsTheRecordsStillQueuedAtTheEndOfTheGraceOnToTheInstanceThatReplacesIt() {
         webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(50)));
-        AuditWebhook replaced = start(Map.of("shutdown-grace", "100ms"));
+        AuditWebhook replaced = start(Map.of("shutdown-grace", "200ms"));
         for (int i = 0; i < 20; i++) {
             call(replaced, OnUserRegistration.TYPE, REGISTRATION);
         }
@@ -380,9 +383,9 @@ class AuditWebhookTest {
 
         replaced.close();
 
-        eventually(() -> assertThat(delivered()).isEqualTo(20));
-        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit")))).hasSize(20);
-        assertThat(dropped("shutdown")).isZero();
+        eventually(() -> assertThat(delivered() + dropped("shutdown")).isEqualTo(20));
+        assertThat(dropped("shutdown")).as("the one delivery in flight when the grace ended, at most").isLessThanOrEqualTo(1);
+        assertThat(delivered()).isGreaterThanOrEqualTo(19);
         assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line).contains("handed").contains("on to the instance that replaced it"));
         successor.close();
     }

@@ -244,12 +244,12 @@ public final class RedisState implements SharedState {
             long now = System.nanoTime();
             if (before == null) {
                 reconnectWarnedAt = now;
-                log.warn("Redis connection lost, and it cannot be made again: {}. Calls fail until it can "
-                        + "(it is tried again every second at most)", why);
+                log.warn("Redis connection lost, and reconnecting failed: {}. Calls fail until a reconnection succeeds "
+                        + "(tried every second at most)", why);
             } else if (!before.equals(why) && now - reconnectWarnedAt >= REWARN_AFTER.toNanos()) {
                 // a reason that changes, such as refused and timed out in turn while Redis restarts, is told a minute apart
                 reconnectWarnedAt = now;
-                log.warn("Redis connection still cannot be made again, now: {}", why);
+                log.warn("Redis reconnection still failing, now: {}", why);
             }
         } else if (event instanceof ConnectionActivatedEvent && reconnectFailure.getAndSet(null) != null) {
             log.info("Redis connection made again");

@@ -30,7 +30,7 @@ class RedisStateTest extends SharedStateContract {
      */
     @RegisterExtension
     static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for",
-            "Redis connection lost, and it cannot be made again", "Redis connection still cannot be made again",
+            "Redis connection lost, and reconnecting failed", "Redis reconnection still failing",
             "Internal stack size exceeded");
 
     @RegisterExtension
@@ -199,7 +199,7 @@ class RedisStateTest extends SharedStateContract {
             await().atMost(Duration.ofSeconds(5)).until(() -> !lines.at(Level.INFO).isEmpty());
         }
         assertThat(lines.at(Level.WARN)).as("one WARN an outage, however many attempts fail").singleElement().asString()
-                .startsWith("Redis connection lost, and it cannot be made again: NOAUTH");
+                .startsWith("Redis connection lost, and reconnecting failed: NOAUTH");
         assertThat(lines.at(Level.INFO)).containsExactly("Redis connection made again");
     }
 
@@ -213,7 +213,7 @@ class RedisStateTest extends SharedStateContract {
                         new io.lettuce.core.RedisConnectionException(why), attempt));
             }
         }
-        assertThat(lines.at(Level.WARN)).singleElement().asString().contains("cannot be made again: Connection refused");
+        assertThat(lines.at(Level.WARN)).singleElement().asString().contains("reconnecting failed: Connection refused");
     }
 
     private static long clientIdNamed(io.lettuce.core.api.StatefulRedisConnection<String, String> watching, String name) {

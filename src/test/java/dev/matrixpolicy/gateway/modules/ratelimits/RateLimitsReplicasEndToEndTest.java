@@ -30,7 +30,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 class RateLimitsReplicasEndToEndTest {
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("failed on", "Redis connection lost, and it cannot be made again");
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed on", "Redis connection lost, and reconnecting failed");
 
     private static final String TOKEN = "rate-limits-token";
     private static final String EVENTS = "/v1/spam_checker/check_event_for_spam";

@@ -102,39 +102,34 @@ final class RawText {
      * The gathered text, links of HTML parts last; at most the cap, plus a few characters of
      * separators. Worked out once; not a copy.
      *
-     * <p>The shares go by the parts' lengths, which is what a part shows at most. When a part was cut
-     * at its share while another showed less than its own (markup, invisible characters, runs of
-     * white space), the parts are read once more, the unused share handed to those cut.
+     * <p>When the parts' lengths exceed the cap together, each is first read on its own up to the
+     * cap, to learn how much it shows (less than its length when it holds markup, invisible
+     * characters or runs of white space), and the shares go by that: a part mostly markup leaves
+     * the rest of its share to the others.
      */
     CharSequence text() {
         if (text != null) {
             return text;
         }
-        int[] shares = shares(part -> parts.get(part).source().length());
-        int[] shown = read(shares);
-        int unused = cap - Arrays.stream(shown).sum();
-        boolean[] cut = new boolean[parts.size()];
-        for (int part = 0; part < cut.length; part++) {
-            cut[part] = shown[part] == shares[part] && shares[part] < parts.get(part).source().length();
-        }
-        if (unused > 0 && anyOf(cut)) {
-            read(shares(part -> cut[part] ? parts.get(part).source().length() : shown[part]));
+        long total = parts.stream().mapToLong(part -> part.source().length()).sum();
+        if (total <= cap || parts.size() == 1) {
+            read(shares(part -> parts.get(part).source().length()));
+        } else {
+            int[] alone = new int[parts.size()];
+            Arrays.fill(alone, cap);
+            int[] shown = read(alone);
+            read(shares(part -> shown[part]));
         }
         return text;
     }
 
-    private static boolean anyOf(boolean[] values) {
-        for (boolean value : values) {
-            if (value) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Reads every part up to its share into {@link #text}, links last; returns what each part showed. */
     private int[] read(int[] shares) {
-        text = new StringBuilder(Arrays.stream(shares).sum() + parts.size());
+        long most = 0;
+        for (int part = 0; part < shares.length; part++) {
+            most += Math.min(shares[part], parts.get(part).source().length());
+        }
+        text = new StringBuilder((int) Math.min(most + parts.size(), Integer.MAX_VALUE - 8));
         hrefs.clear();
         int[] shown = new int[parts.size()];
         for (int i = 0; i < parts.size(); i++) {
@@ -284,7 +279,9 @@ final class RawText {
             return -1;
         }
         char kind = html.charAt(start + 1);
-        if (kind == '!' || kind == '?') { // a bogus comment (a doctype too): no attributes, up to the first '>'
+        boolean endTag = kind == '/' && start + 2 < html.length() && isAsciiLetter(html.charAt(start + 2));
+        if (kind == '!' || kind == '?' || (kind == '/' && !endTag)) {
+            // a bogus comment (a doctype, </ x>): no attributes, up to the first '>'
             return html.indexOf('>', start + 2);
         }
         // attributes as HTML tokenises them: a quoted value runs to its closing quote, '>' and '<' inside it
@@ -334,7 +331,11 @@ final class RawText {
 
     /** Whether a {@code <} followed by {@code next} starts a tag, as the HTML standard says. */
     private static boolean startsTag(char next) {
-        return (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') || next == '/' || next == '!' || next == '?';
+        return isAsciiLetter(next) || next == '/' || next == '!' || next == '?';
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
     /** The lower-cased name of the tag between {@code from} and {@code to}, an end tag's too; empty for a comment. */

@@ -66,6 +66,7 @@ class TextMatchingTest {
         assertThat(read("<b a=x=\">see <a href=https://bit.ly/x>x</a>")).isEqualTo("see x https://bit.ly/x");
         assertThat(read("<b title=\"a > b\">airdrop</b>")).as("a quoted value's '>'").isEqualTo("airdrop");
         assertThat(read("<b title=\"never closed>airdrop")).as("a browser shows nothing either").isEmpty();
+        assertThat(read("</ x=\"y>airdrop\"> </>casino")).as("</ and no letter: a bogus comment").isEqualTo("airdrop\"> casino");
     }
 
     /** What shows as nothing, or as one space, takes no room in the scan, however it is written. */
@@ -87,6 +88,8 @@ class TextMatchingTest {
         CharSequence text = new RawText(16384).add(body).addHtml("<b></b>".repeat(2000) + "hi").text();
 
         assertThat(normaliser.normalise(text)).endsWith("airdrop hi");
+        CharSequence wide = new RawText(16384).add("\uD83D\uDE00".repeat(6000) + " airdrop").addHtml("<b></b>".repeat(2000) + "hi").text();
+        assertThat(wide.toString()).as("characters of two code units").endsWith("airdrop\nhi");
     }
 
     private String read(String html) {

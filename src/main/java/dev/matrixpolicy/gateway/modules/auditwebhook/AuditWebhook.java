@@ -12,7 +12,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import java.util.function.Consumer;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,6 +28,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,10 +85,10 @@ final class AuditWebhook implements PolicyModule {
     private final AtomicBoolean closing = new AtomicBoolean();
     /**
      * The instance a reload built to replace this one, which takes over the records still queued when
-     * this one closes; the latest, when refused reloads built others before it. Only the old instance
-     * refers to the new one, so no chain of closed instances stays in the heap.
+     * this one closes; the latest, when refused reloads built others before it. Weak: one a refused
+     * reload closed is not kept in the heap by this one, and a serving one is kept by its generation.
      */
-    private volatile AuditWebhook successor;
+    private volatile WeakReference<AuditWebhook> successor = new WeakReference<>(null);
     /** Set while the queue refuses records, so that a flood of drops logs one line, not one per record. */
     private final AtomicBoolean full = new AtomicBoolean();
     private final AtomicLong droppedSinceFull = new AtomicLong();
@@ -259,15 +260,27 @@ final class AuditWebhook implements PolicyModule {
 
     /** Makes {@code next}, built by a reload to serve in this one's place, the taker of this one's queue. */
     void handOnTo(AuditWebhook next) {
-        successor = next;
+        successor = new WeakReference<>(next);
+    }
+
+    /**
+     * The instance serving in this one's place: its successor, or that one's when it closes too (two
+     * reloads within a grace); null when none serves (a refused reload's, or the gateway stopping).
+     */
+    private AuditWebhook serving() {
+        AuditWebhook next = successor.get();
+        while (next != null && next.closing.get()) {
+            next = next.successor.get();
+        }
+        return next;
     }
 
     /**
      * Stops accepting records, lets the senders deliver what is queued for up to
      * {@code shutdown-grace}, then stops them. What is still queued then goes on to the instance a
-     * reload replaced this one with, if that one serves (its queue's bound applies), so that a reload
-     * loses no record however slow the webhook; otherwise (shutdown, the entry removed) it is
-     * dropped. The deliveries still in flight are aborted and counted as dropped.
+     * reload replaced this one with, if one serves (its queue's bound applies: a full one drops them
+     * as {@code queue_full}); otherwise (shutdown, the entry removed) it is dropped. The deliveries
+     * still in flight are aborted and counted as dropped.
      */
     @Override
     public void close() {
@@ -279,8 +292,8 @@ final class AuditWebhook implements PolicyModule {
         for (Thread sender : senders) {
             joinUntil(sender, deadline);
         }
-        AuditWebhook next = successor;
-        if (next != null && !next.closing.get()) {
+        AuditWebhook next = serving();
+        if (next != null) {
             List<Pending> queued = new ArrayList<>();
             queue.drainTo(queued); // before the senders stop: none takes another record
             queued.forEach(next::offer);
@@ -306,7 +319,7 @@ final class AuditWebhook implements PolicyModule {
                 .map(reason -> reason.tag() + "=" + count(reason))
                 .collect(Collectors.joining(", ", "{", "}"));
         if (undelivered == 0) {
-            log.info("audit webhook '{}' stopped; every queued record was delivered ({})", instanceName, totals);
+            log.info("audit webhook '{}' stopped; every queued record was delivered or handed on ({})", instanceName, totals);
         } else {
             log.warn("audit webhook '{}' stopped; {} records still queued or in flight after the shutdown grace of {} "
                     + "were dropped ({})", instanceName, undelivered, WorstCase.format(shutdownGrace), totals);

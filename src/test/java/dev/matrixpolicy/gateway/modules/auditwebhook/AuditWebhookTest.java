@@ -390,11 +390,11 @@ class AuditWebhookTest {
         successor.close();
     }
 
-    /** A reload refused after it built the successor: the instance that goes on serving delivers its queue itself. */
+    /** A reload refused after it built the successor: what the grace leaves is dropped, not given to an instance that never served. */
     @Test
     void aSuccessorThatNeverServedTakesNoRecords() {
-        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(20)));
-        AuditWebhook serving = start(Map.of("shutdown-grace", "10s"));
+        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(100)));
+        AuditWebhook serving = start(Map.of("shutdown-grace", "250ms"));
         start(Map.of("max-attempts", "4"), Optional.of(serving)).close();
         for (int i = 0; i < 10; i++) {
             call(serving, OnUserRegistration.TYPE, REGISTRATION);
@@ -402,8 +402,28 @@ class AuditWebhookTest {
 
         serving.close();
 
-        assertThat(delivered()).isEqualTo(10);
-        assertThat(dropped("shutdown")).isZero();
+        assertThat(dropped("shutdown")).isPositive();
+        assertThat(delivered() + dropped("shutdown")).isEqualTo(10);
+        assertThat(lines.at(Level.INFO)).noneSatisfy(line -> assertThat(line).contains("on to the instance that replaced it"));
+    }
+
+    /** Two reloads within the first instance's grace: its queue goes to the instance serving now. */
+    @Test
+    void recordsLeftAfterTwoQuickReloadsGoToTheInstanceServingNow() {
+        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(50)));
+        AuditWebhook first = start(Map.of("shutdown-grace", "150ms"));
+        for (int i = 0; i < 20; i++) {
+            call(first, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        AuditWebhook second = start(Map.of("max-attempts", "4"), Optional.of(first));
+        AuditWebhook third = start(Map.of("max-attempts", "5"), Optional.of(second));
+        second.close();
+
+        first.close();
+
+        eventually(() -> assertThat(delivered() + dropped("shutdown")).isEqualTo(20));
+        assertThat(dropped("shutdown")).as("the delivery in flight when the grace ended, at most").isLessThanOrEqualTo(1);
+        third.close();
     }
 
     @Test

@@ -100,29 +100,33 @@ public final class Generations implements AutoCloseable {
      * Makes {@code next} the serving generation, atomically, and retires the one it replaces.
      *
      * @return the generation replaced
+     * @throws IllegalStateException when {@link #close()} began: {@code next} never serves, and the
+     *                               modules only it holds are closed
      */
     public Generation swap(Generation next) {
+        Map<PolicyModule, ModuleInstance> built = new IdentityHashMap<>();
         synchronized (swaps) {
-            if (closed) { // a reload that ran into the shutdown: the modules it built are closed here, or nobody would
-                Collection<PolicyModule> serving = distinctModules(current.get().generation);
-                Map<PolicyModule, ModuleInstance> built = new IdentityHashMap<>();
-                next.modules().stream().filter(instance -> !contains(serving, instance.module()))
-                        .forEach(instance -> built.putIfAbsent(instance.module(), instance));
-                built.values().forEach(Generations::closeQuietly);
-                throw new IllegalStateException("the gateway is shutting down: the configuration is not applied");
+            if (!closed) {
+                hold(next);
+                Held replaced = current.getAndSet(new Held(next));
+                // The meters follow at once: those of modules that stop serving go, then the newcomers' come,
+                // so a replacement with the same name registers its own rather than finding the old ones.
+                Collection<PolicyModule> before = distinctModules(replaced.generation);
+                Collection<PolicyModule> after = distinctModules(next);
+                meters.replace(before.stream().filter(module -> !contains(after, module)).toList(),
+                        after.stream().filter(module -> !contains(before, module)).toList());
+                replaced.retire();
+                return replaced.generation;
             }
-            hold(next);
-            Held replaced = current.getAndSet(new Held(next));
-            // The meters follow at once: those of modules that stop serving go, then the newcomers' come,
-            // so a replacement with the same name registers its own rather than finding the old ones.
-            Collection<PolicyModule> before = distinctModules(replaced.generation);
-            Collection<PolicyModule> after = distinctModules(next);
-            meters.replace(before.stream().filter(module -> !contains(after, module)).toList(),
-                    after.stream().filter(module -> !contains(before, module)).toList());
-            replaced.retire();
-            return replaced.generation;
+            // a reload that ran into the shutdown: the modules it built are closed here, or nobody would
+            Collection<PolicyModule> serving = distinctModules(current.get().generation);
+            next.modules().stream().filter(instance -> !contains(serving, instance.module()))
+                    .forEach(instance -> built.putIfAbsent(instance.module(), instance));
         }
+        built.values().forEach(Generations::closeQuietly); // outside the lock: a closing may take seconds
+        throw new IllegalStateException("the gateway is shutting down: the configuration is not applied");
     }
+
 
     private static boolean contains(Collection<PolicyModule> modules, PolicyModule module) {
         return modules.stream().anyMatch(candidate -> candidate == module);

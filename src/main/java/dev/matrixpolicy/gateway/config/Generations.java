@@ -294,7 +294,9 @@ public final class Generations implements AutoCloseable {
                     how.accept(() -> {
                         try {
                             unheld.forEach(Generations::closeQuietly);
-                            meters.removeSeriesOf(namesGone(unheld, this));
+                            synchronized (swaps) { // no swap between the names worked out and their series removed
+                                meters.removeSeriesOf(namesGone(unheld, this));
+                            }
                         } finally {
                             signal(1);
                         }

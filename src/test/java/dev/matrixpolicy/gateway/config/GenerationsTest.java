@@ -188,6 +188,23 @@ class GenerationsTest {
         assertThat(generations.current().number()).isEqualTo(1);
     }
 
+    /** A reload removes an entry, the next adds it back before the removed instance's closing ran. */
+    @Test
+    void aNameConfiguredAgainBeforeTheOldInstanceClosedKeepsTheNewInstancesSeries() {
+        List<Runnable> closings = new ArrayList<>();
+        PolicyModule removed = closing("list");
+        PolicyModule returning = closing("list");
+        meters.keep(removed, List.of(meters -> Gauge.builder("policy.module.entries", () -> 1).tag("module", "list").register(meters)));
+        meters.keep(returning, List.of(meters -> Gauge.builder("policy.module.entries", () -> 2).tag("module", "list").register(meters)));
+        Generations generations = new Generations(generation(1, instance("list", removed)), meters, closings::add, Duration.ofSeconds(1));
+        generations.swap(generation(2, module("other")));
+        generations.swap(generation(3, module("other2"), instance("list", returning)));
+
+        closings.forEach(Runnable::run); // the first removal's closing, late
+
+        assertThat(registry.get("policy.module.entries").tag("module", "list").gauge().value()).isEqualTo(2.0);
+    }
+
     @Test
     void aReplacementWithTheSameNameReportsItsOwnStateNotTheOldOnes() {
         AtomicInteger oldSize = new AtomicInteger(1);

@@ -25,7 +25,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     private final Supplier<Optional<String>> configured;
-    private final RepeatedWarnings warnings = new RepeatedWarnings();
+    /** By address, which a caller chooses: at most 20 WARN lines a 10 s in all. */
+    private final RepeatedWarnings warnings = RepeatedWarnings.atMost(20);
     /** The configured text last read and its tokens, split once per configuration, not once per request. */
     private volatile Parsed parsed;
 

@@ -184,6 +184,18 @@ class BearerTokenFilterTest {
                 .allSatisfy(line -> assertThat(line).doesNotContain("guess"));
     }
 
+    /** A client rotating its address through an IPv6 prefix cannot write a WARN line for each request. */
+    @Test
+    void refusalsFromEverChangingAddressesAreAtMostTwentyWarningsATenSeconds() {
+        BearerTokenFilter filter = filter(new Auth("tok", null));
+
+        for (int address = 0; address < 500; address++) {
+            assertThat(status(filter, "Bearer guess", "2001:db8::" + Integer.toHexString(address))).isEqualTo(401);
+        }
+
+        assertThat(lines.at(Level.WARN)).hasSize(20);
+    }
+
     @Test
     void withoutATokenARefusedCallerFromAnotherMachineIsWarnedOfWithTheSettingThatWouldAdmitIt() {
         BearerTokenFilter filter = filter(new Auth("", null));

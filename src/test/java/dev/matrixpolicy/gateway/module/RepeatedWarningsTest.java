@@ -42,6 +42,23 @@ class RepeatedWarningsTest {
         assertThat(logs.at(Level.DEBUG)).hasSize(1_998);
     }
 
+    /** Kinds an outsider chooses (an address for each request): their WARN lines together are bounded too. */
+    @Test
+    void withABudgetAtMostThatManyKindsWarnAnIntervalAndTheNextWarningCountsTheRest() {
+        RepeatedWarnings addresses = new RepeatedWarnings(now::get, 3);
+        for (int address = 0; address < 1_000; address++) {
+            RepeatedWarnings.Line line = addresses.line(logger, "2001:db8::" + address);
+            line.event().log(line.withOmitted("Refused a request from {}"), "2001:db8::" + address);
+        }
+        advanceSeconds(10);
+        RepeatedWarnings.Line line = addresses.line(logger, "192.0.2.1");
+        line.event().log(line.withOmitted("Refused a request from {}"), "192.0.2.1");
+
+        assertThat(logs.at(Level.WARN)).containsExactly("Refused a request from 2001:db8::0", "Refused a request from 2001:db8::1",
+                "Refused a request from 2001:db8::2", "Refused a request from 192.0.2.1 (and 997 of other kinds past the 10 s"
+                        + " budget of warnings, logged at DEBUG)");
+    }
+
     @Test
     void theNextWarningOfAKindSaysHowManyWentToDebugSinceTheLastOne() {
         fail("user_may_invite");

@@ -66,6 +66,8 @@ final class RawText {
     /** Whether the HTML read last showed white space: what follows it up to the next text shows as none. */
     private boolean spaced;
     private final List<String> hrefs = new ArrayList<>();
+    /** The character a reference stands for, reused from one reference to the next. */
+    private final StringBuilder referenced = new StringBuilder(2);
 
     private record Part(String source, boolean html) {
     }
@@ -225,10 +227,16 @@ final class RawText {
                     i = afterEndTag(html, i, name); // what it holds is never shown
                 }
             } else if (c == '&') {
-                StringBuilder decoded = new StringBuilder(2);
-                i = reference(html, i, end, decoded, false);
-                // &#8203; and &nbsp;&nbsp; show as what they stand for: nothing, and one space
-                produced += appendVisible(decoded.toString(), 0, decoded.length(), share - produced);
+                referenced.setLength(0);
+                i = reference(html, i, end, referenced, false);
+                char first = referenced.charAt(0);
+                if (referenced.length() == 1 && first > ' ' && first < 0x7F) { // '&' kept, or &amp; &lt; &#65;: shows as itself
+                    text.append(first);
+                    produced++;
+                    spaced = false;
+                } else { // &#8203; and &nbsp;&nbsp; show as what they stand for: nothing, and one space
+                    produced += appendVisible(referenced.toString(), 0, referenced.length(), share - produced);
+                }
             } else {
                 int run = i + 1; // up to the next tag or reference
                 while (run < end && html.charAt(run) != '<' && html.charAt(run) != '&') {
@@ -522,15 +530,29 @@ final class RawText {
             out.append(Entities.getByName(name));
             return semicolon + 1;
         }
-        String legacy = name.isEmpty() ? "" : Entities.findPrefix(name);
+        String legacy = legacyPrefix(name);
         int after = at + 1 + legacy.length();
         boolean keptAsWritten = inAttribute && after < end && (isNameCharacter(html.charAt(after)) || html.charAt(after) == '=');
-        if (legacy.isEmpty() || !Entities.isBaseNamedEntity(legacy) || keptAsWritten) {
+        if (legacy.isEmpty() || keptAsWritten) {
             out.append('&');
             return at + 1;
         }
         out.append(Entities.getByName(legacy));
         return after < end && html.charAt(after) == ';' ? after + 1 : after;
+    }
+
+    /** The longest of HTML 4's legacy names ({@code frac34}, {@code Ccedil}...): none is shorter than 2. */
+    private static final int LONGEST_LEGACY_NAME = 6;
+
+    /** The longest legacy name (one a reference may use without its {@code ;}) that {@code name} starts with, or "". */
+    private static String legacyPrefix(String name) {
+        for (int length = Math.min(name.length(), LONGEST_LEGACY_NAME); length >= 2; length--) {
+            String prefix = name.substring(0, length);
+            if (Entities.isBaseNamedEntity(prefix)) {
+                return prefix;
+            }
+        }
+        return "";
     }
 
     private static boolean isNameCharacter(char c) {

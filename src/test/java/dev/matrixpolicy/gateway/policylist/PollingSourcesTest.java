@@ -273,28 +273,12 @@ class PollingSourcesTest {
     @Test
     void aCheckThatFindsTheContentStillChangingLeavesTheStatusAsItWas() throws Exception {
         AtomicInteger checks = new AtomicInteger();
-        try (PollingSource source = new PollingSource("local", Duration.ofMillis(20), Clock.systemUTC()) {
-            @Override
-            Read readIfChanged() throws IOException {
-                if (checks.incrementAndGet() == 1) {
-                    throw new IOException("the list is empty");
-                }
-                return Read.CHANGING; // a file caught while it is written, check after check
+        try (PollingSource source = checked("bans.txt", Duration.ofMillis(20), () -> {
+            if (checks.incrementAndGet() == 1) {
+                throw new IOException("the list is empty");
             }
-
-            @Override
-            void took() {
-            }
-
-            @Override
-            void forget() {
-            }
-
-            @Override
-            String location() {
-                return "bans.txt";
-            }
-        }) {
+            return PollingSource.Read.CHANGING; // a file caught while it is written, check after check
+        })) {
             source.start((from, rules, skipped) -> updates.add(rules));
             await().atMost(Duration.ofSeconds(10)).until(() -> checks.get() >= 5);
 
@@ -308,31 +292,15 @@ class PollingSourcesTest {
     @Test
     void aReadCutShortByClosingTheSourceIsNoFailure(CapturedOutput logged) throws Exception {
         CountDownLatch reading = new CountDownLatch(1);
-        PollingSource source = new PollingSource("remote", Duration.ofHours(1), Clock.systemUTC()) {
-            @Override
-            Read readIfChanged() throws IOException {
-                reading.countDown();
-                try {
-                    Thread.sleep(Duration.ofMinutes(1)); // a list server sending its body slowly
-                } catch (InterruptedException interrupted) {
-                    throw new IOException("closed", interrupted); // as the JDK's HTTP client's body stream does
-                }
-                return Read.UNCHANGED;
+        PollingSource source = checked("https://lists.example/bans.txt", Duration.ofHours(1), () -> {
+            reading.countDown();
+            try {
+                Thread.sleep(Duration.ofMinutes(1)); // a list server sending its body slowly
+            } catch (InterruptedException interrupted) {
+                throw new IOException("closed", interrupted); // as the JDK's HTTP client's body stream does
             }
-
-            @Override
-            void took() {
-            }
-
-            @Override
-            void forget() {
-            }
-
-            @Override
-            String location() {
-                return "https://lists.example/bans.txt";
-            }
-        };
+            return PollingSource.Read.UNCHANGED;
+        });
         source.start((from, rules, skipped) -> updates.add(rules));
         assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
 
@@ -501,5 +469,34 @@ class PollingSourcesTest {
         for (int b; matched < end.length && (b = in.read()) >= 0; ) {
             matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
         }
+    }
+
+    /** What one check of a test source does. */
+    @FunctionalInterface
+    private interface Check {
+        PollingSource.Read read() throws IOException;
+    }
+
+    /** A source at {@code location} whose every check is {@code check}, and which keeps nothing between checks. */
+    private static PollingSource checked(String location, Duration interval, Check check) {
+        return new PollingSource("local", interval, Clock.systemUTC()) {
+            @Override
+            Read readIfChanged() throws IOException {
+                return check.read();
+            }
+
+            @Override
+            void took() {
+            }
+
+            @Override
+            void forget() {
+            }
+
+            @Override
+            String location() {
+                return location;
+            }
+        };
     }
 }

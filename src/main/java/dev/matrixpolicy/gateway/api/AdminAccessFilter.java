@@ -1,6 +1,5 @@
 package dev.matrixpolicy.gateway.api;
 
-import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;

@@ -15,24 +15,24 @@ import org.jsoup.nodes.Entities;
  * event. Parts are joined by a new line, which normalisation turns into a space.
  *
  * <p>Each part gets its share of the cap: all of it when the parts fit together, and otherwise an
- * equal share of what the shorter parts leave (the shares of max-min fairness), so that padding one
- * part (a body of 16,384 spaces) cannot push another (the formatted body, {@code m.new_content}) out
- * of the scan. A share counts what a reader sees, never what shows as nothing: markup, and the
- * characters {@link Normaliser#isInvisible} drops, are passed over without counting (in time linear in
- * the part, which the body's size bounds), so that 16,384 zero-width spaces or 2,400 empty
- * {@code <b></b>} cannot push the words after them out of the scan either.
+ * equal share of what the parts that show less leave (the shares of max-min fairness, over what each
+ * part shows, learnt by reading it on its own first), so that padding one part cannot push another
+ * (the formatted body, {@code m.new_content}) out of the scan. A share counts what a reader sees,
+ * never what shows as nothing: markup, the characters {@link Normaliser#isInvisible} drops and each
+ * white space after another, however written (a character or a reference), are passed over without
+ * counting (in time linear in the part, which the body's size bounds), so that 16,384 zero-width
+ * spaces, 16,384 spaces or 2,400 empty {@code <b></b>} cannot push the words after them out of the
+ * scan either.
  *
  * <p>HTML ({@code formatted_body}) is read as text, as a client renders it: a {@code <} followed by a
- * letter, {@code /}, {@code !} or {@code ?} starts a tag (any other is text, {@code 1 < 2}), which
- * ends at the next {@code >} (a comment at {@code -->}); a tag that breaks a line or stands alone
- * ({@code <p>}, {@code <br>}, {@code <li>}, {@code <img>}...) reads as a space, and inline formatting
- * ({@code <b>}, {@code <span>}...), comments and unknown tags as nothing, so {@code air<b></b>drop} is
- * {@code airdrop}. Character references are decoded, numeric ones and every named one of the HTML
- * standard ({@code &eacute;}, {@code &period;}, {@code &colon;}; jsoup's table), as a browser would.
- * Each {@code href} value is
- * added at the end, so links and {@code matrix.to} pills behind a link text are seen too. No HTML
- * parser, but tags are tokenised as HTML does: a quoted attribute value runs to its closing quote,
- * whatever {@code >} or {@code <script>} it holds.
+ * letter, {@code /}, {@code !} or {@code ?} starts a tag (any other is text, {@code 1 < 2}), tokenised
+ * as HTML does ({@link #tagEnd}); a tag that breaks a line or stands alone ({@code <p>}, {@code <br>},
+ * {@code <li>}, {@code <img>}...) reads as a space, and inline formatting ({@code <b>},
+ * {@code <span>}...), comments and unknown tags as nothing, so {@code air<b></b>drop} is
+ * {@code airdrop}. Character references are decoded as a browser decodes them ({@link #reference}):
+ * numeric ones, with or without their {@code ;}, every named one of the HTML standard (jsoup's table)
+ * and, without their {@code ;}, the legacy ones. Each {@code href} value is added at the end, so links
+ * and {@code matrix.to} pills behind a link text are seen too. No HTML parser.
  */
 final class RawText {
     /** Tags read as a space: they break a line or stand alone where a client renders them. */

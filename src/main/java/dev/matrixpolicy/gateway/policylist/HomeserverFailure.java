@@ -6,9 +6,10 @@ import java.util.Optional;
 
 /**
  * A call to the homeserver's client-server API that gave no usable answer: an expected condition a
- * {@link RoomSource} waits out, never a bug. Its message is one line that stays the same while the
- * condition lasts (no sync token, no timing), so that the source's {@link PolicySource.Status}
- * tells a new failure from the same one again; it never quotes the access token. No stack trace.
+ * {@link RoomSource} waits out, never a bug. Its message is one line with no sync token and no timing
+ * of ours; its {@link #condition()}, the message without the homeserver's own error text, stays the
+ * same while the condition lasts, so that the source tells a new failure from the same one again. It
+ * never quotes the access token. No stack trace.
  */
 final class HomeserverFailure extends Exception {
 
@@ -31,11 +32,25 @@ final class HomeserverFailure extends Exception {
     private final boolean unusableAnswer;
     /** The Matrix error's {@code errcode}, when the answer was one. */
     private final Optional<String> errcode;
+    /**
+     * The message without the homeserver's own error text, and {@link #detail} likewise: what tells
+     * one failure from another. A homeserver (or proxy) that puts a counter or the time in its
+     * {@code error} would otherwise make each attempt news.
+     */
+    private final String condition;
+    private final String conditionDetail;
 
     private HomeserverFailure(String message, String detail, Next next, int status, Optional<Duration> retryAfter,
                               boolean unusableAnswer, Optional<String> errcode) {
+        this(message, detail, message, detail, next, status, retryAfter, unusableAnswer, errcode);
+    }
+
+    private HomeserverFailure(String message, String detail, String condition, String conditionDetail, Next next, int status,
+                              Optional<Duration> retryAfter, boolean unusableAnswer, Optional<String> errcode) {
         super(message, null, false, false);
         this.detail = detail;
+        this.condition = condition;
+        this.conditionDetail = conditionDetail;
         this.next = next;
         this.status = status;
         this.retryAfter = retryAfter;
@@ -86,19 +101,25 @@ final class HomeserverFailure extends Exception {
      */
     static HomeserverFailure status(String call, int status, Optional<String> errcode, Optional<String> error,
                                     Optional<Duration> retryAfter) {
-        String answer = call + " answered " + status + errcode.map(code -> " " + oneLine(code)).orElse("")
-                + error.map(text -> ": " + oneLine(text)).orElse("");
+        String kind = call + " answered " + status + errcode.map(code -> " " + oneLine(code)).orElse("");
+        String answer = kind + error.map(text -> ": " + oneLine(text)).orElse("");
+        String judgement;
+        Next next;
         if (status == 401) {
-            return new HomeserverFailure("the homeserver rejects the access token, which is wrong, has expired or was revoked, or whose account is locked (" + answer + ")",
-                    answer, Next.RECONNECT_SLOWLY, status, Optional.empty(), false, errcode);
+            judgement = "the homeserver rejects the access token, which is wrong, has expired or was revoked, or whose account is locked";
+            next = Next.RECONNECT_SLOWLY;
+        } else if (status == 429) {
+            judgement = "the homeserver rate-limits the bot";
+            next = Next.RETRY;
+        } else if (status >= 500) {
+            judgement = "the homeserver fails";
+            next = Next.RETRY;
+        } else {
+            judgement = "the homeserver refuses a call";
+            next = Next.RECONNECT;
         }
-        if (status == 429) {
-            return new HomeserverFailure("the homeserver rate-limits the bot (" + answer + ")", answer, Next.RETRY, status, retryAfter, false, errcode);
-        }
-        if (status >= 500) {
-            return new HomeserverFailure("the homeserver fails (" + answer + ")", answer, Next.RETRY, status, Optional.empty(), false, errcode);
-        }
-        return new HomeserverFailure("the homeserver refuses a call (" + answer + ")", answer, Next.RECONNECT, status, Optional.empty(), false, errcode);
+        return new HomeserverFailure(judgement + " (" + answer + ")", answer, judgement + " (" + kind + ")", kind, next, status,
+                status == 429 ? retryAfter : Optional.empty(), false, errcode);
     }
 
     /** A failure that needs its own words, e.g. that the bot was removed from the room; starts again from whoami. */
@@ -108,7 +129,13 @@ final class HomeserverFailure extends Exception {
 
     /** The same failure in the words of what it stopped, e.g. that the bot may not join the room. */
     HomeserverFailure explained(String message) {
-        return new HomeserverFailure(message + " (" + detail + ")", detail, next, status, retryAfter, unusableAnswer, errcode);
+        return new HomeserverFailure(message + " (" + detail + ")", detail, message + " (" + conditionDetail + ")", conditionDetail,
+                next, status, retryAfter, unusableAnswer, errcode);
+    }
+
+    /** The message without the homeserver's own error text: the same while the same kind of failure lasts. */
+    String condition() {
+        return condition;
     }
 
     Next next() {

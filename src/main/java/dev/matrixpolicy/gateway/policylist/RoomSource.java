@@ -270,7 +270,10 @@ public final class RoomSource implements PolicySource {
         boolean stateRead;
         /** When the state was last read whole. */
         Instant stateReadAt = Instant.MIN;
-        /** Whether the state was read whole once in this session, so that its syncs can go on while a read again fails. */
+        /**
+         * Whether the rules held are this room's, its state read whole once (in this session, or in one
+         * before it in the same room), so that its syncs can go on while a read again fails.
+         */
         boolean stateReadOnce;
         /** Reads of the whole state again that failed in a row, and when to try the next. */
         int rereadFailures;
@@ -304,7 +307,7 @@ public final class RoomSource implements PolicySource {
         private Optional<RoomRules> rules = Optional.empty();
         private Optional<Session> session = Optional.empty();
         private int failedAttempts;
-        /** The failure being waited out, as last logged, and since when; empty while the source reads well. */
+        /** The failure being waited out, as last logged ({@link HomeserverFailure#condition()}), and since when; empty while the source reads well. */
         private Optional<String> failing = Optional.empty();
         /** The wait a 429 asked for, as last logged: the same failure asking for a far longer wait is news too. */
         private Duration loggedWait = Duration.ZERO;
@@ -439,12 +442,11 @@ public final class RoomSource implements PolicySource {
             // from the failure, not from the step's start: a full read can take minutes to fail
             current.rereadAt = settings.clock().instant().plus(pause);
             status = status.failedAside();
-            String error = failure.getMessage();
-            if (!rereadFailing.equals(Optional.of(error))) {
+            if (!rereadFailing.equals(Optional.of(failure.condition()))) {
                 log.warn("{}: reading the room's whole state again failed: {}; following its new events meanwhile, "
-                        + "and trying again in {}", RoomSource.this, error, HomeserverFailure.format(pause));
+                        + "and trying again in {}", RoomSource.this, failure.getMessage(), HomeserverFailure.format(pause));
             }
-            rereadFailing = Optional.of(error);
+            rereadFailing = Optional.of(failure.condition());
         }
 
         private Session connect() throws HomeserverFailure, InterruptedException {
@@ -477,11 +479,17 @@ public final class RoomSource implements PolicySource {
                 log.warn("{}: the alias now names room {}, no longer {}: its rules replace those of {}", RoomSource.this,
                         roomId, lastRoomId.get(), lastRoomId.get());
             }
+            boolean sameRoom = lastRoomId.equals(Optional.of(roomId));
             lastRoomId = Optional.of(roomId);
             followAlias = false;
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
             String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO, roomId).nextBatch();
-            return new Session(userId, roomId, filterId, since, settings.clock().instant());
+            Session session = new Session(userId, roomId, filterId, since, settings.clock().instant());
+            // Back in the room whose rules it holds (after a garbled sync, a refusal, a kick), the source
+            // follows the room's new events even while its whole state cannot be read: a state too large
+            // for max-size would otherwise stop every new ban and withdrawal until it could be.
+            session.stateReadOnce = sameRoom && rules.isPresent();
+            return session;
         }
 
         private String resolve(String alias) throws HomeserverFailure, InterruptedException {
@@ -641,7 +649,11 @@ public final class RoomSource implements PolicySource {
                 return;
             }
             Duration pause = backoff.after(current.gapsInARow - 1);
-            current.rereadAt = max(current.rereadAt, now.plus(pause));
+            if (!current.rereadAt.isAfter(now)) {
+                // a read already due keeps its time: each gap putting it off would starve it while gaps come
+                // faster than the pause, and a rule that reached the state in a gap would never apply
+                current.rereadAt = now.plus(pause);
+            }
             if (current.gapsInARow == GAPS_WORTH_A_WARNING) {
                 log.warn("{}: the homeserver reports gaps in the room's timeline one after the other; reading the whole "
                         + "state again after pauses of {} and longer while they last, applying the new events meanwhile",
@@ -826,11 +838,11 @@ public final class RoomSource implements PolicySource {
             String error = failure.getMessage();
             Instant now = settings.clock().instant();
             status = status.failed(now, error);
-            boolean news = !failing.equals(Optional.of(error));
+            boolean news = !failing.equals(Optional.of(failure.condition()));
             // the same 429, asking the bot to wait far longer than the last logged: the admin should know why it is quiet
             Duration asked = failure.retryAfter().orElse(Duration.ZERO);
             boolean longerWait = asked.compareTo(loggedWait.multipliedBy(2)) > 0;
-            failing = Optional.of(error);
+            failing = Optional.of(failure.condition());
             failingSince = Optional.of(failingSince.orElse(now));
             if (news || longerWait) {
                 loggedWait = asked;
@@ -928,10 +940,6 @@ public final class RoomSource implements PolicySource {
 
     private static Instant min(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
-    }
-
-    private static Instant max(Instant a, Instant b) {
-        return a.isAfter(b) ? a : b;
     }
 
     private static Duration min(Duration a, Duration b) {

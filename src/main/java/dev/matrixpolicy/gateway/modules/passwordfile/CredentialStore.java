@@ -17,6 +17,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * The current credentials of one {@code password_file} instance: the inline users plus the file's,
  * reloaded when the file changes. At most once per check interval, a login looks at the file's
  * modification time, size and identity (a Kubernetes Secret update swaps the file); a changed file is
- * read again. A file that no longer reads or parses keeps the previous credentials and logs one WARN
- * line, once per broken version. One login does the check while the others go on with what is loaded.
+ * read again. A file that no longer reads or parses, or that is emptied, keeps the previous
+ * credentials and logs one WARN line, once per broken version. One login does the check while the
+ * others go on with what is loaded.
  */
 final class CredentialStore implements ListSource {
     private static final Logger log = LoggerFactory.getLogger(CredentialStore.class);
@@ -37,6 +39,7 @@ final class CredentialStore implements ListSource {
     private final String instance;
     private final Optional<Path> file;
     private final Map<String, PasswordHash> inline;
+    private final PasswordHash.Limits limits;
     private final long checkEveryNanos;
     private final LongSupplier nanoTime;
     private final ReentrantLock checking = new ReentrantLock();
@@ -83,15 +86,16 @@ final class CredentialStore implements ListSource {
      *
      * @throws UnusableCredentialsException when the file cannot be read or a hash is refused
      */
-    CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, Duration checkEvery,
-                    LongSupplier nanoTime, MeterRegistry meters, Consumer<MeterBinder> stateMeters)
+    CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, PasswordHash.Limits limits,
+                    Duration checkEvery, LongSupplier nanoTime, MeterRegistry meters, Consumer<MeterBinder> stateMeters)
             throws UnusableCredentialsException {
         this.instance = instance;
         this.file = file;
+        this.limits = limits;
         this.checkEveryNanos = checkEvery.toNanos();
         this.nanoTime = nanoTime;
         try {
-            this.inline = Credentials.parseInline(inline);
+            this.inline = Credentials.parseInline(inline, limits);
         } catch (InvalidCredentialsException refused) {
             throw new UnusableCredentialsException("users." + refused.where(), refused.problem());
         }
@@ -100,7 +104,8 @@ final class CredentialStore implements ListSource {
             if (file.isPresent()) {
                 version = Optional.of(FileVersion.of(file.get()));
             }
-            this.current = new Loaded(read(Optional.empty()), version);
+            this.current = new Loaded(read(file.isPresent() ? Files.readAllLines(file.get(), StandardCharsets.UTF_8) : List.of(),
+                    Optional.empty()), version);
         } catch (IOException unreadable) {
             throw new UnusableCredentialsException("file", "cannot read " + file.orElseThrow() + ": " + describe(unreadable));
         } catch (InvalidCredentialsException refused) {
@@ -149,7 +154,14 @@ final class CredentialStore implements ListSource {
             return;
         }
         try {
-            Credentials fresh = read(Optional.of(current.credentials()));
+            List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+            if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
+                // truncated, or caught half-written: a file meant to hold no users says so in a comment
+                reject(version, path + " is empty; write the file whole and move it into place, "
+                        + "and to remove every user leave a comment line in it");
+                return;
+            }
+            Credentials fresh = read(lines, Optional.of(current.credentials()));
             current = new Loaded(fresh, Optional.of(version));
             rejectedVersion = null;
             health.succeeded(Instant.now());
@@ -184,10 +196,8 @@ final class CredentialStore implements ListSource {
                 Map.of("users", (long) current.credentials().users().size()));
     }
 
-    private Credentials read(Optional<Credentials> previous) throws IOException, InvalidCredentialsException {
-        Map<String, PasswordHash> fromFile = file.isPresent()
-                ? Credentials.parseFile(Files.readAllLines(file.get(), StandardCharsets.UTF_8)) : Map.of();
-        return Credentials.of(inline, fromFile, previous);
+    private Credentials read(List<String> fileLines, Optional<Credentials> previous) throws InvalidCredentialsException {
+        return Credentials.of(inline, Credentials.parseFile(fileLines, limits), previous);
     }
 
     /** The failure without a stack trace; the path is already in the message. */

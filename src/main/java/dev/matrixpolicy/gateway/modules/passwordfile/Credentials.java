@@ -67,14 +67,15 @@ record Credentials(Map<String, PasswordHash> users, Dummies dummies) {
     }
 
     /** Inline {@code users}, by localpart. The exception message starts with the offending key. */
-    static Map<String, PasswordHash> parseInline(Map<String, String> users) throws InvalidCredentialsException {
+    static Map<String, PasswordHash> parseInline(Map<String, String> users, PasswordHash.Limits limits)
+            throws InvalidCredentialsException {
         Map<String, PasswordHash> parsed = new LinkedHashMap<>();
         for (Map.Entry<String, String> user : users.entrySet()) {
             if (!isLocalpart(user.getKey())) {
                 throw new InvalidCredentialsException(user.getKey(), "not " + LOCALPART_RULE);
             }
             try {
-                parsed.put(user.getKey(), PasswordHash.parse(user.getValue()));
+                parsed.put(user.getKey(), PasswordHash.parse(user.getValue(), limits));
             } catch (IllegalArgumentException wrong) {
                 throw new InvalidCredentialsException(user.getKey(), wrong.getMessage());
             }
@@ -83,7 +84,7 @@ record Credentials(Map<String, PasswordHash> users, Dummies dummies) {
     }
 
     /** A password file: one {@code localpart:hash} per line; blank lines and {@code #} comments are skipped. */
-    static Map<String, PasswordHash> parseFile(List<String> lines) throws InvalidCredentialsException {
+    static Map<String, PasswordHash> parseFile(List<String> lines, PasswordHash.Limits limits) throws InvalidCredentialsException {
         Map<String, PasswordHash> parsed = new LinkedHashMap<>();
         Map<String, Integer> lineOf = new LinkedHashMap<>();
         for (int index = 0; index < lines.size(); index++) {
@@ -106,7 +107,7 @@ record Credentials(Map<String, PasswordHash> users, Dummies dummies) {
                 throw new InvalidCredentialsException("line " + number, "user '" + user + "' is already defined on line " + earlier);
             }
             try {
-                parsed.put(user, PasswordHash.parse(line.substring(colon + 1)));
+                parsed.put(user, PasswordHash.parse(line.substring(colon + 1), limits));
             } catch (IllegalArgumentException wrong) {
                 throw new InvalidCredentialsException("line " + number + " (user '" + user + "')", wrong.getMessage());
             }

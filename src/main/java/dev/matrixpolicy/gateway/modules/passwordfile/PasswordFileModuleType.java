@@ -41,15 +41,16 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
             throw new ModuleConfigurationException("custom-login-type.type", "m.login.password is always checked, with field "
                     + "'password'; choose a login type of your own");
         }
+        int concurrency = config.maxConcurrentVerifications() != null
+                ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
         CredentialStore credentials;
         try {
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
-                    config.reloadCheckInterval(), nanoTime, context.meterRegistry(), context::bindMeters);
+                    PasswordHash.Limits.ofThisProcess(concurrency), config.reloadCheckInterval(), nanoTime,
+                    context.meterRegistry(), context::bindMeters);
         } catch (UnusableCredentialsException unusable) {
             throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
         }
-        int concurrency = config.maxConcurrentVerifications() != null
-                ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
         return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency);
     }
 

@@ -46,7 +46,17 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
     private static final Pattern ARGON2ID = Pattern.compile(
             "\\$argon2id\\$v=(?:16|19)\\$m=(\\d{1,10}),t=(\\d{1,10}),p=(\\d{1,3})\\$([A-Za-z0-9+/]+)\\$([A-Za-z0-9+/]+)");
     private static final int MIN_BCRYPT_COST = 4;
-    private static final int MAX_BCRYPT_COST = 31;
+    /**
+     * 2^16 rounds take seconds on a server core (Synapse's default is 12, a sixteenth of that); each
+     * step up doubles it. A dearer hash is no login anyone waits for, and its dummy, made when a file
+     * brings it, would hold a login's thread and every later reload for minutes to days.
+     */
+    static final int MAX_BCRYPT_COST = 16;
+    /**
+     * The most argon2id work accepted, memory times passes, in KiB: RFC 9106's first recommended
+     * setting (2 GiB, one pass) and its second (64 MiB, three passes) are within it.
+     */
+    static final long MAX_ARGON2_WORK_KIB = 2L * 1024 * 1024;
     private static final int MIN_ARGON2_SALT_BYTES = 8;
     private static final int MIN_ARGON2_HASH_BYTES = 4;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -58,12 +68,39 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
     }
 
     /**
+     * What this process can afford to verify: an argon2id verification holds its {@code m} KiB on the
+     * heap, and up to {@code concurrentVerifications} run at once.
+     *
+     * @param argon2MemoryKib         the largest argon2id {@code m} accepted
+     * @param heapMib                 the heap it was worked out from, for the refusal's message
+     * @param concurrentVerifications how many verifications may run at once, likewise
+     */
+    record Limits(long argon2MemoryKib, long heapMib, int concurrentVerifications) {
+        /**
+         * Half the heap shared by the verifications that may run at once, the rest left to everything
+         * else the gateway holds; within {@link #MAX_ARGON2_WORK_KIB} however large the heap.
+         */
+        static Limits of(long maxHeapBytes, int concurrentVerifications) {
+            long share = maxHeapBytes / 2 / Math.max(1, concurrentVerifications) / 1024;
+            return new Limits(Math.min(share, MAX_ARGON2_WORK_KIB), maxHeapBytes / (1024 * 1024), concurrentVerifications);
+        }
+
+        /** For a hash made from one already accepted: a dummy of the same cost. */
+        static final Limits ACCEPTED = new Limits(Integer.MAX_VALUE, 0, 0);
+
+        /** This JVM's heap. */
+        static Limits ofThisProcess(int concurrentVerifications) {
+            return of(Runtime.getRuntime().maxMemory(), concurrentVerifications);
+        }
+    }
+
+    /**
      * Reads a stored hash.
      *
-     * @throws IllegalArgumentException when it is not a well-formed bcrypt or argon2id hash; the
-     *                                  message does not contain the value
+     * @throws IllegalArgumentException when it is not a well-formed bcrypt or argon2id hash, or costs
+     *                                  more than {@code limits} allow; the message does not contain the value
      */
-    static PasswordHash parse(String value) {
+    static PasswordHash parse(String value, Limits limits) {
         String hash = value == null ? "" : value.strip();
         if (hash.startsWith("$2a$") || hash.startsWith("$2b$") || hash.startsWith("$2y$")) {
             var bcrypt = BCRYPT.matcher(hash);
@@ -72,7 +109,8 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
             }
             int cost = Integer.parseInt(bcrypt.group(1));
             if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
-                throw new IllegalArgumentException("bcrypt cost " + cost + " is outside " + MIN_BCRYPT_COST + ".." + MAX_BCRYPT_COST);
+                throw new IllegalArgumentException("bcrypt cost " + cost + " is outside " + MIN_BCRYPT_COST + ".." + MAX_BCRYPT_COST
+                        + (cost > MAX_BCRYPT_COST ? " (each step doubles a login's time; 12 is usual): hash the password again at a lower cost" : ""));
             }
             return new PasswordHash(Scheme.BCRYPT, hash, "bcrypt/" + cost);
         }
@@ -92,6 +130,18 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
             if (memory < 8L * parallelism || memory > Integer.MAX_VALUE || iterations < 1 || iterations > Integer.MAX_VALUE
                     || parallelism < 1) {
                 throw new IllegalArgumentException("argon2id parameters out of range");
+            }
+            if (memory > limits.argon2MemoryKib()) {
+                throw new IllegalArgumentException("argon2id m=" + memory + " needs " + memory / 1024 + " MiB of heap for each "
+                        + "verification, and " + limits.concurrentVerifications() + " may run at once (max-concurrent-verifications) "
+                        + "in this gateway's heap of " + limits.heapMib() + " MiB: the most it takes is m=" + limits.argon2MemoryKib()
+                        + "; hash the password again with a smaller m (65536 is usual), or lower max-concurrent-verifications, "
+                        + "or give the gateway more memory");
+            }
+            if (memory * iterations > MAX_ARGON2_WORK_KIB) {
+                throw new IllegalArgumentException("argon2id m=" + memory + ",t=" + iterations + " is more work than a login can "
+                        + "wait for (m times t above " + MAX_ARGON2_WORK_KIB + "): hash the password again with fewer passes "
+                        + "or less memory (m=65536,t=3 is usual)");
             }
             return new PasswordHash(Scheme.ARGON2ID, hash,
                     "argon2id/m=" + memory + ",t=" + iterations + ",p=" + parallelism + ",salt=" + saltBytes + ",hash=" + hashBytes);
@@ -118,12 +168,12 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
                         .encode(password);
             }
         };
-        return parse(dummy);
+        return parse(dummy, Limits.ACCEPTED);
     }
 
     /** A bcrypt hash of a random password at bcrypt's default cost, for a module that has no users at all. */
     static PasswordHash defaultDummy() {
-        return parse(new BCryptPasswordEncoder().encode(randomPassword()));
+        return parse(new BCryptPasswordEncoder().encode(randomPassword()), Limits.ACCEPTED);
     }
 
     /** Never prints the hash itself: hashes stay out of logs. */

@@ -19,7 +19,7 @@ class CredentialsTest {
     @Test
     void fileLinesAreLocalpartColonHashWithCommentsAndBlankLinesSkipped() throws Exception {
         Map<String, PasswordHash> users = Credentials.parseFile(List.of(
-                "# the team", "", "alice:" + WONDERLAND_BCRYPT, "   ", "  bob : " + BUILDER_ARGON2 + "  ", "\t# bye"));
+                "# the team", "", "alice:" + WONDERLAND_BCRYPT, "   ", "  bob : " + BUILDER_ARGON2 + "  ", "\t# bye"), Hashes.LIMITS);
 
         assertThat(users).containsOnlyKeys("alice", "bob");
         assertThat(users.get("bob").encoded()).isEqualTo(BUILDER_ARGON2);
@@ -28,7 +28,7 @@ class CredentialsTest {
     @Test
     void plaintextLineIsRefusedNamingTheLineAndUserButNotThePassword() {
         assertThatExceptionOfType(InvalidCredentialsException.class)
-                .isThrownBy(() -> Credentials.parseFile(List.of("# users", "alice:hunter2")))
+                .isThrownBy(() -> Credentials.parseFile(List.of("# users", "alice:hunter2"), Hashes.LIMITS))
                 .withMessageStartingWith("line 2 (user 'alice'): not a bcrypt")
                 .withMessageNotContaining("hunter2");
     }
@@ -36,14 +36,14 @@ class CredentialsTest {
     @Test
     void lineWithoutAColonIsRefusedWithoutRepeatingIt() {
         assertThatExceptionOfType(InvalidCredentialsException.class)
-                .isThrownBy(() -> Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT, "hunter2")))
+                .isThrownBy(() -> Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT, "hunter2"), Hashes.LIMITS))
                 .withMessage("line 2: expected localpart:hash");
     }
 
     @Test
     void userNameThatIsNotALocalpartIsRefusedWithoutRepeatingIt() {
         assertThatExceptionOfType(InvalidCredentialsException.class)
-                .isThrownBy(() -> Credentials.parseFile(List.of("Hunter 2:" + WONDERLAND_BCRYPT)))
+                .isThrownBy(() -> Credentials.parseFile(List.of("Hunter 2:" + WONDERLAND_BCRYPT), Hashes.LIMITS))
                 .withMessageStartingWith("line 1: the user name is not a localpart")
                 .withMessageNotContaining("Hunter");
     }
@@ -52,14 +52,14 @@ class CredentialsTest {
     void userDefinedTwiceInTheFileNamesBothLines() {
         assertThatExceptionOfType(InvalidCredentialsException.class)
                 .isThrownBy(() -> Credentials.parseFile(List.of("alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_BCRYPT,
-                        "alice:" + BUILDER_BCRYPT)))
+                        "alice:" + BUILDER_BCRYPT), Hashes.LIMITS))
                 .withMessage("line 3: user 'alice' is already defined on line 1");
     }
 
     @Test
     void inlineUserWithPlaintextIsRefusedNamingTheUser() {
         assertThatExceptionOfType(InvalidCredentialsException.class)
-                .isThrownBy(() -> Credentials.parseInline(Map.of("alice", "hunter2")))
+                .isThrownBy(() -> Credentials.parseInline(Map.of("alice", "hunter2"), Hashes.LIMITS))
                 .satisfies(refused -> {
                     assertThat(refused.where()).isEqualTo("alice");
                     assertThat(refused.problem()).startsWith("not a bcrypt").doesNotContain("hunter2");
@@ -68,8 +68,8 @@ class CredentialsTest {
 
     @Test
     void userDefinedInlineAndInTheFileIsRefused() throws Exception {
-        Map<String, PasswordHash> inline = Credentials.parseInline(Map.of("alice", WONDERLAND_BCRYPT));
-        Map<String, PasswordHash> file = Credentials.parseFile(List.of("alice:" + BUILDER_BCRYPT));
+        Map<String, PasswordHash> inline = Credentials.parseInline(Map.of("alice", WONDERLAND_BCRYPT), Hashes.LIMITS);
+        Map<String, PasswordHash> file = Credentials.parseFile(List.of("alice:" + BUILDER_BCRYPT), Hashes.LIMITS);
 
         assertThatExceptionOfType(InvalidCredentialsException.class)
                 .isThrownBy(() -> Credentials.of(inline, file, Optional.empty()))
@@ -79,16 +79,16 @@ class CredentialsTest {
     @Test
     void thereIsOneDummyPerCostTheUsersHaveAndNoneIsAUsersHash() throws Exception {
         Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2, "carol:" + BUILDER_BCRYPT)), Optional.empty());
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2, "carol:" + BUILDER_BCRYPT), Hashes.LIMITS), Optional.empty());
 
-        assertThat(credentials.dummies().byCost()).containsOnlyKeys("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2).cost());
+        assertThat(credentials.dummies().byCost()).containsOnlyKeys("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2, Hashes.LIMITS).cost());
         assertThat(credentials.users().values()).doesNotContainAnyElementsOf(credentials.dummies().byCost().values());
     }
 
     @Test
     void knownUserIsCheckedAgainstTheirHashAndAnUnknownOneAgainstTheSameDummyEveryTime() throws Exception {
         Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2)), Optional.empty());
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty());
 
         assertThat(credentials.hashFor("alice").encoded()).isEqualTo(WONDERLAND_BCRYPT);
         assertThat(credentials.hashFor("mallory")).isSameAs(credentials.hashFor("mallory"))
@@ -98,9 +98,9 @@ class CredentialsTest {
     @Test
     void reloadWithTheSameCostsKeepsTheDummiesAndEachUnknownNamesChoice() throws Exception {
         Credentials before = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2)), Optional.empty());
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty());
         Credentials after = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "carol:" + BUILDER_BCRYPT, "dave:" + WONDERLAND_ARGON2)), Optional.of(before));
+                "carol:" + BUILDER_BCRYPT, "dave:" + WONDERLAND_ARGON2), Hashes.LIMITS), Optional.of(before));
 
         assertThat(after.dummies().byCost()).isEqualTo(before.dummies().byCost());
         for (int i = 0; i < 20; i++) {

@@ -163,14 +163,14 @@ class PasswordFileTest {
 
         assertThat(verified).hasSize(1);
         PasswordHash dummy = verified.getFirst();
-        assertThat(dummy.cost()).isIn("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2).cost());
+        assertThat(dummy.cost()).isIn("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2, Hashes.LIMITS).cost());
         assertThat(dummy.encoded()).isNotIn(WONDERLAND_BCRYPT, BUILDER_BCRYPT, BUILDER_ARGON2);
     }
 
     @Test
     void unknownUsersTakeEveryCostKnownUsersHaveInTheirProportionsAndEachNameAlwaysTheSame() {
         PasswordFile module = module(); // alice and carol bcrypt cost 4, bob argon2id
-        String argon2 = PasswordHash.parse(BUILDER_ARGON2).cost();
+        String argon2 = PasswordHash.parse(BUILDER_ARGON2, Hashes.LIMITS).cost();
         Map<String, Long> namesByCost = new HashMap<>();
 
         for (int i = 0; i < 300; i++) {
@@ -261,6 +261,35 @@ class PasswordFileTest {
                 .doesNotContain("hunter2");
         assertThat(warnings.getFirst().getThrowableProxy()).isNull();
         assertThat(meters.get("policy.module.credentials.reloads").tags("outcome", "rejected").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aHashTooDearToVerifyKeepsTheOldCredentialsAndSaysWhichLineAndWhy() throws IOException {
+        PasswordFile module = module();
+        write("alice:" + WONDERLAND_BCRYPT + "\nzed:$2b$31$" + WONDERLAND_BCRYPT.substring(7) + "\n", 2);
+
+        passCheckInterval();
+        assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+        assertThat(login(module, "carol", "builder")).as("the users loaded before").contains("@carol:example.com");
+
+        assertThat(logs.list).filteredOn(event -> event.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString()
+                .contains("keeping the 3 users").contains("line 2 (user 'zed'): bcrypt cost 31 is outside 4..16");
+    }
+
+    @Test
+    void anEmptiedFileKeepsTheOldCredentialsButOneWithOnlyACommentRemovesEveryUser() throws IOException {
+        PasswordFile module = module();
+        write("", 2);
+        passCheckInterval();
+        assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+        assertThat(logs.list).filteredOn(event -> event.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString()
+                .contains("keeping the 3 users").contains("passwords is empty; write the file whole and move it into place");
+
+        write("# nobody, for now\n", 3);
+        passCheckInterval();
+        assertThat(login(module, "alice", "wonderland")).isEmpty();
     }
 
     @Test

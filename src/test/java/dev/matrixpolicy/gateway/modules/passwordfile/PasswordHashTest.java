@@ -16,7 +16,7 @@ class PasswordHashTest {
     @ParameterizedTest
     @ValueSource(strings = {"$2a$", "$2b$", "$2y$"})
     void bcryptIsRecognisedByEachOfItsPrefixes(String prefix) {
-        PasswordHash hash = PasswordHash.parse(prefix + WONDERLAND_BCRYPT.substring(4));
+        PasswordHash hash = PasswordHash.parse(prefix + WONDERLAND_BCRYPT.substring(4), Hashes.LIMITS);
 
         assertThat(hash.scheme()).isEqualTo(Scheme.BCRYPT);
         assertThat(hash.cost()).isEqualTo("bcrypt/4");
@@ -25,7 +25,7 @@ class PasswordHashTest {
 
     @Test
     void argon2idIsRecognisedWithItsParameters() {
-        PasswordHash hash = PasswordHash.parse(BUILDER_ARGON2);
+        PasswordHash hash = PasswordHash.parse(BUILDER_ARGON2, Hashes.LIMITS);
 
         assertThat(hash.scheme()).isEqualTo(Scheme.ARGON2ID);
         assertThat(hash.cost()).isEqualTo("argon2id/m=64,t=1,p=1,salt=16,hash=32");
@@ -33,11 +33,44 @@ class PasswordHashTest {
         assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland", hash)).isFalse();
     }
 
+    private static final String ARGON2_TAIL = "$afwAmKZv+KFXb/bvTv0SSw$cdWYd3WN3X5oXYXRvvHP3JUid9DZTMlEbUqaMp1tGzA";
+
+    @Test
+    void hashesNoLoginCouldWaitForAreRefusedNamingTheCostAndWhatToDo() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PasswordHash.parse("$2b$17$" + WONDERLAND_BCRYPT.substring(7), Hashes.LIMITS))
+                .withMessage("bcrypt cost 17 is outside 4..16 (each step doubles a login's time; 12 is usual): "
+                        + "hash the password again at a lower cost");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PasswordHash.parse("$2b$31$" + WONDERLAND_BCRYPT.substring(7), Hashes.LIMITS))
+                .withMessageStartingWith("bcrypt cost 31 is outside 4..16");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=262144,t=9,p=1" + ARGON2_TAIL, Hashes.LIMITS))
+                .withMessageStartingWith("argon2id m=262144,t=9 is more work than a login can wait for (m times t above 2097152)");
+    }
+
+    @Test
+    void argon2idNeedingMoreHeapThanTheVerificationsAtOnceMayShareIsRefusedNamingTheLargestItTakes() {
+        // 1 GiB of heap, two verifications at once: each may have a quarter of it
+        assertThat(PasswordHash.parse("$argon2id$v=19$m=262144,t=3,p=4" + ARGON2_TAIL, Hashes.LIMITS).cost())
+                .startsWith("argon2id/m=262144,t=3,p=4");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=4194304,t=1,p=1" + ARGON2_TAIL, Hashes.LIMITS))
+                .withMessage("argon2id m=4194304 needs 4096 MiB of heap for each verification, and 2 may run at once "
+                        + "(max-concurrent-verifications) in this gateway's heap of 1024 MiB: the most it takes is m=262144; "
+                        + "hash the password again with a smaller m (65536 is usual), or lower max-concurrent-verifications, "
+                        + "or give the gateway more memory");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=2147483647,t=1,p=1" + ARGON2_TAIL,
+                        PasswordHash.Limits.of(64L << 30, 1)))
+                .as("however large the heap").withMessageContaining("the most it takes is m=2097152");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"hunter2", "{noop}hunter2", "$1$saltsalt$hunter2hunter2hunter22", "{SHA}hunter2hunter2hunter2=",
             "$argon2i$v=19$m=64,t=1,p=1$afwAmKZv+KFXb/bvTv0SSw$hunter2hunter2", "$5$rounds=5000$hunter2$x", ""})
     void plaintextAndOtherSchemesAreRefusedWithoutRepeatingTheValue(String value) {
-        assertThatIllegalArgumentException().isThrownBy(() -> PasswordHash.parse(value))
+        assertThatIllegalArgumentException().isThrownBy(() -> PasswordHash.parse(value, Hashes.LIMITS))
                 .withMessageContaining("not a bcrypt ($2a$, $2b$, $2y$) or argon2id ($argon2id$) hash")
                 .withMessageNotContaining("hunter2");
     }
@@ -49,14 +82,14 @@ class PasswordHashTest {
             "$argon2id$v=19$m=64,t=1,p=1$afwA$cdWYd3WN3X5oXYXRvvHP3JUid9DZTMlEbUqaMp1tGzA",
             "$argon2id$v=19$m=4,t=1,p=1$afwAmKZv+KFXb/bvTv0SSw$cdWYd3WN3X5oXYXRvvHP3JUid9DZTMlEbUqaMp1tGzA"})
     void malformedHashesOfAKnownSchemeAreRefusedWithoutRepeatingTheValue(String value) {
-        assertThatIllegalArgumentException().isThrownBy(() -> PasswordHash.parse(value))
+        assertThatIllegalArgumentException().isThrownBy(() -> PasswordHash.parse(value, Hashes.LIMITS))
                 .satisfies(refused -> assertThat(refused.getMessage()).doesNotContain("hunter2").doesNotContain(value));
     }
 
     @Test
     void dummyHasTheSameSchemeAndCostAndMatchesNoKnownPassword() {
         for (String stored : new String[] {WONDERLAND_BCRYPT, BUILDER_ARGON2}) {
-            PasswordHash hash = PasswordHash.parse(stored);
+            PasswordHash hash = PasswordHash.parse(stored, Hashes.LIMITS);
             PasswordHash dummy = hash.dummy();
 
             assertThat(dummy.scheme()).isEqualTo(hash.scheme());
@@ -69,12 +102,12 @@ class PasswordHashTest {
 
     @Test
     void passwordLongerThanBcryptCanTakeSimplyDoesNotMatch() {
-        assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland" + "x".repeat(80), PasswordHash.parse(WONDERLAND_BCRYPT)))
+        assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland" + "x".repeat(80), PasswordHash.parse(WONDERLAND_BCRYPT, Hashes.LIMITS)))
                 .isFalse();
     }
 
     @Test
     void toStringShowsTheCostButNotTheHash() {
-        assertThat(PasswordHash.parse(WONDERLAND_BCRYPT).toString()).isEqualTo("PasswordHash[bcrypt/4]");
+        assertThat(PasswordHash.parse(WONDERLAND_BCRYPT, Hashes.LIMITS).toString()).isEqualTo("PasswordHash[bcrypt/4]");
     }
 }

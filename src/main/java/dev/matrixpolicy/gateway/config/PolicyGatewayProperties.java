@@ -465,11 +465,15 @@ public record PolicyGatewayProperties(
      * @param timeout   overrides {@link Defaults#timeout()} for this instance
      * @param mode      {@code enforce} (default), or {@code shadow}: the instance is asked and its
      *                  answers recorded, but they never count
-     * @param config    the module type's own configuration, as plain values. Only its presence
-     *                  counts here (its keys are known); it is bound again, to the module type's
-     *                  record and with its own unknown-key check, where the instance is built.
+     * @param config    the module type's own configuration, as plain values: each setting's text by
+     *                  its path below {@code config} ({@code rules.0.keywords.1}), which is what tells
+     *                  a changed entry from an unchanged one on reload. It is bound again, to the
+     *                  module type's record and with its own unknown-key check, where the instance is
+     *                  built. Flat text binds in one pass over the settings; nested maps cost Spring's
+     *                  binder a pass over all of them for each map and list within, which made
+     *                  thousands of rules take seconds.
      */
     public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout,
-                              @DefaultValue("enforce") Link.Mode mode, Map<String, Object> config) {
+                              @DefaultValue("enforce") Link.Mode mode, Map<String, String> config) {
     }
 }

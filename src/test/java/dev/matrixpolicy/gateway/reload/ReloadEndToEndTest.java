@@ -322,6 +322,30 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aContentRulesEntryIsKeptWhenRewrittenInAnotherLayoutAndRebuiltWhenOneWordDeepInItsRulesChanges() throws Exception {
+        Path config = write("gateway.yml", contentRules(200, "[\"free\", \"crypto\"]", "ordinary"));
+        start(config);
+        Generations generations = gateway.getBean(Generations.class);
+        Object rules = generations.current().instance("filter").orElseThrow().module();
+
+        // the same settings (lists in block layout instead of flow, a number quoted), and a new entry
+        write("gateway.yml", contentRules(200, "\n              - free\n              - crypto", "ordinary")
+                .replace("max-scanned-length: 16384", "max-scanned-length: \"16384\"")
+                .replace("    - module: content_rules", "    - module: user_denylist\n      config:\n        users: [\"@spam:bad.example\"]\n"
+                        + "    - module: content_rules"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> generations.current().number() == 2);
+        assertThat(generations.current().instance("filter").orElseThrow().module()).isSameAs(rules);
+
+        write("gateway.yml", contentRules(200, "[\"free\", \"crypto\"]", "changed"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> generations.current().number() == 3);
+        assertThat(generations.current().instance("filter").orElseThrow().module()).isNotSameAs(rules);
+        String message = "{\"event\": {\"event_id\": \"$e\", \"room_id\": \"!r:example.com\", \"type\": \"m.room.message\", "
+                + "\"sender\": \"@a:example.com\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"this is changed\"}}}";
+        assertThat(policy.post("/v1/spam_checker/check_event_for_spam", message).json().path("errcode").asText())
+                .isEqualTo("M_FORBIDDEN");
+    }
+
+    @Test
     void aRebuiltPolicyListServesTheRulesItsPredecessorReadUntilItsOwnSourceReads() throws Exception {
         reloadWhileTheListsSourceFails("bans", """
                     - module: policy_list
@@ -577,6 +601,29 @@ class ReloadEndToEndTest {
                         users: ["@spam:bad.example"]
                         error: %s
                 """.formatted(TOKEN, error);
+    }
+
+    /** A {@code content_rules} entry of {@code count} rules; the last rule's last keyword is {@code lastWord}. */
+    private static String contentRules(int count, String firstKeywords, String lastWord) {
+        StringBuilder rules = new StringBuilder();
+        for (int rule = 0; rule < count; rule++) {
+            String keywords = rule == 0 ? firstKeywords
+                    : "[\"word" + rule + "\", \"" + (rule == count - 1 ? lastWord : "other" + rule) + "\"]";
+            rules.append("          - name: rule-").append(rule).append('\n')
+                    .append("            keywords: ").append(keywords).append('\n');
+        }
+        return """
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token: %s
+                  modules:
+                    - module: content_rules
+                      name: filter
+                      config:
+                        max-scanned-length: 16384
+                        rules:
+                """.formatted(TOKEN) + rules;
     }
 
     private static String audit(String url) {

@@ -42,6 +42,21 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aRefusedStartupWithItsWebServersSaysWhyOnceInTheReportNotInJavasWordsBeforeIt(CapturedOutput output) {
+        SpringApplicationBuilder application = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.SERVLET);
+
+        assertThatThrownBy(() -> application.run(asAnAdministratorSeesIt("--spring.config.additional-location=classpath:/startup-failure.yml",
+                "--server.port=0", "--management.server.port=0"))).isNotNull();
+
+        String printed = output.getOut() + output.getErr();
+        assertThat(printed).contains("APPLICATION FAILED TO START").contains("entry: policy-gateway.modules[0] (module: static)")
+                .doesNotContain("\tat ").doesNotContain("Error starting Tomcat context")
+                .doesNotContain("cancelling refresh attempt").doesNotContain("Exception").doesNotContain("condition evaluation report");
+        assertThat(printed.lines().count()).as("lines printed:%n%s", printed).isLessThan(SCREEN);
+    }
+
+    @Test
     void unknownKeyStopsStartupWithOneScreenNamingTheKeyItsFileAndTheClosestKnownKey(CapturedOutput output) {
         String screen = failedStartup("startup-unknown-key", output);
 

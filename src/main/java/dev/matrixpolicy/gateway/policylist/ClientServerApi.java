@@ -21,6 +21,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.exc.JacksonIOException;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -302,6 +303,9 @@ final class ClientServerApi implements AutoCloseable {
             return reader.read(cap.stream(body, response.headers().firstValueAsLong("Content-Length").orElse(-1)));
         } catch (JacksonIOException broken) {
             throw bodyBroken(call, body, broken.getCause());
+        } catch (StreamConstraintsException beyondAnyEvent) {
+            throw HomeserverFailure.malformed(call, "a string, name or number longer than " + EventJson.EVENT_BYTES
+                    + " bytes, or nesting deeper, which no event has");
         } catch (JacksonException garbled) {
             throw HomeserverFailure.malformed(call, "not JSON");
         } catch (IOException broken) {

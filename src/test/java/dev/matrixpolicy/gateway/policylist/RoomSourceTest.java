@@ -604,6 +604,20 @@ class RoomSourceTest {
     }
 
     @Test
+    void aSyncAnswerWithAStringLongerThanAnyEventCanHoldSaysSoRatherThanNotJson() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.failNext(1, 200, "{\"next_batch\": \"" + "a".repeat(70_000) + "\"}");
+
+        await().atMost(SOON).until(() -> lines(Level.WARN).stream().anyMatch(line -> line.contains(
+                "GET /sync is unusable: a string, name or number longer than 65536 bytes, or nesting deeper, which no event has")));
+        assertThat(updates).hasSize(1);
+    }
+
+    @Test
     void aRuleEventWhoseContentIsNoObjectWithdrawsNothing() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);

@@ -213,15 +213,16 @@ policy-gateway:
   {{ .setting }}:
     token-file: {{ .dir }}/{{ .file }}
   {{- end }}
-  {{- with include "matrix-policy-gateway.stateConfig" . }}
+  {{- /* each block trimmed: nindent would turn a blank line at its edge into a line of spaces */}}
+  {{- with include "matrix-policy-gateway.stateConfig" . | trim }}
   state:
     {{- . | nindent 4 }}
   {{- end }}
-  {{- with include "matrix-policy-gateway.policyServerConfig" . }}
+  {{- with include "matrix-policy-gateway.policyServerConfig" . | trim }}
   policy-server:
     {{- . | nindent 4 }}
   {{- end }}
-{{ include "matrix-policy-gateway.startupConfig" . }}
+{{- include "matrix-policy-gateway.startupConfig" . | trim | nindent 0 }}
 {{- end }}
 
 {{/*

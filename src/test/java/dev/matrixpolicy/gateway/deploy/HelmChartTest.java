@@ -87,6 +87,17 @@ class HelmChartTest {
         assertThat(UnknownFields.in(manifests)).isEmpty();
     }
 
+    /** The ConfigMap indents application.yml with nindent, which turns an empty line into a line of spaces. */
+    @Test
+    void theRenderedApplicationYmlHasNoBlankLineWhicheverBlocksAreSet() {
+        Map<String, Manifests> renders = Map.of("defaults", manifests, "all-on", HelmChart.render("all-on.yaml"),
+                "state", HelmChart.render(command -> command.set("state.redis.url", "redis://redis:6379"), "defaults.yaml"));
+
+        renders.forEach((name, rendered) -> assertThat(
+                rendered.one(ConfigMap.class, FULLNAME).getData().get("application.yml").lines())
+                .as(name).noneMatch(String::isBlank));
+    }
+
     @Test
     void probesAskTheActuatorHealthGroupsOnTheManagementPort() {
         int managementPort = HelmChart.applicationConfig(manifests).at("/management/server/port").asInt();

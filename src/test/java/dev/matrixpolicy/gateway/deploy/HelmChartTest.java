@@ -26,6 +26,7 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,9 +71,9 @@ class HelmChartTest {
     }
 
     @Test
-    void rendersTheGatewayAndNoOptionalObject() {
-        assertThat(manifests.kinds())
-                .containsExactlyInAnyOrder("ServiceAccount", "Secret", "ConfigMap", "Service", "Deployment");
+    void rendersTheGatewayWithADisruptionBudgetAndNoOptionalObject() {
+        assertThat(manifests.kinds()).containsExactlyInAnyOrder("ServiceAccount", "Secret", "ConfigMap", "Service",
+                "Deployment", "PodDisruptionBudget");
         assertThat(manifests.objects()).allSatisfy(object -> {
             assertThat(object.getMetadata().getName()).isEqualTo(FULLNAME);
             assertThat(object.getMetadata().getLabels())
@@ -80,6 +81,19 @@ class HelmChartTest {
                     .containsEntry("app.kubernetes.io/instance", HelmChart.RELEASE)
                     .containsKey("helm.sh/chart");
         });
+    }
+
+    /** Two replicas that ScheduleAnyway may put on one node: without a budget one drain evicts both. */
+    @Test
+    void theDefaultBudgetLetsOnePodDownAtATimeWhateverTheReplicaCount() {
+        PodDisruptionBudget budget = manifests.one(PodDisruptionBudget.class);
+        PodDisruptionBudget oneReplica = HelmChart.render(command -> command.set("replicaCount", "1"), "defaults.yaml")
+                .one(PodDisruptionBudget.class);
+
+        assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+        assertThat(budget.getSpec().getMinAvailable()).isNull();
+        assertThat(budget.getSpec().getSelector().getMatchLabels()).isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+        assertThat(oneReplica.getSpec()).isEqualTo(budget.getSpec());
     }
 
     @Test

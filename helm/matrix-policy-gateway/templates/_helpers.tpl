@@ -292,7 +292,9 @@ Pod annotations that roll the pods. checksum/startup-config always: the gateway 
 settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too,
 the shared state (`state`) too, and of the policy server everything but `rooms` (each hashed only when set, so that a release
 without them keeps its checksum). checksum/config,
-checksum/token and checksum/admin-token with restartOnConfigChange only: otherwise the gateway
+checksum/token and checksum/admin-token with restartOnConfigChange only: the token ones are the
+SHA-256 of Sprig's derivePassword (scrypt, salted with the full name, then keyed with the setting),
+so that a pod's annotations give no fast way to test token guesses. Otherwise the gateway
 picks a new configuration or token up by hot reload, as they reach it as files of directory mounts
 (never subPath, never an environment variable), which the kubelet updates in place. An existing
 Secret is not the chart's to see.
@@ -314,7 +316,8 @@ checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256
 {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
 {{- $values := index $.Values .setting }}
 {{- if and $values.token (not $values.existingSecret) }}
-checksum/{{ .name }}: {{ $values.token | sha256sum }}
+{{- /* anyone who may get pods reads it: scrypt (derivePassword), not a bare hash to test guesses against */}}
+checksum/{{ .name }}: {{ derivePassword 1 "maximum" $values.token (include "matrix-policy-gateway.fullname" $) .setting | sha256sum }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -29,8 +29,11 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -399,6 +402,26 @@ class HelmChartTest {
         assertThat(configChanged.get("checksum/config")).isNotEqualTo(before.get("checksum/config"));
         assertThat(tokenChanged.get("checksum/token")).isNotEqualTo(before.get("checksum/token"));
         assertThat(replicasChanged).isEqualTo(before);
+    }
+
+    /** Whoever may get pods reads the annotation: a plain SHA-256 of the token would let them test guesses at GPU speed. */
+    @Test
+    void theTokenAnnotationsAreASlowDerivationNotTheTokensHash() throws NoSuchAlgorithmException {
+        UnaryOperator<TemplateCommand> adminToken = command -> command.set("admin.token", ADMIN_TOKEN);
+        Map<String, String> annotations = podAnnotations(restartOnConfigChange(adminToken));
+        Map<String, String> again = podAnnotations(restartOnConfigChange(adminToken));
+        Map<String, String> otherRelease = podAnnotations(restartOnConfigChange(
+                command -> adminToken.apply(command.set("fullnameOverride", "other-gateway"))));
+
+        assertThat(annotations.get("checksum/token")).hasSize(64)
+                .isNotEqualTo(sha256(HelmChart.readYaml(HelmChart.VALUES.resolve("defaults.yaml")).at("/auth/token").asString()));
+        assertThat(annotations.get("checksum/admin-token")).hasSize(64).isNotEqualTo(sha256(ADMIN_TOKEN));
+        assertThat(again).as("deterministic across renders").isEqualTo(annotations);
+        assertThat(otherRelease.get("checksum/token")).as("keyed with the full name").isNotEqualTo(annotations.get("checksum/token"));
+    }
+
+    private static String sha256(String text) throws NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

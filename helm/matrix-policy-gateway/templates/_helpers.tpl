@@ -238,11 +238,9 @@ ConfigMap holds no password; rendering fails on a password written in state.redi
 {{- if regexMatch "^[a-z]+://[^/@]+@" (.url | default "") }}
 {{- fail "state.redis.url holds a password, which would land in the ConfigMap (Redis clients take whatever comes before '@' for one, user name or not): put the whole URL in a Secret and name it in state.redis.existingSecret" }}
 {{- end }}
-{{- $timeout := regexFind "^[0-9]+(ms|s|m|h|d)?$" (toString .timeout) }}
+{{- $timeout := regexFind "^[0-9]+(ms|s|m|h|d)$" (toString .timeout) }}
 {{- if $timeout }}
-{{- $number := int64 (regexFind "^[0-9]+" $timeout) }}
-{{- $unit := default "ms" (regexFind "[a-z]+$" $timeout) }}
-{{- $millis := mul $number (get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000) $unit) }}
+{{- $millis := include "matrix-policy-gateway.millis" $timeout | int64 }}
 {{- if or (le $millis 0) (gt $millis 10000) }}
 {{- fail (printf "state.redis.timeout (%s) must be more than 0 and at most 10s: every request that counts waits for Redis at most this long, and the gateway refuses to start with more" (toString .timeout)) }}
 {{- end }}
@@ -256,6 +254,19 @@ redis:
   key-prefix: {{ .keyPrefix | quote }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+A duration in milliseconds, for comparing two: Go and Prometheus style, one or more of a number and
+a unit (500ms, 10s, 1m30s, 2h, 1d, 1w, 1y). Anything else counts as 0; the schema keeps it out.
+*/}}
+{{- define "matrix-policy-gateway.millis" -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000 "w" 604800000 "y" 31536000000 }}
+{{- $millis := 0 }}
+{{- range regexFindAll "[0-9]+(ms|s|m|h|d|w|y)" (toString .) -1 }}
+{{- $millis = add $millis (mul (regexFind "^[0-9]+" .) (get $units (regexFind "[a-z]+$" .))) }}
+{{- end }}
+{{- $millis }}
 {{- end }}
 
 {{/*

@@ -31,6 +31,41 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void anAutoscalerWithoutACpuRequestToMeasureUseAgainstIsRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true")
+                .set("resources.requests.cpu", "null")))
+                .hasMessageContaining("autoscaling.enabled needs resources.requests.cpu")
+                .hasMessageContaining("Set resources.requests.cpu");
+        assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true").set("resources", "null")))
+                .hasMessageContaining("autoscaling.enabled needs resources.requests.cpu");
+        assertThat(render(command -> command.set("autoscaling.enabled", "true"))).contains("kind: HorizontalPodAutoscaler");
+    }
+
+    @Test
+    void aScrapeTimeoutLongerThanTheScrapeIntervalIsRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "1m").set("serviceMonitor.scrapeTimeout", "1m30s")))
+                .hasMessageContaining("serviceMonitor.scrapeTimeout (1m30s) is longer than serviceMonitor.interval (1m)");
+        assertThatThrownBy(() -> render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "900ms").set("serviceMonitor.scrapeTimeout", "1s")))
+                .hasMessageContaining("serviceMonitor.scrapeTimeout (1s) is longer than serviceMonitor.interval (900ms)");
+        assertThat(render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "1m30s").set("serviceMonitor.scrapeTimeout", "90s")))
+                .as("as long as the interval").contains("scrapeTimeout: 90s");
+        assertThat(render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "1h").set("serviceMonitor.scrapeTimeout", "59m59s500ms")))
+                .contains("scrapeTimeout: 59m59s500ms");
+    }
+
+    @Test
+    void aServiceMonitorInSidecarModeWhereItWouldRenderNothingIsRefused() {
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("serviceMonitor.enabled", "true"),
+                "sidecar.yaml"))
+                .hasMessageContaining("serviceMonitor.enabled renders nothing in sidecar mode")
+                .hasMessageContaining("policy-mgmt");
+    }
+
+    @Test
     void podLabelsAndAnnotationsCannotReplaceTheOnesTheChartSelectsAndRollsBy() {
         assertThatThrownBy(() -> render(command -> command.set("podLabels.app\\.kubernetes\\.io/instance", "other")))
                 .hasMessageContaining("podLabels sets app.kubernetes.io/instance, a label the chart sets itself");

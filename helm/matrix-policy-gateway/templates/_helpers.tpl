@@ -362,10 +362,40 @@ JVM at startup ("Multiple garbage collectors selected"), so rendering fails inst
 {{- end }}
 
 {{/*
+The environment variables the chart sets on the container, as a YAML list. extraEnv may add to them
+but never name one of them again: which of two entries of one name wins depends on the tool that
+applies the Deployment, so rendering fails instead.
+*/}}
+{{- define "matrix-policy-gateway.env" -}}
+- name: SPRING_CONFIG_ADDITIONAL_LOCATION
+  value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
+- name: JAVA_TOOL_OPTIONS
+  value: {{ include "matrix-policy-gateway.javaToolOptions" . | quote }}
+{{- with .Values.state.redis.existingSecret }}
+- name: POLICY_GATEWAY_STATE_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ . | quote }}
+      key: {{ $.Values.state.redis.existingSecretKey | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
 The gateway's container, as one list item: under a pod's `containers`, or under `initContainers`
 in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 */}}
 {{- define "matrix-policy-gateway.container" -}}
+{{- $env := include "matrix-policy-gateway.env" . }}
+{{- $names := list }}
+{{- range fromYamlArray $env }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- $instead := dict "SPRING_CONFIG_ADDITIONAL_LOCATION" "put the gateway's settings in `config`" "JAVA_TOOL_OPTIONS" "set JVM flags with jvm.* (jvm.extraOptions for any other flag)" "POLICY_GATEWAY_STATE_REDIS_URL" "give the URL through state.redis.existingSecret alone" }}
+{{- range .Values.extraEnv }}
+{{- if has .name $names }}
+{{- fail (printf "extraEnv sets %s, an environment variable the chart sets itself (%s): %s" .name (join ", " $names) (get $instead .name | default "use another name")) }}
+{{- end }}
+{{- end }}
 - name: policy-gateway
   image: {{ include "matrix-policy-gateway.image" . | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
@@ -385,17 +415,7 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
       protocol: TCP
     {{- end }}
   env:
-    - name: SPRING_CONFIG_ADDITIONAL_LOCATION
-      value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
-    - name: JAVA_TOOL_OPTIONS
-      value: {{ include "matrix-policy-gateway.javaToolOptions" . | quote }}
-    {{- with .Values.state.redis.existingSecret }}
-    - name: POLICY_GATEWAY_STATE_REDIS_URL
-      valueFrom:
-        secretKeyRef:
-          name: {{ . | quote }}
-          key: {{ $.Values.state.redis.existingSecretKey | quote }}
-    {{- end }}
+    {{- $env | nindent 4 }}
     {{- with .Values.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -66,6 +66,24 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void extraEnvCannotNameAVariableTheChartSetsOnTheContainer() {
+        assertThatThrownBy(() -> render(command -> command.set("extraEnv[0].name", "JAVA_TOOL_OPTIONS")
+                .set("extraEnv[0].value", "-Xmx1g")))
+                .hasMessageContaining("extraEnv sets JAVA_TOOL_OPTIONS, an environment variable the chart sets itself")
+                .hasMessageContaining("jvm.extraOptions");
+        assertThatThrownBy(() -> render(command -> command.set("extraEnv[0].name", "SPRING_CONFIG_ADDITIONAL_LOCATION")
+                .set("extraEnv[0].value", "file:/etc/other.yml")))
+                .hasMessageContaining("extraEnv sets SPRING_CONFIG_ADDITIONAL_LOCATION");
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.existingSecret", "redis")
+                .set("extraEnv[0].name", "POLICY_GATEWAY_STATE_REDIS_URL").set("extraEnv[0].value", "redis://other:6379")))
+                .hasMessageContaining("extraEnv sets POLICY_GATEWAY_STATE_REDIS_URL")
+                .hasMessageContaining("state.redis.existingSecret alone");
+        assertThat(render(command -> command.set("extraEnv[0].name", "POLICY_GATEWAY_STATE_REDIS_URL")
+                .set("extraEnv[0].value", "redis://other:6379")))
+                .as("not set by the chart without state.redis.existingSecret").contains("redis://other:6379");
+    }
+
+    @Test
     void podLabelsAndAnnotationsCannotReplaceTheOnesTheChartSelectsAndRollsBy() {
         assertThatThrownBy(() -> render(command -> command.set("podLabels.app\\.kubernetes\\.io/instance", "other")))
                 .hasMessageContaining("podLabels sets app.kubernetes.io/instance, a label the chart sets itself");

@@ -213,15 +213,16 @@ policy-gateway:
   {{ .setting }}:
     token-file: {{ .dir }}/{{ .file }}
   {{- end }}
-  {{- with include "matrix-policy-gateway.stateConfig" . }}
+  {{- /* each block trimmed: nindent would turn a blank line at its edge into a line of spaces */}}
+  {{- with include "matrix-policy-gateway.stateConfig" . | trim }}
   state:
     {{- . | nindent 4 }}
   {{- end }}
-  {{- with include "matrix-policy-gateway.policyServerConfig" . }}
+  {{- with include "matrix-policy-gateway.policyServerConfig" . | trim }}
   policy-server:
     {{- . | nindent 4 }}
   {{- end }}
-{{ include "matrix-policy-gateway.startupConfig" . }}
+{{- include "matrix-policy-gateway.startupConfig" . | trim | nindent 0 }}
 {{- end }}
 
 {{/*
@@ -237,11 +238,9 @@ ConfigMap holds no password; rendering fails on a password written in state.redi
 {{- if regexMatch "^[a-z]+://[^/@]+@" (.url | default "") }}
 {{- fail "state.redis.url holds a password, which would land in the ConfigMap (Redis clients take whatever comes before '@' for one, user name or not): put the whole URL in a Secret and name it in state.redis.existingSecret" }}
 {{- end }}
-{{- $timeout := regexFind "^[0-9]+(ms|s|m|h|d)?$" (toString .timeout) }}
+{{- $timeout := regexFind "^[0-9]+(ms|s|m|h|d)$" (toString .timeout) }}
 {{- if $timeout }}
-{{- $number := int64 (regexFind "^[0-9]+" $timeout) }}
-{{- $unit := default "ms" (regexFind "[a-z]+$" $timeout) }}
-{{- $millis := mul $number (get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000) $unit) }}
+{{- $millis := include "matrix-policy-gateway.millis" $timeout | int64 }}
 {{- if or (le $millis 0) (gt $millis 10000) }}
 {{- fail (printf "state.redis.timeout (%s) must be more than 0 and at most 10s: every request that counts waits for Redis at most this long, and the gateway refuses to start with more" (toString .timeout)) }}
 {{- end }}
@@ -255,6 +254,19 @@ redis:
   key-prefix: {{ .keyPrefix | quote }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+A duration in milliseconds, for comparing two: Go and Prometheus style, one or more of a number and
+a unit (500ms, 10s, 1m30s, 2h, 1d, 1w, 1y). Anything else counts as 0; the schema keeps it out.
+*/}}
+{{- define "matrix-policy-gateway.millis" -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000 "w" 604800000 "y" 31536000000 }}
+{{- $millis := 0 }}
+{{- range regexFindAll "[0-9]+(ms|s|m|h|d|w|y)" (toString .) -1 }}
+{{- $millis = add $millis (mul (regexFind "^[0-9]+" .) (get $units (regexFind "[a-z]+$" .))) }}
+{{- end }}
+{{- $millis }}
 {{- end }}
 
 {{/*
@@ -291,7 +303,9 @@ Pod annotations that roll the pods. checksum/startup-config always: the gateway 
 settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too,
 the shared state (`state`) too, and of the policy server everything but `rooms` (each hashed only when set, so that a release
 without them keeps its checksum). checksum/config,
-checksum/token and checksum/admin-token with restartOnConfigChange only: otherwise the gateway
+checksum/token and checksum/admin-token with restartOnConfigChange only: the token ones are the
+SHA-256 of Sprig's derivePassword (scrypt, salted with the full name, then keyed with the setting),
+so that a pod's annotations give no fast way to test token guesses. Otherwise the gateway
 picks a new configuration or token up by hot reload, as they reach it as files of directory mounts
 (never subPath, never an environment variable), which the kubelet updates in place. An existing
 Secret is not the chart's to see.
@@ -313,7 +327,8 @@ checksum/config: {{ include "matrix-policy-gateway.applicationConfig" . | sha256
 {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
 {{- $values := index $.Values .setting }}
 {{- if and $values.token (not $values.existingSecret) }}
-checksum/{{ .name }}: {{ $values.token | sha256sum }}
+{{- /* anyone who may get pods reads it: scrypt (derivePassword), not a bare hash to test guesses against */}}
+checksum/{{ .name }}: {{ derivePassword 1 "maximum" $values.token (include "matrix-policy-gateway.fullname" $) .setting | sha256sum }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -347,10 +362,40 @@ JVM at startup ("Multiple garbage collectors selected"), so rendering fails inst
 {{- end }}
 
 {{/*
+The environment variables the chart sets on the container, as a YAML list. extraEnv may add to them
+but never name one of them again: which of two entries of one name wins depends on the tool that
+applies the Deployment, so rendering fails instead.
+*/}}
+{{- define "matrix-policy-gateway.env" -}}
+- name: SPRING_CONFIG_ADDITIONAL_LOCATION
+  value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
+- name: JAVA_TOOL_OPTIONS
+  value: {{ include "matrix-policy-gateway.javaToolOptions" . | quote }}
+{{- with .Values.state.redis.existingSecret }}
+- name: POLICY_GATEWAY_STATE_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ . | quote }}
+      key: {{ $.Values.state.redis.existingSecretKey | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
 The gateway's container, as one list item: under a pod's `containers`, or under `initContainers`
 in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 */}}
 {{- define "matrix-policy-gateway.container" -}}
+{{- $env := include "matrix-policy-gateway.env" . }}
+{{- $names := list }}
+{{- range fromYamlArray $env }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- $instead := dict "SPRING_CONFIG_ADDITIONAL_LOCATION" "put the gateway's settings in `config`" "JAVA_TOOL_OPTIONS" "set JVM flags with jvm.* (jvm.extraOptions for any other flag)" "POLICY_GATEWAY_STATE_REDIS_URL" "give the URL through state.redis.existingSecret alone" }}
+{{- range .Values.extraEnv }}
+{{- if has .name $names }}
+{{- fail (printf "extraEnv sets %s, an environment variable the chart sets itself (%s): %s" .name (join ", " $names) (get $instead .name | default "use another name")) }}
+{{- end }}
+{{- end }}
 - name: policy-gateway
   image: {{ include "matrix-policy-gateway.image" . | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
@@ -370,17 +415,7 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
       protocol: TCP
     {{- end }}
   env:
-    - name: SPRING_CONFIG_ADDITIONAL_LOCATION
-      value: file:{{ include "matrix-policy-gateway.configDir" . }}/application.yml
-    - name: JAVA_TOOL_OPTIONS
-      value: {{ include "matrix-policy-gateway.javaToolOptions" . | quote }}
-    {{- with .Values.state.redis.existingSecret }}
-    - name: POLICY_GATEWAY_STATE_REDIS_URL
-      valueFrom:
-        secretKeyRef:
-          name: {{ . | quote }}
-          key: {{ $.Values.state.redis.existingSecretKey | quote }}
-    {{- end }}
+    {{- $env | nindent 4 }}
     {{- with .Values.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -31,6 +31,59 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void anAutoscalerWithoutACpuRequestToMeasureUseAgainstIsRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true")
+                .set("resources.requests.cpu", "null")))
+                .hasMessageContaining("autoscaling.enabled needs resources.requests.cpu")
+                .hasMessageContaining("Set resources.requests.cpu");
+        assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true").set("resources", "null")))
+                .hasMessageContaining("autoscaling.enabled needs resources.requests.cpu");
+        assertThat(render(command -> command.set("autoscaling.enabled", "true"))).contains("kind: HorizontalPodAutoscaler");
+    }
+
+    @Test
+    void aScrapeTimeoutLongerThanTheScrapeIntervalIsRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "1m").set("serviceMonitor.scrapeTimeout", "1m30s")))
+                .hasMessageContaining("serviceMonitor.scrapeTimeout (1m30s) is longer than serviceMonitor.interval (1m)");
+        assertThatThrownBy(() -> render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "900ms").set("serviceMonitor.scrapeTimeout", "1s")))
+                .hasMessageContaining("serviceMonitor.scrapeTimeout (1s) is longer than serviceMonitor.interval (900ms)");
+        assertThat(render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "1m30s").set("serviceMonitor.scrapeTimeout", "90s")))
+                .as("as long as the interval").contains("scrapeTimeout: 90s");
+        assertThat(render(command -> command.set("serviceMonitor.enabled", "true")
+                .set("serviceMonitor.interval", "1h").set("serviceMonitor.scrapeTimeout", "59m59s500ms")))
+                .contains("scrapeTimeout: 59m59s500ms");
+    }
+
+    @Test
+    void aServiceMonitorInSidecarModeWhereItWouldRenderNothingIsRefused() {
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("serviceMonitor.enabled", "true"),
+                "sidecar.yaml"))
+                .hasMessageContaining("serviceMonitor.enabled renders nothing in sidecar mode")
+                .hasMessageContaining("policy-mgmt");
+    }
+
+    @Test
+    void extraEnvCannotNameAVariableTheChartSetsOnTheContainer() {
+        assertThatThrownBy(() -> render(command -> command.set("extraEnv[0].name", "JAVA_TOOL_OPTIONS")
+                .set("extraEnv[0].value", "-Xmx1g")))
+                .hasMessageContaining("extraEnv sets JAVA_TOOL_OPTIONS, an environment variable the chart sets itself")
+                .hasMessageContaining("jvm.extraOptions");
+        assertThatThrownBy(() -> render(command -> command.set("extraEnv[0].name", "SPRING_CONFIG_ADDITIONAL_LOCATION")
+                .set("extraEnv[0].value", "file:/etc/other.yml")))
+                .hasMessageContaining("extraEnv sets SPRING_CONFIG_ADDITIONAL_LOCATION");
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.existingSecret", "redis")
+                .set("extraEnv[0].name", "POLICY_GATEWAY_STATE_REDIS_URL").set("extraEnv[0].value", "redis://other:6379")))
+                .hasMessageContaining("extraEnv sets POLICY_GATEWAY_STATE_REDIS_URL")
+                .hasMessageContaining("state.redis.existingSecret alone");
+        assertThat(render(command -> command.set("extraEnv[0].name", "POLICY_GATEWAY_STATE_REDIS_URL")
+                .set("extraEnv[0].value", "redis://other:6379")))
+                .as("not set by the chart without state.redis.existingSecret").contains("redis://other:6379");
+    }
+
+    @Test
     void podLabelsAndAnnotationsCannotReplaceTheOnesTheChartSelectsAndRollsBy() {
         assertThatThrownBy(() -> render(command -> command.set("podLabels.app\\.kubernetes\\.io/instance", "other")))
                 .hasMessageContaining("podLabels sets app.kubernetes.io/instance, a label the chart sets itself");

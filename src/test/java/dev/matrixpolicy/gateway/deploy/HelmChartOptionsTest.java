@@ -4,6 +4,7 @@ import static dev.matrixpolicy.gateway.deploy.HelmChart.FULLNAME;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.marcnuri.helm.TemplateCommand;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -85,35 +86,38 @@ class HelmChartOptionsTest {
 
     @Test
     void aBudgetThatLeavesNoPodToEvictIsRefused() {
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("replicaCount", "1"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> minAvailable(command, "1").set("replicaCount", "1"), "defaults.yaml"))
                 .hasMessageContaining("podDisruptionBudget.minAvailable (1) keeps 1 of the replicas (1, replicaCount)");
         assertThatThrownBy(() -> HelmChart.render(command -> command.set("autoscaling.minReplicas", "2"), "all-on.yaml"))
                 .hasMessageContaining("keeps 2 of the replicas (2, autoscaling.minReplicas)");
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.minAvailable", "100%"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> minAvailable(command, "100%"), "defaults.yaml"))
                 .hasMessageContaining("podDisruptionBudget.minAvailable (100%) keeps 2 of the replicas (2, replicaCount)");
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.minAvailable", "51%"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> minAvailable(command, "51%"), "defaults.yaml"))
                 .as("rounded up, as Kubernetes does").hasMessageContaining("keeps 2 of the replicas");
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.maxUnavailable", "0"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.maxUnavailable", "0"), "defaults.yaml"))
                 .hasMessageContaining("podDisruptionBudget.maxUnavailable (0) lets no pod down");
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.maxUnavailable", "0%"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.maxUnavailable", "0%"), "defaults.yaml"))
                 .hasMessageContaining("podDisruptionBudget.maxUnavailable (0%) lets no pod down");
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.maxUnavailable", "00%"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.maxUnavailable", "00%"), "defaults.yaml"))
                 .hasMessageContaining("podDisruptionBudget.maxUnavailable (00%) lets no pod down");
-        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.minAvailable", "0100%"), "defaults.yaml"))
+        assertThatThrownBy(() -> HelmChart.render(command -> minAvailable(command, "0100%"), "defaults.yaml"))
                 .as("a percentage is decimal, leading zero or not").hasMessageContaining("keeps 2 of the replicas");
-        assertThat(HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true")
-                .set("podDisruptionBudget.minAvailable", "50%"), "defaults.yaml").one(PodDisruptionBudget.class)
+        assertThat(HelmChart.render(command -> minAvailable(command, "50%"), "defaults.yaml").one(PodDisruptionBudget.class)
                 .getSpec().getMinAvailable().getStrVal()).isEqualTo("50%");
-        assertThat(HelmChart.render(command -> command.set("podDisruptionBudget.enabled", "true").set("replicaCount", "1")
-                .set("podDisruptionBudget.maxUnavailable", "1"), "defaults.yaml").one(PodDisruptionBudget.class)
-                .getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    }
+
+    /** maxUnavailable defaults to 1: taking it as the winner would silently drop a minAvailable the operator set. */
+    @Test
+    void aBudgetWithBothOrNeitherOfMinAvailableAndMaxUnavailableIsRefused() {
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.minAvailable", "1"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget.minAvailable (1) and podDisruptionBudget.maxUnavailable (1) are both set")
+                .hasMessageContaining("set podDisruptionBudget.maxUnavailable to null");
+        assertThatThrownBy(() -> HelmChart.render(command -> command.set("podDisruptionBudget.maxUnavailable", "null"), "defaults.yaml"))
+                .hasMessageContaining("podDisruptionBudget sets neither minAvailable nor maxUnavailable");
+    }
+
+    private static TemplateCommand minAvailable(TemplateCommand command, String minAvailable) {
+        return command.set("podDisruptionBudget.maxUnavailable", "null").set("podDisruptionBudget.minAvailable", minAvailable);
     }
 
     @Test

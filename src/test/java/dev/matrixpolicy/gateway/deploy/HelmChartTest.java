@@ -26,10 +26,14 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -70,9 +74,9 @@ class HelmChartTest {
     }
 
     @Test
-    void rendersTheGatewayAndNoOptionalObject() {
-        assertThat(manifests.kinds())
-                .containsExactlyInAnyOrder("ServiceAccount", "Secret", "ConfigMap", "Service", "Deployment");
+    void rendersTheGatewayWithADisruptionBudgetAndNoOptionalObject() {
+        assertThat(manifests.kinds()).containsExactlyInAnyOrder("ServiceAccount", "Secret", "ConfigMap", "Service",
+                "Deployment", "PodDisruptionBudget");
         assertThat(manifests.objects()).allSatisfy(object -> {
             assertThat(object.getMetadata().getName()).isEqualTo(FULLNAME);
             assertThat(object.getMetadata().getLabels())
@@ -82,9 +86,33 @@ class HelmChartTest {
         });
     }
 
+    /** Two replicas that ScheduleAnyway may put on one node: without a budget one drain evicts both. */
+    @Test
+    void theDefaultBudgetLetsOnePodDownAtATimeWhateverTheReplicaCount() {
+        PodDisruptionBudget budget = manifests.one(PodDisruptionBudget.class);
+        PodDisruptionBudget oneReplica = HelmChart.render(command -> command.set("replicaCount", "1"), "defaults.yaml")
+                .one(PodDisruptionBudget.class);
+
+        assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+        assertThat(budget.getSpec().getMinAvailable()).isNull();
+        assertThat(budget.getSpec().getSelector().getMatchLabels()).isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+        assertThat(oneReplica.getSpec()).isEqualTo(budget.getSpec());
+    }
+
     @Test
     void everyRenderedFieldIsAKubernetesField() {
         assertThat(UnknownFields.in(manifests)).isEmpty();
+    }
+
+    /** The ConfigMap indents application.yml with nindent, which turns an empty line into a line of spaces. */
+    @Test
+    void theRenderedApplicationYmlHasNoBlankLineWhicheverBlocksAreSet() {
+        Map<String, Manifests> renders = Map.of("defaults", manifests, "all-on", HelmChart.render("all-on.yaml"),
+                "state", HelmChart.render(command -> command.set("state.redis.url", "redis://redis:6379"), "defaults.yaml"));
+
+        renders.forEach((name, rendered) -> assertThat(
+                rendered.one(ConfigMap.class, FULLNAME).getData().get("application.yml").lines())
+                .as(name).noneMatch(String::isBlank));
     }
 
     @Test
@@ -374,6 +402,26 @@ class HelmChartTest {
         assertThat(configChanged.get("checksum/config")).isNotEqualTo(before.get("checksum/config"));
         assertThat(tokenChanged.get("checksum/token")).isNotEqualTo(before.get("checksum/token"));
         assertThat(replicasChanged).isEqualTo(before);
+    }
+
+    /** Whoever may get pods reads the annotation: a plain SHA-256 of the token would let them test guesses at GPU speed. */
+    @Test
+    void theTokenAnnotationsAreASlowDerivationNotTheTokensHash() throws NoSuchAlgorithmException {
+        UnaryOperator<TemplateCommand> adminToken = command -> command.set("admin.token", ADMIN_TOKEN);
+        Map<String, String> annotations = podAnnotations(restartOnConfigChange(adminToken));
+        Map<String, String> again = podAnnotations(restartOnConfigChange(adminToken));
+        Map<String, String> otherRelease = podAnnotations(restartOnConfigChange(
+                command -> adminToken.apply(command.set("fullnameOverride", "other-gateway"))));
+
+        assertThat(annotations.get("checksum/token")).hasSize(64)
+                .isNotEqualTo(sha256(HelmChart.readYaml(HelmChart.VALUES.resolve("defaults.yaml")).at("/auth/token").asString()));
+        assertThat(annotations.get("checksum/admin-token")).hasSize(64).isNotEqualTo(sha256(ADMIN_TOKEN));
+        assertThat(again).as("deterministic across renders").isEqualTo(annotations);
+        assertThat(otherRelease.get("checksum/token")).as("keyed with the full name").isNotEqualTo(annotations.get("checksum/token"));
+    }
+
+    private static String sha256(String text) throws NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

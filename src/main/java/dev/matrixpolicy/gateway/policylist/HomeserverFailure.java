@@ -127,6 +127,12 @@ final class HomeserverFailure extends Exception {
         return new HomeserverFailure(message, Next.RECONNECT);
     }
 
+    /** The same failure, to be met by starting again from whoami, with {@code more} said of it. */
+    HomeserverFailure reconnecting(String more) {
+        return new HomeserverFailure(getMessage() + more, detail + more, condition + more, conditionDetail + more, Next.RECONNECT,
+                status, retryAfter, unusableAnswer, errcode);
+    }
+
     /** The same failure in the words of what it stopped, e.g. that the bot may not join the room. */
     HomeserverFailure explained(String message) {
         return new HomeserverFailure(message + " (" + detail + ")", detail, message + " (" + conditionDetail + ")", conditionDetail,

@@ -86,6 +86,14 @@ public interface PolicySource extends AutoCloseable {
         }
 
         /**
+         * A read that succeeded while an earlier failure still stands (a policy room followed by its
+         * syncs, where a full read it owes fails): its last success changes, its error does not.
+         */
+        public Status followed(Instant at) {
+            return new Status(Optional.of(at), lastError, errorSince, failures);
+        }
+
+        /**
          * A failed read counted, where the source still reads well otherwise (a policy room's full read
          * fails, its syncs do not): neither its last success nor its error change.
          */

@@ -275,6 +275,12 @@ public final class RoomSource implements PolicySource {
          * before it in the same room), so that its syncs can go on while a read again fails.
          */
         boolean stateReadOnce;
+        /**
+         * Whether this session took its rules over from one before it and has not read the state whole
+         * yet: what the room sent between the two sessions is only in its state, so until a full read
+         * works the source shows its failure, though it follows the room's new events meanwhile.
+         */
+        boolean fullReadOwed;
         /** Reads of the whole state again that failed in a row, and when to try the next. */
         int rereadFailures;
         Instant rereadAt = Instant.MIN;
@@ -325,6 +331,8 @@ public final class RoomSource implements PolicySource {
         private boolean reconnecting;
         /** The room the last session read: an alias that names another room now is worth a line in the log. */
         private Optional<String> lastRoomId = Optional.empty();
+        /** The room whose state {@link #rules} were last read whole from. */
+        private Optional<String> rulesRoomId = Optional.empty();
         /**
          * Whether the listener may not hold the rules as they stand (it failed to take the last ones, or
          * a step failed after changing them): the next hand-over is then whole, and made even if a full
@@ -395,6 +403,7 @@ public final class RoomSource implements PolicySource {
                 }
                 current.stateRead = true;
                 current.stateReadOnce = true;
+                current.fullReadOwed = false;
                 current.stateReadAt = now;
                 // from the read's end, not its start: a room whose read takes longer than STALE_TOKEN would
                 // otherwise call for another read after every one. Events during the read are replayed
@@ -441,7 +450,7 @@ public final class RoomSource implements PolicySource {
             Duration pause = pause(failure, current.rereadFailures);
             // from the failure, not from the step's start: a full read can take minutes to fail
             current.rereadAt = settings.clock().instant().plus(pause);
-            status = status.failedAside();
+            status = current.fullReadOwed ? status.failed(settings.clock().instant(), failure.getMessage()) : status.failedAside();
             if (!rereadFailing.equals(Optional.of(failure.condition()))) {
                 log.warn("{}: reading the room's whole state again failed: {}; following its new events meanwhile, "
                         + "and trying again in {}", RoomSource.this, failure.getMessage(), HomeserverFailure.format(pause));
@@ -479,7 +488,6 @@ public final class RoomSource implements PolicySource {
                 log.warn("{}: the alias now names room {}, no longer {}: its rules replace those of {}", RoomSource.this,
                         roomId, lastRoomId.get(), lastRoomId.get());
             }
-            boolean sameRoom = lastRoomId.equals(Optional.of(roomId));
             lastRoomId = Optional.of(roomId);
             followAlias = false;
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
@@ -488,7 +496,8 @@ public final class RoomSource implements PolicySource {
             // Back in the room whose rules it holds (after a garbled sync, a refusal, a kick), the source
             // follows the room's new events even while its whole state cannot be read: a state too large
             // for max-size would otherwise stop every new ban and withdrawal until it could be.
-            session.stateReadOnce = sameRoom && rules.isPresent();
+            session.stateReadOnce = rules.isPresent() && rulesRoomId.equals(Optional.of(roomId));
+            session.fullReadOwed = session.stateReadOnce;
             return session;
         }
 
@@ -513,6 +522,7 @@ public final class RoomSource implements PolicySource {
                 rules = Optional.of(fresh); // handed over whole: a RoomRules read afresh lists no additions
                 publish(fresh);
             }
+            rulesRoomId = Optional.of(current.roomId);
             if (first) {
                 log.info("{} read: {}", RoomSource.this, rules(fresh.ruleCount()));
             }
@@ -528,7 +538,7 @@ public final class RoomSource implements PolicySource {
             } catch (HomeserverFailure failure) {
                 if (failure.unusableAnswer()) {
                     // The same token would get the same answer: start from a new one, and read the state whole.
-                    throw HomeserverFailure.reconnect(failure.getMessage() + "; reading the room afresh");
+                    throw failure.reconnecting("; reading the room afresh");
                 }
                 throw failure;
             }
@@ -643,15 +653,17 @@ public final class RoomSource implements PolicySource {
             }
             current.lastGapAt = now;
             current.gapsInARow++;
+            boolean readWaiting = !current.stateRead;
             current.stateRead = false;
             if (current.gapsInARow == 1) {
                 log.debug("{}: a gap in the timeline; reading the full state again", RoomSource.this);
                 return;
             }
             Duration pause = backoff.after(current.gapsInARow - 1);
-            if (!current.rereadAt.isAfter(now)) {
-                // a read already due keeps its time: each gap putting it off would starve it while gaps come
-                // faster than the pause, and a rule that reached the state in a gap would never apply
+            if (!readWaiting) {
+                // a read already waiting keeps its time, due or not: each gap putting it off would starve it
+                // while gaps come faster than the pause (or at each long-poll, cut to end when the read is
+                // due), and a rule that reached the state in a gap would never apply
                 current.rereadAt = now.plus(pause);
             }
             if (current.gapsInARow == GAPS_WORTH_A_WARNING) {
@@ -808,7 +820,8 @@ public final class RoomSource implements PolicySource {
 
         /** @param longPoll whether the step was a long-poll, which alone ends failures that made the source reconnect */
         private void succeeded(boolean longPoll) {
-            status = status.succeeded(settings.clock().instant());
+            Instant now = settings.clock().instant();
+            status = session.filter(current -> current.fullReadOwed).isPresent() ? status.followed(now) : status.succeeded(now);
             if (reconnecting && !longPoll) {
                 return;
             }

@@ -70,6 +70,8 @@ final class FakeHomeserver implements AutoCloseable {
     private boolean stallBodies;
     private boolean tombstoneReadsFail;
     private boolean stateReadsFail;
+    /** The room every long-poll that ends with nothing new reports a gap in, when set. */
+    private String gapInEveryAnswer;
     private boolean stopped;
     private int eventCounter;
 
@@ -269,6 +271,16 @@ final class FakeHomeserver implements AutoCloseable {
     void failTombstoneReads() {
         synchronized (lock) {
             tombstoneReadsFail = true;
+        }
+    }
+
+    /**
+     * Every long-poll that ends with nothing new, at its timeout, reports a gap in this room (a
+     * homeserver that flags every answer), or none again when null.
+     */
+    void gapInEveryAnswer(String roomId) {
+        synchronized (lock) {
+            gapInEveryAnswer = roomId;
         }
     }
 
@@ -555,6 +567,10 @@ final class FakeHomeserver implements AutoCloseable {
                 answer.set("rooms", batches.get(seen));
             } else {
                 answer.put("next_batch", since);
+                if (gapInEveryAnswer != null) {
+                    answer.putObject("rooms").putObject("join").putObject(gapInEveryAnswer).putObject("timeline")
+                            .put("limited", true).putArray("events");
+                }
             }
         }
         respond(exchange, 200, JSON.writeValueAsString(answer));

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -535,33 +534,23 @@ class RoomSourceTest {
     }
 
     @Test
-    void gapsComingFasterThanTheBackoffsPauseStillLetTheFullReadHappenAtThatPace() throws Exception {
+    void aHomeserverThatFlagsEveryAnswerAsAGapStillGetsTheFullStateReadAtTheBackoffsPace() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:0", "@first:evil.example"));
-        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(300))
+                .withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
         firstUpdate();
         awaitLongPoll(1);
-        AtomicBoolean bursting = new AtomicBoolean(true);
-        Thread burst = Thread.ofVirtual().start(() -> { // a gap every 100 ms, for longer than the test waits
-            for (int i = 1; bursting.get(); i++) {
-                homeserver.sendWithGap(ROOM, ban("user", "rule:" + i, "@burst" + i + ":evil.example"));
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException stopped) {
-                    return;
-                }
-            }
-        });
-        try {
-            await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() >= 2);
-            // a change that reached the state in a gap, and that no sync carries
-            homeserver.state(ROOM, ban("user", "rule:gapped", "@gapped:evil.example"));
 
-            await().atMost(SOON).until(() -> updates.getLast().entities().contains("@gapped:evil.example"));
-            assertThat(bursting).as("read while the gaps still came").isTrue();
-        } finally {
-            bursting.set(false);
-            burst.join();
-        }
+        // each long-poll ends at its timeout (cut to when the next full read is due) with a gap
+        homeserver.gapInEveryAnswer(ROOM);
+        await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() >= 2);
+        // a change that reached the state in a gap, and that no sync carries
+        homeserver.state(ROOM, ban("user", "rule:gapped", "@gapped:evil.example"));
+
+        await().atMost(SOON).until(() -> updates.getLast().entities().contains("@gapped:evil.example"));
+        int reads = homeserver.requests("GET /rooms/" + ROOM + "/state").size();
+        await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() > reads);
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("reports gaps in the room's timeline one after the other");
     }
 
     @Test
@@ -708,6 +697,11 @@ class RoomSourceTest {
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@after:evil.example");
         assertThat(lines(Level.WARN)).anyMatch(line -> line.contains("following its new events meanwhile"));
+        // what the room sent between the two sessions is only in its state: the source shows it still fails
+        assertThat(source.status().lastError().orElseThrow()).contains("GET /rooms/{room}/state").contains("502");
+
+        homeserver.failStateReads(false);
+        await().atMost(SOON).until(() -> source.status().lastError().isEmpty());
     }
 
     @Test
@@ -916,6 +910,25 @@ class RoomSourceTest {
         homeserver.kick(ROOM);
         assertThat(awaitUpdates(2).entities()).containsExactly("@new-room:evil.example");
         assertThat(lines(Level.WARN)).anySatisfy(line -> assertThat(line).contains("the alias now names room " + UPGRADED));
+    }
+
+    @Test
+    void aRoomTheAliasNowNamesIsNotFollowedOnTopOfTheOldRoomsRulesBeforeItsStateIsRead() {
+        readingRoomWhoseAliasThenMovesTo(UPGRADED);
+        homeserver.failStateReads(true);
+        homeserver.kick(ROOM); // removed: the source follows the alias, to a room whose state cannot be read
+        await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + UPGRADED + "/state").size() >= 1);
+        homeserver.failNext(1, 403, "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"no\"}"); // and it starts afresh there
+        await().atMost(SOON).until(() -> homeserver.requests("GET /account/whoami").size() >= 3);
+        homeserver.send(UPGRADED, ban("user", "rule:2", "@new-event:evil.example"));
+        int reads = homeserver.requests("GET /rooms/" + UPGRADED + "/state").size();
+        await().atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + UPGRADED + "/state").size() > reads + 1);
+
+        assertThat(updates).as("no event of the new room applied to the old room's rules").singleElement()
+                .extracting(Update::entities).asList().containsExactly("@old-room:evil.example");
+
+        homeserver.failStateReads(false);
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@new-room:evil.example", "@new-event:evil.example");
     }
 
     @Test
@@ -1205,6 +1218,7 @@ class RoomSourceTest {
                 .startsWith("Policy list source 'community' (" + ROOM + ") could not be read, keeping its last good rules (1 rule): "
                         + "the homeserver's answer to GET /sync is unusable: reply larger than max-size 4KB; reading the room afresh; retrying in ");
         assertThat(lines(Level.WARN).getLast()).contains(stateTooLarge).contains("following its new events meanwhile");
+        assertThat(source.status().lastError()).hasValue(stateTooLarge);
 
         // back in the same room, it still applies what the room sends next
         homeserver.send(ROOM, ban("user", "rule:3", "@third:evil.example"));

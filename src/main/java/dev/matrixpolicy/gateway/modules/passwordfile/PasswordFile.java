@@ -32,14 +32,21 @@ final class PasswordFile implements PolicyModule {
     private final PasswordVerifier verifier;
     /** Hashing is expensive on purpose: bound it so a login storm cannot starve the spam checks. */
     private final Semaphore verifications;
+    /**
+     * The heap argon2id verifications running at once may hold, in KiB, taken by each for its
+     * {@code m}: however many verifications may run, they cannot exhaust the heap together. One hash
+     * never needs more than all of it ({@link PasswordHash.Limits}).
+     */
+    private final Semaphore argon2Memory;
     private final Map<LoginType, CheckAuth> checkers;
 
     PasswordFile(CredentialStore credentials, String serverName, Optional<LoginType> customLoginType,
-                 PasswordVerifier verifier, int maxConcurrentVerifications) {
+                 PasswordVerifier verifier, int maxConcurrentVerifications, long argon2MemoryKib) {
         this.credentials = credentials;
         this.serverName = serverName;
         this.verifier = verifier;
         this.verifications = new Semaphore(maxConcurrentVerifications, true);
+        this.argon2Memory = new Semaphore(Math.toIntExact(argon2MemoryKib), true);
         Map<LoginType, CheckAuth> byType = new LinkedHashMap<>(); // in order: discovery lists them so
         byType.put(PASSWORD, args -> check(args, PASSWORD.fields().getFirst()));
         customLoginType.ifPresent(custom -> byType.put(custom, args -> check(args, custom.fields().getFirst())));
@@ -74,18 +81,30 @@ final class PasswordFile implements PolicyModule {
     }
 
     private boolean verify(String password, PasswordHash hash) {
+        int memory = Math.toIntExact(hash.memoryKib());
         try {
             verifications.acquire();
         } catch (InterruptedException abandoned) {
-            // The chain stopped waiting (deadline or shutdown): nobody reads this answer.
-            Thread.currentThread().interrupt();
-            return false;
+            return abandoned();
+        }
+        try {
+            argon2Memory.acquire(memory);
+        } catch (InterruptedException abandoned) {
+            verifications.release();
+            return abandoned();
         }
         try {
             return verifier.matches(password, hash);
         } finally {
+            argon2Memory.release(memory);
             verifications.release();
         }
+    }
+
+    /** The chain stopped waiting (deadline or shutdown): nobody reads this answer. */
+    private static boolean abandoned() {
+        Thread.currentThread().interrupt();
+        return false;
     }
 
     /**

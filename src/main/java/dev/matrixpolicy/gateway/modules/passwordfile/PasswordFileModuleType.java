@@ -25,11 +25,11 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
 
     @Override
     public PolicyModule create(PasswordFileConfig config, ModuleContext context) {
-        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime);
+        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime, PasswordHash.Limits.ofThisProcess());
     }
 
     PasswordFile create(PasswordFileConfig config, ModuleContext context, PasswordVerifier verifier,
-                        LongSupplier nanoTime) {
+                        LongSupplier nanoTime, PasswordHash.Limits limits) {
         if (config.file() == null && config.users().isEmpty()) {
             throw new ModuleConfigurationException("file", "set file, users, or both: there are no credentials to check");
         }
@@ -41,17 +41,16 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
             throw new ModuleConfigurationException("custom-login-type.type", "m.login.password is always checked, with field "
                     + "'password'; choose a login type of your own");
         }
-        int concurrency = config.maxConcurrentVerifications() != null
-                ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
         CredentialStore credentials;
         try {
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
-                    PasswordHash.Limits.ofThisProcess(concurrency), config.reloadCheckInterval(), nanoTime,
-                    context.meterRegistry(), context::bindMeters);
+                    limits, config.reloadCheckInterval(), nanoTime, context.meterRegistry(), context::bindMeters);
         } catch (UnusableCredentialsException unusable) {
             throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
         }
-        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency);
+        int concurrency = config.maxConcurrentVerifications() != null
+                ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
+        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency, limits.argon2MemoryKib());
     }
 
     private static LoginType loginType(PasswordFileConfig.CustomLoginType custom) {

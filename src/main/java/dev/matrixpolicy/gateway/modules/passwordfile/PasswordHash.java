@@ -13,12 +13,14 @@ import org.springframework.security.crypto.password.PasswordEncoder;
  * for well-formedness when it is read. Nothing else is accepted: no plaintext, no fast hashes. Error
  * messages never repeat the value, which may be a password written where a hash belongs.
  *
- * @param scheme  how it was hashed
- * @param encoded the hash in its usual text form ({@code $2b$12$...}, {@code $argon2id$v=19$...})
- * @param cost    the scheme and the parameters that decide how long a verification takes, e.g.
- *                {@code bcrypt/12}: hashes with the same cost take the same time to check
+ * @param scheme    how it was hashed
+ * @param encoded   the hash in its usual text form ({@code $2b$12$...}, {@code $argon2id$v=19$...})
+ * @param cost      the scheme and the parameters that decide how long a verification takes, e.g.
+ *                  {@code bcrypt/12}: hashes with the same cost take the same time to check
+ * @param memoryKib the heap a verification holds while it runs: argon2id's {@code m}; 0 for bcrypt,
+ *                  whose 4 KiB are nothing beside it
  */
-record PasswordHash(Scheme scheme, String encoded, String cost) {
+record PasswordHash(Scheme scheme, String encoded, String cost, long memoryKib) {
 
     /** A supported hashing scheme, recognised by its prefix, and verified with Spring Security. */
     enum Scheme {
@@ -69,28 +71,24 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
 
     /**
      * What this process can afford to verify: an argon2id verification holds its {@code m} KiB on the
-     * heap, and up to {@code concurrentVerifications} run at once.
+     * heap while it runs.
      *
-     * @param argon2MemoryKib         the largest argon2id {@code m} accepted
-     * @param heapMib                 the heap it was worked out from, for the refusal's message
-     * @param concurrentVerifications how many verifications may run at once, likewise
+     * @param argon2MemoryKib the largest argon2id {@code m} accepted: half the heap, within
+     *                        {@link #MAX_ARGON2_WORK_KIB}; verifications running at once share that
+     *                        half ({@link PasswordFile} holds them to it)
+     * @param heapMib         the heap it was worked out from, for the refusal's message
      */
-    record Limits(long argon2MemoryKib, long heapMib, int concurrentVerifications) {
-        /**
-         * Half the heap shared by the verifications that may run at once, the rest left to everything
-         * else the gateway holds; within {@link #MAX_ARGON2_WORK_KIB} however large the heap.
-         */
-        static Limits of(long maxHeapBytes, int concurrentVerifications) {
-            long share = maxHeapBytes / 2 / Math.max(1, concurrentVerifications) / 1024;
-            return new Limits(Math.min(share, MAX_ARGON2_WORK_KIB), maxHeapBytes / (1024 * 1024), concurrentVerifications);
+    record Limits(long argon2MemoryKib, long heapMib) {
+        /** For a hash made from one already accepted: a dummy of the same cost. */
+        static final Limits ACCEPTED = new Limits(Integer.MAX_VALUE, 0);
+
+        static Limits of(long maxHeapBytes) {
+            return new Limits(Math.min(maxHeapBytes / 2 / 1024, MAX_ARGON2_WORK_KIB), maxHeapBytes / (1024 * 1024));
         }
 
-        /** For a hash made from one already accepted: a dummy of the same cost. */
-        static final Limits ACCEPTED = new Limits(Integer.MAX_VALUE, 0, 0);
-
         /** This JVM's heap. */
-        static Limits ofThisProcess(int concurrentVerifications) {
-            return of(Runtime.getRuntime().maxMemory(), concurrentVerifications);
+        static Limits ofThisProcess() {
+            return of(Runtime.getRuntime().maxMemory());
         }
     }
 
@@ -112,7 +110,7 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
                 throw new IllegalArgumentException("bcrypt cost " + cost + " is outside " + MIN_BCRYPT_COST + ".." + MAX_BCRYPT_COST
                         + (cost > MAX_BCRYPT_COST ? " (each step doubles a login's time; 12 is usual): hash the password again at a lower cost" : ""));
             }
-            return new PasswordHash(Scheme.BCRYPT, hash, "bcrypt/" + cost);
+            return new PasswordHash(Scheme.BCRYPT, hash, "bcrypt/" + cost, 0);
         }
         if (hash.startsWith("$argon2id$")) {
             var argon2 = ARGON2ID.matcher(hash);
@@ -132,10 +130,9 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
                 throw new IllegalArgumentException("argon2id parameters out of range");
             }
             if (memory > limits.argon2MemoryKib()) {
-                throw new IllegalArgumentException("argon2id m=" + memory + " needs " + memory / 1024 + " MiB of heap for each "
-                        + "verification, and " + limits.concurrentVerifications() + " may run at once (max-concurrent-verifications) "
-                        + "in this gateway's heap of " + limits.heapMib() + " MiB: the most it takes is m=" + limits.argon2MemoryKib()
-                        + "; hash the password again with a smaller m (65536 is usual), or lower max-concurrent-verifications, "
+                throw new IllegalArgumentException("argon2id m=" + memory + " needs " + memory / 1024 + " MiB of heap to verify, "
+                        + "more than half this gateway's heap of " + limits.heapMib() + " MiB: the most it takes is m="
+                        + limits.argon2MemoryKib() + "; hash the password again with a smaller m (65536 is usual), "
                         + "or give the gateway more memory");
             }
             if (memory * iterations > MAX_ARGON2_WORK_KIB) {
@@ -144,7 +141,8 @@ record PasswordHash(Scheme scheme, String encoded, String cost) {
                         + "or less memory (m=65536,t=3 is usual)");
             }
             return new PasswordHash(Scheme.ARGON2ID, hash,
-                    "argon2id/m=" + memory + ",t=" + iterations + ",p=" + parallelism + ",salt=" + saltBytes + ",hash=" + hashBytes);
+                    "argon2id/m=" + memory + ",t=" + iterations + ",p=" + parallelism + ",salt=" + saltBytes + ",hash=" + hashBytes,
+                    memory);
         }
         throw new IllegalArgumentException("not " + ACCEPTED + "; plaintext passwords and other schemes are refused");
     }

@@ -80,7 +80,7 @@ class PasswordFileTest {
     private PasswordFile module(Map<String, String> inline, CustomLoginType custom, Integer maxConcurrent) {
         PasswordFileConfig config = new PasswordFileConfig(file, inline, custom, CHECK_EVERY, maxConcurrent);
         return new PasswordFileModuleType().create(config, new ModuleContext("passwords", "example.com", meters),
-                counting, clock::get);
+                counting, clock::get, Hashes.LIMITS);
     }
 
     private PasswordFile module() {
@@ -319,6 +319,34 @@ class PasswordFileTest {
     }
 
     @Test
+    void argon2idVerificationsAtOnceHoldNoMoreThanHalfTheHeapWhateverTheirNumber() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        PasswordVerifier slow = (password, hash) -> {
+            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
+            }
+            running.decrementAndGet();
+            return false;
+        };
+        // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one verification at a time
+        PasswordFile module = new PasswordFileModuleType().create(
+                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 4),
+                new ModuleContext("passwords", "example.com", meters), slow, clock::get, PasswordHash.Limits.of(128 * 1024));
+
+        try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 16; i++) {
+                threads.submit(() -> login(module, "bob", "wrong"));
+            }
+        }
+
+        assertThat(mostAtOnce.get()).isEqualTo(1);
+    }
+
+    @Test
     void atMostTheConfiguredNumberOfVerificationsRunAtOnce() throws Exception {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
@@ -334,7 +362,7 @@ class PasswordFileTest {
         };
         PasswordFile module = new PasswordFileModuleType().create(
                 new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 2),
-                new ModuleContext("passwords", "example.com", meters), slow, clock::get);
+                new ModuleContext("passwords", "example.com", meters), slow, clock::get, Hashes.LIMITS);
 
         try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
             for (int i = 0; i < 16; i++) {

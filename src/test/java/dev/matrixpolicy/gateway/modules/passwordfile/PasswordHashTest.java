@@ -50,20 +50,27 @@ class PasswordHashTest {
     }
 
     @Test
-    void argon2idNeedingMoreHeapThanTheVerificationsAtOnceMayShareIsRefusedNamingTheLargestItTakes() {
-        // 1 GiB of heap, two verifications at once: each may have a quarter of it
-        assertThat(PasswordHash.parse("$argon2id$v=19$m=262144,t=3,p=4" + ARGON2_TAIL, Hashes.LIMITS).cost())
-                .startsWith("argon2id/m=262144,t=3,p=4");
+    void argon2idNeedingMoreThanHalfTheHeapToVerifyIsRefusedNamingTheLargestItTakes() {
+        // 1 GiB of heap: one verification may have half of it
+        assertThat(PasswordHash.parse("$argon2id$v=19$m=524288,t=3,p=4" + ARGON2_TAIL, Hashes.LIMITS).memoryKib())
+                .isEqualTo(524288);
         assertThatIllegalArgumentException()
-                .isThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=4194304,t=1,p=1" + ARGON2_TAIL, Hashes.LIMITS))
-                .withMessage("argon2id m=4194304 needs 4096 MiB of heap for each verification, and 2 may run at once "
-                        + "(max-concurrent-verifications) in this gateway's heap of 1024 MiB: the most it takes is m=262144; "
-                        + "hash the password again with a smaller m (65536 is usual), or lower max-concurrent-verifications, "
+                .isThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=524289,t=1,p=1" + ARGON2_TAIL, Hashes.LIMITS))
+                .withMessage("argon2id m=524289 needs 512 MiB of heap to verify, more than half this gateway's heap of "
+                        + "1024 MiB: the most it takes is m=524288; hash the password again with a smaller m (65536 is usual), "
                         + "or give the gateway more memory");
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=2147483647,t=1,p=1" + ARGON2_TAIL,
-                        PasswordHash.Limits.of(64L << 30, 1)))
+                        PasswordHash.Limits.of(64L << 30)))
                 .as("however large the heap").withMessageContaining("the most it takes is m=2097152");
+    }
+
+    @Test
+    void theUsualHashesFitTheChartsDefaultHeap() {
+        // the chart's default: a 512 MiB memory limit, 60% of it for the heap
+        PasswordHash.Limits chart = PasswordHash.Limits.of(307L << 20);
+        assertThat(PasswordHash.parse("$argon2id$v=19$m=65536,t=3,p=4" + ARGON2_TAIL, chart).cost()).startsWith("argon2id/m=65536,t=3");
+        assertThat(PasswordHash.parse("$2b$12$" + WONDERLAND_BCRYPT.substring(7), chart).cost()).isEqualTo("bcrypt/12");
     }
 
     @ParameterizedTest

@@ -320,34 +320,17 @@ class PasswordFileTest {
 
     @Test
     void argon2idVerificationsAtOnceHoldNoMoreThanHalfTheHeapWhateverTheirNumber() throws Exception {
-        AtomicInteger running = new AtomicInteger();
-        AtomicInteger mostAtOnce = new AtomicInteger();
-        PasswordVerifier slow = (password, hash) -> {
-            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException stopped) {
-                Thread.currentThread().interrupt();
-            }
-            running.decrementAndGet();
-            return false;
-        };
         // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one verification at a time
-        PasswordFile module = new PasswordFileModuleType().create(
-                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 4),
-                new ModuleContext("passwords", "example.com", meters), slow, clock::get, PasswordHash.Limits.of(128 * 1024));
-
-        try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
-            for (int i = 0; i < 16; i++) {
-                threads.submit(() -> login(module, "bob", "wrong"));
-            }
-        }
-
-        assertThat(mostAtOnce.get()).isEqualTo(1);
+        assertThat(mostVerificationsAtOnce("bob", 4, PasswordHash.Limits.of(128 * 1024))).isEqualTo(1);
     }
 
     @Test
     void atMostTheConfiguredNumberOfVerificationsRunAtOnce() throws Exception {
+        assertThat(mostVerificationsAtOnce("alice", 2, Hashes.LIMITS)).isBetween(1, 2);
+    }
+
+    /** The most verifications that ran at once, each taking 20 ms, for 16 logins of {@code user} on 8 threads. */
+    private int mostVerificationsAtOnce(String user, int maxConcurrent, PasswordHash.Limits limits) {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
         PasswordVerifier slow = (password, hash) -> {
@@ -361,15 +344,14 @@ class PasswordFileTest {
             return false;
         };
         PasswordFile module = new PasswordFileModuleType().create(
-                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 2),
-                new ModuleContext("passwords", "example.com", meters), slow, clock::get, Hashes.LIMITS);
+                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, maxConcurrent),
+                new ModuleContext("passwords", "example.com", meters), slow, clock::get, limits);
 
         try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
             for (int i = 0; i < 16; i++) {
-                threads.submit(() -> login(module, "alice", "wrong"));
+                threads.submit(() -> login(module, user, "wrong"));
             }
         }
-
-        assertThat(mostAtOnce.get()).isBetween(1, 2);
+        return mostAtOnce.get();
     }
 }

@@ -18,7 +18,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -167,7 +166,7 @@ final class ModuleInstanceFactory {
                     ModuleEntry before = entries.get(instance.position());
                     return instance.name().equals(name)
                             && before.module().equals(entry.module())
-                            && Objects.equals(before.config(), entry.config())
+                            && sameSettings(before.config(), entry.config())
                             && !instance.secretFilesChanged();
                 })
                 .findFirst();
@@ -187,7 +186,7 @@ final class ModuleInstanceFactory {
                 .filter(instance -> instance.type().equals(entry.module()) && !taken.contains(instance))
                 .toList();
         return candidates.stream()
-                .filter(instance -> Objects.equals(entries.get(instance.position()).config(), entry.config()))
+                .filter(instance -> sameSettings(entries.get(instance.position()).config(), entry.config()))
                 .findFirst()
                 .or(() -> candidates.stream().filter(instance -> instance.name().equals(name)).findFirst())
                 .or(() -> candidates.stream().filter(instance -> !names.contains(instance.name())).findFirst());
@@ -263,6 +262,23 @@ final class ModuleInstanceFactory {
                     List.of("policy-gateway.modules[" + position + "]." + KeyNames.key(component.getName(), false)));
         }
         return keys;
+    }
+
+    /**
+     * Whether two entries' {@code config:} say the same: each key as Spring Boot binds it
+     * ({@code max-scanned-length}, {@code maxScannedLength} and {@code max_scanned_length} are one),
+     * each value as written.
+     */
+    static boolean sameSettings(Map<String, String> before, Map<String, String> now) {
+        return bound(before).equals(bound(now));
+    }
+
+    private static Map<ConfigurationPropertyName, String> bound(Map<String, String> config) {
+        Map<ConfigurationPropertyName, String> byName = new HashMap<>();
+        if (config != null) {
+            config.forEach((key, value) -> byName.put(ConfigurationPropertyName.adapt(key, '.'), value));
+        }
+        return byName;
     }
 
     private static Map<String, ModuleType<?>> byName(List<ModuleType<?>> moduleTypes) {

@@ -322,15 +322,15 @@ class ReloadEndToEndTest {
     }
 
     @Test
-    void aContentRulesEntryIsKeptWhenRewrittenInAnotherLayoutAndRebuiltWhenOneWordDeepInItsRulesChanges() throws Exception {
+    void aContentRulesEntryIsKeptWhenRewrittenInAnotherSpellingAndRebuiltWhenOneWordDeepInItsRulesChanges() throws Exception {
         Path config = write("gateway.yml", contentRules(200, "[\"free\", \"crypto\"]", "ordinary"));
         start(config);
         Generations generations = gateway.getBean(Generations.class);
         Object rules = generations.current().instance("filter").orElseThrow().module();
 
-        // the same settings (lists in block layout instead of flow, a number quoted), and a new entry
+        // the same settings (lists in block layout instead of flow, a key in camel case, a number quoted), and a new entry
         write("gateway.yml", contentRules(200, "\n              - free\n              - crypto", "ordinary")
-                .replace("max-scanned-length: 16384", "max-scanned-length: \"16384\"")
+                .replace("max-scanned-length: 16384", "maxScannedLength: \"16384\"")
                 .replace("    - module: content_rules", "    - module: user_denylist\n      config:\n        users: [\"@spam:bad.example\"]\n"
                         + "    - module: content_rules"));
         await().atMost(Duration.ofSeconds(20)).until(() -> generations.current().number() == 2);

@@ -72,9 +72,9 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
         try {
             override = new RatelimitOverride(rule.perSecond(), rule.burstCount());
         } catch (IllegalArgumentException wrong) {
-            throw new ModuleConfigurationException(field + ".per-second", "must be above 0, got " + rule.perSecond()
-                    + ": Synapse fails the user's request on a rate of 0; to lift a limit, give a high rate and burst"
-                    + " (e.g. per-second: 1000, burst-count: 1000)", wrong);
+            throw new ModuleConfigurationException(field + ".per-second", "must be a finite number above 0, got "
+                    + rule.perSecond() + ": Synapse fails the user's request on a rate of 0; to lift a limit, give a "
+                    + "high rate and burst (e.g. per-second: 1000, burst-count: 1000)", wrong);
         }
         Set<String> counted = new LinkedHashSet<>(limiters.isEmpty() ? SYNAPSE_LIMITERS : limiters);
         Map<String, Counter> applied = new HashMap<>();

@@ -54,8 +54,9 @@ class RatelimitOverridesConfigurationTest {
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
-            .per-second   | 0          | rules[0].per-second: must be above 0, got 0.0: Synapse fails the user's request on a rate of 0
-            .per-second   | -1         | rules[0].per-second: must be above 0
+            .per-second   | 0          | rules[0].per-second: must be a finite number above 0, got 0.0: Synapse fails the user's request on a rate of 0
+            .per-second   | -1         | rules[0].per-second: must be a finite number above 0
+            .per-second   | Infinity   | rules[0].per-second: must be a finite number above 0, got Infinity
             .per-second   | lots       | rules[0].per-second
             .burst-count  | -1         | rules[0].burst-count: must be greater than or equal to 0
             .limiters[0]  | invites    | rules[0].limiters[0]: 'invites' is not a Synapse limiter name; Synapse 1.157 asks for [rc_invites.per_issuer, rc_invites.per_room, rc_invites.per_user]

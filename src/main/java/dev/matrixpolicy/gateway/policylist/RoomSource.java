@@ -370,7 +370,7 @@ public final class RoomSource implements PolicySource {
         /**
          * One call's worth of progress: connect and read the state, or read it again after a gap, or one sync.
          *
-         * @return whether it was a long-poll
+         * @return whether it was a long-poll that showed the bot reading the room (see {@link #sync})
          */
         private boolean step() throws HomeserverFailure, InterruptedException {
             if (redeliver) {
@@ -395,8 +395,7 @@ public final class RoomSource implements PolicySource {
                         throw failure;
                     }
                     rereadFailed(current, failure);
-                    sync(current);
-                    return true;
+                    return sync(current);
                 }
                 if (current.rereadFailures > 0) {
                     log.info("{}: the full state reads again, after {} failed attempt(s)", RoomSource.this, current.rereadFailures);
@@ -417,8 +416,7 @@ public final class RoomSource implements PolicySource {
             if (!now.isBefore(current.askAgainAt)) {
                 askAgain(current);
             }
-            sync(current);
-            return true;
+            return sync(current);
         }
 
         /**
@@ -528,7 +526,15 @@ public final class RoomSource implements PolicySource {
             }
         }
 
-        private void sync(Session current) throws HomeserverFailure, InterruptedException {
+        /**
+         * One long-poll, and what it brings applied.
+         *
+         * @return whether it showed the bot reading the room: it brought the room's events, or the bot's
+         *         membership was asked. A long-poll answered with nothing before the membership is asked
+         *         again (within a sync timeout of a join) shows nothing: a bot kicked at every join
+         *         completes such long-polls before its removal shows.
+         */
+        private boolean sync(Session current) throws HomeserverFailure, InterruptedException {
             Duration tokenAge = Duration.between(current.coveredAt, settings.clock().instant());
             long started = System.nanoTime();
             Duration wait = longPoll(current, tokenAge);
@@ -555,9 +561,9 @@ public final class RoomSource implements PolicySource {
                             RoomSource.this, tokenAge);
                     current.stateRead = false;
                 }
-                stillJoined(current);
+                boolean asked = stillJoined(current);
                 idleSince(started, wait);
-                return;
+                return asked;
             }
             SyncAnswer.Room joined = answer.joined().get();
             current.joinedAt = settings.clock().instant();
@@ -568,11 +574,12 @@ public final class RoomSource implements PolicySource {
                 apply(current, joined);
                 readAgainAfterGap(current);
                 idleSince(started, wait);
-                return;
+                return true;
             }
             if (apply(current, joined) && upgrade.isPresent()) {
                 readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
             }
+            return true;
         }
 
         /**
@@ -771,17 +778,20 @@ public final class RoomSource implements PolicySource {
          * on a public policy room neither wakes the bot at every join nor fills its timeline until the
          * homeserver reports a gap (and a full read of the room follows). Removed, the bot gets nothing
          * more from the room: its next long-polls time out empty, and this notices within a sync timeout.
+         *
+         * @return whether the membership was asked (and is {@code join})
          */
-        private void stillJoined(Session current) throws HomeserverFailure, InterruptedException {
+        private boolean stillJoined(Session current) throws HomeserverFailure, InterruptedException {
             Instant now = settings.clock().instant();
             if (now.isBefore(current.joinedAt.plus(settings.syncTimeout()))) {
-                return;
+                return false;
             }
             // a definite answer only: a failure to answer (a proxy's 404) is retried, not taken for a removal
             if (!homeserver.membership(current.roomId, current.userId).filter("join"::equals).isPresent()) {
                 throw removed(current);
             }
             current.joinedAt = now;
+            return true;
         }
 
         private HomeserverFailure removed(Session current) {
@@ -818,11 +828,14 @@ public final class RoomSource implements PolicySource {
             }
         }
 
-        /** @param longPoll whether the step was a long-poll, which alone ends failures that made the source reconnect */
-        private void succeeded(boolean longPoll) {
+        /**
+         * @param readingShown whether the step was a long-poll that showed the bot reading the room,
+         *                     which alone ends failures that made the source reconnect
+         */
+        private void succeeded(boolean readingShown) {
             Instant now = settings.clock().instant();
             status = session.filter(current -> current.fullReadOwed).isPresent() ? status.followed(now) : status.succeeded(now);
-            if (reconnecting && !longPoll) {
+            if (reconnecting && !readingShown) {
                 return;
             }
             reconnecting = false;

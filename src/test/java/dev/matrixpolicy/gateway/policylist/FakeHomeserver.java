@@ -72,6 +72,9 @@ final class FakeHomeserver implements AutoCloseable {
     private boolean stateReadsFail;
     /** The room every long-poll that ends with nothing new reports a gap in, when set. */
     private String gapInEveryAnswer;
+    /** Whether long-polls answer at once, whatever their timeout, and the bot's membership reads as out of every room. */
+    private boolean answerAtOnce;
+    private boolean membershipSaysOut;
     private boolean stopped;
     private int eventCounter;
 
@@ -275,6 +278,17 @@ final class FakeHomeserver implements AutoCloseable {
     }
 
     /**
+     * A bot kicked at once after each join, on a homeserver whose long-polls answer at once: the
+     * joins, syncs and state reads work, and the bot's membership reads as out of the room.
+     */
+    void kickAtEveryJoinAndAnswerLongPollsAtOnce() {
+        synchronized (lock) {
+            answerAtOnce = true;
+            membershipSaysOut = true;
+        }
+    }
+
+    /**
      * Every long-poll that ends with nothing new, at its timeout, reports a gap in this room (a
      * homeserver that flags every answer), or none again when null.
      */
@@ -438,7 +452,7 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && call.endsWith("/state/m.room.member/" + BOT)) {
             boolean member;
             synchronized (lock) {
-                member = joined.contains(parts[2]);
+                member = joined.contains(parts[2]) && !membershipSaysOut;
             }
             respond(exchange, member ? 200 : 403, member ? "{\"membership\":\"join\"}"
                     : "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"User " + BOT + " not in room " + parts[2] + "\"}");
@@ -546,7 +560,7 @@ final class FakeHomeserver implements AutoCloseable {
             return;
         }
         int seen = Integer.parseInt(since.substring(1));
-        long deadline = System.nanoTime() + Duration.ofMillis(Long.parseLong(query.getOrDefault("timeout", "0"))).toNanos();
+        long deadline = System.nanoTime() + (answerAtOnce ? 0 : Duration.ofMillis(Long.parseLong(query.getOrDefault("timeout", "0"))).toNanos());
         synchronized (lock) {
             long left;
             while (!stopped && failures == 0 && batches.size() <= seen && (left = deadline - System.nanoTime()) > 0) {

@@ -1027,6 +1027,26 @@ class RoomSourceTest {
         assertThat(source.status().lastError()).isEmpty();
     }
 
+    @Test
+    void botKickedAtEveryJoinOnAHomeserverThatAnswersLongPollsAtOnceStillBacksOffAndNeverSaysItReadsAgain() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        List<Integer> pausesAsked = new CopyOnWriteArrayList<>();
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(400)).withBackoff(attempts -> {
+            pausesAsked.add(attempts);
+            return Duration.ofMillis(20);
+        }));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        // its long-polls complete before each removal shows: only a membership asked, or the room's events, show it reads
+        homeserver.kickAtEveryJoinAndAnswerLongPollsAtOnce();
+        await().atMost(SOON).until(() -> pausesAsked.size() >= 4);
+
+        assertThat(pausesAsked).startsWith(1, 2, 3, 4);
+        assertThat(lines(Level.INFO)).noneMatch(line -> line.contains("reads again"));
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("is no longer in room " + ROOM);
+    }
+
     // ---- failures
 
     @Test

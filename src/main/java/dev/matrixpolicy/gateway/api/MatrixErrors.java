@@ -35,6 +35,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.servlet.NoHandlerFoundException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
+import org.springframework.web.util.DisconnectedClientHelper;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -189,8 +190,16 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
         return types.isEmpty() ? "application/json" : types.stream().map(MediaType::toString).distinct().collect(Collectors.joining(" or "));
     }
 
+    /**
+     * A client that went away while its answer was written (a {@code curl | head}, a scraper that
+     * timed out) is nobody's error: a DEBUG line, and no answer, since nobody reads it.
+     */
     @ExceptionHandler
     ResponseEntity<Map<String, String>> failed(Exception failure) {
+        if (DisconnectedClientHelper.isClientDisconnectedException(failure)) {
+            log.debug("The client went away before its answer was written: {}", failure.toString());
+            return null;
+        }
         return toResponse(describe(failure));
     }
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -76,11 +77,12 @@ public final class CanonicalJson {
         } else if (json.isIntegralNumber()) {
             BigInteger value = json.bigIntegerValue();
             if (value.compareTo(MIN_INTEGER) < 0 || value.compareTo(MAX_INTEGER) > 0) {
-                throw new BadJsonException("Integer " + value + " is outside the canonical JSON range [-(2^53)+1, 2^53-1]");
+                throw new BadJsonException("Integer " + LogText.escaped(value.toString())
+                        + " is outside the canonical JSON range [-(2^53)+1, 2^53-1]");
             }
             out.append(value);
         } else if (json.isNumber()) {
-            throw new BadJsonException("Canonical JSON has no floats: " + json);
+            throw new BadJsonException("Canonical JSON has no floats: " + LogText.escaped(json.toString()));
         } else if (json.isBoolean() || json.isNull()) {
             out.append(json.isNull() ? "null" : json.booleanValue());
         } else {

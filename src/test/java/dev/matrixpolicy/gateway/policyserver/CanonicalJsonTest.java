@@ -54,6 +54,14 @@ class CanonicalJsonTest {
     }
 
     @Test
+    void aRefusedNumberIsQuotedCutNotInFull() {
+        assertThatThrownBy(() -> canonical("[" + "1".repeat(999) + "]")).isInstanceOf(BadJsonException.class)
+                .message().hasSizeLessThan(320).contains("outside the canonical JSON range");
+        assertThatThrownBy(() -> canonical("[1." + "0".repeat(999) + "]")).isInstanceOf(BadJsonException.class)
+                .message().hasSizeLessThan(280).startsWith("Canonical JSON has no floats: ");
+    }
+
+    @Test
     void escapesOnlyWhatJsonRequires() {
         assertThat(canonical("[\"\\\" \\\\ \\b \\f \\n \\r \\t \\u0001 \\u001f / \\u007f \\u2028 é 😀\"]"))
                 .isEqualTo("[\"\\\" \\\\ \\b \\f \\n \\r \\t \\u0001 \\u001f / \u007f \u2028 é 😀\"]");

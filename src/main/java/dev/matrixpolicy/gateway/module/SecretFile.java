@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -89,7 +90,7 @@ public final class SecretFile {
     public static String read(Path file) {
         String content;
         try {
-            content = Files.readString(file, StandardCharsets.UTF_8).strip();
+            content = ByteOrderMark.dropped(Files.readString(file, StandardCharsets.UTF_8)).strip();
         } catch (NoSuchFileException missing) {
             throw new UnreadableSecretException(file, Problem.MISSING, missing);
         } catch (AccessDeniedException denied) {

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -243,7 +244,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
             int number = 0;
             for (String line; (line = lines.readLine()) != null; ) {
                 number++;
-                entry(line, number).ifPresent(builder::add);
+                entry(number == 1 ? ByteOrderMark.dropped(line) : line, number).ifPresent(builder::add);
             }
         }
         return new Parsed(builder.build(), digest.digest());

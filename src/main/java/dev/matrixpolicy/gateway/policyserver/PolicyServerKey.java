@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -66,7 +67,7 @@ public final class PolicyServerKey {
      * @throws IllegalArgumentException when it does not hold exactly one policy server key
      */
     public static PolicyServerKey load(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+        List<String> lines = ByteOrderMark.dropped(Files.readAllLines(file, StandardCharsets.UTF_8)).stream()
                 .map(String::strip).filter(line -> !line.isEmpty()).toList();
         String[] fields = lines.size() == 1 ? lines.getFirst().split("\\s+") : new String[0];
         if (fields.length != 3 || !fields[0].equals(ALGORITHM)) {

@@ -81,6 +81,14 @@ class UserListFileTest {
     }
 
     @Test
+    void aFileSavedWithAByteOrderMarkReadsItsFirstEntry() throws IOException {
+        UserListFile users = watch(file("\uFEFF@first:example.com\n@second:example.com\n"), List.of());
+
+        assertThat(users.current().matches("@first:example.com")).isTrue();
+        assertThat(users.current().exactCount()).isEqualTo(2);
+    }
+
+    @Test
     void entriesOfTheConfigurationAreAddedToTheFile() throws IOException {
         UserListFile users = watch(file("@filed:example.com\n"), List.of("@inline:example.com"));
 

@@ -1,12 +1,13 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
 import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
-import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -182,7 +183,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
             if (current.equals(version)) {
                 return null;
             }
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String text = ByteOrderMark.dropped(Files.readString(file, StandardCharsets.UTF_8));
             version = current;
             return text;
         }

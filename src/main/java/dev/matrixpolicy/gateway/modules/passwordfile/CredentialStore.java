@@ -1,12 +1,12 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
+import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import java.util.function.Consumer;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +105,7 @@ final class CredentialStore implements ListSource {
             if (file.isPresent()) {
                 version = Optional.of(FileVersion.of(file.get()));
             }
-            this.current = new Loaded(read(file.isPresent() ? Files.readAllLines(file.get(), StandardCharsets.UTF_8) : List.of(),
+            this.current = new Loaded(read(file.isPresent() ? lines(file.get()) : List.of(),
                     Optional.empty()), version);
         } catch (IOException unreadable) {
             throw new UnusableCredentialsException("file", "cannot read " + file.orElseThrow() + ": " + describe(unreadable));
@@ -154,7 +155,7 @@ final class CredentialStore implements ListSource {
             return;
         }
         try {
-            List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+            List<String> lines = lines(path);
             if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
                 // truncated, or caught half-written: a file meant to hold no users says so in a comment
                 reject(version, path + " is empty; write the file whole and move it into place, "
@@ -194,6 +195,10 @@ final class CredentialStore implements ListSource {
     public Status status() {
         return health.status("file", "file", file.map(Path::toString).orElse(""),
                 Map.of("users", (long) current.credentials().users().size()));
+    }
+
+    private static List<String> lines(Path path) throws IOException {
+        return ByteOrderMark.dropped(Files.readAllLines(path, StandardCharsets.UTF_8));
     }
 
     private Credentials read(List<String> fileLines, Optional<Credentials> previous) throws InvalidCredentialsException {

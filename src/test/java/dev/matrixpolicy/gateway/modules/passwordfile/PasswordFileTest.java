@@ -293,6 +293,16 @@ class PasswordFileTest {
     }
 
     @Test
+    void aFileSavedWithAByteOrderMarkIsReadFromItsFirstUser() throws IOException {
+        PasswordFile module = module();
+        write("\uFEFFalice:" + WONDERLAND_BCRYPT + "\r\ncarol:" + BUILDER_BCRYPT + "\r\n", 2);
+        passCheckInterval();
+
+        assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+        assertThat(logs.list).noneMatch(event -> event.getLevel() == Level.WARN);
+    }
+
+    @Test
     void fixedFileIsLoadedAfterABrokenOne() throws IOException {
         PasswordFile module = module();
         write("alice:hunter2\n", 2);

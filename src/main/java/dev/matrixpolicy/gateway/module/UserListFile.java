@@ -62,6 +62,8 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private volatile UserIdMatcher current;
     private List<Object> lastSeen = List.of();
     private byte[] lastGoodDigest = new byte[0];
+    /** How many entries the file's version in force holds (those of the configuration aside). */
+    private int fileEntriesInForce;
     /** The content of the last version refused, so that it is warned about once, not on every check. */
     private byte[] lastBadDigest = new byte[0];
     private boolean settled;
@@ -117,7 +119,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
             if (lastBadDigest.length == 0) { // else the file still holds the version refused
                 health.succeeded(clock.instant());
             }
-        } catch (IOException | UncheckedIOException | BadEntryException failed) {
+        } catch (IOException | UncheckedIOException | BadEntryException | EmptiedFileException failed) {
             health.failed(message(file, failed));
             log.warn("{}: keeping the {} exact user IDs and {} globs loaded before; {}", instance, current.exactCount(),
                     current.globCount(), message(file, failed));
@@ -148,6 +150,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
         long started = System.nanoTime();
         Parsed parsed = parse();
         current = parsed.matcher();
+        fileEntriesInForce = parsed.fileEntries();
         log.info("{}: {} exact user IDs and {} globs loaded from {} in {} ms", instance, current.exactCount(),
                 current.globCount(), file, (System.nanoTime() - started) / 1_000_000);
         lastSeen = seen(attributes);
@@ -182,6 +185,12 @@ public final class UserListFile implements ListSource, AutoCloseable {
         if (!Arrays.equals(parsed.digest(), digest)) {
             return Optional.empty(); // still being written: the next check reads it again
         }
+        if (parsed.blank() && fileEntriesInForce > 0) {
+            // truncated, or caught before its writer wrote a byte: a list meant to be empty says so in a comment
+            lastBadDigest = digest;
+            throw new EmptiedFileException();
+        }
+        fileEntriesInForce = parsed.fileEntries();
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         lastGoodDigest = digest;
         lastBadDigest = new byte[0]; // should it come back, it is warned about again
@@ -228,7 +237,11 @@ public final class UserListFile implements ListSource, AutoCloseable {
         return digest.digest();
     }
 
-    private record Parsed(UserIdMatcher matcher, byte[] digest) {
+    /**
+     * @param fileEntries the file's own entries
+     * @param blank       whether the file holds nothing but white space, not even a comment
+     */
+    private record Parsed(UserIdMatcher matcher, byte[] digest, int fileEntries, boolean blank) {
     }
 
     /** Streams the file into a matcher, digesting the bytes it parses so that a rewrite while parsing shows. */
@@ -239,15 +252,23 @@ public final class UserListFile implements ListSource, AutoCloseable {
         UserIdMatcher.Builder builder = new UserIdMatcher.Builder(room);
         alsoListed.forEach(builder::add);
         MessageDigest digest = Sha256.digest();
+        int entries = 0;
+        boolean blank = true;
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(
                 new DigestInputStream(Files.newInputStream(file), digest), StandardCharsets.UTF_8), 1 << 16)) {
             int number = 0;
             for (String line; (line = lines.readLine()) != null; ) {
                 number++;
-                entry(number == 1 ? ByteOrderMark.dropped(line) : line, number).ifPresent(builder::add);
+                String text = number == 1 ? ByteOrderMark.dropped(line) : line;
+                blank &= text.isBlank();
+                Optional<String> entry = entry(text, number);
+                if (entry.isPresent()) {
+                    builder.add(entry.get());
+                    entries++;
+                }
             }
         }
-        return new Parsed(builder.build(), digest.digest());
+        return new Parsed(builder.build(), digest.digest(), entries, blank);
     }
 
     /** The entry of a line, or empty for a blank or comment line. */
@@ -283,6 +304,8 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private static String message(Path file, Exception failed) {
         return switch (failed) {
             case BadEntryException bad -> file + " line " + bad.line + ": " + bad.getMessage() + "; correct the line or remove it";
+            case EmptiedFileException emptied -> file + " is empty; write the file whole and move it into place, "
+                    + "and to remove every entry leave a comment line in it";
             case IOException unreadable -> FileReadProblem.of(file, unreadable);
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
@@ -290,6 +313,13 @@ public final class UserListFile implements ListSource, AutoCloseable {
 
 
     /** A line that is not an entry, a blank or a comment. */
+    /** A file emptied where the version in force held entries. */
+    private static final class EmptiedFileException extends RuntimeException {
+        EmptiedFileException() {
+            super("emptied", null, false, false);
+        }
+    }
+
     private static final class BadEntryException extends RuntimeException {
         private final int line;
 

@@ -145,6 +145,23 @@ class UserListFileTest {
     }
 
     @Test
+    void anEmptiedFileKeepsTheListInForceButOneWithOnlyACommentEmptiesIt() throws IOException {
+        Path file = file("@first:example.com\n*:evil.example\n");
+        UserListFile users = watch(file, List.of("@inline:example.com"));
+
+        rewrite(file, "", 10);
+        users.reload();
+        assertThat(users.current().matches("@first:example.com")).isTrue();
+        assertThat(warnings.lines()).singleElement().asString()
+                .contains("keeping the 2 exact user IDs and 1 globs").contains(file + " is empty; write the file whole");
+
+        rewrite(file, "# nobody, for now\n", 20);
+        users.reload();
+        assertThat(users.current().matches("@first:example.com")).isFalse();
+        assertThat(users.current().matches("@inline:example.com")).isTrue();
+    }
+
+    @Test
     void badNewVersionKeepsTheListInForceWithOneWarningNamingFileAndLine() throws IOException {
         Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
         UserListFile users = watch(file, List.of());

@@ -127,7 +127,6 @@ public final class Generations implements AutoCloseable {
         throw new IllegalStateException("the gateway is shutting down: the configuration is not applied");
     }
 
-
     private static boolean contains(Collection<PolicyModule> modules, PolicyModule module) {
         return modules.stream().anyMatch(candidate -> candidate == module);
     }

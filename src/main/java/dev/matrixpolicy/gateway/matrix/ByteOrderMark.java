@@ -23,11 +23,15 @@ public final class ByteOrderMark {
 
     /** {@code lines} without a byte order mark at the start of the first. */
     public static List<String> dropped(List<String> lines) {
-        if (lines.isEmpty() || lines.getFirst().isEmpty() || lines.getFirst().charAt(0) != MARK) {
+        if (lines.isEmpty()) {
             return lines;
         }
+        String first = dropped(lines.getFirst());
+        if (first.length() == lines.getFirst().length()) {
+            return lines; // no mark
+        }
         List<String> without = new ArrayList<>(lines);
-        without.set(0, lines.getFirst().substring(1));
+        without.set(0, first);
         return without;
     }
 }

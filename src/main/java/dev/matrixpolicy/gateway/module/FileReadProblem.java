@@ -5,7 +5,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Why a file a module reads could not be read, in the words an admin acts on, never a Java type. */
+/** Why a file a module reads could not be read or used, in the words an admin acts on, never a Java type. */
 public final class FileReadProblem {
     private FileReadProblem() {
     }
@@ -17,5 +17,16 @@ public final class FileReadProblem {
             case AccessDeniedException denied -> file + " may not be read by the gateway's user: give it read access";
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
+    }
+
+    /**
+     * A list file emptied where the version in force held entries: truncated, or caught before its
+     * writer wrote a byte, so refused; a list meant to be empty says so in a comment.
+     *
+     * @param entry what the file lists, one of them: {@code user}, {@code entry}
+     */
+    public static String emptied(Path file, String entry) {
+        return file + " is empty; write the file whole and move it into place, and to remove every " + entry
+                + " leave a comment line in it";
     }
 }

@@ -304,15 +304,12 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private static String message(Path file, Exception failed) {
         return switch (failed) {
             case BadEntryException bad -> file + " line " + bad.line + ": " + bad.getMessage() + "; correct the line or remove it";
-            case EmptiedFileException emptied -> file + " is empty; write the file whole and move it into place, "
-                    + "and to remove every entry leave a comment line in it";
+            case EmptiedFileException emptied -> FileReadProblem.emptied(file, "entry");
             case IOException unreadable -> FileReadProblem.of(file, unreadable);
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
     }
 
-
-    /** A line that is not an entry, a blank or a comment. */
     /** A file emptied where the version in force held entries. */
     private static final class EmptiedFileException extends RuntimeException {
         EmptiedFileException() {
@@ -320,6 +317,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
         }
     }
 
+    /** A line that is not an entry, a blank or a comment. */
     private static final class BadEntryException extends RuntimeException {
         private final int line;
 

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
+import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
 import io.micrometer.core.instrument.Counter;
@@ -158,8 +159,7 @@ final class CredentialStore implements ListSource {
             List<String> lines = lines(path);
             if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
                 // truncated, or caught half-written: a file meant to hold no users says so in a comment
-                reject(version, path + " is empty; write the file whole and move it into place, "
-                        + "and to remove every user leave a comment line in it");
+                reject(version, FileReadProblem.emptied(path, "user"));
                 return;
             }
             Credentials fresh = read(lines, Optional.of(current.credentials()));

@@ -49,7 +49,9 @@ class SourcesEndpointEndToEndTest {
 
     @Test
     @Order(1)
-    void everyEntryThatReadsAListShowsItsLocationEntriesAndLastGoodRead() {
+    void everyEntryThatReadsAListShowsItsLocationEntriesAndLastGoodRead() throws InterruptedException {
+        // the policy list reads its file on a thread of its own: the context can be up before its first read
+        awaitSource("/bans/sources/0", source -> source.get("last_success").isString());
         JsonNode sources = sources();
 
         assertThat(sources.propertyNames()).containsExactly("bans", "listed-joiners", "known-bad-media");
@@ -93,9 +95,14 @@ class SourcesEndpointEndToEndTest {
     }
 
     private JsonNode awaitUsersFile(Predicate<JsonNode> condition) throws InterruptedException {
+        return awaitSource("/listed-joiners/sources/0", condition);
+    }
+
+    /** The source at {@code pointer} in {@code /actuator/sources} once it meets {@code condition}, or as it is after 10 s. */
+    private JsonNode awaitSource(String pointer, Predicate<JsonNode> condition) throws InterruptedException {
         Instant deadline = Instant.now().plusSeconds(10);
         while (true) {
-            JsonNode source = sources().at("/listed-joiners/sources/0");
+            JsonNode source = sources().at(pointer);
             if (condition.test(source) || Instant.now().isAfter(deadline)) {
                 return source;
             }

@@ -182,7 +182,7 @@ public final class GlobAutomaton {
             match = suffixes.firstMatch(input);
         }
         if (match < 0 && infixes != null) {
-            match = infixes.firstMatch(input, -1);
+            match = infixes.firstMatch(input, -1, true);
         }
         return match < 0 && general ? generalMatch(input) : match;
     }
@@ -202,7 +202,7 @@ public final class GlobAutomaton {
             match = lower(match, suffixes.firstMatch(input));
         }
         if (infixes != null) {
-            match = infixes.firstMatch(input, match);
+            match = infixes.firstMatch(input, match, false);
         }
         return general ? lower(match, generalMatch(input)) : match;
     }
@@ -260,7 +260,7 @@ public final class GlobAutomaton {
 
     /** How many patterns take the path of literals between stars (for tests). */
     int infixPatterns() {
-        return infixes == null ? 0 : infixes.outputLiterals.length;
+        return infixes == null ? 0 : infixes.patterns;
     }
 
     /** How many DFA states are cached now (for tests). */
@@ -632,84 +632,139 @@ public final class GlobAutomaton {
      * The patterns {@code prefix*...*literal*...*suffix} with no {@code ?}: an Aho–Corasick automaton
      * over one middle literal of each (its longest), read once over the input; a pattern whose literal
      * occurs is checked whole, literal by literal. Immutable.
+     *
+     * <p>Laid out for a lookup's memory reads, which on a large list cost more than its instructions:
+     * nodes are numbered breadth first, so the levels near the root, which every input walks, share a
+     * few cache lines; each node is one record of ints (its edges, fail link and outputs), its edges
+     * are (label, target) pairs side by side, and the patterns to check are ints into one text of all
+     * their literals. A walk so reads about two places a character where it read six, and a check two
+     * where it read one per literal and two more.
      */
     private static final class Infixes {
-        /** The trie of the literals in compressed rows, as the main trie's. */
-        private final int[] edgeStart;
-        private final int[] edgeLabel;
-        private final int[] edgeTarget;
+        // A node's record: its edges are edges[EDGES_FROM, EDGES_TO) as (label, target) pairs sorted by
+        // label; FAIL is the node of the longest proper suffix of its text in the trie; OUTPUT is the
+        // nearest node, itself included, along the fail links where literals end (-1 for none), and
+        // NEXT_OUTPUT the same from its fail link on; its patterns are outputs[OUTPUTS_FROM, OUTPUTS_TO).
+        private static final int EDGES_FROM = 0;
+        private static final int EDGES_TO = 1;
+        private static final int FAIL = 2;
+        private static final int OUTPUT = 3;
+        private static final int NEXT_OUTPUT = 4;
+        private static final int OUTPUTS_FROM = 5;
+        private static final int OUTPUTS_TO = 6;
+        private static final int NODE = 7;
+        /** Above this many edges a node's are binary-searched; below, read in order, which touches fewer lines. */
+        private static final int SCANNED_EDGES = 16;
+
+        private final int[] nodes;
+        private final int[] edges;
         /** The root's child on each ASCII character, or 0: the root is where most characters of an input lead. */
         private final int[] rootNext = new int[CACHED_ALPHABET];
-        /** The node of the longest proper suffix of a node's text that is in the trie. */
-        private final int[] fail;
-        /** The nearest node along the fail links (not the node itself) where literals end, or -1. */
-        private final int[] outputLink;
-        /** The patterns whose literal ends at node n: {@code [outputStart[n], outputStart[n + 1])} in the arrays below. */
-        private final int[] outputStart;
-        /** Each pattern as its literals: the one before its first star, those between stars, the one after its last. */
-        private final String[][] outputLiterals;
-        private final int[] outputIndex;
+        /**
+         * The patterns, each as its index and then its literals ({@link #literals}: before its first
+         * star, between its stars, after its last) as {@code [start, end)} bounds in {@link #texts}:
+         * {@code index, count, start, end, start, end, ...}. A node's patterns are in index order.
+         */
+        private final int[] outputs;
+        private final String texts;
+        private final int patterns;
 
         private Infixes(TrieBuilder literals, int[] endNode, String[] patterns, int[] indexes) {
-            int nodes = literals.size;
-            edgeStart = new int[nodes + 1];
-            edgeLabel = new int[nodes - 1];
-            edgeTarget = new int[nodes - 1];
+            int count = literals.size;
+            int[] edgeStart = new int[count + 1];
+            int[] edgeLabel = new int[count - 1];
+            int[] edgeTarget = new int[count - 1];
             literals.rows(edgeStart, edgeLabel, edgeTarget);
-            for (int edge = edgeStart[0]; edge < edgeStart[1]; edge++) {
-                if (edgeLabel[edge] < CACHED_ALPHABET) {
-                    rootNext[edgeLabel[edge]] = edgeTarget[edge];
+            // number the nodes breadth first, and write each one's edges in that order
+            int[] numbered = new int[count];
+            int[] order = new int[count];
+            int tail = 1;
+            for (int head = 0; head < tail; head++) {
+                for (int edge = edgeStart[order[head]]; edge < edgeStart[order[head] + 1]; edge++) {
+                    numbered[edgeTarget[edge]] = tail;
+                    order[tail++] = edgeTarget[edge];
                 }
             }
-            outputStart = new int[nodes + 1];
+            nodes = new int[count * NODE];
+            edges = new int[(count - 1) * 2];
+            int written = 0;
+            for (int node = 0; node < count; node++) {
+                int old = order[node];
+                nodes[node * NODE + EDGES_FROM] = written;
+                for (int edge = edgeStart[old]; edge < edgeStart[old + 1]; edge++) {
+                    edges[written++] = edgeLabel[edge];
+                    edges[written++] = numbered[edgeTarget[edge]];
+                    if (node == 0 && edgeLabel[edge] < CACHED_ALPHABET) {
+                        rootNext[edgeLabel[edge]] = numbered[edgeTarget[edge]];
+                    }
+                }
+                nodes[node * NODE + EDGES_TO] = written;
+            }
+            // each node's patterns, in index order: patterns come in index order, and a counting sort keeps it
+            int[] ending = new int[count + 1];
             for (int node : endNode) {
-                outputStart[node + 1]++;
+                ending[numbered[node] + 1]++;
             }
-            for (int node = 0; node < nodes; node++) {
-                outputStart[node + 1] += outputStart[node];
+            for (int node = 0; node < count; node++) {
+                ending[node + 1] += ending[node];
             }
-            outputLiterals = new String[patterns.length][];
-            outputIndex = new int[patterns.length];
-            int[] filled = Arrays.copyOf(outputStart, nodes);
-            for (int p = 0; p < patterns.length; p++) { // in index order, so each node's patterns are sorted
-                int at = filled[endNode[p]]++;
-                outputLiterals[at] = literals(patterns[p]);
-                outputIndex[at] = indexes[p];
+            int[] sorted = new int[patterns.length];
+            int[] filled = Arrays.copyOf(ending, count);
+            for (int p = 0; p < patterns.length; p++) {
+                sorted[filled[numbered[endNode[p]]]++] = p;
             }
-            fail = new int[nodes];
-            outputLink = new int[nodes];
-            linkBreadthFirst(nodes);
+            StringBuilder text = new StringBuilder();
+            int[] out = new int[patterns.length * 4];
+            int at = 0;
+            for (int node = 0, next = 0; node < count; node++) {
+                nodes[node * NODE + OUTPUTS_FROM] = at;
+                for (; next < ending[node + 1]; next++) {
+                    String[] parts = literals(patterns[sorted[next]]);
+                    if (at + 2 + parts.length * 2 > out.length) {
+                        out = Arrays.copyOf(out, Math.max(out.length * 2, at + 2 + parts.length * 2));
+                    }
+                    out[at++] = indexes[sorted[next]];
+                    out[at++] = parts.length;
+                    for (String part : parts) {
+                        out[at++] = text.length();
+                        text.append(part);
+                        out[at++] = text.length();
+                    }
+                }
+                nodes[node * NODE + OUTPUTS_TO] = at;
+            }
+            outputs = Arrays.copyOf(out, at);
+            texts = text.toString();
+            this.patterns = patterns.length;
+            link();
         }
 
-        private void linkBreadthFirst(int nodes) {
-            int[] queue = new int[nodes];
-            int head = 0;
-            int tail = 0;
-            queue[tail++] = 0;
-            outputLink[0] = -1;
-            while (head < tail) {
-                int node = queue[head++];
-                for (int edge = edgeStart[node]; edge < edgeStart[node + 1]; edge++) {
-                    int child = edgeTarget[edge];
+        /** Sets each node's fail and output links, breadth first: a node's links follow from its parent's. */
+        private void link() {
+            nodes[OUTPUT] = ends(0) ? 0 : -1;
+            nodes[NEXT_OUTPUT] = -1;
+            for (int node = 0; node < nodes.length / NODE; node++) {
+                for (int edge = nodes[node * NODE + EDGES_FROM]; edge < nodes[node * NODE + EDGES_TO]; edge += 2) {
+                    int child = edges[edge + 1];
                     int link = 0;
                     if (node != 0) {
-                        int from = fail[node];
-                        int next = child(from, edgeLabel[edge]);
+                        int from = nodes[node * NODE + FAIL];
+                        int next = child(from, edges[edge]);
                         while (next < 0 && from != 0) {
-                            from = fail[from];
-                            next = child(from, edgeLabel[edge]);
+                            from = nodes[from * NODE + FAIL];
+                            next = child(from, edges[edge]);
                         }
                         link = next < 0 ? 0 : next;
                     }
-                    fail[child] = link;
-                    outputLink[child] = ends(link) ? link : outputLink[link];
-                    queue[tail++] = child;
+                    nodes[child * NODE + FAIL] = link;
+                    nodes[child * NODE + NEXT_OUTPUT] = nodes[link * NODE + OUTPUT];
+                    nodes[child * NODE + OUTPUT] = ends(child) ? child : nodes[link * NODE + OUTPUT];
                 }
             }
         }
 
         private boolean ends(int node) {
-            return outputStart[node] < outputStart[node + 1];
+            return nodes[node * NODE + OUTPUTS_FROM] < nodes[node * NODE + OUTPUTS_TO];
         }
 
         private int child(int node, int codePoint) {
@@ -717,12 +772,37 @@ public final class GlobAutomaton {
                 int next = rootNext[codePoint];
                 return next == 0 ? -1 : next;
             }
-            int edge = Arrays.binarySearch(edgeLabel, edgeStart[node], edgeStart[node + 1], codePoint);
-            return edge < 0 ? -1 : edgeTarget[edge];
+            int from = nodes[node * NODE + EDGES_FROM];
+            int to = nodes[node * NODE + EDGES_TO];
+            if (to - from > 2 * SCANNED_EDGES) {
+                int low = from / 2;
+                int high = to / 2 - 1;
+                while (low <= high) {
+                    int middle = (low + high) >>> 1;
+                    int label = edges[middle * 2];
+                    if (label == codePoint) {
+                        return edges[middle * 2 + 1];
+                    } else if (label < codePoint) {
+                        low = middle + 1;
+                    } else {
+                        high = middle - 1;
+                    }
+                }
+                return -1;
+            }
+            for (int edge = from; edge < to && edges[edge] <= codePoint; edge += 2) {
+                if (edges[edge] == codePoint) {
+                    return edges[edge + 1];
+                }
+            }
+            return -1;
         }
 
-        /** The lower of {@code best} and the lowest of these patterns that matches the whole input. */
-        int firstMatch(String input, int best) {
+        /**
+         * The lower of {@code best} and the lowest of these patterns that matches the whole input; or,
+         * with {@code any}, the first that matches, as soon as it is found.
+         */
+        int firstMatch(String input, int best, boolean any) {
             int node = 0;
             for (int i = 0, length = input.length(); i < length; ) {
                 char c = input.charAt(i);
@@ -734,14 +814,18 @@ public final class GlobAutomaton {
                 i += Character.charCount(codePoint);
                 int next = child(node, codePoint);
                 while (next < 0 && node != 0) {
-                    node = fail[node];
+                    node = nodes[node * NODE + FAIL];
                     next = child(node, codePoint);
                 }
                 node = next < 0 ? 0 : next;
-                for (int found = ends(node) ? node : outputLink[node]; found >= 0; found = outputLink[found]) {
-                    for (int out = outputStart[found]; out < outputStart[found + 1]; out++) {
-                        int index = outputIndex[out];
-                        if ((best < 0 || index < best) && literalsMatch(outputLiterals[out], input)) {
+                for (int found = nodes[node * NODE + OUTPUT]; found >= 0; found = nodes[found * NODE + NEXT_OUTPUT]) {
+                    for (int out = nodes[found * NODE + OUTPUTS_FROM], end = nodes[found * NODE + OUTPUTS_TO]; out < end;
+                            out += 2 + outputs[out + 1] * 2) {
+                        int index = outputs[out];
+                        if ((best < 0 || index < best) && literalsMatch(out, input)) {
+                            if (any) {
+                                return index;
+                            }
                             best = index;
                         }
                     }
@@ -768,28 +852,39 @@ public final class GlobAutomaton {
         }
 
         /**
-         * Whether a pattern of literals between stars (no {@code ?}), given as its {@link #literals},
-         * matches the whole input: the first literal starts it, the last ends it, and each one between
-         * is found at its leftmost place after the one before, which loses no match when only stars
-         * separate them.
+         * Whether the pattern at {@code outputs[out]} matches the whole input: its first literal starts
+         * it, its last ends it, and each one between is found at its leftmost place after the one
+         * before, which loses no match when only stars separate them.
          */
-        static boolean literalsMatch(String[] literals, String input) {
-            String prefix = literals[0];
-            String suffix = literals[literals.length - 1];
-            int end = input.length() - suffix.length();
-            if (end < prefix.length() || !input.startsWith(prefix) || !input.endsWith(suffix)) {
+        private boolean literalsMatch(int out, String input) {
+            int last = out + outputs[out + 1] * 2; // the last literal's start; its end follows
+            int prefix = outputs[out + 3] - outputs[out + 2];
+            int suffix = outputs[last + 1] - outputs[last];
+            int end = input.length() - suffix;
+            if (end < prefix || !input.regionMatches(0, texts, outputs[out + 2], prefix)
+                    || !input.regionMatches(end, texts, outputs[last], suffix)) {
                 return false;
             }
-            int at = prefix.length();
-            for (int middle = 1; middle < literals.length - 1; middle++) {
-                String literal = literals[middle];
-                int found = input.indexOf(literal, at);
-                if (found < 0 || found + literal.length() > end) {
-                    return false; // the leftmost place is past the suffix, so every other one is too
+            int at = prefix;
+            for (int literal = out + 4; literal < last; literal += 2) {
+                int found = indexOf(input, outputs[literal], outputs[literal + 1], at, end);
+                if (found < 0) {
+                    return false; // its leftmost place is past the suffix, so every other one is too
                 }
-                at = found + literal.length();
+                at = found;
             }
             return true;
+        }
+
+        /** Where the leftmost occurrence of {@code texts[start, end)} in {@code input[from, to)} ends, or -1. */
+        private int indexOf(String input, int start, int end, int from, int to) {
+            int length = end - start;
+            for (int at = from; at + length <= to; at++) {
+                if (input.regionMatches(at, texts, start, length)) {
+                    return at + length;
+                }
+            }
+            return -1;
         }
 
         /** Sorts patterns into this path, or leaves them to the main trie. */

@@ -271,6 +271,18 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void aHundredThousandServerTailsEachNameTheirOwnPattern() {
+        List<String> patterns = IntStream.range(0, 100_000).mapToObj(i -> "*:bad-" + i + ".example").toList();
+        GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+
+        for (int i = 0; i < 100_000; i += 7) {
+            assertThat(automaton.firstMatch("@spammer:bad-" + i + ".example")).isEqualTo(i);
+            assertThat(automaton.anyMatch("@spammer:bad-" + i + ".example")).isEqualTo(i);
+        }
+        assertThat(automaton.firstMatch("@spammer:bad-100000.example")).isEqualTo(-1);
+    }
+
+    @Test
     void aHundredThousandExactIdsAreBuiltAndMatched() {
         List<String> ids = IntStream.range(0, 100_000).mapToObj(i -> "@member" + i + ":example.com").toList();
         UserIdMatcher matcher = UserIdMatcher.compile(ids);
@@ -346,6 +358,30 @@ class UserIdMatcherTest {
                 int lowest = IntStream.range(0, patterns.size())
                         .filter(p -> expected.get(p).matcher(candidate).matches()).findFirst().orElse(-1);
                 assertThat(automaton.firstMatch(candidate)).as("%s against %s", candidate, patterns).isEqualTo(lowest);
+            }
+        }
+    }
+
+    @Test
+    void literalsBetweenStarsOfAWideAlphabetMatchAsTheReferenceDoes() {
+        // thirty-odd distinct characters after a shared start give trie nodes more children than are read in order
+        String wide = "abcdefghijklmnopqrstuvwxyz0123456789-.";
+        Random random = new Random(20261205);
+        for (int round = 0; round < 200; round++) {
+            List<String> patterns = IntStream.range(0, 1 + random.nextInt(200))
+                    .mapToObj(i -> "@" + randomString(random, "ab", 1) + "*s" + wide.charAt(random.nextInt(wide.length()))
+                            + randomString(random, wide, 2) + "*" + randomString(random, ":ab", 2))
+                    .toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 60; input++) {
+                String candidate = "@" + randomString(random, "ab", 2) + randomString(random, "s" + wide, 6) + randomString(random, ":ab", 3);
+                int lowest = IntStream.range(0, patterns.size())
+                        .filter(p -> expected.get(p).matcher(candidate).matches()).findFirst().orElse(-1);
+                assertThat(automaton.firstMatch(candidate)).as("%s against %s", candidate, patterns).isEqualTo(lowest);
+                int any = automaton.anyMatch(candidate);
+                assertThat(any < 0 ? lowest < 0 : expected.get(any).matcher(candidate).matches())
+                        .as("%s against %s: any match %d", candidate, patterns, any).isTrue();
             }
         }
     }

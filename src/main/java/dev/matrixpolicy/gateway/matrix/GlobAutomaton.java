@@ -26,8 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * no other colon ({@code *:spam.example}, every user of a server) are not even walked: an input ends
  * with such a literal exactly when its text from its last colon on is that literal, so they are
  * looked up by that text in a hash table ({@link ServerTails}). On a large list the trie's last
- * branches, where the literals differ, are read from memory one after another; the table reads two
- * places.
+ * branches, where the literals differ, are read from memory one after another; the table reads its
+ * fingerprints, small enough to stay in the caches, and two places more for a match.
  *
  * <p>Patterns that are literals between stars, with a literal inside ({@code @*spam17*:*}: a
  * prefix, a middle literal, a suffix; no {@code ?}), skip the automaton too. Each such pattern's
@@ -543,21 +543,27 @@ public final class GlobAutomaton {
 
     /**
      * The patterns {@code *:text} where the text has no colon: by the text from an input's last colon
-     * on, in one array probed linearly. Each slot is four ints: the fingerprint of its literal (its
-     * {@linkplain Probing#hash seeded hash}; 0 for an empty slot), the lowest index of the patterns
-     * with that literal, and where the literal starts and ends in one string of them all. A lookup
-     * hashes the input's tail where it lies, reads its slot (and the next ones while fingerprints differ, at
-     * most two thirds of the slots being full), then the literal to compare: no copy, and two places
-     * in memory as a rule, whatever the number of patterns. Immutable.
+     * on, in a table probed linearly. Each slot has the fingerprint of its literal (its
+     * {@linkplain Probing#hash seeded hash}; 0 for an empty slot), in an array of fingerprints alone,
+     * and three ints in another: the lowest index of the patterns with that literal, and where the
+     * literal starts and ends in one string of them all. A lookup hashes the input's tail where it
+     * lies and reads fingerprints from its slot on until one agrees or a slot is empty (at most two
+     * thirds of them are full); only then does it read the slot's ints and the literal to compare. So
+     * an input no pattern names reads only the fingerprints, which are small enough to stay in the
+     * caches, and one that a pattern names reads two places more, whatever the number of patterns: no
+     * copy. Immutable.
      */
     private static final class ServerTails {
         private static final char COLON = ':';
-        private static final int SLOT = 4;
+        private static final int SLOT = 3;
+        private final int[] fingerprints;
+        /** Slot {@code s} at {@code [3s, 3s + 3)}: its pattern's index, its literal's start and end in {@link #literals}. */
         private final int[] slots;
         /** Every literal, one after another. */
         private final String literals;
 
-        private ServerTails(int[] slots, String literals) {
+        private ServerTails(int[] fingerprints, int[] slots, String literals) {
+            this.fingerprints = fingerprints;
             this.slots = slots;
             this.literals = literals;
         }
@@ -575,15 +581,16 @@ public final class GlobAutomaton {
             }
             int fingerprint = Probing.fingerprint(Probing.hash(input, from, input.length())); // the tail where it lies
             int length = input.length() - from;
-            int count = slots.length / SLOT;
+            int count = fingerprints.length;
             for (int slot = Probing.home(fingerprint, count); ; slot = slot + 1 == count ? 0 : slot + 1) {
-                int at = slot * SLOT;
-                if (slots[at] == 0) {
+                int held = fingerprints[slot];
+                if (held == 0) {
                     return -1;
                 }
-                if (slots[at] == fingerprint && slots[at + 3] - slots[at + 2] == length
-                        && input.regionMatches(from, literals, slots[at + 2], length)) {
-                    return slots[at + 1];
+                int at = slot * SLOT;
+                if (held == fingerprint && slots[at + 2] - slots[at + 1] == length
+                        && input.regionMatches(from, literals, slots[at + 1], length)) {
+                    return slots[at];
                 }
             }
         }
@@ -604,26 +611,27 @@ public final class GlobAutomaton {
                     return null;
                 }
                 int count = literals.size() + literals.size() / 2 + 1; // at most two thirds full
+                int[] fingerprints = new int[count];
                 int[] slots = new int[count * SLOT];
                 StringBuilder text = new StringBuilder();
                 for (int p = 0; p < literals.size(); p++) {
                     String literal = literals.get(p);
                     int fingerprint = Probing.fingerprint(Probing.hash(literal, 0, literal.length()));
                     int slot = Probing.home(fingerprint, count);
-                    while (slots[slot * SLOT] != 0 && !(slots[slot * SLOT] == fingerprint
-                            && text.substring(slots[slot * SLOT + 2], slots[slot * SLOT + 3]).equals(literal))) {
+                    while (fingerprints[slot] != 0 && !(fingerprints[slot] == fingerprint
+                            && text.substring(slots[slot * SLOT + 1], slots[slot * SLOT + 2]).equals(literal))) {
                         slot = slot + 1 == count ? 0 : slot + 1;
                     }
-                    if (slots[slot * SLOT] == 0) { // else a lower pattern has the literal, and keeps it
+                    if (fingerprints[slot] == 0) { // else a lower pattern has the literal, and keeps it
                         int at = slot * SLOT;
-                        slots[at] = fingerprint;
-                        slots[at + 1] = indexes.get(p);
-                        slots[at + 2] = text.length();
+                        fingerprints[slot] = fingerprint;
+                        slots[at] = indexes.get(p);
+                        slots[at + 1] = text.length();
                         text.append(literal);
-                        slots[at + 3] = text.length();
+                        slots[at + 2] = text.length();
                     }
                 }
-                return new ServerTails(slots, text.toString());
+                return new ServerTails(fingerprints, slots, text.toString());
             }
         }
     }

@@ -66,6 +66,17 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void anAutoscalerOrNetworkPolicyInSidecarModeWhereItWouldRenderNothingIsRefused() {
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("autoscaling.enabled", "true"),
+                "sidecar.yaml"))
+                .hasMessageContaining("autoscaling.enabled renders nothing in sidecar mode")
+                .hasMessageContaining("homeserver's replica count");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("networkPolicy.enabled", "true"),
+                "sidecar.yaml"))
+                .hasMessageContaining("networkPolicy.enabled renders nothing in sidecar mode");
+    }
+
+    @Test
     void extraEnvCannotNameAVariableTheChartSetsOnTheContainer() {
         assertThatThrownBy(() -> render(command -> command.set("extraEnv[0].name", "JAVA_TOOL_OPTIONS")
                 .set("extraEnv[0].value", "-Xmx1g")))

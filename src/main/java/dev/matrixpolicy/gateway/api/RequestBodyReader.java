@@ -171,16 +171,7 @@ final class RequestBodyReader {
      */
     void checkObject(byte[] bytes) {
         parse(bytes, parser -> {
-            for (int depth = 1; depth > 0; ) {
-                JsonToken token = parser.nextToken();
-                if (token.isStructStart()) {
-                    depth++;
-                } else if (token.isStructEnd()) {
-                    depth--;
-                } else if (token == JsonToken.VALUE_NUMBER_FLOAT) {
-                    parser.getDecimalValue(); // a decimal the tree could not hold is refused here too
-                }
-            }
+            JsonBody.skipChildren(parser); // a decimal the tree could not hold is refused here too
             return bytes;
         });
     }

@@ -96,6 +96,25 @@ public final class JsonBody {
         return new JsonBody(json, bytes, fields, Map.copyOf(lists), Map.copyOf(objects));
     }
 
+    /**
+     * Skips what is inside the object or list the parser is at the start of, to its end, reading each
+     * decimal as the tree will ({@link java.math.BigDecimal}): a number that no tree can hold
+     * ({@code 1e99999999999}) is refused by the one pass over the body, the parser's
+     * {@link NumberFormatException}, not later when a module first asks for the tree.
+     */
+    public static void skipChildren(JsonParser parser) {
+        for (int depth = 1; depth > 0; ) {
+            JsonToken token = parser.nextToken();
+            if (token.isStructStart()) {
+                depth++;
+            } else if (token.isStructEnd()) {
+                depth--;
+            } else if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+                parser.getDecimalValue();
+            }
+        }
+    }
+
     /** Where the token the parser is at starts in the bytes. */
     private static int start(JsonParser parser) {
         return (int) parser.currentTokenLocation().getByteOffset();
@@ -195,12 +214,12 @@ public final class JsonBody {
         private JsonNode value(JsonParser parser) {
             return switch (parser.currentToken()) {
                 case START_OBJECT -> {
-                    parser.skipChildren();
+                    skipChildren(parser);
                     skipped++;
                     yield emptyObject;
                 }
                 case START_ARRAY -> {
-                    parser.skipChildren();
+                    skipChildren(parser);
                     skipped++;
                     yield emptyList;
                 }

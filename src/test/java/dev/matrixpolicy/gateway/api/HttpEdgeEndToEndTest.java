@@ -26,6 +26,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
+import tools.jackson.databind.JsonNode;
 
 /**
  * What a broken or hostile client gets at the HTTP edge, on both ports: requests that Tomcat refuses
@@ -159,6 +160,26 @@ class HttpEdgeEndToEndTest {
             Response answer = RawHttp.exchange(managementPort, "GET /actuator/prometheus?includedNames=%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
             assertMatrixError(answer, 400, "M_INVALID_PARAM");
+            assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class NumbersNoTreeCanHold {
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"/v1/spam_checker/user_may_publish_room", "/actuator/explain/spam_checker/user_may_publish_room"})
+        void deepInsideABodyAreNotJsonAndLogNothing(String path) {
+            String body = "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"x\": [[1e9999999999]]}";
+            Response answer = RawHttp.exchange(path.startsWith("/actuator") ? managementPort : port, "POST " + path
+                    + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED + "Content-Type: application/json\r\nContent-Length: "
+                    + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+
+            // explain answers 200 with what the policy API would answer
+            JsonNode answered = path.startsWith("/actuator") ? answer.json().get("answer") : answer.json();
+            assertThat(path.startsWith("/actuator") ? answer.json().get("status").asInt() : answer.status()).isEqualTo(400);
+            assertThat(answered.get("errcode").asString()).isEqualTo("M_NOT_JSON");
+            assertThat(answered.get("error").asString()).startsWith("Content not JSON: a number out of range");
             assertThat(warnings.lines()).isEmpty();
         }
     }

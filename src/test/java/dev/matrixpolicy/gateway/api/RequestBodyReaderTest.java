@@ -130,6 +130,18 @@ class RequestBodyReaderTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"x\": [[1e99999999999]]}", "{\"room_config\": {\"a\": {\"b\": 1e99999999999}}}",
+        "{\"state_events\": [{\"content\": {\"n\": -1E-2147483649}}]}"})
+    void aNumberNoDecimalCanHoldDeepInsideIsNotJsonWhenTheBodyIsRead(String json) {
+        // such a value is kept as bytes until a module asks for its tree: it must be refused before that
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(declaring(-1, json)));
+
+        assertThat(refused).as(json).isNotNull();
+        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+        assertThat(refused.getMessage()).startsWith("Content not JSON: a number out of range");
+    }
+
     @Test
     void aBodyShorterThanItsDeclaredLengthEndedEarly() {
         MockHttpServletRequest request = declaring(12, "{\"a\": 1}");

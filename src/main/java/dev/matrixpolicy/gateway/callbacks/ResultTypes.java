@@ -266,7 +266,7 @@ public final class ResultTypes {
     private static UsersForStates usersForStates(JsonNode json) {
         Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> route : jsonObject(json).properties()) {
-            Set<JsonNode> states = new LinkedHashSet<>(jsonArray(route.getValue()));
+            Set<JsonNode> states = new PresenceStates(jsonArray(route.getValue()));
             routes.put(MatrixIds.userId(route.getKey()), states);
         }
         return new UsersForStates(routes);

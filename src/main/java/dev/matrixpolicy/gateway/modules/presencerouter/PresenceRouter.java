@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.presencerouter;
 
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
+import dev.matrixpolicy.gateway.callbacks.PresenceStates;
 import dev.matrixpolicy.gateway.callbacks.UsersForStates;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetUsersForStates;
@@ -56,8 +57,8 @@ final class PresenceRouter implements PolicyModule, GetUsersForStates, GetIntere
         for (ObjectNode update : args.stateUpdates()) {
             // user_id was validated as a user ID when the request was read.
             Set<String> receivers = receiversBySource.getOrDefault(update.get("user_id").stringValue(), Set.of());
-            receivers.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new LinkedHashSet<>()).add(update));
-            receiversOfAll.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new LinkedHashSet<>()).add(update));
+            receivers.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new PresenceStates()).add(update));
+            receiversOfAll.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new PresenceStates()).add(update));
         }
         return forwarded.isEmpty() ? UsersForStates.NONE : new UsersForStates(forwarded);
     }

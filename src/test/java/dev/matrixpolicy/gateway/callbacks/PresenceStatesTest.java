@@ -1,0 +1,56 @@
+package dev.matrixpolicy.gateway.callbacks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class PresenceStatesTest {
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+
+    @Test
+    void keepsEachStateOnceByContentInTheOrderFirstGiven() {
+        JsonNode alice = JSON.readTree("{\"user_id\": \"@alice:example.com\", \"state\": \"online\", \"ago\": 1.5}");
+        JsonNode aliceAgain = JSON.readTree("{\"ago\": 1.5, \"state\": \"online\", \"user_id\": \"@alice:example.com\"}");
+        JsonNode bob = JSON.readTree("{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"ago\": [1, {\"a\": null}]}");
+        JsonNode bobAgain = JSON.readTree("{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"ago\": [1, {\"a\": null}]}");
+        JsonNode bobReordered = JSON.readTree("{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"ago\": [{\"a\": null}, 1]}");
+
+        PresenceStates states = new PresenceStates(List.of(bob, alice, aliceAgain, bobAgain, bobReordered));
+
+        assertThat(aliceAgain).isEqualTo(alice); // as Jackson compares them
+        assertThat(states).containsExactly(bob, alice, bobReordered);
+        assertThat(states.contains(aliceAgain)).isTrue();
+        assertThat(states.add(bobAgain)).isFalse();
+    }
+
+    @Test
+    void statesMadeToCollideInStringHashCodeGetHashesOfTheirOwn() {
+        // every user ID of "Aa" and "BB" pairs has one String.hashCode: JsonNode.hashCode gives them all one hash
+        List<JsonNode> colliding = new ArrayList<>();
+        for (int i = 0; i < 4_096; i++) {
+            StringBuilder localpart = new StringBuilder();
+            for (int bit = 0; bit < 12; bit++) {
+                localpart.append((i >> bit & 1) == 0 ? "Aa" : "BB");
+            }
+            colliding.add(JSON.readTree("{\"user_id\": \"@" + localpart + ":example.com\", \"state\": \"online\"}"));
+        }
+        Set<Integer> jacksonHashes = new HashSet<>();
+        Set<Integer> ownHashes = new HashSet<>();
+        colliding.forEach(state -> {
+            jacksonHashes.add(state.hashCode());
+            ownHashes.add(PresenceStates.hash(state));
+        });
+
+        assertThat(jacksonHashes).hasSize(1);
+        assertThat(ownHashes).hasSizeGreaterThan(4_090);
+        assertThat(new PresenceStates(colliding)).hasSize(4_096);
+    }
+}

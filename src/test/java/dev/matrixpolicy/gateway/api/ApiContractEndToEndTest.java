@@ -504,6 +504,16 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void aRequestWhoseBytesStopComingWaitsAtMostTwentySecondsForEach() {
+            Connector connector = ((TomcatWebServer) webServer.getWebServer()).getTomcat().getConnector();
+
+            // under the 30 s a body has to come whole, and a third of Tomcat's default, for a header or
+            // a body that stops coming; an idle connection between requests keeps its 180 s
+            assertThat((Integer) connector.getProperty("connectionTimeout")).isEqualTo(20_000);
+            assertThat((Integer) connector.getProperty("keepAliveTimeout")).isEqualTo(180_000);
+        }
+
+        @Test
         void actuatorIsNotServedOnThePolicyPort() {
             assertThat(gateway.get("/actuator/prometheus").status()).isEqualTo(404);
         }

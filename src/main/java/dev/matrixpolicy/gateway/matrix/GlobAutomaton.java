@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * with such a literal exactly when its text from its last colon on is that literal, so they are
  * looked up by that text in a hash table ({@link ServerTails}). On a large list the trie's last
  * branches, where the literals differ, are read from memory one after another; the table reads its
- * fingerprints, small enough to stay in the caches, and two places more for a match.
+ * fingerprints (a few bytes a pattern), and two places more for a match.
  *
  * <p>Patterns that are literals between stars, with a literal inside ({@code @*spam17*:*}: a
  * prefix, a middle literal, a suffix; no {@code ?}), skip the automaton too. Each such pattern's
@@ -549,9 +549,9 @@ public final class GlobAutomaton {
      * literal starts and ends in one string of them all. A lookup hashes the input's tail where it
      * lies and reads fingerprints from its slot on until one agrees or a slot is empty (at most two
      * thirds of them are full); only then does it read the slot's ints and the literal to compare. So
-     * an input no pattern names reads only the fingerprints, which are small enough to stay in the
-     * caches, and one that a pattern names reads two places more, whatever the number of patterns: no
-     * copy. Immutable.
+     * an input no pattern names reads only the fingerprints, a quarter of the table's size and so more
+     * often in the caches than its slots, and one that a pattern names reads two places more, whatever
+     * the number of patterns: no copy. Immutable.
      */
     private static final class ServerTails {
         private static final char COLON = ':';
@@ -661,7 +661,7 @@ public final class GlobAutomaton {
         private static final int OUTPUTS_FROM = 5;
         private static final int OUTPUTS_TO = 6;
         private static final int NODE = 7;
-        /** Above this many edges a node's are binary-searched; below, read in order, which touches fewer lines. */
+        /** Up to this many edges a node's are read in order, which touches fewer lines; more are binary-searched. */
         private static final int SCANNED_EDGES = 16;
 
         private final int[] nodes;
@@ -807,8 +807,9 @@ public final class GlobAutomaton {
         }
 
         /**
-         * The lower of {@code best} and the lowest of these patterns that matches the whole input; or,
-         * with {@code any}, the first that matches, as soon as it is found.
+         * The lower of {@code best} and the lowest of these patterns that matches the whole input (-1 for
+         * none); with {@code any}, as soon as one below {@code best} is found, that one, not
+         * necessarily the lowest ({@link GlobAutomaton#anyMatch} passes -1, so any match will do).
          */
         int firstMatch(String input, int best, boolean any) {
             int node = 0;

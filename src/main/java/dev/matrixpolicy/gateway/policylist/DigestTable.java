@@ -9,9 +9,10 @@ import java.nio.ByteOrder;
  * Rules by a SHA-256 digest (MSC4205's hashed entities), held as the digest's raw 32 bytes, four longs
  * a slot, and probed linearly: a lookup compares numbers, with no base64 text to encode and no string
  * to read. Each slot's fifth long names its rule by the offset of its record in a {@link RuleRecords},
- * beside the digest so that a hit reads one place. Each slot's fingerprint (its digest's seeded hash)
- * is also in an array of its own, probed first: a fifth of the slots' size, it stays in the caches,
- * so a digest no rule names, which every lookup of a user on no list is, costs no read of memory.
+ * beside the digest, so that the slot is one place to read. Each slot's fingerprint (its digest's
+ * seeded hash) is also in an array of its own, probed first: a tenth of the slots' size, it stays in
+ * the caches far more often than they do, so a digest no rule names, which every lookup of a user on
+ * no list is, mostly reads no slot at all; a hit reads its fingerprint, then its slot.
  * Built once, then read-only.
  */
 final class DigestTable {

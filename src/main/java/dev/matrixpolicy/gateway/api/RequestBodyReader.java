@@ -184,6 +184,11 @@ final class RequestBodyReader {
 
     /** The body's bytes, up to {@code max-body-size}: 413 beyond it, 400 for one cut short. */
     byte[] read(HttpServletRequest request) {
+        String coding = request.getHeader("Content-Encoding");
+        if (coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+            // nothing here decompresses: read as it is, a gzip body would be refused for its zero bytes as "UTF-16"
+            throw MatrixApiException.notJson("Content not JSON: a body with a Content-Encoding (compressed) is not read here: send the JSON as it is");
+        }
         long limit = this.limit.getAsLong();
         long declared = request.getContentLengthLong();
         if (declared > limit) {

@@ -142,6 +142,27 @@ class RequestBodyReaderTest {
         assertThat(refused.getMessage()).startsWith("Content not JSON: a number out of range");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"gzip", "deflate", "br, gzip"})
+    void aCompressedBodyIsRefusedForItsEncodingNotForWhatItsBytesLookLike(String coding) {
+        MockHttpServletRequest request = declaring(-1, "{\"a\": 1}");
+        request.addHeader("Content-Encoding", coding);
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(request));
+
+        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
+        assertThat(refused.getMessage()).isEqualTo(
+                "Content not JSON: a body with a Content-Encoding (compressed) is not read here: send the JSON as it is");
+    }
+
+    @Test
+    void anIdentityContentEncodingIsReadAsNone() {
+        MockHttpServletRequest request = declaring(-1, "{\"a\": 1}");
+        request.addHeader("Content-Encoding", "identity");
+
+        assertThat(reader.readObject(request).get("a").asInt()).isEqualTo(1);
+    }
+
     @Test
     void aBodyShorterThanItsDeclaredLengthEndedEarly() {
         MockHttpServletRequest request = declaring(12, "{\"a\": 1}");

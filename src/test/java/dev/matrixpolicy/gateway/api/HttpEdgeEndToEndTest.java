@@ -8,6 +8,10 @@ import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.RawHttp.Response;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.Warnings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -161,6 +165,62 @@ class HttpEdgeEndToEndTest {
 
             assertMatrixError(answer, 400, "M_INVALID_PARAM");
             assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
+    @Nested
+    class ExpectContinue {
+        private static final String BODY = "{\"user_id\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}";
+
+        @Test
+        void isAnsweredOnlyOnceTheTokenIsCheckedSoAnUnauthorizedClientIsNeverAskedForItsBody() throws IOException {
+            try (Socket socket = expecting(port, "")) {
+                assertThat(statusLine(socket)).isEqualTo("HTTP/1.1 401 ");
+            }
+        }
+
+        @Test
+        void anAuthorizedClientIsAskedForItsBodyAndAnswered() throws IOException {
+            try (Socket socket = expecting(port, AUTHORIZED)) {
+                assertThat(statusLine(socket)).isEqualTo("HTTP/1.1 100 ");
+                socket.getOutputStream().write(BODY.getBytes(StandardCharsets.UTF_8));
+                assertThat(statusLine(socket)).as("the chain's verdict (the e2e chain refuses publishing)").isEqualTo("HTTP/1.1 403 ");
+            }
+        }
+
+        private static Socket expecting(int port, String authorization) throws IOException {
+            Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/spam_checker/user_may_publish_room HTTP/1.1\r\nHost: localhost\r\n" + authorization
+                    + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\nExpect: 100-continue\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            return socket;
+        }
+
+        /** The next answer's status line, up to its reason; its headers and body are read past. */
+        private static String statusLine(Socket socket) throws IOException {
+            InputStream in = socket.getInputStream();
+            String line = readLine(in);
+            String status = line.substring(0, Math.min(line.length(), 13));
+            // the rest of the answer: headers to the blank line, then a body of Content-Length
+            int contentLength = 0;
+            for (String header = readLine(in); !header.isEmpty(); header = readLine(in)) {
+                if (header.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                    contentLength = Integer.parseInt(header.substring(15).strip());
+                }
+            }
+            in.readNBytes(contentLength);
+            return status;
+        }
+
+        private static String readLine(InputStream in) throws IOException {
+            StringBuilder line = new StringBuilder();
+            for (int c = in.read(); c != '\n' && c >= 0; c = in.read()) {
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            return line.toString();
         }
     }
 

@@ -8,6 +8,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
@@ -184,8 +185,7 @@ final class RequestBodyReader {
 
     /** The body's bytes, up to {@code max-body-size}: 413 beyond it, 400 for one cut short. */
     byte[] read(HttpServletRequest request) {
-        String coding = request.getHeader("Content-Encoding");
-        if (coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+        if (isEncoded(request)) {
             // nothing here decompresses: read as it is, a gzip body would be refused for its zero bytes as "UTF-16"
             throw MatrixApiException.notJson("Content not JSON: a body with a Content-Encoding (compressed) is not read here: send the JSON as it is");
         }
@@ -221,6 +221,18 @@ final class RequestBodyReader {
                 budgeted.giveBack();
             }
         }
+    }
+
+    /** Whether any {@code Content-Encoding} header, of however many, names a coding other than {@code identity}. */
+    private static boolean isEncoded(HttpServletRequest request) {
+        for (String header : Collections.list(request.getHeaders("Content-Encoding"))) {
+            for (String coding : header.split(",")) {
+                if (!coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Gives back what the request's body holds of a budget {@linkplain Budget#untilAnswered() held until the answer}. */

@@ -156,6 +156,17 @@ class RequestBodyReaderTest {
     }
 
     @Test
+    void aCompressedBodyIsRefusedWhateverHeaderOfSeveralSaysSo() {
+        MockHttpServletRequest request = declaring(-1, "{\"a\": 1}");
+        request.addHeader("Content-Encoding", "identity");
+        request.addHeader("Content-Encoding", "gzip");
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(request));
+
+        assertThat(refused.getMessage()).contains("Content-Encoding");
+    }
+
+    @Test
     void anIdentityContentEncodingIsReadAsNone() {
         MockHttpServletRequest request = declaring(-1, "{\"a\": 1}");
         request.addHeader("Content-Encoding", "identity");

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.observability;
 
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
@@ -12,7 +13,10 @@ final class EndpointErrors {
     }
 
     static WebEndpointResponse<Object> error(String errcode, String message, int status) {
-        return new WebEndpointResponse<>(Map.of("errcode", errcode, "error", message), status, MimeTypeUtils.APPLICATION_JSON);
+        Map<String, String> body = new LinkedHashMap<>(4); // errcode first in every run, as the policy API writes it
+        body.put("errcode", errcode);
+        body.put("error", message);
+        return new WebEndpointResponse<>(body, status, MimeTypeUtils.APPLICATION_JSON);
     }
 
     /**

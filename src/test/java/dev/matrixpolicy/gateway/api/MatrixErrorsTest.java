@@ -27,6 +27,13 @@ class MatrixErrorsTest {
     }
 
     @Test
+    void anErrorBodyNamesItsErrcodeFirstInEveryRun() {
+        MatrixErrors.MatrixError error = MatrixErrors.describe(MatrixApiException.notJson("Content not JSON"));
+
+        assertThat(error.body().keySet()).containsExactly("errcode", "error");
+    }
+
+    @Test
     void anythingElseUnexpectedIsA500AndAnErrorWithItsStackTrace() {
         assertThat(errors.failed(new IllegalStateException("a bug")).getStatusCode()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
         assertThat(logged.at(Level.ERROR)).singleElement().asString().isEqualTo("Unexpected error while answering a request");

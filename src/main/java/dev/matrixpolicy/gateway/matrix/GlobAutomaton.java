@@ -3,7 +3,9 @@ package dev.matrixpolicy.gateway.matrix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -43,8 +45,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * long as the number of distinct characters the patterns use.
  *
  * <p>Input and patterns are compared code point by code point, exactly as given: callers fold case.
- * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states, so memory
- * stays bounded however adversarial the inputs. An input that needs a state a full cache has no room
+ * Thread-safe without locks. The cache holds at most {@code maxCachedStates} DFA states, and at most
+ * {@link #MAX_CACHED_NODES} trie nodes in all (a state of more than {@link #MAX_STATE_NODES} is not
+ * cached at all), so memory stays bounded however adversarial the patterns and inputs. An input that needs a state a full cache has no room
  * for is matched by running the NFA itself from there, without building states (thousands of globs
  * with a wildcard inside, such as {@code @*spam17*:*}, have more states than fit); after many such
  * inputs the cache starts afresh, to follow what inputs come now.
@@ -61,6 +64,14 @@ public final class GlobAutomaton {
     private static final int OTHER_CHARACTERS = 0;
     /** A full cache starts afresh after this many inputs per cached state have fallen back to {@link #simulate}. */
     private static final int FALLBACKS_PER_STATE = 16;
+    /**
+     * A DFA state of more trie nodes than this is never cached: every {@code *} node a pattern reaches
+     * stays active, so thousands of patterns of many stars ({@code @*a*b*c*d*e*?}) make states of tens
+     * of thousands of nodes, and 10,000 of those held gigabytes. Inputs that reach one run the NFA.
+     */
+    static final int MAX_STATE_NODES = 4_096;
+    /** The most trie nodes all cached states hold together (4 bytes each): the cache's size, whatever the states. */
+    static final int MAX_CACHED_NODES = 1 << 21;
 
     // The trie in compressed rows: node n's edges are [edgeStart[n], edgeStart[n + 1]), sorted by label,
     // so the wildcard edges come first and literals can be binary-searched.
@@ -128,7 +139,12 @@ public final class GlobAutomaton {
         ServerTails.Builder serverTails = new ServerTails.Builder();
         Infixes.Builder infixes = new Infixes.Builder();
         int index = 0;
+        Set<String> distinct = new HashSet<>();
         for (String pattern : patterns) {
+            if (!distinct.add(pattern)) {
+                index++; // the same pattern again: the first, lower, is the one that answers
+                continue;
+            }
             String literal = leadingStarLiteral(pattern);
             if (literal != null && ServerTails.holds(literal)) {
                 serverTails.add(literal, index);
@@ -263,6 +279,11 @@ public final class GlobAutomaton {
         return infixes == null ? 0 : infixes.patterns;
     }
 
+    /** How many trie nodes the cached DFA states hold together (for tests). */
+    long cachedNodes() {
+        return cache.states.keySet().stream().mapToLong(key -> key.nodes.length).sum();
+    }
+
     /** How many DFA states are cached now (for tests). */
     int cachedStates() {
         return cache.states.size();
@@ -313,13 +334,16 @@ public final class GlobAutomaton {
         if (nodes.length == 0) {
             return dead;
         }
+        if (nodes.length > MAX_STATE_NODES) {
+            return null; // no room for it in any cache: its input runs the NFA, and counts as no fallback of a full one
+        }
         Cache current = cache;
         Key key = new Key(nodes);
         State known = current.states.get(key);
         if (known != null) {
             return known;
         }
-        if (current.states.size() >= maxCachedStates) {
+        if (current.states.size() >= maxCachedStates || current.nodes + nodes.length > MAX_CACHED_NODES) {
             if (++current.fallbacks <= FALLBACKS_PER_STATE * maxCachedStates) { // racy count on purpose: a rough one will do
                 return null;
             }
@@ -329,6 +353,9 @@ public final class GlobAutomaton {
         }
         State fresh = state(nodes);
         State raced = current.states.putIfAbsent(key, fresh);
+        if (raced == null) {
+            current.nodes += nodes.length; // racy on purpose, as the fallbacks: a rough bound will do
+        }
         return raced != null ? raced : fresh;
     }
 
@@ -377,6 +404,8 @@ public final class GlobAutomaton {
         final State start;
         /** How many inputs fell back to {@link #simulate} since the cache filled up. */
         int fallbacks;
+        /** How many trie nodes the cached states hold together. */
+        long nodes;
 
         Cache(State start) {
             this.start = start;

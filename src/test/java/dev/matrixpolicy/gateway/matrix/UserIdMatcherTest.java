@@ -283,6 +283,41 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void patternsOfManyStarsKeepTheCacheWithinItsBoundOfNodesAndStillMatch() {
+        // every such pattern keeps its star nodes active once reached: states of thousands of nodes
+        List<String> patterns = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            StringBuilder pattern = new StringBuilder("@");
+            for (int letter = 0, n = i; letter < 5; letter++, n /= 10) {
+                pattern.append('*').append((char) ('a' + n % 10));
+            }
+            patterns.add(pattern.append("*?q").toString());
+        }
+        GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+        List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+        Random random = new Random(20261205);
+        for (int input = 0; input < 40; input++) {
+            StringBuilder id = new StringBuilder("@");
+            random.ints(60, 'a', 'k').forEach(letter -> id.append((char) letter));
+            String candidate = id.append(input % 2 == 0 ? "xq" : "x").toString();
+            int any = automaton.anyMatch(candidate);
+            assertThat(any < 0 ? expected.stream().noneMatch(p -> p.matcher(candidate).matches())
+                    : expected.get(any).matcher(candidate).matches()).as("%s: any match %d", candidate, any).isTrue();
+        }
+
+        assertThat(automaton.cachedNodes()).isLessThanOrEqualTo(GlobAutomaton.MAX_CACHED_NODES);
+    }
+
+    @Test
+    void aPatternGivenTwiceIsAnsweredByItsFirst() {
+        GlobAutomaton automaton = GlobAutomaton.compile(List.of("@a*", "@*spam*:*", "@a*", "@*spam*:*"));
+
+        assertThat(automaton.firstMatch("@abc:x")).isZero();
+        assertThat(automaton.firstMatch("@bspamb:x")).isEqualTo(1);
+        assertThat(automaton.infixPatterns()).isEqualTo(1);
+    }
+
+    @Test
     void aHundredThousandExactIdsAreBuiltAndMatched() {
         List<String> ids = IntStream.range(0, 100_000).mapToObj(i -> "@member" + i + ":example.com").toList();
         UserIdMatcher matcher = UserIdMatcher.compile(ids);

@@ -85,11 +85,13 @@ public enum EntityKind {
      * control character or anything beyond ASCII never matches; a room alias's localpart may hold any
      * of those, so a room rule's may too. An exact user ID or alias has a {@code :} before its server
      * (a v12 room ID has none), and an exact ID (a server name too) is at most 255 bytes long, as every
-     * ID is. A rule that fails this (a server name in a user rule, a no-break space inside a user ID, an
-     * entity of 60,000 characters) would load and never match.
+     * ID is; so is a glob without its stars, each of its other characters standing for one at least.
+     * A rule that fails this (a server name in a user rule, a no-break space inside a user ID, an
+     * entity of 60,000 characters) would load and never match; a glob of 60,000 characters would also
+     * cost its list megabytes of automaton.
      */
     public boolean couldName(String entity) {
-        if (entity.isEmpty() || !UserIdMatcher.isGlob(entity) && !MatrixIds.fitsAnId(entity)) {
+        if (entity.isEmpty() || !MatrixIds.fitsAnId(UserIdMatcher.isGlob(entity) ? entity.replace("*", "") : entity)) {
             return false;
         }
         char first = entity.charAt(0);

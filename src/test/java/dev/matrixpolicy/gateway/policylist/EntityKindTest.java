@@ -54,12 +54,16 @@ class EntityKindTest {
     }
 
     @Test
-    void anExactEntityLongerThanAnyIdCanBeNamesNothingAGlobMayStillBeLong() {
+    void anEntityLongerThanAnyIdCanBeNamesNothingAGlobCountingItsCharactersButStars() {
         String longest = "@" + "a".repeat(240) + ":evil.example"; // 254 bytes
 
         assertThat(EntityKind.USER.couldName(longest)).isTrue();
         assertThat(EntityKind.USER.couldName("@" + "a".repeat(60_000) + ":evil.example")).isFalse();
         assertThat(EntityKind.SERVER.couldName("a".repeat(300) + ".example")).isFalse();
         assertThat(EntityKind.USER.couldName("@*" + "*".repeat(300) + ":evil.example")).isTrue();
+        assertThat(EntityKind.USER.couldName("@*" + "a*".repeat(240) + ":evil.example")).as("254 characters but stars").isTrue();
+        // every character but a star stands for at least one byte of the ID: no ID of 255 bytes has 256
+        assertThat(EntityKind.USER.couldName("@" + "?".repeat(242) + "*:evil.example")).isFalse();
+        assertThat(EntityKind.USER.couldName("@" + "a".repeat(65_000) + "?*")).isFalse();
     }
 }

@@ -2,12 +2,12 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.matrix.ErrorBody;
 import dev.matrixpolicy.gateway.policyserver.BadJsonException;
 import dev.matrixpolicy.gateway.policyserver.KeyFetchBusyException;
 import dev.matrixpolicy.gateway.policyserver.UnauthorizedException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,12 +52,8 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
 
     /** A Matrix error answer: status, errcode and a message for a human. */
     record MatrixError(HttpStatus status, String errcode, String message) {
-        /** {@code errcode} first, as the spec writes its examples, in every run: {@code Map.of}'s order changes from one JVM to the next. */
         Map<String, String> body() {
-            Map<String, String> body = new LinkedHashMap<>(4);
-            body.put("errcode", errcode);
-            body.put("error", message);
-            return body;
+            return ErrorBody.of(errcode, message);
         }
 
         /** Answers with this error, as JSON: for a filter, which answers before any handler could. */

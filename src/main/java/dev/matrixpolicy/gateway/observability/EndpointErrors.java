@@ -1,8 +1,7 @@
 package dev.matrixpolicy.gateway.observability;
 
+import dev.matrixpolicy.gateway.matrix.ErrorBody;
 import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.util.MimeTypeUtils;
@@ -13,10 +12,7 @@ final class EndpointErrors {
     }
 
     static WebEndpointResponse<Object> error(String errcode, String message, int status) {
-        Map<String, String> body = new LinkedHashMap<>(4); // errcode first in every run, as the policy API writes it
-        body.put("errcode", errcode);
-        body.put("error", message);
-        return new WebEndpointResponse<>(body, status, MimeTypeUtils.APPLICATION_JSON);
+        return new WebEndpointResponse<>(ErrorBody.of(errcode, message), status, MimeTypeUtils.APPLICATION_JSON);
     }
 
     /**

@@ -21,11 +21,11 @@ final class DigestTable {
     /** A slot's longs: the digest's words, then its record. */
     private static final int SLOT = WORDS + 1;
     private static final VarHandle WORD = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final DigestTable EMPTY = new DigestTable(emptySlots(1), new int[1], 0, new RuleTable.Duplicates.Builder().build());
+    private static final DigestTable EMPTY = new DigestTable(new long[SLOT], new int[1], 0, new RuleTable.Duplicates.Builder().build());
 
     /**
-     * Slot {@code s} at {@code [5s, 5s + 5)}: its digest's four words, then the record of its rule,
-     * {@link RuleTable#ABSENT} for an empty slot.
+     * Slot {@code s} at {@code [5s, 5s + 5)}: its digest's four words, then the record of its rule;
+     * read only where {@link #fingerprints} says the slot is full.
      */
     private final long[] slots;
     /** Each slot's {@linkplain Probing#fingerprint fingerprint}, 0 for an empty one. */
@@ -39,14 +39,6 @@ final class DigestTable {
         this.fingerprints = fingerprints;
         this.size = size;
         this.duplicates = duplicates;
-    }
-
-    private static long[] emptySlots(int length) {
-        long[] slots = new long[length * SLOT];
-        for (int slot = 0; slot < length; slot++) {
-            slots[slot * SLOT + WORDS] = RuleTable.ABSENT;
-        }
-        return slots;
     }
 
     boolean isEmpty() {
@@ -130,7 +122,7 @@ final class DigestTable {
                 return EMPTY;
             }
             int length = count + count / 2 + 1; // at most two thirds full
-            long[] slots = emptySlots(length);
+            long[] slots = new long[length * SLOT];
             int[] fingerprints = new int[length];
             int size = 0;
             RuleTable.Duplicates.Builder duplicates = new RuleTable.Duplicates.Builder();

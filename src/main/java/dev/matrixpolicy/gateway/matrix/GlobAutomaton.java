@@ -3,8 +3,10 @@ package dev.matrixpolicy.gateway.matrix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -32,13 +34,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * fingerprints (a few bytes a pattern), and two places more for a match.
  *
  * <p>Patterns that are literals between stars, with a literal inside ({@code @*spam17*:*}: a
- * prefix, a middle literal, a suffix; no {@code ?}), skip the automaton too. Each such pattern's
- * longest middle literal goes into an Aho–Corasick automaton, built eagerly (its size is the total
- * length of those literals), and the input is read through it once; only the patterns whose literal
- * occurs in the input are then checked, literal by literal. Ten thousand of them would otherwise need
- * more DFA states than the cache holds, and a random input would keep building states. (Patterns
- * that share their longest middle literal are each checked where it occurs: a list of thousands of
- * {@code x<n>*spam*} would cost that many checks per input holding "spam".)
+ * prefix, a middle literal, a suffix; no {@code ?}), skip the automaton too. One literal of each
+ * such pattern, its key, goes into an Aho–Corasick automaton, built eagerly (its size is the total
+ * length of the keys), and the input is read through it once; only the patterns whose key occurs in
+ * the input are then checked, literal by literal. Ten thousand of them would otherwise need more DFA
+ * states than the cache holds, and a random input would keep building states. A key is the longest
+ * middle literal of its pattern unless a crowd of patterns holds it: thousands of {@code x<n>*spam*}
+ * are keyed by {@code x<n>}, so that an input holding "spam" does not check them all.
  *
  * <p>Cached transitions are indexed by character class, not by character: characters that appear in
  * no pattern all behave alike, so they share one class, and a state's transition array is only as
@@ -277,6 +279,11 @@ public final class GlobAutomaton {
     /** How many patterns take the path of literals between stars (for tests). */
     int infixPatterns() {
         return infixes == null ? 0 : infixes.patterns;
+    }
+
+    /** The most patterns of literals between stars that one key makes an input check (for tests). */
+    int largestInfixGroup() {
+        return infixes == null ? 0 : infixes.largestGroup();
     }
 
     /** How many trie nodes the cached DFA states hold together (for tests). */
@@ -667,8 +674,8 @@ public final class GlobAutomaton {
 
     /**
      * The patterns {@code prefix*...*literal*...*suffix} with no {@code ?}: an Aho–Corasick automaton
-     * over one middle literal of each (its longest), read once over the input; a pattern whose literal
-     * occurs is checked whole, literal by literal. Immutable.
+     * over one literal of each (its key, see {@link Builder#build}), read once over the input; a pattern
+     * whose key occurs is checked whole, literal by literal. Immutable.
      *
      * <p>Laid out for a lookup's memory reads, which on a large list cost more than its instructions:
      * nodes are numbered breadth first, so the levels near the root, which every input walks, share a
@@ -706,7 +713,7 @@ public final class GlobAutomaton {
         private final String texts;
         private final int patterns;
 
-        private Infixes(TrieBuilder literals, int[] endNode, String[] patterns, int[] indexes) {
+        private Infixes(TrieBuilder literals, int[] endNode, String[][] patterns, int[] indexes) {
             int count = literals.size;
             int[] edgeStart = new int[count + 1];
             int[] edgeLabel = new int[count - 1];
@@ -756,7 +763,7 @@ public final class GlobAutomaton {
             for (int node = 0, next = 0; node < count; node++) {
                 nodes[node * NODE + OUTPUTS_FROM] = at;
                 for (; next < ending[node + 1]; next++) {
-                    String[] parts = literals(patterns[sorted[next]]);
+                    String[] parts = patterns[sorted[next]];
                     if (at + 2 + parts.length * 2 > out.length) {
                         out = Arrays.copyOf(out, Math.max(out.length * 2, at + 2 + parts.length * 2));
                     }
@@ -872,6 +879,19 @@ public final class GlobAutomaton {
             return best;
         }
 
+        /** The most patterns keyed by one literal. */
+        int largestGroup() {
+            int largest = 0;
+            for (int node = 0; node < nodes.length / NODE; node++) {
+                int group = 0;
+                for (int out = nodes[node * NODE + OUTPUTS_FROM]; out < nodes[node * NODE + OUTPUTS_TO]; out += 2 + outputs[out + 1] * 2) {
+                    group++;
+                }
+                largest = Math.max(largest, group);
+            }
+            return largest;
+        }
+
         /** A pattern's literals: before its first star, between its stars (empty ones left out, as {@code **} is {@code *}), after its last. */
         private static String[] literals(String pattern) {
             int firstStar = pattern.indexOf('*');
@@ -927,11 +947,15 @@ public final class GlobAutomaton {
 
         /** Sorts patterns into this path, or leaves them to the main trie. */
         static final class Builder {
-            private final TrieBuilder literals = new TrieBuilder();
-            private int[] endNode = new int[8];
-            private String[] patterns = new String[8];
-            private int[] indexes = new int[8];
-            private int count;
+            /**
+             * A literal that more patterns than this hold is a pattern's key only when each of its other
+             * literals is held by more: every input holding a key costs a check of each pattern keyed by it.
+             */
+            static final int CROWD = 32;
+
+            /** Each pattern taken, as its literals ({@link #literals}). */
+            private final List<String[]> patterns = new ArrayList<>();
+            private final List<Integer> indexes = new ArrayList<>();
 
             /**
              * Takes the pattern if it is literals between stars with one inside, longer than the literal
@@ -941,50 +965,99 @@ public final class GlobAutomaton {
              * share a middle as short as {@code :}, which every user ID holds.
              */
             boolean add(String pattern, int index) {
-                String literal = longestMiddleLiteral(pattern);
-                if (literal == null || literal.length() <= pattern.indexOf('*')) {
+                String[] literals = literalsBetweenStars(pattern);
+                if (literals == null) {
                     return false;
                 }
-                if (count == patterns.length) {
-                    endNode = Arrays.copyOf(endNode, count * 2);
-                    patterns = Arrays.copyOf(patterns, count * 2);
-                    indexes = Arrays.copyOf(indexes, count * 2);
+                int longestMiddle = 0;
+                for (int middle = 1; middle < literals.length - 1; middle++) {
+                    longestMiddle = Math.max(longestMiddle, literals[middle].length());
                 }
-                endNode[count] = literals.add(literal, index);
-                patterns[count] = pattern;
-                indexes[count] = index;
-                count++;
+                if (longestMiddle <= literals[0].length()) {
+                    return false;
+                }
+                patterns.add(literals);
+                indexes.add(index);
                 return true;
             }
 
-            /** The automaton, or null when no pattern took this path. */
+            /**
+             * The automaton, or null when no pattern took this path. Each pattern is keyed by one of its
+             * literals: its longest middle literal, the one an input holds least often, unless more than
+             * {@link #CROWD} patterns hold it; then the literal the fewest patterns hold, a middle one
+             * before the start or the end, which inputs hold more often ({@code @} or {@code :matrix.org}).
+             * A hundred thousand patterns {@code @*:matrix.org*z<n>} would all be checked on every input
+             * from matrix.org if keyed by their middle, so they are keyed by {@code z<n>}, which each holds alone.
+             */
             Infixes build() {
-                return count == 0 ? null : new Infixes(literals, Arrays.copyOf(endNode, count),
-                        Arrays.copyOf(patterns, count), Arrays.copyOf(indexes, count));
+                if (patterns.isEmpty()) {
+                    return null;
+                }
+                Map<String, Integer> holders = new HashMap<>();
+                for (String[] literals : patterns) {
+                    for (int i = 0; i < literals.length; i++) {
+                        if (!literals[i].isEmpty() && !heldBefore(literals, i)) {
+                            holders.merge(literals[i], 1, Integer::sum);
+                        }
+                    }
+                }
+                TrieBuilder keys = new TrieBuilder();
+                int[] endNode = new int[patterns.size()];
+                for (int p = 0; p < endNode.length; p++) {
+                    endNode[p] = keys.add(key(patterns.get(p), holders), indexes.get(p));
+                }
+                return new Infixes(keys, endNode, patterns.toArray(String[][]::new),
+                        indexes.stream().mapToInt(Integer::intValue).toArray());
+            }
+
+            private static String key(String[] literals, Map<String, Integer> holders) {
+                String key = null;
+                int keyCrowd = 0;
+                for (int middle = 1; middle < literals.length - 1; middle++) {
+                    int crowd = crowd(literals[middle], holders);
+                    if (key == null || crowd < keyCrowd || crowd == keyCrowd && literals[middle].length() > key.length()) {
+                        key = literals[middle];
+                        keyCrowd = crowd;
+                    }
+                }
+                String prefix = literals[0];
+                String suffix = literals[literals.length - 1];
+                if (!prefix.isEmpty() && crowd(prefix, holders) < keyCrowd) {
+                    key = prefix;
+                    keyCrowd = crowd(prefix, holders);
+                }
+                if (!suffix.isEmpty() && crowd(suffix, holders) < keyCrowd) {
+                    key = suffix;
+                }
+                return key;
+            }
+
+            /** How many patterns hold a literal, where all of at most {@link #CROWD} count alike. */
+            private static int crowd(String literal, Map<String, Integer> holders) {
+                return Math.max(holders.get(literal), CROWD);
+            }
+
+            private static boolean heldBefore(String[] literals, int i) {
+                for (int before = 0; before < i; before++) {
+                    if (literals[before].equals(literals[i])) {
+                        return true;
+                    }
+                }
+                return false;
             }
 
             /**
-             * The longest literal between two stars of a pattern with no {@code ?} (and no surrogate, so
-             * that characters and code points agree), or null when it has none.
+             * The literals of a pattern with a star and no {@code ?} (and no surrogate, so that characters
+             * and code points agree), or null for any other pattern.
              */
-            private static String longestMiddleLiteral(String pattern) {
+            private static String[] literalsBetweenStars(String pattern) {
                 for (int i = 0; i < pattern.length(); i++) {
                     char c = pattern.charAt(i);
                     if (c == '?' || Character.isSurrogate(c)) {
                         return null;
                     }
                 }
-                if (pattern.indexOf('*') < 0) {
-                    return null;
-                }
-                String[] literals = literals(pattern);
-                String longest = null;
-                for (int middle = 1; middle < literals.length - 1; middle++) {
-                    if (longest == null || literals[middle].length() > longest.length()) {
-                        longest = literals[middle];
-                    }
-                }
-                return longest;
+                return pattern.indexOf('*') < 0 ? null : literals(pattern);
             }
         }
     }

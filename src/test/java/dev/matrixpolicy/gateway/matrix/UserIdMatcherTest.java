@@ -255,6 +255,54 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void patternsThatShareTheirMiddleAreEachCheckedOnlyWhereALiteralOfTheirOwnOccurs() {
+        List<String> patterns = new ArrayList<>();
+        for (int i = 0; i < 50_000; i++) {
+            patterns.add("@*:matrix.org*z" + i); // a crowd shares ":matrix.org"; the end is each one's own
+            patterns.add("@a" + i + "-*:matrix.org*"); // and here the start
+        }
+        GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+
+        assertThat(automaton.infixPatterns()).isEqualTo(100_000);
+        assertThat(automaton.largestInfixGroup()).isEqualTo(1);
+        assertThat(automaton.firstMatch("@alice:matrix.org")).isEqualTo(-1);
+        assertThat(automaton.firstMatch("@alice:matrix.orgz4711")).isEqualTo(2 * 4711);
+        assertThat(automaton.firstMatch("@a4711-bot:matrix.org.evil")).isEqualTo(2 * 4711 + 1);
+        assertThat(automaton.firstMatch("@a4711-bot:example.org")).isEqualTo(-1);
+    }
+
+    @Test
+    void aPatternIsKeyedByItsLongestMiddleWhileFewPatternsShareIt() {
+        GlobAutomaton automaton = GlobAutomaton.compile(List.of("@*spam17*:matrix.org", "@*spam18*:matrix.org", "@*eggs*:matrix.org"));
+
+        assertThat(automaton.largestInfixGroup()).isEqualTo(1);
+        assertThat(automaton.firstMatch("@freespam18:matrix.org")).isEqualTo(1);
+        assertThat(automaton.firstMatch("@alice:matrix.org")).isEqualTo(-1);
+    }
+
+    /** Lists of many patterns over few characters: crowds of patterns share each literal, and keys fall to their ends. */
+    @Test
+    void patternsKeyedAwayFromACrowdMatchExactlyAsTheirGlobs() {
+        Random random = new Random(20261206);
+        for (int round = 0; round < 40; round++) {
+            List<String> patterns = IntStream.range(0, 200 + random.nextInt(400))
+                    .mapToObj(i -> randomString(random, "ab", 1 + random.nextInt(3)) + "*" + randomString(random, "ab*", 1 + random.nextInt(4))
+                            + "*" + randomString(random, "abc", random.nextInt(4)))
+                    .toList();
+            GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+            List<Pattern> expected = patterns.stream().map(UserIdMatcherTest::asRegex).toList();
+            for (int input = 0; input < 100; input++) {
+                String candidate = randomString(random, "abc", 1 + random.nextInt(10));
+                boolean matched = expected.stream().anyMatch(regex -> regex.matcher(candidate).matches());
+                for (int found : new int[] {automaton.firstMatch(candidate), automaton.anyMatch(candidate)}) {
+                    assertThat(found >= 0).as("%s against %s", candidate, patterns).isEqualTo(matched);
+                    assertThat(found < 0 || expected.get(found).matcher(candidate).matches()).as("%s against %s", candidate, patterns).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
     void aHundredThousandGlobsAreBuiltAndEachMatchesItsOwnIds() {
         List<String> patterns = IntStream.range(0, 100_000)
                 .mapToObj(i -> "@user" + i + "-*:server" + (i % 97) + ".example").toList();

@@ -1064,6 +1064,8 @@ public final class GlobAutomaton {
 
     /** The trie while patterns are added, as first-child / next-sibling lists in flat arrays. */
     private static final class TrieBuilder {
+        private static final int SCANNED_CHILDREN = 32;
+
         int size = 1; // node 0 is the root
         int[] firstChild = {-1};
         int[] nextSibling = {-1};
@@ -1073,6 +1075,14 @@ public final class GlobAutomaton {
         /** The lowest index of the patterns that end at each node, or -1. */
         int[] firstPattern = {-1};
         int patterns;
+        /** Each node's number of children. */
+        private int[] degree = {0};
+        /**
+         * The children of the nodes with more than {@link #SCANNED_CHILDREN}, by parent and label: a
+         * node's children are otherwise found by reading its list, and a list of 100,000 patterns that
+         * each start with another character would take that many reads per pattern.
+         */
+        private final Map<Long, Integer> wideChildren = new HashMap<>();
 
         /** Adds a pattern and answers the node where it ends. */
         int add(String pattern, int index) {
@@ -1119,9 +1129,16 @@ public final class GlobAutomaton {
         }
 
         private int child(int parent, int edge) {
-            for (int child = firstChild[parent]; child >= 0; child = nextSibling[child]) {
-                if (label[child] == edge) {
-                    return child;
+            if (degree[parent] > SCANNED_CHILDREN) {
+                Integer known = wideChildren.get(edgeKey(parent, edge));
+                if (known != null) {
+                    return known;
+                }
+            } else {
+                for (int child = firstChild[parent]; child >= 0; child = nextSibling[child]) {
+                    if (label[child] == edge) {
+                        return child;
+                    }
                 }
             }
             if (size == label.length) {
@@ -1132,6 +1149,7 @@ public final class GlobAutomaton {
                 selfLoop = Arrays.copyOf(selfLoop, capacity);
                 accepting = Arrays.copyOf(accepting, capacity);
                 firstPattern = Arrays.copyOf(firstPattern, capacity);
+                degree = Arrays.copyOf(degree, capacity);
             }
             int child = size++;
             firstChild[child] = -1;
@@ -1141,7 +1159,21 @@ public final class GlobAutomaton {
             selfLoop[child] = edge == STAR;
             accepting[child] = false;
             firstPattern[child] = -1;
+            degree[child] = 0;
+            if (++degree[parent] > SCANNED_CHILDREN) {
+                if (degree[parent] == SCANNED_CHILDREN + 1) { // the node turns wide: its list goes into the map
+                    for (int sibling = firstChild[parent]; sibling >= 0; sibling = nextSibling[sibling]) {
+                        wideChildren.put(edgeKey(parent, label[sibling]), sibling);
+                    }
+                } else {
+                    wideChildren.put(edgeKey(parent, edge), child);
+                }
+            }
             return child;
+        }
+
+        private static long edgeKey(int parent, int edge) {
+            return (long) parent << 32 | (edge & 0xffffffffL);
         }
     }
 }

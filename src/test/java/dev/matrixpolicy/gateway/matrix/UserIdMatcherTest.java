@@ -318,6 +318,28 @@ class UserIdMatcherTest {
         assertThat(matcher.matches("@user100000-x:server0.example")).isFalse();
     }
 
+    /** Each path's trie gets a node of 50,000 children: found by label, not by reading the list. */
+    @Test
+    void globsThatEachBranchOnAnotherCharacterMatchTheirOwnIds() {
+        List<String> patterns = new ArrayList<>();
+        for (int i = 0; i < 50_000; i++) {
+            String character = Character.toString(0x4E00 + i);
+            patterns.add("#" + character + "*:x" + i % 7); // the main trie
+            patterns.add("*" + character + ":x.org"); // the suffixes
+            patterns.add("#*" + character + "yy*:x"); // literals between stars
+        }
+        GlobAutomaton automaton = GlobAutomaton.compile(patterns);
+
+        for (int i = 0; i < 50_000; i += 7) {
+            String character = Character.toString(0x4E00 + i);
+            assertThat(automaton.firstMatch("#" + character + "room:x" + i % 7)).isEqualTo(3 * i);
+            assertThat(automaton.firstMatch("#room" + character + ":x.org")).isEqualTo(3 * i + 1);
+            assertThat(automaton.firstMatch("#room" + character + "yy:x")).isEqualTo(3 * i + 2);
+            assertThat(automaton.firstMatch("#" + character + "room:x" + (i + 1) % 7)).isEqualTo(-1);
+        }
+        assertThat(automaton.firstMatch("#" + Character.toString(0x4E00 + 50_000) + "yy:x.org")).isEqualTo(-1);
+    }
+
     @Test
     void aHundredThousandServerTailsEachNameTheirOwnPattern() {
         List<String> patterns = IntStream.range(0, 100_000).mapToObj(i -> "*:bad-" + i + ".example").toList();

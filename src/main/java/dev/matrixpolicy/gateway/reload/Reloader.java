@@ -13,8 +13,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.lang.reflect.RecordComponent;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -43,6 +47,18 @@ public final class Reloader {
     private static final Logger log = LoggerFactory.getLogger(Reloader.class);
     /** The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares. */
     private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
+    /**
+     * The gateway's own settings read at startup only, by their path of {@link PolicyGatewayProperties}'
+     * record components, and their keys (in the order of both): a reload that changes only these has
+     * nothing to apply.
+     */
+    private static final SortedMap<String, String> STARTUP_ONLY = Collections.unmodifiableSortedMap(new TreeMap<>(Map.of(
+            "decisionLog", "policy-gateway.decision-log",
+            "policyServer.address", "policy-gateway.policy-server.address",
+            "policyServer.enabled", "policy-gateway.policy-server.enabled",
+            "policyServer.port", "policy-gateway.policy-server.port",
+            "reload", "policy-gateway.reload",
+            "state", "policy-gateway.state")));
 
     private final Generations generations;
     private final GenerationBuilder builder;
@@ -134,7 +150,7 @@ public final class Reloader {
             if (startupSpring != null) {
                 waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
             }
-            if (loaded.properties().equals(serving.properties())
+            if (!differInReloadable(serving.properties(), loaded.properties())
                     && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
                     && loaded.properties().adminToken().equals(serving.adminToken())
                     && serving.modules().stream().noneMatch(ModuleInstance::secretFilesChanged)) {
@@ -218,21 +234,52 @@ public final class Reloader {
     /** The settings read at startup only that differ between two configurations, by key. */
     static List<String> startupOnlyChanged(PolicyGatewayProperties startup, PolicyGatewayProperties now) {
         List<String> changed = new ArrayList<>();
-        if (!startup.reload().equals(now.reload())) {
-            changed.add("policy-gateway.reload");
-        }
-        if (!startup.decisionLog().equals(now.decisionLog())) {
-            changed.add("policy-gateway.decision-log");
-        }
-        if (!startup.state().equals(now.state())) {
-            changed.add("policy-gateway.state");
-        }
-        PolicyGatewayProperties.PolicyServer before = startup.policyServer();
-        PolicyGatewayProperties.PolicyServer after = now.policyServer();
-        if (before.enabled() != after.enabled() || before.port() != after.port() || !Objects.equals(before.address(), after.address())) {
-            changed.add("policy-gateway.policy-server's enabled, port or address");
-        }
+        STARTUP_ONLY.forEach((path, key) -> {
+            if (!Objects.equals(component(startup, path), component(now, path))) {
+                changed.add(key);
+            }
+        });
         return changed;
+    }
+
+    /** Whether two configurations differ in anything a reload applies: in any setting but those read at startup only. */
+    static boolean differInReloadable(PolicyGatewayProperties serving, PolicyGatewayProperties now) {
+        return differBeyondStartupOnly(serving, now, "");
+    }
+
+    private static boolean differBeyondStartupOnly(Record serving, Record now, String prefix) {
+        for (RecordComponent component : serving.getClass().getRecordComponents()) {
+            String path = prefix + component.getName();
+            if (STARTUP_ONLY.containsKey(path)) {
+                continue;
+            }
+            Object before = component(serving, component);
+            Object after = component(now, component);
+            boolean holdsStartupOnly = STARTUP_ONLY.keySet().stream().anyMatch(key -> key.startsWith(path + "."));
+            if (holdsStartupOnly ? differBeyondStartupOnly((Record) before, (Record) after, path + ".") : !Objects.equals(before, after)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A setting by its path of record components, such as {@code policyServer.port}. */
+    private static Object component(Record settings, String path) {
+        Object value = settings;
+        for (String name : path.split("\\.")) {
+            Record record = (Record) value;
+            value = component(record, Arrays.stream(record.getClass().getRecordComponents())
+                    .filter(component -> component.getName().equals(name)).findFirst().orElseThrow());
+        }
+        return value;
+    }
+
+    private static Object component(Record settings, RecordComponent component) {
+        try {
+            return component.getAccessor().invoke(settings);
+        } catch (ReflectiveOperationException broken) {
+            throw new IllegalStateException("cannot read " + component + " of the settings", broken);
+        }
     }
 
     /**

@@ -232,6 +232,19 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadThatChangesOnlySettingsReadAtStartupIsUnchangedAndNamesThem() throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("refused") + "  decision-log:\n    capacity: 7\n  policy-server:\n    port: 18448\n");
+        JsonNode answer = management.post("/actuator/reload", "").json();
+
+        assertThat(answer.path("result").asText()).isEqualTo("unchanged");
+        assertThat(answer.path("generation").asLong()).isEqualTo(1);
+        assertThat(answer.path("restart_needed")).extracting(JsonNode::asText)
+                .containsExactly("policy-gateway.decision-log", "policy-gateway.policy-server.port");
+    }
+
+    @Test
     void aReloadThatChangesOnlySpringsListenerOrLoggingSettingsSaysTheyWaitForARestart(CapturedOutput output) throws Exception {
         start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
 

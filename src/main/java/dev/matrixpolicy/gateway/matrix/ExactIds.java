@@ -10,9 +10,10 @@ import java.util.Arrays;
  * spends about 100 bytes an entry on objects and pointers; this spends the ID's bytes and about
  * 17 more (one for the length, 16 for the table at its lowest load). A length below 255 takes one
  * byte, so the entries of a list file take no more room than the file's lines: a builder sized by
- * the file never grows. A lookup takes the string's own
- * hash, probes a few adjacent slots and compares characters with bytes in place only on a full
- * hash match: no allocation for an ASCII ID. Immutable and thread-safe once built.
+ * the file never grows. A lookup hashes the string with this process's secret ({@link Probing}:
+ * the entries may come from a list file someone else writes, and {@code String.hashCode} collides
+ * on demand), probes a few adjacent slots and compares characters with bytes in place only on a
+ * full hash match: no allocation for an ASCII ID. Immutable and thread-safe once built.
  */
 final class ExactIds {
     static final ExactIds EMPTY = new Builder().build();
@@ -37,16 +38,12 @@ final class ExactIds {
         return size;
     }
 
-    /**
-     * Whether the set holds {@code value}. Its hash is {@link String#hashCode()}, which the JDK
-     * computes with vector instructions and caches in the string; an entry's hash is the same
-     * function of its characters.
-     */
+    /** Whether the set holds {@code value}. */
     boolean contains(String value) {
         if (size == 0) {
             return false;
         }
-        int hash = spread(value.hashCode());
+        int hash = Probing.hash(value, 0, value.length());
         int mask = slots.length - 1;
         for (int index = hash & mask; ; index = (index + 1) & mask) {
             long slot = slots[index];
@@ -92,28 +89,24 @@ final class ExactIds {
                 : offset + 1 + length;
     }
 
-    /**
-     * The hash of the entry's characters as {@link String#hashCode()} computes it: over the bytes
-     * themselves when they are ASCII (the usual ID), otherwise over the decoded string.
-     */
+    /** The hash {@link #contains} takes of the entry's characters (decoded once, while the set is built). */
     private static int hash(byte[] bytes, int from, int to) {
-        int hash = 0;
-        for (int i = from; i < to; i++) {
-            if (bytes[i] < 0) {
-                return spread(new String(bytes, from, to - from, StandardCharsets.UTF_8).hashCode());
-            }
-            hash = 31 * hash + bytes[i];
-        }
-        return spread(hash);
+        String entry = new String(bytes, from, to - from, StandardCharsets.UTF_8);
+        return Probing.hash(entry, 0, entry.length());
     }
 
-    /** MurmurHash3's finaliser: the polynomial alone leaves similar IDs in neighbouring slots. */
-    private static int spread(int hash) {
-        hash ^= hash >>> 16;
-        hash *= 0x85ebca6b;
-        hash ^= hash >>> 13;
-        hash *= 0xc2b2ae35;
-        return hash ^ hash >>> 16;
+    /** The most slots a lookup of an entry reads (for tests). */
+    int longestProbe() {
+        int longest = 0;
+        int mask = slots.length - 1;
+        for (int index = 0; index < slots.length; index++) {
+            long slot = slots[index];
+            if (slot != 0) {
+                int home = (int) (slot >>> 32) & mask;
+                longest = Math.max(longest, ((index - home) & mask) + 1);
+            }
+        }
+        return longest;
     }
 
     /** Collects entries, then builds the set once: entries are appended, duplicates dropped at {@link #build()}. */

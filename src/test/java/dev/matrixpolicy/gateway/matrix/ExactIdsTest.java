@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The compact set behind a list's exact IDs: membership as a HashSet<String> would answer it. */
@@ -24,6 +26,28 @@ class ExactIdsTest {
         assertThat(ids.contains("@alice:example.co")).isFalse();
         assertThat(ids.contains("@alice:example.com2")).isFalse();
         assertThat(ids.contains("")).isFalse();
+    }
+
+    /** {@code "Aa"} and {@code "BB"} share a {@code String.hashCode}, and so does every ID made of such pairs. */
+    @Test
+    void idsWrittenToShareAStringHashStillLandApartAndAreFound() {
+        ExactIds.Builder builder = new ExactIds.Builder();
+        List<String> colliding = new ArrayList<>();
+        for (int bits = 0; bits < 1 << 14; bits++) {
+            StringBuilder id = new StringBuilder("@");
+            for (int pair = 0; pair < 14; pair++) {
+                id.append((bits >>> pair & 1) == 0 ? "Aa" : "BB");
+            }
+            colliding.add(id.append(":x.example").toString());
+        }
+        colliding.forEach(builder::add);
+        ExactIds ids = builder.build();
+
+        assertThat(colliding.stream().map(String::hashCode).distinct()).hasSize(1);
+        assertThat(ids.size()).isEqualTo(1 << 14);
+        assertThat(ids.longestProbe()).isLessThan(64);
+        assertThat(colliding).allMatch(ids::contains);
+        assertThat(ids.contains("@" + "Aa".repeat(15) + ":x.example")).isFalse();
     }
 
     @Test

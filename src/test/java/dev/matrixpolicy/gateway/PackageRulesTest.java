@@ -31,7 +31,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  *       every package that reads a reply: the extension point's {@code Backend}, policy list
  *       sources, the policy server's key fetches), and {@code hashing}, the one way to take a SHA-256,
  *       both of which therefore sit below them all;</li>
- *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars), then {@code policylist}, the pure
+ *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars, over {@code matrix.glob}, the glob
+ *       automaton), then {@code policylist}, the pure
  *       core of policy lists; {@code policyserver}, the pure signing core of a room's policy server
  *       (MSC4284), and {@code state}, the counters limits share across replicas (in memory or Redis),
  *       stand alone;</li>
@@ -50,6 +51,7 @@ class PackageRulesTest {
     private static final String GATEWAY = "dev.matrixpolicy.gateway";
     private static final String CHAIN = GATEWAY + ".chain..";
     private static final String MATRIX = GATEWAY + ".matrix..";
+    private static final String GLOBS = GATEWAY + ".matrix.glob";
     private static final String POLICY_LISTS = GATEWAY + ".policylist..";
     private static final String POLICY_SERVER = GATEWAY + ".policyserver..";
     private static final String STATE = GATEWAY + ".state..";
@@ -86,9 +88,17 @@ class PackageRulesTest {
     }
 
     @Test
-    void theChainAndMatrixIdsDependOnNoOtherGatewayPackageAndNoSpring() {
-        classes().that().resideInAnyPackage(CHAIN, MATRIX)
+    void theChainDependsOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAPackage(CHAIN)
                 .should(dependOnlyOnTheirOwnPackageAnd())
+                .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
+                .check(gateway);
+    }
+
+    @Test
+    void matrixIdsDependOnlyOnTheirGlobsAndTheHashesAndNoSpring() {
+        classes().that().resideInAPackage(MATRIX)
+                .should(dependOnlyOnTheirOwnPackageAnd(GLOBS, HASHING))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }

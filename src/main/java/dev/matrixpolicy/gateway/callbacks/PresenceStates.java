@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.callbacks;
 
-import dev.matrixpolicy.gateway.matrix.Probing;
+import dev.matrixpolicy.gateway.hashing.Probing;
 import java.util.AbstractSet;
 import java.util.Collection;
 import java.util.Collections;

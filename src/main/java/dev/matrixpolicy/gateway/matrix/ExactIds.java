@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.matrix;
 
+import dev.matrixpolicy.gateway.hashing.Probing;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.matrix;
 
+import dev.matrixpolicy.gateway.matrix.glob.GlobAutomaton;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;

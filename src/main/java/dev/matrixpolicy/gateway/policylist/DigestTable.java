@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
-import dev.matrixpolicy.gateway.matrix.Probing;
+import dev.matrixpolicy.gateway.hashing.Probing;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;

@@ -1,7 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
-import dev.matrixpolicy.gateway.matrix.GlobAutomaton;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.matrix.glob.GlobAutomaton;
 import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Arrays;

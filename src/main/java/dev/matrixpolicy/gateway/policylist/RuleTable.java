@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
-import dev.matrixpolicy.gateway.matrix.Probing;
+import dev.matrixpolicy.gateway.hashing.Probing;
 import java.util.Arrays;
 
 /**

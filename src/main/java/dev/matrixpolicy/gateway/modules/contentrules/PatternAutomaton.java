@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * <p>The trie is kept in compressed rows (each node's edges sorted by character, binary-searched),
  * with a direct table for the root's ASCII edges, where most characters of a text end up. Immutable
- * and thread-safe once built. ({@code matrix.GlobAutomaton} matches whole IDs against globs; this
+ * and thread-safe once built. ({@code matrix.glob.GlobAutomaton} matches whole IDs against globs; this
  * one finds substrings, which is a different automaton.)
  */
 final class PatternAutomaton {

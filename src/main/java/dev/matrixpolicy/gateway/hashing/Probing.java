@@ -1,13 +1,14 @@
-package dev.matrixpolicy.gateway.matrix;
+package dev.matrixpolicy.gateway.hashing;
 
 import java.security.SecureRandom;
 
 /**
  * The slot arithmetic of the flat hash tables that look up IDs, literals and digests
- * ({@code RuleTable} and {@code DigestTable} of policy lists, the server tails of
- * {@link GlobAutomaton}): linear probing in a table sized to its entries, not to a power of two.
+ * ({@code RuleTable} and {@code DigestTable} of policy lists, the server tails of the glob automaton,
+ * {@code user_denylist}'s exact IDs, presence states): linear probing in a table sized to its entries,
+ * not to a power of two.
  *
- * <p>Their keys come from whoever writes a policy list. {@code String.hashCode} collides on demand
+ * <p>Their keys come from whoever writes a policy list or a list file, or sends the request. {@code String.hashCode} collides on demand
  * ({@code "Aa"} and {@code "BB"}, and every string made of such pairs), and a list's hashed entities
  * are whatever bytes its curator writes: keys chosen to share a hash would pile up in one run of
  * slots, making a table's build quadratic and the lookups that land in the run long. So keys are

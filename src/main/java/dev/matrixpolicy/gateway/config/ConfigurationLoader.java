@@ -16,6 +16,7 @@ import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.handler.IgnoreTopLevelConverterNotFoundBindHandler;
 import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -133,10 +134,11 @@ public final class ConfigurationLoader {
                 .replace(":;", ":");
     }
 
+    /** Whether a source names a {@code policy-gateway} setting, in any form Spring binds ({@code policyGateway}, {@code policy_gateway}). */
     private static boolean setsGateway(PropertySource<?> source) {
-        String prefix = PropertiesFailureAnalyzer.ROOT + ".";
-        return source instanceof EnumerablePropertySource<?> settings
-                && Stream.of(settings.getPropertyNames()).anyMatch(name -> name != null && name.startsWith(prefix));
+        return source instanceof EnumerablePropertySource<?> settings && Stream.of(settings.getPropertyNames())
+                .map(name -> name == null ? null : ConfigurationPropertyName.adapt(name, '.'))
+                .anyMatch(name -> name != null && PropertiesFailureAnalyzer.ROOT.isAncestorOf(name));
     }
 
     private static Optional<Path> file(ConfigDataResource resource) {

@@ -1,7 +1,9 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,10 +19,13 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.reader.UnicodeReader;
 
 /**
@@ -49,7 +54,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
     @Override
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
         try {
-            requireFewValuesFromAliases(resource);
+            requireKeysWithFewValuesFromAliases(resource);
             return SettingsRequired.of(resource, yaml.load(name, resource));
         } catch (MarkedYAMLException malformed) {
             Mark mark = malformed.getProblemMark();
@@ -61,7 +66,33 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                     "Correct the YAML at line " + (mark.getLine() + 1) + " of " + file + ". Keys of one level start in the same"
                             + " column, indented with spaces, not tabs; a ':' after a key and a '-' before a list item are followed"
                             + " by a space; a key appears once in its level."), malformed);
+        } catch (YAMLException unreadable) {
+            if (unreadable.getCause() instanceof CharacterCodingException) {
+                throw notText(resource, unreadable);
+            }
+            throw unreadable;
         }
+    }
+
+    /**
+     * The refusal of a file that is not text as YAML is read: UTF-8, or UTF-16 after its byte order
+     * mark. SnakeYAML's own exception names neither the file nor the place ({@code Input length = 1}).
+     */
+    private static InvalidConfigurationException notText(Resource resource, YAMLException undecodable) throws IOException {
+        byte[] bytes = resource.getContentAsByteArray();
+        int invalid = StrictUtf8.firstInvalid(bytes);
+        int line = 0;
+        int column = 0;
+        for (int i = 0; i < invalid; i++) {
+            column = bytes[i] == '\n' ? 0 : column + 1;
+            line += bytes[i] == '\n' ? 1 : 0;
+        }
+        String file = BadSetting.file(resource);
+        return new InvalidConfigurationException("Configuration file not UTF-8", new BadSetting(null, null,
+                new TextResourceOrigin(resource, new TextResourceOrigin.Location(Math.max(line, 0), column)),
+                invalid < 0 ? "it is not valid in the encoding its byte order mark names"
+                        : "byte " + invalid + " is not UTF-8 (a file saved as Latin-1 or Windows-1252, or not text at all)",
+                "Save " + file + " as UTF-8, the encoding YAML files are read in."), undecodable);
     }
 
     /**
@@ -72,12 +103,13 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
      * SnakeYAML shares between an anchor and its aliases, and their expanded count worked out once
      * per node.
      */
-    private static void requireFewValuesFromAliases(Resource resource) throws IOException {
+    private static void requireKeysWithFewValuesFromAliases(Resource resource) throws IOException {
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit(Integer.MAX_VALUE); // the size and alias limits are Boot's loader's to apply
         options.setMaxAliasesForCollections(Integer.MAX_VALUE);
         try (Reader reader = new UnicodeReader(resource.getInputStream())) { // UTF-8 or, by its byte order mark, UTF-16, as Boot reads it
             for (Node document : new Yaml(options).composeAll(reader)) {
+                requireKeys(resource, document);
                 ExpandedCount count = new ExpandedCount();
                 long values = count.of(document);
                 if (values - count.written.size() > MOST_VALUES_FROM_ALIASES) {
@@ -92,6 +124,23 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                 }
             }
         }
+    }
+
+    /**
+     * Refuses a document that is a list or a single value: Spring Boot reads a list's items as keys
+     * {@code [0]}, {@code [1]}, and a value as nothing, so the packaged demo configuration would serve
+     * and the file's intent be lost without a word. (An empty document is {@link SettingsRequired}'s.)
+     */
+    private static void requireKeys(Resource resource, Node document) {
+        if (document instanceof MappingNode || document instanceof ScalarNode scalar && Tag.NULL.equals(scalar.getTag())) {
+            return;
+        }
+        Mark start = document.getStartMark();
+        throw new InvalidConfigurationException("Configuration file without keys", new BadSetting(null, null,
+                new TextResourceOrigin(resource, new TextResourceOrigin.Location(start.getLine(), start.getColumn())),
+                "its top level is " + (document instanceof SequenceNode ? "a list" : "a single value") + ", not settings by key",
+                "Write the settings as keys at the start of a line, each followed by ':' (policy-gateway:, server:, logging:),"
+                        + " with their settings indented below them."), null);
     }
 
     /** The number of values a node stands for once its aliases are expanded, each node worked out once. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -215,6 +216,32 @@ class StartupFailureReportTest {
 
         assertThat(screen).contains("Configuration file without settings").contains("file: " + config)
                 .contains("it holds no settings").contains("Write the configuration into " + config);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"- policy-gateway\n- server-name: example.com\n:a list", "hello world\n:a single value"})
+    void aConfigurationFileThatIsAListOrAValueStopsStartupInsteadOfServingThePackagedDemo(String textAndShape, CapturedOutput output)
+            throws IOException {
+        String[] parts = textAndShape.split("\n:", 2);
+        Path config = Files.writeString(directory.resolve("gateway.yml"), parts[0] + "\n");
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Configuration file without keys").contains("file: " + config + ", line 1")
+                .contains("its top level is " + parts[1] + ", not settings by key").contains("policy-gateway:, server:");
+    }
+
+    @Test
+    void aConfigurationFileThatIsNotUtf8StopsStartupNamingTheFileTheLineAndTheFix(CapturedOutput output) throws IOException {
+        Path config = directory.resolve("gateway.yml");
+        Files.write(config, "policy-gateway:\n  server-name: example.com\n  max-body-size: 1MB # d\u00e9j\u00e0\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Configuration file not UTF-8").contains("file: " + config + ", line 3")
+                .contains("problem: byte 67 is not UTF-8").contains("Save " + config + " as UTF-8")
+                .doesNotContain("MalformedInputException").doesNotContain("\tat ");
     }
 
     @Test

@@ -18,6 +18,7 @@ import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -229,6 +230,34 @@ class ReloadEndToEndTest {
         assertThat(output.getOut().lines().filter(line -> line.contains("take(s) effect only at its next restart")))
                 .singleElement().asString().contains("WARN").contains("policy-gateway.decision-log").doesNotContain("policy-gateway.state");
         assertThat(management.get("/actuator/decisions").json().path("capacity").asInt()).isNotEqualTo(7);
+    }
+
+    @Test
+    void aFileRewrittenAsLatin1OrAsAListIsRefusedNamingTheFileAndTheOldChainsServe() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        Files.write(config, denylist("refus\u00e9").getBytes(StandardCharsets.ISO_8859_1));
+        Answer latin1 = management.post("/actuator/reload", "");
+        write("gateway.yml", "- policy-gateway\n- server-name: example.com\n");
+        Answer list = management.post("/actuator/reload", "");
+
+        assertThat(latin1.status()).isEqualTo(409);
+        assertThat(latin1.json().path("error").asText()).contains(config + ", line").contains("is not UTF-8");
+        assertThat(list.status()).isEqualTo(409);
+        assertThat(list.json().path("error").asText()).contains(config + ", line 1").contains("its top level is a list");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
+    }
+
+    @Test
+    void aFileThatNowWritesTheRootKeyInSnakeCaseIsAppliedAsSpringBindsIt() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("new refusal").replace("policy-gateway:", "policy_gateway:"));
+
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -291,12 +292,13 @@ public final class UserListFile implements ListSource, AutoCloseable {
             rest++;
         }
         if (rest < end && line.charAt(rest) != '#') {
-            throw new BadEntryException(number, "'" + line.strip() + "' holds more than one entry: one entry a line, and a comment "
+            throw new BadEntryException(number, LogText.quoted(line.strip()) + " holds more than one entry: one entry a line, and a comment "
                     + "after an entry starts with '#'");
         }
         Optional<String> problem = UserIdMatcher.problemWith(entry);
         if (problem.isPresent()) {
-            throw new BadEntryException(number, problem.get().startsWith("'") ? problem.get() : "'" + entry + "': " + problem.get());
+            // the line as written, control characters escaped: the message reaches the operator's terminal
+            throw new BadEntryException(number, problem.get().startsWith("'") ? problem.get() : LogText.quoted(entry) + ": " + problem.get());
         }
         return Optional.of(entry);
     }

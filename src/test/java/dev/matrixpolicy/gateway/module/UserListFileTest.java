@@ -111,7 +111,7 @@ class UserListFileTest {
     void globThatCannotMatchAUserIdIsABadLine() throws IOException {
         Path file = file("spam*\n");
 
-        assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(file + " line 1: 'spam*': a glob must start with '@'");
+        assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(file + " line 1: \"spam*\": a glob must start with '@'");
     }
 
     @Test
@@ -119,7 +119,18 @@ class UserListFileTest {
         Path file = file("@a:example.com @b:example.com\n");
 
         assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(
-                file + " line 1: '@a:example.com @b:example.com' holds more than one entry");
+                file + " line 1: \"@a:example.com @b:example.com\" holds more than one entry");
+    }
+
+    @Test
+    void aBadLineIsQuotedWithItsControlCharactersEscapedSoItCannotDriveTheOperatorsTerminal() throws IOException {
+        Path file = file("\u001b[31mRED\u001b]0;pwned\u0007\u001b[2K@x:y z\n\u001b[2J@x:y\n");
+
+        assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(
+                file + " line 1: \"\\u001B[31mRED\\u001B]0;pwned\\u0007\\u001B[2K@x:y z\" holds more than one entry");
+        Files.writeString(file, "\u001b[2J@x:y\n");
+        assertThatThrownBy(() -> watch(file, List.of())).hasMessageStartingWith(
+                file + " line 1: \"\\u001B[2J@x:y\": must not contain white space or control characters");
     }
 
     @Test

@@ -35,7 +35,13 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
 
     /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
     BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
-        ConfigurationPropertyName name = key == null ? null : ConfigurationPropertyName.ofIfValid(key);
+        return locatedIn(key, sources);
+    }
+
+    /** The same, looked up by {@code absoluteKey}: the key a setting shown relative to its module entry is written at. */
+    BadSetting locatedIn(String absoluteKey, Iterable<ConfigurationPropertySource> sources) {
+        // adapted, not parsed: a module's keys may be written in snake case (user_may_create_room), as in Synapse
+        ConfigurationPropertyName name = absoluteKey == null || absoluteKey.isEmpty() ? null : ConfigurationPropertyName.adapt(absoluteKey, '.');
         if (name == null || origin != null) {
             return this;
         }

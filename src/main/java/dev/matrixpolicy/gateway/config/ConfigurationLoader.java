@@ -107,7 +107,7 @@ public final class ConfigurationLoader {
     public static String describe(RuntimeException failure, Optional<Environment> environment) {
         Throwable cause = failure instanceof InvalidIn in ? in.getCause() : failure;
         Environment where = failure instanceof InvalidIn in ? in.environment : environment.orElse(null);
-        List<FailureAnalyzer> analyzers = List.of(new PropertiesFailureAnalyzer(where), new ModuleFailureAnalyzer(),
+        List<FailureAnalyzer> analyzers = List.of(new PropertiesFailureAnalyzer(where), new ModuleFailureAnalyzer(where),
                 new ChainFailureAnalyzer(), new ConfigurationFailureAnalyzer(where));
         for (FailureAnalyzer analyzer : analyzers) {
             FailureAnalysis analysis = where == null && analyzer instanceof PropertiesFailureAnalyzer ? null : analyzer.analyze(cause);

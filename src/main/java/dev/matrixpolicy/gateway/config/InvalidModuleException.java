@@ -8,6 +8,7 @@ import java.util.Optional;
  * setting by its key relative to the entry ({@code module}, {@code config.cache_ttl}).
  */
 final class InvalidModuleException extends RuntimeException {
+    private final int position;
     private final String entry;
     private final List<BadSetting> settings;
     private final transient Class<?> configType;
@@ -22,6 +23,7 @@ final class InvalidModuleException extends RuntimeException {
      */
     InvalidModuleException(int position, String type, List<BadSetting> settings, Class<?> configType, Throwable cause) {
         super(entry(position, type) + " " + settings.getFirst().summary(), cause);
+        this.position = position;
         this.entry = entry(position, type);
         this.settings = List.copyOf(settings);
         this.configType = configType;
@@ -38,6 +40,11 @@ final class InvalidModuleException extends RuntimeException {
 
     String entry() {
         return entry;
+    }
+
+    /** The entry's own key, {@code policy-gateway.modules[0]}, under which its settings are written. */
+    String entryKey() {
+        return "policy-gateway.modules[" + position + "]";
     }
 
     List<BadSetting> settings() {

@@ -70,7 +70,7 @@ final class ConfiguredGateway {
     /** What is printed for a context that failed on a bad {@code modules} entry. */
     static ModuleFailure moduleFailure(AssertableApplicationContext context) {
         assertThat(context).hasFailed();
-        FailureAnalysis analysis = new ModuleFailureAnalyzer().analyze(context.getStartupFailure());
+        FailureAnalysis analysis = new ModuleFailureAnalyzer(null).analyze(context.getStartupFailure());
         assertThat(analysis).as("a module failure analysis of %s", context.getStartupFailure()).isNotNull();
         return new ModuleFailure((InvalidModuleException) analysis.getCause(), analysis.getDescription(), analysis.getAction());
     }

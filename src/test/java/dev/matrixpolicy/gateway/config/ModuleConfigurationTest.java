@@ -293,7 +293,7 @@ class ModuleConfigurationTest {
 
     private static Expected moduleFailure(AssertableApplicationContext context) {
         assertThat(context).hasFailed();
-        FailureAnalysis analysis = new ModuleFailureAnalyzer().analyze(context.getStartupFailure());
+        FailureAnalysis analysis = new ModuleFailureAnalyzer(null).analyze(context.getStartupFailure());
         assertThat(analysis).as("a module failure analysis for %s", context.getStartupFailure()).isNotNull();
         InvalidModuleException cause = (InvalidModuleException) analysis.getCause();
         assertThat(analysis.getDescription()).contains(cause.entry()).contains(cause.field()).contains(cause.problem());

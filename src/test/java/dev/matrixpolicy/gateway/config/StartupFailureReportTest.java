@@ -245,6 +245,27 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aBadModuleSettingIsShownWithItsValueAndTheFileAndLineItWasWrittenAt(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      config:
+                        results:
+                          user_may_create_room: sometimes
+                """);
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Invalid policy module configuration")
+                .contains("entry: policy-gateway.modules[0] (module: static)")
+                .contains("field: config.results.user_may_create_room")
+                .contains("value: 'sometimes'")
+                .contains("file: " + config + ", line 7, column 33");
+    }
+
+    @Test
     void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.yml"), """
                 policy-gateway:

@@ -266,6 +266,35 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aFractionWhereAModuleTakesAWholeNumberStopsStartupRatherThanBeingCutDown(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: rate_limits
+                      config:
+                        invites:
+                          per-sender: {capacity: 1.9, period: 1h}
+                """);
+
+        assertThat(screen).contains("config.invites.per-sender.capacity").contains("'1.9'")
+                .contains("expected a whole number").contains("line 7");
+    }
+
+    @Test
+    void aFractionWhereTheGatewayTakesAWholeNumberStopsStartupRatherThanBeingCutDown(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  decision-log:
+                    capacity: 2.5
+                """);
+
+        assertThat(screen).contains("key: policy-gateway.decision-log.capacity").contains("value: '2.5'")
+                .contains("problem: expected a whole number").contains("line 4");
+    }
+
+    @Test
     void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.yml"), """
                 policy-gateway:

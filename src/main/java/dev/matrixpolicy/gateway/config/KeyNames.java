@@ -12,7 +12,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
  * alike, so keys are compared in its uniform form (lower case letters and digits) and shown in the
  * style the administrator used: Synapse's snake case, or Spring's kebab case.
  */
-final class KeyNames {
+public final class KeyNames {
 
     private KeyNames() {
     }
@@ -43,7 +43,7 @@ final class KeyNames {
      * Validation names fields after record components ({@code loginType}); binding errors and YAML use
      * Boot's canonical kebab case ({@code login-type}). Messages always use the latter.
      */
-    static String kebabCase(String path) {
+    public static String kebabCase(String path) {
         StringBuilder kebab = new StringBuilder(path.length() + 8);
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.reload;
 import dev.matrixpolicy.gateway.config.ConfigurationLoader;
 import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.config.GenerationBuilder;
+import dev.matrixpolicy.gateway.config.KeyNames;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
@@ -17,7 +18,6 @@ import java.lang.reflect.RecordComponent;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -49,16 +48,11 @@ public final class Reloader {
     private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
     /**
      * The gateway's own settings read at startup only, by their path of {@link PolicyGatewayProperties}'
-     * record components, and their keys (in the order of both): a reload that changes only these has
-     * nothing to apply.
+     * record components, in alphabetical order (that of their keys too): a reload that changes only
+     * these has nothing to apply.
      */
-    private static final SortedMap<String, String> STARTUP_ONLY = Collections.unmodifiableSortedMap(new TreeMap<>(Map.of(
-            "decisionLog", "policy-gateway.decision-log",
-            "policyServer.address", "policy-gateway.policy-server.address",
-            "policyServer.enabled", "policy-gateway.policy-server.enabled",
-            "policyServer.port", "policy-gateway.policy-server.port",
-            "reload", "policy-gateway.reload",
-            "state", "policy-gateway.state")));
+    static final List<String> STARTUP_ONLY = List.of("decisionLog", "policyServer.address", "policyServer.enabled",
+            "policyServer.port", "reload", "state");
 
     private final Generations generations;
     private final GenerationBuilder builder;
@@ -234,11 +228,11 @@ public final class Reloader {
     /** The settings read at startup only that differ between two configurations, by key. */
     static List<String> startupOnlyChanged(PolicyGatewayProperties startup, PolicyGatewayProperties now) {
         List<String> changed = new ArrayList<>();
-        STARTUP_ONLY.forEach((path, key) -> {
+        for (String path : STARTUP_ONLY) {
             if (!Objects.equals(component(startup, path), component(now, path))) {
-                changed.add(key);
+                changed.add("policy-gateway." + KeyNames.kebabCase(path));
             }
-        });
+        }
         return changed;
     }
 
@@ -250,12 +244,12 @@ public final class Reloader {
     private static boolean differBeyondStartupOnly(Record serving, Record now, String prefix) {
         for (RecordComponent component : serving.getClass().getRecordComponents()) {
             String path = prefix + component.getName();
-            if (STARTUP_ONLY.containsKey(path)) {
+            if (STARTUP_ONLY.contains(path)) {
                 continue;
             }
             Object before = component(serving, component);
             Object after = component(now, component);
-            boolean holdsStartupOnly = STARTUP_ONLY.keySet().stream().anyMatch(key -> key.startsWith(path + "."));
+            boolean holdsStartupOnly = STARTUP_ONLY.stream().anyMatch(key -> key.startsWith(path + "."));
             if (holdsStartupOnly ? differBeyondStartupOnly((Record) before, (Record) after, path + ".") : !Objects.equals(before, after)) {
                 return true;
             }

@@ -2,20 +2,45 @@ package dev.matrixpolicy.gateway.reload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.env.RandomValuePropertySource;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 
-/** Which of Spring Boot's settings, read at startup only, a reload's configuration gives otherwise. */
+/** Which settings read at startup only, the gateway's and Spring Boot's, a reload's configuration gives otherwise. */
 class RestartOnlySettingsTest {
     private static ConfigurableEnvironment configured(Map<String, Object> file) {
         StandardEnvironment environment = new StandardEnvironment();
         environment.getPropertySources().addFirst(new MapPropertySource("config/gateway.yml", file));
         RandomValuePropertySource.addToEnvironment(environment);
         return environment;
+    }
+
+    private static PolicyGatewayProperties gateway(Map<String, String> settings) {
+        Map<String, String> all = new HashMap<>(settings);
+        all.put("policy-gateway.server-name", "example.com");
+        return new Binder(new MapConfigurationPropertySource(all)).bindOrCreate("policy-gateway", PolicyGatewayProperties.class);
+    }
+
+    @Test
+    void theGatewaysSettingsReadAtStartupAreNamedByKeyAndLeaveNothingForAReloadToApply() {
+        PolicyGatewayProperties startup = gateway(Map.of());
+        PolicyGatewayProperties now = gateway(Map.of("policy-gateway.decision-log.capacity", "7",
+                "policy-gateway.policy-server.port", "9000", "policy-gateway.reload.watch", "false"));
+
+        assertThat(Reloader.startupOnlyChanged(startup, startup)).isEmpty();
+        assertThat(Reloader.startupOnlyChanged(startup, now))
+                .containsExactly("policy-gateway.decision-log", "policy-gateway.policy-server.port", "policy-gateway.reload");
+        assertThat(Reloader.differInReloadable(startup, now)).isFalse();
+        assertThat(Reloader.differInReloadable(startup, gateway(Map.of("policy-gateway.max-body-size", "2MB")))).isTrue();
+        assertThat(Reloader.differInReloadable(startup, gateway(Map.of("policy-gateway.policy-server.key-fetch-timeout", "3s"))))
+                .as("the policy server's settings beyond its listener reload").isTrue();
     }
 
     @Test

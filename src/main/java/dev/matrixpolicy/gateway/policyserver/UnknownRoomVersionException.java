@@ -2,14 +2,7 @@ package dev.matrixpolicy.gateway.policyserver;
 
 /** The room version has no redaction rules here (see {@link Redaction#KNOWN_ROOM_VERSIONS}). */
 public final class UnknownRoomVersionException extends IllegalArgumentException {
-    private final String roomVersion;
-
     public UnknownRoomVersionException(String roomVersion) {
         super("Unknown room version \"" + roomVersion + "\": known are " + Redaction.KNOWN_ROOM_VERSIONS);
-        this.roomVersion = roomVersion;
-    }
-
-    public String roomVersion() {
-        return roomVersion;
     }
 }

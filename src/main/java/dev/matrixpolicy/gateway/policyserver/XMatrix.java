@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * without {@code =}, a missing {@code origin}, {@code key} or {@code sig}, an origin that is not a
  * server name or a key that is not a key ID is a {@link UnauthorizedException} (401 {@code M_UNAUTHORIZED}).
  */
-public record XMatrix(String origin, Optional<String> destination, String keyId, String signature) {
+record XMatrix(String origin, Optional<String> destination, String keyId, String signature) {
     /** The scheme, matched case-sensitively at the start of the header as Synapse does. */
     public static final String SCHEME = "X-Matrix";
 

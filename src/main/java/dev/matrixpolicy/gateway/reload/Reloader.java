@@ -42,7 +42,7 @@ import org.springframework.core.env.PropertySource;
  * {@code policy.config.reloads{result="failed"}} counter moves and {@code policy.config.reload.failing}
  * reads 1 until a reload succeeds.
  */
-public final class Reloader {
+final class Reloader {
     private static final Logger log = LoggerFactory.getLogger(Reloader.class);
     /** The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares. */
     private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
@@ -71,7 +71,7 @@ public final class Reloader {
      */
     private Map<String, String> startupSpring;
 
-    public Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
+    Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
                     Clock clock) {
         this.generations = generations;
         this.builder = builder;
@@ -117,7 +117,7 @@ public final class Reloader {
     }
 
     /** The result of the last reload, or of startup. */
-    public ReloadResult last() {
+    ReloadResult last() {
         return last;
     }
 
@@ -130,7 +130,7 @@ public final class Reloader {
      *
      * @param trigger what asked, for the log and the result
      */
-    public synchronized ReloadResult reload(String trigger) {
+    synchronized ReloadResult reload(String trigger) {
         Generation serving = generations.current();
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         Optional<Environment> readIn = Optional.empty();

@@ -1,7 +1,9 @@
 package dev.matrixpolicy.gateway.module;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -15,6 +17,8 @@ public final class FileReadProblem {
         return switch (failed) {
             case NoSuchFileException missing -> file + " does not exist: create it, or correct the path";
             case AccessDeniedException denied -> file + " may not be read by the gateway's user: give it read access";
+            case CharacterCodingException notText -> file + " is not valid UTF-8: save it as UTF-8";
+            case IOException directory when Files.isDirectory(file) -> file + " is a directory: name a file";
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
     }

@@ -9,9 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -109,7 +107,7 @@ final class CredentialStore implements ListSource {
             this.current = new Loaded(read(file.isPresent() ? lines(file.get()) : List.of(),
                     Optional.empty()), version);
         } catch (IOException unreadable) {
-            throw new UnusableCredentialsException("file", "cannot read " + file.orElseThrow() + ": " + describe(unreadable));
+            throw new UnusableCredentialsException("file", FileReadProblem.of(file.orElseThrow(), unreadable));
         } catch (InvalidCredentialsException refused) {
             throw new UnusableCredentialsException(file.isPresent() ? "file" : "users",
                     file.map(path -> path + " ").orElse("") + refused.getMessage());
@@ -144,7 +142,7 @@ final class CredentialStore implements ListSource {
         try {
             version = FileVersion.of(path);
         } catch (IOException unreadable) {
-            reject(FileVersion.MISSING, "cannot read " + path + ": " + describe(unreadable));
+            reject(FileVersion.MISSING, FileReadProblem.of(path, unreadable));
             return;
         }
         if (current.version().filter(version::equals).isPresent()) {
@@ -169,7 +167,7 @@ final class CredentialStore implements ListSource {
             loaded.increment();
             log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
         } catch (IOException unreadable) {
-            reject(version, "cannot read " + path + ": " + describe(unreadable));
+            reject(version, FileReadProblem.of(path, unreadable));
         } catch (InvalidCredentialsException refused) {
             reject(version, path + " " + refused.getMessage());
         }
@@ -203,15 +201,5 @@ final class CredentialStore implements ListSource {
 
     private Credentials read(List<String> fileLines, Optional<Credentials> previous) throws InvalidCredentialsException {
         return Credentials.of(inline, Credentials.parseFile(fileLines, limits), previous);
-    }
-
-    /** The failure without a stack trace; the path is already in the message. */
-    private static String describe(IOException failure) {
-        if (failure instanceof CharacterCodingException) {
-            return "not valid UTF-8";
-        }
-        String kind = failure.getClass().getSimpleName();
-        String detail = failure instanceof FileSystemException fileSystem ? fileSystem.getReason() : failure.getMessage();
-        return detail == null ? kind : kind + " (" + detail + ")";
     }
 }

@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -87,12 +88,24 @@ class PasswordFileConfigurationTest {
     }
 
     @Test
-    void missingFileStopsStartup() {
+    void missingFileStopsStartupInTheWordsOfAnAdminNotOfJava() {
         String missing = directory.resolve("absent").toString();
 
         runner.withPropertyValues("policy-gateway.modules[0].config.file=" + missing)
                 .run(context -> assertThat(context).getFailure()
-                        .hasStackTraceContaining(ENTRY + "config.file: cannot read " + missing + ": NoSuchFileException"));
+                        .hasStackTraceContaining(ENTRY + "config.file: " + missing + " does not exist: create it, or correct the path"));
+    }
+
+    @Test
+    void aDirectoryOrAFileThatIsNotUtf8StopsStartupSayingWhich() throws Exception {
+        Path latin1 = Files.write(directory.resolve("latin1"), "alice:$2b$12$caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+
+        runner.withPropertyValues("policy-gateway.modules[0].config.file=" + directory)
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.file: " + directory + " is a directory: name a file"));
+        runner.withPropertyValues("policy-gateway.modules[0].config.file=" + latin1)
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.file: " + latin1 + " is not valid UTF-8: save it as UTF-8"));
     }
 
     @Test

@@ -23,7 +23,7 @@ public record Backoff(Duration initial, Duration max) {
      */
     public static Backoff of(String initialKey, Duration initial, String maxKey, Duration max) {
         if (max.compareTo(initial) < 0) {
-            throw new ModuleConfigurationException(maxKey, "must not be shorter than " + initialKey + " (" + initial + ")");
+            throw new ModuleConfigurationException(maxKey, "must not be shorter than " + initialKey + " (" + WorstCase.format(initial) + ")");
         }
         return new Backoff(initial, max);
     }

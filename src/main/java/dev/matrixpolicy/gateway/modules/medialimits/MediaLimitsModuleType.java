@@ -3,11 +3,12 @@ package dev.matrixpolicy.gateway.modules.medialimits;
 import dev.matrixpolicy.gateway.callbacks.MediaUploadLimit;
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
-import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.replies.ReplyCap;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
         OptionalLong maxUploadSize = OptionalLong.empty();
         if (group.maxUploadSize() != null) {
             if (group.maxUploadSize().toBytes() < 1) {
-                throw new ModuleConfigurationException(field + ".max-upload-size", "must be at least 1B, got " + group.maxUploadSize());
+                throw new ModuleConfigurationException(field + ".max-upload-size", "must be at least 1B, got " + ReplyCap.format(group.maxUploadSize().toBytes()));
             }
             maxUploadSize = OptionalLong.of(group.maxUploadSize().toBytes());
         }
@@ -60,7 +61,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
                 MediaLimitsConfig.UploadLimit limit = limits.get(l);
                 if (limit.max().isNegative()) {
                     throw new ModuleConfigurationException(field + ".upload-limits[" + l + "].max",
-                            "must not be negative, got " + limit.max());
+                            "must not be negative, got " + ReplyCap.format(limit.max().toBytes()));
                 }
                 compiled.add(new MediaUploadLimit(limit.max().toBytes(), limit.per().toMillis()));
             }

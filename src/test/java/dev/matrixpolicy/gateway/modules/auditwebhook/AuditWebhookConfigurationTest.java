@@ -101,7 +101,7 @@ class AuditWebhookConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
                         "policy-gateway.modules[0].config.initial-backoff=10s", "policy-gateway.modules[0].config.max-backoff=1s")
                 .run(context -> assertThat(moduleFailure(context)).endsWith(
-                        "config.max-backoff: must not be shorter than initial-backoff (PT10S)"));
+                        "config.max-backoff: must not be shorter than initial-backoff (10s)"));
     }
 
     @Test

@@ -165,7 +165,7 @@ class HttpConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
                         "policy-gateway.modules[0].config.retry-backoff=2s", "policy-gateway.modules[0].config.retry-max-backoff=1s")
                 .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(
-                        ENTRY + "config.retry-max-backoff: must not be shorter than retry-backoff (PT2S)"));
+                        ENTRY + "config.retry-max-backoff: must not be shorter than retry-backoff (2s)"));
     }
 
     @Test

@@ -52,7 +52,7 @@ class MediaLimitsConfigurationTest {
             .users[1]                  | example.com | groups[0].users[1]: 'example.com' is not a valid Matrix user ID
             .users[1]                  | bot*        | groups[0].users[1]: a glob must start with '@', '*' or '?'
             .max-upload-size           | 0B          | groups[0].max-upload-size: must be at least 1B, got 0B
-            .upload-limits[0].max      | -1MB        | groups[0].upload-limits[0].max: must not be negative, got -1048576B
+            .upload-limits[0].max      | -1MB        | groups[0].upload-limits[0].max: must not be negative, got -1MB
             .upload-limits[0].per      | 0s          | groups[0].upload-limits[0].per: must be positive
             .upload-limits[0].per      | often       | groups[0].upload-limits[0].per
             .media-config[m.upload.size] | 5         | groups[0].media-config.m.upload.size: is set by max-upload-size

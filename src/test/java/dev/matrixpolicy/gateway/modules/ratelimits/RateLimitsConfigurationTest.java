@@ -79,6 +79,14 @@ class RateLimitsConfigurationTest {
     }
 
     @Test
+    void aZeroPeriodIsRefusedInTheWordsOfTheConfiguration() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.invites.per-sender.capacity=1",
+                        "policy-gateway.modules[0].config.invites.per-sender.period=0s")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.invites.per-sender.period: must be at least 1ms, got 0s"));
+    }
+
+    @Test
     void aBadErrcodeNamesItsLimit() {
         runner.withPropertyValues("policy-gateway.modules[0].config.events.errcode=slow-down")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(

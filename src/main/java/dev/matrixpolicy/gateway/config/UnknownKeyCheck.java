@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.config;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.springframework.boot.context.properties.bind.AbstractBindHandler;
@@ -37,6 +38,8 @@ import org.springframework.core.env.StandardEnvironment;
 final class UnknownKeyCheck extends AbstractBindHandler {
     private final ConfigurationPropertyName root;
     private final Set<ConfigurationPropertyName> bound = new HashSet<>();
+    /** The names bound to a value or a list: every other name bound took keys (a record or a map). */
+    private final Set<ConfigurationPropertyName> boundToValues = new HashSet<>();
 
     /** Checks whatever is bound through it. */
     UnknownKeyCheck(BindHandler parent) {
@@ -56,6 +59,9 @@ final class UnknownKeyCheck extends AbstractBindHandler {
     @Override
     public Object onSuccess(ConfigurationPropertyName name, Bindable<?> target, BindContext context, Object result) {
         bound.add(name);
+        if (!(result instanceof Record || result instanceof Map<?, ?>)) { // a list may be one value: "a, b"
+            boundToValues.add(name);
+        }
         return super.onSuccess(name, target, context, result);
     }
 
@@ -85,14 +91,28 @@ final class UnknownKeyCheck extends AbstractBindHandler {
             if (sources.get(index) instanceof IterableConfigurationPropertySource source && checked(source)) {
                 List<ConfigurationPropertySource> higher = sources.subList(0, index);
                 source.stream()
-                        .filter(root::isAncestorOf)
-                        .filter(candidate -> !bound.contains(candidate) && !replaced(candidate, higher))
+                        .filter(candidate -> root.isAncestorOf(candidate) || root.equals(candidate))
+                        .filter(candidate -> !known(candidate, source) && !replaced(candidate, higher))
                         .forEach(candidate -> unknown.add(source.getConfigurationProperty(candidate)));
             }
         }
         if (!unknown.isEmpty()) {
             throw new UnboundConfigurationPropertiesException(unknown);
         }
+    }
+
+    /**
+     * Whether a key bound to something: to a value, or to keys with none of its own. A value written
+     * where keys are expected ({@code auth: secret}, {@code policy-gateway: yes}) binds the record
+     * from its keys, of which it has none, and would be dropped without a word; an empty one is how
+     * YAML's {@code []} and {@code ~} reach a list or a record.
+     */
+    private boolean known(ConfigurationPropertyName candidate, ConfigurationPropertySource source) {
+        if (boundToValues.contains(candidate)) {
+            return true;
+        }
+        ConfigurationProperty property = source.getConfigurationProperty(candidate);
+        return bound.contains(candidate) && (property == null || String.valueOf(property.getValue()).isEmpty());
     }
 
     /**

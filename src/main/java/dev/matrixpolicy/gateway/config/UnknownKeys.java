@@ -50,7 +50,7 @@ final class UnknownKeys {
                 .sorted(Comparator.comparing(Unknown::line))
                 .map(found -> found.describe(known))
                 .toList());
-        if (!settings.isEmpty()) { // why, once: after the last fix
+        if (!settings.isEmpty() && settings.getLast().problem().startsWith("unknown key")) { // why, once: after the last fix
             BadSetting last = settings.removeLast();
             settings.add(new BadSetting(last.key(), last.value(), last.origin(), last.problem(), last.fix() + " " + WHY));
         }
@@ -152,6 +152,10 @@ final class UnknownKeys {
         }
 
         BadSetting describe(Map<String, List<String>> known) {
+            if (valueForKeys && expected.isEmpty()) { // a value's key left with none: `timeout:` or `timeout: ~`
+                return new BadSetting(key, null, origin, key + " has no value",
+                        "Write a value after " + key + ", or remove the key to keep its default.");
+            }
             if (valueForKeys) {
                 return new BadSetting(key, null, origin, key + " takes keys (" + String.join(", ", expected) + "), not a value",
                         "Write the keys of " + key + " below it, indented.");

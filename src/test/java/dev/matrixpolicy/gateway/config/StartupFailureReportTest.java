@@ -294,6 +294,21 @@ class StartupFailureReportTest {
                 .contains("problem: expected a whole number").contains("line 4");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "policy-gateway:\n  server-name: example.com\n  auth: secret\n|policy-gateway.auth takes keys (token, token-file), not a value",
+        "policy-gateway: yes\n|policy-gateway takes keys (server-name, auth,",
+        "policy-gateway:\n  server-name: example.com\n  defaults:\n    timeout: \"\"\n|policy-gateway.defaults.timeout has no value",
+        "policy-gateway:\n  server-name: example.com\n  defaults:\n    timeout: ~\n|policy-gateway.defaults.timeout has no value"})
+    void aValueWhereKeysAreExpectedOrAKeyWithoutItsValueStopsStartupRatherThanBeingDropped(String yamlAndProblem,
+                                                                                         CapturedOutput output) throws IOException {
+        String[] parts = yamlAndProblem.split("\\|", 2);
+
+        String screen = failedStartupWith(output, parts[0]);
+
+        assertThat(screen).contains("problem: " + parts[1]).contains("file: " + directory.resolve("gateway.yml"));
+    }
+
     @Test
     void duplicateYamlKeyStopsStartupWithOneScreenNamingTheFileAndBothLines(CapturedOutput output) throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.yml"), """

@@ -9,8 +9,11 @@ import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.UserListFile;
 import io.micrometer.core.instrument.Gauge;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -20,6 +23,9 @@ import org.springframework.stereotype.Component;
  */
 @Component
 class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
+    private static final Logger log = LoggerFactory.getLogger(UserDenylistModuleType.class);
+    /** Two user IDs alike in nothing: a list that holds both holds an entry that names every user. */
+    private static final List<String> UNLIKE_USERS = List.of("@0:0", "@q_-=.+/:[::1]:1");
 
     UserDenylistModuleType() {
         super(Denylist.MODULE_TYPE, UserDenylistConfig.class);
@@ -35,13 +41,26 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
         Rejection rejection = ConfigValues.rejection(config.errcode(), config.error());
         var callbacks = ConfigValues.callbacks("callbacks", config.callbacks(), UserDenylist.SUPPORTED);
         if (config.usersFile() == null) {
+            warnIfEveryUser(users, context.instanceName(), "users");
             registerMeters(() -> users, context);
             return new UserDenylist(() -> users, callbacks, rejection, Optional.empty());
         }
         UserListFile file = UserListFile.watch(context.instanceName(), "users-file", config.usersFile(), config.users(),
                 config.reloadInterval());
+        warnIfEveryUser(file.current(), context.instanceName(), "users and users-file");
         registerMeters(file::current, context);
         return new UserDenylist(file::current, callbacks, rejection, Optional.of(file));
+    }
+
+    /**
+     * A list that names every user ({@code *}, {@code @*:*}) refuses everyone on the callbacks it
+     * serves. It may be meant (a gateway closed while an incident lasts), so it starts, with a warning.
+     */
+    private static void warnIfEveryUser(UserIdMatcher users, String instance, String where) {
+        if (UNLIKE_USERS.stream().allMatch(users::matches)) {
+            log.warn("{}: {} hold an entry that names every user (such as * or @*:*): every user is refused on the"
+                    + " callbacks it serves", instance, where);
+        }
     }
 
     private static void registerMeters(Supplier<UserIdMatcher> listed, ModuleContext context) {

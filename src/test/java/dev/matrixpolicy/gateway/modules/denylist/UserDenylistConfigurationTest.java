@@ -1,11 +1,13 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
-import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +27,9 @@ import org.springframework.context.annotation.Configuration;
 /** What a {@code user_denylist} entry does to startup: the chains it joins, or the message that stops it. */
 class UserDenylistConfigurationTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT, "names every user");
+    @RegisterExtension
+    final LoggedLines warnings = LoggedLines.of(UserDenylistModuleType.class, Level.WARN);
 
     @Configuration(proxyBeanMethods = false)
     @ComponentScan(basePackages = {"dev.matrixpolicy.gateway.config", "dev.matrixpolicy.gateway.modules.denylist"})
@@ -47,6 +51,17 @@ class UserDenylistConfigurationTest {
                 "check_event_for_spam", List.of("denylist"), "user_may_invite", List.of("denylist"),
                 "user_may_join_room", List.of("denylist"), "user_may_create_room", List.of("denylist"),
                 "user_may_send_state_event", List.of("denylist"), "federated_user_may_invite", List.of("denylist"))));
+    }
+
+    @Test
+    void aListThatNamesEveryUserStartsWithOneWarningAndAListThatDoesNotWithNone() {
+        runner.run(context -> assertThat(context).hasNotFailed());
+        assertThat(warnings.all()).isEmpty();
+
+        runner.withPropertyValues("policy-gateway.modules[0].config.users[2]=@*:*")
+                .run(context -> assertThat(context).hasNotFailed());
+        assertThat(warnings.all()).singleElement().asString()
+                .contains("denylist: users hold an entry that names every user (such as * or @*:*)");
     }
 
     @Test

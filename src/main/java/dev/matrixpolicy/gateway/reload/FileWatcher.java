@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.reload;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.module.WorstCase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -43,7 +44,12 @@ final class FileWatcher implements SmartLifecycle {
     @Override
     public synchronized void start() {
         seen = fingerprints(reloader.watchedFiles());
-        log.info("Watching {} for configuration changes every {} ms", seen.keySet(), interval.toMillis());
+        if (seen.isEmpty()) {
+            log.info("No configuration file on disk to watch: the packaged configuration serves, and only a restart"
+                    + " changes it");
+        } else {
+            log.info("Watching {} for configuration changes every {}", seen.keySet(), WorstCase.format(interval));
+        }
         thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("config-watcher").factory());
         thread.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }

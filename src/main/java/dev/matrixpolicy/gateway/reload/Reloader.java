@@ -49,10 +49,13 @@ final class Reloader {
     /**
      * The gateway's own settings read at startup only, by their path of {@link PolicyGatewayProperties}'
      * record components, in alphabetical order (that of their keys too): a reload that changes only
-     * these has nothing to apply.
+     * these has nothing to apply. The policy server reads all its settings as it starts, its rooms
+     * aside: its listener, its key, its name and how it fetches other servers' keys.
      */
     static final List<String> STARTUP_ONLY = List.of("decisionLog", "policyServer.address", "policyServer.enabled",
-            "policyServer.port", "reload", "state");
+            "policyServer.ipRangeAllowlist", "policyServer.ipRangeBlocklist", "policyServer.keyCacheServers",
+            "policyServer.keyFetchTimeout", "policyServer.keyFile", "policyServer.name", "policyServer.notaries",
+            "policyServer.port", "policyServer.servers", "policyServer.signatureCacheSize", "reload", "state");
 
     private final Generations generations;
     private final GenerationBuilder builder;

@@ -39,8 +39,15 @@ class RestartOnlySettingsTest {
                 .containsExactly("policy-gateway.decision-log", "policy-gateway.policy-server.port", "policy-gateway.reload");
         assertThat(Reloader.differInReloadable(startup, now)).isFalse();
         assertThat(Reloader.differInReloadable(startup, gateway(Map.of("policy-gateway.max-body-size", "2MB")))).isTrue();
-        assertThat(Reloader.differInReloadable(startup, gateway(Map.of("policy-gateway.policy-server.key-fetch-timeout", "3s"))))
-                .as("the policy server's settings beyond its listener reload").isTrue();
+        PolicyGatewayProperties newKey = gateway(Map.of("policy-gateway.policy-server.key-file", "/run/secrets/new.key",
+                "policy-gateway.policy-server.key-fetch-timeout", "3s"));
+        assertThat(Reloader.differInReloadable(startup, newKey)).as("the policy server reads its key as it starts").isFalse();
+        assertThat(Reloader.startupOnlyChanged(startup, newKey))
+                .containsExactly("policy-gateway.policy-server.key-fetch-timeout", "policy-gateway.policy-server.key-file");
+        assertThat(Reloader.differInReloadable(startup, gateway(Map.of(
+                "policy-gateway.policy-server.rooms[0].id", "!room:example.com",
+                "policy-gateway.policy-server.rooms[0].version", "11"))))
+                .as("the policy server's rooms reload").isTrue();
     }
 
     @Test

@@ -80,7 +80,9 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
      */
     private static InvalidConfigurationException notText(Resource resource, YAMLException undecodable) throws IOException {
         byte[] bytes = resource.getContentAsByteArray();
-        int invalid = StrictUtf8.firstInvalid(bytes);
+        boolean utf16 = bytes.length >= 2 && ((bytes[0] & 0xFF) == 0xFE && (bytes[1] & 0xFF) == 0xFF
+                || (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xFE);
+        int invalid = utf16 ? -1 : StrictUtf8.firstInvalid(bytes); // a UTF-16 file's bad place is not a UTF-8 byte's
         int line = 0;
         int column = 0;
         for (int i = 0; i < invalid; i++) {
@@ -90,7 +92,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
         String file = BadSetting.file(resource);
         return new InvalidConfigurationException("Configuration file not UTF-8", new BadSetting(null, null,
                 new TextResourceOrigin(resource, new TextResourceOrigin.Location(Math.max(line, 0), column)),
-                invalid < 0 ? "it is not valid in the encoding its byte order mark names"
+                invalid < 0 ? "it is not valid UTF-16, the encoding its byte order mark names"
                         : "byte " + invalid + " is not UTF-8 (a file saved as Latin-1 or Windows-1252, or not text at all)",
                 "Save " + file + " as UTF-8, the encoding YAML files are read in."), undecodable);
     }

@@ -27,11 +27,23 @@ public record WorstCase(Duration time, String computation) {
     }
 
     /**
-     * A duration as configuration writes it, rounded up to the millisecond: {@code 2s}, or
-     * {@code 1500ms} when it is not a whole number of seconds.
+     * A duration exactly as configuration writes it, in the largest unit that holds it whole:
+     * {@code 2s}, {@code 1500ms}, or {@code 500us} and {@code 1500ns} for the rare fraction of a
+     * millisecond. Durations past some 292 years (no setting's) are given in seconds.
      */
     public static String format(Duration duration) {
-        long millis = duration.toNanos() % 1_000_000 == 0 ? duration.toMillis() : duration.toMillis() + 1;
-        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+        if (duration.getNano() == 0) {
+            return duration.getSeconds() + "s";
+        }
+        long nanos;
+        try {
+            nanos = duration.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return duration.getSeconds() + "s";
+        }
+        if (nanos % 1_000_000 == 0) {
+            return nanos / 1_000_000 + "ms";
+        }
+        return nanos % 1_000 == 0 ? nanos / 1_000 + "us" : nanos + "ns";
     }
 }

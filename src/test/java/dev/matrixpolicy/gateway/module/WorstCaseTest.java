@@ -23,8 +23,10 @@ class WorstCaseTest {
     }
 
     @Test
-    void aFractionOfAMillisecondIsRoundedUp() {
-        assertThat(WorstCase.format(Duration.ofNanos(1_500_000))).isEqualTo("2ms");
-        assertThat(WorstCase.format(Duration.ofMillis(999).plusNanos(1))).isEqualTo("1s");
+    void aFractionOfAMillisecondIsWrittenExactlyInAUnitConfigurationTakes() {
+        assertThat(WorstCase.format(Duration.ofNanos(1_500_000))).isEqualTo("1500us");
+        assertThat(WorstCase.format(Duration.ofMillis(999).plusNanos(1))).isEqualTo("999000001ns");
+        assertThat(WorstCase.format(Duration.ofNanos(500_000))).as("not '1ms', which is not what was written").isEqualTo("500us");
+        assertThat(WorstCase.format(Duration.ofMillis(-1500))).isEqualTo("-1500ms");
     }
 }

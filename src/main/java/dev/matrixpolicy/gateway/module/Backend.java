@@ -3,7 +3,6 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
-import dev.matrixpolicy.gateway.replies.ReplyCap;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
@@ -295,10 +294,6 @@ public final class Backend implements AutoCloseable {
         return retry;
     }
 
-    /** A size as configuration writes it: {@code 1MB}, {@code 64KB}, or bytes. */
-    static String format(DataSize size) {
-        return ReplyCap.format(size.toBytes());
-    }
 
     /** Waits for the calls in flight (each bounded by its timeouts), then releases the connections. */
     @Override
@@ -343,9 +338,9 @@ public final class Backend implements AutoCloseable {
          */
         public Builder maxReplySize(DataSize maxReplySize) {
             if (maxReplySize == null || maxReplySize.toBytes() < 1 || maxReplySize.compareTo(MAX_MAX_REPLY_SIZE) > 0) {
-                throw new ModuleConfigurationException("max-reply-size", "must be between 1B and " + format(MAX_MAX_REPLY_SIZE)
+                throw new ModuleConfigurationException("max-reply-size", "must be between 1B and " + ConfigValues.format(MAX_MAX_REPLY_SIZE)
                         + " (the Synapse module reads no more of the gateway's answer), got "
-                        + (maxReplySize == null ? "nothing" : format(maxReplySize)));
+                        + (maxReplySize == null ? "nothing" : ConfigValues.format(maxReplySize)));
             }
             this.maxReplySize = maxReplySize;
             return this;

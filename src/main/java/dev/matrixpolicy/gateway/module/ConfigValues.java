@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Comparator;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The configuration values several module types take, checked the one way: user lists, refusals
@@ -206,5 +208,10 @@ public final class ConfigValues {
         StringBuilder uniform = new StringBuilder(key.length());
         key.toLowerCase(Locale.ROOT).chars().filter(Character::isLetterOrDigit).forEach(c -> uniform.append((char) c));
         return uniform.toString();
+    }
+
+    /** A size as configuration writes it: {@code 1MB}, {@code 64KB}, or bytes (durations: {@link WorstCase#format}). */
+    public static String format(DataSize size) {
+        return ReplyCap.format(size.toBytes());
     }
 }

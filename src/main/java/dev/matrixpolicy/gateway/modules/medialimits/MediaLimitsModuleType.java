@@ -8,7 +8,6 @@ import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
-import dev.matrixpolicy.gateway.replies.ReplyCap;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +50,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
         OptionalLong maxUploadSize = OptionalLong.empty();
         if (group.maxUploadSize() != null) {
             if (group.maxUploadSize().toBytes() < 1) {
-                throw new ModuleConfigurationException(field + ".max-upload-size", "must be at least 1B, got " + ReplyCap.format(group.maxUploadSize().toBytes()));
+                throw new ModuleConfigurationException(field + ".max-upload-size", "must be at least 1B, got " + ConfigValues.format(group.maxUploadSize()));
             }
             maxUploadSize = OptionalLong.of(group.maxUploadSize().toBytes());
         }
@@ -61,7 +60,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
                 MediaLimitsConfig.UploadLimit limit = limits.get(l);
                 if (limit.max().isNegative()) {
                     throw new ModuleConfigurationException(field + ".upload-limits[" + l + "].max",
-                            "must not be negative, got " + ReplyCap.format(limit.max().toBytes()));
+                            "must not be negative, got " + ConfigValues.format(limit.max()));
                 }
                 compiled.add(new MediaUploadLimit(limit.max().toBytes(), limit.per().toMillis()));
             }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.matrix;
 
+import java.util.List;
 /**
  * Validation of Matrix identifiers (user IDs, room IDs, event IDs, room aliases, server names)
  * as they arrive from Synapse.
@@ -15,6 +16,12 @@ package dev.matrixpolicy.gateway.matrix;
  * <p>Everything is hand-scanned without regexes or substrings, since these run on the request path.
  */
 public final class MatrixIds {
+    /**
+     * Two server names alike in nothing but their grammar: a pattern that names both names every
+     * server, and with a sigil and a localpart before them ({@link #unlikeIds}), every ID of a kind.
+     */
+    private static final List<String> UNLIKE_SERVER_NAMES = List.of("0", "[::1]:1");
+    private static final List<String> UNLIKE_LOCALPARTS = List.of("0", "q_-=.+/");
 
     /** The spec's limit on every identifier, in UTF-8 bytes. */
     private static final int MAX_ID_BYTES = 255;
@@ -321,5 +328,19 @@ public final class MatrixIds {
 
     private static boolean isAsciiAlphanumeric(char c) {
         return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    /**
+     * Two IDs of one kind ({@code @} users, {@code !} room IDs, {@code #} aliases) alike in nothing but
+     * their grammar: a pattern or rule that names both names every such ID ({@code *}, {@code @*:*}).
+     */
+    public static List<String> unlikeIds(char sigil) {
+        return List.of(sigil + UNLIKE_LOCALPARTS.getFirst() + ":" + UNLIKE_SERVER_NAMES.getFirst(),
+                sigil + UNLIKE_LOCALPARTS.getLast() + ":" + UNLIKE_SERVER_NAMES.getLast());
+    }
+
+    /** Two server names alike in nothing but their grammar: a rule that names both names every server. */
+    public static List<String> unlikeServerNames() {
+        return UNLIKE_SERVER_NAMES;
     }
 }

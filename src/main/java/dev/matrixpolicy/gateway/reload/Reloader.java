@@ -3,8 +3,8 @@ package dev.matrixpolicy.gateway.reload;
 import dev.matrixpolicy.gateway.config.ConfigurationLoader;
 import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.config.GenerationBuilder;
-import dev.matrixpolicy.gateway.config.KeyNames;
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.config.KeyNames;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
@@ -12,9 +12,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.lang.reflect.RecordComponent;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,7 +75,7 @@ final class Reloader {
     private Map<String, String> startupSpring;
 
     Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
-                    Clock clock) {
+             Clock clock) {
         this.generations = generations;
         this.builder = builder;
         this.loader = loader;

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.denylist;
 
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
@@ -9,7 +10,6 @@ import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.UserListFile;
 import io.micrometer.core.instrument.Gauge;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -24,8 +24,6 @@ import org.springframework.stereotype.Component;
 @Component
 class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
     private static final Logger log = LoggerFactory.getLogger(UserDenylistModuleType.class);
-    /** Two user IDs alike in nothing: a list that holds both holds an entry that names every user. */
-    private static final List<String> UNLIKE_USERS = List.of("@0:0", "@q_-=.+/:[::1]:1");
 
     UserDenylistModuleType() {
         super(Denylist.MODULE_TYPE, UserDenylistConfig.class);
@@ -57,7 +55,7 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
      * serves. It may be meant (a gateway closed while an incident lasts), so it starts, with a warning.
      */
     private static void warnIfEveryUser(UserIdMatcher users, String instance, String where) {
-        if (UNLIKE_USERS.stream().allMatch(users::matches)) {
+        if (MatrixIds.unlikeIds('@').stream().allMatch(users::matches)) {
             log.warn("{}: {} hold an entry that names every user (such as * or @*:*): every user is refused on the"
                     + " callbacks it serves", instance, where);
         }

@@ -457,10 +457,10 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     }
 
     private static final List<UnlikeIds> UNLIKE_IDS = List.of(
-            new UnlikeIds(EntityKind.USER, "user", List.of("@0:0", "@q_-=.+/:[::1]:1")),
-            new UnlikeIds(EntityKind.ROOM, "room ID", List.of("!0:0", "!q_-=.+/:[::1]:1")),
-            new UnlikeIds(EntityKind.ROOM, "room alias", List.of("#0:0", "#q_-=.+/:[::1]:1")),
-            new UnlikeIds(EntityKind.SERVER, "server", List.of("0", "[::1]:1")));
+            new UnlikeIds(EntityKind.USER, "user", MatrixIds.unlikeIds('@')),
+            new UnlikeIds(EntityKind.ROOM, "room ID", MatrixIds.unlikeIds('!')),
+            new UnlikeIds(EntityKind.ROOM, "room alias", MatrixIds.unlikeIds('#')),
+            new UnlikeIds(EntityKind.SERVER, "server", MatrixIds.unlikeServerNames()));
 
     /**
      * After a source's rules are compiled, warns once of a rule of it that names every ID of a kind

@@ -2,13 +2,11 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
+import dev.matrixpolicy.gateway.replies.RetryAfter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.client.ClientHttpResponse;
@@ -62,28 +60,8 @@ public final class BackendReply {
      * another status, or when the header is missing or malformed.
      */
     Optional<Duration> retryAfter() {
-        String value = status == 429 || status == 503 ? response.getHeaders().getFirst(HttpHeaders.RETRY_AFTER) : null;
-        if (value == null || value.isBlank()) {
-            return Optional.empty();
-        }
-        try {
-            if (value.strip().chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return Optional.of(Duration.ofSeconds(seconds(value.strip())));
-            }
-            long millis = Duration.between(Instant.now(), ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME)).toMillis();
-            return Optional.of(Duration.ofSeconds(Math.max(0, (millis + 999) / 1000)));
-        } catch (NumberFormatException | DateTimeParseException malformed) {
-            return Optional.empty();
-        }
-    }
-
-    /** Seconds written in digits; more than a {@code long} holds is as long as one can say: past any pause. */
-    private static long seconds(String digits) {
-        try {
-            return Long.parseLong(digits);
-        } catch (NumberFormatException tooMany) {
-            return Long.MAX_VALUE;
-        }
+        return status == 429 || status == 503
+                ? RetryAfter.of(response.getHeaders().getFirst(HttpHeaders.RETRY_AFTER), Instant.now()) : Optional.empty();
     }
 
     /**

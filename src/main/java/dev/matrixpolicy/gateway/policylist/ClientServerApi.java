@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
+import dev.matrixpolicy.gateway.replies.RetryAfter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -13,8 +14,8 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import tools.jackson.core.JacksonException;
@@ -351,19 +352,13 @@ final class ClientServerApi implements AutoCloseable {
         return HomeserverFailure.status(call, response.statusCode(), errcode, message, retryAfter(error, response));
     }
 
-    /** A 429's wait: the body's {@code retry_after_ms}, else a {@code Retry-After} header in seconds (newer homeservers send both). */
+    /** A 429's wait: the body's {@code retry_after_ms}, else its {@code Retry-After} header (newer homeservers send both). */
     private static Optional<Duration> retryAfter(JsonNode error, HttpResponse<?> response) {
         JsonNode millis = error.path("retry_after_ms");
         if (millis.canConvertToLong() && millis.asLong() >= 0) {
             return Optional.of(Duration.ofMillis(millis.asLong()));
         }
-        try {
-            OptionalLong seconds = response.headers().firstValueAsLong("Retry-After");
-            return seconds.isPresent() && seconds.getAsLong() >= 0 ? Optional.of(Duration.ofSeconds(seconds.getAsLong()))
-                    : Optional.empty();
-        } catch (NumberFormatException httpDate) {
-            return Optional.empty();
-        }
+        return RetryAfter.of(response.headers().firstValue("Retry-After").orElse(null), Instant.now());
     }
 
     private static String text(String call, JsonNode answer, String field) throws HomeserverFailure {

@@ -5,7 +5,8 @@
  * dev.matrixpolicy.gateway.replies.ReplyCap} reads a body into memory, or hands it over as a stream
  * for a parser, and fails with a {@link dev.matrixpolicy.gateway.replies.ReplyTooLargeException}
  * naming the limit as soon as one byte more than the cap arrives (before reading, when the reply
- * declares a longer {@code Content-Length}).
+ * declares a longer {@code Content-Length}). {@link dev.matrixpolicy.gateway.replies.RetryAfter}
+ * reads how long a reply's {@code Retry-After} asks to wait, in seconds or as an HTTP date.
  *
  * <p>Pure Java, at the bottom of the layering: it uses no other package of the gateway and no
  * Spring, so the extension point and the pure cores ({@code policylist}, {@code policyserver}) can

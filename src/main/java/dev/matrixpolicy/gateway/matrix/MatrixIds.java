@@ -16,12 +16,8 @@ import java.util.List;
  * <p>Everything is hand-scanned without regexes or substrings, since these run on the request path.
  */
 public final class MatrixIds {
-    /**
-     * Two server names alike in nothing but their grammar: a pattern that names both names every
-     * server, and with a sigil and a localpart before them ({@link #unlikeIds}), every ID of a kind.
-     */
+    /** Two server names alike in nothing but their grammar: see {@link #unlikeServerNames}. */
     private static final List<String> UNLIKE_SERVER_NAMES = List.of("0", "[::1]:1");
-    private static final List<String> UNLIKE_LOCALPARTS = List.of("0", "q_-=.+/");
 
     /** The spec's limit on every identifier, in UTF-8 bytes. */
     private static final int MAX_ID_BYTES = 255;
@@ -335,8 +331,7 @@ public final class MatrixIds {
      * their grammar: a pattern or rule that names both names every such ID ({@code *}, {@code @*:*}).
      */
     public static List<String> unlikeIds(char sigil) {
-        return List.of(sigil + UNLIKE_LOCALPARTS.getFirst() + ":" + UNLIKE_SERVER_NAMES.getFirst(),
-                sigil + UNLIKE_LOCALPARTS.getLast() + ":" + UNLIKE_SERVER_NAMES.getLast());
+        return List.of(sigil + "0:0", sigil + "q_-=.+/:[::1]:1");
     }
 
     /** Two server names alike in nothing but their grammar: a rule that names both names every server. */

@@ -223,11 +223,10 @@ class StartupFailureReportTest {
     void aConfigurationFileThatIsAListOrAValueStopsStartupInsteadOfServingThePackagedDemo(String textAndShape, CapturedOutput output)
             throws IOException {
         String[] parts = textAndShape.split("\n:", 2);
-        Path config = Files.writeString(directory.resolve("gateway.yml"), parts[0] + "\n");
 
-        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+        String screen = failedStartupWith(output, parts[0] + "\n");
 
-        assertThat(screen).contains("Configuration file without keys").contains("file: " + config + ", line 1")
+        assertThat(screen).contains("Configuration file without keys").contains("file: " + directory.resolve("gateway.yml") + ", line 1")
                 .contains("its top level is " + parts[1] + ", not settings by key").contains("policy-gateway:, server:");
     }
 
@@ -246,7 +245,7 @@ class StartupFailureReportTest {
 
     @Test
     void aBadModuleSettingIsShownWithItsValueAndTheFileAndLineItWasWrittenAt(CapturedOutput output) throws IOException {
-        Path config = Files.writeString(directory.resolve("gateway.yml"), """
+        String screen = failedStartupWith(output, """
                 policy-gateway:
                   server-name: example.com
                   modules:
@@ -256,13 +255,11 @@ class StartupFailureReportTest {
                           user_may_create_room: sometimes
                 """);
 
-        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
-
         assertThat(screen).contains("Invalid policy module configuration")
                 .contains("entry: policy-gateway.modules[0] (module: static)")
                 .contains("field: config.results.user_may_create_room")
                 .contains("value: 'sometimes'")
-                .contains("file: " + config + ", line 7, column 33");
+                .contains("file: " + directory.resolve("gateway.yml") + ", line 7, column 33");
     }
 
     @Test

@@ -33,6 +33,19 @@ public record Generation(long number, PolicyGatewayProperties properties, List<M
         Objects.requireNonNull(appliedAt, "appliedAt");
     }
 
+    /**
+     * What it serves, in {@code modules} order, for the log at startup and after a reload: for example
+     * {@code 2 module(s): user_denylist 'known-spammers', static 'deny-all'}.
+     */
+    public String serving() {
+        if (modules.isEmpty()) {
+            return "no module: policy-gateway.modules is empty, so every callback gives the answer of an empty chain"
+                    + " (what Synapse answers with no module: allowed, NOT_SPAM)";
+        }
+        return modules.size() + " module(s): " + String.join(", ",
+                modules.stream().map(instance -> instance.type() + " '" + instance.name() + "'").toList());
+    }
+
     /** The instance of the entry with this name. */
     public Optional<ModuleInstance> instance(String name) {
         return modules.stream().filter(instance -> instance.name().equals(name)).findFirst();

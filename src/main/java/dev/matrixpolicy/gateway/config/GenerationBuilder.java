@@ -6,6 +6,8 @@ import dev.matrixpolicy.gateway.module.ModuleInstance;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
 
 /**
@@ -14,6 +16,7 @@ import org.springframework.core.env.Environment;
  * a reload accepts is one that would start the gateway, and the other way round.
  */
 public final class GenerationBuilder {
+    private static final Logger log = LoggerFactory.getLogger(GenerationBuilder.class);
     private final ModuleInstanceFactory modules;
     private final ChainRunner runner;
     private final Clock clock;
@@ -24,9 +27,23 @@ public final class GenerationBuilder {
         this.clock = clock;
     }
 
-    /** The generation the gateway starts with. */
+    /** The generation the gateway starts with; says what it serves, with a warning when that is no module. */
     Generation first(PolicyGatewayProperties properties, Environment environment) {
-        return build(1, properties, environment, Optional.empty());
+        Generation first = build(1, properties, environment, Optional.empty());
+        logServing("Generation 1", first, "");
+        return first;
+    }
+
+    /**
+     * Says what {@code generation} serves, as "{@code before} serves … {@code after}": at INFO, or at WARN when it
+     * serves no module, which is what a {@code modules:} key left empty, or indented one level too far, gives.
+     */
+    public static void logServing(String before, Generation generation, String after) {
+        if (generation.modules().isEmpty()) {
+            log.warn("{} serves {}{}", before, generation.serving(), after);
+        } else {
+            log.info("{} serves {}{}", before, generation.serving(), after);
+        }
     }
 
     /**

@@ -157,8 +157,8 @@ final class Reloader {
                 generations.swap(next);
                 configurationFiles = List.copyOf(files);
                 result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty(), waiting);
-                log.info("Configuration reloaded ({}): generation {} serves {} module(s), {} kept from generation {}",
-                        trigger, next.number(), next.modules().size(), kept(serving, next), serving.number());
+                GenerationBuilder.logServing("Configuration reloaded (" + trigger + "): generation " + next.number(), next,
+                        "; " + kept(serving, next) + " kept from generation " + serving.number());
             }
             if (!waiting.isEmpty()) {
                 log.warn("Configuration {} ({}), but {} differ(s) from what the gateway started with and take(s) effect"

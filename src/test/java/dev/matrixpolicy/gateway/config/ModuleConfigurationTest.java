@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
@@ -9,6 +10,7 @@ import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,9 @@ import org.springframework.core.env.MapPropertySource;
 /** What a configuration does to startup: the chains it builds, or the one message that stops it. */
 class ModuleConfigurationTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT, "serves no module");
+    @RegisterExtension
+    final LoggedLines serving = LoggedLines.of(GenerationBuilder.class, Level.INFO);
 
     @TempDir
     Path directory;
@@ -57,6 +61,32 @@ class ModuleConfigurationTest {
                     assertThat(chain(context, "user_may_create_room")).containsExactly("static-0");
                     assertThat(chain(context, "user_may_invite")).isEmpty();
                     assertThat(chain(context, "user_may_join_room")).isEmpty();
+                });
+    }
+
+    @Test
+    void startupNamesTheModulesItServesInTheirOrder() {
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=zeta",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
+                        "policy-gateway.modules[1].module=user_denylist", "policy-gateway.modules[1].name=spammers",
+                        "policy-gateway.modules[1].config.users[0]=@*:spam.example")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(serving.at(Level.INFO)).containsExactly(
+                            "Generation 1 serves 2 module(s): static 'zeta', user_denylist 'spammers'");
+                });
+    }
+
+    @Test
+    void aGatewayThatServesNoModuleWarnsAtStartup() {
+        // `modules: ~`, `modules: []`, or a list indented under the key before it: every callback allowed, silently
+        runner.withPropertyValues("policy-gateway.modules=")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(serving.at(Level.WARN)).singleElement().asString().startsWith(
+                            "Generation 1 serves no module: policy-gateway.modules is empty, so every callback gives the"
+                                    + " answer of an empty chain");
                 });
     }
 

@@ -29,8 +29,10 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  * <ol>
  *   <li>{@code replies}, the one rule for reading a backend's reply within a cap (pure Java, used by
  *       every package that reads a reply: the extension point's {@code Backend}, policy list
- *       sources, the policy server's key fetches), and {@code hashing}, the one way to take a SHA-256,
- *       both of which therefore sit below them all;</li>
+ *       sources, the policy server's key fetches), {@code hashing}, the one way to take a SHA-256, and
+ *       {@code files}, the one way to tell that a watched file changed (used by policy list files,
+ *       the extension point's user list files, modules' own files and the reloader), all of which
+ *       therefore sit below them all;</li>
  *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars, over {@code matrix.glob}, the glob
  *       automaton), then {@code policylist}, the pure
  *       core of policy lists; {@code policyserver}, the pure signing core of a room's policy server
@@ -57,6 +59,7 @@ class PackageRulesTest {
     private static final String STATE = GATEWAY + ".state..";
     private static final String REPLIES = GATEWAY + ".replies..";
     private static final String HASHING = GATEWAY + ".hashing..";
+    private static final String FILES = GATEWAY + ".files..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -104,17 +107,17 @@ class PackageRulesTest {
     }
 
     @Test
-    void theReplyCapAndTheHashDependOnNoOtherGatewayPackageAndNoSpring() {
-        classes().that().resideInAnyPackage(REPLIES, HASHING)
+    void theReplyCapTheHashAndFileVersionsDependOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAnyPackage(REPLIES, HASHING, FILES)
                 .should(dependOnlyOnTheirOwnPackageAnd())
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
 
     @Test
-    void policyListsDependOnlyOnMatrixIdsTheReplyCapTheHashAndNoSpring() {
+    void policyListsDependOnlyOnMatrixIdsTheReplyCapTheHashFileVersionsAndNoSpring() {
         classes().that().resideInAPackage(POLICY_LISTS)
-                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES, HASHING))
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES, HASHING, FILES))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
@@ -173,16 +176,17 @@ class PackageRulesTest {
     }
 
     @Test
-    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsTheReplyCapAndTheHash() {
+    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsTheReplyCapTheHashAndFileVersions() {
         classes().that().resideInAPackage(EXTENSION_POINT)
-                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES, HASHING))
+                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES, HASHING, FILES))
                 .check(gateway);
     }
 
     @Test
     void aModuleTouchesOnlyTheExtensionPointTheCallbacksAndThePureCores() {
         classes().that().resideInAPackage(MODULES)
-                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS, STATE, HASHING))
+                .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS, STATE, HASHING,
+                        FILES))
                 .check(gateway);
     }
 

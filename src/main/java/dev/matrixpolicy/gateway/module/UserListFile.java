@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.files.FileVersion;
+import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.matrix.LogText;
@@ -12,12 +14,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -37,22 +37,17 @@ import org.slf4j.LoggerFactory;
  * accepts it, optionally followed by white space and a {@code #} comment; blank lines and lines
  * starting with {@code #} are skipped. The file is streamed into the matcher, never held whole.
  *
- * <p>A check reads the file only when its modification time, size or identity changed (a Kubernetes
- * ConfigMap swaps a symlink), and parses it only when its SHA-256 differs from the content in force
- * and stays the same for {@link #SETTLE}, so a file being written is not read half written. As
- * {@code policylist.FileSource} does, a file rewritten within the modification-time tick of its last
- * read, at the same size, is caught by digesting it on every check until a read starts
- * {@link #AMBIGUOUS} after its modification time. A version that cannot be read or has a bad line
- * keeps the list in force and logs one WARN line naming the file and the line; a version with a bad
- * line is not parsed again until its content changes.
+ * <p>A check reads the file only when its {@link FileVersion} changed: its modification time, size or
+ * identity (a Kubernetes ConfigMap swaps a symlink). It parses it only when its SHA-256 differs from
+ * the content in force and stays the same for {@link Settling#SETTLE}, so a file being written is not
+ * read half written. As {@code policylist.FileSource} does, a file rewritten within the
+ * modification-time tick of its last read, at the same size, is caught by digesting it on every check
+ * until a read starts {@link FileVersion#AMBIGUOUS} after its modification time. A version that cannot
+ * be read or has a bad line keeps the list in force and logs one WARN line naming the file and the
+ * line; a version with a bad line is not parsed again until its content changes.
  */
 public final class UserListFile implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UserListFile.class);
-
-    /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
-    private static final Duration AMBIGUOUS = Duration.ofSeconds(2);
-    /** How long changed content must stay as read before it is applied, as for the configuration files. */
-    private static final Duration SETTLE = Duration.ofMillis(100);
 
     private final String instance;
     private final String field;
@@ -61,13 +56,13 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService poller;
     private volatile UserIdMatcher current;
-    private List<Object> lastSeen = List.of();
+    /** The version of the file last found to hold the content in force; {@link FileVersion#NONE} to read it at the next check. */
+    private FileVersion lastSeen = FileVersion.NONE;
     private byte[] lastGoodDigest = new byte[0];
     /** How many entries the file's version in force holds (those of the configuration aside). */
     private int fileEntriesInForce;
     /** The content of the last version refused, so that it is warned about once, not on every check. */
     private byte[] lastBadDigest = new byte[0];
-    private boolean settled;
     private long parses;
     private final ListSource.Health health = new ListSource.Health();
 
@@ -146,34 +141,30 @@ public final class UserListFile implements ListSource, AutoCloseable {
 
     /** At startup: the file as it is now, parsed at once (nothing is in force to keep). */
     private synchronized void readFirst() throws IOException {
-        BasicFileAttributes attributes = attributes();
-        boolean settles = settles(attributes);
+        FileVersion seen = FileVersion.ofRegularFile(file).asReadAt(clock.instant());
         long started = System.nanoTime();
         Parsed parsed = parse();
         current = parsed.matcher();
         fileEntriesInForce = parsed.fileEntries();
         log.info("{}: {} exact user IDs and {} globs loaded from {} in {} ms", instance, current.exactCount(),
                 current.globCount(), file, (System.nanoTime() - started) / 1_000_000);
-        lastSeen = seen(attributes);
+        lastSeen = seen;
         lastGoodDigest = parsed.digest();
-        settled = settles;
         health.succeeded(clock.instant());
     }
 
     private Optional<UserIdMatcher> readIfChanged() throws IOException {
-        BasicFileAttributes attributes = attributes();
-        List<Object> seen = seen(attributes);
-        if (seen.equals(lastSeen) && settled) {
+        FileVersion version = FileVersion.ofRegularFile(file);
+        if (version.equals(lastSeen)) {
             return Optional.empty();
         }
-        boolean settles = settles(attributes);
+        FileVersion seen = version.asReadAt(clock.instant());
         byte[] digest = digest();
         if (Arrays.equals(digest, lastGoodDigest)) {
             lastSeen = seen; // the list in force already: only the attributes moved
-            settled = settles;
             return Optional.empty();
         }
-        if (Arrays.equals(digest, lastBadDigest) || !waitedForSettling()) {
+        if (Arrays.equals(digest, lastBadDigest) || !Settling.waited()) {
             return Optional.empty(); // a version refused already was warned about when it was read
         }
         Parsed parsed;
@@ -195,36 +186,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
         lastGoodDigest = digest;
         lastBadDigest = new byte[0]; // should it come back, it is warned about again
-        settled = settles;
         return Optional.of(parsed.matcher());
-    }
-
-    private BasicFileAttributes attributes() throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        if (!attributes.isRegularFile()) {
-            throw new IOException("is not a regular file");
-        }
-        return attributes;
-    }
-
-    private static List<Object> seen(BasicFileAttributes attributes) {
-        return List.of(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey() == null ? "" : attributes.fileKey());
-    }
-
-    /** Whether a read starting now is late enough after the modification time to rule out a same-tick rewrite. */
-    private boolean settles(BasicFileAttributes attributes) {
-        Instant readStarted = clock.instant();
-        return Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
-    }
-
-    private boolean waitedForSettling() {
-        try {
-            Thread.sleep(SETTLE);
-            return true;
-        } catch (InterruptedException stopping) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     private byte[] digest() throws IOException {

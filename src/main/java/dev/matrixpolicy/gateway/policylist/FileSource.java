@@ -1,46 +1,37 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.files.FileVersion;
+import dev.matrixpolicy.gateway.files.Settling;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
-import java.util.List;
 
 /**
- * A policy list in a file ({@link RuleText}'s formats), read again when it changes: its modification
- * time, size or identity (a Kubernetes ConfigMap swaps a symlink, which changes the file it leads to).
+ * A policy list in a file ({@link RuleText}'s formats), read again when its {@link FileVersion}
+ * changes: its modification time, size or identity (a Kubernetes ConfigMap swaps a symlink, which
+ * changes the file it leads to).
  *
- * <p>Some file systems keep modification times to the second, so a file rewritten within the tick
- * of its last read, at the same size, looks unchanged. A read that started less than
- * {@link #AMBIGUOUS} after the modification time it saw may have missed such a rewrite: until a
- * read starts that long after it, the file is read on every check (and parsed only when its content
- * differs from the last good content's). How late a check runs (a busy machine) changes nothing.
- * Changed content is applied only once it has stayed the same for {@link #SETTLE}, so a file is not
- * read while it is written, unless its writer pauses for longer; an empty file, which is what a
- * rewrite in place leaves for a moment, is a failed read. Writing a new file and renaming it over
- * the old one is what never shows a reader half a list.
+ * <p>A file rewritten within the tick of its last read, at the same size, keeps its version, so a
+ * read that started less than {@link FileVersion#AMBIGUOUS} after the modification time it saw is
+ * not remembered: until a read starts that long after it, the file is read on every check (and
+ * parsed only when its content differs from the last good content's). How late a check runs (a busy
+ * machine) changes nothing. Changed content is applied only once it has stayed the same for
+ * {@link Settling#SETTLE}, so a file is not read while it is written, unless its writer pauses for
+ * longer; an empty file, which is what a rewrite in place leaves for a moment, is a failed read.
+ * Writing a new file and renaming it over the old one is what never shows a reader half a list.
  */
 public final class FileSource extends PollingSource {
-    /** Longer than the coarsest modification-time tick of the file systems in use (one second). */
-    private static final Duration AMBIGUOUS = Duration.ofSeconds(2);
-    /** How long changed content must stay as read before it is applied, as for the configuration files. */
-    private static final Duration SETTLE = Duration.ofMillis(100);
-
     private final Path file;
     private final Clock clock;
-    /** The modification time, size and identity of the file when its content was last taken. */
-    private List<Object> lastSeen = List.of();
-    /** Whether the last taken read started late enough after its modification time to rule out a same-tick rewrite. */
-    private boolean settled;
-    /** What the read in hand saw: kept as {@link #lastSeen} and {@link #settled} once its content is taken. */
-    private List<Object> seen = List.of();
-    private boolean settles;
+    /** The version of the file when its content was last taken; {@link FileVersion#NONE} to read it at the next check. */
+    private FileVersion lastSeen = FileVersion.NONE;
+    /** What the read in hand may remember: kept as {@link #lastSeen} once its content is taken. */
+    private FileVersion seen = FileVersion.NONE;
 
     public FileSource(String name, Path file, Duration checkInterval, Clock clock) {
         super(name, checkInterval, clock);
@@ -50,21 +41,18 @@ public final class FileSource extends PollingSource {
 
     @Override
     Read readIfChanged() throws IOException {
-        BasicFileAttributes attributes;
+        FileVersion version;
         try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            version = FileVersion.of(file);
         } catch (NoSuchFileException missing) {
             throw new IOException("no such file");
         }
-        Object identity = attributes.fileKey() == null ? "" : attributes.fileKey();
-        seen = List.of(attributes.lastModifiedTime(), attributes.size(), identity);
-        if (seen.equals(lastSeen) && settled) {
+        if (version.equals(lastSeen)) {
             return Read.UNCHANGED;
         }
-        Instant readStarted = clock.instant();
+        seen = version.asReadAt(clock.instant());
         byte[] bytes = Files.readAllBytes(file);
-        settles = Duration.between(attributes.lastModifiedTime().toInstant(), readStarted).compareTo(AMBIGUOUS) >= 0;
-        if (!unchangedAfterSettling(bytes)) {
+        if (!Settling.waited() || !stillHolds(bytes)) {
             return Read.CHANGING; // still being written: the next check reads it again
         }
         return new Read.Content(bytes);
@@ -73,27 +61,15 @@ public final class FileSource extends PollingSource {
     @Override
     void took() {
         lastSeen = seen;
-        settled = settles;
     }
 
     @Override
     void forget() {
-        lastSeen = List.of();
-        settled = false;
+        lastSeen = FileVersion.NONE;
     }
 
-    /**
-     * Whether the file still holds {@code bytes} {@link #SETTLE} later. A file rewritten in place is
-     * empty, then half written, for a moment; read in that moment, it would replace every rule with
-     * none or some, until the next check.
-     */
-    private boolean unchangedAfterSettling(byte[] bytes) throws IOException {
-        try {
-            Thread.sleep(SETTLE);
-        } catch (InterruptedException stopping) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    /** Whether the file holds {@code bytes} still, read again once it had the time to {@linkplain Settling settle}. */
+    private boolean stillHolds(byte[] bytes) throws IOException {
         // compared a chunk at a time: a second copy of a list of some megabytes would be garbage at once
         try (InputStream again = Files.newInputStream(file)) {
             byte[] chunk = new byte[64 * 1024];

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.reload;
 
+import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.module.WorstCase;
 import java.io.IOException;
@@ -28,8 +29,6 @@ import org.springframework.context.SmartLifecycle;
 final class FileWatcher implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(FileWatcher.class);
     private static final String ABSENT = "absent";
-    /** How long a changed file must keep its new content before it is applied. */
-    private static final Duration SETTLE = Duration.ofMillis(100);
 
     private final Reloader reloader;
     private final Duration interval;
@@ -65,8 +64,6 @@ final class FileWatcher implements SmartLifecycle {
                 reloader.watchedFiles().forEach(file -> applied.put(file, now.containsKey(file) ? now.get(file) : fingerprint(file)));
                 seen = applied;
             }
-        } catch (InterruptedException stopping) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException | Error unexpected) {
             // Whatever it was, the next check must come: a task that throws is never run again by its executor.
             log.warn("Checking the configuration files failed: {}", unexpected.toString());
@@ -74,13 +71,12 @@ final class FileWatcher implements SmartLifecycle {
     }
 
     /**
-     * Whether the changed files read the same a moment later. A file copied over the old one is
-     * truncated, then written: caught in between, it would be applied half written, or refused. A
-     * file still changing is left to the next check.
+     * Whether the changed files read the same once they had the time to {@linkplain Settling settle}.
+     * A file copied over the old one is truncated, then written: caught in between, it would be
+     * applied half written, or refused. A file still changing is left to the next check.
      */
-    private boolean settled(Map<Path, String> changed) throws InterruptedException {
-        Thread.sleep(SETTLE);
-        return fingerprints(List.copyOf(changed.keySet())).equals(changed);
+    private boolean settled(Map<Path, String> changed) {
+        return Settling.waited() && fingerprints(List.copyOf(changed.keySet())).equals(changed);
     }
 
     private static Map<Path, String> fingerprints(List<Path> files) {

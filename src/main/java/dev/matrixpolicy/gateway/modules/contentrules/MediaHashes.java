@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
+import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.Backend;
@@ -14,14 +15,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * {@code reload-interval} on a thread of its own: a request only looks the hash up in the set in
  * force. The format is one hex hash per line (upper or lower case), optionally followed by white
  * space and a comment; blank lines and lines starting with {@code #} are skipped. A file is read again
- * when its modification time, size or identity changed. A read or a line that fails keeps the hashes
- * in force and logs one WARN line; at startup, a file that cannot be used stops startup, while a URL
- * that cannot be read yet leaves the list empty until it can.
+ * when its {@link FileVersion} changed: its modification time, size or identity. A read or a line
+ * that fails keeps the hashes in force and logs one WARN line; at startup, a file that cannot be used
+ * stops startup, while a URL that cannot be read yet leaves the list empty until it can.
  */
 final class MediaHashes implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MediaHashes.class);
@@ -166,10 +165,10 @@ final class MediaHashes implements ListSource, AutoCloseable {
         poller.shutdownNow();
     }
 
-    /** A file, read when its modification time, size or identity changed. */
+    /** A file, read when its version changed. */
     private static final class FileReader implements Reader {
         private final Path file;
-        private Object version;
+        private FileVersion version = FileVersion.NONE;
 
         FileReader(Path file) {
             this.file = file;
@@ -177,9 +176,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
 
         @Override
         public String readIfChanged() throws IOException {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-            Object current = java.util.List.of(attributes.lastModifiedTime(), attributes.size(),
-                    Objects.requireNonNullElse(attributes.fileKey(), ""));
+            FileVersion current = FileVersion.of(file);
             if (current.equals(version)) {
                 return null;
             }

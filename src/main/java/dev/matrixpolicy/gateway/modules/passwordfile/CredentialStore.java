@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
+import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
@@ -12,8 +13,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,10 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The current credentials of one {@code password_file} instance: the inline users plus the file's,
  * reloaded when the file changes. At most once per check interval, a login looks at the file's
- * modification time, size and identity (a Kubernetes Secret update swaps the file); a changed file is
- * read again. A file that no longer reads or parses, or that is emptied, keeps the previous
- * credentials and logs one WARN line, once per broken version. One login does the check while the
- * others go on with what is loaded.
+ * {@link FileVersion}: its modification time, size and identity (a Kubernetes Secret update swaps the
+ * file); a changed file is read again. A file that no longer reads or parses, or that is emptied,
+ * keeps the previous credentials and logs one WARN line, once per broken version. One login does the
+ * check while the others go on with what is loaded.
  */
 final class CredentialStore implements ListSource {
     private static final Logger log = LoggerFactory.getLogger(CredentialStore.class);
@@ -53,17 +52,6 @@ final class CredentialStore implements ListSource {
     private FileVersion rejectedVersion;
 
     private record Loaded(Credentials credentials, Optional<FileVersion> version) {
-    }
-
-    /** What tells one version of the file from the next. */
-    private record FileVersion(FileTime modified, long size, Object fileKey) {
-        /** A file that cannot even be looked at: warned about once until it is back. */
-        static final FileVersion MISSING = new FileVersion(FileTime.fromMillis(0), -1, "missing");
-
-        static FileVersion of(Path file) throws IOException {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-            return new FileVersion(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
-        }
     }
 
     /** A credentials source that cannot be used; the message names the file or user, never a secret. */
@@ -142,7 +130,7 @@ final class CredentialStore implements ListSource {
         try {
             version = FileVersion.of(path);
         } catch (IOException unreadable) {
-            reject(FileVersion.MISSING, FileReadProblem.of(path, unreadable));
+            reject(FileVersion.NONE, FileReadProblem.of(path, unreadable)); // warned about once until it is back
             return;
         }
         if (current.version().filter(version::equals).isPresent()) {

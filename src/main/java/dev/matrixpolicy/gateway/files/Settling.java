@@ -1,0 +1,36 @@
+package dev.matrixpolicy.gateway.files;
+
+import java.time.Duration;
+
+/**
+ * Changed content is applied only once it has stayed as read for {@link #SETTLE}. A file rewritten
+ * in place is empty, then half written, for a moment; read in that moment, it would replace a whole
+ * list with none or some of it. So a reader reads the changed file, {@linkplain #waited waits}, reads
+ * it again, and applies it only when both reads agree; a file still changing is left to the next
+ * check, unless its writer pauses for longer. How a reader compares is its own: bytes, a digest, a
+ * fingerprint. Writing a new file and renaming it over the old one is what never shows a reader half
+ * a file.
+ */
+public final class Settling {
+    /** How long changed content must stay as read before it is applied. */
+    public static final Duration SETTLE = Duration.ofMillis(100);
+
+    private Settling() {
+    }
+
+    /**
+     * Waits {@link #SETTLE}, before the second read.
+     *
+     * @return false when the thread was interrupted (it is stopping): nothing read should be applied,
+     *         and the interruption is kept for the thread's loop to see
+     */
+    public static boolean waited() {
+        try {
+            Thread.sleep(SETTLE);
+            return true;
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * How the gateway tells that a file it watches changed, the one way for every reader of such a
+ * file: a policy list's {@code FileSource}, {@code module.UserListFile}, the media hashes of
+ * {@code content_rules}, the users of {@code password_file} and the reloader's configuration files.
+ * {@link dev.matrixpolicy.gateway.files.FileVersion} tells one version of a file from the next
+ * without reading it, and says when a read may have missed a rewrite within the modification time's
+ * tick; {@link dev.matrixpolicy.gateway.files.Settling} is the wait between two reads of changed
+ * content, so a file caught half written is not applied.
+ *
+ * <p>Pure Java, at the bottom of the layering beside {@code replies} and {@code hashing}: it uses no
+ * other package of the gateway and no Spring, so the extension point, the modules, the pure cores
+ * ({@code policylist}) and the reloader can all use it.
+ */
+package dev.matrixpolicy.gateway.files;

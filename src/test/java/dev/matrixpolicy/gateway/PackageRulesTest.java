@@ -31,7 +31,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  *       every package that reads a reply: the extension point's {@code Backend}, policy list
  *       sources, the policy server's key fetches), {@code hashing}, the one way to take a SHA-256, and
  *       {@code files}, the one way to tell that a watched file changed (used by policy list files,
- *       the extension point's user list files, modules' own files and the reloader), all of which
+ *       the extension point's user list files, modules' own files and the reloader), {@code outage},
+ *       the one way to log that something fails and works again, all of which
  *       therefore sit below them all;</li>
  *   <li>{@code chain} (pure Java) and {@code matrix} (the ID grammars, over {@code matrix.glob}, the glob
  *       automaton), then {@code policylist}, the pure
@@ -60,6 +61,7 @@ class PackageRulesTest {
     private static final String REPLIES = GATEWAY + ".replies..";
     private static final String HASHING = GATEWAY + ".hashing..";
     private static final String FILES = GATEWAY + ".files..";
+    private static final String OUTAGES = GATEWAY + ".outage..";
     private static final String VOCABULARY = GATEWAY + ".callbacks";
     private static final String CALLBACKS = GATEWAY + ".callbacks..";
     private static final String CATEGORY = GATEWAY + ".callbacks.*";
@@ -107,17 +109,17 @@ class PackageRulesTest {
     }
 
     @Test
-    void theReplyCapTheHashAndFileVersionsDependOnNoOtherGatewayPackageAndNoSpring() {
-        classes().that().resideInAnyPackage(REPLIES, HASHING, FILES)
+    void theReplyCapTheHashFileVersionsAndTheOutageLogDependOnNoOtherGatewayPackageAndNoSpring() {
+        classes().that().resideInAnyPackage(REPLIES, HASHING, FILES, OUTAGES)
                 .should(dependOnlyOnTheirOwnPackageAnd())
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
 
     @Test
-    void policyListsDependOnlyOnMatrixIdsTheReplyCapTheHashFileVersionsAndNoSpring() {
+    void policyListsDependOnlyOnMatrixIdsTheReplyCapTheHashFileVersionsTheOutageLogAndNoSpring() {
         classes().that().resideInAPackage(POLICY_LISTS)
-                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES, HASHING, FILES))
+                .should(dependOnlyOnTheirOwnPackageAnd(MATRIX, REPLIES, HASHING, FILES, OUTAGES))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
@@ -131,9 +133,9 @@ class PackageRulesTest {
     }
 
     @Test
-    void theSharedStateDependsOnNoOtherGatewayPackageAndNoSpring() {
+    void theSharedStateDependsOnlyOnTheOutageLogAndNoSpring() {
         classes().that().resideInAPackage(STATE)
-                .should(dependOnlyOnTheirOwnPackageAnd())
+                .should(dependOnlyOnTheirOwnPackageAnd(OUTAGES))
                 .andShould().onlyDependOnClassesThat(resideOutsideOfPackage(SPRING))
                 .check(gateway);
     }
@@ -186,7 +188,7 @@ class PackageRulesTest {
     void aModuleTouchesOnlyTheExtensionPointTheCallbacksAndThePureCores() {
         classes().that().resideInAPackage(MODULES)
                 .should(dependOnlyOnTheirOwnPackageAnd(EXTENSION_POINT, CALLBACKS, CHAIN, MATRIX, POLICY_LISTS, STATE, HASHING,
-                        FILES))
+                        FILES, OUTAGES))
                 .check(gateway);
     }
 

@@ -114,10 +114,5 @@ public interface PolicySource extends AutoCloseable {
             String shown = LogText.escaped(message);
             return failure instanceof Error ? failure.getClass().getSimpleName() + ": " + shown : shown;
         }
-
-        /** Whether this failure is news: the source was fine before, or failed differently. */
-        public boolean isNewError(String error) {
-            return lastError.map(previous -> !previous.equals(error)).orElse(true);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.outage.Outage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -10,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A source read again every {@code interval} on a thread of its own: a file or a URL. Content the
@@ -26,6 +28,8 @@ abstract class PollingSource implements PolicySource {
     private final Clock clock;
     private final ScheduledExecutorService thread;
     private volatile Status status = Status.STARTING;
+    /** The failed reads in a row, and the lines that say so. */
+    private final Outage outage;
     private volatile boolean redeliver;
     /** Set before the read in progress is interrupted: what that read throws then is the closing, not the source. */
     private volatile boolean closed;
@@ -36,6 +40,7 @@ abstract class PollingSource implements PolicySource {
         this.name = Objects.requireNonNull(name, "name");
         this.interval = Objects.requireNonNull(interval, "interval");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.outage = new Outage(log, Level.WARN, clock);
         this.thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
                 .name("policy-source-" + name).factory());
     }
@@ -113,9 +118,7 @@ abstract class PollingSource implements PolicySource {
                     // a good read of the rules in force
                 }
             }
-            if (status.lastError().isPresent()) {
-                log.info("Policy list source '{}' ({}) reads again", name, location());
-            }
+            outage.worksAgain("Policy list source '{}' ({}) reads again, after {} failed attempt(s) since {}", name, location());
             status = status.succeeded(clock.instant());
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
@@ -126,9 +129,8 @@ abstract class PollingSource implements PolicySource {
             // An Error too: one that escaped would end this source's schedule for good, silently, while its
             // status still showed the last success. A read that ran out of memory is retried at the next check.
             String error = Status.describe(failed);
-            if (status.isNewError(error)) {
-                log.warn("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}", name, location(), error);
-            }
+            outage.failed(error).loud("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}",
+                    name, location(), error);
             status = status.failed(clock.instant(), error);
         }
     }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.outage.Outage;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents.Slot;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.net.URI;
@@ -18,6 +19,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -282,7 +284,7 @@ public final class RoomSource implements PolicySource {
          */
         boolean fullReadOwed;
         /** Reads of the whole state again that failed in a row, and when to try the next. */
-        int rereadFailures;
+        final Outage rereads;
         Instant rereadAt = Instant.MIN;
         /** When the bot was last known to be in the room. */
         Instant joinedAt;
@@ -296,13 +298,14 @@ public final class RoomSource implements PolicySource {
         int gapsInARow;
         Instant lastGapAt = Instant.MIN;
 
-        Session(String userId, String roomId, String filterId, String since, Instant joinedAt) {
+        Session(String userId, String roomId, String filterId, String since, Clock clock) {
             this.userId = userId;
             this.roomId = roomId;
             this.filterId = filterId;
             this.since = since;
-            this.joinedAt = joinedAt;
+            this.joinedAt = clock.instant();
             this.coveredAt = joinedAt;
+            this.rereads = new Outage(log, Level.WARN, clock);
         }
     }
 
@@ -312,16 +315,12 @@ public final class RoomSource implements PolicySource {
         /** The last good rules; empty until the first full read. */
         private Optional<RoomRules> rules = Optional.empty();
         private Optional<Session> session = Optional.empty();
-        private int failedAttempts;
-        /** The failure being waited out, as last logged ({@link HomeserverFailure#condition()}), and since when; empty while the source reads well. */
-        private Optional<String> failing = Optional.empty();
+        /** The failures being waited out, by {@link HomeserverFailure#condition()}; none while the source reads well. */
+        private final Outage outage = new Outage(log, Level.WARN, settings.clock());
         /** The wait a 429 asked for, as last logged: the same failure asking for a far longer wait is news too. */
         private Duration loggedWait = Duration.ZERO;
         /** Whether the next connect resolves the configured alias afresh, rather than read the room it named last. */
         private boolean followAlias = true;
-        /** The error of the last read of the whole state again, while such reads fail and the syncs go on. */
-        private Optional<String> rereadFailing = Optional.empty();
-        private Optional<Instant> failingSince = Optional.empty();
         /**
          * Whether the failures being waited out discarded the session (a removal from the room, a
          * refusal): reconnecting and reading the state again does not show that they are over, since a
@@ -340,7 +339,7 @@ public final class RoomSource implements PolicySource {
          */
         private boolean handOverWhole;
         /** Whether the listener failed to take the last hand-over: logged once a run of failures. */
-        private boolean listenerFailing;
+        private final Outage listenerFailing = new Outage(log, Level.ERROR, settings.clock());
 
         Reading(Listener listener) {
             this.listener = listener;
@@ -397,9 +396,7 @@ public final class RoomSource implements PolicySource {
                     rereadFailed(current, failure);
                     return sync(current);
                 }
-                if (current.rereadFailures > 0) {
-                    log.info("{}: the full state reads again, after {} failed attempt(s)", RoomSource.this, current.rereadFailures);
-                }
+                current.rereads.worksAgain("{}: the full state reads again, after {} failed attempt(s) since {}", RoomSource.this);
                 current.stateRead = true;
                 current.stateReadOnce = true;
                 current.fullReadOwed = false;
@@ -408,9 +405,7 @@ public final class RoomSource implements PolicySource {
                 // otherwise call for another read after every one. Events during the read are replayed
                 // from the older token; only a raid of a thousand filtered events then hides them.
                 current.coveredAt = settings.clock().instant();
-                current.rereadFailures = 0;
                 current.rereadAt = Instant.MIN;
-                rereadFailing = Optional.empty();
                 return false;
             }
             if (!now.isBefore(current.askAgainAt)) {
@@ -444,16 +439,13 @@ public final class RoomSource implements PolicySource {
          * and logged when its message changes.
          */
         private void rereadFailed(Session current, HomeserverFailure failure) {
-            current.rereadFailures++;
-            Duration pause = pause(failure, current.rereadFailures);
+            Outage.Failure failed = current.rereads.failed(failure.condition());
+            Duration pause = pause(failure, failed.failures());
             // from the failure, not from the step's start: a full read can take minutes to fail
             current.rereadAt = settings.clock().instant().plus(pause);
             status = current.fullReadOwed ? status.failed(settings.clock().instant(), failure.getMessage()) : status.failedAside();
-            if (!rereadFailing.equals(Optional.of(failure.condition()))) {
-                log.warn("{}: reading the room's whole state again failed: {}; following its new events meanwhile, "
-                        + "and trying again in {}", RoomSource.this, failure.getMessage(), HomeserverFailure.format(pause));
-            }
-            rereadFailing = Optional.of(failure.condition());
+            failed.loud("{}: reading the room's whole state again failed: {}; following its new events meanwhile, "
+                    + "and trying again in {}", RoomSource.this, failure.getMessage(), HomeserverFailure.format(pause));
         }
 
         private Session connect() throws HomeserverFailure, InterruptedException {
@@ -490,7 +482,7 @@ public final class RoomSource implements PolicySource {
             followAlias = false;
             String filterId = homeserver.createFilter(userId, syncFilter(roomId));
             String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO, roomId).nextBatch();
-            Session session = new Session(userId, roomId, filterId, since, settings.clock().instant());
+            Session session = new Session(userId, roomId, filterId, since, settings.clock());
             // Back in the room whose rules it holds (after a garbled sync, a refusal, a kick), the source
             // follows the room's new events even while its whole state cannot be read: a state too large
             // for max-size would otherwise stop every new ban and withdrawal until it could be.
@@ -814,18 +806,12 @@ public final class RoomSource implements PolicySource {
                 handOverWhole = false;
             } catch (RuntimeException | Error bug) {
                 redeliver = true; // at the next step, whole, rather than at the next change
-                if (!listenerFailing) {
-                    log.error("{}: the listener failed to take an update; handing it over again at each step until it does",
-                            RoomSource.this, bug);
-                }
-                listenerFailing = true;
+                listenerFailing.failed().loud("{}: the listener failed to take an update; handing it over again at each step "
+                        + "until it does", RoomSource.this, bug);
                 handOverWhole = true;
                 return;
             }
-            if (listenerFailing) {
-                log.info("{}: the listener took the rules again", RoomSource.this);
-                listenerFailing = false;
-            }
+            listenerFailing.worksAgain("{}: the listener took the rules again", RoomSource.this);
         }
 
         /**
@@ -839,13 +825,7 @@ public final class RoomSource implements PolicySource {
                 return;
             }
             reconnecting = false;
-            if (failing.isPresent()) {
-                log.info("{} reads again, after {} failed attempt(s) since {}", RoomSource.this, failedAttempts,
-                        failingSince.orElseThrow());
-            }
-            failing = Optional.empty();
-            failingSince = Optional.empty();
-            failedAttempts = 0;
+            outage.worksAgain("{} reads again, after {} failed attempt(s) since {}", RoomSource.this);
         }
 
         /**
@@ -855,28 +835,22 @@ public final class RoomSource implements PolicySource {
          * @return false when the pause was interrupted: the source is closing
          */
         private boolean pauseAfter(HomeserverFailure failure, Optional<Throwable> bug) {
-            failedAttempts++;
+            // the same 429, asking the bot to wait far longer than the last logged: the admin should know why it is quiet
+            Duration asked = failure.retryAfter().orElse(Duration.ZERO);
+            Outage.Failure failed = outage.failed(failure.condition()).newsIf(asked.compareTo(loggedWait.multipliedBy(2)) > 0);
             if (failure.next() != HomeserverFailure.Next.RETRY) {
                 session = Optional.empty();
                 reconnecting = true;
             }
-            Duration pause = pause(failure, failedAttempts);
+            Duration pause = pause(failure, failed.failures());
             String error = failure.getMessage();
-            Instant now = settings.clock().instant();
-            status = status.failed(now, error);
-            boolean news = !failing.equals(Optional.of(failure.condition()));
-            // the same 429, asking the bot to wait far longer than the last logged: the admin should know why it is quiet
-            Duration asked = failure.retryAfter().orElse(Duration.ZERO);
-            boolean longerWait = asked.compareTo(loggedWait.multipliedBy(2)) > 0;
-            failing = Optional.of(failure.condition());
-            failingSince = Optional.of(failingSince.orElse(now));
-            if (news || longerWait) {
+            status = status.failed(settings.clock().instant(), error);
+            if (failed.news()) {
                 loggedWait = asked;
-                log.warn("{} could not be read, {}: {}; retrying in {}", RoomSource.this, kept(), error,
-                        HomeserverFailure.format(pause), bug.orElse(null));
-            } else {
-                log.debug("{} still fails ({} attempts): {}", RoomSource.this, failedAttempts, error);
             }
+            failed.loud("{} could not be read, {}: {}; retrying in {}", RoomSource.this, kept(), error,
+                    HomeserverFailure.format(pause), bug.orElse(null));
+            failed.quiet("{} still fails ({} attempts): {}", RoomSource.this, failed.failures(), error);
             try {
                 Thread.sleep(pause);
                 return true;
@@ -886,9 +860,10 @@ public final class RoomSource implements PolicySource {
         }
 
         /** The pause after a failure, the how-many-th in a row: the backoff's, or the longer wait a 429 asks for, within a cap. */
-        private Duration pause(HomeserverFailure failure, int failures) {
+        private Duration pause(HomeserverFailure failure, long failures) {
             Pauses backoff = settings.backoff();
-            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.longest() : backoff.after(failures);
+            Duration pause = failure.next() == HomeserverFailure.Next.RECONNECT_SLOWLY ? backoff.longest()
+                    : backoff.after((int) Math.min(failures, Integer.MAX_VALUE));
             Duration asked = failure.retryAfter().orElse(Duration.ZERO);
             if (asked.compareTo(pause) > 0) {
                 // a homeserver may not silence the source for years: a wait past the cap is retried at the cap

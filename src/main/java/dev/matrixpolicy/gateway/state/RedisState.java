@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.state;
 
+import dev.matrixpolicy.gateway.outage.Outage;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -33,7 +34,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -182,10 +182,10 @@ public final class RedisState implements SharedState {
     private volatile long answeredAt = System.nanoTime();
     /** How long commands may go unanswered on a connection before it is given up. */
     private final Duration silentLimit;
-    /** Whether a silent connection was given up since the last answer: one WARN an outage. */
-    private volatile boolean silent;
-    /** Why Lettuce's last attempt to make a lost connection again failed, while it fails; null once made. */
-    private final AtomicReference<String> reconnectFailure = new AtomicReference<>();
+    /** Silent connections given up since the last answer: one WARN an outage. */
+    private final Outage silence = new Outage(log);
+    /** Why Lettuce's last attempt to make a lost connection again failed, while it fails. */
+    private final Outage reconnecting = new Outage(log);
     /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
     private volatile long reconnectWarnedAt;
     private final Disposable connectionEvents;
@@ -240,19 +240,19 @@ public final class RedisState implements SharedState {
                 return; // an attempt Lettuce called off itself (a newer one, or the client closing): no news of Redis
             }
             String why = describe(cause);
-            String before = reconnectFailure.getAndSet(why);
+            Outage.Failure failure = reconnecting.failed(why);
             long now = System.nanoTime();
-            if (before == null) {
+            if (failure.first()) {
                 reconnectWarnedAt = now;
-                log.warn("Redis connection lost, and reconnecting failed: {}. Calls fail until a reconnection succeeds "
+                failure.loud("Redis connection lost, and reconnecting failed: {}. Calls fail until a reconnection succeeds "
                         + "(tried every second at most)", why);
-            } else if (!before.equals(why) && now - reconnectWarnedAt >= REWARN_AFTER.toNanos()) {
+            } else if (failure.news() && now - reconnectWarnedAt >= REWARN_AFTER.toNanos()) {
                 // a reason that changes, such as refused and timed out in turn while Redis restarts, is told a minute apart
                 reconnectWarnedAt = now;
-                log.warn("Redis reconnection still failing, now: {}", why);
+                failure.loud("Redis reconnection still failing, now: {}", why);
             }
-        } else if (event instanceof ConnectionActivatedEvent && reconnectFailure.getAndSet(null) != null) {
-            log.info("Redis connection made again");
+        } else if (event instanceof ConnectionActivatedEvent) {
+            reconnecting.worksAgain("Redis connection made again");
         }
     }
 
@@ -321,18 +321,14 @@ public final class RedisState implements SharedState {
                 giveUpIfSilent(used);
             }
             failures.increment();
-            String reconnecting = reconnectFailure.get();
-            throw new StateUnavailableException("Redis did not answer: " + describe(failed)
-                    + (reconnecting == null ? "" : " (reconnecting fails: " + reconnecting + ")"), failed);
+            throw new StateUnavailableException("Redis did not answer: " + describe(failed) + reconnecting.run()
+                    .map(run -> " (reconnecting fails: " + run.condition() + ")").orElse(""), failed);
         }
     }
 
     private void answered() {
         answeredAt = System.nanoTime();
-        if (silent) {
-            silent = false;
-            log.info("Redis answers again");
-        }
+        silence.worksAgain("Redis answers again");
     }
 
     /**
@@ -353,13 +349,10 @@ public final class RedisState implements SharedState {
             connection = connect();
         }
         used.closeAsync();
-        if (!silent) {
-            silent = true;
-            log.warn("Redis answered nothing for {} ms on its connection: closing it and opening another (calls fail meanwhile)",
-                    silentLimit.toMillis());
-        } else {
-            log.debug("Redis still answers nothing: another new connection");
-        }
+        Outage.Failure failure = silence.failed();
+        failure.loud("Redis answered nothing for {} ms on its connection: closing it and opening another (calls fail meanwhile)",
+                silentLimit.toMillis());
+        failure.quiet("Redis still answers nothing: another new connection");
     }
 
     /**

@@ -2,7 +2,7 @@
  * State that limits keep between calls, shared by every replica when it lives in Redis: token buckets
  * ({@link dev.matrixpolicy.gateway.state.SharedState#take}) and sliding windows of distinct members
  * ({@link dev.matrixpolicy.gateway.state.SharedState#countDistinct}). A pure core: it depends on no
- * other gateway package and on no Spring; {@code config} builds the one instance of the process, and
+ * other gateway package but {@code outage} (its log lines of an outage) and on no Spring; {@code config} builds the one instance of the process, and
  * module types get it through their constructor.
  *
  * <p>{@link dev.matrixpolicy.gateway.state.MemoryState} keeps it in this process, bounded and expiring;

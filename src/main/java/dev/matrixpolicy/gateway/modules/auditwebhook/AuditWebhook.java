@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
+import dev.matrixpolicy.gateway.outage.Outage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -89,9 +90,8 @@ final class AuditWebhook implements PolicyModule {
      * reload closed is not kept in the heap by this one, and a serving one is kept by its generation.
      */
     private volatile WeakReference<AuditWebhook> successor = new WeakReference<>(null);
-    /** Set while the queue refuses records, so that a flood of drops logs one line, not one per record. */
-    private final AtomicBoolean full = new AtomicBoolean();
-    private final AtomicLong droppedSinceFull = new AtomicLong();
+    /** Records dropped while the queue refuses them, so that a flood of drops logs one line, not one per record. */
+    private final Outage queueFull = new Outage(log);
     private final RepeatedWarnings warnings = new RepeatedWarnings();
     private final int queueCapacity;
 
@@ -177,16 +177,15 @@ final class AuditWebhook implements PolicyModule {
             // Drained to half before it is said to accept again: a queue kept full by a steady overload
             // takes one record each time a sender frees a place, and would log a pair of lines for each.
             // (the record just offered aside, or a queue of one would never say it)
-            if (full.get() && queue.size() - 1 <= queueCapacity / 2 && full.compareAndSet(true, false)) {
-                log.info("audit webhook '{}': queue accepts records again after dropping {}", instanceName,
-                        droppedSinceFull.getAndSet(0));
+            if (queueFull.failing() && queue.size() - 1 <= queueCapacity / 2) {
+                queueFull.worksAgain("audit webhook '{}': queue accepts records again after dropping {}", instanceName);
             }
             return;
         }
         drop(DropReason.QUEUE_FULL);
-        droppedSinceFull.incrementAndGet();
-        if (full.compareAndSet(false, true)) {
-            log.warn("audit webhook '{}': queue full ({} of {}); dropping new records until it drains",
+        Outage.Failure failure = queueFull.failed();
+        if (failure.news()) { // the queue's size takes its lock: not asked at each record of a flood
+            failure.loud("audit webhook '{}': queue full ({} of {}); dropping new records until it drains",
                     instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records");
         }
     }

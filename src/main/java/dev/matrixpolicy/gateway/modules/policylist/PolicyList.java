@@ -22,6 +22,7 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.ServerNames;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.outage.Outage;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
 import dev.matrixpolicy.gateway.policylist.PolicyIndex;
@@ -37,6 +38,7 @@ import java.lang.ref.WeakReference;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.AbstractCollection;
 import java.util.ArrayList;
@@ -65,6 +67,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A {@code policy_list} instance: answers the spam-checker callbacks from its sources' rules. Each
@@ -192,16 +195,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     /** Per source taken over, the predecessor's failures count at the take-over. */
     private final AtomicLongArray failuresBefore;
 
-    /** Per source, why the rules it last handed over are not in force (their compile failed); null when they are. */
-    private final AtomicReferenceArray<NotApplied> notApplied;
+    /** Per source, why the rules it last handed over are not in force (their compile failed), and since when; no run when they are. */
+    private final List<Outage> notApplied;
     /** Per source, what its rules that name every ID of a kind are, as last warned of; null when it has none. Compiler's thread only. */
     private final String[] catchAll;
     /** Each source's failed compiles, ever: part of its failures count, which stays when a later compile succeeds. */
     private final AtomicLongArray compileFailures;
-
-    /** A compile that failed: what it said, since when (the first of a run), and how many have failed in all. */
-    private record NotApplied(String error, Instant since) {
-    }
 
     /**
      * @param predecessor the instance a reload replaces with this one: each source configured alike in
@@ -226,7 +225,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.current = new boolean[slots.size()];
         this.toFold = new ArrayList<>(Collections.nCopies(slots.size(), null));
         this.compiled = new long[slots.size()];
-        this.notApplied = new AtomicReferenceArray<>(slots.size());
+        this.notApplied = slots.stream().map(slot -> new Outage(log, Level.ERROR, InstantSource.system())).toList();
         this.catchAll = new String[slots.size()];
         this.compileFailures = new AtomicLongArray(slots.size());
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
@@ -332,14 +331,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         Slot slot = slots.get(position);
         PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
         Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited.get(position)));
-        NotApplied failed = notApplied.get(position);
+        Optional<Outage.Run> failed = notApplied.get(position).run();
         // a counter: it never goes down, not even across a reload that keeps the source
         long failures = failuresBefore.get(position) + own.failures() + compileFailures.get(position);
-        if (failed == null) {
-            return new PolicySource.Status(lastSuccess, own.lastError(), own.errorSince(), failures);
-        }
-        return new PolicySource.Status(lastSuccess, own.lastError().or(() -> Optional.of(failed.error())),
-                own.errorSince().or(() -> Optional.of(failed.since())), failures);
+        return new PolicySource.Status(lastSuccess, own.lastError().or(() -> failed.map(Outage.Run::condition)),
+                own.errorSince().or(() -> failed.map(Outage.Run::since)), failures);
     }
 
     /** Starts every source reading. */
@@ -432,9 +428,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
                 ownRulesCompiled[position] = true;
                 handOn(position);
-                if (notApplied.getAndSet(position, null) != null) {
-                    log.info("{}: the rules of source '{}' are compiled and in force again", answers.instanceName(), slot.name());
-                }
+                notApplied.get(position).worksAgain("{}: the rules of source '{}' are compiled and in force again",
+                        answers.instanceName(), slot.name());
                 metrics.updated(slot.name(), System.nanoTime() - received);
                 try {
                     watchCatchAll(position, slot); // after everything the compile is for: a warning must not stand in its way
@@ -538,13 +533,10 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private void notCompiled(int position, Throwable failed) {
         Slot slot = slots.get(position);
         String error = "its latest rules could not be compiled: " + PolicySource.Status.describe(failed);
-        NotApplied before = notApplied.get(position);
-        notApplied.set(position, new NotApplied(error, before == null ? Instant.now() : before.since()));
+        Outage.Failure failure = notApplied.get(position).failed(error);
         compileFailures.incrementAndGet(position);
-        if (before == null || !before.error().equals(error)) {
-            log.error("{}: the latest rules of source '{}' could not be compiled; its previous rules stay in force, "
-                    + "and its next read tries again", answers.instanceName(), slot.name(), failed);
-        }
+        failure.loud("{}: the latest rules of source '{}' could not be compiled; its previous rules stay in force, "
+                + "and its next read tries again", answers.instanceName(), slot.name(), failed);
         slot.source().ifPresent(PolicySource::redeliver);
     }
 
@@ -845,10 +837,10 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Instant since = status.lastSuccess().orElse(started);
             Duration quiet = Duration.between(since, now);
             String error = status.lastError().map(e -> " (" + e + ")").orElse("");
-            NotApplied failed = notApplied.get(position); // read once: the compiling thread may clear it between two reads
+            Optional<Outage.Run> failed = notApplied.get(position).run(); // read once: the compiling thread may end it between two reads
             String name = slots.get(position).name();
-            if (failed != null) {
-                problems.put(name, failed.error());
+            if (failed.isPresent()) {
+                problems.put(name, failed.get().condition());
                 stale = true;
             } else if (status.lastSuccess().isEmpty()) {
                 problems.put(name, "no good read yet" + error);

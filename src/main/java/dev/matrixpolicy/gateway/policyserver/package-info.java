@@ -15,8 +15,9 @@
  * from the origin and caches; a refusal is an {@link
  * dev.matrixpolicy.gateway.policyserver.UnauthorizedException} (401 {@code M_UNAUTHORIZED}).
  *
- * <p>Pure Java and Jackson's tree model: nothing here knows about Spring, and only ServerKeys
- * speaks HTTP (the JDK's client, as a client). An event that cannot be signed is a {@link
+ * <p>Pure Java and Jackson's tree model: nothing here knows about Spring, and only ServerKeys'
+ * fetches speak HTTP (the JDK's client, as a client), all through one package-private
+ * FederationClient. An event that cannot be signed is a {@link
  * dev.matrixpolicy.gateway.policyserver.BadJsonException} (400 {@code M_BAD_JSON}); a room version
  * with no redaction rules here, an {@link dev.matrixpolicy.gateway.policyserver.UnknownRoomVersionException},
  * which the configuration's check of each room's version keeps from any request.

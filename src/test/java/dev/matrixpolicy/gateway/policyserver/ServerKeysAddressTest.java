@@ -88,7 +88,7 @@ class ServerKeysAddressTest {
     }
 
     private ServerKeys keys(IpRanges blocklist, IpRanges allowlist) {
-        return keys(Map.of(), blocklist, allowlist, host -> URI.create("http://127.0.0.1:" + port + ServerKeys.WELL_KNOWN_PATH));
+        return keys(Map.of(), blocklist, allowlist, host -> URI.create("http://127.0.0.1:" + port + ServerDiscovery.WELL_KNOWN_PATH));
     }
 
     private List<String> debugLines() {
@@ -99,29 +99,29 @@ class ServerKeysAddressTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"127.0.0.1", "localhost", "[::1]"})
     void aServerNamedByALoopbackAddressOrANameResolvingToOneIsNeverAsked(String host) {
-        answer(ServerKeys.KEYS_PATH, 200, null, "{}");
+        answer(KeyFetcher.KEYS_PATH, 200, null, "{}");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.NONE);
 
         assertThatThrownBy(() -> keys.verifyKey(host + ":" + port, "ed25519:a", NOW))
                 .isInstanceOf(UnauthorizedException.class)
                 .hasMessage("Could not fetch the keys of " + host + ":" + port);
-        assertThat(asked(ServerKeys.KEYS_PATH)).isZero();
+        assertThat(asked(KeyFetcher.KEYS_PATH)).isZero();
         assertThat(debugLines()).anyMatch(line -> line.startsWith("Could not fetch the keys of " + host + ":" + port + ": ")
                 && line.contains("ip-range-blocklist blocks"));
     }
 
     @Test
     void aWellKnownHostResolvingToABlockedAddressIsNeverAsked() {
-        answer(ServerKeys.WELL_KNOWN_PATH, 200, null, "{\"m.server\": \"keys.example:443\"}");
+        answer(ServerDiscovery.WELL_KNOWN_PATH, 200, null, "{\"m.server\": \"keys.example:443\"}");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.NONE);
 
         assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
-        assertThat(asked(ServerKeys.WELL_KNOWN_PATH)).isZero();
+        assertThat(asked(ServerDiscovery.WELL_KNOWN_PATH)).isZero();
     }
 
     @Test
     void anAllowlistedRangeIsAskedDespiteTheBlocklist() {
-        answer(ServerKeys.KEYS_PATH, 500, null, "");
+        answer(KeyFetcher.KEYS_PATH, 500, null, "");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.of(List.of("127.0.0.1/32")));
 
         assertThatThrownBy(() -> keys.verifyKey("127.0.0.1:" + port, "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
@@ -175,20 +175,20 @@ class ServerKeysAddressTest {
 
     @Test
     void aKeyServerAnsweringARedirectIsNotFollowed() {
-        answer(ServerKeys.KEYS_PATH, 302, "/internal", "");
+        answer(KeyFetcher.KEYS_PATH, 302, "/internal", "");
         answer("/internal", 200, null, "{\"secret\": \"internal\"}");
         ServerKeys keys = keys(Map.of("hs.example", URI.create("http://127.0.0.1:" + port)), SYNAPSE_BLOCKLIST,
                 IpRanges.NONE, host -> URI.create("http://unused.invalid"));
 
         assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class)
                 .hasMessage("Could not fetch the keys of hs.example");
-        assertThat(asked(ServerKeys.KEYS_PATH)).isOne();
+        assertThat(asked(KeyFetcher.KEYS_PATH)).isOne();
         assertThat(asked("/internal")).isZero();
     }
 
     @Test
     void aFailedFetchTellsTheCallerNothingButTheServerItAskedAndTheAdminWhy() {
-        answer(ServerKeys.KEYS_PATH, 200, null, "{\"server_name\": NaN}");
+        answer(KeyFetcher.KEYS_PATH, 200, null, "{\"server_name\": NaN}");
         URI address = URI.create("http://127.0.0.1:" + port);
         ServerKeys keys = keys(Map.of("nan.example", address), SYNAPSE_BLOCKLIST, IpRanges.NONE,
                 host -> URI.create("http://unused.invalid"));
@@ -202,7 +202,7 @@ class ServerKeysAddressTest {
 
     @Test
     void theWellKnownAnswerFollowsRedirectsOnTheSameSchemeUpToFive() {
-        answer(ServerKeys.WELL_KNOWN_PATH, 301, "/hop1", "");
+        answer(ServerDiscovery.WELL_KNOWN_PATH, 301, "/hop1", "");
         for (int hop = 1; hop <= 5; hop++) {
             answer("/hop" + hop, 307, "/hop" + (hop + 1), "");
         }
@@ -226,12 +226,12 @@ class ServerKeysAddressTest {
 
     @Test
     void eachWellKnownRedirectIsCheckedAgainstTheBlocklist() {
-        answer(ServerKeys.WELL_KNOWN_PATH, 302, "http://127.0.0.2:" + port + "/redirected", "");
+        answer(ServerDiscovery.WELL_KNOWN_PATH, 302, "http://127.0.0.2:" + port + "/redirected", "");
         answer("/redirected", 200, null, "{\"m.server\": \"127.0.0.1:1\"}");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.of(List.of("127.0.0.1")));
 
         assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
-        assertThat(asked(ServerKeys.WELL_KNOWN_PATH)).isOne();
+        assertThat(asked(ServerDiscovery.WELL_KNOWN_PATH)).isOne();
         assertThat(asked("/redirected")).isZero();
 
         ServerKeys allowingBoth = keys(SYNAPSE_BLOCKLIST, IpRanges.of(List.of("127.0.0.0/8")));

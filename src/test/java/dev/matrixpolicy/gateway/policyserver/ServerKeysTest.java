@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpHeaders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -30,9 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.KeyManagerFactory;
@@ -88,7 +85,7 @@ class ServerKeysTest {
     }
 
     private void serve(Supplier<ObjectNode> response) {
-        server.createContext(ServerKeys.KEYS_PATH, exchange -> {
+        server.createContext(KeyFetcher.KEYS_PATH, exchange -> {
             fetches.incrementAndGet();
             awaitQuietly(answering);
             if (failing) {
@@ -199,8 +196,8 @@ class ServerKeysTest {
     @Test
     void validUntilIsCappedAtSevenDaysAfterTheFetch() {
         tamper = response -> response.put("valid_until_ts", NOW + Duration.ofDays(365).toMillis());
-        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + ServerKeys.MAX_VALIDITY.toMillis())).isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + ServerKeys.MAX_VALIDITY.toMillis() + 1)).isEmpty();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + KeyFetcher.MAX_VALIDITY.toMillis())).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + KeyFetcher.MAX_VALIDITY.toMillis() + 1)).isEmpty();
     }
 
     @Test
@@ -210,7 +207,7 @@ class ServerKeysTest {
 
     @Test
     void aResponseWithABadSelfSignatureIsRefused() {
-        server.removeContext(ServerKeys.KEYS_PATH);
+        server.removeContext(KeyFetcher.KEYS_PATH);
         serve(() -> keyResponse().put("valid_until_ts", NOW + 999_999_999)); // changed after signing
         assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
                 .hasMessage("Could not fetch the keys of " + NAME).hasStackTraceContaining("bad signature");
@@ -275,7 +272,7 @@ class ServerKeysTest {
         assertThat(lookup("ed25519:a_new")).isPresent();
         assertThat(fetches).hasValue(3);
         failing = true;
-        now.addAndGet(ServerKeys.MAX_VALIDITY.toMillis()); // the cached keys expired
+        now.addAndGet(KeyFetcher.MAX_VALIDITY.toMillis()); // the cached keys expired
         assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class);
         now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis()); // counting starts again after the success
         assertThatThrownBy(() -> lookup("ed25519:a_new")).hasMessageContaining("Could not fetch the keys of");
@@ -306,7 +303,7 @@ class ServerKeysTest {
         HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         notaryServers.add(stalling);
         CountDownLatch released = new CountDownLatch(1);
-        stalling.createContext(ServerKeys.KEYS_PATH, exchange -> {
+        stalling.createContext(KeyFetcher.KEYS_PATH, exchange -> {
             exchange.sendResponseHeaders(200, 1_000);
             exchange.getResponseBody().write("{\"ser".getBytes());
             exchange.getResponseBody().flush();
@@ -446,11 +443,11 @@ class ServerKeysTest {
         HttpServer wellKnown = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         notaryServers.add(wellKnown);
         wellKnown.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-        wellKnown.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
+        wellKnown.createContext(ServerDiscovery.WELL_KNOWN_PATH, exchange -> {
             asked.incrementAndGet();
             if (slow.get()) { // each redirect within the timeout, all of them past the fetch's deadline
                 awaitQuietly(new CountDownLatch(1), 350);
-                exchange.getResponseHeaders().add("Location", ServerKeys.WELL_KNOWN_PATH + "?" + asked.get());
+                exchange.getResponseHeaders().add("Location", ServerDiscovery.WELL_KNOWN_PATH + "?" + asked.get());
                 exchange.sendResponseHeaders(302, -1);
             } else {
                 exchange.sendResponseHeaders(404, -1);
@@ -458,7 +455,7 @@ class ServerKeysTest {
             exchange.close();
         });
         wellKnown.start();
-        URI uri = URI.create("http://127.0.0.1:" + wellKnown.getAddress().getPort() + ServerKeys.WELL_KNOWN_PATH);
+        URI uri = URI.create("http://127.0.0.1:" + wellKnown.getAddress().getPort() + ServerDiscovery.WELL_KNOWN_PATH);
         keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofMillis(500),
                 IpRanges.NONE, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()), host -> uri, name -> List.of(),
                 NamedTls.platformTrust());
@@ -489,7 +486,7 @@ class ServerKeysTest {
         HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         notaryServers.add(slow);
         slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-        slow.createContext(ServerKeys.KEYS_PATH, exchange -> {
+        slow.createContext(KeyFetcher.KEYS_PATH, exchange -> {
             asked.incrementAndGet();
             awaitQuietly(released);
             exchange.sendResponseHeaders(500, -1);
@@ -530,8 +527,8 @@ class ServerKeysTest {
             response.withObject("old_verify_keys").withObject("ed25519:a_old").put("expired_ts", NOW + Duration.ofDays(36_500).toMillis());
             return response;
         };
-        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + ServerKeys.MAX_VALIDITY.toMillis())).isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + ServerKeys.MAX_VALIDITY.toMillis() + 1)).isEmpty();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + KeyFetcher.MAX_VALIDITY.toMillis())).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + KeyFetcher.MAX_VALIDITY.toMillis() + 1)).isEmpty();
     }
 
     @Test
@@ -576,10 +573,10 @@ class ServerKeysTest {
     private AtomicInteger serveWellKnown(int status, String cacheControl) {
         keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofSeconds(5),
                 IpRanges.NONE, IpRanges.NONE),
-                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerKeys.WELL_KNOWN_PATH), name -> List.of(),
+                () -> Instant.ofEpochMilli(now.get()), host -> base.resolve(ServerDiscovery.WELL_KNOWN_PATH), name -> List.of(),
                 NamedTls.platformTrust());
         AtomicInteger asked = new AtomicInteger();
-        server.createContext(ServerKeys.WELL_KNOWN_PATH, exchange -> {
+        server.createContext(ServerDiscovery.WELL_KNOWN_PATH, exchange -> {
             asked.incrementAndGet();
             byte[] body = "{\"m.server\": \"127.0.0.1:1\"}".getBytes();
             exchange.getResponseHeaders().add("Cache-Control", cacheControl);
@@ -610,23 +607,10 @@ class ServerKeysTest {
     void aMissingWellKnownIsAskedAgainAfterAnHour() {
         AtomicInteger asked = serveWellKnown(404, "max-age=86400");
         lookupFailingAt(0);
-        lookupFailingAt(ServerKeys.WELL_KNOWN_ERROR_CACHE.toMillis() - 1);
+        lookupFailingAt(ServerDiscovery.WELL_KNOWN_ERROR_CACHE.toMillis() - 1);
         assertThat(asked).hasValue(1);
-        lookupFailingAt(ServerKeys.WELL_KNOWN_ERROR_CACHE.toMillis() + Duration.ofMinutes(5).toMillis());
+        lookupFailingAt(ServerDiscovery.WELL_KNOWN_ERROR_CACHE.toMillis() + Duration.ofMinutes(5).toMillis());
         assertThat(asked).hasValue(2);
-    }
-
-    @Test
-    void theWellKnownCacheTimeIsItsMaxAgeAtMostFortyEightHoursElseOneDay() {
-        assertThat(ServerKeys.cacheTime(headers("public, max-age=3600"))).isEqualTo(Duration.ofHours(1));
-        assertThat(ServerKeys.cacheTime(headers("max-age=31536000"))).isEqualTo(ServerKeys.WELL_KNOWN_MAX_CACHE);
-        assertThat(ServerKeys.cacheTime(headers("no-cache"))).isEqualTo(ServerKeys.WELL_KNOWN_DEFAULT_CACHE);
-        assertThat(ServerKeys.cacheTime(HttpHeaders.of(Map.of(), (name, value) -> true)))
-                .isEqualTo(ServerKeys.WELL_KNOWN_DEFAULT_CACHE);
-    }
-
-    private static HttpHeaders headers(String cacheControl) {
-        return HttpHeaders.of(Map.of("Cache-Control", List.of(cacheControl)), (name, value) -> true);
     }
 
     @Test
@@ -637,53 +621,13 @@ class ServerKeysTest {
         assertThat(fetches).hasValue(1);
     }
 
-    @Test
-    void serverNamesResolveAsTheSpecSays() {
-        Map<String, String> delegations = Map.of("delegating.example", "target.example", "ported.example", "target.example:443",
-                "ip.example", "10.0.0.1", "to-srv.example", "srv.example");
-        Map<String, List<ServerKeys.Srv>> srv = Map.of(
-                "_matrix-fed._tcp.srv.example", List.of(new ServerKeys.Srv(10, 50, 8443, "far.example."),
-                        new ServerKeys.Srv(5, 1, 443, "light.example."), new ServerKeys.Srv(5, 9, 8000, "heavy.example.")),
-                "_matrix._tcp.srv.example", List.of(new ServerKeys.Srv(0, 0, 1, "deprecated.example.")),
-                "_matrix._tcp.legacy.example", List.of(new ServerKeys.Srv(0, 0, 1234, "old.example")),
-                "_matrix-fed._tcp.unavailable.example", List.of(new ServerKeys.Srv(0, 0, 0, ".")),
-                "_matrix-fed._tcp.target.example", List.of(new ServerKeys.Srv(0, 0, 1, "target-srv.example.")));
-        Function<String, ServerKeys.Target> target = name -> ServerKeys.resolve(name,
-                host -> Optional.ofNullable(delegations.get(host)), record -> srv.getOrDefault(record, List.of()));
-        UnaryOperator<String> resolve = name -> target.apply(name).base().toString();
-        assertThat(resolve.apply("1.2.3.4")).isEqualTo("https://1.2.3.4:8448");
-        assertThat(resolve.apply("[::1]:8000")).isEqualTo("https://[::1]:8000");
-        assertThat(resolve.apply("delegating.example:1234")).isEqualTo("https://delegating.example:1234");
-        assertThat(resolve.apply("srv.example:1234")).as("a port: no SRV").isEqualTo("https://srv.example:1234");
-        assertThat(resolve.apply("ported.example")).isEqualTo("https://target.example:443");
-        assertThat(resolve.apply("ip.example")).isEqualTo("https://10.0.0.1:8448");
-        assertThat(resolve.apply("plain.example")).isEqualTo("https://plain.example:8448");
-        assertThat(resolve.apply("srv.example")).as("lowest priority, then highest weight")
-                .isEqualTo("https://heavy.example:8000");
-        assertThat(resolve.apply("to-srv.example")).as("the delegated name's SRV").isEqualTo("https://heavy.example:8000");
-        assertThat(resolve.apply("delegating.example")).as("the delegated name's, not the delegating's")
-                .isEqualTo("https://target-srv.example:1");
-        assertThat(resolve.apply("legacy.example")).isEqualTo("https://old.example:1234");
-        assertThat(resolve.apply("unavailable.example")).as("target . is no record").isEqualTo("https://unavailable.example:8448");
-        assertThat(Stream.of("1.2.3.4", "[::1]:8000", "ported.example", "ip.example", "plain.example", "srv.example",
-                "to-srv.example", "delegating.example", "legacy.example").map(name -> target.apply(name).tlsName()))
-                .as("the certificate's name: the server name's or delegated name's host, not an SRV target")
-                .containsExactly("1.2.3.4", "[::1]", "target.example", "10.0.0.1", "plain.example", "srv.example",
-                        "srv.example", "target.example", "legacy.example");
-    }
-
-    @Test
-    void aFailedSrvLookupMeansNoRecords() {
-        assertThat(ServerKeys.dnsSrv("not..a.name", Duration.ofSeconds(1))).isEmpty();
-    }
-
     /**
      * Starts notary {@code name}, which answers each {@code POST /_matrix/key/v2/query} with {@code
      * answer}, and returns it as configured: trusted with {@link #NOTARY_KEY}.
      */
     private ServerKeys.Notary notary(String name, Supplier<ObjectNode> answer) throws IOException {
         HttpServer notary = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        notary.createContext(ServerKeys.QUERY_PATH, exchange -> {
+        notary.createContext(KeyFetcher.QUERY_PATH, exchange -> {
             notaryQueries.add(name + " " + new String(exchange.getRequestBody().readAllBytes()));
             byte[] body = Json.MAPPER.writeValueAsBytes(answer.get());
             exchange.sendResponseHeaders(200, body.length);
@@ -887,7 +831,7 @@ class ServerKeysTest {
                 connection.setSSLParameters(parameters);
             }
         });
-        https.createContext(ServerKeys.KEYS_PATH, exchange -> {
+        https.createContext(KeyFetcher.KEYS_PATH, exchange -> {
             fetches.incrementAndGet();
             hosts.add(exchange.getRequestHeaders().getFirst("Host"));
             String answering = serverName != null ? serverName : "localhost:" + https.getAddress().getPort();
@@ -909,9 +853,9 @@ class ServerKeysTest {
     private ServerKeys viaSrvRecord(int port, Set<String> selfSigned) {
         return new ServerKeys(new ServerKeys.Settings(Map.of(), selfSigned, List.of(), 2, Duration.ofSeconds(5),
                 IpRanges.NONE, IpRanges.NONE),
-                () -> Instant.ofEpochMilli(now.get()), host -> URI.create("http://127.0.0.1:1" + ServerKeys.WELL_KNOWN_PATH),
+                () -> Instant.ofEpochMilli(now.get()), host -> URI.create("http://127.0.0.1:1" + ServerDiscovery.WELL_KNOWN_PATH),
                 record -> record.equals("_matrix-fed._tcp." + NAME)
-                        ? List.of(new ServerKeys.Srv(0, 0, port, "localhost.")) : List.of(),
+                        ? List.of(new ServerDiscovery.Srv(0, 0, port, "localhost.")) : List.of(),
                 trustingTestCertificates);
     }
 

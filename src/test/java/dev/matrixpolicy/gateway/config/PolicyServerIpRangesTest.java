@@ -3,10 +3,12 @@ package dev.matrixpolicy.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.policyserver.IpRanges;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -14,6 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code ip-range-blocklist} replaces it (an empty list too), with {@code ip-range-allowlist}'s exceptions.
  */
 class PolicyServerIpRangesTest {
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("serves no module");
+
     @TempDir
     Path directory;
 

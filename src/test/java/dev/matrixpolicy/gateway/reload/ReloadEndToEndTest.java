@@ -233,6 +233,24 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadToNoModuleIsAppliedAndSaidInAWarningWhileAReloadWithModulesNamesThem(CapturedOutput output) throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false", "--logging.level.dev.matrixpolicy.gateway.config.GenerationBuilder=info");
+
+        write("gateway.yml", denylist("old refusal").substring(0, denylist("old refusal").indexOf("  modules:")) + "  modules: []\n");
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("result").asText()).isEqualTo("NOT_SPAM");
+
+        write("gateway.yml", denylist("new refusal"));
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reloaded (request)")))
+                .satisfiesExactly(
+                        empty -> assertThat(empty).contains("WARN").contains("generation 2 serves no module"),
+                        full -> assertThat(full).contains("INFO")
+                                .contains("generation 3 serves 1 module(s): user_denylist 'spammers'; 0 kept from generation 2"));
+    }
+
+    @Test
     void aFileRewrittenAsLatin1OrAsAListIsRefusedNamingTheFileAndTheOldChainsServe() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config, "--policy-gateway.reload.watch=false");

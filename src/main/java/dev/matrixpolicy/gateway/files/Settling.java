@@ -1,6 +1,11 @@
 package dev.matrixpolicy.gateway.files;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * Changed content is applied only once it has stayed as read for {@link #SETTLE}. A file rewritten
@@ -31,6 +36,30 @@ public final class Settling {
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * Whether {@code file} still holds {@code bytes}, read from it a moment ago: {@linkplain #waited
+     * waits}, then reads the file again and compares.
+     *
+     * @return false when the file changed meanwhile (it is being written: leave it to the next check),
+     *         or when the thread was interrupted
+     */
+    public static boolean settled(Path file, byte[] bytes) throws IOException {
+        if (!waited()) {
+            return false;
+        }
+        // compared a chunk at a time: a second copy of a file of some megabytes would be garbage at once
+        try (InputStream again = Files.newInputStream(file)) {
+            byte[] chunk = new byte[64 * 1024];
+            int at = 0;
+            for (int read; (read = again.readNBytes(chunk, 0, chunk.length)) > 0; at += read) {
+                if (read > bytes.length - at || !Arrays.equals(chunk, 0, read, bytes, at, at + read)) {
+                    return false;
+                }
+            }
+            return at == bytes.length;
         }
     }
 }

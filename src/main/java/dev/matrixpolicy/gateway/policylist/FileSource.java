@@ -3,13 +3,11 @@ package dev.matrixpolicy.gateway.policylist;
 import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.Settling;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * A policy list in a file ({@link RuleText}'s formats), read again when its {@link FileVersion}
@@ -52,7 +50,7 @@ public final class FileSource extends PollingSource {
         }
         seen = version.asReadAt(clock.instant());
         byte[] bytes = Files.readAllBytes(file);
-        if (!Settling.waited() || !stillHolds(bytes)) {
+        if (!Settling.settled(file, bytes)) {
             return Read.CHANGING; // still being written: the next check reads it again
         }
         return new Read.Content(bytes);
@@ -66,21 +64,6 @@ public final class FileSource extends PollingSource {
     @Override
     void forget() {
         lastSeen = FileVersion.NONE;
-    }
-
-    /** Whether the file holds {@code bytes} still, read again once it had the time to {@linkplain Settling settle}. */
-    private boolean stillHolds(byte[] bytes) throws IOException {
-        // compared a chunk at a time: a second copy of a list of some megabytes would be garbage at once
-        try (InputStream again = Files.newInputStream(file)) {
-            byte[] chunk = new byte[64 * 1024];
-            int at = 0;
-            for (int read; (read = again.readNBytes(chunk, 0, chunk.length)) > 0; at += read) {
-                if (read > bytes.length - at || !Arrays.equals(chunk, 0, read, bytes, at, at + read)) {
-                    return false;
-                }
-            }
-            return at == bytes.length;
-        }
     }
 
     @Override

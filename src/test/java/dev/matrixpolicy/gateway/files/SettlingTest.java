@@ -2,11 +2,19 @@ package dev.matrixpolicy.gateway.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The wait between two reads of changed content. */
+/** The wait between two reads of changed content, and the second read. */
 class SettlingTest {
+    @TempDir
+    Path directory;
+
     @Test
     void theWaitLastsTheSettleTime() {
         long started = System.nanoTime();
@@ -25,5 +33,22 @@ class SettlingTest {
         } finally {
             Thread.interrupted(); // leave the test runner's thread as it was
         }
+    }
+
+    @Test
+    void aFileThatStillHoldsWhatWasReadHasSettledByteForByteAcrossChunks() throws IOException {
+        byte[] content = new byte[150 * 1024]; // more than two chunks of the comparison
+        Arrays.fill(content, (byte) 'x');
+        Path file = Files.write(directory.resolve("list.txt"), content);
+
+        assertThat(Settling.settled(file, content)).isTrue();
+
+        byte[] longer = Arrays.copyOf(content, content.length + 1);
+        byte[] shorter = Arrays.copyOf(content, content.length - 1);
+        byte[] changed = content.clone();
+        changed[content.length - 1] = 'y';
+        assertThat(Settling.settled(file, longer)).as("the file is shorter than what was read").isFalse();
+        assertThat(Settling.settled(file, shorter)).as("the file grew").isFalse();
+        assertThat(Settling.settled(file, changed)).as("its last byte changed").isFalse();
     }
 }

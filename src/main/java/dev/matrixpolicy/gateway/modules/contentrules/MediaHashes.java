@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.files.FileVersion;
+import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.Backend;
@@ -12,15 +13,18 @@ import dev.matrixpolicy.gateway.module.ListSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,18 +36,45 @@ import org.slf4j.LoggerFactory;
  * A denylist of SHA-256 hashes of media files, from a file or a URL, read again every
  * {@code reload-interval} on a thread of its own: a request only looks the hash up in the set in
  * force. The format is one hex hash per line (upper or lower case), optionally followed by white
- * space and a comment; blank lines and lines starting with {@code #} are skipped. A file is read again
- * when its {@link FileVersion} changed: its modification time, size or identity. A read or a line
- * that fails keeps the hashes in force and logs one WARN line; at startup, a file that cannot be used
- * stops startup, while a URL that cannot be read yet leaves the list empty until it can.
+ * space and a comment; blank lines and lines starting with {@code #} are skipped.
+ *
+ * <p>Content the same as the list in force (by its SHA-256) is not parsed again. A read that fails,
+ * a line that is not a hash, or content with nothing in it, not even a comment, where hashes are in
+ * force (a file truncated, or caught as it is rewritten; a server's mistake) keeps the hashes in
+ * force, logs one WARN line and is reported by {@link #status()} until the content changes. At
+ * startup, a file that cannot be used stops startup, while a URL that cannot be read yet leaves the
+ * list empty until it can.
+ *
+ * <p>A file is read again when its {@link FileVersion} changed: its modification time, size or
+ * identity. As {@code module.UserListFile} does, changed content is applied only once it has
+ * {@linkplain Settling settled}, a read that failed is tried again at every check, and a file
+ * rewritten within the modification-time tick of its last read, at the same size, is caught by
+ * reading it on every check until a read starts {@link FileVersion#AMBIGUOUS} after its
+ * modification time.
  */
 final class MediaHashes implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MediaHashes.class);
 
-    /** Reads the list's current text, or null when it has not changed since the last read. */
-    @FunctionalInterface
+    /** Where the list is read from. */
     interface Reader {
-        String readIfChanged() throws IOException;
+        /**
+         * The list's bytes, or empty when they are still those last {@linkplain #took taken}.
+         *
+         * @throws IOException when the list cannot be read
+         */
+        Optional<byte[]> read() throws IOException;
+
+        /**
+         * Whether {@code content}, just read, is the list's content still once it had the time to
+         * {@linkplain Settling settle}; false leaves it to the next check.
+         */
+        default boolean settled(byte[] content) throws IOException {
+            return true; // a reply arrives whole
+        }
+
+        /** The content last read is in force: what tells the next read whether it changed may be kept. */
+        default void took() {
+        }
     }
 
     private final String instance;
@@ -52,17 +83,24 @@ final class MediaHashes implements ListSource, AutoCloseable {
     private final String location;
     private final String description;
     private final Reader reader;
+    private final Clock clock;
     private final ScheduledExecutorService poller;
     private final ListSource.Health health = new ListSource.Health();
     private volatile Set<String> hashes = Set.of();
+    /** The SHA-256 of the content in force; empty before the first. */
+    private byte[] lastGoodDigest = new byte[0];
+    /** The SHA-256 of the last content refused while it is still what is read, else empty: warned about once, and failing still. */
+    private byte[] lastBadDigest = new byte[0];
 
-    private MediaHashes(String instance, String field, String kind, String location, String description, Reader reader, Duration interval) {
+    private MediaHashes(String instance, String field, String kind, String location, String description, Reader reader,
+                        Duration interval, Clock clock) {
         this.instance = instance;
         this.field = field;
         this.kind = kind;
         this.location = location;
         this.description = description;
         this.reader = reader;
+        this.clock = clock;
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("content-rules-media-" + instance).factory());
         poller.scheduleWithFixedDelay(this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -74,39 +112,31 @@ final class MediaHashes implements ListSource, AutoCloseable {
      * @throws IllegalArgumentException naming the first line that is not a hash
      */
     static MediaHashes file(String instance, String field, Path file, Duration interval) throws IOException {
-        Reader reader = new FileReader(file);
-        Set<String> read = parse(reader.readIfChanged()); // before the list's thread starts: a file refused leaves none behind
-        MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval);
+        return file(instance, field, file, interval, Clock.systemUTC());
+    }
+
+    static MediaHashes file(String instance, String field, Path file, Duration interval, Clock clock) throws IOException {
+        Reader reader = new FileReader(file, clock);
+        byte[] content = reader.read().orElseThrow();
+        // parsed before the list's thread starts: a file refused leaves none behind; at startup nothing is in force to keep
+        Set<String> read = parse(fileText(content)).hashes();
+        MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval, clock);
         list.hashes = read;
-        list.health.succeeded(Instant.now());
+        list.lastGoodDigest = Sha256.of(content);
+        reader.took();
+        list.health.succeeded(clock.instant());
         return list;
     }
 
-    /**
-     * The hashes served at a URL, asked for at once on the list's thread, then every interval; a
-     * reply with the bytes of the list in force is not parsed again.
-     */
+    /** The hashes served at a URL, asked for at once on the list's thread, then every interval. */
     static MediaHashes url(String instance, String field, URI url, Duration timeout, Duration interval, Backend backend) {
-        Reader reader = new Reader() {
-            private byte[] digest;
-
-            @Override
-            public String readIfChanged() throws IOException {
-                byte[] body = backend.call(BackendRequest.get(CheckMediaFileForSpam.TYPE.name(), url, timeout), reply -> {
-                    if (!reply.isSuccessful()) {
-                        throw BackendFailure.status(reply.status());
-                    }
-                    return reply.body();
-                });
-                byte[] current = Sha256.of(body);
-                if (Arrays.equals(current, digest)) {
-                    return null;
-                }
-                digest = current;
-                return new String(body, StandardCharsets.UTF_8);
+        Reader reader = () -> Optional.of(backend.call(BackendRequest.get(CheckMediaFileForSpam.TYPE.name(), url, timeout), reply -> {
+            if (!reply.isSuccessful()) {
+                throw BackendFailure.status(reply.status());
             }
-        };
-        MediaHashes list = new MediaHashes(instance, field, "url", url.toString(), "the hashes URL", reader, interval);
+            return reply.body();
+        }));
+        MediaHashes list = new MediaHashes(instance, field, "url", url.toString(), "the hashes URL", reader, interval, Clock.systemUTC());
         list.poller.execute(list::reload);
         return list;
     }
@@ -119,25 +149,77 @@ final class MediaHashes implements ListSource, AutoCloseable {
         return hashes.size();
     }
 
-    /** Reads the list again if it changed; synchronized, as a test may call it while the list's thread does. */
+    /** Reads the list again and applies a changed, good version; synchronized, as a test may call it while the list's thread does. */
     synchronized void reload() {
         try {
-            String text = reader.readIfChanged();
-            if (text != null) {
-                hashes = parse(text);
-                log.info("{}: {} media hashes loaded from {}", instance, hashes.size(), description);
+            Optional<byte[]> content = reader.read();
+            if (content.isEmpty()) {
+                lastBadDigest = new byte[0]; // the content in force is what is read
+            } else if (!take(content.get())) {
+                return; // still being written: neither a good read nor a failed one, until the next check
             }
-            health.succeeded(Instant.now());
-        } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure failed) {
-            String problem = failed instanceof IOException unreadable && kind.equals("file")
-                    ? FileReadProblem.of(Path.of(location), unreadable) : description + ": " + failed.getMessage();
+            if (lastBadDigest.length == 0) { // else what is read is the content refused, warned about when it was read
+                health.succeeded(clock.instant());
+            }
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure | EmptiedException failed) {
+            String problem = switch (failed) {
+                case EmptiedException emptied -> kind.equals("file") ? FileReadProblem.emptied(Path.of(location), "hash")
+                        : description + " replied with an empty list; to remove every hash, serve a comment line";
+                case IOException unreadable when kind.equals("file") -> FileReadProblem.of(Path.of(location), unreadable);
+                default -> description + ": " + failed.getMessage();
+            };
             health.failed(problem);
             log.warn("{}: keeping the {} media hashes loaded before; {}", instance, hashes.size(), problem);
         }
     }
 
+    /**
+     * Applies {@code content} unless it is the content in force or refused already.
+     *
+     * @return false when the content is still changing, and nothing was taken
+     * @throws IllegalArgumentException naming the first line that is not a hash
+     * @throws EmptiedException         for content with nothing in it where hashes are in force
+     */
+    private boolean take(byte[] content) throws IOException {
+        byte[] digest = Sha256.of(content);
+        if (Arrays.equals(digest, lastGoodDigest)) {
+            lastBadDigest = new byte[0]; // back to the content in force: only the file's attributes moved
+            reader.took();
+            return true;
+        }
+        if (Arrays.equals(digest, lastBadDigest)) {
+            return true;
+        }
+        if (!reader.settled(content)) {
+            return false;
+        }
+        Parsed parsed;
+        try {
+            parsed = parse(text(content));
+            if (parsed.blank() && !hashes.isEmpty()) {
+                throw new EmptiedException(); // truncated, or caught before its writer wrote a byte
+            }
+        } catch (IllegalArgumentException | EmptiedException | CharacterCodingException refused) {
+            lastBadDigest = digest;
+            throw refused;
+        }
+        hashes = parsed.hashes();
+        lastGoodDigest = digest;
+        lastBadDigest = new byte[0]; // should it come back, it is warned about again
+        reader.took();
+        log.info("{}: {} media hashes loaded from {}", instance, hashes.size(), description);
+        return true;
+    }
+
+    /**
+     * The hashes of a list, and whether it holds nothing but white space, not even a comment: a list
+     * meant to hold no hash says so in a comment.
+     */
+    record Parsed(Set<String> hashes, boolean blank) {
+    }
+
     /** @throws IllegalArgumentException naming the first line that is not a hash */
-    static Set<String> parse(String text) {
+    static Parsed parse(String text) {
         Set<String> parsed = new HashSet<>();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
@@ -151,7 +233,16 @@ final class MediaHashes implements ListSource, AutoCloseable {
             }
             parsed.add(hash);
         }
-        return Set.copyOf(parsed);
+        return new Parsed(Set.copyOf(parsed), text.isBlank());
+    }
+
+    private String text(byte[] content) throws CharacterCodingException {
+        return kind.equals("file") ? fileText(content) : new String(content, StandardCharsets.UTF_8);
+    }
+
+    /** A file's text; one that is not UTF-8 is refused rather than read with its bad bytes replaced. */
+    private static String fileText(byte[] content) throws CharacterCodingException {
+        return ByteOrderMark.dropped(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString());
     }
 
     /** The file or URL, the hashes in force and how its reads went. */
@@ -165,24 +256,45 @@ final class MediaHashes implements ListSource, AutoCloseable {
         poller.shutdownNow();
     }
 
-    /** A file, read when its version changed. */
+    /** Content with nothing in it where hashes are in force. */
+    private static final class EmptiedException extends RuntimeException {
+        EmptiedException() {
+            super("emptied", null, false, false);
+        }
+    }
+
+    /** A file, read when its version changed, or when the last read may have missed a rewrite within its tick. */
     private static final class FileReader implements Reader {
         private final Path file;
-        private FileVersion version = FileVersion.NONE;
+        private final Clock clock;
+        /** The version of the file when its content was last taken; {@link FileVersion#NONE} to read it at the next check. */
+        private FileVersion lastSeen = FileVersion.NONE;
+        /** What the read in hand may remember: kept as {@link #lastSeen} once its content is taken. */
+        private FileVersion seen = FileVersion.NONE;
 
-        FileReader(Path file) {
+        FileReader(Path file, Clock clock) {
             this.file = file;
+            this.clock = clock;
         }
 
         @Override
-        public String readIfChanged() throws IOException {
-            FileVersion current = FileVersion.of(file);
-            if (current.equals(version)) {
-                return null;
+        public Optional<byte[]> read() throws IOException {
+            FileVersion version = FileVersion.ofRegularFile(file);
+            if (version.equals(lastSeen)) {
+                return Optional.empty();
             }
-            String text = ByteOrderMark.dropped(Files.readString(file, StandardCharsets.UTF_8));
-            version = current;
-            return text;
+            seen = version.asReadAt(clock.instant());
+            return Optional.of(Files.readAllBytes(file));
+        }
+
+        @Override
+        public boolean settled(byte[] content) throws IOException {
+            return Settling.settled(file, content);
+        }
+
+        @Override
+        public void took() {
+            lastSeen = seen;
         }
     }
 }

@@ -3,16 +3,170 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
+import dev.matrixpolicy.gateway.support.MovableClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class MediaHashesTest {
+    /** Long enough that only the test's own {@code reload()} calls look at the file. */
+    private static final Duration NEVER = Duration.ofHours(1);
+    private static final String FIRST = "a".repeat(64);
+    private static final String SECOND = "b".repeat(64);
+    private static final String THIRD = "c".repeat(64);
+
+    @RegisterExtension
+    final LoggedLines logged = LoggedLines.of(MediaHashes.class, Level.WARN);
+
+    @RegisterExtension
+    final ExpectedOutput output = ExpectedOutput.warnings("media: keeping the 2 media hashes loaded before");
+
     @TempDir
     Path directory;
+
+    /** When the list's file was last written, as its modification time says; the clock stands half a second later. */
+    private final Instant written = Instant.parse("2025-01-01T00:00:00Z");
+    private final MovableClock clock = new MovableClock(written.plusMillis(500));
+    private MediaHashes hashes;
+
+    @AfterEach
+    void stopWatching() {
+        if (hashes != null) {
+            hashes.close();
+        }
+    }
+
+    /** The hashes of {@code file}, read at startup half a second after its modification time. */
+    private MediaHashes watch(Path file) throws IOException {
+        Files.setLastModifiedTime(file, FileTime.from(written));
+        hashes = MediaHashes.file("media", "media.hashes-file", file, NEVER, clock);
+        return hashes;
+    }
+
+    /** Writes a new version of {@code file} with the modification time {@code modified}. */
+    private static void rewrite(Path file, String content, Instant modified) throws IOException {
+        Files.writeString(file, content);
+        Files.setLastModifiedTime(file, FileTime.from(modified));
+    }
+
+    private Path twoHashes() throws IOException {
+        return Files.writeString(directory.resolve("hashes.txt"), FIRST + "\n" + SECOND + "\n");
+    }
+
+    @Test
+    void anEmptiedMediaHashFileKeepsTheHashesLoadedBefore() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+
+        rewrite(file, "", written.plusSeconds(10));
+        list.reload();
+
+        assertThat(list.contains(FIRST)).isTrue();
+        assertThat(list.size()).isEqualTo(2);
+        assertThat(logged.at(Level.WARN)).singleElement().asString()
+                .contains("media: keeping the 2 media hashes loaded before; " + file + " is empty; write the file whole");
+        assertThat(list.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains(file + " is empty"));
+    }
+
+    /** As a users file: an empty list is said so in a comment, so an emptied file is never taken for one. */
+    @Test
+    void aMediaHashFileWithOnlyACommentRemovesEveryHash() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+
+        rewrite(file, "# none, for now\n", written.plusSeconds(10));
+        list.reload();
+
+        assertThat(list.size()).isZero();
+        assertThat(list.status().lastError()).isEmpty();
+    }
+
+    @Test
+    void aMediaHashFileRewrittenWithinTheModificationTimesTickIsApplied() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file); // half a second after its modification time: a rewrite in the same tick may follow
+
+        rewrite(file, FIRST + "\n" + THIRD + "\n", written); // the same size and, on a coarse clock, the same time
+        clock.advance(Duration.ofMinutes(1));
+        list.reload();
+
+        assertThat(list.contains(THIRD)).isTrue();
+        assertThat(list.contains(SECOND)).isFalse();
+    }
+
+    @Test
+    void aRefusedMediaHashFileIsReportedUntilItIsCorrected() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+
+        rewrite(file, FIRST + "\nnot a hash\n", written.plusSeconds(10));
+        list.reload();
+        list.reload();
+        list.reload();
+
+        assertThat(list.status().lastError()).as("the refused file is still there")
+                .hasValueSatisfying(error -> assertThat(error).contains("line 2 is not a SHA-256 hash"));
+        assertThat(logged.at(Level.WARN)).singleElement().asString().contains("keeping the 2 media hashes loaded before");
+        assertThat(list.contains(SECOND)).isTrue();
+
+        rewrite(file, FIRST + "\n" + THIRD + "\n", written.plusSeconds(20));
+        list.reload();
+
+        assertThat(list.status().lastError()).isEmpty();
+        assertThat(list.contains(THIRD)).isTrue();
+    }
+
+    @Test
+    void aMediaHashFileStillBeingWrittenIsAppliedOnlyOnceItHoldsStill() throws Exception {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+        AtomicBoolean writing = new AtomicBoolean(true);
+        CountDownLatch firstWritten = new CountDownLatch(1);
+        Path next = directory.resolve("hashes.txt.new");
+        Thread writer = Thread.ofPlatform().start(() -> {
+            // a new whole list every few milliseconds, each different from the one before: the file never holds still
+            for (int version = 0; writing.get(); version++) {
+                try {
+                    Files.writeString(next, "# version " + version + "\n" + THIRD + "\n");
+                    Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
+                    firstWritten.countDown();
+                    Thread.sleep(5);
+                } catch (IOException | InterruptedException stopped) {
+                    return;
+                }
+            }
+        });
+        try {
+            firstWritten.await();
+            list.reload();
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        assertThat(list.contains(THIRD)).as("changing while it was read").isFalse();
+
+        list.reload();
+
+        assertThat(list.contains(THIRD)).as("held still").isTrue();
+        assertThat(list.contains(SECOND)).isFalse();
+    }
 
     /** A reload that names a missing or bad file is refused; each attempt used to leave a polling thread behind. */
     @Test

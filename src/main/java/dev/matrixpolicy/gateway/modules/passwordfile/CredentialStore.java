@@ -1,6 +1,8 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import dev.matrixpolicy.gateway.files.FileVersion;
+import dev.matrixpolicy.gateway.files.Settling;
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
@@ -10,11 +12,14 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,9 +33,16 @@ import org.slf4j.LoggerFactory;
  * The current credentials of one {@code password_file} instance: the inline users plus the file's,
  * reloaded when the file changes. At most once per check interval, a login looks at the file's
  * {@link FileVersion}: its modification time, size and identity (a Kubernetes Secret update swaps the
- * file); a changed file is read again. A file that no longer reads or parses, or that is emptied,
- * keeps the previous credentials and logs one WARN line, once per broken version. One login does the
- * check while the others go on with what is loaded.
+ * file); a changed file is read again, and its content, unless it is the content loaded, is applied
+ * once it has {@linkplain Settling settled}. One login does the check while the others go on with what
+ * is loaded.
+ *
+ * <p>As {@code module.UserListFile} does: a file rewritten within the modification-time tick of its
+ * last read (a bcrypt hash changed for another keeps the size) is caught by reading it at every check
+ * until a read starts {@link FileVersion#AMBIGUOUS} after its modification time; a read that fails is
+ * tried again at every check (permissions fixed with {@code chmod} change neither time nor size); a
+ * version that does not parse, or that is emptied, is not read again until it changes. Each keeps the
+ * previous credentials and logs one WARN line, once per broken version and problem.
  */
 final class CredentialStore implements ListSource {
     private static final Logger log = LoggerFactory.getLogger(CredentialStore.class);
@@ -45,13 +57,24 @@ final class CredentialStore implements ListSource {
     private final Counter loaded;
     private final Counter rejected;
     private final ListSource.Health health = new ListSource.Health();
+    private final Clock clock;
 
     private volatile Loaded current;
     private volatile long nextCheck;
-    /** The broken file version already warned about; guarded by {@link #checking}. */
-    private FileVersion rejectedVersion;
+    /** The version whose content was refused, as its read may remember it: not read again while it stays; guarded by {@link #checking}. */
+    private FileVersion refusedVersion = FileVersion.NONE;
+    /** The broken file version and problem already warned about, if any; guarded by {@link #checking}. */
+    private Optional<Rejection> warned = Optional.empty();
 
-    private record Loaded(Credentials credentials, Optional<FileVersion> version) {
+    /**
+     * @param version the file's version as its read may remember it ({@link FileVersion#NONE} to read
+     *                it at the next check, and when there is no file)
+     * @param digest  the SHA-256 of the file's content; empty when there is no file
+     */
+    private record Loaded(Credentials credentials, FileVersion version, byte[] digest) {
+    }
+
+    private record Rejection(FileVersion version, String problem) {
     }
 
     /** A credentials source that cannot be used; the message names the file or user, never a secret. */
@@ -75,9 +98,10 @@ final class CredentialStore implements ListSource {
      * @throws UnusableCredentialsException when the file cannot be read or a hash is refused
      */
     CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, PasswordHash.Limits limits,
-                    Duration checkEvery, LongSupplier nanoTime, MeterRegistry meters, Consumer<MeterBinder> stateMeters)
+                    Duration checkEvery, LongSupplier nanoTime, Clock clock, MeterRegistry meters, Consumer<MeterBinder> stateMeters)
             throws UnusableCredentialsException {
         this.instance = instance;
+        this.clock = clock;
         this.file = file;
         this.limits = limits;
         this.checkEveryNanos = checkEvery.toNanos();
@@ -87,13 +111,14 @@ final class CredentialStore implements ListSource {
         } catch (InvalidCredentialsException refused) {
             throw new UnusableCredentialsException("users." + refused.where(), refused.problem());
         }
-        Optional<FileVersion> version = Optional.empty();
         try {
             if (file.isPresent()) {
-                version = Optional.of(FileVersion.of(file.get()));
+                FileVersion version = FileVersion.of(file.get()).asReadAt(clock.instant());
+                byte[] content = Files.readAllBytes(file.get());
+                this.current = new Loaded(read(lines(content), Optional.empty()), version, Sha256.of(content));
+            } else {
+                this.current = new Loaded(read(List.of(), Optional.empty()), FileVersion.NONE, new byte[0]);
             }
-            this.current = new Loaded(read(file.isPresent() ? lines(file.get()) : List.of(),
-                    Optional.empty()), version);
         } catch (IOException unreadable) {
             throw new UnusableCredentialsException("file", FileReadProblem.of(file.orElseThrow(), unreadable));
         } catch (InvalidCredentialsException refused) {
@@ -101,7 +126,7 @@ final class CredentialStore implements ListSource {
                     file.map(path -> path + " ").orElse("") + refused.getMessage());
         }
         this.nextCheck = nanoTime.getAsLong() + checkEveryNanos;
-        health.succeeded(Instant.now());
+        health.succeeded(clock.instant());
         this.loaded = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
                 .tags("module", instance, "outcome", "loaded").register(meters);
         this.rejected = Counter.builder("policy.module.credentials.reloads").description("Password file reloads")
@@ -133,37 +158,56 @@ final class CredentialStore implements ListSource {
             reject(FileVersion.NONE, FileReadProblem.of(path, unreadable)); // warned about once until it is back
             return;
         }
-        if (current.version().filter(version::equals).isPresent()) {
-            rejectedVersion = null; // the loaded version is back: warn again if it breaks again
-            health.succeeded(Instant.now());
+        if (version.equals(current.version())) {
+            succeeded();
             return;
         }
-        if (version.equals(rejectedVersion)) {
-            return;
+        if (version.equals(refusedVersion)) {
+            return; // warned about when it was read; it fails still
         }
+        FileVersion seen = version.asReadAt(clock.instant());
         try {
-            List<String> lines = lines(path);
+            byte[] content = Files.readAllBytes(path);
+            byte[] digest = Sha256.of(content);
+            if (Arrays.equals(digest, current.digest())) {
+                current = new Loaded(current.credentials(), seen, digest); // the credentials loaded: only the attributes moved
+                succeeded();
+                return;
+            }
+            if (!Settling.settled(path, content)) {
+                return; // still being written: the next check reads it again
+            }
+            List<String> lines = lines(content);
             if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
-                // truncated, or caught half-written: a file meant to hold no users says so in a comment
+                // truncated, or caught before its writer wrote a byte: a file meant to hold no users says so in a comment
+                refusedVersion = seen;
                 reject(version, FileReadProblem.emptied(path, "user"));
                 return;
             }
             Credentials fresh = read(lines, Optional.of(current.credentials()));
-            current = new Loaded(fresh, Optional.of(version));
-            rejectedVersion = null;
-            health.succeeded(Instant.now());
+            current = new Loaded(fresh, seen, digest);
+            succeeded();
             loaded.increment();
             log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
         } catch (IOException unreadable) {
-            reject(version, FileReadProblem.of(path, unreadable));
+            reject(version, FileReadProblem.of(path, unreadable)); // not remembered: read again at the next check
         } catch (InvalidCredentialsException refused) {
+            refusedVersion = seen;
             reject(version, path + " " + refused.getMessage());
         }
     }
 
+    /** The file holds the credentials loaded: warn again if it breaks again. */
+    private void succeeded() {
+        refusedVersion = FileVersion.NONE;
+        warned = Optional.empty();
+        health.succeeded(clock.instant());
+    }
+
     private void reject(FileVersion version, String problem) {
-        if (!version.equals(rejectedVersion)) {
-            rejectedVersion = version;
+        Rejection rejection = new Rejection(version, problem);
+        if (warned.filter(rejection::equals).isEmpty()) {
+            warned = Optional.of(rejection);
             rejected.increment();
             health.failed(problem);
             log.warn("{} '{}': keeping the {} users loaded before; {}", PasswordFileModuleType.NAME, instance,
@@ -183,8 +227,9 @@ final class CredentialStore implements ListSource {
                 Map.of("users", (long) current.credentials().users().size()));
     }
 
-    private static List<String> lines(Path path) throws IOException {
-        return ByteOrderMark.dropped(Files.readAllLines(path, StandardCharsets.UTF_8));
+    /** The file's lines; a file that is not UTF-8 is refused rather than read with its bad bytes replaced. */
+    private static List<String> lines(byte[] content) throws CharacterCodingException {
+        return ByteOrderMark.dropped(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString().lines().toList());
     }
 
     private Credentials read(List<String> fileLines, Optional<Credentials> previous) throws InvalidCredentialsException {

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.passwordfile.CredentialStore.UnusableCredentialsException;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.springframework.stereotype.Component;
@@ -25,11 +26,11 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
 
     @Override
     public PolicyModule create(PasswordFileConfig config, ModuleContext context) {
-        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime, PasswordHash.Limits.ofThisProcess());
+        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime, Clock.systemUTC(), PasswordHash.Limits.ofThisProcess());
     }
 
     PasswordFile create(PasswordFileConfig config, ModuleContext context, PasswordVerifier verifier,
-                        LongSupplier nanoTime, PasswordHash.Limits limits) {
+                        LongSupplier nanoTime, Clock clock, PasswordHash.Limits limits) {
         if (config.file() == null && config.users().isEmpty()) {
             throw new ModuleConfigurationException("file", "set file, users, or both: there are no credentials to check");
         }
@@ -44,7 +45,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
         CredentialStore credentials;
         try {
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
-                    limits, config.reloadCheckInterval(), nanoTime, context.meterRegistry(), context::bindMeters);
+                    limits, config.reloadCheckInterval(), nanoTime, clock, context.meterRegistry(), context::bindMeters);
         } catch (UnusableCredentialsException unusable) {
             throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
         }

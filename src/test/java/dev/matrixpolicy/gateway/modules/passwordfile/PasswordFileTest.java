@@ -5,6 +5,7 @@ import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_BCRYP
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_ARGON2;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -15,17 +16,21 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.passwordfile.PasswordFileConfig.CustomLoginType;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.MovableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +58,8 @@ class PasswordFileTest {
 
     Path file;
     final AtomicLong clock = new AtomicLong();
+    /** The wall clock, long after the modification times {@link #write} gives. */
+    final MovableClock wallClock = new MovableClock(Instant.parse("2025-01-01T00:00:00Z"));
     final List<PasswordHash> verified = new CopyOnWriteArrayList<>();
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final ListAppender<ILoggingEvent> logs = new ListAppender<>();
@@ -80,7 +87,7 @@ class PasswordFileTest {
     private PasswordFile module(Map<String, String> inline, CustomLoginType custom, Integer maxConcurrent) {
         PasswordFileConfig config = new PasswordFileConfig(file, inline, custom, CHECK_EVERY, maxConcurrent);
         return new PasswordFileModuleType().create(config, new ModuleContext("passwords", "example.com", meters),
-                counting, clock::get, Hashes.LIMITS);
+                counting, clock::get, wallClock, Hashes.LIMITS);
     }
 
     private PasswordFile module() {
@@ -329,6 +336,80 @@ class PasswordFileTest {
     }
 
     @Test
+    void aPasswordChangedWithinTheModificationTimesTickIsApplied() throws IOException {
+        Instant modified = wallClock.instant().minusMillis(500);
+        write("alice:" + WONDERLAND_BCRYPT + "\n", 1);
+        Files.setLastModifiedTime(file, FileTime.from(modified));
+        PasswordFile module = module(); // read half a second after the file was written: a rewrite in that tick may follow
+
+        // a bcrypt hash for another has the same length: the file keeps its size and, on a coarse clock, its time
+        write("alice:" + BUILDER_BCRYPT + "\n", 1);
+        Files.setLastModifiedTime(file, FileTime.from(modified));
+        passCheckInterval();
+        wallClock.advance(Duration.ofMinutes(1));
+
+        assertThat(login(module, "alice", "builder")).contains("@alice:example.com");
+        assertThat(login(module, "alice", "wonderland")).isEmpty();
+    }
+
+    @Test
+    void aPasswordFileThatCouldNotBeReadIsReadAgainOnceReadable() throws IOException {
+        PasswordFile module = module();
+        // not UTF-8 at first, then corrected in place: the same size, time and file
+        byte[] latin1 = ("# caf\u00e9\nalice:" + BUILDER_BCRYPT + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        Files.write(file, latin1);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2024-01-01T00:00:02Z")));
+        passCheckInterval();
+        assertThat(login(module, "alice", "builder")).as("unreadable").isEmpty();
+
+        Files.writeString(file, "# cafe\nalice:" + BUILDER_BCRYPT + "\n");
+        Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2024-01-01T00:00:02Z")));
+        passCheckInterval();
+
+        assertThat(login(module, "alice", "builder")).contains("@alice:example.com");
+        assertThat(logs.list).filteredOn(event -> event.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString().contains(file + " is not valid UTF-8");
+    }
+
+    @Test
+    void aPasswordFileThatMayNotBeReadIsReadAgainOnceItsPermissionsAreFixed() throws IOException {
+        PasswordFile module = module();
+        write("alice:" + BUILDER_BCRYPT + "\n", 2);
+        Set<PosixFilePermission> readable = Files.getPosixFilePermissions(file);
+        Files.setPosixFilePermissions(file, Set.of());
+        try {
+            assumeThat(Files.isReadable(file)).as("a user the permissions bind (not root)").isFalse();
+            passCheckInterval();
+            assertThat(login(module, "alice", "builder")).as("unreadable").isEmpty();
+        } finally {
+            Files.setPosixFilePermissions(file, readable); // chmod: neither the time nor the size changes
+        }
+        passCheckInterval();
+
+        assertThat(login(module, "alice", "builder")).contains("@alice:example.com");
+        assertThat(logs.list).filteredOn(event -> event.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString().contains("may not be read by the gateway's user");
+    }
+
+    @Test
+    void aRefusedPasswordFileStaysReportedUntilItIsCorrected() throws IOException {
+        PasswordFile module = module();
+        write("alice:hunter2\n", 2);
+        for (int check = 0; check < 3; check++) {
+            passCheckInterval();
+            login(module, "alice", "wonderland");
+        }
+        assertThat(module.listSources()).singleElement().satisfies(source ->
+                assertThat(source.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains("line 1 (user 'alice')")));
+
+        write("alice:" + BUILDER_BCRYPT + "\n", 3);
+        passCheckInterval();
+        login(module, "alice", "builder");
+
+        assertThat(module.listSources()).singleElement().satisfies(source -> assertThat(source.status().lastError()).isEmpty());
+    }
+
+    @Test
     void argon2idVerificationsAtOnceHoldNoMoreThanHalfTheHeapWhateverTheirNumber() throws Exception {
         // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one verification at a time
         assertThat(mostVerificationsAtOnce("bob", 4, PasswordHash.Limits.of(128 * 1024))).isEqualTo(1);
@@ -355,7 +436,7 @@ class PasswordFileTest {
         };
         PasswordFile module = new PasswordFileModuleType().create(
                 new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, maxConcurrent),
-                new ModuleContext("passwords", "example.com", meters), slow, clock::get, limits);
+                new ModuleContext("passwords", "example.com", meters), slow, clock::get, wallClock, limits);
 
         try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
             for (int i = 0; i < 16; i++) {

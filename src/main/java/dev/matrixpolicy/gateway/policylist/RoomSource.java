@@ -10,21 +10,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.MissingNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A policy room, read live through the homeserver's client-server API as a bot account.
@@ -44,12 +37,16 @@ import tools.jackson.databind.node.ObjectNode;
  * the error changes and one INFO line when the room reads again. A refused access token (401) is
  * retried at the longest pause only, since only an admin can fix it. A refusal or a removal from the
  * room starts again from whoami, so that a kicked bot rejoins if it may.
+ *
+ * <p>This class is the reading thread's loop: the full reads, the long-polls, the gaps, the pauses
+ * after failures and the status. Its parts each do one job: {@link BotMembership} (whoami, the
+ * alias, the join, the first token; still joined?), {@link SyncFilter}, {@link UnappliedRedactions},
+ * {@link Tombstone} (the room's upgrade) and {@link HandOver} (the rules to the listener).
  */
 public final class RoomSource implements PolicySource {
-    private static final Logger log = LoggerFactory.getLogger(RoomSource.class);
-    private static final JsonMapper JSON = EventJson.MAPPER;
-    /** Rule events one sync response carries before the homeserver reports a gap, and the full state is read again. */
-    static final int TIMELINE_LIMIT = 100;
+    /** The logger of the source and of its parts: their lines are its own, under one name to configure. */
+    static final Logger LOG = LoggerFactory.getLogger(RoomSource.class);
+    private static final Logger log = LOG;
     /**
      * How old a sync's token may be before an answer without the room no longer proves that nothing
      * changed. Synapse looks back some thousand events from now for ones the filter keeps (1.157's
@@ -59,14 +56,6 @@ public final class RoomSource implements PolicySource {
      * thousand events in that time.
      */
     static final Duration STALE_TOKEN = Duration.ofSeconds(5);
-    private static final String TOMBSTONE = "m.room.tombstone";
-    /**
-     * How many times a redaction of a rule the homeserver said it had not applied is asked about, the
-     * pauses between as after failed attempts ({@link Settings#backoff}: 1, 2, 4 and 8 s by default). A
-     * homeserver's workers may answer from a cache a moment behind the sync that carried it; a
-     * redaction that never takes effect (its sender may not redact) is asked about no more after that.
-     */
-    static final int REDACTION_ASKS = 5;
     /**
      * The least time from one sync to the next when an answer brought nothing to apply, or a gap: a
      * homeserver (or proxy) that answers every long-poll at once would otherwise spin the source, and
@@ -75,8 +64,6 @@ public final class RoomSource implements PolicySource {
     static final Duration IDLE_SYNC_SPACING = Duration.ofMillis(250);
     /** How many gaps in a row, each a full read, are worth a WARN line: the room is read at the backoff's pace meanwhile. */
     static final int GAPS_WORTH_A_WARNING = 3;
-    /** The most redactions waiting to be asked about again: a flood of powerless ones drops the oldest. */
-    static final int REDACTIONS_WAITING = 1_000;
     /** The longest a 429's {@code retry_after_ms} holds the source back, unless the longest backoff pause is longer. */
     static final Duration LONGEST_RETRY_AFTER = Duration.ofMinutes(10);
     /** How long {@link #close()} waits for the reading thread, whose calls it has just aborted. */
@@ -194,8 +181,8 @@ public final class RoomSource implements PolicySource {
     private final ClientServerApi homeserver;
     private final Object lifecycle = new Object();
     private volatile Status status = Status.STARTING;
-    /** The upgrade of the room being read, as its tombstone last said. */
-    private volatile Optional<RoomUpgrade> upgrade = Optional.empty();
+    /** The room's upgrade, as its tombstone last said. */
+    private final Tombstone tombstone;
     /** Set by {@link #redeliver}: the reading thread hands its rules over again after its current call. */
     private volatile boolean redeliver;
     private volatile boolean closed;
@@ -205,6 +192,7 @@ public final class RoomSource implements PolicySource {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.homeserver = new ClientServerApi(settings.homeserver(), settings.accessToken(), settings.requestTimeout(),
                 new ReplyCap("max-size", settings.maxReplySize()));
+        this.tombstone = new Tombstone(this, settings.room(), settings.clock());
     }
 
     @Override
@@ -232,7 +220,7 @@ public final class RoomSource implements PolicySource {
     /** The upgrade of the room being read, if its tombstone announces one: reported, never followed. */
     @Override
     public Optional<RoomUpgrade> upgrade() {
-        return upgrade;
+        return tombstone.upgrade();
     }
 
     @Override
@@ -264,7 +252,7 @@ public final class RoomSource implements PolicySource {
     }
 
     /** Where the reading stands: the room joined, the filter stored, the sync token. Empty until connected. */
-    private static final class Session {
+    static final class Session {
         final String userId;
         final String roomId;
         final String filterId;
@@ -290,15 +278,13 @@ public final class RoomSource implements PolicySource {
         Instant joinedAt;
         /** Until when the rules are known to be the room's: {@link #since} was taken, or the state read whole, then. */
         Instant coveredAt;
-        /** Redactions of rules the homeserver had not applied when asked, by how many times it was asked. */
-        final LinkedHashMap<String, Integer> unappliedRedactions = new LinkedHashMap<>();
-        /** When to ask about {@link #unappliedRedactions} again. */
-        Instant askAgainAt = Instant.MAX;
+        /** Redactions of rules the homeserver had not applied when asked, to ask about again. */
+        final UnappliedRedactions redactions;
         /** Gaps reported one soon after the other (within the longest backoff pause), and when the last was. */
         int gapsInARow;
         Instant lastGapAt = Instant.MIN;
 
-        Session(String userId, String roomId, String filterId, String since, Clock clock) {
+        Session(String userId, String roomId, String filterId, String since, Clock clock, UnappliedRedactions redactions) {
             this.userId = userId;
             this.roomId = roomId;
             this.filterId = filterId;
@@ -306,12 +292,14 @@ public final class RoomSource implements PolicySource {
             this.joinedAt = clock.instant();
             this.coveredAt = joinedAt;
             this.rereads = new Outage(log, Level.WARN, clock);
+            this.redactions = redactions;
         }
     }
 
     /** The reading thread's loop and everything only it touches. */
     private final class Reading {
-        private final Listener listener;
+        private final HandOver handOver;
+        private final BotMembership membership = new BotMembership(RoomSource.this, homeserver, settings);
         /** The last good rules; empty until the first full read. */
         private Optional<RoomRules> rules = Optional.empty();
         private Optional<Session> session = Optional.empty();
@@ -319,8 +307,6 @@ public final class RoomSource implements PolicySource {
         private final Outage outage = new Outage(log, Level.WARN, settings.clock());
         /** The wait a 429 asked for, as last logged: the same failure asking for a far longer wait is news too. */
         private Duration loggedWait = Duration.ZERO;
-        /** Whether the next connect resolves the configured alias afresh, rather than read the room it named last. */
-        private boolean followAlias = true;
         /**
          * Whether the failures being waited out discarded the session (a removal from the room, a
          * refusal): reconnecting and reading the state again does not show that they are over, since a
@@ -328,21 +314,11 @@ public final class RoomSource implements PolicySource {
          * every time; a long-poll that completes does.
          */
         private boolean reconnecting;
-        /** The room the last session read: an alias that names another room now is worth a line in the log. */
-        private Optional<String> lastRoomId = Optional.empty();
         /** The room whose state {@link #rules} were last read whole from. */
         private Optional<String> rulesRoomId = Optional.empty();
-        /**
-         * Whether the listener may not hold the rules as they stand (it failed to take the last ones, or
-         * a step failed after changing them): the next hand-over is then whole, and made even if a full
-         * read finds the rules unchanged.
-         */
-        private boolean handOverWhole;
-        /** Whether the listener failed to take the last hand-over: logged once a run of failures. */
-        private final Outage listenerFailing = new Outage(log, Level.ERROR, settings.clock());
 
         Reading(Listener listener) {
-            this.listener = listener;
+            this.handOver = new HandOver(RoomSource.this, listener, settings.clock());
         }
 
         void run() {
@@ -358,7 +334,7 @@ public final class RoomSource implements PolicySource {
                 } catch (RuntimeException | Error bug) {
                     // A bug or the heap running out, not the homeserver: logged with its stack trace, and the
                     // source starts again rather than end its thread while its status still shows the last success.
-                    handOverWhole = true;
+                    handOver.wholeNext();
                     if (closed || !pauseAfter(HomeserverFailure.reconnect("unexpected error: " + bug), Optional.of(bug))) {
                         return;
                     }
@@ -374,7 +350,7 @@ public final class RoomSource implements PolicySource {
         private boolean step() throws HomeserverFailure, InterruptedException {
             if (redeliver) {
                 redeliver = false;
-                handOverWhole = true;
+                handOver.wholeNext();
                 rules.ifPresent(Reading.this::publish);
             }
             if (session.isEmpty()) {
@@ -408,7 +384,7 @@ public final class RoomSource implements PolicySource {
                 current.rereadAt = Instant.MIN;
                 return false;
             }
-            if (!now.isBefore(current.askAgainAt)) {
+            if (!now.isBefore(current.redactions.askAgainAt())) {
                 askAgain(current);
             }
             return sync(current);
@@ -423,7 +399,8 @@ public final class RoomSource implements PolicySource {
             if (tokenAge.compareTo(STALE_TOKEN) > 0) {
                 return Duration.ZERO;
             }
-            Instant due = current.stateRead ? current.askAgainAt : min(current.rereadAt, current.askAgainAt);
+            Instant askAgainAt = current.redactions.askAgainAt();
+            Instant due = current.stateRead ? askAgainAt : min(current.rereadAt, askAgainAt);
             if (due.equals(Instant.MAX)) {
                 return settings.syncTimeout();
             }
@@ -448,41 +425,10 @@ public final class RoomSource implements PolicySource {
                     + "and trying again in {}", RoomSource.this, failure.getMessage(), HomeserverFailure.format(pause));
         }
 
+
         private Session connect() throws HomeserverFailure, InterruptedException {
-            String userId = homeserver.whoami();
-            String room = settings.room();
-            // An alias is followed at the start and when the bot was removed from its room, not at every
-            // reconnect: a proxy's 404 must not move the source to a room the alias names meanwhile (an
-            // upgraded room its curators have not filled yet), replacing every rule it had.
-            boolean byAlias = room.startsWith("#") && (followAlias || lastRoomId.isEmpty());
-            String roomId = !room.startsWith("#") ? room : byAlias ? resolve(room) : lastRoomId.get();
-            if (!homeserver.isJoined(roomId, userId)) {
-                try {
-                    // joined by the alias only when following it: a join by alias joins whatever room it names now
-                    // a room joined by its ID is that room, whatever the answer names
-                    String joined = homeserver.join(byAlias ? room : roomId);
-                    roomId = byAlias ? joined : roomId;
-                } catch (HomeserverFailure refused) {
-                    if (refused.status() == 403 || refused.status() == 404) {
-                        // Out of the room it read and unable to join it again by its ID (banned, or a room of
-                        // version 12 that the homeserver left, which has no server to join through): the bot
-                        // was removed after all, so the next attempt follows the alias.
-                        followAlias |= room.startsWith("#");
-                        throw refused.explained("the bot " + userId + " is not in room " + room + " and may not join it");
-                    }
-                    throw refused;
-                }
-                log.info("{}: the bot {} joined the room", RoomSource.this, userId);
-            }
-            if (lastRoomId.isPresent() && !lastRoomId.get().equals(roomId)) {
-                log.warn("{}: the alias now names room {}, no longer {}: its rules replace those of {}", RoomSource.this,
-                        roomId, lastRoomId.get(), lastRoomId.get());
-            }
-            lastRoomId = Optional.of(roomId);
-            followAlias = false;
-            String filterId = homeserver.createFilter(userId, syncFilter(roomId));
-            String since = homeserver.sync(Optional.empty(), tokenOnlyFilter(roomId), Duration.ZERO, roomId).nextBatch();
-            Session session = new Session(userId, roomId, filterId, since, settings.clock());
+            Session session = membership.connect();
+            String roomId = session.roomId;
             // Back in the room whose rules it holds (after a garbled sync, a refusal, a kick), the source
             // follows the room's new events even while its whole state cannot be read: a state too large
             // for max-size would otherwise stop every new ban and withdrawal until it could be.
@@ -491,24 +437,16 @@ public final class RoomSource implements PolicySource {
             return session;
         }
 
-        private String resolve(String alias) throws HomeserverFailure, InterruptedException {
-            try {
-                return homeserver.resolveAlias(alias);
-            } catch (HomeserverFailure unknown) {
-                throw unknown.status() == 404 ? unknown.explained("room alias " + alias + " does not exist") : unknown;
-            }
-        }
-
         /** The whole state, read afresh; an update only when it differs from the last good rules. */
         private void readState(Session current) throws HomeserverFailure, InterruptedException {
-            readTombstone(current);
+            tombstone.read(homeserver, current.roomId);
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
             if (!fresh.sawCreate()) {
                 throw HomeserverFailure.malformed("GET /rooms/{room}/state", "no m.room.create event, so no room's state");
             }
             boolean first = rules.isEmpty();
-            if (first || handOverWhole || !fresh.sameAs(rules.get())) {
+            if (first || handOver.isWholeNext() || !fresh.sameAs(rules.get())) {
                 rules = Optional.of(fresh); // handed over whole: a RoomRules read afresh lists no additions
                 publish(fresh);
             }
@@ -543,7 +481,7 @@ public final class RoomSource implements PolicySource {
             if (answer.left().isPresent()) {
                 // Synapse sends a room the bot just left with its events up to the removal: a last batch of rules
                 apply(current, answer.left().get()); // what it kept: nothing of a section too long to keep
-                throw removed(current);
+                throw membership.removed(current);
             }
             current.since = answer.nextBatch();
             current.coveredAt = settings.clock().instant(); // the answer's token is of when it was written
@@ -553,7 +491,7 @@ public final class RoomSource implements PolicySource {
                             RoomSource.this, tokenAge);
                     current.stateRead = false;
                 }
-                boolean asked = stillJoined(current);
+                boolean asked = membership.stillJoined(current);
                 idleSince(started, wait);
                 return asked;
             }
@@ -568,8 +506,8 @@ public final class RoomSource implements PolicySource {
                 idleSince(started, wait);
                 return true;
             }
-            if (apply(current, joined) && upgrade.isPresent()) {
-                readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
+            if (apply(current, joined) && tombstone.upgrade().isPresent()) {
+                tombstone.read(homeserver, current.roomId); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
             }
             return true;
         }
@@ -587,9 +525,7 @@ public final class RoomSource implements PolicySource {
             }
             Set<String> redacted = new HashSet<>();
             for (JsonNode event : events.timeline()) {
-                if (TOMBSTONE.equals(event.path("type").asString("")) && event.path("state_key").asString("-").isEmpty()) {
-                    noticed(current.roomId, upgrade(current.roomId, event.path("content"), event.path("sender")));
-                }
+                tombstone.sawInTimeline(current.roomId, event);
                 if (event.has("state_key")) {
                     changed |= room.apply(event);
                 } else {
@@ -599,44 +535,17 @@ public final class RoomSource implements PolicySource {
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
             Map<String, Slot> redactable = room.redactable(redacted);
-            Collection<String> applied = applied(current, redactable.keySet());
-            changed |= room.redact(redactable, applied);
-            redactable.keySet().stream().filter(eventId -> !applied.contains(eventId))
-                    .forEach(eventId -> waitForRedaction(current, eventId, 1));
+            Optional<Collection<String>> applied = current.redactions.applied(redactable.keySet());
+            if (applied.isEmpty()) {
+                current.stateRead = false; // the homeserver could not say: all are taken as applied, and the state read whole settles it
+            }
+            changed |= room.redact(redactable, applied.orElse(redactable.keySet()));
             if (changed) {
                 publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
             }
             return !redacted.isEmpty();
         }
 
-        /**
-         * Of the redactions of rule events in a timeline, those the homeserver applied. A redaction
-         * reaches every member's timeline whether or not it took effect: one sent from a server that
-         * lets its users redact what they may not (Synapse accepts it into the room, and applies it only
-         * when its sender has the power or shares the event's server) would otherwise lift a ban until
-         * the next full read, and could be sent again after each. Asked of the homeserver, one request
-         * a redaction of a rule (rare); if it cannot say, all are taken as applied and the state is read
-         * whole again, which settles it.
-         */
-        private Collection<String> applied(Session current, Collection<String> redactions) throws InterruptedException {
-            Collection<String> applied = new HashSet<>();
-            try {
-                for (String eventId : redactions) {
-                    if (homeserver.isRedacted(current.roomId, eventId)) {
-                        applied.add(eventId);
-                    } else {
-                        log.info("{}: a redaction of {} that the homeserver did not apply is ignored until it does", RoomSource.this,
-                                LogText.quoted(eventId));
-                    }
-                }
-            } catch (HomeserverFailure failure) {
-                log.debug("{}: could not ask whether redactions were applied ({}); reading the full state again",
-                        RoomSource.this, failure.getMessage());
-                current.stateRead = false;
-                return redactions;
-            }
-            return applied;
-        }
 
         /**
          * A gap calls for the whole state again: at once, unless gaps keep coming (a burst of rules
@@ -684,42 +593,14 @@ public final class RoomSource implements PolicySource {
             }
         }
 
-        /** Keeps a redaction the homeserver had not applied to ask about again, after the pause of as many failed attempts. */
-        private void waitForRedaction(Session current, String eventId, int asked) {
-            if (asked >= REDACTION_ASKS) {
-                log.info("{}: the homeserver has not applied the redaction of {} after {} asks; the rule stays in force",
-                        RoomSource.this, LogText.quoted(eventId), asked);
-                return;
-            }
-            if (current.unappliedRedactions.size() >= REDACTIONS_WAITING) {
-                current.unappliedRedactions.pollFirstEntry();
-            }
-            current.unappliedRedactions.put(eventId, asked);
-            Instant at = settings.clock().instant().plus(settings.backoff().after(asked));
-            current.askAgainAt = min(current.askAgainAt, at);
-        }
 
-        /**
-         * Asks again about the redactions the homeserver had not applied: a rule whose redaction it
-         * applies now is withdrawn. One that fails to be asked counts as not applied.
-         */
+
+
+
+        /** Asks again about the redactions the homeserver had not applied: a rule whose redaction it applies now is withdrawn. */
         private void askAgain(Session current) throws InterruptedException {
-            Map<String, Integer> waiting = new LinkedHashMap<>(current.unappliedRedactions);
-            current.unappliedRedactions.clear();
-            current.askAgainAt = Instant.MAX;
             RoomRules room = rules.orElseThrow();
-            Collection<String> applied = new HashSet<>();
-            for (Map.Entry<String, Integer> redaction : waiting.entrySet()) {
-                try {
-                    if (homeserver.isRedacted(current.roomId, redaction.getKey())) {
-                        applied.add(redaction.getKey());
-                        continue;
-                    }
-                } catch (HomeserverFailure failure) {
-                    log.debug("{}: could not ask again whether {} was redacted: {}", RoomSource.this, redaction.getKey(), failure.getMessage());
-                }
-                waitForRedaction(current, redaction.getKey(), redaction.getValue() + 1);
-            }
+            Collection<String> applied = current.redactions.askAgain();
             if (room.redact(applied)) {
                 log.info("{}: the homeserver has now applied the redaction of {}", RoomSource.this,
                         applied.stream().map(LogText::quoted).toList());
@@ -727,91 +608,11 @@ public final class RoomSource implements PolicySource {
             }
         }
 
-        /** Reads the room's tombstone as it stands, as a full read does. */
-        private void readTombstone(Session current) throws HomeserverFailure, InterruptedException {
-            noticed(current.roomId, homeserver.tombstone(current.roomId).flatMap(content ->
-                    upgrade(current.roomId, content, MissingNode.getInstance())));
-        }
-
-        /**
-         * Records what the tombstone of the room being read says now, and logs it when it is news: the
-         * source goes on reading that room, whatever the tombstone says (see {@link RoomUpgrade}). An
-         * upgrade of another room (the one an alias named before) is dropped without a word.
-         */
-        private Optional<RoomUpgrade> upgrade(String roomId, JsonNode tombstone, JsonNode sender) {
-            Optional<RoomUpgrade> upgrade = RoomUpgrade.of(roomId, tombstone, sender, settings.clock().instant());
-            return settings.room().startsWith("#") ? upgrade.map(named -> named.namedBy(settings.room())) : upgrade;
-        }
-
-        private void noticed(String roomId, Optional<RoomUpgrade> now) {
-            Optional<RoomUpgrade> known = upgrade;
-            if (now.isEmpty()) {
-                if (known.isPresent()) {
-                    if (known.get().room().equals(roomId)) {
-                        log.info("{}: room {} no longer announces an upgrade to {}", RoomSource.this, roomId,
-                                known.get().replacementRoom());
-                    }
-                    upgrade = Optional.empty();
-                }
-                return;
-            }
-            if (known.isPresent() && known.get().sameAs(now.get())) {
-                return; // the same upgrade, seen again by a full read: first seen when it was first seen
-            }
-            log.warn("{}: room {} was upgraded{}: {}", RoomSource.this, roomId,
-                    now.get().sender().map(sender -> " by " + sender).orElse(""), now.get().advice());
-            upgrade = now;
-        }
-
-        /**
-         * After a long-poll with nothing for the room, asks whether the bot is still in it, once a sync
-         * timeout at most. Synapse reports a room the bot was removed from (kicked, banned) only with
-         * events the filter lets through, and the filter leaves member events out, so that a join raid
-         * on a public policy room neither wakes the bot at every join nor fills its timeline until the
-         * homeserver reports a gap (and a full read of the room follows). Removed, the bot gets nothing
-         * more from the room: its next long-polls time out empty, and this notices within a sync timeout.
-         *
-         * @return whether the membership was asked (and is {@code join})
-         */
-        private boolean stillJoined(Session current) throws HomeserverFailure, InterruptedException {
-            Instant now = settings.clock().instant();
-            if (now.isBefore(current.joinedAt.plus(settings.syncTimeout()))) {
-                return false;
-            }
-            // a definite answer only: a failure to answer (a proxy's 404) is retried, not taken for a removal
-            if (!homeserver.membership(current.roomId, current.userId).filter("join"::equals).isPresent()) {
-                throw removed(current);
-            }
-            current.joinedAt = now;
-            return true;
-        }
-
-        private HomeserverFailure removed(Session current) {
-            followAlias = true;
-            return HomeserverFailure.reconnect("the bot " + current.userId + " is no longer in room " + settings.room());
-        }
-
-        /**
-         * Hands the rules over: with what changed in the last ones handed over, when the listener took
-         * those and the changes are known; else whole.
-         */
+        /** Hands the rules over ({@link HandOver}); a hand-over the listener failed to take is made again at the next step. */
         private void publish(RoomRules room) {
-            Optional<RuleChanges> changes = room.takeChanges();
-            try {
-                if (changes.isPresent() && !handOverWhole) {
-                    listener.changed(RoomSource.this, room.rules(), changes.get(), room.skipped());
-                } else {
-                    listener.updated(RoomSource.this, room.rules(), room.skipped());
-                }
-                handOverWhole = false;
-            } catch (RuntimeException | Error bug) {
+            if (!handOver.publish(room)) {
                 redeliver = true; // at the next step, whole, rather than at the next change
-                listenerFailing.failed().loud("{}: the listener failed to take an update; handing it over again at each step "
-                        + "until it does", RoomSource.this, bug);
-                handOverWhole = true;
-                return;
             }
-            listenerFailing.worksAgain("{}: the listener took the rules again", RoomSource.this);
         }
 
         /**
@@ -875,62 +676,6 @@ public final class RoomSource implements PolicySource {
         private String kept() {
             return rules.map(room -> "keeping its last good rules (" + rules(room.ruleCount()) + ")").orElse("no rules read yet");
         }
-    }
-
-    /** The long-poll's filter: the room's rule events, their redactions and its tombstone, nothing else. */
-    static ObjectNode syncFilter(String roomId) {
-        ObjectNode filter = nothingBut(roomId);
-        ObjectNode room = (ObjectNode) filter.get("room");
-        ArrayNode stateTypes = room.putObject("state").putArray("types");
-        ObjectNode timeline = room.putObject("timeline");
-        timeline.put("limit", TIMELINE_LIMIT);
-        ArrayNode timelineTypes = timeline.putArray("types");
-        for (String type : EntityKind.eventTypes()) {
-            stateTypes.add(type);
-            timelineTypes.add(type);
-        }
-        // No member events: see Reading.stillJoined for how the bot learns that it was removed.
-        // A redacted rule is withdrawn; its redaction is no state event, so only the timeline has it.
-        timelineTypes.add("m.room.redaction");
-        // An upgrade of the room (its tombstone) is reported.
-        timelineTypes.add(TOMBSTONE);
-        return filter;
-    }
-
-    /**
-     * The first sync's filter: no events at all, only the token that the long-polls start from.
-     *
-     * <p>It must be a token of now. Synapse keeps each sync answer for two minutes
-     * ({@code sync_response_cache_duration}) under the request's since, timeout and filter; a bot that
-     * reconnects (kicked, or the gateway restarted) would get its previous connect's token, and replay
-     * on top of the fresh state every rule event since, briefly bringing back withdrawn rules. So the
-     * filter also leaves out a room that cannot exist, named afresh at each connect.
-     */
-    static String tokenOnlyFilter(String roomId) {
-        ObjectNode filter = nothingBut(roomId);
-        ObjectNode room = (ObjectNode) filter.get("room");
-        room.putArray("not_rooms").add("!" + UUID.randomUUID() + ":fresh-token.invalid");
-        room.set("state", excludeAll());
-        room.set("timeline", excludeAll().put("limit", 1));
-        return JSON.writeValueAsString(filter);
-    }
-
-    /** A filter of the one room, with presence, account data and ephemeral events left out. */
-    private static ObjectNode nothingBut(String roomId) {
-        ObjectNode filter = JSON.createObjectNode();
-        filter.set("presence", excludeAll());
-        filter.set("account_data", excludeAll());
-        ObjectNode room = filter.putObject("room");
-        room.putArray("rooms").add(roomId);
-        room.set("ephemeral", excludeAll());
-        room.set("account_data", excludeAll());
-        return filter;
-    }
-
-    private static ObjectNode excludeAll() {
-        ObjectNode none = JSON.createObjectNode();
-        none.putArray("not_types").add("*");
-        return none;
     }
 
     /** How every log line names the source, as the file and URL sources do: {@code Policy list source 'community' (#bans:example.org)}. */

@@ -31,7 +31,7 @@ import tools.jackson.databind.util.TokenBuffer;
  */
 record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) {
     /** The events of a section kept before it counts as a gap: the filter's own timeline limit. */
-    static final int MAX_EVENTS = RoomSource.TIMELINE_LIMIT;
+    static final int MAX_EVENTS = SyncFilter.TIMELINE_LIMIT;
     /** Reads one event off a parser that goes on after it. */
     private static final ObjectReader EVENT = EventJson.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 

@@ -438,7 +438,7 @@ class RoomSourceTest {
 
         await("asked again, then no more").atMost(SOON).until(() -> lines(Level.INFO).stream()
                 .anyMatch(line -> line.contains("has not applied the redaction of \"" + first.get("event_id").asString() + "\" after 5 asks")));
-        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(RoomSource.REDACTION_ASKS);
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(UnappliedRedactions.ASKS);
         assertThat(updates).as("the rule stays in force").hasSize(2);
     }
 
@@ -710,7 +710,7 @@ class RoomSourceTest {
         start(ROOM);
         firstUpdate();
         awaitLongPoll(1);
-        ObjectNode[] flood = new ObjectNode[RoomSource.TIMELINE_LIMIT + 50];
+        ObjectNode[] flood = new ObjectNode[SyncFilter.TIMELINE_LIMIT + 50];
         for (int i = 0; i < flood.length; i++) {
             flood[i] = ban("user", "rule:" + i, "@spammer" + i + ":evil.example");
         }

@@ -161,7 +161,8 @@ public final class UserListFile implements ListSource, AutoCloseable {
         FileVersion seen = version.asReadAt(clock.instant());
         byte[] digest = digest();
         if (Arrays.equals(digest, lastGoodDigest)) {
-            lastSeen = seen; // the list in force already: only the attributes moved
+            lastSeen = seen; // the list in force already: only the attributes moved, or a refused version was undone
+            lastBadDigest = new byte[0];
             return Optional.empty();
         }
         if (Arrays.equals(digest, lastBadDigest) || !Settling.waited()) {

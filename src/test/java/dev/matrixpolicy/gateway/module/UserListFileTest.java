@@ -201,6 +201,22 @@ class UserListFileTest {
         assertThat(users.current().matches("@fixed:example.com")).isTrue();
     }
 
+    /** A {@code git checkout} of the file before: the list in force is what the file holds again, so nothing fails any more. */
+    @Test
+    void aRefusedUsersFileRestoredToTheLoadedContentIsHealthyAgain() throws IOException {
+        Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
+        UserListFile users = watch(file, List.of());
+        rewrite(file, "not-a-user\n", 10);
+        users.reload();
+        assertThat(users.status().lastError()).isPresent();
+
+        rewrite(file, "@first:example.com\n@second:example.com\n*:evil.example\n", 20);
+        users.reload();
+
+        assertThat(users.status().lastError()).isEmpty();
+        assertThat(users.parses()).as("the content in force is not parsed again").isEqualTo(2);
+    }
+
     @Test
     void identicalContentIsNotParsedAgain() throws IOException {
         Path file = file("@first:example.com\n");

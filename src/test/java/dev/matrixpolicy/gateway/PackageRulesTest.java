@@ -177,10 +177,15 @@ class PackageRulesTest {
                 .check(gateway);
     }
 
+    /**
+     * The extension point holds what modules share: the backend call, and {@code UserListFile}, a
+     * watched file of user IDs, which logs its failed reads and its recovery through {@code outage}, as
+     * every reader of a file or URL does.
+     */
     @Test
-    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsTheReplyCapTheHashAndFileVersions() {
+    void theExtensionPointDependsOnlyOnTheCallbacksTheChainMatrixIdsTheReplyCapTheHashFileVersionsAndTheOutageLog() {
         classes().that().resideInAPackage(EXTENSION_POINT)
-                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES, HASHING, FILES))
+                .should(dependOnlyOnTheirOwnPackageAnd(CALLBACKS, CHAIN, MATRIX, REPLIES, HASHING, FILES, OUTAGES))
                 .check(gateway);
     }
 

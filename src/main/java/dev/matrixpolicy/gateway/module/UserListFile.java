@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.outage.Outage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A list of user IDs and globs in a file, for lists too long for the configuration (a million
@@ -43,8 +45,10 @@ import org.slf4j.LoggerFactory;
  * read half written. As {@code policylist.FileSource} does, a file rewritten within the
  * modification-time tick of its last read, at the same size, is caught by digesting it on every check
  * until a read starts {@link FileVersion#AMBIGUOUS} after its modification time. A version that cannot
- * be read or has a bad line keeps the list in force and logs one WARN line naming the file and the
- * line; a version with a bad line is not parsed again until its content changes.
+ * be read or has a bad line keeps the list in force; a version with a bad line is not parsed again
+ * until its content changes. As every reader does, through {@link Outage}: one WARN line naming the
+ * file (and the line) when reading starts to fail or fails differently, DEBUG while it fails alike,
+ * and one INFO line when the file reads again.
  */
 public final class UserListFile implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UserListFile.class);
@@ -65,6 +69,8 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private byte[] lastBadDigest = new byte[0];
     private long parses;
     private final ListSource.Health health = new ListSource.Health();
+    /** The failed checks in a row, and the lines that say so. */
+    private final Outage outage;
 
     private UserListFile(String instance, String field, Path file, List<String> alsoListed, Clock clock) {
         this.instance = instance;
@@ -72,6 +78,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
         this.file = file;
         this.alsoListed = List.copyOf(alsoListed);
         this.clock = clock;
+        this.outage = new Outage(log, Level.WARN, clock);
         this.poller = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("user-list-file-" + instance).factory());
     }
@@ -114,11 +121,16 @@ public final class UserListFile implements ListSource, AutoCloseable {
             });
             if (lastBadDigest.length == 0) { // else the file still holds the version refused
                 health.succeeded(clock.instant());
+                outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, file);
             }
         } catch (IOException | UncheckedIOException | BadEntryException | EmptiedFileException failed) {
-            health.failed(message(file, failed));
-            log.warn("{}: keeping the {} exact user IDs and {} globs loaded before; {}", instance, current.exactCount(),
-                    current.globCount(), message(file, failed));
+            String problem = message(file, failed);
+            health.failed(problem);
+            Outage.Failure failure = outage.failed(problem);
+            failure.loud("{}: keeping the {} exact user IDs and {} globs loaded before; {}", instance, current.exactCount(),
+                    current.globCount(), problem);
+            failure.quiet("{}: still keeping the {} exact user IDs and {} globs loaded before ({} failed checks); {}", instance,
+                    current.exactCount(), current.globCount(), failure.failures(), problem);
         }
     }
 

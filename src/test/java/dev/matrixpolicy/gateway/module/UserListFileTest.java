@@ -3,8 +3,9 @@ package dev.matrixpolicy.gateway.module;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
-import dev.matrixpolicy.gateway.support.Warnings;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +23,9 @@ class UserListFileTest {
     /** Long enough that only the test's own {@code reload()} calls look at the file. */
     private static final Duration NEVER = Duration.ofHours(1);
 
+    /** The list's lines, DEBUG up, kept off the console. */
     @RegisterExtension
-    final Warnings warnings = new Warnings();
+    final LoggedLines logged = LoggedLines.of(UserListFile.class, Level.DEBUG);
 
     /** The one WARN line a bad new version provokes, kept off the console. */
     @RegisterExtension
@@ -163,7 +165,7 @@ class UserListFileTest {
         rewrite(file, "", 10);
         users.reload();
         assertThat(users.current().matches("@first:example.com")).isTrue();
-        assertThat(warnings.lines()).singleElement().asString()
+        assertThat(logged.at(Level.WARN)).singleElement().asString()
                 .contains("keeping the 2 exact user IDs and 1 globs").contains(file + " is empty; write the file whole");
 
         rewrite(file, "# nobody, for now\n", 20);
@@ -184,7 +186,7 @@ class UserListFileTest {
 
         assertThat(users.current().matches("@second:example.com")).isTrue();
         assertThat(users.parses()).as("the bad version parsed once, after the first").isEqualTo(2);
-        assertThat(warnings.lines()).singleElement().asString().contains(
+        assertThat(logged.at(Level.WARN)).singleElement().asString().contains(
                 "denylist: keeping the 2 exact user IDs and 1 globs loaded before; " + file + " line 2: 'not-a-user'");
     }
 
@@ -199,6 +201,44 @@ class UserListFileTest {
         users.reload();
 
         assertThat(users.current().matches("@fixed:example.com")).isTrue();
+    }
+
+    @Test
+    void anUnreadableUsersFileIsOneWarningUntilItReadsAgain() throws IOException {
+        Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
+        UserListFile users = watch(file, List.of());
+        Files.delete(file);
+
+        users.reload();
+        users.reload();
+        users.reload();
+
+        assertThat(logged.at(Level.WARN)).containsExactly(
+                "denylist: keeping the 2 exact user IDs and 1 globs loaded before; " + file + " does not exist: create it, or correct the path");
+        assertThat(logged.at(Level.DEBUG)).hasSize(2).last().asString().contains("(3 failed checks)");
+        assertThat(users.status().failures()).as("every failed check counts").isEqualTo(3);
+
+        rewrite(file, "@first:example.com\n", 10);
+        users.reload();
+        users.reload();
+
+        assertThat(logged.at(Level.INFO)).filteredOn(line -> line.contains("reads again")).singleElement().asString()
+                .startsWith("denylist: " + file + " reads again, after 3 failed attempt(s) since ");
+        assertThat(logged.at(Level.WARN)).hasSize(1);
+        assertThat(users.status().lastError()).isEmpty();
+    }
+
+    @Test
+    void aUsersFileThatFailsDifferentlyIsWarnedAboutAgain() throws IOException {
+        Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
+        UserListFile users = watch(file, List.of());
+        Files.delete(file);
+        users.reload();
+
+        rewrite(file, "not-a-user\n", 10);
+        users.reload();
+
+        assertThat(logged.at(Level.WARN)).hasSize(2).last().asString().contains(file + " line 1: 'not-a-user'");
     }
 
     /** A {@code git checkout} of the file before: the list in force is what the file holds again, so nothing fails any more. */

@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
 import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
+import dev.matrixpolicy.gateway.outage.Outage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -31,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A denylist of SHA-256 hashes of media files, from a file or a URL, read again every
@@ -41,9 +43,10 @@ import org.slf4j.LoggerFactory;
  * <p>Content the same as the list in force (by its SHA-256) is not parsed again. A read that fails,
  * a line that is not a hash, or content with nothing in it, not even a comment, where hashes are in
  * force (a file truncated, or caught as it is rewritten; a server's mistake) keeps the hashes in
- * force, logs one WARN line and is reported by {@link #status()} until the content changes. At
- * startup, a file that cannot be used stops startup, while a URL that cannot be read yet leaves the
- * list empty until it can.
+ * force and is reported by {@link #status()} until the content changes. As every reader does, through
+ * {@link Outage}: one WARN line when reading starts to fail or fails differently, DEBUG while it fails
+ * alike, and one INFO line when the list reads again. At startup, a file that cannot be used stops
+ * startup, while a URL that cannot be read yet leaves the list empty until it can.
  *
  * <p>A file is read again when its {@link FileVersion} changed: its modification time, size or
  * identity. As {@code module.UserListFile} does, changed content is applied only once it has
@@ -86,6 +89,8 @@ final class MediaHashes implements ListSource, AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService poller;
     private final ListSource.Health health = new ListSource.Health();
+    /** The failed reads in a row, and the lines that say so. */
+    private final Outage outage;
     private volatile Set<String> hashes = Set.of();
     /** The SHA-256 of the content in force; empty before the first. */
     private byte[] lastGoodDigest = new byte[0];
@@ -101,6 +106,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
         this.description = description;
         this.reader = reader;
         this.clock = clock;
+        this.outage = new Outage(log, Level.WARN, clock);
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("content-rules-media-" + instance).factory());
         poller.scheduleWithFixedDelay(this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -160,6 +166,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
             }
             if (lastBadDigest.length == 0) { // else what is read is the content refused, warned about when it was read
                 health.succeeded(clock.instant());
+                outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, description);
             }
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure | EmptiedException failed) {
             String problem = switch (failed) {
@@ -169,7 +176,10 @@ final class MediaHashes implements ListSource, AutoCloseable {
                 default -> description + ": " + failed.getMessage();
             };
             health.failed(problem);
-            log.warn("{}: keeping the {} media hashes loaded before; {}", instance, hashes.size(), problem);
+            Outage.Failure failure = outage.failed(problem);
+            failure.loud("{}: keeping the {} media hashes loaded before; {}", instance, hashes.size(), problem);
+            failure.quiet("{}: still keeping the {} media hashes loaded before ({} failed reads); {}", instance, hashes.size(),
+                    failure.failures(), problem);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
+import dev.matrixpolicy.gateway.outage.Outage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +29,7 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The current credentials of one {@code password_file} instance: the inline users plus the file's,
@@ -42,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * until a read starts {@link FileVersion#AMBIGUOUS} after its modification time; a read that fails is
  * tried again at every check (permissions fixed with {@code chmod} change neither time nor size); a
  * version that does not parse, or that is emptied, is not read again until it changes. Each keeps the
- * previous credentials and logs one WARN line, once per broken version and problem.
+ * previous credentials. As every reader does, through {@link Outage}: one WARN line (and one count of
+ * the {@code rejected} reloads) per broken version and problem, DEBUG while a check fails alike, and
+ * one INFO line when the file reads again.
  */
 final class CredentialStore implements ListSource {
     private static final Logger log = LoggerFactory.getLogger(CredentialStore.class);
@@ -63,8 +67,8 @@ final class CredentialStore implements ListSource {
     private volatile long nextCheck;
     /** The version whose content was refused, as its read may remember it: not read again while it stays; guarded by {@link #checking}. */
     private FileVersion refusedVersion = FileVersion.NONE;
-    /** The broken file version and problem already warned about, if any; guarded by {@link #checking}. */
-    private Optional<Rejection> warned = Optional.empty();
+    /** The failed checks in a row, and the lines that say so. */
+    private final Outage outage;
 
     /**
      * @param version the file's version as its read may remember it ({@link FileVersion#NONE} to read
@@ -72,9 +76,6 @@ final class CredentialStore implements ListSource {
      * @param digest  the SHA-256 of the file's content; empty when there is no file
      */
     private record Loaded(Credentials credentials, FileVersion version, byte[] digest) {
-    }
-
-    private record Rejection(FileVersion version, String problem) {
     }
 
     /** A credentials source that cannot be used; the message names the file or user, never a secret. */
@@ -102,6 +103,7 @@ final class CredentialStore implements ListSource {
             throws UnusableCredentialsException {
         this.instance = instance;
         this.clock = clock;
+        this.outage = new Outage(log, Level.WARN, clock);
         this.file = file;
         this.limits = limits;
         this.checkEveryNanos = checkEvery.toNanos();
@@ -159,7 +161,7 @@ final class CredentialStore implements ListSource {
             return;
         }
         if (version.equals(current.version())) {
-            succeeded();
+            succeeded(path);
             return;
         }
         if (version.equals(refusedVersion)) {
@@ -171,7 +173,7 @@ final class CredentialStore implements ListSource {
             byte[] digest = Sha256.of(content);
             if (Arrays.equals(digest, current.digest())) {
                 current = new Loaded(current.credentials(), seen, digest); // the credentials loaded: only the attributes moved
-                succeeded();
+                succeeded(path);
                 return;
             }
             if (!Settling.settled(path, content)) {
@@ -186,9 +188,9 @@ final class CredentialStore implements ListSource {
             }
             Credentials fresh = read(lines, Optional.of(current.credentials()));
             current = new Loaded(fresh, seen, digest);
-            succeeded();
             loaded.increment();
             log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
+            succeeded(path);
         } catch (IOException unreadable) {
             reject(version, FileReadProblem.of(path, unreadable)); // not remembered: read again at the next check
         } catch (InvalidCredentialsException refused) {
@@ -198,21 +200,23 @@ final class CredentialStore implements ListSource {
     }
 
     /** The file holds the credentials loaded: warn again if it breaks again. */
-    private void succeeded() {
+    private void succeeded(Path path) {
         refusedVersion = FileVersion.NONE;
-        warned = Optional.empty();
         health.succeeded(clock.instant());
+        outage.worksAgain("{} '{}': {} reads again, after {} failed attempt(s) since {}", PasswordFileModuleType.NAME, instance, path);
     }
 
     private void reject(FileVersion version, String problem) {
-        Rejection rejection = new Rejection(version, problem);
-        if (warned.filter(rejection::equals).isEmpty()) {
-            warned = Optional.of(rejection);
+        health.failed(problem);
+        // a new broken version is news even with the same problem: warned about and counted once per version and problem
+        Outage.Failure failure = outage.failed(version + ": " + problem);
+        if (failure.news()) {
             rejected.increment();
-            health.failed(problem);
-            log.warn("{} '{}': keeping the {} users loaded before; {}", PasswordFileModuleType.NAME, instance,
-                    current.credentials().users().size(), problem);
         }
+        int users = current.credentials().users().size();
+        failure.loud("{} '{}': keeping the {} users loaded before; {}", PasswordFileModuleType.NAME, instance, users, problem);
+        failure.quiet("{} '{}': still keeping the {} users loaded before ({} failed checks); {}", PasswordFileModuleType.NAME,
+                instance, users, failure.failures(), problem);
     }
 
     /** Whether there is a file to watch: an instance with inline users only has none. */

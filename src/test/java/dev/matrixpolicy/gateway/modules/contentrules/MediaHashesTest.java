@@ -28,8 +28,9 @@ class MediaHashesTest {
     private static final String SECOND = "b".repeat(64);
     private static final String THIRD = "c".repeat(64);
 
+    /** The list's lines, DEBUG up, kept off the console. */
     @RegisterExtension
-    final LoggedLines logged = LoggedLines.of(MediaHashes.class, Level.WARN);
+    final LoggedLines logged = LoggedLines.of(MediaHashes.class, Level.DEBUG);
 
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("media: keeping the 2 media hashes loaded before");
@@ -130,6 +131,33 @@ class MediaHashesTest {
 
         assertThat(list.status().lastError()).isEmpty();
         assertThat(list.contains(THIRD)).isTrue();
+    }
+
+    @Test
+    void anUnreadableMediaHashFileIsOneWarningUntilItReadsAgain() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+        Instant failingSince = clock.instant();
+        Files.delete(file);
+
+        list.reload();
+        list.reload();
+        list.reload();
+
+        assertThat(logged.at(Level.WARN)).containsExactly(
+                "media: keeping the 2 media hashes loaded before; " + file + " does not exist: create it, or correct the path");
+        assertThat(logged.at(Level.DEBUG)).hasSize(2).last().asString().contains("(3 failed reads)");
+        assertThat(list.status().failures()).as("every failed read counts").isEqualTo(3);
+
+        rewrite(file, FIRST + "\n" + THIRD + "\n", written.plusSeconds(10));
+        list.reload();
+        list.reload();
+
+        assertThat(logged.at(Level.INFO)).filteredOn(line -> line.contains("reads again")).containsExactly(
+                "media: " + file + " reads again, after 3 failed attempt(s) since " + failingSince);
+        assertThat(list.contains(THIRD)).isTrue();
+        assertThat(list.status().lastError()).isEmpty();
     }
 
     @Test

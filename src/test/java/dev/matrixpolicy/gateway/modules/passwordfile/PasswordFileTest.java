@@ -16,6 +16,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.modules.passwordfile.PasswordFileConfig.CustomLoginType;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.MovableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -49,6 +50,10 @@ import tools.jackson.databind.node.ObjectNode;
 class PasswordFileTest {
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("users loaded before");
+
+    /** The store's lines, DEBUG up, kept off the console. */
+    @RegisterExtension
+    final LoggedLines logged = LoggedLines.of(CredentialStore.class, Level.DEBUG);
 
     private static final Duration CHECK_EVERY = Duration.ofSeconds(10);
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -333,6 +338,33 @@ class PasswordFileTest {
         login(module, "alice", "wonderland");
 
         assertThat(logs.list.stream().filter(event -> event.getLevel() == Level.WARN)).hasSize(1);
+    }
+
+    @Test
+    void anUnreadablePasswordFileIsOneWarningUntilItReadsAgain() throws IOException {
+        PasswordFile module = module();
+        Files.delete(file);
+        for (int check = 0; check < 3; check++) {
+            passCheckInterval();
+            assertThat(login(module, "alice", "wonderland")).contains("@alice:example.com");
+        }
+
+        assertThat(logged.at(Level.WARN)).containsExactly("password_file 'passwords': keeping the 3 users loaded before; " + file
+                + " does not exist: create it, or correct the path");
+        assertThat(logged.at(Level.DEBUG)).hasSize(2).last().asString().contains("(3 failed checks)");
+        assertThat(meters.get("policy.module.credentials.reloads").tags("outcome", "rejected").counter().count()).isEqualTo(1);
+        assertThat(module.listSources()).singleElement().satisfies(source ->
+                assertThat(source.status().failures()).as("every failed check counts").isEqualTo(3));
+
+        write("alice:" + BUILDER_BCRYPT + "\n", 2);
+        passCheckInterval();
+        assertThat(login(module, "alice", "builder")).contains("@alice:example.com");
+        passCheckInterval();
+        login(module, "alice", "builder");
+
+        assertThat(logged.at(Level.INFO)).filteredOn(line -> line.contains("reads again")).containsExactly(
+                "password_file 'passwords': " + file + " reads again, after 3 failed attempt(s) since " + wallClock.instant());
+        assertThat(logged.at(Level.WARN)).hasSize(1);
     }
 
     @Test

@@ -17,6 +17,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -199,18 +200,21 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         if (media.hashesFile() != null) {
             try {
                 hashes = Optional.of(MediaHashes.file(context.instanceName(), field + ".hashes-file", media.hashesFile(), media.reloadInterval()));
+                resources.add(hashes.get());
             } catch (IOException unreadable) {
                 throw new ModuleConfigurationException(field + ".hashes-file", FileReadProblem.of(media.hashesFile(), unreadable));
             } catch (IllegalArgumentException invalid) {
                 throw new ModuleConfigurationException(field + ".hashes-file", media.hashesFile() + ": " + invalid.getMessage());
             }
         } else if (media.hashesUrl() != null) {
+            URI url = BackendUrls.parse(field + ".hashes-url", media.hashesUrl()); // refused before a client is built
             Backend backend = Backend.builder(context, media.timeout()).maxReplySize(Backend.MAX_MAX_REPLY_SIZE).build();
+            hashes = Optional.of(MediaHashes.url(context.instanceName(), field + ".hashes-url", url, media.timeout(),
+                    media.reloadInterval(), backend));
+            // closed after the list: its fetch in flight is stopped first, and not left to fail on a closed client
+            resources.add(hashes.get());
             resources.add(backend);
-            hashes = Optional.of(MediaHashes.url(context.instanceName(), field + ".hashes-url", BackendUrls.parse(field + ".hashes-url", media.hashesUrl()),
-                    media.timeout(), media.reloadInterval(), backend));
         }
-        hashes.ifPresent(resources::add);
         if (hashes.isEmpty() && media.allowedTypes().isEmpty()) {
             throw new ModuleConfigurationException(field, "give hashes-file, hashes-url or allowed-types");
         }

@@ -45,8 +45,9 @@ import org.slf4j.event.Level;
  * force (a file truncated, or caught as it is rewritten; a server's mistake) keeps the hashes in
  * force and is reported by {@link #status()} until the content changes. As every reader does, through
  * {@link Outage}: one WARN line when reading starts to fail or fails differently, DEBUG while it fails
- * alike, and one INFO line when the list reads again. At startup, a file that cannot be used stops
- * startup, while a URL that cannot be read yet leaves the list empty until it can.
+ * alike, and one INFO line when the list reads again. A read cut short by {@link #close()} is neither
+ * a failure nor a line. At startup, a file that cannot be used stops startup, while a URL that cannot
+ * be read yet leaves the list empty until it can.
  *
  * <p>A file is read again when its {@link FileVersion} changed: its modification time, size or
  * identity. As {@code module.UserListFile} does, changed content is applied only once it has
@@ -91,6 +92,8 @@ final class MediaHashes implements ListSource, AutoCloseable {
     private final ListSource.Health health = new ListSource.Health();
     /** The failed reads in a row, and the lines that say so. */
     private final Outage outage;
+    /** Set before the read in progress is interrupted: what that read throws then is the closing, not the list. */
+    private volatile boolean closed;
     private volatile Set<String> hashes = Set.of();
     /** The SHA-256 of the content in force; empty before the first. */
     private byte[] lastGoodDigest = new byte[0];
@@ -169,6 +172,9 @@ final class MediaHashes implements ListSource, AutoCloseable {
                 outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, description);
             }
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure | EmptiedException failed) {
+            if (closed) { // cut short by close(): a fetch ends "interrupted", a file's read with ClosedByInterruptException
+                return;
+            }
             String problem = switch (failed) {
                 case EmptiedException emptied -> kind.equals("file") ? FileReadProblem.emptied(Path.of(location), "hash")
                         : description + " replied with an empty list; to remove every hash, serve a comment line";
@@ -261,9 +267,16 @@ final class MediaHashes implements ListSource, AutoCloseable {
         return health.status(field, kind, location, Map.of("hashes", (long) hashes.size()));
     }
 
+    /** Stops reading; a read in progress is interrupted, and waited for so that nothing is logged after. */
     @Override
     public void close() {
+        closed = true;
         poller.shutdownNow();
+        try {
+            poller.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Content with nothing in it where hashes are in force. */

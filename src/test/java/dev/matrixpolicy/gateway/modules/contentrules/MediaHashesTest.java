@@ -1,13 +1,21 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.module.Backend;
+import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.MovableClock;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,6 +39,9 @@ class MediaHashesTest {
     /** The list's lines, DEBUG up, kept off the console. */
     @RegisterExtension
     final LoggedLines logged = LoggedLines.of(MediaHashes.class, Level.DEBUG);
+
+    @RegisterExtension
+    static final WireMockExtension hashServer = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
 
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("media: keeping the 2 media hashes loaded before");
@@ -216,6 +227,38 @@ class MediaHashesTest {
         try (MediaHashes hashes = MediaHashes.file("kept", "media.hashes-file", good, Duration.ofMinutes(1))) {
             assertThat(hashes.contains("a".repeat(64))).isTrue();
             assertThat(Thread.getAllStackTraces().keySet()).anyMatch(thread -> thread.getName().equals("content-rules-media-kept"));
+        }
+    }
+
+    /**
+     * Closing the list (the module's, at the context's shutdown) interrupts a fetch in flight: that is
+     * the closing, not a failure of the URL, so it is no WARN and no failure in the list's status.
+     */
+    @Test
+    void aHashesUrlFetchInterruptedByClosingIsNeitherAFailureNorAWarning() throws InterruptedException {
+        hashServer.stubFor(get("/slow-hashes.txt").willReturn(ok(FIRST + "\n").withFixedDelay(10_000)));
+        Backend backend = Backend.builder(new ModuleContext("media", "example.com", new SimpleMeterRegistry()), Duration.ofSeconds(1)).build();
+        try {
+            MediaHashes list = MediaHashes.url("slow", "media.hashes-url", URI.create(hashServer.baseUrl() + "/slow-hashes.txt"),
+                    Duration.ofSeconds(30), NEVER, backend);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (hashServer.getAllServeEvents().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10); // until the fetch is in flight: the server holds its reply for 10 s
+            }
+            assertThat(hashServer.getAllServeEvents()).as("the fetch in flight").isNotEmpty();
+
+            list.close();
+            for (Thread thread : Thread.getAllStackTraces().keySet()) {
+                if (thread.getName().equals("content-rules-media-slow")) {
+                    thread.join(Duration.ofSeconds(5)); // what the list's thread logs on its way out
+                }
+            }
+
+            assertThat(logged.at(Level.WARN)).isEmpty();
+            assertThat(list.status().failures()).isZero();
+            assertThat(list.status().lastError()).isEmpty();
+        } finally {
+            backend.shutdownNow();
         }
     }
 }

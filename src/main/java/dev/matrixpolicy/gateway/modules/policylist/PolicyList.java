@@ -22,6 +22,7 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.ServerNames;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import dev.matrixpolicy.gateway.modules.policylist.SlotState.Update;
 import dev.matrixpolicy.gateway.outage.Outage;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
@@ -38,13 +39,11 @@ import java.lang.ref.WeakReference;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -59,15 +58,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
 
 /**
  * A {@code policy_list} instance: answers the spam-checker callbacks from its sources' rules. Each
@@ -154,28 +149,12 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private final Instant started;
     private final PolicyListMetrics metrics;
     private final ExecutorService compiler;
-    /** The latest rules of each source, not compiled yet; the compiler takes them. */
-    private final AtomicReferenceArray<Update> pending;
-    /**
-     * Per source, whether the index holds the rules of its last update, so that the next one may add
-     * to them; read and written on the compiler's thread only.
-     */
-    private final boolean[] current;
-    /**
-     * Per source, its latest rules while some of them are compiled as an added layer, for the whole
-     * compile that folds the layer in; null otherwise. Compiler's thread only.
-     */
-    private final List<Collection<PolicyRule>> toFold;
-    /** Per source, how many updates were compiled: a fold that finds a later one compiled is dropped. Compiler's thread only. */
-    private final long[] compiled;
+    /** Each source's state, at its position. */
+    private final List<SlotState> states;
     /** How long after a source's last added rules their layer is folded in, when no update came since. */
     private volatile Duration foldAfter = FOLD_AFTER;
     private volatile PolicyIndex index;
 
-    /** Per source, when the instance this one replaced last read it: its rules serve here until this one's source reads. */
-    private final AtomicReferenceArray<Instant> inherited;
-    /** Per source, whether its own rules were ever compiled here; read and written on the compiler's thread only. */
-    private final boolean[] ownRulesCompiled;
     /** The instance a reload built to replace this one, which may still serve rules it took over from this one; null before. */
     private volatile Successor successor;
     /** Set first by {@link #close()}: a later instance's close no longer keeps series for this one. */
@@ -187,20 +166,6 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      */
     private record Successor(WeakReference<PolicyList> list, int[] positions) {
     }
-
-    /** Per source taken through another filter, the predecessor's index its rules were last compiled from. */
-    private final AtomicReferenceArray<PolicyIndex> filteredFrom;
-    /** Per source, 1 while a hand-on from the predecessor is queued on the compiler thread. */
-    private final AtomicIntegerArray inheriting;
-    /** Per source taken over, the predecessor's failures count at the take-over. */
-    private final AtomicLongArray failuresBefore;
-
-    /** Per source, why the rules it last handed over are not in force (their compile failed), and since when; no run when they are. */
-    private final List<Outage> notApplied;
-    /** Per source, what its rules that name every ID of a kind are, as last warned of; null when it has none. Compiler's thread only. */
-    private final String[] catchAll;
-    /** Each source's failed compiles, ever: part of its failures count, which stays when a later compile succeeds. */
-    private final AtomicLongArray compileFailures;
 
     /**
      * @param predecessor the instance a reload replaces with this one: each source configured alike in
@@ -216,18 +181,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.freshness = freshness;
         this.started = started;
         this.metrics = metrics;
-        this.pending = new AtomicReferenceArray<>(slots.size());
-        this.inherited = new AtomicReferenceArray<>(slots.size());
-        this.filteredFrom = new AtomicReferenceArray<>(slots.size());
-        this.failuresBefore = new AtomicLongArray(slots.size());
-        this.inheriting = new AtomicIntegerArray(slots.size());
-        this.ownRulesCompiled = new boolean[slots.size()];
-        this.current = new boolean[slots.size()];
-        this.toFold = new ArrayList<>(Collections.nCopies(slots.size(), null));
-        this.compiled = new long[slots.size()];
-        this.notApplied = slots.stream().map(slot -> new Outage(log, Level.ERROR, InstantSource.system())).toList();
-        this.catchAll = new String[slots.size()];
-        this.compileFailures = new AtomicLongArray(slots.size());
+        this.states = slots.stream().map(slot -> new SlotState(log)).toList();
         this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
                 .name("policy-list-" + answers.instanceName()).factory());
         List<PolicyIndex.Source> initial = new ArrayList<>();
@@ -257,8 +211,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 if (old.name().equals(slot.name()) && old.kind().equals(slot.kind()) && old.location().equals(slot.location())) {
                     index = takenFrom(position, predecessor, before);
                     PolicySource.Status theirs = predecessor.status(before);
-                    inherited.set(position, theirs.lastSuccess().orElse(null));
-                    failuresBefore.set(position, theirs.failures()); // the failures counter goes on from theirs
+                    states.get(position).inherited = theirs.lastSuccess().orElse(null);
+                    states.get(position).failuresBefore = theirs.failures(); // the failures counter goes on from theirs
                     positions[before] = position;
                 }
             }
@@ -285,15 +239,16 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      * instance's own source has read by then; and tells this instance's own successor in turn.
      */
     private void inherit(int position, PolicyList from, int fromPosition) {
-        if (!inheriting.compareAndSet(position, 0, 1)) {
+        SlotState state = states.get(position);
+        if (!state.queueInheriting()) {
             return; // one queued already, which will take the predecessor's rules as they are when it runs
         }
         try {
             compiler.execute(() -> {
-                inheriting.set(position, 0);
-                if (!ownRulesCompiled[position]) {
+                state.inheritingRuns();
+                if (!state.ownRulesCompiled) {
                     index = takenFrom(position, from, fromPosition);
-                    inherited.set(position, from.status(fromPosition).lastSuccess().orElse(null));
+                    state.inherited = from.status(fromPosition).lastSuccess().orElse(null);
                     handOn(position);
                 }
             });
@@ -313,13 +268,13 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         if (from.slots.get(fromPosition).kinds().equals(slot.kinds()) && from.answers.takedownBans() == answers.takedownBans()) {
             return index.adopt(position, theirs, fromPosition);
         }
-        PolicyIndex filtered = filteredFrom.get(position);
+        PolicyIndex filtered = states.get(position).filteredFrom;
         if (filtered != null && theirs.sameSource(fromPosition, filtered, fromPosition)) {
             return index; // compiled from these very rules already: the predecessor changed another source
         }
         PolicyIndex taken = index.replace(position, new PolicyIndex.Source(slot.name(),
                 new Kept(theirs.rules(fromPosition), slot.kinds(), answers.takedownBans())));
-        filteredFrom.set(position, theirs);
+        states.get(position).filteredFrom = theirs;
         return taken;
     }
 
@@ -328,14 +283,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
      * serve meanwhile.
      */
     PolicySource.Status status(int position) {
-        Slot slot = slots.get(position);
-        PolicySource.Status own = slot.source().map(PolicySource::status).orElse(PolicySource.Status.STARTING);
-        Optional<Instant> lastSuccess = own.lastSuccess().or(() -> Optional.ofNullable(inherited.get(position)));
-        Optional<Outage.Run> failed = notApplied.get(position).run();
-        // a counter: it never goes down, not even across a reload that keeps the source
-        long failures = failuresBefore.get(position) + own.failures() + compileFailures.get(position);
-        return new PolicySource.Status(lastSuccess, own.lastError().or(() -> failed.map(Outage.Run::condition)),
-                own.errorSince().or(() -> failed.map(Outage.Run::since)), failures);
+        return states.get(position).status(slots.get(position).source().map(PolicySource::status).orElse(PolicySource.Status.STARTING));
     }
 
     /** Starts every source reading. */
@@ -365,22 +313,6 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return slots;
     }
 
-    /**
-     * A source's update, not compiled yet.
-     *
-     * @param rules   all of its rules it applies here
-     * @param changes what it changes in its last update (and nothing else changed); null when not known
-     */
-    private record Update(Collection<PolicyRule> rules, RuleChanges changes) {
-        /** This update after an earlier one that was never compiled: what the two change together. */
-        Update after(Update earlier) {
-            if (earlier == null || changes == null) {
-                return this;
-            }
-            return new Update(rules, earlier.changes == null ? null : earlier.changes.then(changes));
-        }
-    }
-
     /** The most rules added to or taken out of a source's compiled rules before it is compiled whole again, folding them in. */
     static final int MAX_CHANGED = 10_000;
     /**
@@ -398,37 +330,38 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         Slot slot = slots.get(position);
         // Views, not copies: a million rules read from a list file are not held as objects at all.
         Collection<PolicyRule> kept = new Kept(rules, slot.kinds(), answers.takedownBans());
+        SlotState state = states.get(position);
         Update update = new Update(kept, changes == null ? null : changes.filter(rule -> Kept.keeps(rule, slot.kinds(), answers.takedownBans())));
         metrics.skipped(slot.name(), skipped);
-        if (pending.getAndUpdate(position, update::after) == null) {
+        if (state.offer(update)) {
             compiler.execute(() -> {
-                Update latest = pending.getAndSet(position, null);
+                Update latest = state.take();
                 if (latest == null) {
                     return;
                 }
                 boolean layered = false;
                 try {
                     // a burst past the bound is compiled whole at once, not first worked through change by change
-                    PolicyIndex changed = latest.changes == null || !current[position]
-                            || index.changedSince(position) + latest.changes.size() > MAX_CHANGED ? null
-                            : index.change(position, latest.changes).filter(next -> next.changedSince(position) <= MAX_CHANGED).orElse(null);
+                    PolicyIndex changed = latest.changes() == null || !state.current
+                            || index.changedSince(position) + latest.changes().size() > MAX_CHANGED ? null
+                            : index.change(position, latest.changes()).filter(next -> next.changedSince(position) <= MAX_CHANGED).orElse(null);
                     layered = changed != null;
-                    index = layered ? changed : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules));
+                    index = layered ? changed : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules()));
                 } catch (RuntimeException | Error failed) {
-                    current[position] = false;
-                    toFold.set(position, null);
+                    state.current = false;
+                    state.toFold = null;
                     notCompiled(position, failed);
                     return;
                 }
-                current[position] = true;
-                long generation = ++compiled[position];
-                toFold.set(position, layered && index.changedSince(position) > 0 ? latest.rules : null);
-                if (toFold.get(position) != null) {
+                state.current = true;
+                long generation = ++state.compiled;
+                state.toFold = layered && index.changedSince(position) > 0 ? latest.rules() : null;
+                if (state.toFold != null) {
                     foldLater(position, generation);
                 }
-                ownRulesCompiled[position] = true;
+                state.ownRulesCompiled = true;
                 handOn(position);
-                notApplied.get(position).worksAgain("{}: the rules of source '{}' are compiled and in force again",
+                state.notApplied.worksAgain("{}: the rules of source '{}' are compiled and in force again",
                         answers.instanceName(), slot.name());
                 metrics.updated(slot.name(), System.nanoTime() - received);
                 try {
@@ -438,7 +371,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                             slot.name(), failed.toString());
                 }
                 if (log.isDebugEnabled()) { // counting walks the rules: a list file's are read again to count them
-                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.rules.size());
+                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.rules().size());
                 }
             });
         }
@@ -480,8 +413,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                     + rule.origin().sender().map(sender -> " by " + LogText.quoted(sender)).orElse("") + ")"));
         }
         String now = found.isEmpty() ? null : String.join("; ", found);
-        String before = catchAll[position];
-        catchAll[position] = now;
+        SlotState state = states.get(position);
+        String before = state.catchAll;
+        state.catchAll = now;
         if (now != null && !now.equals(before)) {
             log.warn("{}: source '{}' has a rule that names every ID of its kind: {}. It applies: a ban refuses everyone"
                     + " an earlier source or the allow list does not allow, and the protected servers' own users and rooms"
@@ -504,8 +438,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             }
         });
         compilerLater.execute(() -> {
-            Collection<PolicyRule> rules = toFold.get(position);
-            if (compiled[position] != generation || rules == null || pending.get(position) != null) {
+            SlotState state = states.get(position);
+            Collection<PolicyRule> rules = state.toFold;
+            if (state.compiled != generation || rules == null || state.hasPending()) {
                 return;
             }
             try {
@@ -516,7 +451,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 log.warn("{}: the rules added to source '{}' could not be folded in: {}", answers.instanceName(),
                         slots.get(position).name(), PolicySource.Status.describe(failed));
             }
-            toFold.set(position, null);
+            state.toFold = null;
         });
     }
 
@@ -533,8 +468,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private void notCompiled(int position, Throwable failed) {
         Slot slot = slots.get(position);
         String error = "its latest rules could not be compiled: " + PolicySource.Status.describe(failed);
-        Outage.Failure failure = notApplied.get(position).failed(error);
-        compileFailures.incrementAndGet(position);
+        SlotState state = states.get(position);
+        Outage.Failure failure = state.notApplied.failed(error);
+        state.compileFailed();
         failure.loud("{}: the latest rules of source '{}' could not be compiled; its previous rules stay in force, "
                 + "and its next read tries again", answers.instanceName(), slot.name(), failed);
         slot.source().ifPresent(PolicySource::redeliver);
@@ -837,7 +773,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             Instant since = status.lastSuccess().orElse(started);
             Duration quiet = Duration.between(since, now);
             String error = status.lastError().map(e -> " (" + e + ")").orElse("");
-            Optional<Outage.Run> failed = notApplied.get(position).run(); // read once: the compiling thread may end it between two reads
+            Optional<Outage.Run> failed = states.get(position).notApplied.run(); // read once: the compiling thread may end it between two reads
             String name = slots.get(position).name();
             if (failed.isPresent()) {
                 problems.put(name, failed.get().condition());

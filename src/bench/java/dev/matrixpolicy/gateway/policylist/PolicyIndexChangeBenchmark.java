@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class PolicyIndexChangeBenchmark {
     /** The position of the list in {@link PolicyLists#index}, after its allow list. */
     private static final int LIST = 1;
-    /** As {@code PolicyList.MAX_CHANGED}, which the module package keeps. */
+    /** As {@code modules.policylist.Compiler.MAX_CHANGED}, which the module package keeps. */
     private static final int MOST_LAYERED = 10_000;
 
     @Param({"1000000"})

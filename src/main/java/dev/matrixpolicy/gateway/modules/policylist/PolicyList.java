@@ -22,7 +22,6 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.ServerNames;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
-import dev.matrixpolicy.gateway.modules.policylist.SlotState.Update;
 import dev.matrixpolicy.gateway.outage.Outage;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
@@ -40,24 +39,16 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -148,11 +139,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     private final Freshness freshness;
     private final Instant started;
     private final PolicyListMetrics metrics;
-    private final ExecutorService compiler;
     /** Each source's state, at its position. */
     private final List<SlotState> states;
-    /** How long after a source's last added rules their layer is folded in, when no update came since. */
-    private volatile Duration foldAfter = FOLD_AFTER;
+    private final Compiler compiler;
     private volatile PolicyIndex index;
 
     /** The instance a reload built to replace this one, which may still serve rules it took over from this one; null before. */
@@ -182,8 +171,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         this.started = started;
         this.metrics = metrics;
         this.states = slots.stream().map(slot -> new SlotState(log)).toList();
-        this.compiler = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
-                .name("policy-list-" + answers.instanceName()).factory());
+        this.compiler = new Compiler(this, this.slots, states, answers, metrics);
         List<PolicyIndex.Source> initial = new ArrayList<>();
         for (Slot slot : slots) {
             initial.add(new PolicyIndex.Source(slot.name(), slot.source().isEmpty() ? allow : List.of()));
@@ -225,7 +213,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     }
 
     /** Tells the successor that the rules of one source changed here, if it took that source over. */
-    private void handOn(int position) {
+    void handOn(int position) {
         Successor next = successor;
         PolicyList list = next == null ? null : next.list.get();
         if (list != null && next.positions[position] >= 0) {
@@ -243,18 +231,14 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         if (!state.queueInheriting()) {
             return; // one queued already, which will take the predecessor's rules as they are when it runs
         }
-        try {
-            compiler.execute(() -> {
-                state.inheritingRuns();
-                if (!state.ownRulesCompiled) {
-                    index = takenFrom(position, from, fromPosition);
-                    state.inherited = from.status(fromPosition).lastSuccess().orElse(null);
-                    handOn(position);
-                }
-            });
-        } catch (RejectedExecutionException closed) {
-            // this instance is closed, and serves nothing any more
-        }
+        compiler.queue(() -> {
+            state.inheritingRuns();
+            if (!state.ownRulesCompiled) {
+                index = takenFrom(position, from, fromPosition);
+                state.inherited = from.status(fromPosition).lastSuccess().orElse(null);
+                handOn(position);
+            }
+        });
     }
 
     /**
@@ -293,13 +277,13 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             slots.get(position).source().ifPresent(source -> source.start(new PolicySource.Listener() {
                 @Override
                 public void updated(PolicySource from, Collection<PolicyRule> rules, Map<PolicyEvents.Skipped, Integer> skipped) {
-                    PolicyList.this.updated(at, rules, null, skipped);
+                    compiler.updated(at, rules, null, skipped);
                 }
 
                 @Override
                 public void changed(PolicySource from, Collection<PolicyRule> rules, RuleChanges changes,
                                     Map<PolicyEvents.Skipped, Integer> skipped) {
-                    PolicyList.this.updated(at, rules, changes, skipped);
+                    compiler.updated(at, rules, changes, skipped);
                 }
             }));
         }
@@ -309,207 +293,18 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return index;
     }
 
+    /** Puts a new index in force: on the compiler thread only, once the instance is built. */
+    void serve(PolicyIndex next) {
+        index = next;
+    }
+
+    /** Sets how long after a source's last added rules their layer is folded in, for tests that cannot wait for {@link Compiler#FOLD_AFTER}. */
+    void foldAfter(Duration delay) {
+        compiler.foldAfter(delay);
+    }
+
     List<Slot> slots() {
         return slots;
-    }
-
-    /** The most rules added to or taken out of a source's compiled rules before it is compiled whole again, folding them in. */
-    static final int MAX_CHANGED = 10_000;
-    /**
-     * How long after a source's last changes their layer is folded in by a whole compile, when no
-     * update came since. A layer costs every lookup a probe of its tables (some 0.2 to 0.4 µs at the
-     * median for a miss, in a benchmark at a million rules); a whole compile costs about a second of
-     * the compiler thread, during which a new ban waits: so the layer stays through a burst of bans
-     * and withdrawals and goes once the room is quiet.
-     */
-    static final Duration FOLD_AFTER = Duration.ofSeconds(10);
-
-    private void updated(int position, Collection<PolicyRule> rules, RuleChanges changes,
-                         Map<PolicyEvents.Skipped, Integer> skipped) {
-        long received = System.nanoTime();
-        Slot slot = slots.get(position);
-        // Views, not copies: a million rules read from a list file are not held as objects at all.
-        Collection<PolicyRule> kept = new Kept(rules, slot.kinds(), answers.takedownBans());
-        SlotState state = states.get(position);
-        Update update = new Update(kept, changes == null ? null : changes.filter(rule -> Kept.keeps(rule, slot.kinds(), answers.takedownBans())));
-        metrics.skipped(slot.name(), skipped);
-        if (state.offer(update)) {
-            compiler.execute(() -> {
-                Update latest = state.take();
-                if (latest == null) {
-                    return;
-                }
-                boolean layered = false;
-                try {
-                    // a burst past the bound is compiled whole at once, not first worked through change by change
-                    PolicyIndex changed = latest.changes() == null || !state.current
-                            || index.changedSince(position) + latest.changes().size() > MAX_CHANGED ? null
-                            : index.change(position, latest.changes()).filter(next -> next.changedSince(position) <= MAX_CHANGED).orElse(null);
-                    layered = changed != null;
-                    index = layered ? changed : index.replace(position, new PolicyIndex.Source(slot.name(), latest.rules()));
-                } catch (RuntimeException | Error failed) {
-                    state.current = false;
-                    state.toFold = null;
-                    notCompiled(position, failed);
-                    return;
-                }
-                state.current = true;
-                long generation = ++state.compiled;
-                state.toFold = layered && index.changedSince(position) > 0 ? latest.rules() : null;
-                if (state.toFold != null) {
-                    foldLater(position, generation);
-                }
-                state.ownRulesCompiled = true;
-                handOn(position);
-                state.notApplied.worksAgain("{}: the rules of source '{}' are compiled and in force again",
-                        answers.instanceName(), slot.name());
-                metrics.updated(slot.name(), System.nanoTime() - received);
-                try {
-                    watchCatchAll(position, slot); // after everything the compile is for: a warning must not stand in its way
-                } catch (RuntimeException failed) {
-                    log.warn("{}: source '{}' could not be checked for rules that name everyone: {}", answers.instanceName(),
-                            slot.name(), failed.toString());
-                }
-                if (log.isDebugEnabled()) { // counting walks the rules: a list file's are read again to count them
-                    log.debug("{}: source '{}' now has {} rules", answers.instanceName(), slot.name(), latest.rules().size());
-                }
-            });
-        }
-    }
-
-    /**
-     * IDs that have nothing in common but their grammar, by what they are: a rule that names each of
-     * one set names every such ID ({@code *}, {@code @*:*}, {@code !*}, {@code ?*}).
-     */
-    private record UnlikeIds(EntityKind kind, String what, List<String> ids) {
-    }
-
-    private static final List<UnlikeIds> UNLIKE_IDS = List.of(
-            new UnlikeIds(EntityKind.USER, "user", MatrixIds.unlikeIds('@')),
-            new UnlikeIds(EntityKind.ROOM, "room ID", MatrixIds.unlikeIds('!')),
-            new UnlikeIds(EntityKind.ROOM, "room alias", MatrixIds.unlikeIds('#')),
-            new UnlikeIds(EntityKind.SERVER, "server", MatrixIds.unlikeServerNames()));
-
-    /**
-     * After a source's rules are compiled, warns once of a rule of it that names every ID of a kind
-     * (and says when none does any more): one {@code *} ban refuses everyone the protected servers do
-     * not cover, one {@code *} allow overrides every later source's bans, and either may be a
-     * moderator's mistake or a hijacked list. It is applied all the same: a list may mean it (an
-     * allow-only federation bans {@code *} and allows its servers). A handful of lookups: each ID's
-     * matching rules are gathered once.
-     */
-    private void watchCatchAll(int position, Slot slot) {
-        List<String> found = new ArrayList<>();
-        for (UnlikeIds unlike : UNLIKE_IDS) {
-            List<PolicyRule> namingAll = new ArrayList<>(index.matching(unlike.kind(), unlike.ids().getFirst()).stream()
-                    .filter(rule -> rule.origin().source().equals(slot.name())).toList()); // in priority order
-            for (String id : unlike.ids().subList(1, unlike.ids().size())) {
-                Set<PolicyRule> naming = new HashSet<>(index.matching(unlike.kind(), id)); // equal, not the same: rules are made on demand
-                namingAll.removeIf(rule -> !naming.contains(rule));
-            }
-            namingAll.stream().findFirst().ifPresent(rule -> found.add(rule.recommendation().wireName() + " of every "
-                    + unlike.what() + " (" + LogText.quoted(rule.entity().value())
-                    + rule.origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse("")
-                    + rule.origin().sender().map(sender -> " by " + LogText.quoted(sender)).orElse("") + ")"));
-        }
-        String now = found.isEmpty() ? null : String.join("; ", found);
-        SlotState state = states.get(position);
-        String before = state.catchAll;
-        state.catchAll = now;
-        if (now != null && !now.equals(before)) {
-            log.warn("{}: source '{}' has a rule that names every ID of its kind: {}. It applies: a ban refuses everyone"
-                    + " an earlier source or the allow list does not allow, and the protected servers' own users and rooms"
-                    + " aside; an allow overrides the bans of every later source", answers.instanceName(), slot.name(), now);
-        } else if (now == null && before != null) {
-            log.info("{}: source '{}' no longer has a rule that names every ID of its kind", answers.instanceName(), slot.name());
-        }
-    }
-
-    /**
-     * After {@link #foldAfter}, compiles a source whole, folding its added layer in, unless an update
-     * of it was compiled since (which schedules its own fold, or compiled it whole).
-     */
-    private void foldLater(int position, long generation) {
-        Executor compilerLater = CompletableFuture.delayedExecutor(foldAfter.toMillis(), TimeUnit.MILLISECONDS, task -> {
-            try {
-                compiler.execute(task);
-            } catch (RejectedExecutionException closed) {
-                // this instance is closed, and serves nothing any more
-            }
-        });
-        compilerLater.execute(() -> {
-            SlotState state = states.get(position);
-            Collection<PolicyRule> rules = state.toFold;
-            if (state.compiled != generation || rules == null || state.hasPending()) {
-                return;
-            }
-            try {
-                index = index.replace(position, new PolicyIndex.Source(slots.get(position).name(), rules));
-                handOn(position);
-            } catch (RuntimeException | Error failed) {
-                // the layered rules in force are complete: the fold is tried again after the next addition
-                log.warn("{}: the rules added to source '{}' could not be folded in: {}", answers.instanceName(),
-                        slots.get(position).name(), PolicySource.Status.describe(failed));
-            }
-            state.toFold = null;
-        });
-    }
-
-    /** Sets {@link #foldAfter}, for tests that cannot wait for {@link #FOLD_AFTER}. */
-    void foldAfter(Duration delay) {
-        this.foldAfter = delay;
-    }
-
-    /**
-     * A compile that failed (the heap ran out, say): the rules in force stay, the failure shows in the
-     * source's status and health, the log says so once a run, and the source hands its rules over again
-     * at its next read, which tries again.
-     */
-    private void notCompiled(int position, Throwable failed) {
-        Slot slot = slots.get(position);
-        String error = "its latest rules could not be compiled: " + PolicySource.Status.describe(failed);
-        SlotState state = states.get(position);
-        Outage.Failure failure = state.notApplied.failed(error);
-        state.compileFailed();
-        failure.loud("{}: the latest rules of source '{}' could not be compiled; its previous rules stay in force, "
-                + "and its next read tries again", answers.instanceName(), slot.name(), failed);
-        slot.source().ifPresent(PolicySource::redeliver);
-    }
-
-    /** A source's rules of the kinds it is read for, takedowns left out unless they ban: a view, walked as needed. */
-    private static final class Kept extends AbstractCollection<PolicyRule> {
-        private final Collection<PolicyRule> rules;
-        private final Set<EntityKind> kinds;
-        private final boolean takedownBans;
-        private int size = -1;
-
-        Kept(Collection<PolicyRule> rules, Set<EntityKind> kinds, boolean takedownBans) {
-            this.rules = rules;
-            this.kinds = kinds;
-            this.takedownBans = takedownBans;
-        }
-
-        private boolean keeps(PolicyRule rule) {
-            return keeps(rule, kinds, takedownBans);
-        }
-
-        static boolean keeps(PolicyRule rule, Set<EntityKind> kinds, boolean takedownBans) {
-            return kinds.contains(rule.kind()) && (takedownBans || rule.recommendation() != Recommendation.TAKEDOWN);
-        }
-
-        @Override
-        public Iterator<PolicyRule> iterator() {
-            return rules.stream().filter(this::keeps).iterator(); // lazy: one rule read at a time
-        }
-
-        /** Counted on first use, by walking the rules: for log lines, not for compiling. */
-        @Override
-        public int size() {
-            if (size < 0) {
-                size = (int) rules.stream().filter(this::keeps).count();
-            }
-            return size;
-        }
     }
 
     @Override
@@ -820,12 +615,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     public void close() {
         closed = true;
         slots.forEach(slot -> slot.source().ifPresent(PolicySource::close));
-        compiler.shutdownNow();
-        try {
-            compiler.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        compiler.close();
         if (successor != null) {
             sourcesStillServed().ifPresent(metrics::retire);
         }

@@ -270,13 +270,13 @@ class ChangedRulesTest {
         source.listener.updated(source, List.copyOf(rules), Map.of());
         await().atMost(SOON).until(() -> banned("@first:evil.example"));
         List<PolicyRule> many = new ArrayList<>();
-        for (int i = 0; i < PolicyList.MAX_CHANGED; i++) {
+        for (int i = 0; i < Compiler.MAX_CHANGED; i++) {
             many.add(ban("@spammer" + i + ":evil.example"));
         }
         rules.addAll(many);
         added(List.copyOf(rules), many);
-        await().atMost(SOON).until(() -> banned("@spammer" + (PolicyList.MAX_CHANGED - 1) + ":evil.example"));
-        assertThat(list.index().changedSince(1)).isEqualTo(PolicyList.MAX_CHANGED);
+        await().atMost(SOON).until(() -> banned("@spammer" + (Compiler.MAX_CHANGED - 1) + ":evil.example"));
+        assertThat(list.index().changedSince(1)).isEqualTo(Compiler.MAX_CHANGED);
 
         PolicyRule last = ban("@last:evil.example");
         rules.add(last);

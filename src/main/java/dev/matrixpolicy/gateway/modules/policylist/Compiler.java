@@ -100,7 +100,7 @@ final class Compiler {
         Update update = new Update(kept, changes == null ? null : changes.filter(rule -> Kept.keeps(rule, slot.kinds(), answers.takedownBans())));
         metrics.skipped(slot.name(), skipped);
         if (state.offer(update)) {
-            thread.execute(() -> {
+            queue(() -> {
                 Update latest = state.take();
                 if (latest == null) {
                     return;

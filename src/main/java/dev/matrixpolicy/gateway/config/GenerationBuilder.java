@@ -30,15 +30,16 @@ public final class GenerationBuilder {
     /** The generation the gateway starts with; says what it serves, with a warning when that is no module. */
     Generation first(PolicyGatewayProperties properties, Environment environment) {
         Generation first = build(1, properties, environment, Optional.empty());
-        logServing("Generation 1", first, "");
+        logServing(log, "Generation 1", first, "");
         return first;
     }
 
     /**
-     * Says what {@code generation} serves, as "{@code before} serves … {@code after}": at INFO, or at WARN when it
-     * serves no module, which is what a {@code modules:} key left empty, or indented one level too far, gives.
+     * Says through {@code log} what {@code generation} serves, as "{@code before} serves … {@code after}": at INFO,
+     * or at WARN when it serves no module, which is what a {@code modules:} key left empty, or indented one level
+     * too far, gives.
      */
-    public static void logServing(String before, Generation generation, String after) {
+    public static void logServing(Logger log, String before, Generation generation, String after) {
         if (generation.modules().isEmpty()) {
             log.warn("{} serves {}{}", before, generation.serving(), after);
         } else {

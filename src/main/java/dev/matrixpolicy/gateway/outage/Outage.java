@@ -21,6 +21,7 @@ import org.slf4j.event.Level;
  * volatile read, so it may sit on a hot path.
  */
 public final class Outage {
+    private static final Object[] NO_ARGUMENTS = {};
     private final Logger log;
     private final Level loud;
     private final InstantSource clock;
@@ -115,6 +116,14 @@ public final class Outage {
                 return new Failure(after, before == null, before == null || !before.condition().equals(condition));
             }
         }
+    }
+
+    /**
+     * As {@link #worksAgain(String, Object...)} with no argument of the caller's: a call on a hot path while
+     * nothing fails allocates nothing (not even the empty arguments' array).
+     */
+    public boolean worksAgain(String words) {
+        return run.get() != null && worksAgain(words, NO_ARGUMENTS);
     }
 
     /**

@@ -157,7 +157,7 @@ final class Reloader {
                 generations.swap(next);
                 configurationFiles = List.copyOf(files);
                 result = new ReloadResult(Outcome.RELOADED, next.number(), trigger, clock.instant(), Optional.empty(), waiting);
-                GenerationBuilder.logServing("Configuration reloaded (" + trigger + "): generation " + next.number(), next,
+                GenerationBuilder.logServing(log, "Configuration reloaded (" + trigger + "): generation " + next.number(), next,
                         "; " + kept(serving, next) + " kept from generation " + serving.number());
             }
             if (!waiting.isEmpty()) {

@@ -235,7 +235,7 @@ class ReloadEndToEndTest {
     @Test
     void aReloadToNoModuleIsAppliedAndSaidInAWarningWhileAReloadWithModulesNamesThem(CapturedOutput output) throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));
-        start(config, "--policy-gateway.reload.watch=false", "--logging.level.dev.matrixpolicy.gateway.config.GenerationBuilder=info");
+        start(config, "--policy-gateway.reload.watch=false", "--logging.level.dev.matrixpolicy.gateway.reload.Reloader=info");
 
         write("gateway.yml", denylist("old refusal").substring(0, denylist("old refusal").indexOf("  modules:")) + "  modules: []\n");
         assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");

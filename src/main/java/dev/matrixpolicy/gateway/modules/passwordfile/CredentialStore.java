@@ -42,8 +42,9 @@ import org.slf4j.event.Level;
  * <p>As {@code module.UserListFile} does: a file rewritten within the modification-time tick of its
  * last read (a bcrypt hash changed for another keeps the size) is caught by reading it at every check
  * until a read starts {@link FileVersion#AMBIGUOUS} after its modification time; a read that fails is
- * tried again at every check (permissions fixed with {@code chmod} change neither time nor size); a
- * version that does not parse, or that is emptied, is not read again until it changes. Each keeps the
+ * tried again at every check (permissions fixed with {@code chmod} change neither time nor size); content
+ * that does not parse, is not UTF-8 or is emptied is refused, and judged again only once the content
+ * changes (or after a failed read, so that what the status shows is always the last problem). Each keeps the
  * previous credentials. As every reader does, through {@link Outage}: one WARN line (and one count of
  * the {@code rejected} reloads) per broken version and problem, DEBUG while a check fails alike, and
  * one INFO line when the file reads again.
@@ -65,8 +66,11 @@ final class CredentialStore implements ListSource {
 
     private volatile Loaded current;
     private volatile long nextCheck;
-    /** The version whose content was refused, as its read may remember it: not read again while it stays; guarded by {@link #checking}. */
-    private FileVersion refusedVersion = FileVersion.NONE;
+    /**
+     * The SHA-256 of the content refused, else empty: read again, it is not settled, parsed or warned about again
+     * while it stays; guarded by {@link #checking}.
+     */
+    private byte[] refusedDigest = new byte[0];
     /** The failed checks in a row, and the lines that say so. */
     private final Outage outage;
 
@@ -157,6 +161,7 @@ final class CredentialStore implements ListSource {
         try {
             version = FileVersion.of(path);
         } catch (IOException unreadable) {
+            refusedDigest = new byte[0];
             reject(FileVersion.NONE, FileReadProblem.of(path, unreadable)); // warned about once until it is back
             return;
         }
@@ -164,17 +169,18 @@ final class CredentialStore implements ListSource {
             succeeded(path);
             return;
         }
-        if (version.equals(refusedVersion)) {
-            return; // warned about when it was read; it fails still
-        }
         FileVersion seen = version.asReadAt(clock.instant());
+        byte[] digest = new byte[0];
         try {
             byte[] content = Files.readAllBytes(path);
-            byte[] digest = Sha256.of(content);
+            digest = Sha256.of(content);
             if (Arrays.equals(digest, current.digest())) {
                 current = new Loaded(current.credentials(), seen, digest); // the credentials loaded: only the attributes moved
                 succeeded(path);
                 return;
+            }
+            if (Arrays.equals(digest, refusedDigest)) {
+                return; // warned about when it was read; it fails still
             }
             if (!Settling.settled(path, content)) {
                 return; // still being written: the next check reads it again
@@ -182,7 +188,7 @@ final class CredentialStore implements ListSource {
             List<String> lines = lines(content);
             if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
                 // truncated, or caught before its writer wrote a byte: a file meant to hold no users says so in a comment
-                refusedVersion = seen;
+                refusedDigest = digest;
                 reject(version, FileReadProblem.emptied(path, "user"));
                 return;
             }
@@ -191,17 +197,21 @@ final class CredentialStore implements ListSource {
             loaded.increment();
             log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
             succeeded(path);
+        } catch (CharacterCodingException notUtf8) {
+            refusedDigest = digest;
+            reject(version, FileReadProblem.of(path, notUtf8));
         } catch (IOException unreadable) {
-            reject(version, FileReadProblem.of(path, unreadable)); // not remembered: read again at the next check
+            refusedDigest = new byte[0]; // what was refused before is judged again once the file reads
+            reject(version, FileReadProblem.of(path, unreadable));
         } catch (InvalidCredentialsException refused) {
-            refusedVersion = seen;
+            refusedDigest = digest;
             reject(version, path + " " + refused.getMessage());
         }
     }
 
     /** The file holds the credentials loaded: warn again if it breaks again. */
     private void succeeded(Path path) {
-        refusedVersion = FileVersion.NONE;
+        refusedDigest = new byte[0];
         health.succeeded(clock.instant());
         outage.worksAgain("{} '{}': {} reads again, after {} failed attempt(s) since {}", PasswordFileModuleType.NAME, instance, path);
     }

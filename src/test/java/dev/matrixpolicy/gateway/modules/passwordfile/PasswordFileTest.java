@@ -385,14 +385,14 @@ class PasswordFileTest {
     }
 
     @Test
-    void aPasswordFileThatCouldNotBeReadIsReadAgainOnceReadable() throws IOException {
+    void aPasswordFileNotInUtf8IsReadAgainOnceCorrectedInPlace() throws IOException {
         PasswordFile module = module();
         // not UTF-8 at first, then corrected in place: the same size, time and file
         byte[] latin1 = ("# caf\u00e9\nalice:" + BUILDER_BCRYPT + "\n").getBytes(StandardCharsets.ISO_8859_1);
         Files.write(file, latin1);
         Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2024-01-01T00:00:02Z")));
         passCheckInterval();
-        assertThat(login(module, "alice", "builder")).as("unreadable").isEmpty();
+        assertThat(login(module, "alice", "builder")).as("refused").isEmpty();
 
         Files.writeString(file, "# cafe\nalice:" + BUILDER_BCRYPT + "\n");
         Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2024-01-01T00:00:02Z")));
@@ -439,6 +439,26 @@ class PasswordFileTest {
         login(module, "alice", "builder");
 
         assertThat(module.listSources()).singleElement().satisfies(source -> assertThat(source.status().lastError()).isEmpty());
+    }
+
+    @Test
+    void refusedContentBackAfterAFailedReadIsReportedAgainNotTheFailedRead() throws IOException {
+        PasswordFile module = module();
+        write("alice:hunter2\n", 2);
+        passCheckInterval();
+        login(module, "alice", "wonderland");
+        Files.delete(file);
+        passCheckInterval();
+        login(module, "alice", "wonderland");
+        assertThat(module.listSources()).singleElement().satisfies(source ->
+                assertThat(source.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains("does not exist")));
+
+        write("alice:hunter2\n", 2);
+        passCheckInterval();
+        login(module, "alice", "wonderland");
+
+        assertThat(module.listSources()).singleElement().satisfies(source ->
+                assertThat(source.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains("line 1 (user 'alice')")));
     }
 
     @Test

@@ -6,6 +6,10 @@
  * without reading it, and says when a read may have missed a rewrite within the modification time's
  * tick; {@link dev.matrixpolicy.gateway.files.Settling} is the wait between two reads of changed
  * content, so a file caught half written is not applied.
+ * {@link dev.matrixpolicy.gateway.files.PeriodicCheck} is the thread that looks again every
+ * interval, and its orderly stop, for every watcher that polls a file or a URL: the policy list
+ * sources of files and URLs, {@code module.UserListFile}, the media hashes of {@code content_rules}
+ * and the reloader's file watcher.
  *
  * <p>Pure Java, at the bottom of the layering beside {@code replies} and {@code hashing}: it uses no
  * other package of the gateway and no Spring, so the extension point, the modules, the pure cores

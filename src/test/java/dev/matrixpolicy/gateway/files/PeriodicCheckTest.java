@@ -1,0 +1,90 @@
+package dev.matrixpolicy.gateway.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** The thread a check runs on, when it runs, and how closing stops it. */
+class PeriodicCheckTest {
+    @Test
+    void checksRunOnTheirNamedDaemonThreadAgainAndAgain() throws InterruptedException {
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        CountDownLatch thrice = new CountDownLatch(3);
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test", Duration.ZERO, Duration.ofMillis(1))) {
+            checks.start(() -> {
+                ranOn.add(Thread.currentThread());
+                thrice.countDown();
+            });
+
+            assertThat(thrice.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(ranOn).allSatisfy(thread -> {
+            assertThat(thread.getName()).isEqualTo("periodic-test");
+            assertThat(thread.isDaemon()).isTrue();
+        });
+    }
+
+    @Test
+    void theFirstCheckWaitsTheFirstDelay() throws InterruptedException {
+        CountDownLatch ran = new CountDownLatch(1);
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-later", Duration.ofHours(1), Duration.ofMillis(1))) {
+            checks.start(ran::countDown);
+
+            assertThat(ran.await(200, TimeUnit.MILLISECONDS)).isFalse();
+        }
+    }
+
+    /** What the interrupted check throws is the closing: it sees so, and close() returns once it has finished. */
+    @Test
+    void closingInterruptsTheCheckUnderWayWhichSeesItIsClosingAndWaitsForIt() throws Exception {
+        CountDownLatch underWay = new CountDownLatch(1);
+        CompletableFuture<Boolean> sawClosing = new CompletableFuture<>();
+        AtomicBoolean finished = new AtomicBoolean();
+        PeriodicCheck checks = new PeriodicCheck("periodic-test-closing", Duration.ZERO, Duration.ofHours(1));
+        checks.start(() -> {
+            underWay.countDown();
+            try {
+                Thread.sleep(Duration.ofMinutes(1));
+            } catch (InterruptedException cutShort) {
+                sawClosing.complete(checks.closing());
+                finished.set(true);
+            }
+        });
+        assertThat(underWay.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(checks.closing()).isFalse();
+
+        checks.close();
+
+        assertThat(finished).as("waited for").isTrue();
+        assertThat(sawClosing.getNow(false)).isTrue();
+    }
+
+    @Test
+    void aCheckClosedBeforeItStartsNeverRuns() throws InterruptedException {
+        CountDownLatch ran = new CountDownLatch(1);
+        PeriodicCheck checks = new PeriodicCheck("periodic-test-never", Duration.ZERO, Duration.ofMillis(1));
+        checks.close();
+
+        checks.start(ran::countDown);
+
+        assertThat(ran.await(100, TimeUnit.MILLISECONDS)).isFalse();
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(thread -> thread.getName().equals("periodic-test-never"));
+    }
+
+    @Test
+    void aCheckStartsOnce() {
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-once", Duration.ofHours(1), Duration.ofHours(1))) {
+            checks.start(() -> { });
+
+            assertThatThrownBy(() -> checks.start(() -> { })).isInstanceOf(IllegalStateException.class);
+        }
+    }
+}

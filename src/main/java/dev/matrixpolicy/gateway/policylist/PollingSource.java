@@ -1,14 +1,12 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.outage.Outage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -24,25 +22,20 @@ abstract class PollingSource implements PolicySource {
     private static final Logger log = LoggerFactory.getLogger(PollingSource.class);
 
     private final String name;
-    private final Duration interval;
     private final Clock clock;
-    private final ScheduledExecutorService thread;
+    private final PeriodicCheck checks;
     private volatile Status status = Status.STARTING;
     /** The failed reads in a row, and the lines that say so. */
     private final Outage outage;
     private volatile boolean redeliver;
-    /** Set before the read in progress is interrupted: what that read throws then is the closing, not the source. */
-    private volatile boolean closed;
     /** The SHA-256 of the content whose rules were last handed over; empty before the first. */
     private byte[] lastGoodDigest = new byte[0];
 
     PollingSource(String name, Duration interval, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
-        this.interval = Objects.requireNonNull(interval, "interval");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.outage = new Outage(log, Level.WARN, clock);
-        this.thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
-                .name("policy-source-" + name).factory());
+        this.checks = new PeriodicCheck("policy-source-" + name, Duration.ZERO, interval);
     }
 
     /** What one check of the source found. */
@@ -90,7 +83,7 @@ abstract class PollingSource implements PolicySource {
 
     @Override
     public final void start(Listener listener) {
-        thread.scheduleWithFixedDelay(() -> poll(listener), 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        checks.start(() -> poll(listener));
     }
 
     @Override
@@ -123,7 +116,7 @@ abstract class PollingSource implements PolicySource {
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
         } catch (Exception | Error failed) {
-            if (closed) { // cut short by close(): an HTTP body's read ends "closed" or with the interruption as its cause
+            if (checks.closing()) { // cut short by close(): an HTTP body's read ends "closed" or with the interruption as its cause
                 return;
             }
             // An Error too: one that escaped would end this source's schedule for good, silently, while its
@@ -159,12 +152,6 @@ abstract class PollingSource implements PolicySource {
 
     @Override
     public void close() {
-        closed = true;
-        thread.shutdownNow();
-        try {
-            thread.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        checks.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.reload;
 
+import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.module.WorstCase;
@@ -12,9 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -32,7 +30,8 @@ final class FileWatcher implements SmartLifecycle {
 
     private final Reloader reloader;
     private final Duration interval;
-    private ScheduledExecutorService thread;
+    /** The checks since the last {@link #start()}; null while stopped. */
+    private volatile PeriodicCheck checks;
     private Map<Path, String> seen = Map.of();
 
     FileWatcher(Reloader reloader, Duration interval) {
@@ -49,8 +48,8 @@ final class FileWatcher implements SmartLifecycle {
         } else {
             log.info("Watching {} for configuration changes every {}", seen.keySet(), WorstCase.format(interval));
         }
-        thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("config-watcher").factory());
-        thread.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        checks = new PeriodicCheck("config-watcher", interval, interval);
+        checks.start(this::check);
     }
 
     /** One check: a reload when any watched file's content differs from the last check's. */
@@ -65,6 +64,10 @@ final class FileWatcher implements SmartLifecycle {
                 seen = applied;
             }
         } catch (RuntimeException | Error unexpected) {
+            PeriodicCheck running = checks;
+            if (running == null || running.closing()) {
+                return; // cut short by stop(): the interruption, not the files
+            }
             // Whatever it was, the next check must come: a task that throws is never run again by its executor.
             log.warn("Checking the configuration files failed: {}", unexpected.toString());
         }
@@ -99,14 +102,14 @@ final class FileWatcher implements SmartLifecycle {
 
     @Override
     public synchronized void stop() {
-        if (thread != null) {
-            thread.shutdownNow();
-            thread = null;
+        if (checks != null) {
+            checks.close();
+            checks = null;
         }
     }
 
     @Override
     public synchronized boolean isRunning() {
-        return thread != null;
+        return checks != null;
     }
 }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.files.FileVersion;
+import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
@@ -27,9 +28,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -88,12 +86,10 @@ final class MediaHashes implements ListSource, AutoCloseable {
     private final String description;
     private final Reader reader;
     private final Clock clock;
-    private final ScheduledExecutorService poller;
+    private final PeriodicCheck checks;
     private final ListSource.Health health = new ListSource.Health();
     /** The failed reads in a row, and the lines that say so. */
     private final Outage outage;
-    /** Set before the read in progress is interrupted: what that read throws then is the closing, not the list. */
-    private volatile boolean closed;
     private volatile Set<String> hashes = Set.of();
     /** The SHA-256 of the content in force; empty before the first. */
     private byte[] lastGoodDigest = new byte[0];
@@ -101,7 +97,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
     private byte[] lastBadDigest = new byte[0];
 
     private MediaHashes(String instance, String field, String kind, String location, String description, Reader reader,
-                        Duration interval, Clock clock) {
+                        Duration firstDelay, Duration interval, Clock clock) {
         this.instance = instance;
         this.field = field;
         this.kind = kind;
@@ -110,8 +106,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
         this.reader = reader;
         this.clock = clock;
         this.outage = new Outage(log, Level.WARN, clock);
-        this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("content-rules-media-" + instance).factory());
-        poller.scheduleWithFixedDelay(this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        this.checks = new PeriodicCheck("content-rules-media-" + instance, firstDelay, interval);
     }
 
     /**
@@ -129,11 +124,12 @@ final class MediaHashes implements ListSource, AutoCloseable {
         byte[] content = reader.read().orElseThrow();
         // parsed before the list's thread starts: a file refused leaves none behind; at startup nothing is in force to keep
         Set<String> read = parse(fileText(content)).hashes();
-        MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval, clock);
+        MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval, interval, clock);
         list.hashes = read;
         list.lastGoodDigest = Sha256.of(content);
         reader.took();
         list.health.succeeded(clock.instant());
+        list.checks.start(list::reload);
         return list;
     }
 
@@ -145,8 +141,9 @@ final class MediaHashes implements ListSource, AutoCloseable {
             }
             return reply.body();
         }));
-        MediaHashes list = new MediaHashes(instance, field, "url", url.toString(), "the hashes URL", reader, interval, Clock.systemUTC());
-        list.poller.execute(list::reload);
+        MediaHashes list = new MediaHashes(instance, field, "url", url.toString(), "the hashes URL", reader, Duration.ZERO, interval,
+                Clock.systemUTC());
+        list.checks.start(list::reload);
         return list;
     }
 
@@ -172,7 +169,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
                 outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, description);
             }
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure | EmptiedException failed) {
-            if (closed) { // cut short by close(): a fetch ends "interrupted", a file's read with ClosedByInterruptException
+            if (checks.closing()) { // cut short by close(): a fetch ends "interrupted", a file's read with ClosedByInterruptException
                 return;
             }
             String problem = switch (failed) {
@@ -270,13 +267,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
     /** Stops reading; a read in progress is interrupted, and waited for so that nothing is logged after. */
     @Override
     public void close() {
-        closed = true;
-        poller.shutdownNow();
-        try {
-            poller.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        checks.close();
     }
 
     /** Content with nothing in it where hashes are in force. */

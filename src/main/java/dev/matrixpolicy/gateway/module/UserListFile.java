@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.files.FileVersion;
+import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
@@ -23,9 +24,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -48,7 +46,8 @@ import org.slf4j.event.Level;
  * be read or has a bad line keeps the list in force; a version with a bad line is not parsed again
  * until its content changes. As every reader does, through {@link Outage}: one WARN line naming the
  * file (and the line) when reading starts to fail or fails differently, DEBUG while it fails alike,
- * and one INFO line when the file reads again.
+ * and one INFO line when the file reads again. A check cut short by {@link #close()} reports nothing:
+ * neither a failure, nor a good read, nor a line.
  */
 public final class UserListFile implements ListSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UserListFile.class);
@@ -58,7 +57,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private final Path file;
     private final List<String> alsoListed;
     private final Clock clock;
-    private final ScheduledExecutorService poller;
+    private final PeriodicCheck checks;
     private volatile UserIdMatcher current;
     /** The version of the file last found to hold the content in force; {@link FileVersion#NONE} to read it at the next check. */
     private FileVersion lastSeen = FileVersion.NONE;
@@ -72,15 +71,14 @@ public final class UserListFile implements ListSource, AutoCloseable {
     /** The failed checks in a row, and the lines that say so. */
     private final Outage outage;
 
-    private UserListFile(String instance, String field, Path file, List<String> alsoListed, Clock clock) {
+    private UserListFile(String instance, String field, Path file, List<String> alsoListed, Duration interval, Clock clock) {
         this.instance = instance;
         this.field = field;
         this.file = file;
         this.alsoListed = List.copyOf(alsoListed);
         this.clock = clock;
         this.outage = new Outage(log, Level.WARN, clock);
-        this.poller = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("user-list-file-" + instance).factory());
+        this.checks = new PeriodicCheck("user-list-file-" + instance, interval, interval);
     }
 
     /**
@@ -96,14 +94,14 @@ public final class UserListFile implements ListSource, AutoCloseable {
     }
 
     static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval, Clock clock) {
-        UserListFile list = new UserListFile(instance, field, file, alsoListed, clock);
+        UserListFile list = new UserListFile(instance, field, file, alsoListed, interval, clock);
         try {
             list.readFirst();
         } catch (IOException | BadEntryException failed) {
             list.close();
             throw new ModuleConfigurationException(field, message(file, failed), failed);
         }
-        list.poller.scheduleWithFixedDelay(list::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        list.checks.start(list::reload);
         return list;
     }
 
@@ -115,7 +113,11 @@ public final class UserListFile implements ListSource, AutoCloseable {
     /** Looks at the file again and applies a changed, good version; synchronized, as a test may call it while the list's thread does. */
     public synchronized void reload() {
         try {
-            readIfChanged().ifPresent(read -> {
+            Optional<UserIdMatcher> changed = readIfChanged();
+            if (checks.closing()) {
+                return; // cut short by close(): the settle wait was interrupted, and what was read is served no more
+            }
+            changed.ifPresent(read -> {
                 current = read;
                 log.info("{}: {} exact user IDs and {} globs loaded from {}", instance, read.exactCount(), read.globCount(), file);
             });
@@ -124,6 +126,9 @@ public final class UserListFile implements ListSource, AutoCloseable {
                 outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, file);
             }
         } catch (IOException | UncheckedIOException | BadEntryException | EmptiedFileException failed) {
+            if (checks.closing()) {
+                return; // cut short by close(): the interruption, not the file
+            }
             String problem = message(file, failed);
             health.failed(problem);
             Outage.Failure failure = outage.failed(problem);
@@ -146,9 +151,10 @@ public final class UserListFile implements ListSource, AutoCloseable {
         return parses;
     }
 
+    /** Stops looking at the file; a read in progress is interrupted, and waited for so that nothing is logged after. */
     @Override
     public void close() {
-        poller.shutdownNow();
+        checks.close();
     }
 
     /** At startup: the file as it is now, parsed at once (nothing is in force to keep). */

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
@@ -12,7 +13,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -279,5 +285,61 @@ class UserListFileTest {
         users.reload();
 
         assertThat(users.parses()).isEqualTo(1);
+    }
+
+    /**
+     * Closing the list (its module's, at the context's shutdown) interrupts the check under way: cut
+     * short, that check read nothing, so a failing file is not reported as reading again (nor is the
+     * interruption reported as a failure), and close() waits for it, so nothing is logged after.
+     */
+    @Test
+    void aReadCutShortByClosingIsNeitherARecoveryNorAFailure() throws Exception {
+        StallingTime time = new StallingTime();
+        Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
+        list = UserListFile.watch("denylist", "users-file", file, List.of(), Duration.ofMillis(10), time.withZone(ZoneOffset.UTC));
+        Files.delete(file);
+        await().atMost(Duration.ofSeconds(10)).until(() -> list.status().failures() > 0);
+        time.stallNextCheck.set(true);
+        Files.writeString(file, "@third:example.com\n");
+        Thread check = time.stalled.get(10, TimeUnit.SECONDS);
+
+        list.close();
+        check.join(Duration.ofSeconds(5)); // what the check logs on its way out
+
+        assertThat(logged.at(Level.INFO)).noneMatch(line -> line.contains("reads again"));
+        assertThat(logged.at(Level.WARN)).as("the deletion's").hasSize(1);
+        assertThat(list.status().lastError()).as("the deletion's").isPresent();
+        assertThat(list.current().matches("@first:example.com")).isTrue();
+    }
+
+    /**
+     * The time now, except that once armed, the list's next check stalls on it, just before it reads
+     * the file, until it is interrupted: a check under way when the list closes, every time. The
+     * check's own calls are told from {@code Outage}'s, which a failing check makes.
+     */
+    private static final class StallingTime implements InstantSource {
+        private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+        final AtomicBoolean stallNextCheck = new AtomicBoolean();
+        final CompletableFuture<Thread> stalled = new CompletableFuture<>();
+
+        @Override
+        public Instant instant() {
+            if (calledByTheList() && stallNextCheck.getAndSet(false)) {
+                stalled.complete(Thread.currentThread());
+                try {
+                    Thread.sleep(Duration.ofMinutes(1));
+                } catch (InterruptedException closing) {
+                    Thread.currentThread().interrupt(); // what the check does next starts interrupted
+                }
+            }
+            return Instant.now();
+        }
+
+        /** Whether the list asked itself, through the clock it was given. */
+        private static boolean calledByTheList() {
+            return STACK.walk(frames -> frames.map(StackWalker.StackFrame::getDeclaringClass)
+                    .dropWhile(caller -> caller == StallingTime.class || caller.getPackageName().equals("java.time"))
+                    .findFirst()).orElseThrow() == UserListFile.class;
+        }
     }
 }

@@ -113,7 +113,12 @@ public final class UserListFile implements ListSource, AutoCloseable {
     /** Looks at the file again and applies a changed, good version; synchronized, as a test may call it while the list's thread does. */
     public synchronized void reload() {
         try {
-            Optional<UserIdMatcher> changed = readIfChanged();
+            Optional<UserIdMatcher> changed;
+            try {
+                changed = readIfChanged();
+            } catch (StillWritten changing) {
+                return; // neither a good read nor a failed one: the next check reads it again
+            }
             if (checks.closing()) {
                 return; // cut short by close(): the settle wait was interrupted, and what was read is served no more
             }
@@ -128,6 +133,9 @@ public final class UserListFile implements ListSource, AutoCloseable {
         } catch (IOException | UncheckedIOException | BadEntryException | EmptiedFileException failed) {
             if (checks.closing()) {
                 return; // cut short by close(): the interruption, not the file
+            }
+            if (failed instanceof IOException || failed instanceof UncheckedIOException) {
+                lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the file reads
             }
             String problem = message(file, failed);
             health.failed(problem);
@@ -171,9 +179,14 @@ public final class UserListFile implements ListSource, AutoCloseable {
         health.succeeded(clock.instant());
     }
 
-    private Optional<UserIdMatcher> readIfChanged() throws IOException {
+    /**
+     * @return the list the file holds now, or empty when it holds the list in force or content refused already
+     * @throws StillWritten when the file changed while it was read
+     */
+    private Optional<UserIdMatcher> readIfChanged() throws IOException, StillWritten {
         FileVersion version = FileVersion.ofRegularFile(file);
         if (version.equals(lastSeen)) {
+            lastBadDigest = new byte[0]; // the version of the list in force, back (a backup restored with its time)
             return Optional.empty();
         }
         FileVersion seen = version.asReadAt(clock.instant());
@@ -194,7 +207,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
             throw bad;
         }
         if (!Arrays.equals(parsed.digest(), digest)) {
-            return Optional.empty(); // still being written: the next check reads it again
+            throw new StillWritten();
         }
         if (parsed.blank() && fileEntriesInForce > 0) {
             // truncated, or caught before its writer wrote a byte: a list meant to be empty says so in a comment
@@ -291,6 +304,13 @@ public final class UserListFile implements ListSource, AutoCloseable {
             case IOException unreadable -> FileReadProblem.of(file, unreadable);
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
+    }
+
+    /** A file that changed between its digest and its parse: still being written. */
+    private static final class StillWritten extends Exception {
+        StillWritten() {
+            super("still being written", null, false, false);
+        }
     }
 
     /** A file emptied where the version in force held entries. */

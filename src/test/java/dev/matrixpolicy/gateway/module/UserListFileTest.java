@@ -263,6 +263,43 @@ class UserListFileTest {
         assertThat(users.parses()).as("the content in force is not parsed again").isEqualTo(2);
     }
 
+    /** {@code cp -p list.bak list.txt}: the version in force is back whole, its modification time included. */
+    @Test
+    void aRefusedUsersFileRestoredWithItsOwnModificationTimeIsHealthyAgain() throws IOException {
+        String good = "@first:example.com\n*:evil.example\n";
+        Path file = file(good);
+        FileTime inForce = FileTime.from(Instant.now().minusSeconds(60));
+        Files.setLastModifiedTime(file, inForce);
+        UserListFile users = watch(file, List.of());
+        Files.writeString(file, "not-a-user\n");
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minusSeconds(30)));
+        users.reload();
+        assertThat(users.status().lastError()).isPresent();
+
+        Files.writeString(file, good);
+        Files.setLastModifiedTime(file, inForce);
+        users.reload();
+
+        assertThat(users.status().lastError()).isEmpty();
+    }
+
+    /** A refused file, then a failed read, then the refused content back: the status names the refused line, not the failed read. */
+    @Test
+    void refusedContentBackAfterAFailedReadIsReportedAgain() throws IOException {
+        Path file = file("@first:example.com\n");
+        UserListFile users = watch(file, List.of());
+        rewrite(file, "not-a-user\n", 10);
+        users.reload();
+        Files.delete(file);
+        users.reload();
+        assertThat(users.status().lastError()).hasValueSatisfying(error -> assertThat(error).doesNotContain("not-a-user"));
+
+        rewrite(file, "not-a-user\n", 20);
+        users.reload();
+
+        assertThat(users.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains("not-a-user"));
+    }
+
     @Test
     void identicalContentIsNotParsedAgain() throws IOException {
         Path file = file("@first:example.com\n");

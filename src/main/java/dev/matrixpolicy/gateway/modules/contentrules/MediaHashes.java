@@ -158,7 +158,13 @@ final class MediaHashes implements ListSource, AutoCloseable {
     /** Reads the list again and applies a changed, good version; synchronized, as a test may call it while the list's thread does. */
     synchronized void reload() {
         try {
-            Optional<byte[]> content = reader.read();
+            Optional<byte[]> content;
+            try {
+                content = reader.read();
+            } catch (IOException | UncheckedIOException | BackendFailure unreadable) {
+                lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the list reads
+                throw unreadable;
+            }
             if (content.isEmpty()) {
                 lastBadDigest = new byte[0]; // the content in force is what is read
             } else if (!take(content.get())) {
@@ -169,7 +175,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
                 outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, description);
             }
         } catch (IOException | UncheckedIOException | IllegalArgumentException | BackendFailure | EmptiedException failed) {
-            if (checks.closing()) { // cut short by close(): a fetch ends "interrupted", a file's read with ClosedByInterruptException
+            if (checks.closing()) { // cut short by close(): a fetch ends "interrupted", a file's settle wait early
                 return;
             }
             String problem = switch (failed) {

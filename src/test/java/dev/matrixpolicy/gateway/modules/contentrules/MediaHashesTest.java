@@ -145,6 +145,24 @@ class MediaHashesTest {
     }
 
     @Test
+    void refusedContentBackAfterAFailedReadIsReportedAgain() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+        rewrite(file, FIRST + "\nnot a hash\n", written.plusSeconds(10));
+        list.reload();
+        Files.delete(file);
+        list.reload();
+        assertThat(list.status().lastError()).hasValueSatisfying(error -> assertThat(error).doesNotContain("not a SHA-256 hash"));
+
+        rewrite(file, FIRST + "\nnot a hash\n", written.plusSeconds(20));
+        list.reload();
+
+        assertThat(list.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains("line 2 is not a SHA-256 hash"));
+        assertThat(list.contains(SECOND)).isTrue();
+    }
+
+    @Test
     void anUnreadableMediaHashFileIsOneWarningUntilItReadsAgain() throws IOException {
         Path file = twoHashes();
         MediaHashes list = watch(file);

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -39,37 +38,17 @@ public final class RequestAuthenticator {
     }
 
     /**
-     * The origin that signed this request.
-     *
-     * @param method               the HTTP method, as sent ({@code POST})
-     * @param uri                  the request target as sent: path and query, still percent-encoded
-     * @param body                 the request body; empty or {@code null} when there is none
-     * @param authorizationHeaders every {@code Authorization} header value, in order
-     * @throws UnauthorizedException when the request is not signed by its origin for us (401 {@code M_UNAUTHORIZED})
-     * @throws BadJsonException      when the body is not JSON (400)
-     */
-    public String authenticate(String method, String uri, byte[] body, List<String> authorizationHeaders) {
-        return authenticate(method, uri, () -> {
-            if (body == null || body.length == 0) {
-                return null;
-            }
-            try {
-                return Json.MAPPER.readTree(body);
-            } catch (JacksonException notJson) {
-                throw new BadJsonException("Request body is not JSON: " + notJson.getOriginalMessage());
-            }
-        }, authorizationHeaders);
-    }
-
-    /**
      * The origin that signed this request, whose body the caller parses: asked for only once the
      * origin's keys are in hand. So a request whose keys are being fetched (which may take the fetch's
      * deadline), or that no known key signed, holds its body's bytes alone, never the tree they make,
      * many times their size, which anyone on the internet could otherwise pile up while fetches wait.
      *
-     * @param content the request body as JSON, or {@code null} when there is none; its failure is the
-     *                request's (400 for a body that is not JSON)
-     * @see #authenticate(String, String, byte[], List)
+     * @param method               the HTTP method, as sent ({@code POST})
+     * @param uri                  the request target as sent: path and query, still percent-encoded
+     * @param content              the request body as JSON, or {@code null} when there is none; its failure
+     *                             is the request's (400 for a body that is not JSON)
+     * @param authorizationHeaders every {@code Authorization} header value, in order
+     * @throws UnauthorizedException when the request is not signed by its origin for us (401 {@code M_UNAUTHORIZED})
      */
     public String authenticate(String method, String uri, Supplier<? extends JsonNode> content, List<String> authorizationHeaders) {
         List<XMatrix> headers = new ArrayList<>();

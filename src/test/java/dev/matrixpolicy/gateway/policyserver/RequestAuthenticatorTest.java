@@ -48,7 +48,7 @@ class RequestAuthenticatorTest {
     }
 
     private String authenticate(String method, String uri, byte[] body, String header) {
-        return authenticator.authenticate(method, uri, body, List.of(header));
+        return RequestAuthenticationProbe.authenticate(authenticator, method, uri, body, List.of(header));
     }
 
     private final String signature = sign(ORIGIN_KEY, "POST", URI, ORIGIN, US, BODY);
@@ -89,7 +89,7 @@ class RequestAuthenticatorTest {
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("any valid key");
         assertThatThrownBy(() -> authenticate("POST", URI, BODY, header(ORIGIN, "other.example", signature)))
                 .isInstanceOf(UnauthorizedException.class).hasMessage("Destination mismatch in auth header");
-        assertThatThrownBy(() -> otherUs.authenticate("POST", URI, BODY, List.of(header(ORIGIN, null, signature))))
+        assertThatThrownBy(() -> RequestAuthenticationProbe.authenticate(otherUs, "POST", URI, BODY, List.of(header(ORIGIN, null, signature))))
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("Invalid signature");
     }
 
@@ -124,7 +124,7 @@ class RequestAuthenticatorTest {
 
     @Test
     void noXMatrixHeaderOrANonEd25519KeyIsRefused() {
-        assertThatThrownBy(() -> authenticator.authenticate("POST", URI, BODY, List.of("Bearer x")))
+        assertThatThrownBy(() -> authenticate("POST", URI, BODY, "Bearer x"))
                 .isInstanceOf(UnauthorizedException.class).hasMessage("Missing Authorization headers");
         String rsa = new XMatrix(ORIGIN, Optional.of(US), "rsa:a", signature).toHeader();
         assertThatThrownBy(() -> authenticate("POST", URI, BODY, rsa)).isInstanceOf(UnauthorizedException.class);

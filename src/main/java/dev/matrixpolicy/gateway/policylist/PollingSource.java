@@ -30,6 +30,11 @@ abstract class PollingSource implements PolicySource {
     private volatile boolean redeliver;
     /** The SHA-256 of the content whose rules were last handed over; empty before the first. */
     private byte[] lastGoodDigest = new byte[0];
+    /**
+     * The SHA-256 of the content last refused (it does not parse, or holds no rule), while it is what is read:
+     * not parsed, warned about or counted again, and the status keeps saying why; else empty.
+     */
+    private byte[] lastBadDigest = new byte[0];
 
     PollingSource(String name, Duration interval, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
@@ -102,11 +107,22 @@ abstract class PollingSource implements PolicySource {
                 redeliver = false;
                 forgetAll();
             }
-            switch (readIfChanged()) {
+            Read read;
+            try {
+                read = readIfChanged();
+            } catch (Exception unreadable) {
+                lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the source reads
+                throw unreadable;
+            }
+            switch (read) {
                 case Read.Changing changing -> {
                     return; // the status stays as it is: no read happened
                 }
-                case Read.Content content -> take(content.bytes(), listener);
+                case Read.Content content -> {
+                    if (!take(content.bytes(), listener)) {
+                        return; // the content refused already: the status keeps saying why
+                    }
+                }
                 case Read.Unchanged unchanged -> {
                     // a good read of the rules in force
                 }
@@ -128,11 +144,24 @@ abstract class PollingSource implements PolicySource {
         }
     }
 
-    /** Hands the content's rules over unless they are those in force already. */
-    private void take(byte[] content, Listener listener) {
+    /**
+     * Hands the content's rules over unless they are those in force already.
+     *
+     * @return false for the content refused already, which is neither parsed nor taken
+     */
+    private boolean take(byte[] content, Listener listener) {
         byte[] digest = Sha256.of(content);
+        if (Arrays.equals(digest, lastBadDigest)) {
+            return false;
+        }
         if (!Arrays.equals(digest, lastGoodDigest)) {
-            RuleText.Parsed parsed = RuleText.parse(content, name);
+            RuleText.Parsed parsed;
+            try {
+                parsed = RuleText.parse(content, name);
+            } catch (IllegalArgumentException refused) {
+                lastBadDigest = digest;
+                throw refused;
+            }
             try {
                 listener.updated(this, parsed.rules(), parsed.skipped());
             } catch (RuntimeException | Error notTaken) {
@@ -141,12 +170,15 @@ abstract class PollingSource implements PolicySource {
             }
             lastGoodDigest = digest;
         }
+        lastBadDigest = new byte[0];
         took();
+        return true;
     }
 
     /** Forgets everything about the last read: its rules were not taken, so the next check hands them over again. */
     private void forgetAll() {
         lastGoodDigest = new byte[0];
+        lastBadDigest = new byte[0];
         forget();
     }
 

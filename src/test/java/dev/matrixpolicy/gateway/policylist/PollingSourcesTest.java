@@ -156,6 +156,28 @@ class PollingSourcesTest {
     }
 
     @Test
+    void aBrokenFileLeftAsItIsIsOneFailureNotOneACheck() throws Exception {
+        Path file = directory.resolve("bans.txt");
+        Files.writeString(file, "ban user @a:example.com\n");
+        try (FileSource source = new FileSource("local", file, Duration.ofMillis(20), Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 1);
+
+            Files.writeString(file, "ban user @a:example.com\nbna user @b:example.com\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+            Thread.sleep(500); // some twenty checks of the same broken content, read again (its time is within the tick)
+
+            assertThat(source.status().failures()).as("the content refused is neither parsed nor counted again").isEqualTo(1);
+            assertThat(source.status().lastError()).contains("line 2: 'bna' is not ban, takedown or allow");
+
+            Files.delete(file);
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().orElse("").contains("no such file"));
+            Files.writeString(file, "ban user @a:example.com\nbna user @b:example.com\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().orElse("").contains("'bna'"));
+        }
+    }
+
+    @Test
     void rulesThatCouldNotBeTakenAreReadAndHandedOverAgainEvenAfterAnError() throws Exception {
         Path file = directory.resolve("bans.txt");
         Files.writeString(file, "ban user @a:example.com\n");

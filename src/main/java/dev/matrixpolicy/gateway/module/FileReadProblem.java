@@ -33,4 +33,15 @@ public final class FileReadProblem {
         return file + " is empty; write the file whole and move it into place, and to remove every " + entry
                 + " leave a comment line in it";
     }
+
+    /**
+     * A list file with nothing in it, not even a comment, at startup: taken as a list of no entries,
+     * which is what a file truncated before a restart looks like too, so worth a warning.
+     *
+     * @param entry what the file lists, one of them: {@code user}, {@code entry}, {@code hash}
+     */
+    public static String emptyAtStartup(Path file, String entry) {
+        return file + " is empty, not even a comment: no " + entry + " of it is in force. If it was emptied by"
+                + " accident, restore it; a list meant to be empty says so in a comment line, and this warning goes";
+    }
 }

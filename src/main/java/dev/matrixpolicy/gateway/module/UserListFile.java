@@ -174,6 +174,9 @@ public final class UserListFile implements ListSource, AutoCloseable {
         fileEntriesInForce = parsed.fileEntries();
         log.info("{}: {} exact user IDs and {} globs loaded from {} in {} ms", instance, current.exactCount(),
                 current.globCount(), file, (System.nanoTime() - started) / 1_000_000);
+        if (parsed.blank()) {
+            log.warn("{}: {}", instance, FileReadProblem.emptyAtStartup(file, "entry"));
+        }
         lastSeen = seen;
         lastGoodDigest = parsed.digest();
         health.succeeded(clock.instant());

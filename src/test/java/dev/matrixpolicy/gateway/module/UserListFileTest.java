@@ -263,6 +263,19 @@ class UserListFileTest {
         assertThat(users.parses()).as("the content in force is not parsed again").isEqualTo(2);
     }
 
+    /** A file truncated before a restart is a list of no entry, as one meant to be empty is, but it is said in a warning. */
+    @Test
+    void anEmptyUsersFileAtStartupIsNoEntryAndAWarningWhileACommentedOneIsQuiet() throws IOException {
+        UserListFile empty = watch(file(""), List.of());
+        assertThat(empty.current().exactCount() + empty.current().globCount()).isZero();
+        assertThat(logged.at(Level.WARN)).singleElement().asString().startsWith("denylist: " + directory.resolve("denylist.txt")
+                + " is empty, not even a comment: no entry of it is in force");
+        empty.close();
+
+        watch(file("# nobody yet\n"), List.of());
+        assertThat(logged.at(Level.WARN)).hasSize(1);
+    }
+
     /** {@code cp -p list.bak list.txt}: the version in force is back whole, its modification time included. */
     @Test
     void aRefusedUsersFileRestoredWithItsOwnModificationTimeIsHealthyAgain() throws IOException {

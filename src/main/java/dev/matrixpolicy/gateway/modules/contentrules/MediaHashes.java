@@ -123,9 +123,12 @@ final class MediaHashes implements ListSource, AutoCloseable {
         Reader reader = new FileReader(file, clock);
         byte[] content = reader.read().orElseThrow();
         // parsed before the list's thread starts: a file refused leaves none behind; at startup nothing is in force to keep
-        Set<String> read = parse(fileText(content)).hashes();
+        Parsed read = parse(fileText(content));
+        if (read.blank()) {
+            log.warn("{}: {}", instance, FileReadProblem.emptyAtStartup(file, "hash"));
+        }
         MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval, interval, clock);
-        list.hashes = read;
+        list.hashes = read.hashes();
         list.lastGoodDigest = Sha256.of(content);
         reader.took();
         list.health.succeeded(clock.instant());

@@ -121,7 +121,11 @@ final class CredentialStore implements ListSource {
             if (file.isPresent()) {
                 FileVersion version = FileVersion.of(file.get()).asReadAt(clock.instant());
                 byte[] content = Files.readAllBytes(file.get());
-                this.current = new Loaded(read(lines(content), Optional.empty()), version, Sha256.of(content));
+                List<String> lines = lines(content);
+                if (lines.stream().allMatch(String::isBlank)) {
+                    log.warn("{} '{}': {}", PasswordFileModuleType.NAME, instance, FileReadProblem.emptyAtStartup(file.get(), "user"));
+                }
+                this.current = new Loaded(read(lines, Optional.empty()), version, Sha256.of(content));
             } else {
                 this.current = new Loaded(read(List.of(), Optional.empty()), FileVersion.NONE, new byte[0]);
             }

@@ -94,6 +94,20 @@ class MediaHashesTest {
         assertThat(list.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains(file + " is empty"));
     }
 
+    /** A file truncated before a restart is a list of no hash, as one meant to be empty is, but it is said in a warning. */
+    @Test
+    void anEmptyMediaHashFileAtStartupIsNoHashAndAWarningWhileACommentedOneIsQuiet() throws IOException {
+        Path empty = Files.writeString(directory.resolve("empty.txt"), "");
+        assertThat(watch(empty).size()).isZero();
+        assertThat(logged.at(Level.WARN)).singleElement().asString()
+                .isEqualTo("media: " + empty + " is empty, not even a comment: no hash of it is in force. If it was emptied by"
+                        + " accident, restore it; a list meant to be empty says so in a comment line, and this warning goes");
+        hashes.close();
+
+        assertThat(watch(Files.writeString(directory.resolve("none.txt"), "# no hash yet\n")).size()).isZero();
+        assertThat(logged.at(Level.WARN)).hasSize(1);
+    }
+
     /** As a users file: an empty list is said so in a comment, so an emptied file is never taken for one. */
     @Test
     void aMediaHashFileWithOnlyACommentRemovesEveryHash() throws IOException {

@@ -461,6 +461,22 @@ class PasswordFileTest {
                 assertThat(source.status().lastError()).hasValueSatisfying(error -> assertThat(error).contains("line 1 (user 'alice')")));
     }
 
+    /** A file truncated before a restart is a file of no user, as one meant to be empty is, but it is said in a warning. */
+    @Test
+    void anEmptyPasswordFileAtStartupIsNoUserAndAWarning() throws IOException {
+        write("", 2);
+        assertThat(login(module(), "alice", "wonderland")).isEmpty();
+        assertThat(logged.at(Level.WARN)).singleElement().asString().startsWith("password_file 'passwords': " + file
+                + " is empty, not even a comment: no user of it is in force");
+    }
+
+    @Test
+    void aPasswordFileOfACommentAloneAtStartupIsNoUserWithoutAWarning() throws IOException {
+        write("# nobody yet\n", 2);
+        assertThat(login(module(), "alice", "wonderland")).isEmpty();
+        assertThat(logged.at(Level.WARN)).isEmpty();
+    }
+
     @Test
     void argon2idVerificationsAtOnceHoldNoMoreThanHalfTheHeapWhateverTheirNumber() throws Exception {
         // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one verification at a time

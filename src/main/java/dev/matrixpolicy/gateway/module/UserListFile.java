@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,7 +135,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
             if (checks.closing()) {
                 return; // cut short by close(): the interruption, not the file
             }
-            if (failed instanceof IOException || failed instanceof UncheckedIOException) {
+            if ((failed instanceof IOException && !(failed instanceof CharacterCodingException)) || failed instanceof UncheckedIOException) {
                 lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the file reads
             }
             String problem = message(file, failed);
@@ -205,7 +206,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
         Parsed parsed;
         try {
             parsed = parse();
-        } catch (BadEntryException bad) {
+        } catch (BadEntryException | CharacterCodingException bad) {
             lastBadDigest = digest;
             throw bad;
         }
@@ -252,8 +253,9 @@ public final class UserListFile implements ListSource, AutoCloseable {
         MessageDigest digest = Sha256.digest();
         int entries = 0;
         boolean blank = true;
+        // strict: a file saved in another encoding is refused, as every list file is, not read with U+FFFD in its IDs
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(
-                new DigestInputStream(Files.newInputStream(file), digest), StandardCharsets.UTF_8), 1 << 16)) {
+                new DigestInputStream(Files.newInputStream(file), digest), StandardCharsets.UTF_8.newDecoder()), 1 << 16)) {
             int number = 0;
             for (String line; (line = lines.readLine()) != null; ) {
                 number++;

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -102,6 +103,25 @@ class UserListFileTest {
 
         assertThat(users.current().matches("@filed:example.com")).isTrue();
         assertThat(users.current().matches("@inline:example.com")).isTrue();
+    }
+
+    /** As every list file: one saved in another encoding is refused, never read with U+FFFD in its IDs and globs. */
+    @Test
+    void aUsersFileNotInUtf8StopsStartupAndLaterKeepsTheListInForce() throws IOException {
+        Path file = directory.resolve("denylist.txt");
+        Files.write(file, "# caf\u00e9\n@caf\u00e9:example.com\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> watch(file, List.of())).isInstanceOf(ModuleConfigurationException.class)
+                .hasMessage(file + " is not valid UTF-8: save it as UTF-8");
+
+        UserListFile users = watch(file("@first:example.com\n"), List.of());
+        Files.write(file, "@first:example.com\n@caf\u00e9:example.com\n".getBytes(StandardCharsets.ISO_8859_1));
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(10)));
+        users.reload();
+        users.reload();
+
+        assertThat(users.current().matches("@first:example.com")).isTrue();
+        assertThat(users.status().lastError()).contains(file + " is not valid UTF-8: save it as UTF-8");
+        assertThat(users.parses()).as("the content refused is not parsed again").isEqualTo(2);
     }
 
     @Test

@@ -9,7 +9,9 @@
  * {@link dev.matrixpolicy.gateway.files.PeriodicCheck} is the thread that looks again every
  * interval, and its orderly stop, for every watcher that polls a file or a URL: the policy list
  * sources of files and URLs, {@code module.UserListFile}, the media hashes of {@code content_rules}
- * and the reloader's file watcher.
+ * and the reloader's file watcher. {@link dev.matrixpolicy.gateway.files.ContentVerdicts} is what a
+ * list reader made of the content it read: in force, or refused and not judged again until a read
+ * fails or the list is put back.
  *
  * <p>Pure Java, at the bottom of the layering beside {@code replies} and {@code hashing}: it uses no
  * other package of the gateway and no Spring, so the extension point, the modules, the pure cores

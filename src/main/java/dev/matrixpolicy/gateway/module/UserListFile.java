@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.files.ContentVerdicts;
 import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
@@ -62,11 +63,10 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private volatile UserIdMatcher current;
     /** The version of the file last found to hold the content in force; {@link FileVersion#NONE} to read it at the next check. */
     private FileVersion lastSeen = FileVersion.NONE;
-    private byte[] lastGoodDigest = new byte[0];
+    /** The content in force and the content refused, by SHA-256: a refusal is warned about once, not on every check. */
+    private final ContentVerdicts verdicts = new ContentVerdicts();
     /** How many entries the file's version in force holds (those of the configuration aside). */
     private int fileEntriesInForce;
-    /** The content of the last version refused, so that it is warned about once, not on every check. */
-    private byte[] lastBadDigest = new byte[0];
     private long parses;
     private final ListSource.Health health = new ListSource.Health();
     /** The failed checks in a row, and the lines that say so. */
@@ -127,7 +127,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
                 current = read;
                 log.info("{}: {} exact user IDs and {} globs loaded from {}", instance, read.exactCount(), read.globCount(), file);
             });
-            if (lastBadDigest.length == 0) { // else the file still holds the version refused
+            if (!verdicts.refusing()) { // else the file still holds the version refused
                 health.succeeded(clock.instant());
                 outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, file);
             }
@@ -136,7 +136,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
                 return; // cut short by close(): the interruption, not the file
             }
             if ((failed instanceof IOException && !(failed instanceof CharacterCodingException)) || failed instanceof UncheckedIOException) {
-                lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the file reads
+                verdicts.readFailed();
             }
             String problem = message(file, failed);
             health.failed(problem);
@@ -179,7 +179,7 @@ public final class UserListFile implements ListSource, AutoCloseable {
             log.warn("{}: {}", instance, FileReadProblem.emptyAtStartup(file, "entry"));
         }
         lastSeen = seen;
-        lastGoodDigest = parsed.digest();
+        verdicts.took(parsed.digest());
         health.succeeded(clock.instant());
     }
 
@@ -190,24 +190,23 @@ public final class UserListFile implements ListSource, AutoCloseable {
     private Optional<UserIdMatcher> readIfChanged() throws IOException, StillWritten {
         FileVersion version = FileVersion.ofRegularFile(file);
         if (version.equals(lastSeen)) {
-            lastBadDigest = new byte[0]; // the version of the list in force, back (a backup restored with its time)
+            verdicts.stillInForce(); // the version of the list in force, back (a backup restored with its time)
             return Optional.empty();
         }
         FileVersion seen = version.asReadAt(clock.instant());
         byte[] digest = digest();
-        if (Arrays.equals(digest, lastGoodDigest)) {
+        if (verdicts.isInForce(digest)) {
             lastSeen = seen; // the list in force already: only the attributes moved, or a refused version was undone
-            lastBadDigest = new byte[0];
             return Optional.empty();
         }
-        if (Arrays.equals(digest, lastBadDigest) || !Settling.waited()) {
+        if (verdicts.isRefused(digest) || !Settling.waited()) {
             return Optional.empty(); // a version refused already was warned about when it was read
         }
         Parsed parsed;
         try {
             parsed = parse();
         } catch (BadEntryException | CharacterCodingException bad) {
-            lastBadDigest = digest;
+            verdicts.refuse(digest);
             throw bad;
         }
         if (!Arrays.equals(parsed.digest(), digest)) {
@@ -215,13 +214,12 @@ public final class UserListFile implements ListSource, AutoCloseable {
         }
         if (parsed.blank() && fileEntriesInForce > 0) {
             // truncated, or caught before its writer wrote a byte: a list meant to be empty says so in a comment
-            lastBadDigest = digest;
+            verdicts.refuse(digest);
             throw new EmptiedFileException();
         }
         fileEntriesInForce = parsed.fileEntries();
         lastSeen = seen; // only once the content was good: a bad file is read again on the next check
-        lastGoodDigest = digest;
-        lastBadDigest = new byte[0]; // should it come back, it is warned about again
+        verdicts.took(digest);
         return Optional.of(parsed.matcher());
     }
 

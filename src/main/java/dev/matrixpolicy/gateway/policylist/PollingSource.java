@@ -1,11 +1,11 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.files.ContentVerdicts;
 import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.outage.Outage;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,13 +28,8 @@ abstract class PollingSource implements PolicySource {
     /** The failed reads in a row, and the lines that say so. */
     private final Outage outage;
     private volatile boolean redeliver;
-    /** The SHA-256 of the content whose rules were last handed over; empty before the first. */
-    private byte[] lastGoodDigest = new byte[0];
-    /**
-     * The SHA-256 of the content last refused (it does not parse, or holds no rule), while it is what is read:
-     * not parsed, warned about or counted again, and the status keeps saying why; else empty.
-     */
-    private byte[] lastBadDigest = new byte[0];
+    /** The content whose rules were last handed over, and the content refused (it does not parse, or holds no rule). */
+    private final ContentVerdicts verdicts = new ContentVerdicts();
 
     PollingSource(String name, Duration interval, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
@@ -111,7 +106,7 @@ abstract class PollingSource implements PolicySource {
             try {
                 read = readIfChanged();
             } catch (Exception unreadable) {
-                lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the source reads
+                verdicts.readFailed();
                 throw unreadable;
             }
             switch (read) {
@@ -151,15 +146,15 @@ abstract class PollingSource implements PolicySource {
      */
     private boolean take(byte[] content, Listener listener) {
         byte[] digest = Sha256.of(content);
-        if (Arrays.equals(digest, lastBadDigest)) {
+        if (verdicts.isRefused(digest)) {
             return false;
         }
-        if (!Arrays.equals(digest, lastGoodDigest)) {
+        if (!verdicts.isInForce(digest)) {
             RuleText.Parsed parsed;
             try {
                 parsed = RuleText.parse(content, name);
             } catch (IllegalArgumentException refused) {
-                lastBadDigest = digest;
+                verdicts.refuse(digest);
                 throw refused;
             }
             try {
@@ -168,17 +163,15 @@ abstract class PollingSource implements PolicySource {
                 forgetAll();
                 throw notTaken;
             }
-            lastGoodDigest = digest;
+            verdicts.took(digest);
         }
-        lastBadDigest = new byte[0];
         took();
         return true;
     }
 
     /** Forgets everything about the last read: its rules were not taken, so the next check hands them over again. */
     private void forgetAll() {
-        lastGoodDigest = new byte[0];
-        lastBadDigest = new byte[0];
+        verdicts.forget();
         forget();
     }
 

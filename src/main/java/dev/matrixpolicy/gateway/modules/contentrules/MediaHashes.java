@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
+import dev.matrixpolicy.gateway.files.ContentVerdicts;
 import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
@@ -22,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -91,10 +91,8 @@ final class MediaHashes implements ListSource, AutoCloseable {
     /** The failed reads in a row, and the lines that say so. */
     private final Outage outage;
     private volatile Set<String> hashes = Set.of();
-    /** The SHA-256 of the content in force; empty before the first. */
-    private byte[] lastGoodDigest = new byte[0];
-    /** The SHA-256 of the last content refused while it is still what is read, else empty: warned about once, and failing still. */
-    private byte[] lastBadDigest = new byte[0];
+    /** The content in force and the content refused, by SHA-256; used on the list's thread (or under its lock). */
+    private final ContentVerdicts verdicts = new ContentVerdicts();
 
     private MediaHashes(String instance, String field, String kind, String location, String description, Reader reader,
                         Duration firstDelay, Duration interval, Clock clock) {
@@ -129,7 +127,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
         }
         MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval, interval, clock);
         list.hashes = read.hashes();
-        list.lastGoodDigest = Sha256.of(content);
+        list.verdicts.took(Sha256.of(content));
         reader.took();
         list.health.succeeded(clock.instant());
         list.checks.start(list::reload);
@@ -165,15 +163,15 @@ final class MediaHashes implements ListSource, AutoCloseable {
             try {
                 content = reader.read();
             } catch (IOException | UncheckedIOException | BackendFailure unreadable) {
-                lastBadDigest = new byte[0]; // content refused before is judged, and reported, again once the list reads
+                verdicts.readFailed();
                 throw unreadable;
             }
             if (content.isEmpty()) {
-                lastBadDigest = new byte[0]; // the content in force is what is read
+                verdicts.stillInForce();
             } else if (!take(content.get())) {
                 return; // still being written: neither a good read nor a failed one, until the next check
             }
-            if (lastBadDigest.length == 0) { // else what is read is the content refused, warned about when it was read
+            if (!verdicts.refusing()) { // else what is read is the content refused, warned about when it was read
                 health.succeeded(clock.instant());
                 outage.worksAgain("{}: {} reads again, after {} failed attempt(s) since {}", instance, description);
             }
@@ -204,12 +202,11 @@ final class MediaHashes implements ListSource, AutoCloseable {
      */
     private boolean take(byte[] content) throws IOException {
         byte[] digest = Sha256.of(content);
-        if (Arrays.equals(digest, lastGoodDigest)) {
-            lastBadDigest = new byte[0]; // back to the content in force: only the file's attributes moved
+        if (verdicts.isInForce(digest)) { // only the file's attributes moved, or the list was put back
             reader.took();
             return true;
         }
-        if (Arrays.equals(digest, lastBadDigest)) {
+        if (verdicts.isRefused(digest)) {
             return true;
         }
         if (!reader.settled(content)) {
@@ -222,12 +219,11 @@ final class MediaHashes implements ListSource, AutoCloseable {
                 throw new EmptiedException(); // truncated, or caught before its writer wrote a byte
             }
         } catch (IllegalArgumentException | EmptiedException | CharacterCodingException refused) {
-            lastBadDigest = digest;
+            verdicts.refuse(digest);
             throw refused;
         }
         hashes = parsed.hashes();
-        lastGoodDigest = digest;
-        lastBadDigest = new byte[0]; // should it come back, it is warned about again
+        verdicts.took(digest);
         reader.took();
         log.info("{}: {} media hashes loaded from {}", instance, hashes.size(), description);
         return true;

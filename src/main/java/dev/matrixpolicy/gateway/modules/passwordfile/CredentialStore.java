@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
+import dev.matrixpolicy.gateway.files.ContentVerdicts;
 import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
@@ -20,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,19 +67,18 @@ final class CredentialStore implements ListSource {
     private volatile Loaded current;
     private volatile long nextCheck;
     /**
-     * The SHA-256 of the content refused, else empty: read again, it is not settled, parsed or warned about again
-     * while it stays; guarded by {@link #checking}.
+     * The file's content in force and the content refused, by SHA-256: refused content read again is not settled,
+     * parsed or warned about again while it stays; guarded by {@link #checking}.
      */
-    private byte[] refusedDigest = new byte[0];
+    private final ContentVerdicts verdicts = new ContentVerdicts();
     /** The failed checks in a row, and the lines that say so. */
     private final Outage outage;
 
     /**
      * @param version the file's version as its read may remember it ({@link FileVersion#NONE} to read
      *                it at the next check, and when there is no file)
-     * @param digest  the SHA-256 of the file's content; empty when there is no file
      */
-    private record Loaded(Credentials credentials, FileVersion version, byte[] digest) {
+    private record Loaded(Credentials credentials, FileVersion version) {
     }
 
     /** A credentials source that cannot be used; the message names the file or user, never a secret. */
@@ -125,9 +124,10 @@ final class CredentialStore implements ListSource {
                 if (lines.stream().allMatch(String::isBlank)) {
                     log.warn("{} '{}': {}", PasswordFileModuleType.NAME, instance, FileReadProblem.emptyAtStartup(file.get(), "user"));
                 }
-                this.current = new Loaded(read(lines, Optional.empty()), version, Sha256.of(content));
+                this.current = new Loaded(read(lines, Optional.empty()), version);
+                verdicts.took(Sha256.of(content));
             } else {
-                this.current = new Loaded(read(List.of(), Optional.empty()), FileVersion.NONE, new byte[0]);
+                this.current = new Loaded(read(List.of(), Optional.empty()), FileVersion.NONE);
             }
         } catch (IOException unreadable) {
             throw new UnusableCredentialsException("file", FileReadProblem.of(file.orElseThrow(), unreadable));
@@ -165,7 +165,7 @@ final class CredentialStore implements ListSource {
         try {
             version = FileVersion.of(path);
         } catch (IOException unreadable) {
-            refusedDigest = new byte[0];
+            verdicts.readFailed();
             reject(FileVersion.NONE, FileReadProblem.of(path, unreadable)); // warned about once until it is back
             return;
         }
@@ -178,12 +178,12 @@ final class CredentialStore implements ListSource {
         try {
             byte[] content = Files.readAllBytes(path);
             digest = Sha256.of(content);
-            if (Arrays.equals(digest, current.digest())) {
-                current = new Loaded(current.credentials(), seen, digest); // the credentials loaded: only the attributes moved
+            if (verdicts.isInForce(digest)) {
+                current = new Loaded(current.credentials(), seen); // the credentials loaded: only the attributes moved
                 succeeded(path);
                 return;
             }
-            if (Arrays.equals(digest, refusedDigest)) {
+            if (verdicts.isRefused(digest)) {
                 return; // warned about when it was read; it fails still
             }
             if (!Settling.settled(path, content)) {
@@ -192,30 +192,31 @@ final class CredentialStore implements ListSource {
             List<String> lines = lines(content);
             if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
                 // truncated, or caught before its writer wrote a byte: a file meant to hold no users says so in a comment
-                refusedDigest = digest;
+                verdicts.refuse(digest);
                 reject(version, FileReadProblem.emptied(path, "user"));
                 return;
             }
             Credentials fresh = read(lines, Optional.of(current.credentials()));
-            current = new Loaded(fresh, seen, digest);
+            current = new Loaded(fresh, seen);
+            verdicts.took(digest);
             loaded.increment();
             log.info("{} '{}': loaded {} users from {}", PasswordFileModuleType.NAME, instance, fresh.users().size(), path);
             succeeded(path);
         } catch (CharacterCodingException notUtf8) {
-            refusedDigest = digest;
+            verdicts.refuse(digest);
             reject(version, FileReadProblem.of(path, notUtf8));
         } catch (IOException unreadable) {
-            refusedDigest = new byte[0]; // what was refused before is judged again once the file reads
+            verdicts.readFailed();
             reject(version, FileReadProblem.of(path, unreadable));
         } catch (InvalidCredentialsException refused) {
-            refusedDigest = digest;
+            verdicts.refuse(digest);
             reject(version, path + " " + refused.getMessage());
         }
     }
 
     /** The file holds the credentials loaded: warn again if it breaks again. */
     private void succeeded(Path path) {
-        refusedDigest = new byte[0];
+        verdicts.stillInForce();
         health.succeeded(clock.instant());
         outage.worksAgain("{} '{}': {} reads again, after {} failed attempt(s) since {}", PasswordFileModuleType.NAME, instance, path);
     }

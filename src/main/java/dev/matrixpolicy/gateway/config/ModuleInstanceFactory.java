@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.ModuleEntry;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
+import dev.matrixpolicy.gateway.module.ListSourceMeters;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
@@ -224,6 +225,7 @@ final class ModuleInstanceFactory {
         try {
             PolicyModule module = type.create(config, new ModuleContext(name,
                     properties.serverName(), meterRegistry, binders::add, secretFiles::put, predecessor));
+            binders.add(new ListSourceMeters(name, module.listSources()));
             meters.keep(module, binders);
             return module;
         } catch (ModuleConfigurationException wrong) {

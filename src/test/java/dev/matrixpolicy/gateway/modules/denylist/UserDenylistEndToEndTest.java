@@ -3,8 +3,10 @@ package dev.matrixpolicy.gateway.modules.denylist;
 import static dev.matrixpolicy.gateway.support.Fixtures.FEDERATED_INVITE_EVENT;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.module.UserListFile;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
@@ -33,6 +35,10 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     /** The WARN line of each request sent here without the token, kept off the console. */
     @RegisterExtension
     final LoggedLines refusals = LoggedLines.of("dev.matrixpolicy.gateway.api.BearerTokenFilter", Level.DEBUG);
+
+    /** The list file's read failures, provoked on purpose. */
+    @RegisterExtension
+    final LoggedLines fileReads = LoggedLines.of(UserListFile.class, Level.INFO);
 
     private static final Path USERS_FILE = createUsersFile();
 
@@ -214,6 +220,31 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
             Files.writeString(USERS_FILE, before);
             Files.setLastModifiedTime(USERS_FILE, FileTime.from(Instant.now().plusSeconds(120)));
         }
+    }
+
+    @Test
+    void aListFileThatCannotBeReadShowsInPrometheusAsFailingUntilItReadsAgain() throws IOException {
+        String before = Files.readString(USERS_FILE);
+        try {
+            Files.delete(USERS_FILE);
+            awaitScrape(managementPort, "policy_module_source_failing\\{[^}]*module=\"from-file\"[^}]*source=\"users-file\"[^}]*} 1\\.0");
+
+            String metrics = scrape(managementPort);
+            assertThat(metrics).containsPattern("policy_module_source_failures_total\\{[^}]*kind=\"file\"[^}]*module=\"from-file\"[^}]*} [1-9]");
+            assertThat(metrics).as("the two entries read from the file, and the inline one")
+                    .containsPattern("policy_module_source_entries\\{[^}]*module=\"from-file\"[^}]*} 3\\.0");
+            assertThat(metrics).containsPattern("policy_module_source_staleness_seconds\\{[^}]*module=\"from-file\"[^}]*} [0-9.E]+\n");
+            assertThat(createRoom("@filed:example.com").status()).as("the list read before still applies").isEqualTo(403);
+            assertThat(fileReads.at(Level.WARN)).anySatisfy(line -> assertThat(line).contains(USERS_FILE + " does not exist"));
+        } finally {
+            Files.writeString(USERS_FILE, before);
+            Files.setLastModifiedTime(USERS_FILE, FileTime.from(Instant.now().plusSeconds(180)));
+        }
+        awaitScrape(managementPort, "policy_module_source_failing\\{[^}]*module=\"from-file\"[^}]*source=\"users-file\"[^}]*} 0\\.0");
+    }
+
+    private static void awaitScrape(int managementPort, String pattern) {
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(scrape(managementPort)).containsPattern(pattern));
     }
 
     private Answer createRoom(String user) {

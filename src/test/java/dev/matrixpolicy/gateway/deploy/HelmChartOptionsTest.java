@@ -173,7 +173,7 @@ class HelmChartOptionsTest {
     }
 
     @Test
-    void grafanaDashboardIsALabelledConfigMapWithTheFourViews() {
+    void grafanaDashboardIsALabelledConfigMapWithTheSixViews() {
         ConfigMap dashboard = manifests.one(ConfigMap.class, FULLNAME + "-dashboard");
         JsonNode json = HelmChart.readYaml(dashboard.getData().get("matrix-policy-gateway.json"));
         List<String> expressions = json.findValues("expr").stream().map(JsonNode::asString).toList();
@@ -191,6 +191,8 @@ class HelmChartOptionsTest {
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("policy_module_failures_total"));
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).startsWith("topk(")
                 .contains("sum by (module)").contains("outcome=~\"deny|shadow_ban\""));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (module, source) (policy_module_source_failing"));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (module, source) (policy_module_source_entries"));
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -537,9 +538,11 @@ public final class RoomSource implements PolicySource {
             Map<String, Slot> redactable = room.redactable(redacted);
             Optional<Collection<String>> applied = current.redactions.applied(redactable.keySet());
             if (applied.isEmpty()) {
-                current.stateRead = false; // the homeserver could not say: all are taken as applied, and the state read whole settles it
+                // The homeserver could not say: the rules stay in force until the state, read whole, settles it.
+                // Taken as applied, a redaction sent without the power to redact would lift a ban meanwhile.
+                current.stateRead = false;
             }
-            changed |= room.redact(redactable, applied.orElse(redactable.keySet()));
+            changed |= room.redact(redactable, applied.orElse(List.of()));
             if (changed) {
                 publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
             }

@@ -53,7 +53,7 @@ final class UnappliedRedactions {
      * Of the redactions of rule events in a timeline, those the homeserver applied; the others wait to
      * be asked about again. One request a redaction of a rule (rare).
      *
-     * @return empty when the homeserver cannot say: the caller takes all as applied and reads the
+     * @return empty when the homeserver cannot say: the caller takes none as applied and reads the
      *         state whole again, which settles it
      */
     Optional<Collection<String>> applied(Collection<String> redactions) throws InterruptedException {
@@ -62,9 +62,6 @@ final class UnappliedRedactions {
             for (String eventId : redactions) {
                 if (homeserver.isRedacted(roomId, eventId)) {
                     applied.add(eventId);
-                } else {
-                    log.info("{}: a redaction of {} that the homeserver did not apply is ignored until it does", source,
-                            LogText.quoted(eventId));
                 }
             }
         } catch (HomeserverFailure failure) {
@@ -72,7 +69,12 @@ final class UnappliedRedactions {
                     source, failure.getMessage());
             return Optional.empty();
         }
-        redactions.stream().filter(eventId -> !applied.contains(eventId)).forEach(eventId -> waitFor(eventId, 1));
+        // said once every answer is in: a failure part way takes the full state instead, which ignores nothing
+        redactions.stream().filter(eventId -> !applied.contains(eventId)).forEach(eventId -> {
+            log.info("{}: a redaction of {} that the homeserver did not apply is ignored until it does", source,
+                    LogText.quoted(eventId));
+            waitFor(eventId, 1);
+        });
         return Optional.of(applied);
     }
 

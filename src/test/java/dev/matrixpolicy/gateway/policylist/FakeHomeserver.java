@@ -70,6 +70,8 @@ final class FakeHomeserver implements AutoCloseable {
     private boolean stallBodies;
     private boolean tombstoneReadsFail;
     private boolean stateReadsFail;
+    /** The events whose reads ({@code GET /rooms/{room}/event/{event}}) fail. */
+    private final Set<String> failingEventReads = new HashSet<>();
     /** The room every long-poll that ends with nothing new reports a gap in, when set. */
     private String gapInEveryAnswer;
     /** Whether long-polls answer at once, whatever their timeout, and the bot's membership reads as out of every room. */
@@ -175,6 +177,11 @@ final class FakeHomeserver implements AutoCloseable {
         redact(roomId, eventId, false, false);
     }
 
+    /** {@link #redactWithoutPower} of several events, whose redactions one sync batch carries. */
+    void redactWithoutPower(String roomId, List<String> eventIds) {
+        redact(roomId, eventIds, false, false);
+    }
+
     /**
      * Applies a redaction sent {@linkplain #redactWithoutPower without taking effect}, as a worker
      * whose cache lagged behind the sync that carried it would have a moment later: the event's
@@ -191,20 +198,27 @@ final class FakeHomeserver implements AutoCloseable {
     }
 
     private void redact(String roomId, String eventId, boolean inContent, boolean applied) {
-        ObjectNode redaction = JSON.createObjectNode();
+        redact(roomId, List.of(eventId), inContent, applied);
+    }
+
+    /** Redacts these events in one sync batch, one redaction each. */
+    private void redact(String roomId, List<String> eventIds, boolean inContent, boolean applied) {
         synchronized (lock) {
-            for (ObjectNode event : rooms.get(roomId).values()) {
-                if (applied && eventId.equals(event.path("event_id").asString(""))) {
-                    event.putObject("content");
-                }
-            }
-            redaction.put("type", "m.room.redaction").put("sender", "@mod:test").put("event_id", "$e" + ++eventCounter);
-            ObjectNode content = redaction.putObject("content");
-            (inContent ? content : redaction).put("redacts", eventId);
             ObjectNode batch = JSON.createObjectNode();
             ObjectNode timeline = batch.putObject("join").putObject(roomId).putObject("timeline");
             timeline.put("limited", false);
-            timeline.putArray("events").add(redaction);
+            ArrayNode events = timeline.putArray("events");
+            for (String eventId : eventIds) {
+                for (ObjectNode event : rooms.get(roomId).values()) {
+                    if (applied && eventId.equals(event.path("event_id").asString(""))) {
+                        event.putObject("content");
+                    }
+                }
+                ObjectNode redaction = events.addObject();
+                redaction.put("type", "m.room.redaction").put("sender", "@mod:test").put("event_id", "$e" + ++eventCounter);
+                ObjectNode content = redaction.putObject("content");
+                (inContent ? content : redaction).put("redacts", eventId);
+            }
             batches.add(batch);
             lock.notifyAll();
         }
@@ -295,6 +309,13 @@ final class FakeHomeserver implements AutoCloseable {
     void gapInEveryAnswer(String roomId) {
         synchronized (lock) {
             gapInEveryAnswer = roomId;
+        }
+    }
+
+    /** Every read of this one event fails with a 502 from now on; every other call still works. */
+    void failEventReads(String eventId) {
+        synchronized (lock) {
+            failingEventReads.add(eventId);
         }
     }
 
@@ -470,6 +491,10 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && parts.length == 5 && parts[3].equals("event")) {
             ObjectNode found;
             synchronized (lock) {
+                if (failingEventReads.contains(parts[4])) {
+                    respond(exchange, 502, "<html>Bad gateway</html>");
+                    return;
+                }
                 found = rooms.getOrDefault(parts[2], Map.of()).values().stream()
                         .filter(event -> parts[4].equals(event.path("event_id").asString(""))).findFirst().orElse(null);
             }

@@ -442,6 +442,29 @@ class RoomSourceTest {
         assertThat(updates).as("the rule stays in force").hasSize(2);
     }
 
+    /**
+     * The homeserver fails to say whether a redaction was applied: the rules stay in force until the state, read
+     * whole, settles it (a redaction sent without the power to redact must not lift a ban meanwhile), and no
+     * redaction is said to be ignored.
+     */
+    @Test
+    void redactionsTheHomeserverCannotAnswerForLiftNoBanBeforeTheStateIsReadAgain() {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        ObjectNode second = ban("user", "rule:2", "@second:evil.example");
+        homeserver.room(ROOM).state(ROOM, first).state(ROOM, second);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.failEventReads(second.get("event_id").asString());
+        homeserver.redactWithoutPower(ROOM, List.of(first.get("event_id").asString(), second.get("event_id").asString()));
+
+        await("the full state read again").atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() == 2);
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(1);
+        assertThat(lines(Level.INFO)).noneMatch(line -> line.contains("did not apply is ignored"));
+        assertThat(updates).as("both rules stay in force: no update lifts them, and the state read whole holds them").hasSize(1);
+    }
+
     /** Synapse's workers can answer from a cache a moment behind the sync that carried the redaction. */
     @Test
     void aRedactionTheHomeserverAppliesAMomentLateWithdrawsTheRuleThen() {

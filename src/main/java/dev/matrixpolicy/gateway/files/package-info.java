@@ -11,7 +11,8 @@
  * sources of files and URLs, {@code module.UserListFile}, the media hashes of {@code content_rules}
  * and the reloader's file watcher. {@link dev.matrixpolicy.gateway.files.ContentVerdicts} is what a
  * list reader made of the content it read: in force, or refused and not judged again until a read
- * fails or the list is put back.
+ * fails or the list is put back. {@link dev.matrixpolicy.gateway.files.FileReadProblem} is why a file
+ * could not be read or used, in the words an admin acts on, the same from every reader.
  *
  * <p>Pure Java, at the bottom of the layering beside {@code replies} and {@code hashing}: it uses no
  * other package of the gateway and no Spring, so the extension point, the modules, the pure cores

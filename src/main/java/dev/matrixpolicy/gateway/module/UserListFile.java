@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.files.ContentVerdicts;
+import dev.matrixpolicy.gateway.files.FileReadProblem;
 import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;

@@ -10,7 +10,7 @@ import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
-import dev.matrixpolicy.gateway.module.FileReadProblem;
+import dev.matrixpolicy.gateway.files.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.outage.Outage;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
-import dev.matrixpolicy.gateway.module.FileReadProblem;
+import dev.matrixpolicy.gateway.files.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.modules.passwordfile.Credentials.InvalidCredentialsException;
 import dev.matrixpolicy.gateway.outage.Outage;

@@ -1,4 +1,4 @@
-package dev.matrixpolicy.gateway.module;
+package dev.matrixpolicy.gateway.files;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -7,7 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Why a file a module reads could not be read or used, in the words an admin acts on, never a Java type. */
+/**
+ * Why a file the gateway reads (a module's list, a policy list, a password file) could not be read or used, in
+ * the words an admin acts on, never a Java type: every reader of a file says it the same way.
+ */
 public final class FileReadProblem {
     private FileReadProblem() {
     }

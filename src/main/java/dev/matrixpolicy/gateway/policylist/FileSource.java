@@ -1,10 +1,12 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.files.FileReadProblem;
 import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.Settling;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,12 +41,7 @@ public final class FileSource extends PollingSource {
 
     @Override
     Read readIfChanged() throws IOException {
-        FileVersion version;
-        try {
-            version = FileVersion.of(file);
-        } catch (NoSuchFileException missing) {
-            throw new IOException("no such file");
-        }
+        FileVersion version = FileVersion.of(file);
         if (version.equals(lastSeen)) {
             return Read.UNCHANGED;
         }
@@ -69,5 +66,31 @@ public final class FileSource extends PollingSource {
     @Override
     String location() {
         return file.toString();
+    }
+
+    /**
+     * A file's trouble in the words of every file reader of the gateway ({@link FileReadProblem}):
+     * {@code /etc/bans.txt does not exist: create it, or correct the path}; any other refusal names the
+     * file before it ({@code /etc/bans.txt: line 2: …}).
+     */
+    @Override
+    String problem(Throwable failed) {
+        return switch (failed) {
+            case IOException unreadable -> LogText.escaped(FileReadProblem.of(file, unreadable));
+            case RuleText.EmptyListException empty -> LogText.escaped(FileReadProblem.emptied(file, "rule"));
+            case IllegalArgumentException refused when notUtf8(refused) instanceof CharacterCodingException notText ->
+                    LogText.escaped(FileReadProblem.of(file, notText));
+            case IllegalArgumentException refused -> LogText.escaped(location()) + ": " + super.problem(refused);
+            default -> super.problem(failed); // not the file's doing: its rules could not be taken (the heap ran out, say)
+        };
+    }
+
+    /** The decoder's refusal behind a refused line, or null. */
+    private static Throwable notUtf8(Throwable refused) {
+        Throwable cause = refused;
+        while (cause != null && !(cause instanceof CharacterCodingException)) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 }

@@ -76,6 +76,15 @@ abstract class PollingSource implements PolicySource {
     /** Where the source is, for log lines, e.g. the path or URL. */
     abstract String location();
 
+    /**
+     * What a failed read shows in the status and the WARN line: by default its {@linkplain Status#describe
+     * message}. A source may say it in its own words, naming where it is as it does: then the line does
+     * not name it again.
+     */
+    String problem(Throwable failed) {
+        return Status.describe(failed);
+    }
+
     @Override
     public final String name() {
         return name;
@@ -132,9 +141,10 @@ abstract class PollingSource implements PolicySource {
             }
             // An Error too: one that escaped would end this source's schedule for good, silently, while its
             // status still showed the last success. A read that ran out of memory is retried at the next check.
-            String error = Status.describe(failed);
-            outage.failed(error).loud("Policy list source '{}' ({}) could not be read, keeping its last good rules: {}",
-                    name, location(), error);
+            String error = problem(failed);
+            String where = error.startsWith(location()) ? "" : " (" + location() + ")";
+            outage.failed(error).loud("Policy list source '{}'{} could not be read, keeping its last good rules: {}",
+                    name, where, error);
             status = status.failed(clock.instant(), error);
         }
     }

@@ -41,6 +41,13 @@ public final class RuleText {
     /** Why content with no rule and no comment is refused: read as a list, it would lift every ban at once. */
     static final String EMPTY = "the list is empty; a list with no rules is written as [] or a comment line";
 
+    /** Content with no rule and no comment, refused ({@link #EMPTY}): a file's reader says so in a file's words. */
+    static final class EmptyListException extends IllegalArgumentException {
+        EmptyListException() {
+            super(EMPTY);
+        }
+    }
+
     private RuleText() {
     }
 
@@ -109,7 +116,7 @@ public final class RuleText {
         try {
             return decoder.decode(ByteBuffer.wrap(utf8, start, end - start)).toString();
         } catch (CharacterCodingException notUtf8) {
-            throw new IllegalArgumentException("not UTF-8 text");
+            throw new IllegalArgumentException("not UTF-8 text", notUtf8); // the cause: a file's reader says it in a file's words
         }
     }
 
@@ -198,7 +205,7 @@ public final class RuleText {
             count++;
         }
         if (!reader.wroteAnything) {
-            throw new IllegalArgumentException(EMPTY);
+            throw new EmptyListException();
         }
         return new Parsed(new Lines(utf8, from, source, count), Map.of());
     }

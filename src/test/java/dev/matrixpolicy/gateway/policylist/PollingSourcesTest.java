@@ -144,7 +144,7 @@ class PollingSourcesTest {
 
             Files.writeString(file, "ban user @a:example.com\nbna user @b:example.com\n");
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
-            assertThat(source.status().lastError()).contains("line 2: 'bna' is not ban, takedown or allow");
+            assertThat(source.status().lastError()).contains(file + ": line 2: 'bna' is not ban, takedown or allow");
             assertThat(updates).hasSize(1);
 
             Files.writeString(file, "ban user @b:example.com\nban user @c:example.com\n");
@@ -168,10 +168,10 @@ class PollingSourcesTest {
             Thread.sleep(500); // some twenty checks of the same broken content, read again (its time is within the tick)
 
             assertThat(source.status().failures()).as("the content refused is neither parsed nor counted again").isEqualTo(1);
-            assertThat(source.status().lastError()).contains("line 2: 'bna' is not ban, takedown or allow");
+            assertThat(source.status().lastError()).contains(file + ": line 2: 'bna' is not ban, takedown or allow");
 
             Files.delete(file);
-            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().orElse("").contains("no such file"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().orElse("").contains("does not exist"));
             Files.writeString(file, "ban user @a:example.com\nbna user @b:example.com\n");
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().orElse("").contains("'bna'"));
         }
@@ -207,7 +207,7 @@ class PollingSourcesTest {
         try (FileSource source = new FileSource("local", directory.resolve("absent.txt"), Duration.ofMillis(50), Clock.systemUTC())) {
             source.start((from, rules, skipped) -> updates.add(rules));
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
-            assertThat(source.status().lastError()).contains("no such file");
+            assertThat(source.status().lastError()).contains(directory.resolve("absent.txt") + " does not exist: create it, or correct the path");
             assertThat(updates).isEmpty();
         }
     }
@@ -267,7 +267,7 @@ class PollingSourcesTest {
             source.start((from, rules, skipped) -> updates.add(rules));
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
             assertThat(source.status().lastError().orElseThrow())
-                    .startsWith("not valid JSON")
+                    .startsWith(file + ": not valid JSON")
                     .contains("'nul\\u0085'")
                     .doesNotContain("\u0085", "\u2028");
         }
@@ -358,7 +358,7 @@ class PollingSourcesTest {
 
             Files.writeString(file, ""); // `generate-bans > bans.txt` truncates first, then writes
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
-            assertThat(source.status().lastError()).contains("the list is empty; a list with no rules is written as [] or a comment line");
+            assertThat(source.status().lastError()).contains(file + " is empty; write the file whole and move it into place, and to remove every rule leave a comment line in it");
             assertThat(updates).hasSize(1);
 
             Files.writeString(file, "ban user @a:example.com\nban user @b:example.com\n");

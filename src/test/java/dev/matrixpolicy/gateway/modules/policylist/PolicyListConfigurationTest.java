@@ -26,7 +26,8 @@ class PolicyListConfigurationTest {
     final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT, MISSING_FILE);
 
     private static final String CONFIG = "policy-gateway.modules[0].config.";
-    private static final String MISSING_FILE = "Policy list source 'local' (/nonexistent/bans.txt) could not be read";
+    private static final String MISSING_FILE = "Policy list source 'local' could not be read, keeping its last good rules: "
+            + "/nonexistent/bans.txt does not exist";
     private static final String FAILURE = "policy-gateway.modules[0] (module: policy_list) config.";
 
     @Configuration(proxyBeanMethods = false)

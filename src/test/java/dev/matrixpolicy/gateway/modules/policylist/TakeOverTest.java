@@ -41,7 +41,7 @@ class TakeOverTest {
     private static final Duration CHECKS = Duration.ofMillis(50);
 
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("no such file");
+    final ExpectedOutput output = ExpectedOutput.warnings("does not exist: create it, or correct the path");
 
     @TempDir
     Path directory;

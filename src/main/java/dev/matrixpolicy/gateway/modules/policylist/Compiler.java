@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +131,11 @@ final class Compiler {
                 list.handOn(position);
                 state.notApplied.worksAgain("{}: the rules of source '{}' are compiled and in force again",
                         answers.instanceName(), slot.name());
-                metrics.updated(slot.name(), System.nanoTime() - received);
+                long took = System.nanoTime() - received;
+                metrics.updated(slot.name(), took);
+                if (!slot.kind().equals("room")) { // a room says when it was read itself, and then changes a ban at a time
+                    logApplied(slot, took);
+                }
                 try {
                     watchCatchAll(position, slot); // after everything the compile is for: a warning must not stand in its way
                 } catch (RuntimeException failed) {
@@ -142,6 +147,19 @@ final class Compiler {
                 }
             });
         }
+    }
+
+    /**
+     * One INFO line for a file's or URL's rules put in force: at startup, and each time its content
+     * changed (an unchanged check hands nothing over), as every list reader says what it loaded.
+     */
+    private void logApplied(Slot slot, long tookNanos) {
+        Map<String, Long> entries = PolicyList.entries(list.index(), slot.name());
+        long total = entries.values().stream().mapToLong(Long::longValue).sum();
+        String byKind = entries.isEmpty() ? "" : " (" + entries.entrySet().stream()
+                .map(entry -> entry.getKey() + ": " + entry.getValue()).collect(Collectors.joining(", ")) + ")";
+        log.info("{}: source '{}' read from {}: {} {} in force{}, compiled in {} ms", answers.instanceName(), slot.name(),
+                slot.shownLocation(), total, total == 1 ? "rule" : "rules", byKind, TimeUnit.NANOSECONDS.toMillis(tookNanos));
     }
 
     /**

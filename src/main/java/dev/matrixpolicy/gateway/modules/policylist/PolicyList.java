@@ -548,15 +548,20 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             int at = position;
             reading.add(() -> {
                 PolicySource.Status status = status(at);
-                Map<String, Long> entries = new LinkedHashMap<>();
-                index.counts().getOrDefault(slot.name(), Map.of()).forEach((kind, byRecommendation) ->
-                        byRecommendation.forEach((recommendation, count) -> entries.put(
-                                (kind.name() + " " + recommendation.name()).toLowerCase(Locale.ROOT), (long) count)));
-                return new ListSource.Status(slot.name(), slot.kind(), slot.shownLocation(), entries, status.lastSuccess(),
-                        status.lastError(), status.failures());
+                return new ListSource.Status(slot.name(), slot.kind(), slot.shownLocation(), entries(index, slot.name()),
+                        status.lastSuccess(), status.lastError(), status.failures());
             });
         }
         return reading;
+    }
+
+    /** A source's rules in an index by kind and recommendation, as its status and log lines show them: {@code user ban: 3}. */
+    static Map<String, Long> entries(PolicyIndex index, String source) {
+        Map<String, Long> entries = new LinkedHashMap<>();
+        index.counts().getOrDefault(source, Map.of()).forEach((kind, byRecommendation) ->
+                byRecommendation.forEach((recommendation, count) -> entries.put(
+                        (kind.name() + " " + recommendation.name()).toLowerCase(Locale.ROOT), (long) count)));
+        return entries;
     }
 
     @Override

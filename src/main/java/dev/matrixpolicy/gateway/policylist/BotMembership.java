@@ -45,7 +45,7 @@ final class BotMembership {
                 String joined = homeserver.join(byAlias ? room : roomId);
                 roomId = byAlias ? joined : roomId;
             } catch (HomeserverFailure refused) {
-                if (refused.status() == 403 || refused.status() == 404) {
+                if (refused.says(403, "M_FORBIDDEN") || refused.says(404, "M_NOT_FOUND")) {
                     // Out of the room it read and unable to join it again by its ID (banned, or a room of
                     // version 12 that the homeserver left, which has no server to join through): the bot
                     // was removed after all, so the next attempt follows the alias.

@@ -106,7 +106,7 @@ final class ClientServerApi implements AutoCloseable {
         try {
             return membership(roomId, userId).filter("join"::equals).isPresent();
         } catch (HomeserverFailure failure) {
-            if (failure.status() == 404) {
+            if (failure.says(404, "M_NOT_FOUND")) {
                 return false;
             }
             throw failure;
@@ -116,9 +116,9 @@ final class ClientServerApi implements AutoCloseable {
     /**
      * The bot's membership in the room as its {@code m.room.member} state says ({@code join},
      * {@code leave}, {@code ban}: a former member still reads its state up to its departure); empty when
-     * the homeserver refuses to say (403), as it does to one that never was a member. Any other failure,
-     * a 404 included (a proxy's, say), or an answer without a {@code membership}, is thrown: it says
-     * nothing about the membership.
+     * the homeserver refuses to say (403 {@code M_FORBIDDEN}), as it does to one that never was a member.
+     * Any other failure, a proxy's bare 403 or 404 included, or an answer without a {@code membership},
+     * is thrown: it says nothing about the membership.
      */
     Optional<String> membership(String roomId, String userId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state/m.room.member/{user}";
@@ -129,7 +129,7 @@ final class ClientServerApi implements AutoCloseable {
             }
             return Optional.of(membership.stringValue());
         } catch (HomeserverFailure failure) {
-            if (failure.status() == 403) {
+            if (failure.says(403, "M_FORBIDDEN")) {
                 return Optional.empty();
             }
             throw failure;
@@ -171,23 +171,28 @@ final class ClientServerApi implements AutoCloseable {
 
     /**
      * Whether the homeserver applied a redaction of the event: {@code GET /rooms/{room}/event/{id}}
-     * answers it emptied, or with the redaction in {@code unsigned.redacted_because}. A redaction
-     * reaches the timeline even where its sender may not redact (Synapse accepts it and applies it only
-     * if the sender has the power, or is on the event's server), so the timeline alone does not say.
-     * An event the homeserver says it does not have (404 {@code M_NOT_FOUND}) counts as redacted:
-     * nothing keeps its rule. Any other failure, a proxy's bare 404 included, says nothing, and is thrown.
+     * answers the event with the redaction in {@code unsigned.redacted_because}, as the spec has a
+     * redacted event carry it. A redaction reaches the timeline even where its sender may not redact
+     * (Synapse accepts it and applies it only if the sender has the power, or is on the event's
+     * server), so the timeline alone does not say. The event with its {@code content} and without
+     * {@code redacted_because} was not redacted, even with its content emptied: Synapse shows the
+     * events of an erased (deactivated) user pruned so to a member who joined after them, though their
+     * rules stand in the room's state. Anything else (an answer that is not this event, a 404, a proxy's
+     * page) says nothing, and is thrown: the caller reads the room's state whole instead.
      */
     boolean isRedacted(String roomId, String eventId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/event/{event}";
-        try {
-            JsonNode event = json(call, get("rooms", roomId, "event", eventId));
-            return event.path("unsigned").has("redacted_because") || event.path("content").isEmpty();
-        } catch (HomeserverFailure failure) {
-            if (failure.status() == 404 && failure.errcode().filter("M_NOT_FOUND"::equals).isPresent()) {
-                return true;
-            }
-            throw failure;
+        JsonNode event = json(call, get("rooms", roomId, "event", eventId));
+        if (!eventId.equals(event.path("event_id").asString(""))) {
+            throw HomeserverFailure.malformed(call, "the answer is not the event asked for");
         }
+        if (event.path("unsigned").path("redacted_because").isObject()) {
+            return true;
+        }
+        if (!event.path("content").isObject()) {
+            throw HomeserverFailure.malformed(call, "no \"content\" object in the event");
+        }
+        return false;
     }
 
     /** {@code POST /user/{userId}/filter}: the ID of a stored filter, for the long-polls. */

@@ -163,6 +163,14 @@ final class HomeserverFailure extends Exception {
         return status;
     }
 
+    /**
+     * Whether the homeserver itself answered this Matrix error: the status and its {@code errcode}. A
+     * proxy's bare 403 or 404 in front of it says nothing of the room or the event.
+     */
+    boolean says(int status, String errcode) {
+        return this.status == status && this.errcode.filter(errcode::equals).isPresent();
+    }
+
     /** How long the homeserver asked the bot to wait (429's {@code retry_after_ms}). */
     Optional<Duration> retryAfter() {
         return retryAfter;

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -88,16 +90,55 @@ class ClientServerApiTest {
     }
 
     @Test
-    void onlyTheHomeserversOwnNotFoundSaysAnEventIsGone() throws Exception {
+    void anEventIsRedactedOnlyWhenTheHomeserverSaysWhichRedactionEmptiedIt() throws Exception {
         ClientServerApi api = api();
-        homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/%24gone")
-                .willReturn(aResponse().withStatus(404).withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Event not found.\"}")));
-        homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/%24proxied")
-                .willReturn(aResponse().withStatus(404).withBody("<html>Not Found</html>")));
+        event("$redacted", okJson("{\"event_id\": \"$redacted\", \"content\": {}, \"unsigned\": {\"redacted_because\":"
+                + " {\"type\": \"m.room.redaction\", \"event_id\": \"$r\", \"redacts\": \"$redacted\"}}}"));
+        event("$kept", okJson("{\"event_id\": \"$kept\", \"content\": {\"entity\": \"@spam:evil.example\"}}"));
+        event("$erased", okJson("{\"event_id\": \"$erased\", \"content\": {}}"));
 
-        assertThat(api.isRedacted("!room:example.org", "$gone")).isTrue();
-        assertThatThrownBy(() -> api.isRedacted("!room:example.org", "$proxied")).as("a proxy's 404 says nothing")
+        assertThat(api.isRedacted("!room:example.org", "$redacted")).isTrue();
+        assertThat(api.isRedacted("!room:example.org", "$kept")).isFalse();
+        assertThat(api.isRedacted("!room:example.org", "$erased"))
+                .as("an erased sender's event, shown pruned to a member who joined after it: its rule stands in the state")
+                .isFalse();
+    }
+
+    @Test
+    void anAnswerThatIsNotTheEventSaysNothingOfItsRedaction() {
+        ClientServerApi api = api();
+        event("$empty", okJson("{}"));
+        event("$other", okJson("{\"event_id\": \"$other-one\", \"content\": {}, \"unsigned\": {\"redacted_because\": {}}}"));
+        event("$nocontent", okJson("{\"event_id\": \"$nocontent\", \"content\": null}"));
+        event("$gone", aResponse().withStatus(404).withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Event not found.\"}"));
+        event("$proxied", aResponse().withStatus(404).withBody("<html>Not Found</html>"));
+
+        for (String eventId : List.of("$empty", "$other", "$nocontent", "$gone", "$proxied")) {
+            assertThatThrownBy(() -> api.isRedacted("!room:example.org", eventId)).as(eventId).isInstanceOf(HomeserverFailure.class);
+        }
+    }
+
+    @Test
+    void onlyTheHomeserversOwnRefusalSaysTheBotIsNoMember() throws Exception {
+        ClientServerApi api = api();
+        String member = "/_matrix/client/v3/rooms/%21room%3Aexample.org/state/m.room.member/%40bot%3Aexample.org";
+        homeserver.stubFor(get(member).willReturn(aResponse().withStatus(403).withBody("<html>Forbidden</html>")));
+        assertThatThrownBy(() -> api.membership("!room:example.org", "@bot:example.org")).as("a proxy's 403")
                 .isInstanceOf(HomeserverFailure.class);
+        assertThatThrownBy(() -> api.isJoined("!room:example.org", "@bot:example.org")).isInstanceOf(HomeserverFailure.class);
+
+        homeserver.stubFor(get(member).willReturn(aResponse().withStatus(404).withBody("<html>Not Found</html>")));
+        assertThatThrownBy(() -> api.isJoined("!room:example.org", "@bot:example.org")).as("a proxy's 404")
+                .isInstanceOf(HomeserverFailure.class);
+
+        homeserver.stubFor(get(member).willReturn(aResponse().withStatus(403)
+                .withBody("{\"errcode\": \"M_FORBIDDEN\", \"error\": \"User @bot:example.org not in room\"}")));
+        assertThat(api.membership("!room:example.org", "@bot:example.org")).isEmpty();
+        assertThat(api.isJoined("!room:example.org", "@bot:example.org")).isFalse();
+    }
+
+    private void event(String eventId, ResponseDefinitionBuilder answer) {
+        homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/" + eventId.replace("$", "%24")).willReturn(answer));
     }
 
     @Test

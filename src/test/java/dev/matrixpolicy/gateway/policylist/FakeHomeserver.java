@@ -70,8 +70,10 @@ final class FakeHomeserver implements AutoCloseable {
     private boolean stallBodies;
     private boolean tombstoneReadsFail;
     private boolean stateReadsFail;
-    /** The events whose reads ({@code GET /rooms/{room}/event/{event}}) fail. */
-    private final Set<String> failingEventReads = new HashSet<>();
+    /** Failures scripted for one call each, see {@link #failCall}. */
+    private final Map<String, ScriptedFailure> failingCalls = new HashMap<>();
+    /** The events whose reads answer them pruned, see {@link #serveEventPruned}. */
+    private final Set<String> prunedEventReads = new HashSet<>();
     /** The room every long-poll that ends with nothing new reports a gap in, when set. */
     private String gapInEveryAnswer;
     /** Whether long-polls answer at once, whatever their timeout, and the bot's membership reads as out of every room. */
@@ -189,11 +191,31 @@ final class FakeHomeserver implements AutoCloseable {
      */
     void applyRedactionLate(String roomId, String eventId) {
         synchronized (lock) {
-            for (ObjectNode event : rooms.get(roomId).values()) {
-                if (eventId.equals(event.path("event_id").asString(""))) {
-                    event.putObject("content");
-                }
+            ObjectNode redaction = JSON.createObjectNode().put("type", "m.room.redaction").put("sender", "@mod:test")
+                    .put("event_id", "$late" + ++eventCounter).put("redacts", eventId);
+            redaction.putObject("content");
+            applyRedaction(roomId, eventId, redaction);
+        }
+    }
+
+    /** Empties the event's content and says which redaction did, in {@code unsigned.redacted_because}, as Synapse does. */
+    private void applyRedaction(String roomId, String eventId, ObjectNode redaction) {
+        for (ObjectNode event : rooms.get(roomId).values()) {
+            if (eventId.equals(event.path("event_id").asString(""))) {
+                event.putObject("content");
+                event.putObject("unsigned").set("redacted_because", redaction.deepCopy());
             }
+        }
+    }
+
+    /**
+     * From now on, a read of this one event ({@code GET /rooms/{room}/event/{event}}) answers it pruned,
+     * its content emptied without {@code redacted_because}, while the room's state keeps it whole: as
+     * Synapse shows the events of a user erased at deactivation to a member who joined after them.
+     */
+    void serveEventPruned(String eventId) {
+        synchronized (lock) {
+            prunedEventReads.add(eventId);
         }
     }
 
@@ -209,15 +231,13 @@ final class FakeHomeserver implements AutoCloseable {
             timeline.put("limited", false);
             ArrayNode events = timeline.putArray("events");
             for (String eventId : eventIds) {
-                for (ObjectNode event : rooms.get(roomId).values()) {
-                    if (applied && eventId.equals(event.path("event_id").asString(""))) {
-                        event.putObject("content");
-                    }
-                }
                 ObjectNode redaction = events.addObject();
                 redaction.put("type", "m.room.redaction").put("sender", "@mod:test").put("event_id", "$e" + ++eventCounter);
                 ObjectNode content = redaction.putObject("content");
                 (inContent ? content : redaction).put("redacts", eventId);
+                if (applied) {
+                    applyRedaction(roomId, eventId, redaction);
+                }
             }
             batches.add(batch);
             lock.notifyAll();
@@ -312,11 +332,17 @@ final class FakeHomeserver implements AutoCloseable {
         }
     }
 
-    /** Every read of this one event fails with a 502 from now on; every other call still works. */
-    void failEventReads(String eventId) {
+    /**
+     * Answers the next {@code count} requests of this one call (as {@link #requests} names them, e.g.
+     * {@code GET /rooms/!r:test/event/$e1}) with this status and body; every other call still works.
+     */
+    void failCall(String call, int count, int status, String body) {
         synchronized (lock) {
-            failingEventReads.add(eventId);
+            failingCalls.put(call, new ScriptedFailure(count, status, body));
         }
+    }
+
+    private record ScriptedFailure(int count, int status, String body) {
     }
 
     /** Every read of a room's full state fails with a 502 from now on, or no longer; every other call still works. */
@@ -441,7 +467,7 @@ final class FakeHomeserver implements AutoCloseable {
             synchronized (lock) {
                 stall = stallBodies;
             }
-            if (failed(exchange)) {
+            if (failed(exchange, call)) {
                 return;
             }
             if (!("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization")) || !tokenValid()) {
@@ -491,12 +517,13 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && parts.length == 5 && parts[3].equals("event")) {
             ObjectNode found;
             synchronized (lock) {
-                if (failingEventReads.contains(parts[4])) {
-                    respond(exchange, 502, "<html>Bad gateway</html>");
-                    return;
-                }
                 found = rooms.getOrDefault(parts[2], Map.of()).values().stream()
                         .filter(event -> parts[4].equals(event.path("event_id").asString(""))).findFirst().orElse(null);
+                if (found != null && prunedEventReads.contains(parts[4])) {
+                    found = found.deepCopy();
+                    found.putObject("content");
+                    found.remove("unsigned");
+                }
             }
             respond(exchange, found == null ? 404 : 200, found == null
                     ? "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"Event not found.\"}" : JSON.writeValueAsString(found));
@@ -597,7 +624,7 @@ final class FakeHomeserver implements AutoCloseable {
             }
         }
         // A homeserver that fails while a long-poll waits (a restart) fails that long-poll too.
-        if (failed(exchange)) {
+        if (failed(exchange, "/sync")) {
             return;
         }
         synchronized (lock) {
@@ -616,10 +643,21 @@ final class FakeHomeserver implements AutoCloseable {
     }
 
     /** Answers with the scripted failure, if there is one now. */
-    private boolean failed(HttpExchange exchange) throws IOException {
+    private boolean failed(HttpExchange exchange, String call) throws IOException {
         int status;
         String body;
         synchronized (lock) {
+            ScriptedFailure ofCall = failingCalls.get(exchange.getRequestMethod() + " " + call);
+            if (ofCall != null) {
+                if (ofCall.count() <= 1) {
+                    failingCalls.remove(exchange.getRequestMethod() + " " + call);
+                } else {
+                    failingCalls.put(exchange.getRequestMethod() + " " + call,
+                            new ScriptedFailure(ofCall.count() - 1, ofCall.status(), ofCall.body()));
+                }
+                respond(exchange, ofCall.status(), ofCall.body());
+                return true;
+            }
             if (failures == 0) {
                 return false;
             }

@@ -422,23 +422,19 @@ class RoomSourceTest {
     /** A member of a server that lets anyone redact anything cannot lift a ban so: Synapse keeps the event whole. */
     @Test
     void aRedactionTheHomeserverDidNotApplyLeavesTheRuleInForce() {
-        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
-        homeserver.room(ROOM).state(ROOM, first);
-        start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        String first = readingOneBan();
 
-        homeserver.redactWithoutPower(ROOM, first.get("event_id").asString());
+        homeserver.redactWithoutPower(ROOM, first);
         awaitLongPoll(2);
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
-        assertThat(lines(Level.INFO)).anyMatch(line -> line.contains("a redaction of \"" + first.get("event_id").asString()
+        assertThat(lines(Level.INFO)).anyMatch(line -> line.contains("a redaction of \"" + first
                 + "\" that the homeserver did not apply is ignored until it does"));
 
         await("asked again, then no more").atMost(SOON).until(() -> lines(Level.INFO).stream()
-                .anyMatch(line -> line.contains("has not applied the redaction of \"" + first.get("event_id").asString() + "\" after 5 asks")));
-        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(UnappliedRedactions.ASKS);
+                .anyMatch(line -> line.contains("has not applied the redaction of \"" + first + "\" after 5 asks")));
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first)).hasSize(UnappliedRedactions.ASKS);
         assertThat(updates).as("the rule stays in force").hasSize(2);
     }
 
@@ -456,13 +452,30 @@ class RoomSourceTest {
         firstUpdate();
         awaitLongPoll(1);
 
-        homeserver.failEventReads(second.get("event_id").asString());
+        homeserver.failCall("GET /rooms/" + ROOM + "/event/" + second.get("event_id").asString(), 1, 502, "<html>Bad gateway</html>");
         homeserver.redactWithoutPower(ROOM, List.of(first.get("event_id").asString(), second.get("event_id").asString()));
 
         await("the full state read again").atMost(SOON).until(() -> homeserver.requests("GET /rooms/" + ROOM + "/state").size() == 2);
         assertThat(homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString())).hasSize(1);
         assertThat(lines(Level.INFO)).noneMatch(line -> line.contains("did not apply is ignored"));
         assertThat(updates).as("both rules stay in force: no update lifts them, and the state read whole holds them").hasSize(1);
+    }
+
+    /**
+     * Synapse shows the rule events of a curator erased at deactivation pruned, to a bot that joined after them,
+     * though their rules stand in the room's state: a redaction nobody applied must not be taken as applied so.
+     */
+    @Test
+    void aRedactionOfAnErasedCuratorsRuleThatTheHomeserverDidNotApplyLeavesTheRuleInForce() {
+        String first = readingOneBan();
+
+        homeserver.serveEventPruned(first);
+        homeserver.redactWithoutPower(ROOM, first);
+        awaitLongPoll(2);
+        homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
+        assertThat(updates).as("no update in between lifted the first").hasSize(2);
     }
 
     /** Synapse's workers can answer from a cache a moment behind the sync that carried the redaction. */
@@ -910,6 +923,16 @@ class RoomSourceTest {
 
     private static final String UPGRADED = "!upgraded:test";
 
+    /** A source reads ROOM, which holds one ban of @first:evil.example, and waits on its first long-poll; the ban's event ID. */
+    private String readingOneBan() {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        homeserver.room(ROOM).state(ROOM, first);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+        return first.get("event_id").asString();
+    }
+
     /** A source named by alias reads ROOM's rules, and then the alias names {@code replacement}, whose rules differ. */
     private void readingRoomWhoseAliasThenMovesTo(String replacement) {
         homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@old-room:evil.example"));
@@ -952,6 +975,22 @@ class RoomSourceTest {
 
         homeserver.failStateReads(false);
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@new-room:evil.example", "@new-event:evil.example");
+    }
+
+    /** A proxy's bare 403 is no homeserver's word that the bot left its room: the alias is not followed. */
+    @Test
+    void aSourceNamedByAliasKeepsItsRoomThroughAProxysBareRefusal() {
+        readingRoomWhoseAliasThenMovesTo(UPGRADED);
+        String member = "GET /rooms/" + ROOM + "/state/m.room.member/" + FakeHomeserver.BOT;
+        homeserver.failCall(member, 2, 403, "<html>Forbidden</html>"); // the check after an empty long-poll, then the reconnect's
+
+        await().atMost(SOON).until(() -> homeserver.requests(member).size() >= 3);
+        int longPolls = homeserver.longPolls().size();
+        await().atMost(SOON).until(() -> homeserver.longPolls().size() > longPolls);
+
+        assertThat(homeserver.requests("GET", "/directory/room/")).as("the alias resolved at the start only").hasSize(1);
+        assertThat(updates).as("the old room's rules, not the room the alias names now").singleElement()
+                .extracting(Update::entities).asList().containsExactly("@old-room:evil.example");
     }
 
     @Test

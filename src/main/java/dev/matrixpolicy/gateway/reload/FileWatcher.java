@@ -57,20 +57,25 @@ final class FileWatcher implements SmartLifecycle {
         try {
             Map<Path, String> now = fingerprints(reloader.watchedFiles());
             if (!now.equals(seen) && settled(now)) {
-                reloader.reload("file");
+                reloader.reload("file", this::stopping);
                 // What was read is what was applied; files the reload added are taken as they are now.
                 Map<Path, String> applied = new LinkedHashMap<>();
                 reloader.watchedFiles().forEach(file -> applied.put(file, now.containsKey(file) ? now.get(file) : fingerprint(file)));
                 seen = applied;
             }
         } catch (RuntimeException | Error unexpected) {
-            PeriodicCheck running = checks;
-            if (running == null || running.closing()) {
+            if (stopping()) {
                 return; // cut short by stop(): the interruption, not the files
             }
             // Whatever it was, the next check must come: a task that throws is never run again by its executor.
             log.warn("Checking the configuration files failed: {}", unexpected.toString());
         }
+    }
+
+    /** Whether {@link #stop()} was called: what fails now was cut short by it. */
+    private boolean stopping() {
+        PeriodicCheck running = checks;
+        return running == null || running.closing();
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -133,7 +134,21 @@ final class Reloader {
      *
      * @param trigger what asked, for the log and the result
      */
-    synchronized ReloadResult reload(String trigger) {
+    ReloadResult reload(String trigger) {
+        return reload(trigger, () -> false).orElseThrow();
+    }
+
+    /**
+     * Reads the configuration and applies it if it differs from the serving one, for one that may stop
+     * meanwhile: a reload that fails while {@code stopping} says so was cut short by the stop (the
+     * interruption breaks whatever step waits), not refused by the files. It leaves one DEBUG line,
+     * counts as no reload and leaves the last result standing.
+     *
+     * @param trigger  what asked, for the log and the result
+     * @param stopping whether the one asking is stopping
+     * @return how it ended; empty when cut short
+     */
+    synchronized Optional<ReloadResult> reload(String trigger, BooleanSupplier stopping) {
         Generation serving = generations.current();
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         Optional<Environment> readIn = Optional.empty();
@@ -166,6 +181,10 @@ final class Reloader {
                         trigger, String.join(", ", waiting));
             }
         } catch (RuntimeException refused) {
+            if (stopping.getAsBoolean()) {
+                log.debug("Configuration reload ({}) cut short by the stop: {}", trigger, refused.toString());
+                return Optional.empty();
+            }
             String problem = ConfigurationLoader.describe(refused, readIn);
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem), List.of());
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
@@ -180,7 +199,7 @@ final class Reloader {
         watched = watch(watched, files, generations.current());
         outcomes.get(result.outcome()).increment();
         last = result;
-        return result;
+        return Optional.of(result);
     }
 
     /**

@@ -169,7 +169,10 @@ final class MediaHashes implements ListSource, AutoCloseable {
             if (content.isEmpty()) {
                 verdicts.stillInForce();
             } else if (!take(content.get())) {
-                return; // still being written: neither a good read nor a failed one, until the next check
+                return; // still being written, or closed meanwhile: neither a good read nor a failed one
+            }
+            if (checks.closing()) {
+                return; // closed meanwhile: the list serves no more, and says nothing more
             }
             if (!verdicts.refusing()) { // else what is read is the content refused, warned about when it was read
                 health.succeeded(clock.instant());
@@ -196,7 +199,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
     /**
      * Applies {@code content} unless it is the content in force or refused already.
      *
-     * @return false when the content is still changing, and nothing was taken
+     * @return false when the content is still changing, or the list was closed meanwhile, and nothing was taken
      * @throws IllegalArgumentException naming the first line that is not a hash
      * @throws EmptiedException         for content with nothing in it where hashes are in force
      */
@@ -221,6 +224,9 @@ final class MediaHashes implements ListSource, AutoCloseable {
         } catch (IllegalArgumentException | EmptiedException | CharacterCodingException refused) {
             verdicts.refuse(digest);
             throw refused;
+        }
+        if (checks.closing()) {
+            return false; // a read or a parse that outlasted close(): the list serves no more, and says nothing more
         }
         hashes = parsed.hashes();
         verdicts.took(digest);

@@ -22,6 +22,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -260,6 +261,28 @@ class MediaHashesTest {
             assertThat(hashes.contains("a".repeat(64))).isTrue();
             assertThat(Thread.getAllStackTraces().keySet()).anyMatch(thread -> thread.getName().equals("content-rules-media-kept"));
         }
+    }
+
+    /**
+     * A check that runs on after the list's close (one the interruption did not stop, such as a read
+     * or a parse that outlasts the close's wait) applies nothing and logs nothing, neither the list
+     * loaded nor the file reading again: the list is closed, and the gateway may have said it stopped.
+     */
+    @Test
+    void aCheckThatRunsOnAfterTheListIsClosedAppliesAndLogsNothing() throws IOException {
+        Path file = twoHashes();
+        MediaHashes list = watch(file);
+        clock.advance(Duration.ofMinutes(1));
+        Files.delete(file);
+        list.reload();
+        List<String> before = logged.all();
+
+        rewrite(file, FIRST + "\n" + THIRD + "\n", written.plusSeconds(10));
+        list.close();
+        list.reload();
+
+        assertThat(logged.all()).isEqualTo(before);
+        assertThat(list.contains(THIRD)).isFalse();
     }
 
     /**

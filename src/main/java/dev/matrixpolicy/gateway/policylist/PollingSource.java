@@ -118,6 +118,9 @@ abstract class PollingSource implements PolicySource {
                 verdicts.readFailed();
                 throw unreadable;
             }
+            if (checks.closing()) {
+                return; // a read that outlasted close() (a file's is not interrupted): handed to no one, said by no line
+            }
             switch (read) {
                 case Read.Changing changing -> {
                     return; // the status stays as it is: no read happened

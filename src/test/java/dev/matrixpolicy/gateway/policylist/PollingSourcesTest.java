@@ -332,6 +332,38 @@ class PollingSourcesTest {
         assertThat(logged.getAll()).doesNotContain("could not be read");
     }
 
+    /**
+     * A read the closing does not interrupt (a file read: the JDK's file channels do not stop for an
+     * interruption) ends after the source's close began: what it read is handed over to no one, and
+     * the source says nothing more, neither a good read nor that it reads again.
+     */
+    @Test
+    void aReadThatEndsAfterTheSourceIsClosedHandsNothingOverAndLogsNothing(CapturedOutput logged) throws Exception {
+        CountDownLatch reading = new CountDownLatch(1);
+        AtomicBoolean failing = new AtomicBoolean(true);
+        PollingSource source = checked("https://lists.example/bans.txt", Duration.ofMillis(20), () -> {
+            if (failing.get()) {
+                throw new IOException("the list server is down");
+            }
+            reading.countDown();
+            try {
+                Thread.sleep(Duration.ofMinutes(1));
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt(); // and goes on: the read was under way, and ends
+            }
+            return new PollingSource.Read.Content("ban user @a:example.com\n".getBytes(StandardCharsets.UTF_8));
+        });
+        source.start((from, rules, skipped) -> updates.add(rules));
+        await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+        failing.set(false);
+        assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
+
+        source.close();
+
+        assertThat(updates).isEmpty();
+        assertThat(logged.getAll()).doesNotContain("reads again");
+    }
+
     @Test
     void aUrlServingTheSameListWithoutValidatorsIsNotParsedOrHandedOverAgain() {
         server.start();

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.chain.FailurePolicy;
 import dev.matrixpolicy.gateway.chain.Link;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.WorstCase;
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,11 +53,11 @@ final class EntryTimeoutCheck {
     }
 
     private static String message(ModuleInstance instance, boolean defaultTimeout, WorstCase worst) {
-        return "policy-gateway." + instance.describe() + ": timeout " + WorstCase.format(instance.timeout())
+        return "policy-gateway." + instance.describe() + ": timeout " + Durations.format(instance.timeout())
                 + (defaultTimeout ? " (policy-gateway.defaults.timeout)" : "")
-                + " is shorter than the module's worst case for one call, " + WorstCase.format(worst.time())
+                + " is shorter than the module's worst case for one call, " + Durations.format(worst.time())
                 + " (" + worst.computation() + "): with a slow backend the chain stops waiting first and "
                 + consequence(instance) + " instead of the module's own answer. Set policy-gateway.modules[" + instance.position() + "].timeout to at least "
-                + WorstCase.format(worst.time()) + ", or lower the module's own timeouts or retries.";
+                + Durations.format(worst.time()) + ", or lower the module's own timeouts or retries.";
     }
 }

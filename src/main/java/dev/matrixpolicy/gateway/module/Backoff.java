@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.time.Duration;
 import java.util.random.RandomGenerator;
 
@@ -23,7 +24,7 @@ public record Backoff(Duration initial, Duration max) {
      */
     public static Backoff of(String initialKey, Duration initial, String maxKey, Duration max) {
         if (max.compareTo(initial) < 0) {
-            throw new ModuleConfigurationException(maxKey, "must not be shorter than " + initialKey + " (" + WorstCase.format(initial) + ")");
+            throw new ModuleConfigurationException(maxKey, "must not be shorter than " + initialKey + " (" + Durations.format(initial) + ")");
         }
         return new Backoff(initial, max);
     }

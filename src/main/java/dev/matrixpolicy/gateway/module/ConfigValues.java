@@ -3,8 +3,10 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
+import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -210,8 +212,16 @@ public final class ConfigValues {
         return uniform.toString();
     }
 
-    /** A size as configuration writes it: {@code 1MB}, {@code 64KB}, or bytes (durations: {@link WorstCase#format}). */
+    /** A size as configuration writes it: {@code 1MB}, {@code 64KB}, or bytes. */
     public static String format(DataSize size) {
         return ReplyCap.format(size.toBytes());
+    }
+
+    /**
+     * A duration as configuration writes it: {@code 2s}, {@code 1500ms}, never rounded; the modules'
+     * way to {@link Durations#format}, as {@link #format(DataSize)} is to the reply cap's.
+     */
+    public static String format(Duration duration) {
+        return Durations.format(duration);
     }
 }

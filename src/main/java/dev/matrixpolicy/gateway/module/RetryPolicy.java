@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +40,7 @@ public record RetryPolicy(int maxAttempts, Backoff backoff) {
         for (int retry = 1; retry < maxAttempts; retry++) {
             Duration pause = backoff.ceiling(retry);
             time = time.plus(pause);
-            pauses.add(WorstCase.format(pause));
+            pauses.add(Durations.format(pause));
         }
         return new WorstCase(time, maxAttempts + " attempts × (" + attempt.computation() + ") + " + backoffKey + " "
                 + String.join(" + ", pauses));

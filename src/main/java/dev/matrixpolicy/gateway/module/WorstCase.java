@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -23,27 +24,7 @@ public record WorstCase(Duration time, String computation) {
      * {@code connect-timeout}, then waiting for the answer within {@code timeout}.
      */
     public static WorstCase ofRequest(Duration connectTimeout, Duration timeout) {
-        return new WorstCase(connectTimeout.plus(timeout), "connect-timeout " + format(connectTimeout) + " + timeout " + format(timeout));
-    }
-
-    /**
-     * A duration exactly as configuration writes it, in the largest unit that holds it whole:
-     * {@code 2s}, {@code 1500ms}, or {@code 500us} and {@code 1500ns} for the rare fraction of a
-     * millisecond. Durations past some 292 years (no setting's) are given in seconds.
-     */
-    public static String format(Duration duration) {
-        if (duration.getNano() == 0) {
-            return duration.getSeconds() + "s";
-        }
-        long nanos;
-        try {
-            nanos = duration.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return duration.getSeconds() + "s";
-        }
-        if (nanos % 1_000_000 == 0) {
-            return nanos / 1_000_000 + "ms";
-        }
-        return nanos % 1_000 == 0 ? nanos / 1_000 + "us" : nanos + "ns";
+        return new WorstCase(connectTimeout.plus(timeout),
+                "connect-timeout " + Durations.format(connectTimeout) + " + timeout " + Durations.format(timeout));
     }
 }

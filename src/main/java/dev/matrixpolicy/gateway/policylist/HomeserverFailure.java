@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -75,17 +76,17 @@ final class HomeserverFailure extends Exception {
 
     /** No answer within {@code timeout}. */
     static HomeserverFailure timeout(String call, Duration timeout) {
-        return new HomeserverFailure("no answer from the homeserver to " + call + " within " + format(timeout), Next.RETRY);
+        return new HomeserverFailure("no answer from the homeserver to " + call + " within " + Durations.format(timeout), Next.RETRY);
     }
 
     /** An answer that began, then stopped coming for {@code timeout}. */
     static HomeserverFailure stalled(String call, Duration timeout) {
-        return new HomeserverFailure("the homeserver's answer to " + call + " stopped coming for " + format(timeout), Next.RETRY);
+        return new HomeserverFailure("the homeserver's answer to " + call + " stopped coming for " + Durations.format(timeout), Next.RETRY);
     }
 
     /** An answer that kept coming, but had not ended by {@code deadline}. */
     static HomeserverFailure overdue(String call, Duration deadline) {
-        return new HomeserverFailure("the homeserver's answer to " + call + " took longer than " + format(deadline), Next.RETRY);
+        return new HomeserverFailure("the homeserver's answer to " + call + " took longer than " + Durations.format(deadline), Next.RETRY);
     }
 
     /** An answer that is not the JSON the call expects. */
@@ -174,10 +175,6 @@ final class HomeserverFailure extends Exception {
     /** How long the homeserver asked the bot to wait (429's {@code retry_after_ms}). */
     Optional<Duration> retryAfter() {
         return retryAfter;
-    }
-
-    static String format(Duration duration) {
-        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
     }
 
     /** A homeserver's text on one line, escaped and cut as any text from outside is. */

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.outage.Outage;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents.Slot;
+import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.net.URI;
 import java.time.Clock;
@@ -244,7 +245,7 @@ public final class RoomSource implements PolicySource {
         if (running != null) {
             try {
                 if (!running.join(CLOSE_WAIT)) {
-                    log.warn("{}: its reading thread did not stop within {}", this, HomeserverFailure.format(CLOSE_WAIT));
+                    log.warn("{}: its reading thread did not stop within {}", this, Durations.format(CLOSE_WAIT));
                 }
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
@@ -423,7 +424,7 @@ public final class RoomSource implements PolicySource {
             current.rereadAt = settings.clock().instant().plus(pause);
             status = current.fullReadOwed ? status.failed(settings.clock().instant(), failure.getMessage()) : status.failedAside();
             failed.loud("{}: reading the room's whole state again failed: {}; following its new events meanwhile, "
-                    + "and trying again in {}", RoomSource.this, failure.getMessage(), HomeserverFailure.format(pause));
+                    + "and trying again in {}", RoomSource.this, failure.getMessage(), Durations.format(pause));
         }
 
 
@@ -580,7 +581,7 @@ public final class RoomSource implements PolicySource {
             if (current.gapsInARow == GAPS_WORTH_A_WARNING) {
                 log.warn("{}: the homeserver reports gaps in the room's timeline one after the other; reading the whole "
                         + "state again after pauses of {} and longer while they last, applying the new events meanwhile",
-                        RoomSource.this, HomeserverFailure.format(pause));
+                        RoomSource.this, Durations.format(pause));
             }
         }
 
@@ -653,7 +654,7 @@ public final class RoomSource implements PolicySource {
                 loggedWait = asked;
             }
             failed.loud("{} could not be read, {}: {}; retrying in {}", RoomSource.this, kept(), error,
-                    HomeserverFailure.format(pause), bug.orElse(null));
+                    Durations.format(pause), bug.orElse(null));
             failed.quiet("{} still fails ({} attempts): {}", RoomSource.this, failed.failures(), error);
             try {
                 Thread.sleep(pause);

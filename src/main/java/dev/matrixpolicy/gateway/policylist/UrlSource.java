@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policylist;
 
+import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import java.io.IOException;
 import java.io.InputStream;
@@ -83,10 +84,10 @@ public final class UrlSource extends PollingSource {
                 bytes = maxSize.read(body, response.headers().firstValueAsLong("Content-Length").orElse(-1));
             } catch (IOException broken) {
                 if (guarded.stalled()) {
-                    throw new IOException("the list stopped coming for " + HomeserverFailure.format(timeout), broken);
+                    throw new IOException("the list stopped coming for " + Durations.format(timeout), broken);
                 }
                 if (guarded.overdue()) {
-                    throw new IOException("the list took longer than " + HomeserverFailure.format(deadline) + " to come", broken);
+                    throw new IOException("the list took longer than " + Durations.format(deadline) + " to come", broken);
                 }
                 throw broken;
             }

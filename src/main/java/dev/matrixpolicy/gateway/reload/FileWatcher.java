@@ -3,7 +3,7 @@ package dev.matrixpolicy.gateway.reload;
 import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
-import dev.matrixpolicy.gateway.module.WorstCase;
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -46,7 +46,7 @@ final class FileWatcher implements SmartLifecycle {
             log.info("No configuration file on disk to watch: the packaged configuration serves, and only a restart"
                     + " changes it");
         } else {
-            log.info("Watching {} for configuration changes every {}", seen.keySet(), WorstCase.format(interval));
+            log.info("Watching {} for configuration changes every {}", seen.keySet(), Durations.format(interval));
         }
         checks = new PeriodicCheck("config-watcher", interval, interval);
         checks.start(this::check);

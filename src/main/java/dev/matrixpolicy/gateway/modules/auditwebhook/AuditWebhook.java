@@ -2,9 +2,9 @@ package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
-import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
@@ -321,7 +321,7 @@ final class AuditWebhook implements PolicyModule {
             log.info("audit webhook '{}' stopped; every queued record was delivered or handed on ({})", instanceName, totals);
         } else {
             log.warn("audit webhook '{}' stopped; {} records still queued or in flight after the shutdown grace of {} "
-                    + "were dropped ({})", instanceName, undelivered, WorstCase.format(shutdownGrace), totals);
+                    + "were dropped ({})", instanceName, undelivered, ConfigValues.format(shutdownGrace), totals);
         }
     }
 

@@ -12,7 +12,6 @@ import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
-import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.FileSource;
@@ -189,8 +188,8 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             between = source.checkInterval();
         }
         if (staleAfter.compareTo(between) <= 0) {
-            throw new ModuleConfigurationException("stale-after", WorstCase.format(staleAfter) + " would call " + field
-                    + " stale between two good reads, " + WorstCase.format(between) + " apart (its " + setting
+            throw new ModuleConfigurationException("stale-after", ConfigValues.format(staleAfter) + " would call " + field
+                    + " stale between two good reads, " + ConfigValues.format(between) + " apart (its " + setting
                     + "): set stale-after well above that");
         }
     }

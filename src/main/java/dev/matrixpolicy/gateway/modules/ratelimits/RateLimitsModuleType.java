@@ -6,7 +6,6 @@ import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
-import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.state.Bucket;
 import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.Counter;
@@ -70,7 +69,7 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
         });
         Duration history = config.events() == null || config.events().skipOlderThan() == null ? HISTORY : config.events().skipOlderThan();
         if (history.isNegative()) {
-            throw new ModuleConfigurationException("events.skip-older-than", "must not be negative, got " + WorstCase.format(history));
+            throw new ModuleConfigurationException("events.skip-older-than", "must not be negative, got " + ConfigValues.format(history));
         }
         return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits, history, wallClock);
     }
@@ -107,7 +106,7 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
             return Optional.empty();
         }
         if (bucket.period().toMillis() < 1) {
-            throw new ModuleConfigurationException(field + ".period", "must be at least 1ms, got " + WorstCase.format(bucket.period()));
+            throw new ModuleConfigurationException(field + ".period", "must be at least 1ms, got " + ConfigValues.format(bucket.period()));
         }
         return Optional.of(new Bucket(bucket.capacity(), bucket.period()));
     }

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendReply;
 import dev.matrixpolicy.gateway.module.BackendRequest;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.FailureAnswer;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.PolicyModule;
@@ -77,8 +78,8 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed {
      */
     @Override
     public Optional<WorstCase> worstCase() {
-        return Optional.of(new WorstCase(timeout.multipliedBy(2), "timeout " + WorstCase.format(timeout) + " to connect + timeout "
-                + WorstCase.format(timeout) + " for the reply"));
+        return Optional.of(new WorstCase(timeout.multipliedBy(2), "timeout " + ConfigValues.format(timeout) + " to connect + timeout "
+                + ConfigValues.format(timeout) + " for the reply"));
     }
 
     @Override

@@ -20,6 +20,8 @@ public final class FileReadProblem {
         return switch (failed) {
             case NoSuchFileException missing -> file + " does not exist: create it, or correct the path";
             case AccessDeniedException denied -> file + " may not be read by the gateway's user: give it read access";
+            case Settling.StillChanging changing -> file + " is still being written (it changed at each of " + Settling.ATTEMPTS
+                    + " reads): write the file whole and move it into place, then reload";
             case CharacterCodingException notText -> file + " is not valid UTF-8: save it as UTF-8";
             case IOException directory when Files.isDirectory(file) -> file + " is a directory: name a file";
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Changed content is applied only once it has stayed as read for {@link #SETTLE}. A file rewritten
@@ -20,7 +21,36 @@ public final class Settling {
     /** How long changed content must stay as read before it is applied. */
     public static final Duration SETTLE = Duration.ofMillis(100);
 
+    /**
+     * How many times a reader that must not serve a file half written reads it before giving up: a
+     * reload rebuilding a reader, whose predecessor's list serves until it is read (about a second).
+     */
+    public static final int ATTEMPTS = 10;
+
     private Settling() {
+    }
+
+    /** One read of a changed file, applied only once settled. */
+    @FunctionalInterface
+    public interface Attempt<T> {
+        /** @return what the file holds, settled; empty when it changed while it was read */
+        Optional<T> read() throws IOException;
+    }
+
+    /**
+     * What {@code file} holds once it has settled, read again while it is being written, up to
+     * {@link #ATTEMPTS} times: for a reader that has no next check to leave a file still changing to.
+     *
+     * @throws StillChanging when every attempt found the file changing
+     */
+    public static <T> T read(Path file, Attempt<T> attempt) throws IOException {
+        for (int attempts = 0; attempts < ATTEMPTS; attempts++) {
+            Optional<T> read = attempt.read();
+            if (read.isPresent()) {
+                return read.get();
+            }
+        }
+        throw new StillChanging(file);
     }
 
     /**
@@ -60,6 +90,13 @@ public final class Settling {
                 }
             }
             return at == bytes.length;
+        }
+    }
+
+    /** A file that changed at every read: its writer is still at it, or rewrites it without a pause. */
+    public static final class StillChanging extends IOException {
+        public StillChanging(Path file) {
+            super(file + " kept changing while it was read");
         }
     }
 }

@@ -92,14 +92,36 @@ public final class UserListFile implements ListSource, AutoCloseable {
      *         e.g. {@code users-file: /etc/gateway/denylist.txt line 3: 'evil.example' is not a valid Matrix user ID ...}
      */
     public static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval) {
-        return watch(instance, field, file, alsoListed, interval, Clock.systemUTC());
+        return watch(instance, field, file, alsoListed, interval, Optional.empty(), Clock.systemUTC());
     }
 
-    static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval, Clock clock) {
+    /**
+     * As {@link #watch(String, String, Path, List, Duration)}, for an instance a reload builds to
+     * replace one that read a list file: when {@code predecessor} read the same file, the first read is
+     * as careful as a check's, since the predecessor's list is in force until this one serves. It waits
+     * for the content to {@linkplain Settling settle} (a file being rewritten in place is read again
+     * until it holds still), and refuses a file emptied where the predecessor's version of it held
+     * entries, in the words a check uses: the reload is refused, and the predecessor's bans stay.
+     *
+     * @throws ModuleConfigurationException also when the file is emptied, or still being written after
+     *         {@link Settling#ATTEMPTS} reads
+     */
+    public static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval,
+                                     Optional<UserListFile> predecessor) {
+        return watch(instance, field, file, alsoListed, interval, predecessor, Clock.systemUTC());
+    }
+
+    static UserListFile watch(String instance, String field, Path file, List<String> alsoListed, Duration interval,
+                              Optional<UserListFile> predecessor, Clock clock) {
         UserListFile list = new UserListFile(instance, field, file, alsoListed, interval, clock);
         try {
-            list.readFirst();
-        } catch (IOException | BadEntryException failed) {
+            Optional<Integer> entriesBefore = predecessor.filter(before -> before.file.equals(file)).map(UserListFile::fileEntries);
+            if (entriesBefore.isPresent()) {
+                list.readInstead(entriesBefore.get());
+            } else {
+                list.readFirst();
+            }
+        } catch (IOException | BadEntryException | EmptiedFileException failed) {
             list.close();
             throw new ModuleConfigurationException(field, message(file, failed), failed);
         }
@@ -182,6 +204,32 @@ public final class UserListFile implements ListSource, AutoCloseable {
         lastSeen = seen;
         verdicts.took(parsed.digest());
         health.succeeded(clock.instant());
+    }
+
+    /**
+     * On a reload, in place of an instance whose version of the file held {@code entriesBefore}
+     * entries: the file read as a check reads it, again while it is being written.
+     *
+     * @throws IOException also when the file is still being written after {@link Settling#ATTEMPTS} reads
+     */
+    private synchronized void readInstead(int entriesBefore) throws IOException {
+        fileEntriesInForce = entriesBefore; // what an emptied file is refused against
+        long started = System.nanoTime();
+        current = Settling.read(file, () -> {
+            try {
+                return readIfChanged();
+            } catch (StillWritten changing) {
+                return Optional.empty();
+            }
+        });
+        log.info("{}: {} exact user IDs and {} globs loaded from {} in {} ms", instance, current.exactCount(),
+                current.globCount(), file, (System.nanoTime() - started) / 1_000_000);
+        health.succeeded(clock.instant());
+    }
+
+    /** How many entries the file's version in force holds. */
+    private synchronized int fileEntries() {
+        return fileEntriesInForce;
     }
 
     /**

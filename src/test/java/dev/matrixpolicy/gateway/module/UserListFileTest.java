@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -366,7 +367,7 @@ class UserListFileTest {
     void aReadCutShortByClosingIsNeitherARecoveryNorAFailure() throws Exception {
         StallingTime time = new StallingTime();
         Path file = file("@first:example.com\n@second:example.com\n*:evil.example\n");
-        list = UserListFile.watch("denylist", "users-file", file, List.of(), Duration.ofMillis(10), time.withZone(ZoneOffset.UTC));
+        list = UserListFile.watch("denylist", "users-file", file, List.of(), Duration.ofMillis(10), Optional.empty(), time.withZone(ZoneOffset.UTC));
         Files.delete(file);
         await().atMost(Duration.ofSeconds(10)).until(() -> list.status().failures() > 0);
         time.stallNextCheck.set(true);

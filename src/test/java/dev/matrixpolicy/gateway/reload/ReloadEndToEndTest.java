@@ -356,6 +356,26 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadThatRebuildsTheDenylistWhileItsFileIsEmptiedIsRefusedNamingTheFileAndKeepsTheBans() throws Exception {
+        Path users = write("users.txt", "@spam:bad.example\n");
+        Path config = write("gateway.yml", denylistOfFile("old refusal", users));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        Files.writeString(users, ""); // a job about to write it again, in place
+        write("gateway.yml", denylistOfFile("new refusal", users));
+        Answer refused = management.post("/actuator/reload", "");
+
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.json().path("error").asText()).contains("users-file")
+                .contains(users + " is empty; write the file whole and move it into place");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+
+        write("users.txt", "@spam:bad.example\n");
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
+    }
+
+    @Test
     void anUnchangedEntryKeepsItsInstanceWhileAChangedOneIsRebuiltAndTheOldOneClosed() throws Exception {
         Path bans = write("bans.txt", "ban user @spam:bad.example\n");
         Path config = write("gateway.yml", withPolicyList(denylist("old refusal"), bans, "community"));
@@ -661,6 +681,11 @@ class ReloadEndToEndTest {
                         users: ["@spam:bad.example"]
                         error: %s
                 """.formatted(TOKEN, error);
+    }
+
+    /** {@link #denylist} with its users in {@code file}. */
+    private static String denylistOfFile(String error, Path file) {
+        return denylist(error).replace("users: [\"@spam:bad.example\"]", "users-file: " + file);
     }
 
     /** A {@code content_rules} entry of {@code count} rules; the last rule's last keyword is {@code lastWord}. */

@@ -53,6 +53,11 @@ final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, U
         return listed.get().matches(userId);
     }
 
+    /** The list file, when the instance reads one. */
+    Optional<UserListFile> file() {
+        return file;
+    }
+
     @Override
     public List<ListSource> listSources() {
         return file.<List<ListSource>>map(List::of).orElse(List.of());

@@ -19,7 +19,8 @@ import org.springframework.stereotype.Component;
 /**
  * {@code user_denylist}: the Synapse docs' spam-checker example ({@code evil_users}), generalised to
  * globs and to the four callbacks where a user acts. The {@code users} are compiled once at startup;
- * a {@code users-file} is read at startup and again whenever it changes.
+ * a {@code users-file} is read at startup and again whenever it changes; an instance a reload builds
+ * reads it as carefully as a change is read, since the list of the instance it replaces is in force.
  */
 @Component
 class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
@@ -43,8 +44,11 @@ class UserDenylistModuleType extends ModuleType<UserDenylistConfig> {
             registerMeters(() -> users, context);
             return new UserDenylist(() -> users, callbacks, rejection, Optional.empty());
         }
+        // the file of the instance a reload replaces, whose list serves until this one's: its first read is as careful as a check's
+        Optional<UserListFile> before = context.predecessor().filter(UserDenylist.class::isInstance).map(UserDenylist.class::cast)
+                .flatMap(UserDenylist::file);
         UserListFile file = UserListFile.watch(context.instanceName(), "users-file", config.usersFile(), config.users(),
-                config.reloadInterval());
+                config.reloadInterval(), before);
         warnIfEveryUser(file.current(), context.instanceName(), "users and users-file");
         registerMeters(file::current, context);
         return new UserDenylist(file::current, callbacks, rejection, Optional.of(file));

@@ -199,7 +199,8 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         Optional<MediaHashes> hashes = Optional.empty();
         if (media.hashesFile() != null) {
             try {
-                hashes = Optional.of(MediaHashes.file(context.instanceName(), field + ".hashes-file", media.hashesFile(), media.reloadInterval()));
+                hashes = Optional.of(MediaHashes.file(context.instanceName(), field + ".hashes-file", media.hashesFile(),
+                        media.reloadInterval(), listsBefore(context)));
                 resources.add(hashes.get());
             } catch (IOException unreadable) {
                 throw new ModuleConfigurationException(field + ".hashes-file", FileReadProblem.of(media.hashesFile(), unreadable));
@@ -219,6 +220,15 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
             throw new ModuleConfigurationException(field, "give hashes-file, hashes-url or allowed-types");
         }
         return new ContentRule.MediaChecks(hashes, allowedTypes(field + ".allowed-types", media.allowedTypes()));
+    }
+
+    /**
+     * The media hash lists of the instance a reload replaces, which serve until this one's do: a file
+     * one of them reads is read as carefully as a check reads it.
+     */
+    private static List<MediaHashes> listsBefore(ModuleContext context) {
+        return context.predecessor().filter(ContentRules.class::isInstance).map(ContentRules.class::cast)
+                .map(ContentRules::mediaHashes).orElse(List.of());
     }
 
     /** The types lower-cased; one that could never match a file's type would refuse every upload. */

@@ -12,6 +12,7 @@ import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendRequest;
 import dev.matrixpolicy.gateway.files.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
+import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.outage.Outage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Clock;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -114,21 +116,49 @@ final class MediaHashes implements ListSource, AutoCloseable {
      * @throws IllegalArgumentException naming the first line that is not a hash
      */
     static MediaHashes file(String instance, String field, Path file, Duration interval) throws IOException {
-        return file(instance, field, file, interval, Clock.systemUTC());
+        return file(instance, field, file, interval, List.of(), Clock.systemUTC());
     }
 
-    static MediaHashes file(String instance, String field, Path file, Duration interval, Clock clock) throws IOException {
+    /**
+     * The hashes of a file, read now, for an instance a reload builds to replace one that read the
+     * {@code lists before}: when one of them read the same file, the read is as careful as a check's,
+     * since its hashes are in force until this list serves. It waits for the content to
+     * {@linkplain Settling settle} (a file being rewritten in place is read again until it holds still),
+     * and refuses a file emptied where that list held hashes, in the words a check uses.
+     *
+     * @throws IOException                  also when the file is still being written after {@link Settling#ATTEMPTS} reads
+     * @throws IllegalArgumentException     naming the first line that is not a hash
+     * @throws ModuleConfigurationException naming {@code field}, for a file emptied
+     */
+    static MediaHashes file(String instance, String field, Path file, Duration interval, List<MediaHashes> listsBefore)
+            throws IOException {
+        return file(instance, field, file, interval, listsBefore, Clock.systemUTC());
+    }
+
+    static MediaHashes file(String instance, String field, Path file, Duration interval, List<MediaHashes> listsBefore,
+                            Clock clock) throws IOException {
         Reader reader = new FileReader(file, clock);
-        byte[] content = reader.read().orElseThrow();
-        // parsed before the list's thread starts: a file refused leaves none behind; at startup nothing is in force to keep
-        Parsed read = parse(fileText(content));
-        if (read.blank()) {
-            log.warn("{}: {}", instance, FileReadProblem.emptyAtStartup(file, "hash"));
-        }
         MediaHashes list = new MediaHashes(instance, field, "file", file.toString(), file.toString(), reader, interval, interval, clock);
-        list.hashes = read.hashes();
-        list.verdicts.took(Sha256.of(content));
-        reader.took();
+        Optional<Set<String>> before = listsBefore.stream()
+                .filter(other -> other.kind.equals("file") && other.location.equals(list.location)).findFirst().map(other -> other.hashes);
+        if (before.isPresent()) {
+            list.hashes = before.get(); // what an emptied file is refused against, as a check refuses it
+            try {
+                Settling.read(file, () -> list.take(reader.read().orElseThrow()) ? Optional.of(true) : Optional.empty());
+            } catch (EmptiedException emptied) {
+                throw new ModuleConfigurationException(field, FileReadProblem.emptied(file, "hash"));
+            }
+        } else {
+            byte[] content = reader.read().orElseThrow();
+            // parsed before the list's thread starts: a file refused leaves none behind; at startup nothing is in force to keep
+            Parsed read = parse(fileText(content));
+            if (read.blank()) {
+                log.warn("{}: {}", instance, FileReadProblem.emptyAtStartup(file, "hash"));
+            }
+            list.hashes = read.hashes();
+            list.verdicts.took(Sha256.of(content));
+            reader.took();
+        }
         list.health.succeeded(clock.instant());
         list.checks.start(list::reload);
         return list;

@@ -65,7 +65,7 @@ class MediaHashesTest {
     /** The hashes of {@code file}, read at startup half a second after its modification time. */
     private MediaHashes watch(Path file) throws IOException {
         Files.setLastModifiedTime(file, FileTime.from(written));
-        hashes = MediaHashes.file("media", "media.hashes-file", file, NEVER, clock);
+        hashes = MediaHashes.file("media", "media.hashes-file", file, NEVER, List.of(), clock);
         return hashes;
     }
 

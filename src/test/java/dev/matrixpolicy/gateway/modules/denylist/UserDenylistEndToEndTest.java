@@ -225,14 +225,15 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     @Test
     void aListFileThatCannotBeReadShowsInPrometheusAsFailingUntilItReadsAgain() throws IOException {
         String before = Files.readString(USERS_FILE);
+        String entries = "policy_module_source_entries\\{[^}]*module=\"from-file\"[^}]*} 3\\.0";
+        awaitScrape(managementPort, entries); // the file as this test found it, read: the two entries in it, and the inline one
         try {
             Files.delete(USERS_FILE);
             awaitScrape(managementPort, "policy_module_source_failing\\{[^}]*module=\"from-file\"[^}]*source=\"users-file\"[^}]*} 1\\.0");
 
             String metrics = scrape(managementPort);
             assertThat(metrics).containsPattern("policy_module_source_failures_total\\{[^}]*kind=\"file\"[^}]*module=\"from-file\"[^}]*} [1-9]");
-            assertThat(metrics).as("the two entries read from the file, and the inline one")
-                    .containsPattern("policy_module_source_entries\\{[^}]*module=\"from-file\"[^}]*} 3\\.0");
+            assertThat(metrics).as("the entries read before still in force").containsPattern(entries);
             assertThat(metrics).containsPattern("policy_module_source_staleness_seconds\\{[^}]*module=\"from-file\"[^}]*} [0-9.E]+\n");
             assertThat(createRoom("@filed:example.com").status()).as("the list read before still applies").isEqualTo(403);
             assertThat(fileReads.at(Level.WARN)).anySatisfy(line -> assertThat(line).contains(USERS_FILE + " does not exist"));

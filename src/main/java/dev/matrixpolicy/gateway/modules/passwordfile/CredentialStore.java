@@ -97,13 +97,17 @@ final class CredentialStore implements ListSource {
     }
 
     /**
-     * Loads the credentials once; startup stops if they are unusable.
+     * Loads the credentials once; startup stops if they are unusable. For an instance a reload builds to
+     * replace {@code before}, which read the same file, the read is as careful as a check's, since
+     * {@code before}'s users log in until this one serves: it waits for the file to {@linkplain Settling
+     * settle}, and refuses it emptied where {@code before}'s version held users (the reload is refused).
      *
-     * @throws UnusableCredentialsException when the file cannot be read or a hash is refused
+     * @throws UnusableCredentialsException when the file cannot be read, is emptied or still being written
+     *         (on a reload), or a hash is refused
      */
     CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, PasswordHash.Limits limits,
-                    Duration checkEvery, LongSupplier nanoTime, Clock clock, MeterRegistry meters, Consumer<MeterBinder> stateMeters)
-            throws UnusableCredentialsException {
+                    Duration checkEvery, LongSupplier nanoTime, Clock clock, MeterRegistry meters, Consumer<MeterBinder> stateMeters,
+                    Optional<CredentialStore> before) throws UnusableCredentialsException {
         this.instance = instance;
         this.clock = clock;
         this.outage = new Outage(log, Level.WARN, clock);
@@ -118,11 +122,19 @@ final class CredentialStore implements ListSource {
         }
         try {
             if (file.isPresent()) {
-                FileVersion version = FileVersion.of(file.get()).asReadAt(clock.instant());
-                byte[] content = Files.readAllBytes(file.get());
+                Path path = file.get();
+                FileVersion version = FileVersion.of(path).asReadAt(clock.instant());
+                Optional<CredentialStore> sameFile = before.filter(store -> store.file.equals(file));
+                byte[] content = sameFile.isEmpty() ? Files.readAllBytes(path) : Settling.read(path, () -> {
+                    byte[] read = Files.readAllBytes(path);
+                    return Settling.settled(path, read) ? Optional.of(read) : Optional.empty();
+                });
                 List<String> lines = lines(content);
                 if (lines.stream().allMatch(String::isBlank)) {
-                    log.warn("{} '{}': {}", PasswordFileModuleType.NAME, instance, FileReadProblem.emptyAtStartup(file.get(), "user"));
+                    if (sameFile.filter(CredentialStore::fileHeldUsers).isPresent()) {
+                        throw new UnusableCredentialsException("file", FileReadProblem.emptied(path, "user"));
+                    }
+                    log.warn("{} '{}': {}", PasswordFileModuleType.NAME, instance, FileReadProblem.emptyAtStartup(path, "user"));
                 }
                 this.current = new Loaded(read(lines, Optional.empty()), version);
                 verdicts.took(Sha256.of(content));
@@ -145,6 +157,11 @@ final class CredentialStore implements ListSource {
                         store -> store.current.credentials().users().size())
                 .description("Users a password_file instance knows").tags("module", instance)
                 .strongReference(true).register(registry));
+    }
+
+    /** Whether the file's version in force holds users beside the inline ones: an emptied file is then refused. */
+    private boolean fileHeldUsers() {
+        return current.credentials().users().size() > inline.size();
     }
 
     /** The credentials to check a login against, reloaded first if the file changed and a check is due. */
@@ -190,7 +207,7 @@ final class CredentialStore implements ListSource {
                 return; // still being written: the next check reads it again
             }
             List<String> lines = lines(content);
-            if (lines.stream().allMatch(String::isBlank) && current.credentials().users().size() > inline.size()) {
+            if (lines.stream().allMatch(String::isBlank) && fileHeldUsers()) {
                 // truncated, or caught before its writer wrote a byte: a file meant to hold no users says so in a comment
                 verdicts.refuse(digest);
                 reject(version, FileReadProblem.emptied(path, "user"));

@@ -53,6 +53,11 @@ final class PasswordFile implements PolicyModule {
         this.checkers = Collections.unmodifiableMap(byType);
     }
 
+    /** The credentials it checks logins against. */
+    CredentialStore credentials() {
+        return credentials;
+    }
+
     @Override
     public List<ListSource> listSources() {
         return credentials.watchesFile() ? List.of(credentials) : List.of();

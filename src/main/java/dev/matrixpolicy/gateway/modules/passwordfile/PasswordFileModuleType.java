@@ -44,8 +44,11 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
         }
         CredentialStore credentials;
         try {
+            // the store of the instance a reload replaces, whose users log in until this one serves
+            Optional<CredentialStore> before = context.predecessor().filter(PasswordFile.class::isInstance)
+                    .map(module -> ((PasswordFile) module).credentials());
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
-                    limits, config.reloadCheckInterval(), nanoTime, clock, context.meterRegistry(), context::bindMeters);
+                    limits, config.reloadCheckInterval(), nanoTime, clock, context.meterRegistry(), context::bindMeters, before);
         } catch (UnusableCredentialsException unusable) {
             throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
         }

@@ -4,24 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
-import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.support.InPlaceWriter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.matrixpolicy.gateway.support.Rebuilds;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,16 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ContentRulesRebuildTest {
     private static final String LISTED = "a".repeat(64);
 
-    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final List<PolicyModule> built = new ArrayList<>();
+    @RegisterExtension
+    final Rebuilds rebuilds = new Rebuilds();
 
     @TempDir
     Path directory;
-
-    @AfterEach
-    void close() {
-        built.forEach(PolicyModule::close);
-    }
 
     /** The instance of an entry whose one rule refuses the hashes of {@code file} with {@code error}, built in place of {@code before}. */
     private ContentRules build(Path file, String error, Optional<PolicyModule> before) {
@@ -49,9 +42,8 @@ class ContentRulesRebuildTest {
                 null, null, null, new ContentRulesConfig.Media(file, null, Duration.ofHours(1), Duration.ofSeconds(1), List.of()));
         ContentRules rules = (ContentRules) new ContentRulesModuleType(new MemoryState()).create(
                 new ContentRulesConfig(List.of(rule), List.of("check_media_file_for_spam"), 16384, null),
-                new ModuleContext("content", "example.com", meters, binder -> { }, (secret, fingerprint) -> { }, before));
-        built.add(rules);
-        return rules;
+                rebuilds.context("content", before));
+        return rebuilds.closedAfter(rules);
     }
 
     private static boolean refuses(ContentRules rules, String sha256) {

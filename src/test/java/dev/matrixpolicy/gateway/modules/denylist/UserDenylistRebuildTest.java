@@ -4,22 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
-import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.support.InPlaceWriter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.matrixpolicy.gateway.support.Rebuilds;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,24 +29,18 @@ class UserDenylistRebuildTest {
     private static final Duration NEVER = Duration.ofHours(1);
     private static final String SPAMMER = "@spammer:example.com";
 
-    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final List<PolicyModule> built = new ArrayList<>();
+    @RegisterExtension
+    final Rebuilds rebuilds = new Rebuilds();
 
     @TempDir
     Path directory;
-
-    @AfterEach
-    void close() {
-        built.forEach(PolicyModule::close);
-    }
 
     /** The instance of an entry reading {@code file} and answering {@code error}, built in place of {@code before}. */
     private UserDenylist build(Path file, String error, Optional<PolicyModule> before) {
         UserDenylist denylist = (UserDenylist) new UserDenylistModuleType().create(
                 new UserDenylistConfig(List.of(), file, NEVER, List.of("user_may_invite"), "M_FORBIDDEN", error),
-                new ModuleContext("denylist", "example.com", meters, binder -> { }, (secret, fingerprint) -> { }, before));
-        built.add(denylist);
-        return denylist;
+                rebuilds.context("denylist", before));
+        return rebuilds.closedAfter(denylist);
     }
 
     @Test

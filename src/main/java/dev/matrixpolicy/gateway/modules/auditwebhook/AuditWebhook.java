@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -86,10 +85,12 @@ final class AuditWebhook implements PolicyModule {
     private final AtomicBoolean closing = new AtomicBoolean();
     /**
      * The instance a reload built to replace this one, which takes over the records still queued when
-     * this one closes; the latest, when refused reloads built others before it. Weak: one a refused
-     * reload closed is not kept in the heap by this one, and a serving one is kept by its generation.
+     * this one closes; the latest, when refused reloads built others before it. Strong: once the one
+     * in the middle of two quick reloads has closed, only this link leads to the one serving now. It
+     * keeps no more than a chain of the reloads within one grace: the links only point forward, so an
+     * instance that finished closing, and nobody holds, goes with the ones it led to.
      */
-    private volatile WeakReference<AuditWebhook> successor = new WeakReference<>(null);
+    private volatile AuditWebhook successor;
     /** Records dropped while the queue refuses them, so that a flood of drops logs one line, not one per record. */
     private final Outage queueFull = new Outage(log);
     private final RepeatedWarnings warnings = new RepeatedWarnings();
@@ -259,7 +260,7 @@ final class AuditWebhook implements PolicyModule {
 
     /** Makes {@code next}, built by a reload to serve in this one's place, the taker of this one's queue. */
     void handOnTo(AuditWebhook next) {
-        successor = new WeakReference<>(next);
+        successor = next;
     }
 
     /**
@@ -267,9 +268,9 @@ final class AuditWebhook implements PolicyModule {
      * reloads within a grace); null when none serves (a refused reload's, or the gateway stopping).
      */
     private AuditWebhook serving() {
-        AuditWebhook next = successor.get();
+        AuditWebhook next = successor;
         while (next != null && next.closing.get()) {
-            next = next.successor.get();
+            next = next.successor;
         }
         return next;
     }

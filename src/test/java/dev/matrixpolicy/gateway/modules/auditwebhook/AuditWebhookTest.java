@@ -32,6 +32,7 @@ import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -424,6 +425,42 @@ class AuditWebhookTest {
         eventually(() -> assertThat(delivered() + dropped("shutdown")).isEqualTo(20));
         assertThat(dropped("shutdown")).as("the delivery in flight when the grace ended, at most").isLessThanOrEqualTo(1);
         third.close();
+    }
+
+    /**
+     * As {@link #recordsLeftAfterTwoQuickReloadsGoToTheInstanceServingNow}, with the instance in the
+     * middle closed and held by nobody: a collection must not cut the way to the one serving now.
+     */
+    @Test
+    void recordsLeftAfterTwoQuickReloadsGoToTheInstanceServingNowOnceTheOneInBetweenIsCollected() throws InterruptedException {
+        webhook.stubFor(post("/audit").willReturn(ok().withFixedDelay(50)));
+        AuditWebhook first = start(Map.of("shutdown-grace", "150ms"));
+        for (int i = 0; i < 20; i++) {
+            call(first, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        TwoReloads reloads = reloadTwice(first);
+        // whatever a collection can clear, it has cleared: nothing but the chain of successors holds it
+        for (int i = 0; i < 10 && reloads.between().get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+
+        first.close();
+
+        eventually(() -> assertThat(delivered() + dropped("shutdown")).isEqualTo(20));
+        assertThat(dropped("shutdown")).as("the delivery in flight when the grace ended, at most").isLessThanOrEqualTo(1);
+        assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line).contains("handed").contains("on to the instance that replaced it"));
+    }
+
+    /** The instance serving after two reloads of {@code first}, and the closed one in between, held by nobody. */
+    private record TwoReloads(AuditWebhook serving, WeakReference<AuditWebhook> between) { }
+
+    private TwoReloads reloadTwice(AuditWebhook first) {
+        AuditWebhook second = start(Map.of("max-attempts", "4"), Optional.of(first));
+        AuditWebhook third = start(Map.of("max-attempts", "5"), Optional.of(second));
+        second.close();
+        started.remove(second);
+        return new TwoReloads(third, new WeakReference<>(second));
     }
 
     @Test

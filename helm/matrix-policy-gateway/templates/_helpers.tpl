@@ -81,7 +81,7 @@ HelmChartTest ties it to application.yml.
 20
 {{- end }}
 
-{{/* How long the gateway then waits for modules to close (Generations.SHUTDOWN_WAIT): an audit webhook delivers its queue. */}}
+{{/* The longest the gateway then takes for modules to close (Generations.SHUTDOWN_BOUND): an audit webhook delivers its queue, and counts what it cannot. */}}
 {{- define "matrix-policy-gateway.closeWaitSeconds" -}}
 15
 {{- end }}

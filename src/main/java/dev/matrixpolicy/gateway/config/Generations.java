@@ -31,16 +31,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #close()} at shutdown retires the serving generation too, and waits, up to a bound, for
  * every retired generation to drain and for every closing to finish (an audit webhook delivers its
- * queue); a generation still leased at the bound has its modules closed anyway.
+ * queue); a generation still leased at the bound has its modules closed anyway, and the closings still
+ * running are interrupted, so that they count what they give up before the JVM exits.
  */
 public final class Generations implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Generations.class);
     /**
      * How long {@link #close()} waits at shutdown for the last requests and for modules' closing (an
-     * audit webhook delivering its queue). It comes after Spring's two shutdown phases (the drain,
-     * then the requests in flight), not within them: the Helm chart's grace period counts it.
+     * audit webhook delivering its queue) before it interrupts the closings still running.
      */
-    public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(15);
+    public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(PolicyModule.SHUTDOWN_CLOSE_SECONDS);
+    /** How long an interrupted closing then has to count and log what it gives up (records dropped). */
+    static final Duration LAST_WORDS = Duration.ofSeconds(PolicyModule.SHUTDOWN_LAST_WORDS_SECONDS);
+    /**
+     * The longest {@link #close()} takes. It comes after Spring's two shutdown phases (the drain, then
+     * the requests in flight), not within them: the Helm chart's grace period counts it.
+     */
+    public static final Duration SHUTDOWN_BOUND = SHUTDOWN_WAIT.plus(LAST_WORDS);
 
     private final AtomicReference<Held> current;
     /** How many generations, current or finishing, hold each module. Guarded by itself. */
@@ -52,6 +59,10 @@ public final class Generations implements AutoCloseable {
     private final Set<Held> finishing = ConcurrentHashMap.newKeySet();
     /** Closings handed to {@link #closer} that have not finished; guarded by {@link #settled}. */
     private int closing;
+    /** The threads running a closing now, to interrupt when the wait ends; guarded by {@link #settled}. */
+    private final Set<Thread> closers = new HashSet<>();
+    /** Whether the wait at shutdown ended: a closing that starts now starts interrupted. Guarded by {@link #settled}. */
+    private boolean timeUp;
     /** Whether {@link #close()} began: no generation serves after that. Guarded by {@link #swaps}. */
     private boolean closed;
     /** Held by a swap and by the start of {@link #close()}, so that no swap comes after the serving generation retired. */
@@ -134,7 +145,9 @@ public final class Generations implements AutoCloseable {
     /**
      * At shutdown: retires the serving generation, and waits up to the bound for every retired
      * generation's requests and for every closing, so that no module is left open and no queue is lost.
-     * A generation still leased at the bound has its modules closed anyway, here.
+     * A generation still leased at the bound has its modules closed anyway. Then the closings still
+     * running are interrupted, and have {@link #LAST_WORDS} more to count and log what they give up:
+     * the JVM exits after this returns, and a record an audit webhook accepted must not go uncounted.
      */
     @Override
     public void close() {
@@ -147,11 +160,30 @@ public final class Generations implements AutoCloseable {
         for (Held late : List.copyOf(finishing)) {
             log.warn("Shutdown: generation {} still has {} request(s) in flight after {}; closing its modules anyway",
                     late.generation.number(), late.leases.get(), shutdownWait);
-            late.drain(Runnable::run);
+            late.drain();
         }
         synchronized (settled) {
+            timeUp = true;
             if (closing > 0) {
-                log.warn("Shutdown: {} module closing(s) still running after {}; not waiting longer", closing, shutdownWait);
+                log.warn("Shutdown: {} module closing(s) still running after {}; interrupting them", closing, shutdownWait);
+                closers.forEach(Thread::interrupt);
+            }
+        }
+        awaitSettled(System.nanoTime() + LAST_WORDS.toNanos());
+        synchronized (settled) {
+            if (closing > 0) {
+                log.warn("Shutdown: {} module closing(s) still running {} after they were interrupted; not waiting longer",
+                        closing, LAST_WORDS);
+            }
+        }
+    }
+
+    /** Marks the calling thread as running a closing: the end of the wait interrupts it. */
+    private void closingBegins() {
+        synchronized (settled) {
+            closers.add(Thread.currentThread());
+            if (timeUp) {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -173,6 +205,9 @@ public final class Generations implements AutoCloseable {
 
     private void signal(int closingsDone) {
         synchronized (settled) {
+            if (closingsDone > 0) {
+                closers.remove(Thread.currentThread());
+            }
             closing -= closingsDone;
             settled.notifyAll();
         }
@@ -278,19 +313,16 @@ public final class Generations implements AutoCloseable {
             }
         }
 
-        private void drain() {
-            drain(closer);
-        }
-
-        /** Closes what only this generation held, through {@code how}; once. */
-        void drain(Consumer<Runnable> how) {
+        /** Closes what only this generation held, through the {@link #closer}; once. */
+        void drain() {
             if (drained.compareAndSet(false, true)) {
                 List<ModuleInstance> unheld = closeLeftBehind(generation);
                 if (!unheld.isEmpty()) {
                     synchronized (settled) {
                         closing++;
                     }
-                    how.accept(() -> {
+                    closer.accept(() -> {
+                        closingBegins();
                         try {
                             unheld.forEach(Generations::closeQuietly);
                             synchronized (swaps) { // no swap between the names worked out and their series removed

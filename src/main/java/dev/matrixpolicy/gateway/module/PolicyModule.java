@@ -17,6 +17,11 @@ import java.util.Optional;
  * A module knows nothing about chains or other modules.
  */
 public interface PolicyModule extends AutoCloseable {
+    /** How long the modules' {@linkplain #close() closings} may take together at shutdown. */
+    int SHUTDOWN_CLOSE_SECONDS = 13;
+    /** How long a closing interrupted at the end of {@link #SHUTDOWN_CLOSE_SECONDS} has to count and log what it gives up. */
+    int SHUTDOWN_LAST_WORDS_SECONDS = 2;
+
 
     /**
      * This module's implementation of a callback, or empty when it does not take part in that
@@ -71,6 +76,11 @@ public interface PolicyModule extends AutoCloseable {
      * Called once, after the instance has left every chain and its last call has returned: when a
      * configuration reload replaces or removes its entry, or at shutdown. An entry a reload leaves
      * unchanged keeps its instance, which is not closed. Must not throw; a failure is logged.
+     *
+     * <p>At shutdown the closings share {@value #SHUTDOWN_CLOSE_SECONDS} s; one still running then is
+     * interrupted, and has {@value #SHUTDOWN_LAST_WORDS_SECONDS} s more to count and log what it
+     * gives up (an audit webhook, the records it could not deliver). An interrupted closing gives up
+     * waiting at once.
      */
     @Override
     default void close() {

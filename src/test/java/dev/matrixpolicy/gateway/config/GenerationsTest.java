@@ -34,7 +34,8 @@ class GenerationsTest {
     private final List<String> closed = new ArrayList<>();
 
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("Shutdown: generation 1 still has 1 request(s) in flight after PT0.2S");
+    final ExpectedOutput output = ExpectedOutput.warnings("Shutdown: generation 1 still has 1 request(s) in flight after PT0.2S",
+            "Shutdown: 1 module closing(s) still running after PT0.2S; interrupting them");
 
     @AfterEach
     void stop() {
@@ -171,6 +172,32 @@ class GenerationsTest {
         generations.close();
 
         assertThat(delivered).containsExactlyElementsOf(accepted);
+    }
+
+    /**
+     * A closing that outlasts the wait (an audit webhook whose grace is longer, or that closes after
+     * others) is interrupted before the JVM exits, and has a moment to count what it gives up.
+     */
+    @Test
+    void shutdownInterruptsAClosingStillRunningAtTheBoundAndWaitsForItToCountWhatItGivesUp() {
+        List<String> counted = new CopyOnWriteArrayList<>();
+        PolicyModule slow = new PolicyModule() {
+            @Override
+            public void close() { // as audit_webhook: waits for its grace, then counts what is left
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException timeUp) {
+                    counted.add("dropped and counted");
+                }
+            }
+        };
+        Generations generations = new Generations(generation(1, instance("audit", slow)), meters, virtualThreads(), Duration.ofMillis(200));
+
+        long started = System.nanoTime();
+        generations.close();
+
+        assertThat(counted).containsExactly("dropped and counted");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
     }
 
     /** A reload the file watcher began before the shutdown, ending after it began. */

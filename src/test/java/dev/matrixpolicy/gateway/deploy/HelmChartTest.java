@@ -178,7 +178,7 @@ class HelmChartTest {
 
         // The drain and then the wait for the requests in flight: one shutdown phase each; then the
         // modules' closing (an audit webhook delivering its queue).
-        long minimum = preStopSleep + 2 * shutdownPhase.toSeconds() + Generations.SHUTDOWN_WAIT.toSeconds();
+        long minimum = preStopSleep + 2 * shutdownPhase.toSeconds() + Generations.SHUTDOWN_BOUND.toSeconds();
 
         assertThat(applicationYml.at("/server/shutdown").asString()).isEqualTo("graceful");
         assertThat(preStopSleep).isPositive();

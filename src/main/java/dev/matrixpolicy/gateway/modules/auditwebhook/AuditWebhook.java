@@ -280,7 +280,9 @@ final class AuditWebhook implements PolicyModule {
      * {@code shutdown-grace}, then stops them. What is still queued then goes on to the instance a
      * reload replaced this one with, if one serves (its queue's bound applies: a full one drops them
      * as {@code queue_full}); otherwise (shutdown, the entry removed) it is dropped. The deliveries
-     * still in flight are aborted and counted as dropped.
+     * still in flight are aborted and counted as dropped. Interrupted (the gateway's time to stop ran
+     * out), it stops waiting at once, but still waits for the aborted deliveries to be counted, and
+     * logs; the interrupt is kept, so that the modules closing after it on this thread stop at once too.
      */
     @Override
     public void close() {
@@ -289,8 +291,9 @@ final class AuditWebhook implements PolicyModule {
         }
         long shutdownDropsBefore = count(DropReason.SHUTDOWN);
         long deadline = System.nanoTime() + shutdownGrace.toNanos();
+        boolean cutShort = Thread.interrupted();
         for (Thread sender : senders) {
-            joinUntil(sender, deadline);
+            cutShort = cutShort || !joinUntil(sender, deadline);
         }
         AuditWebhook next = serving();
         if (next != null) {
@@ -306,7 +309,7 @@ final class AuditWebhook implements PolicyModule {
             senders.forEach(Thread::interrupt);
             long stopDeadline = System.nanoTime() + STOP_WAIT.toNanos();
             for (Thread sender : senders) {
-                joinUntil(sender, stopDeadline);
+                cutShort = !joinUntil(sender, stopDeadline) || cutShort;
             }
         }
         List<Pending> left = new ArrayList<>();
@@ -321,8 +324,12 @@ final class AuditWebhook implements PolicyModule {
         if (undelivered == 0) {
             log.info("audit webhook '{}' stopped; every queued record was delivered or handed on ({})", instanceName, totals);
         } else {
-            log.warn("audit webhook '{}' stopped; {} records still queued or in flight after the shutdown grace of {} "
-                    + "were dropped ({})", instanceName, undelivered, ConfigValues.format(shutdownGrace), totals);
+            log.warn("audit webhook '{}' stopped; {} records still queued or in flight {} were dropped ({})", instanceName,
+                    undelivered, cutShort ? "when the gateway's time to stop ran out"
+                            : "after the shutdown grace of " + ConfigValues.format(shutdownGrace), totals);
+        }
+        if (cutShort) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -330,14 +337,16 @@ final class AuditWebhook implements PolicyModule {
         return dropped.get(reason).get();
     }
 
-    private static void joinUntil(Thread thread, long deadlineNanos) {
+    /** Waits for {@code thread} to end, up to the deadline; false when interrupted (the flag is then clear). */
+    private static boolean joinUntil(Thread thread, long deadlineNanos) {
         long remaining = deadlineNanos - System.nanoTime();
         try {
             if (remaining > 0) {
                 thread.join(Duration.ofNanos(remaining));
             }
+            return true;
         } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -478,6 +479,37 @@ class AuditWebhookTest {
         // One in flight, two still queued.
         assertThat(dropped("shutdown")).isEqualTo(3);
         assertThat(delivered()).isZero();
+    }
+
+    /**
+     * The gateway's time to stop ran out before the grace did: the closing stops waiting, yet counts
+     * and logs every record it gives up, the one in flight too, before it returns; the interrupt stays,
+     * for the modules closing after it.
+     */
+    @Test
+    void anInterruptedCloseStopsWaitingAndStillCountsAndLogsEveryRecordItGivesUp() throws InterruptedException {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "shutdown-grace", "10s"));
+        for (int i = 0; i < 3; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+        AtomicBoolean stillInterrupted = new AtomicBoolean();
+        Thread closer = Thread.ofVirtual().start(() -> {
+            module.close();
+            stillInterrupted.set(Thread.currentThread().isInterrupted());
+        });
+        Thread.sleep(200);
+        long start = System.nanoTime();
+
+        closer.interrupt();
+        closer.join(Duration.ofSeconds(5));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        assertThat(dropped("shutdown")).isEqualTo(3);
+        assertThat(lines.at(Level.WARN)).containsExactly("audit webhook 'audit' stopped; 3 records still queued or in flight "
+                + "when the gateway's time to stop ran out were dropped (since start: delivered 0, dropped {queue_full=0, "
+                + "rejected=0, attempts_exhausted=0, shutdown=3, failed=0})");
+        assertThat(stillInterrupted).isTrue();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.module.PolicyModule;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
@@ -7,6 +8,7 @@ import jakarta.validation.constraints.Pattern;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -24,7 +26,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxAttempts          attempts per record, the first included
  * @param initialBackoff       the wait after the first failed attempt; it doubles after each further one
  * @param maxBackoff           the longest wait between two attempts
- * @param shutdownGrace        how long shutdown waits for queued records to be delivered
+ * @param shutdownGrace        how long shutdown waits for queued records to be delivered; at most what the
+ *                             gateway gives its modules to close ({@link PolicyModule#SHUTDOWN_CLOSE_SECONDS}), which
+ *                             instances closing one after another share: what is left then is dropped and counted
  */
 public record AuditWebhookConfig(
         @NotNull URI url,
@@ -38,7 +42,10 @@ public record AuditWebhookConfig(
         @DefaultValue("5") @Min(1) int maxAttempts,
         @DefaultValue("500ms") @DurationMin(millis = 1, message = "must be positive") Duration initialBackoff,
         @DefaultValue("30s") @DurationMin(millis = 1, message = "must be positive") Duration maxBackoff,
-        @DefaultValue("5s") @DurationMin(millis = 0, message = "must not be negative") Duration shutdownGrace) {
+        @DefaultValue("5s") @DurationMin(millis = 0, message = "must not be negative")
+        @DurationMax(seconds = PolicyModule.SHUTDOWN_CLOSE_SECONDS, message = "must be at most "
+                + PolicyModule.SHUTDOWN_CLOSE_SECONDS + "s, the time the gateway gives its modules to close at shutdown")
+        Duration shutdownGrace) {
 
     public AuditWebhookConfig {
         callbacks = callbacks == null ? List.of() : List.copyOf(callbacks);

@@ -127,6 +127,15 @@ class AuditWebhookConfigurationTest {
                         .contains("config.shutdown-grace: invalid value 'forever'"));
     }
 
+    /** A grace longer than the gateway waits for its modules at shutdown would never be given. */
+    @Test
+    void shutdownGraceLongerThanTheGatewayGivesModulesToCloseIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.shutdown-grace=30s")
+                .run(context -> assertThat(moduleFailure(context))
+                        .endsWith("config.shutdown-grace: must be at most 13s, the time the gateway gives its modules to close at shutdown"));
+    }
+
     @Test
     void tokenWithWhiteSpaceIsRefusedWithoutRepeatingIt() {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",

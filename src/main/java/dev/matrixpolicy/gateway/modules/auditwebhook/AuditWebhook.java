@@ -45,8 +45,10 @@ final class AuditWebhook implements PolicyModule {
     private static final Duration IDLE_POLL = Duration.ofMillis(100);
     /** How long to wait for a sender to stop once interrupted; an interrupted HTTP call aborts at once. */
     private static final Duration STOP_WAIT = Duration.ofSeconds(2);
-    /** At most one WARN per interval about dropped records: a webhook that refuses everything must not flood the log. */
-    /** The kind of the warning that records were dropped, one a {@value RepeatedWarnings#INTERVAL_SECONDS} s. */
+    /**
+     * The kind of the warning that records were dropped, one a {@value RepeatedWarnings#INTERVAL_SECONDS} s: a
+     * webhook that refuses everything must not flood the log.
+     */
     private static final String DROPPED = "dropped";
 
     /** Why a record was not delivered: the {@code reason} tag of {@code policy.module.audit.dropped}. */

@@ -29,5 +29,10 @@ public record LoggedDecision(Instant time, String category, String callback, Opt
     /** The filters of {@code /actuator/decisions}: a user or room it involves, its callback, its deciding entry. */
     public record Filter(Optional<String> user, Optional<String> room, Optional<String> callback, Optional<String> entry) {
         public static final Filter ALL = new Filter(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+
+        /** This filter, with the deciding entry {@code entry}. */
+        public Filter byEntry(String entry) {
+            return new Filter(user, room, callback, Optional.of(entry));
+        }
     }
 }

@@ -6,7 +6,10 @@ import java.util.Optional;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.util.MimeTypeUtils;
 
-/** The Matrix-style refusals of this package's actuator operations, and the one rule for a repeated query parameter. */
+/**
+ * The Matrix-style refusals of this package's actuator operations: the one rule for a repeated query
+ * parameter, and the one wording of an invalid one.
+ */
 final class EndpointErrors {
     private EndpointErrors() {
     }
@@ -24,5 +27,22 @@ final class EndpointErrors {
         return value instanceof Collection<?>
                 ? Optional.of(error("M_INVALID_PARAM", "The query parameter '" + name + "' is given more than once", 400))
                 : Optional.empty();
+    }
+
+    /**
+     * A query parameter refused, naming it and what it expects: thrown while an operation reads its
+     * parameters, answered by {@link #response()}.
+     */
+    static final class InvalidParameter extends RuntimeException {
+        private final String name;
+
+        InvalidParameter(String name, String expected) {
+            super(expected, null, false, false);
+            this.name = name;
+        }
+
+        WebEndpointResponse<Object> response() {
+            return error("M_INVALID_PARAM", "Invalid query parameter '" + name + "': " + getMessage(), 400);
+        }
     }
 }

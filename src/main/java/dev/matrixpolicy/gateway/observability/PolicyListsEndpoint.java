@@ -58,7 +58,7 @@ final class PolicyListsEndpoint {
         try {
             checked(id);
         } catch (IllegalArgumentException invalid) {
-            return EndpointErrors.error("M_INVALID_PARAM", "The query parameter 'entity' must be one " + ENTITY + ": " + invalid.getMessage(), 400);
+            return new EndpointErrors.InvalidParameter("entity", "expected one " + ENTITY + "; " + invalid.getMessage()).response();
         }
         Map<String, Object> byInstance = new LinkedHashMap<>();
         views().forEach((name, view) -> byInstance.put(name, view.explain(id)));

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.support.Warnings;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -118,7 +119,6 @@ class DecisionLogEndToEndTest {
         gateway.post("/v1/spam_checker/user_may_publish_room", "{\"user_id\": \"@dave:example.com\", \"room_id\": \"!pub:example.com\"}");
 
         assertThat(callbacks(decisions("?user=@dave:example.com"))).containsExactly("user_may_publish_room", "user_may_invite");
-        assertThat(callbacks(decisions("?user=@dave"))).isEmpty();
         assertThat(callbacks(decisions("?room=!pub:example.com"))).containsExactly("user_may_publish_room");
         assertThat(callbacks(decisions("?user=@dave:example.com&callback=user_may_invite&entry=known-spammers")))
                 .containsExactly("user_may_invite");
@@ -160,9 +160,37 @@ class DecisionLogEndToEndTest {
         assertThat(answer.json().get("error").asString()).contains("is given more than once");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999", "9223372036854775807", "99999999999999999999", "+51"})
+    void aLimitAboveTheCapacityIsTheCapacityHoweverManyDigitsItHas(String limit) {
+        invite("@x:spam.example", "@cap-bob:example.com");
+
+        assertThat(callbacks(decisions("?user=@cap-bob:example.com&limit=" + limit))).isNotEmpty().containsOnly("user_may_invite");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            user=alice                                   | user    | not a valid Matrix user ID: expected @localpart:server_name
+            user=@dave                                   | user    | not a valid Matrix user ID
+            room=pub:example.com                         | room    | expected a room ID (!opaque:server_name) or a room alias (#localpart:server_name)
+            room=%23pub                                  | room    | not a valid Matrix room alias
+            callback=spam_checker/user_may_invite        | callback | expected a Synapse callback name, e.g. user_may_invite, without its category: 'user_may_invite'
+            callback=user_may_invit                      | callback | expected a Synapse callback name, e.g. user_may_invite
+            entry=known-spamers                          | entry   | no module instance of that name serves now, nor decided a decision the log holds; serving: known-spammers
+            """)
+    void aDecisionsFilterThatCouldOnlyBeMisspeltIsRefusedNamingTheParameterAndWhatItExpects(String query, String name,
+                                                                                             String expected) {
+        Answer answer = management.get("/actuator/decisions?" + query);
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(400);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
+        assertThat(answer.json().get("error").asString()).startsWith("Invalid query parameter '" + name + "': ").contains(expected);
+    }
+
     @Test
-    void aLimitAboveTheCapacityIsTheCapacity() {
-        assertThat(management.get("/actuator/decisions?limit=99999999999999").status()).isEqualTo(200);
+    void aRoomAliasAndAServingEntryThatDecidedNothingYetAreFiltersThatMatchNothing() {
+        assertThat(callbacks(decisions("?room=%23nowhere:example.com"))).isEmpty();
+        assertThat(callbacks(decisions("?user=@nobody:example.com&entry=notified-service"))).isEmpty();
     }
 
     private Answer invite(String inviter, String invitee) {

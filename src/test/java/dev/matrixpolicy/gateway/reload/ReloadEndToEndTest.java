@@ -251,6 +251,21 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void theDecisionsOfAnEntryThatAReloadRemovedCanStillBeFilteredByItsName() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config, "--policy-gateway.reload.watch=false");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+
+        write("gateway.yml", denylist("refused").replace("name: spammers", "name: renamed"));
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+
+        Answer removed = management.get("/actuator/decisions?entry=spammers");
+        assertThat(removed.status()).as(removed.body()).isEqualTo(200);
+        assertThat(removed.json().path("decisions")).hasSize(1);
+        assertThat(management.get("/actuator/decisions?entry=spamers").status()).isEqualTo(400);
+    }
+
+    @Test
     void aFileRewrittenAsLatin1OrAsAListIsRefusedNamingTheFileAndTheOldChainsServe() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config, "--policy-gateway.reload.watch=false");

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -9,26 +10,51 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.http.HttpHeaders;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The admin console on the management port: {@code /console/}, one static page, one script and one
  * style sheet from the classpath ({@code console/}), read once at startup. The page draws itself
  * from the actuator's JSON (chains, chainstats, decisions, policylists, health/configReload, explain,
  * reload), with the credentials the browser already sends; {@link AdminAccessFilter} guards it. No
- * template engine and no build step: what is in the jar is what the browser gets.
+ * template engine and no build step: what is in the jar is what the browser gets. It is only read:
+ * any method but {@code GET}, {@code HEAD} and {@code OPTIONS} is a 405 naming those three, as the
+ * gateway's other servlets answer one (HttpServlet's own answer to a POST over HTTP/1.0 is a 400).
  */
 final class AdminConsoleServlet extends HttpServlet {
     static final String PATH = "/console";
     /** Nothing but this origin: no inline script, no framing, no guessing of content types. */
     private static final String POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    private static final String ALLOW = "GET, HEAD, OPTIONS";
 
     private final transient Map<String, Asset> assets = Map.of(
             "/", asset("index.html", "text/html;charset=UTF-8"),
             "/console.js", asset("console.js", "text/javascript;charset=UTF-8"),
             "/console.css", asset("console.css", "text/css;charset=UTF-8"));
 
+    private final transient JsonMapper json;
+
+    AdminConsoleServlet(JsonMapper json) {
+        this.json = json;
+    }
+
     private record Asset(byte[] body, String contentType) {
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+        switch (request.getMethod()) {
+            case "GET", "HEAD" -> super.service(request, response); // HEAD: HttpServlet's GET without the body
+            case "OPTIONS" -> {
+                response.setHeader(HttpHeaders.ALLOW, ALLOW);
+                response.setContentLength(0);
+            }
+            default -> {
+                response.setHeader(HttpHeaders.ALLOW, ALLOW);
+                MatrixErrors.describe(MatrixApiException.methodNotAllowed(request.getMethod())).answer(response, json);
+            }
+        }
     }
 
     @Override

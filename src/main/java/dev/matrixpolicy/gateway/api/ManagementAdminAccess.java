@@ -117,8 +117,8 @@ class ManagementAdminAccess {
     }
 
     @Bean
-    ServletRegistrationBean<AdminConsoleServlet> adminConsole() {
-        ServletRegistrationBean<AdminConsoleServlet> registration = new ServletRegistrationBean<>(new AdminConsoleServlet(),
+    ServletRegistrationBean<AdminConsoleServlet> adminConsole(JsonMapper json) {
+        ServletRegistrationBean<AdminConsoleServlet> registration = new ServletRegistrationBean<>(new AdminConsoleServlet(json),
                 AdminConsoleServlet.PATH, AdminConsoleServlet.PATH + "/*");
         registration.setName("adminConsole");
         return registration;

@@ -15,6 +15,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -161,6 +163,27 @@ class AdminAccessEndToEndTest {
             Answer metrics = client.send(client.authorized("/actuator/prometheus").header("Accept", "application/json").GET().build());
             assertThat(metrics.status()).isEqualTo(406);
             assertThat(metrics.json().get("error").asString()).contains("text/plain").doesNotContain("application/json only");
+        }
+
+        @ParameterizedTest
+        @CsvSource({"POST, HTTP/1.0", "POST, HTTP/1.1", "PUT, HTTP/1.1", "DELETE, HTTP/1.1", "PATCH, HTTP/1.1"})
+        void theConsoleRefusesAMethodOtherThanGetHeadOrOptionsWith405NamingTheOnesItTakes(String method, String version) {
+            RawHttp.Response refused = RawHttp.exchange(managementPort, method + " /console/ " + version + "\r\nHost: localhost\r\n"
+                    + "Connection: close\r\nAuthorization: Bearer " + ADMIN_TOKEN + "\r\nContent-Length: 0\r\n\r\n");
+
+            assertThat(refused.status()).as(refused.body()).isEqualTo(405);
+            assertThat(refused.header("Allow")).hasValue("GET, HEAD, OPTIONS");
+            assertThat(refused.json().get("errcode").asString()).isEqualTo("M_UNRECOGNIZED");
+            assertThat(refused.json().get("error").asString()).contains(method);
+        }
+
+        @Test
+        void theConsoleAnswersOptionsWithTheMethodsItTakes() {
+            RawHttp.Response options = RawHttp.exchange(managementPort, "OPTIONS /console/ HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Connection: close\r\nAuthorization: Bearer " + ADMIN_TOKEN + "\r\n\r\n");
+
+            assertThat(options.status()).as(options.body()).isEqualTo(200);
+            assertThat(options.header("Allow")).hasValue("GET, HEAD, OPTIONS");
         }
 
         @Test

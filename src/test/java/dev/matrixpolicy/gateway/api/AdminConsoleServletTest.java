@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
+import tools.jackson.databind.json.JsonMapper;
 
 class AdminConsoleServletTest {
 
@@ -16,7 +17,7 @@ class AdminConsoleServletTest {
         request.setServletPath(AdminConsoleServlet.PATH);
         MockHttpServletResponse response = new MockHttpServletResponse();
 
-        new AdminConsoleServlet().doGet(request, response);
+        new AdminConsoleServlet(JsonMapper.builder().build()).doGet(request, response);
 
         assertThat(response.getStatus()).isEqualTo(302);
         assertThat(response.getRedirectedUrl()).isEqualTo("console/");

@@ -20,18 +20,23 @@ import org.springframework.test.context.ActiveProfiles;
 /**
  * The seeded corpus of malformed HTTP ({@link MalformedHttp}) sent over raw sockets to the gateway
  * running in process, so that Tomcat's own parser meets it too, on every route of the policy and
- * management ports; each answer must keep the promises of docs/api.md's Errors section
+ * management ports (the admin paths with the admin token); each answer must keep the promises of docs/api.md's Errors section
  * ({@link MalformedHttp#assertDocumented}), every request must get an answer, and the log no ERROR
  * line. It runs in the unit suite, with a module of the tests that throws (application-fuzz.yml);
  * {@link HttpFuzzIT} sends the same corpus to the packaged jar, its policy server's port included.
  * 4,000 requests take about 7 s here, the budget bounds them at 40 s.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"management.server.port=0", "policy-gateway.admin.token=" + MalformedHttp.ADMIN_TOKEN})
 @ActiveProfiles("fuzz")
 class HttpFuzzEndToEndTest {
     /** The WARN line of each request sent here without the token, kept off the console. */
     @RegisterExtension
     final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
+
+    /** The WARN line of each request sent to an admin path with a wrong admin token. */
+    @RegisterExtension
+    final LoggedLines adminRefusals = LoggedLines.of(AdminAccessFilter.class, Level.DEBUG);
 
     private static final int REQUESTS = 4000;
     private static final Duration BUDGET = Duration.ofSeconds(40);

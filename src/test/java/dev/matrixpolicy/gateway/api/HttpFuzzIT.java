@@ -49,6 +49,8 @@ class HttpFuzzIT {
                 policy-gateway:
                   server-name: example.com
                   max-body-size: 8KB
+                  admin:
+                    token: %s
                   policy-server:
                     enabled: true
                     name: example.com
@@ -92,7 +94,7 @@ class HttpFuzzIT {
                   level:
                     # Every 503 writes a WARN decision line, every rejection an INFO one: thousands of them.
                     dev.matrixpolicy.gateway: ERROR
-                """.formatted(federationPort, Ports.unusedPort()));
+                """.formatted(MalformedHttp.ADMIN_TOKEN, federationPort, Ports.unusedPort()));
 
         try (GatewayProcess gateway = GatewayProcess.start(pod, TOKEN)) {
             List<Route> routes = new ArrayList<>(MalformedHttp.routes(gateway.apiPort(), path -> false));

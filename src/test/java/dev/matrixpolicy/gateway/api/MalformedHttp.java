@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -45,8 +46,17 @@ final class MalformedHttp {
     /**
      * A route to aim at and a valid body for it ({@code null} for none).
      * {@code failsClosed}: a module fails closed there, so 503 is the documented answer.
+     * {@code admin}: an admin path of the management port, sent the admin token (or a fault of it).
      */
-    record Route(Port port, String path, String validBody, boolean failsClosed) {
+    record Route(Port port, String path, String validBody, boolean failsClosed, boolean admin) {
+        Route(Port port, String path, String validBody, boolean failsClosed) {
+            this(port, path, validBody, failsClosed, false);
+        }
+
+        /** The token this route takes, if any: the homeserver's on the policy API, the admin's on an admin path. */
+        Optional<String> token() {
+            return port == Port.POLICY ? Optional.of(TOKEN) : admin ? Optional.of(ADMIN_TOKEN) : Optional.empty();
+        }
     }
 
     /** One request: where it goes, what it is (for a failure message) and its bytes. */
@@ -59,6 +69,8 @@ final class MalformedHttp {
     }
 
     private static final String TOKEN = "fuzz-token";
+    /** The admin token of the gateway fired at: {@code policy-gateway.admin.token}. */
+    static final String ADMIN_TOKEN = "fuzz-admin-token";
     private static final List<String> METHODS = List.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "CONNECT",
             "PRI", "get", "post", "G\u0000ET", "P(ST", "M-SEARCH", "BREW", "", "X".repeat(300), "POST\t", "\u00e9POST");
     private static final List<String> VERSIONS = List.of("HTTP/1.0", "HTTP/0.9", "HTTP/2.0", "HTTP/9.9", "HTTP/1.1 extra",
@@ -116,12 +128,13 @@ final class MalformedHttp {
         } else {
             faults.add("no Host");
         }
-        if (route.port() == Port.POLICY) {
+        if (route.token().isPresent()) {
+            String token = route.token().get();
             if (gen.chance(0.8)) {
-                headers.add("Authorization: Bearer " + TOKEN);
+                headers.add("Authorization: Bearer " + token);
             } else {
-                String wrong = gen.oneOf(List.of("Bearer wrong", "Bearer", "Basic Zm9vOmJhcg==", "bearer " + TOKEN, "Bearer  " + TOKEN + " ",
-                        "Bearer " + TOKEN + "\u0000", ""));
+                String wrong = gen.oneOf(List.of("Bearer wrong", "Bearer", "Basic Zm9vOmJhcg==", "bearer " + token, "Bearer  " + token + " ",
+                        "Bearer " + token + "\u0000", ""));
                 if (!wrong.isEmpty()) {
                     headers.add("Authorization: " + wrong);
                 }
@@ -334,7 +347,7 @@ final class MalformedHttp {
     /**
      * Every route of the policy API and the management port, each with a valid body where it takes
      * one: each callback that discovery lists, the discovery documents, {@code is_evil}, unknown
-     * paths, the actuator.
+     * paths, the actuator, and the admin paths behind the admin guard with the admin token.
      *
      * @param failsClosed the callback paths where a module fails closed, so that 503 is the documented answer
      */
@@ -363,12 +376,23 @@ final class MalformedHttp {
                 "/actuator/nothing", "/error", "/", "/v1/callbacks")) {
             routes.add(new Route(Port.MANAGEMENT, path, null, false));
         }
+        for (String path : List.of("/actuator/decisions", "/actuator/decisions?user=@spammer:example.com&limit=5",
+                "/actuator/decisions?room=%23a:example.com&callback=user_may_invite&entry=denylist", "/actuator/decisions?limit=0",
+                "/actuator/policylists", "/actuator/policylists/match?entity=@spammer:example.com", "/actuator/sources",
+                "/actuator/explain", "/actuator/chainstats", "/console", "/console/", "/console/console.js", "/console/nothing")) {
+            routes.add(new Route(Port.MANAGEMENT, path, null, false, true));
+        }
+        routes.add(new Route(Port.MANAGEMENT, "/actuator/reload", "{}", false, true));
+        routes.add(new Route(Port.MANAGEMENT, "/actuator/explain/spam_checker/user_may_invite",
+                samples.get("/v1/spam_checker/user_may_invite"), false, true));
+        routes.add(new Route(Port.MANAGEMENT, "/actuator/explain/spam_checker/user_may_create_room",
+                samples.get("/v1/spam_checker/user_may_create_room"), false, true));
         return routes;
     }
 
     /**
      * The promises of docs/api.md's Errors section: no 5xx but the 503 of a module that fails closed
-     * and the 501/505 HTTP prescribes; no Server header; no Java class, library or server name in
+     * and the 501/505 HTTP prescribes; an {@code Allow} header on every 405; no Server header; no Java class, library or server name in
      * the answer; every error JSON, with {@code errcode} and {@code error} on the policy and
      * federation ports (but the token's plain-text 401 on the policy port).
      */
@@ -388,8 +412,14 @@ final class MalformedHttp {
         assertThat(status < 500 || status == 501 || status == 505
                 || status == 503 && probe.route().failsClosed()).as("a status docs/api.md documents: " + what).isTrue();
         assertThat(answer.header("Server")).as("no Server header: " + what).isEmpty();
-        assertThat(INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
+        // What an admin path answers is for the operator: the console's HTML and script, a module's failure as
+        // the decision log and explain report it (its exception's name included). Its refusals are checked as everyone's.
+        boolean adminReport = status < 300 && probe.route().admin();
+        assertThat(!adminReport && INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
         assertThat(INTERNALS.matcher(answer.headers().toString()).find()).as("no internals in the headers: " + what).isFalse();
+        if (status == 405) {
+            assertThat(answer.header("Allow")).as("a 405 names the methods it takes: " + what).isPresent();
+        }
         if (status < 400 || answer.body().isEmpty() && probe.head()) {
             return;
         }

@@ -13,6 +13,12 @@ import java.util.Set;
  * once so that a match costs O(length of the ID), not O(length of the list): exact IDs go into a
  * compact hash table ({@link ExactIds}), globs into one {@link GlobAutomaton}. Matching ignores case. Thread-safe.
  *
+ * <p>An ID is matched as written and, as a policy list checks a server, with its server's host alone:
+ * without the port, and without the trailing dot of a fully qualified name, so that {@code *:evil.example}
+ * holds {@code @x:evil.example:8448} and {@code @x:evil.example.}, which name the same host. IPv6 literals are
+ * compared in one spelling ({@link ServerNames#canonical}), in the list and in the ID. A port named in
+ * the list ({@code *:evil.example:8448}) holds that port only.
+ *
  * <p>{@code *} and {@code ?} are always wildcards. An ID that really contains them (the historical
  * localpart grammar allows it) is still matched by its own entry, along with the IDs the glob covers.
  */
@@ -55,7 +61,7 @@ public final class UserIdMatcher {
 
         /** Adds a pattern as {@link #problemWith} accepts it; it is folded here. */
         public Builder add(String pattern) {
-            String folded = fold(pattern);
+            String folded = canonicalServer(fold(pattern));
             if (isGlob(folded)) {
                 globs.add(folded);
             } else {
@@ -97,10 +103,48 @@ public final class UserIdMatcher {
         }
     }
 
-    /** Whether the ID is listed, ignoring case. */
+    /** Whether the ID is listed, ignoring case, as written or with its server's host alone. */
     public boolean matches(String userId) {
         String folded = fold(userId);
+        if (listed(folded)) {
+            return true;
+        }
+        int colon = folded.indexOf(':');
+        if (colon < 0 || !spelledOtherwise(folded, colon + 1)) {
+            return false; // the usual ID, @user:example.com: no other spelling, nothing allocated
+        }
+        String canonical = canonicalServer(folded);
+        String localpart = canonical.substring(0, colon + 1);
+        String server = canonical.substring(colon + 1);
+        String host = host(server);
+        String withoutDot = host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        return (!canonical.equals(folded) && listed(canonical))
+                || (!host.equals(server) && listed(localpart + host))
+                || (!withoutDot.equals(host) && listed(localpart + withoutDot));
+    }
+
+    private boolean listed(String folded) {
         return exact.contains(folded) || (globCount > 0 && globs.matches(folded));
+    }
+
+    /** Whether the server of an ID, from {@code from}, has a port, a trailing dot or an IPv6 literal. */
+    private static boolean spelledOtherwise(String id, int from) {
+        return id.indexOf(':', from) >= 0 || id.endsWith(".") || id.startsWith("[", from);
+    }
+
+    /** The ID (or pattern) with its server in {@link ServerNames#canonical}'s one spelling; the text itself when it has no server. */
+    private static String canonicalServer(String id) {
+        int colon = id.indexOf(':');
+        if (colon < 0 || !id.startsWith("[", colon + 1)) {
+            return id;
+        }
+        return id.substring(0, colon + 1) + ServerNames.canonical(id.substring(colon + 1));
+    }
+
+    /** A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of {@code [::1]:8448}. */
+    private static String host(String server) {
+        int port = server.lastIndexOf(':');
+        return port < 0 || port < server.lastIndexOf(']') ? server : server.substring(0, port);
     }
 
     public int exactCount() {

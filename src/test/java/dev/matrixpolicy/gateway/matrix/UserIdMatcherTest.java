@@ -54,6 +54,37 @@ class UserIdMatcherTest {
     }
 
     @Test
+    void aServersBanHoldsItsIdsWrittenWithAPortOrATrailingDot() {
+        UserIdMatcher matcher = listing("*:evil.example", "@spammer:bad.example");
+
+        assertThat(matcher.matches("@x:evil.example:8448")).as("a port").isTrue();
+        assertThat(matcher.matches("@x:evil.example.")).as("the fully qualified name").isTrue();
+        assertThat(matcher.matches("@x:EVIL.example.:443")).as("both, in upper case").isTrue();
+        assertThat(matcher.matches("@spammer:bad.example:8448")).as("an exact ID, by another port").isTrue();
+        assertThat(matcher.matches("@x:matrix.evil.example")).as("another host").isFalse();
+        assertThat(matcher.matches("@x:evil.example.org")).isFalse();
+    }
+
+    @Test
+    void aPortInTheListHoldsThatPortOnly() {
+        UserIdMatcher matcher = listing("*:evil.example:8448");
+
+        assertThat(matcher.matches("@x:evil.example:8448")).isTrue();
+        assertThat(matcher.matches("@x:evil.example")).isFalse();
+        assertThat(matcher.matches("@x:evil.example:443")).isFalse();
+    }
+
+    @Test
+    void anIpv6ServerIsHeldHoweverItsAddressIsWritten() {
+        UserIdMatcher matcher = listing("*:[2001:db8::1]", "@spammer:[2001:DB8:0:0::2]");
+
+        assertThat(matcher.matches("@x:[2001:0db8:0:0::1]")).isTrue();
+        assertThat(matcher.matches("@x:[2001:db8:0:0:0:0:0:1]:8448")).isTrue();
+        assertThat(matcher.matches("@spammer:[2001:db8::2]")).isTrue();
+        assertThat(matcher.matches("@x:[2001:db8::3]")).isFalse();
+    }
+
+    @Test
     void trailingStarMatchesEveryIdWithThatPrefix() {
         UserIdMatcher matcher = listing("@spam*");
 

@@ -50,10 +50,7 @@ final class AdminConsoleServlet extends HttpServlet {
                 response.setHeader(HttpHeaders.ALLOW, ALLOW);
                 response.setContentLength(0);
             }
-            default -> {
-                response.setHeader(HttpHeaders.ALLOW, ALLOW);
-                MatrixErrors.describe(MatrixApiException.methodNotAllowed(request.getMethod())).answer(response, json);
-            }
+            default -> MatrixErrors.describe(MatrixApiException.methodNotAllowed(request.getMethod(), ALLOW)).answer(response, json);
         }
     }
 

@@ -57,7 +57,7 @@ final class ExplainServlet extends HttpServlet {
                 answer = new PolicyAnswer(HttpServletResponse.SC_OK, explainable());
             } else if (listing || !"POST".equals(request.getMethod())) {
                 response.setHeader(HttpHeaders.ALLOW, listing ? "GET, HEAD" : "POST");
-                throw MatrixApiException.methodNotAllowed(request.getMethod());
+                throw MatrixApiException.methodNotAllowed(request.getMethod(), listing ? "GET, HEAD" : "POST");
             } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
                         .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path

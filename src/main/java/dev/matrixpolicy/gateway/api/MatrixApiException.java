@@ -1,17 +1,25 @@
 package dev.matrixpolicy.gateway.api;
 
 import java.time.Duration;
+import java.util.Optional;
 import org.springframework.http.HttpStatus;
 
 /** A request the API refuses before any module is asked, with its Matrix error code. */
 final class MatrixApiException extends RuntimeException {
     private final HttpStatus status;
     private final String errcode;
+    /** A 405's {@code Allow} header, the methods the path answers; null for any other refusal. */
+    private final String allow;
 
     MatrixApiException(HttpStatus status, String errcode, String message) {
+        this(status, errcode, message, null);
+    }
+
+    private MatrixApiException(HttpStatus status, String errcode, String message, String allow) {
         super(message, null, false, false);
         this.status = status;
         this.errcode = errcode;
+        this.allow = allow;
     }
 
     public static MatrixApiException unrecognized(String what) {
@@ -50,8 +58,13 @@ final class MatrixApiException extends RuntimeException {
         return new MatrixApiException(status, "M_FORBIDDEN", why);
     }
 
-    static MatrixApiException methodNotAllowed(String method) {
-        return new MatrixApiException(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + method + " is not supported here");
+    /**
+     * A method the path does not answer, 405, with the {@code Allow} header RFC 9110 asks for.
+     *
+     * @param allow the header's value, the methods the path answers ({@code "POST, OPTIONS"}); null when unknown
+     */
+    static MatrixApiException methodNotAllowed(String method, String allow) {
+        return new MatrixApiException(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + method + " is not supported here", allow);
     }
 
     HttpStatus status() {
@@ -60,5 +73,9 @@ final class MatrixApiException extends RuntimeException {
 
     String errcode() {
         return errcode;
+    }
+
+    Optional<String> allow() {
+        return Optional.ofNullable(allow);
     }
 }

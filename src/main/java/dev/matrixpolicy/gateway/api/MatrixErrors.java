@@ -10,11 +10,13 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -42,23 +44,36 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The one place where errors become Matrix error JSON, {@code {"errcode": ..., "error": ...}}.
  * A caller's mistake is a 4xx with a message that says what to fix; nothing ever carries a stack trace.
- * {@link #describe} serves the policy API servlet; the handlers serve Spring MVC (module endpoints
- * such as {@code is_evil}, unknown paths, the actuator on the management port); {@link #forStatus}
- * serves {@link JsonErrorReportValve}, for what Tomcat refuses before any of these runs.
+ * {@link #describe} and {@link MatrixError#answer} serve the servlets and filters; the handlers serve
+ * Spring MVC (module endpoints such as {@code is_evil}, unknown paths, the actuator on the management
+ * port); {@link #forStatus} serves {@link JsonErrorReportValve}, for what Tomcat refuses before any of these runs.
  */
 @RestControllerAdvice
 final class MatrixErrors implements ResponseBodyAdvice<Object> {
     private static final Logger log = LoggerFactory.getLogger(MatrixErrors.class);
 
-    /** A Matrix error answer: status, errcode and a message for a human. */
-    record MatrixError(HttpStatus status, String errcode, String message) {
+    /**
+     * A Matrix error answer: status, errcode, a message for a human and, for a 405, the {@code Allow}
+     * header. {@link #answer} is the one writer of error answers for the servlets and filters that
+     * answer without Spring MVC; {@link #toResponse} hands the same answer to Spring MVC.
+     */
+    record MatrixError(HttpStatus status, String errcode, String message, Optional<String> allow) {
+        MatrixError(HttpStatus status, String errcode, String message) {
+            this(status, errcode, message, Optional.empty());
+        }
+
         Map<String, String> body() {
             return ErrorBody.of(errcode, message);
         }
 
-        /** Answers with this error, as JSON: for a filter, which answers before any handler could. */
+        /**
+         * Answers with this error: its headers, status, {@code application/json} and the body with its
+         * length, so a keep-alive connection carries no chunked encoding. The policy API's error path:
+         * one small map written by the shared mapper, nothing built per call beyond that.
+         */
         void answer(HttpServletResponse response, JsonMapper json) throws IOException {
             byte[] answer = json.writeValueAsBytes(body());
+            allow.ifPresent(methods -> response.setHeader(HttpHeaders.ALLOW, methods));
             response.setStatus(status.value());
             response.setContentType(MediaType.APPLICATION_JSON_VALUE);
             response.setContentLength(answer.length);
@@ -74,7 +89,7 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
      */
     static MatrixError describe(Exception failure) {
         return switch (failure) {
-            case MatrixApiException refused -> new MatrixError(refused.status(), refused.errcode(), refused.getMessage());
+            case MatrixApiException refused -> new MatrixError(refused.status(), refused.errcode(), refused.getMessage(), refused.allow());
             case BadArgumentException bad -> new MatrixError(HttpStatus.BAD_REQUEST,
                     bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
             case UnauthorizedException unauthorized -> new MatrixError(HttpStatus.UNAUTHORIZED, "M_UNAUTHORIZED",
@@ -153,19 +168,20 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
     }
 
     static ResponseEntity<Map<String, String>> toResponse(MatrixError error) {
-        return ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON).body(error.body());
+        ResponseEntity.BodyBuilder answer = ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON);
+        error.allow().ifPresent(methods -> answer.header(HttpHeaders.ALLOW, methods));
+        return answer.body(error.body());
     }
 
     /** 405, with the {@code Allow} header RFC 9110 asks for, as the servlet routes send it. */
     @ExceptionHandler
     ResponseEntity<Map<String, String>> wrongMethod(HttpRequestMethodNotSupportedException wrong) {
-        MatrixError error = describe(MatrixApiException.methodNotAllowed(wrong.getMethod()));
-        ResponseEntity.BodyBuilder answer = ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON);
         Set<HttpMethod> allowed = wrong.getSupportedHttpMethods();
+        HttpHeaders allow = new HttpHeaders();
         if (allowed != null && !allowed.isEmpty()) {
-            answer.allow(allowed.toArray(HttpMethod[]::new));
+            allow.setAllow(allowed); // Spring's own spelling of the header, as it always answered here
         }
-        return answer.body(error.body());
+        return toResponse(describe(MatrixApiException.methodNotAllowed(wrong.getMethod(), allow.getFirst(HttpHeaders.ALLOW))));
     }
 
     @ExceptionHandler({NoHandlerFoundException.class, NoResourceFoundException.class})

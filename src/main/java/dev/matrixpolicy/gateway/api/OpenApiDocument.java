@@ -69,7 +69,7 @@ final class OpenApiDocument {
             MatrixErrors.describe(MatrixApiException.notJson("not JSON")),
             MatrixErrors.describe(new BadArgumentException(BadArgumentException.Kind.MISSING, "f", "missing")),
             MatrixErrors.describe(new BadArgumentException(BadArgumentException.Kind.INVALID, "f", "invalid")),
-            MatrixErrors.describe(MatrixApiException.methodNotAllowed("GET")),
+            MatrixErrors.describe(MatrixApiException.methodNotAllowed("GET", "POST, OPTIONS")),
             MatrixErrors.describe(MatrixApiException.tooLarge(0)),
             MatrixErrors.describe(new ModuleFailedException("callback", "module", new IllegalStateException())));
     private static final String UNAUTHORIZED = "Unauthorized";

@@ -116,7 +116,7 @@ final class PolicyApiServlet extends HttpServlet {
             }
             if (!route.accepts(request.getMethod())) {
                 response.setHeader(HttpHeaders.ALLOW, route.allow());
-                throw MatrixApiException.methodNotAllowed(request.getMethod());
+                throw MatrixApiException.methodNotAllowed(request.getMethod(), route.allow());
             }
             answer = route.handler().answer(request);
         } catch (RuntimeException failure) {

@@ -150,7 +150,7 @@ final class PolicyServerServlet extends HttpServlet {
     private Answer post(HttpServletRequest request, HttpServletResponse response, String endpoint, Handler handler) {
         if (!"POST".equals(request.getMethod())) {
             response.setHeader(HttpHeaders.ALLOW, "POST");
-            return failure(endpoint, MatrixApiException.methodNotAllowed(request.getMethod()));
+            return failure(endpoint, MatrixApiException.methodNotAllowed(request.getMethod(), "POST"));
         }
         try {
             return handler.answer();
@@ -266,7 +266,7 @@ final class PolicyServerServlet extends HttpServlet {
         }
         if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
             response.setHeader(HttpHeaders.ALLOW, "GET, HEAD, OPTIONS");
-            return failure("well_known", MatrixApiException.methodNotAllowed(request.getMethod()));
+            return failure("well_known", MatrixApiException.methodNotAllowed(request.getMethod(), "GET, HEAD, OPTIONS"));
         }
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
         answer.putObject("public_keys").put("ed25519", key.publicKeyBase64());

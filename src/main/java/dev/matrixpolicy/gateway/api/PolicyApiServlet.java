@@ -43,8 +43,9 @@ import tools.jackson.databind.node.ObjectNode;
  * (docs/performance.md). Routes are one map look-up; the body is parsed once (a list no module reads, such as a room's
  * state, only checked as it streams past: {@link JsonBody}); the answer is written with its
  * length, so keep-alive connections carry no chunked encoding. Every error is Matrix error JSON from
- * {@link MatrixErrors#describe}. Each refusal and each module failure is handed to the
- * {@link DecisionRecorder}, with the errcode, reason and status answered here.
+ * {@link MatrixErrors#describe}, written by {@link MatrixErrors.MatrixError#answer} as every port's
+ * are. Each refusal and each module failure is handed to the {@link DecisionRecorder}, with the
+ * errcode, reason and status answered here.
  *
  * <p>Each request leases the serving {@linkplain Generations generation} of chains and uses it to the
  * end, so a configuration reload never shows a request a mix of old and new chains.
@@ -115,14 +116,14 @@ final class PolicyApiServlet extends HttpServlet {
                 return;
             }
             if (!route.accepts(request.getMethod())) {
-                response.setHeader(HttpHeaders.ALLOW, route.allow());
                 throw MatrixApiException.methodNotAllowed(request.getMethod(), route.allow());
             }
             answer = route.handler().answer(request);
         } catch (RuntimeException failure) {
             MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
             errors.count(error.status().value(), error.errcode());
-            answer = new Answer(error.status().value(), json.writeValueAsBytes(error.body()));
+            error.answer(response, json);
+            return;
         }
         response.setStatus(answer.status());
         response.setContentType(MediaType.APPLICATION_JSON_VALUE);

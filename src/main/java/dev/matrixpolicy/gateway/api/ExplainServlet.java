@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -56,7 +55,6 @@ final class ExplainServlet extends HttpServlet {
             if (listing && ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod()))) {
                 answer = new PolicyAnswer(HttpServletResponse.SC_OK, explainable());
             } else if (listing || !"POST".equals(request.getMethod())) {
-                response.setHeader(HttpHeaders.ALLOW, listing ? "GET, HEAD" : "POST");
                 throw MatrixApiException.methodNotAllowed(request.getMethod(), listing ? "GET, HEAD" : "POST");
             } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
@@ -69,7 +67,8 @@ final class ExplainServlet extends HttpServlet {
                 answer = new PolicyAnswer(HttpServletResponse.SC_OK, explain(endpoint, request, lease.generation().number()));
             }
         } catch (RuntimeException refused) {
-            answer = PolicyAnswer.of(refused);
+            MatrixErrors.describe(refused).answer(response, json);
+            return;
         }
         byte[] body = json.writeValueAsBytes(answer.body());
         response.setStatus(answer.status());

@@ -274,6 +274,17 @@ class HttpEdgeEndToEndTest {
                 assertThat(answer.status()).isEqualTo(200);
                 assertThat(answer.body()).isEmpty();
             });
+
+            // a HEAD's error answer declares its length and sends no body: nothing follows it on the connection
+            List<Response> headOfCallback = RawHttp.send(managementPort, ("HEAD /actuator/explain/spam_checker/user_may_invite HTTP/1.1\r\n"
+                    + "Host: localhost\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), true);
+            assertThat(headOfCallback).singleElement().satisfies(answer -> {
+                assertThat(answer.status()).isEqualTo(405);
+                assertThat(answer.header("Allow")).hasValue("POST");
+                assertThat(answer.header("Content-Type")).hasValue("application/json");
+                assertThat(answer.header("Content-Length")).hasValueSatisfying(length -> assertThat(Integer.parseInt(length)).isPositive());
+                assertThat(answer.body()).isEmpty();
+            });
         }
 
         @Test

@@ -48,8 +48,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Both POST endpoints take federation {@code X-Matrix} authentication (401 {@code M_UNAUTHORIZED}),
  * a PDU of a room the policy server serves (404 {@code M_NOT_FOUND} for any other), and never the
  * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). Every error is Matrix
- * error JSON from {@link MatrixErrors#describe}. {@value #METRIC} times every request by endpoint
- * and outcome.
+ * error JSON from {@link MatrixErrors#describe}, written by {@link MatrixErrors.MatrixError#answer}.
+ * {@value #METRIC} times every request by endpoint and outcome.
  */
 final class PolicyServerServlet extends HttpServlet {
     static final String NAME = "policyServer";
@@ -102,7 +102,10 @@ final class PolicyServerServlet extends HttpServlet {
         return path.equals(SIGN) || path.equals(UNSTABLE_SIGN) || path.equals(WELL_KNOWN) || CHECK.matcher(path).matches();
     }
 
-    /** What one request came to, for the metric and for the answer. */
+    /**
+     * What one request came to, for the metric and for the answer: a body to write as JSON, none, or
+     * a {@link MatrixErrors.MatrixError}, which writes itself as every error answer is written.
+     */
     private record Answer(String endpoint, String outcome, int status, Object body) {
     }
 
@@ -122,24 +125,28 @@ final class PolicyServerServlet extends HttpServlet {
         if (path.equals(WELL_KNOWN)) {
             answer = wellKnown(request, response);
         } else if (path.equals(SIGN) || path.equals(UNSTABLE_SIGN)) {
-            answer = post(request, response, "sign", () -> sign(request));
+            answer = post(request, "sign", () -> sign(request));
         } else {
             Matcher check = CHECK.matcher(path);
             answer = check.matches()
-                    ? post(request, response, "check", () -> check(request, checkedEventId(request, check.group(1))))
+                    ? post(request, "check", () -> check(request, checkedEventId(request, check.group(1))))
                     : failure("unknown", MatrixApiException.unrecognized("Unrecognized request"));
         }
         timer(answer.endpoint(), answer.outcome()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-        if (answer.body() == null) {
-            response.setStatus(answer.status());
-            response.setContentLength(0);
-            return;
+        switch (answer.body()) {
+            case null -> {
+                response.setStatus(answer.status());
+                response.setContentLength(0);
+            }
+            case MatrixErrors.MatrixError error -> error.answer(response, json);
+            default -> {
+                byte[] body = json.writeValueAsBytes(answer.body());
+                response.setStatus(answer.status());
+                response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+                response.setContentLength(body.length);
+                response.getOutputStream().write(body);
+            }
         }
-        byte[] body = json.writeValueAsBytes(answer.body());
-        response.setStatus(answer.status());
-        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
     }
 
     @FunctionalInterface
@@ -147,9 +154,8 @@ final class PolicyServerServlet extends HttpServlet {
         Answer answer();
     }
 
-    private Answer post(HttpServletRequest request, HttpServletResponse response, String endpoint, Handler handler) {
+    private Answer post(HttpServletRequest request, String endpoint, Handler handler) {
         if (!"POST".equals(request.getMethod())) {
-            response.setHeader(HttpHeaders.ALLOW, "POST");
             return failure(endpoint, MatrixApiException.methodNotAllowed(request.getMethod(), "POST"));
         }
         try {
@@ -265,7 +271,6 @@ final class PolicyServerServlet extends HttpServlet {
             return new Answer("well_known", "options", HttpServletResponse.SC_NO_CONTENT, null);
         }
         if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
-            response.setHeader(HttpHeaders.ALLOW, "GET, HEAD, OPTIONS");
             return failure("well_known", MatrixApiException.methodNotAllowed(request.getMethod(), "GET, HEAD, OPTIONS"));
         }
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
@@ -287,7 +292,7 @@ final class PolicyServerServlet extends HttpServlet {
         MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
         String named = outcome != null ? outcome : error.status().is5xxServerError() ? "failed"
                 : error.errcode().toLowerCase(Locale.ROOT).replaceFirst("^m_", "");
-        return new Answer(endpoint, named, error.status().value(), error.body());
+        return new Answer(endpoint, named, error.status().value(), error);
     }
 
     private Timer timer(String endpoint, String outcome) {

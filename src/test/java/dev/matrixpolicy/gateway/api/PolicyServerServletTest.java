@@ -29,6 +29,31 @@ class PolicyServerServletTest {
         }
     }
 
+    @Test
+    void aMethodAnEndpointDoesNotTakeIs405NamingTheOnesItDoes() throws Exception {
+        PolicyServerServlet servlet = new PolicyServerServlet("policy.example.org", PolicyServerKey.fromSeed(new byte[32]),
+                null, null, JsonMapper.builder().build(), new SimpleMeterRegistry());
+
+        MockHttpServletResponse sign = answer(servlet, "GET", PolicyServerServlet.SIGN);
+        MockHttpServletResponse wellKnown = answer(servlet, "POST", PolicyServerServlet.WELL_KNOWN);
+
+        assertThat(sign.getStatus()).isEqualTo(405);
+        assertThat(sign.getHeader("Allow")).isEqualTo("POST");
+        assertThat(sign.getContentType()).isEqualTo("application/json");
+        assertThat(sign.getContentAsString()).isEqualTo("{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Method GET is not supported here\"}");
+        assertThat(wellKnown.getStatus()).isEqualTo(405);
+        assertThat(wellKnown.getHeader("Allow")).isEqualTo("GET, HEAD, OPTIONS");
+        assertThat(wellKnown.getHeader("Access-Control-Allow-Origin")).isEqualTo("*");
+    }
+
+    private static MockHttpServletResponse answer(PolicyServerServlet servlet, String method, String path) throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest(method, path);
+        request.setServletPath(path);
+        MockHttpServletResponse answer = new MockHttpServletResponse();
+        servlet.service(request, answer);
+        return answer;
+    }
+
     /** A sign request with a body of {@code bytes} bytes, whose X-Matrix signature names a server with no keys. */
     private static MockHttpServletRequest signRequestOf(int bytes) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", PolicyServerServlet.SIGN);

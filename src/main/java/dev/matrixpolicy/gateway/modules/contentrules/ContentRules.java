@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.contentrules.Subject.Target;
 import dev.matrixpolicy.gateway.state.StateUnavailableException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A {@code content_rules} instance: refuses messages, room names and topics, display names, usernames
+ * A {@code content_rules} instance: refuses messages (polls too), room names and topics, display names, usernames
  * and media files by its rules, the first matching rule deciding. The rules match in memory, so calls
  * run inline, unless a {@code repeated} rule counts in Redis: then each message waits on the network
  * and the entry's {@code timeout} bounds it. Reading media hash lists happens on their own threads.
@@ -168,21 +169,20 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     }
 
     /**
-     * Adds a message content's body and formatted body; answers its length in code points: the body's,
-     * or the text the formatted body shows if that is longer (clients show it instead), measured only when
-     * {@code measured} (a pass over the whole formatted body); -1 without either.
+     * Adds a message content's texts ({@link EventTexts#ofMessage}); answers its length in code points:
+     * its longest text's, an HTML one's being the text it shows (clients may show it instead of the
+     * body), measured only when {@code measured} (a pass over the whole of it); -1 without any text.
      */
     private static int addMessage(RawText raw, JsonNode content, boolean measured) {
-        JsonNode body = content.path("body");
-        JsonNode formatted = content.path("formatted_body");
+        return add(raw, EventTexts.ofMessage(content), measured);
+    }
+
+    /** Adds the texts; answers the longest one's length, or -1 without any. */
+    private static int add(RawText raw, List<EventTexts.Text> texts, boolean measured) {
         int length = -1;
-        if (body.isString()) {
-            raw.add(body.stringValue());
-            length = codePoints(body.stringValue());
-        }
-        if (formatted.isString()) {
-            raw.addHtml(formatted.stringValue());
-            length = measured ? Math.max(length, RawText.shownLength(formatted.stringValue())) : Math.max(length, 0);
+        for (EventTexts.Text text : texts) {
+            text.addTo(raw);
+            length = Math.max(length, text.length(measured));
         }
         return length;
     }
@@ -193,28 +193,15 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
      * list of such texts), which clients show in its place.
      */
     private SpamVerdict state(CallbackType<?, ?, ?> callback, String userId, JsonNode content, String field) {
-        JsonNode value = content.path(field);
-        RawText raw = new RawText(reading.maxScannedLength());
-        int length = value.isString() ? codePoints(value.stringValue()) : -1;
-        if (value.isString()) {
-            raw.add(value.stringValue());
+        List<EventTexts.Text> texts = new ArrayList<>();
+        if (content.path(field).isString()) {
+            texts.add(new EventTexts.Text(content.path(field).stringValue(), false));
         }
         if (field.equals("topic")) {
-            JsonNode block = content.path("m.topic");
-            JsonNode texts = block.isArray() ? block : block.path("m.text");
-            for (JsonNode text : texts.isArray() ? texts : List.<JsonNode>of()) {
-                if (text.path("body").isString()) {
-                    String body = text.path("body").stringValue();
-                    boolean html = text.path("mimetype").isString() && text.path("mimetype").stringValue().equals("text/html");
-                    if (html) {
-                        raw.addHtml(body);
-                    } else {
-                        raw.add(body);
-                    }
-                    length = Math.max(length, html ? RawText.shownLength(body) : codePoints(body)); // shown in the topic's place
-                }
-            }
+            texts.addAll(EventTexts.ofTopicBlock(content.path("m.topic"))); // shown in the topic's place
         }
+        RawText raw = new RawText(reading.maxScannedLength());
+        int length = add(raw, texts, true);
         if (length < 0) {
             return SpamVerdict.NOT_SPAM;
         }
@@ -264,10 +251,5 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             throw unavailable;
         }
         return Optional.empty();
-    }
-
-    /** Length in code points, as a person counts characters. */
-    private static int codePoints(String text) {
-        return text.codePointCount(0, text.length());
     }
 }

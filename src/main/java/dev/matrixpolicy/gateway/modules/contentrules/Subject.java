@@ -15,7 +15,7 @@ final class Subject {
 
     /** What a subject is; each check applies to some of them. */
     enum Target {
-        /** An event's body and formatted body ({@code check_event_for_spam}). */
+        /** An event's texts: a message's body and formatted body, a poll's ({@code check_event_for_spam}). */
         MESSAGE,
         /** A room name or topic ({@code user_may_send_state_event}, or such an event in {@code check_event_for_spam}). */
         STATE,
@@ -87,9 +87,10 @@ final class Subject {
         Sending sent = sending.get();
         if (shown == null) {
             JsonNode content = sent.content();
-            // a message of a body alone (most are) shows the text already read: nothing is read again
-            boolean bodyAlone = !content.has("formatted_body") && !content.path("m.new_content").isObject();
-            shown = bodyAlone ? List.of(text) : shownTexts(content).distinct().toList();
+            List<EventTexts.Text> texts = EventTexts.ofMessage(content);
+            // a message of one text alone (most are: a body) shows the text already read: nothing is read again
+            boolean oneText = texts.size() == 1 && !content.path("m.new_content").isObject();
+            shown = oneText ? List.of(text) : shownTexts(content, texts).distinct().toList();
         }
         int rooms = 0;
         for (String shownText : shown) {
@@ -102,29 +103,19 @@ final class Subject {
     }
 
     /**
-     * The texts a message shows, normalised, each counted on its own: its body (what notifications and
-     * clients without HTML show) and its formatted body's text (what the others show), and an edit's
-     * new content's two (what clients that apply edits show; the others show the edit's own). Counted
-     * together, a sender could vary the one that a reader of the other never sees, and make each
-     * room's copy look new. A text shorter than the rule's {@code min-length} is not counted, whatever
-     * the other is.
+     * The texts a message shows ({@link EventTexts#ofMessage}), normalised, each counted on its own:
+     * its body (what notifications and clients without HTML show), its formatted body's text (what
+     * the others show), a poll's question and answers, and an edit's new content's texts (what
+     * clients that apply edits show; the others show the edit's own). Counted together, a sender
+     * could vary the one that a reader of the other never sees, and make each room's copy look new.
+     * A text shorter than the rule's {@code min-length} is not counted, whatever the other is.
      */
-    private Stream<String> shownTexts(JsonNode content) {
-        Stream.Builder<String> texts = Stream.builder();
-        addShownTexts(content, texts);
-        if (isEdit(content)) {
-            addShownTexts(content.get("m.new_content"), texts);
-        }
-        return texts.build().filter(shownText -> !shownText.isEmpty());
-    }
-
-    private void addShownTexts(JsonNode content, Stream.Builder<String> texts) {
-        if (content.path("body").isString()) {
-            texts.add(normalised(new RawText(reading.maxScannedLength()).add(content.path("body").stringValue())));
-        }
-        if (content.path("formatted_body").isString()) {
-            texts.add(normalised(new RawText(reading.maxScannedLength()).addHtml(content.path("formatted_body").stringValue())));
-        }
+    private Stream<String> shownTexts(JsonNode content, List<EventTexts.Text> texts) {
+        Stream<EventTexts.Text> all = isEdit(content)
+                ? Stream.concat(texts.stream(), EventTexts.ofMessage(content.get("m.new_content")).stream())
+                : texts.stream();
+        return all.map(shownText -> normalised(shownText.addTo(new RawText(reading.maxScannedLength()))))
+                .filter(shownText -> !shownText.isEmpty());
     }
 
     /**

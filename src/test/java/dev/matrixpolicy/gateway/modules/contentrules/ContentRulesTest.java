@@ -37,6 +37,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -387,6 +388,96 @@ class ContentRulesTest {
         }
         assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.room.topic", "",
                 (ObjectNode) JSON.readTree("{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": 5}]}}")))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    /** An unstable poll (MSC3381's prefix: single strings) with no fallback, so only its own blocks hold the text. */
+    static String unstablePoll(String question, String... answers) {
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < answers.length; i++) {
+            list.append(i == 0 ? "" : ", ").append("{\"id\": \"a").append(i).append("\", \"org.matrix.msc1767.text\": \"")
+                    .append(answers[i]).append("\"}");
+        }
+        return "{\"org.matrix.msc3381.poll.start\": {\"question\": {\"org.matrix.msc1767.text\": \"" + question + "\"},"
+                + " \"kind\": \"org.matrix.msc3381.poll.disclosed\", \"max_selections\": 1, \"answers\": [" + list + "]}}";
+    }
+
+    /** A stable poll (MSC3381: {@code m.poll}, texts as lists of representations), with its fallback text. */
+    static String stablePoll(String fallback, String question, String answer) {
+        return "{\"m.text\": [{\"mimetype\": \"text/plain\", \"body\": \"" + fallback + "\"}], \"m.poll\": {\"kind\": \"m.disclosed\","
+                + " \"max_selections\": 1, \"question\": {\"m.text\": [{\"body\": \"" + question + "\"}]},"
+                + " \"answers\": [{\"m.id\": \"a\", \"m.text\": [{\"body\": \"" + answer + "\"}]}]}}";
+    }
+
+    @Test
+    void aPollWhoseQuestionHoldsAKeywordIsRefused() {
+        ContentRules rules = module(words("words", List.of("bitcoin"), List.of(), List.of()));
+
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x",
+                unstablePoll("Free BITCOIN at scam.example", "claim", "later")))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(event("m.poll.start", SPAMMER, "!r:x", stablePoll("Lunch?", "Free bіtcoin", "claim"))))
+                .isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x",
+                unstablePoll("What should we order for lunch?", "pizza", "wings")))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void aPollWhoseAnswerHoldsASpammyLinkIsRefused() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("spam.example"), null), null, null, null));
+
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x",
+                unstablePoll("Which prize?", "the one at https://win.spam.example/x", "none")))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(event("m.poll.start", SPAMMER, "!r:x",
+                stablePoll("Which prize?", "Which prize?", "https://spam.example")))).isInstanceOf(Rejection.class);
+    }
+
+    /** The fallback text of extensible events and polls, shown by clients that do not draw the poll. */
+    @Test
+    void anExtensibleTextIsReadInEitherShapeHtmlAsHtml() {
+        ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
+
+        for (String content : List.of("{\"org.matrix.msc1767.text\": \"free airdrop\"}",
+                "{\"m.text\": [{\"body\": \"air<b></b>drop\", \"mimetype\": \"text/html\"}]}",
+                stablePoll("Claim your airdrop", "Lunch?", "pizza"))) {
+            assertThat(rules.checkEventForSpam(event("m.poll.start", SPAMMER, "!r:x", content))).as(content).isInstanceOf(Rejection.class);
+        }
+    }
+
+    /** MSC3381 truncates the answers to 20: those after them are shown by no client, and padding them cannot crowd the others out of the scan. */
+    @Test
+    void aPollsAnswersPastTheTwentyClientsShowAreNotRead() {
+        ContentRules rules = module(words("words", List.of("bitcoin"), List.of(), List.of()));
+        String[] answers = new String[EventTexts.POLL_ANSWERS + 1];
+        Arrays.fill(answers, "ok");
+
+        answers[EventTexts.POLL_ANSWERS - 1] = "bitcoin";
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x", unstablePoll("Pick", answers))))
+                .isInstanceOf(Rejection.class);
+        answers[EventTexts.POLL_ANSWERS - 1] = "ok";
+        answers[EventTexts.POLL_ANSWERS] = "bitcoin";
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x", unstablePoll("Pick", answers))))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
+    void aPollLongerThanTheLimitIsRefusedByItsLongestText() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("length", "M_TOO_LARGE", null, null, null, null, null, null,
+                null, 10, null, null));
+
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x", unstablePoll("Short?", "yes"))))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x", unstablePoll("Short?", "a wall of text"))))
+                .isEqualTo(Rejection.of("M_TOO_LARGE"));
+    }
+
+    @Test
+    void theSamePollQuestionInTooManyRoomsIsRefusedAsRepeated() {
+        ContentRules rules = module(repeated(1, 20));
+
+        assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!a:x",
+                unstablePoll("Free bitcoin at scam.example today", "claim in a")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(event("m.poll.start", SPAMMER, "!b:x",
+                stablePoll("varied fallback for room b", "Free bitcoin at scam.example today", "claim in b")))).isInstanceOf(Rejection.class);
     }
 
     @Test

@@ -1,0 +1,116 @@
+package dev.matrixpolicy.gateway.modules.contentrules;
+
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Where an event's content holds text a client shows: one reading, shared by what the rules scan
+ * ({@link ContentRules}) and what {@code repeated} counts ({@link Subject}).
+ *
+ * <p>Extensible texts (MSC1767) come in two shapes: the stable {@code m.text}, a list of
+ * {@code {"body": ..., "mimetype": ...}} representations of one text (HTML ones read as HTML), and
+ * the unstable {@code org.matrix.msc1767.text}, a single string; each key is read in either shape.
+ */
+final class EventTexts {
+
+    /** One text of an event: what it holds, and whether that is HTML. */
+    record Text(String source, boolean html) {
+
+        RawText addTo(RawText raw) {
+            return html ? raw.addHtml(source) : raw.add(source);
+        }
+
+        /**
+         * Its length in code points, as a person counts characters: of the text an HTML one shows,
+         * worked out only when {@code measured} (a pass over the whole of it), else 0.
+         */
+        int length(boolean measured) {
+            return !html ? source.codePointCount(0, source.length()) : measured ? RawText.shownLength(source) : 0;
+        }
+    }
+
+    /** The keys of an extensible text: the stable one and MSC1767's unstable one. */
+    private static final List<String> TEXT_KEYS = List.of("m.text", "org.matrix.msc1767.text");
+
+    /** A poll's block: stable, unstable, and an earlier draft's stable name (MSC3381). */
+    private static final List<String> POLL_KEYS = List.of("m.poll", "org.matrix.msc3381.poll.start", "m.poll.start");
+
+    /** How many answers of a poll clients show: MSC3381 truncates the list to 20, so padding past them is not read. */
+    static final int POLL_ANSWERS = 20;
+
+    private EventTexts() {
+    }
+
+    /**
+     * A message's texts: its {@code body} (plain) and {@code formatted_body} (HTML); its extensible
+     * text, the fallback of a poll and of extensible events; and a poll's question and answers, which
+     * a poll start event ({@code m.poll.start}, {@code org.matrix.msc3381.poll.start}) carries instead
+     * of a body.
+     */
+    static List<Text> ofMessage(JsonNode content) {
+        List<Text> texts = new ArrayList<>();
+        if (content.path("body").isString()) {
+            texts.add(new Text(content.path("body").stringValue(), false));
+        }
+        if (content.path("formatted_body").isString()) {
+            texts.add(new Text(content.path("formatted_body").stringValue(), true));
+        }
+        addExtensible(content, texts);
+        for (String key : POLL_KEYS) {
+            JsonNode poll = content.path(key);
+            if (poll.isObject()) {
+                addExtensible(poll.path("question"), texts);
+                JsonNode answers = poll.path("answers");
+                for (int i = 0; answers.isArray() && i < Math.min(answers.size(), POLL_ANSWERS); i++) {
+                    addExtensible(answers.get(i), texts);
+                }
+            }
+        }
+        return texts;
+    }
+
+    /** A membership's texts: the member's {@code displayname} and the {@code reason} given for it, both plain. */
+    static List<Text> ofMembership(JsonNode content) {
+        List<Text> texts = new ArrayList<>();
+        for (String key : List.of("displayname", "reason")) {
+            if (content.path(key).isString()) {
+                texts.add(new Text(content.path(key).stringValue(), false));
+            }
+        }
+        return texts;
+    }
+
+    /** A room topic's {@code m.topic} block: an object holding {@code m.text}, or such a list itself. */
+    static List<Text> ofTopicBlock(JsonNode block) {
+        List<Text> texts = new ArrayList<>();
+        if (block.isArray()) {
+            addRepresentations(block, texts);
+        } else {
+            addExtensible(block, texts);
+        }
+        return texts;
+    }
+
+    /** The extensible texts an object holds, under each of {@link #TEXT_KEYS}, a string or a list. */
+    private static void addExtensible(JsonNode holder, List<Text> texts) {
+        for (String key : TEXT_KEYS) {
+            JsonNode text = holder.path(key);
+            if (text.isString()) {
+                texts.add(new Text(text.stringValue(), false));
+            } else {
+                addRepresentations(text, texts);
+            }
+        }
+    }
+
+    /** A list of {@code {"body": ..., "mimetype": ...}}: each body, read as HTML when its mimetype is {@code text/html}. */
+    private static void addRepresentations(JsonNode list, List<Text> texts) {
+        for (JsonNode text : list.isArray() ? list : List.<JsonNode>of()) {
+            if (text.path("body").isString()) {
+                JsonNode mimetype = text.path("mimetype");
+                texts.add(new Text(text.path("body").stringValue(), mimetype.isString() && mimetype.stringValue().equals("text/html")));
+            }
+        }
+    }
+}

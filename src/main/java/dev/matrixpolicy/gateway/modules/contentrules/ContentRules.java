@@ -32,6 +32,9 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         CheckRegistrationForSpam, CheckMediaFileForSpam {
     private static final Logger log = LoggerFactory.getLogger(ContentRules.class);
 
+    /** The memberships whose texts are read: those a user enters a room by, never one that leaves it. */
+    private static final Set<String> READ_MEMBERSHIPS = Set.of("join", "invite", "knock");
+
     /** The callbacks this module can take part in. */
     static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(CheckEventForSpam.TYPE, UserMaySendStateEvent.TYPE,
             CheckUsernameForSpam.TYPE, CheckRegistrationForSpam.TYPE, CheckMediaFileForSpam.TYPE);
@@ -71,7 +74,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     @Override
     public <M> Optional<M> implementation(CallbackType<M, ?, ?> callback) {
         boolean used = enabled.contains(callback) && rules.stream().anyMatch(rule -> switch (callback.name()) {
-            case "check_event_for_spam" -> rule.appliesTo(Target.MESSAGE) || rule.appliesTo(Target.STATE);
+            case "check_event_for_spam" -> rule.appliesTo(Target.MESSAGE) || rule.appliesTo(Target.STATE) || rule.appliesTo(Target.PROFILE);
             case "user_may_send_state_event" -> rule.appliesTo(Target.STATE);
             case "check_media_file_for_spam" -> rule.checksMedia();
             default -> rule.appliesTo(Target.PROFILE);
@@ -90,6 +93,9 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
     public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
         ClientEvent event = args.event();
         JsonNode content = event.content();
+        if (event.type().equals("m.room.member") && event.stateKey().isPresent()) {
+            return membership(event.sender(), content);
+        }
         Optional<String> stateField = stateField(event.type()).filter(field -> event.stateKey().isPresent());
         if (stateField.isPresent()) {
             return state(CheckEventForSpam.TYPE, event.sender(), content, stateField.get());
@@ -185,6 +191,25 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             length = Math.max(length, text.length(measured));
         }
         return length;
+    }
+
+    /**
+     * A join, invite or knock: its display name and reason, read as a display name is (a
+     * {@link Target#PROFILE}: the text checks only, never {@code repeated}, since a display name is the
+     * same in every room its user joins, nor {@code max-length}). Any other membership is never
+     * refused: Synapse soft-fails a federated event refused as spam, so a refused leave would keep
+     * its user joined as this server sees the room, and a kick's or ban's reason is a moderator's.
+     */
+    private SpamVerdict membership(String sender, JsonNode content) {
+        JsonNode membership = content.path("membership");
+        if (!membership.isString() || !READ_MEMBERSHIPS.contains(membership.stringValue())) {
+            return SpamVerdict.NOT_SPAM;
+        }
+        RawText raw = new RawText(reading.maxScannedLength());
+        if (add(raw, EventTexts.ofMembership(content), false) < 0) {
+            return SpamVerdict.NOT_SPAM;
+        }
+        return verdict(CheckEventForSpam.TYPE, subject(Target.PROFILE, sender, raw, -1, null, Optional.empty()));
     }
 
     /**

@@ -19,7 +19,11 @@ final class Subject {
         MESSAGE,
         /** A room name or topic ({@code user_may_send_state_event}, or such an event in {@code check_event_for_spam}). */
         STATE,
-        /** A display name or a requested username ({@code check_username_for_spam}, {@code check_registration_for_spam}). */
+        /**
+         * A display name or a requested username ({@code check_username_for_spam},
+         * {@code check_registration_for_spam}), or a join's, invite's or knock's display name and reason
+         * ({@code check_event_for_spam}).
+         */
         PROFILE
     }
 

@@ -480,6 +480,66 @@ class ContentRulesTest {
                 stablePoll("varied fallback for room b", "Free bitcoin at scam.example today", "claim in b")))).isInstanceOf(Rejection.class);
     }
 
+    /** An {@code m.room.member} event of {@code member}'s, sent by {@code sender} (the inviter of an invite). */
+    static CheckEventForSpam.Args membership(String sender, String member, String room, String contentJson) {
+        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$m\", \"room_id\": \"" + room + "\", \"type\": \"m.room.member\","
+                + " \"state_key\": \"" + member + "\", \"sender\": \"" + sender + "\", \"content\": " + contentJson + "}");
+        return new CheckEventForSpam.Args(new ClientEvent(event));
+    }
+
+    @Test
+    void aJoinWhoseDisplayNameHoldsAKeywordIsRefused() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()));
+
+        assertThat(rules.checkEventForSpam(membership(SPAMMER, SPAMMER, "!r:x", "{\"membership\": \"join\", \"displayname\": \"Best C\u0410SINO\"}")))
+                .isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(membership(SPAMMER, SPAMMER, "!r:x", "{\"membership\": \"join\", \"displayname\": \"Alice\"}")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(matches.at(Level.INFO)).singleElement().asString().contains("on check_event_for_spam for " + SPAMMER);
+    }
+
+    @Test
+    void anInviteOrKnockWhoseDisplayNameOrReasonHoldsASpammyLinkIsRefused() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("spam.example"), null), null, null, null));
+
+        assertThat(rules.checkEventForSpam(membership("@inviter:x", "@bob:x", "!r:x",
+                "{\"membership\": \"invite\", \"displayname\": \"bob\", \"reason\": \"prizes at https://spam.example\"}")))
+                .isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(membership(SPAMMER, SPAMMER, "!r:x",
+                "{\"membership\": \"knock\", \"displayname\": \"visit https://www.spam.example\"}"))).isInstanceOf(Rejection.class);
+    }
+
+    /**
+     * Synapse soft-fails a federated event refused as spam: a refused leave would keep its user in the
+     * room as this server sees it. A kick's or ban's reason is a moderator's.
+     */
+    @Test
+    void aLeaveIsNeverRefusedForItsDisplayName() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()));
+
+        for (String membership : List.of("leave", "ban")) {
+            assertThat(rules.checkEventForSpam(membership(SPAMMER, SPAMMER, "!r:x",
+                    "{\"membership\": \"" + membership + "\", \"displayname\": \"casino\", \"reason\": \"casino\"}")))
+                    .as(membership).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        assertThat(rules.checkEventForSpam(membership("@mod:x", SPAMMER, "!r:x", "{\"membership\": \"leave\", \"reason\": \"casino spam\"}")))
+                .as("a kick").isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    /** A display name is the same in every room its user joins: joining many rooms is not repeating a text. */
+    @Test
+    void aDisplayNameIsNeverCountedAsRepeatedNorMeasured() {
+        ContentRules rules = module(repeated(1, 1), new ContentRulesConfig.Rule("length", "M_TOO_LARGE", null, null, null, null,
+                null, null, null, 5, null, null));
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x")) {
+            assertThat(rules.checkEventForSpam(membership("@alice:x", "@alice:x", room,
+                    "{\"membership\": \"join\", \"displayname\": \"Alice Liddell\", \"reason\": \"Hello everyone here\"}")))
+                    .as(room).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
     @Test
     void anEditsMentionsCountWhenTheOuterOnesAreNull() {
         ContentRules rules = module(new ContentRulesConfig.Rule("mentions", "M_LIMIT_EXCEEDED", "Too many mentions", null,

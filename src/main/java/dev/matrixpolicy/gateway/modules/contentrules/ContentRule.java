@@ -15,8 +15,8 @@ import java.util.Set;
  * One configured rule, compiled: its checks, who is exempt, and what a refusal says. A check that is
  * not configured never matches; each check applies to some {@linkplain Target targets} only:
  * <ul>
- *   <li>{@code keywords}, {@code phrases}, {@code regexes}, {@code links}: every text;</li>
- *   <li>{@code max-length}: messages (the body) and room names and topics;</li>
+ *   <li>{@code keywords}, {@code phrases}, {@code regexes}, {@code links}: every text, a membership's display name and reason too;</li>
+ *   <li>{@code max-length}: messages (their longest text) and room names and topics;</li>
  *   <li>{@code mentions}, {@code repeated}: messages;</li>
  *   <li>{@code media}: media files.</li>
  * </ul>

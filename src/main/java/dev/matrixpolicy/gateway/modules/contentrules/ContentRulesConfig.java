@@ -58,7 +58,7 @@ public record ContentRulesConfig(
      * @param regexes   RE2 regular expressions, matched ignoring case against the normalised text
      * @param mentions  limits on whom a message mentions
      * @param links     rules on the links of a text
-     * @param maxLength the most characters (code points) a message body or a room name or topic may have
+     * @param maxLength the most characters (code points) a message's longest text (its body, a poll's fallback...) or a room name or topic may have
      * @param repeated  refuses the same text from one sender in too many rooms
      * @param media     rules on uploaded and fetched media files
      */

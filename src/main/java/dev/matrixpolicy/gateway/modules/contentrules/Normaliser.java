@@ -5,25 +5,27 @@ import java.text.Normalizer;
 /**
  * What text and patterns are compared as, so that case, compatibility forms, accents, look-alike
  * letters and hidden characters do not slip a word past a rule. Applied alike to the text and to
- * keywords, phrases and domains, in this order:
+ * keywords, phrases and domains, in this order (step 0 first: the styled alphabets that step 1
+ * leaves alone or breaks up become the plain letter, see {@link #unstyled}):
  *
  * <ol>
  *   <li>Unicode NFKC: fullwidth, circled, mathematical and other compatibility forms become the
  *       plain letter ({@code ｆｒｅｅ}, {@code 𝐟𝐫𝐞𝐞} → {@code free}). With {@code fold-diacritics},
  *       NFKD instead, nonspacing marks dropped, then NFC ({@code frée} → {@code free}).</li>
- *   <li>Format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word
- *       joiner, byte order mark, bidirectional controls) and the combining grapheme joiner are
- *       removed; runs of white space and control characters become one space.</li>
+ *   <li>What {@link #isInvisible} names is removed, with {@code fold-diacritics} or without (format
+ *       characters, the combining grapheme joiner, variation selectors, enclosing marks...); runs of
+ *       white space and control characters become one space.</li>
  *   <li>With {@code fold-confusables}: {@link #CONFUSABLES}, Cyrillic, Greek, Armenian and Latin
  *       letters that look like a Latin letter become it ({@code рaypal} with a Cyrillic {@code р} →
- *       {@code paypal}).</li>
+ *       {@code paypal}); the capitals among them are in the table themselves.</li>
  *   <li>Case: each code point to the lower case of its upper case ({@code ß} stays, {@code ſ} →
  *       {@code s}, final {@code ς} → {@code σ}).</li>
  *   <li>With {@code fold-leet} (off by default): the digits {@code 0 1 3 4 5 7 8 9} become
  *       {@code o i e a s t b g}. It folds digits everywhere, in links and user IDs too.</li>
  * </ol>
  * Not folded: look-alikes outside the table (e.g. Cherokee, mathematical symbols that NFKC keeps),
- * letters split by spaces or punctuation ({@code f.r.e.e}), and homophones.
+ * parenthesised digits ({@code ⑴} is {@code (1)}), letters split by spaces or punctuation
+ * ({@code f.r.e.e}), and homophones.
  *
  * <p>Step 1 leaves ASCII and most letters of most scripts alone; only the pieces of a text around
  * the other characters (accented letters, compatibility forms, marks, emoji...) go through
@@ -32,11 +34,16 @@ import java.text.Normalizer;
  */
 final class Normaliser {
 
-    /** Look-alike code points and the Latin letter each folds to, in pairs, sorted by code point. */
+    /**
+     * Look-alike code points and the Latin letter each folds to, in pairs, sorted by code point. It
+     * is read before the case is folded, so a capital folds only if it is here itself: folding every
+     * capital whose small letter is here would be wrong for those that do not look like it (Greek
+     * {@code Γ} is no y, though its {@code γ} is).
+     */
     static final int[][] CONFUSABLES = {
-            {0x0131, 'i'}, {0x01C0, 'l'}, {0x0237, 'j'}, {0x0251, 'a'}, {0x0261, 'g'}, {0x0269, 'i'},
+            {0x0131, 'i'}, {0x0196, 'I'}, {0x01C0, 'l'}, {0x0237, 'j'}, {0x0251, 'a'}, {0x0261, 'g'}, {0x0269, 'i'},
             // Greek capitals, then small letters
-            {0x0391, 'A'}, {0x0392, 'B'}, {0x0395, 'E'}, {0x0396, 'Z'}, {0x0397, 'H'}, {0x0399, 'I'}, {0x039A, 'K'},
+            {0x037F, 'J'}, {0x0391, 'A'}, {0x0392, 'B'}, {0x0395, 'E'}, {0x0396, 'Z'}, {0x0397, 'H'}, {0x0399, 'I'}, {0x039A, 'K'},
             {0x039C, 'M'}, {0x039D, 'N'}, {0x039F, 'O'}, {0x03A1, 'P'}, {0x03A4, 'T'}, {0x03A5, 'Y'}, {0x03A7, 'X'},
             {0x03B1, 'a'}, {0x03B3, 'y'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'}, {0x03C1, 'p'},
             {0x03C2, 'c'}, {0x03C5, 'u'}, {0x03C7, 'x'}, {0x03F3, 'j'}, // NFKC has made the lunate sigma ϲ a final ς
@@ -45,21 +52,75 @@ final class Normaliser {
             {0x041C, 'M'}, {0x041D, 'H'}, {0x041E, 'O'}, {0x0420, 'P'}, {0x0421, 'C'}, {0x0422, 'T'}, {0x0423, 'Y'},
             {0x0425, 'X'}, {0x0430, 'a'}, {0x0435, 'e'}, {0x043A, 'k'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'},
             {0x0443, 'y'}, {0x0445, 'x'}, {0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'}, {0x04AE, 'Y'}, {0x04AF, 'y'},
-            {0x04BB, 'h'}, {0x04C0, 'l'}, {0x04CF, 'l'}, {0x0500, 'D'}, {0x0501, 'd'}, {0x051A, 'Q'}, {0x051B, 'q'},
+            {0x04BA, 'H'}, {0x04BB, 'h'}, {0x04C0, 'l'}, {0x04CF, 'l'}, {0x0500, 'D'}, {0x0501, 'd'}, {0x051A, 'Q'}, {0x051B, 'q'},
             {0x051C, 'W'}, {0x051D, 'w'},
-            // Armenian small letters
-            {0x0570, 'h'}, {0x0578, 'n'}, {0x057D, 'u'}, {0x0585, 'o'},
+            // Armenian capitals, then small letters
+            {0x054D, 'U'}, {0x0555, 'O'}, {0x0570, 'h'}, {0x0578, 'n'}, {0x057D, 'u'}, {0x0585, 'o'},
+            // Cyrillic small letter variants; Latin capitals of the small letters above
+            {0x1C82, 'o'}, {0x1C83, 'c'}, {0x2C6D, 'A'}, {0xA7AC, 'G'},
     };
-    private static final int[] CONFUSABLE_FROM = new int[CONFUSABLES.length];
-    private static final char[] CONFUSABLE_TO = new char[CONFUSABLES.length];
+    private static final Letters CONFUSABLE_LETTERS = Letters.of(CONFUSABLES);
 
-    static {
-        for (int i = 0; i < CONFUSABLES.length; i++) {
-            CONFUSABLE_FROM[i] = CONFUSABLES[i][0];
-            CONFUSABLE_TO[i] = (char) CONFUSABLES[i][1];
-            if (i > 0 && CONFUSABLE_FROM[i] <= CONFUSABLE_FROM[i - 1]) {
-                throw new ExceptionInInitializerError("CONFUSABLES must be sorted: " + Integer.toHexString(CONFUSABLE_FROM[i]));
+    /**
+     * The Latin small capitals ({@code ꜰʀᴇᴇ}), which Unicode normalisation leaves alone, and the letter
+     * each is, in pairs, sorted by code point. No x or q: styled text writes {@code x} and the
+     * letter {@code ǫ}, which stays an o with ogonek.
+     */
+    private static final int[][] SMALL_CAPITALS = {
+            {0x0262, 'g'}, {0x026A, 'i'}, {0x0274, 'n'}, {0x0280, 'r'}, {0x028F, 'y'}, {0x0299, 'b'}, {0x029C, 'h'},
+            {0x029F, 'l'}, {0x1D00, 'a'}, {0x1D04, 'c'}, {0x1D05, 'd'}, {0x1D07, 'e'}, {0x1D0A, 'j'}, {0x1D0B, 'k'},
+            {0x1D0D, 'm'}, {0x1D0F, 'o'}, {0x1D18, 'p'}, {0x1D1B, 't'}, {0x1D1C, 'u'}, {0x1D20, 'v'}, {0x1D21, 'w'},
+            {0x1D22, 'z'}, {0xA730, 'f'}, {0xA731, 's'},
+    };
+
+    private static final Letters SMALL_CAPITAL_LETTERS = Letters.of(SMALL_CAPITALS);
+
+    /**
+     * The first code point of each styled A-to-Z alphabet that Unicode normalisation leaves alone or
+     * breaks up: parenthesised, negative circled and negative squared letters, regional indicators.
+     */
+    private static final int[] STYLED_ALPHABETS = {0x249C, 0x1F150, 0x1F170, 0x1F1E6};
+
+    /**
+     * Step 0: the small letter that a letter of a styled alphabet is, or the code point itself. The
+     * alphabets are the ones Unicode normalisation does not make plain: small capitals, negative
+     * circled and squared letters, regional indicators (so a flag reads as its country code), and the
+     * parenthesised letters, which NFKC would make {@code (f)}.
+     */
+    static int unstyled(int codePoint) {
+        if (codePoint < SMALL_CAPITALS[0][0]) {
+            return codePoint;
+        }
+        for (int a : STYLED_ALPHABETS) {
+            if (codePoint >= a && codePoint < a + 26) {
+                return 'a' + codePoint - a;
             }
+        }
+        return SMALL_CAPITAL_LETTERS.letterOr(codePoint);
+    }
+
+    /** A table of code points and the Latin letter each folds to, looked up by binary search. */
+    private record Letters(int[] from, char[] to) {
+        static Letters of(int[][] pairs) {
+            int[] from = new int[pairs.length];
+            char[] to = new char[pairs.length];
+            for (int i = 0; i < pairs.length; i++) {
+                from[i] = pairs[i][0];
+                to[i] = (char) pairs[i][1];
+                if (i > 0 && from[i] <= from[i - 1]) {
+                    throw new ExceptionInInitializerError("letter tables must be sorted: " + Integer.toHexString(from[i]));
+                }
+            }
+            return new Letters(from, to);
+        }
+
+        /** The letter a code point folds to, or the code point itself. */
+        int letterOr(int codePoint) {
+            if (codePoint < from[0]) {
+                return codePoint;
+            }
+            int at = java.util.Arrays.binarySearch(from, codePoint);
+            return at >= 0 ? to[at] : codePoint;
         }
     }
 
@@ -72,13 +133,19 @@ final class Normaliser {
     }
 
     /**
-     * Whether a character renders as nothing, and is dropped: the format characters (zero-width
-     * space and joiners, soft hyphen, bidirectional controls, tags...), the combining grapheme
-     * joiner, and the letters that show blank though no format character: the Hangul fillers and
-     * the blank braille pattern, which spam puts between the letters of a word.
+     * Whether a character renders as nothing, or only as a frame around the letter before it, and is
+     * dropped: the format characters (zero-width space and joiners, soft hyphen, bidirectional
+     * controls, tags...), the combining grapheme joiner, the variation selectors (standard, of
+     * ideographs, Mongolian) and Khmer's inherent vowels, which are marks that show nothing; the
+     * enclosing marks ({@code f⃝r⃝e⃝e⃝}, {@code f҉r҉e҉e҉}); and the letters that show blank though no
+     * format character: the Hangul fillers and the blank braille pattern, which spam puts between the
+     * letters of a word.
      */
     static boolean isInvisible(int codePoint) {
-        return Character.getType(codePoint) == Character.FORMAT || codePoint == COMBINING_GRAPHEME_JOINER
+        int type = Character.getType(codePoint);
+        return type == Character.FORMAT || type == Character.ENCLOSING_MARK || codePoint == COMBINING_GRAPHEME_JOINER
+                || codePoint >= 0xFE00 && codePoint <= 0xFE0F || codePoint >= 0xE0100 && codePoint <= 0xE01EF
+                || codePoint >= 0x180B && codePoint <= 0x180D || codePoint == 0x180F || codePoint == 0x17B4 || codePoint == 0x17B5
                 || codePoint == 0x115F || codePoint == 0x1160 || codePoint == 0x3164 || codePoint == 0xFFA0 || codePoint == 0x2800;
     }
 
@@ -256,8 +323,8 @@ final class Normaliser {
 
     private static char[] confusableFolds() {
         char[] folds = BMP.clone();
-        for (int i = 0; i < CONFUSABLE_FROM.length; i++) {
-            folds[CONFUSABLE_FROM[i]] = (char) Character.toLowerCase(Character.toUpperCase(CONFUSABLE_TO[i]));
+        for (int[] confusable : CONFUSABLES) {
+            folds[confusable[0]] = (char) Character.toLowerCase(Character.toUpperCase(confusable[1]));
         }
         return folds;
     }
@@ -272,7 +339,7 @@ final class Normaliser {
             } else if (isInvisible(c)) {
                 folds[c] = DROPPED;
             } else {
-                int folded = Character.toLowerCase(Character.toUpperCase(c));
+                int folded = Character.toLowerCase(Character.toUpperCase(unstyled(c)));
                 folds[c] = folded == ' ' || !Character.isBmpCodePoint(folded) || Character.isSurrogate((char) folded)
                         ? OTHER : (char) folded;
             }
@@ -330,7 +397,8 @@ final class Normaliser {
     }
 
     /**
-     * Appends {@code text[start, end)} in Unicode's stream-safe form (UAX #15): a combining grapheme
+     * Appends {@code text[start, end)} {@linkplain #unstyled unstyled} (step 0, before NFKC would make
+     * {@code ⒡} {@code (f)}) and in Unicode's stream-safe form (UAX #15): a combining grapheme
      * joiner after each {@value #LONGEST_MARK_RUN} marks in a row. The JDK's normaliser sorts a run
      * of combining marks by insertion, so a message of 16,000 marks of alternating classes cost
      * seconds (quadratic); the joiner is a starter that ends the run, and no text has such runs. The
@@ -350,19 +418,21 @@ final class Normaliser {
             } else {
                 marks = 0;
             }
-            pieces.append(text, i, Math.min(next, end));
+            int letter = unstyled(codePoint);
+            if (letter != codePoint) {
+                pieces.append((char) letter);
+            } else {
+                pieces.append(text, i, Math.min(next, end));
+            }
             i = next;
         }
     }
 
-    /** One code point's fold: look-alike, case, then leet; the rest of {@link #normalise} is about sequences. */
+    /** One code point's fold: styled letter, look-alike, case, then leet; the rest of {@link #normalise} is about sequences. */
     int fold(int codePoint) {
-        int folded = codePoint;
-        if (confusables && folded >= CONFUSABLE_FROM[0]) {
-            int at = java.util.Arrays.binarySearch(CONFUSABLE_FROM, folded);
-            if (at >= 0) {
-                folded = CONFUSABLE_TO[at];
-            }
+        int folded = unstyled(codePoint);
+        if (confusables) {
+            folded = CONFUSABLE_LETTERS.letterOr(folded);
         }
         folded = Character.toLowerCase(Character.toUpperCase(folded));
         if (leet && folded >= '0' && folded <= '9') {

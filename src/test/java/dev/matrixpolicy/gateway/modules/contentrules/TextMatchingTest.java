@@ -23,6 +23,42 @@ class TextMatchingTest {
     }
 
     @Test
+    void fancyTextAlphabetsFoldToThePlainLetters() {
+        assertThat(normaliser.normalise("\uD83C\uDD75\uD83C\uDD81\uD83C\uDD74\uD83C\uDD74")).as("negative squared").isEqualTo("free");
+        assertThat(normaliser.normalise("\uD83C\uDD55\uD83C\uDD61\uD83C\uDD54\uD83C\uDD54")).as("negative circled").isEqualTo("free");
+        assertThat(normaliser.normalise("\uD83C\uDDEB\uD83C\uDDF7\uD83C\uDDEA\uD83C\uDDEA")).as("regional indicators").isEqualTo("free");
+        assertThat(normaliser.normalise("ꜰʀᴇᴇ ʙɪᴛᴄᴏɪɴ")).as("small capitals").isEqualTo("free bitcoin");
+        assertThat(normaliser.normalise("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ")).as("every small capital").isEqualTo("abcdefghijklmnoprstuvwyz");
+        assertThat(normaliser.normalise("⒡⒭⒠⒠")).as("parenthesised").isEqualTo("free");
+        assertThat(normaliser.normalise("f\u0489r\u0489e\u0489e\u0489")).as("enclosing millions sign").isEqualTo("free");
+        assertThat(normaliser.normalise("f\u20DDr\u20DDe\u20DDe\u20DD")).as("enclosing circle").isEqualTo("free");
+        Normaliser keepingDiacritics = new Normaliser(true, false, false);
+        assertThat(keepingDiacritics.normalise("⒡\u20DD\uD83C\uDD61ᴇ\uD83C\uDDEA")).as("without fold-diacritics").isEqualTo("free");
+    }
+
+    @Test
+    void lookAlikeCapitalsFoldLikeTheirSmallLetters() {
+        assertThat(normaliser.normalise("\u0555NLYFANS")).as("Armenian capital oh").isEqualTo("onlyfans");
+        assertThat(normaliser.normalise("\u054DSDT")).as("Armenian capital seh").isEqualTo("usdt");
+        assertThat(normaliser.normalise("\u04BAOT")).as("Cyrillic capital shha").isEqualTo("hot");
+        assertThat(normaliser.normalise("P\u2C6DYPAL")).as("Latin capital alpha").isEqualTo("paypal");
+        assertThat(normaliser.normalise("\uA7ACIFT")).as("Latin capital script g").isEqualTo("gift");
+        assertThat(normaliser.normalise("\u037FACKPOT")).as("Greek capital yot").isEqualTo("jackpot");
+        assertThat(normaliser.normalise("b\u1C82nus")).as("Cyrillic narrow o").isEqualTo("bonus");
+        assertThat(normaliser.normalise("\u1C83asino")).as("Cyrillic wide es").isEqualTo("casino");
+        assertThat(normaliser.normalise("\u0393")).as("Greek gamma is no y").isEqualTo("\u03B3");
+    }
+
+    @Test
+    void variationSelectorsAndOtherInvisibleMarksAreDroppedWithoutFoldDiacritics() {
+        Normaliser keepingDiacritics = new Normaliser(true, false, false);
+        assertThat(keepingDiacritics.normalise("f\uFE0Fr\uFE00e\uFE0Ee")).as("variation selectors").isEqualTo("free");
+        assertThat(keepingDiacritics.normalise("f\uDB40\uDD00r\uDB40\uDDEFee")).as("ideographic variation selectors").isEqualTo("free");
+        assertThat(keepingDiacritics.normalise("f\u180Br\u180Ce\u180De\u180F")).as("Mongolian variation selectors").isEqualTo("free");
+        assertThat(keepingDiacritics.normalise("f\u17B4re\u17B5e")).as("Khmer inherent vowels").isEqualTo("free");
+    }
+
+    @Test
     void leetDigitsAndDiacriticsFoldOnlyWhenAskedTo() {
         assertThat(normaliser.normalise("fr33")).isEqualTo("fr33");
         assertThat(new Normaliser(true, true, true).normalise("fr33 b1tc01n")).isEqualTo("free bitcoin");

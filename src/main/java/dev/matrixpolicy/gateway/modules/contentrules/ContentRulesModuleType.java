@@ -165,7 +165,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
             if (host.isEmpty() || !host.equals(domain.startsWith("*.") ? domain.substring(2) : domain)) {
                 throw new ModuleConfigurationException(field, "'" + domain + "' is not a domain name");
             }
-            normalised.add(host);
+            normalised.add(Links.unicode(host, normaliser)); // as the hosts of links are compared
         }
         return Set.copyOf(normalised);
     }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.io.ByteArrayOutputStream;
+import java.net.IDN;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,8 @@ import java.util.Set;
  * scheme, {@code example.com}, is not one), up to white space or one of {@code < > " ' `}. Each is
  * counted once however often it appears (the body and the formatted body's {@code href} carry the
  * same link). A URL's host is its authority without user info and port, cut at the first character
- * that cannot be in a host name; trailing dots are dropped.
+ * that cannot be in a host name; trailing dots are dropped; labels in IDNA's ASCII form are decoded
+ * ({@link #unicode}).
  *
  * @param urls  the distinct URLs, at most {@code limit} + 1 of them
  * @param hosts the hosts of those URLs
@@ -24,10 +26,12 @@ record Links(Set<String> urls, Set<String> hosts) {
     private static final int IDEOGRAPHIC_FULL_STOP = 0x3002;
 
     /**
-     * @param limit how many distinct URLs are worth telling apart: collection stops past it, the work
-     *              staying linear in the text
+     * @param text       normalised text
+     * @param limit      how many distinct URLs are worth telling apart: collection stops past it, the
+     *                   work staying linear in the text
+     * @param normaliser what normalised the text, for hosts decoded from IDNA's ASCII form
      */
-    static Links in(String text, int limit) {
+    static Links in(String text, int limit, Normaliser normaliser) {
         Set<String> urls = new LinkedHashSet<>();
         Set<String> hosts = new LinkedHashSet<>();
         Seen seen = new Seen();
@@ -50,7 +54,8 @@ record Links(Set<String> urls, Set<String> hosts) {
             }
             if (end > authority && seen.add(text, at, end, hash)) { // a URL seen before has its host in already
                 urls.add(text.substring(at, end));
-                hosts.add(host(text.substring(authority, end))); // "" for one that cannot be read: no allow-list has it
+                // "" for one that cannot be read: no allow-list has it
+                hosts.add(unicode(host(text.substring(authority, end)), normaliser));
             }
             from = end;
         }
@@ -142,6 +147,25 @@ record Links(Set<String> urls, Set<String> hosts) {
             end--;
         }
         return authority.substring(0, end);
+    }
+
+    /**
+     * A {@linkplain #host host} with its labels in IDNA's ASCII form ({@code xn--bcher-kva}) decoded,
+     * then normalised as text is, so that a domain is one whichever way it is written in a link or in
+     * the configuration ({@code bücher.example}, {@code xn--bcher-kva.example}). A host with no such
+     * label, or whose labels do not decode to a host name, is returned as written.
+     */
+    static String unicode(String host, Normaliser normaliser) {
+        if (!host.startsWith("xn--") && !host.contains(".xn--")) {
+            return host;
+        }
+        String decoded;
+        try {
+            decoded = normaliser.normalise(IDN.toUnicode(host, IDN.ALLOW_UNASSIGNED));
+        } catch (IllegalArgumentException notIdna) {
+            return host;
+        }
+        return !decoded.isEmpty() && decoded.chars().allMatch(c -> isHostCharacter((char) c)) ? decoded : host;
     }
 
     /** Where the authority starting at {@code from} ends: at the first {@code / ? # \}, or the end. */

@@ -66,7 +66,7 @@ final class Subject {
 
     Links links() {
         if (links == null) {
-            links = Links.in(text, reading.linkLimit());
+            links = Links.in(text, reading.linkLimit(), reading.normaliser());
         }
         return links;
     }

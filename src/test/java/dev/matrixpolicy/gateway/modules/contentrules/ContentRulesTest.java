@@ -196,6 +196,27 @@ class ContentRulesTest {
     }
 
     @Test
+    void aDomainIsOneWhetherWrittenInUnicodeOrInIdnasAsciiForm() {
+        for (String deniedDomain : List.of("bücher.example", "xn--bcher-kva.example", "XN--BCHER-KVA.example")) {
+            ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                    new ContentRulesConfig.Links(List.of(), List.of(deniedDomain), null), null, null, null));
+            for (String link : List.of("https://xn--bcher-kva.example/", "https://www.XN--BCHER-KVA.example/x", "https://bücher.example/",
+                    "https://BÜCHER.example/")) {
+                assertThat(denied.checkEventForSpam(body("see " + link))).as(deniedDomain + " denies " + link).isInstanceOf(Rejection.class);
+            }
+            assertThat(denied.checkEventForSpam(body("see https://xn--bcher-kva.example.org/ and https://xn--zz-.example/")))
+                    .as(deniedDomain).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        ContentRules garbage = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("xn--zz-.example"), null), null, null, null));
+        assertThat(garbage.checkEventForSpam(body("see https://xn--zz-.example/"))).as("kept as written").isInstanceOf(Rejection.class);
+        ContentRules apple = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("apple.com"), null), null, null, null));
+        assertThat(apple.checkEventForSpam(body("see https://xn--80ak6aa92e.com/"))).as("Cyrillic аррӏе, look-alikes folded")
+                .isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void lengthCountsCodePointsOfTheBody() {
         ContentRules rules = module(new ContentRulesConfig.Rule("length", "M_TOO_LARGE", null, null, null, null, null, null,
                 null, 5, null, null));

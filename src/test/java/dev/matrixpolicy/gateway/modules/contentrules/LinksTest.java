@@ -17,7 +17,9 @@ class LinksTest {
     private static final List<String> PIECES = List.of("https://docs.example.com/notes", "http://docs.example.com/notes",
             "https://docs.example.com/notes2", "http://a.example", "https://b.example:8443/x?y=1#z", "https://user@c.example/",
             "http", "https:/", "https://", "://", " ", "<", "\"", "\n", "text ", "é", "https://ｆｕｌｌ.example/",
-            "https:\\\\", "https:/\\b.example", "https://[::1]/", "https://bit%2Ely/", "%");
+            "https:\\\\", "https:/\\b.example", "https://[::1]/", "https://bit%2Ely/", "%", "https://xn--bcher-kva.example/",
+            "https://www.xn--bcher-kva.example", "https://xn--zz-.example", "xn--", "https://xn--");
+    private static final Normaliser NORMALISER = new Normaliser(true, true, false);
 
     @Test
     void repeatedAndNearlyRepeatedLinksAreCountedAsCopyingThemWould() {
@@ -29,7 +31,7 @@ class LinksTest {
             return text.toString();
         }, text -> {
             for (int limit : new int[] {0, 1, 3, 1000}) {
-                assertThat(Links.in(text, limit)).as("limit " + limit).isEqualTo(byCopies(text, limit));
+                assertThat(Links.in(text, limit, NORMALISER)).as("limit " + limit).isEqualTo(byCopies(text, limit));
             }
         });
     }
@@ -40,7 +42,7 @@ class LinksTest {
         for (int i = 0; i < 500; i++) {
             text.append("https://spam").append(i % 250).append(".example/ ");
         }
-        Links links = Links.in(text.toString(), 1000);
+        Links links = Links.in(text.toString(), 1000, NORMALISER);
 
         assertThat(links.urls()).hasSize(250);
         assertThat(links.hosts()).hasSize(250).startsWith("spam0.example", "spam1.example");
@@ -53,7 +55,7 @@ class LinksTest {
         Matcher url = URL.matcher(text);
         while (urls.size() <= limit && url.find()) {
             if (urls.add(url.group())) {
-                hosts.add(Links.host(url.group(1))); // empty for a host that cannot be read
+                hosts.add(Links.unicode(Links.host(url.group(1)), NORMALISER)); // empty for a host that cannot be read
             }
         }
         return new Links(urls, hosts);

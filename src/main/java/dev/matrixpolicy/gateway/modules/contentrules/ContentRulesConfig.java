@@ -39,7 +39,9 @@ public record ContentRulesConfig(
 
     /**
      * @param foldConfusables Cyrillic, Greek and other letters that look Latin become the Latin letter
-     * @param foldDiacritics  accents and other nonspacing marks are dropped
+     *                        (styled Latin alphabets, such as small capitals, are folded either way)
+     * @param foldDiacritics  accents and other nonspacing marks are dropped (marks that show nothing,
+     *                        and enclosing marks, are dropped either way)
      * @param foldLeet        the digits 0 1 3 4 5 7 8 9 become o i e a s t b g
      */
     public record Normalisation(@DefaultValue("true") boolean foldConfusables, @DefaultValue("true") boolean foldDiacritics,

@@ -104,12 +104,26 @@ final class EventTexts {
         }
     }
 
-    /** A list of {@code {"body": ..., "mimetype": ...}}: each body, read as HTML when its mimetype is {@code text/html}. */
+    /**
+     * A list of {@code {"body": ..., "mimetype": ...}}, representations of one text of which a client
+     * shows the first it can render (MSC1767): the first plain one (no mimetype is {@code text/plain})
+     * and the first HTML one, read as HTML. The others no client shows, and read they would take shares
+     * of {@code max-scanned-length} from the shown ones: a sender could pad a long text out of the scan.
+     */
     private static void addRepresentations(JsonNode list, List<Text> texts) {
+        boolean plain = false;
+        boolean html = false;
         for (JsonNode text : list.isArray() ? list : List.<JsonNode>of()) {
-            if (text.path("body").isString()) {
-                JsonNode mimetype = text.path("mimetype");
-                texts.add(new Text(text.path("body").stringValue(), mimetype.isString() && mimetype.stringValue().equals("text/html")));
+            if (!text.path("body").isString()) {
+                continue;
+            }
+            String mimetype = text.path("mimetype").isString() ? text.path("mimetype").stringValue() : "text/plain";
+            if (mimetype.equals("text/plain") && !plain) {
+                plain = true;
+                texts.add(new Text(text.path("body").stringValue(), false));
+            } else if (mimetype.equals("text/html") && !html) {
+                html = true;
+                texts.add(new Text(text.path("body").stringValue(), true));
             }
         }
     }

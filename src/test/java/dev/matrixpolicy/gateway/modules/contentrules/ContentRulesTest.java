@@ -464,6 +464,23 @@ class ContentRulesTest {
         }
     }
 
+    /**
+     * A client shows the first representation of an extensible text it can render: the others are shown by no
+     * client, and padding the list with them cannot crowd the shown text out of the scan.
+     */
+    @Test
+    void representationsNoClientShowsCannotPadAnExtensibleTextOutOfTheScan() {
+        ContentRules rules = module(words("words", List.of("bitcoin"), List.of(), List.of()));
+        StringBuilder representations = new StringBuilder("[{\"body\": \"" + "word ".repeat(1_000) + "bitcoin\"}");
+        for (int i = 0; i < 100; i++) {
+            representations.append(", {\"body\": \"").append("y".repeat(200)).append("\", \"mimetype\": ")
+                    .append(i % 2 == 0 ? "\"application/x-padding\"" : "\"text/plain\"").append('}');
+        }
+        String content = "{\"m.text\": " + representations.append(']') + "}";
+
+        assertThat(rules.checkEventForSpam(event("m.message", SPAMMER, "!r:x", content))).isInstanceOf(Rejection.class);
+    }
+
     /** MSC3381 truncates the answers to 20: those after them are shown by no client, and padding them cannot crowd the others out of the scan. */
     @Test
     void aPollsAnswersPastTheTwentyClientsShowAreNotRead() {

@@ -155,14 +155,15 @@ final class ClientServerApi implements AutoCloseable {
 
     /**
      * The content of the room's {@code m.room.tombstone}, the announcement of an upgrade; empty when
-     * it has none.
+     * the homeserver says it has none (404 {@code M_NOT_FOUND}). A proxy's bare 404 says nothing, and is
+     * thrown: it must not withdraw an upgrade reported before.
      */
     Optional<JsonNode> tombstone(String roomId) throws HomeserverFailure, InterruptedException {
         String call = "GET /rooms/{room}/state/m.room.tombstone";
         try {
             return Optional.of(json(call, get("rooms", roomId, "state", "m.room.tombstone", "")));
         } catch (HomeserverFailure failure) {
-            if (failure.status() == 404) {
+            if (failure.says(404, "M_NOT_FOUND")) {
                 return Optional.empty();
             }
             throw failure;

@@ -137,6 +137,18 @@ class ClientServerApiTest {
         assertThat(api.isJoined("!room:example.org", "@bot:example.org")).isFalse();
     }
 
+    @Test
+    void onlyTheHomeserversOwnNotFoundSaysARoomHasNoTombstone() throws Exception {
+        ClientServerApi api = api();
+        String tombstone = "/_matrix/client/v3/rooms/%21room%3Aexample.org/state/m.room.tombstone/";
+        homeserver.stubFor(get(tombstone).willReturn(aResponse().withStatus(404).withBody("<html>Not Found</html>")));
+        assertThatThrownBy(() -> api.tombstone("!room:example.org")).as("a proxy's 404").isInstanceOf(HomeserverFailure.class);
+
+        homeserver.stubFor(get(tombstone).willReturn(aResponse().withStatus(404)
+                .withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Event not found.\"}")));
+        assertThat(api.tombstone("!room:example.org")).isEmpty();
+    }
+
     private void event(String eventId, ResponseDefinitionBuilder answer) {
         homeserver.stubFor(get("/_matrix/client/v3/rooms/%21room%3Aexample.org/event/" + eventId.replace("$", "%24")).willReturn(answer));
     }

@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.matrix;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -80,5 +82,31 @@ public final class ServerNames {
             text.append(Integer.toHexString(groups[i]));
         }
         return text.toString();
+    }
+
+    /**
+     * The names a server is held by: as written, its host alone (without the port), and that host
+     * without the trailing dot of a fully qualified name ({@code evil.example.} is the host
+     * {@code evil.example} to DNS): {@code example.com:8448} and {@code example.com}; {@code
+     * example.com.} and {@code example.com}; {@code example.com} alone. So a server cannot dodge a
+     * ban of its host by a port or a dot.
+     */
+    public static List<String> spellings(String server) {
+        String host = host(server);
+        List<String> names = new ArrayList<>(3);
+        names.add(server);
+        if (!host.equals(server)) {
+            names.add(host);
+        }
+        if (host.length() > 1 && host.endsWith(".")) {
+            names.add(host.substring(0, host.length() - 1));
+        }
+        return names;
+    }
+
+    /** A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of {@code [::1]:8448}. */
+    public static String host(String server) {
+        int port = server.lastIndexOf(':');
+        return port < 0 || port < server.lastIndexOf(']') ? server : server.substring(0, port);
     }
 }

@@ -114,13 +114,17 @@ public final class UserIdMatcher {
             return false; // the usual ID, @user:example.com: no other spelling, nothing allocated
         }
         String canonical = canonicalServer(folded);
+        if (!canonical.equals(folded) && listed(canonical)) {
+            return true;
+        }
         String localpart = canonical.substring(0, colon + 1);
-        String server = canonical.substring(colon + 1);
-        String host = host(server);
-        String withoutDot = host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-        return (!canonical.equals(folded) && listed(canonical))
-                || (!host.equals(server) && listed(localpart + host))
-                || (!withoutDot.equals(host) && listed(localpart + withoutDot));
+        List<String> servers = ServerNames.spellings(canonical.substring(colon + 1));
+        for (int i = 1; i < servers.size(); i++) { // the first is the server as written, asked above
+            if (listed(localpart + servers.get(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean listed(String folded) {
@@ -139,12 +143,6 @@ public final class UserIdMatcher {
             return id;
         }
         return id.substring(0, colon + 1) + ServerNames.canonical(id.substring(colon + 1));
-    }
-
-    /** A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of {@code [::1]:8448}. */
-    private static String host(String server) {
-        int port = server.lastIndexOf(':');
-        return port < 0 || port < server.lastIndexOf(']') ? server : server.substring(0, port);
     }
 
     public int exactCount() {

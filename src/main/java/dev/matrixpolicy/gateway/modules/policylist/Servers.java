@@ -1,6 +1,6 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
-import java.util.ArrayList;
+import dev.matrixpolicy.gateway.matrix.ServerNames;
 import java.util.List;
 
 /**
@@ -27,16 +27,7 @@ final class Servers {
      * {@code example.com.}, that and {@code example.com}; for {@code example.com}, itself.
      */
     static List<String> ofName(String server) {
-        String host = host(server);
-        List<String> names = new ArrayList<>(3);
-        names.add(server);
-        if (!host.equals(server)) {
-            names.add(host);
-        }
-        if (host.length() > 1 && host.endsWith(".")) {
-            names.add(host.substring(0, host.length() - 1));
-        }
-        return names;
+        return ServerNames.spellings(server);
     }
 
     /**
@@ -44,14 +35,7 @@ final class Servers {
      * is {@code example.com}, {@code example.com.:8448} is {@code example.com:8448}.
      */
     static String withoutTrailingDot(String server) {
-        String host = host(server);
+        String host = ServerNames.host(server);
         return host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) + server.substring(host.length()) : server;
-    }
-
-    /** A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of {@code [::1]:8448}. */
-    private static String host(String server) {
-        int port = server.lastIndexOf(':');
-        boolean ipv6Only = server.startsWith("[") && server.endsWith("]");
-        return port < 0 || ipv6Only || port < server.lastIndexOf(']') ? server : server.substring(0, port);
     }
 }

@@ -36,8 +36,20 @@ final class AuditRecords {
         this.includeStateEvents = includeStateEvents;
     }
 
-    /** A notification as accepted: what was called, when, and with what. */
-    record Pending(CallbackType<?, ?, ?> callback, Instant timestamp, Object args) {
+    /**
+     * A notification as accepted: what was called, when, and with what; and the {@code id} it was
+     * first sent with, when a delivery cut short hands it on (null until then), so that the receiver
+     * can tell the second copy for what it is.
+     */
+    record Pending(CallbackType<?, ?, ?> callback, Instant timestamp, Object args, UUID id) {
+        Pending(CallbackType<?, ?, ?> callback, Instant timestamp, Object args) {
+            this(callback, timestamp, args, null);
+        }
+
+        /** This record, to be written again with the id it was sent with. */
+        Pending sentAs(UUID sentId) {
+            return new Pending(callback, timestamp, args, sentId);
+        }
     }
 
     /** A record ready to send; {@code id} stays the same across retries so the receiver can deduplicate. */
@@ -45,7 +57,7 @@ final class AuditRecords {
     }
 
     Written write(Pending pending) {
-        UUID id = UUID.randomUUID();
+        UUID id = pending.id() != null ? pending.id() : UUID.randomUUID();
         ObjectNode arguments = ArgsJson.write(pending.args());
         SECRETS.getOrDefault(pending.callback(), Set.of()).stream()
                 .filter(arguments::has)

@@ -59,7 +59,10 @@ final class AuditWebhook implements PolicyModule {
         REJECTED,
         /** Every attempt failed. */
         ATTEMPTS_EXHAUSTED,
-        /** Still queued or in flight when the shutdown grace period ended, or offered during shutdown. */
+        /**
+         * Still queued or in flight when the shutdown grace period ended and no instance serves in this
+         * one's place, or offered during shutdown.
+         */
         SHUTDOWN,
         /** The record could not be written or sent because of a bug; logged with its stack trace. */
         FAILED;
@@ -85,6 +88,9 @@ final class AuditWebhook implements PolicyModule {
     private final Counter deliveredTotal;
     private final Map<DropReason, Counter> droppedTotal = new EnumMap<>(DropReason.class);
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Records handed on to the successor as this one closed, and those of them whose delivery was cut short. */
+    private final AtomicLong handedOn = new AtomicLong();
+    private final AtomicLong handedOnInFlight = new AtomicLong();
     /**
      * The instance a reload built to replace this one, which takes over the records still queued when
      * this one closes; the latest, when refused reloads built others before it. Strong: once the one
@@ -248,7 +254,7 @@ final class AuditWebhook implements PolicyModule {
                         + (exhausted.attempts() == 1 ? " attempt (" : " attempts (") + exhausted.cause() + ")");
             }
             case Result.Interrupted interrupted -> {
-                drop(DropReason.SHUTDOWN);
+                handOnOrDrop(List.of(pending.sentAs(record.id())));
                 return false;
             }
         }
@@ -279,11 +285,10 @@ final class AuditWebhook implements PolicyModule {
 
     /**
      * Stops accepting records, lets the senders deliver what is queued for up to
-     * {@code shutdown-grace}, then stops them. What is still queued then goes on to the instance a
-     * reload replaced this one with, if one serves (its queue's bound applies: a full one drops them
-     * as {@code queue_full}); otherwise (shutdown, the entry removed) it is dropped. The deliveries
-     * still in flight are aborted and counted as dropped. Interrupted (the gateway's time to stop ran
-     * out), it stops waiting at once, but still waits for the aborted deliveries to be counted, and
+     * {@code shutdown-grace}, then stops them. What is still queued then, and the deliveries the stop
+     * cuts short, go on to the instance a reload replaced this one with, if one serves; otherwise
+     * (shutdown, the entry removed) they are dropped (see {@link #handOnOrDrop}). Interrupted (the
+     * gateway's time to stop ran out), it stops waiting at once, but still waits for the aborted deliveries to be counted, and
      * logs; the interrupt is kept, so that the modules closing after it on this thread stop at once too.
      */
     @Override
@@ -297,18 +302,11 @@ final class AuditWebhook implements PolicyModule {
         for (Thread sender : senders) {
             cutShort = cutShort || !joinUntil(sender, deadline);
         }
-        AuditWebhook next = serving();
-        if (next != null) {
-            List<Pending> queued = new ArrayList<>();
-            queue.drainTo(queued); // before the senders stop: none takes another record
-            queued.forEach(next::offer);
-            if (!queued.isEmpty()) {
-                log.info("audit webhook '{}' handed {} queued record(s) on to the instance that replaced it", instanceName,
-                        queued.size());
-            }
-        }
+        List<Pending> queued = new ArrayList<>();
+        queue.drainTo(queued); // before the senders stop: none takes another record
+        handOnOrDrop(queued);
         if (senders.stream().anyMatch(Thread::isAlive)) {
-            senders.forEach(Thread::interrupt);
+            senders.forEach(Thread::interrupt); // a delivery cut short is handed on, or dropped, by its sender
             long stopDeadline = System.nanoTime() + STOP_WAIT.toNanos();
             for (Thread sender : senders) {
                 cutShort = !joinUntil(sender, stopDeadline) || cutShort;
@@ -318,6 +316,11 @@ final class AuditWebhook implements PolicyModule {
         queue.drainTo(left);
         left.forEach(record -> drop(DropReason.SHUTDOWN));
         delivery.close();
+        if (handedOn.get() > 0) {
+            log.info("audit webhook '{}' handed {} record(s) on to the instance that replaced it ({} of them cut short "
+                    + "in flight, which the webhook may receive twice, with the same id)", instanceName, handedOn.get(),
+                    handedOnInFlight.get());
+        }
 
         long undelivered = count(DropReason.SHUTDOWN) - shutdownDropsBefore;
         String totals = "since start: delivered " + delivered.get() + ", dropped " + Arrays.stream(DropReason.values())
@@ -332,6 +335,26 @@ final class AuditWebhook implements PolicyModule {
         }
         if (cutShort) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Gives {@code records} to the instance serving in this one's place, if one does (its queue's bound
+     * applies: a full one drops them as {@code queue_full}); otherwise (shutdown, the entry removed, a
+     * refused reload) drops them as {@code shutdown}. A record already sent keeps its id.
+     */
+    private void handOnOrDrop(List<Pending> records) {
+        AuditWebhook next = serving();
+        for (Pending record : records) {
+            if (next == null) {
+                drop(DropReason.SHUTDOWN);
+                continue;
+            }
+            next.offer(record);
+            handedOn.incrementAndGet();
+            if (record.id() != null) {
+                handedOnInFlight.incrementAndGet();
+            }
         }
     }
 

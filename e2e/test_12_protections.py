@@ -1,5 +1,5 @@
 """Protections (issue 16) on a real Synapse 1.67 through our module: the ``content_rules`` module
-(mentions, links, media hashes, and a shadow-mode entry) and the ``rate_limits`` module with its
+(mentions, links, media hashes, words in polls and edits, and a shadow-mode entry) and the ``rate_limits`` module with its
 buckets in a real ``redis-server``.
 
 One Synapse (our module only), one gateway and one Redis serve the whole module; the gateway has
@@ -14,7 +14,7 @@ import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
@@ -25,19 +25,19 @@ from harness import synapse as homeservers
 from harness.client import Homeserver, MatrixError, User
 from harness.redis import Redis
 from harness.report import Report
-from harness.steps import SHIM, refused, seen, unique
+from harness.steps import SHIM, eventually, refused, seen, unique
 
-SERVER_NAME = "protections.test"
 BURST = 5  # the events limit: 5 at once, then one every 12 s
 KEY_PREFIX = "e2e:"
 MENTION_ERRCODE = "M_TOO_LARGE"  # neither the default M_FORBIDDEN nor the rate limit's, and one Synapse knows
 BAD_MEDIA = b"\x89PNG\r\n\x1a\n listed media, refused by its hash"
+SCAM_WORD = "giveaway"
 
 
-def _config(redis: Redis, hashes_file: Path) -> str:
+def _config(server_name: str, redis: Redis, hashes_file: Path) -> str:
     return f"""
 policy-gateway:
-  server-name: "{SERVER_NAME}"
+  server-name: "{server_name}"
   auth:
     token-file: TOKEN_FILE
   state:
@@ -63,6 +63,8 @@ policy-gateway:
             links: {{denied-domains: [spam.example]}}
           - name: known-bad-media
             media: {{hashes-file: {hashes_file}}}
+          - name: scam-words
+            keywords: [{SCAM_WORD}]
     - module: content_rules
       name: content-trial
       mode: shadow
@@ -79,6 +81,7 @@ logging:
 @dataclass
 class Protected:
     hs: Homeserver
+    peer: Homeserver  # a Synapse without modules that federates with ``hs``
     gateway: gateway_process.Gateway
     redis: Redis
 
@@ -100,26 +103,42 @@ def _stop(starting: "Future[gateway_process.Gateway]", report: Report) -> None:
         gateway.stop()
 
 
+def _started(synapse: homeservers.Synapse) -> homeservers.Synapse:
+    synapse.start()
+    return synapse
+
+
+def _stop_started(starting: "Future[homeservers.Synapse]") -> None:
+    if starting.exception() is None:
+        starting.result().stop()
+
+
 @pytest.fixture(scope="module")
 def protected(tmp_path_factory: pytest.TempPathFactory, report: Report) -> Iterator[Protected]:
     workdir = tmp_path_factory.mktemp("protections")
     hashes_file = workdir / "media-hashes.txt"
     hashes_file.write_text(f"# refused media\n{hashlib.sha256(BAD_MEDIA).hexdigest()}  known bad image\n")
     ports = (gateway_process.free_port(), gateway_process.free_port())
+    installation = homeservers.install()
     with contextlib.ExitStack() as running:
         redis = running.enter_context(redis_servers.running(workdir / "redis"))
-        background = running.enter_context(ThreadPoolExecutor(1))
-        # The gateway starts while Synapse writes its configuration; Synapse starts once the gateway
-        # answers, so that our module registers what the gateway has modules for.
-        starting = background.submit(gateway_process.start, _config(redis, hashes_file), workdir / "gateway", TOKEN,
-                                     ports=ports)
+        background = running.enter_context(ThreadPoolExecutor(2))
+        # Server names that federation can reach (127.0.0.1 and the federation port), so the peer can join.
+        synapse = homeservers.Synapse(installation, "R", workdir / "synapse",
+                                      [shim_module(f"http://127.0.0.1:{ports[0]}")])
+        # The gateway and the peer start while Synapse R waits; R starts once the gateway answers,
+        # so that our module registers what the gateway has modules for.
+        starting = background.submit(gateway_process.start, _config(synapse.server_name, redis, hashes_file),
+                                     workdir / "gateway", TOKEN, ports=ports)
         running.callback(_stop, starting, report)
-        synapse = homeservers.Synapse(homeservers.install(), "R", workdir / "synapse",
-                                      [shim_module(f"http://127.0.0.1:{ports[0]}")], server_name=SERVER_NAME)
+        peer_starting = background.submit(lambda: _started(homeservers.Synapse(installation, "P", workdir / "peer", [])))
+        running.callback(_stop_started, peer_starting)
         gateway = starting.result()
         running.callback(synapse.stop)
         synapse.start()
-        yield Protected(Homeserver(synapse.url, synapse.server_name), gateway, redis)
+        peer = peer_starting.result()
+        yield Protected(Homeserver(synapse.url, synapse.server_name), Homeserver(peer.url, peer.server_name),
+                        gateway, redis)
 
 
 def test_a_message_over_the_mention_limit_is_refused_with_the_rules_errcode(protected: Protected, report: Report):
@@ -161,6 +180,74 @@ def test_an_upload_whose_hash_is_listed_is_refused(protected: Protected, report:
     assert uploader.upload(b"\x89PNG\r\n\x1a\n another image", "image/png").startswith("mxc://")
     assert protected.metric("policy_module_content_rules_matches_total", rule="known-bad-media") == 1
     report.check("check_media_file_for_spam", SHIM, "uploads a file whose SHA-256 is in the hashes file", seen(error))
+
+
+def _poll(question: str, *answers: str) -> dict:
+    """A poll start as Element sends it (MSC3381, unstable names), without its plain-text fallback:
+    what a spammer's client sends, so that only the question and answers carry the words."""
+    return {"org.matrix.msc3381.poll.start": {
+        "kind": "org.matrix.msc3381.poll.disclosed", "max_selections": 1,
+        "question": {"org.matrix.msc1767.text": question},
+        "answers": [{"id": str(n), "org.matrix.msc1767.text": answer} for n, answer in enumerate(answers)]}}
+
+
+def test_a_polls_answers_and_an_edits_new_content_are_read(protected: Protected, report: Report):
+    hs = protected.hs
+    sender = hs.register(unique("poller-"))
+    room = protected.room_with(sender)
+    poll = "org.matrix.msc3381.poll.start"
+
+    sender.send(room, _poll("Lunch?", "pizza", "salad"), poll)
+    error = refused(sender.send, room, _poll("Lunch?", "pizza", f"claim the crypto {SCAM_WORD}"), poll)
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN"), error.body
+    stable = {"m.poll": {"kind": "m.disclosed", "max_selections": 1,
+                         "question": {"m.text": [{"body": f"Join our {SCAM_WORD}?"}]},
+                         "answers": [{"m.id": "y", "m.text": [{"body": "yes"}]}]}}
+    refused(sender.send, room, stable, "m.poll.start")
+    original = sender.say(room, "lunch at noon")
+    edit = {"msgtype": "m.text", "body": "* lunch at noon",
+            "m.new_content": {"msgtype": "m.text", "body": f"lunch at noon, and a {SCAM_WORD} at https://x.example"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": original}}
+    error = refused(sender.send, room, edit)
+    assert (error.status, error.errcode) == (403, "M_FORBIDDEN"), error.body
+    assert protected.metric("policy_module_content_rules_matches_total", module="content", rule="scam-words") == 3
+    report.check("check_event_for_spam", SHIM, "a poll's answer (MSC3381), a poll's question (m.poll), an edit's "
+                 "m.new_content: each with a listed word its fallback lacks", seen(error))
+
+
+def _display_name(owner: User, room: str, user_id: str) -> Optional[str]:
+    """The display name of ``user_id``'s membership in ``room`` as its owner's server holds it."""
+    try:
+        return owner.state(room, "m.room.member", user_id).get("displayname")
+    except MatrixError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def test_a_remote_join_whose_display_name_holds_a_listed_word_reaches_no_local_member(protected: Protected,
+                                                                                       report: Report):
+    """Synapse 1.67 asks ``check_event_for_spam`` about the membership events federation brings
+    (not about its own users' ones): refused, the join is pruned of its display name and soft-failed."""
+    owner = protected.hs.register(unique("owner-"))
+    room = owner.create_room(preset="public_chat")
+    matches = {"module": "content", "rule": "scam-words"}
+    before = protected.metric("policy_module_content_rules_matches_total", **matches)
+    joins = []
+    for name in ("Alice from the peer", f"Free {SCAM_WORD} bot"):
+        remote = protected.peer.register(unique("remote-"))
+        remote.call("PUT", f"/_matrix/client/v3/profile/{remote.user_id}/displayname", {"displayname": name})
+        remote.call("POST", f"/_matrix/client/v3/join/{room}?server_name={protected.hs.server_name}", {})
+        joins.append(remote.user_id)
+    welcome, spammer = joins
+
+    # The peer, in the room once the first has joined, sends the second join in a transaction.
+    eventually(lambda: _display_name(owner, room, welcome) == "Alice from the peer", "the remote member's name")
+    eventually(lambda: protected.metric("policy_module_content_rules_matches_total", **matches) > before,
+               "the second join refused")
+    assert _display_name(owner, room, spammer) is None
+    report.check("check_event_for_spam", SHIM, f"a user of another server joins with the display name "
+                 f"'Free {SCAM_WORD} bot' (over federation)", "spam: the join is pruned of its name, soft-failed")
 
 
 def test_a_shadow_entry_refuses_nothing_but_counts_what_it_would_have_refused(protected: Protected, report: Report):

@@ -2,11 +2,14 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
+import dev.matrixpolicy.gateway.matrix.EventJson;
+import org.springframework.boot.jackson.autoconfigure.JsonFactoryBuilderCustomizer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import tools.jackson.databind.JacksonModule;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Mounts {@link PolicyApiServlet} beside Spring MVC's dispatcher, which keeps every other path. */
@@ -22,6 +25,21 @@ class PolicyApiConfiguration {
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /**
+     * Spring's mapper, which reads every body and writes every answer, takes any event a homeserver
+     * can send ({@link EventJson}): Jackson's own limits would call a deep or long one malformed.
+     */
+    @Bean
+    JsonFactoryBuilderCustomizer eventSizedJson() {
+        return factory -> factory.streamReadConstraints(EventJson.readLimits().build()).streamWriteConstraints(EventJson.writeLimits());
+    }
+
+    /** ...and writes the trees it was given back without recursion, however deep (Spring adds module beans to its mapper). */
+    @Bean
+    JacksonModule eventJsonWriter() {
+        return EventJson.module();
     }
 
     /**

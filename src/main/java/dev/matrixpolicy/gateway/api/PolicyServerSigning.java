@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -121,7 +122,7 @@ final class PolicyServerSigning {
     }
 
     private Verdict ask(String origin, Pdu pdu) {
-        ObjectNode event = pdu.json().deepCopy();
+        ObjectNode event = EventJson.copy(pdu.json());
         event.put("event_id", pdu.eventId());
         event.put("room_id", pdu.roomId()); // a room version 12 create event names none: the modules see the room's ID
         ObjectNode body = JsonNodeFactory.instance.objectNode();

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.callbacks;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -8,10 +9,10 @@ import tools.jackson.databind.node.ObjectNode;
  * Writes a callback's typed arguments back to the JSON the API documents: snake_case field names
  * (Synapse's parameter names), events in client format, {@code request_info} as pairs. Reading that
  * JSON with the callback's reader gives the same arguments again. For modules that forward
- * callbacks elsewhere (an HTTP policy service, a webhook).
+ * callbacks elsewhere (an HTTP policy service, a webhook), whatever the depth of the events in them.
  */
 public final class ArgsJson {
-    private static final JsonMapper JSON = JsonMapper.builder()
+    private static final JsonMapper JSON = EventJson.mapper()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .build();
 

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -71,18 +72,20 @@ public final class ClientEvent {
         return stateKey == null || !stateKey.isString() ? Optional.empty() : Optional.of(stateKey.stringValue());
     }
 
+    /** Equal JSON, compared without recursion: an event's content may nest as deep as 64 KiB allows. */
     @Override
     public boolean equals(Object other) {
-        return other instanceof ClientEvent event && json().equals(event.json());
+        return other instanceof ClientEvent event && EventJson.equal(json(), event.json());
     }
 
+    /** Of the event's ID and type only: equal events share them, and neither takes a walk through the content. */
     @Override
     public int hashCode() {
-        return json().hashCode();
+        return Objects.hash(json().path("event_id").asString(""), json().path("type").asString(""));
     }
 
     @Override
     public String toString() {
-        return "ClientEvent[json=" + json() + "]";
+        return "ClientEvent[json=" + EventJson.MAPPER.writeValueAsString(json()) + "]";
     }
 }

@@ -1,9 +1,12 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import dev.matrixpolicy.gateway.hashing.Probing;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.util.AbstractSet;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -54,31 +57,63 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
 
     /**
      * A hash of a JSON value that equal values share ({@link JsonNode#equals}: an object's fields in
-     * any order), keyed with this process's secret.
+     * any order), keyed with this process's secret; taken in one walk, without recursion.
      */
     static int hash(JsonNode node) {
-        if (node.isString()) {
-            String text = node.stringValue();
-            return Probing.hash(text, 0, text.length());
-        }
-        if (node.isObject()) {
-            int sum = 0; // a sum, so that the fields' order does not count
-            for (Map.Entry<String, JsonNode> field : node.properties()) {
-                String name = field.getKey();
-                sum += Probing.hash(Probing.hash(name, 0, name.length()), hash(field.getValue()), OBJECT, 0);
+        Hasher hasher = new Hasher();
+        EventJson.walk(node, hasher);
+        return hasher.result;
+    }
+
+    /** Each container's hash made as the walk closes it, then put in the one that holds it. */
+    private static final class Hasher implements EventJson.Visitor {
+        private final Deque<Open> open = new ArrayDeque<>();
+        private int result;
+
+        /** A container open: its name in the object holding it (null in an array), its hash so far, elements taken. */
+        private static final class Open {
+            final String name;
+            int hash;
+            int elements;
+
+            Open(String name) {
+                this.name = name;
             }
-            return sum;
         }
-        if (node.isArray()) {
-            int hash = 0;
-            for (int i = 0; i < node.size(); i++) {
-                hash = Probing.hash(hash, hash(node.get(i)), ARRAY, i);
+
+        @Override
+        public void open(String name, boolean first, JsonNode container) {
+            open.push(new Open(name));
+        }
+
+        @Override
+        public void value(String name, boolean first, JsonNode value) {
+            add(name, scalar(value));
+        }
+
+        @Override
+        public void close(JsonNode container) {
+            Open closed = open.pop();
+            add(closed.name, closed.hash);
+        }
+
+        private void add(String name, int hash) {
+            Open holder = open.peek();
+            if (holder == null) {
+                result = hash;
+            } else if (name != null) { // a sum, so that the fields' order does not count
+                holder.hash += Probing.hash(Probing.hash(name, 0, name.length()), hash, OBJECT, 0);
+            } else {
+                holder.hash = Probing.hash(holder.hash, hash, ARRAY, holder.elements++);
             }
-            return hash;
         }
-        // a decimal by its value, whether equality takes 1.0 and 1.00 as one or not; other scalars write equal values alike
-        String written = node instanceof DecimalNode decimal ? decimal.decimalValue().stripTrailingZeros().toString() : node.toString();
-        return Probing.hash(written, 0, written.length());
+
+        private static int scalar(JsonNode node) {
+            // a decimal by its value, whether equality takes 1.0 and 1.00 as one or not; other scalars write equal values alike
+            String written = node.isString() ? node.stringValue()
+                    : node instanceof DecimalNode decimal ? decimal.decimalValue().stripTrailingZeros().toString() : node.toString();
+            return Probing.hash(written, 0, written.length());
+        }
     }
 
     /** A state as a key: its secret hash, and {@link JsonNode#equals} between states of the same hash. */
@@ -89,7 +124,7 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof Content content && content.hash == hash && content.state.equals(state);
+            return other instanceof Content content && content.hash == hash && EventJson.equal(content.state, state);
         }
 
         @Override

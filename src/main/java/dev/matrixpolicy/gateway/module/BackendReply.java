@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
 import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import dev.matrixpolicy.gateway.replies.RetryAfter;
@@ -25,8 +26,11 @@ import tools.jackson.databind.node.MissingNode;
  * asks for the body reads none of it.
  */
 public final class BackendReply {
-    /** Strict: trailing content after the JSON value makes the reply unusable, not half-read. */
-    private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    /**
+     * Strict: trailing content after the JSON value makes the reply unusable, not half-read. Events as
+     * deep as Synapse takes them: a service that answers with the event it was sent must not fail.
+     */
+    private static final JsonMapper JSON = EventJson.mapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     private static final int DRAIN_BUFFER = 8192;
 
     private final ClientHttpResponse response;

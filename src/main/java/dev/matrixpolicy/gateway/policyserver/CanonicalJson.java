@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The Matrix spec's Canonical JSON (appendix "Canonical JSON"): object keys sorted by Unicode code
@@ -16,7 +18,8 @@ import tools.jackson.databind.JsonNode;
  * backslash-u escapes, {@code 00xx}). Numbers must be integers in [-(2^53)+1, 2^53-1]; anything else is refused with
  * {@link BadJsonException}, as is a string holding a lone surrogate (it has no UTF-8 form).
  *
- * <p>The output is byte for byte what Python's {@code canonicaljson} (and so Synapse) produces.
+ * <p>The output is byte for byte what Python's {@code canonicaljson} (and so Synapse) produces, at
+ * any depth (the walk keeps its stack on the heap).
  */
 public final class CanonicalJson {
     static final BigInteger MAX_INTEGER = BigInteger.TWO.pow(53).subtract(BigInteger.ONE);
@@ -54,25 +57,45 @@ public final class CanonicalJson {
     }
 
     private static void write(JsonNode json, StringBuilder out) {
-        if (json.isObject()) {
-            List<Map.Entry<String, JsonNode>> members = new ArrayList<>(json.properties());
-            members.sort(Map.Entry.comparingByKey(BY_CODE_POINT));
-            out.append('{');
-            for (int i = 0; i < members.size(); i++) {
-                out.append(i == 0 ? "" : ",");
-                writeString(members.get(i).getKey(), out);
-                out.append(':');
-                write(members.get(i).getValue(), out);
+        EventJson.walk(json, new EventJson.Visitor() {
+            @Override
+            public void open(String name, boolean first, JsonNode container) {
+                member(name, first);
+                out.append(container.isObject() ? '{' : '[');
             }
-            out.append('}');
-        } else if (json.isArray()) {
-            out.append('[');
-            for (int i = 0; i < json.size(); i++) {
-                out.append(i == 0 ? "" : ",");
-                write(json.get(i), out);
+
+            @Override
+            public void value(String name, boolean first, JsonNode value) {
+                member(name, first);
+                writeValue(value, out);
             }
-            out.append(']');
-        } else if (json.isString()) {
+
+            @Override
+            public void close(JsonNode container) {
+                out.append(container.isObject() ? '}' : ']');
+            }
+
+            @Override
+            public Iterable<Map.Entry<String, JsonNode>> members(ObjectNode object) {
+                List<Map.Entry<String, JsonNode>> members = new ArrayList<>(object.properties());
+                members.sort(Map.Entry.comparingByKey(BY_CODE_POINT));
+                return members;
+            }
+
+            private void member(String name, boolean first) {
+                if (!first) {
+                    out.append(',');
+                }
+                if (name != null) {
+                    writeString(name, out);
+                    out.append(':');
+                }
+            }
+        });
+    }
+
+    private static void writeValue(JsonNode json, StringBuilder out) {
+        if (json.isString()) {
             writeString(json.stringValue(), out);
         } else if (json.isIntegralNumber()) {
             BigInteger value = json.bigIntegerValue();

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.Base64;
@@ -46,7 +47,7 @@ final class Ed25519 {
         if (!signed.isObject() || !signature.isString()) {
             return false;
         }
-        ObjectNode unsigned = ((ObjectNode) signed).deepCopy();
+        ObjectNode unsigned = EventJson.copy((ObjectNode) signed);
         unsigned.remove("signatures");
         unsigned.remove("unsigned");
         return verify(rawKey, CanonicalJson.encode(unsigned), signature.stringValue());

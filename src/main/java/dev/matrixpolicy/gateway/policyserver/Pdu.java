@@ -158,7 +158,8 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
 
     /** The SHA-256 of the event without what the content hash leaves out, in canonical JSON. */
     private static byte[] contentHash(ObjectNode json) {
-        ObjectNode hashed = json.deepCopy();
+        ObjectNode hashed = json.objectNode(); // what is left out is at the top: the rest is shared, not copied
+        hashed.setAll(json);
         NOT_HASHED.forEach(hashed::remove);
         return Sha256.of(CanonicalJson.encode(hashed));
     }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -165,21 +166,21 @@ public final class Redaction {
                 boolean kept = topLevel.contains(member.getKey())
                         && !(createHasNoRoomId && type.equals(CREATE) && member.getKey().equals("room_id"));
                 if (kept) {
-                    redacted.set(member.getKey(), member.getValue().deepCopy());
+                    redacted.set(member.getKey(), EventJson.copy(member.getValue()));
                 }
             }
             redacted.set("content", content(event.get("content"), contentByType.getOrDefault(type, Set.of())));
             if (event.path("unsigned").isObject()) {
                 ObjectNode unsigned = redacted.putObject("unsigned");
                 UNSIGNED_KEPT.stream().filter(event.get("unsigned")::has)
-                        .forEach(key -> unsigned.set(key, event.get("unsigned").get(key).deepCopy()));
+                        .forEach(key -> unsigned.set(key, EventJson.copy(event.get("unsigned").get(key))));
             }
             return redacted;
         }
 
         private static ObjectNode content(JsonNode content, Set<String> paths) {
             if (paths.contains(EVERYTHING)) {
-                return (ObjectNode) content.deepCopy();
+                return EventJson.copy((ObjectNode) content);
             }
             ObjectNode kept = JsonNodeFactory.instance.objectNode();
             for (String path : paths) {
@@ -190,7 +191,7 @@ public final class Redaction {
                     continue;
                 }
                 if (dot < 0) {
-                    kept.set(key, value.deepCopy());
+                    kept.set(key, EventJson.copy(value));
                 } else if (value.isObject()) {
                     kept.set(key, content(value, Set.of(path.substring(dot + 1))));
                 }

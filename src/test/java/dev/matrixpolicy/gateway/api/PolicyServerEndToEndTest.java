@@ -3,11 +3,12 @@ package dev.matrixpolicy.gateway.api;
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
-import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.SigningHomeserver;
 import java.io.IOException;
@@ -136,6 +137,20 @@ class PolicyServerEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().properties()).hasSize(1);
+        String signature = answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText();
+        assertThat(PolicyServerKey.verifies(KEY.publicKeyBase64(), EventSigner.signedBytes("10", event), signature)).isTrue();
+    }
+
+    /** Content nested 30,000 deep, as Synapse on Python 3.14 takes it: hashed, redacted and signed without recursion. */
+    @Test
+    void anEventWhoseContentNestsAsDeepAsAPduCanIsSigned() {
+        ObjectNode content = (ObjectNode) EventJson.MAPPER.readTree("{\"msgtype\": \"m.text\", \"body\": \"deep\", "
+                + "\"org.example.deep\": " + "[".repeat(30_000) + "{}" + "]".repeat(30_000) + "}");
+        ObjectNode event = HOMESERVER.event("10", ROOM, "@alice:hs.test", "m.room.message", content);
+
+        Answer answer = sign(event);
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
         String signature = answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText();
         assertThat(PolicyServerKey.verifies(KEY.publicKeyBase64(), EventSigner.signedBytes("10", event), signature)).isTrue();
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.JsonBody;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import java.math.BigDecimal;
@@ -28,7 +29,8 @@ import tools.jackson.databind.json.JsonMapper;
  * constraint names mean nothing to a homeserver admin and never appear.
  */
 class RequestBodyReaderTest {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Spring's mapper as the gateway configures it: the limits of what an event can hold. */
+    private static final JsonMapper JSON = EventJson.MAPPER;
     private final RequestBodyReader reader = new RequestBodyReader(JSON, DataSize.ofMegabytes(1));
 
     @Test
@@ -38,23 +40,23 @@ class RequestBodyReaderTest {
 
     @Test
     void nestingDeeperThanTheLimitNamesTheLimit() {
-        String message = notJson("{\"a\": " + "[".repeat(600) + "]".repeat(600) + "}");
+        String message = notJson("{\"a\": " + "[".repeat(70_000) + "]".repeat(70_000) + "}");
 
-        assertThat(message).startsWith("Content not JSON: ").contains("nesting depth").contains("(500)").contains("at byte offset");
+        assertThat(message).startsWith("Content not JSON: ").contains("nesting depth").contains("(65536)").contains("at byte offset");
     }
 
     @Test
     void numberLongerThanTheLimitNamesTheLimit() {
-        String message = notJson("{\"a\": " + "1".repeat(1200) + "}");
+        String message = notJson("{\"a\": " + "1".repeat(70_000) + "}");
 
-        assertThat(message).contains("Number value length (1200)").contains("(1000)").contains("at byte offset");
+        assertThat(message).contains("Number value length (70000)").contains("(65536)").contains("at byte offset");
     }
 
     @Test
     void fieldNameLongerThanTheLimitNamesTheLimit() {
-        String message = notJson("{\"" + "a".repeat(60_000) + "\": 1}");
+        String message = notJson("{\"" + "a".repeat(70_000) + "\": 1}");
 
-        assertThat(message).contains("Name length (60000)").contains("(50000)").contains("at byte offset");
+        assertThat(message).contains("Name length (70000)").contains("(65536)").contains("at byte offset");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -52,5 +53,22 @@ class PresenceStatesTest {
         assertThat(jacksonHashes).hasSize(1);
         assertThat(ownHashes).hasSizeGreaterThan(4_090);
         assertThat(new PresenceStates(colliding)).hasSize(4_096);
+    }
+
+    /** A state nested as deep as an event can (presence content comes through the policy API too): no recursion. */
+    @Test
+    void aStateNestedThirtyThousandDeepIsKeptOnceOnAVirtualThread() throws InterruptedException {
+        String deep = "{\"user_id\": \"@a:x\", \"x\": " + "[{\"k\": 1, \"j\": ".repeat(30_000) + "2" + "}]".repeat(30_000) + "}";
+        JsonNode state = EventJson.MAPPER.readTree(deep);
+        JsonNode reordered = EventJson.MAPPER.readTree(deep.replace("{\"k\": 1, \"j\": 2}", "{\"j\": 2, \"k\": 1}"));
+        int[] sizes = new int[2];
+
+        Thread.ofVirtual().start(() -> {
+            PresenceStates states = new PresenceStates(List.of(state, EventJson.MAPPER.readTree(deep), reordered));
+            sizes[0] = states.size();
+            sizes[1] = PresenceStates.hash(state) == PresenceStates.hash(reordered) ? 1 : 0;
+        }).join();
+
+        assertThat(sizes).containsExactly(1, 1);
     }
 }

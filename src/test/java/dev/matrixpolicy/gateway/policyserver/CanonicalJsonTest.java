@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policyserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,7 +13,7 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
 
 class CanonicalJsonTest {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
 
     private static String canonical(String json) {
         return new String(CanonicalJson.encode(JSON.readTree(json)), StandardCharsets.UTF_8);
@@ -35,6 +36,18 @@ class CanonicalJsonTest {
     })
     void encodesTheSpecsExamples(String input, String expected) {
         assertThat(canonical(input)).isEqualTo(expected);
+    }
+
+    /** Content as deep as an event of 64 KiB can hold, on a thread of a request's stack: no recursion. */
+    @Test
+    void encodesContentNestedAsDeepAsAnEventCanHold() throws InterruptedException {
+        String deep = "{\"z\": 1, \"a\": " + "[{\"y\": 2, \"b\": ".repeat(15_000) + "3" + "}]".repeat(15_000) + "}";
+        String expected = "{\"a\":" + "[{\"b\":".repeat(15_000) + "3" + ",\"y\":2}]".repeat(15_000) + ",\"z\":1}";
+        String[] encoded = new String[1];
+
+        Thread.ofVirtual().start(() -> encoded[0] = canonical(deep)).join();
+
+        assertThat(encoded[0]).isEqualTo(expected);
     }
 
     /** The spec's example also writes {@code 1e10}; Synapse refuses floats, and so do we. */

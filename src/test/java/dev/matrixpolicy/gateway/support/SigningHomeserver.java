@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.support;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.policyserver.CanonicalJson;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
@@ -25,7 +26,7 @@ import tools.jackson.databind.node.ObjectNode;
  * content hash, and signs its federation requests with {@code X-Matrix}, as Synapse does.
  */
 public final class SigningHomeserver implements AutoCloseable {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
     private static final String KEY_ID = "ed25519:test";
 
     private final String name;
@@ -122,7 +123,7 @@ public final class SigningHomeserver implements AutoCloseable {
     public ObjectNode hashAndSign(String roomVersion, ObjectNode event) {
         event.remove("signatures");
         event.remove("hashes");
-        ObjectNode hashed = event.deepCopy();
+        ObjectNode hashed = EventJson.copy(event);
         hashed.remove("unsigned");
         event.putObject("hashes").put("sha256", Base64.getEncoder().withoutPadding().encodeToString(sha256(CanonicalJson.encode(hashed))));
         String signature = key.sign(EventSigner.signedBytes(roomVersion, event));

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.auditwebhook;
 import dev.matrixpolicy.gateway.callbacks.ArgsJson;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +27,7 @@ final class AuditRecords {
      */
     private static final Map<CallbackType<?, ?, ?>, Set<String>> SECRETS = Map.of(OnLoggedOut.TYPE, Set.of("access_token"));
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
 
     private final String serverName;
     private final boolean includeStateEvents;

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.eventcensor;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
@@ -23,7 +24,7 @@ import tools.jackson.databind.node.ObjectNode;
  * may deny it or replace its content. Synapse's own third-party-rules example, over the gateway.
  */
 final class EventCensor implements PolicyModule, CheckEventAllowed {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
 
     private final String serverName;
     private final URI endpoint;
@@ -77,9 +78,9 @@ final class EventCensor implements PolicyModule, CheckEventAllowed {
         return switch (reply) {
             case CensorReply.Deny deny -> EventAllowed.DENIED;
             case CensorReply.Keep keep -> EventAllowed.ALLOWED;
-            case CensorReply.Replace replace when !local || replace.content().equals(event.content()) -> EventAllowed.ALLOWED;
+            case CensorReply.Replace replace when !local || EventJson.equal(replace.content(), event.content()) -> EventAllowed.ALLOWED;
             case CensorReply.Replace replace -> {
-                ObjectNode censored = event.json().deepCopy(); // the event JSON is shared with the other modules
+                ObjectNode censored = EventJson.copy(event.json()); // the event JSON is shared with the other modules
                 censored.set("content", replace.content());
                 yield EventAllowed.replacedBy(censored);
             }

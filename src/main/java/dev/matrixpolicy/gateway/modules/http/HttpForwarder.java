@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendRequest;
@@ -46,7 +47,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class HttpForwarder implements PolicyModule {
     private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = EventJson.MAPPER;
 
     /** Where one callback goes and how patiently: {@code timeout} is the read timeout of each attempt. */
     private record Route(String callback, URI uri, Duration timeout, boolean retried) {

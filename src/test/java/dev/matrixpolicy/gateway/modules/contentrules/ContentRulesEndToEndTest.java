@@ -75,6 +75,22 @@ class ContentRulesEndToEndTest extends GatewayEndToEnd {
         assertThat(third.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
     }
 
+    /**
+     * A message whose other fields nest deeper than Jackson's 500 levels (Synapse on Python 3.14
+     * takes them as deep as 64 KiB goes) is read, not answered 400, which a homeserver failing open
+     * would take as a pass for any text.
+     */
+    @Test
+    void aListedWordIsRefusedHoweverDeepTheRestOfTheContentNests() {
+        String deep = "[".repeat(30_000) + "]".repeat(30_000);
+
+        Answer answer = check("@alice:example.com", "{\"body\": \"best casino\", \"x\": " + deep + "}");
+
+        assertThat(answer.status()).isEqualTo(403);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_FORBIDDEN");
+        assertThat(check("@alice:example.com", "{\"body\": \"hello\", \"x\": " + deep + "}").status()).isEqualTo(200);
+    }
+
     private Answer check(String sender, String content) {
         return gateway.post(EVENTS, event(sender, "!room:example.com", content));
     }

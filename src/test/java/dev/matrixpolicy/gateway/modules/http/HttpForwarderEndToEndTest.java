@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -110,6 +111,31 @@ class HttpForwarderEndToEndTest extends GatewayEndToEnd {
                 "{\"result\": {\"allowed\": true, \"replacement\": {\"type\": \"m.room.message\", \"content\": {\"body\": \"***\"}}}}"));
         backend.verify(postRequestedFor(urlEqualTo("/remote/third_party_rules/check_event_allowed"))
                 .withRequestBody(equalToJson(EVENT_WITH_STATE)));
+    }
+
+    /**
+     * An event nested 30,000 deep (as Synapse on Python 3.14 takes one) goes to the service as it came,
+     * and the service's replacement, as deep, back to the homeserver: nothing on the way recurses.
+     */
+    @Test
+    void anEventNestedAsDeepAsSixtyFourKibibytesGoIsForwardedAndItsReplacementRelayed() {
+        String deep = "[".repeat(30_000) + "{}" + "]".repeat(30_000);
+        String event = Fixtures.MESSAGE_EVENT.replace("\"content\": {", "\"content\": {\"org.example.deep\": " + deep + ", ");
+        String replacement = "{\"result\": {\"allowed\": true, \"replacement\": {\"type\": \"m.room.message\", "
+                + "\"content\": {\"body\": \"***\", \"org.example.deep\": " + deep + "}}}}";
+        backend.stubFor(post("/remote/third_party_rules/check_event_allowed").willReturn(okJson(replacement)));
+
+        Answer answer = gateway.post("/v1/third_party_rules/check_event_allowed", "{\"event\": " + event + ", \"state_events\": []}");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(compact(answer.body())).isEqualTo(compact(replacement));
+        String forwarded = backend.getAllServeEvents().getFirst().getRequest().getBodyAsString();
+        assertThat(compact(forwarded)).contains("\"org.example.deep\":" + compact(deep));
+    }
+
+    /** The JSON text without insignificant white space, written as the gateway writes it. */
+    private static String compact(String json) {
+        return EventJson.MAPPER.writeValueAsString(EventJson.MAPPER.readTree(json));
     }
 
     @Test

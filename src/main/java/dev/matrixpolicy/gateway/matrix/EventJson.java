@@ -1,0 +1,266 @@
+package dev.matrixpolicy.gateway.matrix;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.Map;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.StreamWriteConstraints;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.JacksonModule;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.ser.std.StdSerializer;
+
+/**
+ * JSON as far as a Matrix event can take it. Synapse accepts any event under 64 KiB, and what its
+ * Python reads and writes is bounded by the interpreter, not by the spec: about 1,000 levels of
+ * nesting on Python 3.11, thousands on 3.13, and on 3.14, whose guard measures the stack, as deep
+ * as 64 KiB of brackets go; older room versions take integers of any length, and a key may be as
+ * long as the event. Jackson's own limits (500 levels, numbers of 1,000 digits, names of 50,000
+ * characters) would refuse such an event, and a homeserver told that its question is malformed
+ * goes on as its failure policy says: where that is to fail open (synapse-http-antispam's default
+ * for {@code check_event_for_spam}), a kilobyte of brackets would let any message past every rule.
+ *
+ * <p>So nothing here refuses what an event can hold, and nothing here recurses into a tree: Jackson
+ * builds trees iteratively, and {@link #walk} visits one with a stack of its own, on which the
+ * writer of {@link #module()}, {@link #copy} and the policy server's canonical form are built. A
+ * tree nested 60,000 deep costs heap, never thread stack.
+ */
+public final class EventJson {
+    /** Synapse's limit on an event's size, in bytes: no name, number or nesting in an event goes beyond it. */
+    public static final int EVENT_BYTES = 65_536;
+
+    /** The default mapper with these limits and this writer. */
+    public static final JsonMapper MAPPER = mapper().build();
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private EventJson() {
+    }
+
+    /** Reading limits no event goes beyond: names, nesting and numbers up to {@link #EVENT_BYTES}. */
+    public static StreamReadConstraints.Builder readLimits() {
+        return StreamReadConstraints.builder()
+                .maxNameLength(EVENT_BYTES)
+                .maxNestingDepth(EVENT_BYTES)
+                .maxNumberLength(EVENT_BYTES);
+    }
+
+    /** Writing limits to match: whatever was read can be written again. */
+    public static StreamWriteConstraints writeLimits() {
+        return StreamWriteConstraints.builder().maxNestingDepth(EVENT_BYTES).build();
+    }
+
+    /** The writer of trees that uses no thread stack per level, for a mapper of Spring's or one's own. */
+    public static JacksonModule module() {
+        return new SimpleModule("event-json").addSerializer(JsonNode.class, new TreeWriter());
+    }
+
+    /** A mapper builder with {@link #readLimits()}, {@link #writeLimits()} and {@link #module()}. */
+    public static JsonMapper.Builder mapper() {
+        return mapper(readLimits().build());
+    }
+
+    /** As {@link #mapper()}, with reading limits of the caller's (tighter ones, say, on strings). */
+    public static JsonMapper.Builder mapper(StreamReadConstraints read) {
+        return JsonMapper.builder(JsonFactory.builder().streamReadConstraints(read).streamWriteConstraints(writeLimits()).build())
+                .addModule(module());
+    }
+
+    /** A deep copy of {@code tree}, made without recursion (Jackson's {@code deepCopy} recurses). */
+    @SuppressWarnings("unchecked") // a copy has the class of its original
+    public static <T extends JsonNode> T copy(T tree) {
+        Copier copier = new Copier();
+        walk(tree, copier);
+        return (T) copier.root;
+    }
+
+    /**
+     * Whether two trees are equal as {@link JsonNode#equals} says (an object's members in any order,
+     * numbers as their nodes compare), compared without recursion.
+     */
+    public static boolean equal(JsonNode a, JsonNode b) {
+        Deque<JsonNode> pairs = new ArrayDeque<>();
+        pairs.push(b);
+        pairs.push(a);
+        while (!pairs.isEmpty()) {
+            JsonNode left = pairs.pop();
+            JsonNode right = pairs.pop();
+            if (left.isObject() && right.isObject()) {
+                if (left.size() != right.size()) {
+                    return false;
+                }
+                for (Map.Entry<String, JsonNode> member : left.properties()) {
+                    JsonNode other = right.get(member.getKey());
+                    if (other == null) {
+                        return false;
+                    }
+                    pairs.push(other);
+                    pairs.push(member.getValue());
+                }
+            } else if (left.isArray() && right.isArray()) {
+                if (left.size() != right.size()) {
+                    return false;
+                }
+                for (int i = 0; i < left.size(); i++) {
+                    pairs.push(right.get(i));
+                    pairs.push(left.get(i));
+                }
+            } else if (left.isContainer() || right.isContainer() || !left.equals(right)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What {@link #walk} meets, in document order. */
+    public interface Visitor {
+        /**
+         * An object or an array begins.
+         *
+         * @param name its name in the object that holds it; null in an array, and for the root
+         * @param first whether it comes first in what holds it (true for the root)
+         */
+        void open(String name, boolean first, JsonNode container);
+
+        /** A string, number, boolean or null; {@code name} and {@code first} as for {@link #open}. */
+        void value(String name, boolean first, JsonNode value);
+
+        /** The object or array last opened and not yet closed ends. */
+        void close(JsonNode container);
+
+        /** The order in which an object's members are visited: as it holds them, unless a visitor says otherwise. */
+        default Iterable<Map.Entry<String, JsonNode>> members(ObjectNode object) {
+            return object.properties();
+        }
+    }
+
+    /** Visits {@code tree} depth first, with a stack on the heap. */
+    public static void walk(JsonNode tree, Visitor visitor) {
+        Deque<Open> stack = new ArrayDeque<>();
+        visit(null, true, tree, visitor, stack);
+        while (!stack.isEmpty()) {
+            Open top = stack.peek();
+            if (!top.rest.hasNext()) {
+                stack.pop();
+                visitor.close(top.container);
+                continue;
+            }
+            boolean first = top.first;
+            top.first = false;
+            if (top.container.isObject()) {
+                @SuppressWarnings("unchecked") // an object's iterator, from members()
+                Map.Entry<String, JsonNode> member = (Map.Entry<String, JsonNode>) top.rest.next();
+                visit(member.getKey(), first, member.getValue(), visitor, stack);
+            } else {
+                visit(null, first, (JsonNode) top.rest.next(), visitor, stack);
+            }
+        }
+    }
+
+    private static void visit(String name, boolean first, JsonNode node, Visitor visitor, Deque<Open> stack) {
+        if (node.isObject()) {
+            visitor.open(name, first, node);
+            stack.push(new Open(node, visitor.members((ObjectNode) node).iterator()));
+        } else if (node.isArray()) {
+            visitor.open(name, first, node);
+            stack.push(new Open(node, node.values().iterator()));
+        } else {
+            visitor.value(name, first, node);
+        }
+    }
+
+    /** An object or array being visited, and what of it is left. */
+    private static final class Open {
+        final JsonNode container;
+        final Iterator<?> rest;
+        boolean first = true;
+
+        Open(JsonNode container, Iterator<?> rest) {
+            this.container = container;
+            this.rest = rest;
+        }
+    }
+
+    /** Builds the copy as the walk goes: each container made is put in the one that holds it. */
+    private static final class Copier implements Visitor {
+        private final Deque<JsonNode> made = new ArrayDeque<>();
+        private JsonNode root;
+
+        @Override
+        public void open(String name, boolean first, JsonNode container) {
+            JsonNode copy = container.isObject() ? NODES.objectNode() : NODES.arrayNode(container.size());
+            put(name, copy);
+            made.push(copy);
+        }
+
+        @Override
+        public void value(String name, boolean first, JsonNode value) {
+            put(name, value); // strings, numbers, booleans and null are never changed in place
+        }
+
+        @Override
+        public void close(JsonNode container) {
+            made.pop();
+        }
+
+        private void put(String name, JsonNode node) {
+            JsonNode holder = made.peek();
+            if (holder == null) {
+                root = node;
+            } else if (holder instanceof ObjectNode object) {
+                object.set(name, node);
+            } else {
+                ((ArrayNode) holder).add(node);
+            }
+        }
+    }
+
+    /** Writes a tree token by token from a walk, in place of Jackson's writer, which recurses. */
+    private static final class TreeWriter extends StdSerializer<JsonNode> {
+        TreeWriter() {
+            super(JsonNode.class);
+        }
+
+        @Override
+        public void serialize(JsonNode tree, JsonGenerator generator, SerializationContext context) {
+            walk(tree, new Visitor() {
+                @Override
+                public void open(String name, boolean first, JsonNode container) {
+                    if (name != null) {
+                        generator.writeName(name);
+                    }
+                    if (container.isObject()) {
+                        generator.writeStartObject(container);
+                    } else {
+                        generator.writeStartArray(container, container.size());
+                    }
+                }
+
+                @Override
+                public void value(String name, boolean first, JsonNode value) {
+                    if (name != null) {
+                        generator.writeName(name);
+                    }
+                    value.serialize(generator, context);
+                }
+
+                @Override
+                public void close(JsonNode container) {
+                    if (container.isObject()) {
+                        generator.writeEndObject();
+                    } else {
+                        generator.writeEndArray();
+                    }
+                }
+            });
+        }
+    }
+}

@@ -7,7 +7,9 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The meters every module's {@linkplain PolicyModule#listSources() list sources} have alike, so that
@@ -58,9 +60,12 @@ public final class ListSourceMeters implements MeterBinder {
     }
 
     private double staleness(ListSource source) {
-        return source.status().lastSuccess()
-                .map(at -> Duration.between(at, clock.instant()).toMillis() / 1000.0)
-                .orElse(Double.NaN);
+        return staleness(source.status().lastSuccess(), clock);
+    }
+
+    /** Seconds since a source's last good read, NaN before its first: what every staleness gauge shows. */
+    public static double staleness(Optional<Instant> lastSuccess, Clock clock) {
+        return lastSuccess.map(at -> Duration.between(at, clock.instant()).toMillis() / 1000.0).orElse(Double.NaN);
     }
 
     private static double entries(ListSource source) {

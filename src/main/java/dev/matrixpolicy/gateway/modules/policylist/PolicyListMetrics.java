@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.module.ListSourceMeters;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.PolicyEvents;
 import dev.matrixpolicy.gateway.policylist.PolicyRule;
@@ -14,7 +15,6 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.function.Consumer;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -142,8 +142,6 @@ final class PolicyListMetrics {
     }
 
     private double staleness(PolicySource.Status status) {
-        return status.lastSuccess()
-                .map(at -> Duration.between(at, clock.instant()).toMillis() / 1000.0)
-                .orElse(Double.NaN);
+        return ListSourceMeters.staleness(status.lastSuccess(), clock);
     }
 }

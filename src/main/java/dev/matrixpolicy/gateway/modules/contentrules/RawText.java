@@ -65,6 +65,14 @@ final class RawText {
     private StringBuilder text;
     /** Whether the HTML read last showed white space: what follows it up to the next text shows as none. */
     private boolean spaced;
+    /**
+     * Whether white space in a {@code <pre>} is kept as shown (each new line a line, each space a space):
+     * only when measuring what a formatted body shows ({@link #shownLength}). The scan still reads a run
+     * as one space, so padding a {@code <pre>} cannot push words out of it.
+     */
+    private boolean keepingPre;
+    /** How many {@code <pre>} elements the HTML read is inside. */
+    private int preDepth;
     private final List<String> hrefs = new ArrayList<>();
     /** The character a reference stands for, reused from one reference to the next. */
     private final StringBuilder referenced = new StringBuilder(2);
@@ -84,6 +92,7 @@ final class RawText {
     static int shownLength(String html) {
         RawText whole = new RawText(Integer.MAX_VALUE);
         whole.text = new StringBuilder();
+        whole.keepingPre = true;
         whole.readHtml(html, Integer.MAX_VALUE);
         return whole.text.codePointCount(0, whole.text.length());
     }
@@ -181,7 +190,7 @@ final class RawText {
             int codePoint = c < 0x80 ? c : source.codePointAt(i);
             int next = i + (c < 0x80 ? 1 : Character.charCount(codePoint));
             boolean space = c < 0x80 ? c <= ' ' || c == 0x7F : Normaliser.isSpace(codePoint);
-            if (space ? spaced : c >= 0x80 && Normaliser.isInvisible(codePoint)) {
+            if (space ? spaced && !(keepingPre && preDepth > 0) : c >= 0x80 && Normaliser.isInvisible(codePoint)) {
                 text.append(source, run, i);
                 run = next;
             } else {
@@ -200,6 +209,7 @@ final class RawText {
      */
     private int readHtml(String html, int share) {
         spaced = false;
+        preDepth = 0;
         int end = html.length();
         int produced = 0;
         int i = 0;
@@ -222,6 +232,9 @@ final class RawText {
                     spaced = true;
                 }
                 boolean startTag = html.charAt(i + 1) != '/' && html.charAt(close - 1) != '/';
+                if (name.equals("pre")) {
+                    preDepth = Math.max(0, preDepth + (startTag ? 1 : -1));
+                }
                 i = close + 1;
                 if (startTag && NOT_SHOWN.contains(name)) {
                     i = afterEndTag(html, i, name); // what it holds is never shown

@@ -399,6 +399,26 @@ class ContentRulesTest {
     }
 
     @Test
+    void aPreformattedWallCountsEachLineAndSpaceItShowsWhilePaddingItHidesNoKeyword() {
+        ContentRules rules = module(256, new ContentRulesConfig.Rule("wall", "M_FORBIDDEN", null, null, List.of("airdrop"), null,
+                null, null, null, 2000, null, null));
+        String lines = JSON.createObjectNode().put("body", ".").put("formatted_body", "<pre>a" + "\n".repeat(2500) + "b</pre>").toString();
+        String spaces = JSON.createObjectNode().put("body", ".")
+                .put("formatted_body", "<pre><code>a" + " ".repeat(2500) + "b</code></pre>").toString();
+        String padded = JSON.createObjectNode().put("body", ".")
+                .put("formatted_body", "<pre>" + "\n ".repeat(1000) + "air<b></b>drop</pre>").toString();
+        String collapsed = JSON.createObjectNode().put("body", ".").put("formatted_body", "<p>a" + "\n".repeat(2500) + "b</p>").toString();
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", lines))).as("2,500 lines").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", spaces))).as("2,500 spaces").isInstanceOf(Rejection.class);
+        assertThat(matches("wall")).isEqualTo(2);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", padded))).as("a keyword after 2,000 white spaces")
+                .isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", collapsed))).as("outside pre a run shows as one space")
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
     void aTopicsExtensibleTextsAreCheckedAsItsTopicIs() {
         ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
         for (String content : List.of("{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": \"free airdrop\"}]}}",

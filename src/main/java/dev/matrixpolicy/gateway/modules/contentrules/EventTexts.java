@@ -51,7 +51,8 @@ final class EventTexts {
     static List<Text> ofMessage(JsonNode content) {
         List<Text> texts = new ArrayList<>();
         if (content.path("body").isString()) {
-            texts.add(new Text(content.path("body").stringValue(), false));
+            String body = content.path("body").stringValue();
+            texts.add(new Text(content.path("m.relates_to").path("m.in_reply_to").isObject() ? withoutReplyFallback(body) : body, false));
         }
         if (content.path("formatted_body").isString()) {
             texts.add(new Text(content.path("formatted_body").stringValue(), true));
@@ -68,6 +69,21 @@ final class EventTexts {
             }
         }
         return texts;
+    }
+
+    /**
+     * A reply's body without the fallback clients hide (the spec's stripping of reply fallbacks, as
+     * Element does it): the leading lines that start with {@code "> "}, quoting the message replied to,
+     * and the blank line after them. The fallback's {@code <mx-reply>} in the formatted body is never
+     * read ({@link RawText}).
+     */
+    static String withoutReplyFallback(String body) {
+        int start = 0;
+        while (body.startsWith("> ", start)) {
+            int newLine = body.indexOf('\n', start);
+            start = newLine < 0 ? body.length() : newLine + 1;
+        }
+        return start > 0 && body.startsWith("\n", start) ? body.substring(start + 1) : body.substring(start);
     }
 
     /** A membership's texts: the member's {@code displayname} and the {@code reason} given for it, both plain. */

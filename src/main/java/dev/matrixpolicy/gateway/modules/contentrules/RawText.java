@@ -38,16 +38,18 @@ final class RawText {
     /** Tags read as a space: they break a line or stand alone where a client renders them. */
     private static final Set<String> SEPARATING = Set.of("address", "article", "aside", "blockquote", "br", "caption",
             "dd", "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-            "header", "hr", "img", "li", "main", "mx-reply", "nav", "ol", "p", "pre", "section", "summary", "table",
+            "header", "hr", "img", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table",
             "tbody", "td", "tfoot", "th", "thead", "tr", "ul");
 
     /**
-     * Elements whose content a client never shows and that only their own end tag closes (raw text):
-     * the sanitiser of Element (sanitize-html) drops them with what they hold, so
-     * {@code air<style>x</style>drop} reads {@code airdrop}. Not {@code option} or {@code noscript},
-     * whose content another end tag closes: left as text, read more rather than less.
+     * Elements whose content a client never shows, read up to their own end tag: the sanitiser of
+     * Element (sanitize-html) drops {@code script}, {@code style} and {@code textarea} with what they
+     * hold, so {@code air<style>x</style>drop} reads {@code airdrop}; and a reply's fallback,
+     * {@code <mx-reply>}, Element removes before it shows a message, reply or not (MSC2781). Not
+     * {@code option} or {@code noscript}, whose content another end tag closes: left as text, read
+     * more rather than less.
      */
-    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea");
+    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea", "mx-reply");
 
     /**
      * What a numeric reference to a C1 control stands for, as the HTML standard decodes it (the

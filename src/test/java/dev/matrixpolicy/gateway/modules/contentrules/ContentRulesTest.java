@@ -418,6 +418,33 @@ class ContentRulesTest {
                 .isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
+    /** A reply in {@code room} to a message of {@code quoted}, with the fallbacks the spec had clients write. */
+    private static CheckEventForSpam.Args reply(String room, String quoted, String text) {
+        ObjectNode content = JSON.createObjectNode().put("msgtype", "m.text")
+                .put("body", "> <@mod:example.com> " + quoted + "\n> more of it\n\n" + text)
+                .put("formatted_body", "<mx-reply><blockquote><a href=\"https://matrix.to/#/" + room + "/$e\">In reply to</a> "
+                        + quoted + "</blockquote></mx-reply>" + text);
+        content.putObject("m.relates_to").putObject("m.in_reply_to").put("event_id", "$e");
+        return message(SPAMMER, room, content.toString());
+    }
+
+    @Test
+    void aRepliesFallbackClientsHideIsNeitherScannedNorCounted() {
+        ContentRules words = module(words("words", List.of("airdrop"), List.of(), List.of()));
+        ContentRules repeats = module(repeated(1, 20));
+
+        assertThat(words.checkEventForSpam(reply("!r:x", "no airdrop links here", "sorry, it won't happen again")))
+                .as("a keyword in the quoted warning").isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(words.checkEventForSpam(reply("!r:x", "hi", "claim your airdrop now"))).as("the reply's own text")
+                .isInstanceOf(Rejection.class);
+        assertThat(words.checkEventForSpam(body("> claim your airdrop\n\nnow"))).as("a quote in a message that is no reply")
+                .isInstanceOf(Rejection.class);
+        for (String room : List.of("!a:x", "!b:x")) {
+            assertThat(repeats.checkEventForSpam(reply(room, "quote " + room, "the same spammy text in every room")))
+                    .as(room).isEqualTo(room.equals("!a:x") ? SpamVerdict.NOT_SPAM : Rejection.of("M_FORBIDDEN"));
+        }
+    }
+
     @Test
     void aTopicsExtensibleTextsAreCheckedAsItsTopicIs() {
         ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));

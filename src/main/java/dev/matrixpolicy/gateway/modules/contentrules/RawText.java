@@ -32,7 +32,8 @@ import org.jsoup.nodes.Entities;
  * {@code airdrop}. Character references are decoded as a browser decodes them ({@link #reference}):
  * numeric ones, with or without their {@code ;}, every named one of the HTML standard (jsoup's table)
  * and, without their {@code ;}, the legacy ones. Each {@code href} value is added at the end, so links
- * and {@code matrix.to} pills behind a link text are seen too. No HTML parser.
+ * and {@code matrix.to} pills behind a link text are seen too, and so is each {@code data-mx-spoiler}
+ * value, a spoiler's reason, which clients show in plain sight. No HTML parser.
  */
 final class RawText {
     /** Tags read as a space: they break a line or stand alone where a client renders them. */
@@ -75,7 +76,8 @@ final class RawText {
     private boolean keepingPre;
     /** How many {@code <pre>} elements the HTML read is inside. */
     private int preDepth;
-    private final List<String> hrefs = new ArrayList<>();
+    /** The {@code href} and {@code data-mx-spoiler} values of the HTML read, added after the text. */
+    private final List<String> attributeTexts = new ArrayList<>();
     /** The character a reference stands for, reused from one reference to the next. */
     private final StringBuilder referenced = new StringBuilder(2);
 
@@ -143,7 +145,7 @@ final class RawText {
             most += Math.min(shares[part], parts.get(part).source().length());
         }
         text = new StringBuilder((int) Math.min(most + parts.size(), Integer.MAX_VALUE - 8));
-        hrefs.clear();
+        attributeTexts.clear();
         int[] shown = new int[parts.size()];
         for (int i = 0; i < parts.size(); i++) {
             if (!text.isEmpty()) {
@@ -153,8 +155,8 @@ final class RawText {
             spaced = false;
             shown[i] = part.html() ? readHtml(part.source(), shares[i]) : appendVisible(part.source(), 0, part.source().length(), shares[i]);
         }
-        for (String href : hrefs) {
-            text.append('\n').append(href);
+        for (String value : attributeTexts) {
+            text.append('\n').append(value);
         }
         return shown;
     }
@@ -224,7 +226,7 @@ final class RawText {
                 }
                 String name = tagName(html, i + 1, close);
                 if (!name.isEmpty()) { // not a comment, whose href= is no link
-                    produced += href(html, i + 1, close, share - produced);
+                    produced += attributes(html, i + 1, close, share - produced);
                 }
                 if (SEPARATING.contains(name)) {
                     text.append(' ');
@@ -372,13 +374,17 @@ final class RawText {
     }
 
     /**
-     * Notes the {@code href} value of the tag between {@code from} and {@code to}, if it has one and it
-     * fits in {@code room} characters; returns its length, or 0. The attributes are read as the HTML
-     * standard tokenises them: names and values separated by any white space, a value quoted or not,
-     * the first of a name counting, so that neither {@code data-href=} nor {@code title="href=x"} is
-     * taken for the link.
+     * Notes the {@code href} value and the {@code data-mx-spoiler} value (a spoiler's reason, which
+     * Element shows in plain sight) of the tag between {@code from} and {@code to}, if it has them and
+     * they fit in {@code room} characters; returns their length, or 0. The attributes are read as the
+     * HTML standard tokenises them: names and values separated by any white space, a value quoted or
+     * not, the first of a name counting, so that neither {@code data-href=} nor {@code title="href=x"}
+     * is taken for the link.
      */
-    private int href(String html, int from, int to, int room) {
+    private int attributes(String html, int from, int to, int room) {
+        boolean hrefSeen = false;
+        boolean spoilerSeen = false;
+        int noted = 0;
         int i = from;
         while (i < to && !isHtmlSpace(html.charAt(i)) && html.charAt(i) != '/') {
             i++; // the tag's name
@@ -391,7 +397,10 @@ final class RawText {
             while (i < to && !isHtmlSpace(html.charAt(i)) && html.charAt(i) != '/' && (html.charAt(i) != '=' || i == nameStart)) {
                 i++;
             }
-            boolean isHref = i - nameStart == 4 && html.regionMatches(true, nameStart, "href", 0, 4);
+            boolean isHref = !hrefSeen && isName(html, nameStart, i, "href");
+            boolean isSpoiler = !spoilerSeen && isName(html, nameStart, i, "data-mx-spoiler");
+            hrefSeen |= isHref;
+            spoilerSeen |= isSpoiler;
             while (i < to && isHtmlSpace(html.charAt(i))) {
                 i++;
             }
@@ -411,17 +420,25 @@ final class RawText {
             i = valueEnd + 1;
             if (isHref) {
                 String href = asBrowsersRead(decode(html.substring(valueStart, valueEnd)));
-                if (href.length() > room) {
+                if (href.length() > room - noted) {
                     href = upToItsPath(href); // a long path must not take the host out of the link rules
-                    if (href.length() > room) {
-                        return 0;
-                    }
                 }
-                hrefs.add(href);
-                return href.length();
+                if (href.length() <= room - noted) {
+                    attributeTexts.add(href);
+                    noted += href.length();
+                }
+            } else if (isSpoiler) {
+                String reason = decode(html.substring(valueStart, valueEnd));
+                reason = reason.substring(0, Math.min(reason.length(), room - noted));
+                attributeTexts.add(reason);
+                noted += reason.length();
             }
         }
-        return 0;
+        return noted;
+    }
+
+    private static boolean isName(String html, int from, int to, String name) {
+        return to - from == name.length() && html.regionMatches(true, from, name, 0, name.length());
     }
 
     /**

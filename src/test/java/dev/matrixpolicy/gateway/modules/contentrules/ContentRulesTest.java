@@ -41,6 +41,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -443,6 +444,21 @@ class ContentRulesTest {
             assertThat(repeats.checkEventForSpam(reply(room, "quote " + room, "the same spammy text in every room")))
                     .as(room).isEqualTo(room.equals("!a:x") ? SpamVerdict.NOT_SPAM : Rejection.of("M_FORBIDDEN"));
         }
+    }
+
+    @Test
+    void aSpoilersReasonIsReadAsTheTextAndLinksItShows() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("spoilers", "M_FORBIDDEN", null, null, List.of("airdrop"), null,
+                null, null, new ContentRulesConfig.Links(List.of(), List.of("bit.ly"), null), null, null, null));
+        Function<String, String> spoiler = reason -> JSON.createObjectNode().put("body", "hidden")
+                .put("formatted_body", "<span data-mx-spoiler=\"" + reason + "\">hidden</span>").toString();
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", spoiler.apply("FREE AIRDROP")))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", spoiler.apply("see https://bit.ly/x")))).isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", spoiler.apply("season 2 ending")))).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", "{\"body\": \"x\", \"formatted_body\": "
+                + "\"<a href='https://example.org/' data-mx-spoiler='air&#100;rop'>x</a>\"}"))).as("after an href, decoded")
+                .isInstanceOf(Rejection.class);
     }
 
     @Test

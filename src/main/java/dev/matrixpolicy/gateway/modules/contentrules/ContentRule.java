@@ -25,7 +25,7 @@ final class ContentRule {
 
     /** The checks of a rule that reads text; all but {@code index} and {@code hasText} optional. */
     record TextChecks(int index, boolean hasText, Optional<Integer> maxUsers, boolean roomMentions,
-                      Set<String> allowedDomains, Set<String> deniedDomains, Optional<Integer> maxLinks,
+                      Set<String> allowedDomains, Set<String> allowedAsciiDomains, Set<String> deniedDomains, Optional<Integer> maxLinks,
                       Optional<Integer> maxLength, Optional<ContentRulesConfig.Repeated> repeated) {
         boolean any() {
             return hasText || maxUsers.isPresent() || !roomMentions || !allowedDomains.isEmpty() || !deniedDomains.isEmpty()
@@ -155,6 +155,11 @@ final class ContentRule {
             if (!text.allowedDomains().isEmpty() && !inDomains(host, text.allowedDomains())) {
                 return Optional.of("links.allowed-domains");
             }
+        }
+        // folded, a look-alike of an allowed domain is that domain: the host a browser opens must be allowed too
+        if (!text.allowedDomains().isEmpty()
+                && !subject.asciiHosts().stream().allMatch(host -> inDomains(host, text.allowedAsciiDomains()))) {
+            return Optional.of("links.allowed-domains");
         }
         return Optional.empty();
     }

@@ -239,7 +239,8 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
 
     private Subject subject(Target target, String userId, RawText raw, int length, JsonNode mentions,
                             Optional<Subject.Sending> sending) {
-        return new Subject(target, userId, reading.normaliser().normalise(raw.text()), length, mentions, sending, reading);
+        CharSequence gathered = raw.text();
+        return new Subject(target, userId, gathered, reading.normaliser().normalise(gathered), length, mentions, sending, reading);
     }
 
     private SpamVerdict verdict(CallbackType<?, ?, ?> callback, Subject subject) {

@@ -139,6 +139,7 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
                 Optional.ofNullable(mentions).map(ContentRulesConfig.Mentions::maxUsers),
                 mentions == null || mentions.room(),
                 links == null ? Set.of() : domains(field + ".links.allowed-domains", links.allowedDomains(), normaliser),
+                links == null ? Set.of() : asciiDomains(field + ".links.allowed-domains", links.allowedDomains()),
                 links == null ? Set.of() : domains(field + ".links.denied-domains", links.deniedDomains(), normaliser),
                 Optional.ofNullable(links).map(ContentRulesConfig.Links::maxCount),
                 Optional.ofNullable(config.maxLength()),
@@ -168,6 +169,19 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
             normalised.add(Links.unicode(host, normaliser)); // as the hosts of links are compared
         }
         return Set.copyOf(normalised);
+    }
+
+    /** The domains as a browser looks them up, unfolded: what the hosts of links are held to by an allow-list. */
+    private static Set<String> asciiDomains(String field, List<String> domains) {
+        Set<String> ascii = new LinkedHashSet<>();
+        for (String domain : domains) {
+            String host = Links.ascii(Links.host(domain.strip().startsWith("*.") ? domain.strip().substring(2) : domain.strip()));
+            if (host.isEmpty()) {
+                throw new ModuleConfigurationException(field, "'" + domain + "' is not a domain name");
+            }
+            ascii.add(host);
+        }
+        return Set.copyOf(ascii);
     }
 
     private static Rejection rejection(String field, ContentRulesConfig.Rule rule) {

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The links of a normalised text: every {@code http://} or {@code https://} URL (a link without a
@@ -32,6 +33,41 @@ record Links(Set<String> urls, Set<String> hosts) {
      * @param normaliser what normalised the text, for hosts decoded from IDNA's ASCII form
      */
     static Links in(String text, int limit, Normaliser normaliser) {
+        return in(text, limit, host -> unicode(host, normaliser));
+    }
+
+    /**
+     * The hosts of the links in {@code raw}, text not normalised, as a browser looks them up: in IDNA's
+     * ASCII form ({@link #ascii}), no look-alike, accent or digit folded, so that an allow-list is
+     * never met by another registrable domain ({@code exаmple.com} with a Cyrillic {@code а}, or
+     * {@code 3xample.com} with {@code fold-leet}). The text is read for links as normalised text is,
+     * case, compatibility forms and what shows as nothing aside, so that each link is found.
+     */
+    static Set<String> asciiHosts(CharSequence raw, int limit) {
+        return in(UNFOLDED.normalise(raw), limit, Links::ascii).hosts();
+    }
+
+    /** Folds only what every reading folds: case, compatibility forms, what shows as nothing, runs of white space. */
+    private static final Normaliser UNFOLDED = new Normaliser(false, false, false);
+
+    /**
+     * A host as a browser's IDNA mapping writes it in ASCII ({@code exámple.com} is
+     * {@code xn--exmple-qta.com}), lower case, without a trailing dot; "" when it has no such form.
+     */
+    static String ascii(String host) {
+        int end = host.length();
+        while (end > 0 && host.charAt(end - 1) == '.') {
+            end--;
+        }
+        try {
+            return end == 0 ? "" : IDN.toASCII(host.substring(0, end), IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+        } catch (IllegalArgumentException notIdna) {
+            return "";
+        }
+    }
+
+    /** The links of {@code text}, each host written as {@code hostForm} writes it. */
+    private static Links in(String text, int limit, UnaryOperator<String> hostForm) {
         Set<String> urls = new LinkedHashSet<>();
         Set<String> hosts = new LinkedHashSet<>();
         Seen seen = new Seen();
@@ -55,7 +91,7 @@ record Links(Set<String> urls, Set<String> hosts) {
             if (end > authority && seen.add(text, at, end, hash)) { // a URL seen before has its host in already
                 urls.add(text.substring(at, end));
                 // "" for one that cannot be read: no allow-list has it
-                hosts.add(unicode(host(text.substring(authority, end)), normaliser));
+                hosts.add(hostForm.apply(host(text.substring(authority, end))));
             }
             from = end;
         }

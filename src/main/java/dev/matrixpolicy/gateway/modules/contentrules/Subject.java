@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.MissingNode;
@@ -34,6 +35,8 @@ final class Subject {
     final Target target;
     final String userId;
     final String text;
+    /** The text as gathered, before normalisation: what an allow-list's hosts are read from. */
+    private final CharSequence raw;
     /** The body's (or name's, topic's) length in code points; -1 when there is none. */
     final int length;
     private final JsonNode mentionsNode;
@@ -41,14 +44,16 @@ final class Subject {
     private final ContentRules.Reading reading;
     private TextIndex.Hits hits;
     private Links links;
+    private Set<String> asciiHosts;
     private Mentions mentions;
     /** The texts {@code repeated} counts, worked out once. */
     private List<String> shown;
 
-    Subject(Target target, String userId, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
+    Subject(Target target, String userId, CharSequence raw, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
             ContentRules.Reading reading) {
         this.target = target;
         this.userId = userId;
+        this.raw = raw;
         this.text = text;
         this.length = length;
         this.mentionsNode = mentionsNode == null ? MissingNode.getInstance() : mentionsNode;
@@ -69,6 +74,14 @@ final class Subject {
             links = Links.in(text, reading.linkLimit(), reading.normaliser());
         }
         return links;
+    }
+
+    /** The hosts of the links, unfolded, in IDNA's ASCII form ({@link Links#asciiHosts}), worked out once. */
+    Set<String> asciiHosts() {
+        if (asciiHosts == null) {
+            asciiHosts = Links.asciiHosts(raw, reading.linkLimit());
+        }
+        return asciiHosts;
     }
 
     Mentions mentions() {

@@ -218,6 +218,23 @@ class ContentRulesTest {
     }
 
     @Test
+    void anAllowListIsNeverMetByALookAlikeOfTheDomainItAllows() {
+        ContentRules allowed = module(new MemoryState(), new ContentRulesConfig(List.of(new ContentRulesConfig.Rule("links",
+                "M_FORBIDDEN", null, null, null, null, null, null, new ContentRulesConfig.Links(List.of("example.com", "bücher.example"),
+                List.of(), null), null, null, null)), List.of("check_event_for_spam"), 16384,
+                new ContentRulesConfig.Normalisation(true, true, true)));
+
+        for (String link : List.of("https://ex\u0430mple.com/", "https://ex\u00E1mple.com/", "https://xn--exmple-qta.com/",
+                "https://examp\u04CFe.com/", "https://3xample.com/", "https://www.ex\u0430mple.com/")) {
+            assertThat(allowed.checkEventForSpam(body("see " + link))).as(link).isInstanceOf(Rejection.class);
+        }
+        for (String link : List.of("https://example.com/", "https://WWW.Example.COM./x", "https://\uFF45xample.com/",
+                "https://xn--bcher-kva.example/", "https://B\u00FCcher.example/")) {
+            assertThat(allowed.checkEventForSpam(body("see " + link))).as(link).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
+    @Test
     void lengthCountsCodePointsOfTheBody() {
         ContentRules rules = module(new ContentRulesConfig.Rule("length", "M_TOO_LARGE", null, null, null, null, null, null,
                 null, 5, null, null));

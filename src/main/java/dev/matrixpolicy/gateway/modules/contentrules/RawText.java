@@ -27,7 +27,7 @@ import org.jsoup.nodes.Entities;
  * <p>HTML ({@code formatted_body}) is read as text, as a client renders it: a {@code <} followed by a
  * letter, {@code /}, {@code !} or {@code ?} starts a tag (any other is text, {@code 1 < 2}), tokenised
  * as HTML does ({@link #tagEnd}); a tag that breaks a line or stands alone ({@code <p>}, {@code <br>},
- * {@code <li>}, {@code <img>}...) reads as a space, and inline formatting ({@code <b>},
+ * {@code <li>}, a table's cells inside a table...) reads as a space, and inline formatting ({@code <b>},
  * {@code <span>}...), comments and unknown tags as nothing, so {@code air<b></b>drop} is
  * {@code airdrop}. Character references are decoded as a browser decodes them ({@link #reference}):
  * numeric ones, with or without their {@code ;}, every named one of the HTML standard (jsoup's table)
@@ -37,10 +37,17 @@ import org.jsoup.nodes.Entities;
  */
 final class RawText {
     /** Tags read as a space: they break a line or stand alone where a client renders them. */
-    private static final Set<String> SEPARATING = Set.of("address", "article", "aside", "blockquote", "br", "caption",
+    private static final Set<String> SEPARATING = Set.of("address", "article", "aside", "blockquote", "br",
             "dd", "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-            "header", "hr", "img", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table",
-            "tbody", "td", "tfoot", "th", "thead", "tr", "ul");
+            "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "ul");
+
+    /**
+     * The parts of a table: a space inside a {@code <table>}, and nothing outside one, where a browser's
+     * parser drops them ({@code air<td>drop} shows {@code airdrop}). An {@code <img>} is inline: nothing
+     * between letters either.
+     */
+    private static final Set<String> TABLE_PARTS = Set.of("caption", "col", "colgroup", "tbody", "td", "tfoot", "th",
+            "thead", "tr");
 
     /**
      * Elements whose content a client never shows, read up to their own end tag: the sanitiser of
@@ -76,6 +83,8 @@ final class RawText {
     private boolean keepingPre;
     /** How many {@code <pre>} elements the HTML read is inside. */
     private int preDepth;
+    /** How many {@code <table>} elements the HTML read is inside. */
+    private int tableDepth;
     /** The {@code href} and {@code data-mx-spoiler} values of the HTML read, added after the text. */
     private final List<String> attributeTexts = new ArrayList<>();
     /** The character a reference stands for, reused from one reference to the next. */
@@ -214,6 +223,7 @@ final class RawText {
     private int readHtml(String html, int share) {
         spaced = false;
         preDepth = 0;
+        tableDepth = 0;
         int end = html.length();
         int produced = 0;
         int i = 0;
@@ -228,16 +238,18 @@ final class RawText {
                 if (!name.isEmpty()) { // not a comment, whose href= is no link
                     produced += attributes(html, i + 1, close, share - produced);
                 }
-                if (SEPARATING.contains(name)) {
+                boolean startTag = html.charAt(i + 1) != '/' && html.charAt(close - 1) != '/';
+                if (name.equals("pre")) {
+                    preDepth = Math.max(0, preDepth + (startTag ? 1 : -1));
+                } else if (name.equals("table")) {
+                    tableDepth = Math.max(0, tableDepth + (startTag ? 1 : -1));
+                }
+                if (SEPARATING.contains(name) || (tableDepth > 0 && TABLE_PARTS.contains(name))) {
                     text.append(' ');
                     if (!spaced) { // <p><p><p> shows as one break
                         produced++;
                     }
                     spaced = true;
-                }
-                boolean startTag = html.charAt(i + 1) != '/' && html.charAt(close - 1) != '/';
-                if (name.equals("pre")) {
-                    preDepth = Math.max(0, preDepth + (startTag ? 1 : -1));
                 }
                 i = close + 1;
                 if (startTag && NOT_SHOWN.contains(name)) {

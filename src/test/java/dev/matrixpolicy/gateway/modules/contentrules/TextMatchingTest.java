@@ -128,6 +128,16 @@ class TextMatchingTest {
         assertThat(wide.toString()).as("characters of two code units").endsWith("airdrop\nhi");
     }
 
+    @Test
+    void anImageAndTableTagsOutsideATableSplitNoWordButCellsOfATableDo() {
+        assertThat(read("Claim your air<img src=\"mxc://x/y\">drop now")).isEqualTo("claim your airdrop now");
+        for (String tag : List.of("td", "tr", "th", "tbody", "thead", "tfoot", "caption", "col", "colgroup")) {
+            assertThat(read("air<" + tag + ">drop</" + tag + ">")).as(tag).isEqualTo("airdrop");
+        }
+        assertThat(read("<table><tr><td>air</td><td>drop</td></tr></table>now")).isEqualTo("air drop now");
+        assertThat(read("<table><caption>a</caption><tr><th>b<td>c</table>d<td>e")).isEqualTo("a b c de");
+    }
+
     private String read(String html) {
         return normaliser.normalise(new RawText(16384).addHtml(html).text());
     }

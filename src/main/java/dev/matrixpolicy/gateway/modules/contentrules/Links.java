@@ -14,7 +14,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The links of a normalised text: every {@code http://} or {@code https://} URL (a link without a
- * scheme, {@code example.com}, is not one), up to white space or one of {@code < > " ' `}. Each is
+ * scheme, {@code example.com}, is not one), up to white space or one of {@code < > " ' `}, without
+ * the trailing punctuation and unopened {@code )} that clients leave out of a link ({@link #linkEnd}). Each is
  * counted once however often it appears (the body and the formatted body's {@code href} carry the
  * same link). A URL's host is its authority without user info and port, cut at the first character
  * that cannot be in a host name; trailing dots are dropped; labels in IDNA's ASCII form are decoded
@@ -82,11 +83,14 @@ record Links(Set<String> urls, Set<String> hosts) {
                 from = at + 4;
                 continue;
             }
-            int hash = text.charAt(at + 4) == 's' ? 1 : 0; // the scheme; the rest is hashed as the URL is read
             int end = authority;
             while (end < text.length() && !endsUrl(text.charAt(end))) {
-                hash = 31 * hash + text.charAt(end);
                 end++;
+            }
+            end = linkEnd(text, authority, end);
+            int hash = text.charAt(at + 4) == 's' ? 1 : 0; // the scheme
+            for (int i = authority; i < end; i++) {
+                hash = 31 * hash + text.charAt(i);
             }
             if (end > authority && seen.add(text, at, end, hash)) { // a URL seen before has its host in already
                 urls.add(text.substring(at, end));
@@ -96,6 +100,34 @@ record Links(Set<String> urls, Set<String> hosts) {
             from = end;
         }
         return new Links(urls, hosts);
+    }
+
+    /**
+     * Where the link in {@code text[authority, end)} ends as clients linkify it (linkify-it, Element's):
+     * without its trailing punctuation ({@code .,;:!?*}) and without a trailing {@code )} or {@code ]}
+     * it does not open, so that a Markdown link {@code [a](https://example.com/a)} is the link its
+     * {@code href} carries, and counts once.
+     */
+    static int linkEnd(String text, int authority, int end) {
+        int parentheses = 0;
+        int brackets = 0;
+        for (int i = authority; i < end; i++) {
+            char c = text.charAt(i);
+            parentheses += c == '(' ? 1 : c == ')' ? -1 : 0;
+            brackets += c == '[' ? 1 : c == ']' ? -1 : 0;
+        }
+        while (end > authority) {
+            char last = text.charAt(end - 1);
+            if (last == ')' && parentheses < 0) {
+                parentheses++;
+            } else if (last == ']' && brackets < 0) {
+                brackets++;
+            } else if (".,;:!?*".indexOf(last) < 0) {
+                return end;
+            }
+            end--;
+        }
+        return end;
     }
 
     /**

@@ -218,6 +218,18 @@ class ContentRulesTest {
     }
 
     @Test
+    void aMarkdownLinkAndTheHrefItBecomesCountOnce() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of(), 5), null, null, null));
+        String three = JSON.createObjectNode()
+                .put("body", "[a](https://example.com/a) [b](https://example.com/b) [c](https://example.com/c)")
+                .put("formatted_body", "<a href=\"https://example.com/a\">a</a> <a href=\"https://example.com/b\">b</a> "
+                        + "<a href=\"https://example.com/c\">c</a>").toString();
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", three))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
     void anAllowListIsNeverMetByALookAlikeOfTheDomainItAllows() {
         ContentRules allowed = module(new MemoryState(), new ContentRulesConfig(List.of(new ContentRulesConfig.Rule("links",
                 "M_FORBIDDEN", null, null, null, null, null, null, new ContentRulesConfig.Links(List.of("example.com", "bücher.example"),

@@ -18,7 +18,7 @@ class LinksTest {
             "https://docs.example.com/notes2", "http://a.example", "https://b.example:8443/x?y=1#z", "https://user@c.example/",
             "http", "https:/", "https://", "://", " ", "<", "\"", "\n", "text ", "é", "https://ｆｕｌｌ.example/",
             "https:\\\\", "https:/\\b.example", "https://[::1]/", "https://bit%2Ely/", "%", "https://xn--bcher-kva.example/",
-            "https://www.xn--bcher-kva.example", "https://xn--zz-.example", "xn--", "https://xn--");
+            "https://www.xn--bcher-kva.example", "https://xn--zz-.example", "xn--", "https://xn--", ")", "(", "].", "https://.");
     private static final Normaliser NORMALISER = new Normaliser(true, true, false);
 
     @Test
@@ -34,6 +34,15 @@ class LinksTest {
                 assertThat(Links.in(text, limit, NORMALISER)).as("limit " + limit).isEqualTo(byCopies(text, limit));
             }
         });
+    }
+
+    @Test
+    void aLinkEndsBeforeTheTrailingPunctuationAndUnopenedParenthesisClientsLeaveOut() {
+        Links links = Links.in("[a](https://example.com/a) see https://example.com/a. (https://example.com/b), "
+                + "https://en.wikipedia.org/wiki/Foo_(bar) https://example.com/c?x=1!) https://example.com/d]", 1000, NORMALISER);
+
+        assertThat(links.urls()).containsExactly("https://example.com/a", "https://example.com/b",
+                "https://en.wikipedia.org/wiki/Foo_(bar)", "https://example.com/c?x=1", "https://example.com/d");
     }
 
     @Test
@@ -54,8 +63,9 @@ class LinksTest {
         Set<String> hosts = new LinkedHashSet<>();
         Matcher url = URL.matcher(text);
         while (urls.size() <= limit && url.find()) {
-            if (urls.add(url.group())) {
-                hosts.add(Links.unicode(Links.host(url.group(1)), NORMALISER)); // empty for a host that cannot be read
+            int end = Links.linkEnd(text, url.start(1), url.end());
+            if (end > url.start(1) && urls.add(text.substring(url.start(), end))) {
+                hosts.add(Links.unicode(Links.host(text.substring(url.start(1), end)), NORMALISER)); // empty for a host that cannot be read
             }
         }
         return new Links(urls, hosts);

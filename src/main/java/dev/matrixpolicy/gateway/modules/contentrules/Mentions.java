@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -9,8 +10,12 @@ import tools.jackson.databind.JsonNode;
  * or when a user ID ({@code @localpart:server}) appears in the text, which covers {@code matrix.to}
  * pills ({@code https://matrix.to/#/@alice:example.org} in an {@code href}) and IDs typed in the body.
  * Each user counts once: a listed ID is normalised as the text is, so that it and the same ID in
- * the text are one user ({@code @Bob1:x.org} and {@code @bobi:x.org} with {@code fold-leet}). The room is mentioned by {@code "m.mentions": {"room": true}} or by
- * {@code @room} in the text. Percent-encoded pills ({@code #/%40alice%3A...}) are not decoded.
+ * the text are one user ({@code @Bob1:x.org} and {@code @bobi:x.org} with {@code fold-leet}). An ID in
+ * the text starts after no letter or digit ({@code git@github.com:a/x.git} is none) and names a
+ * server that could be reached ({@link #isServerName}: {@code @10:30} is a time). The room is
+ * mentioned by {@code "m.mentions": {"room": true}}, the boolean, or, in a message without
+ * {@code m.mentions} (MSC3952: with it, clients and Synapse go by it alone), by {@code @room} in the
+ * text. Percent-encoded pills ({@code #/%40alice%3A...}) are not decoded.
  *
  * @param users how many distinct users, counted up to {@code limit} + 1
  * @param room  whether the whole room is mentioned
@@ -25,7 +30,9 @@ record Mentions(int users, boolean room) {
      */
     static Mentions in(JsonNode mentions, String text, int limit, Normaliser normaliser) {
         Set<String> users = new HashSet<>();
-        boolean room = mentions.path("room").asBoolean(false);
+        // with m.mentions, only its boolean room: true pings the room (MSC3952), whatever the body says
+        boolean intentional = mentions.isObject();
+        boolean room = mentions.path("room").isBoolean() && mentions.path("room").booleanValue();
         JsonNode ids = mentions.path("user_ids");
         if (ids.isArray()) {
             for (JsonNode id : ids) {
@@ -38,13 +45,16 @@ record Mentions(int users, boolean room) {
             }
         }
         for (int at = text.indexOf('@'); at >= 0 && users.size() <= limit; at = text.indexOf('@', at + 1)) {
+            if (at > 0 && Character.isLetterOrDigit(text.charAt(at - 1))) {
+                continue; // git@github.com:a/x.git, an address: no mention
+            }
             int localEnd = at + 1;
             while (localEnd < text.length() && isLocalpartCharacter(text.charAt(localEnd))) {
                 localEnd++;
             }
             boolean userId = localEnd < text.length() && text.charAt(localEnd) == ':';
             if (!userId && localEnd == at + 5 && text.startsWith("room", at + 1)) {
-                room = true;
+                room |= !intentional;
                 continue;
             }
             if (!userId || localEnd == at + 1) {
@@ -57,12 +67,39 @@ record Mentions(int users, boolean room) {
             while (serverEnd > localEnd + 1 && (text.charAt(serverEnd - 1) == '.' || text.charAt(serverEnd - 1) == ':')) {
                 serverEnd--; // an ID at the end of a sentence
             }
-            if (serverEnd > localEnd + 1) {
+            if (isServerName(text.substring(localEnd + 1, serverEnd))) {
                 users.add(text.substring(at, serverEnd));
                 at = serverEnd - 1;
             }
         }
         return new Mentions(users.size(), room);
+    }
+
+    /**
+     * Whether {@code server} is a server name as the spec's grammar has it ({@code hostname [":" port]},
+     * a hostname being an IPv4 address, a bracketed IPv6 literal or a DNS name) and one that could be
+     * reached: a DNS name whose last label is not all digits, since no top-level domain is (RFC 3696,
+     * section 2). So {@code @10:30} and {@code @1:2.5}, times and scores, are no user.
+     */
+    static boolean isServerName(String server) {
+        int colon = server.lastIndexOf(':');
+        String host = colon > server.lastIndexOf(']') ? server.substring(0, colon) : server;
+        String port = host.length() < server.length() ? server.substring(host.length() + 1) : "";
+        if (port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9') || (host.length() < server.length() && port.isEmpty())) {
+            return false;
+        }
+        if (host.startsWith("[")) {
+            return host.length() > 2 && host.indexOf(']') == host.length() - 1 && host.indexOf(':') > 0;
+        }
+        if (host.isEmpty() || host.indexOf('[') >= 0 || host.indexOf(']') >= 0 || host.indexOf(':') >= 0) {
+            return false;
+        }
+        String[] labels = host.split("\\.", -1);
+        if (labels[labels.length - 1].chars().allMatch(c -> c >= '0' && c <= '9')) { // only an IPv4 address: 4 numbers
+            return labels.length == 4 && Arrays.stream(labels).allMatch(label -> !label.isEmpty() && label.length() <= 3
+                    && label.chars().allMatch(c -> c >= '0' && c <= '9'));
+        }
+        return true;
     }
 
     private static boolean isLocalpartCharacter(char c) {

@@ -167,6 +167,24 @@ class ContentRulesTest {
     }
 
     @Test
+    void timesAddressesAndARoomMentionThatPingsNoOneAreNotCountedAsMentions() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(3, false), null, null, null, null));
+
+        for (String content : List.of("{\"body\": \"meet @10:30 or @11:30 or @12:30 or @13:30\"}",
+                "{\"body\": \"git@github.com:a/x.git git@github.com:b/x.git git@github.com:c/x.git git@github.com:d/x.git\"}",
+                "{\"body\": \"@room look\", \"m.mentions\": {}}",
+                "{\"body\": \"hi\", \"m.mentions\": {\"room\": \"true\"}}")) {
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(content).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+        for (String content : List.of("{\"body\": \"@a:x.org @b:1.2.3.4 @c:[::1]:8448 @d:x.org:8448\"}",
+                "{\"body\": \"(@a:x.org,@b:x.org,@c:x.org,@d:x.org)\"}",
+                "{\"body\": \"@room look\"}", "{\"body\": \"hi\", \"m.mentions\": {\"room\": true}}")) {
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(content).isInstanceOf(Rejection.class);
+        }
+    }
+
+    @Test
     void aListedMentionAndTheSameIdInTheTextAreOneUserWhateverTheFolding() {
         ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
                 new ContentRulesConfig.Mentions(1, true), null, null, null, null);

@@ -10,7 +10,9 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Extensible texts (MSC1767) come in two shapes: the stable {@code m.text}, a list of
  * {@code {"body": ..., "mimetype": ...}} representations of one text (HTML ones read as HTML), and
- * the unstable {@code org.matrix.msc1767.text}, a single string; each key is read in either shape.
+ * the unstable {@code org.matrix.msc1767.text}, a single string; each key is read in either shape,
+ * and so are {@code m.message} and {@code org.matrix.msc1767.message}, which matrix-js-sdk reads
+ * too, with {@code m.html} and {@code org.matrix.msc1767.html}, a string of HTML.
  */
 final class EventTexts {
 
@@ -30,8 +32,13 @@ final class EventTexts {
         }
     }
 
-    /** The keys of an extensible text: the stable one and MSC1767's unstable one. */
-    private static final List<String> TEXT_KEYS = List.of("m.text", "org.matrix.msc1767.text");
+    /**
+     * The keys of an extensible text, stable and unstable, as matrix-js-sdk reads them: MSC1767's text
+     * and message (each a string or a list of representations) and its HTML (a string, read as HTML).
+     */
+    private static final List<String> TEXT_KEYS = List.of("m.text", "org.matrix.msc1767.text", "m.message",
+            "org.matrix.msc1767.message");
+    private static final List<String> HTML_KEYS = List.of("m.html", "org.matrix.msc1767.html");
 
     /** A poll's block: stable, unstable, and an earlier draft's stable name (MSC3381). */
     private static final List<String> POLL_KEYS = List.of("m.poll", "org.matrix.msc3381.poll.start", "m.poll.start");
@@ -108,7 +115,7 @@ final class EventTexts {
         return texts;
     }
 
-    /** The extensible texts an object holds, under each of {@link #TEXT_KEYS}, a string or a list. */
+    /** The extensible texts an object holds, under each of {@link #TEXT_KEYS}, a string or a list, and {@link #HTML_KEYS}. */
     private static void addExtensible(JsonNode holder, List<Text> texts) {
         for (String key : TEXT_KEYS) {
             JsonNode text = holder.path(key);
@@ -116,6 +123,11 @@ final class EventTexts {
                 texts.add(new Text(text.stringValue(), false));
             } else {
                 addRepresentations(text, texts);
+            }
+        }
+        for (String key : HTML_KEYS) {
+            if (holder.path(key).isString()) {
+                texts.add(new Text(holder.path(key).stringValue(), true));
             }
         }
     }

@@ -579,6 +579,21 @@ class ContentRulesTest {
      * client, and padding the list with them cannot crowd the shown text out of the scan.
      */
     @Test
+    void aPollsQuestionInAnExtensibleMessageOrHtmlIsRead() {
+        ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
+        for (String question : List.of("{\"org.matrix.msc1767.message\": [{\"body\": \"claim the airdrop?\", \"mimetype\": \"text/plain\"}]}",
+                "{\"m.message\": [{\"body\": \"<b>air</b>drop?\", \"mimetype\": \"text/html\"}]}",
+                "{\"org.matrix.msc1767.message\": \"airdrop?\"}", "{\"org.matrix.msc1767.html\": \"air<i></i>drop?\"}",
+                "{\"m.html\": \"air&#100;rop?\"}")) {
+            String poll = "{\"org.matrix.msc3381.poll.start\": {\"question\": " + question + ", \"answers\": []}}";
+            assertThat(rules.checkEventForSpam(event("org.matrix.msc3381.poll.start", SPAMMER, "!r:x", poll))).as(question)
+                    .isInstanceOf(Rejection.class);
+        }
+        assertThat(rules.checkEventForSpam(event("m.room.message", SPAMMER, "!r:x", "{\"org.matrix.msc1767.html\": \"<p>airdrop</p>\"}")))
+                .as("at the top of the content").isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void representationsNoClientShowsCannotPadAnExtensibleTextOutOfTheScan() {
         ContentRules rules = module(words("words", List.of("bitcoin"), List.of(), List.of()));
         StringBuilder representations = new StringBuilder("[{\"body\": \"" + "word ".repeat(1_000) + "bitcoin\"}");

@@ -166,7 +166,7 @@ final class Normaliser {
     }
 
     /** Stream-safe text's longest run of combining marks (UAX #15 counts non-starters; every mark is counted here). */
-    private static final int LONGEST_MARK_RUN = 30;
+    static final int LONGEST_MARK_RUN = 30;
 
     private final boolean confusables;
     private final boolean diacritics;

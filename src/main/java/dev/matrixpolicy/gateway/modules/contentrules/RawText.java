@@ -18,7 +18,8 @@ import org.jsoup.nodes.Entities;
  * equal share of what the parts that show less leave (the shares of max-min fairness, over what each
  * part shows, learnt by reading it on its own first), so that padding one part cannot push another
  * (the formatted body, {@code m.new_content}) out of the scan. A share counts what a reader sees,
- * never what shows as nothing: markup, the characters {@link Normaliser#isInvisible} drops and each
+ * never what shows as nothing: markup, the characters {@link Normaliser#isInvisible} drops, nonspacing
+ * marks (which show on the letter before them; past a stream-safe run of 30 they are not kept) and each
  * white space after another, however written (a character or a reference), are passed over without
  * counting (in time linear in the part, which the body's size bounds), so that 16,384 zero-width
  * spaces, 16,384 spaces or 2,400 empty {@code <b></b>} cannot push the words after them out of the
@@ -81,6 +82,8 @@ final class RawText {
      * as one space, so padding a {@code <pre>} cannot push words out of it.
      */
     private boolean keepingPre;
+    /** How many nonspacing marks in a row were read last: they count nothing, and past a stream-safe run are dropped. */
+    private int marksInRow;
     /** How many {@code <pre>} elements the HTML read is inside. */
     private int preDepth;
     /** How many {@code <table>} elements the HTML read is inside. */
@@ -162,6 +165,7 @@ final class RawText {
             }
             Part part = parts.get(i);
             spaced = false;
+            marksInRow = 0;
             shown[i] = part.html() ? readHtml(part.source(), shares[i]) : appendVisible(part.source(), 0, part.source().length(), shares[i]);
         }
         for (String value : attributeTexts) {
@@ -206,9 +210,17 @@ final class RawText {
             if (space ? spaced && !(keepingPre && preDepth > 0) : c >= 0x80 && Normaliser.isInvisible(codePoint)) {
                 text.append(source, run, i);
                 run = next;
+            } else if (c >= 0x80 && Character.getType(codePoint) == Character.NON_SPACING_MARK) {
+                // a mark shows on the letter before it, which counted: it counts nothing itself, and
+                // past a stream-safe run it is not kept either, so that the text stays bounded
+                if (++marksInRow > Normaliser.LONGEST_MARK_RUN) {
+                    text.append(source, run, i);
+                    run = next;
+                }
             } else {
                 appended += next - i;
                 spaced = space;
+                marksInRow = 0;
             }
             i = next;
         }

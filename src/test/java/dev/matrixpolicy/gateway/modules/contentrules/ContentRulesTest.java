@@ -850,6 +850,21 @@ class ContentRulesTest {
     }
 
     @Test
+    void stackedMarksDoNotPushTheWordsAfterThemOutOfTheScan() {
+        ContentRulesConfig.Rule giveaway = words("words", List.of("giveaway"), List.of(), List.of());
+        ContentRules folding = module(256, giveaway);
+        ContentRules keeping = module(new MemoryState(), new ContentRulesConfig(List.of(giveaway), List.of("check_event_for_spam"), 256,
+                new ContentRulesConfig.Normalisation(true, false, false)));
+        String stacked = "x" + "\u0301".repeat(300) + " giveaway";
+        String html = JSON.createObjectNode().put("body", "x").put("formatted_body", "x" + "&#769;".repeat(300) + " giveaway").toString();
+
+        assertThat(folding.checkEventForSpam(body(stacked))).isInstanceOf(Rejection.class);
+        assertThat(keeping.checkEventForSpam(body(stacked))).as("without fold-diacritics").isInstanceOf(Rejection.class);
+        assertThat(folding.checkEventForSpam(message(SPAMMER, "!r:x", html))).as("marks written as references").isInstanceOf(Rejection.class);
+        assertThat(new RawText(256).add(stacked).text().length()).as("a stream-safe run kept").isEqualTo(1 + 30 + 9);
+    }
+
+    @Test
     void htmlIsReadAsAClientShowsIt() {
         ContentRules rules = module(words("words", List.of("crypto", "seed phrase", "airdrop"), List.of(), List.of()));
         for (String html : List.of("cr&#x9f;pto", "&#x9a;eed phrase", "<!-- x --!> airdrop <!-- y -->", "air<style>x</style>drop",

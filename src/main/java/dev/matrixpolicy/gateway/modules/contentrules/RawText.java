@@ -74,6 +74,8 @@ final class RawText {
     private final int cap;
     private final List<Part> parts = new ArrayList<>();
     private StringBuilder text;
+    /** How many characters of {@link #text} count toward the cap, once it is worked out. */
+    private int shown;
     /** Whether the HTML read last showed white space: what follows it up to the next text shows as none. */
     private boolean spaced;
     /**
@@ -168,6 +170,7 @@ final class RawText {
             marksInRow = 0;
             shown[i] = part.html() ? readHtml(part.source(), shares[i]) : appendVisible(part.source(), 0, part.source().length(), shares[i]);
         }
+        this.shown = Arrays.stream(shown).sum();
         for (String value : attributeTexts) {
             text.append('\n').append(value);
         }
@@ -451,11 +454,10 @@ final class RawText {
                     attributeTexts.add(href);
                     noted += href.length();
                 }
-            } else if (isSpoiler) {
-                String reason = decode(html.substring(valueStart, valueEnd));
-                reason = reason.substring(0, Math.min(reason.length(), room - noted));
-                attributeTexts.add(reason);
-                noted += reason.length();
+            } else if (isSpoiler) { // read as text is: what shows as nothing neither counts nor is kept
+                RawText reason = new RawText(room - noted).add(decode(html.substring(valueStart, valueEnd)));
+                attributeTexts.add(reason.text().toString());
+                noted += reason.shown;
             }
         }
         return noted;

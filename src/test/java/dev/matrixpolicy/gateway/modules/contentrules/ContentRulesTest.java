@@ -509,6 +509,16 @@ class ContentRulesTest {
     }
 
     @Test
+    void aSpoilersReasonPaddedWithWhatShowsAsNothingDoesNotPushTheTextOutOfTheScan() {
+        ContentRules rules = module(256, words("words", List.of("airdrop"), List.of(), List.of()));
+        for (String padding : List.of(" ".repeat(1000), "\u200B".repeat(1000), "&nbsp;".repeat(1000))) {
+            String content = JSON.createObjectNode().put("body", "x").put("formatted_body",
+                    "<span data-mx-spoiler=\"a" + padding + "b\">x</span> claim the airdrop").toString();
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(padding.substring(0, 6)).isInstanceOf(Rejection.class);
+        }
+    }
+
+    @Test
     void aTopicsExtensibleTextsAreCheckedAsItsTopicIs() {
         ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
         for (String content : List.of("{\"topic\": \"x\", \"m.topic\": {\"m.text\": [{\"body\": \"free airdrop\"}]}}",

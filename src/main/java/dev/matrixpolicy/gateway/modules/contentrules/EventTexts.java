@@ -16,11 +16,14 @@ import tools.jackson.databind.JsonNode;
  */
 final class EventTexts {
 
-    /** One text of an event: what it holds, and whether that is HTML. */
-    record Text(String source, boolean html) {
+    /** One text of an event: what it holds, whether that is HTML, and whether it is a reply's (whose fallback clients hide). */
+    record Text(String source, boolean html, boolean ofAReply) {
+        Text(String source, boolean html) {
+            this(source, html, false);
+        }
 
         RawText addTo(RawText raw) {
-            return html ? raw.addHtml(source) : raw.add(source);
+            return !html ? raw.add(source) : ofAReply ? raw.addReplyHtml(source) : raw.addHtml(source);
         }
 
         /**
@@ -28,7 +31,7 @@ final class EventTexts {
          * worked out only when {@code measured} (a pass over the whole of it), else 0.
          */
         int length(boolean measured) {
-            return !html ? source.codePointCount(0, source.length()) : measured ? RawText.shownLength(source) : 0;
+            return !html ? source.codePointCount(0, source.length()) : measured ? RawText.shownLength(source, ofAReply) : 0;
         }
     }
 
@@ -57,12 +60,13 @@ final class EventTexts {
      */
     static List<Text> ofMessage(JsonNode content) {
         List<Text> texts = new ArrayList<>();
+        boolean reply = content.path("m.relates_to").path("m.in_reply_to").isObject();
         if (content.path("body").isString()) {
             String body = content.path("body").stringValue();
-            texts.add(new Text(content.path("m.relates_to").path("m.in_reply_to").isObject() ? withoutReplyFallback(body) : body, false));
+            texts.add(new Text(reply ? withoutReplyFallback(body) : body, false));
         }
         if (content.path("formatted_body").isString()) {
-            texts.add(new Text(content.path("formatted_body").stringValue(), true));
+            texts.add(new Text(content.path("formatted_body").stringValue(), true, reply));
         }
         addExtensible(content, texts);
         for (String key : POLL_KEYS) {
@@ -81,8 +85,8 @@ final class EventTexts {
     /**
      * A reply's body without the fallback clients hide (the spec's stripping of reply fallbacks, as
      * Element does it): the leading lines that start with {@code "> "}, quoting the message replied to,
-     * and the blank line after them. The fallback's {@code <mx-reply>} in the formatted body is never
-     * read ({@link RawText}).
+     * and the blank line after them. The fallback's {@code <mx-reply>} in a reply's formatted body is
+     * not read either ({@link RawText#addReplyHtml}).
      */
     static String withoutReplyFallback(String body) {
         int start = 0;

@@ -53,12 +53,18 @@ final class RawText {
     /**
      * Elements whose content a client never shows, read up to their own end tag: the sanitiser of
      * Element (sanitize-html) drops {@code script}, {@code style} and {@code textarea} with what they
-     * hold, so {@code air<style>x</style>drop} reads {@code airdrop}; and a reply's fallback,
-     * {@code <mx-reply>}, Element removes before it shows a message, reply or not (MSC2781). Not
-     * {@code option} or {@code noscript}, whose content another end tag closes: left as text, read
-     * more rather than less.
+     * hold, so {@code air<style>x</style>drop} reads {@code airdrop}. Not {@code option} or
+     * {@code noscript}, whose content another end tag closes: left as text, read more rather than less.
      */
-    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea", "mx-reply");
+    private static final Set<String> NOT_SHOWN = Set.of("script", "style", "textarea");
+
+    /**
+     * A reply's fallback in its formatted body, which clients remove before they show a reply
+     * (Element strips it only from an event that is a reply; in any other, its sanitiser drops the
+     * unknown tag and shows what it holds, as MSC2781 lets clients do): not read in a reply's HTML
+     * part ({@link #addReplyHtml}), read as text in any other.
+     */
+    private static final String REPLY_FALLBACK = "mx-reply";
 
     /**
      * What a numeric reference to a C1 control stands for, as the HTML standard decodes it (the
@@ -95,8 +101,12 @@ final class RawText {
     /** The character a reference stands for, reused from one reference to the next. */
     private final StringBuilder referenced = new StringBuilder(2);
 
-    private record Part(String source, boolean html) {
+    /** @param hidesReplyFallback whether the HTML part is a reply's, whose {@code <mx-reply>} clients remove */
+    private record Part(String source, boolean html, boolean hidesReplyFallback) {
     }
+
+    /** Whether the HTML part read now is a reply's: its {@link #REPLY_FALLBACK} is never shown. */
+    private boolean hidingReplyFallback;
 
     RawText(int cap) {
         this.cap = cap;
@@ -107,23 +117,30 @@ final class RawText {
      * {@code max-length} and {@code repeated.min-length} count of a formatted body, which clients show
      * in place of the body (a body of "." cannot hide a formatted wall of text).
      */
-    static int shownLength(String html) {
+    static int shownLength(String html, boolean ofAReply) {
         RawText whole = new RawText(Integer.MAX_VALUE);
         whole.text = new StringBuilder();
         whole.keepingPre = true;
+        whole.hidingReplyFallback = ofAReply;
         whole.readHtml(html, Integer.MAX_VALUE);
         return whole.text.codePointCount(0, whole.text.length());
     }
 
     /** Adds a plain-text part. */
     RawText add(String part) {
-        parts.add(new Part(part, false));
+        parts.add(new Part(part, false, false));
         return this;
     }
 
     /** Adds an HTML part: its text, then its links. */
     RawText addHtml(String html) {
-        parts.add(new Part(html, true));
+        parts.add(new Part(html, true, false));
+        return this;
+    }
+
+    /** Adds a reply's HTML part: as {@link #addHtml}, without the reply's fallback, which clients hide. */
+    RawText addReplyHtml(String html) {
+        parts.add(new Part(html, true, true));
         return this;
     }
 
@@ -168,6 +185,7 @@ final class RawText {
             Part part = parts.get(i);
             spaced = false;
             marksInRow = 0;
+            hidingReplyFallback = part.hidesReplyFallback();
             shown[i] = part.html() ? readHtml(part.source(), shares[i]) : appendVisible(part.source(), 0, part.source().length(), shares[i]);
         }
         this.shown = Arrays.stream(shown).sum();
@@ -267,7 +285,7 @@ final class RawText {
                     spaced = true;
                 }
                 i = close + 1;
-                if (startTag && NOT_SHOWN.contains(name)) {
+                if (startTag && (NOT_SHOWN.contains(name) || hidingReplyFallback && name.equals(REPLY_FALLBACK))) {
                     i = afterEndTag(html, i, name); // what it holds is never shown
                 }
             } else if (c == '&') {

@@ -487,6 +487,10 @@ class ContentRulesTest {
                 .isInstanceOf(Rejection.class);
         assertThat(words.checkEventForSpam(body("> claim your airdrop\n\nnow"))).as("a quote in a message that is no reply")
                 .isInstanceOf(Rejection.class);
+        String hiddenInNoReply = JSON.createObjectNode().put("body", "hello")
+                .put("formatted_body", "<mx-reply><blockquote>claim your airdrop</blockquote></mx-reply>hello").toString();
+        assertThat(words.checkEventForSpam(message(SPAMMER, "!r:x", hiddenInNoReply)))
+                .as("an <mx-reply> in a message that is no reply, whose text Element shows").isInstanceOf(Rejection.class);
         for (String room : List.of("!a:x", "!b:x")) {
             assertThat(repeats.checkEventForSpam(reply(room, "quote " + room, "the same spammy text in every room")))
                     .as(room).isEqualTo(room.equals("!a:x") ? SpamVerdict.NOT_SPAM : Rejection.of("M_FORBIDDEN"));

@@ -3,7 +3,9 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 import com.google.re2j.Pattern;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Every rule's keywords, phrases and regexes, compiled together: one {@link PatternAutomaton} holds
@@ -12,6 +14,11 @@ import java.util.List;
  * Only those regexes run (RE2/J: time linear in the text, which is capped).
  */
 final class TextIndex {
+    /** Scripts written without spaces between words: see {@link #isWord}. */
+    private static final Set<Character.UnicodeScript> UNSPACED = EnumSet.of(Character.UnicodeScript.HAN,
+            Character.UnicodeScript.HIRAGANA, Character.UnicodeScript.KATAKANA, Character.UnicodeScript.THAI,
+            Character.UnicodeScript.LAO, Character.UnicodeScript.KHMER, Character.UnicodeScript.MYANMAR,
+            Character.UnicodeScript.TIBETAN, Character.UnicodeScript.YI);
 
     /** What the text of a subject holds, for each rule. */
     record Hits(BitSet words, BitSet regexCandidates) {
@@ -80,11 +87,27 @@ final class TextIndex {
         return automaton.size();
     }
 
-    /** Keywords match whole words: neither neighbour of the occurrence is a letter or a digit. */
+    /**
+     * Keywords match whole words: at each end of the occurrence, a word ends there. In scripts written
+     * without spaces between words (Chinese, Japanese, Thai and their neighbours) every character may
+     * end a word, so {@code 空投} is a word of {@code 快来领取空投吧} and {@code airdrop} one of
+     * {@code 免费airdrop领取}; between letters or digits of other scripts no word ends
+     * ({@code coin} is no word of {@code bitcoin}).
+     */
     private static boolean isWord(String text, int start, int end) {
-        return (start == 0 || !Character.isLetterOrDigit(text.codePointBefore(start)))
-                && (end == text.length() || !Character.isLetterOrDigit(text.codePointAt(end)));
+        return (start == 0 || wordEndsBetween(text.codePointBefore(start), text.codePointAt(start)))
+                && (end == text.length() || wordEndsBetween(text.codePointBefore(end), text.codePointAt(end)));
     }
+
+    private static boolean wordEndsBetween(int before, int after) {
+        return !Character.isLetterOrDigit(before) || !Character.isLetterOrDigit(after) || unspaced(before) || unspaced(after);
+    }
+
+    /** Whether a character is of a script that writes no space between words. */
+    private static boolean unspaced(int c) {
+        return c >= 0x0E00 && UNSPACED.contains(Character.UnicodeScript.of(c));
+    }
+
 
     static final class Builder {
         private final List<String> patterns = new ArrayList<>();

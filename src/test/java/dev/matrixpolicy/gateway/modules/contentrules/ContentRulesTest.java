@@ -134,6 +134,19 @@ class ContentRulesTest {
         assertThat(rules.checkEventForSpam(body("onlinecasinos!"))).isInstanceOf(Rejection.class);
     }
 
+    /** Chinese, Japanese and Thai write no space between words: a keyword there, or beside them, is a word. */
+    @Test
+    void aKeywordInOrBesideAScriptWrittenWithoutSpacesIsAWord() {
+        ContentRules rules = module(words("words", List.of("空投", "airdrop", "エアドロップ", "แจกฟรี"), List.of(), List.of()));
+
+        assertThat(rules.checkEventForSpam(body("快来领取空投吧"))).as("Chinese").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(body("免费airdrop领取"))).as("a Latin word between Chinese").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(body("今すぐエアドロップを受け取る"))).as("Japanese").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(body("วันนี้แจกฟรีเท่านั้น"))).as("Thai").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(body("airdropping and myairdrop"))).as("inside a word of a spaced script")
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
     @Test
     void lookAlikesAndHiddenCharactersDoNotHideAKeyword() {
         ContentRules rules = module(words("words", List.of("paypal"), List.of(), List.of()));

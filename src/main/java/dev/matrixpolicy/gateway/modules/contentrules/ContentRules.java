@@ -96,6 +96,9 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         if (event.type().equals("m.room.member") && event.stateKey().isPresent()) {
             return membership(event.sender(), content);
         }
+        if (event.type().equals("m.reaction")) {
+            return textChecksOnly(event.sender(), EventTexts.ofReaction(content));
+        }
         Optional<String> stateField = stateField(event.type()).filter(field -> event.stateKey().isPresent());
         if (stateField.isPresent()) {
             return state(CheckEventForSpam.TYPE, event.sender(), content, stateField.get());
@@ -205,8 +208,17 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         if (!membership.isString() || !READ_MEMBERSHIPS.contains(membership.stringValue())) {
             return SpamVerdict.NOT_SPAM;
         }
+        return textChecksOnly(sender, EventTexts.ofMembership(content));
+    }
+
+    /**
+     * Texts read as a display name is ({@link Target#PROFILE}): the text checks only, never
+     * {@code repeated} (a name is the same in every room its user joins; the same reaction in many rooms
+     * is no copied message) nor {@code max-length} or {@code mentions}.
+     */
+    private SpamVerdict textChecksOnly(String sender, List<EventTexts.Text> texts) {
         RawText raw = new RawText(reading.maxScannedLength());
-        if (add(raw, EventTexts.ofMembership(content), false) < 0) {
+        if (add(raw, texts, false) < 0) {
             return SpamVerdict.NOT_SPAM;
         }
         return verdict(CheckEventForSpam.TYPE, subject(Target.PROFILE, sender, raw, -1, null, Optional.empty()));

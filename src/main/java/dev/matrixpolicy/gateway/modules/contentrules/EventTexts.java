@@ -53,10 +53,10 @@ final class EventTexts {
     }
 
     /**
-     * A message's texts: its {@code body} (plain) and {@code formatted_body} (HTML); its extensible
-     * text, the fallback of a poll and of extensible events; and a poll's question and answers, which
-     * a poll start event ({@code m.poll.start}, {@code org.matrix.msc3381.poll.start}) carries instead
-     * of a body.
+     * A message's texts: its {@code body} (plain) and {@code formatted_body} (HTML); a file's
+     * {@code filename}; its extensible text, the fallback of a poll and of extensible
+     * events; and a poll's question and answers, which a poll start event ({@code m.poll.start},
+     * {@code org.matrix.msc3381.poll.start}) carries instead of a body.
      */
     static List<Text> ofMessage(JsonNode content) {
         List<Text> texts = new ArrayList<>();
@@ -68,6 +68,10 @@ final class EventTexts {
         if (content.path("formatted_body").isString()) {
             texts.add(new Text(content.path("formatted_body").stringValue(), true, reply));
         }
+        if (content.path("filename").isString()) { // a file's name, which clients show beside its caption or in its place
+            texts.add(new Text(content.path("filename").stringValue(), false));
+        }
+
         addExtensible(content, texts);
         for (String key : POLL_KEYS) {
             JsonNode poll = content.path(key);
@@ -95,6 +99,13 @@ final class EventTexts {
             start = newLine < 0 ? body.length() : newLine + 1;
         }
         return start > 0 && body.startsWith("\n", start) ? body.substring(start + 1) : body.substring(start);
+    }
+
+    /** A reaction's text: its key, which clients show under the message it annotates; none for any other relation. */
+    static List<Text> ofReaction(JsonNode content) {
+        JsonNode relation = content.path("m.relates_to");
+        return relation.path("rel_type").asString("").equals("m.annotation") && relation.path("key").isString()
+                ? List.of(new Text(relation.path("key").stringValue(), false)) : List.of();
     }
 
     /** A membership's texts: the member's {@code displayname} and the {@code reason} given for it, both plain. */

@@ -134,6 +134,24 @@ class ContentRulesTest {
         assertThat(rules.checkEventForSpam(body("onlinecasinos!"))).isInstanceOf(Rejection.class);
     }
 
+    /** What clients show of a file and of a reaction, though neither is its body. */
+    @Test
+    void aFilesNameAndAReactionsKeyAreReadAsText() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("words", "M_FORBIDDEN", null, null, List.of("airdrop"), null,
+                null, null, new ContentRulesConfig.Links(List.of(), List.of("bit.ly"), null), null, null, null));
+        String file = JSON.createObjectNode().put("msgtype", "m.file").put("body", ".").put("filename", "free airdrop.pdf")
+                .put("url", "mxc://x/y").toString();
+        ObjectNode reaction = JSON.createObjectNode();
+        reaction.putObject("m.relates_to").put("rel_type", "m.annotation").put("event_id", "$e").put("key", "see https://bit.ly/x");
+        ObjectNode thumbsUp = JSON.createObjectNode();
+        thumbsUp.putObject("m.relates_to").put("rel_type", "m.annotation").put("event_id", "$e").put("key", "👍");
+
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", file))).as("a file's name").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(event("m.reaction", SPAMMER, "!r:x", reaction.toString()))).as("a reaction's key")
+                .isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(event("m.reaction", SPAMMER, "!r:x", thumbsUp.toString()))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
     /** Chinese, Japanese and Thai write no space between words: a keyword there, or beside them, is a word. */
     @Test
     void aKeywordInOrBesideAScriptWrittenWithoutSpacesIsAWord() {

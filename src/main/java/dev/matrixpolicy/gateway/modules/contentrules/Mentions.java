@@ -1,6 +1,5 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -83,24 +82,48 @@ record Mentions(int users, boolean room) {
      */
     static boolean isServerName(String server) {
         int colon = server.lastIndexOf(':');
-        String host = colon > server.lastIndexOf(']') ? server.substring(0, colon) : server;
-        String port = host.length() < server.length() ? server.substring(host.length() + 1) : "";
-        if (port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9') || (host.length() < server.length() && port.isEmpty())) {
+        int hostEnd = colon > server.lastIndexOf(']') ? colon : server.length();
+        if (hostEnd < server.length() && !digits(server, hostEnd + 1, server.length(), 1, 5)) {
             return false;
         }
-        if (host.startsWith("[")) {
-            return host.length() > 2 && host.indexOf(']') == host.length() - 1 && host.indexOf(':') > 0;
+        int firstColon = server.indexOf(':');
+        boolean colonInHost = firstColon >= 0 && firstColon < hostEnd;
+        if (server.startsWith("[")) {
+            return hostEnd > 2 && server.indexOf(']') == hostEnd - 1 && colonInHost;
         }
-        if (host.isEmpty() || host.indexOf('[') >= 0 || host.indexOf(']') >= 0 || host.indexOf(':') >= 0) {
+        if (hostEnd == 0 || server.indexOf('[') >= 0 || server.indexOf(']') >= 0 || colonInHost) {
             return false;
         }
-        String[] labels = host.split("\\.", -1);
-        if (labels[labels.length - 1].chars().allMatch(c -> c >= '0' && c <= '9')) { // only an IPv4 address: 4 numbers
-            return labels.length == 4 && Arrays.stream(labels).allMatch(label -> !label.isEmpty() && label.length() <= 3
-                    && label.chars().allMatch(c -> c >= '0' && c <= '9'));
+        int lastLabel = server.lastIndexOf('.', hostEnd - 1) + 1;
+        if (!digits(server, lastLabel, hostEnd, 0, Integer.MAX_VALUE)) {
+            return true;
+        }
+        // only an IPv4 address has a last label of digits: four numbers
+        int labels = 0;
+        for (int start = 0; start <= hostEnd; labels++) {
+            int dot = server.indexOf('.', start);
+            int end = dot < 0 || dot > hostEnd ? hostEnd : dot;
+            if (!digits(server, start, end, 1, 3)) {
+                return false;
+            }
+            start = end + 1;
+        }
+        return labels == 4;
+    }
+
+    /** Whether {@code text[from, to)} is digits only, between {@code least} and {@code most} of them. */
+    private static boolean digits(String text, int from, int to, int least, int most) {
+        if (to - from < least || to - from > most) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+                return false;
+            }
         }
         return true;
     }
+
 
     private static boolean isLocalpartCharacter(char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '=' || c == '-'

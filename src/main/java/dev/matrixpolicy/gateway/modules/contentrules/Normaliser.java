@@ -165,6 +165,37 @@ final class Normaliser {
                 || codePoint == 0x115F || codePoint == 0x1160 || codePoint == 0x3164 || codePoint == 0xFFA0 || codePoint == 0x2800;
     }
 
+    /** What a character is to the text gathered ({@link #kind}): shown, white space, invisible, or a nonspacing mark. */
+    static final byte SHOWN = 0;
+    static final byte SPACE = 1;
+    static final byte INVISIBLE = 2;
+    static final byte MARK = 3;
+
+    /**
+     * What a character is to the text gathered, in one look-up for the BMP (gathering the text asks it
+     * of every character outside ASCII): {@link #SPACE} as {@link #isSpace} says; else
+     * {@link #INVISIBLE} as {@link #isInvisible} says; else {@link #MARK} for a nonspacing mark, which
+     * shows on the letter before it; else {@link #SHOWN}.
+     */
+    static byte kind(int codePoint) {
+        return codePoint < 0x10000 ? KIND_BMP[codePoint] : kindByDefinition(codePoint);
+    }
+
+    private static final byte[] KIND_BMP = kindBmp();
+
+    private static byte[] kindBmp() {
+        byte[] kinds = new byte[0x10000];
+        for (int c = 0; c < kinds.length; c++) {
+            kinds[c] = kindByDefinition(c);
+        }
+        return kinds;
+    }
+
+    private static byte kindByDefinition(int codePoint) {
+        return isSpace(codePoint) ? SPACE : isInvisibleByDefinition(codePoint) ? INVISIBLE
+                : Character.getType(codePoint) == Character.NON_SPACING_MARK ? MARK : SHOWN;
+    }
+
     /** Stream-safe text's longest run of combining marks (UAX #15 counts non-starters; every mark is counted here). */
     static final int LONGEST_MARK_RUN = 30;
 

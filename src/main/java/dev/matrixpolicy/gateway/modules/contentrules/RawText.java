@@ -227,11 +227,12 @@ final class RawText {
             char c = source.charAt(i);
             int codePoint = c < 0x80 ? c : source.codePointAt(i);
             int next = i + (c < 0x80 ? 1 : Character.charCount(codePoint));
-            boolean space = c < 0x80 ? c <= ' ' || c == 0x7F : Normaliser.isSpace(codePoint);
-            if (space ? spaced && !(keepingPre && preDepth > 0) : c >= 0x80 && Normaliser.isInvisible(codePoint)) {
+            byte kind = c < 0x80 ? (c <= ' ' || c == 0x7F ? Normaliser.SPACE : Normaliser.SHOWN) : Normaliser.kind(codePoint);
+            boolean space = kind == Normaliser.SPACE;
+            if (space ? spaced && !(keepingPre && preDepth > 0) : kind == Normaliser.INVISIBLE) {
                 text.append(source, run, i);
                 run = next;
-            } else if (c >= 0x80 && Character.getType(codePoint) == Character.NON_SPACING_MARK) {
+            } else if (kind == Normaliser.MARK) {
                 // a mark shows on the letter before it, which counted: it counts nothing itself, and
                 // past a stream-safe run it is not kept either, so that the text stays bounded
                 if (++marksInRow > Normaliser.LONGEST_MARK_RUN) {

@@ -29,9 +29,9 @@ import tools.jackson.databind.ser.std.StdSerializer;
  * for {@code check_event_for_spam}), a kilobyte of brackets would let any message past every rule.
  *
  * <p>So nothing here refuses what an event can hold, and nothing here recurses into a tree: Jackson
- * builds trees iteratively, and {@link #walk} visits one with a stack of its own, on which the
- * writer of {@link #module()}, {@link #copy} and the policy server's canonical form are built. A
- * tree nested 60,000 deep costs heap, never thread stack.
+ * builds trees iteratively, and {@link #walk} visits one with a stack of its own, on which
+ * {@link #copy}, {@link #equal} and the policy server's canonical form are built, and the writer of
+ * {@link #module()} below a few hundred levels. A tree nested 60,000 deep costs heap, never thread stack.
  */
 public final class EventJson {
     /** Synapse's limit on an event's size, in bytes: no name, number or nesting in an event goes beyond it. */
@@ -223,44 +223,74 @@ public final class EventJson {
         }
     }
 
-    /** Writes a tree token by token from a walk, in place of Jackson's writer, which recurses. */
+    /**
+     * Writes a tree in place of Jackson's writer, which recurses at every level: it recurses too, as
+     * fast, down to {@link #RECURSION_LIMIT} levels, and writes anything deeper from a {@link #walk}.
+     */
     private static final class TreeWriter extends StdSerializer<JsonNode> {
+        /** Levels written by recursion, a few hundred bytes of stack each: far from any thread's limit, and beyond what events hold but hostile ones. */
+        private static final int RECURSION_LIMIT = 256;
+
         TreeWriter() {
             super(JsonNode.class);
         }
 
         @Override
         public void serialize(JsonNode tree, JsonGenerator generator, SerializationContext context) {
-            walk(tree, new Visitor() {
-                @Override
-                public void open(String name, boolean first, JsonNode container) {
-                    if (name != null) {
-                        generator.writeName(name);
-                    }
-                    if (container.isObject()) {
-                        generator.writeStartObject(container);
-                    } else {
-                        generator.writeStartArray(container, container.size());
-                    }
-                }
+            write(tree, generator, context, 0);
+        }
 
-                @Override
-                public void value(String name, boolean first, JsonNode value) {
-                    if (name != null) {
-                        generator.writeName(name);
-                    }
-                    value.serialize(generator, context);
+        private static void write(JsonNode node, JsonGenerator generator, SerializationContext context, int depth) {
+            if (depth == RECURSION_LIMIT && node.isContainer()) {
+                walk(node, new Walker(generator, context));
+            } else if (node.isObject()) {
+                generator.writeStartObject(node);
+                for (Map.Entry<String, JsonNode> member : node.properties()) {
+                    generator.writeName(member.getKey());
+                    write(member.getValue(), generator, context, depth + 1);
                 }
+                generator.writeEndObject();
+            } else if (node.isArray()) {
+                generator.writeStartArray(node, node.size());
+                for (JsonNode element : node.values()) {
+                    write(element, generator, context, depth + 1);
+                }
+                generator.writeEndArray();
+            } else {
+                node.serialize(generator, context);
+            }
+        }
+    }
 
-                @Override
-                public void close(JsonNode container) {
-                    if (container.isObject()) {
-                        generator.writeEndObject();
-                    } else {
-                        generator.writeEndArray();
-                    }
-                }
-            });
+    /** Writes what a walk meets, token by token. */
+    private record Walker(JsonGenerator generator, SerializationContext context) implements Visitor {
+        @Override
+        public void open(String name, boolean first, JsonNode container) {
+            if (name != null) {
+                generator.writeName(name);
+            }
+            if (container.isObject()) {
+                generator.writeStartObject(container);
+            } else {
+                generator.writeStartArray(container, container.size());
+            }
+        }
+
+        @Override
+        public void value(String name, boolean first, JsonNode value) {
+            if (name != null) {
+                generator.writeName(name);
+            }
+            value.serialize(generator, context);
+        }
+
+        @Override
+        public void close(JsonNode container) {
+            if (container.isObject()) {
+                generator.writeEndObject();
+            } else {
+                generator.writeEndArray();
+            }
         }
     }
 }

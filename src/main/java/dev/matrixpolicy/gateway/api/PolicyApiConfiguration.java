@@ -33,7 +33,8 @@ class PolicyApiConfiguration {
      */
     @Bean
     JsonFactoryBuilderCustomizer eventSizedJson() {
-        return factory -> factory.streamReadConstraints(EventJson.readLimits().build()).streamWriteConstraints(EventJson.writeLimits());
+        return factory -> factory.streamReadConstraints(EventJson.readLimits().build())
+                .streamWriteConstraints(EventJson.writeLimits());
     }
 
     /** ...and writes the trees it was given back without recursion, however deep (Spring adds module beans to its mapper). */

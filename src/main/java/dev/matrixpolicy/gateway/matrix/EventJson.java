@@ -228,7 +228,10 @@ public final class EventJson {
      * fast, down to {@link #RECURSION_LIMIT} levels, and writes anything deeper from a {@link #walk}.
      */
     private static final class TreeWriter extends StdSerializer<JsonNode> {
-        /** Levels written by recursion, a few hundred bytes of stack each: far from any thread's limit, and beyond what events hold but hostile ones. */
+        /**
+         * Levels written by recursion, a few hundred bytes of stack each: far below any thread's limit,
+         * and deeper than any event but a hostile one nests.
+         */
         private static final int RECURSION_LIMIT = 256;
 
         TreeWriter() {

@@ -288,8 +288,9 @@ final class AuditWebhook implements PolicyModule {
      * {@code shutdown-grace}, then stops them. What is still queued then, and the deliveries the stop
      * cuts short, go on to the instance a reload replaced this one with, if one serves; otherwise
      * (shutdown, the entry removed) they are dropped (see {@link #handOnOrDrop}). Interrupted (the
-     * gateway's time to stop ran out), it stops waiting at once, but still waits for the aborted deliveries to be counted, and
-     * logs; the interrupt is kept, so that the modules closing after it on this thread stop at once too.
+     * gateway's time to stop ran out), it stops waiting at once, but still waits for the aborted
+     * deliveries to be handed on or counted, and logs; the interrupt is kept, so that the modules
+     * closing after it on this thread stop at once too.
      */
     @Override
     public void close() {

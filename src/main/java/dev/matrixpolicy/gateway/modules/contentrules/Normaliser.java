@@ -139,25 +139,14 @@ final class Normaliser {
      * ideographs, Mongolian) and Khmer's inherent vowels, which are marks that show nothing; the
      * enclosing marks ({@code f⃝r⃝e⃝e⃝}, {@code f҉r҉e҉e҉}); and the letters that show blank though no
      * format character: the Hangul fillers and the blank braille pattern, which spam puts between the
-     * letters of a word. The BMP by a table: gathering the text asks this of every character outside ASCII.
+     * letters of a word. The BMP by the table of {@link #kind} (no white space is also invisible):
+     * gathering the text asks this of every character outside ASCII.
      */
     static boolean isInvisible(int codePoint) {
-        return codePoint < 0x10000 ? (INVISIBLE_BMP[codePoint >>> 6] & 1L << codePoint) != 0 : isInvisibleByDefinition(codePoint);
+        return kind(codePoint) == INVISIBLE;
     }
 
-    private static final long[] INVISIBLE_BMP = invisibleBmp();
-
-    private static long[] invisibleBmp() {
-        long[] invisible = new long[0x10000 / 64];
-        for (int c = 0; c < 0x10000; c++) {
-            if (isInvisibleByDefinition(c)) {
-                invisible[c >>> 6] |= 1L << c;
-            }
-        }
-        return invisible;
-    }
-
-    private static boolean isInvisibleByDefinition(int codePoint) {
+    static boolean isInvisibleByDefinition(int codePoint) {
         int type = Character.getType(codePoint);
         return type == Character.FORMAT || type == Character.ENCLOSING_MARK || codePoint == COMBINING_GRAPHEME_JOINER
                 || codePoint >= 0xFE00 && codePoint <= 0xFE0F || codePoint >= 0xE0100 && codePoint <= 0xE01EF

@@ -159,4 +159,14 @@ class NormaliserEquivalenceTest {
         text.chars().forEach(c -> out.append(c < 0x80 && c >= 0x20 ? String.valueOf((char) c) : String.format("\\u%04X", c)));
         return out.toString();
     }
+
+    /** The one table of what a character is answers for invisibility too: no white space is also invisible. */
+    @Test
+    void everyCharacterIsInvisibleByTheTableExactlyWhenItIsByDefinition() {
+        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
+            if (Normaliser.isInvisible(c) != Normaliser.isInvisibleByDefinition(c)) {
+                throw new AssertionError(String.format("U+%04X", c));
+            }
+        }
+    }
 }

@@ -240,38 +240,53 @@ public final class EventJson {
 
         @Override
         public void serialize(JsonNode tree, JsonGenerator generator, SerializationContext context) {
-            write(tree, generator, context, 0);
+            write(null, tree, generator, context, 0);
         }
 
-        private static void write(JsonNode node, JsonGenerator generator, SerializationContext context, int depth) {
-            if (depth == RECURSION_LIMIT && node.isContainer()) {
-                walk(node, new Walker(generator, context));
-            } else if (node.isObject()) {
-                generator.writeStartObject(node);
-                for (Map.Entry<String, JsonNode> member : node.properties()) {
-                    generator.writeName(member.getKey());
-                    write(member.getValue(), generator, context, depth + 1);
-                }
-                generator.writeEndObject();
-            } else if (node.isArray()) {
-                generator.writeStartArray(node, node.size());
-                for (JsonNode element : node.values()) {
-                    write(element, generator, context, depth + 1);
-                }
-                generator.writeEndArray();
+        private static void write(String name, JsonNode node, JsonGenerator generator, SerializationContext context, int depth) {
+            if (!node.isContainer()) {
+                Tokens.value(generator, context, name, node);
+            } else if (depth == RECURSION_LIMIT) {
+                Tokens.name(generator, name);
+                walk(node, new Tokens(generator, context));
             } else {
-                node.serialize(generator, context);
+                Tokens.open(generator, name, node);
+                if (node.isObject()) {
+                    for (Map.Entry<String, JsonNode> member : node.properties()) {
+                        write(member.getKey(), member.getValue(), generator, context, depth + 1);
+                    }
+                } else {
+                    for (JsonNode element : node.values()) {
+                        write(null, element, generator, context, depth + 1);
+                    }
+                }
+                Tokens.close(generator, node);
             }
         }
     }
 
-    /** Writes what a walk meets, token by token. */
-    private record Walker(JsonGenerator generator, SerializationContext context) implements Visitor {
+    /**
+     * A tree's tokens, written as the recursion of {@link TreeWriter} meets them (by the static
+     * methods, which allocate nothing), or a walk does (by an instance).
+     */
+    private record Tokens(JsonGenerator generator, SerializationContext context) implements Visitor {
         @Override
         public void open(String name, boolean first, JsonNode container) {
-            if (name != null) {
-                generator.writeName(name);
-            }
+            open(generator, name, container);
+        }
+
+        @Override
+        public void value(String name, boolean first, JsonNode value) {
+            value(generator, context, name, value);
+        }
+
+        @Override
+        public void close(JsonNode container) {
+            close(generator, container);
+        }
+
+        static void open(JsonGenerator generator, String name, JsonNode container) {
+            name(generator, name);
             if (container.isObject()) {
                 generator.writeStartObject(container);
             } else {
@@ -279,20 +294,23 @@ public final class EventJson {
             }
         }
 
-        @Override
-        public void value(String name, boolean first, JsonNode value) {
-            if (name != null) {
-                generator.writeName(name);
-            }
+        static void value(JsonGenerator generator, SerializationContext context, String name, JsonNode value) {
+            name(generator, name);
             value.serialize(generator, context);
         }
 
-        @Override
-        public void close(JsonNode container) {
+        static void close(JsonGenerator generator, JsonNode container) {
             if (container.isObject()) {
                 generator.writeEndObject();
             } else {
                 generator.writeEndArray();
+            }
+        }
+
+        /** The member's name, in an object; nothing in an array or for the root. */
+        static void name(JsonGenerator generator, String name) {
+            if (name != null) {
+                generator.writeName(name);
             }
         }
     }

@@ -60,7 +60,7 @@ policy-gateway:
             error: Too many mentions
             mentions: {{max-users: 2}}
           - name: scam-links
-            links: {{denied-domains: [spam.example]}}
+            links: {{denied-domains: [spam.example, grabify.link]}}
           - name: known-bad-media
             media: {{hashes-file: {hashes_file}}}
           - name: scam-words
@@ -166,10 +166,12 @@ def test_a_link_to_a_denied_domain_or_its_subdomain_is_refused(protected: Protec
     sender.say(room, "see https://notspam.example/offer")
     for content in ({"msgtype": "m.text", "body": "win at https://www.spam.example/win"},
                     {"msgtype": "m.text", "body": "click here", "format": "org.matrix.custom.html",
-                     "formatted_body": '<a href="https://spam.example/">click here</a>'}):
+                     "formatted_body": '<a href="https://spam.example/">click here</a>'},
+                    {"msgtype": "m.text", "body": "free nitro at Grabify.link/3xYz"}):
         error = refused(sender.send, room, content)
         assert (error.status, error.errcode) == (403, "M_FORBIDDEN"), error.body
-    report.check("check_event_for_spam", SHIM, "links to www.spam.example, and to spam.example in an href only",
+    report.check("check_event_for_spam", SHIM,
+                 "links to www.spam.example, to spam.example in an href only, and to grabify.link without a scheme",
                  seen(error))
 
 

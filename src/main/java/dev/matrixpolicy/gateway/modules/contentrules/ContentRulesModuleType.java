@@ -135,6 +135,9 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         }
         ContentRulesConfig.Mentions mentions = config.mentions();
         ContentRulesConfig.Links links = config.links();
+        if (links != null) {
+            Links.loadTopLevelDomains();
+        }
         return new ContentRule.TextChecks(rule, !keywords.isEmpty() || !phrases.isEmpty() || !config.regexes().isEmpty(),
                 Optional.ofNullable(mentions).map(ContentRulesConfig.Mentions::maxUsers),
                 mentions == null || mentions.room(),

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import com.google.common.net.InternetDomainName;
 import java.io.ByteArrayOutputStream;
 import java.net.IDN;
 import java.nio.ByteBuffer;
@@ -13,11 +14,13 @@ import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
- * The links of a normalised text: every {@code http://} or {@code https://} URL (a link without a
- * scheme, {@code example.com}, is not one), up to white space or one of {@code < > " ' `}, without
- * the trailing punctuation and unopened {@code )} that clients leave out of a link ({@link #linkEnd}). Each is
- * counted once however often it appears (the body and the formatted body's {@code href} carry the
- * same link). A URL's host is its authority without user info and port, cut at the first character
+ * The links of a normalised text, as clients linkify them: every {@code http://} or {@code https://}
+ * URL, and every host written without a scheme whose last label is a top-level domain
+ * ({@code bit.ly/x}; {@link #bareHostEnd}). A link runs up to white space or one of
+ * {@code < > " ' `}, without the trailing punctuation and unopened {@code )} that clients leave out
+ * of it ({@link #linkEnd}). Each is counted once however often it appears, with or without its
+ * scheme (the body's {@code bit.ly/x} and the formatted body's {@code href="https://bit.ly/x"} are
+ * one link). A URL's host is its authority without user info and port, cut at the first character
  * that cannot be in a host name; trailing dots are dropped; labels in IDNA's ASCII form are decoded
  * ({@link #unicode}).
  *
@@ -73,40 +76,138 @@ record Links(Set<String> urls, Set<String> hosts) {
         Set<String> hosts = new LinkedHashSet<>();
         Seen seen = new Seen();
         int from = 0;
+        int scheme = nextSchemeLink(text, 0);
         while (urls.size() <= limit) {
-            int at = text.indexOf("http", from);
-            if (at < 0) {
-                break;
+            int dot = text.indexOf('.', from);
+            if (scheme >= 0 && scheme < from) {
+                scheme = nextSchemeLink(text, from);
             }
-            int authority = authority(text, at);
-            if (authority < 0) {
-                from = at + 4;
+            if (dot >= 0 && (dot + 1 == text.length() || !isLabelCharacter(text.charAt(dot + 1)))
+                    && (scheme < 0 || scheme > dot)) { // the end of a sentence, not of a host's label
+                from = dot + 1;
                 continue;
             }
-            int end = authority;
-            while (end < text.length() && !endsUrl(text.charAt(end))) {
-                end++;
+            int start;
+            int authority;
+            int end;
+            if (scheme >= 0 && (dot < 0 || scheme < barePart(text, dot, from))) {
+                start = scheme;
+                authority = authority(text, scheme);
+                end = authority;
+                while (end < text.length() && !endsUrl(text.charAt(end))) {
+                    end++;
+                }
+            } else if (dot >= 0) {
+                start = barePart(text, dot, from);
+                authority = start;
+                end = bareHostEnd(text, start, dot);
+                if (end < 0) { // no link: on past the run of labels, so that each is read once, but not past a scheme's
+                    from = Math.max(dot + 1, scheme > dot ? Math.min(-end, scheme) : -end);
+                    continue;
+                }
+                if (end < text.length() && (":/?#".indexOf(text.charAt(end)) >= 0)) {
+                    while (end < text.length() && !endsUrl(text.charAt(end))) {
+                        end++;
+                    }
+                }
+            } else {
+                break;
             }
             end = linkEnd(text, authority, end);
-            int hash = text.charAt(at + 4) == 's' ? 1 : 0; // the scheme
+            int hash = 0; // of what follows the scheme: http://, https:// and none lead to one place
             for (int i = authority; i < end; i++) {
                 hash = 31 * hash + text.charAt(i);
             }
-            if (end > authority && seen.add(text, at, end, hash)) { // a URL seen before has its host in already
-                urls.add(text.substring(at, end));
+            if (end > authority && seen.add(text, authority, end, hash)) { // a URL seen before has its host in already
+                urls.add(text.substring(start, end));
                 // "" for one that cannot be read: no allow-list has it
                 hosts.add(hostForm.apply(host(text.substring(authority, end))));
             }
-            from = end;
+            from = Math.max(end, start + 1);
         }
         return new Links(urls, hosts);
     }
 
+    /** Where the next {@code http://} or {@code https://} link at or after {@code from} starts; -1 when none does. */
+    private static int nextSchemeLink(String text, int from) {
+        for (int at = text.indexOf("http", from); at >= 0; at = text.indexOf("http", at + 4)) {
+            if (authority(text, at) >= 0) {
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    /** Where the run of label characters that ends at the {@code dot} starts, not before {@code from}. */
+    private static int barePart(String text, int dot, int from) {
+        int start = dot;
+        while (start > from && isLabelCharacter(text.charAt(start - 1))) {
+            start--;
+        }
+        return start;
+    }
+
+    /**
+     * Where the host written without a scheme at {@code text[start]} ends, as clients linkify one:
+     * labels joined by dots, the last one a top-level domain of the Public Suffix List
+     * ({@code bit.ly}, not {@code e.g} or {@code node.js}), not read as part of an e-mail address, a
+     * path or a Matrix ID ({@code @a:example.org}). When it is no such host, minus where its run of
+     * labels ends.
+     */
+    private static int bareHostEnd(String text, int start, int dot) {
+        int end = start;
+        int lastDot = -1;
+        while (end < text.length() && (isLabelCharacter(text.charAt(end))
+                || text.charAt(end) == '.' && end > start && end + 1 < text.length() && isLabelCharacter(text.charAt(end + 1)))) {
+            lastDot = text.charAt(end) == '.' ? end : lastDot;
+            end++;
+        }
+        boolean host = start < dot && lastDot > start && !inAnotherName(text, start)
+                && isTopLevelDomain(text.substring(lastDot + 1, end));
+        return host ? end : -Math.max(end, dot + 1);
+    }
+
+    /** Whether what starts at {@code start} continues something that is no web link: an e-mail address, a path, a Matrix ID's server. */
+    private static boolean inAnotherName(String text, int start) {
+        char before = start > 0 ? text.charAt(start - 1) : ' ';
+        if (before == '@' || before == '/' || before == '\\' || before == '.') {
+            return true;
+        }
+        if (before != ':') {
+            return false;
+        }
+        int word = start - 1;
+        while (word > 0 && !Character.isWhitespace(text.charAt(word - 1))) {
+            word--;
+        }
+        return "@#!+".indexOf(text.charAt(word)) >= 0; // @user:server, #alias:server, !room:server, +group:server
+    }
+
+    /**
+     * Reads the Public Suffix List now, while a module is built: it takes about 40 ms once per JVM,
+     * which the first message a links rule checks would otherwise wait for.
+     */
+    static void loadTopLevelDomains() {
+        isTopLevelDomain("org");
+    }
+
+    /** Whether {@code label} is a top-level domain: the last label of a name under a public suffix. */
+    static boolean isTopLevelDomain(String label) {
+        String name = "x." + label; // a wildcard rule (*.ck) needs a label in front
+        return InternetDomainName.isValid(name) && InternetDomainName.from(name).hasPublicSuffix();
+    }
+
+    private static boolean isLabelCharacter(char c) {
+        return c < 0x80 ? c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c == '-' || c == '_'
+                : Character.isLetterOrDigit(c);
+    }
+
     /**
      * Where the link in {@code text[authority, end)} ends as clients linkify it (linkify-it, Element's):
-     * without its trailing punctuation ({@code .,;:!?*}) and without a trailing {@code )} or {@code ]}
-     * it does not open, so that a Markdown link {@code [a](https://example.com/a)} is the link its
-     * {@code href} carries, and counts once.
+     * before the first {@code )} or {@code ]} that closes nothing the link opened, and without its
+     * trailing punctuation ({@code .,;:!?*}), so that a Markdown link {@code [a](https://example.com/a)}
+     * is the link its {@code href} carries, and counts once, and {@code [bit.ly/a](https://bit.ly/b)}
+     * holds two.
      */
     static int linkEnd(String text, int authority, int end) {
         int parentheses = 0;
@@ -115,16 +216,11 @@ record Links(Set<String> urls, Set<String> hosts) {
             char c = text.charAt(i);
             parentheses += c == '(' ? 1 : c == ')' ? -1 : 0;
             brackets += c == '[' ? 1 : c == ']' ? -1 : 0;
-        }
-        while (end > authority) {
-            char last = text.charAt(end - 1);
-            if (last == ')' && parentheses < 0) {
-                parentheses++;
-            } else if (last == ']' && brackets < 0) {
-                brackets++;
-            } else if (".,;:!?*".indexOf(last) < 0) {
-                return end;
+            if (parentheses < 0 || brackets < 0) {
+                end = i;
             }
+        }
+        while (end > authority && ".,;:!?*".indexOf(text.charAt(end - 1)) >= 0) {
             end--;
         }
         return end;

@@ -246,6 +246,21 @@ class ContentRulesTest {
     }
 
     @Test
+    void aDomainWrittenWithoutASchemeIsALinkAsClientsShowOne() {
+        ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of("bit.ly"), 2), null, null, null));
+        ContentRules allowed = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of("matrix.org"), List.of(), null), null, null, null));
+
+        for (String spam : List.of("free nitro at bit.ly/3xYz", "FREE NITRO: WWW.BIT.LY", "(bit.ly/a)", "see a.org b.org c.org")) {
+            assertThat(denied.checkEventForSpam(body(spam))).as(spam).isInstanceOf(Rejection.class);
+        }
+        assertThat(allowed.checkEventForSpam(body("claim it on nitro-gift.com/claim"))).isInstanceOf(Rejection.class);
+        assertThat(allowed.checkEventForSpam(body("read spec.matrix.org/latest, e.g. the node.js SDK, ask @alice:evil.com")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
     void aDomainIsOneWhetherWrittenInUnicodeOrInIdnasAsciiForm() {
         for (String deniedDomain : List.of("bücher.example", "xn--bcher-kva.example", "XN--BCHER-KVA.example")) {
             ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,

@@ -10,7 +10,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** Links are told apart without copying the ones a text repeats: the same links as copying each one finds. */
+/**
+ * Links are found as clients linkify them, and told apart without copying the ones a text repeats:
+ * the same links as copying each one finds.
+ */
 class LinksTest {
     /** A scheme, then any run of slashes and backslashes (one at least), then the rest up to what ends a URL. */
     private static final Pattern URL = Pattern.compile("https?:[/\\\\]++([^ <>\"'`]+)");
@@ -26,7 +29,8 @@ class LinksTest {
         Gen.forAll(21L, 3_000, gen -> {
             StringBuilder text = new StringBuilder();
             for (int piece = gen.between(0, 60); piece > 0; piece--) {
-                text.append(gen.chance(0.8) ? gen.oneOf(PIECES) : gen.string(6));
+                // no dot in the filler: a host written without a scheme is proven by the tests below
+                text.append(gen.chance(0.8) ? gen.oneOf(PIECES) : gen.string(6).replace('.', ','));
             }
             return text.toString();
         }, text -> {
@@ -57,14 +61,59 @@ class LinksTest {
         assertThat(links.hosts()).hasSize(250).startsWith("spam0.example", "spam1.example");
     }
 
-    /** The reference: every URL found by a regular expression and copied out, and a set of the copies. */
+    @Test
+    void aHostWrittenWithoutASchemeIsALinkWhenItEndsInATopLevelDomain() {
+        Links links = Links.in("get it at bit.ly/free-nitro, or grabify.link. www.spam.example.com:8080/x?y=1 "
+                + "(docs.example.org) nitro.xn--p1ai/a", 1000, NORMALISER);
+
+        assertThat(links.urls()).containsExactly("bit.ly/free-nitro", "grabify.link", "www.spam.example.com:8080/x?y=1",
+                "docs.example.org", "nitro.xn--p1ai/a");
+        assertThat(links.hosts()).containsExactly("bit.ly", "grabify.link", "www.spam.example.com", "docs.example.org",
+                Links.unicode("nitro.xn--p1ai", NORMALISER));
+    }
+
+    @Test
+    void dottedWordsThatEndInNoTopLevelDomainAreNoLinks() {
+        assertThat(Links.in("e.g. i.e. node.js 3.14 v1.2.3 127.0.0.1 spam.example a..b .com end. x.c0m", 1000, NORMALISER).urls())
+                .isEmpty();
+    }
+
+    @Test
+    void theServerOfAMatrixIdAnEmailAddressAndAPathAreNoLinks() {
+        assertThat(Links.in("@alice:matrix.org #room:matrix.org !abc:matrix.org mail bob@spam.com see a/b.com c\\d.com",
+                1000, NORMALISER).urls()).isEmpty();
+        assertThat(Links.in("link:bit.ly", 1000, NORMALISER).urls()).containsExactly("bit.ly");
+    }
+
+    @Test
+    void aLinkWithAndWithoutItsSchemeIsOneLink() {
+        Links links = Links.in("[bit.ly/x](https://bit.ly/x) http://bit.ly/x bit.ly/x https://bit.ly/y", 1000, NORMALISER);
+
+        assertThat(links.urls()).containsExactly("bit.ly/x", "https://bit.ly/y");
+        assertThat(links.hosts()).containsExactly("bit.ly");
+        assertThat(Links.in("[bit.ly/a](https://grabify.link/b)", 1000, NORMALISER).hosts()).containsExactly("bit.ly", "grabify.link");
+    }
+
+    @Test
+    void aSchemeLinkRightAfterADottedWordIsStillFound() {
+        assertThat(Links.in("x.yhttps://grabify.link/a e.g.https://bit.ly", 1000, NORMALISER).urls())
+                .containsExactly("https://grabify.link/a", "https://bit.ly");
+    }
+
+    /**
+     * The reference: every URL with a scheme found by a regular expression and copied out, and a set
+     * of the copies of what follows each scheme.
+     */
     private static Links byCopies(String text, int limit) {
         Set<String> urls = new LinkedHashSet<>();
+        Set<String> afterSchemes = new LinkedHashSet<>();
         Set<String> hosts = new LinkedHashSet<>();
         Matcher url = URL.matcher(text);
-        while (urls.size() <= limit && url.find()) {
+        for (int from = 0; urls.size() <= limit && url.find(from); ) {
             int end = Links.linkEnd(text, url.start(1), url.end());
-            if (end > url.start(1) && urls.add(text.substring(url.start(), end))) {
+            from = Math.max(end, url.start() + 1); // a link cut at a bracket it did not open: the rest is read again
+            if (end > url.start(1) && afterSchemes.add(text.substring(url.start(1), end))) {
+                urls.add(text.substring(url.start(), end));
                 hosts.add(Links.unicode(Links.host(text.substring(url.start(1), end)), NORMALISER)); // empty for a host that cannot be read
             }
         }

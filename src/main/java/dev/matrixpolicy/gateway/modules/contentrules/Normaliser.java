@@ -127,14 +127,15 @@ final class Normaliser {
     private static final String LEET_FROM = "01345789";
     private static final String LEET_TO = "oieastbg";
     private static final int COMBINING_GRAPHEME_JOINER = 0x034F;
-    /** What normalisation makes a space: white space, a space separator (no-break ones too) or a control. */
+    /** What normalisation makes a space: white space (tabs and line breaks too) or a space separator (no-break ones too). */
     static boolean isSpace(int codePoint) {
-        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint);
+        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
     }
 
     /**
      * Whether a character renders as nothing, or only as a frame around the letter before it, and is
-     * dropped: the format characters (zero-width space and joiners, soft hyphen, bidirectional
+     * dropped: the controls that are no white space ({@code ca\u0007sino} shows as {@code casino}),
+     * the format characters (zero-width space and joiners, soft hyphen, bidirectional
      * controls, tags...), the combining grapheme joiner, the variation selectors (standard, of
      * ideographs, Mongolian) and Khmer's inherent vowels, which are marks that show nothing; the
      * enclosing marks ({@code f⃝r⃝e⃝e⃝}, {@code f҉r҉e҉e҉}); and the letters that show blank though no
@@ -148,7 +149,8 @@ final class Normaliser {
 
     static boolean isInvisibleByDefinition(int codePoint) {
         int type = Character.getType(codePoint);
-        return type == Character.FORMAT || type == Character.ENCLOSING_MARK || codePoint == COMBINING_GRAPHEME_JOINER
+        return type == Character.FORMAT || type == Character.ENCLOSING_MARK || type == Character.CONTROL && !isSpace(codePoint)
+                || codePoint == COMBINING_GRAPHEME_JOINER
                 || codePoint >= 0xFE00 && codePoint <= 0xFE0F || codePoint >= 0xE0100 && codePoint <= 0xE01EF
                 || codePoint >= 0x180B && codePoint <= 0x180D || codePoint == 0x180F || codePoint == 0x17B4 || codePoint == 0x17B5
                 || codePoint == 0x115F || codePoint == 0x1160 || codePoint == 0x3164 || codePoint == 0xFFA0 || codePoint == 0x2800;
@@ -193,7 +195,7 @@ final class Normaliser {
     private final boolean leet;
     /** {@link #BMP}, or {@link #BMP_CONFUSABLES} when look-alikes are folded. */
     private final char[] bmp;
-    /** What each ASCII character becomes: a space for white space and controls, else its {@link #fold}. */
+    /** What each ASCII character becomes: a space for white space, {@link #DROPPED} for a control, else its {@link #fold}. */
     private final char[] ascii = new char[0x80];
 
     Normaliser(boolean confusables, boolean diacritics, boolean leet) {
@@ -202,7 +204,7 @@ final class Normaliser {
         this.leet = leet;
         this.bmp = confusables ? BMP_CONFUSABLES : BMP;
         for (char c = 0; c < 0x80; c++) {
-            ascii[c] = isSpace(c) ? ' ' : (char) fold(c);
+            ascii[c] = isSpace(c) ? ' ' : isInvisible(c) ? DROPPED : (char) fold(c);
         }
     }
 
@@ -297,7 +299,9 @@ final class Normaliser {
                 }
                 char folded = table[c];
                 if (folded != ' ') {
-                    text[written++] = folded;
+                    if (folded != DROPPED) {
+                        text[written++] = folded;
+                    }
                 } else if (written > 0 && text[written - 1] != ' ') {
                     text[written++] = ' ';
                 }
@@ -344,13 +348,13 @@ final class Normaliser {
         }
     }
 
-    /** In {@link #BMP}: a format character or the combining grapheme joiner, which step 2 removes. */
+    /** In {@link #BMP} and the ASCII table: what shows as nothing ({@link #isInvisible}), which step 2 removes. */
     private static final char DROPPED = '\uD800';
     /** In {@link #BMP}: a character to fold the plain way ({@link #foldOther}). */
     private static final char OTHER = '\uD801';
     /**
      * What steps 2 and 4 make of each UTF-16 character outside ASCII, without look-alikes and leet:
-     * a space for white space and controls, {@link #DROPPED}, the case fold, or {@link #OTHER} where
+     * a space for white space, {@link #DROPPED} for what shows as nothing, the case fold, or {@link #OTHER} where
      * that is not one character, and for surrogates: their code point is folded whole.
      */
     private static final char[] BMP = bmpFolds();

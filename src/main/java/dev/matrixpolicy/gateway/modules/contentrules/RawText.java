@@ -227,7 +227,7 @@ final class RawText {
             char c = source.charAt(i);
             int codePoint = c < 0x80 ? c : source.codePointAt(i);
             int next = i + (c < 0x80 ? 1 : Character.charCount(codePoint));
-            byte kind = c < 0x80 ? (c <= ' ' || c == 0x7F ? Normaliser.SPACE : Normaliser.SHOWN) : Normaliser.kind(codePoint);
+            byte kind = Normaliser.kind(codePoint);
             boolean space = kind == Normaliser.SPACE;
             if (space ? spaced && !(keepingPre && preDepth > 0) : kind == Normaliser.INVISIBLE) {
                 text.append(source, run, i);

@@ -170,6 +170,14 @@ class ContentRulesTest {
         ContentRules rules = module(words("words", List.of("paypal"), List.of(), List.of()));
 
         assertThat(rules.checkEventForSpam(body("your \u0420\u0430y\u200Bpal account"))).isInstanceOf(Rejection.class);
+        for (String control : List.of("\u0000", "\u0007", "\u001B", "\u007F", "\u0085", "\u009B")) {
+            assertThat(rules.checkEventForSpam(body("your pay" + control + "pal account"))).as("U+%04X, shown as nothing",
+                    (int) control.charAt(0)).isInstanceOf(Rejection.class);
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", JSON.createObjectNode().put("body", "hi")
+                    .put("format", "org.matrix.custom.html").put("formatted_body", "<b>pay" + control + "pal</b>").toString())))
+                    .as("U+%04X in HTML", (int) control.charAt(0)).isInstanceOf(Rejection.class);
+        }
+        assertThat(rules.checkEventForSpam(body("pay\tpal and pay\npal"))).as("white space still splits").isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
     @Test

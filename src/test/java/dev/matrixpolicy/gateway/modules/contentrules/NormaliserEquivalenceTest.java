@@ -49,11 +49,12 @@ class NormaliserEquivalenceTest {
         for (int i = 0; i < unicode.length(); ) {
             int codePoint = unicode.codePointAt(i);
             i += Character.charCount(codePoint);
-            if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)) {
+            if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint)) {
                 if (!out.isEmpty() && out.charAt(out.length() - 1) != ' ') {
                     out.append(' ');
                 }
             } else if (Character.getType(codePoint) != Character.FORMAT && Character.getType(codePoint) != Character.ENCLOSING_MARK
+                    && !Character.isISOControl(codePoint)
                     && codePoint != 0x034F && !(codePoint >= 0xFE00 && codePoint <= 0xFE0F) && !(codePoint >= 0xE0100 && codePoint <= 0xE01EF)
                     && !(codePoint >= 0x180B && codePoint <= 0x180D) && codePoint != 0x180F && codePoint != 0x17B4 && codePoint != 0x17B5
                     && codePoint != 0x115F && codePoint != 0x1160 && codePoint != 0x3164 && codePoint != 0xFFA0 && codePoint != 0x2800) {

@@ -48,11 +48,8 @@ record Links(Set<String> urls, Set<String> hosts) {
      * case, compatibility forms and what shows as nothing aside, so that each link is found.
      */
     static Set<String> asciiHosts(CharSequence raw, int limit) {
-        return in(UNFOLDED.normalise(raw), limit, Links::ascii).hosts();
+        return in(Normaliser.UNFOLDED.normalise(raw), limit, Links::ascii).hosts();
     }
-
-    /** Folds only what every reading folds: case, compatibility forms, what shows as nothing, runs of white space. */
-    private static final Normaliser UNFOLDED = new Normaliser(false, false, false);
 
     /**
      * A host as a browser's IDNA mapping writes it in ASCII ({@code exámple.com} is

@@ -9,7 +9,7 @@ import tools.jackson.databind.JsonNode;
  * or when a user ID ({@code @localpart:server}) appears in the text, which covers {@code matrix.to}
  * pills ({@code https://matrix.to/#/@alice:example.org} in an {@code href}) and IDs typed in the body.
  * Each user counts once: a listed ID is normalised as the text is, so that it and the same ID in
- * the text are one user ({@code @Bob1:x.org} and {@code @bobi:x.org} with {@code fold-leet}). An ID in
+ * the text are one user ({@code @Bob:x.org} and {@code @bob:x.org}). An ID in
  * the text starts after no letter or digit ({@code git@github.com:a/x.git} is none) and names a
  * server that could be reached ({@link #isServerName}: {@code @10:30} is a time). The room is
  * mentioned by {@code "m.mentions": {"room": true}}, the boolean, or, in a message without
@@ -23,7 +23,7 @@ record Mentions(int users, boolean room) {
 
     /**
      * @param mentions the content's {@code m.mentions}, or a missing node
-     * @param text       the normalised text
+     * @param text       the normalised text, its letters unfolded (a user ID names one account)
      * @param limit      past how many distinct users counting stops
      * @param normaliser what normalised the text, for the listed IDs
      */

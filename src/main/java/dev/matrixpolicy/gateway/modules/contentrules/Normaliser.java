@@ -198,6 +198,11 @@ final class Normaliser {
     /** What each ASCII character becomes: a space for white space, {@link #DROPPED} for a control, else its {@link #fold}. */
     private final char[] ascii = new char[0x80];
 
+    /** Whether this normaliser folds more than {@link #UNFOLDED}: look-alikes, diacritics or digits. */
+    boolean foldsLetters() {
+        return confusables || diacritics || leet;
+    }
+
     Normaliser(boolean confusables, boolean diacritics, boolean leet) {
         this.confusables = confusables;
         this.diacritics = diacritics;
@@ -564,4 +569,10 @@ final class Normaliser {
         }
         return inert;
     }
+
+    /**
+     * Folds only what every reading folds: case, compatibility forms, what shows as nothing, runs of
+     * white space. Last of the static fields: it is built from the tables above.
+     */
+    static final Normaliser UNFOLDED = new Normaliser(false, false, false);
 }

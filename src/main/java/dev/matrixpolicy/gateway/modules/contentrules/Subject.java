@@ -84,9 +84,15 @@ final class Subject {
         return asciiHosts;
     }
 
+    /**
+     * Whom the message mentions, read in the text {@linkplain Normaliser#UNFOLDED unfolded}: a user ID
+     * names one account, so {@code @b0b:x.org} and {@code @bob:x.org} are two users whatever the
+     * folding, and {@code @10:30} stays a time with {@code fold-leet}.
+     */
     Mentions mentions() {
         if (mentions == null) {
-            mentions = Mentions.in(mentionsNode, text, reading.mentionLimit(), reading.normaliser());
+            String unfolded = reading.normaliser().foldsLetters() ? Normaliser.UNFOLDED.normalise(raw) : text;
+            mentions = Mentions.in(mentionsNode, unfolded, reading.mentionLimit(), Normaliser.UNFOLDED);
         }
         return mentions;
     }

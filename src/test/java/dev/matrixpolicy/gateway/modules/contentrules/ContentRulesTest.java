@@ -223,18 +223,33 @@ class ContentRulesTest {
         }
     }
 
-    @Test
-    void aListedMentionAndTheSameIdInTheTextAreOneUserWhateverTheFolding() {
+    /** A rule that refuses a second user mentioned, in an instance that folds look-alikes, diacritics and leet. */
+    private ContentRules oneMentionFoldingEverything() {
         ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
                 new ContentRulesConfig.Mentions(1, true), null, null, null, null);
-        ContentRules leet = module(new MemoryState(), new ContentRulesConfig(List.of(oneUser),
+        return module(new MemoryState(), new ContentRulesConfig(List.of(oneUser),
                 List.of("check_event_for_spam"), 16384, new ContentRulesConfig.Normalisation(true, true, true)));
+    }
+
+    @Test
+    void aListedMentionAndTheSameIdInTheTextAreOneUserWhateverTheFolding() {
+        ContentRules leet = oneMentionFoldingEverything();
         String pill = "{\"body\": \"hi Bob\", \"formatted_body\": \"hi <a href='https://matrix.to/#/@Bob1:x.org'>Bob</a>\", "
                 + "\"m.mentions\": {\"user_ids\": [\"@Bob1:x.org\"]}}";
 
         assertThat(leet.checkEventForSpam(message(SPAMMER, "!r:x", pill))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(leet.checkEventForSpam(message(SPAMMER, "!r:x", pill.replace("hi Bob\"", "hi Bob and @carol:x.org\""))))
                 .isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void aUserIdIsReadUnfoldedSoLeetSpellingsAreDistinctUsersAndATimeIsNoMention() {
+        ContentRules folding = oneMentionFoldingEverything();
+
+        assertThat(folding.checkEventForSpam(body("hi @bob:x.org, @b0b:x.org"))).as("leet").isInstanceOf(Rejection.class);
+        assertThat(folding.checkEventForSpam(body("hi @bob:x.org, @bob:x.0rg"))).as("leet in the server").isInstanceOf(Rejection.class);
+        assertThat(folding.checkEventForSpam(body("hi @bob:x.org, @BOB:x.org and @bob:x.org."))).as("case").isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(folding.checkEventForSpam(body("@bob:x.org, meet @10:30 or @11:45"))).as("times").isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
     @Test

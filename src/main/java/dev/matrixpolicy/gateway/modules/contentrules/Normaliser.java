@@ -198,9 +198,13 @@ final class Normaliser {
     /** What each ASCII character becomes: a space for white space, {@link #DROPPED} for a control, else its {@link #fold}. */
     private final char[] ascii = new char[0x80];
 
-    /** Whether this normaliser folds more than {@link #UNFOLDED}: look-alikes, diacritics or digits. */
-    boolean foldsLetters() {
-        return confusables || diacritics || leet;
+    /**
+     * Whether this normaliser folds digits ({@code fold-leet}): the only folding that changes a user
+     * ID, whose localpart is ASCII by the spec's grammar, so that look-alikes and diacritics, all
+     * outside ASCII, leave it alone.
+     */
+    boolean foldsDigits() {
+        return leet;
     }
 
     Normaliser(boolean confusables, boolean diacritics, boolean leet) {

@@ -85,16 +85,35 @@ final class Subject {
     }
 
     /**
-     * Whom the message mentions, read in the text {@linkplain Normaliser#UNFOLDED unfolded}: a user ID
-     * names one account, so {@code @b0b:x.org} and {@code @bob:x.org} are two users whatever the
-     * folding, and {@code @10:30} stays a time with {@code fold-leet}.
+     * Whom the message mentions, read with its digits unfolded ({@link Normaliser#foldsDigits}): a user
+     * ID names one account, so {@code @b0b:x.org} and {@code @bob:x.org} are two users, and
+     * {@code @10:30} stays a time, with {@code fold-leet} too.
      */
     Mentions mentions() {
         if (mentions == null) {
-            String unfolded = reading.normaliser().foldsLetters() ? Normaliser.UNFOLDED.normalise(raw) : text;
+            String unfolded = reading.normaliser().foldsDigits() ? Normaliser.UNFOLDED.normalise(wordsWithAnAt()) : text;
             mentions = Mentions.in(mentionsNode, unfolded, reading.mentionLimit(), Normaliser.UNFOLDED);
         }
         return mentions;
+    }
+
+    /**
+     * The words of the text that hold an {@code @}, each with the character before it (an ID starts
+     * after no letter or digit), one space apart: all that mentions are read from, so that reading
+     * them unfolded costs what those words do, not a second pass over the text.
+     */
+    private CharSequence wordsWithAnAt() {
+        String all = raw.toString();
+        StringBuilder words = new StringBuilder();
+        for (int at = all.indexOf('@'); at >= 0; at = all.indexOf('@', at)) {
+            int end = at + 1;
+            while (end < all.length() && !Normaliser.isSpace(all.charAt(end))) {
+                end++;
+            }
+            words.append(all, at > 0 ? at - 1 : at, end).append(' ');
+            at = end;
+        }
+        return words;
     }
 
     /**

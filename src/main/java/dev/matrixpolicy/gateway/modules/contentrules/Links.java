@@ -173,8 +173,11 @@ record Links(Set<String> urls, Set<String> hosts) {
         if (before != ':') {
             return false;
         }
+        // back to the sigil: no localpart holds a colon (nor white space), so the colon before the host
+        // must be the first after it; stopping at one also reads each character once, however many
+        // colons a word holds (x:a.b:a.b:...)
         int word = start - 1;
-        while (word > 0 && !Character.isWhitespace(text.charAt(word - 1))) {
+        while (word > 0 && !Character.isWhitespace(text.charAt(word - 1)) && text.charAt(word - 1) != ':') {
             word--;
         }
         return "@#!+".indexOf(text.charAt(word)) >= 0; // @user:server, #alias:server, !room:server, +group:server

@@ -12,16 +12,17 @@ import java.text.Normalizer;
  *   <li>Unicode NFKC: fullwidth, circled, mathematical and other compatibility forms become the
  *       plain letter ({@code ｆｒｅｅ}, {@code 𝐟𝐫𝐞𝐞} → {@code free}). With {@code fold-diacritics},
  *       NFKD instead, nonspacing marks dropped, then NFC ({@code frée} → {@code free}).</li>
- *   <li>What {@link #isInvisible} names is removed, with {@code fold-diacritics} or without (format
- *       characters, the combining grapheme joiner, variation selectors, enclosing marks...); runs of
- *       white space and control characters become one space.</li>
+ *   <li>What {@link #isInvisible} names is removed, with {@code fold-diacritics} or without (controls
+ *       other than white space, format characters, the combining grapheme joiner, variation selectors,
+ *       enclosing marks...); runs of white space become one space.</li>
  *   <li>With {@code fold-confusables}: {@link #CONFUSABLES}, Cyrillic, Greek, Armenian and Latin
  *       letters that look like a Latin letter become it ({@code рaypal} with a Cyrillic {@code р} →
  *       {@code paypal}); the capitals among them are in the table themselves.</li>
  *   <li>Case: each code point to the lower case of its upper case ({@code ß} stays, {@code ſ} →
  *       {@code s}, final {@code ς} → {@code σ}).</li>
  *   <li>With {@code fold-leet} (off by default): the digits {@code 0 1 3 4 5 7 8 9} become
- *       {@code o i e a s t b g}. It folds digits everywhere, in links and user IDs too.</li>
+ *       {@code o i e a s t b g}. It folds digits everywhere in the text, links included; mentions
+ *       are read in the text unfolded ({@link Subject#mentions}).</li>
  * </ol>
  * Not folded: look-alikes outside the table (e.g. Cherokee, mathematical symbols that NFKC keeps),
  * parenthesised digits ({@code ⑴} is {@code (1)}), letters split by spaces or punctuation

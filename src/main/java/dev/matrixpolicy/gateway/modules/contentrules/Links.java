@@ -96,12 +96,13 @@ record Links(Set<String> urls, Set<String> hosts) {
                 }
             } else if (dot >= 0) {
                 start = barePart(text, dot, from);
-                authority = start;
                 end = bareHostEnd(text, start, dot);
                 if (end < 0) { // no link: on past the run of labels, so that each is read once, but not past a scheme's
                     from = Math.max(dot + 1, scheme > dot ? Math.min(-end, scheme) : -end);
                     continue;
                 }
+                start = hostStart(text, start, end);
+                authority = start;
                 if (end < text.length() && (":/?#".indexOf(text.charAt(end)) >= 0)) {
                     while (end < text.length() && !endsUrl(text.charAt(end))) {
                         end++;
@@ -159,9 +160,26 @@ record Links(Set<String> urls, Set<String> hosts) {
             lastDot = text.charAt(end) == '.' ? end : lastDot;
             end++;
         }
-        boolean host = start < dot && lastDot > start && !inAnotherName(text, start)
+        boolean host = start < dot && lastDot > start && hostStart(text, start, end) < lastDot && !inAnotherName(text, start)
                 && isTopLevelDomain(text.substring(lastDot + 1, end));
         return host ? end : -Math.max(end, dot + 1);
+    }
+
+    /**
+     * Where the host in the run of labels {@code text[start, end)} starts as clients linkify it: no
+     * label starts or ends with a hyphen, so the host starts after the last hyphen that does
+     * ({@code -bit.ly} and {@code spam-.bit.ly} are {@code bit.ly}, as linkifyjs, Element's, reads them).
+     */
+    private static int hostStart(String text, int start, int end) {
+        int first = start;
+        for (int i = start; i < end; i++) {
+            if (text.charAt(i) == '-' && (i == first || text.charAt(i - 1) == '.')) {
+                first = i + 1; // a label's leading hyphen
+            } else if (text.charAt(i) == '-' && i + 1 < end && text.charAt(i + 1) == '.') {
+                first = i + 2; // a label's trailing hyphen: the host is what follows its dot
+            }
+        }
+        return first;
     }
 
     /** Whether what starts at {@code start} continues something that is no web link: an e-mail address, a path, a Matrix ID's server. */
@@ -197,8 +215,12 @@ record Links(Set<String> urls, Set<String> hosts) {
         return InternetDomainName.isValid(name) && InternetDomainName.from(name).hasPublicSuffix();
     }
 
+    /**
+     * A character of a label of a host written without a scheme: not {@code _}, which clients do not
+     * read in such a host ({@code x_bit.ly/a} shows a link to {@code bit.ly/a}).
+     */
     private static boolean isLabelCharacter(char c) {
-        return c < 0x80 ? c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c == '-' || c == '_'
+        return c < 0x80 ? c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c == '-'
                 : Character.isLetterOrDigit(c);
     }
 

@@ -86,6 +86,18 @@ class LinksTest {
     }
 
     @Test
+    void aHostWrittenWithoutASchemeStartsAsClientsReadIt() {
+        // linkifyjs (Element's) takes no _ into such a host, nor a label's leading or trailing hyphen
+        Links links = Links.in("x_bit.ly/a _bit.ly/b -bit.ly/c --grabify.link spam-.bit.ly/d a.-bit.ly/e "
+                + "my_site.example.com x-bit.ly xn--bcher-kva.de __init__.py bit-.ly/f", 1000, NORMALISER);
+
+        assertThat(links.urls()).containsExactly("bit.ly/a", "bit.ly/b", "bit.ly/c", "grabify.link", "bit.ly/d", "bit.ly/e",
+                "site.example.com", "x-bit.ly", "xn--bcher-kva.de");
+        assertThat(links.hosts()).containsExactly("bit.ly", "grabify.link", "site.example.com", "x-bit.ly",
+                Links.unicode("xn--bcher-kva.de", NORMALISER));
+    }
+
+    @Test
     void aWordOfManyColonsIsReadInLinearTime() {
         // each dotted run after a colon once walked back to the start of its word: 13 s for 256 Ki characters
         String text = "x" + ":a.b".repeat(65_536);

@@ -160,7 +160,7 @@ record Links(Set<String> urls, Set<String> hosts) {
             lastDot = text.charAt(end) == '.' ? end : lastDot;
             end++;
         }
-        boolean host = start < dot && lastDot > start && hostStart(text, start, end) < lastDot && !inAnotherName(text, start)
+        boolean host = start < dot && lastDot > start && hostStart(text, start, end) < lastDot && !inAnotherName(text, start, end)
                 && isTopLevelDomain(text.substring(lastDot + 1, end));
         return host ? end : -Math.max(end, dot + 1);
     }
@@ -182,10 +182,16 @@ record Links(Set<String> urls, Set<String> hosts) {
         return first;
     }
 
-    /** Whether what starts at {@code start} continues something that is no web link: an e-mail address, a path, a Matrix ID's server. */
-    private static boolean inAnotherName(String text, int start) {
+    /**
+     * Whether the run of labels {@code text[start, end)} is part of something that is no web link: an
+     * e-mail address, a path, a Matrix ID's localpart ({@code @bob.io:example.org}) or server.
+     */
+    private static boolean inAnotherName(String text, int start, int end) {
         char before = start > 0 ? text.charAt(start - 1) : ' ';
-        if (before == '@' || before == '/' || before == '\\' || before == '.') {
+        if (before == '@') { // an e-mail address has a local part, a user ID a server: a lone @bit.ly/x shows a link to bit.ly
+            return start > 1 && !Character.isWhitespace(text.charAt(start - 2)) || end < text.length() && text.charAt(end) == ':';
+        }
+        if (before == '/' || before == '\\' || before == '.') {
             return true;
         }
         if (before != ':') {

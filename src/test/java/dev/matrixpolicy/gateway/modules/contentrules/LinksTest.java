@@ -86,6 +86,13 @@ class LinksTest {
     }
 
     @Test
+    void aHostAfterALoneAtSignIsALink() {
+        // no local part, no e-mail address: Element (linkifyjs) shows a link to bit.ly/x
+        assertThat(Links.in("see @bit.ly/x, @grabify.link and mail bob@spam.com or @bob.io:example.org", 1000, NORMALISER).urls())
+                .containsExactly("bit.ly/x", "grabify.link");
+    }
+
+    @Test
     void aHostWrittenWithoutASchemeStartsAsClientsReadIt() {
         // linkifyjs (Element's) takes no _ into such a host, nor a label's leading or trailing hyphen
         Links links = Links.in("x_bit.ly/a _bit.ly/b -bit.ly/c --grabify.link spam-.bit.ly/d a.-bit.ly/e "

@@ -148,6 +148,11 @@ final class ContentRule {
         if (text.maxLinks().filter(max -> links.urls().size() > max).isPresent()) {
             return Optional.of("links.max-count");
         }
+        for (String name : links.names()) { // a denied domain's name written bare is refused, link to clients or not
+            if (inDomains(name, text.deniedDomains())) {
+                return Optional.of("links.denied-domains");
+            }
+        }
         for (String host : links.hosts()) {
             if (inDomains(host, text.deniedDomains())) {
                 return Optional.of("links.denied-domains");

@@ -164,12 +164,12 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
 
     private static Set<String> domains(String field, List<String> domains, Normaliser normaliser) {
         Set<String> normalised = new LinkedHashSet<>();
-        for (String domain : normalised(field, domains, normaliser)) {
+        for (String domain : normalised(field, domains, normaliser.withDigitsAsWritten())) {
             String host = Links.host(domain.startsWith("*.") ? domain.substring(2) : domain);
             if (host.isEmpty() || !host.equals(domain.startsWith("*.") ? domain.substring(2) : domain)) {
                 throw new ModuleConfigurationException(field, "'" + domain + "' is not a domain name");
             }
-            normalised.add(Links.unicode(host, normaliser)); // as the hosts of links are compared
+            normalised.add(Links.folded(host, normaliser)); // as the hosts of links are compared
         }
         return Set.copyOf(normalised);
     }

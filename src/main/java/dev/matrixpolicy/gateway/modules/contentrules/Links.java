@@ -15,8 +15,10 @@ import java.util.function.UnaryOperator;
 
 /**
  * The links of a normalised text, as clients linkify them: every {@code http://} or {@code https://}
- * URL, and every host written without a scheme whose last label is a top-level domain
- * ({@code bit.ly/x}; {@link #bareHostEnd}). A link runs up to white space or one of
+ * URL, and every host written without a scheme whose last label is a top-level domain of the Public
+ * Suffix List ({@code bit.ly/x}, not {@code e.g} or {@code node.js}): labels joined by dots, starting
+ * as Element reads them ({@link #hostStart}), and not the rest of an e-mail address, a path or a
+ * Matrix ID ({@link #inAnotherName}). A link runs up to white space or one of
  * {@code < > " ' `}, without the trailing punctuation and unopened {@code )} that clients leave out
  * of it ({@link #linkEnd}). Each is counted once however often it appears, with or without its
  * scheme (the body's {@code bit.ly/x} and the formatted body's {@code href="https://bit.ly/x"} are
@@ -26,8 +28,11 @@ import java.util.function.UnaryOperator;
  *
  * @param urls  the distinct URLs, at most {@code limit} + 1 of them
  * @param hosts the hosts of those URLs
+ * @param names names written as a host without a scheme, whose last label is no top-level domain as
+ *              it reads here ({@code spam.example}, or {@code пример.рф} once look-alikes are folded
+ *              to {@code пpимep.pф}): no link to clients, at most {@code limit} + 1 of them
  */
-record Links(Set<String> urls, Set<String> hosts) {
+record Links(Set<String> urls, Set<String> hosts, Set<String> names) {
     private static final int IDEOGRAPHIC_FULL_STOP = 0x3002;
 
     /**
@@ -37,7 +42,18 @@ record Links(Set<String> urls, Set<String> hosts) {
      * @param normaliser what normalised the text, for hosts decoded from IDNA's ASCII form
      */
     static Links in(String text, int limit, Normaliser normaliser) {
-        return in(text, limit, host -> unicode(host, normaliser));
+        return in(text, limit, host -> folded(host, normaliser));
+    }
+
+    /**
+     * A host as a normaliser's links and domain lists hold it: its labels in IDNA's ASCII form decoded
+     * ({@link #unicode}). With {@code fold-leet} the host is read with its digits as written
+     * ({@link Normaliser#withDigitsAsWritten}), decoded, then folded as the text is, so that
+     * {@code xn--p1ai} is decoded before its {@code 1} becomes an {@code i}.
+     */
+    static String folded(String host, Normaliser normaliser) {
+        return normaliser.foldsDigits() ? normaliser.normalise(unicode(host, normaliser.withDigitsAsWritten()))
+                : unicode(host, normaliser);
     }
 
     /**
@@ -71,6 +87,7 @@ record Links(Set<String> urls, Set<String> hosts) {
     private static Links in(String text, int limit, UnaryOperator<String> hostForm) {
         Set<String> urls = new LinkedHashSet<>();
         Set<String> hosts = new LinkedHashSet<>();
+        Set<String> names = new LinkedHashSet<>();
         Seen seen = new Seen();
         int from = 0;
         int scheme = nextSchemeLink(text, 0);
@@ -96,12 +113,22 @@ record Links(Set<String> urls, Set<String> hosts) {
                 }
             } else if (dot >= 0) {
                 start = barePart(text, dot, from);
-                end = bareHostEnd(text, start, dot);
-                if (end < 0) { // no link: on past the run of labels, so that each is read once, but not past a scheme's
-                    from = Math.max(dot + 1, scheme > dot ? Math.min(-end, scheme) : -end);
+                end = labelRunEnd(text, start);
+                // no link: on past the run of labels, so that each is read once, but not past a scheme's
+                int past = Math.max(dot + 1, scheme > dot ? Math.min(end, scheme) : end);
+                int lastDot = text.lastIndexOf('.', end - 1);
+                if (!(start < dot && lastDot > start && hostStart(text, start, end) < lastDot && !inAnotherName(text, start, end))) {
+                    from = past;
                     continue;
                 }
                 start = hostStart(text, start, end);
+                if (!isTopLevelDomain(text.substring(lastDot + 1, end))) {
+                    if (names.size() <= limit) {
+                        names.add(hostForm.apply(text.substring(start, end)));
+                    }
+                    from = past;
+                    continue;
+                }
                 authority = start;
                 if (end < text.length() && (":/?#".indexOf(text.charAt(end)) >= 0)) {
                     while (end < text.length() && !endsUrl(text.charAt(end))) {
@@ -123,7 +150,7 @@ record Links(Set<String> urls, Set<String> hosts) {
             }
             from = Math.max(end, start + 1);
         }
-        return new Links(urls, hosts);
+        return new Links(urls, hosts, names);
     }
 
     /** Where the next {@code http://} or {@code https://} link at or after {@code from} starts; -1 when none does. */
@@ -146,23 +173,16 @@ record Links(Set<String> urls, Set<String> hosts) {
     }
 
     /**
-     * Where the host written without a scheme at {@code text[start]} ends, as clients linkify one:
-     * labels joined by dots, the last one a top-level domain of the Public Suffix List
-     * ({@code bit.ly}, not {@code e.g} or {@code node.js}), not read as part of an e-mail address, a
-     * path or a Matrix ID ({@code @a:example.org}). When it is no such host, minus where its run of
-     * labels ends.
+     * Where the run of labels joined by dots that starts at {@code text[start]} ends: label characters,
+     * and each dot that one follows.
      */
-    private static int bareHostEnd(String text, int start, int dot) {
+    private static int labelRunEnd(String text, int start) {
         int end = start;
-        int lastDot = -1;
         while (end < text.length() && (isLabelCharacter(text.charAt(end))
                 || text.charAt(end) == '.' && end > start && end + 1 < text.length() && isLabelCharacter(text.charAt(end + 1)))) {
-            lastDot = text.charAt(end) == '.' ? end : lastDot;
             end++;
         }
-        boolean host = start < dot && lastDot > start && hostStart(text, start, end) < lastDot && !inAnotherName(text, start, end)
-                && isTopLevelDomain(text.substring(lastDot + 1, end));
-        return host ? end : -Math.max(end, dot + 1);
+        return end;
     }
 
     /**

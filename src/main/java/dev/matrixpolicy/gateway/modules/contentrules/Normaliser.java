@@ -194,6 +194,8 @@ final class Normaliser {
     private final boolean confusables;
     private final boolean diacritics;
     private final boolean leet;
+    /** This normaliser without {@code fold-leet} (itself when it has none). */
+    private final Normaliser digitsAsWritten;
     /** {@link #BMP}, or {@link #BMP_CONFUSABLES} when look-alikes are folded. */
     private final char[] bmp;
     /** What each ASCII character becomes: a space for white space, {@link #DROPPED} for a control, else its {@link #fold}. */
@@ -208,10 +210,19 @@ final class Normaliser {
         return leet;
     }
 
+    /**
+     * This normaliser without {@code fold-leet}: links are found in the text it writes, since a price
+     * or a version folded ({@code 9.99} to {@code g.gg}) would read as a link to a real domain.
+     */
+    Normaliser withDigitsAsWritten() {
+        return digitsAsWritten;
+    }
+
     Normaliser(boolean confusables, boolean diacritics, boolean leet) {
         this.confusables = confusables;
         this.diacritics = diacritics;
         this.leet = leet;
+        this.digitsAsWritten = leet ? new Normaliser(confusables, diacritics, false) : this;
         this.bmp = confusables ? BMP_CONFUSABLES : BMP;
         for (char c = 0; c < 0x80; c++) {
             ascii[c] = isSpace(c) ? ' ' : isInvisible(c) ? DROPPED : (char) fold(c);

@@ -71,7 +71,9 @@ final class Subject {
 
     Links links() {
         if (links == null) {
-            links = Links.in(text, reading.linkLimit(), reading.normaliser());
+            Normaliser normaliser = reading.normaliser();
+            links = Links.in(normaliser.foldsDigits() ? normaliser.withDigitsAsWritten().normalise(raw) : text,
+                    reading.linkLimit(), normaliser);
         }
         return links;
     }
@@ -97,15 +99,23 @@ final class Subject {
         return mentions;
     }
 
+    /** The compatibility forms of {@code @}, which normalisation makes one. */
+    private static final char FULLWIDTH_AT = '\uFF20';
+    private static final char SMALL_AT = '\uFE6B';
+
     /**
-     * The words of the text that hold an {@code @}, each with the character before it (an ID starts
+     * The words of the text that hold an {@code @} (or a compatibility form of it), each with the character before it (an ID starts
      * after no letter or digit), one space apart: all that mentions are read from, so that reading
      * them unfolded costs what those words do, not a second pass over the text.
      */
     private CharSequence wordsWithAnAt() {
         String all = raw.toString();
         StringBuilder words = new StringBuilder();
-        for (int at = all.indexOf('@'); at >= 0; at = all.indexOf('@', at)) {
+        for (int at = 0; at < all.length(); at++) {
+            char c = all.charAt(at);
+            if (c != '@' && c != FULLWIDTH_AT && c != SMALL_AT) {
+                continue;
+            }
             int end = at + 1;
             while (end < all.length() && !Normaliser.isSpace(all.charAt(end))) {
                 end++;

@@ -243,6 +243,16 @@ class ContentRulesTest {
     }
 
     @Test
+    void fullwidthAtSignsAreReadAsMentionsWithFoldLeetAsWithout() {
+        String text = "\uFF20alice:x.org \uFE6Bbob:x.org";
+        ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(1, true), null, null, null, null);
+
+        assertThat(folding(false, oneUser).checkEventForSpam(body(text))).isInstanceOf(Rejection.class);
+        assertThat(folding(true, oneUser).checkEventForSpam(body(text))).isInstanceOf(Rejection.class);
+    }
+
+    @Test
     void aUserIdIsReadUnfoldedSoLeetSpellingsAreDistinctUsersAndATimeIsNoMention() {
         ContentRules folding = oneMentionFoldingEverything();
 
@@ -281,6 +291,38 @@ class ContentRulesTest {
         assertThat(allowed.checkEventForSpam(body("claim it on nitro-gift.com/claim"))).isInstanceOf(Rejection.class);
         assertThat(allowed.checkEventForSpam(body("read spec.matrix.org/latest, e.g. the node.js SDK, ask @alice:evil.com")))
                 .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    /** An instance that folds look-alikes and diacritics, and digits too when {@code leet}. */
+    private ContentRules folding(boolean leet, ContentRulesConfig.Rule rule) {
+        return module(new MemoryState(), new ContentRulesConfig(List.of(rule), List.of("check_event_for_spam"), 16384,
+                new ContentRulesConfig.Normalisation(true, true, leet)));
+    }
+
+    private static ContentRulesConfig.Rule links(List<String> allowed, List<String> denied, Integer maxCount) {
+        return new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(allowed, denied, maxCount), null, null, null);
+    }
+
+    @Test
+    void withFoldLeetAPriceOrAVersionIsNoLinkWhileALeetDomainStillIs() {
+        assertThat(folding(true, links(List.of("matrix.org"), List.of(), null)).checkEventForSpam(body("it costs 9.99 today")))
+                .as("9.99 is no link to g.gg").isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(folding(true, links(List.of(), List.of(), 1)).checkEventForSpam(body("1.50 or 2.50 in version 1.10, see matrix.org")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        ContentRules denied = folding(true, links(List.of(), List.of("bit.ly", "xn--80ak6aa92e.com"), null));
+        for (String spam : List.of("b1t.ly/x", "https://b1t.ly/x", "https://xn--80ak6aa92e.com/", "https://\u0430\u0440\u0440\u04CF\u0435.com/")) {
+            assertThat(denied.checkEventForSpam(body("see " + spam))).as(spam).isInstanceOf(Rejection.class);
+        }
+    }
+
+    @Test
+    void aBareHostUnderANonLatinTopLevelDomainIsDeniedThoughFoldingChangesTheDomain() {
+        ContentRules denied = folding(false, links(List.of(), List.of("\u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0444"), null));
+
+        assertThat(denied.checkEventForSpam(body("https://\u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0444/x"))).isInstanceOf(Rejection.class);
+        assertThat(denied.checkEventForSpam(body("visit \u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0444/x"))).isInstanceOf(Rejection.class);
+        assertThat(denied.checkEventForSpam(body("visit \u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0443/x"))).isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
     @Test

@@ -35,7 +35,8 @@ class LinksTest {
             return text.toString();
         }, text -> {
             for (int limit : new int[] {0, 1, 3, 1000}) {
-                assertThat(Links.in(text, limit, NORMALISER)).as("limit " + limit).isEqualTo(byCopies(text, limit));
+                Links links = Links.in(text, limit, NORMALISER);
+                assertThat(new Links(links.urls(), links.hosts(), Set.of())).as("limit " + limit).isEqualTo(byCopies(text, limit));
             }
         });
     }
@@ -70,6 +71,16 @@ class LinksTest {
                 "docs.example.org", "nitro.xn--p1ai/a");
         assertThat(links.hosts()).containsExactly("bit.ly", "grabify.link", "www.spam.example.com", "docs.example.org",
                 Links.unicode("nitro.xn--p1ai", NORMALISER));
+    }
+
+    @Test
+    void aNameWrittenAsAHostUnderNoTopLevelDomainIsKeptAsANameNotALink() {
+        Links links = Links.in(NORMALISER.normalise("visit \u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0444/x or spam.example, e.g. 3.14"),
+                1000, NORMALISER);
+
+        assertThat(links.urls()).isEmpty();
+        assertThat(links.names()).containsExactly(NORMALISER.normalise("\u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0444"),
+                "spam.example", "e.g", "3.14");
     }
 
     @Test
@@ -153,6 +164,6 @@ class LinksTest {
                 hosts.add(Links.unicode(Links.host(text.substring(url.start(1), end)), NORMALISER)); // empty for a host that cannot be read
             }
         }
-        return new Links(urls, hosts);
+        return new Links(urls, hosts, Set.of());
     }
 }

@@ -223,12 +223,15 @@ class ContentRulesTest {
         }
     }
 
-    /** A rule that refuses a second user mentioned, in an instance that folds look-alikes, diacritics and leet. */
-    private ContentRules oneMentionFoldingEverything() {
-        ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
+    /** A rule that refuses a second user mentioned. */
+    private static ContentRulesConfig.Rule oneMention() {
+        return new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
                 new ContentRulesConfig.Mentions(1, true), null, null, null, null);
-        return module(new MemoryState(), new ContentRulesConfig(List.of(oneUser),
-                List.of("check_event_for_spam"), 16384, new ContentRulesConfig.Normalisation(true, true, true)));
+    }
+
+    /** {@link #oneMention} in an instance that folds look-alikes, diacritics and leet. */
+    private ContentRules oneMentionFoldingEverything() {
+        return folding(true, oneMention());
     }
 
     @Test
@@ -245,11 +248,9 @@ class ContentRulesTest {
     @Test
     void fullwidthAtSignsAreReadAsMentionsWithFoldLeetAsWithout() {
         String text = "\uFF20alice:x.org \uFE6Bbob:x.org";
-        ContentRulesConfig.Rule oneUser = new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
-                new ContentRulesConfig.Mentions(1, true), null, null, null, null);
 
-        assertThat(folding(false, oneUser).checkEventForSpam(body(text))).isInstanceOf(Rejection.class);
-        assertThat(folding(true, oneUser).checkEventForSpam(body(text))).isInstanceOf(Rejection.class);
+        assertThat(folding(false, oneMention()).checkEventForSpam(body(text))).isInstanceOf(Rejection.class);
+        assertThat(folding(true, oneMention()).checkEventForSpam(body(text))).isInstanceOf(Rejection.class);
     }
 
     @Test
@@ -280,10 +281,8 @@ class ContentRulesTest {
 
     @Test
     void aDomainWrittenWithoutASchemeIsALinkAsClientsShowOne() {
-        ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
-                new ContentRulesConfig.Links(List.of(), List.of("bit.ly"), 2), null, null, null));
-        ContentRules allowed = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
-                new ContentRulesConfig.Links(List.of("matrix.org"), List.of(), null), null, null, null));
+        ContentRules denied = module(links(List.of(), List.of("bit.ly"), 2));
+        ContentRules allowed = module(links(List.of("matrix.org"), List.of(), null));
 
         for (String spam : List.of("free nitro at bit.ly/3xYz", "FREE NITRO: WWW.BIT.LY", "(bit.ly/a)", "see a.org b.org c.org")) {
             assertThat(denied.checkEventForSpam(body(spam))).as(spam).isInstanceOf(Rejection.class);

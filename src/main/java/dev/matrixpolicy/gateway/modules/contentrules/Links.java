@@ -64,8 +64,11 @@ record Links(Set<String> urls, Set<String> hosts, Set<String> names) {
      * case, compatibility forms and what shows as nothing aside, so that each link is found.
      */
     static Set<String> asciiHosts(CharSequence raw, int limit) {
-        return in(Normaliser.UNFOLDED.normalise(raw), limit, Links::ascii).hosts();
+        return in(UNFOLDED.normalise(raw), limit, Links::ascii).hosts();
     }
+
+    /** Folds only what every reading folds: case, compatibility forms, what shows as nothing, runs of white space. */
+    private static final Normaliser UNFOLDED = new Normaliser(false, false, false);
 
     /**
      * A host as a browser's IDNA mapping writes it in ASCII ({@code exámple.com} is
@@ -107,21 +110,19 @@ record Links(Set<String> urls, Set<String> hosts, Set<String> names) {
             if (scheme >= 0 && (dot < 0 || scheme < barePart(text, dot, from))) {
                 start = scheme;
                 authority = authority(text, scheme);
-                end = authority;
-                while (end < text.length() && !endsUrl(text.charAt(end))) {
-                    end++;
-                }
+                end = urlEnd(text, authority);
             } else if (dot >= 0) {
                 start = barePart(text, dot, from);
                 end = labelRunEnd(text, start);
                 // no link: on past the run of labels, so that each is read once, but not past a scheme's
                 int past = Math.max(dot + 1, scheme > dot ? Math.min(end, scheme) : end);
                 int lastDot = text.lastIndexOf('.', end - 1);
-                if (!(start < dot && lastDot > start && hostStart(text, start, end) < lastDot && !inAnotherName(text, start, end))) {
+                int host = hostStart(text, start, end);
+                if (!(start < dot && lastDot > start && host < lastDot && !inAnotherName(text, start, end))) {
                     from = past;
                     continue;
                 }
-                start = hostStart(text, start, end);
+                start = host;
                 if (!isTopLevelDomain(text.substring(lastDot + 1, end))) {
                     if (names.size() <= limit) {
                         names.add(hostForm.apply(text.substring(start, end)));
@@ -130,10 +131,8 @@ record Links(Set<String> urls, Set<String> hosts, Set<String> names) {
                     continue;
                 }
                 authority = start;
-                if (end < text.length() && (":/?#".indexOf(text.charAt(end)) >= 0)) {
-                    while (end < text.length() && !endsUrl(text.charAt(end))) {
-                        end++;
-                    }
+                if (end < text.length() && ":/?#".indexOf(text.charAt(end)) >= 0) { // a port, path, query or fragment
+                    end = urlEnd(text, end);
                 }
             } else {
                 break;
@@ -151,6 +150,15 @@ record Links(Set<String> urls, Set<String> hosts, Set<String> names) {
             from = Math.max(end, start + 1);
         }
         return new Links(urls, hosts, names);
+    }
+
+    /** Where the URL read from {@code from} on ends: at white space or one of {@code < > " ' `}, or the end. */
+    private static int urlEnd(String text, int from) {
+        int end = from;
+        while (end < text.length() && !endsUrl(text.charAt(end))) {
+            end++;
+        }
+        return end;
     }
 
     /** Where the next {@code http://} or {@code https://} link at or after {@code from} starts; -1 when none does. */

@@ -23,7 +23,7 @@ record Mentions(int users, boolean room) {
 
     /**
      * @param mentions the content's {@code m.mentions}, or a missing node
-     * @param text       the normalised text, its letters unfolded (a user ID names one account)
+     * @param text       the normalised text, its digits as written (a user ID names one account)
      * @param limit      past how many distinct users counting stops
      * @param normaliser what normalised the text, for the listed IDs
      */

@@ -21,8 +21,8 @@ import java.text.Normalizer;
  *   <li>Case: each code point to the lower case of its upper case ({@code ß} stays, {@code ſ} →
  *       {@code s}, final {@code ς} → {@code σ}).</li>
  *   <li>With {@code fold-leet} (off by default): the digits {@code 0 1 3 4 5 7 8 9} become
- *       {@code o i e a s t b g}. It folds digits everywhere in the text, links included; mentions
- *       are read in the text unfolded ({@link Subject#mentions}).</li>
+ *       {@code o i e a s t b g}. It folds the text's digits; links and mentions are read in the
+ *       text with its digits as written ({@link #withDigitsAsWritten}), their hosts folded after.</li>
  * </ol>
  * Not folded: look-alikes outside the table (e.g. Cherokee, mathematical symbols that NFKC keeps),
  * parenthesised digits ({@code ⑴} is {@code (1)}), letters split by spaces or punctuation
@@ -211,8 +211,9 @@ final class Normaliser {
     }
 
     /**
-     * This normaliser without {@code fold-leet}: links are found in the text it writes, since a price
-     * or a version folded ({@code 9.99} to {@code g.gg}) would read as a link to a real domain.
+     * This normaliser without {@code fold-leet}: links and mentions are read in the text it writes,
+     * since a price or a version folded ({@code 9.99} to {@code g.gg}) would read as a link to a real
+     * domain, and {@code @b0b:x.org} as the user {@code @bob:x.org}.
      */
     Normaliser withDigitsAsWritten() {
         return digitsAsWritten;
@@ -585,10 +586,4 @@ final class Normaliser {
         }
         return inert;
     }
-
-    /**
-     * Folds only what every reading folds: case, compatibility forms, what shows as nothing, runs of
-     * white space. Last of the static fields: it is built from the tables above.
-     */
-    static final Normaliser UNFOLDED = new Normaliser(false, false, false);
 }

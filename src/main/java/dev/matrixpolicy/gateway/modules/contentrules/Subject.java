@@ -87,14 +87,15 @@ final class Subject {
     }
 
     /**
-     * Whom the message mentions, read with its digits unfolded ({@link Normaliser#foldsDigits}): a user
-     * ID names one account, so {@code @b0b:x.org} and {@code @bob:x.org} are two users, and
+     * Whom the message mentions, read with its digits as written ({@link Normaliser#withDigitsAsWritten}):
+     * a user ID names one account, so {@code @b0b:x.org} and {@code @bob:x.org} are two users, and
      * {@code @10:30} stays a time, with {@code fold-leet} too.
      */
     Mentions mentions() {
         if (mentions == null) {
-            String unfolded = reading.normaliser().foldsDigits() ? Normaliser.UNFOLDED.normalise(wordsWithAnAt()) : text;
-            mentions = Mentions.in(mentionsNode, unfolded, reading.mentionLimit(), Normaliser.UNFOLDED);
+            Normaliser digitsAsWritten = reading.normaliser().withDigitsAsWritten();
+            String read = reading.normaliser().foldsDigits() ? digitsAsWritten.normalise(wordsWithAnAt()) : text;
+            mentions = Mentions.in(mentionsNode, read, reading.mentionLimit(), digitsAsWritten);
         }
         return mentions;
     }
@@ -106,7 +107,7 @@ final class Subject {
     /**
      * The words of the text that hold an {@code @} (or a compatibility form of it), each with the character before it (an ID starts
      * after no letter or digit), one space apart: all that mentions are read from, so that reading
-     * them unfolded costs what those words do, not a second pass over the text.
+     * them again costs what those words do, not a second pass over the text.
      */
     private CharSequence wordsWithAnAt() {
         String all = raw.toString();

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.bench;
 
+import dev.matrixpolicy.gateway.server.CarrierThreads;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -12,9 +13,10 @@ import org.apache.catalina.startup.Tomcat;
 
 /**
  * The benchmark's baseline: the gateway's server stack with none of its work. The same embedded
- * Tomcat, HTTP/1.1 keep-alive with the same idle timeout, requests on virtual threads, and one
- * servlet that answers {@code 200 {}} to any POST without parsing the body. Its throughput is the
- * practical limit of this machine, so the gateway's figures are reported as ratios to it.
+ * Tomcat, HTTP/1.1 keep-alive with the same idle timeout, requests on virtual threads with as many
+ * carrier threads as the gateway gives them ({@link CarrierThreads}), and one servlet that answers
+ * {@code 200 {}} to any POST without parsing the body. Its throughput is the practical limit of
+ * this machine, so the gateway's figures are reported as ratios to it.
  *
  * <p>Usage: {@code java -cp ... dev.matrixpolicy.bench.BaselineServer <port>}
  */
@@ -26,6 +28,7 @@ public final class BaselineServer {
 
     public static void main(String[] args) throws Exception {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 8095;
+        CarrierThreads.apply();
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(Files.createTempDirectory("baseline-tomcat").toString());
         Connector connector = new Connector("HTTP/1.1");

@@ -7,10 +7,19 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The connection drain, with {@code server.shutdown: graceful} (Boot's default, and application.yml's). */
+/**
+ * The carrier threads under the virtual threads that serve requests, sized before the web servers
+ * start, and the connection drain, with {@code server.shutdown: graceful} (Boot's default, and
+ * application.yml's).
+ */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 class ServerConfiguration {
+
+    @Bean
+    CarrierThreads carrierThreads() {
+        return CarrierThreads.apply();
+    }
 
     @Bean
     @ConditionalOnProperty(name = "server.shutdown", havingValue = "graceful", matchIfMissing = true)

@@ -2,17 +2,40 @@ package dev.matrixpolicy.gateway.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.support.LoggedLines;
+import java.lang.management.ManagementFactory;
+import jdk.management.VirtualThreadSchedulerMXBean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.context.LifecycleAutoConfiguration;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 
-/** The drain belongs to Boot's graceful shutdown: on with it (the default), off with an immediate one. */
+/**
+ * Virtual threads get two carriers per processor before the servers start; the drain belongs to
+ * Boot's graceful shutdown: on with it (the default), off with an immediate one.
+ */
 class ServerConfigurationTest {
+    @RegisterExtension
+    final LoggedLines carriers = LoggedLines.of(CarrierThreads.class, Level.INFO);
+
     private final WebApplicationContextRunner context = new WebApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(LifecycleAutoConfiguration.class))
             .withUserConfiguration(ServerConfiguration.class);
+
+    @Test
+    void virtualThreadsRunOnTwoCarriersPerProcessorAndTheStartSaysHowMany() {
+        int expected = 2 * Runtime.getRuntime().availableProcessors();
+        context.run(started -> {
+            assertThat(started.getBean(CarrierThreads.class).count()).isEqualTo(expected);
+            assertThat(ManagementFactory.getPlatformMXBean(VirtualThreadSchedulerMXBean.class).getParallelism())
+                    .isEqualTo(expected);
+        });
+        assertThat(carriers.at(Level.INFO)).containsExactly("Virtual threads run on " + expected
+                + " carrier threads, 2 per processor (-Djdk.virtualThreadScheduler.parallelism sets another count)");
+    }
 
     @Test
     void drainsWithTheDefaultGracefulShutdownBeforeBootsOwnPhaseBegins() {

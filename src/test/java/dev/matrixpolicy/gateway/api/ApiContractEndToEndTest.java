@@ -435,6 +435,17 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void prometheusShowsTheVirtualThreadSchedulerWithTwoCarriersPerProcessor() {
+            String scrape = management("/actuator/prometheus").body();
+
+            int carriers = 2 * Runtime.getRuntime().availableProcessors();
+            assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_parallelism(\\{[^}]*})? " + carriers + "\\.0$");
+            assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_carriers(\\{[^}]*})? [1-9][0-9]*\\.0$");
+            assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_mounted(\\{[^}]*})? [0-9]+\\.0$");
+            assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_queued(\\{[^}]*})? [0-9]+\\.0$");
+        }
+
+        @Test
         void prometheusCountsErrorAnswersByStatusAndErrcode() {
             gateway.post("/v1/spam_checker/user_may_invite", "{\"inviter\": ");
             new GatewayClient(port, "wrong-token").post("/v1/spam_checker/user_may_invite", INVITE);

@@ -173,7 +173,7 @@ class HelmChartOptionsTest {
     }
 
     @Test
-    void grafanaDashboardIsALabelledConfigMapWithTheSixViews() {
+    void grafanaDashboardIsALabelledConfigMapWithTheSevenViews() {
         ConfigMap dashboard = manifests.one(ConfigMap.class, FULLNAME + "-dashboard");
         JsonNode json = HelmChart.readYaml(dashboard.getData().get("matrix-policy-gateway.json"));
         List<String> expressions = json.findValues("expr").stream().map(JsonNode::asString).toList();
@@ -193,6 +193,8 @@ class HelmChartOptionsTest {
                 .contains("sum by (module)").contains("outcome=~\"deny|shadow_ban\""));
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (module, source) (policy_module_source_failing"));
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (module, source) (policy_module_source_entries"));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (pod) (jvm_threads_virtual_queued"));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (pod) (jvm_threads_virtual_mounted"));
     }
 
     @Test

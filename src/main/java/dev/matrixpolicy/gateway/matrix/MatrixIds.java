@@ -149,6 +149,9 @@ public final class MatrixIds {
         if (n > MAX_ID_BYTES) {
             return true; // every char is at least one byte
         }
+        if (n <= MAX_ID_BYTES / 3) {
+            return false; // and at most three: most IDs are decided here, uncounted
+        }
         int bytes = 0;
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);

@@ -220,6 +220,14 @@ class MatrixIdsTest {
     }
 
     @Test
+    void countsTheBytesOfTextsLongEnoughToExceedTheLimitInThreeByteCharacters() {
+        assertThat(MatrixIds.fitsAnId("€".repeat(85))).isTrue(); // 85 characters, 255 bytes
+        assertThat(MatrixIds.fitsAnId("$" + "€".repeat(85))).isFalse(); // 86 characters, 256 bytes
+        assertThat(MatrixIds.fitsAnId("😀".repeat(63))).isTrue(); // 126 characters, 252 bytes
+        assertThat(MatrixIds.fitsAnId("😀".repeat(64))).isFalse(); // 128 characters, 256 bytes
+    }
+
+    @Test
     void rejectsAliasUnder255CharactersButOver255BytesInUtf8() {
         String alias = "#" + "é".repeat(125) + ":example.org"; // 138 chars, 263 bytes
         assertThat(alias.length()).isLessThan(255);

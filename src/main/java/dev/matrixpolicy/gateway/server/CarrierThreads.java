@@ -13,10 +13,11 @@ import org.slf4j.LoggerFactory;
  * <p>The JDK's default is one carrier per processor. A virtual thread is never preempted, but its
  * carrier is: when the kernel gives a processor to the JIT, the collector or another process, the
  * request mounted on that carrier waits until the carrier runs again, and the requests queued
- * behind it have one carrier fewer. With two carriers per processor the kernel time-slices them,
- * so no request waits out a whole descheduled slice. At saturation on 2 cores shared with the load
- * generator this took the 99th percentile from about 10 ms to 3 ms at the same throughput
- * (docs/performance.md, "Two carriers per processor").
+ * behind it have one carrier fewer. With two carriers per processor the kernel shares each
+ * processor between them in turns, so a descheduled carrier is back sooner and the queue keeps
+ * carriers that run. At saturation on 2 cores shared with the load generator this took the 99th
+ * percentile from about 10 ms to 3 ms at the same throughput (docs/performance.md, "Two carriers
+ * per processor").
  */
 public final class CarrierThreads {
     /** The JDK's setting, read when the first virtual thread starts; the operator's way to choose. */

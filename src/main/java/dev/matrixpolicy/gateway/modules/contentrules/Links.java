@@ -246,7 +246,11 @@ record Links(Set<String> urls, Set<String> hosts, Set<String> names) {
     /** Whether {@code label} is a top-level domain: the last label of a name under a public suffix. */
     static boolean isTopLevelDomain(String label) {
         String name = "x." + label; // a wildcard rule (*.ck) needs a label in front
-        return InternetDomainName.isValid(name) && InternetDomainName.from(name).hasPublicSuffix();
+        try {
+            return InternetDomainName.from(name).hasPublicSuffix();
+        } catch (IllegalArgumentException notADomainName) { // what isValid would catch, after parsing it once more
+            return false;
+        }
     }
 
     /**

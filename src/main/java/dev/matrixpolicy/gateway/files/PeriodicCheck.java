@@ -62,8 +62,9 @@ public final class PeriodicCheck implements AutoCloseable {
             return;
         }
         thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(threadName).factory());
-        thread.scheduleWithFixedDelay(() -> runAgainAfterAFailure(check), firstDelay.toMillis(), interval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        // in nanoseconds, saturated: an interval shorter than a millisecond, cut to none, is one the executor refuses
+        thread.scheduleWithFixedDelay(() -> runAgainAfterAFailure(check), TimeUnit.NANOSECONDS.convert(firstDelay),
+                TimeUnit.NANOSECONDS.convert(interval), TimeUnit.NANOSECONDS);
     }
 
     private void runAgainAfterAFailure(Runnable check) {

@@ -39,10 +39,24 @@ class PeriodicCheckTest {
         });
     }
 
+    /**
+     * {@code policy-gateway.reload.check-interval: 500us} is positive, as its validation asks: cut to
+     * whole milliseconds, it stopped the startup with a bare IllegalArgumentException from the executor.
+     */
+    @Test
+    void anIntervalShorterThanAMillisecondIsKeptNotCutToNothing() throws InterruptedException {
+        CountDownLatch twice = new CountDownLatch(2);
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-micros", Duration.ofNanos(500_000), Duration.ofNanos(500_000))) {
+            checks.start(twice::countDown);
+
+            assertThat(twice.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     @Test
     void theFirstCheckWaitsTheFirstDelay() throws InterruptedException {
         CountDownLatch ran = new CountDownLatch(1);
-        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-later", Duration.ofHours(1), Duration.ofMillis(1))) {
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-later", Duration.ofDays(365 * 1000), Duration.ofMillis(1))) {
             checks.start(ran::countDown);
 
             assertThat(ran.await(200, TimeUnit.MILLISECONDS)).isFalse();

@@ -23,13 +23,13 @@ import tools.jackson.databind.JsonNode;
 public record InvolvedIds(List<String> users, List<String> rooms, List<String> servers) {
 
     /**
-     * The fields that name a user or a room in some callback's arguments: top level, the
-     * {@code requester} of {@code on_create_room}, the {@code user_profile} of
-     * {@code check_username_for_spam}, and an {@code event}'s sender, room and state key (a
-     * membership event's state key is its target user).
+     * The fields that name a user or a room in some callback's arguments: top level (with the state
+     * key of {@code user_may_send_state_event}), the {@code requester} of {@code on_create_room}, the
+     * {@code user_profile} of {@code check_username_for_spam}, and an {@code event}'s sender, room and
+     * state key (a membership event's state key is its target user).
      */
     static final List<JsonPointer> ID_FIELDS = Stream.of(
-                    "/user_id", "/user", "/inviter", "/invitee", "/sender", "/requester_id",
+                    "/user_id", "/user", "/inviter", "/invitee", "/sender", "/requester_id", "/state_key",
                     "/room_id", "/room", "/room_alias",
                     "/requester/user_id", "/user_profile/user_id",
                     "/event/sender", "/event/room_id", "/event/state_key")

@@ -24,6 +24,8 @@ public final class FileReadProblem {
                     + " reads): write the file whole and move it into place, then reload";
             case CharacterCodingException notText -> file + " is not valid UTF-8: save it as UTF-8";
             case IOException directory when Files.isDirectory(file) -> file + " is a directory: name a file";
+            case FileVersion.NotARegularFile device -> file + " is not a regular file (a device or a named pipe): name a"
+                    + " regular file; a list meant to be empty holds a comment line";
             default -> file + " cannot be read (" + failed.getMessage() + "): check the path and the file's permissions";
         };
     }

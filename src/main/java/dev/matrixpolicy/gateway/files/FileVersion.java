@@ -51,14 +51,21 @@ public record FileVersion(FileTime modified, long size, Object identity) {
      * The version of a file that must be a regular file: a directory, a named pipe or a device is
      * refused before it is opened (reading a pipe may never end).
      *
-     * @throws IOException {@code is not a regular file}, or as {@link #of} throws it
+     * @throws NotARegularFile for a directory, a named pipe or a device; otherwise as {@link #of} throws
      */
     public static FileVersion ofRegularFile(Path file) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         if (!attributes.isRegularFile()) {
-            throw new IOException("is not a regular file");
+            throw new NotARegularFile();
         }
         return of(attributes);
+    }
+
+    /** A path that leads to something other than a regular file, refused before it is opened. */
+    public static final class NotARegularFile extends IOException {
+        NotARegularFile() {
+            super("is not a regular file");
+        }
     }
 
     private static FileVersion of(BasicFileAttributes attributes) {

@@ -5,6 +5,8 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A check that runs every interval on a daemon thread of its own, and its orderly stop: the one way a
@@ -17,10 +19,15 @@ import java.util.concurrent.TimeUnit;
  * java.nio.channels.ClosedByInterruptException}, the {@linkplain Settling#waited settle wait} returns
  * false) is the closing, not the file or URL: a check cut short asks {@link #closing()} and, when it
  * is, reports nothing, neither a failure nor a good read.
+ *
+ * <p>A check reports its own failures; one that throws all the same (an {@link OutOfMemoryError}
+ * while it reads, say) is logged here at WARN and runs again after the interval. Its executor would
+ * end the schedule for good, silently, and the watcher's status would go on showing its last success.
  */
 public final class PeriodicCheck implements AutoCloseable {
     /** How long {@link #close()} waits for the check under way. */
     private static final Duration STOPPING = Duration.ofSeconds(5);
+    private static final Logger log = LoggerFactory.getLogger(PeriodicCheck.class);
 
     private final String threadName;
     private final Duration firstDelay;
@@ -42,8 +49,7 @@ public final class PeriodicCheck implements AutoCloseable {
     }
 
     /**
-     * Starts running {@code check}; a check closed already never starts. The check must not throw: a
-     * check that throws is never run again.
+     * Starts running {@code check}; a check closed already never starts.
      *
      * @throws IllegalStateException when it was started already
      */
@@ -56,7 +62,19 @@ public final class PeriodicCheck implements AutoCloseable {
             return;
         }
         thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(threadName).factory());
-        thread.scheduleWithFixedDelay(check, firstDelay.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        // in nanoseconds, saturated: an interval shorter than a millisecond, cut to none, is one the executor refuses
+        thread.scheduleWithFixedDelay(() -> runAgainAfterAFailure(check), TimeUnit.NANOSECONDS.convert(firstDelay),
+                TimeUnit.NANOSECONDS.convert(interval), TimeUnit.NANOSECONDS);
+    }
+
+    private void runAgainAfterAFailure(Runnable check) {
+        try {
+            check.run();
+        } catch (RuntimeException | Error unexpected) {
+            if (!closing) { // else cut short by close(): the interruption, not what the check looks at
+                log.warn("{}: a check failed and runs again after its interval: {}", threadName, unexpected.toString());
+            }
+        }
     }
 
     /**

@@ -41,7 +41,7 @@ public final class FileSource extends PollingSource {
 
     @Override
     Read readIfChanged() throws IOException {
-        FileVersion version = FileVersion.of(file);
+        FileVersion version = FileVersion.ofRegularFile(file); // a pipe, opened, would hold the check until a writer came
         if (version.equals(lastSeen)) {
             return Read.UNCHANGED;
         }

@@ -142,8 +142,8 @@ abstract class PollingSource implements PolicySource {
             if (checks.closing()) { // cut short by close(): an HTTP body's read ends "closed" or with the interruption as its cause
                 return;
             }
-            // An Error too: one that escaped would end this source's schedule for good, silently, while its
-            // status still showed the last success. A read that ran out of memory is retried at the next check.
+            // An Error too: one that escaped would be logged by PeriodicCheck alone, while this source's status
+            // still showed the last success. A read that ran out of memory is retried at the next check.
             String error = problem(failed);
             String where = error.startsWith(location()) ? "" : " (" + location() + ")";
             outage.failed(error).loud("Policy list source '{}'{} could not be read, keeping its last good rules: {}",

@@ -67,7 +67,7 @@ final class FileWatcher implements SmartLifecycle {
             if (stopping()) {
                 return; // cut short by stop(): the interruption, not the files
             }
-            // Whatever it was, the next check must come: a task that throws is never run again by its executor.
+            // Whatever it was, said in the watcher's words; the next check comes as after any other.
             log.warn("Checking the configuration files failed: {}", unexpected.toString());
         }
     }

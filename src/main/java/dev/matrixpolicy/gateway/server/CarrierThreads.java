@@ -23,6 +23,8 @@ public final class CarrierThreads {
     /** The JDK's setting, read when the first virtual thread starts; the operator's way to choose. */
     public static final String PARALLELISM = "jdk.virtualThreadScheduler.parallelism";
     static final int PER_PROCESSOR = 2;
+    /** The most carrier threads the JDK's scheduler takes (its fork-join pool's limit). */
+    private static final int MOST = 0x7fff;
     private static final Logger log = LoggerFactory.getLogger(CarrierThreads.class);
 
     private final int count;
@@ -39,10 +41,13 @@ public final class CarrierThreads {
     /**
      * Sets the carrier count of the JDK's virtual thread scheduler, which may already be running,
      * to twice the processors unless {@link #PARALLELISM} is set, and logs the count in force.
+     *
+     * @throws IllegalArgumentException when {@link #PARALLELISM} is set to a count the JDK refuses;
+     *                                  checked before the scheduler is touched, which would start it
      */
     public static CarrierThreads apply() {
-        VirtualThreadSchedulerMXBean scheduler = ManagementFactory.getPlatformMXBean(VirtualThreadSchedulerMXBean.class);
         OptionalInt count = defaultCount(System.getProperty(PARALLELISM), Runtime.getRuntime().availableProcessors());
+        VirtualThreadSchedulerMXBean scheduler = ManagementFactory.getPlatformMXBean(VirtualThreadSchedulerMXBean.class);
         count.ifPresent(scheduler::setParallelism);
         int inForce = scheduler.getParallelism();
         log.info(count.isPresent()
@@ -52,8 +57,26 @@ public final class CarrierThreads {
         return new CarrierThreads(inForce);
     }
 
-    /** The count to set for {@code processors}, or none when the operator set {@link #PARALLELISM} ({@code chosen}). */
+    /**
+     * The count to set for {@code processors}, or none when the operator set {@link #PARALLELISM} ({@code chosen}).
+     *
+     * @throws IllegalArgumentException naming the setting, its value and the fix, for a count the JDK
+     *                                  refuses: it would fail the first virtual thread with an error
+     *                                  that names neither
+     */
     static OptionalInt defaultCount(String chosen, int processors) {
-        return chosen == null ? OptionalInt.of(PER_PROCESSOR * processors) : OptionalInt.empty();
+        if (chosen == null) {
+            return OptionalInt.of(PER_PROCESSOR * processors);
+        }
+        try {
+            int count = Integer.parseInt(chosen); // as the JDK reads it
+            if (count >= 1 && count <= MOST) {
+                return OptionalInt.empty();
+            }
+        } catch (NumberFormatException notANumber) {
+            // refused below, as a count out of range is
+        }
+        throw new IllegalArgumentException("-D" + PARALLELISM + "=" + chosen + " is not a count of carrier threads: set a whole"
+                + " number from 1 to " + MOST + ", or remove it for " + PER_PROCESSOR + " per processor");
     }
 }

@@ -31,6 +31,17 @@ class InvolvedIdsTest {
         assertThat(ids.toString()).doesNotContain("content.example");
     }
 
+    /** {@code user_may_send_state_event}: a membership's state key, the user kicked, banned or invited, is the one asked about. */
+    @Test
+    void theStateKeyOfAStateEventAboutToBeSentGivesTheUserItNames() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"user_id": "@mod:example.org", "room_id": "!r:example.com", "event_type": "m.room.member",
+                 "state_key": "@target:example.net", "content": {"membership": "ban", "reason": "@secret:content.example"}}"""));
+
+        assertThat(ids.users()).containsExactly("@mod:example.org", "@target:example.net");
+        assertThat(ids.servers()).containsExactly("example.org", "example.net", "example.com");
+    }
+
     @Test
     void credentialsProfilesAndAddressesAreNeverRead() {
         InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""

@@ -122,4 +122,14 @@ class FileVersionTest {
                 .hasMessage("is not a regular file");
         assertThat(FileVersion.ofRegularFile(write("list.txt", ""))).isEqualTo(FileVersion.of(directory.resolve("list.txt")));
     }
+
+    /** {@code /dev/null} for a list meant to be empty, say: the fix is a file, not the path or its permissions. */
+    @Test
+    void aDeviceIsRefusedSayingToNameARegularFile() {
+        Path device = Path.of("/dev/null");
+
+        assertThatThrownBy(() -> FileVersion.ofRegularFile(device)).isInstanceOfSatisfying(IOException.class,
+                notAFile -> assertThat(FileReadProblem.of(device, notAFile)).isEqualTo("/dev/null is not a regular file (a device"
+                        + " or a named pipe): name a regular file; a list meant to be empty holds a comment line"));
+    }
 }

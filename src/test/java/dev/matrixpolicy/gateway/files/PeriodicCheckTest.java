@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.files;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -10,10 +12,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The thread a check runs on, when it runs, and how closing stops it. */
 class PeriodicCheckTest {
+    @RegisterExtension
+    final LoggedLines warnings = LoggedLines.of(PeriodicCheck.class, Level.WARN);
+
     @Test
     void checksRunOnTheirNamedDaemonThreadAgainAndAgain() throws InterruptedException {
         List<Thread> ranOn = new CopyOnWriteArrayList<>();
@@ -32,10 +39,24 @@ class PeriodicCheckTest {
         });
     }
 
+    /**
+     * {@code policy-gateway.reload.check-interval: 500us} is positive, as its validation asks: cut to
+     * whole milliseconds, it stopped the startup with a bare IllegalArgumentException from the executor.
+     */
+    @Test
+    void anIntervalShorterThanAMillisecondIsKeptNotCutToNothing() throws InterruptedException {
+        CountDownLatch twice = new CountDownLatch(2);
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-micros", Duration.ofNanos(500_000), Duration.ofNanos(500_000))) {
+            checks.start(twice::countDown);
+
+            assertThat(twice.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     @Test
     void theFirstCheckWaitsTheFirstDelay() throws InterruptedException {
         CountDownLatch ran = new CountDownLatch(1);
-        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-later", Duration.ofHours(1), Duration.ofMillis(1))) {
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-later", Duration.ofDays(365 * 1000), Duration.ofMillis(1))) {
             checks.start(ran::countDown);
 
             assertThat(ran.await(200, TimeUnit.MILLISECONDS)).isFalse();
@@ -77,6 +98,25 @@ class PeriodicCheckTest {
 
         assertThat(ran.await(100, TimeUnit.MILLISECONDS)).isFalse();
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(thread -> thread.getName().equals("periodic-test-never"));
+    }
+
+    /** Its executor would end the schedule for good, silently, at the first check that threw. */
+    @Test
+    void aCheckThatThrowsIsLoggedAndRunsAgain() throws InterruptedException {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch again = new CountDownLatch(2);
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test-throws", Duration.ZERO, Duration.ofMillis(1))) {
+            checks.start(() -> {
+                again.countDown();
+                if (runs.incrementAndGet() == 1) {
+                    throw new OutOfMemoryError("Java heap space");
+                }
+            });
+
+            assertThat(again.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(warnings.at(Level.WARN)).containsExactly(
+                "periodic-test-throws: a check failed and runs again after its interval: java.lang.OutOfMemoryError: Java heap space");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.io.IOException;
@@ -38,6 +39,10 @@ class UserListFileTest {
     /** The one WARN line a bad new version provokes, kept off the console. */
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("denylist: keeping the 2 exact user IDs and 1 globs loaded before");
+
+    /** What the thread of the checks says of a check that threw, kept off the console. */
+    @RegisterExtension
+    final LoggedLines checkFailures = LoggedLines.of(PeriodicCheck.class, Level.WARN);
 
     @TempDir
     Path directory;
@@ -381,6 +386,34 @@ class UserListFileTest {
         assertThat(logged.at(Level.WARN)).as("the deletion's").hasSize(1);
         assertThat(list.status().lastError()).as("the deletion's").isPresent();
         assertThat(list.current().matches("@first:example.com")).isTrue();
+    }
+
+    /**
+     * An Error in a check, the heap running out while it reads, say, which the list does not catch,
+     * ends neither the watching nor passes unsaid: a WARN line names it, and a later check reads the
+     * file. Before, the check's executor ended the schedule for good, silently, and the list kept its
+     * old entries while its status still showed the last success.
+     */
+    @Test
+    void aCheckThatRunsOutOfMemoryIsLoggedAndALaterCheckReadsTheNewVersion() throws Exception {
+        AtomicBoolean failNextCheck = new AtomicBoolean();
+        InstantSource time = () -> {
+            if (failNextCheck.getAndSet(false)) {
+                throw new OutOfMemoryError("Java heap space");
+            }
+            return Instant.now();
+        };
+        Path file = file("@first:example.com\n");
+        list = UserListFile.watch("denylist", "users-file", file, List.of(), Duration.ofMillis(10), Optional.empty(),
+                time.withZone(ZoneOffset.UTC));
+        failNextCheck.set(true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !failNextCheck.get());
+
+        rewrite(file, "@second:example.com\n", 5);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> list.current().matches("@second:example.com"));
+        assertThat(checkFailures.at(Level.WARN)).singleElement().asString()
+                .contains("user-list-file-denylist").contains("java.lang.OutOfMemoryError: Java heap space");
     }
 
     /**

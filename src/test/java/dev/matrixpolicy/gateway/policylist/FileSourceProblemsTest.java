@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.LoggedLines;
+import dev.matrixpolicy.gateway.support.NamedPipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,6 +47,15 @@ class FileSourceProblemsTest {
         Path file = Files.createDirectory(directory.resolve("bans.txt"));
 
         assertThat(firstProblemOf(file)).isEqualTo(file + " is a directory: name a file");
+    }
+
+    /** Opened, a pipe would hold the source's thread until a writer came, with no status and no line. */
+    @Test
+    void aNamedPipeNamedAsAPolicyFileIsRefusedBeforeItIsOpened() throws Exception {
+        try (NamedPipe pipe = NamedPipe.at(directory.resolve("bans.txt"))) {
+            assertThat(firstProblemOf(pipe.path())).isEqualTo(pipe.path() + " is not a regular file (a device or a named pipe):"
+                    + " name a regular file; a list meant to be empty holds a comment line");
+        }
     }
 
     @Test

@@ -123,7 +123,8 @@ final class CredentialStore implements ListSource {
         try {
             if (file.isPresent()) {
                 Path path = file.get();
-                FileVersion version = FileVersion.of(path).asReadAt(clock.instant());
+                // a pipe, opened, would hold the startup (or a login, when the file is looked at again) until a writer came
+                FileVersion version = FileVersion.ofRegularFile(path).asReadAt(clock.instant());
                 Optional<CredentialStore> sameFile = before.filter(store -> store.file.equals(file));
                 byte[] content = sameFile.isEmpty() ? Files.readAllBytes(path) : Settling.read(path, () -> {
                     byte[] read = Files.readAllBytes(path);
@@ -180,7 +181,7 @@ final class CredentialStore implements ListSource {
     private void reloadIfChanged(Path path) {
         FileVersion version;
         try {
-            version = FileVersion.of(path);
+            version = FileVersion.ofRegularFile(path);
         } catch (IOException unreadable) {
             verdicts.readFailed();
             reject(FileVersion.NONE, FileReadProblem.of(path, unreadable)); // warned about once until it is back

@@ -4,10 +4,12 @@ import dev.matrixpolicy.gateway.config.Generations;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_ARGON2;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.NamedPipe;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,6 +17,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,6 +97,17 @@ class PasswordFileConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.file=" + missing)
                 .run(context -> assertThat(context).getFailure()
                         .hasStackTraceContaining(ENTRY + "config.file: " + missing + " does not exist: create it, or correct the path"));
+    }
+
+    /** Opened, a pipe would hold the startup until a writer came, without a line. */
+    @Test
+    void aNamedPipeStopsStartupSayingToNameARegularFile() throws Exception {
+        try (NamedPipe pipe = NamedPipe.at(directory.resolve("passwords"))) {
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> runner
+                    .withPropertyValues("policy-gateway.modules[0].config.file=" + pipe.path())
+                    .run(context -> assertThat(context).getFailure().hasStackTraceContaining(ENTRY + "config.file: " + pipe.path()
+                            + " is not a regular file (a device or a named pipe): name a regular file")));
+        }
     }
 
     @Test

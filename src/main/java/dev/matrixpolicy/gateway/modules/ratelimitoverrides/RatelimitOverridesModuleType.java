@@ -84,7 +84,10 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
                 override, limiter -> applied.getOrDefault(limiter, other).increment());
     }
 
-    /** Counts a rule's answers for one limiter; limiters Synapse 1.157 does not have share {@value #OTHER_LIMITER}. */
+    /**
+     * Counts a rule's answers for one limiter: each limiter the rule names, or without {@code limiters}
+     * each of Synapse 1.157's, and {@value #OTHER_LIMITER} for the rest, so that tags stay bounded.
+     */
     private static Counter appliedCounter(ModuleContext context, String rule, String limiter) {
         return Counter.builder(APPLIED_METER)
                 .description("Rate limit overrides answered, by rule and limiter")

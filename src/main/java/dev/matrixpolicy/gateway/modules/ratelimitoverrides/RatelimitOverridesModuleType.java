@@ -61,6 +61,11 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
                 throw new ModuleConfigurationException(field + ".limiters[" + l + "]", "'" + limiter
                         + "' is not a Synapse limiter name; Synapse 1.157 asks for " + sorted(SYNAPSE_LIMITERS));
             }
+            List<String> section = sorted(SYNAPSE_LIMITERS).stream().filter(known -> known.startsWith(limiter + ".")).toList();
+            if (!section.isEmpty()) { // homeserver.yaml's rc_invites: holds limiters, and is never asked about itself
+                throw new ModuleConfigurationException(field + ".limiters[" + l + "]", "'" + limiter
+                        + "' is a section of Synapse's rate limits, not a limiter: name its limiters " + section);
+            }
             if (!SYNAPSE_LIMITERS.contains(limiter)) {
                 log.warn("{}: {}.limiters[{}] '{}' is not one of the limiters Synapse 1.157 asks about ({}); the rule "
                         + "applies to it only if a newer Synapse asks", context.instanceName(), field, l, limiter,

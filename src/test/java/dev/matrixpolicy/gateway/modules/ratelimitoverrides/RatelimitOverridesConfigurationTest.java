@@ -61,6 +61,7 @@ class RatelimitOverridesConfigurationTest {
             .burst-count  | -1         | rules[0].burst-count: must be greater than or equal to 0
             .limiters[0]  | invites    | rules[0].limiters[0]: 'invites' is not a Synapse limiter name; Synapse 1.157 asks for [rc_invites.per_issuer, rc_invites.per_room, rc_invites.per_user]
             .users[1]     | bot        | rules[0].users[1]: 'bot' is not a valid Matrix user ID
+            .limiters[0]  | rc_invites | rules[0].limiters[0]: 'rc_invites' is a section of Synapse's rate limits, not a limiter: name its limiters [rc_invites.per_issuer, rc_invites.per_room, rc_invites.per_user]
             """)
     void badValueStopsStartupNamingRuleAndField(String key, String value, String problem) {
         runner.withPropertyValues(RULE + key + "=" + value)

@@ -34,7 +34,10 @@ public final class BackendUrls {
                     + (scheme.isEmpty() ? "no scheme" : "scheme '" + scheme + "'"));
         }
         if (url.getHost() == null) {
-            throw new ModuleConfigurationException(field, "has no host name");
+            // java.net.URI reads an authority that is not a host name (threepid_backend:8080) as no host at all
+            throw new ModuleConfigurationException(field, url.getRawAuthority() == null ? "has no host name"
+                    : "has no host name the HTTP client can use: letters, digits, '-' and '.' only (a Docker service name "
+                    + "with '_' is not one)");
         }
         // java.net.URI takes any digits; the client would refuse them on every request, not at startup
         if (url.getPort() == 0 || url.getPort() > 65535) {

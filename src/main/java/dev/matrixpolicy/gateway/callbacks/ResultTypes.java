@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -504,6 +505,10 @@ public final class ResultTypes {
             case Boolean bool -> JSON.booleanNode(bool);
             case Integer number -> JSON.numberNode(number);
             case Long number -> JSON.numberNode(number);
+            // YAML's 0.5 binds as a Double, a number past a long as a BigInteger: numbers in JSON too;
+            // .inf and .nan, which JSON cannot write, stay text
+            case BigInteger number -> JSON.numberNode(number);
+            case Double number when Double.isFinite(number) -> JSON.numberNode(number);
             default -> JSON.stringNode(String.valueOf(value));
         };
     }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -92,8 +93,18 @@ public final class UserIdMatcher {
         }
         if (isGlob(pattern)) {
             char first = pattern.charAt(0);
-            return first == '@' || first == '*' || first == '?' ? Optional.empty()
-                    : Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
+            if (first != '@' && first != '*' && first != '?') {
+                return Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
+            }
+            // a no-break or zero-width space pasted from a web page, or a letter such as 'é': the glob would never match
+            int[] codePoints = pattern.codePoints().toArray();
+            for (int i = 0; i < codePoints.length; i++) {
+                if (codePoints[i] < '!' || codePoints[i] > '~') {
+                    return Optional.of(String.format(Locale.ROOT, "a glob can only match printable ASCII, as user IDs hold no "
+                            + "other characters, but character %d is U+%04X", i + 1, codePoints[i]));
+                }
+            }
+            return Optional.empty();
         }
         try {
             MatrixIds.userId(pattern);

@@ -5,10 +5,10 @@ import java.net.URISyntaxException;
 import java.util.Locale;
 
 /**
- * The one rule for a configured backend URL: absolute {@code http} or {@code https} with a host, no
- * {@code user:password@} (the JDK client would silently drop it, so the backend would see no
- * credentials) and no {@code #fragment} (never sent). Messages never quote the URL: webhook and
- * backend URLs often carry a secret.
+ * The one rule for a configured backend URL: absolute {@code http} or {@code https} with a host, a
+ * port (if any) from 1 to 65535, no {@code user:password@} (the JDK client would silently drop it, so
+ * the backend would see no credentials) and no {@code #fragment} (never sent). Messages never quote
+ * the URL: webhook and backend URLs often carry a secret.
  */
 public final class BackendUrls {
     private BackendUrls() {
@@ -34,7 +34,14 @@ public final class BackendUrls {
                     + (scheme.isEmpty() ? "no scheme" : "scheme '" + scheme + "'"));
         }
         if (url.getHost() == null) {
-            throw new ModuleConfigurationException(field, "has no host name");
+            // java.net.URI reads an authority that is not a host name (threepid_backend:8080) as no host at all
+            throw new ModuleConfigurationException(field, url.getRawAuthority() == null ? "has no host name"
+                    : "has no host name the HTTP client can use: letters, digits, '-' and '.' only (a Docker service name "
+                    + "with '_' is not one)");
+        }
+        // java.net.URI takes any digits; the client would refuse them on every request, not at startup
+        if (url.getPort() == 0 || url.getPort() > 65535) {
+            throw new ModuleConfigurationException(field, "has port " + url.getPort() + ", but a port is 1 to 65535");
         }
         if (url.getRawUserInfo() != null) {
             throw new ModuleConfigurationException(field, "credentials in the URL (user:password@) are never sent; use a token");

@@ -61,6 +61,11 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
                 throw new ModuleConfigurationException(field + ".limiters[" + l + "]", "'" + limiter
                         + "' is not a Synapse limiter name; Synapse 1.157 asks for " + sorted(SYNAPSE_LIMITERS));
             }
+            List<String> section = sorted(SYNAPSE_LIMITERS).stream().filter(known -> known.startsWith(limiter + ".")).toList();
+            if (!section.isEmpty()) { // homeserver.yaml's rc_invites: holds limiters, and is never asked about itself
+                throw new ModuleConfigurationException(field + ".limiters[" + l + "]", "'" + limiter
+                        + "' is a section of Synapse's rate limits, not a limiter: name its limiters " + section);
+            }
             if (!SYNAPSE_LIMITERS.contains(limiter)) {
                 log.warn("{}: {}.limiters[{}] '{}' is not one of the limiters Synapse 1.157 asks about ({}); the rule "
                         + "applies to it only if a newer Synapse asks", context.instanceName(), field, l, limiter,
@@ -84,7 +89,10 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
                 override, limiter -> applied.getOrDefault(limiter, other).increment());
     }
 
-    /** Counts a rule's answers for one limiter; limiters Synapse 1.157 does not have share {@value #OTHER_LIMITER}. */
+    /**
+     * Counts a rule's answers for one limiter: each limiter the rule names, or without {@code limiters}
+     * each of Synapse 1.157's, and {@value #OTHER_LIMITER} for the rest, so that tags stay bounded.
+     */
     private static Counter appliedCounter(ModuleContext context, String rule, String limiter) {
         return Counter.builder(APPLIED_METER)
                 .description("Rate limit overrides answered, by rule and limiter")

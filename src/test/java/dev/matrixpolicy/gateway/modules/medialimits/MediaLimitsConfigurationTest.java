@@ -3,19 +3,25 @@ package dev.matrixpolicy.gateway.modules.medialimits;
 import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser;
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ByteArrayResource;
 
 /** How a {@code media_limits} entry binds, and the one message that stops startup when it is wrong. */
 class MediaLimitsConfigurationTest {
@@ -55,6 +61,7 @@ class MediaLimitsConfigurationTest {
             .upload-limits[0].max      | -1MB        | groups[0].upload-limits[0].max: must not be negative, got -1MB
             .upload-limits[0].per      | 0s          | groups[0].upload-limits[0].per: must be positive
             .upload-limits[0].per      | often       | groups[0].upload-limits[0].per
+            .upload-limits[0].per      | 200000000000d | groups[0].upload-limits[0].per: must be at most 106751991167d (Synapse counts it in milliseconds), got 17280000000000000s
             .media-config[m.upload.size] | 5         | groups[0].media-config.m.upload.size: is set by max-upload-size
             """)
     void badValueStopsStartupNamingGroupAndField(String key, String value, String problem) {
@@ -83,6 +90,36 @@ class MediaLimitsConfigurationTest {
                         "policy-gateway.modules[0].config.groups[1].users[0]=*", "policy-gateway.modules[0].config.groups[1].max-upload-size=1MB")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
                         FAILURE + "groups[1].name: 'everyone' names two groups; names must be unique"));
+    }
+
+    @Test
+    void mediaConfigNumbersWrittenInYamlAreAnsweredAsJsonNumbers() {
+        // YAML, unlike a properties file, hands the binder typed values: Double, Integer, BigInteger
+        String yaml = """
+                policy-gateway.modules:
+                  - module: media_limits
+                    name: media
+                    config:
+                      groups:
+                        - name: everyone
+                          users: ["*:example.com"]
+                          max-upload-size: 10MB
+                          media-config:
+                            "[com.example.ratio]": 0.5
+                            "[com.example.count]": 5
+                            "[com.example.huge]": 12345678901234567890
+                """;
+        runner.withInitializer(context -> {
+            try {
+                new YamlPropertySourceLoader().load("gateway.yml", new ByteArrayResource(yaml.getBytes(StandardCharsets.UTF_8)))
+                        .forEach(source -> context.getEnvironment().getPropertySources().addFirst(source));
+            } catch (IOException impossible) {
+                throw new UncheckedIOException(impossible);
+            }
+        }).run(context -> assertThat(((MediaLimits) context.getBean(Generations.class).current().instance("media").orElseThrow().module())
+                .getMediaConfigForUser(new GetMediaConfigForUser.Args("@carol:example.com")).orElseThrow().toString())
+                .isEqualTo("{\"m.upload.size\":10485760,\"com.example.ratio\":0.5,\"com.example.count\":5,"
+                        + "\"com.example.huge\":12345678901234567890}"));
     }
 
     private static java.util.Optional<java.util.List<dev.matrixpolicy.gateway.callbacks.MediaUploadLimit>> limits(ModuleInstance instance) {

@@ -21,7 +21,7 @@ import org.springframework.context.annotation.Configuration;
 /** How a {@code ratelimit_overrides} entry binds, and the one message that stops startup when it is wrong. */
 class RatelimitOverridesConfigurationTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT, "is not one of the limiters Synapse 1.157 asks about");
 
     private static final String RULE = "policy-gateway.modules[0].config.rules[0]";
     private static final String FAILURE = "policy-gateway.modules[0] (module: ratelimit_overrides) config.";
@@ -61,6 +61,7 @@ class RatelimitOverridesConfigurationTest {
             .burst-count  | -1         | rules[0].burst-count: must be greater than or equal to 0
             .limiters[0]  | invites    | rules[0].limiters[0]: 'invites' is not a Synapse limiter name; Synapse 1.157 asks for [rc_invites.per_issuer, rc_invites.per_room, rc_invites.per_user]
             .users[1]     | bot        | rules[0].users[1]: 'bot' is not a valid Matrix user ID
+            .limiters[0]  | rc_invites | rules[0].limiters[0]: 'rc_invites' is a section of Synapse's rate limits, not a limiter: name its limiters [rc_invites.per_issuer, rc_invites.per_room, rc_invites.per_user]
             """)
     void badValueStopsStartupNamingRuleAndField(String key, String value, String problem) {
         runner.withPropertyValues(RULE + key + "=" + value)
@@ -74,6 +75,24 @@ class RatelimitOverridesConfigurationTest {
                         "policy-gateway.modules[0].config.rules[1].burst-count=1")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
                         FAILURE + "rules[1].name: 'bots' names two rules; names must be unique"));
+    }
+
+    @Test
+    void limiterARuleNamesIsCountedUnderItsNameAndOneItDoesNotNameAsOther() {
+        runner.withPropertyValues(RULE + ".limiters[0]=rc_joins.per_room")
+                .run(context -> {
+                    ModuleInstance invites = context.getBean(Generations.class).current().instance("invites").orElseThrow();
+                    override(invites, "rc_joins.per_room");
+                    assertThat(applied(context.getBean(SimpleMeterRegistry.class), "rc_joins.per_room")).isEqualTo(1);
+                });
+        runner.run(context -> {
+            override(context.getBean(Generations.class).current().instance("invites").orElseThrow(), "rc_joins.per_room");
+            assertThat(applied(context.getBean(SimpleMeterRegistry.class), RatelimitOverridesModuleType.OTHER_LIMITER)).isEqualTo(1);
+        });
+    }
+
+    private static double applied(SimpleMeterRegistry registry, String limiter) {
+        return registry.get(RatelimitOverridesModuleType.APPLIED_METER).tags("rule", "bots", "limiter", limiter).counter().count();
     }
 
     private static java.util.Optional<RatelimitOverride> override(ModuleInstance instance, String limiter) {

@@ -74,6 +74,9 @@ class ThreepidCheckerConfigurationTest {
             url=ftp://files.example.com/check     | url            | must be an absolute http or https URL, got scheme 'ftp'
             url=/check                             | url            | must be an absolute http or https URL, got no scheme
             url=https:///check                     | url            | has no host name
+            url=http://threepid_backend:8080/check | url            | has no host name the HTTP client can use: letters, digits, '-' and '.' only (a Docker service name with '_' is not one)
+            url=https://id.example.com:99999/check | url            | has port 99999, but a port is 1 to 65535
+            url=https://id.example.com:0/check     | url            | has port 0, but a port is 1 to 65535
             url=https://id.example.com/check#frag | url            | must not have a #fragment: it is never sent to the server
             url=https://bot:pw@id.example.com/c   | url            | credentials in the URL (user:password@) are never sent
             'url=https://id.example.com/a b'       | url            | not a valid URL: Illegal character in path

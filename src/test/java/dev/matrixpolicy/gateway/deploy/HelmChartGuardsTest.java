@@ -105,6 +105,16 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void aNetworkPolicyWithoutHomeserverPeersIsRefusedRatherThanAdmittingEveryoneToTheApi() {
+        // null (or `homeserver:` with its items commented out) removes the default list before the
+        // schema's minItems can see it, and a rule without `from` admits every source.
+        assertThatThrownBy(() -> render(command -> command.set("networkPolicy.enabled", "true")
+                .set("networkPolicy.homeserver", "null")))
+                .hasMessageContaining("networkPolicy.homeserver names no peer")
+                .hasMessageContaining("admits every pod and address");
+    }
+
+    @Test
     void aStartupOrLivenessProbeThatMustSucceedTwiceIsRefusedByTheSchema() {
         assertThatThrownBy(() -> render(command -> command.set("probes.liveness.successThreshold", "2")))
                 .hasMessageContaining("/probes/liveness/successThreshold");

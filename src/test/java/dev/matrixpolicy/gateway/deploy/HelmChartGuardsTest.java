@@ -163,6 +163,20 @@ class HelmChartGuardsTest {
                 "defaults.yaml")).contains("one by one: the pods\nread their configuration and tokens at startup only");
     }
 
+    @Test
+    void aConfigurationNeitherWatchedNorRolledIsRefusedSinceAnUpgradeWouldReachNoPod() {
+        // reload.watch: false reads config and tokens at startup only, and without restartOnConfigChange
+        // nothing rolls the pods on their change: the ConfigMap changes and every pod serves the old one.
+        assertThatThrownBy(() -> render(command -> command.set("config.reload.watch", "false")))
+                .hasMessageContaining("config.reload.watch is false and restartOnConfigChange is false")
+                .hasMessageContaining("restartOnConfigChange=true");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("config.reload.watch", "false"),
+                "sidecar.yaml"))
+                .hasMessageContaining("config.reload.watch is false and restartOnConfigChange is false");
+        assertThat(render(command -> command.set("config.reload.watch", "false").set("restartOnConfigChange", "true")))
+                .contains("checksum/config:");
+    }
+
     private static String render(UnaryOperator<TemplateCommand> options) {
         return HelmChart.template(HelmChart.CHART, options, "defaults.yaml");
     }

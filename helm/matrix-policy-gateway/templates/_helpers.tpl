@@ -350,7 +350,8 @@ JVM at startup ("Multiple garbage collectors selected"), so rendering fails inst
 {{- $collectors := dict "serial" "-XX:+UseSerialGC" "g1" "-XX:+UseG1GC" "parallel" "-XX:+UseParallelGC" "zgc" "-XX:+UseZGC" }}
 {{- $flags := list }}
 {{- with .Values.jvm.gc }}
-{{- $extraCollector := regexFind "-XX:\\+Use[A-Za-z0-9]*GC\\b" ($.Values.jvm.extraOptions | default "") }}
+{{- /* the JDK's collectors by their flags; other flags end in GC too (UseAdaptiveSizePolicyWithSystemGC) */}}
+{{- $extraCollector := regexFind "-XX:\\+Use(Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\\b" ($.Values.jvm.extraOptions | default "") }}
 {{- if $extraCollector }}
 {{- fail (printf "jvm.extraOptions selects a garbage collector (%s) and so does jvm.gc (%s): the JVM would not start. Choose it with jvm.gc alone." $extraCollector .) }}
 {{- end }}

@@ -140,6 +140,22 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void aNamespaceThatLooksLikeANumberStaysAString() {
+        String rendered = render(command -> command.withNamespace("1234").set("serviceMonitor.enabled", "true")
+                .set("grafanaDashboard.enabled", "true"));
+
+        List<JsonNode> namespaces = new ArrayList<>();
+        try (MappingIterator<JsonNode> documents = HelmChart.YAML.readerFor(JsonNode.class).readValues(rendered)) {
+            while (documents.hasNext()) {
+                JsonNode document = documents.next();
+                namespaces.addAll(document.findValues("namespace"));
+                namespaces.addAll(document.findValues("matchNames"));
+            }
+        }
+        assertThat(namespaces).hasSize(2).allSatisfy(namespace -> assertThat(namespace.toString()).contains("\"1234\""));
+    }
+
+    @Test
     void theTokenCommandOfTheNotesReadsAKeyWithDots() {
         String notes = HelmChart.notes(command -> command.set("auth.token", "")
                 .set("auth.existingSecret", "tokens").set("auth.existingSecretKey", "policy.gateway.token"));

@@ -207,6 +207,9 @@ here overrides the default's, and `modules` replaces the default list as a whole
 that are not listed (graceful shutdown, the 180 s keep-alive) stay as application.yml has them.
 */}}
 {{- define "matrix-policy-gateway.applicationConfig" -}}
+{{- if and (not .Values.restartOnConfigChange) (eq (include "matrix-policy-gateway.watchesFiles" .) "false") }}
+{{- fail "config.reload.watch is false and restartOnConfigChange is false: the gateway would read its configuration and tokens at startup only, and no change of them would roll the pods, so a helm upgrade of config or a token would reach no running pod (and the next pod to start would serve another configuration than the others). Set restartOnConfigChange=true, which rolls the pods one by one on such a change, or leave config.reload.watch on for hot reload" }}
+{{- end -}}
 policy-gateway:
   {{- toYaml .Values.config | nindent 2 }}
   {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}
@@ -223,6 +226,11 @@ policy-gateway:
     {{- . | nindent 4 }}
   {{- end }}
 {{- include "matrix-policy-gateway.startupConfig" . | trim | nindent 0 }}
+{{- end }}
+
+{{/* "true" when the gateway watches its configuration and token files (config.reload.watch, on by default), else "false". */}}
+{{- define "matrix-policy-gateway.watchesFiles" -}}
+{{- toString (dig "reload" "watch" true .Values.config) }}
 {{- end }}
 
 {{/*
@@ -342,7 +350,8 @@ JVM at startup ("Multiple garbage collectors selected"), so rendering fails inst
 {{- $collectors := dict "serial" "-XX:+UseSerialGC" "g1" "-XX:+UseG1GC" "parallel" "-XX:+UseParallelGC" "zgc" "-XX:+UseZGC" }}
 {{- $flags := list }}
 {{- with .Values.jvm.gc }}
-{{- $extraCollector := regexFind "-XX:\\+Use[A-Za-z0-9]*GC\\b" ($.Values.jvm.extraOptions | default "") }}
+{{- /* the JDK's collectors by their flags; other flags end in GC too (UseAdaptiveSizePolicyWithSystemGC) */}}
+{{- $extraCollector := regexFind "-XX:\\+Use(Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\\b" ($.Values.jvm.extraOptions | default "") }}
 {{- if $extraCollector }}
 {{- fail (printf "jvm.extraOptions selects a garbage collector (%s) and so does jvm.gc (%s): the JVM would not start. Choose it with jvm.gc alone." $extraCollector .) }}
 {{- end }}

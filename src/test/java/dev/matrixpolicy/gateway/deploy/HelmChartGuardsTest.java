@@ -105,6 +105,16 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void aNetworkPolicyWithoutHomeserverPeersIsRefusedRatherThanAdmittingEveryoneToTheApi() {
+        // null (or `homeserver:` with its items commented out) removes the default list before the
+        // schema's minItems can see it, and a rule without `from` admits every source.
+        assertThatThrownBy(() -> render(command -> command.set("networkPolicy.enabled", "true")
+                .set("networkPolicy.homeserver", "null")))
+                .hasMessageContaining("networkPolicy.homeserver names no peer")
+                .hasMessageContaining("admits every pod and address");
+    }
+
+    @Test
     void aStartupOrLivenessProbeThatMustSucceedTwiceIsRefusedByTheSchema() {
         assertThatThrownBy(() -> render(command -> command.set("probes.liveness.successThreshold", "2")))
                 .hasMessageContaining("/probes/liveness/successThreshold");
@@ -130,6 +140,22 @@ class HelmChartGuardsTest {
     }
 
     @Test
+    void aNamespaceThatLooksLikeANumberStaysAString() {
+        String rendered = render(command -> command.withNamespace("1234").set("serviceMonitor.enabled", "true")
+                .set("grafanaDashboard.enabled", "true"));
+
+        List<JsonNode> namespaces = new ArrayList<>();
+        try (MappingIterator<JsonNode> documents = HelmChart.YAML.readerFor(JsonNode.class).readValues(rendered)) {
+            while (documents.hasNext()) {
+                JsonNode document = documents.next();
+                namespaces.addAll(document.findValues("namespace"));
+                namespaces.addAll(document.findValues("matchNames"));
+            }
+        }
+        assertThat(namespaces).hasSize(2).allSatisfy(namespace -> assertThat(namespace.toString()).contains("\"1234\""));
+    }
+
+    @Test
     void theTokenCommandOfTheNotesReadsAKeyWithDots() {
         String notes = HelmChart.notes(command -> command.set("auth.token", "")
                 .set("auth.existingSecret", "tokens").set("auth.existingSecretKey", "policy.gateway.token"));
@@ -151,6 +177,20 @@ class HelmChartGuardsTest {
                 .contains("the running pods also reload the changed files");
         assertThat(HelmChart.notes(command -> command.set("restartOnConfigChange", "true").set("config.reload.watch", "false"),
                 "defaults.yaml")).contains("one by one: the pods\nread their configuration and tokens at startup only");
+    }
+
+    @Test
+    void aConfigurationNeitherWatchedNorRolledIsRefusedSinceAnUpgradeWouldReachNoPod() {
+        // reload.watch: false reads config and tokens at startup only, and without restartOnConfigChange
+        // nothing rolls the pods on their change: the ConfigMap changes and every pod serves the old one.
+        assertThatThrownBy(() -> render(command -> command.set("config.reload.watch", "false")))
+                .hasMessageContaining("config.reload.watch is false and restartOnConfigChange is false")
+                .hasMessageContaining("restartOnConfigChange=true");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("config.reload.watch", "false"),
+                "sidecar.yaml"))
+                .hasMessageContaining("config.reload.watch is false and restartOnConfigChange is false");
+        assertThat(render(command -> command.set("config.reload.watch", "false").set("restartOnConfigChange", "true")))
+                .contains("checksum/config:");
     }
 
     private static String render(UnaryOperator<TemplateCommand> options) {

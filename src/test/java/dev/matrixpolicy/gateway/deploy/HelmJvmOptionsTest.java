@@ -51,6 +51,17 @@ class HelmJvmOptionsTest {
                 .endsWith("-XX:+ExitOnOutOfMemoryError -XX:+UseGCOverheadLimit");
     }
 
+    @Test
+    void aFlagOfTheChosenCollectorWhoseNameEndsInGcIsNoSecondCollector() {
+        // A Parallel collector setting of JDK 25, meaningful with jvm.gc: parallel only.
+        assertThat(javaToolOptions(command -> command.set("jvm.gc", "parallel")
+                .set("jvm.extraOptions", "-XX:+UseAdaptiveSizePolicyWithSystemGC")))
+                .isEqualTo("-XX:+UseParallelGC -Xmn64m -XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError"
+                        + " -XX:+UseAdaptiveSizePolicyWithSystemGC");
+        assertThatThrownBy(() -> javaToolOptions(command -> command.set("jvm.extraOptions", "-XX:+UseShenandoahGC")))
+                .hasMessageContaining("jvm.extraOptions selects a garbage collector (-XX:+UseShenandoahGC)");
+    }
+
     private static String javaToolOptions(UnaryOperator<TemplateCommand> options) {
         return HelmChart.javaToolOptions(HelmChart.render(options, "defaults.yaml"));
     }

@@ -74,6 +74,38 @@ class HelmValuesSchemaTest {
                 .hasMessageContaining(error);
     }
 
+    /**
+     * A null in the values removes the chart's default before the schema sees the values, so no
+     * type or minimum refuses it; the templates would then render a probe as unparsable YAML, a JVM
+     * flag the JVM refuses ({@code -XX:MaxRAMPercentage=<nil>}) or objects the API server refuses.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            probes.startup                          | at '/probes': missing property 'startup'
+            probes.liveness                         | at '/probes': missing property 'liveness'
+            probes.readiness                        | at '/probes': missing property 'readiness'
+            probes                                  | at '': missing property 'probes'
+            jvm.maxRAMPercentage                    | at '/jvm': missing property 'maxRAMPercentage'
+            service.port                            | at '/service': missing property 'port'
+            topologySpread.maxSkew                  | at '/topologySpread': missing property 'maxSkew'
+            topologySpread.whenUnsatisfiable        | at '/topologySpread': missing property 'whenUnsatisfiable'
+            autoscaling.minReplicas                 | at '/autoscaling': missing property 'minReplicas'
+            autoscaling.targetCPUUtilizationPercentage | at '/autoscaling': missing property 'targetCPUUtilizationPercentage'
+            serviceMonitor.scrapeTimeout            | at '/serviceMonitor': missing property 'scrapeTimeout'
+            auth.existingSecretKey                  | at '/auth': missing property 'existingSecretKey'
+            admin.existingSecretKey                 | at '/admin': missing property 'existingSecretKey'
+            state.redis.existingSecretKey           | at '/state/redis': missing property 'existingSecretKey'
+            policyServer.port                       | at '/policyServer': missing property 'port'
+            policyServer.service.port               | at '/policyServer/service': missing property 'port'
+            policyServer.key.existingSecretKey      | at '/policyServer/key': missing property 'existingSecretKey'
+            """)
+    void aValueTheTemplatesRenderCannotBeRemovedWithNull(String key, String error) {
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set(key, "null"), "defaults.yaml"))
+                .as(key)
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining(error);
+    }
+
     @Test
     void rejectsAGracePeriodShorterThanThePreStopSleepBothShutdownPhasesAndTheModulesClosing() {
         assertThatThrownBy(() -> HelmChart.render(

@@ -207,9 +207,6 @@ here overrides the default's, and `modules` replaces the default list as a whole
 that are not listed (graceful shutdown, the 180 s keep-alive) stay as application.yml has them.
 */}}
 {{- define "matrix-policy-gateway.applicationConfig" -}}
-{{- if and (not .Values.restartOnConfigChange) (eq (include "matrix-policy-gateway.watchesFiles" .) "false") }}
-{{- fail "config.reload.watch is false and restartOnConfigChange is false: the gateway would read its configuration and tokens at startup only, and no change of them would roll the pods, so a helm upgrade of config or a token would reach no running pod (and the next pod to start would serve another configuration than the others). Set restartOnConfigChange=true, which rolls the pods one by one on such a change, or leave config.reload.watch on for hot reload" }}
-{{- end -}}
 policy-gateway:
   {{- toYaml .Values.config | nindent 2 }}
   {{- range include "matrix-policy-gateway.tokens" . | fromYamlArray }}

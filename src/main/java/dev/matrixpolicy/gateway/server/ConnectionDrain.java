@@ -57,7 +57,7 @@ final class ConnectionDrain implements SmartLifecycle {
             return;
         }
         log.info("Draining connections: new ones are refused and every answer closes its connection;"
-                + " waiting up to {} s for the clients", limit.toSeconds());
+                + " waiting up to {} ms for the clients", limit.toMillis());
         long started = System.nanoTime();
         protocols.forEach(ProtocolHandler::closeServerSocketGraceful);
         long left = limit.toMillis();

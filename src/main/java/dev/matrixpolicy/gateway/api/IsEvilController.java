@@ -45,7 +45,7 @@ final class IsEvilController {
         }
         String user = users[0];
         try {
-            MatrixIds.userId(user);
+            MatrixIds.userIdAsSynapseTakesIt(user);
         } catch (IllegalArgumentException invalid) {
             throw new BadArgumentException(BadArgumentException.Kind.INVALID, "user", "'user' is " + invalid.getMessage());
         }

@@ -132,11 +132,11 @@ public final class JsonArgs {
     // ---- Matrix identifiers
 
     public String userId(String field) {
-        return identifier(field, required(field, Type.USER_ID), MatrixIds::userId);
+        return identifier(field, required(field, Type.USER_ID), MatrixIds::userIdAsSynapseTakesIt);
     }
 
     public Optional<String> optionalUserId(String field) {
-        return optional(field, Type.USER_ID).map(node -> identifier(field, node, MatrixIds::userId));
+        return optional(field, Type.USER_ID).map(node -> identifier(field, node, MatrixIds::userIdAsSynapseTakesIt));
     }
 
     public String roomId(String field) {

@@ -51,7 +51,7 @@ public record InvolvedIds(List<String> users, List<String> rooms, List<String> s
             if (value.isString()) {
                 String id = value.asString();
                 List<String> kind = switch (id.isEmpty() ? ' ' : id.charAt(0)) {
-                    case '@' -> valid(id, MatrixIds::userId) ? users : null;
+                    case '@' -> valid(id, MatrixIds::userIdAsSynapseTakesIt) ? users : null;
                     case '!' -> valid(id, MatrixIds::roomId) ? rooms : null;
                     case '#' -> valid(id, MatrixIds::roomAlias) ? rooms : null;
                     default -> null;

@@ -54,6 +54,24 @@ public final class MatrixIds {
         return s;
     }
 
+    /**
+     * A user ID as Synapse takes one from a room or a request ({@code UserID.is_valid}): {@code @}, a
+     * localpart without {@code ':'} that may be empty or hold any character but a control character
+     * (which no log line or database column should carry), a valid server name.
+     * Such non-compliant IDs exist in rooms (older servers made them, and Synapse hands a remote
+     * server's member event on as it came), so a callback's arguments are read this way: refusing
+     * one would fail every question about a room whose state holds it. What the gateway itself is
+     * given to match against (configuration, lists) is held to {@link #userId}.
+     */
+    public static String userIdAsSynapseTakesIt(String s) {
+        checkId(s, '@', USER_ID, USER_ID_SHAPE);
+        int colon = s.indexOf(':');
+        if (colon < 0 || (colon > 1 && !isTextWithoutControls(s, 1, colon)) || !isServerName(s, colon + 1, s.length())) {
+            throw invalid(USER_ID, USER_ID_SHAPE);
+        }
+        return s;
+    }
+
     /** Classic {@code !opaque:server_name}, or the room-version-12 {@code !} + 43 base64url characters. */
     public static String roomId(String s) {
         checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
@@ -80,7 +98,7 @@ public final class MatrixIds {
     public static String roomAlias(String s) {
         checkId(s, '#', ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         int colon = s.indexOf(':');
-        if (colon < 0 || !isAliasLocalpart(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
+        if (colon < 0 || !isTextWithoutControls(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
             throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         }
         return s;
@@ -233,7 +251,8 @@ public final class MatrixIds {
         return true;
     }
 
-    private static boolean isAliasLocalpart(String s, int from, int to) {
+    /** Whether {@code s[from, to)} is text of one character or more, none a control character or half a surrogate pair. */
+    private static boolean isTextWithoutControls(String s, int from, int to) {
         if (from >= to) {
             return false;
         }

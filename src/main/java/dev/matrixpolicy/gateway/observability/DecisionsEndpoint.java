@@ -60,7 +60,7 @@ final class DecisionsEndpoint {
         }
         try {
             LoggedDecision.Filter filter = new LoggedDecision.Filter(
-                    checked("user", user, MatrixIds::userId),
+                    checked("user", user, MatrixIds::userIdAsSynapseTakesIt),
                     checked("room", room, DecisionsEndpoint::roomIdOrAlias),
                     checked("callback", callback, DecisionsEndpoint::callbackName),
                     checked("entry", entry, this::entryName));

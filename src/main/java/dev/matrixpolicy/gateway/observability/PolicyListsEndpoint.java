@@ -68,7 +68,7 @@ final class PolicyListsEndpoint {
     /** What the entity is taken for by its first character, as the explanation reads it; checked against that grammar. */
     private static void checked(String id) {
         switch (id.charAt(0)) {
-            case '@' -> MatrixIds.userId(id);
+            case '@' -> MatrixIds.userIdAsSynapseTakesIt(id);
             case '!' -> MatrixIds.roomId(id);
             case '#' -> MatrixIds.roomAlias(id);
             default -> MatrixIds.serverName(id);

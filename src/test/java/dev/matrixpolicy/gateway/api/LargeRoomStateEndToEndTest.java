@@ -35,7 +35,7 @@ class LargeRoomStateEndToEndTest {
 
     @Test
     void aRoomOfFiveThousandStateEventsIsAnsweredByTheChain() {
-        Answer answer = gateway.post("/v1/third_party_rules/check_event_allowed", body(-1));
+        Answer answer = gateway.post("/v1/third_party_rules/check_event_allowed", body(-1, ""));
 
         assertThat(answer.status()).as(answer.body()).isEqualTo(200);
         assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": {\"allowed\": false, \"replacement\": null}}"));
@@ -43,17 +43,28 @@ class LargeRoomStateEndToEndTest {
 
     @Test
     void aBadStateEventDeepInALargeRoomIsNamedByItsIndex() {
-        Answer answer = gateway.post("/v1/third_party_rules/check_event_allowed", body(4_321));
+        Answer answer = gateway.post("/v1/third_party_rules/check_event_allowed", body(4_321, "alice"));
 
         assertThat(answer.status()).as(answer.body()).isEqualTo(400);
         assertThat(answer.json().get("errcode").asString()).isEqualTo("M_INVALID_PARAM");
         assertThat(answer.json().get("error").asString()).startsWith("'state_events[4321].sender' is ");
     }
 
-    /** {@value EVENTS} membership events of about 300 bytes; the one at {@code badSender}, if any, has a sender that is no user ID. */
-    private static String body(int badSender) {
+    /**
+     * A member whose ID Synapse takes though the spec's grammar does not (an older server's, or one a
+     * remote server made up) must not fail every question about the room: Synapse hands it on.
+     */
+    @Test
+    void aMemberWithANonCompliantUserIdDoesNotFailTheRoom() {
+        Answer answer = gateway.post("/v1/third_party_rules/check_event_allowed", body(4_321, "@\u00e9l\u00e8ve:remote.example"));
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+    }
+
+    /** {@value EVENTS} membership events of about 300 bytes; the one at {@code other}, if any, has {@code sender} as its sender. */
+    private static String body(int other, String sender) {
         String state = IntStream.range(0, EVENTS).mapToObj(n -> "{\"event_id\": \"$state" + n + ":example.com\", \"sender\": \""
-                        + (n == badSender ? "alice" : "@alice:example.com") + "\", \"room_id\": \"!room:example.com\","
+                        + (n == other ? sender : "@alice:example.com") + "\", \"room_id\": \"!room:example.com\","
                         + " \"type\": \"m.room.member\", \"state_key\": \"@member" + n + ":example.com\","
                         + " \"origin_server_ts\": 1700000000000, \"content\": {\"membership\": \"join\", \"displayname\": \"Member " + n + "\"}}")
                 .collect(Collectors.joining(", ", "[", "]"));

@@ -42,6 +42,16 @@ class InvolvedIdsTest {
         assertThat(ids.servers()).containsExactly("example.org", "example.net", "example.com");
     }
 
+    /** A decision about a user whose ID the spec's grammar does not allow, but Synapse hands on, is found by that user. */
+    @Test
+    void aNonCompliantUserIdSynapseHandsOnIsKept() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"inviter": "@\u00e9l\u00e8ve:evil.example", "invitee": "@:example.com", "room_id": "!r:example.com"}"""));
+
+        assertThat(ids.users()).containsExactly("@\u00e9l\u00e8ve:evil.example", "@:example.com");
+        assertThat(ids.servers()).containsExactly("evil.example", "example.com");
+    }
+
     @Test
     void credentialsProfilesAndAddressesAreNeverRead() {
         InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""

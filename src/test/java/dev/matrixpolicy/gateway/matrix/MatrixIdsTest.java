@@ -58,6 +58,43 @@ class MatrixIdsTest {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId(id));
     }
 
+    /** Synapse's {@code UserID.is_valid}: IDs with such localparts exist in rooms, and Synapse hands them on. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "@:example.org",
+            "@alic\u00e9:example.org",
+            "@ali ce:example.org",
+            "@\u65e5\u672c:example.org:8448",
+            "@\ud83d\ude00:[::1]",
+            "@alice:example.org",
+    })
+    void takesTheUserIdsSynapseTakesNonCompliantLocalpartsIncluded(String id) {
+        assertThat(MatrixIds.userIdAsSynapseTakesIt(id)).isSameAs(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "@",
+            "@alice",               // no server name
+            "@alice:",              // empty server name
+            "alice:example.org",    // no sigil
+            "@alice:exa_mple.org",  // bad server name
+            "@ali\ud800ce:example.org", // half a surrogate pair: no UTF-8 text holds it
+            "@ali\u0000ce:example.org", // control characters, which no log line or database column should carry
+            "@ali\tce:example.org",
+    })
+    void stillRefusesWhatSynapseRefuses(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt(id))
+                .withMessage("not a valid Matrix user ID: expected @localpart:server_name");
+    }
+
+    @Test
+    void takesNoUserIdLongerThan255BytesHoweverLenient() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt("@" + "\u00e9".repeat(124) + ":example.org"))
+                .withMessage("not a valid Matrix user ID: longer than 255 bytes");
+    }
+
     // --- room IDs ---
 
     @ParameterizedTest

@@ -71,6 +71,17 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
                 "{\"errcode\": \"M_FORBIDDEN\", \"error\": \"You are on the denylist\"}"));
     }
 
+    /** Synapse hands on IDs with empty or non-ASCII localparts, which exist in rooms: a denied server's are denied too. */
+    @Test
+    void nonCompliantSendersAreJudgedNotRefusedAsMalformed() {
+        assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@évîe:evil.example")).status()).isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@:evil.example")).status()).isEqualTo(403);
+
+        Answer elsewhere = gateway.post("/v1/spam_checker/check_event_for_spam", event("@café au lait:example.org"));
+        assertThat(elsewhere.status()).isEqualTo(200);
+        assertThat(elsewhere.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+    }
+
     @Test
     void eventFromAnyoneElseIsNotSpam() {
         Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", event("@alice:example.com"));

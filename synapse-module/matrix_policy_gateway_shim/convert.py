@@ -56,6 +56,12 @@ def room_alias(value: Any, synapse: "SynapseApi") -> str:
     return value.to_string() if hasattr(value, "to_string") else str(value)
 
 
+def visibility(value: Any, synapse: "SynapseApi") -> str:
+    """A room's new visibility. createRoom passes the client's value unchecked, and Synapse makes
+    the room public for ``"public"`` only: anything else is the private room Synapse creates."""
+    return "public" if value == "public" else "private"
+
+
 def requester(value: Any, synapse: "SynapseApi") -> Dict[str, Any]:
     """``Requester``: who asks, whether as a guest, shadow-banned, through an appservice,
     or as an admin acting for them (``authenticated_entity``)."""

@@ -145,3 +145,14 @@ async def test_a_room_version_12_create_event_is_sent_with_its_room_id(make_modu
     sent = neutral_gateway.body(BY_NAME["check_event_allowed"].path)
     assert sent["event"]["room_id"] == "!" + "c" * 43
     assert sent["state_events"][0]["room_id"] == "!" + "c" * 43
+
+
+@pytest.mark.parametrize("visibility", ["unlisted", None, 1])
+@pytest_twisted.ensureDeferred
+async def test_a_create_room_visibility_other_than_public_is_sent_as_private(visibility, make_module, api,
+                                                                              neutral_gateway):
+    # Synapse's createRoom passes the request's visibility unchecked, and makes any value but "public"
+    # a private room (handlers/room.py, v1.157): the gateway takes "public" or "private".
+    make_module()
+    assert await api.callback("check_visibility_can_be_modified")("!room:example.com", {}, visibility) is True
+    assert neutral_gateway.body(BY_NAME["check_visibility_can_be_modified"].path)["new_visibility"] == "private"

@@ -36,9 +36,12 @@ def as_is(value: Any, synapse: "SynapseApi") -> Any:
 
 def event(value: Any, synapse: "SynapseApi") -> Dict[str, Any]:
     """``EventBase``: the client format, with ``event_id`` (room versions 3 and later do
-    not carry it in the event dict)."""
+    not carry it in the event dict) and ``room_id`` (a room version 12 create event does not
+    carry it: its event ID makes the room's, and Synapse's own client format adds it)."""
     formatted = synapse.format_event_for_client(value.get_dict())
     formatted["event_id"] = value.event_id
+    if "room_id" not in formatted:
+        formatted["room_id"] = value.room_id
     return formatted
 
 
@@ -51,6 +54,12 @@ def state_map(value: Mapping[Any, Any], synapse: "SynapseApi") -> List[Dict[str,
 def room_alias(value: Any, synapse: "SynapseApi") -> str:
     """``RoomAlias``: its string form, ``#alias:server``."""
     return value.to_string() if hasattr(value, "to_string") else str(value)
+
+
+def visibility(value: Any, synapse: "SynapseApi") -> str:
+    """A room's new visibility. createRoom passes the client's value unchecked, and Synapse makes
+    the room public for ``"public"`` only: anything else is the private room Synapse creates."""
+    return "public" if value == "public" else "private"
 
 
 def requester(value: Any, synapse: "SynapseApi") -> Dict[str, Any]:

@@ -118,6 +118,19 @@ class FakeEvent:
         return d
 
 
+class RoomV12CreateEvent(FakeEvent):
+    """The create event of a room version 12 room (MSC4291): the room ID is derived from its event ID,
+    so ``EventBase.room_id`` answers it but the event's own JSON, ``get_dict()``, has no ``room_id``."""
+
+    def __init__(self, event_id: str, sender: str) -> None:
+        super().__init__(event_id, "m.room.create", sender, "!" + event_id[1:], {"room_version": "12"}, state_key="")
+
+    def get_dict(self) -> Dict[str, Any]:
+        d = super().get_dict()
+        del d["room_id"]
+        return d
+
+
 class UserID:
     def __init__(self, user_id: str) -> None:
         self._user_id = user_id

@@ -13,6 +13,7 @@ from fakes import (
     MediaUploadLimit,
     RatelimitOverride,
     RegistrationBehaviour,
+    RoomV12CreateEvent,
     SynapseError,
     UserPresenceState,
     fake_synapse,
@@ -142,6 +143,21 @@ async def test_optional_values(name, result, expected, make_module, api, gateway
 async def test_check_event_allowed_answers_synapses_pair(result, expected, make_module, api, gateway):
     make_module()
     assert await answer(api, gateway, "check_event_allowed", 200, {"result": result}) == expected
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_room_version_12_create_event_is_replaced_without_the_room_id_it_was_sent_with(make_module, api,
+                                                                                                gateway):
+    # Synapse refuses a replacement that changes room_id (handlers/message.py, v1.157), and this
+    # event has none of its own: the module added it for the gateway.
+    create = RoomV12CreateEvent("$" + "c" * 43, "@alice:example.com")
+    censored = {"event_id": create.event_id, "type": "m.room.create", "sender": "@alice:example.com",
+                "room_id": create.room_id, "state_key": "", "content": {"room_version": "12", "m.federate": False}}
+    make_module()
+    allowed, replacement = await answer(api, gateway, "check_event_allowed", 200,
+                                        {"result": {"allowed": True, "replacement": censored}}, create, {})
+    assert allowed is True and "room_id" not in replacement
+    assert replacement["content"] == {"room_version": "12", "m.federate": False}
 
 
 @pytest_twisted.ensureDeferred

@@ -9,7 +9,7 @@ from twisted.internet import reactor
 
 from calls import ARGUMENTS, FEDERATED_INVITE, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
 from conftest import EVERY_CALLBACK
-from fakes import FileInfo, ReadableFileWrapper, RustRequester, ThumbnailInfo, UserID
+from fakes import FileInfo, ReadableFileWrapper, RoomV12CreateEvent, RustRequester, ThumbnailInfo, UserID
 from matrix_policy_gateway_shim.callbacks import BY_NAME
 from matrix_policy_gateway_shim.client import Reply
 
@@ -134,3 +134,25 @@ async def test_a_requester_of_synapse_1_155_or_later_names_its_appservice(make_m
                               authenticated_entity="@bridge-bot:example.com")
     await api.callback("on_create_room")(requester, {"preset": "private_chat"}, False)
     assert neutral_gateway.body(BY_NAME["on_create_room"].path)["requester"]["app_service_id"] == "telegram"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_room_version_12_create_event_is_sent_with_its_room_id(make_module, api, neutral_gateway):
+    # Synapse's own client format adds it (rust/src/events/serialize.rs, v1.157): the gateway requires it.
+    create = RoomV12CreateEvent("$" + "c" * 43, "@alice:example.com")
+    make_module()
+    await api.callback("check_event_allowed")(create, {("m.room.create", ""): create})
+    sent = neutral_gateway.body(BY_NAME["check_event_allowed"].path)
+    assert sent["event"]["room_id"] == "!" + "c" * 43
+    assert sent["state_events"][0]["room_id"] == "!" + "c" * 43
+
+
+@pytest.mark.parametrize("visibility", ["unlisted", None, 1])
+@pytest_twisted.ensureDeferred
+async def test_a_create_room_visibility_other_than_public_is_sent_as_private(visibility, make_module, api,
+                                                                              neutral_gateway):
+    # Synapse's createRoom passes the request's visibility unchecked, and makes any value but "public"
+    # a private room (handlers/room.py, v1.157): the gateway takes "public" or "private".
+    make_module()
+    assert await api.callback("check_visibility_can_be_modified")("!room:example.com", {}, visibility) is True
+    assert neutral_gateway.body(BY_NAME["check_visibility_can_be_modified"].path)["new_visibility"] == "private"

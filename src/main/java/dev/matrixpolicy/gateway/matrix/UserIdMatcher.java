@@ -97,11 +97,11 @@ public final class UserIdMatcher {
                 return Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
             }
             // a no-break or zero-width space pasted from a web page, or a letter such as 'é': the glob would never match
-            int[] codePoints = pattern.codePoints().toArray();
-            for (int i = 0; i < codePoints.length; i++) {
-                if (codePoints[i] < '!' || codePoints[i] > '~') {
+            for (int i = 0; i < pattern.length(); i++) {
+                char c = pattern.charAt(i);
+                if (c < '!' || c > '~') {
                     return Optional.of(String.format(Locale.ROOT, "a glob can only match printable ASCII, as user IDs hold no "
-                            + "other characters, but character %d is U+%04X", i + 1, codePoints[i]));
+                            + "other characters, but character %d is U+%04X", i + 1, (int) c));
                 }
             }
             return Optional.empty();

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -93,18 +92,8 @@ public final class UserIdMatcher {
         }
         if (isGlob(pattern)) {
             char first = pattern.charAt(0);
-            if (first != '@' && first != '*' && first != '?') {
-                return Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
-            }
-            // a no-break or zero-width space pasted from a web page, or a letter such as 'é': the glob would never match
-            for (int i = 0; i < pattern.length(); i++) {
-                char c = pattern.charAt(i);
-                if (c < '!' || c > '~') {
-                    return Optional.of(String.format(Locale.ROOT, "a glob can only match printable ASCII, as user IDs hold no "
-                            + "other characters, but character %d is U+%04X", i + 1, (int) c));
-                }
-            }
-            return Optional.empty();
+            return first == '@' || first == '*' || first == '?' ? Optional.empty()
+                    : Optional.of("a glob must start with '@', '*' or '?': user IDs start with '@'");
         }
         try {
             MatrixIds.userId(pattern);

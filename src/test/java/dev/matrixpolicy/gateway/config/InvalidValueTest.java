@@ -162,6 +162,46 @@ class InvalidValueTest {
     }
 
     @Test
+    void aZeroTimeoutOfAnEntryIsRefusedLikeAZeroDefaultNamingTheKeyTheValueAndItsFile() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: test_faulty
+                      timeout: 0s
+                      config:
+                        callbacks: [user_may_invite]
+                        behaviour: throw
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules[0].timeout\n")
+                .contains("value: '0s'\n")
+                .contains("file: " + file() + ", line 5, column 16\n")
+                .contains("problem: must be positive\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aNegativeTimeoutOfAnEntryWhoseModuleNeverBlocksIsRefusedNotIgnored() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      timeout: -1s
+                      config:
+                        results:
+                          user_may_create_room: M_FORBIDDEN
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules[0].timeout\n")
+                .contains("value: '-1s'\n")
+                .contains("problem: must be positive\n");
+    }
+
+    @Test
     void aPolicyServerIpRangeThatIsNoRangeNamesTheKeyTheValueAndHowToWriteOne() {
         String analysis = topLevelFailure("""
                 policy-gateway:

@@ -158,6 +158,7 @@ final class Reloader {
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
             readIn = Optional.of(loaded.environment());
             requireSettingsStill(files);
+            requireStartable(loaded.properties());
             List<String> waiting = new ArrayList<>(startupOnlyChanged(startup, loaded.properties()));
             if (startupSpring != null) {
                 waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
@@ -244,6 +245,17 @@ final class Reloader {
                         + " settings now, and the packaged defaults would serve in their place. Fix: write the policy-gateway"
                         + " settings into it; to run on the defaults, restart the gateway.");
             }
+        }
+    }
+
+    /**
+     * What startup reads from a file a setting read at startup only names, read as startup reads it:
+     * the policy server's signing key. A reload cannot apply it, but one that accepted a key file the
+     * next start cannot read would leave every restarted replica failing to start.
+     */
+    private static void requireStartable(PolicyGatewayProperties settings) {
+        if (settings.policyServer().enabled()) {
+            settings.policyServer().signingKey();
         }
     }
 

@@ -45,8 +45,12 @@ import org.springframework.core.env.PropertySource;
  */
 final class Reloader {
     private static final Logger log = LoggerFactory.getLogger(Reloader.class);
-    /** The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares. */
-    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
+    /**
+     * The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares: a
+     * reload binds {@code policy-gateway} alone, so every one of Spring's, {@code spring.*} included
+     * ({@code spring.lifecycle.timeout-per-shutdown-phase}), waits for a restart.
+     */
+    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.", "spring.");
     /**
      * The gateway's own settings read at startup only, by their path of {@link PolicyGatewayProperties}'
      * record components, in alphabetical order (that of their keys too): a reload that changes only
@@ -313,7 +317,8 @@ final class Reloader {
     /**
      * Spring Boot's settings that the gateway reads once, as the configuration writes them (a
      * placeholder unresolved, so that {@code ${random.int}} reads the same each time): its listeners
-     * ({@code server.*}, {@code management.*}) and its logging ({@code logging.*}), by key.
+     * ({@code server.*}, {@code management.*}), its logging ({@code logging.*}) and its own ({@code spring.*}),
+     * by key.
      */
     static Map<String, String> springSettings(ConfigurableEnvironment environment) {
         Map<String, String> settings = new TreeMap<>();

@@ -338,6 +338,13 @@ public record PolicyGatewayProperties(
          * @param trustAnyCertificate skip TLS certificate checks for it (a test federation's self-signed certificate)
          */
         public record KnownServer(@NotBlank String name, URI address, @DefaultValue("false") boolean trustAnyCertificate) {
+            public KnownServer {
+                // hs.internal:8448 parses as a URI of scheme "hs.internal" and no host: every key fetch would fail
+                if (address != null && (!List.of("https", "http").contains(address.getScheme()) || address.getHost() == null)) {
+                    throw new InvalidSettingException("address",
+                            "expected the base URL of its federation API, such as https://10.0.0.5:8448");
+                }
+            }
         }
 
         /**

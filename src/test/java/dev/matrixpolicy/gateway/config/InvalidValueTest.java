@@ -223,6 +223,25 @@ class InvalidValueTest {
     }
 
     @Test
+    void aPolicyServerAddressWithoutSchemeIsRefusedRatherThanReadAsAUrlWithNoHost() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  policy-server:
+                    servers:
+                      - name: hs.internal.example.org
+                        address: hs.internal.example.org:8448
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.policy-server.servers[0].address\n")
+                .contains("value: 'hs.internal.example.org:8448'\n")
+                .contains("file: " + file() + ", line 6")
+                .contains("problem: expected the base URL of its federation API, such as https://10.0.0.5:8448\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
     void decisionLogCapacityOutOfRangeNamesTheKeyAndTheRange() {
         String analysis = topLevelFailure("""
                 policy-gateway:

@@ -154,9 +154,7 @@ public record PolicyGatewayProperties(
     public record Defaults(@DefaultValue("fail-closed") @NotNull FailurePolicy onFailure,
                            @DefaultValue("5s") @NotNull Duration timeout) {
         public Defaults {
-            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new InvalidSettingException("timeout", "must be positive");
-            }
+            requirePositive("timeout", timeout);
         }
     }
 
@@ -171,9 +169,7 @@ public record PolicyGatewayProperties(
      */
     public record Reload(@DefaultValue("true") boolean watch, @DefaultValue("1s") @NotNull Duration checkInterval) {
         public Reload {
-            if (checkInterval != null && (checkInterval.isNegative() || checkInterval.isZero())) {
-                throw new InvalidSettingException("check-interval", "must be positive");
-            }
+            requirePositive("check-interval", checkInterval);
         }
     }
 
@@ -229,9 +225,7 @@ public record PolicyGatewayProperties(
             if (keyCacheServers < 1) {
                 throw new InvalidSettingException("key-cache-servers", "must be at least 1");
             }
-            if (keyFetchTimeout != null && (keyFetchTimeout.isNegative() || keyFetchTimeout.isZero())) {
-                throw new InvalidSettingException("key-fetch-timeout", "must be positive");
-            }
+            requirePositive("key-fetch-timeout", keyFetchTimeout);
             if (enabled && (name == null || name.isBlank())) {
                 throw new InvalidSettingException("name", "required when the policy server is enabled: "
                         + "the server name in the rooms' m.room.policy 'via'");
@@ -344,6 +338,13 @@ public record PolicyGatewayProperties(
          * @param trustAnyCertificate skip TLS certificate checks for it (a test federation's self-signed certificate)
          */
         public record KnownServer(@NotBlank String name, URI address, @DefaultValue("false") boolean trustAnyCertificate) {
+            public KnownServer {
+                // hs.internal:8448 parses as a URI of scheme "hs.internal" and no host: every key fetch would fail
+                if (address != null && (!List.of("https", "http").contains(address.getScheme()) || address.getHost() == null)) {
+                    throw new InvalidSettingException("address",
+                            "expected the base URL of its federation API, such as https://10.0.0.5:8448");
+                }
+            }
         }
 
         /**
@@ -475,5 +476,17 @@ public record PolicyGatewayProperties(
      */
     public record ModuleEntry(@NotBlank String module, String name, FailurePolicy onFailure, Duration timeout,
                               @DefaultValue("enforce") Link.Mode mode, Map<String, String> config) {
+        public ModuleEntry {
+            // Checked here, not only by the chain's link: the link is built for modules that may block
+            // alone, and would refuse it without naming the key, value or file.
+            requirePositive("timeout", timeout);
+        }
+    }
+
+    /** Refuses a duration of zero or less: a deadline or an interval that has passed before it starts. */
+    private static void requirePositive(String key, Duration duration) {
+        if (duration != null && (duration.isNegative() || duration.isZero())) {
+            throw new InvalidSettingException(key, "must be positive");
+        }
     }
 }

@@ -45,8 +45,12 @@ import org.springframework.core.env.PropertySource;
  */
 final class Reloader {
     private static final Logger log = LoggerFactory.getLogger(Reloader.class);
-    /** The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares. */
-    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.");
+    /**
+     * The prefixes of Spring Boot's settings read at startup only that {@link #springSettings} compares: a
+     * reload binds {@code policy-gateway} alone, so every one of Spring's, {@code spring.*} included
+     * ({@code spring.lifecycle.timeout-per-shutdown-phase}), waits for a restart.
+     */
+    private static final List<String> SPRING_AT_STARTUP = List.of("server.", "management.", "logging.", "spring.");
     /**
      * The gateway's own settings read at startup only, by their path of {@link PolicyGatewayProperties}'
      * record components, in alphabetical order (that of their keys too): a reload that changes only
@@ -158,6 +162,7 @@ final class Reloader {
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
             readIn = Optional.of(loaded.environment());
             requireSettingsStill(files);
+            requireStartable(loaded.properties());
             List<String> waiting = new ArrayList<>(startupOnlyChanged(startup, loaded.properties()));
             if (startupSpring != null) {
                 waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
@@ -247,6 +252,17 @@ final class Reloader {
         }
     }
 
+    /**
+     * What startup reads from a file a setting read at startup only names, read as startup reads it:
+     * the policy server's signing key. A reload cannot apply it, but one that accepted a key file the
+     * next start cannot read would leave every restarted replica failing to start.
+     */
+    private static void requireStartable(PolicyGatewayProperties settings) {
+        if (settings.policyServer().enabled()) {
+            settings.policyServer().signingKey();
+        }
+    }
+
     /** The settings read at startup only that differ between two configurations, by key. */
     static List<String> startupOnlyChanged(PolicyGatewayProperties startup, PolicyGatewayProperties now) {
         List<String> changed = new ArrayList<>();
@@ -301,7 +317,8 @@ final class Reloader {
     /**
      * Spring Boot's settings that the gateway reads once, as the configuration writes them (a
      * placeholder unresolved, so that {@code ${random.int}} reads the same each time): its listeners
-     * ({@code server.*}, {@code management.*}) and its logging ({@code logging.*}), by key.
+     * ({@code server.*}, {@code management.*}), its logging ({@code logging.*}) and its own ({@code spring.*}),
+     * by key.
      */
     static Map<String, String> springSettings(ConfigurableEnvironment environment) {
         Map<String, String> settings = new TreeMap<>();

@@ -162,6 +162,46 @@ class InvalidValueTest {
     }
 
     @Test
+    void aZeroTimeoutOfAnEntryIsRefusedLikeAZeroDefaultNamingTheKeyTheValueAndItsFile() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: test_faulty
+                      timeout: 0s
+                      config:
+                        callbacks: [user_may_invite]
+                        behaviour: throw
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules[0].timeout\n")
+                .contains("value: '0s'\n")
+                .contains("file: " + file() + ", line 5, column 16\n")
+                .contains("problem: must be positive\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aNegativeTimeoutOfAnEntryWhoseModuleNeverBlocksIsRefusedNotIgnored() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      timeout: -1s
+                      config:
+                        results:
+                          user_may_create_room: M_FORBIDDEN
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules[0].timeout\n")
+                .contains("value: '-1s'\n")
+                .contains("problem: must be positive\n");
+    }
+
+    @Test
     void aPolicyServerIpRangeThatIsNoRangeNamesTheKeyTheValueAndHowToWriteOne() {
         String analysis = topLevelFailure("""
                 policy-gateway:
@@ -179,6 +219,25 @@ class InvalidValueTest {
                 .contains("problem: '10.0.0.0/33' is no IP range in CIDR notation: the prefix length after '/' must be 0 to 32;"
                         + " write one as 10.0.0.0/8 or fc00::/7\n")
                 .contains("Correct policy-gateway.policy-server.ip-range-blocklist[1].");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aPolicyServerAddressWithoutSchemeIsRefusedRatherThanReadAsAUrlWithNoHost() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  policy-server:
+                    servers:
+                      - name: hs.internal.example.org
+                        address: hs.internal.example.org:8448
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.policy-server.servers[0].address\n")
+                .contains("value: 'hs.internal.example.org:8448'\n")
+                .contains("file: " + file() + ", line 6")
+                .contains("problem: expected the base URL of its federation API, such as https://10.0.0.5:8448\n");
         assertNoJava(analysis);
     }
 

@@ -307,6 +307,28 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadThatEnablesThePolicyServerWithAKeyFileTheNextStartCouldNotReadIsRefusedNamingTheKeyAndTheFile(
+            CapturedOutput output) throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+        Path missing = directory.resolve("policy_server.key");
+
+        write("gateway.yml", denylist("refused") + """
+                  policy-server:
+                    enabled: true
+                    name: example.com
+                    key-file: %s
+                """.formatted(missing));
+        Answer refused = management.post("/actuator/reload", "");
+
+        assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.json().path("error").asText())
+                .contains("policy-gateway.policy-server.key-file").contains(missing.toString()).contains("does not exist");
+        assertThat(gauge("policy_config_reload_failing")).isEqualTo(1.0);
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused")))
+                .singleElement().asString().contains("WARN").contains("policy-gateway.policy-server.key-file");
+    }
+
+    @Test
     void aReloadThatChangesOnlySpringsListenerOrLoggingSettingsSaysTheyWaitForARestart(CapturedOutput output) throws Exception {
         start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
 

@@ -67,4 +67,14 @@ class RestartOnlySettingsTest {
         assertThat(Reloader.changed(before, after))
                 .containsExactly("logging.level.dev.matrixpolicy", "management.server.port", "server.port");
     }
+
+    @Test
+    void springsOwnSettingsThatDifferAreNamedTooSinceOnlyARestartAppliesThem() {
+        Map<String, String> before = Reloader.springSettings(configured(Map.of(
+                "spring.lifecycle.timeout-per-shutdown-phase", "20s", "spring.threads.virtual.enabled", "true")));
+        Map<String, String> after = Reloader.springSettings(configured(Map.of(
+                "spring.lifecycle.timeout-per-shutdown-phase", "60s", "spring.threads.virtual.enabled", "true")));
+
+        assertThat(Reloader.changed(before, after)).containsExactly("spring.lifecycle.timeout-per-shutdown-phase");
+    }
 }

@@ -14,7 +14,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -160,7 +159,7 @@ final class AuditWebhook implements PolicyModule {
     private <M, A, R> M notifier(CallbackType<M, A, R> callback) {
         R delivered = (R) RunAll.DELIVERED;
         return callback.fromFunction(args -> {
-            offer(new Pending(callback, Instant.now(), args));
+            offer(records.accept(callback, args));
             return delivered;
         });
     }

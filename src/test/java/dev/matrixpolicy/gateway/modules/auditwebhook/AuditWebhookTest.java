@@ -16,6 +16,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.account_data.OnAccountDataUpdated;
 import dev.matrixpolicy.gateway.callbacks.account_validity.OnUserRegistration;
@@ -160,6 +161,34 @@ class AuditWebhookTest {
         call(module, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
 
         assertThat(onlyRecord().get("arguments").get("state_events")).isEqualTo(JSON.readTree(Fixtures.STATE_EVENTS));
+    }
+
+    /**
+     * Behind a slow webhook, a queue of on_new_event records (on by default) must not hold the room
+     * state of each event, which it will never send: in a large room that is far bigger than the event.
+     */
+    @Test
+    void aQueuedNewEventRecordDoesNotHoldTheRoomStateItWillNotSend() throws InterruptedException {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+
+        WeakReference<List<ClientEvent>> state = offerNewEvent(module);
+        for (int i = 0; i < 10 && state.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+
+        assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isEqualTo(1);
+        assertThat(state.get()).as("the room state of the queued record").isNull();
+    }
+
+    /** Offers an on_new_event call and keeps nothing of it but a weak reference to its room state. */
+    private static WeakReference<List<ClientEvent>> offerNewEvent(AuditWebhook module) {
+        OnNewEvent.Args args = OnNewEvent.TYPE.reader().apply(JsonArgs.of((ObjectNode) JSON.readTree(
+                "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}")));
+        module.implementation(OnNewEvent.TYPE).orElseThrow().onNewEvent(args);
+        return new WeakReference<>(args.stateEvents());
     }
 
     @Test

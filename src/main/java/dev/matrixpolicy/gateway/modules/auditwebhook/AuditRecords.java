@@ -6,7 +6,6 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -61,12 +60,14 @@ final class AuditRecords {
 
     /**
      * A notification as the queue holds it until a sender writes it: without the room state of an
-     * {@code on_new_event} that will not be sent, which in a large room is far bigger than the event
-     * and would otherwise stay in memory for as long as the record waits behind a slow webhook.
+     * {@code on_new_event} that will not be sent (null, not empty: no state was sent, not an empty
+     * one), which in a large room is far bigger than the event and would otherwise stay in memory
+     * for as long as the record waits behind a slow webhook. Whether a record carries the state is
+     * decided here, once: an instance a reload hands it on to writes it as it was first sent.
      */
     Pending accept(CallbackType<?, ?, ?> callback, Object args) {
         Object kept = !includeStateEvents && args instanceof OnNewEvent.Args newEvent
-                ? new OnNewEvent.Args(newEvent.event(), List.of()) : args;
+                ? new OnNewEvent.Args(newEvent.event(), null) : args;
         return new Pending(callback, Instant.now(), kept);
     }
 
@@ -76,7 +77,7 @@ final class AuditRecords {
         SECRETS.getOrDefault(pending.callback(), Set.of()).stream()
                 .filter(arguments::has)
                 .forEach(secret -> arguments.put(secret, REDACTED));
-        if (!includeStateEvents) { // only on_new_event has them, emptied when it was accepted
+        if (arguments.path("state_events").isNull()) { // left out when the record was accepted
             arguments.remove("state_events");
         }
         ObjectNode record = JSON.createObjectNode();

@@ -443,6 +443,25 @@ class AuditWebhookTest {
         successor.close();
     }
 
+    /**
+     * A record is written as the instance that accepted it said: a successor that includes the room
+     * state sends a handed-on on_new_event again as it was first sent, not with a made-up empty state.
+     */
+    @Test
+    void aNewEventRecordHandedOnToASuccessorThatIncludesTheRoomStateIsSentAgainAsItWasFirstSent() {
+        AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "shutdown-grace", "300ms"));
+        call(replaced, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+        AuditWebhook successor = start(Map.of("include-state-events", "true"), Optional.of(replaced));
+
+        replaced.close();
+
+        JsonNode cutShort = JSON.readTree(webhook.findAll(postRequestedFor(urlEqualTo("/hang"))).getFirst().getBodyAsString());
+        assertThat(onlyRecord()).isEqualTo(cutShort);
+        assertThat(cutShort.get("arguments").has("state_events")).isFalse();
+        successor.close();
+    }
+
     /** A reload refused after it built the successor: what the grace leaves is dropped, not given to an instance that never served. */
     @Test
     void aSuccessorThatNeverServedTakesNoRecords() {

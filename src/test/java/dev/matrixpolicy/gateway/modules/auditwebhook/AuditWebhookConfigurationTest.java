@@ -129,6 +129,14 @@ class AuditWebhookConfigurationTest {
                         "config.queue-capacity: must be greater than or equal to 1"));
     }
 
+    /** The capacity bounds the records waiting, it is not memory taken at startup: the largest one starts. */
+    @Test
+    void queueCapacityIsABoundNotAnAllocationSoTheLargestOneStarts() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.queue-capacity=" + Integer.MAX_VALUE)
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
     @Test
     void zeroTimeoutIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",

@@ -2,7 +2,9 @@ package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.callbacks.ArgsJson;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.time.Instant;
 import java.util.Map;
@@ -57,13 +59,28 @@ final class AuditRecords {
     record Written(UUID id, String callback, byte[] body) {
     }
 
+    /**
+     * A notification as the queue holds it until a sender writes it: without the room state of an
+     * {@code on_new_event} that will not be sent (null, not empty: no state was sent, not an empty
+     * one), which in a large room is far bigger than the event and would otherwise stay in memory
+     * for as long as the record waits behind a slow webhook. The event is kept as its own tree: read
+     * from a request, it holds the whole body's bytes, the state's included, until it is made.
+     * Whether a record carries the state is decided here, once: an instance a reload hands it on to
+     * writes it as it was first sent.
+     */
+    Pending accept(CallbackType<?, ?, ?> callback, Object args) {
+        Object kept = !includeStateEvents && args instanceof OnNewEvent.Args newEvent
+                ? new OnNewEvent.Args(new ClientEvent(newEvent.event().json()), null) : args;
+        return new Pending(callback, Instant.now(), kept);
+    }
+
     Written write(Pending pending) {
         UUID id = pending.id() != null ? pending.id() : UUID.randomUUID();
         ObjectNode arguments = ArgsJson.write(pending.args());
         SECRETS.getOrDefault(pending.callback(), Set.of()).stream()
                 .filter(arguments::has)
                 .forEach(secret -> arguments.put(secret, REDACTED));
-        if (!includeStateEvents) { // only on_new_event has them
+        if (arguments.path("state_events").isNull()) { // left out when the record was accepted
             arguments.remove("state_events");
         }
         ObjectNode record = JSON.createObjectNode();

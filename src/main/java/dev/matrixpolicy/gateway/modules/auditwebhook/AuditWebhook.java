@@ -14,7 +14,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -23,8 +22,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -111,7 +110,8 @@ final class AuditWebhook implements PolicyModule {
         this.callbacks = Set.copyOf(callbacks);
         this.records = records;
         this.delivery = delivery;
-        this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        // Linked, not an array: the capacity bounds the records waiting and takes no memory before they do.
+        this.queue = new LinkedBlockingQueue<>(config.queueCapacity());
         this.queueCapacity = config.queueCapacity();
         this.senderCount = config.senders();
         this.shutdownGrace = config.shutdownGrace();
@@ -160,7 +160,7 @@ final class AuditWebhook implements PolicyModule {
     private <M, A, R> M notifier(CallbackType<M, A, R> callback) {
         R delivered = (R) RunAll.DELIVERED;
         return callback.fromFunction(args -> {
-            offer(new Pending(callback, Instant.now(), args));
+            offer(records.accept(callback, args));
             return delivered;
         });
     }
@@ -193,7 +193,7 @@ final class AuditWebhook implements PolicyModule {
         }
         drop(DropReason.QUEUE_FULL);
         Outage.Failure failure = queueFull.failed();
-        if (failure.news()) { // the queue's size takes its lock: not asked at each record of a flood
+        if (failure.news()) {
             failure.loud("audit webhook '{}': queue full ({} of {}); dropping new records until it drains",
                     instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records");
         }

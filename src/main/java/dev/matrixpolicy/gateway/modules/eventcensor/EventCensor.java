@@ -71,8 +71,9 @@ final class EventCensor implements PolicyModule, CheckEventAllowed {
 
     /**
      * A replacement stops the chain, so an unchanged content is answered as a plain allowance and the
-     * next module is still asked. Synapse ignores replacements of events from other servers; for those
-     * a new content is answered as a plain allowance too.
+     * next module is still asked. Synapse refuses a replacement of an event whose sender is on another
+     * server (_rebuild_event_after_third_party_rules); for those a new content is answered as a plain
+     * allowance too.
      */
     private static EventAllowed answer(ClientEvent event, CensorReply reply, boolean local) {
         return switch (reply) {

@@ -19,8 +19,9 @@ import org.springframework.util.unit.DataSize;
  *                            read: deny the event, so nothing goes out uncensored and nothing goes out at
  *                            all during an outage (closed), or allow it unchanged, so messages keep
  *                            flowing, uncensored, during an outage (open)
- * @param includeRemoteEvents also censor events whose sender is on another server (see the docs: denying
- *                            federated events makes the room's history diverge)
+ * @param includeRemoteEvents also censor events whose sender is on another server: Synapse asks about
+ *                            other servers' users' joins, leaves and knocks through this one, never about
+ *                            the events other servers send (see the docs)
  */
 public record EventCensorConfig(
         @NotNull URI endpoint,

@@ -11,6 +11,12 @@ import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -49,6 +55,17 @@ class AuditWebhookConfigurationTest {
                             .containsExactlyInAnyOrderElementsOf(AuditWebhookModuleType.NOTIFICATIONS.stream()
                                     .map(CallbackType::name).toList());
                 });
+    }
+
+    /** The page's table of callbacks is what an instance without {@code callbacks} reports: every notification. */
+    @Test
+    void pageListsEveryNotificationCallbackTheDefaultReports() throws IOException {
+        String page = Files.readString(Path.of("docs/modules/audit-webhook.md"));
+        String table = page.substring(page.indexOf("| category | callbacks |"), page.indexOf("\n\n", page.indexOf("| category | callbacks |")));
+        Matcher names = Pattern.compile("`(\\w+)`").matcher(table);
+
+        assertThat(Stream.iterate(names.find(), found -> found, found -> names.find()).map(found -> names.group(1)).toList())
+                .containsExactlyInAnyOrderElementsOf(AuditWebhookModuleType.NOTIFICATIONS.stream().map(CallbackType::name).toList());
     }
 
     @Test
@@ -110,6 +127,14 @@ class AuditWebhookConfigurationTest {
                         "policy-gateway.modules[0].config.queue-capacity=0")
                 .run(context -> assertThat(moduleFailure(context)).endsWith(
                         "config.queue-capacity: must be greater than or equal to 1"));
+    }
+
+    /** The capacity bounds the records waiting, it is not memory taken at startup: the largest one starts. */
+    @Test
+    void queueCapacityIsABoundNotAnAllocationSoTheLargestOneStarts() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.queue-capacity=" + Integer.MAX_VALUE)
+                .run(context -> assertThat(context).hasNotFailed());
     }
 
     @Test

@@ -17,6 +17,7 @@ import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.callbacks.account_data.OnAccountDataUpdated;
 import dev.matrixpolicy.gateway.callbacks.account_validity.OnUserRegistration;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
@@ -33,6 +34,7 @@ import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.ref.WeakReference;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +51,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.core.JsonParser;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -160,6 +163,39 @@ class AuditWebhookTest {
         call(module, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
 
         assertThat(onlyRecord().get("arguments").get("state_events")).isEqualTo(JSON.readTree(Fixtures.STATE_EVENTS));
+    }
+
+    /**
+     * Behind a slow webhook, a queue of on_new_event records (on by default) must not hold the room
+     * state of each event, which it will never send: in a large room that is far bigger than the event.
+     * Read as the API reads a request, the arguments hold the body's bytes, room state included.
+     */
+    @Test
+    void aQueuedNewEventRecordDoesNotHoldTheRoomStateItWillNotSend() throws InterruptedException {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+
+        List<WeakReference<?>> state = offerNewEvent(module);
+        for (int i = 0; i < 10 && state.stream().anyMatch(reference -> reference.get() != null); i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+
+        assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isEqualTo(1);
+        assertThat(state).as("the room state of the queued record, and the request body it was read from")
+                .allSatisfy(reference -> assertThat(reference.get()).isNull());
+    }
+
+    /** Offers an on_new_event call read as the API reads it; keeps only weak references to its state and its body. */
+    private static List<WeakReference<?>> offerNewEvent(AuditWebhook module) {
+        byte[] body = ("{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}")
+                .getBytes(StandardCharsets.UTF_8);
+        JsonParser parser = JSON.createParser(body);
+        parser.nextToken();
+        OnNewEvent.Args args = OnNewEvent.TYPE.reader().apply(JsonArgs.of(JsonBody.read(JSON, body, parser)));
+        module.implementation(OnNewEvent.TYPE).orElseThrow().onNewEvent(args);
+        return List.of(new WeakReference<>(args.stateEvents()), new WeakReference<>(body));
     }
 
     @Test
@@ -411,6 +447,25 @@ class AuditWebhookTest {
         assertThat(dropped("shutdown")).isZero();
         assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line)
                 .contains("handed 1 record(s) on to the instance that replaced it (1 of them cut short in flight"));
+        successor.close();
+    }
+
+    /**
+     * A record is written as the instance that accepted it said: a successor that includes the room
+     * state sends a handed-on on_new_event again as it was first sent, not with a made-up empty state.
+     */
+    @Test
+    void aNewEventRecordHandedOnToASuccessorThatIncludesTheRoomStateIsSentAgainAsItWasFirstSent() {
+        AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "shutdown-grace", "300ms"));
+        call(replaced, OnNewEvent.TYPE, "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}");
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1));
+        AuditWebhook successor = start(Map.of("include-state-events", "true"), Optional.of(replaced));
+
+        replaced.close();
+
+        JsonNode cutShort = JSON.readTree(webhook.findAll(postRequestedFor(urlEqualTo("/hang"))).getFirst().getBodyAsString());
+        assertThat(onlyRecord()).isEqualTo(cutShort);
+        assertThat(cutShort.get("arguments").has("state_events")).isFalse();
         successor.close();
     }
 

@@ -148,7 +148,7 @@ public final class JsonArgs {
     }
 
     public String roomAlias(String field) {
-        return identifier(field, required(field, Type.ROOM_ALIAS), MatrixIds::roomAlias);
+        return identifier(field, required(field, Type.ROOM_ALIAS), MatrixIds::roomAliasAsSynapseTakesIt);
     }
 
     // ---- structures

@@ -53,7 +53,7 @@ public record InvolvedIds(List<String> users, List<String> rooms, List<String> s
                 List<String> kind = switch (id.isEmpty() ? ' ' : id.charAt(0)) {
                     case '@' -> valid(id, MatrixIds::userIdAsSynapseTakesIt) ? users : null;
                     case '!' -> valid(id, MatrixIds::roomId) ? rooms : null;
-                    case '#' -> valid(id, MatrixIds::roomAlias) ? rooms : null;
+                    case '#' -> valid(id, MatrixIds::roomAliasAsSynapseTakesIt) ? rooms : null;
                     default -> null;
                 };
                 if (kind != null && addOnce(kind, id) && id.indexOf(':') > 0) {

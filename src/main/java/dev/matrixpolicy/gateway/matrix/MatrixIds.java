@@ -21,6 +21,8 @@ public final class MatrixIds {
 
     /** The spec's limit on every identifier, in UTF-8 bytes. */
     private static final int MAX_ID_BYTES = 255;
+    /** Synapse's {@code MAX_ALIAS_LENGTH}, which it compares with a Python string's length: code points. */
+    private static final int MAX_ALIAS_CHARACTERS = 255;
 
     private static final int MAX_DNS_NAME_LENGTH = 255;
     private static final int MAX_PORT_DIGITS = 5;
@@ -99,6 +101,31 @@ public final class MatrixIds {
         checkId(s, '#', ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         int colon = s.indexOf(':');
         if (colon < 0 || !isTextWithoutControls(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
+            throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
+        }
+        return s;
+    }
+
+    /**
+     * A room alias as Synapse asks about one ({@code user_may_create_room_alias}, directly or for a new
+     * room's {@code room_alias_name}): {@code #}, a localpart without {@code ':'} that may be empty or
+     * hold any character but a control character, a valid server name. Synapse checks nothing more
+     * before it asks ({@code RoomAlias.is_valid}, and at most {@code MAX_ALIAS_LENGTH} = 255
+     * characters, counted as code points rather than bytes), so refusing more here would make the
+     * gateway answer 400 about an alias Synapse creates: {@code #:example.org} and long aliases in
+     * non-Latin scripts among them. What the gateway is given to match against is held to {@link #roomAlias}.
+     */
+    public static String roomAliasAsSynapseTakesIt(String s) {
+        if (s == null) {
+            throw new IllegalArgumentException("missing");
+        }
+        if (s.codePointCount(0, s.length()) > MAX_ALIAS_CHARACTERS) {
+            throw new IllegalArgumentException("not a valid Matrix " + ROOM_ALIAS + ": longer than "
+                    + MAX_ALIAS_CHARACTERS + " characters");
+        }
+        int colon = s.indexOf(':');
+        if (!s.startsWith("#") || colon < 0 || (colon > 1 && !isTextWithoutControls(s, 1, colon))
+                || !isServerName(s, colon + 1, s.length())) {
             throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         }
         return s;

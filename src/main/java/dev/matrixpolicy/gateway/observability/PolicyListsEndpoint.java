@@ -70,7 +70,7 @@ final class PolicyListsEndpoint {
         switch (id.charAt(0)) {
             case '@' -> MatrixIds.userIdAsSynapseTakesIt(id);
             case '!' -> MatrixIds.roomId(id);
-            case '#' -> MatrixIds.roomAlias(id);
+            case '#' -> MatrixIds.roomAliasAsSynapseTakesIt(id);
             default -> MatrixIds.serverName(id);
         }
     }

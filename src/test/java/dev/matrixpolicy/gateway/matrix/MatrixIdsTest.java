@@ -175,6 +175,36 @@ class MatrixIdsTest {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomAlias(alias));
     }
 
+    /** Synapse's {@code RoomAlias.is_valid} and {@code MAX_ALIAS_LENGTH}: what it asks {@code user_may_create_room_alias} about. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "#:example.org",
+            "#room:example.org",
+            "#Caf\u00e9 \u00dcn\u00efcode \ud83c\udf89:example.org:8448",
+    })
+    void takesTheAliasesSynapseTakesAnEmptyLocalpartIncluded(String alias) {
+        assertThat(MatrixIds.roomAliasAsSynapseTakesIt(alias)).isSameAs(alias);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"#", "#room", "#room:", "room:example.org", "@room:example.org", "#ro\tom:example.org",
+            "#ro\uD800om:example.org", "#room:exa_mple.org"})
+    void stillRefusesTheAliasesSynapseRefuses(String alias) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomAliasAsSynapseTakesIt(alias))
+                .withMessage("not a valid Matrix room alias: expected #localpart:server_name");
+    }
+
+    @Test
+    void countsAnAliasInCharactersAsSynapseDoesNotInBytes() {
+        String cjk = "#" + "\u65e5".repeat(200) + ":example.org"; // 213 characters, 613 bytes
+        assertThat(MatrixIds.roomAliasAsSynapseTakesIt(cjk)).isSameAs(cjk);
+        String astral = "#" + "\ud83c\udf89".repeat(243) + ":a.b"; // 248 code points in 491 chars
+        assertThat(MatrixIds.roomAliasAsSynapseTakesIt(astral)).isSameAs(astral);
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> MatrixIds.roomAliasAsSynapseTakesIt("#" + "a".repeat(243) + ":example.org"))
+                .withMessage("not a valid Matrix room alias: longer than 255 characters");
+    }
+
     // --- server names ---
 
     @ParameterizedTest

@@ -342,9 +342,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     @Override
     public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
         Optional<String> alias = args.roomConfig().map(config -> config.path("room_alias_name"))
-                .filter(name -> name.isString() && !name.stringValue().isEmpty())
+                .filter(name -> name.isString())
                 .map(name -> "#" + name.stringValue() + ":" + answers.serverName())
-                .filter(candidate -> isValid(MatrixIds::roomAlias, candidate));
+                .filter(candidate -> isValid(MatrixIds::roomAliasAsSynapseTakesIt, candidate));
         return refusal(UserMayCreateRoom.TYPE, Optional.empty(), user(args.userId()), alias.map(this::alias).orElse(List.of()));
     }
 

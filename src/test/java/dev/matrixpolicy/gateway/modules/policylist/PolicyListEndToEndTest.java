@@ -160,6 +160,20 @@ class PolicyListEndToEndTest {
                 .as("an alias on a banned server").isEqualTo(403);
     }
 
+    /** Synapse asks about any alias {@code RoomAlias.is_valid} takes, of at most 255 characters: not only compliant ones. */
+    @Test
+    @Order(1)
+    void aliasesSynapseCreatesAreJudgedNotRefusedAsMalformed() {
+        assertThat(createAlias("#:evil.example").status()).as("an empty localpart, on a banned server").isEqualTo(403);
+        assertThat(createAlias("#:example.com").status()).isEqualTo(200);
+        assertThat(createRoom("").status()).as("room_alias_name \"\" makes #:example.com").isEqualTo(200);
+        String cjk = "\u65e5".repeat(100);
+        assertThat(createAlias("#" + cjk + ":evil.example").status())
+                .as("104 characters, 310 bytes of UTF-8: Synapse counts characters").isEqualTo(403);
+        assertThat(createAlias("#scam-" + cjk + ":example.com").status()).isEqualTo(403);
+        assertThat(createAlias("#" + "a".repeat(243) + ":example.com").status()).as("256 characters").isEqualTo(400);
+    }
+
     @Test
     @Order(1)
     void anAliasOrUsernameNoIdCanHaveIsLeftForTheHomeserverToRefuse() {

@@ -5,11 +5,13 @@ import dev.matrixpolicy.gateway.config.GenerationBuilder;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.config.SettingSources;
+import dev.matrixpolicy.gateway.config.SpringSettingsCheck;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.Validator;
 import java.time.Clock;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.ResourceLoader;
@@ -20,9 +22,10 @@ class ReloadConfiguration {
 
     @Bean
     Reloader reloader(Generations generations, GenerationBuilder builder, MeterRegistry registry, Validator validator,
-                      ResourceLoader resourceLoader, @Qualifier(SettingSources.BEAN_NAME) SettingSources startSources) {
-        return new Reloader(generations, builder, new ConfigurationLoader(startSources, resourceLoader, validator), registry,
-                Clock.systemUTC());
+                      ResourceLoader resourceLoader, @Qualifier(SettingSources.BEAN_NAME) SettingSources startSources,
+                      ApplicationContext context) {
+        return new Reloader(generations, builder, new ConfigurationLoader(startSources, resourceLoader, validator),
+                new SpringSettingsCheck(context), registry, Clock.systemUTC());
     }
 
     @Bean

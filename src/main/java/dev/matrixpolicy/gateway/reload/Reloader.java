@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.config.GenerationBuilder;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.KeyNames;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.config.SpringSettingsCheck;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
 import io.micrometer.core.instrument.Counter;
@@ -65,6 +66,7 @@ final class Reloader {
     private final Generations generations;
     private final GenerationBuilder builder;
     private final ConfigurationLoader loader;
+    private final SpringSettingsCheck springSettingsCheck;
     private final Clock clock;
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private volatile ReloadResult last;
@@ -79,11 +81,12 @@ final class Reloader {
      */
     private Map<String, String> startupSpring;
 
-    Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader, MeterRegistry registry,
-             Clock clock) {
+    Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader,
+             SpringSettingsCheck springSettingsCheck, MeterRegistry registry, Clock clock) {
         this.generations = generations;
         this.builder = builder;
         this.loader = loader;
+        this.springSettingsCheck = springSettingsCheck;
         this.clock = clock;
         for (Outcome outcome : Outcome.values()) {
             outcomes.put(outcome, Counter.builder("policy.config.reloads")
@@ -165,7 +168,9 @@ final class Reloader {
             requireStartable(loaded.properties());
             List<String> waiting = new ArrayList<>(startupOnlyChanged(startup, loaded.properties()));
             if (startupSpring != null) {
-                waiting.addAll(changed(startupSpring, springSettings(loaded.environment())));
+                List<String> springChanged = changed(startupSpring, springSettings(loaded.environment()));
+                springSettingsCheck.requireBindable(loaded.environment(), springChanged);
+                waiting.addAll(springChanged);
             }
             if (!differInReloadable(serving.properties(), loaded.properties())
                     && loaded.properties().auth().sharedToken().equals(serving.sharedToken())

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.config.ConfigurationLoader;
 import dev.matrixpolicy.gateway.config.GenerationBuilder;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.SettingSources;
+import dev.matrixpolicy.gateway.config.SpringSettingsCheck;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.validation.Validator;
@@ -74,7 +75,7 @@ class FileWatcherStopTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Reloader reloader = new Reloader(gateway.getBean(Generations.class), gateway.getBean(GenerationBuilder.class),
                 new ConfigurationLoader(gateway.getBean(SettingSources.BEAN_NAME, SettingSources.class), files,
-                        gateway.getBean(Validator.class)), registry, Clock.systemUTC());
+                        gateway.getBean(Validator.class)), new SpringSettingsCheck(gateway), registry, Clock.systemUTC());
         FileWatcher watcher = new FileWatcher(reloader, Duration.ofMillis(50));
         watcher.start();
 

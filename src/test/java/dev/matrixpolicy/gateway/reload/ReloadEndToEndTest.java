@@ -344,6 +344,34 @@ class ReloadEndToEndTest {
                 .singleElement().asString().contains("WARN").contains("Configuration unchanged (request)");
     }
 
+    /** A reload cannot apply Spring Boot's settings, but it refuses one that would stop every restarted replica. */
+    @Test
+    void aSpringSettingNoStartCouldBindIsRefusedRatherThanLeftToFailTheNextStart(CapturedOutput output) throws Exception {
+        start(write("gateway.yml", denylist("old refusal")), "--policy-gateway.reload.watch=false");
+
+        Map<String, List<String>> refusals = Map.of(
+                "server:\n  shutdown: sometimes\n", List.of("server.shutdown", "'sometimes'", "graceful, immediate"),
+                "server:\n  tomcat:\n    threads:\n      max: many\n", List.of("server.tomcat.threads.max", "'many'", "a whole number"),
+                "server:\n  max-http-request-header-size: huge\n", List.of("server.max-http-request-header-size", "'huge'", "a size"),
+                "logging:\n  level:\n    dev.matrixpolicy: loud\n", List.of("logging.level.dev.matrixpolicy", "'loud'", "warn"));
+        for (Map.Entry<String, List<String>> refused : refusals.entrySet()) {
+            write("gateway.yml", denylist("new refusal") + refused.getKey());
+            Answer answer = management.post("/actuator/reload", "");
+            assertThat(answer.status()).as(refused.getKey()).isEqualTo(409);
+            assertThat(answer.json().path("error").asText()).as(refused.getKey())
+                    .contains(refused.getValue()).contains("gateway.yml").contains("Fix:");
+        }
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                .as("nothing of a refused configuration applies, however valid its own part").isEqualTo("old refusal");
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused"))).hasSize(refusals.size());
+
+        write("gateway.yml", denylist("new refusal") + "server:\n  shutdown: immediate\n");
+        JsonNode accepted = management.post("/actuator/reload", "").json();
+        assertThat(accepted.path("result").asText()).isEqualTo("reloaded");
+        assertThat(accepted.path("restart_needed").get(0).asText()).isEqualTo("server.shutdown");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
+    }
+
     @Test
     void aConfigMapUpdateThatSwapsTheDataLinkIsApplied() throws Exception {
         // The layout of a Kubernetes ConfigMap volume: gateway.yml -> ..data/gateway.yml, ..data -> ..<timestamp>

@@ -26,13 +26,13 @@ import org.apache.coyote.AbstractProtocol;
 import org.apache.coyote.ProtocolHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
 import org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import tools.jackson.databind.json.JsonMapper;
@@ -46,7 +46,7 @@ import tools.jackson.databind.json.JsonMapper;
  * management port is another server altogether.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnProperty(name = "policy-gateway.policy-server.enabled", havingValue = "true")
+@Conditional(PolicyServerEnabled.class)
 class PolicyServerListener {
     private static final Logger log = LoggerFactory.getLogger(PolicyServerListener.class);
 

@@ -185,9 +185,13 @@ class World:
         return Homeserver(self.b.url, self.b.server_name)
 
     def add_gateway_modules(self, modules_yaml: str) -> None:
-        """Entries appended to the gateway's ``modules`` list from its next start on."""
+        """Appends entries to the gateway's ``modules`` list and applies them with a reload, as an
+        admin would: no restart. Later restarts keep them."""
         self._extra_modules += modules_yaml
         self._config = gateway_config(self.a.server_name, self.services, self._extra_modules)
+        assert self.gateway is not None, "the gateway is stopped: start it first"
+        answer = self.gateway.reload(self._config)
+        assert answer.get("result") == "reloaded", answer
 
     def start_gateway(self) -> None:
         self.gateway = gateway_process.start(self._config, self.workdir / "gateway", TOKEN, ports=self.gateway_ports)
@@ -245,10 +249,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, report: Report) -> Iterator[
         report.note(f"Synapse {world.installation.version} from {world.installation.origin}, run by "
                     f"`{world.installation.python}`; working folder `{world.workdir}`.")
         report.note("")
+        for synapse in (world.a, world.b):
+            synapse.launch()  # at once: each waits on its own Python start as much as on the CPU
         for synapse, module in ((world.a, "matrix_policy_gateway_shim"), (world.b, "synapse_http_antispam")):
-            started = synapse.start()
+            started = synapse.wait_until_answering()
             report.note(f"- Synapse {synapse.name} ({synapse.server_name}, client port {synapse.port}) with "
-                        f"{module}: answering after {started:.1f} s")
+                        f"{module}: answering after {started:.1f} s, started together")
             if synapse is world.a:
                 for line in synapse.log_lines():
                     if module in line and ("Registered" in line or "has modules for" in line):

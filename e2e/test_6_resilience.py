@@ -70,17 +70,23 @@ def test_checks_after_an_idle_gap_longer_than_a_minute_succeed_on_both_modules(w
 def test_a_stopped_gateway_fails_each_callback_by_its_policy_and_a_restarted_one_answers_again(world, report):
     a, b = world.hs_a, world.hs_b
     antispam = world.installation.has_antispam
+    # A homeserver whose module fails closed on messages too (A's fails open there), starting
+    # while the rest is set up.
+    strict = world.homeserver("E", [shim_module(world.gateway_url, check_event_for_spam="fail-closed")])
+    strict.launch()
     alice, friend, bob = a.register(unique("alice-")), a.register(unique("friend-")), b.register(unique("bob-"))
     room, room_b = alice.create_room(preset="public_chat"), bob.create_room()
     friend.join(room)
-    # A homeserver whose module fails closed on messages too (A's fails open there).
-    strict = world.homeserver("E", [shim_module(world.gateway_url, check_event_for_spam="fail-closed")])
-    strict.start()
+    strict.wait_until_answering()
     carol = Homeserver(strict.url, strict.server_name).register(unique("carol-"))
     strict_room = carol.create_room()
     carol.say(strict_room, "said while the gateway is up")
     rooms_of_alice = world.a.rooms_created_by(alice.user_id)
     world.stop_gateway()
+    # A homeserver that starts while the gateway is down logs in through the gateway's password
+    # file once the gateway is back, without a restart. It starts while the others are checked.
+    early = world.homeserver("C", [shim_module(world.gateway_url)], server_name=world.a.server_name)
+    early.launch()
     try:
         event_id = alice.say(room, "said while the gateway is down")
         assert friend.event(room, event_id)["content"]["body"] == "said while the gateway is down"
@@ -110,10 +116,7 @@ def test_a_stopped_gateway_fails_each_callback_by_its_policy_and_a_restarted_one
             report.check("user_may_create_room", ANTISPAM, "creates a room, gateway down",
                          f"{seen(error)}: synapse-http-antispam fails closed with a refusal")
 
-        # A homeserver that starts while the gateway is down logs in through the gateway's
-        # password file once the gateway is back, without a restart.
-        early = world.homeserver("C", [shim_module(world.gateway_url)], server_name=world.a.server_name)
-        early.start()
+        early.wait_until_answering()
         early_client = Homeserver(early.url, early.server_name)
         early_client.register("filed", password="a local password on C")
     finally:

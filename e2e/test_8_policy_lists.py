@@ -29,7 +29,6 @@ class PolicyRoom:
         self.alias = f"#{alias}:{a.server_name}"
         token_file = world.workdir / "policy-bot.token"
         token_file.write_text(self.bot.token)
-        world.stop_gateway()
         world.add_gateway_modules(f"""
     - module: policy_list
       name: community-bans
@@ -44,7 +43,6 @@ class PolicyRoom:
             access-token-file: {token_file}
             sync-timeout: {SYNC_TIMEOUT}s
 """)
-        world.start_gateway()
         # the bot has joined and read the (empty) room once the gateway lists the source as read
         eventually(lambda: self._source_read(), "the policy room read by the gateway", timeout=30)
 

@@ -155,6 +155,7 @@ class Synapse:
         self.modules = modules
         self.extra = extra or {}
         self.process: Optional[subprocess.Popen] = None
+        self._launched = 0.0
         self._configure()
 
     def _configure(self) -> None:
@@ -237,11 +238,21 @@ class Synapse:
 
     def start(self, timeout: float = 120) -> float:
         """Starts Synapse; returns the seconds until its client API answered."""
-        began = time.monotonic()
+        self.launch()
+        return self.wait_until_answering(timeout)
+
+    def launch(self) -> None:
+        """Starts Synapse's process without waiting for it: several start at once, then each is
+        waited for (``wait_until_answering``)."""
+        self._launched = time.monotonic()
         with open(self.console, "ab") as console:
             self.process = subprocess.Popen(
                 [self.installation.python, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path)],
                 cwd=self.dir, env=self.installation.environment(), stdout=console, stderr=subprocess.STDOUT)
+
+    def wait_until_answering(self, timeout: float = 120) -> float:
+        """Seconds from ``launch`` until the client API answered; raises if it exits or does not answer."""
+        began = self._launched
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

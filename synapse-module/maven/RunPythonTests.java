@@ -2,6 +2,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -14,10 +15,15 @@ import java.util.Map;
  * launcher installs them with apt-get, as root or through passwordless sudo, so that a plain
  * {@code ./mvnw verify} works on a fresh machine. Where it cannot, the build fails; it never skips.
  *
- * <p>Arguments: the packaged jar, the test classes folder, the folder of the suite to run
- * ({@code synapse-module}, or {@code e2e}: the end-to-end suite against a real Synapse, which also
+ * <p>Arguments: the packaged jar, the test classes folder, and the folder of each suite to run
+ * ({@code synapse-module}, and {@code e2e}: the end-to-end suite against a real Synapse, which also
  * needs Synapse's own dependencies from Debian unless {@code SYNAPSE_PYTHON} names a Python that
  * has Synapse installed already).
+ *
+ * <p>Several suites run at once, each on its own free ports: the end-to-end suite spends most of
+ * its time waiting on Synapse, which leaves the module's suite a core. Each one's output is kept in
+ * {@code target/python-tests/<folder>.log} and printed whole once it ends, so that the two never
+ * interleave; the run fails if any suite does.
  */
 public class RunPythonTests {
     private static final String TEST_TOOLS = "python3-pytest python3-twisted python3-pytest-twisted";
@@ -42,8 +48,8 @@ public class RunPythonTests {
             + " pyasn1_modules, sortedcontainers, packaging, idna";
 
     public static void main(String[] args) throws IOException, InterruptedException {
-        if (args.length != 3) {
-            fail("usage: RunPythonTests <gateway jar> <test classes> <synapse-module or e2e folder>");
+        if (args.length < 3) {
+            fail("usage: RunPythonTests <gateway jar> <test classes> <synapse-module or e2e folder>...");
         }
         String java = ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this"));
@@ -51,8 +57,8 @@ public class RunPythonTests {
         if (!Files.isExecutable(Path.of(python))) {
             fail(python + " not found. Install Debian's python3 and: apt-get install " + TEST_TOOLS);
         }
-        File moduleFolder = new File(args[2]);
-        boolean endToEnd = moduleFolder.getName().equals("e2e");
+        List<File> suites = List.of(args).subList(2, args.length).stream().map(File::new).toList();
+        boolean endToEnd = suites.stream().anyMatch(suite -> suite.getName().equals("e2e"));
         boolean debianSynapse = endToEnd && System.getenv("SYNAPSE_PYTHON") == null;
         String packages = TEST_TOOLS + (endToEnd ? " " + E2E_TOOLS : "") + (debianSynapse ? " " + SYNAPSE_DEPENDENCIES : "");
         String imports = TEST_IMPORTS + (endToEnd ? E2E_IMPORTS : "") + (debianSynapse ? SYNAPSE_IMPORTS : "");
@@ -61,13 +67,35 @@ public class RunPythonTests {
             fail(python + " lacks some of its test tools, and installing them failed."
                     + " Install them: apt-get install " + packages);
         }
-        // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
-        // captured output and logs, and a summary line (-rfE: failures and errors only).
-        int status = run(List.of(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE", endToEnd ? "." : "tests"), Map.of(
+        Map<String, String> environment = Map.of(
                 "GATEWAY_JAR", args[0],
                 "GATEWAY_TEST_CLASSES", args[1],
                 "GATEWAY_JAVA", java,
-                "PYTHONDONTWRITEBYTECODE", "1"), moduleFolder);
+                "PYTHONDONTWRITEBYTECODE", "1");
+        Path logs = Path.of(args[1]).getParent().resolve("python-tests");
+        Files.createDirectories(logs);
+        List<Process> running = new ArrayList<>();
+        for (File suite : suites) {
+            // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
+            // captured output and logs, and a summary line (-rfE: failures and errors only).
+            ProcessBuilder pytest = new ProcessBuilder(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+                    suite.getName().equals("e2e") ? "." : "tests")
+                    .directory(suite)
+                    .redirectErrorStream(true)
+                    .redirectOutput(logs.resolve(suite.getName() + ".log").toFile());
+            pytest.environment().putAll(environment);
+            running.add(pytest.start());
+        }
+        // Maven stopped (a TERM, a Ctrl-C): no suite goes on without it.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> running.forEach(Process::destroy)));
+        int status = 0;
+        for (int i = 0; i < suites.size(); i++) {
+            int exit = running.get(i).waitFor();
+            System.out.println("[python tests] " + suites.get(i) + (exit == 0 ? "" : ": exit " + exit));
+            System.out.print(Files.readString(logs.resolve(suites.get(i).getName() + ".log")));
+            System.out.flush();
+            status = Math.max(status, exit);
+        }
         System.exit(status);
     }
 
@@ -77,9 +105,9 @@ public class RunPythonTests {
         System.err.println("[python tests] installing " + packages + " with apt-get");
         List<String> sudo = "root".equals(System.getProperty("user.name")) ? List.of() : List.of("sudo", "-n");
         Map<String, String> quiet = Map.of("DEBIAN_FRONTEND", "noninteractive");
-        List<String> update = new java.util.ArrayList<>(sudo);
+        List<String> update = new ArrayList<>(sudo);
         update.addAll(List.of("apt-get", "-o", "DPkg::Lock::Timeout=300", "update", "-qq"));
-        List<String> install = new java.util.ArrayList<>(sudo);
+        List<String> install = new ArrayList<>(sudo);
         install.addAll(List.of("apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq"));
         install.addAll(List.of(packages.split(" ")));
         return run(update, quiet, null) == 0 && run(install, quiet, null) == 0;

@@ -44,7 +44,8 @@ class PolicyServerEnabledTest {
         PolicyServerKey.generate(keyFile);
         try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class).run(
                 "--server.port=0", "--management.server.port=0", "--policy-gateway.reload.watch=false",
-                "--policy-gateway.server-name=example.com", "--policy-gateway.policy-server.enabled=yes",
+                "--policy-gateway.server-name=example.com", "--policy-gateway.auth.token=policy-server-enabled-test",
+                "--policy-gateway.policy-server.enabled=yes",
                 "--policy-gateway.policy-server.name=policy.test", "--policy-gateway.policy-server.port=0",
                 "--policy-gateway.policy-server.key-file=" + keyFile)) {
             TomcatWebServer server = (TomcatWebServer) ((WebServerApplicationContext) gateway).getWebServer();

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
+import dev.matrixpolicy.gateway.policyserver.EventAuthenticator;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
@@ -93,7 +94,8 @@ class PolicyServerListener {
                                                                      JsonMapper json, MeterRegistry registry) {
         String name = settings(generations).name();
         PolicyServerServlet servlet = new PolicyServerServlet(name, key,
-                new RequestAuthenticator(name, serverKeys, InstantSource.system()), signing, json, registry);
+                new RequestAuthenticator(name, serverKeys, InstantSource.system()), new EventAuthenticator(serverKeys), signing,
+                json, registry);
         ServletRegistrationBean<PolicyServerServlet> registration = new ServletRegistrationBean<>(servlet,
                 PolicyServerServlet.urlPatterns());
         registration.setName(PolicyServerServlet.NAME);

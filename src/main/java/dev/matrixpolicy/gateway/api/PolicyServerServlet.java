@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.policyserver.BadJsonException;
 import dev.matrixpolicy.gateway.policyserver.CanonicalJson;
+import dev.matrixpolicy.gateway.policyserver.EventAuthenticator;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
@@ -47,7 +48,10 @@ import tools.jackson.databind.node.ObjectNode;
  * </ul>
  * Both POST endpoints take federation {@code X-Matrix} authentication (401 {@code M_UNAUTHORIZED}),
  * a PDU of a room the policy server serves (404 {@code M_NOT_FOUND} for any other), and never the
- * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). Every error is Matrix
+ * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). An event its sender's
+ * server has not validly signed ({@link EventAuthenticator}) is refused, {@code 400 M_FORBIDDEN} or
+ * {@code "spam"}, before any module sees it, and the refusal is not remembered: its reference hash
+ * leaves the signatures out, and the same event, signed, gets its own answer. Every error is Matrix
  * error JSON from {@link MatrixErrors#describe}, written by {@link MatrixErrors.MatrixError#answer}.
  * {@value #METRIC} times every request by endpoint and outcome.
  */
@@ -57,6 +61,7 @@ final class PolicyServerServlet extends HttpServlet {
     static final String SIGN = "/_matrix/policy/v1/sign";
     static final String UNSTABLE_SIGN = "/_matrix/policy/unstable/org.matrix.msc4284/sign";
     static final String WELL_KNOWN = "/.well-known/matrix/policy_server";
+    static final String NOT_SIGNED_BY_SENDER = "The event is not signed by its sender's server";
     /**
      * The legacy check's path. The event ID may hold a '/' (room version 3's base64 IDs): escaped as
      * %2F by Synapse 1.151 and later and by ruma, as it is by Synapse 1.136 to 1.150, which put the
@@ -69,23 +74,25 @@ final class PolicyServerServlet extends HttpServlet {
     private final transient String name;
     private final transient PolicyServerKey key;
     private final transient RequestAuthenticator authenticator;
+    private final transient EventAuthenticator events;
     private final transient PolicyServerSigning signing;
     private final transient RequestBodyReader bodies;
     private final transient JsonMapper json;
     private final transient MeterRegistry registry;
     private final transient Map<String, Timer> timers = new ConcurrentHashMap<>();
 
-    PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, PolicyServerSigning signing,
-                        JsonMapper json, MeterRegistry registry) {
-        this(name, key, authenticator, signing, json, registry, RequestBodyReader.Budget.ofHeapUntilAnswered(16));
+    PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, EventAuthenticator events,
+                        PolicyServerSigning signing, JsonMapper json, MeterRegistry registry) {
+        this(name, key, authenticator, events, signing, json, registry, RequestBodyReader.Budget.ofHeapUntilAnswered(16));
     }
 
     /** @param bodies what the bodies of the requests being answered may hold at once (for tests: a sixteenth of the heap otherwise) */
-    PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, PolicyServerSigning signing,
-                        JsonMapper json, MeterRegistry registry, RequestBodyReader.Budget bodies) {
+    PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, EventAuthenticator events,
+                        PolicyServerSigning signing, JsonMapper json, MeterRegistry registry, RequestBodyReader.Budget bodies) {
         this.name = name;
         this.key = key;
         this.authenticator = authenticator;
+        this.events = events;
         this.signing = signing;
         this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), bodies);
         this.json = json;
@@ -190,6 +197,9 @@ final class PolicyServerServlet extends HttpServlet {
     private Answer sign(HttpServletRequest request) {
         Signed signed = authenticate(request);
         Pdu pdu = pdu(signed.body(), request);
+        if (!events.signedBySender(pdu)) {
+            return failure("sign", "unsigned", MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, NOT_SIGNED_BY_SENDER));
+        }
         return switch (signing.decide(signed.origin(), pdu)) {
             case PolicyServerSigning.Verdict.Signed signature -> {
                 ObjectNode answer = JsonNodeFactory.instance.objectNode();
@@ -211,6 +221,9 @@ final class PolicyServerServlet extends HttpServlet {
         }
         if (!pdu.eventId().equals(eventId)) {
             return recommendation("malformed", "spam");
+        }
+        if (!events.signedBySender(pdu)) {
+            return recommendation("unsigned", "spam");
         }
         return switch (signing.decide(signed.origin(), pdu)) {
             case PolicyServerSigning.Verdict.Signed allowed -> recommendation("ok", "ok");

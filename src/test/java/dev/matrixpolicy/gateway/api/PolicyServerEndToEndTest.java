@@ -59,6 +59,8 @@ class PolicyServerEndToEndTest {
     private static final Path KEY_FILE;
     private static final PolicyServerKey KEY;
     private static final SigningHomeserver HOMESERVER;
+    /** Another homeserver in the room, which may ask about any event. */
+    private static final SigningHomeserver OTHER;
     /** A room version 12 room's create event, and so its room's ID, which the event names nowhere. */
     private static final ObjectNode CREATE;
     private static final String V12_ROOM;
@@ -68,6 +70,7 @@ class PolicyServerEndToEndTest {
             KEY_FILE = Files.createTempDirectory("policy-server").resolve("policy_server.key");
             KEY = PolicyServerKey.generate(KEY_FILE);
             HOMESERVER = new SigningHomeserver("hs.test");
+            OTHER = new SigningHomeserver("other.test");
             CREATE = HOMESERVER.create("@alice:hs.test", 1_700_000_000_000L);
             V12_ROOM = Pdu.of("12", CREATE).roomId();
         } catch (IOException failed) {
@@ -88,11 +91,14 @@ class PolicyServerEndToEndTest {
         registry.add("policy-gateway.policy-server.key-file", KEY_FILE::toString);
         registry.add("policy-gateway.policy-server.servers[0].name", HOMESERVER::name);
         registry.add("policy-gateway.policy-server.servers[0].address", () -> HOMESERVER.address().toString());
+        registry.add("policy-gateway.policy-server.servers[1].name", OTHER::name);
+        registry.add("policy-gateway.policy-server.servers[1].address", () -> OTHER.address().toString());
     }
 
     @AfterAll
     static void stopHomeserver() {
         HOMESERVER.close();
+        OTHER.close();
     }
 
     @LocalServerPort
@@ -162,6 +168,38 @@ class PolicyServerEndToEndTest {
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
         assertThat(answer.json().path("error").asText()).isEqualTo("You are on the denylist");
+    }
+
+    /**
+     * Any homeserver may ask about any event, but one that its sender's server did not sign, which no
+     * homeserver would accept, is refused before a module judges or counts it; the refusal is not
+     * remembered, so the event as its sender's server signed it, asked by any server, is judged.
+     */
+    @Test
+    void anEventItsSendersServerDidNotSignIsRefusedUnjudgedAndTheSignedEventStillJudged() {
+        ObjectNode forged = OTHER.message("10", ROOM, "@alice:hs.test", "made up in alice's name " + System.nanoTime());
+        ObjectNode tampered = HOMESERVER.hashAndSign("10", forged.deepCopy());
+        ((ObjectNode) tampered.get("signatures").get("hs.test")).put(SigningHomeserver.KEY_ID, forged.get("signatures")
+                .get("other.test").get(SigningHomeserver.KEY_ID).stringValue());
+
+        for (ObjectNode unsigned : List.of(forged, tampered)) {
+            Answer refused = send(OTHER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, unsigned));
+            assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+            assertThat(refused.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
+            assertThat(refused.json().path("error").asText()).isEqualTo(PolicyServerServlet.NOT_SIGNED_BY_SENDER);
+            String eventId = Pdu.of("10", unsigned).eventId();
+            Answer checked = send(OTHER.signedPost(federation, "/_matrix/policy/unstable/org.matrix.msc4284/event/" + eventId
+                    + "/check", POLICY_SERVER, unsigned));
+            assertThat(checked.json().path("recommendation").asText()).isEqualTo("spam");
+        }
+        assertThat(scrape(managementPort)).contains("endpoint=\"sign\",outcome=\"unsigned\"")
+                .contains("endpoint=\"check\",outcome=\"unsigned\"");
+
+        ObjectNode signed = HOMESERVER.hashAndSign("10", forged.deepCopy());
+        Answer answer = send(OTHER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, signed));
+        assertThat(answer.status()).as("asked by another server than the sender's: " + answer.body()).isEqualTo(200);
+        assertThat(PolicyServerKey.verifies(KEY.publicKeyBase64(), EventSigner.signedBytes("10", signed),
+                answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText())).isTrue();
     }
 
     @Test

@@ -27,7 +27,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class SigningHomeserver implements AutoCloseable {
     private static final JsonMapper JSON = EventJson.MAPPER;
-    private static final String KEY_ID = "ed25519:test";
+    public static final String KEY_ID = "ed25519:test";
 
     private final String name;
     private final PolicyServerKey key;

@@ -1,0 +1,59 @@
+package dev.matrixpolicy.gateway.policyserver;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Whether an event carries a valid signature of its sender's server, as every homeserver requires of
+ * an event it receives over federation. The policy server authenticates the homeserver that asks, but
+ * any homeserver may ask about any event: without this check, a server could make up events in another
+ * server's users' names, which no homeserver would ever accept, and still have each one judged and
+ * counted against that user (a {@code rate_limits} bucket emptied, a {@code content_rules} repeat count
+ * raised), so that the user's real events were refused.
+ *
+ * <p>Of the sender's server's {@code ed25519:} signatures, each whose key is known must verify, and at
+ * least one must (Synapse's {@code Keyring}). From room version 5 on the key must be valid at the
+ * event's {@code origin_server_ts}, as the spec's key validity rule asks; earlier versions take any
+ * key the server lists.
+ */
+public final class EventAuthenticator {
+    private static final String ED25519 = "ed25519:";
+    /** Room versions from before the key validity rule. */
+    private static final Set<String> BEFORE_KEY_VALIDITY = Set.of("1", "2", "3", "4");
+
+    private final KeyLookup keys;
+
+    public EventAuthenticator(KeyLookup keys) {
+        this.keys = Objects.requireNonNull(keys, "keys");
+    }
+
+    /**
+     * @throws UnauthorizedException when the sender's server's keys cannot be fetched or do not verify
+     * @throws KeyFetchBusyException   when they are not cached and no fetch can start now
+     */
+    public boolean signedBySender(Pdu pdu) {
+        String server = pdu.json().get("sender").stringValue();
+        server = server.substring(server.indexOf(':') + 1);
+        JsonNode byServer = pdu.json().path("signatures").path(server);
+        Map<String, String> signatures = new LinkedHashMap<>();
+        byServer.properties().stream()
+                .filter(signature -> signature.getKey().startsWith(ED25519) && signature.getValue().isString())
+                .forEach(signature -> signatures.put(signature.getKey(), signature.getValue().stringValue()));
+        long validAt = BEFORE_KEY_VALIDITY.contains(pdu.roomVersion()) ? 0 : pdu.json().get("origin_server_ts").longValue();
+        boolean verified = false;
+        for (Map.Entry<String, String> signature : signatures.entrySet()) {
+            Optional<byte[]> key = keys.verifyKey(server, signature.getKey(), validAt);
+            if (key.isPresent()) {
+                if (!Ed25519.verify(key.get(), pdu.signedBytes(), signature.getValue())) {
+                    return false;
+                }
+                verified = true;
+            }
+        }
+        return verified;
+    }
+}

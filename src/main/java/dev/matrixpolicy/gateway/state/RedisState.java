@@ -87,7 +87,13 @@ public final class RedisState implements SharedState {
             local period = tonumber(ARGV[2])
             local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
             local tokens = capacity
-            local stored, updated = tonumber(held[1]), tonumber(held[2])
+            local function finite(value) -- tonumber reads 'nan' and 'inf' too: neither is a count or a time
+              if value and value == value and value > -math.huge and value < math.huge then
+                return value
+              end
+              return nil
+            end
+            local stored, updated = finite(tonumber(held[1])), finite(tonumber(held[2]))
             local rewrite = false -- what something else wrote, made a bucket again by TAKE, which refills
             if held[1] and held[2] then -- tonumber is nil for text that is no number: an empty bucket, below
               if updated and updated > now then -- ahead of this clock: it would never refill

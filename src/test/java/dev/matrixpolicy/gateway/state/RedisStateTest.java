@@ -99,6 +99,26 @@ class RedisStateTest extends SharedStateContract {
                 .isEqualTo(1);
     }
 
+    @Test
+    void aBucketHoldingNotANumberIsAnEmptyBucketThatExpiresNotAFullOneOrOneStuckForever() throws InterruptedException {
+        Bucket bucket = new Bucket(3, Duration.ofSeconds(30));
+        List<String> time = direct(redis -> redis.time());
+        String now = Long.toString(Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000);
+        String count = "nan-count:" + UUID.randomUUID();
+        direct(redis -> redis.hset("mpg-test:" + count, java.util.Map.of("tokens", "nan", "updated", now)));
+        assertThat(eventually(() -> state.take(count, bucket))).as("a count of NaN").isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+
+        String infinite = "inf-count:" + UUID.randomUUID();
+        direct(redis -> redis.hset("mpg-test:" + infinite, java.util.Map.of("tokens", "inf", "updated", now)));
+        assertThat(state.take(infinite, bucket)).as("an infinite count").isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+
+        String at = "nan-time:" + UUID.randomUUID();
+        direct(redis -> redis.hset("mpg-test:" + at, java.util.Map.of("tokens", "0", "updated", "nan"))); // no TTL
+        assertThat(state.take(at, bucket)).as("a time of NaN").isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
+        long expiresIn = direct(redis -> redis.pttl("mpg-test:" + at));
+        assertThat(expiresIn).as("written back as a bucket that expires").isPositive();
+    }
+
     /** A command of the test's own on the Redis, as something else sharing it would send it. */
     private static <T> T direct(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> command) {
         try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());

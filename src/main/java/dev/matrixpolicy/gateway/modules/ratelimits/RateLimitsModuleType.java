@@ -71,6 +71,12 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
         if (history.isNegative()) {
             throw new ModuleConfigurationException("events.skip-older-than", "must not be negative, got " + ConfigValues.format(history));
         }
+        try {
+            history.toMillis(); // what the module keeps: a count of days Spring binds may not fit in milliseconds
+        } catch (ArithmeticException tooLong) {
+            throw new ModuleConfigurationException("events.skip-older-than", "too long, got " + ConfigValues.format(history)
+                    + ": set 0s to count every event whatever its age");
+        }
         return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits, history, wallClock);
     }
 

@@ -87,6 +87,13 @@ class RateLimitsConfigurationTest {
     }
 
     @Test
+    void aSkipOlderThanTooLongForMillisecondsIsRefusedNamingTheKeyNotAnOverflow() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.events.skip-older-than=200000000000d")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.events.skip-older-than: too long, got 17280000000000000s").hasStackTraceContaining("0s"));
+    }
+
+    @Test
     void aBadErrcodeNamesItsLimit() {
         runner.withPropertyValues("policy-gateway.modules[0].config.events.errcode=slow-down")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(

@@ -71,11 +71,16 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
         if (history.isNegative()) {
             throw new ModuleConfigurationException("events.skip-older-than", "must not be negative, got " + ConfigValues.format(history));
         }
+        long historyMillis;
         try {
-            history.toMillis(); // what the module keeps: a count of days Spring binds may not fit in milliseconds
+            historyMillis = history.toMillis(); // what the module keeps: a count of days Spring binds may not fit in milliseconds
         } catch (ArithmeticException tooLong) {
             throw new ModuleConfigurationException("events.skip-older-than", "too long, got " + ConfigValues.format(history)
                     + ": set 0s to count every event whatever its age");
+        }
+        if (historyMillis == 0 && !history.isZero()) { // kept in milliseconds, it would be 0s: the opposite, every event counted
+            throw new ModuleConfigurationException("events.skip-older-than", "must be 0s (count every event) or at least 1ms, got "
+                    + ConfigValues.format(history));
         }
         return new RateLimits(context.instanceName(), state, ConfigValues.users("exempt", config.exempt()), limits, history, wallClock);
     }

@@ -94,6 +94,13 @@ class RateLimitsConfigurationTest {
     }
 
     @Test
+    void aSkipOlderThanUnderAMillisecondIsRefusedRatherThanReadAsZeroWhichCountsEveryEvent() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.events.skip-older-than=500us")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.events.skip-older-than: must be 0s (count every event) or at least 1ms, got 500us"));
+    }
+
+    @Test
     void aBadErrcodeNamesItsLimit() {
         runner.withPropertyValues("policy-gateway.modules[0].config.events.errcode=slow-down")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(

@@ -138,7 +138,7 @@ final class PolicyApiServlet extends HttpServlet {
     }
 
     private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, JsonBody body) {
-        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body::tree, PolicyAnswer::status);
+        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body::outline, PolicyAnswer::status);
         R result = decision.result();
         if (!(result instanceof Enum<?> || result instanceof Boolean)) {
             return answer(endpoint.resultType(), result);

@@ -31,7 +31,8 @@ final class RecordedDecisions {
      * The chain's decision.
      *
      * @param body         the request's JSON, from which the log takes the IDs involved; asked for only when
-     *                     something is recorded, so an allowed request never builds a tree it does not need
+     *                     something is recorded, so an allowed request never builds a tree it does not need;
+     *                     its top-level fields and their objects' own scalars are enough (a body's outline)
      * @param statusOf     the status a result is answered with, for the log
      * @throws ModuleFailedException when the chain failed closed; recorded as a failure answered 503
      */

@@ -130,6 +130,19 @@ public final class JsonBody {
         return tree.get();
     }
 
+    /**
+     * The body without its lists, each object with an object or list inside as its outline (its own
+     * scalar fields, every object or list in it empty): what the one pass read, for a reader of top-level
+     * fields and their objects' scalars only, such as the decision log's IDs, which must not make a
+     * room's whole state into a tree to log a refusal. Its nodes are shared: read it, never change it.
+     */
+    public ObjectNode outline() {
+        ObjectNode outline = json.createObjectNode();
+        outline.setAll(fields);
+        objects.forEach((field, object) -> outline.set(field, object.outline()));
+        return outline;
+    }
+
     /** A top-level field's value, as a tree; {@code null} when absent. */
     JsonNode get(String field) {
         Deferred object = objects.get(field);

@@ -26,7 +26,8 @@ public record InvolvedIds(List<String> users, List<String> rooms, List<String> s
      * The fields that name a user or a room in some callback's arguments: top level (with the state
      * key of {@code user_may_send_state_event}), the {@code requester} of {@code on_create_room}, the
      * {@code user_profile} of {@code check_username_for_spam}, and an {@code event}'s sender, room and
-     * state key (a membership event's state key is its target user).
+     * state key (a membership event's state key is its target user). Each is a top-level field or a
+     * top-level object's own: the policy API hands the log no more than that (the body's outline).
      */
     static final List<JsonPointer> ID_FIELDS = Stream.of(
                     "/user_id", "/user", "/inviter", "/invitee", "/sender", "/requester_id", "/state_key",

@@ -60,6 +60,31 @@ class JsonBodyTest {
                 assertThat(readFromBytes(accessor, object)).isEqualTo(readFromTree(accessor, object))));
     }
 
+    /**
+     * What the decision log reads of a refused request (its top-level IDs, and those of its event,
+     * requester and profile) is in the outline, which reads no list again: a room's whole state is not
+     * made into a tree to log a refusal. The list's bytes are spoiled after the one pass to prove it.
+     */
+    @Test
+    void theOutlineHoldsTheTopLevelScalarsAndEachObjectsOwnWithoutReadingAListAgain() {
+        String json = "{\"user_id\": \"@a:example.com\", \"requester\": {\"user_id\": \"@r:example.com\"},"
+                + " \"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": " + Fixtures.STATE_EVENTS + "}";
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        JsonBody body = body(bytes);
+        int list = json.indexOf("\"state_events\": ") + "\"state_events\": ".length();
+        bytes[list + 1] = '}';
+
+        ObjectNode outline = body.outline();
+
+        ObjectNode event = (ObjectNode) JSON.readTree(Fixtures.MESSAGE_EVENT);
+        assertThat(outline.get("user_id").asString()).isEqualTo("@a:example.com");
+        assertThat(outline.at("/requester/user_id").asString()).isEqualTo("@r:example.com");
+        assertThat(outline.at("/event/sender")).isEqualTo(event.get("sender"));
+        assertThat(outline.at("/event/room_id")).isEqualTo(event.get("room_id"));
+        assertThat(outline.has("state_events")).isFalse();
+        assertThatThrownBy(body::tree).isInstanceOf(JacksonException.class);
+    }
+
     @Test
     void aBadStateEventIsNamedByItsIndex() {
         String body = "{\"event\": " + Fixtures.MESSAGE_EVENT + ", \"state_events\": [" + event("$a", "@alice:example.com", "{}")

@@ -94,7 +94,7 @@ class PolicyServerListener {
                                                                      JsonMapper json, MeterRegistry registry) {
         String name = settings(generations).name();
         PolicyServerServlet servlet = new PolicyServerServlet(name, key,
-                new RequestAuthenticator(name, serverKeys, InstantSource.system()), new EventAuthenticator(serverKeys), signing,
+                new RequestAuthenticator(name, serverKeys, InstantSource.system()), new EventAuthenticator(serverKeys, settings(generations).signatureCacheSize()), signing,
                 json, registry);
         ServletRegistrationBean<PolicyServerServlet> registration = new ServletRegistrationBean<>(servlet,
                 PolicyServerServlet.urlPatterns());

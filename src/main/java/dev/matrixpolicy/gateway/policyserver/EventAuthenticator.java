@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -19,6 +21,13 @@ import tools.jackson.databind.JsonNode;
  * least one must (Synapse's {@code Keyring}). From room version 5 on the key must be valid at the
  * event's {@code origin_server_ts}, as the spec's key validity rule asks; earlier versions take any
  * key the server lists.
+ *
+ * <p>In a busy room every homeserver asks about the same event, carrying the same signature of its
+ * sender's server: a signature verified once is remembered (at most {@code rememberedSignatures},
+ * least recently used out first), so that only the asking server's request signature costs an Ed25519
+ * verification each time. What is remembered is the event's reference hash with the signature, and a
+ * signature over those bytes verifies the same every time; a forged event brings a signature never
+ * verified.
  */
 public final class EventAuthenticator {
     private static final String ED25519 = "ed25519:";
@@ -26,9 +35,11 @@ public final class EventAuthenticator {
     private static final Set<String> BEFORE_KEY_VALIDITY = Set.of("1", "2", "3", "4");
 
     private final KeyLookup keys;
+    private final Cache<String, Boolean> verified;
 
-    public EventAuthenticator(KeyLookup keys) {
+    public EventAuthenticator(KeyLookup keys, int rememberedSignatures) {
         this.keys = Objects.requireNonNull(keys, "keys");
+        this.verified = Caffeine.newBuilder().maximumSize(rememberedSignatures).executor(Runnable::run).build();
     }
 
     /**
@@ -44,16 +55,22 @@ public final class EventAuthenticator {
                 .filter(signature -> signature.getKey().startsWith(ED25519) && signature.getValue().isString())
                 .forEach(signature -> signatures.put(signature.getKey(), signature.getValue().stringValue()));
         long validAt = BEFORE_KEY_VALIDITY.contains(pdu.roomVersion()) ? 0 : pdu.json().get("origin_server_ts").longValue();
-        boolean verified = false;
+        boolean any = false;
         for (Map.Entry<String, String> signature : signatures.entrySet()) {
+            String remembered = pdu.referenceHash() + ' ' + server + ' ' + signature.getKey() + ' ' + signature.getValue();
+            if (verified.getIfPresent(remembered) != null) {
+                any = true;
+                continue;
+            }
             Optional<byte[]> key = keys.verifyKey(server, signature.getKey(), validAt);
             if (key.isPresent()) {
                 if (!Ed25519.verify(key.get(), pdu.signedBytes(), signature.getValue())) {
                     return false;
                 }
-                verified = true;
+                verified.put(remembered, Boolean.TRUE);
+                any = true;
             }
         }
-        return verified;
+        return any;
     }
 }

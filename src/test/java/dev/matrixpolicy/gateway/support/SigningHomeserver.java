@@ -55,6 +55,11 @@ public final class SigningHomeserver implements AutoCloseable {
         return name;
     }
 
+    /** Its public key, unpadded base64, as its key document lists it. */
+    public String publicKeyBase64() {
+        return key.publicKeyBase64();
+    }
+
     /** The base URL to configure as this server's address. */
     public URI address() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policyserver;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -47,8 +48,7 @@ public final class EventAuthenticator {
      * @throws KeyFetchBusyException   when they are not cached and no fetch can start now
      */
     public boolean signedBySender(Pdu pdu) {
-        String server = pdu.json().get("sender").stringValue();
-        server = server.substring(server.indexOf(':') + 1);
+        String server = MatrixIds.serverNameOf(pdu.json().get("sender").stringValue());
         JsonNode byServer = pdu.json().path("signatures").path(server);
         Map<String, String> signatures = new LinkedHashMap<>();
         byServer.properties().stream()

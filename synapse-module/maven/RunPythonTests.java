@@ -20,7 +20,7 @@ import java.util.Map;
  * needs Synapse's own dependencies from Debian unless {@code SYNAPSE_PYTHON} names a Python that
  * has Synapse installed already).
  *
- * <p>Several suites run at once, each on its own free ports: the end-to-end suite spends most of
+ * <p>Several suites run at once, each on its own slice of free ports: the end-to-end suite spends most of
  * its time waiting on Synapse, which leaves the module's suite a core. Each one's output is kept in
  * {@code target/python-tests/<folder>.log} and printed whole once it ends, so that the two never
  * interleave; the run fails if any suite does.
@@ -75,7 +75,8 @@ public class RunPythonTests {
         Path logs = Path.of(args[1]).getParent().resolve("python-tests");
         Files.createDirectories(logs);
         List<Process> running = new ArrayList<>();
-        for (File suite : suites) {
+        for (int i = 0; i < suites.size(); i++) {
+            File suite = suites.get(i);
             // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
             // captured output and logs, and a summary line (-rfE: failures and errors only).
             ProcessBuilder pytest = new ProcessBuilder(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
@@ -84,6 +85,8 @@ public class RunPythonTests {
                     .redirectErrorStream(true)
                     .redirectOutput(logs.resolve(suite.getName() + ".log").toFile());
             pytest.environment().putAll(environment);
+            // Each suite's servers listen on its own slice of ports (gateway_process.free_port).
+            pytest.environment().put("TEST_PORT_SLICE", i + "/" + suites.size());
             running.add(pytest.start());
         }
         // Maven stopped (a TERM, a Ctrl-C): no suite goes on without it.

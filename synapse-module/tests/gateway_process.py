@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -148,9 +149,44 @@ def _java() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nothing listens on, for a server these tests start; never the same one twice in a run.
+
+    A port the kernel picks (bind to port 0) comes from its ephemeral range, the range it also takes
+    outgoing connections' source ports from, and is free again the moment the probe closes: between
+    the probe and the server's own bind, which for Synapse is seconds later, an outgoing connection
+    or a suite running alongside could take it, and the server then fails with "Address already in
+    use". So the ports come from just below the ephemeral range instead, from this suite's own slice
+    of it (``TEST_PORT_SLICE``, ``i/n``, which RunPythonTests sets for each of the suites it runs at
+    once), one after another."""
+    with _PORTS_LOCK:
+        while True:
+            port = next(_PORTS, None)
+            if port is None:
+                raise RuntimeError(f"this run has used every port of its slice, {_port_slice()}")
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # something else listens there, or an earlier run's connection lingers
+            return port
+
+
+def _port_slice() -> range:
+    """Below the kernel's ephemeral range, ``PORTS_BELOW_EPHEMERAL`` ports split evenly between the
+    suites that run at once; this suite's part."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768  # Linux's default; elsewhere the ports are still handed out once each
+    first = max(1024, ephemeral_low - PORTS_BELOW_EPHEMERAL)
+    index, count = (int(part) for part in os.environ.get("TEST_PORT_SLICE", "0/1").split("/"))
+    size = (ephemeral_low - first) // count
+    return range(first + index * size, first + (index + 1) * size)
+
+
+PORTS_BELOW_EPHEMERAL = 12000
+_PORTS = iter(_port_slice())
+_PORTS_LOCK = threading.Lock()
 
 
 def _wait_until_ready(gateway: Gateway, timeout: float) -> None:

@@ -3,7 +3,6 @@ idle connections, timeouts, refused connections, and the blocking discovery at s
 
 import http.server
 import json
-import socket
 import threading
 import time
 
@@ -11,6 +10,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, protocol, reactor, task
 
+from gateway_process import free_port
 from matrix_policy_gateway_shim.client import GatewayClient
 from matrix_policy_gateway_shim.failures import TimedOut, UnexpectedReply, Unreachable
 
@@ -227,9 +227,7 @@ async def test_notifications_waiting_for_a_connection_never_queue_a_policy_check
 
 @pytest_twisted.ensureDeferred
 async def test_a_refused_connection_fails_at_once(clients):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()  # nothing listens there, and nothing else is handed it
     with pytest.raises(Unreachable):
         await clients(f"http://127.0.0.1:{port}").post("/v1/spam_checker/user_may_invite", b"{}", 5)
 
@@ -334,9 +332,7 @@ def test_the_discovery_timeout_covers_both_requests(discovery_server, clients):
 
 
 def test_blocking_discovery_of_a_gateway_that_is_not_running(clients):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()  # nothing listens there, and nothing else is handed it
     with pytest.raises(Unreachable):
         clients(f"http://127.0.0.1:{port}").discover_blocking(2)
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
@@ -30,6 +31,8 @@ import org.springframework.stereotype.Component;
 @Component
 @Endpoint(id = "decisions")
 final class DecisionsEndpoint {
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("\\+?[0-9]+");
+
     private final DecisionLog log;
     private final Generations generations;
 
@@ -116,15 +119,16 @@ final class DecisionsEndpoint {
                 + " serving: " + (serving.isEmpty() ? "none" : String.join(", ", serving)));
     }
 
-    /** A whole number of at least 1; one above the capacity is the capacity, however many digits it has. */
+    /**
+     * A whole number of at least 1, in ASCII digits (BigInteger alone would take any script's, {@code １});
+     * one above the capacity is the capacity, however many digits it has.
+     */
     private int atMostTheCapacity(String limit) {
-        try {
+        if (WHOLE_NUMBER.matcher(limit).matches()) {
             BigInteger number = new BigInteger(limit);
             if (number.signum() > 0) {
                 return number.min(BigInteger.valueOf(log.capacity())).intValue();
             }
-        } catch (NumberFormatException notANumber) {
-            // refused below, as a number below 1 is
         }
         throw new IllegalArgumentException("expected a whole number of at least 1");
     }

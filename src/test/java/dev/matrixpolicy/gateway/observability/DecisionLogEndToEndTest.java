@@ -141,7 +141,7 @@ class DecisionLogEndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0", "-3", "abc", "1.5"})
+    @ValueSource(strings = {"0", "-3", "abc", "1.5", "%EF%BC%91" /* a fullwidth 1 */, "%D9%A1%D9%A0" /* 10 in Arabic-Indic digits */, "0x10"})
     void aLimitThatIsNoWholeNumberOfAtLeastOneIsRefusedAsMatrixJsonNamingIt(String limit) {
         Answer answer = management.get("/actuator/decisions?limit=" + limit);
 

@@ -41,6 +41,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -496,6 +497,25 @@ class ContentRulesTest {
 
         assertThat(first.checkEventForSpam(message(SPAMMER, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
         assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);
+    }
+
+    /** A burst rule and a daily one: the shorter window must not make the longer one forget the rooms it counts. */
+    @Test
+    void twoRepeatedRulesWithDifferentWindowsEachCountOverTheirOwnWindow() {
+        AtomicLong nanos = new AtomicLong();
+        ContentRules rules = module(new MemoryState(nanos::get, 16L << 20), 16384,
+                new ContentRulesConfig.Rule("burst", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                        new ContentRulesConfig.Repeated(3, Duration.ofMinutes(10), 20), null),
+                new ContentRulesConfig.Rule("daily", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                        new ContentRulesConfig.Repeated(5, Duration.ofDays(1), 20), null));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x", "!d:x", "!e:x")) { // one room every 11 minutes: no burst
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, content))).as(room).isEqualTo(SpamVerdict.NOT_SPAM);
+            nanos.addAndGet(Duration.ofMinutes(11).toNanos());
+        }
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!f:x", content))).isInstanceOf(Rejection.class);
+        assertThat(matches("daily")).isEqualTo(1);
     }
 
     @Test

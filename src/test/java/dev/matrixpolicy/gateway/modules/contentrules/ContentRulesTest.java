@@ -627,6 +627,23 @@ class ContentRulesTest {
         }
     }
 
+    /**
+     * Element strips a fallback only from a reply to an event ({@code m.in_reply_to.event_id}): with
+     * {@code "m.in_reply_to": {}} it shows the quoted lines and the {@code <mx-reply>}'s text.
+     */
+    @Test
+    void aQuoteInAMessageWhoseReplyNamesNoEventIsScannedAsClientsShowIt() {
+        ContentRules words = module(words("words", List.of("airdrop"), List.of(), List.of()));
+
+        for (String inReplyTo : List.of("{}", "{\"event_id\": \"\"}", "{\"event_id\": null}")) {
+            String quote = "{\"body\": \"> claim your airdrop\\n\\nhello\", \"m.relates_to\": {\"m.in_reply_to\": " + inReplyTo + "}}";
+            assertThat(words.checkEventForSpam(message(SPAMMER, "!r:x", quote))).as(inReplyTo).isInstanceOf(Rejection.class);
+            String html = "{\"body\": \"hello\", \"formatted_body\": \"<mx-reply><blockquote>claim your airdrop</blockquote></mx-reply>hello\","
+                    + " \"m.relates_to\": {\"m.in_reply_to\": " + inReplyTo + "}}";
+            assertThat(words.checkEventForSpam(message(SPAMMER, "!r:x", html))).as(inReplyTo).isInstanceOf(Rejection.class);
+        }
+    }
+
     @Test
     void aSpoilersReasonIsReadAsTheTextAndLinksItShows() {
         ContentRules rules = module(new ContentRulesConfig.Rule("spoilers", "M_FORBIDDEN", null, null, List.of("airdrop"), null,

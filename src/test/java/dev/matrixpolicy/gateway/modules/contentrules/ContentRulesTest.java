@@ -1079,6 +1079,21 @@ class ContentRulesTest {
         assertThat(allowed.checkEventForSpam(body("https://www.example.org/x and https://EXAMPLE.org/y"))).isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
+    /** No link's host has an empty label: a denied domain written with one would deny nothing, without a word. */
+    @Test
+    void aDomainWithAnEmptyLabelStopsStartupNamingTheEntry() {
+        for (String domain : List.of(".bit.ly", "bit..ly", "*..bit.ly")) {
+            assertThatThrownBy(() -> module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                    new ContentRulesConfig.Links(List.of(), List.of("grabify.link", domain), null), null, null, null)))
+                    .as(domain).isInstanceOf(ModuleConfigurationException.class)
+                    .hasMessageContaining("'" + domain + "' is not a domain name")
+                    .extracting(e -> ((ModuleConfigurationException) e).field()).isEqualTo("rules[0].links.denied-domains[1]");
+        }
+        assertThatThrownBy(() -> module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of(".bit.ly"), null), null, null, null)))
+                .hasMessageContaining("write 'bit.ly', which covers its subdomains too");
+    }
+
     @Test
     void aRegexThatDoesNotCompileStopsStartupNamingTheKeyAndTheError() {
         assertThatThrownBy(() -> module(words("regex", List.of(), List.of(), List.of("ok", "(unclosed"))))

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import dev.matrixpolicy.gateway.state.SharedState;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -117,12 +118,15 @@ public record ContentRulesConfig(
     }
 
     /**
-     * @param maxRooms  how many rooms one sender may send the same text to within the window
+     * @param maxRooms  how many rooms one sender may send the same text to within the window; below
+     *                  {@link SharedState#MAX_MEMBERS}, the most rooms a count keeps, which it never exceeds
      * @param window    how far back sightings count
      * @param minLength the fewest characters (code points) of a body that is counted: short replies
      *                  ("ok", "thanks") are sent to many rooms by anyone
      */
-    public record Repeated(@DefaultValue("3") @Positive int maxRooms,
+    public record Repeated(@DefaultValue("3") @Positive @Max(value = SharedState.MAX_MEMBERS - 1,
+                                   message = "must be at most 9999: a count keeps 10,000 rooms at most, so a higher limit is never passed")
+                           int maxRooms,
                            @DefaultValue("10m") @DurationMin(seconds = 1, message = "must be at least 1s")
                            @DurationMax(days = 366, message = "must be at most 366 days") Duration window,
                            @DefaultValue("20") @Positive int minLength) {

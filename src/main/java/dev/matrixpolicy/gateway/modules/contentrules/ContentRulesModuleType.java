@@ -162,12 +162,22 @@ class ContentRulesModuleType extends ModuleType<ContentRulesConfig> {
         return normalised;
     }
 
+    /**
+     * The domains as the hosts of links are compared. A name with an empty label ({@code .bit.ly},
+     * {@code bit..ly}) is refused: no host of a link has one, so it would match nothing, and a
+     * denied domain written so would deny nothing without a word.
+     */
     private static Set<String> domains(String field, List<String> domains, Normaliser normaliser) {
         Set<String> normalised = new LinkedHashSet<>();
-        for (String domain : normalised(field, domains, normaliser.withDigitsAsWritten())) {
-            String host = Links.host(domain.startsWith("*.") ? domain.substring(2) : domain);
-            if (host.isEmpty() || !host.equals(domain.startsWith("*.") ? domain.substring(2) : domain)) {
-                throw new ModuleConfigurationException(field, "'" + domain + "' is not a domain name");
+        List<String> written = normalised(field, domains, normaliser.withDigitsAsWritten());
+        for (int i = 0; i < written.size(); i++) {
+            String domain = written.get(i);
+            String name = domain.startsWith("*.") ? domain.substring(2) : domain;
+            String host = Links.host(name);
+            if (host.isEmpty() || !host.equals(name) || host.startsWith(".") || host.contains("..")) {
+                String bare = name.replaceFirst("^\\.+", "");
+                throw new ModuleConfigurationException(field + "[" + i + "]", "'" + domains.get(i) + "' is not a domain name"
+                        + (name.startsWith(".") && !bare.isEmpty() ? ": write '" + bare + "', which covers its subdomains too" : ""));
             }
             normalised.add(Links.folded(host, normaliser)); // as the hosts of links are compared
         }

@@ -60,7 +60,7 @@ final class EventTexts {
      */
     static List<Text> ofMessage(JsonNode content) {
         List<Text> texts = new ArrayList<>();
-        boolean reply = content.path("m.relates_to").path("m.in_reply_to").isObject();
+        boolean reply = isReply(content);
         if (content.path("body").isString()) {
             String body = content.path("body").stringValue();
             texts.add(new Text(reply ? withoutReplyFallback(body) : body, false));
@@ -84,6 +84,17 @@ final class EventTexts {
             }
         }
         return texts;
+    }
+
+    /**
+     * Whether clients show the content as a reply, and so strip its fallback: {@code m.in_reply_to}
+     * names the event replied to, as Element asks ({@code getParentEventId}, the event's
+     * {@code replyEventId}). An {@code m.in_reply_to} without an {@code event_id} makes no reply:
+     * Element shows the quoted lines and the {@code <mx-reply>}'s text, so they are read.
+     */
+    private static boolean isReply(JsonNode content) {
+        JsonNode eventId = content.path("m.relates_to").path("m.in_reply_to").path("event_id");
+        return eventId.isString() && !eventId.stringValue().isEmpty();
     }
 
     /**

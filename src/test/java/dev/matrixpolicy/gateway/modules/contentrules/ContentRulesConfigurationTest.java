@@ -38,6 +38,16 @@ class ContentRulesConfigurationTest {
                         .hasStackTraceContaining("must be greater than 0"));
     }
 
+    /** A count keeps 10,000 rooms at most: a rule allowing more would never refuse. */
+    @Test
+    void aMaxRoomsACountCouldNeverPassIsRefusedNamingTheKey() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.rules[0].repeated.max-rooms=10000")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining("rules[0].repeated.maxRooms")
+                        .hasStackTraceContaining("must be at most 9999"));
+        runner.withPropertyValues("policy-gateway.modules[0].config.rules[0].repeated.max-rooms=9999")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
     @Test
     void anAllowedTypeThatIsNotAMediaTypeIsRefusedNamingTheKeyTheValueAndWhatToWrite() {
         for (String type : List.of("image", "image/", "*/*", "image/png; charset=x")) {

@@ -41,6 +41,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -498,6 +499,25 @@ class ContentRulesTest {
         assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);
     }
 
+    /** A burst rule and a daily one: the shorter window must not make the longer one forget the rooms it counts. */
+    @Test
+    void twoRepeatedRulesWithDifferentWindowsEachCountOverTheirOwnWindow() {
+        AtomicLong nanos = new AtomicLong();
+        ContentRules rules = module(new MemoryState(nanos::get, 16L << 20), 16384,
+                new ContentRulesConfig.Rule("burst", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                        new ContentRulesConfig.Repeated(3, Duration.ofMinutes(10), 20), null),
+                new ContentRulesConfig.Rule("daily", "M_FORBIDDEN", null, null, null, null, null, null, null, null,
+                        new ContentRulesConfig.Repeated(5, Duration.ofDays(1), 20), null));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
+
+        for (String room : List.of("!a:x", "!b:x", "!c:x", "!d:x", "!e:x")) { // one room every 11 minutes: no burst
+            assertThat(rules.checkEventForSpam(message(SPAMMER, room, content))).as(room).isEqualTo(SpamVerdict.NOT_SPAM);
+            nanos.addAndGet(Duration.ofMinutes(11).toNanos());
+        }
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!f:x", content))).isInstanceOf(Rejection.class);
+        assertThat(matches("daily")).isEqualTo(1);
+    }
+
     @Test
     void aRepeatedRuleCountingInRedisPutsTheModuleUnderItsEntrysTimeout() {
         try (RedisState redis = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), Duration.ofMillis(200), "mpg:", meters)) {
@@ -604,6 +624,23 @@ class ContentRulesTest {
         for (String room : List.of("!a:x", "!b:x")) {
             assertThat(repeats.checkEventForSpam(reply(room, "quote " + room, "the same spammy text in every room")))
                     .as(room).isEqualTo(room.equals("!a:x") ? SpamVerdict.NOT_SPAM : Rejection.of("M_FORBIDDEN"));
+        }
+    }
+
+    /**
+     * Element strips a fallback only from a reply to an event ({@code m.in_reply_to.event_id}): with
+     * {@code "m.in_reply_to": {}} it shows the quoted lines and the {@code <mx-reply>}'s text.
+     */
+    @Test
+    void aQuoteInAMessageWhoseReplyNamesNoEventIsScannedAsClientsShowIt() {
+        ContentRules words = module(words("words", List.of("airdrop"), List.of(), List.of()));
+
+        for (String inReplyTo : List.of("{}", "{\"event_id\": \"\"}", "{\"event_id\": null}")) {
+            String quote = "{\"body\": \"> claim your airdrop\\n\\nhello\", \"m.relates_to\": {\"m.in_reply_to\": " + inReplyTo + "}}";
+            assertThat(words.checkEventForSpam(message(SPAMMER, "!r:x", quote))).as(inReplyTo).isInstanceOf(Rejection.class);
+            String html = "{\"body\": \"hello\", \"formatted_body\": \"<mx-reply><blockquote>claim your airdrop</blockquote></mx-reply>hello\","
+                    + " \"m.relates_to\": {\"m.in_reply_to\": " + inReplyTo + "}}";
+            assertThat(words.checkEventForSpam(message(SPAMMER, "!r:x", html))).as(inReplyTo).isInstanceOf(Rejection.class);
         }
     }
 
@@ -1040,6 +1077,21 @@ class ContentRulesTest {
             assertThat(allowed.checkEventForSpam(body(text))).as(text).isInstanceOf(Rejection.class);
         }
         assertThat(allowed.checkEventForSpam(body("https://www.example.org/x and https://EXAMPLE.org/y"))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    /** No link's host has an empty label: a denied domain written with one would deny nothing, without a word. */
+    @Test
+    void aDomainWithAnEmptyLabelStopsStartupNamingTheEntry() {
+        for (String domain : List.of(".bit.ly", "bit..ly", "*..bit.ly")) {
+            assertThatThrownBy(() -> module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                    new ContentRulesConfig.Links(List.of(), List.of("grabify.link", domain), null), null, null, null)))
+                    .as(domain).isInstanceOf(ModuleConfigurationException.class)
+                    .hasMessageContaining("'" + domain + "' is not a domain name")
+                    .extracting(e -> ((ModuleConfigurationException) e).field()).isEqualTo("rules[0].links.denied-domains[1]");
+        }
+        assertThatThrownBy(() -> module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,
+                new ContentRulesConfig.Links(List.of(), List.of(".bit.ly"), null), null, null, null)))
+                .hasMessageContaining("write 'bit.ly', which covers its subdomains too");
     }
 
     @Test

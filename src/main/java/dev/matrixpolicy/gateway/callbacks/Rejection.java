@@ -56,6 +56,8 @@ public record Rejection(String errcode, Optional<String> error, Optional<Duratio
         return new Rejection(code, error.map(message -> shownText(message, LONGEST_ERROR_SHOWN)), retryAfter);
     }
 
+    private static final int REPLACEMENT_CHARACTER = 0xFFFD;
+
     /** The longest message of a refusal from outside the gateway that a user is shown. */
     public static final int LONGEST_ERROR_SHOWN = 1000;
 
@@ -66,20 +68,25 @@ public record Rejection(String errcode, Optional<String> error, Optional<Duratio
     /**
      * Text written outside the gateway (a remote service's message, a policy list's reason) as a user
      * may be shown it: without control characters (white space ones become a space) and without the
-     * bidirectional formatting characters that would make what follows them read backwards, cut to
-     * {@code most} characters ({@code …} marking the cut, never half a character).
+     * bidirectional formatting characters that would make what follows them read backwards, each
+     * half of a character alone (a lone surrogate, which a JSON escape can carry but no UTF-8 can:
+     * the homeserver would fail writing the user's answer) made U+FFFD, cut to {@code most}
+     * characters ({@code …} marking the cut, never half a character).
      */
     public static String shownText(String text, int most) {
         StringBuilder shown = new StringBuilder(Math.min(text.length(), most + 1));
         for (int i = 0; i < text.length(); ) {
             int codePoint = text.codePointAt(i);
+            i += Character.charCount(codePoint);
+            if (codePoint <= Character.MAX_VALUE && Character.isSurrogate((char) codePoint)) { // unpaired
+                codePoint = REPLACEMENT_CHARACTER;
+            }
             boolean space = Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
             boolean dropped = !space && (Character.isISOControl(codePoint) || isBidiFormatting(codePoint));
             int width = space ? 1 : dropped ? 0 : Character.charCount(codePoint);
             if (shown.length() + width > most) {
                 return shown.append('…').toString();
             }
-            i += Character.charCount(codePoint);
             if (space) {
                 shown.append(' ');
             } else if (!dropped) {

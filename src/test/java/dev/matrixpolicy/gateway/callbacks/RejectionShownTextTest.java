@@ -20,4 +20,14 @@ class RejectionShownTextTest {
         assertThat(Rejection.shownText("abcde😀", 6)).isEqualTo("abcde…");
         assertThat(Rejection.shownText("abcdef\u200F\u202E", 6)).as("only dropped characters past the limit").isEqualTo("abcdef");
     }
+
+    @Test
+    void aLoneHalfOfACharacterBecomesTheReplacementCharacterSoTheTextIsValidUtf8() {
+        String text = Rejection.shownText("bad \uD800 pair \uDC00 end\uD83D", 100);
+
+        assertThat(text).isEqualTo("bad \uFFFD pair \uFFFD end\uFFFD");
+        assertThat(new String(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(text);
+        assertThat(Rejection.shownText("ok \uD83D\uDE00", 100)).as("a whole pair is kept").isEqualTo("ok \uD83D\uDE00");
+    }
 }

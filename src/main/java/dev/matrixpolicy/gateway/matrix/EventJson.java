@@ -120,6 +120,43 @@ public final class EventJson {
         return true;
     }
 
+    /**
+     * Whether every name and string in {@code tree} has a UTF-8 form: none holds half a character (a
+     * lone surrogate), which a JSON escape can carry, but which a homeserver can neither store nor
+     * send on.
+     */
+    public static boolean hasUtf8Form(JsonNode tree) {
+        boolean[] whole = {true};
+        walk(tree, new Visitor() {
+            @Override
+            public void open(String name, boolean first, JsonNode container) {
+                whole[0] &= name == null || hasUtf8Form(name);
+            }
+
+            @Override
+            public void value(String name, boolean first, JsonNode value) {
+                whole[0] &= (name == null || hasUtf8Form(name)) && (!value.isString() || hasUtf8Form(value.stringValue()));
+            }
+
+            @Override
+            public void close(JsonNode container) {
+            }
+        });
+        return whole[0];
+    }
+
+    private static boolean hasUtf8Form(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** What {@link #walk} meets, in document order. */
     public interface Visitor {
         /**

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.http;
 
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendReply;
 import java.io.IOException;
@@ -14,7 +15,9 @@ import tools.jackson.databind.JsonNode;
  * ({@code {"errcode": ..., "error": ...}}), which is a {@link Rejection} for the result types that
  * have one. An empty 2xx body, or one without {@code result}, reads as {@code null}.
  *
- * <p>A refusal is passed on as a user may be shown it ({@link Rejection#fromOutside}).
+ * <p>A refusal is passed on as a user may be shown it ({@link Rejection#fromOutside}). Any other
+ * result holding half a character (a lone surrogate, from a JSON escape) is unusable: the homeserver
+ * could neither store nor send it.
  *
  * <p>Only 403 refuses, because it is the one status the gateway refuses with. Any other status is
  * a failure of the service, whatever its body: a gateway behind this one answers 503
@@ -46,11 +49,18 @@ final class RemoteAnswer {
     }
 
     private static <R> R result(ResultType<R> type, JsonNode result) {
+        R answer;
         try {
-            return fromOutside(type.fromJson(result));
+            answer = type.fromJson(result);
         } catch (IllegalArgumentException wrongShape) {
             throw BackendFailure.unusable(wrongShape.getMessage());
         }
+        if (!(answer instanceof Rejection) && result != null && !EventJson.hasUtf8Form(result)) {
+            // a name, a room's settings, an event: what the homeserver would fail to store or send (a
+            // refusal's text is made fit to show instead, below)
+            throw BackendFailure.unusable("a string in the result holds half a character (a lone surrogate), which has no UTF-8 form");
+        }
+        return fromOutside(answer);
     }
 
     private static <R> Optional<R> rejection(ResultType<R> type, BackendReply reply) throws IOException {

@@ -62,6 +62,20 @@ class RemoteAnswerTest {
     }
 
     @Test
+    void aResultHoldingHalfACharacterIsUnusableWhileARefusalsTextIsShownWithTheReplacementCharacter() {
+        assertThat(failure(ResultTypes.OPTIONAL_STRING, 200, "{\"result\": \"carol\\ud800\"}").getMessage())
+                .isEqualTo("unusable answer: a string in the result holds half a character (a lone surrogate), which has no UTF-8 form");
+        assertThat(failure(ResultTypes.ROOM_CREATION, 200, "{\"result\": {\"request_content\": {\"name\\udc00\": \"x\"}}}"))
+                .as("in a name too").isInstanceOf(BackendFailure.class);
+        assertThat(read(ResultTypes.OPTIONAL_STRING, 200, "{\"result\": \"carol \\ud83d\\ude00\"}")).as("a whole pair")
+                .isEqualTo(Optional.of("carol \uD83D\uDE00"));
+        assertThat(read(ResultTypes.SPAM_VERDICT, 200, "{\"result\": {\"errcode\": \"M_FORBIDDEN\", \"error\": \"no\\ud800\"}}"))
+                .isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("no\uFFFD")));
+        assertThat(read(ResultTypes.SPAM_VERDICT, 403, "{\"errcode\": \"M_FORBIDDEN\", \"error\": \"no\\ud800\"}"))
+                .isEqualTo(new Rejection("M_FORBIDDEN", Optional.of("no\uFFFD")));
+    }
+
+    @Test
     void matrixErrorWithAnyOtherStatusIsAFailureOfTheServiceNotARefusal() {
         // what a gateway behind this one answers when it fails closed, caps a body, or is rate-limited by a proxy
         BackendFailure failedClosed = failure(ResultTypes.SPAM_VERDICT, 503, "{\"errcode\": \"M_UNKNOWN\"}");

@@ -165,11 +165,17 @@ public record PolicyGatewayProperties(
      * applies them at once, whatever these say.
      *
      * @param watch         whether the files are checked at all
-     * @param checkInterval how often
+     * @param checkInterval how often; at least {@link #LEAST_CHECK_INTERVAL}, as a policy list's file source: each
+     *                      check reads every file whole, and one more often costs CPU and disk for nothing
      */
     public record Reload(@DefaultValue("true") boolean watch, @DefaultValue("1s") @NotNull Duration checkInterval) {
+        private static final Duration LEAST_CHECK_INTERVAL = Duration.ofMillis(100);
+
         public Reload {
-            requirePositive("check-interval", checkInterval);
+            if (checkInterval != null && checkInterval.compareTo(LEAST_CHECK_INTERVAL) < 0) {
+                throw new InvalidSettingException("check-interval", "must be at least 100ms: each check reads every"
+                        + " configuration file whole, so checking more often costs CPU for nothing");
+            }
         }
     }
 

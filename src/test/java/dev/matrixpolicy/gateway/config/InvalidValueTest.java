@@ -162,6 +162,21 @@ class InvalidValueTest {
     }
 
     @Test
+    void aReloadCheckIntervalUnderATenthOfASecondIsRefusedRatherThanLeftToSpinOnTheFiles() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  reload:
+                    check-interval: 1ms
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.reload.check-interval\n")
+                .contains("value: '1ms'\n")
+                .contains("problem: must be at least 100ms");
+    }
+
+    @Test
     void aZeroTimeoutOfAnEntryIsRefusedLikeAZeroDefaultNamingTheKeyTheValueAndItsFile() {
         String analysis = topLevelFailure("""
                 policy-gateway:

@@ -40,8 +40,9 @@ class PeriodicCheckTest {
     }
 
     /**
-     * {@code policy-gateway.reload.check-interval: 500us} is positive, as its validation asks: cut to
-     * whole milliseconds, it stopped the startup with a bare IllegalArgumentException from the executor.
+     * An interval under a millisecond (once {@code policy-gateway.reload.check-interval: 500us}, which
+     * settings now refuse): cut to whole milliseconds, it stopped the startup with a bare
+     * IllegalArgumentException from the executor.
      */
     @Test
     void anIntervalShorterThanAMillisecondIsKeptNotCutToNothing() throws InterruptedException {

@@ -61,7 +61,11 @@ final class AdminConsoleServlet extends HttpServlet {
             // Relative links on the page resolve against /console/, whatever prefix a proxy adds in front: so
             // the redirect is relative too. Never built from the request's raw URI, which the container
             // normalised to route it (//evil.example/..;/console reaches this servlet) but a browser would not.
-            response.sendRedirect(PATH.substring(PATH.lastIndexOf('/') + 1) + "/");
+            // Not sendRedirect: Tomcat makes its Location absolute from Host and the connection's scheme, which
+            // behind a proxy are the gateway's (http://internal:8091/console/), not the browser's.
+            response.setStatus(HttpServletResponse.SC_FOUND);
+            response.setHeader(HttpHeaders.LOCATION, PATH.substring(PATH.lastIndexOf('/') + 1) + "/");
+            response.setContentLength(0);
             return;
         }
         Asset asset = assets.get(path);

@@ -283,5 +283,21 @@ class AdminAccessEndToEndTest {
             assertThat(anonymous.get("/actuator/sources").status()).as("a blank mapping is no mapping").isEqualTo(401);
             assertThat(new GatewayClient(managementPort, ADMIN_TOKEN).get("/actuator/lists").status()).isEqualTo(200);
         }
+
+        @Test
+        void theConsoleIsToldWhereEachEndpointItReadsIsServedSoAMovedOneStillAnswersIt() {
+            GatewayClient admin = new GatewayClient(managementPort, ADMIN_TOKEN);
+            Answer served = admin.get("/console/endpoints.json");
+
+            assertThat(served.status()).as(served.body()).isEqualTo(200);
+            assertThat(served.json().get("reload").asString()).isEqualTo("../actuator/re-read");
+            java.net.URI page = java.net.URI.create("http://localhost:" + managementPort + "/console/");
+            assertThat(served.json().propertyNames()).containsExactlyInAnyOrder("chains", "chainstats", "decisions", "sources",
+                    "reload", "explain");
+            for (String endpoint : served.json().propertyNames()) {
+                String path = page.resolve(served.json().get(endpoint).asString()).getPath();
+                assertThat(admin.get(path).status()).as(endpoint + " at " + path).isEqualTo(200);
+            }
+        }
     }
 }

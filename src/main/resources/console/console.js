@@ -60,9 +60,21 @@ function show(containerId, ...content) {
   document.getElementById(containerId).replaceChildren(...content.filter(part => part !== undefined && part !== null));
 }
 
+/**
+ * A path relative to this page as an absolute URL without a user name or password: a page opened as
+ * http://admin:token@host/console/ would pass them on to every relative URL, and fetch refuses a URL that
+ * holds credentials. The browser sends the login it keeps for this origin instead.
+ */
+function fromThePage(relative) {
+  const url = new URL(relative, document.baseURI);
+  url.username = "";
+  url.password = "";
+  return url.href;
+}
+
 /** GET or POST an endpoint (and a path or query after it); resolves to {status, json} and never rejects for an HTTP error. */
 async function call(endpoint, suffix = "", options = {}) {
-  const response = await fetch(endpoints[endpoint] + suffix, {
+  const response = await fetch(fromThePage(endpoints[endpoint] + suffix), {
     credentials: "same-origin",
     headers: { "Accept": "application/json", ...(options.body !== undefined ? { "Content-Type": "application/json" } : {}) },
     ...options,
@@ -351,7 +363,7 @@ document.addEventListener("DOMContentLoaded", () => {
   filter.addEventListener("reset", () => setTimeout(loadDecisions));
   document.getElementById("explain-form").addEventListener("submit", explain);
   document.getElementById("reload-button").addEventListener("click", reload);
-  fetch("endpoints.json", { credentials: "same-origin" })
+  fetch(fromThePage("endpoints.json"), { credentials: "same-origin" })
     .then(response => response.json())
     .then(served => { endpoints = served; })
     .then(refreshAll)

@@ -2,7 +2,11 @@
 // Every value from the server is written as text (textContent), never as HTML.
 "use strict";
 
-const ACTUATOR = "../actuator";
+/**
+ * Where the actuator serves each endpoint the console reads, relative to this page ("../actuator/chains"),
+ * as the server says in endpoints.json: a base path or path-mapping of the gateway's moves them.
+ */
+let endpoints = {};
 
 /** Creates an element with attributes and children (strings become text). */
 function el(tag, attributes = {}, ...children) {
@@ -56,9 +60,21 @@ function show(containerId, ...content) {
   document.getElementById(containerId).replaceChildren(...content.filter(part => part !== undefined && part !== null));
 }
 
-/** GET or POST an actuator path; resolves to {status, json} and never rejects for an HTTP error. */
-async function call(path, options = {}) {
-  const response = await fetch(ACTUATOR + path, {
+/**
+ * A path relative to this page as an absolute URL without a user name or password: a page opened as
+ * http://admin:token@host/console/ would pass them on to every relative URL, and fetch refuses a URL that
+ * holds credentials. The browser sends the login it keeps for this origin instead.
+ */
+function fromThePage(relative) {
+  const url = new URL(relative, document.baseURI);
+  url.username = "";
+  url.password = "";
+  return url.href;
+}
+
+/** GET or POST an endpoint (and a path or query after it); resolves to {status, json} and never rejects for an HTTP error. */
+async function call(endpoint, suffix = "", options = {}) {
+  const response = await fetch(fromThePage(endpoints[endpoint] + suffix), {
     credentials: "same-origin",
     headers: { "Accept": "application/json", ...(options.body !== undefined ? { "Content-Type": "application/json" } : {}) },
     ...options,
@@ -103,7 +119,7 @@ function chainList(chains) {
 }
 
 async function loadChains() {
-  const [chains, stats] = await Promise.all([call("/chains"), call("/chainstats")]);
+  const [chains, stats] = await Promise.all([call("chains"), call("chainstats")]);
   if (chains.status !== 200) {
     show("chains-body", errorBox("Cannot read the chains: " + describeError(chains)));
     return;
@@ -164,7 +180,7 @@ function fillPickers() {
 
 /** The explain form's callbacks: those the server says an explain accepts (decisions with entries, no notifications). */
 async function loadExplainable() {
-  const answer = await call("/explain");
+  const answer = await call("explain");
   if (answer.status !== 200) {
     show("explain-result", errorBox("Cannot read the callbacks to explain: " + describeError(answer)));
     return;
@@ -181,7 +197,7 @@ async function loadDecisions() {
   const form = document.getElementById("decisions-filter");
   const query = new URLSearchParams();
   for (const [name, value] of new FormData(form)) if (String(value).trim()) query.set(name, String(value).trim());
-  const answer = await call("/decisions?" + query);
+  const answer = await call("decisions", "?" + query);
   if (answer.status !== 200) {
     show("decisions-body", errorBox("Cannot read the decisions: " + describeError(answer)));
     return;
@@ -224,7 +240,7 @@ function ids(values, filter) {
 // ---- Sources ----
 
 async function loadSources() {
-  const answer = await call("/sources");
+  const answer = await call("sources");
   if (answer.status !== 200) {
     show("sources-body", errorBox("Cannot read the sources: " + describeError(answer)));
     return;
@@ -268,7 +284,7 @@ async function explain(event) {
     return;
   }
   show("explain-result", el("p", { class: "loading" }, "Asking…"));
-  const answer = await call("/explain/" + path, { method: "POST", body: text });
+  const answer = await call("explain", "/" + path, { method: "POST", body: text });
   if (answer.status !== 200) {
     show("explain-result", errorBox(describeError(answer)));
     return;
@@ -299,7 +315,7 @@ async function explain(event) {
 
 /** The serving generation and how the last reload ended (the configReload health details). */
 async function loadStatus() {
-  const answer = await call("/reload");
+  const answer = await call("reload");
   const details = answer.status === 200 ? answer.json : null;
   if (!details) {
     show("config-status", errorBox("Cannot read the configuration status: " + describeError(answer)));
@@ -316,7 +332,7 @@ async function loadStatus() {
 
 async function reload() {
   show("reload-result", el("p", { class: "loading" }, "Reloading…"));
-  const answer = await call("/reload", { method: "POST", body: "{}" });
+  const answer = await call("reload", "", { method: "POST", body: "{}" });
   const body = answer.json || {};
   if (answer.status === 200) {
     show("reload-result", el("p", { class: "ok" }, body.result === "unchanged"
@@ -347,5 +363,9 @@ document.addEventListener("DOMContentLoaded", () => {
   filter.addEventListener("reset", () => setTimeout(loadDecisions));
   document.getElementById("explain-form").addEventListener("submit", explain);
   document.getElementById("reload-button").addEventListener("click", reload);
-  refreshAll().then(() => document.body.setAttribute("data-loaded", "true"));
+  fetch(fromThePage("endpoints.json"), { credentials: "same-origin" })
+    .then(response => response.json())
+    .then(served => { endpoints = served; })
+    .then(refreshAll)
+    .then(() => document.body.setAttribute("data-loaded", "true"));
 });

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -31,7 +32,8 @@ import tools.jackson.databind.node.ObjectNode;
  * A body the policy API would refuse (not JSON, too large, a missing or bad argument) is explained
  * as that refusal: 200 with the API's {@code status} and error {@code answer}, so the two compare whole.
  * {@code GET /actuator/explain} lists the callbacks an explain accepts that have entries, as
- * {@code {"callbacks": ["spam_checker/user_may_invite", ...]}}, for the console's form.
+ * {@code {"callbacks": ["spam_checker/user_may_invite", ...]}}, for the console's form. {@code OPTIONS}
+ * names the methods each path takes, as the policy API's routes do.
  */
 final class ExplainServlet extends HttpServlet {
     static final String PATH = "/explain";
@@ -52,10 +54,16 @@ final class ExplainServlet extends HttpServlet {
         try {
             String path = Optional.ofNullable(request.getPathInfo()).map(info -> info.substring(1)).orElse("");
             boolean listing = path.isEmpty(); // the explainable callbacks, read; else one callback, explained
+            String allow = listing ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+            if ("OPTIONS".equals(request.getMethod())) { // as the policy API and the console answer it
+                response.setHeader(HttpHeaders.ALLOW, allow);
+                response.setContentLength(0);
+                return;
+            }
             if (listing && ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod()))) {
                 answer = new PolicyAnswer(HttpServletResponse.SC_OK, explainable());
             } else if (listing || !"POST".equals(request.getMethod())) {
-                throw MatrixApiException.methodNotAllowed(request.getMethod(), listing ? "GET, HEAD" : "POST");
+                throw MatrixApiException.methodNotAllowed(request.getMethod(), allow);
             } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
                         .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path

@@ -2,7 +2,9 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.EndpointId;
@@ -116,9 +118,15 @@ class ManagementAdminAccess {
         return registration;
     }
 
+    /** The console, told where the endpoints it reads are served, so that moving one does not break it. */
     @Bean
-    ServletRegistrationBean<AdminConsoleServlet> adminConsole(JsonMapper json) {
-        ServletRegistrationBean<AdminConsoleServlet> registration = new ServletRegistrationBean<>(new AdminConsoleServlet(json),
+    ServletRegistrationBean<AdminConsoleServlet> adminConsole(JsonMapper json, WebEndpointProperties endpoints,
+                                                              ObjectProvider<PathMappedEndpoints> served) {
+        PathMappedEndpoints mapped = served.getIfAvailable();
+        Map<String, String> paths = new LinkedHashMap<>();
+        AdminConsoleServlet.ENDPOINTS.forEach(id -> paths.put(id, servedPath(mapped, endpoints, id)));
+        paths.put("explain", normalized(endpoints.getBasePath() + ExplainServlet.PATH));
+        ServletRegistrationBean<AdminConsoleServlet> registration = new ServletRegistrationBean<>(new AdminConsoleServlet(json, paths),
                 AdminConsoleServlet.PATH, AdminConsoleServlet.PATH + "/*");
         registration.setName("adminConsole");
         return registration;

@@ -187,6 +187,17 @@ class AdminAccessEndToEndTest {
         }
 
         @Test
+        void theRedirectToTheConsolesDirectoryIsRelativeSoAProxysSchemeHostAndPrefixAreKept() {
+            // as a TLS-terminating proxy that serves the console under /gateway/ hands the request on
+            RawHttp.Response redirect = RawHttp.exchange(managementPort, "GET /console HTTP/1.1\r\nHost: internal:8091\r\n"
+                    + "Connection: close\r\nAuthorization: Bearer " + ADMIN_TOKEN + "\r\n\r\n");
+
+            assertThat(redirect.status()).isEqualTo(302);
+            assertThat(redirect.header("Location")).as("resolved by the browser against https://admin.example.org/gateway/console")
+                    .hasValue("console/");
+        }
+
+        @Test
         void thePolicyPortServesNoConsole() {
             Answer answer = new GatewayClient(port, ConsoleGateway.TOKEN).get("/console/");
 
@@ -216,7 +227,8 @@ class AdminAccessEndToEndTest {
 
             assertThat(management.get("/actuator/decisions").status()).isEqualTo(200);
             assertThat(management.get("/console").status()).as("redirected to /console/, followed by nobody").isEqualTo(302);
-            assertThat(java.net.URI.create(management.get("/console").header("Location")).getPath())
+            assertThat(java.net.URI.create("http://localhost:" + managementPort + "/console")
+                    .resolve(management.get("/console").header("Location")).getPath())
                     .as("the console's directory, on this host").isEqualTo("/console/");
             assertThat(management.get("/console/").status()).isEqualTo(200);
         }
@@ -270,6 +282,22 @@ class AdminAccessEndToEndTest {
             assertThat(anonymous.get("/actuator/re-read").status()).isEqualTo(401);
             assertThat(anonymous.get("/actuator/sources").status()).as("a blank mapping is no mapping").isEqualTo(401);
             assertThat(new GatewayClient(managementPort, ADMIN_TOKEN).get("/actuator/lists").status()).isEqualTo(200);
+        }
+
+        @Test
+        void theConsoleIsToldWhereEachEndpointItReadsIsServedSoAMovedOneStillAnswersIt() {
+            GatewayClient admin = new GatewayClient(managementPort, ADMIN_TOKEN);
+            Answer served = admin.get("/console/endpoints.json");
+
+            assertThat(served.status()).as(served.body()).isEqualTo(200);
+            assertThat(served.json().get("reload").asString()).isEqualTo("../actuator/re-read");
+            java.net.URI page = java.net.URI.create("http://localhost:" + managementPort + "/console/");
+            assertThat(served.json().propertyNames()).containsExactlyInAnyOrder("chains", "chainstats", "decisions", "sources",
+                    "reload", "explain");
+            for (String endpoint : served.json().propertyNames()) {
+                String path = page.resolve(served.json().get(endpoint).asString()).getPath();
+                assertThat(admin.get(path).status()).as(endpoint + " at " + path).isEqualTo(200);
+            }
         }
     }
 }

@@ -155,4 +155,15 @@ class AdminConsoleBrowserTest {
         assertThat(bans.getText()).contains("deny 1").containsPattern("\\d (µs|ms)");
         console.screenshot("console");
     }
+
+    @Test
+    @Order(6)
+    void theConsoleOpenedWithTheLoginInItsUrlReadsEverySection() {
+        console.openWithTheLoginInItsUrl();
+
+        assertThat(console.entries("user_may_invite")).containsExactly("known-spammers", "bans");
+        assertThat(console.driver().findElement(By.id("generation")).getText()).isEqualTo("generation 1");
+        assertThat(console.driver().findElements(By.cssSelector("#sources-body h3"))).isNotEmpty();
+        assertThat(console.driver().findElements(By.cssSelector(".error-box"))).isEmpty();
+    }
 }

@@ -17,7 +17,7 @@ class AdminConsoleServletTest {
         request.setServletPath(AdminConsoleServlet.PATH);
         MockHttpServletResponse response = new MockHttpServletResponse();
 
-        new AdminConsoleServlet(JsonMapper.builder().build()).doGet(request, response);
+        new AdminConsoleServlet(JsonMapper.builder().build(), java.util.Map.of()).doGet(request, response);
 
         assertThat(response.getStatus()).isEqualTo(302);
         assertThat(response.getRedirectedUrl()).isEqualTo("console/");

@@ -261,12 +261,12 @@ class HttpEdgeEndToEndTest {
             Response posted = RawHttp.exchange(managementPort, "POST /actuator/explain HTTP/1.1\r\nHost: localhost\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
             assertMatrixError(posted, 405, "M_UNRECOGNIZED");
-            assertThat(posted.header("Allow")).contains("GET, HEAD");
+            assertThat(posted.header("Allow")).hasValue("GET, HEAD, OPTIONS");
 
             Response read = RawHttp.exchange(managementPort, "GET /actuator/explain/spam_checker/user_may_invite HTTP/1.1\r\n"
                     + "Host: localhost\r\nConnection: close\r\n\r\n");
             assertMatrixError(read, 405, "M_UNRECOGNIZED");
-            assertThat(read.header("Allow")).contains("POST");
+            assertThat(read.header("Allow")).hasValue("POST, OPTIONS");
 
             List<Response> head = RawHttp.send(managementPort, ("HEAD /actuator/explain HTTP/1.1\r\nHost: localhost\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), true);
@@ -280,11 +280,23 @@ class HttpEdgeEndToEndTest {
                     + "Host: localhost\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), true);
             assertThat(headOfCallback).singleElement().satisfies(answer -> {
                 assertThat(answer.status()).isEqualTo(405);
-                assertThat(answer.header("Allow")).hasValue("POST");
+                assertThat(answer.header("Allow")).hasValue("POST, OPTIONS");
                 assertThat(answer.header("Content-Type")).hasValue("application/json");
                 assertThat(answer.header("Content-Length")).hasValueSatisfying(length -> assertThat(Integer.parseInt(length)).isPositive());
                 assertThat(answer.body()).isEmpty();
             });
+        }
+
+        @Test
+        void explainAnswersOptionsWithTheMethodsEachOfItsPathsTakesAsTheOtherManagementPathsDo() {
+            for (String[] pathAndAllow : new String[][] {{"/actuator/explain", "GET, HEAD, OPTIONS"},
+                    {"/actuator/explain/spam_checker/user_may_invite", "POST, OPTIONS"}}) {
+                Response options = RawHttp.exchange(managementPort, "OPTIONS " + pathAndAllow[0] + " HTTP/1.1\r\n"
+                        + "Host: localhost\r\nConnection: close\r\n\r\n");
+
+                assertThat(options.status()).as(pathAndAllow[0] + ": " + options.body()).isEqualTo(200);
+                assertThat(options.header("Allow")).as(pathAndAllow[0]).hasValue(pathAndAllow[1]);
+            }
         }
 
         @Test

@@ -39,6 +39,17 @@ public final class AdminConsolePage {
         waitFor(By.cssSelector("body[data-loaded=true]"));
     }
 
+    /**
+     * Loads the console as an admin's bookmark may name it, {@code http://admin:<token>@host/console/},
+     * with no other login, and waits until every section has drawn itself.
+     */
+    public void openWithTheLoginInItsUrl() {
+        driver().executeCdpCommand("Network.enable", Map.of());
+        driver().executeCdpCommand("Network.setExtraHTTPHeaders", Map.of("headers", Map.of()));
+        driver().get("http://admin:" + adminToken + "@127.0.0.1:" + managementPort + "/console/");
+        waitFor(By.cssSelector("body[data-loaded=true]"));
+    }
+
     public ChromeDriver driver() {
         return browser.driver();
     }

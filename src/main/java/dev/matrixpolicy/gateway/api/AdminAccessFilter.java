@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +27,9 @@ import tools.jackson.databind.json.JsonMapper;
  * browser logs in with its own prompt and the console's requests carry the credentials; anything
  * else is 401 with a Basic challenge. Without an admin token only loopback callers are answered,
  * judged by the connection's peer address ({@link PeerAddressValve}), never by a header; others get
- * 403. The other actuator endpoints (health, metrics, prometheus, chains, ...) are left alone.
+ * 403. So is any other endpoint an admin exposes ({@code management.endpoints.web.exposure.include}:
+ * a heap dump holds every token, {@code loggers} changes log levels): only the {@link #OPEN_ENDPOINTS}
+ * and the actuator's index are left alone.
  */
 final class AdminAccessFilter extends TokenOrLoopbackFilter {
     static final String REALM = "Basic realm=\"policy-gateway admin\"";
@@ -39,13 +42,19 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     private final JsonMapper json;
     private final MeterRegistry registry;
 
-    /** The actuator endpoints this filter guards, by their IDs. */
+    /** The admin endpoints of the embedded configuration, by their IDs: guarded whether exposed or not. */
     static final List<String> ENDPOINTS = List.of("reload", "decisions", "sources", "policylists");
+
+    /**
+     * The endpoints anyone who reaches the management port may read, by their IDs: probes, scrapes
+     * and the chains' shape. Health's details are the admins' ({@link HealthDetailsAccess}).
+     */
+    static final Set<String> OPEN_ENDPOINTS = Set.of("health", "info", "prometheus", "metrics", "chains", "chainstats");
 
     /**
      * @param token         the admin token; empty for loopback callers only
      * @param actuatorBase  the actuator's base path, {@code /actuator} unless configured otherwise
-     * @param endpointPaths the paths the {@link #ENDPOINTS} are served at, as Spring maps them
+     * @param endpointPaths the paths the guarded endpoints are served at, as Spring maps them
      *                      ({@code management.endpoints.web.path-mapping}), so that moving one cannot
      *                      take it out of the guard
      */

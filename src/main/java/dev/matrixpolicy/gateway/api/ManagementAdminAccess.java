@@ -2,10 +2,13 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
@@ -37,11 +40,19 @@ class ManagementAdminAccess {
     FilterRegistrationBean<AdminAccessFilter> adminAccessFilter(Generations generations, WebEndpointProperties endpoints,
                                                                 ObjectProvider<PathMappedEndpoints> served, JsonMapper json,
                                                                 MeterRegistry registry) {
-        // an endpoint Spring does not serve (not exposed) is guarded at its default path all the same
+        // an admin endpoint Spring does not serve (not exposed) is guarded at its default path all the same; and
+        // every endpoint an admin exposes besides (heapdump, env, loggers, ...) but the few left open
         PathMappedEndpoints mapped = served.getIfAvailable();
-        List<String> paths = AdminAccessFilter.ENDPOINTS.stream().map(id -> servedPath(mapped, endpoints, id)).toList();
+        Set<String> paths = new LinkedHashSet<>();
+        AdminAccessFilter.ENDPOINTS.forEach(id -> paths.add(servedPath(mapped, endpoints, id)));
+        if (mapped != null) {
+            Set<String> open = new HashSet<>();
+            AdminAccessFilter.OPEN_ENDPOINTS.forEach(id -> open.add(servedPath(mapped, endpoints, id)));
+            mapped.getAllPaths().stream().map(ManagementAdminAccess::normalized).filter(path -> !open.contains(path)).forEach(paths::add);
+        }
         FilterRegistrationBean<AdminAccessFilter> registration = new FilterRegistrationBean<>(
-                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), paths, json, registry));
+                new AdminAccessFilter(() -> generations.current().adminToken(), endpoints.getBasePath(), List.copyOf(paths), json,
+                        registry));
         registration.setName("adminAccessFilter");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE - 1); // before the body cap: a refused caller's body is never read
         return registration;

@@ -27,7 +27,8 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The management port's admin paths (reload, explain, decisions, the console) need the admin token,
  * as a Bearer token or as the password of HTTP Basic; without one configured they answer loopback
- * callers only, judged by the connection's peer address. The other actuator endpoints are left alone.
+ * callers only, judged by the connection's peer address; so does any endpoint an admin exposes besides.
+ * Health, metrics, Prometheus, chains, chainstats, info and the actuator's index are left alone.
  */
 class AdminAccessEndToEndTest {
     static final String ADMIN_TOKEN = "admin-s3cret";
@@ -261,6 +262,34 @@ class AdminAccessEndToEndTest {
 
     private static String basic(String credentials) {
         return Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** An admin who exposes every endpoint Spring Boot has: env and configprops name settings, loggers changes levels. */
+    @Nested
+    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = {"management.server.port=0", "policy-gateway.admin.token=" + ADMIN_TOKEN,
+                    "management.endpoints.web.exposure.include=*", "management.endpoints.web.path-mapping.env=environment"})
+    @ActiveProfiles(ConsoleGateway.PROFILE)
+    class WithEveryEndpointExposed {
+        @LocalManagementPort
+        int managementPort;
+
+        @Test
+        void anEndpointExposedBesidesTheGatewaysNeedsTheAdminTokenWhileTheOpenOnesStayOpen() {
+            GatewayClient anonymous = new GatewayClient(managementPort, null);
+            for (String path : new String[] {"/actuator/environment", "/actuator/environment/server.port", "/actuator/loggers",
+                    "/actuator/loggers/ROOT", "/actuator/threaddump", "/actuator/configprops", "/actuator/beans", "/actuator/mappings",
+                    "/actuator/conditions", "/actuator/scheduledtasks", "/actuator/sbom"}) {
+                Answer refused = anonymous.get(path);
+                assertThat(refused.status()).as(path).isEqualTo(401);
+                assertThat(refused.json().get("errcode").asString()).as(path).isEqualTo("M_MISSING_TOKEN");
+            }
+            assertThat(new GatewayClient(managementPort, ADMIN_TOKEN).get("/actuator/loggers").status()).isEqualTo(200);
+            for (String path : new String[] {"/actuator/health", "/actuator/chains", "/actuator/chainstats",
+                    "/actuator/prometheus", "/actuator/info", "/actuator/metrics", "/actuator"}) {
+                assertThat(anonymous.get(path).status()).as(path).isEqualTo(200);
+            }
+        }
     }
 
     @Nested

@@ -419,6 +419,33 @@ class RoomSourceTest {
         assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(1);
     }
 
+    /**
+     * A sync that brings a new ban and a redaction of another rule hands the ban over at once: asking the
+     * homeserver whether the redaction took effect (one request a redaction, each up to the request
+     * timeout on a slow homeserver) must not hold back the ban that needs no asking.
+     */
+    @Test
+    void aNewBanIsHandedOverBeforeTheHomeserverIsAskedAboutARedactionInTheSameSync() {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        homeserver.room(ROOM).state(ROOM, first);
+        start(ROOM, settings -> settings.withRequestTimeout(Duration.ofSeconds(10)));
+        firstUpdate();
+        awaitLongPoll(1);
+        String redacted = first.get("event_id").asString();
+
+        homeserver.holdEventReads();
+        homeserver.sendAndRedact(ROOM, redacted, ban("user", "rule:2", "@second:evil.example"));
+
+        await("the redaction asked about").atMost(SOON).until(() -> !homeserver.requests("GET /rooms/" + ROOM + "/event/" + redacted).isEmpty());
+        await("the new ban, while the question waits").atMost(Duration.ofSeconds(3))
+                .until(() -> updates.getLast().entities().contains("@second:evil.example"));
+        assertThat(updates.getLast().entities()).as("the redacted rule stays until the homeserver answers").contains("@first:evil.example");
+
+        homeserver.answerEventReads();
+        await("the redaction applied once answered").atMost(SOON)
+                .until(() -> updates.getLast().entities().equals(List.of("@second:evil.example")));
+    }
+
     /** A member of a server that lets anyone redact anything cannot lift a ban so: Synapse keeps the event whole. */
     @Test
     void aRedactionTheHomeserverDidNotApplyLeavesTheRuleInForce() {

@@ -113,13 +113,14 @@ public final class MatrixIds {
      * before it asks ({@code RoomAlias.is_valid}, and at most {@code MAX_ALIAS_LENGTH} = 255
      * characters, counted as code points rather than bytes), so refusing more here would make the
      * gateway answer 400 about an alias Synapse creates: {@code #:example.org} and long aliases in
-     * non-Latin scripts among them. What the gateway is given to match against is held to {@link #roomAlias}.
+     * non-Latin scripts among them. A policy list's room rule may name any such alias too (its length
+     * counted by {@link #fitsAnAlias}): a ban of an alias Synapse creates must hold.
      */
     public static String roomAliasAsSynapseTakesIt(String s) {
         if (s == null) {
             throw new IllegalArgumentException("missing");
         }
-        if (s.codePointCount(0, s.length()) > MAX_ALIAS_CHARACTERS) {
+        if (!fitsAnAlias(s)) {
             throw new IllegalArgumentException("not a valid Matrix " + ROOM_ALIAS + ": longer than "
                     + MAX_ALIAS_CHARACTERS + " characters");
         }
@@ -181,6 +182,14 @@ public final class MatrixIds {
 
     private static IllegalArgumentException invalid(String kind, String shape) {
         return new IllegalArgumentException("not a valid Matrix " + kind + ": " + shape);
+    }
+
+    /**
+     * Whether a text is no longer than Synapse lets a room alias be: {@code MAX_ALIAS_LENGTH} = 255
+     * characters, counted as code points rather than bytes (100 CJK characters are 300 bytes).
+     */
+    public static boolean fitsAnAlias(String s) {
+        return s.length() <= MAX_ALIAS_CHARACTERS || s.codePointCount(0, s.length()) <= MAX_ALIAS_CHARACTERS;
     }
 
     /** Whether a text is no longer than any Matrix ID may be: 255 bytes of UTF-8. */

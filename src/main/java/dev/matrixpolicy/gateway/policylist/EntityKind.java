@@ -83,26 +83,32 @@ public enum EntityKind {
      * of those; a glob may also start with a wildcard. User IDs, room IDs and server names are
      * printable ASCII (the spec's grammars, historical user IDs included), so one with a space, a
      * control character or anything beyond ASCII never matches; a room alias's localpart may hold any
-     * of those, so a room rule's may too. An exact user ID or alias has a {@code :} before its server
-     * (a v12 room ID has none), and an exact ID (a server name too) is at most 255 bytes long, as every
-     * ID is; so is a glob without its stars, each of its other characters standing for one at least.
-     * A rule that fails this (a server name in a user rule, a no-break space inside a user ID, an
-     * entity of 60,000 characters) would load and never match; a glob of 60,000 characters would also
-     * cost its list megabytes of automaton.
+     * of those, so a room rule's may too. An exact user ID has a {@code :} after a localpart before its
+     * server, an exact alias a {@code :} before its server (Synapse makes {@code #:example.org}); a v12
+     * room ID has none. An exact ID (a server name too) is at most 255 bytes long, as every ID is, and an
+     * alias (or a room rule that may name one) 255 characters, as Synapse counts it; so is a glob without
+     * its stars, each of its other characters standing for one at least. A rule that fails this (a
+     * server name in a user rule, a no-break space inside a user ID, an entity of 60,000 characters)
+     * would load and never match; a glob of 60,000 characters would also cost its list megabytes of
+     * automaton.
      */
     public boolean couldName(String entity) {
-        if (entity.isEmpty() || !MatrixIds.fitsAnId(UserIdMatcher.isGlob(entity) ? entity.replace("*", "") : entity)) {
+        if (entity.isEmpty()) {
             return false;
         }
         char first = entity.charAt(0);
         boolean alias = this == ROOM && first != '!';
+        String named = UserIdMatcher.isGlob(entity) ? entity.replace("*", "") : entity;
+        if (alias ? !MatrixIds.fitsAnAlias(named) : !MatrixIds.fitsAnId(named)) {
+            return false;
+        }
         if (!alias && !MatrixIds.isPrintableAscii(entity)) {
             return false;
         }
         if (first == '*' || first == '?') {
             return true;
         }
-        boolean hasServer = UserIdMatcher.isGlob(entity) || entity.indexOf(':') > 1;
+        boolean hasServer = UserIdMatcher.isGlob(entity) || entity.indexOf(':') > (alias ? 0 : 1);
         return switch (this) {
             case USER -> first == '@' && hasServer;
             case ROOM -> first == '!' || (first == '#' && hasServer);

@@ -534,6 +534,11 @@ public final class RoomSource implements PolicySource {
                     PolicyEvents.redacts(event).ifPresent(redacted::add);
                 }
             }
+            if (changed) {
+                // before any call that can fail or wait (the redactions' questions, each up to the request
+                // timeout): the rules changed, and the next sync will not say so again
+                publish(room);
+            }
             // After the state events: event IDs are unique, so a redaction only ever empties the slot
             // of the very event it names, whichever came first in the timeline.
             Map<String, Slot> redactable = room.redactable(redacted);
@@ -543,9 +548,8 @@ public final class RoomSource implements PolicySource {
                 // Taken as applied, a redaction sent without the power to redact would lift a ban meanwhile.
                 current.stateRead = false;
             }
-            changed |= room.redact(redactable, applied.orElse(List.of()));
-            if (changed) {
-                publish(room); // before any call that can fail: the rules changed, and the next sync will not say so again
+            if (room.redact(redactable, applied.orElse(List.of()))) {
+                publish(room);
             }
             return !redacted.isEmpty();
         }

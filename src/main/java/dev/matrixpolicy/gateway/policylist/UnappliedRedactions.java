@@ -85,7 +85,9 @@ final class UnappliedRedactions {
 
     /**
      * Asks again about the redactions the homeserver had not applied. One that fails to be asked
-     * counts as not applied.
+     * counts as not applied, and the others are not asked in this round: each question holds the
+     * source from its syncs, up to the request timeout on a homeserver that is slow or down, and a
+     * thousand of them would hold it for hours. They wait for the next round, their asks not counted.
      *
      * @return those it applies now, whose rules are withdrawn
      */
@@ -94,7 +96,12 @@ final class UnappliedRedactions {
         waiting.clear();
         askAgainAt = Instant.MAX;
         Collection<String> applied = new HashSet<>();
+        boolean answering = true;
         for (Map.Entry<String, Integer> redaction : asking.entrySet()) {
+            if (!answering) {
+                waitFor(redaction.getKey(), redaction.getValue());
+                continue;
+            }
             try {
                 if (homeserver.isRedacted(roomId, redaction.getKey())) {
                     applied.add(redaction.getKey());
@@ -102,6 +109,7 @@ final class UnappliedRedactions {
                 }
             } catch (HomeserverFailure failure) {
                 log.debug("{}: could not ask again whether {} was redacted: {}", source, redaction.getKey(), failure.getMessage());
+                answering = false;
             }
             waitFor(redaction.getKey(), redaction.getValue() + 1);
         }

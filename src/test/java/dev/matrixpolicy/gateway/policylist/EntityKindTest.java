@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -65,5 +66,29 @@ class EntityKindTest {
         // every character but a star stands for at least one byte of the ID: no ID of 255 bytes has 256
         assertThat(EntityKind.USER.couldName("@" + "?".repeat(242) + "*:evil.example")).isFalse();
         assertThat(EntityKind.USER.couldName("@" + "a".repeat(65_000) + "?*")).isFalse();
+    }
+
+    /**
+     * Synapse creates an alias with an empty localpart ({@code createRoom}'s {@code room_alias_name: ""})
+     * and counts an alias's 255 in characters, not bytes, and asks the callbacks about both: a rule
+     * naming one names an alias that can exist, so it holds.
+     */
+    @Test
+    void aRoomRuleCanNameEveryAliasSynapseCreatesAnEmptyLocalpartAndTwoHundredAndFiftyFiveCharactersIncluded() {
+        String cjk = "#" + "\u65E5".repeat(100) + ":evil.example"; // 114 characters, 314 bytes
+        String longest = "#" + "\u65E5".repeat(241) + ":evil.example"; // 255 characters
+
+        assertThat(EntityKind.ROOM.couldName("#:evil.example")).isTrue();
+        assertThat(EntityKind.ROOM.couldName(cjk)).isTrue();
+        assertThat(EntityKind.ROOM.couldName(longest)).isTrue();
+        assertThat(EntityKind.ROOM.couldName("#" + longest)).as("256 characters").isFalse();
+        assertThat(EntityKind.ROOM.couldName("#*" + "\u65E5".repeat(240) + "?:evil.example")).as("255 characters but stars").isTrue();
+        assertThat(EntityKind.ROOM.couldName("#?" + "\u65E5".repeat(241) + "*:evil.example")).as("256 characters but stars").isFalse();
+        assertThat(EntityKind.USER.couldName("@:evil.example")).as("a user ID is held to the spec's grammar").isFalse();
+
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", RuleText.parse(
+                "ban room #:evil.example\nban room " + cjk + "\n", "file").rules())));
+        assertThat(index.decide(EntityKind.ROOM, "#:evil.example")).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, cjk)).isPresent();
     }
 }

@@ -80,6 +80,8 @@ final class FakeHomeserver implements AutoCloseable {
     private boolean answerAtOnce;
     private boolean membershipSaysOut;
     private boolean stopped;
+    /** Whether reads of one event wait unanswered, see {@link #holdEventReads}. */
+    private boolean eventReadsHeld;
     private int eventCounter;
 
     FakeHomeserver() throws IOException {
@@ -223,13 +225,22 @@ final class FakeHomeserver implements AutoCloseable {
         redact(roomId, List.of(eventId), inContent, applied);
     }
 
-    /** Redacts these events in one sync batch, one redaction each. */
-    private void redact(String roomId, List<String> eventIds, boolean inContent, boolean applied) {
+    /** Sends state events and redacts an event after them, applied, in one sync batch. */
+    void sendAndRedact(String roomId, String redacted, ObjectNode... stateEvents) {
+        redact(roomId, List.of(redacted), false, true, stateEvents);
+    }
+
+    /** Redacts these events in one sync batch, one redaction each, after {@code stateEvents}. */
+    private void redact(String roomId, List<String> eventIds, boolean inContent, boolean applied, ObjectNode... stateEvents) {
         synchronized (lock) {
             ObjectNode batch = JSON.createObjectNode();
             ObjectNode timeline = batch.putObject("join").putObject(roomId).putObject("timeline");
             timeline.put("limited", false);
             ArrayNode events = timeline.putArray("events");
+            for (ObjectNode event : stateEvents) {
+                put(roomId, event);
+                events.add(event);
+            }
             for (String eventId : eventIds) {
                 ObjectNode redaction = events.addObject();
                 redaction.put("type", "m.room.redaction").put("sender", "@mod:test").put("event_id", "$e" + ++eventCounter);
@@ -301,6 +312,21 @@ final class FakeHomeserver implements AutoCloseable {
             failures = 0;
             stallBodies = false;
             tokenValid = true;
+        }
+    }
+
+    /** Reads of one event ({@code GET /rooms/{room}/event/{event}}) wait unanswered from now on, until {@link #answerEventReads}. */
+    void holdEventReads() {
+        synchronized (lock) {
+            eventReadsHeld = true;
+        }
+    }
+
+    /** Answers the reads of one event {@link #holdEventReads} held, and every later one at once. */
+    void answerEventReads() {
+        synchronized (lock) {
+            eventReadsHeld = false;
+            lock.notifyAll();
         }
     }
 
@@ -517,6 +543,13 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && parts.length == 5 && parts[3].equals("event")) {
             ObjectNode found;
             synchronized (lock) {
+                while (eventReadsHeld && !stopped) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException interrupted) {
+                        return;
+                    }
+                }
                 found = rooms.getOrDefault(parts[2], Map.of()).values().stream()
                         .filter(event -> parts[4].equals(event.path("event_id").asString(""))).findFirst().orElse(null);
                 if (found != null && prunedEventReads.contains(parts[4])) {

@@ -23,6 +23,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -419,6 +420,33 @@ class RoomSourceTest {
         assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).hasSize(1);
     }
 
+    /**
+     * A sync that brings a new ban and a redaction of another rule hands the ban over at once: asking the
+     * homeserver whether the redaction took effect (one request a redaction, each up to the request
+     * timeout on a slow homeserver) must not hold back the ban that needs no asking.
+     */
+    @Test
+    void aNewBanIsHandedOverBeforeTheHomeserverIsAskedAboutARedactionInTheSameSync() {
+        ObjectNode first = ban("user", "rule:1", "@first:evil.example");
+        homeserver.room(ROOM).state(ROOM, first);
+        start(ROOM, settings -> settings.withRequestTimeout(Duration.ofSeconds(10)));
+        firstUpdate();
+        awaitLongPoll(1);
+        String redacted = first.get("event_id").asString();
+
+        homeserver.holdEventReads();
+        homeserver.sendAndRedact(ROOM, redacted, ban("user", "rule:2", "@second:evil.example"));
+
+        await("the redaction asked about").atMost(SOON).until(() -> !homeserver.requests("GET /rooms/" + ROOM + "/event/" + redacted).isEmpty());
+        await("the new ban, while the question waits").atMost(Duration.ofSeconds(3))
+                .until(() -> updates.getLast().entities().contains("@second:evil.example"));
+        assertThat(updates.getLast().entities()).as("the redacted rule stays until the homeserver answers").contains("@first:evil.example");
+
+        homeserver.answerEventReads();
+        await("the redaction applied once answered").atMost(SOON)
+                .until(() -> updates.getLast().entities().equals(List.of("@second:evil.example")));
+    }
+
     /** A member of a server that lets anyone redact anything cannot lift a ban so: Synapse keeps the event whole. */
     @Test
     void aRedactionTheHomeserverDidNotApplyLeavesTheRuleInForce() {
@@ -476,6 +504,39 @@ class RoomSourceTest {
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
         assertThat(updates).as("no update in between lifted the first").hasSize(2);
+    }
+
+    /**
+     * Redactions the homeserver had not applied are asked about again; a homeserver that cannot answer the
+     * first of them (down, or slow up to the request timeout) is not asked the rest in that round, each
+     * of which would hold the source from its syncs for another timeout: new bans keep arriving.
+     */
+    @Test
+    void aHomeserverThatCannotAnswerForAWaitingRedactionIsNotAskedTheRestAndNewBansStillArrive() {
+        homeserver.room(ROOM);
+        List<String> redacted = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            ObjectNode rule = ban("user", "rule:" + i, "@spammer" + i + ":evil.example");
+            homeserver.state(ROOM, rule);
+            redacted.add(rule.get("event_id").asString());
+        }
+        start(ROOM, settings -> settings.withRequestTimeout(Duration.ofSeconds(1)));
+        firstUpdate();
+        awaitLongPoll(1);
+        homeserver.redactWithoutPower(ROOM, redacted);
+        String first = "GET /rooms/" + ROOM + "/event/" + redacted.getFirst();
+        await("each asked once").atMost(SOON).until(() -> redacted.stream()
+                .allMatch(id -> !homeserver.requests("GET /rooms/" + ROOM + "/event/" + id).isEmpty()));
+
+        homeserver.holdEventReads();
+        await("asked again").atMost(SOON).until(() -> homeserver.requests(first).size() >= 2);
+        homeserver.send(ROOM, ban("user", "rule:new", "@new:evil.example"));
+
+        await("the new ban, after one timeout rather than one a waiting redaction").atMost(Duration.ofMillis(2500))
+                .until(() -> updates.getLast().entities().contains("@new:evil.example"));
+        homeserver.answerEventReads();
+        assertThat(updates.getLast().entities()).as("the redactions were not applied: the rules stay")
+                .contains("@spammer1:evil.example", "@spammer4:evil.example");
     }
 
     /** Synapse's workers can answer from a cache a moment behind the sync that carried the redaction. */

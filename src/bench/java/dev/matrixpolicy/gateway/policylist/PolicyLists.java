@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
  * taken down. Every twentieth ban is a takedown instead. Reasons come from a handful, as real lists
  * reuse them; senders are a few moderators; every event has its own ID.
  */
-final class PolicyLists {
-    static final String SOURCE = "community-bans";
+public final class PolicyLists {
+    public static final String SOURCE = "community-bans";
     private static final String[] REASONS = {"spam", "crypto spam", "harassment", "ban evasion", "",
         "hateful conduct", "spam bot", "abuse of the report feature"};
     private static final String EVENT_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -122,7 +122,7 @@ final class PolicyLists {
     }
 
     /** The list's rules, read as a file source reads its JSON. */
-    static Collection<PolicyRule> rules(int size) {
+    public static Collection<PolicyRule> rules(int size) {
         return RuleText.parse(stateEventsJson(size), SOURCE).rules();
     }
 

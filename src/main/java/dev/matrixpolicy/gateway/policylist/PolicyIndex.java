@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
@@ -17,7 +18,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 
 /**
  * The rules of every source of one {@code policy_list} instance, compiled for lookups that cost
@@ -237,6 +240,44 @@ public final class PolicyIndex {
         return matches;
     }
 
+    /**
+     * A source's rules that name each of {@code ids}, in priority order (the order of {@link #matching}):
+     * asked with IDs alike in nothing but their grammar
+     * ({@link dev.matrixpolicy.gateway.matrix.MatrixIds#unlikeIds}), the rules that name every ID of
+     * their kind. An exact ID or a hash names one ID, so only the source's globs are read, and each
+     * layer's once for given IDs (a layer never changes): the layer a {@linkplain #change change} leaves
+     * shared is not read again, and a policy room's new ban costs the check its added layer, not the list.
+     *
+     * @param ids two or more IDs of which no two are one ID, or a hash's, under any form a rule names them by
+     * @throws IllegalArgumentException when two of {@code ids} may be named by one exact ID or hash
+     */
+    public List<PolicyRule> namingEach(int position, EntityKind kind, List<String> ids) {
+        List<Lookup> lookups = ids.stream().map(id -> new Lookup(kind, id, Bans.ANY)).toList();
+        Set<String> forms = new HashSet<>(); // what an exact rule (the key) or a hash (the key, or the ID as written) names
+        for (Lookup lookup : lookups) {
+            if (!forms.add(lookup.key()) || !lookup.key().equals(lookup.id) && !forms.add(lookup.id)) {
+                throw new IllegalArgumentException("one exact rule or hash may name two of " + ids);
+            }
+        }
+        if (lookups.size() < 2) {
+            throw new IllegalArgumentException("an exact rule or hash may name every one of " + ids);
+        }
+        GlobQuestion question = new GlobQuestion(kind, List.copyOf(ids));
+        List<PolicyRule> naming = new ArrayList<>();
+        for (Compiled layer = sources.get(position); layer != null; layer = layer.added) {
+            for (int record : layer.globsNamingEach(question, lookups)) {
+                if (!layer.isWithdrawn(record)) {
+                    naming.add(layer.records.rule(record));
+                }
+            }
+        }
+        return naming;
+    }
+
+    /** What {@link #namingEach} asks of a layer's globs, the key its answer is remembered by. */
+    private record GlobQuestion(EntityKind kind, List<String> ids) {
+    }
+
     /** Rules by source, kind and recommendation. */
     public Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts() {
         Map<String, Map<EntityKind, Map<Recommendation, Integer>>> counts = new LinkedHashMap<>();
@@ -381,6 +422,11 @@ public final class PolicyIndex {
         final Compiled added;
         /** The records of this layer's rules taken out since, sorted; null when none. */
         final int[] withdrawn;
+        /**
+         * This layer's globs that name each ID of a {@link GlobQuestion}, as records in priority order,
+         * withdrawn ones included: worked out once, and shared with every change of the layer as its records are.
+         */
+        final Map<GlobQuestion, int[]> globsNaming;
 
         Compiled(Source source) {
             this.name = source.name();
@@ -389,6 +435,7 @@ public final class PolicyIndex {
             this.added = null;
             this.withdrawn = null;
             this.layerCounts = counts;
+            this.globsNaming = new ConcurrentHashMap<>();
             // Two passes: the first sizes the records exactly, so the second writes them into their final array.
             // Each works the keys out again rather than keep a million of them: the rules of a
             // line-format list are read afresh on each pass, and their strings die young.
@@ -432,6 +479,7 @@ public final class PolicyIndex {
             this.added = added;
             this.withdrawn = withdrawn;
             this.layerCounts = base.layerCounts;
+            this.globsNaming = base.globsNaming;
             merge(base.layerCounts, 1);
             for (int record : withdrawn == null ? new int[0] : withdrawn) {
                 counts.get(records.kind(record)).merge(records.recommendation(record), -1, Integer::sum);
@@ -577,6 +625,18 @@ public final class PolicyIndex {
             if (added != null) {
                 added.all(lookup, into);
             }
+        }
+
+        /** See {@link #globsNaming}: of the globs of the question's kind, allows and bans, in record order as {@link #all} reads them. */
+        int[] globsNamingEach(GlobQuestion question, List<Lookup> lookups) {
+            return globsNaming.computeIfAbsent(question, asked -> IntStream.concat(globRecords(allows, asked.kind()),
+                    globRecords(bans, asked.kind())).sorted().filter(record -> lookups.stream().allMatch(lookup -> names(record, lookup)))
+                    .toArray());
+        }
+
+        private static IntStream globRecords(Map<EntityKind, Table> tables, EntityKind kind) {
+            Table table = tables.get(kind);
+            return table == null ? IntStream.empty() : Arrays.stream(table.globRecords);
         }
 
         private boolean names(int record, Lookup lookup) {

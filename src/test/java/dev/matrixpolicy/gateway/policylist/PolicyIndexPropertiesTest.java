@@ -2,9 +2,11 @@ package dev.matrixpolicy.gateway.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.support.Gen;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -135,6 +137,79 @@ class PolicyIndexPropertiesTest {
                                 .filter(rule -> rule.kind() == kind && names(rule, kind, id)).toList());
             }
         });
+    }
+
+    /**
+     * A source's rules that name each of some IDs alike in nothing but their grammar (the rules that name
+     * everyone), which reads only globs and remembers each layer's, are in every index a change or a
+     * whole compile leaves what reading every rule finds: those of the source that {@link
+     * PolicyIndex#matching} lists for each ID, in its order. The rules added in steps often name everyone.
+     */
+    @Test
+    void rulesNamingEachOfSomeIdsAreWhatMatchingFindsForEveryOneInItsOrderAfterEveryChange() {
+        Gen.forAll(31, 300, PolicyIndexPropertiesTest::randomSources, sources -> {
+            Gen gen = Gen.seeded(sources.hashCode());
+            PolicyIndex index = PolicyIndex.compile(sources);
+            List<List<PolicyRule>> now = new ArrayList<>();
+            sources.forEach(source -> now.add(new ArrayList<>(source.rules())));
+            assertNamingEachAsMatching(index, sources.size());
+            for (int step = 0; step < 6; step++) {
+                int position = gen.between(0, sources.size() - 1);
+                String name = sources.get(position).name();
+                List<PolicyRule> rules = now.get(position);
+                PolicyIndex before = index;
+                if (gen.chance(0.2)) { // a fold: the same rules compiled whole, in the source's order
+                    index = before.replace(position, new PolicyIndex.Source(name, List.copyOf(rules)));
+                    assertNamingEachAsMatching(index, sources.size());
+                    continue;
+                }
+                List<PolicyRule> removed = new ArrayList<>();
+                for (PolicyRule rule : List.copyOf(rules)) {
+                    if (gen.chance(0.3)) {
+                        removed.add(rule);
+                        rules.remove(rule);
+                    }
+                }
+                List<PolicyRule> added = new ArrayList<>();
+                for (int r = gen.between(0, 4); r > 0; r--) {
+                    EntityKind kind = gen.oneOf(List.of(EntityKind.values()));
+                    String glob = gen.oneOf(kind == EntityKind.SERVER ? List.of("*", "?*", "*?", "*.example", "0")
+                            : List.of("*", "?*", "@*:*", "@*", "!*", "#*", "*:*", "@*:*.example", "#?*:*"));
+                    added.add(new PolicyRule(kind, Entity.of(glob), gen.oneOf(List.of(Recommendation.values())), "everyone?",
+                            new PolicyRule.Origin(name, Optional.of("$step" + step + "-" + r), Optional.empty(), 0)));
+                }
+                for (PolicyRule rule : randomSources(gen).getFirst().rules()) {
+                    added.add(new PolicyRule(rule.kind(), rule.entity(), rule.recommendation(), rule.reason(),
+                            new PolicyRule.Origin(name, Optional.of("$step" + step + "-" + added.size()), Optional.empty(), 0)));
+                }
+                added.removeIf(rules::contains);
+                rules.addAll(added);
+                index = index.change(position, new RuleChanges(added, removed))
+                        .orElseGet(() -> before.replace(position, new PolicyIndex.Source(name, List.copyOf(rules))));
+                assertNamingEachAsMatching(index, sources.size());
+            }
+        });
+    }
+
+    /** Asks twice, so that the second answer comes from what the first remembered. */
+    private static void assertNamingEachAsMatching(PolicyIndex index, int sources) {
+        Map<EntityKind, List<List<String>>> unlike = Map.of(EntityKind.USER, List.of(MatrixIds.unlikeIds('@')),
+                EntityKind.ROOM, List.of(MatrixIds.unlikeIds('!'), MatrixIds.unlikeIds('#')),
+                EntityKind.SERVER, List.of(MatrixIds.unlikeServerNames()));
+        for (int position = 0; position < sources; position++) {
+            String name = index.counts().keySet().stream().toList().get(position);
+            for (Map.Entry<EntityKind, List<List<String>>> kind : unlike.entrySet()) {
+                for (List<String> ids : kind.getValue()) {
+                    List<PolicyRule> expected = new ArrayList<>(index.matching(kind.getKey(), ids.getFirst()).stream()
+                            .filter(rule -> rule.origin().source().equals(name)).toList());
+                    for (String id : ids.subList(1, ids.size())) {
+                        expected.retainAll(index.matching(kind.getKey(), id));
+                    }
+                    assertThat(index.namingEach(position, kind.getKey(), ids)).as("%s %s", name, ids).containsExactlyElementsOf(expected);
+                    assertThat(index.namingEach(position, kind.getKey(), ids)).as("%s %s again", name, ids).containsExactlyElementsOf(expected);
+                }
+            }
+        }
     }
 
     /** An ID asked for exact rules only is decided as the reference decides it over the rules without glob bans. */

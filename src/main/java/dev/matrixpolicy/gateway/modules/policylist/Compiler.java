@@ -15,10 +15,8 @@ import dev.matrixpolicy.gateway.policylist.RuleChanges;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -180,25 +178,12 @@ final class Compiler {
      * (and says when none does any more): one {@code *} ban refuses everyone the protected servers do
      * not cover, one {@code *} allow overrides every later source's bans, and either may be a
      * moderator's mistake or a hijacked list. It is applied all the same: a list may mean it (an
-     * allow-only federation bans {@code *} and allows its servers). A handful of lookups: each ID's
-     * matching rules are gathered once.
+     * allow-only federation bans {@code *} and allows its servers). Only globs are read, and of a
+     * layered update only its added layer's ({@link PolicyIndex#namingEach}): the next ban does not
+     * wait for a walk of the list.
      */
     private void watchCatchAll(int position, Slot slot) {
-        PolicyIndex index = list.index();
-        List<String> found = new ArrayList<>();
-        for (UnlikeIds unlike : UNLIKE_IDS) {
-            List<PolicyRule> namingAll = new ArrayList<>(index.matching(unlike.kind(), unlike.ids().getFirst()).stream()
-                    .filter(rule -> rule.origin().source().equals(slot.name())).toList()); // in priority order
-            for (String id : unlike.ids().subList(1, unlike.ids().size())) {
-                Set<PolicyRule> naming = new HashSet<>(index.matching(unlike.kind(), id)); // equal, not the same: rules are made on demand
-                namingAll.removeIf(rule -> !naming.contains(rule));
-            }
-            namingAll.stream().findFirst().ifPresent(rule -> found.add(rule.recommendation().wireName() + " of every "
-                    + unlike.what() + " (" + LogText.quoted(rule.entity().value())
-                    + rule.origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse("")
-                    + rule.origin().sender().map(sender -> " by " + LogText.quoted(sender)).orElse("") + ")"));
-        }
-        String now = found.isEmpty() ? null : String.join("; ", found);
+        String now = catchAll(position);
         SlotState state = states.get(position);
         String before = state.catchAll;
         state.catchAll = now;
@@ -209,6 +194,20 @@ final class Compiler {
         } else if (now == null && before != null) {
             log.info("{}: source '{}' no longer has a rule that names every ID of its kind", answers.instanceName(), slot.name());
         }
+    }
+
+    /** A source's rules in force that name every ID of a kind, the first of each kind described; null when none. */
+    private String catchAll(int position) {
+        PolicyIndex index = list.index();
+        List<String> found = new ArrayList<>();
+        for (UnlikeIds unlike : UNLIKE_IDS) {
+            index.namingEach(position, unlike.kind(), unlike.ids()).stream().findFirst() // in priority order
+                    .ifPresent(rule -> found.add(rule.recommendation().wireName() + " of every "
+                    + unlike.what() + " (" + LogText.quoted(rule.entity().value())
+                    + rule.origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse("")
+                    + rule.origin().sender().map(sender -> " by " + LogText.quoted(sender)).orElse("") + ")"));
+        }
+        return found.isEmpty() ? null : String.join("; ", found);
     }
 
     /**
@@ -232,6 +231,7 @@ final class Compiler {
                         slots.get(position).name(), PolicySource.Status.describe(failed));
             }
             state.toFold = null;
+            catchAll(position); // the folded rules' globs read now, while no update waits, not at the next ban's check; no rule changed
         });
     }
 

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.policylist.Entity;
 import dev.matrixpolicy.gateway.policylist.EntityKind;
 import dev.matrixpolicy.gateway.policylist.FileSource;
+import dev.matrixpolicy.gateway.policylist.PolicyRule;
+import dev.matrixpolicy.gateway.policylist.Recommendation;
+import dev.matrixpolicy.gateway.policylist.RuleChanges;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +17,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +61,52 @@ class CatchAllRuleTest {
         } finally {
             list.close();
         }
+    }
+
+    /**
+     * A policy room's update is layered on the rules in force, and its check reads only what it added:
+     * a catch-all it adds is warned of all the same, a ban added after it warns of nothing again, and
+     * its withdrawal, layered too, is said.
+     */
+    @Test
+    void aCatchAllGlobALayeredUpdateAddsIsWarnedOfOnceAndItsLayeredWithdrawalIsSaid() {
+        ChangedRulesTest.Scripted room = new ChangedRulesTest.Scripted();
+        PolicyList list = OneSourceList.of("community", "room", "#bans:example.com", EnumSet.allOf(EntityKind.class), room);
+        PolicyRule spammer = ban("@spammer:example.com");
+        PolicyRule everyone = ban("@*:*");
+        PolicyRule other = ban("@other:example.com");
+        try {
+            list.start();
+            room.listener.updated(room, List.of(spammer), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> banned(list, "@spammer:example.com"));
+
+            room.listener.changed(room, List.of(spammer, everyone), new RuleChanges(List.of(everyone), List.of()), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> !said(Level.WARN).isEmpty());
+            assertThat(list.index().changedSince(1)).as("layered").isEqualTo(1);
+            room.listener.changed(room, List.of(spammer, everyone, other), new RuleChanges(List.of(other), List.of()), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> list.index().decide(EntityKind.USER, "@other:example.com")
+                    .filter(rule -> rule.entity().value().equals("@other:example.com")).isPresent());
+            room.listener.changed(room, List.of(spammer, other), new RuleChanges(List.of(), List.of(everyone)), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> said(Level.INFO).stream().anyMatch(line -> line.contains("no longer has")));
+
+            assertThat(list.index().changedSince(1)).as("still layered: the glob was the added layer's").isEqualTo(1);
+            assertThat(said(Level.WARN)).singleElement().asString()
+                    .contains("source 'community' has a rule that names every ID of its kind: ban of every user (\"@*:*\", event \"$@*:*\")");
+            assertThat(said(Level.INFO)).filteredOn(line -> line.contains("every ID")).singleElement().asString()
+                    .contains("source 'community' no longer has");
+            assertThat(banned(list, "@anyone:example.org")).isFalse();
+        } finally {
+            list.close();
+        }
+    }
+
+    private static PolicyRule ban(String user) {
+        return new PolicyRule(EntityKind.USER, Entity.of(user), Recommendation.BAN, "spam",
+                new PolicyRule.Origin("community", Optional.of("$" + user), Optional.empty(), 0));
+    }
+
+    private static boolean banned(PolicyList list, String user) {
+        return list.index().decide(EntityKind.USER, user).isPresent();
     }
 
     @Test

@@ -3,13 +3,18 @@ package dev.matrixpolicy.gateway.policyserver;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
  * IP address ranges in CIDR notation ({@code 10.0.0.0/8}, {@code fc00::/7}; a lone address is a
- * range of one): which addresses a key fetch may not reach. An IPv4 address matches an IPv4 range
- * also when written as IPv4-mapped IPv6 ({@code ::ffff:127.0.0.1}), since the JDK reads both as one.
+ * range of one): which addresses a key fetch may not reach. An IPv6 address that carries an IPv4
+ * one also matches the IPv4 ranges holding that: IPv4-mapped ({@code ::ffff:127.0.0.1}, which a
+ * resolver may hand over as an IPv6 address, though the JDK reads the literal as IPv4),
+ * IPv4-compatible ({@code ::127.0.0.1}) and 6to4 ({@code 2002:7f00:1::}), as Synapse's {@code
+ * generate_ip_set} adds those forms of every IPv4 range to its block and allow lists.
  */
 public final class IpRanges {
     private static final Pattern DOTTED_QUAD = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
@@ -103,10 +108,34 @@ public final class IpRanges {
                 + "; write one as 10.0.0.0/8 or fc00::/7");
     }
 
-    /** Whether {@code address} is in one of the ranges. */
+    /** Whether {@code address}, or the IPv4 address it carries, is in one of the ranges. */
     public boolean contains(InetAddress address) {
         byte[] bytes = address.getAddress();
-        return ranges.stream().anyMatch(range -> range.contains(bytes));
+        Optional<byte[]> ipv4 = carriedIpv4(bytes);
+        return ranges.stream().anyMatch(range -> range.contains(bytes) || ipv4.filter(range::contains).isPresent());
+    }
+
+    /**
+     * The IPv4 address an IPv6 one carries: its last 32 bits in an IPv4-mapped ({@code ::ffff:0:0/96})
+     * or IPv4-compatible ({@code ::/96}, but for {@code ::/104}) address, bits 16 to 48 in a 6to4 one
+     * ({@code 2002::/16}).
+     */
+    private static Optional<byte[]> carriedIpv4(byte[] address) {
+        if (address.length != 16) {
+            return Optional.empty();
+        }
+        if (address[0] == 0x20 && address[1] == 0x02) {
+            return Optional.of(Arrays.copyOfRange(address, 2, 6));
+        }
+        for (int i = 0; i < 10; i++) {
+            if (address[i] != 0) {
+                return Optional.empty();
+            }
+        }
+        boolean mapped = address[10] == (byte) 0xff && address[11] == (byte) 0xff;
+        // not :: and ::1 (nor the rest of ::/104): an allowlisted 0.0.0.0/0 must not take the IPv6 loopback with it
+        boolean compatible = address[10] == 0 && address[11] == 0 && address[12] != 0;
+        return mapped || compatible ? Optional.of(Arrays.copyOfRange(address, 12, 16)) : Optional.empty();
     }
 
     @Override

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Level;
 import com.sun.net.httpserver.HttpServer;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -143,6 +144,36 @@ class ServerKeysAddressTest {
                 "2606:4700::1111", "2001:4860::8888")) {
             assertThat(SYNAPSE_BLOCKLIST.contains(InetAddress.getByName(allowed))).as(allowed).isFalse();
         }
+    }
+
+    /**
+     * Synapse's {@code generate_ip_set} adds to each IPv4 range its IPv4-mapped, IPv4-compatible and 6to4
+     * IPv6 forms: a name whose AAAA record is one of those must not reach what the IPv4 range blocks.
+     */
+    @Test
+    void anIpv4RangeAlsoHoldsItsIpv4MappedCompatibleAnd6to4Forms() throws IOException {
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        mapped[12] = (byte) 169;
+        mapped[13] = (byte) 254;
+        mapped[14] = (byte) 169;
+        mapped[15] = (byte) 254;
+        // as a resolver may hand it over: an Inet6Address, which InetAddress.getByName would have made IPv4
+        assertThat(SYNAPSE_BLOCKLIST.contains(Inet6Address.getByAddress("metadata.example", mapped, -1)))
+                .as("IPv4-mapped, as an Inet6Address").isTrue();
+        for (String blocked : List.of("::127.0.0.1", "::a9fe:a9fe", "::10.1.2.3", "2002:7f00:1::1", "2002:a9fe:a9fe::",
+                "2002:c0a8:101:1::5")) {
+            assertThat(SYNAPSE_BLOCKLIST.contains(InetAddress.getByName(blocked))).as(blocked).isTrue();
+        }
+        for (String allowed : List.of("::8.8.8.8", "2002:808:808::1", "2003:7f00:1::1", "::1:7f00:1")) {
+            assertThat(SYNAPSE_BLOCKLIST.contains(InetAddress.getByName(allowed))).as(allowed).isFalse();
+        }
+        IpRanges allowed = IpRanges.of(List.of("10.1.0.0/16"));
+        assertThat(allowed.contains(InetAddress.getByName("2002:a01:203::"))).as("an allowlist likewise").isTrue();
+        assertThat(allowed.contains(InetAddress.getByName("2002:a02:203::"))).isFalse();
+        assertThat(IpRanges.of(List.of("0.0.0.0/0")).contains(InetAddress.getByName("::1")))
+                .as("the IPv6 loopback carries no IPv4 address").isFalse();
     }
 
     @Test

@@ -153,6 +153,14 @@ class PasswordFileConfigurationTest {
                         .hasStackTraceContaining(ENTRY + "config.reload-check-interval: must be positive"));
     }
 
+    @Test
+    void inlineLocalpartsWithPlusOrSlashKeepThemWhenWrittenInBrackets() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.[alice+work]=" + WONDERLAND_BCRYPT,
+                        "policy-gateway.modules[0].config.users.[team/bob]=" + BUILDER_ARGON2)
+                .run(context -> assertThat(((PasswordFile) context.getBean(Generations.class).current().modules().getFirst().module())
+                        .credentials().current().users()).containsOnlyKeys("alice+work", "team/bob"));
+    }
+
     private static String stackTraceOf(Throwable failure) {
         StringWriter trace = new StringWriter();
         failure.printStackTrace(new PrintWriter(trace));

@@ -324,6 +324,19 @@ class BackendTest {
     }
 
     @Test
+    void failureQuotingWhatTheBackendSentCannotForgeALogLineOrRecolourATerminal() throws IOException {
+        // the JDK refuses the status line and quotes it in its message, escape sequence and all
+        URI colouring = rawServer("HTTP/1.1 2x0 \u001b[31mred\r\nContent-Length: 0\r\n\r\n");
+
+        BackendFailure failure = failure(() -> backend(builder()).call(BackendRequest.get("test_callback", colouring, GENEROUS),
+                TEXT_OF_A_2XX));
+
+        assertThat(failure.getMessage()).contains("\\u001B[31mred").doesNotContain("\u001b");
+        assertThat(BackendFailure.unusable("expected a string, got \"\u202Eevil\u2028\u0085\"").getMessage())
+                .isEqualTo("unusable answer: expected a string, got \"\\u202Eevil\\u2028\\u0085\"");
+    }
+
+    @Test
     void replyTheClientItselfCannotParseIsAFailureOfTheBackendRetriedAndTimed() throws IOException {
         // the JDK client throws a NumberFormatException of its own for this header, no IOException
         URI garbled = rawServer("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");

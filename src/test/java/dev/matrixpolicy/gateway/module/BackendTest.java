@@ -404,6 +404,24 @@ class BackendTest {
     // ---- the log line
 
     @Test
+    void errorDuringATrialCallGivesBackItsPermissionSoTheBreakerCanCloseAgain() {
+        server.stubFor(get("/fine").willReturn(ok()));
+        CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom().permittedNumberOfCallsInHalfOpenState(1)
+                .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure)).build());
+        Backend backend = backend(builder().circuitBreaker(breaker));
+        breaker.transitionToOpenState();
+        breaker.transitionToHalfOpenState();
+
+        // Resilience4j records no Error: without the permission back, the breaker waits half-open for good
+        assertThatExceptionOfType(StackOverflowError.class).isThrownBy(() -> backend.call(getting("/fine"), reply -> {
+            throw new StackOverflowError();
+        }));
+
+        assertThat(backend.call(getting("/fine"), BackendReply::status)).isEqualTo(200);
+        assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    }
+
+    @Test
     void failedQuestionIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer() {
         server.stubFor(get("/down").willReturn(aResponse().withStatus(502)));
         ListAppender<ILoggingEvent> logs = watchLogs();

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import dev.matrixpolicy.gateway.chain.RunAll;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -553,7 +554,8 @@ public final class ResultTypes {
             try {
                 return jsonReader.apply(json);
             } catch (IllegalArgumentException wrong) {
-                throw new IllegalArgumentException(wrong.getMessage() + ", got " + json, wrong);
+                // written as the tree was read: JsonNode.toString() fails on a tree nested past Jackson's default depth
+                throw new IllegalArgumentException(wrong.getMessage() + ", got " + EventJson.MAPPER.writeValueAsString(json), wrong);
             }
         }
 

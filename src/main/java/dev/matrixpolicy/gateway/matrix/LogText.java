@@ -33,6 +33,29 @@ public final class LogText {
     }
 
     /**
+     * {@code text} with only what could forge a log line or recolour a terminal escaped, neither
+     * quoted nor cut: for a description of the gateway's own words that quotes outside text its own
+     * way (a JDK exception's message quoting a backend's status line).
+     */
+    public static String controlsEscaped(String text) {
+        StringBuilder written = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (isUnsafe(c)) {
+                written.append("\\u").append(HEX.toHexDigits(c));
+            } else {
+                written.append(c);
+            }
+        }
+        return written.toString();
+    }
+
+    /** A control character, a line or paragraph separator, or a bidirectional control. */
+    private static boolean isUnsafe(char c) {
+        return Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c);
+    }
+
+    /**
      * The bidirectional formatting characters (marks, embeddings, overrides, isolates): a right-to-left
      * override in an ID or reason would show the rest of a log line, the log's own words included,
      * reversed in a viewer, so that it reads as something else.
@@ -54,7 +77,7 @@ public final class LogText {
             char c = text.charAt(i);
             if (c == '"' || c == '\\') {
                 written.append('\\').append(c);
-            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c)) {
+            } else if (isUnsafe(c)) {
                 written.append("\\u").append(HEX.toHexDigits(c));
             } else {
                 written.append(c);

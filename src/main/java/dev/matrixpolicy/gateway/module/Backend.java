@@ -133,7 +133,7 @@ public final class Backend implements AutoCloseable {
             }
         };
         Supplier<T> guarded = circuitBreaker.filter(breaker -> !explaining)
-                .map(breaker -> CircuitBreaker.decorateSupplier(breaker, attempt)).orElse(attempt);
+                .map(breaker -> CircuitBreaker.decorateSupplier(breaker, releasingOnError(breaker, attempt))).orElse(attempt);
         Supplier<T> retried = request.retried() ? retry.map(policy -> Retry.decorateSupplier(policy, guarded)).orElse(guarded) : guarded;
         try {
             return retried.get();
@@ -236,6 +236,23 @@ public final class Backend implements AutoCloseable {
         if (!DryRun.active()) {
             timer.record(outcome, System.nanoTime() - start);
         }
+    }
+
+    /**
+     * The attempt, giving its permission back to the breaker when it ends in an {@link Error} (an
+     * out-of-memory reading a reply, a bug): Resilience4j records no Error, and a trial call of a
+     * half-open breaker would keep its permission for good, leaving the breaker half-open, refusing
+     * every call, until a restart.
+     */
+    private static <T> Supplier<T> releasingOnError(CircuitBreaker breaker, Supplier<T> attempt) {
+        return () -> {
+            try {
+                return attempt.get();
+            } catch (Error error) {
+                breaker.releasePermission();
+                throw error;
+            }
+        };
     }
 
     private static boolean isOpen(CircuitBreaker breaker) {

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import java.time.Duration;
 import java.util.Optional;
@@ -130,8 +131,12 @@ public final class BackendFailure extends RuntimeException {
         return attempts;
     }
 
+    /**
+     * White space as one space, and what is left that could forge a log line or recolour a terminal
+     * escaped: a description may quote what the backend sent (a status line, a JSON string).
+     */
     private static String oneLine(String description) {
-        String line = description.replaceAll("\\s+", " ");
+        String line = LogText.controlsEscaped(description.replaceAll("\\s+", " "));
         return line.length() <= MAX_DESCRIPTION ? line : line.substring(0, MAX_DESCRIPTION) + "...";
     }
 }

@@ -324,6 +324,19 @@ class BackendTest {
     }
 
     @Test
+    void failureQuotingWhatTheBackendSentCannotForgeALogLineOrRecolourATerminal() throws IOException {
+        // the JDK refuses the status line and quotes it in its message, escape sequence and all
+        URI colouring = rawServer("HTTP/1.1 2x0 \u001b[31mred\r\nContent-Length: 0\r\n\r\n");
+
+        BackendFailure failure = failure(() -> backend(builder()).call(BackendRequest.get("test_callback", colouring, GENEROUS),
+                TEXT_OF_A_2XX));
+
+        assertThat(failure.getMessage()).contains("\\u001B[31mred").doesNotContain("\u001b");
+        assertThat(BackendFailure.unusable("expected a string, got \"\u202Eevil\u2028\u0085\"").getMessage())
+                .isEqualTo("unusable answer: expected a string, got \"\\u202Eevil\\u2028\\u0085\"");
+    }
+
+    @Test
     void replyTheClientItselfCannotParseIsAFailureOfTheBackendRetriedAndTimed() throws IOException {
         // the JDK client throws a NumberFormatException of its own for this header, no IOException
         URI garbled = rawServer("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");
@@ -389,6 +402,24 @@ class BackendTest {
     }
 
     // ---- the log line
+
+    @Test
+    void errorDuringATrialCallGivesBackItsPermissionSoTheBreakerCanCloseAgain() {
+        server.stubFor(get("/fine").willReturn(ok()));
+        CircuitBreaker breaker = CircuitBreaker.of("test", CircuitBreakerConfig.custom().permittedNumberOfCallsInHalfOpenState(1)
+                .ignoreException(failure -> !BackendFailures.countsAgainstTheBackend(failure)).build());
+        Backend backend = backend(builder().circuitBreaker(breaker));
+        breaker.transitionToOpenState();
+        breaker.transitionToHalfOpenState();
+
+        // Resilience4j records no Error: without the permission back, the breaker waits half-open for good
+        assertThatExceptionOfType(StackOverflowError.class).isThrownBy(() -> backend.call(getting("/fine"), reply -> {
+            throw new StackOverflowError();
+        }));
+
+        assertThat(backend.call(getting("/fine"), BackendReply::status)).isEqualTo(200);
+        assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    }
 
     @Test
     void failedQuestionIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer() {

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.http;
 import dev.matrixpolicy.gateway.callbacks.ArgsJson;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Check3pidAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.matrix.EventJson;
@@ -41,8 +42,8 @@ import tools.jackson.databind.json.JsonMapper;
  * written with {@link ArgsJson}, the answer is read with the callback's result type.
  *
  * <p>Every call goes through the instance's {@link Backend}: questions are retried by its policy
- * (connection failures, timeouts, 5xx, 408 and 429); notifications and {@code check_auth} are sent
- * once, since the remote side may have acted on a request whose answer was lost. One circuit breaker guards the whole
+ * (connection failures, timeouts, 5xx, 408 and 429); notifications and logins ({@code check_auth},
+ * {@code check_3pid_auth}) are sent once, since the remote side may have acted on a request whose answer was lost. One circuit breaker guards the whole
  * instance (one remote service): while it is open, the failure mode answers without a request.
  */
 final class HttpForwarder implements PolicyModule {
@@ -150,12 +151,12 @@ final class HttpForwarder implements PolicyModule {
 
     /**
      * Whether a callback is retried: questions are, but not what the service may have acted on
-     * although its answer was lost. Notifications are not idempotent, and neither is
-     * {@code check_auth}: an auth service that counts failed logins (to lock an account out) would
-     * count one login up to 1 + {@code retries} times.
+     * although its answer was lost. Notifications are not idempotent, and neither is a login
+     * ({@code check_auth}, {@code check_3pid_auth}): an auth service that counts failed logins (to
+     * lock an account out) would count one login up to 1 + {@code retries} times.
      */
     private static boolean retried(CallbackType<?, ?, ?> callback) {
-        return callback.resultType() != ResultTypes.NOTHING && callback != CheckAuth.TYPE;
+        return callback.resultType() != ResultTypes.NOTHING && callback != CheckAuth.TYPE && callback != Check3pidAuth.TYPE;
     }
 
     private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {

@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Check3pidAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
@@ -156,6 +157,19 @@ class HttpForwarderTest {
 
         assertThat(user).isEmpty();
         service.verify(1, postRequestedFor(urlEqualTo(checkAuth)));
+    }
+
+    @Test
+    void check3pidAuthIsSentOnceSoTheServiceCountsOneFailedLoginOnce() {
+        String check3pidAuth = "/policy/password_auth_provider/check_3pid_auth";
+        service.stubFor(post(check3pidAuth).willReturn(aResponse().withStatus(503)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "3", "callbacks[1]", "check_3pid_auth"));
+
+        Optional<String> user = call(forwarder, Check3pidAuth.TYPE,
+                "{\"medium\": \"email\", \"address\": \"alice@example.com\", \"password\": \"wrong\"}");
+
+        assertThat(user).isEmpty();
+        service.verify(1, postRequestedFor(urlEqualTo(check3pidAuth)));
     }
 
     @Test

@@ -106,6 +106,17 @@ class RemoteAnswerTest {
                 .isEqualTo("unusable answer: expected true or false, got \"yes\"");
     }
 
+    @Test
+    void aResultOfTheWrongShapeNestedDeeperThanJacksonWritesIsUnusableNotABugOfTheModule() {
+        // deeper than Jackson's default write limit (500), well within what a reply is read at
+        String deep = "[".repeat(600) + "]".repeat(600);
+
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "{\"result\": " + deep + "}").getMessage())
+                .startsWith("unusable answer: expected ").contains(", got [[[");
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 403, deep).getMessage()).as("a refusal that is no Matrix error")
+                .isEqualTo("HTTP 403");
+    }
+
     private static <R> R read(ResultType<R> type, int status, String body) {
         try {
             return RemoteAnswer.read(type, new BackendReply(new MockClientHttpResponse(body.getBytes(StandardCharsets.UTF_8), status),

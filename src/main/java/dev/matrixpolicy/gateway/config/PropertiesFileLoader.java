@@ -9,8 +9,8 @@ import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.Resource;
 
 /**
- * Spring Boot's properties loader, with a file that gives no settings refused ({@link SettingsRequired}),
- * ordered just ahead of {@link YamlFileLoader}. Boot
+ * Spring Boot's properties loader, with a file that gives no settings ({@link SettingsRequired}) or a
+ * key Boot would not bind as written ({@link KeysReadAsWritten}) refused, ordered just ahead of {@link YamlFileLoader}. Boot
  * lets the loader listed first decide which of two files of one name in one place wins
  * ({@code application.properties} over {@code application.yml}); putting {@link YamlFileLoader}
  * ahead of Boot's properties loader alone would turn that around.
@@ -27,7 +27,7 @@ final class PropertiesFileLoader implements PropertySourceLoader, Ordered {
 
     @Override
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
-        return SettingsRequired.of(resource, properties.load(name, resource));
+        return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, resource)));
     }
 
     @Override

@@ -34,7 +34,8 @@ import org.yaml.snakeyaml.reader.UnicodeReader;
  * line but not the file ({@code in 'reader', line 3}), under some 65 stack frames; and it is thrown
  * while the configuration is loaded, before there is an application context, so no bean could
  * catch it: a {@link PropertySourceLoader}, the extension point Boot offers there, does. A file that
- * gives no settings is refused here too ({@link SettingsRequired}).
+ * gives no settings is refused here too ({@link SettingsRequired}), and one with a key Boot would not
+ * bind as written ({@link KeysReadAsWritten}).
  *
  * <p>Registered in {@code spring.factories} ahead of Boot's loaders, it takes the YAML extensions
  * from Boot's own loader. {@link PropertiesFileLoader} comes first, as Boot's properties loader does
@@ -55,7 +56,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
         try {
             requireKeysWithFewValuesFromAliases(resource);
-            return SettingsRequired.of(resource, yaml.load(name, resource));
+            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, yaml.load(name, resource)));
         } catch (MarkedYAMLException malformed) {
             Mark mark = malformed.getProblemMark();
             String file = BadSetting.file(resource);

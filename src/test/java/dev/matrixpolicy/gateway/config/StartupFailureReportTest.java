@@ -355,6 +355,26 @@ class StartupFailureReportTest {
                 .contains("problem: must be greater than or equal to 1");
     }
 
+    @Test
+    void anInlineUserSpringWouldRenameStopsStartupNamingWhatItWouldBeReadAsAndTheBracketedSpelling(CapturedOutput output)
+            throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: password_file
+                      config:
+                        users:
+                          alice+work: "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"
+                """);
+
+        assertThat(screen).contains("Configuration key that would not be read as written")
+                .contains("key: policy-gateway.modules[0].config.users.alice+work")
+                .containsPattern("file: .*gateway.yml, line 7")
+                .contains("problem: its part 'alice+work' would be read as 'alicework'")
+                .contains("write it in quotes and brackets, \"[alice+work]\":").doesNotContain("R9h/cIPz0gi");
+    }
+
     /** Starts the application with this configuration file, expects it to fail, and returns what it printed. */
     private String failedStartupWith(CapturedOutput output, String yaml) throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.yml"), yaml);

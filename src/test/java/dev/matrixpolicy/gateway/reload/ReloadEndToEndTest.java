@@ -283,6 +283,25 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aFileThatNowHoldsAKeySpringWouldRenameIsRefusedNamingTheBracketedSpellingAndTheOldChainsServe() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("renamed") + """
+                    - module: password_file
+                      config:
+                        users:
+                          alice+work: "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"
+                """);
+        Answer refused = management.post("/actuator/reload", "");
+
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.json().path("error").asText()).contains("policy-gateway.modules[1].config.users.alice+work")
+                .contains("'alice+work' would be read as 'alicework'").contains(config + ", line 16");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
+    }
+
+    @Test
     void aFileThatNowWritesTheRootKeyInSnakeCaseIsAppliedAsSpringBindsIt() throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));
         start(config, "--policy-gateway.reload.watch=false");

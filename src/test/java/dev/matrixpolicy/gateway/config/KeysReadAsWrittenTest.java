@@ -1,0 +1,127 @@
+package dev.matrixpolicy.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.type;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.io.FileSystemResource;
+
+/** A configuration file's keys bind as written, or the file is refused naming the part Boot would change. */
+class KeysReadAsWrittenTest {
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void keysBootKeepsOrRelaxesAndBracketedNamesAreAcceptedAndBoundAsWritten() throws IOException {
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server_name: example.com
+                  maxBodySize: 1MB
+                users:
+                  Alice: a
+                  _bob: b
+                  carol.smith: c
+                  "[alice+work]": d
+                  "[@dave:example.org]": e
+                  "[café]": f
+                  "[日本]": g
+                  7: h
+                logging:
+                  level:
+                    org.springframework.web: debug
+                    ROOT: info
+                list: [one, two]
+                nested: [[x]]
+                """);
+
+        assertThat(new Binder(ConfigurationPropertySources.from(read)).bind("users", Bindable.mapOf(String.class, String.class)).get())
+                .containsOnlyKeys("Alice", "_bob", "carol.smith", "alice+work", "@dave:example.org", "café", "日本", "7");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            alice+work: x          | 'alice+work' would be read as 'alicework' | "[alice+work]":
+            "@dave:example.org": x | '@dave:example' would be read as 'daveexample' | "[@dave:example]":
+            café: x                | 'café' would be read as 'caf' | "[café]":
+            日本: x                 | '日本' would be dropped from it | "[日本]":
+            -x: x                  | '-x' would be read as 'x' | "[-x]":
+            "a b": x               | 'a b' would be read as 'ab' | "[a b]":
+            """)
+    void aKeyWhosePartBootWouldChangeIsRefusedNamingThePartWhatBootReadsAndTheBracketedSpelling(String entry, String problem,
+            String fix) throws IOException {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  " + entry + "\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).startsWith("users.");
+                    assertThat(refused.setting().problem()).startsWith("its part " + problem + ": outside [brackets]");
+                    assertThat(refused.setting().fix()).contains("write it in quotes and brackets, " + fix);
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4");
+                });
+    }
+
+    @Test
+    void aRefusedKeyIsShownWithTheLineOfItsValueAndWithoutTheValue() throws IOException {
+        assertThatThrownBy(() -> yaml("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: password_file
+                      config:
+                        users:
+                          bob: "$2y$12$hash-of-bob"
+                          alice+work: "$2y$12$hash-of-alice"
+                """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.modules[0].config.users.alice+work");
+                    assertThat(refused.setting().value()).isNull();
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 8").doesNotContain("hash-of-alice");
+                });
+    }
+
+    @Test
+    void anEmptyPartOfAKeyIsRefused() {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  \"\": x\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class))
+                .satisfies(refused -> assertThat(refused.setting().problem()).startsWith("its part '' (between two dots"));
+    }
+
+    @Test
+    void aBracketNeverClosedIsRefusedAsSplitOtherwiseThanItReads() {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  \"[alice\": x\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class))
+                .satisfies(refused -> {
+                    assertThat(refused.setting().problem()).startsWith("Spring Boot would split it otherwise than its brackets read");
+                    assertThat(refused.setting().fix()).startsWith("Close every '['");
+                });
+    }
+
+    @Test
+    void aPropertiesFileIsHeldToTheSameRuleAndToldItsOwnBracketedSpelling() throws IOException {
+        Path file = Files.writeString(directory.resolve("gateway.properties"),
+                "policy-gateway.server-name=example.com\nusers[alice+work]=a\nusers.bob=b\nusers.carol+x=c\n");
+
+        assertThatThrownBy(() -> new PropertiesFileLoader().load("gateway", new FileSystemResource(file)))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.setting().key()).isEqualTo("users.carol+x");
+                    assertThat(refused.setting().fix()).contains("write it in brackets, [carol+x],");
+                    assertThat(refused.setting().describe("key")).contains("gateway.properties, line 4");
+                });
+    }
+
+    private List<PropertySource<?>> yaml(String text) throws IOException {
+        Path file = Files.writeString(directory.resolve("gateway.yml"), text);
+        return new YamlFileLoader().load("gateway", new FileSystemResource(file));
+    }
+}

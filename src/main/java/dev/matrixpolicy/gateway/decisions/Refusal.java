@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.decisions;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -42,8 +43,7 @@ public record Refusal(String category, String callback, Optional<String> entry, 
         if (reason.length() <= LONGEST_REASON) {
             return reason;
         }
-        int end = Character.isHighSurrogate(reason.charAt(LONGEST_REASON - 1)) ? LONGEST_REASON - 1 : LONGEST_REASON;
-        return reason.substring(0, end) + "... (" + reason.length() + " characters)";
+        return LogText.head(reason, LONGEST_REASON) + "... (" + reason.length() + " characters)";
     }
 
     /** Whether the answer took effect. */

@@ -64,11 +64,20 @@ public final class LogText {
         return c == '\u061C' || c == '\u200E' || c == '\u200F' || (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
     }
 
-    private static String written(String text, boolean quotes) {
-        int kept = Math.min(text.length(), LONGEST);
-        if (kept < text.length() && Character.isHighSurrogate(text.charAt(kept - 1))) {
-            kept--; // not half a character
+    /**
+     * The first {@code most} characters of {@code text}, or one fewer where the last would be the
+     * first half of a surrogate pair: a cut never leaves half a character, which a UTF-8 encoder
+     * (Synapse's among them) refuses.
+     */
+    public static String head(String text, int most) {
+        if (text.length() <= most) {
+            return text;
         }
+        return text.substring(0, most > 0 && Character.isHighSurrogate(text.charAt(most - 1)) ? most - 1 : most);
+    }
+
+    private static String written(String text, boolean quotes) {
+        int kept = head(text, LONGEST).length();
         StringBuilder written = new StringBuilder(kept + 2);
         if (quotes) {
             written.append('"');

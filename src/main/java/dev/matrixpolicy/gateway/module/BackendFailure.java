@@ -137,6 +137,6 @@ public final class BackendFailure extends RuntimeException {
      */
     private static String oneLine(String description) {
         String line = LogText.controlsEscaped(description.replaceAll("\\s+", " "));
-        return line.length() <= MAX_DESCRIPTION ? line : line.substring(0, MAX_DESCRIPTION) + "...";
+        return line.length() <= MAX_DESCRIPTION ? line : LogText.head(line, MAX_DESCRIPTION) + "...";
     }
 }

@@ -87,6 +87,14 @@ class BackendFailuresTest {
     }
 
     @Test
+    void aLongDescriptionIsCutWithoutSplittingACharacterInTwo() {
+        String description = BackendFailure.unusable("x".repeat(299 - "unusable answer: ".length()) + "\uD83D\uDE00" + "tail").getMessage();
+
+        assertThat(description).doesNotContain("\uD83D").doesNotContain("tail").endsWith("x...");
+        assertThat(description.codePoints().noneMatch(c -> Character.isSurrogate((char) c))).isTrue();
+    }
+
+    @Test
     void causesOfAFailureWithoutACauseIsItsTypeAlone() {
         assertThat(BackendFailures.causes(new RestClientException(SPRING_MESSAGE))).isEqualTo("RestClientException");
     }

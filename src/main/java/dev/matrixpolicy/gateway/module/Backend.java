@@ -117,9 +117,9 @@ public final class Backend implements AutoCloseable {
      */
     public <T> T call(BackendRequest request, ReplyReader<T> reader) {
         // An explanation asks the backend for real, but leaves the breaker as it stands: it answers by
-        // it when open, as the call it explains would be, and adds nothing to it.
+        // it when the call it explains would not be let through, and adds nothing to it.
         boolean explaining = DryRun.active();
-        if (explaining && circuitBreaker.filter(Backend::isOpen).isPresent()) {
+        if (explaining && circuitBreaker.filter(breaker -> !wouldLetThrough(breaker)).isPresent()) {
             throw BackendFailure.of(Kind.CIRCUIT_OPEN, "circuit breaker open");
         }
         AtomicInteger attempts = new AtomicInteger();
@@ -255,8 +255,18 @@ public final class Backend implements AutoCloseable {
         };
     }
 
-    private static boolean isOpen(CircuitBreaker breaker) {
-        return breaker.getState() == CircuitBreaker.State.OPEN || breaker.getState() == CircuitBreaker.State.FORCED_OPEN;
+    /**
+     * Whether the breaker would let a call through now, its permission given back at once. An open
+     * breaker whose wait is over lets the next call through as a trial, which its state does not show
+     * until a call asks (it turns half-open then, as it would for that call); a half-open one whose
+     * trials are all out lets none through.
+     */
+    private static boolean wouldLetThrough(CircuitBreaker breaker) {
+        if (!breaker.tryAcquirePermission()) {
+            return false;
+        }
+        breaker.releasePermission();
+        return true;
     }
 
     /**

@@ -207,6 +207,27 @@ class HttpForwarderTest {
     }
 
     @Test
+    void explainingOnceTheOpenBreakersWaitIsOverAsksTheServiceAsTheRealCallsTrialWouldAndLeavesTheTrialToIt()
+            throws InterruptedException {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "0", "circuit-breaker.wait-in-open-state", "100ms",
+                "circuit-breaker.permitted-calls-in-half-open-state", "1"));
+        for (int i = 0; i < 10; i++) {
+            invite(forwarder);
+        }
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        Thread.sleep(300); // the breaker's wait, and then some: it turns half-open only when a call asks
+
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            Trace<?> trace = inviteEndpoint(forwarder, runner).explain(inviteArgs());
+
+            assertThat(trace.steps()).singleElement().extracting(Trace.Step::reply).isEqualTo(new Reply.Answered<>(SpamVerdict.NOT_SPAM));
+        }
+        assertThat(invite(forwarder)).as("the one trial call is still the real call's").isEqualTo(SpamVerdict.NOT_SPAM);
+        service.verify(12, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
     void failedCallIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer(CapturedOutput output) {
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(502)));
 

@@ -6,7 +6,6 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
@@ -56,21 +55,36 @@ public final class EventAuthenticator {
                 .forEach(signature -> signatures.put(signature.getKey(), signature.getValue().stringValue()));
         long validAt = BEFORE_KEY_VALIDITY.contains(pdu.roomVersion()) ? 0 : pdu.json().get("origin_server_ts").longValue();
         boolean any = false;
+        Map<String, String> toVerify = new LinkedHashMap<>();
         for (Map.Entry<String, String> signature : signatures.entrySet()) {
-            String remembered = pdu.referenceHash() + ' ' + server + ' ' + signature.getKey() + ' ' + signature.getValue();
+            String remembered = remembered(pdu, server, signature);
             if (verified.getIfPresent(remembered) != null) {
                 any = true;
-                continue;
-            }
-            Optional<byte[]> key = keys.verifyKey(server, signature.getKey(), validAt);
-            if (key.isPresent()) {
-                if (!Ed25519.verify(key.get(), pdu.signedBytes(), signature.getValue())) {
-                    return false;
-                }
-                verified.put(remembered, Boolean.TRUE);
-                any = true;
+            } else {
+                toVerify.put(signature.getKey(), signature.getValue());
             }
         }
+        Map<String, byte[]> found;
+        try {
+            found = toVerify.isEmpty() ? Map.of() : keys.verifyKeys(server, toVerify.keySet(), validAt);
+        } catch (UnauthorizedException | KeyFetchBusyException noKey) {
+            if (any) {
+                return true; // verified with a key before; no key found now has a signature to check
+            }
+            throw noKey;
+        }
+        for (Map.Entry<String, byte[]> key : found.entrySet()) {
+            String signature = toVerify.get(key.getKey());
+            if (!Ed25519.verify(key.getValue(), pdu.signedBytes(), signature)) {
+                return false;
+            }
+            verified.put(remembered(pdu, server, Map.entry(key.getKey(), signature)), Boolean.TRUE);
+            any = true;
+        }
         return any;
+    }
+
+    private static String remembered(Pdu pdu, String server, Map.Entry<String, String> signature) {
+        return pdu.referenceHash() + ' ' + server + ' ' + signature.getKey() + ' ' + signature.getValue();
     }
 }

@@ -1,5 +1,8 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,4 +20,29 @@ public interface KeyLookup {
      * @throws KeyFetchBusyException   when they are not cached and no fetch can start now
      */
     Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs);
+
+    /**
+     * The keys among {@code keyIds} that {@link #verifyKey} finds, by key ID in their order. As in
+     * Synapse's keyring, a key whose lookup fails (its server backing off, no fetch slot free) does not
+     * keep the others from being used: a request or event signed with a cached key and a new one
+     * is verified with the cached one.
+     *
+     * @throws UnauthorizedException the first lookup's failure, when no key is found
+     * @throws KeyFetchBusyException the same
+     */
+    default Map<String, byte[]> verifyKeys(String serverName, Collection<String> keyIds, long minimumValidUntilTs) {
+        Map<String, byte[]> found = new LinkedHashMap<>();
+        RuntimeException firstFailure = null;
+        for (String keyId : keyIds) {
+            try {
+                verifyKey(serverName, keyId, minimumValidUntilTs).ifPresent(key -> found.put(keyId, key));
+            } catch (UnauthorizedException | KeyFetchBusyException failure) {
+                firstFailure = firstFailure == null ? failure : firstFailure;
+            }
+        }
+        if (found.isEmpty() && firstFailure != null) {
+            throw firstFailure;
+        }
+        return found;
+    }
 }

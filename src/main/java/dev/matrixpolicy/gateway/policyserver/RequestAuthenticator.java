@@ -72,10 +72,7 @@ public final class RequestAuthenticator {
             throw new UnauthorizedException("Not signed by " + origin + " with an ed25519 key");
         }
         long now = clock.millis();
-        Map<String, byte[]> known = new LinkedHashMap<>();
-        for (Map.Entry<String, String> signature : signatures.entrySet()) {
-            keys.verifyKey(origin, signature.getKey(), now).ifPresent(key -> known.put(signature.getKey(), key));
-        }
+        Map<String, byte[]> known = keys.verifyKeys(origin, signatures.keySet(), now);
         if (known.isEmpty()) {
             throw new UnauthorizedException("Failed to find any valid key of " + origin + " among " + signatures.keySet());
         }

@@ -57,6 +57,22 @@ class EventAuthenticatorTest {
     }
 
     @Test
+    void anEventSignedWithAKeyWhoseLookupFailsAndAKnownOneIsVerifiedWithTheKnownOneAsInSynapse() {
+        KeyLookup backingOffForTheNewKey = (server, keyId, validUntil) -> {
+            if (keyId.equals("ed25519:new")) {
+                throw new KeyFetchBusyException("no fetch slot free");
+            }
+            return keys.verifyKey(server, keyId, validUntil);
+        };
+        ObjectNode signed = SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hello");
+        ObjectNode bySender = (ObjectNode) signed.get("signatures").get("hs.test");
+        ObjectNode newKeyFirst = Json.MAPPER.createObjectNode().put("ed25519:new", "AAAA").setAll(bySender);
+        ((ObjectNode) signed.get("signatures")).set("hs.test", newKeyFirst);
+
+        assertThat(new EventAuthenticator(backingOffForTheNewKey, 100).signedBySender(Pdu.of("10", signed))).isTrue();
+    }
+
+    @Test
     void aSignatureWhoseKeyTheSenderDoesNotListVouchesForNothing() {
         EventAuthenticator unknownKeys = new EventAuthenticator((server, keyId, validUntil) -> Optional.empty(), 100);
 

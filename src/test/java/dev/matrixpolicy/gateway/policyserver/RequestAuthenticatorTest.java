@@ -116,6 +116,28 @@ class RequestAuthenticatorTest {
     }
 
     @Test
+    void aRequestSignedWithAKeyWhoseLookupFailsAndAKnownOneIsVerifiedWithTheKnownOneAsInSynapse() {
+        KeyLookup backingOffForTheNewKey = (server, keyId, minimum) -> {
+            if (keyId.equals("ed25519:new")) {
+                throw new UnauthorizedException("Could not fetch key ed25519:new of " + server);
+            }
+            return ORIGIN_KEYS.verifyKey(server, keyId, minimum);
+        };
+        RequestAuthenticator authenticating = new RequestAuthenticator(US, backingOffForTheNewKey,
+                InstantSource.fixed(java.time.Instant.ofEpochMilli(NOW)));
+        String newKeyHeader = new XMatrix(ORIGIN, Optional.of(US), "ed25519:new", signature).toHeader();
+
+        assertThat(RequestAuthenticationProbe.authenticate(authenticating, "POST", URI, BODY,
+                List.of(newKeyHeader, header(ORIGIN, US, signature)))).isEqualTo(ORIGIN);
+        assertThatThrownBy(() -> RequestAuthenticationProbe.authenticate(authenticating, "POST", URI, BODY, List.of(newKeyHeader)))
+                .as("the failing key alone").isInstanceOf(UnauthorizedException.class).hasMessageContaining("Could not fetch key");
+        assertThatThrownBy(() -> RequestAuthenticationProbe.authenticate(authenticating, "POST", URI, BODY,
+                List.of(newKeyHeader, header(ORIGIN, US, sign(PolicyServerKey.fromSeed(new byte[32]), "POST", URI, ORIGIN, US, BODY)))))
+                .as("the known key's signature is still checked").isInstanceOf(UnauthorizedException.class)
+                .hasMessageContaining("Invalid signature");
+    }
+
+    @Test
     void aSignatureByAnotherKeyIsRefused() {
         PolicyServerKey other = PolicyServerKey.fromSeed(new byte[32]);
         assertThatThrownBy(() -> authenticate("POST", URI, BODY, header(ORIGIN, US, sign(other, "POST", URI, ORIGIN, US, BODY))))

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -65,7 +66,11 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * refresh that fails backs off refreshes alone: once the key has expired, a lookup fetches it as
  * before, from a server that may be back.
  * The key cache, the back-offs and the well-known answers each hold at most {@link
- * Settings#maxServers} servers, least recently used first out.
+ * Settings#maxServers} servers. The back-offs and well-known answers drop the least recently used
+ * first; the key cache drops the least often used (Caffeine's frequency-aware policy), so that a
+ * caller naming thousands of servers of its own once each cannot push out the keys of the
+ * homeservers that ask every minute, whose next request would then wait for a fetch, or be refused
+ * while those servers' fetches take the slots.
  */
 public final class ServerKeys implements KeyLookup {
     static final Duration MIN_BACKOFF = Duration.ofMinutes(1);
@@ -180,7 +185,7 @@ public final class ServerKeys implements KeyLookup {
         FederationClient http = new FederationClient(settings, trust);
         this.keyFetcher = new KeyFetcher(settings.notaries(),
                 new ServerDiscovery(settings, clock, wellKnownUri, srv, http), http, clock);
-        this.cache = LeastRecentlyUsed.map(settings.maxServers(), dropped -> { });
+        this.cache = Caffeine.newBuilder().maximumSize(settings.maxServers()).executor(Runnable::run).<String, Published>build().asMap();
         this.backoffs = LeastRecentlyUsed.map(settings.maxServers(), dropped -> { });
         this.refreshBackoffs = LeastRecentlyUsed.map(settings.maxServers(), dropped -> { });
     }

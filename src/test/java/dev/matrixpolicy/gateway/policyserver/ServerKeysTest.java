@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,8 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.StandardConstants;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -351,6 +354,44 @@ class ServerKeysTest {
         }
         assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).as("a slot is free again")
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("Could not fetch the keys of " + lastName);
+    }
+
+    @Test
+    void serversNamedOnceEachPastTheCachesSizeDoNotPushOutTheKeysOfServersThatAskOften() throws IOException {
+        // one key server for all: each name reached at its own loopback address, which the Host header names
+        HttpServer many = HttpServer.create(new InetSocketAddress(0), 0);
+        notaryServers.add(many);
+        Map<String, String> namesByHost = new ConcurrentHashMap<>();
+        List<String> fetched = new CopyOnWriteArrayList<>();
+        many.createContext(KeyFetcher.KEYS_PATH, exchange -> {
+            String name = namesByHost.get(exchange.getRequestHeaders().getFirst("Host"));
+            fetched.add(name);
+            byte[] body = Json.MAPPER.writeValueAsBytes(keyResponse(name, UnaryOperator.identity()));
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        many.start();
+        List<String> regular = IntStream.range(0, 30).mapToObj(i -> "regular" + i + ".example").toList();
+        List<String> once = IntStream.range(0, 300).mapToObj(i -> "once" + i + ".example").toList();
+        List<String> names = Stream.concat(regular.stream(), once.stream()).toList();
+        for (int i = 0; i < names.size(); i++) {
+            String host = "127.0." + (1 + i / 250) + "." + (1 + i % 250) + ":" + many.getAddress().getPort();
+            namesByHost.put(host, names.get(i));
+            addresses.put(names.get(i), URI.create("http://" + host));
+        }
+        keys = new ServerKeys(new ServerKeys.Settings(addresses, Set.of(), List.of(), 50, Duration.ofSeconds(5),
+                SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
+
+        for (int round = 0; round < 10; round++) { // the homeservers of the rooms served, asking all day
+            regular.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW)).isPresent());
+        }
+        once.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW)).isPresent()); // one caller's made-up names
+        regular.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW)).isPresent());
+
+        // all 30 fetched again, were the least recently used first out; Caffeine's small admission window
+        // (the most recent entries, at least one) may lose a regular server to the made-up names
+        assertThat(fetched.stream().filter(regular::contains).count()).as("regular servers' fetches").isBetween(30L, 32L);
     }
 
     @Test

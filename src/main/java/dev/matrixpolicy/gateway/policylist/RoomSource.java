@@ -441,7 +441,6 @@ public final class RoomSource implements PolicySource {
 
         /** The whole state, read afresh; an update only when it differs from the last good rules. */
         private void readState(Session current) throws HomeserverFailure, InterruptedException {
-            tombstone.read(homeserver, current.roomId);
             RoomRules fresh = new RoomRules(name());
             homeserver.readState(current.roomId, fresh::apply);
             if (!fresh.sawCreate()) {
@@ -455,6 +454,20 @@ public final class RoomSource implements PolicySource {
             rulesRoomId = Optional.of(current.roomId);
             if (first) {
                 log.info("{} read: {}", RoomSource.this, rules(fresh.ruleCount()));
+            }
+            readTombstone(current);
+        }
+
+        /**
+         * Reads the room's tombstone after its rules: the upgrade it announces is reported, never
+         * followed, so a failed read leaves the upgrade last known in place and keeps no rule waiting.
+         */
+        private void readTombstone(Session current) throws InterruptedException {
+            try {
+                tombstone.read(homeserver, current.roomId);
+            } catch (HomeserverFailure failure) {
+                log.warn("{}: reading the tombstone of room {} failed: {}; an upgrade it announces is reported once a read succeeds",
+                        RoomSource.this, current.roomId, failure.getMessage());
             }
         }
 
@@ -509,7 +522,7 @@ public final class RoomSource implements PolicySource {
                 return true;
             }
             if (apply(current, joined) && tombstone.upgrade().isPresent()) {
-                tombstone.read(homeserver, current.roomId); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
+                readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
             }
             return true;
         }

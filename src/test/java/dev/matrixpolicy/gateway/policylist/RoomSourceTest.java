@@ -960,6 +960,19 @@ class RoomSourceTest {
     }
 
     @Test
+    void aTombstoneThatCannotBeReadKeepsNoRuleWaiting() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        homeserver.failTombstoneReads();
+
+        start(ROOM);
+
+        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
+        assertThat(source.upgrade()).isEmpty();
+        assertThat(lines(Level.WARN)).singleElement().asString().contains("reading the tombstone of room " + ROOM + " failed")
+                .contains("GET /rooms/{room}/state/m.room.tombstone answered 500");
+    }
+
+    @Test
     void botAlreadyInTheRoomDoesNotJoinAgain() {
         homeserver.room(ROOM);
 

@@ -299,6 +299,20 @@ async def test_a_ratelimit_override_is_synapses_class_with_a_float_and_an_int(ma
     assert await answer(api, gateway, "get_ratelimit_override_for_user", 200, {"result": None}) is None
 
 
+
+@pytest.mark.parametrize("override", [
+    {"per_second": 10**400, "burst_count": 10},  # a JSON whole number no float holds: float() raises
+    {"per_second": 0.5, "burst_count": 2**31},  # beyond the gateway's documented maximum
+    {"per_second": 0.5, "burst_count": 10**400},  # Synapse's rate limiter cannot divide it
+])
+@pytest_twisted.ensureDeferred
+async def test_a_ratelimit_override_synapse_cannot_compute_with_keeps_the_configured_limit(override, make_module,
+                                                                                           api, gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "get_ratelimit_override_for_user", 200, {"result": override}) is None
+    assert "Policy check get_ratelimit_override_for_user failed" in caplog.text
+
+
 MALFORMED = [
     ("check_username_for_spam", "NOT_SPAM"),  # truthy: would hide every user from the directory
     ("get_media_config_for_user", ["m.upload.size"]),

@@ -355,7 +355,12 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
     """The HTTP answer to the Python answer (or to a raised ``SynapseError``)."""
     error = body if isinstance(body, Mapping) and isinstance(body.get("errcode"), str) else None
     if status == 200 and isinstance(body, Mapping) and "result" in body:
-        return result.read(body["result"], call)
+        try:
+            return result.read(body["result"], call)
+        except RecursionError as too_deep:
+            # JSON the client could read, nested nearly as deep as Python goes, cannot be written
+            # again (to show it, or to compare presence states) from the deeper stack here.
+            raise UnexpectedReply(f"{call.name} answered a value nested too deeply") from too_deep
     if status == 403 and error is not None:
         return result.rejected(error["errcode"], _message(error), call, _extra(error))
     if status == 503 and error is not None:

@@ -358,6 +358,31 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
     assert "Policy check get_media_upload_limits_for_user failed" in caplog.text
 
 
+def nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("name, result, expected", [
+    # the wrong type: the failure names the answer, written as JSON
+    ("user_may_invite", lambda deep: deep, NOT_SPAM),
+    # a presence state made up by the gateway: compared with Synapse's own as JSON
+    ("get_users_for_states", lambda deep: {"@alice:example.com": [{"user_id": "@new:example.com", "state": "online",
+                                                                   "extra": deep}]}, {}),
+])
+@pytest_twisted.ensureDeferred
+async def test_an_answer_nested_too_deeply_to_write_again_follows_the_failure_policy(name, result, expected,
+                                                                                      make_module, api, gateway,
+                                                                                      caplog):
+    make_module({"on_failure": "fail-open"})
+    # built here, not at collection: held for the whole session, it slows every garbage collection
+    assert await answer(api, gateway, name, 200, {"result": result(nested(100_000))}) == expected
+    gateway.replies.clear()
+    assert f"Policy check {name} failed ({name} answered a value nested too deeply)" in caplog.text
+
+
 @pytest.mark.parametrize("state", [
     {"user_id": "@new:example.com", "state": "online", "status_msg": ["x"]},
     {"user_id": "@new:example.com", "state": "bogus"},

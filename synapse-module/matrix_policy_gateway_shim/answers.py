@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import PolicyFailed, UnexpectedReply, shown
+from .failures import PolicyFailed, UnexpectedReply, printable, shown
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -185,7 +185,7 @@ class RoomCreation(ResultType):
         return None
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
-        raise call.synapse.SynapseError(403, error or "Room creation is not allowed", errcode)
+        raise call.synapse.SynapseError(403, printable(error or "Room creation is not allowed"), printable(errcode))
 
     def abstain(self, call: Call) -> Any:
         return None

@@ -183,6 +183,19 @@ async def test_on_create_room_is_denied_by_raising_synapse_error(make_module, ap
     assert request_content == {"preset": "public_chat"}
 
 
+@pytest.mark.parametrize("status, name", [(403, "on_create_room"), (503, "user_may_invite")])
+@pytest_twisted.ensureDeferred
+async def test_gateway_text_in_a_synapse_error_cannot_forge_a_line_of_synapses_log(status, name, make_module, api,
+                                                                                    gateway):
+    # Synapse logs a SynapseError's errcode and message as they are ("SynapseError: 403 - ...").
+    make_module()
+    with pytest.raises(SynapseError) as refused:
+        await answer(api, gateway, name, status,
+                     {"errcode": "M_X\r\nforged", "error": "No\n2026-12-05 INFO forged \u202eesrever"})
+    assert refused.value.errcode == "M_X  forged"
+    assert refused.value.msg == "No 2026-12-05 INFO forged  esrever"
+
+
 @pytest_twisted.ensureDeferred
 async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module, api, gateway):
     make_module()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import math
+import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import PolicyFailed, UnexpectedReply, shown
+from .failures import PolicyFailed, UnexpectedReply, printable, shown
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -185,7 +185,7 @@ class RoomCreation(ResultType):
         return None
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
-        raise call.synapse.SynapseError(403, error or "Room creation is not allowed", errcode)
+        raise call.synapse.SynapseError(403, printable(error or "Room creation is not allowed"), printable(errcode))
 
     def abstain(self, call: Call) -> Any:
         return None
@@ -321,14 +321,19 @@ class RatelimitOverride(ResultType):
     """``{per_second, burst_count}`` to Synapse's own ``RatelimitOverride``, with a float
     and an int; null keeps the rate limit in homeserver.yaml. A rate of 0 is refused: Synapse's
     docs say it disables the limit, but Synapse divides by it when it records an action, and the
-    user's request fails with a 500."""
+    user's request fails with a 500. So is a ``burst_count`` above the gateway's documented maximum
+    (a Java int): Synapse divides it by the rate, as a float, on every action it checks, and one
+    too large for a float fails every invite with a 500."""
+
+    MAX_BURST_COUNT = 2**31 - 1
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
             return None
         if not isinstance(value, Mapping) or not _rate(value.get("per_second")) \
-                or not _whole(value.get("burst_count"), 0):
-            raise _unexpected(call, '{"per_second": above 0, "burst_count": a whole number, 0 or more} or null', value)
+                or not _whole(value.get("burst_count"), 0) or value["burst_count"] > self.MAX_BURST_COUNT:
+            raise _unexpected(call, '{"per_second": above 0, "burst_count": a whole number from 0 to '
+                                    f'{self.MAX_BURST_COUNT}}} or null', value)
         return call.synapse.RatelimitOverride(per_second=float(value["per_second"]), burst_count=value["burst_count"])
 
     def abstain(self, call: Call) -> Any:
@@ -341,15 +346,21 @@ def _whole(value: Any, minimum: int) -> bool:
 
 
 def _rate(value: Any) -> bool:
-    """A finite JSON number above 0 (NaN and Infinity, which Python's JSON reads, are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+    """A JSON number above 0 that is a finite float: not NaN or Infinity, which Python's JSON reads,
+    nor a whole number too large for a float (``float()`` would raise OverflowError)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= sys.float_info.max
 
 
 def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
     """The HTTP answer to the Python answer (or to a raised ``SynapseError``)."""
     error = body if isinstance(body, Mapping) and isinstance(body.get("errcode"), str) else None
     if status == 200 and isinstance(body, Mapping) and "result" in body:
-        return result.read(body["result"], call)
+        try:
+            return result.read(body["result"], call)
+        except RecursionError as too_deep:
+            # JSON the client could read, nested nearly as deep as Python goes, cannot be written
+            # again (to show it, or to compare presence states) from the deeper stack here.
+            raise UnexpectedReply(f"{call.name} answered a value nested too deeply") from too_deep
     if status == 403 and error is not None:
         return result.rejected(error["errcode"], _message(error), call, _extra(error))
     if status == 503 and error is not None:

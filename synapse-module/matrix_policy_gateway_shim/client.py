@@ -38,7 +38,7 @@ from twisted.web.client import (
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 
-from .failures import TimedOut, UnexpectedReply, Unreachable
+from .failures import TimedOut, UnexpectedReply, Unreachable, shown
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,8 @@ class GatewayClient:
         except (OSError, http.client.HTTPException) as failure:
             if expired.is_set() or isinstance(failure, socket.timeout):
                 raise TimedOut(f"{path}: no answer in time") from failure
-            raise Unreachable(f"{path}: {type(failure).__name__}: {failure}") from failure
+            # quoted: http.client's BadStatusLine is the first line the server sent, as it came
+            raise Unreachable(f"{path}: {type(failure).__name__}: {shown(str(failure))}") from failure
         finally:
             timer.cancel()
             connection.close()

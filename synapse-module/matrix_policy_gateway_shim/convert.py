@@ -15,8 +15,18 @@ if TYPE_CHECKING:
 
 def to_json_bytes(body: Mapping[str, Any]) -> bytes:
     """Synapse freezes events: their content is an immutable mapping and their lists are
-    tuples. Both, sets and attrs classes are written as plain JSON."""
-    return json.dumps(body, default=_plain, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    tuples. Both, sets and attrs classes are written as plain JSON.
+
+    Text is sent as UTF-8, except text holding a lone surrogate, which UTF-8 cannot encode and
+    Synapse's JSON reader takes from a client (``"\\ud800"`` in a createRoom body): then the
+    whole body is written with JSON's escapes, so that the gateway still judges the request.
+    Unsendable, it would follow the failure policy, and a client could pass a fail-open check
+    at will."""
+    written = json.dumps(body, default=_plain, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return written.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, default=_plain, separators=(",", ":")).encode("ascii")
 
 
 def _plain(value: Any) -> Any:

@@ -44,3 +44,10 @@ def shown(text: Optional[str]) -> str:
         return "None"
     written = repr(text[:200])
     return written if len(text) <= 200 else f"{written}... ({len(text)} characters)"
+
+
+def printable(text: str) -> str:
+    """The gateway's text as a ``SynapseError`` may carry it: Synapse logs an error's errcode and
+    message as they are, so every character that is not printable (the controls, separators and
+    bidirectional formatting :func:`shown` escapes) becomes a space; the client reads the same text."""
+    return "".join(c if c.isprintable() else " " for c in text)

@@ -15,7 +15,7 @@ from .answers import Call, interpret
 from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import Discovery, GatewayClient
 from .convert import to_json_bytes
-from .failures import GatewayFailure, PolicyFailed, UnsendableArguments
+from .failures import GatewayFailure, PolicyFailed, UnsendableArguments, printable
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class PolicyGatewayModule:
         if callback.refuse is not RAISE:
             return callback.refuse(call)
         if isinstance(failure, PolicyFailed):
-            raise self._synapse.SynapseError(503, failure.error or UNAVAILABLE, failure.errcode)
+            raise self._synapse.SynapseError(503, printable(failure.error or UNAVAILABLE), printable(failure.errcode))
         raise self._synapse.SynapseError(503, UNAVAILABLE, self._synapse.Codes.UNKNOWN)
 
     def _notify(self, callback: Callback, args: Dict[str, Any]) -> None:

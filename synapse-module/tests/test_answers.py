@@ -183,6 +183,19 @@ async def test_on_create_room_is_denied_by_raising_synapse_error(make_module, ap
     assert request_content == {"preset": "public_chat"}
 
 
+@pytest.mark.parametrize("status, name", [(403, "on_create_room"), (503, "user_may_invite")])
+@pytest_twisted.ensureDeferred
+async def test_gateway_text_in_a_synapse_error_cannot_forge_a_line_of_synapses_log(status, name, make_module, api,
+                                                                                    gateway):
+    # Synapse logs a SynapseError's errcode and message as they are ("SynapseError: 403 - ...").
+    make_module()
+    with pytest.raises(SynapseError) as refused:
+        await answer(api, gateway, name, status,
+                     {"errcode": "M_X\r\nforged", "error": "No\n2026-12-05 INFO forged \u202eesrever"})
+    assert refused.value.errcode == "M_X  forged"
+    assert refused.value.msg == "No 2026-12-05 INFO forged  esrever"
+
+
 @pytest_twisted.ensureDeferred
 async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module, api, gateway):
     make_module()
@@ -299,6 +312,20 @@ async def test_a_ratelimit_override_is_synapses_class_with_a_float_and_an_int(ma
     assert await answer(api, gateway, "get_ratelimit_override_for_user", 200, {"result": None}) is None
 
 
+
+@pytest.mark.parametrize("override", [
+    {"per_second": 10**400, "burst_count": 10},  # a JSON whole number no float holds: float() raises
+    {"per_second": 0.5, "burst_count": 2**31},  # beyond the gateway's documented maximum
+    {"per_second": 0.5, "burst_count": 10**400},  # Synapse's rate limiter cannot divide it
+])
+@pytest_twisted.ensureDeferred
+async def test_a_ratelimit_override_synapse_cannot_compute_with_keeps_the_configured_limit(override, make_module,
+                                                                                           api, gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "get_ratelimit_override_for_user", 200, {"result": override}) is None
+    assert "Policy check get_ratelimit_override_for_user failed" in caplog.text
+
+
 MALFORMED = [
     ("check_username_for_spam", "NOT_SPAM"),  # truthy: would hide every user from the directory
     ("get_media_config_for_user", ["m.upload.size"]),
@@ -342,6 +369,31 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
                           {"result": [{"max_bytes": -1, "time_period_ms": 60000}]})
     assert limits is None
     assert "Policy check get_media_upload_limits_for_user failed" in caplog.text
+
+
+def nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("name, result, expected", [
+    # the wrong type: the failure names the answer, written as JSON
+    ("user_may_invite", lambda deep: deep, NOT_SPAM),
+    # a presence state made up by the gateway: compared with Synapse's own as JSON
+    ("get_users_for_states", lambda deep: {"@alice:example.com": [{"user_id": "@new:example.com", "state": "online",
+                                                                   "extra": deep}]}, {}),
+])
+@pytest_twisted.ensureDeferred
+async def test_an_answer_nested_too_deeply_to_write_again_follows_the_failure_policy(name, result, expected,
+                                                                                      make_module, api, gateway,
+                                                                                      caplog):
+    make_module({"on_failure": "fail-open"})
+    # built here, not at collection: held for the whole session, it slows every garbage collection
+    assert await answer(api, gateway, name, 200, {"result": result(nested(100_000))}) == expected
+    gateway.replies.clear()
+    assert f"Policy check {name} failed ({name} answered a value nested too deeply)" in caplog.text
 
 
 @pytest.mark.parametrize("state", [

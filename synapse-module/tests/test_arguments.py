@@ -9,7 +9,7 @@ from twisted.internet import reactor
 
 from calls import ARGUMENTS, FEDERATED_INVITE, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
 from conftest import EVERY_CALLBACK
-from fakes import FileInfo, ReadableFileWrapper, RoomV12CreateEvent, RustRequester, ThumbnailInfo, UserID
+from fakes import Codes, FileInfo, ReadableFileWrapper, RoomV12CreateEvent, RustRequester, ThumbnailInfo, UserID
 from matrix_policy_gateway_shim.callbacks import BY_NAME
 from matrix_policy_gateway_shim.client import Reply
 
@@ -72,6 +72,16 @@ async def test_a_file_of_unknown_type_is_sent_without_media_type(make_module, ap
                                                      FileInfo(server_name="remote.example", file_id="x"))
     sent = neutral_gateway.body("/v1/spam_checker/check_media_file_for_spam")
     assert sent["file"]["media_type"] is None and sent["file"]["size"] == 14
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_client_request_holding_a_lone_surrogate_is_still_judged_by_the_gateway(make_module, api, gateway):
+    # Synapse reads "\ud800" from a client's JSON; sent as unsendable, a fail-open check let it through
+    make_module({"on_failure": "fail-open"})
+    gateway.replies[BY_NAME["user_may_create_room"].path] = Reply(403, {"errcode": "M_FORBIDDEN"})
+    room_config = {"preset": "public_chat", "name": "caf\u00e9", "junk": "\ud800"}
+    assert await api.callback("user_may_create_room")("@alice:example.com", room_config) is Codes.FORBIDDEN
+    assert gateway.body("/v1/spam_checker/user_may_create_room")["room_config"] == room_config
 
 
 @pytest_twisted.ensureDeferred

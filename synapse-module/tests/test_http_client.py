@@ -3,6 +3,7 @@ idle connections, timeouts, refused connections, and the blocking discovery at s
 
 import http.server
 import json
+import socket
 import threading
 import time
 
@@ -370,3 +371,25 @@ def test_blocking_discovery_sends_a_token_of_any_unicode_as_utf_8(discovery_serv
     with pytest.raises(UnexpectedReply, match="HTTP 401"):
         client.discover_blocking(2)
     assert DiscoveryHandler.seen_tokens == ["Bearer s3cr3t\u00e2\u0082\u00ac"]  # the UTF-8 bytes, read as Latin-1
+
+
+def test_blocking_discovery_of_a_server_that_does_not_speak_http_cannot_forge_a_log_line(clients):
+    # base_url at the wrong port: the first line the server sends is in the failure, which is logged
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def greet():
+        connection, _ = listener.accept()
+        with connection:
+            connection.sendall(b"SSH-2.0-OpenSSH\x1b[2K\r2026-12-05 INFO forged\r\n")
+            connection.recv(1024)
+
+    thread = threading.Thread(target=greet, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(Unreachable) as failure:
+            clients(f"http://127.0.0.1:{listener.getsockname()[1]}").discover_blocking(2)
+    finally:
+        thread.join(2)
+        listener.close()
+    assert str(failure.value).isprintable()
+    assert "BadStatusLine: 'SSH-2.0-OpenSSH\\x1b[2K\\r2026-12-05 INFO forged\\r\\n'" in str(failure.value)

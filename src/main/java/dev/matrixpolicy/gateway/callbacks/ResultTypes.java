@@ -223,7 +223,8 @@ public final class ResultTypes {
     public static final ResultType<Optional<RatelimitOverride>> RATELIMIT_OVERRIDE = new Simple<>(
             "{per_second, burst_count} or null", Rejects.NO, schema("""
                     {"type": ["object", "null"], "required": ["per_second", "burst_count"],
-                     "properties": {"per_second": {"type": "number", "exclusiveMinimum": 0},
+                     "properties": {"per_second": {"type": "number", "exclusiveMinimum": 0,
+                                                   "description": "At least max(burst_count, 1) / 86400: a full burst drains within a day"},
                                     "burst_count": {"type": "integer", "minimum": 0, "maximum": 2147483647}}}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(ratelimitOverride(json(value), true)),
             json -> optionalJson(json, override -> ratelimitOverride(override, false)),

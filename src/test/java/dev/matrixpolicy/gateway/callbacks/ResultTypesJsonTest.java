@@ -173,7 +173,8 @@ class ResultTypesJsonTest {
                 Optional.of(new RatelimitOverride(1000, 0)));
         assertRefused(ResultTypes.RATELIMIT_OVERRIDE, "{}", "{\"per_second\": 0, \"burst_count\": 1}",
                 "{\"per_second\": -1, \"burst_count\": 1}", "{\"per_second\": 1, \"burst_count\": 1.5}",
-                "{\"per_second\": \"1\", \"burst_count\": 1}", "[]");
+                "{\"per_second\": \"1\", \"burst_count\": 1}", "[]", "{\"per_second\": 1e-9, \"burst_count\": 1}",
+                "{\"per_second\": 0.001, \"burst_count\": 100}");
         assertThat(ResultTypes.RATELIMIT_OVERRIDE.fromConfig(Map.of("per_second", "0.17", "burst_count", "3"), Optional.empty()))
                 .contains(new RatelimitOverride(0.17, 3));
     }

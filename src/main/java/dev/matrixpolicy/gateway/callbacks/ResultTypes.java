@@ -35,6 +35,8 @@ public final class ResultTypes {
     private static final Pattern INDEX_KEY = Pattern.compile("\\[?\\d+]?");
     /** The Matrix spec's field of a rate-limit error: how long to wait before trying again. */
     private static final String RETRY_AFTER_MS = "retry_after_ms";
+    /** Synapse's {@code PresenceState} values. */
+    private static final List<String> PRESENCE = List.of("online", "unavailable", "offline", "org.matrix.msc3026.busy");
 
     private ResultTypes() {
     }
@@ -223,7 +225,8 @@ public final class ResultTypes {
     public static final ResultType<Optional<RatelimitOverride>> RATELIMIT_OVERRIDE = new Simple<>(
             "{per_second, burst_count} or null", Rejects.NO, schema("""
                     {"type": ["object", "null"], "required": ["per_second", "burst_count"],
-                     "properties": {"per_second": {"type": "number", "exclusiveMinimum": 0},
+                     "properties": {"per_second": {"type": "number", "exclusiveMinimum": 0,
+                                                   "description": "At least max(burst_count, 1) / 86400: a full burst drains within a day"},
                                     "burst_count": {"type": "integer", "minimum": 0, "maximum": 2147483647}}}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(ratelimitOverride(json(value), true)),
             json -> optionalJson(json, override -> ratelimitOverride(override, false)),
@@ -268,10 +271,42 @@ public final class ResultTypes {
     private static UsersForStates usersForStates(JsonNode json) {
         Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> route : jsonObject(json).properties()) {
-            Set<JsonNode> states = new PresenceStates(jsonArray(route.getValue()));
-            routes.put(MatrixIds.userId(route.getKey()), states);
+            String user = MatrixIds.userId(route.getKey());
+            List<JsonNode> states = jsonArray(route.getValue());
+            for (int i = 0; i < states.size(); i++) {
+                try {
+                    presenceState(states.get(i));
+                } catch (IllegalArgumentException wrong) {
+                    throw new IllegalArgumentException(user + "[" + i + "]: " + wrong.getMessage(), wrong);
+                }
+            }
+            routes.put(user, new PresenceStates(states));
         }
         return new UsersForStates(routes);
+    }
+
+    /**
+     * Checks a presence state as the Synapse module takes one back to build a {@code UserPresenceState}:
+     * a user ID, one of Synapse's {@code PresenceState} values, and the optional fields of their types.
+     * It refuses anything else, so a state of another shape fails here (at startup for a fixed answer)
+     * rather than on every presence update in Synapse.
+     */
+    private static void presenceState(JsonNode state) {
+        jsonField(state, "user_id", user -> MatrixIds.userId(jsonString(user)));
+        if (!PRESENCE.contains(jsonField(state, "state", ResultTypes::jsonString))) {
+            throw new IllegalArgumentException("'state': expected one of " + PRESENCE);
+        }
+        for (String timestamp : List.of("last_active_ts", "last_federation_update_ts", "last_user_sync_ts")) {
+            if (state.has(timestamp)) {
+                jsonField(state, timestamp, ResultTypes::milliseconds);
+            }
+        }
+        if (state.has("status_msg")) {
+            jsonField(state, "status_msg", message -> optionalJson(message, ResultTypes::jsonString));
+        }
+        if (state.has("currently_active")) {
+            jsonField(state, "currently_active", ResultTypes::jsonBool);
+        }
     }
 
     /** Upload limits from JSON; from configuration ({@code lenient}) numbers may be written as strings. */

@@ -125,6 +125,25 @@ class ResultTypesJsonTest {
     }
 
     @Test
+    void usersForStatesRefusesStatesTheSynapseModuleCannotBuildAtStartupToo() {
+        JsonNode full = json("""
+                {"@alice:example.com": [{"user_id": "@bob:example.com", "state": "org.matrix.msc3026.busy", "last_active_ts": 5,
+                  "last_federation_update_ts": 0, "last_user_sync_ts": 7, "status_msg": null, "currently_active": true}]}""");
+        assertThat(ResultTypes.USERS_FOR_STATES.fromJson(full).routes()).containsOnlyKeys("@alice:example.com");
+        String[] wrong = {"{\"state\": \"online\"}", "{\"user_id\": \"@bob:example.com\"}", "{\"user_id\": \"@bob:example.com\", \"state\": \"onlin\"}",
+                "{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"last_active_ts\": \"5\"}",
+                "{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"last_user_sync_ts\": -1}",
+                "{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"status_msg\": 5}",
+                "{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"currently_active\": \"yes\"}", "\"online\""};
+        for (String state : wrong) {
+            String answer = "{\"@alice:example.com\": [" + state + "]}";
+            assertRefused(ResultTypes.USERS_FOR_STATES, answer);
+            assertThatThrownBy(() -> ResultTypes.USERS_FOR_STATES.fromConfig(answer, Optional.empty())).as(answer)
+                    .isInstanceOf(IllegalArgumentException.class).cause().hasMessageStartingWith("@alice:example.com[0]: ");
+        }
+    }
+
+    @Test
     void unsignedFieldsReadBackAnObject() {
         assertRoundTrip(ResultTypes.UNSIGNED_FIELDS, (ObjectNode) json("{}"),
                 (ObjectNode) json("{\"org.example.a\": 1, \"org.example.b\": {\"nested\": [true]}}"));
@@ -173,7 +192,8 @@ class ResultTypesJsonTest {
                 Optional.of(new RatelimitOverride(1000, 0)));
         assertRefused(ResultTypes.RATELIMIT_OVERRIDE, "{}", "{\"per_second\": 0, \"burst_count\": 1}",
                 "{\"per_second\": -1, \"burst_count\": 1}", "{\"per_second\": 1, \"burst_count\": 1.5}",
-                "{\"per_second\": \"1\", \"burst_count\": 1}", "[]");
+                "{\"per_second\": \"1\", \"burst_count\": 1}", "[]", "{\"per_second\": 1e-9, \"burst_count\": 1}",
+                "{\"per_second\": 0.001, \"burst_count\": 100}");
         assertThat(ResultTypes.RATELIMIT_OVERRIDE.fromConfig(Map.of("per_second", "0.17", "burst_count", "3"), Optional.empty()))
                 .contains(new RatelimitOverride(0.17, 3));
     }

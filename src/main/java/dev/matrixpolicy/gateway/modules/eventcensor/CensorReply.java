@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.eventcensor;
 
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -11,7 +12,9 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code {"content": {...}}}: allow it, with this content instead of the event's;</li>
  *   <li>{@code {}} (or {@code "content": null}, or {@code "allowed": true} alone): allow it unchanged.</li>
  * </ul>
- * Unknown fields are ignored. Anything else is not an answer.
+ * Unknown fields are ignored. Anything else is not an answer, nor is a content holding half a character
+ * (a lone surrogate, from a JSON escape): Synapse could neither hash nor store the event, and the
+ * user's request would end in a 500.
  */
 sealed interface CensorReply {
 
@@ -44,6 +47,9 @@ sealed interface CensorReply {
         }
         if (!(content instanceof ObjectNode replacement)) {
             throw BackendFailure.unusable("'content' must be a JSON object");
+        }
+        if (!EventJson.hasUtf8Form(replacement)) {
+            throw BackendFailure.unusable("a string in 'content' holds half a character (a lone surrogate), which has no UTF-8 form");
         }
         return new Replace(replacement);
     }

@@ -22,7 +22,7 @@ public record RatelimitOverridesConfig(@NotEmpty List<@Valid @NotNull Rule> rule
      * @param users      user IDs and globs ({@code *}, {@code ?}), matched ignoring case
      * @param limiters   the limiters it applies to, by Synapse's name (e.g. {@code rc_invites.per_user});
      *                   empty for every limiter that asks
-     * @param perSecond  actions per second, above 0
+     * @param perSecond  actions per second, above 0 and at least {@link dev.matrixpolicy.gateway.callbacks.RatelimitOverride#slowestRate}
      * @param burstCount actions at once; 0 refuses every action the limiter guards
      */
     public record Rule(@NotBlank String name, @NotEmpty List<@NotBlank String> users, List<@NotBlank String> limiters,

@@ -77,9 +77,13 @@ class RatelimitOverridesModuleType extends ModuleType<RatelimitOverridesConfig> 
         try {
             override = new RatelimitOverride(rule.perSecond(), rule.burstCount());
         } catch (IllegalArgumentException wrong) {
-            throw new ModuleConfigurationException(field + ".per-second", "must be a finite number above 0, got "
-                    + rule.perSecond() + ": Synapse fails the user's request on a rate of 0; to lift a limit, give a "
-                    + "high rate and burst (e.g. per-second: 1000, burst-count: 1000)", wrong);
+            throw new ModuleConfigurationException(field + ".per-second", !(rule.perSecond() > 0 && rule.perSecond() < Double.POSITIVE_INFINITY)
+                    ? "must be a finite number above 0, got " + rule.perSecond() + ": Synapse fails the user's request on a "
+                    + "rate of 0; to lift a limit, give a high rate and burst (e.g. per-second: 1000, burst-count: 1000)"
+                    : "must be at least " + RatelimitOverride.slowestRate(rule.burstCount()) + " with burst-count "
+                    + rule.burstCount() + ", got " + rule.perSecond() + ": a full burst must drain within a day, as Synapse "
+                    + "keeps a timer slot for every 5 seconds until it has (a slower rate can exhaust its memory); to "
+                    + "refuse every action the limiter guards, give burst-count: 0", wrong);
         }
         Set<String> counted = new LinkedHashSet<>(limiters.isEmpty() ? SYNAPSE_LIMITERS : limiters);
         Map<String, Counter> applied = new HashMap<>();

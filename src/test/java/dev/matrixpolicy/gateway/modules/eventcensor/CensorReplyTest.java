@@ -41,6 +41,15 @@ class CensorReplyTest {
         assertThatThrownBy(() -> CensorReply.read(MissingNode.getInstance())).hasMessageContaining("an empty body");
     }
 
+    @Test
+    void contentHoldingALoneSurrogateIsUnusableBecauseSynapseCouldNotStoreIt() {
+        for (String wrong : new String[] {"{\"content\": {\"body\": \"\\ud83d darn\"}}", "{\"content\": {\"\\udc00\": \"x\"}}",
+                "{\"content\": {\"m.new_content\": {\"body\": [\"x\\ud800\"]}}}"}) {
+            assertThatThrownBy(() -> read(wrong)).as(wrong).isInstanceOf(BackendFailure.class).hasMessageContaining("lone surrogate");
+        }
+        assertThat(read("{\"content\": {\"body\": \"\\ud83d\\ude00 ****\"}}")).isInstanceOf(CensorReply.Replace.class);
+    }
+
     private static CensorReply read(String json) {
         JsonNode reply = JSON.readTree(json);
         return CensorReply.read(reply);

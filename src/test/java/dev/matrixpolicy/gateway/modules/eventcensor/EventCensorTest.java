@@ -123,6 +123,34 @@ class EventCensorTest {
     }
 
     @Test
+    void newContentSynapseWouldRefuseWithA500IsUnusableAndAnsweredByTheFailureMode(CapturedOutput output) {
+        EventCensor closed = censor(FailureMode.FAIL_CLOSED, false);
+        String member = event("m.room.member", "\"state_key\": \"@alice:example.com\"", "{\"membership\": \"join\", \"displayname\": \"darn\"}");
+        String topic = event("m.room.topic", "\"state_key\": \"\"", "{\"topic\": \"darn\"}");
+        String tombstone = event("m.room.tombstone", "\"state_key\": \"\"", "{\"replacement_room\": \"!new:example.com\", \"body\": \"darn\"}");
+        String redaction = event("m.room.redaction", "\"redacts\": \"$spam\"", "{\"redacts\": \"$spam\", \"reason\": \"darn\"}");
+        for (String[] refused : new String[][] {{LOCAL_EVENT, "{}"}, {LOCAL_EVENT, "{\"msgtype\": \"m.text\", \"body\": null}"},
+                {LOCAL_EVENT, "{\"body\": \"****\"}"}, {member, "{\"displayname\": \"****\"}"},
+                {member, "{\"membership\": [\"join\"], \"displayname\": \"****\"}"}, {topic, "{\"topic\": 5}"},
+                {tombstone, "{\"body\": \"****\"}"}, {tombstone, "{\"replacement_room\": \"!room:example.com\", \"body\": \"****\"}"},
+                {redaction, "{\"reason\": \"****\"}"}, {redaction, "{\"redacts\": \"$other\", \"reason\": \"****\"}"}}) {
+            censor.stubFor(post("/censor").willReturn(okJson("{\"content\": " + refused[1] + "}")));
+            assertThat(closed.checkEventAllowed(args(refused[0]))).as(refused[1]).isEqualTo(EventAllowed.DENIED);
+        }
+        assertThat(meters.get("policy.module.backend").tag("module", "censor").tag("outcome", "error").timer().count()).isEqualTo(10);
+        assertThat(output.getAll().lines().filter(line -> line.contains("WARN")).findFirst()).get().asString()
+                .contains("unusable answer: the new content of an m.room.message event has no string 'msgtype', and Synapse would end "
+                        + "the user's request in a 500").contains("failing closed: event denied");
+
+        for (String[] accepted : new String[][] {{member, "{\"membership\": \"join\", \"displayname\": \"****\"}"},
+                {tombstone, "{\"replacement_room\": \"!new:example.com\", \"body\": \"****\"}"},
+                {redaction, "{\"redacts\": \"$spam\", \"reason\": \"****\"}"}, {LOCAL_EVENT, "{\"msgtype\": \"m.text\", \"body\": \"****\"}"}}) {
+            censor.stubFor(post("/censor").willReturn(okJson("{\"content\": " + accepted[1] + "}")));
+            assertThat(closed.checkEventAllowed(args(accepted[0])).replacement()).as(accepted[1]).isPresent();
+        }
+    }
+
+    @Test
     void slowCensorTimesOutAndIsCountedAsATimeout() {
         censor.stubFor(post("/censor").willReturn(okJson("{\"allowed\": false}").withFixedDelay(5_000)));
         EventCensor impatient = censor(URI.create(censor.baseUrl() + "/censor"), Duration.ofMillis(500), FailureMode.FAIL_OPEN);
@@ -173,6 +201,12 @@ class EventCensorTest {
         module = new EventCensor(new EventCensorConfig(endpoint, timeout, Duration.ofSeconds(2), Backend.DEFAULT_MAX_REPLY_SIZE, failureMode, includeRemoteEvents),
                 new ModuleContext("censor", "example.com", meters));
         return module;
+    }
+
+    /** A local event of this type, with these extra top-level fields, and this content. */
+    private static String event(String type, String fields, String content) {
+        return "{\"event_id\": \"$local\", \"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"type\": \""
+                + type + "\", " + fields + ", \"content\": " + content + "}";
     }
 
     private static CheckEventAllowed.Args args(String event) {

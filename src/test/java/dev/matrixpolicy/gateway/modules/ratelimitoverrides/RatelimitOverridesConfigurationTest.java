@@ -68,6 +68,24 @@ class RatelimitOverridesConfigurationTest {
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
     }
 
+    /** Synapse keeps a timer slot for every 5 seconds until a user's actions drain: 1e-9 per second is 200 million of them. */
+    @ParameterizedTest(name = "per-second={0}, burst-count={1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            1e-9        | 50 | must be at least 5.787037037037037E-4 with burst-count 50, got 1.0E-9: a full burst must drain within a day
+            4.9e-324    | 50 | must be at least 5.787037037037037E-4 with burst-count 50, got 4.9E-324
+            0.00001     | 0  | must be at least 1.1574074074074073E-5 with burst-count 0, got 1.0E-5
+            """)
+    void rateSoSlowThatAFullBurstTakesMoreThanADayToDrainStopsStartup(String perSecond, String burstCount, String problem) {
+        runner.withPropertyValues(RULE + ".per-second=" + perSecond, RULE + ".burst-count=" + burstCount)
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + "rules[0].per-second: " + problem));
+    }
+
+    @Test
+    void rateAtWhichAFullBurstDrainsInADayIsAccepted() {
+        runner.withPropertyValues(RULE + ".per-second=0.001", RULE + ".burst-count=86")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
     @Test
     void twoRulesOfOneNameStopStartup() {
         runner.withPropertyValues("policy-gateway.modules[0].config.rules[1].name=bots",

@@ -63,7 +63,10 @@ final class AuditWebhook implements PolicyModule {
          * one's place, or offered during shutdown.
          */
         SHUTDOWN,
-        /** The record could not be written or sent because of a bug; logged with its stack trace. */
+        /**
+         * The record could not be written or sent because of a bug, or the heap ran out; logged with its
+         * stack trace.
+         */
         FAILED;
 
         String tag() {
@@ -232,8 +235,10 @@ final class AuditWebhook implements PolicyModule {
         try {
             record = records.write(pending);
             result = delivery.deliver(record);
-        } catch (RuntimeException bug) {
-            // Expected failures are results; an exception here is a bug. Keep the sender alive.
+        } catch (RuntimeException | Error bug) {
+            // Expected failures are results; an exception here is a bug, or the heap running out on a huge
+            // record. Count the record and keep the sender alive: a sender that ended would leave the queue
+            // to fill, and every later record to be dropped as queue_full, until a restart.
             drop(DropReason.FAILED);
             log.error("audit webhook '{}': could not send a {} record", instanceName, pending.callback().name(), bug);
             return true;

@@ -59,7 +59,8 @@ import tools.jackson.databind.node.ObjectNode;
 /** The module against a real local webhook (WireMock): record shape, retries, queueing and shutdown. */
 class AuditWebhookTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight");
+    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight",
+            "could not send a");
 
     @RegisterExtension
     final LoggedLines lines = LoggedLines.of(AuditWebhook.class, Level.INFO);
@@ -309,6 +310,31 @@ class AuditWebhookTest {
         assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/refuse")))).hasSize(1);
         assertThat(delivered()).isZero();
         assertThat(backendCalls("error")).isEqualTo(1);
+    }
+
+    /**
+     * An Error while a record is written (the heap running out on a huge one) is counted as failed and
+     * ends nothing else: the sender, the only one, goes on to deliver the next record.
+     */
+    @Test
+    void anErrorWhileWritingARecordCountsItAsFailedAndTheSenderDeliversTheNext() {
+        AuditWebhook module = start(Map.of());
+        ObjectNode content = JSON.createObjectNode().putPOJO("huge", new OutOfMemoryOnWrite());
+
+        module.implementation(OnAccountDataUpdated.TYPE).orElseThrow().onAccountDataUpdated(
+                new OnAccountDataUpdated.Args("@alice:example.com", Optional.empty(), "org.example.huge", content));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(1));
+        assertThat(dropped("failed")).isEqualTo(1);
+        assertThat(onlyRecord().get("callback").asString()).isEqualTo("on_user_registration");
+    }
+
+    /** A value that runs the heap out when it is written. */
+    public static final class OutOfMemoryOnWrite {
+        public String getValue() {
+            throw new OutOfMemoryError("Java heap space (a test)");
+        }
     }
 
     @Test

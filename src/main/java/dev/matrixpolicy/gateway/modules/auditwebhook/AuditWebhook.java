@@ -302,7 +302,8 @@ final class AuditWebhook implements PolicyModule {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        long shutdownDropsBefore = count(DropReason.SHUTDOWN);
+        Map<DropReason, Long> dropsBefore = new EnumMap<>(DropReason.class);
+        dropped.forEach((reason, count) -> dropsBefore.put(reason, count.get()));
         long deadline = System.nanoTime() + shutdownGrace.toNanos();
         boolean cutShort = Thread.interrupted();
         for (Thread sender : senders) {
@@ -328,16 +329,31 @@ final class AuditWebhook implements PolicyModule {
                     handedOnInFlight.get());
         }
 
-        long undelivered = count(DropReason.SHUTDOWN) - shutdownDropsBefore;
+        // What the closing dropped: at the end of the grace, and while it delivered (refused, out of attempts).
+        List<String> lost = new ArrayList<>();
+        long undelivered = count(DropReason.SHUTDOWN) - dropsBefore.get(DropReason.SHUTDOWN);
+        if (undelivered > 0) {
+            lost.add(undelivered + " records still queued or in flight " + (cutShort ? "when the gateway's time to stop ran out"
+                    : "after the shutdown grace of " + ConfigValues.format(shutdownGrace)));
+        }
+        Map<DropReason, Long> sentAndLost = new EnumMap<>(DropReason.class);
+        dropsBefore.forEach((reason, before) -> {
+            if (reason != DropReason.SHUTDOWN && count(reason) > before) {
+                sentAndLost.put(reason, count(reason) - before);
+            }
+        });
+        if (!sentAndLost.isEmpty()) {
+            lost.add(sentAndLost.values().stream().mapToLong(Long::longValue).sum() + " records it sent while it stopped "
+                    + sentAndLost.entrySet().stream().map(entry -> entry.getKey().tag() + "=" + entry.getValue())
+                    .collect(Collectors.joining(", ", "{", "}")));
+        }
         String totals = "since start: delivered " + delivered.get() + ", dropped " + Arrays.stream(DropReason.values())
                 .map(reason -> reason.tag() + "=" + count(reason))
                 .collect(Collectors.joining(", ", "{", "}"));
-        if (undelivered == 0) {
+        if (lost.isEmpty()) {
             log.info("audit webhook '{}' stopped; every queued record was delivered or handed on ({})", instanceName, totals);
         } else {
-            log.warn("audit webhook '{}' stopped; {} records still queued or in flight {} were dropped ({})", instanceName,
-                    undelivered, cutShort ? "when the gateway's time to stop ran out"
-                            : "after the shutdown grace of " + ConfigValues.format(shutdownGrace), totals);
+            log.warn("audit webhook '{}' stopped; {} were dropped ({})", instanceName, String.join(", and ", lost), totals);
         }
         if (cutShort) {
             Thread.currentThread().interrupt();

@@ -433,6 +433,27 @@ class AuditWebhookTest {
     }
 
     /**
+     * Behind a webhook that fails, the records shutdown still tries to deliver run out of attempts: the
+     * closing line says they were dropped, at WARN, not that everything queued was delivered.
+     */
+    @Test
+    void shutdownBehindAFailingWebhookSaysTheRecordsItSentAndDroppedWereNotDelivered() {
+        webhook.stubFor(post("/failing").willReturn(serverError().withFixedDelay(100)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/failing", "max-attempts", "2", "shutdown-grace", "10s"));
+        for (int i = 0; i < 3; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        module.close();
+
+        assertThat(dropped("attempts_exhausted")).isEqualTo(3);
+        assertThat(lines.at(Level.INFO)).noneSatisfy(line -> assertThat(line).contains("every queued record was delivered"));
+        assertThat(lines.at(Level.WARN)).contains("audit webhook 'audit' stopped; 3 records it sent while it stopped "
+                + "{attempts_exhausted=3} were dropped (since start: delivered 0, dropped {queue_full=0, rejected=0, "
+                + "attempts_exhausted=3, shutdown=0, failed=0})");
+    }
+
+    /**
      * A reload replacing the instance, behind a webhook slower than the records come: what the grace
      * did not deliver goes on to the successor, the delivery in flight at its end too; none is lost.
      */

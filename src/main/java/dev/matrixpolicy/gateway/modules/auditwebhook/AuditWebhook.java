@@ -54,7 +54,10 @@ final class AuditWebhook implements PolicyModule {
     enum DropReason {
         /** The queue was full when the callback offered the record. */
         QUEUE_FULL,
-        /** The webhook answered a status that retrying cannot change (a 4xx other than 408 and 429). */
+        /**
+         * The webhook answered a status that retrying cannot change (a 3xx, a 4xx other than 408 and 429), or
+         * its TLS certificate was refused.
+         */
         REJECTED,
         /** Every attempt failed. */
         ATTEMPTS_EXHAUSTED,

@@ -312,6 +312,25 @@ class AuditWebhookTest {
         assertThat(backendCalls("error")).isEqualTo(1);
     }
 
+    /** A certificate the JDK does not trust (WireMock's own) is shown again on every attempt: dropped at once, as rejected. */
+    @Test
+    void refusedCertificateIsNotRetriedAndCountsAsRejected() {
+        WireMockServer tls = new WireMockServer(options().dynamicHttpsPort().httpDisabled(true));
+        tls.start();
+        try {
+            tls.stubFor(post("/audit").willReturn(ok()));
+            AuditWebhook module = start(Map.of("url", "https://localhost:" + tls.httpsPort() + "/audit"));
+
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+            eventually(() -> assertThat(dropped("rejected")).isEqualTo(1));
+            assertThat(backendCalls("error")).isEqualTo(1);
+            assertThat(dropped("attempts_exhausted")).isZero();
+        } finally {
+            tls.stop();
+        }
+    }
+
     /**
      * An Error while a record is written (the heap running out on a huge one) is counted as failed and
      * ends nothing else: the sender, the only one, goes on to deliver the next record.

@@ -49,6 +49,12 @@ final class AuditWebhook implements PolicyModule {
      * webhook that refuses everything must not flood the log.
      */
     private static final String DROPPED = "dropped";
+    /**
+     * The kind of the warning that a record could not be written or sent (a bug, the heap running out),
+     * with its stack trace: one a {@value RepeatedWarnings#INTERVAL_SECONDS} s, not one a record, when
+     * every record meets it.
+     */
+    private static final String COULD_NOT_SEND = "could not send";
 
     /** Why a record was not delivered: the {@code reason} tag of {@code policy.module.audit.dropped}. */
     enum DropReason {
@@ -68,7 +74,7 @@ final class AuditWebhook implements PolicyModule {
         SHUTDOWN,
         /**
          * The record could not be written or sent because of a bug, or the heap ran out; logged with its
-         * stack trace.
+         * stack trace, one line a {@value RepeatedWarnings#INTERVAL_SECONDS} s.
          */
         FAILED;
 
@@ -243,7 +249,9 @@ final class AuditWebhook implements PolicyModule {
             // record. Count the record and keep the sender alive: a sender that ended would leave the queue
             // to fill, and every later record to be dropped as queue_full, until a restart.
             drop(DropReason.FAILED);
-            log.error("audit webhook '{}': could not send a {} record", instanceName, pending.callback().name(), bug);
+            RepeatedWarnings.Line line = warnings.line(log, COULD_NOT_SEND);
+            line.event().setCause(bug).log(line.withOmitted("audit webhook '{}': could not send a {} record"), instanceName,
+                    pending.callback().name());
             return true;
         }
         switch (result) {

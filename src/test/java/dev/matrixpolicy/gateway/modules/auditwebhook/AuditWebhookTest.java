@@ -349,6 +349,22 @@ class AuditWebhookTest {
         assertThat(onlyRecord().get("callback").asString()).isEqualTo("on_user_registration");
     }
 
+    /** A failure every record meets logs one WARN line (with its stack trace), not one a record: the others are at DEBUG. */
+    @Test
+    void aFailureEveryRecordMeetsLogsOneWarningNotOneARecord() {
+        AuditWebhook module = start(Map.of());
+        ObjectNode content = JSON.createObjectNode().putPOJO("huge", new OutOfMemoryOnWrite());
+
+        for (int i = 0; i < 3; i++) {
+            module.implementation(OnAccountDataUpdated.TYPE).orElseThrow().onAccountDataUpdated(
+                    new OnAccountDataUpdated.Args("@alice:example.com", Optional.empty(), "org.example.huge", content));
+        }
+
+        eventually(() -> assertThat(dropped("failed")).isEqualTo(3));
+        assertThat(lines.at(Level.ERROR)).isEmpty();
+        assertThat(lines.at(Level.WARN)).containsExactly("audit webhook 'audit': could not send a on_account_data_updated record");
+    }
+
     /** A value that runs the heap out when it is written. */
     public static final class OutOfMemoryOnWrite {
         public String getValue() {

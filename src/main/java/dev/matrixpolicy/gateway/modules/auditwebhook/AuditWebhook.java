@@ -49,12 +49,21 @@ final class AuditWebhook implements PolicyModule {
      * webhook that refuses everything must not flood the log.
      */
     private static final String DROPPED = "dropped";
+    /**
+     * The kind of the warning that a record could not be written or sent (a bug, the heap running out),
+     * with its stack trace: one a {@value RepeatedWarnings#INTERVAL_SECONDS} s, not one a record, when
+     * every record meets it.
+     */
+    private static final String COULD_NOT_SEND = "could not send";
 
     /** Why a record was not delivered: the {@code reason} tag of {@code policy.module.audit.dropped}. */
     enum DropReason {
         /** The queue was full when the callback offered the record. */
         QUEUE_FULL,
-        /** The webhook answered a status that retrying cannot change (a 4xx other than 408 and 429). */
+        /**
+         * The webhook answered a status that retrying cannot change (a 3xx, a 4xx other than 408 and 429), or
+         * its TLS certificate was refused.
+         */
         REJECTED,
         /** Every attempt failed. */
         ATTEMPTS_EXHAUSTED,
@@ -63,7 +72,10 @@ final class AuditWebhook implements PolicyModule {
          * one's place, or offered during shutdown.
          */
         SHUTDOWN,
-        /** The record could not be written or sent because of a bug; logged with its stack trace. */
+        /**
+         * The record could not be written or sent because of a bug, or the heap ran out; logged with its
+         * stack trace, one line a {@value RepeatedWarnings#INTERVAL_SECONDS} s.
+         */
         FAILED;
 
         String tag() {
@@ -232,10 +244,14 @@ final class AuditWebhook implements PolicyModule {
         try {
             record = records.write(pending);
             result = delivery.deliver(record);
-        } catch (RuntimeException bug) {
-            // Expected failures are results; an exception here is a bug. Keep the sender alive.
+        } catch (RuntimeException | Error bug) {
+            // Expected failures are results; an exception here is a bug, or the heap running out on a huge
+            // record. Count the record and keep the sender alive: a sender that ended would leave the queue
+            // to fill, and every later record to be dropped as queue_full, until a restart.
             drop(DropReason.FAILED);
-            log.error("audit webhook '{}': could not send a {} record", instanceName, pending.callback().name(), bug);
+            RepeatedWarnings.Line line = warnings.line(log, COULD_NOT_SEND);
+            line.event().setCause(bug).log(line.withOmitted("audit webhook '{}': could not send a {} record"), instanceName,
+                    pending.callback().name());
             return true;
         }
         switch (result) {
@@ -297,7 +313,8 @@ final class AuditWebhook implements PolicyModule {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        long shutdownDropsBefore = count(DropReason.SHUTDOWN);
+        Map<DropReason, Long> dropsBefore = new EnumMap<>(DropReason.class);
+        dropped.forEach((reason, count) -> dropsBefore.put(reason, count.get()));
         long deadline = System.nanoTime() + shutdownGrace.toNanos();
         boolean cutShort = Thread.interrupted();
         for (Thread sender : senders) {
@@ -323,16 +340,31 @@ final class AuditWebhook implements PolicyModule {
                     handedOnInFlight.get());
         }
 
-        long undelivered = count(DropReason.SHUTDOWN) - shutdownDropsBefore;
+        // What the closing dropped: at the end of the grace, and while it delivered (refused, out of attempts).
+        List<String> lost = new ArrayList<>();
+        long undelivered = count(DropReason.SHUTDOWN) - dropsBefore.get(DropReason.SHUTDOWN);
+        if (undelivered > 0) {
+            lost.add(undelivered + " records still queued or in flight " + (cutShort ? "when the gateway's time to stop ran out"
+                    : "after the shutdown grace of " + ConfigValues.format(shutdownGrace)));
+        }
+        Map<DropReason, Long> sentAndLost = new EnumMap<>(DropReason.class);
+        dropsBefore.forEach((reason, before) -> {
+            if (reason != DropReason.SHUTDOWN && count(reason) > before) {
+                sentAndLost.put(reason, count(reason) - before);
+            }
+        });
+        if (!sentAndLost.isEmpty()) {
+            lost.add(sentAndLost.values().stream().mapToLong(Long::longValue).sum() + " records it sent while it stopped "
+                    + sentAndLost.entrySet().stream().map(entry -> entry.getKey().tag() + "=" + entry.getValue())
+                    .collect(Collectors.joining(", ", "{", "}")));
+        }
         String totals = "since start: delivered " + delivered.get() + ", dropped " + Arrays.stream(DropReason.values())
                 .map(reason -> reason.tag() + "=" + count(reason))
                 .collect(Collectors.joining(", ", "{", "}"));
-        if (undelivered == 0) {
+        if (lost.isEmpty()) {
             log.info("audit webhook '{}' stopped; every queued record was delivered or handed on ({})", instanceName, totals);
         } else {
-            log.warn("audit webhook '{}' stopped; {} records still queued or in flight {} were dropped ({})", instanceName,
-                    undelivered, cutShort ? "when the gateway's time to stop ran out"
-                            : "after the shutdown grace of " + ConfigValues.format(shutdownGrace), totals);
+            log.warn("audit webhook '{}' stopped; {} were dropped ({})", instanceName, String.join(", and ", lost), totals);
         }
         if (cutShort) {
             Thread.currentThread().interrupt();

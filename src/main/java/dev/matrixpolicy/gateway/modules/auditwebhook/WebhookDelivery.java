@@ -26,7 +26,10 @@ final class WebhookDelivery implements AutoCloseable {
         record Delivered() implements Result {
         }
 
-        /** The webhook refused the record (a 4xx other than 408 and 429): sending it again cannot help. */
+        /**
+         * The webhook refused the record (a 3xx, a 4xx other than 408 and 429), or its TLS certificate was
+         * refused: sending it again cannot help.
+         */
         record Rejected(String cause) implements Result {
         }
 

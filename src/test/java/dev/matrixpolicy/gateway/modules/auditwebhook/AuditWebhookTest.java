@@ -59,7 +59,8 @@ import tools.jackson.databind.node.ObjectNode;
 /** The module against a real local webhook (WireMock): record shape, retries, queueing and shutdown. */
 class AuditWebhookTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight");
+    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight",
+            "could not send a");
 
     @RegisterExtension
     final LoggedLines lines = LoggedLines.of(AuditWebhook.class, Level.INFO);
@@ -311,6 +312,66 @@ class AuditWebhookTest {
         assertThat(backendCalls("error")).isEqualTo(1);
     }
 
+    /** A certificate the JDK does not trust (WireMock's own) is shown again on every attempt: dropped at once, as rejected. */
+    @Test
+    void refusedCertificateIsNotRetriedAndCountsAsRejected() {
+        WireMockServer tls = new WireMockServer(options().dynamicHttpsPort().httpDisabled(true));
+        tls.start();
+        try {
+            tls.stubFor(post("/audit").willReturn(ok()));
+            AuditWebhook module = start(Map.of("url", "https://localhost:" + tls.httpsPort() + "/audit"));
+
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+            eventually(() -> assertThat(dropped("rejected")).isEqualTo(1));
+            assertThat(backendCalls("error")).isEqualTo(1);
+            assertThat(dropped("attempts_exhausted")).isZero();
+        } finally {
+            tls.stop();
+        }
+    }
+
+    /**
+     * An Error while a record is written (the heap running out on a huge one) is counted as failed and
+     * ends nothing else: the sender, the only one, goes on to deliver the next record.
+     */
+    @Test
+    void anErrorWhileWritingARecordCountsItAsFailedAndTheSenderDeliversTheNext() {
+        AuditWebhook module = start(Map.of());
+        ObjectNode content = JSON.createObjectNode().putPOJO("huge", new OutOfMemoryOnWrite());
+
+        module.implementation(OnAccountDataUpdated.TYPE).orElseThrow().onAccountDataUpdated(
+                new OnAccountDataUpdated.Args("@alice:example.com", Optional.empty(), "org.example.huge", content));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(1));
+        assertThat(dropped("failed")).isEqualTo(1);
+        assertThat(onlyRecord().get("callback").asString()).isEqualTo("on_user_registration");
+    }
+
+    /** A failure every record meets logs one WARN line (with its stack trace), not one a record: the others are at DEBUG. */
+    @Test
+    void aFailureEveryRecordMeetsLogsOneWarningNotOneARecord() {
+        AuditWebhook module = start(Map.of());
+        ObjectNode content = JSON.createObjectNode().putPOJO("huge", new OutOfMemoryOnWrite());
+
+        for (int i = 0; i < 3; i++) {
+            module.implementation(OnAccountDataUpdated.TYPE).orElseThrow().onAccountDataUpdated(
+                    new OnAccountDataUpdated.Args("@alice:example.com", Optional.empty(), "org.example.huge", content));
+        }
+
+        eventually(() -> assertThat(dropped("failed")).isEqualTo(3));
+        assertThat(lines.at(Level.ERROR)).isEmpty();
+        assertThat(lines.at(Level.WARN)).containsExactly("audit webhook 'audit': could not send a on_account_data_updated record");
+    }
+
+    /** A value that runs the heap out when it is written. */
+    public static final class OutOfMemoryOnWrite {
+        public String getValue() {
+            throw new OutOfMemoryError("Java heap space (a test)");
+        }
+    }
+
     @Test
     void unreachableWebhookIsRetriedThenTheRecordIsDroppedAndCounted() {
         AuditWebhook module = start(Map.of("url", "http://127.0.0.1:" + unusedPort() + "/audit", "max-attempts", "3"));
@@ -404,6 +465,27 @@ class AuditWebhookTest {
         assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit")))).hasSize(30);
         assertThat(delivered()).isEqualTo(30);
         assertThat(dropped("shutdown")).isZero();
+    }
+
+    /**
+     * Behind a webhook that fails, the records shutdown still tries to deliver run out of attempts: the
+     * closing line says they were dropped, at WARN, not that everything queued was delivered.
+     */
+    @Test
+    void shutdownBehindAFailingWebhookSaysTheRecordsItSentAndDroppedWereNotDelivered() {
+        webhook.stubFor(post("/failing").willReturn(serverError().withFixedDelay(100)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/failing", "max-attempts", "2", "shutdown-grace", "10s"));
+        for (int i = 0; i < 3; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        module.close();
+
+        assertThat(dropped("attempts_exhausted")).isEqualTo(3);
+        assertThat(lines.at(Level.INFO)).noneSatisfy(line -> assertThat(line).contains("every queued record was delivered"));
+        assertThat(lines.at(Level.WARN)).contains("audit webhook 'audit' stopped; 3 records it sent while it stopped "
+                + "{attempts_exhausted=3} were dropped (since start: delivered 0, dropped {queue_full=0, rejected=0, "
+                + "attempts_exhausted=3, shutdown=0, failed=0})");
     }
 
     /**

@@ -5,6 +5,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +18,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param url                  where each record is POSTed (http or https)
  * @param token                optional bearer token sent to the webhook
- * @param callbacks            the notification callbacks to report, by Synapse name; empty means all
+ * @param callbacks            the notification callbacks to report, by Synapse name; {@code null} (left out) means
+ *                             all, and an empty list is refused: an admin who empties it means none, not every message
  * @param includeStateEvents   whether {@code on_new_event} records carry the room state (it can be large)
  * @param queueCapacity        records waiting for delivery; a full queue drops new records
  * @param senders              virtual threads delivering in parallel; 1 keeps the order of records
@@ -33,7 +35,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record AuditWebhookConfig(
         @NotNull URI url,
         @Pattern(regexp = "[\\x21-\\x7E]+", message = "must be printable ASCII without spaces") String token,
-        List<String> callbacks,
+        @Size(min = 1, message = "must name at least one notification callback: leave the key out to report every one,"
+                + " or remove the entry to report none") List<String> callbacks,
         @DefaultValue("false") boolean includeStateEvents,
         @DefaultValue("10000") @Min(1) int queueCapacity,
         @DefaultValue("1") @Min(1) @Max(64) int senders,
@@ -48,7 +51,7 @@ public record AuditWebhookConfig(
         Duration shutdownGrace) {
 
     public AuditWebhookConfig {
-        callbacks = callbacks == null ? List.of() : List.copyOf(callbacks);
+        callbacks = callbacks == null ? null : List.copyOf(callbacks);
     }
 
     /**

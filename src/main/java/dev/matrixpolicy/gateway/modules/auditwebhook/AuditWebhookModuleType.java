@@ -49,8 +49,9 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
         BackendUrls.require("url", url);
     }
 
+    /** The callbacks named, in order; every notification when the key is left out. */
     private static Set<CallbackType<?, ?, ?>> callbacks(List<String> names) {
-        if (names.isEmpty()) {
+        if (names == null) {
             return new LinkedHashSet<>(NOTIFICATIONS);
         }
         Set<CallbackType<?, ?, ?>> chosen = new LinkedHashSet<>();

@@ -114,6 +114,15 @@ class AuditWebhookConfigurationTest {
     }
 
     @Test
+    void anEmptyListOfCallbacksIsRefusedRatherThanReportingEveryMessage() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.callbacks=")
+                .run(context -> assertThat(moduleFailure(context)).endsWith(
+                        "config.callbacks: must name at least one notification callback: leave the key out to report every one,"
+                                + " or remove the entry to report none"));
+    }
+
+    @Test
     void maxBackoffShorterThanInitialBackoffIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
                         "policy-gateway.modules[0].config.initial-backoff=10s", "policy-gateway.modules[0].config.max-backoff=1s")

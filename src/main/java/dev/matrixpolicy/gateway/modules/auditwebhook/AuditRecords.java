@@ -2,7 +2,6 @@ package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import dev.matrixpolicy.gateway.callbacks.ArgsJson;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
-import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.OnLoggedOut;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
 import dev.matrixpolicy.gateway.matrix.EventJson;
@@ -40,56 +39,37 @@ final class AuditRecords {
     }
 
     /**
-     * A notification as accepted: what was called, when, and with what; and the {@code id} it was
-     * first sent with, when a delivery cut short hands it on (null until then), so that the receiver
-     * can tell the second copy for what it is.
+     * A record as it will be sent, written when the notification is accepted: what the queue holds is
+     * then the bytes to send, which bound its memory exactly ({@code queue-max-size}), and not the
+     * call's arguments, a few times larger. {@code id} stays the same across retries, and when a
+     * delivery cut short hands it on to a reload's instance, so the receiver can tell a second copy
+     * for what it is; the record is sent as the instance that accepted it wrote it.
      */
-    record Pending(CallbackType<?, ?, ?> callback, Instant timestamp, Object args, UUID id) {
-        Pending(CallbackType<?, ?, ?> callback, Instant timestamp, Object args) {
-            this(callback, timestamp, args, null);
-        }
-
-        /** This record, to be written again with the id it was sent with. */
-        Pending sentAs(UUID sentId) {
-            return new Pending(callback, timestamp, args, sentId);
-        }
-    }
-
-    /** A record ready to send; {@code id} stays the same across retries so the receiver can deduplicate. */
     record Written(UUID id, String callback, byte[] body) {
     }
 
     /**
-     * A notification as the queue holds it until a sender writes it: without the room state of an
-     * {@code on_new_event} that will not be sent (null, not empty: no state was sent, not an empty
-     * one), which in a large room is far bigger than the event and would otherwise stay in memory
-     * for as long as the record waits behind a slow webhook. The event is kept as its own tree: read
-     * from a request, it holds the whole body's bytes, the state's included, until it is made.
-     * Whether a record carries the state is decided here, once: an instance a reload hands it on to
-     * writes it as it was first sent.
+     * The record of a notification accepted now. An {@code on_new_event}'s room state is left out
+     * unless {@code include-state-events}: left out, not written empty, since no state was sent.
      */
-    Pending accept(CallbackType<?, ?, ?> callback, Object args) {
-        Object kept = !includeStateEvents && args instanceof OnNewEvent.Args newEvent
-                ? new OnNewEvent.Args(new ClientEvent(newEvent.event().json()), null) : args;
-        return new Pending(callback, Instant.now(), kept);
-    }
-
-    Written write(Pending pending) {
-        UUID id = pending.id() != null ? pending.id() : UUID.randomUUID();
-        ObjectNode arguments = ArgsJson.write(pending.args());
-        SECRETS.getOrDefault(pending.callback(), Set.of()).stream()
+    Written write(CallbackType<?, ?, ?> callback, Object args) {
+        Instant timestamp = Instant.now();
+        UUID id = UUID.randomUUID();
+        ObjectNode arguments = ArgsJson.write(!includeStateEvents && args instanceof OnNewEvent.Args newEvent
+                ? new OnNewEvent.Args(newEvent.event(), null) : args);
+        SECRETS.getOrDefault(callback, Set.of()).stream()
                 .filter(arguments::has)
                 .forEach(secret -> arguments.put(secret, REDACTED));
-        if (arguments.path("state_events").isNull()) { // left out when the record was accepted
+        if (arguments.path("state_events").isNull()) { // left out, not sent
             arguments.remove("state_events");
         }
         ObjectNode record = JSON.createObjectNode();
         record.put("id", id.toString());
-        record.put("callback", pending.callback().name());
-        record.put("category", pending.callback().category().wireName());
-        record.put("timestamp", pending.timestamp().toString());
+        record.put("callback", callback.name());
+        record.put("category", callback.category().wireName());
+        record.put("timestamp", timestamp.toString());
         record.put("server_name", serverName);
         record.set("arguments", arguments);
-        return new Written(id, pending.callback().name(), JSON.writeValueAsBytes(record));
+        return new Written(id, callback.name(), JSON.writeValueAsBytes(record));
     }
 }

@@ -5,7 +5,6 @@ import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
-import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Pending;
 import dev.matrixpolicy.gateway.modules.auditwebhook.AuditRecords.Written;
 import dev.matrixpolicy.gateway.modules.auditwebhook.WebhookDelivery.Result;
 import dev.matrixpolicy.gateway.outage.Outage;
@@ -31,6 +30,7 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The {@code audit_webhook} module instance. Each notification it is configured for becomes one
@@ -87,7 +87,10 @@ final class AuditWebhook implements PolicyModule {
     private final Set<CallbackType<?, ?, ?>> callbacks;
     private final AuditRecords records;
     private final WebhookDelivery delivery;
-    private final BlockingQueue<Pending> queue;
+    private final BlockingQueue<Written> queue;
+    /** The bytes of the records in {@link #queue}, bounded by {@link #queueMaxBytes}. */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final long queueMaxBytes;
     private final int senderCount;
     private final Duration shutdownGrace;
     private final List<Thread> senders = new ArrayList<>();
@@ -125,6 +128,7 @@ final class AuditWebhook implements PolicyModule {
         // Linked, not an array: the capacity bounds the records waiting and takes no memory before they do.
         this.queue = new LinkedBlockingQueue<>(config.queueCapacity());
         this.queueCapacity = config.queueCapacity();
+        this.queueMaxBytes = config.queueMaxSize().toBytes();
         this.senderCount = config.senders();
         this.shutdownGrace = config.shutdownGrace();
         this.deliveredTotal = Counter.builder("policy.module.audit.delivered")
@@ -148,6 +152,11 @@ final class AuditWebhook implements PolicyModule {
                 .description("Audit records waiting for delivery")
                 .tag("module", instanceName)
                 .register(registry);
+        Gauge.builder("policy.module.audit.queued.bytes", queuedBytes, AtomicLong::get)
+                .description("The bytes of the audit records waiting for delivery, as they will be sent")
+                .tag("module", instanceName)
+                .baseUnit("bytes")
+                .register(registry);
     }
 
     /** Builds the instance and starts its senders. */
@@ -158,8 +167,9 @@ final class AuditWebhook implements PolicyModule {
         for (int i = 0; i < webhook.senderCount; i++) {
             webhook.senders.add(Thread.ofVirtual().name("audit-webhook-" + instanceName + "-" + i).start(webhook::send));
         }
-        log.info("audit webhook '{}' reports {} to {} ({} sender(s), queue of {})", instanceName,
-                callbacks.stream().map(CallbackType::name).toList(), config.endpoint(), config.senders(), config.queueCapacity());
+        log.info("audit webhook '{}' reports {} to {} ({} sender(s), queue of {} records or {})", instanceName,
+                callbacks.stream().map(CallbackType::name).toList(), config.endpoint(), config.senders(), config.queueCapacity(),
+                ConfigValues.format(config.queueMaxSize()));
         return webhook;
     }
 
@@ -172,26 +182,35 @@ final class AuditWebhook implements PolicyModule {
     private <M, A, R> M notifier(CallbackType<M, A, R> callback) {
         R delivered = (R) RunAll.DELIVERED;
         return callback.fromFunction(args -> {
-            offer(records.accept(callback, args));
+            Written record;
+            try {
+                record = records.write(callback, args);
+            } catch (RuntimeException | Error bug) {
+                // a bug, or the heap running out on a huge record: counted, never the caller's failure
+                couldNotSend(callback.name(), bug);
+                return delivered;
+            }
+            offer(record);
             return delivered;
         });
     }
 
-    /** Never blocks: the record is queued, or dropped and counted. Writing it is the sender's work. */
+    /** Never blocks: the record is written and queued, or dropped and counted. */
     @Override
     public boolean mayBlock() {
         return false;
     }
 
-    private void offer(Pending record) {
+    private void offer(Written record) {
         if (closing.get()) {
             drop(DropReason.SHUTDOWN);
             return;
         }
-        if (queue.offer(record)) {
+        if (reserve(record) && queue.offer(record)) {
             // close() may have begun, and drained the queue, between the check above and the offer:
             // take the record back and count it rather than leave it in a queue nobody reads.
             if (closing.get() && queue.remove(record)) {
+                release(record);
                 drop(DropReason.SHUTDOWN);
                 return;
             }
@@ -206,9 +225,36 @@ final class AuditWebhook implements PolicyModule {
         drop(DropReason.QUEUE_FULL);
         Outage.Failure failure = queueFull.failed();
         if (failure.news()) {
-            failure.loud("audit webhook '{}': queue full ({} of {}); dropping new records until it drains",
-                    instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records");
+            failure.loud("audit webhook '{}': queue full ({} of {}, {} of {}); dropping new records until it drains",
+                    instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records",
+                    ConfigValues.format(DataSize.ofBytes(queuedBytes.get())), ConfigValues.format(DataSize.ofBytes(queueMaxBytes)));
         }
+    }
+
+    /**
+     * Counts the record's bytes in the queue's, unless they would pass {@code queue-max-size}; a record
+     * larger than the bound alone is taken into an empty queue, or it could never be sent.
+     */
+    private boolean reserve(Written record) {
+        long size = record.body().length;
+        long before = queuedBytes.getAndAdd(size);
+        if (before > 0 && before + size > queueMaxBytes) {
+            queuedBytes.addAndGet(-size);
+            return false;
+        }
+        return true;
+    }
+
+    /** Takes a record that left the queue (or never entered it) out of the queue's bytes. */
+    private void release(Written record) {
+        queuedBytes.addAndGet(-record.body().length);
+    }
+
+    /** Counts a record that could not be written or sent, with one WARN line (and its stack trace) a while. */
+    private void couldNotSend(String callback, Throwable bug) {
+        drop(DropReason.FAILED);
+        RepeatedWarnings.Line line = warnings.line(log, COULD_NOT_SEND);
+        line.event().setCause(bug).log(line.withOmitted("audit webhook '{}': could not send a {} record"), instanceName, callback);
     }
 
     private void drop(DropReason reason) {
@@ -219,39 +265,35 @@ final class AuditWebhook implements PolicyModule {
     /** A sender: takes records until shutdown has emptied the queue, or interrupts it. */
     private void send() {
         while (true) {
-            Pending pending;
+            Written record;
             try {
-                pending = queue.poll(IDLE_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                record = queue.poll(IDLE_POLL.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException stopped) {
                 return; // the grace period is over; close() counts what is left in the queue
             }
-            if (pending == null) {
+            if (record == null) {
                 if (closing.get()) {
                     return;
                 }
                 continue;
             }
-            if (!deliver(pending)) {
+            release(record);
+            if (!deliver(record)) {
                 return;
             }
         }
     }
 
     /** Delivers one record and accounts for it; false when shutdown interrupted the delivery. */
-    private boolean deliver(Pending pending) {
-        Written record;
+    private boolean deliver(Written record) {
         Result result;
         try {
-            record = records.write(pending);
             result = delivery.deliver(record);
         } catch (RuntimeException | Error bug) {
-            // Expected failures are results; an exception here is a bug, or the heap running out on a huge
-            // record. Count the record and keep the sender alive: a sender that ended would leave the queue
-            // to fill, and every later record to be dropped as queue_full, until a restart.
-            drop(DropReason.FAILED);
-            RepeatedWarnings.Line line = warnings.line(log, COULD_NOT_SEND);
-            line.event().setCause(bug).log(line.withOmitted("audit webhook '{}': could not send a {} record"), instanceName,
-                    pending.callback().name());
+            // Expected failures are results; an exception here is a bug, or the heap running out. Count the
+            // record and keep the sender alive: a sender that ended would leave the queue to fill, and every
+            // later record to be dropped as queue_full, until a restart.
+            couldNotSend(record.callback(), bug);
             return true;
         }
         switch (result) {
@@ -270,7 +312,7 @@ final class AuditWebhook implements PolicyModule {
                         + (exhausted.attempts() == 1 ? " attempt (" : " attempts (") + exhausted.cause() + ")");
             }
             case Result.Interrupted interrupted -> {
-                handOnOrDrop(List.of(pending.sentAs(record.id())));
+                handOnOrDrop(List.of(record), true);
                 return false;
             }
         }
@@ -320,9 +362,10 @@ final class AuditWebhook implements PolicyModule {
         for (Thread sender : senders) {
             cutShort = cutShort || !joinUntil(sender, deadline);
         }
-        List<Pending> queued = new ArrayList<>();
+        List<Written> queued = new ArrayList<>();
         queue.drainTo(queued); // before the senders stop: none takes another record
-        handOnOrDrop(queued);
+        queued.forEach(this::release);
+        handOnOrDrop(queued, false);
         if (senders.stream().anyMatch(Thread::isAlive)) {
             senders.forEach(Thread::interrupt); // a delivery cut short is handed on, or dropped, by its sender
             long stopDeadline = System.nanoTime() + STOP_WAIT.toNanos();
@@ -330,9 +373,12 @@ final class AuditWebhook implements PolicyModule {
                 cutShort = !joinUntil(sender, stopDeadline) || cutShort;
             }
         }
-        List<Pending> left = new ArrayList<>();
+        List<Written> left = new ArrayList<>();
         queue.drainTo(left);
-        left.forEach(record -> drop(DropReason.SHUTDOWN));
+        left.forEach(record -> {
+            release(record);
+            drop(DropReason.SHUTDOWN);
+        });
         delivery.close();
         if (handedOn.get() > 0) {
             log.info("audit webhook '{}' handed {} record(s) on to the instance that replaced it ({} of them cut short "
@@ -374,18 +420,18 @@ final class AuditWebhook implements PolicyModule {
     /**
      * Gives {@code records} to the instance serving in this one's place, if one does (its queue's bound
      * applies: a full one drops them as {@code queue_full}); otherwise (shutdown, the entry removed, a
-     * refused reload) drops them as {@code shutdown}. A record already sent keeps its id.
+     * refused reload) drops them as {@code shutdown}. A record keeps its id, whether it was sent or not.
      */
-    private void handOnOrDrop(List<Pending> records) {
+    private void handOnOrDrop(List<Written> records, boolean inFlight) {
         AuditWebhook next = serving();
-        for (Pending record : records) {
+        for (Written record : records) {
             if (next == null) {
                 drop(DropReason.SHUTDOWN);
                 continue;
             }
             next.offer(record);
             handedOn.incrementAndGet();
-            if (record.id() != null) {
+            if (inFlight) {
                 handedOnInFlight.incrementAndGet();
             }
         }

@@ -12,6 +12,7 @@ import java.util.List;
 import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of the {@code audit_webhook} module.
@@ -22,6 +23,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                             all, and an empty list is refused: an admin who empties it means none, not every message
  * @param includeStateEvents   whether {@code on_new_event} records carry the room state (it can be large)
  * @param queueCapacity        records waiting for delivery; a full queue drops new records
+ * @param queueMaxSize         the bytes of the records waiting for delivery, as they will be sent; past it, new
+ *                             records are dropped as by a full queue, so that large records behind a slow webhook
+ *                             cannot run the gateway's heap out
  * @param senders              virtual threads delivering in parallel; 1 keeps the order of records
  * @param connectTimeout       how long one attempt may take to connect
  * @param timeout              how long one attempt may wait for the webhook's answer
@@ -39,6 +43,7 @@ public record AuditWebhookConfig(
                 + " or remove the entry to report none") List<String> callbacks,
         @DefaultValue("false") boolean includeStateEvents,
         @DefaultValue("10000") @Min(1) int queueCapacity,
+        @DefaultValue("64MB") DataSize queueMaxSize,
         @DefaultValue("1") @Min(1) @Max(64) int senders,
         @DefaultValue("2s") @DurationMin(millis = 1, message = "must be positive") Duration connectTimeout,
         @DefaultValue("5s") @DurationMin(millis = 1, message = "must be positive") Duration timeout,

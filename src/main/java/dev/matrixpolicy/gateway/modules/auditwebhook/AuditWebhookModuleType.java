@@ -35,6 +35,9 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
     @Override
     public PolicyModule create(AuditWebhookConfig config, ModuleContext context) {
         checkUrl(config.url());
+        if (config.queueMaxSize().toBytes() < 1) {
+            throw new ModuleConfigurationException("queue-max-size", "must be at least 1B, got " + ConfigValues.format(config.queueMaxSize()));
+        }
         Set<CallbackType<?, ?, ?>> callbacks = callbacks(config.callbacks());
         AuditWebhook webhook = AuditWebhook.start(context.instanceName(), callbacks,
                 new AuditRecords(context.serverName(), config.includeStateEvents()),

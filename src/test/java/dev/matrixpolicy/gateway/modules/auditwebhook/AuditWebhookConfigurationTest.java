@@ -138,6 +138,13 @@ class AuditWebhookConfigurationTest {
                         "config.queue-capacity: must be greater than or equal to 1"));
     }
 
+    @Test
+    void aQueueOfNoBytesIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.queue-max-size=0B")
+                .run(context -> assertThat(moduleFailure(context)).endsWith("config.queue-max-size: must be at least 1B, got 0B"));
+    }
+
     /** The capacity bounds the records waiting, it is not memory taken at startup: the largest one starts. */
     @Test
     void queueCapacityIsABoundNotAnAllocationSoTheLargestOneStarts() {

@@ -411,6 +411,39 @@ class AuditWebhookTest {
         assertThat(registry.get("policy.module.audit.queued").tag("module", "audit").gauge().value()).isEqualTo(2);
     }
 
+    /** Large records behind a hanging webhook: the queue holds up to queue-max-size of them, as they will be sent. */
+    @Test
+    void recordsPastTheQueuesSizeInBytesAreDroppedAndCountedSoLargeOnesCannotRunTheHeapOut() {
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "queue-max-size", "10KB"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1)); // in flight, out of the queue
+        ObjectNode large = JSON.createObjectNode().put("text", "x".repeat(3_000));
+
+        for (int i = 0; i < 5; i++) {
+            module.implementation(OnAccountDataUpdated.TYPE).orElseThrow().onAccountDataUpdated(
+                    new OnAccountDataUpdated.Args("@alice:example.com", Optional.empty(), "org.example.large", large));
+        }
+
+        assertThat(queued()).isEqualTo(3);
+        assertThat(dropped("queue_full")).isEqualTo(2);
+        assertThat(registry.get("policy.module.audit.queued.bytes").tag("module", "audit").gauge().value())
+                .isBetween(9_000.0, 10_240.0);
+        assertThat(queueLines()).singleElement().asString().matches(".*queue full \\(3 of 10000 records, [0-9]+B of 10KB\\).*");
+    }
+
+    @Test
+    void aRecordLargerThanTheQueuesSizeInBytesIsStillTakenIntoAnEmptyQueue() {
+        AuditWebhook module = start(Map.of("queue-max-size", "1KB"));
+        ObjectNode large = JSON.createObjectNode().put("text", "x".repeat(3_000));
+
+        module.implementation(OnAccountDataUpdated.TYPE).orElseThrow().onAccountDataUpdated(
+                new OnAccountDataUpdated.Args("@alice:example.com", Optional.empty(), "org.example.large", large));
+
+        eventually(() -> assertThat(delivered()).isEqualTo(1));
+        assertThat(onlyRecord().get("arguments").get("content").get("text").asString()).hasSize(3_000);
+        assertThat(registry.get("policy.module.audit.queued.bytes").tag("module", "audit").gauge().value()).isZero();
+    }
+
     @Test
     void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord() throws InterruptedException {
         webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(40)));
@@ -438,8 +471,10 @@ class AuditWebhookTest {
 
         call(module, OnUserRegistration.TYPE, REGISTRATION);
 
-        assertThat(queueLines()).containsExactly("audit webhook 'audit': queue full (1 of 1 record); dropping new records until it drains",
-                "audit webhook 'audit': queue accepts records again after dropping 1");
+        assertThat(queueLines()).hasSize(2);
+        assertThat(queueLines().getFirst())
+                .matches("audit webhook 'audit': queue full \\(1 of 1 record, [0-9]+B of 64MB\\); dropping new records until it drains");
+        assertThat(queueLines().getLast()).isEqualTo("audit webhook 'audit': queue accepts records again after dropping 1");
     }
 
     private double queued() {

@@ -165,7 +165,14 @@ public final class ResultTypes {
     public static final ResultType<UsersForStates> USERS_FOR_STATES = new Simple<>(
             "a map from Matrix user ID to a list of presence states", Rejects.NO, schema("""
                     {"type": "object", "description": "Matrix user ID to the presence states to send them",
-                     "additionalProperties": {"type": "array", "items": {"type": "object"}}}"""),
+                     "additionalProperties": {"type": "array", "items": {"type": "object", "required": ["user_id", "state"],
+                       "properties": {"user_id": {"type": "string"},
+                                      "state": {"enum": ["online", "unavailable", "offline", "org.matrix.msc3026.busy"]},
+                                      "last_active_ts": {"type": "integer", "minimum": 0},
+                                      "last_federation_update_ts": {"type": "integer", "minimum": 0},
+                                      "last_user_sync_ts": {"type": "integer", "minimum": 0},
+                                      "status_msg": {"type": ["string", "null"]},
+                                      "currently_active": {"type": "boolean"}}}}}"""),
             (value, error) -> usersForStates(json(value)),
             ResultTypes::usersForStates,
             users -> {

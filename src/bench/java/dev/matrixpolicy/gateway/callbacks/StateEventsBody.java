@@ -3,11 +3,11 @@ package dev.matrixpolicy.gateway.callbacks;
 import java.nio.charset.StandardCharsets;
 
 /** A check_event_allowed body as bench/make_fixtures.py writes it, with any number of state events (about 290 bytes each). */
-final class StateEventsBody {
+public final class StateEventsBody {
     private StateEventsBody() {
     }
 
-    static byte[] of(int stateEvents) {
+    public static byte[] of(int stateEvents) {
         String event = new String(RequestParsingBenchmark.EVENT, StandardCharsets.UTF_8);
         StringBuilder body = new StringBuilder(event.substring(0, event.length() - 1)).append(", \"state_events\": [");
         for (int n = 0; n < stateEvents; n++) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -117,6 +118,74 @@ class KeysReadAsWrittenTest {
                     assertThat(refused.setting().key()).isEqualTo("users.carol+x");
                     assertThat(refused.setting().fix()).contains("write it in brackets, [carol+x],");
                     assertThat(refused.setting().describe("key")).contains("gateway.properties, line 4");
+                });
+    }
+
+    @Test
+    void twoSpellingsOfOneSettingInOneFileAreRefusedNamingBothAndTheLineOfEach() {
+        assertThatThrownBy(() -> yaml("""
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 1MB
+                  maxBodySize: 2MB
+                """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.maxBodySize");
+                    assertThat(refused.setting().problem())
+                            .startsWith("Spring Boot reads it as the same setting as 'policy-gateway.max-body-size' (line 3)");
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
+                    assertThat(refused.setting().fix()).startsWith("Keep one of the two.");
+                });
+    }
+
+    @Test
+    void namesOfYourOwnThatBootReadsAsOneAreRefusedAndKeptApartInBrackets() throws IOException {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  carol-smith: a\n  carolsmith: b\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.setting().key()).isEqualTo("users.carolsmith");
+                    assertThat(refused.setting().fix()).contains("write each of them in quotes and brackets (\"[Alice]\":)");
+                });
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  Alice: a\n  alice: b\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class))
+                .satisfies(refused -> assertThat(refused.setting().key()).isEqualTo("users.alice"));
+
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server-name: example.com
+                users:
+                  "[carol-smith]": a
+                  "[carolsmith]": b
+                  "[Alice]": c
+                  "[alice]": d
+                """);
+        assertThat(new Binder(ConfigurationPropertySources.from(read)).bind("users", Bindable.mapOf(String.class, String.class)).get())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("carol-smith", "a", "carolsmith", "b", "Alice", "c", "alice", "d"));
+    }
+
+    @Test
+    void aSettingWrittenAgainInALaterDocumentOfTheFileIsNoConflict() throws IOException {
+        assertThat(yaml("""
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 1MB
+                ---
+                spring.config.activate.on-profile: big
+                policy-gateway:
+                  maxBodySize: 2MB
+                """)).hasSize(2);
+    }
+
+    @Test
+    void aPropertiesFileWithOneSettingWrittenTwoWaysIsRefusedAndToldItsBracketedSpelling() throws IOException {
+        Path file = Files.writeString(directory.resolve("gateway.properties"),
+                "policy-gateway.server-name=example.com\nusers.bob_x=a\nusers.bob-x=b\n");
+
+        assertThatThrownBy(() -> new PropertiesFileLoader().load("gateway", new FileSystemResource(file)))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.setting().key()).isEqualTo("users.bob-x");
+                    assertThat(refused.setting().problem()).contains("'users.bob_x' (line 2)");
+                    assertThat(refused.setting().fix()).contains("in brackets (users[Alice]=)");
+                    assertThat(refused.setting().describe("key")).contains("gateway.properties, line 3");
                 });
     }
 

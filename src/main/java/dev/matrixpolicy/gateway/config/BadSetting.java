@@ -37,6 +37,13 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
      * of a password file): it stands in for the value, so that none is looked up and shown.
      */
     static final Object NOT_SHOWN = new Object();
+    /**
+     * What comes between a URL's {@code scheme://} and its last {@code @}: the user and password
+     * ({@code redis://:password@host}), left out of any value shown, whatever its key. A URL refused
+     * for being malformed is often one whose password holds a {@code /} or {@code #}, so the URL is not
+     * parsed to find them.
+     */
+    private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^@]*@");
 
     /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
     BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
@@ -88,7 +95,8 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
     private String shownValue() {
         String last = KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
         boolean secret = value == NOT_SHOWN || SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
-        return secret ? "(not shown: it may be a secret)" : "'" + value + "'";
+        return secret ? "(not shown: it may be a secret)"
+                : "'" + USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@") + "'";
     }
 
     /** Every setting's lines, a blank line between settings. */

@@ -17,6 +17,7 @@ import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.Resource;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
@@ -125,6 +126,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                                     "Write the repeated settings out, or name fewer anchors (&name) from other aliases: at most "
                                             + MOST_VALUES_FROM_ALIASES + " values may come from aliases."), null);
                 }
+                new KeysAsWritten(resource).check(document, "");
             }
         }
     }
@@ -144,6 +146,58 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                 "its top level is " + (document instanceof SequenceNode ? "a list" : "a single value") + ", not settings by key",
                 "Write the settings as keys at the start of a line, each followed by ':' (policy-gateway:, server:, logging:),"
                         + " with their settings indented below them."), null);
+    }
+
+    /**
+     * Refuses a key that YAML reads as a value of another type, which Spring Boot then writes back as
+     * text of its own: {@code on}, {@code off}, {@code yes} and {@code no} become {@code true} and
+     * {@code false}, {@code 010} becomes {@code 8}, {@code 0x1F} {@code 31}, {@code 1_000} {@code 1000},
+     * {@code ~} {@code null}, so that a user {@code no} or {@code 0123} of a password file would be
+     * another user. A key whose text survives ({@code 7}, {@code true}, {@code 1.5}) passes, and so
+     * does a date, which Boot keeps as written. (The key {@link KeysReadAsWritten} checks is the one
+     * Boot made of this.)
+     */
+    private static final class KeysAsWritten extends SafeConstructor {
+        private static final Set<Tag> RETYPED = Set.of(Tag.BOOL, Tag.INT, Tag.FLOAT, Tag.NULL);
+        private final Resource resource;
+        private final Set<Node> checked = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        KeysAsWritten(Resource resource) {
+            super(new LoaderOptions());
+            this.resource = resource;
+        }
+
+        /** Checks the keys of {@code node}, found at {@code path}, and of everything below it, each node once. */
+        void check(Node node, String path) {
+            if (!checked.add(node)) {
+                return;
+            }
+            if (node instanceof SequenceNode sequence) {
+                for (int i = 0; i < sequence.getValue().size(); i++) {
+                    check(sequence.getValue().get(i), path + "[" + i + "]");
+                }
+            } else if (node instanceof MappingNode mapping) {
+                for (NodeTuple entry : mapping.getValue()) {
+                    String key = entry.getKeyNode() instanceof ScalarNode scalar ? scalar.getValue() : "?";
+                    if (entry.getKeyNode() instanceof ScalarNode scalar && RETYPED.contains(scalar.getTag())) {
+                        String read = String.valueOf(constructObject(scalar));
+                        if (!read.equals(key)) {
+                            throw retyped(scalar, path.isEmpty() ? key : path + "." + key, read);
+                        }
+                    }
+                    check(entry.getValueNode(), path.isEmpty() ? key : path + "." + key);
+                }
+            }
+        }
+
+        private InvalidConfigurationException retyped(ScalarNode key, String path, String read) {
+            Mark start = key.getStartMark();
+            String type = Tag.BOOL.equals(key.getTag()) ? "true or false" : Tag.NULL.equals(key.getTag()) ? "no value" : "a number";
+            return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(path,
+                    null, new TextResourceOrigin(resource, new TextResourceOrigin.Location(start.getLine(), start.getColumn())),
+                    "YAML reads the key '" + key.getValue() + "' as " + type + ", and Spring Boot as '" + read + "'",
+                    "Write the key in quotes, \"" + key.getValue() + "\":, and it is kept as written."), null);
+        }
     }
 
     /** The number of values a node stands for once its aliases are expanded, each node worked out once. */

@@ -73,6 +73,49 @@ class KeysReadAsWrittenTest {
                 });
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            no      | true or false | false
+            On      | true or false | true
+            0123    | a number      | 83
+            0x1F    | a number      | 31
+            1_000   | a number      | 1000
+            +7      | a number      | 7
+            1.50    | a number      | 1.5
+            ~       | no value      | null
+            """)
+    void aKeyYamlReadsAsAValueOfAnotherTypeIsRefusedNamingWhatBootWouldReadAndTheQuotedSpelling(String written, String type,
+            String read) {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  bob: x\n  " + written + ": y\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).isEqualTo("users." + written);
+                    assertThat(refused.setting().problem()).isEqualTo("YAML reads the key '" + written + "' as " + type
+                            + ", and Spring Boot as '" + read + "'");
+                    assertThat(refused.setting().fix()).startsWith("Write the key in quotes, \"" + written + "\":,");
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 5, column 3").doesNotContain(": y");
+                });
+    }
+
+    @Test
+    void keysYamlReadsAsTheirOwnTextAndQuotedOnesAreBoundAsWritten() throws IOException {
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server-name: example.com
+                users:
+                  "no": a
+                  "0123": b
+                  7: c
+                  true: d
+                  1.5: e
+                  2024-01-01: f
+                  null: g
+                """);
+
+        assertThat(new Binder(ConfigurationPropertySources.from(read)).bind("users", Bindable.mapOf(String.class, String.class)).get())
+                .containsOnlyKeys("no", "0123", "7", "true", "1.5", "2024-01-01", "null");
+    }
+
     @Test
     void aRefusedKeyIsShownWithTheLineOfItsValueAndWithoutTheValue() throws IOException {
         assertThatThrownBy(() -> yaml("""

@@ -47,7 +47,8 @@ final class KeysReadAsWritten {
                     ConfigurationPropertyName name = ConfigurationPropertyName.adapt(Objects.requireNonNullElse(key, ""), '.');
                     String first = name.isEmpty() ? null : written.putIfAbsent(name, key);
                     if (first != null) {
-                        throw sameSetting(resource, settings, first, key);
+                        throw sameSetting(resource, first, OriginLookup.getOrigin(settings, first), key,
+                                OriginLookup.getOrigin(settings, key));
                     }
                 }
             }
@@ -105,17 +106,22 @@ final class KeysReadAsWritten {
 
     /**
      * Two keys of one file that Boot reads as one setting ({@code max-body-size} and {@code maxBodySize},
-     * users {@code carol-smith} and {@code carolsmith}): it binds one value to both and drops the other.
+     * users {@code carol-smith} and {@code carolsmith}, or one key written both dotted and nested): it
+     * binds one value to both and drops the other.
+     *
+     * @param first       the key written first, and where ({@code null} when unknown)
+     * @param key         the key written again, and where
      */
-    private static InvalidConfigurationException sameSetting(Resource resource, EnumerablePropertySource<?> source,
-            String first, String key) {
-        Origin origin = Objects.requireNonNullElseGet(OriginLookup.getOrigin(source, key), () -> new TextResourceOrigin(resource, null));
-        String firstAt = Optional.ofNullable(OriginLookup.getOrigin(source, first)).flatMap(BadSetting::text)
+    static InvalidConfigurationException sameSetting(Resource resource, String first, Origin firstOrigin, String key, Origin origin) {
+        String firstAt = Optional.ofNullable(firstOrigin).flatMap(BadSetting::text)
                 .map(text -> " (line " + (text.getLocation().getLine() + 1) + ")").orElse("");
         String bracketed = yaml(resource) ? "in quotes and brackets (\"[Alice]\":)" : "in brackets (users[Alice]=)";
+        String how = first.equals(key) ? ", written a second time (once as a dotted key, once nested)"
+                : ", which differs only in case, '-' or '_', or in brackets";
         return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(key, null,
-                origin, "Spring Boot reads it as the same setting as '" + first + "'" + firstAt + ", which differs only in case,"
-                        + " '-' or '_', or in brackets: one value would be read for both and the other dropped",
+                Objects.requireNonNullElseGet(origin, () -> new TextResourceOrigin(resource, null)),
+                "Spring Boot reads it as the same setting as '" + first + "'" + firstAt + how
+                        + ": one value would be read for both and the other dropped",
                 "Keep one of the two. If they are names of your own (users, rooms, servers, event types), write each of them "
                         + bracketed + ", and each is kept as written."), null);
     }

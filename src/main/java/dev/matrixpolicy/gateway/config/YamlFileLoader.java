@@ -5,12 +5,16 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.env.PropertySourceLoader;
 import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.boot.origin.Origin;
 import org.springframework.boot.origin.TextResourceOrigin;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.PropertySource;
@@ -156,11 +160,20 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
      * another user. A key whose text survives ({@code 7}, {@code true}, {@code 1.5}) passes, and so
      * does a date, which Boot keeps as written. (The key {@link KeysReadAsWritten} checks is the one
      * Boot made of this.)
+     *
+     * <p>Refuses as well a setting written twice in one document, once as a dotted key and once nested
+     * ({@code policy-gateway.max-body-size:} beside {@code policy-gateway: max-body-size:}): Boot keeps
+     * the one it reads last, and the file it hands on holds no trace of the other. The entries of a
+     * merge ({@code <<: *defaults}) are left out: the keys beside it override them, as YAML means.
      */
     private static final class KeysAsWritten extends SafeConstructor {
         private static final Set<Tag> RETYPED = Set.of(Tag.BOOL, Tag.INT, Tag.FLOAT, Tag.NULL);
         private final Resource resource;
         private final Set<Node> checked = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Each setting of the document so far, by the name Boot reads it as: its value, which says where. */
+        private final Map<ConfigurationPropertyName, Node> settings = new HashMap<>();
+        /** The key each of those values was written under. */
+        private final Map<Node, String> keys = new IdentityHashMap<>();
 
         KeysAsWritten(Resource resource) {
             super(new LoaderOptions());
@@ -176,26 +189,55 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                 for (int i = 0; i < sequence.getValue().size(); i++) {
                     check(sequence.getValue().get(i), path + "[" + i + "]");
                 }
+                if (sequence.getValue().isEmpty()) {
+                    setting(path, node);
+                }
             } else if (node instanceof MappingNode mapping) {
+                Set<String> written = new HashSet<>();
                 for (NodeTuple entry : mapping.getValue()) {
-                    String key = entry.getKeyNode() instanceof ScalarNode scalar ? scalar.getValue() : "?";
-                    if (entry.getKeyNode() instanceof ScalarNode scalar && RETYPED.contains(scalar.getTag())) {
-                        String read = String.valueOf(constructObject(scalar));
-                        if (!read.equals(key)) {
-                            throw retyped(scalar, path.isEmpty() ? key : path + "." + key, read);
+                    if (!(entry.getKeyNode() instanceof ScalarNode key) || Tag.MERGE.equals(key.getTag())
+                            || !written.add(key.getValue())) {
+                        continue; // a key twice in one mapping is Boot's loader's to refuse, as a duplicate key
+                    }
+                    if (RETYPED.contains(key.getTag())) {
+                        String read = String.valueOf(constructObject(key));
+                        if (!read.equals(key.getValue())) {
+                            throw retyped(key, path.isEmpty() ? key.getValue() : path + "." + key.getValue(), read);
                         }
                     }
-                    check(entry.getValueNode(), path.isEmpty() ? key : path + "." + key);
+                    // as Boot joins them: a key it reads as other than text, or written in brackets, without a dot
+                    String part = RETYPED.contains(key.getTag()) ? "[" + key.getValue() + "]" : key.getValue();
+                    check(entry.getValueNode(), path.isEmpty() || part.startsWith("[") ? path + part : path + "." + part);
                 }
+                if (mapping.getValue().isEmpty()) {
+                    setting(path, node);
+                }
+            } else {
+                setting(path, node);
             }
         }
 
+        /** A setting at {@code path}: refused when the document holds it already under the same key. */
+        private void setting(String path, Node value) {
+            if (path.isEmpty() || KeysReadAsWritten.changedPart(path) != null) {
+                return; // no setting, or one refused later, in words of its own
+            }
+            Node first = settings.putIfAbsent(ConfigurationPropertyName.adapt(path, '.'), value);
+            keys.put(value, path);
+            if (first != null) {
+                throw KeysReadAsWritten.sameSetting(resource, keys.get(first), origin(first), path, origin(value));
+            }
+        }
+
+        private Origin origin(Node node) {
+            Mark start = node.getStartMark();
+            return new TextResourceOrigin(resource, new TextResourceOrigin.Location(start.getLine(), start.getColumn()));
+        }
+
         private InvalidConfigurationException retyped(ScalarNode key, String path, String read) {
-            Mark start = key.getStartMark();
             String type = Tag.BOOL.equals(key.getTag()) ? "true or false" : Tag.NULL.equals(key.getTag()) ? "no value" : "a number";
             return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(path,
-                    null, new TextResourceOrigin(resource, new TextResourceOrigin.Location(start.getLine(), start.getColumn())),
-                    "YAML reads the key '" + key.getValue() + "' as " + type + ", and Spring Boot as '" + read + "'",
+                    null, origin(key), "YAML reads the key '" + key.getValue() + "' as " + type + ", and Spring Boot as '" + read + "'",
                     "Write the key in quotes, \"" + key.getValue() + "\":, and it is kept as written."), null);
         }
     }

@@ -206,6 +206,42 @@ class KeysReadAsWrittenTest {
     }
 
     @Test
+    void aSettingWrittenBothDottedAndNestedInOneDocumentIsRefusedNamingTheLineOfEach() {
+        assertThatThrownBy(() -> yaml("""
+                policy-gateway.max-body-size: 1MB
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 2MB
+                """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.max-body-size");
+                    assertThat(refused.setting().problem()).startsWith("Spring Boot reads it as the same setting as"
+                            + " 'policy-gateway.max-body-size' (line 1), written a second time (once as a dotted key, once nested)");
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
+                });
+    }
+
+    @Test
+    void keysBesideAMergeOverrideItsEntriesAndAnAliasRepeatsAValueWithoutConflict() throws IOException {
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server-name: example.com
+                defaults: &defaults
+                  timeout: 1s
+                  cache-ttl: 5m
+                entry:
+                  <<: *defaults
+                  timeout: 2s
+                other: *defaults
+                """);
+
+        Binder binder = new Binder(ConfigurationPropertySources.from(read));
+        assertThat(binder.bind("entry", Bindable.mapOf(String.class, String.class)).get())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("timeout", "2s", "cache-ttl", "5m"));
+        assertThat(binder.bind("other.timeout", String.class).get()).isEqualTo("1s");
+    }
+
+    @Test
     void aSettingWrittenAgainInALaterDocumentOfTheFileIsNoConflict() throws IOException {
         assertThat(yaml("""
                 policy-gateway:

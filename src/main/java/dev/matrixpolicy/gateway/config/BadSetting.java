@@ -32,6 +32,18 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
      * that names a file ({@code token-file}) holds a path, which is shown.
      */
     private static final Pattern SECRET = Pattern.compile("token|password|secret|credential|privatekey");
+    /**
+     * The value of a setting whose refusal said it may be a secret, whatever its key ({@code users.alice}
+     * of a password file): it stands in for the value, so that none is looked up and shown.
+     */
+    static final Object NOT_SHOWN = new Object();
+    /**
+     * What comes between a URL's {@code scheme://} and its last {@code @}: the user and password
+     * ({@code redis://:password@host}), left out of any value shown, whatever its key. A URL refused
+     * for being malformed is often one whose password holds a {@code /} or {@code #}, so the URL is not
+     * parsed to find them.
+     */
+    private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^@]*@");
 
     /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
     BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
@@ -77,13 +89,14 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
 
     /** The setting on one line, for an exception message: {@code config.timeout: invalid value '5 x': ...}. */
     String summary() {
-        return key + ": " + (value == null ? "" : "invalid value " + shownValue() + ": ") + problem;
+        return key + ": " + (value == null || value == NOT_SHOWN ? "" : "invalid value " + shownValue() + ": ") + problem;
     }
 
     private String shownValue() {
         String last = KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
-        boolean secret = SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
-        return secret ? "(not shown: it may be a secret)" : "'" + value + "'";
+        boolean secret = value == NOT_SHOWN || SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
+        return secret ? "(not shown: it may be a secret)"
+                : "'" + USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@") + "'";
     }
 
     /** Every setting's lines, a blank line between settings. */

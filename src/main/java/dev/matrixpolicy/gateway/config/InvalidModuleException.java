@@ -30,8 +30,12 @@ final class InvalidModuleException extends RuntimeException {
     }
 
     InvalidModuleException(int position, String type, String field, String problem, Throwable cause) {
-        this(position, type, List.of(new BadSetting(field, null, null, problem,
-                "Correct " + field + " of " + entry(position, type) + ".")), cause);
+        this(position, type, List.of(new BadSetting(field, null, null, problem, fix(position, type, field))), cause);
+    }
+
+    /** The fix of a setting the entry's module type refused. */
+    static String fix(int position, String type, String field) {
+        return "Correct " + field + " of " + entry(position, type) + ".";
     }
 
     private static String entry(int position, String type) {

@@ -1,8 +1,11 @@
 package dev.matrixpolicy.gateway.config;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
 import org.springframework.boot.origin.Origin;
@@ -19,7 +22,9 @@ import org.springframework.core.io.Resource;
  * {@code alice+work} becomes {@code alicework}, an account nobody set up that then logs in, and
  * {@code café} becomes {@code caf}. The same holds for every map keyed by the administrator's own
  * names (users, rooms, servers, event types). Such a key stops startup, and a reload, naming the key,
- * the file and line, what Boot would read, and the bracketed spelling that keeps it.
+ * the file and line, what Boot would read, and the bracketed spelling that keeps it. So do two keys of
+ * one file that Boot reads as one setting ({@code maxBodySize} beside {@code max-body-size}, the users
+ * {@code Alice} and {@code alice}): it would read one value for both and drop the other.
  *
  * <p>A part Boot keeps, whatever its case or separator ({@code cacheTtl}, {@code cache_ttl}), and a
  * bracketed one ({@code "[alice+work]"}, {@code [com.example.key]}) pass: relaxed binding gives them
@@ -33,10 +38,17 @@ final class KeysReadAsWritten {
     static List<PropertySource<?>> of(Resource resource, List<PropertySource<?>> read) {
         for (PropertySource<?> source : read) {
             if (source instanceof EnumerablePropertySource<?> settings) {
+                Map<ConfigurationPropertyName, String> written = new HashMap<>();
                 for (String key : settings.getPropertyNames()) {
                     Part changed = changedPart(key);
                     if (changed != null) {
                         throw changed(resource, settings, key, changed);
+                    }
+                    ConfigurationPropertyName name = ConfigurationPropertyName.adapt(Objects.requireNonNullElse(key, ""), '.');
+                    String first = name.isEmpty() ? null : written.putIfAbsent(name, key);
+                    if (first != null) {
+                        throw sameSetting(resource, first, OriginLookup.getOrigin(settings, first), key,
+                                OriginLookup.getOrigin(settings, key));
                     }
                 }
             }
@@ -82,8 +94,7 @@ final class KeysReadAsWritten {
                 : part.isEmpty() ? "its part '' (between two dots, or after a dot at its end) would be dropped from it"
                 : read.getNumberOfElements() == 0 ? "its part '" + part + "' would be dropped from it"
                 : "its part '" + part + "' would be read as '" + joined(read) + "'";
-        boolean yaml = !Objects.requireNonNullElse(resource.getFilename(), "").endsWith(".properties");
-        String bracketed = yaml ? " in quotes and brackets, \"[" + part + "]\":," : " in brackets, [" + part + "],";
+        String bracketed = yaml(resource) ? " in quotes and brackets, \"[" + part + "]\":," : " in brackets, [" + part + "],";
         String fix = changed.bracketed() ? "Close every '[' of the key with a ']', around a whole part of the key."
                 : part.isEmpty() ? "Remove the empty part, or write the name it stands for."
                 : "If '" + part + "' is a name of your own (a user, room, server or event type), write it" + bracketed
@@ -91,6 +102,32 @@ final class KeysReadAsWritten {
         return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(key, null,
                 origin, problem + ": outside [brackets], Spring Boot keeps only ASCII letters, digits, '-' and '_' of a key", fix),
                 null);
+    }
+
+    /**
+     * Two keys of one file that Boot reads as one setting ({@code max-body-size} and {@code maxBodySize},
+     * users {@code carol-smith} and {@code carolsmith}, or one key written both dotted and nested): it
+     * binds one value to both and drops the other.
+     *
+     * @param first       the key written first, and where ({@code null} when unknown)
+     * @param key         the key written again, and where
+     */
+    static InvalidConfigurationException sameSetting(Resource resource, String first, Origin firstOrigin, String key, Origin origin) {
+        String firstAt = Optional.ofNullable(firstOrigin).flatMap(BadSetting::text)
+                .map(text -> " (line " + (text.getLocation().getLine() + 1) + ")").orElse("");
+        String bracketed = yaml(resource) ? "in quotes and brackets (\"[Alice]\":)" : "in brackets (users[Alice]=)";
+        String how = first.equals(key) ? ", written a second time (once as a dotted key, once nested)"
+                : ", which differs only in case, '-' or '_', or in brackets";
+        return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(key, null,
+                Objects.requireNonNullElseGet(origin, () -> new TextResourceOrigin(resource, null)),
+                "Spring Boot reads it as the same setting as '" + first + "'" + firstAt + how
+                        + ": one value would be read for both and the other dropped",
+                "Keep one of the two. If they are names of your own (users, rooms, servers, event types), write each of them "
+                        + bracketed + ", and each is kept as written."), null);
+    }
+
+    private static boolean yaml(Resource resource) {
+        return !Objects.requireNonNullElse(resource.getFilename(), "").endsWith(".properties");
     }
 
     private static String joined(ConfigurationPropertyName name) {

@@ -229,7 +229,9 @@ final class ModuleInstanceFactory {
             meters.keep(module, binders);
             return module;
         } catch (ModuleConfigurationException wrong) {
-            throw new InvalidModuleException(position, type.name(), "config." + wrong.field(), wrong.getMessage(), wrong);
+            String field = "config." + wrong.field();
+            throw new InvalidModuleException(position, type.name(), List.of(new BadSetting(field, wrong.secretValue()
+                    ? BadSetting.NOT_SHOWN : null, null, wrong.getMessage(), InvalidModuleException.fix(position, type.name(), field))), wrong);
         }
     }
 

@@ -5,18 +5,23 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.env.PropertySourceLoader;
 import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.boot.origin.Origin;
 import org.springframework.boot.origin.TextResourceOrigin;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.Resource;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
@@ -125,6 +130,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                                     "Write the repeated settings out, or name fewer anchors (&name) from other aliases: at most "
                                             + MOST_VALUES_FROM_ALIASES + " values may come from aliases."), null);
                 }
+                new KeysAsWritten(resource).check(document, "");
             }
         }
     }
@@ -144,6 +150,96 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                 "its top level is " + (document instanceof SequenceNode ? "a list" : "a single value") + ", not settings by key",
                 "Write the settings as keys at the start of a line, each followed by ':' (policy-gateway:, server:, logging:),"
                         + " with their settings indented below them."), null);
+    }
+
+    /**
+     * Refuses a key that YAML reads as a value of another type, which Spring Boot then writes back as
+     * text of its own: {@code on}, {@code off}, {@code yes} and {@code no} become {@code true} and
+     * {@code false}, {@code 010} becomes {@code 8}, {@code 0x1F} {@code 31}, {@code 1_000} {@code 1000},
+     * {@code ~} {@code null}, so that a user {@code no} or {@code 0123} of a password file would be
+     * another user. A key whose text survives ({@code 7}, {@code true}, {@code 1.5}) passes, and so
+     * does a date, which Boot keeps as written. (The key {@link KeysReadAsWritten} checks is the one
+     * Boot made of this.)
+     *
+     * <p>Refuses as well a setting written twice in one document, once as a dotted key and once nested
+     * ({@code policy-gateway.max-body-size:} beside {@code policy-gateway: max-body-size:}): Boot keeps
+     * the one it reads last, and the file it hands on holds no trace of the other. The entries of a
+     * merge ({@code <<: *defaults}) are left out: the keys beside it override them, as YAML means.
+     */
+    private static final class KeysAsWritten extends SafeConstructor {
+        private static final Set<Tag> RETYPED = Set.of(Tag.BOOL, Tag.INT, Tag.FLOAT, Tag.NULL);
+        private final Resource resource;
+        private final Set<Node> checked = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Each setting of the document so far, by the name Boot reads it as: its value, which says where. */
+        private final Map<ConfigurationPropertyName, Node> settings = new HashMap<>();
+        /** The key each of those values was written under. */
+        private final Map<Node, String> keys = new IdentityHashMap<>();
+
+        KeysAsWritten(Resource resource) {
+            super(new LoaderOptions());
+            this.resource = resource;
+        }
+
+        /** Checks the keys of {@code node}, found at {@code path}, and of everything below it, each node once. */
+        void check(Node node, String path) {
+            if (!checked.add(node)) {
+                return;
+            }
+            if (node instanceof SequenceNode sequence) {
+                for (int i = 0; i < sequence.getValue().size(); i++) {
+                    check(sequence.getValue().get(i), path + "[" + i + "]");
+                }
+                if (sequence.getValue().isEmpty()) {
+                    setting(path, node);
+                }
+            } else if (node instanceof MappingNode mapping) {
+                Set<String> written = new HashSet<>();
+                for (NodeTuple entry : mapping.getValue()) {
+                    if (!(entry.getKeyNode() instanceof ScalarNode key) || Tag.MERGE.equals(key.getTag())
+                            || !written.add(key.getValue())) {
+                        continue; // a key twice in one mapping is Boot's loader's to refuse, as a duplicate key
+                    }
+                    if (RETYPED.contains(key.getTag())) {
+                        String read = String.valueOf(constructObject(key));
+                        if (!read.equals(key.getValue())) {
+                            throw retyped(key, path.isEmpty() ? key.getValue() : path + "." + key.getValue(), read);
+                        }
+                    }
+                    // as Boot joins them: a key it reads as other than text, or written in brackets, without a dot
+                    String part = RETYPED.contains(key.getTag()) ? "[" + key.getValue() + "]" : key.getValue();
+                    check(entry.getValueNode(), path.isEmpty() || part.startsWith("[") ? path + part : path + "." + part);
+                }
+                if (mapping.getValue().isEmpty()) {
+                    setting(path, node);
+                }
+            } else {
+                setting(path, node);
+            }
+        }
+
+        /** A setting at {@code path}: refused when the document holds it already under the same key. */
+        private void setting(String path, Node value) {
+            if (path.isEmpty() || KeysReadAsWritten.changedPart(path) != null) {
+                return; // no setting, or one refused later, in words of its own
+            }
+            Node first = settings.putIfAbsent(ConfigurationPropertyName.adapt(path, '.'), value);
+            keys.put(value, path);
+            if (first != null) {
+                throw KeysReadAsWritten.sameSetting(resource, keys.get(first), origin(first), path, origin(value));
+            }
+        }
+
+        private Origin origin(Node node) {
+            Mark start = node.getStartMark();
+            return new TextResourceOrigin(resource, new TextResourceOrigin.Location(start.getLine(), start.getColumn()));
+        }
+
+        private InvalidConfigurationException retyped(ScalarNode key, String path, String read) {
+            String type = Tag.BOOL.equals(key.getTag()) ? "true or false" : Tag.NULL.equals(key.getTag()) ? "no value" : "a number";
+            return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(path,
+                    null, origin(key), "YAML reads the key '" + key.getValue() + "' as " + type + ", and Spring Boot as '" + read + "'",
+                    "Write the key in quotes, \"" + key.getValue() + "\":, and it is kept as written."), null);
+        }
     }
 
     /** The number of values a node stands for once its aliases are expanded, each node worked out once. */

@@ -39,14 +39,20 @@ final class FileWatcher implements SmartLifecycle {
         this.interval = Objects.requireNonNull(interval, "interval");
     }
 
+    /**
+     * Starts the checks from the files as they are now, or, when they no longer read as the serving
+     * generation (changed while the gateway started: a ConfigMap update during a rollout), from none, so
+     * that the first check applies them or says why not.
+     */
     @Override
     public synchronized void start() {
-        seen = fingerprints(reloader.watchedFiles());
-        if (seen.isEmpty()) {
+        Map<Path, String> now = fingerprints(reloader.watchedFiles()); // before the read: a change after it is seen
+        seen = reloader.readsAsServing() ? now : Map.of();
+        if (now.isEmpty()) {
             log.info("No configuration file on disk to watch: the packaged configuration serves, and only a restart"
                     + " changes it");
         } else {
-            log.info("Watching {} for configuration changes every {}", seen.keySet(), Durations.format(interval));
+            log.info("Watching {} for configuration changes every {}", now.keySet(), Durations.format(interval));
         }
         checks = new PeriodicCheck("config-watcher", interval, interval);
         checks.start(this::check);

@@ -172,10 +172,7 @@ final class Reloader {
                 springSettingsCheck.requireBindable(loaded.environment(), springChanged);
                 waiting.addAll(springChanged);
             }
-            if (!differInReloadable(serving.properties(), loaded.properties())
-                    && loaded.properties().auth().sharedToken().equals(serving.sharedToken())
-                    && loaded.properties().adminToken().equals(serving.adminToken())
-                    && serving.modules().stream().noneMatch(ModuleInstance::secretFilesChanged)) {
+            if (readsAs(serving, loaded.properties())) {
                 result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty(), waiting);
             } else {
                 Generation next = builder.next(serving, loaded.properties(), loaded.environment());
@@ -210,6 +207,28 @@ final class Reloader {
         outcomes.get(result.outcome()).increment();
         last = result;
         return Optional.of(result);
+    }
+
+    /**
+     * Whether the configuration on disk now reads as the serving generation, as a reload would find it
+     * unchanged; false when it differs or cannot be read. The file watcher asks as it starts, after
+     * taking the files' fingerprints: what changed between startup's read and then is in none of them,
+     * and would otherwise wait for the next change.
+     */
+    synchronized boolean readsAsServing() {
+        try {
+            return readsAs(generations.current(), loader.load(file -> { }).properties());
+        } catch (RuntimeException unreadable) {
+            return false;
+        }
+    }
+
+    /** Whether {@code now} gives what {@code serving} applies: its settings, tokens and modules' secrets. */
+    private static boolean readsAs(Generation serving, PolicyGatewayProperties now) {
+        return !differInReloadable(serving.properties(), now)
+                && now.auth().sharedToken().equals(serving.sharedToken())
+                && now.adminToken().equals(serving.adminToken())
+                && serving.modules().stream().noneMatch(ModuleInstance::secretFilesChanged);
     }
 
     /**

@@ -188,7 +188,7 @@ class DocumentedConfigurationTest {
 
     private static PropertySource<?> yaml(Path file) {
         try {
-            List<PropertySource<?>> documents = new YamlPropertySourceLoader().load(file.toString(), new FileSystemResource(file));
+            List<PropertySource<?>> documents = new YamlFileLoader().load(file.toString(), new FileSystemResource(file));
             assertThat(documents).as("one YAML document in %s", file).hasSize(1);
             return documents.getFirst();
         } catch (IOException unreadable) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,6 +73,49 @@ class KeysReadAsWrittenTest {
                 });
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            no      | true or false | false
+            On      | true or false | true
+            0123    | a number      | 83
+            0x1F    | a number      | 31
+            1_000   | a number      | 1000
+            +7      | a number      | 7
+            1.50    | a number      | 1.5
+            ~       | no value      | null
+            """)
+    void aKeyYamlReadsAsAValueOfAnotherTypeIsRefusedNamingWhatBootWouldReadAndTheQuotedSpelling(String written, String type,
+            String read) {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  bob: x\n  " + written + ": y\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).isEqualTo("users." + written);
+                    assertThat(refused.setting().problem()).isEqualTo("YAML reads the key '" + written + "' as " + type
+                            + ", and Spring Boot as '" + read + "'");
+                    assertThat(refused.setting().fix()).startsWith("Write the key in quotes, \"" + written + "\":,");
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 5, column 3").doesNotContain(": y");
+                });
+    }
+
+    @Test
+    void keysYamlReadsAsTheirOwnTextAndQuotedOnesAreBoundAsWritten() throws IOException {
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server-name: example.com
+                users:
+                  "no": a
+                  "0123": b
+                  7: c
+                  true: d
+                  1.5: e
+                  2024-01-01: f
+                  null: g
+                """);
+
+        assertThat(new Binder(ConfigurationPropertySources.from(read)).bind("users", Bindable.mapOf(String.class, String.class)).get())
+                .containsOnlyKeys("no", "0123", "7", "true", "1.5", "2024-01-01", "null");
+    }
+
     @Test
     void aRefusedKeyIsShownWithTheLineOfItsValueAndWithoutTheValue() throws IOException {
         assertThatThrownBy(() -> yaml("""
@@ -117,6 +161,110 @@ class KeysReadAsWrittenTest {
                     assertThat(refused.setting().key()).isEqualTo("users.carol+x");
                     assertThat(refused.setting().fix()).contains("write it in brackets, [carol+x],");
                     assertThat(refused.setting().describe("key")).contains("gateway.properties, line 4");
+                });
+    }
+
+    @Test
+    void twoSpellingsOfOneSettingInOneFileAreRefusedNamingBothAndTheLineOfEach() {
+        assertThatThrownBy(() -> yaml("""
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 1MB
+                  maxBodySize: 2MB
+                """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.maxBodySize");
+                    assertThat(refused.setting().problem())
+                            .startsWith("Spring Boot reads it as the same setting as 'policy-gateway.max-body-size' (line 3)");
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
+                    assertThat(refused.setting().fix()).startsWith("Keep one of the two.");
+                });
+    }
+
+    @Test
+    void namesOfYourOwnThatBootReadsAsOneAreRefusedAndKeptApartInBrackets() throws IOException {
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  carol-smith: a\n  carolsmith: b\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.setting().key()).isEqualTo("users.carolsmith");
+                    assertThat(refused.setting().fix()).contains("write each of them in quotes and brackets (\"[Alice]\":)");
+                });
+        assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  Alice: a\n  alice: b\n"))
+                .asInstanceOf(type(InvalidConfigurationException.class))
+                .satisfies(refused -> assertThat(refused.setting().key()).isEqualTo("users.alice"));
+
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server-name: example.com
+                users:
+                  "[carol-smith]": a
+                  "[carolsmith]": b
+                  "[Alice]": c
+                  "[alice]": d
+                """);
+        assertThat(new Binder(ConfigurationPropertySources.from(read)).bind("users", Bindable.mapOf(String.class, String.class)).get())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("carol-smith", "a", "carolsmith", "b", "Alice", "c", "alice", "d"));
+    }
+
+    @Test
+    void aSettingWrittenBothDottedAndNestedInOneDocumentIsRefusedNamingTheLineOfEach() {
+        assertThatThrownBy(() -> yaml("""
+                policy-gateway.max-body-size: 1MB
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 2MB
+                """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
+                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.max-body-size");
+                    assertThat(refused.setting().problem()).startsWith("Spring Boot reads it as the same setting as"
+                            + " 'policy-gateway.max-body-size' (line 1), written a second time (once as a dotted key, once nested)");
+                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
+                });
+    }
+
+    @Test
+    void keysBesideAMergeOverrideItsEntriesAndAnAliasRepeatsAValueWithoutConflict() throws IOException {
+        List<PropertySource<?>> read = yaml("""
+                policy-gateway:
+                  server-name: example.com
+                defaults: &defaults
+                  timeout: 1s
+                  cache-ttl: 5m
+                entry:
+                  <<: *defaults
+                  timeout: 2s
+                other: *defaults
+                """);
+
+        Binder binder = new Binder(ConfigurationPropertySources.from(read));
+        assertThat(binder.bind("entry", Bindable.mapOf(String.class, String.class)).get())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("timeout", "2s", "cache-ttl", "5m"));
+        assertThat(binder.bind("other.timeout", String.class).get()).isEqualTo("1s");
+    }
+
+    @Test
+    void aSettingWrittenAgainInALaterDocumentOfTheFileIsNoConflict() throws IOException {
+        assertThat(yaml("""
+                policy-gateway:
+                  server-name: example.com
+                  max-body-size: 1MB
+                ---
+                spring.config.activate.on-profile: big
+                policy-gateway:
+                  maxBodySize: 2MB
+                """)).hasSize(2);
+    }
+
+    @Test
+    void aPropertiesFileWithOneSettingWrittenTwoWaysIsRefusedAndToldItsBracketedSpelling() throws IOException {
+        Path file = Files.writeString(directory.resolve("gateway.properties"),
+                "policy-gateway.server-name=example.com\nusers.bob_x=a\nusers.bob-x=b\n");
+
+        assertThatThrownBy(() -> new PropertiesFileLoader().load("gateway", new FileSystemResource(file)))
+                .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
+                    assertThat(refused.setting().key()).isEqualTo("users.bob-x");
+                    assertThat(refused.setting().problem()).contains("'users.bob_x' (line 2)");
+                    assertThat(refused.setting().fix()).contains("in brackets (users[Alice]=)");
+                    assertThat(refused.setting().describe("key")).contains("gateway.properties, line 3");
                 });
     }
 

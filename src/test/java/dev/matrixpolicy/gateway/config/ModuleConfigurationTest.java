@@ -208,6 +208,16 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void aPasswordWrittenWhereAHashBelongsIsNotShownWhenTheEntryIsRefused() {
+        ConfiguredGateway gateway = new ConfiguredGateway();
+        gateway.runner().withPropertyValues("policy-gateway.server-name=example.com",
+                        "policy-gateway.modules[0].module=password_file",
+                        "policy-gateway.modules[0].config.users.alice=hunter2")
+                .run(context -> assertThat(gateway.startupScreen(context))
+                        .contains("config.users.alice", "not a bcrypt").doesNotContain("hunter2"));
+    }
+
+    @Test
     void unconvertibleValueNamesThePropertyAndTheValue() {
         runner.withPropertyValues("policy-gateway.modules[0].module=test_faulty",
                         "policy-gateway.modules[0].config.callbacks[0]=user_may_invite",

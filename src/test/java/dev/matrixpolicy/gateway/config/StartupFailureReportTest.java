@@ -339,6 +339,22 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aRefusedRedisUrlIsShownWithoutItsUserAndPassword(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  state:
+                    redis:
+                      url: redis://gateway:pass/word@redis.internal:6379
+                """);
+
+        assertThat(screen).contains("value: 'redis://(user and password not shown)@redis.internal:6379'")
+                .contains("problem: names no host")
+                .doesNotContain("pass/word");
+        assertThat(output).doesNotContain("pass/word");
+    }
+
+    @Test
     void aRateLimitOfZeroCapacityStopsStartupNamingTheEntrysKeyAndTheLine(CapturedOutput output) throws IOException {
         String screen = failedStartupWith(output, """
                 policy-gateway:

@@ -313,6 +313,22 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aFileChangedWhileTheGatewayStartedIsAppliedOnceTheWatcherStarts() throws Exception {
+        start(write("gateway.yml", denylist("old refusal")), "--policy-gateway.reload.watch=false");
+        write("gateway.yml", denylist("new refusal")); // after startup read it, before the watcher looked
+
+        FileWatcher watcher = new FileWatcher(gateway.getBean(Reloader.class), Duration.ofMillis(100));
+        watcher.start();
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_generation") == 2.0);
+            assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                    .isEqualTo("new refusal");
+        } finally {
+            watcher.stop();
+        }
+    }
+
+    @Test
     void aReloadThatChangesOnlySettingsReadAtStartupIsUnchangedAndNamesThem() throws Exception {
         start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
 

@@ -50,7 +50,8 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
                     limits, config.reloadCheckInterval(), nanoTime, clock, context.meterRegistry(), context::bindMeters, before);
         } catch (UnusableCredentialsException unusable) {
-            throw new ModuleConfigurationException(unusable.field(), unusable.getMessage());
+            // an inline user's value is a hash, or a password written where its hash belongs
+            throw new ModuleConfigurationException(unusable.field(), unusable.getMessage(), null, !unusable.field().equals("file"));
         }
         int concurrency = config.maxConcurrentVerifications() != null
                 ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();

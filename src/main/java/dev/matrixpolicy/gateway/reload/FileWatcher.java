@@ -33,6 +33,8 @@ final class FileWatcher implements SmartLifecycle {
     /** The checks since the last {@link #start()}; null while stopped. */
     private volatile PeriodicCheck checks;
     private Map<Path, String> seen = Map.of();
+    /** Whether the watcher was started before: the first start takes the files as startup applied them. */
+    private boolean started;
 
     FileWatcher(Reloader reloader, Duration interval) {
         this.reloader = Objects.requireNonNull(reloader, "reloader");
@@ -40,19 +42,20 @@ final class FileWatcher implements SmartLifecycle {
     }
 
     /**
-     * Starts the checks from the files as they are now, or, when they no longer read as the serving
-     * generation (changed while the gateway started: a ConfigMap update during a rollout), from none, so
-     * that the first check applies them or says why not.
+     * Starts the checks. The first start takes the files as the reloader found them while the gateway
+     * started, or as none when they no longer read as what startup applied (changed in between: a
+     * ConfigMap update during a rollout), so that the first check applies them or says why not; this
+     * costs the start no read of its own.
      */
     @Override
     public synchronized void start() {
-        Map<Path, String> now = fingerprints(reloader.watchedFiles()); // before the read: a change after it is seen
-        seen = reloader.readsAsServing() ? now : Map.of();
-        if (now.isEmpty()) {
+        seen = started ? fingerprints(reloader.watchedFiles()) : reloader.startFingerprints();
+        started = true;
+        if (reloader.watchedFiles().isEmpty()) {
             log.info("No configuration file on disk to watch: the packaged configuration serves, and only a restart"
                     + " changes it");
         } else {
-            log.info("Watching {} for configuration changes every {}", now.keySet(), Durations.format(interval));
+            log.info("Watching {} for configuration changes every {}", reloader.watchedFiles(), Durations.format(interval));
         }
         checks = new PeriodicCheck("config-watcher", interval, interval);
         checks.start(this::check);
@@ -93,7 +96,7 @@ final class FileWatcher implements SmartLifecycle {
         return Settling.waited() && fingerprints(List.copyOf(changed.keySet())).equals(changed);
     }
 
-    private static Map<Path, String> fingerprints(List<Path> files) {
+    static Map<Path, String> fingerprints(List<Path> files) {
         Map<Path, String> fingerprints = new LinkedHashMap<>();
         for (Path file : files) {
             fingerprints.put(file, fingerprint(file));

@@ -80,6 +80,12 @@ final class Reloader {
      * applies; null when the files could not be read again as the reloader started, so none is compared.
      */
     private Map<String, String> startupSpring;
+    /**
+     * The watched files' fingerprints as the constructor found them right after reading them, when
+     * what it read was what startup applied; none otherwise (a file changed while the gateway started:
+     * a ConfigMap update during a rollout), so that the watcher's first check reloads.
+     */
+    private Map<Path, String> startFingerprints = Map.of();
 
     Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader,
              SpringSettingsCheck springSettingsCheck, MeterRegistry registry, Clock clock) {
@@ -113,13 +119,25 @@ final class Reloader {
      */
     private void learnFiles() {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
+        boolean asServing = false;
         try {
-            startupSpring = springSettings(loader.load(files::add).environment());
+            ConfigurationLoader.Loaded loaded = loader.load(files::add);
+            startupSpring = springSettings(loaded.environment());
+            asServing = readsAs(generations.current(), loaded.properties());
         } catch (RuntimeException ignored) {
             // the files changed since startup and are wrong now: the first check reports it
         }
         configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current());
+        startFingerprints = asServing ? FileWatcher.fingerprints(watched) : Map.of();
+    }
+
+    /**
+     * The watched files' fingerprints as startup applied them, taken as this reloader read them while
+     * the gateway started; empty when they no longer read as what startup applied.
+     */
+    Map<Path, String> startFingerprints() {
+        return startFingerprints;
     }
 
     /** The files whose change triggers a reload: configuration files read and the token files. */
@@ -207,20 +225,6 @@ final class Reloader {
         outcomes.get(result.outcome()).increment();
         last = result;
         return Optional.of(result);
-    }
-
-    /**
-     * Whether the configuration on disk now reads as the serving generation, as a reload would find it
-     * unchanged; false when it differs or cannot be read. The file watcher asks as it starts, after
-     * taking the files' fingerprints: what changed between startup's read and then is in none of them,
-     * and would otherwise wait for the next change.
-     */
-    synchronized boolean readsAsServing() {
-        try {
-            return readsAs(generations.current(), loader.load(file -> { }).properties());
-        } catch (RuntimeException unreadable) {
-            return false;
-        }
     }
 
     /** Whether {@code now} gives what {@code serving} applies: its settings, tokens and modules' secrets. */

@@ -102,6 +102,10 @@ reloads it. `name` names the volume and the checksum annotation, `file` the file
 {{- define "matrix-policy-gateway.tokens" -}}
 {{- range $setting := list "auth" "admin" }}
 {{- $values := index $.Values $setting }}
+{{- if and $values.token $values.existingSecret }}
+{{- /* the pods would read the Secret alone, and whoever was given the value would send a token they refuse */}}
+{{- fail (printf "%s.token and %s.existingSecret are both set, and the pods read only the existing Secret: a caller given %s.token would be refused. Give the token one way: set %s.token to \"\" to keep the Secret, or %s.existingSecret to \"\" for a Secret the chart creates" $setting $setting $setting $setting $setting) }}
+{{- end }}
 {{- if or (eq $setting "auth") $values.token $values.existingSecret }}
 {{- $suffix := ternary "" (printf "-%s" $setting) (eq $setting "auth") }}
 - setting: {{ $setting }}

@@ -76,6 +76,20 @@ class HelmChartGuardsTest {
                 .hasMessageContaining("networkPolicy.enabled renders nothing in sidecar mode");
     }
 
+    /** The pods read the existing Secret alone: a homeserver given auth.token would be refused on every callback. */
+    @Test
+    void aTokenGivenBothAsAValueAndAsAnExistingSecretIsRefused() {
+        assertThatThrownBy(() -> render(command -> command.set("auth.existingSecret", "synapse-secrets")))
+                .hasMessageContaining("auth.token and auth.existingSecret are both set")
+                .hasMessageContaining("Give the token one way");
+        assertThatThrownBy(() -> render(command -> command.set("admin.token", "admin-token-0123456789abcdef")
+                .set("admin.existingSecret", "policy-gateway-admin")))
+                .hasMessageContaining("admin.token and admin.existingSecret are both set");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("auth.existingSecret", "synapse-secrets"),
+                "sidecar.yaml"))
+                .hasMessageContaining("auth.token and auth.existingSecret are both set");
+    }
+
     @Test
     void extraEnvCannotNameAVariableTheChartSetsOnTheContainer() {
         assertThatThrownBy(() -> render(command -> command.set("extraEnv[0].name", "JAVA_TOOL_OPTIONS")
@@ -125,7 +139,7 @@ class HelmChartGuardsTest {
 
     @Test
     void namesThatLookLikeNumbersStayStrings() {
-        String rendered = render(command -> command.withName("1234").set("auth.existingSecret", "0123")
+        String rendered = render(command -> command.withName("1234").set("auth.token", "").set("auth.existingSecret", "0123")
                 .set("state.redis.existingSecret", "1e3").set("state.redis.existingSecretKey", "0x10"));
 
         List<String> notStrings = new ArrayList<>();

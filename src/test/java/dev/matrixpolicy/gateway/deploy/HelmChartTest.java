@@ -99,6 +99,20 @@ class HelmChartTest {
         assertThat(oneReplica.getSpec()).isEqualTo(budget.getSpec());
     }
 
+    /**
+     * Pods that all refuse their configuration crash and restart, never ready: Kubernetes' default policy
+     * keeps them from eviction while too few pods are ready, which they never will be, so a node drain
+     * would wait on a pod that serves nothing.
+     */
+    @Test
+    void aDrainMayEvictAPodThatIsNotReadyWhateverTheBudget() {
+        PodDisruptionBudget minimum = HelmChart.render(command -> command.set("podDisruptionBudget.maxUnavailable", "null")
+                .set("podDisruptionBudget.minAvailable", "1"), "defaults.yaml").one(PodDisruptionBudget.class);
+
+        assertThat(manifests.one(PodDisruptionBudget.class).getSpec().getUnhealthyPodEvictionPolicy()).isEqualTo("AlwaysAllow");
+        assertThat(minimum.getSpec().getUnhealthyPodEvictionPolicy()).isEqualTo("AlwaysAllow");
+    }
+
     @Test
     void everyRenderedFieldIsAKubernetesField() {
         assertThat(UnknownFields.in(manifests)).isEmpty();

@@ -17,7 +17,8 @@ import tools.jackson.databind.json.JsonMapper;
  * the customizers have run, and the host adds one when it starts unless it finds its configured
  * class, so the swap waits until the host starts and names our class as the one to look for.
  * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
- * with the same 400 JSON, and {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too.
+ * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too, and
+ * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports.
  */
 @Component
 final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
@@ -30,7 +31,8 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
         factory.addContextCustomizers(this::reportErrorsAsJson,
-                context -> context.getPipeline().addValve(new PathParameterValve()));
+                context -> context.getPipeline().addValve(new PathParameterValve()),
+                context -> context.getPipeline().addValve(new RequestTimeoutValve()));
         factory.addConnectorCustomizers(AsteriskFormAdapter::install);
     }
 

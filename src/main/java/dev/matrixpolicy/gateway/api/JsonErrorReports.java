@@ -4,6 +4,7 @@ import org.apache.catalina.Context;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Valve;
+import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
@@ -17,7 +18,9 @@ import tools.jackson.databind.json.JsonMapper;
  * the customizers have run, and the host adds one when it starts unless it finds its configured
  * class, so the swap waits until the host starts and names our class as the one to look for.
  * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
- * with the same 400 JSON, and {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too.
+ * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too, and
+ * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports; and it answers
+ * {@code Expect: 100-continue} only when a body is read.
  */
 @Component
 final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
@@ -30,8 +33,20 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
         factory.addContextCustomizers(this::reportErrorsAsJson,
-                context -> context.getPipeline().addValve(new PathParameterValve()));
-        factory.addConnectorCustomizers(AsteriskFormAdapter::install);
+                context -> context.getPipeline().addValve(new PathParameterValve()),
+                context -> context.getPipeline().addValve(new RequestTimeoutValve()));
+        factory.addConnectorCustomizers(AsteriskFormAdapter::install, JsonErrorReports::continueWhenTheBodyIsRead);
+    }
+
+    /**
+     * A client that sends {@code Expect: 100-continue} is told to send its body only when a handler
+     * reads it, after the token was checked: Tomcat's default answers 100 at once, inviting the upload
+     * of a body that a 401 then refuses. Here, not in the policy API's configuration, so that the
+     * management port's admin paths hold to it too. (The federation listener takes the policy port's
+     * connector customizers, this one included.)
+     */
+    private static void continueWhenTheBodyIsRead(Connector connector) {
+        connector.setProperty("continueResponseTiming", "onRead");
     }
 
     private void reportErrorsAsJson(Context context) {

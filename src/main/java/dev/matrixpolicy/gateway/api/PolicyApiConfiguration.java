@@ -43,17 +43,6 @@ class PolicyApiConfiguration {
         return EventJson.module();
     }
 
-    /**
-     * A client that sends {@code Expect: 100-continue} is told to send its body only when a handler
-     * reads it, after the token was checked: Tomcat's default answers 100 at once, inviting the upload
-     * of a body that a 401 then refuses. (The federation listener takes the policy port's connector
-     * customizers, this one included.)
-     */
-    @Bean
-    WebServerFactoryCustomizer<TomcatServletWebServerFactory> continueWhenTheBodyIsRead() {
-        return factory -> factory.addConnectorCustomizers(connector -> connector.setProperty("continueResponseTiming", "onRead"));
-    }
-
     /** Every request on the policy port knows its connection's peer address, for the loopback-only rule. */
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> peerAddressOfEveryRequest() {

@@ -188,10 +188,21 @@ class HttpEdgeEndToEndTest {
             }
         }
 
+        @Test
+        void isAnsweredOnTheManagementPortOnlyOnceTheAdminAccessIsCheckedToo() throws IOException {
+            try (Socket socket = expecting(managementPort, "/actuator/reload", "Sec-Fetch-Site: cross-site\r\n")) {
+                assertThat(statusLine(socket)).as("refused as a page of another site's").isEqualTo("HTTP/1.1 403 ");
+            }
+        }
+
         private static Socket expecting(int port, String authorization) throws IOException {
+            return expecting(port, "/v1/spam_checker/user_may_publish_room", authorization);
+        }
+
+        private static Socket expecting(int port, String path, String headers) throws IOException {
             Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("POST /v1/spam_checker/user_may_publish_room HTTP/1.1\r\nHost: localhost\r\n" + authorization
+            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers
                     + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\nExpect: 100-continue\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             return socket;

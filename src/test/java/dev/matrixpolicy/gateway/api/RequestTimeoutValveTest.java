@@ -1,0 +1,116 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A client refused 408 for dripping its body past the deadline loses its connection with the answer,
+ * however it goes on dripping: Tomcat would otherwise read the rest of the body first, for as long as
+ * each byte comes within the connection timeout.
+ */
+class RequestTimeoutValveTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Each read's timeout: the drips below come well within it, as a slowloris client's do. */
+    private static final int CONNECTION_TIMEOUT_MILLIS = 2_000;
+    private static final int DRIP_MILLIS = 100;
+    /** Tomcat's own log, its start and stop lines, kept off the console (held here: JUL keeps loggers weakly). */
+    private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
+
+    private Tomcat tomcat;
+    private Level tomcatLevel;
+
+    @BeforeEach
+    void start(@TempDir Path base) throws Exception {
+        tomcatLevel = TOMCAT_LOG.getLevel();
+        TOMCAT_LOG.setLevel(Level.OFF);
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(Files.createDirectories(base.resolve("tomcat")).toString());
+        tomcat.setPort(0);
+        tomcat.getConnector().setProperty("address", InetAddress.getLoopbackAddress().getHostAddress());
+        tomcat.getConnector().setProperty("connectionTimeout", String.valueOf(CONNECTION_TIMEOUT_MILLIS));
+        Context context = tomcat.addContext("", base.toString());
+        context.getPipeline().addValve(new RequestTimeoutValve());
+        RequestBodyReader bodies = new RequestBodyReader(JSON, DataSize.ofMegabytes(1), Duration.ofMillis(500));
+        Tomcat.addServlet(context, "reader", new HttpServlet() {
+            @Override
+            protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+                try {
+                    bodies.readObject(request);
+                    response.setStatus(HttpServletResponse.SC_OK);
+                } catch (RuntimeException refused) {
+                    MatrixErrors.describe(refused).answer(response, JSON);
+                }
+            }
+        });
+        context.addServletMappingDecoded("/", "reader");
+        tomcat.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        tomcat.stop();
+        tomcat.destroy();
+        TOMCAT_LOG.setLevel(tomcatLevel);
+    }
+
+    @Test
+    void aClientRefusedForItsSlowBodyLosesItsConnectionWithTheAnswerThoughItKeepsDripping() throws Exception {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), tomcat.getConnector().getLocalPort())) {
+            socket.setSoTimeout(DRIP_MILLIS);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(("POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 100000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder();
+            long answeredAt = 0;
+            long giveUpAt = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            boolean closed = false;
+            while (!closed && System.nanoTime() < giveUpAt) {
+                try {
+                    int n = in.read();
+                    if (n < 0) {
+                        closed = true;
+                    } else {
+                        answer.append((char) n);
+                        answeredAt = answeredAt == 0 ? System.nanoTime() : answeredAt;
+                    }
+                } catch (SocketTimeoutException nothingYet) {
+                    try {
+                        out.write(' ');
+                    } catch (IOException gone) {
+                        closed = true;
+                    }
+                } catch (IOException reset) {
+                    closed = true;
+                }
+            }
+
+            assertThat(answer.toString()).startsWith("HTTP/1.1 408 ").contains("\"errcode\":\"M_UNKNOWN\"");
+            assertThat(closed).as("the connection is closed while the client still drips").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - answeredAt)).isLessThan(Duration.ofMillis(CONNECTION_TIMEOUT_MILLIS));
+        }
+    }
+}

@@ -42,10 +42,10 @@ final class FileWatcher implements SmartLifecycle {
     }
 
     /**
-     * Starts the checks. The first start takes the files as the reloader found them while the gateway
-     * started, or as none when they no longer read as what startup applied (changed in between: a
-     * ConfigMap update during a rollout), so that the first check applies them or says why not; this
-     * costs the start no read of its own.
+     * Starts the checks. The first start takes the files as the reloader read them while the gateway
+     * started, not as they are now: a file changed in between (a ConfigMap update during a rollout) is
+     * then seen by the first check, and applied or refused, where it would otherwise wait for the next
+     * change. It costs the start no read of its own.
      */
     @Override
     public synchronized void start() {

@@ -81,9 +81,9 @@ final class Reloader {
      */
     private Map<String, String> startupSpring;
     /**
-     * The watched files' fingerprints as the constructor found them right after reading them, when
-     * what it read was what startup applied; none otherwise (a file changed while the gateway started:
-     * a ConfigMap update during a rollout), so that the watcher's first check reloads.
+     * The watched files' fingerprints, taken right after the constructor read them: the file watcher's
+     * first start begins from them, so that a file changed since (while the gateway finished starting:
+     * a ConfigMap update during a rollout) is seen by its first check.
      */
     private Map<Path, String> startFingerprints = Map.of();
 
@@ -119,23 +119,17 @@ final class Reloader {
      */
     private void learnFiles() {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
-        boolean asServing = false;
         try {
-            ConfigurationLoader.Loaded loaded = loader.load(files::add);
-            startupSpring = springSettings(loaded.environment());
-            asServing = readsAs(generations.current(), loaded.properties());
+            startupSpring = springSettings(loader.load(files::add).environment());
         } catch (RuntimeException ignored) {
-            // the files changed since startup and are wrong now: the first check reports it
+            // the files changed since startup and are wrong now: the next change is reported
         }
         configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current());
-        startFingerprints = asServing ? FileWatcher.fingerprints(watched) : Map.of();
+        startFingerprints = FileWatcher.fingerprints(watched);
     }
 
-    /**
-     * The watched files' fingerprints as startup applied them, taken as this reloader read them while
-     * the gateway started; empty when they no longer read as what startup applied.
-     */
+    /** The watched files' fingerprints as this reloader read them while the gateway started. */
     Map<Path, String> startFingerprints() {
         return startFingerprints;
     }

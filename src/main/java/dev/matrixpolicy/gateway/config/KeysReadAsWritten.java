@@ -40,11 +40,11 @@ final class KeysReadAsWritten {
             if (source instanceof EnumerablePropertySource<?> settings) {
                 Map<ConfigurationPropertyName, String> written = new HashMap<>();
                 for (String key : settings.getPropertyNames()) {
-                    Part changed = changedPart(key);
+                    ConfigurationPropertyName name = ConfigurationPropertyName.adapt(Objects.requireNonNullElse(key, ""), '.');
+                    Part changed = changedPart(key, name);
                     if (changed != null) {
                         throw changed(resource, settings, key, changed);
                     }
-                    ConfigurationPropertyName name = ConfigurationPropertyName.adapt(Objects.requireNonNullElse(key, ""), '.');
                     String first = name.isEmpty() ? null : written.putIfAbsent(name, key);
                     if (first != null) {
                         throw sameSetting(resource, first, OriginLookup.getOrigin(settings, first), key,
@@ -61,13 +61,15 @@ final class KeysReadAsWritten {
      * an unbracketed part Boot does not keep, or a bracketed one when Boot splits the key otherwise
      * than its brackets read (a '[' never closed). An empty key is Boot's reading of {@code {}},
      * {@link SettingsRequired}'s to judge.
+     *
+     * @param read the key as Boot reads it, {@code ConfigurationPropertyName.adapt(key, '.')}, which the
+     *             caller has at hand: adapted once, not once here and once more there
      */
-    static Part changedPart(String key) {
+    static Part changedPart(String key, ConfigurationPropertyName read) {
         if (key == null || key.isEmpty()) {
             return null;
         }
         List<Part> written = Part.of(key);
-        ConfigurationPropertyName read = ConfigurationPropertyName.adapt(key, '.');
         boolean same = written.size() == read.getNumberOfElements();
         for (int i = 0; same && i < written.size(); i++) {
             same = written.get(i).text().equals(read.getElement(i, Form.ORIGINAL));

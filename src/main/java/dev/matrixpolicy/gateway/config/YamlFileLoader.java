@@ -219,10 +219,11 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
 
         /** A setting at {@code path}: refused when the document holds it already under the same key. */
         private void setting(String path, Node value) {
-            if (path.isEmpty() || KeysReadAsWritten.changedPart(path) != null) {
+            ConfigurationPropertyName name = ConfigurationPropertyName.adapt(path, '.');
+            if (path.isEmpty() || KeysReadAsWritten.changedPart(path, name) != null) {
                 return; // no setting, or one refused later, in words of its own
             }
-            Node first = settings.putIfAbsent(ConfigurationPropertyName.adapt(path, '.'), value);
+            Node first = settings.putIfAbsent(name, value);
             keys.put(value, path);
             if (first != null) {
                 throw KeysReadAsWritten.sameSetting(resource, keys.get(first), origin(first), path, origin(value));

@@ -65,7 +65,7 @@ public final class GenerationBuilder {
         try {
             CallbackChains chains = new CallbackChains(instances, runner);
             return new Generation(number, properties, instances, chains, token, adminToken, clock.instant());
-        } catch (RuntimeException invalid) {
+        } catch (RuntimeException | Error invalid) {
             modules.discard(instances.stream()
                     .filter(instance -> previous.stream().flatMap(generation -> generation.modules().stream())
                             .noneMatch(kept -> kept.module() == instance.module()))

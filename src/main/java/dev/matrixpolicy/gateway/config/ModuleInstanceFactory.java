@@ -130,7 +130,7 @@ final class ModuleInstanceFactory {
                 }
                 built.add(instance);
             }
-        } catch (RuntimeException failed) {
+        } catch (RuntimeException | Error failed) { // an OutOfMemoryError too: the instances built have threads
             discard(fresh, previous);
             throw failed;
         }

@@ -76,12 +76,12 @@ public class ConfigurationBindingBenchmark {
     @Benchmark
     public PolicyGatewayProperties settings() {
         return binder.bindOrCreate(ROOT, Bindable.of(PolicyGatewayProperties.class),
-                new UnknownKeyCheck(new UnitsRequired(new ValidationBindHandler(validator), ROOT), ROOT));
+                new UnknownKeyCheck(new ValuesReadAsWritten(new ValidationBindHandler(validator), ROOT), ROOT));
     }
 
     @Benchmark
     public ContentRulesConfig moduleConfig() {
         return binder.bindOrCreate(MODULE_CONFIG, Bindable.of(ContentRulesConfig.class),
-                new UnknownKeyCheck(new UnitsRequired(new ValidationBindHandler(validator), null)));
+                new UnknownKeyCheck(new ValuesReadAsWritten(new ValidationBindHandler(validator), null)));
     }
 }

@@ -92,9 +92,14 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
         return key + ": " + (value == null || value == NOT_SHOWN ? "" : "invalid value " + shownValue() + ": ") + problem;
     }
 
-    private String shownValue() {
+    /** Whether the value of {@code key} may be a secret, by its name: a token, a password, but not a token file. */
+    static boolean mayBeSecret(String key) {
         String last = KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
-        boolean secret = value == NOT_SHOWN || SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
+        return SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
+    }
+
+    private String shownValue() {
+        boolean secret = value == NOT_SHOWN || mayBeSecret(key);
         return secret ? "(not shown: it may be a secret)"
                 : "'" + USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@") + "'";
     }

@@ -54,6 +54,10 @@ final class BindFailures {
             String key = shown(failed.getName().append(refused.get().key()), root, shownRoot);
             return List.of(new BadSetting(key, null, null, refused.get().problem(), "Correct " + key + ".").locatedIn(sources));
         }
+        Optional<ValuesReadAsWritten.TextRetyped> retyped = find(failed, ValuesReadAsWritten.TextRetyped.class);
+        if (retyped.isPresent()) {
+            return List.of(retyped.get().setting(shown(failed.getName(), root, shownRoot)));
+        }
         ConfigurationProperty property = failed.getProperty();
         Optional<ConversionFailedException> conversion = find(failed, ConversionFailedException.class);
         if (property == null || conversion.isEmpty()) {

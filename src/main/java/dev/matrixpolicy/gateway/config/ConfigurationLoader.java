@@ -89,7 +89,7 @@ public final class ConfigurationLoader {
         try {
             PolicyGatewayProperties properties = Binder.get(environment).bindOrCreate(PropertiesFailureAnalyzer.ROOT,
                     Bindable.of(PolicyGatewayProperties.class),
-                    new UnknownKeyCheck(new UnitsRequired(new ValidationBindHandler(
+                    new UnknownKeyCheck(new ValuesReadAsWritten(new ValidationBindHandler(
                             new IgnoreTopLevelConverterNotFoundBindHandler(), validator), PropertiesFailureAnalyzer.ROOT),
                             PropertiesFailureAnalyzer.ROOT));
             return new Loaded(properties, environment);

@@ -27,7 +27,7 @@ class GatewayConfiguration {
      */
     @Bean
     static ConfigurationPropertiesBindHandlerAdvisor unknownPolicyGatewayKeys() {
-        return parent -> new UnknownKeyCheck(new UnitsRequired(parent, PropertiesFailureAnalyzer.ROOT), PropertiesFailureAnalyzer.ROOT);
+        return parent -> new UnknownKeyCheck(new ValuesReadAsWritten(parent, PropertiesFailureAnalyzer.ROOT), PropertiesFailureAnalyzer.ROOT);
     }
 
     /** What meter changes and Prometheus scrapes take turns under. */

@@ -248,7 +248,7 @@ final class ModuleInstanceFactory {
         ConfigurationPropertyName prefix = ConfigurationPropertyName.of("policy-gateway.modules[" + position + "].config");
         try {
             return binder.bindOrCreate(prefix, Bindable.of(type.configType()),
-                    new UnknownKeyCheck(new UnitsRequired(new ValidationBindHandler(validator), null)));
+                    new UnknownKeyCheck(new ValuesReadAsWritten(new ValidationBindHandler(validator), null)));
         } catch (BindException failed) {
             // No sources to look refused values up in: module types refuse settings in create(), with
             // ModuleConfigurationException, not in their config records' constructors.

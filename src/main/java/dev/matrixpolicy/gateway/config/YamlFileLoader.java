@@ -8,13 +8,16 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.env.OriginTrackedMapPropertySource;
 import org.springframework.boot.env.PropertySourceLoader;
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.origin.Origin;
+import org.springframework.boot.origin.OriginTrackedValue;
 import org.springframework.boot.origin.TextResourceOrigin;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.PropertySource;
@@ -60,8 +63,8 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
     @Override
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
         try {
-            requireKeysWithFewValuesFromAliases(resource);
-            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, yaml.load(name, resource)));
+            Map<TextResourceOrigin.Location, RetypedScalar> retyped = checkComposed(resource);
+            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, marked(yaml.load(name, resource), retyped)));
         } catch (MarkedYAMLException malformed) {
             Mark mark = malformed.getProblemMark();
             String file = BadSetting.file(resource);
@@ -104,17 +107,21 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
     }
 
     /**
-     * Refuses a file whose aliases would make it into more than {@value #MOST_VALUES_FROM_ALIASES}
-     * values beyond those written: Boot flattens every alias into properties of its own, so 24 lines
-     * of lists that each name the one above twice (48 aliases, under SnakeYAML's limit of 50) become
-     * 2<sup>24</sup> properties and the heap runs out. The file is composed into nodes first, which
-     * SnakeYAML shares between an anchor and its aliases, and their expanded count worked out once
-     * per node.
+     * Checks the file composed into nodes, before Boot reads it: that each document has keys
+     * ({@link #requireKeys}), that its keys are read as written ({@link KeysAsWritten}), and that it
+     * stays small once its aliases are expanded. Boot flattens every alias into properties of its
+     * own, so 24 lines of lists that each name the one above twice (48 aliases, under SnakeYAML's limit
+     * of 50) become 2<sup>24</sup> properties and the heap runs out: a file whose aliases would add
+     * more than {@value #MOST_VALUES_FROM_ALIASES} values to those written is refused. SnakeYAML shares
+     * a node between an anchor and its aliases, so each node's expanded count is worked out once.
+     *
+     * @return the values YAML reads as other than the text written, by where they start
      */
-    private static void requireKeysWithFewValuesFromAliases(Resource resource) throws IOException {
+    private static Map<TextResourceOrigin.Location, RetypedScalar> checkComposed(Resource resource) throws IOException {
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit(Integer.MAX_VALUE); // the size and alias limits are Boot's loader's to apply
         options.setMaxAliasesForCollections(Integer.MAX_VALUE);
+        Map<TextResourceOrigin.Location, RetypedScalar> retyped = new HashMap<>();
         try (Reader reader = new UnicodeReader(resource.getInputStream())) { // UTF-8 or, by its byte order mark, UTF-16, as Boot reads it
             for (Node document : new Yaml(options).composeAll(reader)) {
                 requireKeys(resource, document);
@@ -130,9 +137,31 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                                     "Write the repeated settings out, or name fewer anchors (&name) from other aliases: at most "
                                             + MOST_VALUES_FROM_ALIASES + " values may come from aliases."), null);
                 }
-                new KeysAsWritten(resource).check(document, "");
+                new KeysAsWritten(resource, retyped).check(document, "");
             }
         }
+        return retyped;
+    }
+
+    /**
+     * Boot's property sources of the file, with each value of {@code retyped} given its origin, so that
+     * {@link ValuesReadAsWritten} can tell where it is bound as text.
+     */
+    private static List<PropertySource<?>> marked(List<PropertySource<?>> sources,
+                                                  Map<TextResourceOrigin.Location, RetypedScalar> retyped) {
+        if (retyped.isEmpty()) {
+            return sources;
+        }
+        return sources.stream().<PropertySource<?>>map(source -> {
+            if (!(source instanceof OriginTrackedMapPropertySource tracked)) {
+                return source;
+            }
+            Map<String, Object> values = new LinkedHashMap<>(tracked.getSource());
+            values.replaceAll((key, value) -> value instanceof OriginTrackedValue read
+                    && read.getOrigin() instanceof TextResourceOrigin at && retyped.containsKey(at.getLocation())
+                    ? OriginTrackedValue.of(read.getValue(), retyped.get(at.getLocation())) : value);
+            return new OriginTrackedMapPropertySource(tracked.getName(), Collections.unmodifiableMap(values), true);
+        }).toList();
     }
 
     /**
@@ -175,9 +204,13 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
         /** The key each of those values was written under. */
         private final Map<Node, String> keys = new IdentityHashMap<>();
 
-        KeysAsWritten(Resource resource) {
+        /** The values of the file YAML reads as other than the text written, by where they start. */
+        private final Map<TextResourceOrigin.Location, RetypedScalar> retypedValues;
+
+        KeysAsWritten(Resource resource, Map<TextResourceOrigin.Location, RetypedScalar> retypedValues) {
             super(new LoaderOptions());
             this.resource = resource;
+            this.retypedValues = retypedValues;
         }
 
         /** Checks the keys of {@code node}, found at {@code path}, and of everything below it, each node once. */
@@ -199,11 +232,9 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                             || !written.add(key.getValue())) {
                         continue; // a key twice in one mapping is Boot's loader's to refuse, as a duplicate key
                     }
-                    if (RETYPED.contains(key.getTag())) {
-                        String read = String.valueOf(constructObject(key));
-                        if (!read.equals(key.getValue())) {
-                            throw retyped(key, path.isEmpty() ? key.getValue() : path + "." + key.getValue(), read);
-                        }
+                    String read = readOtherwise(key);
+                    if (read != null) {
+                        throw retyped(key, path.isEmpty() ? key.getValue() : path + "." + key.getValue(), read);
                     }
                     // as Boot joins them: a key it reads as other than text, or written in brackets, without a dot
                     String part = RETYPED.contains(key.getTag()) ? "[" + key.getValue() + "]" : key.getValue();
@@ -213,8 +244,26 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                     setting(path, node);
                 }
             } else {
+                if (node instanceof ScalarNode value && !Tag.NULL.equals(value.getTag()) && readOtherwise(value) != null) {
+                    Mark start = value.getStartMark();
+                    TextResourceOrigin.Location at = new TextResourceOrigin.Location(start.getLine(), start.getColumn());
+                    retypedValues.put(at, new RetypedScalar(resource, at, value.getValue(), readAs(value)));
+                }
                 setting(path, node);
             }
+        }
+
+        /** The text Boot makes of a scalar YAML reads as other than text, where it differs from the text written; else null. */
+        private String readOtherwise(ScalarNode scalar) {
+            if (!RETYPED.contains(scalar.getTag())) {
+                return null;
+            }
+            String read = String.valueOf(constructObject(scalar));
+            return read.equals(scalar.getValue()) ? null : read;
+        }
+
+        private static String readAs(ScalarNode scalar) {
+            return Tag.BOOL.equals(scalar.getTag()) ? "true or false" : Tag.NULL.equals(scalar.getTag()) ? "no value" : "a number";
         }
 
         /** A setting at {@code path}: refused when the document holds it already under the same key. */
@@ -236,9 +285,8 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
         }
 
         private InvalidConfigurationException retyped(ScalarNode key, String path, String read) {
-            String type = Tag.BOOL.equals(key.getTag()) ? "true or false" : Tag.NULL.equals(key.getTag()) ? "no value" : "a number";
             return new InvalidConfigurationException("Configuration key that would not be read as written", new BadSetting(path,
-                    null, origin(key), "YAML reads the key '" + key.getValue() + "' as " + type + ", and Spring Boot as '" + read + "'",
+                    null, origin(key), "YAML reads the key '" + key.getValue() + "' as " + readAs(key) + ", and Spring Boot as '" + read + "'",
                     "Write the key in quotes, \"" + key.getValue() + "\":, and it is kept as written."), null);
         }
     }

@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
-import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -83,7 +82,7 @@ final class ConfiguredGateway {
         return context -> {
             try {
                 Files.writeString(file, yaml);
-                new YamlPropertySourceLoader().load(file.getFileName().toString(), new FileSystemResource(file)).reversed()
+                new YamlFileLoader().load(file.getFileName().toString(), new FileSystemResource(file)).reversed()
                         .forEach(source -> context.getEnvironment().getPropertySources().addFirst(source));
             } catch (IOException unreadable) {
                 throw new UncheckedIOException(unreadable);

@@ -342,6 +342,64 @@ class InvalidValueTest {
                 });
     }
 
+    @Test
+    void textThatYamlReadsAsABooleanIsRefusedWhereTextIsExpectedNamingTheQuotedSpelling() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: content_rules
+                              config:
+                                rules:
+                                  - name: words
+                                    keywords: [airdrop, no, on]
+                        """))
+                .run(context -> {
+                    ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
+                    assertThat(failure.description())
+                            .contains("field: config.rules[0].keywords[1]\n")
+                            .contains("value: 'no'\n")
+                            .contains("file: " + file() + ", line 8, column 33\n")
+                            .contains("problem: YAML reads 'no', written without quotes, as true or false, so it would be taken as 'false'\n");
+                    assertThat(failure.action()).contains("in quotes, \"no\", and it is kept as written.");
+                    assertNoJava(failure.description() + failure.action());
+                });
+    }
+
+    @Test
+    void aNumberYamlReadsOtherwiseThanWrittenIsRefusedWhereTextIsExpected() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      name: 0x1F
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules[0].name\n")
+                .contains("value: '0x1F'\n")
+                .contains("problem: YAML reads '0x1F', written without quotes, as a number, so it would be taken as '31'\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void booleansAndNumbersAsYamlReadsThemStillSetBooleanAndNumberSettingsAndTextThatSurvivesIsKept() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: content_rules
+                              name: 7
+                              config:
+                                rules:
+                                  - name: words
+                                    keywords: ["no", "on", true, 12, 1.5]
+                                    mentions: {max-users: 0x0A, room: off}
+                        """))
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
     private String topLevelFailure(String yaml) {
         StringBuilder analysis = new StringBuilder();
         runner.withInitializer(ConfiguredGateway.yamlFile(file(), yaml))

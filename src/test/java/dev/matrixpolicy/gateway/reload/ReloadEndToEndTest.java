@@ -302,6 +302,21 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aFileThatNowHoldsTextYamlReadsAsABooleanIsRefusedNamingTheQuotedSpellingAndTheOldChainsServe() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("Off"));
+        Answer refused = management.post("/actuator/reload", "");
+
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.json().path("error").asText()).contains("config.error")
+                .contains("YAML reads 'Off', written without quotes, as true or false, so it would be taken as 'false'")
+                .contains(config + ", line 12");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
+    }
+
+    @Test
     void aFileThatNowWritesTheRootKeyInSnakeCaseIsAppliedAsSpringBindsIt() throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));
         start(config, "--policy-gateway.reload.watch=false");

@@ -236,7 +236,9 @@ public final class ChainRunner implements AutoCloseable {
                 throw interrupted;
             } catch (TimeoutException timeout) {
                 return failed(LinkOutcome.TIMED_OUT, timeout, start, walk);
-            } catch (RuntimeException failure) {
+            } catch (Exception failure) {
+                // not only unchecked: a module in another JVM language (or one throwing sneakily) may throw a
+                // checked exception, which is as much its failure when it runs inline as on a deadline thread
                 return failed(LinkOutcome.FAILED, failure, start, walk);
             }
             if (answer == null) {

@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
 import dev.matrixpolicy.gateway.chain.Links.TestCallback;
 import dev.matrixpolicy.gateway.chain.RecordingObserver.LinkEvent;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +106,31 @@ class ChainRunnerTest {
             assertThat(event.outcome()).isEqualTo(LinkOutcome.FAILED);
             assertThat(event.failure()).isInstanceOf(IllegalStateException.class).hasMessageContaining("null");
         });
+    }
+
+    /**
+     * Java's compiler lets no callback throw a checked exception, but a module written in another JVM
+     * language (or throwing sneakily) can: run inline, its IOException escaped the failure policy and
+     * failed the request past the observer, where on a deadline thread it was a failure like any other.
+     */
+    @Test
+    void failOpenModuleWithoutTimeoutThatThrowsACheckedExceptionIsSkippedAsAFailure() {
+        Decision<String> decision = compile(
+                link("a", recording("a", calls, args -> {
+                    throw ChainRunnerTest.<RuntimeException>sneakily(new IOException("disk gone"));
+                }), FAIL_OPEN),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN)).decide("event");
+
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(observer.links()).first().satisfies(event -> {
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.FAILED);
+            assertThat(event.failure()).isInstanceOf(IOException.class).hasMessage("disk gone");
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneakily(Throwable thrown) throws E {
+        throw (E) thrown;
     }
 
     @Test

@@ -23,8 +23,15 @@ class RetryAfterTest {
     }
 
     @Test
-    void moreSecondsThanALongHoldsAreAsLongAsOneCanSay() {
-        assertThat(RetryAfter.of("99999999999999999999999", NOW)).contains(Duration.ofSeconds(Long.MAX_VALUE));
+    void aWaitPastWhatNanosecondsCountIsTheLongestWhichItsReaderCanStillDoubleAndSleep() {
+        assertThat(RetryAfter.of("99999999999999999999999", NOW)).contains(RetryAfter.LONGEST);
+        assertThat(RetryAfter.of(String.valueOf(Long.MAX_VALUE), NOW)).contains(RetryAfter.LONGEST);
+        assertThat(RetryAfter.of("Fri, 31 Dec 9999 23:59:59 GMT", NOW)).contains(RetryAfter.LONGEST);
+        // what a policy room's reader does with the wait of two 429s in a row
+        assertThat(RetryAfter.LONGEST.multipliedBy(2)).isGreaterThan(RetryAfter.LONGEST);
+        assertThat(RetryAfter.LONGEST.toNanos()).isPositive();
+        assertThat(RetryAfter.of(String.valueOf(RetryAfter.LONGEST.getSeconds() - 1), NOW))
+                .contains(RetryAfter.LONGEST.minusSeconds(1));
     }
 
     @Test

@@ -140,11 +140,11 @@ public final class JsonArgs {
     }
 
     public String roomId(String field) {
-        return identifier(field, required(field, Type.ROOM_ID), MatrixIds::roomId);
+        return identifier(field, required(field, Type.ROOM_ID), MatrixIds::roomIdAsSynapseTakesIt);
     }
 
     public Optional<String> optionalRoomId(String field) {
-        return optional(field, Type.ROOM_ID).map(node -> identifier(field, node, MatrixIds::roomId));
+        return optional(field, Type.ROOM_ID).map(node -> identifier(field, node, MatrixIds::roomIdAsSynapseTakesIt));
     }
 
     public String roomAlias(String field) {

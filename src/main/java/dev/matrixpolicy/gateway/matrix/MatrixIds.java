@@ -68,7 +68,7 @@ public final class MatrixIds {
     public static String userIdAsSynapseTakesIt(String s) {
         checkId(s, '@', USER_ID, USER_ID_SHAPE);
         int colon = s.indexOf(':');
-        if (colon < 0 || (colon > 1 && !isTextWithoutControls(s, 1, colon)) || !isServerName(s, colon + 1, s.length())) {
+        if (colon < 0 || !isLenientLocalpart(s, colon) || !isServerName(s, colon + 1, s.length())) {
             throw invalid(USER_ID, USER_ID_SHAPE);
         }
         return s;
@@ -79,8 +79,27 @@ public final class MatrixIds {
         checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
         int colon = s.indexOf(':');
         boolean valid = colon < 0
-                ? s.length() == 1 + V12_ROOM_ID_OPAQUE_LENGTH && isUrlSafeBase64(s, 1, s.length())
+                ? isV12RoomId(s)
                 : isPrintableAsciiExceptColon(s, 1, colon) && isServerName(s, colon + 1, s.length());
+        if (!valid) {
+            throw invalid(ROOM_ID, ROOM_ID_SHAPE);
+        }
+        return s;
+    }
+
+    /**
+     * A room ID as Synapse takes one ({@code RoomID.is_valid}) and asks about it: the room-version-12
+     * form, or {@code !}, an opaque part without {@code ':'} that may be empty or hold any character but
+     * a control character, a valid server name. Before room version 12 the creating server chose the
+     * opaque part, and Synapse checks nothing of it, so a hostile server can make
+     * {@code !salle-\u00e9:evil.example}; refusing it here would answer 400 about every join, invite and
+     * event in that room, which a homeserver module failing open takes as a yes, past every rule,
+     * a ban of that very server included. What the gateway is configured with keeps {@link #roomId}.
+     */
+    public static String roomIdAsSynapseTakesIt(String s) {
+        checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
+        int colon = s.indexOf(':');
+        boolean valid = colon < 0 ? isV12RoomId(s) : isLenientLocalpart(s, colon) && isServerName(s, colon + 1, s.length());
         if (!valid) {
             throw invalid(ROOM_ID, ROOM_ID_SHAPE);
         }
@@ -125,8 +144,7 @@ public final class MatrixIds {
                     + MAX_ALIAS_CHARACTERS + " characters");
         }
         int colon = s.indexOf(':');
-        if (!s.startsWith("#") || colon < 0 || (colon > 1 && !isTextWithoutControls(s, 1, colon))
-                || !isServerName(s, colon + 1, s.length())) {
+        if (!s.startsWith("#") || colon < 0 || !isLenientLocalpart(s, colon) || !isServerName(s, colon + 1, s.length())) {
             throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         }
         return s;
@@ -275,6 +293,16 @@ public final class MatrixIds {
     private static boolean isPrintableAsciiExceptColon(String s, int from, int to) {
         // Callers pass 'to' = index of the first ':', so the range holds no ':'.
         return isPrintableAscii(s, from, to);
+    }
+
+    /** Room version 12's {@code !} and 43 URL-safe base64 characters. */
+    private static boolean isV12RoomId(String s) {
+        return s.length() == 1 + V12_ROOM_ID_OPAQUE_LENGTH && isUrlSafeBase64(s, 1, s.length());
+    }
+
+    /** Whether the localpart before {@code colon} is one Synapse takes: empty, or text without control characters. */
+    private static boolean isLenientLocalpart(String s, int colon) {
+        return colon == 1 || isTextWithoutControls(s, 1, colon);
     }
 
     private static boolean isUrlSafeBase64(String s, int from, int to) {

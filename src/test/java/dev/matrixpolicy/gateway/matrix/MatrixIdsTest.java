@@ -130,6 +130,42 @@ class MatrixIdsTest {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomId(id));
     }
 
+    /** Synapse's {@code RoomID.is_valid}: before room version 12 a hostile server picks the opaque part, and Synapse hands it on. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "!:evil.example",
+            "!salle-\u00e9:evil.example",
+            "!a b:evil.example:8448",
+            "!\ud83d\ude00:[::1]",
+    })
+    void takesTheRoomIdsSynapseTakesNonAsciiOpaquePartsIncluded(String id) {
+        assertThat(MatrixIds.roomIdAsSynapseTakesIt(id)).isSameAs(id);
+        assertThatIllegalArgumentException().as("configuration keeps the printable grammar").isThrownBy(() -> MatrixIds.roomId(id));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "!",
+            "!abc",                  // neither form
+            "!abc:",                 // empty server name
+            "!abc:exa_mple.org",     // bad server name
+            "#abc:example.org",
+            "!a\u0000b:example.org", // control characters
+            "!a\u0085b:example.org",
+            "!a\ud800b:example.org", // half a surrogate pair
+            "!aB3+/xYz0123456789abcdefghijklmnopqrstuvwxy", // standard, not URL-safe, base64
+    })
+    void stillRefusesTheRoomIdsSynapseRefuses(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomIdAsSynapseTakesIt(id))
+                .withMessage("not a valid Matrix room ID: expected !opaque:server_name or ! followed by 43 URL-safe base64 characters");
+    }
+
+    @Test
+    void takesTheRoomVersion12FormAsSynapseTakesIt() {
+        String id = "!" + V12_OPAQUE;
+        assertThat(MatrixIds.roomIdAsSynapseTakesIt(id)).isSameAs(id);
+    }
+
     // --- event IDs ---
 
     @ParameterizedTest

@@ -82,6 +82,22 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
         assertThat(elsewhere.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
     }
 
+    /**
+     * A hostile server picks its rooms' IDs before room version 12, and Synapse asks about them as they
+     * are: a denied user stays out of such a room, rather than the question being refused as malformed
+     * (a 400, which a homeserver module failing open takes as a yes).
+     */
+    @Test
+    void denialsHoldInRoomsWhoseIdsAreNotPrintableAscii() {
+        for (String room : new String[] {"!salle-\u00e9:evil.example", "!a b:evil.example", "!:evil.example"}) {
+            assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                    "{\"user\": \"@anyone:evil.example\", \"room\": \"" + room + "\", \"is_invited\": true}").status())
+                    .as(room).isEqualTo(403);
+            assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@SPAMMER:example.com", room)).status())
+                    .as(room).isEqualTo(403);
+        }
+    }
+
     @Test
     void eventFromAnyoneElseIsNotSpam() {
         Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", event("@alice:example.com"));
@@ -264,7 +280,11 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     }
 
     private static String event(String sender) {
-        return "{\"event\": {\"event_id\": \"$event\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.message\","
+        return event(sender, "!room:example.com");
+    }
+
+    private static String event(String sender, String room) {
+        return "{\"event\": {\"event_id\": \"$event\", \"room_id\": \"" + room + "\", \"type\": \"m.room.message\","
                 + " \"sender\": \"" + sender + "\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hello\"}}}";
     }
 }

@@ -266,7 +266,7 @@ public final class JsonArgs {
 
     private void checkEvent(boolean stateEvent) {
         describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
-        identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventId);
+        identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventIdAsSynapseTakesIt);
         userId("sender");
         roomId("room_id");
         string("type");

@@ -40,6 +40,7 @@ public final class MatrixIds {
     private static final String ROOM_ID_SHAPE =
             "expected !opaque:server_name or ! followed by 43 URL-safe base64 characters";
     private static final String EVENT_ID_SHAPE = "expected $ followed by printable ASCII";
+    private static final String LENIENT_EVENT_ID_SHAPE = "expected $ followed by text without control characters";
     private static final String ROOM_ALIAS_SHAPE = "expected #localpart:server_name";
     private static final String SERVER_NAME_SHAPE = "expected hostname[:port]";
 
@@ -111,6 +112,21 @@ public final class MatrixIds {
         checkId(s, '$', EVENT_ID, EVENT_ID_SHAPE);
         if (!isPrintableAscii(s, 1, s.length())) {
             throw invalid(EVENT_ID, EVENT_ID_SHAPE);
+        }
+        return s;
+    }
+
+    /**
+     * An event ID as Synapse hands one on: {@code $} and any text without control characters. In
+     * room versions 1 and 2 the sending server names its events ({@code $opaque:server_name}) and
+     * nobody checks the opaque part, so a hostile server's {@code $\u00e9:evil.example} sits in such a
+     * room's state; refusing it here would answer 400 about every event in that room. What the
+     * gateway checks of its own (the policy server's events) keeps {@link #eventId}.
+     */
+    public static String eventIdAsSynapseTakesIt(String s) {
+        checkId(s, '$', EVENT_ID, LENIENT_EVENT_ID_SHAPE);
+        if (!isTextWithoutControls(s, 1, s.length())) {
+            throw invalid(EVENT_ID, LENIENT_EVENT_ID_SHAPE);
         }
         return s;
     }

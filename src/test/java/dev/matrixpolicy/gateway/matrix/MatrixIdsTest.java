@@ -184,6 +184,19 @@ class MatrixIdsTest {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventId(id));
     }
 
+    /** Room versions 1 and 2: the sending server names its events, and Synapse hands the names on unchecked. */
+    @ParameterizedTest
+    @ValueSource(strings = {"$\u00e9:evil.example", "$a b:evil.example", "$\ud83d\ude00", "$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg"})
+    void takesTheEventIdsSynapseHandsOnNonAsciiOnesIncluded(String id) {
+        assertThat(MatrixIds.eventIdAsSynapseTakesIt(id)).isSameAs(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"$", "abc", "!abc", "$a\u007f", "$a\nb", "$a\ud800"})
+    void stillRefusesEventIdsWithControlCharactersOrHalfACharacter(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventIdAsSynapseTakesIt(id));
+    }
+
     // --- room aliases ---
 
     @ParameterizedTest

@@ -98,6 +98,17 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
         }
     }
 
+    /**
+     * In room versions 1 and 2 a hostile server names its events as it likes: a denied sender's event
+     * is denied, not refused as malformed (a 400, which a homeserver module failing open takes as a yes).
+     */
+    @Test
+    void denialsHoldForEventsNamedOutsidePrintableAscii() {
+        String event = event("@SPAMMER:example.com").replace("\"$event\"", "\"$\u00e9v\u00e9nement:evil.example\"");
+
+        assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event).status()).isEqualTo(403);
+    }
+
     @Test
     void eventFromAnyoneElseIsNotSpam() {
         Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", event("@alice:example.com"));

@@ -88,6 +88,23 @@ class MatrixIdsTest {
                 .withMessage("not a valid Matrix user ID: expected @localpart:server_name");
     }
 
+    /** Synapse reads a port as a number: evil.example:008448 is port 8448, a server that federates, and its IDs reach the callbacks. */
+    @Test
+    void takesTheIdsOfAServerWhosePortIsPaddedWithZerosAsSynapseDoes() {
+        String server = "evil.example:0000008448";
+
+        assertThat(MatrixIds.userIdAsSynapseTakesIt("@x:" + server)).isEqualTo("@x:" + server);
+        assertThat(MatrixIds.roomIdAsSynapseTakesIt("!x:" + server)).isEqualTo("!x:" + server);
+        assertThat(MatrixIds.roomAliasAsSynapseTakesIt("#x:" + server)).isEqualTo("#x:" + server);
+        assertThat(MatrixIds.serverNameOf("@x:[::1]:000000")).isEqualTo("[::1]:000000");
+        assertThat(MatrixIds.serverNameOf("@x:" + server)).isEqualTo(server);
+        assertThat(MatrixIds.isServerName(server)).as("configuration keeps the spec's five digits").isFalse();
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId("@x:" + server));
+        for (String port : new String[] {"123456", "0123456", "+8448", "", "8448 "}) {
+            assertThatIllegalArgumentException().as(port).isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt("@x:evil.example:" + port));
+        }
+    }
+
     @Test
     void takesNoUserIdLongerThan255BytesHoweverLenient() {
         assertThatIllegalArgumentException()

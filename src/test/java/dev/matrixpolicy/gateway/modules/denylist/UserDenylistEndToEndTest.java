@@ -76,6 +76,8 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     void nonCompliantSendersAreJudgedNotRefusedAsMalformed() {
         assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@évîe:evil.example")).status()).isEqualTo(403);
         assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@:evil.example")).status()).isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@spammer:evil.example:0008448")).status())
+                .as("a port padded with zeros, which Synapse reads as 8448").isEqualTo(403);
 
         Answer elsewhere = gateway.post("/v1/spam_checker/check_event_for_spam", event("@café au lait:example.org"));
         assertThat(elsewhere.status()).isEqualTo(200);

@@ -140,11 +140,11 @@ public final class JsonArgs {
     }
 
     public String roomId(String field) {
-        return identifier(field, required(field, Type.ROOM_ID), MatrixIds::roomId);
+        return identifier(field, required(field, Type.ROOM_ID), MatrixIds::roomIdAsSynapseTakesIt);
     }
 
     public Optional<String> optionalRoomId(String field) {
-        return optional(field, Type.ROOM_ID).map(node -> identifier(field, node, MatrixIds::roomId));
+        return optional(field, Type.ROOM_ID).map(node -> identifier(field, node, MatrixIds::roomIdAsSynapseTakesIt));
     }
 
     public String roomAlias(String field) {
@@ -266,7 +266,7 @@ public final class JsonArgs {
 
     private void checkEvent(boolean stateEvent) {
         describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
-        identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventId);
+        identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventIdAsSynapseTakesIt);
         userId("sender");
         roomId("room_id");
         string("type");

@@ -53,7 +53,7 @@ public record InvolvedIds(List<String> users, List<String> rooms, List<String> s
                 String id = value.asString();
                 List<String> kind = switch (id.isEmpty() ? ' ' : id.charAt(0)) {
                     case '@' -> valid(id, MatrixIds::userIdAsSynapseTakesIt) ? users : null;
-                    case '!' -> valid(id, MatrixIds::roomId) ? rooms : null;
+                    case '!' -> valid(id, MatrixIds::roomIdAsSynapseTakesIt) ? rooms : null;
                     case '#' -> valid(id, MatrixIds::roomAliasAsSynapseTakesIt) ? rooms : null;
                     default -> null;
                 };

@@ -40,6 +40,7 @@ public final class MatrixIds {
     private static final String ROOM_ID_SHAPE =
             "expected !opaque:server_name or ! followed by 43 URL-safe base64 characters";
     private static final String EVENT_ID_SHAPE = "expected $ followed by printable ASCII";
+    private static final String LENIENT_EVENT_ID_SHAPE = "expected $ followed by text without control characters";
     private static final String ROOM_ALIAS_SHAPE = "expected #localpart:server_name";
     private static final String SERVER_NAME_SHAPE = "expected hostname[:port]";
 
@@ -50,7 +51,7 @@ public final class MatrixIds {
     public static String userId(String s) {
         checkId(s, '@', USER_ID, USER_ID_SHAPE);
         int colon = s.indexOf(':');
-        if (colon < 0 || !isPrintableAsciiExceptColon(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
+        if (colon < 0 || !isPrintableAsciiExceptColon(s, 1, colon) || !isServerName(s, colon + 1, s.length(), false)) {
             throw invalid(USER_ID, USER_ID_SHAPE);
         }
         return s;
@@ -68,7 +69,7 @@ public final class MatrixIds {
     public static String userIdAsSynapseTakesIt(String s) {
         checkId(s, '@', USER_ID, USER_ID_SHAPE);
         int colon = s.indexOf(':');
-        if (colon < 0 || (colon > 1 && !isTextWithoutControls(s, 1, colon)) || !isServerName(s, colon + 1, s.length())) {
+        if (!isAsSynapseTakesIt(s, colon)) {
             throw invalid(USER_ID, USER_ID_SHAPE);
         }
         return s;
@@ -79,8 +80,27 @@ public final class MatrixIds {
         checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
         int colon = s.indexOf(':');
         boolean valid = colon < 0
-                ? s.length() == 1 + V12_ROOM_ID_OPAQUE_LENGTH && isUrlSafeBase64(s, 1, s.length())
-                : isPrintableAsciiExceptColon(s, 1, colon) && isServerName(s, colon + 1, s.length());
+                ? isV12RoomId(s)
+                : isPrintableAsciiExceptColon(s, 1, colon) && isServerName(s, colon + 1, s.length(), false);
+        if (!valid) {
+            throw invalid(ROOM_ID, ROOM_ID_SHAPE);
+        }
+        return s;
+    }
+
+    /**
+     * A room ID as Synapse takes one ({@code RoomID.is_valid}) and asks about it: the room-version-12
+     * form, or {@code !}, an opaque part without {@code ':'} that may be empty or hold any character but
+     * a control character, a valid server name. Before room version 12 the creating server chose the
+     * opaque part, and Synapse checks nothing of it, so a hostile server can make
+     * {@code !salle-\u00e9:evil.example}; refusing it here would answer 400 about every join, invite and
+     * event in that room, which a homeserver module failing open takes as a yes, past every rule,
+     * a ban of that very server included. What the gateway is configured with keeps {@link #roomId}.
+     */
+    public static String roomIdAsSynapseTakesIt(String s) {
+        checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
+        int colon = s.indexOf(':');
+        boolean valid = colon < 0 ? isV12RoomId(s) : isAsSynapseTakesIt(s, colon);
         if (!valid) {
             throw invalid(ROOM_ID, ROOM_ID_SHAPE);
         }
@@ -96,11 +116,26 @@ public final class MatrixIds {
         return s;
     }
 
+    /**
+     * An event ID as Synapse hands one on: {@code $} and any text without control characters. In
+     * room versions 1 and 2 the sending server names its events ({@code $opaque:server_name}) and
+     * nobody checks the opaque part, so a hostile server's {@code $\u00e9:evil.example} sits in such a
+     * room's state; refusing it here would answer 400 about every event in that room. What the
+     * gateway checks of its own (the policy server's events) keeps {@link #eventId}.
+     */
+    public static String eventIdAsSynapseTakesIt(String s) {
+        checkId(s, '$', EVENT_ID, LENIENT_EVENT_ID_SHAPE);
+        if (!isTextWithoutControls(s, 1, s.length())) {
+            throw invalid(EVENT_ID, LENIENT_EVENT_ID_SHAPE);
+        }
+        return s;
+    }
+
     /** {@code #localpart:server_name}, localpart any non-empty run of non-control characters without ':'. */
     public static String roomAlias(String s) {
         checkId(s, '#', ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         int colon = s.indexOf(':');
-        if (colon < 0 || !isTextWithoutControls(s, 1, colon) || !isServerName(s, colon + 1, s.length())) {
+        if (colon < 0 || !isTextWithoutControls(s, 1, colon) || !isServerName(s, colon + 1, s.length(), false)) {
             throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         }
         return s;
@@ -125,8 +160,7 @@ public final class MatrixIds {
                     + MAX_ALIAS_CHARACTERS + " characters");
         }
         int colon = s.indexOf(':');
-        if (!s.startsWith("#") || colon < 0 || (colon > 1 && !isTextWithoutControls(s, 1, colon))
-                || !isServerName(s, colon + 1, s.length())) {
+        if (!s.startsWith("#") || !isAsSynapseTakesIt(s, colon)) {
             throw invalid(ROOM_ALIAS, ROOM_ALIAS_SHAPE);
         }
         return s;
@@ -134,7 +168,7 @@ public final class MatrixIds {
 
     /** {@code hostname [":" port]}; false for null. */
     public static boolean isServerName(String s) {
-        return s != null && isServerName(s, 0, s.length());
+        return s != null && isServerName(s, 0, s.length(), false);
     }
 
     /** Returns {@code s} if it is a valid server name, else throws. */
@@ -142,7 +176,7 @@ public final class MatrixIds {
         if (s == null) {
             throw new IllegalArgumentException("missing");
         }
-        if (!isServerName(s, 0, s.length())) {
+        if (!isServerName(s, 0, s.length(), false)) {
             throw invalid("server name", SERVER_NAME_SHAPE);
         }
         return s;
@@ -150,7 +184,8 @@ public final class MatrixIds {
 
     /**
      * The server name of a user ID, room alias or classic room ID: everything after the first ':'.
-     * Throws if there is no ':' or what follows is not a valid server name.
+     * Throws if there is no ':' or what follows is not a server name as Synapse reads one (a port
+     * padded with zeros included: the IDs asked about are taken as Synapse takes them).
      */
     public static String serverNameOf(String id) {
         if (id == null) {
@@ -160,7 +195,7 @@ public final class MatrixIds {
         if (colon < 0) {
             throw new IllegalArgumentException("no server name in Matrix ID: expected a ':'");
         }
-        if (!isServerName(id, colon + 1, id.length())) {
+        if (!isServerName(id, colon + 1, id.length(), true)) {
             throw invalid("server name", SERVER_NAME_SHAPE);
         }
         return id.substring(colon + 1);
@@ -277,6 +312,19 @@ public final class MatrixIds {
         return isPrintableAscii(s, from, to);
     }
 
+    /** Room version 12's {@code !} and 43 URL-safe base64 characters. */
+    private static boolean isV12RoomId(String s) {
+        return s.length() == 1 + V12_ROOM_ID_OPAQUE_LENGTH && isUrlSafeBase64(s, 1, s.length());
+    }
+
+    /**
+     * Whether an ID with its first {@code ':'} at {@code colon} (-1 for none) is one Synapse takes: a
+     * localpart that is empty or text without control characters, and a server name as Synapse reads one.
+     */
+    private static boolean isAsSynapseTakesIt(String s, int colon) {
+        return colon > 0 && (colon == 1 || isTextWithoutControls(s, 1, colon)) && isServerName(s, colon + 1, s.length(), true);
+    }
+
     private static boolean isUrlSafeBase64(String s, int from, int to) {
         for (int i = from; i < to; i++) {
             char c = s.charAt(i);
@@ -305,7 +353,13 @@ public final class MatrixIds {
 
     // --- server names: hostname [ ":" port ] ---
 
-    private static boolean isServerName(String s, int from, int to) {
+    /**
+     * @param paddedPorts whether a port may have more than five digits when the extra ones are leading
+     *                    zeros: the spec's grammar has at most five, but Synapse reads a port as a number
+     *                    ({@code evil.example:008448} is port 8448, and such a server federates), so the
+     *                    IDs of such a server are taken, where IDs are taken as Synapse takes them
+     */
+    private static boolean isServerName(String s, int from, int to, boolean paddedPorts) {
         if (from >= to) {
             return false;
         }
@@ -328,7 +382,7 @@ public final class MatrixIds {
         if (hostEnd == to) {
             return true;
         }
-        return s.charAt(hostEnd) == ':' && isPort(s, hostEnd + 1, to);
+        return s.charAt(hostEnd) == ':' && isPort(s, paddedPorts ? firstSignificant(s, hostEnd + 1, to) : hostEnd + 1, to);
     }
 
     private static boolean isIpv6Literal(String s, int from, int to) {
@@ -370,6 +424,15 @@ public final class MatrixIds {
             }
         }
         return true;
+    }
+
+    /** The index of the first character from {@code from} that is not a leading zero, keeping the last one. */
+    private static int firstSignificant(String s, int from, int to) {
+        int at = from;
+        while (at < to - 1 && s.charAt(at) == '0') {
+            at++;
+        }
+        return at;
     }
 
     private static boolean isDigit(char c) {

@@ -90,7 +90,7 @@ final class DecisionsEndpoint {
 
     private static String roomIdOrAlias(String room) {
         return switch (room.charAt(0)) {
-            case '!' -> MatrixIds.roomId(room);
+            case '!' -> MatrixIds.roomIdAsSynapseTakesIt(room);
             case '#' -> MatrixIds.roomAliasAsSynapseTakesIt(room);
             default -> throw new IllegalArgumentException("expected a room ID (!opaque:server_name) or a room alias (#localpart:server_name)");
         };

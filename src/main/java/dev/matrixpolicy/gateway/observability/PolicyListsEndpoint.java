@@ -69,7 +69,7 @@ final class PolicyListsEndpoint {
     private static void checked(String id) {
         switch (id.charAt(0)) {
             case '@' -> MatrixIds.userIdAsSynapseTakesIt(id);
-            case '!' -> MatrixIds.roomId(id);
+            case '!' -> MatrixIds.roomIdAsSynapseTakesIt(id);
             case '#' -> MatrixIds.roomAliasAsSynapseTakesIt(id);
             default -> MatrixIds.serverName(id);
         }

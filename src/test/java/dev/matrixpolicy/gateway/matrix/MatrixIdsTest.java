@@ -88,6 +88,23 @@ class MatrixIdsTest {
                 .withMessage("not a valid Matrix user ID: expected @localpart:server_name");
     }
 
+    /** Synapse reads a port as a number: evil.example:008448 is port 8448, a server that federates, and its IDs reach the callbacks. */
+    @Test
+    void takesTheIdsOfAServerWhosePortIsPaddedWithZerosAsSynapseDoes() {
+        String server = "evil.example:0000008448";
+
+        assertThat(MatrixIds.userIdAsSynapseTakesIt("@x:" + server)).isEqualTo("@x:" + server);
+        assertThat(MatrixIds.roomIdAsSynapseTakesIt("!x:" + server)).isEqualTo("!x:" + server);
+        assertThat(MatrixIds.roomAliasAsSynapseTakesIt("#x:" + server)).isEqualTo("#x:" + server);
+        assertThat(MatrixIds.serverNameOf("@x:[::1]:000000")).isEqualTo("[::1]:000000");
+        assertThat(MatrixIds.serverNameOf("@x:" + server)).isEqualTo(server);
+        assertThat(MatrixIds.isServerName(server)).as("configuration keeps the spec's five digits").isFalse();
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId("@x:" + server));
+        for (String port : new String[] {"123456", "0123456", "+8448", "", "8448 "}) {
+            assertThatIllegalArgumentException().as(port).isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt("@x:evil.example:" + port));
+        }
+    }
+
     @Test
     void takesNoUserIdLongerThan255BytesHoweverLenient() {
         assertThatIllegalArgumentException()
@@ -130,6 +147,42 @@ class MatrixIdsTest {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomId(id));
     }
 
+    /** Synapse's {@code RoomID.is_valid}: before room version 12 a hostile server picks the opaque part, and Synapse hands it on. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "!:evil.example",
+            "!salle-\u00e9:evil.example",
+            "!a b:evil.example:8448",
+            "!\ud83d\ude00:[::1]",
+    })
+    void takesTheRoomIdsSynapseTakesNonAsciiOpaquePartsIncluded(String id) {
+        assertThat(MatrixIds.roomIdAsSynapseTakesIt(id)).isSameAs(id);
+        assertThatIllegalArgumentException().as("configuration keeps the printable grammar").isThrownBy(() -> MatrixIds.roomId(id));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "!",
+            "!abc",                  // neither form
+            "!abc:",                 // empty server name
+            "!abc:exa_mple.org",     // bad server name
+            "#abc:example.org",
+            "!a\u0000b:example.org", // control characters
+            "!a\u0085b:example.org",
+            "!a\ud800b:example.org", // half a surrogate pair
+            "!aB3+/xYz0123456789abcdefghijklmnopqrstuvwxy", // standard, not URL-safe, base64
+    })
+    void stillRefusesTheRoomIdsSynapseRefuses(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomIdAsSynapseTakesIt(id))
+                .withMessage("not a valid Matrix room ID: expected !opaque:server_name or ! followed by 43 URL-safe base64 characters");
+    }
+
+    @Test
+    void takesTheRoomVersion12FormAsSynapseTakesIt() {
+        String id = "!" + V12_OPAQUE;
+        assertThat(MatrixIds.roomIdAsSynapseTakesIt(id)).isSameAs(id);
+    }
+
     // --- event IDs ---
 
     @ParameterizedTest
@@ -146,6 +199,19 @@ class MatrixIdsTest {
     @ValueSource(strings = {"$", "abc", "!abc", "$a b", "$abç", "$a\u007f"})
     void rejectsMalformedEventIds(String id) {
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventId(id));
+    }
+
+    /** Room versions 1 and 2: the sending server names its events, and Synapse hands the names on unchecked. */
+    @ParameterizedTest
+    @ValueSource(strings = {"$\u00e9:evil.example", "$a b:evil.example", "$\ud83d\ude00", "$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg"})
+    void takesTheEventIdsSynapseHandsOnNonAsciiOnesIncluded(String id) {
+        assertThat(MatrixIds.eventIdAsSynapseTakesIt(id)).isSameAs(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"$", "abc", "!abc", "$a\u007f", "$a\nb", "$a\ud800"})
+    void stillRefusesEventIdsWithControlCharactersOrHalfACharacter(String id) {
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.eventIdAsSynapseTakesIt(id));
     }
 
     // --- room aliases ---

@@ -76,10 +76,39 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     void nonCompliantSendersAreJudgedNotRefusedAsMalformed() {
         assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@évîe:evil.example")).status()).isEqualTo(403);
         assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@:evil.example")).status()).isEqualTo(403);
+        assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@spammer:evil.example:0008448")).status())
+                .as("a port padded with zeros, which Synapse reads as 8448").isEqualTo(403);
 
         Answer elsewhere = gateway.post("/v1/spam_checker/check_event_for_spam", event("@café au lait:example.org"));
         assertThat(elsewhere.status()).isEqualTo(200);
         assertThat(elsewhere.json()).isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+    }
+
+    /**
+     * A hostile server picks its rooms' IDs before room version 12, and Synapse asks about them as they
+     * are: a denied user stays out of such a room, rather than the question being refused as malformed
+     * (a 400, which a homeserver module failing open takes as a yes).
+     */
+    @Test
+    void denialsHoldInRoomsWhoseIdsAreNotPrintableAscii() {
+        for (String room : new String[] {"!salle-\u00e9:evil.example", "!a b:evil.example", "!:evil.example"}) {
+            assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                    "{\"user\": \"@anyone:evil.example\", \"room\": \"" + room + "\", \"is_invited\": true}").status())
+                    .as(room).isEqualTo(403);
+            assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@SPAMMER:example.com", room)).status())
+                    .as(room).isEqualTo(403);
+        }
+    }
+
+    /**
+     * In room versions 1 and 2 a hostile server names its events as it likes: a denied sender's event
+     * is denied, not refused as malformed (a 400, which a homeserver module failing open takes as a yes).
+     */
+    @Test
+    void denialsHoldForEventsNamedOutsidePrintableAscii() {
+        String event = event("@SPAMMER:example.com").replace("\"$event\"", "\"$\u00e9v\u00e9nement:evil.example\"");
+
+        assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event).status()).isEqualTo(403);
     }
 
     @Test
@@ -264,7 +293,11 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
     }
 
     private static String event(String sender) {
-        return "{\"event\": {\"event_id\": \"$event\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.message\","
+        return event(sender, "!room:example.com");
+    }
+
+    private static String event(String sender, String room) {
+        return "{\"event\": {\"event_id\": \"$event\", \"room_id\": \"" + room + "\", \"type\": \"m.room.message\","
                 + " \"sender\": \"" + sender + "\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hello\"}}}";
     }
 }

@@ -336,6 +336,15 @@ public final class MatrixIds {
     }
 
     /** Whether {@code s[from, to)} is text of one character or more, none a control character or half a surrogate pair. */
+    /**
+     * Whether {@code s} is non-empty text without control characters or halves of a surrogate pair:
+     * what Synapse takes in the localpart of a user ID or the opaque part of a room ID another server
+     * made, and in a room alias.
+     */
+    public static boolean isTextWithoutControls(String s) {
+        return isTextWithoutControls(s, 0, s.length());
+    }
+
     private static boolean isTextWithoutControls(String s, int from, int to) {
         if (from >= to) {
             return false;

@@ -80,17 +80,17 @@ public enum EntityKind {
     /**
      * Whether an entity as a rule writes it, an ID or a glob, could name something of this kind. A user
      * ID starts with {@code @}, a room ID or alias with {@code !} or {@code #}, a server name with none
-     * of those; a glob may also start with a wildcard. User IDs, room IDs and server names are
-     * printable ASCII (the spec's grammars, historical user IDs included), so one with a space, a
-     * control character or anything beyond ASCII never matches; a room alias's localpart may hold any
-     * of those, so a room rule's may too. An exact user ID has a {@code :} after a localpart before its
-     * server, an exact alias a {@code :} before its server (Synapse makes {@code #:example.org}); a v12
-     * room ID has none. An exact ID (a server name too) is at most 255 bytes long, as every ID is, and an
-     * alias (or a room rule that may name one) 255 characters, as Synapse counts it; so is a glob without
-     * its stars, each of its other characters standing for one at least. A rule that fails this (a
-     * server name in a user rule, a no-break space inside a user ID, an entity of 60,000 characters)
-     * would load and never match; a glob of 60,000 characters would also cost its list megabytes of
-     * automaton.
+     * of those; a glob may also start with a wildcard. A server name is printable ASCII, as its grammar
+     * says and Synapse checks. A user ID or room ID is held to what Synapse takes from another server
+     * and asks the callbacks about (see {@link MatrixIds#userIdAsSynapseTakesIt}): any text without a
+     * control character, so a rule naming {@code @\u00e9l\u00e8ve:evil.example} holds, as a glob of
+     * it would; an alias's localpart likewise. An exact user ID or alias has a {@code :} before its
+     * server (Synapse makes {@code #:example.org} and takes {@code @:example.org}); a v12 room ID has
+     * none. An exact ID (a server name too) is at most 255 bytes long, as every ID is, and an alias (or
+     * a room rule that may name one) 255 characters, as Synapse counts it; so is a glob without its
+     * stars, each of its other characters standing for one at least. A rule that fails this (a server
+     * name in a user rule, a control character inside a user ID, an entity of 60,000 characters) would
+     * load and never match; a glob of 60,000 characters would also cost its list megabytes of automaton.
      */
     public boolean couldName(String entity) {
         if (entity.isEmpty()) {
@@ -102,13 +102,13 @@ public enum EntityKind {
         if (alias ? !MatrixIds.fitsAnAlias(named) : !MatrixIds.fitsAnId(named)) {
             return false;
         }
-        if (!alias && !MatrixIds.isPrintableAscii(entity)) {
+        if (this == SERVER ? !MatrixIds.isPrintableAscii(entity) : !alias && !MatrixIds.isTextWithoutControls(entity)) {
             return false;
         }
         if (first == '*' || first == '?') {
             return true;
         }
-        boolean hasServer = UserIdMatcher.isGlob(entity) || entity.indexOf(':') > (alias ? 0 : 1);
+        boolean hasServer = UserIdMatcher.isGlob(entity) || entity.indexOf(':') > 0;
         return switch (this) {
             case USER -> first == '@' && hasServer;
             case ROOM -> first == '!' || (first == '#' && hasServer);
@@ -119,8 +119,8 @@ public enum EntityKind {
     /** What {@link #couldName} asks of an entity of this kind, for messages. */
     public String expected() {
         return switch (this) {
-            case USER -> "a user ID (@user:server, printable ASCII) or a glob of one";
-            case ROOM -> "a room ID (!room, printable ASCII) or alias (#alias:server), or a glob of one";
+            case USER -> "a user ID (@user:server, no control characters) or a glob of one";
+            case ROOM -> "a room ID (!room, no control characters) or alias (#alias:server), or a glob of one";
             case SERVER -> "a server name (printable ASCII, no @, ! or # in front) or a glob of one";
         };
     }

@@ -29,7 +29,9 @@ class EntityKindTest {
             USER   | !room                 | false
             USER   | @spammer              | false
             USER   | @spam*                | true
-            USER   | @spam\u00A0mer:evil.example | false
+            USER   | @spam\u00A0mer:evil.example | true
+            USER   | @\u00E9l\u00E8ve:evil.example | true
+            USER   | @spam\tmer:evil.example | false
             USER   | @spam\u0085mer:evil.example | false
             ROOM   | !room:evil.example    | true
             ROOM   | !opaque-v12-id        | true
@@ -40,6 +42,7 @@ class EntityKindTest {
             ROOM   | #spam                 | false
             ROOM   | #spam\u00A0room:evil.example | true
             ROOM   | !room\u0085:evil.example | false
+            ROOM   | !salle-\u00E9:evil.example | true
             SERVER | evil.example          | true
             SERVER | evil.example:8448     | true
             SERVER | *.evil.example        | true
@@ -50,7 +53,7 @@ class EntityKindTest {
             SERVER | !room:evil.example    | false
             SERVER | b\u00FCcher.example     | false
             SERVER | evil\u2003.example      | false""")
-    void anEntityCouldNameItsKindOnlyWithItsKindsSigilServerAndCharacters(EntityKind kind, String entity, boolean could) {
+    void anEntityCouldNameItsKindOnlyWithItsKindsSigilServerAndTheCharactersSynapseTakes(EntityKind kind, String entity, boolean could) {
         assertThat(kind.couldName(entity)).isEqualTo(could);
     }
 
@@ -84,11 +87,28 @@ class EntityKindTest {
         assertThat(EntityKind.ROOM.couldName("#" + longest)).as("256 characters").isFalse();
         assertThat(EntityKind.ROOM.couldName("#*" + "\u65E5".repeat(240) + "?:evil.example")).as("255 characters but stars").isTrue();
         assertThat(EntityKind.ROOM.couldName("#?" + "\u65E5".repeat(241) + "*:evil.example")).as("256 characters but stars").isFalse();
-        assertThat(EntityKind.USER.couldName("@:evil.example")).as("a user ID is held to the spec's grammar").isFalse();
+        assertThat(EntityKind.USER.couldName("@:evil.example")).as("Synapse takes a remote user without a localpart").isTrue();
 
         PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", RuleText.parse(
                 "ban room #:evil.example\nban room " + cjk + "\n", "file").rules())));
         assertThat(index.decide(EntityKind.ROOM, "#:evil.example")).isPresent();
         assertThat(index.decide(EntityKind.ROOM, cjk)).isPresent();
+    }
+
+    /**
+     * Synapse takes a remote user's localpart and a remote room's opaque part (before room version 12)
+     * as any text without control characters, and asks the callbacks about them: a rule naming one
+     * exactly holds.
+     */
+    @Test
+    void aRuleNamingAUserOrRoomOutsidePrintableAsciiHoldsAsSynapseAsksAboutThem() {
+        String user = "@\u00E9l\u00E8ve:evil.example";
+        String room = "!salle-\u00E9:evil.example";
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", RuleText.parse(
+                "ban user " + user + "\nban room " + room + "\n", "file").rules())));
+
+        assertThat(index.decide(EntityKind.USER, user)).isPresent();
+        assertThat(index.decide(EntityKind.ROOM, room)).isPresent();
+        assertThat(index.decide(EntityKind.USER, "@eleve:evil.example")).isEmpty();
     }
 }

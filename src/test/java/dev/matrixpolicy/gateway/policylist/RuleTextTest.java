@@ -122,7 +122,7 @@ class RuleTextTest {
     void aLineWhoseEntityIsOfAnotherKindRefusesTheFileRatherThanLoadARuleThatNeverMatches() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> RuleText.parse("ban server evil.example\nban user evil.example spam\n", "local"))
-                .withMessage("line 2: 'evil.example' can never match a user rule: expected a user ID (@user:server, printable ASCII) or a glob of one");
+                .withMessage("line 2: 'evil.example' can never match a user rule: expected a user ID (@user:server, no control characters) or a glob of one");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban server @spammer:evil.example", "local"))
                 .withMessageStartingWith("line 1: '@spammer:evil.example' can never match a server rule");
         assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("ban room @spammer:evil.example", "local"))

@@ -63,7 +63,7 @@ class PolicyListConfigurationTest {
             callbacks[0]                | user_may_send_3pid_invite | callbacks[0]: 'user_may_send_3pid_invite' is not one of
             errcode                     | forbidden                 | errcode: expected a Matrix error code such as M_FORBIDDEN, got 'forbidden'
             allow.users[0]              | sha256:nope               | allow.users[0]: 'sha256:nope' is not sha256:<base64 of a SHA-256>
-            allow.users[0]              | partner.example           | allow.users[0]: 'partner.example' can never match: expected a user ID (@user:server, printable ASCII) or a glob of one
+            allow.users[0]              | partner.example           | allow.users[0]: 'partner.example' can never match: expected a user ID (@user:server, no control characters) or a glob of one
             allow.servers[0]            | @friend:partner.example   | allow.servers[0]: '@friend:partner.example' can never match: expected a server name
             allow.rooms[0]              | partner.example           | allow.rooms[0]: 'partner.example' can never match: expected a room ID
             takedown                    | sometimes                 | takedown

@@ -55,11 +55,12 @@ public final class ConfigurationLoader {
 
     /**
      * A configuration file that gave settings (Spring Boot passes over one that gives none: empty,
-     * comments alone, {@code {}}).
+     * comments alone, {@code {}}): one of its documents.
      *
      * @param setsGateway whether any of them is a {@code policy-gateway} setting
+     * @param settings    the document's settings as read, under the name Spring Boot gives them in an environment
      */
-    public record FileRead(Path path, boolean setsGateway) {
+    public record FileRead(Path path, boolean setsGateway, PropertySource<?> settings) {
     }
 
     /**
@@ -82,7 +83,7 @@ public final class ConfigurationLoader {
                     public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
                                                       ConfigDataResource resource) {
                         if (SettingsRequired.givesSettings(source)) {
-                            file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source))));
+                            file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source), source)));
                         }
                     }
                 });

@@ -14,6 +14,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.io.ResourceLoader;
 
 /** The reloader, its file watcher (unless {@code policy-gateway.reload.watch} is false), endpoint and health. */
@@ -25,7 +26,8 @@ class ReloadConfiguration {
                       ResourceLoader resourceLoader, @Qualifier(SettingSources.BEAN_NAME) SettingSources startSources,
                       ApplicationContext context) {
         return new Reloader(generations, builder, new ConfigurationLoader(startSources, resourceLoader, validator),
-                new SpringSettingsCheck(context), registry, Clock.systemUTC());
+                new SpringSettingsCheck(context), ((ConfigurableEnvironment) context.getEnvironment()).getPropertySources(),
+                registry, Clock.systemUTC());
     }
 
     @Bean

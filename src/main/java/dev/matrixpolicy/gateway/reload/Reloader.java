@@ -35,6 +35,7 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.PropertySources;
 
 /**
  * Applies the configuration on disk: reads and binds it ({@link ConfigurationLoader}), builds the
@@ -83,13 +84,19 @@ final class Reloader {
     /**
      * The watched files' fingerprints, taken right after the constructor read them: the file watcher's
      * first start begins from them, so that a file changed since (while the gateway finished starting:
-     * a ConfigMap update during a rollout) is seen by its first check.
+     * a ConfigMap update during a rollout) is seen by its first check. A file whose settings that read
+     * found other than startup's (changed while the modules were built) has {@link #CHANGED_WHILE_STARTING}
+     * instead, which no file's fingerprint is, so the first check reloads it too.
      */
     private Map<Path, String> startFingerprints = Map.of();
+    static final String CHANGED_WHILE_STARTING = "changed while the gateway started";
+    /** The settings startup read, the running application's: what the constructor's read is compared with. */
+    private final PropertySources startupSettings;
 
     Reloader(Generations generations, GenerationBuilder builder, ConfigurationLoader loader,
-             SpringSettingsCheck springSettingsCheck, MeterRegistry registry, Clock clock) {
+             SpringSettingsCheck springSettingsCheck, PropertySources startupSettings, MeterRegistry registry, Clock clock) {
         this.generations = generations;
+        this.startupSettings = startupSettings;
         this.builder = builder;
         this.loader = loader;
         this.springSettingsCheck = springSettingsCheck;
@@ -126,7 +133,31 @@ final class Reloader {
         }
         configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current());
-        startFingerprints = FileWatcher.fingerprints(watched);
+        Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
+        for (ConfigurationLoader.FileRead file : files) {
+            if (!sameSettings(startupSettings.get(file.settings().getName()), file.settings())) {
+                fingerprints.replace(file.path(), CHANGED_WHILE_STARTING);
+            }
+        }
+        startFingerprints = fingerprints;
+    }
+
+    /**
+     * Whether startup read a document as {@code read} reads it: under the same name (file, location and
+     * document), with the same settings. Settings from elsewhere (the command line, the environment, a
+     * test's) are not compared: a reload does not read them alike, and no file change is in them.
+     */
+    private static boolean sameSettings(PropertySource<?> atStartup, PropertySource<?> read) {
+        return atStartup instanceof EnumerablePropertySource<?> startup && read instanceof EnumerablePropertySource<?> now
+                && settings(startup).equals(settings(now));
+    }
+
+    private static Map<String, String> settings(EnumerablePropertySource<?> source) {
+        Map<String, String> settings = new TreeMap<>();
+        for (String key : source.getPropertyNames()) {
+            settings.put(key, String.valueOf(source.getProperty(key)));
+        }
+        return settings;
     }
 
     /** The watched files' fingerprints as this reloader read them while the gateway started. */

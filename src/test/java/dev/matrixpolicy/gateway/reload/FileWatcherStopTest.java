@@ -75,7 +75,7 @@ class FileWatcherStopTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Reloader reloader = new Reloader(gateway.getBean(Generations.class), gateway.getBean(GenerationBuilder.class),
                 new ConfigurationLoader(gateway.getBean(SettingSources.BEAN_NAME, SettingSources.class), files,
-                        gateway.getBean(Validator.class)), new SpringSettingsCheck(gateway), registry, Clock.systemUTC());
+                        gateway.getBean(Validator.class)), new SpringSettingsCheck(gateway), gateway.getEnvironment().getPropertySources(), registry, Clock.systemUTC());
         FileWatcher watcher = new FileWatcher(reloader, Duration.ofMillis(50));
         watcher.start();
 

@@ -18,6 +18,7 @@ import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -325,6 +326,23 @@ class ReloadEndToEndTest {
 
         assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
         assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("new refusal");
+    }
+
+    @Test
+    void aFileChangedAfterStartupReadItWhileTheModulesWereBuiltIsAppliedByTheWatchersFirstCheck() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        // an initializer runs after startup read the files and before the modules and the reloader are built
+        start(new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context -> {
+            try {
+                write("gateway.yml", denylist("new refusal"));
+            } catch (IOException unwritable) {
+                throw new UncheckedIOException(unwritable);
+            }
+        }), config);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_config_generation") == 2.0);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                .isEqualTo("new refusal");
     }
 
     @Test
@@ -859,10 +877,14 @@ class ReloadEndToEndTest {
     }
 
     private void start(Path config, String... more) {
+        start(new SpringApplicationBuilder(PolicyGatewayApplication.class), config, more);
+    }
+
+    private void start(SpringApplicationBuilder application, Path config, String... more) {
         List<String> args = new ArrayList<>(List.of("--spring.config.additional-location=file:" + config,
                 "--server.port=0", "--management.server.port=0", "--policy-gateway.reload.check-interval=200ms"));
         args.addAll(List.of(more));
-        gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class).run(args.toArray(String[]::new));
+        gateway = application.run(args.toArray(String[]::new));
         policy = new GatewayClient(port("local.server.port"), TOKEN);
         management = new GatewayClient(port("local.management.port"), null);
     }

@@ -31,6 +31,7 @@ import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
@@ -378,8 +379,10 @@ final class Reloader {
         for (PropertySource<?> source : environment.getPropertySources()) {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
                 for (String key : enumerable.getPropertyNames()) {
-                    if (SPRING_AT_STARTUP.stream().anyMatch(key::startsWith)) {
-                        settings.computeIfAbsent(key, name -> String.valueOf(enumerable.getProperty(name)));
+                    // as Spring binds it: Server.Port and server.port are one setting
+                    String name = ConfigurationPropertyName.adapt(key, '.').toString();
+                    if (SPRING_AT_STARTUP.stream().anyMatch(name::startsWith)) {
+                        settings.computeIfAbsent(name, adapted -> String.valueOf(enumerable.getProperty(key)));
                     }
                 }
             }

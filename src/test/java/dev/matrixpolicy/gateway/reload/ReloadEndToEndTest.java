@@ -412,6 +412,17 @@ class ReloadEndToEndTest {
                 .singleElement().asString().contains("WARN").contains("Configuration unchanged (request)");
     }
 
+    @Test
+    void aSpringSettingWrittenInCapitalsWaitsForARestartAsSpringBindsIt() throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("refused") + "Server:\n  Shutdown: immediate\n");
+        JsonNode answer = management.post("/actuator/reload", "").json();
+
+        assertThat(answer.path("result").asText()).isEqualTo("unchanged");
+        assertThat(answer.path("restart_needed")).extracting(JsonNode::asText).containsExactly("server.shutdown");
+    }
+
     /** A reload cannot apply Spring Boot's settings, but it refuses one that would stop every restarted replica. */
     @Test
     void aSpringSettingNoStartCouldBindIsRefusedRatherThanLeftToFailTheNextStart(CapturedOutput output) throws Exception {

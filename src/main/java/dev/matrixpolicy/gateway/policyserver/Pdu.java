@@ -5,6 +5,9 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -33,8 +36,10 @@ import tools.jackson.databind.node.ObjectNode;
  * @param eventId       its event ID: computed from version 3 on, as sent in versions 1 and 2
  * @param referenceHash the SHA-256 of {@link #signedBytes}, unpadded URL-safe base64: the key to cache answers by
  * @param signedBytes   what a signature covers ({@link EventSigner#signedBytes})
+ * @param signers       the servers whose valid signatures every homeserver requires of it, each once ({@link EventAuthenticator})
  */
-public record Pdu(ObjectNode json, String roomVersion, String eventId, String referenceHash, byte[] signedBytes) {
+public record Pdu(ObjectNode json, String roomVersion, String eventId, String referenceHash, byte[] signedBytes,
+                  List<Signer> signers) {
     /** The most bytes a PDU may take in canonical JSON, as Synapse and the spec limit it. */
     public static final int MAX_BYTES = 65_536;
     /** The state event that names a room's policy server, which policy servers are never asked to sign. */
@@ -50,6 +55,32 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     public Pdu {
         Objects.requireNonNull(json, "json");
         Objects.requireNonNull(roomVersion, "roomVersion");
+        signers = List.copyOf(signers);
+    }
+
+    /**
+     * A server whose valid signature an event must carry, and why.
+     *
+     * @param serverName as the ID it is taken from names it, port included
+     * @param role       why it must sign
+     */
+    public record Signer(String serverName, Role role) {
+        /** Why a server must sign, in Synapse's words ({@code _check_sigs_on_pdu}). */
+        public enum Role {
+            /** The sender's server, unless the event is an invite made from a third-party invite. */
+            SENDER_DOMAIN("its sender's server");
+
+            private final String description;
+
+            Role(String description) {
+                this.description = description;
+            }
+
+            /** The server, as a refusal names it: "The event is not signed by " + this. */
+            public String description() {
+                return description;
+            }
+        }
     }
 
     /**
@@ -69,11 +100,11 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * @throws UnknownRoomVersionException for a room version the redaction rules do not know
      */
     public static Pdu of(String roomVersion, ObjectNode json) {
-        boolean namesItsOwnId = "1".equals(roomVersion) || "2".equals(roomVersion);
+        boolean namesItsOwnId = namesItsOwnId(roomVersion);
         if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
-            requireId(json, "room_id", MatrixIds::roomId);
+            requireId("room_id", json.get("room_id"), MatrixIds::roomId);
         }
-        requireId(json, "sender", MatrixIds::userId);
+        requireId("sender", json.get("sender"), MatrixIds::userId);
         JsonNode type = require(json, "type", JsonNode::isString, "a string");
         if (type.stringValue().isEmpty() || type.stringValue().getBytes(StandardCharsets.UTF_8).length > MAX_TYPE_BYTES) {
             throw new BadJsonException("The event's type must be a string of 1 to " + MAX_TYPE_BYTES + " bytes");
@@ -95,8 +126,9 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
             throw new BadJsonException("The event's state_key must be a string");
         }
         if (namesItsOwnId) {
-            requireId(json, "event_id", MatrixIds::eventId);
+            requireId("event_id", json.get("event_id"), MatrixIds::eventId);
         }
+        List<Signer> signers = signersOf(roomVersion, json);
         byte[] signed = EventSigner.signedBytes(roomVersion, json);
         byte[] reference = Sha256.of(signed);
         if (!MessageDigest.isEqual(decode(contentHash.stringValue()), contentHash(json))) {
@@ -107,7 +139,32 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
             case "3" -> "$" + STANDARD.encodeToString(reference);
             default -> "$" + URL_SAFE.encodeToString(reference);
         };
-        return new Pdu(json, roomVersion, eventId, URL_SAFE.encodeToString(reference), signed);
+        return new Pdu(json, roomVersion, eventId, URL_SAFE.encodeToString(reference), signed, signers);
+    }
+
+    /**
+     * The servers that must sign the event, by the rules {@link EventAuthenticator} gives (Synapse's
+     * {@code _check_sigs_on_pdu}), each once and in that order.
+     */
+    private static List<Signer> signersOf(String roomVersion, ObjectNode json) {
+        String senderDomain = MatrixIds.serverNameOf(json.get("sender").stringValue());
+        JsonNode content = json.get("content");
+        Map<String, Signer.Role> signers = new LinkedHashMap<>();
+        if (!(isMember(json, "invite") && content.has("third_party_invite"))) {
+            signers.put(senderDomain, Signer.Role.SENDER_DOMAIN);
+        }
+        return signers.entrySet().stream().map(signer -> new Signer(signer.getKey(), signer.getValue())).toList();
+    }
+
+    /** Room versions 1 and 2, whose events name their own IDs, {@code $opaque:server}. */
+    private static boolean namesItsOwnId(String roomVersion) {
+        return "1".equals(roomVersion) || "2".equals(roomVersion);
+    }
+
+    private static boolean isMember(ObjectNode json, String membership) {
+        JsonNode value = json.get("content").get("membership");
+        return "m.room.member".equals(json.get("type").stringValue()) && value != null && value.isString()
+                && value.stringValue().equals(membership);
     }
 
     /** Its room's ID: as the event names it, or for a create event that names none (room version 12), its own reference hash. */
@@ -196,11 +253,13 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         }
     }
 
-    /** A string key that {@code validation} (one of {@link MatrixIds}'s) accepts; else says why not. */
-    private static void requireId(ObjectNode json, String key, UnaryOperator<String> validation) {
-        String id = require(json, key, JsonNode::isString, "a string").stringValue();
+    /** What {@code validation} (of {@link MatrixIds}) makes of the string {@code id} at {@code key}; else says why not. */
+    private static String requireId(String key, JsonNode id, UnaryOperator<String> validation) {
+        if (id == null || !id.isString()) {
+            throw new BadJsonException("The event's " + key + " must be a string");
+        }
         try {
-            validation.apply(id);
+            return validation.apply(id.stringValue());
         } catch (IllegalArgumentException invalid) {
             throw new BadJsonException("The event's " + key + " is " + invalid.getMessage());
         }

@@ -186,7 +186,7 @@ class PolicyServerEndToEndTest {
             Answer refused = send(OTHER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, unsigned));
             assertThat(refused.status()).as(refused.body()).isEqualTo(400);
             assertThat(refused.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
-            assertThat(refused.json().path("error").asText()).isEqualTo(PolicyServerServlet.NOT_SIGNED_BY_SENDER);
+            assertThat(refused.json().path("error").asText()).isEqualTo("The event is not signed by its sender's server");
             String eventId = Pdu.of("10", unsigned).eventId();
             Answer checked = send(OTHER.signedPost(federation, "/_matrix/policy/unstable/org.matrix.msc4284/event/" + eventId
                     + "/check", POLICY_SERVER, unsigned));

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.ObjectNode;
 
-/** An event counts as its sender's only with a valid signature of the sender's server, verified once per signature. */
+/** An event counts only with a valid signature of each server homeservers require to sign it, verified once per signature. */
 class EventAuthenticatorTest {
     private static final SigningHomeserver SENDER = start("hs.test");
     private static final SigningHomeserver FORGER = start("forger.test");
@@ -37,23 +37,23 @@ class EventAuthenticatorTest {
     void anEventSignedByItsSendersServerIsItsAndItsSignatureIsVerifiedOnce() {
         Pdu pdu = Pdu.of("10", SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hello"));
 
-        assertThat(events.signedBySender(pdu)).isTrue();
-        assertThat(events.signedBySender(pdu)).as("asked again, by another server").isTrue();
+        assertThat(events.missingSignature(pdu)).isEmpty();
+        assertThat(events.missingSignature(pdu)).as("asked again, by another server").isEmpty();
         assertThat(lookups).containsExactly("hs.test " + SigningHomeserver.KEY_ID);
     }
 
     @Test
     void anEventSignedOnlyByAnotherServerOrWithABadSignatureIsNot() {
         ObjectNode forged = FORGER.message("10", "!room:hs.test", "@alice:hs.test", "made up");
-        assertThat(events.signedBySender(Pdu.of("10", forged))).as("signed by forger.test alone").isFalse();
+        assertThat(events.missingSignature(Pdu.of("10", forged))).as("signed by forger.test alone").contains(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
 
         ObjectNode signed = SENDER.hashAndSign("10", forged.deepCopy());
-        assertThat(events.signedBySender(Pdu.of("10", signed))).isTrue();
+        assertThat(events.missingSignature(Pdu.of("10", signed))).isEmpty();
         ObjectNode wrong = signed.deepCopy();
         ((ObjectNode) wrong.get("signatures").get("hs.test")).put(SigningHomeserver.KEY_ID,
                 forged.get("signatures").get("forger.test").get(SigningHomeserver.KEY_ID).stringValue());
-        assertThat(events.signedBySender(Pdu.of("10", wrong)))
-                .as("the same event with another signature: the verified one is no pass for it").isFalse();
+        assertThat(events.missingSignature(Pdu.of("10", wrong)))
+                .as("the same event with another signature: the verified one is no pass for it").isPresent();
     }
 
     @Test
@@ -69,14 +69,38 @@ class EventAuthenticatorTest {
         ObjectNode newKeyFirst = Json.MAPPER.createObjectNode().put("ed25519:new", "AAAA").setAll(bySender);
         ((ObjectNode) signed.get("signatures")).set("hs.test", newKeyFirst);
 
-        assertThat(new EventAuthenticator(backingOffForTheNewKey, 100).signedBySender(Pdu.of("10", signed))).isTrue();
+        assertThat(new EventAuthenticator(backingOffForTheNewKey, 100).missingSignature(Pdu.of("10", signed))).isEmpty();
     }
 
     @Test
     void aSignatureWhoseKeyTheSenderDoesNotListVouchesForNothing() {
         EventAuthenticator unknownKeys = new EventAuthenticator((server, keyId, validUntil) -> Optional.empty(), 100);
 
-        assertThat(unknownKeys.signedBySender(Pdu.of("10", SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hi")))).isFalse();
+        assertThat(unknownKeys.missingSignature(Pdu.of("10", SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hi")))).isPresent();
+    }
+
+    /** Another server may turn a third-party invite into an invite in the inviter's name: homeservers take it unsigned by the inviter's server. */
+    @Test
+    void anInviteMadeFromAThirdPartyInviteNeedsNoSignatureOfItsSendersServer() {
+        ObjectNode content = Json.MAPPER.createObjectNode().put("membership", "invite");
+        content.putObject("third_party_invite").put("display_name", "bob").putObject("signed")
+                .put("mxid", "@bob:forger.test").put("token", "t");
+        ObjectNode invite = member(FORGER, "10", "@alice:hs.test", "@bob:forger.test", content);
+
+        assertThat(events.missingSignature(Pdu.of("10", invite))).isEmpty();
+        content.remove("third_party_invite");
+        assertThat(events.missingSignature(Pdu.of("10", member(FORGER, "10", "@alice:hs.test", "@bob:forger.test", content))))
+                .as("an invite of alice's not made from a third-party invite").contains(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+    }
+
+    private static Pdu.Signer required(String serverName, Pdu.Signer.Role role) {
+        return new Pdu.Signer(serverName, role);
+    }
+
+    /** An {@code m.room.member} event for {@code stateKey}, signed by {@code by} alone. */
+    private static ObjectNode member(SigningHomeserver by, String roomVersion, String sender, String stateKey, ObjectNode content) {
+        ObjectNode event = by.event(roomVersion, "!room:hs.test", sender, "m.room.member", content.deepCopy());
+        return by.hashAndSign(roomVersion, event.put("state_key", stateKey));
     }
 
     private static SigningHomeserver start(String name) {

@@ -13,7 +13,9 @@ import tools.jackson.databind.JsonNode;
  * Whether an event carries a valid signature of every server that every homeserver requires to have
  * signed an event it receives over federation ({@link Pdu#signers}, as Synapse's {@code
  * _check_sigs_on_pdu}): its sender's server, except on an invite made from a third-party invite, which
- * another server may send for the sender. The policy server authenticates the
+ * another server may send for the sender; in room versions 1 and 2, the server named in its event ID;
+ * and on a join authorised by a user of another server under a restricted join rule ({@code
+ * join_authorised_via_users_server}), that user's server. The policy server authenticates the
  * homeserver that asks, but any homeserver may ask about any event: without this check, a server could
  * make up events in another server's users' names, which no homeserver would ever accept, and still
  * have each one judged and counted against that user (a {@code rate_limits} bucket emptied, a {@code
@@ -25,7 +27,9 @@ import tools.jackson.databind.JsonNode;
  * <p>Of each such server's {@code ed25519:} signatures, each whose key is known must verify, and at
  * least one must (Synapse's {@code Keyring}). From room version 5 on the key must be valid at the
  * event's {@code origin_server_ts}, as the spec's key validity rule asks; earlier versions take any
- * key the server lists.
+ * key the server lists. Each server's keys are looked up as the sender's always were, under the same
+ * fetch limits and back-off, and the servers are checked in order: the first whose signature is
+ * missing ends the check, so an event costs no more fetches than it names servers, three at most.
  *
  * <p>In a busy room every homeserver asks about the same event, carrying the same signatures: a
  * signature verified once is remembered (at most {@code rememberedSignatures}, least recently used out

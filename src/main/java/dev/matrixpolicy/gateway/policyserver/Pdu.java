@@ -47,6 +47,9 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
 
     private static final Base64.Encoder STANDARD = Base64.getEncoder().withoutPadding();
     private static final Base64.Encoder URL_SAFE = Base64.getUrlEncoder().withoutPadding();
+    /** Room versions with restricted join rules, whose joins may be authorised by another server's user (MSC3083). */
+    private static final Set<String> RESTRICTED_JOIN_RULE = Set.of("8", "9", "10", "11", "12");
+    private static final String AUTHORISING_USER = "join_authorised_via_users_server";
     /** What the content hash leaves out, as Synapse's {@code compute_content_hash}. */
     private static final Set<String> NOT_HASHED = Set.of("age_ts", "unsigned", "signatures", "hashes", "outlier", "destinations");
     /** The longest event type Synapse accepts ({@code _check_size_limits}), in UTF-8 bytes. */
@@ -68,7 +71,11 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         /** Why a server must sign, in Synapse's words ({@code _check_sigs_on_pdu}). */
         public enum Role {
             /** The sender's server, unless the event is an invite made from a third-party invite. */
-            SENDER_DOMAIN("its sender's server");
+            SENDER_DOMAIN("its sender's server"),
+            /** In room versions 1 and 2, the server that made up the event ID, when not the sender's. */
+            EVENT_DOMAIN("the server named in its event ID"),
+            /** For a join under a restricted join rule, the server of the user who authorised it. */
+            AUTHORISING_SERVER("the server of the user authorising the join (join_authorised_via_users_server)");
 
             private final String description;
 
@@ -91,8 +98,10 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * event leaves it out), {@code sender} a user ID, {@code type} a non-empty string of at most 255
      * bytes, {@code depth} and {@code origin_server_ts} integers of 0 or more, and {@code prev_events}
      * and {@code auth_events} lists of event IDs, from room version 3 on, or of {@code [event_id,
-     * hashes]} pairs in versions 1 and 2. A signature is given to what the event claims, so an event
-     * whose sender is no user (or a banned user's ID with a character added) is never signed.
+     * hashes]} pairs in versions 1 and 2, whose {@code event_id} must name its server. A signature is
+     * given to what the event claims, so an event whose sender is no user (or a banned user's ID with a
+     * character added) is never signed. A join's {@code join_authorised_via_users_server}, in the room
+     * versions that have restricted join rules, must be a user ID: its server must sign the event.
      *
      * @throws BadJsonException            when a required key is missing or malformed, naming it, when the
      *                                     event holds what canonical JSON cannot (a float, a huge integer),
@@ -125,9 +134,6 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         if (json.has("state_key") && !json.get("state_key").isString()) {
             throw new BadJsonException("The event's state_key must be a string");
         }
-        if (namesItsOwnId) {
-            requireId("event_id", json.get("event_id"), MatrixIds::eventId);
-        }
         List<Signer> signers = signersOf(roomVersion, json);
         byte[] signed = EventSigner.signedBytes(roomVersion, json);
         byte[] reference = Sha256.of(signed);
@@ -144,7 +150,12 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
 
     /**
      * The servers that must sign the event, by the rules {@link EventAuthenticator} gives (Synapse's
-     * {@code _check_sigs_on_pdu}), each once and in that order.
+     * {@code _check_sigs_on_pdu}), each once and in that order. As in Synapse, an invite made from a
+     * third-party invite needs no signature at all in versions 3 and later, nor in 1 and 2 when its
+     * event ID names its sender's server.
+     *
+     * @throws BadJsonException when the event ID (versions 1 and 2) or the authorising user names no
+     *                          server, which Synapse refuses too
      */
     private static List<Signer> signersOf(String roomVersion, ObjectNode json) {
         String senderDomain = MatrixIds.serverNameOf(json.get("sender").stringValue());
@@ -152,6 +163,17 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         Map<String, Signer.Role> signers = new LinkedHashMap<>();
         if (!(isMember(json, "invite") && content.has("third_party_invite"))) {
             signers.put(senderDomain, Signer.Role.SENDER_DOMAIN);
+        }
+        if (namesItsOwnId(roomVersion)) {
+            String eventDomain = requireId("event_id", json.get("event_id"), id -> MatrixIds.serverNameOf(MatrixIds.eventId(id)));
+            if (!eventDomain.equals(senderDomain)) {
+                signers.put(eventDomain, Signer.Role.EVENT_DOMAIN);
+            }
+        }
+        if (RESTRICTED_JOIN_RULE.contains(roomVersion) && isMember(json, "join") && content.has(AUTHORISING_USER)) {
+            String authorisingServer = requireId("content." + AUTHORISING_USER, content.get(AUTHORISING_USER),
+                    id -> MatrixIds.serverNameOf(MatrixIds.userIdAsSynapseTakesIt(id)));
+            signers.putIfAbsent(authorisingServer, Signer.Role.AUTHORISING_SERVER);
         }
         return signers.entrySet().stream().map(signer -> new Signer(signer.getKey(), signer.getValue())).toList();
     }

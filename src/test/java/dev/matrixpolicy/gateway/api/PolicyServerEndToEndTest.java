@@ -202,6 +202,27 @@ class PolicyServerEndToEndTest {
                 answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText())).isTrue();
     }
 
+    /**
+     * A join authorised by another server's user under a restricted join rule counts, as homeservers
+     * take it, only with that server's signature too, and the refusal names the server missing.
+     */
+    @Test
+    void aRestrictedJoinItsAuthorisingServerDidNotSignIsRefusedNamingThatServer() {
+        ObjectNode content = EventJson.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:other.test");
+        ObjectNode join = HOMESERVER.event("10", ROOM, "@bob:hs.test", "m.room.member", content);
+        HOMESERVER.hashAndSign("10", join.put("state_key", "@bob:hs.test"));
+
+        Answer refused = send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, join));
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+        assertThat(refused.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
+        assertThat(refused.json().path("error").asText())
+                .isEqualTo("The event is not signed by the server of the user authorising the join (join_authorised_via_users_server)");
+
+        Answer signed = send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, OTHER.countersign("10", join)));
+        assertThat(signed.status()).as(signed.body()).isEqualTo(200);
+    }
+
     @Test
     void theUnstablePathSignsToo() {
         Answer answer = send(HOMESERVER.signedPost(federation, PolicyServerServlet.UNSTABLE_SIGN, POLICY_SERVER,

@@ -11,10 +11,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.ObjectNode;
 
-/** An event counts only with a valid signature of each server homeservers require to sign it, verified once per signature. */
+/**
+ * An event counts only with a valid signature of each server homeservers require to sign it (its
+ * sender's, in versions 1 and 2 its event ID's, a restricted join's authorising user's), verified once per signature.
+ */
 class EventAuthenticatorTest {
     private static final SigningHomeserver SENDER = start("hs.test");
     private static final SigningHomeserver FORGER = start("forger.test");
+    /** A server whose name has a port, which is part of the name its signatures are under. */
+    private static final SigningHomeserver OTHER = start("other.test:8448");
 
     private final List<String> lookups = new ArrayList<>();
     private final KeyLookup keys = (server, keyId, validUntil) -> {
@@ -22,6 +27,7 @@ class EventAuthenticatorTest {
         return Optional.of(Base64.getDecoder().decode(switch (server) {
             case "hs.test" -> SENDER.publicKeyBase64();
             case "forger.test" -> FORGER.publicKeyBase64();
+            case "other.test:8448" -> OTHER.publicKeyBase64();
             default -> throw new AssertionError(server);
         }));
     };
@@ -31,6 +37,7 @@ class EventAuthenticatorTest {
     static void stop() {
         SENDER.close();
         FORGER.close();
+        OTHER.close();
     }
 
     @Test
@@ -91,6 +98,43 @@ class EventAuthenticatorTest {
         content.remove("third_party_invite");
         assertThat(events.missingSignature(Pdu.of("10", member(FORGER, "10", "@alice:hs.test", "@bob:forger.test", content))))
                 .as("an invite of alice's not made from a third-party invite").contains(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+    }
+
+    @Test
+    void inRoomVersionsOneAndTwoTheServerNamedInTheEventIdMustSignToo() {
+        ObjectNode event = SENDER.message("1", "!room:hs.test", "@alice:hs.test", "hi");
+        SENDER.hashAndSign("1", event.put("event_id", "$made:other.test:8448"));
+
+        assertThat(events.missingSignature(Pdu.of("1", event))).contains(required("other.test:8448", Pdu.Signer.Role.EVENT_DOMAIN));
+        OTHER.countersign("1", event);
+        assertThat(events.missingSignature(Pdu.of("1", event))).isEmpty();
+        assertThat(lookups).as("the sender's signature verified once").containsExactly(
+                "hs.test " + SigningHomeserver.KEY_ID, "other.test:8448 " + SigningHomeserver.KEY_ID);
+    }
+
+    @Test
+    void aJoinAuthorisedByAUserOfAnotherServerUnderARestrictedJoinRuleMustBeSignedByThatServerToo() {
+        ObjectNode content = Json.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:other.test:8448");
+        ObjectNode join = member(SENDER, "10", "@bob:hs.test", "@bob:hs.test", content);
+
+        assertThat(events.missingSignature(Pdu.of("10", join))).contains(required("other.test:8448", Pdu.Signer.Role.AUTHORISING_SERVER));
+        OTHER.countersign("10", join);
+        assertThat(events.missingSignature(Pdu.of("10", join))).isEmpty();
+        assertThat(events.missingSignature(Pdu.of("7", member(SENDER, "7", "@bob:hs.test", "@bob:hs.test", content))))
+                .as("room version 7 has no restricted join rules").isEmpty();
+    }
+
+    @Test
+    void aServerThatMustSignForTwoReasonsIsCheckedOnce() {
+        ObjectNode content = Json.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:hs.test");
+        Pdu join = Pdu.of("10", member(SENDER, "10", "@bob:hs.test", "@bob:hs.test", content));
+        Pdu message = Pdu.of("1", SENDER.message("1", "!room:hs.test", "@alice:hs.test", "hi")); // its event ID is hs.test's
+
+        assertThat(join.signers()).containsExactly(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+        assertThat(message.signers()).containsExactly(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+        assertThat(events.missingSignature(join)).isEmpty();
     }
 
     private static Pdu.Signer required(String serverName, Pdu.Signer.Role role) {

@@ -48,10 +48,11 @@ import tools.jackson.databind.node.ObjectNode;
  * </ul>
  * Both POST endpoints take federation {@code X-Matrix} authentication (401 {@code M_UNAUTHORIZED}),
  * a PDU of a room the policy server serves (404 {@code M_NOT_FOUND} for any other), and never the
- * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). An event its sender's
- * server has not validly signed ({@link EventAuthenticator}) is refused, {@code 400 M_FORBIDDEN} or
- * {@code "spam"}, before any module sees it, and the refusal is not remembered: its reference hash
- * leaves the signatures out, and the same event, signed, gets its own answer. Every error is Matrix
+ * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). An event without a valid
+ * signature of each server homeservers require to sign it ({@link EventAuthenticator}) is refused,
+ * {@code 400 M_FORBIDDEN} naming the server missing, or {@code "spam"}, before any module sees it,
+ * and the refusal is not remembered: its reference hash leaves the signatures out, and the same
+ * event, signed, gets its own answer. Every error is Matrix
  * error JSON from {@link MatrixErrors#describe}, written by {@link MatrixErrors.MatrixError#answer}.
  * {@value #METRIC} times every request by endpoint and outcome.
  */
@@ -61,7 +62,6 @@ final class PolicyServerServlet extends HttpServlet {
     static final String SIGN = "/_matrix/policy/v1/sign";
     static final String UNSTABLE_SIGN = "/_matrix/policy/unstable/org.matrix.msc4284/sign";
     static final String WELL_KNOWN = "/.well-known/matrix/policy_server";
-    static final String NOT_SIGNED_BY_SENDER = "The event is not signed by its sender's server";
     /**
      * The legacy check's path. The event ID may hold a '/' (room version 3's base64 IDs): escaped as
      * %2F by Synapse 1.151 and later and by ruma, as it is by Synapse 1.136 to 1.150, which put the
@@ -197,8 +197,9 @@ final class PolicyServerServlet extends HttpServlet {
     private Answer sign(HttpServletRequest request) {
         Signed signed = authenticate(request);
         Pdu pdu = pdu(signed.body(), request);
-        if (!events.signedBySender(pdu)) {
-            return failure("sign", "unsigned", MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, NOT_SIGNED_BY_SENDER));
+        Optional<Pdu.Signer> missing = events.missingSignature(pdu);
+        if (missing.isPresent()) {
+            return failure("sign", "unsigned", MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, notSignedBy(missing.get())));
         }
         return switch (signing.decide(signed.origin(), pdu)) {
             case PolicyServerSigning.Verdict.Signed signature -> {
@@ -222,7 +223,7 @@ final class PolicyServerServlet extends HttpServlet {
         if (!pdu.eventId().equals(eventId)) {
             return recommendation("malformed", "spam");
         }
-        if (!events.signedBySender(pdu)) {
+        if (events.missingSignature(pdu).isPresent()) {
             return recommendation("unsigned", "spam");
         }
         return switch (signing.decide(signed.origin(), pdu)) {
@@ -290,6 +291,11 @@ final class PolicyServerServlet extends HttpServlet {
         answer.putObject("public_keys").put("ed25519", key.publicKeyBase64());
         answer.put("public_key", key.publicKeyBase64());
         return new Answer("well_known", "ok", HttpServletResponse.SC_OK, answer);
+    }
+
+    /** The refusal of an event without a signature homeservers require: "The event is not signed by its sender's server". */
+    private static String notSignedBy(Pdu.Signer signer) {
+        return "The event is not signed by " + signer.role().description();
     }
 
     private static Answer recommendation(String outcome, String recommendation) {

@@ -5,6 +5,9 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -33,8 +36,10 @@ import tools.jackson.databind.node.ObjectNode;
  * @param eventId       its event ID: computed from version 3 on, as sent in versions 1 and 2
  * @param referenceHash the SHA-256 of {@link #signedBytes}, unpadded URL-safe base64: the key to cache answers by
  * @param signedBytes   what a signature covers ({@link EventSigner#signedBytes})
+ * @param signers       the servers whose valid signatures every homeserver requires of it, each once ({@link EventAuthenticator})
  */
-public record Pdu(ObjectNode json, String roomVersion, String eventId, String referenceHash, byte[] signedBytes) {
+public record Pdu(ObjectNode json, String roomVersion, String eventId, String referenceHash, byte[] signedBytes,
+                  List<Signer> signers) {
     /** The most bytes a PDU may take in canonical JSON, as Synapse and the spec limit it. */
     public static final int MAX_BYTES = 65_536;
     /** The state event that names a room's policy server, which policy servers are never asked to sign. */
@@ -42,6 +47,9 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
 
     private static final Base64.Encoder STANDARD = Base64.getEncoder().withoutPadding();
     private static final Base64.Encoder URL_SAFE = Base64.getUrlEncoder().withoutPadding();
+    /** Room versions with restricted join rules, whose joins may be authorised by another server's user (MSC3083). */
+    private static final Set<String> RESTRICTED_JOIN_RULE = Set.of("8", "9", "10", "11", "12");
+    private static final String AUTHORISING_USER = "join_authorised_via_users_server";
     /** What the content hash leaves out, as Synapse's {@code compute_content_hash}. */
     private static final Set<String> NOT_HASHED = Set.of("age_ts", "unsigned", "signatures", "hashes", "outlier", "destinations");
     /** The longest event type Synapse accepts ({@code _check_size_limits}), in UTF-8 bytes. */
@@ -50,6 +58,36 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     public Pdu {
         Objects.requireNonNull(json, "json");
         Objects.requireNonNull(roomVersion, "roomVersion");
+        signers = List.copyOf(signers);
+    }
+
+    /**
+     * A server whose valid signature an event must carry, and why.
+     *
+     * @param serverName as the ID it is taken from names it, port included
+     * @param role       why it must sign
+     */
+    public record Signer(String serverName, Role role) {
+        /** Why a server must sign, in Synapse's words ({@code _check_sigs_on_pdu}). */
+        public enum Role {
+            /** The sender's server, unless the event is an invite made from a third-party invite. */
+            SENDER_DOMAIN("its sender's server"),
+            /** In room versions 1 and 2, the server that made up the event ID, when not the sender's. */
+            EVENT_DOMAIN("the server named in its event ID"),
+            /** For a join under a restricted join rule, the server of the user who authorised it. */
+            AUTHORISING_SERVER("the server of the user authorising the join (join_authorised_via_users_server)");
+
+            private final String description;
+
+            Role(String description) {
+                this.description = description;
+            }
+
+            /** The server, as a refusal names it: "The event is not signed by " + this. */
+            public String description() {
+                return description;
+            }
+        }
     }
 
     /**
@@ -60,8 +98,10 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * event leaves it out), {@code sender} a user ID, {@code type} a non-empty string of at most 255
      * bytes, {@code depth} and {@code origin_server_ts} integers of 0 or more, and {@code prev_events}
      * and {@code auth_events} lists of event IDs, from room version 3 on, or of {@code [event_id,
-     * hashes]} pairs in versions 1 and 2. A signature is given to what the event claims, so an event
-     * whose sender is no user (or a banned user's ID with a character added) is never signed.
+     * hashes]} pairs in versions 1 and 2, whose {@code event_id} must name its server. A signature is
+     * given to what the event claims, so an event whose sender is no user (or a banned user's ID with a
+     * character added) is never signed. A join's {@code join_authorised_via_users_server}, in the room
+     * versions that have restricted join rules, must be a user ID: its server must sign the event.
      *
      * @throws BadJsonException            when a required key is missing or malformed, naming it, when the
      *                                     event holds what canonical JSON cannot (a float, a huge integer),
@@ -69,11 +109,11 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * @throws UnknownRoomVersionException for a room version the redaction rules do not know
      */
     public static Pdu of(String roomVersion, ObjectNode json) {
-        boolean namesItsOwnId = "1".equals(roomVersion) || "2".equals(roomVersion);
+        boolean namesItsOwnId = namesItsOwnId(roomVersion);
         if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
-            requireId(json, "room_id", MatrixIds::roomId);
+            requireId("room_id", json.get("room_id"), MatrixIds::roomId);
         }
-        requireId(json, "sender", MatrixIds::userId);
+        requireId("sender", json.get("sender"), MatrixIds::userId);
         JsonNode type = require(json, "type", JsonNode::isString, "a string");
         if (type.stringValue().isEmpty() || type.stringValue().getBytes(StandardCharsets.UTF_8).length > MAX_TYPE_BYTES) {
             throw new BadJsonException("The event's type must be a string of 1 to " + MAX_TYPE_BYTES + " bytes");
@@ -94,9 +134,7 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         if (json.has("state_key") && !json.get("state_key").isString()) {
             throw new BadJsonException("The event's state_key must be a string");
         }
-        if (namesItsOwnId) {
-            requireId(json, "event_id", MatrixIds::eventId);
-        }
+        List<Signer> signers = signersOf(roomVersion, json);
         byte[] signed = EventSigner.signedBytes(roomVersion, json);
         byte[] reference = Sha256.of(signed);
         if (!MessageDigest.isEqual(decode(contentHash.stringValue()), contentHash(json))) {
@@ -107,7 +145,48 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
             case "3" -> "$" + STANDARD.encodeToString(reference);
             default -> "$" + URL_SAFE.encodeToString(reference);
         };
-        return new Pdu(json, roomVersion, eventId, URL_SAFE.encodeToString(reference), signed);
+        return new Pdu(json, roomVersion, eventId, URL_SAFE.encodeToString(reference), signed, signers);
+    }
+
+    /**
+     * The servers that must sign the event, by the rules {@link EventAuthenticator} gives (Synapse's
+     * {@code _check_sigs_on_pdu}), each once and in that order. As in Synapse, an invite made from a
+     * third-party invite needs no signature at all in versions 3 and later, nor in 1 and 2 when its
+     * event ID names its sender's server.
+     *
+     * @throws BadJsonException when the event ID (versions 1 and 2) or the authorising user names no
+     *                          server, which Synapse refuses too
+     */
+    private static List<Signer> signersOf(String roomVersion, ObjectNode json) {
+        String senderDomain = MatrixIds.serverNameOf(json.get("sender").stringValue());
+        JsonNode content = json.get("content");
+        Map<String, Signer.Role> signers = new LinkedHashMap<>();
+        if (!(isMember(json, "invite") && content.has("third_party_invite"))) {
+            signers.put(senderDomain, Signer.Role.SENDER_DOMAIN);
+        }
+        if (namesItsOwnId(roomVersion)) {
+            String eventDomain = requireId("event_id", json.get("event_id"), id -> MatrixIds.serverNameOf(MatrixIds.eventId(id)));
+            if (!eventDomain.equals(senderDomain)) {
+                signers.put(eventDomain, Signer.Role.EVENT_DOMAIN);
+            }
+        }
+        if (RESTRICTED_JOIN_RULE.contains(roomVersion) && isMember(json, "join") && content.has(AUTHORISING_USER)) {
+            String authorisingServer = requireId("content." + AUTHORISING_USER, content.get(AUTHORISING_USER),
+                    id -> MatrixIds.serverNameOf(MatrixIds.userIdAsSynapseTakesIt(id)));
+            signers.putIfAbsent(authorisingServer, Signer.Role.AUTHORISING_SERVER);
+        }
+        return signers.entrySet().stream().map(signer -> new Signer(signer.getKey(), signer.getValue())).toList();
+    }
+
+    /** Room versions 1 and 2, whose events name their own IDs, {@code $opaque:server}. */
+    private static boolean namesItsOwnId(String roomVersion) {
+        return "1".equals(roomVersion) || "2".equals(roomVersion);
+    }
+
+    private static boolean isMember(ObjectNode json, String membership) {
+        JsonNode value = json.get("content").get("membership");
+        return "m.room.member".equals(json.get("type").stringValue()) && value != null && value.isString()
+                && value.stringValue().equals(membership);
     }
 
     /** Its room's ID: as the event names it, or for a create event that names none (room version 12), its own reference hash. */
@@ -196,11 +275,13 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         }
     }
 
-    /** A string key that {@code validation} (one of {@link MatrixIds}'s) accepts; else says why not. */
-    private static void requireId(ObjectNode json, String key, UnaryOperator<String> validation) {
-        String id = require(json, key, JsonNode::isString, "a string").stringValue();
+    /** What {@code validation} (of {@link MatrixIds}) makes of the string {@code id} at {@code key}; else says why not. */
+    private static String requireId(String key, JsonNode id, UnaryOperator<String> validation) {
+        if (id == null || !id.isString()) {
+            throw new BadJsonException("The event's " + key + " must be a string");
+        }
         try {
-            validation.apply(id);
+            return validation.apply(id.stringValue());
         } catch (IllegalArgumentException invalid) {
             throw new BadJsonException("The event's " + key + " is " + invalid.getMessage());
         }

@@ -186,7 +186,7 @@ class PolicyServerEndToEndTest {
             Answer refused = send(OTHER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, unsigned));
             assertThat(refused.status()).as(refused.body()).isEqualTo(400);
             assertThat(refused.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
-            assertThat(refused.json().path("error").asText()).isEqualTo(PolicyServerServlet.NOT_SIGNED_BY_SENDER);
+            assertThat(refused.json().path("error").asText()).isEqualTo("The event is not signed by its sender's server");
             String eventId = Pdu.of("10", unsigned).eventId();
             Answer checked = send(OTHER.signedPost(federation, "/_matrix/policy/unstable/org.matrix.msc4284/event/" + eventId
                     + "/check", POLICY_SERVER, unsigned));
@@ -200,6 +200,27 @@ class PolicyServerEndToEndTest {
         assertThat(answer.status()).as("asked by another server than the sender's: " + answer.body()).isEqualTo(200);
         assertThat(PolicyServerKey.verifies(KEY.publicKeyBase64(), EventSigner.signedBytes("10", signed),
                 answer.json().path(POLICY_SERVER).path(PolicyServerKey.KEY_ID).asText())).isTrue();
+    }
+
+    /**
+     * A join authorised by another server's user under a restricted join rule counts, as homeservers
+     * take it, only with that server's signature too, and the refusal names the server missing.
+     */
+    @Test
+    void aRestrictedJoinItsAuthorisingServerDidNotSignIsRefusedNamingThatServer() {
+        ObjectNode content = EventJson.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:other.test");
+        ObjectNode join = HOMESERVER.event("10", ROOM, "@bob:hs.test", "m.room.member", content);
+        HOMESERVER.hashAndSign("10", join.put("state_key", "@bob:hs.test"));
+
+        Answer refused = send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, join));
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+        assertThat(refused.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
+        assertThat(refused.json().path("error").asText())
+                .isEqualTo("The event is not signed by the server of the user authorising the join (join_authorised_via_users_server)");
+
+        Answer signed = send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, OTHER.countersign("10", join)));
+        assertThat(signed.status()).as(signed.body()).isEqualTo(200);
     }
 
     @Test

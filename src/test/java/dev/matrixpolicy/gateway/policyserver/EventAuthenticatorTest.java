@@ -11,10 +11,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.ObjectNode;
 
-/** An event counts as its sender's only with a valid signature of the sender's server, verified once per signature. */
+/**
+ * An event counts only with a valid signature of each server homeservers require to sign it (its
+ * sender's, in versions 1 and 2 its event ID's, a restricted join's authorising user's), verified once per signature.
+ */
 class EventAuthenticatorTest {
     private static final SigningHomeserver SENDER = start("hs.test");
     private static final SigningHomeserver FORGER = start("forger.test");
+    /** A server whose name has a port, which is part of the name its signatures are under. */
+    private static final SigningHomeserver OTHER = start("other.test:8448");
 
     private final List<String> lookups = new ArrayList<>();
     private final KeyLookup keys = (server, keyId, validUntil) -> {
@@ -22,6 +27,7 @@ class EventAuthenticatorTest {
         return Optional.of(Base64.getDecoder().decode(switch (server) {
             case "hs.test" -> SENDER.publicKeyBase64();
             case "forger.test" -> FORGER.publicKeyBase64();
+            case "other.test:8448" -> OTHER.publicKeyBase64();
             default -> throw new AssertionError(server);
         }));
     };
@@ -31,29 +37,30 @@ class EventAuthenticatorTest {
     static void stop() {
         SENDER.close();
         FORGER.close();
+        OTHER.close();
     }
 
     @Test
     void anEventSignedByItsSendersServerIsItsAndItsSignatureIsVerifiedOnce() {
         Pdu pdu = Pdu.of("10", SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hello"));
 
-        assertThat(events.signedBySender(pdu)).isTrue();
-        assertThat(events.signedBySender(pdu)).as("asked again, by another server").isTrue();
+        assertThat(events.missingSignature(pdu)).isEmpty();
+        assertThat(events.missingSignature(pdu)).as("asked again, by another server").isEmpty();
         assertThat(lookups).containsExactly("hs.test " + SigningHomeserver.KEY_ID);
     }
 
     @Test
     void anEventSignedOnlyByAnotherServerOrWithABadSignatureIsNot() {
         ObjectNode forged = FORGER.message("10", "!room:hs.test", "@alice:hs.test", "made up");
-        assertThat(events.signedBySender(Pdu.of("10", forged))).as("signed by forger.test alone").isFalse();
+        assertThat(events.missingSignature(Pdu.of("10", forged))).as("signed by forger.test alone").contains(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
 
         ObjectNode signed = SENDER.hashAndSign("10", forged.deepCopy());
-        assertThat(events.signedBySender(Pdu.of("10", signed))).isTrue();
+        assertThat(events.missingSignature(Pdu.of("10", signed))).isEmpty();
         ObjectNode wrong = signed.deepCopy();
         ((ObjectNode) wrong.get("signatures").get("hs.test")).put(SigningHomeserver.KEY_ID,
                 forged.get("signatures").get("forger.test").get(SigningHomeserver.KEY_ID).stringValue());
-        assertThat(events.signedBySender(Pdu.of("10", wrong)))
-                .as("the same event with another signature: the verified one is no pass for it").isFalse();
+        assertThat(events.missingSignature(Pdu.of("10", wrong)))
+                .as("the same event with another signature: the verified one is no pass for it").isPresent();
     }
 
     @Test
@@ -69,14 +76,75 @@ class EventAuthenticatorTest {
         ObjectNode newKeyFirst = Json.MAPPER.createObjectNode().put("ed25519:new", "AAAA").setAll(bySender);
         ((ObjectNode) signed.get("signatures")).set("hs.test", newKeyFirst);
 
-        assertThat(new EventAuthenticator(backingOffForTheNewKey, 100).signedBySender(Pdu.of("10", signed))).isTrue();
+        assertThat(new EventAuthenticator(backingOffForTheNewKey, 100).missingSignature(Pdu.of("10", signed))).isEmpty();
     }
 
     @Test
     void aSignatureWhoseKeyTheSenderDoesNotListVouchesForNothing() {
         EventAuthenticator unknownKeys = new EventAuthenticator((server, keyId, validUntil) -> Optional.empty(), 100);
 
-        assertThat(unknownKeys.signedBySender(Pdu.of("10", SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hi")))).isFalse();
+        assertThat(unknownKeys.missingSignature(Pdu.of("10", SENDER.message("10", "!room:hs.test", "@alice:hs.test", "hi")))).isPresent();
+    }
+
+    /** Another server may turn a third-party invite into an invite in the inviter's name: homeservers take it unsigned by the inviter's server. */
+    @Test
+    void anInviteMadeFromAThirdPartyInviteNeedsNoSignatureOfItsSendersServer() {
+        ObjectNode content = Json.MAPPER.createObjectNode().put("membership", "invite");
+        content.putObject("third_party_invite").put("display_name", "bob").putObject("signed")
+                .put("mxid", "@bob:forger.test").put("token", "t");
+        ObjectNode invite = member(FORGER, "10", "@alice:hs.test", "@bob:forger.test", content);
+
+        assertThat(events.missingSignature(Pdu.of("10", invite))).isEmpty();
+        content.remove("third_party_invite");
+        assertThat(events.missingSignature(Pdu.of("10", member(FORGER, "10", "@alice:hs.test", "@bob:forger.test", content))))
+                .as("an invite of alice's not made from a third-party invite").contains(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+    }
+
+    @Test
+    void inRoomVersionsOneAndTwoTheServerNamedInTheEventIdMustSignToo() {
+        ObjectNode event = SENDER.message("1", "!room:hs.test", "@alice:hs.test", "hi");
+        SENDER.hashAndSign("1", event.put("event_id", "$made:other.test:8448"));
+
+        assertThat(events.missingSignature(Pdu.of("1", event))).contains(required("other.test:8448", Pdu.Signer.Role.EVENT_DOMAIN));
+        OTHER.countersign("1", event);
+        assertThat(events.missingSignature(Pdu.of("1", event))).isEmpty();
+        assertThat(lookups).as("the sender's signature verified once").containsExactly(
+                "hs.test " + SigningHomeserver.KEY_ID, "other.test:8448 " + SigningHomeserver.KEY_ID);
+    }
+
+    @Test
+    void aJoinAuthorisedByAUserOfAnotherServerUnderARestrictedJoinRuleMustBeSignedByThatServerToo() {
+        ObjectNode content = Json.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:other.test:8448");
+        ObjectNode join = member(SENDER, "10", "@bob:hs.test", "@bob:hs.test", content);
+
+        assertThat(events.missingSignature(Pdu.of("10", join))).contains(required("other.test:8448", Pdu.Signer.Role.AUTHORISING_SERVER));
+        OTHER.countersign("10", join);
+        assertThat(events.missingSignature(Pdu.of("10", join))).isEmpty();
+        assertThat(events.missingSignature(Pdu.of("7", member(SENDER, "7", "@bob:hs.test", "@bob:hs.test", content))))
+                .as("room version 7 has no restricted join rules").isEmpty();
+    }
+
+    @Test
+    void aServerThatMustSignForTwoReasonsIsCheckedOnce() {
+        ObjectNode content = Json.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:hs.test");
+        Pdu join = Pdu.of("10", member(SENDER, "10", "@bob:hs.test", "@bob:hs.test", content));
+        Pdu message = Pdu.of("1", SENDER.message("1", "!room:hs.test", "@alice:hs.test", "hi")); // its event ID is hs.test's
+
+        assertThat(join.signers()).containsExactly(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+        assertThat(message.signers()).containsExactly(required("hs.test", Pdu.Signer.Role.SENDER_DOMAIN));
+        assertThat(events.missingSignature(join)).isEmpty();
+    }
+
+    private static Pdu.Signer required(String serverName, Pdu.Signer.Role role) {
+        return new Pdu.Signer(serverName, role);
+    }
+
+    /** An {@code m.room.member} event for {@code stateKey}, signed by {@code by} alone. */
+    private static ObjectNode member(SigningHomeserver by, String roomVersion, String sender, String stateKey, ObjectNode content) {
+        ObjectNode event = by.event(roomVersion, "!room:hs.test", sender, "m.room.member", content.deepCopy());
+        return by.hashAndSign(roomVersion, event.put("state_key", stateKey));
     }
 
     private static SigningHomeserver start(String name) {

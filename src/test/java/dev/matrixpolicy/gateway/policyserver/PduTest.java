@@ -104,6 +104,27 @@ class PduTest {
         return withContentHash(event);
     }
 
+    /** Its server must sign the join (Synapse's {@code _check_sigs_on_pdu}), so it must name one; Synapse refuses it too. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"\"mod\"", "\"@mod\"", "\"mod:hs\"", "\"@mod:\"", "42", "null"})
+    void aJoinsAuthorisingUserThatIsNoUserIdIsBadJsonNamingIt(String authoriser) {
+        ObjectNode join = with(event("x").put("type", "m.room.member").put("state_key", "@u:hs"), "content",
+                "{\"membership\": \"join\", \"join_authorised_via_users_server\": " + authoriser + "}");
+
+        assertThatThrownBy(() -> Pdu.of("10", join)).isInstanceOf(BadJsonException.class)
+                .hasMessageStartingWith("The event's content.join_authorised_via_users_server ");
+        assertThat(Pdu.of("7", join).signers()).as("room version 7 has no restricted join rules").hasSize(1);
+    }
+
+    /** In room versions 1 and 2 the server named in the event ID must sign the event, so it must name one; Synapse refuses it too. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"\"$made\"", "\"$made:\"", "\"$made:hs:port\""})
+    void inRoomVersions1And2AnEventIdNamingNoServerIsBadJson(String eventId) {
+        ObjectNode event = with(roomVersion1Event(), "event_id", eventId);
+
+        assertThatThrownBy(() -> Pdu.of("1", event)).isInstanceOf(BadJsonException.class).hasMessageStartingWith("The event's event_id ");
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"\"@spammer:evil.example\\n\"", "\"@spammer:evil.example \"", "\"@spammer:evil.example\\u0000\"",
             "\"\"", "\"x\"", "\"@\"", "\"!a:b:c\"", "\"@spammer:\"", "\"@:evil.example\"", "3"})

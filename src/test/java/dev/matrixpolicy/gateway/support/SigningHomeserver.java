@@ -136,6 +136,16 @@ public final class SigningHomeserver implements AutoCloseable {
         return event;
     }
 
+    /**
+     * Adds this server's signature to those the event carries, as a second server that must sign it
+     * does (the server of a v1 or v2 event ID, the server authorising a restricted join).
+     */
+    public ObjectNode countersign(String roomVersion, ObjectNode event) {
+        String signature = key.sign(EventSigner.signedBytes(roomVersion, event));
+        ((ObjectNode) event.get("signatures")).putObject(name).put(KEY_ID, signature);
+        return event;
+    }
+
     /** A POST of {@code body} to {@code destination}, signed by this server, to {@code base} + {@code path}. */
     public HttpRequest signedPost(URI base, String path, String destination, JsonNode body) {
         return HttpRequest.newBuilder(base.resolve(path))

@@ -54,9 +54,9 @@ final class BindFailures {
             String key = shown(failed.getName().append(refused.get().key()), root, shownRoot);
             return List.of(new BadSetting(key, null, null, refused.get().problem(), "Correct " + key + ".").locatedIn(sources));
         }
-        Optional<ValuesReadAsWritten.TextRetyped> retyped = find(failed, ValuesReadAsWritten.TextRetyped.class);
-        if (retyped.isPresent()) {
-            return List.of(retyped.get().setting(shown(failed.getName(), root, shownRoot)));
+        Optional<ValuesReadAsWritten.ReadOtherwise> otherwise = find(failed, ValuesReadAsWritten.ReadOtherwise.class);
+        if (otherwise.isPresent()) {
+            return List.of(otherwise.get().setting(shown(failed.getName(), root, shownRoot)));
         }
         ConfigurationProperty property = failed.getProperty();
         Optional<ConversionFailedException> conversion = find(failed, ConversionFailedException.class);

@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.config;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.bind.AbstractBindHandler;
 import org.springframework.boot.context.properties.bind.BindContext;
 import org.springframework.boot.context.properties.bind.BindHandler;
@@ -19,13 +21,16 @@ import org.springframework.util.unit.DataSize;
  * at startup. A fraction where a whole number is expected: YAML reads {@code capacity: 1.9} as a
  * floating-point number, and Spring drops its fraction. And text that YAML read as a boolean or a
  * number ({@link RetypedScalar}): {@code keywords: [no, on]} would block "false" and "true", and
- * {@code room-version: 010} would be "8". One rule for every setting of the gateway's configuration,
+ * {@code room-version: 010} would be "8". A {@code ${NAME}} placeholder that nothing sets
+ * ({@link PlaceholderNotSet}), which Spring would keep as written. One rule for every setting of the gateway's configuration,
  * its modules' included: a unit, always ({@code 500ms}, {@code 10s}, {@code 1h}; {@code 512KB},
  * {@code 1MB}), whole numbers written whole ({@code 2.0} is 2), and such text in quotes
  * ({@code "no"}). A boolean or number setting takes {@code yes}, {@code off} or {@code 0x1F} as YAML
  * reads them.
  */
 final class ValuesReadAsWritten extends AbstractBindHandler {
+    /** A placeholder without a default, as Spring leaves one that nothing sets. */
+    private static final Pattern UNRESOLVED = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_.\\-]*)}");
     private final ConfigurationPropertyName root;
 
     /**
@@ -39,12 +44,18 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
 
     @Override
     public Object onSuccess(ConfigurationPropertyName name, Bindable<?> target, BindContext context, Object result) {
+        ConfigurationProperty property = context.getConfigurationProperty();
         if (!(result instanceof Boolean || result instanceof Number) && target.getType().resolve(Object.class) != Object.class
-                && context.getConfigurationProperty() != null && (root == null || root.isAncestorOf(name) && !isModuleConfig(name))) {
-            ConfigurationProperty property = context.getConfigurationProperty();
+                && property != null && (root == null || root.isAncestorOf(name) && !isModuleConfig(name))) {
             RetypedScalar.of(property.getOrigin()).ifPresent(retyped -> {
                 throw new TextRetyped(retyped, String.valueOf(property.getValue()));
             });
+            Matcher unresolved = UNRESOLVED.matcher(String.valueOf(result));
+            while (result instanceof CharSequence && unresolved.find()) {
+                if (writtenUnescaped(String.valueOf(property.getValue()), unresolved.group())) {
+                    throw new PlaceholderNotSet(unresolved.group(1), property);
+                }
+            }
         }
         if ((result instanceof Duration || result instanceof DataSize) && (root == null || root.isAncestorOf(name))
                 && isBareNumber(context.getConfigurationProperty())) {
@@ -73,8 +84,53 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
                 && name.isNumericIndex(modules + 1) && name.getElement(modules + 2, Form.UNIFORM).equals("config");
     }
 
+    /** Whether {@code written} holds {@code placeholder} other than escaped, as {@code \${NAME}} writes it as text. */
+    private static boolean writtenUnescaped(String written, String placeholder) {
+        for (int at = written.indexOf(placeholder); at >= 0; at = written.indexOf(placeholder, at + 1)) {
+            if (at == 0 || written.charAt(at - 1) != '\\') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A value refused for being read otherwise than written: the setting, as a refusal describes it. */
+    abstract static sealed class ReadOtherwise extends IllegalArgumentException permits TextRetyped, PlaceholderNotSet {
+        ReadOtherwise(String message) {
+            super(message);
+        }
+
+        /** The refused setting, its problem and fix, in the words of a configuration file; no value named where it may be a secret. */
+        abstract BadSetting setting(String key);
+    }
+
+    /**
+     * A {@code ${NAME}} placeholder that nothing sets, not the environment, a system property or a
+     * setting: Spring leaves it as written, so {@code token: ${GATEWAY_TOKEN}} with the variable
+     * missing from a pod would make the literal text {@code ${GATEWAY_TOKEN}}, which anyone can
+     * guess, the token. A placeholder with a default ({@code ${NAME:value}}) always resolves.
+     */
+    static final class PlaceholderNotSet extends ReadOtherwise {
+        private final String placeholder;
+        private final transient ConfigurationProperty property;
+
+        PlaceholderNotSet(String placeholder, ConfigurationProperty property) {
+            super("the placeholder ${" + placeholder + "} is set nowhere");
+            this.placeholder = placeholder;
+            this.property = property;
+        }
+
+        @Override
+        BadSetting setting(String key) {
+            return new BadSetting(key, property.getValue(), property.getOrigin(), "the placeholder ${" + placeholder
+                    + "} is set nowhere (no environment variable, system property or setting of that name), so the text"
+                    + " ${" + placeholder + "} itself would be taken as the value",
+                    "Set " + placeholder + " in the gateway's environment, or write the value of " + key + " itself.");
+        }
+    }
+
     /** Text that YAML read as a boolean or a number, bound where the text written was meant. */
-    static final class TextRetyped extends IllegalArgumentException {
+    static final class TextRetyped extends ReadOtherwise {
         private final transient RetypedScalar retyped;
         private final String read;
 
@@ -84,7 +140,7 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
             this.read = read;
         }
 
-        /** The refused setting, its problem and fix, in the words of a configuration file; no value named where it may be a secret. */
+        @Override
         BadSetting setting(String key) {
             String written = retyped.written();
             boolean secret = BadSetting.mayBeSecret(key);

@@ -28,6 +28,7 @@ import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.FileSystemResource;
 
@@ -62,6 +63,10 @@ class DocumentedConfigurationTest {
     private static final Pattern GATEWAY_MODULE_ENTRY = Pattern.compile("^\\s*(?:-\\s*)?module:\\s*[a-z_]+\\s*(#.*)?$");
     private static final Pattern FIRST_LINE_SAYS_WHERE = Pattern.compile("^\\s*(#|\\{\\{/\\*).+");
     private static final Pattern HELM_VALUES = Pattern.compile("^#.*values.*\\.yaml.*");
+
+    /** The environment variables the examples' placeholders name, with a stand-in value, as a pod would set them. */
+    private static final Map<String, Object> ENVIRONMENT_THE_EXAMPLES_NAME = Map.of(
+            "AUDIT_WEBHOOK_TOKEN", "an-audit-token-from-the-environment");
 
     /** The files the examples name, with a stand-in content of the right form. */
     private static final Map<String, String> FILES_THE_EXAMPLES_NAME = Map.of(
@@ -175,6 +180,8 @@ class DocumentedConfigurationTest {
                     environment.set(context.getEnvironment());
                     context.getEnvironment().getPropertySources().addFirst(yaml(copy));
                     context.getEnvironment().getPropertySources().addLast(yaml(Markdown.ROOT.resolve("application.yml")));
+                    context.getEnvironment().getPropertySources().addLast(
+                            new MapPropertySource("the environment the examples name", ENVIRONMENT_THE_EXAMPLES_NAME));
                 })
                 .run(context -> {
                     Throwable failure = context.getStartupFailure();

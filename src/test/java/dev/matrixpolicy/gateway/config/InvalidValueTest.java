@@ -400,6 +400,56 @@ class InvalidValueTest {
                 .run(context -> assertThat(context).hasNotFailed());
     }
 
+    @Test
+    void aTokenFromAnEnvironmentVariableThatIsNotSetIsRefusedRatherThanTheGuessablePlaceholderServingAsTheToken() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  auth:
+                    token: "s3cr3t-${NOT_SET_ANYWHERE}-tail"
+                """);
+
+        assertThat(analysis).contains("key: policy-gateway.auth.token\n")
+                .contains("problem: the placeholder ${NOT_SET_ANYWHERE} is set nowhere")
+                .contains("Set NOT_SET_ANYWHERE in the gateway's environment")
+                .doesNotContain("s3cr3t").doesNotContain("-tail");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aModuleSettingFromAPlaceholderThatIsNotSetIsRefusedNamingIt() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: user_denylist
+                              config:
+                                users: ["@spam:bad.example"]
+                                error: ${DENYLIST_ERROR}
+                        """))
+                .run(context -> {
+                    ConfiguredGateway.ModuleFailure failure = ConfiguredGateway.moduleFailure(context);
+                    assertThat(failure.description()).contains("field: config.error\n")
+                            .contains("value: '${DENYLIST_ERROR}'\n")
+                            .contains("problem: the placeholder ${DENYLIST_ERROR} is set nowhere");
+                });
+    }
+
+    @Test
+    void aPlaceholderWithADefaultOrAnEscapedOneIsNoRefusal() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          modules:
+                            - module: content_rules
+                              config:
+                                rules:
+                                  - name: words
+                                    keywords: ["${NOT_SET:airdrop}", '\\${jndi}']
+                        """))
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
     private String topLevelFailure(String yaml) {
         StringBuilder analysis = new StringBuilder();
         runner.withInitializer(ConfiguredGateway.yamlFile(file(), yaml))

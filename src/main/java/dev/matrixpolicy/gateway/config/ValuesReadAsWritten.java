@@ -50,10 +50,12 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
             RetypedScalar.of(property.getOrigin()).ifPresent(retyped -> {
                 throw new TextRetyped(retyped, String.valueOf(property.getValue()));
             });
-            Matcher unresolved = UNRESOLVED.matcher(String.valueOf(result));
-            while (result instanceof CharSequence && unresolved.find()) {
-                if (writtenUnescaped(String.valueOf(property.getValue()), unresolved.group())) {
-                    throw new PlaceholderNotSet(unresolved.group(1), property);
+            if (result instanceof CharSequence text && text.toString().contains("${")) { // most hold none: no matcher
+                Matcher unresolved = UNRESOLVED.matcher(text);
+                while (unresolved.find()) {
+                    if (writtenUnescaped(String.valueOf(property.getValue()), unresolved.group())) {
+                        throw new PlaceholderNotSet(unresolved.group(1), property);
+                    }
                 }
             }
         }

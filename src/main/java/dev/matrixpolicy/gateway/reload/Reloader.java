@@ -32,7 +32,6 @@ import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
-import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.PropertySource;
@@ -79,9 +78,10 @@ final class Reloader {
     private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
     /**
      * Spring Boot's own settings the gateway started with ({@link #springSettings}), which only a restart
-     * applies; null when the files could not be read again as the reloader started, so none is compared.
+     * applies: as the reloader read them while the gateway started, reading as a reload does; else, when
+     * the files had turned wrong by then, as the running application holds them.
      */
-    private Map<String, String> startupSpring;
+    private Map<String, String> startupSpring = Map.of();
     /**
      * The watched files' fingerprints, taken right after the constructor read them: the file watcher's
      * first start begins from them, so that a file changed since (while the gateway finished starting:
@@ -128,9 +128,10 @@ final class Reloader {
     private void learnFiles() {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         try {
-            startupSpring = springSettings(loader.load(files::add).environment());
+            startupSpring = springSettings(loader.load(files::add).environment().getPropertySources());
         } catch (RuntimeException ignored) {
-            // the files changed since startup and are wrong now: the next change is reported
+            // the files changed since startup and are wrong now: the first check reloads and reports them
+            startupSpring = springSettings(startupSettings);
         }
         configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current());
@@ -211,11 +212,9 @@ final class Reloader {
             requireSettingsStill(files);
             requireStartable(loaded.properties());
             List<String> waiting = new ArrayList<>(startupOnlyChanged(startup, loaded.properties()));
-            if (startupSpring != null) {
-                List<String> springChanged = changed(startupSpring, springSettings(loaded.environment()));
-                springSettingsCheck.requireBindable(loaded.environment(), springChanged);
-                waiting.addAll(springChanged);
-            }
+            List<String> springChanged = changed(startupSpring, springSettings(loaded.environment().getPropertySources()));
+            springSettingsCheck.requireBindable(loaded.environment(), springChanged);
+            waiting.addAll(springChanged);
             if (readsAs(serving, loaded.properties())) {
                 result = new ReloadResult(Outcome.UNCHANGED, serving.number(), trigger, clock.instant(), Optional.empty(), waiting);
             } else {
@@ -374,9 +373,9 @@ final class Reloader {
      * ({@code server.*}, {@code management.*}), its logging ({@code logging.*}) and its own ({@code spring.*}),
      * by key.
      */
-    static Map<String, String> springSettings(ConfigurableEnvironment environment) {
+    static Map<String, String> springSettings(PropertySources sources) {
         Map<String, String> settings = new TreeMap<>();
-        for (PropertySource<?> source : environment.getPropertySources()) {
+        for (PropertySource<?> source : sources) {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
                 for (String key : enumerable.getPropertyNames()) {
                     // as Spring binds it: Server.Port and server.port are one setting

@@ -423,6 +423,24 @@ class ReloadEndToEndTest {
         assertThat(answer.path("restart_needed")).extracting(JsonNode::asText).containsExactly("server.shutdown");
     }
 
+    @Test
+    void springSettingsChangedAfterAStartWhoseFilesTurnedWrongWhileStartingStillWaitForARestart() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context -> {
+            try {
+                write("gateway.yml", "policy-gateway:\n  server-name: [\n"); // after startup read it
+            } catch (IOException unwritable) {
+                throw new UncheckedIOException(unwritable);
+            }
+        }), config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("refused") + "server:\n  shutdown: immediate\n");
+        JsonNode answer = management.post("/actuator/reload", "").json();
+
+        assertThat(answer.path("result").asText()).isEqualTo("unchanged");
+        assertThat(answer.path("restart_needed")).extracting(JsonNode::asText).containsExactly("server.shutdown");
+    }
+
     /** A reload cannot apply Spring Boot's settings, but it refuses one that would stop every restarted replica. */
     @Test
     void aSpringSettingNoStartCouldBindIsRefusedRatherThanLeftToFailTheNextStart(CapturedOutput output) throws Exception {

@@ -9,17 +9,17 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.env.RandomValuePropertySource;
-import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.PropertySources;
 import org.springframework.core.env.StandardEnvironment;
 
 /** Which settings read at startup only, the gateway's and Spring Boot's, a reload's configuration gives otherwise. */
 class RestartOnlySettingsTest {
-    private static ConfigurableEnvironment configured(Map<String, Object> file) {
+    private static PropertySources configured(Map<String, Object> file) {
         StandardEnvironment environment = new StandardEnvironment();
         environment.getPropertySources().addFirst(new MapPropertySource("config/gateway.yml", file));
         RandomValuePropertySource.addToEnvironment(environment);
-        return environment;
+        return environment.getPropertySources();
     }
 
     private static PolicyGatewayProperties gateway(Map<String, String> settings) {

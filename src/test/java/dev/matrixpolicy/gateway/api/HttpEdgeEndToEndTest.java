@@ -127,6 +127,46 @@ class HttpEdgeEndToEndTest {
         }
     }
 
+    /** TRACE is a method no path takes: refused as any other would be, naming what the path does answer. */
+    @Nested
+    class Trace {
+
+        @ParameterizedTest(name = "{0} port, {1}")
+        @CsvSource({"POLICY, /v1/spam_checker/user_may_invite, 'POST, OPTIONS'",
+            "POLICY, /v1/modules/anyone/is_evil, 'GET, HEAD, OPTIONS'",
+            "MANAGEMENT, /actuator/health, 'GET, HEAD, OPTIONS'",
+            "MANAGEMENT, /actuator/explain, 'GET, HEAD, OPTIONS'",
+            "MANAGEMENT, /actuator/explain/spam_checker/user_may_invite, 'POST, OPTIONS'",
+            "MANAGEMENT, /actuator/reload, 'GET, HEAD, POST, OPTIONS'"})
+        void isRefusedWithTheMethodsThePathAnswersAsAnyOtherWrongMethodIs(Server server, String path, String allow) {
+            Response trace = RawHttp.exchange(portOf(server), "TRACE " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "X-Echo: secret\r\nConnection: close\r\n\r\n");
+            Response delete = RawHttp.exchange(portOf(server), "DELETE " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(trace, 405, "M_UNRECOGNIZED");
+            assertThat(trace.header("Allow")).hasValue(allow);
+            assertThat(delete.header("Allow")).as("a DELETE's 405").hasValue(allow);
+            assertThat(trace.json().get("error").asString()).isEqualTo("Method TRACE is not supported here");
+            assertThat(trace.body()).doesNotContain("secret");
+        }
+
+        @ParameterizedTest
+        @EnumSource(Server.class)
+        void ofAnUnknownPathIsUnrecognizedAsAnyOtherMethodIs(Server server) {
+            assertMatrixError(RawHttp.exchange(portOf(server), "TRACE /nothing/here HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n"), 404, "M_UNRECOGNIZED");
+        }
+
+        @Test
+        void withoutTheTokenIsRefusedAsAnyOtherMethodIs() {
+            Response answer = RawHttp.exchange(port, "TRACE /v1/spam_checker/user_may_invite HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Connection: close\r\n\r\n");
+
+            assertThat(answer.status()).as(answer.toString()).isEqualTo(401); // plain text, as BearerTokenFilter says why
+        }
+    }
+
     @Nested
     class ErrorPath {
 
@@ -316,7 +356,7 @@ class HttpEdgeEndToEndTest {
                     + "Connection: close\r\n\r\n");
 
             assertMatrixError(answer, 405, "M_UNRECOGNIZED");
-            assertThat(answer.header("Allow")).contains("GET");
+            assertThat(answer.header("Allow")).as("what OPTIONS lists").hasValue("GET, HEAD, OPTIONS");
         }
 
         @Test

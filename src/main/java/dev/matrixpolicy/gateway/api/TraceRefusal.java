@@ -1,0 +1,61 @@
+package dev.matrixpolicy.gateway.api;
+
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.EnumSet;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.util.ContentCachingResponseWrapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Refuses {@code TRACE} as any other method a path does not take: 405 naming what the path does
+ * answer, which is what it answers to {@code OPTIONS}. Tomcat's own refusal (its connector's {@code
+ * allowTrace} off) listed methods found by reflection on the servlet class, {@code OPTIONS} alone for
+ * ours and every HTTP method for Spring MVC's, whatever the path; so the connectors let TRACE through
+ * to here, the last filter on every port, where the path's servlet is asked {@code OPTIONS} and its
+ * answer kept from the client. A path that answers {@code OPTIONS} with an error (unknown: 404)
+ * answers TRACE with it. No servlet ever sees a TRACE, so none echoes one.
+ */
+final class TraceRefusal extends HttpFilter {
+    private final JsonMapper json;
+
+    private TraceRefusal(JsonMapper json) {
+        this.json = json;
+    }
+
+    /** Maps the filter after every other one, so that access checks and metrics take TRACE as the request it is. */
+    static void install(ServletContext context, JsonMapper json) {
+        context.addFilter("traceRefusal", new TraceRefusal(json))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");
+    }
+
+    @Override
+    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        if (!"TRACE".equals(request.getMethod())) {
+            chain.doFilter(request, response);
+            return;
+        }
+        ContentCachingResponseWrapper options = new ContentCachingResponseWrapper(response);
+        chain.doFilter(new HttpServletRequestWrapper(request) {
+            @Override
+            public String getMethod() {
+                return "OPTIONS";
+            }
+        }, options);
+        String allow = response.getHeader(HttpHeaders.ALLOW);
+        if (response.isCommitted() || response.getStatus() >= 300 || allow == null) {
+            options.copyBodyToResponse(); // the path's refusal, or a server error, as it would answer OPTIONS
+            return;
+        }
+        response.reset(); // OPTIONS's own headers (CORS, Accept-Patch) and status
+        MatrixErrors.describe(MatrixApiException.methodNotAllowed("TRACE", AllowedMethods.respell(allow))).answer(response, json);
+    }
+}

@@ -10,6 +10,9 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.util.ContentCachingResponseWrapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -43,6 +46,8 @@ final class TraceRefusal extends HttpFilter {
             chain.doFilter(request, response);
             return;
         }
+        Map<String, List<String>> earlier = new LinkedHashMap<>(); // the earlier filters' (no-store, nosniff on admin paths)
+        response.getHeaderNames().forEach(name -> earlier.put(name, List.copyOf(response.getHeaders(name))));
         ContentCachingResponseWrapper options = new ContentCachingResponseWrapper(response);
         chain.doFilter(new HttpServletRequestWrapper(request) {
             @Override
@@ -55,7 +60,8 @@ final class TraceRefusal extends HttpFilter {
             options.copyBodyToResponse(); // the path's refusal, or a server error, as it would answer OPTIONS
             return;
         }
-        response.reset(); // OPTIONS's own headers (CORS, Accept-Patch) and status
+        response.reset(); // the OPTIONS answer's status and headers (CORS, Accept-Patch)
+        earlier.forEach((name, values) -> values.forEach(value -> response.addHeader(name, value)));
         MatrixErrors.describe(MatrixApiException.methodNotAllowed("TRACE", AllowedMethods.respell(allow))).answer(response, json);
     }
 }

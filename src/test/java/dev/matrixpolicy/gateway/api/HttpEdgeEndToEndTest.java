@@ -149,6 +149,9 @@ class HttpEdgeEndToEndTest {
             assertThat(delete.header("Allow")).as("a DELETE's 405").hasValue(allow);
             assertThat(trace.json().get("error").asString()).isEqualTo("Method TRACE is not supported here");
             assertThat(trace.body()).doesNotContain("secret");
+            for (String header : List.of("Cache-Control", "X-Content-Type-Options")) { // an admin answer's, on admin paths
+                assertThat(trace.header(header)).as(header).isEqualTo(delete.header(header));
+            }
         }
 
         @ParameterizedTest

@@ -57,6 +57,10 @@ final class TraceRefusal extends HttpFilter {
         }, options);
         String allow = response.getHeader(HttpHeaders.ALLOW);
         if (response.isCommitted() || response.getStatus() >= 300 || allow == null) {
+            if (response.getStatus() != HttpServletResponse.SC_METHOD_NOT_ALLOWED) {
+                // HttpServlet's OPTIONS adds every method it finds to a refusal (Spring MVC's 404), which names none
+                response.setHeader(HttpHeaders.ALLOW, null);
+            }
             options.copyBodyToResponse(); // the path's refusal, or a server error, as it would answer OPTIONS
             return;
         }

@@ -157,8 +157,11 @@ class HttpEdgeEndToEndTest {
         @ParameterizedTest
         @EnumSource(Server.class)
         void ofAnUnknownPathIsUnrecognizedAsAnyOtherMethodIs(Server server) {
-            assertMatrixError(RawHttp.exchange(portOf(server), "TRACE /nothing/here HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
-                    + "Connection: close\r\n\r\n"), 404, "M_UNRECOGNIZED");
+            Response answer = RawHttp.exchange(portOf(server), "TRACE /nothing/here HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+            assertThat(answer.header("Allow")).as("a path that takes nothing names no method").isEmpty();
         }
 
         @Test

@@ -154,6 +154,14 @@ class HttpEdgeEndToEndTest {
             }
         }
 
+        @Test
+        void isMeasuredAsTheTraceItIsNotAsTheOptionsItsRefusalAsks() {
+            RawHttp.exchange(port, "TRACE /v1/modules/anyone/is_evil HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertThat(GatewayClient.scrape(managementPort))
+                    .containsPattern("http_server_requests_seconds_count\\{[^}]*method=\"TRACE\"[^}]*status=\"405\"");
+        }
+
         @ParameterizedTest
         @EnumSource(Server.class)
         void ofAnUnknownPathIsUnrecognizedAsAnyOtherMethodIs(Server server) {

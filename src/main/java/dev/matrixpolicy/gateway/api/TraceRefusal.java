@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
 final class TraceRefusal extends HttpFilter {
     private final JsonMapper json;
 
-    private TraceRefusal(JsonMapper json) {
+    TraceRefusal(JsonMapper json) {
         this.json = json;
     }
 
@@ -61,7 +61,7 @@ final class TraceRefusal extends HttpFilter {
             }
         }, options);
         String allow = response.getHeader(HttpHeaders.ALLOW);
-        if (response.isCommitted() || response.getStatus() >= 300 || allow == null) {
+        if (response.isCommitted() || response.getStatus() >= 300) {
             if (response.getStatus() != HttpServletResponse.SC_METHOD_NOT_ALLOWED) {
                 // HttpServlet's OPTIONS adds every method it finds to a refusal (Spring MVC's 404), which names none
                 response.setHeader(HttpHeaders.ALLOW, null);
@@ -71,6 +71,8 @@ final class TraceRefusal extends HttpFilter {
         }
         response.reset(); // the OPTIONS answer's status and headers (CORS, Accept-Patch)
         earlier.forEach((name, values) -> values.forEach(value -> response.addHeader(name, value)));
-        MatrixErrors.describe(MatrixApiException.methodNotAllowed("TRACE", AllowedMethods.respell(allow))).answer(response, json);
+        // a path that answered OPTIONS without naming its methods still answers OPTIONS
+        MatrixErrors.describe(MatrixApiException.methodNotAllowed("TRACE", AllowedMethods.respell(allow == null ? "" : allow)))
+                .answer(response, json);
     }
 }

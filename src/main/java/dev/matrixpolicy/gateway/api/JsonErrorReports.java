@@ -20,7 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
  * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too, and
  * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports, and {@link
- * TraceRefusal}, so that a TRACE's 405 names what its path answers; and it answers
+ * OptionsAndTrace}, so that OPTIONS and a TRACE's 405 name what a path answers alike; and it answers
  * {@code Expect: 100-continue} only when a body is read.
  */
 @Component
@@ -36,9 +36,9 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
         factory.addContextCustomizers(this::reportErrorsAsJson,
                 context -> context.getPipeline().addValve(new PathParameterValve()),
                 context -> context.getPipeline().addValve(new RequestTimeoutValve()));
-        factory.addInitializers(context -> TraceRefusal.install(context, json));
+        factory.addInitializers(context -> OptionsAndTrace.install(context, json));
         factory.addConnectorCustomizers(AsteriskFormAdapter::install, JsonErrorReports::continueWhenTheBodyIsRead,
-                connector -> connector.setAllowTrace(true)); // TraceRefusal refuses it, with the path's Allow
+                connector -> connector.setAllowTrace(true)); // OptionsAndTrace refuses it, with the path's Allow
     }
 
     /**

@@ -138,14 +138,20 @@ class HttpEdgeEndToEndTest {
             "MANAGEMENT, /actuator/explain, 'GET, HEAD, OPTIONS'",
             "MANAGEMENT, /actuator/explain/spam_checker/user_may_invite, 'POST, OPTIONS'",
             "MANAGEMENT, /actuator/reload, 'GET, HEAD, POST, OPTIONS'"})
-        void isRefusedWithTheMethodsThePathAnswersAsAnyOtherWrongMethodIs(Server server, String path, String allow) {
+        void isRefusedWithTheMethodsThePathAnswersAsAnyOtherWrongMethodIsAndOptionsListsThemAlike(Server server, String path, String allow) {
             Response trace = RawHttp.exchange(portOf(server), "TRACE " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
                     + "X-Echo: secret\r\nConnection: close\r\n\r\n");
             Response delete = RawHttp.exchange(portOf(server), "DELETE " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
                     + "Connection: close\r\n\r\n");
 
+            Response options = RawHttp.exchange(portOf(server), "OPTIONS " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
             assertMatrixError(trace, 405, "M_UNRECOGNIZED");
             assertThat(trace.header("Allow")).hasValue(allow);
+            assertThat(options.status()).as(options.toString()).isEqualTo(200);
+            assertThat(options.header("Allow")).as("OPTIONS").hasValue(allow);
+            assertThat(options.header("Accept-Patch")).as("Spring MVC's, empty").isEmpty();
             assertThat(delete.header("Allow")).as("a DELETE's 405").hasValue(allow);
             assertThat(trace.json().get("error").asString()).isEqualTo("Method TRACE is not supported here");
             assertThat(trace.body()).doesNotContain("secret");

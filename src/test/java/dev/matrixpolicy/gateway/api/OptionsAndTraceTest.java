@@ -12,8 +12,8 @@ import org.springframework.mock.web.MockHttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
 /** TRACE is refused whatever the path's servlet makes of the OPTIONS asked in its place. */
-class TraceRefusalTest {
-    private final TraceRefusal refusal = new TraceRefusal(JsonMapper.builder().build());
+class OptionsAndTraceTest {
+    private final OptionsAndTrace filter = new OptionsAndTrace(JsonMapper.builder().build());
 
     @Test
     void aServletThatAnswersOptionsWithoutAnAllowHeaderStillHasTraceRefused() throws Exception {
@@ -25,7 +25,7 @@ class TraceRefusalTest {
         };
         MockHttpServletResponse response = new MockHttpServletResponse();
 
-        refusal.doFilter(new MockHttpServletRequest("TRACE", "/somewhere"), response, new MockFilterChain(silent));
+        filter.doFilter(new MockHttpServletRequest("TRACE", "/somewhere"), response, new MockFilterChain(silent));
 
         assertThat(response.getStatus()).isEqualTo(405);
         assertThat(response.getHeader("Allow")).isEqualTo("OPTIONS");

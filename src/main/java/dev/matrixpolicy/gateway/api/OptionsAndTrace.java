@@ -8,6 +8,7 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -18,18 +19,21 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Refuses {@code TRACE} as any other method a path does not take: 405 naming what the path does
- * answer, which is what it answers to {@code OPTIONS}. Tomcat's own refusal (its connector's {@code
+ * Holds {@code OPTIONS} and {@code TRACE} to one rule on every port. {@code OPTIONS} keeps each
+ * servlet's answer, with its {@code Allow} spelled as {@link AllowedMethods} spells it (Spring MVC
+ * wrote {@code GET,HEAD,OPTIONS} and an empty {@code Accept-Patch}). {@code TRACE} is refused as any
+ * other method a path does not take: 405 naming what the path does answer, which is what it answers
+ * to {@code OPTIONS}. Tomcat's own refusal (its connector's {@code
  * allowTrace} off) listed methods found by reflection on the servlet class, {@code OPTIONS} alone for
  * ours and every HTTP method for Spring MVC's, whatever the path; so the connectors let TRACE through
  * to here, the last filter on every port, where the path's servlet is asked {@code OPTIONS} and its
  * answer kept from the client. A path that answers {@code OPTIONS} with an error (unknown: 404)
  * answers TRACE with it. No servlet ever sees a TRACE, so none echoes one.
  */
-final class TraceRefusal extends HttpFilter {
+final class OptionsAndTrace extends HttpFilter {
     private final JsonMapper json;
 
-    TraceRefusal(JsonMapper json) {
+    OptionsAndTrace(JsonMapper json) {
         this.json = json;
     }
 
@@ -40,13 +44,17 @@ final class TraceRefusal extends HttpFilter {
      * Spring MVC's observation is mapped by name.
      */
     static void install(ServletContext context, JsonMapper json) {
-        context.addFilter("traceRefusal", new TraceRefusal(json)).addMappingForServletNames(EnumSet.of(DispatcherType.REQUEST),
+        context.addFilter("optionsAndTrace", new OptionsAndTrace(json)).addMappingForServletNames(EnumSet.of(DispatcherType.REQUEST),
                 true, context.getServletRegistrations().keySet().toArray(String[]::new));
     }
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
+        if ("OPTIONS".equals(request.getMethod())) {
+            chain.doFilter(request, new AllowSpelled(response));
+            return;
+        }
         if (!"TRACE".equals(request.getMethod())) {
             chain.doFilter(request, response);
             return;
@@ -74,5 +82,34 @@ final class TraceRefusal extends HttpFilter {
         // a path that answered OPTIONS without naming its methods still answers OPTIONS
         MatrixErrors.describe(MatrixApiException.methodNotAllowed("TRACE", AllowedMethods.respell(allow == null ? "" : allow)))
                 .answer(response, json);
+    }
+
+    /** A response whose {@code Allow} is spelled by the one rule, and that leaves out an empty {@code Accept-Patch}. */
+    private static final class AllowSpelled extends HttpServletResponseWrapper {
+        AllowSpelled(HttpServletResponse response) {
+            super(response);
+        }
+
+        @Override
+        public void setHeader(String name, String value) {
+            if (!isEmptyAcceptPatch(name, value)) {
+                super.setHeader(name, spelled(name, value));
+            }
+        }
+
+        @Override
+        public void addHeader(String name, String value) {
+            if (!isEmptyAcceptPatch(name, value)) {
+                super.addHeader(name, spelled(name, value));
+            }
+        }
+
+        private static boolean isEmptyAcceptPatch(String name, String value) {
+            return HttpHeaders.ACCEPT_PATCH.equalsIgnoreCase(name) && (value == null || value.isBlank());
+        }
+
+        private static String spelled(String name, String value) {
+            return HttpHeaders.ALLOW.equalsIgnoreCase(name) && value != null ? AllowedMethods.respell(value) : value;
+        }
     }
 }

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.ArrayList;
@@ -99,6 +101,8 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
         registry.counter(REFUSALS, "reason", reason).increment();
         if (verdict == Verdict.WRONG_CREDENTIAL) {
             warnRefused(log, request, "Admin access refused: a request from {} to {} presented a wrong admin token");
+        } else if (verdict == Verdict.MALFORMED_CREDENTIAL) {
+            warnRefused(log, request, "Admin access refused: a request from {} to {} presented a malformed Basic Authorization header");
         }
     }
 
@@ -117,36 +121,41 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
     }
 
     @Override
-    void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
+    void refuseUnauthorized(HttpServletResponse response, Verdict verdict) throws IOException {
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, REALM);
-        if (presented) {
-            refuse(response, HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN", "Invalid admin token");
-        } else {
-            refuse(response, HttpStatus.UNAUTHORIZED, "M_MISSING_TOKEN",
+        switch (verdict) {
+            case MALFORMED_CREDENTIAL -> refuse(response, HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN", "Malformed Authorization"
+                    + " header: HTTP Basic credentials must be the base64 of user:token in UTF-8");
+            case NO_CREDENTIAL -> refuse(response, HttpStatus.UNAUTHORIZED, "M_MISSING_TOKEN",
                     "Admin token required: Authorization: Bearer <token>, or HTTP Basic with the token as the password");
+            default -> refuse(response, HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN", "Invalid admin token");
         }
     }
 
-    /** The token of a Bearer header, or the password of a Basic one; empty when there is neither. */
+    /**
+     * The token of a Bearer header, or the password of a Basic one. Basic credentials that are not
+     * base64 of {@code user:password} in UTF-8 (RFC 7617) are malformed, not missing: the caller did
+     * send a credential, and is told its header cannot be read rather than asked for one.
+     */
     @Override
-    Optional<String> presented(String header) {
+    Presented presented(String header) {
         if (header == null) {
-            return Optional.empty();
+            return Presented.NOTHING;
         }
         if (header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            return Optional.of(asUtf8(header.substring(BEARER.length()).strip()));
+            return new Presented.Credential(asUtf8(header.substring(BEARER.length()).strip()));
         }
         if (header.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
             try {
-                String credentials = new String(Base64.getDecoder().decode(header.substring(BASIC.length()).strip()),
-                        StandardCharsets.UTF_8);
+                String credentials = StandardCharsets.UTF_8.newDecoder() // reports bytes that are not UTF-8
+                        .decode(ByteBuffer.wrap(Base64.getDecoder().decode(header.substring(BASIC.length()).strip()))).toString();
                 int colon = credentials.indexOf(':');
-                return colon < 0 ? Optional.empty() : Optional.of(credentials.substring(colon + 1));
-            } catch (IllegalArgumentException notBase64) {
-                return Optional.empty();
+                return colon < 0 ? new Presented.Malformed() : new Presented.Credential(credentials.substring(colon + 1));
+            } catch (IllegalArgumentException | CharacterCodingException unreadable) {
+                return new Presented.Malformed();
             }
         }
-        return Optional.empty();
+        return Presented.NOTHING;
     }
 
     private void refuse(HttpServletResponse response, HttpStatus status, String errcode, String message) throws IOException {

@@ -30,7 +30,7 @@ final class AdminConsoleServlet extends HttpServlet {
     /** Nothing but this origin: no inline script, no framing, no guessing of content types. */
     private static final String POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-    private static final String ALLOW = "GET, HEAD, OPTIONS";
+    private static final String ALLOW = AllowedMethods.of("GET");
 
     /** The actuator endpoints the console reads, by their IDs; explain, a servlet of the gateway's, besides. */
     static final List<String> ENDPOINTS = List.of("chains", "chainstats", "decisions", "sources", "reload");

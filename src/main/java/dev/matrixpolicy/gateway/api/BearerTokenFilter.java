@@ -4,7 +4,6 @@ import dev.matrixpolicy.gateway.config.Generations;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -51,7 +50,7 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
     @Override
     void refused(HttpServletRequest request, Verdict verdict) {
         warnRefused(log, request, switch (verdict) {
-            case WRONG_CREDENTIAL -> "API access refused: a request from {} to {} presented a wrong bearer token"
+            case WRONG_CREDENTIAL, MALFORMED_CREDENTIAL -> "API access refused: a request from {} to {} presented a wrong bearer token"
                     + " (the homeserver's module must send policy-gateway.auth.token)";
             case NO_CREDENTIAL -> "API access refused: a request from {} to {} presented no bearer token"
                     + " (the homeserver's module must send policy-gateway.auth.token)";
@@ -64,9 +63,9 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
     }
 
     @Override
-    Optional<String> presented(String authorization) {
+    Presented presented(String authorization) {
         return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                ? Optional.of(asUtf8(authorization.substring(BEARER.length()).trim())) : Optional.empty();
+                ? new Presented.Credential(asUtf8(authorization.substring(BEARER.length()).trim())) : Presented.NOTHING;
     }
 
     @Override
@@ -80,7 +79,7 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
     }
 
     @Override
-    void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException {
+    void refuseUnauthorized(HttpServletResponse response, Verdict verdict) throws IOException {
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         refuse(response, HttpServletResponse.SC_UNAUTHORIZED, "Missing or invalid bearer token\n");
     }

@@ -54,7 +54,7 @@ final class ExplainServlet extends HttpServlet {
         try {
             String path = Optional.ofNullable(request.getPathInfo()).map(info -> info.substring(1)).orElse("");
             boolean listing = path.isEmpty(); // the explainable callbacks, read; else one callback, explained
-            String allow = listing ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+            String allow = AllowedMethods.of(listing ? "GET" : "POST");
             if ("OPTIONS".equals(request.getMethod())) { // as the policy API and the console answer it
                 response.setHeader(HttpHeaders.ALLOW, allow);
                 response.setContentLength(0);

@@ -34,7 +34,7 @@ final class HealthDetailsAccess extends OncePerRequestFilter {
             throws ServletException, IOException {
         TokenOrLoopbackFilter.Verdict verdict = admin.judge(request);
         if (verdict != TokenOrLoopbackFilter.Verdict.ADMITTED) {
-            if (verdict == TokenOrLoopbackFilter.Verdict.WRONG_CREDENTIAL) {
+            if (verdict == TokenOrLoopbackFilter.Verdict.WRONG_CREDENTIAL || verdict == TokenOrLoopbackFilter.Verdict.MALFORMED_CREDENTIAL) {
                 admin.refused(request, verdict); // a guess here is a guess: whether details come back tells the guesser
             }
             chain.doFilter(request, response);

@@ -19,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
  * class, so the swap waits until the host starts and names our class as the one to look for.
  * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
  * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too, and
- * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports; and it answers
+ * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports, and {@link
+ * OptionsAndTrace}, so that OPTIONS and a TRACE's 405 name what a path answers alike; and it answers
  * {@code Expect: 100-continue} only when a body is read.
  */
 @Component
@@ -35,7 +36,9 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
         factory.addContextCustomizers(this::reportErrorsAsJson,
                 context -> context.getPipeline().addValve(new PathParameterValve()),
                 context -> context.getPipeline().addValve(new RequestTimeoutValve()));
-        factory.addConnectorCustomizers(AsteriskFormAdapter::install, JsonErrorReports::continueWhenTheBodyIsRead);
+        factory.addInitializers(context -> OptionsAndTrace.install(context, json));
+        factory.addConnectorCustomizers(AsteriskFormAdapter::install, JsonErrorReports::continueWhenTheBodyIsRead,
+                connector -> connector.setAllowTrace(true)); // OptionsAndTrace refuses it, with the path's Allow
     }
 
     /**

@@ -179,11 +179,9 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
     @ExceptionHandler
     ResponseEntity<Map<String, String>> wrongMethod(HttpRequestMethodNotSupportedException wrong) {
         Set<HttpMethod> allowed = wrong.getSupportedHttpMethods();
-        HttpHeaders allow = new HttpHeaders();
-        if (allowed != null && !allowed.isEmpty()) {
-            allow.setAllow(allowed); // Spring's own spelling of the header, as it always answered here
-        }
-        return toResponse(describe(MatrixApiException.methodNotAllowed(wrong.getMethod(), allow.getFirst(HttpHeaders.ALLOW))));
+        String allow = allowed == null || allowed.isEmpty() ? null // Spring's HEAD and OPTIONS are answered but never listed
+                : AllowedMethods.of(allowed.stream().map(HttpMethod::name).toList());
+        return toResponse(describe(MatrixApiException.methodNotAllowed(wrong.getMethod(), allow)));
     }
 
     @ExceptionHandler({NoHandlerFoundException.class, NoResourceFoundException.class})

@@ -215,14 +215,14 @@ final class PolicyApiServlet extends HttpServlet {
         Answer answer(HttpServletRequest request);
     }
 
-    /** A path's one method and its handler. HEAD goes with GET, and OPTIONS with every route, as in Spring MVC. */
+    /** A path's one method and its handler. HEAD goes with GET, and OPTIONS with every route ({@link AllowedMethods}). */
     private record Route(String method, Handler handler) {
         boolean accepts(String requested) {
             return method.equals(requested) || "HEAD".equals(requested) && "GET".equals(method);
         }
 
         String allow() {
-            return "GET".equals(method) ? "GET, HEAD, OPTIONS" : method + ", OPTIONS";
+            return AllowedMethods.of(method);
         }
     }
 }

@@ -62,6 +62,9 @@ final class PolicyServerServlet extends HttpServlet {
     static final String SIGN = "/_matrix/policy/v1/sign";
     static final String UNSTABLE_SIGN = "/_matrix/policy/unstable/org.matrix.msc4284/sign";
     static final String WELL_KNOWN = "/.well-known/matrix/policy_server";
+    /** The {@code Allow} of the paths that take a POST, and of the well-known document. */
+    private static final String POSTED = AllowedMethods.of("POST");
+    private static final String READ = AllowedMethods.of("GET");
     /**
      * The legacy check's path. The event ID may hold a '/' (room version 3's base64 IDs): escaped as
      * %2F by Synapse 1.151 and later and by ruma, as it is by Synapse 1.136 to 1.150, which put the
@@ -132,11 +135,11 @@ final class PolicyServerServlet extends HttpServlet {
         if (path.equals(WELL_KNOWN)) {
             answer = wellKnown(request, response);
         } else if (path.equals(SIGN) || path.equals(UNSTABLE_SIGN)) {
-            answer = post(request, "sign", () -> sign(request));
+            answer = post(request, response, "sign", () -> sign(request));
         } else {
             Matcher check = CHECK.matcher(path);
             answer = check.matches()
-                    ? post(request, "check", () -> check(request, checkedEventId(request, check.group(1))))
+                    ? post(request, response, "check", () -> check(request, checkedEventId(request, check.group(1))))
                     : failure("unknown", MatrixApiException.unrecognized("Unrecognized request"));
         }
         timer(answer.endpoint(), answer.outcome()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
@@ -161,9 +164,12 @@ final class PolicyServerServlet extends HttpServlet {
         Answer answer();
     }
 
-    private Answer post(HttpServletRequest request, String endpoint, Handler handler) {
+    private Answer post(HttpServletRequest request, HttpServletResponse response, String endpoint, Handler handler) {
+        if ("OPTIONS".equals(request.getMethod())) {
+            return options(response, endpoint, POSTED);
+        }
         if (!"POST".equals(request.getMethod())) {
-            return failure(endpoint, MatrixApiException.methodNotAllowed(request.getMethod(), "POST"));
+            return failure(endpoint, MatrixApiException.methodNotAllowed(request.getMethod(), POSTED));
         }
         try {
             return handler.answer();
@@ -278,14 +284,13 @@ final class PolicyServerServlet extends HttpServlet {
 
     private Answer wellKnown(HttpServletRequest request, HttpServletResponse response) {
         response.setHeader("Access-Control-Allow-Origin", "*");
-        if ("OPTIONS".equals(request.getMethod())) {
-            response.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        if ("OPTIONS".equals(request.getMethod())) { // a browser's preflight: clients read this document
+            response.setHeader("Access-Control-Allow-Methods", READ);
             response.setHeader("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
-            response.setHeader(HttpHeaders.ALLOW, "GET, HEAD, OPTIONS");
-            return new Answer("well_known", "options", HttpServletResponse.SC_NO_CONTENT, null);
+            return options(response, "well_known", READ);
         }
         if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
-            return failure("well_known", MatrixApiException.methodNotAllowed(request.getMethod(), "GET, HEAD, OPTIONS"));
+            return failure("well_known", MatrixApiException.methodNotAllowed(request.getMethod(), READ));
         }
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
         answer.putObject("public_keys").put("ed25519", key.publicKeyBase64());
@@ -296,6 +301,16 @@ final class PolicyServerServlet extends HttpServlet {
     /** The refusal of an event without a signature homeservers require: "The event is not signed by its sender's server". */
     private static String notSignedBy(Pdu.Signer signer) {
         return "The event is not signed by " + signer.role().description();
+    }
+
+    /**
+     * {@code OPTIONS}, answered on every path as on the policy and management ports: 200, the path's
+     * {@code Allow}, no body. Homeservers never ask it (federation is server to server), but a 405 for
+     * the one method every other path answers told a client probing the listener the path took nothing.
+     */
+    private static Answer options(HttpServletResponse response, String endpoint, String allow) {
+        response.setHeader(HttpHeaders.ALLOW, allow);
+        return new Answer(endpoint, "options", HttpServletResponse.SC_OK, null);
     }
 
     private static Answer recommendation(String outcome, String recommendation) {

@@ -62,8 +62,7 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
             case NAMED_BY_A_NAME -> refuseForbidden(response, "Without a token, loopback callers must address the gateway as"
                     + " localhost or by IP address, not by a name (" + LogText.quoted(request.getServerName()) + "), which a"
                     + " web page could have pointed at this machine. Use http://127.0.0.1 or http://localhost, or configure a token.");
-            case NO_CREDENTIAL -> refuseUnauthorized(response, false);
-            case WRONG_CREDENTIAL -> refuseUnauthorized(response, true);
+            case NO_CREDENTIAL, WRONG_CREDENTIAL, MALFORMED_CREDENTIAL -> refuseUnauthorized(response, verdict);
         }
     }
 
@@ -77,7 +76,25 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
         /** A token is configured and the caller presented none. */
         NO_CREDENTIAL,
         /** A token is configured and the caller presented another, or several. */
-        WRONG_CREDENTIAL
+        WRONG_CREDENTIAL,
+        /** A token is configured and the caller's {@code Authorization} header cannot be read (a Basic one not base64 of user:password). */
+        MALFORMED_CREDENTIAL
+    }
+
+    /** What an {@code Authorization} header presents, as a subclass reads it. */
+    sealed interface Presented {
+        /** No header, or one of a scheme the subclass does not read. */
+        Presented NOTHING = new Nothing();
+
+        record Nothing() implements Presented {
+        }
+
+        record Credential(String token) implements Presented {
+        }
+
+        /** A header of a scheme the subclass reads that holds no credential it can read. */
+        record Malformed() implements Presented {
+        }
     }
 
     /** The access rule, applied to a request: whether its caller is one the guarded paths answer. */
@@ -91,12 +108,16 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
         }
         // Authorization is one header: a request with two is no valid credential, whichever comes first
         Enumeration<String> headers = request.getHeaders(HttpHeaders.AUTHORIZATION);
-        Optional<String> presented = presented(headers.hasMoreElements() ? headers.nextElement() : null);
-        boolean several = headers.hasMoreElements();
-        if (!several && presented.filter(token.get()::matches).isPresent()) {
-            return Verdict.ADMITTED;
+        Presented presented = presented(headers.hasMoreElements() ? headers.nextElement() : null);
+        if (headers.hasMoreElements()) {
+            return Verdict.WRONG_CREDENTIAL;
         }
-        return presented.isPresent() || several ? Verdict.WRONG_CREDENTIAL : Verdict.NO_CREDENTIAL;
+        return switch (presented) {
+            case Presented.Credential credential when token.get().matches(credential.token()) -> Verdict.ADMITTED;
+            case Presented.Credential other -> Verdict.WRONG_CREDENTIAL;
+            case Presented.Malformed malformed -> Verdict.MALFORMED_CREDENTIAL;
+            case Presented.Nothing nothing -> Verdict.NO_CREDENTIAL;
+        };
     }
 
     private Token token(String text) {
@@ -169,8 +190,8 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     void guardedHeaders(HttpServletResponse response) {
     }
 
-    /** The token in an {@code Authorization} header ({@code null} when there is none), if it carries one. */
-    abstract Optional<String> presented(String authorization);
+    /** What an {@code Authorization} header ({@code null} when there is none) presents. */
+    abstract Presented presented(String authorization);
 
     /**
      * A header's text as the client wrote it, in UTF-8: the container reads a header's bytes as
@@ -188,6 +209,6 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     /** A 403 for a request refused whoever sent it: from another site's page, or to a name a page could rebind. */
     abstract void refuseForbidden(HttpServletResponse response, String reason) throws IOException;
 
-    /** A token is configured and the caller presented none ({@code presented} false) or another. */
-    abstract void refuseUnauthorized(HttpServletResponse response, boolean presented) throws IOException;
+    /** A token is configured and the caller presented none, another, or a header that cannot be read ({@code verdict}). */
+    abstract void refuseUnauthorized(HttpServletResponse response, Verdict verdict) throws IOException;
 }

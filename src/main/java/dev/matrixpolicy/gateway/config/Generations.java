@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
@@ -259,7 +260,7 @@ public final class Generations implements AutoCloseable {
         try {
             instance.close();
         } catch (RuntimeException failed) {
-            log.warn("Closing {} failed: {}", instance.describe(), failed.toString());
+            log.warn("Closing {} failed: {}", instance.describe(), LogText.message(failed.toString())); // a module's own words
         }
     }
 

@@ -50,6 +50,18 @@ public final class LogText {
         return written.toString();
     }
 
+    /**
+     * An exception's message as a log argument: what could forge a log line or recolour a terminal
+     * escaped, and cut as {@link #quoted} cuts, but quotes and backslashes left as written. A module's
+     * message may quote outside text it escaped itself (the built-in modules do, with {@link #quoted})
+     * or not (a third-party module quoting a backend's reply): escaped text has nothing left to
+     * escape here, so it reads the same, never {@code \\u000A}.
+     */
+    public static String message(String text) {
+        int kept = head(text, LONGEST).length();
+        return cut(new StringBuilder(controlsEscaped(text.substring(0, kept))), text, kept);
+    }
+
     /** A control character, a line or paragraph separator, or a bidirectional control. */
     private static boolean isUnsafe(char c) {
         return Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c);
@@ -95,6 +107,11 @@ public final class LogText {
         if (quotes) {
             written.append('"');
         }
+        return cut(written, text, kept);
+    }
+
+    /** {@code written}, and for a {@code text} cut to {@code kept} characters, how long it was. */
+    private static String cut(StringBuilder written, String text, int kept) {
         return kept == text.length() ? written.toString() : written.append("... (").append(text.length()).append(" characters)").toString();
     }
 }

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import dev.matrixpolicy.gateway.chain.ShadowAnswer;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
@@ -90,7 +91,7 @@ final class MetricsChainObserver implements ChainObserver {
                     .register(registry)).increment();
             RepeatedWarnings.Line line = warnings.line(decisions, new ModuleKey(callback, module, label));
             line.event().addKeyValue("callback", callback).addKeyValue("module", module).addKeyValue("failure", label)
-                    .log(line.withOmitted("Module {} {} on {}: {}"), module, label.replace('_', ' '), callback, String.valueOf(failure));
+                    .log(line.withOmitted("Module {} {} on {}: {}"), module, label.replace('_', ' '), callback, LogText.message(String.valueOf(failure)));
         }
     }
 
@@ -116,7 +117,7 @@ final class MetricsChainObserver implements ChainObserver {
         RepeatedWarnings.Line line = warnings.line(decisions, new DecisionKey(callback, Outcomes.ERROR, failure.module()));
         line.event().addKeyValue("callback", callback).addKeyValue("module", failure.module())
                 .addKeyValue("outcome", Outcomes.ERROR)
-                .log(line.withOmitted("Failed {} closed: {}"), callback, failure.getMessage());
+                .log(line.withOmitted("Failed {} closed: {}"), callback, LogText.message(failure.getMessage()));
     }
 
     @Override

@@ -44,7 +44,7 @@ class AdminAccessEndToEndTest {
     @ActiveProfiles(ConsoleGateway.PROFILE)
     class WithAnAdminToken {
         @RegisterExtension
-        final ExpectedOutput output = ExpectedOutput.warnings("presented a wrong admin token");
+        final ExpectedOutput output = ExpectedOutput.warnings("presented a wrong admin token", "presented a malformed Basic");
 
         @LocalManagementPort
         int managementPort;

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.mock.web.MockFilterChain;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -55,6 +61,38 @@ class AdminAccessFilterTest {
                 .anySatisfy(line -> assertThat(line).contains("from 192.0.2.44 to \"/actuator/health\""));
         assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "wrong_credential").count()).isEqualTo(3);
         assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "no_credential").count()).as("a probe's").isZero();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedBasicHeaders")
+    void aMalformedBasicHeaderIsRefusedAsMalformedNotMissingAndNeverEchoed(String what, String header, String secret) throws Exception {
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        filter.doFilter(request("/actuator/decisions", header, "203.0.113.9"), response, new MockFilterChain());
+
+        assertThat(response.getStatus()).isEqualTo(401);
+        assertThat(response.getHeader("WWW-Authenticate")).isEqualTo(AdminAccessFilter.REALM);
+        assertThat(response.getContentAsString()).contains("\"errcode\":\"M_UNKNOWN_TOKEN\"").contains("Malformed Authorization header")
+                .doesNotContain(secret);
+        assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "malformed_credential").count()).isOne();
+        assertThat(lines.at(Level.WARN)).singleElement().asString().contains("malformed").doesNotContain(secret);
+    }
+
+    static Stream<Arguments> malformedBasicHeaders() {
+        Base64.Encoder base64 = Base64.getEncoder();
+        byte[] notUtf8 = "admin:admin-s3cr\u00e9t".getBytes(StandardCharsets.ISO_8859_1); // a lone 0xE9
+        return Stream.of(Arguments.of("not base64", "Basic admin-s3cret!", "admin-s3cret"),
+                Arguments.of("no colon", "Basic " + base64.encodeToString("admin-s3cret".getBytes(StandardCharsets.UTF_8)), "admin-s3cret"),
+                Arguments.of("not UTF-8", "Basic " + base64.encodeToString(notUtf8), "admin-s3cr"),
+                Arguments.of("empty", "Basic ", "Admin token required"));
+    }
+
+    @Test
+    void wellFormedBasicCredentialsAreReadAsBefore() throws Exception {
+        Base64.Encoder base64 = Base64.getEncoder();
+        assertThat(status("Basic " + base64.encodeToString("anyone:admin-s3cret".getBytes(StandardCharsets.UTF_8)))).isEqualTo(200);
+        assertThat(status("Basic " + base64.encodeToString(":admin-s3cret".getBytes(StandardCharsets.UTF_8)))).isEqualTo(200);
+        assertThat(status("Basic " + base64.encodeToString("anyone:wrong".getBytes(StandardCharsets.UTF_8)))).isEqualTo(401);
+        assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "wrong_credential").count()).isOne();
     }
 
     @Test

@@ -127,6 +127,66 @@ class HttpEdgeEndToEndTest {
         }
     }
 
+    /** TRACE is a method no path takes: refused as any other would be, naming what the path does answer. */
+    @Nested
+    class Trace {
+
+        @ParameterizedTest(name = "{0} port, {1}")
+        @CsvSource({"POLICY, /v1/spam_checker/user_may_invite, 'POST, OPTIONS'",
+            "POLICY, /v1/modules/anyone/is_evil, 'GET, HEAD, OPTIONS'",
+            "MANAGEMENT, /actuator/health, 'GET, HEAD, OPTIONS'",
+            "MANAGEMENT, /actuator/explain, 'GET, HEAD, OPTIONS'",
+            "MANAGEMENT, /actuator/explain/spam_checker/user_may_invite, 'POST, OPTIONS'",
+            "MANAGEMENT, /actuator/reload, 'GET, HEAD, POST, OPTIONS'"})
+        void isRefusedWithTheMethodsThePathAnswersAsAnyOtherWrongMethodIsAndOptionsListsThemAlike(Server server, String path, String allow) {
+            Response trace = RawHttp.exchange(portOf(server), "TRACE " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "X-Echo: secret\r\nConnection: close\r\n\r\n");
+            Response delete = RawHttp.exchange(portOf(server), "DELETE " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            Response options = RawHttp.exchange(portOf(server), "OPTIONS " + path + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(trace, 405, "M_UNRECOGNIZED");
+            assertThat(trace.header("Allow")).hasValue(allow);
+            assertThat(options.status()).as(options.toString()).isEqualTo(200);
+            assertThat(options.header("Allow")).as("OPTIONS").hasValue(allow);
+            assertThat(options.header("Accept-Patch")).as("Spring MVC's, empty").isEmpty();
+            assertThat(delete.header("Allow")).as("a DELETE's 405").hasValue(allow);
+            assertThat(trace.json().get("error").asString()).isEqualTo("Method TRACE is not supported here");
+            assertThat(trace.body()).doesNotContain("secret");
+            for (String header : List.of("Cache-Control", "X-Content-Type-Options")) { // an admin answer's, on admin paths
+                assertThat(trace.header(header)).as(header).isEqualTo(delete.header(header));
+            }
+        }
+
+        @Test
+        void isMeasuredAsTheTraceItIsNotAsTheOptionsItsRefusalAsks() {
+            RawHttp.exchange(port, "TRACE /v1/modules/anyone/is_evil HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertThat(GatewayClient.scrape(managementPort))
+                    .containsPattern("http_server_requests_seconds_count\\{[^}]*method=\"TRACE\"[^}]*status=\"405\"");
+        }
+
+        @ParameterizedTest
+        @EnumSource(Server.class)
+        void ofAnUnknownPathIsUnrecognizedAsAnyOtherMethodIs(Server server) {
+            Response answer = RawHttp.exchange(portOf(server), "TRACE /nothing/here HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+            assertThat(answer.header("Allow")).as("a path that takes nothing names no method").isEmpty();
+        }
+
+        @Test
+        void withoutTheTokenIsRefusedAsAnyOtherMethodIs() {
+            Response answer = RawHttp.exchange(port, "TRACE /v1/spam_checker/user_may_invite HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Connection: close\r\n\r\n");
+
+            assertThat(answer.status()).as(answer.toString()).isEqualTo(401); // plain text, as BearerTokenFilter says why
+        }
+    }
+
     @Nested
     class ErrorPath {
 
@@ -316,7 +376,7 @@ class HttpEdgeEndToEndTest {
                     + "Connection: close\r\n\r\n");
 
             assertMatrixError(answer, 405, "M_UNRECOGNIZED");
-            assertThat(answer.header("Allow")).contains("GET");
+            assertThat(answer.header("Allow")).as("what OPTIONS lists").hasValue("GET, HEAD, OPTIONS");
         }
 
         @Test

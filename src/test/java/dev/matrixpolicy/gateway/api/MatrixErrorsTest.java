@@ -67,13 +67,13 @@ class MatrixErrorsTest {
     }
 
     @Test
-    void springsMethodNotAllowedNamesTheMethodsItWasGivenAsSpringSpellsThem() {
-        var wrong = new HttpRequestMethodNotSupportedException("POST", List.of("GET", "HEAD"));
+    void springsMethodNotAllowedNamesEveryMethodThePathAnswersAsItsOptionsDoes() {
+        var wrong = new HttpRequestMethodNotSupportedException("POST", List.of("GET"));
 
         var answer = errors.wrongMethod(wrong);
 
         assertThat(answer.getStatusCode()).isEqualTo(HttpStatus.METHOD_NOT_ALLOWED);
-        assertThat(answer.getHeaders().getFirst("Allow")).isEqualTo("GET,HEAD");
+        assertThat(answer.getHeaders().getFirst("Allow")).isEqualTo("GET, HEAD, OPTIONS");
         assertThat(answer.getBody()).containsEntry("errcode", "M_UNRECOGNIZED").containsEntry("error", "Method POST is not supported here");
     }
 }

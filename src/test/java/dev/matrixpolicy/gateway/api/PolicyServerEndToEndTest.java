@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -423,6 +424,34 @@ class PolicyServerEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().path("public_keys").path("ed25519").asText()).isEqualTo(KEY.publicKeyBase64());
+    }
+
+    /** As the policy and management ports answer them: OPTIONS lists what the path takes, and every wrong method gets that list. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("federationPaths")
+    void optionsIsAnsweredWithThePathsMethodsWhichEveryWrongMethodsRefusalNamesToo(String path, String allow) {
+        RawHttp.Response options = onFederation("OPTIONS", path);
+
+        assertThat(options.status()).as(options.toString()).isEqualTo(200);
+        assertThat(options.header("Allow")).hasValue(allow);
+        assertThat(options.body()).isEmpty();
+        for (String wrong : List.of("TRACE", "PUT")) {
+            RawHttp.Response refused = onFederation(wrong, path);
+            assertThat(refused.status()).as(wrong + ": " + refused).isEqualTo(405);
+            assertThat(refused.header("Allow")).as(wrong).hasValue(allow);
+            assertThat(refused.json().path("errcode").asString()).isEqualTo("M_UNRECOGNIZED");
+        }
+    }
+
+    static List<Arguments> federationPaths() {
+        return List.of(Arguments.of(PolicyServerServlet.SIGN, "POST, OPTIONS"),
+                Arguments.of(PolicyServerServlet.UNSTABLE_SIGN, "POST, OPTIONS"),
+                Arguments.of("/_matrix/policy/unstable/org.matrix.msc4284/event/$e:hs.test/check", "POST, OPTIONS"),
+                Arguments.of(PolicyServerServlet.WELL_KNOWN, "GET, HEAD, OPTIONS"));
+    }
+
+    private RawHttp.Response onFederation(String method, String path) {
+        return RawHttp.exchange(federation.getPort(), method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     }
 
     @Test

@@ -38,7 +38,7 @@ class PolicyServerServletTest {
         MockHttpServletResponse wellKnown = answer(servlet, "POST", PolicyServerServlet.WELL_KNOWN);
 
         assertThat(sign.getStatus()).isEqualTo(405);
-        assertThat(sign.getHeader("Allow")).isEqualTo("POST");
+        assertThat(sign.getHeader("Allow")).isEqualTo("POST, OPTIONS");
         assertThat(sign.getContentType()).isEqualTo("application/json");
         assertThat(sign.getContentAsString()).isEqualTo("{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Method GET is not supported here\"}");
         assertThat(wellKnown.getStatus()).isEqualTo(405);

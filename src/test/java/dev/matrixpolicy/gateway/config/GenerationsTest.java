@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
@@ -11,6 +12,7 @@ import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -36,6 +38,10 @@ class GenerationsTest {
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("Shutdown: generation 1 still has 1 request(s) in flight after PT0.2S",
             "Shutdown: 1 module closing(s) still running after PT0.2S; interrupting them");
+
+    /** The WARN line of a module whose closing fails, kept off the console. */
+    @RegisterExtension
+    final LoggedLines closing = LoggedLines.of(Generations.class, Level.WARN);
 
     @AfterEach
     void stop() {
@@ -109,6 +115,22 @@ class GenerationsTest {
         assertThat(closed).as("generation 1 still runs a request with it").isEmpty();
         onFirst.close();
         assertThat(closed).containsExactly("shared");
+    }
+
+    @Test
+    void aModuleWhoseClosingFailsIsLoggedOnOneLineWhateverItsMessageHolds() {
+        PolicyModule failing = new PolicyModule() {
+            @Override
+            public void close() { // a third-party module quoting its backend's reply
+                throw new IllegalStateException("backend said: bye\n2026-12-05T00:00:00Z  INFO forged line \u001b[31m");
+            }
+        };
+        Generations generations = new Generations(generation(1, instance("third-party", failing)), meters, Runnable::run, Duration.ofSeconds(1));
+
+        generations.close();
+
+        assertThat(closing.at(Level.WARN)).singleElement().asString().contains("Closing").doesNotContain("\n").doesNotContain("\u001b")
+                .contains("bye\\u000A2026-12-05T00:00:00Z  INFO forged line \\u001B[31m");
     }
 
     @Test

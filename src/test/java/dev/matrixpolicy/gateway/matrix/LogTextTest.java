@@ -56,4 +56,14 @@ class LogTextTest {
 
         assertThat(LogText.quoted(text)).startsWith("\"" + "x".repeat(LogText.LONGEST - 1) + "\"...");
     }
+
+    @Test
+    void aMessageHasItsControlsEscapedAndIsCutButTextEscapedOnceReadsTheSame() {
+        String forged = "backend said: ok\n2026-12-05T00:00:00Z  INFO forged line \u001b[31m";
+        String builtIn = "backend said " + LogText.quoted("ok\n\"x\"");
+
+        assertThat(LogText.message(forged)).isEqualTo("backend said: ok\\u000A2026-12-05T00:00:00Z  INFO forged line \\u001B[31m");
+        assertThat(LogText.message(builtIn)).isEqualTo(builtIn).isEqualTo("backend said \"ok\\u000A\\\"x\\\"\"");
+        assertThat(LogText.message("x".repeat(500))).isEqualTo("x".repeat(200) + "... (500 characters)");
+    }
 }

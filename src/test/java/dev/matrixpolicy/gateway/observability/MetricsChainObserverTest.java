@@ -2,8 +2,12 @@ package dev.matrixpolicy.gateway.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
+import dev.matrixpolicy.gateway.chain.ModuleFailedException;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -30,5 +34,38 @@ class MetricsChainObserverTest {
         assertThat(after).isNotNull().isNotSameAs(before);
         assertThat(after.count()).isEqualTo(1.0);
         assertThat(registry.find(MetricsChainObserver.MODULE).tag("module", "bans").timer().count()).isEqualTo(1);
+    }
+
+    @RegisterExtension
+    final LoggedLines logged = LoggedLines.of("dev.matrixpolicy.gateway.decisions", Level.WARN);
+
+    /** A third-party module's message, quoting a backend's reply as it came: a line break and an escape sequence. */
+    private static final String FORGING = "backend said: ok\n2026-12-05T00:00:00Z  INFO forged line \u001b[31m";
+
+    @Test
+    void aFailingModulesMessageCannotForgeALogLineOrReachTheTerminal() {
+        observer.linkCompleted("user_may_invite", "third-party", 1_000, LinkOutcome.FAILED, new IllegalStateException(FORGING));
+        observer.chainFailed("user_may_join_room", new ModuleFailedException("user_may_join_room", "third-party",
+                new IllegalStateException(FORGING)), 1_000);
+
+        assertThat(logged.at(Level.WARN)).hasSize(2).allSatisfy(line -> assertThat(line)
+                .doesNotContain("\n").doesNotContain("\u001b").contains("ok\\u000A2026-12-05T00:00:00Z  INFO forged line \\u001B[31m"));
+    }
+
+    @Test
+    void aBuiltInModulesMessageEscapedOnceIsLoggedAsItWasWritten() {
+        String message = "backend answered " + LogText.quoted("no\nway");
+
+        observer.linkCompleted("user_may_invite", "built-in", 1_000, LinkOutcome.FAILED, new IllegalStateException(message));
+
+        assertThat(logged.at(Level.WARN)).singleElement().asString().endsWith(": java.lang.IllegalStateException: " + message)
+                .contains("\"no\\u000Away\"");
+    }
+
+    @Test
+    void aFailingModulesMessageIsCutAsLogTextCutsText() {
+        observer.linkCompleted("user_may_invite", "verbose", 1_000, LinkOutcome.FAILED, new IllegalStateException("x".repeat(10_000)));
+
+        assertThat(logged.at(Level.WARN)).singleElement().asString().endsWith("... (10033 characters)").hasSizeLessThan(400);
     }
 }

@@ -364,8 +364,14 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("explain-form").addEventListener("submit", explain);
   document.getElementById("reload-button").addEventListener("click", reload);
   fetch(fromThePage("endpoints.json"), { credentials: "same-origin" })
-    .then(response => response.json())
+    .then(response => response.ok ? response.json() : Promise.reject(new Error("HTTP " + response.status)))
     .then(served => { endpoints = served; })
-    .then(refreshAll)
+    .then(refreshAll, failure => {
+      // without the endpoints no section can load: say so once, where the status goes, not "Loading…" for ever
+      const message = "Cannot read the console's endpoint list (endpoints.json): " + failure.message
+        + ". Reload the page; if this persists, check the management port and any proxy in front of it.";
+      show("config-status", errorBox(message));
+      document.querySelectorAll(".body .loading").forEach(loading => loading.replaceChildren("Not loaded."));
+    })
     .then(() => document.body.setAttribute("data-loaded", "true"));
 });

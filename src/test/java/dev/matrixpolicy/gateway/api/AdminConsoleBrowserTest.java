@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.support.ChromiumBrowser;
 import dev.matrixpolicy.gateway.support.ConsoleGateway;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -165,5 +166,22 @@ class AdminConsoleBrowserTest {
         assertThat(console.driver().findElement(By.id("generation")).getText()).isEqualTo("generation 1");
         assertThat(console.driver().findElements(By.cssSelector("#sources-body h3"))).isNotEmpty();
         assertThat(console.driver().findElements(By.cssSelector(".error-box"))).isEmpty();
+    }
+
+    @Test
+    @Order(7)
+    void aConsoleThatCannotReadItsEndpointListSaysSoRatherThanLoadingForEver() {
+        console.driver().executeCdpCommand("Network.enable", Map.of());
+        console.driver().executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*endpoints.json")));
+        try {
+            console.open();
+
+            assertThat(console.driver().findElement(By.cssSelector("#config-status .error-box")).getText())
+                    .contains("Cannot read the console's endpoint list (endpoints.json)");
+            assertThat(console.driver().findElements(By.cssSelector(".body .loading")))
+                    .allSatisfy(section -> assertThat(section.getText()).isEqualTo("Not loaded."));
+        } finally {
+            console.driver().executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+        }
     }
 }

@@ -145,7 +145,8 @@ public final class EventJson {
         return whole[0];
     }
 
-    private static boolean hasUtf8Form(String text) {
+    /** Whether {@code text} holds no half of a surrogate pair, so has a UTF-8 form. */
+    static boolean hasUtf8Form(String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {

@@ -40,7 +40,7 @@ public final class MatrixIds {
     private static final String ROOM_ID_SHAPE =
             "expected !opaque:server_name or ! followed by 43 URL-safe base64 characters";
     private static final String EVENT_ID_SHAPE = "expected $ followed by printable ASCII";
-    private static final String LENIENT_EVENT_ID_SHAPE = "expected $ followed by text without control characters";
+    private static final String LENIENT_EVENT_ID_SHAPE = "expected $ followed by text";
     private static final String ROOM_ALIAS_SHAPE = "expected #localpart:server_name";
     private static final String SERVER_NAME_SHAPE = "expected hostname[:port]";
 
@@ -59,12 +59,19 @@ public final class MatrixIds {
 
     /**
      * A user ID as Synapse takes one from a room or a request ({@code UserID.is_valid}): {@code @}, a
-     * localpart without {@code ':'} that may be empty or hold any character but a control character
-     * (which no log line or database column should carry), a valid server name.
+     * localpart without {@code ':'} that may be empty or hold any whole character, a valid server name.
      * Such non-compliant IDs exist in rooms (older servers made them, and Synapse hands a remote
      * server's member event on as it came), so a callback's arguments are read this way: refusing
      * one would fail every question about a room whose state holds it. What the gateway itself is
      * given to match against (configuration, lists) is held to {@link #userId}.
+     *
+     * <p>Control characters are taken too, NUL, DEL and C1 included: Synapse checks nothing of a
+     * localpart ({@code DomainSpecificString.from_string} and {@code is_valid} look at the server name
+     * alone, {@code _check_size_limits} at lengths alone), canonical JSON escapes them, so a hostile
+     * server's signed event from {@code @\u0001x:evil.example} reaches {@code check_event_for_spam},
+     * and a local client's {@code /invite} body names such an invitee to {@code user_may_invite}. A
+     * 400 here would be a yes from a module failing open, past a ban of that very server. What is
+     * refused is half a surrogate pair, which no such path delivers: see {@link #isSynapseText}.
      */
     public static String userIdAsSynapseTakesIt(String s) {
         checkId(s, '@', USER_ID, USER_ID_SHAPE);
@@ -90,12 +97,15 @@ public final class MatrixIds {
 
     /**
      * A room ID as Synapse takes one ({@code RoomID.is_valid}) and asks about it: the room-version-12
-     * form, or {@code !}, an opaque part without {@code ':'} that may be empty or hold any character but
-     * a control character, a valid server name. Before room version 12 the creating server chose the
-     * opaque part, and Synapse checks nothing of it, so a hostile server can make
-     * {@code !salle-\u00e9:evil.example}; refusing it here would answer 400 about every join, invite and
-     * event in that room, which a homeserver module failing open takes as a yes, past every rule,
-     * a ban of that very server included. What the gateway is configured with keeps {@link #roomId}.
+     * form, or {@code !}, an opaque part without {@code ':'} that may be empty or hold any whole
+     * character, control characters included, and a valid server name. Before room version 12 the
+     * creating server chose the opaque part, and Synapse checks nothing of it, so a hostile server can
+     * make {@code !salle-\u00e9:evil.example} or {@code !\u0001:evil.example}, and a local user's
+     * {@code /join/%21%01:evil.example} asks {@code user_may_join_room} about the latter (Synapse
+     * percent-decodes the path and {@code RoomID.is_valid} passes it); refusing it here would answer
+     * 400 about every join, invite and event in that room, which a homeserver module failing open
+     * takes as a yes, past every rule, a ban of that very server included. Half a surrogate pair is
+     * refused ({@link #isSynapseText}). What the gateway is configured with keeps {@link #roomId}.
      */
     public static String roomIdAsSynapseTakesIt(String s) {
         checkId(s, '!', ROOM_ID, ROOM_ID_SHAPE);
@@ -117,15 +127,18 @@ public final class MatrixIds {
     }
 
     /**
-     * An event ID as Synapse hands one on: {@code $} and any text without control characters. In
-     * room versions 1 and 2 the sending server names its events ({@code $opaque:server_name}) and
-     * nobody checks the opaque part, so a hostile server's {@code $\u00e9:evil.example} sits in such a
-     * room's state; refusing it here would answer 400 about every event in that room. What the
-     * gateway checks of its own (the policy server's events) keeps {@link #eventId}.
+     * An event ID as Synapse hands one on: {@code $} and any whole characters, control characters
+     * included. In room versions 1 and 2 the sending server names its events ({@code $opaque:server_name})
+     * and nobody checks the opaque part ({@code _check_size_limits} counts its length, the signature
+     * check reads its server name), so a hostile server's {@code $\u00e9:evil.example} or
+     * {@code $\u0001:evil.example} sits in such a room, and {@code check_event_for_spam} is asked about
+     * it; refusing it here would answer 400 about that event. Half a surrogate pair is refused
+     * ({@link #isSynapseText}). What the gateway checks of its own (the policy server's events)
+     * keeps {@link #eventId}.
      */
     public static String eventIdAsSynapseTakesIt(String s) {
         checkId(s, '$', EVENT_ID, LENIENT_EVENT_ID_SHAPE);
-        if (!isTextWithoutControls(s, 1, s.length())) {
+        if (!isSynapseText(s)) {
             throw invalid(EVENT_ID, LENIENT_EVENT_ID_SHAPE);
         }
         return s;
@@ -144,8 +157,11 @@ public final class MatrixIds {
     /**
      * A room alias as Synapse asks about one ({@code user_may_create_room_alias}, directly or for a new
      * room's {@code room_alias_name}): {@code #}, a localpart without {@code ':'} that may be empty or
-     * hold any character but a control character, a valid server name. Synapse checks nothing more
-     * before it asks ({@code RoomAlias.is_valid}, and at most {@code MAX_ALIAS_LENGTH} = 255
+     * hold any whole character, a valid server name. Control characters are taken: Synapse refuses
+     * white space in an alias only after it has asked ({@code DirectoryHandler._create_association}),
+     * and the others not at all, and {@code PUT /directory/room/%23%01:example.org} reaches the
+     * question percent-decoded; half a surrogate pair is refused ({@link #isSynapseText}). Synapse
+     * checks nothing more before it asks ({@code RoomAlias.is_valid}, and at most {@code MAX_ALIAS_LENGTH} = 255
      * characters, counted as code points rather than bytes), so refusing more here would make the
      * gateway answer 400 about an alias Synapse creates: {@code #:example.org} and long aliases in
      * non-Latin scripts among them. A policy list's room rule may name any such alias too (its length
@@ -319,10 +335,27 @@ public final class MatrixIds {
 
     /**
      * Whether an ID with its first {@code ':'} at {@code colon} (-1 for none) is one Synapse takes: a
-     * localpart that is empty or text without control characters, and a server name as Synapse reads one.
+     * localpart of whole characters, empty or not, and a server name as Synapse reads one.
      */
     private static boolean isAsSynapseTakesIt(String s, int colon) {
-        return colon > 0 && (colon == 1 || isTextWithoutControls(s, 1, colon)) && isServerName(s, colon + 1, s.length(), true);
+        return colon > 0 && isSynapseText(s) && isServerName(s, colon + 1, s.length(), true);
+    }
+
+    /**
+     * Whether {@code s} holds no half of a surrogate pair: the one thing the lenient readers refuse
+     * that Synapse's grammar would let through, because Synapse cannot carry it to a callback about
+     * a real room or user. A JSON escape ({@code "\ud800"}) makes one in Python, but a federation
+     * request that holds it fails its own authentication ({@code Authenticator.authenticate_request}
+     * verifies the body's signature over canonical JSON, whose UTF-8 encoding raises on it), an event
+     * that holds it fails {@code _check_sigs_on_pdu} and {@code check_event_content_hash} the same
+     * way, a path is percent-decoded with invalid UTF-8 replaced ({@code urllib.parse.unquote}), and
+     * a client's body naming such a user or alias is looked up in the database (Postgres and SQLite
+     * drivers alike refuse to encode it) before {@code user_may_invite} or
+     * {@code user_may_create_room_alias} is asked. Nor could Synapse go on to store or sign what it
+     * asked about, so a 400 here lets nothing past.
+     */
+    private static boolean isSynapseText(String s) {
+        return EventJson.hasUtf8Form(s);
     }
 
     private static boolean isUrlSafeBase64(String s, int from, int to) {
@@ -335,11 +368,10 @@ public final class MatrixIds {
         return true;
     }
 
-    /** Whether {@code s[from, to)} is text of one character or more, none a control character or half a surrogate pair. */
     /**
      * Whether {@code s} is non-empty text without control characters or halves of a surrogate pair:
-     * what Synapse takes in the localpart of a user ID or the opaque part of a room ID another server
-     * made, and in a room alias.
+     * what a localpart or opaque part the gateway is given to match against (a policy list's rule, its
+     * own configuration) may hold; stricter than what Synapse hands on ({@link #userIdAsSynapseTakesIt}).
      */
     public static boolean isTextWithoutControls(String s) {
         return isTextWithoutControls(s, 0, s.length());

@@ -81,16 +81,18 @@ public enum EntityKind {
      * Whether an entity as a rule writes it, an ID or a glob, could name something of this kind. A user
      * ID starts with {@code @}, a room ID or alias with {@code !} or {@code #}, a server name with none
      * of those; a glob may also start with a wildcard. A server name is printable ASCII, as its grammar
-     * says and Synapse checks. A user ID or room ID is held to what Synapse takes from another server
-     * and asks the callbacks about (see {@link MatrixIds#userIdAsSynapseTakesIt}): any text without a
-     * control character, so a rule naming {@code @\u00e9l\u00e8ve:evil.example} holds, as a glob of
-     * it would; an alias's localpart likewise. An exact user ID or alias has a {@code :} before its
-     * server (Synapse makes {@code #:example.org} and takes {@code @:example.org}); a v12 room ID has
-     * none. An exact ID (a server name too) is at most 255 bytes long, as every ID is, and an alias (or
-     * a room rule that may name one) 255 characters, as Synapse counts it; so is a glob without its
-     * stars, each of its other characters standing for one at least. A rule that fails this (a server
-     * name in a user rule, a control character inside a user ID, an entity of 60,000 characters) would
-     * load and never match; a glob of 60,000 characters would also cost its list megabytes of automaton.
+     * says and Synapse checks. A user ID or room ID is any text without a control character
+     * ({@link MatrixIds#isTextWithoutControls}), so a rule naming {@code @\u00e9l\u00e8ve:evil.example}
+     * holds, as a glob of it would; an alias's localpart likewise. That is a little stricter than what
+     * Synapse asks the callbacks about ({@link MatrixIds#userIdAsSynapseTakesIt} takes control
+     * characters): an ID holding one is named by a glob whose wildcard covers it, or a ban of its
+     * server. An exact user ID or alias has a {@code :} before its server (Synapse makes
+     * {@code #:example.org} and takes {@code @:example.org}); a v12 room ID has none. An exact
+     * ID (a server name too) is at most 255 bytes long, as every ID is, and an alias (or a room rule
+     * that may name one) 255 characters, as Synapse counts it; so is a glob without its stars, each
+     * of its other characters standing for one at least. A rule that fails this (a server name in a
+     * user rule, a control character inside a user ID, an entity of 60,000 characters) would load and
+     * never match; a glob of 60,000 characters would also cost its list megabytes of automaton.
      */
     public boolean couldName(String entity) {
         if (entity.isEmpty()) {

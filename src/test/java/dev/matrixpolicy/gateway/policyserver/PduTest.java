@@ -117,6 +117,21 @@ class PduTest {
     }
 
     /** In room versions 1 and 2 the server named in the event ID must sign the event, so it must name one; Synapse refuses it too. */
+    /**
+     * Synapse would take a control character in the authorising user's localpart, and so do the
+     * callbacks, where a 400 is a yes to a module failing open; the policy server stays strict, as a
+     * homeserver takes its refusal as a no.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"\"@mo\\u0000d:hs\"", "\"@mo\\nd:hs\"", "\"@mo\u0085d:hs\""})
+    void aJoinsAuthorisingUserWithAControlCharacterIsBadJson(String authoriser) {
+        ObjectNode join = with(event("x").put("type", "m.room.member").put("state_key", "@u:hs"), "content",
+                "{\"membership\": \"join\", \"join_authorised_via_users_server\": " + authoriser + "}");
+
+        assertThatThrownBy(() -> Pdu.of("10", join)).isInstanceOf(BadJsonException.class)
+                .hasMessage("The event's content.join_authorised_via_users_server is not a valid Matrix user ID: it holds a control character");
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"\"$made\"", "\"$made:\"", "\"$made:hs:port\""})
     void inRoomVersions1And2AnEventIdNamingNoServerIsBadJson(String eventId) {

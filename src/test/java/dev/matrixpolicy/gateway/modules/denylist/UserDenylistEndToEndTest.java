@@ -111,6 +111,28 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
         assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event).status()).isEqualTo(403);
     }
 
+    /**
+     * Synapse checks no localpart, room ID opaque part or v1/v2 event ID for control characters: a
+     * hostile server's signed events carry them (canonical JSON escapes them), and a local user's
+     * {@code /join/%21%01...} asks about such a room. A denied server's users are denied, rather than
+     * the question being refused as malformed (a 400, which a module failing open takes as a yes).
+     */
+    @Test
+    void denialsHoldForIdsWithControlCharacters() {
+        // JSON escapes as the project's module writes C0 controls, and raw DEL, C1 and U+2028 as it writes them
+        for (String control : new String[] {"\\u0000", "\\u0001", "\\n", "\\u001b", "\u007f", "\u0085", "\u009b", "\u2028"}) {
+            String room = "!r" + control + ":evil.example";
+            assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                    "{\"user\": \"@x" + control + ":evil.example\", \"room\": \"" + room + "\", \"is_invited\": false}").status())
+                    .as(control).isEqualTo(403);
+            assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@x" + control + ":evil.example", room)
+                    .replace("\"$event\"", "\"$e" + control + ":evil.example\"")).status())
+                    .as(control).isEqualTo(403);
+            assertThat(gateway.post("/v1/spam_checker/check_event_for_spam", event("@SPAMMER:example.com", room)).status())
+                    .as(control).isEqualTo(403);
+        }
+    }
+
     @Test
     void eventFromAnyoneElseIsNotSpam() {
         Answer answer = gateway.post("/v1/spam_checker/check_event_for_spam", event("@alice:example.com"));

@@ -58,9 +58,9 @@ public final class ConfigurationLoader {
      * comments alone, {@code {}}): one of its documents.
      *
      * @param setsGateway whether any of them is a {@code policy-gateway} setting
-     * @param settings    the document's settings as read, under the name Spring Boot gives them in an environment
+     * @param document    the name Spring Boot gives the document's settings in an environment (file, location, document)
      */
-    public record FileRead(Path path, boolean setsGateway, PropertySource<?> settings) {
+    public record FileRead(Path path, boolean setsGateway, String document) {
     }
 
     /**
@@ -83,7 +83,7 @@ public final class ConfigurationLoader {
                     public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
                                                       ConfigDataResource resource) {
                         if (SettingsRequired.givesSettings(source)) {
-                            file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source), source)));
+                            file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source), source.getName())));
                         }
                     }
                 });

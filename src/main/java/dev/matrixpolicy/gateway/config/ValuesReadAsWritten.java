@@ -21,12 +21,12 @@ import org.springframework.util.unit.DataSize;
  * at startup. A fraction where a whole number is expected: YAML reads {@code capacity: 1.9} as a
  * floating-point number, and Spring drops its fraction. And text that YAML read as a boolean or a
  * number ({@link RetypedScalar}): {@code keywords: [no, on]} would block "false" and "true", and
- * {@code room-version: 010} would be "8". A {@code ${NAME}} placeholder that nothing sets
- * ({@link PlaceholderNotSet}), which Spring would keep as written. One rule for every setting of the gateway's configuration,
- * its modules' included: a unit, always ({@code 500ms}, {@code 10s}, {@code 1h}; {@code 512KB},
- * {@code 1MB}), whole numbers written whole ({@code 2.0} is 2), and such text in quotes
- * ({@code "no"}). A boolean or number setting takes {@code yes}, {@code off} or {@code 0x1F} as YAML
- * reads them.
+ * {@code room-version: 010} would be "8". And a {@code ${NAME}} placeholder that nothing sets
+ * ({@link PlaceholderNotSet}), which Spring would keep as written. One rule for every setting of the
+ * gateway's configuration, its modules' included: a unit, always ({@code 500ms}, {@code 10s},
+ * {@code 1h}; {@code 512KB}, {@code 1MB}), whole numbers written whole ({@code 2.0} is 2), such text
+ * in quotes ({@code "no"}), and every placeholder set. A boolean or number setting takes {@code yes},
+ * {@code off} or {@code 0x1F} as YAML reads them.
  */
 final class ValuesReadAsWritten extends AbstractBindHandler {
     /** A placeholder without a default, as Spring leaves one that nothing sets. */

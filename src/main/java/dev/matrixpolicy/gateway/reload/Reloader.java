@@ -127,8 +127,10 @@ final class Reloader {
      */
     private void learnFiles() {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
+        PropertySources read = null;
         try {
-            startupSpring = springSettings(loader.load(files::add).environment().getPropertySources());
+            read = loader.load(files::add).environment().getPropertySources();
+            startupSpring = springSettings(read);
         } catch (RuntimeException ignored) {
             // the files changed since startup and are wrong now: the first check reloads and reports them
             startupSpring = springSettings(startupSettings);
@@ -137,7 +139,7 @@ final class Reloader {
         watched = watch(List.of(), files, generations.current());
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
         for (ConfigurationLoader.FileRead file : files) {
-            if (!sameSettings(startupSettings.get(file.settings().getName()), file.settings())) {
+            if (read == null || !sameSettings(startupSettings.get(file.document()), read.get(file.document()))) {
                 fingerprints.replace(file.path(), CHANGED_WHILE_STARTING);
             }
         }

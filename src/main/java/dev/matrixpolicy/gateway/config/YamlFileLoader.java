@@ -194,6 +194,9 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
      * ({@code policy-gateway.max-body-size:} beside {@code policy-gateway: max-body-size:}): Boot keeps
      * the one it reads last, and the file it hands on holds no trace of the other. The entries of a
      * merge ({@code <<: *defaults}) are left out: the keys beside it override them, as YAML means.
+     *
+     * <p>And notes each value YAML reads as other than its text ({@code no}, {@code 010}), which Boot
+     * keeps as YAML read it, so that {@link ValuesReadAsWritten} can refuse it where text is bound.
      */
     private static final class KeysAsWritten extends SafeConstructor {
         private static final Set<Tag> RETYPED = Set.of(Tag.BOOL, Tag.INT, Tag.FLOAT, Tag.NULL);
@@ -245,8 +248,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
                 }
             } else {
                 if (node instanceof ScalarNode value && !Tag.NULL.equals(value.getTag()) && readOtherwise(value) != null) {
-                    Mark start = value.getStartMark();
-                    TextResourceOrigin.Location at = new TextResourceOrigin.Location(start.getLine(), start.getColumn());
+                    TextResourceOrigin.Location at = location(value);
                     retypedValues.put(at, new RetypedScalar(resource, at, value.getValue(), readAs(value)));
                 }
                 setting(path, node);
@@ -280,8 +282,12 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
         }
 
         private Origin origin(Node node) {
+            return new TextResourceOrigin(resource, location(node));
+        }
+
+        private static TextResourceOrigin.Location location(Node node) {
             Mark start = node.getStartMark();
-            return new TextResourceOrigin(resource, new TextResourceOrigin.Location(start.getLine(), start.getColumn()));
+            return new TextResourceOrigin.Location(start.getLine(), start.getColumn());
         }
 
         private InvalidConfigurationException retyped(ScalarNode key, String path, String read) {

@@ -51,7 +51,9 @@ import reactor.core.Disposable;
  *       length), so idle keys vanish by themselves.</li>
  *   <li><b>Timeout:</b> every command waits at most {@code timeout}, and connecting as long; while the
  *       connection is down, commands fail at once instead of queueing. A failure is a
- *       {@link StateUnavailableException}, counted by {@code policy.state.failures}.</li>
+ *       {@link StateUnavailableException}, counted by {@code policy.state.failures}, by the
+ *       operation that failed ({@code take}, {@code count_distinct}, or an explanation's {@code peek},
+ *       {@code peek_distinct}).</li>
  *   <li><b>Healing:</b> Lettuce reconnects by itself (every second at most, while Redis is down); a
  *       restarted Redis has forgotten the scripts, so a {@code NOSCRIPT} answer sends the script itself
  *       with {@code EVAL}, which caches it again. The first connection is started with the instance, in
@@ -176,7 +178,9 @@ public final class RedisState implements SharedState {
     private final RedisClient client;
     private final String keyPrefix;
     private final Counter takeFailures;
+    private final Counter peekFailures;
     private final Counter countFailures;
+    private final Counter peekDistinctFailures;
     private final RedisURI uri;
     private final Duration timeout;
     private final Object connecting = new Object();
@@ -221,8 +225,11 @@ public final class RedisState implements SharedState {
                 .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
+        // an explanation's peek failing is counted as a peek: an alert on failed takes hears only decisions
         this.takeFailures = failures(meterRegistry, "take");
+        this.peekFailures = failures(meterRegistry, "peek");
         this.countFailures = failures(meterRegistry, "count_distinct");
+        this.peekDistinctFailures = failures(meterRegistry, "peek_distinct");
         this.connection = connect();
     }
 
@@ -271,17 +278,17 @@ public final class RedisState implements SharedState {
 
     @Override
     public Take take(String key, Bucket bucket) {
-        return runBucket(TAKE, key, bucket);
+        return runBucket(TAKE, key, bucket, takeFailures);
     }
 
     @Override
     public Take peek(String key, Bucket bucket) {
-        return runBucket(PEEK, key, bucket);
+        return runBucket(PEEK, key, bucket, peekFailures);
     }
 
     /** {@link #TAKE} or {@link #PEEK}: {allowed (1 or 0), milliseconds until a token (when refused)}. */
-    private Take runBucket(Script script, String key, Bucket bucket) {
-        List<Long> answer = run(script, ScriptOutputType.MULTI, key, takeFailures,
+    private Take runBucket(Script script, String key, Bucket bucket, Counter failures) {
+        List<Long> answer = run(script, ScriptOutputType.MULTI, key, failures,
                 Long.toString(bucket.capacity()), Long.toString(bucket.periodMillis()));
         // an empty bucket gets a token within period / capacity: anything else in the answer is not believed
         long most = Math.max(1, (bucket.periodMillis() + bucket.capacity() - 1) / bucket.capacity());
@@ -290,17 +297,17 @@ public final class RedisState implements SharedState {
 
     @Override
     public long countDistinct(String key, String member, Duration window) {
-        return runWindow(COUNT_DISTINCT, key, member, window);
+        return runWindow(COUNT_DISTINCT, key, member, window, countFailures);
     }
 
     @Override
     public long peekDistinct(String key, String member, Duration window) {
-        return runWindow(PEEK_DISTINCT, key, member, window);
+        return runWindow(PEEK_DISTINCT, key, member, window, peekDistinctFailures);
     }
 
     /** {@link #COUNT_DISTINCT} or {@link #PEEK_DISTINCT}: the window's distinct members. */
-    private long runWindow(Script script, String key, String member, Duration window) {
-        Long count = run(script, ScriptOutputType.INTEGER, key, countFailures,
+    private long runWindow(Script script, String key, String member, Duration window, Counter failures) {
+        Long count = run(script, ScriptOutputType.INTEGER, key, failures,
                 member, Long.toString(window.toMillis()), Integer.toString(MAX_MEMBERS));
         return count;
     }

@@ -310,6 +310,23 @@ class RedisStateTest extends SharedStateContract {
         }
     }
 
+    /** An explanation peeks: its failures are not failed takes, which an alert on decisions counts. */
+    @Test
+    void aFailedPeekIsCountedAsAPeekNotAsATake() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (RedisState nowhere = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), TIMEOUT, "mpg:", registry)) {
+            assertThatThrownBy(() -> nowhere.peek("k", new Bucket(1, Duration.ofSeconds(1))))
+                    .isInstanceOf(StateUnavailableException.class);
+            assertThatThrownBy(() -> nowhere.peekDistinct("k", "m", Duration.ofSeconds(1)))
+                    .isInstanceOf(StateUnavailableException.class);
+
+            assertThat(registry.get("policy.state.failures").tag("operation", "peek").counter().count()).isEqualTo(1);
+            assertThat(registry.get("policy.state.failures").tag("operation", "peek_distinct").counter().count()).isEqualTo(1);
+            assertThat(registry.get("policy.state.failures").tag("operation", "take").counter().count()).isZero();
+            assertThat(registry.get("policy.state.failures").tag("operation", "count_distinct").counter().count()).isZero();
+        }
+    }
+
     @Test
     void aRestartedRedisIsUsedAgainWithoutANewClient() throws InterruptedException {
         String key = "restart:" + UUID.randomUUID();

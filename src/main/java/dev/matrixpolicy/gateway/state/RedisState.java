@@ -167,9 +167,11 @@ public final class RedisState implements SharedState {
             if foreign then
               redis.call('DEL', KEYS[1])
             end
+            -- ZADD first: Redis refuses a script's write at maxmemory only until it has written once, and
+            -- the removals would have let it grow a full Redis instead of failing as TAKE does
+            redis.call('ZADD', KEYS[1], now, ARGV[1])
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. now, '+inf') -- ahead of this clock: written by something else
-            redis.call('ZADD', KEYS[1], now, ARGV[1])
             local count = redis.call('ZCARD', KEYS[1])
             if count > max then
               redis.call('ZREMRANGEBYRANK', KEYS[1], 0, count - max - 1)

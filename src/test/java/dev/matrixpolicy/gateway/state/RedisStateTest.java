@@ -158,6 +158,24 @@ class RedisStateTest extends SharedStateContract {
                 .startsWith("Redis held something other than a token bucket under a key: read as a full bucket");
     }
 
+    /** A full Redis (maxmemory, noeviction) fails the calls, and the entry's on-failure decides. */
+    @Test
+    void aRedisAtMaxmemoryFailsACountAsItFailsATakeInsteadOfGrowingPastIt() {
+        String key = "oom:" + UUID.randomUUID();
+        direct(redis -> redis.configSet("maxmemory-policy", "noeviction"));
+        direct(redis -> redis.configSet("maxmemory", "1"));
+        try {
+            assertThatThrownBy(() -> state.take(key, new Bucket(3, Duration.ofSeconds(30))))
+                    .isInstanceOf(StateUnavailableException.class).hasMessageContaining("OOM");
+            assertThatThrownBy(() -> state.countDistinct(key + ":window", "m", Duration.ofMinutes(1)))
+                    .isInstanceOf(StateUnavailableException.class).hasMessageContaining("OOM");
+        } finally {
+            direct(redis -> redis.configSet("maxmemory", "0"));
+        }
+        long written = direct(redis -> redis.exists("mpg-test:" + key + ":window"));
+        assertThat(written).isZero();
+    }
+
     /** A command of the test's own on the Redis, as something else sharing it would send it. */
     private static <T> T direct(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> command) {
         try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());

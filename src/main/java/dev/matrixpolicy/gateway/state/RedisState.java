@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -51,7 +52,9 @@ import reactor.core.Disposable;
  *       length), so idle keys vanish by themselves.</li>
  *   <li><b>Timeout:</b> every command waits at most {@code timeout}, and connecting as long; while the
  *       connection is down, commands fail at once instead of queueing. A failure is a
- *       {@link StateUnavailableException}, counted by {@code policy.state.failures}.</li>
+ *       {@link StateUnavailableException}, counted by {@code policy.state.failures}, by the
+ *       operation that failed ({@code take}, {@code count_distinct}, or an explanation's {@code peek},
+ *       {@code peek_distinct}).</li>
  *   <li><b>Healing:</b> Lettuce reconnects by itself (every second at most, while Redis is down); a
  *       restarted Redis has forgotten the scripts, so a {@code NOSCRIPT} answer sends the script itself
  *       with {@code EVAL}, which caches it again. The first connection is started with the instance, in
@@ -80,12 +83,18 @@ public final class RedisState implements SharedState {
 
     /**
      * The bucket under KEYS[1] refilled to now, as {@code tokens}; {@code refused()} is the answer
-     * of an empty bucket: {0, milliseconds until a token}.
+     * of an empty bucket: {0, milliseconds until a token, malformed}. {@code malformed} (1 or 0) says
+     * the key held no bucket this gateway writes: another type (read as absent, {@code foreign}, which
+     * would otherwise fail every call with {@code WRONGTYPE} until someone deleted it), a hash lacking
+     * a field (absent too: a full bucket), or a count or time that is no number (an empty bucket).
      */
     private static final String REFILLED = NOW + """
             local capacity = tonumber(ARGV[1])
             local period = tonumber(ARGV[2])
-            local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            local foreign = kind ~= 'none' and kind ~= 'hash'
+            local held = foreign and {false, false} or redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+            local malformed = foreign or (kind == 'hash' and not (held[1] and held[2]))
             local tokens = capacity
             local function finite(value) -- tonumber reads 'nan' and 'inf' too: neither is a count or a time
               if value and value == value and value > -math.huge and value < math.huge then
@@ -101,27 +110,34 @@ public final class RedisState implements SharedState {
                 rewrite = true
               end
               tokens = (stored and updated) and math.min(capacity, stored + math.max(0, now - updated) * capacity / period) or 0
-              rewrite = rewrite or not (stored and updated)
+              malformed = malformed or not (stored and updated)
             end
             if not (tokens >= 0) then -- a value written by something else (or NaN): an empty bucket, not a debt of ages
               tokens = 0
-              rewrite = true
+              malformed = true
             end
+            rewrite = rewrite or malformed
+            local flag = malformed and 1 or 0
             local function refused()
-              return {0, math.max(1, math.ceil((1 - tokens) * period / capacity))}
+              return {0, math.max(1, math.ceil((1 - tokens) * period / capacity)), flag}
+            end
+            local function write(left)
+              if foreign then
+                redis.call('DEL', KEYS[1])
+              end
+              redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', left), 'updated', now)
+              redis.call('PEXPIRE', KEYS[1], period)
             end
             """;
 
-    /** Takes a token: {allowed (1 or 0), milliseconds until a token (when refused)}. */
+    /** Takes a token: {allowed (1 or 0), milliseconds until a token (when refused), malformed}. */
     static final Script TAKE = new Script(REFILLED + """
             if tokens >= 1 then
-              redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens - 1), 'updated', now)
-              redis.call('PEXPIRE', KEYS[1], period)
-              return {1, 0}
+              write(tokens - 1)
+              return {1, 0, flag}
             end
             if rewrite then
-              redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'updated', now)
-              redis.call('PEXPIRE', KEYS[1], period)
+              write(tokens)
             end
             return refused()
             """);
@@ -129,37 +145,56 @@ public final class RedisState implements SharedState {
     /** What {@link #TAKE} would answer, writing nothing. */
     static final Script PEEK = new Script(REFILLED + """
             if tokens >= 1 then
-              return {1, 0}
+              return {1, 0, flag}
             end
             return refused()
             """);
 
-    /** Adds a member to a window and counts the window's members. */
-    static final Script COUNT_DISTINCT = new Script(NOW + """
+    /**
+     * Whether KEYS[1] holds something other than a window ({@code foreign}): read as an empty window,
+     * which would otherwise fail every call with {@code WRONGTYPE} until someone deleted it.
+     */
+    private static final String WINDOW = NOW + """
             local window = tonumber(ARGV[2])
             local max = tonumber(ARGV[3])
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            local foreign = kind ~= 'none' and kind ~= 'zset'
+            local flag = foreign and 1 or 0
+            """;
+
+    /** Adds a member to a window and counts the window's members: {count, malformed}. */
+    static final Script COUNT_DISTINCT = new Script(WINDOW + """
+            if foreign then
+              redis.call('DEL', KEYS[1])
+            end
+            -- ZADD first: Redis refuses a script's write at maxmemory only until it has written once, and
+            -- the removals would have let it grow a full Redis instead of failing as TAKE does
+            redis.call('ZADD', KEYS[1], now, ARGV[1])
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. now, '+inf') -- ahead of this clock: written by something else
-            redis.call('ZADD', KEYS[1], now, ARGV[1])
             local count = redis.call('ZCARD', KEYS[1])
             if count > max then
               redis.call('ZREMRANGEBYRANK', KEYS[1], 0, count - max - 1)
               count = max
             end
             redis.call('PEXPIRE', KEYS[1], window)
-            return count
+            return {count, flag}
             """);
 
-    /** What {@link #COUNT_DISTINCT} would answer, writing nothing: the live members, this one counted once. */
-    static final Script PEEK_DISTINCT = new Script(NOW + """
-            local window = tonumber(ARGV[2])
-            local max = tonumber(ARGV[3])
+    /**
+     * What {@link #COUNT_DISTINCT} would answer, writing nothing: the live members, this one counted
+     * once; {count, malformed}.
+     */
+    static final Script PEEK_DISTINCT = new Script(WINDOW + """
+            if foreign then
+              return {1, flag}
+            end
             local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - window), now)
             local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
             if not seen or tonumber(seen) <= now - window or tonumber(seen) > now then
               count = count + 1
             end
-            return math.min(count, max)
+            return {math.min(count, max), flag}
             """);
 
     private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
@@ -176,7 +211,9 @@ public final class RedisState implements SharedState {
     private final RedisClient client;
     private final String keyPrefix;
     private final Counter takeFailures;
+    private final Counter peekFailures;
     private final Counter countFailures;
+    private final Counter peekDistinctFailures;
     private final RedisURI uri;
     private final Duration timeout;
     private final Object connecting = new Object();
@@ -195,6 +232,10 @@ public final class RedisState implements SharedState {
     /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
     private volatile long reconnectWarnedAt;
     private final Disposable connectionEvents;
+    /** When the last WARN of a key holding no bucket or window was written ({@link System#nanoTime}). */
+    private final AtomicLong malformedWarnedAt = new AtomicLong(System.nanoTime() - REWARN_AFTER.toNanos());
+    /** Such keys since that WARN. */
+    private final AtomicLong malformedSince = new AtomicLong();
 
     /**
      * @param url       {@code redis://[user:password@]host[:port][/database]} or {@code rediss://} for TLS
@@ -221,8 +262,11 @@ public final class RedisState implements SharedState {
                 .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
+        // an explanation's peek failing is counted as a peek: an alert on failed takes hears only decisions
         this.takeFailures = failures(meterRegistry, "take");
+        this.peekFailures = failures(meterRegistry, "peek");
         this.countFailures = failures(meterRegistry, "count_distinct");
+        this.peekDistinctFailures = failures(meterRegistry, "peek_distinct");
         this.connection = connect();
     }
 
@@ -271,18 +315,20 @@ public final class RedisState implements SharedState {
 
     @Override
     public Take take(String key, Bucket bucket) {
-        return runBucket(TAKE, key, bucket);
+        return runBucket(TAKE, key, bucket, takeFailures);
     }
 
     @Override
     public Take peek(String key, Bucket bucket) {
-        return runBucket(PEEK, key, bucket);
+        return runBucket(PEEK, key, bucket, peekFailures);
     }
 
     /** {@link #TAKE} or {@link #PEEK}: {allowed (1 or 0), milliseconds until a token (when refused)}. */
-    private Take runBucket(Script script, String key, Bucket bucket) {
-        List<Long> answer = run(script, ScriptOutputType.MULTI, key, takeFailures,
+    private Take runBucket(Script script, String key, Bucket bucket, Counter failures) {
+        List<Long> answer = run(script, ScriptOutputType.MULTI, key, failures,
                 Long.toString(bucket.capacity()), Long.toString(bucket.periodMillis()));
+        warnIfMalformed(answer.get(2), "a token bucket", "read as a full bucket if it lacked a field or was another type, "
+                + "as an empty one if its count or time was no number; a take writes a bucket over it");
         // an empty bucket gets a token within period / capacity: anything else in the answer is not believed
         long most = Math.max(1, (bucket.periodMillis() + bucket.capacity() - 1) / bucket.capacity());
         return answer.get(0) == 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(Math.clamp(answer.get(1), 1, most)));
@@ -290,19 +336,41 @@ public final class RedisState implements SharedState {
 
     @Override
     public long countDistinct(String key, String member, Duration window) {
-        return runWindow(COUNT_DISTINCT, key, member, window);
+        return runWindow(COUNT_DISTINCT, key, member, window, countFailures);
     }
 
     @Override
     public long peekDistinct(String key, String member, Duration window) {
-        return runWindow(PEEK_DISTINCT, key, member, window);
+        return runWindow(PEEK_DISTINCT, key, member, window, peekDistinctFailures);
     }
 
     /** {@link #COUNT_DISTINCT} or {@link #PEEK_DISTINCT}: the window's distinct members. */
-    private long runWindow(Script script, String key, String member, Duration window) {
-        Long count = run(script, ScriptOutputType.INTEGER, key, countFailures,
+    private long runWindow(Script script, String key, String member, Duration window, Counter failures) {
+        List<Long> answer = run(script, ScriptOutputType.MULTI, key, failures,
                 member, Long.toString(window.toMillis()), Integer.toString(MAX_MEMBERS));
-        return count;
+        warnIfMalformed(answer.get(1), "a window of members", "read as an empty window; a count writes a window over it");
+        return answer.get(0);
+    }
+
+    /**
+     * One WARN a {@link #REWARN_AFTER} at most of keys that held what this gateway does not write
+     * (an older version's layout, an admin's {@code redis-cli}, a write cut short), the rest DEBUG: a
+     * wave of them must not flood the log. The key is not named: it holds user and room IDs, which
+     * are not the state package's to escape for a log.
+     */
+    private void warnIfMalformed(long malformed, String what, String read) {
+        if (malformed != 1) {
+            return;
+        }
+        malformedSince.incrementAndGet();
+        long now = System.nanoTime();
+        long warned = malformedWarnedAt.get();
+        if (now - warned >= REWARN_AFTER.toNanos() && malformedWarnedAt.compareAndSet(warned, now)) {
+            log.warn("Redis held something other than {} under a key: {} (this key and {} more since the last such line)",
+                    what, read, Math.max(0, malformedSince.getAndSet(0) - 1));
+        } else {
+            log.debug("Redis held something other than {} under a key: {}", what, read);
+        }
     }
 
     private <T> T run(Script script, ScriptOutputType type, String key, Counter failures, String... args) {

@@ -31,7 +31,7 @@ class RedisStateTest extends SharedStateContract {
     @RegisterExtension
     static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for",
             "Redis connection lost, and reconnecting failed", "Redis reconnection still failing",
-            "Internal stack size exceeded");
+            "Internal stack size exceeded", "Redis held something other than");
 
     @RegisterExtension
     static final RedisServer redis = new RedisServer();
@@ -117,6 +117,63 @@ class RedisStateTest extends SharedStateContract {
         assertThat(state.take(at, bucket)).as("a time of NaN").isEqualTo(new Take.Refused(Duration.ofSeconds(10)));
         long expiresIn = direct(redis -> redis.pttl("mpg-test:" + at));
         assertThat(expiresIn).as("written back as a bucket that expires").isPositive();
+    }
+
+    @Test
+    void aKeyOfAnotherTypeIsReadAsAbsentAndWrittenOverNotAFailureOnEveryCallForEver() {
+        String bucketKey = "string:" + UUID.randomUUID();
+        String windowKey = "hash:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(2, Duration.ofSeconds(30));
+        direct(redis -> redis.set("mpg-test:" + bucketKey, "written by hand")); // no TTL: it would stay
+        direct(redis -> redis.hset("mpg-test:" + windowKey, "tokens", "3"));
+
+        assertThat(state.peek(bucketKey, bucket)).as("an explanation").isEqualTo(Take.ALLOWED);
+        assertThat(state.peekDistinct(windowKey, "m", Duration.ofMinutes(1))).isEqualTo(1);
+        assertThat(state.take(bucketKey, bucket)).isEqualTo(Take.ALLOWED);
+        assertThat(state.countDistinct(windowKey, "m", Duration.ofMinutes(1))).isEqualTo(1);
+
+        String bucketType = direct(redis -> redis.type("mpg-test:" + bucketKey));
+        String windowType = direct(redis -> redis.type("mpg-test:" + windowKey));
+        assertThat(bucketType).isEqualTo("hash");
+        assertThat(windowType).isEqualTo("zset");
+        assertThat(state.take(bucketKey, bucket)).as("the bucket written over it, one of two tokens taken").isEqualTo(Take.ALLOWED);
+        assertThat(state.take(bucketKey, bucket)).isInstanceOf(Take.Refused.class);
+        long expiresIn = direct(redis -> redis.pttl("mpg-test:" + bucketKey));
+        assertThat(expiresIn).as("and it expires").isPositive();
+    }
+
+    @Test
+    void aBucketLackingAFieldIsReadAsFullAndSaidSoInOneWarnLineNotOneACall() {
+        Bucket bucket = new Bucket(3, Duration.ofSeconds(30));
+        try (RedisState client = connected(new RedisState(redis.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry()))) {
+            for (String field : List.of("tokens", "updated")) {
+                String key = "half-" + field + ":" + UUID.randomUUID();
+                direct(redis -> redis.hset("mpg-test:" + key, field, "0")); // the other field never written
+                assertThat(client.peek(key, bucket)).isEqualTo(Take.ALLOWED);
+                assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
+                assertThat(client.take(key, bucket)).as("a bucket now, one token taken").isEqualTo(Take.ALLOWED);
+            }
+        }
+        assertThat(lines.at(Level.WARN)).singleElement().asString()
+                .startsWith("Redis held something other than a token bucket under a key: read as a full bucket");
+    }
+
+    /** A full Redis (maxmemory, noeviction) fails the calls, and the entry's on-failure decides. */
+    @Test
+    void aRedisAtMaxmemoryFailsACountAsItFailsATakeInsteadOfGrowingPastIt() {
+        String key = "oom:" + UUID.randomUUID();
+        direct(redis -> redis.configSet("maxmemory-policy", "noeviction"));
+        direct(redis -> redis.configSet("maxmemory", "1"));
+        try {
+            assertThatThrownBy(() -> state.take(key, new Bucket(3, Duration.ofSeconds(30))))
+                    .isInstanceOf(StateUnavailableException.class).hasMessageContaining("OOM");
+            assertThatThrownBy(() -> state.countDistinct(key + ":window", "m", Duration.ofMinutes(1)))
+                    .isInstanceOf(StateUnavailableException.class).hasMessageContaining("OOM");
+        } finally {
+            direct(redis -> redis.configSet("maxmemory", "0"));
+        }
+        long written = direct(redis -> redis.exists("mpg-test:" + key + ":window"));
+        assertThat(written).isZero();
     }
 
     /** A command of the test's own on the Redis, as something else sharing it would send it. */
@@ -307,6 +364,23 @@ class RedisStateTest extends SharedStateContract {
 
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
             assertThat(registry.get("policy.state.failures").tag("operation", "take").counter().count()).isEqualTo(1);
+        }
+    }
+
+    /** An explanation peeks: its failures are not failed takes, which an alert on decisions counts. */
+    @Test
+    void aFailedPeekIsCountedAsAPeekNotAsATake() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (RedisState nowhere = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), TIMEOUT, "mpg:", registry)) {
+            assertThatThrownBy(() -> nowhere.peek("k", new Bucket(1, Duration.ofSeconds(1))))
+                    .isInstanceOf(StateUnavailableException.class);
+            assertThatThrownBy(() -> nowhere.peekDistinct("k", "m", Duration.ofSeconds(1)))
+                    .isInstanceOf(StateUnavailableException.class);
+
+            assertThat(registry.get("policy.state.failures").tag("operation", "peek").counter().count()).isEqualTo(1);
+            assertThat(registry.get("policy.state.failures").tag("operation", "peek_distinct").counter().count()).isEqualTo(1);
+            assertThat(registry.get("policy.state.failures").tag("operation", "take").counter().count()).isZero();
+            assertThat(registry.get("policy.state.failures").tag("operation", "count_distinct").counter().count()).isZero();
         }
     }
 

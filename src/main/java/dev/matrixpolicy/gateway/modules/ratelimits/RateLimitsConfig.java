@@ -7,6 +7,7 @@ import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.List;
 import org.hibernate.validator.constraints.time.DurationMax;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -34,7 +35,8 @@ public record RateLimitsConfig(@Valid Limit events, @Valid Limit joins, @Valid L
      *                      counts every event. Default 1h
      */
     public record Limit(@Valid Bucket perSender, @Valid Bucket perRoom, @DefaultValue("M_LIMIT_EXCEEDED") String errcode,
-                        String error, Duration skipOlderThan) {
+                        String error,
+                        @DurationMin(millis = 0, message = "must not be negative (0s counts every event)") Duration skipOlderThan) {
     }
 
     /**

@@ -68,11 +68,9 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
             }
         });
         Duration history = config.events() == null || config.events().skipOlderThan() == null ? HISTORY : config.events().skipOlderThan();
-        if (history.isNegative()) {
-            throw new ModuleConfigurationException("events.skip-older-than", "must not be negative, got " + ConfigValues.format(history));
-        }
         long historyMillis;
         try {
+            // negative is refused by the record's validation; what remains its types cannot say
             historyMillis = history.toMillis(); // what the module keeps: a count of days Spring binds may not fit in milliseconds
         } catch (ArithmeticException tooLong) {
             throw new ModuleConfigurationException("events.skip-older-than", "too long, got " + ConfigValues.format(history)

@@ -86,6 +86,14 @@ class RateLimitsConfigurationTest {
                         "config.invites.per-sender.period: must be at least 1ms, got 0s"));
     }
 
+    /** Validated by the record, as every other duration of a module's configuration, not by hand. */
+    @Test
+    void aNegativeSkipOlderThanIsRefusedByTheConfigurationsValidationSayingWhatZeroMeans() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.events.skip-older-than=-1s")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        "config.events.skip-older-than: must not be negative (0s counts every event)"));
+    }
+
     @Test
     void aSkipOlderThanTooLongForMillisecondsIsRefusedNamingTheKeyNotAnOverflow() {
         runner.withPropertyValues("policy-gateway.modules[0].config.events.skip-older-than=200000000000d")

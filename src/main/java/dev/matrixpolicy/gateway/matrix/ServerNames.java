@@ -104,6 +104,16 @@ public final class ServerNames {
         return names;
     }
 
+    /**
+     * A server name as {@link #spellings} gives it last, port kept: {@code example.com.} is
+     * {@code example.com}, {@code example.com.:8448} is {@code example.com:8448}; the name itself when
+     * its host has no trailing dot.
+     */
+    public static String withoutTrailingDot(String server) {
+        String host = host(server);
+        return host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) + server.substring(host.length()) : server;
+    }
+
     /** A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of {@code [::1]:8448}. */
     public static String host(String server) {
         int port = server.lastIndexOf(':');

@@ -81,11 +81,15 @@ public record Entity(Form form, String value) {
      * The key an ID is compared under: server names (after the first ':' of a user ID or alias, and
      * whole server entities) in {@link ServerNames#canonical their one spelling}, ignoring case as DNS
      * does; localparts compare exactly, and room IDs whole: the spec makes them opaque, what follows
-     * their ':' names no server to compare as one, and two IDs differing in case are two rooms.
+     * their ':' names no server to compare as one, and two IDs differing in case are two rooms. A
+     * server entity drops the trailing dot of a fully qualified host too, as an ID's server is also
+     * asked without it ({@link ServerNames#spellings}): a rule of {@code evil.example.} is the server
+     * {@code evil.example}. A user ID or alias keeps it, as it keeps its port: each makes another ID,
+     * whose server a server rule still meets.
      */
     static String key(EntityKind kind, String id) {
         if (kind == EntityKind.SERVER) {
-            return ServerNames.canonical(id);
+            return ServerNames.withoutTrailingDot(ServerNames.canonical(id));
         }
         if (kind == EntityKind.ROOM && id.startsWith("!")) {
             return id;

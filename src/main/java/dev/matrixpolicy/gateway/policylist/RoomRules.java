@@ -27,10 +27,27 @@ import tools.jackson.databind.JsonNode;
  * <p>A large list repeats a few strings in every rule: the event type, the moderators who send
  * rules, the usual reasons. {@link PolicyEvents} reads each of them as one shared instance
  * ({@link Shared}), so the slots hold them once.
+ *
+ * <p>The slots are held to a budget of bytes, the {@code max-size} a full read of the room's state
+ * has: each costs no more than the event that fills it takes in that state ({@link #cost}), so a
+ * full read that fits is never refused, while syncs, which add slots one event at a time (emptied
+ * ones too), cannot grow them past what a full read could hold. A change past the budget is refused
+ * and noted ({@link #takeRefused}); the rules held stay.
  */
 final class RoomRules {
+    /**
+     * The JSON of the smallest state event around the strings {@link #cost} counts:
+     * {@code {"type":"","state_key":"","content":{}}}.
+     */
+    private static final int EVENT_JSON = 39;
+
     private final String source;
+    private final long budget;
     private final Map<Slot, Change> slots = new HashMap<>();
+    /** What the slots cost ({@link #cost}), within {@link #budget}. */
+    private long held;
+    /** Whether a change was refused for the budget since {@link #takeRefused}. */
+    private boolean refused;
     /** How many slots are of an older type than the spec's: while none is, each slot decides its own state key. */
     private int olderTypeSlots;
     /** The rules that came and went since {@link #takeChanges}; meaningful while {@link #changesKnown}. */
@@ -44,8 +61,10 @@ final class RoomRules {
     /** Whether the room's {@code m.room.create} was among the full state's events read. */
     private boolean created;
 
-    RoomRules(String source) {
+    /** @param budget the bytes the slots may cost ({@link #cost}): the room's {@code max-size} */
+    RoomRules(String source, long budget) {
         this.source = source;
+        this.budget = budget;
     }
 
     /**
@@ -79,15 +98,55 @@ final class RoomRules {
     /** An emptied event is kept, not forgotten: it still overrides an older type's event of its state key. */
     private boolean apply(Change change) {
         Slot slot = change.slot();
-        Change before = deciding(slot);
-        Change held = slots.put(slot, change);
-        if (change.equals(held)) {
+        Change replaced = slots.get(slot);
+        if (change.equals(replaced)) {
             return false;
         }
-        if (held == null && !slot.isNewestType()) {
+        long grows = cost(change) - cost(replaced);
+        if (grows > 0 && held + grows > budget) {
+            refused = true; // the slot keeps what it held: a ban in force is not lifted by the refusal
+            return false;
+        }
+        Change before = deciding(slot);
+        hold(slot, change);
+        if (replaced == null && !slot.isNewestType()) {
             olderTypeSlots++;
         }
         return decided(before, deciding(slot));
+    }
+
+    private void hold(Slot slot, Change change) {
+        held += cost(change) - cost(slots.put(slot, change));
+    }
+
+    /**
+     * What a slot's change costs of the budget: the characters of the strings it holds and the JSON
+     * every state event has around them, no more than the event's bytes in the room's state (a
+     * character is a byte or more in UTF-8, and escapes only lengthen it); 0 for none.
+     */
+    private static long cost(Change change) {
+        if (change == null) {
+            return 0;
+        }
+        long cost = EVENT_JSON + change.slot().type().length() + change.slot().stateKey().length()
+                + change.eventId().map(String::length).orElse(0);
+        if (change instanceof Set set) {
+            PolicyRule rule = set.rule();
+            cost += rule.entity().value().length() + rule.reason().length()
+                    + rule.origin().sender().map(String::length).orElse(0);
+        }
+        return cost;
+    }
+
+    /**
+     * Whether a change was refused since the last call because the slots would have cost more than
+     * the budget: the rules held lack it, and a full read of the room, larger than {@code max-size}
+     * too, says so as it fails. Starts afresh.
+     */
+    boolean takeRefused() {
+        boolean taken = refused;
+        refused = false;
+        return taken;
     }
 
     /** The change that decides a slot's state key, of the slots held now. */
@@ -168,7 +227,7 @@ final class RoomRules {
             Slot slot = redactable.get(eventId);
             if (slot != null) {
                 Change before = deciding(slot);
-                slots.put(slot, new Cleared(slot, Optional.empty(), Optional.of(eventId)));
+                hold(slot, new Cleared(slot, Optional.empty(), Optional.of(eventId))); // costs less than the rule
                 changed |= decided(before, deciding(slot));
             }
         }

@@ -270,7 +270,8 @@ public final class RoomSource implements PolicySource {
         /**
          * Whether this session took its rules over from one before it and has not read the state whole
          * yet: what the room sent between the two sessions is only in its state, so until a full read
-         * works the source shows its failure, though it follows the room's new events meanwhile.
+         * works the source shows its failure, though it follows the room's new events meanwhile. So
+         * with rule events a sync brought that the rules could not take, past {@code max-size}.
          */
         boolean fullReadOwed;
         /** Reads of the whole state again that failed in a row, and when to try the next. */
@@ -441,10 +442,13 @@ public final class RoomSource implements PolicySource {
 
         /** The whole state, read afresh; an update only when it differs from the last good rules. */
         private void readState(Session current) throws HomeserverFailure, InterruptedException {
-            RoomRules fresh = new RoomRules(name());
+            RoomRules fresh = new RoomRules(name(), settings.maxReplySize());
             homeserver.readState(current.roomId, fresh::apply);
             if (!fresh.sawCreate()) {
                 throw HomeserverFailure.malformed("GET /rooms/{room}/state", "no m.room.create event, so no room's state");
+            }
+            if (fresh.takeRefused()) { // not for a state within max-size: a rule costs no more than its event
+                throw HomeserverFailure.malformed("GET /rooms/{room}/state", "rules larger than max-size");
             }
             boolean first = rules.isEmpty();
             if (first || handOver.isWholeNext() || !fresh.sameAs(rules.get())) {
@@ -546,6 +550,12 @@ public final class RoomSource implements PolicySource {
                 } else {
                     PolicyEvents.redacts(event).ifPresent(redacted::add);
                 }
+            }
+            if (room.takeRefused()) {
+                // The rules would outgrow what a full read may hold: those held stay in force, and the full
+                // read, which fails as too large until the room shrinks, shows the failure meanwhile.
+                current.stateRead = false;
+                current.fullReadOwed = true;
             }
             if (changed) {
                 // before any call that can fail or wait (the redactions' questions, each up to the request

@@ -105,4 +105,21 @@ class PolicyIndexTest {
         assertThat(index.decide(EntityKind.SERVER, "[2001:db8::4]")).isEmpty();
         assertThat(index.decide(EntityKind.USER, "@spammer:[2001:db8::2]:8449")).as("another port is another server").isEmpty();
     }
+
+    @Test
+    void aServerRuleWrittenFullyQualifiedBansTheServerWrittenWithoutTheDot() {
+        RuleText.Parsed parsed = RuleText.parse("""
+                ban server evil.example. with a dot
+                ban server ported.example.:8448 with a port
+                ban user @spammer:dotted.example. by ID
+                """, "file");
+        PolicyIndex index = PolicyIndex.compile(List.of(new PolicyIndex.Source("file", parsed.rules())));
+
+        assertThat(index.decide(EntityKind.SERVER, "evil.example")).map(PolicyRule::reason).contains("with a dot");
+        assertThat(index.decide(EntityKind.SERVER, "Evil.Example.")).map(PolicyRule::reason).contains("with a dot");
+        assertThat(index.decide(EntityKind.SERVER, "ported.example:8448")).map(PolicyRule::reason).contains("with a port");
+        assertThat(index.decide(EntityKind.SERVER, "ported.example")).as("its port kept").isEmpty();
+        assertThat(index.decide(EntityKind.USER, "@spammer:dotted.example.")).isPresent();
+        assertThat(index.decide(EntityKind.USER, "@spammer:dotted.example")).as("an ID keeps its dot, as its port").isEmpty();
+    }
 }

@@ -27,7 +27,7 @@ class RoomRulesTest {
     }
 
     private static RoomRules room(String... events) {
-        RoomRules room = new RoomRules("community");
+        RoomRules room = new RoomRules("community", Long.MAX_VALUE);
         for (String event : events) {
             room.apply(JSON.readTree(event));
         }
@@ -124,5 +124,28 @@ class RoomRulesTest {
                 ban("org.matrix.mjolnir.rule.server", "$server", "evil.example")) + "]", "exported");
 
         assertThat(parsed.rules()).extracting(rule -> rule.entity().value()).containsExactly("evil.example");
+    }
+
+    @Test
+    void newSlotsPastTheBudgetAreRefusedWhileTheRulesHeldStayAndWithdrawalsStillApply() {
+        RoomRules room = new RoomRules("community", 1_000);
+        int sent = 0;
+        while (!room.takeRefused()) {
+            sent++;
+            room.apply(JSON.readTree(ban("m.policy.rule.user", "$" + sent, "@spammer" + sent + ":evil.example")
+                    .replace("rule:1", "rule:" + sent)));
+        }
+        int held = sent - 1;
+        assertThat(held).as("each costs what its event's JSON takes at least").isBetween(4, 1_000 / 60);
+        assertThat(room.ruleCount()).isEqualTo(held);
+
+        for (int withdrawn = 1; withdrawn <= 3; withdrawn++) {
+            assertThat(room.apply(JSON.readTree(emptied("m.policy.rule.user", "$w" + withdrawn)
+                    .replace("rule:1", "rule:" + withdrawn)))).isTrue();
+        }
+        assertThat(room.ruleCount()).isEqualTo(held - 3);
+        assertThat(room.takeRefused()).isFalse();
+        assertThat(room.apply(JSON.readTree(ban("m.policy.rule.user", "$again", "@late:evil.example")
+                .replace("rule:1", "rule:late")))).as("room again once rules are withdrawn").isTrue();
     }
 }

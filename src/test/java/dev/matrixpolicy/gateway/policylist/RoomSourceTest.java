@@ -1388,6 +1388,35 @@ class RoomSourceTest {
     }
 
     @Test
+    void syncsThatWouldGrowTheRulesPastMaxSizeKeepTheRulesInForceAndReportTheListTooLarge() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withMaxReplySize(4096));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        // each sync well within max-size, together more rules than a full read of 4KB could hold
+        for (int batch = 0; batch < 4; batch++) {
+            ObjectNode[] rules = new ObjectNode[4];
+            for (int i = 0; i < rules.length; i++) {
+                String key = "rule:" + (2 + batch * rules.length + i);
+                rules[i] = rule("user", key, JSON.createObjectNode().put("entity", "@" + key.replace(':', '-') + ":evil.example")
+                        .put("recommendation", "m.ban").put("reason", "spam ".repeat(60)));
+            }
+            homeserver.send(ROOM, rules);
+        }
+
+        String stateTooLarge = "the homeserver's answer to GET /rooms/{room}/state is unusable: reply larger than max-size 4KB";
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError()).hasValue(stateTooLarge);
+        assertThat(updates.getLast().entities()).contains("@first:evil.example").hasSizeLessThan(17);
+        assertThat(lines(Level.WARN)).singleElement().asString().contains(stateTooLarge).contains("following its new events meanwhile");
+
+        // a withdrawal still applies
+        homeserver.send(ROOM, rule("user", "rule:1", JSON.createObjectNode()));
+        await().atMost(SOON).until(() -> !updates.getLast().entities().contains("@first:evil.example"));
+    }
+
+    @Test
     void bodyThatStopsComingIsATimeout() {
         homeserver.room(ROOM);
         homeserver.stallBodies();

@@ -15,6 +15,7 @@ import dev.matrixpolicy.gateway.policylist.RuleChanges;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -196,12 +197,22 @@ final class Compiler {
         }
     }
 
-    /** A source's rules in force that name every ID of a kind, the first of each kind described; null when none. */
+    /**
+     * Which of a kind's rules that name everyone is described: chosen by what the rules are, not by
+     * where a compile put them, since a fold (a whole compile of the layered rules) or a room's rules
+     * handed over in another order would otherwise describe another of the same rules, and warn again.
+     */
+    private static final Comparator<PolicyRule> DESCRIBED_FIRST = Comparator.comparing((PolicyRule rule) -> rule.entity().value())
+            .thenComparing(PolicyRule::recommendation)
+            .thenComparing(rule -> rule.origin().eventId().orElse(""))
+            .thenComparing(rule -> rule.origin().sender().orElse(""));
+
+    /** A source's rules in force that name every ID of a kind, one of each kind described ({@link #DESCRIBED_FIRST}); null when none. */
     private String catchAll(int position) {
         PolicyIndex index = list.index();
         List<String> found = new ArrayList<>();
         for (UnlikeIds unlike : UNLIKE_IDS) {
-            index.namingEach(position, unlike.kind(), unlike.ids()).stream().findFirst() // in priority order
+            index.namingEach(position, unlike.kind(), unlike.ids()).stream().min(DESCRIBED_FIRST)
                     .ifPresent(rule -> found.add(rule.recommendation().wireName() + " of every "
                     + unlike.what() + " (" + LogText.quoted(rule.entity().value())
                     + rule.origin().eventId().map(id -> ", event " + LogText.quoted(id)).orElse("")

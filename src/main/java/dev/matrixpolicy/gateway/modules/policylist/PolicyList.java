@@ -122,7 +122,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         }
 
         private static String canonical(String server) {
-            return Servers.withoutTrailingDot(ServerNames.canonical(server));
+            return ServerNames.withoutTrailingDot(ServerNames.canonical(server));
         }
     }
 

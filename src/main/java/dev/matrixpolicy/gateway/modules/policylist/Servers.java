@@ -30,12 +30,4 @@ final class Servers {
         return ServerNames.spellings(server);
     }
 
-    /**
-     * A server name as {@link #of} gives it last, and so as a protected server is kept: {@code example.com.}
-     * is {@code example.com}, {@code example.com.:8448} is {@code example.com:8448}.
-     */
-    static String withoutTrailingDot(String server) {
-        String host = ServerNames.host(server);
-        return host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) + server.substring(host.length()) : server;
-    }
 }

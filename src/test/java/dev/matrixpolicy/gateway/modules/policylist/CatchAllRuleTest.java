@@ -100,9 +100,49 @@ class CatchAllRuleTest {
         }
     }
 
+    /**
+     * A fold compiles the source whole from its rules in the order the source has them, which may put
+     * another of its catch-all rules first: the rules that name everyone are the same, so the next
+     * update warns of nothing again.
+     */
+    @Test
+    void aFoldThatCompilesTheSameCatchAllRulesInAnotherOrderWarnsOfNothingAgain() {
+        ChangedRulesTest.Scripted room = new ChangedRulesTest.Scripted();
+        PolicyList list = OneSourceList.of("community", "room", "#bans:example.com", EnumSet.allOf(EntityKind.class), room);
+        list.foldAfter(Duration.ofMillis(50));
+        PolicyRule everyone = ban("*");
+        PolicyRule everyUser = ban("@*:*");
+        PolicyRule other = ban("@other:example.com");
+        PolicyRule another = ban("@another:example.com");
+        try {
+            list.start();
+            room.listener.updated(room, List.of(everyone), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> !said(Level.WARN).isEmpty());
+            room.listener.changed(room, List.of(everyUser, everyone), new RuleChanges(List.of(everyUser), List.of()), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> list.index().counts().get("community")
+                    .equals(Map.of(EntityKind.USER, Map.of(Recommendation.BAN, 2))) && list.index().changedSince(1) == 0); // folded
+
+            room.listener.changed(room, List.of(everyUser, everyone, other), new RuleChanges(List.of(other), List.of()), Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> bannedByName(list, "@other:example.com"));
+            room.listener.changed(room, List.of(everyUser, everyone, other, another), new RuleChanges(List.of(another), List.of()), Map.of());
+            // the compiler takes updates one at a time: the first one's check is done once the next is in force
+            await().atMost(Duration.ofSeconds(10)).until(() -> bannedByName(list, "@another:example.com"));
+
+            assertThat(said(Level.WARN)).as("the same rules name everyone after the fold").singleElement().asString()
+                    .contains("ban of every user (\"*\"");
+        } finally {
+            list.close();
+        }
+    }
+
     private static PolicyRule ban(String user) {
         return new PolicyRule(EntityKind.USER, Entity.of(user), Recommendation.BAN, "spam",
                 new PolicyRule.Origin("community", Optional.of("$" + user), Optional.empty(), 0));
+    }
+
+    /** Whether the rule that decides the user names them, not a glob. */
+    private static boolean bannedByName(PolicyList list, String user) {
+        return list.index().decide(EntityKind.USER, user).filter(rule -> rule.entity().value().equals(user)).isPresent();
     }
 
     private static boolean banned(PolicyList list, String user) {

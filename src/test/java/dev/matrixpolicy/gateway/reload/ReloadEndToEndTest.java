@@ -331,14 +331,7 @@ class ReloadEndToEndTest {
     @Test
     void aFileChangedAfterStartupReadItWhileTheModulesWereBuiltIsAppliedByTheWatchersFirstCheck() throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));
-        // an initializer runs after startup read the files and before the modules and the reloader are built
-        start(new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context -> {
-            try {
-                write("gateway.yml", denylist("new refusal"));
-            } catch (IOException unwritable) {
-                throw new UncheckedIOException(unwritable);
-            }
-        }), config);
+        start(rewritingAfterStartupRead("gateway.yml", denylist("new refusal")), config);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_config_generation") == 2.0);
         assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
@@ -426,13 +419,8 @@ class ReloadEndToEndTest {
     @Test
     void springSettingsChangedAfterAStartWhoseFilesTurnedWrongWhileStartingStillWaitForARestart() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
-        start(new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context -> {
-            try {
-                write("gateway.yml", "policy-gateway:\n  server-name: [\n"); // after startup read it
-            } catch (IOException unwritable) {
-                throw new UncheckedIOException(unwritable);
-            }
-        }), config, "--policy-gateway.reload.watch=false");
+        start(rewritingAfterStartupRead("gateway.yml", "policy-gateway:\n  server-name: [\n"), config,
+                "--policy-gateway.reload.watch=false");
 
         write("gateway.yml", denylist("refused") + "server:\n  shutdown: immediate\n");
         JsonNode answer = management.post("/actuator/reload", "").json();
@@ -903,6 +891,20 @@ class ReloadEndToEndTest {
         Path temporary = directory.resolve(name + ".tmp");
         Files.writeString(temporary, content);
         return Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * The gateway, with {@code name} rewritten to {@code content} by an initializer: after startup read
+     * the files, before the modules and the reloader are built.
+     */
+    private SpringApplicationBuilder rewritingAfterStartupRead(String name, String content) {
+        return new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context -> {
+            try {
+                write(name, content);
+            } catch (IOException unwritable) {
+                throw new UncheckedIOException(unwritable);
+            }
+        });
     }
 
     private void start(Path config, String... more) {

@@ -114,10 +114,12 @@ final class ModuleInstanceFactory {
         // an instance kept, or already handed to a successor, is no other entry's predecessor
         Set<ModuleInstance> taken = new HashSet<>();
         keeping.forEach(kept -> kept.ifPresent(taken::add));
+        String building = null;
         try {
             for (int position = 0; position < properties.modules().size(); position++) {
                 ModuleEntry entry = properties.modules().get(position);
                 String name = names.get(position);
+                building = name;
                 Optional<ModuleInstance> kept = keeping.get(position);
                 Optional<ModuleInstance> replaced = kept.isPresent() ? Optional.empty()
                         : previous.flatMap(generation -> replaced(generation, name, entry, names, taken));
@@ -132,6 +134,9 @@ final class ModuleInstanceFactory {
             }
         } catch (RuntimeException | Error failed) { // an OutOfMemoryError too: the instances built have threads
             discard(fresh, previous);
+            if (building != null) { // and the series the entry that failed registered before it failed (a counter per limit)
+                removeSeriesNotServed(List.of(building), previous);
+            }
             throw failed;
         }
         return List.copyOf(built);
@@ -147,9 +152,14 @@ final class ModuleInstanceFactory {
             instance.close();
             meters.forget(instance.module());
         }
+        removeSeriesNotServed(instances.stream().map(ModuleInstance::name).toList(), serving);
+    }
+
+    /** Removes the series of the instances of these names that {@code serving} does not have. */
+    private void removeSeriesNotServed(List<String> names, Optional<Generation> serving) {
         Set<String> served = new HashSet<>();
         serving.ifPresent(generation -> generation.modules().forEach(instance -> served.add(instance.name())));
-        meters.removeSeriesOf(instances.stream().map(ModuleInstance::name).filter(name -> !served.contains(name)).toList());
+        meters.removeSeriesOf(names.stream().filter(name -> !served.contains(name)).toList());
     }
 
     /**

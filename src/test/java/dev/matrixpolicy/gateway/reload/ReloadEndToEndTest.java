@@ -732,6 +732,24 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadRefusedByAnEntryThatRegisteredMetersBeforeItFailedLeavesNoSeriesOfIt() throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+
+        // rate_limits registers each limit's refusal counters, then refuses skip-older-than on joins
+        write("gateway.yml", denylist("refused") + """
+                    - module: rate_limits
+                      name: never-served-limits
+                      config:
+                        events: {per-sender: {capacity: 5, period: 1m}}
+                        joins: {per-sender: {capacity: 5, period: 1m}, skip-older-than: 1h}
+                """);
+        assertThat(management.post("/actuator/reload", "").status()).isEqualTo(409);
+
+        assertThat(GatewayClient.scrape(port("local.management.port"))).doesNotContain("module=\"never-served-limits\"")
+                .contains("module=\"spammers\"");
+    }
+
+    @Test
     void aRebuiltInstanceReportsItsOwnStateInMetricsNotTheOneItReplaced() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config);

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.policyserver.BadJsonException;
 import dev.matrixpolicy.gateway.policyserver.CanonicalJson;
 import dev.matrixpolicy.gateway.policyserver.EventAuthenticator;
+import dev.matrixpolicy.gateway.policyserver.KeyWait;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
@@ -50,9 +51,11 @@ import tools.jackson.databind.node.ObjectNode;
  * a PDU of a room the policy server serves (404 {@code M_NOT_FOUND} for any other), and never the
  * room's {@code m.room.policy} state event itself (400 {@code M_BAD_JSON}). An event without a valid
  * signature of each server homeservers require to sign it ({@link EventAuthenticator}) is refused,
- * {@code 400 M_FORBIDDEN} naming the server missing, or {@code "spam"}, before any module sees it,
- * and the refusal is not remembered: its reference hash leaves the signatures out, and the same
- * event, signed, gets its own answer. Every error is Matrix
+ * {@code 400 M_FORBIDDEN} naming the server missing (or whose keys could not be fetched), or {@code
+ * "spam"}, before any module sees it, and the refusal is not remembered: its reference hash leaves
+ * the signatures out, and the same event, signed, gets its own answer. A request waits for keys
+ * {@link KeyWait#PER_REQUEST} at most, then answers 503: an answer inside the time Synapse waits
+ * tells its user why. Every error is Matrix
  * error JSON from {@link MatrixErrors#describe}, written by {@link MatrixErrors.MatrixError#answer}.
  * {@value #METRIC} times every request by endpoint and outcome.
  */
@@ -130,16 +133,17 @@ final class PolicyServerServlet extends HttpServlet {
 
     private void answer(HttpServletRequest request, HttpServletResponse response) throws IOException {
         long started = System.nanoTime();
+        KeyWait wait = KeyWait.forRequestStartedAt(started);
         String path = PolicyApiServlet.routedPath(request);
         Answer answer;
         if (path.equals(WELL_KNOWN)) {
             answer = wellKnown(request, response);
         } else if (path.equals(SIGN) || path.equals(UNSTABLE_SIGN)) {
-            answer = post(request, response, "sign", () -> sign(request));
+            answer = post(request, response, "sign", () -> sign(request, wait));
         } else {
             Matcher check = CHECK.matcher(path);
             answer = check.matches()
-                    ? post(request, response, "check", () -> check(request, checkedEventId(request, check.group(1))))
+                    ? post(request, response, "check", () -> check(request, checkedEventId(request, check.group(1)), wait))
                     : failure("unknown", MatrixApiException.unrecognized("Unrecognized request"));
         }
         timer(answer.endpoint(), answer.outcome()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
@@ -188,7 +192,7 @@ final class PolicyServerServlet extends HttpServlet {
      * while a key fetch keeps a request waiting, it holds the bytes its listener's budget counts, not
      * a tree some thirty times their size.
      */
-    private Signed authenticate(HttpServletRequest request) {
+    private Signed authenticate(HttpServletRequest request, KeyWait wait) {
         byte[] bytes = bodies.read(request);
         bodies.checkObject(bytes);
         String uri = request.getQueryString() == null ? request.getRequestURI() : request.getRequestURI() + "?" + request.getQueryString();
@@ -196,16 +200,16 @@ final class PolicyServerServlet extends HttpServlet {
         String origin = authenticator.authenticate(request.getMethod(), uri, () -> {
             body.set(bodies.parseObject(bytes));
             return body.get();
-        }, Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)));
+        }, Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)), wait);
         return new Signed(origin, body.get());
     }
 
-    private Answer sign(HttpServletRequest request) {
-        Signed signed = authenticate(request);
+    private Answer sign(HttpServletRequest request, KeyWait wait) {
+        Signed signed = authenticate(request, wait);
         Pdu pdu = pdu(signed.body(), request);
-        Optional<Pdu.Signer> missing = events.missingSignature(pdu);
-        if (missing.isPresent()) {
-            return failure("sign", "unsigned", MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, notSignedBy(missing.get())));
+        Optional<EventAuthenticator.Unverified> unverified = events.missingSignature(pdu, wait);
+        if (unverified.isPresent()) {
+            return failure("sign", "unsigned", MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, unverified.get().reason()));
         }
         return switch (signing.decide(signed.origin(), pdu)) {
             case PolicyServerSigning.Verdict.Signed signature -> {
@@ -218,8 +222,8 @@ final class PolicyServerServlet extends HttpServlet {
         };
     }
 
-    private Answer check(HttpServletRequest request, String eventId) {
-        Signed signed = authenticate(request);
+    private Answer check(HttpServletRequest request, String eventId, KeyWait wait) {
+        Signed signed = authenticate(request, wait);
         Pdu pdu;
         try {
             pdu = pdu(signed.body(), request);
@@ -229,7 +233,7 @@ final class PolicyServerServlet extends HttpServlet {
         if (!pdu.eventId().equals(eventId)) {
             return recommendation("malformed", "spam");
         }
-        if (events.missingSignature(pdu).isPresent()) {
+        if (events.missingSignature(pdu, wait).isPresent()) {
             return recommendation("unsigned", "spam");
         }
         return switch (signing.decide(signed.origin(), pdu)) {
@@ -296,11 +300,6 @@ final class PolicyServerServlet extends HttpServlet {
         answer.putObject("public_keys").put("ed25519", key.publicKeyBase64());
         answer.put("public_key", key.publicKeyBase64());
         return new Answer("well_known", "ok", HttpServletResponse.SC_OK, answer);
-    }
-
-    /** The refusal of an event without a signature homeservers require: "The event is not signed by its sender's server". */
-    private static String notSignedBy(Pdu.Signer signer) {
-        return "The event is not signed by " + signer.role().description();
     }
 
     /**

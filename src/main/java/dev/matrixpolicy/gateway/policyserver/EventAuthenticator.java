@@ -30,6 +30,12 @@ import tools.jackson.databind.JsonNode;
  * key the server lists. Each server's keys are looked up as the sender's always were, under the same
  * fetch limits and back-off, and the servers are checked in order: the first whose signature is
  * missing ends the check, so an event costs no more fetches than it names servers, three at most.
+ * Fetched one after another, not at once: a forged event naming servers never makes the gateway ask
+ * for the keys of one before the signature of the one before it has verified. The request's {@link
+ * KeyWait} bounds the time they take together. A server whose keys cannot be fetched (none answer, or
+ * it is backing off) has not signed, as far as the policy server can tell: the event is refused as a
+ * homeserver refuses it, and the refusal says why (a 401 would read as the asking server's own
+ * request signature failing).
  *
  * <p>In a busy room every homeserver asks about the same event, carrying the same signatures: a
  * signature verified once is remembered (at most {@code rememberedSignatures}, least recently used out
@@ -51,17 +57,43 @@ public final class EventAuthenticator {
     }
 
     /**
-     * The first of the event's {@link Pdu#signers} whose valid signature it does not carry, checked in
-     * their order and no further; empty when it carries them all.
+     * Why an event is refused before any module sees it: it lacks {@code signer}'s valid signature.
      *
-     * @throws UnauthorizedException when a signer's keys cannot be fetched or do not verify
-     * @throws KeyFetchBusyException   when they are not cached and no fetch can start now
+     * @param reason the refusal, as the asking server and its user read it
      */
-    public Optional<Pdu.Signer> missingSignature(Pdu pdu) {
-        return pdu.signers().stream().filter(signer -> !signedBy(pdu, signer.serverName())).findFirst();
+    public record Unverified(Pdu.Signer signer, String reason) {
+        static Unverified notSigned(Pdu.Signer signer) {
+            return new Unverified(signer, "The event is not signed by " + signer.role().description());
+        }
+
+        static Unverified keysUnavailable(Pdu.Signer signer, UnauthorizedException noKeys) {
+            return new Unverified(signer, "The event's signature by " + signer.role().description()
+                    + " could not be checked: " + noKeys.getMessage());
+        }
     }
 
-    private boolean signedBy(Pdu pdu, String server) {
+    /**
+     * The first of the event's {@link Pdu#signers} whose valid signature it does not carry, or whose
+     * keys cannot be fetched, checked in their order and no further; empty when it carries them all.
+     *
+     * @param wait until when fetches of the signers' keys are waited for
+     * @throws KeyFetchBusyException when a signer's keys are not cached and no fetch can start now, or
+     *                               the fetch is still running when {@code wait} ends
+     */
+    public Optional<Unverified> missingSignature(Pdu pdu, KeyWait wait) {
+        for (Pdu.Signer signer : pdu.signers()) {
+            try {
+                if (!signedBy(pdu, signer.serverName(), wait)) {
+                    return Optional.of(Unverified.notSigned(signer));
+                }
+            } catch (UnauthorizedException noKeys) {
+                return Optional.of(Unverified.keysUnavailable(signer, noKeys));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean signedBy(Pdu pdu, String server, KeyWait wait) {
         JsonNode byServer = pdu.json().path("signatures").path(server);
         Map<String, String> signatures = new LinkedHashMap<>();
         byServer.properties().stream()
@@ -80,7 +112,7 @@ public final class EventAuthenticator {
         }
         Map<String, byte[]> found;
         try {
-            found = toVerify.isEmpty() ? Map.of() : keys.verifyKeys(server, toVerify.keySet(), validAt);
+            found = toVerify.isEmpty() ? Map.of() : keys.verifyKeys(server, toVerify.keySet(), validAt, wait);
         } catch (UnauthorizedException | KeyFetchBusyException noKey) {
             if (any) {
                 return true; // verified with a key before; no key found now has a signature to check

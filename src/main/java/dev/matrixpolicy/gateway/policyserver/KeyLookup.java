@@ -14,12 +14,14 @@ public interface KeyLookup {
     /**
      * The raw 32-byte Ed25519 key {@code keyId} of {@code serverName}, if it is known to be valid at
      * least until {@code minimumValidUntilTs} (milliseconds since the epoch); empty when the server
-     * does not list it, or lists it as expiring earlier.
+     * does not list it, or lists it as expiring earlier. A fetch it needs is waited for until {@code
+     * wait} ends at most.
      *
      * @throws UnauthorizedException when the server's keys cannot be fetched or do not verify
-     * @throws KeyFetchBusyException   when they are not cached and no fetch can start now
+     * @throws KeyFetchBusyException   when they are not cached and no fetch can start now, or the
+     *                                 fetch is still running when {@code wait} ends
      */
-    Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs);
+    Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs, KeyWait wait);
 
     /**
      * The keys among {@code keyIds} that {@link #verifyKey} finds, by key ID in their order. As in
@@ -30,12 +32,12 @@ public interface KeyLookup {
      * @throws UnauthorizedException the first lookup's failure, when no key is found
      * @throws KeyFetchBusyException the same
      */
-    default Map<String, byte[]> verifyKeys(String serverName, Collection<String> keyIds, long minimumValidUntilTs) {
+    default Map<String, byte[]> verifyKeys(String serverName, Collection<String> keyIds, long minimumValidUntilTs, KeyWait wait) {
         Map<String, byte[]> found = new LinkedHashMap<>();
         RuntimeException firstFailure = null;
         for (String keyId : keyIds) {
             try {
-                verifyKey(serverName, keyId, minimumValidUntilTs).ifPresent(key -> found.put(keyId, key));
+                verifyKey(serverName, keyId, minimumValidUntilTs, wait).ifPresent(key -> found.put(keyId, key));
             } catch (UnauthorizedException | KeyFetchBusyException failure) {
                 firstFailure = firstFailure == null ? failure : firstFailure;
             }

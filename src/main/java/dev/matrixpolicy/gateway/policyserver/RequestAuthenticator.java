@@ -48,9 +48,13 @@ public final class RequestAuthenticator {
      * @param content              the request body as JSON, or {@code null} when there is none; its failure
      *                             is the request's (400 for a body that is not JSON)
      * @param authorizationHeaders every {@code Authorization} header value, in order
+     * @param wait                 until when a fetch of the origin's keys is waited for
      * @throws UnauthorizedException when the request is not signed by its origin for us (401 {@code M_UNAUTHORIZED})
+     * @throws KeyFetchBusyException when the origin's keys are not cached and no fetch can start now,
+     *                               or the fetch is still running when {@code wait} ends
      */
-    public String authenticate(String method, String uri, Supplier<? extends JsonNode> content, List<String> authorizationHeaders) {
+    public String authenticate(String method, String uri, Supplier<? extends JsonNode> content, List<String> authorizationHeaders,
+                               KeyWait wait) {
         List<XMatrix> headers = new ArrayList<>();
         for (String header : authorizationHeaders) {
             if (XMatrix.isXMatrix(header)) {
@@ -72,7 +76,7 @@ public final class RequestAuthenticator {
             throw new UnauthorizedException("Not signed by " + origin + " with an ed25519 key");
         }
         long now = clock.millis();
-        Map<String, byte[]> known = keys.verifyKeys(origin, signatures.keySet(), now);
+        Map<String, byte[]> known = keys.verifyKeys(origin, signatures.keySet(), now, wait);
         if (known.isEmpty()) {
             throw new UnauthorizedException("Failed to find any valid key of " + origin + " among " + signatures.keySet());
         }

@@ -44,7 +44,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *   <li>A whole fetch, the well-known lookup, the server and every notary included, ends after
  *   {@link Settings#fetchDeadline()}: its thread is interrupted, which ends a reply that trickles
  *   in, or never ends, as well as a connection; no lookup waits longer than that (and a second) for
- *   it. A well-known lookup cut off so is not remembered as an answer. Name resolution by the
+ *   it, nor past its request's {@link KeyWait}, which then hears that the keys are still being
+ *   fetched ({@link KeyFetchBusyException}) while the fetch goes on for the next lookup. A well-known lookup cut off so is not remembered as an answer. Name resolution by the
  *   platform ({@code getaddrinfo}) does not heed an interrupt, so a slow DNS server can keep a fetch
  *   past its deadline, though no lookup waits for it.</li>
  *   <li>A key ID missing from what the server published less than {@link #REFETCH_AFTER} ago is
@@ -191,7 +192,7 @@ public final class ServerKeys implements KeyLookup {
     }
 
     @Override
-    public Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs) {
+    public Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs, KeyWait wait) {
         Optional<byte[]> cached = cached(serverName, keyId, minimumValidUntilTs);
         if (cached.isPresent()) {
             refreshIfAging(serverName, keyId, minimumValidUntilTs);
@@ -202,7 +203,7 @@ public final class ServerKeys implements KeyLookup {
         if (published != null && clock.millis() < published.fetchedAt() + REFETCH_AFTER.toMillis()) {
             return Optional.empty(); // not among the keys it published a moment ago
         }
-        fetchOnce(serverName, keyId, minimumValidUntilTs);
+        fetchOnce(serverName, keyId, minimumValidUntilTs, wait, true);
         return cached(serverName, keyId, minimumValidUntilTs);
     }
 
@@ -279,16 +280,14 @@ public final class ServerKeys implements KeyLookup {
     /**
      * Fetches and caches {@code serverName}'s keys, or, when a fetch of them is under way already,
      * waits for that one; a failed fetch starts the back-off. The fetch runs on a thread of its own,
-     * interrupted at its deadline, so no lookup waits longer than that (and {@link #DEADLINE_MARGIN}).
+     * interrupted at its deadline, so no lookup waits longer than that (and {@link #DEADLINE_MARGIN}),
+     * nor past the end of {@code wait}: the fetch then goes on, and caches the keys for the next lookup.
      *
-     * @throws KeyFetchBusyException when {@link #MAX_CONCURRENT_FETCHES} fetches are under way
+     * @param afterRefresh whether a background refresh this lookup waited for and that failed may be followed by a fetch of its own
+     * @throws KeyFetchBusyException when {@link #MAX_CONCURRENT_FETCHES} fetches are under way, or
+     *                               when {@code wait} ends before the fetch
      */
-    private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs) {
-        fetchOnce(serverName, keyId, minimumValidUntilTs, true);
-    }
-
-    /** @param afterRefresh whether a background refresh this lookup waited for and that failed may be followed by a fetch of its own */
-    private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs, boolean afterRefresh) {
+    private void fetchOnce(String serverName, String keyId, long minimumValidUntilTs, KeyWait wait, boolean afterRefresh) {
         Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos(), false);
         Fetch running = fetching.putIfAbsent(serverName, mine);
         if (running == null) {
@@ -296,13 +295,14 @@ public final class ServerKeys implements KeyLookup {
             start(serverName, keyId, minimumValidUntilTs, mine, anyServerSlots.tryAcquire() ? anyServerSlots
                     : cache.containsKey(serverName) && knownServerSlots.tryAcquire() ? knownServerSlots : null);
         }
-        long wait = running.deadline() + DEADLINE_MARGIN.toNanos() - System.nanoTime();
+        long fetchEnds = running.deadline() + DEADLINE_MARGIN.toNanos();
+        boolean waitEndsFirst = wait.endsBefore(fetchEnds);
         try {
-            running.done().get(Math.max(0, wait), TimeUnit.NANOSECONDS);
+            running.done().get(Math.max(0, (waitEndsFirst ? wait.until() : fetchEnds) - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException failed) {
             if (running.refresh() && afterRefresh) {
                 // a refresh's failure backs off refreshes only: this lookup asks for itself, once
-                fetchOnce(serverName, keyId, minimumValidUntilTs, false);
+                fetchOnce(serverName, keyId, minimumValidUntilTs, wait, false);
                 return;
             }
             if (failed.getCause() instanceof KeyFetchBusyException busy) {
@@ -310,6 +310,9 @@ public final class ServerKeys implements KeyLookup {
             }
             throw new UnauthorizedException(failed.getCause().getMessage(), failed.getCause());
         } catch (TimeoutException overdue) {
+            if (waitEndsFirst) {
+                throw new KeyFetchBusyException("The keys of " + serverName + " are still being fetched; try again shortly");
+            }
             throw new UnauthorizedException("Could not fetch the keys of " + serverName + " in time");
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();

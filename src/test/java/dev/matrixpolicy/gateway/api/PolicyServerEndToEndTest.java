@@ -224,6 +224,26 @@ class PolicyServerEndToEndTest {
         assertThat(signed.status()).as(signed.body()).isEqualTo(200);
     }
 
+    /** As a homeserver refuses such an event, and not as a 401, which reads as the asking server's own signature failing. */
+    @Test
+    void anEventWhoseSignersKeysCannotBeFetchedIsRefusedSayingSoAndCheckedAsSpam() {
+        String unreachable = "127.0.0.1:1"; // never asked: the blocklist refuses the address
+        ObjectNode content = EventJson.MAPPER.createObjectNode().put("membership", "join")
+                .put("join_authorised_via_users_server", "@mod:" + unreachable);
+        ObjectNode join = HOMESERVER.event("10", ROOM, "@bob:hs.test", "m.room.member", content);
+        HOMESERVER.hashAndSign("10", join.put("state_key", "@bob:hs.test"));
+        join.withObject("signatures").putObject(unreachable).put("ed25519:a", "AAAA");
+
+        Answer refused = send(HOMESERVER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, join));
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+        assertThat(refused.json().path("errcode").asText()).isEqualTo("M_FORBIDDEN");
+        assertThat(refused.json().path("error").asText()).isEqualTo("The event's signature by the server of the user "
+                + "authorising the join (join_authorised_via_users_server) could not be checked: Could not fetch the keys of " + unreachable);
+        Answer checked = send(HOMESERVER.signedPost(federation, "/_matrix/policy/unstable/org.matrix.msc4284/event/"
+                + Pdu.of("10", join).eventId() + "/check", POLICY_SERVER, join));
+        assertThat(checked.json().path("recommendation").asText()).isEqualTo("spam");
+    }
+
     @Test
     void theUnstablePathSignsToo() {
         Answer answer = send(HOMESERVER.signedPost(federation, PolicyServerServlet.UNSTABLE_SIGN, POLICY_SERVER,

@@ -18,7 +18,7 @@ class PolicyServerServletTest {
     @Test
     void aRequestsBodyCountsAgainstTheBudgetOnlyUntilItIsAnswered() throws Exception {
         RequestAuthenticator noKeys = new RequestAuthenticator("policy.example.org",
-                (server, keyId, validUntil) -> Optional.empty(), () -> Instant.EPOCH);
+                (server, keyId, validUntil, wait) -> Optional.empty(), () -> Instant.EPOCH);
         PolicyServerServlet servlet = new PolicyServerServlet("policy.example.org", PolicyServerKey.fromSeed(new byte[32]), noKeys,
                 null, null, JsonMapper.builder().build(), new SimpleMeterRegistry(), new RequestBodyReader.Budget(1_000, true));
 

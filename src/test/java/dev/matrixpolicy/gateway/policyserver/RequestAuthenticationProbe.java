@@ -44,7 +44,7 @@ public final class RequestAuthenticationProbe {
             } catch (JacksonException notJson) {
                 throw new BadJsonException("Request body is not JSON: " + notJson.getOriginalMessage());
             }
-        }, authorizationHeaders);
+        }, authorizationHeaders, KeyWait.after(KeyWait.PER_REQUEST));
     }
 
     public static void main(String[] args) throws IOException {

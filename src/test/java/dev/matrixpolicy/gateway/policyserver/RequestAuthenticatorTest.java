@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import static dev.matrixpolicy.gateway.policyserver.KeyWaits.UNHURRIED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,7 +25,7 @@ class RequestAuthenticatorTest {
     private static final byte[] BODY = "{\"type\":\"m.room.message\",\"content\":{\"body\":\"hé\"}}".getBytes(StandardCharsets.UTF_8);
     private static final long NOW = 1_700_000_000_000L;
 
-    private static final KeyLookup ORIGIN_KEYS = (server, keyId, minimum) ->
+    private static final KeyLookup ORIGIN_KEYS = (server, keyId, minimum, wait) ->
             server.equals(ORIGIN) && keyId.equals(KEY_ID) ? Optional.of(raw(ORIGIN_KEY)) : Optional.empty();
     private final RequestAuthenticator authenticator = new RequestAuthenticator(US, ORIGIN_KEYS, InstantSource.fixed(
             java.time.Instant.ofEpochMilli(NOW)));
@@ -96,9 +97,9 @@ class RequestAuthenticatorTest {
     @Test
     void theBodyIsParsedOnlyOnceTheOriginsKeyIsInHandAndNeverForARequestNoKnownKeySigned() {
         List<String> steps = new ArrayList<>();
-        KeyLookup recording = (server, keyId, minimum) -> {
+        KeyLookup recording = (server, keyId, minimum, wait) -> {
             steps.add("key of " + server);
-            return ORIGIN_KEYS.verifyKey(server, keyId, minimum);
+            return ORIGIN_KEYS.verifyKey(server, keyId, minimum, wait);
         };
         RequestAuthenticator waiting = new RequestAuthenticator(US, recording, InstantSource.fixed(java.time.Instant.ofEpochMilli(NOW)));
         java.util.function.Supplier<JsonNode> body = () -> {
@@ -106,22 +107,22 @@ class RequestAuthenticatorTest {
             return Json.MAPPER.readTree(BODY);
         };
 
-        assertThat(waiting.authenticate("POST", URI, body, List.of(header(ORIGIN, US, signature)))).isEqualTo(ORIGIN);
+        assertThat(waiting.authenticate("POST", URI, body, List.of(header(ORIGIN, US, signature)), UNHURRIED)).isEqualTo(ORIGIN);
         assertThat(steps).containsExactly("key of " + ORIGIN, "body parsed");
 
         steps.clear();
-        assertThatThrownBy(() -> waiting.authenticate("POST", URI, body, List.of(header("unknown.example", US, signature))))
+        assertThatThrownBy(() -> waiting.authenticate("POST", URI, body, List.of(header("unknown.example", US, signature)), UNHURRIED))
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("any valid key");
         assertThat(steps).containsExactly("key of unknown.example");
     }
 
     @Test
     void aRequestSignedWithAKeyWhoseLookupFailsAndAKnownOneIsVerifiedWithTheKnownOneAsInSynapse() {
-        KeyLookup backingOffForTheNewKey = (server, keyId, minimum) -> {
+        KeyLookup backingOffForTheNewKey = (server, keyId, minimum, wait) -> {
             if (keyId.equals("ed25519:new")) {
                 throw new UnauthorizedException("Could not fetch key ed25519:new of " + server);
             }
-            return ORIGIN_KEYS.verifyKey(server, keyId, minimum);
+            return ORIGIN_KEYS.verifyKey(server, keyId, minimum, wait);
         };
         RequestAuthenticator authenticating = new RequestAuthenticator(US, backingOffForTheNewKey,
                 InstantSource.fixed(java.time.Instant.ofEpochMilli(NOW)));

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import static dev.matrixpolicy.gateway.policyserver.KeyWaits.UNHURRIED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -94,7 +95,7 @@ class ServerKeysAddressTest {
         answer(KeyFetcher.KEYS_PATH, 200, null, "{}");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.NONE);
 
-        assertThatThrownBy(() -> keys.verifyKey(host + ":" + port, "ed25519:a", NOW))
+        assertThatThrownBy(() -> keys.verifyKey(host + ":" + port, "ed25519:a", NOW, UNHURRIED))
                 .isInstanceOf(UnauthorizedException.class)
                 .hasMessage("Could not fetch the keys of " + host + ":" + port);
         assertThat(asked(KeyFetcher.KEYS_PATH)).isZero();
@@ -107,7 +108,7 @@ class ServerKeysAddressTest {
         answer(ServerDiscovery.WELL_KNOWN_PATH, 200, null, "{\"m.server\": \"keys.example:443\"}");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.NONE);
 
-        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         assertThat(asked(ServerDiscovery.WELL_KNOWN_PATH)).isZero();
     }
 
@@ -116,7 +117,7 @@ class ServerKeysAddressTest {
         answer(KeyFetcher.KEYS_PATH, 500, null, "");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.of(List.of("127.0.0.1/32")));
 
-        assertThatThrownBy(() -> keys.verifyKey("127.0.0.1:" + port, "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey("127.0.0.1:" + port, "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         // TLS to a plain HTTP server fails, but the connection was made: not refused by the blocklist
         assertThat(debugLines()).singleElement().asString().startsWith("Could not fetch the keys of 127.0.0.1:" + port)
                 .doesNotContain("ip-range-blocklist");
@@ -202,7 +203,7 @@ class ServerKeysAddressTest {
         ServerKeys keys = keys(Map.of("hs.example", URI.create("http://127.0.0.1:" + port)), SYNAPSE_BLOCKLIST,
                 IpRanges.NONE, host -> URI.create("http://unused.invalid"));
 
-        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class)
+        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class)
                 .hasMessage("Could not fetch the keys of hs.example");
         assertThat(asked(KeyFetcher.KEYS_PATH)).isOne();
         assertThat(asked("/internal")).isZero();
@@ -215,7 +216,7 @@ class ServerKeysAddressTest {
         ServerKeys keys = keys(Map.of("nan.example", address), SYNAPSE_BLOCKLIST, IpRanges.NONE,
                 host -> URI.create("http://unused.invalid"));
 
-        assertThatThrownBy(() -> keys.verifyKey("nan.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class)
+        assertThatThrownBy(() -> keys.verifyKey("nan.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class)
                 .hasMessage("Could not fetch the keys of nan.example");
         assertThat(debugLines()).singleElement().asString().startsWith("Could not fetch the keys of nan.example: ")
                 .contains("NaN");
@@ -233,17 +234,17 @@ class ServerKeysAddressTest {
         answer("/https", 302, "https://127.0.0.1:" + port + "/hop6", "");
         ServerKeys keys = keys(IpRanges.NONE, IpRanges.NONE);
 
-        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         assertThat(asked("/hop5")).as("the fifth redirect is followed").isOne();
         assertThat(asked("/hop6")).as("the sixth is not").isZero();
 
         ServerKeys shorter = keys(Map.of(), IpRanges.NONE, IpRanges.NONE,
                 host -> URI.create("http://127.0.0.1:" + port + "/hop2"));
-        assertThatThrownBy(() -> shorter.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> shorter.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         assertThat(asked("/hop6")).as("four redirects are followed").isOne();
 
         ServerKeys toHttps = keys(Map.of(), IpRanges.NONE, IpRanges.NONE, host -> URI.create("http://127.0.0.1:" + port + "/https"));
-        assertThatThrownBy(() -> toHttps.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> toHttps.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         assertThat(asked("/hop6")).as("not to another scheme").isOne();
     }
 
@@ -253,12 +254,12 @@ class ServerKeysAddressTest {
         answer("/redirected", 200, null, "{\"m.server\": \"127.0.0.1:1\"}");
         ServerKeys keys = keys(SYNAPSE_BLOCKLIST, IpRanges.of(List.of("127.0.0.1")));
 
-        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         assertThat(asked(ServerDiscovery.WELL_KNOWN_PATH)).isOne();
         assertThat(asked("/redirected")).isZero();
 
         ServerKeys allowingBoth = keys(SYNAPSE_BLOCKLIST, IpRanges.of(List.of("127.0.0.0/8")));
-        assertThatThrownBy(() -> allowingBoth.verifyKey("hs.example", "ed25519:a", NOW))
+        assertThatThrownBy(() -> allowingBoth.verifyKey("hs.example", "ed25519:a", NOW, UNHURRIED))
                 .isInstanceOf(UnauthorizedException.class);
         assertThat(asked("/redirected")).as("127.0.0.2 reaches this server when allowed").isOne();
     }

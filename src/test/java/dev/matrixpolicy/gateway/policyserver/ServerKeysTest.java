@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import static dev.matrixpolicy.gateway.policyserver.KeyWaits.UNHURRIED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -135,7 +136,7 @@ class ServerKeysTest {
     }
 
     private Optional<byte[]> lookup(String keyId) {
-        return keys.verifyKey(NAME, keyId, now.get());
+        return keys.verifyKey(NAME, keyId, now.get(), UNHURRIED);
     }
 
     @Test
@@ -178,7 +179,7 @@ class ServerKeysTest {
         } finally {
             answering.countDown();
         }
-        awaitUntil(() -> keys.verifyKey(NAME, "ed25519:a_new", now.get() + Duration.ofMinutes(30).toMillis()).isPresent());
+        awaitUntil(() -> keys.verifyKey(NAME, "ed25519:a_new", now.get() + Duration.ofMinutes(30).toMillis(), UNHURRIED).isPresent());
         assertThat(fetches).as("the new answer is cached").hasValue(2);
     }
 
@@ -199,8 +200,8 @@ class ServerKeysTest {
     @Test
     void validUntilIsCappedAtSevenDaysAfterTheFetch() {
         tamper = response -> response.put("valid_until_ts", NOW + Duration.ofDays(365).toMillis());
-        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + KeyFetcher.MAX_VALIDITY.toMillis())).isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + KeyFetcher.MAX_VALIDITY.toMillis() + 1)).isEmpty();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + KeyFetcher.MAX_VALIDITY.toMillis(), UNHURRIED)).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", NOW + KeyFetcher.MAX_VALIDITY.toMillis() + 1, UNHURRIED)).isEmpty();
     }
 
     @Test
@@ -341,18 +342,18 @@ class ServerKeysTest {
         List<Thread> waiting = new ArrayList<>();
         for (int i = 0; i < ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS; i++) {
             String name = "hs" + i + ".example";
-            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
+            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW, UNHURRIED))));
         }
         awaitUntil(() -> asked.get() == ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS);
 
         String lastName = "hs" + (ServerKeys.MAX_CONCURRENT_FETCHES - ServerKeys.KNOWN_SERVERS_SLOTS) + ".example";
-        assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).isInstanceOf(KeyFetchBusyException.class)
+        assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW, UNHURRIED)).isInstanceOf(KeyFetchBusyException.class)
                 .hasMessageContaining("Too many servers' keys are being fetched at once");
         released.countDown();
         for (Thread thread : waiting) {
             thread.join(5_000);
         }
-        assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW)).as("a slot is free again")
+        assertThatThrownBy(() -> keys.verifyKey(lastName, "ed25519:a_new", NOW, UNHURRIED)).as("a slot is free again")
                 .isInstanceOf(UnauthorizedException.class).hasMessageContaining("Could not fetch the keys of " + lastName);
     }
 
@@ -384,10 +385,10 @@ class ServerKeysTest {
                 SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
 
         for (int round = 0; round < 10; round++) { // the homeservers of the rooms served, asking all day
-            regular.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW)).isPresent());
+            regular.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW, UNHURRIED)).isPresent());
         }
-        once.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW)).isPresent()); // one caller's made-up names
-        regular.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW)).isPresent());
+        once.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW, UNHURRIED)).isPresent()); // one caller's made-up names
+        regular.forEach(name -> assertThat(keys.verifyKey(name, "ed25519:a_new", NOW, UNHURRIED)).isPresent());
 
         // all 30 fetched again, were the least recently used first out; Caffeine's small admission window
         // (the most recent entries, at least one) may lose a regular server to the made-up names
@@ -429,7 +430,7 @@ class ServerKeysTest {
         List<Thread> waiting = new ArrayList<>();
         for (int i = 0; i < half; i++) {
             String name = "busy" + i + ".example";
-            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
+            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW, UNHURRIED))));
         }
         awaitUntil(() -> asked.get() == half);
 
@@ -462,11 +463,11 @@ class ServerKeysTest {
         List<Thread> waiting = new ArrayList<>();
         for (int i = 0; i < newServers; i++) {
             String name = "new" + i + ".example";
-            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW))));
+            waiting.add(Thread.ofVirtual().start(() -> catchQuietly(() -> keys.verifyKey(name, "ed25519:a_new", NOW, UNHURRIED))));
         }
         awaitUntil(() -> asked.get() == newServers);
 
-        assertThatThrownBy(() -> keys.verifyKey("new" + newServers + ".example", "ed25519:a_new", NOW))
+        assertThatThrownBy(() -> keys.verifyKey("new" + newServers + ".example", "ed25519:a_new", NOW, UNHURRIED))
                 .isInstanceOf(KeyFetchBusyException.class);
         now.addAndGet(Duration.ofHours(2).toMillis()); // the known server's keys expired
         tamper = response -> response.put("valid_until_ts", now.get() + 3_600_000);
@@ -501,11 +502,11 @@ class ServerKeysTest {
                 IpRanges.NONE, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()), host -> uri, name -> List.of(),
                 NamedTls.platformTrust());
 
-        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         int cutOff = asked.get();
         slow.set(false);
         now.addAndGet(ServerKeys.MIN_BACKOFF.toMillis());
-        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", now.get())).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", now.get(), UNHURRIED)).isInstanceOf(UnauthorizedException.class);
 
         assertThat(cutOff).as("redirects followed before the deadline").isBetween(2, 4);
         assertThat(asked.get()).as("asked again: the lookup cut off was no answer").isGreaterThan(cutOff);
@@ -556,9 +557,9 @@ class ServerKeysTest {
         };
         assertThat(lookup("ed25519:k3")).as("the key asked for").isPresent();
         assertThat(lookup("ed25519:a_new")).as("valid longest").isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:k99", NOW)).isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:k86", NOW)).isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:k85", NOW)).as("sixteen kept: k3, a_new, k86 to k99").isEmpty();
+        assertThat(keys.verifyKey(NAME, "ed25519:k99", NOW, UNHURRIED)).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:k86", NOW, UNHURRIED)).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:k85", NOW, UNHURRIED)).as("sixteen kept: k3, a_new, k86 to k99").isEmpty();
         assertThat(fetches).hasValue(1);
     }
 
@@ -568,8 +569,8 @@ class ServerKeysTest {
             response.withObject("old_verify_keys").withObject("ed25519:a_old").put("expired_ts", NOW + Duration.ofDays(36_500).toMillis());
             return response;
         };
-        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + KeyFetcher.MAX_VALIDITY.toMillis())).isPresent();
-        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + KeyFetcher.MAX_VALIDITY.toMillis() + 1)).isEmpty();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + KeyFetcher.MAX_VALIDITY.toMillis(), UNHURRIED)).isPresent();
+        assertThat(keys.verifyKey(NAME, "ed25519:a_old", NOW + KeyFetcher.MAX_VALIDITY.toMillis() + 1, UNHURRIED)).isEmpty();
     }
 
     @Test
@@ -597,6 +598,39 @@ class ServerKeysTest {
         assertThat(first.get()).hasValue(RequestAuthenticatorTest.raw(KEY));
         assertThat(second.get()).hasValue(RequestAuthenticatorTest.raw(OLD_KEY));
         assertThat(fetches).hasValue(1);
+    }
+
+    /**
+     * A request to the policy server may look up several servers' keys in turn; they share one wait,
+     * so that the answer comes before the homeserver gives up. A lookup that stops waiting leaves its
+     * fetch running, and the keys it brings are there for the next request.
+     */
+    @Test
+    void aLookupStopsWaitingWhenItsRequestsWaitEndsAndItsFetchGoesOnForTheNextRequest() throws InterruptedException, IOException {
+        CountDownLatch otherAnswering = new CountDownLatch(1);
+        AtomicInteger otherAsked = new AtomicInteger();
+        URI other = failingWhenReleased(otherAnswering, otherAsked);
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, base, "other.example", other), Set.of(), List.of(), 2,
+                Duration.ofSeconds(5), SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> Instant.ofEpochMilli(now.get()));
+        answering = new CountDownLatch(1);
+        KeyWait wait = KeyWait.after(Duration.ofMillis(300));
+
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> keys.verifyKey(NAME, "ed25519:a_new", NOW, wait)).isInstanceOf(KeyFetchBusyException.class)
+                .hasMessage("The keys of " + NAME + " are still being fetched; try again shortly");
+        long secondStarted = System.nanoTime();
+        assertThatThrownBy(() -> keys.verifyKey("other.example", "ed25519:a_new", NOW, wait))
+                .as("the request's second lookup, after its wait ended").isInstanceOf(KeyFetchBusyException.class);
+        long ended = System.nanoTime();
+        assertThat(Duration.ofNanos(secondStarted - started)).as("the wait, not the fetch's deadline of 10 s")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(3));
+        assertThat(Duration.ofNanos(ended - secondStarted)).as("no wait left").isLessThan(Duration.ofSeconds(1));
+
+        awaitUntil(() -> otherAsked.get() == 1); // the second lookup started its fetch all the same
+        otherAnswering.countDown();
+        answering.countDown();
+        awaitUntil(() -> keys.verifyKey(NAME, "ed25519:a_new", NOW, UNHURRIED).isPresent());
+        assertThat(fetches).as("the first fetch went on, and the next request found its keys").hasValue(1);
     }
 
     private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
@@ -657,7 +691,7 @@ class ServerKeysTest {
     @Test
     void theCacheHoldsAtMostMaxServers() {
         assertThat(lookup("ed25519:a_new")).isPresent();
-        assertThatThrownBy(() -> keys.verifyKey("127.0.0.1:1", "ed25519:x", NOW)).isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> keys.verifyKey("127.0.0.1:1", "ed25519:x", NOW, UNHURRIED)).isInstanceOf(UnauthorizedException.class);
         assertThat(lookup("ed25519:a_new")).isPresent();
         assertThat(fetches).hasValue(1);
     }
@@ -725,7 +759,7 @@ class ServerKeysTest {
         long inADay = NOW + Duration.ofDays(1).toMillis();
         useNotaries(notary("notary.example", () -> notaryAnswer(countersigned(
                 keyResponse(response -> response.put("valid_until_ts", inADay)), "notary.example", NOTARY_KEY))));
-        assertThat(keys.verifyKey(NAME, "ed25519:a_new", inADay)).as("the origin's answer is valid for an hour only")
+        assertThat(keys.verifyKey(NAME, "ed25519:a_new", inADay, UNHURRIED)).as("the origin's answer is valid for an hour only")
                 .hasValue(RequestAuthenticatorTest.raw(KEY));
         assertThat(fetches).hasValue(1);
         assertThat(notaryQueries).hasSize(1);
@@ -939,10 +973,10 @@ class ServerKeysTest {
         keys = viaSrvRecord(1, Set.of());
         int port = httpsServer(forLocalhost, null, new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>())
                 .getAddress().getPort();
-        assertThat(keys.verifyKey("localhost:" + port, "ed25519:a_new", NOW)).isPresent();
+        assertThat(keys.verifyKey("localhost:" + port, "ed25519:a_new", NOW, UNHURRIED)).isPresent();
         int otherPort = httpsServer(forName, null, new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>())
                 .getAddress().getPort();
-        assertThatThrownBy(() -> keys.verifyKey("localhost:" + otherPort, "ed25519:a_new", NOW))
+        assertThatThrownBy(() -> keys.verifyKey("localhost:" + otherPort, "ed25519:a_new", NOW, UNHURRIED))
                 .as("a certificate for another name").isInstanceOf(UnauthorizedException.class);
     }
 

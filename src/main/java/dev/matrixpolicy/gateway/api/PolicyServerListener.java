@@ -24,6 +24,7 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.coyote.AbstractProtocol;
+import org.apache.coyote.ActionCode;
 import org.apache.coyote.ProtocolHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -157,6 +158,15 @@ class PolicyServerListener {
      * Keeps the federation listener and the policy API apart: on the federation connector only the
      * policy server's paths are answered, on every other connector none of them; anything else is
      * 404, answered as Matrix error JSON by the error report.
+     *
+     * <p>On the federation connector, a request answered without its body read to the end (a 413, a
+     * 503 for the bodies' budget, a 404) loses its connection with the answer. Tomcat would otherwise
+     * read the rest first, up to {@code maxSwallowSize} (2 MiB), for as long as each byte comes within
+     * the connection timeout: anyone on the internet could hold connections so, answered long ago.
+     * A homeserver's PDU is read whole, so its connection stays open for the next; a client that sends
+     * the rest of a refused body may see its connection reset before it reads the answer, which costs
+     * only a client that sends what it was told is too large. {@link RequestTimeoutValve} does the same
+     * for a 408 on every connector.
      */
     static final class ListenerRouting extends ValveBase {
         private final Connector federation;
@@ -168,13 +178,20 @@ class PolicyServerListener {
 
         @Override
         public void invoke(Request request, Response response) throws IOException, ServletException {
-            String path = PolicyApiServlet.routedPath(request);
-            boolean federationPath = PolicyServerServlet.serves(path) || path.startsWith("/_matrix/policy/");
-            if ((request.getConnector() == federation) != federationPath) {
-                response.sendError(HttpServletResponse.SC_NOT_FOUND);
-                return;
+            boolean onFederation = request.getConnector() == federation;
+            try {
+                String path = PolicyApiServlet.routedPath(request);
+                boolean federationPath = PolicyServerServlet.serves(path) || path.startsWith("/_matrix/policy/");
+                if (onFederation != federationPath) {
+                    response.sendError(HttpServletResponse.SC_NOT_FOUND);
+                    return;
+                }
+                getNext().invoke(request, response);
+            } finally {
+                if (onFederation && !request.getCoyoteRequest().isFinished()) {
+                    request.getCoyoteRequest().action(ActionCode.DISABLE_SWALLOW_INPUT, null);
+                }
             }
-            getNext().invoke(request, response);
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayClient;
+import dev.matrixpolicy.gateway.support.KeepAliveConnection;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.SigningHomeserver;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -242,6 +244,29 @@ class PolicyServerEndToEndTest {
         Answer checked = send(HOMESERVER.signedPost(federation, "/_matrix/policy/unstable/org.matrix.msc4284/event/"
                 + Pdu.of("10", join).eventId() + "/check", POLICY_SERVER, join));
         assertThat(checked.json().path("recommendation").asText()).isEqualTo("spam");
+    }
+
+    /**
+     * Anyone may connect to the federation listener: a client refused before its body was read (here
+     * for a body larger than a PDU may be) must not hold its connection by sending the rest slowly,
+     * while a request whose body was read keeps its connection for the next, as a homeserver's pool
+     * expects.
+     */
+    @Test
+    void aClientRefusedBeforeItsBodyWasReadLosesItsConnectionThoughItKeepsSendingAndOthersKeepTheirs() {
+        RawHttp.Dripped dripped = RawHttp.dripping(federation.getPort(), "POST " + PolicyServerServlet.SIGN + " HTTP/1.1\r\n"
+                + "Host: policy.test\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{",
+                Duration.ofMillis(100), Duration.ofSeconds(10));
+        assertThat(dripped.answer()).startsWith("HTTP/1.1 413 ");
+        assertThat(dripped.closedAfterAnswer()).as("closed while the client still sends, not read to 1 MB")
+                .hasValueSatisfying(closed -> assertThat(closed).isLessThan(Duration.ofSeconds(3)));
+
+        try (KeepAliveConnection connection = KeepAliveConnection.open(federation.getPort())) {
+            byte[] unsigned = ("POST " + PolicyServerServlet.SIGN + " HTTP/1.1\r\nHost: policy.test\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII);
+            assertThat(connection.exchange(unsigned)).isEqualTo(new KeepAliveConnection.Exchange.Answered(401, false));
+            assertThat(connection.exchange(unsigned)).as("on the same connection").isEqualTo(new KeepAliveConnection.Exchange.Answered(401, false));
+        }
     }
 
     @Test

@@ -3,11 +3,14 @@ package dev.matrixpolicy.gateway.support;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +56,56 @@ public final class RawHttp {
                 // The server may answer and close before reading a huge request: the answer is still there to read.
             }
             return parse(readUntilClosed(socket.getInputStream()));
+        } catch (IOException failed) {
+            throw new UncheckedIOException(failed);
+        }
+    }
+
+    /**
+     * What a client that goes on sending its body a byte at a time saw: the bytes of the answer, and
+     * how long after the answer began the server closed the connection, if it did within the time given.
+     */
+    public record Dripped(String answer, Optional<Duration> closedAfterAnswer) {
+    }
+
+    /**
+     * Sends {@code head} (a request head and the start of its body), then a space every {@code every}
+     * while nothing comes back, as a slowloris client drips its body, reading whatever the server
+     * answers, until the server closes the connection or {@code giveUp} has passed.
+     */
+    public static Dripped dripping(int port, String head, Duration every, Duration giveUp) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout((int) every.toMillis());
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            StringBuilder answer = new StringBuilder();
+            long answeredAt = 0;
+            long giveUpAt = System.nanoTime() + giveUp.toNanos();
+            while (System.nanoTime() < giveUpAt) {
+                try {
+                    int read = in.read();
+                    if (read < 0) {
+                        break;
+                    }
+                    answer.append((char) read);
+                    answeredAt = answeredAt == 0 ? System.nanoTime() : answeredAt;
+                    continue;
+                } catch (SocketTimeoutException nothingYet) {
+                    try {
+                        out.write(' ');
+                        continue;
+                    } catch (IOException gone) {
+                        // closed by the server
+                    }
+                } catch (IOException reset) {
+                    // closed by the server
+                }
+                break;
+            }
+            Optional<Duration> closed = System.nanoTime() < giveUpAt && answeredAt != 0
+                    ? Optional.of(Duration.ofNanos(System.nanoTime() - answeredAt)) : Optional.empty();
+            return new Dripped(answer.toString(), closed);
         } catch (IOException failed) {
             throw new UncheckedIOException(failed);
         }

@@ -105,13 +105,16 @@ _NO_OPINION = FailurePolicy.NO_OPINION
 _REFUSE = _always(False)
 _THREEPID = _p("user_id", "medium", "address")
 _UPDATE = _p("update_name", "database_name")
+# A 3PID invite's (and a 3PID login's) medium and address: the client's values, whatever their JSON
+# type (Synapse checks only that the keys are there).
+_CLIENT_THREEPID = (Param("medium", c.client_text), Param("address", c.client_text))
 
 ALL: Tuple[Callback, ...] = (
     # spam checker
     Callback(SPAM, "check_event_for_spam", (_EVENT,), _VERDICT),
     Callback(SPAM, "user_may_join_room", _p("user", "room", "is_invited"), _VERDICT),
     Callback(SPAM, "user_may_invite", _p("inviter", "invitee", "room_id"), _VERDICT),
-    Callback(SPAM, "user_may_send_3pid_invite", _p("inviter", "medium", "address", "room_id"), _VERDICT),
+    Callback(SPAM, "user_may_send_3pid_invite", (Param("inviter"), *_CLIENT_THREEPID, Param("room_id")), _VERDICT),
     Callback(SPAM, "user_may_create_room", (Param("user_id"), Param("room_config", added_later=True)), _VERDICT),
     Callback(SPAM, "user_may_create_room_alias", (Param("user_id"), Param("room_alias", c.room_alias)), _VERDICT),
     Callback(SPAM, "user_may_publish_room", _p("user_id", "room_id"), _VERDICT),
@@ -128,8 +131,9 @@ ALL: Tuple[Callback, ...] = (
     # Failing closed raises: dropping a federated event cannot be undone.
     Callback(SPAM, "should_drop_federated_event", (_EVENT,), _SPAMMY),
     Callback(SPAM, "check_login_for_spam",
-             (Param("user_id"), Param("device_id"), Param("initial_display_name"),
-              Param("request_info", c.request_info), Param("auth_provider_id")),
+             (Param("user_id"), Param("device_id", c.optional_client_text),
+              Param("initial_display_name", c.optional_client_text), Param("request_info", c.request_info),
+              Param("auth_provider_id")),
              _VERDICT),
     # Synapse 1.132: state events a local user sends through the client API. Synapse accepts
     # NOT_SPAM or a bare Codes member here (a (Codes, dict) pair counts as invalid and refuses).
@@ -144,7 +148,7 @@ ALL: Tuple[Callback, ...] = (
     Callback(RULES, "on_create_room",
              (Param("requester", c.requester), Param("request_content"), Param("is_requester_admin")),
              a.RoomCreation()),
-    Callback(RULES, "check_threepid_can_be_invited", (Param("medium"), Param("address"), _STATE), _ALLOWED,
+    Callback(RULES, "check_threepid_can_be_invited", (*_CLIENT_THREEPID, _STATE), _ALLOWED,
              refuse=_REFUSE),
     Callback(RULES, "check_visibility_can_be_modified",
              (Param("room_id"), _STATE, Param("new_visibility", c.visibility)),
@@ -162,7 +166,7 @@ ALL: Tuple[Callback, ...] = (
     Callback(RULES, "on_remove_user_third_party_identifier", _THREEPID, _NOTHING, _NOTIFY),
     # password auth provider. A failed check is a failed login either way.
     Callback(AUTH, "check_auth", _p("user", "login_type", "login_dict"), a.Authenticated(), _NO_OPINION),
-    Callback(AUTH, "check_3pid_auth", _p("medium", "address", "password"), a.Authenticated(), _NO_OPINION),
+    Callback(AUTH, "check_3pid_auth", (*_CLIENT_THREEPID, Param("password")), a.Authenticated(), _NO_OPINION),
     Callback(AUTH, "on_logged_out", _p("user_id", "device_id", "access_token"), _NOTHING, _NOTIFY),
     # Synapse turns any exception from these two into a 500 for the registering user: a
     # failure keeps Synapse's own choice of name instead.

@@ -61,6 +61,21 @@ def state_map(value: Mapping[Any, Any], synapse: "SynapseApi") -> List[Dict[str,
     return [event(state, synapse) for state in value.values() if hasattr(state, "get_dict")]
 
 
+def client_text(value: Any, synapse: "SynapseApi") -> str:
+    """A ``str`` parameter that Synapse takes from the client's JSON without checking its type (a
+    3PID invite's ``medium`` and ``address``, a 3PID login's): a string as it is, any other value,
+    ``None`` included, as its JSON text. Sent as it is, a number, a list or ``null`` is a bad
+    argument to the gateway, and the callback would follow its failure policy: a client could pass
+    a fail-open check at will."""
+    return value if isinstance(value, str) else json.dumps(value, default=_plain, separators=(",", ":"))
+
+
+def optional_client_text(value: Any, synapse: "SynapseApi") -> Optional[str]:
+    """As :func:`client_text`, for an optional parameter (a login's ``device_id`` and initial device
+    display name): ``None`` is no value, and stays ``None``."""
+    return None if value is None else client_text(value, synapse)
+
+
 def room_alias(value: Any, synapse: "SynapseApi") -> str:
     """``RoomAlias``: its string form, ``#alias:server``."""
     return value.to_string() if hasattr(value, "to_string") else str(value)

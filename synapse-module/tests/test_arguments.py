@@ -7,7 +7,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from calls import ARGUMENTS, FEDERATED_INVITE, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, invoke
+from calls import ARGUMENTS, FEDERATED_INVITE, MESSAGE, MESSAGE_JSON, NEUTRAL_RESULT, STATE, invoke
 from conftest import EVERY_CALLBACK
 from fakes import Codes, FileInfo, ReadableFileWrapper, RoomV12CreateEvent, RustRequester, ThumbnailInfo, UserID
 from matrix_policy_gateway_shim.callbacks import BY_NAME
@@ -82,6 +82,29 @@ async def test_a_client_request_holding_a_lone_surrogate_is_still_judged_by_the_
     room_config = {"preset": "public_chat", "name": "caf\u00e9", "junk": "\ud800"}
     assert await api.callback("user_may_create_room")("@alice:example.com", room_config) is Codes.FORBIDDEN
     assert gateway.body("/v1/spam_checker/user_may_create_room")["room_config"] == room_config
+
+
+# Synapse checks only that these keys are in the client's body: (callback, arguments, the fields sent)
+_CLIENT_VALUES_OF_ANY_TYPE = [
+    ("check_login_for_spam", ("@alice:example.com", 0, 5, [(None, "192.0.2.1")], None),
+     {"device_id": "0", "initial_display_name": "5"}),
+    ("user_may_send_3pid_invite", ("@alice:example.com", ["email"], None, "!room:example.com"),
+     {"medium": '["email"]', "address": "null"}),
+    ("check_threepid_can_be_invited", (7, {"to": "bob@example.org"}, STATE),
+     {"medium": "7", "address": '{"to":"bob@example.org"}'}),
+    ("check_3pid_auth", ("msisdn", 4415550100, "secret"), {"medium": "msisdn", "address": "4415550100"}),
+]
+
+
+@pytest.mark.parametrize("name, args, sent", _CLIENT_VALUES_OF_ANY_TYPE, ids=[case[0] for case in _CLIENT_VALUES_OF_ANY_TYPE])
+@pytest_twisted.ensureDeferred
+async def test_a_client_value_that_synapse_passes_unchecked_is_sent_as_text_for_the_gateway_to_judge(
+        name, args, sent, make_module, api, neutral_gateway):
+    # the gateway refuses a number where a string belongs (400), and a fail-open check would let the client pass
+    make_module()
+    await invoke(api, name, *args)
+    body = neutral_gateway.body(BY_NAME[name].path)
+    assert {field: body[field] for field in sent} == sent
 
 
 @pytest_twisted.ensureDeferred

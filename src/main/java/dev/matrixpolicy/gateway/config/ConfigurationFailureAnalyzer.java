@@ -21,8 +21,8 @@ final class ConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<Invalid
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, InvalidConfigurationException cause) {
-        BadSetting setting = environment == null ? cause.setting()
-                : cause.setting().locatedIn(ConfigurationPropertySources.get(environment));
-        return BadSetting.analysis(cause.heading(), List.of(setting), cause);
+        List<BadSetting> settings = environment == null ? cause.settings() : cause.settings().stream()
+                .map(setting -> setting.locatedIn(ConfigurationPropertySources.get(environment))).toList();
+        return BadSetting.analysis(cause.heading(), settings, cause);
     }
 }

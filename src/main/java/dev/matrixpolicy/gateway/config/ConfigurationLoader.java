@@ -32,7 +32,7 @@ import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
  * Reads the configuration again as startup read it: from the {@linkplain SettingSources sources the
  * application started with}, Spring Boot reads the configuration files (every location, profile and
  * import), and {@code policy-gateway} is bound and validated with the same checks, unknown keys
- * included. The running application's environment is not touched.
+ * included (and {@linkplain SpringKeys keys Spring Boot does not read}). The running application's environment is not touched.
  */
 public final class ConfigurationLoader {
     private final SettingSources startSources;
@@ -87,6 +87,7 @@ public final class ConfigurationLoader {
                         }
                     }
                 });
+        SpringKeys.requireKnown(environment, resourceLoader.getClassLoader());
         try {
             PolicyGatewayProperties properties = Binder.get(environment).bindOrCreate(PropertiesFailureAnalyzer.ROOT,
                     Bindable.of(PolicyGatewayProperties.class),

@@ -66,10 +66,10 @@ class KeysReadAsWrittenTest {
         assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  " + entry + "\n"))
                 .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
                     assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
-                    assertThat(refused.setting().key()).startsWith("users.");
-                    assertThat(refused.setting().problem()).startsWith("its part " + problem + ": outside [brackets]");
-                    assertThat(refused.setting().fix()).contains("write it in quotes and brackets, " + fix);
-                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4");
+                    assertThat(refused.settings().getFirst().key()).startsWith("users.");
+                    assertThat(refused.settings().getFirst().problem()).startsWith("its part " + problem + ": outside [brackets]");
+                    assertThat(refused.settings().getFirst().fix()).contains("write it in quotes and brackets, " + fix);
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.yml, line 4");
                 });
     }
 
@@ -89,11 +89,11 @@ class KeysReadAsWrittenTest {
         assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  bob: x\n  " + written + ": y\n"))
                 .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
                     assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
-                    assertThat(refused.setting().key()).isEqualTo("users." + written);
-                    assertThat(refused.setting().problem()).isEqualTo("YAML reads the key '" + written + "' as " + type
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("users." + written);
+                    assertThat(refused.settings().getFirst().problem()).isEqualTo("YAML reads the key '" + written + "' as " + type
                             + ", and Spring Boot as '" + read + "'");
-                    assertThat(refused.setting().fix()).startsWith("Write the key in quotes, \"" + written + "\":,");
-                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 5, column 3").doesNotContain(": y");
+                    assertThat(refused.settings().getFirst().fix()).startsWith("Write the key in quotes, \"" + written + "\":,");
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.yml, line 5, column 3").doesNotContain(": y");
                 });
     }
 
@@ -128,9 +128,9 @@ class KeysReadAsWrittenTest {
                           bob: "$2y$12$hash-of-bob"
                           alice+work: "$2y$12$hash-of-alice"
                 """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
-                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.modules[0].config.users.alice+work");
-                    assertThat(refused.setting().value()).isNull();
-                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 8").doesNotContain("hash-of-alice");
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("policy-gateway.modules[0].config.users.alice+work");
+                    assertThat(refused.settings().getFirst().value()).isNull();
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.yml, line 8").doesNotContain("hash-of-alice");
                 });
     }
 
@@ -138,7 +138,7 @@ class KeysReadAsWrittenTest {
     void anEmptyPartOfAKeyIsRefused() {
         assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  \"\": x\n"))
                 .asInstanceOf(type(InvalidConfigurationException.class))
-                .satisfies(refused -> assertThat(refused.setting().problem()).startsWith("its part '' (between two dots"));
+                .satisfies(refused -> assertThat(refused.settings().getFirst().problem()).startsWith("its part '' (between two dots"));
     }
 
     @Test
@@ -146,8 +146,8 @@ class KeysReadAsWrittenTest {
         assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  \"[alice\": x\n"))
                 .asInstanceOf(type(InvalidConfigurationException.class))
                 .satisfies(refused -> {
-                    assertThat(refused.setting().problem()).startsWith("Spring Boot would split it otherwise than its brackets read");
-                    assertThat(refused.setting().fix()).startsWith("Close every '['");
+                    assertThat(refused.settings().getFirst().problem()).startsWith("Spring Boot would split it otherwise than its brackets read");
+                    assertThat(refused.settings().getFirst().fix()).startsWith("Close every '['");
                 });
     }
 
@@ -158,9 +158,9 @@ class KeysReadAsWrittenTest {
 
         assertThatThrownBy(() -> new PropertiesFileLoader().load("gateway", new FileSystemResource(file)))
                 .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
-                    assertThat(refused.setting().key()).isEqualTo("users.carol+x");
-                    assertThat(refused.setting().fix()).contains("write it in brackets, [carol+x],");
-                    assertThat(refused.setting().describe("key")).contains("gateway.properties, line 4");
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("users.carol+x");
+                    assertThat(refused.settings().getFirst().fix()).contains("write it in brackets, [carol+x],");
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.properties, line 4");
                 });
     }
 
@@ -173,11 +173,11 @@ class KeysReadAsWrittenTest {
                   maxBodySize: 2MB
                 """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
                     assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
-                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.maxBodySize");
-                    assertThat(refused.setting().problem())
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("policy-gateway.maxBodySize");
+                    assertThat(refused.settings().getFirst().problem())
                             .startsWith("Spring Boot reads it as the same setting as 'policy-gateway.max-body-size' (line 3)");
-                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
-                    assertThat(refused.setting().fix()).startsWith("Keep one of the two.");
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
+                    assertThat(refused.settings().getFirst().fix()).startsWith("Keep one of the two.");
                 });
     }
 
@@ -185,12 +185,12 @@ class KeysReadAsWrittenTest {
     void namesOfYourOwnThatBootReadsAsOneAreRefusedAndKeptApartInBrackets() throws IOException {
         assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  carol-smith: a\n  carolsmith: b\n"))
                 .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
-                    assertThat(refused.setting().key()).isEqualTo("users.carolsmith");
-                    assertThat(refused.setting().fix()).contains("write each of them in quotes and brackets (\"[Alice]\":)");
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("users.carolsmith");
+                    assertThat(refused.settings().getFirst().fix()).contains("write each of them in quotes and brackets (\"[Alice]\":)");
                 });
         assertThatThrownBy(() -> yaml("policy-gateway:\n  server-name: example.com\nusers:\n  Alice: a\n  alice: b\n"))
                 .asInstanceOf(type(InvalidConfigurationException.class))
-                .satisfies(refused -> assertThat(refused.setting().key()).isEqualTo("users.alice"));
+                .satisfies(refused -> assertThat(refused.settings().getFirst().key()).isEqualTo("users.alice"));
 
         List<PropertySource<?>> read = yaml("""
                 policy-gateway:
@@ -214,10 +214,10 @@ class KeysReadAsWrittenTest {
                   max-body-size: 2MB
                 """)).asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
                     assertThat(refused.heading()).isEqualTo("Configuration key that would not be read as written");
-                    assertThat(refused.setting().key()).isEqualTo("policy-gateway.max-body-size");
-                    assertThat(refused.setting().problem()).startsWith("Spring Boot reads it as the same setting as"
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("policy-gateway.max-body-size");
+                    assertThat(refused.settings().getFirst().problem()).startsWith("Spring Boot reads it as the same setting as"
                             + " 'policy-gateway.max-body-size' (line 1), written a second time (once as a dotted key, once nested)");
-                    assertThat(refused.setting().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.yml, line 4").doesNotContain("2MB");
                 });
     }
 
@@ -261,10 +261,10 @@ class KeysReadAsWrittenTest {
 
         assertThatThrownBy(() -> new PropertiesFileLoader().load("gateway", new FileSystemResource(file)))
                 .asInstanceOf(type(InvalidConfigurationException.class)).satisfies(refused -> {
-                    assertThat(refused.setting().key()).isEqualTo("users.bob-x");
-                    assertThat(refused.setting().problem()).contains("'users.bob_x' (line 2)");
-                    assertThat(refused.setting().fix()).contains("in brackets (users[Alice]=)");
-                    assertThat(refused.setting().describe("key")).contains("gateway.properties, line 3");
+                    assertThat(refused.settings().getFirst().key()).isEqualTo("users.bob-x");
+                    assertThat(refused.settings().getFirst().problem()).contains("'users.bob_x' (line 2)");
+                    assertThat(refused.settings().getFirst().fix()).contains("in brackets (users[Alice]=)");
+                    assertThat(refused.settings().getFirst().describe("key")).contains("gateway.properties, line 3");
                 });
     }
 

@@ -67,6 +67,36 @@ class StartupFailureReportTest {
                 .contains("Did you mean policy-gateway.modules?");
     }
 
+    /** Spring Boot passes over a key it does not read: a misspelt root would serve the packaged demo chain. */
+    @Test
+    void keysSpringBootDoesNotReadStopStartupEachNamedWithItsLineAndTheClosestKnownKey(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gatway:
+                  server-name: example.com
+                sever:
+                  port: 8080
+                management:
+                  endpoints:
+                    web:
+                      exposur:
+                        include: health
+                spring:
+                  resources:
+                    add-mappings: false
+                """);
+
+        assertThat(screen).contains("Unknown configuration key:")
+                .contains("key: policy-gatway").containsPattern("file: .*gateway.yml, line 2, column")
+                .contains("problem: unknown key; neither the gateway (policy-gateway) nor Spring Boot (debug, info, logging, management, server, spring, trace) reads it")
+                .contains("Did you mean policy-gateway?")
+                .contains("key: sever").contains("Did you mean server?")
+                .contains("key: management.endpoints.web.exposur").containsPattern("line 9, column")
+                .contains("problem: unknown key; Spring Boot reads no exposur under management.endpoints.web")
+                .contains("Did you mean management.endpoints.web.exposure?")
+                .contains("key: spring.resources.add-mappings").contains("problem: Spring Boot no longer reads spring.resources.add-mappings")
+                .contains("Write spring.web.resources.add-mappings instead of spring.resources.add-mappings.");
+    }
+
     @Test
     void invalidValueStopsStartupWithOneScreenInTheWordsOfTheConfigurationFile(CapturedOutput output) {
         String screen = failedStartup("startup-invalid-value", output);

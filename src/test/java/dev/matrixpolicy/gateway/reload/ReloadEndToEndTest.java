@@ -406,6 +406,20 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aFileThatNowHoldsAKeySpringBootDoesNotReadIsRefusedNamingItAndTheOldChainsServe() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("new refusal") + "managment:\n  server:\n    port: 9999\n");
+        Answer refused = management.post("/actuator/reload", "");
+
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.json().path("error").asText()).contains("managment").contains(config + ", line")
+                .contains("Did you mean management?");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+    }
+
+    @Test
     void aSpringSettingWrittenInCapitalsWaitsForARestartAsSpringBindsIt() throws Exception {
         start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
 

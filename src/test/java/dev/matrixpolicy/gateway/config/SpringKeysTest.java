@@ -1,0 +1,49 @@
+package dev.matrixpolicy.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+
+/** Which keys Spring Boot reads, as its jars describe them, in every spelling it binds. */
+class SpringKeysTest {
+    private static final SpringKeys KEYS = SpringKeys.readNow(SpringKeysTest.class.getClassLoader());
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "server.port", "server.address", "server.shutdown", "server.max-http-request-header-size",
+            "server.maxHttpRequestHeaderSize", "server.max_http_request_header_size", "Server.Port",
+            "server.tomcat.threads.max", "server.ssl.bundle", "management.server.port",
+            "management.endpoints.web.exposure.include", "management.endpoints.web.exposure.include[0]",
+            "management.endpoint.health.probes.enabled", "management.endpoint.health.show-details",
+            "management.endpoint.decisions.access", "management.endpoint.reload.cache.time-to-live",
+            "management.health.reload.enabled", "management.info.git.enabled",
+            "management.prometheus.metrics.export.enabled", "management.metrics.tags.region",
+            "logging.level.root", "logging.level.dev.matrixpolicy", "logging.level.[dev.matrixpolicy.gateway]",
+            "logging.structured.format.console", "spring.threads.virtual.enabled", "spring.main.banner-mode",
+            "spring.config.import", "spring.config.activate.on-profile", "spring.profiles.active",
+            "spring.lifecycle.timeout-per-shutdown-phase", "spring.application.name", "info.app.name", "debug",
+            "policy-gateway.anything.at.all"})
+    void aKeySpringBootReadsIsKnownHoweverItIsSpelt(String key) {
+        assertThat(problem(key)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"policy-gatway.modules", "sever.port", "server.prot", "management.endpoints.web.exposur.include",
+            "spring.threads.virtual.enable", "logging.levle.root", "management.endpoint.health.acess", "loging"})
+    void aKeySpringBootDoesNotReadIsNot(String key) {
+        assertThat(problem(key)).hasValueSatisfying(setting -> assertThat(setting.fix()).startsWith("Did you mean "));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"server", "management.endpoints.web", "spring.main"})
+    void aValueWrittenWhereSpringBootReadsKeysIsNot(String key) {
+        assertThat(problem(key)).hasValueSatisfying(setting -> assertThat(setting.problem()).endsWith("takes keys, not a value"));
+    }
+
+    private static Optional<BadSetting> problem(String key) {
+        return KEYS.problem(ConfigurationPropertyName.adapt(key, '.'), null);
+    }
+}

@@ -225,6 +225,9 @@ class GatewayClient:
         url = urllib.parse.urlsplit(self._base_url + path)
         kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
         connection = kind(url.netloc, timeout=timeout)
+        # http.client's hook for making the socket: the name is resolved within the deadline too
+        connection._create_connection = \
+            lambda address, _timeout, source=None: _connect_within(address, deadline, source)
         headers = {"User-Agent": USER_AGENT}
         if self._token is not None:
             headers["Authorization"] = b"Bearer " + self._token.encode("utf-8")  # as the callbacks send it
@@ -269,6 +272,42 @@ class GatewayClient:
 
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+
+def _connect_within(address: Tuple[str, int], deadline: float, source: Optional[Tuple[str, int]]) -> socket.socket:
+    """``socket.create_connection`` ended at ``deadline`` while the host name resolves as well:
+    ``getaddrinfo`` has no timeout, and a resolver that does not answer (a DNS server down, tried
+    5 s a time, several times) would otherwise hold Synapse's startup, and its reactor thread,
+    past ``startup.discovery_timeout``. It runs in a thread of its own, left to finish alone."""
+    host, port = address
+    resolved: List[Any] = []
+
+    def resolve() -> None:
+        try:
+            resolved.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except OSError as failure:
+            resolved.append(failure)
+
+    resolver = threading.Thread(target=resolve, name="policy-gateway-resolve", daemon=True)
+    resolver.start()
+    resolver.join(max(deadline - time.monotonic(), 0))
+    if not resolved:
+        raise socket.timeout(f"{host} did not resolve in time")
+    if isinstance(resolved[0], OSError):
+        raise resolved[0]
+    failure: Optional[OSError] = None
+    for family, kind, proto, _, socket_address in resolved[0]:
+        connected = socket.socket(family, kind, proto)
+        try:
+            connected.settimeout(max(deadline - time.monotonic(), 0.001))
+            if source is not None:
+                connected.bind(source)
+            connected.connect(socket_address)
+            return connected
+        except OSError as error:
+            connected.close()
+            failure = error
+    raise failure or OSError(f"{host} resolved to no address")
 
 
 class _BodyReader(protocol.Protocol):

@@ -360,6 +360,22 @@ def test_blocking_discovery_ends_at_its_deadline_however_slowly_the_answer_comes
     assert time.monotonic() - started < 1.5
 
 
+def test_blocking_discovery_ends_at_its_deadline_however_slowly_the_gateway_name_resolves(clients, monkeypatch):
+    resolve = socket.getaddrinfo
+
+    def resolver_that_does_not_answer(host, *args, **kwargs):
+        if host != "slow-dns.test":
+            return resolve(host, *args, **kwargs)
+        time.sleep(2)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_that_does_not_answer)
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        clients("http://slow-dns.test:8090").discover_blocking(0.3)
+    assert time.monotonic() - started < 1.5
+
+
 def test_blocking_discovery_reads_no_answer_larger_than_the_callbacks_do(discovery_server, clients):
     DiscoveryHandler.padding = 9 * 1024 * 1024
     with pytest.raises(UnexpectedReply, match="an answer of more than"):

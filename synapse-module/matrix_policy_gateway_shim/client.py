@@ -358,21 +358,33 @@ def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
     if not isinstance(entries, list) or not isinstance(checkers, list):
         raise UnexpectedReply("discovery: expected {\"callbacks\": [...]} and {\"auth_checkers\": [...]}")
     names = set()
+    unknown = []
     for entry in entries:
         name = entry.get("callback") if isinstance(entry, Mapping) else None
         if isinstance(name, str) and name in BY_NAME and BY_NAME[name].category == entry.get("category"):
             names.add(name)
         else:
-            logger.info("The gateway serves %r, which this shim does not know; not registering it", entry)
+            unknown.append(_label(entry, "category", "callback"))
+    if unknown:
+        # One line, cut short: the list can be as long as the answer, 8 MB.
+        logger.info("The gateway serves %d callbacks this shim does not know; not registering them: %s",
+                    len(unknown), shown(", ".join(unknown)))
     pairs = []
-    for checker in checkers:
+    for i, checker in enumerate(checkers):
         login_type = checker.get("login_type") if isinstance(checker, Mapping) else None
         fields = checker.get("fields") if isinstance(checker, Mapping) else None
         if not isinstance(login_type, str) or not isinstance(fields, list) \
                 or not all(isinstance(field, str) for field in fields):
-            raise UnexpectedReply(f"discovery: bad auth checker {checker!r}")
+            raise UnexpectedReply(f"discovery: bad auth checker [{i}] {shown(_label(checker, 'login_type'))}")
         pairs.append((login_type, tuple(fields)))
     return Discovery(frozenset(names), tuple(pairs))
+
+
+def _label(entry: Any, *keys: str) -> str:
+    """An entry of a discovery answer by its names (``category/callback``), without writing the
+    rest of it, which may be megabytes, or nested too deeply for ``repr`` to write again."""
+    values = [entry.get(key) if isinstance(entry, Mapping) else None for key in keys]
+    return "/".join(value if isinstance(value, str) else "?" for value in values)
 
 
 def _ok(reply: Reply, path: str) -> Any:

@@ -3,6 +3,7 @@ idle connections, timeouts, refused connections, and the blocking discovery at s
 
 import http.server
 import json
+import logging
 import socket
 import threading
 import time
@@ -12,7 +13,7 @@ import pytest_twisted
 from twisted.internet import defer, protocol, reactor, task
 
 from gateway_process import free_port
-from matrix_policy_gateway_shim.client import GatewayClient
+from matrix_policy_gateway_shim.client import GatewayClient, parse_discovery
 from matrix_policy_gateway_shim.failures import TimedOut, UnexpectedReply, Unreachable
 
 ANSWER = json.dumps({"result": "NOT_SPAM"}).encode()
@@ -409,3 +410,31 @@ def test_blocking_discovery_of_a_server_that_does_not_speak_http_cannot_forge_a_
         listener.close()
     assert str(failure.value).isprintable()
     assert "BadStatusLine: 'SSH-2.0-OpenSSH\\x1b[2K\\r2026-12-05 INFO forged\\r\\n'" in str(failure.value)
+
+
+def test_discovery_names_the_callbacks_it_does_not_know_in_one_short_line(caplog):
+    unknown = [{"category": "spam_checker", "callback": f"user_may_fly_{i}_" + "x" * 1000} for i in range(1000)]
+    with caplog.at_level(logging.INFO, logger="matrix_policy_gateway_shim.client"):
+        found = parse_discovery({"callbacks": unknown + [{"category": "spam_checker", "callback": "user_may_invite"}]},
+                                {"auth_checkers": []})
+    assert found.callbacks == frozenset({"user_may_invite"})
+    [line] = [record.getMessage() for record in caplog.records]
+    assert "serves 1000 callbacks this shim does not know" in line and "spam_checker/user_may_fly_0_xx" in line
+    assert len(line) < 500
+
+
+def deeply_nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("checker", [
+    {"login_type": "m.login.password", "fields": ["x" * 1_000_000, 1]},  # a megabyte in Synapse's log
+    {"login_type": "m.login.password", "fields": deeply_nested(100_000)},  # repr would raise RecursionError
+], ids=["huge", "deep"])
+def test_a_bad_auth_checker_is_an_unexpected_reply_named_in_a_short_line(checker):
+    with pytest.raises(UnexpectedReply) as failure:
+        parse_discovery({"callbacks": []}, {"auth_checkers": [checker]})
+    assert str(failure.value) == "discovery: bad auth checker [0] 'm.login.password'"

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import pytest_twisted
 
-from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, sample_args
+from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, nested, sample_args
 from fakes import (
     NOT_SPAM,
     PRESENCE_ALL_USERS,
@@ -387,13 +387,6 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
                           {"result": [{"max_bytes": -1, "time_period_ms": 60000}]})
     assert limits is None
     assert "Policy check get_media_upload_limits_for_user failed" in caplog.text
-
-
-def nested(depth):
-    value = []
-    for _ in range(depth):
-        value = [value]
-    return value
 
 
 @pytest.mark.parametrize("name, result, expected", [

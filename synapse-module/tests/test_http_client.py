@@ -12,6 +12,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, protocol, reactor, task
 
+from calls import nested
 from gateway_process import free_port
 from matrix_policy_gateway_shim.client import GatewayClient, parse_discovery
 from matrix_policy_gateway_shim.failures import TimedOut, UnexpectedReply, Unreachable
@@ -423,18 +424,11 @@ def test_discovery_names_the_callbacks_it_does_not_know_in_one_short_line(caplog
     assert len(line) < 500
 
 
-def deeply_nested(depth):
-    value = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
-@pytest.mark.parametrize("checker", [
-    {"login_type": "m.login.password", "fields": ["x" * 1_000_000, 1]},  # a megabyte in Synapse's log
-    {"login_type": "m.login.password", "fields": deeply_nested(100_000)},  # repr would raise RecursionError
+@pytest.mark.parametrize("fields", [
+    lambda: ["x" * 1_000_000, 1],  # a megabyte in Synapse's log
+    lambda: nested(100_000),  # repr would raise RecursionError
 ], ids=["huge", "deep"])
-def test_a_bad_auth_checker_is_an_unexpected_reply_named_in_a_short_line(checker):
+def test_a_bad_auth_checker_is_an_unexpected_reply_named_in_a_short_line(fields):
     with pytest.raises(UnexpectedReply) as failure:
-        parse_discovery({"callbacks": []}, {"auth_checkers": [checker]})
+        parse_discovery({"callbacks": []}, {"auth_checkers": [{"login_type": "m.login.password", "fields": fields()}]})
     assert str(failure.value) == "discovery: bad auth checker [0] 'm.login.password'"

@@ -180,7 +180,8 @@ class GatewayClient:
             response = await self._within(self._agent.request(method, url, headers, producer), deadline, path)
             data = await self._within(_read_body(response), deadline, path)
         except (ResponseNeverReceived, RequestTransmissionFailed, RequestNotSent, ResponseFailed) as failure:
-            raise Unreachable(f"{path}: {_reasons(failure)}") from failure
+            # cut short: Twisted's parse errors quote the gateway's line, up to 16 KB, once per call
+            raise Unreachable(f"{path}: {shown(_reasons(failure))}") from failure
         except (ConnectError, DNSLookupError, OSError) as failure:  # a name that does not resolve is no ConnectError
             raise Unreachable(f"{path}: {type(failure).__name__}: {failure}") from failure
         return Reply(response.code, _json_or_none(data))

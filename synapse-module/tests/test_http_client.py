@@ -185,6 +185,26 @@ async def test_a_gateway_name_that_does_not_resolve_is_a_failure_of_the_gateway(
         await clients("http://policy-gateway.invalid:8090").post("/v1/spam_checker/user_may_invite", b"{}", 5)
 
 
+class NotHttp(protocol.Protocol):
+    """Whatever listens at a wrong base_url: a first line that is no HTTP status line."""
+
+    def dataReceived(self, data):
+        self.transport.write(b"HTTP/1.1 2x0 \x1b[2K" + b"A" * 10_000 + b"\r\n\r\n")
+        self.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_status_line_that_is_not_http_is_cut_short_in_the_failure_each_call_logs(clients):
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(NotHttp), interface="127.0.0.1")
+    try:
+        with pytest.raises(Unreachable) as failure:
+            await clients(f"http://127.0.0.1:{port.getHost().port}").post("/v1/spam_checker/user_may_invite", b"{}", 2)
+    finally:
+        await port.stopListening()
+    assert "non-integer status code" in str(failure.value)
+    assert str(failure.value).isprintable() and len(str(failure.value)) < 400
+
+
 @pytest.mark.parametrize("answer", [b"[" * 100_000 + b"]" * 100_000, b'{"result": NaN}', b'{"result": Infinity}'])
 @pytest_twisted.ensureDeferred
 async def test_an_answer_python_reads_but_json_has_not_is_no_json(answer, serve, clients):

@@ -25,15 +25,18 @@ from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional
 
 from twisted.internet import defer, protocol
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost, DNSLookupError
+from twisted.python.failure import Failure
 from twisted.web.client import (
     Agent,
     FileBodyProducer,
+    HTTP11ClientProtocol,
     HTTPConnectionPool,
     RequestNotSent,
     RequestTransmissionFailed,
     ResponseFailed,
     ResponseDone,
     ResponseNeverReceived,
+    _HTTP11ClientFactory,
 )
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
@@ -84,10 +87,38 @@ class _Reused:
         return getattr(self._connection, name)
 
 
+class _HeadLimited(HTTP11ClientProtocol):
+    """Ends an answer whose status line and headers pass MAX_HEAD_BYTES. Twisted reads any number
+    of header lines (up to 16 KB each) and keeps them all, parsing each on Synapse's reactor: a
+    gateway sending headers without end held the reactor's CPU and grew Synapse's memory until the
+    callback's timeout. The body has its own limit (:class:`_BodyReader`)."""
+
+    _counted: Any = None
+    _head_bytes = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is not None and parser.line_mode:  # the head is still coming: LineReceiver reads the body raw
+            if self._counted is not parser:
+                self._counted, self._head_bytes = parser, 0
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._giveUp(Failure(UnexpectedReply(f"an answer whose head passes {MAX_HEAD_BYTES} bytes")))
+                return
+        super().dataReceived(data)
+
+
+class _HeadLimitedFactory(_HTTP11ClientFactory):
+    def buildProtocol(self, addr: Any) -> _HeadLimited:
+        return _HeadLimited(self._quiescentCallback)
+
+
 class _Pool(HTTPConnectionPool):
-    """Tells a connection handed out again (:class:`_Reused`) from a new one."""
+    """Tells a connection handed out again (:class:`_Reused`) from a new one, and limits the
+    head of each answer (:class:`_HeadLimited`)."""
 
     _FRESH = "_policy_gateway_fresh"
+    _factory = _HeadLimitedFactory
 
     def _newConnection(self, key: Any, endpoint: Any) -> "defer.Deferred[Any]":
         def fresh(connection: Any) -> Any:
@@ -273,6 +304,8 @@ class GatewayClient:
 
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_HEAD_BYTES = 256 * 1024
+"""Far above any real status line and headers: the gateway's are a few hundred bytes."""
 
 
 def _connect_within(address: Tuple[str, int], deadline: float, source: Optional[Tuple[str, int]]) -> socket.socket:

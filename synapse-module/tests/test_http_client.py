@@ -205,6 +205,25 @@ async def test_a_status_line_that_is_not_http_is_cut_short_in_the_failure_each_c
     assert str(failure.value).isprintable() and len(str(failure.value)) < 400
 
 
+class EndlessHeaders(protocol.Protocol):
+    """Two megabytes of header lines, and no end of the head."""
+
+    def dataReceived(self, data):
+        self.transport.write(b"HTTP/1.1 200 OK\r\n" + (b"X-Padding: " + b"a" * 1000 + b"\r\n") * 2000)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answer_whose_headers_do_not_end_fails_before_its_deadline(clients):
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(EndlessHeaders), interface="127.0.0.1")
+    started = reactor.seconds()
+    try:
+        with pytest.raises(Unreachable, match="an answer whose head passes 262144 bytes"):
+            await clients(f"http://127.0.0.1:{port.getHost().port}").post("/v1/spam_checker/user_may_invite", b"{}", 3)
+    finally:
+        await port.stopListening()
+    assert reactor.seconds() - started < 2  # not held, growing, until the deadline
+
+
 @pytest.mark.parametrize("answer", [b"[" * 100_000 + b"]" * 100_000, b'{"result": NaN}', b'{"result": Infinity}'])
 @pytest_twisted.ensureDeferred
 async def test_an_answer_python_reads_but_json_has_not_is_no_json(answer, serve, clients):

@@ -280,15 +280,17 @@ class Fields(ResultType):
 
 
 class Integer(ResultType):
-    """Background update controller numbers, with Synapse's defaults for "no module"."""
+    """Background update controller numbers, with Synapse's defaults for "no module", up to the
+    gateway's documented maximum (a Java int): Synapse multiplies the duration by a float and puts
+    the batch size in SQL, where a larger number overflows and fails the background update."""
 
     def __init__(self, minimum: int, default: int) -> None:
         self._minimum = minimum
         self._default = default
 
     def read(self, value: Any, call: Call) -> Any:
-        if not _whole(value, self._minimum):
-            raise _unexpected(call, f"a whole number of at least {self._minimum}", value)
+        if not _whole(value, self._minimum, JAVA_INT_MAX):
+            raise _unexpected(call, f"a whole number from {self._minimum} to {JAVA_INT_MAX}", value)
         return value
 
     def abstain(self, call: Call) -> Any:
@@ -298,7 +300,9 @@ class Integer(ResultType):
 class UploadLimits(ResultType):
     """A list of ``{max_bytes, time_period_ms}`` to a new list of Synapse's own
     ``MediaUploadLimit``: Synapse sorts it in place. ``[]`` means "no limit" and stays
-    ``[]``; null keeps the limits in homeserver.yaml."""
+    ``[]``; null keeps the limits in homeserver.yaml. Neither number may pass the gateway's
+    documented maximum (a Java long): Synapse subtracts ``time_period_ms`` from the time and hands
+    the result to its database, which fails the upload on one below -2^63 (SQLite)."""
 
     _MINIMUM = {"max_bytes": 0, "time_period_ms": 1}
 
@@ -306,7 +310,8 @@ class UploadLimits(ResultType):
         if value is None:
             return None
         if not isinstance(value, list) or not all(self._valid(limit) for limit in value):
-            raise _unexpected(call, 'a list of {"max_bytes": 0 or more, "time_period_ms": 1 or more} or null', value)
+            raise _unexpected(call, 'a list of {"max_bytes": 0 or more, "time_period_ms": 1 or more}, each at most '
+                                    f'{JAVA_LONG_MAX}, or null', value)
         return [call.synapse.MediaUploadLimit(**{field: limit[field] for field in self._MINIMUM}) for limit in value]
 
     def _valid(self, limit: Any) -> bool:
@@ -323,26 +328,38 @@ class RatelimitOverride(ResultType):
     docs say it disables the limit, but Synapse divides by it when it records an action, and the
     user's request fails with a 500. So is a ``burst_count`` above the gateway's documented maximum
     (a Java int): Synapse divides it by the rate, as a float, on every action it checks, and one
-    too large for a float fails every invite with a 500."""
+    too large for a float fails every invite with a 500. Nor may the rate be so slow that a full
+    burst (or the one action of a burst of 0) takes more than a day to drain, the gateway's documented
+    minimum: Synapse's rate limiter keeps a timer slot for every 5 seconds until a user's actions
+    have drained, all made at once (``WheelTimer.insert``), and a rate of 1e-9 is 200 million slots,
+    which stalls Synapse and exhausts its memory."""
 
-    MAX_BURST_COUNT = 2**31 - 1
+    LONGEST_DRAIN_SECONDS = 86_400
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
             return None
-        if not isinstance(value, Mapping) or not _rate(value.get("per_second")) \
-                or not _whole(value.get("burst_count"), 0) or value["burst_count"] > self.MAX_BURST_COUNT:
-            raise _unexpected(call, '{"per_second": above 0, "burst_count": a whole number from 0 to '
-                                    f'{self.MAX_BURST_COUNT}}} or null', value)
+        if not isinstance(value, Mapping) or not _whole(value.get("burst_count"), 0, JAVA_INT_MAX) \
+                or not _rate(value.get("per_second")) \
+                or value["per_second"] < max(value["burst_count"], 1) / self.LONGEST_DRAIN_SECONDS:
+            raise _unexpected(call, '{"per_second": at least max(burst_count, 1) / '
+                                    f'{self.LONGEST_DRAIN_SECONDS}, "burst_count": a whole number from 0 to '
+                                    f'{JAVA_INT_MAX}}} or null', value)
         return call.synapse.RatelimitOverride(per_second=float(value["per_second"]), burst_count=value["burst_count"])
 
     def abstain(self, call: Call) -> Any:
         return None
 
 
-def _whole(value: Any, minimum: int) -> bool:
-    """A JSON whole number of at least ``minimum``: not a boolean, which Python counts as an int."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+JAVA_INT_MAX = 2**31 - 1
+JAVA_LONG_MAX = 2**63 - 1
+"""The gateway writes its numbers from Java ints and longs: a larger one is no answer of the
+gateway's, and Synapse, whose database columns are 64-bit, may fail on it."""
+
+
+def _whole(value: Any, minimum: int, maximum: int = JAVA_LONG_MAX) -> bool:
+    """A JSON whole number from ``minimum`` to ``maximum``: not a boolean, which Python counts as an int."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
 def _rate(value: Any) -> bool:

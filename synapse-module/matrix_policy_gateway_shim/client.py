@@ -25,15 +25,18 @@ from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional
 
 from twisted.internet import defer, protocol
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost, DNSLookupError
+from twisted.python.failure import Failure
 from twisted.web.client import (
     Agent,
     FileBodyProducer,
+    HTTP11ClientProtocol,
     HTTPConnectionPool,
     RequestNotSent,
     RequestTransmissionFailed,
     ResponseFailed,
     ResponseDone,
     ResponseNeverReceived,
+    _HTTP11ClientFactory,
 )
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
@@ -84,10 +87,38 @@ class _Reused:
         return getattr(self._connection, name)
 
 
+class _HeadLimited(HTTP11ClientProtocol):
+    """Ends an answer whose status line and headers pass MAX_HEAD_BYTES. Twisted reads any number
+    of header lines (up to 16 KB each) and keeps them all, parsing each on Synapse's reactor: a
+    gateway sending headers without end held the reactor's CPU and grew Synapse's memory until the
+    callback's timeout. The body has its own limit (:class:`_BodyReader`)."""
+
+    _counted: Any = None
+    _head_bytes = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is not None and parser.line_mode:  # the head is still coming: LineReceiver reads the body raw
+            if self._counted is not parser:
+                self._counted, self._head_bytes = parser, 0
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._giveUp(Failure(UnexpectedReply(f"an answer whose head passes {MAX_HEAD_BYTES} bytes")))
+                return
+        super().dataReceived(data)
+
+
+class _HeadLimitedFactory(_HTTP11ClientFactory):
+    def buildProtocol(self, addr: Any) -> _HeadLimited:
+        return _HeadLimited(self._quiescentCallback)
+
+
 class _Pool(HTTPConnectionPool):
-    """Tells a connection handed out again (:class:`_Reused`) from a new one."""
+    """Tells a connection handed out again (:class:`_Reused`) from a new one, and limits the
+    head of each answer (:class:`_HeadLimited`)."""
 
     _FRESH = "_policy_gateway_fresh"
+    _factory = _HeadLimitedFactory
 
     def _newConnection(self, key: Any, endpoint: Any) -> "defer.Deferred[Any]":
         def fresh(connection: Any) -> Any:
@@ -180,7 +211,8 @@ class GatewayClient:
             response = await self._within(self._agent.request(method, url, headers, producer), deadline, path)
             data = await self._within(_read_body(response), deadline, path)
         except (ResponseNeverReceived, RequestTransmissionFailed, RequestNotSent, ResponseFailed) as failure:
-            raise Unreachable(f"{path}: {_reasons(failure)}") from failure
+            # cut short: Twisted's parse errors quote the gateway's line, up to 16 KB, once per call
+            raise Unreachable(f"{path}: {shown(_reasons(failure))}") from failure
         except (ConnectError, DNSLookupError, OSError) as failure:  # a name that does not resolve is no ConnectError
             raise Unreachable(f"{path}: {type(failure).__name__}: {failure}") from failure
         return Reply(response.code, _json_or_none(data))
@@ -225,6 +257,9 @@ class GatewayClient:
         url = urllib.parse.urlsplit(self._base_url + path)
         kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
         connection = kind(url.netloc, timeout=timeout)
+        # http.client's hook for making the socket: the name is resolved within the deadline too
+        connection._create_connection = \
+            lambda address, _timeout, source=None: _connect_within(address, deadline, source)
         headers = {"User-Agent": USER_AGENT}
         if self._token is not None:
             headers["Authorization"] = b"Bearer " + self._token.encode("utf-8")  # as the callbacks send it
@@ -269,6 +304,44 @@ class GatewayClient:
 
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_HEAD_BYTES = 256 * 1024
+"""Far above any real status line and headers: the gateway's are a few hundred bytes."""
+
+
+def _connect_within(address: Tuple[str, int], deadline: float, source: Optional[Tuple[str, int]]) -> socket.socket:
+    """``socket.create_connection`` ended at ``deadline`` while the host name resolves as well:
+    ``getaddrinfo`` has no timeout, and a resolver that does not answer (a DNS server down, tried
+    5 s a time, several times) would otherwise hold Synapse's startup, and its reactor thread,
+    past ``startup.discovery_timeout``. It runs in a thread of its own, left to finish alone."""
+    host, port = address
+    resolved: List[Any] = []
+
+    def resolve() -> None:
+        try:
+            resolved.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except OSError as failure:
+            resolved.append(failure)
+
+    resolver = threading.Thread(target=resolve, name="policy-gateway-resolve", daemon=True)
+    resolver.start()
+    resolver.join(max(deadline - time.monotonic(), 0))
+    if not resolved:
+        raise socket.timeout(f"{host} did not resolve in time")
+    if isinstance(resolved[0], OSError):
+        raise resolved[0]
+    failure: Optional[OSError] = None
+    for family, kind, proto, _, socket_address in resolved[0]:
+        connected = socket.socket(family, kind, proto)
+        try:
+            connected.settimeout(max(deadline - time.monotonic(), 0.001))
+            if source is not None:
+                connected.bind(source)
+            connected.connect(socket_address)
+            return connected
+        except OSError as error:
+            connected.close()
+            failure = error
+    raise failure or OSError(f"{host} resolved to no address")
 
 
 class _BodyReader(protocol.Protocol):
@@ -319,21 +392,33 @@ def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
     if not isinstance(entries, list) or not isinstance(checkers, list):
         raise UnexpectedReply("discovery: expected {\"callbacks\": [...]} and {\"auth_checkers\": [...]}")
     names = set()
+    unknown = []
     for entry in entries:
         name = entry.get("callback") if isinstance(entry, Mapping) else None
         if isinstance(name, str) and name in BY_NAME and BY_NAME[name].category == entry.get("category"):
             names.add(name)
         else:
-            logger.info("The gateway serves %r, which this shim does not know; not registering it", entry)
+            unknown.append(_label(entry, "category", "callback"))
+    if unknown:
+        # One line, cut short: the list can be as long as the answer, 8 MB.
+        logger.info("The gateway serves %d callbacks this shim does not know; not registering them: %s",
+                    len(unknown), shown(", ".join(unknown)))
     pairs = []
-    for checker in checkers:
+    for i, checker in enumerate(checkers):
         login_type = checker.get("login_type") if isinstance(checker, Mapping) else None
         fields = checker.get("fields") if isinstance(checker, Mapping) else None
         if not isinstance(login_type, str) or not isinstance(fields, list) \
                 or not all(isinstance(field, str) for field in fields):
-            raise UnexpectedReply(f"discovery: bad auth checker {checker!r}")
+            raise UnexpectedReply(f"discovery: bad auth checker [{i}] {shown(_label(checker, 'login_type'))}")
         pairs.append((login_type, tuple(fields)))
     return Discovery(frozenset(names), tuple(pairs))
+
+
+def _label(entry: Any, *keys: str) -> str:
+    """An entry of a discovery answer by its names (``category/callback``), without writing the
+    rest of it, which may be megabytes, or nested too deeply for ``repr`` to write again."""
+    values = [entry.get(key) if isinstance(entry, Mapping) else None for key in keys]
+    return "/".join(value if isinstance(value, str) else "?" for value in values)
 
 
 def _ok(reply: Reply, path: str) -> Any:

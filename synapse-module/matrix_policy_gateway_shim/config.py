@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import urllib.parse
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
@@ -28,6 +27,11 @@ DEFAULT_AUTH_CHECKERS = [{"login_type": "m.login.password", "fields": ["password
 # every user out of a homeserver whose gateway started after it, whatever its modules.
 OPEN_UNLESS_NAMED = frozenset({"is_user_expired"})
 
+SHORTEST_DURATION = 0.001
+LONGEST_DURATION = 86_400.0
+"""No setting has a use beyond a day, and Python's sockets and timers refuse a timeout past
+about 9.2e9 seconds (OverflowError, not a config error); a duration below a millisecond would
+ask the gateway again without pause."""
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _KEYS = {
     "base_url", "token", "token_file", "categories", "timeout", "on_failure", "startup",
@@ -192,8 +196,8 @@ def _duration(value: Any, key: str) -> float:
         if not match:
             raise _error(key, "must be a duration such as 500ms, 5s or 1m")
         seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[match.group(2)]
-    if not 0 < seconds < math.inf:  # NaN too: a YAML .nan or .inf is no deadline
-        raise _error(key, "must be more than zero, and finite")
+    if not SHORTEST_DURATION <= seconds <= LONGEST_DURATION:  # NaN too: a YAML .nan or .inf is no deadline
+        raise _error(key, "must be from 1ms to a day (1440m)")
     return seconds
 
 

@@ -212,3 +212,11 @@ async def invoke(api: FakeModuleApi, name: str, *args: Any, background: Any = No
         await reactor_turn()
         await defer.DeferredList(background.deferreds)
     return result
+
+
+def nested(depth: int) -> Any:
+    """A gateway's JSON nested ``depth`` lists deep: Python reads it, but cannot write it again."""
+    value: Any = []
+    for _ in range(depth):
+        value = [value]
+    return value

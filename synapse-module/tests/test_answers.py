@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import pytest_twisted
 
-from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, sample_args
+from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, nested, sample_args
 from fakes import (
     NOT_SPAM,
     PRESENCE_ALL_USERS,
@@ -312,11 +312,22 @@ async def test_a_ratelimit_override_is_synapses_class_with_a_float_and_an_int(ma
     assert await answer(api, gateway, "get_ratelimit_override_for_user", 200, {"result": None}) is None
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_ratelimit_override_whose_full_burst_drains_within_a_day_is_passed_on(make_module, api, gateway):
+    make_module()
+    override = await answer(api, gateway, "get_ratelimit_override_for_user", 200,
+                            {"result": {"per_second": 100 / 86400, "burst_count": 100}})
+    assert override == RatelimitOverride(per_second=100 / 86400, burst_count=100)
+
 
 @pytest.mark.parametrize("override", [
     {"per_second": 10**400, "burst_count": 10},  # a JSON whole number no float holds: float() raises
     {"per_second": 0.5, "burst_count": 2**31},  # beyond the gateway's documented maximum
     {"per_second": 0.5, "burst_count": 10**400},  # Synapse's rate limiter cannot divide it
+    # So slow that Synapse's rate limiter makes a timer slot for every 5 s until the burst drains
+    {"per_second": 1e-300, "burst_count": 1},
+    {"per_second": 5e-324, "burst_count": 0},  # 1 / rate overflows to infinity: a 500
+    {"per_second": 0.01, "burst_count": 1000},  # 1000 actions drain in more than a day
 ])
 @pytest_twisted.ensureDeferred
 async def test_a_ratelimit_override_synapse_cannot_compute_with_keeps_the_configured_limit(override, make_module,
@@ -341,6 +352,13 @@ MALFORMED = [
     ("get_media_upload_limits_for_user", [{"max_bytes": 1.5, "time_period_ms": 2}]),
     ("get_media_upload_limits_for_user", [{"max_bytes": "1", "time_period_ms": 2}]),
     ("get_media_upload_limits_for_user", [None]),
+    # beyond the gateway's Java long: Synapse's SQLite cannot hold the time minus the period
+    ("get_media_upload_limits_for_user", [{"max_bytes": 1, "time_period_ms": 2**63}]),
+    ("get_media_upload_limits_for_user", [{"max_bytes": 99999999999999999999, "time_period_ms": 2}]),
+    # beyond the gateway's Java int: Synapse's background update overflows float or SQL
+    ("on_update", 10**30),
+    ("default_batch_size", 2**31),
+    ("min_batch_size", 99999999999999999999),
     ("get_ratelimit_override_for_user", {"per_second": 0.5}),
     ("get_ratelimit_override_for_user", {"per_second": -0.5, "burst_count": 10}),
     # Synapse's docs: 0.0 disables the limit; its code divides by it, and the request fails.
@@ -371,13 +389,6 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
     assert "Policy check get_media_upload_limits_for_user failed" in caplog.text
 
 
-def nested(depth):
-    value = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
 @pytest.mark.parametrize("name, result, expected", [
     # the wrong type: the failure names the answer, written as JSON
     ("user_may_invite", lambda deep: deep, NOT_SPAM),
@@ -403,6 +414,7 @@ async def test_an_answer_nested_too_deeply_to_write_again_follows_the_failure_po
     {"user_id": "@new:example.com", "state": {"online": True}},
     {"user_id": "@new:example.com", "state": "online", "last_active_ts": "yesterday"},
     {"user_id": "@new:example.com", "state": "online", "last_user_sync_ts": -1},
+    {"user_id": "@new:example.com", "state": "online", "last_active_ts": 2**63},
     {"user_id": "@new:example.com", "state": "online", "currently_active": 1},
 ])
 def test_a_presence_state_synapse_could_not_hold_is_an_unexpected_reply(state):

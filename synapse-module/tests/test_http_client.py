@@ -3,6 +3,7 @@ idle connections, timeouts, refused connections, and the blocking discovery at s
 
 import http.server
 import json
+import logging
 import socket
 import threading
 import time
@@ -11,8 +12,9 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, protocol, reactor, task
 
+from calls import nested
 from gateway_process import free_port
-from matrix_policy_gateway_shim.client import GatewayClient
+from matrix_policy_gateway_shim.client import GatewayClient, parse_discovery
 from matrix_policy_gateway_shim.failures import TimedOut, UnexpectedReply, Unreachable
 
 ANSWER = json.dumps({"result": "NOT_SPAM"}).encode()
@@ -181,6 +183,45 @@ async def test_a_gateway_name_that_does_not_resolve_is_a_failure_of_the_gateway(
     # not Twisted's DNSLookupError escaping into Synapse: the callback's failure policy applies
     with pytest.raises((Unreachable, TimedOut)):
         await clients("http://policy-gateway.invalid:8090").post("/v1/spam_checker/user_may_invite", b"{}", 5)
+
+
+class NotHttp(protocol.Protocol):
+    """Whatever listens at a wrong base_url: a first line that is no HTTP status line."""
+
+    def dataReceived(self, data):
+        self.transport.write(b"HTTP/1.1 2x0 \x1b[2K" + b"A" * 10_000 + b"\r\n\r\n")
+        self.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_status_line_that_is_not_http_is_cut_short_in_the_failure_each_call_logs(clients):
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(NotHttp), interface="127.0.0.1")
+    try:
+        with pytest.raises(Unreachable) as failure:
+            await clients(f"http://127.0.0.1:{port.getHost().port}").post("/v1/spam_checker/user_may_invite", b"{}", 2)
+    finally:
+        await port.stopListening()
+    assert "non-integer status code" in str(failure.value)
+    assert str(failure.value).isprintable() and len(str(failure.value)) < 400
+
+
+class EndlessHeaders(protocol.Protocol):
+    """Two megabytes of header lines, and no end of the head."""
+
+    def dataReceived(self, data):
+        self.transport.write(b"HTTP/1.1 200 OK\r\n" + (b"X-Padding: " + b"a" * 1000 + b"\r\n") * 2000)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answer_whose_headers_do_not_end_fails_before_its_deadline(clients):
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(EndlessHeaders), interface="127.0.0.1")
+    started = reactor.seconds()
+    try:
+        with pytest.raises(Unreachable, match="an answer whose head passes 262144 bytes"):
+            await clients(f"http://127.0.0.1:{port.getHost().port}").post("/v1/spam_checker/user_may_invite", b"{}", 3)
+    finally:
+        await port.stopListening()
+    assert reactor.seconds() - started < 2  # not held, growing, until the deadline
 
 
 @pytest.mark.parametrize("answer", [b"[" * 100_000 + b"]" * 100_000, b'{"result": NaN}', b'{"result": Infinity}'])
@@ -360,6 +401,22 @@ def test_blocking_discovery_ends_at_its_deadline_however_slowly_the_answer_comes
     assert time.monotonic() - started < 1.5
 
 
+def test_blocking_discovery_ends_at_its_deadline_however_slowly_the_gateway_name_resolves(clients, monkeypatch):
+    resolve = socket.getaddrinfo
+
+    def resolver_that_does_not_answer(host, *args, **kwargs):
+        if host != "slow-dns.test":
+            return resolve(host, *args, **kwargs)
+        time.sleep(2)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_that_does_not_answer)
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        clients("http://slow-dns.test:8090").discover_blocking(0.3)
+    assert time.monotonic() - started < 1.5
+
+
 def test_blocking_discovery_reads_no_answer_larger_than_the_callbacks_do(discovery_server, clients):
     DiscoveryHandler.padding = 9 * 1024 * 1024
     with pytest.raises(UnexpectedReply, match="an answer of more than"):
@@ -393,3 +450,24 @@ def test_blocking_discovery_of_a_server_that_does_not_speak_http_cannot_forge_a_
         listener.close()
     assert str(failure.value).isprintable()
     assert "BadStatusLine: 'SSH-2.0-OpenSSH\\x1b[2K\\r2026-12-05 INFO forged\\r\\n'" in str(failure.value)
+
+
+def test_discovery_names_the_callbacks_it_does_not_know_in_one_short_line(caplog):
+    unknown = [{"category": "spam_checker", "callback": f"user_may_fly_{i}_" + "x" * 1000} for i in range(1000)]
+    with caplog.at_level(logging.INFO, logger="matrix_policy_gateway_shim.client"):
+        found = parse_discovery({"callbacks": unknown + [{"category": "spam_checker", "callback": "user_may_invite"}]},
+                                {"auth_checkers": []})
+    assert found.callbacks == frozenset({"user_may_invite"})
+    [line] = [record.getMessage() for record in caplog.records]
+    assert "serves 1000 callbacks this shim does not know" in line and "spam_checker/user_may_fly_0_xx" in line
+    assert len(line) < 500
+
+
+@pytest.mark.parametrize("fields", [
+    lambda: ["x" * 1_000_000, 1],  # a megabyte in Synapse's log
+    lambda: nested(100_000),  # repr would raise RecursionError
+], ids=["huge", "deep"])
+def test_a_bad_auth_checker_is_an_unexpected_reply_named_in_a_short_line(fields):
+    with pytest.raises(UnexpectedReply) as failure:
+        parse_discovery({"callbacks": []}, {"auth_checkers": [{"login_type": "m.login.password", "fields": fields()}]})
+    assert str(failure.value) == "discovery: bad auth checker [0] 'm.login.password'"

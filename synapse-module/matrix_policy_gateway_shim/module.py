@@ -62,6 +62,7 @@ class PolicyGatewayModule:
         )
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
         self._pending_notifications = 0
+        self._failures = _QuietRepeats(reactor.seconds)
         self._retry_call: Optional[Any] = None
         self.registered: Dict[str, Tuple[str, ...]] = {}
         """Category to the callbacks registered with Synapse (and ``auth_checkers``)."""
@@ -221,10 +222,12 @@ class PolicyGatewayModule:
     def _failed(self, callback: Callback, call: Call, failure: GatewayFailure) -> Any:
         closed = callback.failure is FailurePolicy.CONFIGURABLE and (
             isinstance(failure, PolicyFailed) or not self._config.fails_open(callback.name))
+        kind = f"{callback.name} {type(failure).__name__} {closed}"
         if not closed:
-            logger.warning("Policy check %s failed (%s): answering as if no module decided", callback.name, failure)
+            self._failures.warning(kind, "Policy check %s failed (%s): answering as if no module decided",
+                                   callback.name, failure)
             return callback.result.abstain(call)
-        logger.warning("Policy check %s failed (%s): failing closed", callback.name, failure)
+        self._failures.warning(kind, "Policy check %s failed (%s): failing closed", callback.name, failure)
         if callback.refuse is not RAISE:
             return callback.refuse(call)
         if isinstance(failure, PolicyFailed):
@@ -236,8 +239,9 @@ class PolicyGatewayModule:
         if not self._has_chain(callback.name):
             return
         if self._pending_notifications >= self._config.max_pending_notifications:
-            logger.warning("%d notifications are still on their way to the policy gateway: dropping %s",
-                           self._pending_notifications, callback.name)
+            self._failures.warning(f"{callback.name} dropped",
+                                   "%d notifications are still on their way to the policy gateway: dropping %s",
+                                   self._pending_notifications, callback.name)
             return
         self._pending_notifications += 1
         # Synapse calls on_new_event from the log context of a request that has already been
@@ -253,7 +257,8 @@ class PolicyGatewayModule:
                                             self._config.timeout(callback.name), notification=True)
             interpret(reply.status, reply.body, callback.result, Call(callback.name, args, self._synapse))
         except GatewayFailure as failure:
-            logger.warning("Notification %s did not reach the policy gateway: %s", callback.name, failure)
+            self._failures.warning(f"{callback.name} {type(failure).__name__}",
+                                   "Notification %s did not reach the policy gateway: %s", callback.name, failure)
         except defer.CancelledError:
             raise
         except Exception:  # a bug: logged whole here, rather than as Synapse's "background process threw"
@@ -328,3 +333,31 @@ def _keyword_parameters(method: Callable[..., Any]) -> Optional[FrozenSet[str]]:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return None
     return frozenset(p.name for p in parameters)
+
+
+class _QuietRepeats:
+    """Logs a warning of one kind at most once a minute, saying how many like it went unlogged.
+
+    While the gateway is down, every call fails the same way: ``is_user_expired`` alone runs on
+    each authenticated request, so a line a call would bury Synapse's log. The first failure of a
+    kind is logged at once, with its reason; the next after a minute says how many came between."""
+
+    INTERVAL = 60.0
+
+    def __init__(self, seconds: Callable[[], float]) -> None:
+        self._seconds = seconds
+        self._logged_at: Dict[str, float] = {}
+        self._unlogged: Dict[str, int] = {}
+
+    def warning(self, kind: str, message: str, *args: Any) -> None:
+        now = self._seconds()
+        logged_at = self._logged_at.get(kind)
+        if logged_at is not None and now - logged_at < self.INTERVAL:
+            self._unlogged[kind] = self._unlogged.get(kind, 0) + 1
+            return
+        self._logged_at[kind] = now
+        unlogged = self._unlogged.pop(kind, 0)
+        if unlogged:
+            logger.warning(message + " (%d more like it in the last %d s not logged)", *args, unlogged, now - logged_at)
+        else:
+            logger.warning(message, *args)

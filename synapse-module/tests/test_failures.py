@@ -5,7 +5,7 @@ import logging
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer
+from twisted.internet import defer, task
 
 from calls import invoke, sample_args
 from fakes import NOT_SPAM, Codes, RegistrationBehaviour, SynapseError, reactor_turn
@@ -101,6 +101,24 @@ async def test_a_failed_expiry_check_locks_nobody_out_unless_it_is_named_fail_cl
     assert await invoke(api, "is_user_expired", *sample_args("is_user_expired")) is None
     with pytest.raises(SynapseError):
         await invoke(api, "user_may_invite", *sample_args("user_may_invite"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_gateway_that_stays_down_is_logged_once_a_minute_saying_how_many_failures_went_unlogged(
+        make_module, api, gateway, caplog):
+    clock = task.Clock()
+    make_module({"on_failure": "fail-open"}, reactor=clock)
+    fail(gateway, "user_may_invite", Unreachable("Connection was refused by other side"))
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            assert await invoke(api, "user_may_invite", *sample_args("user_may_invite")) is NOT_SPAM
+        clock.advance(61)
+        assert await invoke(api, "user_may_invite", *sample_args("user_may_invite")) is NOT_SPAM
+    logged = [record.getMessage() for record in caplog.records if "user_may_invite" in record.getMessage()]
+    assert len(logged) == 2, logged
+    assert logged[0] == ("Policy check user_may_invite failed (Connection was refused by other side):"
+                         " answering as if no module decided")
+    assert logged[1].endswith("answering as if no module decided (2 more like it in the last 61 s not logged)")
 
 
 @pytest_twisted.ensureDeferred

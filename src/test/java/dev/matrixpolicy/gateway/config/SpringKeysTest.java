@@ -25,6 +25,9 @@ class SpringKeysTest {
             "logging.structured.format.console", "spring.threads.virtual.enabled", "spring.main.banner-mode",
             "spring.config.import", "spring.config.activate.on-profile", "spring.profiles.active",
             "spring.lifecycle.timeout-per-shutdown-phase", "spring.application.name", "info.app.name", "debug",
+            "logging.file.name", "logging.logback.rollingpolicy.max-file-size", "server.http2.enabled",
+            "spring.jackson.serialization.indent-output", "management.endpoint.health.group.liveness.include",
+            "management.metrics.distribution.percentiles-histogram.http.server.requests", "policy_gateway.modules",
             "policy-gateway.anything.at.all"})
     void aKeySpringBootReadsIsKnownHoweverItIsSpelt(String key) {
         assertThat(problem(key)).isEmpty();

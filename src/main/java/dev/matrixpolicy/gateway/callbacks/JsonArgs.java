@@ -336,8 +336,11 @@ public final class JsonArgs {
     }
 
     private long requireInteger(String field, JsonNode node) {
-        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+        if (!node.isIntegralNumber()) {
             throw invalid(field, "must be an integer");
+        }
+        if (!node.canConvertToLong()) { // Synapse's own integers are 64-bit: its database columns, its arithmetic
+            throw invalid(field, "must be an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE);
         }
         return node.longValue();
     }

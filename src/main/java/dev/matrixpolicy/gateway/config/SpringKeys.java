@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
+import org.springframework.boot.env.ConfigTreePropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
 import org.springframework.boot.origin.Origin;
@@ -47,8 +48,9 @@ import tools.jackson.databind.json.JsonMapper;
  * gateway's own among them, are known by their shape: {@code management.endpoint.<id>.access} (and
  * {@code .enabled}, {@code .cache.time-to-live}), {@code management.health.<id>.enabled} and
  * {@code management.info.<id>.enabled}; and {@code info}, whose keys the info endpoint shows as they
- * are, takes any key. Only keys written in files are checked: environment variables, system
- * properties and command-line arguments hold much besides the gateway's settings.
+ * are, takes any key. Only keys written in configuration files are checked: environment
+ * variables, system properties, command-line arguments and config trees (a Secret's files
+ * imported with {@code configtree:}) hold much besides the gateway's settings.
  *
  * <p>The descriptions, some half a megabyte of JSON in about sixteen jars, are read once per class
  * loader, on a thread of their own started before Spring Boot reads the configuration files, so that
@@ -173,8 +175,9 @@ final class SpringKeys {
         Map<String, BadSetting> unknown = new LinkedHashMap<>();
         SpringKeys keys = null;
         for (PropertySource<?> source : environment.getPropertySources()) {
-            if (!(source instanceof EnumerablePropertySource<?> settings) || !(source instanceof OriginLookup<?>)) {
-                continue;
+            if (!(source instanceof EnumerablePropertySource<?> settings) || !(source instanceof OriginLookup<?>)
+                    || source instanceof ConfigTreePropertySource) {
+                continue; // a config tree is a mounted Secret's files, which may hold more than settings (tls.key)
             }
             for (String key : settings.getPropertyNames()) {
                 Origin origin = OriginLookup.getOrigin(source, key);

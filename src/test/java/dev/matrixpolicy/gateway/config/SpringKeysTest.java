@@ -2,10 +2,17 @@ package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.env.ConfigTreePropertySource;
+import org.springframework.core.env.StandardEnvironment;
 
 /** Which keys Spring Boot reads, as its jars describe them, in every spelling it binds. */
 class SpringKeysTest {
@@ -44,6 +51,17 @@ class SpringKeysTest {
     @ValueSource(strings = {"server", "management.endpoints.web", "spring.main"})
     void aValueWrittenWhereSpringBootReadsKeysIsNot(String key) {
         assertThat(problem(key)).hasValueSatisfying(setting -> assertThat(setting.problem()).endsWith("takes keys, not a value"));
+    }
+
+    /** A Secret mounted as a config tree holds its certificate's files beside the settings imported from it. */
+    @Test
+    void theFilesOfAConfigTreeAreNotChecked(@TempDir Path tree) throws IOException {
+        Files.writeString(tree.resolve("tls.key"), "-----BEGIN PRIVATE KEY-----");
+        Files.writeString(tree.resolve("policy-gateway.auth.token"), "secret");
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(new ConfigTreePropertySource("Config tree", tree));
+
+        SpringKeys.requireKnown(environment, SpringKeysTest.class.getClassLoader());
     }
 
     private static Optional<BadSetting> problem(String key) {

@@ -3,7 +3,6 @@ package dev.matrixpolicy.gateway.config;
 import dev.matrixpolicy.gateway.module.ConfigValues;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -103,20 +102,43 @@ final class SpringKeys {
 
     private static SpringKeys read(ClassLoader classLoader) {
         SpringKeys keys = new SpringKeys();
-        JsonMapper json = JsonMapper.builder().build();
+        List<URL> descriptions;
         try {
-            for (URL description : Collections.list(classLoader.getResources(METADATA))) {
-                try (InputStream in = description.openStream()) {
-                    for (JsonNode property : json.readTree(in).path("properties")) {
-                        keys.add(property);
-                    }
-                }
-            }
-        } catch (IOException | JacksonException unreadable) {
-            throw new UncheckedIOException("Could not read Spring Boot's descriptions of its settings (" + METADATA + ")",
-                    unreadable instanceof IOException io ? io : new IOException(unreadable));
+            descriptions = Collections.list(classLoader.getResources(METADATA));
+        } catch (IOException unlisted) {
+            keys.root.setting = true; // nothing to check against: every key passes, as Spring Boot lets it
+            return keys;
         }
+        JsonMapper json = JsonMapper.builder().build();
+        for (URL description : descriptions) {
+            try (InputStream in = description.openStream()) {
+                for (JsonNode property : json.readTree(in).path("properties")) {
+                    keys.add(property);
+                }
+            } catch (IOException | JacksonException unreadable) {
+                // a jar whose description cannot be read describes nothing: a key of its own is refused, and named
+            }
+        }
+        keys.giveEveryIdTheFamilyKeys();
         return keys;
+    }
+
+    /**
+     * Gives each endpoint, health indicator and info contributor the metadata names, such as {@code
+     * management.endpoint.health}, the keys Boot reads for any of them, which its description may leave out.
+     */
+    private void giveEveryIdTheFamilyKeys() {
+        Node management = root.below.get("management");
+        for (Node family : management.below.values()) {
+            Node any = family.below.get(ANY);
+            if (any != null) {
+                family.below.forEach((id, node) -> {
+                    if (node != any) {
+                        any.below.forEach(node.below::putIfAbsent);
+                    }
+                });
+            }
+        }
     }
 
     private void add(JsonNode property) {

@@ -26,6 +26,7 @@ class SpringKeysTest {
             "management.endpoints.web.exposure.include", "management.endpoints.web.exposure.include[0]",
             "management.endpoint.health.probes.enabled", "management.endpoint.health.show-details",
             "management.endpoint.decisions.access", "management.endpoint.reload.cache.time-to-live",
+            "management.endpoint.health.cache.time-to-live", "management.endpoint.prometheus.access",
             "management.health.reload.enabled", "management.info.git.enabled",
             "management.prometheus.metrics.export.enabled", "management.metrics.tags.region",
             "logging.level.root", "logging.level.dev.matrixpolicy", "logging.level.[dev.matrixpolicy.gateway]",

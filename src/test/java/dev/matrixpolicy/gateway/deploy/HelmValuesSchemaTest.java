@@ -34,6 +34,9 @@ class HelmValuesSchemaTest {
             a port out of range                      | ports: {api: 70000}                                          | at '/ports/api'
             a public Service type                    | service: {type: LoadBalancer}                                | at '/service': additional properties 'type'
             an image pull policy that does not exist | image: {pullPolicy: Sometimes}                               | at '/image/pullPolicy'
+            an image repository with a tag           | image: {repository: 'registry.example.org/gateway:0.1.0'}   | at '/image/repository'
+            an image repository with a digest        | image: {repository: 'registry.example.org/gateway@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'} | at '/image/repository'
+            an image digest without its algorithm    | image: {digest: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef} | at '/image/digest'
             a network policy admitting everyone      | networkPolicy: {enabled: true, homeserver: []}               | at '/networkPolicy/homeserver': minItems
             a mode that does not exist               | mode: daemonset                                              | at '/mode'
             an unknown garbage collector             | jvm: {gc: shenandoah}                                        | at '/jvm/gc'

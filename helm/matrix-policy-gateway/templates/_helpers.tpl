@@ -244,7 +244,8 @@ ConfigMap holds no password; rendering fails on a password written in state.redi
 {{- if and .url .existingSecret }}
 {{- fail "state.redis.url and state.redis.existingSecret are both set: give the URL one way" }}
 {{- end }}
-{{- if regexMatch "^[a-z]+://[^/@]+@" (.url | default "") }}
+{{- /* any '@': a password may hold '/' (base64), which ends the authority for a URL parser but not for the eye */}}
+{{- if contains "@" (.url | default "") }}
 {{- fail "state.redis.url holds a password, which would land in the ConfigMap (Redis clients take whatever comes before '@' for one, user name or not): put the whole URL in a Secret and name it in state.redis.existingSecret" }}
 {{- end }}
 {{- $timeout := regexFind "^[0-9]+(ms|s|m|h|d)$" (toString .timeout) }}

@@ -3,7 +3,9 @@ package dev.matrixpolicy.gateway.deploy;
 import static dev.matrixpolicy.gateway.deploy.BuildFiles.pom;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -51,9 +53,21 @@ class HelmChartVersionTest {
 
     @Test
     void chartDeploysTheImageOfItsAppVersionByDefault() {
-        Deployment deployment = HelmChart.render("defaults.yaml").one(Deployment.class);
+        assertThat(image(command -> command)).isEqualTo("matrix-policy-gateway:" + projectVersion);
+    }
 
-        assertThat(HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers()).getImage())
-                .isEqualTo("matrix-policy-gateway:" + projectVersion);
+    @Test
+    void aTagReplacesTheAppVersionAndADigestPinsTheImageWithoutAnyTag() {
+        String digest = "sha256:" + "0123456789abcdef".repeat(4);
+
+        assertThat(image(command -> command.set("image.repository", "registry.example.org:5000/matrix/gateway")
+                .set("image.tag", "0.2.0"))).isEqualTo("registry.example.org:5000/matrix/gateway:0.2.0");
+        assertThat(image(command -> command.set("image.tag", "0.2.0").set("image.digest", digest)))
+                .isEqualTo("matrix-policy-gateway@" + digest);
+    }
+
+    private static String image(UnaryOperator<TemplateCommand> options) {
+        Deployment deployment = HelmChart.render(options, "defaults.yaml").one(Deployment.class);
+        return HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers()).getImage();
     }
 }

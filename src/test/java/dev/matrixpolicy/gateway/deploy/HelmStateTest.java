@@ -77,6 +77,13 @@ class HelmStateTest {
     }
 
     @Test
+    void aPasswordHoldingASlashFailsTheRenderToo() {
+        // As `openssl rand -base64` makes them; a URL parser would end the host part at the '/'.
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://:ab/cd+ef==@redis:6379"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.url holds a password, which would land in the ConfigMap");
+    }
+
+    @Test
     void aTimeoutTheGatewayWouldRefuseToStartWithFailsTheRender() {
         assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://redis:6379")
                 .set("state.redis.timeout", "30s"), "defaults.yaml"))

@@ -34,6 +34,9 @@ class HelmValuesSchemaTest {
             a port out of range                      | ports: {api: 70000}                                          | at '/ports/api'
             a public Service type                    | service: {type: LoadBalancer}                                | at '/service': additional properties 'type'
             an image pull policy that does not exist | image: {pullPolicy: Sometimes}                               | at '/image/pullPolicy'
+            an image repository with a tag           | image: {repository: 'registry.example.org/gateway:0.1.0'}   | at '/image/repository'
+            an image repository with a digest        | image: {repository: 'registry.example.org/gateway@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'} | at '/image/repository'
+            an image digest without its algorithm    | image: {digest: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef} | at '/image/digest'
             a network policy admitting everyone      | networkPolicy: {enabled: true, homeserver: []}               | at '/networkPolicy/homeserver': minItems
             a mode that does not exist               | mode: daemonset                                              | at '/mode'
             an unknown garbage collector             | jvm: {gc: shenandoah}                                        | at '/jvm/gc'
@@ -77,7 +80,10 @@ class HelmValuesSchemaTest {
     /**
      * A null in the values removes the chart's default before the schema sees the values, so no
      * type or minimum refuses it; the templates would then render a probe as unparsable YAML, a JVM
-     * flag the JVM refuses ({@code -XX:MaxRAMPercentage=<nil>}) or objects the API server refuses.
+     * flag the JVM refuses ({@code -XX:MaxRAMPercentage=<nil>}), objects the API server refuses, or
+     * a setting quietly otherwise: {@code replicas:} empty, which Kubernetes takes for 1, a /tmp with
+     * no size limit, and a Redis {@code key-prefix:} empty, which shares the keys of whatever else
+     * uses that Redis.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
@@ -95,6 +101,10 @@ class HelmValuesSchemaTest {
             auth.existingSecretKey                  | at '/auth': missing property 'existingSecretKey'
             admin.existingSecretKey                 | at '/admin': missing property 'existingSecretKey'
             state.redis.existingSecretKey           | at '/state/redis': missing property 'existingSecretKey'
+            state.redis.timeout                     | at '/state/redis': missing property 'timeout'
+            state.redis.keyPrefix                   | at '/state/redis': missing property 'keyPrefix'
+            replicaCount                            | at '': missing property 'replicaCount'
+            tmpSizeLimit                            | at '': missing property 'tmpSizeLimit'
             policyServer.port                       | at '/policyServer': missing property 'port'
             policyServer.service.port               | at '/policyServer/service': missing property 'port'
             policyServer.key.existingSecretKey      | at '/policyServer/key': missing property 'existingSecretKey'

@@ -26,6 +26,11 @@ class UnsendableArguments(GatewayFailure):
     """Synapse passed something the shim cannot write as JSON (a shim bug to report)."""
 
 
+class UnknownArguments(GatewayFailure):
+    """Synapse called a callback with arguments the shim does not know (a newer Synapse that
+    added one): the callback follows its failure policy rather than fail Synapse's request."""
+
+
 class PolicyFailed(GatewayFailure):
     """The gateway's own 503: a module on a fail-closed link failed. The gateway has decided
     to fail closed, so the shim fails closed too, whatever its own policy."""

@@ -15,7 +15,7 @@ from .answers import Call, interpret
 from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import Discovery, GatewayClient
 from .convert import to_json_bytes
-from .failures import GatewayFailure, PolicyFailed, UnsendableArguments, printable
+from .failures import GatewayFailure, PolicyFailed, UnknownArguments, UnsendableArguments, printable
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,11 @@ class PolicyGatewayModule:
             for param in callback.params])
 
         def arguments(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
-            bound = signature.bind(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as mismatch:
+                raise UnknownArguments(f"Synapse passed {callback.name} arguments this shim does not know"
+                                       f" ({mismatch}); upgrade the shim") from None
             bound.apply_defaults()
             values = dict(bound.arguments)
             for param in callback.params:
@@ -190,13 +194,23 @@ class PolicyGatewayModule:
 
         if callback.failure is FailurePolicy.NOTIFICATION:
             async def forward(*args: Any, **kwargs: Any) -> None:
-                self._notify(callback, arguments(args, kwargs))
+                try:
+                    values = arguments(args, kwargs)
+                except UnknownArguments as failure:
+                    self._failures.warning(f"{callback.name} {type(failure).__name__}", "Notification %s not sent: %s",
+                                           callback.name, failure)
+                    return
+                self._notify(callback, values)
         elif callback.context_manager:
             def forward(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
                 return _UpdateIteration(self, callback, arguments(args, kwargs))
         else:
             async def forward(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
-                return await self._decide(callback, arguments(args, kwargs))
+                try:
+                    values = arguments(args, kwargs)
+                except UnknownArguments as failure:  # Synapse does not catch what a callback raises
+                    return self._failed(callback, Call(callback.name, {}, self._synapse), failure)
+                return await self._decide(callback, values)
 
         forward.__signature__ = signature  # type: ignore[attr-defined]
         forward.__name__ = callback.name

@@ -158,6 +158,21 @@ async def test_arguments_that_cannot_be_written_follow_the_policy(make_module, a
     assert "Cannot write the arguments of on_create_room" in caplog.text
 
 
+@pytest_twisted.ensureDeferred
+async def test_an_argument_a_newer_synapse_adds_follows_the_policy_instead_of_failing_the_request(
+        make_module, api, gateway, caplog):
+    make_module({"on_failure": {"default": "fail-open", "user_may_join_room": "fail-closed"}})
+    newer = "an argument this shim does not know"
+    assert await api.callback("user_may_invite")(*sample_args("user_may_invite"), newer) is NOT_SPAM
+    with pytest.raises(SynapseError) as refused:
+        await api.callback("user_may_join_room")(*sample_args("user_may_join_room"), extra=newer)
+    assert refused.value.code == 503
+    await api.callback("on_new_event")(*sample_args("on_new_event"), newer)  # a notification: not sent, nothing raised
+    assert gateway.requests == []
+    assert "Synapse passed user_may_invite arguments this shim does not know" in caplog.text
+    assert "Notification on_new_event not sent" in caplog.text
+
+
 @pytest.mark.parametrize("name", NOTIFICATIONS)
 @pytest_twisted.ensureDeferred
 async def test_notifications_never_wait_for_the_gateway(name, make_module, api, gateway, background):

@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.decisions.Refusal;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import jakarta.servlet.http.HttpServletResponse;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
@@ -45,10 +46,20 @@ final class RecordedDecisions {
             decisions.record(refusal(endpoint, Optional.of(failed.module()), Refusal.Mode.ENFORCE, Refusal.Outcome.FAILED,
                     Outcomes.ERROR, Optional.of(error.errcode()), Optional.ofNullable(failed.getMessage()),
                     error.status().value()), body.get());
+            @SuppressWarnings("unchecked") // this endpoint's chain threw it: its shadow entries answered its result type
+            List<ShadowAnswer<R>> asked = (List<ShadowAnswer<R>>) (List<?>) failed.shadowAnswers();
+            recordShadows(endpoint, asked, statusOf, body);
             throw failed;
         }
         record(endpoint, Refusal.Mode.ENFORCE, decision.decidedBy(), decision.result(), statusOf, body);
-        for (ShadowAnswer<R> shadow : decision.shadowAnswers()) {
+        recordShadows(endpoint, decision.shadowAnswers(), statusOf, body);
+        return decision;
+    }
+
+    /** Hands the decision log what shadow entries would have refused, or failed on. */
+    private <R> void recordShadows(CallbackEndpoint<?, R> endpoint, List<ShadowAnswer<R>> shadows, ToIntFunction<R> statusOf,
+                                   Supplier<ObjectNode> body) {
+        for (ShadowAnswer<R> shadow : shadows) {
             switch (shadow.reply()) {
                 case Reply.Answered<R> answered -> record(endpoint, Refusal.Mode.SHADOW, Optional.of(shadow.module()),
                         answered.answer(), statusOf, body);
@@ -57,7 +68,6 @@ final class RecordedDecisions {
                         HttpServletResponse.SC_SERVICE_UNAVAILABLE), body.get());
             }
         }
-        return decision;
     }
 
     /** Hands a refusal to the decision log; an allowed result costs one label check. */

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.callbacks;
 
+import dev.matrixpolicy.gateway.matrix.LogText;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,8 +27,8 @@ public record Rejection(String errcode, Optional<String> error, Optional<Duratio
         Objects.requireNonNull(error, "error");
         Objects.requireNonNull(retryAfter, "retryAfter");
         if (!isErrcode(errcode)) {
-            throw new IllegalArgumentException("not a Matrix error code: '" + errcode
-                    + "' (expected upper-case words joined by '_', e.g. M_FORBIDDEN)");
+            throw new IllegalArgumentException("not a Matrix error code: " + (errcode == null ? "null" : LogText.quoted(errcode))
+                    + " (expected upper-case words joined by '_', at most " + LONGEST_ERRCODE + " characters, e.g. M_FORBIDDEN)");
         }
     }
 
@@ -102,9 +103,20 @@ public record Rejection(String errcode, Optional<String> error, Optional<Duratio
                 || (codePoint >= 0x202A && codePoint <= 0x202E) || (codePoint >= 0x2066 && codePoint <= 0x2069);
     }
 
-    /** Error codes are upper-case ASCII words joined by underscores: {@code M_FORBIDDEN}, {@code ORG_MATRIX_EXPIRED_ACCOUNT}. */
+    /**
+     * The longest error code taken. The spec's and Synapse's are a few dozen characters; a remote service's
+     * code is written into every refusal's log line, the decision log and the homeserver's answer, so one
+     * of a megabyte must not pass for a code.
+     */
+    public static final int LONGEST_ERRCODE = 255;
+
+    /**
+     * Error codes are upper-case ASCII words joined by underscores, {@code M_FORBIDDEN},
+     * {@code ORG_MATRIX_EXPIRED_ACCOUNT}, of at most {@value #LONGEST_ERRCODE} characters.
+     */
     public static boolean isErrcode(String candidate) {
-        if (candidate == null || candidate.length() < 3 || candidate.indexOf('_') <= 0 || candidate.endsWith("_")) {
+        if (candidate == null || candidate.length() < 3 || candidate.length() > LONGEST_ERRCODE
+                || candidate.indexOf('_') <= 0 || candidate.endsWith("_")) {
             return false;
         }
         for (int i = 0; i < candidate.length(); i++) {

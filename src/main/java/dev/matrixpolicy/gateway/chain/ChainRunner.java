@@ -141,7 +141,11 @@ public final class ChainRunner implements AutoCloseable {
             }
 
             Decision<R> walk(A args) {
-                return rule.evaluate(askedIn(this), args).withShadowAnswers(shadowAnswers);
+                try {
+                    return rule.evaluate(askedIn(this), args).withShadowAnswers(shadowAnswers);
+                } catch (ModuleFailedException failed) {
+                    throw shadowAnswers.isEmpty() ? failed : failed.withShadowAnswers(shadowAnswers);
+                }
             }
 
             @Override

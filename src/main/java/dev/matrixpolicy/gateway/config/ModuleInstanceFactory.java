@@ -101,7 +101,7 @@ final class ModuleInstanceFactory {
      */
     List<ModuleInstance> build(PolicyGatewayProperties properties, Environment environment, Optional<Generation> previous) {
         List<String> names = instanceNames(properties.modules());
-        checkUniqueNames(properties.modules(), names);
+        checkNames(properties.modules(), names);
         Binder binder = listOwnerBinder(environment);
         List<ModuleInstance> built = new ArrayList<>();
         List<ModuleInstance> fresh = new ArrayList<>();
@@ -203,11 +203,17 @@ final class ModuleInstanceFactory {
                 .or(() -> candidates.stream().filter(instance -> !names.contains(instance.name())).findFirst());
     }
 
-    private static void checkUniqueNames(List<ModuleEntry> entries, List<String> names) {
+    /** Instance names are unique, and none is {@link ModuleInstance#NO_INSTANCE}. */
+    private static void checkNames(List<ModuleEntry> entries, List<String> names) {
         Map<String, Integer> positions = new HashMap<>();
         for (int position = 0; position < entries.size(); position++) {
             ModuleEntry entry = entries.get(position);
             String name = names.get(position);
+            if (name.equals(ModuleInstance.NO_INSTANCE)) {
+                throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' is what the"
+                        + " metrics call the decisions no instance made (policy_decisions_total{module=\"" + name + "\"}),"
+                        + " which would count as this instance's; choose another name", null);
+            }
             Integer first = positions.putIfAbsent(name, position);
             if (first != null) {
                 throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name

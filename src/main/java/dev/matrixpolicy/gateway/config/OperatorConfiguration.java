@@ -17,7 +17,8 @@ class OperatorConfiguration {
 
     /**
      * The most heap one logged decision can take, in round figures: its IDs, its reason (up to 1,000
-     * characters, two bytes each outside Latin-1) and the objects that hold them. A caller chooses
+     * characters, two bytes each outside Latin-1), its errcode (up to 255 ASCII characters) and the
+     * objects that hold them. A caller chooses
      * them: a flood of refusals fills the ring with the largest. The log reads an ID from each of its
      * 15 fields, whatever the callback, and a room alias is taken up to 255 characters, not bytes: 15
      * aliases of characters outside the BMP (two UTF-16 units each) hold about 15 KB, the reason 2 KB.

@@ -24,6 +24,13 @@ import java.util.Optional;
  */
 public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
                              Duration timeout, Link.Mode mode, Map<Path, String> secretFiles) implements AutoCloseable {
+    /**
+     * What the metrics name the deciding instance of a decision no instance made, every entry having
+     * fallen through ({@code policy_decisions_total{module="none"}}): no instance may take this name, or
+     * those decisions would count as its own, and go with its series when a reload removes it.
+     */
+    public static final String NO_INSTANCE = "none";
+
     public ModuleInstance {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(name, "name");

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import dev.matrixpolicy.gateway.chain.ShadowAnswer;
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
@@ -44,7 +45,6 @@ final class MetricsChainObserver implements ChainObserver {
     static final String MODULE = "policy.module";
     static final String MODULE_FAILURES = "policy.module.failures";
     static final String SHADOW_ANSWERS = "policy.shadow.answers";
-    private static final String NO_MODULE = "none";
     private static final Logger decisions = LoggerFactory.getLogger("dev.matrixpolicy.gateway.decisions");
 
     private final MeterRegistry registry;
@@ -97,7 +97,7 @@ final class MetricsChainObserver implements ChainObserver {
 
     @Override
     public void chainDecided(String callback, Decision<?> decision, String outcome, long nanos) {
-        String module = decision.decidedBy().orElse(NO_MODULE);
+        String module = decision.decidedBy().orElse(ModuleInstance.NO_INSTANCE);
         count(callback, outcome, module, nanos);
         if (Outcomes.isRejection(outcome)) {
             String errcode = decision.result() instanceof Rejection rejection ? rejection.errcode() : Rejection.FORBIDDEN;

@@ -342,6 +342,17 @@ class ChainRunnerTest {
     }
 
     @Test
+    void aChainThatFailsClosedHandsBackTheShadowAnswersAskedBeforeTheFailure() {
+        ModuleFailedException failure = failureOf(() -> compile(
+                shadowLink("refuses", answeringModule("refuses", calls, "SPAM"), FAIL_CLOSED),
+                link("broken", throwingModule("broken", calls), FAIL_CLOSED),
+                shadowLink("never-asked", answeringModule("never-asked", calls, "SPAM"), FAIL_CLOSED)).decide("event"));
+
+        assertThat(failure.module()).isEqualTo("broken");
+        assertThat(failure.shadowAnswers()).containsExactly(new ShadowAnswer<>("refuses", new Reply.Answered<>("SPAM"), true));
+    }
+
+    @Test
     void aFailingShadowEntryNeverFailsTheChainEvenWhenItFailsClosed() {
         Decision<String> decision = compile(
                 shadowLink("trial", throwingModule("trial", calls), FAIL_CLOSED),

@@ -254,6 +254,20 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void anInstanceNamedAsTheMetricsNameADecisionNoInstanceMadeIsRefused() {
+        // policy_decisions_total{module="none"} counts the chains every entry fell through: an instance of that
+        // name would have them counted as its own (in chainstats and the console too), and lose them with it
+        runner.withPropertyValues(
+                        "policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=" + ModuleInstance.NO_INSTANCE,
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
+                .run(context -> {
+                    Expected refused = moduleFailure(context);
+                    assertThat(refused.field()).isEqualTo("name");
+                    assertThat(refused.problem()).contains("'none'").contains("module=\"none\"");
+                });
+    }
+
+    @Test
     void twoAuthCheckersForOneLoginTypeWithDifferentFieldsStopStartupAsInSynapse() {
         runner.withPropertyValues(
                         "policy-gateway.modules[0].module=test_password", "policy-gateway.modules[0].config.login-type=m.login.password",

@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.files.FileReadProblem;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.outage.Outage;
+import dev.matrixpolicy.gateway.policylist.UrlSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -84,6 +85,7 @@ final class MediaHashes implements ListSource, AutoCloseable {
     private final String instance;
     private final String field;
     private final String kind;
+    /** The file's path, or the URL as status pages show it ({@link UrlSource#shown}). */
     private final String location;
     private final String description;
     private final Reader reader;
@@ -172,8 +174,9 @@ final class MediaHashes implements ListSource, AutoCloseable {
             }
             return reply.body();
         }));
-        MediaHashes list = new MediaHashes(instance, field, "url", url.toString(), "the hashes URL", reader, Duration.ZERO, interval,
-                Clock.systemUTC());
+        // shown as a policy list's URL is: the query, where a list behind a token takes it, only as ?…
+        MediaHashes list = new MediaHashes(instance, field, "url", UrlSource.shown(url), "the hashes URL", reader, Duration.ZERO,
+                interval, Clock.systemUTC());
         list.checks.start(list::reload);
         return list;
     }

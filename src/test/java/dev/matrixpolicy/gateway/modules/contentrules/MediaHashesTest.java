@@ -286,6 +286,22 @@ class MediaHashesTest {
     }
 
     /**
+     * A list served behind a token often takes it in its query: the sources page and the console show
+     * the URL as a policy list's is shown, its query only as {@code ?…}.
+     */
+    @Test
+    void aHashesUrlIsShownWithoutTheTokenItsQueryMayHold() {
+        hashServer.stubFor(get("/hashes.txt?token=s3cret").willReturn(ok(FIRST + "\n")));
+        Backend backend = Backend.builder(new ModuleContext("media", "example.com", new SimpleMeterRegistry()), Duration.ofSeconds(1)).build();
+        try (MediaHashes list = MediaHashes.url("tokened", "media.hashes-url", URI.create(hashServer.baseUrl() + "/hashes.txt?token=s3cret"),
+                Duration.ofSeconds(5), NEVER, backend)) {
+            assertThat(list.status().location()).isEqualTo(hashServer.baseUrl() + "/hashes.txt?…");
+        } finally {
+            backend.shutdownNow();
+        }
+    }
+
+    /**
      * Closing the list (the module's, at the context's shutdown) interrupts a fetch in flight: that is
      * the closing, not a failure of the URL, so it is no WARN and no failure in the list's status.
      */

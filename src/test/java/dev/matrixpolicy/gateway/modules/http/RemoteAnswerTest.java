@@ -107,6 +107,19 @@ class RemoteAnswerTest {
     }
 
     @Test
+    void aRefusalWhoseErrcodeRunsToMegabytesIsAFailureNotARefusalTheGatewayWouldLogKeepAndPassOn() {
+        // upper-case words joined by '_', as an errcode is written, but not one: kept, it would be logged whole on
+        // every refusal, held by the decision log thousands of times over and handed to the homeserver
+        String huge = "M_" + "A".repeat(900_000);
+
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 403, "{\"errcode\": \"" + huge + "\"}").getMessage()).isEqualTo("HTTP 403");
+        assertThat(failure(ResultTypes.SPAM_VERDICT, 200, "{\"result\": {\"errcode\": \"" + huge + "\"}}").getMessage())
+                .startsWith("unusable answer: not a Matrix error code: \"M_AAA").hasSizeLessThan(1_000);
+        String longest = "M_" + "A".repeat(Rejection.LONGEST_ERRCODE - 2);
+        assertThat(read(ResultTypes.SPAM_VERDICT, 403, "{\"errcode\": \"" + longest + "\"}")).isEqualTo(Rejection.of(longest));
+    }
+
+    @Test
     void aResultOfTheWrongShapeNestedDeeperThanJacksonWritesIsUnusableNotABugOfTheModule() {
         // deeper than Jackson's default write limit (500), well within what a reply is read at
         String deep = "[".repeat(600) + "]".repeat(600);

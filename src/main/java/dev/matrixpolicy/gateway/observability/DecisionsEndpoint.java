@@ -69,7 +69,9 @@ final class DecisionsEndpoint {
                     checked("entry", entry, this::entryName));
             // read here, not by the endpoint's parameter mapping, whose refusal names no parameter
             int most = checked("limit", limit, this::atMostTheCapacity).orElse(log.capacity());
-            return new WebEndpointResponse<>(new Decisions(log.capacity(), log.recorded(), log.newestFirst(filter, most)), 200);
+            List<LoggedDecision> newestFirst = log.newestFirst(filter, most);
+            // counted after the list is read: a decision recorded meanwhile is in the count, never shown and not counted
+            return new WebEndpointResponse<>(new Decisions(log.capacity(), log.recorded(), newestFirst), 200);
         } catch (EndpointErrors.InvalidParameter invalid) {
             return invalid.response();
         }

@@ -75,7 +75,7 @@ final class PolicyListsEndpoint {
         }
     }
 
-    /** A Matrix error, as {@code application/json} whatever the client accepts, as every error of the gateway's. */
+    /** The serving generation's policy lists, by instance name, in configuration order. */
     private Map<String, PolicyListView> views() {
         Map<String, PolicyListView> views = new LinkedHashMap<>();
         generations.current().modules().stream()

@@ -50,12 +50,21 @@ final class WebhookDelivery implements AutoCloseable {
         this.url = config.url();
         this.timeout = config.timeout();
         this.backend = Backend.builder(context, config.connectTimeout())
-                // The JDK client's default protocol, which this module has always used: HTTP/2 where the webhook offers it.
-                .version(HttpClient.Version.HTTP_2)
+                .version(version(config.url()))
                 .bearerToken(Optional.ofNullable(config.token()))
                 .retryPolicy(new RetryPolicy(config.maxAttempts(),
                         Backoff.of("initial-backoff", config.initialBackoff(), "max-backoff", config.maxBackoff())))
                 .build();
+    }
+
+    /**
+     * HTTP/2 where TLS negotiates it; HTTP/1.1 only over plain {@code http}. There the JDK would offer
+     * an h2c upgrade with the first request of each connection, body included, and an h2c server
+     * may refuse that request rather than read the body before switching (Tomcat answers 413 past its
+     * 4 KB {@code maxSavePostSize}): a record, refused, is dropped and never sent again.
+     */
+    private static HttpClient.Version version(URI url) {
+        return "https".equalsIgnoreCase(url.getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
     }
 
     /** Sends the record until it is delivered, refused, out of attempts, or shutdown interrupts. */

@@ -75,6 +75,8 @@ final class HttpForwarder implements PolicyModule {
 
     private final FailureMode failureMode;
     private final Duration connectTimeout;
+    private final URI baseUrl;
+    private final CircuitBreaker breaker;
     private final Backend backend;
     private final Map<CallbackType<?, ?, ?>, Route> routes = new HashMap<>();
     private final Map<LoginType, CheckAuth> authCheckers = new LinkedHashMap<>();
@@ -83,12 +85,16 @@ final class HttpForwarder implements PolicyModule {
     HttpForwarder(Settings settings, ModuleContext context) {
         this.failureMode = settings.failureMode();
         this.connectTimeout = settings.connectTimeout();
+        this.baseUrl = settings.baseUrl();
+        this.breaker = circuitBreaker(context.instanceName(), settings.circuitBreaker(), context,
+                context.predecessor().filter(HttpForwarder.class::isInstance).map(HttpForwarder.class::cast)
+                        .filter(before -> before.baseUrl.equals(settings.baseUrl())).map(before -> before.breaker.getState()));
         // One backend per instance: its client pools connections and keeps them alive between calls.
         this.backend = Backend.builder(context, settings.connectTimeout())
                 .maxReplySize(settings.maxReplySize())
                 .retryPolicy(settings.retries())
                 .bearerToken(settings.token())
-                .circuitBreaker(circuitBreaker(context.instanceName(), settings.circuitBreaker(), context))
+                .circuitBreaker(breaker)
                 .build();
         List<WorstCase> worstCases = new ArrayList<>();
         settings.callbacks().forEach((callback, timeout) -> {
@@ -159,7 +165,14 @@ final class HttpForwarder implements PolicyModule {
         return callback.resultType() != ResultTypes.NOTHING && callback != CheckAuth.TYPE && callback != Check3pidAuth.TYPE;
     }
 
-    private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context) {
+    /**
+     * The instance's breaker. A replacement for the same service ({@code predecessor}: the state of the
+     * breaker of the instance it replaces, when that one asked the same {@code url}) starts where that
+     * breaker stands: a reload that only rotates the token must not send a full window of calls to a
+     * service known to be down. For another service it starts closed, as at startup.
+     */
+    private static CircuitBreaker circuitBreaker(String name, CircuitBreakerSettings settings, ModuleContext context,
+                                                 Optional<CircuitBreaker.State> predecessor) {
         CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(settings.slidingWindowSize())
@@ -172,6 +185,12 @@ final class HttpForwarder implements PolicyModule {
                 .build());
         context.bindMeters(TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry));
         CircuitBreaker breaker = registry.circuitBreaker(name);
+        predecessor.filter(state -> state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN).ifPresent(state -> {
+            // open anew, with this configuration's wait: the breaker replaced was open, or trying whether to close
+            breaker.transitionToOpenState();
+            log.info("Module {}: circuit breaker open, as the instance it replaces had it ({}); the failure mode answers for the next {} s",
+                    name, state, settings.waitInOpenState().toSeconds());
+        });
         breaker.getEventPublisher().onStateTransition(event -> {
             if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
                 log.warn("Module {}: circuit breaker opened ({}% of recent calls failed); the failure mode answers for the next {} s",

@@ -35,18 +35,19 @@ final class PasswordFile implements PolicyModule {
     /**
      * The heap argon2id verifications running at once may hold, in KiB, taken by each for its
      * {@code m}: however many verifications may run, they cannot exhaust the heap together. One hash
-     * never needs more than all of it ({@link PasswordHash.Limits}).
+     * never needs more than all of it ({@link PasswordHash.Limits}). Shared with every other instance
+     * of the process ({@link PasswordFileModuleType}), whose verifications take from the same heap.
      */
     private final Semaphore argon2Memory;
     private final Map<LoginType, CheckAuth> checkers;
 
     PasswordFile(CredentialStore credentials, String serverName, Optional<LoginType> customLoginType,
-                 PasswordVerifier verifier, int maxConcurrentVerifications, long argon2MemoryKib) {
+                 PasswordVerifier verifier, int maxConcurrentVerifications, Semaphore argon2Memory) {
         this.credentials = credentials;
         this.serverName = serverName;
         this.verifier = verifier;
         this.verifications = new Semaphore(maxConcurrentVerifications, true);
-        this.argon2Memory = new Semaphore(Math.toIntExact(argon2MemoryKib), true);
+        this.argon2Memory = argon2Memory;
         Map<LoginType, CheckAuth> byType = new LinkedHashMap<>(); // in order: discovery lists them so
         byType.put(PASSWORD, args -> check(args, PASSWORD.fields().getFirst()));
         customLoginType.ifPresent(custom -> byType.put(custom, args -> check(args, custom.fields().getFirst())));

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.passwordfile.CredentialStore.UnusableCredentialsException;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 import org.springframework.stereotype.Component;
 
@@ -20,17 +21,33 @@ import org.springframework.stereotype.Component;
 class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
     static final String NAME = "password_file";
 
+    /** What this process can afford to verify. */
+    private final PasswordHash.Limits limits;
+    /**
+     * The heap, in KiB, that the argon2id verifications running at once may hold, taken by each for
+     * its {@code m}: one budget for every instance this type builds, since they share one heap. Two
+     * entries, or an instance and the one a reload builds to replace it while the old one finishes its
+     * logins, would otherwise hold half the heap each, all of it together.
+     */
+    private final Semaphore argon2Memory;
+
     PasswordFileModuleType() {
+        this(PasswordHash.Limits.ofThisProcess());
+    }
+
+    PasswordFileModuleType(PasswordHash.Limits limits) {
         super(NAME, PasswordFileConfig.class);
+        this.limits = limits;
+        this.argon2Memory = new Semaphore(Math.toIntExact(limits.argon2MemoryKib()), true);
     }
 
     @Override
     public PolicyModule create(PasswordFileConfig config, ModuleContext context) {
-        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime, Clock.systemUTC(), PasswordHash.Limits.ofThisProcess());
+        return create(config, context, PasswordVerifier.SPRING_SECURITY, System::nanoTime, Clock.systemUTC());
     }
 
     PasswordFile create(PasswordFileConfig config, ModuleContext context, PasswordVerifier verifier,
-                        LongSupplier nanoTime, Clock clock, PasswordHash.Limits limits) {
+                        LongSupplier nanoTime, Clock clock) {
         if (config.file() == null && config.users().isEmpty()) {
             throw new ModuleConfigurationException("file", "set file, users, or both: there are no credentials to check");
         }
@@ -55,7 +72,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
         }
         int concurrency = config.maxConcurrentVerifications() != null
                 ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
-        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency, limits.argon2MemoryKib());
+        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency, argon2Memory);
     }
 
     private static LoginType loginType(PasswordFileConfig.CustomLoginType custom) {

@@ -7,11 +7,15 @@ package dev.matrixpolicy.gateway.modules.passwordfile;
 @FunctionalInterface
 interface PasswordVerifier {
 
-    /** Spring Security's encoders. A password bcrypt cannot take (over 72 bytes) simply does not match. */
+    /**
+     * Spring Security's encoders. bcrypt checks the first 72 bytes of a password and ignores the rest,
+     * as every bcrypt does, so hashes made by tools that cut longer passwords there still match; a
+     * check the encoder refuses simply does not match.
+     */
     PasswordVerifier SPRING_SECURITY = (password, hash) -> {
         try {
             return hash.scheme().verifier().matches(password, hash.encoded());
-        } catch (IllegalArgumentException tooLong) {
+        } catch (IllegalArgumentException refused) {
             return false;
         }
     };

@@ -121,6 +121,18 @@ class AuditWebhookTest {
     }
 
     @Test
+    void plainHttpWebhookGetsTheRecordWithoutAnH2cUpgradeOfferThatAServerMayRefuseItsBodyFor() {
+        AuditWebhook module = start(Map.of());
+
+        call(module, OnAccountDataUpdated.TYPE, ACCOUNT_DATA);
+
+        onlyRecord();
+        LoggedRequest request = webhook.findAll(postRequestedFor(urlEqualTo("/audit"))).getFirst();
+        assertThat(request.containsHeader("Upgrade")).isFalse();
+        assertThat(request.containsHeader("HTTP2-Settings")).isFalse();
+    }
+
+    @Test
     void logoutRecordHasTheAccessTokenRedacted() {
         AuditWebhook module = start(Map.of());
 

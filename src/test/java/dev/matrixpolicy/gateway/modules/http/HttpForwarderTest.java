@@ -228,6 +228,37 @@ class HttpForwarderTest {
     }
 
     @Test
+    void replacementWithANewTokenForTheSameServiceKeepsItsOpenBreakerAndSendsNothing() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder before = openBreaker();
+
+        HttpForwarder rotated = forwarder(Map.of("retries", "0", "token", "rotated"), Optional.of(before));
+
+        assertThat(invite(rotated)).isEqualTo(FailureAnswers.UNAVAILABLE);
+        service.verify(10, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void replacementForAnotherServiceStartsWithAClosedBreaker() {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        service.stubFor(post("/other/spam_checker/user_may_invite").willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        HttpForwarder before = openBreaker();
+
+        HttpForwarder moved = forwarder(Map.of("retries", "0", "url", service.baseUrl() + "/other"), Optional.of(before));
+
+        assertThat(invite(moved)).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    /** A forwarder whose ten failed calls (no retries) opened its breaker. */
+    private HttpForwarder openBreaker() {
+        HttpForwarder forwarder = forwarder(Map.of("retries", "0"));
+        for (int i = 0; i < 10; i++) {
+            invite(forwarder);
+        }
+        return forwarder;
+    }
+
+    @Test
     void failedCallIsOneWarnLineNamingModuleCallbackAttemptsCauseAndAnswer(CapturedOutput output) {
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(502)));
 
@@ -261,9 +292,15 @@ class HttpForwarderTest {
 
     /** Test defaults: the service's base URL, user_may_invite forwarded, short pauses; any key may be overridden. */
     private HttpForwarder forwarder(Map<String, String> settings) {
+        return forwarder(settings, Optional.empty());
+    }
+
+    /** A forwarder built by a reload, replacing {@code predecessor}. */
+    private HttpForwarder forwarder(Map<String, String> settings, Optional<PolicyModule> predecessor) {
         HttpConfig config = ModuleConfigs.bind(HttpConfig.class, Map.of("url", service.baseUrl() + "/policy",
                 "callbacks[0]", "user_may_invite", "timeout", "5s", "retry-backoff", "10ms"), settings);
-        HttpForwarder forwarder = (HttpForwarder) new HttpModuleType().create(config, new ModuleContext("policy", "example.com", registry));
+        HttpForwarder forwarder = (HttpForwarder) new HttpModuleType().create(config, new ModuleContext("policy", "example.com", registry,
+                binder -> binder.bindTo(registry), (file, fingerprint) -> { }, predecessor));
         opened.add(forwarder);
         return forwarder;
     }

@@ -36,10 +36,10 @@ class PasswordFileRebuildTest {
 
     /** The instance of an entry reading {@code file} with {@code maxConcurrent} verifications, built in place of {@code before}. */
     private PasswordFile build(Path file, int maxConcurrent, Optional<PolicyModule> before) {
-        PasswordFile module = new PasswordFileModuleType().create(
+        PasswordFile module = new PasswordFileModuleType(Hashes.LIMITS).create(
                 new PasswordFileConfig(file, Map.of(), null, Duration.ofHours(1), maxConcurrent),
                 rebuilds.context("passwords", before),
-                PasswordVerifier.SPRING_SECURITY, System::nanoTime, Clock.systemUTC(), Hashes.LIMITS);
+                PasswordVerifier.SPRING_SECURITY, System::nanoTime, Clock.systemUTC());
         return rebuilds.closedAfter(module);
     }
 

@@ -27,6 +27,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,8 +92,8 @@ class PasswordFileTest {
 
     private PasswordFile module(Map<String, String> inline, CustomLoginType custom, Integer maxConcurrent) {
         PasswordFileConfig config = new PasswordFileConfig(file, inline, custom, CHECK_EVERY, maxConcurrent);
-        return new PasswordFileModuleType().create(config, new ModuleContext("passwords", "example.com", meters),
-                counting, clock::get, wallClock, Hashes.LIMITS);
+        return new PasswordFileModuleType(Hashes.LIMITS).create(config, new ModuleContext("passwords", "example.com", meters),
+                counting, clock::get, wallClock);
     }
 
     private PasswordFile module() {
@@ -488,8 +489,19 @@ class PasswordFileTest {
         assertThat(mostVerificationsAtOnce("alice", 2, Hashes.LIMITS)).isBetween(1, 2);
     }
 
+    @Test
+    void argon2idVerificationsOfEveryInstanceShareTheOneHalfOfTheHeap() throws Exception {
+        // two entries, or an instance and the one a reload builds in its place: room for one bob at a time in all
+        assertThat(mostVerificationsAtOnce("bob", 4, PasswordHash.Limits.of(128 * 1024), 2)).isEqualTo(1);
+    }
+
     /** The most verifications that ran at once, each taking 20 ms, for 16 logins of {@code user} on 8 threads. */
     private int mostVerificationsAtOnce(String user, int maxConcurrent, PasswordHash.Limits limits) {
+        return mostVerificationsAtOnce(user, maxConcurrent, limits, 1);
+    }
+
+    /** The same, the logins taking turns among {@code instances} instances that one module type built. */
+    private int mostVerificationsAtOnce(String user, int maxConcurrent, PasswordHash.Limits limits, int instances) {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
         PasswordVerifier slow = (password, hash) -> {
@@ -502,12 +514,16 @@ class PasswordFileTest {
             running.decrementAndGet();
             return false;
         };
-        PasswordFile module = new PasswordFileModuleType().create(
-                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, maxConcurrent),
-                new ModuleContext("passwords", "example.com", meters), slow, clock::get, wallClock, limits);
+        PasswordFileModuleType type = new PasswordFileModuleType(limits);
+        List<PasswordFile> modules = new ArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            modules.add(type.create(new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, maxConcurrent),
+                    new ModuleContext("passwords-" + i, "example.com", meters), slow, clock::get, wallClock));
+        }
 
         try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
             for (int i = 0; i < 16; i++) {
+                PasswordFile module = modules.get(i % instances);
                 threads.submit(() -> login(module, user, "wrong"));
             }
         }

@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.modules.passwordfile.PasswordHash.Scheme;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 
 /** Which stored hashes are accepted, and that refusals never repeat the value. */
 class PasswordHashTest {
@@ -108,7 +109,12 @@ class PasswordHashTest {
     }
 
     @Test
-    void passwordLongerThanBcryptCanTakeSimplyDoesNotMatch() {
+    void passwordLongerThan72BytesIsCheckedByItsFirst72AsBcryptAlwaysHas() {
+        // 25 CJK characters, 75 bytes: what htpasswd -B or Synapse's bcrypt before 5.0 hashed is the first 72
+        String passphrase = "\u5bc6".repeat(25);
+        PasswordHash hashOfFirst72Bytes = PasswordHash.parse(new BCryptPasswordEncoder(4).encode("\u5bc6".repeat(24)), Hashes.LIMITS);
+
+        assertThat(PasswordVerifier.SPRING_SECURITY.matches(passphrase, hashOfFirst72Bytes)).isTrue();
         assertThat(PasswordVerifier.SPRING_SECURITY.matches("wonderland" + "x".repeat(80), PasswordHash.parse(WONDERLAND_BCRYPT, Hashes.LIMITS)))
                 .isFalse();
     }

@@ -45,7 +45,10 @@ import org.springframework.web.client.RestClientException;
  *       is made. Only failures that say the backend is unavailable count against it.</li>
  *   <li><b>Explanations</b> ({@link DryRun}): the backend is asked for real, since the module's
  *       answer is the backend's, but nothing is recorded: no timer sample, nothing counted by the
- *       breaker; an open breaker still answers without a request.</li>
+ *       breaker; an open breaker still answers without a request. The request carries
+ *       {@value #DRY_RUN_HEADER}{@code : true}, so that a backend that counts what it is asked (failed
+ *       logins, a rate limit of its own) can answer without counting: an admin explaining a login
+ *       must not lock the account.</li>
  *   <li><b>Classification:</b> every way a call can fail ends as one {@link BackendFailure}, a
  *       runtime exception of the HTTP client included (described by its types alone); only a bug of
  *       the module's {@link ReplyReader} goes up as it is.</li>
@@ -62,6 +65,8 @@ public final class Backend implements AutoCloseable {
     public static final DataSize DEFAULT_MAX_REPLY_SIZE = DataSize.ofMegabytes(1);
     /** The highest {@code max-reply-size}, 8 MiB: the Synapse module reads no more of the gateway's own answer. */
     public static final DataSize MAX_MAX_REPLY_SIZE = DataSize.ofMegabytes(8);
+    /** The header that marks a request made for an explanation ({@link DryRun}). */
+    public static final String DRY_RUN_HEADER = "X-Policy-Gateway-Dry-Run";
 
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
 
@@ -180,6 +185,9 @@ public final class Backend implements AutoCloseable {
         try {
             RestClient.RequestBodySpec spec = client(request.timeout()).method(request.method()).uri(request.uri())
                     .accept(MediaType.APPLICATION_JSON);
+            if (DryRun.active()) {
+                spec.header(DRY_RUN_HEADER, "true");
+            }
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
             T answer = spec.exchange((sent, response) -> {
                 BackendReply reply = new BackendReply(response, maxReplySize);

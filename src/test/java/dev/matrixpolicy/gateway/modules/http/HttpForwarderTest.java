@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.http;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -26,6 +27,7 @@ import dev.matrixpolicy.gateway.chain.Reply;
 import dev.matrixpolicy.gateway.chain.Trace;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
@@ -170,6 +172,20 @@ class HttpForwarderTest {
 
         assertThat(user).isEmpty();
         service.verify(1, postRequestedFor(urlEqualTo(check3pidAuth)));
+    }
+
+    /** A service that counts what it is asked (failed logins, a rate limit) can tell an explanation from a question. */
+    @Test
+    void anExplanationsRequestSaysItIsADryRunAndARealCallsDoesNot() {
+        service.stubFor(post(PATH).willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        HttpForwarder forwarder = forwarder(Map.of());
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            inviteEndpoint(forwarder, runner).explain(inviteArgs());
+        }
+        invite(forwarder);
+
+        service.verify(1, postRequestedFor(urlEqualTo(PATH)).withHeader(Backend.DRY_RUN_HEADER, equalTo("true")));
+        service.verify(1, postRequestedFor(urlEqualTo(PATH)).withoutHeader(Backend.DRY_RUN_HEADER));
     }
 
     @Test

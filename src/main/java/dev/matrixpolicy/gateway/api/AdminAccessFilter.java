@@ -90,7 +90,7 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
 
     /**
      * Counts every refusal ({@value #REFUSALS}, by {@code reason}), and logs a wrong token, which is
-     * someone guessing or a client with an old token, as one WARN line a
+     * someone guessing or a client with an old token, or a web page posting with an admin's login, as one WARN line a
      * {@value RepeatedWarnings#INTERVAL_SECONDS} s for each caller's address, which it names: a missing
      * one is what a browser sends before its login prompt, and is not logged. Health's details are
      * asked for with the same token, and a wrong one there is told here too.
@@ -103,6 +103,8 @@ final class AdminAccessFilter extends TokenOrLoopbackFilter {
             warnRefused(log, request, "Admin access refused: a request from {} to {} presented a wrong admin token");
         } else if (verdict == Verdict.MALFORMED_CREDENTIAL) {
             warnRefused(log, request, "Admin access refused: a request from {} to {} presented a malformed Basic Authorization header");
+        } else if (verdict == Verdict.FROM_ANOTHER_SITE) {
+            warnRefused(log, request, "Admin access refused: a request from {} to {} was sent by a browser from a page of another site");
         }
     }
 

@@ -58,6 +58,7 @@ final class BearerTokenFilter extends TokenOrLoopbackFilter {
                     + " policy-gateway.auth.token (or token-file) the gateway answers loopback callers only";
             case NAMED_BY_A_NAME -> "API access refused: a request from {} to {} named the gateway by a name, not as"
                     + " localhost or by IP address, and without a token that could be a web page's doing";
+            case FROM_ANOTHER_SITE -> "API access refused: a request from {} to {} was sent by a browser from a page of another site";
             case ADMITTED -> throw new IllegalArgumentException("an admitted request is not refused");
         });
     }

@@ -66,8 +66,9 @@ final class ExplainServlet extends HttpServlet {
                 throw MatrixApiException.methodNotAllowed(request.getMethod(), allow);
             } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
-                        .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path
-                                + "': use /explain/{category}/{callback}, e.g. /explain/spam_checker/user_may_invite"));
+                        .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path + "': use "
+                                + request.getServletPath() + "/{category}/{callback}, e.g. " + request.getServletPath()
+                                + "/spam_checker/user_may_invite"));
                 if (!endpoint.explainable()) {
                     throw new BadArgumentException(BadArgumentException.Kind.INVALID, "callback", "'" + path
                             + "' is a notification: explaining it would notify its modules, so it cannot be explained");

@@ -85,7 +85,7 @@ class PolicyServerListener {
             log.warn("The policy server is enabled but no module implements check_event_for_spam: it signs every event "
                     + "of the rooms it serves");
         }
-        return new PolicyServerSigning(generations, new RecordedDecisions(decisions), new EventSigner(key),
+        return new PolicyServerSigning(generations, new RecordedDecisions(decisions, PolicyServerSigning.DEFAULT_REFUSAL), new EventSigner(key),
                 settings(generations).signatureCacheSize(), registry);
     }
 

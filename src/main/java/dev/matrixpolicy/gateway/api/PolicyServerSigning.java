@@ -53,7 +53,7 @@ final class PolicyServerSigning {
         }
     }
 
-    private static final String DEFAULT_REFUSAL = "This event is not allowed in this room";
+    static final String DEFAULT_REFUSAL = "This event is not allowed in this room";
 
     private final Generations generations;
     private final RecordedDecisions decisions;

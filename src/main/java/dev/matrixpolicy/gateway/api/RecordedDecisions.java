@@ -23,9 +23,18 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class RecordedDecisions {
     private final DecisionRecorder decisions;
+    /** The message a refusal without one of its own is answered with, so that the log says what the caller was told. */
+    private final String unexplained;
 
+    /** For the policy API, which answers a refusal without a message with {@link Rejection#DEFAULT_ERROR}. */
     RecordedDecisions(DecisionRecorder decisions) {
+        this(decisions, Rejection.DEFAULT_ERROR);
+    }
+
+    /** @param unexplained the message this surface answers a refusal without one of its own with */
+    RecordedDecisions(DecisionRecorder decisions, String unexplained) {
         this.decisions = decisions;
+        this.unexplained = unexplained;
     }
 
     /**
@@ -77,7 +86,8 @@ final class RecordedDecisions {
         if (Outcomes.isRejection(verdict)) {
             Optional<Rejection> rejection = result instanceof Rejection refused ? Optional.of(refused) : Optional.empty();
             decisions.record(refusal(endpoint, entry, mode, Refusal.Outcome.REFUSED, verdict,
-                    rejection.map(Rejection::errcode), rejection.flatMap(Rejection::error), statusOf.applyAsInt(result)), body.get());
+                    rejection.map(Rejection::errcode), rejection.map(refused -> refused.error().orElse(unexplained)),
+                    statusOf.applyAsInt(result)), body.get());
         }
     }
 

@@ -8,7 +8,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * {@value #NAME} (counter): policy API requests answered with an error instead of a result, tagged
- * {@code status} and {@code errcode} ({@code none} for the plain-text refusals of a bad token).
+ * {@code status} and {@code errcode} ({@code none} for the access rule's plain-text refusals: a bad
+ * token, another machine, another site's page).
  * Bad input, unknown callbacks, a shim with the wrong token and modules failing closed all show here;
  * paths outside the callback categories are Spring MVC's, in {@code http.server.requests}.
  */

@@ -46,18 +46,15 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
     protected final void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         guardedHeaders(response);
-        if (sentByAnotherSite(request)) {
-            refuseForbidden(response, "A browser sent this " + request.getMethod() + " from a page of another site (its Origin"
-                    + " or Sec-Fetch-Site says so): refused, so that no web page can act with an admin's credentials or"
-                    + " from this machine. Send it from the admin console, curl or the homeserver.");
-            return;
-        }
-        Verdict verdict = judge(request);
+        Verdict verdict = sentByAnotherSite(request) ? Verdict.FROM_ANOTHER_SITE : judge(request);
         if (verdict != Verdict.ADMITTED) {
             refused(request, verdict);
         }
         switch (verdict) {
             case ADMITTED -> chain.doFilter(request, response);
+            case FROM_ANOTHER_SITE -> refuseForbidden(response, "A browser sent this " + request.getMethod() + " from a page"
+                    + " of another site (its Origin or Sec-Fetch-Site says so): refused, so that no web page can act with an"
+                    + " admin's credentials or from this machine. Send it from the admin console, curl or the homeserver.");
             case NOT_LOOPBACK -> refuseNonLoopback(response);
             case NAMED_BY_A_NAME -> refuseForbidden(response, "Without a token, loopback callers must address the gateway as"
                     + " localhost or by IP address, not by a name (" + LogText.quoted(request.getServerName()) + "), which a"
@@ -66,9 +63,11 @@ abstract class TokenOrLoopbackFilter extends OncePerRequestFilter {
         }
     }
 
-    /** What the access rule says of a request, whatever its method and origin. */
+    /** What the access rule says of a request ({@link #judge} says all but {@link #FROM_ANOTHER_SITE}, whatever its method and origin). */
     enum Verdict {
         ADMITTED,
+        /** A browser sent an unsafe request from a page of another site: refused whatever its credentials. */
+        FROM_ANOTHER_SITE,
         /** No token is configured and the caller is not on this machine. */
         NOT_LOOPBACK,
         /** No token is configured, and the loopback caller named the gateway by a name a web page could rebind. */

@@ -22,6 +22,8 @@ public record Rejection(String errcode, Optional<String> error, Optional<Duratio
     public static final String FORBIDDEN = "M_FORBIDDEN";
     /** Synapse's and the spec's code for a rate limit. */
     public static final String LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED";
+    /** The message a refusal without one of its own is answered with on the policy API. */
+    public static final String DEFAULT_ERROR = "Forbidden by policy";
 
     public Rejection {
         Objects.requireNonNull(error, "error");

@@ -398,7 +398,7 @@ public final class ResultTypes {
     private static JsonNode rejectionJson(Rejection rejection) {
         ObjectNode json = JSON.objectNode();
         json.put("errcode", rejection.errcode());
-        json.put("error", rejection.error().orElse("Forbidden by policy"));
+        json.put("error", rejection.error().orElse(Rejection.DEFAULT_ERROR));
         rejection.retryAfter().ifPresent(retryAfter -> json.put(RETRY_AFTER_MS, retryAfter.toMillis()));
         return json;
     }

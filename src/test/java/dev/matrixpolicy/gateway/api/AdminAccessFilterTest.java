@@ -95,6 +95,21 @@ class AdminAccessFilterTest {
         assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "wrong_credential").count()).isOne();
     }
 
+    /** A page of another site posting with a cached Basic login is refused whatever it sends, and counted like any refusal. */
+    @Test
+    void aPostFromAnotherSitesPageIsCountedAndWarnedOfNamingTheCallersAddress() throws Exception {
+        MockHttpServletRequest request = request("/actuator/decisions", "Bearer admin-s3cret", "203.0.113.9");
+        request.setMethod("POST");
+        request.addHeader("Sec-Fetch-Site", "cross-site");
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        filter.doFilter(request, response, new MockFilterChain());
+
+        assertThat(response.getStatus()).isEqualTo(403);
+        assertThat(registry.counter(AdminAccessFilter.REFUSALS, "reason", "from_another_site").count()).isOne();
+        assertThat(lines.at(Level.WARN)).singleElement().asString()
+                .contains("from 203.0.113.9 to \"/actuator/decisions\"").contains("page of another site");
+    }
+
     @Test
     void wrongTokensAreCountedAndWarnedOfOnceATenSecondsNamingTheCallersAddress() throws Exception {
         for (int guess = 0; guess < 100; guess++) {

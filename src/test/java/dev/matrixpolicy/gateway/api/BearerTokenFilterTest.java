@@ -208,6 +208,19 @@ class BearerTokenFilterTest {
                         + " machine, and without policy-gateway.auth.token (or token-file) the gateway answers loopback callers only");
     }
 
+    @Test
+    void aPostFromAnotherSitesPageIsWarnedOfAndCountedAsAPlainTextRefusal() {
+        BearerTokenFilter filter = filter(new Auth("tok", null));
+        Call call = call("Bearer tok", "192.0.2.11");
+        call.request().addHeader("Origin", "https://evil.example");
+
+        assertThat(status(filter, call)).isEqualTo(403);
+
+        assertThat(lines.at(Level.WARN)).singleElement().asString()
+                .contains("from 192.0.2.11 to \"/v1/spam_checker/user_may_invite\"").contains("page of another site");
+        assertThat(registry.counter(RequestErrors.NAME, "status", "403", "errcode", RequestErrors.PLAIN_TEXT).count()).isOne();
+    }
+
     private BearerTokenFilter filter(Auth auth) {
         PolicyGatewayProperties properties = properties(auth);
         Generation generation = new Generation(1, properties, List.of(),

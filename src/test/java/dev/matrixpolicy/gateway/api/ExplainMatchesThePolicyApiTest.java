@@ -96,11 +96,12 @@ class ExplainMatchesThePolicyApiTest {
     }
 
     @Test
-    void anUnknownCallbackIsNotFound() {
+    void anUnknownCallbackIsNotFoundNamingThePathThatExplainsOne() {
         Answer explained = management.post("/actuator/explain/spam_checker/user_may_fly", "{}");
 
         assertThat(explained.status()).isEqualTo(404);
         assertThat(explained.json().path("errcode").asText()).isEqualTo("M_UNRECOGNIZED");
+        assertThat(explained.json().path("error").asText()).contains("e.g. /actuator/explain/spam_checker/user_may_invite");
     }
 
     private static boolean notification(String path) {

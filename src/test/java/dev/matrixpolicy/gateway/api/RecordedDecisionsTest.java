@@ -71,6 +71,21 @@ class RecordedDecisionsTest {
                 .containsExactly(tuple("trial", Refusal.Mode.SHADOW));
     }
 
+    /** A module that refuses without a message is answered with the default one: the log says what the homeserver was told. */
+    @Test
+    void aRefusalWithoutAMessageIsLoggedWithTheMessageTheCallerIsAnswered() {
+        Rejection unexplained = Rejection.of("M_FORBIDDEN");
+        Endpoint endpoint = endpoint(
+                new Link<>("trial", args -> unexplained, FailurePolicy.FAIL_CLOSED, null, Link.Mode.SHADOW),
+                new Link<Function<String, SpamVerdict>>("denylist", args -> unexplained, FailurePolicy.FAIL_CLOSED, null));
+
+        decisions.decide(endpoint, "event", JsonNodeFactory.instance::objectNode, PolicyAnswer::status);
+
+        String answered = ResultTypes.SPAM_VERDICT.toJson(unexplained).get("error").asString();
+        assertThat(recorded).extracting(refusal -> refusal.entry().orElseThrow(), refusal -> refusal.reason().orElseThrow())
+                .containsExactly(tuple("denylist", answered), tuple("trial", answered));
+    }
+
     @SafeVarargs
     private Endpoint endpoint(Link<Function<String, SpamVerdict>>... links) {
         return new Endpoint(runner.compile(new Chain<>("user_may_invite", List.of(links)), Function::apply,

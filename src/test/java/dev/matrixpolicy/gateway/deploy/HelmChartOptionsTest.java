@@ -189,6 +189,8 @@ class HelmChartOptionsTest {
                 .allSatisfy(expr -> assertThat(expr).contains("sum by (callback, le)")
                         .contains("rate(policy_callback_seconds_bucket"));
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("policy_module_failures_total"));
+        assertThat(expressions).as("a backend's failures, which its module's failure-mode answers")
+                .anySatisfy(expr -> assertThat(expr).contains("policy_module_backend_seconds_count{outcome!=\"success\""));
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).startsWith("topk(")
                 .contains("sum by (module)").contains("outcome=~\"deny|shadow_ban\""));
         assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("max by (module, source) (policy_module_source_failing"));

@@ -506,7 +506,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         if (!answers.showReason() || rule.reason().isBlank()) {
             return answers.rejection();
         }
-        String message = answers.rejection().error().orElse("Forbidden by policy") + ": " + shown(rule.reason());
+        String message = answers.rejection().error().orElse(Rejection.DEFAULT_ERROR) + ": " + shown(rule.reason());
         return new Rejection(answers.rejection().errcode(), Optional.of(message));
     }
 

@@ -45,6 +45,10 @@ class HttpEdgeEndToEndTest {
     @RegisterExtension
     final LoggedLines refusals = LoggedLines.of(BearerTokenFilter.class, Level.DEBUG);
 
+    /** The WARN line of an admin path refused as another site's, likewise. */
+    @RegisterExtension
+    final LoggedLines adminRefusals = LoggedLines.of(AdminAccessFilter.class, Level.DEBUG);
+
     private static final String AUTHORIZED = "Authorization: Bearer e2e-secret-token\r\n";
     private static final Pattern NOT_FOUND_COUNT =
             Pattern.compile("(?m)^http_server_requests_seconds_count\\{[^}]*status=\"404\"[^}]*} (\\S+)$");
@@ -265,6 +269,7 @@ class HttpEdgeEndToEndTest {
             try (Socket socket = expecting(managementPort, "/actuator/reload", "Sec-Fetch-Site: cross-site\r\n")) {
                 assertThat(statusLine(socket)).as("refused as a page of another site's").isEqualTo("HTTP/1.1 403 ");
             }
+            assertThat(adminRefusals.at(Level.WARN)).singleElement().asString().contains("a page of another site");
         }
 
         private static Socket expecting(int port, String authorization) throws IOException {

@@ -17,6 +17,14 @@ import java.util.stream.Collectors;
 final class AllowedMethods {
     private static final List<String> ORDER = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE");
 
+    /**
+     * What {@code OPTIONS *} answers, on every port: the union of what the gateway's paths take (the
+     * policy API's callbacks and discovery, the policy server's check and keys, the actuator's reads
+     * and {@code reload}, explain). Tomcat's own answer named {@code PUT}, {@code DELETE} and, with
+     * TRACE let through to {@link OptionsAndTrace}, {@code TRACE}, which no path takes.
+     */
+    static final String ANY_PATH = of("GET", "POST");
+
     private AllowedMethods() {
     }
 

@@ -12,8 +12,9 @@ import org.apache.tomcat.util.net.SocketEvent;
  * Sends a malformed request in asterisk form ({@code OPTIONS * HTTP/1.1} with a broken header) the
  * way of every other malformed request: through the pipeline, whose {@link JsonErrorReportValve}
  * answers 400 with Matrix error JSON. Tomcat answers {@code *} itself before any valve, so such a
- * request got a 400 with an empty body. A well-formed {@code OPTIONS *} stays Tomcat's: a 200 with
- * an {@code Allow} header, as HTTP describes it.
+ * request got a 400 with an empty body. A well-formed {@code OPTIONS *} is answered here, a 200 with
+ * {@link AllowedMethods#ANY_PATH} and no body, as HTTP describes it: Tomcat's answer lists methods
+ * whatever the server's paths take, {@code TRACE} among them since the connectors let it through.
  */
 final class AsteriskFormAdapter implements Adapter {
     private final Adapter container;
@@ -34,6 +35,12 @@ final class AsteriskFormAdapter implements Adapter {
 
     @Override
     public void service(Request request, Response response) throws Exception {
+        if (request.requestURI().equals("*") && response.getStatus() < 400 && request.method().equals("OPTIONS")) {
+            response.setStatus(200);
+            response.setHeader("Allow", AllowedMethods.ANY_PATH);
+            response.setContentLength(0);
+            return; // the processor commits it as it ends the request
+        }
         if (response.getStatus() >= 400 && request.requestURI().equals("*")) {
             // the processor found it malformed already; "/" is routed to no handler, only to the error report
             request.requestURI().setString("/");

@@ -27,7 +27,8 @@ import tools.jackson.databind.node.ObjectNode;
  * policy API, read by the same code, asked of the serving chain, answered with the decision the
  * homeserver would get ({@code status} and {@code answer}, exactly the policy API's) and its trace:
  * each entry asked, in order, with its answer or failure, its time, whether it decided, and the
- * shadow entries' answers; {@code not_asked} lists the rest. Nothing is recorded: no metric, no
+ * shadow entries' answers; {@code not_asked} lists the rest (every entry, when the body was refused
+ * before any was asked). Nothing is recorded: no metric, no
  * decision log. Notification callbacks are refused, since asking one notifies its modules.
  * A body the policy API would refuse (not JSON, too large, a missing or bad argument) is explained
  * as that refusal: 200 with the API's {@code status} and error {@code answer}, so the two compare whole.
@@ -113,7 +114,7 @@ final class ExplainServlet extends HttpServlet {
             explained.set("answer", refused.body());
             explained.putNull("decided_by");
             explained.set("trace", JsonNodeFactory.instance.arrayNode());
-            explained.set("not_asked", JsonNodeFactory.instance.arrayNode());
+            explained.set("not_asked", notAsked(endpoint, Set.of())); // refused before any entry was asked
             return explained;
         }
         Optional<String> decidedBy;
@@ -151,9 +152,15 @@ final class ExplainServlet extends HttpServlet {
             shown.put("micros", step.nanos() / 1000.0);
             shown.put("decided", !step.shadow() && decidedBy.filter(step.module()::equals).isPresent());
         }
-        ArrayNode notAsked = explained.putArray("not_asked");
+        explained.set("not_asked", notAsked(endpoint, asked));
+        return explained;
+    }
+
+    /** The entries of the endpoint's chains that were not {@code asked}, in chain order: all of them when none was. */
+    private static ArrayNode notAsked(CallbackEndpoint<?, ?> endpoint, Set<String> asked) {
+        ArrayNode notAsked = JsonNodeFactory.instance.arrayNode();
         endpoint.chains().values().stream().flatMap(java.util.List::stream).distinct()
                 .filter(entry -> !asked.contains(entry)).forEach(notAsked::add);
-        return explained;
+        return notAsked;
     }
 }

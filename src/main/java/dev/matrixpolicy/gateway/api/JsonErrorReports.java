@@ -18,7 +18,8 @@ import tools.jackson.databind.json.JsonMapper;
  * the customizers have run, and the host adds one when it starts unless it finds its configured
  * class, so the swap waits until the host starts and names our class as the one to look for.
  * It also installs {@link PathParameterValve}, so that both ports refuse what Spring MVC cannot route
- * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too, and
+ * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too (and a
+ * well-formed one the methods the gateway's paths take), and
  * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports, and {@link
  * OptionsAndTrace}, so that OPTIONS and a TRACE's 405 name what a path answers alike; and it answers
  * {@code Expect: 100-continue} only when a body is read.
@@ -38,7 +39,8 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
                 context -> context.getPipeline().addValve(new RequestTimeoutValve()));
         factory.addInitializers(context -> OptionsAndTrace.install(context, json));
         factory.addConnectorCustomizers(AsteriskFormAdapter::install, JsonErrorReports::continueWhenTheBodyIsRead,
-                connector -> connector.setAllowTrace(true)); // OptionsAndTrace refuses it, with the path's Allow
+                // OptionsAndTrace refuses TRACE, with the path's Allow; AsteriskFormAdapter leaves it out of OPTIONS *'s
+                connector -> connector.setAllowTrace(true));
     }
 
     /**

@@ -11,12 +11,14 @@ import dev.matrixpolicy.gateway.support.RawHttp;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -120,6 +122,21 @@ class AdminAccessEndToEndTest {
             }
             assertThat(get("/actuator/decisions", "Basic " + basic("admin:wrong")).status()).isEqualTo(401);
             assertThat(get("/actuator/decisions", "Basic not-base64!").status()).isEqualTo(401);
+        }
+
+        /** The guard judges the path the container routes by, so no spelling Spring MVC also routes gets past it. */
+        @ParameterizedTest
+        @ValueSource(strings = {"/actuator;a=b/reload", "/actuator/reload;jsessionid=x", "//actuator/reload", "/actuator/x/../reload",
+            "/actuator/%72eload", "/actuator/./decisions", "/actuator/%2e/decisions", "http://localhost/actuator/reload",
+            "/actuator/explain;x/spam_checker/user_may_invite", "/console;x/", "/console/./console.css"})
+        void anAdminPathSpelledAnotherWayIsRefusedWithoutTheTokenOrRoutedNowhere(String target) {
+            for (String method : List.of("GET", "POST")) {
+                RawHttp.Response answer = RawHttp.exchange(managementPort, method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+
+                assertThat(answer.status()).as(method + " " + answer).isIn(401, 404);
+                HttpEdgeEndToEndTest.assertMatrixError(answer, answer.status(), answer.status() == 401 ? "M_MISSING_TOKEN" : "M_UNRECOGNIZED");
+            }
         }
 
         @Test

@@ -17,6 +17,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -93,6 +94,18 @@ class ExplainMatchesThePolicyApiTest {
         assertThat(explained.json().at("/trace/3/decided").asBoolean()).isTrue();
         assertThat(explained.json().at("/trace/3/micros").asDouble()).isNotNegative();
         assertThat(explained.json().path("not_asked").toString()).contains("never");
+    }
+
+    @Test
+    void aBodyTheApiRefusesAsksNoEntrySoEveryEntryIsNotAsked() {
+        Answer explained = management.post("/actuator/explain/spam_checker/user_may_invite",
+                "{\"inviter\": \"@alice:example.com\", \"room_id\": \"!room:example.com\"}");
+
+        assertThat(explained.json().path("status").asInt()).isEqualTo(400);
+        assertThat(explained.json().path("decided_by").isNull()).isTrue();
+        assertThat(explained.json().path("trace").isEmpty()).isTrue();
+        assertThat(explained.json().path("not_asked").valueStream().map(JsonNode::asString))
+                .containsExactly("spammers", "trial", "pass", "decide", "never");
     }
 
     @Test

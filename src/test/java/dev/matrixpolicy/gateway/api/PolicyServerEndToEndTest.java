@@ -495,6 +495,14 @@ class PolicyServerEndToEndTest {
                 Arguments.of(PolicyServerServlet.WELL_KNOWN, "GET, HEAD, OPTIONS"));
     }
 
+    @Test
+    void optionsAsteriskNamesTheMethodsSomePathTakesAsOnThePolicyAndManagementPorts() {
+        RawHttp.Response answer = onFederation("OPTIONS", "*");
+
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+        assertThat(answer.header("Allow")).hasValue("GET, HEAD, POST, OPTIONS");
+    }
+
     private RawHttp.Response onFederation(String method, String path) {
         return RawHttp.exchange(federation.getPort(), method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     }

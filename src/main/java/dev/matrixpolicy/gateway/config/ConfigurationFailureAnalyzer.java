@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import java.util.List;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -21,8 +22,9 @@ final class ConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<Invalid
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, InvalidConfigurationException cause) {
-        List<BadSetting> settings = environment == null ? cause.settings() : cause.settings().stream()
-                .map(setting -> setting.locatedIn(ConfigurationPropertySources.get(environment))).toList();
+        Iterable<ConfigurationPropertySource> sources = environment == null ? null : ConfigurationPropertySources.get(environment);
+        List<BadSetting> settings = sources == null ? cause.settings()
+                : cause.settings().stream().map(setting -> setting.locatedIn(sources)).toList();
         return BadSetting.analysis(cause.heading(), settings, cause);
     }
 }

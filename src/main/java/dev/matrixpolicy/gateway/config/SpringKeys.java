@@ -194,8 +194,8 @@ final class SpringKeys {
      * @throws InvalidConfigurationException naming each, in the order of the files' lines
      */
     static void requireKnown(ConfigurableEnvironment environment, ClassLoader classLoader) {
+        SpringKeys keys = join(of(classLoader));
         Map<String, BadSetting> unknown = new LinkedHashMap<>();
-        SpringKeys keys = null;
         for (PropertySource<?> source : environment.getPropertySources()) {
             if (!(source instanceof EnumerablePropertySource<?> settings) || !(source instanceof OriginLookup<?>)
                     || source instanceof ConfigTreePropertySource) {
@@ -207,11 +207,7 @@ final class SpringKeys {
                 if (origin == null || BadSetting.text(origin).isEmpty() || name == null || name.isEmpty()) {
                     continue; // not written in a file, or {} (SettingsRequired's to judge)
                 }
-                if (keys == null) {
-                    keys = join(of(classLoader));
-                }
-                SpringKeys known = keys;
-                known.problem(name, origin).ifPresent(problem -> unknown.putIfAbsent(problem.key(), problem));
+                keys.problem(name, origin).ifPresent(problem -> unknown.putIfAbsent(problem.key(), problem));
             }
         }
         if (!unknown.isEmpty()) {

@@ -45,9 +45,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *   {@link Settings#fetchDeadline()}: its thread is interrupted, which ends a reply that trickles
  *   in, or never ends, as well as a connection; no lookup waits longer than that (and a second) for
  *   it, nor past its request's {@link KeyWait}, which then hears that the keys are still being
- *   fetched ({@link KeyFetchBusyException}) while the fetch goes on for the next lookup. A well-known lookup cut off so is not remembered as an answer. Name resolution by the
- *   platform ({@code getaddrinfo}) does not heed an interrupt, so a slow DNS server can keep a fetch
- *   past its deadline, though no lookup waits for it.</li>
+ *   fetched ({@link KeyFetchBusyException}) while the fetch goes on for the next lookup. A
+ *   well-known lookup cut off so is not remembered as an answer. Name resolution by the platform
+ *   ({@code getaddrinfo}) does not heed an interrupt, so a slow DNS server can keep a fetch past its
+ *   deadline, though no lookup waits for it.</li>
  *   <li>A key ID missing from what the server published less than {@link #REFETCH_AFTER} ago is
  *   not fetched again: the lookup finds nothing, at once. So a caller naming key IDs that do not
  *   exist makes at most one fetch a minute, and never keeps the server's real keys from being

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -66,7 +67,7 @@ public record AuditWebhookConfig(
      * their path or query, and user info may hold a password.
      */
     public String endpoint() {
-        return url == null ? "none" : url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+        return BackendUrls.origin(url);
     }
 
     /** Without the token or the URL's path, so that logging a configuration never leaks a secret. */

@@ -26,6 +26,14 @@ public final class BackendUrls {
         }
     }
 
+    /**
+     * A backend URL as logs and configuration dumps show it: its scheme, host and port only, since its
+     * path, query and user info may hold a secret (a webhook's key, an API key). {@code none} for none.
+     */
+    public static String origin(URI url) {
+        return url == null ? "none" : url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+    }
+
     /** @throws ModuleConfigurationException when the URL breaks the rule */
     public static URI require(String field, URI url) {
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);

@@ -89,6 +89,27 @@ public final class ConfigValues {
     }
 
     /**
+     * The bearer token a module sends to its backend, from its {@code token} or its {@code
+     * token-file} (a mounted Kubernetes Secret), at most one of them: the file is read through
+     * {@link ModuleContext#secretFile}, so that a rotated token rebuilds the instance, and its first
+     * line that is not blank is sent ({@link #bearerTokenFile}). Every module that takes a token
+     * takes it this way, under these two keys.
+     *
+     * @return empty when neither is set
+     * @throws ModuleConfigurationException when both are set, or the token is unfit for the header;
+     *         the message never quotes the token
+     */
+    public static Optional<String> bearerToken(String token, Path tokenFile, ModuleContext context) {
+        if (token != null && tokenFile != null) {
+            throw new ModuleConfigurationException("token", "set token or token-file, not both");
+        }
+        if (tokenFile != null) {
+            return Optional.of(bearerTokenFile("token-file", context.secretFile("token-file", tokenFile)));
+        }
+        return Optional.ofNullable(token).map(inline -> bearerToken("token", inline));
+    }
+
+    /**
      * A bearer token, given in the configuration or read from a file, surrounding white space
      * ignored: what is left must be one word of visible ASCII, as an HTTP header value allows. A
      * token file with a second line, or a token with a control character, would otherwise be
@@ -98,7 +119,7 @@ public final class ConfigValues {
      * @throws ModuleConfigurationException when it is blank or not one word of visible ASCII; the
      *         message never quotes the token
      */
-    public static String bearerToken(String field, String token) {
+    static String bearerToken(String field, String token) {
         String stripped = token.strip();
         tokenProblem(stripped).ifPresent(problem -> {
             throw new ModuleConfigurationException(field, problem);
@@ -116,7 +137,7 @@ public final class ConfigValues {
      * @throws ModuleConfigurationException when no line holds a token, or the first that does is not
      *         one word of visible ASCII; the message never quotes the token
      */
-    public static String bearerTokenFile(String field, String text) {
+    static String bearerTokenFile(String field, String text) {
         return bearerToken(field, text.lines().filter(line -> !line.isBlank()).findFirst().orElse(""));
     }
 

@@ -73,6 +73,7 @@ class DocumentedConfigurationTest {
             "/run/secrets/policy-gateway-token", "a-shared-token\n",
             "/run/secrets/policy-service-token", "a-backend-token\n",
             "/run/secrets/policy-bot-token", "a-bot-access-token\n",
+            "/run/secrets/audit-webhook-token", "an-audit-webhook-token\n",
             "/etc/policy-gateway/passwords", "alice:$2y$12$ek71DoNrB82PTJwS2zgPJ.WFTSkUCRso1O/JUXYZOO.ztkojt2vlW\n",
             "/etc/gateway/media-hashes.txt", "# one SHA-256 per line\n",
             "/etc/gateway/denylist.txt", "# one user ID or glob per line\n@spammer:example.com\n");

@@ -1,12 +1,13 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
-import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.hibernate.validator.constraints.time.DurationMax;
@@ -19,6 +20,7 @@ import org.springframework.util.unit.DataSize;
  *
  * @param url                  where each record is POSTed (http or https)
  * @param token                optional bearer token sent to the webhook
+ * @param tokenFile            file holding that token instead (a mounted Secret); a new token in it rebuilds the instance
  * @param callbacks            the notification callbacks to report, by Synapse name; {@code null} (left out) means
  *                             all, and an empty list is refused: an admin who empties it means none, not every message
  * @param includeStateEvents   whether {@code on_new_event} records carry the room state (it can be large)
@@ -38,7 +40,8 @@ import org.springframework.util.unit.DataSize;
  */
 public record AuditWebhookConfig(
         @NotNull URI url,
-        @Pattern(regexp = "[\\x21-\\x7E]+", message = "must be printable ASCII without spaces") String token,
+        String token,
+        Path tokenFile,
         @Size(min = 1, message = "must name at least one notification callback: leave the key out to report every one,"
                 + " or remove the entry to report none") List<String> callbacks,
         @DefaultValue("false") boolean includeStateEvents,
@@ -64,14 +67,14 @@ public record AuditWebhookConfig(
      * their path or query, and user info may hold a password.
      */
     public String endpoint() {
-        return url == null ? "none" : url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+        return BackendUrls.origin(url);
     }
 
     /** Without the token or the URL's path, so that logging a configuration never leaks a secret. */
     @Override
     public String toString() {
         return "AuditWebhookConfig[url=" + endpoint() + "/..., token=" + (token == null ? "none" : "<redacted>")
-                + ", callbacks=" + callbacks + ", includeStateEvents=" + includeStateEvents
+                + ", tokenFile=" + tokenFile + ", callbacks=" + callbacks + ", includeStateEvents=" + includeStateEvents
                 + ", queueCapacity=" + queueCapacity + ", senders=" + senders + ", connectTimeout=" + connectTimeout
                 + ", timeout=" + timeout + ", maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff
                 + ", maxBackoff=" + maxBackoff + ", shutdownGrace=" + shutdownGrace + "]";

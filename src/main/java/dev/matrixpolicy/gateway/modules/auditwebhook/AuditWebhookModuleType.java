@@ -12,6 +12,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.net.URI;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.springframework.stereotype.Component;
 
@@ -39,9 +40,10 @@ class AuditWebhookModuleType extends ModuleType<AuditWebhookConfig> {
             throw new ModuleConfigurationException("queue-max-size", "must be at least 1B, got " + ConfigValues.format(config.queueMaxSize()));
         }
         Set<CallbackType<?, ?, ?>> callbacks = callbacks(config.callbacks());
+        Optional<String> token = ConfigValues.bearerToken(config.token(), config.tokenFile(), context);
         AuditWebhook webhook = AuditWebhook.start(context.instanceName(), callbacks,
                 new AuditRecords(context.serverName(), config.includeStateEvents()),
-                new WebhookDelivery(config, context),
+                new WebhookDelivery(config, token, context),
                 config, context.meterRegistry(), context::bindMeters);
         context.predecessor().filter(AuditWebhook.class::isInstance).map(AuditWebhook.class::cast)
                 .ifPresent(predecessor -> predecessor.handOnTo(webhook));

@@ -46,12 +46,13 @@ final class WebhookDelivery implements AutoCloseable {
     private final Duration timeout;
     private final Backend backend;
 
-    WebhookDelivery(AuditWebhookConfig config, ModuleContext context) {
+    /** @param token the bearer token, checked and read (from {@code token} or {@code token-file}) by the module type */
+    WebhookDelivery(AuditWebhookConfig config, Optional<String> token, ModuleContext context) {
         this.url = config.url();
         this.timeout = config.timeout();
         this.backend = Backend.builder(context, config.connectTimeout())
                 .version(version(config.url()))
-                .bearerToken(Optional.ofNullable(config.token()))
+                .bearerToken(token)
                 .retryPolicy(new RetryPolicy(config.maxAttempts(),
                         Backoff.of("initial-backoff", config.initialBackoff(), "max-backoff", config.maxBackoff())))
                 .build();

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.http;
 
+import dev.matrixpolicy.gateway.module.BackendUrls;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -53,6 +54,19 @@ public record HttpConfig(
         @DefaultValue("1s") @NotNull Duration retryMaxBackoff,
         @DefaultValue @Valid CircuitBreakerSettings circuitBreaker,
         @DefaultValue("fail-closed") FailureMode failureMode) {
+
+    /**
+     * Without the token or the URL's path and query, so that logging a configuration never leaks a
+     * secret: the query may carry an API key ({@code ?key=...}).
+     */
+    @Override
+    public String toString() {
+        return "HttpConfig[url=" + BackendUrls.origin(url) + "/..., callbacks=" + callbacks + ", loginTypes=" + loginTypes
+                + ", token=" + (token == null ? "none" : "<redacted>") + ", tokenFile=" + tokenFile
+                + ", timeout=" + timeout + ", timeouts=" + timeouts + ", connectTimeout=" + connectTimeout
+                + ", maxReplySize=" + maxReplySize + ", retries=" + retries + ", retryBackoff=" + retryBackoff
+                + ", retryMaxBackoff=" + retryMaxBackoff + ", circuitBreaker=" + circuitBreaker + ", failureMode=" + failureMode + "]";
+    }
 
     /**
      * A login type whose {@code check_auth} is forwarded, like an entry of Synapse's {@code auth_checkers}.

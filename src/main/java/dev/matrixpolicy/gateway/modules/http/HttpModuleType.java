@@ -12,15 +12,11 @@ import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.RetryPolicy;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.springframework.stereotype.Component;
 
@@ -49,7 +45,8 @@ class HttpModuleType extends ModuleType<HttpConfig> {
                 .map(CallbackType::name).toList());
         RetryPolicy retries = new RetryPolicy(1 + config.retries(),
                 Backoff.of("retry-backoff", config.retryBackoff(), "retry-max-backoff", config.retryMaxBackoff()));
-        return new HttpForwarder(new HttpForwarder.Settings(url, callbacks, loginTypes, token(config, context), config.connectTimeout(), config.maxReplySize(), retries,
+        return new HttpForwarder(new HttpForwarder.Settings(url, callbacks, loginTypes, ConfigValues.bearerToken(config.token(), config.tokenFile(), context),
+                config.connectTimeout(), config.maxReplySize(), retries,
                 config.circuitBreaker(), config.failureMode()), context);
     }
 
@@ -76,15 +73,4 @@ class HttpModuleType extends ModuleType<HttpConfig> {
                     + "forwarded: " + forwarded);
         });
     }
-
-    private static Optional<String> token(HttpConfig config, ModuleContext context) {
-        if (config.token() != null && config.tokenFile() != null) {
-            throw new ModuleConfigurationException("token", "set token or token-file, not both");
-        }
-        if (config.tokenFile() != null) {
-            return Optional.of(ConfigValues.bearerTokenFile("token-file", context.secretFile("token-file", config.tokenFile())));
-        }
-        return Optional.ofNullable(config.token()).map(token -> ConfigValues.bearerToken("token", token));
-    }
-
 }

@@ -56,6 +56,7 @@ final class CredentialStore implements ListSource {
     private final Optional<Path> file;
     private final Map<String, PasswordHash> inline;
     private final PasswordHash.Limits limits;
+    private final Argon2Budget argon2Memory;
     private final long checkEveryNanos;
     private final LongSupplier nanoTime;
     private final ReentrantLock checking = new ReentrantLock();
@@ -102,10 +103,11 @@ final class CredentialStore implements ListSource {
      * {@code before}'s users log in until this one serves: it waits for the file to {@linkplain Settling
      * settle}, and refuses it emptied where {@code before}'s version held users (the reload is refused).
      *
+     * @param argon2Memory the argon2id budget the dummy hashes are made within, here and at each reload
      * @throws UnusableCredentialsException when the file cannot be read, is emptied or still being written
      *         (on a reload), or a hash is refused
      */
-    CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, PasswordHash.Limits limits,
+    CredentialStore(String instance, Optional<Path> file, Map<String, String> inline, PasswordHash.Limits limits, Argon2Budget argon2Memory,
                     Duration checkEvery, LongSupplier nanoTime, Clock clock, MeterRegistry meters, Consumer<MeterBinder> stateMeters,
                     Optional<CredentialStore> before) throws UnusableCredentialsException {
         this.instance = instance;
@@ -113,6 +115,7 @@ final class CredentialStore implements ListSource {
         this.outage = new Outage(log, Level.WARN, clock);
         this.file = file;
         this.limits = limits;
+        this.argon2Memory = argon2Memory;
         this.checkEveryNanos = checkEvery.toNanos();
         this.nanoTime = nanoTime;
         try {
@@ -147,6 +150,10 @@ final class CredentialStore implements ListSource {
         } catch (InvalidCredentialsException refused) {
             throw new UnusableCredentialsException(file.isPresent() ? "file" : "users",
                     file.map(path -> path + " ").orElse("") + refused.getMessage());
+        } catch (InterruptedException stopped) {
+            Thread.currentThread().interrupt();
+            throw new UnusableCredentialsException(file.isPresent() ? "file" : "users",
+                    "interrupted while making the dummy hashes unknown users are checked against; try again");
         }
         this.nextCheck = nanoTime.getAsLong() + checkEveryNanos;
         health.succeeded(clock.instant());
@@ -229,6 +236,9 @@ final class CredentialStore implements ListSource {
         } catch (InvalidCredentialsException refused) {
             verdicts.refuse(digest);
             reject(version, path + " " + refused.getMessage());
+        } catch (InterruptedException stopped) {
+            // the login stopped waiting for the argon2id budget a new cost's dummy takes: the next check reads it again
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -269,7 +279,7 @@ final class CredentialStore implements ListSource {
         return ByteOrderMark.dropped(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString().lines().toList());
     }
 
-    private Credentials read(List<String> fileLines, Optional<Credentials> previous) throws InvalidCredentialsException {
-        return Credentials.of(inline, Credentials.parseFile(fileLines, limits), previous);
+    private Credentials read(List<String> fileLines, Optional<Credentials> previous) throws InvalidCredentialsException, InterruptedException {
+        return Credentials.of(inline, Credentials.parseFile(fileLines, limits), previous, argon2Memory);
     }
 }

@@ -52,9 +52,11 @@ record Credentials(Map<String, PasswordHash> users, Dummies dummies) {
      * place only.
      *
      * @param previous the credentials these replace, whose dummies are kept for the costs still in use
+     * @param memory   the argon2id budget a new dummy is made within
+     * @throws InterruptedException when the thread stops waiting for the budget
      */
-    static Credentials of(Map<String, PasswordHash> inline, Map<String, PasswordHash> fromFile, Optional<Credentials> previous)
-            throws InvalidCredentialsException {
+    static Credentials of(Map<String, PasswordHash> inline, Map<String, PasswordHash> fromFile, Optional<Credentials> previous,
+                          Argon2Budget memory) throws InvalidCredentialsException, InterruptedException {
         Map<String, PasswordHash> users = new LinkedHashMap<>(inline);
         for (String user : fromFile.keySet()) {
             if (users.containsKey(user)) {
@@ -63,7 +65,7 @@ record Credentials(Map<String, PasswordHash> users, Dummies dummies) {
             }
         }
         users.putAll(fromFile);
-        return new Credentials(users, Dummies.of(users.values(), previous.map(Credentials::dummies)));
+        return new Credentials(users, Dummies.of(users.values(), previous.map(Credentials::dummies), memory));
     }
 
     /** Inline {@code users}, by localpart. The exception message starts with the offending key. */

@@ -44,8 +44,12 @@ final class Dummies {
      * @param previous the dummies these replace: their key is kept, so a name keeps its cost while the
      *                 users' costs stay the same, and so is the dummy of every cost still in use (making
      *                 one takes as long as a verification, or longer)
+     * @param memory   the argon2id budget a new dummy takes its {@code m} from, as a verification of its
+     *                 cost does: a reload bringing a new cost makes its dummy on a login's thread, beside
+     *                 the verifications running
+     * @throws InterruptedException when the thread stops waiting for the budget
      */
-    static Dummies of(Collection<PasswordHash> hashes, Optional<Dummies> previous) {
+    static Dummies of(Collection<PasswordHash> hashes, Optional<Dummies> previous, Argon2Budget memory) throws InterruptedException {
         SecretKeySpec key = previous.map(dummies -> dummies.key).orElseGet(Dummies::newKey);
         Map<String, PasswordHash> previousByCost = previous.map(Dummies::byCost).orElse(Map.of());
         // Sorted by cost, so that the same users give the same ranges whatever order they were read in.
@@ -57,8 +61,8 @@ final class Dummies {
             total += cost.getValue();
             PasswordHash dummy = previousByCost.get(cost.getKey());
             if (dummy == null) {
-                dummy = hashes.stream().filter(hash -> hash.cost().equals(cost.getKey())).findFirst()
-                        .map(PasswordHash::dummy).orElseGet(PasswordHash::defaultDummy);
+                Optional<PasswordHash> user = hashes.stream().filter(hash -> hash.cost().equals(cost.getKey())).findFirst();
+                dummy = user.isPresent() ? memory.holding(user.get(), user.get()::dummy) : PasswordHash.defaultDummy();
             }
             byTotal.put(total, dummy);
         }

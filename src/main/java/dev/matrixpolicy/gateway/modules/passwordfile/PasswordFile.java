@@ -32,17 +32,12 @@ final class PasswordFile implements PolicyModule {
     private final PasswordVerifier verifier;
     /** Hashing is expensive on purpose: bound it so a login storm cannot starve the spam checks. */
     private final Semaphore verifications;
-    /**
-     * The heap argon2id verifications running at once may hold, in KiB, taken by each for its
-     * {@code m}: however many verifications may run, they cannot exhaust the heap together. One hash
-     * never needs more than all of it ({@link PasswordHash.Limits}). Shared with every other instance
-     * of the process ({@link PasswordFileModuleType}), whose verifications take from the same heap.
-     */
-    private final Semaphore argon2Memory;
+    /** The heap argon2id hashing may hold, shared with every other instance of the process. */
+    private final Argon2Budget argon2Memory;
     private final Map<LoginType, CheckAuth> checkers;
 
     PasswordFile(CredentialStore credentials, String serverName, Optional<LoginType> customLoginType,
-                 PasswordVerifier verifier, int maxConcurrentVerifications, Semaphore argon2Memory) {
+                 PasswordVerifier verifier, int maxConcurrentVerifications, Argon2Budget argon2Memory) {
         this.credentials = credentials;
         this.serverName = serverName;
         this.verifier = verifier;
@@ -87,22 +82,16 @@ final class PasswordFile implements PolicyModule {
     }
 
     private boolean verify(String password, PasswordHash hash) {
-        int memory = Math.toIntExact(hash.memoryKib());
         try {
             verifications.acquire();
         } catch (InterruptedException abandoned) {
             return abandoned();
         }
         try {
-            argon2Memory.acquire(memory);
+            return argon2Memory.holding(hash, () -> verifier.matches(password, hash));
         } catch (InterruptedException abandoned) {
-            verifications.release();
             return abandoned();
-        }
-        try {
-            return verifier.matches(password, hash);
         } finally {
-            argon2Memory.release(memory);
             verifications.release();
         }
     }

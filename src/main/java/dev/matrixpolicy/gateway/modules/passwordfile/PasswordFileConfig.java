@@ -26,6 +26,17 @@ public record PasswordFileConfig(
         @Positive Integer maxConcurrentVerifications) {
 
     /**
+     * With the inline users' localparts but not their hashes, so that logging a configuration never
+     * hands out what an offline guessing attack needs.
+     */
+    @Override
+    public String toString() {
+        return "PasswordFileConfig[file=" + file + ", users=" + (users == null ? null : users.keySet() + " (hashes redacted)")
+                + ", customLoginType=" + customLoginType + ", reloadCheckInterval=" + reloadCheckInterval
+                + ", maxConcurrentVerifications=" + maxConcurrentVerifications + "]";
+    }
+
+    /**
      * A login type of your own, Synapse's {@code ("my.login_type", ("my_field",))}. Checked in
      * {@code create}, together with the rules annotations cannot express (it must not take over
      * {@code m.login.password}).

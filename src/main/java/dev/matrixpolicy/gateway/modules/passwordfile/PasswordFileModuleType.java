@@ -8,7 +8,6 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.passwordfile.CredentialStore.UnusableCredentialsException;
 import java.time.Clock;
 import java.util.Optional;
-import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 import org.springframework.stereotype.Component;
 
@@ -24,12 +23,12 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
     /** What this process can afford to verify. */
     private final PasswordHash.Limits limits;
     /**
-     * The heap, in KiB, that the argon2id verifications running at once may hold, taken by each for
-     * its {@code m}: one budget for every instance this type builds, since they share one heap. Two
-     * entries, or an instance and the one a reload builds to replace it while the old one finishes its
-     * logins, would otherwise hold half the heap each, all of it together.
+     * The heap, in KiB, that argon2id hashing running at once may hold: one budget for every instance
+     * this type builds, since they share one heap. Two entries, or an instance and the one a reload
+     * builds to replace it while the old one finishes its logins, would otherwise hold half the heap
+     * each, all of it together.
      */
-    private final Semaphore argon2Memory;
+    private final Argon2Budget argon2Memory;
 
     PasswordFileModuleType() {
         this(PasswordHash.Limits.ofThisProcess());
@@ -38,7 +37,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
     PasswordFileModuleType(PasswordHash.Limits limits) {
         super(NAME, PasswordFileConfig.class);
         this.limits = limits;
-        this.argon2Memory = new Semaphore(Math.toIntExact(limits.argon2MemoryKib()), true);
+        this.argon2Memory = new Argon2Budget(limits.argon2MemoryKib());
     }
 
     @Override
@@ -65,7 +64,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
             Optional<CredentialStore> before = context.predecessor().filter(PasswordFile.class::isInstance)
                     .map(module -> ((PasswordFile) module).credentials());
             credentials = new CredentialStore(context.instanceName(), Optional.ofNullable(config.file()), config.users(),
-                    limits, config.reloadCheckInterval(), nanoTime, clock, context.meterRegistry(), context::bindMeters, before);
+                    limits, argon2Memory, config.reloadCheckInterval(), nanoTime, clock, context.meterRegistry(), context::bindMeters, before);
         } catch (UnusableCredentialsException unusable) {
             // an inline user's value is a hash, or a password written where its hash belongs
             throw new ModuleConfigurationException(unusable.field(), unusable.getMessage(), null, !unusable.field().equals("file"));

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -182,8 +183,26 @@ class AuditWebhookConfigurationTest {
         runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
                         "policy-gateway.modules[0].config.token=two words")
                 .run(context -> assertThat(moduleFailure(context))
-                        .endsWith("config.token: must be printable ASCII without spaces")
+                        .endsWith("config.token: the token must be one word of visible ASCII on one line "
+                                + "(no 'Bearer ', no second line), but character 4 is U+0020")
                         .doesNotContain("two words"));
+    }
+
+    @Test
+    void tokenAndTokenFileTogetherAreRefused(@TempDir Path directory) throws IOException {
+        Path tokenFile = Files.writeString(directory.resolve("token"), "s3cret\n");
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.token=inline", "policy-gateway.modules[0].config.token-file=" + tokenFile)
+                .run(context -> assertThat(moduleFailure(context))
+                        .isEqualTo("policy-gateway.modules[0] (module: audit_webhook) config.token: set token or token-file, not both"));
+    }
+
+    @Test
+    void missingTokenFileIsRefusedNamingIt(@TempDir Path directory) {
+        runner.withPropertyValues("policy-gateway.modules[0].config.url=http://127.0.0.1:9/audit",
+                        "policy-gateway.modules[0].config.token-file=" + directory.resolve("absent"))
+                .run(context -> assertThat(moduleFailure(context))
+                        .endsWith("config.token-file: " + directory.resolve("absent") + " does not exist"));
     }
 
     @Test

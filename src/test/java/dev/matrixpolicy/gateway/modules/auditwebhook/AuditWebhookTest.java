@@ -34,10 +34,14 @@ import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.ref.WeakReference;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +53,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JsonParser;
@@ -219,6 +224,24 @@ class AuditWebhookTest {
 
         eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit"))))
                 .singleElement().satisfies(request -> assertThat(request.getHeader("Authorization")).isEqualTo("Bearer webhook-secret")));
+    }
+
+    /** A Kubernetes Secret mounted as a file: its first line is sent, and the file is watched so that a rotation rebuilds the instance. */
+    @Test
+    void bearerTokenFromTheTokenFileIsSentAndTheFileIsWatched(@TempDir Path directory) throws IOException {
+        Path tokenFile = Files.writeString(directory.resolve("token"), "file-secret\nnext-secret\n");
+        Map<Path, String> watched = new HashMap<>();
+        AuditWebhookConfig config = ModuleConfigs.bind(AuditWebhookConfig.class, Map.of("url", webhook.baseUrl() + "/audit",
+                "shutdown-grace", "500ms"), Map.of("token-file", tokenFile.toString()));
+        AuditWebhook module = (AuditWebhook) new AuditWebhookModuleType().create(config, new ModuleContext("audit", "example.com",
+                registry, binder -> { }, watched::put, Optional.empty()));
+        started.add(module);
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/audit"))))
+                .singleElement().satisfies(request -> assertThat(request.getHeader("Authorization")).isEqualTo("Bearer file-secret")));
+        assertThat(watched).containsOnlyKeys(tokenFile);
     }
 
     // ---- which callbacks

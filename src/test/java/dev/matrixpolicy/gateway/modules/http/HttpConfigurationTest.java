@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -182,6 +183,16 @@ class HttpConfigurationTest {
                         "policy-gateway.modules[0].config.callbacks=user_may_invite")
                 .run(context -> assertThat(context.getStartupFailure())
                         .hasStackTraceContaining(ENTRY + "config.url: must be an absolute http or https URL, got scheme 'file'"));
+    }
+
+    /** A configuration printed (a log line, a debugger) shows neither the token nor the URL's API key. */
+    @Test
+    void printedConfigurationHoldsNeitherTheTokenNorTheUrlsPathAndQuery() {
+        HttpConfig config = ModuleConfigs.bind(HttpConfig.class, Map.of("url", "https://policy.internal:8443/v1?key=url-s3cret"),
+                Map.of("token", "token-s3cret", "callbacks[0]", "user_may_invite"));
+
+        assertThat(config.toString()).contains("url=https://policy.internal:8443/...", "token=<redacted>", "callbacks=[user_may_invite]")
+                .doesNotContain("s3cret").doesNotContain("/v1");
     }
 
     private static String stackTrace(Throwable failure) {

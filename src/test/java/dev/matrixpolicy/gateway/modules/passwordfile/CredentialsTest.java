@@ -72,14 +72,14 @@ class CredentialsTest {
         Map<String, PasswordHash> file = Credentials.parseFile(List.of("alice:" + BUILDER_BCRYPT), Hashes.LIMITS);
 
         assertThatExceptionOfType(InvalidCredentialsException.class)
-                .isThrownBy(() -> Credentials.of(inline, file, Optional.empty()))
+                .isThrownBy(() -> Credentials.of(inline, file, Optional.empty(), Argon2Budget.unbounded()))
                 .withMessageContaining("user 'alice'").withMessageContaining("defined both");
     }
 
     @Test
     void thereIsOneDummyPerCostTheUsersHaveAndNoneIsAUsersHash() throws Exception {
         Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2, "carol:" + BUILDER_BCRYPT), Hashes.LIMITS), Optional.empty());
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2, "carol:" + BUILDER_BCRYPT), Hashes.LIMITS), Optional.empty(), Argon2Budget.unbounded());
 
         assertThat(credentials.dummies().byCost()).containsOnlyKeys("bcrypt/4", PasswordHash.parse(BUILDER_ARGON2, Hashes.LIMITS).cost());
         assertThat(credentials.users().values()).doesNotContainAnyElementsOf(credentials.dummies().byCost().values());
@@ -88,7 +88,7 @@ class CredentialsTest {
     @Test
     void knownUserIsCheckedAgainstTheirHashAndAnUnknownOneAgainstTheSameDummyEveryTime() throws Exception {
         Credentials credentials = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty());
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty(), Argon2Budget.unbounded());
 
         assertThat(credentials.hashFor("alice").encoded()).isEqualTo(WONDERLAND_BCRYPT);
         assertThat(credentials.hashFor("mallory")).isSameAs(credentials.hashFor("mallory"))
@@ -98,9 +98,9 @@ class CredentialsTest {
     @Test
     void reloadWithTheSameCostsKeepsTheDummiesAndEachUnknownNamesChoice() throws Exception {
         Credentials before = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty());
+                "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty(), Argon2Budget.unbounded());
         Credentials after = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "carol:" + BUILDER_BCRYPT, "dave:" + WONDERLAND_ARGON2), Hashes.LIMITS), Optional.of(before));
+                "carol:" + BUILDER_BCRYPT, "dave:" + WONDERLAND_ARGON2), Hashes.LIMITS), Optional.of(before), Argon2Budget.unbounded());
 
         assertThat(after.dummies().byCost()).isEqualTo(before.dummies().byCost());
         for (int i = 0; i < 20; i++) {
@@ -110,7 +110,7 @@ class CredentialsTest {
 
     @Test
     void noUsersAtAllStillHaveADummy() throws Exception {
-        Credentials credentials = Credentials.of(Map.of(), Map.of(), Optional.empty());
+        Credentials credentials = Credentials.of(Map.of(), Map.of(), Optional.empty(), Argon2Budget.unbounded());
 
         assertThat(credentials.hashFor("anyone").cost()).isEqualTo(PasswordHash.DEFAULT_DUMMY_COST);
     }

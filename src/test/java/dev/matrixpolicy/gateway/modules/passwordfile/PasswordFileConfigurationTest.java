@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import dev.matrixpolicy.gateway.support.NamedPipe;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,6 +161,16 @@ class PasswordFileConfigurationTest {
                         "policy-gateway.modules[0].config.users.[team/bob]=" + BUILDER_ARGON2)
                 .run(context -> assertThat(((PasswordFile) context.getBean(Generations.class).current().modules().getFirst().module())
                         .credentials().current().users()).containsOnlyKeys("alice+work", "team/bob"));
+    }
+
+    /** A configuration printed (a log line, a debugger) names the inline users but hands out no hash to guess against. */
+    @Test
+    void printedConfigurationNamesTheInlineUsersButNotTheirHashes() {
+        PasswordFileConfig config = ModuleConfigs.bind(PasswordFileConfig.class, Map.of("users.alice", WONDERLAND_BCRYPT),
+                Map.of("users.bob", BUILDER_ARGON2));
+
+        assertThat(config.toString()).contains("alice", "bob", "hashes redacted")
+                .doesNotContain(WONDERLAND_BCRYPT).doesNotContain(BUILDER_ARGON2).doesNotContain("$2").doesNotContain("$argon2id");
     }
 
     private static String stackTraceOf(Throwable failure) {

@@ -5,6 +5,7 @@ import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.BUILDER_BCRYP
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_ARGON2;
 import static dev.matrixpolicy.gateway.modules.passwordfile.Hashes.WONDERLAND_BCRYPT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ch.qos.logback.classic.Level;
@@ -34,8 +35,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -44,6 +49,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -493,6 +499,51 @@ class PasswordFileTest {
     void argon2idVerificationsOfEveryInstanceShareTheOneHalfOfTheHeap() throws Exception {
         // two entries, or an instance and the one a reload builds in its place: room for one bob at a time in all
         assertThat(mostVerificationsAtOnce("bob", 4, PasswordHash.Limits.of(128 * 1024), 2)).isEqualTo(1);
+    }
+
+    /**
+     * A reload that brings a new argon2id cost makes its dummy on a login's thread: it waits, as a
+     * verification of that cost would, while the verifications running hold the budget.
+     */
+    @Test
+    void aNewArgon2idCostsDummyIsMadeWithinTheBudgetTheVerificationsShare() throws Exception {
+        CountDownLatch verifying = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        PasswordVerifier heldArgon2 = (password, hash) -> {
+            if (hash.memoryKib() > 0) {
+                verifying.countDown();
+                try {
+                    finish.await();
+                } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return PasswordVerifier.SPRING_SECURITY.matches(password, hash);
+        };
+        // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one at a time, verification or dummy
+        PasswordFile module = new PasswordFileModuleType(PasswordHash.Limits.of(128 * 1024)).create(
+                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 4), new ModuleContext("passwords", "example.com", meters),
+                heldArgon2, clock::get, wallClock);
+
+        try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+            Future<Optional<String>> bob = threads.submit(() -> login(module, "bob", "builder"));
+            verifying.await();
+            String newCost = new Argon2PasswordEncoder(16, 32, 1, 64, 2).encode("dave's");
+            write("alice:" + WONDERLAND_BCRYPT + "\nbob:" + BUILDER_ARGON2 + "\ndave:" + newCost + "\n", 2);
+            passCheckInterval();
+            Future<Optional<String>> alice = threads.submit(() -> login(module, "alice", "wonderland"));
+
+            try {
+                assertThatExceptionOfType(TimeoutException.class).as("alice's login reloads, and the new cost's dummy waits for bob's memory")
+                        .isThrownBy(() -> alice.get(1, TimeUnit.SECONDS));
+            } finally {
+                finish.countDown();
+            }
+            assertThat(alice.get(10, TimeUnit.SECONDS)).contains("@alice:example.com");
+            assertThat(bob.get(10, TimeUnit.SECONDS)).contains("@bob:example.com");
+        }
+        assertThat(module.credentials().current().dummies().byCost()).containsKey(PasswordHash.parse(
+                new Argon2PasswordEncoder(16, 32, 1, 64, 2).encode("any"), Hashes.LIMITS).cost());
     }
 
     /** The most verifications that ran at once, each taking 20 ms, for 16 logins of {@code user} on 8 threads. */

@@ -187,6 +187,10 @@ class GatewayClient:
         deadline = self._reactor.seconds() + timeout
         await self._within(slots.acquire(), deadline, path)
         try:
+            if deadline - self._reactor.seconds() < LEAST_TIME_TO_ASK:
+                # a slot freed by a call that timed out comes a moment before this call's own deadline:
+                # a connection opened now could only be cancelled, after the gateway accepted it
+                raise TimedOut(f"{path}: no answer in time")
             try:
                 return await self._exchange(method, path, body, deadline)
             except _ClosedBeforeAnswer:
@@ -304,6 +308,8 @@ class GatewayClient:
 
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+LEAST_TIME_TO_ASK = 0.01
+"""Seconds a call must have left to start a request: less is no time for a round trip."""
 MAX_HEAD_BYTES = 256 * 1024
 """Far above any real status line and headers: the gateway's are a few hundred bytes."""
 

@@ -249,7 +249,9 @@ async def test_calls_to_a_hanging_gateway_hold_at_most_max_connections_and_each_
     calls = [defer.ensureDeferred(client.post("/v1/spam_checker/user_may_invite", b"{}", 0.5)) for _ in range(5)]
     results = await defer.DeferredList(calls, consumeErrors=True)
     assert all(not ok and failure.check(TimedOut) for ok, failure in results)
-    assert len(server.connections) == 2
+    # two requests sent, one a slot: a loaded machine may see Twisted open a second attempt to the
+    # same address while the first is still connecting (its happy eyeballs), so connections may be more
+    assert len(server.requests) == 2
     assert reactor.seconds() - started < 2
     server.mode = "close_idle"
     assert (await client.post("/v1/spam_checker/user_may_invite", b"{}", 2)).status == 200  # every slot was given back

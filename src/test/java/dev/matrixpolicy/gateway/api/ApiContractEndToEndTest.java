@@ -331,6 +331,15 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void onUserLoginAcceptsANullLoginTypeAsSynapsesCodeMayPass() {
+            Answer answer = gateway.post("/v1/account_validity/on_user_login",
+                    "{\"user_id\": \"@alice:example.com\", \"auth_provider_type\": null, \"auth_provider_id\": null}");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": null}"));
+        }
+
+        @Test
         void bodyOverTheLimitIsTooLarge() {
             String huge = "{\"user_id\": \"@alice:example.com\", \"padding\": \"" + "x".repeat(9 * 1024) + "\"}";
 

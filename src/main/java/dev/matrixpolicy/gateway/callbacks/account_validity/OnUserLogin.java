@@ -26,14 +26,15 @@ public interface OnUserLogin {
 
     /**
      * @param userId the user
-     * @param authProviderType the login type, e.g. {@code m.login.password}
+     * @param authProviderType the login type, e.g. {@code m.login.password}; Synapse types it
+     *                         {@code str | None} in its code (the docs say {@code str}), so it may be absent
      * @param authProviderId the SSO provider, if any (absent for password logins)
      */
-    record Args(String userId, String authProviderType, Optional<String> authProviderId) {
+    record Args(String userId, Optional<String> authProviderType, Optional<String> authProviderId) {
         static Args read(JsonArgs json) {
             return new Args(
                     json.userId("user_id"),
-                    json.string("auth_provider_type"),
+                    json.optionalString("auth_provider_type"),
                     json.optionalString("auth_provider_id"));
         }
     }

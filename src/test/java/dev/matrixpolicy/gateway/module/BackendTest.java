@@ -22,6 +22,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import com.sun.net.httpserver.HttpServer;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -30,6 +31,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -42,6 +44,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -162,6 +165,35 @@ class BackendTest {
         assertThat(backend(builder().retryPolicy(THREE_ATTEMPTS)).call(getting("/flaky"), TEXT_OF_A_2XX)).isEqualTo("done");
         assertThat(attempts("error")).isEqualTo(2);
         assertThat(attempts("success")).isEqualTo(1);
+    }
+
+    @Test
+    void refusedRepliesLeaveTheirConnectionForTheNextAttempt() throws IOException {
+        // a real server that notes the client's port of each request: one port, one connection
+        HttpServer portNoting = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        List<Integer> clientPorts = new CopyOnWriteArrayList<>();
+        portNoting.createContext("/", exchange -> {
+            clientPorts.add(exchange.getRemoteAddress().getPort());
+            exchange.getRequestBody().readAllBytes();
+            boolean last = clientPorts.size() == 3;
+            byte[] body = (last ? "done" : "{\"errcode\": \"M_UNKNOWN\", \"error\": \"" + "busy ".repeat(40_000) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(last ? 200 : 503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        portNoting.start();
+        try {
+            URI url = URI.create("http://127.0.0.1:" + portNoting.getAddress().getPort() + "/busy");
+
+            String answer = backend(builder().retryPolicy(THREE_ATTEMPTS)).call(BackendRequest.get("test_callback", url, GENEROUS),
+                    TEXT_OF_A_2XX);
+
+            assertThat(answer).isEqualTo("done");
+            assertThat(clientPorts).as("client ports of the three attempts").hasSize(3).containsOnly(clientPorts.getFirst());
+        } finally {
+            portNoting.stop(0);
+        }
     }
 
     @Test

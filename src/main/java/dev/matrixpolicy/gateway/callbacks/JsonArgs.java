@@ -108,7 +108,7 @@ public final class JsonArgs {
     /** Synapse's {@code MediaUploadLimit}: {@code {"max_bytes": ..., "time_period_ms": ...}}. */
     public MediaUploadLimit mediaUploadLimit(String field) {
         JsonArgs limit = nested(field);
-        return new MediaUploadLimit(limit.count("max_bytes"), limit.atLeast("time_period_ms", 1));
+        return new MediaUploadLimit(limit.count("max_bytes"), limit.count("time_period_ms"));
     }
 
     /** One of a fixed set of strings, e.g. a room visibility. */

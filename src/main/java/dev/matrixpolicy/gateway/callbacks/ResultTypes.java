@@ -323,8 +323,12 @@ public final class ResultTypes {
         for (int i = 0; i < elements.size(); i++) {
             JsonNode limit = elements.get(i);
             try {
-                limits.add(new MediaUploadLimit(jsonField(limit, "max_bytes", n -> wholeNumber(n, lenient)),
-                        jsonField(limit, "time_period_ms", n -> wholeNumber(n, lenient))));
+                long timePeriodMs = jsonField(limit, "time_period_ms", n -> wholeNumber(n, lenient));
+                if (timePeriodMs < 1) {
+                    // a period Synapse would take, but one in which no sum of uploads is ever counted
+                    throw new IllegalArgumentException("time_period_ms must be at least 1, got " + timePeriodMs);
+                }
+                limits.add(new MediaUploadLimit(jsonField(limit, "max_bytes", n -> wholeNumber(n, lenient)), timePeriodMs));
             } catch (IllegalArgumentException wrong) {
                 throw new IllegalArgumentException("[" + i + "]: " + wrong.getMessage(), wrong);
             }

@@ -170,7 +170,8 @@ class ResultTypesJsonTest {
         assertRoundTrip(ResultTypes.MEDIA_UPLOAD_LIMITS, Optional.empty(), Optional.of(List.of()),
                 Optional.of(List.of(new MediaUploadLimit(1_073_741_824L, 86_400_000L), new MediaUploadLimit(0, 1))));
         assertRefused(ResultTypes.MEDIA_UPLOAD_LIMITS, "{}", "[{\"max_bytes\": 1}]", "[{\"max_bytes\": -1, \"time_period_ms\": 1}]",
-                "[{\"max_bytes\": 1, \"time_period_ms\": 0}]", "[{\"max_bytes\": \"1\", \"time_period_ms\": 1}]",
+                "[{\"max_bytes\": 1, \"time_period_ms\": 0}]", "[{\"max_bytes\": 1, \"time_period_ms\": -1}]",
+                "[{\"max_bytes\": \"1\", \"time_period_ms\": 1}]",
                 "[{\"max_bytes\": 1.5, \"time_period_ms\": 1}]");
     }
 

@@ -82,6 +82,17 @@ class MediaLimitsEndToEndTest extends GatewayEndToEnd {
     }
 
     @Test
+    void exceededLimitOfAZeroPeriodAsSynapsesConfigurationAllowsIsCountedToo() {
+        // homeserver.yaml: media_upload_limits: [{time_period: 0s, max_size: 10M}]
+        Answer answer = gateway.post("/v1/media_repository/on_media_upload_limit_exceeded", """
+                {"user_id": "@dave:elsewhere.example", "limit": {"max_bytes": 10485760, "time_period_ms": 0},
+                 "sent_bytes": 0, "attempted_bytes": 20971520}""");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": null}"));
+    }
+
+    @Test
     void negativeSizeIsTheClientsMistake() {
         Answer answer = gateway.post("/v1/media_repository/is_user_allowed_to_upload_media_of_size",
                 "{\"user_id\": \"@carol:example.com\", \"size\": -1}");

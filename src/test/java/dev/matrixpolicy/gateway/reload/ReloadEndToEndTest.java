@@ -17,6 +17,7 @@ import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import dev.matrixpolicy.gateway.support.KubeletVolume;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -59,11 +60,16 @@ class ReloadEndToEndTest {
     private ConfigurableApplicationContext gateway;
     private GatewayClient policy;
     private GatewayClient management;
+    /** The policy service of the test's {@code http} module, if it has one: stopped after the gateway. */
+    private WireMockServer service;
 
     @AfterEach
     void stop() {
         if (gateway != null) {
             gateway.close();
+        }
+        if (service != null) {
+            service.stop();
         }
     }
 
@@ -472,21 +478,35 @@ class ReloadEndToEndTest {
     }
 
     @Test
-    void aConfigMapUpdateThatSwapsTheDataLinkIsApplied() throws Exception {
-        // The layout of a Kubernetes ConfigMap volume: gateway.yml -> ..data/gateway.yml, ..data -> ..<timestamp>
-        Path first = Files.createDirectory(directory.resolve("..2026_12_01_10_00_00.1"));
-        Files.writeString(first.resolve("gateway.yml"), denylist("old refusal"));
-        Files.createSymbolicLink(directory.resolve("..data"), first.getFileName());
-        Path config = Files.createSymbolicLink(directory.resolve("gateway.yml"), Path.of("..data", "gateway.yml"));
-        start(config);
+    void configMapUpdatesMadeTheKubeletWayTwiceInQuickSuccessionEndOnTheLastVersion() throws Exception {
+        KubeletVolume volume = KubeletVolume.mount(directory.resolve("config"), Map.of("gateway.yml", denylist("old refusal")));
+        start(volume.file("gateway.yml"));
 
-        Path second = Files.createDirectory(directory.resolve("..2026_12_01_10_05_00.2"));
-        Files.writeString(second.resolve("gateway.yml"), denylist("new refusal"));
-        Path link = Files.createSymbolicLink(directory.resolve("..data_tmp"), second.getFileName());
-        Files.move(link, directory.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        volume.update(Map.of("gateway.yml", denylist("new refusal")));
+        volume.update(Map.of("gateway.yml", denylist("newest refusal")));
 
         await().atMost(Duration.ofSeconds(5)).until(() ->
-                policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText().equals("new refusal"));
+                policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText().equals("newest refusal"));
+        assertThat(counter("policy_config_reloads_total", "failed")).isZero();
+    }
+
+    @Test
+    void aSecretKeyRemovedKeepsTheModulesTokenSaysWhyAndItsReturnIsApplied(CapturedOutput output) throws Exception {
+        service = policyService();
+        KubeletVolume secret = KubeletVolume.mount(directory.resolve("secret"), Map.of("token", "first-service-token\n"));
+        start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), secret.file("token"))));
+
+        secret.update(Map.of("other", "x"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        assertThat(management.get("/actuator/health/configReload").json().at("/details/last_reload/error").asText())
+                .contains(secret.file("token") + " does not exist");
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused"))).hasSize(1);
+
+        secret.update(Map.of("token", "second-service-token\n"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        assertThat(sentTokens(service)).containsExactly("Bearer first-service-token", "Bearer second-service-token");
     }
 
     @Test
@@ -789,48 +809,39 @@ class ReloadEndToEndTest {
 
     @Test
     void aNewTokenInAnHttpModulesTokenFileIsSentFromTheNextForwardedRequestAfterTheFileWatcherSeesIt() throws Exception {
-        WireMockServer service = policyService();
-        try {
-            Path token = write("service-token", "first-service-token\n");
-            start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token)));
-            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        service = policyService();
+        Path token = write("service-token", "first-service-token\n");
+        start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token)));
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
 
-            write("service-token", "second-service-token\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.getBean(Generations.class).current().number() == 2);
-            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        write("service-token", "second-service-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gateway.getBean(Generations.class).current().number() == 2);
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
 
-            assertThat(service.findAll(postRequestedFor(urlEqualTo("/policy/spam_checker/user_may_join_room"))))
-                    .extracting(request -> request.getHeader("Authorization"))
-                    .containsExactly("Bearer first-service-token", "Bearer second-service-token");
-        } finally {
-            gateway.close();
-            gateway = null;
-            service.stop();
-        }
+        assertThat(sentTokens(service)).containsExactly("Bearer first-service-token", "Bearer second-service-token");
     }
 
     @Test
     void postReloadRebuildsAModuleWhoseSecretFileHoldsANewSecretAndKeepsOneWhoseFileDidNotChange() throws Exception {
-        WireMockServer service = policyService();
-        try {
-            Path token = write("service-token", "first-service-token\n");
-            start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token)), "--policy-gateway.reload.watch=false");
-            assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("unchanged");
+        service = policyService();
+        Path token = write("service-token", "first-service-token\n");
+        start(write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token)), "--policy-gateway.reload.watch=false");
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("unchanged");
 
-            write("service-token", "  second-service-token  \n");
-            Answer reloaded = management.post("/actuator/reload", "");
-            assertThat(reloaded.json().path("result").asText()).isEqualTo("reloaded");
-            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
-            assertThat(service.findAll(postRequestedFor(urlEqualTo("/policy/spam_checker/user_may_join_room"))))
-                    .extracting(request -> request.getHeader("Authorization")).containsExactly("Bearer second-service-token");
+        write("service-token", "  second-service-token  \n");
+        Answer reloaded = management.post("/actuator/reload", "");
+        assertThat(reloaded.json().path("result").asText()).isEqualTo("reloaded");
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        assertThat(sentTokens(service)).containsExactly("Bearer second-service-token");
 
-            write("service-token", "second-service-token\n"); // the same secret, written again
-            assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("unchanged");
-        } finally {
-            gateway.close();
-            gateway = null;
-            service.stop();
-        }
+        write("service-token", "second-service-token\n"); // the same secret, written again
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("unchanged");
+    }
+
+    /** The Authorization headers the policy service received, in order. */
+    private static List<String> sentTokens(WireMockServer service) {
+        return service.findAll(postRequestedFor(urlEqualTo("/policy/spam_checker/user_may_join_room"))).stream()
+                .map(request -> request.getHeader("Authorization")).toList();
     }
 
     /** A policy service that lets every join through. */

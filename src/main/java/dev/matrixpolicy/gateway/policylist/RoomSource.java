@@ -59,9 +59,10 @@ public final class RoomSource implements PolicySource {
      */
     static final Duration STALE_TOKEN = Duration.ofSeconds(5);
     /**
-     * The least time from one sync to the next when an answer brought nothing to apply, or a gap: a
-     * homeserver (or proxy) that answers every long-poll at once would otherwise spin the source, and
-     * the homeserver with it. Answers with events are taken at once, so rules never wait for it.
+     * The least time from one sync to the next when an answer changed no rule (it brought nothing, or
+     * the same events again), or a gap: a homeserver (or proxy) that answers every long-poll at once,
+     * or whose token never advances, would otherwise spin the source, and the homeserver with it.
+     * Answers that change the rules are taken at once, so rules never wait for it.
      */
     static final Duration IDLE_SYNC_SPACING = Duration.ofMillis(250);
     /** How many gaps in a row, each a full read, are worth a WARN line: the room is read at the backoff's pace meanwhile. */
@@ -525,18 +526,29 @@ public final class RoomSource implements PolicySource {
                 idleSince(started, wait);
                 return true;
             }
-            if (apply(current, joined) && tombstone.upgrade().isPresent()) {
+            Applied applied = apply(current, joined);
+            if (applied.redacted() && tombstone.upgrade().isPresent()) {
                 readTombstone(current); // perhaps the tombstone's redaction, which empties it: asked, not tracked, it is that rare
+            }
+            if (!applied.changed()) {
+                // events that change nothing, at once, are an answer with nothing new: a homeserver whose token
+                // does not advance replays the same events at every long-poll, which must not spin the source
+                idleSince(started, wait);
             }
             return true;
         }
 
         /**
-         * Applies one answer's events of the room, and hands the rules over if they changed.
+         * What one answer's events did.
          *
-         * @return whether the timeline redacted anything
+         * @param changed  whether the rules changed (and were handed over)
+         * @param redacted whether the timeline redacted anything
          */
-        private boolean apply(Session current, SyncAnswer.Room events) throws InterruptedException {
+        private record Applied(boolean changed, boolean redacted) {
+        }
+
+        /** Applies one answer's events of the room, and hands the rules over if they changed. */
+        private Applied apply(Session current, SyncAnswer.Room events) throws InterruptedException {
             RoomRules room = rules.orElseThrow();
             boolean changed = false;
             for (JsonNode event : events.state()) {
@@ -573,8 +585,9 @@ public final class RoomSource implements PolicySource {
             }
             if (room.redact(redactable, applied.orElse(List.of()))) {
                 publish(room);
+                changed = true;
             }
-            return !redacted.isEmpty();
+            return new Applied(changed, !redacted.isEmpty());
         }
 
 
@@ -614,7 +627,7 @@ public final class RoomSource implements PolicySource {
 
         /**
          * After a long-poll of {@code wait} that began at {@code started} ({@link System#nanoTime}) and
-         * brought nothing to apply, or a gap: waits out what is left of {@link #IDLE_SYNC_SPACING}, or of
+         * changed no rule, or a gap: waits out what is left of {@link #IDLE_SYNC_SPACING}, or of
          * half the long-poll if that is shorter, so that only an answer well before its time waits.
          */
         private void idleSince(long started, Duration wait) throws InterruptedException {

@@ -78,6 +78,8 @@ final class FakeHomeserver implements AutoCloseable {
     private String gapInEveryAnswer;
     /** Whether long-polls answer at once, whatever their timeout, and the bot's membership reads as out of every room. */
     private boolean answerAtOnce;
+    /** Whether long-polls answer at once with the last batch again and the token they were given, see {@link #replayLastBatch}. */
+    private boolean replayLastBatch;
     private boolean membershipSaysOut;
     private boolean stopped;
     /** Whether reads of one event wait unanswered, see {@link #holdEventReads}. */
@@ -345,6 +347,17 @@ final class FakeHomeserver implements AutoCloseable {
         synchronized (lock) {
             answerAtOnce = true;
             membershipSaysOut = true;
+        }
+    }
+
+    /**
+     * From now on every long-poll answers at once with the last batch again, and its next_batch is the
+     * token it was given: a homeserver (or a proxy's cache) whose token never advances.
+     */
+    void replayLastBatch() {
+        synchronized (lock) {
+            replayLastBatch = true;
+            lock.notifyAll();
         }
     }
 
@@ -648,7 +661,7 @@ final class FakeHomeserver implements AutoCloseable {
         long deadline = System.nanoTime() + (answerAtOnce ? 0 : Duration.ofMillis(Long.parseLong(query.getOrDefault("timeout", "0"))).toNanos());
         synchronized (lock) {
             long left;
-            while (!stopped && failures == 0 && batches.size() <= seen && (left = deadline - System.nanoTime()) > 0) {
+            while (!stopped && failures == 0 && !replayLastBatch && batches.size() <= seen && (left = deadline - System.nanoTime()) > 0) {
                 try {
                     lock.wait(Duration.ofNanos(left).toMillis() + 1);
                 } catch (InterruptedException interrupted) {
@@ -661,7 +674,10 @@ final class FakeHomeserver implements AutoCloseable {
             return;
         }
         synchronized (lock) {
-            if (batches.size() > seen) {
+            if (replayLastBatch && seen > 0) {
+                answer.put("next_batch", since);
+                answer.set("rooms", batches.get(seen - 1));
+            } else if (batches.size() > seen) {
                 answer.put("next_batch", "s" + (seen + 1));
                 answer.set("rooms", batches.get(seen));
             } else {

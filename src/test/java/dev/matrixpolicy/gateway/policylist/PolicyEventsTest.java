@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -44,6 +45,17 @@ class PolicyEventsTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"42", "{\"text\": \"spam\"}", "[\"spam\"]", "null", "true"})
+    void aReasonThatIsNoStringIsNoReasonAndTheRuleStillHolds(String reason) {
+        PolicyRule rule = rule("""
+                {"type": "m.policy.rule.server", "state_key": "k", "content": {"entity": "evil.example", "recommendation": "m.ban", "reason": %s}}"""
+                .formatted(reason));
+
+        assertThat(rule.entity()).isEqualTo(new Entity(Entity.Form.EXACT, "evil.example"));
+        assertThat(rule.reason()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             hashes                     | %s=
             hashes                     | %s
@@ -65,6 +77,15 @@ class PolicyEventsTest {
     }
 
     @Test
+    void anEntityOf64KiBHoldsNoRuleAsNoIdIsThatLong() {
+        String huge = "@" + "a".repeat(64 * 1024) + ":evil.example";
+        assertThat(read("{\"type\": \"m.policy.rule.user\", \"state_key\": \"k\", \"content\": {\"entity\": \"" + huge
+                + "\", \"recommendation\": \"m.ban\"}}"))
+                .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.user", "k"),
+                        Optional.of(PolicyEvents.Skipped.ENTITY_OF_ANOTHER_KIND), Optional.empty()));
+    }
+
+    @Test
     void emptyContentClearsTheSlotAsAWithdrawnOrRedactedRule() {
         assertThat(read("{\"type\": \"m.policy.rule.user\", \"state_key\": \"rule:x\", \"content\": {}}"))
                 .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.user", "rule:x"), Optional.empty(), Optional.empty()));
@@ -77,7 +98,12 @@ class PolicyEventsTest {
             {"recommendation": "m.ban"}                              | NO_ENTITY
             {"entity": "", "recommendation": "m.ban"}                | NO_ENTITY
             {"hashes": {"sha256": "not base64!"}, "recommendation": "m.ban"} | INVALID_HASH
-            {"hashes": {"sha256": "AAAA"}, "recommendation": "m.ban"} | INVALID_HASH""")
+            {"hashes": {"sha256": "AAAA"}, "recommendation": "m.ban"} | INVALID_HASH
+            {"entity": "evil.example", "recommendation": "M.BAN"}    | UNKNOWN_RECOMMENDATION
+            {"entity": "evil.example", "recommendation": "org.matrix.mjolnir.allow"} | UNKNOWN_RECOMMENDATION
+            {"entity": "evil.example", "recommendation": ["m.ban"]}  | UNKNOWN_RECOMMENDATION
+            {"entity": 42, "recommendation": "m.ban"}                | NO_ENTITY
+            {"entity": {"id": "evil.example"}, "recommendation": "m.ban"} | NO_ENTITY""")
     void contentThatIsNoRuleClearsTheSlotAndSaysWhy(String content, PolicyEvents.Skipped why) {
         assertThat(read("{\"type\": \"m.policy.rule.server\", \"state_key\": \"k\", \"content\": " + content + "}"))
                 .contains(new PolicyEvents.Cleared(new PolicyEvents.Slot("m.policy.rule.server", "k"), Optional.of(why), Optional.empty()));

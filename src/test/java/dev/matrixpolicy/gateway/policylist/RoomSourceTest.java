@@ -652,6 +652,24 @@ class RoomSourceTest {
     }
 
     @Test
+    void aHomeserverWhoseTokenNeverAdvancesAndThatReplaysTheSameEventsAtOnceIsNotAskedInATightLoop() throws InterruptedException {
+        homeserver.room(ROOM);
+        start(ROOM);
+        firstUpdate();
+        awaitLongPoll(1);
+        homeserver.send(ROOM, ban("user", "rule:1", "@spammer:evil.example"));
+        awaitUpdates(2);
+
+        homeserver.replayLastBatch();
+        int before = homeserver.longPolls().size();
+        Thread.sleep(1_000);
+
+        assertThat(homeserver.longPolls().size() - before).as("long-polls in a second, each answered at once with nothing new")
+                .isBetween(1, 1_000 / (int) RoomSource.IDLE_SYNC_SPACING.toMillis() + 2);
+        assertThat(updates).hasSize(2);
+    }
+
+    @Test
     void gapInTheTimelineReadsTheFullStateAgain() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);

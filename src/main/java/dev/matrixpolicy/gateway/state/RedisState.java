@@ -341,6 +341,9 @@ public final class RedisState implements SharedState {
                 + "as an empty one if its count or time was no number; a take writes a bucket over it");
         // an empty bucket gets a token within period / capacity: anything else in the answer is not believed
         long most = Math.max(1, (bucket.periodMillis() + bucket.capacity() - 1) / bucket.capacity());
+        if (script == TAKE && answer.get(0) == 1) {
+            wrote();
+        }
         return answer.get(0) == 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(Math.clamp(answer.get(1), 1, most)));
     }
 
@@ -359,6 +362,9 @@ public final class RedisState implements SharedState {
         List<Long> answer = run(script, ScriptOutputType.MULTI, key, failures,
                 member, Long.toString(window.toMillis()), Integer.toString(MAX_MEMBERS));
         warnIfMalformed(answer.get(1), "a window of members", "read as an empty window; a count writes a window over it");
+        if (script == COUNT_DISTINCT) {
+            wrote();
+        }
         return answer.get(0);
     }
 
@@ -397,7 +403,6 @@ public final class RedisState implements SharedState {
                 answer = commands.eval(script.text(), type, keys, args);
             }
             answered();
-            readOnly.worksAgain("Redis accepts writes again");
             return answer;
         } catch (RedisException failed) {
             if (failed instanceof RedisCommandExecutionException) {
@@ -412,6 +417,14 @@ public final class RedisState implements SharedState {
             throw new StateUnavailableException("Redis did not answer: " + describe(failed) + reconnecting.run()
                     .map(run -> " (reconnecting fails: " + run.condition() + ")").orElse(""), failed);
         }
+    }
+
+    /**
+     * A script wrote (a token taken, a member counted): only that tells that a connection that led to
+     * a replica leads to a primary again, since a replica answers what writes nothing.
+     */
+    private void wrote() {
+        readOnly.worksAgain("Redis accepts writes again");
     }
 
     private void answered() {

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
@@ -58,6 +59,36 @@ class RedisFailoverTest {
             }
             assertThat(lines.all()).filteredOn(line -> line.contains("READONLY")).hasSize(1);
             assertThat(lines.all()).contains("Redis accepts writes again");
+        }
+    }
+
+    /** A replica answers what writes nothing (an empty bucket's refusal): that is no news that writes work again. */
+    @Test
+    void aReplicaStaysOneWarnWhileCallsThatWriteNothingSucceedBetweenItsReadonlyAnswers() throws InterruptedException {
+        String empty = "empty:" + UUID.randomUUID();
+        String full = "full:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1, Duration.ofMinutes(1));
+        try (TcpForwarder endpoint = new TcpForwarder(first.port());
+             RedisState state = new RedisState(endpoint.redisUrl(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry());
+             RedisState primary = new RedisState(second.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry())) {
+            assertThat(state.awaitConnection(Duration.ofSeconds(10))).isTrue();
+            assertThat(primary.awaitConnection(Duration.ofSeconds(10))).isTrue();
+            assertThat(primary.take(empty, bucket)).isEqualTo(Take.ALLOWED);
+            direct(first, redis -> redis.replicaof("127.0.0.1", second.port()));
+            try {
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                        .until(() -> state.take(empty, bucket) instanceof Take.Refused);
+                long until = System.nanoTime() + Duration.ofMillis(2_500).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThatThrownBy(() -> state.take(full, bucket)).isInstanceOf(StateUnavailableException.class);
+                    await().atMost(Duration.ofSeconds(2)).ignoreExceptions()
+                            .until(() -> state.take(empty, bucket) instanceof Take.Refused);
+                }
+            } finally {
+                direct(first, redis -> redis.replicaofNoOne());
+            }
+            assertThat(lines.all()).filteredOn(line -> line.contains("READONLY")).hasSize(1);
+            assertThat(lines.all()).doesNotContain("Redis accepts writes again");
         }
     }
 

@@ -449,7 +449,18 @@ public record PolicyGatewayProperties(
                     if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
                         return "expected a redis:// or rediss:// URL";
                     }
-                    return uri.getHost() == null ? "names no host: expected redis://host:port" : null;
+                    if (uri.getHost() == null) {
+                        return "names no host: expected redis://host:port";
+                    }
+                    // what the Redis client would refuse when the state is made, with a stack trace and no key
+                    if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65_535)) {
+                        return "port " + uri.getPort() + " is out of range: expected 1 to 65535";
+                    }
+                    String path = uri.getPath();
+                    if (path != null && path.length() > 1 && !path.matches("/[0-9]{1,9}")) {
+                        return "the path is the database index: expected a number such as /0, got " + path;
+                    }
+                    return null;
                 } catch (URISyntaxException malformed) {
                     return "not a URL: " + malformed.getReason();
                 }

@@ -7,6 +7,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
@@ -70,6 +71,11 @@ import reactor.core.Disposable;
  *       time out and nothing has answered for {@link #silentLimit} (2 s, or three times the timeout
  *       if longer), the connection is given up, which fails and frees them, and a new one is made; and
  *       at most {@link #MAX_PENDING} commands wait on a connection at any time.</li>
+ *   <li><b>A failover behind one address</b> (a managed Redis's primary endpoint, a DNS name that
+ *       moves to the new primary): the connection made before stays on the old primary, now a replica,
+ *       which answers every write {@code READONLY}, forever. Such an answer gives the connection up for
+ *       a new one to wherever the address leads now, at most once a second, with one WARN an outage
+ *       and one INFO when writes are accepted again.</li>
  *   <li><b>A timed-out command may still run:</b> Redis runs what it received when it can, so a call
  *       answered as failed may have taken its token.</li>
  * </ul>
@@ -227,6 +233,10 @@ public final class RedisState implements SharedState {
     private final Duration silentLimit;
     /** Silent connections given up since the last answer: one WARN an outage. */
     private final Outage silence = new Outage(log);
+    /** Connections given up because they lead to a replica: one WARN an outage. */
+    private final Outage readOnly = new Outage(log);
+    /** When the last connection that led to a replica was given up ({@link System#nanoTime}). */
+    private volatile long readOnlyGivenUpAt = System.nanoTime() - MAX_RECONNECT_DELAY.toNanos();
     /** Why Lettuce's last attempt to make a lost connection again failed, while it fails. */
     private final Outage reconnecting = new Outage(log);
     /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
@@ -331,6 +341,9 @@ public final class RedisState implements SharedState {
                 + "as an empty one if its count or time was no number; a take writes a bucket over it");
         // an empty bucket gets a token within period / capacity: anything else in the answer is not believed
         long most = Math.max(1, (bucket.periodMillis() + bucket.capacity() - 1) / bucket.capacity());
+        if (script == TAKE && answer.get(0) == 1) {
+            wrote();
+        }
         return answer.get(0) == 1 ? Take.ALLOWED : new Take.Refused(Duration.ofMillis(Math.clamp(answer.get(1), 1, most)));
     }
 
@@ -349,6 +362,9 @@ public final class RedisState implements SharedState {
         List<Long> answer = run(script, ScriptOutputType.MULTI, key, failures,
                 member, Long.toString(window.toMillis()), Integer.toString(MAX_MEMBERS));
         warnIfMalformed(answer.get(1), "a window of members", "read as an empty window; a count writes a window over it");
+        if (script == COUNT_DISTINCT) {
+            wrote();
+        }
         return answer.get(0);
     }
 
@@ -391,6 +407,9 @@ public final class RedisState implements SharedState {
         } catch (RedisException failed) {
             if (failed instanceof RedisCommandExecutionException) {
                 answered(); // an error answer (OOM, WRONGTYPE) is still an answer
+                if (failed instanceof RedisReadOnlyException && used != null) {
+                    giveUpReadOnly(used);
+                }
             } else if (failed instanceof RedisCommandTimeoutException && used != null) {
                 giveUpIfSilent(used);
             }
@@ -398,6 +417,14 @@ public final class RedisState implements SharedState {
             throw new StateUnavailableException("Redis did not answer: " + describe(failed) + reconnecting.run()
                     .map(run -> " (reconnecting fails: " + run.condition() + ")").orElse(""), failed);
         }
+    }
+
+    /**
+     * A script wrote (a token taken, a member counted): only that tells that a connection that led to
+     * a replica leads to a primary again, since a replica answers what writes nothing.
+     */
+    private void wrote() {
+        readOnly.worksAgain("Redis accepts writes again");
     }
 
     private void answered() {
@@ -415,18 +442,43 @@ public final class RedisState implements SharedState {
         if (now - answeredAt < silentLimit.toNanos()) {
             return;
         }
-        synchronized (connecting) {
-            if (!connection.isDone() || connection.isCompletedExceptionally() || connection.join() != used || closed.get()) {
-                return; // given up already, by another call
-            }
-            answeredAt = now; // the new connection's silence counts from now
-            connection = connect();
+        if (!replace(used)) {
+            return;
         }
-        used.closeAsync();
         Outage.Failure failure = silence.failed();
         failure.loud("Redis answered nothing for {} ms on its connection: closing it and opening another (calls fail meanwhile)",
                 silentLimit.toMillis());
         failure.quiet("Redis still answers nothing: another new connection");
+    }
+
+    /**
+     * Gives up a connection that leads to a replica for a new one, at most once a second: the address
+     * may lead to the new primary now, and while it still leads to the replica a call's answer is the
+     * same {@code READONLY} at once.
+     */
+    private void giveUpReadOnly(StatefulRedisConnection<String, String> used) {
+        long now = System.nanoTime();
+        if (now - readOnlyGivenUpAt < MAX_RECONNECT_DELAY.toNanos() || !replace(used)) {
+            return;
+        }
+        readOnlyGivenUpAt = now;
+        Outage.Failure failure = readOnly.failed();
+        failure.loud("Redis answered READONLY: the address leads to a replica (after a failover?); making a new connection "
+                + "to where it leads now, every second at most, until writes are accepted (calls fail meanwhile)");
+        failure.quiet("Redis still answers READONLY: another new connection");
+    }
+
+    /** Starts a new connection in place of {@code used} and closes it; false when another call did already. */
+    private boolean replace(StatefulRedisConnection<String, String> used) {
+        synchronized (connecting) {
+            if (!connection.isDone() || connection.isCompletedExceptionally() || connection.join() != used || closed.get()) {
+                return false; // given up already, by another call
+            }
+            answeredAt = System.nanoTime(); // the new connection's silence counts from now
+            connection = connect();
+        }
+        used.closeAsync();
+        return true;
     }
 
     /**

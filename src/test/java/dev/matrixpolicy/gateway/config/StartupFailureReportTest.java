@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -352,20 +353,24 @@ class StartupFailureReportTest {
                 .contains("problem: found duplicate key server-name");
     }
 
-    @Test
-    void aRedisUrlThatIsNotOneStopsStartupNamingTheKeyTheValueAndTheLine(CapturedOutput output) throws IOException {
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "localhost:6379 | expected a redis:// or rediss:// URL",
+            "redis://redis.internal:6379/rate-limits | the path is the database index: expected a number such as /0, got /rate-limits"})
+    void aRedisUrlThatIsNotOneStopsStartupNamingTheKeyTheValueAndTheLine(String url, String problem, CapturedOutput output)
+            throws IOException {
         String screen = failedStartupWith(output, """
                 policy-gateway:
                   server-name: example.com
                   state:
                     redis:
-                      url: localhost:6379
-                """);
+                      url: %s
+                """.formatted(url));
 
         assertThat(screen).contains("key: policy-gateway.state.redis.url")
-                .contains("value: 'localhost:6379'")
+                .contains("value: '" + url + "'")
                 .containsPattern("file: .*gateway.yml, line 5, column 12")
-                .contains("problem: expected a redis:// or rediss:// URL");
+                .contains("problem: " + problem);
     }
 
     @Test

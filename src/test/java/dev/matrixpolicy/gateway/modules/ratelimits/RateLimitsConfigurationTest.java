@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.ratelimits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.SharedState;
@@ -132,6 +133,26 @@ class RateLimitsConfigurationTest {
         runner.withPropertyValues("policy-gateway.state.redis.url=http://redis:6379")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
                         "url: expected a redis:// or rediss:// URL"));
+    }
+
+    @Test
+    void aRedisUrlWhosePortOrDatabaseIsNoneIsRefusedNamingWhichRatherThanFailingInTheRedisClient() {
+        java.util.Map.of(
+                "redis://redis:99999", "url: port 99999 is out of range: expected 1 to 65535",
+                "redis://redis:0", "url: port 0 is out of range",
+                "redis://redis:6379/abc", "url: the path is the database index: expected a number such as /0, got /abc",
+                "redis://redis:6379/-1", "got /-1",
+                "redis://redis:6379/1/2", "got /1/2").forEach((url, problem) -> runner
+                .withPropertyValues("policy-gateway.state.redis.url=" + url)
+                .run(context -> assertThat(context).getFailure().as(url).hasStackTraceContaining(problem)));
+    }
+
+    @Test
+    void aRedisUrlWithADatabaseOrNoneIsAccepted() {
+        for (String url : java.util.List.of("redis://redis:6379/3", "redis://redis:6379/", "rediss://:secret@redis")) {
+            assertThat(new PolicyGatewayProperties.State.Redis(url, java.time.Duration.ofMillis(200), "mpg:").address())
+                    .as(url).startsWith("redis");
+        }
     }
 
     @Test

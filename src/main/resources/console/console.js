@@ -220,8 +220,11 @@ async function loadDecisions() {
     return;
   }
   const log = answer.json;
-  const summary = el("p", { class: "muted" }, log.decisions.length + " shown; " + log.recorded
-    + " recorded since startup; the log keeps the last " + log.capacity + ".");
+  // the filters as text, which shows an UNSEEN character that the filter's input field shows not
+  const filters = [...query].filter(([name]) => name !== "limit").map(([name, value]) => [" " + name + " ", el("code", {}, value)]);
+  const summary = el("p", { class: "muted", id: "decisions-summary" }, log.decisions.length + " shown",
+    filters.length ? [" for", filters] : null,
+    "; " + log.recorded + " recorded since startup; the log keeps the last " + log.capacity + ".");
   if (log.decisions.length === 0) {
     show("decisions-body", summary, el("p", { class: "muted", id: "no-decisions" }, "No refusals or failures match."));
     return;

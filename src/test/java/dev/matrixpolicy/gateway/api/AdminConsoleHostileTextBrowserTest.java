@@ -107,6 +107,8 @@ class AdminConsoleHostileTextBrowserTest {
         console.waitUntil(() -> console.decisionRows().size() == 1);
         assertThat(console.driver().findElement(By.cssSelector("#decisions-filter [name=user]")).getDomProperty("value"))
                 .isEqualTo(TURNED_ROUND);
+        // which the field shows turned round, as @alice:example.com: the line above the decisions says what it holds
+        assertThat(console.driver().findElement(By.id("decisions-summary")).getText()).startsWith("1 shown for user @U+202Emoc.elpmaxe:ecila;");
         console.screenshot("hostile-invisible-characters");
     }
 

@@ -25,14 +25,31 @@ function el(tag, attributes = {}, ...children) {
 }
 
 /**
- * A text node; one that is not plain ASCII (an ID, a reason, an error from outside may hold right-to-left
- * letters or a bidirectional override) inside a <bdi>, so that it cannot turn round the text beside it.
+ * Characters that show nothing, or turn round or join what is beside them: controls (but tab and line
+ * breaks), format characters (bidirectional overrides and isolates, zero-width spaces and joiners, soft
+ * hyphens, tags), line and paragraph separators, and the Hangul fillers that render blank.
+ */
+const UNSEEN = /([\p{Cf}\p{Zl}\p{Zp}\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u115F\u1160\u3164\uFFA0])/u;
+
+/**
+ * A text node; one that is not plain printable ASCII (an ID, a reason, an error from outside may hold
+ * right-to-left letters) inside a <bdi>, so that it cannot turn round the text beside it, with each
+ * UNSEEN character shown by its code: otherwise @\u202Emoc.elpmaxe:ecila, whose server is ecila, and
+ * @al\u200Bice:example.com would both read as @alice:example.com.
  */
 function text(value) {
-  if (!/[^\x00-\x7F]/.test(value)) return document.createTextNode(value);
+  if (!/[^\x20-\x7E\t\n\r]/.test(value)) return document.createTextNode(value);
   const isolated = document.createElement("bdi");
-  isolated.textContent = value;
+  // split() with a capturing group: the text between the UNSEEN characters at even places, each one at an odd place
+  value.split(UNSEEN).forEach((part, index) => isolated.append(index % 2 === 0 ? part : unseen(part)));
   return isolated;
+}
+
+/** An UNSEEN character as its code, "U+202E", marked so that no text typed to look like one can pass for one. */
+function unseen(character) {
+  const code = "U+" + character.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return el("span", { class: "unseen", title: code + ": a character that shows nothing, or turns round or joins the text"
+    + " beside it, shown here by its code" }, code);
 }
 
 function table(headings, rows) {
@@ -203,8 +220,11 @@ async function loadDecisions() {
     return;
   }
   const log = answer.json;
-  const summary = el("p", { class: "muted" }, log.decisions.length + " shown; " + log.recorded
-    + " recorded since startup; the log keeps the last " + log.capacity + ".");
+  // the filters as text, which shows an UNSEEN character that the filter's input field shows not
+  const filters = [...query].filter(([name]) => name !== "limit").map(([name, value]) => [" " + name + " ", el("code", {}, value)]);
+  const summary = el("p", { class: "muted", id: "decisions-summary" }, log.decisions.length + " shown",
+    filters.length ? [" for", filters] : null,
+    "; " + log.recorded + " recorded since startup; the log keeps the last " + log.capacity + ".");
   if (log.decisions.length === 0) {
     show("decisions-body", summary, el("p", { class: "muted", id: "no-decisions" }, "No refusals or failures match."));
     return;

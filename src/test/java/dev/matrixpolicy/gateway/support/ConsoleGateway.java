@@ -25,7 +25,12 @@ public final class ConsoleGateway {
 
     /** Writes the rules, users and hashes files and points the configuration at them. */
     public static void rulesFile(DynamicPropertyRegistry registry) {
-        write(registry, "console-test.file", RULES);
+        rulesFile(registry, RULES);
+    }
+
+    /** As {@link #rulesFile(DynamicPropertyRegistry)}, with the policy list's rules given. */
+    public static void rulesFile(DynamicPropertyRegistry registry, String rules) {
+        write(registry, "console-test.file", rules);
         write(registry, "console-test.users-file", USERS);
         write(registry, "console-test.hashes-file", HASHES);
     }

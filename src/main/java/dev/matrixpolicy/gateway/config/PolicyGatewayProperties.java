@@ -13,11 +13,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -457,13 +460,50 @@ public record PolicyGatewayProperties(
                         return "port " + uri.getPort() + " is out of range: expected 1 to 65535";
                     }
                     String path = uri.getPath();
-                    if (path != null && path.length() > 1 && !path.matches("/[0-9]{1,9}")) {
+                    if (path != null && path.length() > 1 && !path.matches(DATABASE_PATH)) {
                         return "the path is the database index: expected a number such as /0, got " + path;
                     }
-                    return null;
+                    return uri.getRawQuery() == null ? null : queryProblem(uri.getRawQuery(), path != null && path.length() > 1);
                 } catch (URISyntaxException malformed) {
                     return "not a URL: " + malformed.getReason();
                 }
+            }
+
+            private static final String DATABASE_PATH = "/[0-9]{1,9}";
+
+            /**
+             * The Redis client's URL parameters, checked as it would not: it reads {@code ?database=abc}
+             * as database 0 and passes over a parameter it does not know, and a {@code verifyPeer} it
+             * cannot read fails the start with a stack trace.
+             */
+            private static String queryProblem(String query, boolean databaseInPath) {
+                boolean database = databaseInPath;
+                for (String parameter : query.split("&", -1)) {
+                    int equals = parameter.indexOf('=');
+                    String name = equals < 0 ? parameter : parameter.substring(0, equals);
+                    String value = equals < 0 ? "" : URLDecoder.decode(parameter.substring(equals + 1), StandardCharsets.UTF_8);
+                    String problem = switch (name) {
+                        case "database", "db" -> {
+                            if (database) {
+                                yield "names the database twice (" + name + "=" + value + "): give it once, as the path /0 or as "
+                                        + "?database=0";
+                            }
+                            database = true;
+                            yield ("/" + value).matches(DATABASE_PATH) ? null
+                                    : name + " is the database index: expected a number such as 0, got '" + value + "'";
+                        }
+                        case "verifyPeer" -> List.of("FULL", "CA", "NONE").contains(value.toUpperCase(Locale.ROOT)) ? null
+                                : "verifyPeer: expected FULL (the default), CA or NONE, got '" + value + "'";
+                        case "clientName", "libraryName", "libraryVersion" -> null;
+                        case "timeout" -> "the URL's timeout is not read: set policy-gateway.state.redis.timeout instead";
+                        default -> "unknown parameter '" + name + "': the URL takes database (or db), verifyPeer, "
+                                + "clientName, libraryName and libraryVersion";
+                    };
+                    if (problem != null) {
+                        return problem;
+                    }
+                }
+                return null;
             }
 
             /** Where Redis is, for log lines: host and port, never the password. */

@@ -137,19 +137,36 @@ class RateLimitsConfigurationTest {
 
     @Test
     void aRedisUrlWhosePortOrDatabaseIsNoneIsRefusedNamingWhichRatherThanFailingInTheRedisClient() {
-        java.util.Map.of(
+        assertRefused(java.util.Map.of(
                 "redis://redis:99999", "url: port 99999 is out of range: expected 1 to 65535",
                 "redis://redis:0", "url: port 0 is out of range",
                 "redis://redis:6379/abc", "url: the path is the database index: expected a number such as /0, got /abc",
                 "redis://redis:6379/-1", "got /-1",
-                "redis://redis:6379/1/2", "got /1/2").forEach((url, problem) -> runner
-                .withPropertyValues("policy-gateway.state.redis.url=" + url)
+                "redis://redis:6379/1/2", "got /1/2"));
+    }
+
+    @Test
+    void aRedisUrlParameterTheRedisClientWouldMisreadOrPassOverIsRefused() {
+        assertRefused(java.util.Map.of(
+                "redis://redis:6379?database=abc", "url: database is the database index: expected a number such as 0, got 'abc'",
+                "redis://redis:6379?db=-1", "url: db is the database index",
+                "redis://redis:6379/2?db=3", "url: names the database twice (db=3)",
+                "rediss://redis:6379?verifyPeer=false", "url: verifyPeer: expected FULL (the default), CA or NONE, got 'false'",
+                "redis://redis:6379?timeout=5s", "url: the URL's timeout is not read: set policy-gateway.state.redis.timeout",
+                "redis://redis:6379?dbs=1", "url: unknown parameter 'dbs'",
+                "redis://redis:6379?sentinelMasterId=main", "url: unknown parameter 'sentinelMasterId'"));
+    }
+
+    /** Each URL, by the problem its refusal names. */
+    private void assertRefused(java.util.Map<String, String> problems) {
+        problems.forEach((url, problem) -> runner.withPropertyValues("policy-gateway.state.redis.url=" + url)
                 .run(context -> assertThat(context).getFailure().as(url).hasStackTraceContaining(problem)));
     }
 
     @Test
     void aRedisUrlWithADatabaseOrNoneIsAccepted() {
-        for (String url : java.util.List.of("redis://redis:6379/3", "redis://redis:6379/", "rediss://:secret@redis")) {
+        for (String url : java.util.List.of("redis://redis:6379/3", "redis://redis:6379/", "rediss://:secret@redis",
+                "redis://redis:6379?db=3&clientName=policy%20gateway", "rediss://redis?verifyPeer=ca")) {
             assertThat(new PolicyGatewayProperties.State.Redis(url, java.time.Duration.ofMillis(200), "mpg:").address())
                     .as(url).startsWith("redis");
         }

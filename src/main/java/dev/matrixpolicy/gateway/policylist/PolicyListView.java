@@ -20,9 +20,13 @@ public interface PolicyListView {
     /**
      * @param ready    false only when the instance is configured to be unready with stale lists, and a source
      *                 is stale, has not read yet, or holds rules that could not be compiled
+     * @param starting whether a source's first read has not ended: its own rules are not in force, no
+     *                 predecessor's serve in their place, and it has not failed either. The gateway
+     *                 is not ready until no instance is starting, once (see the {@code policyLists}
+     *                 health component)
      * @param problems per source, those and any failing source, e.g. {@code community: stale: no good read for 2h (HTTP 502)}
      */
-    record Readiness(boolean ready, Map<String, String> problems) {
+    record Readiness(boolean ready, boolean starting, Map<String, String> problems) {
     }
 
     /** Each source in priority order, with its rule counts and health. */

@@ -17,6 +17,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
+import dev.matrixpolicy.gateway.support.ServingGenerations;
 import dev.matrixpolicy.gateway.support.SigningHomeserver;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -68,15 +69,8 @@ class PolicyServerSigningTest {
 
     private static PolicyServerSigning signing(PolicyModule module) {
         ModuleInstance instance = new ModuleInstance(0, "test", "judge", module, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(1));
-        PolicyGatewayProperties properties = new PolicyGatewayProperties("example.com", new PolicyGatewayProperties.Auth(null, null),
-                new PolicyGatewayProperties.Admin(null, null), new PolicyGatewayProperties.DecisionLog(100),
-                new PolicyGatewayProperties.Defaults(FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5)), DataSize.ofMegabytes(1),
-                List.of(), new PolicyGatewayProperties.Reload(true, Duration.ofSeconds(1)),
-                PolicyGatewayProperties.PolicyServer.disabled(), PolicyGatewayProperties.State.inMemory());
+        Generation generation = ServingGenerations.of(1, instance);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Generation generation = new Generation(1, properties, List.of(instance),
-                new CallbackChains(List.of(instance), new ChainRunner(ChainObserver.NONE)), Optional.empty(), Optional.empty(),
-                Instant.EPOCH);
         PolicyServerKey key = PolicyServerKey.fromSeed(HexFormat.of().parseHex(
                 "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
         return new PolicyServerSigning(new Generations(generation, new InstanceMeters(registry)),

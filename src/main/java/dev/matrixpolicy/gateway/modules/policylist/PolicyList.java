@@ -568,8 +568,13 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
     public Readiness readiness(Instant now) {
         Map<String, String> problems = new LinkedHashMap<>();
         boolean stale = false;
+        boolean starting = false;
         for (int position = 1; position < slots.size(); position++) {
             PolicySource.Status status = status(position);
+            SlotState state = states.get(position);
+            boolean firstReadUnderWay = !state.ownRulesCompiled && state.inherited == null
+                    && status.lastError().isEmpty() && status.failures() == 0;
+            starting |= firstReadUnderWay;
             Instant since = status.lastSuccess().orElse(started);
             Duration quiet = Duration.between(since, now);
             String error = status.lastError().map(e -> " (" + e + ")").orElse("");
@@ -577,6 +582,9 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
             String name = slots.get(position).name();
             if (failed.isPresent()) {
                 problems.put(name, failed.get().condition());
+                stale = true;
+            } else if (firstReadUnderWay) {
+                problems.put(name, "first read under way");
                 stale = true;
             } else if (status.lastSuccess().isEmpty()) {
                 problems.put(name, "no good read yet" + error);
@@ -589,7 +597,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 problems.put(name, "failing, serving its rules of " + duration(quiet) + " ago" + error);
             }
         }
-        return new Readiness(!stale || !freshness.requireFresh(), problems);
+        return new Readiness(!stale || !freshness.requireFresh(), starting, problems);
     }
 
     /** {@code 1h2m3s}: a duration to the second, as the health details show it. */

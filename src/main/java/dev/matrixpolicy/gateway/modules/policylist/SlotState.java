@@ -33,8 +33,8 @@ final class SlotState {
     Collection<PolicyRule> toFold;
     /** How many updates were compiled: a fold that finds a later one compiled is dropped. The compiler's. */
     long compiled;
-    /** Whether its own rules were ever compiled here. The compiler's. */
-    boolean ownRulesCompiled;
+    /** Whether its own rules were ever compiled here. The compiler's; read by readiness too. */
+    volatile boolean ownRulesCompiled;
     /** What its rules that name every ID of a kind are, as last warned of; null when it has none. The compiler's. */
     String catchAll;
 

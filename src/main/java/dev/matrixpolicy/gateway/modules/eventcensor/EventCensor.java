@@ -15,9 +15,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.module.WorstCase;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -27,8 +25,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class EventCensor implements PolicyModule, CheckEventAllowed {
     private static final JsonMapper JSON = EventJson.MAPPER;
-    /** Synapse's {@code Membership.LIST}. */
-    private static final List<String> MEMBERSHIPS = List.of("invite", "join", "knock", "leave", "ban");
 
     private final String serverName;
     private final URI endpoint;
@@ -69,7 +65,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed {
             if (!reply.isSuccessful()) {
                 throw BackendFailure.status(reply.status());
             }
-            return answer(event, CensorReply.read(reply.json()), local);
+            return answer(args, CensorReply.read(reply.json()), local);
         }, () -> onFailure);
     }
 
@@ -79,54 +75,21 @@ final class EventCensor implements PolicyModule, CheckEventAllowed {
      * server (_rebuild_event_after_third_party_rules); for those a new content is answered as a plain
      * allowance too.
      */
-    private static EventAllowed answer(ClientEvent event, CensorReply reply, boolean local) {
+    private EventAllowed answer(CheckEventAllowed.Args args, CensorReply reply, boolean local) {
+        ClientEvent event = args.event();
         return switch (reply) {
             case CensorReply.Deny deny -> EventAllowed.DENIED;
             case CensorReply.Keep keep -> EventAllowed.ALLOWED;
             case CensorReply.Replace replace when !local || EventJson.equal(replace.content(), event.content()) -> EventAllowed.ALLOWED;
             case CensorReply.Replace replace -> {
-                refusedBySynapse(event, replace.content()).ifPresent(problem -> {
-                    throw BackendFailure.unusable("the new content " + problem + ", and Synapse would end the user's request in a 500");
+                SynapseRefusals.of(event, replace.content(), args.stateEvents(), serverName).ifPresent(refusal -> {
+                    throw BackendFailure.unusable(refusal.message());
                 });
                 ObjectNode censored = EventJson.copy(event.json()); // the event JSON is shared with the other modules
                 censored.set("content", replace.content());
                 yield EventAllowed.replacedBy(censored);
             }
         };
-    }
-
-    /**
-     * What Synapse 1.157 refuses in a replacement with an exception, so a 500 for the user: the checks
-     * of EventValidator.validate_builder that _rebuild_event_after_third_party_rules runs, and the
-     * {@code redacts} a redaction in room version 11 and later holds in its content (without it,
-     * handle_new_client_event fails an assertion). A redaction keeps its target: censoring its reason
-     * must not remove another event.
-     */
-    private static Optional<String> refusedBySynapse(ClientEvent event, ObjectNode content) {
-        return switch (event.type()) {
-            case "m.room.message" -> notAString(event, content, "msgtype").or(() -> notAString(event, content, "body"));
-            case "m.room.topic" -> notAString(event, content, "topic");
-            case "m.room.name" -> notAString(event, content, "name");
-            case "m.room.member" -> content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue())
-                    ? Optional.empty() : Optional.of("of an m.room.member event has no 'membership' of " + MEMBERSHIPS);
-            case "m.room.tombstone" -> {
-                JsonNode room = content.get("replacement_room");
-                yield room == null ? Optional.of("of an m.room.tombstone event has no 'replacement_room'")
-                        : room.isString() && room.stringValue().equals(event.roomId())
-                        ? Optional.of("of an m.room.tombstone event names its own room as 'replacement_room'") : Optional.empty();
-            }
-            case "m.room.redaction" -> {
-                JsonNode redacts = event.content().get("redacts");
-                yield redacts == null || redacts.equals(content.get("redacts")) ? Optional.empty()
-                        : Optional.of("of an m.room.redaction event changes or drops 'redacts'");
-            }
-            default -> Optional.empty();
-        };
-    }
-
-    private static Optional<String> notAString(ClientEvent event, ObjectNode content, String field) {
-        return content.path(field).isString() ? Optional.empty()
-                : Optional.of("of an " + event.type() + " event has no string '" + field + "'");
     }
 
     /** Waits for calls in flight (bounded by the timeout), then releases the pooled connections. */

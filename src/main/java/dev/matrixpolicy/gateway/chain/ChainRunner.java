@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -192,10 +193,27 @@ public final class ChainRunner implements AutoCloseable {
     }
 
     /** One link bound to its callback method, deadline and failure policy; asked within a {@link Walk}. */
+    /**
+     * How many calls of one link may still run past their deadline (a module that does not stop when
+     * interrupted: deadlocked, or waiting in a way that ignores interruption) before the link is no
+     * longer asked: each such call keeps its thread, and a module stuck for good would otherwise
+     * gather one per question until memory runs out. While this many run, the link times out at once;
+     * as each ends, it is asked again.
+     */
+    static final int MAX_OVERRUNNING_CALLS = 64;
+    /** A deadline call's states: its deadline settles what its end counts, and its end what its deadline does. */
+    private static final int NOT_STARTED = 0;
+    private static final int RUNNING = 1;
+    private static final int LATE = 2;
+    private static final int ENDED = 3;
+    private static final int ABANDONED = 4;
+
     private final class LinkAsker<C, A, R> {
         private final String callback;
         private final Link<C> link;
         private final BiFunction<? super C, ? super A, ? extends R> call;
+        /** This link's calls still running past their deadline. */
+        private final AtomicInteger overrunning = new AtomicInteger();
 
         LinkAsker(String callback, Link<C> link, BiFunction<? super C, ? super A, ? extends R> call) {
             this.callback = callback;
@@ -257,11 +275,32 @@ public final class ChainRunner implements AutoCloseable {
             if (timeout == null) {
                 return call.apply(link.callback(), args);
             }
+            int running = overrunning.get();
+            if (running >= MAX_OVERRUNNING_CALLS) {
+                throw new TimeoutException("not asked: " + running + " of its calls still run past their " + timeout.toMillis()
+                        + " ms deadline, interrupted but not stopping");
+            }
             long deadlineNanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates instead of overflowing
-            Future<? extends R> pending = deadlineExecutor.submit(DryRun.carried(() -> call.apply(link.callback(), args)));
+            AtomicInteger state = new AtomicInteger(NOT_STARTED);
+            Future<? extends R> pending = deadlineExecutor.submit(DryRun.carried(() -> {
+                if (!state.compareAndSet(NOT_STARTED, RUNNING)) {
+                    return null; // its deadline passed before it started: never asked
+                }
+                try {
+                    return call.apply(link.callback(), args);
+                } finally {
+                    if (state.getAndSet(ENDED) == LATE) {
+                        overrunning.decrementAndGet();
+                    }
+                }
+            }));
             try {
                 return pending.get(deadlineNanos, TimeUnit.NANOSECONDS);
             } catch (TimeoutException timedOut) {
+                overrunning.incrementAndGet(); // before it is marked late, so that its end never counts down first
+                if (state.getAndUpdate(now -> now == RUNNING ? LATE : now == NOT_STARTED ? ABANDONED : now) != RUNNING) {
+                    overrunning.decrementAndGet(); // it ended meanwhile, or never started
+                }
                 pending.cancel(true);
                 TimeoutException described = new TimeoutException("no answer within " + timeout.toMillis() + " ms");
                 described.initCause(timedOut);

@@ -11,6 +11,7 @@ import static dev.matrixpolicy.gateway.chain.Links.throwingModule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.chain.ChainObserver.LinkOutcome;
 import dev.matrixpolicy.gateway.chain.Links.TestCallback;
@@ -18,8 +19,11 @@ import dev.matrixpolicy.gateway.chain.RecordingObserver.LinkEvent;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
@@ -191,6 +195,53 @@ class ChainRunnerTest {
         compile(link("slow", sleeping("slow", interrupted), FAIL_OPEN, SHORT_TIMEOUT)).decide("event");
 
         assertThat(interrupted.await(WELL_UNDER_THE_SLEEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    }
+
+    @Test
+    void aModuleWhoseCallsDoNotStopWhenInterruptedIsNoLongerAskedOnceManyRunPastTheirDeadlineUntilOneEnds() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger running = new AtomicInteger();
+        TestCallback stuck = recording("stuck", calls, args -> {
+            running.incrementAndGet();
+            try {
+                // deadlocked, as far as the gateway can tell: interruption does not end it
+                while (release.getCount() > 0) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException ignored) {
+                        // carries on waiting
+                    }
+                }
+                return "SPAM";
+            } finally {
+                running.decrementAndGet();
+            }
+        });
+        ChainRunner.CompiledChain<String, String> chain = compile(link("stuck", stuck, FAIL_OPEN, SHORT_TIMEOUT));
+        // in waves: a call whose deadline passes before its thread starts (a loaded machine) is never asked, nor counted
+        for (int wave = 0; wave < 10 && running.get() < ChainRunner.MAX_OVERRUNNING_CALLS; wave++) {
+            try (ExecutorService questions = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = running.get(); i < ChainRunner.MAX_OVERRUNNING_CALLS; i++) {
+                    questions.submit(() -> chain.decide("event"));
+                }
+            }
+        }
+        assertThat(running.get()).isEqualTo(ChainRunner.MAX_OVERRUNNING_CALLS);
+
+        long start = System.nanoTime();
+        Decision<String> refused = chain.decide("event");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not waiting for its deadline").isLessThan(SHORT_TIMEOUT);
+        assertThat(refused.result()).isEqualTo(NOT_SPAM);
+        assertThat(running.get()).as("not asked").isEqualTo(ChainRunner.MAX_OVERRUNNING_CALLS);
+        assertThat(observer.links().getLast()).satisfies(event -> {
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.TIMED_OUT);
+            assertThat(event.failure()).hasMessage("not asked: 64 of its calls still run past their 100 ms deadline, interrupted but not stopping");
+        });
+
+        release.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> running.get() == 0);
+        assertThat(chain.decide("event").result()).as("asked again, and answering in time").isEqualTo("SPAM");
     }
 
     @Test

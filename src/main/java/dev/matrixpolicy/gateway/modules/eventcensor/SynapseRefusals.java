@@ -301,12 +301,27 @@ final class SynapseRefusals {
                 ? error400("of an m.room.retention event has 'min_lifetime' over 'max_lifetime'") : Optional.empty();
     }
 
-    /** A 400 M_INVALID_PARAM from validate_new: an alias longer than 255 characters. */
+    /**
+     * From validate_new, which takes the {@code len} of each entry of {@code aliases}: a 400
+     * M_INVALID_PARAM for one longer than 255, and a 500 where Python cannot (a number, a boolean or
+     * null as {@code aliases} or as an entry: a TypeError). A string is iterated by its characters,
+     * an object by its keys, as Python does.
+     */
     private static Optional<Refusal> aliases(ObjectNode content) {
         JsonNode aliases = content.get("aliases");
-        boolean tooLong = aliases != null && aliases.isArray()
-                && aliases.valueStream().anyMatch(alias -> alias.isString() && codePoints(alias.stringValue()) > 255);
-        return tooLong ? error400("of an m.room.aliases event holds an alias longer than 255 characters") : Optional.empty();
+        if (aliases == null || aliases.isString()) {
+            return Optional.empty();
+        }
+        if (!aliases.isContainer()) {
+            return error500("of an m.room.aliases event has 'aliases' that is not a list");
+        }
+        Stream<Integer> lengths = aliases.isObject() ? aliases.propertyNames().stream().map(SynapseRefusals::codePoints)
+                : aliases.valueStream().map(alias -> alias.isString() ? codePoints(alias.stringValue())
+                : alias.isContainer() ? alias.size() : -1);
+        List<Integer> measured = lengths.toList();
+        return measured.contains(-1) ? error500("of an m.room.aliases event holds an alias that is not a string")
+                : measured.stream().anyMatch(length -> length > 255)
+                ? error400("of an m.room.aliases event holds an alias longer than 255 characters") : Optional.empty();
     }
 
     /** Python's {@code len} of a string. */

@@ -146,7 +146,11 @@ class EventCensorEndToEndTest extends GatewayEndToEnd {
                 Arguments.of("annotation without key", censorRequest(event("m.reaction", "", "{\"m.relates_to\": {\"rel_type\": \"m.annotation\", "
                         + "\"event_id\": \"$liked\"}}"), "10"), 400, "an annotation without a string 'key'"),
                 Arguments.of("alias over 255 characters", censorRequest(state("m.room.aliases", "{\"aliases\": [\"#" + "a".repeat(250) + ":example.com\"]}"),
-                        "10"), 400, "an alias longer than 255 characters"));
+                        "10"), 400, "an alias longer than 255 characters"),
+                Arguments.of("aliases a number", censorRequest(state("m.room.aliases", "{\"aliases\": 5}"), "10"), 500,
+                        "'aliases' that is not a list"),
+                Arguments.of("alias a number", censorRequest(state("m.room.aliases", "{\"aliases\": [\"#a:example.com\", null]}"), "10"), 500,
+                        "an alias that is not a string"));
     }
 
     /**
@@ -174,6 +178,7 @@ class EventCensorEndToEndTest extends GatewayEndToEnd {
                 censorRequest(state("m.room.power_levels", "{\"users\": {\"@bob:example.com\": 50}, \"ban\": 50.0}"), "5"),
                 censorRequest(state("m.room.server_acl", "{\"allow\": [\"*\"], \"deny\": [\"*.org\", 5], \"allow_ip_literals\": false}"), "10"),
                 censorRequest(state("m.room.retention", "{\"min_lifetime\": 5, \"max_lifetime\": null}"), "10"),
+                censorRequest(state("m.room.aliases", "{\"aliases\": \"#a:example.com\"}"), "10"),
                 censorRequest(event("m.reaction", "", "{\"m.relates_to\": {\"rel_type\": \"m.annotation\", \"event_id\": \"$liked\", \"key\": \"+\"}}"),
                         "10")}) {
             backend.stubFor(post("/censor").willReturn(okJson("{\"content\": " + request[1] + "}")));

@@ -89,6 +89,20 @@ public final class ResultTypes {
             ResultTypes::optionalStringJson,
             value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
 
+    /**
+     * {@code get_username_for_registration}: the localpart to register, or null for the one the client
+     * asked for. Synapse lower-cases it, then refuses every registration (400 {@code M_INVALID_USERNAME})
+     * with one that is empty or holds another character than a-z, 0-9 and {@code =_-./+}; so a fixed
+     * answer is held to that. A module's answer is handed on as it came, with Synapse's refusal.
+     */
+    public static final ResultType<Optional<String>> OPTIONAL_LOCALPART = new Simple<>(
+            "a localpart Synapse registers (a-z, 0-9 and =_-./+, any case) or null", Rejects.NO, schema("""
+                    {"type": ["string", "null"]}"""),
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(registrableLocalpart(scalar(value))),
+            json -> optionalJson(json, ResultTypes::jsonString),
+            ResultTypes::optionalStringJson,
+            value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
+
     /** A Matrix user ID, or null: the user an authentication check accepted. */
     public static final ResultType<Optional<String>> OPTIONAL_USER_ID = new Simple<>("a Matrix user ID or null", Rejects.NO, schema("""
                     {"type": ["string", "null"], "description": "A Matrix user ID, or null"}"""),
@@ -258,6 +272,16 @@ public final class ResultTypes {
                 },
                 JSON::numberNode,
                 number -> Outcomes.VALUE);
+    }
+
+    /** Synapse's {@code MXID_LOCALPART_ALLOWED_CHARACTERS}, which {@code check_username} holds a new localpart to once lower-cased. */
+    private static String registrableLocalpart(String localpart) {
+        boolean allowed = localpart.toLowerCase(Locale.ROOT).chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                || "_-./=+".indexOf(c) >= 0);
+        if (!allowed) {
+            throw new IllegalArgumentException("Synapse refuses a localpart of other characters");
+        }
+        return localpart;
     }
 
     private static RunAll.Completed nothing(boolean isNull) {

@@ -65,7 +65,7 @@ class AdminConsoleBrowserTest {
 
         assertThat(console.entries("user_may_invite")).containsExactly("known-spammers", "bans");
         assertThat(console.entries("user_may_create_room")).containsExactly("known-spammers", "bans", "broken");
-        assertThat(console.entries("user_may_publish_room")).containsExactly("bans", "no-directory-publishing");
+        assertThat(console.entries("user_may_publish_room")).containsExactly("known-spammers", "bans", "no-directory-publishing");
         assertThat(console.entries("on_new_event")).containsExactly("notified-service");
         console.screenshot("chains");
     }

@@ -208,7 +208,7 @@ class AdminConsoleConfigFileBrowserTest {
         assertThat(text("#config-status")).contains("generation 2");
         assertThat(console.driver().findElement(By.id("last-reload-error")).getDomProperty("textContent"))
                 .contains("policy-gateway.modules[4].config.eror");
-        assertThat(console.entries("user_may_publish_room")).containsExactly("no-directory-publishing");
+        assertThat(console.entries("user_may_publish_room")).containsExactly("known-spammers", "spam-domains", "bots", "no-directory-publishing");
         assertThat(console.entries("user_may_invite")).containsExactly("trial-deny", "known-spammers", "spam-domains", "bots");
         assertThat(output.getOut()).contains("Configuration reload refused (request), generation 2 keeps serving")
                 .contains("policy-gateway.modules[4].config.eror");

@@ -75,6 +75,13 @@ class ResultTypesJsonTest {
         assertRefused(ResultTypes.OPTIONAL_STRING, "42", "true", "[\"carol\"]", "{}");
     }
 
+    /** A module's username is handed on as it came: Synapse answers the client's 400 for one it refuses. */
+    @Test
+    void optionalLocalpartReadsBackAnyStringOrNullFromAModule() {
+        assertRoundTrip(ResultTypes.OPTIONAL_LOCALPART, Optional.of("carol"), Optional.of("Carol Smith"), Optional.empty());
+        assertRefused(ResultTypes.OPTIONAL_LOCALPART, "42", "true", "[\"carol\"]", "{}");
+    }
+
     @Test
     void optionalUserIdReadsBackAValidUserIdOrNull() {
         assertRoundTrip(ResultTypes.OPTIONAL_USER_ID, Optional.of("@carol:example.com"), Optional.empty());
@@ -212,7 +219,7 @@ class ResultTypesJsonTest {
     void everyResultTypeOfEveryCallbackIsCoveredHere() {
         Set<ResultType<?>> covered = Set.of(ResultTypes.SPAM_VERDICT, ResultTypes.ALLOWED_IF_TRUE, ResultTypes.SPAM_IF_TRUE,
                 ResultTypes.REGISTRATION_BEHAVIOUR, ResultTypes.OPTIONAL_EXPIRED, ResultTypes.OPTIONAL_STRING,
-                ResultTypes.OPTIONAL_USER_ID, ResultTypes.EVENT_ALLOWED, ResultTypes.ROOM_CREATION, ResultTypes.NOTHING,
+                ResultTypes.OPTIONAL_LOCALPART, ResultTypes.OPTIONAL_USER_ID, ResultTypes.EVENT_ALLOWED, ResultTypes.ROOM_CREATION, ResultTypes.NOTHING,
                 ResultTypes.INTERESTED_USERS, ResultTypes.USERS_FOR_STATES, ResultTypes.UNSIGNED_FIELDS,
                 ResultTypes.BATCH_SIZE, ResultTypes.DURATION_MS, ResultTypes.MEDIA_CONFIG, ResultTypes.MEDIA_UPLOAD_LIMITS,
                 ResultTypes.RATELIMIT_OVERRIDE);

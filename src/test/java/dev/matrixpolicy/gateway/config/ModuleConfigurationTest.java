@@ -187,6 +187,22 @@ class ModuleConfigurationTest {
                 .run(context -> assertThat(moduleFailure(context).problem()).contains("true or false"));
     }
 
+    /** Synapse lower-cases the answer, then refuses every registration with a user ID of other characters (400). */
+    @Test
+    void staticUsernameForRegistrationSynapseWouldRefuseEveryTimeIsRefused() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.get_username_for_registration=@carol:example.com")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.field()).isEqualTo("config.results.get_username_for_registration");
+                    assertThat(failure.problem()).contains("a-z, 0-9 and =_-./+").contains("'@carol:example.com'");
+                });
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.get_username_for_registration=Carol.Smith_2",
+                        "policy-gateway.modules[0].config.results.get_displayname_for_registration=Carol Smith")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
     @Test
     void staticResultForAnUnknownCallbackIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].module=static",

@@ -15,7 +15,7 @@ public interface GetUsernameForRegistration {
 
     CallbackType<GetUsernameForRegistration, RegistrationDetails, Optional<String>> TYPE = new CallbackType<>(Category.PASSWORD_AUTH_PROVIDER, "get_username_for_registration",
             GetUsernameForRegistration.class, GetUsernameForRegistration::getUsernameForRegistration,
-            RegistrationDetails::read, ResultTypes.OPTIONAL_STRING,
+            RegistrationDetails::read, ResultTypes.OPTIONAL_LOCALPART,
             Rules.noneFallsThrough());
 
     Optional<String> getUsernameForRegistration(RegistrationDetails args);

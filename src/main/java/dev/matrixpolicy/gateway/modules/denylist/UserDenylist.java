@@ -6,8 +6,11 @@ import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoomAlias;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySend3pidInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.ListSource;
@@ -21,16 +24,22 @@ import java.util.function.Supplier;
 /**
  * A {@code user_denylist} instance: rejects what listed users do, in the callbacks it was configured
  * for, and lets everything else fall through with {@code NOT_SPAM}. Each callback checks the user who
- * acts: the event's sender, the inviter, the joining user, the room creator, the user sending state, the
+ * acts: the event's sender, the inviter (of a user or of an e-mail address or phone number), the joining
+ * user, the room creator, the user creating an alias or publishing a room, the user sending state, the
  * remote inviter.
  */
-final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, UserMayInvite, UserMayJoinRoom, UserMayCreateRoom,
-        UserMaySendStateEvent, FederatedUserMayInvite {
+final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, UserMayInvite, UserMaySend3pidInvite, UserMayJoinRoom,
+        UserMayCreateRoom, UserMayCreateRoomAlias, UserMayPublishRoom, UserMaySendStateEvent, FederatedUserMayInvite {
 
-    /** The callbacks this module can take part in, in the order of the Synapse docs. */
+    /**
+     * The callbacks this module can take part in: every spam-checker callback that names the user who acts.
+     * The 3PID invite, the alias and the room directory are none of the others' business: Synapse has the
+     * identity server send the invitation before it builds (and {@code check_event_for_spam} sees) the
+     * invite's event, and neither an alias nor a directory entry is an event.
+     */
     static final List<CallbackType<?, ?, ?>> SUPPORTED = List.of(
-            CheckEventForSpam.TYPE, UserMayInvite.TYPE, UserMayJoinRoom.TYPE, UserMayCreateRoom.TYPE,
-            UserMaySendStateEvent.TYPE, FederatedUserMayInvite.TYPE);
+            CheckEventForSpam.TYPE, UserMayInvite.TYPE, UserMaySend3pidInvite.TYPE, UserMayJoinRoom.TYPE, UserMayCreateRoom.TYPE,
+            UserMayCreateRoomAlias.TYPE, UserMayPublishRoom.TYPE, UserMaySendStateEvent.TYPE, FederatedUserMayInvite.TYPE);
 
     private final Supplier<UserIdMatcher> listed;
     private final Set<CallbackType<?, ?, ?>> enabled;
@@ -84,12 +93,27 @@ final class UserDenylist implements PolicyModule, Denylist, CheckEventForSpam, U
     }
 
     @Override
+    public SpamVerdict userMaySend3pidInvite(UserMaySend3pidInvite.Args args) {
+        return verdict(args.inviter());
+    }
+
+    @Override
     public SpamVerdict userMayJoinRoom(UserMayJoinRoom.Args args) {
         return verdict(args.user());
     }
 
     @Override
     public SpamVerdict userMayCreateRoom(UserMayCreateRoom.Args args) {
+        return verdict(args.userId());
+    }
+
+    @Override
+    public SpamVerdict userMayCreateRoomAlias(UserMayCreateRoomAlias.Args args) {
+        return verdict(args.userId());
+    }
+
+    @Override
+    public SpamVerdict userMayPublishRoom(UserMayPublishRoom.Args args) {
         return verdict(args.userId());
     }
 

@@ -17,7 +17,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param usersFile      a file of more of them, one a line (see {@code UserListFile}), for lists too long
  *                       for the configuration; looked at again every {@code reload-interval}
  * @param reloadInterval how often the file is looked at again for changes
- * @param callbacks      the spam-checker callbacks that consult the list; all six it supports by default
+ * @param callbacks      the spam-checker callbacks that consult the list; all nine it supports by default
  * @param errcode        the Matrix error code of a rejection
  * @param error          an optional human-readable message sent with rejections
  */
@@ -25,8 +25,9 @@ public record UserDenylistConfig(
         @DefaultValue List<@NotBlank String> users,
         Path usersFile,
         @DefaultValue("10s") @DurationMin(millis = 100, message = "must be at least 100ms") Duration reloadInterval,
-        @DefaultValue({"check_event_for_spam", "user_may_invite", "user_may_join_room", "user_may_create_room",
-                "user_may_send_state_event", "federated_user_may_invite"})
+        @DefaultValue({"check_event_for_spam", "user_may_invite", "user_may_send_3pid_invite", "user_may_join_room",
+                "user_may_create_room", "user_may_create_room_alias", "user_may_publish_room", "user_may_send_state_event",
+                "federated_user_may_invite"})
         @NotEmpty List<String> callbacks,
         @DefaultValue("M_FORBIDDEN") String errcode,
         String error) {

@@ -18,7 +18,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * {@code user_denylist}: the Synapse docs' spam-checker example ({@code evil_users}), generalised to
- * globs and to the four callbacks where a user acts. The {@code users} are compiled once at startup;
+ * globs and to the spam-checker callbacks that name the user who acts. The {@code users} are compiled once at startup;
  * a {@code users-file} is read at startup and again whenever it changes; an instance a reload builds
  * reads it as carefully as a change is read, since the list of the instance it replaces is in force.
  */

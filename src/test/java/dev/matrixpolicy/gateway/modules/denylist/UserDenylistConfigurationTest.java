@@ -46,11 +46,13 @@ class UserDenylistConfigurationTest {
                     "policy-gateway.modules[0].config.users[1]=*:evil.example");
 
     @Test
-    void byDefaultJoinsTheChainsOfTheSixCallbacksWhereAUserActs() {
+    void byDefaultJoinsTheChainsOfTheNineCallbacksWhereAUserActs() {
         runner.run(context -> assertThat(chainsWithModules(context.getBean(Generations.class).current().chains())).isEqualTo(Map.of(
                 "check_event_for_spam", List.of("denylist"), "user_may_invite", List.of("denylist"),
-                "user_may_join_room", List.of("denylist"), "user_may_create_room", List.of("denylist"),
-                "user_may_send_state_event", List.of("denylist"), "federated_user_may_invite", List.of("denylist"))));
+                "user_may_send_3pid_invite", List.of("denylist"), "user_may_join_room", List.of("denylist"),
+                "user_may_create_room", List.of("denylist"), "user_may_create_room_alias", List.of("denylist"),
+                "user_may_publish_room", List.of("denylist"), "user_may_send_state_event", List.of("denylist"),
+                "federated_user_may_invite", List.of("denylist"))));
     }
 
     @Test
@@ -73,11 +75,11 @@ class UserDenylistConfigurationTest {
 
     @Test
     void unknownCallbackNamesTheEntryAndTheSupportedOnes() {
-        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,user_may_publish_room")
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite,check_login_for_spam")
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-                        "policy-gateway.modules[0] (module: user_denylist) config.callbacks[1]: 'user_may_publish_room' is not one of "
-                                + "[check_event_for_spam, user_may_invite, user_may_join_room, user_may_create_room, "
-                                + "user_may_send_state_event, federated_user_may_invite]"));
+                        "policy-gateway.modules[0] (module: user_denylist) config.callbacks[1]: 'check_login_for_spam' is not one of "
+                                + "[check_event_for_spam, user_may_invite, user_may_send_3pid_invite, user_may_join_room, user_may_create_room, "
+                                + "user_may_create_room_alias, user_may_publish_room, user_may_send_state_event, federated_user_may_invite]"));
     }
 
     @Test

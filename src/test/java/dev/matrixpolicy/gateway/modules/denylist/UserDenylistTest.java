@@ -7,10 +7,13 @@ import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.FederatedUserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckLoginForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoomAlias;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayPublishRoom;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySend3pidInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.PolicyModule;
@@ -27,8 +30,8 @@ class UserDenylistTest {
     private static final String LISTED = "@spammer:example.com";
     private static final String UNLISTED = "@alice:example.com";
     private static final List<String> ALL_CALLBACKS =
-            List.of("check_event_for_spam", "user_may_invite", "user_may_join_room", "user_may_create_room",
-                    "user_may_send_state_event", "federated_user_may_invite");
+            List.of("check_event_for_spam", "user_may_invite", "user_may_send_3pid_invite", "user_may_join_room", "user_may_create_room",
+                    "user_may_create_room_alias", "user_may_publish_room", "user_may_send_state_event", "federated_user_may_invite");
 
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
@@ -79,6 +82,30 @@ class UserDenylistTest {
         assertThat(denylist.userMayCreateRoom(new UserMayCreateRoom.Args(UNLISTED, Optional.empty()))).isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
+    /** Synapse has the identity server send the invitation before check_event_for_spam sees the invite's event. */
+    @Test
+    void userMaySend3pidInviteChecksTheInviterBeforeTheIdentityServerSendsAnything() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.userMaySend3pidInvite(new UserMaySend3pidInvite.Args(LISTED, "email", "victim@example.org", "!room:example.com")))
+                .isInstanceOf(Rejection.class);
+        assertThat(denylist.userMaySend3pidInvite(new UserMaySend3pidInvite.Args(UNLISTED, "email", "friend@example.org", "!room:example.com")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    /** Neither an alias nor a room directory entry is an event, so no other callback sees them. */
+    @Test
+    void userMayCreateRoomAliasAndUserMayPublishRoomCheckTheActingUser() {
+        UserDenylist denylist = denylist();
+
+        assertThat(denylist.userMayCreateRoomAlias(new UserMayCreateRoomAlias.Args("@x:evil.example", "#free-crypto:example.com")))
+                .isInstanceOf(Rejection.class);
+        assertThat(denylist.userMayCreateRoomAlias(new UserMayCreateRoomAlias.Args(UNLISTED, "#lounge:example.com")))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(denylist.userMayPublishRoom(new UserMayPublishRoom.Args(LISTED, "!room:example.com"))).isInstanceOf(Rejection.class);
+        assertThat(denylist.userMayPublishRoom(new UserMayPublishRoom.Args(UNLISTED, "!room:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
     @Test
     void userMaySendStateEventChecksTheSendingUser() {
         UserDenylist denylist = denylist();
@@ -123,7 +150,10 @@ class UserDenylistTest {
         assertThat(denylist.implementation(UserMayInvite.TYPE)).isPresent();
         assertThat(denylist.implementation(UserMayJoinRoom.TYPE)).isPresent();
         assertThat(denylist.implementation(UserMayCreateRoom.TYPE)).isPresent();
-        assertThat(denylist.implementation(UserMayPublishRoom.TYPE)).isEmpty();
+        assertThat(denylist.implementation(UserMaySend3pidInvite.TYPE)).isPresent();
+        assertThat(denylist.implementation(UserMayCreateRoomAlias.TYPE)).isPresent();
+        assertThat(denylist.implementation(UserMayPublishRoom.TYPE)).isPresent();
+        assertThat(denylist.implementation(CheckLoginForSpam.TYPE)).isEmpty();
     }
 
     @Test

@@ -22,6 +22,21 @@ import java.util.function.Function;
  * {@link ChainObserver}. One instance serves every chain of the application.
  */
 public final class ChainRunner implements AutoCloseable {
+    /**
+     * How many calls of one link may still run past their deadline (a module that does not stop when
+     * interrupted: deadlocked, or waiting in a way that ignores interruption) before the link is no
+     * longer asked: each such call keeps its thread, and a module stuck for good would otherwise
+     * gather one per question until memory runs out. While this many run, the link times out at once;
+     * as each ends, it is asked again.
+     */
+    static final int MAX_OVERRUNNING_CALLS = 64;
+    /** A deadline call's states: its deadline settles what its end counts, and its end what its deadline does. */
+    private static final int NOT_STARTED = 0;
+    private static final int RUNNING = 1;
+    private static final int LATE = 2;
+    private static final int ENDED = 3;
+    private static final int ABANDONED = 4;
+
     private final ChainObserver observer;
     private final ExecutorService deadlineExecutor;
 
@@ -193,21 +208,6 @@ public final class ChainRunner implements AutoCloseable {
     }
 
     /** One link bound to its callback method, deadline and failure policy; asked within a {@link Walk}. */
-    /**
-     * How many calls of one link may still run past their deadline (a module that does not stop when
-     * interrupted: deadlocked, or waiting in a way that ignores interruption) before the link is no
-     * longer asked: each such call keeps its thread, and a module stuck for good would otherwise
-     * gather one per question until memory runs out. While this many run, the link times out at once;
-     * as each ends, it is asked again.
-     */
-    static final int MAX_OVERRUNNING_CALLS = 64;
-    /** A deadline call's states: its deadline settles what its end counts, and its end what its deadline does. */
-    private static final int NOT_STARTED = 0;
-    private static final int RUNNING = 1;
-    private static final int LATE = 2;
-    private static final int ENDED = 3;
-    private static final int ABANDONED = 4;
-
     private final class LinkAsker<C, A, R> {
         private final String callback;
         private final Link<C> link;

@@ -481,6 +481,7 @@ public record PolicyGatewayProperties(
                 for (String parameter : query.split("&", -1)) {
                     int equals = parameter.indexOf('=');
                     String name = equals < 0 ? parameter : parameter.substring(0, equals);
+                    // the URI checked its escapes already
                     String value = equals < 0 ? "" : URLDecoder.decode(parameter.substring(equals + 1), StandardCharsets.UTF_8);
                     String problem = switch (name) {
                         case "database", "db" -> {

@@ -154,6 +154,7 @@ class RateLimitsConfigurationTest {
                 "rediss://redis:6379?verifyPeer=false", "url: verifyPeer: expected FULL (the default), CA or NONE, got 'false'",
                 "redis://redis:6379?timeout=5s", "url: the URL's timeout is not read: set policy-gateway.state.redis.timeout",
                 "redis://redis:6379?dbs=1", "url: unknown parameter 'dbs'",
+                "redis://redis:6379?clientName=100%", "url: not a URL: Malformed escape pair",
                 "redis://redis:6379?sentinelMasterId=main", "url: unknown parameter 'sentinelMasterId'"));
     }
 

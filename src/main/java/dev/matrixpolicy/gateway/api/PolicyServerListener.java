@@ -30,6 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
 import org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer;
+import org.springframework.http.HttpHeaders;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -189,8 +190,26 @@ class PolicyServerListener {
                 getNext().invoke(request, response);
             } finally {
                 if (onFederation && !request.getCoyoteRequest().isFinished()) {
+                    sendSuccessBeforeItTurnsIntoAnError(response);
                     request.getCoyoteRequest().action(ActionCode.DISABLE_SWALLOW_INPUT, null);
                 }
+            }
+        }
+
+        /**
+         * Tomcat takes input no longer swallowed for an error, and makes an answer not yet sent a 500:
+         * a success that left a body unread (an {@code OPTIONS} or a {@code GET} that carries one) is
+         * therefore sent first, saying that the connection closes.
+         */
+        private static void sendSuccessBeforeItTurnsIntoAnError(Response response) {
+            if (response.isCommitted() || response.getStatus() >= 400) {
+                return;
+            }
+            response.setHeader(HttpHeaders.CONNECTION, "close");
+            try {
+                response.flushBuffer();
+            } catch (IOException gone) {
+                // the client is gone: nothing is left to send it
             }
         }
     }

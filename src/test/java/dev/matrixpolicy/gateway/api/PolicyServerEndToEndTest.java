@@ -495,6 +495,29 @@ class PolicyServerEndToEndTest {
                 Arguments.of(PolicyServerServlet.WELL_KNOWN, "GET, HEAD, OPTIONS"));
     }
 
+    /**
+     * A success that leaves a body unread (an OPTIONS or a GET that carries one) keeps its status and
+     * its body; the connection is still closed with it, the body unread, as after a refusal (an
+     * OPTIONS was answered 500 before).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("federationPaths")
+    void anAnswerThatLeavesABodyUnreadKeepsItsSuccessAndClosesTheConnection(String path, String allow) {
+        for (String method : allow.contains("GET") ? List.of("OPTIONS", "GET") : List.of("OPTIONS")) {
+            for (String framing : List.of("Content-Length: 2\r\n\r\n{}", "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")) {
+                RawHttp.Response answer = RawHttp.exchange(federation.getPort(), method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Content-Type: application/json\r\n" + framing);
+
+                assertThat(answer.status()).as(method + " " + framing + ": " + answer).isEqualTo(200);
+                if (method.equals("OPTIONS")) { // a GET's answer was sent with its body, before the body it left was noticed
+                    assertThat(answer.header("Connection")).as(method).hasValue("close");
+                } else {
+                    assertThat(answer.json().path("public_key").asString()).isEqualTo(KEY.publicKeyBase64());
+                }
+            }
+        }
+    }
+
     @Test
     void optionsAsteriskNamesTheMethodsSomePathTakesAsOnThePolicyAndManagementPorts() {
         RawHttp.Response answer = onFederation("OPTIONS", "*");

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.connector.Connector;
+import org.apache.coyote.ActionCode;
 import org.apache.coyote.Adapter;
 import org.apache.coyote.ProtocolHandler;
 import org.apache.coyote.Request;
@@ -39,7 +40,10 @@ final class AsteriskFormAdapter implements Adapter {
             response.setStatus(200);
             response.setHeader("Allow", AllowedMethods.ANY_PATH);
             response.setContentLength(0);
-            return; // the processor commits it as it ends the request
+            // Sent now: the processor reads any body to its end before it would send it, and a broken
+            // chunked body there ends the connection with the answer unsent.
+            response.action(ActionCode.CLIENT_FLUSH, null);
+            return;
         }
         if (response.getStatus() >= 400 && request.requestURI().equals("*")) {
             // the processor found it malformed already; "/" is routed to no handler, only to the error report

@@ -58,6 +58,16 @@ class ManagementAdminAccess {
         return registration;
     }
 
+    /** Actuator paths with dot segments answered 404 before any guard or Spring MVC sees them ({@link DotSegmentFilter}). */
+    @Bean
+    FilterRegistrationBean<DotSegmentFilter> dotSegmentFilter(JsonMapper json, WebEndpointProperties endpoints) {
+        FilterRegistrationBean<DotSegmentFilter> registration = new FilterRegistrationBean<>(new DotSegmentFilter(json));
+        registration.setName("dotSegmentFilter");
+        registration.addUrlPatterns(endpoints.getBasePath().isEmpty() ? "/*" : endpoints.getBasePath() + "/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return registration;
+    }
+
     /** Health details for the callers the admin access rule admits ({@link HealthDetailsAccess}). */
     @Bean
     FilterRegistrationBean<HealthDetailsAccess> healthDetailsAccess(FilterRegistrationBean<AdminAccessFilter> adminAccess,

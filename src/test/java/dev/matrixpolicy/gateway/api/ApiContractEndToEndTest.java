@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.LoggedLines;
+import dev.matrixpolicy.gateway.support.RawHttp;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import java.io.ByteArrayInputStream;
@@ -514,6 +515,17 @@ class ApiContractEndToEndTest {
                 assertThat(answer.json().get("errcode").asString()).as(path).isEqualTo("M_UNRECOGNIZED");
             }
             assertThat(management("/actuator/health/readiness/readinessState").body()).contains("UP");
+        }
+
+        /** Spring MVC routes by the path as sent, the container and the guards by the path resolved: such a path is routed nowhere. */
+        @ParameterizedTest
+        @ValueSource(strings = {"/actuator/health/./liveness", "/actuator/health/../x", "/actuator/health/%2e%2e/liveness",
+            "/actuator/health/%2E/liveness", "/actuator/health/..;a=b/liveness", "/actuator/health/liveness/.", "/actuator/./health"})
+        void anActuatorPathWithADotSegmentIsRoutedNowhere(String target) {
+            RawHttp.Response answer = RawHttp.exchange(managementPort, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+            assertThat(answer.status()).as(answer.toString()).isEqualTo(404);
+            assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNRECOGNIZED");
         }
 
         @Test

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,6 +51,11 @@ class AdminAccessEndToEndTest {
 
         @LocalManagementPort
         int managementPort;
+
+        @BeforeEach
+        void listsInForce() {
+            ConsoleGateway.awaitReady(managementPort);
+        }
 
         @LocalServerPort
         int port;
@@ -239,6 +245,11 @@ class AdminAccessEndToEndTest {
         @LocalManagementPort
         int managementPort;
 
+        @BeforeEach
+        void listsInForce() {
+            ConsoleGateway.awaitReady(managementPort);
+        }
+
         @Test
         void loopbackCallersAreAnsweredWithoutCredentials() {
             GatewayClient management = new GatewayClient(managementPort, null);
@@ -290,6 +301,11 @@ class AdminAccessEndToEndTest {
     class WithEveryEndpointExposed {
         @LocalManagementPort
         int managementPort;
+
+        @BeforeEach
+        void listsInForce() {
+            ConsoleGateway.awaitReady(managementPort);
+        }
 
         @Test
         void anEndpointExposedBesidesTheGatewaysNeedsTheAdminTokenWhileTheOpenOnesStayOpen() {

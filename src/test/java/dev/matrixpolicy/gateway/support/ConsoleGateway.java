@@ -1,9 +1,12 @@
 package dev.matrixpolicy.gateway.support;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
@@ -21,6 +24,15 @@ public final class ConsoleGateway {
     public static final String HASHES = ("a".repeat(64) + "\n" + "b".repeat(64) + " # a scam flyer\n" + "C".repeat(64) + "\n");
 
     private ConsoleGateway() {
+    }
+
+    /**
+     * Waits until the gateway is ready: a new gateway is not before its rules file's first read has
+     * ended, and until then its health is 503. For tests that assert a health of 200.
+     */
+    public static void awaitReady(int managementPort) {
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> new GatewayClient(managementPort, null).get("/actuator/health/readiness").status() == 200);
     }
 
     /** Writes the rules, users and hashes files and points the configuration at them. */

@@ -55,6 +55,7 @@ class AdminConsoleBrowserTest {
 
     @BeforeEach
     void console() {
+        ConsoleGateway.awaitReady(managementPort); // the rules file's bans in force (@local-spammer's, below)
         console = new AdminConsolePage(browser, managementPort, ADMIN_TOKEN);
     }
 

@@ -24,6 +24,10 @@ import java.time.Duration;
  * {@link Settling#SETTLE}, so a file is not read while it is written, unless its writer pauses for
  * longer; an empty file, which is what a rewrite in place leaves for a moment, is a failed read.
  * Writing a new file and renaming it over the old one is what never shows a reader half a list.
+ *
+ * <p>Its first read is made in {@link #start}, as every other file the configuration names is read
+ * while the gateway starts: a local file needs no network, and its rules are then handed over before
+ * the instance serves (see {@link PolicySource#start}).
  */
 public final class FileSource extends PollingSource {
     private final Path file;
@@ -34,7 +38,7 @@ public final class FileSource extends PollingSource {
     private FileVersion seen = FileVersion.NONE;
 
     public FileSource(String name, Path file, Duration checkInterval, Clock clock) {
-        super(name, checkInterval, clock);
+        super(name, checkInterval, clock, true);
         this.file = file;
         this.clock = clock;
     }

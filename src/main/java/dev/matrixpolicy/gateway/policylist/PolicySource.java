@@ -17,8 +17,9 @@ public interface PolicySource extends AutoCloseable {
     String name();
 
     /**
-     * Starts reading: the first complete read, then updates, each handed to {@code listener}. Returns
-     * at once; the first read happens in the background.
+     * Starts reading: the first complete read, then updates, each handed to {@code listener}. A source
+     * that needs the network returns at once, its first read made in the background; a file makes its
+     * first read in this call, its rules (if it read any) handed over before it returns.
      */
     void start(Listener listener);
 
@@ -43,7 +44,10 @@ public interface PolicySource extends AutoCloseable {
     @Override
     void close();
 
-    /** Receives a source's rules. Called from the source's own thread, never concurrently for one source. */
+    /**
+     * Receives a source's rules. Called from the source's own thread (or, for a first read made in
+     * {@link #start}, from its caller's), never concurrently for one source.
+     */
     @FunctionalInterface
     interface Listener {
         /**

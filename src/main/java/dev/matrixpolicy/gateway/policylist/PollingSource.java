@@ -23,6 +23,8 @@ abstract class PollingSource implements PolicySource {
 
     private final String name;
     private final Clock clock;
+    /** Whether {@link #start} makes the first read itself, on its caller's thread. */
+    private final boolean firstReadInStart;
     private final PeriodicCheck checks;
     private volatile Status status = Status.STARTING;
     /** The failed reads in a row, and the lines that say so. */
@@ -31,11 +33,16 @@ abstract class PollingSource implements PolicySource {
     /** The content whose rules were last handed over, and the content refused (it does not parse, or holds no rule). */
     private final ContentVerdicts verdicts = new ContentVerdicts();
 
-    PollingSource(String name, Duration interval, Clock clock) {
+    /**
+     * @param firstReadInStart whether {@link #start} makes the first read on its caller's thread, which a
+     *                         source on this machine (a file) can afford; else it is the check thread's first
+     */
+    PollingSource(String name, Duration interval, Clock clock, boolean firstReadInStart) {
         this.name = Objects.requireNonNull(name, "name");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.firstReadInStart = firstReadInStart;
         this.outage = new Outage(log, Level.WARN, clock);
-        this.checks = new PeriodicCheck("policy-source-" + name, Duration.ZERO, interval);
+        this.checks = new PeriodicCheck("policy-source-" + name, firstReadInStart ? interval : Duration.ZERO, interval);
     }
 
     /** What one check of the source found. */
@@ -92,6 +99,9 @@ abstract class PollingSource implements PolicySource {
 
     @Override
     public final void start(Listener listener) {
+        if (firstReadInStart) {
+            poll(listener);
+        }
         checks.start(() -> poll(listener));
     }
 

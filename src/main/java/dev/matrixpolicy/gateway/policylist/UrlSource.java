@@ -44,7 +44,7 @@ public final class UrlSource extends PollingSource {
 
     /** @param slowList the least time a body may take in all (for tests: {@link #SLOW_LIST} otherwise) */
     UrlSource(String name, URI url, Duration pollInterval, Duration timeout, long maxSize, Duration slowList, Clock clock) {
-        super(name, pollInterval, clock);
+        super(name, pollInterval, clock, false);
         this.url = url;
         this.timeout = timeout;
         this.deadline = (pollInterval.compareTo(slowList) > 0 ? pollInterval : slowList).plus(timeout);

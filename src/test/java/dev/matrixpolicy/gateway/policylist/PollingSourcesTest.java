@@ -533,7 +533,7 @@ class PollingSourcesTest {
 
     /** A source at {@code location} whose every check is {@code check}, and which keeps nothing between checks. */
     private static PollingSource checked(String location, Duration interval, Check check) {
-        return new PollingSource("local", interval, Clock.systemUTC()) {
+        return new PollingSource("local", interval, Clock.systemUTC(), false) {
             @Override
             Read readIfChanged() throws IOException {
                 return check.read();

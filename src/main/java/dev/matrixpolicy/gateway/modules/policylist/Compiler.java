@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -79,9 +80,39 @@ final class Compiler {
         }
     }
 
+    /**
+     * Waits until every task queued before this call has run: the updates handed over so far are then
+     * in force, or their compile failed. Returns early when the thread is interrupted or the compiler closed.
+     */
+    void drain() {
+        Drained drained = new Drained();
+        try {
+            thread.execute(drained);
+            drained.done.await();
+        } catch (RejectedExecutionException closed) {
+            // nothing runs here any more
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The task {@link #drain} waits for; run, or dropped by {@link #close}, it releases the wait. */
+    private static final class Drained implements Runnable {
+        final CountDownLatch done = new CountDownLatch(1);
+
+        @Override
+        public void run() {
+            done.countDown();
+        }
+    }
+
     /** Stops the compiler thread, waiting a while for the compile under way. */
     void close() {
-        thread.shutdownNow();
+        for (Runnable dropped : thread.shutdownNow()) {
+            if (dropped instanceof Drained drained) {
+                drained.run();
+            }
+        }
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException interrupted) {

@@ -270,7 +270,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         return states.get(position).status(slots.get(position).source().map(PolicySource::status).orElse(PolicySource.Status.STARTING));
     }
 
-    /** Starts every source reading. */
+    /**
+     * Starts every source reading, and returns once the rules its files handed over in their first read
+     * (made as they start) are in force: so that a new gateway, whose ports open once its instances are
+     * built, answers no question before its local lists apply, whoever asks.
+     */
     void start() {
         for (int position = 0; position < slots.size(); position++) {
             int at = position;
@@ -287,6 +291,7 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 }
             }));
         }
+        compiler.drain();
     }
 
     PolicyIndex index() {

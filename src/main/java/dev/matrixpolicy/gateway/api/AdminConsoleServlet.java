@@ -91,6 +91,7 @@ final class AdminConsoleServlet extends HttpServlet {
         response.setContentType(asset.contentType());
         response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
         response.setHeader("Content-Security-Policy", POLICY);
+        response.setHeader("X-Frame-Options", "DENY"); // frame-ancestors, for browsers that know only this header
         response.setHeader("X-Content-Type-Options", "nosniff");
         response.setHeader("Referrer-Policy", "no-referrer");
         response.setContentLength(asset.body().length);

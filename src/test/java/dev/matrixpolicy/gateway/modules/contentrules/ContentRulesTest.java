@@ -1045,6 +1045,27 @@ class ContentRulesTest {
         }
     }
 
+    /**
+     * HTML names a tag up to white space, {@code /} or {@code >}, as Element's sanitiser (htmlparser2)
+     * and browsers read it: {@code <style_>} is no {@code <style>} but an unknown tag, dropped with its
+     * text shown, and {@code <p.x>} no {@code <p>}, so it breaks no word.
+     */
+    @Test
+    void aTagNamedLikeAHiddenOrBreakingOneButLongerIsAnUnknownTagWhoseTextShows() {
+        ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
+        for (String html : List.of("<style_>claim your airdrop</style_>", "<script.x>claim your airdrop</script.x>",
+                "<textarea:x>claim your airdrop</textarea:x>", "air<p.x>drop", "air<br_>drop", "air<li:x></li:x>drop")) {
+            String content = JSON.createObjectNode().put("body", "hello").put("formatted_body", html).toString();
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
+        }
+        ObjectNode reply = JSON.createObjectNode().put("body", "hello")
+                .put("formatted_body", "<mx-reply_><blockquote>claim your airdrop</blockquote></mx-reply_>hello");
+        reply.putObject("m.relates_to").putObject("m.in_reply_to").put("event_id", "$e");
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", reply.toString()))).as("<mx-reply_> in a reply")
+                .isInstanceOf(Rejection.class);
+        assertThat(new RawText(1000).addHtml("a<P>b<Br/>c<style >x</style>d").text().toString()).isEqualTo("a b cd");
+    }
+
     @Test
     void aLinkIsReadAsABrowserOpensIt() {
         ContentRules denied = module(new ContentRulesConfig.Rule("links", "M_FORBIDDEN", null, null, null, null, null, null,

@@ -224,6 +224,27 @@ class ContentRulesTest {
         }
     }
 
+    /**
+     * Synapse pings the room for {@code @room} as a word of the body ({@code .m.rule.roomnotif}, matched
+     * as {@code (?:^|\b|\W)@room(?:\b|\W|$)}): whatever precedes it, and before any character that
+     * is no letter, digit or {@code _}, a colon or a full stop too; and whoever else the message mentions.
+     */
+    @Test
+    void aRoomMentionIsReadAsSynapseMatchesItWhateverFollowsThatEndsAWordAndWhoeverElseIsMentioned() {
+        ContentRules noRoom = module(new ContentRulesConfig.Rule("no-room", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(null, false), null, null, null, null));
+
+        for (String body : List.of("@room: free airdrop", "read this @room.", "@room-wide news", "hey@room look", "@ROOM/all",
+                "hi @alice:example.org and @bob:example.org, @room look", "@room:example.org")) {
+            String content = JSON.createObjectNode().put("body", body).toString();
+            assertThat(noRoom.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(body).isInstanceOf(Rejection.class);
+        }
+        for (String body : List.of("@rooms are big", "@room_1", "@roomba")) {
+            String content = JSON.createObjectNode().put("body", body).toString();
+            assertThat(noRoom.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(body).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
     /** A rule that refuses a second user mentioned. */
     private static ContentRulesConfig.Rule oneMention() {
         return new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,

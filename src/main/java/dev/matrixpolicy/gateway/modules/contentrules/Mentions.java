@@ -24,14 +24,17 @@ record Mentions(int users, boolean room) {
     /**
      * @param mentions the content's {@code m.mentions}, or a missing node
      * @param text       the normalised text, its digits as written (a user ID names one account)
+     * @param body       the content's {@code body} as sent, which Synapse reads for {@code @room}: an invisible
+     *                   character after it ({@code @room\u200Bs}) ends the word there, not in the normalised text
      * @param limit      past how many distinct users counting stops
      * @param normaliser what normalised the text, for the listed IDs
      */
-    static Mentions in(JsonNode mentions, String text, int limit, Normaliser normaliser) {
+    static Mentions in(JsonNode mentions, String text, String body, int limit, Normaliser normaliser) {
         Set<String> users = new HashSet<>();
         // with m.mentions, only its boolean room: true pings the room (MSC3952), whatever the body says
         boolean intentional = mentions.isObject();
-        boolean room = intentional ? mentions.path("room").isBoolean() && mentions.path("room").booleanValue() : roomInText(text);
+        boolean room = intentional ? mentions.path("room").isBoolean() && mentions.path("room").booleanValue()
+                : roomInText(text) || roomInText(body);
         JsonNode ids = mentions.path("user_ids");
         if (ids.isArray()) {
             for (JsonNode id : ids) {
@@ -78,8 +81,9 @@ record Mentions(int users, boolean room) {
      * Read on its own: counting users stops past the limit, a room mention must not.
      */
     private static boolean roomInText(String text) {
-        for (int at = text.indexOf("@room"); at >= 0; at = text.indexOf("@room", at + 1)) {
-            if (at + 5 == text.length() || !isWordCharacter(text.codePointAt(at + 5))) {
+        for (int at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+            if (text.regionMatches(true, at + 1, "room", 0, 4)
+                    && (at + 5 == text.length() || !isWordCharacter(text.codePointAt(at + 5)))) {
                 return true;
             }
         }

@@ -235,7 +235,8 @@ class ContentRulesTest {
                 new ContentRulesConfig.Mentions(null, false), null, null, null, null));
 
         for (String body : List.of("@room: free airdrop", "read this @room.", "@room-wide news", "hey@room look", "@ROOM/all",
-                "hi @alice:example.org and @bob:example.org, @room look", "@room:example.org")) {
+                "hi @alice:example.org and @bob:example.org, @room look", "@room:example.org", "@room\u200Bs free airdrop",
+                "@Room\u2060everyone")) {
             String content = JSON.createObjectNode().put("body", body).toString();
             assertThat(noRoom.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(body).isInstanceOf(Rejection.class);
         }
@@ -990,7 +991,7 @@ class ContentRulesTest {
                 .isEqualTo(SpamVerdict.NOT_SPAM);
         RawText raw = new RawText(256).add(huge).addHtml("<b>" + huge + "</b>");
         assertThat(raw.text()).hasSizeLessThanOrEqualTo(256 + 1);
-        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10, new Normaliser(true, true, false)).users())
+        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", "", 10, new Normaliser(true, true, false)).users())
                 .isEqualTo(11);
     }
 

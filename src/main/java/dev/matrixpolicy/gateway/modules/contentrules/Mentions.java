@@ -24,14 +24,17 @@ record Mentions(int users, boolean room) {
     /**
      * @param mentions the content's {@code m.mentions}, or a missing node
      * @param text       the normalised text, its digits as written (a user ID names one account)
+     * @param body       the content's {@code body} as sent, which Synapse reads for {@code @room}: an invisible
+     *                   character after it ({@code @room\u200Bs}) ends the word there, not in the normalised text
      * @param limit      past how many distinct users counting stops
      * @param normaliser what normalised the text, for the listed IDs
      */
-    static Mentions in(JsonNode mentions, String text, int limit, Normaliser normaliser) {
+    static Mentions in(JsonNode mentions, String text, String body, int limit, Normaliser normaliser) {
         Set<String> users = new HashSet<>();
         // with m.mentions, only its boolean room: true pings the room (MSC3952), whatever the body says
         boolean intentional = mentions.isObject();
-        boolean room = mentions.path("room").isBoolean() && mentions.path("room").booleanValue();
+        boolean room = intentional ? mentions.path("room").isBoolean() && mentions.path("room").booleanValue()
+                : roomInText(text) || roomInText(body);
         JsonNode ids = mentions.path("user_ids");
         if (ids.isArray()) {
             for (JsonNode id : ids) {
@@ -52,10 +55,6 @@ record Mentions(int users, boolean room) {
                 localEnd++;
             }
             boolean userId = localEnd < text.length() && text.charAt(localEnd) == ':';
-            if (!userId && localEnd == at + 5 && text.startsWith("room", at + 1)) {
-                room |= !intentional;
-                continue;
-            }
             if (!userId || localEnd == at + 1) {
                 continue;
             }
@@ -72,6 +71,31 @@ record Mentions(int users, boolean room) {
             }
         }
         return new Mentions(users.size(), room);
+    }
+
+    /**
+     * Whether the text pings the room as Synapse's legacy rule ({@code .m.rule.roomnotif}) matches a
+     * body: {@code @room} as a word, ignoring case, matched as {@code (?:^|\b|\W)@room(?:\b|\W|$)},
+     * so whatever precedes it ({@code hey@room}) and before any character that ends a word
+     * ({@code @room:}, {@code @room.}), not before a letter, digit, mark or {@code _} ({@code @rooms}).
+     * Read on its own: counting users stops past the limit, a room mention must not.
+     */
+    private static boolean roomInText(String text) {
+        for (int at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+            if (text.regionMatches(true, at + 1, "room", 0, 4)
+                    && (at + 5 == text.length() || !isWordCharacter(text.codePointAt(at + 5)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A character of a word as Synapse's regexes (Rust's Unicode {@code \w}) have it. */
+    private static boolean isWordCharacter(int c) {
+        int type = Character.getType(c);
+        return Character.isAlphabetic(c) || type == Character.DECIMAL_DIGIT_NUMBER || type == Character.CONNECTOR_PUNCTUATION
+                || type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK || type == Character.COMBINING_SPACING_MARK
+                || c == 0x200C || c == 0x200D;
     }
 
     /**

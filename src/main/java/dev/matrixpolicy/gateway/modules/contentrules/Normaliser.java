@@ -152,7 +152,12 @@ final class Normaliser {
         int type = Character.getType(codePoint);
         return type == Character.FORMAT || type == Character.ENCLOSING_MARK || type == Character.CONTROL && !isSpace(codePoint)
                 || codePoint == COMBINING_GRAPHEME_JOINER
-                || codePoint >= 0xFE00 && codePoint <= 0xFE0F || codePoint >= 0xE0100 && codePoint <= 0xE01EF
+                || codePoint >= 0xFE00 && codePoint <= 0xFE0F
+                // Unicode's default ignorable code points reserved for later (U+2065 among the invisible operators,
+                // U+FFF0-U+FFF8, the plane-14 ones about the tags and the ideographic variation selectors): the JDK
+                // knows them as unassigned, but browsers (HarfBuzz) show them as nothing, as Unicode asks
+                || codePoint >= 0x2060 && codePoint <= 0x206F || codePoint >= 0xFFF0 && codePoint <= 0xFFF8
+                || codePoint >= 0xE0000 && codePoint <= 0xE0FFF
                 || codePoint >= 0x180B && codePoint <= 0x180D || codePoint == 0x180F || codePoint == 0x17B4 || codePoint == 0x17B5
                 || codePoint == 0x115F || codePoint == 0x1160 || codePoint == 0x3164 || codePoint == 0xFFA0 || codePoint == 0x2800;
     }

@@ -409,11 +409,18 @@ final class RawText {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
-    /** The lower-cased name of the tag between {@code from} and {@code to}, an end tag's too; empty for a comment. */
+    /**
+     * The lower-cased name of the tag between {@code from} and {@code to}, an end tag's too; empty for a
+     * comment. As HTML reads it (and Element's sanitiser), a name runs to white space, {@code /} or the
+     * tag's end: {@code <style_>} is an unknown tag whose text shows, not a {@code <style>}.
+     */
     private static String tagName(String html, int from, int to) {
         int start = html.charAt(from) == '/' ? from + 1 : from;
+        if (start >= to || !isAsciiLetter(html.charAt(start))) {
+            return "";
+        }
         int end = start;
-        while (end < to && (Character.isLetterOrDigit(html.charAt(end)) || html.charAt(end) == '-')) {
+        while (end < to && !isHtmlSpace(html.charAt(end)) && html.charAt(end) != '/') {
             end++;
         }
         return html.substring(start, end).toLowerCase(Locale.ROOT);

@@ -95,7 +95,8 @@ final class Subject {
         if (mentions == null) {
             Normaliser digitsAsWritten = reading.normaliser().withDigitsAsWritten();
             String read = reading.normaliser().foldsDigits() ? digitsAsWritten.normalise(wordsWithAnAt()) : text;
-            mentions = Mentions.in(mentionsNode, read, reading.mentionLimit(), digitsAsWritten);
+            String body = sending.map(sent -> sent.content().path("body")).filter(JsonNode::isString).map(JsonNode::stringValue).orElse("");
+            mentions = Mentions.in(mentionsNode, read, body, reading.mentionLimit(), digitsAsWritten);
         }
         return mentions;
     }

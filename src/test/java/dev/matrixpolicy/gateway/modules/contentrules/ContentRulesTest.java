@@ -224,6 +224,28 @@ class ContentRulesTest {
         }
     }
 
+    /**
+     * Synapse pings the room for {@code @room} as a word of the body ({@code .m.rule.roomnotif}, matched
+     * as {@code (?:^|\b|\W)@room(?:\b|\W|$)}): whatever precedes it, and before any character that
+     * is no letter, digit or {@code _}, a colon or a full stop too; and whoever else the message mentions.
+     */
+    @Test
+    void aRoomMentionIsReadAsSynapseMatchesItWhateverFollowsThatEndsAWordAndWhoeverElseIsMentioned() {
+        ContentRules noRoom = module(new ContentRulesConfig.Rule("no-room", "M_FORBIDDEN", null, null, null, null, null,
+                new ContentRulesConfig.Mentions(null, false), null, null, null, null));
+
+        for (String body : List.of("@room: free airdrop", "read this @room.", "@room-wide news", "hey@room look", "@ROOM/all",
+                "hi @alice:example.org and @bob:example.org, @room look", "@room:example.org", "@room\u200Bs free airdrop",
+                "@Room\u2060everyone")) {
+            String content = JSON.createObjectNode().put("body", body).toString();
+            assertThat(noRoom.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(body).isInstanceOf(Rejection.class);
+        }
+        for (String body : List.of("@rooms are big", "@room_1", "@roomba")) {
+            String content = JSON.createObjectNode().put("body", body).toString();
+            assertThat(noRoom.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(body).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+    }
+
     /** A rule that refuses a second user mentioned. */
     private static ContentRulesConfig.Rule oneMention() {
         return new ContentRulesConfig.Rule("mentions", "M_FORBIDDEN", null, null, null, null, null,
@@ -969,7 +991,7 @@ class ContentRulesTest {
                 .isEqualTo(SpamVerdict.NOT_SPAM);
         RawText raw = new RawText(256).add(huge).addHtml("<b>" + huge + "</b>");
         assertThat(raw.text()).hasSizeLessThanOrEqualTo(256 + 1);
-        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", 10, new Normaliser(true, true, false)).users())
+        assertThat(Mentions.in(JSON.readTree("{\"user_ids\": [" + ids + "]}"), "", "", 10, new Normaliser(true, true, false)).users())
                 .isEqualTo(11);
     }
 
@@ -1043,6 +1065,27 @@ class ContentRulesTest {
             String content = JSON.createObjectNode().put("body", "hi").put("formatted_body", padding + "buy crypto now").toString();
             assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(padding.substring(0, 5)).isInstanceOf(Rejection.class);
         }
+    }
+
+    /**
+     * HTML names a tag up to white space, {@code /} or {@code >}, as Element's sanitiser (htmlparser2)
+     * and browsers read it: {@code <style_>} is no {@code <style>} but an unknown tag, dropped with its
+     * text shown, and {@code <p.x>} no {@code <p>}, so it breaks no word.
+     */
+    @Test
+    void aTagNamedLikeAHiddenOrBreakingOneButLongerIsAnUnknownTagWhoseTextShows() {
+        ContentRules rules = module(words("words", List.of("airdrop"), List.of(), List.of()));
+        for (String html : List.of("<style_>claim your airdrop</style_>", "<script.x>claim your airdrop</script.x>",
+                "<textarea:x>claim your airdrop</textarea:x>", "air<p.x>drop", "air<br_>drop", "air<li:x></li:x>drop")) {
+            String content = JSON.createObjectNode().put("body", "hello").put("formatted_body", html).toString();
+            assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", content))).as(html).isInstanceOf(Rejection.class);
+        }
+        ObjectNode reply = JSON.createObjectNode().put("body", "hello")
+                .put("formatted_body", "<mx-reply_><blockquote>claim your airdrop</blockquote></mx-reply_>hello");
+        reply.putObject("m.relates_to").putObject("m.in_reply_to").put("event_id", "$e");
+        assertThat(rules.checkEventForSpam(message(SPAMMER, "!r:x", reply.toString()))).as("<mx-reply_> in a reply")
+                .isInstanceOf(Rejection.class);
+        assertThat(new RawText(1000).addHtml("a<P>b<Br/>c<style >x</style>d").text().toString()).isEqualTo("a b cd");
     }
 
     @Test

@@ -55,7 +55,8 @@ class NormaliserEquivalenceTest {
                 }
             } else if (Character.getType(codePoint) != Character.FORMAT && Character.getType(codePoint) != Character.ENCLOSING_MARK
                     && !Character.isISOControl(codePoint)
-                    && codePoint != 0x034F && !(codePoint >= 0xFE00 && codePoint <= 0xFE0F) && !(codePoint >= 0xE0100 && codePoint <= 0xE01EF)
+                    && codePoint != 0x034F && !(codePoint >= 0xFE00 && codePoint <= 0xFE0F) && !(codePoint >= 0xE0000 && codePoint <= 0xE0FFF)
+                    && !(codePoint >= 0x2060 && codePoint <= 0x206F) && !(codePoint >= 0xFFF0 && codePoint <= 0xFFF8)
                     && !(codePoint >= 0x180B && codePoint <= 0x180D) && codePoint != 0x180F && codePoint != 0x17B4 && codePoint != 0x17B5
                     && codePoint != 0x115F && codePoint != 0x1160 && codePoint != 0x3164 && codePoint != 0xFFA0 && codePoint != 0x2800) {
                 out.appendCodePoint(normaliser.fold(codePoint));
@@ -76,6 +77,7 @@ class NormaliserEquivalenceTest {
             // zero-width and other format characters, space-like characters
             "\u200B", "\u200C", "\u200D", "\u2060", "\u00AD", "\uFEFF", "\u202E", "\u034F", "\u00A0", "\u2003", "\u3000", "\u0085",
             "\u3164", "\uFFA0", "\u115F", "\u1160", "\u2800", "\uFE00", "\uFE0E", "\uDB40\uDD00", "\u180B", "\u180F", "\u17B4",
+            "\u2065", "\uFFF0", "\uDB40\uDC00", "\uDB40\uDC80",
             // combining marks, in and out of canonical order, and mark-like starters
             "\u0301", "\u0308", "\u0300", "\u0327", "\u0323", "\u0345", "\u0338", "\u0306", "\u20DD", "\u093C", "\u0BBE", "\u0CD5",
             "\u3099", "\u309A", "\u0489", "\u20E3", "\u1ABE",

@@ -58,6 +58,15 @@ class TextMatchingTest {
         assertThat(keepingDiacritics.normalise("f\u17B4re\u17B5e")).as("Khmer inherent vowels").isEqualTo("free");
     }
 
+    /** Browsers show Unicode's reserved default ignorable code points as nothing, though the JDK knows them as unassigned. */
+    @Test
+    void reservedDefaultIgnorableCodePointsAreDroppedAndFillNoShareOfTheScan() {
+        assertThat(normaliser.normalise("air\u2065drop")).as("U+2065").isEqualTo("airdrop");
+        assertThat(normaliser.normalise("air\uFFF0dr\uFFF8op")).as("U+FFF0, U+FFF8").isEqualTo("airdrop");
+        assertThat(normaliser.normalise("air\uDB40\uDC00dr\uDB40\uDC80o\uDB43\uDFFFp")).as("U+E0000, U+E0080, U+E0FFF").isEqualTo("airdrop");
+        assertThat(new RawText(256).add("\u2065".repeat(1000) + "airdrop").text().toString()).endsWith("airdrop");
+    }
+
     @Test
     void leetDigitsAndDiacriticsFoldOnlyWhenAskedTo() {
         assertThat(normaliser.normalise("fr33")).isEqualTo("fr33");

@@ -113,13 +113,20 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
      * Remote events count too, per sender: a remote flooder is a flooder (docs/modules/rate-limits.md).
      * History does not: an event older than {@link #historyMillis} was fetched by the homeserver
      * (backfill, a gap, the state of a room joined), and refusing it would have Synapse prune it for
-     * good. An event asked again gets the answer it got, and takes no second token.
+     * good. An event asked again gets the answer it got, and takes no second token; so does an
+     * explanation of it, which is what the event would be answered if asked now, not what the
+     * buckets (emptied by the event itself, perhaps) would say about a new one.
      */
     @Override
     public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
         String eventId = args.event().eventId();
-        if (eventId == null || DryRun.active()) {
+        if (eventId == null) {
             return eventVerdict(args);
+        }
+        if (DryRun.active()) {
+            // read quietly: an explanation changes nothing, not even which answers are kept longest
+            CompletableFuture<SpamVerdict> earlier = answered.policy().getIfPresentQuietly(eventId);
+            return earlier != null && earlier.isDone() && !earlier.isCompletedExceptionally() ? earlier.join() : eventVerdict(args);
         }
         CompletableFuture<SpamVerdict> mine = new CompletableFuture<>();
         CompletableFuture<SpamVerdict> earlier = answered.asMap().putIfAbsent(eventId, mine);

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
@@ -83,10 +84,10 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
     /**
      * The answer about each event asked lately: an event asked twice (the homeserver's spam check, then
      * a policy-server request about the same event; a retry) takes one token and gets one answer,
-     * also when the two ask at once: the second waits for the first's answer.
+     * also when the two ask at once: the second waits for the first's answer. Timed by the clock that
+     * tells history from events that count.
      */
-    private final Cache<String, CompletableFuture<SpamVerdict>> answered = Caffeine.newBuilder()
-            .maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR).executor(Runnable::run).build();
+    private final Cache<String, CompletableFuture<SpamVerdict>> answered;
 
     /**
      * @param instanceName the entry's name: replicas with the same configuration share its buckets
@@ -101,6 +102,9 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         this.limits = limits.stream().collect(Collectors.toUnmodifiableMap(Limit::name, limit -> limit));
         this.historyMillis = history.toMillis();
         this.wallClock = wallClock;
+        this.answered = Caffeine.newBuilder().maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(wallClock.getAsLong()))
+                .executor(Runnable::run).build();
     }
 
     @Override

@@ -71,7 +71,12 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         }
     }
 
-    /** How many events' answers are remembered, and for how long: long past any retry of one event. */
+    /**
+     * How many events' answers are remembered, and for how long at least: long past any retry of one
+     * event. An event is remembered for as long as it counts (until it is history), if that is longer:
+     * any server may ask the policy server about an event it has a copy of, and a copy asked about
+     * again once forgotten would take a token again, from its sender's bucket and its room's.
+     */
     private static final int EVENTS_REMEMBERED = 50_000;
     private static final Duration REMEMBERED_FOR = Duration.ofMinutes(10);
 
@@ -102,7 +107,7 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         this.limits = limits.stream().collect(Collectors.toUnmodifiableMap(Limit::name, limit -> limit));
         this.historyMillis = history.toMillis();
         this.wallClock = wallClock;
-        this.answered = Caffeine.newBuilder().maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR)
+        this.answered = Caffeine.newBuilder().maximumSize(EVENTS_REMEMBERED).expireAfterWrite(history.compareTo(REMEMBERED_FOR) > 0 ? history : REMEMBERED_FOR)
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(wallClock.getAsLong()))
                 .executor(Runnable::run).build();
     }

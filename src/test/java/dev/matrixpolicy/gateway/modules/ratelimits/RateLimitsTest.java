@@ -259,6 +259,23 @@ class RateLimitsTest {
     }
 
     @Test
+    void anEventAskedAgainWhileItStillCountsTakesNoSecondTokenFromItsSenderOrItsRoom() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "2", "events.per-sender.period", "1h",
+                "events.per-room.capacity", "2", "events.per-room.period", "1h")).implementation(CheckEventForSpam.TYPE).orElseThrow();
+        CheckEventForSpam.Args sent = sentAgo(Duration.ZERO);
+        assertThat(events.checkEventForSpam(sent)).isEqualTo(SpamVerdict.NOT_SPAM);
+
+        // half an hour on, any server that has a copy of it asks the policy server about it again, and again
+        wallClock.addAndGet(Duration.ofMinutes(30).toMillis());
+        for (int i = 0; i < 3; i++) {
+            assertThat(events.checkEventForSpam(sent)).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+
+        assertThat(events.checkEventForSpam(event("@busy:example.org", "!a:example.com")))
+                .as("the sender's next message, in the same room: one token is left in each bucket").isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @Test
     void historyTheHomeserverFetchedIsNeitherCountedNorRefused() {
         CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "2", "events.per-sender.period", "1m"))
                 .implementation(CheckEventForSpam.TYPE).orElseThrow();

@@ -1,9 +1,10 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -20,13 +21,21 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>The choice is a keyed hash of the name: the same unknown name always meets the same cost (a
  * known user always costs the same, so a name whose time varied from one try to the next would
- * give itself away), and without the key, which is random and never leaves the process, nobody can
- * tell in advance which cost a name meets. Timing then tells a known user with a rare cost from an
- * unknown name no better than chance, weighted by how rare the cost is.
+ * give itself away), and without the key nobody can tell in advance which cost a name meets. Timing
+ * then tells a known user with a rare cost from an unknown name no better than chance, weighted by
+ * how rare the cost is.
+ *
+ * <p>"Every try" includes tries that land on another replica behind the same address, or on the
+ * gateway after a restart: a key of each process's own would draw a name's cost afresh in each, and
+ * an unknown name would show two times where a known user shows one. So the key is derived from the
+ * users' hashes, which every replica reading the same users shares and which stay secret as the
+ * file does (whoever holds them needs no timing): from the first of them in sorted order alone, so
+ * that a changed password or a user added or removed re-draws the names only when it is that one.
  */
 final class Dummies {
     private static final String MAC = "HmacSHA256";
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Sets the key apart from any other digest of a hash. */
+    private static final String KEY_CONTEXT = "password_file unknown names\n";
 
     private final SecretKeySpec key;
     /** By the running total of users up to and including each cost: a name's draw picks the first total above it. */
@@ -41,8 +50,7 @@ final class Dummies {
 
     /**
      * @param hashes   the users' hashes
-     * @param previous the dummies these replace: their key is kept, so a name keeps its cost while the
-     *                 users' costs stay the same, and so is the dummy of every cost still in use (making
+     * @param previous the dummies these replace: the dummy of every cost still in use is kept (making
      *                 one takes as long as a verification, or longer)
      * @param memory   the argon2id budget a new dummy takes its {@code m} from, as a verification of its
      *                 cost does: a reload bringing a new cost makes its dummy on a login's thread, beside
@@ -50,7 +58,7 @@ final class Dummies {
      * @throws InterruptedException when the thread stops waiting for the budget
      */
     static Dummies of(Collection<PasswordHash> hashes, Optional<Dummies> previous, Argon2Budget memory) throws InterruptedException {
-        SecretKeySpec key = previous.map(dummies -> dummies.key).orElseGet(Dummies::newKey);
+        SecretKeySpec key = keyOf(hashes);
         Map<String, PasswordHash> previousByCost = previous.map(Dummies::byCost).orElse(Map.of());
         // Sorted by cost, so that the same users give the same ranges whatever order they were read in.
         Map<String, Long> counts = hashes.isEmpty() ? Map.of(PasswordHash.DEFAULT_DUMMY_COST, 1L)
@@ -94,10 +102,13 @@ final class Dummies {
         }
     }
 
-    private static SecretKeySpec newKey() {
-        byte[] key = new byte[32];
-        RANDOM.nextBytes(key);
-        return new SecretKeySpec(key, MAC);
+    /**
+     * The key names are drawn with: a digest of the first hash in sorted order, the same wherever and
+     * whenever those users are read. Without users there is one dummy, and nothing to draw.
+     */
+    private static SecretKeySpec keyOf(Collection<PasswordHash> hashes) {
+        String first = hashes.stream().map(PasswordHash::encoded).min(Comparator.naturalOrder()).orElse("");
+        return new SecretKeySpec(Sha256.of((KEY_CONTEXT + first).getBytes(StandardCharsets.UTF_8)), MAC);
     }
 
     @Override

@@ -5,6 +5,7 @@ import jakarta.validation.constraints.Positive;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -14,7 +15,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param file                       a file of {@code localpart:hash} lines, {@code #} comments allowed
  * @param users                      inline users, localpart to hash
  * @param customLoginType            a second login type, checked against the same hashes
- * @param reloadCheckInterval        how often, at most, a login looks whether the file changed
+ * @param reloadCheckInterval        how often, at most, a login looks whether the file changed; a year at
+ *                                   most (it is kept in nanoseconds, which hold 292 years)
  * @param maxConcurrentVerifications how many hash verifications may run at once; defaults to the
  *                                   number of processors
  */
@@ -22,7 +24,7 @@ public record PasswordFileConfig(
         Path file,
         @DefaultValue Map<String, String> users,
         CustomLoginType customLoginType,
-        @DefaultValue("10s") @NotNull Duration reloadCheckInterval,
+        @DefaultValue("10s") @NotNull @DurationMax(days = 366, message = "must be at most 366 days") Duration reloadCheckInterval,
         @Positive Integer maxConcurrentVerifications) {
 
     /**

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
@@ -70,7 +71,12 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         }
     }
 
-    /** How many events' answers are remembered, and for how long: long past any retry of one event. */
+    /**
+     * How many events' answers are remembered, and for how long at least: long past any retry of one
+     * event. An event is remembered for as long as it counts (until it is history), if that is longer:
+     * any server may ask the policy server about an event it has a copy of, and a copy asked about
+     * again once forgotten would take a token again, from its sender's bucket and its room's.
+     */
     private static final int EVENTS_REMEMBERED = 50_000;
     private static final Duration REMEMBERED_FOR = Duration.ofMinutes(10);
 
@@ -83,10 +89,10 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
     /**
      * The answer about each event asked lately: an event asked twice (the homeserver's spam check, then
      * a policy-server request about the same event; a retry) takes one token and gets one answer,
-     * also when the two ask at once: the second waits for the first's answer.
+     * also when the two ask at once: the second waits for the first's answer. Timed by the clock that
+     * tells history from events that count.
      */
-    private final Cache<String, CompletableFuture<SpamVerdict>> answered = Caffeine.newBuilder()
-            .maximumSize(EVENTS_REMEMBERED).expireAfterWrite(REMEMBERED_FOR).executor(Runnable::run).build();
+    private final Cache<String, CompletableFuture<SpamVerdict>> answered;
 
     /**
      * @param instanceName the entry's name: replicas with the same configuration share its buckets
@@ -101,6 +107,9 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         this.limits = limits.stream().collect(Collectors.toUnmodifiableMap(Limit::name, limit -> limit));
         this.historyMillis = history.toMillis();
         this.wallClock = wallClock;
+        this.answered = Caffeine.newBuilder().maximumSize(EVENTS_REMEMBERED).expireAfterWrite(history.compareTo(REMEMBERED_FOR) > 0 ? history : REMEMBERED_FOR)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(wallClock.getAsLong()))
+                .executor(Runnable::run).build();
     }
 
     @Override
@@ -113,13 +122,20 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
      * Remote events count too, per sender: a remote flooder is a flooder (docs/modules/rate-limits.md).
      * History does not: an event older than {@link #historyMillis} was fetched by the homeserver
      * (backfill, a gap, the state of a room joined), and refusing it would have Synapse prune it for
-     * good. An event asked again gets the answer it got, and takes no second token.
+     * good. An event asked again gets the answer it got, and takes no second token; so does an
+     * explanation of it, which is what the event would be answered if asked now, not what the
+     * buckets (emptied by the event itself, perhaps) would say about a new one.
      */
     @Override
     public SpamVerdict checkEventForSpam(CheckEventForSpam.Args args) {
         String eventId = args.event().eventId();
-        if (eventId == null || DryRun.active()) {
+        if (eventId == null) {
             return eventVerdict(args);
+        }
+        if (DryRun.active()) {
+            // read quietly: an explanation changes nothing, not even which answers are kept longest
+            CompletableFuture<SpamVerdict> earlier = answered.policy().getIfPresentQuietly(eventId);
+            return earlier != null && earlier.isDone() && !earlier.isCompletedExceptionally() ? earlier.join() : eventVerdict(args);
         }
         CompletableFuture<SpamVerdict> mine = new CompletableFuture<>();
         CompletableFuture<SpamVerdict> earlier = answered.asMap().putIfAbsent(eventId, mine);

@@ -99,12 +99,25 @@ class CredentialsTest {
     void reloadWithTheSameCostsKeepsTheDummiesAndEachUnknownNamesChoice() throws Exception {
         Credentials before = Credentials.of(Map.of(), Credentials.parseFile(List.of(
                 "alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2), Hashes.LIMITS), Optional.empty(), Argon2Budget.unbounded());
+        // bob's password changes, and alice's hash, the first in sorted order, keys the names' draw still
         Credentials after = Credentials.of(Map.of(), Credentials.parseFile(List.of(
-                "carol:" + BUILDER_BCRYPT, "dave:" + WONDERLAND_ARGON2), Hashes.LIMITS), Optional.of(before), Argon2Budget.unbounded());
+                "alice:" + WONDERLAND_BCRYPT, "dave:" + WONDERLAND_ARGON2), Hashes.LIMITS), Optional.of(before), Argon2Budget.unbounded());
 
         assertThat(after.dummies().byCost()).isEqualTo(before.dummies().byCost());
         for (int i = 0; i < 20; i++) {
             assertThat(after.hashFor("stranger" + i)).isSameAs(before.hashFor("stranger" + i));
+        }
+    }
+
+    @Test
+    void everyReplicaAndEveryRestartDrawsTheSameCostForAnUnknownName() throws Exception {
+        List<String> file = List.of("alice:" + WONDERLAND_BCRYPT, "bob:" + BUILDER_ARGON2);
+        // two processes reading the same users, as two replicas behind one address or one gateway before and after a restart
+        Credentials one = Credentials.of(Map.of(), Credentials.parseFile(file, Hashes.LIMITS), Optional.empty(), Argon2Budget.unbounded());
+        Credentials other = Credentials.of(Map.of(), Credentials.parseFile(file, Hashes.LIMITS), Optional.empty(), Argon2Budget.unbounded());
+
+        for (int i = 0; i < 64; i++) {
+            assertThat(other.hashFor("stranger" + i).cost()).as("stranger" + i).isEqualTo(one.hashFor("stranger" + i).cost());
         }
     }
 

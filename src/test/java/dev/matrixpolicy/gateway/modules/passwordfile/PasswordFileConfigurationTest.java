@@ -23,6 +23,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -147,12 +149,14 @@ class PasswordFileConfigurationTest {
                         .hasStackTraceContaining(ENTRY + "config.custom-login-type.field: must not be blank"));
     }
 
-    @Test
-    void nonPositiveReloadCheckIntervalIsRefused() {
+    /** 200000 days do not fit the nanoseconds the interval is kept in: they stopped startup with 'long overflow'. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"0s, must be positive", "-1s, must be positive", "200000d, must be at most 366 days"})
+    void reloadCheckIntervalOutOfRangeIsRefusedNamingTheKey(String interval, String problem) {
         runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
-                        "policy-gateway.modules[0].config.reload-check-interval=0s")
+                        "policy-gateway.modules[0].config.reload-check-interval=" + interval)
                 .run(context -> assertThat(context).getFailure()
-                        .hasStackTraceContaining(ENTRY + "config.reload-check-interval: must be positive"));
+                        .hasStackTraceContaining(ENTRY + "config.reload-check-interval: " + problem));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.ratelimits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
@@ -9,7 +10,15 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.Trace;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.Bucket;
 import dev.matrixpolicy.gateway.state.MemoryState;
@@ -18,6 +27,7 @@ import dev.matrixpolicy.gateway.state.Take;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -159,6 +169,39 @@ class RateLimitsTest {
     }
 
     @Test
+    void explainingAnEventAlreadyAnsweredGivesTheAnswerItGetsWhenAskedAgainAndTakesNothing() {
+        PolicyModule limits = module(Map.of("events.per-sender.capacity", "1", "events.per-sender.period", "1m"));
+        CheckEventForSpam events = limits.implementation(CheckEventForSpam.TYPE).orElseThrow();
+        CheckEventForSpam.Args sent = event("@alice:example.org", "!a:example.com");
+        CheckEventForSpam.Args flooding = event("@alice:example.org", "!a:example.com");
+        assertThat(events.checkEventForSpam(sent)).as("takes the one token").isEqualTo(SpamVerdict.NOT_SPAM);
+        SpamVerdict refused = events.checkEventForSpam(flooding);
+
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            CallbackEndpoint<CheckEventForSpam.Args, SpamVerdict> endpoint = eventsEndpoint(limits, runner);
+            // "why was this event let through?", asked while its own token is still missing from the bucket
+            assertThat(endpoint.explain(sent).steps()).singleElement().extracting(Trace.Step::reply)
+                    .isEqualTo(new Reply.Answered<>(SpamVerdict.NOT_SPAM));
+            now.addAndGet(Duration.ofMinutes(1).toNanos()); // the bucket is full again
+            assertThat(endpoint.explain(flooding).steps()).singleElement().extracting(Trace.Step::reply)
+                    .isEqualTo(new Reply.Answered<>(refused));
+            assertThat(endpoint.explain(event("@alice:example.org", "!a:example.com")).steps()).singleElement()
+                    .extracting(Trace.Step::reply).as("a new event, from the buckets").isEqualTo(new Reply.Answered<>(SpamVerdict.NOT_SPAM));
+        }
+        assertThat(events.checkEventForSpam(sent)).isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(events.checkEventForSpam(flooding)).isEqualTo(refused);
+        assertThat(events.checkEventForSpam(event("@alice:example.org", "!a:example.com")))
+                .as("the explanations took nothing").isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static CallbackEndpoint<CheckEventForSpam.Args, SpamVerdict> eventsEndpoint(PolicyModule limits, ChainRunner runner) {
+        ModuleInstance entry = new ModuleInstance(0, "rate_limits", "limits", limits, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5));
+        return (CallbackEndpoint<CheckEventForSpam.Args, SpamVerdict>) new CallbackChains(List.of(entry), runner)
+                .endpoint(Category.SPAM_CHECKER, "check_event_for_spam").orElseThrow();
+    }
+
+    @Test
     void anEventAskedTwiceAtOnceTakesOneTokenAndBothAsksGetItsAnswer() throws Exception {
         // a state slow enough (as Redis over a network) that the second asking comes while the first takes its token
         MemoryState memory = new MemoryState(now::get, 1 << 20);
@@ -213,6 +256,23 @@ class RateLimitsTest {
         }
         assertThat(events.checkEventForSpam(event("@alice:example.org", "!a:example.com")))
                 .as("the one token was taken once").isInstanceOf(Rejection.class);
+    }
+
+    @Test
+    void anEventAskedAgainWhileItStillCountsTakesNoSecondTokenFromItsSenderOrItsRoom() {
+        CheckEventForSpam events = module(Map.of("events.per-sender.capacity", "2", "events.per-sender.period", "1h",
+                "events.per-room.capacity", "2", "events.per-room.period", "1h")).implementation(CheckEventForSpam.TYPE).orElseThrow();
+        CheckEventForSpam.Args sent = sentAgo(Duration.ZERO);
+        assertThat(events.checkEventForSpam(sent)).isEqualTo(SpamVerdict.NOT_SPAM);
+
+        // half an hour on, any server that has a copy of it asks the policy server about it again, and again
+        wallClock.addAndGet(Duration.ofMinutes(30).toMillis());
+        for (int i = 0; i < 3; i++) {
+            assertThat(events.checkEventForSpam(sent)).isEqualTo(SpamVerdict.NOT_SPAM);
+        }
+
+        assertThat(events.checkEventForSpam(event("@busy:example.org", "!a:example.com")))
+                .as("the sender's next message, in the same room: one token is left in each bucket").isEqualTo(SpamVerdict.NOT_SPAM);
     }
 
     @Test

@@ -1154,7 +1154,9 @@ class RoomSourceTest {
     void botKickedAgainAtEveryJoinBacksOffAndWarnsOnceUntilALongPollCompletes() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         List<Integer> pausesAsked = new CopyOnWriteArrayList<>();
-        start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC).withBackoff(attempts -> {
+        // Long enough for each kick below to land while the long-poll after the rejoin still waits: one that
+        // completed first would be a good read, ending the failures (the pauses would start again at 1).
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofSeconds(1)).withBackoff(attempts -> {
             pausesAsked.add(attempts);
             return Duration.ofMillis(20);
         }));
@@ -1171,7 +1173,7 @@ class RoomSourceTest {
         // The same failure four times in a row: the pauses grow, and it is news once.
         assertThat(pausesAsked).containsExactly(1, 2, 3, 4);
         assertThat(lines(Level.WARN)).singleElement().asString().contains("is no longer in room " + ROOM);
-        // Not while it failed: until the last rejoin. The long-poll after it may end (SHORT_SYNC) before this looks.
+        // Not while it failed: until the last rejoin. The long-poll after it may end before this looks.
         List<String> info = lines(Level.INFO);
         int lastJoin = IntStream.range(0, info.size()).filter(i -> info.get(i).contains("joined the room")).max()
                 .orElseThrow();

@@ -97,11 +97,17 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             return membership(event.sender(), content);
         }
         if (event.type().equals("m.reaction")) {
-            return textChecksOnly(event.sender(), EventTexts.ofReaction(content));
+            return textChecksOnly(CheckEventForSpam.TYPE, event.sender(), EventTexts.ofReaction(content));
         }
-        Optional<String> stateField = stateField(event.type()).filter(field -> event.stateKey().isPresent());
-        if (stateField.isPresent()) {
-            return state(CheckEventForSpam.TYPE, event.sender(), content, stateField.get());
+        if (event.stateKey().isPresent()) {
+            Optional<String> stateField = stateField(event.type());
+            if (stateField.isPresent()) {
+                return state(CheckEventForSpam.TYPE, event.sender(), content, stateField.get());
+            }
+            Optional<List<EventTexts.Text>> labels = EventTexts.ofLabelledState(event.type(), content);
+            if (labels.isPresent()) {
+                return textChecksOnly(CheckEventForSpam.TYPE, event.sender(), labels.get());
+            }
         }
         RawText raw = new RawText(reading.maxScannedLength());
         JsonNode edited = content.path("m.new_content");
@@ -113,8 +119,12 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
 
     @Override
     public SpamVerdict userMaySendStateEvent(UserMaySendStateEvent.Args args) {
-        return stateField(args.eventType())
-                .map(field -> state(UserMaySendStateEvent.TYPE, args.userId(), args.content(), field))
+        Optional<String> stateField = stateField(args.eventType());
+        if (stateField.isPresent()) {
+            return state(UserMaySendStateEvent.TYPE, args.userId(), args.content(), stateField.get());
+        }
+        return EventTexts.ofLabelledState(args.eventType(), args.content())
+                .map(labels -> textChecksOnly(UserMaySendStateEvent.TYPE, args.userId(), labels))
                 .orElse(SpamVerdict.NOT_SPAM);
     }
 
@@ -208,20 +218,20 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         if (!membership.isString() || !READ_MEMBERSHIPS.contains(membership.stringValue())) {
             return SpamVerdict.NOT_SPAM;
         }
-        return textChecksOnly(sender, EventTexts.ofMembership(content));
+        return textChecksOnly(CheckEventForSpam.TYPE, sender, EventTexts.ofMembership(content));
     }
 
     /**
      * Texts read as a display name is ({@link Target#PROFILE}): the text checks only, never
      * {@code repeated} (a name is the same in every room its user joins; the same reaction in many rooms
-     * is no copied message) nor {@code max-length} or {@code mentions}.
+     * is no copied message; a label is set once, not sent) nor {@code max-length} or {@code mentions}.
      */
-    private SpamVerdict textChecksOnly(String sender, List<EventTexts.Text> texts) {
+    private SpamVerdict textChecksOnly(CallbackType<?, ?, ?> callback, String sender, List<EventTexts.Text> texts) {
         RawText raw = new RawText(reading.maxScannedLength());
         if (add(raw, texts, false) < 0) {
             return SpamVerdict.NOT_SPAM;
         }
-        return verdict(CheckEventForSpam.TYPE, subject(Target.PROFILE, sender, raw, -1, null, Optional.empty()));
+        return verdict(callback, subject(Target.PROFILE, sender, raw, -1, null, Optional.empty()));
     }
 
     /**

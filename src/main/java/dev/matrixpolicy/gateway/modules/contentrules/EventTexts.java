@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.modules.contentrules;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -119,15 +121,60 @@ final class EventTexts {
                 ? List.of(new Text(relation.path("key").stringValue(), false)) : List.of();
     }
 
-    /** A membership's texts: the member's {@code displayname} and the {@code reason} given for it, both plain. */
+    /**
+     * A membership's texts: the member's {@code displayname} and the {@code reason} given for it, and
+     * an invite's by e-mail or phone the {@code display_name} of its {@code third_party_invite} (the
+     * invited address as the inviter's client shows it), all plain.
+     */
     static List<Text> ofMembership(JsonNode content) {
         List<Text> texts = new ArrayList<>();
-        for (String key : List.of("displayname", "reason")) {
-            if (content.path(key).isString()) {
-                texts.add(new Text(content.path(key).stringValue(), false));
+        addPlain(content, List.of("displayname", "reason"), texts);
+        addPlain(content.path("third_party_invite"), List.of("display_name"), texts);
+        return texts;
+    }
+
+    /**
+     * The state event types whose content clients show as a label, and the keys (paths, for a nested
+     * one) that hold it: an invite by e-mail or phone ({@code display_name}, in the room's timeline
+     * as whom the invite is for), a live location's {@code description} (MSC3489, stable and
+     * unstable), a widget's {@code name} and {@code data.title} (Element's room widgets).
+     */
+    private static final Map<String, List<List<String>>> LABELS = Map.of(
+            "m.room.third_party_invite", List.of(List.of("display_name")),
+            "m.beacon_info", List.of(List.of("description")),
+            "org.matrix.msc3672.beacon_info", List.of(List.of("description")),
+            "im.vector.modular.widgets", List.of(List.of("name"), List.of("data", "title")),
+            "m.widget", List.of(List.of("name"), List.of("data", "title")));
+
+    /**
+     * The labels a state event of one of the {@link #LABELS} types shows, plain texts; empty for any
+     * other type (an event with no labels of a labelled type gives an empty list).
+     */
+    static Optional<List<Text>> ofLabelledState(String type, JsonNode content) {
+        List<List<String>> paths = LABELS.get(type);
+        if (paths == null) {
+            return Optional.empty();
+        }
+        List<Text> texts = new ArrayList<>();
+        for (List<String> path : paths) {
+            JsonNode label = content;
+            for (String key : path) {
+                label = label.path(key);
+            }
+            if (label.isString()) {
+                texts.add(new Text(label.stringValue(), false));
             }
         }
-        return texts;
+        return Optional.of(texts);
+    }
+
+    /** The plain texts {@code holder} has under {@code keys}. */
+    private static void addPlain(JsonNode holder, List<String> keys, List<Text> texts) {
+        for (String key : keys) {
+            if (holder.path(key).isString()) {
+                texts.add(new Text(holder.path(key).stringValue(), false));
+            }
+        }
     }
 
     /** A room topic's {@code m.topic} block: an object holding {@code m.text}, or such a list itself. */

@@ -857,6 +857,45 @@ class ContentRulesTest {
     }
 
     /**
+     * What clients show of an invite by e-mail or phone, a live location and a widget: labels set once,
+     * read by the text checks as a display name is, never measured.
+     */
+    @Test
+    void theLabelsClientsShowOfInvitesByAddressLiveLocationsAndWidgetsAreReadAsDisplayNames() {
+        ContentRules rules = module(words("words", List.of("casino"), List.of(), List.of()), new ContentRulesConfig.Rule("length",
+                "M_TOO_LARGE", null, null, null, null, null, null, null, 5, null, null));
+
+        assertThat(rules.checkEventForSpam(state("m.room.third_party_invite", "token",
+                "{\"display_name\": \"Best CASINO bonus\", \"key_validity_url\": \"https://id.example/v\", \"public_key\": \"k\"}")))
+                .as("an invite by address").isInstanceOf(Rejection.class);
+        assertThat(rules.checkEventForSpam(membership(SPAMMER, "@bob:x", "!r:x", "{\"membership\": \"invite\", "
+                + "\"third_party_invite\": {\"display_name\": \"casino winner\", \"signed\": {}}}")))
+                .as("the invite's membership").isInstanceOf(Rejection.class);
+        for (String beacon : List.of("m.beacon_info", "org.matrix.msc3672.beacon_info")) {
+            assertThat(rules.checkEventForSpam(state(beacon, SPAMMER, "{\"description\": \"casino here\", \"live\": true, \"timeout\": 60000}")))
+                    .as(beacon).isInstanceOf(Rejection.class);
+        }
+        assertThat(rules.checkEventForSpam(state("im.vector.modular.widgets", "w1",
+                "{\"type\": \"m.custom\", \"url\": \"https://w.example\", \"name\": \"Widget\", \"data\": {\"title\": \"casino\"}}")))
+                .as("a widget's title").isInstanceOf(Rejection.class);
+        assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "m.widget", "w2",
+                (ObjectNode) JSON.readTree("{\"type\": \"m.custom\", \"url\": \"https://w.example\", \"name\": \"Free Casino\"}"))))
+                .as("a widget's name, sent here").isInstanceOf(Rejection.class);
+
+        assertThat(rules.checkEventForSpam(state("m.room.third_party_invite", "token", "{\"display_name\": \"bo...@ex...\"}")))
+                .as("a label longer than max-length is no message").isEqualTo(SpamVerdict.NOT_SPAM);
+        assertThat(rules.userMaySendStateEvent(new UserMaySendStateEvent.Args(SPAMMER, "!r:x", "im.vector.modular.widgets", "w3",
+                (ObjectNode) JSON.readTree("{\"type\": \"m.jitsi\", \"url\": \"https://w.example\", \"name\": \"Jitsi\"}"))))
+                .isEqualTo(SpamVerdict.NOT_SPAM);
+    }
+
+    private static CheckEventForSpam.Args state(String type, String stateKey, String contentJson) {
+        ObjectNode event = (ObjectNode) JSON.readTree("{\"event_id\": \"$s\", \"room_id\": \"!r:x\", \"type\": \"" + type
+                + "\", \"state_key\": \"" + stateKey + "\", \"sender\": \"" + SPAMMER + "\", \"content\": " + contentJson + "}");
+        return new CheckEventForSpam.Args(new ClientEvent(event));
+    }
+
+    /**
      * Synapse soft-fails a federated event refused as spam: a refused leave would keep its user in the
      * room as this server sees it. A kick's or ban's reason is a moderator's.
      */

@@ -206,7 +206,7 @@ final class AuditWebhook implements PolicyModule {
             drop(DropReason.SHUTDOWN);
             return;
         }
-        if (reserve(record) && queue.offer(record)) {
+        if (reserve(record) && enqueue(record)) {
             // close() may have begun, and drained the queue, between the check above and the offer:
             // take the record back and count it rather than leave it in a queue nobody reads.
             if (closing.get() && queue.remove(record)) {
@@ -243,6 +243,20 @@ final class AuditWebhook implements PolicyModule {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Puts a record whose bytes are {@linkplain #reserve reserved} into the queue; when the queue is
+     * full by {@code queue-capacity}, gives the bytes back, or every record it drops would keep its
+     * bytes counted for good, until the count passed {@code queue-max-size} and every record was
+     * dropped as {@code queue_full}, into an empty queue, until a restart.
+     */
+    private boolean enqueue(Written record) {
+        if (queue.offer(record)) {
+            return true;
+        }
+        release(record);
+        return false;
     }
 
     /** Takes a record that left the queue (or never entered it) out of the queue's bytes. */

@@ -466,6 +466,30 @@ class AuditWebhookTest {
         assertThat(queueLines()).singleElement().asString().matches(".*queue full \\(3 of 10000 records, [0-9]+B of 10KB\\).*");
     }
 
+    /**
+     * A queue full by its count of records drops the new ones: their bytes must not stay counted in the
+     * queue's, or a burst of drops would leave the queue refusing every record, empty, for good.
+     */
+    @Test
+    void recordsAFullQueueDropsLeaveNoBytesCountedSoOnceDrainedItAcceptsRecordsAgain() {
+        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(1_000)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/slow", "queue-capacity", "1", "queue-max-size", "2KB"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/slow")))).hasSize(1)); // in flight
+        for (int i = 0; i < 30; i++) { // one queued, the others dropped: together far more bytes than 2KB
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        assertThat(dropped("queue_full")).isPositive();
+        eventually(() -> assertThat(queued()).isZero());
+        eventually(() -> assertThat(registry.get("policy.module.audit.queued.bytes").tag("module", "audit").gauge().value())
+                .isZero());
+
+        double deliveredBefore = delivered();
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(deliveredBefore + 1));
+    }
+
     @Test
     void aRecordLargerThanTheQueuesSizeInBytesIsStillTakenIntoAnEmptyQueue() {
         AuditWebhook module = start(Map.of("queue-max-size", "1KB"));

@@ -214,10 +214,7 @@ final class AuditWebhook implements PolicyModule {
                 drop(DropReason.SHUTDOWN);
                 return;
             }
-            // Drained to half before it is said to accept again: a queue kept full by a steady overload
-            // takes one record each time a sender frees a place, and would log a pair of lines for each.
-            // (the record just offered aside, or a queue of one would never say it)
-            if (queueFull.failing() && queue.size() - 1 <= queueCapacity / 2) {
+            if (queueFull.failing() && drainedToHalf(record)) {
                 queueFull.worksAgain("audit webhook '{}': queue accepts records again after dropping {}", instanceName);
             }
             return;
@@ -229,6 +226,16 @@ final class AuditWebhook implements PolicyModule {
                     instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records",
                     ConfigValues.format(DataSize.ofBytes(queuedBytes.get())), ConfigValues.format(DataSize.ofBytes(queueMaxBytes)));
         }
+    }
+
+    /**
+     * Whether the queue, the record just offered aside (or a queue of one would never say it), is down to
+     * half of both its bounds, records and bytes, before it is said to accept again: a queue kept full by
+     * a steady overload takes one record each time a sender frees a place, or its bytes, and would log a
+     * pair of lines for each.
+     */
+    private boolean drainedToHalf(Written offered) {
+        return queue.size() - 1 <= queueCapacity / 2 && queuedBytes.get() - offered.body().length <= queueMaxBytes / 2;
     }
 
     /**

@@ -55,6 +55,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.JsonNode;
@@ -503,10 +504,13 @@ class AuditWebhookTest {
         assertThat(registry.get("policy.module.audit.queued.bytes").tag("module", "audit").gauge().value()).isZero();
     }
 
-    @Test
-    void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord() throws InterruptedException {
+    /** Kept full by its count of records, or by its size in bytes (about 5 of these records in 1KB). */
+    @ParameterizedTest
+    @CsvSource({"queue-capacity, 4", "queue-max-size, 1KB"})
+    void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord(String bound, String value)
+            throws InterruptedException {
         webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(40)));
-        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", "queue-capacity", "4"));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", bound, value));
         for (int i = 0; i < 60; i++) { // one every 10 ms, four times what the sender delivers
             call(module, OnUserRegistration.TYPE, REGISTRATION);
             Thread.sleep(10);

@@ -105,6 +105,8 @@ final class AuditWebhook implements PolicyModule {
     /** Records handed on to the successor as this one closed, and those of them whose delivery was cut short. */
     private final AtomicLong handedOn = new AtomicLong();
     private final AtomicLong handedOnInFlight = new AtomicLong();
+    /** Records handed on as this one closed because its settings could not deliver them (refused, out of attempts). */
+    private final AtomicLong handedOnUndelivered = new AtomicLong();
     /**
      * The instance a reload built to replace this one, which takes over the records still queued when
      * this one closes; the latest, when refused reloads built others before it. Strong: once the one
@@ -317,6 +319,10 @@ final class AuditWebhook implements PolicyModule {
             couldNotSend(record.callback(), bug);
             return true;
         }
+        boolean undelivered = result instanceof Result.Rejected || result instanceof Result.Exhausted;
+        if (undelivered && handedOnForItsSettings(record)) {
+            return true;
+        }
         switch (result) {
             case Result.Delivered ok -> {
                 delivered.incrementAndGet();
@@ -365,7 +371,8 @@ final class AuditWebhook implements PolicyModule {
     /**
      * Stops accepting records, lets the senders deliver what is queued for up to
      * {@code shutdown-grace}, then stops them. What is still queued then, and the deliveries the stop
-     * cuts short, go on to the instance a reload replaced this one with, if one serves; otherwise
+     * cuts short (and, meanwhile, those its settings fail, see {@link #handedOnForItsSettings}),
+     * go on to the instance a reload replaced this one with, if one serves; otherwise
      * (shutdown, the entry removed) they are dropped (see {@link #handOnOrDrop}). Interrupted (the
      * gateway's time to stop ran out), it stops waiting at once, but still waits for the aborted
      * deliveries to be handed on or counted, and logs; the interrupt is kept, so that the modules
@@ -403,8 +410,8 @@ final class AuditWebhook implements PolicyModule {
         delivery.close();
         if (handedOn.get() > 0) {
             log.info("audit webhook '{}' handed {} record(s) on to the instance that replaced it ({} of them cut short "
-                    + "in flight, which the webhook may receive twice, with the same id)", instanceName, handedOn.get(),
-                    handedOnInFlight.get());
+                    + "in flight, which the webhook may receive twice, with the same id; {} refused or out of attempts with "
+                    + "its own settings)", instanceName, handedOn.get(), handedOnInFlight.get(), handedOnUndelivered.get());
         }
 
         // What the closing dropped: at the end of the grace, and while it delivered (refused, out of attempts).
@@ -444,18 +451,39 @@ final class AuditWebhook implements PolicyModule {
      * refused reload) drops them as {@code shutdown}. A record keeps its id, whether it was sent or not.
      */
     private void handOnOrDrop(List<Written> records, boolean inFlight) {
-        AuditWebhook next = serving();
         for (Written record : records) {
-            if (next == null) {
+            if (!handedOn(record)) {
                 drop(DropReason.SHUTDOWN);
-                continue;
-            }
-            next.offer(record);
-            handedOn.incrementAndGet();
-            if (inFlight) {
+            } else if (inFlight) {
                 handedOnInFlight.incrementAndGet();
             }
         }
+    }
+
+    /**
+     * While a reload replaces this instance, a record its settings could not deliver (refused, out of
+     * attempts) goes on to the instance serving in its place, rather than be dropped: the reload may be
+     * the one that fixes the webhook's token or URL, and the records queued before it would otherwise be
+     * refused by the settings it replaced, every one of them, during the grace. The successor judges it
+     * by its own settings, and drops it if they fail too.
+     */
+    private boolean handedOnForItsSettings(Written record) {
+        if (closing.get() && handedOn(record)) {
+            handedOnUndelivered.incrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /** Gives the record to the instance serving in this one's place, and counts it; false when none serves. */
+    private boolean handedOn(Written record) {
+        AuditWebhook next = serving();
+        if (next == null) {
+            return false;
+        }
+        next.offer(record);
+        handedOn.incrementAndGet();
+        return true;
     }
 
     private long count(DropReason reason) {

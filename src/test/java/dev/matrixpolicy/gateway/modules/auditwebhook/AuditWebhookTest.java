@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -604,6 +605,33 @@ class AuditWebhookTest {
         eventually(() -> assertThat(delivered()).isEqualTo(20));
         assertThat(dropped("shutdown")).isZero();
         assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line).contains("handed").contains("on to the instance that replaced it"));
+        successor.close();
+    }
+
+    /**
+     * A reload that fixes the webhook's token: the records queued before it, which the replaced instance
+     * still sends during its grace, are refused with the old token, and go on to the successor, which
+     * delivers them with the new one, rather than being dropped as rejected.
+     */
+    @Test
+    void recordsTheReplacedInstancesSettingsCannotDeliverDuringItsGraceGoOnToTheSuccessor() {
+        webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(1_000)));
+        webhook.stubFor(post("/guarded").atPriority(1).withHeader("Authorization", equalTo("Bearer new-token")).willReturn(ok()));
+        AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "revoked-token", "shutdown-grace", "10s"));
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/guarded")))).hasSize(1)); // in flight
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION); // queued
+        AuditWebhook successor = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "new-token"), Optional.of(replaced));
+
+        replaced.close();
+
+        eventually(() -> assertThat(delivered()).isEqualTo(2));
+        assertThat(dropped("rejected")).isZero();
+        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/guarded")).withHeader("Authorization", equalTo("Bearer new-token"))))
+                .hasSize(2);
+        assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line)
+                .contains("handed 2 record(s) on to the instance that replaced it (0 of them cut short in flight")
+                .contains("2 refused or out of attempts with its own settings"));
         successor.close();
     }
 

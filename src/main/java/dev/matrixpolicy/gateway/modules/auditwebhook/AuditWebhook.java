@@ -105,6 +105,8 @@ final class AuditWebhook implements PolicyModule {
     /** Records handed on to the successor as this one closed, and those of them whose delivery was cut short. */
     private final AtomicLong handedOn = new AtomicLong();
     private final AtomicLong handedOnInFlight = new AtomicLong();
+    /** Records handed on as this one closed because its settings could not deliver them (refused, out of attempts). */
+    private final AtomicLong handedOnUndelivered = new AtomicLong();
     /**
      * The instance a reload built to replace this one, which takes over the records still queued when
      * this one closes; the latest, when refused reloads built others before it. Strong: once the one
@@ -206,7 +208,7 @@ final class AuditWebhook implements PolicyModule {
             drop(DropReason.SHUTDOWN);
             return;
         }
-        if (reserve(record) && queue.offer(record)) {
+        if (reserve(record) && enqueue(record)) {
             // close() may have begun, and drained the queue, between the check above and the offer:
             // take the record back and count it rather than leave it in a queue nobody reads.
             if (closing.get() && queue.remove(record)) {
@@ -214,10 +216,7 @@ final class AuditWebhook implements PolicyModule {
                 drop(DropReason.SHUTDOWN);
                 return;
             }
-            // Drained to half before it is said to accept again: a queue kept full by a steady overload
-            // takes one record each time a sender frees a place, and would log a pair of lines for each.
-            // (the record just offered aside, or a queue of one would never say it)
-            if (queueFull.failing() && queue.size() - 1 <= queueCapacity / 2) {
+            if (queueFull.failing() && drainedToHalf(record)) {
                 queueFull.worksAgain("audit webhook '{}': queue accepts records again after dropping {}", instanceName);
             }
             return;
@@ -232,6 +231,16 @@ final class AuditWebhook implements PolicyModule {
     }
 
     /**
+     * Whether the queue, the record just offered aside (or a queue of one would never say it), is down to
+     * half of both its bounds, records and bytes, before it is said to accept again: a queue kept full by
+     * a steady overload takes one record each time a sender frees a place, or its bytes, and would log a
+     * pair of lines for each.
+     */
+    private boolean drainedToHalf(Written offered) {
+        return queue.size() - 1 <= queueCapacity / 2 && queuedBytes.get() - offered.body().length <= queueMaxBytes / 2;
+    }
+
+    /**
      * Counts the record's bytes in the queue's, unless they would pass {@code queue-max-size}; a record
      * larger than the bound alone is taken into an empty queue, or it could never be sent.
      */
@@ -243,6 +252,20 @@ final class AuditWebhook implements PolicyModule {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Puts a record whose bytes are {@linkplain #reserve reserved} into the queue; when the queue is
+     * full by {@code queue-capacity}, gives the bytes back, or every record it drops would keep its
+     * bytes counted for good, until the count passed {@code queue-max-size} and every record was
+     * dropped as {@code queue_full}, into an empty queue, until a restart.
+     */
+    private boolean enqueue(Written record) {
+        if (queue.offer(record)) {
+            return true;
+        }
+        release(record);
+        return false;
     }
 
     /** Takes a record that left the queue (or never entered it) out of the queue's bytes. */
@@ -296,6 +319,10 @@ final class AuditWebhook implements PolicyModule {
             couldNotSend(record.callback(), bug);
             return true;
         }
+        boolean undelivered = result instanceof Result.Rejected || result instanceof Result.Exhausted;
+        if (undelivered && handedOnForItsSettings(record)) {
+            return true;
+        }
         switch (result) {
             case Result.Delivered ok -> {
                 delivered.incrementAndGet();
@@ -344,7 +371,8 @@ final class AuditWebhook implements PolicyModule {
     /**
      * Stops accepting records, lets the senders deliver what is queued for up to
      * {@code shutdown-grace}, then stops them. What is still queued then, and the deliveries the stop
-     * cuts short, go on to the instance a reload replaced this one with, if one serves; otherwise
+     * cuts short (and, meanwhile, those its settings fail, see {@link #handedOnForItsSettings}),
+     * go on to the instance a reload replaced this one with, if one serves; otherwise
      * (shutdown, the entry removed) they are dropped (see {@link #handOnOrDrop}). Interrupted (the
      * gateway's time to stop ran out), it stops waiting at once, but still waits for the aborted
      * deliveries to be handed on or counted, and logs; the interrupt is kept, so that the modules
@@ -382,8 +410,8 @@ final class AuditWebhook implements PolicyModule {
         delivery.close();
         if (handedOn.get() > 0) {
             log.info("audit webhook '{}' handed {} record(s) on to the instance that replaced it ({} of them cut short "
-                    + "in flight, which the webhook may receive twice, with the same id)", instanceName, handedOn.get(),
-                    handedOnInFlight.get());
+                    + "in flight, which the webhook may receive twice, with the same id; {} refused or out of attempts with "
+                    + "its own settings)", instanceName, handedOn.get(), handedOnInFlight.get(), handedOnUndelivered.get());
         }
 
         // What the closing dropped: at the end of the grace, and while it delivered (refused, out of attempts).
@@ -423,18 +451,39 @@ final class AuditWebhook implements PolicyModule {
      * refused reload) drops them as {@code shutdown}. A record keeps its id, whether it was sent or not.
      */
     private void handOnOrDrop(List<Written> records, boolean inFlight) {
-        AuditWebhook next = serving();
         for (Written record : records) {
-            if (next == null) {
+            if (!handedOn(record)) {
                 drop(DropReason.SHUTDOWN);
-                continue;
-            }
-            next.offer(record);
-            handedOn.incrementAndGet();
-            if (inFlight) {
+            } else if (inFlight) {
                 handedOnInFlight.incrementAndGet();
             }
         }
+    }
+
+    /**
+     * While a reload replaces this instance, a record its settings could not deliver (refused, out of
+     * attempts) goes on to the instance serving in its place, rather than be dropped: the reload may be
+     * the one that fixes the webhook's token or URL, and the records queued before it would otherwise be
+     * refused by the settings it replaced, every one of them, during the grace. The successor judges it
+     * by its own settings, and drops it if they fail too.
+     */
+    private boolean handedOnForItsSettings(Written record) {
+        if (closing.get() && handedOn(record)) {
+            handedOnUndelivered.incrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /** Gives the record to the instance serving in this one's place, and counts it; false when none serves. */
+    private boolean handedOn(Written record) {
+        AuditWebhook next = serving();
+        if (next == null) {
+            return false;
+        }
+        next.offer(record);
+        handedOn.incrementAndGet();
+        return true;
     }
 
     private long count(DropReason reason) {

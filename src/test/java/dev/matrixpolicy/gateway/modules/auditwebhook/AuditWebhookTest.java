@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.auditwebhook;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -55,6 +56,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.JsonNode;
@@ -466,6 +468,30 @@ class AuditWebhookTest {
         assertThat(queueLines()).singleElement().asString().matches(".*queue full \\(3 of 10000 records, [0-9]+B of 10KB\\).*");
     }
 
+    /**
+     * A queue full by its count of records drops the new ones: their bytes must not stay counted in the
+     * queue's, or a burst of drops would leave the queue refusing every record, empty, for good.
+     */
+    @Test
+    void recordsAFullQueueDropsLeaveNoBytesCountedSoOnceDrainedItAcceptsRecordsAgain() {
+        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(1_000)));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/slow", "queue-capacity", "1", "queue-max-size", "2KB"));
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/slow")))).hasSize(1)); // in flight
+        for (int i = 0; i < 30; i++) { // one queued, the others dropped: together far more bytes than 2KB
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+        assertThat(dropped("queue_full")).isPositive();
+        eventually(() -> assertThat(queued()).isZero());
+        eventually(() -> assertThat(registry.get("policy.module.audit.queued.bytes").tag("module", "audit").gauge().value())
+                .isZero());
+
+        double deliveredBefore = delivered();
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(deliveredBefore + 1));
+    }
+
     @Test
     void aRecordLargerThanTheQueuesSizeInBytesIsStillTakenIntoAnEmptyQueue() {
         AuditWebhook module = start(Map.of("queue-max-size", "1KB"));
@@ -479,10 +505,13 @@ class AuditWebhookTest {
         assertThat(registry.get("policy.module.audit.queued.bytes").tag("module", "audit").gauge().value()).isZero();
     }
 
-    @Test
-    void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord() throws InterruptedException {
+    /** Kept full by its count of records, or by its size in bytes (about 5 of these records in 1KB). */
+    @ParameterizedTest
+    @CsvSource({"queue-capacity, 4", "queue-max-size, 1KB"})
+    void aQueueKeptFullByASteadyOverloadLogsOnceItFillsAndOnceItHasDrainedNotForEachRecord(String bound, String value)
+            throws InterruptedException {
         webhook.stubFor(post("/steady").willReturn(ok().withFixedDelay(40)));
-        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", "queue-capacity", "4"));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/steady", bound, value));
         for (int i = 0; i < 60; i++) { // one every 10 ms, four times what the sender delivers
             call(module, OnUserRegistration.TYPE, REGISTRATION);
             Thread.sleep(10);
@@ -576,6 +605,33 @@ class AuditWebhookTest {
         eventually(() -> assertThat(delivered()).isEqualTo(20));
         assertThat(dropped("shutdown")).isZero();
         assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line).contains("handed").contains("on to the instance that replaced it"));
+        successor.close();
+    }
+
+    /**
+     * A reload that fixes the webhook's token: the records queued before it, which the replaced instance
+     * still sends during its grace, are refused with the old token, and go on to the successor, which
+     * delivers them with the new one, rather than being dropped as rejected.
+     */
+    @Test
+    void recordsTheReplacedInstancesSettingsCannotDeliverDuringItsGraceGoOnToTheSuccessor() {
+        webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(1_000)));
+        webhook.stubFor(post("/guarded").atPriority(1).withHeader("Authorization", equalTo("Bearer new-token")).willReturn(ok()));
+        AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "revoked-token", "shutdown-grace", "10s"));
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/guarded")))).hasSize(1)); // in flight
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION); // queued
+        AuditWebhook successor = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "new-token"), Optional.of(replaced));
+
+        replaced.close();
+
+        eventually(() -> assertThat(delivered()).isEqualTo(2));
+        assertThat(dropped("rejected")).isZero();
+        assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/guarded")).withHeader("Authorization", equalTo("Bearer new-token"))))
+                .hasSize(2);
+        assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line)
+                .contains("handed 2 record(s) on to the instance that replaced it (0 of them cut short in flight")
+                .contains("2 refused or out of attempts with its own settings"));
         successor.close();
     }
 

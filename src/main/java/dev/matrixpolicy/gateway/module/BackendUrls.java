@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.module;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The one rule for a configured backend URL: absolute {@code http} or {@code https} with a host, a
@@ -11,6 +13,9 @@ import java.util.Locale;
  * the URL: webhook and backend URLs often carry a secret.
  */
 public final class BackendUrls {
+    /** An authority whose port is past what an int holds (java.net.URI then sees no host); its digits. */
+    private static final Pattern PORT_PAST_AN_INT = Pattern.compile("[^:@]+:0*([1-9][0-9]{9,})");
+
     private BackendUrls() {
     }
 
@@ -42,8 +47,12 @@ public final class BackendUrls {
                     + (scheme.isEmpty() ? "no scheme" : "scheme '" + scheme + "'"));
         }
         if (url.getHost() == null) {
-            // java.net.URI reads an authority that is not a host name (threepid_backend:8080) as no host at all
-            throw new ModuleConfigurationException(field, url.getRawAuthority() == null ? "has no host name"
+            // java.net.URI reads an authority that is not a host name (threepid_backend:8080), or whose port
+            // does not fit an int (svc:99999999999), as no host at all
+            String authority = url.getRawAuthority();
+            Matcher port = authority == null ? null : PORT_PAST_AN_INT.matcher(authority);
+            throw new ModuleConfigurationException(field, authority == null ? "has no host name"
+                    : port.matches() ? "has a port of " + port.group(1).length() + " digits, but a port is 1 to 65535"
                     : "has no host name the HTTP client can use: letters, digits, '-' and '.' only (a Docker service name "
                     + "with '_' is not one)");
         }

@@ -75,7 +75,7 @@ public record AuditWebhookConfig(
     public String toString() {
         return "AuditWebhookConfig[url=" + endpoint() + "/..., token=" + (token == null ? "none" : "<redacted>")
                 + ", tokenFile=" + tokenFile + ", callbacks=" + callbacks + ", includeStateEvents=" + includeStateEvents
-                + ", queueCapacity=" + queueCapacity + ", senders=" + senders + ", connectTimeout=" + connectTimeout
+                + ", queueCapacity=" + queueCapacity + ", queueMaxSize=" + queueMaxSize + ", senders=" + senders + ", connectTimeout=" + connectTimeout
                 + ", timeout=" + timeout + ", maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff
                 + ", maxBackoff=" + maxBackoff + ", shutdownGrace=" + shutdownGrace + "]";
     }

@@ -47,7 +47,8 @@ public final class ConsoleGateway {
         write(registry, "console-test.hashes-file", HASHES);
     }
 
-    private static void write(DynamicPropertyRegistry registry, String property, String content) {
+    /** Writes {@code content} to a temporary file and sets {@code property} to its path. */
+    public static void write(DynamicPropertyRegistry registry, String property, String content) {
         try {
             Path file = Files.createTempFile(property, ".txt");
             file.toFile().deleteOnExit();

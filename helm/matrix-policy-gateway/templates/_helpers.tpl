@@ -73,6 +73,22 @@ app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*
+image.pullPolicy, or when it is empty: Always for a tag that a new build takes again (-SNAPSHOT, the
+version of every build between releases, and latest), so that no node runs the image it pulled for
+an earlier build; IfNotPresent for any other tag and for a digest, which name one build.
+*/}}
+{{- define "matrix-policy-gateway.imagePullPolicy" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.image.pullPolicy }}
+{{- .Values.image.pullPolicy }}
+{{- else if and (not .Values.image.digest) (or (hasSuffix "-SNAPSHOT" $tag) (eq $tag "latest")) }}
+{{- "Always" }}
+{{- else }}
+{{- "IfNotPresent" }}
+{{- end }}
+{{- end }}
+
+{{/*
 spring.lifecycle.timeout-per-shutdown-phase in application.yml, in seconds: after SIGTERM, the
 longest the connection drain may take, and then again the requests still in flight.
 HelmChartTest ties it to application.yml.
@@ -409,7 +425,7 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 {{- end }}
 - name: policy-gateway
   image: {{ include "matrix-policy-gateway.image" . | quote }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  imagePullPolicy: {{ include "matrix-policy-gateway.imagePullPolicy" . }}
   {{- if and (eq .Values.mode "sidecar") .Values.sidecar.native }}
   restartPolicy: Always
   {{- end }}

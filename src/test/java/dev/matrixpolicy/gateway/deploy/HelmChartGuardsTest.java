@@ -23,6 +23,32 @@ class HelmChartGuardsTest {
                 .hasMessageContaining("must be a listener of its own");
     }
 
+    /**
+     * The container runs as user 10001 with every capability dropped: unless the runtime or the pod
+     * lowers net.ipv4.ip_unprivileged_port_start, the gateway would stop at startup, unable to bind.
+     */
+    @Test
+    void aContainerPortThatTheUnprivilegedContainerCannotBindIsRefusedUnlessThePodLowersTheLimit() {
+        assertThatThrownBy(() -> render(command -> command.set("ports.api", "80")))
+                .hasMessageContaining("ports.api (80) is below net.ipv4.ip_unprivileged_port_start (1024)")
+                .hasMessageContaining("a Service maps any port to it (service.port, policyServer.service.port)");
+        assertThatThrownBy(() -> render(command -> command.set("ports.management", "1023")))
+                .hasMessageContaining("ports.management (1023) is below net.ipv4.ip_unprivileged_port_start (1024)");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("policyServer.port", "443"),
+                "policy-server.yaml"))
+                .hasMessageContaining("policyServer.port (443) is below net.ipv4.ip_unprivileged_port_start (1024)");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("ports.api", "80"), "sidecar.yaml"))
+                .hasMessageContaining("ports.api (80) is below net.ipv4.ip_unprivileged_port_start (1024)");
+
+        UnaryOperator<TemplateCommand> sysctl = command -> command.set("ports.api", "80")
+                .set("podSecurityContext.sysctls[0].name", "net.ipv4.ip_unprivileged_port_start");
+        assertThatThrownBy(() -> render(command -> sysctl.apply(command).set("podSecurityContext.sysctls[0].value", "443")))
+                .hasMessageContaining("ports.api (80) is below net.ipv4.ip_unprivileged_port_start (443)");
+        assertThat(render(command -> sysctl.apply(command).set("podSecurityContext.sysctls[0].value", "80")))
+                .contains("containerPort: 80");
+        assertThat(render(command -> command.set("ports.api", "1024"))).contains("containerPort: 1024");
+    }
+
     @Test
     void anAutoscalerWhoseLeastIsOverItsMostIsRefused() {
         assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true")

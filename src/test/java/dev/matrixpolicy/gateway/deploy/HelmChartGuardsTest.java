@@ -203,6 +203,17 @@ class HelmChartGuardsTest {
         assertThat(notes).contains("jsonpath='{.data.policy\\.gateway\\.token}'");
     }
 
+    /** It renders (a LimitRange may set the limit at admission), but the heap would be a share of the node's memory. */
+    @Test
+    void withoutAMemoryLimitTheNotesWarnThatTheHeapIsAShareOfTheNodesMemory() {
+        assertThat(HelmChart.notes(command -> command.set("resources.limits", "null"), "defaults.yaml"))
+                .contains("WARNING: resources.limits.memory is not set")
+                .contains("jvm.maxRAMPercentage (60%) of the node's memory");
+        assertThat(HelmChart.notes(command -> command.set("resources", "null"), "sidecar.yaml"))
+                .contains("WARNING: resources.limits.memory is not set");
+        assertThat(HelmChart.notes(UnaryOperator.identity(), "defaults.yaml")).doesNotContain("resources.limits.memory");
+    }
+
     @Test
     void theNotesReadTheReloadStatusThroughThePortForwardSinceTheImageHasNoCurl() {
         String notes = HelmChart.notes(UnaryOperator.identity(), "defaults.yaml");

@@ -73,6 +73,22 @@ app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*
+image.pullPolicy, or when it is empty: Always for a tag that a new build takes again (-SNAPSHOT, the
+version of every build between releases, and latest), so that no node runs the image it pulled for
+an earlier build; IfNotPresent for any other tag and for a digest, which name one build.
+*/}}
+{{- define "matrix-policy-gateway.imagePullPolicy" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.image.pullPolicy }}
+{{- .Values.image.pullPolicy }}
+{{- else if and (not .Values.image.digest) (or (hasSuffix "-SNAPSHOT" $tag) (eq $tag "latest")) }}
+{{- "Always" }}
+{{- else }}
+{{- "IfNotPresent" }}
+{{- end }}
+{{- end }}
+
+{{/*
 spring.lifecycle.timeout-per-shutdown-phase in application.yml, in seconds: after SIGTERM, the
 longest the connection drain may take, and then again the requests still in flight.
 HelmChartTest ties it to application.yml.
@@ -287,6 +303,29 @@ levels. A hot reload applies `policy-gateway` only, so a change here always need
 {{- if eq (int .Values.ports.api) (int .Values.ports.management) }}
 {{- fail (printf "ports.api and ports.management are both %d: the management port (health, metrics, the admin endpoints) must be a listener of its own, or Spring Boot serves it on the policy API's port, where the homeserver's Service exposes it" (int .Values.ports.api)) }}
 {{- end }}
+{{- /*
+A user other than root without capabilities (containerSecurityContext) binds no port below the
+kernel's net.ipv4.ip_unprivileged_port_start: 1024, unless the runtime lowers it (some do, not all)
+or the pod does with a sysctl (podSecurityContext, standalone mode). Elsewhere the gateway
+would stop at startup with "Permission denied", so the chart refuses; a Service maps any port anyway.
+*/}}
+{{- $unprivileged := 1024 }}
+{{- if eq .Values.mode "standalone" }}
+{{- range (.Values.podSecurityContext | default dict).sysctls }}
+{{- if eq .name "net.ipv4.ip_unprivileged_port_start" }}
+{{- $unprivileged = int .value }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $ports := dict "ports.api" .Values.ports.api "ports.management" .Values.ports.management }}
+{{- if .Values.policyServer.enabled }}
+{{- $_ := set $ports "policyServer.port" .Values.policyServer.port }}
+{{- end }}
+{{- range $setting, $port := $ports }}
+{{- if lt (int $port) $unprivileged }}
+{{- fail (printf "%s (%d) is below net.ipv4.ip_unprivileged_port_start (%d): the container runs as a user other than root with every capability dropped (containerSecurityContext), so the kernel lets it bind no lower port, and the gateway would stop at startup, unable to listen. Keep the container port at 1024 or above: a Service maps any port to it (service.port, policyServer.service.port). Or, in standalone mode, lower the limit with the safe sysctl podSecurityContext.sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: \"%d\"}]" $setting (int $port) $unprivileged (int $port)) }}
+{{- end }}
+{{- end }}
 server:
   port: {{ .Values.ports.api }}
   {{- if eq .Values.mode "sidecar" }}
@@ -409,7 +448,7 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
 {{- end }}
 - name: policy-gateway
   image: {{ include "matrix-policy-gateway.image" . | quote }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  imagePullPolicy: {{ include "matrix-policy-gateway.imagePullPolicy" . }}
   {{- if and (eq .Values.mode "sidecar") .Values.sidecar.native }}
   restartPolicy: Always
   {{- end }}

@@ -23,6 +23,32 @@ class HelmChartGuardsTest {
                 .hasMessageContaining("must be a listener of its own");
     }
 
+    /**
+     * The container runs as user 10001 with every capability dropped: unless the runtime or the pod
+     * lowers net.ipv4.ip_unprivileged_port_start, the gateway would stop at startup, unable to bind.
+     */
+    @Test
+    void aContainerPortThatTheUnprivilegedContainerCannotBindIsRefusedUnlessThePodLowersTheLimit() {
+        assertThatThrownBy(() -> render(command -> command.set("ports.api", "80")))
+                .hasMessageContaining("ports.api (80) is below net.ipv4.ip_unprivileged_port_start (1024)")
+                .hasMessageContaining("a Service maps any port to it (service.port, policyServer.service.port)");
+        assertThatThrownBy(() -> render(command -> command.set("ports.management", "1023")))
+                .hasMessageContaining("ports.management (1023) is below net.ipv4.ip_unprivileged_port_start (1024)");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("policyServer.port", "443"),
+                "policy-server.yaml"))
+                .hasMessageContaining("policyServer.port (443) is below net.ipv4.ip_unprivileged_port_start (1024)");
+        assertThatThrownBy(() -> HelmChart.template(HelmChart.CHART, command -> command.set("ports.api", "80"), "sidecar.yaml"))
+                .hasMessageContaining("ports.api (80) is below net.ipv4.ip_unprivileged_port_start (1024)");
+
+        UnaryOperator<TemplateCommand> sysctl = command -> command.set("ports.api", "80")
+                .set("podSecurityContext.sysctls[0].name", "net.ipv4.ip_unprivileged_port_start");
+        assertThatThrownBy(() -> render(command -> sysctl.apply(command).set("podSecurityContext.sysctls[0].value", "443")))
+                .hasMessageContaining("ports.api (80) is below net.ipv4.ip_unprivileged_port_start (443)");
+        assertThat(render(command -> sysctl.apply(command).set("podSecurityContext.sysctls[0].value", "80")))
+                .contains("containerPort: 80");
+        assertThat(render(command -> command.set("ports.api", "1024"))).contains("containerPort: 1024");
+    }
+
     @Test
     void anAutoscalerWhoseLeastIsOverItsMostIsRefused() {
         assertThatThrownBy(() -> render(command -> command.set("autoscaling.enabled", "true")
@@ -175,6 +201,17 @@ class HelmChartGuardsTest {
                 .set("auth.existingSecret", "tokens").set("auth.existingSecretKey", "policy.gateway.token"));
 
         assertThat(notes).contains("jsonpath='{.data.policy\\.gateway\\.token}'");
+    }
+
+    /** It renders (a LimitRange may set the limit at admission), but the heap would be a share of the node's memory. */
+    @Test
+    void withoutAMemoryLimitTheNotesWarnThatTheHeapIsAShareOfTheNodesMemory() {
+        assertThat(HelmChart.notes(command -> command.set("resources.limits", "null"), "defaults.yaml"))
+                .contains("WARNING: resources.limits.memory is not set")
+                .contains("jvm.maxRAMPercentage (60%) of the node's memory");
+        assertThat(HelmChart.notes(command -> command.set("resources", "null"), "sidecar.yaml"))
+                .contains("WARNING: resources.limits.memory is not set");
+        assertThat(HelmChart.notes(UnaryOperator.identity(), "defaults.yaml")).doesNotContain("resources.limits.memory");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static dev.matrixpolicy.gateway.deploy.BuildFiles.pom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,8 +67,28 @@ class HelmChartVersionTest {
                 .isEqualTo("matrix-policy-gateway@" + digest);
     }
 
+    /** A rebuilt snapshot keeps its tag: with IfNotPresent, a node that pulled an earlier build would keep running it. */
+    @Test
+    void aTagThatEachBuildTakesAgainIsPulledAtEachStartUnlessAPolicyIsSet() {
+        String digest = "sha256:" + "0123456789abcdef".repeat(4);
+
+        assertThat(container(command -> command.set("image.tag", "0.2.0-SNAPSHOT")).getImagePullPolicy()).isEqualTo("Always");
+        assertThat(container(command -> command.set("image.tag", "latest")).getImagePullPolicy()).isEqualTo("Always");
+        assertThat(container(command -> command.set("image.tag", "0.2.0")).getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(container(command -> command.set("image.tag", "0.2.0-SNAPSHOT").set("image.digest", digest)).getImagePullPolicy())
+                .as("a digest names one build").isEqualTo("IfNotPresent");
+        assertThat(container(command -> command.set("image.tag", "0.2.0-SNAPSHOT").set("image.pullPolicy", "IfNotPresent"))
+                .getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(container(command -> command).getImagePullPolicy())
+                .isEqualTo(projectVersion.endsWith("-SNAPSHOT") ? "Always" : "IfNotPresent");
+    }
+
     private static String image(UnaryOperator<TemplateCommand> options) {
+        return container(options).getImage();
+    }
+
+    private static Container container(UnaryOperator<TemplateCommand> options) {
         Deployment deployment = HelmChart.render(options, "defaults.yaml").one(Deployment.class);
-        return HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers()).getImage();
+        return HelmChart.gatewayContainer(deployment.getSpec().getTemplate().getSpec().getContainers());
     }
 }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import dev.matrixpolicy.gateway.matrix.EventJson;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -52,8 +53,33 @@ public final class ClientEvent {
         return fields.get("sender").stringValue();
     }
 
+    /** The room's ID; for a room version 12 create event sent without one, the room it makes (see {@link #roomItMakes}). */
     public String roomId() {
-        return fields.get("room_id").stringValue();
+        JsonNode roomId = fields.get("room_id");
+        return roomId != null ? roomId.stringValue() : roomItMakes(fields).orElseThrow();
+    }
+
+    /**
+     * The room a room version 12 create event makes, when the event does not name it: MSC4291 leaves
+     * {@code room_id} out of that event, whose own ID, {@code $} and 43 URL-safe base64 characters,
+     * is the room's with {@code !} for {@code $}. Synapse holds the event so, and synapse-http-antispam
+     * sends it so to {@code check_event_for_spam} (our module adds {@code room_id}, as Synapse's client
+     * format does): Synapse checks the create event of every version 12 room a local user joins over
+     * federation, and takes the antispam module's answer to a 400 as a refusal of it.
+     *
+     * @return empty for an event that names a room, even {@code null}, and for any other event
+     */
+    static Optional<String> roomItMakes(ObjectNode fields) {
+        JsonNode type = fields.get("type");
+        JsonNode stateKey = fields.get("state_key");
+        JsonNode eventId = fields.get("event_id");
+        if (fields.has("room_id") || type == null || !type.isString() || !type.stringValue().equals("m.room.create")
+                || stateKey == null || !stateKey.isString() || !stateKey.stringValue().isEmpty()
+                || eventId == null || !eventId.isString() || !eventId.stringValue().startsWith("$")) {
+            return Optional.empty();
+        }
+        String roomId = "!" + eventId.stringValue().substring(1);
+        return MatrixIds.isV12RoomId(roomId) ? Optional.of(roomId) : Optional.empty();
     }
 
     public String type() {

@@ -268,7 +268,9 @@ public final class JsonArgs {
         describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
         identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventIdAsSynapseTakesIt);
         userId("sender");
-        roomId("room_id");
+        if (schema != null || ClientEvent.roomItMakes(json).isEmpty()) {
+            roomId("room_id");
+        }
         string("type");
         optionalObject("content");
         if (stateEvent) {

@@ -328,8 +328,8 @@ public final class MatrixIds {
         return isPrintableAscii(s, from, to);
     }
 
-    /** Room version 12's {@code !} and 43 URL-safe base64 characters. */
-    private static boolean isV12RoomId(String s) {
+    /** Room version 12's {@code !} and 43 URL-safe base64 characters: the room's create event's hash. */
+    public static boolean isV12RoomId(String s) {
         return s.length() == 1 + V12_ROOM_ID_OPAQUE_LENGTH && isUrlSafeBase64(s, 1, s.length());
     }
 

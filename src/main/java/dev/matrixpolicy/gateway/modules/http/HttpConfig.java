@@ -88,9 +88,12 @@ public record HttpConfig(
      */
     public record CircuitBreakerSettings(
             @DefaultValue("50") @Min(1) @Max(100) int failureRateThreshold,
-            @DefaultValue("20") @Min(1) int slidingWindowSize,
+            @DefaultValue("20") @Min(1) @Max(value = MAX_SLIDING_WINDOW_SIZE, message = "must be at most "
+                    + MAX_SLIDING_WINDOW_SIZE + ": the breaker keeps a record of each call of its window in memory, made up front")
+            int slidingWindowSize,
             @DefaultValue("10") @Min(1) int minimumNumberOfCalls,
             @DefaultValue("10s") @DurationMin(millis = 1) Duration waitInOpenState,
             @DefaultValue("3") @Min(1) int permittedCallsInHalfOpenState) {
+        static final int MAX_SLIDING_WINDOW_SIZE = 10_000;
     }
 }

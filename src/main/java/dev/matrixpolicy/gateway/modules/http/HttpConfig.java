@@ -50,7 +50,8 @@ public record HttpConfig(
         @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
         @DefaultValue("1MB") DataSize maxReplySize,
         @DefaultValue("1") @Min(0) @Max(5) int retries,
-        @DefaultValue("50ms") @NotNull Duration retryBackoff,
+        @DefaultValue("50ms") @NotNull @DurationMin(millis = 0, message = "must not be negative (0s retries at once)")
+        Duration retryBackoff,
         @DefaultValue("1s") @NotNull Duration retryMaxBackoff,
         @DefaultValue @Valid CircuitBreakerSettings circuitBreaker,
         @DefaultValue("fail-closed") FailureMode failureMode) {

@@ -138,19 +138,16 @@ class InvalidValueTest {
 
     /** The failure of an {@code http} entry forwarding one callback, with one more line of {@code config:}. */
     private ConfiguredGateway.ModuleFailure httpModuleFailure(String configLine) {
-        List<ConfiguredGateway.ModuleFailure> failure = new ArrayList<>();
-        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
-                        policy-gateway:
-                          server-name: example.com
-                          modules:
-                            - module: http
-                              config:
-                                url: http://127.0.0.1:9/policy
-                                callbacks: [user_may_create_room]
-                                %s
-                        """.formatted(configLine)))
-                .run(context -> failure.add(ConfiguredGateway.moduleFailure(context)));
-        return failure.getFirst();
+        return moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: http
+                      config:
+                        url: http://127.0.0.1:9/policy
+                        callbacks: [user_may_create_room]
+                        %s
+                """.formatted(configLine));
     }
 
     @Test
@@ -183,6 +180,65 @@ class InvalidValueTest {
                                 results: {user_may_create_room: NOT_SPAM}
                         """))
                 .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void aSingleValueWhereAModulesListGoesIsRefusedSayingItTakesAListNotInJavaTypes() {
+        ConfiguredGateway.ModuleFailure failure = moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: policy_list
+                      config:
+                        sources: /etc/bans.txt
+                """);
+
+        assertThat(failure.description())
+                .contains("value: '/etc/bans.txt'\n")
+                .contains("problem: config.sources takes a list, not a single value\n");
+        assertNoJava(failure.description() + failure.action());
+    }
+
+    @Test
+    void aSingleValueWhereAModulesRecordGoesIsRefusedNamingItsKeys() {
+        ConfiguredGateway.ModuleFailure failure = moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: content_rules
+                      config:
+                        rules:
+                          - name: links
+                            links: spam.example
+                """);
+
+        assertThat(failure.description())
+                .contains("config.rules[0].links takes keys (allowed-domains, denied-domains, max-count), not a value\n");
+        assertNoJava(failure.description() + failure.action());
+    }
+
+    @Test
+    void aSingleValueWhereTheModulesOrAModulesMapGoIsRefusedInTheWordsOfAConfigurationFile() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules: static
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules\n")
+                .contains("problem: policy-gateway.modules takes a list, not a single value\n");
+        assertNoJava(analysis);
+        ConfiguredGateway.ModuleFailure failure = moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      config:
+                        results: NOT_SPAM
+                """);
+        assertThat(failure.description()).contains("config.results takes keys, not a value\n");
+        assertNoJava(failure.description() + failure.action());
     }
 
     @Test
@@ -517,6 +573,13 @@ class InvalidValueTest {
                                     keywords: ["${NOT_SET:airdrop}", '\\${jndi}']
                         """))
                 .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    private ConfiguredGateway.ModuleFailure moduleFailure(String yaml) {
+        List<ConfiguredGateway.ModuleFailure> failure = new ArrayList<>();
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), yaml))
+                .run(context -> failure.add(ConfiguredGateway.moduleFailure(context)));
+        return failure.getFirst();
     }
 
     private String topLevelFailure(String yaml) {

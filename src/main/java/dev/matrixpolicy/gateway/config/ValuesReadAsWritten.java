@@ -32,7 +32,6 @@ import org.springframework.util.unit.DataSize;
  * longer than {@link #LONGEST_DURATION}, which the gateway could not count.
  */
 final class ValuesReadAsWritten extends AbstractBindHandler {
-    /** A placeholder without a default, as Spring leaves one that nothing sets. */
     /**
      * The longest duration any setting takes, unless its field names its own with {@code @DurationMax}.
      * Timeouts and intervals become deadlines in nanoseconds ({@code System.nanoTime() + timeout}),
@@ -41,6 +40,7 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
      * the arithmetic room to add and multiply.
      */
     static final Duration LONGEST_DURATION = Duration.ofDays(366);
+    /** A placeholder without a default, as Spring leaves one that nothing sets. */
     private static final Pattern UNRESOLVED = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_.\\-]*)}");
     private final ConfigurationPropertyName root;
 

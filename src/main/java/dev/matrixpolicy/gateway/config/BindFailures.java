@@ -15,6 +15,8 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.origin.Origin;
 import org.springframework.core.convert.ConversionFailedException;
+import org.springframework.core.convert.ConverterNotFoundException;
+import org.springframework.core.convert.TypeDescriptor;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.FieldError;
 import org.springframework.validation.ObjectError;
@@ -59,6 +61,11 @@ final class BindFailures {
             return List.of(otherwise.get().setting(shown(failed.getName(), root, shownRoot)));
         }
         ConfigurationProperty property = failed.getProperty();
+        Optional<ConverterNotFoundException> notFound = find(failed, ConverterNotFoundException.class);
+        if (notFound.isPresent() && notFound.get().getTargetType() != null) {
+            String key = shown(property == null ? failed.getName() : property.getName(), root, shownRoot);
+            return List.of(valueForAShape(key, property, notFound.get().getTargetType()).locatedIn(sources));
+        }
         Optional<ConversionFailedException> conversion = find(failed, ConversionFailedException.class);
         if (property == null || conversion.isEmpty()) {
             String key = shown(property == null ? failed.getName() : property.getName(), root, shownRoot);
@@ -82,6 +89,24 @@ final class BindFailures {
                 : KeyNames.join(shownRoot, path);
         // No value: the file and line point at it, and validated values include secrets (tokens).
         return new BadSetting(key, null, Origin.from(error), error.getDefaultMessage(), "Correct " + key + ".");
+    }
+
+    /**
+     * A single value written where a list, a map or a record's keys go ({@code sources: bans.txt}),
+     * which Spring refuses with the Java types it found no converter between.
+     */
+    private static BadSetting valueForAShape(String key, ConfigurationProperty property, TypeDescriptor target) {
+        Object value = property == null ? null : property.getValue();
+        Origin origin = property == null ? null : property.getOrigin();
+        if (target.isCollection() || target.isArray()) {
+            return new BadSetting(key, value, origin, key + " takes a list, not a single value",
+                    "Write the entries of " + key + " below it, each on a line of its own after '- '.");
+        }
+        Class<?> type = target.getObjectType();
+        String keys = type.isRecord() ? " (" + Arrays.stream(type.getRecordComponents())
+                .map(component -> KeyNames.kebabCase(component.getName())).collect(Collectors.joining(", ")) + ")" : "";
+        return new BadSetting(key, value, origin, key + " takes keys" + keys + ", not a value",
+                "Write the keys of " + key + " below it, indented.");
     }
 
     /** The values a conversion would have taken, in the words of a configuration file. */

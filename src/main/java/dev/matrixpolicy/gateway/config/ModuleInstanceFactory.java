@@ -18,8 +18,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -203,12 +205,22 @@ final class ModuleInstanceFactory {
                 .or(() -> candidates.stream().filter(instance -> !names.contains(instance.name())).findFirst());
     }
 
-    /** Instance names are unique, and none is {@link ModuleInstance#NO_INSTANCE}. */
+    /**
+     * Instance names are unique, none is {@link ModuleInstance#NO_INSTANCE}, and none holds a control
+     * character: a name is written into every log line and refusal about its instance, where a line
+     * break would start a line of its own that looks like the gateway's.
+     */
     private static void checkNames(List<ModuleEntry> entries, List<String> names) {
         Map<String, Integer> positions = new HashMap<>();
         for (int position = 0; position < entries.size(); position++) {
             ModuleEntry entry = entries.get(position);
             String name = names.get(position);
+            OptionalInt control = name.chars().filter(Character::isISOControl).findFirst();
+            if (control.isPresent()) {
+                throw new InvalidModuleException(position, entry.module(), "name", String.format(Locale.ROOT, "an instance name"
+                        + " must not hold a control character, but this one holds U+%04X: the name is written into the log lines"
+                        + " about its instance, where it would break them", control.getAsInt()), null);
+            }
             if (name.equals(ModuleInstance.NO_INSTANCE)) {
                 throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' is what the"
                         + " metrics call the decisions no instance made (policy_decisions_total{module=\"" + name + "\"}),"

@@ -1,9 +1,11 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.replies.Durations;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.springframework.boot.context.properties.bind.AbstractBindHandler;
 import org.springframework.boot.context.properties.bind.BindContext;
 import org.springframework.boot.context.properties.bind.BindHandler;
@@ -26,9 +28,18 @@ import org.springframework.util.unit.DataSize;
  * gateway's configuration, its modules' included: a unit, always ({@code 500ms}, {@code 10s},
  * {@code 1h}; {@code 512KB}, {@code 1MB}), whole numbers written whole ({@code 2.0} is 2), such text
  * in quotes ({@code "no"}), and every placeholder set. A boolean or number setting takes {@code yes},
- * {@code off} or {@code 0x1F} as YAML reads them.
+ * {@code off} or {@code 0x1F} as YAML reads them. And, in the same pass over every duration, one
+ * longer than {@link #LONGEST_DURATION}, which the gateway could not count.
  */
 final class ValuesReadAsWritten extends AbstractBindHandler {
+    /**
+     * The longest duration any setting takes, unless its field names its own with {@code @DurationMax}.
+     * Timeouts and intervals become deadlines in nanoseconds ({@code System.nanoTime() + timeout}),
+     * which overflow some 292 years on: such a value would be accepted, then fail every call with
+     * {@code ArithmeticException: long overflow}. A year is far past any sensible setting, and leaves
+     * the arithmetic room to add and multiply.
+     */
+    static final Duration LONGEST_DURATION = Duration.ofDays(366);
     /** A placeholder without a default, as Spring leaves one that nothing sets. */
     private static final Pattern UNRESOLVED = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_.\\-]*)}");
     private final ConfigurationPropertyName root;
@@ -67,6 +78,12 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
                       + written + "ms, " + written + "s or " + written + "m"
                     : "a size needs a unit: " + written + " alone would be read as " + written + " bytes; write "
                       + written + "B, " + written + "KB or " + written + "MB");
+        }
+        if (result instanceof Duration duration && (root == null || root.isAncestorOf(name))
+                && duration.compareTo(LONGEST_DURATION) > 0 && target.getAnnotation(DurationMax.class) == null) {
+            throw new IllegalArgumentException("must be at most " + LONGEST_DURATION.toDays() + "d, got "
+                    + Durations.format(duration) + ": no setting waits longer than a year, and the clock arithmetic of"
+                    + " some overflows past 292 years");
         }
         if ((result instanceof Integer || result instanceof Long) && (root == null || root.isAncestorOf(name))
                 && hasFraction(context.getConfigurationProperty())) {

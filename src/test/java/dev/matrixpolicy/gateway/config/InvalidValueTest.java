@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,6 +116,129 @@ class InvalidValueTest {
                     assertThat(failure.description()).contains("config.joins.per-sender.period").contains("must be at most 366 days");
                     assertNoJava(failure.description() + failure.action());
                 });
+    }
+
+    /** Accepted, it failed every call to an unreachable backend with "ArithmeticException: long overflow". */
+    @Test
+    void aModulesTimeoutPastAYearIsRefusedNamingTheKeyRatherThanOverflowingOnEveryFailedCall() {
+        ConfiguredGateway.ModuleFailure failure = httpModuleFailure("timeout: 200000d");
+
+        assertThat(failure.description())
+                .contains("field: config.timeout\n")
+                .contains("value: '200000d'\n")
+                .contains("problem: must be at most 366d, got 17280000000s: no setting waits longer than a year");
+        assertNoJava(failure.description() + failure.action());
+    }
+
+    @Test
+    void aDurationPastAYearInAMapOfDurationsIsRefusedByItsFullKey() {
+        assertThat(httpModuleFailure("timeouts: {user_may_create_room: 200000d}").description())
+                .contains("config.timeouts.user_may_create_room").contains("must be at most 366d");
+    }
+
+    /** The failure of an {@code http} entry forwarding one callback, with one more line of {@code config:}. */
+    private ConfiguredGateway.ModuleFailure httpModuleFailure(String configLine) {
+        return moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: http
+                      config:
+                        url: http://127.0.0.1:9/policy
+                        callbacks: [user_may_create_room]
+                        %s
+                """.formatted(configLine));
+    }
+
+    @Test
+    void aGatewayDurationPastAYearIsRefusedNamingTheKeyTheValueAndItsFile() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  defaults:
+                    timeout: 200000d
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.defaults.timeout\n")
+                .contains("value: '200000d'\n")
+                .contains("file: " + file() + ", line 4, column 14\n")
+                .contains("problem: must be at most 366d, got 17280000000s");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aDurationOfAYearIsAccepted() {
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), """
+                        policy-gateway:
+                          server-name: example.com
+                          defaults:
+                            timeout: 366d
+                          modules:
+                            - module: static
+                              config:
+                                results: {user_may_create_room: NOT_SPAM}
+                        """))
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void aSingleValueWhereAModulesListGoesIsRefusedSayingItTakesAListNotInJavaTypes() {
+        ConfiguredGateway.ModuleFailure failure = moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: policy_list
+                      config:
+                        sources: /etc/bans.txt
+                """);
+
+        assertThat(failure.description())
+                .contains("value: '/etc/bans.txt'\n")
+                .contains("problem: config.sources takes a list, not a single value\n");
+        assertNoJava(failure.description() + failure.action());
+    }
+
+    @Test
+    void aSingleValueWhereAModulesRecordGoesIsRefusedNamingItsKeys() {
+        ConfiguredGateway.ModuleFailure failure = moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: content_rules
+                      config:
+                        rules:
+                          - name: links
+                            links: spam.example
+                """);
+
+        assertThat(failure.description())
+                .contains("config.rules[0].links takes keys (allowed-domains, denied-domains, max-count), not a value\n");
+        assertNoJava(failure.description() + failure.action());
+    }
+
+    @Test
+    void aSingleValueWhereTheModulesOrAModulesMapGoIsRefusedInTheWordsOfAConfigurationFile() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules: static
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.modules\n")
+                .contains("problem: policy-gateway.modules takes a list, not a single value\n");
+        assertNoJava(analysis);
+        ConfiguredGateway.ModuleFailure failure = moduleFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: static
+                      config:
+                        results: NOT_SPAM
+                """);
+        assertThat(failure.description()).contains("config.results takes keys, not a value\n");
+        assertNoJava(failure.description() + failure.action());
     }
 
     @Test
@@ -448,6 +573,13 @@ class InvalidValueTest {
                                     keywords: ["${NOT_SET:airdrop}", '\\${jndi}']
                         """))
                 .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    private ConfiguredGateway.ModuleFailure moduleFailure(String yaml) {
+        List<ConfiguredGateway.ModuleFailure> failure = new ArrayList<>();
+        runner.withInitializer(ConfiguredGateway.yamlFile(file(), yaml))
+                .run(context -> failure.add(ConfiguredGateway.moduleFailure(context)));
+        return failure.getFirst();
     }
 
     private String topLevelFailure(String yaml) {

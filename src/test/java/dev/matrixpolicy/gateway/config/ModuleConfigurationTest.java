@@ -144,6 +144,19 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void anInstanceNameWithALineBreakIsRefusedRatherThanWrittenIntoItsLogLines() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=deny\nINFO forged",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.entry()).isEqualTo("policy-gateway.modules[0] (module: static)");
+                    assertThat(failure.field()).isEqualTo("name");
+                    assertThat(failure.problem()).startsWith("an instance name must not hold a control character, but this one"
+                            + " holds U+000A");
+                });
+    }
+
+    @Test
     void unknownModuleTypeNamesTheEntryAndTheKnownTypes() {
         runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
                         "policy-gateway.modules[1].module=spam_buster")

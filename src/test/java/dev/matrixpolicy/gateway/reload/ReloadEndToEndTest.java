@@ -324,6 +324,20 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aFileThatNowHoldsADurationPastAYearIsRefusedNamingTheKeyAndTheOldChainsServe() throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        write("gateway.yml", denylist("renewed") + "        reload-interval: 200000d\n");
+        Answer refused = management.post("/actuator/reload", "");
+
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.json().path("error").asText()).contains("config.reload-interval")
+                .contains("must be at most 366d, got 17280000000s").doesNotContain("overflow:").doesNotContain("Exception");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
+    }
+
+    @Test
     void aFileThatNowWritesTheRootKeyInSnakeCaseIsAppliedAsSpringBindsIt() throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));
         start(config, "--policy-gateway.reload.watch=false");

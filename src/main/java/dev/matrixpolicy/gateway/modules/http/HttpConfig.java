@@ -50,7 +50,8 @@ public record HttpConfig(
         @DefaultValue("1s") @DurationMin(millis = 1) Duration connectTimeout,
         @DefaultValue("1MB") DataSize maxReplySize,
         @DefaultValue("1") @Min(0) @Max(5) int retries,
-        @DefaultValue("50ms") @NotNull Duration retryBackoff,
+        @DefaultValue("50ms") @NotNull @DurationMin(millis = 0, message = "must not be negative (0s retries at once)")
+        Duration retryBackoff,
         @DefaultValue("1s") @NotNull Duration retryMaxBackoff,
         @DefaultValue @Valid CircuitBreakerSettings circuitBreaker,
         @DefaultValue("fail-closed") FailureMode failureMode) {
@@ -88,9 +89,12 @@ public record HttpConfig(
      */
     public record CircuitBreakerSettings(
             @DefaultValue("50") @Min(1) @Max(100) int failureRateThreshold,
-            @DefaultValue("20") @Min(1) int slidingWindowSize,
+            @DefaultValue("20") @Min(1) @Max(value = MAX_SLIDING_WINDOW_SIZE, message = "must be at most "
+                    + MAX_SLIDING_WINDOW_SIZE + ": the breaker keeps a record of each call of its window in memory, made up front")
+            int slidingWindowSize,
             @DefaultValue("10") @Min(1) int minimumNumberOfCalls,
             @DefaultValue("10s") @DurationMin(millis = 1) Duration waitInOpenState,
             @DefaultValue("3") @Min(1) int permittedCallsInHalfOpenState) {
+        static final int MAX_SLIDING_WINDOW_SIZE = 10_000;
     }
 }

@@ -26,8 +26,6 @@ import tools.jackson.databind.node.ObjectNode;
 class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
     static final String EXCEEDED_METER = "policy.module.media_limits.exceeded";
     private static final String UPLOAD_SIZE = "m.upload.size";
-    /** The longest upload-limits period whose milliseconds fit the long of Synapse's {@code time_period_ms}. */
-    private static final Duration LONGEST_PERIOD = Duration.ofDays(Duration.ofMillis(Long.MAX_VALUE).toDays());
 
     MediaLimitsModuleType() {
         super("media_limits", MediaLimitsConfig.class);
@@ -64,10 +62,6 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
                 if (limit.max().isNegative()) {
                     throw new ModuleConfigurationException(field + ".upload-limits[" + l + "].max",
                             "must not be negative, got " + ConfigValues.format(limit.max()));
-                }
-                if (limit.per().compareTo(LONGEST_PERIOD) > 0) {
-                    throw new ModuleConfigurationException(field + ".upload-limits[" + l + "].per", "must be at most "
-                            + LONGEST_PERIOD.toDays() + "d (Synapse counts it in milliseconds), got " + ConfigValues.format(limit.per()));
                 }
                 compiled.add(new MediaUploadLimit(limit.max().toBytes(), limit.per().toMillis()));
             }

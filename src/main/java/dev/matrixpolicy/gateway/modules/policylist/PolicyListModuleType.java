@@ -165,7 +165,8 @@ class PolicyListModuleType extends ModuleType<PolicyListConfig> {
             }
             String setting = message.startsWith("maxReplySize ") ? ".max-size"
                     : message.startsWith("homeserver ") ? ".homeserver" : ".room";
-            throw new ModuleConfigurationException(field + setting, message, wrong);
+            // the field names the setting in the configuration's words; the component's own name is Java's
+            throw new ModuleConfigurationException(field + setting, message.substring(message.indexOf(' ') + 1), wrong);
         }
     }
 

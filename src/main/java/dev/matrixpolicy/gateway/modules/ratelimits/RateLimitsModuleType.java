@@ -68,14 +68,8 @@ class RateLimitsModuleType extends ModuleType<RateLimitsConfig> {
             }
         });
         Duration history = config.events() == null || config.events().skipOlderThan() == null ? HISTORY : config.events().skipOlderThan();
-        long historyMillis;
-        try {
-            // negative is refused by the record's validation; what remains its types cannot say
-            historyMillis = history.toMillis(); // what the module keeps: a count of days Spring binds may not fit in milliseconds
-        } catch (ArithmeticException tooLong) {
-            throw new ModuleConfigurationException("events.skip-older-than", "too long, got " + ConfigValues.format(history)
-                    + ": set 0s to count every event whatever its age");
-        }
+        // negative is refused by the record's validation, and past a year by the binding; what remains its types cannot say
+        long historyMillis = history.toMillis(); // what the module keeps
         if (historyMillis == 0 && !history.isZero()) { // kept in milliseconds, it would be 0s: the opposite, every event counted
             throw new ModuleConfigurationException("events.skip-older-than", "must be 0s (count every event) or at least 1ms, got "
                     + ConfigValues.format(history));

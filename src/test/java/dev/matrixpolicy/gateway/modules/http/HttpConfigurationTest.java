@@ -162,6 +162,23 @@ class HttpConfigurationTest {
     }
 
     @Test
+    void aSlidingWindowTooLargeToHoldIsRefusedNamingTheFieldRatherThanRunningOutOfMemory() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.circuit-breaker.sliding-window-size=2147483647")
+                .run(context -> assertThat(stackTrace(context.getStartupFailure())).containsPattern(Pattern.quote(ENTRY)
+                        + "config\\.(circuit-breaker\\.)?sliding(-w|W)indow(-s|S)ize: must be at most 10000")
+                        .doesNotContain("OutOfMemoryError"));
+    }
+
+    @Test
+    void aNegativeRetryBackoffIsRefusedNamingTheFieldRatherThanReadAsNoPause() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
+                        "policy-gateway.modules[0].config.retry-backoff=-1s")
+                .run(context -> assertThat(stackTrace(context.getStartupFailure())).containsPattern(Pattern.quote(ENTRY)
+                        + "config\\.retry(-b|B)ackoff: must not be negative \\(0s retries at once\\)"));
+    }
+
+    @Test
     void retryCapBelowTheFirstPauseIsRefused() {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=user_may_invite",
                         "policy-gateway.modules[0].config.retry-backoff=2s", "policy-gateway.modules[0].config.retry-max-backoff=1s")

@@ -61,7 +61,7 @@ class MediaLimitsConfigurationTest {
             .upload-limits[0].max      | -1MB        | groups[0].upload-limits[0].max: must not be negative, got -1MB
             .upload-limits[0].per      | 0s          | groups[0].upload-limits[0].per: must be positive
             .upload-limits[0].per      | often       | groups[0].upload-limits[0].per
-            .upload-limits[0].per      | 200000000000d | groups[0].upload-limits[0].per: must be at most 106751991167d (Synapse counts it in milliseconds), got 17280000000000000s
+            .upload-limits[0].per      | 200000000000d | groups[0].upload-limits[0].per
             .media-config[m.upload.size] | 5         | groups[0].media-config.m.upload.size: is set by max-upload-size
             """)
     void badValueStopsStartupNamingGroupAndField(String key, String value, String problem) {

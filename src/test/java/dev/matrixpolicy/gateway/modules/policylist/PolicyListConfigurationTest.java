@@ -96,6 +96,16 @@ class PolicyListConfigurationTest {
     }
 
     @Test
+    void aPolicyRoomsMaxSizePastTheLargestReplyIsRefusedInTheWordsOfTheConfigurationNotJavas(@TempDir Path directory) throws Exception {
+        Path token = Files.writeString(directory.resolve("token"), "syt_abc\n");
+        runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",
+                        CONFIG + "sources[1].homeserver=http://synapse:8008", CONFIG + "sources[1].access-token-file=" + token,
+                        CONFIG + "sources[1].max-size=4GB")
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
+                        FAILURE + "sources[1].max-size: must be between 1B and 2047MB, not 4096MB"));
+    }
+
+    @Test
     void aBotTokenFileWithMoreThanTheTokenIsRefusedNamingTheFileNotTheRoom(@TempDir Path directory) throws Exception {
         Path token = Files.writeString(directory.resolve("token"), "Bearer syt_abc\n");
         runner.withPropertyValues(CONFIG + "sources[1].name=community", CONFIG + "sources[1].room=#bans:example.org",

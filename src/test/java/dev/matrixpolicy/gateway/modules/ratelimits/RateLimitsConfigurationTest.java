@@ -98,8 +98,8 @@ class RateLimitsConfigurationTest {
     @Test
     void aSkipOlderThanTooLongForMillisecondsIsRefusedNamingTheKeyNotAnOverflow() {
         runner.withPropertyValues("policy-gateway.modules[0].config.events.skip-older-than=200000000000d")
-                .run(context -> assertThat(context).getFailure().hasStackTraceContaining(
-                        "config.events.skip-older-than: too long, got 17280000000000000s").hasStackTraceContaining("0s"));
+                .run(context -> assertThat(context).getFailure().hasStackTraceContaining("config.events.skip-older-than")
+                        .hasStackTraceContaining("must be at most 366d, got 17280000000000000s"));
     }
 
     @Test

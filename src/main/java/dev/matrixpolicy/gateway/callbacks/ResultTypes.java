@@ -197,7 +197,8 @@ public final class ResultTypes {
                 });
                 return json;
             },
-            users -> users.routes().isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
+            // a receiver named without states (one of ALL, when there is no update) forwards nothing
+            users -> users.routes().values().stream().allMatch(Set::isEmpty) ? Outcomes.NONE : Outcomes.VALUE);
 
     /** Extra fields for an event's {@code unsigned} section. */
     public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values", Rejects.NO, schema("""

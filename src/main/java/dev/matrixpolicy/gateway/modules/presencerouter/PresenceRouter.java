@@ -51,14 +51,21 @@ final class PresenceRouter implements PolicyModule, GetUsersForStates, GetIntere
         this.interestedUsers = Collections.unmodifiableMap(interested);
     }
 
+    /**
+     * Every receiver of ALL is in the answer, without updates too: Synapse builds the sync of a user
+     * interested in all users by asking this callback about every user's presence and taking that
+     * user's entry by key ({@code _filter_all_presence_updates_for_user}, v1.157), so a receiver
+     * missing from the answer to an empty list (nobody online) fails its sync with a 500.
+     */
     @Override
     public UsersForStates getUsersForStates(GetUsersForStates.Args args) {
         Map<String, Set<JsonNode>> forwarded = new LinkedHashMap<>();
+        receiversOfAll.forEach(receiver -> forwarded.put(receiver, new PresenceStates()));
         for (ObjectNode update : args.stateUpdates()) {
             // user_id was validated as a user ID when the request was read.
             Set<String> receivers = receiversBySource.getOrDefault(update.get("user_id").stringValue(), Set.of());
             receivers.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new PresenceStates()).add(update));
-            receiversOfAll.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new PresenceStates()).add(update));
+            receiversOfAll.forEach(receiver -> forwarded.get(receiver).add(update));
         }
         return forwarded.isEmpty() ? UsersForStates.NONE : new UsersForStates(forwarded);
     }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendReply;
@@ -61,13 +62,20 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed {
             return true;
         }
         Threepid threepid = new Threepid(args.medium(), args.address());
-        Optional<Boolean> cached = verdicts.map(cache -> cache.getIfPresent(threepid));
+        // An explanation answers as the real check would, but leaves the cache as it was: a verdict it
+        // stored would spare the next real check its request, which a backend told "dry run, count
+        // nothing" never counts; nor does it add to the cache's hit and miss counts.
+        boolean explaining = DryRun.active();
+        Optional<Boolean> cached = verdicts.map(cache -> explaining
+                ? cache.policy().getIfPresentQuietly(threepid) : cache.getIfPresent(threepid));
         if (cached.isPresent()) {
             return cached.get();
         }
         return backend.ask(BackendRequest.get(Is3pidAllowed.TYPE.name(), target(threepid), timeout), reply -> {
             boolean allowed = read(reply).allows(serverName);
-            verdicts.ifPresent(cache -> cache.put(threepid, allowed));
+            if (!explaining) {
+                verdicts.ifPresent(cache -> cache.put(threepid, allowed));
+            }
             return allowed;
         }, () -> onFailure);
     }

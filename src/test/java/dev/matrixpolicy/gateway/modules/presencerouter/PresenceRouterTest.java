@@ -3,6 +3,8 @@ package dev.matrixpolicy.gateway.modules.presencerouter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.InterestedUsers;
+import dev.matrixpolicy.gateway.callbacks.Outcomes;
+import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.UsersForStates;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetUsersForStates;
@@ -102,8 +104,23 @@ class PresenceRouterTest {
 
     @Test
     void noUpdatesForwardNothing() {
-        assertThat(router(new Route(List.of(AUDITOR), List.of(PresenceRouterConfig.ALL))).getUsersForStates(updates()))
-                .isEqualTo(UsersForStates.NONE);
+        assertThat(router(new Route(List.of(ALICE), List.of(BOB))).getUsersForStates(updates())).isEqualTo(UsersForStates.NONE);
+    }
+
+    /**
+     * Synapse reads the sync of a user interested in all users as {@code get_users_for_states(everyone
+     * online)[user]}: when nobody is online, a receiver of ALL missing from the answer is a KeyError,
+     * and a 500 for that user's /sync.
+     */
+    @Test
+    void receiverOfAnAllRouteIsInTheAnswerWithoutUpdatesTooAsSynapseLooksItUpByKey() {
+        PresenceRouter router = router(new Route(List.of(ALICE), List.of(BOB)),
+                new Route(List.of(AUDITOR), List.of(PresenceRouterConfig.ALL)));
+
+        UsersForStates answer = router.getUsersForStates(updates());
+
+        assertThat(answer.routes()).isEqualTo(Map.of(AUDITOR, Set.of()));
+        assertThat(ResultTypes.USERS_FOR_STATES.outcome(answer)).as("it forwards nothing").isEqualTo(Outcomes.NONE);
     }
 
     @Test

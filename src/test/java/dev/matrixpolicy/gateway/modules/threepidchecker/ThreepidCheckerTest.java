@@ -13,10 +13,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.Trace;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.FailureMode;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.WorstCase;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -139,6 +148,29 @@ class ThreepidCheckerTest {
         assertThat(checker.is3pidAllowed(email("mallory@example.org", true))).isFalse();
         assertThat(checker.is3pidAllowed(email("mallory@example.org", true))).isFalse();
         backend.verify(1, getRequestedFor(urlPathEqualTo("/check")));
+    }
+
+    /**
+     * An explanation's request tells the backend to count nothing, so its verdict must not answer the
+     * next real check in the backend's place; a verdict already cached answers it, as it would answer
+     * the real check. Neither shows in the cache's statistics.
+     */
+    @Test
+    void explanationAnswersFromTheCacheButNeitherFillsItNorCountsInItsStatistics() {
+        backend.stubFor(get(urlPathEqualTo("/check")).willReturn(okJson(ALLOW)));
+        ThreepidChecker checker = checker(url("/check"));
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            CallbackEndpoint<Is3pidAllowed.Args, Boolean> endpoint = endpoint(checker, runner);
+
+            assertThat(explained(endpoint.explain(email("alice@example.org", true)))).isEqualTo(true);
+            assertThat(checker.is3pidAllowed(email("alice@example.org", true))).isTrue();
+            assertThat(explained(endpoint.explain(email("alice@example.org", true)))).isEqualTo(true);
+        }
+
+        backend.verify(1, getRequestedFor(urlPathEqualTo("/check")).withHeader(Backend.DRY_RUN_HEADER, equalTo("true")));
+        backend.verify(1, getRequestedFor(urlPathEqualTo("/check")).withoutHeader(Backend.DRY_RUN_HEADER));
+        assertThat(registry.get("cache.gets").tag("cache", "checker").tag("result", "hit").functionCounter().count()).isZero();
+        assertThat(registry.get("cache.gets").tag("cache", "checker").tag("result", "miss").functionCounter().count()).isEqualTo(1);
     }
 
     @Test
@@ -277,6 +309,19 @@ class ThreepidCheckerTest {
 
     private long backendCalls(String outcome) {
         return registry.get("policy.module.backend").tag("module", "checker").tag("outcome", outcome).timer().count();
+    }
+
+    @SuppressWarnings("unchecked") // the endpoint of is_3pid_allowed takes and answers its own types
+    private static CallbackEndpoint<Is3pidAllowed.Args, Boolean> endpoint(ThreepidChecker checker, ChainRunner runner) {
+        ModuleInstance entry = new ModuleInstance(0, "threepid_checker", "checker", checker, FailurePolicy.FAIL_CLOSED,
+                Duration.ofSeconds(30));
+        return (CallbackEndpoint<Is3pidAllowed.Args, Boolean>) new CallbackChains(List.of(entry), runner)
+                .endpoint(Category.PASSWORD_AUTH_PROVIDER, Is3pidAllowed.TYPE.name()).orElseThrow();
+    }
+
+    /** The checker's answer in an explanation's one step. */
+    private static Object explained(Trace<Boolean> trace) {
+        return ((Reply.Answered<?>) trace.steps().getFirst().reply()).answer();
     }
 
     private static Is3pidAllowed.Args email(String address, boolean registration) {

@@ -159,7 +159,9 @@ public final class Backend implements AutoCloseable {
      * {@code onFailure}. No WARN when the caller was interrupted (the chain logs its own deadline), and
      * DEBUG only for a call the open circuit breaker answered without a request, or a failure of a kind
      * already warned of in the last {@value RepeatedWarnings#INTERVAL_SECONDS} s, so an outage does not
-     * flood the log.
+     * flood the log. An explanation's failure ({@link DryRun}) is DEBUG too, and no warning of its kind:
+     * the explanation shows it, a WARN would read as the homeserver's call failing, and it would
+     * silence the WARN of the homeserver's next failure for the interval.
      */
     public <T> T ask(BackendRequest request, ReplyReader<T> reader, Supplier<FailureAnswer<T>> onFailure) {
         try {
@@ -168,6 +170,9 @@ public final class Backend implements AutoCloseable {
             FailureAnswer<T> answer = onFailure.get();
             if (failure.kind() == Kind.CIRCUIT_OPEN) {
                 log.debug("Module {}: circuit breaker open, {} not sent; {}", module, request.callback(), answer.consequence());
+            } else if (DryRun.active()) {
+                log.debug("Module {}: {} failed for an explanation ({}); {}", module, request.callback(), failure.getMessage(),
+                        answer.consequence());
             } else if (failure.kind() != Kind.INTERRUPTED) {
                 RepeatedWarnings.Line line = warnings.line(log, List.of(request.callback(), failure.outcome().tag()));
                 line.event().addKeyValue("module", module).addKeyValue("callback", request.callback())

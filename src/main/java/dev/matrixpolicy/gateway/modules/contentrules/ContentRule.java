@@ -89,7 +89,7 @@ final class ContentRule {
         if (!appliesTo(subject.target) || exempt.filter(users -> users.matches(subject.userId)).isPresent()) {
             return Optional.empty();
         }
-        return counted(firstMatch(subject));
+        return firstMatch(subject);
     }
 
     /** The check that refuses the file, {@code media.hashes} or {@code media.allowed-types}; empty when none does. */
@@ -99,17 +99,17 @@ final class ContentRule {
         }
         MediaChecks checks = media.get();
         if (checks.hashes().filter(hashes -> hashes.contains(file.sha256())).isPresent()) {
-            return counted(Optional.of("media.hashes"));
+            return Optional.of("media.hashes");
         }
         if (!checks.allowedTypes().isEmpty() && !file.mediaType().map(type -> typeAllowed(type, checks.allowedTypes())).orElse(false)) {
-            return counted(Optional.of("media.allowed-types"));
+            return Optional.of("media.allowed-types");
         }
         return Optional.empty();
     }
 
-    private Optional<String> counted(Optional<String> check) {
-        check.ifPresent(matched -> matches.increment());
-        return check;
+    /** Counts a match of this rule: a refusal (or, under {@code mode: shadow}, one it would have been). */
+    void matched() {
+        matches.increment();
     }
 
     private Optional<String> firstMatch(Subject subject) {

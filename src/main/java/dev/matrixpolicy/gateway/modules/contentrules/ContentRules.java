@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckMediaFileForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
@@ -148,8 +149,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
         for (ContentRule rule : rules) {
             Optional<String> check = rule.refusal(args.file());
             if (check.isPresent()) {
-                log.info("{}: rule '{}' matched ({}) on {} for file {}", instance, rule.name, check.get(),
-                        CheckMediaFileForSpam.TYPE.name(), args.file().sha256());
+                matched(rule, check.get(), CheckMediaFileForSpam.TYPE, "file " + args.file().sha256());
                 return rule.rejection;
             }
         }
@@ -290,8 +290,7 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             }
             if (check.isPresent()) {
                 // a requested username is the client's own text, checked by nothing before this line
-                log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, LogText.escaped(check.get()), callback.name(),
-                        LogText.escaped(subject.userId));
+                matched(rule, check.get(), callback, LogText.escaped(subject.userId));
                 return Optional.of(rule);
             }
         }
@@ -299,5 +298,17 @@ final class ContentRules implements PolicyModule, CheckEventForSpam, UserMaySend
             throw unavailable;
         }
         return Optional.empty();
+    }
+
+    /**
+     * Counts the rule's match and logs its line, except for an explanation ({@link DryRun}): what it
+     * shows is no refusal, and a count or a line would read as one.
+     */
+    private void matched(ContentRule rule, String check, CallbackType<?, ?, ?> callback, String what) {
+        if (DryRun.active()) {
+            return;
+        }
+        rule.matched();
+        log.info("{}: rule '{}' matched ({}) on {} for {}", instance, rule.name, check, callback.name(), what);
     }
 }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.ratelimitoverrides;
 
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
+import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.util.List;
@@ -38,7 +39,9 @@ final class RatelimitOverrides implements PolicyModule, GetRatelimitOverrideForU
     public Optional<RatelimitOverride> getRatelimitOverrideForUser(GetRatelimitOverrideForUser.Args args) {
         for (Rule rule : rules) {
             if (rule.covers(args.userId(), args.limiterName())) {
-                rule.applied().accept(args.limiterName());
+                if (!DryRun.active()) { // an explanation's answer goes to no homeserver: no answer to count
+                    rule.applied().accept(args.limiterName());
+                }
                 return Optional.of(rule.override());
             }
         }

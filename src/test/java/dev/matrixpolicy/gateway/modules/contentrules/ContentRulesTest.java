@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
@@ -21,8 +22,15 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckUsernameForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.MediaFile;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMaySendStateEvent;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserProfile;
+import dev.matrixpolicy.gateway.chain.ChainObserver;
+import dev.matrixpolicy.gateway.chain.ChainRunner;
+import dev.matrixpolicy.gateway.chain.FailurePolicy;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.dispatch.CallbackChains;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
+import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.RedisState;
 import dev.matrixpolicy.gateway.state.SharedState;
@@ -581,6 +589,35 @@ class ContentRulesTest {
         assertThat(rules.checkEventForSpam(body("poker"))).isEqualTo(Rejection.of("M_SECOND"));
         assertThat(matches("first")).isEqualTo(1);
         assertThat(matches("second")).isEqualTo(1);
+    }
+
+    @Test
+    void anExplanationOfAMatchCountsNoMatchAndLogsNoLineButAnswersTheSame() {
+        ContentRules rules = module(new ContentRulesConfig.Rule("ads", "M_FORBIDDEN", null, null, List.of("casino"), null,
+                null, null, null, null, null, new ContentRulesConfig.Media(null, null, Duration.ofHours(1), Duration.ofSeconds(1),
+                List.of("image/*"))));
+        CheckEventForSpam.Args message = body("the best casino");
+        CheckMediaFileForSpam.Args file = media("a".repeat(64), "application/pdf");
+
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            CallbackChains chains = new CallbackChains(List.of(
+                    new ModuleInstance(0, "content_rules", "content", rules, FailurePolicy.FAIL_CLOSED, Duration.ofSeconds(5))), runner);
+            assertThat(explained(chains, "check_event_for_spam", message)).isEqualTo(new Reply.Answered<>(Rejection.of("M_FORBIDDEN")));
+            assertThat(explained(chains, "check_media_file_for_spam", file)).isEqualTo(new Reply.Answered<>(Rejection.of("M_FORBIDDEN")));
+        }
+        assertThat(matches("ads")).as("no refusal to count").isZero();
+        assertThat(matches.at(Level.INFO)).as("no line that reads as a refusal").isEmpty();
+
+        assertThat(rules.checkEventForSpam(message)).isEqualTo(Rejection.of("M_FORBIDDEN"));
+        assertThat(rules.checkMediaFileForSpam(file)).isEqualTo(Rejection.of("M_FORBIDDEN"));
+        assertThat(matches("ads")).isEqualTo(2);
+        assertThat(matches.at(Level.INFO)).hasSize(2);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <A> Reply<?> explained(CallbackChains chains, String callback, A args) {
+        CallbackEndpoint<A, ?> endpoint = (CallbackEndpoint<A, ?>) chains.endpoint(Category.SPAM_CHECKER, callback).orElseThrow();
+        return endpoint.explain(args).steps().getFirst().reply();
     }
 
     @Test

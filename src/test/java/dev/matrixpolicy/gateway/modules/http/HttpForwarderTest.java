@@ -207,6 +207,23 @@ class HttpForwarderTest {
     }
 
     @Test
+    void explainingAFailingServiceLogsNoWarningSoTheRealCallsFailureIsWarnedOf(CapturedOutput output) {
+        service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
+        HttpForwarder forwarder = forwarder(Map.of("retries", "0"));
+        try (ChainRunner runner = new ChainRunner(ChainObserver.NONE)) {
+            Trace<?> trace = inviteEndpoint(forwarder, runner).explain(inviteArgs());
+
+            assertThat(trace.steps()).singleElement().extracting(Trace.Step::reply)
+                    .isEqualTo(new Reply.Answered<>(FailureAnswers.UNAVAILABLE));
+        }
+        assertThat(warnings(output)).as("the explanation shows its failure; the log is the homeserver's").isEmpty();
+
+        invite(forwarder);
+
+        assertThat(warnings(output)).singleElement().asString().contains("Module policy: user_may_invite failed after 1 attempt (HTTP 500)");
+    }
+
+    @Test
     void explainingWhileTheBreakerIsOpenAnswersWithoutARequestAsTheRealCallWould() {
         service.stubFor(post(PATH).willReturn(aResponse().withStatus(500)));
         HttpForwarder forwarder = forwarder(Map.of("retries", "0"));

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.RatelimitOverride;
 import dev.matrixpolicy.gateway.callbacks.ratelimit.GetRatelimitOverrideForUser;
+import dev.matrixpolicy.gateway.chain.Reply;
+import dev.matrixpolicy.gateway.chain.Trace;
+import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -109,11 +113,26 @@ class RatelimitOverridesConfigurationTest {
         });
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void anExplanationAnswersTheOverrideButCountsNoAnswer() {
+        runner.run(context -> {
+            var endpoint = (CallbackEndpoint<GetRatelimitOverrideForUser.Args, ?>) context.getBean(Generations.class).current()
+                    .chains().endpoint(GetRatelimitOverrideForUser.TYPE.category(), GetRatelimitOverrideForUser.TYPE.name()).orElseThrow();
+
+            Trace<?> trace = endpoint.explain(new GetRatelimitOverrideForUser.Args("@bot-7:example.com", "rc_invites.per_room"));
+
+            assertThat(trace.steps()).singleElement().extracting(Trace.Step::reply)
+                    .isEqualTo(new Reply.Answered<>(Optional.of(new RatelimitOverride(5, 50))));
+            assertThat(applied(context.getBean(SimpleMeterRegistry.class), "rc_invites.per_room")).isZero();
+        });
+    }
+
     private static double applied(SimpleMeterRegistry registry, String limiter) {
         return registry.get(RatelimitOverridesModuleType.APPLIED_METER).tags("rule", "bots", "limiter", limiter).counter().count();
     }
 
-    private static java.util.Optional<RatelimitOverride> override(ModuleInstance instance, String limiter) {
+    private static Optional<RatelimitOverride> override(ModuleInstance instance, String limiter) {
         return ((RatelimitOverrides) instance.module()).getRatelimitOverrideForUser(
                 new GetRatelimitOverrideForUser.Args("@bot-7:example.com", limiter));
     }

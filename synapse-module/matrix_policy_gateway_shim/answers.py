@@ -42,6 +42,10 @@ class ResultType:
     def abstain(self, call: Call) -> Any:
         raise NotImplementedError
 
+    def merge(self, answers: List[Any]) -> Any:
+        """One answer from the answers to the batches of a ``batched`` callback."""
+        raise NotImplementedError
+
 
 def _unexpected(call: Call, expected: str, value: Any) -> UnexpectedReply:
     shown = json.dumps(value)
@@ -247,6 +251,14 @@ class UsersForStates(ResultType):
 
     def abstain(self, call: Call) -> Any:
         return {}
+
+    def merge(self, answers: List[Any]) -> Any:
+        """Each user's states from every batch, as Synapse merges the answers of several modules."""
+        merged: Dict[str, Set[Any]] = {}
+        for routes in answers:
+            for user_id, states in routes.items():
+                merged.setdefault(user_id, set()).update(states)
+        return merged
 
 
 def _canonical(state: Mapping[str, Any]) -> str:

@@ -63,6 +63,10 @@ class Callback:
     keyword: Optional[str] = None
     """The keyword of ``register_<category>_callbacks``, where Synapse's code names it
     differently from its docs."""
+    batched: Optional[str] = None
+    """The parameter, a list, that may be sent in several requests when the call's body is too
+    large for one; ``result.merge`` joins their answers. Only for a callback whose failure has no
+    opinion to fail to (``NO_OPINION``): a batch that fails is left out of the answer."""
 
     @property
     def register_as(self) -> str:
@@ -179,9 +183,12 @@ ALL: Tuple[Callback, ...] = (
     Callback(VALIDITY, "is_user_expired", _p("user"), a.Optional_(bool, "true or false")),
     Callback(VALIDITY, "on_user_registration", _p("user"), _NOTHING, _NOTIFY),
     Callback(VALIDITY, "on_user_login", _p("user_id", "auth_provider_type", "auth_provider_id"), _NOTHING, _NOTIFY),
-    # presence router: Synapse swallows its exceptions, so its default is all there is.
+    # presence router: Synapse swallows its exceptions, so its default is all there is. A user
+    # interested in ALL users syncs with get_users_for_states(every online user's state): in
+    # batches, or a few thousand online users pass the gateway's max-body-size.
     Callback(PRESENCE, "get_users_for_states",
-             (Param("state_updates", c.presence_states, materialise=list),), a.UsersForStates(), _NO_OPINION),
+             (Param("state_updates", c.presence_states, materialise=list),), a.UsersForStates(), _NO_OPINION,
+             batched="state_updates"),
     Callback(PRESENCE, "get_interested_users", _p("user_id"), a.InterestedUsers(), _NO_OPINION),
     # account data
     Callback(ACCOUNT_DATA, "on_account_data_updated", _p("user_id", "room_id", "account_data_type", "content"),

@@ -15,11 +15,16 @@ from .answers import Call, interpret
 from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import Discovery, GatewayClient
 from .convert import to_json_bytes
-from .failures import GatewayFailure, PolicyFailed, UnknownArguments, UnsendableArguments, printable
+from .failures import GatewayFailure, PolicyFailed, TimedOut, UnknownArguments, UnsendableArguments, printable
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The policy service is unavailable; try again later"
+BATCH_BYTES = 256 * 1024
+"""The most JSON of a ``batched`` list sent in one request: a quarter of the gateway's default
+``max-body-size`` (1MB), so that the request fits with room to spare, and its answer (the
+gateway's presence router copies each update once per receiver) stays under MAX_ANSWER_BYTES
+for up to about 30 receivers of each update."""
 
 
 class PolicyGatewayModule:
@@ -227,11 +232,60 @@ class PolicyGatewayModule:
         if not self._has_chain(callback.name):
             return callback.result.abstain(call)
         try:
-            reply = await self._client.post(callback.path, await self._body(callback, args),
-                                            self._config.timeout(callback.name))
+            body = await self._body(callback, args)
+            if callback.batched is not None and len(body) > BATCH_BYTES:
+                return await self._decide_in_batches(callback, call)
+            reply = await self._client.post(callback.path, body, self._config.timeout(callback.name))
             return interpret(reply.status, reply.body, callback.result, call)
         except GatewayFailure as failure:
             return self._failed(callback, call, failure)
+
+    async def _decide_in_batches(self, callback: Callback, call: Call) -> Any:
+        """Asks the gateway about each batch in turn, all within the call's one timeout, and
+        merges the answers. A batch that fails (or that the deadline leaves unasked) is left
+        out, and logged: ``get_users_for_states`` about everyone online answers a sync of a
+        user interested in ALL users, and Synapse looks that user up in the answer, so any
+        batch's answer (the gateway names every receiver of ALL in each) spares that sync the
+        500 that ``{}``, the answer of a failure, gives it. Only when every batch fails does
+        the call fail as a whole."""
+        deadline = self._reactor.seconds() + self._config.timeout(callback.name)
+        batches = await self._batches(callback, call.args)
+        answers: List[Any] = []
+        failures: List[GatewayFailure] = []
+        for batch in batches:
+            left = deadline - self._reactor.seconds()
+            try:
+                if left <= 0:
+                    raise TimedOut(f"{callback.path}: no time left for this batch")
+                reply = await self._client.post(callback.path, await self._body(callback, batch), left)
+                answers.append(interpret(reply.status, reply.body, callback.result,
+                                         Call(callback.name, batch, self._synapse)))
+            except GatewayFailure as failure:
+                failures.append(failure)
+        if not answers:
+            return self._failed(callback, call, failures[0])
+        if failures:
+            self._failures.warning(f"{callback.name} {type(failures[0]).__name__} batches",
+                                   "Policy check %s failed for %d of its %d batches (%s): answering with the "
+                                   "others' answers", callback.name, len(failures), len(batches), failures[0])
+        return callback.result.merge(answers)
+
+    async def _batches(self, callback: Callback, args: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """``args`` once for each batch of the ``batched`` list: consecutive items whose JSON
+        adds up to at most BATCH_BYTES, never splitting an item (a larger one goes alone)."""
+        name = callback.batched
+        assert name is not None
+        empty = len(await self._body(callback, {**args, name: []}))
+        batches: List[List[Any]] = [[]]
+        size = 0
+        for item in args[name]:
+            item_size = len(await self._body(callback, {**args, name: [item]})) - empty + 1  # and its comma
+            if batches[-1] and size + item_size > BATCH_BYTES:
+                batches.append([])
+                size = 0
+            batches[-1].append(item)
+            size += item_size
+        return [{**args, name: batch} for batch in batches]
 
     def _failed(self, callback: Callback, call: Call, failure: GatewayFailure) -> Any:
         closed = callback.failure is FailurePolicy.CONFIGURABLE and (

@@ -1,0 +1,139 @@
+"""get_users_for_states about everyone online, on a large server, goes to the gateway in batches
+that each fit its max-body-size, and their answers come back to Synapse as one."""
+
+import logging
+
+import pytest_twisted
+from twisted.internet import task
+
+from calls import invoke
+from fakes import UserPresenceState
+from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
+from matrix_policy_gateway_shim.client import Reply
+from matrix_policy_gateway_shim.convert import to_json_bytes
+from matrix_policy_gateway_shim.failures import Unreachable
+from matrix_policy_gateway_shim.module import BATCH_BYTES
+
+PATH = BY_NAME["get_users_for_states"].path
+SUPPORT = "@support:example.com"
+"""Receives everyone's presence (a route of ALL sources)."""
+
+
+def online(number: int, status_bytes: int = 1000) -> UserPresenceState:
+    return UserPresenceState(f"@user{number}:example.com", "online", 1700000000000 + number, 0, 0,
+                             "x" * status_bytes, True)
+
+
+def everyone_to_support(gateway):
+    """Answers each batch as the gateway's presence_router would with one ALL route to SUPPORT."""
+    def reply() -> Reply:
+        return Reply(200, {"result": {SUPPORT: gateway.requests[-1][1]["state_updates"]}})
+    return reply
+
+
+def sent_batches(gateway):
+    return [body["state_updates"] for path, body, _ in gateway.requests if path == PATH]
+
+
+def test_only_callbacks_without_a_failure_policy_are_batched():
+    # A failed batch is left out of the answer: for a callback that can fail closed, that would be failing open.
+    assert [c.name for c in ALL if c.batched is not None] == ["get_users_for_states"]
+    assert all(c.failure is FailurePolicy.NO_OPINION for c in ALL if c.batched is not None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_call_larger_than_the_bound_is_sent_in_bounded_batches_and_the_answers_merged(
+        make_module, api, gateway):
+    make_module()
+    states = [online(n) for n in range(2000)]  # about 2.3 MB of JSON: over the gateway's default 1MB
+    gateway.replies[PATH] = everyone_to_support(gateway)
+    result = await invoke(api, "get_users_for_states", iter(states))
+    batches = sent_batches(gateway)
+    assert len(batches) >= 9
+    assert all(len(to_json_bytes({"state_updates": batch})) <= BATCH_BYTES + 20 for batch in batches)
+    assert [state for batch in batches for state in batch] == [state.as_dict() for state in states]  # in order, once
+    assert set(result) == {SUPPORT}
+    assert result[SUPPORT] == set(states)
+    assert {id(state) for state in result[SUPPORT]} == {id(state) for state in states}  # Synapse's own objects
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_call_within_the_bound_is_one_request_as_before(make_module, api, gateway):
+    make_module()
+    states = [online(n) for n in range(200)]  # about 230 KB
+    gateway.replies[PATH] = everyone_to_support(gateway)
+    result = await invoke(api, "get_users_for_states", iter(states))
+    assert len(sent_batches(gateway)) == 1
+    assert result == {SUPPORT: set(states)}
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_users_states_are_the_union_of_every_batchs_answer(make_module, api, gateway):
+    make_module()
+    states = [online(n, status_bytes=100_000) for n in range(6)]  # two a batch
+    answers = iter([
+        {SUPPORT: [states[0].as_dict()], "@alice:example.com": [states[1].as_dict()]},
+        {SUPPORT: [states[2].as_dict(), states[3].as_dict()]},
+        {SUPPORT: [], "@alice:example.com": [states[5].as_dict()], "@bob:example.com": []},
+    ])
+    gateway.replies[PATH] = lambda: Reply(200, {"result": next(answers)})
+    result = await invoke(api, "get_users_for_states", states)
+    assert len(sent_batches(gateway)) == 3
+    assert result == {SUPPORT: {states[0], states[2], states[3]}, "@alice:example.com": {states[1], states[5]},
+                      "@bob:example.com": set()}
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_update_larger_than_the_bound_goes_alone_and_whole(make_module, api, gateway):
+    make_module()
+    huge = online(1, status_bytes=BATCH_BYTES + 1000)
+    states = [online(0), huge, online(2), online(3)]
+    gateway.replies[PATH] = everyone_to_support(gateway)
+    result = await invoke(api, "get_users_for_states", states)
+    assert sent_batches(gateway) == [[states[0].as_dict()], [huge.as_dict()], [states[2].as_dict(), states[3].as_dict()]]
+    assert result == {SUPPORT: set(states)}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failed_batch_is_left_out_and_the_others_answers_kept_with_one_warning(
+        make_module, api, gateway, caplog):
+    make_module()
+    states = [online(n, status_bytes=100_000) for n in range(6)]  # two a batch
+    answer = everyone_to_support(gateway)
+    gateway.replies[PATH] = lambda: Unreachable("Connection was refused") if len(gateway.requests) == 2 else answer()
+    with caplog.at_level(logging.WARNING):
+        result = await invoke(api, "get_users_for_states", states)
+    assert len(sent_batches(gateway)) == 3
+    assert result == {SUPPORT: {states[0], states[1], states[4], states[5]}}  # SUPPORT is there: no KeyError
+    logged = [record.getMessage() for record in caplog.records]
+    assert logged == ["Policy check get_users_for_states failed for 1 of its 3 batches (Connection was refused): "
+                      "answering with the others' answers"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_when_every_batch_fails_the_call_fails_as_one_call_does(make_module, api, gateway, caplog):
+    make_module()
+    gateway.replies[PATH] = Unreachable("Connection was refused")
+    with caplog.at_level(logging.WARNING):
+        result = await invoke(api, "get_users_for_states", [online(n, status_bytes=100_000) for n in range(6)])
+    assert result == {}
+    assert len(sent_batches(gateway)) == 3
+    assert [record.getMessage() for record in caplog.records] == [
+        "Policy check get_users_for_states failed (Connection was refused): answering as if no module decided"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_batches_share_the_calls_timeout_and_none_is_sent_after_it(make_module, api, gateway):
+    clock = task.Clock()
+    make_module({"timeout": "5s"}, reactor=clock)
+    states = [online(n, status_bytes=100_000) for n in range(8)]  # four batches
+    answer = everyone_to_support(gateway)
+
+    def slow_answer() -> Reply:
+        clock.advance(2)
+        return answer()
+
+    gateway.replies[PATH] = slow_answer
+    result = await invoke(api, "get_users_for_states", states)
+    assert [timeout for path, _, timeout in gateway.requests if path == PATH] == [5, 3, 1]
+    assert result == {SUPPORT: set(states[:6])}

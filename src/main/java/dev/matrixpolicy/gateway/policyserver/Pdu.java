@@ -94,8 +94,8 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * Checks the event's shape for its room version, hashes it and checks its content hash.
      *
      * <p>The shape is the spec's PDU for the room version, checked as the gateway's callback API
-     * checks IDs ({@link MatrixIds}): {@code room_id} a room ID (unless a room version 12 create
-     * event leaves it out), {@code sender} a user ID, {@code type} a non-empty string of at most 255
+     * checks IDs ({@link MatrixIds}): {@code room_id} a room ID (a room version 12 create event
+     * must leave it out, its room being the one its hash names), {@code sender} a user ID, {@code type} a non-empty string of at most 255
      * bytes, {@code depth} and {@code origin_server_ts} integers of 0 or more, and {@code prev_events}
      * and {@code auth_events} lists of event IDs, from room version 3 on, or of {@code [event_id,
      * hashes]} pairs in versions 1 and 2, whose {@code event_id} must name its server. A signature is
@@ -112,6 +112,9 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         boolean namesItsOwnId = namesItsOwnId(roomVersion);
         if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
             requireId("room_id", json.get("room_id"), MatrixIds::roomId);
+        } else if (json.has("room_id")) {
+            // its room is the one its hash names, whatever it says: as Synapse's validate_optional_room_id, refuse it
+            throw new BadJsonException("A room version " + roomVersion + " create event must not have a room_id");
         }
         requireId("sender", json.get("sender"), MatrixIds::userId);
         JsonNode type = require(json, "type", JsonNode::isString, "a string");

@@ -13,6 +13,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -50,8 +52,14 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     /** Room versions with restricted join rules, whose joins may be authorised by another server's user (MSC3083). */
     private static final Set<String> RESTRICTED_JOIN_RULE = Set.of("8", "9", "10", "11", "12");
     private static final String AUTHORISING_USER = "join_authorised_via_users_server";
+    /**
+     * The top-level keys that neither the content hash nor any signature covers (the redacted form
+     * drops them): whatever the asking server attached, so a homeserver's own copy may differ.
+     */
+    public static final Set<String> UNCOVERED = Set.of("age_ts", "unsigned", "outlier", "destinations");
     /** What the content hash leaves out, as Synapse's {@code compute_content_hash}. */
-    private static final Set<String> NOT_HASHED = Set.of("age_ts", "unsigned", "signatures", "hashes", "outlier", "destinations");
+    private static final Set<String> NOT_HASHED = Stream.concat(UNCOVERED.stream(), Stream.of("signatures", "hashes"))
+            .collect(Collectors.toUnmodifiableSet());
     /** The longest event type Synapse accepts ({@code _check_size_limits}), in UTF-8 bytes. */
     private static final int MAX_TYPE_BYTES = 255;
 

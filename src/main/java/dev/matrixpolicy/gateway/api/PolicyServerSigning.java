@@ -27,7 +27,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The policy server's decision on an event: the {@code check_event_for_spam} chain of the serving
- * generation, asked with the event (without {@code unsigned}, which the asking server alone wrote)
+ * generation, asked with the event (without {@code unsigned}, nor the other top-level keys no
+ * signature covers, {@link Pdu#UNCOVERED}, which the asking server alone wrote)
  * and the asking homeserver, so every module applies
  * ({@code policy_list}, {@code user_denylist}, an HTTP service) with its failure policy, timeout,
  * metrics and decision log entry as for the homeserver's own questions.
@@ -125,7 +126,7 @@ final class PolicyServerSigning {
     private Verdict ask(String origin, Pdu pdu) {
         ObjectNode event = EventJson.copy(pdu.json());
         // covered by no signature nor the reference hash the answer is kept by: the first asker's to fill
-        event.remove("unsigned");
+        Pdu.UNCOVERED.forEach(event::remove);
         event.put("event_id", pdu.eventId());
         event.put("room_id", pdu.roomId()); // a room version 12 create event names none: the modules see the room's ID
         ObjectNode body = JsonNodeFactory.instance.objectNode();

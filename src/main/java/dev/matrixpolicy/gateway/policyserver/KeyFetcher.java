@@ -172,7 +172,7 @@ final class KeyFetcher {
         long validUntil = Math.min(response.path("valid_until_ts").asLong(0), fetchedAt + MAX_VALIDITY.toMillis());
         Map<String, ValidKey> keys = new HashMap<>();
         try {
-            response.path("verify_keys").properties().forEach(entry ->
+            ed25519Keys(response.path("verify_keys")).forEach(entry ->
                     keys.put(entry.getKey(), new ValidKey(Ed25519.decodeKey(entry.getValue().path("key").asString()), validUntil)));
             String signedBy = response.path("signatures").path(serverName).propertyNames().stream()
                     .filter(keys::containsKey).findFirst()
@@ -182,13 +182,21 @@ final class KeyFetcher {
                 throw new UnauthorizedException("Key response for " + serverName + " has a bad signature by " + signedBy);
             }
             // an old key is capped like a current one: an expired_ts far ahead would otherwise keep it for years
-            response.path("old_verify_keys").properties().forEach(entry ->
+            ed25519Keys(response.path("old_verify_keys")).forEach(entry ->
                     keys.put(entry.getKey(), new ValidKey(Ed25519.decodeKey(entry.getValue().path("key").asString()),
                             Math.min(entry.getValue().path("expired_ts").asLong(0), fetchedAt + MAX_VALIDITY.toMillis()))));
         } catch (IllegalArgumentException | JacksonException malformed) {
             throw new UnauthorizedException("Malformed key response for " + serverName + ": " + malformed.getMessage(), malformed);
         }
-        keys.keySet().removeIf(keyId -> !keyId.startsWith("ed25519:"));
         return keys;
+    }
+
+    /**
+     * The ed25519 keys of a key list, the others passed over before their key is read, as Synapse's
+     * {@code is_signing_algorithm_supported} does: a key of another algorithm, which an Ed25519 key's
+     * decoding would refuse, must not make the whole answer unusable.
+     */
+    private static List<Map.Entry<String, JsonNode>> ed25519Keys(JsonNode keyList) {
+        return keyList.properties().stream().filter(entry -> entry.getKey().startsWith("ed25519:")).toList();
     }
 }

@@ -13,6 +13,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -50,8 +52,14 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
     /** Room versions with restricted join rules, whose joins may be authorised by another server's user (MSC3083). */
     private static final Set<String> RESTRICTED_JOIN_RULE = Set.of("8", "9", "10", "11", "12");
     private static final String AUTHORISING_USER = "join_authorised_via_users_server";
+    /**
+     * The top-level keys that neither the content hash nor any signature covers (the redacted form
+     * drops them): whatever the asking server attached, so a homeserver's own copy may differ.
+     */
+    public static final Set<String> UNCOVERED = Set.of("age_ts", "unsigned", "outlier", "destinations");
     /** What the content hash leaves out, as Synapse's {@code compute_content_hash}. */
-    private static final Set<String> NOT_HASHED = Set.of("age_ts", "unsigned", "signatures", "hashes", "outlier", "destinations");
+    private static final Set<String> NOT_HASHED = Stream.concat(UNCOVERED.stream(), Stream.of("signatures", "hashes"))
+            .collect(Collectors.toUnmodifiableSet());
     /** The longest event type Synapse accepts ({@code _check_size_limits}), in UTF-8 bytes. */
     private static final int MAX_TYPE_BYTES = 255;
 
@@ -94,8 +102,8 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * Checks the event's shape for its room version, hashes it and checks its content hash.
      *
      * <p>The shape is the spec's PDU for the room version, checked as the gateway's callback API
-     * checks IDs ({@link MatrixIds}): {@code room_id} a room ID (unless a room version 12 create
-     * event leaves it out), {@code sender} a user ID, {@code type} a non-empty string of at most 255
+     * checks IDs ({@link MatrixIds}): {@code room_id} a room ID (a room version 12 create event
+     * must leave it out, its room being the one its hash names), {@code sender} a user ID, {@code type} a non-empty string of at most 255
      * bytes, {@code depth} and {@code origin_server_ts} integers of 0 or more, and {@code prev_events}
      * and {@code auth_events} lists of event IDs, from room version 3 on, or of {@code [event_id,
      * hashes]} pairs in versions 1 and 2, whose {@code event_id} must name its server. A signature is
@@ -112,6 +120,9 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
         boolean namesItsOwnId = namesItsOwnId(roomVersion);
         if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
             requireId("room_id", json.get("room_id"), MatrixIds::roomId);
+        } else if (json.has("room_id")) {
+            // its room is the one its hash names, whatever it says: as Synapse's validate_optional_room_id, refuse it
+            throw new BadJsonException("A room version " + roomVersion + " create event must not have a room_id");
         }
         requireId("sender", json.get("sender"), MatrixIds::userId);
         JsonNode type = require(json, "type", JsonNode::isString, "a string");

@@ -48,21 +48,23 @@ class PolicyServerSigningTest {
      * {@code unsigned} is covered by neither that hash nor any signature: it is whatever the first
      * asking server attached (Synapse keeps none of a federated event's {@code unsigned} but {@code
      * age} and a membership's room state), so it must not reach the modules whose answer all share.
+     * Nor must the top-level keys the content hash leaves out and a redaction drops.
      */
     @Test
-    void theChainNeverSeesTheUnsignedDataTheAskingServerAttached() throws IOException {
+    void theChainNeverSeesTheUnsignedDataNorTheUncoveredKeysTheAskingServerAttached() throws IOException {
         PolicyServerSigning signing = signing(new Judge());
         ObjectNode event;
         try (SigningHomeserver homeserver = new SigningHomeserver("hs.test")) {
             event = homeserver.message("10", "!served:hs.test", "@spammer:hs.test", "buy now");
         }
         event.putObject("unsigned").put("age", 5).putObject("redacted_because").put("type", "m.room.redaction");
+        event.put("age_ts", 1).put("outlier", true).putArray("destinations").add("evil.test");
 
         PolicyServerSigning.Verdict verdict = signing.decide("other.test", Pdu.of("10", event));
 
         assertThat(verdict).isInstanceOf(PolicyServerSigning.Verdict.Signed.class);
         assertThat(judged).singleElement().satisfies(asked -> {
-            assertThat(asked.has("unsigned")).as(asked.toString()).isFalse();
+            assertThat(asked.propertyNames()).as(asked.toString()).doesNotContain("unsigned", "age_ts", "outlier", "destinations");
             assertThat(asked.path("content").path("body").asString()).isEqualTo("buy now");
         });
     }

@@ -221,6 +221,21 @@ class PduTest {
     }
 
     @Test
+    void aRoomVersion12CreateEventThatNamesARoomIsBadJsonSinceItsRoomIsTheOneItsHashNames() {
+        ObjectNode create = event("x").put("type", "m.room.create").put("state_key", "");
+        create.putObject("content").put("room_version", "12");
+        ObjectNode roomless = create.deepCopy();
+        roomless.remove("room_id");
+        withContentHash(roomless);
+        ObjectNode naming = withContentHash(create.put("room_id", "!served:hs"));
+
+        assertThat(Pdu.of("12", roomless).roomId()).isEqualTo("!" + Pdu.of("12", roomless).referenceHash());
+        assertThatThrownBy(() -> Pdu.of("12", naming)).isInstanceOf(BadJsonException.class)
+                .hasMessage("A room version 12 create event must not have a room_id");
+        assertThat(Pdu.of("11", naming).roomId()).isEqualTo("!served:hs");
+    }
+
+    @Test
     void anUnknownRoomVersionIsRefused() {
         assertThatThrownBy(() -> Pdu.of("org.example.custom", event("x"))).isInstanceOf(UnknownRoomVersionException.class);
     }

@@ -564,6 +564,18 @@ class ServerKeysTest {
     }
 
     @Test
+    void keysOfAnotherAlgorithmThanEd25519ArePassedOverNotTakenForAMalformedAnswer() {
+        tamper = response -> {
+            response.withObject("verify_keys").putObject("ed448:b_new").put("key", "AAAA");
+            response.withObject("old_verify_keys").putObject("ed448:b_old").put("key", "AAAA").put("expired_ts", NOW + 60_000);
+            return response;
+        };
+        assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(lookup("ed25519:a_old")).hasValue(RequestAuthenticatorTest.raw(OLD_KEY));
+        assertThat(lookup("ed448:b_new")).isEmpty();
+    }
+
+    @Test
     void anOldKeysExpiryIsCappedAtSevenDaysAfterTheFetchLikeACurrentKeys() {
         tamper = response -> {
             response.withObject("old_verify_keys").withObject("ed25519:a_old").put("expired_ts", NOW + Duration.ofDays(36_500).toMillis());

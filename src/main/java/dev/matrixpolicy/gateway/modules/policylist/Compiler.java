@@ -82,16 +82,29 @@ final class Compiler {
 
     /**
      * Waits until every task queued before this call has run: the updates handed over so far are then
-     * in force, or their compile failed. Returns early when the thread is interrupted or the compiler closed.
+     * in force, or their compile failed. Returns early only when the compiler closed.
+     *
+     * <p>An interruption does not end the wait, it is kept for the caller: the instance that waits
+     * would otherwise serve without the rules its files handed over. A SIGTERM while the gateway
+     * starts interrupts the starting thread when it waits (Spring's context close does), and the
+     * gateway then opened its ports with a list file's bans not yet in force.
      */
     void drain() {
         Drained drained = new Drained();
         try {
             thread.execute(drained);
-            drained.done.await();
         } catch (RejectedExecutionException closed) {
-            // nothing runs here any more
-        } catch (InterruptedException interrupted) {
+            return; // nothing runs here any more
+        }
+        boolean interrupted = false;
+        while (drained.done.getCount() > 0) {
+            try {
+                drained.done.await();
+            } catch (InterruptedException stopping) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

@@ -19,10 +19,16 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractCollection;
 import java.util.EnumSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +78,70 @@ class BeforeTheFirstReadTest {
             assertThat(list.readiness(Instant.now()).starting()).isFalse();
         } finally {
             list.close();
+        }
+    }
+
+    /**
+     * A SIGTERM while the gateway starts: Spring's context close interrupts the starting thread when
+     * it waits, here for a large list file's compile. The instance must not return without the file's
+     * rules, or the gateway opens its ports and lets through what the file bans.
+     */
+    @Test
+    void aFilesRulesAreInForceWhenTheInstanceHasStartedThoughItsStartWasInterrupted() throws InterruptedException {
+        HeldRules rules = new HeldRules(new PolicyRule(EntityKind.USER, Entity.of(SPAMMER), Recommendation.BAN, "spam",
+                new PolicyRule.Origin("local", Optional.empty(), Optional.empty(), 0)));
+        PolicyList list = OneSourceList.of("local", "/etc/bans.txt", EnumSet.allOf(EntityKind.class),
+                new ChangedRulesTest.Scripted(Optional.of(rules))); // hands its rules over in start, as a file does
+        AtomicReference<SpamVerdict> onceStarted = new AtomicReference<>();
+        AtomicBoolean interruptKept = new AtomicBoolean();
+        Thread starting = Thread.ofPlatform().name("starting").start(() -> {
+            list.start();
+            onceStarted.set(mayJoin(list));
+            interruptKept.set(Thread.currentThread().isInterrupted());
+        });
+        try {
+            assertThat(rules.compiling.await(10, TimeUnit.SECONDS)).as("the compile began").isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> starting.getState() == Thread.State.WAITING);
+
+            starting.interrupt();
+            // woken by the interruption: ended, or waiting again for the compile
+            await().atMost(Duration.ofSeconds(10)).until(() -> starting.getState() == Thread.State.TERMINATED
+                    || starting.getState() == Thread.State.WAITING && !starting.isInterrupted());
+            rules.release.countDown();
+            starting.join(Duration.ofSeconds(10));
+
+            assertThat(onceStarted.get()).as("the file's ban, once the instance has started").isNotEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(interruptKept).as("the interruption, kept for the starting thread").isTrue();
+        } finally {
+            rules.release.countDown();
+            list.close();
+        }
+    }
+
+    /** Rules whose compile waits for {@link #release}, as a large list's compile takes its time. */
+    private static final class HeldRules extends AbstractCollection<PolicyRule> {
+        final CountDownLatch compiling = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        private final List<PolicyRule> rules;
+
+        HeldRules(PolicyRule... rules) {
+            this.rules = List.of(rules);
+        }
+
+        @Override
+        public Iterator<PolicyRule> iterator() {
+            compiling.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException closed) {
+                Thread.currentThread().interrupt();
+            }
+            return rules.iterator();
+        }
+
+        @Override
+        public int size() {
+            return rules.size();
         }
     }
 

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,16 @@ class ChangedRulesTest {
     /** A source that hands over what the test says, when it says. */
     static final class Scripted implements PolicySource {
         volatile Listener listener;
+        /** What {@link #start} hands over, as a file's first read does; nothing, as a room's start, when empty. */
+        private final Optional<Collection<PolicyRule>> readInStart;
+
+        Scripted() {
+            this(Optional.empty());
+        }
+
+        Scripted(Optional<Collection<PolicyRule>> readInStart) {
+            this.readInStart = readInStart;
+        }
 
         @Override
         public String name() {
@@ -51,6 +62,7 @@ class ChangedRulesTest {
         @Override
         public void start(Listener listener) {
             this.listener = listener;
+            readInStart.ifPresent(rules -> listener.updated(this, rules, Map.of()));
         }
 
         @Override

@@ -70,11 +70,8 @@ public final class ClientEvent {
      * @return empty for an event that names a room, even {@code null}, and for any other event
      */
     static Optional<String> roomItMakes(ObjectNode fields) {
-        JsonNode type = fields.get("type");
-        JsonNode stateKey = fields.get("state_key");
         JsonNode eventId = fields.get("event_id");
-        if (fields.has("room_id") || type == null || !type.isString() || !type.stringValue().equals("m.room.create")
-                || stateKey == null || !stateKey.isString() || !stateKey.stringValue().isEmpty()
+        if (fields.has("room_id") || !EventJson.isCreateEvent(fields)
                 || eventId == null || !eventId.isString() || !eventId.stringValue().startsWith("$")) {
             return Optional.empty();
         }

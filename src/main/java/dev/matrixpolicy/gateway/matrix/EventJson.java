@@ -74,6 +74,14 @@ public final class EventJson {
                 .addModule(module());
     }
 
+    /** Whether the event is a room's {@code m.room.create}: that type, and an empty {@code state_key}. */
+    public static boolean isCreateEvent(JsonNode event) {
+        JsonNode type = event.get("type");
+        JsonNode stateKey = event.get("state_key");
+        return type != null && type.isString() && type.stringValue().equals("m.room.create")
+                && stateKey != null && stateKey.isString() && stateKey.stringValue().isEmpty();
+    }
+
     /** A deep copy of {@code tree}, made without recursion (Jackson's {@code deepCopy} recurses). */
     @SuppressWarnings("unchecked") // a copy has the class of its original
     public static <T extends JsonNode> T copy(T tree) {

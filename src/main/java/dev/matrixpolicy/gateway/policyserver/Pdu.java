@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policyserver;
 
 import dev.matrixpolicy.gateway.hashing.Sha256;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -118,7 +119,7 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      */
     public static Pdu of(String roomVersion, ObjectNode json) {
         boolean namesItsOwnId = namesItsOwnId(roomVersion);
-        if (!(isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
+        if (!(EventJson.isCreateEvent(json) && Redaction.createHasNoRoomId(roomVersion))) {
             requireId("room_id", json.get("room_id"), MatrixIds::roomId);
         } else if (json.has("room_id")) {
             // its room is the one its hash names, whatever it says: as Synapse's validate_optional_room_id, refuse it
@@ -223,7 +224,7 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
      * so the version must come from the event. Empty for any other event.
      */
     public static Optional<String> versionOfRoomlessCreate(ObjectNode json) {
-        if (json.has("room_id") || !isCreateEvent(json)) {
+        if (json.has("room_id") || !EventJson.isCreateEvent(json)) {
             return Optional.empty();
         }
         JsonNode version = json.path("content").get("room_version");
@@ -232,13 +233,6 @@ public record Pdu(ObjectNode json, String roomVersion, String eventId, String re
             return Optional.empty();
         }
         return Optional.of(version.stringValue());
-    }
-
-    private static boolean isCreateEvent(ObjectNode json) {
-        JsonNode type = json.get("type");
-        JsonNode stateKey = json.get("state_key");
-        return type != null && type.isString() && type.stringValue().equals("m.room.create")
-                && stateKey != null && stateKey.isString() && stateKey.stringValue().isEmpty();
     }
 
     public String type() {

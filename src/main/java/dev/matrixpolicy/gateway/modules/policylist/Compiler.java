@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.modules.policylist.PolicyList.Answers;
@@ -96,17 +97,7 @@ final class Compiler {
         } catch (RejectedExecutionException closed) {
             return; // nothing runs here any more
         }
-        boolean interrupted = false;
-        while (drained.done.getCount() > 0) {
-            try {
-                drained.done.await();
-            } catch (InterruptedException stopping) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibles.awaitUninterruptibly(drained.done);
     }
 
     /** The task {@link #drain} waits for; run, or dropped by {@link #close}, it releases the wait. */

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.ModuleEntry;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
 import dev.matrixpolicy.gateway.module.ListSourceMeters;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
@@ -207,19 +208,21 @@ final class ModuleInstanceFactory {
 
     /**
      * Instance names are unique, none is {@link ModuleInstance#NO_INSTANCE}, and none holds a control
-     * character: a name is written into every log line and refusal about its instance, where a line
-     * break would start a line of its own that looks like the gateway's.
+     * character, line separator or bidirectional control ({@link LogText#isUnsafe}): a name is written
+     * into every log line and refusal about its instance, where a line break would start a line of its
+     * own that looks like the gateway's, and a right-to-left override would turn the line round.
      */
     private static void checkNames(List<ModuleEntry> entries, List<String> names) {
         Map<String, Integer> positions = new HashMap<>();
         for (int position = 0; position < entries.size(); position++) {
             ModuleEntry entry = entries.get(position);
             String name = names.get(position);
-            OptionalInt control = name.chars().filter(Character::isISOControl).findFirst();
+            OptionalInt control = name.chars().filter(c -> LogText.isUnsafe((char) c)).findFirst();
             if (control.isPresent()) {
                 throw new InvalidModuleException(position, entry.module(), "name", String.format(Locale.ROOT, "an instance name"
-                        + " must not hold a control character, but this one holds U+%04X: the name is written into the log lines"
-                        + " about its instance, where it would break them", control.getAsInt()), null);
+                        + " must not hold a control character, a line separator or a bidirectional control, but this one holds"
+                        + " U+%04X: the name is written into the log lines about its instance, where it would break them or turn"
+                        + " them round", control.getAsInt()), null);
             }
             if (name.equals(ModuleInstance.NO_INSTANCE)) {
                 throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' is what the"

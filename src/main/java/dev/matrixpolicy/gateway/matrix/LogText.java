@@ -62,8 +62,11 @@ public final class LogText {
         return cut(new StringBuilder(controlsEscaped(text.substring(0, kept))), text, kept);
     }
 
-    /** A control character, a line or paragraph separator, or a bidirectional control. */
-    private static boolean isUnsafe(char c) {
+    /**
+     * A control character, a line or paragraph separator, or a bidirectional control: what could
+     * forge a log line or turn one round, and what this class escapes.
+     */
+    public static boolean isUnsafe(char c) {
         return Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c);
     }
 

@@ -151,9 +151,16 @@ class ModuleConfigurationTest {
                     Expected failure = moduleFailure(context);
                     assertThat(failure.entry()).isEqualTo("policy-gateway.modules[0] (module: static)");
                     assertThat(failure.field()).isEqualTo("name");
-                    assertThat(failure.problem()).startsWith("an instance name must not hold a control character, but this one"
-                            + " holds U+000A");
+                    assertThat(failure.problem()).startsWith("an instance name must not hold a control character, a line"
+                            + " separator or a bidirectional control, but this one holds U+000A");
                 });
+    }
+
+    @Test
+    void anInstanceNameWithARightToLeftOverrideIsRefusedRatherThanTurningItsLogLinesRound() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=deny\u202Eyna",
+                        "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
+                .run(context -> assertThat(moduleFailure(context).problem()).contains("holds U+202E"));
     }
 
     @Test

@@ -188,7 +188,9 @@ def shim(gateway, background):
 
     yield make
     for module in made:
-        module.close()
+        # Waits until its connections are closed: one left open would hold the gateway's stop for
+        # the whole of its shutdown drain (20 s).
+        pytest_twisted.blockon(module.close())
 
 
 def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):

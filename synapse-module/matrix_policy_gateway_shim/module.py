@@ -252,12 +252,12 @@ class PolicyGatewayModule:
         batches = await self._batches(callback, call.args)
         answers: List[Any] = []
         failures: List[GatewayFailure] = []
-        for batch in batches:
+        for batch, body in batches:
             left = deadline - self._reactor.seconds()
             try:
                 if left <= 0:
                     raise TimedOut(f"{callback.path}: no time left for this batch")
-                reply = await self._client.post(callback.path, await self._body(callback, batch), left)
+                reply = await self._client.post(callback.path, body, left)
                 answers.append(interpret(reply.status, reply.body, callback.result,
                                          Call(callback.name, batch, self._synapse)))
             except GatewayFailure as failure:
@@ -270,22 +270,38 @@ class PolicyGatewayModule:
                                    "others' answers", callback.name, len(failures), len(batches), failures[0])
         return callback.result.merge(answers)
 
-    async def _batches(self, callback: Callback, args: Dict[str, Any]) -> List[Dict[str, Any]]:
-        """``args`` once for each batch of the ``batched`` list: consecutive items whose JSON
-        adds up to at most BATCH_BYTES, never splitting an item (a larger one goes alone)."""
+    async def _batches(self, callback: Callback, args: Dict[str, Any]) -> List[Tuple[Dict[str, Any], bytes]]:
+        """``args`` once for each batch of the ``batched`` list, with its request body:
+        consecutive items whose JSON adds up to at most BATCH_BYTES, never splitting an item (a
+        larger one goes alone).
+
+        Items are measured one by one, but a batch is written as a whole: an item holding half a
+        surrogate pair writes its whole batch with JSON's escapes (:func:`to_json_bytes`), up to
+        three times its UTF-8 size. A batch whose body passes the bound is halved until it fits."""
         name = callback.batched
         assert name is not None
         empty = len(await self._body(callback, {**args, name: []}))
-        batches: List[List[Any]] = [[]]
+        groups: List[List[Any]] = [[]]
         size = 0
         for item in args[name]:
             item_size = len(await self._body(callback, {**args, name: [item]})) - empty + 1  # and its comma
-            if batches[-1] and size + item_size > BATCH_BYTES:
-                batches.append([])
+            if groups[-1] and size + item_size > BATCH_BYTES:
+                groups.append([])
                 size = 0
-            batches[-1].append(item)
+            groups[-1].append(item)
             size += item_size
-        return [{**args, name: batch} for batch in batches]
+        batches: List[Tuple[Dict[str, Any], bytes]] = []
+        unwritten = groups[::-1]  # a stack, so that the batches keep the items' order
+        while unwritten:
+            group = unwritten.pop()
+            batch = {**args, name: group}
+            body = await self._body(callback, batch)
+            if len(body) > BATCH_BYTES + empty and len(group) > 1:
+                half = len(group) // 2
+                unwritten += [group[half:], group[:half]]
+            else:
+                batches.append((batch, body))
+        return batches
 
     def _failed(self, callback: Callback, call: Call, failure: GatewayFailure) -> Any:
         closed = callback.failure is FailurePolicy.CONFIGURABLE and (

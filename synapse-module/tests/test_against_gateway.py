@@ -20,9 +20,13 @@ from fakes import (
     RatelimitOverride,
     RegistrationBehaviour,
     SynapseError,
+    UserPresenceState,
     fake_synapse,
 )
 from matrix_policy_gateway_shim import PolicyGatewayModule
+from matrix_policy_gateway_shim.client import GatewayClient
+from matrix_policy_gateway_shim.convert import to_json_bytes
+from matrix_policy_gateway_shim.module import BATCH_BYTES
 
 TOKEN = "shim-integration-token"
 
@@ -166,11 +170,16 @@ ANSWERS = [
 ] + [(name, sample_args(name), None) for name in NOTIFICATIONS]
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    started = gateway_process.start(CONFIG, tmp_path_factory.mktemp("gateway"), TOKEN)
+def running(config, workdir):
+    """The gateway with ``config``, for a module-scoped fixture: stopped after the module's tests."""
+    started = gateway_process.start(config, workdir, TOKEN)
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    yield from running(CONFIG, tmp_path_factory.mktemp("gateway"))
 
 
 @pytest.fixture
@@ -179,7 +188,7 @@ def shim(gateway, background):
     made = []
 
     def make(**config):
-        settings = {"base_url": gateway.url, "token": TOKEN, "timeout": "10s"}
+        settings = {"base_url": config.pop("gateway", gateway).url, "token": TOKEN, "timeout": "10s"}
         settings.update(config)
         api = FakeModuleApiV1_157()
         made.append(PolicyGatewayModule(PolicyGatewayModule.parse_config(settings), api,
@@ -188,7 +197,9 @@ def shim(gateway, background):
 
     yield make
     for module in made:
-        module.close()
+        # Waits until its connections are closed: one left open would hold the gateway's stop for
+        # the whole of its shutdown drain (20 s).
+        pytest_twisted.blockon(module.close())
 
 
 def test_registers_exactly_the_callbacks_the_gateway_has_modules_for(shim):
@@ -330,3 +341,98 @@ async def test_an_exceeded_upload_limit_is_counted_by_media_limits_group(shim, g
                  MediaUploadLimit(max_bytes=104857600, time_period_ms=3600000), 104000000, 1048576,
                  background=background)
     assert gateway.metric("policy_module_media_limits_exceeded_total", group="everyone", module="media") == before + 1
+
+
+# get_users_for_states about everyone online, through the gateway's presence_router with its
+# default max-body-size (1MB).
+PRESENCE_CONFIG = """
+policy-gateway:
+  server-name: example.com
+  auth:
+    token-file: TOKEN_FILE
+  modules:
+    - module: presence_router
+      name: presence-routes
+      config:
+        routes:
+          - receivers: ["@auditor:example.com", "@support:example.com"]
+            sources: ALL
+          - receivers: ["@alice:example.com"]
+            sources: ["@user7:example.com", "@user1234:example.com", "@bob:elsewhere.example"]
+"""
+RECEIVERS_OF_ALL = ("@auditor:example.com", "@support:example.com")
+ALICES_SOURCES = ("@user7:example.com", "@user1234:example.com", "@bob:elsewhere.example")
+
+
+@pytest.fixture(scope="module")
+def presence_gateway(tmp_path_factory):
+    yield from running(PRESENCE_CONFIG, tmp_path_factory.mktemp("presence-gateway"))
+
+
+@pytest.fixture
+def replies(monkeypatch):
+    """The (status, request bytes) of every request the real HTTP client posts."""
+    seen = []
+    post = GatewayClient.post
+
+    async def recording(self, path, body, timeout, **kwargs):
+        reply = await post(self, path, body, timeout, **kwargs)
+        seen.append((reply.status, len(body)))
+        return reply
+
+    monkeypatch.setattr(GatewayClient, "post", recording)
+    return seen
+
+
+def online(number: int) -> UserPresenceState:
+    return UserPresenceState(f"@user{number}:example.com", "online", 1700000000000 + number, 0, 0,
+                             f"status of {number} " + "x" * 1000, True)
+
+
+def routed(states):
+    """What presence_router answers about ``states`` in one call, by its documented rules."""
+    answer = {receiver: set(states) for receiver in RECEIVERS_OF_ALL}
+    alices = {state for state in states if state.user_id in ALICES_SOURCES}
+    if alices:
+        answer["@alice:example.com"] = alices
+    return answer
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_small_get_users_for_states_is_answered_by_the_presence_routes(shim, presence_gateway, replies,
+                                                                                caplog):
+    api = shim(gateway=presence_gateway)
+    states = [online(n) for n in (1, 7, 8)]
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter(states))
+    assert answer == routed(states) == {"@auditor:example.com": set(states), "@support:example.com": set(states),
+                                        "@alice:example.com": {states[1]}}
+    assert [status for status, _ in replies] == [200]
+    assert caplog.text == ""
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_users_for_states_about_everyone_online_passes_max_body_size_in_batches_answered_as_one(
+        shim, presence_gateway, replies, caplog):
+    api = shim(gateway=presence_gateway)
+    states = [online(n) for n in range(1500)]
+    assert len(to_json_bytes({"state_updates": states})) > 1.5 * 1024 * 1024  # one body would get 413
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter(states))
+    assert answer == routed(states)
+    assert answer["@alice:example.com"] == {states[7], states[1234]}
+    assert {id(state) for state in answer["@support:example.com"]} == {id(state) for state in states}
+    assert len(replies) >= 6
+    assert all(status == 200 and size <= BATCH_BYTES + 100 for status, size in replies), replies
+    assert presence_gateway.metric("policy_requests_errors_total") == 0  # no 413 M_TOO_LARGE, nor any other
+    assert caplog.text == ""  # no batch left out
+
+
+@pytest_twisted.ensureDeferred
+async def test_with_nobody_online_each_receiver_of_all_gets_an_empty_set(shim, presence_gateway, replies, caplog):
+    api = shim(gateway=presence_gateway)
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter([]))
+    assert answer == {"@auditor:example.com": set(), "@support:example.com": set()}
+    assert [status for status, _ in replies] == [200]
+    assert caplog.text == ""

@@ -137,3 +137,20 @@ async def test_the_batches_share_the_calls_timeout_and_none_is_sent_after_it(mak
     result = await invoke(api, "get_users_for_states", states)
     assert [timeout for path, _, timeout in gateway.requests if path == PATH] == [5, 3, 1]
     assert result == {SUPPORT: set(states[:6])}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_batch_written_with_json_escapes_for_a_lone_surrogate_still_keeps_to_the_bound(
+        make_module, api, gateway):
+    # One status holding half a surrogate pair writes its whole batch with JSON's \u escapes (UTF-8
+    # cannot carry it): each é then takes 6 bytes instead of 2, and a batch measured in UTF-8 would
+    # reach nearly three times the bound, past a max-body-size set below the default.
+    make_module()
+    states = [UserPresenceState(f"@user{n}:example.com", "online", 1, 0, 0, "é" * 500, True) for n in range(1500)]
+    states[3] = UserPresenceState("@user3:example.com", "online", 1, 0, 0, "away \ud800", True)
+    gateway.replies[PATH] = everyone_to_support(gateway)
+    result = await invoke(api, "get_users_for_states", states)
+    batches = sent_batches(gateway)
+    assert all(len(to_json_bytes({"state_updates": batch})) <= BATCH_BYTES + 20 for batch in batches)
+    assert [state for batch in batches for state in batch] == [state.as_dict() for state in states]
+    assert result == {SUPPORT: set(states)}

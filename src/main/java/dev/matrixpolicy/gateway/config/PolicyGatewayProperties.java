@@ -426,10 +426,15 @@ public record PolicyGatewayProperties(
          * @param timeout   how long each command may take: past it, the call fails and the module
          *                  entry's {@code on-failure} decides
          * @param keyPrefix put before every key, so that several gateways or other programs can share one Redis
+         * @param sslBundle for {@code rediss://}: the Spring Boot SSL bundle ({@code spring.ssl.bundle.pem.<name>} or
+         *                  {@code .jks.<name>}) whose trust store holds the certificate authority of Redis's certificate,
+         *                  and whose key store, if any, the client certificate a Redis that asks for one is shown;
+         *                  without one, the JVM's authorities and no client certificate
          */
         public record Redis(String url, @DefaultValue("200ms") @NotNull Duration timeout,
-                            @DefaultValue("mpg:") @NotNull String keyPrefix) {
+                            @DefaultValue("mpg:") @NotNull String keyPrefix, String sslBundle) {
             static final Duration MAX_TIMEOUT = Duration.ofSeconds(10);
+            static final String PREFIX = "policy-gateway.state.redis";
 
             public Redis {
                 if (url == null || url.isBlank()) {
@@ -443,6 +448,14 @@ public record PolicyGatewayProperties(
                 if (timeout != null && (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0)) {
                     throw new InvalidSettingException("timeout", "must be positive and at most 10s: a limit is "
                             + "checked on every event, and a slow Redis should fail fast");
+                }
+                if (sslBundle != null && sslBundle.isBlank()) {
+                    throw new InvalidSettingException("ssl-bundle", "names no bundle: give the name of a spring.ssl.bundle.pem "
+                            + "(or .jks) entry, or remove the key to trust the JVM's certificate authorities");
+                }
+                if (sslBundle != null && !url.startsWith("rediss:")) {
+                    throw new InvalidSettingException("ssl-bundle", "is for TLS, and the url (redis://) does not use it: "
+                            + "write rediss:// for TLS, or remove ssl-bundle");
                 }
             }
 

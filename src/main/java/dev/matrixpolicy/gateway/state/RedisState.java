@@ -11,6 +11,7 @@ import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -28,6 +29,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -36,6 +38,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -247,13 +251,24 @@ public final class RedisState implements SharedState {
     /** Such keys since that WARN. */
     private final AtomicLong malformedSince = new AtomicLong();
 
+    /** A Redis without TLS, or with TLS that trusts the JVM's certificate authorities and shows no client certificate. */
+    public RedisState(String url, Duration timeout, String keyPrefix, MeterRegistry meterRegistry) {
+        this(url, timeout, keyPrefix, Optional.empty(), meterRegistry);
+    }
+
     /**
      * @param url       {@code redis://[user:password@]host[:port][/database]} or {@code rediss://} for TLS
      * @param timeout   how long each command, and connecting, may take
      * @param keyPrefix put before every key, so that several gateways (or other programs) can share one Redis
+     * @param tls       whom a {@code rediss://} URL trusts and what it shows; none: the JVM's authorities
+     *                  ({@code javax.net.ssl.trustStore}), and no client certificate
+     * @throws IllegalArgumentException for {@code tls} with a URL that is not {@code rediss://}
      */
-    public RedisState(String url, Duration timeout, String keyPrefix, MeterRegistry meterRegistry) {
+    public RedisState(String url, Duration timeout, String keyPrefix, Optional<Tls> tls, MeterRegistry meterRegistry) {
         this.uri = RedisURI.create(url);
+        if (tls.isPresent() && !uri.isSsl()) {
+            throw new IllegalArgumentException("TLS settings for a URL without TLS: " + uri.getHost());
+        }
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         // The handshake after connecting may take longer than a command (a cold JVM loads Netty's
         // classes then); connecting is never on a call's path, which waits at most the timeout.
@@ -265,7 +280,9 @@ public final class RedisState implements SharedState {
                 .build();
         this.connectionEvents = resources.eventBus().get().subscribe(this::observe);
         this.client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
+        ClientOptions.Builder options = ClientOptions.builder();
+        tls.ifPresent(given -> options.sslOptions(given.sslOptions()));
+        client.setOptions(options
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(MAX_PENDING)
@@ -503,6 +520,24 @@ public final class RedisState implements SharedState {
     }
 
     /**
+     * Why the last attempt to connect failed, in Lettuce's words ({@code ... unable to find valid
+     * certification path ...} for a certificate from an authority not trusted); empty while connected,
+     * or while an attempt is still under way.
+     */
+    public Optional<String> connectionFailure() {
+        CompletableFuture<StatefulRedisConnection<String, String>> current;
+        synchronized (connecting) {
+            current = connection;
+        }
+        try {
+            current.getNow(null);
+            return Optional.empty();
+        } catch (CompletionException | CancellationException failed) {
+            return Optional.of(describe(failed.getCause() == null ? failed : failed.getCause()));
+        }
+    }
+
+    /**
      * The connection, once made: the first one is started with the instance, and a failed one again
      * by the next call, which waits for it at most the timeout. Once made, Lettuce keeps it up.
      */
@@ -561,6 +596,36 @@ public final class RedisState implements SharedState {
         client.shutdown(Duration.ZERO, SHUTDOWN_TIMEOUT);
         connectionEvents.dispose();
         resources.shutdown(0, SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    }
+
+    /**
+     * Whom a {@code rediss://} connection trusts and what it shows the server: what a Spring Boot SSL
+     * bundle holds. The URL's {@code verifyPeer} still decides how the server's certificate is checked.
+     *
+     * @param keyManagers   the client certificate and key, for a Redis that asks for one (an empty key store: none)
+     * @param trustManagers the certificate authorities the server's certificate must come from
+     * @param protocols     the TLS versions to offer; empty: the JVM's
+     * @param ciphers       the cipher suites to offer; empty: the JVM's
+     */
+    public record Tls(KeyManagerFactory keyManagers, TrustManagerFactory trustManagers, List<String> protocols,
+                      List<String> ciphers) {
+        public Tls {
+            Objects.requireNonNull(keyManagers, "keyManagers");
+            Objects.requireNonNull(trustManagers, "trustManagers");
+            protocols = List.copyOf(protocols);
+            ciphers = List.copyOf(ciphers);
+        }
+
+        SslOptions sslOptions() {
+            SslOptions.Builder builder = SslOptions.builder().jdkSslProvider().keyManager(keyManagers).trustManager(trustManagers);
+            if (!protocols.isEmpty()) {
+                builder.protocols(protocols.toArray(String[]::new));
+            }
+            if (!ciphers.isEmpty()) {
+                builder.cipherSuites(ciphers.toArray(String[]::new));
+            }
+            return builder.build();
+        }
     }
 
     /** A Lua script, and the SHA-1 digest {@code EVALSHA} names it by. */

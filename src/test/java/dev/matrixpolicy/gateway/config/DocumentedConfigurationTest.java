@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Markdown;
 import dev.matrixpolicy.gateway.support.Markdown.Block;
+import dev.matrixpolicy.gateway.support.TestCertificates;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -52,7 +54,8 @@ import org.springframework.core.io.FileSystemResource;
  * </ul>
  *
  * The files an example names and startup reads (token files, a password file, a media hash list)
- * are not on this machine: {@link #FILES_THE_EXAMPLES_NAME} holds a stand-in for each, written under
+ * are not on this machine: {@link #FILES_THE_EXAMPLES_NAME} holds a stand-in for each (a certificate
+ * authority made for the run for {@link #REDIS_CA_THE_EXAMPLES_NAME}), written under
  * the test's own directory, and the example is pointed there. A new example that names another
  * such file fails until it is added. Not checked: the URLs and hosts an example names (modules ask
  * their backends when asked, or in the background), the policy server's key file (read when its
@@ -77,6 +80,9 @@ class DocumentedConfigurationTest {
             "/etc/policy-gateway/passwords", "alice:$2y$12$ek71DoNrB82PTJwS2zgPJ.WFTSkUCRso1O/JUXYZOO.ztkojt2vlW\n",
             "/etc/gateway/media-hashes.txt", "# one SHA-256 per line\n",
             "/etc/gateway/denylist.txt", "# one user ID or glob per line\n@spammer:example.com\n");
+
+    /** A certificate authority's PEM file, which the example's SSL bundle loads at startup: one made for the run. */
+    private static final String REDIS_CA_THE_EXAMPLES_NAME = "/etc/redis-tls/ca.crt";
 
     @TempDir
     Path copies;
@@ -159,6 +165,10 @@ class DocumentedConfigurationTest {
         Path copy = copies.resolve(shown.page().file());
         String yaml = shown.yaml();
         try {
+            if (yaml.contains(REDIS_CA_THE_EXAMPLES_NAME)) {
+                Path made = Files.createDirectories(copies.resolve("redis-tls"));
+                yaml = yaml.replace(REDIS_CA_THE_EXAMPLES_NAME, TestCertificates.make(made, "DNS:redis.internal").caFile().toString());
+            }
             for (Map.Entry<String, String> file : FILES_THE_EXAMPLES_NAME.entrySet()) {
                 if (yaml.contains(file.getKey())) {
                     Path standIn = copies.resolve("files" + file.getKey());
@@ -174,7 +184,7 @@ class DocumentedConfigurationTest {
         }
         AtomicReference<ConfigurableEnvironment> environment = new AtomicReference<>();
         new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+                .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, SslAutoConfiguration.class))
                 .withUserConfiguration(GatewayConfiguration.class, ConfiguredGateway.BuiltInModuleTypes.class)
                 .withBean(SimpleMeterRegistry.class)
                 .withInitializer(context -> {

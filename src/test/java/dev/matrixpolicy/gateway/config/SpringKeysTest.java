@@ -36,6 +36,7 @@ class SpringKeysTest {
             "logging.file.name", "logging.logback.rollingpolicy.max-file-size", "server.http2.enabled",
             "spring.jackson.serialization.indent-output", "management.endpoint.health.group.liveness.include",
             "management.metrics.distribution.percentiles-histogram.http.server.requests", "policy_gateway.modules",
+            "spring.ssl.bundle.pem.redis.truststore.certificate", "spring.ssl.bundle.pem.redis.keystore.private-key",
             "policy-gateway.anything.at.all"})
     void aKeySpringBootReadsIsKnownHoweverItIsSpelt(String key) {
         assertThat(problem(key)).isEmpty();

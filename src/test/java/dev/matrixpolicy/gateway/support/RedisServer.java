@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -23,22 +25,51 @@ import org.springframework.util.FileSystemUtils;
  * {@code @RegisterExtension static}. Started on a free loopback port, with no persistence, in a
  * temporary directory; {@link #stop()} and {@link #start()} restart it on the same port, empty, as a
  * crashed and restarted Redis would come back. A machine without it gets it from
- * {@link DebianPackages}; where that fails the test class fails, it never skips.
+ * {@link DebianPackages}; where that fails the test class fails, it never skips. {@link #tls} makes
+ * one that speaks TLS only, with certificates made for the run.
  */
 public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     private static final Path REDIS_SERVER = Path.of("/usr/bin/redis-server");
     private static final Path INSTALL_LOG = Path.of("target", "redis-install.log");
     private static final Duration STARTUP = Duration.ofSeconds(10);
 
+    /** What the server certificate names; null for a server without TLS. */
+    private final List<String> serverNames;
+    private final boolean clientCertificates;
     private int port;
     private Path directory;
     private Process process;
+    private TestCertificates certificates;
+
+    /** A server without TLS. */
+    public RedisServer() {
+        this(null, false);
+    }
+
+    private RedisServer(List<String> serverNames, boolean clientCertificates) {
+        this.serverNames = serverNames;
+        this.clientCertificates = clientCertificates;
+    }
+
+    /**
+     * A server that speaks TLS only ({@code --port 0}), with a certificate naming {@code serverNames}
+     * (such as {@code IP:127.0.0.1}) from a CA of its own ({@link #certificates()}).
+     *
+     * @param clientCertificates whether it refuses a client without a certificate from that CA
+     */
+    public static RedisServer tls(boolean clientCertificates, String... serverNames) {
+        return new RedisServer(List.of(serverNames), clientCertificates);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         DebianPackages.require("The shared-state tests", List.of(REDIS_SERVER), "redis-server", INSTALL_LOG);
         port = Ports.unusedPort();
         directory = Files.createTempDirectory("redis");
+        if (serverNames != null) {
+            certificates = TestCertificates.make(Files.createDirectory(directory.resolve("tls")),
+                    serverNames.toArray(String[]::new));
+        }
         start();
     }
 
@@ -50,9 +81,14 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
-    /** {@code redis://127.0.0.1:<port>}. */
+    /** {@code redis://127.0.0.1:<port>}, or {@code rediss://} for a {@linkplain #tls TLS} server. */
     public String url() {
-        return "redis://127.0.0.1:" + port;
+        return (certificates == null ? "redis" : "rediss") + "://127.0.0.1:" + port;
+    }
+
+    /** The CA and certificates of a {@linkplain #tls TLS} server. */
+    public TestCertificates certificates() {
+        return Objects.requireNonNull(certificates, "not a TLS server");
     }
 
     public int port() {
@@ -65,8 +101,18 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
             return;
         }
         try {
-            process = new ProcessBuilder(REDIS_SERVER.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", directory.toString(), "--daemonize", "no")
+            List<String> command = new ArrayList<>(List.of(REDIS_SERVER.toString(), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", directory.toString(), "--daemonize", "no"));
+            if (certificates == null) {
+                command.addAll(List.of("--port", Integer.toString(port)));
+            } else {
+                command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port),
+                        "--tls-cert-file", certificates.serverCertificate().toString(),
+                        "--tls-key-file", certificates.serverKey().toString(),
+                        "--tls-ca-cert-file", certificates.caFile().toString(),
+                        "--tls-auth-clients", clientCertificates ? "yes" : "no"));
+            }
+            process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("redis.log").toFile()))
                     .start();
@@ -123,9 +169,13 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /** Whether it answers {@code PING}; for a TLS server, whether it accepts connections (it listens once ready). */
     private boolean answersPing() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            if (certificates != null) {
+                return true;
+            }
             socket.setSoTimeout(500);
             OutputStream out = socket.getOutputStream();
             out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));

@@ -168,7 +168,7 @@ class RateLimitsConfigurationTest {
     void aRedisUrlWithADatabaseOrNoneIsAccepted() {
         for (String url : java.util.List.of("redis://redis:6379/3", "redis://redis:6379/", "rediss://:secret@redis",
                 "redis://redis:6379?db=3&clientName=policy%20gateway", "rediss://redis?verifyPeer=ca")) {
-            assertThat(new PolicyGatewayProperties.State.Redis(url, java.time.Duration.ofMillis(200), "mpg:").address())
+            assertThat(new PolicyGatewayProperties.State.Redis(url, java.time.Duration.ofMillis(200), "mpg:", null).address())
                     .as(url).startsWith("redis");
         }
     }

@@ -428,6 +428,27 @@ async def test_get_users_for_states_about_everyone_online_passes_max_body_size_i
     assert caplog.text == ""  # no batch left out
 
 
+@pytest.fixture(scope="module")
+def small_presence_gateway(tmp_path_factory):
+    """The presence gateway with a max-body-size below a quarter of the default batch's 256 KiB."""
+    config = PRESENCE_CONFIG.replace("  modules:", "  max-body-size: 100KB\n  modules:")
+    yield from running(config, tmp_path_factory.mktemp("small-presence-gateway"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_batches_keep_to_a_quarter_of_the_max_body_size_the_gateway_announces(
+        shim, small_presence_gateway, replies, caplog):
+    api = shim(gateway=small_presence_gateway)
+    states = [online(n) for n in range(300)]  # about 330 KB: each default batch would get 413
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter(states))
+    assert answer == routed(states)
+    assert len(replies) >= 13
+    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size in replies), replies
+    assert small_presence_gateway.metric("policy_requests_errors_total") == 0
+    assert caplog.text == ""
+
+
 @pytest_twisted.ensureDeferred
 async def test_with_nobody_online_each_receiver_of_all_gets_an_empty_set(shim, presence_gateway, replies, caplog):
     api = shim(gateway=presence_gateway)

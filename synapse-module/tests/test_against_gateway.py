@@ -36,10 +36,8 @@ policy-gateway:
   auth:
     token-file: TOKEN_FILE
   modules:
-    # An auth checker comes first on purpose. The gateway binds each entry's `config:` from
-    # the whole Environment, so entry 0 here would also get the keys of entry 0 of the
-    # embedded default application.yml (a static module's `results` and `error`); the
-    # password module ignores them, a static module would not.
+    # Each entry's `config:` is bound from this file alone (ModuleInstanceFactory.listOwnerBinder),
+    # never mixed with the same-index entry of the jar's built-in application.yml.
     - module: test_password
       name: passwords
       config:

@@ -57,10 +57,12 @@ class Reply(NamedTuple):
 
 
 class Discovery(NamedTuple):
-    """What the gateway has chains for."""
+    """What the gateway has chains for, and the largest request body it reads."""
 
     callbacks: FrozenSet[str]
     auth_checkers: Tuple[Tuple[str, Tuple[str, ...]], ...]
+    max_body_size: Optional[int] = None
+    """In bytes; None from a gateway too old to announce it."""
 
 
 class _ClosedBeforeAnswer(Exception):
@@ -417,7 +419,19 @@ def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
                 or not all(isinstance(field, str) for field in fields):
             raise UnexpectedReply(f"discovery: bad auth checker [{i}] {shown(_label(checker, 'login_type'))}")
         pairs.append((login_type, tuple(fields)))
-    return Discovery(frozenset(names), tuple(pairs))
+    return Discovery(frozenset(names), tuple(pairs), _max_body_size(callbacks.get("max_body_size")))
+
+
+def _max_body_size(announced: Any) -> Optional[int]:
+    """The announced limit; None when there is none (an older gateway), and for anything but a
+    positive whole number, which no gateway announces: the shim then keeps to its own bound."""
+    if isinstance(announced, int) and not isinstance(announced, bool) and announced > 0:
+        return announced
+    if announced is not None:  # a list or an object is named by its type: it could be megabytes, or too deep to write
+        logger.warning("The gateway announces max_body_size %s, not a positive number of bytes: ignoring it",
+                       shown(announced) if isinstance(announced, str)
+                       else repr(announced) if isinstance(announced, (int, float)) else type(announced).__name__)
+    return None
 
 
 def _label(entry: Any, *keys: str) -> str:

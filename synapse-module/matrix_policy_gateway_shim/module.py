@@ -27,6 +27,14 @@ gateway's presence router copies each update once per receiver) stays under MAX_
 for up to about 30 receivers of each update."""
 
 
+def batch_bytes(max_body_size: Optional[int]) -> int:
+    """The bound on a batch for a gateway that announces ``max_body_size``: a quarter of it, as
+    BATCH_BYTES is of the default, so that the request fits with room to spare for the rest of
+    its body; never more than BATCH_BYTES, which also keeps the answer small. BATCH_BYTES for a
+    gateway that announces none (older than the announcement)."""
+    return BATCH_BYTES if max_body_size is None else min(BATCH_BYTES, max(1, max_body_size // 4))
+
+
 class PolicyGatewayModule:
     """``modules: [{module: matrix_policy_gateway_shim.PolicyGatewayModule, config: ...}]``.
 
@@ -66,6 +74,7 @@ class PolicyGatewayModule:
             make_deferred_yieldable=self._synapse.make_deferred_yieldable,
         )
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
+        self._batch_bytes = BATCH_BYTES  # until the gateway announces its max-body-size
         self._pending_notifications = 0
         self._failures = _QuietRepeats(reactor.seconds)
         self._retry_call: Optional[Any] = None
@@ -86,10 +95,14 @@ class PolicyGatewayModule:
     # ---- startup
 
     def _use(self, discovery: Discovery) -> None:
-        self._chains = discovery.callbacks
+        self._learn(discovery)
         self._register(discovery.callbacks, discovery.auth_checkers)
         logger.info("Policy gateway at %s has modules for %d callbacks", self._config.base_url,
                     len(discovery.callbacks))
+
+    def _learn(self, discovery: Discovery) -> None:
+        self._chains = discovery.callbacks
+        self._batch_bytes = batch_bytes(discovery.max_body_size)
 
     def _startup_without_gateway(self, failure: GatewayFailure) -> None:
         if self._config.if_unreachable == shim_config.REGISTER_ALL:
@@ -123,7 +136,7 @@ class PolicyGatewayModule:
             self._schedule_discovery()
             return
         if self._config.if_unreachable == shim_config.REGISTER_ALL:  # everything is registered already
-            self._chains = discovery.callbacks
+            self._learn(discovery)
             logger.info("The policy gateway answers: %d callbacks have modules, the others are answered here",
                         len(discovery.callbacks))
         else:  # retry: registering after startup is outside what Synapse documents
@@ -233,14 +246,15 @@ class PolicyGatewayModule:
             return callback.result.abstain(call)
         try:
             body = await self._body(callback, args)
-            if callback.batched is not None and len(body) > BATCH_BYTES:
-                return await self._decide_in_batches(callback, call)
+            bound = self._batch_bytes  # one bound for the whole call
+            if callback.batched is not None and len(body) > bound:
+                return await self._decide_in_batches(callback, call, bound)
             reply = await self._client.post(callback.path, body, self._config.timeout(callback.name))
             return interpret(reply.status, reply.body, callback.result, call)
         except GatewayFailure as failure:
             return self._failed(callback, call, failure)
 
-    async def _decide_in_batches(self, callback: Callback, call: Call) -> Any:
+    async def _decide_in_batches(self, callback: Callback, call: Call, bound: int) -> Any:
         """Asks the gateway about each batch in turn, all within the call's one timeout, and
         merges the answers. A batch that fails (or that the deadline leaves unasked) is left
         out, and logged: ``get_users_for_states`` about everyone online answers a sync of a
@@ -249,7 +263,7 @@ class PolicyGatewayModule:
         500 that ``{}``, the answer of a failure, gives it. Only when every batch fails does
         the call fail as a whole."""
         deadline = self._reactor.seconds() + self._config.timeout(callback.name)
-        batches = await self._batches(callback, call.args)
+        batches = await self._batches(callback, call.args, bound)
         answers: List[Any] = []
         failures: List[GatewayFailure] = []
         for batch, body in batches:
@@ -270,10 +284,11 @@ class PolicyGatewayModule:
                                    "others' answers", callback.name, len(failures), len(batches), failures[0])
         return callback.result.merge(answers)
 
-    async def _batches(self, callback: Callback, args: Dict[str, Any]) -> List[Tuple[Dict[str, Any], bytes]]:
+    async def _batches(self, callback: Callback, args: Dict[str, Any],
+                       bound: int) -> List[Tuple[Dict[str, Any], bytes]]:
         """``args`` once for each batch of the ``batched`` list, with its request body:
-        consecutive items whose JSON adds up to at most BATCH_BYTES, never splitting an item (a
-        larger one goes alone).
+        consecutive items whose JSON adds up to at most ``bound`` (:func:`batch_bytes`), never
+        splitting an item (a larger one goes alone).
 
         Items are measured one by one, but a batch is written as a whole: an item holding half a
         surrogate pair writes its whole batch with JSON's escapes (:func:`to_json_bytes`), up to
@@ -285,7 +300,7 @@ class PolicyGatewayModule:
         size = 0
         for item in args[name]:
             item_size = len(await self._body(callback, {**args, name: [item]})) - empty + 1  # and its comma
-            if groups[-1] and size + item_size > BATCH_BYTES:
+            if groups[-1] and size + item_size > bound:
                 groups.append([])
                 size = 0
             groups[-1].append(item)
@@ -296,7 +311,7 @@ class PolicyGatewayModule:
             group = unwritten.pop()
             batch = {**args, name: group}
             body = await self._body(callback, batch)
-            if len(body) > BATCH_BYTES + empty and len(group) > 1:
+            if len(body) > bound + empty and len(group) > 1:
                 half = len(group) // 2
                 unwritten += [group[half:], group[:half]]
             else:

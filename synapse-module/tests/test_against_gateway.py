@@ -36,10 +36,8 @@ policy-gateway:
   auth:
     token-file: TOKEN_FILE
   modules:
-    # An auth checker comes first on purpose. The gateway binds each entry's `config:` from
-    # the whole Environment, so entry 0 here would also get the keys of entry 0 of the
-    # embedded default application.yml (a static module's `results` and `error`); the
-    # password module ignores them, a static module would not.
+    # Each entry's `config:` is bound from this file alone (ModuleInstanceFactory.listOwnerBinder),
+    # never mixed with the same-index entry of the jar's built-in application.yml.
     - module: test_password
       name: passwords
       config:
@@ -426,6 +424,27 @@ async def test_get_users_for_states_about_everyone_online_passes_max_body_size_i
     assert all(status == 200 and size <= BATCH_BYTES + 100 for status, size in replies), replies
     assert presence_gateway.metric("policy_requests_errors_total") == 0  # no 413 M_TOO_LARGE, nor any other
     assert caplog.text == ""  # no batch left out
+
+
+@pytest.fixture(scope="module")
+def small_presence_gateway(tmp_path_factory):
+    """The presence gateway with a max-body-size below a quarter of the default batch's 256 KiB."""
+    config = PRESENCE_CONFIG.replace("  modules:", "  max-body-size: 100KB\n  modules:")
+    yield from running(config, tmp_path_factory.mktemp("small-presence-gateway"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_batches_keep_to_a_quarter_of_the_max_body_size_the_gateway_announces(
+        shim, small_presence_gateway, replies, caplog):
+    api = shim(gateway=small_presence_gateway)
+    states = [online(n) for n in range(300)]  # about 330 KB: each default batch would get 413
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter(states))
+    assert answer == routed(states)
+    assert len(replies) >= 13
+    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size in replies), replies
+    assert small_presence_gateway.metric("policy_requests_errors_total") == 0
+    assert caplog.text == ""
 
 
 @pytest_twisted.ensureDeferred

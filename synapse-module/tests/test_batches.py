@@ -12,7 +12,7 @@ from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
 from matrix_policy_gateway_shim.client import Reply
 from matrix_policy_gateway_shim.convert import to_json_bytes
 from matrix_policy_gateway_shim.failures import Unreachable
-from matrix_policy_gateway_shim.module import BATCH_BYTES
+from matrix_policy_gateway_shim.module import BATCH_BYTES, batch_bytes
 
 PATH = BY_NAME["get_users_for_states"].path
 SUPPORT = "@support:example.com"
@@ -153,4 +153,43 @@ async def test_a_batch_written_with_json_escapes_for_a_lone_surrogate_still_keep
     batches = sent_batches(gateway)
     assert all(len(to_json_bytes({"state_updates": batch})) <= BATCH_BYTES + 20 for batch in batches)
     assert [state for batch in batches for state in batch] == [state.as_dict() for state in states]
+    assert result == {SUPPORT: set(states)}
+
+
+def test_the_bound_is_a_quarter_of_the_announced_max_body_size_at_most_batch_bytes_and_batch_bytes_unannounced():
+    assert batch_bytes(300 * 1024) == 75 * 1024
+    assert batch_bytes(1024 * 1024) == BATCH_BYTES  # the default limit: as before
+    assert batch_bytes(8 * 1024 * 1024) == BATCH_BYTES  # a larger limit: the answer stays small
+    assert batch_bytes(None) == BATCH_BYTES  # a gateway too old to announce it
+    assert batch_bytes(3) == 1  # each update alone, rather than a bound of nothing
+
+
+@pytest_twisted.ensureDeferred
+async def test_batches_keep_to_a_quarter_of_a_max_body_size_the_gateway_announces_below_the_default(
+        make_module, api, gateway):
+    gateway.discovery = gateway.discovery._replace(max_body_size=100 * 1024)
+    make_module()
+    states = [online(n) for n in range(200)]  # about 230 KB: one request under the default bound
+    gateway.replies[PATH] = everyone_to_support(gateway)
+    result = await invoke(api, "get_users_for_states", iter(states))
+    batches = sent_batches(gateway)
+    assert len(batches) >= 10
+    assert all(len(to_json_bytes({"state_updates": batch})) <= 25 * 1024 + 20 for batch in batches)
+    assert [state for batch in batches for state in batch] == [state.as_dict() for state in states]
+    assert result == {SUPPORT: set(states)}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_max_body_size_learnt_once_the_gateway_answers_bounds_the_batches_from_then_on(
+        make_module, api, gateway):
+    clock = task.Clock()
+    announced = gateway.discovery._replace(max_body_size=100 * 1024)
+    gateway.discovery = Unreachable("Connection was refused")
+    gateway.later_discovery = announced
+    make_module({"startup": {"retry_interval": "10s"}}, reactor=clock)  # register_all: every callback, until it answers
+    clock.advance(10)
+    states = [online(n) for n in range(200)]
+    gateway.replies[PATH] = everyone_to_support(gateway)
+    result = await invoke(api, "get_users_for_states", iter(states))
+    assert len(sent_batches(gateway)) >= 10
     assert result == {SUPPORT: set(states)}

@@ -473,3 +473,19 @@ def test_a_bad_auth_checker_is_an_unexpected_reply_named_in_a_short_line(fields)
     with pytest.raises(UnexpectedReply) as failure:
         parse_discovery({"callbacks": []}, {"auth_checkers": [{"login_type": "m.login.password", "fields": fields()}]})
     assert str(failure.value) == "discovery: bad auth checker [0] 'm.login.password'"
+
+
+def test_discovery_reads_the_announced_max_body_size_and_none_from_an_older_gateway():
+    assert parse_discovery({"callbacks": [], "max_body_size": 307200}, {"auth_checkers": []}).max_body_size == 307200
+    assert parse_discovery({"callbacks": []}, {"auth_checkers": []}).max_body_size is None
+
+
+@pytest.mark.parametrize("announced, named", [
+    (0, "0"), (-1, "-1"), (1.5, "1.5"), (True, "True"), ("1MB", "'1MB'"), (nested(100_000), "list"),
+], ids=["zero", "negative", "fraction", "boolean", "text", "deep"])
+def test_a_max_body_size_that_is_no_positive_whole_number_is_ignored_in_one_short_line(announced, named, caplog):
+    with caplog.at_level(logging.WARNING, logger="matrix_policy_gateway_shim.client"):
+        found = parse_discovery({"callbacks": [], "max_body_size": announced}, {"auth_checkers": []})
+    assert found.max_body_size is None
+    assert [record.getMessage() for record in caplog.records] == [
+        f"The gateway announces max_body_size {named}, not a positive number of bytes: ignoring it"]

@@ -208,7 +208,12 @@ final class OpenApiDocument {
             ArrayNode names = properties.putObject("callback").put("type", "string").putArray("enum");
             Callbacks.ALL.forEach(type -> names.add(type.name()));
         }, "category", "callback");
-        return object(properties -> properties.putObject("callbacks").put("type", "array").set("items", callback), "callbacks");
+        return object(properties -> {
+            properties.putObject("callbacks").put("type", "array").set("items", callback);
+            properties.putObject("max_body_size").put("type", "integer").put("minimum", 1)
+                    .put("description", "The largest request body answered now, in bytes (max-body-size, which a "
+                            + "reload may change): a larger one gets 413 M_TOO_LARGE");
+        }, "callbacks", "max_body_size");
     }
 
     private static ObjectNode authCheckersSchema() {

@@ -35,7 +35,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       synapse-http-antispam reads as a spam-checker rejection.</li>
  *   <li>{@code POST /v1/spam_checker/ping}, synapse-http-antispam's health check, which echoes the id.</li>
  *   <li>{@code GET /v1/callbacks} and {@code GET /v1/password_auth_provider/auth_checkers}: discovery,
- *       so a homeserver shim registers only the callbacks that have modules and pays nothing for the rest.</li>
+ *       so a homeserver shim registers only the callbacks that have modules and pays nothing for the rest;
+ *       the first also gives {@code max_body_size}, so a shim can keep its requests under it.</li>
  *   <li>{@code GET /v1/openapi.json}: this API's reference, {@link OpenApiDocument}, made once at startup.</li>
  * </ul>
  * A plain servlet rather than a Spring MVC controller, because profiling showed MVC's handler
@@ -79,7 +80,7 @@ final class PolicyApiServlet extends HttpServlet {
         Callbacks.ALL.stream().map(type -> type.category().wireName() + "/" + type.name()).forEach(path ->
                 byPath.put(API + "/" + path, new Route("POST", request -> call(generations, path, bodies.readBody(request)))));
         byPath.put(PING, new Route("POST", request -> ping(bodies.readObject(request))));
-        byPath.put(CALLBACKS, new Route("GET", request -> ok(callbacks(generations.current().chains()))));
+        byPath.put(CALLBACKS, new Route("GET", request -> ok(callbacks(generations.current().chains(), bodies.limit()))));
         byPath.put(AUTH_CHECKERS, new Route("GET", request -> ok(authCheckers(generations.current().chains()))));
         Answer reference = new Answer(HttpServletResponse.SC_OK, OpenApiDocument.generate(OpenApiDocument.projectVersion()));
         byPath.put(OpenApiDocument.PATH, new Route("GET", request -> reference));
@@ -183,7 +184,11 @@ final class PolicyApiServlet extends HttpServlet {
     record CallbackInfo(String category, String callback) {
     }
 
-    record CallbackList(List<CallbackInfo> callbacks) {
+    /**
+     * @param maxBodySize the largest request body answered now ({@code max-body-size}, which a reload
+     *                    may change), so a shim can keep its requests under it
+     */
+    record CallbackList(List<CallbackInfo> callbacks, long maxBodySize) {
     }
 
     record AuthChecker(String loginType, List<String> fields) {
@@ -192,12 +197,12 @@ final class PolicyApiServlet extends HttpServlet {
     record AuthCheckers(List<AuthChecker> authCheckers) {
     }
 
-    /** Every callback whose chain has at least one module. */
-    private static CallbackList callbacks(CallbackChains chains) {
+    /** Every callback whose chain has at least one module, and the request body limit. */
+    private static CallbackList callbacks(CallbackChains chains, long maxBodySize) {
         return new CallbackList(chains.endpoints().stream()
                 .filter(CallbackEndpoint::hasModules)
                 .map(endpoint -> new CallbackInfo(endpoint.category().wireName(), endpoint.name()))
-                .toList());
+                .toList(), maxBodySize);
     }
 
     /** The login types that have auth checkers, with the fields a client must send. */

@@ -156,6 +156,11 @@ final class RequestBodyReader {
         }
     }
 
+    /** The largest body read now, in bytes: {@code max-body-size}, for the discovery document to announce. */
+    long limit() {
+        return limit.getAsLong();
+    }
+
     /** The body as one tree. */
     ObjectNode readObject(HttpServletRequest request) {
         return parseObject(read(request));

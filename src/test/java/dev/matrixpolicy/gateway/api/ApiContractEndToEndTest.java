@@ -191,6 +191,14 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void callbacksAnnouncesTheRequestBodyLimitSoAShimCanKeepItsRequestsUnderIt() {
+            assertThat(gateway.get("/v1/callbacks").json().get("max_body_size").asLong()).isEqualTo(8 * 1024); // the e2e profile's
+
+            assertThat(gateway.post("/v1/spam_checker/user_may_invite", "{\"pad\": \"" + "x".repeat(8 * 1024) + "\"}").status())
+                    .isEqualTo(413);
+        }
+
+        @Test
         void discoveryAnswersHeadWithItsLengthAndNoBody() {
             Answer get = gateway.get("/v1/callbacks");
             Answer head = gateway.send(gateway.authorized("/v1/callbacks").HEAD().build());

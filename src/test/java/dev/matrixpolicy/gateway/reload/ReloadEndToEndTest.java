@@ -554,6 +554,19 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void theDiscoveryDocumentAnnouncesTheBodyLimitAReloadSets() throws Exception {
+        start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");
+        assertThat(policy.get("/v1/callbacks").json().path("max_body_size").asLong()).isEqualTo(1024 * 1024); // the default 1MB
+
+        write("gateway.yml", denylist("refused").replace("  defaults:", "  max-body-size: 300KB\n  defaults:"));
+        assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+
+        assertThat(policy.get("/v1/callbacks").json().path("max_body_size").asLong()).isEqualTo(300 * 1024);
+        String over = "{\"pad\": \"" + "x".repeat(300 * 1024) + "\"}";
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", over).status()).isEqualTo(413);
+    }
+
+    @Test
     void aReloadThatRebuildsTheDenylistWhileItsFileIsEmptiedIsRefusedNamingTheFileAndKeepsTheBans() throws Exception {
         Path users = write("users.txt", "@spam:bad.example\n");
         Path config = write("gateway.yml", denylistOfFile("old refusal", users));

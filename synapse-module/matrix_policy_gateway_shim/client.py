@@ -173,10 +173,13 @@ class GatewayClient:
         return await self._yieldable(defer.ensureDeferred(self._request(b"POST", path, body, timeout, slots)))
 
     async def discover(self, timeout: float) -> Discovery:
-        """Asks the discovery endpoints without blocking the reactor (background retries)."""
+        """Asks the discovery endpoints without blocking the reactor (background retries, and a
+        batch refused as too large), within one ``timeout`` for both."""
         async def ask() -> Discovery:
+            deadline = self._reactor.seconds() + timeout
             callbacks = await self._request(b"GET", CALLBACKS_PATH, None, timeout, self._slots)
-            checkers = await self._request(b"GET", AUTH_CHECKERS_PATH, None, timeout, self._slots)
+            checkers = await self._request(b"GET", AUTH_CHECKERS_PATH, None, deadline - self._reactor.seconds(),
+                                           self._slots)
             return parse_discovery(_ok(callbacks, CALLBACKS_PATH), _ok(checkers, AUTH_CHECKERS_PATH))
 
         return await self._yieldable(defer.ensureDeferred(ask()))

@@ -3,6 +3,7 @@ each call as ``POST /v1/{category}/{callback}``."""
 
 from __future__ import annotations
 
+import collections
 import inspect
 import logging
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
@@ -25,6 +26,12 @@ BATCH_BYTES = 256 * 1024
 ``max-body-size`` (1MB), so that the request fits with room to spare, and its answer (the
 gateway's presence router copies each update once per receiver) stays under MAX_ANSWER_BYTES
 for up to about 30 receivers of each update."""
+
+
+REREAD_INTERVAL = 60.0
+"""Seconds between two readings of the gateway's ``max_body_size`` after a batch is refused as
+too large: a gateway whose limit was lowered refuses many batches at once, and those must not
+become as many discovery requests."""
 
 
 def batch_bytes(max_body_size: Optional[int]) -> int:
@@ -75,6 +82,7 @@ class PolicyGatewayModule:
         )
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
         self._batch_bytes = BATCH_BYTES  # until the gateway announces its max-body-size
+        self._bound_read_at: Optional[float] = None  # when a batch refused as too large last had it read again
         self._pending_notifications = 0
         self._failures = _QuietRepeats(reactor.seconds)
         self._retry_call: Optional[Any] = None
@@ -261,17 +269,31 @@ class PolicyGatewayModule:
         user interested in ALL users, and Synapse looks that user up in the answer, so any
         batch's answer (the gateway names every receiver of ALL in each) spares that sync the
         500 that ``{}``, the answer of a failure, gives it. Only when every batch fails does
-        the call fail as a whole."""
+        the call fail as a whole.
+
+        A batch refused with 413 (the gateway's ``max-body-size`` lowered since the shim read it)
+        has the limit read again (:meth:`_bound_after_too_large`); under a smaller bound, that
+        batch and the ones not yet sent are split again and sent, within the same timeout."""
         deadline = self._reactor.seconds() + self._config.timeout(callback.name)
-        batches = await self._batches(callback, call.args, bound)
+        name = callback.batched
+        assert name is not None
+        unsent = collections.deque(await self._batches(callback, call.args, bound))
         answers: List[Any] = []
         failures: List[GatewayFailure] = []
-        for batch, body in batches:
+        while unsent:
+            batch, body = unsent.popleft()
             left = deadline - self._reactor.seconds()
             try:
                 if left <= 0:
                     raise TimedOut(f"{callback.path}: no time left for this batch")
                 reply = await self._client.post(callback.path, body, left)
+                if reply.status == 413:
+                    smaller = await self._bound_after_too_large(callback, bound, deadline)
+                    if smaller < bound:
+                        bound = smaller
+                        items = [item for refused in [batch, *(later for later, _ in unsent)] for item in refused[name]]
+                        unsent = collections.deque(await self._batches(callback, {**call.args, name: items}, bound))
+                        continue
                 answers.append(interpret(reply.status, reply.body, callback.result,
                                          Call(callback.name, batch, self._synapse)))
             except GatewayFailure as failure:
@@ -281,8 +303,35 @@ class PolicyGatewayModule:
         if failures:
             self._failures.warning(f"{callback.name} {type(failures[0]).__name__} batches",
                                    "Policy check %s failed for %d of its %d batches (%s): answering with the "
-                                   "others' answers", callback.name, len(failures), len(batches), failures[0])
+                                   "others' answers", callback.name, len(failures), len(answers) + len(failures),
+                                   failures[0])
         return callback.result.merge(answers)
+
+    async def _bound_after_too_large(self, callback: Callback, bound: int, deadline: float) -> int:
+        """The bound for the rest of a call whose batch under ``bound`` was refused with 413: the
+        module's own if another call has learnt a smaller one; else the one of the
+        ``max_body_size`` the gateway announces now, read again at most once every
+        REREAD_INTERVAL, within what is left of the call's timeout. ``bound`` (nothing smaller
+        to try) while the interval runs, and when the gateway cannot be asked."""
+        if self._batch_bytes < bound:
+            return self._batch_bytes
+        now = self._reactor.seconds()
+        if self._bound_read_at is not None and now - self._bound_read_at < REREAD_INTERVAL:
+            return bound
+        self._bound_read_at = now
+        try:
+            discovery = await self._client.discover(min(self._config.discovery_timeout, deadline - now))
+        except GatewayFailure as failure:
+            self._failures.warning(f"{callback.name} reread {type(failure).__name__}",
+                                   "The policy gateway refused a batch of %s as too large, and cannot be asked its "
+                                   "max_body_size again (%s)", callback.name, failure)
+            return bound
+        self._batch_bytes = batch_bytes(discovery.max_body_size)
+        self._failures.warning(f"{callback.name} reread",
+                               "The policy gateway refused a batch of %s as too large; it now announces "
+                               "max_body_size %s: sending batches of at most %d bytes", callback.name,
+                               discovery.max_body_size, self._batch_bytes)
+        return self._batch_bytes
 
     async def _batches(self, callback: Callback, args: Dict[str, Any],
                        bound: int) -> List[Tuple[Dict[str, Any], bytes]]:

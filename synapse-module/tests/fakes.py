@@ -392,6 +392,10 @@ class FakeGateway:
     def __init__(self, callbacks: Any = (), auth_checkers: Any = ()) -> None:
         self.discovery: Any = Discovery(frozenset(callbacks), tuple(auth_checkers))
         self.later_discovery: Any = None
+        """What ``discover`` answers (after startup): a Discovery, an exception to raise, or a function
+        returning one of those."""
+        self.discoveries: List[float] = []
+        """The timeout of each ``discover``."""
         self.requests: List[Tuple[str, Any, float]] = []
         self.replies: Dict[str, Any] = {}
         self.closed = False
@@ -402,7 +406,10 @@ class FakeGateway:
         return self.discovery
 
     async def discover(self, timeout: float) -> Discovery:
+        self.discoveries.append(timeout)
         found = self.later_discovery
+        if callable(found):
+            found = found()
         if isinstance(found, Exception):
             raise found
         return found

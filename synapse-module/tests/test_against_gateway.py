@@ -447,6 +447,31 @@ async def test_batches_keep_to_a_quarter_of_the_max_body_size_the_gateway_announ
     assert caplog.text == ""
 
 
+@pytest.fixture(scope="module")
+def reloaded_presence_gateway(tmp_path_factory):
+    """The presence gateway, for a test that lowers its max-body-size by a reload."""
+    yield from running(PRESENCE_CONFIG, tmp_path_factory.mktemp("reloaded-presence-gateway"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_batches_refused_after_a_reload_lowers_max_body_size_are_resent_under_the_new_limit(
+        shim, reloaded_presence_gateway, replies, caplog):
+    api = shim(gateway=reloaded_presence_gateway)  # reads the default 1MB: batches of 256 KiB
+    reloaded = reloaded_presence_gateway.reload(PRESENCE_CONFIG.replace("  modules:",
+                                                                        "  max-body-size: 100KB\n  modules:"))
+    assert "status" not in reloaded, reloaded
+    states = [online(n) for n in range(300)]  # about 330 KB: the first batch of 256 KiB gets 413
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter(states))
+    assert answer == routed(states)
+    assert replies[0][0] == 413
+    assert len(replies) >= 14
+    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size in replies[1:]), replies
+    assert [record.getMessage() for record in caplog.records] == [
+        "The policy gateway refused a batch of get_users_for_states as too large; it now announces max_body_size "
+        f"{100 * 1024}: sending batches of at most {25 * 1024} bytes"]
+
+
 @pytest_twisted.ensureDeferred
 async def test_with_nobody_online_each_receiver_of_all_gets_an_empty_set(shim, presence_gateway, replies, caplog):
     api = shim(gateway=presence_gateway)

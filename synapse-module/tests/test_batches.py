@@ -12,7 +12,7 @@ from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
 from matrix_policy_gateway_shim.client import Reply
 from matrix_policy_gateway_shim.convert import to_json_bytes
 from matrix_policy_gateway_shim.failures import Unreachable
-from matrix_policy_gateway_shim.module import BATCH_BYTES, batch_bytes
+from matrix_policy_gateway_shim.module import BATCH_BYTES, REREAD_INTERVAL, batch_bytes
 
 PATH = BY_NAME["get_users_for_states"].path
 SUPPORT = "@support:example.com"
@@ -193,3 +193,80 @@ async def test_a_max_body_size_learnt_once_the_gateway_answers_bounds_the_batche
     result = await invoke(api, "get_users_for_states", iter(states))
     assert len(sent_batches(gateway)) >= 10
     assert result == {SUPPORT: set(states)}
+
+
+def limited_to(gateway, limit: int, answer):
+    """Answers like ``answer``, but 413 M_TOO_LARGE for a body over ``limit`` bytes, as a gateway
+    whose max-body-size was lowered by a reload."""
+    def reply() -> Reply:
+        if len(to_json_bytes(gateway.requests[-1][1])) > limit:
+            return Reply(413, {"errcode": "M_TOO_LARGE", "error": "The request body is too large"})
+        return answer()
+    return reply
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_batch_refused_as_too_large_has_the_limit_read_again_and_the_rest_resent_under_it(
+        make_module, api, gateway, caplog):
+    make_module()  # the gateway announces no limit at startup: batches of BATCH_BYTES
+    gateway.later_discovery = gateway.discovery._replace(max_body_size=100 * 1024)  # lowered by a reload since
+    gateway.replies[PATH] = limited_to(gateway, 100 * 1024, everyone_to_support(gateway))
+    states = [online(n) for n in range(1000)]  # about 1.1 MB: five batches under the old bound
+    with caplog.at_level(logging.WARNING):
+        result = await invoke(api, "get_users_for_states", iter(states))
+    assert result == {SUPPORT: set(states)}  # nothing left out
+    assert len(gateway.discoveries) == 1
+    sent = sent_batches(gateway)
+    assert len(to_json_bytes({"state_updates": sent[0]})) > 100 * 1024  # the one refused
+    assert all(len(to_json_bytes({"state_updates": batch})) <= 25 * 1024 + 20 for batch in sent[1:])
+    assert [state for batch in sent[1:] for state in batch] == [state.as_dict() for state in states]  # in order, once
+    assert [record.getMessage() for record in caplog.records] == [
+        "The policy gateway refused a batch of get_users_for_states as too large; it now announces max_body_size "
+        f"{100 * 1024}: sending batches of at most {25 * 1024} bytes"]
+    gateway.requests.clear()
+    await invoke(api, "get_users_for_states", iter(states))  # the next call: under the new bound from the start
+    assert all(len(to_json_bytes({"state_updates": batch})) <= 25 * 1024 + 20 for batch in sent_batches(gateway))
+    assert len(gateway.discoveries) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_limit_is_read_again_once_an_interval_however_many_batches_are_refused(make_module, api, gateway):
+    clock = task.Clock()
+    make_module(reactor=clock)
+    gateway.later_discovery = gateway.discovery  # still no limit announced (a proxy in front refuses, say)
+    gateway.replies[PATH] = limited_to(gateway, 10 * 1024, everyone_to_support(gateway))
+    states = [online(n, status_bytes=100_000) for n in range(6)]  # three batches, each refused
+    for _ in range(5):
+        assert await invoke(api, "get_users_for_states", states) == {}
+        clock.advance(REREAD_INTERVAL / 10)
+    assert len(gateway.discoveries) == 1
+    assert len(sent_batches(gateway)) == 15  # each batch once: nothing smaller to try
+    clock.advance(REREAD_INTERVAL)
+    await invoke(api, "get_users_for_states", states)
+    assert len(gateway.discoveries) == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_reading_the_limit_again_and_the_resent_batches_keep_to_the_calls_timeout(make_module, api, gateway):
+    clock = task.Clock()
+    make_module({"timeout": "5s"}, reactor=clock)
+    lowered = gateway.discovery._replace(max_body_size=150 * 1024)
+
+    def slow_discovery():
+        clock.advance(1)
+        return lowered
+
+    def slow(answer):
+        def reply() -> Reply:
+            clock.advance(1)
+            return answer()
+        return reply
+
+    gateway.later_discovery = slow_discovery
+    gateway.replies[PATH] = slow(limited_to(gateway, 150 * 1024, everyone_to_support(gateway)))
+    states = [online(n, status_bytes=100_000) for n in range(8)]  # four batches of two; then of one
+    result = await invoke(api, "get_users_for_states", states)
+    assert gateway.discoveries == [4]  # what the refused first batch left of the 5 s
+    assert [timeout for path, _, timeout in gateway.requests if path == PATH] == [5, 3, 2, 1]
+    assert result == {SUPPORT: set(states[:3])}  # the others left unasked at the deadline
+    assert clock.seconds() == 5

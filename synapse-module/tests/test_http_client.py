@@ -376,6 +376,16 @@ def test_the_discovery_timeout_covers_both_requests(discovery_server, clients):
     assert time.monotonic() - started < 1.9
 
 
+@pytest_twisted.ensureDeferred
+async def test_the_discovery_without_blocking_has_one_timeout_for_both_requests(discovery_server, clients):
+    # a batch refused as too large waits for it within what is left of the call's timeout
+    DiscoveryHandler.delay = 1.0  # each answer alone is in time, both together are not
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        await clients(f"http://127.0.0.1:{discovery_server.server_port}").discover(1.5)
+    assert time.monotonic() - started < 1.9
+
+
 def test_blocking_discovery_of_a_gateway_that_is_not_running(clients):
     port = free_port()  # nothing listens there, and nothing else is handed it
     with pytest.raises(Unreachable):

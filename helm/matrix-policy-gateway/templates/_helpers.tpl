@@ -152,10 +152,58 @@ trust (their m.room.policy public_key).
 {{- end }}
 {{- end }}
 
-{{/* Every file the pod reads from a Secret: the tokens, then the policy server's key. */}}
+{{/*
+The Secrets of state.redis.tls, as items like those of "matrix-policy-gateway.tokens", each a
+directory of its own with `items`, the keys it holds: the authority's certificate (the SSL bundle's
+truststore) and a client certificate with its key (its keystore). `store` and each item's `setting`
+name the bundle's keys ("matrix-policy-gateway.redisSslBundle").
+*/}}
+{{- define "matrix-policy-gateway.redisTlsFiles" -}}
+{{- with .Values.state.redis.tls }}
+{{- with .caSecret }}
+- name: redis-ca
+  dir: /var/run/secrets/matrix-policy-gateway-redis-ca
+  secretName: {{ . | quote }}
+  store: truststore
+  items:
+    - key: {{ $.Values.state.redis.tls.caKey | quote }}
+      path: ca.crt
+      setting: certificate
+{{- end }}
+{{- with .clientSecret }}
+- name: redis-client
+  dir: /var/run/secrets/matrix-policy-gateway-redis-client
+  secretName: {{ . | quote }}
+  store: keystore
+  items:
+    - key: tls.crt
+      path: tls.crt
+      setting: certificate
+    - key: tls.key
+      path: tls.key
+      setting: private-key
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+spring.ssl.bundle.pem.redis from state.redis.tls, the stores under it: the files where
+"matrix-policy-gateway.redisTlsFiles" mounts them. Empty without state.redis.tls.
+*/}}
+{{- define "matrix-policy-gateway.redisSslBundle" -}}
+{{- range $secret := include "matrix-policy-gateway.redisTlsFiles" . | fromYamlArray }}
+{{ $secret.store }}:
+  {{- range $secret.items }}
+  {{ .setting }}: file:{{ $secret.dir }}/{{ .path }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Every file the pod reads from a Secret: the tokens, the policy server's key, Redis's certificates. */}}
 {{- define "matrix-policy-gateway.secretFiles" -}}
 {{ include "matrix-policy-gateway.tokens" . }}
 {{ include "matrix-policy-gateway.policyServerKey" . }}
+{{ include "matrix-policy-gateway.redisTlsFiles" . }}
 {{- end }}
 
 {{/*
@@ -253,7 +301,10 @@ policy-gateway:
 {{/*
 policy-gateway.state from state.*: empty (counters in memory) without a Redis. A URL from an
 existing Secret reaches the pod as POLICY_GATEWAY_STATE_REDIS_URL (see the container), so the
-ConfigMap holds no password; rendering fails on a password written in state.redis.url.
+ConfigMap holds no password; rendering fails on a password written in state.redis.url. With
+state.redis.tls, ssl-bundle names the bundle "matrix-policy-gateway.startupConfig" writes; rendering
+fails on it without a Redis, or with a redis:// URL, which would not use it (the gateway refuses
+that at startup too, where the URL comes from a Secret).
 */}}
 {{- define "matrix-policy-gateway.stateConfig" -}}
 {{- with .Values.state.redis }}
@@ -271,6 +322,16 @@ ConfigMap holds no password; rendering fails on a password written in state.redi
 {{- fail (printf "state.redis.timeout (%s) must be more than 0 and at most 10s: every request that counts waits for Redis at most this long, and the gateway refuses to start with more" (toString .timeout)) }}
 {{- end }}
 {{- end }}
+{{- $tls := include "matrix-policy-gateway.redisTlsFiles" $ | trim }}
+{{- if $tls }}
+{{- $setting := ternary "state.redis.tls.caSecret" "state.redis.tls.clientSecret" (ne .tls.caSecret "") }}
+{{- if not (or .url .existingSecret) }}
+{{- fail (printf "%s is set, but no Redis is: set state.redis.url (rediss://host:port) or state.redis.existingSecret, or remove %s" $setting $setting) }}
+{{- end }}
+{{- if hasPrefix "redis://" (.url | default "") }}
+{{- fail (printf "%s is for TLS, and state.redis.url (%s) does not use it: write rediss:// (two s) for a Redis that speaks TLS, or remove %s" $setting .url $setting) }}
+{{- end }}
+{{- end }}
 {{- if or .url .existingSecret }}
 redis:
   {{- with .url }}
@@ -278,6 +339,9 @@ redis:
   {{- end }}
   timeout: {{ .timeout }}
   key-prefix: {{ .keyPrefix | quote }}
+  {{- if $tls }}
+  ssl-bundle: redis
+  {{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -297,7 +361,8 @@ a unit (500ms, 10s, 1m30s, 2h, 1d, 1w, 1y). Anything else counts as 0; the schem
 
 {{/*
 The part of application.yml that Spring Boot applies once, at startup: ports, the log format and
-levels. A hot reload applies `policy-gateway` only, so a change here always needs new pods.
+levels, and the SSL bundle of state.redis.tls. A hot reload applies `policy-gateway` only, so a
+change here always needs new pods.
 */}}
 {{- define "matrix-policy-gateway.startupConfig" -}}
 {{- if eq (int .Values.ports.api) (int .Values.ports.management) }}
@@ -335,10 +400,21 @@ server:
 management:
   server:
     port: {{ .Values.ports.management }}
-{{- if .Values.logging.json }}
+{{- $redisSslBundle := include "matrix-policy-gateway.redisSslBundle" . | trim }}
+{{- if or .Values.logging.json $redisSslBundle }}
 spring:
+  {{- if .Values.logging.json }}
   profiles:
     include: json-logs
+  {{- end }}
+  {{- with $redisSslBundle }}
+  ssl:
+    bundle:
+      pem:
+        # For Redis alone (policy-gateway.state.redis.ssl-bundle), from state.redis.tls.
+        redis:
+          {{- . | nindent 10 }}
+  {{- end }}
 {{- end }}
 {{- with .Values.logging.levels }}
 logging:
@@ -525,8 +601,10 @@ in sidecar mode with sidecar.native (it then carries restartPolicy: Always).
   secret:
     secretName: {{ .secretName | quote }}
     items:
-      - key: {{ .secretKey | quote }}
-        path: {{ .file }}
+      {{- range .items | default (list (dict "key" .secretKey "path" .file)) }}
+      - key: {{ .key | quote }}
+        path: {{ .path }}
+      {{- end }}
     # Readable whatever fsGroup the pod has (a homeserver's, in sidecar mode): one process runs here.
     defaultMode: 0444
 {{- end }}

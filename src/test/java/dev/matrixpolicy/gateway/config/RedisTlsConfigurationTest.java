@@ -62,7 +62,7 @@ class RedisTlsConfigurationTest {
                 });
     }
 
-    /** As docs/kubernetes.md gives them to the chart's pods through extraEnv. */
+    /** As docs/kubernetes.md gives them through extraEnv for a setup the chart's state.redis.tls does not cover. */
     @Test
     void theBundleAndItsNameMayComeFromEnvironmentVariables() {
         runner.withPropertyValues("policy-gateway.state.redis.url=" + redis.url())

@@ -10,6 +10,9 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecretVolumeSource;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -98,6 +101,25 @@ final class HelmChart {
         return gatewayContainer(manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers())
                 .getEnv().stream().filter(variable -> variable.getName().equals("JAVA_TOOL_OPTIONS"))
                 .map(EnvVar::getValue).findFirst().orElseThrow();
+    }
+
+    /**
+     * Where the file {@code path} that the gateway's configuration names ({@code file:} or not) comes
+     * from in {@code pod}, as "secret/key": the read-only directory mount of its parent (never a
+     * subPath, which the kubelet never updates) and the item of that volume's Secret.
+     */
+    static String secretKeyBehind(PodSpec pod, Container container, String path) {
+        Path file = Path.of(path.replaceFirst("^file:", ""));
+        VolumeMount mount = container.getVolumeMounts().stream()
+                .filter(candidate -> Path.of(candidate.getMountPath()).equals(file.getParent())).findFirst()
+                .orElseThrow(() -> new AssertionError("no mount of " + file.getParent() + " for " + path));
+        assertThat(mount.getReadOnly()).as("mount of %s read-only", mount.getMountPath()).isTrue();
+        assertThat(mount.getSubPath()).isNull();
+        SecretVolumeSource secret = pod.getVolumes().stream().filter(volume -> volume.getName().equals(mount.getName()))
+                .findFirst().orElseThrow().getSecret();
+        return secret.getItems().stream().filter(item -> item.getPath().equals(file.getFileName().toString()))
+                .map(item -> secret.getSecretName() + "/" + item.getKey()).findFirst()
+                .orElseThrow(() -> new AssertionError("no item of volume " + mount.getName() + " is " + file.getFileName()));
     }
 
     /** The application.yml the chart's ConfigMap holds, as a tree. */

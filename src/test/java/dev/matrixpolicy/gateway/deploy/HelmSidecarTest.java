@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -92,6 +93,23 @@ class HelmSidecarTest {
                             .singleElement().satisfies(volume -> assertThat(volume.getSecret().getItems().getFirst().getPath())
                                     .isEqualTo(adminTokenFile.getFileName().toString()));
                 });
+    }
+
+    @Test
+    void redisCertificatesAreMountedInTheHomeserverPodAndNamedInTheSslBundle() {
+        Manifests withTls = Manifests.parse(HelmChart.template(workspace.resolve("homeserver"), command -> command
+                .set("matrix-policy-gateway.state.redis.url", "rediss://redis.cache:6379")
+                .set("matrix-policy-gateway.state.redis.tls.caSecret", "redis-tls")
+                .set("matrix-policy-gateway.state.redis.tls.clientSecret", "gateway-redis-client")));
+        PodSpec spec = withTls.one(Deployment.class).getSpec().getTemplate().getSpec();
+        Container sidecar = HelmChart.gatewayContainer(spec.getInitContainers());
+        JsonNode bundle = HelmChart.applicationConfig(withTls).at("/spring/ssl/bundle/pem/redis");
+
+        assertThat(HelmChart.applicationConfig(withTls).at("/policy-gateway/state/redis/ssl-bundle").asString()).isEqualTo("redis");
+        assertThat(HelmChart.secretKeyBehind(spec, sidecar, bundle.at("/truststore/certificate").asString())).isEqualTo("redis-tls/ca.crt");
+        assertThat(HelmChart.secretKeyBehind(spec, sidecar, bundle.at("/keystore/private-key").asString()))
+                .isEqualTo("gateway-redis-client/tls.key");
+        assertThat(UnknownFields.in(withTls)).isEmpty();
     }
 
     @Test

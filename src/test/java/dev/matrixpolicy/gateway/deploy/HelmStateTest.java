@@ -3,12 +3,15 @@ package dev.matrixpolicy.gateway.deploy;
 import static dev.matrixpolicy.gateway.deploy.HelmChart.applicationConfig;
 import static dev.matrixpolicy.gateway.deploy.HelmChart.gatewayContainer;
 import static dev.matrixpolicy.gateway.deploy.HelmChart.render;
+import static dev.matrixpolicy.gateway.deploy.HelmChart.secretKeyBehind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Duration;
 import java.util.List;
@@ -106,6 +109,67 @@ class HelmStateTest {
     void aChangedRedisRollsThePods() {
         String before = startupChecksum(render("defaults.yaml"));
         String after = startupChecksum(render(command -> command.set("state.redis.url", "redis://redis:6379"), "defaults.yaml"));
+
+        assertThat(after).isNotEqualTo(before);
+    }
+
+    @Test
+    void aCertificateAuthoritySecretIsMountedAndTrustedThroughTheRedisSslBundle() {
+        Manifests manifests = render(command -> command.set("state.redis.url", "rediss://redis.cache:6379")
+                .set("state.redis.tls.caSecret", "redis-tls").set("state.redis.tls.caKey", "ca.pem"), "defaults.yaml");
+        JsonNode config = applicationConfig(manifests);
+        JsonNode bundle = config.at("/spring/ssl/bundle/pem/redis");
+        PodSpec pod = manifests.one(Deployment.class).getSpec().getTemplate().getSpec();
+
+        assertThat(config.at("/policy-gateway/state/redis/ssl-bundle").asString()).isEqualTo("redis");
+        assertThat(bundle.has("keystore")).isFalse();
+        assertThat(secretKeyBehind(pod, gatewayContainer(pod.getContainers()), bundle.at("/truststore/certificate").asString()))
+                .isEqualTo("redis-tls/ca.pem");
+        assertThat(config.at("/spring/profiles/include").asString()).as("the JSON logs stay on").isEqualTo("json-logs");
+    }
+
+    @Test
+    void aClientCertificateSecretIsMountedAsTheRedisSslBundlesKeyStore() {
+        Manifests manifests = render(command -> command.set("state.redis.existingSecret", "gateway-redis")
+                .set("state.redis.tls.caSecret", "redis-tls").set("state.redis.tls.clientSecret", "gateway-redis-client")
+                .set("logging.json", "false"), "defaults.yaml");
+        JsonNode config = applicationConfig(manifests);
+        JsonNode bundle = config.at("/spring/ssl/bundle/pem/redis");
+        PodSpec pod = manifests.one(Deployment.class).getSpec().getTemplate().getSpec();
+        Container container = gatewayContainer(pod.getContainers());
+
+        assertThat(config.at("/policy-gateway/state/redis/ssl-bundle").asString()).isEqualTo("redis");
+        assertThat(secretKeyBehind(pod, container, bundle.at("/truststore/certificate").asString())).isEqualTo("redis-tls/ca.crt");
+        assertThat(secretKeyBehind(pod, container, bundle.at("/keystore/certificate").asString()))
+                .isEqualTo("gateway-redis-client/tls.crt");
+        assertThat(secretKeyBehind(pod, container, bundle.at("/keystore/private-key").asString()))
+                .isEqualTo("gateway-redis-client/tls.key");
+        assertThat(config.at("/spring").has("profiles")).isFalse();
+    }
+
+    @Test
+    void aCertificateSecretForAUrlWithoutTlsFailsTheRender() {
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://redis:6379")
+                .set("state.redis.tls.caSecret", "redis-tls"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.tls.caSecret is for TLS, and state.redis.url (redis://redis:6379) does not use it: "
+                        + "write rediss:// (two s)");
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.url", "redis://redis:6379")
+                .set("state.redis.tls.clientSecret", "gateway-redis-client"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.tls.clientSecret is for TLS, and state.redis.url");
+    }
+
+    @Test
+    void aCertificateSecretWithoutARedisFailsTheRender() {
+        assertThatThrownBy(() -> render(command -> command.set("state.redis.tls.caSecret", "redis-tls"), "defaults.yaml"))
+                .hasMessageContaining("state.redis.tls.caSecret is set, but no Redis is: set state.redis.url (rediss://host:port) "
+                        + "or state.redis.existingSecret");
+    }
+
+    @Test
+    void aCertificateSecretRollsThePods() {
+        String before = startupChecksum(render(command -> command.set("state.redis.url", "rediss://redis:6379"), "defaults.yaml"));
+        String after = startupChecksum(render(command -> command.set("state.redis.url", "rediss://redis:6379")
+                .set("state.redis.tls.caSecret", "redis-tls"), "defaults.yaml"));
 
         assertThat(after).isNotEqualTo(before);
     }

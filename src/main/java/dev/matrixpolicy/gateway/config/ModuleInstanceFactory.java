@@ -210,7 +210,8 @@ final class ModuleInstanceFactory {
      * Instance names are unique, none is {@link ModuleInstance#NO_INSTANCE}, and none holds a control
      * character, line separator or bidirectional control ({@link LogText#isUnsafe}): a name is written
      * into every log line and refusal about its instance, where a line break would start a line of its
-     * own that looks like the gateway's, and a right-to-left override would turn the line round.
+     * own that looks like the gateway's, and a right-to-left override would turn the line round. Nor
+     * does one hold {@code /} or {@code \}, which no client can send in the name's path segment.
      */
     private static void checkNames(List<ModuleEntry> entries, List<String> names) {
         Map<String, Integer> positions = new HashMap<>();
@@ -223,6 +224,12 @@ final class ModuleInstanceFactory {
                         + " must not hold a control character, a line separator or a bidirectional control, but this one holds"
                         + " U+%04X: the name is written into the log lines about its instance, where it would break them or turn"
                         + " them round", control.getAsInt()), null);
+            }
+            if (name.indexOf('/') >= 0 || name.indexOf('\\') >= 0) {
+                throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' holds a"
+                        + " '" + (name.indexOf('/') >= 0 ? '/' : '\\') + "', but a name is a segment of its instance's URLs"
+                        + " (/v1/modules/{name}/is_evil), and HTTP servers refuse that character encoded in a path (400);"
+                        + " choose a name without '/' or '\\'", null);
             }
             if (name.equals(ModuleInstance.NO_INSTANCE)) {
                 throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' is what the"

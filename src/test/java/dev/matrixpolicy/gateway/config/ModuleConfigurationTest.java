@@ -164,6 +164,20 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void anInstanceNameWithASlashOrBackslashIsRefusedSinceNoClientCouldNameItInAUrl() {
+        for (String name : new String[] {"spam/links", "spam\\links"}) {
+            runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=" + name,
+                            "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
+                    .run(context -> {
+                        Expected failure = moduleFailure(context);
+                        assertThat(failure.field()).isEqualTo("name");
+                        assertThat(failure.problem()).startsWith("instance name '" + name + "' holds a '" + name.charAt(4) + "'")
+                                .endsWith("choose a name without '/' or '\\'");
+                    });
+        }
+    }
+
+    @Test
     void unknownModuleTypeNamesTheEntryAndTheKnownTypes() {
         runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
                         "policy-gateway.modules[1].module=spam_buster")

@@ -190,6 +190,13 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
                 .isEqualTo(GatewayClient.json("{\"evil\": false}"));
     }
 
+    /** Only '/' and '\' are refused in instance names (ModuleConfigurationTest): every other character can be sent encoded. */
+    @Test
+    void isEvilReachesAnInstanceWhoseNameHoldsSpacesSemicolonsAndPercentSignsWhenTheyAreEncoded() {
+        assertThat(gateway.get("/v1/modules/moderators'%20list%3B%2050%25%20%232/is_evil?user=@named:example.com").json())
+                .isEqualTo(GatewayClient.json("{\"evil\": true}"));
+    }
+
     @Test
     void isEvilForAnUnknownInstanceOrOneOfAnotherTypeIs404Unrecognized() {
         for (String name : new String[] {"nobody", "not-a-denylist"}) {

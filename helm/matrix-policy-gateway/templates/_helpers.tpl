@@ -102,6 +102,11 @@ HelmChartTest ties it to application.yml.
 15
 {{- end }}
 
+{{/* The longest a reload under way at SIGTERM delays the drain (PeriodicCheck.STOPPING). */}}
+{{- define "matrix-policy-gateway.reloadStopSeconds" -}}
+5
+{{- end }}
+
 {{/* Where the pod finds its configuration. */}}
 {{- define "matrix-policy-gateway.configDir" -}}
 /etc/matrix-policy-gateway

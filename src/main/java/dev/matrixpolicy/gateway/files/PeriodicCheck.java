@@ -25,8 +25,12 @@ import org.slf4j.LoggerFactory;
  * end the schedule for good, silently, and the watcher's status would go on showing its last success.
  */
 public final class PeriodicCheck implements AutoCloseable {
-    /** How long {@link #close()} waits for the check under way. */
-    private static final Duration STOPPING = Duration.ofSeconds(5);
+    /**
+     * How long {@link #close()} waits for the check under way. The configuration's watcher is closed
+     * at SIGTERM before the connection drain, so a reload under way delays the stop by this much at most:
+     * the Helm chart's grace period counts it (HelmChartTest).
+     */
+    public static final Duration STOPPING = Duration.ofSeconds(5);
     private static final Logger log = LoggerFactory.getLogger(PeriodicCheck.class);
 
     private final String threadName;

@@ -9,6 +9,7 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import dev.matrixpolicy.gateway.config.Generations;
+import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.deploy.HelmChart.Manifests;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -190,9 +191,11 @@ class HelmChartTest {
                 applicationYml.at("/spring/lifecycle/timeout-per-shutdown-phase").asString());
         int preStopSleep = container.getLifecycle().getPreStop().getSleep().getSeconds().intValue();
 
-        // The drain and then the wait for the requests in flight: one shutdown phase each; then the
-        // modules' closing (an audit webhook delivering its queue).
-        long minimum = preStopSleep + 2 * shutdownPhase.toSeconds() + Generations.SHUTDOWN_BOUND.toSeconds();
+        // A reload under way, which the configuration's watcher waits for before the drain; the drain
+        // and then the wait for the requests in flight: one shutdown phase each; then the modules'
+        // closing (an audit webhook delivering its queue).
+        long minimum = preStopSleep + PeriodicCheck.STOPPING.toSeconds() + 2 * shutdownPhase.toSeconds()
+                + Generations.SHUTDOWN_BOUND.toSeconds();
 
         assertThat(applicationYml.at("/server/shutdown").asString()).isEqualTo("graceful");
         assertThat(preStopSleep).isPositive();

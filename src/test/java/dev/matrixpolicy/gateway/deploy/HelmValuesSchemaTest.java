@@ -120,9 +120,9 @@ class HelmValuesSchemaTest {
     void rejectsAGracePeriodShorterThanThePreStopSleepBothShutdownPhasesAndTheModulesClosing() {
         assertThatThrownBy(() -> HelmChart.render(
                 command -> command.set("gracefulShutdown.terminationGracePeriodSeconds", "60"), "defaults.yaml"))
-                .hasMessageContaining("terminationGracePeriodSeconds (60) must cover preStopSleepSeconds plus the gateway's"
-                        + " two shutdown phases of 20 s (the connection drain, then the requests in flight) and its 15 s for"
-                        + " modules to close (an audit webhook's queue): at least 65");
+                .hasMessageContaining("terminationGracePeriodSeconds (60) must cover preStopSleepSeconds plus the 5 s a"
+                        + " reload under way may take, the gateway's two shutdown phases of 20 s (the connection drain, then"
+                        + " the requests in flight) and its 15 s for modules to close (an audit webhook's queue): at least 70");
     }
 
     @Test

@@ -88,6 +88,7 @@ class PolicyGatewayModule:
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
         self._batch_bytes = BATCH_BYTES  # until the gateway announces its max-body-size
         self._bound_read_at: Optional[float] = None  # when a batch refused as too large last had it read again
+        self._rereading: Optional[List["defer.Deferred[int]"]] = None  # calls waiting for the limit read again
         self._copies = 1.0  # how many receivers the last batched answer named for each update, on average
         self._pending_notifications = 0
         self._failures = _QuietRepeats(reactor.seconds)
@@ -351,14 +352,19 @@ class PolicyGatewayModule:
         """The bound for the rest of a call whose batch under ``bound`` was refused with 413: the
         module's own if another call has learnt a smaller one; else the one of the
         ``max_body_size`` the gateway announces now, read again at most once every
-        REREAD_INTERVAL, within what is left of the call's timeout. ``bound`` (nothing smaller
-        to try) while the interval runs, and when the gateway cannot be asked."""
+        REREAD_INTERVAL, within what is left of the call's timeout. A call refused while another
+        reads it waits for that reading (until its own deadline) rather than read it too, or give
+        its batch up. ``bound`` (nothing smaller to try) while the interval runs, and when the
+        gateway cannot be asked."""
         if self._bound() < bound:
             return self._bound()
         now = self._reactor.seconds()
+        if self._rereading is not None:
+            return await self._reading_in_progress(bound, deadline)
         if self._bound_read_at is not None and now - self._bound_read_at < REREAD_INTERVAL:
             return bound
         self._bound_read_at = now
+        self._rereading = []
         try:
             discovery = await self._client.discover(min(self._config.discovery_timeout, deadline - now))
         except GatewayFailure as failure:
@@ -366,12 +372,34 @@ class PolicyGatewayModule:
                                    "The policy gateway refused a batch of %s as too large, and cannot be asked its "
                                    "max_body_size again (%s)", callback.name, failure)
             return bound
-        self._batch_bytes = batch_bytes(discovery.max_body_size)
-        self._failures.warning(f"{callback.name} reread",
-                               "The policy gateway refused a batch of %s as too large; it now announces "
-                               "max_body_size %s: sending batches of at most %d bytes", callback.name,
-                               discovery.max_body_size, self._batch_bytes)
-        return self._bound()
+        else:
+            self._batch_bytes = batch_bytes(discovery.max_body_size)
+            self._failures.warning(f"{callback.name} reread",
+                                   "The policy gateway refused a batch of %s as too large; it now announces "
+                                   "max_body_size %s: sending batches of at most %d bytes", callback.name,
+                                   discovery.max_body_size, self._batch_bytes)
+            return self._bound()
+        finally:
+            waiting, self._rereading = self._rereading, None
+            for waiter in waiting:
+                # from the reactor, in no log context: Synapse's make_deferred_yieldable then gives
+                # each waiting call its own back, and this one keeps its own
+                self._reactor.callLater(0, lambda waiter=waiter: waiter.called or waiter.callback(None))
+
+    async def _reading_in_progress(self, bound: int, deadline: float) -> int:
+        """Waits, until ``deadline``, for the reading another call is making of the limit."""
+        assert self._rereading is not None
+        read: "defer.Deferred[None]" = defer.Deferred()
+        self._rereading.append(read)
+        timer = self._reactor.callLater(max(deadline - self._reactor.seconds(), 0), read.cancel)
+        try:
+            await self._synapse.make_deferred_yieldable(read)
+        except defer.CancelledError:
+            return bound  # no time left: the batch fails as the deadline says
+        finally:
+            if timer.active():
+                timer.cancel()
+        return min(bound, self._bound())
 
     async def _batches(self, callback: Callback, args: Dict[str, Any],
                        bound: int) -> List[Tuple[Dict[str, Any], bytes]]:

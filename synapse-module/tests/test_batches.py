@@ -4,7 +4,7 @@ that each fit its max-body-size, and their answers come back to Synapse as one."
 import logging
 
 import pytest_twisted
-from twisted.internet import task
+from twisted.internet import defer, task
 
 from calls import invoke
 from fakes import UserPresenceState
@@ -342,3 +342,24 @@ async def test_a_single_update_whose_answer_is_too_large_fails_alone_and_is_not_
         "Policy check get_users_for_states failed for 1 of its 3 batches (an answer of more than "
         f"{MAX_ANSWER_BYTES} bytes): answering with the others' answers")
 
+
+@pytest_twisted.ensureDeferred
+async def test_a_call_refused_while_another_reads_the_limit_again_waits_for_that_reading_and_resends_under_it(
+        make_module, api, gateway, caplog):
+    make_module()  # batches of BATCH_BYTES
+    reading = defer.Deferred()
+    gateway.later_discovery = lambda: reading  # lowered by a reload; the reading takes a while
+    gateway.replies[PATH] = limited_to(gateway, 100 * 1024, everyone_to_support(gateway))
+    first = [online(n) for n in range(300)]  # about 330 KB each: two batches under the old bound
+    second = [online(n) for n in range(300, 600)]
+    with caplog.at_level(logging.WARNING):
+        one = defer.ensureDeferred(invoke(api, "get_users_for_states", first))
+        other = defer.ensureDeferred(invoke(api, "get_users_for_states", second))  # refused while the first reads
+        assert len(gateway.discoveries) == 1 and not one.called and not other.called
+        reading.callback(gateway.discovery._replace(max_body_size=100 * 1024))
+        results = await defer.gatherResults([one, other])
+    assert results == [{SUPPORT: set(first)}, {SUPPORT: set(second)}]  # nothing left out of either
+    assert len(gateway.discoveries) == 1
+    assert [record.getMessage() for record in caplog.records] == [
+        "The policy gateway refused a batch of get_users_for_states as too large; it now announces max_body_size "
+        f"{100 * 1024}: sending batches of at most {25 * 1024} bytes"]

@@ -252,6 +252,10 @@ class UsersForStates(ResultType):
     def abstain(self, call: Call) -> Any:
         return {}
 
+    def count(self, answer: Any) -> int:
+        """The states an answer names, each once for each user it names it for."""
+        return sum(len(states) for states in answer.values())
+
     def merge(self, answers: List[Any]) -> Any:
         """Each user's states from every batch, as Synapse merges the answers of several modules."""
         merged: Dict[str, Set[Any]] = {}

@@ -41,7 +41,7 @@ from twisted.web.client import (
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 
-from .failures import TimedOut, UnexpectedReply, Unreachable, shown
+from .failures import AnswerTooLarge, TimedOut, UnexpectedReply, Unreachable, shown
 
 logger = logging.getLogger(__name__)
 
@@ -368,7 +368,7 @@ class _BodyReader(protocol.Protocol):
         self._size += len(data)
         if self._size > MAX_ANSWER_BYTES:
             if not self._finished.called:
-                self._finished.errback(UnexpectedReply(f"an answer of more than {MAX_ANSWER_BYTES} bytes"))
+                self._finished.errback(AnswerTooLarge(f"an answer of more than {MAX_ANSWER_BYTES} bytes"))
             self.transport.stopProducing()
             return
         self._parts.append(data)

@@ -22,6 +22,10 @@ class UnexpectedReply(GatewayFailure):
     """An answer that is not what the gateway documents for this callback."""
 
 
+class AnswerTooLarge(UnexpectedReply):
+    """An answer longer than the shim reads (``client.MAX_ANSWER_BYTES``): left unread."""
+
+
 class UnsendableArguments(GatewayFailure):
     """Synapse passed something the shim cannot write as JSON (a shim bug to report)."""
 

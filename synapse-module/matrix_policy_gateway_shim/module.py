@@ -14,18 +14,23 @@ from . import _synapse
 from . import config as shim_config
 from .answers import Call, interpret
 from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
-from .client import Discovery, GatewayClient
+from .client import MAX_ANSWER_BYTES, Discovery, GatewayClient
 from .convert import to_json_bytes
-from .failures import GatewayFailure, PolicyFailed, TimedOut, UnknownArguments, UnsendableArguments, printable
+from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, UnknownArguments, UnsendableArguments,
+                       printable)
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The policy service is unavailable; try again later"
 BATCH_BYTES = 256 * 1024
 """The most JSON of a ``batched`` list sent in one request: a quarter of the gateway's default
-``max-body-size`` (1MB), so that the request fits with room to spare, and its answer (the
-gateway's presence router copies each update once per receiver) stays under MAX_ANSWER_BYTES
-for up to about 30 receivers of each update."""
+``max-body-size`` (1MB), so that the request fits with room to spare."""
+
+ANSWER_BYTES = MAX_ANSWER_BYTES // 4
+"""The most a batch's answer should take. The gateway's presence router names each update once
+for each of its receivers (every receiver of an ALL route gets every update), so an answer is
+about ``copies`` times its batch: batches are kept to ANSWER_BYTES / ``copies``, as the last
+answer counted them, well under the MAX_ANSWER_BYTES the shim reads at most."""
 
 
 REREAD_INTERVAL = 60.0
@@ -83,6 +88,8 @@ class PolicyGatewayModule:
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
         self._batch_bytes = BATCH_BYTES  # until the gateway announces its max-body-size
         self._bound_read_at: Optional[float] = None  # when a batch refused as too large last had it read again
+        self._rereading: Optional[List["defer.Deferred[int]"]] = None  # calls waiting for the limit read again
+        self._copies = 1.0  # how many receivers the last batched answer named for each update, on average
         self._pending_notifications = 0
         self._failures = _QuietRepeats(reactor.seconds)
         self._retry_call: Optional[Any] = None
@@ -253,17 +260,22 @@ class PolicyGatewayModule:
         if not self._has_chain(callback.name):
             return callback.result.abstain(call)
         try:
+            if callback.batched is not None:
+                return await self._decide_in_batches(callback, call)
             body = await self._body(callback, args)
-            bound = self._batch_bytes  # one bound for the whole call
-            if callback.batched is not None and len(body) > bound:
-                return await self._decide_in_batches(callback, call, bound)
             reply = await self._client.post(callback.path, body, self._config.timeout(callback.name))
             return interpret(reply.status, reply.body, callback.result, call)
         except GatewayFailure as failure:
             return self._failed(callback, call, failure)
 
-    async def _decide_in_batches(self, callback: Callback, call: Call, bound: int) -> Any:
-        """Asks the gateway about each batch in turn, all within the call's one timeout, and
+    def _bound(self) -> int:
+        """The bound on a batch: the gateway's (:func:`batch_bytes`), and small enough that its
+        answer, ``copies`` times as large, stays under ANSWER_BYTES."""
+        return min(self._batch_bytes, max(1, int(ANSWER_BYTES / self._copies)))
+
+    async def _decide_in_batches(self, callback: Callback, call: Call) -> Any:
+        """Asks the gateway about each batch in turn (one, the whole call, when it is within the
+        bound), all within the call's one timeout, and
         merges the answers. A batch that fails (or that the deadline leaves unasked) is left
         out, and logged: ``get_users_for_states`` about everyone online answers a sync of a
         user interested in ALL users, and Synapse looks that user up in the answer, so any
@@ -273,29 +285,49 @@ class PolicyGatewayModule:
 
         A batch refused with 413 (the gateway's ``max-body-size`` lowered since the shim read it)
         has the limit read again (:meth:`_bound_after_too_large`); under a smaller bound, that
-        batch and the ones not yet sent are split again and sent, within the same timeout."""
+        batch and the ones not yet sent are split again and sent, within the same timeout. So are
+        they when an answer is too large to read (:meth:`_copies_after_too_large_an_answer`), and
+        the ones not yet sent when an answer shows that the next would pass ANSWER_BYTES."""
         deadline = self._reactor.seconds() + self._config.timeout(callback.name)
         name = callback.batched
         assert name is not None
+        bound = self._bound()  # one bound for the call, until the gateway shows that it needs a smaller one
         unsent = collections.deque(await self._batches(callback, call.args, bound))
         answers: List[Any] = []
         failures: List[GatewayFailure] = []
+
+        async def split_again(*refused: Dict[str, Any]) -> "collections.deque[Tuple[Dict[str, Any], bytes]]":
+            items = [item for batch in [*refused, *(later for later, _ in unsent)] for item in batch[name]]
+            return collections.deque(await self._batches(callback, {**call.args, name: items}, bound))
+
         while unsent:
             batch, body = unsent.popleft()
             left = deadline - self._reactor.seconds()
             try:
                 if left <= 0:
                     raise TimedOut(f"{callback.path}: no time left for this batch")
-                reply = await self._client.post(callback.path, body, left)
+                try:
+                    reply = await self._client.post(callback.path, body, left)
+                except AnswerTooLarge:
+                    self._copies_after_too_large_an_answer(callback, len(body))
+                    if len(batch[name]) == 1 or self._bound() >= bound:
+                        raise  # a single update: nothing smaller to try
+                    bound = self._bound()
+                    unsent = await split_again(batch)
+                    continue
                 if reply.status == 413:
                     smaller = await self._bound_after_too_large(callback, bound, deadline)
                     if smaller < bound:
                         bound = smaller
-                        items = [item for refused in [batch, *(later for later, _ in unsent)] for item in refused[name]]
-                        unsent = collections.deque(await self._batches(callback, {**call.args, name: items}, bound))
+                        unsent = await split_again(batch)
                         continue
-                answers.append(interpret(reply.status, reply.body, callback.result,
-                                         Call(callback.name, batch, self._synapse)))
+                answer = interpret(reply.status, reply.body, callback.result, Call(callback.name, batch, self._synapse))
+                answers.append(answer)
+                if batch[name]:
+                    self._copies = max(1.0, callback.result.count(answer) / len(batch[name]))
+                if self._bound() < bound:
+                    bound = self._bound()
+                    unsent = await split_again()
             except GatewayFailure as failure:
                 failures.append(failure)
         if not answers:
@@ -307,18 +339,32 @@ class PolicyGatewayModule:
                                    failures[0])
         return callback.result.merge(answers)
 
+    def _copies_after_too_large_an_answer(self, callback: Callback, body_bytes: int) -> None:
+        """An answer to ``body_bytes`` passed MAX_ANSWER_BYTES, so it named each update more than
+        MAX_ANSWER_BYTES / ``body_bytes`` times: twice that, until an answer counts them."""
+        self._copies = max(self._copies, 2 * MAX_ANSWER_BYTES / body_bytes)
+        self._failures.warning(f"{callback.name} answer too large",
+                               "The policy gateway's answer to a batch of %s passed %d bytes (it names each update "
+                               "once for each of its receivers): sending batches of at most %d bytes",
+                               callback.name, MAX_ANSWER_BYTES, self._bound())
+
     async def _bound_after_too_large(self, callback: Callback, bound: int, deadline: float) -> int:
         """The bound for the rest of a call whose batch under ``bound`` was refused with 413: the
         module's own if another call has learnt a smaller one; else the one of the
         ``max_body_size`` the gateway announces now, read again at most once every
-        REREAD_INTERVAL, within what is left of the call's timeout. ``bound`` (nothing smaller
-        to try) while the interval runs, and when the gateway cannot be asked."""
-        if self._batch_bytes < bound:
-            return self._batch_bytes
+        REREAD_INTERVAL, within what is left of the call's timeout. A call refused while another
+        reads it waits for that reading (until its own deadline) rather than read it too, or give
+        its batch up. ``bound`` (nothing smaller to try) while the interval runs, and when the
+        gateway cannot be asked."""
+        if self._bound() < bound:
+            return self._bound()
         now = self._reactor.seconds()
+        if self._rereading is not None:
+            return await self._reading_in_progress(bound, deadline)
         if self._bound_read_at is not None and now - self._bound_read_at < REREAD_INTERVAL:
             return bound
         self._bound_read_at = now
+        self._rereading = []
         try:
             discovery = await self._client.discover(min(self._config.discovery_timeout, deadline - now))
         except GatewayFailure as failure:
@@ -326,17 +372,39 @@ class PolicyGatewayModule:
                                    "The policy gateway refused a batch of %s as too large, and cannot be asked its "
                                    "max_body_size again (%s)", callback.name, failure)
             return bound
-        self._batch_bytes = batch_bytes(discovery.max_body_size)
-        self._failures.warning(f"{callback.name} reread",
-                               "The policy gateway refused a batch of %s as too large; it now announces "
-                               "max_body_size %s: sending batches of at most %d bytes", callback.name,
-                               discovery.max_body_size, self._batch_bytes)
-        return self._batch_bytes
+        else:
+            self._batch_bytes = batch_bytes(discovery.max_body_size)
+            self._failures.warning(f"{callback.name} reread",
+                                   "The policy gateway refused a batch of %s as too large; it now announces "
+                                   "max_body_size %s: sending batches of at most %d bytes", callback.name,
+                                   discovery.max_body_size, self._batch_bytes)
+            return self._bound()
+        finally:
+            waiting, self._rereading = self._rereading, None
+            for waiter in waiting:
+                # from the reactor, in no log context: Synapse's make_deferred_yieldable then gives
+                # each waiting call its own back, and this one keeps its own
+                self._reactor.callLater(0, lambda waiter=waiter: waiter.called or waiter.callback(None))
+
+    async def _reading_in_progress(self, bound: int, deadline: float) -> int:
+        """Waits, until ``deadline``, for the reading another call is making of the limit."""
+        assert self._rereading is not None
+        read: "defer.Deferred[None]" = defer.Deferred()
+        self._rereading.append(read)
+        timer = self._reactor.callLater(max(deadline - self._reactor.seconds(), 0), read.cancel)
+        try:
+            await self._synapse.make_deferred_yieldable(read)
+        except defer.CancelledError:
+            return bound  # no time left: the batch fails as the deadline says
+        finally:
+            if timer.active():
+                timer.cancel()
+        return min(bound, self._bound())
 
     async def _batches(self, callback: Callback, args: Dict[str, Any],
                        bound: int) -> List[Tuple[Dict[str, Any], bytes]]:
-        """``args`` once for each batch of the ``batched`` list, with its request body:
-        consecutive items whose JSON adds up to at most ``bound`` (:func:`batch_bytes`), never
+        """``args`` once for each batch of the ``batched`` list, with its request body: ``args``
+        alone when its body is within ``bound``; else consecutive items whose JSON adds up to at most ``bound`` (:func:`batch_bytes`), never
         splitting an item (a larger one goes alone).
 
         Items are measured one by one, but a batch is written as a whole: an item holding half a
@@ -344,6 +412,9 @@ class PolicyGatewayModule:
         three times its UTF-8 size. A batch whose body passes the bound is halved until it fits."""
         name = callback.batched
         assert name is not None
+        whole = await self._body(callback, args)
+        if len(whole) <= bound:
+            return [(args, whole)]
         empty = len(await self._body(callback, {**args, name: []}))
         groups: List[List[Any]] = [[]]
         size = 0

@@ -392,8 +392,8 @@ class FakeGateway:
     def __init__(self, callbacks: Any = (), auth_checkers: Any = ()) -> None:
         self.discovery: Any = Discovery(frozenset(callbacks), tuple(auth_checkers))
         self.later_discovery: Any = None
-        """What ``discover`` answers (after startup): a Discovery, an exception to raise, or a function
-        returning one of those."""
+        """What ``discover`` answers (after startup): a Discovery, an exception to raise, a Deferred to
+        wait for, or a function returning one of those."""
         self.discoveries: List[float] = []
         """The timeout of each ``discover``."""
         self.requests: List[Tuple[str, Any, float]] = []
@@ -410,6 +410,8 @@ class FakeGateway:
         found = self.later_discovery
         if callable(found):
             found = found()
+        if isinstance(found, defer.Deferred):
+            found = await found
         if isinstance(found, Exception):
             raise found
         return found

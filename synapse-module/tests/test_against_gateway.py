@@ -26,7 +26,7 @@ from fakes import (
 from matrix_policy_gateway_shim import PolicyGatewayModule
 from matrix_policy_gateway_shim.client import GatewayClient
 from matrix_policy_gateway_shim.convert import to_json_bytes
-from matrix_policy_gateway_shim.module import BATCH_BYTES
+from matrix_policy_gateway_shim.module import ANSWER_BYTES, BATCH_BYTES
 
 TOKEN = "shim-integration-token"
 
@@ -479,4 +479,37 @@ async def test_with_nobody_online_each_receiver_of_all_gets_an_empty_set(shim, p
         answer = await api.callback("get_users_for_states")(iter([]))
     assert answer == {"@auditor:example.com": set(), "@support:example.com": set()}
     assert [status for status, _ in replies] == [200]
+    assert caplog.text == ""
+
+
+# 40 receivers of ALL: the gateway names each update 40 times, so the answer to a batch of the
+# default 256 KiB would be 10 MiB, past the 8 MiB the shim reads.
+MANY_RECEIVERS = tuple(f"@support{n}:example.com" for n in range(40))
+
+
+@pytest.fixture(scope="module")
+def many_receivers_gateway(tmp_path_factory):
+    config = PRESENCE_CONFIG.replace('["@auditor:example.com", "@support:example.com"]',
+                                     "[" + ", ".join(f'"{receiver}"' for receiver in MANY_RECEIVERS) + "]")
+    yield from running(config, tmp_path_factory.mktemp("many-receivers-gateway"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_with_40_receivers_of_all_every_receiver_gets_every_update_in_batches_whose_answers_fit(
+        shim, many_receivers_gateway, replies, caplog):
+    api = shim(gateway=many_receivers_gateway)
+    states = [online(n) for n in range(1500)]  # about 1.6 MB: 66 MB of answer in all
+    with caplog.at_level(logging.WARNING):
+        answer = await api.callback("get_users_for_states")(iter(states))
+    assert set(answer) == {*MANY_RECEIVERS, "@alice:example.com"}
+    assert all(answer[receiver] == set(states) for receiver in MANY_RECEIVERS)
+    # the first batch's answer passed 8 MiB and was not read (nor recorded here); the others fit
+    assert all(status == 200 and size <= ANSWER_BYTES // 40 + 100 for status, size in replies), replies
+    assert [record.getMessage()[:80] for record in caplog.records] == [
+        "The policy gateway's answer to a batch of get_users_for_states passed 8388608 by"]
+    caplog.clear()
+    replies.clear()
+    with caplog.at_level(logging.WARNING):  # the next call: under the bound the answers counted, from the start
+        assert await api.callback("get_users_for_states")(iter(states)) == answer
+    assert all(size <= ANSWER_BYTES // 40 + 100 for _, size in replies), replies
     assert caplog.text == ""

@@ -4,15 +4,15 @@ that each fit its max-body-size, and their answers come back to Synapse as one."
 import logging
 
 import pytest_twisted
-from twisted.internet import task
+from twisted.internet import defer, task
 
 from calls import invoke
 from fakes import UserPresenceState
 from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
-from matrix_policy_gateway_shim.client import Reply
+from matrix_policy_gateway_shim.client import MAX_ANSWER_BYTES, Reply
 from matrix_policy_gateway_shim.convert import to_json_bytes
-from matrix_policy_gateway_shim.failures import Unreachable
-from matrix_policy_gateway_shim.module import BATCH_BYTES, REREAD_INTERVAL, batch_bytes
+from matrix_policy_gateway_shim.failures import AnswerTooLarge, Unreachable
+from matrix_policy_gateway_shim.module import ANSWER_BYTES, BATCH_BYTES, REREAD_INTERVAL, batch_bytes
 
 PATH = BY_NAME["get_users_for_states"].path
 SUPPORT = "@support:example.com"
@@ -270,3 +270,96 @@ async def test_reading_the_limit_again_and_the_resent_batches_keep_to_the_calls_
     assert [timeout for path, _, timeout in gateway.requests if path == PATH] == [5, 3, 2, 1]
     assert result == {SUPPORT: set(states[:3])}  # the others left unasked at the deadline
     assert clock.seconds() == 5
+
+
+RECEIVERS_OF_ALL = [f"@support{n}:example.com" for n in range(40)]
+
+
+def everyone_to_many(gateway):
+    """Answers as the gateway's presence_router with one ALL route to the 40 RECEIVERS_OF_ALL, as the
+    real client reads it: an answer over MAX_ANSWER_BYTES is not read."""
+    def reply() -> Reply:
+        states = gateway.requests[-1][1]["state_updates"]
+        body = {"result": {receiver: states for receiver in RECEIVERS_OF_ALL}}
+        if len(to_json_bytes(body)) > MAX_ANSWER_BYTES:
+            return AnswerTooLarge(f"an answer of more than {MAX_ANSWER_BYTES} bytes")
+        gateway.answered.append(len(to_json_bytes(body)))
+        return Reply(200, body)
+    gateway.answered = []
+    return reply
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answer_too_large_to_read_has_its_batch_and_the_rest_resent_in_batches_whose_answers_fit(
+        make_module, api, gateway, caplog):
+    # 40 receivers of ALL: each batch of 256 KiB would be answered with 10 MiB, past the 8 MiB the shim reads
+    make_module()
+    states = [online(n) for n in range(1500)]  # about 1.6 MB
+    gateway.replies[PATH] = everyone_to_many(gateway)
+    with caplog.at_level(logging.WARNING):
+        result = await invoke(api, "get_users_for_states", iter(states))
+    assert result == {receiver: set(states) for receiver in RECEIVERS_OF_ALL}  # every receiver, every state
+    sent = sent_batches(gateway)
+    assert len(to_json_bytes({"state_updates": sent[0]})) > 200 * 1024  # the one whose answer was too large
+    assert [state for batch in sent[1:] for state in batch] == [state.as_dict() for state in states]  # in order, once
+    assert all(size <= ANSWER_BYTES for size in gateway.answered)
+    [logged] = [record.getMessage() for record in caplog.records]
+    prefix = (f"The policy gateway's answer to a batch of get_users_for_states passed {MAX_ANSWER_BYTES} bytes (it "
+              "names each update once for each of its receivers): sending batches of at most ")
+    assert logged.startswith(prefix) and logged.endswith(" bytes")
+    assert abs(int(logged[len(prefix):-len(" bytes")]) - len(to_json_bytes(sent[0])) / 8) < 10  # an eighth
+
+
+@pytest_twisted.ensureDeferred
+async def test_batches_are_kept_to_what_the_last_answer_counted_so_that_their_answers_stay_under_answer_bytes(
+        make_module, api, gateway, caplog):
+    make_module()
+    states = [online(n) for n in range(1500)]
+    gateway.replies[PATH] = everyone_to_many(gateway)
+    await invoke(api, "get_users_for_states", iter(states[:10]))  # a small call: its answer counts 40 receivers
+    gateway.requests.clear()
+    with caplog.at_level(logging.WARNING):
+        result = await invoke(api, "get_users_for_states", iter(states))
+    assert result == {receiver: set(states) for receiver in RECEIVERS_OF_ALL}
+    assert all(len(to_json_bytes({"state_updates": batch})) <= ANSWER_BYTES // 40 + 20
+               for batch in sent_batches(gateway))
+    assert all(size <= ANSWER_BYTES + 40 * 100 for size in gateway.answered)
+    assert caplog.records == []  # no answer too large: nothing to warn of
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_single_update_whose_answer_is_too_large_fails_alone_and_is_not_sent_again(
+        make_module, api, gateway, caplog):
+    make_module()
+    huge = online(1, status_bytes=300 * 1024)  # 40 copies: 12 MB
+    states = [online(0), huge, online(2)]
+    gateway.replies[PATH] = everyone_to_many(gateway)
+    with caplog.at_level(logging.WARNING):
+        result = await invoke(api, "get_users_for_states", states)
+    assert result == {receiver: {states[0], states[2]} for receiver in RECEIVERS_OF_ALL}
+    assert sent_batches(gateway) == [[states[0].as_dict()], [huge.as_dict()], [states[2].as_dict()]]
+    assert [record.getMessage() for record in caplog.records][-1] == (
+        "Policy check get_users_for_states failed for 1 of its 3 batches (an answer of more than "
+        f"{MAX_ANSWER_BYTES} bytes): answering with the others' answers")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_call_refused_while_another_reads_the_limit_again_waits_for_that_reading_and_resends_under_it(
+        make_module, api, gateway, caplog):
+    make_module()  # batches of BATCH_BYTES
+    reading = defer.Deferred()
+    gateway.later_discovery = lambda: reading  # lowered by a reload; the reading takes a while
+    gateway.replies[PATH] = limited_to(gateway, 100 * 1024, everyone_to_support(gateway))
+    first = [online(n) for n in range(300)]  # about 330 KB each: two batches under the old bound
+    second = [online(n) for n in range(300, 600)]
+    with caplog.at_level(logging.WARNING):
+        one = defer.ensureDeferred(invoke(api, "get_users_for_states", first))
+        other = defer.ensureDeferred(invoke(api, "get_users_for_states", second))  # refused while the first reads
+        assert len(gateway.discoveries) == 1 and not one.called and not other.called
+        reading.callback(gateway.discovery._replace(max_body_size=100 * 1024))
+        results = await defer.gatherResults([one, other])
+    assert results == [{SUPPORT: set(first)}, {SUPPORT: set(second)}]  # nothing left out of either
+    assert len(gateway.discoveries) == 1
+    assert [record.getMessage() for record in caplog.records] == [
+        "The policy gateway refused a batch of get_users_for_states as too large; it now announces max_body_size "
+        f"{100 * 1024}: sending batches of at most {25 * 1024} bytes"]

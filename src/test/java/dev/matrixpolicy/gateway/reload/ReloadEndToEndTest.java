@@ -859,6 +859,30 @@ class ReloadEndToEndTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_module_denylist_entries", "kind=\"exact\"") == 2.0);
     }
 
+    /**
+     * A named pipe in a watched file's place (a token file pointed at {@code <(...)}) is never opened:
+     * opening one blocks until a writer comes, which would stop every later check and wedge the reload.
+     */
+    @Test
+    void aNamedPipeWhereATokenFileWasIsRefusedWithoutStoppingTheWatcher(CapturedOutput output) throws Exception {
+        Path token = write("token", TOKEN + "\n");
+        start(write("gateway.yml", denylist("old refusal").replace("token: " + TOKEN, "token-file: " + token)));
+
+        Files.delete(token);
+        assertThat(new ProcessBuilder("mkfifo", token.toString()).start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(management.get("/actuator/health/configReload").json().at("/details/last_reload/error").asText())
+                .contains("policy-gateway.auth.token-file", token.toString(), "is not a regular file");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+
+        Files.delete(token);
+        write("token", "rotated-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(new GatewayClient(port("local.server.port"), "rotated-token")
+                .post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused"))).hasSize(1);
+    }
+
     @Test
     void aNewTokenInTheTokenFileIsRequiredFromTheNextRequest() throws Exception {
         Path token = write("token", TOKEN + "\n");

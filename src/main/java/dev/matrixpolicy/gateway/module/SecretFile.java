@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.hashing.Sha256;
 import dev.matrixpolicy.gateway.matrix.ByteOrderMark;
 import java.io.IOException;
@@ -90,6 +91,7 @@ public final class SecretFile {
     public static String read(Path file) {
         String content;
         try {
+            FileVersion.ofRegularFile(file); // a named pipe is never opened: that blocks until a writer comes
             content = ByteOrderMark.dropped(Files.readString(file, StandardCharsets.UTF_8)).strip();
         } catch (NoSuchFileException missing) {
             throw new UnreadableSecretException(file, Problem.MISSING, missing);

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.reload;
 
+import dev.matrixpolicy.gateway.files.FileVersion;
 import dev.matrixpolicy.gateway.files.PeriodicCheck;
 import dev.matrixpolicy.gateway.files.Settling;
 import dev.matrixpolicy.gateway.hashing.Sha256;
@@ -106,6 +107,8 @@ final class FileWatcher implements SmartLifecycle {
 
     private static String fingerprint(Path file) {
         try {
+            // a named pipe is never opened: that blocks until a writer comes, and every later check with it
+            FileVersion.ofRegularFile(file);
             return Sha256.hexOf(Files.readAllBytes(file));
         } catch (NoSuchFileException gone) {
             return ABSENT;

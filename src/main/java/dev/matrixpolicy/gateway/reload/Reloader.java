@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.config.KeyNames;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.config.SpringSettingsCheck;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.module.SecretFile;
 import dev.matrixpolicy.gateway.reload.ReloadResult.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -136,7 +137,7 @@ final class Reloader {
             startupSpring = springSettings(startupSettings);
         }
         configurationFiles = List.copyOf(files);
-        watched = watch(List.of(), files, generations.current());
+        watched = watch(List.of(), files, generations.current(), Optional.empty());
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
         for (ConfigurationLoader.FileRead file : files) {
             if (read == null || !sameSettings(startupSettings.get(file.document()), read.get(file.document()))) {
@@ -211,6 +212,7 @@ final class Reloader {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         Optional<Environment> readIn = Optional.empty();
         ReloadResult result;
+        Optional<Path> awaited = Optional.empty();
         try {
             requireConfigurationFiles();
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
@@ -242,6 +244,7 @@ final class Reloader {
                 return Optional.empty();
             }
             String problem = ConfigurationLoader.describe(refused, readIn);
+            awaited = secretFileRefused(refused);
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem), List.of());
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
         } catch (Error broke) {
@@ -252,10 +255,24 @@ final class Reloader {
             log.error("Configuration reload failed ({}), generation {} keeps serving", trigger, serving.number(), broke);
         }
         // A file that failed to parse is not among those read: the ones watched before stay watched.
-        watched = watch(watched, files, generations.current());
+        watched = watch(watched, files, generations.current(), awaited);
         outcomes.get(result.outcome()).increment();
         last = result;
         return Optional.of(result);
+    }
+
+    /**
+     * The token or secret file whose absence (or unreadable content) refused a configuration, if that was
+     * why: watched from now on, so that its arrival applies the configuration. The kubelet syncs each
+     * volume on its own, so a ConfigMap naming a new key of a Secret can arrive before the Secret does.
+     */
+    private static Optional<Path> secretFileRefused(Throwable refused) {
+        for (Throwable cause = refused; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SecretFile.UnreadableSecretException unreadable) {
+                return Optional.of(unreadable.file());
+            }
+        }
+        return Optional.empty();
     }
 
     /** Whether {@code now} gives what {@code serving} applies: its settings, tokens and modules' secrets. */
@@ -412,8 +429,14 @@ final class Reloader {
                 .count();
     }
 
-    private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation) {
+    /**
+     * The files to watch: those watched {@code before}, the configuration files {@code read}, the token
+     * and secret files of the serving {@code generation}, and the one a refused configuration awaits.
+     */
+    private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation,
+                                    Optional<Path> awaited) {
         Set<Path> all = new LinkedHashSet<>(before);
+        awaited.ifPresent(all::add);
         all.addAll(paths(read));
         Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
         Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);

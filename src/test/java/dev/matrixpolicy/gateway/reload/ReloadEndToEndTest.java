@@ -523,6 +523,44 @@ class ReloadEndToEndTest {
         assertThat(sentTokens(service)).containsExactly("Bearer first-service-token", "Bearer second-service-token");
     }
 
+    /**
+     * The kubelet syncs each volume on its own: a ConfigMap that names a new key of a Secret can arrive
+     * a minute before the Secret does. The reload it asks for is refused; the Secret's arrival applies it.
+     */
+    @Test
+    void aReloadRefusedForASecretFileNotThereYetIsAppliedWhenTheFileArrives(CapturedOutput output) throws Exception {
+        service = policyService();
+        KubeletVolume secret = KubeletVolume.mount(directory.resolve("secret"), Map.of("other", "x"));
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config);
+
+        write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), secret.file("token")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(output.getOut()).contains(secret.file("token") + " does not exist");
+
+        secret.update(Map.of("other", "x", "token", "service-token\n"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(gateway.getBean(Generations.class).current().number()).isEqualTo(2);
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        assertThat(sentTokens(service)).containsExactly("Bearer service-token");
+    }
+
+    @Test
+    void aReloadRefusedForATokenFileNotThereYetIsAppliedWhenTheFileArrives(CapturedOutput output) throws Exception {
+        Path config = write("gateway.yml", denylist("refused"));
+        start(config);
+        Path tokenFile = directory.resolve("shared-token");
+
+        write("gateway.yml", denylist("refused").replace("token: " + TOKEN, "token-file: " + tokenFile));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(output.getOut()).contains("policy-gateway.auth.token-file");
+
+        write("shared-token", "rotated-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(new GatewayClient(port("local.server.port"), "rotated-token")
+                .post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
+    }
+
     @Test
     void postReloadAppliesTheFileAtOnceAndSaysWhenNothingChangedOrWhatIsWrong() throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));
@@ -819,6 +857,30 @@ class ReloadEndToEndTest {
         write("gateway.yml", denylist("refused").replace("[\"@spam:bad.example\"]", "[\"@spam:bad.example\", \"@eggs:bad.example\"]"));
 
         await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_module_denylist_entries", "kind=\"exact\"") == 2.0);
+    }
+
+    /**
+     * A named pipe in a watched file's place (a token file pointed at {@code <(...)}) is never opened:
+     * opening one blocks until a writer comes, which would stop every later check and wedge the reload.
+     */
+    @Test
+    void aNamedPipeWhereATokenFileWasIsRefusedWithoutStoppingTheWatcher(CapturedOutput output) throws Exception {
+        Path token = write("token", TOKEN + "\n");
+        start(write("gateway.yml", denylist("old refusal").replace("token: " + TOKEN, "token-file: " + token)));
+
+        Files.delete(token);
+        assertThat(new ProcessBuilder("mkfifo", token.toString()).start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(management.get("/actuator/health/configReload").json().at("/details/last_reload/error").asText())
+                .contains("policy-gateway.auth.token-file", token.toString(), "is not a regular file");
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+
+        Files.delete(token);
+        write("token", "rotated-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(new GatewayClient(port("local.server.port"), "rotated-token")
+                .post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
+        assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused"))).hasSize(1);
     }
 
     @Test

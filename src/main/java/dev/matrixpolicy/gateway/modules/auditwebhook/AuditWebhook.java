@@ -192,7 +192,9 @@ final class AuditWebhook implements PolicyModule {
                 couldNotSend(callback.name(), bug);
                 return delivered;
             }
-            offer(record);
+            if (!offer(record)) {
+                drop(DropReason.SHUTDOWN);
+            }
             return delivered;
         });
     }
@@ -203,23 +205,25 @@ final class AuditWebhook implements PolicyModule {
         return false;
     }
 
-    private void offer(Written record) {
+    /**
+     * Queues the record, or drops it as {@code queue_full} and counts it; false, having done neither,
+     * when this instance is closing: the caller then counts it dropped, or hands it further on.
+     */
+    private boolean offer(Written record) {
         if (closing.get()) {
-            drop(DropReason.SHUTDOWN);
-            return;
+            return false;
         }
         if (reserve(record) && enqueue(record)) {
             // close() may have begun, and drained the queue, between the check above and the offer:
-            // take the record back and count it rather than leave it in a queue nobody reads.
+            // take the record back rather than leave it in a queue nobody reads.
             if (closing.get() && queue.remove(record)) {
                 release(record);
-                drop(DropReason.SHUTDOWN);
-                return;
+                return false;
             }
             if (queueFull.failing() && drainedToHalf(record)) {
                 queueFull.worksAgain("audit webhook '{}': queue accepts records again after dropping {}", instanceName);
             }
-            return;
+            return true;
         }
         drop(DropReason.QUEUE_FULL);
         Outage.Failure failure = queueFull.failed();
@@ -228,6 +232,7 @@ final class AuditWebhook implements PolicyModule {
                     instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records",
                     ConfigValues.format(DataSize.ofBytes(queuedBytes.get())), ConfigValues.format(DataSize.ofBytes(queueMaxBytes)));
         }
+        return true;
     }
 
     /**
@@ -475,15 +480,19 @@ final class AuditWebhook implements PolicyModule {
         return false;
     }
 
-    /** Gives the record to the instance serving in this one's place, and counts it; false when none serves. */
+    /**
+     * Gives the record to the instance serving in this one's place, and counts it; false when none serves.
+     * One that begins to close as it is given the record refuses it, and the record goes on to the one
+     * that replaced that one in turn (two reloads within a grace).
+     */
     private boolean handedOn(Written record) {
-        AuditWebhook next = serving();
-        if (next == null) {
-            return false;
+        for (AuditWebhook next = serving(); next != null; next = next.serving()) {
+            if (next.offer(record)) {
+                handedOn.incrementAndGet();
+                return true;
+            }
         }
-        next.offer(record);
-        handedOn.incrementAndGet();
-        return true;
+        return false;
     }
 
     private long count(DropReason reason) {

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.state.Bucket;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.Take;
@@ -66,7 +67,7 @@ final class PolicyServerRateLimit {
                 origins.increment();
                 log.info("Homeserver {} asks the policy server about more new events than its rate limit allows ({} at once, "
                         + "then {} per {}): they are answered 429 M_LIMIT_EXCEEDED", origin, shape.capacity(), shape.capacity(),
-                        shape.period());
+                        Durations.format(shape.period()));
             }
             throw MatrixApiException.limitExceeded("Too many events asked about by " + origin + "; try again later",
                     refused.retryAfter());

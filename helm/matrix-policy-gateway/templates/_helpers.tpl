@@ -270,6 +270,17 @@ ip-range-blocklist: {{ toJson .ipRangeBlocklist }}
 {{- with .ipRangeAllowlist }}
 ip-range-allowlist: {{ toJson . }}
 {{- end }}
+{{- with .rateLimit }}
+{{- if or .capacity .period }}
+rate-limit:
+  {{- with .capacity }}
+  capacity: {{ int . }}
+  {{- end }}
+  {{- with .period }}
+  period: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -446,7 +457,7 @@ Secret is not the chart's to see.
 {{- $startup = print $startup "\n" (toYaml .) }}
 {{- end }}
 {{- with include "matrix-policy-gateway.policyServerConfig" . | fromYaml }}
-{{- $startup = print $startup "\n" (omit . "rooms" | toYaml) }}
+{{- $startup = print $startup "\n" (omit . "rooms" "rate-limit" | toYaml) }}
 {{- end }}
 {{- with include "matrix-policy-gateway.stateConfig" . }}
 {{- $startup = print $startup "\n" . }}

@@ -10,16 +10,19 @@ final class MatrixApiException extends RuntimeException {
     private final String errcode;
     /** A 405's {@code Allow} header, the methods the path answers; null for any other refusal. */
     private final String allow;
+    /** A 429's wait before trying again; null for any other refusal. */
+    private final Duration retryAfter;
 
     MatrixApiException(HttpStatus status, String errcode, String message) {
-        this(status, errcode, message, null);
+        this(status, errcode, message, null, null);
     }
 
-    private MatrixApiException(HttpStatus status, String errcode, String message, String allow) {
+    private MatrixApiException(HttpStatus status, String errcode, String message, String allow, Duration retryAfter) {
         super(message, null, false, false);
         this.status = status;
         this.errcode = errcode;
         this.allow = allow;
+        this.retryAfter = retryAfter;
     }
 
     public static MatrixApiException unrecognized(String what) {
@@ -64,7 +67,12 @@ final class MatrixApiException extends RuntimeException {
      * @param allow the header's value, the methods the path answers ({@code "POST, OPTIONS"}); null when unknown
      */
     static MatrixApiException methodNotAllowed(String method, String allow) {
-        return new MatrixApiException(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + method + " is not supported here", allow);
+        return new MatrixApiException(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED", "Method " + method + " is not supported here", allow, null);
+    }
+
+    /** Too many requests, 429 {@code M_LIMIT_EXCEEDED}, with the spec's {@code retry_after_ms}: a token is back after {@code retryAfter}. */
+    static MatrixApiException limitExceeded(String why, Duration retryAfter) {
+        return new MatrixApiException(HttpStatus.TOO_MANY_REQUESTS, "M_LIMIT_EXCEEDED", why, null, retryAfter);
     }
 
     HttpStatus status() {
@@ -77,5 +85,9 @@ final class MatrixApiException extends RuntimeException {
 
     Optional<String> allow() {
         return Optional.ofNullable(allow);
+    }
+
+    Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
     }
 }

@@ -8,6 +8,8 @@ import dev.matrixpolicy.gateway.policyserver.KeyFetchBusyException;
 import dev.matrixpolicy.gateway.policyserver.UnauthorizedException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,13 +55,14 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
     private static final Logger log = LoggerFactory.getLogger(MatrixErrors.class);
 
     /**
-     * A Matrix error answer: status, errcode, a message for a human and, for a 405, the {@code Allow}
-     * header. {@link #answer} is the one writer of error answers for the servlets and filters that
+     * A Matrix error answer: status, errcode, a message for a human, for a 405 the {@code Allow}
+     * header, and for a 429 {@code retry_after_ms} with its {@code Retry-After} header (the policy
+     * server's rate limit, answered by {@link #answer} only: no Spring MVC route limits). {@link #answer} is the one writer of error answers for the servlets and filters that
      * answer without Spring MVC; {@link #toResponse} hands the same answer to Spring MVC.
      */
-    record MatrixError(HttpStatus status, String errcode, String message, Optional<String> allow) {
+    record MatrixError(HttpStatus status, String errcode, String message, Optional<String> allow, Optional<Duration> retryAfter) {
         MatrixError(HttpStatus status, String errcode, String message) {
-            this(status, errcode, message, Optional.empty());
+            this(status, errcode, message, Optional.empty(), Optional.empty());
         }
 
         Map<String, String> body() {
@@ -72,14 +75,24 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
          * one small map written by the shared mapper, nothing built per call beyond that.
          */
         void answer(HttpServletResponse response, JsonMapper json) throws IOException {
-            byte[] answer = json.writeValueAsBytes(body());
+            byte[] answer = json.writeValueAsBytes(retryAfter.isPresent() ? withRetryAfter(retryAfter.get()) : body());
             if (allow.isPresent()) { // no lambda: the policy API's error path allocates nothing it need not
                 response.setHeader(HttpHeaders.ALLOW, allow.get());
+            }
+            if (retryAfter.isPresent()) { // RFC 9110's whole seconds, rounded up, beside the spec's milliseconds
+                response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.ceilDiv(retryAfter.get().toMillis(), 1000)));
             }
             response.setStatus(status.value());
             response.setContentType(MediaType.APPLICATION_JSON_VALUE);
             response.setContentLength(answer.length);
             response.getOutputStream().write(answer);
+        }
+
+        /** The body with the spec's {@code retry_after_ms}, a number where the other fields are strings. */
+        private Map<String, Object> withRetryAfter(Duration wait) {
+            Map<String, Object> body = new LinkedHashMap<>(body());
+            body.put("retry_after_ms", wait.toMillis());
+            return body;
         }
     }
 
@@ -91,7 +104,8 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
      */
     static MatrixError describe(Exception failure) {
         return switch (failure) {
-            case MatrixApiException refused -> new MatrixError(refused.status(), refused.errcode(), refused.getMessage(), refused.allow());
+            case MatrixApiException refused -> new MatrixError(refused.status(), refused.errcode(), refused.getMessage(), refused.allow(),
+                    refused.retryAfter());
             case BadArgumentException bad -> new MatrixError(HttpStatus.BAD_REQUEST,
                     bad.kind() == BadArgumentException.Kind.MISSING ? "M_MISSING_PARAM" : "M_INVALID_PARAM", bad.getMessage());
             case UnauthorizedException unauthorized -> new MatrixError(HttpStatus.UNAUTHORIZED, "M_UNAUTHORIZED",

@@ -17,6 +17,7 @@ import java.net.URI;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.catalina.connector.Connector;
 import org.apache.tomcat.util.buf.EncodedSolidusHandling;
@@ -53,7 +54,10 @@ import tools.jackson.databind.json.JsonMapper;
 class PolicyServerListener {
     private static final Logger log = LoggerFactory.getLogger(PolicyServerListener.class);
 
-    /** Read at startup: the listener, the key and the key fetching do not change on a reload. */
+    /**
+     * The serving generation's settings: the listener, the key and the key fetching read once at startup,
+     * which a reload does not change; the rooms and the rate limit read at each request.
+     */
     private static PolicyGatewayProperties.PolicyServer settings(Generations generations) {
         return generations.current().properties().policyServer();
     }
@@ -90,14 +94,27 @@ class PolicyServerListener {
                 settings(generations).signatureCacheSize(), registry);
     }
 
+    /** The time the rate limit's buckets refill by: a bean of its own so that a test can step it. */
+    @Bean
+    LongSupplier policyServerTicker() {
+        return System::nanoTime;
+    }
+
+    /** Reloadable: each request reads the serving generation's {@code rate-limit}, as {@link PolicyServerSigning} its rooms. */
+    @Bean
+    PolicyServerRateLimit policyServerRateLimit(Generations generations, LongSupplier policyServerTicker, MeterRegistry registry) {
+        return new PolicyServerRateLimit(() -> settings(generations).rateLimit().bucket(), policyServerTicker, registry);
+    }
+
     @Bean
     ServletRegistrationBean<PolicyServerServlet> policyServerServlet(Generations generations, PolicyServerKey key,
                                                                      ServerKeys serverKeys, PolicyServerSigning signing,
-                                                                     JsonMapper json, MeterRegistry registry) {
+                                                                     PolicyServerRateLimit rateLimit, JsonMapper json,
+                                                                     MeterRegistry registry) {
         String name = settings(generations).name();
         PolicyServerServlet servlet = new PolicyServerServlet(name, key,
                 new RequestAuthenticator(name, serverKeys, InstantSource.system()), new EventAuthenticator(serverKeys, settings(generations).signatureCacheSize()), signing,
-                json, registry);
+                rateLimit, json, registry);
         ServletRegistrationBean<PolicyServerServlet> registration = new ServletRegistrationBean<>(servlet,
                 PolicyServerServlet.urlPatterns());
         registration.setName(PolicyServerServlet.NAME);

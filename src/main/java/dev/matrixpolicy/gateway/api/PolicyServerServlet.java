@@ -55,7 +55,8 @@ import tools.jackson.databind.node.ObjectNode;
  * "spam"}, before any module sees it, and the refusal is not remembered: its reference hash leaves
  * the signatures out, and the same event, signed, gets its own answer. A request waits for keys
  * {@link KeyWait#PER_REQUEST} at most, then answers 503: an answer inside the time Synapse waits
- * tells its user why. Every error is Matrix
+ * tells its user why. An asking server over its {@link PolicyServerRateLimit} is answered 429 {@code
+ * M_LIMIT_EXCEEDED} for events with no answer remembered. Every error is Matrix
  * error JSON from {@link MatrixErrors#describe}, written by {@link MatrixErrors.MatrixError#answer}.
  * {@value #METRIC} times every request by endpoint and outcome.
  */
@@ -82,24 +83,27 @@ final class PolicyServerServlet extends HttpServlet {
     private final transient RequestAuthenticator authenticator;
     private final transient EventAuthenticator events;
     private final transient PolicyServerSigning signing;
+    private final transient PolicyServerRateLimit rateLimit;
     private final transient RequestBodyReader bodies;
     private final transient JsonMapper json;
     private final transient MeterRegistry registry;
     private final transient Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, EventAuthenticator events,
-                        PolicyServerSigning signing, JsonMapper json, MeterRegistry registry) {
-        this(name, key, authenticator, events, signing, json, registry, RequestBodyReader.Budget.ofHeapUntilAnswered(16));
+                        PolicyServerSigning signing, PolicyServerRateLimit rateLimit, JsonMapper json, MeterRegistry registry) {
+        this(name, key, authenticator, events, signing, rateLimit, json, registry, RequestBodyReader.Budget.ofHeapUntilAnswered(16));
     }
 
     /** @param bodies what the bodies of the requests being answered may hold at once (for tests: a sixteenth of the heap otherwise) */
     PolicyServerServlet(String name, PolicyServerKey key, RequestAuthenticator authenticator, EventAuthenticator events,
-                        PolicyServerSigning signing, JsonMapper json, MeterRegistry registry, RequestBodyReader.Budget bodies) {
+                        PolicyServerSigning signing, PolicyServerRateLimit rateLimit, JsonMapper json, MeterRegistry registry,
+                        RequestBodyReader.Budget bodies) {
         this.name = name;
         this.key = key;
         this.authenticator = authenticator;
         this.events = events;
         this.signing = signing;
+        this.rateLimit = rateLimit;
         this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), bodies);
         this.json = json;
         this.registry = registry;
@@ -207,6 +211,7 @@ final class PolicyServerServlet extends HttpServlet {
     private Answer sign(HttpServletRequest request, KeyWait wait) {
         Signed signed = authenticate(request, wait);
         Pdu pdu = pdu(signed.body(), request);
+        limit(signed.origin(), pdu);
         Optional<EventAuthenticator.Unverified> unverified = events.missingSignature(pdu, wait);
         if (unverified.isPresent()) {
             return failure("sign", "unsigned", MatrixApiException.forbidden(HttpStatus.BAD_REQUEST, unverified.get().reason()));
@@ -233,6 +238,7 @@ final class PolicyServerServlet extends HttpServlet {
         if (!pdu.eventId().equals(eventId)) {
             return recommendation("malformed", "spam");
         }
+        limit(signed.origin(), pdu);
         if (events.missingSignature(pdu, wait).isPresent()) {
             return recommendation("unsigned", "spam");
         }
@@ -240,6 +246,18 @@ final class PolicyServerServlet extends HttpServlet {
             case PolicyServerSigning.Verdict.Signed allowed -> recommendation("ok", "ok");
             case PolicyServerSigning.Verdict.Refused refused -> recommendation("spam", "spam");
         };
+    }
+
+    /**
+     * Takes one of the asking server's tokens ({@link PolicyServerRateLimit}) for an event with no
+     * answer remembered, before its signatures are checked and the chain judges it. A remembered answer
+     * costs neither a chain run nor a cache slot, and its signatures were verified once already: in a
+     * busy room every homeserver asks about the same events, which must not use up their allowance.
+     */
+    private void limit(String origin, Pdu pdu) {
+        if (signing.remembered(pdu.referenceHash()).isEmpty()) {
+            rateLimit.take(origin);
+        }
     }
 
     /**

@@ -117,7 +117,10 @@ final class PolicyServerSigning {
         }
     }
 
-    /** Whether an answer about the event with this reference hash is remembered (for tests and metrics). */
+    /**
+     * The answer about the event with this reference hash, when one is remembered and no longer being
+     * decided: the rate limit spares such events, and tests read it.
+     */
     Optional<Verdict> remembered(String referenceHash) {
         return Optional.ofNullable(answers.getIfPresent(referenceHash)).filter(CompletableFuture::isDone)
                 .map(CompletableFuture::join);

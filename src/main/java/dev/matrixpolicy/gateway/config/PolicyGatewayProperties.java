@@ -9,6 +9,7 @@ import jakarta.validation.constraints.NotNull;
 import dev.matrixpolicy.gateway.policyserver.IpRanges;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.Redaction;
+import dev.matrixpolicy.gateway.state.Bucket;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -185,8 +186,8 @@ public record PolicyGatewayProperties(
     /**
      * Being the policy server (MSC4284, spec v1.18) of the rooms listed: homeservers ask it to sign
      * each new event of those rooms on a federation-facing listener of its own, and it signs what the
-     * {@code check_event_for_spam} chain allows. Only {@code rooms} is applied by a reload; the rest is
-     * read at startup.
+     * {@code check_event_for_spam} chain allows. Only {@code rooms} and {@code rate-limit} are applied by
+     * a reload; the rest is read at startup.
      *
      * @param enabled            whether the listener runs at all
      * @param name               the policy server's server name: the {@code via} of the rooms'
@@ -209,13 +210,15 @@ public record PolicyGatewayProperties(
      *                           notation; left out, Synapse's default {@code federation_ip_range_blocklist}
      *                           ({@link IpRanges#SYNAPSE_BLOCKLIST}); {@code 0.0.0.0} and {@code ::} always
      * @param ipRangeAllowlist   exceptions to {@code ip-range-blocklist}, in CIDR notation
+     * @param rateLimit          how many events each asking homeserver may have judged, once its request
+     *                           signature is verified: the answers remembered aside
      */
     public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
                                InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
                                @DefaultValue List<@Valid KnownServer> servers, @DefaultValue List<@Valid Notary> notaries,
                                @DefaultValue("100000") int signatureCacheSize, @DefaultValue("10000") int keyCacheServers,
                                @DefaultValue("10s") @NotNull Duration keyFetchTimeout, List<String> ipRangeBlocklist,
-                               @DefaultValue List<String> ipRangeAllowlist) {
+                               @DefaultValue List<String> ipRangeAllowlist, @DefaultValue RateLimit rateLimit) {
         public PolicyServer {
             rooms = List.copyOf(rooms);
             servers = List.copyOf(servers);
@@ -302,7 +305,35 @@ public record PolicyGatewayProperties(
         /** The defaults: no listener, no rooms. */
         public static PolicyServer disabled() {
             return new PolicyServer(false, null, 8448, null, null, List.of(), List.of(), List.of(), 100_000, 10_000,
-                    Duration.ofSeconds(10), null, List.of());
+                    Duration.ofSeconds(10), null, List.of(), new RateLimit(1000, Duration.ofSeconds(10)));
+        }
+
+        /**
+         * The policy server's own limit, a token bucket per asking homeserver (its request's {@code
+         * X-Matrix} origin), taken by each event it has no answer for yet; shaped as the {@code
+         * rate_limits} module's buckets. Synapse takes a 429 as a refusal, never retried, so the default
+         * (1000 at once, 100 a second) is well above what an honest homeserver asks
+         * (docs/policy-server.md, "Rate limit").
+         *
+         * @param capacity the burst, at least 1
+         * @param period   how long an empty bucket takes to refill, at least 1 ms and a year at most
+         */
+        public record RateLimit(@DefaultValue("1000") long capacity, @DefaultValue("10s") Duration period) {
+            public RateLimit {
+                if (capacity < 1) {
+                    throw new InvalidSettingException("capacity", "must be at least 1 (the requests one homeserver may "
+                            + "send at once); raise it rather than turn the limit off");
+                }
+                if (period == null || period.toMillis() < 1 || period.compareTo(Duration.ofDays(366)) > 0) {
+                    throw new InvalidSettingException("period", "must be between 1ms and 366d (how long an empty "
+                            + "bucket takes to refill), e.g. 10s");
+                }
+            }
+
+            /** The bucket each asking homeserver gets. */
+            public Bucket bucket() {
+                return new Bucket(capacity, period);
+            }
         }
 
         /**

@@ -57,8 +57,8 @@ final class Reloader {
     /**
      * The gateway's own settings read at startup only, by their path of {@link PolicyGatewayProperties}'
      * record components, in alphabetical order (that of their keys too): a reload that changes only
-     * these has nothing to apply. The policy server reads all its settings as it starts, its rooms
-     * aside: its listener, its key, its name and how it fetches other servers' keys.
+     * these has nothing to apply. The policy server reads all its settings as it starts, its rooms and
+     * its rate limit aside: its listener, its key, its name and how it fetches other servers' keys.
      */
     static final List<String> STARTUP_ONLY = List.of("decisionLog", "policyServer.address", "policyServer.enabled",
             "policyServer.ipRangeAllowlist", "policyServer.ipRangeBlocklist", "policyServer.keyCacheServers",

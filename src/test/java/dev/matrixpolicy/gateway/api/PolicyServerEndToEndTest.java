@@ -118,17 +118,27 @@ class PolicyServerEndToEndTest {
 
     @BeforeEach
     void findTheFederationListener() {
+        federation = federationListener(context, port);
+    }
+
+    /** The federation listener's base URI: the connector that is not the policy API's, on {@code apiPort}. */
+    static URI federationListener(WebServerApplicationContext context, int apiPort) {
         TomcatWebServer server = (TomcatWebServer) context.getWebServer();
         int federationPort = Arrays.stream(server.getTomcat().getService().findConnectors())
-                .mapToInt(Connector::getLocalPort).filter(local -> local != port).findFirst().orElseThrow();
-        federation = URI.create("http://127.0.0.1:" + federationPort);
+                .mapToInt(Connector::getLocalPort).filter(local -> local != apiPort).findFirst().orElseThrow();
+        return URI.create("http://127.0.0.1:" + federationPort);
     }
 
     private Answer send(HttpRequest request) {
+        return send(http, request);
+    }
+
+    /** The answer to {@code request}, its body as text, with its headers. */
+    static Answer send(HttpClient http, HttpRequest request) {
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             return new Answer(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body(),
-                    null);
+                    response.headers());
         } catch (IOException | InterruptedException failed) {
             throw new IllegalStateException(failed);
         }

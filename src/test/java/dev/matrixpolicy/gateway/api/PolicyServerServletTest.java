@@ -20,7 +20,7 @@ class PolicyServerServletTest {
         RequestAuthenticator noKeys = new RequestAuthenticator("policy.example.org",
                 (server, keyId, validUntil, wait) -> Optional.empty(), () -> Instant.EPOCH);
         PolicyServerServlet servlet = new PolicyServerServlet("policy.example.org", PolicyServerKey.fromSeed(new byte[32]), noKeys,
-                null, null, JsonMapper.builder().build(), new SimpleMeterRegistry(), new RequestBodyReader.Budget(1_000, true));
+                null, null, null, JsonMapper.builder().build(), new SimpleMeterRegistry(), new RequestBodyReader.Budget(1_000, true));
 
         for (int i = 0; i < 5; i++) {
             MockHttpServletResponse answer = new MockHttpServletResponse();
@@ -32,7 +32,7 @@ class PolicyServerServletTest {
     @Test
     void aMethodAnEndpointDoesNotTakeIs405NamingTheOnesItDoes() throws Exception {
         PolicyServerServlet servlet = new PolicyServerServlet("policy.example.org", PolicyServerKey.fromSeed(new byte[32]),
-                null, null, null, JsonMapper.builder().build(), new SimpleMeterRegistry());
+                null, null, null, null, JsonMapper.builder().build(), new SimpleMeterRegistry());
 
         MockHttpServletResponse sign = answer(servlet, "GET", PolicyServerServlet.SIGN);
         MockHttpServletResponse wellKnown = answer(servlet, "POST", PolicyServerServlet.WELL_KNOWN);

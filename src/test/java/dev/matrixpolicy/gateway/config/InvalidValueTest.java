@@ -382,6 +382,42 @@ class InvalidValueTest {
     }
 
     @Test
+    void aPolicyServerRateLimitOfNoRequestsIsRefusedNamingTheKeyAndTheFix() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  policy-server:
+                    rate-limit:
+                      capacity: 0
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.policy-server.rate-limit.capacity\n")
+                .contains("value: '0'\n")
+                .contains("file: " + file() + ", line 5")
+                .contains("problem: must be at least 1 (the requests one homeserver may send at once); raise it rather than"
+                        + " turn the limit off\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
+    void aPolicyServerRateLimitPeriodOfNoTimeIsRefusedNamingTheKey() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  policy-server:
+                    rate-limit:
+                      period: 0s
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.policy-server.rate-limit.period\n")
+                .contains("value: '0s'\n")
+                .contains("problem: must be between 1ms and 366d (how long an empty bucket takes to refill), e.g. 10s\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
     void decisionLogCapacityOutOfRangeNamesTheKeyAndTheRange() {
         String analysis = topLevelFailure("""
                 policy-gateway:

@@ -148,6 +148,20 @@ class HelmPolicyServerTest {
         // Left out, the gateway's defaults apply.
         assertThat(server.has("signature-cache-size")).isFalse();
         assertThat(server.has("key-cache-servers")).isFalse();
+        assertThat(server.has("rate-limit")).isFalse();
+    }
+
+    @Test
+    void theRateLimitReachesTheConfigAndAppliesByHotReload() {
+        Manifests limited = render(command -> command.set("policyServer.rateLimit.capacity", "5000")
+                .set("policyServer.rateLimit.period", "1m"));
+        Manifests capacityOnly = render(command -> command.set("policyServer.rateLimit.capacity", "5000"));
+
+        JsonNode limit = HelmChart.applicationConfig(limited).at("/policy-gateway/policy-server/rate-limit");
+        assertThat(limit.get("capacity").asInt()).isEqualTo(5000);
+        assertThat(limit.get("period").asString()).isEqualTo("1m");
+        assertThat(HelmChart.applicationConfig(capacityOnly).at("/policy-gateway/policy-server/rate-limit").has("period")).isFalse();
+        assertThat(startupChecksum(limited)).isEqualTo(startupChecksum(manifests));
     }
 
     @Test

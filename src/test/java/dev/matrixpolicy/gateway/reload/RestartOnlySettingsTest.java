@@ -48,6 +48,9 @@ class RestartOnlySettingsTest {
                 "policy-gateway.policy-server.rooms[0].id", "!room:example.com",
                 "policy-gateway.policy-server.rooms[0].version", "11"))))
                 .as("the policy server's rooms reload").isTrue();
+        PolicyGatewayProperties raisedLimit = gateway(Map.of("policy-gateway.policy-server.rate-limit.capacity", "5000"));
+        assertThat(Reloader.differInReloadable(startup, raisedLimit)).as("the policy server's rate limit reloads").isTrue();
+        assertThat(Reloader.startupOnlyChanged(startup, raisedLimit)).isEmpty();
     }
 
     @Test

@@ -47,7 +47,8 @@ class CallbackArgumentsDescriptionTest {
                 {"type": "object",
                  "properties": {"inviter": {"type": "string", "description": "A Matrix user ID"},
                                 "invitee": {"type": "string", "description": "A Matrix user ID"},
-                                "room_id": {"type": "string", "description": "A Matrix room ID"}},
+                                "room_id": {"type": "string",
+                                            "description": "A room ID as the client wrote it, not yet checked by Synapse: any string"}},
                  "required": ["inviter", "invitee", "room_id"]}"""));
     }
 

@@ -438,12 +438,7 @@ class ApiContractEndToEndTest {
         void aRoomIdFromARequestPathGetsTheChainsAnswer(String room) {
             String roomJson = "\"" + room + "\"";
 
-            assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
-                    "{\"user\": \"@alice:example.com\", \"room\": " + roomJson + ", \"is_invited\": false}").json())
-                    .isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
-            assertErrcode(gateway.post("/v1/spam_checker/user_may_invite",
-                    "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": " + roomJson + "}"),
-                    403, "M_LIMIT_EXCEEDED");
+            assertJoinAndInviteAreAnsweredByTheChain("@alice:example.com", "@bob:example.org", room);
             assertErrcode(gateway.post("/v1/spam_checker/user_may_send_state_event",
                     "{\"user_id\": \"@alice:example.com\", \"room_id\": " + roomJson
                             + ", \"event_type\": \"m.room.topic\", \"state_key\": \"\", \"content\": {}}"),
@@ -470,6 +465,41 @@ class ApiContractEndToEndTest {
             assertErrcode(gateway.post("/v1/third_party_rules/check_can_shutdown_room",
                     "{\"user_id\": \"@alice:example.com\", \"room_id\": \"#alias:example.com\"}"), 400, "M_INVALID_PARAM");
         }
+    }
+
+    /**
+     * Synapse takes a user ID as {@code UserID.from_string} does, {@code @} and a {@code ':'}, wherever it
+     * does not check more: an appservice registers any localpart in its namespace (a ':' in it, more
+     * than 255 bytes), and a client's invite body names any invitee. The chain answers about them.
+     */
+    @Nested
+    class UserIdsSynapseDoesNotCheck {
+
+        @ParameterizedTest
+        @ValueSource(strings = {"@irc_a:b:example.com", "@bob:", "@bob:not a server"})
+        void aUserIdSynapseAsksAboutUncheckedGetsTheChainsAnswer(String user) {
+            assertJoinAndInviteAreAnsweredByTheChain(user, user, "!r:example.com");
+            assertErrcode(gateway.post("/v1/spam_checker/check_event_for_spam", """
+                    {"event": {"event_id": "$e", "sender": "%s", "room_id": "!r:example.com", "type": "m.room.message"}}"""
+                    .formatted(user)), 403, "M_FORBIDDEN");
+        }
+
+        @Test
+        void anAppserviceUserOfMoreThan255BytesGetsTheChainsAnswer() {
+            String user = "@irc_" + "x".repeat(500) + ":example.com";
+
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"" + user + "\"}"), 403, "M_FORBIDDEN");
+        }
+    }
+
+    /** {@code user} joining and {@code invitee} invited to {@code room}: "pass" alone answers the join, "decide" the invite. */
+    private void assertJoinAndInviteAreAnsweredByTheChain(String user, String invitee, String room) {
+        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"" + user + "\", \"room\": \"" + room + "\", \"is_invited\": false}").json())
+                .isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+        assertErrcode(gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"@alice:example.com\", \"invitee\": \"" + invitee + "\", \"room_id\": \"" + room + "\"}"),
+                403, "M_LIMIT_EXCEEDED");
     }
 
     private static void assertErrcode(Answer answer, int status, String errcode) {

@@ -32,6 +32,21 @@ def test_a_listed_user_may_not_create_rooms_join_or_invite(world, report, via):
     assert friend.join(room) == room
 
 
+@pytest.mark.parametrize("via", [SHIM, ANTISPAM])
+def test_a_malformed_room_id_in_a_join_path_gets_synapses_own_error(world, report, via):
+    # Synapse asks user_may_join_room about the path's room ID before it checks it: the client gets
+    # the error an admin gets (whom Synapse does not ask), not a 503 or a refusal from the module
+    hs = homeserver_with(world, via)
+    server = world.a if via == SHIM else world.b
+    alice = hs.register(unique("alice-"))
+    admin = hs.register_admin(unique("admin-"), server.registration_shared_secret)
+    for room in ("junk", "#not-a-room-id:" + server.server_name):
+        path = f"/_matrix/client/v3/rooms/{_q(room)}/join"
+        error, expected = refused(alice.call, "POST", path, {}), refused(admin.call, "POST", path, {})
+        assert (error.status, error.errcode) == (expected.status, expected.errcode), error
+    report.check("user_may_join_room", via, "a user joins a malformed room ID (/rooms/junk/join)", seen(error))
+
+
 def test_a_listed_sender_may_not_send_messages_or_state(world, report):
     hs = world.hs_a
     alice, noisy = hs.register(unique("alice-")), hs.register(unique("noisy-"))

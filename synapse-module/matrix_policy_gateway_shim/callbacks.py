@@ -107,7 +107,9 @@ _NOTHING = a.Nothing()
 _NOTIFY = FailurePolicy.NOTIFICATION
 _NO_OPINION = FailurePolicy.NO_OPINION
 _REFUSE = _always(False)
-_THREEPID = _p("user_id", "medium", "address")
+# A user's 3PID: Synapse checks the medium ("email" or "msisdn"), and stores the address the user admin
+# API's threepids give as it is given, a JSON number included, before it announces it.
+_THREEPID = (Param("user_id"), Param("medium"), Param("address", c.client_text))
 _UPDATE = _p("update_name", "database_name")
 # A 3PID invite's (and a 3PID login's) medium and address: the client's values, whatever their JSON
 # type (Synapse checks only that the keys are there).

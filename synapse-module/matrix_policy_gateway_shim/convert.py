@@ -63,7 +63,8 @@ def state_map(value: Mapping[Any, Any], synapse: "SynapseApi") -> List[Dict[str,
 
 def client_text(value: Any, synapse: "SynapseApi") -> str:
     """A ``str`` parameter that Synapse takes from the client's JSON without checking its type (a
-    3PID invite's ``medium`` and ``address``, a 3PID login's): a string as it is, any other value,
+    3PID invite's ``medium`` and ``address``, a 3PID login's, the address of a threepid the user
+    admin API adds, ``447700900000`` for a phone number): a string as it is, any other value,
     ``None`` included, as its JSON text. Sent as it is, a number, a list or ``null`` is a bad
     argument to the gateway, and the callback would follow its failure policy: a client could pass
     a fail-open check at will."""

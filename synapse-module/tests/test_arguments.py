@@ -84,7 +84,8 @@ async def test_a_client_request_holding_a_lone_surrogate_is_still_judged_by_the_
     assert gateway.body("/v1/spam_checker/user_may_create_room")["room_config"] == room_config
 
 
-# Synapse checks only that these keys are in the client's body: (callback, arguments, the fields sent)
+# Synapse checks only that these keys are in the client's body (or the admin's: the user admin API's
+# threepids, stored as given and then announced): (callback, arguments, the fields sent)
 _CLIENT_VALUES_OF_ANY_TYPE = [
     ("check_login_for_spam", ("@alice:example.com", 0, 5, [(None, "192.0.2.1")], None),
      {"device_id": "0", "initial_display_name": "5"}),
@@ -93,16 +94,20 @@ _CLIENT_VALUES_OF_ANY_TYPE = [
     ("check_threepid_can_be_invited", (7, {"to": "bob@example.org"}, STATE),
      {"medium": "7", "address": '{"to":"bob@example.org"}'}),
     ("check_3pid_auth", ("msisdn", 4415550100, "secret"), {"medium": "msisdn", "address": "4415550100"}),
+    ("on_add_user_third_party_identifier", ("@alice:example.com", "msisdn", 447700900000),
+     {"medium": "msisdn", "address": "447700900000"}),
+    ("on_threepid_bind", ("@alice:example.com", "msisdn", 447700900000), {"address": "447700900000"}),
 ]
 
 
 @pytest.mark.parametrize("name, args, sent", _CLIENT_VALUES_OF_ANY_TYPE, ids=[case[0] for case in _CLIENT_VALUES_OF_ANY_TYPE])
 @pytest_twisted.ensureDeferred
 async def test_a_client_value_that_synapse_passes_unchecked_is_sent_as_text_for_the_gateway_to_judge(
-        name, args, sent, make_module, api, neutral_gateway):
-    # the gateway refuses a number where a string belongs (400), and a fail-open check would let the client pass
+        name, args, sent, make_module, api, neutral_gateway, background):
+    # the gateway refuses a number where a string belongs (400), and a fail-open check would let the client
+    # pass; a notification would be lost
     make_module()
-    await invoke(api, name, *args)
+    await invoke(api, name, *args, background=background)
     body = neutral_gateway.body(BY_NAME[name].path)
     assert {field: body[field] for field in sent} == sent
 

@@ -147,6 +147,19 @@ public final class JsonArgs {
         return optional(field, Type.ROOM_ID).map(node -> identifier(field, node, MatrixIds::roomIdAsSynapseTakesIt));
     }
 
+    /**
+     * A room ID that Synapse asks about before it checks it: the one a client wrote in its request's
+     * path ({@code /rooms/{roomId}/join}, {@code /invite}, {@code /state/...}, {@code
+     * /directory/list/room/{roomId}}), percent-decoded, whatever it holds. Any string is read as it
+     * came, so a client's typo gets the answer Synapse gives it once the modules have had their say
+     * (no such room), rather than the 400 that a homeserver module takes as the gateway failing
+     * (503, or a yes where it fails open). A module sees text that names no room and matches no rule
+     * of a room; the other argument checks stand.
+     */
+    public String requestedRoomId(String field) {
+        return requireString(field, required(field, Type.REQUESTED_ROOM_ID));
+    }
+
     public String roomAlias(String field) {
         return identifier(field, required(field, Type.ROOM_ALIAS), MatrixIds::roomAliasAsSynapseTakesIt);
     }
@@ -268,7 +281,9 @@ public final class JsonArgs {
         describedAs(stateEvent ? "A state event in client format" : "An event in client format, with its event_id");
         identifier("event_id", required("event_id", Type.EVENT_ID), MatrixIds::eventIdAsSynapseTakesIt);
         userId("sender");
-        if (schema != null || ClientEvent.roomItMakes(json).isEmpty()) {
+        if (schema != null) {
+            describeEventRoom();
+        } else if (ClientEvent.roomItMakes(json).isEmpty()) {
             roomId("room_id");
         }
         string("type");
@@ -276,6 +291,16 @@ public final class JsonArgs {
         if (stateEvent) {
             stateKey();
         }
+    }
+
+    /**
+     * An event's {@code room_id}: a room ID, required of every event but a room version 12 create
+     * event ({@link ClientEvent#roomItMakes}), so not listed as required; never {@code null}. The
+     * example is an event of a room, and names it.
+     */
+    private void describeEventRoom() {
+        properties().set("room_id", Type.EVENT_ROOM_ID.schema().deepCopy());
+        json.set("room_id", Type.EVENT_ROOM_ID.example().deepCopy());
     }
 
     private void stateKey() {
@@ -430,6 +455,11 @@ public final class JsonArgs {
         static final Type OBJECT = scalar("object", JSON.objectNode());
         static final Type USER_ID = id("A Matrix user ID", "@alice:example.com");
         static final Type ROOM_ID = id("A Matrix room ID", "!room:example.com");
+        static final Type REQUESTED_ROOM_ID = id("A room ID as the client wrote it, not yet checked by Synapse: any string",
+                "!room:example.com");
+        static final Type EVENT_ROOM_ID = id("A Matrix room ID; absent only from a room version 12 create event"
+                + " (m.room.create, state_key \"\", event ID $ and 43 URL-safe base64 characters), which is about"
+                + " the room !<those characters>", "!room:example.com");
         static final Type ROOM_ALIAS = id("A Matrix room alias", "#room:example.com");
         static final Type EVENT_ID = id("A Matrix event ID", "$event");
         static final Type SHA256 = new Type(JSON.objectNode().put("type", "string").put("pattern", "^[0-9a-f]{64}$"),

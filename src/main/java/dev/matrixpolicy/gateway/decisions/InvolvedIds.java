@@ -58,7 +58,7 @@ public record InvolvedIds(List<String> users, List<String> rooms, List<String> s
                     default -> null;
                 };
                 if (kind != null && addOnce(kind, id) && id.indexOf(':') > 0) {
-                    addOnce(servers, MatrixIds.serverNameOf(id));
+                    addOnce(servers, MatrixIds.domainOf(id));
                 }
             }
         }

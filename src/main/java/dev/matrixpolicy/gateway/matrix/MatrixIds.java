@@ -58,25 +58,31 @@ public final class MatrixIds {
     }
 
     /**
-     * A user ID as Synapse takes one from a room or a request ({@code UserID.is_valid}): {@code @}, a
-     * localpart without {@code ':'} that may be empty or hold any whole character, a valid server name.
-     * Such non-compliant IDs exist in rooms (older servers made them, and Synapse hands a remote
-     * server's member event on as it came), so a callback's arguments are read this way: refusing
-     * one would fail every question about a room whose state holds it. What the gateway itself is
-     * given to match against (configuration, lists) is held to {@link #userId}.
-     *
-     * <p>Control characters are taken too, NUL, DEL and C1 included: Synapse checks nothing of a
-     * localpart ({@code DomainSpecificString.from_string} and {@code is_valid} look at the server name
-     * alone, {@code _check_size_limits} at lengths alone), canonical JSON escapes them, so a hostile
-     * server's signed event from {@code @\u0001x:evil.example} reaches {@code check_event_for_spam},
-     * and a local client's {@code /invite} body names such an invitee to {@code user_may_invite}. A
-     * 400 here would be a yes from a module failing open, past a ban of that very server. What is
-     * refused is half a surrogate pair, which no such path delivers: see {@link #isSynapseText}.
+     * A user ID as Synapse takes one ({@code UserID.from_string}): {@code @}, then text with a
+     * {@code ':'} in it, and nothing else checked: not the localpart, not the server name after the
+     * first {@code ':'}, not the length. Synapse checks more ({@code UserID.is_valid}) only on some
+     * paths, and asks the callbacks on others before any check:
+     * <ul>
+     * <li>an appservice registers any localpart it likes ({@code RegistrationHandler.appservice_register}
+     * checks only its namespace, and {@code /register} up to 512 characters), so
+     * {@code @irc_a:b:example.org}, whose server name Synapse reads as {@code b:example.org}, and
+     * IDs of more than 255 bytes are local users, asked about in every callback that names a user;
+     * <li>a client's {@code /invite} body or member state key names the invitee that
+     * {@code user_may_invite} is asked about, {@code @bob:} or {@code @bob:not a server} included;
+     * <li>rooms hold non-compliant IDs that older servers made: an empty or non-ASCII localpart, or
+     * control characters, NUL, DEL and C1 included, which canonical JSON escapes, so a hostile
+     * server's signed event from {@code @\u0001x:evil.example} reaches {@code check_event_for_spam}.
+     * </ul>
+     * A 400 would reach the homeserver module as the gateway failing: a 503 for the client, or a yes
+     * past every rule where the callback fails open. What is refused is half a surrogate pair, which
+     * no such path delivers ({@link #isSynapseText}). What the gateway is given to match against
+     * (configuration, lists) is held to {@link #userId}; a server name is read with {@link #domainOf}.
      */
     public static String userIdAsSynapseTakesIt(String s) {
-        checkId(s, '@', USER_ID, USER_ID_SHAPE);
-        int colon = s.indexOf(':');
-        if (!isAsSynapseTakesIt(s, colon)) {
+        if (s == null) {
+            throw new IllegalArgumentException("missing");
+        }
+        if (s.indexOf(':') < 1 || s.charAt(0) != '@' || !isSynapseText(s)) {
             throw invalid(USER_ID, USER_ID_SHAPE);
         }
         return s;
@@ -213,6 +219,20 @@ public final class MatrixIds {
         }
         if (!isServerName(id, colon + 1, id.length(), true)) {
             throw invalid("server name", SERVER_NAME_SHAPE);
+        }
+        return id.substring(colon + 1);
+    }
+
+    /**
+     * What follows the first {@code ':'} of an ID, as Synapse reads its server name ({@code
+     * get_domain_from_id}), checked for nothing: for a user ID as Synapse takes it, which may have
+     * none ({@code b:example.org} of an appservice's {@code @irc_a:b:example.org}). Throws if there
+     * is no {@code ':'}.
+     */
+    public static String domainOf(String id) {
+        int colon = id.indexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("no server name in Matrix ID: expected a ':'");
         }
         return id.substring(colon + 1);
     }

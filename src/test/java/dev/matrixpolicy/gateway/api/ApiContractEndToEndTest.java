@@ -303,12 +303,6 @@ class ApiContractEndToEndTest {
         }
 
         @Test
-        void invalidRoomIdIsInvalidParam() {
-            assertErrcode(gateway.post("/v1/spam_checker/user_may_publish_room",
-                    "{\"user_id\": \"@alice:example.com\", \"room_id\": \"#alias:example.com\"}"), 400, "M_INVALID_PARAM");
-        }
-
-        @Test
         void invalidRoomAliasIsInvalidParam() {
             assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room_alias",
                     "{\"user_id\": \"@alice:example.com\", \"room_alias\": \"lobby\"}"), 400, "M_INVALID_PARAM");
@@ -428,12 +422,91 @@ class ApiContractEndToEndTest {
                     .build());
         }
 
-        private void assertErrcode(Answer answer, int status, String errcode) {
-            assertThat(answer.status()).as(answer.body()).isEqualTo(status);
-            assertThat(answer.contentType()).startsWith("application/json");
-            assertThat(answer.json().get("errcode").asString()).isEqualTo(errcode);
-            assertThat(answer.json().get("error").asString()).isNotBlank();
+    }
+
+    /**
+     * Synapse asks some callbacks about a room ID before it checks it: the one a client wrote in its
+     * request's path ({@code /rooms/{roomId}/join}, {@code /invite}, {@code /state/...}, {@code
+     * /directory/list/room/{roomId}}). A client's typo there gets the chain's answer, and then
+     * Synapse's own error, never a 400 that the homeserver module takes as the gateway failing.
+     */
+    @Nested
+    class RoomIdsAClientWrote {
+
+        @ParameterizedTest
+        @ValueSource(strings = {"junk", "#lobby:example.com", "!no-server-name", "", "!room:not a server", "!caf\u00e9"})
+        void aRoomIdFromARequestPathGetsTheChainsAnswer(String room) {
+            String roomJson = "\"" + room + "\"";
+
+            assertJoinAndInviteAreAnsweredByTheChain("@alice:example.com", "@bob:example.org", room);
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_send_state_event",
+                    "{\"user_id\": \"@alice:example.com\", \"room_id\": " + roomJson
+                            + ", \"event_type\": \"m.room.topic\", \"state_key\": \"\", \"content\": {}}"),
+                    403, "M_FORBIDDEN");
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_send_3pid_invite",
+                    "{\"inviter\": \"@alice:example.com\", \"medium\": \"email\", \"address\": \"bob@example.org\", \"room_id\": "
+                            + roomJson + "}"),
+                    403, "M_FORBIDDEN");
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_publish_room",
+                    "{\"user_id\": \"@alice:example.com\", \"room_id\": " + roomJson + "}"), 403, "M_FORBIDDEN");
         }
+
+        @Test
+        void aRoomIdThatIsNoStringOrIsMissingIsStillABadArgument() {
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_join_room",
+                    "{\"user\": \"@alice:example.com\", \"room\": 42, \"is_invited\": false}"), 400, "M_INVALID_PARAM");
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_join_room",
+                    "{\"user\": \"@alice:example.com\", \"is_invited\": false}"), 400, "M_MISSING_PARAM");
+        }
+
+        /** The admin API's room deletion checks the room ID ({@code RoomID.is_valid}) before it asks. */
+        @Test
+        void aRoomIdSynapseChecksBeforeItAsksIsStillChecked() {
+            assertErrcode(gateway.post("/v1/third_party_rules/check_can_shutdown_room",
+                    "{\"user_id\": \"@alice:example.com\", \"room_id\": \"#alias:example.com\"}"), 400, "M_INVALID_PARAM");
+        }
+    }
+
+    /**
+     * Synapse takes a user ID as {@code UserID.from_string} does, {@code @} and a {@code ':'}, wherever it
+     * does not check more: an appservice registers any localpart in its namespace (a ':' in it, more
+     * than 255 bytes), and a client's invite body names any invitee. The chain answers about them.
+     */
+    @Nested
+    class UserIdsSynapseDoesNotCheck {
+
+        @ParameterizedTest
+        @ValueSource(strings = {"@irc_a:b:example.com", "@bob:", "@bob:not a server"})
+        void aUserIdSynapseAsksAboutUncheckedGetsTheChainsAnswer(String user) {
+            assertJoinAndInviteAreAnsweredByTheChain(user, user, "!r:example.com");
+            assertErrcode(gateway.post("/v1/spam_checker/check_event_for_spam", """
+                    {"event": {"event_id": "$e", "sender": "%s", "room_id": "!r:example.com", "type": "m.room.message"}}"""
+                    .formatted(user)), 403, "M_FORBIDDEN");
+        }
+
+        @Test
+        void anAppserviceUserOfMoreThan255BytesGetsTheChainsAnswer() {
+            String user = "@irc_" + "x".repeat(500) + ":example.com";
+
+            assertErrcode(gateway.post("/v1/spam_checker/user_may_create_room", "{\"user_id\": \"" + user + "\"}"), 403, "M_FORBIDDEN");
+        }
+    }
+
+    /** {@code user} joining and {@code invitee} invited to {@code room}: "pass" alone answers the join, "decide" the invite. */
+    private void assertJoinAndInviteAreAnsweredByTheChain(String user, String invitee, String room) {
+        assertThat(gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"" + user + "\", \"room\": \"" + room + "\", \"is_invited\": false}").json())
+                .isEqualTo(GatewayClient.json("{\"result\": \"NOT_SPAM\"}"));
+        assertErrcode(gateway.post("/v1/spam_checker/user_may_invite",
+                "{\"inviter\": \"@alice:example.com\", \"invitee\": \"" + invitee + "\", \"room_id\": \"" + room + "\"}"),
+                403, "M_LIMIT_EXCEEDED");
+    }
+
+    private static void assertErrcode(Answer answer, int status, String errcode) {
+        assertThat(answer.status()).as(answer.body()).isEqualTo(status);
+        assertThat(answer.contentType()).startsWith("application/json");
+        assertThat(answer.json().get("errcode").asString()).isEqualTo(errcode);
+        assertThat(answer.json().get("error").asString()).isNotBlank();
     }
 
     @Nested

@@ -93,6 +93,25 @@ class OpenApiEndToEndTest {
         assertThat(OpenApiDocumentTest.answerProblems(reference, "/v1/spam_checker/user_may_invite", "post", 400, missing.json())).isEmpty();
     }
 
+    /**
+     * synapse-http-antispam sends a room version 12 create event to {@code check_event_for_spam} as
+     * Synapse holds it, without {@code room_id}: the reference allows it, and the gateway answers it.
+     */
+    @Test
+    void aRoomVersion12CreateEventWithoutRoomIdMatchesTheReferenceAndIsAnswered() {
+        JsonNode reference = gateway.get("/v1/openapi.json").json();
+        String path = "/v1/spam_checker/check_event_for_spam";
+        JsonNode schema = reference.get("paths").get(path).get("post").at("/requestBody/content/application~1json/schema");
+        String body = """
+                {"event": {"event_id": "$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg", "sender": "@alice:example.org",
+                           "type": "m.room.create", "state_key": "", "content": {"room_version": "12"}}}""";
+
+        assertThat(JsonSchemas.problems(schema, GatewayClient.json(body))).isEmpty();
+        Answer answer = gateway.post(path, body);
+        assertThat(answer.status()).as(answer.body()).isIn(200, 403);
+        assertThat(OpenApiDocumentTest.answerProblems(reference, path, "post", answer.status(), answer.json())).isEmpty();
+    }
+
     /** The POST paths of the callbacks, that is all but synapse-http-antispam's health check. */
     private static List<String> callbackPaths(JsonNode reference) {
         return reference.get("paths").properties().stream()

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.callbacks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckVisibilityCanBeModified;
@@ -47,7 +48,8 @@ class CallbackArgumentsDescriptionTest {
                 {"type": "object",
                  "properties": {"inviter": {"type": "string", "description": "A Matrix user ID"},
                                 "invitee": {"type": "string", "description": "A Matrix user ID"},
-                                "room_id": {"type": "string", "description": "A Matrix room ID"}},
+                                "room_id": {"type": "string",
+                                            "description": "A room ID as the client wrote it, not yet checked by Synapse: any string"}},
                  "required": ["inviter", "invitee", "room_id"]}"""));
     }
 
@@ -75,6 +77,16 @@ class CallbackArgumentsDescriptionTest {
 
         assertThat(stateEvents.get("type").asString()).isEqualTo("array");
         assertThat(stateEvents.get("items").get("required")).isEqualTo(GatewayClient.json("""
-                ["event_id", "sender", "room_id", "type", "state_key"]"""));
+                ["event_id", "sender", "type", "state_key"]"""));
+    }
+
+    /** A room version 12 create event has no room_id (its ID makes the room's), so the field is described but not required. */
+    @Test
+    void anEventsRoomIdIsAStringButNotRequired() {
+        var event = CheckEventForSpam.TYPE.arguments().schema().get("properties").get("event");
+
+        assertThat(event.get("required")).isEqualTo(GatewayClient.json("[\"event_id\", \"sender\", \"type\"]"));
+        assertThat(event.get("properties").get("room_id").get("type").asString()).isEqualTo("string");
+        assertThat(CheckEventForSpam.TYPE.arguments().example().get("event").get("room_id").asString()).isEqualTo("!room:example.com");
     }
 }

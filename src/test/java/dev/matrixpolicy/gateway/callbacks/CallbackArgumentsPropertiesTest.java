@@ -59,7 +59,7 @@ class CallbackArgumentsPropertiesTest {
         List<Function<JsonArgs, Object>> accessors = List.of(
                 args -> args.string("f"), args -> args.optionalString("f"), args -> args.bool("f"), args -> args.bool("f", true),
                 args -> args.integer("f"), args -> args.oneOf("f", List.of("public", "private")), args -> args.userId("f"),
-                args -> args.optionalUserId("f"), args -> args.roomId("f"), args -> args.optionalRoomId("f"),
+                args -> args.optionalUserId("f"), args -> args.roomId("f"), args -> args.optionalRoomId("f"), args -> args.requestedRoomId("f"),
                 args -> args.roomAlias("f"), args -> args.object("f"), args -> args.optionalObject("f"),
                 args -> args.nested("f").userId("user_id"), args -> args.event("f"), args -> args.stateEvents("f"),
                 args -> args.requestInfo("f"), args -> args.array("f"), args -> args.count("f"),

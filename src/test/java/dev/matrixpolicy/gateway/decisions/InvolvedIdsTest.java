@@ -52,6 +52,16 @@ class InvolvedIdsTest {
         assertThat(ids.servers()).containsExactly("evil.example", "example.com");
     }
 
+    /** An appservice's user whose localpart holds a ':', and a client's invitee on no server, as Synapse reads them. */
+    @Test
+    void aUserIdSynapseTakesWithoutCheckingItsServerIsKeptWithTheServerSynapseReads() {
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"inviter": "@irc_a:b:example.org", "invitee": "@bob:", "room_id": "!r:example.com"}"""));
+
+        assertThat(ids.users()).containsExactly("@irc_a:b:example.org", "@bob:");
+        assertThat(ids.servers()).containsExactly("b:example.org", "", "example.com");
+    }
+
     @Test
     void credentialsProfilesAndAddressesAreNeverRead() {
         InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""

@@ -72,13 +72,39 @@ class MatrixIdsTest {
         assertThat(MatrixIds.userIdAsSynapseTakesIt(id)).isSameAs(id);
     }
 
+    /**
+     * {@code UserID.from_string} checks no server name: an appservice registers {@code @irc_a:b:example.org}
+     * (any localpart in its namespace), and a client's invite body names {@code @bob:} to
+     * {@code user_may_invite}, before Synapse checks anything.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "@irc_a:b:example.org",   // an appservice's localpart with a ':'
+            "@irc_:example.org:8448:example.org",
+            "@alice:",                // a client's invitee: empty server name
+            "@alice:exa_mple.org",    // and a server name that is none
+            "@x:evil.example\u0000",
+            "@x:evil.example:123456",
+            "@:",
+    })
+    void takesTheUserIdsSynapseHandsOnBeforeItChecksTheirServerName(String id) {
+        assertThat(MatrixIds.userIdAsSynapseTakesIt(id)).isSameAs(id);
+        assertThatIllegalArgumentException().as("configuration keeps the grammar").isThrownBy(() -> MatrixIds.userId(id));
+    }
+
+    @Test
+    void readsTheServerNameOfAUserIdAsSynapseDoes() {
+        assertThat(MatrixIds.domainOf("@irc_a:b:example.org")).isEqualTo("b:example.org");
+        assertThat(MatrixIds.domainOf("@alice:example.org:8448")).isEqualTo("example.org:8448");
+        assertThat(MatrixIds.domainOf("@alice:")).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             "@",
-            "@alice",               // no server name
-            "@alice:",              // empty server name
+            "@alice",               // no ':': UserID.from_string refuses it
             "alice:example.org",    // no sigil
-            "@alice:exa_mple.org",  // bad server name
+            ":alice",
             "@ali\ud800ce:example.org", // half a surrogate pair: Synapse can neither sign nor store it
             "@\udc00:example.org",
     })
@@ -110,7 +136,6 @@ class MatrixIdsTest {
 
     @Test
     void aControlCharacterInTheServerNameIsStillRefused() {
-        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt("@x:evil.example\u0000"));
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomIdAsSynapseTakesIt("!x:evil\u0001.example"));
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.roomAliasAsSynapseTakesIt("#x:evil.example\n"));
     }
@@ -128,14 +153,17 @@ class MatrixIdsTest {
         assertThat(MatrixIds.isServerName(server)).as("configuration keeps the spec's five digits").isFalse();
         assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId("@x:" + server));
         for (String port : new String[] {"123456", "0123456", "+8448", "", "8448 "}) {
-            assertThatIllegalArgumentException().as(port).isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt("@x:evil.example:" + port));
+            assertThatIllegalArgumentException().as(port).isThrownBy(() -> MatrixIds.roomIdAsSynapseTakesIt("!x:evil.example:" + port));
         }
     }
 
+    /** An appservice registers localparts of up to 512 characters, and Synapse asks about its users. */
     @Test
-    void takesNoUserIdLongerThan255BytesHoweverLenient() {
-        assertThatIllegalArgumentException()
-                .isThrownBy(() -> MatrixIds.userIdAsSynapseTakesIt("@" + "\u00e9".repeat(124) + ":example.org"))
+    void takesTheUserIdsOfMoreThan255BytesThatAnAppserviceRegisters() {
+        String id = "@" + "\u00e9".repeat(512) + ":example.org";
+
+        assertThat(MatrixIds.userIdAsSynapseTakesIt(id)).isSameAs(id);
+        assertThatIllegalArgumentException().isThrownBy(() -> MatrixIds.userId(id))
                 .withMessage("not a valid Matrix user ID: longer than 255 bytes");
     }
 

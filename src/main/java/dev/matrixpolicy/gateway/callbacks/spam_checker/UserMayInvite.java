@@ -27,7 +27,7 @@ public interface UserMayInvite {
      */
     record Args(String inviter, String invitee, String roomId) {
         static Args read(JsonArgs json) {
-            return new Args(json.userId("inviter"), json.userId("invitee"), json.roomId("room_id"));
+            return new Args(json.userId("inviter"), json.userId("invitee"), json.requestedRoomId("room_id"));
         }
     }
 }

@@ -28,7 +28,7 @@ public interface UserMayJoinRoom {
      */
     record Args(String user, String room, boolean isInvited) {
         static Args read(JsonArgs json) {
-            return new Args(json.userId("user"), json.roomId("room"), json.bool("is_invited"));
+            return new Args(json.userId("user"), json.requestedRoomId("room"), json.bool("is_invited"));
         }
     }
 }

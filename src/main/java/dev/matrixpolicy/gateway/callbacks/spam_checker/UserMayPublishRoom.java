@@ -26,7 +26,7 @@ public interface UserMayPublishRoom {
      */
     record Args(String userId, String roomId) {
         static Args read(JsonArgs json) {
-            return new Args(json.userId("user_id"), json.roomId("room_id"));
+            return new Args(json.userId("user_id"), json.requestedRoomId("room_id"));
         }
     }
 }

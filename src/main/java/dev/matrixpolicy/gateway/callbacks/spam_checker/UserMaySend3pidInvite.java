@@ -33,7 +33,7 @@ public interface UserMaySend3pidInvite {
                     json.userId("inviter"),
                     json.string("medium"),
                     json.string("address"),
-                    json.roomId("room_id"));
+                    json.requestedRoomId("room_id"));
         }
     }
 }

@@ -31,7 +31,7 @@ public interface UserMaySendStateEvent {
      */
     record Args(String userId, String roomId, String eventType, String stateKey, ObjectNode content) {
         static Args read(JsonArgs json) {
-            return new Args(json.userId("user_id"), json.roomId("room_id"), json.string("event_type"),
+            return new Args(json.userId("user_id"), json.requestedRoomId("room_id"), json.string("event_type"),
                     json.string("state_key"), json.object("content"));
         }
     }

@@ -56,7 +56,7 @@ final class EventCensor implements PolicyModule, CheckEventAllowed {
     @Override
     public EventAllowed checkEventAllowed(CheckEventAllowed.Args args) {
         ClientEvent event = args.event();
-        boolean local = MatrixIds.serverNameOf(event.sender()).equals(serverName);
+        boolean local = MatrixIds.domainOf(event.sender()).equals(serverName);
         if (!local && !includeRemoteEvents) {
             return EventAllowed.ALLOWED;
         }

@@ -89,6 +89,18 @@ class EventCensorTest {
         censor.verify(0, postRequestedFor(urlEqualTo("/censor")));
     }
 
+    /**
+     * An appservice registers any localpart, {@code irc_a:b} included; Synapse reads that user's server
+     * as {@code b:example.com} ({@code get_domain_from_id}), and so does the module, without failing.
+     */
+    @Test
+    void aSenderWhoseLocalpartHoldsAColonIsOfTheServerSynapseReads() {
+        String appserviceEvent = LOCAL_EVENT.replace("@alice:example.com", "@irc_a:b:example.com");
+
+        assertThat(censor(FailureMode.FAIL_CLOSED, false).checkEventAllowed(args(appserviceEvent))).isEqualTo(EventAllowed.ALLOWED);
+        censor.verify(0, postRequestedFor(urlEqualTo("/censor")));
+    }
+
     @Test
     void includedRemoteEventCanBeDeniedButNotReplacedBecauseSynapseIgnoresThat() {
         EventCensor includingRemote = censor(FailureMode.FAIL_CLOSED, true);

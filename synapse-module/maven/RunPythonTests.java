@@ -26,14 +26,14 @@ import java.util.Map;
  * interleave; the run fails if any suite does.
  */
 public class RunPythonTests {
-    private static final String TEST_TOOLS = "python3-pytest python3-twisted python3-pytest-twisted";
-    private static final String TEST_IMPORTS = "import pytest, twisted, pytest_twisted, attr";
-    /** The end-to-end harness itself, which runs in this python whichever Synapse it drives: YAML,
-     *  certificates, bcrypt hashes, and signedjson with unpaddedbase64 for the policy server tests
+    private static final String TEST_TOOLS = "python3-pytest python3-twisted python3-pytest-twisted python3-yaml";
+    private static final String TEST_IMPORTS = "import pytest, twisted, pytest_twisted, attr, yaml";
+    /** The end-to-end harness itself, which runs in this python whichever Synapse it drives: YAML
+     *  (in TEST_TOOLS: the module's tests read the docs' examples too), certificates, bcrypt hashes, and signedjson with unpaddedbase64 for the policy server tests
      *  (they sign and verify as a homeserver does). Installed even when SYNAPSE_PYTHON is set. */
-    private static final String E2E_TOOLS = "python3-yaml python3-cryptography python3-bcrypt python3-signedjson"
+    private static final String E2E_TOOLS = "python3-cryptography python3-bcrypt python3-signedjson"
             + " python3-unpaddedbase64";
-    private static final String E2E_IMPORTS = ", yaml, cryptography, bcrypt, signedjson, unpaddedbase64";
+    private static final String E2E_IMPORTS = ", cryptography, bcrypt, signedjson, unpaddedbase64";
     /** Synapse 1.67's mandatory dependencies (its pyproject.toml), as Debian packages, less those
      *  E2E_TOOLS has already (signedjson, unpaddedbase64). */
     private static final String SYNAPSE_DEPENDENCIES = "python3-treq python3-canonicaljson"

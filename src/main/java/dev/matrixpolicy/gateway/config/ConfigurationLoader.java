@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
 import org.springframework.boot.context.config.ConfigDataEnvironmentUpdateListener;
@@ -114,7 +113,7 @@ public final class ConfigurationLoader {
         for (FailureAnalyzer analyzer : analyzers) {
             FailureAnalysis analysis = where == null && analyzer instanceof PropertiesFailureAnalyzer ? null : analyzer.analyze(cause);
             if (analysis != null) {
-                return oneLine(analysis.getDescription()) + " Fix: " + oneLine(analysis.getAction());
+                return sentence(oneLine(analysis.getDescription())) + " Fix: " + oneLine(analysis.getAction());
             }
         }
         return oneLine(String.valueOf(cause.getMessage()));
@@ -130,10 +129,22 @@ public final class ConfigurationLoader {
         }
     }
 
+    /** A screen's lines as one: a line after a heading ({@code :}) or a sentence ({@code .}, {@code ?})
+     *  follows it after a space, any other after a {@code ;}. */
     private static String oneLine(String text) {
-        return Stream.of(text.split("\n")).map(String::strip).filter(line -> !line.isEmpty())
-                .collect(Collectors.joining("; "))
-                .replace(":;", ":");
+        StringBuilder joined = new StringBuilder();
+        Stream.of(text.split("\n")).map(String::strip).filter(line -> !line.isEmpty()).forEach(line -> {
+            if (!joined.isEmpty()) {
+                char last = joined.charAt(joined.length() - 1);
+                joined.append(last == ':' || last == '.' || last == '?' ? " " : "; ");
+            }
+            joined.append(line);
+        });
+        return joined.toString();
+    }
+
+    private static String sentence(String text) {
+        return text.isEmpty() || text.endsWith(".") || text.endsWith("?") ? text : text + ".";
     }
 
     /** Whether a source names a {@code policy-gateway} setting, in any form Spring binds ({@code policyGateway}, {@code policy_gateway}). */

@@ -268,6 +268,19 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void aRefusedEntryInOneLineReadsAsSentencesAsAReloadReportsIt() {
+        ConfiguredGateway gateway = new ConfiguredGateway();
+        gateway.runner().withPropertyValues("policy-gateway.server-name=example.com",
+                        "policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results.user_may_create_room=sometimes")
+                .run(context -> assertThat(gateway.startupScreen(context))
+                        .startsWith("Invalid policy module configuration: entry: policy-gateway.modules[0] (module: static);")
+                        .contains("got 'sometimes'. Fix: Correct config.results.user_may_create_room of"
+                                + " policy-gateway.modules[0] (module: static). Each module type's configuration keys")
+                        .doesNotContain(".;"));
+    }
+
+    @Test
     void unconvertibleValueNamesThePropertyAndTheValue() {
         runner.withPropertyValues("policy-gateway.modules[0].module=test_faulty",
                         "policy-gateway.modules[0].config.callbacks[0]=user_may_invite",

@@ -78,8 +78,8 @@ class DocumentedConfigurationTest {
             "/run/secrets/policy-bot-token", "a-bot-access-token\n",
             "/run/secrets/audit-webhook-token", "an-audit-webhook-token\n",
             "/etc/policy-gateway/passwords", "alice:$2y$12$ek71DoNrB82PTJwS2zgPJ.WFTSkUCRso1O/JUXYZOO.ztkojt2vlW\n",
-            "/etc/gateway/media-hashes.txt", "# one SHA-256 per line\n",
-            "/etc/gateway/denylist.txt", "# one user ID or glob per line\n@spammer:example.com\n");
+            "/etc/policy-gateway/media-hashes.txt", "# one SHA-256 per line\n",
+            "/etc/policy-gateway/denylist.txt", "# one user ID or glob per line\n@spammer:example.com\n");
 
     /** A certificate authority's PEM file, which the example's SSL bundle loads at startup: one made for the run. */
     private static final String REDIS_CA_THE_EXAMPLES_NAME = "/etc/redis-tls/ca.crt";

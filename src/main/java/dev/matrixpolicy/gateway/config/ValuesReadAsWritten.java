@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.config;
 import dev.matrixpolicy.gateway.replies.Durations;
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hibernate.validator.constraints.time.DurationMax;
@@ -13,6 +14,8 @@ import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -84,6 +87,11 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
             throw new IllegalArgumentException("must be at most " + LONGEST_DURATION.toDays() + "d, got "
                     + Durations.format(duration) + ": no setting waits longer than a year, and the clock arithmetic of"
                     + " some overflows past 292 years");
+        }
+        if (result instanceof Map<?, ?> map && !map.isEmpty() && (root == null || root.isAncestorOf(name))
+                && writtenAsList(name, context)) {
+            throw new IllegalArgumentException("takes keys, not a list: write each entry as its key, a colon and its"
+                    + " value (name: value), indented below " + name.getLastElement(Form.DASHED) + ", without '- '");
         }
         if ((result instanceof Integer || result instanceof Long) && (root == null || root.isAncestorOf(name))
                 && hasFraction(context.getConfigurationProperty())) {
@@ -184,6 +192,22 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
     }
 
     /** A number with no unit, other than zero, which is the same in every unit. */
+    /**
+     * Whether a map's entries were written as a list ({@code results: [user_may_invite]}), which Spring
+     * binds to a map keyed {@code 0}, {@code 1}, ...: its first entry is found under {@code name[0]}.
+     * The module would then refuse key {@code 0} as no callback, with no word of the list.
+     */
+    private static boolean writtenAsList(ConfigurationPropertyName name, BindContext context) {
+        ConfigurationPropertyName first = ConfigurationPropertyName.of(name + "[0]");
+        for (ConfigurationPropertySource source : context.getSources()) {
+            if (source.getConfigurationProperty(first) != null
+                    || source.containsDescendantOf(first) == ConfigurationPropertyState.PRESENT) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean isBareNumber(ConfigurationProperty property) {
         if (property == null) {
             return false;

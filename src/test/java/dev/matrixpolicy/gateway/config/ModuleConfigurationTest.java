@@ -178,6 +178,18 @@ class ModuleConfigurationTest {
     }
 
     @Test
+    void aMapWrittenAsAListIsRefusedAsSuchRatherThanAsKeyZero() {
+        runner.withPropertyValues("policy-gateway.modules[0].module=static",
+                        "policy-gateway.modules[0].config.results[0]=user_may_invite")
+                .run(context -> {
+                    Expected failure = moduleFailure(context);
+                    assertThat(failure.field()).isEqualTo("config.results[0]");
+                    assertThat(failure.problem()).isEqualTo("takes keys, not a list: write each entry as its key, a colon"
+                            + " and its value (name: value), indented below results, without '- '");
+                });
+    }
+
+    @Test
     void unknownModuleTypeNamesTheEntryAndTheKnownTypes() {
         runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM",
                         "policy-gateway.modules[1].module=spam_buster")

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
@@ -21,8 +23,10 @@ import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.boot.webmvc.autoconfigure.DispatcherServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
+import org.springframework.web.filter.CharacterEncodingFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -127,6 +131,29 @@ class ManagementAdminAccess {
         registration.setName("managementBodyCap");
         registration.addUrlPatterns(endpoints.getBasePath().isEmpty() ? "/*" : endpoints.getBasePath() + "/*");
         registration.setOrder(Ordered.LOWEST_PRECEDENCE);
+        return registration;
+    }
+
+    /**
+     * The management port's Spring MVC reads a request as UTF-8, as the policy port's does (Boot's
+     * {@code server.servlet.encoding}, which the management port's own context goes without), never in a
+     * charset its {@code Content-Type} names: Spring decodes the path with it while it writes an answer,
+     * and a name no Java charset has ({@code charset="a b"}, {@code charset=}) made it throw inside our
+     * error handler, a WARN line and a stack trace for each such request to any path of the port,
+     * {@code /actuator/health} and unknown ones included, and a 415 or 404 that said nothing. For Spring
+     * MVC's dispatcher only, by the name this context registers it under (not Boot's usual one in the
+     * management port's own context): explain and the console read bytes.
+     */
+    @Bean
+    FilterRegistrationBean<CharacterEncodingFilter> managementCharacterEncoding(ListableBeanFactory context) {
+        FilterRegistrationBean<CharacterEncodingFilter> registration = new FilterRegistrationBean<>(
+                new CharacterEncodingFilter(StandardCharsets.UTF_8.name(), true, false));
+        registration.setName("managementCharacterEncoding");
+        List<String> dispatchers = context.getBeansOfType(DispatcherServletRegistrationBean.class).values().stream()
+                .map(DispatcherServletRegistrationBean::getServletName).toList();
+        registration.setServletNames(dispatchers);
+        registration.setEnabled(!dispatchers.isEmpty()); // with no names and no paths, a filter would serve every path
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;
     }
 

@@ -449,6 +449,25 @@ class HttpEdgeEndToEndTest {
                     + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
         }
 
+        /**
+         * A charset no Java charset can be named broke Spring's writing of its own answer: a WARN line with a
+         * stack trace for each request, to an open path and an unknown one too, and an error that said nothing.
+         */
+        @ParameterizedTest(name = "{0} {1}")
+        @CsvSource(delimiter = '|', value = {
+                "GET /actuator/health|application/json; charset=\"a b\"|415|M_NOT_JSON",
+                "GET /actuator/decisions|application/json; charset=|415|M_NOT_JSON",
+                "POST /actuator/reload|application/json; charset=%%|415|M_NOT_JSON",
+                "GET /nothing|text/plain; charset=\"a b\"|404|M_UNRECOGNIZED"})
+        void aContentTypeWhoseCharsetHasNoValidNameIsAClientErrorThatLogsNothing(String request, String contentType, int status,
+                                                                                   String errcode) {
+            Response answer = RawHttp.exchange(managementPort, request + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    + contentType + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+
+            assertMatrixError(answer, status, errcode);
+            assertThat(warnings.lines()).isEmpty();
+        }
+
         /** The actuator answers an unknown metric with a 404 and no body of its own. */
         @Test
         void anErrorWithoutABodyIsMatrixErrorJson() {

@@ -378,7 +378,8 @@ a unit (500ms, 10s, 1m30s, 2h, 1d, 1w, 1y). Anything else counts as 0; the schem
 {{/*
 The part of application.yml that Spring Boot applies once, at startup: ports, the log format and
 levels, and the SSL bundle of state.redis.tls. A hot reload applies `policy-gateway` only, so a
-change here always needs new pods.
+change here always needs new pods (the bundle's files, not its settings, are read again when the
+Secrets change).
 */}}
 {{- define "matrix-policy-gateway.startupConfig" -}}
 {{- if eq (int .Values.ports.api) (int .Values.ports.management) }}
@@ -427,8 +428,10 @@ spring:
   ssl:
     bundle:
       pem:
-        # For Redis alone (policy-gateway.state.redis.ssl-bundle), from state.redis.tls.
+        # For Redis alone (policy-gateway.state.redis.ssl-bundle), from state.redis.tls. Renewed
+        # Secrets (cert-manager's) are read again: the next connections to Redis use them.
         redis:
+          reload-on-update: true
           {{- . | nindent 10 }}
   {{- end }}
 {{- end }}

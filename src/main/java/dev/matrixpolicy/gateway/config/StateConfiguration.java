@@ -5,11 +5,14 @@ import dev.matrixpolicy.gateway.state.RedisState;
 import dev.matrixpolicy.gateway.state.SharedState;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.ssl.PemSslBundleProperties;
+import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
@@ -32,9 +35,14 @@ class StateConfiguration {
     private static final Duration FIRST_CONNECTION = Duration.ofSeconds(5);
 
     @Bean(destroyMethod = "close")
-    SharedState sharedState(PolicyGatewayProperties properties, MeterRegistry meterRegistry, ObjectProvider<SslBundles> sslBundles) {
+    SharedState sharedState(PolicyGatewayProperties properties, MeterRegistry meterRegistry, ObjectProvider<SslBundles> sslBundles,
+                            ObjectProvider<SslProperties> sslProperties) {
         return properties.state().sharedRedis().<SharedState>map(redis -> {
             RedisState state = new RedisState(redis.url(), redis.timeout(), redis.keyPrefix(), tls(redis, sslBundles), meterRegistry);
+            if (redis.sslBundle() != null) {
+                sslBundles.getObject().addBundleUpdateHandler(redis.sslBundle(), renewed -> renewTls(state, redis.sslBundle(), renewed,
+                        sslProperties.getIfAvailable(SslProperties::new)));
+            }
             if (state.awaitConnection(FIRST_CONNECTION)) {
                 log.info("Shared state: Redis at {}, keys prefixed {}", redis.address(), redis.keyPrefix());
             } else {
@@ -60,10 +68,7 @@ class StateConfiguration {
             if (bundles == null) {
                 throw new NoSuchSslBundleException(redis.sslBundle(), "no SSL bundles are configured");
             }
-            SslBundle bundle = bundles.getBundle(redis.sslBundle());
-            SslManagerBundle managers = bundle.getManagers();
-            return Optional.of(new RedisState.Tls(managers.getKeyManagerFactory(), managers.getTrustManagerFactory(),
-                    listOf(bundle.getOptions().getEnabledProtocols()), listOf(bundle.getOptions().getCiphers())));
+            return Optional.of(tlsOf(bundles.getBundle(redis.sslBundle())));
         } catch (NoSuchSslBundleException missing) {
             throw new InvalidConfigurationException("Invalid configuration", new BadSetting(key, null, null,
                     "no SSL bundle is named '" + redis.sslBundle() + "'",
@@ -76,6 +81,52 @@ class StateConfiguration {
                     "Correct the files spring.ssl.bundle.*." + redis.sslBundle() + " names, or let the gateway's user read them."),
                     unloadable);
         }
+    }
+
+    /** The bundle's files read now: Spring Boot reads a PEM bundle's files when first asked for its managers. */
+    private static RedisState.Tls tlsOf(SslBundle bundle) {
+        SslManagerBundle managers = bundle.getManagers();
+        return new RedisState.Tls(managers.getKeyManagerFactory(), managers.getTrustManagerFactory(),
+                listOf(bundle.getOptions().getEnabledProtocols()), listOf(bundle.getOptions().getCiphers()));
+    }
+
+    /**
+     * The bundle's files changed ({@code spring.ssl.bundle.*.<name>.reload-on-update}): the connections
+     * made from now on use them, Lettuce's reconnects included. Files that cannot be loaded (a key
+     * gone from the Secret, a half-written file) leave the connections with what they had.
+     */
+    private static void renewTls(RedisState state, String name, SslBundle renewed, SslProperties ssl) {
+        RedisState.Tls next;
+        try {
+            next = tlsOf(renewed);
+        } catch (RuntimeException unloadable) {
+            log.warn("Redis TLS: the SSL bundle '{}' changed, but its files cannot be loaded: {} (its files: {}). Connections to "
+                    + "Redis keep using the certificates loaded before", name, said(unloadable), String.join(", ", filesOf(ssl, name)));
+            return;
+        }
+        state.renewTls(next);
+        log.info("Redis TLS: the SSL bundle '{}' changed; connections to Redis made from now on, reconnections included, "
+                + "use its new certificates (established connections keep theirs)", name);
+    }
+
+    /**
+     * The files {@code spring.ssl.bundle.*.<name>} names, as written ({@code file:/...}), for a message
+     * that cannot tell which one failed (a file holding no key is not named by the failure); a PEM
+     * written into the setting itself is left out, a private key above all.
+     */
+    private static List<String> filesOf(SslProperties ssl, String name) {
+        List<String> files = new ArrayList<>();
+        Optional.ofNullable(ssl.getBundle().getPem().get(name)).ifPresent(pem -> {
+            for (PemSslBundleProperties.Store store : List.of(pem.getKeystore(), pem.getTruststore())) {
+                files.add(store.getCertificate());
+                files.add(store.getPrivateKey());
+            }
+        });
+        Optional.ofNullable(ssl.getBundle().getJks().get(name)).ifPresent(jks -> {
+            files.add(jks.getKeystore().getLocation());
+            files.add(jks.getTruststore().getLocation());
+        });
+        return files.stream().filter(file -> file != null && !file.contains("-----BEGIN")).toList();
     }
 
     /** The failure's words, and its innermost cause's ({@code NoSuchFileException: /etc/...}) when they differ. */

@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
@@ -80,6 +82,9 @@ import reactor.core.Disposable;
  *       which answers every write {@code READONLY}, forever. Such an answer gives the connection up for
  *       a new one to wherever the address leads now, at most once a second, with one WARN an outage
  *       and one INFO when writes are accepted again.</li>
+ *   <li><b>Renewed certificates</b> ({@link #renewTls}) apply from the next TLS handshake, a
+ *       reconnection's included; an established connection is not cut, so no call in flight is lost
+ *       or repeated: Redis checks a client certificate at the handshake only.</li>
  *   <li><b>A timed-out command may still run:</b> Redis runs what it received when it can, so a call
  *       answered as failed may have taken its token.</li>
  * </ul>
@@ -246,6 +251,13 @@ public final class RedisState implements SharedState {
     /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
     private volatile long reconnectWarnedAt;
     private final Disposable connectionEvents;
+    /**
+     * What the next TLS handshake shows and trusts ({@link #renewTls}); null without TLS settings.
+     * Lettuce builds a connection's TLS context anew from its {@link SslOptions} at each handshake,
+     * its reconnects' included, but keeps the options the connection was made with: so the options
+     * read this, rather than being replaced.
+     */
+    private final AtomicReference<Tls> tls;
     /** When the last WARN of a key holding no bucket or window was written ({@link System#nanoTime}). */
     private final AtomicLong malformedWarnedAt = new AtomicLong(System.nanoTime() - REWARN_AFTER.toNanos());
     /** Such keys since that WARN. */
@@ -280,8 +292,9 @@ public final class RedisState implements SharedState {
                 .build();
         this.connectionEvents = resources.eventBus().get().subscribe(this::observe);
         this.client = RedisClient.create(resources, uri);
+        this.tls = new AtomicReference<>(tls.orElse(null));
         ClientOptions.Builder options = ClientOptions.builder();
-        tls.ifPresent(given -> options.sslOptions(given.sslOptions()));
+        tls.ifPresent(given -> options.sslOptions(given.sslOptions(this.tls::get)));
         client.setOptions(options
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -499,6 +512,22 @@ public final class RedisState implements SharedState {
     }
 
     /**
+     * Shows and trusts {@code next} from the next TLS handshake on: a renewed client certificate, or
+     * authority. A connection Lettuce makes again after losing it uses it, and so does a new one; an
+     * established connection keeps its TLS session, which Redis checked at its handshake only. The
+     * protocols and ciphers stay those given at construction.
+     *
+     * @throws IllegalStateException for an instance made without TLS settings
+     */
+    public void renewTls(Tls next) {
+        Objects.requireNonNull(next, "next");
+        if (tls.get() == null) { // made without TLS settings: it stays so
+            throw new IllegalStateException("TLS settings renewed for a Redis state made without them");
+        }
+        tls.set(next);
+    }
+
+    /**
      * Waits up to {@code wait} for the first connection, so that the first calls after startup do not
      * fail while it is being made; whether it was made. A Redis that is down does not stop anything:
      * calls fail until it is up.
@@ -616,8 +645,12 @@ public final class RedisState implements SharedState {
             ciphers = List.copyOf(ciphers);
         }
 
-        SslOptions sslOptions() {
-            SslOptions.Builder builder = SslOptions.builder().jdkSslProvider().keyManager(keyManagers).trustManager(trustManagers);
+        /** This one's protocols and ciphers, with the key and trust managers {@code current} gives at each handshake. */
+        SslOptions sslOptions(Supplier<Tls> current) {
+            SslOptions.Builder builder = SslOptions.builder().jdkSslProvider().sslContext(context -> {
+                Tls now = current.get();
+                context.keyManager(now.keyManagers()).trustManager(now.trustManagers());
+            });
             if (!protocols.isEmpty()) {
                 builder.protocols(protocols.toArray(String[]::new));
             }

@@ -69,7 +69,8 @@ class HelmRedisTlsRunTest {
         try (ConfigurableApplicationContext gateway = new SpringApplication(PolicyGatewayApplication.class).run(
                 "--spring.config.additional-location=file:" + config, "--policy-gateway.auth.token-file=" + token,
                 "--server.port=0", "--management.server.port=0")) {
-            assertThat(bundle.properties()).extracting(Map.Entry::getKey).containsExactlyInAnyOrder("truststore", "keystore");
+            assertThat(bundle.properties()).extracting(Map.Entry::getKey)
+                    .containsExactlyInAnyOrder("truststore", "keystore", "reload-on-update");
             assertThat(gateway.getBean(SharedState.class).take("helm-tls", new Bucket(1, Duration.ofMinutes(1))))
                     .isEqualTo(Take.ALLOWED);
         }

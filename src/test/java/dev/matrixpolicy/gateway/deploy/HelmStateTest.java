@@ -129,7 +129,7 @@ class HelmStateTest {
     }
 
     @Test
-    void aClientCertificateSecretIsMountedAsTheRedisSslBundlesKeyStore() {
+    void aClientCertificateSecretIsMountedAsTheRedisSslBundlesKeyStoreAndReadAgainWhenRenewed() {
         Manifests manifests = render(command -> command.set("state.redis.existingSecret", "gateway-redis")
                 .set("state.redis.tls.caSecret", "redis-tls").set("state.redis.tls.clientSecret", "gateway-redis-client")
                 .set("logging.json", "false"), "defaults.yaml");
@@ -144,6 +144,7 @@ class HelmStateTest {
                 .isEqualTo("gateway-redis-client/tls.crt");
         assertThat(secretKeyBehind(pod, container, bundle.at("/keystore/private-key").asString()))
                 .isEqualTo("gateway-redis-client/tls.key");
+        assertThat(bundle.at("/reload-on-update").asBoolean()).as("a renewed certificate is read again").isTrue();
         assertThat(config.at("/spring").has("profiles")).isFalse();
     }
 

@@ -30,6 +30,8 @@ import org.springframework.util.FileSystemUtils;
  */
 public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     private static final Path REDIS_SERVER = Path.of("/usr/bin/redis-server");
+    /** Debian's redis-tools, which redis-server depends on. */
+    private static final Path REDIS_CLI = Path.of("/usr/bin/redis-cli");
     private static final Path INSTALL_LOG = Path.of("target", "redis-install.log");
     private static final Duration STARTUP = Duration.ofSeconds(10);
 
@@ -63,7 +65,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
-        DebianPackages.require("The shared-state tests", List.of(REDIS_SERVER), "redis-server", INSTALL_LOG);
+        DebianPackages.require("The shared-state tests", List.of(REDIS_SERVER, REDIS_CLI), "redis-server", INSTALL_LOG);
         port = Ports.unusedPort();
         directory = Files.createTempDirectory("redis");
         if (serverNames != null) {
@@ -143,6 +145,42 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
             throw new IllegalStateException(interrupted);
         }
         process = null;
+    }
+
+    /**
+     * Serves {@code next}'s server certificate and refuses a client without a certificate from
+     * {@code next}'s authority, from the next handshake on ({@code CONFIG SET}, as an operator rotating
+     * a running Redis's certificates): established connections keep their session.
+     */
+    public synchronized void rotateTo(TestCertificates next) {
+        cli(certificates, "CONFIG", "SET", "tls-cert-file", next.serverCertificate().toString(),
+                "tls-key-file", next.serverKey().toString(), "tls-ca-cert-file", next.caFile().toString());
+        certificates = next;
+    }
+
+    /** Closes every client's connection ({@code CLIENT KILL}), as a network blip would: clients reconnect. */
+    public synchronized void dropClients() {
+        cli(certificates, "CLIENT", "KILL", "TYPE", "normal");
+    }
+
+    /** Runs {@code redis-cli} over TLS with the client certificate of {@code as}. */
+    private void cli(TestCertificates as, String... arguments) {
+        List<String> command = new ArrayList<>(List.of(REDIS_CLI.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "--tls", "--cacert", as.caFile().toString(), "--cert", as.clientCertificate().toString(),
+                "--key", as.clientKey().toString()));
+        command.addAll(List.of(arguments));
+        try {
+            Process cli = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String said = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!cli.waitFor(10, TimeUnit.SECONDS) || cli.exitValue() != 0 || said.startsWith("ERR") || said.contains("(error)")) {
+                throw new IllegalStateException("redis-cli " + String.join(" ", arguments) + " failed: " + said);
+            }
+        } catch (IOException cannotRun) {
+            throw new UncheckedIOException(cannotRun);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(interrupted);
+        }
     }
 
     /** Stops the server without ending it (SIGSTOP), as a hung host: connections stay open, nothing answers. */

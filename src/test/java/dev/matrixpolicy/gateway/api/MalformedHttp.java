@@ -422,8 +422,9 @@ final class MalformedHttp {
             // target "HTTP/1.1"): no status line, no headers, the body alone.
             assertThat(INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
             // Whether it is an error shows only in the body: the token's refusal, or JSON with an errcode.
-            if (answer.body().startsWith("{\"error")) {
-                assertThat(json(answer, what).path("errcode").asString("")).as(what).startsWith("M_");
+            // (The gateway's error JSON begins with its errcode.)
+            if (answer.body().startsWith("{\"errcode\"")) {
+                assertMatrixError(json(answer, what), what);
             }
             return;
         }
@@ -450,9 +451,13 @@ final class MalformedHttp {
                 .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
         JsonNode json = json(answer, what);
         if (probe.route().port() != Port.MANAGEMENT || json.has("errcode")) {
-            assertThat(json.path("errcode").asString("")).as("errcode: " + what).startsWith("M_");
-            assertThat(json.path("error").asString("")).as("error: " + what).isNotBlank();
+            assertMatrixError(json, what);
         }
+    }
+
+    private static void assertMatrixError(JsonNode json, String what) {
+        assertThat(json.path("errcode").asString("")).as("errcode: " + what).startsWith("M_");
+        assertThat(json.path("error").asString("")).as("error: " + what).isNotBlank();
     }
 
     private static JsonNode json(Response answer, String what) {

@@ -67,8 +67,8 @@ final class MalformedHttp {
     /**
      * One request: where it goes, what it is (for a failure message) and its bytes. {@code failsClosed}:
      * the path the container routes it by fails closed, its route's or, once the container has taken
-     * out the path parameters a fault put in, another's ({@code user_may_create_room;jsessionid=1_alias}
-     * is {@code user_may_create_room}).
+     * out the path parameters and the query a fault put in, another's ({@code user_may_create_room;jsessionid=1_alias}
+     * and {@code user_may_create_room?_alias} are {@code user_may_create_room}).
      */
     record Probe(Route route, boolean head, List<String> faults, byte[] bytes, boolean failsClosed) {
         @Override
@@ -97,6 +97,8 @@ final class MalformedHttp {
 
     /** A path parameter, which the servlet container takes out of a segment before routing. */
     private static final Pattern PATH_PARAMETER = Pattern.compile(";[^/?]*");
+    /** The query, from the first '?' of the target: not part of the path the container routes by. */
+    private static final Pattern QUERY = Pattern.compile("\\?.*", Pattern.DOTALL);
 
     private final Gen gen;
     private final List<Route> routes;
@@ -180,7 +182,7 @@ final class MalformedHttp {
         headers.forEach(header -> write(bytes, header + eol));
         write(bytes, eol);
         bytes.writeBytes(framedBody);
-        String routed = PATH_PARAMETER.matcher(target).replaceAll("");
+        String routed = PATH_PARAMETER.matcher(QUERY.matcher(target).replaceFirst("")).replaceAll("");
         boolean failsClosed = route.failsClosed() || routes.stream().anyMatch(other -> other.failsClosed()
                 && other.port() == route.port() && other.path().equals(routed));
         return new Probe(route, method.equals("HEAD"), faults, bytes.toByteArray(), failsClosed);
@@ -420,8 +422,9 @@ final class MalformedHttp {
             // target "HTTP/1.1"): no status line, no headers, the body alone.
             assertThat(INTERNALS.matcher(answer.body()).find()).as("no internals in the body: " + what).isFalse();
             // Whether it is an error shows only in the body: the token's refusal, or JSON with an errcode.
-            if (answer.body().startsWith("{\"error")) {
-                assertThat(json(answer, what).path("errcode").asString("")).as(what).startsWith("M_");
+            // (The gateway's error JSON begins with its errcode.)
+            if (answer.body().startsWith("{\"errcode\"")) {
+                assertMatrixError(json(answer, what), what);
             }
             return;
         }
@@ -448,9 +451,13 @@ final class MalformedHttp {
                 .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
         JsonNode json = json(answer, what);
         if (probe.route().port() != Port.MANAGEMENT || json.has("errcode")) {
-            assertThat(json.path("errcode").asString("")).as("errcode: " + what).startsWith("M_");
-            assertThat(json.path("error").asString("")).as("error: " + what).isNotBlank();
+            assertMatrixError(json, what);
         }
+    }
+
+    private static void assertMatrixError(JsonNode json, String what) {
+        assertThat(json.path("errcode").asString("")).as("errcode: " + what).startsWith("M_");
+        assertThat(json.path("error").asString("")).as("error: " + what).isNotBlank();
     }
 
     private static JsonNode json(Response answer, String what) {

@@ -144,13 +144,17 @@ public final class RawHttp {
 
     private static List<Response> answers(String text, boolean head) {
         List<Response> answers = new ArrayList<>();
-        if (!text.isEmpty() && !text.startsWith("HTTP/")) {
-            // HTTP/0.9's answer to a request line without a version: the body alone.
-            return List.of(new Response(HTTP_0_9, Map.of(), new String(text.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)));
-        }
         int at = 0;
         boolean noBody = head;
         while (at < text.length()) {
+            if (!text.startsWith("HTTP/", at)) {
+                // HTTP/0.9's answer to a request line without a version: the body alone, to the end, since the
+                // server closes after it. Such a request line may follow an answer too: the bytes left over
+                // after a request (a GET's unframed body) are read as the next request.
+                answers.add(new Response(HTTP_0_9, Map.of(), new String(text.substring(at).getBytes(StandardCharsets.ISO_8859_1),
+                        StandardCharsets.UTF_8)));
+                break;
+            }
             int end = text.indexOf("\r\n\r\n", at);
             if (end < 0) {
                 throw new IllegalStateException("Incomplete HTTP answer at " + at + ": " + text);

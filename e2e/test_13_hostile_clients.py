@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
 import re
 import string
 import time
@@ -132,6 +133,8 @@ class Request:
     content_type: str = "application/json"
     documented: Optional[Tuple[int, str]] = None
     """What the client gets through our module instead, by a rule docs/synapse.md states."""
+    whole: bool = False
+    """A read-back: its whole body is compared, the homeserver's name aside."""
 
 
 def _answer(side: Side, request: Request) -> Tuple[int, Optional[str], Tuple[str, ...]]:
@@ -142,6 +145,8 @@ def _answer(side: Side, request: Request) -> Tuple[int, Optional[str], Tuple[str
         path = urllib.parse.quote(side.fill(request.path), safe=string.punctuation)
         body = side.hs.request(request.method, path, side.fill(request.body), token=token,
                                raw=request.raw, content_type=request.content_type, timeout=30)
+        if request.whole:
+            return 200, None, (json.dumps(body, sort_keys=True).replace(side.hs.server_name, "{server}"),)
         return 200, None, tuple(sorted(body)) if isinstance(body, dict) else ()
     except MatrixError as error:
         return error.status, error.errcode, ()
@@ -156,6 +161,11 @@ def _nested(depth: int) -> Dict[str, Any]:
     for _ in range(depth):
         content = {"a": content}
     return {"msgtype": "m.text", "body": "nested", "deep": content}
+
+
+def _deeply_nested(depth: int) -> bytes:
+    """A message's content nested ``depth`` objects deep, written out: Python's JSON would recurse."""
+    return b'{"msgtype": "m.text", "body": "deep", "deep": ' + b'{"a": ' * depth + b"{}" + b"}" * depth + b"}"
 
 
 R = "/_matrix/client/v3"
@@ -426,6 +436,50 @@ def _corpus() -> List[Request]:
                        {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "filed"}},
                        {"type": "m.login.junk", "identifier": {"type": "m.id.user", "user": "alice"}},
                        {"type": 5}, {}, ["x"])],
+        # half a surrogate pair, which Python's JSON reads and Synapse keeps; nesting near Python's limit
+        _registration("\ud800"),
+        Request("displayname of half a surrogate pair", "PUT", f"{R}/profile/{{bob}}/displayname",
+                {"displayname": "bob \ud800"}, as_user="bob"),
+        Request("createRoom named with half a surrogate pair", "POST", f"{R}/createRoom",
+                {"name": "\udfff", "topic": "a\ud800b", "initial_state": [{"type": "org.example.\ud800",
+                                                                           "content": {"k": "\ud800"}}]}),
+        Request("message of half a surrogate pair", "PUT", f"{R}/rooms/{room}/send/m.room.message/txn-s",
+                {"msgtype": "m.text", "body": "\ud800", "\udfff": ["\udbff"]}),
+        Request("state of half a surrogate pair", "PUT", f"{R}/rooms/{room}/state/org.example.s/%ED%A0%80",
+                {"k": "\ud800"}),
+        Request("login as half a surrogate pair", "POST", f"{R}/login",
+                {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "\ud800"},
+                 "password": "\udfff"}, as_user=None),
+        Request("account data of half a surrogate pair", "PUT", f"{R}/user/{{alice}}/account_data/org.example.s",
+                {"k": "\udfff"}),
+        Request("presence of half a surrogate pair", "PUT", f"{R}/presence/{{alice}}/status",
+                {"presence": "online", "status_msg": "\ud800"}),
+        Request("3PID invite of half a surrogate pair", "POST", f"{R}/rooms/{room}/invite",
+                {"medium": "\ud800", "address": "\udfff", "id_server": "127.0.0.1:1", "id_access_token": "t"}),
+        Request("upload named with half a surrogate pair", "POST", "/_matrix/media/v3/upload?filename=%ED%A0%80",
+                raw=b"x", content_type="text/plain; name=\xe9"),
+        # Synapse freezes each new event, recursively, before it asks check_event_allowed: deep content
+        # fails there with its own RecursionError (docs/synapse.md, Known limits)
+        Request("message nested 300 deep", "PUT", f"{R}/rooms/{room}/send/m.room.message/txn-d300",
+                raw=_deeply_nested(300)),
+        *[Request(f"message nested {depth} deep", "PUT", f"{R}/rooms/{room}/send/m.room.message/txn-d{depth}",
+                  raw=_deeply_nested(depth), documented=(500, "M_UNKNOWN")) for depth in (490, 900)],
+        Request("message nested 990 deep", "PUT", f"{R}/rooms/{room}/send/m.room.message/txn-d990",
+                raw=_deeply_nested(990)),
+        Request("createRoom with initial state nested 900 deep", "POST", f"{R}/createRoom",
+                raw=b'{"initial_state": [{"type": "org.example.deep", "content": ' + _deeply_nested(900) + b"}]}",
+                documented=(500, "M_UNKNOWN")),
+        Request("state nested 900 deep", "PUT", f"{R}/rooms/{room}/state/org.example.deep/",
+                raw=_deeply_nested(900), documented=(500, "M_UNKNOWN")),
+        Request("a message after deep state", "PUT", f"{R}/rooms/{room}/send/m.room.message/txn-after",
+                {"msgtype": "m.text", "body": "after"}),
+        # read-backs of what the odd requests above left
+        *[Request(f"read back {path}", "GET", path, whole=True)
+          for path in (f"{R}/profile/{{alice}}", f"{R}/profile/{{bob}}", f"{R}/profile/@valid-initial-name:{{server}}",
+                       f"{R}/profile/@a=b/c.d+e:{{server}}", f"{R}/rooms/{room}/state/org.example.s/%ED%A0%80",
+                       f"{R}/rooms/{room}/state/m.room.power_levels/",
+                       f"{R}/user/{{alice}}/account_data/org.example.s", f"{R}/user/{{alice}}/account_data/org.example",
+                       f"{ADMIN}/v2/users/{{carol}}")],
         # as the admin: check_can_deactivate_user, check_can_shutdown_room, on_threepid_bind
         *[Request(f"admin PUT user {body!r:.70}", "PUT", f"{ADMIN}/v2/users/{user}", body, as_user="admin")
           for user, body in (("{carol}", {"threepids": [{"medium": "msisdn", "address": 12345}]}),
@@ -521,8 +575,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory, report: Report) -> Iterator[P
         running.callback(synapse.stop)
         synapse.start()
         plain = plain_starting.result()
-        yield Pair(Side("with our module", synapse, Homeserver(synapse.url, synapse.server_name)),
-                   Side("without modules", plain, Homeserver(plain.url, plain.server_name)), gateway)
+        both = (Side("with our module", synapse, Homeserver(synapse.url, synapse.server_name)),
+                Side("without modules", plain, Homeserver(plain.url, plain.server_name)))
+        list(background.map(_prepare, both))
+        yield Pair(*both, gateway)
 
 
 def _stop_gateway(starting: "Future[gateway_process.Gateway]", report: Report) -> None:
@@ -554,9 +610,8 @@ def _tracebacks(lines: List[str]) -> List[str]:
 def test_hostile_requests_get_what_synapse_alone_answers(pair: Pair, report: Report):
     began = time.monotonic()
     both = (pair.module, pair.plain)
+    corpus = _corpus()
     with ThreadPoolExecutor(2) as at_once:  # each homeserver in order, the two side by side
-        list(at_once.map(_prepare, both))
-        corpus = _corpus()
         answers = list(at_once.map(lambda side: [_answer(side, request) for request in corpus], both))
     registered = [line for line in pair.module.synapse.log_lines() if SHIM in line and "Registered" in line]
     assert registered, "our module registered no callback"
@@ -574,14 +629,24 @@ def test_hostile_requests_get_what_synapse_alone_answers(pair: Pair, report: Rep
                 f" {time.monotonic() - began:.1f} s")
 
 
-# Synapse 1.67's own: when any module listens to new events, it reads each new event back first,
-# and withholds a redaction of an event it does not have ("notevent" above), so it fails before it
-# calls any module. The client's request succeeded all the same.
-SYNAPSES_OWN_ERRORS_WITH_A_NEW_EVENT_LISTENER = ("Error notifying about new room event",)
+# Synapse 1.67's own errors, which it logs only when a module has the callback: it reads each new
+# event back before it calls on_new_event, and withholds a redaction of an event it does not have
+# ("notevent" above); it freezes each new event, recursively, before it calls check_event_allowed.
+SYNAPSES_OWN_ERRORS_WITH_OUR_CALLBACKS = (
+    lambda text: "Error notifying about new room event" in text,
+    lambda text: "RecursionError" in text and "in check_event_allowed" in text and "frozenutils.py" in text,
+)
 
 
-def _records(lines: List[str], level: str) -> List[str]:
-    return [line for line in lines if f" - {level} - " in line]
+def _error_records(lines: List[str]) -> List[Tuple[str, str]]:
+    """Each ERROR record of a log: (what it says without IDs and times, its whole text with its traceback)."""
+    records: List[Tuple[str, List[str]]] = []
+    for line in lines:
+        if re.match(r"^\d{4}-\d\d-\d\d ", line):
+            records.append((line, [line]) if " - ERROR - " in line else ("", []))
+        elif records and records[-1][0]:
+            records[-1][1].append(line)
+    return [(_logged_as(first), "\n".join(text)) for first, text in records if first]
 
 
 def test_the_hostile_requests_left_no_error_of_ours_in_either_log(pair: Pair):
@@ -592,9 +657,13 @@ def test_the_hostile_requests_left_no_error_of_ours_in_either_log(pair: Pair):
     through_us = [traceback for traceback in _tracebacks(lines) if SHIM in traceback]
     assert not through_us, "\n\n".join(through_us)
     # What Synapse itself logs as errors for these requests, it logs with or without us.
-    plain = collections.Counter(_logged_as(line) for line in _records(pair.plain.synapse.log_lines(), "ERROR"))
-    extra = collections.Counter(_logged_as(line) for line in _records(lines, "ERROR")) - plain
-    assert all(any(known in line for known in SYNAPSES_OWN_ERRORS_WITH_A_NEW_EVENT_LISTENER) for line in extra), extra
+    records = _error_records(lines)
+    plain = collections.Counter(kind for kind, _ in _error_records(pair.plain.synapse.log_lines()))
+    extra = collections.Counter(kind for kind, _ in records) - plain
+    explained = collections.Counter(kind for kind, text in records
+                                    if any(known(text) for known in SYNAPSES_OWN_ERRORS_WITH_OUR_CALLBACKS))
+    unexplained = extra - explained
+    assert not unexplained, "\n\n".join(text for kind, text in records if kind in unexplained)
     gateway_log = pair.gateway.log.read_text(errors="replace").splitlines()
     complaints = [line for line in gateway_log if re.search(r"\b(WARN|ERROR)\b", line)]
     assert not complaints, "\n".join(complaints)
@@ -605,3 +674,26 @@ def _logged_as(line: str) -> str:
     text = line.split(" - ", 1)[-1]
     text = re.sub(r"\b(GET|POST|PUT|DELETE)-\d+\b", "REQUEST", text)
     return re.sub(r"[$!@][\w.=:-]+|0x[0-9a-f]+|\d{4,}|str\('[^']*'\)", "ID", text)
+
+
+# Not fixed yet: the gateway parses request bodies as UTF-8 bytes (RequestBodyReader), and Jackson's
+# byte parser refuses a name holding half a surrogate pair ("Broken surrogate pair in property
+# name"), which Python's JSON, so Synapse, takes from a client: 400 M_NOT_JSON to our module. Run
+# last, as our module logs the failures.
+NAMES_OF_HALF_A_SURROGATE_PAIR = [
+    Request("createRoom with a state key name of half a surrogate pair", "POST", f"{R}/createRoom",
+            {"initial_state": [{"type": "org.example.s", "content": {"\udc00": "x"}}]}),
+    Request("account data with a name of half a surrogate pair", "PUT",
+            f"{R}/user/{{alice}}/account_data/org.example.names", {"\ud800": "x"}),
+]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the gateway refuses a JSON name holding a lone surrogate as not JSON")
+def test_names_holding_half_a_surrogate_pair_get_what_synapse_alone_answers(pair: Pair):
+    before = len(pair.module.synapse.log_lines())
+    for request in NAMES_OF_HALF_A_SURROGATE_PAIR:
+        assert _answer(pair.module, request) == _answer(pair.plain, request), request.what
+    time.sleep(1)  # the notification's failure, logged in the background
+    ours = [line for line in pair.module.synapse.log_lines()[before:] if SHIM in line and " - INFO - " not in line]
+    assert not ours, "\n".join(ours)

@@ -52,3 +52,9 @@ def test_the_synapse_http_antispam_example_for_1_63_to_1_86_is_what_synapse_b_ru
     example = (REPO / "docs" / "synapse.md").read_text().split("enabled_callbacks:", 1)[1].split("```", 1)[0]
     assert re.findall(r"^\s+- (\w+)$", example, re.MULTILINE) == lists["1.87 to 1.133"]
 
+
+
+def test_the_readmes_table_of_tests_names_every_test_file():
+    documented = [re.fullmatch(r"`(test_\w+\.py)`", row[0]).group(1)
+                  for row in _table(REPO / "e2e" / "README.md", "## The tests")]
+    assert sorted(documented) == sorted(path.name for path in (REPO / "e2e").glob("test_*.py"))

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import PolicyFailed, UnexpectedReply, printable, shown
+from .failures import PolicyFailed, TooLarge, UnexpectedReply, printable, shown
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -399,7 +399,7 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
     if status == 503 and error is not None:
         raise PolicyFailed(error["errcode"], _message(error))
     detail = f" {shown(error['errcode'])}" if error is not None else ""
-    raise UnexpectedReply(f"{call.name} got HTTP {status}{detail}")
+    raise (TooLarge if status == 413 else UnexpectedReply)(f"{call.name} got HTTP {status}{detail}")
 
 
 def _extra(error: Mapping[str, Any]) -> Dict[str, Any]:

@@ -26,6 +26,12 @@ class AnswerTooLarge(UnexpectedReply):
     """An answer longer than the shim reads (``client.MAX_ANSWER_BYTES``): left unread."""
 
 
+class TooLarge(UnexpectedReply):
+    """The gateway refused the call as larger than its ``max-body-size`` (413): asked again, it
+    refuses it again. What a client sent (a createRoom body) or what a room holds (its state)
+    decides that, not the gateway's health."""
+
+
 class UnsendableArguments(GatewayFailure):
     """Synapse passed something the shim cannot write as JSON (a shim bug to report)."""
 

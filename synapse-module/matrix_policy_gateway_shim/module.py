@@ -16,12 +16,13 @@ from .answers import Call, interpret
 from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import MAX_ANSWER_BYTES, Discovery, GatewayClient
 from .convert import to_json_bytes
-from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, UnknownArguments, UnsendableArguments,
-                       printable)
+from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, TooLarge, UnknownArguments,
+                       UnsendableArguments, printable)
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The policy service is unavailable; try again later"
+TOO_LARGE = "Too large for this server's policy check"
 BATCH_BYTES = 256 * 1024
 """The most JSON of a ``batched`` list sent in one request: a quarter of the gateway's default
 ``max-body-size`` (1MB), so that the request fits with room to spare."""
@@ -451,6 +452,9 @@ class PolicyGatewayModule:
             return callback.refuse(call)
         if isinstance(failure, PolicyFailed):
             raise self._synapse.SynapseError(503, printable(failure.error or UNAVAILABLE), printable(failure.errcode))
+        if isinstance(failure, TooLarge):
+            # Asked again, the gateway refuses it again: "try again later" would have the client retry in vain.
+            raise self._synapse.SynapseError(413, TOO_LARGE, self._synapse.Codes.TOO_LARGE)
         raise self._synapse.SynapseError(503, UNAVAILABLE, self._synapse.Codes.UNKNOWN)
 
     def _notify(self, callback: Callback, args: Dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ class Codes(str, enum.Enum):
     LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED"
     RESOURCE_LIMIT_EXCEEDED = "M_RESOURCE_LIMIT_EXCEEDED"
     INVALID_PARAM = "M_INVALID_PARAM"
+    TOO_LARGE = "M_TOO_LARGE"
 
 
 class SynapseError(Exception):

@@ -90,6 +90,28 @@ async def test_failing_closed_refuses(name, make_module, api, gateway):
         assert (refused.value.code, refused.value.errcode) == (503, Codes.UNKNOWN)
 
 
+@pytest.mark.parametrize("name", ["on_create_room", "check_event_allowed", "user_may_create_room"])
+@pytest_twisted.ensureDeferred
+async def test_a_call_too_large_for_the_gateway_fails_closed_as_too_large_not_as_try_again_later(name, make_module,
+                                                                                                 api, gateway):
+    # A client's createRoom body (on_create_room), or a room's state (check_event_allowed), over the
+    # gateway's max-body-size: asked again, the gateway refuses it again, so a 503 would have the
+    # client retry what can never pass.
+    make_module({"on_failure": {"default": "fail-closed", "check_event_allowed": "fail-closed"}})
+    fail(gateway, name, Reply(413, {"errcode": "M_TOO_LARGE", "error": "Request body too large"}))
+    with pytest.raises(SynapseError) as refused:
+        await invoke(api, name, *sample_args(name))
+    assert (refused.value.code, refused.value.errcode) == (413, Codes.TOO_LARGE)
+    assert "try again" not in refused.value.msg
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_call_too_large_for_the_gateway_failing_open_goes_ahead(make_module, api, gateway):
+    make_module({"on_failure": "fail-open"})
+    fail(gateway, "on_create_room", Reply(413, {"errcode": "M_TOO_LARGE", "error": "Request body too large"}))
+    assert await invoke(api, "on_create_room", *sample_args("on_create_room")) is None
+
+
 @pytest.mark.parametrize("on_failure", [None, "fail-closed", {"default": "fail-closed"}])
 @pytest_twisted.ensureDeferred
 async def test_a_failed_expiry_check_locks_nobody_out_unless_it_is_named_fail_closed(on_failure, make_module, api,

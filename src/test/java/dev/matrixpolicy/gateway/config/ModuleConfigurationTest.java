@@ -164,17 +164,20 @@ class ModuleConfigurationTest {
     }
 
     @Test
-    void anInstanceNameWithASlashOrBackslashIsRefusedSinceNoClientCouldNameItInAUrl() {
-        for (String name : new String[] {"spam/links", "spam\\links"}) {
-            runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=" + name,
-                            "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
-                    .run(context -> {
-                        Expected failure = moduleFailure(context);
-                        assertThat(failure.field()).isEqualTo("name");
-                        assertThat(failure.problem()).startsWith("instance name '" + name + "' holds a '" + name.charAt(4) + "'")
-                                .endsWith("choose a name without '/' or '\\'");
-                    });
-        }
+    void anInstanceNameNoClientCouldSendAsAPathSegmentIsRefused() {
+        Map<String, String> refusals = Map.of(
+                "spam/links", "instance name 'spam/links' holds a '/'",
+                "spam\\links", "instance name 'spam\\links' holds a '\\'",
+                ".", "instance name '.' is a dot segment",
+                "..", "instance name '..' is a dot segment");
+        refusals.forEach((name, refusal) ->
+                runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=" + name,
+                                "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
+                        .run(context -> {
+                            Expected failure = moduleFailure(context);
+                            assertThat(failure.field()).isEqualTo("name");
+                            assertThat(failure.problem()).startsWith(refusal).contains("/v1/modules/{name}/is_evil");
+                        }));
     }
 
     @Test

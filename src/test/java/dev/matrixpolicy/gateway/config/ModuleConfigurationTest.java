@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -189,6 +190,37 @@ class ModuleConfigurationTest {
                     assertThat(failure.field()).isEqualTo("config.results[0]");
                     assertThat(failure.problem()).isEqualTo("takes keys, not a list: write each entry as its key, a colon"
                             + " and its value (name: value), indented below results, without '- '");
+                });
+    }
+
+    @Test
+    void aListAmongTheValuesOfAMapOfAnyValueIsTakenAsTheListItIs() {
+        // docs/modules/static.md: get_interested_users takes a list of user IDs, get_media_upload_limits_for_user a list
+        runner.withInitializer(ConfiguredGateway.yamlFile(directory.resolve("application.yml"), """
+                        policy-gateway:
+                          modules:
+                            - module: static
+                              config:
+                                results:
+                                  get_interested_users: ["@bob:example.com"]
+                                  get_media_upload_limits_for_user:
+                                    - max_bytes: 1048576
+                                      time_period_ms: 86400000
+                            - module: media_limits
+                              config:
+                                groups:
+                                  - name: everyone
+                                    users: ["*"]
+                                    max-upload-size: 1MB
+                                    media-config:
+                                      formats: [png, jpeg]
+                        """))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    GetInterestedUsers answer = context.getBean(Generations.class).current().instance("static-0").orElseThrow()
+                            .module().implementation(GetInterestedUsers.TYPE).orElseThrow();
+                    assertThat(answer.getInterestedUsers(new GetInterestedUsers.Args("@alice:example.com")))
+                            .isEqualTo(new InterestedUsers.Users(Set.of("@bob:example.com")));
                 });
     }
 

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -165,7 +166,7 @@ public final class ResultTypes {
                             .map(user -> MatrixIds.userId(scalar(user))).toList())),
             json -> isText(json, "ALL") ? InterestedUsers.ALL_USERS
                     : new InterestedUsers.Users(new LinkedHashSet<>(jsonArray(json).stream()
-                            .map(user -> MatrixIds.userId(jsonString(user))).toList())),
+                            .map(user -> MatrixIds.userIdAsSynapseTakesIt(jsonString(user))).toList())),
             users -> switch (users) {
                 case InterestedUsers.AllUsers all -> JSON.stringNode("ALL");
                 case InterestedUsers.Users some -> {
@@ -187,8 +188,8 @@ public final class ResultTypes {
                                       "last_user_sync_ts": {"type": "integer", "minimum": 0},
                                       "status_msg": {"type": ["string", "null"]},
                                       "currently_active": {"type": "boolean"}}}}}"""),
-            (value, error) -> usersForStates(json(value)),
-            ResultTypes::usersForStates,
+            (value, error) -> usersForStates(json(value), MatrixIds::userId),
+            json -> usersForStates(json, MatrixIds::userIdAsSynapseTakesIt),
             users -> {
                 ObjectNode json = JSON.objectNode();
                 users.routes().forEach((user, states) -> {
@@ -299,15 +300,21 @@ public final class ResultTypes {
         return number;
     }
 
-    /** Presence routes, from configuration converted to JSON or from a JSON answer: user ID to a list of states. */
-    private static UsersForStates usersForStates(JsonNode json) {
+    /**
+     * Presence routes, from configuration converted to JSON or from a JSON answer: user ID to a list of
+     * states, each user ID read by {@code userIds}. An answer takes user IDs as the callbacks' arguments
+     * do ({@link MatrixIds#userIdAsSynapseTakesIt}), since it routes the states and users it was asked
+     * about (an appservice's {@code @irc_a:b:example.org} among them); configuration is held to
+     * {@link MatrixIds#userId}.
+     */
+    private static UsersForStates usersForStates(JsonNode json, UnaryOperator<String> userIds) {
         Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> route : jsonObject(json).properties()) {
-            String user = MatrixIds.userId(route.getKey());
+            String user = userIds.apply(route.getKey());
             List<JsonNode> states = jsonArray(route.getValue());
             for (int i = 0; i < states.size(); i++) {
                 try {
-                    presenceState(states.get(i));
+                    presenceState(states.get(i), userIds);
                 } catch (IllegalArgumentException wrong) {
                     throw new IllegalArgumentException(user + "[" + i + "]: " + wrong.getMessage(), wrong);
                 }
@@ -323,8 +330,8 @@ public final class ResultTypes {
      * It refuses anything else, so a state of another shape fails here (at startup for a fixed answer)
      * rather than on every presence update in Synapse.
      */
-    private static void presenceState(JsonNode state) {
-        jsonField(state, "user_id", user -> MatrixIds.userId(jsonString(user)));
+    private static void presenceState(JsonNode state, UnaryOperator<String> userIds) {
+        jsonField(state, "user_id", user -> userIds.apply(jsonString(user)));
         if (!PRESENCE.contains(jsonField(state, "state", ResultTypes::jsonString))) {
             throw new IllegalArgumentException("'state': expected one of " + PRESENCE);
         }

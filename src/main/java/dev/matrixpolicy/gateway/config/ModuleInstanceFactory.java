@@ -211,7 +211,8 @@ final class ModuleInstanceFactory {
      * character, line separator or bidirectional control ({@link LogText#isUnsafe}): a name is written
      * into every log line and refusal about its instance, where a line break would start a line of its
      * own that looks like the gateway's, and a right-to-left override would turn the line round. Nor
-     * does one hold {@code /} or {@code \}, which no client can send in the name's path segment.
+     * does one hold {@code /} or {@code \}, or is {@code .} or {@code ..}, which no client can send as
+     * the name's path segment.
      */
     private static void checkNames(List<ModuleEntry> entries, List<String> names) {
         Map<String, Integer> positions = new HashMap<>();
@@ -230,6 +231,12 @@ final class ModuleInstanceFactory {
                         + " '" + (name.indexOf('/') >= 0 ? '/' : '\\') + "', but a name is a segment of its instance's URLs"
                         + " (/v1/modules/{name}/is_evil), and HTTP servers refuse that character encoded in a path (400);"
                         + " choose a name without '/' or '\\'", null);
+            }
+            if (name.equals(".") || name.equals("..")) {
+                throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' is a dot"
+                        + " segment, but a name is a segment of its instance's URLs (/v1/modules/{name}/is_evil), and HTTP"
+                        + " servers take '" + name + "', encoded or not, as a step in the path (/v1/modules/" + name
+                        + "/is_evil is " + (name.length() == 1 ? "/v1/modules/is_evil" : "/v1/is_evil") + "); choose another name", null);
             }
             if (name.equals(ModuleInstance.NO_INSTANCE)) {
                 throw new InvalidModuleException(position, entry.module(), "name", "instance name '" + name + "' is what the"

@@ -4,6 +4,8 @@ import dev.matrixpolicy.gateway.replies.Durations;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hibernate.validator.constraints.time.DurationMax;
@@ -16,6 +18,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
+import org.springframework.core.ResolvableType;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -46,6 +49,12 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
     /** A placeholder without a default, as Spring leaves one that nothing sets. */
     private static final Pattern UNRESOLVED = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_.\\-]*)}");
     private final ConfigurationPropertyName root;
+    /**
+     * The maps bound so far whose values may be anything ({@code Map<String, Object>}: a static
+     * answer, a media config): a list among their values is a value, which Spring binds as a map keyed
+     * {@code 0}, {@code 1}, ... and the module reads as the list it is.
+     */
+    private final Set<ConfigurationPropertyName> mapsOfAnyValue = ConcurrentHashMap.newKeySet();
 
     /**
      * @param root the name whose values are checked; null for everything bound through it (a Spring
@@ -54,6 +63,15 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
     ValuesReadAsWritten(BindHandler parent, ConfigurationPropertyName root) {
         super(parent);
         this.root = root;
+    }
+
+    @Override
+    public <T> Bindable<T> onStart(ConfigurationPropertyName name, Bindable<T> target, BindContext context) {
+        ResolvableType type = target.getType();
+        if (Map.class.isAssignableFrom(type.resolve(Object.class)) && type.asMap().resolveGeneric(1) == Object.class) {
+            mapsOfAnyValue.add(name);
+        }
+        return super.onStart(name, target, context);
     }
 
     @Override
@@ -89,7 +107,7 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
                     + " some overflows past 292 years");
         }
         if (result instanceof Map<?, ?> map && !map.isEmpty() && (root == null || root.isAncestorOf(name))
-                && writtenAsList(name, context)) {
+                && !isValueOfAMapOfAnyValue(name) && writtenAsList(name, context)) {
             throw new IllegalArgumentException("takes keys, not a list: write each entry as its key, a colon and its"
                     + " value (name: value), indented below " + name.getLastElement(Form.DASHED) + ", without '- '");
         }
@@ -191,7 +209,11 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
         }
     }
 
-    /** A number with no unit, other than zero, which is the same in every unit. */
+    /** Whether {@code name} is within a map whose values may be anything, where a list is a value like any other. */
+    private boolean isValueOfAMapOfAnyValue(ConfigurationPropertyName name) {
+        return mapsOfAnyValue.stream().anyMatch(map -> map.isAncestorOf(name));
+    }
+
     /**
      * Whether a map's entries were written as a list ({@code results: [user_may_invite]}), which Spring
      * binds to a map keyed {@code 0}, {@code 1}, ...: its first entry is found under {@code name[0]}.
@@ -208,6 +230,7 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
         return false;
     }
 
+    /** A number with no unit, other than zero, which is the same in every unit. */
     private static boolean isBareNumber(ConfigurationProperty property) {
         if (property == null) {
             return false;

@@ -132,6 +132,21 @@ class ResultTypesJsonTest {
     }
 
     @Test
+    void presenceAnswersNameUsersAsTheArgumentsDoWhileConfigurationIsHeldToTheGrammar() {
+        // an appservice's user, whose state get_users_for_states is asked to route (MatrixIds.userIdAsSynapseTakesIt)
+        String bridged = "@irc_a:b:example.org";
+        JsonNode state = json("{\"user_id\": \"" + bridged + "\", \"state\": \"online\"}");
+        UsersForStates routes = new UsersForStates(Map.of(bridged, Set.of(state)));
+        assertRoundTrip(ResultTypes.USERS_FOR_STATES, routes);
+        assertRoundTrip(ResultTypes.INTERESTED_USERS, new InterestedUsers.Users(Set.of(bridged)));
+        String answer = "{\"" + bridged + "\": [" + state + "]}";
+        assertThatThrownBy(() -> ResultTypes.USERS_FOR_STATES.fromConfig(answer, Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).rootCause().hasMessageStartingWith("not a valid Matrix user ID");
+        assertThatThrownBy(() -> ResultTypes.INTERESTED_USERS.fromConfig(List.of(bridged), Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).rootCause().hasMessageStartingWith("not a valid Matrix user ID");
+    }
+
+    @Test
     void usersForStatesRefusesStatesTheSynapseModuleCannotBuildAtStartupToo() {
         JsonNode full = json("""
                 {"@alice:example.com": [{"user_id": "@bob:example.com", "state": "org.matrix.msc3026.busy", "last_active_ts": 5,

@@ -14,6 +14,7 @@ import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,17 +165,20 @@ class ModuleConfigurationTest {
     }
 
     @Test
-    void anInstanceNameWithASlashOrBackslashIsRefusedSinceNoClientCouldNameItInAUrl() {
-        for (String name : new String[] {"spam/links", "spam\\links"}) {
-            runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=" + name,
-                            "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
-                    .run(context -> {
-                        Expected failure = moduleFailure(context);
-                        assertThat(failure.field()).isEqualTo("name");
-                        assertThat(failure.problem()).startsWith("instance name '" + name + "' holds a '" + name.charAt(4) + "'")
-                                .endsWith("choose a name without '/' or '\\'");
-                    });
-        }
+    void anInstanceNameNoClientCouldSendAsAPathSegmentIsRefused() {
+        Map<String, String> refusals = Map.of(
+                "spam/links", "instance name 'spam/links' holds a '/'",
+                "spam\\links", "instance name 'spam\\links' holds a '\\'",
+                ".", "instance name '.' is a dot segment",
+                "..", "instance name '..' is a dot segment");
+        refusals.forEach((name, refusal) ->
+                runner.withPropertyValues("policy-gateway.modules[0].module=static", "policy-gateway.modules[0].name=" + name,
+                                "policy-gateway.modules[0].config.results.user_may_invite=NOT_SPAM")
+                        .run(context -> {
+                            Expected failure = moduleFailure(context);
+                            assertThat(failure.field()).isEqualTo("name");
+                            assertThat(failure.problem()).startsWith(refusal).contains("/v1/modules/{name}/is_evil");
+                        }));
     }
 
     @Test
@@ -186,6 +190,37 @@ class ModuleConfigurationTest {
                     assertThat(failure.field()).isEqualTo("config.results[0]");
                     assertThat(failure.problem()).isEqualTo("takes keys, not a list: write each entry as its key, a colon"
                             + " and its value (name: value), indented below results, without '- '");
+                });
+    }
+
+    @Test
+    void aListAmongTheValuesOfAMapOfAnyValueIsTakenAsTheListItIs() {
+        // docs/modules/static.md: get_interested_users takes a list of user IDs, get_media_upload_limits_for_user a list
+        runner.withInitializer(ConfiguredGateway.yamlFile(directory.resolve("application.yml"), """
+                        policy-gateway:
+                          modules:
+                            - module: static
+                              config:
+                                results:
+                                  get_interested_users: ["@bob:example.com"]
+                                  get_media_upload_limits_for_user:
+                                    - max_bytes: 1048576
+                                      time_period_ms: 86400000
+                            - module: media_limits
+                              config:
+                                groups:
+                                  - name: everyone
+                                    users: ["*"]
+                                    max-upload-size: 1MB
+                                    media-config:
+                                      formats: [png, jpeg]
+                        """))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    GetInterestedUsers answer = context.getBean(Generations.class).current().instance("static-0").orElseThrow()
+                            .module().implementation(GetInterestedUsers.TYPE).orElseThrow();
+                    assertThat(answer.getInterestedUsers(new GetInterestedUsers.Args("@alice:example.com")))
+                            .isEqualTo(new InterestedUsers.Users(Set.of("@bob:example.com")));
                 });
     }
 

@@ -114,9 +114,23 @@ public final class ServerNames {
         return host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) + server.substring(host.length()) : server;
     }
 
-    /** A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of {@code [::1]:8448}. */
+    /**
+     * A server name without its port: {@code example.com} of {@code example.com:8448}, {@code [::1]} of
+     * {@code [::1]:8448}. Only digits are a port: what follows the first {@code ':'} of a user ID an
+     * appservice made ({@code evil.example:example.org} of {@code @irc_x:evil.example:example.org}, a
+     * local user) is no host and port, and is left whole, so that a ban of {@code evil.example} does
+     * not reach it.
+     */
     public static String host(String server) {
         int port = server.lastIndexOf(':');
-        return port < 0 || port < server.lastIndexOf(']') ? server : server.substring(0, port);
+        if (port < 0 || port < server.lastIndexOf(']') || port == server.length() - 1) {
+            return server;
+        }
+        for (int i = port + 1; i < server.length(); i++) {
+            if (server.charAt(i) < '0' || server.charAt(i) > '9') {
+                return server;
+            }
+        }
+        return server.substring(0, port);
     }
 }

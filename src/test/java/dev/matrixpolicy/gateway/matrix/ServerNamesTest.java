@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -30,5 +32,14 @@ class ServerNamesTest {
             """)
     void aServerNameHasOneSpelling(String written, String canonical) {
         assertThat(ServerNames.canonical(written)).isEqualTo(canonical);
+    }
+
+    @Test
+    void aServerIsHeldByItsHostAloneOnlyWhenWhatFollowsTheColonIsAPort() {
+        assertThat(ServerNames.spellings("evil.example:8448")).containsExactly("evil.example:8448", "evil.example");
+        assertThat(ServerNames.spellings("evil.example.:8448")).containsExactly("evil.example.:8448", "evil.example.", "evil.example");
+        // the server of a local appservice user @irc_x:evil.example:example.org, as Synapse reads it: no port
+        assertThat(ServerNames.spellings("evil.example:example.org")).isEqualTo(List.of("evil.example:example.org"));
+        assertThat(ServerNames.spellings("evil.example:")).isEqualTo(List.of("evil.example:"));
     }
 }

@@ -109,7 +109,7 @@ final class ValuesReadAsWritten extends AbstractBindHandler {
         if (result instanceof Map<?, ?> map && !map.isEmpty() && (root == null || root.isAncestorOf(name))
                 && !isValueOfAMapOfAnyValue(name) && writtenAsList(name, context)) {
             throw new IllegalArgumentException("takes keys, not a list: write each entry as its key, a colon and its"
-                    + " value (name: value), indented below " + name.getLastElement(Form.DASHED) + ", without '- '");
+                    + " value (name: value), indented below " + name.getLastElement(Form.ORIGINAL) + ", without '- '");
         }
         if ((result instanceof Integer || result instanceof Long) && (root == null || root.isAncestorOf(name))
                 && hasFraction(context.getConfigurationProperty())) {

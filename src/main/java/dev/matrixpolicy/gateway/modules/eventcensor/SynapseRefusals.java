@@ -28,8 +28,12 @@ final class SynapseRefusals {
     private static final List<String> MEMBERSHIPS = List.of("invite", "join", "knock", "leave", "ban");
     /** Room versions without {@code strict_canonicaljson} (rust/src/room_versions.rs); every later one, and any unknown, has it. */
     private static final Set<String> LENIENT_JSON_ROOM_VERSIONS = Set.of("1", "2", "3", "4", "5");
-    /** Room versions with {@code msc4289_creator_power_enabled}: creators hold no entry in the power levels' {@code users}. */
-    private static final Set<String> CREATOR_POWER_ROOM_VERSIONS = Set.of("12", "org.matrix.hydra.11", "org.matrix.msc4242.12");
+    /**
+     * Room versions with {@code msc4289_creator_power_enabled} (creators hold no entry in the power levels'
+     * {@code users}) and {@code msc4291_room_ids_as_hashes} (the room's ID is its create event's): both
+     * flags are set in the same versions of rust/src/room_versions.rs.
+     */
+    private static final Set<String> HYDRA_ROOM_VERSIONS = Set.of("12", "org.matrix.hydra.11", "org.matrix.msc4242.12");
     /** Canonical JSON's integers, {@code CANONICALJSON_MAX_INT} (synapse/api/constants.py). */
     private static final BigInteger MAX_INTEGER = BigInteger.TWO.pow(53).subtract(BigInteger.ONE);
     private static final List<String> POWER_LEVELS = List.of("ban", "events_default", "invite", "kick", "redact", "state_default",
@@ -72,7 +76,9 @@ final class SynapseRefusals {
      * A 500: the checks of EventValidator.validate_builder that _rebuild_event_after_third_party_rules
      * turns into an exception, and the {@code redacts} a redaction in room version 11 and later holds in
      * its content (without it, handle_new_client_event fails an assertion). A redaction keeps its
-     * target: censoring its reason must not remove another event.
+     * target: censoring its reason must not remove another event. Nor can the create event of a room
+     * version 12 room be rebuilt, whatever its new content: it has no {@code room_id}, which the rebuild
+     * asserts (and may not change), since the room's ID is the hash of the event as the user made it.
      */
     private static Optional<Refusal> byType(ClientEvent event, ObjectNode content) {
         return switch (event.type()) {
@@ -87,6 +93,9 @@ final class SynapseRefusals {
                         : room.isString() && room.stringValue().equals(event.roomId())
                         ? error500("of an m.room.tombstone event names its own room as 'replacement_room'") : Optional.empty();
             }
+            case "m.room.create" -> event.stateKey().filter(String::isEmpty).isPresent() && roomVersion(event, List.of())
+                    .filter(HYDRA_ROOM_VERSIONS::contains).isPresent()
+                    ? error500("replaces that of a room version 12 create event, whose hash is the room's ID") : Optional.empty();
             case "m.room.redaction" -> {
                 JsonNode redacts = event.content().get("redacts");
                 yield redacts == null || redacts.equals(content.get("redacts")) ? Optional.empty()
@@ -235,7 +244,7 @@ final class SynapseRefusals {
             }
         }
         return createEvent.filter(create -> create.content().path("room_version").isString()
-                        && CREATOR_POWER_ROOM_VERSIONS.contains(create.content().get("room_version").stringValue()))
+                        && HYDRA_ROOM_VERSIONS.contains(create.content().get("room_version").stringValue()))
                 .flatMap(create -> {
                     List<String> creators = new ArrayList<>(List.of(create.sender()));
                     create.content().path("additional_creators").valueStream().filter(JsonNode::isString)

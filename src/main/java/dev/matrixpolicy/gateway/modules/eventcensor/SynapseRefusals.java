@@ -43,13 +43,20 @@ final class SynapseRefusals {
     private static final List<String> PDU_FIELDS = List.of("type", "room_id", "sender", "state_key", "origin_server_ts", "redacts");
 
     /**
-     * Why Synapse would refuse a replacement, and the status the user would see.
+     * Why Synapse would refuse a replacement, or take it against the user's request, and what the user would see.
      *
      * @param problem what is wrong, completing "the new content ..."
+     * @param status  the status of the user's request
+     * @param outcome what Synapse would do, completing "..., and"
      */
-    record Refusal(String problem, int status) {
+    record Refusal(String problem, int status, String outcome) {
+        /** A replacement Synapse refuses, ending the user's request with {@code status}. */
+        Refusal(String problem, int status) {
+            this(problem, status, "Synapse would end the user's request in a " + status);
+        }
+
         String message() {
-            return "the new content " + problem + ", and Synapse would end the user's request in a " + status;
+            return "the new content " + problem + ", and " + outcome;
         }
     }
 
@@ -76,7 +83,10 @@ final class SynapseRefusals {
      * A 500: the checks of EventValidator.validate_builder that _rebuild_event_after_third_party_rules
      * turns into an exception, and the {@code redacts} a redaction in room version 11 and later holds in
      * its content (without it, handle_new_client_event fails an assertion). A redaction keeps its
-     * target: censoring its reason must not remove another event. Nor can the create event of a room
+     * target: censoring its reason must not remove another event. A membership event keeps its
+     * {@code membership}: Synapse would record a join turned into a leave with a 200 (the user out of
+     * the room they asked to enter; a new room's creator out of their own room, its setup then failing)
+     * and refuse a join turned into a ban of oneself with a 403. Nor can the create event of a room
      * version 12 room be rebuilt, whatever its new content: it has no {@code room_id}, which the rebuild
      * asserts (and may not change), since the room's ID is the hash of the event as the user made it.
      */
@@ -85,8 +95,12 @@ final class SynapseRefusals {
             case "m.room.message" -> notAString(event, content, "msgtype").or(() -> notAString(event, content, "body"));
             case "m.room.topic" -> notAString(event, content, "topic");
             case "m.room.name" -> notAString(event, content, "name");
-            case "m.room.member" -> content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue())
-                    ? Optional.empty() : error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS);
+            case "m.room.member" -> !(content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue()))
+                    ? error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS)
+                    : content.get("membership").equals(event.content().get("membership")) ? Optional.empty()
+                    : Optional.of(new Refusal("of an m.room.member event changes 'membership' from " + event.content().get("membership")
+                    + " to " + content.get("membership"), 200, "Synapse would record a membership the user did not ask for "
+                    + "(or refuse it as unauthorized with a 403)"));
             case "m.room.tombstone" -> {
                 JsonNode room = content.get("replacement_room");
                 yield room == null ? error500("of an m.room.tombstone event has no 'replacement_room'")

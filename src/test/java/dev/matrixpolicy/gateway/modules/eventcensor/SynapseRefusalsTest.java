@@ -51,4 +51,18 @@ class SynapseRefusalsTest {
 
         assertThat(SynapseRefusals.of(createEvent("11", false), content, List.of(), "example.com")).isEmpty();
     }
+
+    @Test
+    void aNewContentThatChangesAMembershipIsRefusedWhileOneThatMasksTheDisplayNameIsTaken() {
+        ClientEvent join = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$join\", \"sender\": \"@alice:example.com\", "
+                + "\"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", \"state_key\": \"@alice:example.com\", "
+                + "\"content\": {\"membership\": \"join\", \"displayname\": \"rude\"}}"));
+
+        assertThat(SynapseRefusals.of(join, (ObjectNode) JSON.readTree("{\"membership\": \"leave\"}"), List.of(), "example.com"))
+                .hasValueSatisfying(refusal -> assertThat(refusal.message()).isEqualTo("the new content of an m.room.member event changes "
+                        + "'membership' from \"join\" to \"leave\", and Synapse would record a membership the user did not ask for "
+                        + "(or refuse it as unauthorized with a 403)"));
+        assertThat(SynapseRefusals.of(join, (ObjectNode) JSON.readTree("{\"membership\": \"join\", \"displayname\": \"****\"}"),
+                List.of(), "example.com")).isEmpty();
+    }
 }

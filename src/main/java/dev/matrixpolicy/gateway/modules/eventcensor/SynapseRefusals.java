@@ -28,8 +28,12 @@ final class SynapseRefusals {
     private static final List<String> MEMBERSHIPS = List.of("invite", "join", "knock", "leave", "ban");
     /** Room versions without {@code strict_canonicaljson} (rust/src/room_versions.rs); every later one, and any unknown, has it. */
     private static final Set<String> LENIENT_JSON_ROOM_VERSIONS = Set.of("1", "2", "3", "4", "5");
-    /** Room versions with {@code msc4289_creator_power_enabled}: creators hold no entry in the power levels' {@code users}. */
-    private static final Set<String> CREATOR_POWER_ROOM_VERSIONS = Set.of("12", "org.matrix.hydra.11", "org.matrix.msc4242.12");
+    /**
+     * Room versions with {@code msc4289_creator_power_enabled} (creators hold no entry in the power levels'
+     * {@code users}) and {@code msc4291_room_ids_as_hashes} (the room's ID is its create event's): both
+     * flags are set in the same versions of rust/src/room_versions.rs.
+     */
+    private static final Set<String> HYDRA_ROOM_VERSIONS = Set.of("12", "org.matrix.hydra.11", "org.matrix.msc4242.12");
     /** Canonical JSON's integers, {@code CANONICALJSON_MAX_INT} (synapse/api/constants.py). */
     private static final BigInteger MAX_INTEGER = BigInteger.TWO.pow(53).subtract(BigInteger.ONE);
     private static final List<String> POWER_LEVELS = List.of("ban", "events_default", "invite", "kick", "redact", "state_default",
@@ -39,13 +43,20 @@ final class SynapseRefusals {
     private static final List<String> PDU_FIELDS = List.of("type", "room_id", "sender", "state_key", "origin_server_ts", "redacts");
 
     /**
-     * Why Synapse would refuse a replacement, and the status the user would see.
+     * Why Synapse would refuse a replacement, or take it against the user's request, and what the user would see.
      *
      * @param problem what is wrong, completing "the new content ..."
+     * @param status  the status of the user's request
+     * @param outcome what Synapse would do, completing "..., and"
      */
-    record Refusal(String problem, int status) {
+    record Refusal(String problem, int status, String outcome) {
+        /** A replacement Synapse refuses, ending the user's request with {@code status}. */
+        Refusal(String problem, int status) {
+            this(problem, status, "Synapse would end the user's request in a " + status);
+        }
+
         String message() {
-            return "the new content " + problem + ", and Synapse would end the user's request in a " + status;
+            return "the new content " + problem + ", and " + outcome;
         }
     }
 
@@ -72,21 +83,33 @@ final class SynapseRefusals {
      * A 500: the checks of EventValidator.validate_builder that _rebuild_event_after_third_party_rules
      * turns into an exception, and the {@code redacts} a redaction in room version 11 and later holds in
      * its content (without it, handle_new_client_event fails an assertion). A redaction keeps its
-     * target: censoring its reason must not remove another event.
+     * target: censoring its reason must not remove another event. A membership event keeps its
+     * {@code membership}: Synapse would record a join turned into a leave with a 200 (the user out of
+     * the room they asked to enter; a new room's creator out of their own room, its setup then failing)
+     * and refuse a join turned into a ban of oneself with a 403. Nor can the create event of a room
+     * version 12 room be rebuilt, whatever its new content: it has no {@code room_id}, which the rebuild
+     * asserts (and may not change), since the room's ID is the hash of the event as the user made it.
      */
     private static Optional<Refusal> byType(ClientEvent event, ObjectNode content) {
         return switch (event.type()) {
             case "m.room.message" -> notAString(event, content, "msgtype").or(() -> notAString(event, content, "body"));
             case "m.room.topic" -> notAString(event, content, "topic");
             case "m.room.name" -> notAString(event, content, "name");
-            case "m.room.member" -> content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue())
-                    ? Optional.empty() : error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS);
+            case "m.room.member" -> !(content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue()))
+                    ? error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS)
+                    : content.get("membership").equals(event.content().get("membership")) ? Optional.empty()
+                    : Optional.of(new Refusal("of an m.room.member event changes 'membership' from " + event.content().get("membership")
+                    + " to " + content.get("membership"), 200, "Synapse would record a membership the user did not ask for "
+                    + "(or refuse it as unauthorized with a 403)"));
             case "m.room.tombstone" -> {
                 JsonNode room = content.get("replacement_room");
                 yield room == null ? error500("of an m.room.tombstone event has no 'replacement_room'")
                         : room.isString() && room.stringValue().equals(event.roomId())
                         ? error500("of an m.room.tombstone event names its own room as 'replacement_room'") : Optional.empty();
             }
+            case "m.room.create" -> event.stateKey().filter(String::isEmpty).isPresent() && roomVersion(event, List.of())
+                    .filter(HYDRA_ROOM_VERSIONS::contains).isPresent()
+                    ? error500("replaces that of a room version 12 create event, whose hash is the room's ID") : Optional.empty();
             case "m.room.redaction" -> {
                 JsonNode redacts = event.content().get("redacts");
                 yield redacts == null || redacts.equals(content.get("redacts")) ? Optional.empty()
@@ -235,7 +258,7 @@ final class SynapseRefusals {
             }
         }
         return createEvent.filter(create -> create.content().path("room_version").isString()
-                        && CREATOR_POWER_ROOM_VERSIONS.contains(create.content().get("room_version").stringValue()))
+                        && HYDRA_ROOM_VERSIONS.contains(create.content().get("room_version").stringValue()))
                 .flatMap(create -> {
                     List<String> creators = new ArrayList<>(List.of(create.sender()));
                     create.content().path("additional_creators").valueStream().filter(JsonNode::isString)

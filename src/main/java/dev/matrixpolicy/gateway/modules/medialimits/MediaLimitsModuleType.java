@@ -39,7 +39,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
         for (int i = 0; i < config.groups().size(); i++) {
             groups.add(compile(config.groups().get(i), "groups[" + i + "]", context));
         }
-        return new MediaLimits(context.instanceName(), groups, exceededCounter(context, ""));
+        return new MediaLimits(context.instanceName(), groups, exceededCounter(context, ""), System::nanoTime);
     }
 
     private static MediaLimits.Group compile(MediaLimitsConfig.Group group, String field, ModuleContext context) {

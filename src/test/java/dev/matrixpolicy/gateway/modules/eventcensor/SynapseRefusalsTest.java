@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
@@ -25,5 +26,43 @@ class SynapseRefusalsTest {
                     assertThat(refusal.status()).isEqualTo(status);
                     assertThat(refusal.message()).contains(problem).endsWith("Synapse would end the user's request in a " + status);
                 });
+    }
+
+    /** A create event of this room version, without {@code room_id} when its ID makes the room's (version 12). */
+    private static ClientEvent createEvent(String roomVersion, boolean roomIdAsHash) {
+        return new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$" + "a".repeat(43) + "\", \"sender\": \"@alice:example.com\", "
+                + (roomIdAsHash ? "" : "\"room_id\": \"!room:example.com\", ")
+                + "\"type\": \"m.room.create\", \"state_key\": \"\", \"content\": {\"room_version\": \"" + roomVersion + "\"}}"));
+    }
+
+    @Test
+    void anyNewContentOfARoomVersion12CreateEventIsRefusedAsSynapseCannotRebuildIt() {
+        ObjectNode content = (ObjectNode) JSON.readTree("{\"room_version\": \"12\", \"m.federate\": false}");
+
+        assertThat(SynapseRefusals.of(createEvent("12", true), content, List.of(), "example.com"))
+                .hasValueSatisfying(refusal -> assertThat(refusal.message())
+                        .isEqualTo("the new content replaces that of a room version 12 create event, whose hash is the room's ID, "
+                                + "and Synapse would end the user's request in a 500"));
+    }
+
+    @Test
+    void newContentOfAnEarlierRoomVersionsCreateEventIsTaken() {
+        ObjectNode content = (ObjectNode) JSON.readTree("{\"room_version\": \"11\", \"m.federate\": false}");
+
+        assertThat(SynapseRefusals.of(createEvent("11", false), content, List.of(), "example.com")).isEmpty();
+    }
+
+    @Test
+    void aNewContentThatChangesAMembershipIsRefusedWhileOneThatMasksTheDisplayNameIsTaken() {
+        ClientEvent join = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$join\", \"sender\": \"@alice:example.com\", "
+                + "\"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", \"state_key\": \"@alice:example.com\", "
+                + "\"content\": {\"membership\": \"join\", \"displayname\": \"rude\"}}"));
+
+        assertThat(SynapseRefusals.of(join, (ObjectNode) JSON.readTree("{\"membership\": \"leave\"}"), List.of(), "example.com"))
+                .hasValueSatisfying(refusal -> assertThat(refusal.message()).isEqualTo("the new content of an m.room.member event changes "
+                        + "'membership' from \"join\" to \"leave\", and Synapse would record a membership the user did not ask for "
+                        + "(or refuse it as unauthorized with a 403)"));
+        assertThat(SynapseRefusals.of(join, (ObjectNode) JSON.readTree("{\"membership\": \"join\", \"displayname\": \"****\"}"),
+                List.of(), "example.com")).isEmpty();
     }
 }

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -88,7 +89,9 @@ final class SynapseRefusals {
      * the room they asked to enter; a new room's creator out of their own room, its setup then failing)
      * and refuse a join turned into a ban of oneself with a 403. Nor can the create event of a room
      * version 12 room be rebuilt, whatever its new content: it has no {@code room_id}, which the rebuild
-     * asserts (and may not change), since the room's ID is the hash of the event as the user made it.
+     * asserts (and may not change), since the room's ID is the hash of the event as the user made it;
+     * the create event of an earlier version keeps its {@code room_version}, which Synapse chose the
+     * room's rules by before it asked.
      */
     private static Optional<Refusal> byType(ClientEvent event, ObjectNode content) {
         return switch (event.type()) {
@@ -107,9 +110,14 @@ final class SynapseRefusals {
                         : room.isString() && room.stringValue().equals(event.roomId())
                         ? error500("of an m.room.tombstone event names its own room as 'replacement_room'") : Optional.empty();
             }
-            case "m.room.create" -> event.stateKey().filter(String::isEmpty).isPresent() && roomVersion(event, List.of())
-                    .filter(HYDRA_ROOM_VERSIONS::contains).isPresent()
-                    ? error500("replaces that of a room version 12 create event, whose hash is the room's ID") : Optional.empty();
+            case "m.room.create" -> event.stateKey().filter(String::isEmpty).isEmpty() ? Optional.empty()
+                    : roomVersion(event, List.of()).filter(HYDRA_ROOM_VERSIONS::contains).isPresent()
+                    ? error500("replaces that of a room version 12 create event, whose hash is the room's ID")
+                    : Objects.equals(content.get("room_version"), event.content().get("room_version")) ? Optional.empty()
+                    : Optional.of(new Refusal("of an m.room.create event changes 'room_version' from "
+                    + event.content().get("room_version") + " to " + content.get("room_version"), 200, "Synapse would store a"
+                    + " room whose create event names another version than the one it was made in (or refuse the room's next"
+                    + " events as unauthorized with a 403, for a version it does not know)"));
             case "m.room.redaction" -> {
                 JsonNode redacts = event.content().get("redacts");
                 yield redacts == null || redacts.equals(content.get("redacts")) ? Optional.empty()

@@ -65,4 +65,17 @@ class SynapseRefusalsTest {
         assertThat(SynapseRefusals.of(join, (ObjectNode) JSON.readTree("{\"membership\": \"join\", \"displayname\": \"****\"}"),
                 List.of(), "example.com")).isEmpty();
     }
+
+    @Test
+    void aNewContentThatChangesTheRoomVersionOfACreateEventIsRefusedWhileOneThatKeepsItIsTaken() {
+        ClientEvent create = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$create\", \"sender\": \"@alice:example.com\", "
+                + "\"room_id\": \"!room:example.com\", \"type\": \"m.room.create\", \"state_key\": \"\", "
+                + "\"content\": {\"room_version\": \"10\", \"creator\": \"@alice:example.com\", \"m.federate\": true}}"));
+
+        assertThat(SynapseRefusals.of(create, (ObjectNode) JSON.readTree("{\"room_version\": \"9\", \"m.federate\": true}"), List.of(),
+                "example.com")).hasValueSatisfying(refusal -> assertThat(refusal.message()).startsWith("the new content of an"
+                        + " m.room.create event changes 'room_version' from \"10\" to \"9\", and Synapse would store a room"));
+        assertThat(SynapseRefusals.of(create, (ObjectNode) JSON.readTree("{\"room_version\": \"10\", \"m.federate\": false}"),
+                List.of(), "example.com")).isEmpty();
+    }
 }

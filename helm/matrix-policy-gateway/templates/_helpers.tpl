@@ -213,8 +213,8 @@ spring.ssl.bundle.pem.redis from state.redis.tls, the stores under it: the files
 
 {{/*
 policy-gateway.policy-server, when policyServer.enabled: the values in the gateway's own keys, with
-key-file where the key's Secret is mounted. Of these the gateway applies `rooms` by hot reload and
-the rest at startup only ("matrix-policy-gateway.checksums").
+key-file where the key's Secret is mounted. Of these the gateway applies `rooms` and `rate-limit` by
+hot reload and the rest at startup only ("matrix-policy-gateway.checksums").
 */}}
 {{- define "matrix-policy-gateway.policyServerConfig" -}}
 {{- with .Values.policyServer }}
@@ -445,7 +445,7 @@ logging:
 {{/*
 Pod annotations that roll the pods. checksum/startup-config always: the gateway applies those
 settings at startup only, and of `config` it reads `reload` and `decision-log` at startup only too,
-the shared state (`state`) too, and of the policy server everything but `rooms` (each hashed only when set, so that a release
+the shared state (`state`) too, and of the policy server everything but `rooms` and `rate-limit` (each hashed only when set, so that a release
 without them keeps its checksum). checksum/config,
 checksum/token and checksum/admin-token with restartOnConfigChange only: the token ones are the
 SHA-256 of Sprig's derivePassword (scrypt, salted with the full name, then keyed with the setting),

@@ -250,6 +250,15 @@ class HelmPolicyServerTest {
                 .contains("Secret matrix-policy-server-key, key policy-server.key");
     }
 
+    /** Like the rooms, the rate limit is left out of checksum/startup-config (theRateLimitReachesTheConfigAndAppliesByHotReload). */
+    @Test
+    void installNotesSayTheRateLimitAppliesByHotReloadLikeTheRooms() {
+        assertThat(HelmChart.notes(UnaryOperator.identity(), "policy-server.yaml"))
+                .contains("the policy server's settings but its rooms and rate limit,\nread at startup only, roll the pods");
+        assertThat(HelmChart.notes(UnaryOperator.identity(), "sidecar.yaml"))
+                .contains("the policy server's settings but its rooms and rate limit)");
+    }
+
     @Test
     void enablingItWithoutAKeySecretFailsTheRenderSayingHowToCreateOne() {
         assertThatThrownBy(() -> render(command -> command.set("policyServer.key.existingSecret", "")))

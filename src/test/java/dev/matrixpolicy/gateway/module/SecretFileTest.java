@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.module;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.matrixpolicy.gateway.support.Commands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ class SecretFileTest {
     @Test
     void aNamedPipeIsRefusedAsUnreadableWithoutBeingOpened() throws Exception {
         Path pipe = directory.resolve("token");
-        assertThat(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor()).isZero();
+        Commands.run("mkfifo", pipe.toString());
 
         CompletableFuture<Void> read = CompletableFuture.runAsync(() -> SecretFile.read(pipe));
         assertThatThrownBy(() -> read.get(10, TimeUnit.SECONDS))

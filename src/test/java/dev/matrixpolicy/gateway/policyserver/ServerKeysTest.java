@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import dev.matrixpolicy.gateway.support.Commands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -879,12 +880,10 @@ class ServerKeysTest {
     /** A key store holding a new key and its self-signed certificate for subjectAltName {@code san}, by keytool. */
     private static KeyStore selfSignedCertificate(Path dir, String alias, String san) throws Exception {
         Path file = dir.resolve(alias + ".p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        Commands.run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + alias,
                 "-ext", "san=" + san, "-validity", "2", "-keystore", file.toString(), "-storetype", "PKCS12",
-                "-storepass", new String(PASSWORD)).redirectErrorStream(true).start();
-        String output = new String(keytool.getInputStream().readAllBytes());
-        assertThat(keytool.waitFor()).as(output).isZero();
+                "-storepass", new String(PASSWORD));
         KeyStore store = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(file)) {
             store.load(in, PASSWORD);

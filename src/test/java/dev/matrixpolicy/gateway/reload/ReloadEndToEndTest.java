@@ -13,6 +13,7 @@ import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.config.Generations;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import dev.matrixpolicy.gateway.support.Commands;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -869,7 +870,7 @@ class ReloadEndToEndTest {
         start(write("gateway.yml", denylist("old refusal").replace("token: " + TOKEN, "token-file: " + token)));
 
         Files.delete(token);
-        assertThat(new ProcessBuilder("mkfifo", token.toString()).start().waitFor()).isZero();
+        Commands.run("mkfifo", token.toString());
         await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
         assertThat(management.get("/actuator/health/configReload").json().at("/details/last_reload/error").asText())
                 .contains("policy-gateway.auth.token-file", token.toString(), "is not a regular file");

@@ -3,7 +3,6 @@ package dev.matrixpolicy.gateway.support;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A named pipe where a list file is expected: opening it to read blocks until a writer comes, and
@@ -18,11 +17,8 @@ public final class NamedPipe implements AutoCloseable {
     }
 
     /** Makes the pipe at {@code path} ({@code mkfifo}). */
-    public static NamedPipe at(Path path) throws IOException, InterruptedException {
-        Process mkfifo = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
-        if (!mkfifo.waitFor(10, TimeUnit.SECONDS) || mkfifo.exitValue() != 0) {
-            throw new IOException("mkfifo " + path + " failed");
-        }
+    public static NamedPipe at(Path path) {
+        Commands.run("mkfifo", path.toString());
         return new NamedPipe(path);
     }
 

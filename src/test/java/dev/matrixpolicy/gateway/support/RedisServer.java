@@ -169,17 +169,9 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
                 "--tls", "--cacert", as.caFile().toString(), "--cert", as.clientCertificate().toString(),
                 "--key", as.clientKey().toString()));
         command.addAll(List.of(arguments));
-        try {
-            Process cli = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String said = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!cli.waitFor(10, TimeUnit.SECONDS) || cli.exitValue() != 0 || said.startsWith("ERR") || said.contains("(error)")) {
-                throw new IllegalStateException("redis-cli " + String.join(" ", arguments) + " failed: " + said);
-            }
-        } catch (IOException cannotRun) {
-            throw new UncheckedIOException(cannotRun);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(interrupted);
+        String said = Commands.run(null, command);
+        if (said.startsWith("ERR") || said.contains("(error)")) { // redis-cli ends with 0 on a refused command
+            throw new IllegalStateException("redis-cli " + String.join(" ", arguments) + " failed: " + said);
         }
     }
 
@@ -194,17 +186,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     }
 
     private void signal(String signal) {
-        try {
-            Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
-            if (kill.waitFor() != 0) {
-                throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
-            }
-        } catch (IOException cannotSignal) {
-            throw new UncheckedIOException(cannotSignal);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(interrupted);
-        }
+        Commands.run("kill", signal, Long.toString(process.pid()));
     }
 
     /** Whether it answers {@code PING}; for a TLS server, whether it accepts connections (it listens once ready). */

@@ -69,18 +69,6 @@ public record TestCertificates(Path directory) {
     private void openssl(String... arguments) {
         List<String> command = new ArrayList<>(List.of(OPENSSL.toString()));
         command.addAll(List.of(arguments));
-        Path log = directory.resolve("openssl.log");
-        try {
-            Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            if (process.waitFor() != 0) {
-                throw new IllegalStateException("openssl " + String.join(" ", arguments) + " failed; see " + log);
-            }
-        } catch (IOException cannotStart) {
-            throw new UncheckedIOException(cannotStart);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(interrupted);
-        }
+        Commands.run(directory, command);
     }
 }

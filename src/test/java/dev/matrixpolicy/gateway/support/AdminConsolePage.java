@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -54,10 +55,17 @@ public final class AdminConsolePage {
         return browser.driver();
     }
 
-    /** A callback's entries in the chains section, in chain order. */
+    /**
+     * A callback's entries in the chains section, in chain order. Read in one script, inside the
+     * page, because the console redraws its chains after a reload: rows found first and read one by
+     * one later may be gone by then (a stale element, which failed a CI run).
+     */
     public List<String> entries(String callback) {
-        return driver().findElements(By.cssSelector("#chains-body tr[data-callback=" + callback + "][data-entry]"))
-                .stream().map(row -> row.getDomAttribute("data-entry")).toList();
+        Object names = driver().executeScript("""
+                return Array.from(document.querySelectorAll('#chains-body tr[data-entry]'))
+                    .filter(row => row.dataset.callback === arguments[0])
+                    .map(row => row.dataset.entry);""", callback);
+        return ((List<?>) names).stream().map(String.class::cast).toList();
     }
 
     public List<WebElement> decisionRows() {
@@ -76,7 +84,9 @@ public final class AdminConsolePage {
         return new WebDriverWait(driver(), PATIENCE).until(ExpectedConditions.presenceOfElementLocated(selector));
     }
 
+    /** Waits for a condition, asking again when the page redrew an element while it was read. */
     public void waitUntil(BooleanSupplier condition) {
-        new WebDriverWait(driver(), PATIENCE).until(driver -> condition.getAsBoolean());
+        new WebDriverWait(driver(), PATIENCE).ignoring(StaleElementReferenceException.class)
+                .until(driver -> condition.getAsBoolean());
     }
 }

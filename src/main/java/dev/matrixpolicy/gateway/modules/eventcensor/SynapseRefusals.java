@@ -98,12 +98,7 @@ final class SynapseRefusals {
             case "m.room.message" -> notAString(event, content, "msgtype").or(() -> notAString(event, content, "body"));
             case "m.room.topic" -> notAString(event, content, "topic");
             case "m.room.name" -> notAString(event, content, "name");
-            case "m.room.member" -> !(content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue()))
-                    ? error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS)
-                    : content.get("membership").equals(event.content().get("membership")) ? Optional.empty()
-                    : Optional.of(new Refusal("of an m.room.member event changes 'membership' from " + event.content().get("membership")
-                    + " to " + content.get("membership"), 200, "Synapse would record a membership the user did not ask for "
-                    + "(or refuse it as unauthorized with a 403)"));
+            case "m.room.member" -> membership(event, content);
             case "m.room.tombstone" -> {
                 JsonNode room = content.get("replacement_room");
                 yield room == null ? error500("of an m.room.tombstone event has no 'replacement_room'")
@@ -125,6 +120,32 @@ final class SynapseRefusals {
             }
             default -> Optional.empty();
         };
+    }
+
+    /**
+     * A membership event keeps its {@code membership} and the two fields event authorization reads
+     * from its content: {@code join_authorised_via_users_server}, the member who lets a restricted
+     * room's join in (its member event is among the auth events the rebuilt event keeps, and its server
+     * must have signed), and the {@code signed} block of {@code third_party_invite}, which the
+     * identity server signed (synapse/event_auth.py); its {@code display_name} may be masked. A replacement that drops or changes either is refused as
+     * unauthorized with a 403 the user cannot understand, or, dropping the first from a join of a
+     * member already in the room, no longer says who let them in.
+     */
+    private static Optional<Refusal> membership(ClientEvent event, ObjectNode content) {
+        if (!(content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue()))) {
+            return error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS);
+        }
+        if (!content.get("membership").equals(event.content().get("membership"))) {
+            return Optional.of(new Refusal("of an m.room.member event changes 'membership' from " + event.content().get("membership")
+                    + " to " + content.get("membership"), 200, "Synapse would record a membership the user did not ask for "
+                    + "(or refuse it as unauthorized with a 403)"));
+        }
+        return Stream.of("/join_authorised_via_users_server", "/third_party_invite/signed")
+                .filter(field -> !content.at(field).equals(event.content().at(field)))
+                .findFirst()
+                .map(field -> new Refusal("of an m.room.member event " + (content.at(field).isMissingNode() ? "drops" : "changes")
+                        + " '" + field.substring(1).replace('/', '.') + "', which event authorization reads", 403,
+                        "Synapse would refuse the membership as unauthorized with a 403"));
     }
 
     private static Optional<Refusal> notAString(ClientEvent event, ObjectNode content, String field) {

@@ -67,6 +67,38 @@ class SynapseRefusalsTest {
     }
 
     @Test
+    void aNewContentThatDropsOrChangesWhatEventAuthorizationReadsOfAMembershipIsRefusedWhileOneThatMasksTheRestIsTaken() {
+        ClientEvent restrictedJoin = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$join\", "
+                + "\"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", "
+                + "\"state_key\": \"@alice:example.com\", \"content\": {\"membership\": \"join\", \"displayname\": \"rude\", "
+                + "\"join_authorised_via_users_server\": \"@mod:example.com\"}}"));
+        ClientEvent thirdPartyInvite = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$invite\", "
+                + "\"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", "
+                + "\"state_key\": \"@bob:example.com\", \"content\": {\"membership\": \"invite\", \"displayname\": \"rude\", "
+                + "\"third_party_invite\": {\"display_name\": \"b...@example.com\", \"signed\": {\"mxid\": \"@bob:example.com\", "
+                + "\"token\": \"abc\", \"signatures\": {\"id.example.com\": {\"ed25519:0\": \"sig\"}}}}}}"));
+
+        assertThat(SynapseRefusals.of(restrictedJoin, (ObjectNode) JSON.readTree("{\"membership\": \"join\", \"displayname\": \"****\"}"),
+                List.of(), "example.com")).hasValueSatisfying(refusal -> assertThat(refusal.message()).isEqualTo("the new content"
+                        + " of an m.room.member event drops 'join_authorised_via_users_server', which event authorization reads, and"
+                        + " Synapse would refuse the membership as unauthorized with a 403"));
+        assertThat(SynapseRefusals.of(restrictedJoin, (ObjectNode) JSON.readTree("{\"membership\": \"join\", "
+                + "\"join_authorised_via_users_server\": \"@****:example.com\"}"), List.of(), "example.com"))
+                .hasValueSatisfying(refusal -> assertThat(refusal.status()).isEqualTo(403));
+        assertThat(SynapseRefusals.of(thirdPartyInvite, (ObjectNode) JSON.readTree("{\"membership\": \"invite\", "
+                + "\"third_party_invite\": {\"display_name\": \"****\", \"signed\": {}}}"), List.of(), "example.com"))
+                .hasValueSatisfying(refusal -> assertThat(refusal.message()).startsWith("the new content of an m.room.member event"
+                        + " changes 'third_party_invite.signed'"));
+
+        assertThat(SynapseRefusals.of(restrictedJoin, (ObjectNode) JSON.readTree("{\"membership\": \"join\", \"displayname\": \"****\", "
+                + "\"join_authorised_via_users_server\": \"@mod:example.com\"}"), List.of(), "example.com")).isEmpty();
+        assertThat(SynapseRefusals.of(thirdPartyInvite, (ObjectNode) JSON.readTree("{\"membership\": \"invite\", "
+                + "\"third_party_invite\": {\"display_name\": \"****\", \"signed\": {\"mxid\": \"@bob:example.com\", "
+                + "\"token\": \"abc\", \"signatures\": {\"id.example.com\": {\"ed25519:0\": \"sig\"}}}}}"), List.of(),
+                "example.com")).isEmpty();
+    }
+
+    @Test
     void aNewContentThatChangesTheRoomVersionOfACreateEventIsRefusedWhileOneThatKeepsItIsTaken() {
         ClientEvent create = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$create\", \"sender\": \"@alice:example.com\", "
                 + "\"room_id\": \"!room:example.com\", \"type\": \"m.room.create\", \"state_key\": \"\", "

@@ -254,8 +254,9 @@ final class Reloader {
                     Optional.of("reading the configuration failed: " + broke), List.of());
             log.error("Configuration reload failed ({}), generation {} keeps serving", trigger, serving.number(), broke);
         }
-        // A file that failed to parse is not among those read: the ones watched before stay watched.
-        watched = watch(watched, files, generations.current(), awaited);
+        // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
+        // that failed to parse is not among those read, nor are the files it names: the ones watched before stay.
+        watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), awaited);
         outcomes.get(result.outcome()).increment();
         last = result;
         return Optional.of(result);
@@ -430,8 +431,9 @@ final class Reloader {
     }
 
     /**
-     * The files to watch: those watched {@code before}, the configuration files {@code read}, the token
-     * and secret files of the serving {@code generation}, and the one a refused configuration awaits.
+     * The files to watch: those watched {@code before} (none after a configuration read whole), the
+     * configuration files {@code read}, the token and secret files of the serving {@code generation},
+     * and the one a refused configuration awaits.
      */
     private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation,
                                     Optional<Path> awaited) {

@@ -562,6 +562,31 @@ class ReloadEndToEndTest {
                 .post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
     }
 
+    /**
+     * A token or secret file the configuration no longer names is no longer watched: its next change (a
+     * Secret's old key rewritten, removed) asks for no reload, and a refusal that awaited a file the
+     * configuration then stopped naming leaves no watch behind.
+     */
+    @Test
+    void aTokenFileTheConfigurationNoLongerNamesIsNoLongerWatched() throws Exception {
+        Path first = write("first-token", "first-token\n");
+        Path second = write("second-token", "second-token\n");
+        Path never = directory.resolve("never-written");
+        String configured = denylist("refused").replace("token: " + TOKEN, "token-file: %s");
+        start(write("gateway.yml", configured.formatted(first)));
+        Reloader reloader = gateway.getBean(Reloader.class);
+        assertThat(reloader.watchedFiles()).contains(first);
+
+        write("gateway.yml", configured.formatted(never));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(reloader.watchedFiles()).contains(first, never);
+        write("gateway.yml", configured.formatted(second));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+
+        assertThat(reloader.watchedFiles()).contains(second).doesNotContain(first, never);
+        assertThat(counter("policy_config_reloads_total", "reloaded")).isEqualTo(1.0);
+    }
+
     @Test
     void postReloadAppliesTheFileAtOnceAndSaysWhenNothingChangedOrWhatIsWrong() throws Exception {
         Path config = write("gateway.yml", denylist("old refusal"));

@@ -104,11 +104,16 @@ public final class ResultTypes {
             ResultTypes::optionalStringJson,
             value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
 
-    /** A Matrix user ID, or null: the user an authentication check accepted. */
+    /**
+     * A Matrix user ID, or null: the user an authentication check accepted. A fixed answer is held to
+     * the spec's grammar; a module's answer is read as Synapse takes the user ID of an auth checker
+     * ({@link MatrixIds#userIdAsSynapseTakesIt}), so an auth service may log in any account Synapse
+     * holds, an appservice's {@code @irc_a:b:example.org} included.
+     */
     public static final ResultType<Optional<String>> OPTIONAL_USER_ID = new Simple<>("a Matrix user ID or null", Rejects.NO, schema("""
                     {"type": ["string", "null"], "description": "A Matrix user ID, or null"}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(MatrixIds.userId(scalar(value))),
-            json -> optionalJson(json, user -> MatrixIds.userId(jsonString(user))),
+            json -> optionalJson(json, user -> MatrixIds.userIdAsSynapseTakesIt(jsonString(user))),
             ResultTypes::optionalStringJson,
             user -> user.isPresent() ? Outcomes.ALLOW : Outcomes.NONE);
 

@@ -83,8 +83,9 @@ class ResultTypesJsonTest {
     }
 
     @Test
-    void optionalUserIdReadsBackAValidUserIdOrNull() {
-        assertRoundTrip(ResultTypes.OPTIONAL_USER_ID, Optional.of("@carol:example.com"), Optional.empty());
+    void optionalUserIdReadsBackAUserIdAsSynapseTakesItOrNull() {
+        assertRoundTrip(ResultTypes.OPTIONAL_USER_ID, Optional.of("@carol:example.com"), Optional.of("@irc_a:b:example.org"),
+                Optional.of("@Carol Smith:example.com"), Optional.empty());
         assertRefused(ResultTypes.OPTIONAL_USER_ID, "\"carol\"", "\"@carol\"", "7", "{}");
     }
 

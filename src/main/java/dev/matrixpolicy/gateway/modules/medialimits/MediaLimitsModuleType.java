@@ -11,9 +11,13 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -24,6 +28,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Component
 class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
+    private static final Logger log = LoggerFactory.getLogger(MediaLimitsModuleType.class);
     static final String EXCEEDED_METER = "policy.module.media_limits.exceeded";
     private static final String UPLOAD_SIZE = "m.upload.size";
 
@@ -38,6 +43,7 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
         List<MediaLimits.Group> groups = new ArrayList<>();
         for (int i = 0; i < config.groups().size(); i++) {
             groups.add(compile(config.groups().get(i), "groups[" + i + "]", context));
+            warnOfLimitsThatContradict(config.groups().get(i), "groups[" + i + "]", context.instanceName());
         }
         return new MediaLimits(context.instanceName(), groups, exceededCounter(context, ""), System::nanoTime);
     }
@@ -75,6 +81,46 @@ class MediaLimitsModuleType extends ModuleType<MediaLimitsConfig> {
                 ? Optional.of(mediaConfig(group, maxUploadSize.getAsLong(), field)) : Optional.empty();
         return new MediaLimits.Group(group.name(), users, maxUploadSize, mediaConfig, uploadLimits,
                 exceededCounter(context, group.name()));
+    }
+
+    /**
+     * Settings of a group that Synapse reads so that they cannot mean what they say, which may still
+     * be meant, so they start, with a warning each. Synapse refuses an upload when the bytes the user
+     * uploaded within a limit's period and the new upload's together pass its {@code max}: an upload
+     * larger than the smallest {@code max} is always refused, whatever {@code max-upload-size} tells
+     * the user's client; and a limit whose period is no longer than another's and whose {@code max}
+     * is no lower never refuses what that other lets through.
+     */
+    private static void warnOfLimitsThatContradict(MediaLimitsConfig.Group group, String field, String instance) {
+        List<MediaLimitsConfig.UploadLimit> limits = Optional.ofNullable(group.uploadLimits()).orElse(List.of());
+        IntStream.range(0, limits.size()).boxed().min(Comparator.comparingLong(l -> limits.get(l).max().toBytes()))
+                .filter(smallest -> group.maxUploadSize() != null
+                        && group.maxUploadSize().toBytes() > limits.get(smallest).max().toBytes())
+                .ifPresent(smallest -> {
+                    String max = ConfigValues.format(limits.get(smallest).max());
+                    log.warn("{}: {}.max-upload-size {} is above {}.upload-limits[{}].max {}: every upload over {} is refused"
+                                    + " (400 M_RESOURCE_LIMIT_EXCEEDED) while clients are told they may upload {}. Lower"
+                                    + " max-upload-size to at most {}, or raise the limit", instance, field,
+                            ConfigValues.format(group.maxUploadSize()), field, smallest, max, max,
+                            ConfigValues.format(group.maxUploadSize()), max);
+                });
+        for (int l = 0; l < limits.size(); l++) {
+            MediaLimitsConfig.UploadLimit limit = limits.get(l);
+            for (int other = 0; other < limits.size(); other++) {
+                MediaLimitsConfig.UploadLimit stricter = limits.get(other);
+                // of two alike, the later is the one to remove
+                boolean alike = stricter.max().equals(limit.max()) && stricter.per().equals(limit.per());
+                if (other != l && (!alike || other < l) && stricter.per().compareTo(limit.per()) >= 0
+                        && stricter.max().toBytes() <= limit.max().toBytes()) {
+                    log.warn("{}: {}.upload-limits[{}] ({} per {}) never refuses an upload that upload-limits[{}] ({} per {})"
+                                    + " lets through, whose period is no shorter and whose max is no higher: remove it, or"
+                                    + " change one of the two", instance, field, l, ConfigValues.format(limit.max()),
+                            ConfigValues.format(limit.per()), other, ConfigValues.format(stricter.max()),
+                            ConfigValues.format(stricter.per()));
+                    break;
+                }
+            }
+        }
     }
 
     /** {@code m.upload.size} and the group's further media config keys. */

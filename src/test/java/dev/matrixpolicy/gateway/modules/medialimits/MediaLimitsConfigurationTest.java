@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.medialimits;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.config.Generations;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +8,7 @@ import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +28,9 @@ import org.springframework.core.io.ByteArrayResource;
 /** How a {@code media_limits} entry binds, and the one message that stops startup when it is wrong. */
 class MediaLimitsConfigurationTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT);
+    final ExpectedOutput output = ExpectedOutput.warnings(ExpectedOutput.FAILED_CONTEXT, "media: groups[0].");
+    @RegisterExtension
+    final LoggedLines warnings = LoggedLines.of(MediaLimitsModuleType.class, Level.WARN);
 
     private static final String GROUP = "policy-gateway.modules[0].config.groups[0]";
     private static final String FAILURE = "policy-gateway.modules[0] (module: media_limits) config.";
@@ -68,6 +72,35 @@ class MediaLimitsConfigurationTest {
         runner.withPropertyValues(GROUP + ".max-upload-size=10MB", GROUP + ".upload-limits[0].max=1GB",
                         GROUP + ".upload-limits[0].per=1d", GROUP + key + "=" + value)
                 .run(context -> assertThat(context).getFailure().hasStackTraceContaining(FAILURE + problem));
+    }
+
+    @Test
+    void limitsThatCannotMeanWhatTheySayStartWithAWarningEach() {
+        runner.withPropertyValues(GROUP + ".max-upload-size=100MB",
+                        GROUP + ".upload-limits[0].max=500MB", GROUP + ".upload-limits[0].per=1h",
+                        GROUP + ".upload-limits[1].max=10MB", GROUP + ".upload-limits[1].per=1d",
+                        GROUP + ".upload-limits[2].max=2GB", GROUP + ".upload-limits[2].per=7d",
+                        GROUP + ".upload-limits[3].max=10MB", GROUP + ".upload-limits[3].per=1d")
+                .run(context -> assertThat(context).hasNotFailed());
+
+        assertThat(warnings.all()).containsExactly(
+                "media: groups[0].max-upload-size 100MB is above groups[0].upload-limits[1].max 10MB: every upload over 10MB"
+                        + " is refused (400 M_RESOURCE_LIMIT_EXCEEDED) while clients are told they may upload 100MB. Lower"
+                        + " max-upload-size to at most 10MB, or raise the limit",
+                "media: groups[0].upload-limits[0] (500MB per 3600s) never refuses an upload that upload-limits[1] (10MB per 86400s)"
+                        + " lets through, whose period is no shorter and whose max is no higher: remove it, or change one of the two",
+                "media: groups[0].upload-limits[3] (10MB per 86400s) never refuses an upload that upload-limits[1] (10MB per 86400s)"
+                        + " lets through, whose period is no shorter and whose max is no higher: remove it, or change one of the two");
+    }
+
+    @Test
+    void theDocumentedGroupsStartWithoutAWarning() {
+        runner.withPropertyValues(GROUP + ".max-upload-size=100MB",
+                        GROUP + ".upload-limits[0].max=500MB", GROUP + ".upload-limits[0].per=1h",
+                        GROUP + ".upload-limits[1].max=2GB", GROUP + ".upload-limits[1].per=1d")
+                .run(context -> assertThat(context).hasNotFailed());
+
+        assertThat(warnings.all()).isEmpty();
     }
 
     @Test

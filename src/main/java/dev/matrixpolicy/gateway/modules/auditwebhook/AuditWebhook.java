@@ -102,8 +102,12 @@ final class AuditWebhook implements PolicyModule {
     private final Counter deliveredTotal;
     private final Map<DropReason, Counter> droppedTotal = new EnumMap<>(DropReason.class);
     private final AtomicBoolean closing = new AtomicBoolean();
-    /** Records handed on to the successor as this one closed, and those of them whose delivery was cut short. */
+    /**
+     * Records handed on to the successor as this one closed, and those of them whose delivery was cut
+     * short; and records the successor dropped as it took them, its queue full (counted there).
+     */
     private final AtomicLong handedOn = new AtomicLong();
+    private final AtomicLong handedOnToAFullQueue = new AtomicLong();
     private final AtomicLong handedOnInFlight = new AtomicLong();
     /** Records handed on as this one closed because its settings could not deliver them (refused, out of attempts). */
     private final AtomicLong handedOnUndelivered = new AtomicLong();
@@ -192,7 +196,7 @@ final class AuditWebhook implements PolicyModule {
                 couldNotSend(callback.name(), bug);
                 return delivered;
             }
-            if (!offer(record)) {
+            if (offer(record) == Offered.CLOSING) {
                 drop(DropReason.SHUTDOWN);
             }
             return delivered;
@@ -205,25 +209,31 @@ final class AuditWebhook implements PolicyModule {
         return false;
     }
 
-    /**
-     * Queues the record, or drops it as {@code queue_full} and counts it; false, having done neither,
-     * when this instance is closing: the caller then counts it dropped, or hands it further on.
-     */
-    private boolean offer(Written record) {
+    /** What {@link #offer} did with a record. */
+    private enum Offered {
+        QUEUED,
+        /** dropped as {@code queue_full}, and counted */
+        DROPPED,
+        /** neither, as this instance is closing: the caller counts it dropped, or hands it further on */
+        CLOSING
+    }
+
+    /** Queues the record, or drops it as {@code queue_full} and counts it, unless this instance is closing. */
+    private Offered offer(Written record) {
         if (closing.get()) {
-            return false;
+            return Offered.CLOSING;
         }
         if (reserve(record) && enqueue(record)) {
             // close() may have begun, and drained the queue, between the check above and the offer:
             // take the record back rather than leave it in a queue nobody reads.
             if (closing.get() && queue.remove(record)) {
                 release(record);
-                return false;
+                return Offered.CLOSING;
             }
             if (queueFull.failing() && drainedToHalf(record)) {
                 queueFull.worksAgain("audit webhook '{}': queue accepts records again after dropping {}", instanceName);
             }
-            return true;
+            return Offered.QUEUED;
         }
         drop(DropReason.QUEUE_FULL);
         Outage.Failure failure = queueFull.failed();
@@ -232,7 +242,7 @@ final class AuditWebhook implements PolicyModule {
                     instanceName, queue.size(), queueCapacity == 1 ? "1 record" : queueCapacity + " records",
                     ConfigValues.format(DataSize.ofBytes(queuedBytes.get())), ConfigValues.format(DataSize.ofBytes(queueMaxBytes)));
         }
-        return true;
+        return Offered.DROPPED;
     }
 
     /**
@@ -419,8 +429,13 @@ final class AuditWebhook implements PolicyModule {
                     + "its own settings)", instanceName, handedOn.get(), handedOnInFlight.get(), handedOnUndelivered.get());
         }
 
-        // What the closing dropped: at the end of the grace, and while it delivered (refused, out of attempts).
+        // What the closing dropped: at the end of the grace, and while it delivered (refused, out of attempts); and
+        // what it handed on to a successor whose queue was full.
         List<String> lost = new ArrayList<>();
+        if (handedOnToAFullQueue.get() > 0) {
+            lost.add(handedOnToAFullQueue.get() + " records handed on to the instance that replaced it, whose queue was full"
+                    + " (counted there as queue_full)");
+        }
         long undelivered = count(DropReason.SHUTDOWN) - dropsBefore.get(DropReason.SHUTDOWN);
         if (undelivered > 0) {
             lost.add(undelivered + " records still queued or in flight " + (cutShort ? "when the gateway's time to stop ran out"
@@ -457,10 +472,15 @@ final class AuditWebhook implements PolicyModule {
      */
     private void handOnOrDrop(List<Written> records, boolean inFlight) {
         for (Written record : records) {
-            if (!handedOn(record)) {
-                drop(DropReason.SHUTDOWN);
-            } else if (inFlight) {
-                handedOnInFlight.incrementAndGet();
+            switch (handOn(record)) {
+                case CLOSING -> drop(DropReason.SHUTDOWN);
+                case QUEUED -> {
+                    if (inFlight) {
+                        handedOnInFlight.incrementAndGet();
+                    }
+                }
+                case DROPPED -> { // counted by the successor
+                }
             }
         }
     }
@@ -473,26 +493,31 @@ final class AuditWebhook implements PolicyModule {
      * by its own settings, and drops it if they fail too.
      */
     private boolean handedOnForItsSettings(Written record) {
-        if (closing.get() && handedOn(record)) {
-            handedOnUndelivered.incrementAndGet();
-            return true;
+        if (!closing.get()) {
+            return false;
         }
-        return false;
+        Offered offered = handOn(record);
+        if (offered == Offered.QUEUED) {
+            handedOnUndelivered.incrementAndGet();
+        }
+        return offered != Offered.CLOSING;
     }
 
     /**
-     * Gives the record to the instance serving in this one's place, and counts it; false when none serves.
-     * One that begins to close as it is given the record refuses it, and the record goes on to the one
-     * that replaced that one in turn (two reloads within a grace).
+     * Gives the record to the instance serving in this one's place, and counts what it did: queued, or
+     * dropped as its queue is full; {@link Offered#CLOSING} when none serves. One that begins to close
+     * as it is given the record refuses it, and the record goes on to the one that replaced that one in
+     * turn (two reloads within a grace).
      */
-    private boolean handedOn(Written record) {
+    private Offered handOn(Written record) {
         for (AuditWebhook next = serving(); next != null; next = next.serving()) {
-            if (next.offer(record)) {
-                handedOn.incrementAndGet();
-                return true;
+            Offered offered = next.offer(record);
+            if (offered != Offered.CLOSING) {
+                (offered == Offered.QUEUED ? handedOn : handedOnToAFullQueue).incrementAndGet();
+                return offered;
             }
         }
-        return false;
+        return Offered.CLOSING;
     }
 
     private long count(DropReason reason) {

@@ -66,7 +66,7 @@ import tools.jackson.databind.node.ObjectNode;
 /** The module against a real local webhook (WireMock): record shape, retries, queueing and shutdown. */
 class AuditWebhookTest {
     @RegisterExtension
-    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "records still queued or in flight",
+    final ExpectedOutput output = ExpectedOutput.warnings("webhook refused", "dropped after", "queue full", "whose queue was full", "records still queued or in flight",
             "could not send a");
 
     @RegisterExtension
@@ -632,6 +632,33 @@ class AuditWebhookTest {
         assertThat(lines.at(Level.INFO)).anySatisfy(line -> assertThat(line)
                 .contains("handed 2 record(s) on to the instance that replaced it (0 of them cut short in flight")
                 .contains("2 refused or out of attempts with its own settings"));
+        successor.close();
+    }
+
+    /**
+     * A successor whose queue is full drops what it is handed as {@code queue_full}, counted there; the
+     * replaced instance says it offered them, not that it handed them on.
+     */
+    @Test
+    void recordsHandedToASuccessorWhoseQueueIsFullAreCountedDroppedThereNotHandedOn() {
+        AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "shutdown-grace", "300ms"));
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(1)); // in flight
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION);
+        call(replaced, OnUserRegistration.TYPE, REGISTRATION); // queued
+        AuditWebhook successor = start(Map.of("url", webhook.baseUrl() + "/hang", "timeout", "60s", "queue-capacity", "1"),
+                Optional.of(replaced));
+        call(successor, OnUserRegistration.TYPE, REGISTRATION);
+        eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/hang")))).hasSize(2)); // in flight
+        call(successor, OnUserRegistration.TYPE, REGISTRATION); // its queue full
+
+        replaced.close();
+
+        assertThat(dropped("queue_full")).isEqualTo(3);
+        assertThat(dropped("shutdown")).isZero();
+        assertThat(lines.at(Level.INFO)).noneSatisfy(line -> assertThat(line).contains("handed"));
+        assertThat(lines.at(Level.WARN)).anySatisfy(line -> assertThat(line).startsWith("audit webhook 'audit' stopped; 3 records"
+                + " handed on to the instance that replaced it, whose queue was full (counted there as queue_full) were dropped"));
         successor.close();
     }
 

@@ -32,6 +32,10 @@ class Call:
 
 
 class ResultType:
+    ASKS: Mapping[str, Any] = {}
+    """Fields added to each request's body: how a type asks the gateway for a form of answer it
+    reads. A gateway that does not know them ignores them, so ``read`` takes the older form too."""
+
     def read(self, value: Any, call: Call) -> Any:
         raise NotImplementedError
 
@@ -208,20 +212,38 @@ class Nothing(ResultType):
 class UsersForStates(ResultType):
     """A map of user ID to presence states, back to ``Dict[str, Set[UserPresenceState]]``.
     A state the gateway returns unchanged is Synapse's own object; a state it made up is
-    built from its JSON fields."""
+    built from its JSON fields.
 
+    The shim asks for the compact form, ``{"states": [...], "sets": [[0, 1], ...], "users":
+    {"@a:x": 0}}``: each state once, each distinct set of them once by the states' indices, each
+    user with the index of its set. The full form, a map of user ID to a list of states, names
+    each state once for each user it goes to (40 times, for 40 receivers of ALL): an older
+    gateway answers it, whatever is asked. The two are told apart by their keys: a user ID
+    starts with ``@``."""
+
+    ASKS = {"answer_form": "compact"}
+    _COMPACT = frozenset({"states", "sets", "users"})
     _FIELDS = ("state", "last_active_ts", "last_federation_update_ts", "last_user_sync_ts",
                "status_msg", "currently_active")
 
     def read(self, value: Any, call: Call) -> Any:
-        if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
-            raise _unexpected(call, "a map of user ID to a list of presence states", value)
         originals = list(call.args["state_updates"])
         by_json = {_canonical(presence_state(state)): state for state in originals}
-        routes: Dict[str, Set[Any]] = {}
-        for user_id, states in value.items():
-            routes[user_id] = {self._state(state, by_json, originals, call) for state in states}
-        return routes
+        if isinstance(value, Mapping) and value.keys() == self._COMPACT:
+            states, sets, users = value["states"], value["sets"], value["users"]
+            if not isinstance(states, list) or not isinstance(sets, list) or not isinstance(users, Mapping) \
+                    or not all(isinstance(indices, list) and all(_whole(i, 0, len(states) - 1) for i in indices)
+                               for indices in sets) \
+                    or not all(_whole(index, 0, len(sets) - 1) for index in users.values()):
+                raise _unexpected(call, '{"states": [...], "sets": [[indices of states], ...], '
+                                        '"users": {user ID: index of a set}}', value)
+            read = [self._state(state, by_json, originals, call) for state in states]
+            read_sets = [frozenset(read[i] for i in indices) for indices in sets]
+            return {user_id: set(read_sets[index]) for user_id, index in users.items()}
+        if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
+            raise _unexpected(call, "a map of user ID to a list of presence states", value)
+        return {user_id: {self._state(state, by_json, originals, call) for state in states}
+                for user_id, states in value.items()}
 
     _STATES = frozenset({"online", "unavailable", "offline", "org.matrix.msc3026.busy"})
     """Synapse's ``PresenceState`` values."""
@@ -251,10 +273,6 @@ class UsersForStates(ResultType):
 
     def abstain(self, call: Call) -> Any:
         return {}
-
-    def count(self, answer: Any) -> int:
-        """The states an answer names, each once for each user it names it for."""
-        return sum(len(states) for states in answer.values())
 
     def merge(self, answers: List[Any]) -> Any:
         """Each user's states from every batch, as Synapse merges the answers of several modules."""

@@ -54,6 +54,8 @@ class Reply(NamedTuple):
     status: int
     body: Any
     """The parsed JSON, or None when the body is not JSON."""
+    size: int = 0
+    """The body's length in bytes, as read."""
 
 
 class Discovery(NamedTuple):
@@ -224,7 +226,7 @@ class GatewayClient:
             raise Unreachable(f"{path}: {shown(_reasons(failure))}") from failure
         except (ConnectError, DNSLookupError, OSError) as failure:  # a name that does not resolve is no ConnectError
             raise Unreachable(f"{path}: {type(failure).__name__}: {failure}") from failure
-        return Reply(response.code, _json_or_none(data))
+        return Reply(response.code, _json_or_none(data), len(data))
 
     async def _within(self, d: "defer.Deferred[Any]", deadline: float, path: str) -> Any:
         """Waits for ``d`` until the deadline, then cancels it (which closes the connection).
@@ -309,7 +311,7 @@ class GatewayClient:
             raise TimedOut(f"{path}: no answer in time")
         if len(data) > MAX_ANSWER_BYTES:
             raise UnexpectedReply(f"{path}: an answer of more than {MAX_ANSWER_BYTES} bytes")
-        return _ok(Reply(response.status, _json_or_none(data)), path)
+        return _ok(Reply(response.status, _json_or_none(data), len(data)), path)
 
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024

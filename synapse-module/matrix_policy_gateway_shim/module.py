@@ -28,10 +28,12 @@ BATCH_BYTES = 256 * 1024
 ``max-body-size`` (1MB), so that the request fits with room to spare."""
 
 ANSWER_BYTES = MAX_ANSWER_BYTES // 4
-"""The most a batch's answer should take. The gateway's presence router names each update once
-for each of its receivers (every receiver of an ALL route gets every update), so an answer is
-about ``copies`` times its batch: batches are kept to ANSWER_BYTES / ``copies``, as the last
-answer counted them, well under the MAX_ANSWER_BYTES the shim reads at most."""
+"""The most a batch's answer should take. An answer is about ``ratio`` times its request: about
+once, in the compact form the shim asks for (each update once, and each receiver with the index of
+its set of them); about as many times as the update has receivers from a gateway older than the
+compact form, which names each update once for each of its receivers (every receiver of an ALL
+route gets every update). Batches are kept to ANSWER_BYTES / ``ratio``, as the last answer
+measured it, well under the MAX_ANSWER_BYTES the shim reads at most."""
 
 
 REREAD_INTERVAL = 60.0
@@ -90,7 +92,7 @@ class PolicyGatewayModule:
         self._batch_bytes = BATCH_BYTES  # until the gateway announces its max-body-size
         self._bound_read_at: Optional[float] = None  # when a batch refused as too large last had it read again
         self._rereading: Optional[List["defer.Deferred[int]"]] = None  # calls waiting for the limit read again
-        self._copies = 1.0  # how many receivers the last batched answer named for each update, on average
+        self._ratio = 1.0  # the last batched answer's bytes for each byte of its request
         self._pending_notifications = 0
         self._failures = _QuietRepeats(reactor.seconds)
         self._retry_call: Optional[Any] = None
@@ -271,8 +273,8 @@ class PolicyGatewayModule:
 
     def _bound(self) -> int:
         """The bound on a batch: the gateway's (:func:`batch_bytes`), and small enough that its
-        answer, ``copies`` times as large, stays under ANSWER_BYTES."""
-        return min(self._batch_bytes, max(1, int(ANSWER_BYTES / self._copies)))
+        answer, ``ratio`` times as large, stays under ANSWER_BYTES."""
+        return min(self._batch_bytes, max(1, int(ANSWER_BYTES / self._ratio)))
 
     async def _decide_in_batches(self, callback: Callback, call: Call) -> Any:
         """Asks the gateway about each batch in turn (one, the whole call, when it is within the
@@ -287,7 +289,7 @@ class PolicyGatewayModule:
         A batch refused with 413 (the gateway's ``max-body-size`` lowered since the shim read it)
         has the limit read again (:meth:`_bound_after_too_large`); under a smaller bound, that
         batch and the ones not yet sent are split again and sent, within the same timeout. So are
-        they when an answer is too large to read (:meth:`_copies_after_too_large_an_answer`), and
+        they when an answer is too large to read (:meth:`_ratio_after_too_large_an_answer`), and
         the ones not yet sent when an answer shows that the next would pass ANSWER_BYTES."""
         deadline = self._reactor.seconds() + self._config.timeout(callback.name)
         name = callback.batched
@@ -310,7 +312,7 @@ class PolicyGatewayModule:
                 try:
                     reply = await self._client.post(callback.path, body, left)
                 except AnswerTooLarge:
-                    self._copies_after_too_large_an_answer(callback, len(body))
+                    self._ratio_after_too_large_an_answer(callback, len(body))
                     if len(batch[name]) == 1 or self._bound() >= bound:
                         raise  # a single update: nothing smaller to try
                     bound = self._bound()
@@ -325,7 +327,7 @@ class PolicyGatewayModule:
                 answer = interpret(reply.status, reply.body, callback.result, Call(callback.name, batch, self._synapse))
                 answers.append(answer)
                 if batch[name]:
-                    self._copies = max(1.0, callback.result.count(answer) / len(batch[name]))
+                    self._ratio = max(1.0, reply.size / len(body))
                 if self._bound() < bound:
                     bound = self._bound()
                     unsent = await split_again()
@@ -340,10 +342,11 @@ class PolicyGatewayModule:
                                    failures[0])
         return callback.result.merge(answers)
 
-    def _copies_after_too_large_an_answer(self, callback: Callback, body_bytes: int) -> None:
-        """An answer to ``body_bytes`` passed MAX_ANSWER_BYTES, so it named each update more than
-        MAX_ANSWER_BYTES / ``body_bytes`` times: twice that, until an answer counts them."""
-        self._copies = max(self._copies, 2 * MAX_ANSWER_BYTES / body_bytes)
+    def _ratio_after_too_large_an_answer(self, callback: Callback, body_bytes: int) -> None:
+        """An answer to ``body_bytes`` passed MAX_ANSWER_BYTES (a gateway older than the compact form,
+        which names each update once for each receiver), so it was more than MAX_ANSWER_BYTES /
+        ``body_bytes`` times its request: twice that, until an answer measures it."""
+        self._ratio = max(self._ratio, 2 * MAX_ANSWER_BYTES / body_bytes)
         self._failures.warning(f"{callback.name} answer too large",
                                "The policy gateway's answer to a batch of %s passed %d bytes (it names each update "
                                "once for each of its receivers): sending batches of at most %d bytes",
@@ -497,7 +500,7 @@ class PolicyGatewayModule:
                 if inspect.isawaitable(value):
                     value = await value
                 body[param.json_field] = value
-            return to_json_bytes(body)
+            return to_json_bytes({**body, **callback.result.ASKS})
         except defer.CancelledError:
             raise
         except Exception as unsendable:  # anything Synapse passed that we cannot write

@@ -134,8 +134,8 @@ ARGUMENTS = [
     ("on_user_registration", ("@carol:example.com",), {"user": "@carol:example.com"}),
     ("on_user_login", ("@alice:example.com", "m.login.password", None),
      {"user_id": "@alice:example.com", "auth_provider_type": "m.login.password", "auth_provider_id": None}),
-    # Synapse passes an iterable, which may be read only once (made fresh for each call).
-    ("get_users_for_states", lambda: (iter([BOB_ONLINE]),), {"state_updates": [BOB_ONLINE_JSON]}),
+    # Synapse passes an iterable, which may be read only once (made fresh for each call); the compact answer is asked for.
+    ("get_users_for_states", lambda: (iter([BOB_ONLINE]),), {"state_updates": [BOB_ONLINE_JSON], "answer_form": "compact"}),
     ("get_interested_users", ("@alice:example.com",), {"user_id": "@alice:example.com"}),
     ("on_account_data_updated", ("@alice:example.com", None, "m.push_rules", {}),
      {"user_id": "@alice:example.com", "room_id": None, "account_data_type": "m.push_rules", "content": {}}),

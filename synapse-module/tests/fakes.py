@@ -426,6 +426,11 @@ class FakeGateway:
             raise reply
         if isinstance(reply, defer.Deferred):
             reply = await reply
+        if isinstance(reply, Reply) and not reply.size:  # as the real client reads it
+            try:
+                reply = reply._replace(size=len(json.dumps(reply.body, separators=(",", ":")).encode("utf-8")))
+            except RecursionError:  # a body nested too deeply to write, which some tests answer: no size
+                pass
         return reply
 
     def body(self, path: str) -> Any:

@@ -26,7 +26,7 @@ from fakes import (
 from matrix_policy_gateway_shim import PolicyGatewayModule
 from matrix_policy_gateway_shim.client import GatewayClient
 from matrix_policy_gateway_shim.convert import to_json_bytes
-from matrix_policy_gateway_shim.module import ANSWER_BYTES, BATCH_BYTES
+from matrix_policy_gateway_shim.module import BATCH_BYTES
 
 TOKEN = "shim-integration-token"
 
@@ -369,13 +369,13 @@ def presence_gateway(tmp_path_factory):
 
 @pytest.fixture
 def replies(monkeypatch):
-    """The (status, request bytes) of every request the real HTTP client posts."""
+    """The (status, request bytes, answer bytes) of every request the real HTTP client posts."""
     seen = []
     post = GatewayClient.post
 
     async def recording(self, path, body, timeout, **kwargs):
         reply = await post(self, path, body, timeout, **kwargs)
-        seen.append((reply.status, len(body)))
+        seen.append((reply.status, len(body), reply.size))
         return reply
 
     monkeypatch.setattr(GatewayClient, "post", recording)
@@ -405,7 +405,7 @@ async def test_a_small_get_users_for_states_is_answered_by_the_presence_routes(s
         answer = await api.callback("get_users_for_states")(iter(states))
     assert answer == routed(states) == {"@auditor:example.com": set(states), "@support:example.com": set(states),
                                         "@alice:example.com": {states[1]}}
-    assert [status for status, _ in replies] == [200]
+    assert [status for status, _, _ in replies] == [200]
     assert caplog.text == ""
 
 
@@ -421,7 +421,7 @@ async def test_get_users_for_states_about_everyone_online_passes_max_body_size_i
     assert answer["@alice:example.com"] == {states[7], states[1234]}
     assert {id(state) for state in answer["@support:example.com"]} == {id(state) for state in states}
     assert len(replies) >= 6
-    assert all(status == 200 and size <= BATCH_BYTES + 100 for status, size in replies), replies
+    assert all(status == 200 and size <= BATCH_BYTES + 100 for status, size, _ in replies), replies
     assert presence_gateway.metric("policy_requests_errors_total") == 0  # no 413 M_TOO_LARGE, nor any other
     assert caplog.text == ""  # no batch left out
 
@@ -442,7 +442,7 @@ async def test_batches_keep_to_a_quarter_of_the_max_body_size_the_gateway_announ
         answer = await api.callback("get_users_for_states")(iter(states))
     assert answer == routed(states)
     assert len(replies) >= 13
-    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size in replies), replies
+    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size, _ in replies), replies
     assert small_presence_gateway.metric("policy_requests_errors_total") == 0
     assert caplog.text == ""
 
@@ -466,7 +466,7 @@ async def test_batches_refused_after_a_reload_lowers_max_body_size_are_resent_un
     assert answer == routed(states)
     assert replies[0][0] == 413
     assert len(replies) >= 14
-    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size in replies[1:]), replies
+    assert all(status == 200 and size <= 25 * 1024 + 100 for status, size, _ in replies[1:]), replies
     assert [record.getMessage() for record in caplog.records] == [
         "The policy gateway refused a batch of get_users_for_states as too large; it now announces max_body_size "
         f"{100 * 1024}: sending batches of at most {25 * 1024} bytes"]
@@ -478,12 +478,13 @@ async def test_with_nobody_online_each_receiver_of_all_gets_an_empty_set(shim, p
     with caplog.at_level(logging.WARNING):
         answer = await api.callback("get_users_for_states")(iter([]))
     assert answer == {"@auditor:example.com": set(), "@support:example.com": set()}
-    assert [status for status, _ in replies] == [200]
+    assert [status for status, _, _ in replies] == [200]
     assert caplog.text == ""
 
 
-# 40 receivers of ALL: the gateway names each update 40 times, so the answer to a batch of the
-# default 256 KiB would be 10 MiB, past the 8 MiB the shim reads.
+# 40 receivers of ALL: the full form of the answer names each update 40 times, so the answer to a
+# batch of the default 256 KiB would be 10 MiB, past the 8 MiB the shim reads; the compact form the
+# shim asks for names each once.
 MANY_RECEIVERS = tuple(f"@support{n}:example.com" for n in range(40))
 
 
@@ -495,21 +496,20 @@ def many_receivers_gateway(tmp_path_factory):
 
 
 @pytest_twisted.ensureDeferred
-async def test_with_40_receivers_of_all_every_receiver_gets_every_update_in_batches_whose_answers_fit(
+async def test_with_40_receivers_of_all_every_receiver_gets_every_update_in_full_batches_with_compact_answers(
         shim, many_receivers_gateway, replies, caplog):
     api = shim(gateway=many_receivers_gateway)
-    states = [online(n) for n in range(1500)]  # about 1.6 MB: 66 MB of answer in all
+    states = [online(n) for n in range(1500)]  # about 1.6 MB: 66 MB of answer in the full form
     with caplog.at_level(logging.WARNING):
         answer = await api.callback("get_users_for_states")(iter(states))
     assert set(answer) == {*MANY_RECEIVERS, "@alice:example.com"}
     assert all(answer[receiver] == set(states) for receiver in MANY_RECEIVERS)
-    # the first batch's answer passed 8 MiB and was not read (nor recorded here); the others fit
-    assert all(status == 200 and size <= ANSWER_BYTES // 40 + 100 for status, size in replies), replies
-    assert [record.getMessage()[:80] for record in caplog.records] == [
-        "The policy gateway's answer to a batch of get_users_for_states passed 8388608 by"]
-    caplog.clear()
+    assert answer["@alice:example.com"] == {state for state in states if state.user_id in ALICES_SOURCES}
+    # batches of the gateway's bound, each answered with about its own size
+    assert len(replies) == 7 and all(status == 200 and size <= BATCH_BYTES + 100 for status, size, _ in replies), replies
+    assert all(answered <= size + 16 * 1024 for _, size, answered in replies), replies
     replies.clear()
-    with caplog.at_level(logging.WARNING):  # the next call: under the bound the answers counted, from the start
+    with caplog.at_level(logging.WARNING):  # the next call: the answers measured did not make batches smaller
         assert await api.callback("get_users_for_states")(iter(states)) == answer
-    assert all(size <= ANSWER_BYTES // 40 + 100 for _, size in replies), replies
+    assert len(replies) == 7, replies
     assert caplog.text == ""

@@ -213,6 +213,37 @@ async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module,
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_compact_presence_answer_is_read_as_the_same_sets_as_the_full_form(make_module, api, gateway):
+    make_module()
+    charlie = {"user_id": "@charlie:example.com", "state": "unavailable"}
+    full = {"@alice:example.com": [BOB_ONLINE.as_dict(), charlie], "@auditor:example.com": [BOB_ONLINE.as_dict(), charlie],
+            "@dave:example.com": [BOB_ONLINE.as_dict()], "@erin:example.com": []}
+    compact = {"states": [BOB_ONLINE.as_dict(), charlie], "sets": [[0, 1], [0], []],
+               "users": {"@alice:example.com": 0, "@auditor:example.com": 0, "@dave:example.com": 1, "@erin:example.com": 2}}
+    from_full = await answer(api, gateway, "get_users_for_states", 200, {"result": full}, [BOB_ONLINE])
+    gateway.requests.clear()
+    from_compact = await answer(api, gateway, "get_users_for_states", 200, {"result": compact}, [BOB_ONLINE])
+    assert gateway.body(BY_NAME["get_users_for_states"].path)["answer_form"] == "compact"
+    assert from_compact == from_full
+    assert from_compact["@alice:example.com"] is not from_compact["@auditor:example.com"]  # a set each, as Synapse may add to one
+    assert any(state is BOB_ONLINE for state in from_compact["@dave:example.com"])
+
+
+@pytest.mark.parametrize("compact", [
+    {"states": [], "sets": [[0]], "users": {"@alice:example.com": 0}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[0]], "users": {"@alice:example.com": 1}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[True]], "users": {"@alice:example.com": 0}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [0], "users": {"@alice:example.com": 0}},
+    {"states": {}, "sets": [], "users": {}},
+    {"states": [], "sets": [], "users": []},
+])
+def test_a_compact_presence_answer_whose_indices_name_nothing_is_an_unexpected_reply(compact):
+    call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match='^get_users_for_states answered .*, expected {"states"'):
+        interpret(200, {"result": compact}, BY_NAME["get_users_for_states"].result, call)
+
+
+@pytest_twisted.ensureDeferred
 async def test_all_users_is_synapses_constant_and_a_list_is_a_set(make_module, api, gateway):
     make_module()
     assert await answer(api, gateway, "get_interested_users", 200, {"result": "ALL"}) is PRESENCE_ALL_USERS

@@ -275,16 +275,22 @@ async def test_reading_the_limit_again_and_the_resent_batches_keep_to_the_calls_
 RECEIVERS_OF_ALL = [f"@support{n}:example.com" for n in range(40)]
 
 
-def everyone_to_many(gateway):
+def everyone_to_many(gateway, compact: bool = False):
     """Answers as the gateway's presence_router with one ALL route to the 40 RECEIVERS_OF_ALL, as the
-    real client reads it: an answer over MAX_ANSWER_BYTES is not read."""
+    real client reads it (an answer over MAX_ANSWER_BYTES is not read): in the full form, as a gateway
+    older than the compact form does whatever is asked; ``compact``, in the compact form the shim asks
+    for, each update once and each receiver with the index of its set."""
     def reply() -> Reply:
-        states = gateway.requests[-1][1]["state_updates"]
-        body = {"result": {receiver: states for receiver in RECEIVERS_OF_ALL}}
-        if len(to_json_bytes(body)) > MAX_ANSWER_BYTES:
+        body = gateway.requests[-1][1]
+        assert body["answer_form"] == "compact"
+        states = body["state_updates"]
+        answer = {"result": {"states": states, "sets": [list(range(len(states)))],
+                             "users": {receiver: 0 for receiver in RECEIVERS_OF_ALL}} if compact
+                  else {receiver: states for receiver in RECEIVERS_OF_ALL}}
+        if len(to_json_bytes(answer)) > MAX_ANSWER_BYTES:
             return AnswerTooLarge(f"an answer of more than {MAX_ANSWER_BYTES} bytes")
-        gateway.answered.append(len(to_json_bytes(body)))
-        return Reply(200, body)
+        gateway.answered.append(len(to_json_bytes(answer)))
+        return Reply(200, answer)
     gateway.answered = []
     return reply
 
@@ -308,6 +314,24 @@ async def test_an_answer_too_large_to_read_has_its_batch_and_the_rest_resent_in_
               "names each update once for each of its receivers): sending batches of at most ")
     assert logged.startswith(prefix) and logged.endswith(" bytes")
     assert abs(int(logged[len(prefix):-len(" bytes")]) - len(to_json_bytes(sent[0])) / 8) < 10  # an eighth
+
+
+@pytest_twisted.ensureDeferred
+async def test_compact_answers_for_40_receivers_keep_batches_at_the_gateways_bound_and_are_about_their_size(
+        make_module, api, gateway, caplog):
+    make_module()
+    states = [online(n) for n in range(1500)]  # about 1.6 MB: 66 MB of answer in the full form
+    gateway.replies[PATH] = everyone_to_many(gateway, compact=True)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):  # the second call under the ratio the first one's answers measured
+            gateway.requests.clear()
+            gateway.answered.clear()
+            result = await invoke(api, "get_users_for_states", iter(states))
+            assert result == {receiver: set(states) for receiver in RECEIVERS_OF_ALL}
+            sent = sent_batches(gateway)
+            assert len(sent) == 7 and all(len(to_json_bytes({"state_updates": batch})) > 200 * 1024 for batch in sent[:-1])
+            assert all(size <= BATCH_BYTES + 16 * 1024 for size in gateway.answered)
+    assert caplog.records == []
 
 
 @pytest_twisted.ensureDeferred

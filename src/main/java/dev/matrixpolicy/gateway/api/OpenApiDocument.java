@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.BadArgumentException;
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Category;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.chain.ModuleFailedException;
 import java.io.IOException;
@@ -159,13 +160,22 @@ final class OpenApiDocument {
         operation.putArray("tags").add(callback.category().wireName());
         ObjectNode body = operation.putObject("requestBody").put("required", true)
                 .putObject("content").putObject(JSON_TYPE);
-        body.set("schema", arguments.schema());
+        ObjectNode schema = arguments.schema();
+        body.set("schema", schema);
         body.set("example", arguments.example());
 
         ObjectNode responses = operation.putObject("responses");
         ObjectNode result = JSON.objectNode().put("type", "object");
         result.putArray("required").add("result");
-        result.putObject("properties").set("result", callback.resultType().schema().deepCopy());
+        JsonNode full = callback.resultType().schema().deepCopy();
+        result.putObject("properties").set("result", callback.resultType().compactForm().map(compact -> {
+            schema.withObjectProperty("properties").putObject(ResultType.ANSWER_FORM).put("type", "string")
+                    .put("description", "'" + ResultType.COMPACT + "' asks for the result's compact form; any other value, "
+                            + "or none, for the full form. A gateway older than this field answers the full form.");
+            ObjectNode either = JSON.objectNode();
+            either.putArray("oneOf").add(full).add(compact.schema().deepCopy());
+            return (JsonNode) either;
+        }).orElse(full));
         jsonResponse(responses, "200", "The chain's answer", result);
         refuse(responses, callback.resultType().mayReject() ? REJECTED_OR_NOT_LOOPBACK : NOT_LOOPBACK, 400, 405, 413, 503);
         return operation;

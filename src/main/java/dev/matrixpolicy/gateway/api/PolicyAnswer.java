@@ -24,7 +24,16 @@ record PolicyAnswer(int status, JsonNode body) {
     }
 
     static <R> PolicyAnswer of(ResultType<R> type, R result) {
-        JsonNode answer = type.toJson(result);
+        return of(type, result, false);
+    }
+
+    /**
+     * @param compact whether the client asked for the result type's {@linkplain ResultType#compactForm compact form};
+     *                a type without one answers its full form
+     */
+    static <R> PolicyAnswer of(ResultType<R> type, R result, boolean compact) {
+        JsonNode answer = type.compactForm().filter(form -> compact).map(form -> form.writer().apply(result))
+                .orElseGet(() -> type.toJson(result));
         if (result instanceof Rejection) {
             return new PolicyAnswer(status(result), answer);
         }

@@ -139,18 +139,34 @@ final class PolicyApiServlet extends HttpServlet {
     }
 
     private <A, R> Answer call(CallbackEndpoint<A, R> endpoint, JsonBody body) {
-        Decision<R> decision = decisions.decide(endpoint, endpoint.read(JsonArgs.of(body)), body::outline, PolicyAnswer::status);
+        A args = endpoint.read(JsonArgs.of(body));
+        boolean compact = asksForCompactForm(endpoint.resultType(), body);
+        Decision<R> decision = decisions.decide(endpoint, args, body::outline, PolicyAnswer::status);
         R result = decision.result();
-        if (!(result instanceof Enum<?> || result instanceof Boolean)) {
-            return answer(endpoint.resultType(), result);
+        if (compact || !(result instanceof Enum<?> || result instanceof Boolean)) {
+            return answer(endpoint.resultType(), result, compact);
         }
         Constant constant = new Constant(endpoint.resultType(), result);
         Answer written = constantAnswers.get(constant);
-        return written != null ? written : constantAnswers.computeIfAbsent(constant, key -> answer(endpoint.resultType(), result));
+        return written != null ? written : constantAnswers.computeIfAbsent(constant, key -> answer(endpoint.resultType(), result, false));
     }
 
-    private <R> Answer answer(ResultType<R> type, R result) {
-        PolicyAnswer answer = PolicyAnswer.of(type, result);
+    /**
+     * Whether the request asks for the result's compact form ({@value ResultType#ANSWER_FORM}:
+     * {@value ResultType#COMPACT}), read only for a result type that has one: for the others it is a
+     * field like any unknown one, ignored.
+     */
+    private static boolean asksForCompactForm(ResultType<?> type, JsonBody body) {
+        return type.compactForm().isPresent()
+                && JsonArgs.of(body).optionalString(ResultType.ANSWER_FORM).filter(ResultType.COMPACT::equals).isPresent();
+    }
+
+    /**
+     * The answer as one byte array, written with its length. Not streamed: the compact form, which our
+     * Synapse module asks for, is about as large as the request's states (at most {@code max-body-size}).
+     */
+    private <R> Answer answer(ResultType<R> type, R result, boolean compact) {
+        PolicyAnswer answer = PolicyAnswer.of(type, result, compact);
         return new Answer(answer.status(), json.writeValueAsBytes(answer.body()));
     }
 

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import java.util.Optional;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -47,4 +48,29 @@ public interface ResultType<R> {
 
     /** A low-cardinality label for metrics and logs, one of {@link Outcomes}. */
     String outcome(R result);
+
+    /**
+     * The request field with which a client asks for a result's {@linkplain #compactForm compact form},
+     * with the value {@value #COMPACT}. Any other value, or none, is answered {@link #toJson}: an older
+     * client is answered as before, and a gateway older than the field ignores it, as it ignores any
+     * field it does not know, so a client that asks must still read the full form.
+     */
+    String ANSWER_FORM = "answer_form";
+    /** The value of {@value #ANSWER_FORM} that asks for the compact form. */
+    String COMPACT = "compact";
+
+    /** This type's compact form, for a type whose {@link #toJson} repeats itself; empty for the others. */
+    default Optional<CompactForm<R>> compactForm() {
+        return Optional.empty();
+    }
+
+    /**
+     * A second JSON form of a result, which names each large part once: written where a client asks
+     * for it ({@value #ANSWER_FORM}).
+     *
+     * @param schema the JSON Schema of the compact value of {@code "result"}, for the API reference
+     * @param writer writes a result in this form
+     */
+    record CompactForm<R>(JsonNode schema, Function<R, JsonNode> writer) {
+    }
 }

@@ -39,6 +39,17 @@ public final class ResultTypes {
     /** Synapse's {@code PresenceState} values. */
     private static final List<String> PRESENCE = List.of("online", "unavailable", "offline", "org.matrix.msc3026.busy");
 
+    /** A presence state as the Synapse module sends and takes it back: a {@code UserPresenceState}'s fields. */
+    private static final String PRESENCE_STATE_SCHEMA = """
+            {"type": "object", "required": ["user_id", "state"],
+             "properties": {"user_id": {"type": "string"},
+                            "state": {"enum": ["online", "unavailable", "offline", "org.matrix.msc3026.busy"]},
+                            "last_active_ts": {"type": "integer", "minimum": 0},
+                            "last_federation_update_ts": {"type": "integer", "minimum": 0},
+                            "last_user_sync_ts": {"type": "integer", "minimum": 0},
+                            "status_msg": {"type": ["string", "null"]},
+                            "currently_active": {"type": "boolean"}}}""";
+
     private ResultTypes() {
     }
 
@@ -185,14 +196,7 @@ public final class ResultTypes {
     public static final ResultType<UsersForStates> USERS_FOR_STATES = new Simple<>(
             "a map from Matrix user ID to a list of presence states", Rejects.NO, schema("""
                     {"type": "object", "description": "Matrix user ID to the presence states to send them",
-                     "additionalProperties": {"type": "array", "items": {"type": "object", "required": ["user_id", "state"],
-                       "properties": {"user_id": {"type": "string"},
-                                      "state": {"enum": ["online", "unavailable", "offline", "org.matrix.msc3026.busy"]},
-                                      "last_active_ts": {"type": "integer", "minimum": 0},
-                                      "last_federation_update_ts": {"type": "integer", "minimum": 0},
-                                      "last_user_sync_ts": {"type": "integer", "minimum": 0},
-                                      "status_msg": {"type": ["string", "null"]},
-                                      "currently_active": {"type": "boolean"}}}}}"""),
+                     "additionalProperties": {"type": "array", "items": %s}}""".formatted(PRESENCE_STATE_SCHEMA)),
             (value, error) -> usersForStates(json(value), MatrixIds::userId),
             json -> usersForStates(json, MatrixIds::userIdAsSynapseTakesIt),
             users -> {
@@ -204,7 +208,14 @@ public final class ResultTypes {
                 return json;
             },
             // a receiver named without states (one of ALL, when there is no update) forwards nothing
-            users -> users.routes().values().stream().allMatch(Set::isEmpty) ? Outcomes.NONE : Outcomes.VALUE);
+            users -> users.routes().values().stream().allMatch(Set::isEmpty) ? Outcomes.NONE : Outcomes.VALUE,
+            new ResultType.CompactForm<>(schema("""
+                    {"type": "object", "description": "The compact form (answer_form: compact): each presence state once, each distinct set of them once, by the states' indices, and each Matrix user ID with the index of its set",
+                     "required": ["states", "sets", "users"],
+                     "properties": {"states": {"type": "array", "items": %s},
+                                    "sets": {"type": "array", "items": {"type": "array", "items": {"type": "integer", "minimum": 0}}},
+                                    "users": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}}}"""
+                    .formatted(PRESENCE_STATE_SCHEMA)), UsersForStates::compact));
 
     /** Extra fields for an event's {@code unsigned} section. */
     public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values", Rejects.NO, schema("""
@@ -619,8 +630,19 @@ public final class ResultTypes {
         return schema;
     }
 
+    /** @param compact the type's compact form, or null for none */
     private record Simple<R>(String expected, Rejects rejects, JsonNode schema, ConfigReader<R> reader, Function<JsonNode, R> jsonReader,
-                             Function<R, JsonNode> writer, Function<R, String> labeller) implements ResultType<R> {
+                             Function<R, JsonNode> writer, Function<R, String> labeller, CompactForm<R> compact) implements ResultType<R> {
+        Simple(String expected, Rejects rejects, JsonNode schema, ConfigReader<R> reader, Function<JsonNode, R> jsonReader,
+               Function<R, JsonNode> writer, Function<R, String> labeller) {
+            this(expected, rejects, schema, reader, jsonReader, writer, labeller, null);
+        }
+
+        @Override
+        public Optional<CompactForm<R>> compactForm() {
+            return Optional.ofNullable(compact);
+        }
+
         @Override
         public R fromConfig(Object value, Optional<String> error) {
             try {

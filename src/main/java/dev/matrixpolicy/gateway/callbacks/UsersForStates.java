@@ -1,10 +1,16 @@
 package dev.matrixpolicy.gateway.callbacks;
 
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The answer of {@code get_users_for_states}: which users receive which presence states.
@@ -27,5 +33,56 @@ public record UsersForStates(Map<String, Set<JsonNode>> routes) {
         routes.forEach((user, states) -> merged.put(user, new PresenceStates(states)));
         other.routes.forEach((user, states) -> merged.computeIfAbsent(user, u -> new PresenceStates()).addAll(states));
         return new UsersForStates(merged);
+    }
+
+    /**
+     * This answer in its compact form, {@code {"states": [...], "sets": [[0, 1], ...], "users": {"@a:x": 0}}}:
+     * each state once, each distinct set of states once as the indices of its states, and each user with
+     * the index of its set. The full form writes each state once for each user it goes to: with 40
+     * receivers of {@code ALL}, 40 times. States are told apart by instance, as a module passes on
+     * the request's own: equal states from two modules' answers are written twice, which costs bytes
+     * only, as a user's set holds each state once by content ({@link PresenceStates}).
+     */
+    JsonNode compact() {
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
+        ArrayNode states = json.putArray("states");
+        ArrayNode sets = json.putArray("sets");
+        ObjectNode users = json.putObject("users");
+        Map<JsonNode, Integer> stateIndex = new IdentityHashMap<>();
+        Map<Indices, Integer> setIndex = new HashMap<>();
+        routes.forEach((user, userStates) -> {
+            int[] indices = new int[userStates.size()];
+            int i = 0;
+            for (JsonNode state : userStates) {
+                indices[i++] = stateIndex.computeIfAbsent(state, s -> {
+                    states.add(s);
+                    return states.size() - 1;
+                });
+            }
+            users.put(user, setIndex.computeIfAbsent(new Indices(indices), set -> {
+                ArrayNode written = sets.addArray();
+                Arrays.stream(set.values()).forEach(written::add);
+                return sets.size() - 1;
+            }));
+        });
+        return json;
+    }
+
+    /** A set of states by their indices, in order: equal when the same states come in the same order. */
+    private record Indices(int[] values) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Indices that && Arrays.equals(that.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(values);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.toString(values);
+        }
     }
 }

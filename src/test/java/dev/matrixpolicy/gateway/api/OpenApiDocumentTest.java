@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.ResultType;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.JsonSchemas;
@@ -60,11 +61,14 @@ class OpenApiDocumentTest {
     }
 
     @Test
-    void aCallbacksRequestBodyIsWhatItsReaderReads() {
+    void aCallbacksRequestBodyIsWhatItsReaderReadsAndAnswerFormWhereTheResultHasACompactForm() {
         for (CallbackType<?, ?, ?> type : Callbacks.ALL) {
             JsonNode body = DOCUMENT.get("paths").get("/v1/" + type.path()).get("post").get("requestBody").get("content")
                     .get("application/json");
-            assertThat(body.get("schema")).as(type.path()).isEqualTo(type.arguments().schema());
+            ObjectNode read = ((ObjectNode) body.get("schema").deepCopy());
+            assertThat(read.get("properties").has(ResultType.ANSWER_FORM)).as(type.path()).isEqualTo(type.resultType().compactForm().isPresent());
+            ((ObjectNode) read.get("properties")).remove(ResultType.ANSWER_FORM);
+            assertThat(read).as(type.path()).isEqualTo(type.arguments().schema());
             assertThat(body.get("example")).as(type.path()).isEqualTo(type.arguments().example());
         }
     }

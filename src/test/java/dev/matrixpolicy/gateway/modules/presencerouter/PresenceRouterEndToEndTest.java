@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.ActiveProfiles;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Both presence router callbacks over real HTTP, through a chain of two routers
@@ -35,6 +38,22 @@ class PresenceRouterEndToEndTest extends GatewayEndToEnd {
                 + "\"@alice:example.com\": [" + BOB + ", " + CHARLIE + "],"
                 + "\"@auditor:example.com\": [" + String.join(", ", BOB, CHARLIE, DAVE, ALICE) + "],"
                 + "\"@carol:example.com\": [" + ALICE + "]}"));
+    }
+
+    @Test
+    void askedForTheCompactFormEachStateIsWrittenOnceAndEachReceiverNamesItsSetOfThem() {
+        JsonNode compact = result(gateway.post("/v1/presence_router/get_users_for_states",
+                "{\"answer_form\": \"compact\", \"state_updates\": [" + String.join(", ", BOB, CHARLIE, DAVE, ALICE) + "]}"));
+        assertThat(compact.get("states")).containsExactlyInAnyOrderElementsOf(GatewayClient.json("[" + String.join(", ", BOB, CHARLIE, DAVE, ALICE) + "]"));
+        assertThat(compact.get("sets")).hasSize(3);
+        assertThat(full(compact)).isEqualTo(usersForStates(BOB, CHARLIE, DAVE, ALICE));
+    }
+
+    @Test
+    void anAnswerFormOtherThanCompactGetsTheFullForm() {
+        assertThat(result(gateway.post("/v1/presence_router/get_users_for_states",
+                "{\"answer_form\": \"tiny\", \"state_updates\": [" + DAVE + "]}")))
+                .isEqualTo(GatewayClient.json("{\"@auditor:example.com\": [" + DAVE + "]}"));
     }
 
     @Test
@@ -71,6 +90,16 @@ class PresenceRouterEndToEndTest extends GatewayEndToEnd {
 
     private JsonNode interestedUsers(String user) {
         return result(gateway.post("/v1/presence_router/get_interested_users", "{\"user_id\": \"" + user + "\"}"));
+    }
+
+    /** The full form of a compact answer: each user with the states its set's indices name. */
+    private static JsonNode full(JsonNode compact) {
+        ObjectNode full = JsonNodeFactory.instance.objectNode();
+        compact.get("users").properties().forEach(user -> {
+            ArrayNode states = full.putArray(user.getKey());
+            compact.get("sets").get(user.getValue().asInt()).forEach(index -> states.add(compact.get("states").get(index.asInt())));
+        });
+        return full;
     }
 
     private static JsonNode result(Answer answer) {

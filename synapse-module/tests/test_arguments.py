@@ -76,10 +76,10 @@ async def test_a_file_of_unknown_type_is_sent_without_media_type(make_module, ap
 
 @pytest_twisted.ensureDeferred
 async def test_a_client_request_holding_a_lone_surrogate_is_still_judged_by_the_gateway(make_module, api, gateway):
-    # Synapse reads "\ud800" from a client's JSON; sent as unsendable, a fail-open check let it through
+    # Synapse reads "\ud800" from a client's JSON, as a name too; sent as unsendable, a fail-open check let it through
     make_module({"on_failure": "fail-open"})
     gateway.replies[BY_NAME["user_may_create_room"].path] = Reply(403, {"errcode": "M_FORBIDDEN"})
-    room_config = {"preset": "public_chat", "name": "caf\u00e9", "junk": "\ud800"}
+    room_config = {"preset": "public_chat", "name": "caf\u00e9", "junk": "\ud800", "\udc00": {"\ud800": 1}}
     assert await api.callback("user_may_create_room")("@alice:example.com", room_config) is Codes.FORBIDDEN
     assert gateway.body("/v1/spam_checker/user_may_create_room")["room_config"] == room_config
 

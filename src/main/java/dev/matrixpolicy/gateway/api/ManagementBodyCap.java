@@ -37,7 +37,8 @@ final class ManagementBodyCap extends OncePerRequestFilter {
     private final String explain;
 
     ManagementBodyCap(JsonMapper json, String explain) {
-        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MOST_BYTES), RequestBodyReader.Budget.ofHeap(32));
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MOST_BYTES), RequestBodyReader.Budget.ofHeap(32),
+                RequestBodyReader.HalfPairNames.REFUSED); // never parses: the actuator reads the body
         this.json = json;
         this.explain = explain;
     }

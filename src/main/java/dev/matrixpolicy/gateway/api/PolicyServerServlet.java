@@ -104,7 +104,10 @@ final class PolicyServerServlet extends HttpServlet {
         this.events = events;
         this.signing = signing;
         this.rateLimit = rateLimit;
-        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), bodies);
+        // A name holding half a surrogate pair stays not JSON here: such a body has no canonical JSON
+        // (nor has one with such a string), so no homeserver can sign it, and Synapse's own federation
+        // listener fails it as its canonicaljson cannot encode it.
+        this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), bodies, RequestBodyReader.HalfPairNames.REFUSED);
         this.json = json;
         this.registry = registry;
     }

@@ -7,12 +7,15 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
@@ -74,33 +77,53 @@ final class RequestBodyReader {
     private final LongSupplier limit;
     private final Duration deadline;
     private final Budget budget;
+    private final HalfPairNames names;
 
     /** The policy API's reader: its callers have shown their token before a body is read. */
     @Autowired
     RequestBodyReader(JsonMapper json, Generations generations) {
-        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE, Budget.NONE);
+        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE, Budget.NONE, HalfPairNames.READ);
     }
 
     RequestBodyReader(JsonMapper json, DataSize limit) {
-        this(json, limit::toBytes, BODY_DEADLINE, Budget.NONE);
+        this(json, limit::toBytes, BODY_DEADLINE, Budget.NONE, HalfPairNames.READ);
     }
 
     /** A reader for callers not known before their body is read: at most {@code budget} bytes of bodies in memory at once. */
-    RequestBodyReader(JsonMapper json, DataSize limit, Budget budget) {
-        this(json, limit::toBytes, BODY_DEADLINE, budget);
+    RequestBodyReader(JsonMapper json, DataSize limit, Budget budget, HalfPairNames names) {
+        this(json, limit::toBytes, BODY_DEADLINE, budget, names);
     }
 
     /** @param deadline how long a body may take to come in all (for tests: {@link #BODY_DEADLINE} otherwise) */
     RequestBodyReader(JsonMapper json, DataSize limit, Duration deadline) {
-        this(json, limit::toBytes, deadline, Budget.NONE);
+        this(json, limit::toBytes, deadline, Budget.NONE, HalfPairNames.READ);
     }
 
-    private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline, Budget budget) {
+    private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline, Budget budget, HalfPairNames names) {
         this.json = json.rebuild().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
         this.objects = this.json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limit = limit;
         this.deadline = deadline;
         this.budget = budget;
+        this.names = names;
+    }
+
+    /**
+     * What a reader makes of a name holding half a surrogate pair (a lone backslash-u
+     * escape, d800 to dfff). Python's JSON reads one, and so Synapse does, from a client's state
+     * event content or account data, and asks about it; Jackson's parser of bytes refuses it, on
+     * purpose (it keeps names as UTF-8, which half a pair has no form in), while it reads the same
+     * escape in a string. Its parser of characters reads both.
+     */
+    enum HalfPairNames {
+        /**
+         * Read as Synapse reads it, a string holding that half of a pair, as in a string value: a body
+         * the parser of bytes refuses for such a name is read again, whole, as characters. Only such a body
+         * pays for that; answers write the half as the escape it came as.
+         */
+        READ,
+        /** Not JSON, as the parser of bytes has it. */
+        REFUSED
     }
 
     /**
@@ -185,7 +208,7 @@ final class RequestBodyReader {
     /** The body with its lists kept as bytes, for {@link dev.matrixpolicy.gateway.callbacks.JsonArgs} to read when asked. */
     JsonBody readBody(HttpServletRequest request) {
         byte[] bytes = read(request);
-        return parse(bytes, parser -> JsonBody.read(json, bytes, parser));
+        return parse(bytes, parser -> JsonBody.read(json, bytes, parser), (text, parser) -> JsonBody.read(json, text, parser));
     }
 
     /** The body's bytes, up to {@code max-body-size}: 413 beyond it, 400 for one cut short. */
@@ -288,7 +311,8 @@ final class RequestBodyReader {
                     MatrixApiException.badJson("'" + path(wrongType) + "' is not of the type this endpoint reads");
             case StreamConstraintsException limit -> // a broken limit has no location to give
                     MatrixApiException.notJson("Content not JSON: " + inCallersTerms(limit.getOriginalMessage()));
-            case JacksonException malformed when malformed.getLocation() != null -> malformed(malformed, malformed.getLocation());
+            case JacksonException malformed when malformed.getLocation() != null ->
+                    malformed(malformed, malformed.getLocation(), TokenStreamLocation::getByteOffset);
             default -> endedEarly();
         };
     }
@@ -312,10 +336,56 @@ final class RequestBodyReader {
 
     /** Parses the one object {@code bytes} hold with {@code object}, which gets the parser at its start. */
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object) {
+        return parse(bytes, object, (text, parser) -> object.apply(parser));
+    }
+
+    /**
+     * Parses the one object {@code bytes} hold with {@code object}, or, where only a parser of
+     * characters reads them ({@link HalfPairNames#READ}), with {@code ofText}, which gets their text too.
+     */
+    private <T> T parse(byte[] bytes, Function<JsonParser, T> object, BiFunction<String, JsonParser, T> ofText) {
         requireUtf8(bytes);
         try (JsonParser parser = objects.createParser(bytes)) {
-            return parse(parser, object);
+            return parse(parser, object, TokenStreamLocation::getByteOffset);
+        } catch (NameOfHalfAPair readAsText) {
+            int bom = hasUtf8ByteOrderMark(bytes) ? 3 : 0; // which the parser of bytes skips, and the one of characters refuses
+            String text = new String(bytes, bom, bytes.length - bom, StandardCharsets.UTF_8);
+            try (JsonParser parser = objects.createParser(text)) {
+                return parse(parser, textParser -> ofText.apply(text, textParser),
+                        at -> at.getCharOffset() < 0 ? -1 : bom + utf8Length(text, (int) at.getCharOffset()));
+            }
         }
+    }
+
+    /** The parser of bytes refused a name holding half a surrogate pair, which {@link HalfPairNames#READ} reads as text. */
+    private static final class NameOfHalfAPair extends RuntimeException {
+        NameOfHalfAPair() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Whether the parser of bytes refused a name for half a surrogate pair in it: "Broken surrogate
+     * pair in property name" and "Unexpected low surrogate in property name" (jackson-core 3.1).
+     * {@code RequestBodyReaderTest} holds each form to this.
+     */
+    private static boolean isNameOfHalfAPair(StreamReadException refused) {
+        String message = refused.getOriginalMessage();
+        return message != null && message.contains("surrogate") && message.contains("in property name");
+    }
+
+    private static boolean hasUtf8ByteOrderMark(byte[] bytes) {
+        return bytes.length >= 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB && bytes[2] == (byte) 0xBF;
+    }
+
+    /** How many bytes the first {@code chars} characters of {@code text} take in UTF-8. */
+    private static long utf8Length(String text, int chars) {
+        long bytes = 0;
+        for (int i = 0; i < chars; i++) {
+            char c = text.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3; // a pair: 2 + 2
+        }
+        return bytes;
     }
 
     /** Refuses a body that is not well-formed UTF-8, which JSON between systems must be (RFC 8259). */
@@ -347,7 +417,8 @@ final class RequestBodyReader {
         return false;
     }
 
-    private <T> T parse(JsonParser parser, Function<JsonParser, T> object) {
+    /** @param offsets where a location is in the body's bytes, for what the caller is told */
+    private <T> T parse(JsonParser parser, Function<JsonParser, T> object, ToLongFunction<TokenStreamLocation> offsets) {
         try {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -358,28 +429,33 @@ final class RequestBodyReader {
             }
             T parsed = object.apply(parser);
             if (parser.nextToken() != null) {
-                throw notJson("unexpected data after the JSON object", parser.currentTokenLocation());
+                throw notJson("unexpected data after the JSON object", offsets.applyAsLong(parser.currentTokenLocation()));
             }
             return parsed;
         } catch (UnexpectedEndOfInputException ended) {
-            throw notJson("the body ends before the JSON object is complete", parser.currentLocation());
+            throw notJson("the body ends before the JSON object is complete", offsets.applyAsLong(parser.currentLocation()));
         } catch (NumberFormatException outOfRange) {
             // a decimal whose exponent no BigDecimal holds (1e99999999999): the parser reads it, the tree cannot
-            throw notJson("a number out of range", parser.currentLocation());
-        } catch (StreamReadException | StreamConstraintsException malformed) {
-            throw malformed(malformed, parser.currentLocation());
+            throw notJson("a number out of range", offsets.applyAsLong(parser.currentLocation()));
+        } catch (StreamReadException malformed) {
+            if (names == HalfPairNames.READ && isNameOfHalfAPair(malformed)) {
+                throw new NameOfHalfAPair();
+            }
+            throw malformed(malformed, parser.currentLocation(), offsets);
+        } catch (StreamConstraintsException malformed) {
+            throw malformed(malformed, parser.currentLocation(), offsets);
         }
     }
 
-    /** What the parser found wrong, where: its own location, or {@code fallback} when it has no byte offset. */
-    private static MatrixApiException malformed(JacksonException malformed, TokenStreamLocation fallback) {
-        TokenStreamLocation where = malformed.getLocation() != null && malformed.getLocation().getByteOffset() >= 0
-                ? malformed.getLocation() : fallback;
-        return notJson(inCallersTerms(malformed.getOriginalMessage()), where);
+    /** What the parser found wrong, where: its own location, or {@code fallback} when it has no offset in the body. */
+    private static MatrixApiException malformed(JacksonException malformed, TokenStreamLocation fallback,
+                                                ToLongFunction<TokenStreamLocation> offsets) {
+        long where = malformed.getLocation() == null ? -1 : offsets.applyAsLong(malformed.getLocation());
+        return notJson(inCallersTerms(malformed.getOriginalMessage()), where >= 0 ? where : offsets.applyAsLong(fallback));
     }
 
-    private static MatrixApiException notJson(String what, TokenStreamLocation where) {
-        return MatrixApiException.notJson("Content not JSON: " + what + ", at byte offset " + where.getByteOffset());
+    private static MatrixApiException notJson(String what, long byteOffset) {
+        return MatrixApiException.notJson("Content not JSON: " + what + ", at byte offset " + byteOffset);
     }
 
     /** Jackson's own description of what is wrong, without its advice on parser options. */

@@ -11,6 +11,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -25,13 +26,15 @@ import tools.jackson.databind.node.ObjectNode;
  * its sender: the one pass over the body keeps only an outline of each (its own scalar fields), which
  * is what {@linkplain #elements checks} a list's elements and {@linkplain #event reads} an event, and
  * the tree is built when a module first asks. Any other reader of such a field gets its tree, as before.
+ * A body that only Jackson's parser of characters reads (a name holding half a surrogate pair) is
+ * kept as its text instead, and read the same way.
  */
 public final class JsonBody {
     private final ObjectMapper json;
-    private final byte[] bytes;
+    private final Source source;
     /** The top-level fields that are neither lists nor objects with an object or list inside. */
     private final ObjectNode fields;
-    /** The top-level lists: where they are in {@link #bytes}, and their elements' outlines. */
+    /** The top-level lists: where they are in {@link #source}, and their elements' outlines. */
     private final Map<String, Span> lists;
     /** The top-level objects with an object or list inside: their outlines, and their trees made when first asked for. */
     private final Map<String, Deferred> objects;
@@ -44,13 +47,60 @@ public final class JsonBody {
     private record Deferred(ObjectNode outline, Once<ObjectNode> tree) {
     }
 
-    private JsonBody(ObjectMapper json, byte[] bytes, ObjectNode fields, Map<String, Span> lists, Map<String, Deferred> objects) {
+    /**
+     * What the body's spans are read from again, and what their offsets count: its UTF-8 bytes, or,
+     * for a body only a parser of characters reads, its text.
+     */
+    private sealed interface Source {
+        /** Where {@code location} is, in what this source counts. */
+        int offset(TokenStreamLocation location);
+
+        JsonNode read(ObjectMapper json, int offset, int length);
+
+        int length();
+    }
+
+    private record Bytes(byte[] bytes) implements Source {
+        @Override
+        public int offset(TokenStreamLocation location) {
+            return (int) location.getByteOffset();
+        }
+
+        @Override
+        public JsonNode read(ObjectMapper json, int offset, int length) {
+            return json.readTree(bytes, offset, length);
+        }
+
+        @Override
+        public int length() {
+            return bytes.length;
+        }
+    }
+
+    private record Text(String text) implements Source {
+        @Override
+        public int offset(TokenStreamLocation location) {
+            return (int) location.getCharOffset();
+        }
+
+        @Override
+        public JsonNode read(ObjectMapper json, int offset, int length) {
+            return json.readTree(text.substring(offset, offset + length));
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+    }
+
+    private JsonBody(ObjectMapper json, Source source, ObjectNode fields, Map<String, Span> lists, Map<String, Deferred> objects) {
         this.json = json;
-        this.bytes = bytes;
+        this.source = source;
         this.fields = fields;
         this.lists = lists;
         this.objects = objects;
-        this.tree = new Once<>(() -> (ObjectNode) json.readTree(bytes));
+        this.tree = new Once<>(() -> (ObjectNode) source.read(json, 0, source.length()));
     }
 
     /**
@@ -58,6 +108,19 @@ public final class JsonBody {
      * to its end; the parser's exceptions say what is wrong and where.
      */
     public static JsonBody read(ObjectMapper json, byte[] bytes, JsonParser parser) {
+        return read(json, new Bytes(bytes), parser);
+    }
+
+    /**
+     * Reads the object that {@code parser} (made by {@code json} over {@code text}) is at the start of,
+     * as {@link #read(ObjectMapper, byte[], JsonParser)} does: for a body that a parser of characters
+     * reads and the one of bytes does not (a name holding half a surrogate pair).
+     */
+    public static JsonBody read(ObjectMapper json, String text, JsonParser parser) {
+        return read(json, new Text(text), parser);
+    }
+
+    private static JsonBody read(ObjectMapper json, Source source, JsonParser parser) {
         if (!parser.hasToken(JsonToken.START_OBJECT)) {
             throw new IllegalArgumentException("the parser is not at the start of an object");
         }
@@ -72,28 +135,28 @@ public final class JsonBody {
             lists.remove(field);
             objects.remove(field);
             if (token == JsonToken.START_ARRAY) {
-                int offset = start(parser);
+                int offset = source.offset(parser.currentTokenLocation());
                 List<JsonNode> elements = new ArrayList<>();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
                     elements.add(outlines.of(parser));
                 }
-                lists.put(field, new Span(offset, end(parser) - offset, elements));
+                lists.put(field, new Span(offset, source.offset(parser.currentLocation()) - offset, elements));
             } else if (token == JsonToken.START_OBJECT) {
-                int offset = start(parser);
+                int offset = source.offset(parser.currentTokenLocation());
                 int skippedBefore = outlines.skipped;
                 ObjectNode outline = (ObjectNode) outlines.of(parser);
                 if (outlines.skipped == skippedBefore) {
                     fields.set(field, outline); // nothing left out: the outline is the object's tree
                 } else {
-                    int length = end(parser) - offset;
+                    int length = source.offset(parser.currentLocation()) - offset;
                     objects.put(field, new Deferred(outline,
-                            new Once<>(() -> (ObjectNode) json.readTree(bytes, offset, length))));
+                            new Once<>(() -> (ObjectNode) source.read(json, offset, length))));
                 }
             } else {
                 fields.set(field, outlines.of(parser));
             }
         }
-        return new JsonBody(json, bytes, fields, Map.copyOf(lists), Map.copyOf(objects));
+        return new JsonBody(json, source, fields, Map.copyOf(lists), Map.copyOf(objects));
     }
 
     /**
@@ -113,16 +176,6 @@ public final class JsonBody {
                 parser.getDecimalValue();
             }
         }
-    }
-
-    /** Where the token the parser is at starts in the bytes. */
-    private static int start(JsonParser parser) {
-        return (int) parser.currentTokenLocation().getByteOffset();
-    }
-
-    /** Where the token the parser is at ends in the bytes. */
-    private static int end(JsonParser parser) {
-        return (int) parser.currentLocation().getByteOffset();
     }
 
     /** The whole body as a tree: parsed again from the bytes on first call, so only those that need it pay for it. */
@@ -150,7 +203,7 @@ public final class JsonBody {
             return object.tree().get();
         }
         Span list = lists.get(field);
-        return list == null ? fields.get(field) : json.readTree(bytes, list.offset(), list.length());
+        return list == null ? fields.get(field) : source.read(json, list.offset(), list.length());
     }
 
     /**
@@ -191,7 +244,7 @@ public final class JsonBody {
             check.check(i, span.outlines().get(i));
         }
         return new LazyList<>(span.outlines().size(), new Once<>(() -> {
-            ArrayNode elements = (ArrayNode) json.readTree(bytes, span.offset(), span.length());
+            ArrayNode elements = (ArrayNode) source.read(json, span.offset(), span.length());
             List<T> made = new ArrayList<>(elements.size());
             elements.values().forEach(element -> made.add(kept.apply((ObjectNode) element)));
             return List.copyOf(made);

@@ -84,6 +84,15 @@ class ApiContractEndToEndTest {
             assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"id\": \"abc-123\", \"status\": \"ok\"}"));
         }
 
+        @Test
+        void pingEchoesAnIdNamedWithHalfASurrogatePairAsTheEscapesSent() {
+            // Python's JSON reads such a name; UTF-8 has no form for it, so it is written back as an escape
+            Answer answer = gateway.post("/v1/spam_checker/ping", "{\"id\": {\"\\udc00\": [\"\\ud800\"]}}");
+
+            assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.body()).isEqualToIgnoringCase("{\"id\":{\"\\udc00\":[\"\\ud800\"]},\"status\":\"ok\"}");
+        }
+
         @ParameterizedTest
         @ValueSource(strings = {"1e400", "-1e400", "1e-400", "9.99999999999999999999999999999e307", "123456789012345678901234567890"})
         void pingEchoesANumericIdAsTheNumberSent(String id) {

@@ -66,9 +66,31 @@ class EveryCallbackEndToEndTest {
         }
     }
 
+    /**
+     * The same request with a name of half a surrogate pair (a lone escape, which Python's JSON reads,
+     * so Synapse takes from a client's state or account data) in each of its free-form objects: the
+     * same answer, never a 400 "not JSON" that the homeserver's module fails the request for (which
+     * the parser of bytes answered: it refuses such a name, and reads the same escape in a string).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.matrixpolicy.gateway.support.CallbackRequests#everyCallback")
+    void everyCallbackAnswersTheSameWhenItsFreeFormContentHasANameOfHalfASurrogatePair(String path, String body, int status,
+                                                                                      String expected) {
+        String halves = "{\"\\udc00\": \"x\", \"a\\ud800\": {\"\\ud800\": [1]}}";
+        Answer answer = gateway.post("/v1/" + path, insideFreeForm(body, halves));
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(status);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json(expected));
+    }
+
     private static final Set<String> FREE_FORM = Set.of("content", "request_content", "unsigned");
 
     private static String nestedDeepInside(String body) {
+        return insideFreeForm(body, "[".repeat(30_000) + "{}" + "]".repeat(30_000));
+    }
+
+    /** {@code body} with {@code json} added under one name to each of its free-form objects; as it is when it has none. */
+    private static String insideFreeForm(String body, String json) {
         ObjectNode request = (ObjectNode) EventJson.MAPPER.readTree(body);
         List<ObjectNode> freeForm = new ArrayList<>();
         EventJson.walk(request, new EventJson.Visitor() {
@@ -92,8 +114,8 @@ class EveryCallbackEndToEndTest {
             object.put("org.example.deep", "DEEP");
         }
         return EventJson.MAPPER.writeValueAsString(request)
-                .replace("\"DEEP\"", "[".repeat(30_000) + "{}" + "]".repeat(30_000))
-                .transform(deep -> freeForm.isEmpty() ? written : deep);
+                .replace("\"DEEP\"", json)
+                .transform(added -> freeForm.isEmpty() ? written : added);
     }
 
     @Test

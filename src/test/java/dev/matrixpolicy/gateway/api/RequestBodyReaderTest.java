@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.util.unit.DataSize;
@@ -103,6 +104,71 @@ class RequestBodyReaderTest {
         request.setContent("\uFEFF{\"a\": [1, 2]}".getBytes(StandardCharsets.UTF_8));
 
         assertThat(reader.readObject(request).path("a").size()).isEqualTo(2);
+    }
+
+    /**
+     * Names holding half a surrogate pair, each way the parser of bytes refuses one: a low half alone,
+     * a high half before the name's end, before another character, before an escape that is no low half.
+     */
+    private static final String[] NAMES_OF_HALF_A_PAIR = {"\\udc00", "\\ud800", "a\\ud800b", "\\ud800\\u0041", "\\uDBFF\\uD800"};
+
+    @ParameterizedTest
+    @MethodSource("namesOfHalfAPair")
+    void aNameHoldingHalfASurrogatePairIsReadAsSynapseReadsIt(String name) {
+        // as Python's JSON reads it: the escape as the one UTF-16 unit, as it is read in a string
+        String read = EventJson.MAPPER.readTree("\"" + name + "\"").stringValue();
+        String body = "\uFEFF{\"é\": 1, \"" + name + "\": \"x\", \"request_content\": {\"" + name + "\": {\"" + name + "\": []}},"
+                + " \"state_events\": [{\"content\": {\"" + name + "\": 2}}]}";
+
+        JsonBody asBody = reader.readBody(declaring(-1, body));
+        JsonNode asTree = reader.readObject(declaring(-1, body));
+
+        for (JsonNode tree : List.of(asBody.tree(), asTree)) {
+            assertThat(tree.path(read).stringValue()).isEqualTo("x");
+            assertThat(tree.path("request_content").path(read).has(read)).isTrue();
+            assertThat(tree.path("state_events").path(0).path("content").path(read).intValue()).isEqualTo(2);
+        }
+        assertThat(JsonArgs.of(asBody).object("request_content").path(read).path(read).isArray()).isTrue();
+        assertThat(JsonArgs.of(asBody).array("state_events").get(0).path("content").path(read).intValue()).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @MethodSource("namesOfHalfAPair")
+    void anAnswerEchoingANameOfHalfASurrogatePairWritesItAsTheEscapeItCameAs(String name) {
+        String sent = "{\"" + name + "\": {\"k\": [\"" + name + "\"]}}";
+        JsonBody body = reader.readBody(declaring(-1, "{\"request_content\": " + sent + "}"));
+
+        // on_create_room answers with the request as read, written as UTF-8, which half a pair has no form in:
+        // its escape is written (as Jackson writes it in a string), so that Synapse reads back what it sent
+        String written = new String(JSON.writeValueAsBytes(JsonArgs.of(body).object("request_content")), StandardCharsets.UTF_8);
+        assertThat(written).doesNotContain("\uFFFD").containsPattern("\\\\u[dD][89a-fA-F]");
+        assertThat(EventJson.MAPPER.readTree(written)).isEqualTo(EventJson.MAPPER.readTree(sent));
+    }
+
+    @ParameterizedTest
+    @MethodSource("namesOfHalfAPair")
+    void aReaderThatRefusesNamesOfHalfASurrogatePairSaysWhy(String name) {
+        RequestBodyReader strict = new RequestBodyReader(JSON, DataSize.ofMegabytes(1), RequestBodyReader.Budget.NONE,
+                RequestBodyReader.HalfPairNames.REFUSED);
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class,
+                () -> strict.readObject(declaring(-1, "{\"" + name + "\": 1}")));
+
+        // the words the policy API's reader knows this refusal by, to read such a body again as text
+        assertThat(refused.getMessage()).contains("surrogate").contains("in property name").contains("at byte offset");
+    }
+
+    @Test
+    void whatIsWrongInABodyReadAgainAsTextIsToldAtItsByteOffset() {
+        // the same body, with a name of half a pair or of six letters: the same place (the parsers word it apart)
+        String asText = "\uFEFF{\"é\": \"€😀\", \"\\ud800\": [1,]}";
+        String asBytes = "\uFEFF{\"é\": \"€😀\", \"aaaaaa\": [1,]}";
+
+        assertThat(notJson(asText)).startsWith("Content not JSON: Unexpected character (']'").endsWith(", at byte offset 34");
+        assertThat(notJson(asBytes)).endsWith(", at byte offset 34");
+    }
+
+    static String[] namesOfHalfAPair() {
+        return NAMES_OF_HALF_A_PAIR;
     }
 
     @ParameterizedTest
@@ -236,7 +302,8 @@ class RequestBodyReaderTest {
 
     @Test
     void bodiesBeyondTheBudgetOfThoseBeingReadAtOnceAreRefusedAt503AndTheBudgetComesBack() throws Exception {
-        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000, false));
+        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000, false),
+                RequestBodyReader.HalfPairNames.REFUSED);
         CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         MockHttpServletRequest waiting = new MockHttpServletRequest("POST", "/_matrix/policy/v1/sign") {
@@ -299,7 +366,8 @@ class RequestBodyReaderTest {
 
     @Test
     void aBudgetHeldUntilTheAnswerCountsABodyReadUntilItsRequestIsReleased() {
-        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000, true));
+        RequestBodyReader budgeted = new RequestBodyReader(JSON, DataSize.ofBytes(800), new RequestBodyReader.Budget(1000, true),
+                RequestBodyReader.HalfPairNames.REFUSED);
         String body = "{\"a\": \"" + "x".repeat(591) + "\"}"; // 600 bytes
         MockHttpServletRequest waitingForKeys = declaring(body.length(), body);
         budgeted.readObject(waitingForKeys);

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.matrixpolicy.bench.PolicyServerFixtures;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
+import dev.matrixpolicy.gateway.policyserver.KeyWait;
 import dev.matrixpolicy.gateway.policyserver.Pdu;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
@@ -56,7 +57,7 @@ public class PolicyServerSignBenchmark {
         byte[] homeserverKey = Base64.getDecoder().decode(homeserver.publicKeyBase64());
         // As ServerKeys answers a cached key: a copy of it.
         authenticator = new RequestAuthenticator(PolicyServerFixtures.POLICY_SERVER,
-                (server, keyId, validUntil) -> Optional.of(homeserverKey.clone()), InstantSource.system());
+                (server, keyId, validUntil, wait) -> Optional.of(homeserverKey.clone()), InstantSource.system());
         byte[] seed = new byte[32];
         seed[0] = 1;
         signer = new EventSigner(PolicyServerKey.fromSeed(seed));
@@ -87,7 +88,7 @@ public class PolicyServerSignBenchmark {
     /** X-Matrix: the request object with the event as content, in canonical JSON, and one Ed25519 verify. */
     @Benchmark
     public Object authenticate() {
-        return authenticator.authenticate("POST", PolicyServerFixtures.SIGN, () -> event, authorization);
+        return authenticator.authenticate("POST", PolicyServerFixtures.SIGN, () -> event, authorization, KeyWait.after(KeyWait.PER_REQUEST));
     }
 
     /** Shape checks, redaction, canonical JSON twice, two SHA-256: the content hash check and the reference hash. */
@@ -118,7 +119,7 @@ public class PolicyServerSignBenchmark {
     @Benchmark
     public Object cachedRequest() {
         ObjectNode parsed = (ObjectNode) JSON.readTree(body);
-        String origin = authenticator.authenticate("POST", PolicyServerFixtures.SIGN, () -> parsed, authorization);
+        String origin = authenticator.authenticate("POST", PolicyServerFixtures.SIGN, () -> parsed, authorization, KeyWait.after(KeyWait.PER_REQUEST));
         return signing.decide(origin, Pdu.of(PolicyServerFixtures.ROOM_VERSION, parsed));
     }
 
@@ -126,7 +127,7 @@ public class PolicyServerSignBenchmark {
     @Benchmark
     public Object uncachedRequestWithoutChain() {
         ObjectNode parsed = (ObjectNode) JSON.readTree(body);
-        authenticator.authenticate("POST", PolicyServerFixtures.SIGN, () -> parsed, authorization);
+        authenticator.authenticate("POST", PolicyServerFixtures.SIGN, () -> parsed, authorization, KeyWait.after(KeyWait.PER_REQUEST));
         return signer.sign(Pdu.of(PolicyServerFixtures.ROOM_VERSION, parsed));
     }
 }

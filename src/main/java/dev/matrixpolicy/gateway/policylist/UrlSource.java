@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
+import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -89,7 +90,12 @@ public final class UrlSource extends PollingSource {
                 if (guarded.overdue()) {
                     throw new IOException("the list took longer than " + Durations.format(deadline) + " to come", broken);
                 }
-                throw broken;
+                if (ReplyTooLargeException.in(broken) != null) {
+                    throw broken;
+                }
+                // the JDK says "closed" of a body cut short of its Content-Length or last chunk; the bytes it
+                // got, which it also says, would make each cut a new failure and a new WARN line
+                throw new IOException("the list broke off before its end", broken);
             }
             replied = response.headers();
             return new Read.Content(bytes);

@@ -331,15 +331,21 @@ final class ClientServerApi implements AutoCloseable {
         if (body.overdue()) {
             return HomeserverFailure.overdue(call, bodyDeadline);
         }
-        return unreachable(call, cause);
+        stopping();
+        // the homeserver was reached and began to answer: "cannot reach" would send an admin to the network
+        return HomeserverFailure.brokenOff(call, cause);
     }
 
     private static HomeserverFailure unreachable(String call, IOException cause) throws InterruptedException {
-        // The JDK client turns an interrupt (close() stopping the source) into an IOException.
+        stopping();
+        return HomeserverFailure.unreachable(call, cause);
+    }
+
+    /** The JDK client turns an interrupt (close() stopping the source) into an IOException: thrown as what it is. */
+    private static void stopping() throws InterruptedException {
         if (Thread.currentThread().isInterrupted()) {
             throw new InterruptedException();
         }
-        return HomeserverFailure.unreachable(call, cause);
     }
 
     /** A Matrix error answer: its status, {@code errcode}, {@code error} and {@code retry_after_ms}, where it has them. */

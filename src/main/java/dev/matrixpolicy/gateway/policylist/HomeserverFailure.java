@@ -74,6 +74,23 @@ final class HomeserverFailure extends Exception {
         return new HomeserverFailure("cannot reach the homeserver (" + call + ": " + detail + ")", Next.RETRY);
     }
 
+    /**
+     * An answer that began, then broke off before its end: the connection closed short of its
+     * {@code Content-Length} or its last chunk, or was reset. The homeserver was reached; what the
+     * JDK says of the break (how many bytes came) is shown, but is no new condition.
+     */
+    static HomeserverFailure brokenOff(String call, Exception cause) {
+        String condition = "the homeserver's answer to " + call + " broke off before its end";
+        StringBuilder causes = new StringBuilder();
+        for (Throwable link = cause; link != null; link = link.getCause()) {
+            if (link.getMessage() != null) {
+                causes.append(causes.isEmpty() ? "" : ": ").append(link.getMessage());
+            }
+        }
+        String message = causes.isEmpty() ? condition : condition + " (" + oneLine(causes.toString()) + ")";
+        return new HomeserverFailure(message, message, condition, condition, Next.RETRY, 0, Optional.empty(), false, Optional.empty());
+    }
+
     /** No answer within {@code timeout}. */
     static HomeserverFailure timeout(String call, Duration timeout) {
         return new HomeserverFailure("no answer from the homeserver to " + call + " within " + Durations.format(timeout), Next.RETRY);

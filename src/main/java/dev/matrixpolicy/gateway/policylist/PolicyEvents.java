@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -18,7 +19,8 @@ import tools.jackson.databind.JsonNode;
  * recommendation, no entity, an entity of another kind), which is reported so that it can be counted.
  */
 public final class PolicyEvents {
-    private static final String[] HASHES = {"hashes", "org.matrix.msc4205.hashes"};
+    /** The content fields that hold an entity's hashes, by preference: each an object whose {@code sha256} is read. */
+    static final List<String> HASHES = List.of("hashes", "org.matrix.msc4205.hashes");
 
     private PolicyEvents() {
     }
@@ -204,7 +206,7 @@ public final class PolicyEvents {
         String entity;
         String reason;
         /** {@code sha256} of each of {@link #HASHES}, in that order of preference. */
-        final String[] hashes = new String[HASHES.length];
+        final String[] hashes = new String[HASHES.size()];
 
         static Fields of(JsonNode event) {
             Fields fields = new Fields();
@@ -219,8 +221,8 @@ public final class PolicyEvents {
                 fields.recommendation = text(content.get("recommendation"));
                 fields.entity = text(content.get("entity"));
                 fields.reason = text(content.get("reason"));
-                for (int i = 0; i < HASHES.length; i++) {
-                    JsonNode hashes = content.get(HASHES[i]);
+                for (int i = 0; i < HASHES.size(); i++) {
+                    JsonNode hashes = content.get(HASHES.get(i));
                     fields.hashes[i] = hashes != null && hashes.isObject() ? text(hashes.get("sha256")) : null;
                 }
             }
@@ -261,7 +263,7 @@ public final class PolicyEvents {
                     case "entity" -> entity = string(parser);
                     case "reason" -> reason = string(parser);
                     default -> {
-                        int hash = Arrays.asList(HASHES).indexOf(name);
+                        int hash = HASHES.indexOf(name);
                         if (hash >= 0) {
                             hashes[hash] = sha256(parser);
                         } else {

@@ -132,9 +132,17 @@ public final class RuleText {
             if (!findEvents(parser, top)) {
                 throw new IllegalArgumentException("expected a JSON array of state events, or an object with one under 'events'");
             }
+            int item = 0;
             for (JsonToken event = parser.nextToken(); event != JsonToken.END_ARRAY; event = parser.nextToken()) {
                 if (event == null) {
                     throw new IllegalArgumentException("not valid JSON: the array of events ends early");
+                }
+                item++;
+                if (event != JsonToken.START_OBJECT) {
+                    // as a line that is not a rule: a list of rule lines in JSON, or of anything but events,
+                    // holds no rule, and read so it would lift every ban the source held
+                    throw new IllegalArgumentException("line " + parser.currentTokenLocation().getLineNr() + ": item " + item
+                            + " of the events is " + kindOf(event) + ", not an event (a JSON object)");
                 }
                 Optional<PolicyEvents.Change> change = PolicyEvents.read(parser, source);
                 if (change.isPresent()) {
@@ -164,6 +172,17 @@ public final class RuleText {
             }
         }
         return new Parsed(rules, skipped);
+    }
+
+    /** What a JSON value that should have been an event is, in words. */
+    private static String kindOf(JsonToken token) {
+        return switch (token) {
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            default -> "null";
+        };
     }
 
     /** Moves the parser onto the start of the array of events: the top level, or an object's {@code events}. */

@@ -5,6 +5,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.JsonToken;
@@ -165,6 +167,15 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
     private static final JsonNode TOO_LARGE = MissingNode.getInstance();
 
     /**
+     * The fields of an event the source reads ({@link PolicyEvents}, {@link Tombstone}, {@link RoomUpgrade}),
+     * at the top and in {@code content}; in a hash object only {@code sha256}.
+     */
+    private static final Set<String> READ = Set.of("type", "state_key", "event_id", "sender", "redacts", "content");
+    private static final Set<String> READ_IN_CONTENT = Stream.concat(
+            Stream.of("recommendation", "entity", "reason", "redacts", "replacement_room", RoomUpgrade.UPGRADE_TYPE),
+            PolicyEvents.HASHES.stream()).collect(Collectors.toUnmodifiableSet());
+
+    /**
      * The event the parser is on as a tree, if it is an object no larger than an event can be
      * ({@link EventJson#EVENT_BYTES}), its {@code unsigned} section left out; {@link #TOO_LARGE} for a
      * larger one, {@code null} for one that is no object, the rest of it skipped either way. Its tokens
@@ -172,6 +183,12 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
      * hundred megabytes is never built into a tree of that size. {@code unsigned} is neither read nor
      * measured: it is the homeserver's own addition (a replaced rule's whole {@code prev_content}, up to
      * an event's size again), and a rule replacing one of 40 KB would otherwise be over the limit.
+     *
+     * <p>Only what the source reads is kept ({@link #READ}, {@link #READ_IN_CONTENT}): an array or object
+     * there, but for the content and its hash objects, is kept empty, and of the content's other fields one,
+     * as null, so that the content still reads as not empty. Any member of a public policy room may send a
+     * redaction, whose content Synapse takes as written: 64 KiB of {@code [{},{},...]} made a tree of 2 MiB,
+     * and a sync of a hundred of them, 6 MB on the wire, held 200 MiB of heap.
      */
     private static JsonNode bounded(JsonParser parser) {
         if (parser.currentToken() != JsonToken.START_OBJECT) {
@@ -182,26 +199,68 @@ record SyncAnswer(String nextBatch, Optional<Room> left, Optional<Room> joined) 
         long unsigned = 0;
         TokenBuffer buffer = TokenBuffer.forBuffering(parser, ObjectReadContext.empty());
         buffer.copyCurrentEvent(parser);
+        List<String> path = new ArrayList<>(); // the objects entered below the event: content, then a hash object
+        boolean otherContentKept = false;
         for (int depth = 1; depth > 0; ) {
             JsonToken token = parser.nextToken();
             if (token == null) {
                 throw new IllegalArgumentException("the answer ends early");
             }
-            if (depth == 1 && token == JsonToken.PROPERTY_NAME && parser.currentName().equals("unsigned")) {
-                long from = parser.currentTokenLocation().getByteOffset();
-                parser.nextToken();
+            if (token == JsonToken.END_OBJECT) { // every value entered is an object, and ends so
+                depth--;
+                if (depth > 0) {
+                    path.removeLast();
+                }
+                buffer.copyCurrentEvent(parser);
+                continue;
+            }
+            String name = parser.currentName();
+            long from = parser.currentTokenLocation().getByteOffset();
+            JsonToken value = parser.nextToken();
+            if (depth == 1 && name.equals("unsigned")) {
                 parser.skipChildren();
                 unsigned += parser.currentLocation().getByteOffset() - from;
                 continue;
             }
-            depth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;
-            if (parser.currentLocation().getByteOffset() - start - unsigned > EventJson.EVENT_BYTES) {
-                if (depth > 0) {
-                    skipTo(parser, depth);
+            boolean read = switch (path.size()) {
+                case 0 -> READ.contains(name);
+                case 1 -> READ_IN_CONTENT.contains(name);
+                default -> name.equals("sha256");
+            };
+            boolean enter = value == JsonToken.START_OBJECT && read
+                    && (path.isEmpty() ? name.equals("content") : path.size() == 1 && PolicyEvents.HASHES.contains(name));
+            if (enter) {
+                buffer.writeName(name);
+                buffer.copyCurrentEvent(parser);
+                path.add(name);
+                depth++;
+                otherContentKept &= path.size() != 1; // a content object (again) keeps one other field of its own
+            } else if (read) {
+                buffer.writeName(name);
+                if (value.isStructStart()) {
+                    parser.skipChildren();
+                    if (value == JsonToken.START_OBJECT) {
+                        buffer.writeStartObject();
+                        buffer.writeEndObject();
+                    } else {
+                        buffer.writeStartArray();
+                        buffer.writeEndArray();
+                    }
+                } else {
+                    buffer.copyCurrentEvent(parser);
                 }
+            } else {
+                parser.skipChildren();
+                if (path.size() == 1 && !otherContentKept) {
+                    buffer.writeName(name);
+                    buffer.writeNull();
+                    otherContentKept = true;
+                }
+            }
+            if (parser.currentLocation().getByteOffset() - start - unsigned > EventJson.EVENT_BYTES) {
+                skipTo(parser, depth);
                 return TOO_LARGE;
             }
-            buffer.copyCurrentEvent(parser);
         }
         return EVENT.readTree(buffer.asParserOnFirstToken(ObjectReadContext.empty()));
     }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
+import dev.matrixpolicy.gateway.replies.ReplyTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -24,6 +25,8 @@ public final class UrlSource extends PollingSource {
     private final Duration timeout;
     /** The least time a body may take in all, however short the poll interval: a large list on a slow link. */
     static final Duration SLOW_LIST = Duration.ofMinutes(10);
+    /** The JDK client's limit of redirects in a row ({@code jdk.httpclient.redirects.retrylimit}). */
+    static final int MOST_REDIRECTS = Integer.getInteger("jdk.httpclient.redirects.retrylimit", 5);
     /** How long a body may take in all: the poll interval or {@link #SLOW_LIST}, whichever is longer, and the timeout. */
     private final Duration deadline;
     private final ReplyCap maxSize;
@@ -76,6 +79,13 @@ public final class UrlSource extends PollingSource {
                 }
                 return Read.UNCHANGED;
             }
+            if (response.statusCode() / 100 == 3) {
+                // the JDK hands back the redirect it will not follow: to another scheme (file:), from https to
+                // http, or one past its limit, which a loop reaches; "HTTP 302" alone would not say which
+                throw new IOException("HTTP " + response.statusCode() + ", a redirect not followed (" + target(response)
+                        + "): a source follows " + MOST_REDIRECTS + " in a row at most, from http or https to http or https, "
+                        + "never from https to http");
+            }
             if (response.statusCode() != 200) {
                 throw new IOException("HTTP " + response.statusCode());
             }
@@ -89,10 +99,29 @@ public final class UrlSource extends PollingSource {
                 if (guarded.overdue()) {
                     throw new IOException("the list took longer than " + Durations.format(deadline) + " to come", broken);
                 }
-                throw broken;
+                if (ReplyTooLargeException.in(broken) != null) {
+                    throw broken;
+                }
+                // the JDK says "closed" of a body cut short of its Content-Length or last chunk; the bytes it
+                // got, which it also says, would make each cut a new failure and a new WARN line
+                throw new IOException("the list broke off before its end", broken);
             }
             replied = response.headers();
             return new Read.Content(bytes);
+        }
+    }
+
+    /** Where a redirect points, as {@link #shown} shows a URL: resolved against the URL that answered it. */
+    private static String target(HttpResponse<?> redirect) {
+        Optional<String> location = redirect.headers().firstValue("Location");
+        if (location.isEmpty()) {
+            return "no Location";
+        }
+        try {
+            URI to = redirect.uri().resolve(location.get());
+            return "to " + (to.getScheme() == null || to.getRawAuthority() == null ? to.getScheme() + ":…" : shown(to));
+        } catch (IllegalArgumentException notAUrl) {
+            return "to something that is not a URL";
         }
     }
 

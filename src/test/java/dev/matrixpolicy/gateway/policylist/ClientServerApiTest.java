@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
@@ -21,6 +22,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -167,6 +169,39 @@ class ClientServerApiTest {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
             server.interrupt();
         }
+    }
+
+    @Test
+    void anAnswerCutShortSaysItBrokeOffWhereverItWasCutAsOneCondition() throws Exception {
+        // The homeserver (or a proxy) answered, then closed the connection short of its Content-Length or
+        // its last chunk: the JDK says "closed", and "cannot reach the homeserver" would mislead.
+        List<String> cuts = List.of("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"user_id\": ",
+                "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"user_id\": \"@bot:exa",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"use\r\n");
+        List<HomeserverFailure> failures = new ArrayList<>();
+        for (String cut : cuts) {
+            try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                Thread.ofVirtual().start(() -> {
+                    try (Socket socket = listener.accept()) {
+                        socket.getInputStream().read(new byte[4096]);
+                        socket.getOutputStream().write(cut.getBytes(StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                    } catch (IOException ended) {
+                        // the test ended
+                    }
+                });
+                ClientServerApi api = new ClientServerApi(URI.create("http://127.0.0.1:" + listener.getLocalPort()), "token",
+                        Duration.ofSeconds(5), new ReplyCap("max-size", 1 << 20));
+                failures.add((HomeserverFailure) catchThrowable(api::whoami));
+            }
+        }
+
+        assertThat(failures).allSatisfy(failure -> assertThat(failure.getMessage())
+                .startsWith("the homeserver's answer to GET /account/whoami broke off before its end ("));
+        assertThat(failures.getFirst().getMessage()).contains("fixed content-length: 1000, bytes received: 12");
+        assertThat(failures).extracting(HomeserverFailure::condition).containsOnly(
+                "the homeserver's answer to GET /account/whoami broke off before its end");
+        assertThat(failures).extracting(HomeserverFailure::next).containsOnly(HomeserverFailure.Next.RETRY);
     }
 
     /** Answers with headers at once, then one byte of its body every 100 ms, for ever. */

@@ -456,6 +456,57 @@ class PollingSourcesTest {
     }
 
     @Test
+    void aListCutShortOfItsEndIsAFailureThatSaysSoOnceWhereverItIsCut() throws Exception {
+        // The JDK says "closed" of a body that ends short of its Content-Length or its last chunk; so did the
+        // WARN line and the status. The cut comes at another byte each time: still one failure, one line.
+        AtomicInteger answered = new AtomicInteger();
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            answerEach(listener, socket -> {
+                readRequestHead(socket);
+                String rules = "ban user @a:example.com\nban user @b:example.com\n";
+                String cut = rules.substring(0, 10 + answered.getAndIncrement() % 20);
+                socket.getOutputStream().write((answered.get() % 2 == 0
+                        ? "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + cut
+                        : "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(cut.length()) + "\r\n" + cut + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+            });
+            try (UrlSource source = new UrlSource("community", urlOf(listener), Duration.ofMillis(50),
+                    Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+                source.start((from, rules, skipped) -> updates.add(rules));
+                await().atMost(Duration.ofSeconds(10)).until(() -> source.status().failures() >= 4);
+                // the same words at every cut: the outage's one condition, so one WARN line
+                assertThat(source.status().lastError()).hasValue("the list broke off before its end");
+                assertThat(updates).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aRedirectThatIsNotFollowedSaysWhereItPointsAndWhy() throws Exception {
+        // A loop ends at the JDK's limit, and a redirect to file: or ftp: is never followed: each was "HTTP 302" alone.
+        for (String location : List.of("/bans?token=secret", "file:///etc/passwd", "ftp://lists.example/bans?token=secret")) {
+            updates.clear();
+            try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                answerEach(listener, socket -> {
+                    readRequestHead(socket);
+                    socket.getOutputStream().write(("HTTP/1.1 302 Found\r\nLocation: " + location + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                });
+                URI url = urlOf(listener);
+                try (UrlSource source = new UrlSource("community", url, Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20,
+                        Clock.systemUTC())) {
+                    source.start((from, rules, skipped) -> updates.add(rules));
+                    await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+                    String target = location.startsWith("/") ? url + "?…" : location.startsWith("file") ? "file:…" : "ftp://lists.example/bans?…";
+                    assertThat(source.status().lastError()).as(location).contains("HTTP 302, a redirect not followed (to " + target
+                            + "): a source follows 5 in a row at most, from http or https to http or https, never from https to http");
+                    assertThat(updates).isEmpty();
+                }
+            }
+        }
+    }
+
+    @Test
     void aListThatTricklesInIsAFailureOnceItsDeadlineIsOver() throws Exception {
         // A byte every 100 ms never stalls for the 300 ms timeout; the whole body must still come within
         // its deadline (here 1 s, and the timeout), so that the source's one thread is not held for good.

@@ -164,6 +164,19 @@ class RuleTextTest {
     }
 
     @Test
+    void aListOfEventsHoldingSomethingElseThanEventsIsRefusedRatherThanReadAsNoRules() {
+        // A JSON array of rule lines, or of anything but events, held no rule and was taken as a list with
+        // none, lifting every ban the source held: as a line that is not a rule, it refuses the list whole.
+        for (String notEvents : List.of("[\"ban user @spammer:example.org\"]", "[[" + ban("@spammer:example.org") + "]]",
+                "[null]", "[" + ban("@a:example.org") + ", 1]", "{\"events\": [\"x\"]}", "[" + "[".repeat(5000) + "]".repeat(5000) + "]")) {
+            assertThatIllegalArgumentException().as(notEvents).isThrownBy(() -> RuleText.parse(notEvents, "community"))
+                    .withMessageContaining(", not an event (a JSON object)");
+        }
+        assertThatIllegalArgumentException().isThrownBy(() -> RuleText.parse("[\n" + ban("@a:example.org") + ",\n  \"ban\"]", "x"))
+                .withMessage("line 4: item 2 of the events is a string, not an event (a JSON object)");
+    }
+
+    @Test
     void eventsAreReadFromAnObjectsEventsFieldWhateverComesAroundIt() {
         String json = "{\"room_id\": \"!r:example.org\", \"state\": [{\"nested\": [1, 2]}], \"events\": ["
                 + ban("@spammer:example.org") + "], \"next_batch\": {\"token\": \"t\"}}";

@@ -53,6 +53,33 @@ class SyncAnswerTest {
     }
 
     @Test
+    void ofEachEventOnlyWhatTheSourceReadsIsKeptSoAMembersRedactionsCannotFillTheHeap() {
+        // Any member may send a redaction, with any content up to an event's size: 64 KiB of {} made a tree of
+        // 2 MiB, and a hundred of them, a 6 MB sync, 200 MiB of heap. What the source reads is kept as it was.
+        String junk = "[" + "{},".repeat(6_000) + "{}]"; // 18 KB; twice or thrice in an event, within its 64 KiB
+        String redaction = "{\"type\":\"m.room.redaction\",\"sender\":\"@raider:evil.example\",\"event_id\":\"$r\",\"junk\":" + junk
+                + ",\"content\":{\"redacts\":\"$e1\",\"a\":" + junk + ",\"b\":1,\"c\":{\"d\":2}}}";
+        String rule = "{\"type\":\"m.policy.rule.user\",\"state_key\":\"h\",\"sender\":\"@mod:test\",\"event_id\":\"$h\","
+                + "\"content\":{\"recommendation\":\"m.ban\",\"entity\":{\"x\":" + junk + "},\"org.matrix.msc4205.hashes\":"
+                + "{\"sha256\":\"abc\",\"sha512\":" + junk + "},\"reason\":[1,2],\"tags\":[\"x\"]}}";
+        String tombstone = "{\"type\":\"m.room.tombstone\",\"state_key\":\"\",\"sender\":\"@mod:test\",\"event_id\":\"$t\","
+                + "\"content\":{\"replacement_room\":\"!new:test\",\"org.matrix.msc4321.policy_room_upgrade_type\":\"move\",\"body\":\"x\"}}";
+
+        SyncAnswer.Room room = read("""
+                {"next_batch":"s9","rooms":{"join":{"%s":{"timeline":{"events":[%s,%s,%s]}}}}}""".formatted(ROOM, redaction, rule, tombstone))
+                .joined().orElseThrow();
+
+        assertThat(room.gap()).isFalse();
+        assertThat(room.timeline()).extracting(Object::toString).containsExactly(
+                "{\"type\":\"m.room.redaction\",\"sender\":\"@raider:evil.example\",\"event_id\":\"$r\",\"content\":{\"redacts\":\"$e1\",\"a\":null}}",
+                "{\"type\":\"m.policy.rule.user\",\"state_key\":\"h\",\"sender\":\"@mod:test\",\"event_id\":\"$h\",\"content\":{"
+                        + "\"recommendation\":\"m.ban\",\"entity\":{},\"org.matrix.msc4205.hashes\":{\"sha256\":\"abc\"},\"reason\":[],\"tags\":null}}",
+                "{\"type\":\"m.room.tombstone\",\"state_key\":\"\",\"sender\":\"@mod:test\",\"event_id\":\"$t\",\"content\":{"
+                        + "\"replacement_room\":\"!new:test\",\"org.matrix.msc4321.policy_room_upgrade_type\":\"move\",\"body\":null}}");
+        assertThat(PolicyEvents.redacts(room.timeline().getFirst())).hasValue("$e1");
+    }
+
+    @Test
     void aRuleReplacingALargeOneIsKeptThoughItsUnsignedHoldsTheWholeOldContent() {
         String reason = "R".repeat(40_000);
         String replacing = "{\"type\":\"m.policy.rule.user\",\"state_key\":\"big\",\"sender\":\"@mod:test\",\"event_id\":\"$new\","

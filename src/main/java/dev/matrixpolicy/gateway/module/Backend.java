@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.module;
 import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
+import dev.matrixpolicy.gateway.replies.FailureCauses;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
@@ -211,7 +212,7 @@ public final class Backend implements AutoCloseable {
         } catch (RuntimeException failure) {
             // The JDK client's own failure on a reply it cannot parse (a NumberFormatException for
             // "Content-Length: abc"). Its message may quote a header, the token's included: types only.
-            return fail(BackendFailure.of(Kind.UNREACHABLE, "the HTTP client failed: " + BackendFailures.types(failure)), attempt, start);
+            return fail(BackendFailure.of(Kind.UNREACHABLE, "the HTTP client failed: " + FailureCauses.types(failure)), attempt, start);
         }
     }
 
@@ -296,9 +297,9 @@ public final class Backend implements AutoCloseable {
             return BackendFailure.of(Kind.TIMEOUT, "no answer after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms");
         }
         if (BackendFailures.isCertificateRefused(failure)) {
-            return BackendFailure.of(Kind.CERTIFICATE, "certificate refused: " + BackendFailures.causes(failure));
+            return BackendFailure.of(Kind.CERTIFICATE, "certificate refused: " + FailureCauses.of(failure));
         }
-        return BackendFailure.of(Kind.UNREACHABLE, BackendFailures.causes(failure));
+        return BackendFailure.of(Kind.UNREACHABLE, FailureCauses.of(failure));
     }
 
     private RestClient client(Duration readTimeout) {

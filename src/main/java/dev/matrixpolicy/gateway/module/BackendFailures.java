@@ -3,20 +3,15 @@ package dev.matrixpolicy.gateway.module;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.security.cert.CertificateException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Function;
 
 /**
  * The helpers {@link Backend} classifies a failed call with, and describes it in one line of its
  * WARN log by. A {@link org.springframework.web.client.RestClientException}'s own message names the
  * request URL, which may carry a secret (a token in the query string) or user data (a 3PID in a
- * parameter): it is never logged, and these descriptions name what went wrong under it instead.
+ * parameter): it is never logged; {@link dev.matrixpolicy.gateway.replies.FailureCauses} names what
+ * went wrong under it instead.
  */
 public final class BackendFailures {
-    /** How deep {@link #causes} looks: enough for Spring's wrapper, the I/O error and its reason. */
-    private static final int MAX_CAUSES = 4;
-
     private BackendFailures() {
     }
 
@@ -71,33 +66,5 @@ public final class BackendFailures {
      */
     public static boolean countsAgainstTheBackend(Throwable failure) {
         return failure instanceof BackendFailure backend && backend.saysTheBackendIsUnavailable();
-    }
-
-    /**
-     * The causes under the failure, outermost first and at most four, e.g.
-     * {@code ConnectException <- ClosedChannelException}, each with its message in parentheses when it
-     * has one; the failure's own type alone when it has no cause.
-     */
-    public static String causes(Throwable failure) {
-        return failure.getCause() == null ? failure.getClass().getSimpleName()
-                : chain(failure.getCause(), cause -> cause.getClass().getSimpleName()
-                        + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"));
-    }
-
-    /**
-     * The failure's type and its causes', outermost first and at most four, without any message, e.g.
-     * {@code IllegalArgumentException}: for a runtime exception of the HTTP client, whose message may
-     * quote a request header (the {@code Authorization} header's token included).
-     */
-    static String types(Throwable failure) {
-        return chain(failure, cause -> cause.getClass().getSimpleName());
-    }
-
-    private static String chain(Throwable first, Function<Throwable, String> describe) {
-        List<String> chain = new ArrayList<>();
-        for (Throwable cause = first; cause != null && chain.size() < MAX_CAUSES; cause = cause.getCause()) {
-            chain.add(describe.apply(cause));
-        }
-        return String.join(" <- ", chain);
     }
 }

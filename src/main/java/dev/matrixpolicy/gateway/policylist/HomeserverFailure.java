@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.replies.Durations;
+import dev.matrixpolicy.gateway.replies.FailureCauses;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -69,7 +70,7 @@ final class HomeserverFailure extends Exception {
 
     /** No connection, or it broke. */
     static HomeserverFailure unreachable(String call, Exception cause) {
-        String detail = cause.getMessage() == null ? cause.getClass().getSimpleName()
+        String detail = cause.getMessage() == null ? FailureCauses.of(cause)
                 : cause.getClass().getSimpleName() + ": " + oneLine(cause.getMessage());
         return new HomeserverFailure("cannot reach the homeserver (" + call + ": " + detail + ")", Next.RETRY);
     }

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.replies.FailureCauses;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
@@ -106,14 +107,16 @@ public interface PolicySource extends AutoCloseable {
         }
 
         /**
-         * How a failure reads in a status and a log line: its message, with the class of an {@link Error}.
+         * How a failure reads in a status and a log line: its message, with the class of an {@link Error};
+         * without a message, its {@linkplain FailureCauses causes}, which tell a refused connection from a
+         * host name that does not resolve (the JDK's client says {@code ConnectException} alone to both).
          * The message may quote what a list server sent (a header, a line, a JSON parser's view of a
          * character), so it is {@linkplain LogText#escaped escaped} and cut like any text from outside.
          */
         public static String describe(Throwable failure) {
             String message = failure.getMessage();
             if (message == null || message.isBlank()) {
-                return failure.getClass().getSimpleName();
+                return LogText.escaped(FailureCauses.of(failure));
             }
             String shown = LogText.escaped(message);
             return failure instanceof Error ? failure.getClass().getSimpleName() + ": " + shown : shown;

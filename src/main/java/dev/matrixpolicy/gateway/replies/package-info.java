@@ -6,7 +6,8 @@
  * for a parser, and fails with a {@link dev.matrixpolicy.gateway.replies.ReplyTooLargeException}
  * naming the limit as soon as one byte more than the cap arrives (before reading, when the reply
  * declares a longer {@code Content-Length}). {@link dev.matrixpolicy.gateway.replies.RetryAfter}
- * reads how long a reply's {@code Retry-After} asks to wait, in seconds or as an HTTP date. Sizes and
+ * reads how long a reply's {@code Retry-After} asks to wait, in seconds or as an HTTP date, and {@link
+ * dev.matrixpolicy.gateway.replies.FailureCauses} says in one line why no reply came. Sizes and
  * durations in messages are written as configuration writes them ({@link
  * dev.matrixpolicy.gateway.replies.ReplyCap#format(long)}, {@link
  * dev.matrixpolicy.gateway.replies.Durations}): a reply's limits and waits are what they mostly

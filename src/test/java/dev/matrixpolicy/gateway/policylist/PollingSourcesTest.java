@@ -25,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -502,6 +503,25 @@ class PollingSourcesTest {
                             + "): a source follows 5 in a row at most, from http or https to http or https, never from https to http");
                     assertThat(updates).isEmpty();
                 }
+            }
+        }
+    }
+
+    /** The JDK's client says ConnectException alone to both; an admin needs to know which to fix. */
+    @Test
+    void aListServerThatDoesNotListenAndAHostThatDoesNotResolveReadApart() throws Exception {
+        URI nobody;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            nobody = URI.create("http://127.0.0.1:" + closed.getLocalPort() + "/bans");
+        }
+        Map<URI, String> expected = Map.of(nobody, "ConnectException <- ClosedChannelException",
+                URI.create("http://lists.invalid/bans"), "ConnectException <- UnresolvedAddressException");
+        for (Map.Entry<URI, String> server : expected.entrySet()) {
+            try (UrlSource source = new UrlSource("community", server.getKey(), Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20,
+                    Clock.systemUTC())) {
+                source.start((from, rules, skipped) -> updates.add(rules));
+                await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
+                assertThat(source.status().lastError()).as(server.getKey().toString()).contains(server.getValue());
             }
         }
     }

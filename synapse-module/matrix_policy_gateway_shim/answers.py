@@ -226,9 +226,18 @@ class UsersForStates(ResultType):
     _FIELDS = ("state", "last_active_ts", "last_federation_update_ts", "last_user_sync_ts",
                "status_msg", "currently_active")
 
+    MOST_ROUTES = 1_000_000
+    """The most (receiver, update) pairs a compact answer may name. Its sets are shared by index, so
+    8 MiB of them can name billions of pairs, a set of its own for each receiver, which Synapse then
+    copies into sets of its own: far more memory than Synapse has. A million is a full batch of
+    updates (some 1,400 in 256 KiB) for about 700 receivers of ALL, and some 50 MB of sets."""
+
     def read(self, value: Any, call: Call) -> Any:
         originals = list(call.args["state_updates"])
         by_json = {_canonical(presence_state(state)): state for state in originals}
+        by_user_and_state: Dict[Any, Any] = {}
+        for original in originals:
+            by_user_and_state.setdefault((original.user_id, original.state), original)
         if isinstance(value, Mapping) and value.keys() == self._COMPACT:
             states, sets, users = value["states"], value["sets"], value["users"]
             if not isinstance(states, list) or not isinstance(sets, list) or not isinstance(users, Mapping) \
@@ -237,12 +246,16 @@ class UsersForStates(ResultType):
                     or not all(_whole(index, 0, len(sets) - 1) for index in users.values()):
                 raise _unexpected(call, '{"states": [...], "sets": [[indices of states], ...], '
                                         '"users": {user ID: index of a set}}', value)
-            read = [self._state(state, by_json, originals, call) for state in states]
+            read = [self._state(state, by_json, by_user_and_state, call) for state in states]
             read_sets = [frozenset(read[i] for i in indices) for indices in sets]
+            routes = sum(len(read_sets[index]) for index in users.values())
+            if routes > self.MOST_ROUTES:
+                raise UnexpectedReply(f"{call.name} answered {routes} (receiver, update) pairs, more than the "
+                                      f"{self.MOST_ROUTES} taken")
             return {user_id: set(read_sets[index]) for user_id, index in users.items()}
         if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
             raise _unexpected(call, "a map of user ID to a list of presence states", value)
-        return {user_id: {self._state(state, by_json, originals, call) for state in states}
+        return {user_id: {self._state(state, by_json, by_user_and_state, call) for state in states}
                 for user_id, states in value.items()}
 
     _STATES = frozenset({"online", "unavailable", "offline", "org.matrix.msc3026.busy"})
@@ -255,7 +268,7 @@ class UsersForStates(ResultType):
         "currently_active": lambda value: isinstance(value, bool),
     }
 
-    def _state(self, json_state: Any, by_json: Dict[str, Any], originals: List[Any], call: Call) -> Any:
+    def _state(self, json_state: Any, by_json: Dict[str, Any], by_user_and_state: Dict[Any, Any], call: Call) -> Any:
         if not isinstance(json_state, Mapping) or not isinstance(json_state.get("user_id"), str) \
                 or not isinstance(json_state.get("state"), str) or json_state["state"] not in self._STATES \
                 or not all(check(json_state[field]) for field, check in self._CHECKS.items() if field in json_state):
@@ -263,11 +276,10 @@ class UsersForStates(ResultType):
                                     "their types (timestamps whole numbers, status_msg a string or null, "
                                     "currently_active a boolean)", json_state)
         same = by_json.get(_canonical(json_state))
+        if same is None:  # looked up, never searched for: an answer of 8 MiB holds some 200,000 states
+            same = by_user_and_state.get((json_state["user_id"], json_state["state"]))
         if same is not None:
             return same
-        for original in originals:
-            if original.user_id == json_state["user_id"] and original.state == json_state["state"]:
-                return original
         built = call.synapse.UserPresenceState.default(json_state["user_id"])
         return built.copy_and_replace(**{field: json_state[field] for field in self._FIELDS if field in json_state})
 

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import PolicyFailed, TooLarge, UnexpectedReply, printable, shown
+from .failures import LONGEST_ERRCODE, LONGEST_ERROR, PolicyFailed, TooLarge, UnexpectedReply, printable, shown
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -193,7 +193,8 @@ class RoomCreation(ResultType):
         return None
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
-        raise call.synapse.SynapseError(403, printable(error or "Room creation is not allowed"), printable(errcode))
+        raise call.synapse.SynapseError(403, printable(error or "Room creation is not allowed", LONGEST_ERROR),
+                                        printable(errcode, LONGEST_ERRCODE))
 
     def abstain(self, call: Call) -> Any:
         return None
@@ -433,10 +434,13 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
 
 
 def _extra(error: Mapping[str, Any]) -> Dict[str, Any]:
-    """The extra fields of a rejection that are well-formed: ``error`` a string, ``retry_after_ms`` a
-    whole number, 0 or more."""
+    """The extra fields of a rejection that are well-formed: ``error`` a string (as the client may be
+    shown it, :func:`printable`), ``retry_after_ms`` a whole number, 0 or more."""
     valid = {"error": lambda value: isinstance(value, str), "retry_after_ms": lambda value: _whole(value, 0)}
-    return {field: error[field] for field in EXTRA_FIELDS if valid[field](error.get(field))}
+    extra = {field: error[field] for field in EXTRA_FIELDS if valid[field](error.get(field))}
+    if "error" in extra:
+        extra["error"] = printable(extra["error"], LONGEST_ERROR)
+    return extra
 
 
 def _message(error: Mapping[str, Any]) -> Optional[str]:

@@ -17,7 +17,7 @@ from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import MAX_ANSWER_BYTES, Discovery, GatewayClient
 from .convert import to_json_bytes
 from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, TooLarge, UnknownArguments,
-                       UnsendableArguments, printable)
+                       UnsendableArguments, LONGEST_ERRCODE, LONGEST_ERROR, printable)
 
 logger = logging.getLogger(__name__)
 
@@ -454,7 +454,8 @@ class PolicyGatewayModule:
         if callback.refuse is not RAISE:
             return callback.refuse(call)
         if isinstance(failure, PolicyFailed):
-            raise self._synapse.SynapseError(503, printable(failure.error or UNAVAILABLE), printable(failure.errcode))
+            raise self._synapse.SynapseError(503, printable(failure.error or UNAVAILABLE, LONGEST_ERROR),
+                                             printable(failure.errcode, LONGEST_ERRCODE))
         if isinstance(failure, TooLarge):
             # Asked again, the gateway refuses it again: "try again later" would have the client retry in vain.
             raise self._synapse.SynapseError(413, TOO_LARGE, self._synapse.Codes.TOO_LARGE)

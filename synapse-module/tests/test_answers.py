@@ -196,6 +196,24 @@ async def test_gateway_text_in_a_synapse_error_cannot_forge_a_line_of_synapses_l
     assert refused.value.msg == "No 2026-12-05 INFO forged  esrever"
 
 
+@pytest.mark.parametrize("status, name", [(403, "on_create_room"), (503, "user_may_invite"), (403, "user_may_invite")])
+@pytest_twisted.ensureDeferred
+async def test_gateway_text_synapse_hands_a_client_is_cut_short_and_writable_as_utf_8(status, name, make_module, api,
+                                                                                    gateway):
+    # Synapse sends the message on to the client whole, and logs a SynapseError's; a lone surrogate, which a JSON
+    # escape carries, fails Synapse's writing of the client's answer.
+    make_module()
+    try:
+        refusal = await answer(api, gateway, name, status,
+                               {"errcode": "M_" + "X" * 1_000_000, "error": "\ud800" + "x" * 1_000_000})
+        errcode, message = refusal[0], refusal[1]["error"]
+    except SynapseError as refused:
+        errcode, message = refused.errcode, refused.msg
+    assert message == " " + "x" * 999 + "\u2026"
+    assert errcode in (Codes.FORBIDDEN, "M_" + "X" * 253 + "\u2026")  # the pair's code is one Synapse knows
+    message.encode("utf-8")
+
+
 @pytest_twisted.ensureDeferred
 async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module, api, gateway):
     make_module()

@@ -23,12 +23,21 @@ logger = logging.getLogger(__name__)
 
 
 class Call:
-    """One invocation of a callback: Synapse's arguments by parameter name."""
+    """One invocation of a callback: Synapse's arguments by parameter name, and the module's
+    warnings of a kind logged once a minute (``QuietRepeats``), or None to log each."""
 
-    def __init__(self, name: str, args: Dict[str, Any], synapse: "SynapseApi") -> None:
+    def __init__(self, name: str, args: Dict[str, Any], synapse: "SynapseApi", quiet: Any = None) -> None:
         self.name = name
         self.args = args
         self.synapse = synapse
+        self._quiet = quiet
+
+    def warning(self, kind: str, message: str, *args: Any) -> None:
+        """A warning about an answer that every call may give alike: logged once a minute for each kind."""
+        if self._quiet is None:
+            logger.warning(message, *args)
+        else:
+            self._quiet.warning(f"{self.name} {kind}", message, *args)
 
 
 class ResultType:
@@ -66,7 +75,7 @@ class SpamVerdict(ResultType):
         return call.synapse.NOT_SPAM
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
-        code = error_code(call.synapse, errcode)
+        code = error_code(call, errcode)
         if extra and call.name in PASSES_EXTRA_FIELDS:
             return code, dict(extra)
         return code
@@ -92,15 +101,16 @@ EXTRA_FIELDS = ("error", "retry_after_ms")
 user (a module's own, or the rule's reason where a ``policy_list`` shows it) and when to retry."""
 
 
-def error_code(synapse: "SynapseApi", errcode: str) -> Any:
+def error_code(call: Call, errcode: str) -> Any:
     """Synapse accepts only members of its ``Codes`` enum; an error code it does not know
-    (a newer spec's, or a custom one) becomes M_FORBIDDEN, which still refuses."""
+    (a newer spec's, or a custom one) becomes M_FORBIDDEN, which still refuses. A module's own code
+    comes with each of its refusals: logged once a minute."""
     try:
-        return synapse.Codes(errcode)
+        return call.synapse.Codes(errcode)
     except ValueError:
-        logger.warning("The gateway refused with %s, which this Synapse does not know; refusing with M_FORBIDDEN",
-                       shown(errcode))
-        return synapse.Codes.FORBIDDEN
+        call.warning("unknown errcode", "The gateway refused %s with %s, which this Synapse does not know; "
+                                        "refusing with M_FORBIDDEN", call.name, shown(errcode))
+        return call.synapse.Codes.FORBIDDEN
 
 
 class Boolean(ResultType):

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 import pytest_twisted
+from twisted.internet import task
 
 from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, nested, sample_args
 from fakes import (
@@ -98,6 +99,23 @@ async def test_an_error_code_synapse_does_not_know_still_refuses_as_forbidden(ma
     verdict = await answer(api, gateway, "user_may_invite", 403, {"errcode": "ORG_EXAMPLE_NOPE", "error": "No"})
     assert verdict == (Codes.FORBIDDEN, {"error": "No"})
     assert verdict[0] is Codes.FORBIDDEN
+
+
+@pytest_twisted.ensureDeferred
+async def test_refusals_with_an_error_code_synapse_does_not_know_are_logged_once_a_minute(make_module, api, gateway,
+                                                                                         caplog):
+    # A module's own code (a remote service's ORG_EXAMPLE_SPAM) comes with every refusal of a spam wave.
+    clock = task.Clock()
+    make_module(reactor=clock)
+    for errcode in ["ORG_EXAMPLE_NOPE", "ORG_EXAMPLE_NOPE", "ORG_EXAMPLE_OTHER"]:
+        assert await answer(api, gateway, "user_may_invite", 403, {"errcode": errcode}) is Codes.FORBIDDEN
+    clock.advance(61)
+    assert await answer(api, gateway, "user_may_invite", 403, {"errcode": "ORG_EXAMPLE_NOPE"}) is Codes.FORBIDDEN
+    assert [record.getMessage() for record in caplog.records if "does not know" in record.getMessage()] == [
+        "The gateway refused user_may_invite with 'ORG_EXAMPLE_NOPE', which this Synapse does not know; refusing "
+        "with M_FORBIDDEN",
+        "The gateway refused user_may_invite with 'ORG_EXAMPLE_NOPE', which this Synapse does not know; refusing "
+        "with M_FORBIDDEN (2 more like it in the last 61 s not logged)"]
 
 
 @pytest.mark.parametrize("name, result", [

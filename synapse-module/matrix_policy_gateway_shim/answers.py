@@ -50,7 +50,7 @@ class ResultType:
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
         """``extra``: the rejection's fields Synapse may add to the client's error (``retry_after_ms``)."""
-        raise UnexpectedReply(f"a 403 {errcode} rejection, but {call.name} cannot be refused with an error code")
+        raise UnexpectedReply(f"a 403 {shown(errcode)} rejection, but {call.name} cannot be refused with an error code")
 
     def abstain(self, call: Call) -> Any:
         raise NotImplementedError

@@ -233,6 +233,17 @@ async def test_gateway_text_synapse_hands_a_client_is_cut_short_and_writable_as_
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_refusal_where_the_callback_has_none_cannot_forge_or_flood_a_line_of_synapses_log(make_module, api,
+                                                                                                   gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "check_can_shutdown_room", 403,
+                        {"errcode": "M_X\n2026-12-05 INFO forged" + "Y" * 1_000_000}) is False
+    [logged] = [record.getMessage() for record in caplog.records]
+    assert logged.startswith("Policy check check_can_shutdown_room failed (a 403 'M_X\\n2026-12-05 INFO forged")
+    assert "\n" not in logged and len(logged) < 500
+
+
+@pytest_twisted.ensureDeferred
 async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module, api, gateway):
     make_module()
     routes = {

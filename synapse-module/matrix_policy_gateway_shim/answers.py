@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import PolicyFailed, TooLarge, UnexpectedReply, printable, shown
+from .failures import LONGEST_ERRCODE, LONGEST_ERROR, PolicyFailed, TooLarge, UnexpectedReply, printable, shown
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -23,12 +23,21 @@ logger = logging.getLogger(__name__)
 
 
 class Call:
-    """One invocation of a callback: Synapse's arguments by parameter name."""
+    """One invocation of a callback: Synapse's arguments by parameter name, and the module's
+    warnings of a kind logged once a minute (``QuietRepeats``), or None to log each."""
 
-    def __init__(self, name: str, args: Dict[str, Any], synapse: "SynapseApi") -> None:
+    def __init__(self, name: str, args: Dict[str, Any], synapse: "SynapseApi", quiet: Any = None) -> None:
         self.name = name
         self.args = args
         self.synapse = synapse
+        self._quiet = quiet
+
+    def warning(self, kind: str, message: str, *args: Any) -> None:
+        """A warning about an answer that every call may give alike: logged once a minute for each kind."""
+        if self._quiet is None:
+            logger.warning(message, *args)
+        else:
+            self._quiet.warning(f"{self.name} {kind}", message, *args)
 
 
 class ResultType:
@@ -41,7 +50,7 @@ class ResultType:
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
         """``extra``: the rejection's fields Synapse may add to the client's error (``retry_after_ms``)."""
-        raise UnexpectedReply(f"a 403 {errcode} rejection, but {call.name} cannot be refused with an error code")
+        raise UnexpectedReply(f"a 403 {shown(errcode)} rejection, but {call.name} cannot be refused with an error code")
 
     def abstain(self, call: Call) -> Any:
         raise NotImplementedError
@@ -66,7 +75,7 @@ class SpamVerdict(ResultType):
         return call.synapse.NOT_SPAM
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
-        code = error_code(call.synapse, errcode)
+        code = error_code(call, errcode)
         if extra and call.name in PASSES_EXTRA_FIELDS:
             return code, dict(extra)
         return code
@@ -92,15 +101,16 @@ EXTRA_FIELDS = ("error", "retry_after_ms")
 user (a module's own, or the rule's reason where a ``policy_list`` shows it) and when to retry."""
 
 
-def error_code(synapse: "SynapseApi", errcode: str) -> Any:
+def error_code(call: Call, errcode: str) -> Any:
     """Synapse accepts only members of its ``Codes`` enum; an error code it does not know
-    (a newer spec's, or a custom one) becomes M_FORBIDDEN, which still refuses."""
+    (a newer spec's, or a custom one) becomes M_FORBIDDEN, which still refuses. A module's own code
+    comes with each of its refusals: logged once a minute."""
     try:
-        return synapse.Codes(errcode)
+        return call.synapse.Codes(errcode)
     except ValueError:
-        logger.warning("The gateway refused with %s, which this Synapse does not know; refusing with M_FORBIDDEN",
-                       shown(errcode))
-        return synapse.Codes.FORBIDDEN
+        call.warning("unknown errcode", "The gateway refused %s with %s, which this Synapse does not know; "
+                                        "refusing with M_FORBIDDEN", call.name, shown(errcode))
+        return call.synapse.Codes.FORBIDDEN
 
 
 class Boolean(ResultType):
@@ -193,7 +203,8 @@ class RoomCreation(ResultType):
         return None
 
     def rejected(self, errcode: str, error: Optional[str], call: Call, extra: Mapping[str, Any]) -> Any:
-        raise call.synapse.SynapseError(403, printable(error or "Room creation is not allowed"), printable(errcode))
+        raise call.synapse.SynapseError(403, printable(error or "Room creation is not allowed", LONGEST_ERROR),
+                                        printable(errcode, LONGEST_ERRCODE))
 
     def abstain(self, call: Call) -> Any:
         return None
@@ -226,9 +237,18 @@ class UsersForStates(ResultType):
     _FIELDS = ("state", "last_active_ts", "last_federation_update_ts", "last_user_sync_ts",
                "status_msg", "currently_active")
 
+    MOST_ROUTES = 1_000_000
+    """The most (receiver, update) pairs a compact answer may name. Its sets are shared by index, so
+    8 MiB of them can name billions of pairs, a set of its own for each receiver, which Synapse then
+    copies into sets of its own: far more memory than Synapse has. A million is a full batch of
+    updates (some 1,400 in 256 KiB) for about 700 receivers of ALL, and some 50 MB of sets."""
+
     def read(self, value: Any, call: Call) -> Any:
         originals = list(call.args["state_updates"])
         by_json = {_canonical(presence_state(state)): state for state in originals}
+        by_user_and_state: Dict[Any, Any] = {}
+        for original in originals:
+            by_user_and_state.setdefault((original.user_id, original.state), original)
         if isinstance(value, Mapping) and value.keys() == self._COMPACT:
             states, sets, users = value["states"], value["sets"], value["users"]
             if not isinstance(states, list) or not isinstance(sets, list) or not isinstance(users, Mapping) \
@@ -237,12 +257,16 @@ class UsersForStates(ResultType):
                     or not all(_whole(index, 0, len(sets) - 1) for index in users.values()):
                 raise _unexpected(call, '{"states": [...], "sets": [[indices of states], ...], '
                                         '"users": {user ID: index of a set}}', value)
-            read = [self._state(state, by_json, originals, call) for state in states]
+            read = [self._state(state, by_json, by_user_and_state, call) for state in states]
             read_sets = [frozenset(read[i] for i in indices) for indices in sets]
+            routes = sum(len(read_sets[index]) for index in users.values())
+            if routes > self.MOST_ROUTES:
+                raise UnexpectedReply(f"{call.name} answered {routes} (receiver, update) pairs, more than the "
+                                      f"{self.MOST_ROUTES} taken")
             return {user_id: set(read_sets[index]) for user_id, index in users.items()}
         if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
             raise _unexpected(call, "a map of user ID to a list of presence states", value)
-        return {user_id: {self._state(state, by_json, originals, call) for state in states}
+        return {user_id: {self._state(state, by_json, by_user_and_state, call) for state in states}
                 for user_id, states in value.items()}
 
     _STATES = frozenset({"online", "unavailable", "offline", "org.matrix.msc3026.busy"})
@@ -255,7 +279,7 @@ class UsersForStates(ResultType):
         "currently_active": lambda value: isinstance(value, bool),
     }
 
-    def _state(self, json_state: Any, by_json: Dict[str, Any], originals: List[Any], call: Call) -> Any:
+    def _state(self, json_state: Any, by_json: Dict[str, Any], by_user_and_state: Dict[Any, Any], call: Call) -> Any:
         if not isinstance(json_state, Mapping) or not isinstance(json_state.get("user_id"), str) \
                 or not isinstance(json_state.get("state"), str) or json_state["state"] not in self._STATES \
                 or not all(check(json_state[field]) for field, check in self._CHECKS.items() if field in json_state):
@@ -263,11 +287,10 @@ class UsersForStates(ResultType):
                                     "their types (timestamps whole numbers, status_msg a string or null, "
                                     "currently_active a boolean)", json_state)
         same = by_json.get(_canonical(json_state))
+        if same is None:  # looked up, never searched for: an answer of 8 MiB holds some 200,000 states
+            same = by_user_and_state.get((json_state["user_id"], json_state["state"]))
         if same is not None:
             return same
-        for original in originals:
-            if original.user_id == json_state["user_id"] and original.state == json_state["state"]:
-                return original
         built = call.synapse.UserPresenceState.default(json_state["user_id"])
         return built.copy_and_replace(**{field: json_state[field] for field in self._FIELDS if field in json_state})
 
@@ -421,10 +444,13 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
 
 
 def _extra(error: Mapping[str, Any]) -> Dict[str, Any]:
-    """The extra fields of a rejection that are well-formed: ``error`` a string, ``retry_after_ms`` a
-    whole number, 0 or more."""
+    """The extra fields of a rejection that are well-formed: ``error`` a string (as the client may be
+    shown it, :func:`printable`), ``retry_after_ms`` a whole number, 0 or more."""
     valid = {"error": lambda value: isinstance(value, str), "retry_after_ms": lambda value: _whole(value, 0)}
-    return {field: error[field] for field in EXTRA_FIELDS if valid[field](error.get(field))}
+    extra = {field: error[field] for field in EXTRA_FIELDS if valid[field](error.get(field))}
+    if "error" in extra:
+        extra["error"] = printable(extra["error"], LONGEST_ERROR)
+    return extra
 
 
 def _message(error: Mapping[str, Any]) -> Optional[str]:

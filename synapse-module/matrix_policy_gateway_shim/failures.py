@@ -61,8 +61,17 @@ def shown(text: Optional[str]) -> str:
     return written if len(text) <= 200 else f"{written}... ({len(text)} characters)"
 
 
-def printable(text: str) -> str:
-    """The gateway's text as a ``SynapseError`` may carry it: Synapse logs an error's errcode and
-    message as they are, so every character that is not printable (the controls, separators and
-    bidirectional formatting :func:`shown` escapes) becomes a space; the client reads the same text."""
-    return "".join(c if c.isprintable() else " " for c in text)
+LONGEST_ERROR = 1000
+"""The most characters of a refusal's message handed to Synapse, as the gateway cuts a remote service's."""
+LONGEST_ERRCODE = 255
+"""The most characters of an error code handed to Synapse, the gateway's own bound on one."""
+
+
+def printable(text: str, most: int) -> str:
+    """The gateway's text as Synapse may hand it to a client: Synapse logs a ``SynapseError``'s errcode
+    and message as they are, so every character that is not printable (the controls, separators and
+    bidirectional formatting :func:`shown` escapes, and a lone surrogate, which JSON's escapes carry
+    and Synapse could not write to the client as UTF-8) becomes a space; the client reads the same
+    text. Cut to ``most`` characters (``…`` marks the cut): Synapse logs it and sends it on whole."""
+    written = "".join(c if c.isprintable() else " " for c in text[:most])
+    return written if len(text) <= most else written + "\u2026"

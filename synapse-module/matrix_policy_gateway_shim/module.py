@@ -17,7 +17,7 @@ from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import MAX_ANSWER_BYTES, Discovery, GatewayClient
 from .convert import to_json_bytes
 from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, TooLarge, UnknownArguments,
-                       UnsendableArguments, printable)
+                       UnsendableArguments, LONGEST_ERRCODE, LONGEST_ERROR, printable)
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class PolicyGatewayModule:
                 try:
                     values = arguments(args, kwargs)
                 except UnknownArguments as failure:  # Synapse does not catch what a callback raises
-                    return self._failed(callback, Call(callback.name, {}, self._synapse), failure)
+                    return self._failed(callback, self._call(callback, {}), failure)
                 return await self._decide(callback, values)
 
         forward.__signature__ = signature  # type: ignore[attr-defined]
@@ -255,11 +255,14 @@ class PolicyGatewayModule:
 
     # ---- calls
 
+    def _call(self, callback: Callback, args: Dict[str, Any]) -> Call:
+        return Call(callback.name, args, self._synapse, self._failures)
+
     def _has_chain(self, name: str) -> bool:
         return self._chains is None or name in self._chains
 
     async def _decide(self, callback: Callback, args: Dict[str, Any]) -> Any:
-        call = Call(callback.name, args, self._synapse)
+        call = self._call(callback, args)
         if not self._has_chain(callback.name):
             return callback.result.abstain(call)
         try:
@@ -324,7 +327,7 @@ class PolicyGatewayModule:
                         bound = smaller
                         unsent = await split_again(batch)
                         continue
-                answer = interpret(reply.status, reply.body, callback.result, Call(callback.name, batch, self._synapse))
+                answer = interpret(reply.status, reply.body, callback.result, self._call(callback, batch))
                 answers.append(answer)
                 if batch[name]:
                     self._ratio = max(1.0, reply.size / len(body))
@@ -454,7 +457,8 @@ class PolicyGatewayModule:
         if callback.refuse is not RAISE:
             return callback.refuse(call)
         if isinstance(failure, PolicyFailed):
-            raise self._synapse.SynapseError(503, printable(failure.error or UNAVAILABLE), printable(failure.errcode))
+            raise self._synapse.SynapseError(503, printable(failure.error or UNAVAILABLE, LONGEST_ERROR),
+                                             printable(failure.errcode, LONGEST_ERRCODE))
         if isinstance(failure, TooLarge):
             # Asked again, the gateway refuses it again: "try again later" would have the client retry in vain.
             raise self._synapse.SynapseError(413, TOO_LARGE, self._synapse.Codes.TOO_LARGE)
@@ -481,7 +485,7 @@ class PolicyGatewayModule:
         try:
             reply = await self._client.post(callback.path, await self._body(callback, args),
                                             self._config.timeout(callback.name), notification=True)
-            interpret(reply.status, reply.body, callback.result, Call(callback.name, args, self._synapse))
+            interpret(reply.status, reply.body, callback.result, self._call(callback, args))
         except GatewayFailure as failure:
             self._failures.warning(f"{callback.name} {type(failure).__name__}",
                                    "Notification %s did not reach the policy gateway: %s", callback.name, failure)

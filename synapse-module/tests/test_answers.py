@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 import pytest_twisted
+from twisted.internet import task
 
 from calls import BOB_ONLINE, MESSAGE, REQUESTER, invoke, nested, sample_args
 from fakes import (
@@ -98,6 +99,23 @@ async def test_an_error_code_synapse_does_not_know_still_refuses_as_forbidden(ma
     verdict = await answer(api, gateway, "user_may_invite", 403, {"errcode": "ORG_EXAMPLE_NOPE", "error": "No"})
     assert verdict == (Codes.FORBIDDEN, {"error": "No"})
     assert verdict[0] is Codes.FORBIDDEN
+
+
+@pytest_twisted.ensureDeferred
+async def test_refusals_with_an_error_code_synapse_does_not_know_are_logged_once_a_minute(make_module, api, gateway,
+                                                                                         caplog):
+    # A module's own code (a remote service's ORG_EXAMPLE_SPAM) comes with every refusal of a spam wave.
+    clock = task.Clock()
+    make_module(reactor=clock)
+    for errcode in ["ORG_EXAMPLE_NOPE", "ORG_EXAMPLE_NOPE", "ORG_EXAMPLE_OTHER"]:
+        assert await answer(api, gateway, "user_may_invite", 403, {"errcode": errcode}) is Codes.FORBIDDEN
+    clock.advance(61)
+    assert await answer(api, gateway, "user_may_invite", 403, {"errcode": "ORG_EXAMPLE_NOPE"}) is Codes.FORBIDDEN
+    assert [record.getMessage() for record in caplog.records if "does not know" in record.getMessage()] == [
+        "The gateway refused user_may_invite with 'ORG_EXAMPLE_NOPE', which this Synapse does not know; refusing "
+        "with M_FORBIDDEN",
+        "The gateway refused user_may_invite with 'ORG_EXAMPLE_NOPE', which this Synapse does not know; refusing "
+        "with M_FORBIDDEN (2 more like it in the last 61 s not logged)"]
 
 
 @pytest.mark.parametrize("name, result", [
@@ -196,6 +214,35 @@ async def test_gateway_text_in_a_synapse_error_cannot_forge_a_line_of_synapses_l
     assert refused.value.msg == "No 2026-12-05 INFO forged  esrever"
 
 
+@pytest.mark.parametrize("status, name", [(403, "on_create_room"), (503, "user_may_invite"), (403, "user_may_invite")])
+@pytest_twisted.ensureDeferred
+async def test_gateway_text_synapse_hands_a_client_is_cut_short_and_writable_as_utf_8(status, name, make_module, api,
+                                                                                    gateway):
+    # Synapse sends the message on to the client whole, and logs a SynapseError's; a lone surrogate, which a JSON
+    # escape carries, fails Synapse's writing of the client's answer.
+    make_module()
+    try:
+        refusal = await answer(api, gateway, name, status,
+                               {"errcode": "M_" + "X" * 1_000_000, "error": "\ud800" + "x" * 1_000_000})
+        errcode, message = refusal[0], refusal[1]["error"]
+    except SynapseError as refused:
+        errcode, message = refused.errcode, refused.msg
+    assert message == " " + "x" * 999 + "\u2026"
+    assert errcode in (Codes.FORBIDDEN, "M_" + "X" * 253 + "\u2026")  # the pair's code is one Synapse knows
+    message.encode("utf-8")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refusal_where_the_callback_has_none_cannot_forge_or_flood_a_line_of_synapses_log(make_module, api,
+                                                                                                   gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "check_can_shutdown_room", 403,
+                        {"errcode": "M_X\n2026-12-05 INFO forged" + "Y" * 1_000_000}) is False
+    [logged] = [record.getMessage() for record in caplog.records]
+    assert logged.startswith("Policy check check_can_shutdown_room failed (a 403 'M_X\\n2026-12-05 INFO forged")
+    assert "\n" not in logged and len(logged) < 500
+
+
 @pytest_twisted.ensureDeferred
 async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module, api, gateway):
     make_module()
@@ -233,6 +280,11 @@ async def test_a_compact_presence_answer_is_read_as_the_same_sets_as_the_full_fo
     {"states": [], "sets": [[0]], "users": {"@alice:example.com": 0}},
     {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[0]], "users": {"@alice:example.com": 1}},
     {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[True]], "users": {"@alice:example.com": 0}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[-1]], "users": {"@alice:example.com": 0}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[0.0]], "users": {"@alice:example.com": 0}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[0]], "users": {"@alice:example.com": True}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[0]], "users": {"@alice:example.com": -1}},
+    {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [[0]], "users": {"@alice:example.com": 0.0}},
     {"states": [{"user_id": "@bob:example.com", "state": "online"}], "sets": [0], "users": {"@alice:example.com": 0}},
     {"states": {}, "sets": [], "users": {}},
     {"states": [], "sets": [], "users": []},
@@ -240,6 +292,48 @@ async def test_a_compact_presence_answer_is_read_as_the_same_sets_as_the_full_fo
 def test_a_compact_presence_answer_whose_indices_name_nothing_is_an_unexpected_reply(compact):
     call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
     with pytest.raises(UnexpectedReply, match='^get_users_for_states answered .*, expected {"states"'):
+        interpret(200, {"result": compact}, BY_NAME["get_users_for_states"].result, call)
+
+
+class _CountedState:
+    """A presence state of Synapse's whose ``user_id`` counts its reads."""
+
+    reads = 0
+
+    def __init__(self, state):
+        self._state = state
+        self.state = state.state
+
+    @property
+    def user_id(self):
+        _CountedState.reads += 1
+        return self._state.user_id
+
+    def as_dict(self):
+        return self._state.as_dict()
+
+
+def test_states_the_gateway_made_up_are_looked_up_among_synapses_not_searched_for_each():
+    # An answer of 8 MiB holds some 200,000 states: compared with each of a batch's 1,400 updates in turn, they
+    # held Synapse's reactor for seconds.
+    originals = [_CountedState(UserPresenceState.default(f"@u{i}:example.com")) for i in range(1000)]
+    made_up = [{"user_id": f"@new{i}:example.com", "state": "online"} for i in range(1000)]
+    _CountedState.reads = 0
+    result = interpret(200, {"result": {"states": made_up, "sets": [list(range(1000))], "users": {"@a:example.com": 0}}},
+                       BY_NAME["get_users_for_states"].result,
+                       Call("get_users_for_states", {"state_updates": originals}, fake_synapse()))
+    assert len(result["@a:example.com"]) == 1000
+    assert _CountedState.reads <= 1000
+
+
+def test_a_compact_presence_answer_naming_more_pairs_than_synapse_can_hold_is_an_unexpected_reply():
+    # 170 KB: 2,000 states in one set, shared by index among 2,000 receivers, would be 4 million pairs, and an
+    # answer of 8 MiB hundreds of millions, each receiver's set its own.
+    states = [{"user_id": f"@u{i}:example.com", "state": "online"} for i in range(2000)]
+    compact = {"states": states, "sets": [list(range(2000))], "users": {f"@r{i}:example.com": 0 for i in range(2000)}}
+    call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match="^get_users_for_states answered 4000000 .receiver, update. pairs, more "
+                                              "than the 1000000 taken$"):
         interpret(200, {"result": compact}, BY_NAME["get_users_for_states"].result, call)
 
 

@@ -52,6 +52,14 @@ FAILURES = {
     "wrong token": Reply(401, None),
     "not found": Reply(404, {"errcode": "M_UNRECOGNIZED", "error": "Unknown callback"}),
     "wrong result type": Reply(200, {"result": {"unexpected": "shape"}}),
+    # Only 200, a 403 or 503 Matrix error and 413 are the gateway's: anything else, from it or a proxy, is a failure.
+    "not json": Reply(200, None),
+    "no content": Reply(204, None),
+    "redirect": Reply(302, None),
+    "plain text refusal": Reply(403, None),  # the gateway's own, to a caller that is not on its machine
+    "rate limited": Reply(429, {"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 1000}),
+    "server error": Reply(500, {"errcode": "M_UNKNOWN", "error": "boom"}),
+    "a proxy's 503": Reply(503, None),
 }
 
 

@@ -232,6 +232,57 @@ async def test_an_answer_python_reads_but_json_has_not_is_no_json(answer, serve,
     assert (reply.status, reply.body) == (200, None)
 
 
+class Scripted(protocol.Protocol):
+    """Answers the first request with the factory's ``script(protocol)``."""
+
+    def dataReceived(self, data):
+        if not getattr(self, "answered", False):
+            self.answered = True
+            self.factory.script(self)
+
+
+def _http(status, body, headers=b""):
+    return b"HTTP/1.1 %s\r\nContent-Length: %d\r\n%s\r\n%s" % (status, len(body), headers, body)
+
+
+def _trickle(connection, data=_http(b"200 OK", ANSWER + b" " * 100)):
+    """The whole answer, a byte every 50 ms: the head at once is no answer in time."""
+    if data and connection.transport.connected:
+        connection.transport.write(data[:1])
+        reactor.callLater(0.05, _trickle, connection, data[1:])
+
+
+@pytest.mark.parametrize("script, outcome", [
+    (lambda c: c.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n" + _http(b"200 OK", ANSWER)), (200, "NOT_SPAM")),
+    # never followed: the token goes to base_url only
+    (lambda c: c.transport.write(_http(b"302 Found", b"", b"Location: http://192.0.2.1:9/v1/x\r\n")), (302, None)),
+    (lambda c: c.transport.write(_http(b"200 OK", b"\xef\xbb\xbf" + ANSWER)), (200, "NOT_SPAM")),  # a BOM is read past
+    (lambda c: c.transport.write(_http(b"200 OK", b'{"result": "NOT_SPAM\xff"}')), (200, None)),  # not UTF-8: no JSON
+    (lambda c: (c.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"), c.transport.abortConnection()),
+     Unreachable),
+    (_trickle, TimedOut),
+    (lambda c: c.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 30 + b"\r\n\r\n" + ANSWER), TimedOut),
+], ids=["1xx skipped", "redirect", "bom", "invalid utf-8", "reset mid-body", "body trickled", "body shorter than said"])
+@pytest_twisted.ensureDeferred
+async def test_what_the_client_makes_of_answers_a_gateway_or_proxy_may_send(script, outcome, clients):
+    factory = protocol.Factory.forProtocol(Scripted)
+    factory.script = script
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    started = reactor.seconds()
+    try:
+        if isinstance(outcome, tuple):
+            reply = await clients(f"http://127.0.0.1:{port.getHost().port}").post("/v1/spam_checker/user_may_invite",
+                                                                                 b"{}", 0.5)
+            assert (reply.status, reply.body and reply.body["result"]) == outcome
+        else:
+            with pytest.raises(outcome):
+                await clients(f"http://127.0.0.1:{port.getHost().port}").post("/v1/spam_checker/user_may_invite",
+                                                                             b"{}", 0.5)
+    finally:
+        await port.stopListening()
+    assert reactor.seconds() - started < 1  # the deadline covers the body, however slowly it comes
+
+
 @pytest_twisted.ensureDeferred
 async def test_a_gateway_that_does_not_answer_times_out(serve, clients):
     server, url = serve("hang")

@@ -55,7 +55,11 @@ public final class UrlSource extends PollingSource {
         // rules it holds (and the index built from them), whatever max-size allows.
         long heldTo = Math.min(maxSize, Runtime.getRuntime().maxMemory() / 4);
         this.maxSize = new ReplyCap(heldTo < maxSize ? "max-size (held to a quarter of the heap)" : "max-size", heldTo);
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.http = HttpClient.newBuilder()
+                // HTTP/1.1, as a policy room's homeserver is asked: no h2c upgrade offered to a plain-http list
+                // server, which some servers and proxies answer with an error
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -507,6 +508,30 @@ class PollingSourcesTest {
         }
     }
 
+    /**
+     * A list served over plain http is asked for in HTTP/1.1 alone, as a homeserver is: the JDK's
+     * client otherwise offers an h2c upgrade, which some servers and proxies answer with an error.
+     */
+    @Test
+    void aPlainHttpListIsAskedForWithoutAnUpgradeToHttp2() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            answerEach(listener, socket -> {
+                String head = requestHead(socket).toLowerCase(Locale.ROOT);
+                byte[] body = "ban user @a:example.com\n".getBytes(StandardCharsets.US_ASCII);
+                socket.getOutputStream().write((head.contains("upgrade:") ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                        : "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n"
+                        + new String(body, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+            });
+            try (UrlSource source = new UrlSource("community", urlOf(listener), Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20,
+                    Clock.systemUTC())) {
+                source.start((from, rules, skipped) -> updates.add(rules));
+                await().atMost(Duration.ofSeconds(10)).until(() -> !updates.isEmpty() || source.status().lastError().isPresent());
+                assertThat(source.status().lastError()).isEmpty();
+                assertThat(updates).hasSize(1);
+            }
+        }
+    }
+
     /** The JDK's client says ConnectException alone to both; an admin needs to know which to fix. */
     @Test
     void aListServerThatDoesNotListenAndAHostThatDoesNotResolveReadApart() throws Exception {
@@ -589,12 +614,20 @@ class PollingSourcesTest {
 
     /** Reads a request up to the blank line that ends its head. */
     private static void readRequestHead(Socket socket) throws IOException {
+        requestHead(socket);
+    }
+
+    /** The request's line and headers, read up to the blank line that ends them. */
+    private static String requestHead(Socket socket) throws IOException {
         var in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};
         for (int b; matched < end.length && (b = in.read()) >= 0; ) {
+            head.append((char) b);
             matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
         }
+        return head.toString();
     }
 
     /** What one check of a test source does. */

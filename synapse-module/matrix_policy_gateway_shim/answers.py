@@ -363,11 +363,27 @@ class InterestedUsers(ResultType):
 
 
 class Fields(ResultType):
-    """Extra fields for an event's ``unsigned`` section."""
+    """Extra fields for an event's ``unsigned`` section, which Synapse adds to the event each time it
+    serves it to a client (every /sync, /messages, /context that holds it), in a response that fails
+    as a whole if one event's fields cannot be written."""
+
+    MOST_BYTES = 65_536
+    """The most UTF-8 bytes of compact JSON the fields may take: Synapse's bound on a whole event
+    (``MAX_PDU_SIZE``), so that an event served with its fields is at most twice what Synapse serves
+    without them. The gateway holds each module's answer to it (its ``UNSIGNED_FIELDS``)."""
 
     def read(self, value: Any, call: Call) -> Any:
         if not isinstance(value, dict):
             raise _unexpected(call, "an object of fields", value)
+        try:
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        except UnicodeEncodeError as unwritable:
+            # Synapse (1.157) serves events from Rust, which cannot take such text: each response holding
+            # the event would fail with a 500.
+            raise UnexpectedReply(f"{call.name} answered text holding half a surrogate pair") from unwritable
+        if size > self.MOST_BYTES:
+            raise UnexpectedReply(f"{call.name} answered {size} bytes of fields, more than the {self.MOST_BYTES} "
+                                  "an event may hold")
         return value
 
     def abstain(self, call: Call) -> Any:

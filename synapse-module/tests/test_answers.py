@@ -439,6 +439,32 @@ async def test_unsigned_fields_are_a_dict(make_module, api, gateway):
     assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == fields
 
 
+@pytest.mark.parametrize("fields, failure", [
+    # Synapse adds them to the event in every response that serves it: no more than an event may hold
+    ({"org.example.a": "x" * 65_517}, "add_field_to_unsigned answered 65537 bytes of fields, more than the 65536 an "
+                                      "event may hold"),
+    # counted in UTF-8 bytes, not characters
+    ({"org.example.a": "\u00e9" * 32_759}, "add_field_to_unsigned answered 65538 bytes of fields, more than the "
+                                           "65536 an event may hold"),
+    # Synapse's serializer cannot take it: each response holding the event would fail
+    ({"org.example.a": "\ud800"}, "add_field_to_unsigned answered text holding half a surrogate pair"),
+    ({"org.example.\udfff": 1}, "add_field_to_unsigned answered text holding half a surrogate pair"),
+])
+@pytest_twisted.ensureDeferred
+async def test_unsigned_fields_synapse_cannot_serve_with_every_event_are_left_out(fields, failure, make_module, api,
+                                                                                   gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == {}
+    assert f"Policy check add_field_to_unsigned failed ({failure})" in caplog.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_unsigned_fields_as_large_as_an_event_are_passed_on(make_module, api, gateway):
+    make_module()
+    fields = {"org.example.a": "\u00e9" * 32_758}  # 65,536 bytes of compact JSON in UTF-8
+    assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == fields
+
+
 @pytest.mark.parametrize("name", [c.name for c in ALL if c.failure.name == "NOTIFICATION"])
 @pytest_twisted.ensureDeferred
 async def test_notifications_answer_none(name, make_module, api, gateway):

@@ -230,7 +230,14 @@ class UsersForStates(ResultType):
     user with the index of its set. The full form, a map of user ID to a list of states, names
     each state once for each user it goes to (40 times, for 40 receivers of ALL): an older
     gateway answers it, whatever is asked. The two are told apart by their keys: a user ID
-    starts with ``@``."""
+    starts with ``@``.
+
+    A router routes the updates it is asked about; it does not make up presence. A state of a user
+    without an update in the batch is an unexpected reply: Synapse (1.157, ``get_interested_remotes``)
+    sends the states to the receiver's server, asserting that each is a local user's (a remote user's
+    fails the presence update there), and hands a receiver of ALL its states as its sync's presence
+    (``_filter_all_presence_updates_for_user``), where a made-up one would be another user's presence
+    forged. A state of a batch's user in a presence state none of its updates has is built from its fields."""
 
     ASKS = {"answer_form": "compact"}
     _COMPACT = frozenset({"states", "sets", "users"})
@@ -248,7 +255,9 @@ class UsersForStates(ResultType):
         by_json = {_canonical(presence_state(state)): state for state in originals}
         by_user_and_state: Dict[Any, Any] = {}
         for original in originals:
-            by_user_and_state.setdefault((original.user_id, original.state), original)
+            user_id = original.user_id
+            by_user_and_state.setdefault((user_id, original.state), original)
+            by_user_and_state.setdefault((user_id, None), original)  # in any state: the users of the batch
         if isinstance(value, Mapping) and value.keys() == self._COMPACT:
             states, sets, users = value["states"], value["sets"], value["users"]
             if not isinstance(states, list) or not isinstance(sets, list) or not isinstance(users, Mapping) \
@@ -263,10 +272,10 @@ class UsersForStates(ResultType):
             if routes > self.MOST_ROUTES:
                 raise UnexpectedReply(f"{call.name} answered {routes} (receiver, update) pairs, more than the "
                                       f"{self.MOST_ROUTES} taken")
-            return {user_id: set(read_sets[index]) for user_id, index in users.items()}
+            return {_receiver(user_id, call): set(read_sets[index]) for user_id, index in users.items()}
         if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
             raise _unexpected(call, "a map of user ID to a list of presence states", value)
-        return {user_id: {self._state(state, by_json, by_user_and_state, call) for state in states}
+        return {_receiver(user_id, call): {self._state(state, by_json, by_user_and_state, call) for state in states}
                 for user_id, states in value.items()}
 
     _STATES = frozenset({"online", "unavailable", "offline", "org.matrix.msc3026.busy"})
@@ -286,6 +295,9 @@ class UsersForStates(ResultType):
             raise _unexpected(call, "presence states with user_id, a presence state of Synapse's, and fields of "
                                     "their types (timestamps whole numbers, status_msg a string or null, "
                                     "currently_active a boolean)", json_state)
+        if (json_state["user_id"], None) not in by_user_and_state:
+            raise UnexpectedReply(f"{call.name} answered a presence state of {shown(json_state['user_id'])}, who has no "
+                                  "update in the batch asked about")
         same = by_json.get(_canonical(json_state))
         if same is None:  # looked up, never searched for: an answer of 8 MiB holds some 200,000 states
             same = by_user_and_state.get((json_state["user_id"], json_state["state"]))
@@ -306,6 +318,23 @@ class UsersForStates(ResultType):
         return merged
 
 
+def _receiver(user_id: str, call: Call) -> str:
+    """Synapse parses every receiver of presence (``UserID.from_string`` to wake its syncs,
+    ``get_domain_from_id`` for the server to send it to), and either raises on one that is no
+    :func:`_user_id`, which breaks off the fan-out of the whole update."""
+    if not _user_id(user_id):
+        raise UnexpectedReply(f"{call.name} answered a receiver {shown(user_id)}, expected a user ID (@localpart:server)")
+    return user_id
+
+
+def _user_id(text: Any) -> bool:
+    """A user ID as Synapse takes one (``UserID.from_string``): ``@``, then text with a ``:`` in it, and
+    no half of a surrogate pair, which a JSON escape carries and UTF-8 cannot write (the gateway's own
+    check of its modules' answers)."""
+    return isinstance(text, str) and text.startswith("@") and ":" in text[1:] \
+        and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
 def _canonical(state: Mapping[str, Any]) -> str:
     return json.dumps(state, sort_keys=True, default=str)
 
@@ -313,11 +342,20 @@ def _canonical(state: Mapping[str, Any]) -> str:
 class InterestedUsers(ResultType):
     """``"ALL"`` to ``PRESENCE_ALL_USERS``; a list of user IDs to a set."""
 
+    MOST_USERS = 100_000
+    """The most users a list may name. Synapse asks on every sync of the user, and at an initial sync
+    loads the presence of each user named (making up and keeping in memory an offline state for each it
+    has none of) to send them all: as many as share rooms with a member of the largest public rooms,
+    whose presence Synapse loads alike, not the hundreds of thousands an 8 MiB answer holds. For more,
+    route ALL."""
+
     def read(self, value: Any, call: Call) -> Any:
         if value == "ALL":
             return call.synapse.PRESENCE_ALL_USERS
-        if not isinstance(value, list) or not all(isinstance(user, str) for user in value):
-            raise _unexpected(call, '"ALL" or a list of user IDs', value)
+        if isinstance(value, list) and len(value) > self.MOST_USERS:
+            raise UnexpectedReply(f"{call.name} answered {len(value)} users, more than the {self.MOST_USERS} taken")
+        if not isinstance(value, list) or not all(_user_id(user) for user in value):
+            raise _unexpected(call, '"ALL" or a list of user IDs (@localpart:server)', value)
         return set(value)
 
     def abstain(self, call: Call) -> Any:
@@ -325,11 +363,27 @@ class InterestedUsers(ResultType):
 
 
 class Fields(ResultType):
-    """Extra fields for an event's ``unsigned`` section."""
+    """Extra fields for an event's ``unsigned`` section, which Synapse adds to the event each time it
+    serves it to a client (every /sync, /messages, /context that holds it), in a response that fails
+    as a whole if one event's fields cannot be written."""
+
+    MOST_BYTES = 65_536
+    """The most UTF-8 bytes of compact JSON the fields may take: Synapse's bound on a whole event
+    (``MAX_PDU_SIZE``), so that an event served with its fields is at most twice what Synapse serves
+    without them. The gateway holds each module's answer to it (its ``UNSIGNED_FIELDS``)."""
 
     def read(self, value: Any, call: Call) -> Any:
         if not isinstance(value, dict):
             raise _unexpected(call, "an object of fields", value)
+        try:
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        except UnicodeEncodeError as unwritable:
+            # Synapse (1.157) serves events from Rust, which cannot take such text: each response holding
+            # the event would fail with a 500.
+            raise UnexpectedReply(f"{call.name} answered text holding half a surrogate pair") from unwritable
+        if size > self.MOST_BYTES:
+            raise UnexpectedReply(f"{call.name} answered {size} bytes of fields, more than the {self.MOST_BYTES} "
+                                  "an event may hold")
         return value
 
     def abstain(self, call: Call) -> Any:

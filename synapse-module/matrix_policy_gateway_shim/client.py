@@ -416,27 +416,64 @@ def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
         # One line, cut short: the list can be as long as the answer, 8 MB.
         logger.info("The gateway serves %d callbacks this shim does not know; not registering them: %s",
                     len(unknown), shown(", ".join(unknown)))
+    if len(checkers) > MOST_AUTH_CHECKERS:
+        raise UnexpectedReply(f"discovery: {len(checkers)} auth checkers, more than the {MOST_AUTH_CHECKERS} taken")
     pairs = []
     for i, checker in enumerate(checkers):
         login_type = checker.get("login_type") if isinstance(checker, Mapping) else None
         fields = checker.get("fields") if isinstance(checker, Mapping) else None
-        if not isinstance(login_type, str) or not isinstance(fields, list) \
-                or not all(isinstance(field, str) for field in fields):
+        if not _login_name(login_type) or not isinstance(fields, list) or len(fields) > MOST_AUTH_CHECKERS \
+                or not all(_login_name(field) for field in fields):
             raise UnexpectedReply(f"discovery: bad auth checker [{i}] {shown(_label(checker, 'login_type'))}")
         pairs.append((login_type, tuple(fields)))
     return Discovery(frozenset(names), tuple(pairs), _max_body_size(callbacks.get("max_body_size")))
 
 
+MOST_AUTH_CHECKERS = 100
+"""The most login types discovery registers, and the most fields of each. Synapse offers every login
+type to every client (``GET /login``, and each user's re-authentication flows), and names the fields a
+login lacks in its error: a hundred is far more than a server offers, where 8 MiB of them would be
+registered at startup and sent with each of those answers."""
+LONGEST_LOGIN_NAME = 255
+"""The most characters of a login type or field: the Matrix spec's bound on a namespaced identifier,
+which a login type is (``m.login.password``, ``org.example.sso``)."""
+
+
+def _login_name(name: Any) -> bool:
+    return isinstance(name, str) and len(name) <= LONGEST_LOGIN_NAME
+
+
+SMALLEST_MAX_BODY_SIZE = 65_536
+"""The smallest ``max_body_size`` the shim takes from the gateway: the most an event may hold
+(Synapse's ``MAX_PDU_SIZE``), which a gateway must take to be asked about one. Below it a batch bound of
+a quarter (:func:`module.batch_bytes`) sends updates a few at a time, and one of 1 to 4 bytes each on
+its own (thousands of requests for one call); the shim keeps its own bound instead."""
+LARGEST_MAX_BODY_SIZE = 2**63 - 1
+"""The gateway announces its ``max-body-size`` as a Java long: a larger number is no gateway's."""
+
+
 def _max_body_size(announced: Any) -> Optional[int]:
-    """The announced limit; None when there is none (an older gateway), and for anything but a
-    positive whole number, which no gateway announces: the shim then keeps to its own bound."""
-    if isinstance(announced, int) and not isinstance(announced, bool) and announced > 0:
+    """The announced limit; None when there is none (an older gateway), and for anything but a whole
+    number from SMALLEST_MAX_BODY_SIZE to LARGEST_MAX_BODY_SIZE: the shim then keeps to its own bound."""
+    if isinstance(announced, int) and not isinstance(announced, bool) \
+            and SMALLEST_MAX_BODY_SIZE <= announced <= LARGEST_MAX_BODY_SIZE:
         return announced
-    if announced is not None:  # a list or an object is named by its type: it could be megabytes, or too deep to write
-        logger.warning("The gateway announces max_body_size %s, not a positive number of bytes: ignoring it",
-                       shown(announced) if isinstance(announced, str)
-                       else repr(announced) if isinstance(announced, (int, float)) else type(announced).__name__)
+    if announced is not None:
+        logger.warning("The gateway announces max_body_size %s, not a whole number of bytes from %d to %d: "
+                       "ignoring it", _named(announced), SMALLEST_MAX_BODY_SIZE, LARGEST_MAX_BODY_SIZE)
     return None
+
+
+def _named(announced: Any) -> str:
+    """A value announced as a number, as a log line shows it: text quoted and cut (:func:`shown`), a number
+    cut to 40 characters (a whole number may have the 4,300 digits Python reads), anything else by its type
+    (a list or an object could be megabytes, or too deep to write)."""
+    if isinstance(announced, str):
+        return shown(announced)
+    if isinstance(announced, (int, float)):
+        number = repr(announced)
+        return number if len(number) <= 40 else f"{number[:40]}... ({len(number)} characters)"
+    return type(announced).__name__
 
 
 def _label(entry: Any, *keys: str) -> str:

@@ -25,6 +25,7 @@ from matrix_policy_gateway_shim.client import Reply
 from matrix_policy_gateway_shim.failures import PolicyFailed, UnexpectedReply
 
 SPAM_VERDICTS = [c.name for c in ALL if c.result is BY_NAME["user_may_invite"].result]
+CHARLIE_ONLINE = UserPresenceState.default("@charlie:example.com").copy_and_replace(state="online")
 
 
 async def answer(api, gateway, name, status, body, *args):
@@ -250,7 +251,7 @@ async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module,
         "@alice:example.com": [BOB_ONLINE.as_dict(), {"user_id": "@charlie:example.com", "state": "unavailable"}],
         "@dave:example.com": [{"user_id": "@bob:example.com", "state": "online"}],
     }
-    result = await answer(api, gateway, "get_users_for_states", 200, {"result": routes}, [BOB_ONLINE])
+    result = await answer(api, gateway, "get_users_for_states", 200, {"result": routes}, [BOB_ONLINE, CHARLIE_ONLINE])
     assert set(result) == {"@alice:example.com", "@dave:example.com"}
     assert all(isinstance(states, set) for states in result.values())
     assert result["@dave:example.com"] == {BOB_ONLINE}
@@ -263,13 +264,14 @@ async def test_presence_routes_hold_synapses_own_states_or_new_ones(make_module,
 async def test_a_compact_presence_answer_is_read_as_the_same_sets_as_the_full_form(make_module, api, gateway):
     make_module()
     charlie = {"user_id": "@charlie:example.com", "state": "unavailable"}
+    batch = [BOB_ONLINE, CHARLIE_ONLINE]
     full = {"@alice:example.com": [BOB_ONLINE.as_dict(), charlie], "@auditor:example.com": [BOB_ONLINE.as_dict(), charlie],
             "@dave:example.com": [BOB_ONLINE.as_dict()], "@erin:example.com": []}
     compact = {"states": [BOB_ONLINE.as_dict(), charlie], "sets": [[0, 1], [0], []],
                "users": {"@alice:example.com": 0, "@auditor:example.com": 0, "@dave:example.com": 1, "@erin:example.com": 2}}
-    from_full = await answer(api, gateway, "get_users_for_states", 200, {"result": full}, [BOB_ONLINE])
+    from_full = await answer(api, gateway, "get_users_for_states", 200, {"result": full}, batch)
     gateway.requests.clear()
-    from_compact = await answer(api, gateway, "get_users_for_states", 200, {"result": compact}, [BOB_ONLINE])
+    from_compact = await answer(api, gateway, "get_users_for_states", 200, {"result": compact}, batch)
     assert gateway.body(BY_NAME["get_users_for_states"].path)["answer_form"] == "compact"
     assert from_compact == from_full
     assert from_compact["@alice:example.com"] is not from_compact["@auditor:example.com"]  # a set each, as Synapse may add to one
@@ -295,6 +297,41 @@ def test_a_compact_presence_answer_whose_indices_name_nothing_is_an_unexpected_r
         interpret(200, {"result": compact}, BY_NAME["get_users_for_states"].result, call)
 
 
+@pytest.mark.parametrize("receiver", ["alice:example.com", "@alice", "@", "", "@alice\ud800:example.com"])
+@pytest.mark.parametrize("form", ["full", "compact"])
+def test_a_receiver_synapse_cannot_parse_as_a_user_id_is_an_unexpected_reply(receiver, form):
+    # Synapse parses each receiver (UserID.from_string, get_domain_from_id) and raises on one without '@' and ':',
+    # breaking off the whole update's fan-out.
+    result = {receiver: [BOB_ONLINE.as_dict()]} if form == "full" \
+        else {"states": [BOB_ONLINE.as_dict()], "sets": [[0]], "users": {"@dave:example.com": 0, receiver: 0}}
+    call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match="^get_users_for_states answered a receiver .*, expected a user ID"):
+        interpret(200, {"result": result}, BY_NAME["get_users_for_states"].result, call)
+
+
+@pytest.mark.parametrize("user_id", ["@charlie:example.com", "@bob:elsewhere.example", "bob"])
+@pytest.mark.parametrize("form", ["full", "compact"])
+def test_a_presence_state_of_a_user_without_an_update_in_the_batch_is_an_unexpected_reply(user_id, form):
+    # Synapse sends the states over federation asserting each is a local user's, and gives a receiver of ALL
+    # its states as its sync's presence: a made-up state would be someone's presence forged.
+    state = {"user_id": user_id, "state": "online"}
+    result = {"@alice:example.com": [BOB_ONLINE.as_dict(), state]} if form == "full" \
+        else {"states": [BOB_ONLINE.as_dict(), state], "sets": [[0, 1]], "users": {"@alice:example.com": 0}}
+    call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match=f"^get_users_for_states answered a presence state of '{user_id}', who "
+                                              "has no update in the batch asked about$"):
+        interpret(200, {"result": result}, BY_NAME["get_users_for_states"].result, call)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_presence_answer_naming_a_receiver_synapse_cannot_parse_routes_nothing(make_module, api, gateway,
+                                                                                        caplog):
+    make_module()
+    routes = {"@alice:example.com": [BOB_ONLINE.as_dict()], "alice": [BOB_ONLINE.as_dict()]}
+    assert await answer(api, gateway, "get_users_for_states", 200, {"result": routes}, [BOB_ONLINE]) == {}
+    assert "answered a receiver 'alice', expected a user ID (@localpart:server)" in caplog.text
+
+
 class _CountedState:
     """A presence state of Synapse's whose ``user_id`` counts its reads."""
 
@@ -317,7 +354,7 @@ def test_states_the_gateway_made_up_are_looked_up_among_synapses_not_searched_fo
     # An answer of 8 MiB holds some 200,000 states: compared with each of a batch's 1,400 updates in turn, they
     # held Synapse's reactor for seconds.
     originals = [_CountedState(UserPresenceState.default(f"@u{i}:example.com")) for i in range(1000)]
-    made_up = [{"user_id": f"@new{i}:example.com", "state": "online"} for i in range(1000)]
+    made_up = [{"user_id": f"@u{i}:example.com", "state": "online"} for i in range(1000)]  # offline in the batch
     _CountedState.reads = 0
     result = interpret(200, {"result": {"states": made_up, "sets": [list(range(1000))], "users": {"@a:example.com": 0}}},
                        BY_NAME["get_users_for_states"].result,
@@ -329,7 +366,7 @@ def test_states_the_gateway_made_up_are_looked_up_among_synapses_not_searched_fo
 def test_a_compact_presence_answer_naming_more_pairs_than_synapse_can_hold_is_an_unexpected_reply():
     # 170 KB: 2,000 states in one set, shared by index among 2,000 receivers, would be 4 million pairs, and an
     # answer of 8 MiB hundreds of millions, each receiver's set its own.
-    states = [{"user_id": f"@u{i}:example.com", "state": "online"} for i in range(2000)]
+    states = [{"user_id": "@bob:example.com", "state": "unavailable", "last_active_ts": i} for i in range(2000)]
     compact = {"states": states, "sets": [list(range(2000))], "users": {f"@r{i}:example.com": 0 for i in range(2000)}}
     call = Call("get_users_for_states", {"state_updates": [BOB_ONLINE]}, fake_synapse())
     with pytest.raises(UnexpectedReply, match="^get_users_for_states answered 4000000 .receiver, update. pairs, more "
@@ -345,6 +382,25 @@ async def test_all_users_is_synapses_constant_and_a_list_is_a_set(make_module, a
     users = await answer(api, gateway, "get_interested_users", 200,
                          {"result": ["@bob:example.com", "@charlie:example.com"]})
     assert users == {"@bob:example.com", "@charlie:example.com"}
+
+
+@pytest.mark.parametrize("users", [["alice:example.com"], ["@alice"], ["@bob:example.com", "@alice\ud800:example.com"],
+                                   [1], "@alice:example.com"])
+def test_interested_users_synapse_cannot_take_as_user_ids_are_an_unexpected_reply(users):
+    call = Call("get_interested_users", {"user_id": "@alice:example.com"}, fake_synapse())
+    with pytest.raises(UnexpectedReply, match=r'^get_interested_users answered .*, expected "ALL" or a list of user '
+                                              r'IDs \(@localpart:server\)$'):
+        interpret(200, {"result": users}, BY_NAME["get_interested_users"].result, call)
+
+
+def test_interested_users_beyond_what_synapse_loads_for_a_sync_are_an_unexpected_reply():
+    # Synapse asks on each sync of the user, and loads the presence of each user named at an initial sync.
+    call = Call("get_interested_users", {"user_id": "@alice:example.com"}, fake_synapse())
+    users = [f"@u{i}:example.com" for i in range(100_001)]
+    with pytest.raises(UnexpectedReply, match="^get_interested_users answered 100001 users, more than the 100000 "
+                                              "taken$"):
+        interpret(200, {"result": users}, BY_NAME["get_interested_users"].result, call)
+    assert len(interpret(200, {"result": users[:100_000]}, BY_NAME["get_interested_users"].result, call)) == 100_000
 
 
 @pytest.mark.parametrize("name, result", [("on_update", 250), ("default_batch_size", 500), ("min_batch_size", 5)])
@@ -380,6 +436,32 @@ def test_on_update_is_synchronous_and_returns_an_async_context_manager(make_modu
 async def test_unsigned_fields_are_a_dict(make_module, api, gateway):
     make_module()
     fields = {"org.example.a": 1, "org.example.b": True}
+    assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == fields
+
+
+@pytest.mark.parametrize("fields, failure", [
+    # Synapse adds them to the event in every response that serves it: no more than an event may hold
+    ({"org.example.a": "x" * 65_517}, "add_field_to_unsigned answered 65537 bytes of fields, more than the 65536 an "
+                                      "event may hold"),
+    # counted in UTF-8 bytes, not characters
+    ({"org.example.a": "\u00e9" * 32_759}, "add_field_to_unsigned answered 65538 bytes of fields, more than the "
+                                           "65536 an event may hold"),
+    # Synapse's serializer cannot take it: each response holding the event would fail
+    ({"org.example.a": "\ud800"}, "add_field_to_unsigned answered text holding half a surrogate pair"),
+    ({"org.example.\udfff": 1}, "add_field_to_unsigned answered text holding half a surrogate pair"),
+])
+@pytest_twisted.ensureDeferred
+async def test_unsigned_fields_synapse_cannot_serve_with_every_event_are_left_out(fields, failure, make_module, api,
+                                                                                   gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == {}
+    assert f"Policy check add_field_to_unsigned failed ({failure})" in caplog.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_unsigned_fields_as_large_as_an_event_are_passed_on(make_module, api, gateway):
+    make_module()
+    fields = {"org.example.a": "\u00e9" * 32_758}  # 65,536 bytes of compact JSON in UTF-8
     assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == fields
 
 
@@ -518,7 +600,7 @@ async def test_malformed_upload_limits_keep_the_configured_limits(make_module, a
     # the wrong type: the failure names the answer, written as JSON
     ("user_may_invite", lambda deep: deep, NOT_SPAM),
     # a presence state made up by the gateway: compared with Synapse's own as JSON
-    ("get_users_for_states", lambda deep: {"@alice:example.com": [{"user_id": "@new:example.com", "state": "online",
+    ("get_users_for_states", lambda deep: {"@alice:example.com": [{"user_id": "@bob:example.com", "state": "online",
                                                                    "extra": deep}]}, {}),
 ])
 @pytest_twisted.ensureDeferred

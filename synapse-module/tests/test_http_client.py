@@ -543,10 +543,46 @@ def test_discovery_reads_the_announced_max_body_size_and_none_from_an_older_gate
 
 @pytest.mark.parametrize("announced, named", [
     (0, "0"), (-1, "-1"), (1.5, "1.5"), (True, "True"), ("1MB", "'1MB'"), (nested(100_000), "list"),
-], ids=["zero", "negative", "fraction", "boolean", "text", "deep"])
-def test_a_max_body_size_that_is_no_positive_whole_number_is_ignored_in_one_short_line(announced, named, caplog):
+    # every update of a batch would be a request of its own
+    (1, "1"), (4, "4"), (65_535, "65535"),
+    # no Java long: and written in full, a line of 4,300 digits
+    (2**63, "9223372036854775808"), (10**4299, "1" + "0" * 39 + "... (4300 characters)"),
+], ids=["zero", "negative", "fraction", "boolean", "text", "deep", "one", "four", "below-an-event", "long-max+1",
+        "4300-digits"])
+def test_a_max_body_size_that_is_no_whole_number_of_bytes_the_shim_can_keep_to_is_ignored_in_one_short_line(
+        announced, named, caplog):
     with caplog.at_level(logging.WARNING, logger="matrix_policy_gateway_shim.client"):
         found = parse_discovery({"callbacks": [], "max_body_size": announced}, {"auth_checkers": []})
     assert found.max_body_size is None
     assert [record.getMessage() for record in caplog.records] == [
-        f"The gateway announces max_body_size {named}, not a positive number of bytes: ignoring it"]
+        f"The gateway announces max_body_size {named}, not a whole number of bytes from 65536 to 9223372036854775807: "
+        "ignoring it"]
+
+
+def test_a_max_body_size_from_an_events_size_to_a_java_long_is_taken():
+    for announced in (65_536, 2**63 - 1):
+        assert parse_discovery({"callbacks": [], "max_body_size": announced}, {"auth_checkers": []}).max_body_size \
+            == announced
+
+
+def test_at_most_a_hundred_login_types_are_taken_from_discovery():
+    # Synapse offers each to every client (GET /login) and registers them at startup: 8 MiB could be.
+    checkers = [{"login_type": f"org.example.login{i}", "fields": ["password"]} for i in range(101)]
+    with pytest.raises(UnexpectedReply, match="^discovery: 101 auth checkers, more than the 100 taken$"):
+        parse_discovery({"callbacks": []}, {"auth_checkers": checkers})
+    assert len(parse_discovery({"callbacks": []}, {"auth_checkers": checkers[:100]}).auth_checkers) == 100
+
+
+@pytest.mark.parametrize("checker, label", [
+    ({"login_type": "org.example." + "x" * 244, "fields": []}, "'org.example." + "x" * 188 + "'... (256 characters)"),
+    ({"login_type": "m.login.password", "fields": ["x" * 256]}, "'m.login.password'"),
+    ({"login_type": "m.login.password", "fields": [f"f{i}" for i in range(101)]}, "'m.login.password'"),
+], ids=["long-login-type", "long-field", "many-fields"])
+def test_a_login_type_or_field_longer_than_an_identifier_or_fields_beyond_a_hundred_are_a_bad_auth_checker(
+        checker, label):
+    with pytest.raises(UnexpectedReply) as failure:
+        parse_discovery({"callbacks": []}, {"auth_checkers": [checker]})
+    assert str(failure.value) == f"discovery: bad auth checker [0] {label}"
+    longest = {"login_type": "org.example." + "x" * 243, "fields": ["x" * 255] * 100}
+    assert parse_discovery({"callbacks": []}, {"auth_checkers": [longest]}).auth_checkers == \
+        ((longest["login_type"], tuple(longest["fields"])),)

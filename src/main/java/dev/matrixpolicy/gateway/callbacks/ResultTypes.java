@@ -217,11 +217,17 @@ public final class ResultTypes {
                                     "users": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}}}"""
                     .formatted(PRESENCE_STATE_SCHEMA)), UsersForStates::compact));
 
-    /** Extra fields for an event's {@code unsigned} section. */
-    public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>("a map of field names to values", Rejects.NO, schema("""
-                    {"type": "object"}"""),
-            (value, error) -> jsonObject(json(value)),
-            ResultTypes::jsonObject,
+    /**
+     * Extra fields for an event's {@code unsigned} section, at most {@link EventJson#EVENT_BYTES} of
+     * compact JSON in UTF-8, what Synapse lets a whole event hold: Synapse adds them to the event in every
+     * response that serves it (each {@code /sync}, {@code /messages}), so a module's megabyte would go out
+     * with each. The Synapse module holds the modules' merged fields to the same bound.
+     */
+    public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>(
+            "a map of field names to values, at most " + EventJson.EVENT_BYTES + " bytes of JSON", Rejects.NO, schema("""
+                    {"type": "object", "description": "At most 65536 bytes of compact JSON in UTF-8, what an event may hold"}"""),
+            (value, error) -> unsignedFields(json(value)),
+            ResultTypes::unsignedFields,
             fields -> fields,
             fields -> fields.isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
 
@@ -490,6 +496,15 @@ public final class ResultTypes {
             throw new IllegalArgumentException("expected a string");
         }
         return json.stringValue();
+    }
+
+    private static ObjectNode unsignedFields(JsonNode json) {
+        ObjectNode fields = jsonObject(json);
+        int bytes = EventJson.MAPPER.writeValueAsBytes(fields).length;
+        if (bytes > EventJson.EVENT_BYTES) {
+            throw new IllegalArgumentException(bytes + " bytes of JSON, more than the " + EventJson.EVENT_BYTES + " an event may hold");
+        }
+        return fields;
     }
 
     private static ObjectNode jsonObject(JsonNode json) {

@@ -173,6 +173,21 @@ class ResultTypesJsonTest {
         assertRefused(ResultTypes.UNSIGNED_FIELDS, "null", "[]", "\"{}\"");
     }
 
+    /** Synapse adds them to the event in every response that serves it: no more than an event may hold. */
+    @Test
+    void unsignedFieldsAreAtMostWhatAnEventMayHold() {
+        ObjectNode largest = (ObjectNode) json("{\"org.example.a\": \"" + "\u00e9".repeat(32_758) + "\"}");
+        ObjectNode over = (ObjectNode) json("{\"org.example.a\": \"" + "x".repeat(65_517) + "\"}");
+
+        assertThat(ResultTypes.UNSIGNED_FIELDS.fromJson(largest)).isEqualTo(largest);
+        assertThat(ResultTypes.UNSIGNED_FIELDS.fromConfig(Map.of("org.example.a", "\u00e9".repeat(32_758)), Optional.empty()))
+                .isEqualTo(largest);
+        assertThatThrownBy(() -> ResultTypes.UNSIGNED_FIELDS.fromJson(over)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("65537 bytes of JSON, more than the 65536 an event may hold");
+        assertThatThrownBy(() -> ResultTypes.UNSIGNED_FIELDS.fromConfig(Map.of("org.example.a", "x".repeat(65_517)), Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).cause().hasMessage("65537 bytes of JSON, more than the 65536 an event may hold");
+    }
+
     @Test
     void integersReadBackWholeNumbersWithinTheirBounds() {
         assertRoundTrip(ResultTypes.BATCH_SIZE, 1, 500);

@@ -362,32 +362,51 @@ class InterestedUsers(ResultType):
         return set()
 
 
+MOST_SERVED_BYTES = 65_536
+"""The most UTF-8 bytes of compact JSON an answer Synapse serves to clients as it came may take:
+Synapse's bound on a whole event (``MAX_PDU_SIZE``), so that an event served with its unsigned
+fields is at most twice what Synapse serves without them. The gateway holds each module's answer to
+it (its ``UNSIGNED_FIELDS`` and ``MEDIA_CONFIG``)."""
+
+
+def _servable(value: Any, call: Call) -> Any:
+    """``value``, which Synapse will write to clients as it is, if it can: at most
+    :data:`MOST_SERVED_BYTES`, and no half of a surrogate pair, which a JSON escape carries and
+    Synapse cannot write as UTF-8 (its Rust event serializer and its JSON responses alike: each
+    response holding it would fail with a 500)."""
+    try:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as unwritable:
+        raise UnexpectedReply(f"{call.name} answered text holding half a surrogate pair") from unwritable
+    if size > MOST_SERVED_BYTES:
+        raise UnexpectedReply(f"{call.name} answered {size} bytes, more than the {MOST_SERVED_BYTES} "
+                              "an event may hold")
+    return value
+
+
 class Fields(ResultType):
     """Extra fields for an event's ``unsigned`` section, which Synapse adds to the event each time it
     serves it to a client (every /sync, /messages, /context that holds it), in a response that fails
-    as a whole if one event's fields cannot be written."""
-
-    MOST_BYTES = 65_536
-    """The most UTF-8 bytes of compact JSON the fields may take: Synapse's bound on a whole event
-    (``MAX_PDU_SIZE``), so that an event served with its fields is at most twice what Synapse serves
-    without them. The gateway holds each module's answer to it (its ``UNSIGNED_FIELDS``)."""
+    as a whole if one event's fields cannot be written: :func:`_servable`."""
 
     def read(self, value: Any, call: Call) -> Any:
         if not isinstance(value, dict):
             raise _unexpected(call, "an object of fields", value)
-        try:
-            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-        except UnicodeEncodeError as unwritable:
-            # Synapse (1.157) serves events from Rust, which cannot take such text: each response holding
-            # the event would fail with a 500.
-            raise UnexpectedReply(f"{call.name} answered text holding half a surrogate pair") from unwritable
-        if size > self.MOST_BYTES:
-            raise UnexpectedReply(f"{call.name} answered {size} bytes of fields, more than the {self.MOST_BYTES} "
-                                  "an event may hold")
-        return value
+        return _servable(value, call)
 
     def abstain(self, call: Call) -> Any:
         return {}
+
+
+class MediaConfig(Optional_):
+    """A user's media config, or null: the body Synapse answers the user's clients'
+    ``GET /media/config`` with, as it came: :func:`_servable`."""
+
+    def __init__(self) -> None:
+        super().__init__(dict, "a media config object")
+
+    def read(self, value: Any, call: Call) -> Any:
+        return value if super().read(value, call) is None else _servable(value, call)
 
 
 class Integer(ResultType):

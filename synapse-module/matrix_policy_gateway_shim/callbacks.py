@@ -207,7 +207,7 @@ ALL: Tuple[Callback, ...] = (
     # media repository (Synapse 1.132; the limits pair 1.139). The get_* callbacks tune what
     # homeserver.yaml sets: on failure, None keeps its media config and upload limits (failing
     # GET /media/config or every upload over a tuning question would break clients).
-    Callback(MEDIA, "get_media_config_for_user", _p("user_id"), a.Optional_(dict, "a media config object"),
+    Callback(MEDIA, "get_media_config_for_user", _p("user_id"), a.MediaConfig(),
              _NO_OPINION),
     # Failing closed raises, so the uploader reads "try again later": a False would tell them
     # their file is too large (413 M_TOO_LARGE), which it is not.

@@ -441,10 +441,10 @@ async def test_unsigned_fields_are_a_dict(make_module, api, gateway):
 
 @pytest.mark.parametrize("fields, failure", [
     # Synapse adds them to the event in every response that serves it: no more than an event may hold
-    ({"org.example.a": "x" * 65_517}, "add_field_to_unsigned answered 65537 bytes of fields, more than the 65536 an "
+    ({"org.example.a": "x" * 65_517}, "add_field_to_unsigned answered 65537 bytes, more than the 65536 an "
                                       "event may hold"),
     # counted in UTF-8 bytes, not characters
-    ({"org.example.a": "\u00e9" * 32_759}, "add_field_to_unsigned answered 65538 bytes of fields, more than the "
+    ({"org.example.a": "\u00e9" * 32_759}, "add_field_to_unsigned answered 65538 bytes, more than the "
                                            "65536 an event may hold"),
     # Synapse's serializer cannot take it: each response holding the event would fail
     ({"org.example.a": "\ud800"}, "add_field_to_unsigned answered text holding half a surrogate pair"),
@@ -479,6 +479,19 @@ async def test_a_media_config_is_a_dict_or_none(config, make_module, api, gatewa
     make_module()
     result = await answer(api, gateway, "get_media_config_for_user", 200, {"result": config})
     assert result == config and type(result) is type(config)
+
+
+@pytest.mark.parametrize("config, failure", [
+    # Synapse answers it to each of the user's clients as it came: what it cannot write fails each request
+    ({"m.upload.size": 1, "org.example.a": "\ud800"}, "answered text holding half a surrogate pair"),
+    ({"m.upload.size": 1, "org.example.\udfff": 1}, "answered text holding half a surrogate pair"),
+    ({"m.upload.size": 1, "org.example.a": "x" * 65_536}, "answered 65574 bytes, more than the 65536 an event may hold"),
+])
+@pytest_twisted.ensureDeferred
+async def test_a_media_config_synapse_cannot_serve_falls_through(config, failure, make_module, api, gateway, caplog):
+    make_module()
+    assert await answer(api, gateway, "get_media_config_for_user", 200, {"result": config}) is None
+    assert f"Policy check get_media_config_for_user failed (get_media_config_for_user {failure}" in caplog.text
 
 
 @pytest.mark.parametrize("allowed", [True, False])

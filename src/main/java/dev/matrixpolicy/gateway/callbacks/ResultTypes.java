@@ -226,8 +226,8 @@ public final class ResultTypes {
     public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>(
             "a map of field names to values, at most " + EventJson.EVENT_BYTES + " bytes of JSON", Rejects.NO, schema("""
                     {"type": "object", "description": "At most 65536 bytes of compact JSON in UTF-8, what an event may hold"}"""),
-            (value, error) -> unsignedFields(json(value)),
-            ResultTypes::unsignedFields,
+            (value, error) -> atMostAnEvent(json(value)),
+            ResultTypes::atMostAnEvent,
             fields -> fields,
             fields -> fields.isEmpty() ? Outcomes.NONE : Outcomes.VALUE);
 
@@ -239,13 +239,16 @@ public final class ResultTypes {
 
     /**
      * {@code get_media_config_for_user}: the body of the client's media config response, or null to
-     * keep Synapse's own. Synapse tests the answer's truthiness, so an empty map counts as null.
+     * keep Synapse's own. Synapse tests the answer's truthiness, so an empty map counts as null. At most
+     * {@link EventJson#EVENT_BYTES} of JSON, as {@link #UNSIGNED_FIELDS}: Synapse serves it to each of the
+     * user's clients as it came.
      */
     public static final ResultType<Optional<ObjectNode>> MEDIA_CONFIG = new Simple<>(
-            "a map (the media config answered to the user, e.g. m.upload.size) or null", Rejects.NO, schema("""
-                    {"type": ["object", "null"]}"""),
-            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(jsonObject(json(value))),
-            ResultTypes::optionalObject,
+            "a map (the media config answered to the user, e.g. m.upload.size) or null, at most " + EventJson.EVENT_BYTES
+                    + " bytes of JSON", Rejects.NO, schema("""
+                    {"type": ["object", "null"], "description": "At most 65536 bytes of compact JSON in UTF-8"}"""),
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(atMostAnEvent(json(value))),
+            json -> optionalObject(json).map(ResultTypes::atMostAnEvent),
             config -> config.<JsonNode>map(c -> c).orElse(JSON.nullNode()),
             config -> config.filter(c -> !c.isEmpty()).isPresent() ? Outcomes.VALUE : Outcomes.NONE);
 
@@ -498,7 +501,8 @@ public final class ResultTypes {
         return json.stringValue();
     }
 
-    private static ObjectNode unsignedFields(JsonNode json) {
+    /** A JSON object Synapse serves to clients as it came, at most what an event may hold. */
+    private static ObjectNode atMostAnEvent(JsonNode json) {
         ObjectNode fields = jsonObject(json);
         int bytes = EventJson.MAPPER.writeValueAsBytes(fields).length;
         if (bytes > EventJson.EVENT_BYTES) {

@@ -189,6 +189,18 @@ class ResultTypesJsonTest {
     }
 
     @Test
+    void aMediaConfigIsAtMostWhatAnEventMayHold() {
+        ObjectNode largest = (ObjectNode) json("{\"org.example.a\": \"" + "\u00e9".repeat(32_758) + "\"}");
+        ObjectNode over = (ObjectNode) json("{\"org.example.a\": \"" + "x".repeat(65_517) + "\"}");
+
+        assertThat(ResultTypes.MEDIA_CONFIG.fromJson(largest)).contains(largest);
+        assertThatThrownBy(() -> ResultTypes.MEDIA_CONFIG.fromJson(over)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("65537 bytes of JSON, more than the 65536 an event may hold");
+        assertThatThrownBy(() -> ResultTypes.MEDIA_CONFIG.fromConfig(Map.of("org.example.a", "x".repeat(65_517)), Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).cause().hasMessage("65537 bytes of JSON, more than the 65536 an event may hold");
+    }
+
+    @Test
     void integersReadBackWholeNumbersWithinTheirBounds() {
         assertRoundTrip(ResultTypes.BATCH_SIZE, 1, 500);
         assertRefused(ResultTypes.BATCH_SIZE, "0", "-3", "1.5", "\"100\"", "null", "4294967296");

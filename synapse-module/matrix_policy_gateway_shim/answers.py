@@ -14,7 +14,8 @@ import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import LONGEST_ERRCODE, LONGEST_ERROR, PolicyFailed, TooLarge, UnexpectedReply, printable, shown
+from .failures import (LONGEST_ERRCODE, LONGEST_ERROR, PolicyFailed, TooLarge, TooManyRoutes, UnexpectedReply,
+                       printable, shown)
 
 if TYPE_CHECKING:
     from ._synapse import SynapseApi
@@ -53,6 +54,11 @@ class ResultType:
         raise UnexpectedReply(f"a 403 {shown(errcode)} rejection, but {call.name} cannot be refused with an error code")
 
     def abstain(self, call: Call) -> Any:
+        raise NotImplementedError
+
+    def count(self, answer: Any) -> int:
+        """How many routes a read answer of a ``batched`` callback names, which ``MOST_ROUTES``
+        bounds for one batch."""
         raise NotImplementedError
 
     def merge(self, answers: List[Any]) -> Any:
@@ -248,7 +254,8 @@ class UsersForStates(ResultType):
     """The most (receiver, update) pairs a compact answer may name. Its sets are shared by index, so
     8 MiB of them can name billions of pairs, a set of its own for each receiver, which Synapse then
     copies into sets of its own: far more memory than Synapse has. A million is a full batch of
-    updates (some 1,400 in 256 KiB) for about 700 receivers of ALL, and some 50 MB of sets."""
+    updates (some 1,400 in 256 KiB) for about 700 receivers of ALL, and some 50 MB of sets. More
+    receivers than that are served in smaller batches, as the full form's are (:meth:`count`)."""
 
     def read(self, value: Any, call: Call) -> Any:
         originals = list(call.args["state_updates"])
@@ -270,8 +277,8 @@ class UsersForStates(ResultType):
             read_sets = [frozenset(read[i] for i in indices) for indices in sets]
             routes = sum(len(read_sets[index]) for index in users.values())
             if routes > self.MOST_ROUTES:
-                raise UnexpectedReply(f"{call.name} answered {routes} (receiver, update) pairs, more than the "
-                                      f"{self.MOST_ROUTES} taken")
+                raise TooManyRoutes(f"{call.name} answered {routes} (receiver, update) pairs, more than the "
+                                    f"{self.MOST_ROUTES} taken", routes)
             return {_receiver(user_id, call): set(read_sets[index]) for user_id, index in users.items()}
         if not isinstance(value, Mapping) or not all(isinstance(states, list) for states in value.values()):
             raise _unexpected(call, "a map of user ID to a list of presence states", value)
@@ -308,6 +315,10 @@ class UsersForStates(ResultType):
 
     def abstain(self, call: Call) -> Any:
         return {}
+
+    def count(self, answer: Any) -> int:
+        """The (receiver, update) pairs an answer names."""
+        return sum(len(states) for states in answer.values())
 
     def merge(self, answers: List[Any]) -> Any:
         """Each user's states from every batch, as Synapse merges the answers of several modules."""

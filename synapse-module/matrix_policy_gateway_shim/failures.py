@@ -26,6 +26,15 @@ class AnswerTooLarge(UnexpectedReply):
     """An answer longer than the shim reads (``client.MAX_ANSWER_BYTES``): left unread."""
 
 
+class TooManyRoutes(UnexpectedReply):
+    """A compact ``get_users_for_states`` answer naming more (receiver, update) pairs than the shim
+    takes: a smaller batch names fewer."""
+
+    def __init__(self, message: str, routes: int) -> None:
+        super().__init__(message)
+        self.routes = routes
+
+
 class TooLarge(UnexpectedReply):
     """The gateway refused the call as larger than its ``max-body-size`` (413): asked again, it
     refuses it again. What a client sent (a createRoom body) or what a room holds (its state)

@@ -12,12 +12,12 @@ from twisted.internet import defer
 
 from . import _synapse
 from . import config as shim_config
-from .answers import Call, interpret
+from .answers import Call, UsersForStates, interpret
 from .callbacks import ALL, BY_NAME, COMPANIONS, Callback, FailurePolicy, RAISE
 from .client import MAX_ANSWER_BYTES, Discovery, GatewayClient
 from .convert import to_json_bytes
-from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, TooLarge, UnknownArguments,
-                       UnsendableArguments, LONGEST_ERRCODE, LONGEST_ERROR, printable)
+from .failures import (AnswerTooLarge, GatewayFailure, PolicyFailed, TimedOut, TooLarge, TooManyRoutes,
+                       UnknownArguments, UnsendableArguments, LONGEST_ERRCODE, LONGEST_ERROR, printable)
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class PolicyGatewayModule:
         self._bound_read_at: Optional[float] = None  # when a batch refused as too large last had it read again
         self._rereading: Optional[List["defer.Deferred[int]"]] = None  # calls waiting for the limit read again
         self._ratio = 1.0  # the last batched answer's bytes for each byte of its request
+        self._routes_per_byte = 0.0  # and its (receiver, update) pairs for each byte of its request
         self._pending_notifications = 0
         self._failures = _QuietRepeats(reactor.seconds)
         self._retry_call: Optional[Any] = None
@@ -276,8 +277,12 @@ class PolicyGatewayModule:
 
     def _bound(self) -> int:
         """The bound on a batch: the gateway's (:func:`batch_bytes`), and small enough that its
-        answer, ``ratio`` times as large, stays under ANSWER_BYTES."""
-        return min(self._batch_bytes, max(1, int(ANSWER_BYTES / self._ratio)))
+        answer, ``ratio`` times as large, stays under ANSWER_BYTES, and names at most half the
+        (receiver, update) pairs an answer may (``UsersForStates.MOST_ROUTES``)."""
+        bound = min(self._batch_bytes, max(1, int(ANSWER_BYTES / self._ratio)))
+        if self._routes_per_byte > 0:
+            bound = min(bound, max(1, int(UsersForStates.MOST_ROUTES / 2 / self._routes_per_byte)))
+        return bound
 
     async def _decide_in_batches(self, callback: Callback, call: Call) -> Any:
         """Asks the gateway about each batch in turn (one, the whole call, when it is within the
@@ -292,7 +297,8 @@ class PolicyGatewayModule:
         A batch refused with 413 (the gateway's ``max-body-size`` lowered since the shim read it)
         has the limit read again (:meth:`_bound_after_too_large`); under a smaller bound, that
         batch and the ones not yet sent are split again and sent, within the same timeout. So are
-        they when an answer is too large to read (:meth:`_ratio_after_too_large_an_answer`), and
+        they when an answer is too large to read (:meth:`_ratio_after_too_large_an_answer`) or names
+        more (receiver, update) pairs than taken (:meth:`_routes_after_too_many`), and
         the ones not yet sent when an answer shows that the next would pass ANSWER_BYTES."""
         deadline = self._reactor.seconds() + self._config.timeout(callback.name)
         name = callback.batched
@@ -314,23 +320,27 @@ class PolicyGatewayModule:
                     raise TimedOut(f"{callback.path}: no time left for this batch")
                 try:
                     reply = await self._client.post(callback.path, body, left)
-                except AnswerTooLarge:
-                    self._ratio_after_too_large_an_answer(callback, len(body))
+                    if reply.status == 413:
+                        smaller = await self._bound_after_too_large(callback, bound, deadline)
+                        if smaller < bound:
+                            bound = smaller
+                            unsent = await split_again(batch)
+                            continue
+                    answer = interpret(reply.status, reply.body, callback.result, self._call(callback, batch))
+                except (AnswerTooLarge, TooManyRoutes) as too_much:
+                    if isinstance(too_much, TooManyRoutes):
+                        self._routes_after_too_many(callback, too_much.routes, len(body))
+                    else:
+                        self._ratio_after_too_large_an_answer(callback, len(body))
                     if len(batch[name]) == 1 or self._bound() >= bound:
                         raise  # a single update: nothing smaller to try
                     bound = self._bound()
                     unsent = await split_again(batch)
                     continue
-                if reply.status == 413:
-                    smaller = await self._bound_after_too_large(callback, bound, deadline)
-                    if smaller < bound:
-                        bound = smaller
-                        unsent = await split_again(batch)
-                        continue
-                answer = interpret(reply.status, reply.body, callback.result, self._call(callback, batch))
                 answers.append(answer)
                 if batch[name]:
                     self._ratio = max(1.0, reply.size / len(body))
+                    self._routes_per_byte = callback.result.count(answer) / len(body)
                 if self._bound() < bound:
                     bound = self._bound()
                     unsent = await split_again()
@@ -354,6 +364,16 @@ class PolicyGatewayModule:
                                "The policy gateway's answer to a batch of %s passed %d bytes (it names each update "
                                "once for each of its receivers): sending batches of at most %d bytes",
                                callback.name, MAX_ANSWER_BYTES, self._bound())
+
+    def _routes_after_too_many(self, callback: Callback, routes: int, body_bytes: int) -> None:
+        """A compact answer to ``body_bytes`` named ``routes`` pairs, more than an answer may: the
+        receivers of so many updates are served in batches of fewer, as an older gateway's full answers
+        are in smaller batches, rather than not at all."""
+        self._routes_per_byte = max(self._routes_per_byte, routes / body_bytes)
+        self._failures.warning(f"{callback.name} too many routes",
+                               "The policy gateway's answer to a batch of %s named %d (receiver, update) pairs, more "
+                               "than the %d taken: sending batches of at most %d bytes", callback.name, routes,
+                               UsersForStates.MOST_ROUTES, self._bound())
 
     async def _bound_after_too_large(self, callback: Callback, bound: int, deadline: float) -> int:
         """The bound for the rest of a call whose batch under ``bound`` was refused with 413: the

@@ -12,6 +12,7 @@ from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME, FailurePolicy
 from matrix_policy_gateway_shim.client import MAX_ANSWER_BYTES, Reply
 from matrix_policy_gateway_shim.convert import to_json_bytes
 from matrix_policy_gateway_shim.failures import AnswerTooLarge, Unreachable
+from matrix_policy_gateway_shim.answers import UsersForStates
 from matrix_policy_gateway_shim.module import ANSWER_BYTES, BATCH_BYTES, REREAD_INTERVAL, batch_bytes
 
 PATH = BY_NAME["get_users_for_states"].path
@@ -332,6 +333,28 @@ async def test_compact_answers_for_40_receivers_keep_batches_at_the_gateways_bou
             assert len(sent) == 7 and all(len(to_json_bytes({"state_updates": batch})) > 200 * 1024 for batch in sent[:-1])
             assert all(size <= BATCH_BYTES + 16 * 1024 for size in gateway.answered)
     assert caplog.records == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_compact_answer_naming_more_pairs_than_taken_has_its_batch_and_the_rest_resent_smaller(
+        make_module, api, gateway, caplog, monkeypatch):
+    # As 800 receivers of ALL against the million taken (a full batch of some 1,700 small updates names 1.4
+    # million (receiver, update) pairs), at a fiftieth of the cost: the full form shrank its batches until
+    # their answers fit, so must this
+    monkeypatch.setattr(UsersForStates, "MOST_ROUTES", 20_000)
+    make_module()
+    states = [online(n, status_bytes=0) for n in range(2000)]
+    gateway.replies[PATH] = everyone_to_many(gateway, compact=True)
+    with caplog.at_level(logging.WARNING):
+        for call in range(2):  # the second call under the bound the first one's answers measured
+            gateway.requests.clear()
+            result = await invoke(api, "get_users_for_states", iter(states))
+            assert result == {receiver: set(states) for receiver in RECEIVERS_OF_ALL}
+            sent = sent_batches(gateway)
+            assert all(len(batch) * len(RECEIVERS_OF_ALL) <= 20_000 for batch in sent[call == 0:])  # none refused again
+            assert [state for batch in sent[call == 0:] for state in batch] == [state.as_dict() for state in states]
+    [logged] = [record.getMessage() for record in caplog.records]
+    assert logged.startswith("The policy gateway's answer to a batch of get_users_for_states named ")
 
 
 @pytest_twisted.ensureDeferred

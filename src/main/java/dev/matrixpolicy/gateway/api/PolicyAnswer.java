@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
 import jakarta.servlet.http.HttpServletResponse;
+import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -32,8 +33,9 @@ record PolicyAnswer(int status, JsonNode body) {
      *                a type without one answers its full form
      */
     static <R> PolicyAnswer of(ResultType<R> type, R result, boolean compact) {
-        JsonNode answer = type.compactForm().filter(form -> compact).map(form -> form.writer().apply(result))
-                .orElseGet(() -> type.toJson(result));
+        // no capturing lambdas: every answer not answered from the constants comes this way
+        Optional<ResultType.CompactForm<R>> form = compact ? type.compactForm() : Optional.empty();
+        JsonNode answer = form.isPresent() ? form.get().writer().apply(result) : type.toJson(result);
         if (result instanceof Rejection) {
             return new PolicyAnswer(status(result), answer);
         }

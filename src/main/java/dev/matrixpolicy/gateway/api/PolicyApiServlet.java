@@ -154,11 +154,11 @@ final class PolicyApiServlet extends HttpServlet {
     /**
      * Whether the request asks for the result's compact form ({@value ResultType#ANSWER_FORM}:
      * {@value ResultType#COMPACT}), read only for a result type that has one: for the others it is a
-     * field like any unknown one, ignored.
+     * field like any unknown one, ignored. Any other value, of any type, asks for the full form.
      */
     private static boolean asksForCompactForm(ResultType<?> type, JsonBody body) {
         return type.compactForm().isPresent()
-                && JsonArgs.of(body).optionalString(ResultType.ANSWER_FORM).filter(ResultType.COMPACT::equals).isPresent();
+                && JsonArgs.of(body).holds(ResultType.ANSWER_FORM, ResultType.COMPACT);
     }
 
     /**

@@ -86,6 +86,16 @@ public final class JsonArgs {
         return optional(field, Type.STRING).map(node -> requireString(field, node));
     }
 
+    /**
+     * Whether {@code field} holds the string {@code value}: for a switch a client may add, which any
+     * other value, of any type, or none leaves off rather than refuses, as a gateway older than the
+     * switch ignores it.
+     */
+    public boolean holds(String field, String value) {
+        JsonNode node = schema == null ? get(field) : null;
+        return node != null && node.isString() && node.stringValue().equals(value);
+    }
+
     public boolean bool(String field) {
         return requireBoolean(field, required(field, Type.BOOLEAN));
     }

@@ -40,6 +40,16 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
         return states.putIfAbsent(new Content(state), state) == null;
     }
 
+    /**
+     * The state of {@code state}'s content held already, or {@code state}, held from now on: so that
+     * the equal states of one answer read from JSON are one object, which the compact form
+     * ({@link UsersForStates#compact}) writes once.
+     */
+    JsonNode intern(JsonNode state) {
+        JsonNode held = states.putIfAbsent(new Content(state), state);
+        return held == null ? state : held;
+    }
+
     @Override
     public boolean contains(Object state) {
         return state instanceof JsonNode node && states.containsKey(new Content(node));

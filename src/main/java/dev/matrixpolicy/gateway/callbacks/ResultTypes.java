@@ -334,6 +334,8 @@ public final class ResultTypes {
      */
     private static UsersForStates usersForStates(JsonNode json, UnaryOperator<String> userIds) {
         Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
+        // the full form names a state once for each receiver: one object for each, which the compact form writes once
+        PresenceStates distinct = new PresenceStates();
         for (Map.Entry<String, JsonNode> route : jsonObject(json).properties()) {
             String user = userIds.apply(route.getKey());
             List<JsonNode> states = jsonArray(route.getValue());
@@ -344,7 +346,7 @@ public final class ResultTypes {
                     throw new IllegalArgumentException(user + "[" + i + "]: " + wrong.getMessage(), wrong);
                 }
             }
-            routes.put(user, new PresenceStates(states));
+            routes.put(user, new PresenceStates(states.stream().map(distinct::intern).toList()));
         }
         return new UsersForStates(routes);
     }

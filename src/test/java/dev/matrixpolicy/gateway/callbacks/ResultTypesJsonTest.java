@@ -173,6 +173,27 @@ class ResultTypesJsonTest {
         assertRefused(ResultTypes.UNSIGNED_FIELDS, "null", "[]", "\"{}\"");
     }
 
+    /**
+     * A remote service's answer (an {@code http} module) and a fixed one name each state once for each
+     * receiver, each read as an object of its own: the compact form still writes each state once.
+     */
+    @Test
+    void aCompactAnswerWritesEachStateOnceThoughTheFullFormItWasReadFromRepeatedIt() {
+        String alice = "{\"user_id\": \"@alice:x\", \"state\": \"online\"}";
+        String bob = "{\"user_id\": \"@bob:x\", \"state\": \"offline\", \"status_msg\": \"away\"}";
+        String full = "{\"@a:x\": [" + alice + ", " + bob + "], \"@b:x\": [" + alice + ", " + bob + "], \"@c:x\": [" + bob + "]}";
+        ResultType.CompactForm<UsersForStates> compact = ResultTypes.USERS_FOR_STATES.compactForm().orElseThrow();
+
+        for (UsersForStates read : List.of(ResultTypes.USERS_FOR_STATES.fromJson(json(full)),
+                ResultTypes.USERS_FOR_STATES.fromConfig(JSON.readValue(full, Map.class), Optional.empty()))) {
+            JsonNode written = compact.writer().apply(read);
+
+            assertThat(written.get("states")).containsExactly(json(alice), json(bob));
+            assertThat(written.get("sets")).containsExactly(json("[0, 1]"), json("[1]"));
+            assertThat(written.get("users")).isEqualTo(json("{\"@a:x\": 0, \"@b:x\": 0, \"@c:x\": 1}"));
+        }
+    }
+
     /** Synapse adds them to the event in every response that serves it: no more than an event may hold. */
     @Test
     void unsignedFieldsAreAtMostWhatAnEventMayHold() {

@@ -7,6 +7,8 @@ import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.ActiveProfiles;
 import tools.jackson.databind.JsonNode;
@@ -53,6 +55,15 @@ class PresenceRouterEndToEndTest extends GatewayEndToEnd {
     void anAnswerFormOtherThanCompactGetsTheFullForm() {
         assertThat(result(gateway.post("/v1/presence_router/get_users_for_states",
                 "{\"answer_form\": \"tiny\", \"state_updates\": [" + DAVE + "]}")))
+                .isEqualTo(GatewayClient.json("{\"@auditor:example.com\": [" + DAVE + "]}"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1", "true", "{\"form\": \"compact\"}", "[\"compact\"]", "[{\"form\": \"compact\"}]"})
+    void anAnswerFormThatIsNotAStringGetsTheFullFormAsAnyOtherValueDoes(String form) {
+        // as the docs and an older gateway have it: only "compact" asks, and nothing else is refused
+        assertThat(result(gateway.post("/v1/presence_router/get_users_for_states",
+                "{\"answer_form\": " + form + ", \"state_updates\": [" + DAVE + "]}")))
                 .isEqualTo(GatewayClient.json("{\"@auditor:example.com\": [" + DAVE + "]}"));
     }
 

@@ -443,11 +443,12 @@ def _login_name(name: Any) -> bool:
     return isinstance(name, str) and len(name) <= LONGEST_LOGIN_NAME
 
 
-SMALLEST_MAX_BODY_SIZE = 65_536
-"""The smallest ``max_body_size`` the shim takes from the gateway: the most an event may hold
-(Synapse's ``MAX_PDU_SIZE``), which a gateway must take to be asked about one. Below it a batch bound of
-a quarter (:func:`module.batch_bytes`) sends updates a few at a time, and one of 1 to 4 bytes each on
-its own (thousands of requests for one call); the shim keeps its own bound instead."""
+SMALLEST_MAX_BODY_SIZE = 4096
+"""The smallest ``max_body_size`` the shim takes from the gateway. Below it a batch bound of a quarter
+(:func:`module.batch_bytes`) would send each presence update on its own (thousands of requests for
+one call, for 1 to 4 bytes); the shim keeps its own bound instead. A gateway below 64 KiB, the most
+an event may hold, cannot be asked about every event, but its bound is still kept: presence batches
+that fit it work, where batches of the shim's own bound would all be refused."""
 LARGEST_MAX_BODY_SIZE = 2**63 - 1
 """The gateway announces its ``max-body-size`` as a Java long: a larger number is no gateway's."""
 

@@ -544,10 +544,10 @@ def test_discovery_reads_the_announced_max_body_size_and_none_from_an_older_gate
 @pytest.mark.parametrize("announced, named", [
     (0, "0"), (-1, "-1"), (1.5, "1.5"), (True, "True"), ("1MB", "'1MB'"), (nested(100_000), "list"),
     # every update of a batch would be a request of its own
-    (1, "1"), (4, "4"), (65_535, "65535"),
+    (1, "1"), (4, "4"), (4095, "4095"),
     # no Java long: and written in full, a line of 4,300 digits
     (2**63, "9223372036854775808"), (10**4299, "1" + "0" * 39 + "... (4300 characters)"),
-], ids=["zero", "negative", "fraction", "boolean", "text", "deep", "one", "four", "below-an-event", "long-max+1",
+], ids=["zero", "negative", "fraction", "boolean", "text", "deep", "one", "four", "below-4-KiB", "long-max+1",
         "4300-digits"])
 def test_a_max_body_size_that_is_no_whole_number_of_bytes_the_shim_can_keep_to_is_ignored_in_one_short_line(
         announced, named, caplog):
@@ -555,12 +555,13 @@ def test_a_max_body_size_that_is_no_whole_number_of_bytes_the_shim_can_keep_to_i
         found = parse_discovery({"callbacks": [], "max_body_size": announced}, {"auth_checkers": []})
     assert found.max_body_size is None
     assert [record.getMessage() for record in caplog.records] == [
-        f"The gateway announces max_body_size {named}, not a whole number of bytes from 65536 to 9223372036854775807: "
+        f"The gateway announces max_body_size {named}, not a whole number of bytes from 4096 to 9223372036854775807: "
         "ignoring it"]
 
 
-def test_a_max_body_size_from_an_events_size_to_a_java_long_is_taken():
-    for announced in (65_536, 2**63 - 1):
+def test_a_max_body_size_from_4_kib_to_a_java_long_is_taken():
+    # below an event's 64 KiB the gateway cannot be asked about every event, but presence batches that fit it work
+    for announced in (4096, 8192, 65_536, 2**63 - 1):
         assert parse_discovery({"callbacks": [], "max_body_size": announced}, {"auth_checkers": []}).max_body_size \
             == announced
 

@@ -265,7 +265,8 @@ class UsersForStates(ResultType):
             user_id = original.user_id
             by_user_and_state.setdefault((user_id, original.state), original)
             by_user_and_state.setdefault((user_id, None), original)  # in any state: the users of the batch
-        if isinstance(value, Mapping) and value.keys() == self._COMPACT:
+        # a user ID starts with @: the compact form's fields, and any a later gateway adds, are no receivers
+        if isinstance(value, Mapping) and self._COMPACT <= value.keys():
             states, sets, users = value["states"], value["sets"], value["users"]
             if not isinstance(states, list) or not isinstance(sets, list) or not isinstance(users, Mapping) \
                     or not all(isinstance(indices, list) and all(_whole(i, 0, len(states) - 1) for i in indices)

@@ -524,7 +524,8 @@ class PolicyGatewayModule:
                 if inspect.isawaitable(value):
                     value = await value
                 body[param.json_field] = value
-            return to_json_bytes({**body, **callback.result.ASKS})
+            body.update(callback.result.ASKS)
+            return to_json_bytes(body)
         except defer.CancelledError:
             raise
         except Exception as unsendable:  # anything Synapse passed that we cannot write

@@ -276,6 +276,9 @@ async def test_a_compact_presence_answer_is_read_as_the_same_sets_as_the_full_fo
     assert from_compact == from_full
     assert from_compact["@alice:example.com"] is not from_compact["@auditor:example.com"]  # a set each, as Synapse may add to one
     assert any(state is BOB_ONLINE for state in from_compact["@dave:example.com"])
+    # a field a later gateway adds to the form is no receiver: the form is still read
+    gateway.requests.clear()
+    assert await answer(api, gateway, "get_users_for_states", 200, {"result": {**compact, "version": 2}}, batch) == from_full
 
 
 @pytest.mark.parametrize("compact", [

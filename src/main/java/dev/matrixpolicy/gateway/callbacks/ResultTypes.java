@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.callbacks;
 import dev.matrixpolicy.gateway.chain.RunAll;
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import java.io.OutputStream;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -506,11 +507,27 @@ public final class ResultTypes {
     /** A JSON object Synapse serves to clients as it came, at most what an event may hold. */
     private static ObjectNode atMostAnEvent(JsonNode json) {
         ObjectNode fields = jsonObject(json);
-        int bytes = EventJson.MAPPER.writeValueAsBytes(fields).length;
-        if (bytes > EventJson.EVENT_BYTES) {
-            throw new IllegalArgumentException(bytes + " bytes of JSON, more than the " + EventJson.EVENT_BYTES + " an event may hold");
+        ByteCount bytes = new ByteCount(); // counted as written, not copied: an http module answers it per event
+        EventJson.MAPPER.writeValue(bytes, fields);
+        if (bytes.count > EventJson.EVENT_BYTES) {
+            throw new IllegalArgumentException(bytes.count + " bytes of JSON, more than the " + EventJson.EVENT_BYTES + " an event may hold");
         }
         return fields;
+    }
+
+    /** Counts the bytes written to it, and keeps none. */
+    private static final class ByteCount extends OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) {
+            count += length;
+        }
     }
 
     private static ObjectNode jsonObject(JsonNode json) {

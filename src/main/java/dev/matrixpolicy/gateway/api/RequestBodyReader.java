@@ -346,7 +346,7 @@ final class RequestBodyReader {
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object, BiFunction<String, JsonParser, T> ofText) {
         requireUtf8(bytes);
         try (JsonParser parser = objects.createParser(bytes)) {
-            return parse(parser, object, TokenStreamLocation::getByteOffset);
+            return parse(parser, object, at -> characterStart(bytes, at.getByteOffset()));
         } catch (NameOfHalfAPair readAsText) {
             int bom = hasUtf8ByteOrderMark(bytes) ? 3 : 0; // which the parser of bytes skips, and the one of characters refuses
             String text = new String(bytes, bom, bytes.length - bom, StandardCharsets.UTF_8);
@@ -355,6 +355,19 @@ final class RequestBodyReader {
                         at -> at.getCharOffset() < 0 ? -1 : bom + utf8Length(text, (int) at.getCharOffset()));
             }
         }
+    }
+
+    /**
+     * Where the character that the byte at {@code offset} is part of starts. The parser of bytes tells a
+     * token it does not know ({@code é} where a value belongs) at the last byte of its first character,
+     * the parser of characters at that character, as a caller counts.
+     */
+    private static long characterStart(byte[] bytes, long offset) {
+        long start = offset;
+        while (start > 0 && start < bytes.length && offset - start < 3 && (bytes[(int) start] & 0xC0) == 0x80) {
+            start--;
+        }
+        return start;
     }
 
     /** The parser of bytes refused a name holding half a surrogate pair, which {@link HalfPairNames#READ} reads as text. */

@@ -65,6 +65,15 @@ class RequestBodyReaderTest {
         assertThat(notJson("{\"a\": NaN}")).isEqualTo("Content not JSON: Non-standard token 'NaN', at byte offset 9");
     }
 
+    /** The parser of bytes tells such a token at the last byte of its first character, in the middle of it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"é", "€", "😀", "éx", "\u0080"})
+    void aTokenBeginningWithACharacterOfSeveralBytesIsToldAtItsFirstByte(String token) {
+        assertThat(notJson("{\"a\": " + token + "}")).endsWith(", at byte offset 6");
+        assertThat(notJson("{\"a\": 1}" + token)).endsWith(", at byte offset 8");
+        assertThat(notJson("\uFEFF{\"\\udc00\": 1}" + token)).endsWith(", at byte offset 16");
+    }
+
     @Test
     void bodyEndingEarlySaysSoAndWhere() {
         assertThat(notJson("{\"a\": 1")).isEqualTo("Content not JSON: the body ends before the JSON object is complete, at byte offset 7");

@@ -63,6 +63,8 @@ final class RequestBodyReader {
 
     /** The request attribute under which a body's share of a budget waits for {@link #release}. */
     private static final String HELD = RequestBodyReader.class.getName() + ".held";
+    /** An escape of the same length as one of half a pair, which the parser of bytes reads in a name: backslash-u 0041. */
+    private static final byte[] ORDINARY_ESCAPE = "\\u0041".getBytes(StandardCharsets.US_ASCII);
     /** The longest array a JVM makes. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -346,15 +348,78 @@ final class RequestBodyReader {
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object, BiFunction<String, JsonParser, T> ofText) {
         requireUtf8(bytes);
         try (JsonParser parser = objects.createParser(bytes)) {
-            return parse(parser, object, TokenStreamLocation::getByteOffset);
+            return parse(parser, object, at -> characterStart(bytes, at.getByteOffset()));
         } catch (NameOfHalfAPair readAsText) {
             int bom = hasUtf8ByteOrderMark(bytes) ? 3 : 0; // which the parser of bytes skips, and the one of characters refuses
             String text = new String(bytes, bom, bytes.length - bom, StandardCharsets.UTF_8);
+            byte[] ordinary = withOrdinaryNames(bytes);
+            try (JsonParser parser = objects.createParser(ordinary)) {
+                parse(parser, ordinaryParser -> {
+                    JsonBody.skipChildren(ordinaryParser);
+                    return null;
+                }, at -> characterStart(ordinary, at.getByteOffset()));
+            }
             try (JsonParser parser = objects.createParser(text)) {
                 return parse(parser, textParser -> ofText.apply(text, textParser),
                         at -> at.getCharOffset() < 0 ? -1 : bom + utf8Length(text, (int) at.getCharOffset()));
             }
         }
+    }
+
+    /**
+     * Where the character that the byte at {@code offset} is part of starts. The parser of bytes tells a
+     * token it does not know ({@code é} where a value belongs) at the last byte of its first character,
+     * the parser of characters at that character, as a caller counts.
+     */
+    private static long characterStart(byte[] bytes, long offset) {
+        long start = offset;
+        while (start > 0 && start < bytes.length && offset - start < 3 && (bytes[(int) start] & 0xC0) == 0x80) {
+            start--;
+        }
+        return start;
+    }
+
+    /**
+     * The body with each escape of half a pair (backslash-u dc00, not one of a whole pair) replaced by
+     * an escape of ASCII of the same length (backslash-u 0041), which the parser of bytes reads in a
+     * name. What is wrong in a body read as text is told as the parser of bytes tells it of this one,
+     * whose faults are at the same byte offsets: the parser of characters counts a name's length in
+     * characters, not in bytes as the limit means (it would read a name of 40,000 {@code é}, 80,000
+     * bytes), and tells some faults a character early ({@code 17.x} at its '.').
+     */
+    private static byte[] withOrdinaryNames(byte[] bytes) {
+        byte[] ordinary = bytes.clone();
+        for (int i = 0; i < ordinary.length - 1; i++) {
+            if (ordinary[i] != '\\') {
+                continue;
+            }
+            int unit = escapedUnit(ordinary, i);
+            if (Character.isHighSurrogate((char) unit) && Character.isLowSurrogate((char) escapedUnit(ordinary, i + 6))) {
+                i += 11; // a pair, which the parser of bytes reads
+            } else if (Character.isSurrogate((char) unit)) {
+                System.arraycopy(ORDINARY_ESCAPE, 0, ordinary, i, ORDINARY_ESCAPE.length);
+                i += 5;
+            } else {
+                i++; // the escaped character, a backslash maybe
+            }
+        }
+        return ordinary;
+    }
+
+    /** The UTF-16 unit of the backslash-u escape at {@code at}, or -1 when there is none. */
+    private static int escapedUnit(byte[] bytes, int at) {
+        if (at + 6 > bytes.length || bytes[at] != '\\' || bytes[at + 1] != 'u') {
+            return -1;
+        }
+        int unit = 0;
+        for (int k = at + 2; k < at + 6; k++) {
+            int digit = Character.digit(bytes[k], 16);
+            if (digit < 0) {
+                return -1;
+            }
+            unit = unit * 16 + digit;
+        }
+        return unit;
     }
 
     /** The parser of bytes refused a name holding half a surrogate pair, which {@link HalfPairNames#READ} reads as text. */

@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.support.Gen;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,8 +24,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * For every decision callback and any body (the valid sample of {@code CallbackRequests}, its
  * users swapped for generated ones some of which the denylist refuses, bodies changed at any depth,
- * and text that is nearly JSON), explain answers exactly what the policy API answers: the same
- * status and the same JSON.
+ * with names of half a surrogate pair ({@link HalfPairBodies}), and text that is nearly JSON),
+ * explain answers exactly what the policy API answers: the same status and the same JSON.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 @ActiveProfiles("explain")
@@ -57,6 +58,7 @@ class ExplainMatchesThePolicyApiTest {
         }
         ObjectNode valid = Gen.parse(body);
         Gen.forAll(path.hashCode(), TRIES, gen -> gen.chance(0.4) ? withUsers(gen, body)
+                        : gen.chance(0.3) ? new String(new HalfPairBodies(gen).next(body).half(), StandardCharsets.UTF_8)
                         : gen.chance(0.8) ? gen.mutate(valid).toString() : gen.nearJson(body),
                 variant -> {
                     Answer api = policy.post("/v1/" + path, variant);

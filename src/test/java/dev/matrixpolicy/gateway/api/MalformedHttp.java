@@ -24,7 +24,8 @@ import tools.jackson.databind.JsonNode;
  * A seeded corpus of malformed HTTP/1.1 requests, byte for byte: broken request lines, methods and
  * versions; duplicate, huge and control-character headers; every combination of Content-Length and
  * Transfer-Encoding, bad chunking; bad percent-encoding in path and query; bodies cut short, not
- * JSON, nested deep or too large; with and without the token. Most requests keep a valid frame
+ * JSON, nested deep or too large, with names of half a surrogate pair ({@link HalfPairBodies}); with
+ * and without the token. Most requests keep a valid frame
  * around one or two faults, so each fault reaches the layer that must refuse it.
  *
  * <p>{@link #fire} sends them over raw sockets and checks each answer against the promises of the
@@ -78,7 +79,8 @@ final class MalformedHttp {
         }
     }
 
-    private static final String TOKEN = "fuzz-token";
+    /** The homeserver's token of the gateway fired at: {@code policy-gateway.auth.token}. */
+    static final String TOKEN = "fuzz-token";
     /** The admin token of the gateway fired at: {@code policy-gateway.admin.token}. */
     static final String ADMIN_TOKEN = "fuzz-admin-token";
     private static final List<String> METHODS = List.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "CONNECT",
@@ -220,7 +222,7 @@ final class MalformedHttp {
 
     private byte[] body(Route route, List<String> faults) {
         String valid = route.validBody() == null ? "{}" : route.validBody();
-        int kind = gen.random().nextInt(10);
+        int kind = gen.random().nextInt(11);
         if (kind > 0) {
             faults.add("body " + kind);
         }
@@ -232,6 +234,7 @@ final class MalformedHttp {
             case 6 -> Gen.utf8("{\"a\": \"" + "x".repeat(gen.between(8_100, 20_000)) + "\"}");
             case 7 -> Gen.utf8(gen.oneOf(BODIES));
             case 8 -> Gen.utf8(gen.mutate(Gen.parse(valid)).toString());
+            case 9 -> new HalfPairBodies(gen).next(valid).half();
             default -> Gen.utf8("{\"a\": " + "9".repeat(gen.between(990, 1010)) + ", \"" + "n".repeat(gen.between(10, 3000)) + "\": 1}");
         };
     }

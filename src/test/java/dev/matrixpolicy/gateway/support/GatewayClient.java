@@ -48,6 +48,12 @@ public final class GatewayClient {
                 .header("Content-Type", "application/json").build());
     }
 
+    /** A body of bytes as they are, not UTF-8 maybe. */
+    public Answer post(String path, byte[] body) {
+        return send(authorized(path).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("Content-Type", "application/json").build());
+    }
+
     public Answer get(String path) {
         return send(authorized(path).GET().build());
     }

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.UsersForStates;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -22,8 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
  * The size of {@code get_users_for_states}' answer to a batch of 256 KiB of states (the most our Synapse
  * module sends in one request) going to 40 receivers of {@code ALL}, written as the policy API writes it
  * ({@link PolicyAnswer}, then one byte array): the full form names each state once per receiver, the
- * compact form once. Prints the bytes and what writing them allocated, for docs/performance notes;
- * asserts only the bytes, which do not vary from run to run.
+ * compact form once. What writing each takes and allocates is {@code PresenceAnswerBenchmark}'s
+ * (src/bench, docs/performance.md).
  */
 class PresenceAnswerSizeTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -42,12 +40,11 @@ class PresenceAnswerSizeTest {
         IntStream.range(0, RECEIVERS).forEach(n -> routes.put("@support" + n + ":example.com", new LinkedHashSet<>(batch)));
         UsersForStates answer = new UsersForStates(routes);
 
-        long[] full = written(() -> JSON.writeValueAsBytes(PolicyAnswer.of(ResultTypes.USERS_FOR_STATES, answer, false).body()));
-        long[] compact = written(() -> JSON.writeValueAsBytes(PolicyAnswer.of(ResultTypes.USERS_FOR_STATES, answer, true).body()));
-        System.out.printf("get_users_for_states, %d states (%d bytes) to %d receivers: full form %d bytes (%d allocated), "
-                + "compact form %d bytes (%d allocated)%n", batch.size(), batchBytes, RECEIVERS, full[0], full[1], compact[0], compact[1]);
-        assertThat(full[0]).isGreaterThan((long) RECEIVERS * batchBytes);
-        assertThat(compact[0]).isBetween((long) batchBytes, batchBytes + 16L * 1024);
+        long full = JSON.writeValueAsBytes(PolicyAnswer.of(ResultTypes.USERS_FOR_STATES, answer, false).body()).length;
+        long compact = JSON.writeValueAsBytes(PolicyAnswer.of(ResultTypes.USERS_FOR_STATES, answer, true).body()).length;
+
+        assertThat(full).isGreaterThan((long) RECEIVERS * batchBytes);
+        assertThat(compact).isBetween((long) batchBytes, batchBytes + 16L * 1024);
     }
 
     /** A state as Synapse's {@code UserPresenceState} sends it, without a status message: about 190 bytes. */
@@ -55,14 +52,5 @@ class PresenceAnswerSizeTest {
         return JSON.createObjectNode().put("user_id", "@user" + n + ":example.com").put("state", "online")
                 .put("last_active_ts", 1_765_000_000_000L + n).put("last_federation_update_ts", 1_765_000_000_000L + n)
                 .put("last_user_sync_ts", 1_765_000_000_000L + n).putNull("status_msg").put("currently_active", true);
-    }
-
-    /** The length of what {@code write} makes, and the bytes this thread allocated making it (the second of two runs). */
-    private static long[] written(Supplier<byte[]> write) {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        write.get();
-        long before = threads.getCurrentThreadAllocatedBytes();
-        long length = write.get().length;
-        return new long[] {length, threads.getCurrentThreadAllocatedBytes() - before};
     }
 }

@@ -195,30 +195,23 @@ class ResultTypesJsonTest {
     }
 
     /** Synapse adds them to the event in every response that serves it: no more than an event may hold. */
+    /** Both answers Synapse serves to clients as they came: an event's unsigned fields, a user's media config. */
     @Test
-    void unsignedFieldsAreAtMostWhatAnEventMayHold() {
+    void unsignedFieldsAndAMediaConfigAreAtMostWhatAnEventMayHold() {
         ObjectNode largest = (ObjectNode) json("{\"org.example.a\": \"" + "\u00e9".repeat(32_758) + "\"}");
         ObjectNode over = (ObjectNode) json("{\"org.example.a\": \"" + "x".repeat(65_517) + "\"}");
+        String refusal = "65537 bytes of JSON, more than the 65536 an event may hold";
 
         assertThat(ResultTypes.UNSIGNED_FIELDS.fromJson(largest)).isEqualTo(largest);
         assertThat(ResultTypes.UNSIGNED_FIELDS.fromConfig(Map.of("org.example.a", "\u00e9".repeat(32_758)), Optional.empty()))
                 .isEqualTo(largest);
-        assertThatThrownBy(() -> ResultTypes.UNSIGNED_FIELDS.fromJson(over)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("65537 bytes of JSON, more than the 65536 an event may hold");
-        assertThatThrownBy(() -> ResultTypes.UNSIGNED_FIELDS.fromConfig(Map.of("org.example.a", "x".repeat(65_517)), Optional.empty()))
-                .isInstanceOf(IllegalArgumentException.class).cause().hasMessage("65537 bytes of JSON, more than the 65536 an event may hold");
-    }
-
-    @Test
-    void aMediaConfigIsAtMostWhatAnEventMayHold() {
-        ObjectNode largest = (ObjectNode) json("{\"org.example.a\": \"" + "\u00e9".repeat(32_758) + "\"}");
-        ObjectNode over = (ObjectNode) json("{\"org.example.a\": \"" + "x".repeat(65_517) + "\"}");
-
         assertThat(ResultTypes.MEDIA_CONFIG.fromJson(largest)).contains(largest);
-        assertThatThrownBy(() -> ResultTypes.MEDIA_CONFIG.fromJson(over)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("65537 bytes of JSON, more than the 65536 an event may hold");
-        assertThatThrownBy(() -> ResultTypes.MEDIA_CONFIG.fromConfig(Map.of("org.example.a", "x".repeat(65_517)), Optional.empty()))
-                .isInstanceOf(IllegalArgumentException.class).cause().hasMessage("65537 bytes of JSON, more than the 65536 an event may hold");
+        for (ResultType<?> type : List.of(ResultTypes.UNSIGNED_FIELDS, ResultTypes.MEDIA_CONFIG)) {
+            assertThatThrownBy(() -> type.fromJson(over)).as(type.expected()).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith(refusal);
+            assertThatThrownBy(() -> type.fromConfig(Map.of("org.example.a", "x".repeat(65_517)), Optional.empty()))
+                    .as(type.expected()).isInstanceOf(IllegalArgumentException.class).cause().hasMessage(refusal);
+        }
     }
 
     @Test

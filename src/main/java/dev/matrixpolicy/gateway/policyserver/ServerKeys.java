@@ -292,6 +292,13 @@ public final class ServerKeys implements KeyLookup {
         Fetch mine = new Fetch(new CompletableFuture<>(), System.nanoTime() + settings.fetchDeadline().toNanos(), false);
         Fetch running = fetching.putIfAbsent(serverName, mine);
         if (running == null) {
+            if (cached(serverName, keyId, minimumValidUntilTs).isPresent()) {
+                // a fetch (a background refresh) cached the key between this lookup's look at the cache and now:
+                // it ended before this one was listed, so its answer is in the cache, and is not fetched twice
+                fetching.remove(serverName, mine);
+                mine.done().complete(null);
+                return;
+            }
             running = mine;
             start(serverName, keyId, minimumValidUntilTs, mine, anyServerSlots.tryAcquire() ? anyServerSlots
                     : cache.containsKey(serverName) && knownServerSlots.tryAcquire() ? knownServerSlots : null);

@@ -157,9 +157,14 @@ public final class UrlSource extends PollingSource {
         return url.getRawQuery() == null ? shown : shown + "?…";
     }
 
+    /**
+     * Stops polling and aborts a read in flight at once, as the policy room source does: the JDK
+     * client's {@code close()} waits for every exchange to end, which a list server holding its answer
+     * never ends, and a reload or the gateway's stop then waited with it.
+     */
     @Override
     public void close() {
         super.close();
-        http.close();
+        http.shutdownNow();
     }
 }

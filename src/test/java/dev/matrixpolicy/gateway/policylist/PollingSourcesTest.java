@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.matching;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
@@ -529,6 +530,29 @@ class PollingSourcesTest {
                 assertThat(source.status().lastError()).isEmpty();
                 assertThat(updates).hasSize(1);
             }
+        }
+    }
+
+    /**
+     * A reload or a stop closes a source while a list server holds its answer: the close gives up the
+     * read at once. The JDK client's close() waits for every exchange to end, which a server that never
+     * ends it never does (a CI run hung so, in UrlSource.close, in another test of this class).
+     */
+    @Test
+    void aSourceClosedWhileTheServerHoldsItsAnswerClosesAtOnce() throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            answerEach(listener, socket -> {
+                readRequestHead(socket);
+                asked.countDown();
+                Thread.sleep(60_000); // holds its answer, and the connection
+            });
+            UrlSource source = new UrlSource("community", urlOf(listener), Duration.ofSeconds(60), Duration.ofSeconds(30), 1 << 20,
+                    Clock.systemUTC());
+            source.start((from, rules, skipped) -> updates.add(rules));
+            assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+
+            assertTimeoutPreemptively(Duration.ofSeconds(5), source::close);
         }
     }
 

@@ -195,12 +195,15 @@ public final class Backend implements AutoCloseable {
                 spec.header(DRY_RUN_HEADER, "true");
             }
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
+            // Not closed by Spring (false), whose close reads the rest of any body: the reply ends itself.
             T answer = spec.exchange((sent, response) -> {
                 BackendReply reply = new BackendReply(response, maxReplySize);
-                T read = read(reader, reply);
-                reply.drain();
-                return read;
-            });
+                try {
+                    return read(reader, reply);
+                } finally {
+                    reply.release();
+                }
+            }, false);
             time(Outcome.SUCCESS, start);
             return answer;
         } catch (BackendFailure failure) {

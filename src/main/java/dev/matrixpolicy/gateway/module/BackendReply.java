@@ -37,6 +37,7 @@ public final class BackendReply {
     private final int status;
     private final ReplyCap cap;
     private byte[] body;
+    private boolean bodyAsked;
 
     /**
      * Made by {@link Backend} for each attempt; public for tests of a module's reply reader.
@@ -75,6 +76,7 @@ public final class BackendReply {
      */
     public byte[] body() throws IOException {
         if (body == null) {
+            bodyAsked = true;
             try {
                 body = cap.read(response.getBody(), response.getHeaders().getContentLength());
             } catch (ReplyTooLargeException tooLarge) {
@@ -102,25 +104,31 @@ public final class BackendReply {
     }
 
     /**
-     * Reads what is left of a body nobody read, up to the limit, so that the connection can serve
-     * the next call; a longer or broken one just costs the connection.
+     * Ends the reply. What is left of a body nobody asked for is read, up to the limit, so that the
+     * connection can serve the next call; then the body is closed, which drops the connection of a body
+     * not read to its end: one longer than the limit, one broken, or one cut off at the limit. Never
+     * Spring's {@code close()} of the response, which reads the rest, however long, for as long as the
+     * backend keeps sending (up to the request's timeout): a reply over the limit would keep its call
+     * waiting, downloading what it will never read.
      */
-    void drain() {
-        if (body != null) {
-            return;
-        }
-        try {
-            InputStream rest = response.getBody();
-            byte[] buffer = new byte[DRAIN_BUFFER];
-            for (long left = cap.maxBytes(); left > 0; ) {
-                int read = rest.read(buffer, 0, (int) Math.min(buffer.length, left));
-                if (read < 0) {
-                    return;
-                }
-                left -= read;
+    void release() {
+        try (InputStream rest = response.getBody()) {
+            if (!bodyAsked) {
+                drain(rest);
             }
         } catch (IOException broken) {
-            // the answer is already read; only the connection is lost
+            // the answer is already read, or the call has failed; only the connection is lost
+        }
+    }
+
+    private void drain(InputStream rest) throws IOException {
+        byte[] buffer = new byte[DRAIN_BUFFER];
+        for (long left = cap.maxBytes(); left > 0; ) {
+            int read = rest.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (read < 0) {
+                return;
+            }
+            left -= read;
         }
     }
 }

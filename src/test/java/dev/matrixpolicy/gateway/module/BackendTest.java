@@ -11,6 +11,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static dev.matrixpolicy.gateway.support.HandWrittenServer.answerEach;
+import static dev.matrixpolicy.gateway.support.HandWrittenServer.requestHead;
 import static dev.matrixpolicy.gateway.support.Ports.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -29,11 +31,9 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -117,6 +117,37 @@ class BackendTest {
 
         assertThat(failure.kind()).isEqualTo(Kind.TOO_LARGE);
         assertThat(failure.getMessage()).isEqualTo("reply larger than max-reply-size 4KB");
+    }
+
+    @Test
+    void replyDeclaredOverTheLimitFailsAtOnceWithoutReadingWhatTheBackendKeepsSending() throws IOException {
+        URI endless = holdingServer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n", 10);
+
+        assertFailsAsTooLargeLongBeforeItsTimeout(endless, 1024);
+    }
+
+    @Test
+    void chunkedReplyOverTheLimitFailsAtOnceWithoutReadingWhatTheBackendKeepsSending() throws IOException {
+        URI endless = holdingServer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "800\r\n" + "x".repeat(0x800) + "\r\n", 0);
+
+        assertFailsAsTooLargeLongBeforeItsTimeout(endless, 1024);
+    }
+
+    private void assertFailsAsTooLargeLongBeforeItsTimeout(URI endless, int maxReplySize) {
+        Backend backend = backend(builder().maxReplySize(DataSize.ofBytes(maxReplySize)));
+        long start = System.nanoTime();
+
+        BackendFailure failure = failure(() -> backend.call(BackendRequest.get("test_callback", endless, Duration.ofSeconds(30)),
+                TEXT_OF_A_2XX));
+
+        assertThat(failure.kind()).isEqualTo(Kind.TOO_LARGE);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("time to the failure, of a 30 s timeout")
+                .isLessThan(Duration.ofSeconds(5));
+        long closing = System.nanoTime();
+        backend.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("time to close: no call is left in flight")
+                .isLessThan(Duration.ofSeconds(5));
     }
 
     @Test
@@ -487,25 +518,34 @@ class BackendTest {
 
     // ---- helpers
 
-    /** A server on a raw socket that answers every request with {@code reply} and hangs up. */
+    /** A server that answers every request with {@code reply} and hangs up. */
     private URI rawServer(String reply) throws IOException {
         ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         rawServers.add(listener);
-        Thread.ofVirtual().start(() -> {
-            while (!listener.isClosed()) {
-                try (Socket socket = listener.accept()) {
-                    InputStream in = socket.getInputStream();
-                    // the request head ends with an empty line
-                    for (int b, matched = 0; matched < 4 && (b = in.read()) >= 0; ) {
-                        matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
-                    }
-                    socket.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
-                } catch (IOException closed) {
-                    // the test is over, or the client hung up
-                }
-            }
+        answerEach(listener, socket -> {
+            requestHead(socket);
+            socket.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
         });
         return URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/raw");
+    }
+
+    /**
+     * A server that answers every request with {@code head} and {@code bodyBytes} zeros, then sends
+     * nothing more and holds the connection until the client hangs up.
+     */
+    private URI holdingServer(String head, int bodyBytes) throws IOException {
+        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        rawServers.add(listener);
+        answerEach(listener, socket -> {
+            requestHead(socket);
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(new byte[bodyBytes]);
+            socket.getOutputStream().flush();
+            while (socket.getInputStream().read() >= 0) {
+                // held until the client hangs up
+            }
+        });
+        return URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/held");
     }
 
     private Backend.Builder builder() {

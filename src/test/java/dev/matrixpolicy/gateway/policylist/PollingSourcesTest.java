@@ -5,6 +5,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.matching;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static dev.matrixpolicy.gateway.support.HandWrittenServer.answerEach;
+import static dev.matrixpolicy.gateway.support.HandWrittenServer.requestHead;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -246,7 +248,7 @@ class PollingSourcesTest {
     void aReplyWithAControlCharacterInAHeaderIsAFailedReadShownEscaped() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             answerEach(listener, socket -> {
-                readRequestHead(socket);
+                requestHead(socket);
                 byte[] body = "ban user @a:example.com\n".getBytes(StandardCharsets.US_ASCII);
                 socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nETag: \"v1\u001b[31m\"\r\nConnection: close\r\n"
                         + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -432,7 +434,7 @@ class PollingSourcesTest {
                         Socket socket = listener.accept();
                         held.add(socket);
                         requests.incrementAndGet();
-                        readRequestHead(socket);
+                        requestHead(socket);
                         socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nban user @a")
                                 .getBytes(StandardCharsets.US_ASCII));
                         socket.getOutputStream().flush();
@@ -465,7 +467,7 @@ class PollingSourcesTest {
         AtomicInteger answered = new AtomicInteger();
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             answerEach(listener, socket -> {
-                readRequestHead(socket);
+                requestHead(socket);
                 String rules = "ban user @a:example.com\nban user @b:example.com\n";
                 String cut = rules.substring(0, 10 + answered.getAndIncrement() % 20);
                 socket.getOutputStream().write((answered.get() % 2 == 0
@@ -491,7 +493,7 @@ class PollingSourcesTest {
             updates.clear();
             try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
                 answerEach(listener, socket -> {
-                    readRequestHead(socket);
+                    requestHead(socket);
                     socket.getOutputStream().write(("HTTP/1.1 302 Found\r\nLocation: " + location + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
                 });
@@ -543,7 +545,7 @@ class PollingSourcesTest {
         CountDownLatch asked = new CountDownLatch(1);
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             answerEach(listener, socket -> {
-                readRequestHead(socket);
+                requestHead(socket);
                 asked.countDown();
                 Thread.sleep(60_000); // holds its answer, and the connection
             });
@@ -593,7 +595,7 @@ class PollingSourcesTest {
     }
 
     private static void trickle(Socket socket) throws IOException, InterruptedException {
-        readRequestHead(socket);
+        requestHead(socket);
         var out = socket.getOutputStream();
         out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         for (int i = 0; i < 100_000; i++) {
@@ -605,53 +607,6 @@ class PollingSourcesTest {
 
     private static URI urlOf(ServerSocket listener) {
         return URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/bans");
-    }
-
-    /** What a hand-written server does with one connection. */
-    @FunctionalInterface
-    private interface Exchange {
-        void answer(Socket socket) throws IOException, InterruptedException;
-    }
-
-    /**
-     * Answers each connection to {@code listener} on a thread of its own, then closes it, until the
-     * listener closes. An exchange the client broke off (the source gave up on it) just ends.
-     */
-    private static void answerEach(ServerSocket listener, Exchange exchange) {
-        Thread.ofVirtual().start(() -> {
-            while (!listener.isClosed()) {
-                try {
-                    Socket socket = listener.accept();
-                    Thread.ofVirtual().start(() -> {
-                        try (socket) {
-                            exchange.answer(socket);
-                        } catch (IOException | InterruptedException brokenOff) {
-                            // the source gave up on the exchange, or the test ended
-                        }
-                    });
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        });
-    }
-
-    /** Reads a request up to the blank line that ends its head. */
-    private static void readRequestHead(Socket socket) throws IOException {
-        requestHead(socket);
-    }
-
-    /** The request's line and headers, read up to the blank line that ends them. */
-    private static String requestHead(Socket socket) throws IOException {
-        var in = socket.getInputStream();
-        StringBuilder head = new StringBuilder();
-        int matched = 0;
-        byte[] end = {'\r', '\n', '\r', '\n'};
-        for (int b; matched < end.length && (b = in.read()) >= 0; ) {
-            head.append((char) b);
-            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        return head.toString();
     }
 
     /** What one check of a test source does. */

@@ -64,11 +64,16 @@ public final class UrlSource extends PollingSource {
 
     @Override
     Read readIfChanged() throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET()
-                .header("Accept", "application/json, text/plain");
-        etag.ifPresent(tag -> request.header("If-None-Match", tag));
-        lastModified.ifPresent(date -> request.header("If-Modified-Since", date));
-        HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        boolean conditional = etag.isPresent() || lastModified.isPresent();
+        HttpResponse<InputStream> response = send(conditional);
+        if (response.statusCode() == 412 && conditional) {
+            // If-None-Match and If-Modified-Since ask for a 304, never a 412 (RFC 9110, 13.1.2 and 13.1.3), yet
+            // some servers and proxies refuse a validator they no longer know: asked again as for the first
+            // time, so that a validator the server will not take cannot fail every later poll
+            response.body().close();
+            forget();
+            response = send(false);
+        }
         // The request timeout ends once the headers arrive: a body that then stops coming, or trickles in,
         // would block this source's only thread for good, its last good rules never refreshed and no
         // failure shown. So it must keep moving, and have ended by a deadline that a large list on a slow
@@ -113,6 +118,17 @@ public final class UrlSource extends PollingSource {
             replied = response.headers();
             return new Read.Content(bytes);
         }
+    }
+
+    /** Asks for the list, with the validators of the last list taken when {@code conditional}. */
+    private HttpResponse<InputStream> send(boolean conditional) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET()
+                .header("Accept", "application/json, text/plain");
+        if (conditional) {
+            etag.ifPresent(tag -> request.header("If-None-Match", tag));
+            lastModified.ifPresent(date -> request.header("If-Modified-Since", date));
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
     /** Where a redirect points, as {@link #shown} shows a URL: resolved against the URL that answered it. */

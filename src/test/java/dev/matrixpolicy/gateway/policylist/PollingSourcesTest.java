@@ -231,6 +231,22 @@ class PollingSourcesTest {
     }
 
     @Test
+    void aServerRefusingItsOwnEtagWith412IsAskedAgainForTheWholeListAndNoPollFails() {
+        server.start();
+        server.stubFor(get("/bans").willReturn(aResponse().withBody("ban user @a:example.com").withHeader("ETag", "\"v1\"")));
+        server.stubFor(get("/bans").withHeader("If-None-Match", matching(".*")).willReturn(aResponse().withStatus(412)));
+        try (UrlSource source = new UrlSource("community", URI.create(server.baseUrl() + "/bans"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), 1 << 20, Clock.systemUTC())) {
+            source.start((from, rules, skipped) -> updates.add(rules));
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.findAll(getRequestedFor(urlEqualTo("/bans"))
+                    .withHeader("If-None-Match", matching(".*"))).size() >= 3);
+
+            assertThat(source.status().lastError()).as("no poll failed").isEmpty();
+            assertThat(updates).as("the same list, handed over once").hasSize(1);
+        }
+    }
+
+    @Test
     void a304ToARequestThatAskedForNoComparisonIsAFailedReadNotAFreshList() {
         server.start();
         server.stubFor(get("/bans").willReturn(aResponse().withStatus(304)));

@@ -381,11 +381,34 @@ fields is at most twice what Synapse serves without them. The gateway holds each
 it (its ``UNSIGNED_FIELDS`` and ``MEDIA_CONFIG``)."""
 
 
+MOST_SERVED_DEPTH = 100
+"""The deepest nesting of an answer Synapse serves to clients as it came, its own object being the
+first level: Synapse writes it inside each response that serves it (``/sync`` adds some ten levels
+around an event), and Python's JSON writer fails the whole response past about 1,000 levels on
+Python 3.11, counted with the frames already on the stack. The gateway holds each module's answer to
+it too."""
+
+
+def _nested_within(value: Any, most: int) -> bool:
+    """Whether ``value`` nests objects and lists at most ``most`` levels deep, walked without recursion."""
+    waiting = [(value, 1)]
+    while waiting:
+        container, depth = waiting.pop()
+        if depth > most:
+            return False
+        children = container.values() if isinstance(container, dict) else container
+        waiting.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return True
+
+
 def _servable(value: Any, call: Call) -> Any:
     """``value``, which Synapse will write to clients as it is, if it can: at most
-    :data:`MOST_SERVED_BYTES`, and no half of a surrogate pair, which a JSON escape carries and
-    Synapse cannot write as UTF-8 (its Rust event serializer and its JSON responses alike: each
-    response holding it would fail with a 500)."""
+    :data:`MOST_SERVED_BYTES` and :data:`MOST_SERVED_DEPTH`, and no half of a surrogate pair, which a
+    JSON escape carries and Synapse cannot write as UTF-8 (its Rust event serializer and its JSON
+    responses alike: each response holding it would fail with a 500)."""
+    if not _nested_within(value, MOST_SERVED_DEPTH):
+        raise UnexpectedReply(f"{call.name} answered JSON nested more than {MOST_SERVED_DEPTH} levels deep, more "
+                              "than is served to clients")
     try:
         size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     except UnicodeEncodeError as unwritable:

@@ -28,6 +28,7 @@ SPAM_VERDICTS = [c.name for c in ALL if c.result is BY_NAME["user_may_invite"].r
 CHARLIE_ONLINE = UserPresenceState.default("@charlie:example.com").copy_and_replace(state="online")
 
 
+
 async def answer(api, gateway, name, status, body, *args):
     gateway.replies[BY_NAME[name].path] = Reply(status, body)
     return await invoke(api, name, *(args or sample_args(name)))
@@ -452,6 +453,9 @@ async def test_unsigned_fields_are_a_dict(make_module, api, gateway):
     # Synapse's serializer cannot take it: each response holding the event would fail
     ({"org.example.a": "\ud800"}, "add_field_to_unsigned answered text holding half a surrogate pair"),
     ({"org.example.\udfff": 1}, "add_field_to_unsigned answered text holding half a surrogate pair"),
+    # Synapse writes them inside every response that serves the event: its writer fails near 1,000 levels
+    ({"org.example.a": nested(99)}, "add_field_to_unsigned answered JSON nested more than 100 levels deep, "
+                                            "more than is served to clients"),
 ])
 @pytest_twisted.ensureDeferred
 async def test_unsigned_fields_synapse_cannot_serve_with_every_event_are_left_out(fields, failure, make_module, api,
@@ -461,10 +465,13 @@ async def test_unsigned_fields_synapse_cannot_serve_with_every_event_are_left_ou
     assert f"Policy check add_field_to_unsigned failed ({failure})" in caplog.text
 
 
+@pytest.mark.parametrize("fields", [
+    {"org.example.a": "\u00e9" * 32_758},  # 65,536 bytes of compact JSON in UTF-8
+    {"org.example.a": nested(98)},  # 100 levels, the object's own included
+])
 @pytest_twisted.ensureDeferred
-async def test_unsigned_fields_as_large_as_an_event_are_passed_on(make_module, api, gateway):
+async def test_unsigned_fields_as_large_or_deep_as_served_are_passed_on(fields, make_module, api, gateway):
     make_module()
-    fields = {"org.example.a": "\u00e9" * 32_758}  # 65,536 bytes of compact JSON in UTF-8
     assert await answer(api, gateway, "add_field_to_unsigned", 200, {"result": fields}, MESSAGE) == fields
 
 
@@ -489,6 +496,8 @@ async def test_a_media_config_is_a_dict_or_none(config, make_module, api, gatewa
     ({"m.upload.size": 1, "org.example.a": "\ud800"}, "answered text holding half a surrogate pair"),
     ({"m.upload.size": 1, "org.example.\udfff": 1}, "answered text holding half a surrogate pair"),
     ({"m.upload.size": 1, "org.example.a": "x" * 65_536}, "answered 65574 bytes, more than the 65536 an event may hold"),
+    ({"m.upload.size": 1, "org.example.a": {"b": nested(98)}},
+     "answered JSON nested more than 100 levels deep, more than is served to clients"),
 ])
 @pytest_twisted.ensureDeferred
 async def test_a_media_config_synapse_cannot_serve_falls_through(config, failure, make_module, api, gateway, caplog):

@@ -18,6 +18,9 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamWriteConstraints;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -34,6 +37,21 @@ import tools.jackson.databind.node.ObjectNode;
 public final class ResultTypes {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final JsonMapper CONFIG_JSON = JsonMapper.builder().build();
+    /**
+     * The deepest nesting of an answer Synapse serves to clients as it came, the answer's own object
+     * being the first level: Synapse writes it inside each response that serves it ({@code /sync} adds
+     * some ten levels around an event), and its Python writer fails the whole response past about
+     * 1,000 levels on Python 3.11, counted with the frames already on its stack. A hundred levels is
+     * far more than any field a module adds needs, and far from that failure. The Synapse module holds
+     * the modules' merged fields to the same bound.
+     */
+    public static final int SERVED_DEPTH = 100;
+
+    /** Writes, to count it, what Synapse will serve: refuses nesting past {@link #SERVED_DEPTH}. */
+    private static final JsonMapper SERVED = JsonMapper.builder(JsonFactory.builder()
+                    .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(SERVED_DEPTH).build()).build())
+            .addModule(EventJson.module()).build();
+
     private static final Pattern INDEX_KEY = Pattern.compile("\\[?\\d+]?");
     /** The Matrix spec's field of a rate-limit error: how long to wait before trying again. */
     private static final String RETRY_AFTER_MS = "retry_after_ms";
@@ -225,8 +243,8 @@ public final class ResultTypes {
      * with each. The Synapse module holds the modules' merged fields to the same bound.
      */
     public static final ResultType<ObjectNode> UNSIGNED_FIELDS = new Simple<>(
-            "a map of field names to values, at most " + EventJson.EVENT_BYTES + " bytes of JSON", Rejects.NO, schema("""
-                    {"type": "object", "description": "At most 65536 bytes of compact JSON in UTF-8, what an event may hold"}"""),
+            "a map of field names to values, at most " + EventJson.EVENT_BYTES + " bytes of JSON nested at most " + SERVED_DEPTH + " levels deep", Rejects.NO, schema("""
+                    {"type": "object", "description": "At most 65536 bytes of compact JSON in UTF-8, what an event may hold, nested at most 100 levels deep"}"""),
             (value, error) -> atMostAnEvent(json(value)),
             ResultTypes::atMostAnEvent,
             fields -> fields,
@@ -246,8 +264,8 @@ public final class ResultTypes {
      */
     public static final ResultType<Optional<ObjectNode>> MEDIA_CONFIG = new Simple<>(
             "a map (the media config answered to the user, e.g. m.upload.size) or null, at most " + EventJson.EVENT_BYTES
-                    + " bytes of JSON", Rejects.NO, schema("""
-                    {"type": ["object", "null"], "description": "At most 65536 bytes of compact JSON in UTF-8"}"""),
+                    + " bytes of JSON nested at most " + SERVED_DEPTH + " levels deep", Rejects.NO, schema("""
+                    {"type": ["object", "null"], "description": "At most 65536 bytes of compact JSON in UTF-8, nested at most 100 levels deep"}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(atMostAnEvent(json(value))),
             json -> optionalObject(json).map(ResultTypes::atMostAnEvent),
             config -> config.<JsonNode>map(c -> c).orElse(JSON.nullNode()),
@@ -504,11 +522,18 @@ public final class ResultTypes {
         return json.stringValue();
     }
 
-    /** A JSON object Synapse serves to clients as it came, at most what an event may hold. */
+    /**
+     * A JSON object Synapse serves to clients as it came, at most what an event may hold and nested at
+     * most {@link #SERVED_DEPTH} levels deep.
+     */
     private static ObjectNode atMostAnEvent(JsonNode json) {
         ObjectNode fields = jsonObject(json);
         ByteCount bytes = new ByteCount(); // counted as written, not copied: an http module answers it per event
-        EventJson.MAPPER.writeValue(bytes, fields);
+        try {
+            SERVED.writeValue(bytes, fields);
+        } catch (StreamConstraintsException tooDeep) {
+            throw new IllegalArgumentException("JSON nested more than " + SERVED_DEPTH + " levels deep, more than is served to clients");
+        }
         if (bytes.count > EventJson.EVENT_BYTES) {
             throw new IllegalArgumentException(bytes.count + " bytes of JSON, more than the " + EventJson.EVENT_BYTES + " an event may hold");
         }

@@ -1,12 +1,14 @@
 package dev.matrixpolicy.gateway.callbacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.chain.RunAll;
-import java.util.LinkedHashSet;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -194,8 +196,7 @@ class ResultTypesJsonTest {
         }
     }
 
-    /** Synapse adds them to the event in every response that serves it: no more than an event may hold. */
-    /** Both answers Synapse serves to clients as they came: an event's unsigned fields, a user's media config. */
+    /** Both answers Synapse serves to clients as they came, an event's unsigned fields and a user's media config: no more than an event may hold. */
     @Test
     void unsignedFieldsAndAMediaConfigAreAtMostWhatAnEventMayHold() {
         ObjectNode largest = (ObjectNode) json("{\"org.example.a\": \"" + "\u00e9".repeat(32_758) + "\"}");
@@ -212,6 +213,33 @@ class ResultTypesJsonTest {
             assertThatThrownBy(() -> type.fromConfig(Map.of("org.example.a", "x".repeat(65_517)), Optional.empty()))
                     .as(type.expected()).isInstanceOf(IllegalArgumentException.class).cause().hasMessage(refusal);
         }
+    }
+
+    /** Synapse writes them inside every response that serves them, and its Python writer fails the whole response near 1,000 levels. */
+    @Test
+    void unsignedFieldsAndAMediaConfigAreNestedAtMostAHundredLevelsDeep() {
+        ObjectNode deepest = (ObjectNode) json("{\"org.example.a\": " + "[".repeat(99) + "]".repeat(99) + "}");
+        ObjectNode deeper = (ObjectNode) json("{\"org.example.a\": " + "[".repeat(100) + "]".repeat(100) + "}");
+        ObjectNode muchDeeper = (ObjectNode) EventJson.MAPPER.readTree("{\"org.example.a\": " + "{\"a\": ".repeat(20_000) + "1" + "}".repeat(20_000) + "}");
+        String refusal = "JSON nested more than 100 levels deep, more than is served to clients";
+
+        for (ResultType<?> type : List.of(ResultTypes.UNSIGNED_FIELDS, ResultTypes.MEDIA_CONFIG)) {
+            assertThatCode(() -> type.fromJson(deepest)).as(type.expected()).doesNotThrowAnyException();
+            for (ObjectNode tooDeep : List.of(deeper, muchDeeper)) {
+                assertThatThrownBy(() -> type.fromJson(tooDeep)).as(type.expected()).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageStartingWith(refusal);
+            }
+            assertThatThrownBy(() -> type.fromConfig(Map.of("org.example.a", nestedLists(100)), Optional.empty()))
+                    .as(type.expected()).isInstanceOf(IllegalArgumentException.class).cause().hasMessage(refusal);
+        }
+    }
+
+    private static Object nestedLists(int levels) {
+        Object nested = List.of();
+        for (int level = 1; level < levels; level++) {
+            nested = List.of(nested);
+        }
+        return nested;
     }
 
     @Test

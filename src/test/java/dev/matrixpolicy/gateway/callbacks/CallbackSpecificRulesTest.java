@@ -2,6 +2,10 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.callbacks.background_update_controller.BackgroundUpdate;
+import dev.matrixpolicy.gateway.callbacks.background_update_controller.DefaultBatchSize;
+import dev.matrixpolicy.gateway.callbacks.background_update_controller.MinBatchSize;
+import dev.matrixpolicy.gateway.callbacks.background_update_controller.OnUpdate;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.Requester;
@@ -20,7 +24,10 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The rules of check_event_allowed and on_create_room, with modules that modify what they see. */
+/**
+ * The rules of check_event_allowed and on_create_room, with modules that modify what they see, and the
+ * background update controller's answers when no module sets them.
+ */
 class CallbackSpecificRulesTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private final ChainRunner runner = new ChainRunner(ChainObserver.NONE);
@@ -93,6 +100,17 @@ class CallbackSpecificRulesTest {
         endpoint(chains, OnCreateRoom.TYPE).decide(new OnCreateRoom.Args(requester(), request, false));
 
         assertThat(request.has("name")).isFalse();
+    }
+
+    @Test
+    void batchSizesNoModuleSetsAreSynapsesOwnDefaultsAsItsCodeHasThem() {
+        // Synapse's docs say 100 for the smallest batch; its code (background_updates.min_batch_size) uses 1
+        CallbackChains chains = new CallbackChains(List.of(
+                module("timer", (OnUpdate) args -> answer("timer", 250))), runner);
+        BackgroundUpdate update = new BackgroundUpdate("event_search", "main");
+
+        assertThat(endpoint(chains, DefaultBatchSize.TYPE).decide(update).result()).isEqualTo(100);
+        assertThat(endpoint(chains, MinBatchSize.TYPE).decide(update).result()).isEqualTo(1);
     }
 
     private Decision<EventAllowed> checkEventAllowed(ModuleInstance... modules) {

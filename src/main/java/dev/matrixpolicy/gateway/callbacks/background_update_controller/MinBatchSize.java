@@ -15,7 +15,7 @@ public interface MinBatchSize {
     CallbackType<MinBatchSize, BackgroundUpdate, Integer> TYPE = new CallbackType<>(Category.BACKGROUND_UPDATE_CONTROLLER, "min_batch_size",
             MinBatchSize.class, MinBatchSize::minBatchSize,
             BackgroundUpdate::read, ResultTypes.BATCH_SIZE,
-            Rules.soleModuleOr(BackgroundUpdate.DEFAULT_BATCH_SIZE));
+            Rules.soleModuleOr(BackgroundUpdate.DEFAULT_MIN_BATCH_SIZE));
 
     Integer minBatchSize(BackgroundUpdate args);
 }

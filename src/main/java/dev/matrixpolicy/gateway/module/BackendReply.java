@@ -9,6 +9,8 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.client.ClientHttpResponse;
 import org.springframework.util.unit.DataSize;
@@ -32,6 +34,8 @@ public final class BackendReply {
      */
     private static final JsonMapper JSON = EventJson.mapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     private static final int DRAIN_BUFFER = 8192;
+    /** How long the rest of a body nobody asked for is waited for, to keep its connection: a LAN reads a megabyte in far less. */
+    private static final Duration DRAIN_WAIT = Duration.ofMillis(250);
 
     private final ClientHttpResponse response;
     private final int status;
@@ -104,20 +108,37 @@ public final class BackendReply {
     }
 
     /**
-     * Ends the reply. What is left of a body nobody asked for is read, up to the limit, so that the
-     * connection can serve the next call; then the body is closed, which drops the connection of a body
-     * not read to its end: one longer than the limit, one broken, or one cut off at the limit. Never
-     * Spring's {@code close()} of the response, which reads the rest, however long, for as long as the
-     * backend keeps sending (up to the request's timeout): a reply over the limit would keep its call
-     * waiting, downloading what it will never read.
+     * Ends the reply. What is left of a body nobody asked for is read, up to the limit and for at most
+     * {@link #DRAIN_WAIT}, so that the connection can serve the next call; then the body is closed,
+     * which drops the connection of a body not read to its end: one longer than the limit, one still
+     * coming, one broken, or one cut off at the limit. The answer is known by then: a backend that
+     * holds the rest of a body nobody reads must not keep the call until its timeout. Never Spring's
+     * {@code close()} of the response, which reads the rest, however long, for as long as the backend
+     * keeps sending (up to the request's timeout): a reply over the limit would keep its call waiting,
+     * downloading what it will never read.
      */
     void release() {
         try (InputStream rest = response.getBody()) {
             if (!bodyAsked) {
-                drain(rest);
+                // closed from another thread when the wait is over, as Spring's read timeout closes a body
+                CompletableFuture<Void> drained = new CompletableFuture<>();
+                drained.completeOnTimeout(null, DRAIN_WAIT.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> closeQuietly(rest));
+                try {
+                    drain(rest);
+                } finally {
+                    drained.complete(null);
+                }
             }
         } catch (IOException broken) {
             // the answer is already read, or the call has failed; only the connection is lost
+        }
+    }
+
+    private static void closeQuietly(InputStream body) {
+        try {
+            body.close();
+        } catch (IOException broken) {
+            // the connection is dropped either way
         }
     }
 

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.callbacks.add_extra_fields_to_unsigned_client_event.AddFieldToUnsigned;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.BackgroundUpdate;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.DefaultBatchSize;
 import dev.matrixpolicy.gateway.callbacks.background_update_controller.MinBatchSize;
@@ -9,11 +10,13 @@ import dev.matrixpolicy.gateway.callbacks.background_update_controller.OnUpdate;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.Requester;
+import dev.matrixpolicy.gateway.chain.Asker;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.support.PlainModules;
 import java.util.ArrayList;
@@ -151,5 +154,35 @@ class CallbackSpecificRulesTest {
 
     private static ModuleInstance module(String name, Object callback) {
         return PlainModules.instance(name, callback);
+    }
+
+    /**
+     * A module's fields are read as deep as an event goes (ResultTypes.UNSIGNED_FIELDS: 64 KiB); merging
+     * must not recurse into them, as Jackson's {@code deepCopy} does (a StackOverflowError, a 500).
+     */
+    @Test
+    void addFieldToUnsignedMergesFieldsNestedAsDeepAsAnEventTakesWithoutRecursion() {
+        ObjectNode deep = (ObjectNode) EventJson.MAPPER.readTree("{\"deep\": " + "[".repeat(30_000) + "]".repeat(30_000) + "}");
+        ObjectNode more = (ObjectNode) JSON.readTree("{\"more\": 1}");
+
+        Decision<ObjectNode> decision = AddFieldToUnsigned.TYPE.rule().evaluate(List.of(fields("deep", deep), fields("more", more)),
+                new AddFieldToUnsigned.Args(null));
+
+        assertThat(decision.result().propertyNames()).containsExactly("deep", "more");
+        assertThat(deep.propertyNames()).as("the first module's answer, untouched").containsExactly("deep");
+    }
+
+    private static Asker<AddFieldToUnsigned.Args, ObjectNode> fields(String module, ObjectNode answer) {
+        return new Asker<>() {
+            @Override
+            public String module() {
+                return module;
+            }
+
+            @Override
+            public Optional<ObjectNode> ask(AddFieldToUnsigned.Args args) {
+                return Optional.of(answer);
+            }
+        };
     }
 }

@@ -123,7 +123,7 @@ class BackendTest {
     void replyDeclaredOverTheLimitFailsAtOnceWithoutReadingWhatTheBackendKeepsSending() throws IOException {
         URI endless = holdingServer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n", 10);
 
-        assertFailsAsTooLargeLongBeforeItsTimeout(endless, 1024);
+        assertFailsLongBeforeItsTimeout(endless, 1024, Kind.TOO_LARGE);
     }
 
     @Test
@@ -131,17 +131,18 @@ class BackendTest {
         URI endless = holdingServer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "800\r\n" + "x".repeat(0x800) + "\r\n", 0);
 
-        assertFailsAsTooLargeLongBeforeItsTimeout(endless, 1024);
+        assertFailsLongBeforeItsTimeout(endless, 1024, Kind.TOO_LARGE);
     }
 
-    private void assertFailsAsTooLargeLongBeforeItsTimeout(URI endless, int maxReplySize) {
+    /** The call against a server that holds its reply fails as {@code kind} long before its 30 s timeout, and the client closes at once. */
+    private void assertFailsLongBeforeItsTimeout(URI holding, int maxReplySize, Kind kind) {
         Backend backend = backend(builder().maxReplySize(DataSize.ofBytes(maxReplySize)));
         long start = System.nanoTime();
 
-        BackendFailure failure = failure(() -> backend.call(BackendRequest.get("test_callback", endless, Duration.ofSeconds(30)),
+        BackendFailure failure = failure(() -> backend.call(BackendRequest.get("test_callback", holding, Duration.ofSeconds(30)),
                 TEXT_OF_A_2XX));
 
-        assertThat(failure.kind()).isEqualTo(Kind.TOO_LARGE);
+        assertThat(failure.kind()).isEqualTo(kind);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).as("time to the failure, of a 30 s timeout")
                 .isLessThan(Duration.ofSeconds(5));
         long closing = System.nanoTime();
@@ -171,6 +172,14 @@ class BackendTest {
         int status = backend(builder().maxReplySize(DataSize.ofBytes(100))).call(posting("/webhook"), BackendReply::status);
 
         assertThat(status).isEqualTo(200);
+    }
+
+    @Test
+    void replyWhoseBodyIsNotReadEndsItsCallAtOnceThoughTheBackendHoldsTheRestOfTheBody() throws IOException {
+        // the status says it all: the reader never asks for the body, which the backend holds
+        URI holding = holdingServer("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", 10);
+
+        assertFailsLongBeforeItsTimeout(holding, 1024 * 1024, Kind.STATUS);
     }
 
     @Test

@@ -20,7 +20,10 @@ public interface AddFieldToUnsigned {
             AddFieldToUnsigned.class, AddFieldToUnsigned::addFieldToUnsigned,
             Args::read, ResultTypes.UNSIGNED_FIELDS,
             new Accumulate<>(JsonNodeFactory.instance.objectNode(), (left, right) -> {
-                ObjectNode merged = left.deepCopy();
+                // a copy of the fields only: their values are never changed here, and Jackson's deepCopy
+                // recurses into a value as deep as an event takes (a StackOverflowError)
+                ObjectNode merged = JsonNodeFactory.instance.objectNode();
+                merged.setAll(left);
                 merged.setAll(right);
                 return merged;
             }));

@@ -10,7 +10,6 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -108,14 +107,14 @@ final class SynapseRefusals {
             case "m.room.create" -> event.stateKey().filter(String::isEmpty).isEmpty() ? Optional.empty()
                     : roomVersion(event, List.of()).filter(HYDRA_ROOM_VERSIONS::contains).isPresent()
                     ? error500("replaces that of a room version 12 create event, whose hash is the room's ID")
-                    : Objects.equals(content.get("room_version"), event.content().get("room_version")) ? Optional.empty()
+                    : same(content.get("room_version"), event.content().get("room_version")) ? Optional.empty()
                     : Optional.of(new Refusal("of an m.room.create event changes 'room_version' from "
-                    + event.content().get("room_version") + " to " + content.get("room_version"), 200, "Synapse would store a"
+                    + written(event.content().get("room_version")) + " to " + written(content.get("room_version")), 200, "Synapse would store a"
                     + " room whose create event names another version than the one it was made in (or refuse the room's next"
                     + " events as unauthorized with a 403, for a version it does not know)"));
             case "m.room.redaction" -> {
                 JsonNode redacts = event.content().get("redacts");
-                yield redacts == null || redacts.equals(content.get("redacts")) ? Optional.empty()
+                yield redacts == null || same(redacts, content.get("redacts")) ? Optional.empty()
                         : error500("of an m.room.redaction event changes or drops 'redacts'");
             }
             default -> Optional.empty();
@@ -135,17 +134,31 @@ final class SynapseRefusals {
         if (!(content.path("membership").isString() && MEMBERSHIPS.contains(content.get("membership").stringValue()))) {
             return error500("of an m.room.member event has no 'membership' of " + MEMBERSHIPS);
         }
-        if (!content.get("membership").equals(event.content().get("membership"))) {
-            return Optional.of(new Refusal("of an m.room.member event changes 'membership' from " + event.content().get("membership")
-                    + " to " + content.get("membership"), 200, "Synapse would record a membership the user did not ask for "
+        if (!same(content.get("membership"), event.content().get("membership"))) {
+            return Optional.of(new Refusal("of an m.room.member event changes 'membership' from " + written(event.content().get("membership"))
+                    + " to " + written(content.get("membership")), 200, "Synapse would record a membership the user did not ask for "
                     + "(or refuse it as unauthorized with a 403)"));
         }
         return Stream.of("/join_authorised_via_users_server", "/third_party_invite/signed")
-                .filter(field -> !content.at(field).equals(event.content().at(field)))
+                .filter(field -> !same(content.at(field), event.content().at(field)))
                 .findFirst()
                 .map(field -> new Refusal("of an m.room.member event " + (content.at(field).isMissingNode() ? "drops" : "changes")
                         + " '" + field.substring(1).replace('/', '.') + "', which event authorization reads", 403,
                         "Synapse would refuse the membership as unauthorized with a 403"));
+    }
+
+    /**
+     * Whether two values (either missing: null) are equal, compared without recursion: the censor's answer
+     * is read as deep as an event goes, where Jackson's own {@code equals} overflows the stack (some
+     * 5,000 levels down).
+     */
+    private static boolean same(JsonNode one, JsonNode other) {
+        return one == null || other == null ? one == other : EventJson.equal(one, other);
+    }
+
+    /** A value as JSON, however deep: Jackson's {@code toString} refuses a tree past 500 levels. */
+    private static String written(JsonNode value) {
+        return value == null ? "null" : EventJson.MAPPER.writeValueAsString(value);
     }
 
     private static Optional<Refusal> notAString(ClientEvent event, ObjectNode content, String field) {

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.eventcensor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -109,5 +110,34 @@ class SynapseRefusalsTest {
                         + " m.room.create event changes 'room_version' from \"10\" to \"9\", and Synapse would store a room"));
         assertThat(SynapseRefusals.of(create, (ObjectNode) JSON.readTree("{\"room_version\": \"10\", \"m.federate\": false}"),
                 List.of(), "example.com")).isEmpty();
+    }
+
+    /**
+     * A censor's answer is read as deep as an event goes (EventJson): Jackson's own {@code equals} of two
+     * trees recurses (a StackOverflowError some 5,000 levels down) and its {@code toString} refuses a tree
+     * past 500 levels, and either would end the user's request in a 500 instead of the failure mode.
+     */
+    @Test
+    void contentsNestedFarPastJacksonsDefaultDepthAreComparedAndQuotedWithoutFailing() {
+        String deep = "[".repeat(20_000) + "]".repeat(20_000);
+        ClientEvent create = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$create\", \"sender\": \"@alice:example.com\", "
+                + "\"room_id\": \"!room:example.com\", \"type\": \"m.room.create\", \"state_key\": \"\", "
+                + "\"content\": {\"room_version\": \"10\"}}"));
+        ClientEvent deepInvite = new ClientEvent((ObjectNode) EventJson.MAPPER.readTree("{\"event_id\": \"$invite\", "
+                + "\"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", "
+                + "\"state_key\": \"@bob:example.com\", \"content\": {\"membership\": \"invite\", \"displayname\": \"rude\", "
+                + "\"third_party_invite\": {\"display_name\": \"b...@example.com\", \"signed\": " + deep + "}}}"));
+        ClientEvent deepRedaction = new ClientEvent((ObjectNode) EventJson.MAPPER.readTree("{\"event_id\": \"$redaction\", "
+                + "\"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\", \"type\": \"m.room.redaction\", "
+                + "\"content\": {\"redacts\": " + deep + ", \"reason\": \"rude\"}}"));
+
+        assertThat(SynapseRefusals.of(create, (ObjectNode) EventJson.MAPPER.readTree("{\"room_version\": " + deep + "}"), List.of(),
+                "example.com")).hasValueSatisfying(refusal -> assertThat(refusal.message())
+                        .startsWith("the new content of an m.room.create event changes 'room_version' from \"10\" to [[[["));
+        assertThat(SynapseRefusals.of(deepInvite, (ObjectNode) EventJson.MAPPER.readTree("{\"membership\": \"invite\", "
+                + "\"third_party_invite\": {\"display_name\": \"****\", \"signed\": " + deep + "}}"), List.of(), "example.com"))
+                .isEmpty();
+        assertThat(SynapseRefusals.of(deepRedaction, (ObjectNode) EventJson.MAPPER.readTree("{\"redacts\": " + deep + ", "
+                + "\"reason\": \"****\"}"), List.of(), "example.com")).isEmpty();
     }
 }

@@ -8,8 +8,10 @@ Temurin 25 JDK.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -17,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
@@ -157,7 +159,8 @@ def free_port() -> int:
     or a suite running alongside could take it, and the server then fails with "Address already in
     use". So the ports come from just below the ephemeral range instead, from this suite's own slice
     of it (``TEST_PORT_SLICE``, ``i/n``, which RunPythonTests sets for each of the suites it runs at
-    once), one after another."""
+    once), one after another from a place picked at random, so that two runs of the whole build on
+    one machine (a developer's and a worktree's) do not hand out the same ports in the same order."""
     with _PORTS_LOCK:
         while True:
             port = next(_PORTS, None)
@@ -185,7 +188,13 @@ def _port_slice() -> range:
 
 
 PORTS_BELOW_EPHEMERAL = 12000
-_PORTS = iter(_port_slice())
+def _from_anywhere(ports: range) -> Iterator[int]:
+    """Every port of ``ports`` once, starting at a random one and wrapping around."""
+    start = random.SystemRandom().randrange(len(ports))
+    return itertools.chain(ports[start:], ports[:start])
+
+
+_PORTS = _from_anywhere(_port_slice())
 _PORTS_LOCK = threading.Lock()
 
 

@@ -84,6 +84,8 @@ final class FakeHomeserver implements AutoCloseable {
     private boolean stopped;
     /** Whether reads of one event wait unanswered, see {@link #holdEventReads}. */
     private boolean eventReadsHeld;
+    /** Whether reads of an event read before wait unanswered, see {@link #holdEventReadsAskedAgain}. */
+    private boolean eventReadsAskedAgainHeld;
     private int eventCounter;
 
     FakeHomeserver() throws IOException {
@@ -324,10 +326,22 @@ final class FakeHomeserver implements AutoCloseable {
         }
     }
 
-    /** Answers the reads of one event {@link #holdEventReads} held, and every later one at once. */
+    /**
+     * Reads of an event that was read before wait unanswered from now on, until {@link #answerEventReads}:
+     * the first question about each redaction is answered, those asked again are held, whenever the
+     * source asks them.
+     */
+    void holdEventReadsAskedAgain() {
+        synchronized (lock) {
+            eventReadsAskedAgainHeld = true;
+        }
+    }
+
+    /** Answers the reads of one event {@link #holdEventReads} or {@link #holdEventReadsAskedAgain} held, and every later one at once. */
     void answerEventReads() {
         synchronized (lock) {
             eventReadsHeld = false;
+            eventReadsAskedAgainHeld = false;
             lock.notifyAll();
         }
     }
@@ -556,7 +570,7 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && parts.length == 5 && parts[3].equals("event")) {
             ObjectNode found;
             synchronized (lock) {
-                while (eventReadsHeld && !stopped) {
+                while ((eventReadsHeld || eventReadsAskedAgainHeld && requests(call).size() > 1) && !stopped) {
                     try {
                         lock.wait();
                     } catch (InterruptedException interrupted) {

@@ -1,6 +1,7 @@
 """The HTTP client against tiny local servers: keep-alive that survives the server closing
 idle connections, timeouts, refused connections, and the blocking discovery at startup."""
 
+import contextlib
 import http.server
 import json
 import logging
@@ -104,12 +105,34 @@ def clients():
     made = []
 
     def client(base_url, **settings):
-        made.append(GatewayClient(base_url, "s3cret", reactor=reactor, **settings))
+        made.append(GatewayClient(base_url, "s3cret", **{"reactor": reactor, **settings}))
         return made[-1]
 
     yield client
     for client in made:
         client.close()
+
+
+class _StillClock:
+    """The reactor, whose clock stands still within :meth:`still`."""
+
+    def __init__(self, real):
+        self._real = real
+        self._held = None
+
+    @contextlib.contextmanager
+    def still(self):
+        self._held = self._real.seconds()
+        try:
+            yield
+        finally:
+            self._held = None
+
+    def seconds(self):
+        return self._real.seconds() if self._held is None else self._held
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
 
 
 def sleep(seconds):
@@ -295,9 +318,13 @@ async def test_a_gateway_that_does_not_answer_times_out(serve, clients):
 @pytest_twisted.ensureDeferred
 async def test_calls_to_a_hanging_gateway_hold_at_most_max_connections_and_each_ends_at_its_deadline(serve, clients):
     server, url = serve("hang")
-    client = clients(url, max_connections=2)
+    clock = _StillClock(reactor)
+    client = clients(url, max_connections=2, reactor=clock)
     started = reactor.seconds()
-    calls = [defer.ensureDeferred(client.post("/v1/spam_checker/user_may_invite", b"{}", 0.5)) for _ in range(5)]
+    # made at one instant, as on a quiet machine: a loaded one taking over 10 ms to make them would give the
+    # last ones a deadline past the first ones', and a slot with time enough to send a third request
+    with clock.still():
+        calls = [defer.ensureDeferred(client.post("/v1/spam_checker/user_may_invite", b"{}", 0.5)) for _ in range(5)]
     results = await defer.DeferredList(calls, consumeErrors=True)
     assert all(not ok and failure.check(TimedOut) for ok, failure in results)
     # two requests sent, one a slot: a loaded machine may see Twisted open a second attempt to the

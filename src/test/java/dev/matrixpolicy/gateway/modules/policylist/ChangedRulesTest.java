@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.policylist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.RegistrationBehaviour;
@@ -238,22 +239,29 @@ class ChangedRulesTest {
 
     @Test
     void theAddedLayerIsFoldedInByAWholeCompileOnceTheSourceIsQuietNotWhileRulesKeepComing() throws InterruptedException {
-        list.foldAfter(Duration.ofMillis(1_500));
+        Duration quiet = Duration.ofMillis(600);
+        list.foldAfter(quiet);
         List<PolicyRule> rules = new ArrayList<>(List.of(ban("@first:evil.example")));
         source.listener.updated(source, List.copyOf(rules), Map.of());
         await().atMost(SOON).until(() -> banned("@first:evil.example"));
 
-        for (int i = 0; i < 5; i++) { // one every 100 ms: each puts the fold off
+        // one every 100 ms for twice the quiet time: each puts the fold off
+        long longestGap = 0;
+        long last = System.nanoTime();
+        for (int i = 0; i < 12; i++) {
             PolicyRule next = ban("@burst" + i + ":evil.example");
             rules.add(next);
             added(List.copyOf(rules), List.of(next));
+            longestGap = Math.max(longestGap, System.nanoTime() - last);
+            last = System.nanoTime();
             Thread.sleep(100);
         }
-        assertThat(list.index().changedSince(1)).as("still layered while bans keep coming").isEqualTo(5);
+        assumeTrue(longestGap < quiet.toNanos(), "the machine held the burst up for the quiet time, which lets a fold in");
+        assertThat(list.index().changedSince(1)).as("still layered while bans keep coming").isEqualTo(12);
 
         await().atMost(SOON).until(() -> list.index().changedSince(1) == 0);
         assertThat(rules).allSatisfy(rule -> assertThat(banned(rule.entity().value())).isTrue());
-        assertThat(list.index().counts().get("community")).containsExactly(Map.entry(EntityKind.USER, Map.of(Recommendation.BAN, 6)));
+        assertThat(list.index().counts().get("community")).containsExactly(Map.entry(EntityKind.USER, Map.of(Recommendation.BAN, 13)));
     }
 
     @Test

@@ -30,7 +30,7 @@ import tools.jackson.databind.json.JsonMapper;
 class RequestTimeoutValveTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Each read's timeout: the drips below come well within it, as a slowloris client's do. */
-    private static final int CONNECTION_TIMEOUT_MILLIS = 2_000;
+    private static final int CONNECTION_TIMEOUT_MILLIS = 5_000;
     private static final int DRIP_MILLIS = 100;
     /** Tomcat's own log, its start and stop lines, kept off the console (held here: JUL keeps loggers weakly). */
     private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");

@@ -174,7 +174,7 @@ class ServerKeysTest {
         try {
             long start = System.nanoTime();
             assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not waiting for the fetch").isLessThan(Duration.ofSeconds(1));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not waiting for the fetch").isLessThan(Duration.ofSeconds(3));
             awaitUntil(() -> fetches.get() == 2);
             assertThat(lookup("ed25519:a_new")).as("one fetch at a time").isPresent();
         } finally {
@@ -637,7 +637,7 @@ class ServerKeysTest {
         long ended = System.nanoTime();
         assertThat(Duration.ofNanos(secondStarted - started)).as("the wait, not the fetch's deadline of 10 s")
                 .isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(3));
-        assertThat(Duration.ofNanos(ended - secondStarted)).as("no wait left").isLessThan(Duration.ofSeconds(1));
+        assertThat(Duration.ofNanos(ended - secondStarted)).as("no wait left, not the fetch's 5 s").isLessThan(Duration.ofMillis(2_500));
 
         awaitUntil(() -> otherAsked.get() == 1); // the second lookup started its fetch all the same
         otherAnswering.countDown();

@@ -108,6 +108,32 @@ public final class BackendReply {
     }
 
     /**
+     * Reads one attempt's reply with {@code reader}, then {@linkplain #release releases} it, however the
+     * reading ends. A response no reply can be made of (a status Spring refuses) has its body closed
+     * all the same: Spring does not close it (see {@link Backend}), and an open body holds its
+     * connection until the request's timeout.
+     */
+    static <T> T readThenRelease(ClientHttpResponse response, DataSize maxReplySize, Backend.ReplyReader<T> reader)
+            throws IOException {
+        BackendReply reply;
+        try {
+            reply = new BackendReply(response, maxReplySize);
+        } catch (Throwable unmade) {
+            try {
+                closeQuietly(response.getBody());
+            } catch (IOException noBody) {
+                unmade.addSuppressed(noBody);
+            }
+            throw unmade;
+        }
+        try {
+            return reader.read(reply);
+        } finally {
+            reply.release();
+        }
+    }
+
+    /**
      * Ends the reply. What is left of a body nobody asked for is read, up to the limit and for at most
      * {@link #DRAIN_WAIT}, so that the connection can serve the next call; then the body is closed,
      * which drops the connection of a body not read to its end: one longer than the limit, one still
@@ -117,7 +143,7 @@ public final class BackendReply {
      * keeps sending (up to the request's timeout): a reply over the limit would keep its call waiting,
      * downloading what it will never read.
      */
-    void release() {
+    private void release() {
         try (InputStream rest = response.getBody()) {
             if (!bodyAsked) {
                 // closed from another thread when the wait is over, as Spring's read timeout closes a body

@@ -146,13 +146,14 @@ public final class BackendReply {
     private void release() {
         try (InputStream rest = response.getBody()) {
             if (!bodyAsked) {
-                // closed from another thread when the wait is over, as Spring's read timeout closes a body
-                CompletableFuture<Void> drained = new CompletableFuture<>();
-                drained.completeOnTimeout(null, DRAIN_WAIT.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> closeQuietly(rest));
+                // closed from the timer's thread if the wait is over first, as Spring's read timeout closes a
+                // body; a drain that ends first cancels the timer (its close never runs), and this closes it
+                CompletableFuture<Void> waited = new CompletableFuture<>();
+                waited.completeOnTimeout(null, DRAIN_WAIT.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> closeQuietly(rest));
                 try {
                     drain(rest);
                 } finally {
-                    drained.complete(null);
+                    waited.cancel(false);
                 }
             }
         } catch (IOException broken) {

@@ -24,8 +24,9 @@ import tools.jackson.databind.node.MissingNode;
  * The backend's reply to one attempt, as a module's {@link Backend.ReplyReader} sees it: the status,
  * and the body, read into memory by the gateway's one {@link ReplyCap} rule, up to the module's
  * {@code max-reply-size} (a longer one is a {@link BackendFailure.Kind#TOO_LARGE} failure, found
- * from {@code Content-Length} before reading when the backend declares it). A reader that never
- * asks for the body reads none of it.
+ * from {@code Content-Length} before reading when the backend declares it). A body the reader never
+ * asks for is not kept in memory: it is read past, up to the same limit and for a moment at most, only
+ * so that its connection can serve the next call.
  */
 public final class BackendReply {
     /**

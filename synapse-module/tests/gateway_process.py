@@ -188,6 +188,8 @@ def _port_slice() -> range:
 
 
 PORTS_BELOW_EPHEMERAL = 12000
+
+
 def _from_anywhere(ports: range) -> Iterator[int]:
     """Every port of ``ports`` once, starting at a random one and wrapping around."""
     start = random.SystemRandom().randrange(len(ports))

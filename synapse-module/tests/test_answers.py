@@ -28,7 +28,6 @@ SPAM_VERDICTS = [c.name for c in ALL if c.result is BY_NAME["user_may_invite"].r
 CHARLIE_ONLINE = UserPresenceState.default("@charlie:example.com").copy_and_replace(state="online")
 
 
-
 async def answer(api, gateway, name, status, body, *args):
     gateway.replies[BY_NAME[name].path] = Reply(status, body)
     return await invoke(api, name, *(args or sample_args(name)))

@@ -196,14 +196,8 @@ public final class Backend implements AutoCloseable {
             }
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
             // Not closed by Spring (false), whose close reads the rest of any body: the reply ends itself.
-            T answer = spec.exchange((sent, response) -> {
-                BackendReply reply = new BackendReply(response, maxReplySize);
-                try {
-                    return read(reader, reply);
-                } finally {
-                    reply.release();
-                }
-            }, false);
+            T answer = spec.exchange((sent, response) -> BackendReply.readThenRelease(response, maxReplySize,
+                    reply -> read(reader, reply)), false);
             time(Outcome.SUCCESS, start);
             return answer;
         } catch (BackendFailure failure) {

@@ -24,8 +24,9 @@ import tools.jackson.databind.node.MissingNode;
  * The backend's reply to one attempt, as a module's {@link Backend.ReplyReader} sees it: the status,
  * and the body, read into memory by the gateway's one {@link ReplyCap} rule, up to the module's
  * {@code max-reply-size} (a longer one is a {@link BackendFailure.Kind#TOO_LARGE} failure, found
- * from {@code Content-Length} before reading when the backend declares it). A reader that never
- * asks for the body reads none of it.
+ * from {@code Content-Length} before reading when the backend declares it). A body the reader never
+ * asks for is not kept in memory: it is read past, up to the same limit and for a moment at most, only
+ * so that its connection can serve the next call.
  */
 public final class BackendReply {
     /**
@@ -108,6 +109,32 @@ public final class BackendReply {
     }
 
     /**
+     * Reads one attempt's reply with {@code reader}, then {@linkplain #release releases} it, however the
+     * reading ends. A response no reply can be made of (a status Spring refuses) has its body closed
+     * all the same: Spring does not close it (see {@link Backend}), and an open body holds its
+     * connection until the request's timeout.
+     */
+    static <T> T readThenRelease(ClientHttpResponse response, DataSize maxReplySize, Backend.ReplyReader<T> reader)
+            throws IOException {
+        BackendReply reply;
+        try {
+            reply = new BackendReply(response, maxReplySize);
+        } catch (Throwable unmade) {
+            try {
+                closeQuietly(response.getBody());
+            } catch (IOException noBody) {
+                unmade.addSuppressed(noBody);
+            }
+            throw unmade;
+        }
+        try {
+            return reader.read(reply);
+        } finally {
+            reply.release();
+        }
+    }
+
+    /**
      * Ends the reply. What is left of a body nobody asked for is read, up to the limit and for at most
      * {@link #DRAIN_WAIT}, so that the connection can serve the next call; then the body is closed,
      * which drops the connection of a body not read to its end: one longer than the limit, one still
@@ -117,16 +144,17 @@ public final class BackendReply {
      * keeps sending (up to the request's timeout): a reply over the limit would keep its call waiting,
      * downloading what it will never read.
      */
-    void release() {
+    private void release() {
         try (InputStream rest = response.getBody()) {
             if (!bodyAsked) {
-                // closed from another thread when the wait is over, as Spring's read timeout closes a body
-                CompletableFuture<Void> drained = new CompletableFuture<>();
-                drained.completeOnTimeout(null, DRAIN_WAIT.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> closeQuietly(rest));
+                // closed from the timer's thread if the wait is over first, as Spring's read timeout closes a
+                // body; a drain that ends first cancels the timer (its close never runs), and this closes it
+                CompletableFuture<Void> waited = new CompletableFuture<>();
+                waited.completeOnTimeout(null, DRAIN_WAIT.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> closeQuietly(rest));
                 try {
                     drain(rest);
                 } finally {
-                    drained.complete(null);
+                    waited.cancel(false);
                 }
             }
         } catch (IOException broken) {

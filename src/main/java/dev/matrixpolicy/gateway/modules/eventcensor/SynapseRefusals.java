@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.eventcensor;
 
 import dev.matrixpolicy.gateway.callbacks.ClientEvent;
 import dev.matrixpolicy.gateway.matrix.EventJson;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.matrix.glob.GlobAutomaton;
 import java.math.BigInteger;
@@ -156,9 +157,13 @@ final class SynapseRefusals {
         return one == null || other == null ? one == other : EventJson.equal(one, other);
     }
 
-    /** A value as JSON, however deep: Jackson's {@code toString} refuses a tree past 500 levels. */
+    /**
+     * A value as JSON, however deep (Jackson's {@code toString} refuses a tree past 500 levels), as a log
+     * argument: the refusal ends in the WARN line and an explanation, and the value is the censor's, as
+     * long as its reply and holding what it likes, so it is cut and its controls escaped ({@link LogText#message}).
+     */
     private static String written(JsonNode value) {
-        return value == null ? "null" : EventJson.MAPPER.writeValueAsString(value);
+        return value == null ? "null" : LogText.message(EventJson.MAPPER.writeValueAsString(value));
     }
 
     private static Optional<Refusal> notAString(ClientEvent event, ObjectNode content, String field) {

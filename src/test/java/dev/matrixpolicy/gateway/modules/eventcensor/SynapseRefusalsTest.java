@@ -113,6 +113,22 @@ class SynapseRefusalsTest {
     }
 
     /**
+     * The refusal is the WARN line's cause ({@code unusable answer: ...}) and an explanation's: the values it
+     * quotes are the censor's, as long as its reply (up to {@code max-reply-size}) and holding what it likes.
+     */
+    @Test
+    void aRoomVersionTheRefusalQuotesIsCutAndItsControlsEscaped() {
+        ClientEvent create = new ClientEvent((ObjectNode) JSON.readTree("{\"event_id\": \"$create\", \"sender\": \"@alice:example.com\", "
+                + "\"room_id\": \"!room:example.com\", \"type\": \"m.room.create\", \"state_key\": \"\", "
+                + "\"content\": {\"room_version\": \"10\"}}"));
+        ObjectNode replacement = JSON.createObjectNode().put("room_version", "\u202e" + "9".repeat(100_000));
+
+        assertThat(SynapseRefusals.of(create, replacement, List.of(), "example.com")).hasValueSatisfying(refusal -> assertThat(refusal.message())
+                .startsWith("the new content of an m.room.create event changes 'room_version' from \"10\" to \"\\u202E999")
+                .contains("... (100003 characters), and Synapse would store a room").doesNotContain("\u202e").hasSizeLessThan(1_000));
+    }
+
+    /**
      * A censor's answer is read as deep as an event goes (EventJson): Jackson's own {@code equals} of two
      * trees recurses (a StackOverflowError some 5,000 levels down) and its {@code toString} refuses a tree
      * past 500 levels, and either would end the user's request in a 500 instead of the failure mode.

@@ -256,8 +256,11 @@ class ChangedRulesTest {
             last = System.nanoTime();
             Thread.sleep(100);
         }
+        int layered = list.index().changedSince(1);
+        // the last ban to the look counts too: held up for the quiet time, it lets the fold in as well
+        longestGap = Math.max(longestGap, System.nanoTime() - last);
         assumeTrue(longestGap < quiet.toNanos(), "the machine held the burst up for the quiet time, which lets a fold in");
-        assertThat(list.index().changedSince(1)).as("still layered while bans keep coming").isEqualTo(12);
+        assertThat(layered).as("still layered while bans keep coming").isEqualTo(12);
 
         await().atMost(SOON).until(() -> list.index().changedSince(1) == 0);
         assertThat(rules).allSatisfy(rule -> assertThat(banned(rule.entity().value())).isTrue());

@@ -1,0 +1,64 @@
+package dev.matrixpolicy.gateway.module;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.mock.http.client.MockClientHttpResponse;
+import org.springframework.util.unit.DataSize;
+
+/** How one attempt's reply ends: its body is always closed, since Spring is not asked to close it. */
+class BackendReplyTest {
+    private final WatchedBody body = new WatchedBody("{\"errcode\": \"M_UNKNOWN\"}");
+
+    @Test
+    void aResponseNoReplyCanBeMadeOfStillHasItsBodyClosed() {
+        // a status Spring refuses: HttpStatusCode takes 100 to 999 only
+        MockClientHttpResponse unreadable = new MockClientHttpResponse(body, 200) {
+            @Override
+            public HttpStatusCode getStatusCode() {
+                throw new IllegalArgumentException("Status code '1000' should be a three-digit positive integer");
+            }
+        };
+
+        assertThatThrownBy(() -> BackendReply.readThenRelease(unreadable, DataSize.ofKilobytes(1), BackendReply::status))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(body.closed).as("body closed").isTrue();
+    }
+
+    @Test
+    void aBodyTheReaderDoesNotAskForIsReadToItsEndThenClosed() throws IOException {
+        int status = BackendReply.readThenRelease(new MockClientHttpResponse(body, 503), DataSize.ofKilobytes(1), BackendReply::status);
+
+        assertThat(status).isEqualTo(503);
+        assertThat(body.available()).as("bytes left unread").isZero();
+        assertThat(body.closed).as("body closed").isTrue();
+    }
+
+    @Test
+    void aReaderThatFailsStillHasTheBodyClosed() {
+        assertThatThrownBy(() -> BackendReply.readThenRelease(new MockClientHttpResponse(body, 200), DataSize.ofKilobytes(1),
+                reply -> {
+                    throw BackendFailure.unusable("not what was asked");
+                })).isInstanceOf(BackendFailure.class);
+        assertThat(body.closed).as("body closed").isTrue();
+    }
+
+    /** A body that notes whether it was closed. */
+    private static final class WatchedBody extends ByteArrayInputStream {
+        private volatile boolean closed;
+
+        WatchedBody(String text) {
+            super(text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}

@@ -27,7 +27,7 @@ final class PropertiesFileLoader implements PropertySourceLoader, Ordered {
 
     @Override
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
-        return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, resource)));
+        return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, RegularFileRequired.of(resource))));
     }
 
     @Override

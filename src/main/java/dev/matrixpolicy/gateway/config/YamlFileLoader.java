@@ -62,6 +62,7 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
 
     @Override
     public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
+        RegularFileRequired.of(resource);
         try {
             Map<TextResourceOrigin.Location, RetypedScalar> retyped = checkComposed(resource);
             return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, marked(yaml.load(name, resource), retyped)));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.NamedPipe;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -234,6 +236,28 @@ class StartupFailureReportTest {
         assertThat(screen).contains("expand it to no end of values");
     }
 
+
+    @Test
+    void aConfigurationLocationWithoutAKnownExtensionStopsStartupSayingHowToNameItsFormat(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.conf"), "policy-gateway:\n  server-name: example.com\n");
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("The configuration location 'file:" + config + "' names a file whose name does not end in .yml")
+                .contains("'file:" + config + "[.yml]'");
+    }
+
+    /** Opening a pipe no one writes to waits for a writer: a gateway that opened it would never start, nor this test end. */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aConfigurationFileThatIsANamedPipeStopsStartupBeforeOpeningIt(CapturedOutput output) throws IOException {
+        try (NamedPipe pipe = NamedPipe.at(directory.resolve("gateway.yml"))) {
+            String screen = failedStartup(output, "--spring.config.additional-location=file:" + pipe.path());
+
+            assertThat(screen).contains("Configuration file that is not a regular file").contains("file: " + pipe.path())
+                    .contains("it is a named pipe or a device").contains("Write the configuration to a file and name that file");
+        }
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"gateway.yml:", "gateway.yml:# maintained by config management\n", "gateway.yml:{}\n",

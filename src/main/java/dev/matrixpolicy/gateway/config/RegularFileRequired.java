@@ -1,0 +1,39 @@
+package dev.matrixpolicy.gateway.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.springframework.boot.origin.TextResourceOrigin;
+import org.springframework.core.io.Resource;
+
+/**
+ * A configuration file on disk must be a regular file. A named pipe (what a shell's
+ * {@code <(envsubst < gateway.yml)} hands over) can be read once, but the gateway reads each file
+ * several times while it loads it and again at every reload, where the pipe would give nothing: the
+ * file would be refused as empty, which says nothing of the cause. Refused before it is opened, since
+ * opening a pipe with no writer waits for one. The files packaged in the gateway's jar are not files
+ * on disk and are not checked.
+ */
+final class RegularFileRequired {
+    private RegularFileRequired() {
+    }
+
+    /** {@code resource}, unless it is a file on disk that is not a regular file. */
+    static Resource of(Resource resource) throws IOException {
+        if (!resource.isFile()) {
+            return resource;
+        }
+        Path file = resource.getFile().toPath();
+        if (Files.isRegularFile(file)) {
+            return resource;
+        }
+        throw new InvalidConfigurationException("Configuration file that is not a regular file", new BadSetting(null, null,
+                new TextResourceOrigin(resource, new TextResourceOrigin.Location(0, 0)),
+                "it is " + (Files.isDirectory(file) ? "a directory" : "a named pipe or a device (a shell's <(...) is a pipe)")
+                        + ", which the gateway cannot read again at a reload as it reads a file",
+                "Write the configuration to a file and name that file (for a template: envsubst < gateway.yml.in > gateway.yml)"
+                        + (Files.isDirectory(file) ? ", or end the location with '/' to read the files of the directory" : "")
+                        + ", and start the gateway again."),
+                null);
+    }
+}

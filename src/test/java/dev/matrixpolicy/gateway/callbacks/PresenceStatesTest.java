@@ -33,6 +33,19 @@ class PresenceStatesTest {
     }
 
     @Test
+    void statesAddedFromAnotherSetAreKeptOnceByContent() {
+        JsonNode alice = JSON.readTree("{\"user_id\": \"@alice:example.com\", \"state\": \"online\"}");
+        JsonNode aliceAgain = JSON.readTree("{\"state\": \"online\", \"user_id\": \"@alice:example.com\"}");
+        JsonNode bob = JSON.readTree("{\"user_id\": \"@bob:example.com\", \"state\": \"offline\"}");
+        PresenceStates states = new PresenceStates(List.of(alice));
+
+        assertThat(states.addAll(new PresenceStates(List.of(aliceAgain, bob)))).isTrue();
+        assertThat(states).containsExactly(alice, bob);
+        assertThat(new PresenceStates(states).contains(aliceAgain)).isTrue();
+        assertThat(states.addAll(PresenceStates.readOnly(List.of(bob, aliceAgain)))).isFalse();
+    }
+
+    @Test
     void statesMadeToCollideInStringHashCodeGetHashesOfTheirOwn() {
         // every user ID of "Aa" and "BB" pairs has one String.hashCode: JsonNode.hashCode gives them all one hash
         List<JsonNode> colliding = new ArrayList<>();

@@ -31,7 +31,7 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
     private static final long ARRAY = 2;
     private static final long INTEGER = 3;
     private final Map<Content, JsonNode> states;
-    private final boolean readOnly;
+    private boolean readOnly;
 
     public PresenceStates() {
         this(new LinkedHashMap<>(), false);
@@ -52,7 +52,13 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
         if (states instanceof PresenceStates held) {
             return held.readOnly ? held : new PresenceStates(new LinkedHashMap<>(held.states), true);
         }
-        return new PresenceStates(new PresenceStates(states).states, true);
+        return new PresenceStates(states).sealed();
+    }
+
+    /** This set, read-only from now on: for a set made to be held by an answer, which no one else holds. */
+    PresenceStates sealed() {
+        readOnly = true;
+        return this;
     }
 
     @Override

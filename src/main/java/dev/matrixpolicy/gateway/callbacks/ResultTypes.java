@@ -367,7 +367,7 @@ public final class ResultTypes {
             }
             PresenceStates userStates = new PresenceStates();
             states.forEach(state -> userStates.add(state, distinct));
-            routes.put(user, userStates);
+            routes.put(user, userStates.sealed());
         }
         return new UsersForStates(routes);
     }

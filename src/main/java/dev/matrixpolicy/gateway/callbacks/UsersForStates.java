@@ -44,7 +44,7 @@ public record UsersForStates(Map<String, Set<JsonNode>> routes) {
         other.routes.forEach((user, states) -> merged.merge(user, states, (mine, theirs) -> {
             PresenceStates both = new PresenceStates(mine);
             both.addAll(theirs);
-            return both;
+            return both.sealed();
         }));
         return new UsersForStates(merged);
     }

@@ -29,11 +29,12 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One {@code get_users_for_states} request as the policy API answers it, from the body's bytes to the
- * answer's: the arguments read ({@link JsonBody}), the chain asked (one module, {@code Accumulate}),
+ * answer's: the arguments read ({@link JsonBody}), the chain asked ({@code Accumulate}),
  * the compact answer written. The batch is {@link PresenceAnswerBenchmark}'s (256 KiB, 1,303 states)
- * and goes to {@code receivers} receivers of {@code ALL}; the module is {@code presence_router}, or
- * one that answers with a JSON answer in the full form, read as the {@code http} module reads its
- * backend's (the reply's parsing left out). Run with {@code -prof gc} for what each allocates.
+ * and goes to {@code receivers} receivers of {@code ALL}; the module is {@code presence_router}, two
+ * of them (so their answers are merged), or one that answers with a JSON answer in the full form, read
+ * as the {@code http} module reads its backend's (the reply's parsing left out). Run with
+ * {@code -prof gc} for what each allocates.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,7 +44,7 @@ public class PresencePathBenchmark {
 
     @Param({"40"})
     public int receivers;
-    @Param({"presence_router", "json_answer"})
+    @Param({"presence_router", "two_routers", "json_answer"})
     public String module;
     private byte[] request;
     private ChainRunner runner;
@@ -59,18 +60,21 @@ public class PresencePathBenchmark {
             users.add("@support" + n + ":example.com");
         }
         GetUsersForStates router = PresenceRouters.toAll(users);
-        GetUsersForStates asked = switch (module) {
-            case "presence_router" -> router;
+        List<GetUsersForStates> asked = switch (module) {
+            case "presence_router" -> List.of(router);
+            case "two_routers" -> List.of(router, PresenceRouters.toAll(users));
             case "json_answer" -> {
                 // parsed from bytes, as a backend's reply is: each receiver's states objects of their own
                 JsonNode reply = JSON.readTree(JSON.writeValueAsBytes(GetUsersForStates.TYPE.resultType().toJson(
                         router.getUsersForStates(GetUsersForStates.TYPE.reader().apply(JsonArgs.of(body))))));
-                yield GetUsersForStates.TYPE.fromFunction(args -> GetUsersForStates.TYPE.resultType().fromJson(reply));
+                yield List.of(GetUsersForStates.TYPE.fromFunction(args -> GetUsersForStates.TYPE.resultType().fromJson(reply)));
             }
             default -> throw new IllegalArgumentException(module);
         };
         runner = new ChainRunner(ChainObserver.NONE);
-        chain = runner.compile(new Chain<>(GetUsersForStates.TYPE.name(), List.of(new Link<>("router", asked, FailurePolicy.FAIL_CLOSED, null))),
+        List<Link<GetUsersForStates>> links = new ArrayList<>();
+        asked.forEach(each -> links.add(new Link<>("router" + links.size(), each, FailurePolicy.FAIL_CLOSED, null)));
+        chain = runner.compile(new Chain<>(GetUsersForStates.TYPE.name(), links),
                 GetUsersForStates.TYPE.call(), GetUsersForStates.TYPE.rule(), GetUsersForStates.TYPE.resultType()::outcome);
     }
 

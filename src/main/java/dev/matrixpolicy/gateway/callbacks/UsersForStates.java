@@ -31,7 +31,8 @@ public record UsersForStates(Map<String, Set<JsonNode>> routes) {
 
     /**
      * Merges two answers; when both name the same user their sets are concatenated, as Synapse does.
-     * A set named by one answer only is shared, not copied; merged with no routes, the other answer is the merge.
+     * A set named by one answer only is shared, not copied, and two sets are concatenated once for all
+     * the users both answers give them to; merged with no routes, the other answer is the merge.
      */
     public UsersForStates merge(UsersForStates other) {
         if (other.routes.isEmpty()) {
@@ -40,12 +41,14 @@ public record UsersForStates(Map<String, Set<JsonNode>> routes) {
         if (routes.isEmpty()) {
             return other;
         }
+        Map<Set<JsonNode>, Map<Set<JsonNode>, Set<JsonNode>>> unions = new IdentityHashMap<>();
         Map<String, Set<JsonNode>> merged = new LinkedHashMap<>(routes);
-        other.routes.forEach((user, states) -> merged.merge(user, states, (mine, theirs) -> {
-            PresenceStates both = new PresenceStates(mine);
-            both.addAll(theirs);
-            return both.sealed();
-        }));
+        other.routes.forEach((user, states) -> merged.merge(user, states, (mine, theirs) ->
+                unions.computeIfAbsent(mine, set -> new IdentityHashMap<>()).computeIfAbsent(theirs, set -> {
+                    PresenceStates both = new PresenceStates(mine);
+                    both.addAll(theirs);
+                    return both.sealed();
+                })));
         return new UsersForStates(merged);
     }
 

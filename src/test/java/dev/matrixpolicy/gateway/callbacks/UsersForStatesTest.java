@@ -37,6 +37,22 @@ class UsersForStatesTest {
     }
 
     @Test
+    void mergingTwoAnswersThatShareTheirSetsAmongUsersConcatenatesEachPairOfSetsOnce() {
+        PresenceStates first = new PresenceStates(List.of(state("@carol:example.com", "online")));
+        PresenceStates second = new PresenceStates(List.of(state("@carol:example.com", "online"), state("@dave:example.com", "online")));
+        Map<String, Set<JsonNode>> firstRoutes = new LinkedHashMap<>();
+        Map<String, Set<JsonNode>> secondRoutes = new LinkedHashMap<>();
+        List.of(ALICE, BOB).forEach(user -> {
+            firstRoutes.put(user, first);
+            secondRoutes.put(user, second);
+        });
+
+        UsersForStates merged = new UsersForStates(firstRoutes).merge(new UsersForStates(secondRoutes));
+
+        assertThat(merged.routes().get(ALICE)).isSameAs(merged.routes().get(BOB)).hasSize(2);
+    }
+
+    @Test
     void mergingWithAnAnswerOfNoRoutesIsTheOtherAnswer() {
         UsersForStates answer = new UsersForStates(Map.of(ALICE, Set.of()));
 

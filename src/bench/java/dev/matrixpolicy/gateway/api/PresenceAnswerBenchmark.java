@@ -43,11 +43,7 @@ public class PresenceAnswerBenchmark {
 
     @Setup
     public void answer() {
-        List<JsonNode> batch = new ArrayList<>();
-        for (int bytes = 0; bytes + state(batch.size()).toString().length() + 1 <= BATCH_BYTES; ) {
-            bytes += state(batch.size()).toString().length() + 1;
-            batch.add(state(batch.size()));
-        }
+        List<ObjectNode> batch = batch();
         Map<String, Set<JsonNode>> routes = new LinkedHashMap<>();
         for (int n = 0; n < receivers; n++) {
             routes.put("@support" + n + ":example.com", new LinkedHashSet<>(batch));
@@ -58,6 +54,16 @@ public class PresenceAnswerBenchmark {
     @Benchmark
     public byte[] write() {
         return JSON.writeValueAsBytes(PolicyAnswer.of(ResultTypes.USERS_FOR_STATES, answer, form.equals("compact")).body());
+    }
+
+    /** As many states as a batch of 256 KiB holds (1,303). */
+    static List<ObjectNode> batch() {
+        List<ObjectNode> batch = new ArrayList<>();
+        for (int bytes = 0; bytes + state(batch.size()).toString().length() + 1 <= BATCH_BYTES; ) {
+            bytes += state(batch.size()).toString().length() + 1;
+            batch.add(state(batch.size()));
+        }
+        return batch;
     }
 
     /** A state as Synapse's {@code UserPresenceState} sends it, without a status message: about 190 bytes. */

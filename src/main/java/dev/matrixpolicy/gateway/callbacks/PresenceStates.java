@@ -16,38 +16,85 @@ import tools.jackson.databind.node.DecimalNode;
 /**
  * The presence states one user receives ({@code get_users_for_states}): each state once, by content,
  * as Synapse keeps them in a set of {@code UserPresenceState}, in the order first given. Read-only
- * through its iterator; {@link #add} is how it grows.
+ * through its iterator; {@link #add} is how it grows, until an answer holds it ({@link UsersForStates}):
+ * from then on it is read-only, so that answers and their merges share it rather than copy it.
  *
  * <p>States are placed by a hash of their content taken with this process's secret ({@link Probing}),
  * not by {@link JsonNode#hashCode}: that one adds up {@code String.hashCode}s, which collide on demand
  * ({@code "Aa"} and {@code "BB"}), and a set of states whose user IDs were made of such pairs
- * compared each new state with every one before it: 14,000 of them took 12 s of CPU.
+ * compared each new state with every one before it: 14,000 of them took 12 s of CPU. A state's hash
+ * is taken once, as it is added, and goes with it into the sets made from this one ({@link #addAll},
+ * {@link #readOnly}): copying the states of 40 receivers of {@code ALL} hashed 52,000 states again.
  */
 public final class PresenceStates extends AbstractSet<JsonNode> {
     private static final long OBJECT = 1;
     private static final long ARRAY = 2;
-    private final Map<Content, JsonNode> states = new LinkedHashMap<>();
+    private static final long INTEGER = 3;
+    private final Map<Content, JsonNode> states;
+    private boolean readOnly;
 
     public PresenceStates() {
+        this(new LinkedHashMap<>(), false);
     }
 
     public PresenceStates(Collection<? extends JsonNode> states) {
+        this();
         addAll(states);
+    }
+
+    private PresenceStates(Map<Content, JsonNode> states, boolean readOnly) {
+        this.states = states;
+        this.readOnly = readOnly;
+    }
+
+    /** {@code states} as a read-only set: itself when it is one, else a copy, which hashes only states not yet in a set. */
+    static PresenceStates readOnly(Collection<? extends JsonNode> states) {
+        if (states instanceof PresenceStates held) {
+            return held.readOnly ? held : new PresenceStates(new LinkedHashMap<>(held.states), true);
+        }
+        return new PresenceStates(states).sealed();
+    }
+
+    /** This set, read-only from now on: for a set made to be held by an answer, which no one else holds. */
+    PresenceStates sealed() {
+        readOnly = true;
+        return this;
     }
 
     @Override
     public boolean add(JsonNode state) {
-        return states.putIfAbsent(new Content(state), state) == null;
+        return put(new Content(state), state);
+    }
+
+    /** Adds the states of another set with the hashes taken as they entered it. */
+    @Override
+    public boolean addAll(Collection<? extends JsonNode> added) {
+        if (!(added instanceof PresenceStates held)) {
+            return super.addAll(added);
+        }
+        boolean changed = false;
+        for (Map.Entry<Content, JsonNode> state : held.states.entrySet()) {
+            changed |= put(state.getKey(), state.getValue());
+        }
+        return changed;
     }
 
     /**
-     * The state of {@code state}'s content held already, or {@code state}, held from now on: so that
-     * the equal states of one answer read from JSON are one object, which the compact form
-     * ({@link UsersForStates#compact}) writes once.
+     * Adds {@code state}, or the state of its content that {@code distinct} holds, which holds
+     * {@code state} from now on if it held none; one walk of it for both. So the equal states of one
+     * answer read from JSON are one object, which the compact form ({@link UsersForStates#compact}) writes once.
      */
-    JsonNode intern(JsonNode state) {
-        JsonNode held = states.putIfAbsent(new Content(state), state);
-        return held == null ? state : held;
+    boolean add(JsonNode state, PresenceStates distinct) {
+        Content key = new Content(state);
+        JsonNode held = distinct.states.putIfAbsent(key, state);
+        return held == null ? put(key, state) : put(new Content(held, key.hash), held);
+    }
+
+    private boolean put(Content key, JsonNode state) {
+        if (readOnly) {
+            throw new UnsupportedOperationException("the presence states of an answer are read-only");
+        }
+        return states.putIfAbsent(key, state) == null;
     }
 
     @Override
@@ -118,9 +165,19 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
             }
         }
 
+        /**
+         * Equal scalars hash alike: Jackson takes scalars of one class and value as equal, and none of
+         * two classes. Integers, booleans and null, what a presence state holds besides strings, are
+         * hashed without writing them: {@link JsonNode#toString} runs a whole JSON generator, which was
+         * most of what reading an answer of 52,000 states allocated.
+         */
         private static int scalar(JsonNode node) {
+            if (node.isIntegralNumber() && node.canConvertToLong()) {
+                return Probing.hash(node.longValue(), INTEGER, 0, 0);
+            }
             // a decimal by its value, whether equality takes 1.0 and 1.00 as one or not; other scalars write equal values alike
             String written = node.isString() ? node.stringValue()
+                    : node.isBoolean() ? String.valueOf(node.booleanValue()) : node.isNull() ? "null"
                     : node instanceof DecimalNode decimal ? decimal.decimalValue().stripTrailingZeros().toString() : node.toString();
             return Probing.hash(written, 0, written.length());
         }
@@ -134,7 +191,8 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof Content content && content.hash == hash && EventJson.equal(content.state, state);
+            // the same state, as when two answers being merged route one of the request's states to one user
+            return other instanceof Content content && content.hash == hash && (content.state == state || EventJson.equal(content.state, state));
         }
 
         @Override

@@ -365,7 +365,9 @@ public final class ResultTypes {
                     throw new IllegalArgumentException(user + "[" + i + "]: " + wrong.getMessage(), wrong);
                 }
             }
-            routes.put(user, new PresenceStates(states.stream().map(distinct::intern).toList()));
+            PresenceStates userStates = new PresenceStates();
+            states.forEach(state -> userStates.add(state, distinct));
+            routes.put(user, userStates.sealed());
         }
         return new UsersForStates(routes);
     }

@@ -21,17 +21,34 @@ import tools.jackson.databind.node.ObjectNode;
 public record UsersForStates(Map<String, Set<JsonNode>> routes) {
     public static final UsersForStates NONE = new UsersForStates(Map.of());
 
+    /** Holds each set read-only ({@link PresenceStates#readOnly}): the same set given for several users is held once. */
     public UsersForStates {
+        Map<Set<JsonNode>, Set<JsonNode>> held = new IdentityHashMap<>();
         Map<String, Set<JsonNode>> copy = new LinkedHashMap<>();
-        routes.forEach((user, states) -> copy.put(user, Collections.unmodifiableSet(new PresenceStates(states))));
+        routes.forEach((user, states) -> copy.put(user, held.computeIfAbsent(states, PresenceStates::readOnly)));
         routes = Collections.unmodifiableMap(copy);
     }
 
-    /** Merges two answers; when both name the same user their sets are concatenated, as Synapse does. */
+    /**
+     * Merges two answers; when both name the same user their sets are concatenated, as Synapse does.
+     * A set named by one answer only is shared, not copied, and two sets are concatenated once for all
+     * the users both answers give them to; merged with no routes, the other answer is the merge.
+     */
     public UsersForStates merge(UsersForStates other) {
-        Map<String, Set<JsonNode>> merged = new LinkedHashMap<>();
-        routes.forEach((user, states) -> merged.put(user, new PresenceStates(states)));
-        other.routes.forEach((user, states) -> merged.computeIfAbsent(user, u -> new PresenceStates()).addAll(states));
+        if (other.routes.isEmpty()) {
+            return this;
+        }
+        if (routes.isEmpty()) {
+            return other;
+        }
+        Map<Set<JsonNode>, Map<Set<JsonNode>, Set<JsonNode>>> unions = new IdentityHashMap<>();
+        Map<String, Set<JsonNode>> merged = new LinkedHashMap<>(routes);
+        other.routes.forEach((user, states) -> merged.merge(user, states, (mine, theirs) ->
+                unions.computeIfAbsent(mine, set -> new IdentityHashMap<>()).computeIfAbsent(theirs, set -> {
+                    PresenceStates both = new PresenceStates(mine);
+                    both.addAll(theirs);
+                    return both.sealed();
+                })));
         return new UsersForStates(merged);
     }
 
@@ -50,21 +67,22 @@ public record UsersForStates(Map<String, Set<JsonNode>> routes) {
         ObjectNode users = json.putObject("users");
         Map<JsonNode, Integer> stateIndex = new IdentityHashMap<>();
         Map<Indices, Integer> setIndex = new HashMap<>();
-        routes.forEach((user, userStates) -> {
-            int[] indices = new int[userStates.size()];
+        Map<Set<JsonNode>, Integer> heldSetIndex = new IdentityHashMap<>(); // the sets users share, each indexed once
+        routes.forEach((user, userStates) -> users.put(user, heldSetIndex.computeIfAbsent(userStates, held -> {
+            int[] indices = new int[held.size()];
             int i = 0;
-            for (JsonNode state : userStates) {
+            for (JsonNode state : held) {
                 indices[i++] = stateIndex.computeIfAbsent(state, s -> {
                     states.add(s);
                     return states.size() - 1;
                 });
             }
-            users.put(user, setIndex.computeIfAbsent(new Indices(indices), set -> {
+            return setIndex.computeIfAbsent(new Indices(indices), set -> {
                 ArrayNode written = sets.addArray();
                 Arrays.stream(set.values()).forEach(written::add);
                 return sets.size() - 1;
-            }));
-        });
+            });
+        })));
         return json;
     }
 

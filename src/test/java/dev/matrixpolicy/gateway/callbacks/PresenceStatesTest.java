@@ -33,6 +33,19 @@ class PresenceStatesTest {
     }
 
     @Test
+    void statesAddedFromAnotherSetAreKeptOnceByContent() {
+        JsonNode alice = JSON.readTree("{\"user_id\": \"@alice:example.com\", \"state\": \"online\"}");
+        JsonNode aliceAgain = JSON.readTree("{\"state\": \"online\", \"user_id\": \"@alice:example.com\"}");
+        JsonNode bob = JSON.readTree("{\"user_id\": \"@bob:example.com\", \"state\": \"offline\"}");
+        PresenceStates states = new PresenceStates(List.of(alice));
+
+        assertThat(states.addAll(new PresenceStates(List.of(aliceAgain, bob)))).isTrue();
+        assertThat(states).containsExactly(alice, bob);
+        assertThat(new PresenceStates(states).contains(aliceAgain)).isTrue();
+        assertThat(states.addAll(PresenceStates.readOnly(List.of(bob, aliceAgain)))).isFalse();
+    }
+
+    @Test
     void statesMadeToCollideInStringHashCodeGetHashesOfTheirOwn() {
         // every user ID of "Aa" and "BB" pairs has one String.hashCode: JsonNode.hashCode gives them all one hash
         List<JsonNode> colliding = new ArrayList<>();
@@ -53,6 +66,21 @@ class PresenceStatesTest {
         assertThat(jacksonHashes).hasSize(1);
         assertThat(ownHashes).hasSizeGreaterThan(4_090);
         assertThat(new PresenceStates(colliding)).hasSize(4_096);
+    }
+
+    @Test
+    void statesThatDifferInANumberOrALiteralAreToldApartAndEqualOnesAreNot() {
+        Set<Integer> hashes = new HashSet<>();
+        for (int i = 0; i < 4_096; i++) {
+            hashes.add(PresenceStates.hash(JSON.readTree("{\"user_id\": \"@a:x\", \"last_active_ts\": " + (1_765_000_000_000L + i) + "}")));
+        }
+        JsonNode state = JSON.readTree("{\"user_id\": \"@a:x\", \"ts\": 1765000000000, \"n\": 7, \"active\": true, \"msg\": null}");
+        JsonNode same = JSON.readTree("{\"msg\": null, \"active\": true, \"n\": 7, \"ts\": 1765000000000, \"user_id\": \"@a:x\"}");
+
+        assertThat(hashes).hasSizeGreaterThan(4_090);
+        assertThat(PresenceStates.hash(same)).isEqualTo(PresenceStates.hash(state));
+        assertThat(new PresenceStates(List.of(state, same, JSON.readTree("{\"user_id\": \"@a:x\", \"ts\": 1765000000000, \"n\": 7, \"active\": false, \"msg\": null}"))))
+                .hasSize(2);
     }
 
     /** A state nested as deep as an event can (presence content comes through the policy API too): no recursion. */

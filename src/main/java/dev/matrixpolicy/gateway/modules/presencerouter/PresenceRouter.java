@@ -60,12 +60,16 @@ final class PresenceRouter implements PolicyModule, GetUsersForStates, GetIntere
     @Override
     public UsersForStates getUsersForStates(GetUsersForStates.Args args) {
         Map<String, Set<JsonNode>> forwarded = new LinkedHashMap<>();
-        receiversOfAll.forEach(receiver -> forwarded.put(receiver, new PresenceStates()));
+        // one set for every receiver of ALL, which the answer holds once
+        PresenceStates all = new PresenceStates();
+        receiversOfAll.forEach(receiver -> forwarded.put(receiver, all));
         for (ObjectNode update : args.stateUpdates()) {
             // user_id was validated as a user ID when the request was read.
             Set<String> receivers = receiversBySource.getOrDefault(update.get("user_id").stringValue(), Set.of());
             receivers.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new PresenceStates()).add(update));
-            receiversOfAll.forEach(receiver -> forwarded.get(receiver).add(update));
+            if (!receiversOfAll.isEmpty()) {
+                all.add(update);
+            }
         }
         return forwarded.isEmpty() ? UsersForStates.NONE : new UsersForStates(forwarded);
     }

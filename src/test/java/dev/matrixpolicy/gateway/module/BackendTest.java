@@ -175,6 +175,18 @@ class BackendTest {
     }
 
     @Test
+    void theRestOfABodyLeftUnreadPastTheLimitIsNeverReadAsTheNextReply() {
+        server.stubFor(post("/webhook").willReturn(ok("{\"left\": \"" + "x".repeat(300_000) + "\"}")));
+        server.stubFor(get("/next").willReturn(ok("next")));
+        Backend backend = backend(builder().maxReplySize(DataSize.ofKilobytes(100)));
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(backend.call(posting("/webhook"), BackendReply::status)).isEqualTo(200);
+            assertThat(backend.call(getting("/next"), TEXT_OF_A_2XX)).isEqualTo("next");
+        }
+    }
+
+    @Test
     void replyWhoseBodyIsNotReadEndsItsCallAtOnceThoughTheBackendHoldsTheRestOfTheBody() throws IOException {
         // the status says it all: the reader never asks for the body, which the backend holds
         URI holding = holdingServer("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", 10);

@@ -248,6 +248,15 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void anOptionalLocationWithoutAKnownExtensionStopsStartupWithTheSameScreenKeepingOptional(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.conf"), "policy-gateway:\n  server-name: example.com\n");
+
+        String screen = failedStartup(output, "--spring.config.additional-location=optional:file:" + config);
+
+        assertThat(screen).contains("'optional:file:" + config + "[.yml]'").doesNotContain("\tat ");
+    }
+
+    @Test
     void aDirectoryNamedAsTheConfigurationFileStopsStartupSayingWhichFileADirectoryLocationReads(CapturedOutput output)
             throws IOException {
         Path config = Files.createDirectory(directory.resolve("gateway.yml"));

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.config;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.springframework.boot.context.config.ConfigDataLocation;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
@@ -16,6 +17,12 @@ final class ConfigLocationFailureAnalyzer extends AbstractFailureAnalyzer<Illega
     /** Boot's words for the location ({@code StandardConfigDataLocationResolver}). */
     private static final Pattern UNLOADABLE = Pattern.compile("Unable to load config data from '(.*)'", Pattern.DOTALL);
     private static final String UNKNOWN_EXTENSION = "File extension is not known to any PropertySourceLoader";
+
+    /** Boot's failure for such a location, for one Boot would pass over ({@link OptionalLocationWithoutFormat}). */
+    static IllegalStateException unknownExtension(ConfigDataLocation location) {
+        return new IllegalStateException("Unable to load config data from '" + location + "'", new IllegalStateException(
+                UNKNOWN_EXTENSION + ". If the location is meant to reference a directory, it must end in '/'"));
+    }
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, IllegalStateException cause) {

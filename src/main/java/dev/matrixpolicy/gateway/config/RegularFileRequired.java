@@ -27,13 +27,17 @@ final class RegularFileRequired {
         if (Files.isRegularFile(file)) {
             return resource;
         }
+        boolean directory = Files.isDirectory(file);
         throw new InvalidConfigurationException("Configuration file that is not a regular file", new BadSetting(null, null,
                 new TextResourceOrigin(resource, new TextResourceOrigin.Location(0, 0)),
-                "it is " + (Files.isDirectory(file) ? "a directory" : "a named pipe or a device (a shell's <(...) is a pipe)")
-                        + ", which the gateway cannot read again at a reload as it reads a file",
-                "Write the configuration to a file and name that file (for a template: envsubst < gateway.yml.in > gateway.yml)"
-                        + (Files.isDirectory(file) ? ", or end the location with '/' to read the files of the directory" : "")
-                        + ", and start the gateway again."),
+                directory ? "it is a directory, where the location names a file"
+                        : "it is a named pipe or a device (a shell's <(...) is a pipe), which the gateway cannot read again"
+                                + " at a reload as it reads a file",
+                // a location ending in '/' reads Boot's spring.config.name in the directory, not each file in it
+                directory ? "Name the configuration file in the directory, or end the location with '/' to read the"
+                        + " application.yml or application.properties in it, and start the gateway again."
+                        : "Write the configuration to a file and name that file (for a template: envsubst < gateway.yml.in"
+                                + " > gateway.yml), and start the gateway again."),
                 null);
     }
 }

@@ -287,7 +287,8 @@ final class Reloader {
     /**
      * A configuration file the serving generation was read from that is gone or empty now is refused,
      * not read as "no settings": Spring Boot would skip it, and the packaged defaults would serve. It is
-     * what an editor that truncates before writing, or a deleted mount, looks like for a moment.
+     * what an editor that truncates before writing, or a deleted mount, looks like for a moment. One that
+     * is no regular file now is left to the loader ({@code RegularFileRequired}), which says so.
      */
     private void requireConfigurationFiles() {
         for (Path file : paths(configurationFiles)) {
@@ -299,7 +300,8 @@ final class Reloader {
                         + " cannot be read now (" + gone.getClass().getSimpleName() + "). Fix: restore it; to run without"
                         + " it, restart the gateway.");
             }
-            if (size == 0) {
+            // a named pipe has no size: the loader refuses it as at startup, before it would open it
+            if (size == 0 && Files.isRegularFile(file)) {
                 throw new IllegalStateException("the configuration file " + file + " is empty. Fix: write the"
                         + " configuration into it; to run without it, restart the gateway.");
             }

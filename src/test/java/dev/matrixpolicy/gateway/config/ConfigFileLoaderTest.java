@@ -42,6 +42,20 @@ class ConfigFileLoaderTest {
         }
     }
 
+    /** The hint the screen for a location without a known extension gives ({@link ConfigLocationFailureAnalyzer}). */
+    @Test
+    void aFileWithoutAKnownExtensionIsReadByTheFormatInBracketsAfterItsLocationOptionalOrNot() throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.conf"), "policy-gateway:\n  server-name: from-conf.example\n");
+
+        for (String location : new String[] {"file:" + config + "[.yml]", "optional:file:" + config + "[.yml]"}) {
+            try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                    .web(WebApplicationType.NONE)
+                    .run("--spring.config.additional-location=" + location)) {
+                assertThat(gateway.getBean(PolicyGatewayProperties.class).serverName()).as(location).isEqualTo("from-conf.example");
+            }
+        }
+    }
+
     @Test
     void aFileOfAFewAliasesIsReadWithTheAliasesExpanded() throws IOException {
         Files.writeString(directory.resolve("application.yml"), """

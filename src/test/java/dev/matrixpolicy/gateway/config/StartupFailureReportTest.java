@@ -247,6 +247,26 @@ class StartupFailureReportTest {
                 .contains("'file:" + config + "[.yml]'");
     }
 
+    @Test
+    void anOptionalLocationWithoutAKnownExtensionStopsStartupWithTheSameScreenKeepingOptional(CapturedOutput output) throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.conf"), "policy-gateway:\n  server-name: example.com\n");
+
+        String screen = failedStartup(output, "--spring.config.additional-location=optional:file:" + config);
+
+        assertThat(screen).contains("'optional:file:" + config + "[.yml]'").doesNotContain("\tat ");
+    }
+
+    @Test
+    void aDirectoryNamedAsTheConfigurationFileStopsStartupSayingWhichFileADirectoryLocationReads(CapturedOutput output)
+            throws IOException {
+        Path config = Files.createDirectory(directory.resolve("gateway.yml"));
+
+        String screen = failedStartup(output, "--spring.config.additional-location=file:" + config);
+
+        assertThat(screen).contains("Configuration file that is not a regular file").contains("it is a directory")
+                .contains("application.yml").doesNotContain("to read the files of the directory");
+    }
+
     /** Opening a pipe no one writes to waits for a writer: a gateway that opened it would never start, nor this test end. */
     @Test
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

@@ -19,6 +19,7 @@ import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.KubeletVolume;
+import dev.matrixpolicy.gateway.support.NamedPipe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -203,6 +205,25 @@ class ReloadEndToEndTest {
         write("gateway.yml", denylist("new refusal"));
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText().equals("new refusal"));
+    }
+
+    /** A pipe has no size: taken for an empty file, it was refused as one, which says nothing of the cause. */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aConfigurationFileTurnedIntoANamedPipeIsRefusedAsAtStartupAndTheOldChainsServe() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+
+        Files.delete(config);
+        try (NamedPipe pipe = NamedPipe.at(config)) {
+            Answer refused = management.post("/actuator/reload", "");
+
+            assertThat(refused.status()).isEqualTo(409);
+            assertThat(refused.json().path("error").asText()).contains("Configuration file that is not a regular file")
+                    .contains(config.toString()).contains("it is a named pipe or a device").doesNotContain("is empty");
+        }
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("old refusal");
+        assertThat(gauge("policy_config_generation")).isEqualTo(1.0);
     }
 
     @Test

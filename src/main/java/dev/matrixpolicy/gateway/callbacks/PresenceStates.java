@@ -29,7 +29,13 @@ import tools.jackson.databind.node.DecimalNode;
 public final class PresenceStates extends AbstractSet<JsonNode> {
     private static final long OBJECT = 1;
     private static final long ARRAY = 2;
-    private static final long INTEGER = 3;
+    private static final long SCALAR = 3;
+    private static final long INTEGER = 4;
+    private static final long BOOLEAN = 5;
+    private static final long NULL = 6;
+    private static final long STRING = 7;
+    private static final long DECIMAL = 8;
+    private static final long OTHER = 9;
     private final Map<Content, JsonNode> states;
     private boolean readOnly;
 
@@ -169,17 +175,26 @@ public final class PresenceStates extends AbstractSet<JsonNode> {
          * Equal scalars hash alike: Jackson takes scalars of one class and value as equal, and none of
          * two classes. Integers, booleans and null, what a presence state holds besides strings, are
          * hashed without writing them: {@link JsonNode#toString} runs a whole JSON generator, which was
-         * most of what reading an answer of 52,000 states allocated.
+         * most of what reading an answer of 52,000 states allocated. Each kind is hashed with a tag of
+         * its own, in a last step under the secret: without it, an integer and a 16-character string
+         * ran the same steps and could be chosen to collide whatever the secret, as {@code 123} and
+         * {@code "123"} did, and a state of k such fields made 2^k states of one hash.
          */
         private static int scalar(JsonNode node) {
             if (node.isIntegralNumber() && node.canConvertToLong()) {
-                return Probing.hash(node.longValue(), INTEGER, 0, 0);
+                return Probing.hash(node.longValue(), INTEGER, SCALAR, 0);
+            }
+            if (node.isBoolean()) {
+                return Probing.hash(node.booleanValue() ? 1 : 0, BOOLEAN, SCALAR, 0);
+            }
+            if (node.isNull()) {
+                return Probing.hash(0, NULL, SCALAR, 0);
             }
             // a decimal by its value, whether equality takes 1.0 and 1.00 as one or not; other scalars write equal values alike
+            long kind = node.isString() ? STRING : node instanceof DecimalNode ? DECIMAL : OTHER;
             String written = node.isString() ? node.stringValue()
-                    : node.isBoolean() ? String.valueOf(node.booleanValue()) : node.isNull() ? "null"
                     : node instanceof DecimalNode decimal ? decimal.decimalValue().stripTrailingZeros().toString() : node.toString();
-            return Probing.hash(written, 0, written.length());
+            return Probing.hash(Probing.hash(written, 0, written.length()), kind, SCALAR, 0);
         }
     }
 

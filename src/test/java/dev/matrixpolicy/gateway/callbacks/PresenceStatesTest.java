@@ -83,6 +83,22 @@ class PresenceStatesTest {
                 .hasSize(2);
     }
 
+    /**
+     * Values of two kinds that write alike, or that run the same hashing steps (an integer and a string
+     * of 16 characters, chosen so), hash apart: otherwise they collide whatever the secret, and a state
+     * of k fields whose kinds a sender picks makes 2^k states of one hash (found by helper 232).
+     */
+    @Test
+    void valuesOfTwoKindsHashApartWhateverTheyWrite() {
+        List<String> pairs = List.of("123", "\"123\"", "true", "\"true\"", "null", "\"null\"",
+                "28147922879250545", "\"abcd\\u0003" + "\\u0000".repeat(11) + "\"");
+        for (int i = 0; i < pairs.size(); i += 2) {
+            assertThat(PresenceStates.hash(JSON.readTree("{\"v\": " + pairs.get(i) + "}")))
+                    .as(pairs.get(i) + " against " + pairs.get(i + 1))
+                    .isNotEqualTo(PresenceStates.hash(JSON.readTree("{\"v\": " + pairs.get(i + 1) + "}")));
+        }
+    }
+
     /** A state nested as deep as an event can (presence content comes through the policy API too): no recursion. */
     @Test
     void aStateNestedThirtyThousandDeepIsKeptOnceOnAVirtualThread() throws InterruptedException {

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Other servers' public keys, fetched ({@link KeyFetcher}: from the server itself, verified, else from
@@ -75,6 +77,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * while those servers' fetches take the slots.
  */
 public final class ServerKeys implements KeyLookup {
+    private static final Logger log = LoggerFactory.getLogger(ServerKeys.class);
     static final Duration MIN_BACKOFF = Duration.ofMinutes(1);
     /** How long a server's published keys answer for every key ID, those it did not list included. */
     static final Duration REFETCH_AFTER = Duration.ofMinutes(1);
@@ -313,10 +316,12 @@ public final class ServerKeys implements KeyLookup {
                 fetchOnce(serverName, keyId, minimumValidUntilTs, wait, false);
                 return;
             }
-            if (failed.getCause() instanceof KeyFetchBusyException busy) {
-                throw busy;
-            }
-            throw new UnauthorizedException(failed.getCause().getMessage(), failed.getCause());
+            throw switch (failed.getCause()) {
+                case KeyFetchBusyException busy -> busy;
+                case UnauthorizedException refused -> new UnauthorizedException(refused.getMessage(), refused);
+                // a bug or a resource gone (logged where it happened): the caller hears no internal detail
+                default -> new UnauthorizedException("Could not fetch the keys of " + serverName, failed.getCause());
+            };
         } catch (TimeoutException overdue) {
             if (waitEndsFirst) {
                 throw new KeyFetchBusyException("The keys of " + serverName + " are still being fetched; try again shortly");
@@ -342,6 +347,7 @@ public final class ServerKeys implements KeyLookup {
         try {
             fetcher = Thread.ofVirtual().name("key-fetch").start(() -> fetchInto(mine, slot, serverName, keyId, minimumValidUntilTs));
         } catch (RuntimeException | Error cannotStart) {
+            log.error("Could not start a fetch of the keys of {}", serverName, cannotStart);
             slot.release();
             ended(serverName, mine, cannotStart);
             return;
@@ -374,6 +380,9 @@ public final class ServerKeys implements KeyLookup {
         } catch (RuntimeException | Error failed) {
             // an Error too (the heap ran out): the lookups waiting for it must hear, not wait out the deadline
             backOff(fetch.refresh() ? refreshBackoffs : backoffs, serverName);
+            if (!(failed instanceof UnauthorizedException)) {
+                log.error("Fetching the keys of {} failed unexpectedly; lookups are refused until its back-off ends", serverName, failed);
+            }
             failure = failed;
         } finally {
             fetching.remove(serverName, fetch);

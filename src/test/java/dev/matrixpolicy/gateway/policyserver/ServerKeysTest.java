@@ -4,11 +4,13 @@ import static dev.matrixpolicy.gateway.policyserver.KeyWaits.UNHURRIED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import dev.matrixpolicy.gateway.support.Commands;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -50,6 +52,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -63,6 +66,9 @@ class ServerKeysTest {
     private static final String NOTARY_KEY_ID = "ed25519:notary";
     /** The product's default: the servers these tests configure by address are exempt from it. */
     private static final IpRanges SYNAPSE_BLOCKLIST = IpRanges.of(IpRanges.SYNAPSE_BLOCKLIST);
+
+    @RegisterExtension
+    final LoggedLines logged = LoggedLines.of(ServerKeys.class, Level.WARN);
 
     private final AtomicLong now = new AtomicLong(NOW);
     private final AtomicInteger fetches = new AtomicInteger();
@@ -673,6 +679,23 @@ class ServerKeysTest {
             exchange.close();
         });
         return asked;
+    }
+
+    @Test
+    void aFetchFailingOnABugIsRefusedWithoutItsInternalMessageLoggedOnceAndBacksOff() {
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 2, Duration.ofSeconds(5),
+                IpRanges.NONE, IpRanges.NONE),
+                () -> Instant.ofEpochMilli(now.get()), host -> {
+                    throw new IllegalStateException("internal state of the resolver");
+                }, name -> List.of(), NamedTls.platformTrust());
+
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessage("Could not fetch the keys of " + NAME);
+        assertThatThrownBy(() -> lookup("ed25519:a_new")).isInstanceOf(UnauthorizedException.class)
+                .hasMessageStartingWith("Could not fetch key ed25519:a_new of " + NAME + "; its keys will be fetched again at");
+
+        assertThat(logged.at(Level.ERROR)).containsExactly("Fetching the keys of " + NAME
+                + " failed unexpectedly; lookups are refused until its back-off ends");
     }
 
     /** Looks {@link #NAME} up at {@code atMillis} after {@link #NOW}: past each back-off in these tests. */

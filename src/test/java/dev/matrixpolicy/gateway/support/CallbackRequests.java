@@ -107,7 +107,8 @@ public final class CallbackRequests {
                         200, NOTHING),
                 // presence router: maps merge and sets concatenate; ALL short-circuits
                 call("presence_router/get_users_for_states",
-                        "{\"state_updates\": [{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"last_active_ts\": 1}]}",
+                        "{\"state_updates\": [{\"user_id\": \"@bob:example.com\", \"state\": \"online\", \"last_active_ts\": 1}, "
+                                + "{\"user_id\": \"@charlie:example.com\", \"state\": \"offline\"}]}",
                         200, """
                         {"result": {"@alice:example.com": [{"user_id": "@bob:example.com", "state": "online"},
                                                            {"user_id": "@charlie:example.com", "state": "unavailable"}],

@@ -24,6 +24,7 @@ import dev.matrixpolicy.gateway.support.GatewayEndToEnd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -36,7 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @ActiveProfiles("http")
 class HttpForwarderEndToEndTest extends GatewayEndToEnd {
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("failed after", "circuit breaker opened");
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed after", "circuit breaker opened", "who has no update in the batch");
 
     private static final String INVITE = "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": \"!room:example.com\"}";
     private static final String JOIN = "{\"user\": \"@alice:example.com\", \"room\": \"!room:example.com\", \"is_invited\": false}";
@@ -192,6 +193,29 @@ class HttpForwarderEndToEndTest extends GatewayEndToEnd {
         assertThat(gateway.post("/v1/third_party_rules/check_can_shutdown_room", ROOM).json())
                 .isEqualTo(GatewayClient.json("{\"result\": false}"));
         backend.verify(1, postRequestedFor(urlEqualTo("/remote/third_party_rules/check_can_shutdown_room")));
+    }
+
+    @Test
+    void aPresenceRouterRoutingTheBatchsOwnUsersIsServedAndOneMakingUpAnotherUsersPresenceFailsItsEntry(CapturedOutput captured) {
+        String batch = "{\"state_updates\": [{\"user_id\": \"@bob:example.com\", \"state\": \"online\"}]}";
+        String routed = "{\"result\": {\"@alice:example.com\": [{\"user_id\": \"@bob:example.com\", \"state\": \"unavailable\"}]}}";
+        backend.stubFor(post("/remote/presence_router/get_users_for_states").willReturn(okJson(routed)));
+
+        Answer served = gateway.post("/v1/presence_router/get_users_for_states", batch);
+
+        assertThat(served.status()).isEqualTo(200);
+        assertThat(served.json()).isEqualTo(GatewayClient.json(routed));
+
+        backend.stubFor(post("/remote/presence_router/get_users_for_states").willReturn(okJson(
+                "{\"result\": {\"@alice:example.com\": [{\"user_id\": \"@bob:example.com\", \"state\": \"online\"}, "
+                        + "{\"user_id\": \"@mallory:example.com\", \"state\": \"online\"}]}}")));
+
+        Answer madeUp = gateway.post("/v1/presence_router/get_users_for_states", batch);
+
+        assertThat(madeUp.status()).isEqualTo(503);
+        assertThat(madeUp.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
+        assertThat(madeUp.body()).doesNotContain("mallory");
+        assertThat(captured.getAll()).contains("presence state of @mallory:example.com for @alice:example.com, who has no update in the batch");
     }
 
     @Test

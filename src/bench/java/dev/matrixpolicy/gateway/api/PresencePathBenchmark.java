@@ -32,8 +32,9 @@ import tools.jackson.databind.node.ObjectNode;
  * answer's: the arguments read ({@link JsonBody}), the chain asked ({@code Accumulate}),
  * the compact answer written. The batch is {@link PresenceAnswerBenchmark}'s (256 KiB, 1,303 states)
  * and goes to {@code receivers} receivers of {@code ALL}; the module is {@code presence_router}, two
- * of them (so their answers are merged), or one that answers with a JSON answer in the full form, read
- * as the {@code http} module reads its backend's (the reply's parsing left out). Run with
+ * of them (so their answers are merged), one whose route lists every user of the batch as a source
+ * ({@code listed_sources}), or one that answers with a JSON answer in the full form, read as the
+ * {@code http} module reads its backend's (the reply's parsing left out). Run with
  * {@code -prof gc} for what each allocates.
  */
 @State(Scope.Benchmark)
@@ -44,7 +45,7 @@ public class PresencePathBenchmark {
 
     @Param({"40"})
     public int receivers;
-    @Param({"presence_router", "two_routers", "json_answer"})
+    @Param({"presence_router", "two_routers", "json_answer", "listed_sources"})
     public String module;
     private byte[] request;
     private ChainRunner runner;
@@ -63,6 +64,9 @@ public class PresencePathBenchmark {
         List<GetUsersForStates> asked = switch (module) {
             case "presence_router" -> List.of(router);
             case "two_routers" -> List.of(router, PresenceRouters.toAll(users));
+            // the receivers listed as receiving the presence of every user of the batch, by name
+            case "listed_sources" -> List.of(PresenceRouters.route(users, PresenceAnswerBenchmark.batch().stream()
+                    .map(state -> state.get("user_id").stringValue()).toList()));
             case "json_answer" -> {
                 // parsed from bytes, as a backend's reply is: each receiver's states objects of their own
                 JsonNode reply = JSON.readTree(JSON.writeValueAsBytes(GetUsersForStates.TYPE.resultType().toJson(

@@ -12,8 +12,13 @@ public final class PresenceRouters {
 
     /** One instance with one route: {@code receivers} receive everyone's presence ({@code sources: ALL}). */
     public static GetUsersForStates toAll(List<String> receivers) {
+        return route(receivers, List.of(PresenceRouterConfig.ALL));
+    }
+
+    /** One instance with one route: {@code receivers} receive the presence of {@code sources}. */
+    public static GetUsersForStates route(List<String> receivers, List<String> sources) {
         return (PresenceRouter) new PresenceRouterModuleType().create(
-                new PresenceRouterConfig(List.of(new PresenceRouterConfig.Route(receivers, List.of(PresenceRouterConfig.ALL)))),
+                new PresenceRouterConfig(List.of(new PresenceRouterConfig.Route(receivers, sources))),
                 new ModuleContext("bench", "example.com", new SimpleMeterRegistry()));
     }
 }

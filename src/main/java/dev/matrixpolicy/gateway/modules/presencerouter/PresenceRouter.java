@@ -6,9 +6,12 @@ import dev.matrixpolicy.gateway.callbacks.UsersForStates;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetInterestedUsers;
 import dev.matrixpolicy.gateway.callbacks.presence_router.GetUsersForStates;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -24,10 +27,17 @@ import tools.jackson.databind.node.ObjectNode;
  * users"), and the other way round.
  */
 final class PresenceRouter implements PolicyModule, GetUsersForStates, GetInterestedUsers {
+    private static final int[] NO_GROUPS = {};
     /** Receivers of an ALL route: they get every update. */
     private final Set<String> receiversOfAll;
-    /** Source to its receivers, for routes with listed sources; receivers of ALL are left out. */
-    private final Map<String, Set<String>> receiversBySource;
+    /**
+     * Receivers with listed sources, grouped by their sources: the receivers of one group receive the
+     * same updates, so they share one set, whose states are each hashed once however many receive them
+     * (a team of 40 routed to each other: one set, not 40). Receivers of ALL are left out.
+     */
+    private final List<List<String>> groups;
+    /** Source to the groups ({@link #groups}' indices) that receive its updates. */
+    private final Map<String, int[]> groupsBySource;
     /** Receiver to whose presence it may see. */
     private final Map<String, InterestedUsers> interestedUsers;
 
@@ -37,17 +47,25 @@ final class PresenceRouter implements PolicyModule, GetUsersForStates, GetIntere
      */
     PresenceRouter(Map<String, Set<String>> sourcesByReceiver, Set<String> receiversOfAll) {
         this.receiversOfAll = Collections.unmodifiableSet(new LinkedHashSet<>(receiversOfAll));
-        Map<String, Set<String>> bySource = new LinkedHashMap<>();
+        Map<Set<String>, List<String>> receiversBySources = new LinkedHashMap<>();
         Map<String, InterestedUsers> interested = new LinkedHashMap<>();
         sourcesByReceiver.forEach((receiver, sources) -> {
             if (!receiversOfAll.contains(receiver)) {
-                sources.forEach(source -> bySource.computeIfAbsent(source, s -> new LinkedHashSet<>()).add(receiver));
+                receiversBySources.computeIfAbsent(Set.copyOf(sources), group -> new ArrayList<>()).add(receiver);
                 interested.put(receiver, new InterestedUsers.Users(sources));
             }
         });
         receiversOfAll.forEach(receiver -> interested.put(receiver, InterestedUsers.ALL_USERS));
-        bySource.replaceAll((source, receivers) -> Collections.unmodifiableSet(receivers));
-        this.receiversBySource = Collections.unmodifiableMap(bySource);
+        Map<String, List<Integer>> bySource = new LinkedHashMap<>();
+        List<List<String>> grouped = new ArrayList<>();
+        receiversBySources.forEach((sources, receivers) -> {
+            sources.forEach(source -> bySource.computeIfAbsent(source, s -> new ArrayList<>()).add(grouped.size()));
+            grouped.add(List.copyOf(receivers));
+        });
+        this.groups = List.copyOf(grouped);
+        Map<String, int[]> indices = new HashMap<>();
+        bySource.forEach((source, groupIndices) -> indices.put(source, groupIndices.stream().mapToInt(Integer::intValue).toArray()));
+        this.groupsBySource = Map.copyOf(indices);
         this.interestedUsers = Collections.unmodifiableMap(interested);
     }
 
@@ -60,15 +78,26 @@ final class PresenceRouter implements PolicyModule, GetUsersForStates, GetIntere
     @Override
     public UsersForStates getUsersForStates(GetUsersForStates.Args args) {
         Map<String, Set<JsonNode>> forwarded = new LinkedHashMap<>();
-        // one set for every receiver of ALL, which the answer holds once
+        // one set for every receiver of ALL, and one for each group, which the answer holds once
         PresenceStates all = new PresenceStates();
         receiversOfAll.forEach(receiver -> forwarded.put(receiver, all));
+        PresenceStates[] received = new PresenceStates[groups.size()];
         for (ObjectNode update : args.stateUpdates()) {
             // user_id was validated as a user ID when the request was read.
-            Set<String> receivers = receiversBySource.getOrDefault(update.get("user_id").stringValue(), Set.of());
-            receivers.forEach(receiver -> forwarded.computeIfAbsent(receiver, r -> new PresenceStates()).add(update));
+            for (int group : groupsBySource.getOrDefault(update.get("user_id").stringValue(), NO_GROUPS)) {
+                if (received[group] == null) {
+                    received[group] = new PresenceStates();
+                }
+                received[group].add(update);
+            }
             if (!receiversOfAll.isEmpty()) {
                 all.add(update);
+            }
+        }
+        for (int group = 0; group < received.length; group++) {
+            PresenceStates states = received[group];
+            if (states != null) {
+                groups.get(group).forEach(receiver -> forwarded.put(receiver, states));
             }
         }
         return forwarded.isEmpty() ? UsersForStates.NONE : new UsersForStates(forwarded);

@@ -18,22 +18,39 @@ final class ConfigLocationFailureAnalyzer extends AbstractFailureAnalyzer<Illega
     private static final Pattern UNLOADABLE = Pattern.compile("Unable to load config data from '(.*)'", Pattern.DOTALL);
     private static final String UNKNOWN_EXTENSION = "File extension is not known to any PropertySourceLoader";
 
-    /** Boot's failure for such a location, for one Boot would pass over ({@link OptionalLocationWithoutFormat}). */
-    static IllegalStateException unknownExtension(ConfigDataLocation location) {
-        return new IllegalStateException("Unable to load config data from '" + location + "'", new IllegalStateException(
-                UNKNOWN_EXTENSION + ". If the location is meant to reference a directory, it must end in '/'"));
+    /** A location Boot would pass over ({@link OptionalLocationWithoutFormat}), refused as Boot refuses it without {@code optional:}. */
+    static final class WithoutFormat extends IllegalStateException {
+        private final String location;
+
+        WithoutFormat(ConfigDataLocation location) {
+            super(problem(location.toString()) + " " + fix(location.toString()));
+            this.location = location.toString();
+        }
     }
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, IllegalStateException cause) {
-        Matcher location = UNLOADABLE.matcher(String.valueOf(cause.getMessage()));
-        if (!location.matches() || cause.getCause() == null || !String.valueOf(cause.getCause().getMessage()).startsWith(UNKNOWN_EXTENSION)) {
-            return null;
+        String location;
+        WithoutFormat ours = findCause(rootFailure, WithoutFormat.class);
+        if (ours != null) {
+            location = ours.location;
+        } else {
+            Matcher boots = UNLOADABLE.matcher(String.valueOf(cause.getMessage()));
+            if (!boots.matches() || cause.getCause() == null || !String.valueOf(cause.getCause().getMessage()).startsWith(UNKNOWN_EXTENSION)) {
+                return null;
+            }
+            location = boots.group(1);
         }
-        String shown = LogText.escaped(location.group(1));
-        return new FailureAnalysis("The configuration location '" + shown + "' names a file whose name does not end in .yml,"
-                + " .yaml or .properties, by which the gateway knows how to read it.",
-                "Name a file ending in .yml, .yaml or .properties, or give the format in brackets after the location: '"
-                        + shown + "[.yml]'. A location meant as a directory ends in '/'.", cause);
+        return new FailureAnalysis(problem(location), fix(location), cause);
+    }
+
+    private static String problem(String location) {
+        return "The configuration location '" + LogText.escaped(location) + "' names a file whose name does not end in .yml,"
+                + " .yaml or .properties, by which the gateway knows how to read it.";
+    }
+
+    private static String fix(String location) {
+        return "Name a file ending in .yml, .yaml or .properties, or give the format in brackets after the location: '"
+                + LogText.escaped(location) + "[.yml]'. A location meant as a directory ends in '/'.";
     }
 }

@@ -19,8 +19,8 @@ import org.springframework.core.io.support.SpringFactoriesLoader;
 /**
  * An optional location naming a file on disk by a name without an extension a loader reads by
  * ({@code optional:file:/etc/gateway/config}): Spring Boot passes over it without a word even when the
- * file is there, and the packaged demo chain would serve in its place. Refused in Boot's words for the
- * same location without {@code optional:}, which {@link ConfigLocationFailureAnalyzer} makes one screen.
+ * file is there, and the packaged demo chain would serve in its place. Refused as Boot refuses the
+ * same location without {@code optional:}, with the one screen {@link ConfigLocationFailureAnalyzer} makes of both.
  * Absent, it stays optional. Asked before Boot's own resolver, which Boot always asks last.
  */
 final class OptionalLocationWithoutFormat implements ConfigDataLocationResolver<StandardConfigDataResource> {
@@ -54,6 +54,6 @@ final class OptionalLocationWithoutFormat implements ConfigDataLocationResolver<
 
     @Override
     public List<StandardConfigDataResource> resolve(ConfigDataLocationResolverContext context, ConfigDataLocation location) {
-        throw ConfigLocationFailureAnalyzer.unknownExtension(location);
+        throw new ConfigLocationFailureAnalyzer.WithoutFormat(location);
     }
 }

@@ -19,15 +19,16 @@ class OptionalLocationWithoutFormatTest {
     Path directory;
 
     @Test
-    void anOptionalLocationNamingAFileWithoutAKnownExtensionThatIsThereIsRefusedInBootsWords() throws IOException {
+    void anOptionalLocationNamingAFileWithoutAKnownExtensionThatIsThereIsRefusedSayingHowToNameItsFormat() throws IOException {
         Path config = Files.writeString(directory.resolve("gateway.conf"), "policy-gateway:\n  server-name: example.com\n");
 
         for (String location : new String[] {"optional:file:" + config, "optional:" + config}) {
             assertThat(resolver.isResolvable(null, ConfigDataLocation.of(location))).as(location).isTrue();
         }
         assertThatThrownBy(() -> resolver.resolve(null, ConfigDataLocation.of("optional:file:" + config)))
-                .hasMessage("Unable to load config data from 'optional:file:" + config + "'")
-                .cause().hasMessageStartingWith("File extension is not known to any PropertySourceLoader");
+                .isInstanceOf(ConfigLocationFailureAnalyzer.WithoutFormat.class)
+                .hasMessageStartingWith("The configuration location 'optional:file:" + config + "' names a file whose name does not end in .yml")
+                .hasMessageContaining("'optional:file:" + config + "[.yml]'");
     }
 
     @Test

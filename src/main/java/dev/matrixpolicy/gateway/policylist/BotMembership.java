@@ -76,6 +76,15 @@ final class BotMembership {
         }
     }
 
+    /** What {@link #check} found. */
+    enum Membership {
+        /** Not asked: the last sign of the bot in the room is less than a sync timeout old. */
+        NOT_ASKED,
+        JOINED,
+        /** No longer in the room: the caller reads what came before the removal, then ends with {@link #removed}. */
+        REMOVED
+    }
+
     /**
      * After a long-poll with nothing for the room, asks whether the bot is still in it, once a sync
      * timeout at most. Synapse reports a room the bot was removed from (kicked, banned) only with
@@ -83,21 +92,20 @@ final class BotMembership {
      * on a public policy room neither wakes the bot at every join nor fills its timeline until the
      * homeserver reports a gap (and a full read of the room follows). Removed, the bot gets nothing
      * more from the room: its next long-polls time out empty, and this notices within a sync timeout.
-     *
-     * @return whether the membership was asked (and is {@code join})
-     * @throws HomeserverFailure {@link #removed} when the bot is no longer in the room
+     * A removal that came just after the long-poll's answer was written may follow rule events that
+     * answer did not hold: Synapse gives them to the next sync, in its {@code leave} section.
      */
-    boolean stillJoined(RoomSource.Session current) throws HomeserverFailure, InterruptedException {
+    Membership check(RoomSource.Session current) throws HomeserverFailure, InterruptedException {
         Instant now = settings.clock().instant();
         if (now.isBefore(current.joinedAt.plus(settings.syncTimeout()))) {
-            return false;
+            return Membership.NOT_ASKED;
         }
         // a definite answer only: a failure to answer (a proxy's 404) is retried, not taken for a removal
         if (!homeserver.membership(current.roomId, current.userId).filter("join"::equals).isPresent()) {
-            throw removed(current);
+            return Membership.REMOVED;
         }
         current.joinedAt = now;
-        return true;
+        return Membership.JOINED;
     }
 
     /** The bot is no longer in the room: the next connect follows the alias, if the room is named by one. */

@@ -511,9 +511,13 @@ public final class RoomSource implements PolicySource {
                             RoomSource.this, tokenAge);
                     current.stateRead = false;
                 }
-                boolean asked = membership.stillJoined(current);
+                BotMembership.Membership found = membership.check(current);
+                if (found == BotMembership.Membership.REMOVED) {
+                    applyLastEvents(current);
+                    throw membership.removed(current);
+                }
                 idleSince(started, wait);
-                return asked;
+                return found == BotMembership.Membership.JOINED;
             }
             SyncAnswer.Room joined = answer.joined().get();
             current.joinedAt = settings.clock().instant();
@@ -536,6 +540,23 @@ public final class RoomSource implements PolicySource {
                 idleSince(started, wait);
             }
             return true;
+        }
+
+        /**
+         * The room's events since the last answer, up to the bot's removal, which the membership showed
+         * before a sync did (the removal came just after the last long-poll's answer was written): the
+         * rules sent just before it still apply. A failure to read them leaves the rules as they were.
+         */
+        private void applyLastEvents(Session current) throws InterruptedException {
+            try {
+                SyncAnswer answer = homeserver.sync(Optional.of(current.since), current.filterId, Duration.ZERO, current.roomId);
+                Optional<SyncAnswer.Room> events = answer.left().or(answer::joined);
+                if (events.isPresent()) {
+                    apply(current, events.get());
+                }
+            } catch (HomeserverFailure unread) {
+                log.debug("{}: the events before the bot's removal could not be read: {}", RoomSource.this, unread.getMessage());
+            }
         }
 
         /**

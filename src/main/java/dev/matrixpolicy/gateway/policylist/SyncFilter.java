@@ -30,7 +30,7 @@ final class SyncFilter {
             stateTypes.add(type);
             timelineTypes.add(type);
         }
-        // No member events: see BotMembership.stillJoined for how the bot learns that it was removed.
+        // No member events: see BotMembership.check for how the bot learns that it was removed.
         // A redacted rule is withdrawn; its redaction is no state event, so only the timeline has it.
         timelineTypes.add("m.room.redaction");
         // An upgrade of the room (its tombstone) is reported.

@@ -81,6 +81,8 @@ final class FakeHomeserver implements AutoCloseable {
     /** Whether long-polls answer at once with the last batch again and the token they were given, see {@link #replayLastBatch}. */
     private boolean replayLastBatch;
     private boolean membershipSaysOut;
+    /** Run, holding the lock, when the bot's membership is next asked, before the answer is read. */
+    private Runnable beforeNextMembershipCheck;
     private boolean stopped;
     /** Whether reads of one event wait unanswered, see {@link #holdEventReads}. */
     private boolean eventReadsHeld;
@@ -275,8 +277,10 @@ final class FakeHomeserver implements AutoCloseable {
      * section then, with those of them the filter lets through.
      */
     void kickAfter(String roomId, ObjectNode... events) {
-        kick(roomId);
-        sendBatch(roomId, "leave", false, events);
+        synchronized (lock) { // at once, as Synapse persists the events and the removal before any sync or read sees them
+            kick(roomId);
+            sendBatch(roomId, "leave", false, events);
+        }
     }
 
     /** The bot is banned, and no sync says so (the filter leaves member events out): it may not join again. */
@@ -290,10 +294,19 @@ final class FakeHomeserver implements AutoCloseable {
     /** The bot is banned just after these events: reported as {@link #kickAfter} does, and it may not join again. */
     void banAfter(String roomId, ObjectNode... events) {
         synchronized (lock) {
-            joined.remove(roomId);
-            joinable.remove(roomId);
+            ban(roomId);
+            sendBatch(roomId, "leave", false, events);
         }
-        sendBatch(roomId, "leave", false, events);
+    }
+
+    /**
+     * As {@link #banAfter}, the moment the bot next asks for its membership: after the long-poll before
+     * that question was answered, so that the question, not a sync, is the first to show the removal.
+     */
+    void banAfterAtNextMembershipCheck(String roomId, ObjectNode... events) {
+        synchronized (lock) {
+            beforeNextMembershipCheck = () -> banAfter(roomId, events);
+        }
     }
 
     /** Answers every request with this status and body until {@link #recover()}. */
@@ -552,6 +565,10 @@ final class FakeHomeserver implements AutoCloseable {
         } else if (call.startsWith("GET /rooms/") && call.endsWith("/state/m.room.member/" + BOT)) {
             boolean member;
             synchronized (lock) {
+                if (beforeNextMembershipCheck != null) {
+                    beforeNextMembershipCheck.run();
+                    beforeNextMembershipCheck = null;
+                }
                 member = joined.contains(parts[2]) && !membershipSaysOut;
             }
             respond(exchange, member ? 200 : 403, member ? "{\"membership\":\"join\"}"

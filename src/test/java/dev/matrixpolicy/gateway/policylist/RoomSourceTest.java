@@ -1160,6 +1160,21 @@ class RoomSourceTest {
     }
 
     @Test
+    void theRulesSentJustBeforeABanThatTheMembershipShowsBeforeASyncDoesStillApply() {
+        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
+        start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
+        firstUpdate();
+        awaitLongPoll(1);
+
+        homeserver.banAfterAtNextMembershipCheck(ROOM, ban("user", "rule:2", "@second:evil.example"));
+
+        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
+        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
+        assertThat(source.status().lastError().orElseThrow()).contains("may not join it");
+        assertThat(updates).hasSize(2);
+    }
+
+    @Test
     void botKickedAgainAtEveryJoinBacksOffAndWarnsOnceUntilALongPollCompletes() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         List<Integer> pausesAsked = new CopyOnWriteArrayList<>();

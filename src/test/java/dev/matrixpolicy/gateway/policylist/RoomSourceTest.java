@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import java.util.stream.IntStream;
@@ -1146,33 +1147,29 @@ class RoomSourceTest {
 
     @Test
     void theRulesSentJustBeforeTheBotWasBannedStillApplyAndAreKept() {
-        homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
-        start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
-        firstUpdate();
-        awaitLongPoll(1);
-
-        homeserver.banAfter(ROOM, ban("user", "rule:2", "@second:evil.example"));
-
-        assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
-        await().atMost(SOON).until(() -> source.status().lastError().isPresent());
-        assertThat(source.status().lastError().orElseThrow()).contains("may not join it");
-        assertThat(updates).hasSize(2);
+        rulesSentJustBeforeABanApply(rule -> homeserver.banAfter(ROOM, rule));
     }
 
     @Test
     void theRulesSentJustBeforeABanThatTheMembershipShowsBeforeASyncDoesStillApply() {
+        rulesSentJustBeforeABanApply(rule -> homeserver.banAfterAtNextMembershipCheck(ROOM, rule));
+    }
+
+    /** A second rule sent just before {@code banAfter} bans the bot is applied and kept; the source then cannot rejoin. */
+    private void rulesSentJustBeforeABanApply(Consumer<ObjectNode> banAfter) {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
         firstUpdate();
         awaitLongPoll(1);
 
-        homeserver.banAfterAtNextMembershipCheck(ROOM, ban("user", "rule:2", "@second:evil.example"));
+        banAfter.accept(ban("user", "rule:2", "@second:evil.example"));
 
         assertThat(awaitUpdates(2).entities()).containsExactlyInAnyOrder("@first:evil.example", "@second:evil.example");
         await().atMost(SOON).until(() -> source.status().lastError().isPresent());
         assertThat(source.status().lastError().orElseThrow()).contains("may not join it");
         assertThat(updates).hasSize(2);
     }
+
 
     @Test
     void botKickedAgainAtEveryJoinBacksOffAndWarnsOnceUntilALongPollCompletes() {

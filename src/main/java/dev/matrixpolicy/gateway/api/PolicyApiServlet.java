@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.Category;
+import dev.matrixpolicy.gateway.callbacks.EventAllowed;
 import dev.matrixpolicy.gateway.callbacks.JsonArgs;
 import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.callbacks.ResultType;
@@ -64,9 +65,9 @@ final class PolicyApiServlet extends HttpServlet {
     private final transient RequestErrors errors;
     private final transient RecordedDecisions decisions;
     /**
-     * Answers whose result is a constant (an enum such as {@code NOT_SPAM}, or a boolean), written
-     * once per result type and constant and then sent as the same bytes: writing them each time cost
-     * 3 % of a {@code user_may_invite}'s CPU (docs/performance.md). As small as the callback catalogue.
+     * Answers whose result is a constant ({@link #isConstant}), written once per result type and
+     * constant and then sent as the same bytes: writing them each time cost 3 % of a
+     * {@code user_may_invite}'s CPU (docs/performance.md). As small as the callback catalogue.
      */
     private final transient Map<Constant, Answer> constantAnswers = new ConcurrentHashMap<>();
 
@@ -143,12 +144,23 @@ final class PolicyApiServlet extends HttpServlet {
         boolean compact = asksForCompactForm(endpoint.resultType(), body);
         Decision<R> decision = decisions.decide(endpoint, args, body::outline, PolicyAnswer::status);
         R result = decision.result();
-        if (compact || !(result instanceof Enum<?> || result instanceof Boolean)) {
+        if (compact || !isConstant(result)) {
             return answer(endpoint.resultType(), result, compact);
         }
         Constant constant = new Constant(endpoint.resultType(), result);
         Answer written = constantAnswers.get(constant);
         return written != null ? written : constantAnswers.computeIfAbsent(constant, key -> answer(endpoint.resultType(), result, false));
+    }
+
+    /**
+     * Whether a result is one of a few values, whose answer is written once: an enum such as
+     * {@code NOT_SPAM}, a boolean, or {@code check_event_allowed}'s allowance or denial without a
+     * replacement (writing that each time was 1.2 to 1.7 % of a request's CPU with a room's state;
+     * docs/performance.md).
+     */
+    private static boolean isConstant(Object result) {
+        return result instanceof Enum<?> || result instanceof Boolean
+                || result instanceof EventAllowed allowed && allowed.replacement().isEmpty();
     }
 
     /**

@@ -153,13 +153,20 @@ public final class EventJson {
         return whole[0];
     }
 
-    /** Whether {@code text} holds no half of a surrogate pair, so has a UTF-8 form. */
+    /**
+     * Whether {@code text} holds no half of a surrogate pair, so has a UTF-8 form. Every ID of a
+     * request is checked so (200 in a room's state of 50 events): a character that is no surrogate,
+     * nearly every one, is passed by one test (half the time of testing for a high surrogate first).
+     */
     static boolean hasUtf8Form(String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
+            if (!Character.isSurrogate(c)) {
+                continue;
+            }
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
                 i++;
-            } else if (Character.isSurrogate(c)) {
+            } else {
                 return false;
             }
         }

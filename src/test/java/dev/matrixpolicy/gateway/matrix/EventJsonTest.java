@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -15,6 +16,14 @@ class EventJsonTest {
     /** 30,000 levels of an object in a list: 30,000 × 8 bytes, under an event's 64 KiB. */
     private static final int DEPTH = 30_000;
     private static final String DEEP = "{\"content\": " + "[{\"a\": 1, \"b\": ".repeat(DEPTH) + "\"x\"" + "}]".repeat(DEPTH) + "}";
+
+    @Test
+    void textHasAUtf8FormUnlessItHoldsHalfASurrogatePairAnywhere() {
+        assertThat(List.of("", "abc", "caf\u00e9", "\u4e2d", "a\uD83D\uDE00b", "\uD83D\uDE00"))
+                .allMatch(EventJson::hasUtf8Form);
+        assertThat(List.of("\uD83D", "a\uD83D", "\uDE00b", "a\uDE00\uD83Db", "\uD83D\uD83D\uDE00", "\uD83D\uDE00\uDE00", "ab\uD83Dc"))
+                .noneMatch(EventJson::hasUtf8Form);
+    }
 
     @Test
     void aTreeAsDeepAsAnEventCanNestIsWrittenBackAsItWasRead() throws InterruptedException {

@@ -109,7 +109,7 @@ public final class ConfigurationLoader {
         Throwable cause = failure instanceof InvalidIn in ? in.getCause() : failure;
         Environment where = failure instanceof InvalidIn in ? in.environment : environment.orElse(null);
         List<FailureAnalyzer> analyzers = List.of(new PropertiesFailureAnalyzer(where), new ModuleFailureAnalyzer(where),
-                new ChainFailureAnalyzer(), new ConfigurationFailureAnalyzer(where));
+                new ChainFailureAnalyzer(), new ConfigurationFailureAnalyzer(where), new ConfigLocationFailureAnalyzer());
         for (FailureAnalyzer analyzer : analyzers) {
             FailureAnalysis analysis = where == null && analyzer instanceof PropertiesFailureAnalyzer ? null : analyzer.analyze(cause);
             if (analysis != null) {

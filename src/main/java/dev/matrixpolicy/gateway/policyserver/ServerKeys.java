@@ -381,7 +381,10 @@ public final class ServerKeys implements KeyLookup {
             // an Error too (the heap ran out): the lookups waiting for it must hear, not wait out the deadline
             backOff(fetch.refresh() ? refreshBackoffs : backoffs, serverName);
             if (!(failed instanceof UnauthorizedException)) {
-                log.error("Fetching the keys of {} failed unexpectedly; lookups are refused until its back-off ends", serverName, failed);
+                // a refresh's back-off holds refreshes alone: the cached keys serve, and no lookup is refused
+                log.error(fetch.refresh()
+                        ? "Refreshing the keys of {} failed unexpectedly; its cached keys still serve, and it is refreshed again once its back-off ends"
+                        : "Fetching the keys of {} failed unexpectedly; lookups are refused until its back-off ends", serverName, failed);
             }
             failure = failed;
         } finally {

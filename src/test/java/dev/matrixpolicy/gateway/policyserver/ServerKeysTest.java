@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -696,6 +697,29 @@ class ServerKeysTest {
 
         assertThat(logged.at(Level.ERROR)).containsExactly("Fetching the keys of " + NAME
                 + " failed unexpectedly; lookups are refused until its back-off ends");
+    }
+
+    @Test
+    void aBackgroundRefreshFailingOnABugIsLoggedAsOneThatRefusesNoLookupAndTheCachedKeyStillServes() throws InterruptedException {
+        AtomicBoolean broken = new AtomicBoolean();
+        keys = new ServerKeys(new ServerKeys.Settings(Map.of(NAME, base), Set.of(), List.of(), 2, Duration.ofSeconds(5),
+                SYNAPSE_BLOCKLIST, IpRanges.NONE), () -> {
+                    // the fetch's first look at the clock, on its own thread: a bug there, once
+                    if (Thread.currentThread().getName().equals("key-fetch") && broken.getAndSet(false)) {
+                        throw new IllegalStateException("internal state of the clock");
+                    }
+                    return Instant.ofEpochMilli(now.get());
+                });
+        assertThat(lookup("ed25519:a_new")).isPresent(); // valid for an hour
+        broken.set(true);
+        now.set(NOW + Duration.ofMinutes(50).toMillis()); // aging: refreshed in the background
+
+        assertThat(lookup("ed25519:a_new")).isPresent();
+        awaitUntil(() -> !logged.at(Level.ERROR).isEmpty());
+
+        assertThat(lookup("ed25519:a_new")).as("the cached key still serves").hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(logged.at(Level.ERROR)).containsExactly("Refreshing the keys of " + NAME
+                + " failed unexpectedly; its cached keys still serve, and it is refreshed again once its back-off ends");
     }
 
     /** Looks {@link #NAME} up at {@code atMillis} after {@link #NOW}: past each back-off in these tests. */

@@ -72,13 +72,14 @@ public final class Backend implements AutoCloseable {
     /**
      * What the replies of every module backend being read at once may hold of the heap, bodies and
      * the trees parsed from them, all together: a third of its maximum size (100 MiB in the image's
-     * default 512 MiB container, whose old generation of 244 MiB also holds the gateway's own 55 MB and
-     * the listeners' bodies; half would leave too little for the rest). Past it, a call fails as {@link BackendFailure.Kind#BUSY}, answered
-     * by its module's failure handling as any other failure, rather than run the heap out for every
-     * callback. A body counts as it comes, its tree by {@link dev.matrixpolicy.gateway.replies.JsonTreeCost}'s estimate before it is
-     * built; both until the module's {@link ReplyReader} has made its answer (the answer is made from
-     * the tree at once, without waiting on anything: holding them that long costs no concurrency, and
-     * counts the tree for as long as the call can reach it). See {@code docs/modules/backend-calls.md}.
+     * default 512 MiB container, whose old generation of 244 MiB also holds the gateway's own 55 MB
+     * and the listeners' bodies; half would leave too little for the rest). Past it, a call fails as
+     * {@link BackendFailure.Kind#BUSY}, answered by its module's failure handling as any other
+     * failure, rather than run the heap out for every callback. A body counts as it comes, its tree
+     * by {@link dev.matrixpolicy.gateway.replies.JsonTreeCost}'s estimate before it is built; both
+     * until the module's {@link ReplyReader} has made its answer (the answer is made from the tree at
+     * once, without waiting on anything: holding them that long costs no concurrency, and counts the
+     * tree for as long as the call can reach it). See {@code docs/modules/backend-calls.md}.
      */
     public static final HeapBudget REPLY_MEMORY = HeapBudget.ofHeap(3);
     /** The header that marks a request made for an explanation ({@link DryRun}). */

@@ -29,8 +29,8 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
  * <ol>
  *   <li>{@code replies}, the one rule for reading a backend's reply within a cap (pure Java, used by
  *       every package that reads a reply: the extension point's {@code Backend}, policy list
- *       sources, the policy server's key fetches), and how sizes and durations are written in
- *       messages, {@code hashing}, the one way to take a SHA-256, and
+ *       sources, the policy server's key fetches), the heap budget that replies and request bodies
+ *       held at once share, and how sizes and durations are written in messages, {@code hashing}, the one way to take a SHA-256, and
  *       {@code files}, the one way to tell that a watched file changed, to look at a file or URL
  *       again every interval and to say why a file could not be read (used by policy list sources, the extension point's user list files,
  *       modules' own files and the reloader), {@code outage},

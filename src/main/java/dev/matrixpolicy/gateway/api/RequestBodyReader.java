@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
+import dev.matrixpolicy.gateway.replies.HeapBudget;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
@@ -143,41 +143,32 @@ final class RequestBodyReader {
      */
     static final class Budget {
         /** No budget: for callers authenticated before their body is read. */
-        static final Budget NONE = new Budget(Long.MAX_VALUE, false);
+        static final Budget NONE = new Budget(HeapBudget.NONE, false);
 
-        private final long bytes;
+        private final HeapBudget heap;
         private final boolean untilAnswered;
-        private final AtomicLong held = new AtomicLong();
 
         Budget(long bytes, boolean untilAnswered) {
-            this.bytes = bytes;
+            this(new HeapBudget(bytes), untilAnswered);
+        }
+
+        private Budget(HeapBudget heap, boolean untilAnswered) {
+            this.heap = heap;
             this.untilAnswered = untilAnswered;
         }
 
         /** A share of the heap, {@code 1 / divisor} of its maximum size, for bodies while they come in. */
         static Budget ofHeap(int divisor) {
-            return new Budget(Runtime.getRuntime().maxMemory() / divisor, false);
+            return new Budget(HeapBudget.ofHeap(divisor), false);
         }
 
         /** The same share, for bodies until their requests are answered. */
         static Budget ofHeapUntilAnswered(int divisor) {
-            return new Budget(Runtime.getRuntime().maxMemory() / divisor, true);
+            return new Budget(HeapBudget.ofHeap(divisor), true);
         }
 
         boolean untilAnswered() {
             return untilAnswered;
-        }
-
-        private boolean take(long size) {
-            if (held.addAndGet(size) <= bytes) {
-                return true;
-            }
-            held.addAndGet(-size);
-            return false;
-        }
-
-        private void give(long size) {
-            held.addAndGet(-size);
         }
     }
 
@@ -228,10 +219,11 @@ final class RequestBodyReader {
         // (reading to the end would take a 16 KiB buffer per request, then a copy); a chunked body is
         // counted here.
         boolean sized = declared >= 0 && declared <= MAX_ARRAY;
-        Budgeted budgeted = budget == Budget.NONE ? null : new Budgeted(budget);
+        HeapBudget.Share budgeted = budget == Budget.NONE ? null : budget.heap.share();
         boolean heldUntilAnswered = false;
         try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
-             InputStream counted = budgeted == null ? timed : budgeted.over(timed);
+             InputStream counted = budgeted == null ? timed : budgeted.counting(timed,
+                     () -> MatrixApiException.busy("Too many request bodies are being read at once; try again shortly"));
              InputStream body = declared >= 0 ? counted : new Counting(counted, capped(limit))) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
@@ -267,37 +259,9 @@ final class RequestBodyReader {
 
     /** Gives back what the request's body holds of a budget {@linkplain Budget#untilAnswered() held until the answer}. */
     void release(HttpServletRequest request) {
-        if (request.getAttribute(HELD) instanceof Budgeted held) {
+        if (request.getAttribute(HELD) instanceof HeapBudget.Share held) {
             request.removeAttribute(HELD);
             held.giveBack();
-        }
-    }
-
-    /**
-     * The bytes one body took from a budget as they came, given back once it is read (or refused), or
-     * once its request is {@linkplain #release released} for a budget held until the answer.
-     */
-    private static final class Budgeted {
-        private final Budget budget;
-        private long held;
-
-        Budgeted(Budget budget) {
-            this.budget = budget;
-        }
-
-        InputStream over(InputStream in) {
-            return new Counting(in, this::take);
-        }
-
-        private void take(int bytes) {
-            if (!budget.take(bytes)) {
-                throw MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
-            }
-            held += bytes;
-        }
-
-        void giveBack() {
-            budget.give(held);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.chain.DryRun;
 import dev.matrixpolicy.gateway.module.BackendFailure.Kind;
 import dev.matrixpolicy.gateway.module.BackendTimer.Outcome;
 import dev.matrixpolicy.gateway.replies.FailureCauses;
+import dev.matrixpolicy.gateway.replies.HeapBudget;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
@@ -38,6 +39,8 @@ import org.springframework.web.client.RestClientException;
  *   <li><b>Timeouts:</b> the instance's connect timeout, and each request's read timeout.</li>
  *   <li><b>Reply cap:</b> a reply body is read into memory up to {@code max-reply-size}
  *       (1 MiB unless the module's configuration says otherwise, at most 8 MiB); a longer one is a failure, never retried.</li>
+ *   <li><b>Reply memory:</b> the bodies and trees of all the replies being read at once share
+ *       {@link #REPLY_MEMORY}; a reply past it is a {@link BackendFailure.Kind#BUSY} failure, never retried.</li>
  *   <li><b>Retries:</b> by the instance's {@link RetryPolicy}, with Resilience4j's retry, for
  *       requests that are {@linkplain BackendRequest#retried() retried} and failures that are
  *       {@linkplain BackendFailure#retryable() retryable}, pausing by the policy's {@link Backoff}, and
@@ -66,6 +69,19 @@ public final class Backend implements AutoCloseable {
     public static final DataSize DEFAULT_MAX_REPLY_SIZE = DataSize.ofMegabytes(1);
     /** The highest {@code max-reply-size}, 8 MiB: the Synapse module reads no more of the gateway's own answer. */
     public static final DataSize MAX_MAX_REPLY_SIZE = DataSize.ofMegabytes(8);
+    /**
+     * What the replies of every module backend being read at once may hold of the heap, bodies and
+     * the trees parsed from them, all together: a third of its maximum size (100 MiB in the image's
+     * default 512 MiB container, whose old generation of 244 MiB also holds the gateway's own 55 MB
+     * and the listeners' bodies; half would leave too little for the rest). Past it, a call fails as
+     * {@link BackendFailure.Kind#BUSY}, answered by its module's failure handling as any other
+     * failure, rather than run the heap out for every callback. A body counts as it comes, its tree
+     * by {@link dev.matrixpolicy.gateway.replies.JsonTreeCost}'s estimate before it is built; both
+     * until the module's {@link ReplyReader} has made its answer (the answer is made from the tree at
+     * once, without waiting on anything: holding them that long costs no concurrency, and counts the
+     * tree for as long as the call can reach it). See {@code docs/modules/backend-calls.md}.
+     */
+    public static final HeapBudget REPLY_MEMORY = HeapBudget.ofHeap(3);
     /** The header that marks a request made for an explanation ({@link DryRun}). */
     public static final String DRY_RUN_HEADER = "X-Policy-Gateway-Dry-Run";
 
@@ -84,6 +100,7 @@ public final class Backend implements AutoCloseable {
     private final String module;
     private final BackendClient http;
     private final DataSize maxReplySize;
+    private final HeapBudget replyMemory;
     private final RetryPolicy retryPolicy;
     private final Optional<Retry> retry;
     private final Optional<CircuitBreaker> circuitBreaker;
@@ -96,6 +113,7 @@ public final class Backend implements AutoCloseable {
         this.module = builder.context.instanceName();
         this.http = new BackendClient(builder.version, builder.connectTimeout);
         this.maxReplySize = builder.maxReplySize;
+        this.replyMemory = builder.replyMemory;
         this.retryPolicy = builder.retryPolicy;
         this.retry = retryPolicy.maxAttempts() == 1 ? Optional.empty() : Optional.of(retry(module, retryPolicy));
         this.circuitBreaker = builder.circuitBreaker;
@@ -197,7 +215,7 @@ public final class Backend implements AutoCloseable {
             request.body().ifPresent(body -> spec.contentType(MediaType.APPLICATION_JSON).body(body));
             // Not closed by Spring (false), whose close reads the rest of any body: the reply ends itself.
             T answer = spec.exchange((sent, response) -> BackendReply.readThenRelease(response, maxReplySize,
-                    reply -> read(reader, reply)), false);
+                    replyMemory, reply -> read(reader, reply)), false);
             time(Outcome.SUCCESS, start);
             return answer;
         } catch (BackendFailure failure) {
@@ -350,6 +368,7 @@ public final class Backend implements AutoCloseable {
         private final Duration connectTimeout;
         private HttpClient.Version version = HttpClient.Version.HTTP_1_1;
         private DataSize maxReplySize = DEFAULT_MAX_REPLY_SIZE;
+        private HeapBudget replyMemory = REPLY_MEMORY;
         private RetryPolicy retryPolicy = RetryPolicy.NONE;
         private Optional<String> bearerToken = Optional.empty();
         private Optional<CircuitBreaker> circuitBreaker = Optional.empty();
@@ -381,6 +400,12 @@ public final class Backend implements AutoCloseable {
                         + (maxReplySize == null ? "nothing" : ConfigValues.format(maxReplySize)));
             }
             this.maxReplySize = maxReplySize;
+            return this;
+        }
+
+        /** What the replies may hold of the heap: {@link #REPLY_MEMORY}, which every module shares, unless a test says otherwise. */
+        public Builder replyMemory(HeapBudget replyMemory) {
+            this.replyMemory = Objects.requireNonNull(replyMemory, "replyMemory");
             return this;
         }
 

@@ -39,6 +39,12 @@ public final class BackendFailure extends RuntimeException {
         TOO_LARGE,
         /** A reply the module cannot use: asking again would bring the same. */
         UNUSABLE,
+        /**
+         * The reply was not read: the module backends' replies being read at once hold all the share
+         * of the heap they may take ({@link Backend#REPLY_MEMORY}). Says nothing about this backend;
+         * asking again at once would add to the load that filled it.
+         */
+        BUSY,
         /** The module's circuit breaker is open: no request was made. */
         CIRCUIT_OPEN,
         /** The calling thread was interrupted: the chain stopped waiting (its deadline), or shutdown. */
@@ -107,7 +113,7 @@ public final class BackendFailure extends RuntimeException {
         return switch (kind) {
             case UNREACHABLE, TIMEOUT -> true;
             case STATUS -> (status >= 500 && status <= 599) || status == 408 || status == 429; // not 999: no standard says what it is
-            case CERTIFICATE, TOO_LARGE, UNUSABLE, CIRCUIT_OPEN, INTERRUPTED -> false;
+            case CERTIFICATE, TOO_LARGE, UNUSABLE, BUSY, CIRCUIT_OPEN, INTERRUPTED -> false;
         };
     }
 

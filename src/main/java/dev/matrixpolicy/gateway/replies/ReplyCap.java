@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The most bytes of one reply the gateway reads, and the setting that says so.
@@ -38,10 +39,24 @@ public record ReplyCap(String setting, long maxBytes) {
      *                                without reading the body in the first case
      */
     public byte[] read(InputStream body, long declaredLength) throws IOException {
+        return read(body, declaredLength, HeapBudget.NONE.share(), () -> new IllegalStateException("no budget refuses"));
+    }
+
+    /**
+     * {@linkplain #read(InputStream, long) The whole body}, with what it holds of the heap taken from
+     * {@code share} as it is held: the array of a declared length as it is made, any other body as its
+     * bytes come, and the array it is joined into while its blocks are still held (given back once
+     * they are garbage).
+     *
+     * @param refused what to throw when the budget has no room for the body; it holds nothing more then
+     */
+    public byte[] read(InputStream body, long declaredLength, HeapBudget.Share share, Supplier<? extends RuntimeException> refused)
+            throws IOException {
         if (declaredLength > maxBytes) {
             throw new ReplyTooLargeException(this);
         }
         if (declaredLength >= 0 && declaredLength <= BLOCK) {
+            take(share, declaredLength, refused);
             byte[] read = new byte[(int) declaredLength];
             int got = body.readNBytes(read, 0, read.length);
             if (got < read.length) {
@@ -52,11 +67,12 @@ public record ReplyCap(String setting, long maxBytes) {
             }
             return read;
         }
+        InputStream counted = share.counting(body, refused);
         long most = declaredLength >= 0 ? declaredLength : maxBytes;
         List<byte[]> blocks = new ArrayList<>();
         long total = 0;
         while (true) {
-            byte[] block = body.readNBytes((int) Math.min(BLOCK, most + 1 - total));
+            byte[] block = counted.readNBytes((int) Math.min(BLOCK, most + 1 - total));
             if (block.length == 0) {
                 break;
             }
@@ -69,13 +85,21 @@ public record ReplyCap(String setting, long maxBytes) {
         if (blocks.size() == 1) {
             return blocks.getFirst(); // the whole body already, as most are: not copied again
         }
+        take(share, total, refused);
         byte[] read = new byte[(int) total];
         int at = 0;
         for (byte[] block : blocks) {
             System.arraycopy(block, 0, read, at, block.length);
             at += block.length;
         }
+        share.giveBack(total); // the blocks are garbage now
         return read;
+    }
+
+    private static void take(HeapBudget.Share share, long bytes, Supplier<? extends RuntimeException> refused) {
+        if (!share.take(bytes)) {
+            throw refused.get();
+        }
     }
 
     /** The blocks a body larger than one, or without a declared length, is read in. */

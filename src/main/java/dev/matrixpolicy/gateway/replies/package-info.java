@@ -14,6 +14,12 @@
  * name, and every layer above can reach them here (the modules through the extension point's
  * {@code ConfigValues.format}).
  *
+ * <p>What replies and bodies held at once may take of the heap is here too: {@link
+ * dev.matrixpolicy.gateway.replies.HeapBudget}, the one counter that the policy server's and the
+ * management port's request bodies and every module backend's replies draw on, and {@link
+ * dev.matrixpolicy.gateway.replies.JsonTreeCost}, what a JSON text's tree will take, estimated before
+ * it is built.
+ *
  * <p>Pure Java, at the bottom of the layering: it uses no other package of the gateway and no
  * Spring, so the extension point and the pure cores ({@code policylist}, {@code policyserver}) can
  * all use it.

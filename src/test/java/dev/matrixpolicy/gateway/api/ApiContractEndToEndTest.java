@@ -18,6 +18,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -543,6 +544,15 @@ class ApiContractEndToEndTest {
             assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_carriers(\\{[^}]*})? [1-9][0-9]*\\.0$");
             assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_mounted(\\{[^}]*})? [0-9]+\\.0$");
             assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_queued(\\{[^}]*})? [0-9]+\\.0$");
+        }
+
+        @Test
+        void prometheusShowsWhatModuleBackendRepliesHoldOfTheirShareOfTheHeap() {
+            String scrape = management("/actuator/prometheus").body();
+
+            assertThat(scrape).containsPattern("(?m)^policy_module_backend_reply_memory_bytes(\\{[^}]*})? [0-9.E]+$");
+            assertThat(scrape).containsPattern("(?m)^policy_module_backend_reply_memory_max_bytes(\\{[^}]*})? "
+                    + Pattern.quote(String.valueOf((double) (Runtime.getRuntime().maxMemory() / 3))) + "$");
         }
 
         @Test

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.module;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.matrixpolicy.gateway.replies.HeapBudget;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,14 +26,14 @@ class BackendReplyTest {
             }
         };
 
-        assertThatThrownBy(() -> BackendReply.readThenRelease(unreadable, DataSize.ofKilobytes(1), BackendReply::status))
+        assertThatThrownBy(() -> BackendReply.readThenRelease(unreadable, DataSize.ofKilobytes(1), HeapBudget.NONE, BackendReply::status))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(body.closed).as("body closed").isTrue();
     }
 
     @Test
     void aBodyTheReaderDoesNotAskForIsReadToItsEndThenClosed() throws IOException {
-        int status = BackendReply.readThenRelease(new MockClientHttpResponse(body, 503), DataSize.ofKilobytes(1), BackendReply::status);
+        int status = BackendReply.readThenRelease(new MockClientHttpResponse(body, 503), DataSize.ofKilobytes(1), HeapBudget.NONE, BackendReply::status);
 
         assertThat(status).isEqualTo(503);
         assertThat(body.available()).as("bytes left unread").isZero();
@@ -41,11 +42,25 @@ class BackendReplyTest {
 
     @Test
     void aReaderThatFailsStillHasTheBodyClosed() {
-        assertThatThrownBy(() -> BackendReply.readThenRelease(new MockClientHttpResponse(body, 200), DataSize.ofKilobytes(1),
+        assertThatThrownBy(() -> BackendReply.readThenRelease(new MockClientHttpResponse(body, 200), DataSize.ofKilobytes(1), HeapBudget.NONE,
                 reply -> {
                     throw BackendFailure.unusable("not what was asked");
                 })).isInstanceOf(BackendFailure.class);
         assertThat(body.closed).as("body closed").isTrue();
+    }
+
+    @Test
+    void theNamesOfAReplyAreItsOwnNotKeptByTheMapperForTheNextReply() throws IOException {
+        // a mapper's table of names outlives the call: a backend's distinct names of 60 KB each would stay in the heap
+        String name = "n".repeat(1000);
+        String[] keys = new String[2];
+        for (int i = 0; i < 2; i++) {
+            WatchedBody reply = new WatchedBody("{\"" + name + "\": 1}");
+            keys[i] = BackendReply.readThenRelease(new MockClientHttpResponse(reply, 200), DataSize.ofKilobytes(4), HeapBudget.NONE,
+                    r -> r.json().propertyNames().iterator().next());
+        }
+
+        assertThat(keys[0]).isEqualTo(keys[1]).isNotSameAs(keys[1]);
     }
 
     /** A body that notes whether it was closed. */

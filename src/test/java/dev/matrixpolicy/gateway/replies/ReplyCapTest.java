@@ -96,6 +96,35 @@ class ReplyCapTest {
     }
 
     @Test
+    void aBodyHoldsOfItsHeapBudgetItsDeclaredArrayAtOnceOrItsBytesAsTheyComeAndItsJoinedCopyNoLonger() throws IOException {
+        ReplyCap cap = new ReplyCap("max-reply-size", 8L * 1024 * 1024);
+        HeapBudget budget = new HeapBudget(100L * 1024 * 1024);
+        int length = 5 * 1024 * 1024 / 2; // three blocks, joined
+
+        HeapBudget.Share declared = budget.share();
+        cap.read(new ByteArrayInputStream(new byte[1000]), 1000, declared, IllegalStateException::new);
+        HeapBudget.Share unsized = budget.share();
+        byte[] read = cap.read(new ByteArrayInputStream(new byte[length]), -1, unsized, IllegalStateException::new);
+
+        assertThat(read).hasSize(length);
+        assertThat(declared.held()).isEqualTo(1000);
+        assertThat(unsized.held()).isEqualTo(length);
+        assertThat(budget.held()).isEqualTo(length + 1000);
+    }
+
+    @Test
+    void aBodyTheBudgetHasNoRoomForIsRefusedAsTheCallerSays() {
+        ReplyCap cap = new ReplyCap("max-reply-size", 8L * 1024 * 1024);
+        HeapBudget budget = new HeapBudget(1024);
+
+        assertThatThrownBy(() -> cap.read(new ByteArrayInputStream(new byte[2000]), 2000, budget.share(),
+                () -> new IllegalStateException("no room"))).hasMessage("no room");
+        assertThatThrownBy(() -> cap.read(new ByteArrayInputStream(new byte[2000]), -1, budget.share(),
+                () -> new IllegalStateException("no room"))).hasMessage("no room");
+        assertThat(budget.held()).as("what the refused shares held until they were refused").isLessThanOrEqualTo(1024);
+    }
+
+    @Test
     void theCapIsBetweenOneByteAndTheLargestArray() {
         assertThatIllegalArgumentException().isThrownBy(() -> new ReplyCap("max-size", 0))
                 .withMessage("must be between 1B and 2047MB, not 0B");

@@ -1,0 +1,90 @@
+package dev.matrixpolicy.gateway.replies;
+
+/**
+ * What parsing a JSON text into a Jackson tree costs on the heap, estimated from one pass over its
+ * bytes before anything is built, so that a {@link HeapBudget} can refuse a reply whose tree would
+ * not fit before the tree is made. An estimate from what drives the cost, not a flat factor of the
+ * size: a tree costs per token (a node, a map entry, a list slot), not per byte, and the same 8 MiB
+ * takes 8 MB as one string but 258 MB as {@code [{},{},...]}, so a factor high enough for the worst
+ * shape would refuse ordinary replies many times over.
+ *
+ * <ul>
+ *   <li><b>{@link #tree()}</b>, what the tree keeps: {@value #BYTES_PER_TOKEN} bytes per token, the
+ *       most any shape took per token on a 64-bit JVM with compressed pointers (heaps below 32 GB),
+ *       measured with Jackson 3.1 in the gateway's reply mapper, whatever the token (68 for objects
+ *       of one distinct name and a decimal, 62 for one of a distinct name and an integer, 60 for a
+ *       string, 52 for {@code [} and {@code ]} of nested lists, 4 for a {@code null} in a list; a
+ *       realistic event 48 on average). Plus the text's own length, for the characters of its
+ *       strings, names and numbers, which never take more bytes as Java strings than as UTF-8 (a
+ *       {@code é} is 2 bytes either way, an {@code x} 1). Tokens are counted from the structure
+ *       alone, outside strings: each {@code &#123;} and {@code [} twice (its start and end), each
+ *       {@code :} and {@code ,} once, one more for the first value: never fewer than the parser
+ *       reads, and as many for objects and non-empty lists.</li>
+ *   <li><b>{@link #decoding()}</b>, what the parser holds besides while it reads:
+ *       {@value #DECODING_PER_BYTE} bytes per byte of the longest string or number, which it gathers
+ *       in blocks of UTF-16 characters and then copies into one (one 8 MiB string took 47 MB of heap
+ *       to read, the 8 MB string it made included). Only one token is read at a time, so the longest
+ *       is what counts.</li>
+ * </ul>
+ *
+ * Measured, and the figures behind these numbers: {@code docs/modules/backend-calls.md}.
+ *
+ * @param tokens   the tokens counted
+ * @param longest  the longest string or number, in bytes
+ * @param length   the text's length in bytes
+ */
+public record JsonTreeCost(long tokens, long longest, long length) {
+    /** The most a token took of the heap in any shape measured (68), rounded up. */
+    public static final int BYTES_PER_TOKEN = 72;
+    /** What reading one string or number takes while it is read, per byte of it (47 MB for 8 MiB, rounded up). */
+    public static final int DECODING_PER_BYTE = 6;
+
+    /** The cost of a tree parsed from {@code json}, from one pass over its bytes. */
+    public static JsonTreeCost of(byte[] json) {
+        long tokens = 1;
+        long longest = 0;
+        int run = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length; i++) {
+            byte b = json[i];
+            if (inString) {
+                if (b == '"') {
+                    inString = false;
+                } else {
+                    if (b == '\\' && i + 1 < json.length) {
+                        i++;
+                        run++;
+                    }
+                    run++;
+                    continue;
+                }
+            } else if (b == '"') {
+                inString = true;
+                continue;
+            }
+            switch (b) {
+                case '{' -> tokens += 3; // its start, its end, and its table of names
+                case '[' -> tokens += 2;
+                case ':', ',' -> tokens++;
+                case ' ', '\t', '\n', '\r', '}', ']', '"' -> { }
+                default -> {
+                    run++; // a number's or a literal's
+                    continue;
+                }
+            }
+            longest = Math.max(longest, run);
+            run = 0;
+        }
+        return new JsonTreeCost(tokens, Math.max(longest, run), json.length);
+    }
+
+    /** What the finished tree keeps of the heap, at most. */
+    public long tree() {
+        return tokens * BYTES_PER_TOKEN + length;
+    }
+
+    /** What reading holds besides the tree until it ends, at most. */
+    public long decoding() {
+        return longest * DECODING_PER_BYTE;
+    }
+}

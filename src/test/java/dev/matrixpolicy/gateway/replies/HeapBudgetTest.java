@@ -1,0 +1,59 @@
+package dev.matrixpolicy.gateway.replies;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import org.junit.jupiter.api.Test;
+
+class HeapBudgetTest {
+    @Test
+    void sharesTakeTogetherUpToTheBudgetAndARefusedShareTakesNothing() {
+        HeapBudget budget = new HeapBudget(100);
+        HeapBudget.Share one = budget.share();
+        HeapBudget.Share other = budget.share();
+
+        assertThat(one.take(60)).isTrue();
+        assertThat(other.take(50)).isFalse();
+        assertThat(other.take(40)).isTrue();
+
+        assertThat(budget.held()).isEqualTo(100);
+        assertThat(other.held()).isEqualTo(40);
+    }
+
+    @Test
+    void aShareGivesBackWhatItHoldsAndNoMore() {
+        HeapBudget budget = new HeapBudget(100);
+        HeapBudget.Share share = budget.share();
+        share.take(70);
+
+        share.giveBack(20);
+        assertThat(budget.held()).isEqualTo(50);
+        share.giveBack(500);
+        share.giveBack();
+
+        assertThat(budget.held()).isZero();
+        assertThat(share.held()).isZero();
+    }
+
+    @Test
+    void aCountedBodyTakesItsBytesAsTheyComeAndIsRefusedAtTheFirstReadPastTheBudget() throws Exception {
+        HeapBudget budget = new HeapBudget(10);
+        HeapBudget.Share share = budget.share();
+        InputStream body = share.counting(new ByteArrayInputStream(new byte[16]), () -> new IllegalStateException("full"));
+
+        assertThat(body.readNBytes(8)).hasSize(8);
+        assertThat(budget.held()).isEqualTo(8);
+        assertThatThrownBy(() -> body.readNBytes(8)).hasMessage("full");
+        assertThat(budget.held()).isEqualTo(8);
+    }
+
+    @Test
+    void noBudgetGrantsEveryShareAndCountsNothing() {
+        HeapBudget.Share share = HeapBudget.NONE.share();
+
+        assertThat(share.take(Long.MAX_VALUE)).isTrue();
+        assertThat(HeapBudget.NONE.held()).isZero();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.matrixpolicy.gateway.replies;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.core.JsonParser;
+import tools.jackson.databind.json.JsonMapper;
+
+class JsonTreeCostTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    static Stream<String> shapes() {
+        return Stream.of("{}", "[]", "[[],[],[]]", "{\"a\":{\"b\":[1,2.5,true,null,\"x\"]}}", "[{\"a\":1},{\"b\":2}]",
+                "\"a string\"", "12345", "[\"with \\\" , : { [ inside\", {\"k\\\\\":\"v\"}]", " { \"a\" : [ 1 , 2 ] } ",
+                "[[[[[[[[[[0]]]]]]]]]]", "{\"a\":{\"a\":{\"a\":{}}}}");
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void countsNoFewerTokensThanTheParserReads(String json) {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        long read = 0;
+        try (JsonParser parser = JSON.createParser(bytes)) {
+            while (parser.nextToken() != null) {
+                read++;
+            }
+        }
+
+        assertThat(JsonTreeCost.of(bytes).tokens()).isGreaterThanOrEqualTo(read);
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void aTreeCostsItsTokensAndItsLength(String json) {
+        JsonTreeCost cost = JsonTreeCost.of(json.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(cost.tree()).isEqualTo(cost.tokens() * JsonTreeCost.BYTES_PER_TOKEN + json.length());
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void readingHoldsItsLongestStringOrNumberSeveralTimesOver(String json) {
+        JsonTreeCost cost = JsonTreeCost.of(json.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(cost.decoding()).isEqualTo(cost.longest() * JsonTreeCost.DECODING_PER_BYTE);
+    }
+
+    @Test
+    void theLongestStringCountsItsEscapesAsWrittenAndTheLongestNumberItsDigits() {
+        assertThat(JsonTreeCost.of("[\"ab\\\"c\", 1234567, \"xyz\"]".getBytes(StandardCharsets.UTF_8)).longest()).isEqualTo(7);
+        assertThat(JsonTreeCost.of("{\"k\":\"0123456789\\u0041\"}".getBytes(StandardCharsets.UTF_8)).longest()).isEqualTo(16);
+    }
+}

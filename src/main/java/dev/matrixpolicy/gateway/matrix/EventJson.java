@@ -68,9 +68,12 @@ public final class EventJson {
         return mapper(readLimits().build());
     }
 
-    /** As {@link #mapper()}, with reading limits of the caller's (tighter ones, say, on strings). */
+    /**
+     * As {@link #mapper()}, with reading limits of the caller's (tighter ones, say, on strings). Its
+     * parsers keep the names they read for one document only ({@link NamesPerDocument}).
+     */
     public static JsonMapper.Builder mapper(StreamReadConstraints read) {
-        return JsonMapper.builder(JsonFactory.builder().streamReadConstraints(read).streamWriteConstraints(writeLimits()).build())
+        return JsonMapper.builder(NamesPerDocument.of(JsonFactory.builder().streamReadConstraints(read).streamWriteConstraints(writeLimits())))
                 .addModule(module());
     }
 

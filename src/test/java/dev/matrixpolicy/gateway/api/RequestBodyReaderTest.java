@@ -34,6 +34,7 @@ import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * What a caller is told about a body that is not a JSON object: what is wrong, where (the byte
@@ -116,6 +117,21 @@ class RequestBodyReaderTest {
         MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(request));
         assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
         assertThat(refused.getMessage()).isEqualTo("Content not JSON: invalid UTF-8, at byte offset " + before.length);
+    }
+
+    /** Spring's own mapper keeps every name it reads; the reader keeps a body's names for that body only. */
+    @Test
+    void theNamesOfABodyAreNotKeptForTheNextWhateverTheMapperItIsGiven() {
+        RequestBodyReader fromJacksons = new RequestBodyReader(JsonMapper.builder().build(), DataSize.ofMegabytes(1));
+        String name = "n".repeat(1000);
+        String body = "{\"a\": {\"" + name + "\": 1}, \"b\": {\"" + name + "\": 2}}";
+
+        ObjectNode first = fromJacksons.readObject(declaring(-1, body));
+        ObjectNode second = fromJacksons.readObject(declaring(-1, body));
+
+        String firstName = first.path("a").propertyNames().iterator().next();
+        assertThat(firstName).isEqualTo(name).isSameAs(first.path("b").propertyNames().iterator().next());
+        assertThat(second.path("a").propertyNames().iterator().next()).isEqualTo(name).isNotSameAs(firstName);
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.config.Generations;
-import dev.matrixpolicy.gateway.matrix.NamesPerDocument;
+import dev.matrixpolicy.gateway.matrix.BoundedNames;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
 import jakarta.servlet.http.HttpServletRequest;
@@ -104,7 +104,7 @@ final class RequestBodyReader {
 
     private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline, Budget budget, HalfPairNames names) {
         // names kept per body: an event's names are anyone's to choose, and Spring's factory keeps them all
-        this.json = NamesPerDocument.mapperLike(json).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+        this.json = BoundedNames.mapperLike(json).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
         this.objects = this.json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limit = limit;
         this.deadline = deadline;

@@ -70,10 +70,10 @@ public final class EventJson {
 
     /**
      * As {@link #mapper()}, with reading limits of the caller's (tighter ones, say, on strings). Its
-     * parsers keep the names they read for one document only ({@link NamesPerDocument}).
+     * parsers keep the names they read for about a mebibyte of documents ({@link BoundedNames}).
      */
     public static JsonMapper.Builder mapper(StreamReadConstraints read) {
-        return JsonMapper.builder(NamesPerDocument.of(JsonFactory.builder().streamReadConstraints(read).streamWriteConstraints(writeLimits())))
+        return JsonMapper.builder(BoundedNames.of(JsonFactory.builder().streamReadConstraints(read).streamWriteConstraints(writeLimits())))
                 .addModule(module());
     }
 

@@ -38,7 +38,7 @@ public final class BackendReply {
     /**
      * Strict: trailing content after the JSON value makes the reply unusable, not half-read. Events as
      * deep as Synapse takes them: a service that answers with the event it was sent must not fail.
-     * Names are kept per reply ({@link EventJson#mapper()}): a backend's distinct names of 60 KB would
+     * Names are kept for about a mebibyte of replies ({@link EventJson#mapper()}): a backend's distinct names of 60 KB would
      * otherwise stay in the mapper (343 MB for 3,000 replies).
      */
     private static final JsonMapper JSON = EventJson.mapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();

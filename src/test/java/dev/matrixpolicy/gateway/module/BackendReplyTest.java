@@ -50,17 +50,21 @@ class BackendReplyTest {
     }
 
     @Test
-    void theNamesOfAReplyAreItsOwnNotKeptByTheMapperForTheNextReply() throws IOException {
-        // a mapper's table of names outlives the call: a backend's distinct names of 60 KB each would stay in the heap
+    void theNamesOfAReplyAreNotKeptPastTheNextMebibyteOfReplies() throws IOException {
+        // a mapper's table of names would otherwise outlive the call: a backend's distinct names of 60 KB each would stay in the heap
         String name = "n".repeat(1000);
-        String[] keys = new String[2];
-        for (int i = 0; i < 2; i++) {
-            WatchedBody reply = new WatchedBody("{\"" + name + "\": 1}");
-            keys[i] = BackendReply.readThenRelease(new MockClientHttpResponse(reply, 200), DataSize.ofKilobytes(4), HeapBudget.NONE,
-                    r -> r.json().propertyNames().iterator().next());
+        String first = nameOfReply("{\"" + name + "\": 1}");
+        String filler = "{\"filler\": \"" + "x".repeat(16_384) + "\"}";
+        for (int i = 0; i < 65; i++) {
+            nameOfReply(filler);
         }
 
-        assertThat(keys[0]).isEqualTo(keys[1]).isNotSameAs(keys[1]);
+        assertThat(nameOfReply("{\"" + name + "\": 1}")).isEqualTo(first).isNotSameAs(first);
+    }
+
+    private static String nameOfReply(String body) throws IOException {
+        return BackendReply.readThenRelease(new MockClientHttpResponse(new WatchedBody(body), 200), DataSize.ofKilobytes(32),
+                HeapBudget.NONE, r -> r.json().propertyNames().iterator().next());
     }
 
     /** A body that notes whether it was closed. */

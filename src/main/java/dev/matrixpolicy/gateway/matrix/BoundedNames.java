@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.matrix;
 
 import java.io.InputStream;
 import java.io.Reader;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.ObjectReadContext;
@@ -19,31 +21,45 @@ import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A JSON factory whose parsers share the property names they read within one document only.
+ * A JSON factory whose parsers keep the property names they read for about the next
+ * {@value #KEPT_FOR_BYTES} bytes of documents, not for the factory's life.
  *
- * <p>Jackson's own factory keeps every name any of its parsers read in one table for as long as it
- * lives (up to about 6,000 names for bytes and 12,000 for characters, of any length the reading
- * limits allow), so that the next document's parser finds them made. The names of events are
- * chosen by anyone who can send one (a remote user through the homeserver, any peer of the policy
- * server before its signature is checked): 3,000 documents with one distinct name of 60 KB each
- * kept 343 MB of the heap after they were answered. Here each document's parser starts from a table
- * of its own, dropped with the parser: a name repeated within a document (the {@code type} of each
- * of 50 state events) is still made once, and nothing outlives the request. Bytes are still read as
- * bytes (a factory told not to keep names reads them as characters, and tells character offsets).
+ * <p>Jackson's own factory keeps every name any of its parsers read in one table (up to about 6,000
+ * names read from bytes and 12,000 from characters, of any length the reading limits allow), so that
+ * the next document's parser finds them made. The names of events are chosen by anyone who can send
+ * one (a remote user through the homeserver, any peer of the policy server before its signature is
+ * checked): 3,000 documents with one distinct name of 60 KB each kept 343 MB of the heap after they
+ * were answered. Here the tables are dropped for new ones once the documents parsed with them reach
+ * {@value #KEPT_FOR_BYTES} bytes: no name in them is longer than those documents, and a name takes
+ * at most about three times its UTF-8 length in a table, so the tables hold a few MB at most. Names
+ * that every request repeats ({@code type}, {@code sender}) are made again only that often: a table
+ * made for each document instead cost 8.5 KB and 2 µs a request, four times what reading a small
+ * body allocates (docs/performance.md). A document read from a stream or a reader, whose length is
+ * not known beforehand, gets tables of its own. Bytes are still read as bytes (a factory told not to
+ * keep names reads them as characters, and tells character offsets).
  */
-public final class NamesPerDocument extends JsonFactory {
-    private NamesPerDocument(JsonFactoryBuilder settings) {
+public final class BoundedNames extends JsonFactory {
+    /** The bytes of documents parsed with one set of tables, after which the next document starts new ones. */
+    static final long KEPT_FOR_BYTES = 1 << 20;
+
+    /** The tables that new parsers take names from, and the bytes of the documents given them so far. */
+    private record Tables(ByteQuadsCanonicalizer bytes, CharsToNameCanonicalizer chars, AtomicLong parsed) {
+    }
+
+    private final transient AtomicReference<Tables> tables = new AtomicReference<>(fresh(0));
+
+    private BoundedNames(JsonFactoryBuilder settings) {
         super(settings);
     }
 
     /** A factory with {@code settings}' limits and features. */
-    public static NamesPerDocument of(JsonFactoryBuilder settings) {
-        return new NamesPerDocument(settings);
+    public static BoundedNames of(JsonFactoryBuilder settings) {
+        return new BoundedNames(settings);
     }
 
     /** A factory with the limits and features of {@code factory}. */
-    public static NamesPerDocument like(TokenStreamFactory factory) {
-        return factory instanceof NamesPerDocument own ? own : new NamesPerDocument(((JsonFactory) factory).rebuild());
+    public static BoundedNames like(TokenStreamFactory factory) {
+        return factory instanceof BoundedNames own ? own : new BoundedNames(((JsonFactory) factory).rebuild());
     }
 
     /**
@@ -68,8 +84,8 @@ public final class NamesPerDocument extends JsonFactory {
     }
 
     @Override
-    public NamesPerDocument copy() {
-        return new NamesPerDocument(rebuild());
+    public BoundedNames copy() {
+        return new BoundedNames(rebuild());
     }
 
     @Override
@@ -77,14 +93,34 @@ public final class NamesPerDocument extends JsonFactory {
         return this; // immutable, as Jackson's own is
     }
 
+    /**
+     * The tables for a document of {@code length} bytes: the current ones, or new ones once the
+     * documents given the current ones reach {@link #KEPT_FOR_BYTES}. Two parsers that find the tables
+     * full at once may each start new ones; one set is kept, the other is dropped with its document.
+     */
+    private Tables tablesFor(long length) {
+        Tables current = tables.get();
+        if (current.parsed().addAndGet(length) <= KEPT_FOR_BYTES) {
+            return current;
+        }
+        Tables fresh = fresh(length);
+        tables.compareAndSet(current, fresh);
+        return fresh;
+    }
+
+    private Tables fresh(long parsed) {
+        return new Tables(ByteQuadsCanonicalizer.createRoot(), CharsToNameCanonicalizer.createRoot(this), new AtomicLong(parsed));
+    }
+
     @Override
     protected JsonParser _createParser(ObjectReadContext readCtxt, IOContext ioCtxt, byte[] data, int offset, int len)
             throws JacksonException {
         _checkRangeBoundsForByteArray(data, offset, len);
         _streamReadConstraints.validateDocumentLength(len);
+        Tables names = tablesFor(len);
         return new ByteSourceJsonBootstrapper(ioCtxt, data, offset, len).constructParser(readCtxt,
                 readCtxt.getStreamReadFeatures(_streamReadFeatures), readCtxt.getFormatReadFeatures(_formatReadFeatures),
-                ByteQuadsCanonicalizer.createRoot(), CharsToNameCanonicalizer.createRoot(this), _factoryFeatures);
+                names.bytes(), names.chars(), _factoryFeatures);
     }
 
     @Override
@@ -105,8 +141,9 @@ public final class NamesPerDocument extends JsonFactory {
                                        boolean recyclable) throws JacksonException {
         _checkRangeBoundsForCharArray(data, offset, len);
         _streamReadConstraints.validateDocumentLength(len);
+        // a character takes at most three bytes in UTF-8: counted so, the same bound holds
         return new ReaderBasedJsonParser(readCtxt, ioCtxt, readCtxt.getStreamReadFeatures(_streamReadFeatures),
-                readCtxt.getFormatReadFeatures(_formatReadFeatures), null, CharsToNameCanonicalizer.createRoot(this).makeChild(),
+                readCtxt.getFormatReadFeatures(_formatReadFeatures), null, tablesFor(3L * len).chars().makeChild(),
                 data, offset, offset + len, recyclable);
     }
 }

@@ -15,8 +15,10 @@ package dev.matrixpolicy.gateway.replies;
  *       of one distinct name and a decimal, 62 for one of a distinct name and an integer, 60 for a
  *       string, 52 for {@code [} and {@code ]} of nested lists, 4 for a {@code null} in a list; a
  *       realistic event 48 on average). Plus the text's own length, for the characters of its
- *       strings, names and numbers, which never take more bytes as Java strings than as UTF-8 (a
- *       {@code é} is 2 bytes either way, an {@code x} 1). Tokens are counted from the structure
+ *       strings, names and numbers, which take no more bytes as Java strings than as UTF-8 (a
+ *       {@code é} is 2 bytes either way, an {@code x} 1); and once more the length of each string or
+ *       name holding a character past {@code U+00FF}, which Java keeps in UTF-16, two bytes for every
+ *       character, its {@code x}s included (1 MiB of {@code x} and one {@code Ā} is a string of 2 MiB). Tokens are counted from the structure
  *       alone, outside strings: each {@code &#123;} and {@code [} twice (its start and end), each
  *       {@code :} and {@code ,} once, one more for the first value: never fewer than the parser
  *       reads, and as many for objects and non-empty lists.</li>
@@ -32,8 +34,9 @@ package dev.matrixpolicy.gateway.replies;
  * @param tokens   the tokens counted
  * @param longest  the longest string or number, in bytes
  * @param length   the text's length in bytes
+ * @param wide     the bytes of the strings and names Java keeps in UTF-16
  */
-public record JsonTreeCost(long tokens, long longest, long length) {
+public record JsonTreeCost(long tokens, long longest, long length, long wide) {
     /** The most a token took of the heap in any shape measured (68), rounded up. */
     public static final int BYTES_PER_TOKEN = 72;
     /** What reading one string or number takes while it is read, per byte of it (47 MB for 8 MiB, rounded up). */
@@ -43,18 +46,26 @@ public record JsonTreeCost(long tokens, long longest, long length) {
     public static JsonTreeCost of(byte[] json) {
         long tokens = 1;
         long longest = 0;
+        long wide = 0;
         int run = 0;
         boolean inString = false;
+        boolean wideString = false;
         for (int i = 0; i < json.length; i++) {
             byte b = json[i];
             if (inString) {
                 if (b == '"') {
                     inString = false;
+                    if (wideString) {
+                        wide += run;
+                        wideString = false;
+                    }
                 } else {
                     if (b == '\\' && i + 1 < json.length) {
+                        wideString |= isWideEscape(json, i);
                         i++;
                         run++;
                     }
+                    wideString |= (b & 0xFF) >= 0xC4; // the first byte of a character past U+00FF
                     run++;
                     continue;
                 }
@@ -75,12 +86,17 @@ public record JsonTreeCost(long tokens, long longest, long length) {
             longest = Math.max(longest, run);
             run = 0;
         }
-        return new JsonTreeCost(tokens, Math.max(longest, run), json.length);
+        return new JsonTreeCost(tokens, Math.max(longest, run), json.length, wide);
+    }
+
+    /** Whether the escape at {@code at} is a backslash-u escape of a character past U+00FF (one not of the form 00xx). */
+    private static boolean isWideEscape(byte[] json, int at) {
+        return at + 3 < json.length && json[at + 1] == 'u' && (json[at + 2] != '0' || json[at + 3] != '0');
     }
 
     /** What the finished tree keeps of the heap, at most. */
     public long tree() {
-        return tokens * BYTES_PER_TOKEN + length;
+        return tokens * BYTES_PER_TOKEN + length + wide;
     }
 
     /** What reading holds besides the tree until it ends, at most. */

@@ -38,7 +38,23 @@ class JsonTreeCostTest {
     void aTreeCostsItsTokensAndItsLength(String json) {
         JsonTreeCost cost = JsonTreeCost.of(json.getBytes(StandardCharsets.UTF_8));
 
-        assertThat(cost.tree()).isEqualTo(cost.tokens() * JsonTreeCost.BYTES_PER_TOKEN + json.length());
+        assertThat(cost.tree()).isEqualTo(cost.tokens() * JsonTreeCost.BYTES_PER_TOKEN + json.length()); // no string here past U+00FF
+    }
+
+    @ParameterizedTest
+    @MethodSource("wideStrings")
+    void aStringJavaKeepsInUtf16CountsTwoBytesForEachOfItsCharacters(String string) {
+        // one character past U+00FF and Java keeps the whole string in UTF-16: its x's take two bytes each, not one
+        String json = "[\"" + string + "\", \"plain\", \"\u00e9t\u00e9\"]";
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        String read = JSON.readTree(bytes).get(0).asString();
+
+        assertThat(JsonTreeCost.of(bytes).tree()).isGreaterThanOrEqualTo(2L * read.length() + JsonTreeCost.BYTES_PER_TOKEN);
+    }
+
+    static Stream<String> wideStrings() {
+        return Stream.of("x".repeat(1000) + "\u0100", "\u4e2d" + "x".repeat(1000), "x".repeat(1000) + "\\u0100",
+                "x".repeat(1000) + "\\uD83D\\uDE00", "x".repeat(1000) + "\uD83D\uDE00");
     }
 
     @ParameterizedTest

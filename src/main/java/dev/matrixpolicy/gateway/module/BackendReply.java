@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.NamesPerDocument;
+import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
@@ -118,12 +119,16 @@ public final class BackendReply {
     /**
      * The body as JSON, read strictly; a {@link MissingNode} for an empty body.
      *
-     * @throws BackendFailure when it is too long, or not JSON
+     * @throws BackendFailure when it is too long, or not JSON in UTF-8
      */
     public JsonNode json() throws IOException {
         byte[] bytes = body();
         if (bytes.length == 0) {
             return MissingNode.getInstance();
+        }
+        if (StrictUtf8.isUtf16Or32(bytes)) {
+            // Jackson would read it as what its marks say, its structure where JsonTreeCost's pass over UTF-8 does not look
+            throw BackendFailure.unusable("not JSON (in UTF-16 or UTF-32; a reply must be UTF-8)");
         }
         JsonTreeCost cost = JsonTreeCost.of(bytes);
         if (!memory.take(cost.tree() + cost.decoding())) {

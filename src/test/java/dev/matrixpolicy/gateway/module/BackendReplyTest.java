@@ -90,6 +90,17 @@ class BackendReplyTest {
         assertThat(allocated).isLessThanOrEqualTo(cost.tree() + cost.decoding());
     }
 
+    @Test
+    void aReplyInUtf16IsUnusableNotParsedPastWhatItsCostCounted() {
+        // read as UTF-8, a character whose low byte is a quote (U+0122) hides the structure after it from
+        // the estimate: 6 MB of [{},{},...] counted as a 6 MB tree, which took 93 MB
+        byte[] reply = ("[\"\u0122\"" + ",{}".repeat(1000) + "]").getBytes(StandardCharsets.UTF_16BE);
+
+        assertThatThrownBy(() -> BackendReply.readThenRelease(new MockClientHttpResponse(reply, 200), DataSize.ofKilobytes(64),
+                HeapBudget.NONE, BackendReply::json))
+                .isInstanceOf(BackendFailure.class).hasMessageContaining("UTF-16");
+    }
+
     /** A body that notes whether it was closed. */
     private static final class WatchedBody extends ByteArrayInputStream {
         private volatile boolean closed;

@@ -18,7 +18,8 @@ package dev.matrixpolicy.gateway.replies;
  *       strings, names and numbers, which take no more bytes as Java strings than as UTF-8 (a
  *       {@code é} is 2 bytes either way, an {@code x} 1); and once more the length of each string or
  *       name holding a character past {@code U+00FF}, which Java keeps in UTF-16, two bytes for every
- *       character, its {@code x}s included (1 MiB of {@code x} and one {@code Ā} is a string of 2 MiB). Tokens are counted from the structure
+ *       character, its {@code x}s included (1 MiB of {@code x} and one {@code Ā} is a string of 2 MiB),
+ *       or a byte that starts no UTF-8 character, which the reply parser reads as {@code U+FFFD}. Tokens are counted from the structure
  *       alone, outside strings: each {@code &#123;} and {@code [} twice (its start and end), each
  *       {@code :} and {@code ,} once, one more for the first value: never fewer than the parser
  *       reads, and as many for objects and non-empty lists.</li>
@@ -65,7 +66,14 @@ public record JsonTreeCost(long tokens, long longest, long length, long wide) {
                         i++;
                         run++;
                     }
-                    wideString |= (b & 0xFF) >= 0xC4; // the first byte of a character past U+00FF
+                    if (b < 0) { // past ASCII
+                        if ((b == (byte) 0xC2 || b == (byte) 0xC3) && i + 1 < json.length && (json[i + 1] & 0xC0) == 0x80) {
+                            i++; // a character of Latin-1, one byte in Java
+                            run += 2;
+                            continue;
+                        }
+                        wideString = true; // past U+00FF, or no UTF-8, which a parser of characters reads as U+FFFD
+                    }
                     run++;
                     continue;
                 }

@@ -3,10 +3,12 @@ package dev.matrixpolicy.gateway.replies;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -50,6 +52,22 @@ class JsonTreeCostTest {
         String read = JSON.readTree(bytes).get(0).asString();
 
         assertThat(JsonTreeCost.of(bytes).tree()).isGreaterThanOrEqualTo(2L * read.length() + JsonTreeCost.BYTES_PER_TOKEN);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xF8, 0xFF})
+    void aByteNotOfUtf8CountsAsTheReplacementCharacterAParserOfCharactersMakesOfIt(int notUtf8) {
+        // backend replies are read as characters, which turns a byte starting no UTF-8 character into U+FFFD,
+        // and the string it is in into UTF-16
+        byte[] x = "[\"".concat("x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
+        byte[] bytes = Arrays.copyOf(x, x.length + 3);
+        bytes[x.length] = (byte) notUtf8;
+        bytes[x.length + 1] = '"';
+        bytes[x.length + 2] = ']';
+        String read = new String(bytes, StandardCharsets.UTF_8);
+
+        assertThat(read).contains("\uFFFD");
+        assertThat(JsonTreeCost.of(bytes).tree()).isGreaterThanOrEqualTo(2L * (read.length() - 4) + JsonTreeCost.BYTES_PER_TOKEN);
     }
 
     static Stream<String> wideStrings() {

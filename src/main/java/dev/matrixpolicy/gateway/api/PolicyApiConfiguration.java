@@ -3,12 +3,16 @@ package dev.matrixpolicy.gateway.api;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.matrix.EventJson;
+import dev.matrixpolicy.gateway.matrix.BoundedNames;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.jackson.autoconfigure.JsonFactoryBuilderCustomizer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.json.JsonFactoryBuilder;
 import tools.jackson.databind.JacksonModule;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -35,6 +39,19 @@ class PolicyApiConfiguration {
     JsonFactoryBuilderCustomizer eventSizedJson() {
         return factory -> factory.streamReadConstraints(EventJson.readLimits().build())
                 .streamWriteConstraints(EventJson.writeLimits());
+    }
+
+    /**
+     * ...and keeps the names it reads for about a mebibyte of documents ({@link BoundedNames}), Spring Boot's
+     * factory settings applied as Boot applies them: the actuator reads a JSON body on every operation
+     * with it, a caller's with no token on the open ones too ({@code /actuator/health}), and Jackson's
+     * factory would keep each of its names, up to the body cap's 4 KB, for the life of the mapper.
+     */
+    @Bean
+    JsonFactory boundedNamesJsonFactory(ObjectProvider<JsonFactoryBuilderCustomizer> customizers) {
+        JsonFactoryBuilder factory = JsonFactory.builder();
+        customizers.orderedStream().forEach(customizer -> customizer.customize(factory));
+        return BoundedNames.of(factory);
     }
 
     /** ...and writes the trees it was given back without recursion, however deep (Spring adds module beans to its mapper). */

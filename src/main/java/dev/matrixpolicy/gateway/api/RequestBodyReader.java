@@ -421,7 +421,7 @@ final class RequestBodyReader {
 
     /** Refuses a body that is not well-formed UTF-8, which JSON between systems must be (RFC 8259). */
     static void requireUtf8(byte[] bytes) {
-        if (isUtf16Or32(bytes)) {
+        if (StrictUtf8.isUtf16Or32(bytes)) {
             throw MatrixApiException.notJson("Content not JSON: the body must be UTF-8, not UTF-16 or UTF-32");
         }
         int misencoded = StrictUtf8.firstInvalid(bytes);
@@ -430,23 +430,6 @@ final class RequestBodyReader {
         }
     }
 
-    /**
-     * Whether a body is in UTF-16 or UTF-32, which JSON between systems may not be (RFC 8259): by its
-     * byte order mark, or a zero byte among its first four, which UTF-8 JSON never holds (U+0000 is
-     * escaped in a string, and nothing else can be it). The parser would read such a body, as
-     * characters with no byte offsets, which {@link JsonBody}'s fields read later need.
-     */
-    private static boolean isUtf16Or32(byte[] bytes) {
-        if (bytes.length >= 2 && ((bytes[0] == (byte) 0xFE && bytes[1] == (byte) 0xFF) || (bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE))) {
-            return true;
-        }
-        for (int i = 0; i < Math.min(4, bytes.length); i++) {
-            if (bytes[i] == 0) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /** @param offsets where a location is in the body's bytes, for what the caller is told */
     private <T> T parse(JsonParser parser, Function<JsonParser, T> object, ToLongFunction<TokenStreamLocation> offsets) {

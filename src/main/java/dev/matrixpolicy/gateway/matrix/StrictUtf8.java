@@ -21,6 +21,25 @@ public final class StrictUtf8 {
     private StrictUtf8() {
     }
 
+    /**
+     * Whether a text is in UTF-16 or UTF-32, which JSON between systems may not be (RFC 8259): by its
+     * byte order mark, or a zero byte among its first four, which UTF-8 JSON never holds (U+0000 is
+     * escaped in a string, and nothing else can be it). Jackson's parser reads such a text as what its
+     * marks say, as characters: with no byte offsets (which a request body's fields read later need),
+     * and with its structure where one pass over the bytes as UTF-8 does not find it (a reply's cost).
+     */
+    public static boolean isUtf16Or32(byte[] bytes) {
+        if (bytes.length >= 2 && ((bytes[0] == (byte) 0xFE && bytes[1] == (byte) 0xFF) || (bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE))) {
+            return true;
+        }
+        for (int i = 0; i < Math.min(4, bytes.length); i++) {
+            if (bytes[i] == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The offset of the first byte that starts no well-formed UTF-8 sequence, or -1 when all are well formed. */
     public static int firstInvalid(byte[] bytes) {
         int length = bytes.length;

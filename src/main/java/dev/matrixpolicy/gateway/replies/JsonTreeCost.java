@@ -15,8 +15,11 @@ package dev.matrixpolicy.gateway.replies;
  *       of one distinct name and a decimal, 62 for one of a distinct name and an integer, 60 for a
  *       string, 52 for {@code [} and {@code ]} of nested lists, 4 for a {@code null} in a list; a
  *       realistic event 48 on average). Plus the text's own length, for the characters of its
- *       strings, names and numbers, which never take more bytes as Java strings than as UTF-8 (a
- *       {@code é} is 2 bytes either way, an {@code x} 1). Tokens are counted from the structure
+ *       strings, names and numbers, which take no more bytes as Java strings than as UTF-8 (a
+ *       {@code é} is 2 bytes either way, an {@code x} 1); and once more the length of each string or
+ *       name holding a character past {@code U+00FF}, which Java keeps in UTF-16, two bytes for every
+ *       character, its {@code x}s included (1 MiB of {@code x} and one {@code Ā} is a string of 2 MiB),
+ *       or a byte that starts no UTF-8 character, which the reply parser reads as {@code U+FFFD}. Tokens are counted from the structure
  *       alone, outside strings: each {@code &#123;} and {@code [} twice (its start and end), each
  *       {@code :} and {@code ,} once, one more for the first value: never fewer than the parser
  *       reads, and as many for objects and non-empty lists.</li>
@@ -32,8 +35,9 @@ package dev.matrixpolicy.gateway.replies;
  * @param tokens   the tokens counted
  * @param longest  the longest string or number, in bytes
  * @param length   the text's length in bytes
+ * @param wide     the bytes of the strings and names Java keeps in UTF-16
  */
-public record JsonTreeCost(long tokens, long longest, long length) {
+public record JsonTreeCost(long tokens, long longest, long length, long wide) {
     /** The most a token took of the heap in any shape measured (68), rounded up. */
     public static final int BYTES_PER_TOKEN = 72;
     /** What reading one string or number takes while it is read, per byte of it (47 MB for 8 MiB, rounded up). */
@@ -43,17 +47,32 @@ public record JsonTreeCost(long tokens, long longest, long length) {
     public static JsonTreeCost of(byte[] json) {
         long tokens = 1;
         long longest = 0;
+        long wide = 0;
         int run = 0;
         boolean inString = false;
+        boolean wideString = false;
         for (int i = 0; i < json.length; i++) {
             byte b = json[i];
             if (inString) {
                 if (b == '"') {
                     inString = false;
+                    if (wideString) {
+                        wide += run;
+                        wideString = false;
+                    }
                 } else {
                     if (b == '\\' && i + 1 < json.length) {
+                        wideString |= isWideEscape(json, i);
                         i++;
                         run++;
+                    }
+                    if (b < 0) { // past ASCII
+                        if ((b == (byte) 0xC2 || b == (byte) 0xC3) && i + 1 < json.length && (json[i + 1] & 0xC0) == 0x80) {
+                            i++; // a character of Latin-1, one byte in Java
+                            run += 2;
+                            continue;
+                        }
+                        wideString = true; // past U+00FF, or no UTF-8, which a parser of characters reads as U+FFFD
                     }
                     run++;
                     continue;
@@ -75,12 +94,17 @@ public record JsonTreeCost(long tokens, long longest, long length) {
             longest = Math.max(longest, run);
             run = 0;
         }
-        return new JsonTreeCost(tokens, Math.max(longest, run), json.length);
+        return new JsonTreeCost(tokens, Math.max(longest, run), json.length, wide);
+    }
+
+    /** Whether the escape at {@code at} is a backslash-u escape of a character past U+00FF (one not of the form 00xx). */
+    private static boolean isWideEscape(byte[] json, int at) {
+        return at + 3 < json.length && json[at + 1] == 'u' && (json[at + 2] != '0' || json[at + 3] != '0');
     }
 
     /** What the finished tree keeps of the heap, at most. */
     public long tree() {
-        return tokens * BYTES_PER_TOKEN + length;
+        return tokens * BYTES_PER_TOKEN + length + wide;
     }
 
     /** What reading holds besides the tree until it ends, at most. */

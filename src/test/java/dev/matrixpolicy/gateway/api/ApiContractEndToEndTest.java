@@ -12,6 +12,7 @@ import jakarta.servlet.ServletContext;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.reflect.Field;
 import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -33,6 +34,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.context.ActiveProfiles;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.sym.ByteQuadsCanonicalizer;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The HTTP contract around the callbacks: the synapse-http-antispam wire format, authentication,
@@ -56,6 +60,9 @@ class ApiContractEndToEndTest {
 
     @Autowired
     ServletWebServerApplicationContext webServer;
+
+    @Autowired
+    JsonMapper springJson;
 
     GatewayClient gateway;
 
@@ -544,6 +551,21 @@ class ApiContractEndToEndTest {
             assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_carriers(\\{[^}]*})? [1-9][0-9]*\\.0$");
             assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_mounted(\\{[^}]*})? [0-9]+\\.0$");
             assertThat(scrape).containsPattern("(?m)^jvm_threads_virtual_queued(\\{[^}]*})? [0-9]+\\.0$");
+        }
+
+        @Test
+        void aBodySentToAnOpenEndpointLeavesNoNameInSpringsMapper() throws ReflectiveOperationException {
+            // the actuator reads a JSON body on every operation with Spring's mapper, a caller with no token's too:
+            // Jackson's factory would keep its names (up to 4 KB each, the body cap) for the life of the mapper
+            String body = "{\"" + "n".repeat(1000) + System.nanoTime() + "\": 1}";
+            RawHttp.Response answer = RawHttp.exchange(managementPort, "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+
+            assertThat(answer.status()).isEqualTo(200);
+            Field names = JsonFactory.class.getDeclaredField("_byteSymbolCanonicalizer");
+            names.setAccessible(true);
+            assertThat(((ByteQuadsCanonicalizer) names.get(springJson.tokenStreamFactory())).size())
+                    .as("names Spring's mapper keeps for the next document").isZero();
         }
 
         @Test

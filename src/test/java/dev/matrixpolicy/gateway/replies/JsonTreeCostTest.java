@@ -3,10 +3,12 @@ package dev.matrixpolicy.gateway.replies;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -38,7 +40,39 @@ class JsonTreeCostTest {
     void aTreeCostsItsTokensAndItsLength(String json) {
         JsonTreeCost cost = JsonTreeCost.of(json.getBytes(StandardCharsets.UTF_8));
 
-        assertThat(cost.tree()).isEqualTo(cost.tokens() * JsonTreeCost.BYTES_PER_TOKEN + json.length());
+        assertThat(cost.tree()).isEqualTo(cost.tokens() * JsonTreeCost.BYTES_PER_TOKEN + json.length()); // no string here past U+00FF
+    }
+
+    @ParameterizedTest
+    @MethodSource("wideStrings")
+    void aStringJavaKeepsInUtf16CountsTwoBytesForEachOfItsCharacters(String string) {
+        // one character past U+00FF and Java keeps the whole string in UTF-16: its x's take two bytes each, not one
+        String json = "[\"" + string + "\", \"plain\", \"\u00e9t\u00e9\"]";
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        String read = JSON.readTree(bytes).get(0).asString();
+
+        assertThat(JsonTreeCost.of(bytes).tree()).isGreaterThanOrEqualTo(2L * read.length() + JsonTreeCost.BYTES_PER_TOKEN);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xF8, 0xFF})
+    void aByteNotOfUtf8CountsAsTheReplacementCharacterAParserOfCharactersMakesOfIt(int notUtf8) {
+        // backend replies are read as characters, which turns a byte starting no UTF-8 character into U+FFFD,
+        // and the string it is in into UTF-16
+        byte[] x = "[\"".concat("x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
+        byte[] bytes = Arrays.copyOf(x, x.length + 3);
+        bytes[x.length] = (byte) notUtf8;
+        bytes[x.length + 1] = '"';
+        bytes[x.length + 2] = ']';
+        String read = new String(bytes, StandardCharsets.UTF_8);
+
+        assertThat(read).contains("\uFFFD");
+        assertThat(JsonTreeCost.of(bytes).tree()).isGreaterThanOrEqualTo(2L * (read.length() - 4) + JsonTreeCost.BYTES_PER_TOKEN);
+    }
+
+    static Stream<String> wideStrings() {
+        return Stream.of("x".repeat(1000) + "\u0100", "\u4e2d" + "x".repeat(1000), "x".repeat(1000) + "\\u0100",
+                "x".repeat(1000) + "\\uD83D\\uDE00", "x".repeat(1000) + "\uD83D\uDE00");
     }
 
     @ParameterizedTest

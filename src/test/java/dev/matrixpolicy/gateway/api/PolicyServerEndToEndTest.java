@@ -54,7 +54,8 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code check_event_for_spam} chain and signing with its own key.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"management.server.port=0", "policy-gateway.policy-server.port=0"})
+        // no file watcher: a reload reads the profile's file without the key file this test sets, and is refused
+        properties = {"management.server.port=0", "policy-gateway.policy-server.port=0", "policy-gateway.reload.watch=false"})
 @ActiveProfiles("policyserver")
 class PolicyServerEndToEndTest {
     private static final String ROOM = "!served:hs.test";

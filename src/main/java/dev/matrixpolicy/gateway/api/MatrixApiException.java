@@ -63,7 +63,7 @@ final class MatrixApiException extends RuntimeException {
     static MatrixApiException overloaded(long budgetBytes) {
         return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_LIMIT_EXCEEDED", String.format(Locale.ROOT,
                 "Too many requests are being answered at once to hold this one's body and its tree in their share of the heap,"
-                        + " %.1f MiB; try again shortly", budgetBytes / (1024.0 * 1024)));
+                        + " %.1f MiB; try again shortly", RequestBodyReader.mib(budgetBytes)));
     }
 
     static MatrixApiException notFound(String what) {

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.matrix.NamesPerDocument;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
+import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
 import jakarta.servlet.http.HttpServletRequest;
@@ -13,12 +14,15 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Locale;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import org.springframework.util.unit.DataSize;
@@ -45,6 +49,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Component
 final class RequestBodyReader {
+    private static final Logger log = LoggerFactory.getLogger(RequestBodyReader.class);
     /**
      * Jackson's advice on its own options, which are ours to choose and not the caller's, in the
      * three forms its messages use: "Non-standard token 'NaN': enable `JsonReadFeature...` to allow",
@@ -180,6 +185,8 @@ final class RequestBodyReader {
         private final HeapBudget heap;
         private final boolean untilAnswered;
         private final boolean trees;
+        /** One WARN line a {@value RepeatedWarnings#INTERVAL_SECONDS} s of refusals, so admins see them without a line a request. */
+        private final RepeatedWarnings refusals = new RepeatedWarnings();
 
         Budget(long bytes, boolean untilAnswered) {
             this(new HeapBudget(bytes), untilAnswered, false);
@@ -227,8 +234,14 @@ final class RequestBodyReader {
          * fail-closed 503; {@code M_UNKNOWN} for the others', whose callers read no errcode of it.
          */
         MatrixApiException refusal() {
-            return trees ? MatrixApiException.overloaded(heap.bytes())
-                    : MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
+            if (!trees) {
+                return MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
+            }
+            RepeatedWarnings.Line line = refusals.line(log, this);
+            line.event().log(line.withOmitted(String.format(Locale.ROOT, "Policy API request refused, 503 M_LIMIT_EXCEEDED: the"
+                    + " requests being answered hold their share of the heap for bodies and their trees, %.1f MiB; our Synapse"
+                    + " module answers the callback by its on_failure. Under ordinary load the heap is too small for it", mib(heap.bytes()))));
+            return MatrixApiException.overloaded(heap.bytes());
         }
 
         /** What the bodies hold of this budget now, in bytes. */
@@ -240,6 +253,11 @@ final class RequestBodyReader {
         long bytes() {
             return heap.bytes();
         }
+    }
+
+    /** {@code bytes} in MiB, as refusals name a budget. */
+    static double mib(long bytes) {
+        return bytes / (1024.0 * 1024);
     }
 
     /** The largest body read now, in bytes: {@code max-body-size}, for the discovery document to announce. */

@@ -3,12 +3,16 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import ch.qos.logback.classic.Level;
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
+import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.util.unit.DataSize;
 
@@ -18,6 +22,11 @@ import org.springframework.util.unit.DataSize;
  * share of the image's heap.
  */
 class PolicyApiBodyBudgetTest {
+    @RegisterExtension
+    static final ExpectedOutput output = ExpectedOutput.warnings("503 M_LIMIT_EXCEEDED");
+    @RegisterExtension
+    final LoggedLines log = LoggedLines.of(RequestBodyReader.class, Level.DEBUG);
+
     /** What the image's JVM reports as its maximum heap in its default 512 MiB container. */
     private static final long IMAGE_HEAP = (long) (301.6 * 1024 * 1024);
 
@@ -52,6 +61,11 @@ class PolicyApiBodyBudgetTest {
         assertThat(refused.errcode()).isEqualTo("M_LIMIT_EXCEEDED");
         assertThat(refused.getMessage()).contains("this one's body and its tree").contains("0.0 MiB");
         assertThat(budget.held()).as("a refused body holds nothing").isZero();
+
+        catchThrowableOfType(MatrixApiException.class, () -> reader.readBody(request(emptyObjects)));
+        assertThat(log.at(Level.WARN)).as("one WARN line a while, for admins to see").singleElement().asString()
+                .startsWith("Policy API request refused, 503 M_LIMIT_EXCEEDED").contains("0.0 MiB").contains("on_failure");
+        assertThat(log.at(Level.DEBUG)).hasSize(1);
     }
 
     @Test

@@ -41,7 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
 @ActiveProfiles("body-memory")
 class PolicyApiBodyMemoryEndToEndTest extends GatewayEndToEnd {
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("failed on");
+    static final ExpectedOutput output = ExpectedOutput.warnings("failed on", "503 M_LIMIT_EXCEEDED");
 
     private static final long BUDGET = 100_000;
     private static final RequestBodyReader.Budget BODIES = RequestBodyReader.Budget.withTrees(BUDGET);

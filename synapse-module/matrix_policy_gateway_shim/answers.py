@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
 from .convert import presence_state
-from .failures import (LONGEST_ERRCODE, LONGEST_ERROR, PolicyFailed, TooLarge, TooManyRoutes, UnexpectedReply,
+from .failures import (BUSY, LONGEST_ERRCODE, LONGEST_ERROR, GatewayBusy, PolicyFailed, TooLarge, TooManyRoutes, UnexpectedReply,
                        printable, shown)
 
 if TYPE_CHECKING:
@@ -545,6 +545,9 @@ def interpret(status: int, body: Any, result: ResultType, call: Call) -> Any:
             raise UnexpectedReply(f"{call.name} answered a value nested too deeply") from too_deep
     if status == 403 and error is not None:
         return result.rejected(error["errcode"], _message(error), call, _extra(error))
+    if status == 503 and error is not None and error["errcode"] == BUSY:
+        # the gateway holds as many requests as its heap allows: its state, not a module's verdict
+        raise GatewayBusy(f"{call.name} got HTTP 503 {shown(BUSY)}: {shown(_message(error))}")
     if status == 503 and error is not None:
         raise PolicyFailed(error["errcode"], _message(error))
     detail = f" {shown(error['errcode'])}" if error is not None else ""

@@ -50,6 +50,16 @@ class UnknownArguments(GatewayFailure):
     added one): the callback follows its failure policy rather than fail Synapse's request."""
 
 
+BUSY = "M_LIMIT_EXCEEDED"
+"""The errcode of the gateway's 503 for a request it has no room for now (the heap its requests'
+bodies share is taken): unlike its fail-closed 503 (``M_UNKNOWN``), no verdict."""
+
+
+class GatewayBusy(GatewayFailure):
+    """The gateway's 503 ``M_LIMIT_EXCEEDED``: too many requests in flight to hold this one. Its state,
+    as a timeout is: the callback follows its own failure policy."""
+
+
 class PolicyFailed(GatewayFailure):
     """The gateway's own 503: a module on a fail-closed link failed. The gateway has decided
     to fail closed, so the shim fails closed too, whatever its own policy."""

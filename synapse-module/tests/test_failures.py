@@ -60,6 +60,7 @@ FAILURES = {
     "rate limited": Reply(429, {"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 1000}),
     "server error": Reply(500, {"errcode": "M_UNKNOWN", "error": "boom"}),
     "a proxy's 503": Reply(503, None),
+    "the gateway too busy": Reply(503, {"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests are being answered at once"}),
 }
 
 
@@ -170,6 +171,19 @@ async def test_the_gateways_own_fail_closed_503_wins_over_fail_open(make_module,
         await invoke(api, "user_may_invite", *sample_args("user_may_invite"))
     assert (refused.value.code, refused.value.msg, refused.value.errcode) == (503, "A policy check failed", "M_UNKNOWN")
     assert await invoke(api, "check_can_deactivate_user", "@alice:example.com", False) is False
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_gateway_too_busy_to_hold_a_request_follows_the_callbacks_own_policy(make_module, api, gateway, caplog):
+    make_module({"on_failure": {"default": "fail-open", "user_may_join_room": "fail-closed"}})
+    busy = Reply(503, {"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests are being answered at once"})
+    fail(gateway, "user_may_invite", busy)
+    fail(gateway, "user_may_join_room", busy)
+    assert await invoke(api, "user_may_invite", *sample_args("user_may_invite")) is NOT_SPAM
+    with pytest.raises(SynapseError) as refused:
+        await invoke(api, "user_may_join_room", *sample_args("user_may_join_room"))
+    assert (refused.value.code, refused.value.errcode) == (503, Codes.UNKNOWN)
+    assert "got HTTP 503 'M_LIMIT_EXCEEDED'" in caplog.text
 
 
 @pytest.mark.parametrize("name", NO_OPINION)

@@ -49,8 +49,17 @@ final class ExplainServlet extends HttpServlet {
         this.json = json;
     }
 
+    /** Answers, then gives back what the body held of the policy API's budget for bodies, which an explain shares. */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            answer(request, response);
+        } finally {
+            bodies.release(request);
+        }
+    }
+
+    private void answer(HttpServletRequest request, HttpServletResponse response) throws IOException {
         PolicyAnswer answer;
         try {
             String path = Optional.ofNullable(request.getPathInfo()).map(info -> info.substring(1)).orElse("");

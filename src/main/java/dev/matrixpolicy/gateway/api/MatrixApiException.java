@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
 
@@ -51,6 +52,18 @@ final class MatrixApiException extends RuntimeException {
     /** A request the gateway has no room for now, 503: it may be sent again shortly. */
     static MatrixApiException busy(String why) {
         return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", why);
+    }
+
+    /**
+     * A body that, as it comes or with the tree it may be made into, does not fit the heap its listener's requests
+     * share now, 503 {@code M_LIMIT_EXCEEDED}: the gateway's own state, not a verdict, which our
+     * Synapse module tells from a module's fail-closed 503 ({@code M_UNKNOWN}) and answers by its
+     * configured failure policy.
+     */
+    static MatrixApiException overloaded(long budgetBytes) {
+        return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_LIMIT_EXCEEDED", String.format(Locale.ROOT,
+                "Too many requests are being answered at once to hold this one's body and its tree in their share of the heap,"
+                        + " %.1f MiB; try again shortly", RequestBodyReader.mib(budgetBytes)));
     }
 
     static MatrixApiException notFound(String what) {

@@ -60,7 +60,9 @@ final class OpenApiDocument {
             new ErrorAnswer(405, "MethodNotAllowed", "Wrong method for this path; the Allow header names the right ones."),
             new ErrorAnswer(413, "TooLarge", "The body is larger than max-body-size."),
             new ErrorAnswer(503, "ModuleFailed",
-                    "A module failed on a fail-closed link: the request is refused, as when a Synapse module raises."));
+                    "M_UNKNOWN: a module failed on a fail-closed link: the request is refused, as when a Synapse module raises."
+                            + " M_LIMIT_EXCEEDED: the requests being answered hold the share of the heap their bodies may take"
+                            + " (with the trees that may be built of them); no verdict: send it again shortly, or apply your own failure policy."));
     /**
      * A failure of each kind a request can meet. Their error codes, by status, are what
      * {@link MatrixErrors} answers them with, so a new code or a changed status shows in the document.
@@ -72,7 +74,8 @@ final class OpenApiDocument {
             MatrixErrors.describe(new BadArgumentException(BadArgumentException.Kind.INVALID, "f", "invalid")),
             MatrixErrors.describe(MatrixApiException.methodNotAllowed("GET", "POST, OPTIONS")),
             MatrixErrors.describe(MatrixApiException.tooLarge(0)),
-            MatrixErrors.describe(new ModuleFailedException("callback", "module", new IllegalStateException())));
+            MatrixErrors.describe(new ModuleFailedException("callback", "module", new IllegalStateException())),
+            MatrixErrors.describe(MatrixApiException.overloaded(0)));
     private static final String UNAUTHORIZED = "Unauthorized";
     private static final String NOT_LOOPBACK = "NotLoopback";
     private static final String REJECTED_OR_NOT_LOOPBACK = "RejectedOrNotLoopback";

@@ -4,6 +4,8 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.jackson.autoconfigure.JsonFactoryBuilderCustomizer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
@@ -29,6 +31,24 @@ class PolicyApiConfiguration {
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /**
+     * What the policy API's request bodies and their estimated trees hold of their share of the heap
+     * ({@link RequestBodyReader.Budget#POLICY_API}), and the share: how near requests are to being
+     * refused 503 {@code M_LIMIT_EXCEEDED}, which {@value RequestErrors#NAME} counts.
+     */
+    @Bean
+    MeterBinder policyRequestBodyMemory() {
+        RequestBodyReader.Budget budget = RequestBodyReader.Budget.POLICY_API;
+        return registry -> {
+            Gauge.builder("policy.requests.body.memory", budget, RequestBodyReader.Budget::held).baseUnit("bytes")
+                    .description("What the policy API's request bodies being answered hold of the heap, bodies and estimated trees")
+                    .register(registry);
+            Gauge.builder("policy.requests.body.memory.max", budget, RequestBodyReader.Budget::bytes).baseUnit("bytes")
+                    .description("The share of the heap they may hold at once; past it a request is refused 503 M_LIMIT_EXCEEDED")
+                    .register(registry);
+        };
     }
 
     /**

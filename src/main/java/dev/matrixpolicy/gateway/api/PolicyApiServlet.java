@@ -61,6 +61,7 @@ final class PolicyApiServlet extends HttpServlet {
     static final String PING = API + "/spam_checker/ping";
 
     private final transient JsonMapper json;
+    private final transient RequestBodyReader bodies;
     private final transient Map<String, Route> routes;
     private final transient RequestErrors errors;
     private final transient RecordedDecisions decisions;
@@ -74,6 +75,7 @@ final class PolicyApiServlet extends HttpServlet {
     PolicyApiServlet(Generations generations, RequestBodyReader bodies, JsonMapper json, RequestErrors errors,
                      DecisionRecorder decisions) {
         this.json = json;
+        this.bodies = bodies;
         this.errors = errors;
         this.decisions = new RecordedDecisions(decisions);
         Map<String, Route> byPath = new HashMap<>();
@@ -103,8 +105,21 @@ final class PolicyApiServlet extends HttpServlet {
         return pathInfo == null ? request.getServletPath() : request.getServletPath() + pathInfo;
     }
 
+    /**
+     * Answers, then gives back what the request's body held of the bodies' budget: on every path
+     * (an answer, a refusal, a failure, a client gone while the answer is written), and only then,
+     * since a tree of it may be built at any time before the answer.
+     */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            answer(request, response);
+        } finally {
+            bodies.release(request);
+        }
+    }
+
+    private void answer(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = routedPath(request);
         Answer answer;
         try {

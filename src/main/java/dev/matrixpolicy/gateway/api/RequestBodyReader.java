@@ -4,7 +4,9 @@ import dev.matrixpolicy.gateway.callbacks.JsonBody;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
+import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
+import dev.matrixpolicy.gateway.replies.JsonTreeCost;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -12,12 +14,15 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Locale;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import org.springframework.util.unit.DataSize;
@@ -44,6 +49,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Component
 final class RequestBodyReader {
+    private static final Logger log = LoggerFactory.getLogger(RequestBodyReader.class);
     /**
      * Jackson's advice on its own options, which are ours to choose and not the caller's, in the
      * three forms its messages use: "Non-standard token 'NaN': enable `JsonReadFeature...` to allow",
@@ -82,10 +88,18 @@ final class RequestBodyReader {
     private final Budget budget;
     private final HalfPairNames names;
 
-    /** The policy API's reader: its callers have shown their token before a body is read. */
+    /**
+     * The policy API's reader: its callers have shown their token before a body is read, and what
+     * their bodies hold, with the trees that may be built of them, shares {@link Budget#POLICY_API}.
+     */
     @Autowired
     RequestBodyReader(JsonMapper json, Generations generations) {
-        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE, Budget.NONE, HalfPairNames.READ);
+        this(json, generations, Budget.POLICY_API);
+    }
+
+    /** @param budget what the bodies of the requests being answered may hold at once (for tests: {@link Budget#POLICY_API} otherwise) */
+    RequestBodyReader(JsonMapper json, Generations generations, Budget budget) {
+        this(json, () -> generations.current().properties().maxBodySize().toBytes(), BODY_DEADLINE, budget, HalfPairNames.READ);
     }
 
     RequestBodyReader(JsonMapper json, DataSize limit) {
@@ -145,33 +159,105 @@ final class RequestBodyReader {
      */
     static final class Budget {
         /** No budget: for callers authenticated before their body is read. */
-        static final Budget NONE = new Budget(HeapBudget.NONE, false);
+        static final Budget NONE = new Budget(HeapBudget.NONE, false, false);
+
+        /**
+         * The policy API's: 1/{@value #POLICY_API_SHARE} of the heap (37.7 MiB of the 301.6 MiB
+         * the image's JVM reports in its default 512 MiB container) for its bodies and the trees that
+         * may be built of them, {@linkplain #withTrees(long) estimated} at once and held until each request
+         * is answered. Why an eighth is safe: the old generation, where what requests hold across a
+         * collection ends up, is about 244 MiB with the image's flags; the gateway's own live heap is
+         * about 55 MB, module backends' replies may hold a third of the heap (100.5 MiB), the policy
+         * server's bodies a sixteenth (18.9 MiB) and the management port's a thirty-second (9.4 MiB),
+         * which leaves some 60 MiB: an eighth takes 37.7 of it, and some 22 MiB stay for everything
+         * else, so that all the budgets full at once still fit. Ordinary load stays inside it: a
+         * realistic event of 2 KB holds 13 KB here, 500 at once 6.3 MiB; a room's state of 1 MB in
+         * realistic membership events 8.1 MB, four of them at once (fifty such trees, built, would
+         * take 295 MB: no share could let them all in). A 64 KB event of {@code [{},{},...]}, which any
+         * remote user can send, holds 6.4 MB (its tree takes 2.5 MB; the estimate is safe for every
+         * shape, not exact), so a flood of them is refused after six rather than run the heap out.
+         * Past it a request is refused 503 {@code M_LIMIT_EXCEEDED}, which our Synapse module answers
+         * by its configured failure policy. Not a setting: size the heap, and the share follows.
+         */
+        static final int POLICY_API_SHARE = 8;
+        static final Budget POLICY_API = ofHeapWithTrees(POLICY_API_SHARE);
 
         private final HeapBudget heap;
         private final boolean untilAnswered;
+        private final boolean trees;
+        /** One WARN line a {@value RepeatedWarnings#INTERVAL_SECONDS} s of refusals, so admins see them without a line a request. */
+        private final RepeatedWarnings refusals = new RepeatedWarnings();
 
         Budget(long bytes, boolean untilAnswered) {
-            this(new HeapBudget(bytes), untilAnswered);
+            this(new HeapBudget(bytes), untilAnswered, false);
         }
 
-        private Budget(HeapBudget heap, boolean untilAnswered) {
+        private Budget(HeapBudget heap, boolean untilAnswered, boolean trees) {
             this.heap = heap;
             this.untilAnswered = untilAnswered;
+            this.trees = trees;
         }
 
         /** A share of the heap, {@code 1 / divisor} of its maximum size, for bodies while they come in. */
         static Budget ofHeap(int divisor) {
-            return new Budget(HeapBudget.ofHeap(divisor), false);
+            return new Budget(HeapBudget.ofHeap(divisor), false, false);
         }
 
         /** The same share, for bodies until their requests are answered. */
         static Budget ofHeapUntilAnswered(int divisor) {
-            return new Budget(HeapBudget.ofHeap(divisor), true);
+            return new Budget(HeapBudget.ofHeap(divisor), true, false);
+        }
+
+        /** A share of the heap for bodies and their trees until their requests are answered: see {@link #withTrees(long)}. */
+        static Budget ofHeapWithTrees(int divisor) {
+            return new Budget(HeapBudget.ofHeap(divisor), true, true);
+        }
+
+        /**
+         * {@code bytes} for bodies and the trees that may be built of them, until their requests are
+         * answered: each body is counted as it comes, then, once it is whole, with what its tree and
+         * the parsing of it may take ({@link JsonTreeCost}'s estimate, before anything is built).
+         * For a listener whose bodies' trees are built lazily, at any time before the answer (the
+         * policy API's {@link JsonBody}: by a module, a forwarding, the decision log).
+         */
+        static Budget withTrees(long bytes) {
+            return new Budget(new HeapBudget(bytes), true, true);
         }
 
         boolean untilAnswered() {
             return untilAnswered;
         }
+
+        /**
+         * The answer to a body past the budget, 503: {@code M_LIMIT_EXCEEDED} for the policy API's
+         * ({@link MatrixApiException#overloaded}), which our Synapse module must tell from a module's
+         * fail-closed 503; {@code M_UNKNOWN} for the others', whose callers read no errcode of it.
+         */
+        MatrixApiException refusal() {
+            if (!trees) {
+                return MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
+            }
+            RepeatedWarnings.Line line = refusals.line(log, this);
+            line.event().log(line.withOmitted(String.format(Locale.ROOT, "Policy API request refused, 503 M_LIMIT_EXCEEDED: the"
+                    + " requests being answered hold their share of the heap for bodies and their trees, %.1f MiB; our Synapse"
+                    + " module answers the callback by its on_failure. Under ordinary load the heap is too small for it", mib(heap.bytes()))));
+            return MatrixApiException.overloaded(heap.bytes());
+        }
+
+        /** What the bodies hold of this budget now, in bytes. */
+        long held() {
+            return heap.held();
+        }
+
+        /** The most they may hold at once. */
+        long bytes() {
+            return heap.bytes();
+        }
+    }
+
+    /** {@code bytes} in MiB, as refusals name a budget. */
+    static double mib(long bytes) {
+        return bytes / (1024.0 * 1024);
     }
 
     /** The largest body read now, in bytes: {@code max-body-size}, for the discovery document to announce. */
@@ -224,12 +310,17 @@ final class RequestBodyReader {
         HeapBudget.Share budgeted = budget == Budget.NONE ? null : budget.heap.share();
         boolean heldUntilAnswered = false;
         try (InputStream timed = new Deadlined(request.getInputStream(), deadline);
-             InputStream counted = budgeted == null ? timed : budgeted.counting(timed,
-                     () -> MatrixApiException.busy("Too many request bodies are being read at once; try again shortly"));
+             InputStream counted = budgeted == null ? timed : budgeted.counting(timed, budget::refusal);
              InputStream body = declared >= 0 ? counted : new Counting(counted, capped(limit))) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
                 throw endedEarly();
+            }
+            if (budgeted != null && budget.trees) {
+                JsonTreeCost tree = JsonTreeCost.of(bytes);
+                if (!budgeted.take(tree.tree() + tree.decoding())) {
+                    throw budget.refusal();
+                }
             }
             if (budgeted != null && budget.untilAnswered()) {
                 request.setAttribute(HELD, budgeted);

@@ -117,6 +117,19 @@ class ExplainMatchesThePolicyApiTest {
     }
 
     @Test
+    void anExplainGivesBackWhatItsBodyHeldOfThePolicyApisBudgetForBodies() throws InterruptedException {
+        Answer explained = management.post("/actuator/explain/spam_checker/user_may_invite",
+                "{\"inviter\": \"@alice:example.com\", \"invitee\": \"@bob:example.org\", \"room_id\": \"!room:example.com\"}");
+        assertThat(explained.status()).isEqualTo(200);
+
+        long deadline = System.nanoTime() + 10_000_000_000L; // given back once the servlet returns, maybe just after the answer
+        while (RequestBodyReader.Budget.POLICY_API.held() != 0) {
+            assertThat(System.nanoTime()).as("held %d", RequestBodyReader.Budget.POLICY_API.held()).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
     void anUnknownCallbackIsNotFoundNamingThePathThatExplainsOne() {
         Answer explained = management.post("/actuator/explain/spam_checker/user_may_fly", "{}");
 

@@ -80,7 +80,7 @@ class OpenApiDocumentTest {
         assertThat(errcodes(responses.get("BadRequest"))).containsExactly("M_UNKNOWN", "M_NOT_JSON", "M_MISSING_PARAM", "M_INVALID_PARAM");
         assertThat(errcodes(responses.get("MethodNotAllowed"))).containsExactly("M_UNRECOGNIZED");
         assertThat(errcodes(responses.get("TooLarge"))).containsExactly("M_TOO_LARGE");
-        assertThat(errcodes(responses.get("ModuleFailed"))).containsExactly("M_UNKNOWN");
+        assertThat(errcodes(responses.get("ModuleFailed"))).containsExactly("M_UNKNOWN", "M_LIMIT_EXCEEDED");
         assertThat(responses.get("Unauthorized").get("content").propertyNames()).containsExactly("text/plain");
     }
 

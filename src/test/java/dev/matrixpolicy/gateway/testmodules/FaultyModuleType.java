@@ -21,7 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
-    enum Behaviour { THROW, HANG }
+    /** {@code wait}: until the {@link Gate} is open, then throws. */
+    enum Behaviour { THROW, HANG, WAIT }
 
     /**
      * @param callbacks the callbacks it implements (by Synapse name)
@@ -54,9 +55,13 @@ final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
     private static <M, A, R> M failing(CallbackType<M, A, R> callback, Behaviour behaviour, Duration hang) {
         Function<A, R> fail = args -> {
-            if (behaviour == Behaviour.HANG) {
+            if (behaviour != Behaviour.THROW) {
                 try {
-                    Thread.sleep(hang);
+                    if (behaviour == Behaviour.WAIT) {
+                        Gate.pass();
+                    } else {
+                        Thread.sleep(hang);
+                    }
                 } catch (InterruptedException stopped) {
                     Thread.currentThread().interrupt();
                 }

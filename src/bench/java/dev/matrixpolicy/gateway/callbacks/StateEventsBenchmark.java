@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.callbacks;
 
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
+import dev.matrixpolicy.gateway.replies.JsonTreeCost;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -42,6 +43,12 @@ public class StateEventsBenchmark {
     @Benchmark
     public Object readArgsAndEveryStateEvent() {
         return read().stateEvents().getLast().content();
+    }
+
+    /** The estimate of a body's tree that every policy API body is charged with (RequestBodyReader's budget). */
+    @Benchmark
+    public long treeCost() {
+        return JsonTreeCost.of(body).tree();
     }
 
     /** The strict UTF-8 check every body passes before the parser reads it (RequestBodyReader). */

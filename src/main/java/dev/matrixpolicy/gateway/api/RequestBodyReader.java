@@ -216,7 +216,10 @@ final class RequestBodyReader {
         /**
          * {@code bytes} for bodies and the trees that may be built of them, until their requests are
          * answered: each body is counted as it comes, then, once it is whole, with what its tree and
-         * the parsing of it may take ({@link JsonTreeCost}'s estimate, before anything is built).
+         * the parsing of it may take: the most any body of its length can ({@link JsonTreeCost#atMost},
+         * no reading), or, when the budget has no room for that, its own estimate ({@link JsonTreeCost#of},
+         * a pass over it, before anything is built). Under ordinary load no body is read twice; near the
+         * budget's end each is charged no more than its estimate.
          * For a listener whose bodies' trees are built lazily, at any time before the answer (the
          * policy API's {@link JsonBody}: by a module, a forwarding, the decision log).
          */
@@ -316,7 +319,8 @@ final class RequestBodyReader {
             if (sized && bytes.length < declared) {
                 throw endedEarly();
             }
-            if (budgeted != null && budget.trees) {
+            if (budgeted != null && budget.trees && !budgeted.take(JsonTreeCost.atMost(bytes.length))) {
+                // near the budget's end: the body's own estimate, a pass over it (10 µs for 14 KB), may let it in
                 JsonTreeCost tree = JsonTreeCost.of(bytes);
                 if (!budgeted.take(tree.tree() + tree.decoding())) {
                     throw budget.refusal();

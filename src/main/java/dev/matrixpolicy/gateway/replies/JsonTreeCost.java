@@ -102,6 +102,16 @@ public record JsonTreeCost(long tokens, long longest, long length, long wide) {
         return at + 3 < json.length && json[at + 1] == 'u' && (json[at + 2] != '0' || json[at + 3] != '0');
     }
 
+    /**
+     * What {@link #of} can give a JSON text of {@code length} bytes, at most, without reading it: its
+     * {@link #tree()} and {@link #decoding()} together. The densest JSON, {@code [{},{},...]}, has
+     * 4 tokens in 3 bytes (and {@code {}} alone 4 in 2, whence the 4 tokens added); every byte may
+     * be in a string Java keeps in UTF-16, and in the longest one.
+     */
+    public static long atMost(long length) {
+        return length * (BYTES_PER_TOKEN * 3 / 2 + 2 + DECODING_PER_BYTE) + 4L * BYTES_PER_TOKEN;
+    }
+
     /** What the finished tree keeps of the heap, at most. */
     public long tree() {
         return tokens * BYTES_PER_TOKEN + length + wide;

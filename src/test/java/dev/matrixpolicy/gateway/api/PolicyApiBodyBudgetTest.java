@@ -96,6 +96,19 @@ class PolicyApiBodyBudgetTest {
         assertThat(budget.held()).isZero();
     }
 
+    /** Far from the budget's end a body is charged the most any body of its length can take, without a pass over it. */
+    @Test
+    void withRoomInTheBudgetABodyIsChargedTheMostItsLengthCanTakeUnread() {
+        RequestBodyReader.Budget budget = RequestBodyReader.Budget.withTrees(100_000_000);
+        String body = "{\"event\": " + REALISTIC_EVENT + "}";
+        int length = body.getBytes(StandardCharsets.UTF_8).length;
+        MockHttpServletRequest request = request(body);
+
+        reader(budget).readBody(request);
+
+        assertThat(budget.held()).isEqualTo(length + JsonTreeCost.atMost(length));
+    }
+
     /**
      * A realistic event of 2.1 KB holds 13.2 KB with its tree, 500 of them at once 6.3 MiB, a sixth of
      * the default share of the image's heap (37.7 MiB); a room's state of 1 MB in realistic membership
@@ -131,10 +144,15 @@ class PolicyApiBodyBudgetTest {
         assertThat(IMAGE_HEAP / RequestBodyReader.Budget.POLICY_API_SHARE / event).isEqualTo(6);
     }
 
+    /** What a body holds near the budget's end, where each is charged its own estimate: what decides how many fit. */
     private static long held(String body) {
-        RequestBodyReader.Budget budget = RequestBodyReader.Budget.withTrees(Long.MAX_VALUE);
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        JsonTreeCost cost = JsonTreeCost.of(bytes);
+        long estimate = bytes.length + cost.tree() + cost.decoding();
+        RequestBodyReader.Budget budget = RequestBodyReader.Budget.withTrees(estimate); // no room for the most a body of its length can take
         reader(budget).readBody(request(body));
-        return budget.held();
+        assertThat(budget.held()).isEqualTo(estimate);
+        return estimate;
     }
 
     private static RequestBodyReader reader(RequestBodyReader.Budget budget) {

@@ -35,6 +35,22 @@ class JsonTreeCostTest {
         assertThat(JsonTreeCost.of(bytes).tokens()).isGreaterThanOrEqualTo(read);
     }
 
+    /** The densest shapes, repeated, and every shape above, wide strings and a lone object included. */
+    static Stream<String> densest() {
+        return Stream.concat(shapes(), Stream.of("[" + "{},".repeat(10_000) + "{}]", "[" + "[],".repeat(10_000) + "[]]",
+                "[" + "[".repeat(5_000) + "]".repeat(5_000) + "]", "{\"" + "Ā".repeat(1_000) + "\":\"" + "é".repeat(1_000) + "\"}",
+                "[" + "1,".repeat(10_000) + "1]", "\"" + "x".repeat(10_000) + "\"", "{\"\":{}}", "[{}]"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("densest")
+    void noTextOfAGivenLengthCostsMoreThanTheMostForThatLength(String json) {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        JsonTreeCost cost = JsonTreeCost.of(bytes);
+
+        assertThat(JsonTreeCost.atMost(bytes.length)).isGreaterThanOrEqualTo(cost.tree() + cost.decoding());
+    }
+
     @ParameterizedTest
     @MethodSource("shapes")
     void aTreeCostsItsTokensAndItsLength(String json) {

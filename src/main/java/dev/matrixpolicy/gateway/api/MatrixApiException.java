@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
 
@@ -60,10 +59,10 @@ final class MatrixApiException extends RuntimeException {
      * Synapse module tells from a module's fail-closed 503 ({@code M_UNKNOWN}) and answers by its
      * configured failure policy.
      */
-    static MatrixApiException overloaded(long budgetBytes) {
-        return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_LIMIT_EXCEEDED", String.format(Locale.ROOT,
-                "Too many requests are being answered at once to hold this one's body and its tree in their share of the heap,"
-                        + " %.1f MiB; try again shortly", RequestBodyReader.mib(budgetBytes)));
+    static MatrixApiException overloaded(String share) {
+        return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_LIMIT_EXCEEDED",
+                "Too many requests are being answered at once to hold this one's body and its tree in their share of the heap, "
+                        + share + "; try again shortly");
     }
 
     static MatrixApiException notFound(String what) {

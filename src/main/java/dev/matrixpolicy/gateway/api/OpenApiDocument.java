@@ -75,7 +75,7 @@ final class OpenApiDocument {
             MatrixErrors.describe(MatrixApiException.methodNotAllowed("GET", "POST, OPTIONS")),
             MatrixErrors.describe(MatrixApiException.tooLarge(0)),
             MatrixErrors.describe(new ModuleFailedException("callback", "module", new IllegalStateException())),
-            MatrixErrors.describe(MatrixApiException.overloaded(0)));
+            MatrixErrors.describe(MatrixApiException.overloaded("0.0 MiB")));
     private static final String UNAUTHORIZED = "Unauthorized";
     private static final String NOT_LOOPBACK = "NotLoopback";
     private static final String REJECTED_OR_NOT_LOOPBACK = "RejectedOrNotLoopback";

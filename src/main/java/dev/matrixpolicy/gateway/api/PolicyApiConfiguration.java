@@ -2,8 +2,8 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
-import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.springframework.beans.factory.ObjectProvider;

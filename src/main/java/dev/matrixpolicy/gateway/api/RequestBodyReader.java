@@ -117,7 +117,7 @@ final class RequestBodyReader {
     }
 
     private RequestBodyReader(JsonMapper json, LongSupplier limit, Duration deadline, Budget budget, HalfPairNames names) {
-        // names kept per body: an event's names are anyone's to choose, and Spring's factory keeps them all
+        // names kept for a mebibyte of bodies: an event's names are anyone's to choose, and Jackson's factory keeps them all
         this.json = BoundedNames.mapperLike(json).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
         this.objects = this.json.readerFor(ObjectNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limit = limit;
@@ -242,9 +242,9 @@ final class RequestBodyReader {
             }
             RepeatedWarnings.Line line = refusals.line(log, this);
             line.event().log(line.withOmitted(String.format(Locale.ROOT, "Policy API request refused, 503 M_LIMIT_EXCEEDED: the"
-                    + " requests being answered hold their share of the heap for bodies and their trees, %.1f MiB; our Synapse"
-                    + " module answers the callback by its on_failure. Under ordinary load the heap is too small for it", mib(heap.bytes()))));
-            return MatrixApiException.overloaded(heap.bytes());
+                    + " requests being answered hold their share of the heap for bodies and their trees, %s; our Synapse"
+                    + " module answers the callback by its on_failure. Under ordinary load the heap is too small for it", heap.size())));
+            return MatrixApiException.overloaded(heap.size());
         }
 
         /** What the bodies hold of this budget now, in bytes. */
@@ -256,11 +256,6 @@ final class RequestBodyReader {
         long bytes() {
             return heap.bytes();
         }
-    }
-
-    /** {@code bytes} in MiB, as refusals name a budget. */
-    static double mib(long bytes) {
-        return bytes / (1024.0 * 1024);
     }
 
     /** The largest body read now, in bytes: {@code max-body-size}, for the discovery document to announce. */
@@ -524,7 +519,6 @@ final class RequestBodyReader {
             throw MatrixApiException.notJson("Content not JSON: invalid UTF-8, at byte offset " + misencoded);
         }
     }
-
 
     /** @param offsets where a location is in the body's bytes, for what the caller is told */
     private <T> T parse(JsonParser parser, Function<JsonParser, T> object, ToLongFunction<TokenStreamLocation> offsets) {

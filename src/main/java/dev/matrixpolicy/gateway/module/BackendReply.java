@@ -1,7 +1,7 @@
 package dev.matrixpolicy.gateway.module;
 
-import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -145,7 +144,7 @@ public final class BackendReply {
 
     private BackendFailure overBudget() {
         return BackendFailure.of(BackendFailure.Kind.BUSY, "not read: the replies being read at once hold their share of the heap, "
-                + String.format(Locale.ROOT, "%.1f MiB", memory.budget().bytes() / (1024.0 * 1024)));
+                + memory.budget().size());
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.replies;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -38,6 +39,11 @@ public final class HeapBudget {
     /** The most the shares may hold at once. */
     public long bytes() {
         return bytes;
+    }
+
+    /** The most the shares may hold, as refusals name it: {@code 37.7 MiB}. */
+    public String size() {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 
     /** What the shares hold now. */

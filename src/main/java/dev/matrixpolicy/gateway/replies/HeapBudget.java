@@ -56,15 +56,22 @@ public final class HeapBudget {
         return new Share();
     }
 
+    /**
+     * Takes {@code size} only when the shares would then hold no more than the budget: a refused take
+     * never adds to the count even for a moment, so it cannot make a concurrent take that fits fail.
+     */
     private boolean take(long size) {
         if (this == NONE) {
             return true;
         }
-        if (held.addAndGet(size) <= bytes) {
-            return true;
-        }
-        held.addAndGet(-size);
-        return false;
+        long now;
+        do {
+            now = held.get();
+            if (size > bytes - now) {
+                return false;
+            }
+        } while (!held.compareAndSet(now, now + size));
+        return true;
     }
 
     /**

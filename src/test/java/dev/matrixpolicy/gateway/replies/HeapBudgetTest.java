@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class HeapBudgetTest {
@@ -47,6 +49,45 @@ class HeapBudgetTest {
         assertThat(budget.held()).isEqualTo(8);
         assertThatThrownBy(() -> body.readNBytes(8)).hasMessage("full");
         assertThat(budget.held()).isEqualTo(8);
+    }
+
+    @Test
+    void aTakeThatFitsIsNeverRefusedBecauseAConcurrentTakeDidNotFit() throws Exception {
+        HeapBudget budget = new HeapBudget(100);
+        budget.share().take(60);
+        AtomicBoolean contending = new AtomicBoolean(true);
+        Thread tooLarge = Thread.ofPlatform().start(() -> {
+            HeapBudget.Share share = budget.share();
+            while (contending.get()) {
+                share.take(50);
+            }
+        });
+        try {
+            HeapBudget.Share fits = budget.share();
+            long refused = 0;
+            long deadline = System.nanoTime() + Duration.ofMillis(300).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (fits.take(40)) {
+                    fits.giveBack();
+                } else {
+                    refused++;
+                }
+            }
+            assertThat(refused).as("takes of 40 refused while 60 of 100 were held").isZero();
+        } finally {
+            contending.set(false);
+            tooLarge.join();
+        }
+        assertThat(budget.held()).isEqualTo(60);
+    }
+
+    @Test
+    void aTakeLargerThanWhatIsLeftIsRefusedWithoutOverflowing() {
+        HeapBudget budget = new HeapBudget(100);
+        budget.share().take(1);
+
+        assertThat(budget.share().take(Long.MAX_VALUE)).isFalse();
+        assertThat(budget.held()).isEqualTo(1);
     }
 
     @Test

@@ -153,7 +153,9 @@ final class MetricsChainObserver implements ChainObserver {
      * cache's, so registering inside the cache's (computeIfAbsent) took the two the other way round, and
      * a request registering one module's first meter while a reload removed another's series from the
      * same bin of a cache waited on the removal, which waited on it, for good. Registering twice is
-     * harmless: the registry answers the meter it has.
+     * harmless: the registry answers the meter it has. A meter removed between its registration here
+     * and its caching would stay cached; none is, since a module's series are removed only once no
+     * request can count on them ({@code InstanceMeters#removeSeriesOf}).
      */
     private static <K, M extends Meter> M cached(Map<K, M> cache, K key, Function<K, M> register) {
         M meter = cache.get(key);

@@ -17,8 +17,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,12 +82,12 @@ final class MetricsChainObserver implements ChainObserver {
     @Override
     public void linkCompleted(String callback, String module, long nanos, LinkOutcome outcome, Throwable failure) {
         String label = outcome.label();
-        moduleTimers.computeIfAbsent(new ModuleKey(callback, module, label), key -> Timer.builder(MODULE)
+        cached(moduleTimers, new ModuleKey(callback, module, label), key -> Timer.builder(MODULE)
                 .description("Time one module took to answer one callback")
                 .tags("category", category(callback), "callback", callback, "module", module, "outcome", label)
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
         if (outcome != LinkOutcome.ANSWERED) {
-            failureCounters.computeIfAbsent(new ModuleKey(callback, module, label), key -> Counter.builder(MODULE_FAILURES)
+            cached(failureCounters, new ModuleKey(callback, module, label), key -> Counter.builder(MODULE_FAILURES)
                     .description("Module calls that threw, timed out or returned nothing")
                     .tags("category", category(callback), "callback", callback, "module", module, "reason", label)
                     .register(registry)).increment();
@@ -123,7 +125,7 @@ final class MetricsChainObserver implements ChainObserver {
     @Override
     public void shadowAnswered(String callback, ShadowAnswer<?> answer, String outcome) {
         String module = answer.module();
-        shadowCounters.computeIfAbsent(new ModuleKey(callback, module, outcome), key -> Counter.builder(SHADOW_ANSWERS)
+        cached(shadowCounters, new ModuleKey(callback, module, outcome), key -> Counter.builder(SHADOW_ANSWERS)
                 .description("Replies of shadow-mode modules, which are recorded but never count")
                 .tags("category", category(callback), "callback", callback, "module", module, "outcome", outcome)
                 .register(registry)).increment();
@@ -135,14 +137,33 @@ final class MetricsChainObserver implements ChainObserver {
     }
 
     private void count(String callback, String outcome, String module, long nanos) {
-        decisionCounters.computeIfAbsent(new DecisionKey(callback, outcome, module), key -> Counter.builder(DECISIONS)
+        cached(decisionCounters, new DecisionKey(callback, outcome, module), key -> Counter.builder(DECISIONS)
                 .description("Chain decisions by outcome and deciding module")
                 .tags("category", category(callback), "callback", callback, "outcome", outcome, "module", module)
                 .register(registry)).increment();
-        callbackTimers.computeIfAbsent(callback, key -> Timer.builder(CALLBACK)
+        cached(callbackTimers, callback, key -> Timer.builder(CALLBACK)
                 .description("Time to answer one callback, the whole chain included")
                 .tags("category", category(callback), "callback", callback)
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The meter cached under {@code key}, or the one {@code register} registers, then cached. It is
+     * registered outside the cache's lock: {@link #forget} runs under the registry's lock and takes the
+     * cache's, so registering inside the cache's (computeIfAbsent) took the two the other way round, and
+     * a request registering one module's first meter while a reload removed another's series from the
+     * same bin of a cache waited on the removal, which waited on it, for good. Registering twice is
+     * harmless: the registry answers the meter it has. A meter removed between its registration here
+     * and its caching would stay cached; none is, since a module's series are removed only once no
+     * request can count on them ({@code InstanceMeters#removeSeriesOf}).
+     */
+    private static <K, M extends Meter> M cached(Map<K, M> cache, K key, Function<K, M> register) {
+        M meter = cache.get(key);
+        if (meter == null) {
+            M registered = register.apply(key);
+            meter = Objects.requireNonNullElse(cache.putIfAbsent(key, registered), registered);
+        }
+        return meter;
     }
 
     private String category(String callback) {

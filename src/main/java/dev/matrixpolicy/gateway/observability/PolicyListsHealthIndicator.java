@@ -15,7 +15,8 @@ import org.springframework.stereotype.Component;
  * The {@code policyLists} health component: per {@code policy_list} instance, its sources that are
  * stale, have not read yet, whose rules could not be compiled, or are failing while they serve their
  * last good rules. It is part of the readiness group, and {@code OUT_OF_SERVICE} when an instance
- * configured with {@code readiness: fresh} has a source of the first three kinds, and, until the
+ * configured with {@code readiness: fresh} has a source of the first three kinds (a first read under
+ * way only once it has gone on for {@code stale-after}), and, until the
  * gateway has first been ready, while any source's first read is under way (neither in force nor
  * failed): a new pod takes no traffic before its lists are in force. Once it has been ready, a source
  * a reload adds never makes it unready while it reads, which would take every replica out at once.

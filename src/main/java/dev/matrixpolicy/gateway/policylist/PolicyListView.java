@@ -19,7 +19,8 @@ public interface PolicyListView {
 
     /**
      * @param ready    false only when the instance is configured to be unready with stale lists, and a source
-     *                 is stale, has not read yet, or holds rules that could not be compiled
+     *                 is stale, has had no good read (its first read failed, or has gone on for the stale
+     *                 time), or holds rules that could not be compiled
      * @param starting whether a source's first read has not ended: its own rules are not in force, no
      *                 predecessor's serve in their place, and it has not failed either. The gateway
      *                 is not ready until no instance is starting, once (see the {@code policyLists}

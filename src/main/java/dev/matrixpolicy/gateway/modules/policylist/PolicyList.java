@@ -128,7 +128,8 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
 
     /**
      * @param staleAfter   how long a source may go without a good read before it counts as stale
-     * @param requireFresh whether a stale source (or one that has not read yet) makes the gateway unready
+     * @param requireFresh whether a stale source (or one whose first read failed, or has gone on for
+     *                     {@code staleAfter}) makes the gateway unready
      */
     record Freshness(Duration staleAfter, boolean requireFresh) {
     }
@@ -589,8 +590,11 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
                 problems.put(name, failed.get().condition());
                 stale = true;
             } else if (firstReadUnderWay) {
-                problems.put(name, "first read under way");
-                stale = true;
+                // No reason to be unready until stale-after: a source a reload adds reads on every replica at
+                // once, and none would be left in the Service (the gateway's first readiness waits for it, as starting).
+                boolean tooLong = quiet.compareTo(freshness.staleAfter()) > 0;
+                problems.put(name, tooLong ? "stale: first read under way for " + duration(quiet) : "first read under way");
+                stale |= tooLong;
             } else if (status.lastSuccess().isEmpty()) {
                 problems.put(name, "no good read yet" + error);
                 stale = true;

@@ -66,6 +66,32 @@ class BeforeTheFirstReadTest {
         }
     }
 
+    /**
+     * readiness: fresh stops a gateway whose list failed to read or went stale, not one whose source is
+     * reading for the first time. A source a reload adds starts its first read on every replica at once:
+     * were that a reason, every replica would leave its Service until the read ended, which the docs say
+     * never happens once the gateway has been ready. (Its first readiness waits for every first read,
+     * by {@code starting}.) A first read that goes on past stale-after is stale.
+     */
+    @Test
+    void aFreshListsFirstReadUnderWayIsNoReasonToBeUnreadyBeforeStaleAfter() {
+        ChangedRulesTest.Scripted room = new ChangedRulesTest.Scripted();
+        PolicyList list = OneSourceList.of("community", "room", "#bans:example.com", EnumSet.allOf(EntityKind.class), room);
+        try {
+            list.start();
+
+            PolicyListView.Readiness reading = list.readiness(Instant.now());
+            assertThat(reading.starting()).isTrue();
+            assertThat(reading.ready()).isTrue();
+            assertThat(reading.problems()).containsEntry("community", "first read under way");
+            PolicyListView.Readiness tooLong = list.readiness(Instant.now().plus(Duration.ofMinutes(6)));
+            assertThat(tooLong.ready()).as("past stale-after, 5 min").isFalse();
+            assertThat(tooLong.problems().get("community")).startsWith("stale: first read under way for 6m");
+        } finally {
+            list.close();
+        }
+    }
+
     @Test
     void aFilesRulesAreInForceWhenTheInstanceHasStarted() throws IOException {
         Path file = Files.writeString(dir.resolve("bans.txt"), "ban user " + SPAMMER + " spam\n");

@@ -66,7 +66,8 @@ import reactor.core.Disposable;
  *       restarted Redis has forgotten the scripts, so a {@code NOSCRIPT} answer sends the script itself
  *       with {@code EVAL}, which caches it again. The first connection is started with the instance, in
  *       the background, so a gateway starts while Redis is down; a connection that could not be made
- *       is tried again by a call at most once a second, not by every call. While Lettuce cannot make a
+ *       is tried again by a call at most once a second, not by every call, and one INFO says when it
+ *       is made. While Lettuce cannot make a
  *       lost connection again, one WARN says why in Redis's own words ({@code NOAUTH ...} when Redis
  *       now wants a password), calls' failures say it too, and one INFO says when it is made. Lettuce's
  *       own WARN, with a stack trace, on every failed attempt is kept out of the log by the embedded
@@ -254,6 +255,8 @@ public final class RedisState implements SharedState {
     private final Outage readOnly = new Outage(log);
     /** When the last connection that led to a replica was given up ({@link System#nanoTime}). */
     private volatile long readOnlyGivenUpAt = System.nanoTime() - MAX_RECONNECT_DELAY.toNanos();
+    /** Connections this instance could not make (the first, or one in place of one given up), until one is made. */
+    private final Outage notConnected = new Outage(log);
     /** Why Lettuce's last attempt to make a lost connection again failed, while it fails. */
     private final Outage reconnecting = new Outage(log);
     /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
@@ -318,10 +321,18 @@ public final class RedisState implements SharedState {
         this.connection = connect();
     }
 
+    /**
+     * Starts a connection. Its failure is told by whoever asked for it (the WARN at startup of a Redis
+     * that does not answer yet, the WARN of a connection given up) and by the calls that fail; that it
+     * is made at last is told here, in one INFO.
+     */
     private CompletableFuture<StatefulRedisConnection<String, String>> connect() {
         return client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().whenComplete((made, failure) -> {
             if (failure != null) {
                 failedAt = System.nanoTime();
+                notConnected.failed().quiet("Redis connection could not be made again: {}", describe(failure));
+            } else {
+                notConnected.worksAgain("Redis connection made, after {} failed attempt(s) since {}");
             }
         });
     }

@@ -36,6 +36,10 @@ class RedisStateTest extends SharedStateContract {
     @RegisterExtension
     static final RedisServer redis = new RedisServer();
 
+    /** A Redis no other test's client uses, for a gateway that starts while it is down. */
+    @RegisterExtension
+    static final RedisServer upLater = new RedisServer();
+
     @RegisterExtension
     final LoggedLines lines = LoggedLines.of(RedisState.class, Level.INFO);
 
@@ -328,6 +332,25 @@ class RedisStateTest extends SharedStateContract {
                     .map(line -> line.replaceAll("^id=(\\d+) .*", "$1")).filter(id -> !id.equals(own))
                     .sorted().reduce("", (a, b) -> a + b + ";");
         });
+    }
+
+    @Test
+    void aRedisDownAtStartIsUsedOnceItIsUpAndThatIsSaidInOneInfoLine() throws InterruptedException {
+        String key = "up-later:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        upLater.stop();
+        try (RedisState client = new RedisState(upLater.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry())) {
+            assertThat(client.awaitConnection(Duration.ofSeconds(2))).isFalse();
+            assertThatThrownBy(() -> client.take(key, bucket)).isInstanceOf(StateUnavailableException.class);
+
+            upLater.start();
+
+            assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
+        } finally {
+            upLater.start();
+        }
+        assertThat(lines.at(Level.INFO)).singleElement().asString().startsWith("Redis connection made, after ");
+        assertThat(lines.at(Level.WARN)).as("the gateway's startup says it does not answer yet").isEmpty();
     }
 
     @Test

@@ -390,6 +390,32 @@ class RedisStateTest extends SharedStateContract {
                 .isEqualTo("Unable to connect to 127.0.0.1:6379: WRONGPASS invalid username-password pair or user is disabled.");
     }
 
+    /** The ACL that docs/modules/rate-limits.md gives an administrator is enough for every call, and the key prefix limits it. */
+    @Test
+    void theDocumentedAclUserMayMakeEveryCall() throws java.io.IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/modules/rate-limits.md"));
+        java.util.regex.Matcher acl = java.util.regex.Pattern.compile("`ACL SETUSER (gateway [^`]*)`").matcher(doc);
+        assertThat(acl.find()).as("the ACL in the docs").isTrue();
+        List<String> words = List.of(acl.group(1).trim().split("\\s+"));
+        direct(redis -> redis.dispatch(io.lettuce.core.protocol.CommandType.ACL, new io.lettuce.core.output.StatusOutput<>(
+                io.lettuce.core.codec.StringCodec.UTF8), new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
+                .add("SETUSER").addValues(words)));
+        String url = redis.url().replace("redis://", "redis://gateway:secret@");
+        Bucket bucket = new Bucket(1, Duration.ofMinutes(1));
+        try (RedisState asUser = connected(new RedisState(url, TIMEOUT, "mpg:", new SimpleMeterRegistry()));
+             RedisState elsewhere = connected(new RedisState(url, TIMEOUT, "other:", new SimpleMeterRegistry()))) {
+            String key = "acl:" + UUID.randomUUID();
+            assertThat(asUser.peek(key, bucket)).isEqualTo(Take.ALLOWED);
+            assertThat(asUser.take(key, bucket)).isEqualTo(Take.ALLOWED);
+            assertThat(asUser.take(key, bucket)).isInstanceOf(Take.Refused.class);
+            assertThat(asUser.peekDistinct(key + ":window", "m", Duration.ofMinutes(1))).isEqualTo(1);
+            assertThat(asUser.countDistinct(key + ":window", "m", Duration.ofMinutes(1))).isEqualTo(1);
+            assertThatThrownBy(() -> elsewhere.take(key, bucket)).isInstanceOf(StateUnavailableException.class).hasMessageContaining("NOPERM");
+        } finally {
+            direct(redis -> redis.aclDeluser("gateway"));
+        }
+    }
+
     @Test
     void theKeyPrefixSeparatesGateways() {
         String key = "prefixed:" + UUID.randomUUID();

@@ -497,7 +497,7 @@ public record PolicyGatewayProperties(
                         return "expected a redis:// or rediss:// URL";
                     }
                     if (uri.getHost() == null) {
-                        return "names no host: expected redis://host:port";
+                        return noHost(url);
                     }
                     // what the Redis client would refuse when the state is made, with a stack trace and no key
                     if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65_535)) {
@@ -509,8 +509,40 @@ public record PolicyGatewayProperties(
                     }
                     return uri.getRawQuery() == null ? null : queryProblem(uri.getRawQuery(), path != null && path.length() > 1);
                 } catch (URISyntaxException malformed) {
-                    return "not a URL: " + malformed.getReason();
+                    return "not a URL: " + malformed.getReason() + (hasUserInfo(url) ? ": " + RESERVED_IN_USER_INFO : "");
                 }
+            }
+
+            /** Said of a user or password that breaks the URL, without quoting them. */
+            private static final String RESERVED_IN_USER_INFO = "a character of the user or password that a URL reserves must be "
+                    + "percent-encoded: / as %2F, ? as %3F, # as %23, @ as %40, % as %25, [ and ] as %5B and %5D, a space as %20";
+
+            /**
+             * Why a URL that reads as naming a host to whoever wrote it names none to the parser: a
+             * password holding a reserved character (a generated one often holds a {@code /}), a port
+             * that is no number, or a host name with {@code _} (a Docker Compose service's), which no
+             * host name may hold and the Redis client misreads as well.
+             */
+            private static String noHost(String url) {
+                if (hasUserInfo(url)) {
+                    return "names no host: " + RESERVED_IN_USER_INFO;
+                }
+                String hostAndPort = url.substring(url.indexOf("://") + 3).split("[/?#]", 2)[0];
+                int colon = hostAndPort.lastIndexOf(':');
+                if (colon >= 0 && !hostAndPort.startsWith("[") && !hostAndPort.substring(colon + 1).matches("[0-9]*")) {
+                    return "the port is no number: '" + hostAndPort.substring(colon + 1) + "'";
+                }
+                String host = colon >= 0 && !hostAndPort.startsWith("[") ? hostAndPort.substring(0, colon) : hostAndPort;
+                if (host.contains("_")) {
+                    return "names no host: '" + host + "' holds '_', which a host name may not (letters, digits, '-' and '.'): "
+                            + "give the host another name (an alias, a network alias in Docker Compose) or its IP address";
+                }
+                return "names no host: expected redis://host:port";
+            }
+
+            /** Whether the URL has a user or password: an {@code @} after the scheme, parsed or not. */
+            private static boolean hasUserInfo(String url) {
+                return url.indexOf('@', Math.max(0, url.indexOf("://"))) >= 0;
             }
 
             private static final String DATABASE_PATH = "/[0-9]{1,9}";

@@ -3,7 +3,10 @@ package dev.matrixpolicy.gateway.config;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.RedisState;
 import dev.matrixpolicy.gateway.state.SharedState;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,6 +140,26 @@ class StateConfiguration {
 
     private static List<String> listOf(String[] values) {
         return values == null ? List.of() : List.of(values);
+    }
+
+    /**
+     * How full the state in memory is, and how many keys it forgot for room: a bucket forgotten comes
+     * back full, so a flood of distinct keys (a hostile server's many users) that evicts buckets
+     * weakens the limits, which only this tells. Nothing for Redis, whose own metrics say it.
+     */
+    @Bean
+    MeterBinder sharedStateMemory(SharedState state) {
+        return registry -> {
+            if (state instanceof MemoryState memory) {
+                Gauge.builder("policy.state.memory", memory, MemoryState::estimatedBytes).baseUnit("bytes")
+                        .description("What the keys of the shared state in memory take, as estimated").register(registry);
+                Gauge.builder("policy.state.memory.max", memory, MemoryState::maxBytes).baseUnit("bytes")
+                        .description("The most the shared state in memory may take: a quarter of the heap").register(registry);
+                FunctionCounter.builder("policy.state.evictions", memory, MemoryState::evictions).tag("backend", "memory")
+                        .description("Keys the shared state in memory forgot for room while they still mattered: buckets that "
+                                + "come back full, windows that come back empty").register(registry);
+            }
+        };
     }
 
     /**

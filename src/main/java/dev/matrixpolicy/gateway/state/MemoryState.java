@@ -3,11 +3,13 @@ package dev.matrixpolicy.gateway.state;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -31,6 +33,9 @@ public final class MemoryState implements SharedState {
 
     private final LongSupplier ticker;
     private final Cache<String, Entry> entries;
+    private final long maxBytes;
+    /** Keys forgotten for room while their state still mattered. */
+    private final LongAdder evicted = new LongAdder();
 
     /** A state on {@link System#nanoTime()}, holding at most a quarter of the heap (16 MiB at least). */
     public MemoryState() {
@@ -43,9 +48,15 @@ public final class MemoryState implements SharedState {
      */
     public MemoryState(LongSupplier ticker, long maxBytes) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.maxBytes = maxBytes;
         this.entries = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .weigher(MemoryState::weight)
+                .evictionListener((String key, Entry entry, RemovalCause cause) -> {
+                    if (cause == RemovalCause.SIZE) {
+                        evicted.increment();
+                    }
+                })
                 .ticker(ticker::getAsLong)
                 .expireAfter(Expiry.<String, Entry>writing((key, entry) -> entry.lifetime()))
                 // Every take writes: with the default executor each write hands the cache's upkeep to
@@ -82,9 +93,23 @@ public final class MemoryState implements SharedState {
     }
 
     /** The bytes the keys take now, as {@link #weight} estimates them, once pending evictions are done. */
-    long estimatedBytes() {
+    public long estimatedBytes() {
         entries.cleanUp();
         return entries.policy().eviction().orElseThrow().weightedSize().orElseThrow();
+    }
+
+    /** The most bytes the keys may take. */
+    public long maxBytes() {
+        return maxBytes;
+    }
+
+    /**
+     * How many keys were forgotten for room while their state still mattered, since the start: each
+     * a bucket that comes back full, a window that comes back empty. Keys that no longer mattered
+     * (expired) are not counted.
+     */
+    public long evictions() {
+        return evicted.sum();
     }
 
     /** The ticker in whole milliseconds, the unit of the arithmetic; floored, so it never goes back. */

@@ -66,7 +66,8 @@ import reactor.core.Disposable;
  *       restarted Redis has forgotten the scripts, so a {@code NOSCRIPT} answer sends the script itself
  *       with {@code EVAL}, which caches it again. The first connection is started with the instance, in
  *       the background, so a gateway starts while Redis is down; a connection that could not be made
- *       is tried again by a call at most once a second, not by every call. While Lettuce cannot make a
+ *       is tried again by a call at most once a second, not by every call, and one INFO says when it
+ *       is made. While Lettuce cannot make a
  *       lost connection again, one WARN says why in Redis's own words ({@code NOAUTH ...} when Redis
  *       now wants a password), calls' failures say it too, and one INFO says when it is made. Lettuce's
  *       own WARN, with a stack trace, on every failed attempt is kept out of the log by the embedded
@@ -75,8 +76,10 @@ import reactor.core.Disposable;
  *       dropped, none of which closes the socket for many minutes): a command that timed out still
  *       waits on the connection for its answer, so while nothing answers, they pile up. Once commands
  *       time out and nothing has answered for {@link #silentLimit} (2 s, or three times the timeout
- *       if longer), the connection is given up, which fails and frees them, and a new one is made; and
- *       at most {@link #MAX_PENDING} commands wait on a connection at any time.</li>
+ *       if longer) since the first of them was sent, the connection is given up, which fails and frees
+ *       them, and a new one is made; and at most {@link #MAX_PENDING} commands wait on a connection at
+ *       any time. A quiet spell with nothing asked is no silence: one slow answer after it keeps the
+ *       connection (an idle connection a NAT dropped is found by Lettuce's TCP keepalives).</li>
  *   <li><b>A failover behind one address</b> (a managed Redis's primary endpoint, a DNS name that
  *       moves to the new primary): the connection made before stays on the old primary, now a replica,
  *       which answers every write {@code READONLY}, forever. Such an answer gives the connection up for
@@ -238,6 +241,12 @@ public final class RedisState implements SharedState {
     private volatile long failedAt;
     /** When the connection in use last answered a command, an error included ({@link System#nanoTime}). */
     private volatile long answeredAt = System.nanoTime();
+    /**
+     * When the first call sent since {@link #answeredAt} that timed out was sent ({@link System#nanoTime}):
+     * the silence counts from there, not from the last answer, which a quiet spell with nothing asked
+     * leaves long past. Older than {@link #answeredAt} while no call sent since timed out.
+     */
+    private final AtomicLong unansweredSince = new AtomicLong(answeredAt - 1);
     /** How long commands may go unanswered on a connection before it is given up. */
     private final Duration silentLimit;
     /** Silent connections given up since the last answer: one WARN an outage. */
@@ -246,6 +255,8 @@ public final class RedisState implements SharedState {
     private final Outage readOnly = new Outage(log);
     /** When the last connection that led to a replica was given up ({@link System#nanoTime}). */
     private volatile long readOnlyGivenUpAt = System.nanoTime() - MAX_RECONNECT_DELAY.toNanos();
+    /** Connections this instance could not make (the first, or one in place of one given up), until one is made. */
+    private final Outage notConnected = new Outage(log);
     /** Why Lettuce's last attempt to make a lost connection again failed, while it fails. */
     private final Outage reconnecting = new Outage(log);
     /** When the last WARN of a connection that cannot be made again was written ({@link System#nanoTime}). */
@@ -310,10 +321,18 @@ public final class RedisState implements SharedState {
         this.connection = connect();
     }
 
+    /**
+     * Starts a connection. Its failure is told by whoever asked for it (the WARN at startup of a Redis
+     * that does not answer yet, the WARN of a connection given up) and by the calls that fail; that it
+     * is made at last is told here, in one INFO.
+     */
     private CompletableFuture<StatefulRedisConnection<String, String>> connect() {
         return client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().whenComplete((made, failure) -> {
             if (failure != null) {
                 failedAt = System.nanoTime();
+                notConnected.failed().quiet("Redis connection could not be made again: {}", describe(failure));
+            } else {
+                notConnected.worksAgain("Redis connection made, after {} failed attempt(s) since {}");
             }
         });
     }
@@ -422,9 +441,11 @@ public final class RedisState implements SharedState {
     private <T> T run(Script script, ScriptOutputType type, String key, Counter failures, String... args) {
         String[] keys = {keyPrefix + key};
         StatefulRedisConnection<String, String> used = null;
+        long sent = 0;
         try {
             used = connection();
             var commands = used.sync();
+            sent = System.nanoTime();
             T answer;
             try {
                 answer = commands.evalsha(script.sha1(), type, keys, args);
@@ -441,7 +462,7 @@ public final class RedisState implements SharedState {
                     giveUpReadOnly(used);
                 }
             } else if (failed instanceof RedisCommandTimeoutException && used != null) {
-                giveUpIfSilent(used);
+                giveUpIfSilent(used, sent);
             }
             failures.increment();
             throw new StateUnavailableException("Redis did not answer: " + describe(failed) + reconnecting.run()
@@ -463,13 +484,21 @@ public final class RedisState implements SharedState {
     }
 
     /**
-     * Gives the connection up for a new one when it has answered nothing for {@link #silentLimit}:
-     * closing it fails the commands still waiting on it, which a connection that nothing closes
-     * would otherwise hold until the heap ran out.
+     * Gives the connection up for a new one when it has answered nothing for {@link #silentLimit} since
+     * the first call that got no answer was sent: closing it fails the commands still waiting on it,
+     * which a connection that nothing closes would otherwise hold until the heap ran out. One slow
+     * answer after a quiet spell is no silence of the spell's length: nothing was asked then.
+     *
+     * @param sent when the call that timed out was sent ({@link System#nanoTime})
      */
-    private void giveUpIfSilent(StatefulRedisConnection<String, String> used) {
-        long now = System.nanoTime();
-        if (now - answeredAt < silentLimit.toNanos()) {
+    private void giveUpIfSilent(StatefulRedisConnection<String, String> used, long sent) {
+        long answered = answeredAt;
+        if (sent - answered < 0) {
+            return; // the connection answered after this call was sent: no silence of this call's to count
+        }
+        long since = unansweredSince.accumulateAndGet(sent,
+                (earlier, next) -> earlier - answered >= 0 && earlier - next < 0 ? earlier : next);
+        if (System.nanoTime() - since < silentLimit.toNanos()) {
             return;
         }
         if (!replace(used)) {

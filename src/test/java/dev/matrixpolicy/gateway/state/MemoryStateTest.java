@@ -78,6 +78,7 @@ class MemoryStateTest extends SharedStateContract {
         }
 
         assertThat(small.estimatedBytes()).isLessThanOrEqualTo(1 << 20).isGreaterThan(1 << 19);
+        assertThat(small.evictions()).as("the keys forgotten for room, counted").isGreaterThan(30_000);
         small.close();
     }
 

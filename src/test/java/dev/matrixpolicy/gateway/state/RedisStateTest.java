@@ -36,6 +36,10 @@ class RedisStateTest extends SharedStateContract {
     @RegisterExtension
     static final RedisServer redis = new RedisServer();
 
+    /** A Redis no other test's client uses, for a gateway that starts while it is down. */
+    @RegisterExtension
+    static final RedisServer upLater = new RedisServer();
+
     @RegisterExtension
     final LoggedLines lines = LoggedLines.of(RedisState.class, Level.INFO);
 
@@ -188,11 +192,9 @@ class RedisStateTest extends SharedStateContract {
     void aConnectionThatAnswersNothingIsGivenUpAndTheCommandsWaitingOnItFreed() throws InterruptedException {
         String key = "hang:" + UUID.randomUUID();
         Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
-        try (RedisState client = connected(new RedisState(redis.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry()));
-             io.lettuce.core.RedisClient observer = io.lettuce.core.RedisClient.create(redis.url());
-             io.lettuce.core.api.StatefulRedisConnection<String, String> watching = observer.connect()) {
+        try (RedisState client = connected(new RedisState(redis.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry()))) {
             assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
-            String before = gatewayConnections(watching);
+            String before = gatewayConnections();
 
             redis.freeze();
             try {
@@ -205,8 +207,58 @@ class RedisStateTest extends SharedStateContract {
             }
 
             assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
-            assertThat(gatewayConnections(watching)).as("a new connection, the silent one closed").isNotEqualTo(before)
+            assertThat(gatewayConnections()).as("a new connection, the silent one closed").isNotEqualTo(before)
                     .doesNotContain(before);
+        }
+    }
+
+    /** Nothing asked is no silence: a call after a quiet spell that answers late is one slow answer, not a dead connection. */
+    @Test
+    void oneSlowAnswerAfterAQuietSpellKeepsTheConnectionAndWarnsOfNothing() throws InterruptedException {
+        String key = "quiet:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        try (RedisState client = connected(new RedisState(redis.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry()))) {
+            assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
+            String before = gatewayConnections();
+            Thread.sleep(2_500); // longer than the 2 s a connection may go unanswered, with nothing asked
+
+            redis.freeze();
+            try {
+                assertThatThrownBy(() -> client.take(key, bucket)).as("one call past the timeout")
+                        .isInstanceOf(StateUnavailableException.class);
+            } finally {
+                redis.thaw();
+            }
+
+            assertThat(client.take(key, bucket)).isEqualTo(Take.ALLOWED);
+            assertThat(gatewayConnections()).as("the same connection").isEqualTo(before);
+        }
+        assertThat(lines.at(Level.WARN)).isEmpty();
+    }
+
+    /**
+     * What finds an idle connection that a NAT or load balancer dropped (350 s idle on AWS, 4 min on
+     * Azure), now that a quiet spell no longer counts as silence: Lettuce's own TCP keepalives, sent
+     * after 13 s idle (the kernel's default waits 2 hours), which also keep such a connection alive.
+     */
+    @Test
+    void anIdleConnectionIsProbedByTcpKeepalivesWithinAMinute() throws java.io.IOException {
+        try (RedisState client = connected(new RedisState(redis.url() + "?clientName=kept-alive", TIMEOUT, "mpg-test:",
+                new SimpleMeterRegistry()))) {
+            String port = direct(watching -> java.util.Arrays.stream(watching.clientList().split("\n"))
+                    .filter(line -> line.contains(" name=kept-alive ")).map(line -> line.replaceAll("^.* addr=[^ ]*:(\\d+) .*$", "$1"))
+                    .findFirst().orElseThrow());
+            // the kernel's table of sockets (tcp6 for the JVM's IPv6 sockets, 127.0.0.1 mapped): the local
+            // address, then "tr:when", timer 02 for keepalive, due in hundredths of a second
+            List<String> sockets = new ArrayList<>(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/tcp")));
+            sockets.addAll(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/tcp6")));
+            String socket = sockets.stream().map(String::trim)
+                    .filter(line -> line.split("\\s+")[1].endsWith(String.format(":%04X", Integer.parseInt(port))))
+                    .findFirst().orElseThrow();
+            String[] timer = socket.split("\\s+")[5].split(":");
+
+            assertThat(timer[0]).as("a keepalive timer").isEqualTo("02");
+            assertThat(Long.parseLong(timer[1], 16)).as("due within a minute").isLessThanOrEqualTo(60 * 100);
         }
     }
 
@@ -298,12 +350,33 @@ class RedisStateTest extends SharedStateContract {
                 .map(line -> Long.parseLong(line.replaceAll("^id=(\\d+) .*", "$1"))).findFirst().orElseThrow();
     }
 
-    /** The IDs of the connections Redis lists, but the watching one's own. */
-    private static String gatewayConnections(io.lettuce.core.api.StatefulRedisConnection<String, String> watching) {
-        String own = Long.toString(watching.sync().clientId());
-        return java.util.Arrays.stream(watching.sync().clientList().split("\n"))
-                .map(line -> line.replaceAll("^id=(\\d+) .*", "$1")).filter(id -> !id.equals(own))
-                .sorted().reduce("", (a, b) -> a + b + ";");
+    /** The IDs of the connections Redis lists, but the asking one's own. */
+    private static String gatewayConnections() {
+        return direct(watching -> {
+            String own = Long.toString(watching.clientId());
+            return java.util.Arrays.stream(watching.clientList().split("\n"))
+                    .map(line -> line.replaceAll("^id=(\\d+) .*", "$1")).filter(id -> !id.equals(own))
+                    .sorted().reduce("", (a, b) -> a + b + ";");
+        });
+    }
+
+    @Test
+    void aRedisDownAtStartIsUsedOnceItIsUpAndThatIsSaidInOneInfoLine() throws InterruptedException {
+        String key = "up-later:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        upLater.stop();
+        try (RedisState client = new RedisState(upLater.url(), TIMEOUT, "mpg-test:", new SimpleMeterRegistry())) {
+            assertThat(client.awaitConnection(Duration.ofSeconds(2))).isFalse();
+            assertThatThrownBy(() -> client.take(key, bucket)).isInstanceOf(StateUnavailableException.class);
+
+            upLater.start();
+
+            assertThat(eventually(() -> client.take(key, bucket))).isEqualTo(Take.ALLOWED);
+        } finally {
+            upLater.start();
+        }
+        assertThat(lines.at(Level.INFO)).singleElement().asString().startsWith("Redis connection made, after ");
+        assertThat(lines.at(Level.WARN)).as("the gateway's startup says it does not answer yet").isEmpty();
     }
 
     @Test
@@ -341,6 +414,32 @@ class RedisStateTest extends SharedStateContract {
 
         assertThat(RedisState.describe(wrongPassword))
                 .isEqualTo("Unable to connect to 127.0.0.1:6379: WRONGPASS invalid username-password pair or user is disabled.");
+    }
+
+    /** The ACL that docs/modules/rate-limits.md gives an administrator is enough for every call, and the key prefix limits it. */
+    @Test
+    void theDocumentedAclUserMayMakeEveryCall() throws java.io.IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/modules/rate-limits.md"));
+        java.util.regex.Matcher acl = java.util.regex.Pattern.compile("`ACL SETUSER (gateway [^`]*)`").matcher(doc);
+        assertThat(acl.find()).as("the ACL in the docs").isTrue();
+        List<String> words = List.of(acl.group(1).trim().split("\\s+"));
+        direct(redis -> redis.dispatch(io.lettuce.core.protocol.CommandType.ACL, new io.lettuce.core.output.StatusOutput<>(
+                io.lettuce.core.codec.StringCodec.UTF8), new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
+                .add("SETUSER").addValues(words)));
+        String url = redis.url().replace("redis://", "redis://gateway:secret@");
+        Bucket bucket = new Bucket(1, Duration.ofMinutes(1));
+        try (RedisState asUser = connected(new RedisState(url, TIMEOUT, "mpg:", new SimpleMeterRegistry()));
+             RedisState elsewhere = connected(new RedisState(url, TIMEOUT, "other:", new SimpleMeterRegistry()))) {
+            String key = "acl:" + UUID.randomUUID();
+            assertThat(asUser.peek(key, bucket)).isEqualTo(Take.ALLOWED);
+            assertThat(asUser.take(key, bucket)).isEqualTo(Take.ALLOWED);
+            assertThat(asUser.take(key, bucket)).isInstanceOf(Take.Refused.class);
+            assertThat(asUser.peekDistinct(key + ":window", "m", Duration.ofMinutes(1))).isEqualTo(1);
+            assertThat(asUser.countDistinct(key + ":window", "m", Duration.ofMinutes(1))).isEqualTo(1);
+            assertThatThrownBy(() -> elsewhere.take(key, bucket)).isInstanceOf(StateUnavailableException.class).hasMessageContaining("NOPERM");
+        } finally {
+            direct(redis -> redis.aclDeluser("gateway"));
+        }
     }
 
     @Test

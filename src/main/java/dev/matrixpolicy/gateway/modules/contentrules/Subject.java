@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
+import dev.matrixpolicy.gateway.state.StateUnavailableException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -48,6 +49,12 @@ final class Subject {
     private Mentions mentions;
     /** The texts {@code repeated} counts, worked out once. */
     private List<String> shown;
+    /**
+     * The shared state's failure to count, once it has failed for this subject: the later counts of
+     * its rules and texts fail at once with it, rather than each waiting out its own timeout on a
+     * Redis that is down or slow.
+     */
+    private StateUnavailableException countFailed;
 
     Subject(Target target, String userId, CharSequence raw, String text, int length, JsonNode mentionsNode, Optional<Sending> sending,
             ContentRules.Reading reading) {
@@ -146,12 +153,20 @@ final class Subject {
             boolean oneText = texts.size() == 1 && !content.path("m.new_content").isObject();
             shown = oneText ? List.of(text) : shownTexts(content, texts).distinct().toList();
         }
+        if (countFailed != null) {
+            throw countFailed;
+        }
         int rooms = 0;
-        for (String shownText : shown) {
-            // each text long enough on its own: a bridge's constant fallback body is not the message
-            if (shownText.codePointCount(0, shownText.length()) >= minLength) {
-                rooms = Math.max(rooms, sent.recent().roomsWithin(userId, fingerprint(shownText), sent.roomId(), window));
+        try {
+            for (String shownText : shown) {
+                // each text long enough on its own: a bridge's constant fallback body is not the message
+                if (shownText.codePointCount(0, shownText.length()) >= minLength) {
+                    rooms = Math.max(rooms, sent.recent().roomsWithin(userId, fingerprint(shownText), sent.roomId(), window));
+                }
             }
+        } catch (StateUnavailableException failed) {
+            countFailed = failed;
+            throw failed;
         }
         return rooms;
     }

@@ -567,6 +567,53 @@ class ContentRulesTest {
         }
     }
 
+    /** A Redis that is slow costs a message one timeout, not one for each repeated rule and each text the message shows. */
+    @Test
+    void aSharedStateThatFailsIsAskedOnceAMessageNotOnceForEachRepeatedRuleAndText() {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        SharedState timingOut = new SharedState() {
+            @Override
+            public long countDistinct(String key, String member, Duration window) {
+                asked.incrementAndGet();
+                throw new StateUnavailableException("Redis did not answer: Command timed out after 200 millisecond(s)", null);
+            }
+
+            @Override
+            public long peekDistinct(String key, String member, Duration window) {
+                return countDistinct(key, member, window);
+            }
+
+            @Override
+            public dev.matrixpolicy.gateway.state.Take take(String key, dev.matrixpolicy.gateway.state.Bucket bucket) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public dev.matrixpolicy.gateway.state.Take peek(String key, dev.matrixpolicy.gateway.state.Bucket bucket) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public boolean remote() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        List<ContentRulesConfig.Rule> windows = List.of(Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofDays(1)).stream()
+                .map(window -> new ContentRulesConfig.Rule("repeated-" + window, "M_FORBIDDEN", null, null, null, null, null, null, null,
+                        null, new ContentRulesConfig.Repeated(3, window, 1), null)).toList();
+        ContentRules rules = module(timingOut, 16384, windows.toArray(ContentRulesConfig.Rule[]::new));
+        String twoTexts = JSON.createObjectNode().put("msgtype", "m.text").put("body", "Join my server at spam.example")
+                .put("format", "org.matrix.custom.html").put("formatted_body", "<b>Join</b> my other server at ads.example").toString();
+
+        assertThatThrownBy(() -> rules.checkEventForSpam(message(SPAMMER, "!room:example.com", twoTexts)))
+                .isInstanceOf(StateUnavailableException.class);
+        assertThat(asked).hasValue(1);
+    }
+
     @Test
     void exemptUsersGlobsAndServersAreNotChecked() {
         ContentRules rules = module(new ContentRulesConfig.Rule("words", "M_FORBIDDEN", null,

@@ -158,6 +158,19 @@ class RateLimitsConfigurationTest {
                 "redis://redis:6379?sentinelMasterId=main", "url: unknown parameter 'sentinelMasterId'"));
     }
 
+    /** What reads as a host to whoever wrote it: a password that breaks the URL, a port or a host name it cannot hold. */
+    @Test
+    void aRedisUrlThatNamesNoHostToTheParserSaysWhyRatherThanThatItNamesNone() {
+        assertRefused(java.util.Map.of(
+                "redis://:pass/word@redis:6379", "url: names no host: a character of the user or password that a URL reserves "
+                        + "must be percent-encoded: / as %2F",
+                "redis://:p@ss@redis:6379", "url: names no host: a character of the user or password that a URL reserves",
+                "redis://:pa#ss@redis:6379", "url: names no host: a character of the user or password that a URL reserves",
+                "redis://:50%off@redis:6379", "url: not a URL: Malformed escape pair: a character of the user or password",
+                "redis://redis:63x9", "url: the port is no number: '63x9'",
+                "redis://matrix_redis:6379/0", "url: names no host: 'matrix_redis' holds '_', which a host name may not"));
+    }
+
     /** Each URL, by the problem its refusal names. */
     private void assertRefused(java.util.Map<String, String> problems) {
         problems.forEach((url, problem) -> runner.withPropertyValues("policy-gateway.state.redis.url=" + url)

@@ -27,8 +27,9 @@ import org.springframework.test.context.ActiveProfiles;
  * The seeded corpus of malformed HTTP ({@link MalformedHttp}) sent over raw sockets to the gateway
  * running in process, so that Tomcat's own parser meets it too, on every route of the policy and
  * management ports (the admin paths with the admin token); each answer must keep the promises of docs/api.md's Errors section
- * ({@link MalformedHttp#assertDocumented}), every request must get an answer, and the log no WARN or
- * ERROR line. It runs in the unit suite, with a module of the tests that throws (application-fuzz.yml);
+ * ({@link MalformedHttp#assertDocumented}), every request must get an answer, the log no WARN or
+ * ERROR line, and the policy API's budget for bodies nothing once all are answered. It runs in the
+ * unit suite, with a module of the tests that throws (application-fuzz.yml);
  * {@link HttpFuzzIT} sends the same corpus to the packaged jar, its policy server's port included.
  * 4,000 requests take about 7 s here, the budget bounds them at 40 s.
  */
@@ -60,7 +61,7 @@ class HttpFuzzEndToEndTest {
     final Warnings warnings = new Warnings();
 
     @Test
-    void malformedRequestsGetOnlyDocumentedAnswersAndLogNoError() {
+    void malformedRequestsGetOnlyDocumentedAnswersLogNoErrorAndGiveBackWhatTheirBodiesHeld() throws InterruptedException {
         MalformedHttp corpus = new MalformedHttp(Gen.seeded(MalformedHttp.SEED), MalformedHttp.routes(port, FAILS_CLOSED));
 
         Outcome outcome = corpus.fire(Map.of(Port.POLICY, port, Port.MANAGEMENT, managementPort), REQUESTS, BUDGET);
@@ -68,6 +69,8 @@ class HttpFuzzEndToEndTest {
         assertThat(warnings.lines()).as("WARN and ERROR lines: docs/api.md promises none for a caller's mistake").isEmpty();
         assertThat(outcome.unanswered()).as("requests closed without an answer, of %s sent; statuses %s", outcome.sent(),
                 outcome.statuses()).isEmpty();
+        // however each request ended (cut short, broken chunks, a lying length, refused), its body's share came back
+        PolicyApiBodyMemoryEndToEndTest.awaitHeld(RequestBodyReader.Budget.POLICY_API::held, 0);
     }
 
     /**

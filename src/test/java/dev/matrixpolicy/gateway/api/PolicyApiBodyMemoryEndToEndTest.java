@@ -125,7 +125,7 @@ class PolicyApiBodyMemoryEndToEndTest extends GatewayEndToEnd {
      * Waits until {@code held} is {@code expected} (at least {@code expected} when it is 1): a budget is
      * given back once the servlet returns, which may be just after the client has its whole answer.
      */
-    private static void awaitHeld(LongSupplier held, long expected) throws InterruptedException {
+    static void awaitHeld(LongSupplier held, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (expected == 1 ? held.getAsLong() < 1 : held.getAsLong() != expected) {
             assertThat(System.nanoTime()).as("held %d, waiting for %d", held.getAsLong(), expected).isLessThan(deadline);

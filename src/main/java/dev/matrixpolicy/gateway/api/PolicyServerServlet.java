@@ -197,7 +197,9 @@ final class PolicyServerServlet extends HttpServlet {
      * Reads the body's bytes and checks they are a JSON object (400 first, as Synapse answers), then
      * authenticates the request, which builds their tree only once the origin's keys are in hand:
      * while a key fetch keeps a request waiting, it holds the bytes its listener's budget counts, not
-     * a tree some thirty times their size.
+     * a tree some thirty times their size. The tree, built, is held until the answer (through key
+     * fetches for the event's signatures and the chain's judgement), so the budget takes its estimate
+     * first: an asking server's burst of events of empty objects is refused 503, not built.
      */
     private Signed authenticate(HttpServletRequest request, KeyWait wait) {
         byte[] bytes = bodies.read(request);
@@ -205,7 +207,7 @@ final class PolicyServerServlet extends HttpServlet {
         String uri = request.getQueryString() == null ? request.getRequestURI() : request.getRequestURI() + "?" + request.getQueryString();
         AtomicReference<ObjectNode> body = new AtomicReference<>();
         String origin = authenticator.authenticate(request.getMethod(), uri, () -> {
-            body.set(bodies.parseObject(bytes));
+            body.set(bodies.parseObject(request, bytes));
             return body.get();
         }, Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)), wait);
         return new Signed(origin, body.get());

@@ -203,7 +203,10 @@ final class RequestBodyReader {
             return new Budget(HeapBudget.ofHeap(divisor), false, false);
         }
 
-        /** The same share, for bodies until their requests are answered. */
+        /**
+         * The same share, for bodies until their requests are answered, and for a tree built of one
+         * with {@link #parseObject(HttpServletRequest, byte[])}, as estimated, from when it is built.
+         */
         static Budget ofHeapUntilAnswered(int divisor) {
             return new Budget(HeapBudget.ofHeap(divisor), true, false);
         }
@@ -238,7 +241,8 @@ final class RequestBodyReader {
          */
         MatrixApiException refusal() {
             if (!trees) {
-                return MatrixApiException.busy("Too many request bodies are being read at once; try again shortly");
+                return MatrixApiException.busy("Too many request bodies are being " + (untilAnswered ? "answered" : "read")
+                        + " at once; try again shortly");
             }
             RepeatedWarnings.Line line = refusals.line(log, this);
             line.event().log(line.withOmitted(String.format(Locale.ROOT, "Policy API request refused, 503 M_LIMIT_EXCEEDED: the"
@@ -271,6 +275,24 @@ final class RequestBodyReader {
     /** A body {@linkplain #read read} before as one tree: 400 unless it is a JSON object in UTF-8. */
     ObjectNode parseObject(byte[] bytes) {
         return parse(bytes, objects::readValue);
+    }
+
+    /**
+     * {@code request}'s body, {@linkplain #read read} before, as one tree, which its share of a budget
+     * {@linkplain Budget#untilAnswered() held until the answer} takes first, as {@link JsonTreeCost#of}
+     * estimates it (a pass over the bytes), when the budget did not take it with the body: for a caller
+     * that builds the tree only once the request may be judged (the policy server, once the asking
+     * server's keys are in hand), and then holds it until the answer, waiting on other servers' keys and
+     * on the chain. 503 when the budget has no room for it, building nothing.
+     */
+    ObjectNode parseObject(HttpServletRequest request, byte[] bytes) {
+        if (!budget.trees && request.getAttribute(HELD) instanceof HeapBudget.Share held) {
+            JsonTreeCost tree = JsonTreeCost.of(bytes);
+            if (!held.take(tree.tree() + tree.decoding())) {
+                throw budget.refusal();
+            }
+        }
+        return parseObject(bytes);
     }
 
     /**

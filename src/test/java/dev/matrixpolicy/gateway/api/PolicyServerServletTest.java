@@ -29,6 +29,31 @@ class PolicyServerServletTest {
         }
     }
 
+    /**
+     * Once the origin's keys are in hand the body's tree is built and held until the answer (through
+     * key fetches for the event's signatures and the chain): its estimate is taken from the budget
+     * first, so a server's burst of events of empty objects, some thirty times their bytes as trees,
+     * is refused 503 rather than built, and what fits is given back with the answer.
+     */
+    @Test
+    void aBodysTreeIsCountedAgainstTheBudgetBeforeItIsBuiltOnceTheOriginsKeysAreInHand() throws Exception {
+        RequestAuthenticator keysInHand = new RequestAuthenticator("policy.example.org",
+                (server, keyId, validUntil, wait) -> Optional.of(new byte[32]), () -> Instant.EPOCH);
+        RequestBodyReader.Budget budget = new RequestBodyReader.Budget(10_000, true);
+        PolicyServerServlet servlet = new PolicyServerServlet("policy.example.org", PolicyServerKey.fromSeed(new byte[32]), keysInHand,
+                null, null, null, JsonMapper.builder().build(), new SimpleMeterRegistry(), budget);
+
+        MockHttpServletResponse emptyObjects = new MockHttpServletResponse();
+        servlet.service(signRequestWith("{\"content\": [" + "{},".repeat(100) + "{}]}"), emptyObjects);
+        MockHttpServletResponse realistic = new MockHttpServletResponse();
+        servlet.service(signRequestOf(600), realistic);
+
+        assertThat(emptyObjects.getStatus()).as("405 bytes, their tree estimated at more than the budget").isEqualTo(503);
+        assertThat(emptyObjects.getContentAsString()).contains("M_UNKNOWN", "Too many request bodies are being answered at once");
+        assertThat(realistic.getStatus()).as("built, then refused for its signature").isEqualTo(401);
+        assertThat(budget.held()).isZero();
+    }
+
     @Test
     void aMethodAnEndpointDoesNotTakeIs405NamingTheOnesItDoes() throws Exception {
         PolicyServerServlet servlet = new PolicyServerServlet("policy.example.org", PolicyServerKey.fromSeed(new byte[32]),
@@ -54,12 +79,16 @@ class PolicyServerServletTest {
         return answer;
     }
 
-    /** A sign request with a body of {@code bytes} bytes, whose X-Matrix signature names a server with no keys. */
+    /** A sign request with a body of {@code bytes} bytes, whose X-Matrix signature is not the origin's. */
     private static MockHttpServletRequest signRequestOf(int bytes) {
+        return signRequestWith("{\"padding\": \"" + "x".repeat(bytes - 20) + "\"}");
+    }
+
+    /** A sign request with this body, whose X-Matrix signature is not the origin's. */
+    private static MockHttpServletRequest signRequestWith(String body) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", PolicyServerServlet.SIGN);
         request.setServletPath(PolicyServerServlet.SIGN);
-        String padding = "x".repeat(bytes - 20);
-        request.setContent(("{\"padding\": \"" + padding + "\"}").getBytes(StandardCharsets.UTF_8));
+        request.setContent(body.getBytes(StandardCharsets.UTF_8));
         request.setContentType("application/json");
         request.addHeader("Authorization",
                 "X-Matrix origin=\"hs.example\",destination=\"policy.example.org\",key=\"ed25519:a\",sig=\"AAAA\"");

@@ -4,7 +4,6 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
 import dev.matrixpolicy.gateway.matrix.EventJson;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.jackson.autoconfigure.JsonFactoryBuilderCustomizer;
@@ -40,15 +39,8 @@ class PolicyApiConfiguration {
      */
     @Bean
     MeterBinder policyRequestBodyMemory() {
-        RequestBodyReader.Budget budget = RequestBodyReader.Budget.POLICY_API;
-        return registry -> {
-            Gauge.builder("policy.requests.body.memory", budget, RequestBodyReader.Budget::held).baseUnit("bytes")
-                    .description("What the policy API's request bodies being answered hold of the heap, bodies and estimated trees")
-                    .register(registry);
-            Gauge.builder("policy.requests.body.memory.max", budget, RequestBodyReader.Budget::bytes).baseUnit("bytes")
-                    .description("The share of the heap they may hold at once; past it a request is refused 503 M_LIMIT_EXCEEDED")
-                    .register(registry);
-        };
+        return registry -> RequestBodyReader.Budget.POLICY_API.bindTo(registry, "policy.requests.body.memory",
+                "the policy API's request bodies being answered, bodies and estimated trees,", "a request is refused 503 M_LIMIT_EXCEEDED");
     }
 
     /**

@@ -110,6 +110,8 @@ final class PolicyServerServlet extends HttpServlet {
         this.bodies = new RequestBodyReader(json, DataSize.ofBytes(MAX_BODY_BYTES), bodies, RequestBodyReader.HalfPairNames.REFUSED);
         this.json = json;
         this.registry = registry;
+        bodies.bindTo(registry, "policy.server.body.memory", "the policy server's request bodies being answered, and the trees built of them,",
+                "a request is refused 503 M_UNKNOWN");
     }
 
     /** The servlet's URL patterns: the policy API's prefix and the well-known document. */

@@ -7,6 +7,8 @@ import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -249,6 +251,16 @@ final class RequestBodyReader {
                     + " requests being answered hold their share of the heap for bodies and their trees, %s; our Synapse"
                     + " module answers the callback by its on_failure. Under ordinary load the heap is too small for it", heap.size())));
             return MatrixApiException.overloaded(heap.size());
+        }
+
+        /**
+         * Registers {@code <name>} (what the bodies hold now, {@code what} they are) and {@code <name>.max}
+         * (the most they may, and {@code past} it what happens) as gauges in bytes.
+         */
+        void bindTo(MeterRegistry registry, String name, String what, String past) {
+            Gauge.builder(name, this, Budget::held).baseUnit("bytes").description("What " + what + " hold of the heap").register(registry);
+            Gauge.builder(name + ".max", this, Budget::bytes).baseUnit("bytes")
+                    .description("The share of the heap they may hold at once; past it " + past).register(registry);
         }
 
         /** What the bodies hold of this budget now, in bytes. */

@@ -207,7 +207,9 @@ class PolicyServerEndToEndTest {
             assertThat(checked.json().path("recommendation").asText()).isEqualTo("spam");
         }
         assertThat(scrape(managementPort)).contains("endpoint=\"sign\",outcome=\"unsigned\"")
-                .contains("endpoint=\"check\",outcome=\"unsigned\"");
+                .contains("endpoint=\"check\",outcome=\"unsigned\"")
+                .containsPattern("(?m)^policy_server_body_memory_bytes(\\{[^}]*})? 0\\.0$")
+                .containsPattern("(?m)^policy_server_body_memory_max_bytes(\\{[^}]*})? " + (double) (Runtime.getRuntime().maxMemory() / 16) + "$");
 
         ObjectNode signed = HOMESERVER.hashAndSign("10", forged.deepCopy());
         Answer answer = send(OTHER.signedPost(federation, PolicyServerServlet.SIGN, POLICY_SERVER, signed));

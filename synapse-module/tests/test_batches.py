@@ -300,7 +300,7 @@ def everyone_to_many(gateway, compact: bool = False):
 async def test_an_answer_too_large_to_read_has_its_batch_and_the_rest_resent_in_batches_whose_answers_fit(
         make_module, api, gateway, caplog):
     # 40 receivers of ALL: each batch of 256 KiB would be answered with 10 MiB, past the 8 MiB the shim reads
-    make_module()
+    make_module(reactor=task.Clock())  # time stands still: a loaded machine building these answers ran past the call's timeout
     states = [online(n) for n in range(1500)]  # about 1.6 MB
     gateway.replies[PATH] = everyone_to_many(gateway)
     with caplog.at_level(logging.WARNING):
@@ -320,7 +320,7 @@ async def test_an_answer_too_large_to_read_has_its_batch_and_the_rest_resent_in_
 @pytest_twisted.ensureDeferred
 async def test_compact_answers_for_40_receivers_keep_batches_at_the_gateways_bound_and_are_about_their_size(
         make_module, api, gateway, caplog):
-    make_module()
+    make_module(reactor=task.Clock())  # time stands still: a loaded machine building these answers ran past the call's timeout
     states = [online(n) for n in range(1500)]  # about 1.6 MB: 66 MB of answer in the full form
     gateway.replies[PATH] = everyone_to_many(gateway, compact=True)
     with caplog.at_level(logging.WARNING):
@@ -342,7 +342,7 @@ async def test_a_compact_answer_naming_more_pairs_than_taken_has_its_batch_and_t
     # million (receiver, update) pairs), at a fiftieth of the cost: the full form shrank its batches until
     # their answers fit, so must this
     monkeypatch.setattr(UsersForStates, "MOST_ROUTES", 20_000)
-    make_module()
+    make_module(reactor=task.Clock())  # time stands still: a loaded machine building these answers ran past the call's timeout
     states = [online(n, status_bytes=0) for n in range(2000)]
     gateway.replies[PATH] = everyone_to_many(gateway, compact=True)
     with caplog.at_level(logging.WARNING):

@@ -176,20 +176,24 @@ class PolicyService(http.server.BaseHTTPRequestHandler):
     calls = 0
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        request = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         PolicyService.calls += 1
-        body = b'{"result": "NOT_SPAM"}'
+        body = json.dumps({"result": self.result(request)}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
+    def result(self, request: bytes) -> object:
+        """The answer's result for this request's body (a subclass may take its time)."""
+        return "NOT_SPAM"
+
     def log_message(self, *args) -> None:
         pass
 
 
-def wait_ready(management: int, process: subprocess.Popen) -> None:
+def wait_ready(management: int, process: subprocess.Popen, log: Path = OUT / "soak-gateway.log") -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -197,7 +201,7 @@ def wait_ready(management: int, process: subprocess.Popen) -> None:
             return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("the gateway did not start: see target/bench/soak-gateway.log")
+    raise SystemExit(f"the gateway did not start: see {log}")
 
 
 def sample(java: str, pid: int, management: int, elapsed: float) -> dict:

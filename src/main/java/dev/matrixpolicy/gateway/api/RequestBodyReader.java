@@ -177,7 +177,8 @@ final class RequestBodyReader {
          * realistic membership events 8.1 MB, four of them at once (fifty such trees, built, would
          * take 295 MB: no share could let them all in). A 64 KB event of {@code [{},{},...]}, which any
          * remote user can send, holds 6.4 MB (its tree takes 2.5 MB; the estimate is safe for every
-         * shape, not exact), so a flood of them is refused after six rather than run the heap out.
+         * shape, not exact), or 7.6 MB charged unread, so a flood of them is refused after five (the
+         * first two charged unread) rather than run the heap out.
          * Past it a request is refused 503 {@code M_LIMIT_EXCEEDED}, which our Synapse module answers
          * by its configured failure policy. Not a setting: size the heap, and the share follows.
          */
@@ -222,9 +223,11 @@ final class RequestBodyReader {
          * {@code bytes} for bodies and the trees that may be built of them, until their requests are
          * answered: each body is counted as it comes, then, once it is whole, with what its tree and
          * the parsing of it may take: the most any body of its length can ({@link JsonTreeCost#atMost},
-         * no reading), or, when the budget has no room for that, its own estimate ({@link JsonTreeCost#of},
-         * a pass over it, before anything is built). Under ordinary load no body is read twice; near the
-         * budget's end each is charged no more than its estimate.
+         * no reading) while that leaves half the budget free, or else its own estimate ({@link JsonTreeCost#of},
+         * a pass over it, before anything is built). Under light load no body is read twice; the bodies
+         * charged unread, twenty times a realistic event's estimate, never hold more than half the budget,
+         * so the other half always goes by estimates (with all of it charged unread, 153 realistic events
+         * of 2.2 KB would fill the default share, where its estimates let in thousands).
          * For a listener whose bodies' trees are built lazily, at any time before the answer (the
          * policy API's {@link JsonBody}: by a module, a forwarding, the decision log).
          */
@@ -348,8 +351,10 @@ final class RequestBodyReader {
             if (sized && bytes.length < declared) {
                 throw endedEarly();
             }
-            if (budgeted != null && budget.trees && !budgeted.take(JsonTreeCost.atMost(bytes.length))) {
-                // near the budget's end: the body's own estimate, a pass over it (10 µs for 14 KB), may let it in
+            if (budgeted != null && budget.trees && !budgeted.takeLeaving(JsonTreeCost.atMost(bytes.length), budget.bytes() / 2)) {
+                // past half the budget: the body's own estimate, a pass over it (10 µs for 14 KB). Bodies charged
+                // unread (116 bytes a byte, twenty times a realistic event's estimate) hold half of it at most,
+                // so that those charged their estimate always have the other half
                 JsonTreeCost tree = JsonTreeCost.of(bytes);
                 if (!budgeted.take(tree.tree() + tree.decoding())) {
                     throw budget.refusal();

@@ -57,17 +57,17 @@ public final class HeapBudget {
     }
 
     /**
-     * Takes {@code size} only when the shares would then hold no more than the budget: a refused take
-     * never adds to the count even for a moment, so it cannot make a concurrent take that fits fail.
+     * Takes {@code size} only when the shares would then leave at least {@code free} of the budget: a
+     * refused take never adds to the count even for a moment, so it cannot make a concurrent take that fits fail.
      */
-    private boolean take(long size) {
+    private boolean take(long size, long free) {
         if (this == NONE) {
             return true;
         }
         long now;
         do {
             now = held.get();
-            if (size > bytes - now) {
+            if (size > bytes - free - now) {
                 return false;
             }
         } while (!held.compareAndSet(now, now + size));
@@ -90,10 +90,20 @@ public final class HeapBudget {
          * @return false, taking nothing, when the shares would hold more than the budget
          */
         public boolean take(long size) {
+            return takeLeaving(size, 0);
+        }
+
+        /**
+         * Takes {@code size} more bytes only when the budget keeps {@code free} of its bytes after: for a
+         * charge that may be far more than what it stands for, which must leave room for exact ones.
+         *
+         * @return false, taking nothing, when the shares would leave less than {@code free}
+         */
+        public boolean takeLeaving(long size, long free) {
             if (size <= 0 || HeapBudget.this == NONE) {
                 return true; // NONE counts nothing: no shared counter to contend on, nothing to give back
             }
-            if (!HeapBudget.this.take(size)) {
+            if (!HeapBudget.this.take(size, free)) {
                 return false;
             }
             held += size;

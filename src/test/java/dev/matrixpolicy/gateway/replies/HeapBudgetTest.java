@@ -25,6 +25,18 @@ class HeapBudgetTest {
     }
 
     @Test
+    void aTakeLeavingRoomIsRefusedWhereItWouldLeaveLessFreeAndAPlainTakeStillFits() {
+        HeapBudget budget = new HeapBudget(100);
+        HeapBudget.Share share = budget.share();
+
+        assertThat(share.takeLeaving(30, 50)).isTrue();
+        assertThat(share.takeLeaving(30, 50)).as("would leave 40 free").isFalse();
+        assertThat(share.take(30)).isTrue();
+
+        assertThat(budget.held()).isEqualTo(60);
+    }
+
+    @Test
     void aShareGivesBackWhatItHoldsAndNoMore() {
         HeapBudget budget = new HeapBudget(100);
         HeapBudget.Share share = budget.share();

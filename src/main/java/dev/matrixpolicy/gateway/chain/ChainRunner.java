@@ -102,6 +102,14 @@ public final class ChainRunner implements AutoCloseable {
         }
 
         /**
+         * Whether a walk asks any module: false for an empty chain, and for a notification chain of shadow
+         * links only ({@link ChainRule#asksShadowLinks}), whose questions nobody need send.
+         */
+        public boolean asksAnyModule() {
+            return links.stream().anyMatch(link -> !link.shadow() || rule.asksShadowLinks());
+        }
+
+        /**
          * Walks the chain with its rule. Shadow links' replies come back in
          * {@link Decision#shadowAnswers()}.
          *

@@ -23,4 +23,12 @@ public interface ChainRule<A, R> {
      * would have decided.
      */
     boolean decides(R answer);
+
+    /**
+     * Whether this rule asks {@link Link.Mode#SHADOW shadow} links at all: every rule but
+     * {@link RunAll}, whose notifications have no answer to try out.
+     */
+    default boolean asksShadowLinks() {
+        return true;
+    }
 }

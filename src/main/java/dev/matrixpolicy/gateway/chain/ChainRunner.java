@@ -102,6 +102,14 @@ public final class ChainRunner implements AutoCloseable {
         }
 
         /**
+         * Whether a walk asks any module: false for an empty chain, and for a notification chain of shadow
+         * links only ({@link ChainRule#asksShadowLinks}), whose questions nobody need send.
+         */
+        public boolean asksAnyModule() {
+            return links.stream().anyMatch(link -> !link.shadow() || rule.asksShadowLinks());
+        }
+
+        /**
          * Walks the chain with its rule. Shadow links' replies come back in
          * {@link Decision#shadowAnswers()}.
          *
@@ -258,9 +266,14 @@ public final class ChainRunner implements AutoCloseable {
                 throw interrupted;
             } catch (TimeoutException timeout) {
                 return failed(LinkOutcome.TIMED_OUT, timeout, start, walk);
-            } catch (Exception failure) {
+            } catch (Throwable failure) {
                 // not only unchecked: a module in another JVM language (or one throwing sneakily) may throw a
-                // checked exception, which is as much its failure when it runs inline as on a deadline thread
+                // checked exception, which is as much its failure when it runs inline as on a deadline thread;
+                // and not only exceptions: a module that overflows its stack (recursing into an event nested
+                // thousands deep) or misses a class has failed, the JVM has not
+                if (failure instanceof VirtualMachineError jvm && !(jvm instanceof StackOverflowError)) {
+                    throw jvm; // out of memory, an internal error: the JVM's trouble, not this module's
+                }
                 return failed(LinkOutcome.FAILED, failure, start, walk);
             }
             if (answer == null) {
@@ -318,7 +331,7 @@ public final class ChainRunner implements AutoCloseable {
             }
         }
 
-        private Optional<R> failed(LinkOutcome outcome, Exception failure, long start, Walk<R> walk) {
+        private Optional<R> failed(LinkOutcome outcome, Throwable failure, long start, Walk<R> walk) {
             walk.replied(this, System.nanoTime() - start, outcome, null, failure);
             if (link.shadow() || link.onFailure() == FailurePolicy.FAIL_OPEN) {
                 return Optional.empty();

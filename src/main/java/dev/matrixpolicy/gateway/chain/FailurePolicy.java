@@ -1,8 +1,10 @@
 package dev.matrixpolicy.gateway.chain;
 
 /**
- * What a chain does when one of its modules throws an exception, returns nothing, or times out.
- * JVM {@link Error}s are not module failures: they propagate.
+ * What a chain does when one of its modules throws, returns nothing, or times out. What it throws may
+ * be an {@link Error} of its own (a {@link StackOverflowError}, a {@link LinkageError}); only the JVM's
+ * own trouble, a {@link VirtualMachineError} other than a stack overflow (out of memory), is no module's
+ * failure and propagates.
  */
 public enum FailurePolicy {
     /**

@@ -41,6 +41,12 @@ public final class RunAll<A> implements ChainRule<A, RunAll.Completed> {
         return Decision.byDefault(new Completed(notified, failed));
     }
 
+    /** A shadow module must have no side effects, and a notification is nothing else. */
+    @Override
+    public boolean asksShadowLinks() {
+        return false;
+    }
+
     /** No module decides a notification. */
     @Override
     public boolean decides(Completed answer) {

@@ -151,6 +151,11 @@ public final class CallbackChains {
         public Map<String, List<String>> chains() {
             return Map.of("", chain.modules());
         }
+
+        @Override
+        public boolean hasModules() {
+            return chain.asksAnyModule();
+        }
     }
 
     /** {@code check_auth}: one chain per login type, chosen by the request's {@code login_type}. */

@@ -35,6 +35,10 @@ public interface CallbackEndpoint<A, R> {
     /** The ordered module instances, per chain; most callbacks have one chain, keyed {@code ""}. */
     Map<String, List<String>> chains();
 
+    /**
+     * Whether asking this callback asks any module, so that it is worth a homeserver's request: not when
+     * its chains are empty, nor when a notification's are of shadow entries only, which it never calls.
+     */
     default boolean hasModules() {
         return chains().values().stream().anyMatch(modules -> !modules.isEmpty());
     }

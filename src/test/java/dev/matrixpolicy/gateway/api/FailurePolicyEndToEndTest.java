@@ -46,6 +46,23 @@ class FailurePolicyEndToEndTest extends GatewayEndToEnd {
                 "policy_decisions_total\\{[^}]*callback=\"user_may_create_room\"[^}]*module=\"broken-closed\"[^}]*outcome=\"error\"");
     }
 
+    /**
+     * A StackOverflowError escaped the failure policy as a 500, which the homeserver's module reads as
+     * the gateway's outage and answers by its own on_failure (fail-open: the join goes ahead), where a
+     * fail-closed entry's failure is the gateway's decision: 503 M_UNKNOWN.
+     */
+    @Test
+    void failClosedModuleThatOverflowsItsStackFailsTheQuestionWith503() {
+        Answer answer = gateway.post("/v1/spam_checker/user_may_join_room",
+                "{\"user\": \"@alice:example.com\", \"room\": \"!room:example.com\", \"is_invited\": false}");
+
+        assertThat(answer.status()).isEqualTo(503);
+        assertThat(answer.json().get("errcode").asString()).isEqualTo("M_UNKNOWN");
+        assertThat(answer.body()).doesNotContain("overflowing-closed").doesNotContain("Error");
+        assertThat(scrape(managementPort)).containsPattern(
+                "policy_module_failures_total\\{[^}]*module=\"overflowing-closed\"[^}]*reason=\"failed\"[^}]*} [1-9]");
+    }
+
     @Test
     void failOpenModuleThatHangsTimesOutAndIsSkipped() {
         Answer answer = gateway.post("/v1/spam_checker/user_may_publish_room", ROOM_REQUEST);

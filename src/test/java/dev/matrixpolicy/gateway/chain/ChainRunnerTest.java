@@ -150,6 +150,112 @@ class ChainRunnerTest {
         assertThat(calls.modules()).containsExactly("a");
     }
 
+    // --- errors a module throws ---
+
+    /** A module that walks what it is asked recursively, as a module walks a nested event, and never finds the bottom. */
+    private TestCallback overflowing(String module) {
+        return recording(module, calls, args -> "depth " + depthBelow(0));
+    }
+
+    private static int depthBelow(int level) {
+        return 1 + depthBelow(level + 1);
+    }
+
+    /**
+     * A module's StackOverflowError (an event nested thousands deep) escaped the failure policy: the
+     * request failed with a 500, which the homeserver's module reads as the gateway's outage and answers
+     * by its own on_failure (fail-open: NOT_SPAM), where a fail-closed entry's failure is a 503 decision.
+     */
+    @Test
+    void failClosedModuleThatOverflowsItsStackFailsTheChainClosedAsAnyFailingModuleDoes() {
+        for (Duration timeout : new Duration[] {null, Duration.ofSeconds(10)}) {
+            ChainRunner.CompiledChain<String, String> chain = compile(
+                    link("deep", overflowing("deep"), FAIL_CLOSED, timeout),
+                    link("b", answeringModule("b", calls, NOT_SPAM), FAIL_OPEN));
+
+            ModuleFailedException failure = failureOf(() -> chain.decide("event"));
+
+            assertThat(failure).as("timeout %s", timeout).isNotNull().hasCauseInstanceOf(StackOverflowError.class);
+            assertThat(failure.module()).isEqualTo("deep");
+        }
+        assertThat(observer.failed()).hasSize(2);
+        assertThat(observer.links()).extracting(LinkEvent::outcome).containsExactly(LinkOutcome.FAILED, LinkOutcome.FAILED);
+        assertThat(calls.modules()).containsExactly("deep", "deep");
+    }
+
+    @Test
+    void failOpenModuleThatOverflowsItsStackIsSkippedAndTheNextModuleDecides() {
+        for (Duration timeout : new Duration[] {null, Duration.ofSeconds(10)}) {
+            Decision<String> decision = compile(
+                    link("deep", overflowing("deep"), FAIL_OPEN, timeout),
+                    link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN)).decide("event");
+
+            assertThat(decision.decidedBy()).as("timeout %s", timeout).contains("b");
+        }
+        assertThat(observer.links()).extracting(LinkEvent::module, LinkEvent::outcome).containsExactly(
+                tuple("deep", LinkOutcome.FAILED), tuple("b", LinkOutcome.ANSWERED),
+                tuple("deep", LinkOutcome.FAILED), tuple("b", LinkOutcome.ANSWERED));
+    }
+
+    @Test
+    void aShadowEntryThatOverflowsItsStackNeverFailsTheChain() {
+        Decision<String> decision = compile(
+                shadowLink("trial", overflowing("trial"), FAIL_CLOSED),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_CLOSED)).decide("event");
+
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(decision.shadowAnswers()).containsExactly(new ShadowAnswer<>("trial",
+                new Reply.Failed<>(LinkOutcome.FAILED, "StackOverflowError"), false));
+    }
+
+    @Test
+    void aNotificationModuleThatOverflowsItsStackStopsNoneOfTheOthers() {
+        ChainRunner.CompiledChain<String, RunAll.Completed> notification = runner.compile(Links.chain(
+                        link("deep", overflowing("deep"), FAIL_CLOSED),
+                        link("after", answeringModule("after", calls, "delivered"), FAIL_CLOSED)),
+                (module, args) -> {
+                    module.answer(args);
+                    return RunAll.DELIVERED;
+                }, new RunAll<>(), completed -> "delivered");
+
+        Decision<RunAll.Completed> decision = notification.decide("joined");
+
+        assertThat(decision.result()).isEqualTo(new RunAll.Completed(2, 1));
+        assertThat(calls.modules()).containsExactly("deep", "after");
+    }
+
+    /** A module built against a library the gateway does not ship fails when it first needs a class of it. */
+    @Test
+    void aModuleMissingAClassFailsAsAModuleFailure() {
+        Decision<String> decision = compile(
+                link("unlinked", recording("unlinked", calls, args -> {
+                    throw new NoClassDefFoundError("com/example/RiskClient");
+                }), FAIL_OPEN, Duration.ofSeconds(10)),
+                link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN)).decide("event");
+
+        assertThat(decision.decidedBy()).contains("b");
+        assertThat(observer.links()).first().satisfies(event -> {
+            assertThat(event.outcome()).isEqualTo(LinkOutcome.FAILED);
+            assertThat(event.failure()).isInstanceOf(NoClassDefFoundError.class);
+        });
+    }
+
+    /** Out of memory is the JVM's trouble, not the module's: it is not answered as the module's abstention. */
+    @Test
+    void anOutOfMemoryErrorIsNoModulesFailureAndPropagates() {
+        OutOfMemoryError exhausted = new OutOfMemoryError("Java heap space");
+        for (Duration timeout : new Duration[] {null, Duration.ofSeconds(10)}) {
+            ChainRunner.CompiledChain<String, String> chain = compile(
+                    link("a", recording("a", calls, args -> {
+                        throw exhausted;
+                    }), FAIL_OPEN, timeout),
+                    link("b", answeringModule("b", calls, "SPAM"), FAIL_OPEN));
+
+            assertThat(catchThrowableOfType(OutOfMemoryError.class, () -> chain.decide("event"))).isSameAs(exhausted);
+        }
+        assertThat(calls.modules()).containsExactly("a", "a");
+    }
+
     // --- deadlines ---
 
     @Test

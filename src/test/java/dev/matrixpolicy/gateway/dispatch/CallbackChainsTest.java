@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.callbacks.SpamVerdict;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.OnNewEvent;
 import dev.matrixpolicy.gateway.chain.ChainObserver;
 import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.Decision;
@@ -90,6 +91,41 @@ class CallbackChainsTest {
 
         assertThat(trace).isEqualTo(Trace.unasked(endpoint.decide(login("org.example.unknown"))));
         assertThat(trace.steps()).isEmpty();
+    }
+
+    /** A module tried out in shadow mode that both checks invites and hears of new events. */
+    private static final class InviteTrial implements UserMayInvite, OnNewEvent {
+        @Override
+        public SpamVerdict userMayInvite(UserMayInvite.Args args) {
+            return Rejection.of(Rejection.FORBIDDEN);
+        }
+
+        @Override
+        public void onNewEvent(OnNewEvent.Args args) {
+            // would note the event somewhere
+        }
+    }
+
+    /**
+     * A notification chain of shadow entries only never calls them, yet discovery listed it, and the
+     * homeserver's module sent every new event, with its room's whole state, for nobody to hear.
+     */
+    @Test
+    void aNotificationOfShadowEntriesOnlyIsNotOfferedToTheHomeserverWhileTheirChecksAre() {
+        CallbackChains chains = new CallbackChains(List.of(PlainModules.instance("trial", new InviteTrial(), Link.Mode.SHADOW)), runner);
+
+        assertThat(chains.endpoint(OnNewEvent.TYPE).hasModules()).isFalse();
+        assertThat(chains.endpoint(UserMayInvite.TYPE).hasModules()).isTrue();
+        assertThat(chains.endpoint(OnNewEvent.TYPE).chains()).isEqualTo(Map.of("", List.of("trial")));
+    }
+
+    @Test
+    void aNotificationWithAnEnforcingEntryIsOffered() {
+        CallbackChains chains = new CallbackChains(List.of(
+                PlainModules.instance("trial", new InviteTrial(), Link.Mode.SHADOW),
+                PlainModules.instance("listener", (OnNewEvent) args -> { }, Link.Mode.ENFORCE)), runner);
+
+        assertThat(chains.endpoint(OnNewEvent.TYPE).hasModules()).isTrue();
     }
 
     @SuppressWarnings("unchecked")

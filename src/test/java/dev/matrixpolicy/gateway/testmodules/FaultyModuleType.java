@@ -21,8 +21,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
-    /** {@code wait}: until the {@link Gate} is open, then throws. */
-    enum Behaviour { THROW, HANG, WAIT }
+    /**
+     * {@code wait}: until the {@link Gate} is open, then throws; {@code overflow}: recurses without a
+     * bottom, as a module walking an event nested thousands deep would, and overflows its stack.
+     */
+    enum Behaviour { THROW, HANG, WAIT, OVERFLOW }
 
     /**
      * @param callbacks the callbacks it implements (by Synapse name)
@@ -55,6 +58,9 @@ final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
     private static <M, A, R> M failing(CallbackType<M, A, R> callback, Behaviour behaviour, Duration hang) {
         Function<A, R> fail = args -> {
+            if (behaviour == Behaviour.OVERFLOW) {
+                throw new IllegalStateException("test_faulty module found the bottom at depth " + depthBelow(0));
+            }
             if (behaviour != Behaviour.THROW) {
                 try {
                     if (behaviour == Behaviour.WAIT) {
@@ -69,5 +75,9 @@ final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
             throw new IllegalStateException("test_faulty module refuses to answer " + callback.name());
         };
         return callback.fromFunction(fail);
+    }
+
+    private static int depthBelow(int level) {
+        return 1 + depthBelow(level + 1);
     }
 }

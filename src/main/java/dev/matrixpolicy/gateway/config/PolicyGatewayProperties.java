@@ -454,7 +454,7 @@ public record PolicyGatewayProperties(
          * @param url       {@code redis://[user:password@]host[:port][/database]}, or {@code rediss://} for TLS;
          *                  give a URL with a password through the environment ({@code POLICY_GATEWAY_STATE_REDIS_URL}
          *                  from a Secret), not in a file
-         * @param timeout   how long each command may take: past it, the call fails and the module
+         * @param timeout   how long a call may take in all, a connection being made included: past it, the call fails and the module
          *                  entry's {@code on-failure} decides
          * @param keyPrefix put before every key, so that several gateways or other programs can share one Redis
          * @param sslBundle for {@code rediss://}: the Spring Boot SSL bundle ({@code spring.ssl.bundle.pem.<name>} or

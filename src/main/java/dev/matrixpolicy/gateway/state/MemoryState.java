@@ -26,10 +26,30 @@ import java.util.function.LongSupplier;
  * times the refills, the windows and the cache's expiry.
  */
 public final class MemoryState implements SharedState {
-    /** What a key costs besides its text: Caffeine's node, the entry, their headers (measured: about 200 bytes). */
-    static final int KEY_OVERHEAD = 200;
-    /** What a window's member costs besides its text: the linked map's entry and the boxed time. */
-    static final int MEMBER_OVERHEAD = 80;
+    /*
+     * The overheads are upper bounds, with compressed references (any heap under 32 GB) and JDK 25's
+     * 12-byte object headers, from the objects' sizes (JOL) and checked against the heap a fill of
+     * keys takes (MemoryStateFootprint); the CHM's and the linked map's tables count 4 bytes a slot,
+     * at most 2.67 slots an entry between resizes.
+     */
+    /**
+     * What a key holding a token bucket costs besides its text: the String (24) and its array's header
+     * and padding (16 + up to 7), Caffeine's node (56), the map's node (32) and table slots (up to 11),
+     * the bucket (32); 165 to 178 bytes.
+     */
+    static final int KEY_OVERHEAD = 180;
+    /**
+     * What a key holding a window costs besides its text and its members: as {@link #KEY_OVERHEAD}
+     * without the bucket (up to 146), the window (32), its linked map (64), the map's entry set (24)
+     * and first table of 16 slots (80); up to 346 bytes.
+     */
+    static final int WINDOW_KEY_OVERHEAD = 350;
+    /**
+     * What a window's member costs besides its text: the linked map's entry (40), the boxed time (24),
+     * the String (24) and its array's header and padding (16 + up to 7), table slots (up to 11); 106
+     * to 122 bytes.
+     */
+    static final int MEMBER_OVERHEAD = 125;
 
     private final LongSupplier ticker;
     private final Cache<String, Entry> entries;
@@ -85,10 +105,9 @@ public final class MemoryState implements SharedState {
 
     /** An estimate of the bytes a key and its entry take (IDs are ASCII, a byte a character). */
     private static int weight(String key, Entry entry) {
-        long bytes = KEY_OVERHEAD + key.length();
-        if (entry instanceof Window window) {
-            bytes += (long) window.seen().size() * MEMBER_OVERHEAD + window.memberChars();
-        }
+        long bytes = key.length() + (entry instanceof Window window
+                ? WINDOW_KEY_OVERHEAD + (long) window.seen().size() * MEMBER_OVERHEAD + window.memberChars()
+                : KEY_OVERHEAD);
         return (int) Math.min(bytes, Integer.MAX_VALUE);
     }
 

@@ -4,8 +4,10 @@ import dev.matrixpolicy.gateway.outage.Outage;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandInterruptedException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.RedisURI;
@@ -57,8 +59,9 @@ import reactor.core.Disposable;
  *       script's effects, not the script, which is what lets it read the time).</li>
  *   <li><b>Keys:</b> {@code <key-prefix><caller's key>}, each with a TTL (a bucket's period, a window's
  *       length), so idle keys vanish by themselves.</li>
- *   <li><b>Timeout:</b> every command waits at most {@code timeout}, and connecting as long; while the
- *       connection is down, commands fail at once instead of queueing. A failure is a
+ *   <li><b>Timeout:</b> a call waits at most {@code timeout} in all: for a connection still being
+ *       made, then for its script's answer (and a forgotten script's {@code EVAL}) with what is left;
+ *       while the connection is down, commands fail at once instead of queueing. A failure is a
  *       {@link StateUnavailableException}, counted by {@code policy.state.failures}, by the
  *       operation that failed ({@code take}, {@code count_distinct}, or an explanation's {@code peek},
  *       {@code peek_distinct}).</li>
@@ -281,7 +284,7 @@ public final class RedisState implements SharedState {
 
     /**
      * @param url       {@code redis://[user:password@]host[:port][/database]} or {@code rediss://} for TLS
-     * @param timeout   how long each command, and connecting, may take
+     * @param timeout   how long a call may take in all, the wait for a connection being made included
      * @param keyPrefix put before every key, so that several gateways (or other programs) can share one Redis
      * @param tls       whom a {@code rediss://} URL trusts and what it shows; none: the JVM's authorities
      *                  ({@code javax.net.ssl.trustStore}), and no client certificate
@@ -440,18 +443,20 @@ public final class RedisState implements SharedState {
 
     private <T> T run(Script script, ScriptOutputType type, String key, Counter failures, String... args) {
         String[] keys = {keyPrefix + key};
+        // one deadline for the whole call: the wait for a connection being made, EVALSHA, and EVAL
+        long deadline = System.nanoTime() + timeout.toNanos();
         StatefulRedisConnection<String, String> used = null;
         long sent = 0;
         try {
-            used = connection();
-            var commands = used.sync();
+            used = connection(deadline);
+            var commands = used.async();
             sent = System.nanoTime();
             T answer;
             try {
-                answer = commands.evalsha(script.sha1(), type, keys, args);
+                answer = await(() -> commands.evalsha(script.sha1(), type, keys, args), deadline);
             } catch (RedisNoScriptException forgotten) {
                 // A restarted (or flushed) Redis forgot the script: EVAL runs it and caches it again.
-                answer = commands.eval(script.text(), type, keys, args);
+                answer = await(() -> commands.eval(script.text(), type, keys, args), deadline);
             }
             answered();
             return answer;
@@ -468,6 +473,33 @@ public final class RedisState implements SharedState {
             throw new StateUnavailableException("Redis did not answer: " + describe(failed) + reconnecting.run()
                     .map(run -> " (reconnecting fails: " + run.condition() + ")").orElse(""), failed);
         }
+    }
+
+    /**
+     * What Lettuce's synchronous API does with a command (whose own wait would be a whole
+     * {@code timeout} again after the connection's), with what is left of the call's: the answer, or
+     * Lettuce's exception for it; past the deadline a {@link RedisCommandTimeoutException}, the command
+     * cancelled (Redis may still run it). With no time left it is not sent at all.
+     */
+    private <T> T await(Supplier<RedisFuture<T>> send, long deadline) {
+        if (deadline - System.nanoTime() <= 0) {
+            throw new RedisException("no time left to send the command within the call's " + timeout.toMillis() + " ms");
+        }
+        RedisFuture<T> answer = send.get();
+        try {
+            long left = deadline - System.nanoTime();
+            if (left > 0 && answer.await(left, TimeUnit.NANOSECONDS)) {
+                return answer.get();
+            }
+        } catch (ExecutionException failed) {
+            throw failed.getCause() instanceof RuntimeException thrown ? thrown : new RedisException(failed.getCause());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            answer.cancel(true);
+            throw new RedisCommandInterruptedException(interrupted);
+        }
+        answer.cancel(true);
+        throw new RedisCommandTimeoutException("Command timed out within the call's " + timeout.toMillis() + " ms");
     }
 
     /**
@@ -597,9 +629,10 @@ public final class RedisState implements SharedState {
 
     /**
      * The connection, once made: the first one is started with the instance, and a failed one again
-     * by the next call, which waits for it at most the timeout. Once made, Lettuce keeps it up.
+     * by the next call, which waits for it until its deadline, leaving the command what remains of
+     * it. Once made, Lettuce keeps it up.
      */
-    private StatefulRedisConnection<String, String> connection() {
+    private StatefulRedisConnection<String, String> connection(long deadline) {
         CompletableFuture<StatefulRedisConnection<String, String>> current;
         synchronized (connecting) {
             // a failed attempt is made again by a call, at most once a second, not by every call
@@ -609,7 +642,7 @@ public final class RedisState implements SharedState {
             current = connection;
         }
         try {
-            return current.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return current.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException failed) {
             throw failed.getCause() instanceof RedisException redis ? redis : new RedisException(failed.getCause());
         } catch (TimeoutException notYet) {

@@ -10,6 +10,7 @@ import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -93,6 +94,33 @@ class MemoryStateTest extends SharedStateContract {
 
         assertThat(weighed.estimatedBytes()).isGreaterThan(1_000L * (MemoryState.MEMBER_OVERHEAD + 260));
         weighed.close();
+    }
+
+    /**
+     * The estimate holds what buckets and windows of ordinary IDs take of the heap, so that a quarter
+     * of the heap is at most a quarter: measured in a JVM of its own (nothing else allocating there),
+     * with the image's serial collector and a heap small enough for compressed references.
+     */
+    @Test
+    void theEstimateIsAtLeastWhatTheKeysTakeOfTheHeap() throws Exception {
+        String classPath = String.join(java.io.File.pathSeparator, codeSource(MemoryState.class),
+                codeSource(MemoryStateFootprint.class), codeSource(com.github.benmanes.caffeine.cache.Caffeine.class));
+        Process measuring = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-Xms256m", "-Xmx256m", "-cp", classPath, MemoryStateFootprint.class.getName())
+                .redirectErrorStream(true).start();
+        String said = new String(measuring.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(measuring.waitFor()).as(said).isZero();
+
+        List<String> fills = said.lines().toList();
+        assertThat(fills).as(said).hasSize(4);
+        assertThat(fills).allSatisfy(fill -> {
+            String[] figures = fill.split(" ");
+            assertThat(Long.parseLong(figures[1])).as(fill).isPositive().isLessThanOrEqualTo(Long.parseLong(figures[2]));
+        });
+    }
+
+    private static String codeSource(Class<?> type) throws java.net.URISyntaxException {
+        return java.nio.file.Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 
     @Test

@@ -466,6 +466,101 @@ class RedisStateTest extends SharedStateContract {
         }
     }
 
+    /**
+     * A call that finds the connection still being made (the first, one given up, one that could not
+     * be made) waits for it and for its script's answer within one timeout in all, as the docs say,
+     * not one timeout for each.
+     */
+    @Test
+    void aCallWaitingForTheConnectionBeingMadeTakesOneTimeoutInAllNotOneMoreForItsScript() throws Exception {
+        Duration timeout = Duration.ofMillis(500);
+        Duration handshake = timeout.multipliedBy(3).dividedBy(4); // the connection made late within the call's wait
+        List<Duration> took = new ArrayList<>();
+        try (SlowThenSilent proxy = new SlowThenSilent(redis.port(), handshake)) {
+            for (int call = 0; call < 4; call++) {
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                try (RedisState client = new RedisState("redis://127.0.0.1:" + proxy.port(), timeout, "mpg-test:", registry)) {
+                    long start = System.nanoTime();
+                    assertThatThrownBy(() -> client.take("slow", new Bucket(1, Duration.ofSeconds(1))))
+                            .isInstanceOf(StateUnavailableException.class);
+                    took.add(Duration.ofNanos(System.nanoTime() - start));
+                    assertThat(registry.get("policy.state.failures").tag("operation", "take").counter().count()).isEqualTo(1);
+                }
+            }
+            assertThat(proxy.scriptsHeld()).as("calls whose script was sent on the connection made late").isPositive();
+        }
+        // without one deadline: the handshake's wait, then a whole timeout for the script (1.75 times the timeout at least)
+        assertThat(took).allSatisfy(call -> assertThat(call).isLessThan(timeout.multipliedBy(3).dividedBy(2)));
+    }
+
+    /**
+     * A proxy to a Redis that passes the answers to a connection's handshake on {@code late}, and from
+     * the connection's first {@code EVALSHA} on passes nothing on: a Redis that makes a connection
+     * slowly, then hangs.
+     */
+    private static final class SlowThenSilent implements AutoCloseable {
+        private final java.net.ServerSocket listening = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicInteger scriptsHeld = new java.util.concurrent.atomic.AtomicInteger();
+
+        SlowThenSilent(int redisPort, Duration late) throws java.io.IOException {
+            Thread.ofVirtual().start(() -> {
+                while (!listening.isClosed()) {
+                    try {
+                        java.net.Socket client = listening.accept();
+                        sockets.add(client);
+                        java.net.Socket server = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), redisPort);
+                        sockets.add(server);
+                        Thread.ofVirtual().start(() -> pass(client, server, Duration.ZERO, true));
+                        Thread.ofVirtual().start(() -> pass(server, client, late, false));
+                    } catch (java.io.IOException closed) {
+                        // the test is over
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return listening.getLocalPort();
+        }
+
+        int scriptsHeld() {
+            return scriptsHeld.get();
+        }
+
+        /** Copies {@code from} to {@code to}, the first bytes {@code late}; from a script on, nothing ({@code holdScripts}). */
+        private void pass(java.net.Socket from, java.net.Socket to, Duration late, boolean holdScripts) {
+            byte[] buffer = new byte[8192];
+            boolean first = true;
+            boolean holding = false;
+            try {
+                for (int read; (read = from.getInputStream().read(buffer)) >= 0; ) {
+                    if (holdScripts && !holding && new String(buffer, 0, read, java.nio.charset.StandardCharsets.ISO_8859_1).contains("EVALSHA")) {
+                        holding = true;
+                        scriptsHeld.incrementAndGet();
+                    }
+                    if (first) {
+                        Thread.sleep(late);
+                        first = false;
+                    }
+                    if (!holding) {
+                        to.getOutputStream().write(buffer, 0, read);
+                    }
+                }
+            } catch (java.io.IOException | InterruptedException closed) {
+                // a side closed: the test is over with this connection
+            }
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            listening.close();
+            for (java.net.Socket socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+
     /** An explanation peeks: its failures are not failed takes, which an alert on decisions counts. */
     @Test
     void aFailedPeekIsCountedAsAPeekNotAsATake() {

@@ -42,9 +42,9 @@ class GatewayConfiguration {
     }
 
     @Bean
-    GenerationBuilder generationBuilder(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry,
-                                        InstanceMeters meters, ChainRunner runner) {
-        return new GenerationBuilder(new ModuleInstanceFactory(moduleTypes, validator, meterRegistry, meters), runner,
+    GenerationBuilder generationBuilder(List<ModuleType<?>> moduleTypes, Validator validator, InstanceMeters meters,
+                                        ChainRunner runner) {
+        return new GenerationBuilder(new ModuleInstanceFactory(moduleTypes, validator, meters), runner,
                 Clock.systemUTC());
     }
 

@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -237,17 +238,21 @@ public final class Generations implements AutoCloseable {
     }
 
     /**
-     * The names of {@code closed} instances (of the generation {@code drained}) that neither the serving
-     * generation nor another still finishing has: their series can go. (A name a reload gave to a new
-     * instance stays.)
+     * What the serving generation and those still finishing but {@code drained} serve: each instance
+     * name with the callbacks its chains link it to. The series of the rest can go.
      */
-    private Set<String> namesGone(List<ModuleInstance> closed, Held drained) {
-        Set<String> gone = new HashSet<>();
-        closed.forEach(instance -> gone.add(instance.name()));
-        current.get().generation.modules().forEach(instance -> gone.remove(instance.name()));
-        finishing.stream().filter(held -> held != drained)
-                .forEach(held -> held.generation.modules().forEach(instance -> gone.remove(instance.name())));
-        return gone;
+    private Map<String, Set<String>> servedBesides(Held drained) {
+        Map<String, Set<String>> served = new HashMap<>();
+        served(current.get().generation, served);
+        finishing.stream().filter(held -> held != drained).forEach(held -> served(held.generation, served));
+        return served;
+    }
+
+    /** Adds what {@code generation} serves to {@code served}. */
+    static void served(Generation generation, Map<String, Set<String>> served) {
+        generation.modules().forEach(instance -> served.computeIfAbsent(instance.name(), name -> new HashSet<>()));
+        generation.chains().endpoints().forEach(endpoint -> endpoint.chains().values().forEach(names ->
+                names.forEach(name -> served.computeIfAbsent(name, key -> new HashSet<>()).add(endpoint.name()))));
     }
 
     private static Collection<PolicyModule> distinctModules(Generation generation) {
@@ -326,8 +331,10 @@ public final class Generations implements AutoCloseable {
                         closingBegins();
                         try {
                             unheld.forEach(Generations::closeQuietly);
-                            synchronized (swaps) { // no swap between the names worked out and their series removed
-                                meters.removeSeriesOf(namesGone(unheld, this));
+                            synchronized (swaps) { // no swap between what is served worked out and the series removed
+                                if (!closed) { // at shutdown the series stay, for the last scrapes
+                                    meters.retire(unheld, servedBesides(this));
+                                }
                             }
                         } finally {
                             signal(1);

@@ -49,14 +49,12 @@ import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
 final class ModuleInstanceFactory {
     private final Map<String, ModuleType<?>> types;
     private final SpringValidatorAdapter validator;
-    private final MeterRegistry meterRegistry;
     private final InstanceMeters meters;
 
-    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, Validator validator, MeterRegistry meterRegistry,
-                          InstanceMeters meters) {
+    /** @param meters gives each instance its {@link ModuleContext#meterRegistry()}, over the gateway's registry */
+    ModuleInstanceFactory(List<ModuleType<?>> moduleTypes, Validator validator, InstanceMeters meters) {
         this.types = byName(moduleTypes);
         this.validator = new SpringValidatorAdapter(validator);
-        this.meterRegistry = meterRegistry;
         this.meters = meters;
     }
 
@@ -117,19 +115,17 @@ final class ModuleInstanceFactory {
         // an instance kept, or already handed to a successor, is no other entry's predecessor
         Set<ModuleInstance> taken = new HashSet<>();
         keeping.forEach(kept -> kept.ifPresent(taken::add));
-        String building = null;
         try {
             for (int position = 0; position < properties.modules().size(); position++) {
                 ModuleEntry entry = properties.modules().get(position);
                 String name = names.get(position);
-                building = name;
                 Optional<ModuleInstance> kept = keeping.get(position);
                 Optional<ModuleInstance> replaced = kept.isPresent() ? Optional.empty()
                         : previous.flatMap(generation -> replaced(generation, name, entry, names, taken));
                 replaced.ifPresent(taken::add);
                 ModuleInstance instance = kept.isPresent()
                         ? instance(position, entry, name, properties, kept.get().module(), kept.get().secretFiles())
-                        : build(binder, properties, position, entry, name, replaced.map(ModuleInstance::module));
+                        : build(binder, properties, position, entry, name, replaced.map(ModuleInstance::module), previous);
                 if (kept.isEmpty()) {
                     fresh.add(instance);
                 }
@@ -137,9 +133,6 @@ final class ModuleInstanceFactory {
             }
         } catch (RuntimeException | Error failed) { // an OutOfMemoryError too: the instances built have threads
             discard(fresh, previous);
-            if (building != null) { // and the series the entry that failed registered before it failed (a counter per limit)
-                removeSeriesNotServed(List.of(building), previous);
-            }
             throw failed;
         }
         return List.copyOf(built);
@@ -147,22 +140,21 @@ final class ModuleInstanceFactory {
 
     /**
      * Closes instances built for a generation that will never serve, and removes the series they
-     * registered under names {@code serving} does not have (counters an instance registers when built,
-     * timings of a policy list's first read): a refused reload leaves no series of a module that never served.
+     * registered that {@code serving} does not use (counters an instance registers when built, timings
+     * of a policy list's first read): a refused reload leaves no series of a module that never served.
      */
     void discard(List<ModuleInstance> instances, Optional<Generation> serving) {
         for (ModuleInstance instance : instances) {
             instance.close();
             meters.forget(instance.module());
         }
-        removeSeriesNotServed(instances.stream().map(ModuleInstance::name).toList(), serving);
+        meters.retire(instances, served(serving));
     }
 
-    /** Removes the series of the instances of these names that {@code serving} does not have. */
-    private void removeSeriesNotServed(List<String> names, Optional<Generation> serving) {
-        Set<String> served = new HashSet<>();
-        serving.ifPresent(generation -> generation.modules().forEach(instance -> served.add(instance.name())));
-        meters.removeSeriesOf(names.stream().filter(name -> !served.contains(name)).toList());
+    private static Map<String, Set<String>> served(Optional<Generation> serving) {
+        Map<String, Set<String>> served = new HashMap<>();
+        serving.ifPresent(generation -> Generations.served(generation, served));
+        return served;
     }
 
     /**
@@ -252,31 +244,38 @@ final class ModuleInstanceFactory {
     }
 
     private ModuleInstance build(Binder binder, PolicyGatewayProperties properties, int position, ModuleEntry entry,
-                                 String name, Optional<PolicyModule> predecessor) {
+                                 String name, Optional<PolicyModule> predecessor, Optional<Generation> previous) {
         ModuleType<?> type = types.get(entry.module());
         if (type == null) {
             throw new InvalidModuleException(position, entry.module(), "module", "unknown module type '" + entry.module()
                     + "'; known types: " + types.keySet(), null);
         }
         Map<Path, String> secretFiles = new LinkedHashMap<>();
-        PolicyModule module = create(binder, properties, position, name, type, secretFiles, predecessor);
+        PolicyModule module = create(binder, properties, position, name, type, secretFiles, predecessor, previous);
         return instance(position, entry, name, properties, module, secretFiles);
     }
 
     private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, String name,
-                                    ModuleType<C> type, Map<Path, String> secretFiles, Optional<PolicyModule> predecessor) {
+                                    ModuleType<C> type, Map<Path, String> secretFiles, Optional<PolicyModule> predecessor,
+                                    Optional<Generation> previous) {
         C config = bindConfig(binder, position, type);
         List<MeterBinder> binders = new ArrayList<>();
+        MeterRegistry instanceRegistry = meters.open(name);
         try {
             PolicyModule module = type.create(config, new ModuleContext(name,
-                    properties.serverName(), meterRegistry, binders::add, secretFiles::put, predecessor));
+                    properties.serverName(), instanceRegistry, binders::add, secretFiles::put, predecessor));
             binders.add(new ListSourceMeters(name, module.listSources()));
-            meters.keep(module, binders);
+            meters.keep(module, binders, instanceRegistry);
             return module;
         } catch (ModuleConfigurationException wrong) {
+            // and the series it registered before it failed (a counter per limit), unless another instance uses them
+            meters.abandon(instanceRegistry, name, served(previous));
             String field = "config." + wrong.field();
             throw new InvalidModuleException(position, type.name(), List.of(new BadSetting(field, wrong.secretValue()
                     ? BadSetting.NOT_SHOWN : null, null, wrong.getMessage(), InvalidModuleException.fix(position, type.name(), field))), wrong);
+        } catch (RuntimeException | Error failed) {
+            meters.abandon(instanceRegistry, name, served(previous));
+            throw failed;
         }
     }
 

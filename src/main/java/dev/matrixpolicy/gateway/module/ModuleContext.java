@@ -16,7 +16,12 @@ import java.util.function.Consumer;
  * configuration reload may build a replacement with the same name, and Micrometer would hand that
  * replacement the old instance's meters, reading the old state. Bound this way, they are registered
  * when the instance starts serving and removed when it stops. Counters and timers the instance only
- * increments may be registered on {@link #meterRegistry()} directly.
+ * increments may be registered on {@link #meterRegistry()} directly. Those it registers while it is
+ * built (a counter per configured rule) are known as its own: once a reload's old instance of the same
+ * name has finished, the series only the old one registered (a rule the reload removed) leave the
+ * scrape, and those the new one registered again go on counting. What it registers later, on a request
+ * or another thread, stays until its name or the callback it is tagged with stops being served, or it
+ * removes it itself.
  *
  * @param instanceName  the instance's unique name, for its logs and metric tags
  * @param serverName    the homeserver this gateway serves ({@code policy-gateway.server-name})

@@ -62,8 +62,8 @@ final class MetricsChainObserver implements ChainObserver {
         this.registry = registry;
         this.categories = Callbacks.ALL.stream()
                 .collect(Collectors.toUnmodifiableMap(CallbackType::name, type -> type.category().wireName()));
-        // A module a reload removed has its series removed (InstanceMeters#removeSeriesOf): a meter held
-        // here then counts nowhere, so it goes too, and the name, configured again, counts afresh.
+        // A module, or a module's callback, a reload removed has its series removed (InstanceMeters#retire):
+        // a meter held here then counts nowhere, so it goes too, and the name, configured again, counts afresh.
         registry.config().onMeterRemoved(this::forget);
     }
 
@@ -155,7 +155,7 @@ final class MetricsChainObserver implements ChainObserver {
      * same bin of a cache waited on the removal, which waited on it, for good. Registering twice is
      * harmless: the registry answers the meter it has. A meter removed between its registration here
      * and its caching would stay cached; none is, since a module's series are removed only once no
-     * request can count on them ({@code InstanceMeters#removeSeriesOf}).
+     * request can count on them ({@code InstanceMeters#retire}).
      */
     private static <K, M extends Meter> M cached(Map<K, M> cache, K key, Function<K, M> register) {
         M meter = cache.get(key);

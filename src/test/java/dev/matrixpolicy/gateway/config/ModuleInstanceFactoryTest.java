@@ -67,7 +67,7 @@ class ModuleInstanceFactoryTest {
         OutOfMemoryError outOfMemory = new OutOfMemoryError("Java heap space");
         ModuleInstanceFactory factory = new ModuleInstanceFactory(
                 List.of(new Recording("recording", null), new Recording("out_of_memory", outOfMemory)),
-                validation.getValidator(), new SimpleMeterRegistry(), new InstanceMeters(new SimpleMeterRegistry()));
+                validation.getValidator(), new InstanceMeters(new SimpleMeterRegistry()));
 
         assertThatThrownBy(() -> factory.build(properties, environment, Optional.empty())).isSameAs(outOfMemory);
         assertThat(closed).as("the instance built before the failure, with its threads, is closed").containsExactly("first");

@@ -896,6 +896,46 @@ class ReloadEndToEndTest {
     }
 
     @Test
+    void aReloadRenamingAContentRulesRuleRemovesTheOldRulesSeriesOnceTheOldGenerationIsDoneAndAKeptRuleCountsOn() throws Exception {
+        start(write("gateway.yml", contentRules(2, "[\"free\"]", "last")), "--policy-gateway.reload.watch=false");
+        String message = "{\"event\": {\"event_id\": \"$e\", \"room_id\": \"!r:example.com\", \"type\": \"m.room.message\", "
+                + "\"sender\": \"@a:example.com\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"free stuff\"}}}";
+        assertThat(policy.post("/v1/spam_checker/check_event_for_spam", message).status()).isEqualTo(403);
+        assertThat(gauge("policy_module_content_rules_matches_total", "rule=\"rule-1\"")).isZero();
+
+        write("gateway.yml", contentRules(2, "[\"free\"]", "last").replace("name: rule-1", "name: renamed"));
+        assertThat(management.post("/actuator/reload", "").status()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> Double.isNaN(gauge("policy_module_content_rules_matches_total",
+                "rule=\"rule-1\"")));
+        assertThat(gauge("policy_module_content_rules_matches_total", "rule=\"renamed\"")).isZero();
+        assertThat(gauge("policy_module_content_rules_matches_total", "rule=\"rule-0\"")).as("the kept rule's count").isEqualTo(1.0);
+        assertThat(policy.post("/v1/spam_checker/check_event_for_spam", message).status()).isEqualTo(403);
+        assertThat(gauge("policy_module_content_rules_matches_total", "rule=\"rule-0\"")).as("and it counts on").isEqualTo(2.0);
+    }
+
+    @Test
+    void aCallbackRemovedFromAKeptHttpModuleTakesItsChainSeriesOutOfTheScrapeOnceTheOldGenerationIsDone() throws Exception {
+        service = policyService();
+        service.stubFor(post("/policy/spam_checker/user_may_invite").willReturn(okJson("{\"result\": \"NOT_SPAM\"}")));
+        Path token = write("service-token", "service-token\n");
+        String both = forwarder(service.baseUrl(), token).replace("[user_may_join_room]", "[user_may_join_room, user_may_invite]");
+        start(write("gateway.yml", denylist("refused") + both), "--policy-gateway.reload.watch=false");
+        String invite = INVITE.replace("@spam:bad.example", "@alice:example.com");
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", invite).status()).isEqualTo(200);
+        assertThat(gauge("policy_module_seconds_count", "callback=\"user_may_invite\",category=\"spam_checker\",module=\"policy-service\"")).isEqualTo(1.0);
+
+        write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), token));
+        assertThat(management.post("/actuator/reload", "").status()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> Double.isNaN(gauge("policy_module_seconds_count",
+                "callback=\"user_may_invite\",category=\"spam_checker\",module=\"policy-service\"")));
+        assertThat(gauge("policy_module_seconds_count", "callback=\"user_may_join_room\",category=\"spam_checker\",module=\"policy-service\""))
+                .as("the callback it still serves counts on").isEqualTo(1.0);
+    }
+
+    @Test
     void aRebuiltInstanceReportsItsOwnStateInMetricsNotTheOneItReplaced() throws Exception {
         Path config = write("gateway.yml", denylist("refused"));
         start(config);

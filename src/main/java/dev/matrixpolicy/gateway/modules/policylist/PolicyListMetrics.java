@@ -93,7 +93,7 @@ final class PolicyListMetrics {
      * Removes the series of the sources a reload took out of this instance (those not in
      * {@code kept}, the sources of the instance that replaced it): their update timings and matches.
      * The kept ones are the successor's too, which counts on under the same series. When the whole
-     * instance goes, the registry loses its series by name ({@code InstanceMeters#removeSeriesOf}).
+     * instance goes, the registry loses its series by name ({@code InstanceMeters#retire}).
      */
     void retire(Set<String> kept) {
         updates.entrySet().removeIf(entry -> remove(!kept.contains(entry.getKey()), entry.getValue()));

@@ -107,6 +107,9 @@ class AdminConsoleConfigFileBrowserTest {
 
     @AfterAll
     static void stop() {
+        if (policyApi != null) {
+            policyApi.close();
+        }
         if (gateway != null) {
             gateway.close();
         }

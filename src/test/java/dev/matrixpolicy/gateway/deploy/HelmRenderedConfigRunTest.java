@@ -79,6 +79,8 @@ class HelmRenderedConfigRunTest {
 
     @AfterAll
     void stop() {
+        api.close();
+        management.close();
         gateway.close();
     }
 

@@ -63,14 +63,14 @@ class ReloadEndToEndTest {
     private ConfigurableApplicationContext gateway;
     private GatewayClient policy;
     private GatewayClient management;
+    /** Every client of the test's gateway, closed with it. */
+    private final List<GatewayClient> clients = new ArrayList<>();
     /** The policy service of the test's {@code http} module, if it has one: stopped after the gateway. */
     private WireMockServer service;
 
     @AfterEach
     void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
+        stopGateway();
         if (service != null) {
             service.stop();
         }
@@ -579,7 +579,7 @@ class ReloadEndToEndTest {
 
         write("shared-token", "rotated-token\n");
         await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
-        assertThat(new GatewayClient(port("local.server.port"), "rotated-token")
+        assertThat(client("local.server.port", "rotated-token")
                 .post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
     }
 
@@ -799,8 +799,7 @@ class ReloadEndToEndTest {
             assertThat(management.get("/actuator/policylists").json().at("/" + nameAfter + "/sources/1/status/last_success").isMissingNode())
                     .as("the predecessor's last good read").isFalse();
         } finally {
-            gateway.close();
-            gateway = null;
+            stopGateway();
             community.stop();
         }
     }
@@ -829,8 +828,7 @@ class ReloadEndToEndTest {
             });
         } finally {
             // the gateway first: the old instance may still be waiting for the last record's answer
-            gateway.close();
-            gateway = null;
+            stopGateway();
             receiver.stop();
         }
     }
@@ -859,8 +857,7 @@ class ReloadEndToEndTest {
                     && gauge("policy_module_audit_queued", "module=\"audit\"") == 4.0); // and one in the successor's hands, sent again
             assertThat(gauge("policy_module_audit_dropped_total", "reason=\"shutdown\"")).isZero();
         } finally {
-            gateway.close();
-            gateway = null;
+            stopGateway();
             receiver.stop();
         }
     }
@@ -965,7 +962,7 @@ class ReloadEndToEndTest {
         Files.delete(token);
         write("token", "rotated-token\n");
         await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
-        assertThat(new GatewayClient(port("local.server.port"), "rotated-token")
+        assertThat(client("local.server.port", "rotated-token")
                 .post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
         assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused"))).hasSize(1);
     }
@@ -979,7 +976,7 @@ class ReloadEndToEndTest {
 
         write("token", "rotated-token\n");
         await().atMost(Duration.ofSeconds(5)).until(() -> policy.post("/v1/spam_checker/user_may_invite", INVITE).status() == 401);
-        GatewayClient rotated = new GatewayClient(port("local.server.port"), "rotated-token");
+        GatewayClient rotated = client("local.server.port", "rotated-token");
         assertThat(rotated.post("/v1/spam_checker/user_may_invite", INVITE).status()).isEqualTo(403);
     }
 
@@ -1135,8 +1132,24 @@ class ReloadEndToEndTest {
                 "--server.port=0", "--management.server.port=0", "--policy-gateway.reload.check-interval=200ms"));
         args.addAll(List.of(more));
         gateway = application.run(args.toArray(String[]::new));
-        policy = new GatewayClient(port("local.server.port"), TOKEN);
-        management = new GatewayClient(port("local.management.port"), null);
+        policy = client("local.server.port", TOKEN);
+        management = client("local.management.port", null);
+    }
+
+    /** Closes the gateway, its clients first so that its drain waits for none of them. */
+    private void stopGateway() {
+        clients.forEach(GatewayClient::close);
+        clients.clear();
+        if (gateway != null) {
+            gateway.close();
+            gateway = null;
+        }
+    }
+
+    private GatewayClient client(String portProperty, String token) {
+        GatewayClient client = new GatewayClient(port(portProperty), token);
+        clients.add(client);
+        return client;
     }
 
     private int port(String property) {

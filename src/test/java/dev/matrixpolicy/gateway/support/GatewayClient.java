@@ -11,8 +11,14 @@ import java.time.Duration;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A real HTTP client against a gateway started on a random port. */
-public final class GatewayClient {
+/**
+ * A real HTTP client against a gateway started on a random port.
+ *
+ * <p>Its idle keep-alive connections hold a gateway's shutdown in the connection drain
+ * ({@code ConnectionDrain}) for the whole drain limit: a test that closes the gateway it started
+ * closes its clients first.
+ */
+public final class GatewayClient implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String baseUrl;
@@ -70,6 +76,12 @@ public final class GatewayClient {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(interrupted);
         }
+    }
+
+    /** Closes this client's connections; the gateway's drain no longer waits for them. */
+    @Override
+    public void close() {
+        http.close();
     }
 
     public HttpRequest.Builder request(String path) {

@@ -93,6 +93,11 @@ class RateLimitsReplicasEndToEndTest {
 
     @AfterAll
     static void stopReplicas() {
+        for (GatewayClient client : new GatewayClient[] {a, b}) {
+            if (client != null) {
+                client.close();
+            }
+        }
         for (ConfigurableApplicationContext gateway : new ConfigurableApplicationContext[] {first, second}) {
             if (gateway != null) {
                 gateway.close();

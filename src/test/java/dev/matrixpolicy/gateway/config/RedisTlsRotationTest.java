@@ -98,6 +98,8 @@ class RedisTlsRotationTest {
 
             // until the gateway has read the renewed files, reconnecting fails
             await().atMost(WAIT).ignoreExceptions().until(() -> state.take("rotation:" + UUID.randomUUID(), BUCKET) == Take.ALLOWED);
+            // the gateway hands the renewed files to the connections, then says so: a reconnection may come first
+            await().atMost(WAIT).until(() -> lines.at(Level.INFO).stream().anyMatch(line -> line.contains("'redis' changed")));
             assertThat(lines.at(Level.INFO)).filteredOn(line -> line.contains("'redis' changed")).singleElement().asString()
                     .contains("reconnections included");
             assertThat(lines.at(Level.WARN)).isEmpty();

@@ -18,13 +18,17 @@ import org.junit.platform.launcher.LauncherSessionListener;
  * Found by the JUnit Platform through META-INF/services, once for the test run.
  */
 public final class AwaitilityDefaults implements LauncherSessionListener {
-    static final Duration FIRST_PAUSE = Duration.ofMillis(5);
-    static final Duration LONGEST_PAUSE = Duration.ofMillis(100);
+    private static final Duration FIRST_PAUSE = Duration.ofMillis(5);
+    private static final Duration LONGEST_PAUSE = Duration.ofMillis(100);
 
     @Override
     public void launcherSessionOpened(LauncherSession session) {
         Awaitility.setDefaultPollDelay(Duration.ZERO);
-        Awaitility.setDefaultPollInterval(IterativePollInterval.iterative(
-                pause -> pause.multipliedBy(2).compareTo(LONGEST_PAUSE) < 0 ? pause.multipliedBy(2) : LONGEST_PAUSE, FIRST_PAUSE));
+        Awaitility.setDefaultPollInterval(IterativePollInterval.iterative(AwaitilityDefaults::doubledUpToTheLongest, FIRST_PAUSE));
+    }
+
+    private static Duration doubledUpToTheLongest(Duration pause) {
+        Duration doubled = pause.multipliedBy(2);
+        return doubled.compareTo(LONGEST_PAUSE) < 0 ? doubled : LONGEST_PAUSE;
     }
 }

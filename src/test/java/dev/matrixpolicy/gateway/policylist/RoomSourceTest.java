@@ -146,6 +146,17 @@ class RoomSourceTest {
         return updates.getFirst();
     }
 
+    /**
+     * Waits until the source has read the room: the rules handed over, then the tombstone read (after
+     * them, see {@code RoomSource.readState}), and the first long-poll open. A test that changes what
+     * the homeserver answers waits for this first, or its change may meet the tombstone read.
+     */
+    private Update firstRead() {
+        Update first = firstUpdate();
+        awaitLongPoll(1);
+        return first;
+    }
+
     private Update awaitUpdates(int count) {
         await().atMost(SOON).until(() -> updates.size() >= count);
         return updates.get(count - 1);
@@ -214,8 +225,7 @@ class RoomSourceTest {
                 .state(ROOM, hostileJoin("@joiner:evil.example"))
                 .state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
-        awaitLongPoll(1);
+        assertThat(firstRead().entities()).containsExactly("@first:evil.example");
 
         homeserver.send(ROOM, hostileJoin("@another:evil.example"), ban("user", "rule:2", "@second:evil.example"));
 
@@ -227,8 +237,7 @@ class RoomSourceTest {
     void aSyncAnswerTooLargeToReadIsNotAskedForAgainButTheRoomIsReadAfresh() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withMaxReplySize(16 * 1024));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         // a rule whose reason makes the sync that carries it larger than max-size; it is withdrawn since
         ObjectNode huge = rule("user", "rule:2", JSON.createObjectNode().put("entity", "@second:evil.example")
@@ -256,8 +265,7 @@ class RoomSourceTest {
     void ruleSentToTheRoomReachesTheListenerLongBeforeTheLongPollWouldEnd() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         long sent = System.nanoTime();
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
@@ -297,8 +305,7 @@ class RoomSourceTest {
     void eachChangeIsHandedOverAsTheRulesItAddsAndTakesOutAndAFullReadWhole() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        assertThat(firstUpdate().added()).as("the first read").isNull();
-        awaitLongPoll(1);
+        assertThat(firstRead().added()).as("the first read").isNull();
 
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"), ban("server", "rule:3", "evil.example"));
         Update added = awaitUpdates(2);
@@ -357,8 +364,7 @@ class RoomSourceTest {
                 listener.changed(from, rules, changes, skipped);
             }
         });
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.send(ROOM, ban("user", "rule:1", "@first:evil.example"));
 
@@ -390,8 +396,7 @@ class RoomSourceTest {
     void oneSyncAnswerIsOneUpdateWithTheCompleteRules() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"), ban("room", "rule:3", "#spam:evil.example"),
                 ban("user", "rule:1", "@replaced:evil.example"));
@@ -405,8 +410,7 @@ class RoomSourceTest {
     void ruleReplacedWithEmptyContentIsRemoved() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, ban("user", "rule:2", "@second:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.send(ROOM, withdrawn("user", "rule:1"));
 
@@ -420,8 +424,7 @@ class RoomSourceTest {
         ObjectNode first = ban("user", "rule:1", "@first:evil.example");
         homeserver.room(ROOM).state(ROOM, first).state(ROOM, ban("user", "rule:2", "@second:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.redact(ROOM, first.get("event_id").asString(), inContent);
 
@@ -439,8 +442,7 @@ class RoomSourceTest {
         ObjectNode first = ban("user", "rule:1", "@first:evil.example");
         homeserver.room(ROOM).state(ROOM, first);
         start(ROOM, settings -> settings.withRequestTimeout(Duration.ofSeconds(10)));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         String redacted = first.get("event_id").asString();
 
         homeserver.holdEventReads();
@@ -486,8 +488,7 @@ class RoomSourceTest {
         ObjectNode second = ban("user", "rule:2", "@second:evil.example");
         homeserver.room(ROOM).state(ROOM, first).state(ROOM, second);
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.failCall("GET /rooms/" + ROOM + "/event/" + second.get("event_id").asString(), 1, 502, "<html>Bad gateway</html>");
         homeserver.redactWithoutPower(ROOM, List.of(first.get("event_id").asString(), second.get("event_id").asString()));
@@ -530,8 +531,7 @@ class RoomSourceTest {
             redacted.add(rule.get("event_id").asString());
         }
         start(ROOM); // a request timeout of 2 s: the four asked again would hold the syncs 8 s
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         // held from the start, not once the first asks are seen: those asked again come at the backoff's pace, 20 ms on
         homeserver.holdEventReadsAskedAgain();
         homeserver.redactWithoutPower(ROOM, redacted);
@@ -556,8 +556,7 @@ class RoomSourceTest {
         ObjectNode first = ban("user", "rule:1", "@first:evil.example");
         homeserver.room(ROOM).state(ROOM, first).state(ROOM, ban("user", "rule:2", "@second:evil.example"));
         start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.redactWithoutPower(ROOM, first.get("event_id").asString());
         await().atMost(Duration.ofSeconds(10)).until(() -> !homeserver.requests("GET /rooms/" + ROOM + "/event/" + first.get("event_id").asString()).isEmpty());
@@ -573,8 +572,7 @@ class RoomSourceTest {
         ObjectNode unknown = rule("user", "rule:1", JSON.createObjectNode().put("entity", "@x:test").put("recommendation", "org.example.mute"));
         homeserver.room(ROOM).state(ROOM, unknown);
         start(ROOM);
-        assertThat(firstUpdate().skipped()).containsExactly(Map.entry(Skipped.UNKNOWN_RECOMMENDATION, 1));
-        awaitLongPoll(1);
+        assertThat(firstRead().skipped()).containsExactly(Map.entry(Skipped.UNKNOWN_RECOMMENDATION, 1));
 
         homeserver.redact(ROOM, unknown.get("event_id").asString(), false);
 
@@ -586,8 +584,7 @@ class RoomSourceTest {
         ObjectNode topic = event("m.room.topic", "", JSON.createObjectNode().put("topic", "bans"));
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example")).state(ROOM, topic);
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.redact(ROOM, topic.get("event_id").asString(), false);
         homeserver.redact(ROOM, "$not-in-the-state", false);
@@ -600,8 +597,7 @@ class RoomSourceTest {
     void ruleReplacedWithAnUnknownRecommendationIsRemovedAndCountedAsSkipped() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.send(ROOM, rule("user", "rule:1", JSON.createObjectNode().put("entity", "@first:evil.example").put("recommendation", "org.example.mute")));
 
@@ -614,8 +610,7 @@ class RoomSourceTest {
     void syncWithoutRuleChangesIsNoUpdate() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.send(ROOM, event("m.room.topic", "", JSON.createObjectNode().put("topic", "still bans")));
         awaitLongPoll(2);
@@ -627,8 +622,7 @@ class RoomSourceTest {
     void gapsOneAfterTheOtherReadTheStateAtTheBackoffsPaceAndApplyTheirEventsMeanwhile() throws Exception {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:0", "@first:evil.example"));
         start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         for (int i = 1; i <= 30; i++) { // three seconds of a burst, each sync flagged limited
             homeserver.sendWithGap(ROOM, ban("user", "rule:" + i, "@burst" + i + ":evil.example"));
@@ -646,8 +640,7 @@ class RoomSourceTest {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:0", "@first:evil.example"));
         start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(300))
                 .withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         // each long-poll ends at its timeout (cut to when the next full read is due) with a gap
         homeserver.gapInEveryAnswer(ROOM);
@@ -665,8 +658,7 @@ class RoomSourceTest {
     void aHomeserverWhoseTokenNeverAdvancesAndThatReplaysTheSameEventsAtOnceIsNotAskedInATightLoop() throws InterruptedException {
         homeserver.room(ROOM);
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         homeserver.send(ROOM, ban("user", "rule:1", "@spammer:evil.example"));
         awaitUpdates(2);
 
@@ -683,8 +675,7 @@ class RoomSourceTest {
     void gapInTheTimelineReadsTheFullStateAgain() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.sendWithGap(ROOM, ban("user", "rule:2", "@in-the-gap:evil.example"), withdrawn("user", "rule:1"),
                 ban("server", "rule:3", "evil.example"));
@@ -701,8 +692,7 @@ class RoomSourceTest {
     void aFullReadThatIsNoRoomsStateKeepsTheRulesInForce(String garbage) {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.garbleState(garbage);
         homeserver.sendWithGap(ROOM, ban("user", "rule:2", "@in-the-gap:evil.example"));
@@ -722,8 +712,7 @@ class RoomSourceTest {
     void aSyncAnswerWithAStringLongerThanAnyEventCanHoldSaysSoRatherThanNotJson() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.failNext(1, 200, "{\"next_batch\": \"" + "a".repeat(70_000) + "\"}");
 
@@ -736,8 +725,7 @@ class RoomSourceTest {
     void aRuleEventWhoseContentIsNoObjectWithdrawsNothing() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         ObjectNode garbled = ban("user", "rule:1", "@first:evil.example");
         garbled.putArray("content").add("@first:evil.example");
@@ -757,8 +745,7 @@ class RoomSourceTest {
         MovableClock clock = new MovableClock(Instant.parse("2026-12-03T12:00:00Z"));
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withClock(clock));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         int fullReads = homeserver.requests("GET /rooms/" + ROOM + "/state").size();
 
         // sent, then buried under events the filter leaves out, while the source waits to retry
@@ -784,8 +771,7 @@ class RoomSourceTest {
     void whileReadingTheWholeStateAgainFailsNewRulesStillArriveThroughTheSyncs() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         homeserver.failStateReads(true);
 
         homeserver.sendWithGap(ROOM, ban("user", "rule:2", "@in-the-gap:evil.example"));
@@ -813,8 +799,7 @@ class RoomSourceTest {
     void backInTheSameRoomAfterAGarbledSyncNewRulesStillArriveWhileItsWholeStateCannotBeRead() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         homeserver.failStateReads(true);
 
         homeserver.failNext(1, 200, "<html>not JSON</html>"); // the long-poll in flight: the source starts afresh
@@ -834,8 +819,7 @@ class RoomSourceTest {
     void aSyncAnswerWithMoreRuleEventsThanTheTimelineLimitIsReadAsAGap() {
         homeserver.room(ROOM);
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         ObjectNode[] flood = new ObjectNode[SyncFilter.TIMELINE_LIMIT + 50];
         for (int i = 0; i < flood.length; i++) {
             flood[i] = ban("user", "rule:" + i, "@spammer" + i + ":evil.example");
@@ -851,8 +835,7 @@ class RoomSourceTest {
     void longPollsAskForTheRoomsRuleEventsOnlyThroughAStoredFilter() {
         homeserver.room(ROOM);
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         JsonNode filter = JSON.readTree(homeserver.requests("POST", "/user/" + BOT + "/filter").getFirst().body());
         assertThat(filter.path("room").path("rooms").values()).extracting(JsonNode::asString).containsExactly(ROOM);
@@ -927,8 +910,7 @@ class RoomSourceTest {
                 .put("org.matrix.msc4321.policy_room_upgrade_type", "move"));
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         assertThat(source.upgrade()).isEmpty();
 
         homeserver.send(ROOM, tombstone);
@@ -958,8 +940,7 @@ class RoomSourceTest {
                 JSON.createObjectNode().put("replacement_room", "!new:test")).put("event_id", "$tombstone"));
         start(ROOM);
 
-        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
-        awaitLongPoll(1); // the tombstone is read after the rules are handed over
+        assertThat(firstRead().entities()).containsExactly("@first:evil.example");
         assertThat(source.upgrade()).hasValueSatisfying(upgrade -> {
             assertThat(upgrade.replacementRoom()).isEqualTo("!new:test");
             assertThat(upgrade.upgradeType()).isEmpty();
@@ -977,8 +958,7 @@ class RoomSourceTest {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example").put("event_id", "$rule1"))
                 .state(ROOM, event("m.room.tombstone", "", JSON.createObjectNode().put("replacement_room", "!new:test")));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         homeserver.failTombstoneReads();
 
         homeserver.redact(ROOM, "$rule1", false); // with an upgrade known, a redaction makes the source read the tombstone again
@@ -995,8 +975,7 @@ class RoomSourceTest {
 
         start(ROOM);
 
-        assertThat(firstUpdate().entities()).containsExactly("@first:evil.example");
-        awaitLongPoll(1); // the tombstone is read after the rules are handed over
+        assertThat(firstRead().entities()).containsExactly("@first:evil.example");
         assertThat(source.upgrade()).isEmpty();
         assertThat(lines(Level.WARN)).singleElement().asString().contains("reading the tombstone of room " + ROOM + " failed")
                 .contains("GET /rooms/{room}/state/m.room.tombstone answered 500");
@@ -1033,8 +1012,7 @@ class RoomSourceTest {
         ObjectNode first = ban("user", "rule:1", "@first:evil.example");
         homeserver.room(ROOM).state(ROOM, first);
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
         return first.get("event_id").asString();
     }
 
@@ -1043,8 +1021,7 @@ class RoomSourceTest {
         homeserver.roomToJoin(ROOM, "#policies:test", true).state(ROOM, ban("user", "rule:1", "@old-room:evil.example"));
         homeserver.roomToJoin(replacement, "#new:test", true).state(replacement, ban("user", "rule:1", "@new-room:evil.example"));
         start("#policies:test", settings -> settings.withSyncTimeout(SHORT_SYNC));
-        assertThat(firstUpdate().entities()).containsExactly("@old-room:evil.example");
-        awaitLongPoll(1);
+        assertThat(firstRead().entities()).containsExactly("@old-room:evil.example");
         homeserver.moveAlias("#policies:test", replacement);
     }
 
@@ -1119,8 +1096,7 @@ class RoomSourceTest {
     void botRemovedFromTheRoomNoticesItWithinASyncTimeoutJoinsAgainAndKeepsReading() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.kick(ROOM);
         await().atMost(SOON).until(() -> homeserver.requests("POST", "/join/").size() == 1);
@@ -1137,8 +1113,7 @@ class RoomSourceTest {
     void aRemovalReportedWithTheRoomsLastEventsIsNoticedAtOnce() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.kickAfter(ROOM, ban("user", "rule:2", "@second:evil.example"));
 
@@ -1161,8 +1136,7 @@ class RoomSourceTest {
     private void rulesSentJustBeforeABanApply(Consumer<ObjectNode> banAfter) {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withSyncTimeout(SHORT_SYNC));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         banAfter.accept(ban("user", "rule:2", "@second:evil.example"));
 
@@ -1184,8 +1158,7 @@ class RoomSourceTest {
             pausesAsked.add(attempts);
             return Duration.ofMillis(20);
         }));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         // A moderator (or a protection bot) kicks the bot each time it rejoins.
         for (int kicks = 1; kicks <= 4; kicks++) {
@@ -1220,8 +1193,7 @@ class RoomSourceTest {
             pausesAsked.add(attempts);
             return Duration.ofMillis(20);
         }));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         // its long-polls complete before each removal shows: only a membership asked, or the room's events, show it reads
         homeserver.kickAtEveryJoinAndAnswerLongPollsAtOnce();
@@ -1238,8 +1210,7 @@ class RoomSourceTest {
     void homeserverDownKeepsTheLastGoodRulesWarnsOnceAndSaysWhenItRecovers() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.failAll(502, "<html>Bad Gateway</html>");
         await().atMost(SOON).until(() -> source.status().failures() >= 5);
@@ -1269,8 +1240,7 @@ class RoomSourceTest {
     void aFailureWhoseErrorTextChangesAtEachAttemptIsStillOneWarning() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         for (int attempt = 1; attempt <= 4; attempt++) {
             long failures = source.status().failures();
@@ -1337,7 +1307,7 @@ class RoomSourceTest {
     void tokenRevokedWhileReadingKeepsTheRules() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(100)));
-        firstUpdate();
+        firstRead();
 
         homeserver.revokeToken();
 
@@ -1396,8 +1366,7 @@ class RoomSourceTest {
     void malformedSyncAnswerKeepsTheRulesAndTheRoomIsReadAfreshFromANewToken() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM);
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.failNext(1, 200, "{\"next_batch\": ");
         homeserver.send(ROOM, ban("user", "rule:2", "@second:evil.example"));
@@ -1413,8 +1382,7 @@ class RoomSourceTest {
     void syncAnswerOverMaxSizeFailsClearlyWarnsOnceKeepsTheLastGoodRulesAndFollowsTheRoomsNewEvents() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withMaxReplySize(4096));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         ObjectNode longReason = JSON.createObjectNode().put("entity", "@second:evil.example").put("recommendation", "m.ban")
                 .put("reason", "spam ".repeat(2000));
@@ -1439,8 +1407,7 @@ class RoomSourceTest {
     void syncsThatWouldGrowTheRulesPastMaxSizeKeepTheRulesInForceAndReportTheListTooLarge() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:1", "@first:evil.example"));
         start(ROOM, settings -> settings.withMaxReplySize(4096));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         // each sync well within max-size, together more rules than a full read of 4KB could hold
         for (int batch = 0; batch < 4; batch++) {
@@ -1487,8 +1454,7 @@ class RoomSourceTest {
             updates.add(new Update(List.copyOf(rules), Map.copyOf(skipped)));
             throw new IllegalStateException("listener bug");
         });
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         homeserver.send(ROOM, ban("user", "rule:1", "@first:evil.example"));
 
@@ -1501,8 +1467,7 @@ class RoomSourceTest {
     void closeDuringALongPollReturnsAtOnce() {
         homeserver.room(ROOM);
         start(ROOM, settings -> settings.withSyncTimeout(Duration.ofSeconds(30)));
-        firstUpdate();
-        awaitLongPoll(1);
+        firstRead();
 
         long closing = System.nanoTime();
         source.close();

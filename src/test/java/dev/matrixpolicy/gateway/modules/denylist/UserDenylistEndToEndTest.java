@@ -305,7 +305,9 @@ class UserDenylistEndToEndTest extends GatewayEndToEnd {
             assertThat(metrics).as("the entries read before still in force").containsPattern(entries);
             assertThat(metrics).containsPattern("policy_module_source_staleness_seconds\\{[^}]*module=\"from-file\"[^}]*} [0-9.E]+\n");
             assertThat(createRoom("@filed:example.com").status()).as("the list read before still applies").isEqualTo(403);
-            assertThat(fileReads.at(Level.WARN)).anySatisfy(line -> assertThat(line).contains(USERS_FILE + " does not exist"));
+            // the list records the failure (what the scrape shows), then logs it
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(fileReads.at(Level.WARN))
+                    .anySatisfy(line -> assertThat(line).contains(USERS_FILE + " does not exist")));
         } finally {
             Files.writeString(USERS_FILE, before);
             Files.setLastModifiedTime(USERS_FILE, FileTime.from(Instant.now().plusSeconds(180)));

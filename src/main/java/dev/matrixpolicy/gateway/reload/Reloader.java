@@ -257,8 +257,10 @@ final class Reloader {
         // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
         // that failed to parse is not among those read, nor are the files it names: the ones watched before stay.
         watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), awaited);
-        outcomes.get(result.outcome()).increment();
+        // The result first, then its count: a scrape or a test that sees the count also sees the
+        // failing gauge and the health that the result sets.
         last = result;
+        outcomes.get(result.outcome()).increment();
         return Optional.of(result);
     }
 

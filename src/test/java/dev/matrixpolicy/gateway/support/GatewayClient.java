@@ -46,7 +46,9 @@ public final class GatewayClient implements AutoCloseable {
 
     /** What Prometheus would scrape from a gateway's management port ({@code /actuator/prometheus}). */
     public static String scrape(int managementPort) {
-        return new GatewayClient(managementPort, null).get("/actuator/prometheus").body();
+        try (GatewayClient management = new GatewayClient(managementPort, null)) {
+            return management.get("/actuator/prometheus").body();
+        }
     }
 
     public Answer post(String path, String body) {

@@ -2,12 +2,34 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the Synapse module's pytest suite in Maven's integration-test phase (see pom.xml).
+ * Runs the Synapse module's pytest suite and the end-to-end suite for {@code ./mvnw verify} (see
+ * pom.xml), alongside the unit tests: they need the packaged jar, which the build makes before the
+ * unit tests for this reason, and they spend most of their time waiting on Synapse, while the unit
+ * tests keep one core of two busy.
+ *
+ * <ul>
+ *   <li>{@code start} (process-test-classes, right after the jar): installs the test tools if need be,
+ *       then starts the suites in the background and returns. It starts nothing when Maven's goals
+ *       stop short of post-integration-test ({@code ./mvnw test}, {@code package}), where nothing would
+ *       read their results.</li>
+ *   <li>{@code supervise}: that background process. It runs the suites at once, each on its own slice
+ *       of free ports, records their exit codes, and ends them, with every Synapse and gateway they
+ *       started, if Maven ends first (a failed unit test, a Ctrl-C).</li>
+ *   <li>{@code join} (post-integration-test, after the Java integration tests): waits for the suites
+ *       this build started, or runs them now if it started none; prints each suite's output whole
+ *       (kept in {@code target/python-tests/<folder>.log}, so the two never interleave), and fails
+ *       when any suite failed.</li>
+ * </ul>
  *
  * <p>Maven starts this file with the java of its JDK 25 toolchain; that java is handed to the
  * tests (GATEWAY_JAVA), which start the packaged gateway with it. The Python test tools come from
@@ -15,15 +37,10 @@ import java.util.Map;
  * launcher installs them with apt-get, as root or through passwordless sudo, so that a plain
  * {@code ./mvnw verify} works on a fresh machine. Where it cannot, the build fails; it never skips.
  *
- * <p>Arguments: the packaged jar, the test classes folder, and the folder of each suite to run
+ * <p>After the mode: the packaged jar, the test classes folder, and the folder of each suite to run
  * ({@code synapse-module}, and {@code e2e}: the end-to-end suite against a real Synapse, which also
  * needs Synapse's own dependencies from Debian unless {@code SYNAPSE_PYTHON} names a Python that
  * has Synapse installed already).
- *
- * <p>Several suites run at once, each on its own slice of free ports: the end-to-end suite spends most of
- * its time waiting on Synapse, which leaves the module's suite a core. Each one's output is kept in
- * {@code target/python-tests/<folder>.log} and printed whole once it ends, so that the two never
- * interleave; the run fails if any suite does.
  */
 public class RunPythonTests {
     private static final String TEST_TOOLS = "python3-pytest python3-twisted python3-pytest-twisted python3-yaml";
@@ -48,17 +65,209 @@ public class RunPythonTests {
             + " pyasn1_modules, sortedcontainers, packaging, idna";
 
     public static void main(String[] args) throws IOException, InterruptedException {
-        if (args.length < 3) {
-            fail("usage: RunPythonTests <gateway jar> <test classes> <synapse-module or e2e folder>...");
+        if (args.length < 4 || !List.of("start", "join", "supervise").contains(args[0])) {
+            fail("usage: RunPythonTests start | join | supervise <Maven pid>,"
+                    + " then <gateway jar> <test classes> <synapse-module or e2e folder>...");
         }
-        String java = ProcessHandle.current().info().command()
-                .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this"));
-        String python = System.getenv().getOrDefault("SHIM_TEST_PYTHON", "/usr/bin/python3");
+        String mode = args[0];
+        int first = mode.equals("supervise") ? 2 : 1;
+        Run run = new Run(Path.of(args[first]), Path.of(args[first + 1]),
+                List.of(args).subList(first + 2, args.length).stream().map(File::new).toList());
+        switch (mode) {
+            case "start" -> start(run);
+            case "supervise" -> System.exit(supervise(run, Long.parseLong(args[1])));
+            default -> System.exit(join(run));
+        }
+    }
+
+    /** The jar and test classes the suites run against, and the suites' folders. */
+    private record Run(Path jar, Path testClasses, List<File> suites) {
+        Path logs() {
+            return testClasses.getParent().resolve("python-tests");
+        }
+
+        Path log(File suite) {
+            return logs().resolve(suite.getName() + ".log");
+        }
+
+        /** Written by {@code start}: which build started the suites, and the process that runs them. */
+        Path started() {
+            return logs().resolve("started.properties");
+        }
+
+        /** Written by {@code supervise} once every suite has ended: which build, and each suite's exit code. */
+        Path ended() {
+            return logs().resolve("ended.properties");
+        }
+    }
+
+    /**
+     * In process-test-classes, once the jar is built: installs the test tools if need be, then runs the
+     * suites in the background ({@code supervise}) while Maven goes on with the unit tests, when the
+     * build goes as far as {@code join}. Otherwise (./mvnw test, package) it starts nothing.
+     */
+    private static void start(Run run) throws IOException, InterruptedException {
+        if (!collects()) {
+            return;
+        }
+        installTools(run);
+        Files.createDirectories(run.logs());
+        Files.deleteIfExists(run.started());
+        Files.deleteIfExists(run.ended());
+        List<String> command = new ArrayList<>(List.of(java(), launcher(), "supervise", String.valueOf(maven().pid()),
+                run.jar().toString(), run.testClasses().toString()));
+        run.suites().forEach(suite -> command.add(suite.toString()));
+        // Its output goes to a file, never to Maven's pipe: Maven would otherwise wait for this
+        // process to close it, that is, for the suites to end.
+        Process supervisor = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(run.logs().resolve("supervisor.log").toFile())
+                .start();
+        Properties started = new Properties();
+        started.setProperty("build", build());
+        started.setProperty("pid", String.valueOf(supervisor.pid()));
+        write(started, run.started());
+        System.out.println("[python tests] started in the background: " + run.suites().stream().map(File::getName).toList()
+                + "; their results are read after the integration tests");
+    }
+
+    /**
+     * Whether Maven was asked for a phase that reaches post-integration-test, where {@code join} reads
+     * the results: read from Maven's command line (MAVEN_ARGS included, which Maven's script appends
+     * to it); an expression in pom.xml gives the goals only one index at a time.
+     */
+    private static boolean collects() {
+        List<String> reaching = List.of("post-integration-test", "verify", "install", "deploy");
+        return Arrays.stream(maven().info().arguments().orElse(new String[0])).anyMatch(reaching::contains);
+    }
+
+    /** Runs the suites at once, each on its own slice of ports, and ends them all if Maven ends first. */
+    private static int supervise(Run run, long mavenPid) throws IOException, InterruptedException {
+        Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
+        Optional<ProcessHandle> maven = ProcessHandle.of(mavenPid);
+        if (maven.isEmpty()) {
+            return 1;
+        }
+        String build = build(maven.get());
+        // A thread of its own: onExit's callbacks run in the common pool, which the shutdown hook's
+        // waits would otherwise find busy with this exit.
+        Thread watcher = new Thread(() -> {
+            maven.get().onExit().join();
+            System.out.println("[python tests] Maven ended before the suites: ending them");
+            System.exit(1); // the shutdown hook ends the suites and all they started
+        }, "maven-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
+        Properties ended = exits(run, launch(run));
+        ended.setProperty("build", build);
+        write(ended, run.ended());
+        return 0;
+    }
+
+    /** Each suite's exit code, by its folder's name, once all have ended. */
+    private static Properties exits(Run run, List<Process> running) throws InterruptedException {
+        Properties exits = new Properties();
+        for (int i = 0; i < running.size(); i++) {
+            exits.setProperty(run.suites().get(i).getName(), String.valueOf(running.get(i).waitFor()));
+        }
+        return exits;
+    }
+
+    /**
+     * In post-integration-test: waits for the suites {@code start} began in this build and prints each
+     * one's output whole; or, when none was begun (Maven's command line named no phase that
+     * {@link #collects} knows), runs them now. Fails the build when any suite failed.
+     */
+    private static int join(Run run) throws IOException, InterruptedException {
+        Optional<Properties> started = read(run.started()).filter(RunPythonTests::ofThisBuild);
+        Optional<Properties> exits;
+        if (started.isEmpty()) {
+            installTools(run);
+            // Maven stopped (a TERM, a Ctrl-C): no suite goes on without it.
+            Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
+            exits = Optional.of(exits(run, launch(run)));
+        } else {
+            ProcessHandle.of(Long.parseLong(started.get().getProperty("pid"))).ifPresent(supervisor -> {
+                System.out.println("[python tests] waiting for the suites started with the unit tests");
+                supervisor.onExit().join();
+            });
+            exits = read(run.ended()).filter(RunPythonTests::ofThisBuild);
+        }
+        boolean passed = exits.isPresent();
+        for (File suite : run.suites()) {
+            String exit = exits.map(codes -> codes.getProperty(suite.getName(), "none")).orElse("none");
+            passed &= exit.equals("0");
+            System.out.println("[python tests] " + suite + (exit.equals("0") ? "" : ": exit " + exit));
+            if (Files.exists(run.log(suite))) {
+                System.out.print(Files.readString(run.log(suite)));
+            }
+        }
+        if (exits.isEmpty()) {
+            System.out.println("[python tests] the suites ended without a result; what ran them printed:");
+            System.out.print(Files.readString(run.logs().resolve("supervisor.log")));
+        }
+        System.out.flush();
+        return passed ? 0 : 1;
+    }
+
+    private static boolean ofThisBuild(Properties written) {
+        return build().equals(written.getProperty("build"));
+    }
+
+    private static List<Process> launch(Run run) throws IOException {
+        Map<String, String> environment = Map.of(
+                "GATEWAY_JAR", run.jar().toString(),
+                "GATEWAY_TEST_CLASSES", run.testClasses().toString(),
+                "GATEWAY_JAVA", java(),
+                "PYTHONDONTWRITEBYTECODE", "1");
+        Files.createDirectories(run.logs());
+        List<Process> running = new ArrayList<>();
+        for (int i = 0; i < run.suites().size(); i++) {
+            File suite = run.suites().get(i);
+            // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
+            // captured output and logs, and a summary line (-rfE: failures and errors only).
+            ProcessBuilder pytest = new ProcessBuilder(python(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+                    suite.getName().equals("e2e") ? "." : "tests")
+                    .directory(suite)
+                    .redirectErrorStream(true)
+                    .redirectOutput(run.log(suite).toFile());
+            pytest.environment().putAll(environment);
+            // Each suite's servers listen on its own slice of ports (gateway_process.free_port).
+            pytest.environment().put("TEST_PORT_SLICE", i + "/" + run.suites().size());
+            running.add(pytest.start());
+        }
+        return running;
+    }
+
+    /**
+     * Ends every process below this one, Synapses and gateways included, not only the pytest
+     * processes: a pytest ended by a TERM runs no fixture teardown (or, with Twisted's handler, goes
+     * on with its next test), and what it started would otherwise live on. The tree is read before
+     * anything ends, as an orphan leaves it; the pytest processes are killed first, so that none
+     * starts anything more, then the rest are asked to stop, and killed after 10 s.
+     */
+    private static void endDescendants() {
+        List<ProcessHandle> tree = ProcessHandle.current().descendants().toList();
+        ProcessHandle.current().children().forEach(ProcessHandle::destroyForcibly);
+        tree.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (tree.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException interrupted) {
+                break;
+            }
+        }
+        tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    }
+
+    /** The test tools, installed with apt-get when missing; the build fails where that cannot be done. */
+    private static void installTools(Run run) throws IOException, InterruptedException {
+        String python = python();
         if (!Files.isExecutable(Path.of(python))) {
             fail(python + " not found. Install Debian's python3 and: apt-get install " + TEST_TOOLS);
         }
-        List<File> suites = List.of(args).subList(2, args.length).stream().map(File::new).toList();
-        boolean endToEnd = suites.stream().anyMatch(suite -> suite.getName().equals("e2e"));
+        boolean endToEnd = run.suites().stream().anyMatch(suite -> suite.getName().equals("e2e"));
         boolean debianSynapse = endToEnd && System.getenv("SYNAPSE_PYTHON") == null;
         String packages = TEST_TOOLS + (endToEnd ? " " + E2E_TOOLS : "") + (debianSynapse ? " " + SYNAPSE_DEPENDENCIES : "");
         String imports = TEST_IMPORTS + (endToEnd ? E2E_IMPORTS : "") + (debianSynapse ? SYNAPSE_IMPORTS : "");
@@ -67,39 +276,57 @@ public class RunPythonTests {
             fail(python + " lacks some of its test tools, and installing them failed."
                     + " Install them: apt-get install " + packages);
         }
-        Map<String, String> environment = Map.of(
-                "GATEWAY_JAR", args[0],
-                "GATEWAY_TEST_CLASSES", args[1],
-                "GATEWAY_JAVA", java,
-                "PYTHONDONTWRITEBYTECODE", "1");
-        Path logs = Path.of(args[1]).getParent().resolve("python-tests");
-        Files.createDirectories(logs);
-        List<Process> running = new ArrayList<>();
-        for (int i = 0; i < suites.size(); i++) {
-            File suite = suites.get(i);
-            // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
-            // captured output and logs, and a summary line (-rfE: failures and errors only).
-            ProcessBuilder pytest = new ProcessBuilder(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
-                    suite.getName().equals("e2e") ? "." : "tests")
-                    .directory(suite)
-                    .redirectErrorStream(true)
-                    .redirectOutput(logs.resolve(suite.getName() + ".log").toFile());
-            pytest.environment().putAll(environment);
-            // Each suite's servers listen on its own slice of ports (gateway_process.free_port).
-            pytest.environment().put("TEST_PORT_SLICE", i + "/" + suites.size());
-            running.add(pytest.start());
+    }
+
+    private static String python() {
+        return System.getenv().getOrDefault("SHIM_TEST_PYTHON", "/usr/bin/python3");
+    }
+
+    /** The java running this file: the JDK 25 of Maven's toolchain. */
+    private static String java() {
+        return ProcessHandle.current().info().command()
+                .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this"));
+    }
+
+    /** This source file, as the java command named it. */
+    private static String launcher() {
+        return Arrays.stream(ProcessHandle.current().info().arguments().orElse(new String[0]))
+                .filter(argument -> argument.endsWith("RunPythonTests.java")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("cannot tell where RunPythonTests.java is"));
+    }
+
+    /** Maven's own process: the one that starts this file in each phase. */
+    private static ProcessHandle maven() {
+        return ProcessHandle.current().parent().orElseThrow(() -> new IllegalStateException("cannot tell Maven's process"));
+    }
+
+    /** This Maven build, told apart from any earlier one whose files are left in target/. */
+    private static String build() {
+        return build(maven());
+    }
+
+    private static String build(ProcessHandle maven) {
+        return maven.pid() + "@" + maven.info().startInstant().map(Object::toString).orElse("");
+    }
+
+    private static Optional<Properties> read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return Optional.empty();
         }
-        // Maven stopped (a TERM, a Ctrl-C): no suite goes on without it.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> running.forEach(Process::destroy)));
-        int status = 0;
-        for (int i = 0; i < suites.size(); i++) {
-            int exit = running.get(i).waitFor();
-            System.out.println("[python tests] " + suites.get(i) + (exit == 0 ? "" : ": exit " + exit));
-            System.out.print(Files.readString(logs.resolve(suites.get(i).getName() + ".log")));
-            System.out.flush();
-            status = Math.max(status, exit);
+        Properties properties = new Properties();
+        try (var in = Files.newInputStream(file)) {
+            properties.load(in);
         }
-        System.exit(status);
+        return Optional.of(properties);
+    }
+
+    /** Written whole or not at all: the reader never sees half a file. */
+    private static void write(Properties properties, Path file) throws IOException {
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        try (var out = Files.newOutputStream(partial)) {
+            properties.store(out, null);
+        }
+        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** apt-get update + install, as root or through passwordless sudo; false when neither works.

@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.config;
 
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
+import dev.matrixpolicy.gateway.module.SecretFile;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -44,6 +46,18 @@ public record Generation(long number, PolicyGatewayProperties properties, List<M
         }
         return modules.size() + " module(s): " + String.join(", ",
                 modules.stream().map(instance -> instance.type() + " '" + instance.name() + "'").toList());
+    }
+
+    /**
+     * Whether {@code file} holds now the secret this generation read from it: the shared token, the
+     * admin token, or a module's secret. True for a file it read no secret from.
+     */
+    public boolean holdsWhatItRead(Path file) {
+        Optional<String> now = SecretFile.fingerprintNow(file);
+        return (!file.equals(properties.auth().tokenFile()) || now.equals(sharedToken.map(SecretFile::fingerprint)))
+                && (!file.equals(properties.admin().tokenFile()) || now.equals(adminToken.map(SecretFile::fingerprint)))
+                && modules.stream().allMatch(instance -> !instance.secretFiles().containsKey(file)
+                        || now.equals(Optional.of(instance.secretFiles().get(file))));
     }
 
     /** The instance of the entry with this name. */

@@ -28,6 +28,8 @@ import org.springframework.context.SmartLifecycle;
 final class FileWatcher implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(FileWatcher.class);
     private static final String ABSENT = "absent";
+    /** What no file's fingerprint is: the next check reloads a file taken so. */
+    private static final String CHANGED_SINCE_READ = "changed since the reload read it";
 
     private final Reloader reloader;
     private final Duration interval;
@@ -68,9 +70,14 @@ final class FileWatcher implements SmartLifecycle {
             Map<Path, String> now = fingerprints(reloader.watchedFiles());
             if (!now.equals(seen) && settled(now)) {
                 reloader.reload("file", this::stopping);
-                // What was read is what was applied; files the reload added are taken as they are now.
+                // What was read is what was applied. A file the reload began to watch is taken as it is now
+                // only if it still holds what the reload found in it: a Secret's token file that arrives just
+                // after the reload found it missing would otherwise count as seen, and never be applied.
                 Map<Path, String> applied = new LinkedHashMap<>();
-                reloader.watchedFiles().forEach(file -> applied.put(file, now.containsKey(file) ? now.get(file) : fingerprint(file)));
+                for (Path file : reloader.watchedFiles()) {
+                    String taken = now.containsKey(file) ? now.get(file) : fingerprint(file);
+                    applied.put(file, now.containsKey(file) || reloader.holdsWhatTheReloadRead(file) ? taken : CHANGED_SINCE_READ);
+                }
                 seen = applied;
             }
         } catch (RuntimeException | Error unexpected) {

@@ -72,6 +72,8 @@ final class Reloader {
     private final Clock clock;
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private volatile ReloadResult last;
+    /** The token or secret file whose absence refused the last reload, if that was why. */
+    private volatile Optional<Path> awaited = Optional.empty();
     private volatile List<Path> watched;
     /** The settings the gateway started with: those read at startup only are compared with them. */
     private final PolicyGatewayProperties startup;
@@ -179,6 +181,20 @@ final class Reloader {
         return watched;
     }
 
+    /**
+     * Whether a file the last reload began to watch still holds what that reload found in it: for the
+     * file a refusal awaits, still no usable secret; for a token or secret file, the secret the serving
+     * generation read. Other files, configuration files a reload began to read, are taken as they are.
+     * The file watcher asks once it has taken the file's fingerprint, so a file changed since the
+     * reload read it is never taken as seen.
+     */
+    boolean holdsWhatTheReloadRead(Path file) {
+        if (awaited.equals(Optional.of(file))) {
+            return SecretFile.fingerprintNow(file).isEmpty();
+        }
+        return generations.current().holdsWhatItRead(file);
+    }
+
     /** The result of the last reload, or of startup. */
     ReloadResult last() {
         return last;
@@ -259,6 +275,7 @@ final class Reloader {
         watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), awaited);
         // The result first, then its count: a scrape or a test that sees the count also sees the
         // failing gauge and the health that the result sets.
+        this.awaited = awaited;
         last = result;
         outcomes.get(result.outcome()).increment();
         return Optional.of(result);

@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.SecretFile;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -53,11 +54,19 @@ public record Generation(long number, PolicyGatewayProperties properties, List<M
      * admin token, or a module's secret. True for a file it read no secret from.
      */
     public boolean holdsWhatItRead(Path file) {
+        List<Optional<String>> read = new ArrayList<>(); // the fingerprints of the secrets it read from the file
+        if (file.equals(properties.auth().tokenFile())) {
+            read.add(sharedToken.map(SecretFile::fingerprint));
+        }
+        if (file.equals(properties.admin().tokenFile())) {
+            read.add(adminToken.map(SecretFile::fingerprint));
+        }
+        modules.forEach(instance -> Optional.ofNullable(instance.secretFiles().get(file)).ifPresent(secret -> read.add(Optional.of(secret))));
+        if (read.isEmpty()) {
+            return true; // not read again: a configuration file, say
+        }
         Optional<String> now = SecretFile.fingerprintNow(file);
-        return (!file.equals(properties.auth().tokenFile()) || now.equals(sharedToken.map(SecretFile::fingerprint)))
-                && (!file.equals(properties.admin().tokenFile()) || now.equals(adminToken.map(SecretFile::fingerprint)))
-                && modules.stream().allMatch(instance -> !instance.secretFiles().containsKey(file)
-                        || now.equals(Optional.of(instance.secretFiles().get(file))));
+        return read.stream().allMatch(now::equals);
     }
 
     /** The instance of the entry with this name. */

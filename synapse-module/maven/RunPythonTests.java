@@ -22,11 +22,12 @@ import java.util.concurrent.TimeUnit;
  *       then starts the suites in the background and returns. It starts nothing when Maven's goals
  *       stop short of post-integration-test ({@code ./mvnw test}, {@code package}), where nothing would
  *       read their results.</li>
- *   <li>{@code supervise}: that background process. It runs the suites at once, each on its own slice
- *       of free ports, records their exit codes, and ends them, with every Synapse and gateway they
- *       started, if Maven ends first (a failed unit test, a Ctrl-C).</li>
+ *   <li>{@code supervise}: that background process. It runs the suites one after another (two at once
+ *       beside the unit tests would leave those less than a core), records their exit codes, and ends
+ *       them, with every Synapse and gateway they started, if Maven ends first (a failed unit test, a
+ *       Ctrl-C).</li>
  *   <li>{@code join} (post-integration-test, after the Java integration tests): waits for the suites
- *       this build started, or runs them now if it started none; prints each suite's output whole
+ *       this build started, or runs them now, all at once, if it started none; prints each suite's output whole
  *       (kept in {@code target/python-tests/<folder>.log}, so the two never interleave), and fails
  *       when any suite failed.</li>
  * </ul>
@@ -37,7 +38,11 @@ import java.util.concurrent.TimeUnit;
  * launcher installs them with apt-get, as root or through passwordless sudo, so that a plain
  * {@code ./mvnw verify} works on a fresh machine. Where it cannot, the build fails; it never skips.
  *
- * <p>After the mode: the packaged jar, the test classes folder, and the folder of each suite to run
+ * <p>After the mode: the time Maven took as the build's start (with Maven's process ID, it tells this
+ * build's files in target/python-tests from an earlier one's), for {@code start} whether to start early
+ * at all ({@code -Dpython.tests.background=false} runs the suites at {@code join}, after the Java
+ * tests, as a machine too small for both at once would need), then the packaged jar, the test classes
+ * folder, and the folder of each suite to run
  * ({@code synapse-module}, and {@code e2e}: the end-to-end suite against a real Synapse, which also
  * needs Synapse's own dependencies from Debian unless {@code SYNAPSE_PYTHON} names a Python that
  * has Synapse installed already).
@@ -49,7 +54,10 @@ public class RunPythonTests {
      *  (in TEST_TOOLS: the module's tests read the docs' examples too), certificates, bcrypt hashes, and signedjson with unpaddedbase64 for the policy server tests
      *  (they sign and verify as a homeserver does). Installed even when SYNAPSE_PYTHON is set. */
     private static final String E2E_TOOLS = "python3-cryptography python3-bcrypt python3-signedjson"
-            + " python3-unpaddedbase64";
+            + " python3-unpaddedbase64 redis-server redis-tools";
+    /** Redis, for the end-to-end suite's shared-state tests (e2e/harness/redis.py): installed here, before
+     *  the Java tests start, whose own Redis tests would otherwise run apt-get at the same time. */
+    private static final List<Path> REDIS = List.of(Path.of("/usr/bin/redis-server"), Path.of("/usr/bin/redis-cli"));
     private static final String E2E_IMPORTS = ", cryptography, bcrypt, signedjson, unpaddedbase64";
     /** Synapse 1.67's mandatory dependencies (its pyproject.toml), as Debian packages, less those
      *  E2E_TOOLS has already (signedjson, unpaddedbase64). */
@@ -65,23 +73,35 @@ public class RunPythonTests {
             + " pyasn1_modules, sortedcontainers, packaging, idna";
 
     public static void main(String[] args) throws IOException, InterruptedException {
-        if (args.length < 4 || !List.of("start", "join", "supervise").contains(args[0])) {
-            fail("usage: RunPythonTests start | join | supervise <Maven pid>,"
+        if (args.length < 5 || !List.of("start", "join", "supervise").contains(args[0])) {
+            fail("usage: RunPythonTests start <build start> <background> | join <build start> | supervise <build> <Maven pid>,"
                     + " then <gateway jar> <test classes> <synapse-module or e2e folder>...");
         }
         String mode = args[0];
-        int first = mode.equals("supervise") ? 2 : 1;
-        Run run = new Run(Path.of(args[first]), Path.of(args[first + 1]),
+        int first = mode.equals("join") ? 2 : 3;
+        // start and join are given the time Maven took as the build's start, and add Maven's process ID
+        String build = mode.equals("supervise") ? args[1] : maven().pid() + "@" + args[1];
+        Run run = new Run(build, Path.of(args[first]), Path.of(args[first + 1]),
                 List.of(args).subList(first + 2, args.length).stream().map(File::new).toList());
+        if (!Files.isDirectory(run.testClasses())) {
+            // -Dmaven.test.skip: no test classes compiled, which the suites need (GATEWAY_TEST_CLASSES)
+            System.out.println("[python tests] skipped: no test classes in " + run.testClasses());
+            return;
+        }
         switch (mode) {
-            case "start" -> start(run);
-            case "supervise" -> System.exit(supervise(run, Long.parseLong(args[1])));
+            case "start" -> start(run, Boolean.parseBoolean(args[2]));
+            case "supervise" -> System.exit(supervise(run, Long.parseLong(args[2])));
             default -> System.exit(join(run));
         }
     }
 
-    /** The jar and test classes the suites run against, and the suites' folders. */
-    private record Run(Path jar, Path testClasses, List<File> suites) {
+    /**
+     * The jar and test classes the suites run against, and the suites' folders.
+     *
+     * @param build this Maven build, told apart from any earlier one whose files are left in target/:
+     *              Maven's process ID and the time Maven took as the build's start
+     */
+    private record Run(String build, Path jar, Path testClasses, List<File> suites) {
         Path logs() {
             return testClasses.getParent().resolve("python-tests");
         }
@@ -99,32 +119,46 @@ public class RunPythonTests {
         Path ended() {
             return logs().resolve("ended.properties");
         }
+
+        Path supervisorLog() {
+            return logs().resolve("supervisor.log");
+        }
+
+        /** What {@code file} holds, if it was written by this build. */
+        Optional<Properties> ofThisBuild(Path file) throws IOException {
+            return read(file).filter(written -> build.equals(written.getProperty("build")));
+        }
     }
 
     /**
      * In process-test-classes, once the jar is built: installs the test tools if need be, then runs the
      * suites in the background ({@code supervise}) while Maven goes on with the unit tests, when the
-     * build goes as far as {@code join}. Otherwise (./mvnw test, package) it starts nothing.
+     * build goes as far as {@code join}. Otherwise (./mvnw test, package; {@code background} false, or a
+     * second start in one build, as a lifecycle forked by another goal makes) it starts nothing.
      */
-    private static void start(Run run) throws IOException, InterruptedException {
-        if (!collects()) {
+    private static void start(Run run, boolean background) throws IOException, InterruptedException {
+        if (!background || !collects() || run.ofThisBuild(run.started()).isPresent()) {
             return;
         }
         installTools(run);
         Files.createDirectories(run.logs());
-        Files.deleteIfExists(run.started());
-        Files.deleteIfExists(run.ended());
-        List<String> command = new ArrayList<>(List.of(java(), launcher(), "supervise", String.valueOf(maven().pid()),
-                run.jar().toString(), run.testClasses().toString()));
+        for (Path stale : List.of(run.started(), run.ended(), run.supervisorLog())) {
+            Files.deleteIfExists(stale);
+        }
+        for (File suite : run.suites()) {
+            Files.deleteIfExists(run.log(suite));
+        }
+        List<String> command = new ArrayList<>(List.of(java(), launcher(), "supervise", run.build(),
+                String.valueOf(maven().pid()), run.jar().toString(), run.testClasses().toString()));
         run.suites().forEach(suite -> command.add(suite.toString()));
         // Its output goes to a file, never to Maven's pipe: Maven would otherwise wait for this
         // process to close it, that is, for the suites to end.
         Process supervisor = new ProcessBuilder(command)
                 .redirectErrorStream(true)
-                .redirectOutput(run.logs().resolve("supervisor.log").toFile())
+                .redirectOutput(run.supervisorLog().toFile())
                 .start();
         Properties started = new Properties();
-        started.setProperty("build", build());
+        started.setProperty("build", run.build());
         started.setProperty("pid", String.valueOf(supervisor.pid()));
         write(started, run.started());
         System.out.println("[python tests] started in the background: " + run.suites().stream().map(File::getName).toList()
@@ -134,21 +168,21 @@ public class RunPythonTests {
     /**
      * Whether Maven was asked for a phase that reaches post-integration-test, where {@code join} reads
      * the results: read from Maven's command line (MAVEN_ARGS included, which Maven's script appends
-     * to it); an expression in pom.xml gives the goals only one index at a time.
+     * to it); an expression in pom.xml gives the goals only one index at a time. Where the command line
+     * cannot be read, nothing starts early and {@code join} runs the suites.
      */
     private static boolean collects() {
         List<String> reaching = List.of("post-integration-test", "verify", "install", "deploy");
         return Arrays.stream(maven().info().arguments().orElse(new String[0])).anyMatch(reaching::contains);
     }
 
-    /** Runs the suites at once, each on its own slice of ports, and ends them all if Maven ends first. */
+    /** Runs the suites one after another, and ends them, and all they started, if Maven ends first. */
     private static int supervise(Run run, long mavenPid) throws IOException, InterruptedException {
         Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
         Optional<ProcessHandle> maven = ProcessHandle.of(mavenPid);
         if (maven.isEmpty()) {
             return 1;
         }
-        String build = build(maven.get());
         // A thread of its own: onExit's callbacks run in the common pool, which the shutdown hook's
         // waits would otherwise find busy with this exit.
         Thread watcher = new Thread(() -> {
@@ -158,8 +192,12 @@ public class RunPythonTests {
         }, "maven-watcher");
         watcher.setDaemon(true);
         watcher.start();
-        Properties ended = exits(run, launch(run));
-        ended.setProperty("build", build);
+        // One after another: beside the unit tests, two at once would leave those less than a core.
+        Properties ended = new Properties();
+        for (int i = 0; i < run.suites().size(); i++) {
+            ended.setProperty(run.suites().get(i).getName(), String.valueOf(launch(run, i).waitFor()));
+        }
+        ended.setProperty("build", run.build());
         write(ended, run.ended());
         return 0;
     }
@@ -175,11 +213,10 @@ public class RunPythonTests {
 
     /**
      * In post-integration-test: waits for the suites {@code start} began in this build and prints each
-     * one's output whole; or, when none was begun (Maven's command line named no phase that
-     * {@link #collects} knows), runs them now. Fails the build when any suite failed.
+     * one's output whole; or, when none was begun, runs them now. Fails the build when any suite failed.
      */
     private static int join(Run run) throws IOException, InterruptedException {
-        Optional<Properties> started = read(run.started()).filter(RunPythonTests::ofThisBuild);
+        Optional<Properties> started = run.ofThisBuild(run.started());
         Optional<Properties> exits;
         if (started.isEmpty()) {
             installTools(run);
@@ -187,11 +224,13 @@ public class RunPythonTests {
             Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
             exits = Optional.of(exits(run, launch(run)));
         } else {
-            ProcessHandle.of(Long.parseLong(started.get().getProperty("pid"))).ifPresent(supervisor -> {
+            exits = run.ofThisBuild(run.ended());
+            if (exits.isEmpty()) {
                 System.out.println("[python tests] waiting for the suites started with the unit tests");
-                supervisor.onExit().join();
-            });
-            exits = read(run.ended()).filter(RunPythonTests::ofThisBuild);
+                ProcessHandle.of(Long.parseLong(started.get().getProperty("pid")))
+                        .ifPresent(supervisor -> supervisor.onExit().join());
+                exits = run.ofThisBuild(run.ended());
+            }
         }
         boolean passed = exits.isPresent();
         for (File suite : run.suites()) {
@@ -204,39 +243,40 @@ public class RunPythonTests {
         }
         if (exits.isEmpty()) {
             System.out.println("[python tests] the suites ended without a result; what ran them printed:");
-            System.out.print(Files.readString(run.logs().resolve("supervisor.log")));
+            System.out.print(Files.readString(run.supervisorLog()));
         }
         System.out.flush();
         return passed ? 0 : 1;
     }
 
-    private static boolean ofThisBuild(Properties written) {
-        return build().equals(written.getProperty("build"));
+    /** Starts every suite at once. */
+    private static List<Process> launch(Run run) throws IOException {
+        List<Process> running = new ArrayList<>();
+        for (int i = 0; i < run.suites().size(); i++) {
+            running.add(launch(run, i));
+        }
+        return running;
     }
 
-    private static List<Process> launch(Run run) throws IOException {
-        Map<String, String> environment = Map.of(
+    /** Starts the {@code i}-th suite, on its own slice of ports. */
+    private static Process launch(Run run, int i) throws IOException {
+        File suite = run.suites().get(i);
+        Files.createDirectories(run.logs());
+        // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
+        // captured output and logs, and a summary line (-rfE: failures and errors only).
+        ProcessBuilder pytest = new ProcessBuilder(python(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+                suite.getName().equals("e2e") ? "." : "tests")
+                .directory(suite)
+                .redirectErrorStream(true)
+                .redirectOutput(run.log(suite).toFile());
+        pytest.environment().putAll(Map.of(
                 "GATEWAY_JAR", run.jar().toString(),
                 "GATEWAY_TEST_CLASSES", run.testClasses().toString(),
                 "GATEWAY_JAVA", java(),
-                "PYTHONDONTWRITEBYTECODE", "1");
-        Files.createDirectories(run.logs());
-        List<Process> running = new ArrayList<>();
-        for (int i = 0; i < run.suites().size(); i++) {
-            File suite = run.suites().get(i);
-            // Quiet when passing: dots and one summary line. A failure still prints its traceback, its
-            // captured output and logs, and a summary line (-rfE: failures and errors only).
-            ProcessBuilder pytest = new ProcessBuilder(python(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
-                    suite.getName().equals("e2e") ? "." : "tests")
-                    .directory(suite)
-                    .redirectErrorStream(true)
-                    .redirectOutput(run.log(suite).toFile());
-            pytest.environment().putAll(environment);
-            // Each suite's servers listen on its own slice of ports (gateway_process.free_port).
-            pytest.environment().put("TEST_PORT_SLICE", i + "/" + run.suites().size());
-            running.add(pytest.start());
-        }
-        return running;
+                "PYTHONDONTWRITEBYTECODE", "1",
+                // Each suite's servers listen on its own slice of ports (gateway_process.free_port).
+                "TEST_PORT_SLICE", i + "/" + run.suites().size()));
+        return pytest.start();
     }
 
     /**
@@ -272,7 +312,8 @@ public class RunPythonTests {
         String packages = TEST_TOOLS + (endToEnd ? " " + E2E_TOOLS : "") + (debianSynapse ? " " + SYNAPSE_DEPENDENCIES : "");
         String imports = TEST_IMPORTS + (endToEnd ? E2E_IMPORTS : "") + (debianSynapse ? SYNAPSE_IMPORTS : "");
         List<String> probe = List.of(python, "-c", imports);
-        if (run(probe, Map.of(), null) != 0 && (!install(packages) || run(probe, Map.of(), null) != 0)) {
+        if ((run(probe, Map.of(), null) != 0 || (endToEnd && !REDIS.stream().allMatch(Files::isExecutable)))
+                && (!install(packages) || run(probe, Map.of(), null) != 0)) {
             fail(python + " lacks some of its test tools, and installing them failed."
                     + " Install them: apt-get install " + packages);
         }
@@ -298,15 +339,6 @@ public class RunPythonTests {
     /** Maven's own process: the one that starts this file in each phase. */
     private static ProcessHandle maven() {
         return ProcessHandle.current().parent().orElseThrow(() -> new IllegalStateException("cannot tell Maven's process"));
-    }
-
-    /** This Maven build, told apart from any earlier one whose files are left in target/. */
-    private static String build() {
-        return build(maven());
-    }
-
-    private static String build(ProcessHandle maven) {
-        return maven.pid() + "@" + maven.info().startInstant().map(Object::toString).orElse("");
     }
 
     private static Optional<Properties> read(Path file) throws IOException {

@@ -178,20 +178,11 @@ public class RunPythonTests {
 
     /** Runs the suites one after another, and ends them, and all they started, if Maven ends first. */
     private static int supervise(Run run, long mavenPid) throws IOException, InterruptedException {
-        Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
         Optional<ProcessHandle> maven = ProcessHandle.of(mavenPid);
         if (maven.isEmpty()) {
             return 1;
         }
-        // A thread of its own: onExit's callbacks run in the common pool, which the shutdown hook's
-        // waits would otherwise find busy with this exit.
-        Thread watcher = new Thread(() -> {
-            maven.get().onExit().join();
-            System.out.println("[python tests] Maven ended before the suites: ending them");
-            System.exit(1); // the shutdown hook ends the suites and all they started
-        }, "maven-watcher");
-        watcher.setDaemon(true);
-        watcher.start();
+        endWith(maven.get());
         // One after another: beside the unit tests, two at once would leave those less than a core.
         Properties ended = new Properties();
         for (int i = 0; i < run.suites().size(); i++) {
@@ -200,6 +191,23 @@ public class RunPythonTests {
         ended.setProperty("build", run.build());
         write(ended, run.ended());
         return 0;
+    }
+
+    /**
+     * Ends this process, and with it (the shutdown hook) the suites and all they started, when Maven
+     * ends first: a TERM or a KILL that Maven's own shutdown does not pass on to its children.
+     */
+    private static void endWith(ProcessHandle maven) {
+        Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
+        // A thread of its own: onExit's callbacks run in the common pool, which the shutdown hook's
+        // waits would otherwise find busy with this exit.
+        Thread watcher = new Thread(() -> {
+            maven.onExit().join();
+            System.out.println("[python tests] Maven ended before the suites: ending them");
+            System.exit(1);
+        }, "maven-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     /** Each suite's exit code, by its folder's name, once all have ended. */
@@ -220,8 +228,7 @@ public class RunPythonTests {
         Optional<Properties> exits;
         if (started.isEmpty()) {
             installTools(run);
-            // Maven stopped (a TERM, a Ctrl-C): no suite goes on without it.
-            Runtime.getRuntime().addShutdownHook(new Thread(RunPythonTests::endDescendants));
+            endWith(maven());
             exits = Optional.of(exits(run, launch(run)));
         } else {
             exits = run.ofThisBuild(run.ended());

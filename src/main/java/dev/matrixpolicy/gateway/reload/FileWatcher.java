@@ -75,8 +75,12 @@ final class FileWatcher implements SmartLifecycle {
                 // after the reload found it missing would otherwise count as seen, and never be applied.
                 Map<Path, String> applied = new LinkedHashMap<>();
                 for (Path file : reloader.watchedFiles()) {
-                    String taken = now.containsKey(file) ? now.get(file) : fingerprint(file);
-                    applied.put(file, now.containsKey(file) || reloader.holdsWhatTheReloadRead(file) ? taken : CHANGED_SINCE_READ);
+                    if (now.containsKey(file)) {
+                        applied.put(file, now.get(file));
+                    } else {
+                        String taken = fingerprint(file); // before the question: a change after it is seen next check
+                        applied.put(file, reloader.holdsWhatTheReloadRead(file) ? taken : CHANGED_SINCE_READ);
+                    }
                 }
                 seen = applied;
             }

@@ -184,10 +184,7 @@ public class RunPythonTests {
         }
         endWith(maven.get());
         // One after another: beside the unit tests, two at once would leave those less than a core.
-        Properties ended = new Properties();
-        for (int i = 0; i < run.suites().size(); i++) {
-            ended.setProperty(run.suites().get(i).getName(), String.valueOf(launch(run, i).waitFor()));
-        }
+        Properties ended = runSuites(run, true);
         ended.setProperty("build", run.build());
         write(ended, run.ended());
         return 0;
@@ -210,8 +207,20 @@ public class RunPythonTests {
         watcher.start();
     }
 
-    /** Each suite's exit code, by its folder's name, once all have ended. */
-    private static Properties exits(Run run, List<Process> running) throws InterruptedException {
+    /**
+     * Runs the suites, each on its own slice of ports: one after another, or all at once.
+     *
+     * @return each suite's exit code, by its folder's name
+     */
+    private static Properties runSuites(Run run, boolean oneAfterAnother) throws IOException, InterruptedException {
+        List<Process> running = new ArrayList<>();
+        for (int i = 0; i < run.suites().size(); i++) {
+            Process suite = launch(run, i);
+            if (oneAfterAnother) {
+                suite.waitFor();
+            }
+            running.add(suite);
+        }
         Properties exits = new Properties();
         for (int i = 0; i < running.size(); i++) {
             exits.setProperty(run.suites().get(i).getName(), String.valueOf(running.get(i).waitFor()));
@@ -229,7 +238,7 @@ public class RunPythonTests {
         if (started.isEmpty()) {
             installTools(run);
             endWith(maven());
-            exits = Optional.of(exits(run, launch(run)));
+            exits = Optional.of(runSuites(run, false));
         } else {
             exits = run.ofThisBuild(run.ended());
             if (exits.isEmpty()) {
@@ -254,15 +263,6 @@ public class RunPythonTests {
         }
         System.out.flush();
         return passed ? 0 : 1;
-    }
-
-    /** Starts every suite at once. */
-    private static List<Process> launch(Run run) throws IOException {
-        List<Process> running = new ArrayList<>();
-        for (int i = 0; i < run.suites().size(); i++) {
-            running.add(launch(run, i));
-        }
-        return running;
     }
 
     /** Starts the {@code i}-th suite, on its own slice of ports. */

@@ -58,8 +58,18 @@ public final class ConfigurationLoader {
      *
      * @param setsGateway whether any of them is a {@code policy-gateway} setting
      * @param document    the name Spring Boot gives the document's settings in an environment (file, location, document)
+     * @param fingerprint the SHA-256 (hex) of the file's bytes the settings were read from: what the file
+     *                    held when it was read, not when it was told of
      */
-    public record FileRead(Path path, boolean setsGateway, String document) {
+    public record FileRead(Path path, boolean setsGateway, String document, Optional<String> fingerprint) {
+    }
+
+    /**
+     * The fingerprint (SHA-256, hex) of the configuration file's bytes a document's settings were read
+     * from, as startup or a reload read them; empty for settings from elsewhere.
+     */
+    public static Optional<String> fingerprint(PropertySource<?> settings) {
+        return ReadOnce.fingerprint(settings);
     }
 
     /**
@@ -82,7 +92,8 @@ public final class ConfigurationLoader {
                     public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
                                                       ConfigDataResource resource) {
                         if (SettingsRequired.givesSettings(source)) {
-                            file(resource).ifPresent(path -> fileRead.accept(new FileRead(path, setsGateway(source), source.getName())));
+                            file(resource).ifPresent(path -> fileRead.accept(
+                                    new FileRead(path, setsGateway(source), source.getName(), ReadOnce.fingerprint(source))));
                         }
                     }
                 });

@@ -26,8 +26,11 @@ final class PropertiesFileLoader implements PropertySourceLoader, Ordered {
     }
 
     @Override
-    public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
-        return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, RegularFileRequired.of(resource))));
+    public List<PropertySource<?>> load(String name, Resource file) throws IOException {
+        try (ReadOnce read = ReadOnce.of(file)) {
+            Resource resource = read.resource();
+            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, resource)));
+        }
     }
 
     @Override

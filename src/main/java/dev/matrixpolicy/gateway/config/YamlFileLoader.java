@@ -61,27 +61,32 @@ final class YamlFileLoader implements PropertySourceLoader, Ordered {
     }
 
     @Override
-    public List<PropertySource<?>> load(String name, Resource resource) throws IOException {
-        RegularFileRequired.of(resource);
-        try {
-            Map<TextResourceOrigin.Location, RetypedScalar> retyped = checkComposed(resource);
-            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, marked(yaml.load(name, resource), retyped)));
-        } catch (MarkedYAMLException malformed) {
+    public List<PropertySource<?>> load(String name, Resource file) throws IOException {
+        try (ReadOnce read = ReadOnce.of(file)) {
+            Resource resource = read.resource();
+            try {
+                Map<TextResourceOrigin.Location, RetypedScalar> retyped = checkComposed(resource);
+                return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, marked(yaml.load(name, resource), retyped)));
+            } catch (YAMLException malformed) {
+                throw described(resource, malformed);
+            }
+        }
+    }
+
+    /** SnakeYAML's refusal of a file, said in one message naming the file, the line and the fix. */
+    private static RuntimeException described(Resource resource, YAMLException refused) throws IOException {
+        if (refused instanceof MarkedYAMLException malformed) {
             Mark mark = malformed.getProblemMark();
             String file = BadSetting.file(resource);
             // Not the line itself: it may hold a token, and the message reaches the log and the health details.
             String problem = malformed.getProblem() + (malformed.getContext() == null ? "" : " (" + malformed.getContext() + ")");
-            throw new InvalidConfigurationException("Malformed configuration file", new BadSetting(null, null,
+            return new InvalidConfigurationException("Malformed configuration file", new BadSetting(null, null,
                     new TextResourceOrigin(resource, new TextResourceOrigin.Location(mark.getLine(), mark.getColumn())), problem,
                     "Correct the YAML at line " + (mark.getLine() + 1) + " of " + file + ". Keys of one level start in the same"
                             + " column, indented with spaces, not tabs; a ':' after a key and a '-' before a list item are followed"
                             + " by a space; a key appears once in its level."), malformed);
-        } catch (YAMLException unreadable) {
-            if (unreadable.getCause() instanceof CharacterCodingException) {
-                throw notText(resource, unreadable);
-            }
-            throw unreadable;
         }
+        return refused.getCause() instanceof CharacterCodingException ? notText(resource, refused) : refused;
     }
 
     /**

@@ -116,7 +116,8 @@ final class FileWatcher implements SmartLifecycle {
         return fingerprints;
     }
 
-    private static String fingerprint(Path file) {
+    /** The file's content as the watcher tells one version from another: the SHA-256 of its bytes, in hex; or why there are none. */
+    static String fingerprint(Path file) {
         try {
             // a named pipe is never opened: that blocks until a writer comes, and every later check with it
             FileVersion.ofRegularFile(file);

@@ -79,6 +79,8 @@ final class Reloader {
     private final PolicyGatewayProperties startup;
     /** The configuration files the serving generation was read from. */
     private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
+    /** The configuration files the last reload read (whatever its result), with the fingerprint of what it read. */
+    private volatile List<ConfigurationLoader.FileRead> lastRead = List.of();
     /**
      * Spring Boot's own settings the gateway started with ({@link #springSettings}), which only a restart
      * applies: as the reloader read them while the gateway started, reading as a reload does; else, when
@@ -86,11 +88,12 @@ final class Reloader {
      */
     private Map<String, String> startupSpring = Map.of();
     /**
-     * The watched files' fingerprints, taken right after the constructor read them: the file watcher's
-     * first start begins from them, so that a file changed since (while the gateway finished starting:
-     * a ConfigMap update during a rollout) is seen by its first check. A file whose settings that read
-     * found other than startup's (changed while the modules were built) has {@link #CHANGED_WHILE_STARTING}
-     * instead, which no file's fingerprint is, so the first check reloads it too.
+     * The watched files' fingerprints as startup read them: the file watcher's first start begins from
+     * them, so that a file changed since (while the gateway finished starting: a ConfigMap update during
+     * a rollout) is seen by its first check. A configuration file has the fingerprint of the bytes startup
+     * read its settings from; one startup did not read, or read without one, has
+     * {@link #CHANGED_WHILE_STARTING}, which no file's fingerprint is, so that the first check reloads it.
+     * A token or secret file has its fingerprint right after the constructor read the files.
      */
     private Map<Path, String> startFingerprints = Map.of();
     static final String CHANGED_WHILE_STARTING = "changed while the gateway started";
@@ -130,10 +133,8 @@ final class Reloader {
      */
     private void learnFiles() {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
-        PropertySources read = null;
         try {
-            read = loader.load(files::add).environment().getPropertySources();
-            startupSpring = springSettings(read);
+            startupSpring = springSettings(loader.load(files::add).environment().getPropertySources());
         } catch (RuntimeException ignored) {
             // the files changed since startup and are wrong now: the first check reloads and reports them
             startupSpring = springSettings(startupSettings);
@@ -142,33 +143,11 @@ final class Reloader {
         watched = watch(List.of(), files, generations.current(), Optional.empty());
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
         for (ConfigurationLoader.FileRead file : files) {
-            if (read == null || !sameSettings(startupSettings.get(file.document()), read.get(file.document()))) {
-                fingerprints.replace(file.path(), CHANGED_WHILE_STARTING);
-            }
+            PropertySource<?> atStartup = startupSettings.get(file.document());
+            fingerprints.replace(file.path(), (atStartup == null ? Optional.<String>empty() : ConfigurationLoader.fingerprint(atStartup))
+                    .orElse(CHANGED_WHILE_STARTING));
         }
         startFingerprints = fingerprints;
-    }
-
-    /**
-     * Whether startup read a document as {@code read} reads it: under the same name (file, location and
-     * document), with the same settings. Settings from elsewhere (the command line, the environment, a
-     * test's) are not compared: a reload does not read them alike, and no file change is in them.
-     */
-    private static boolean sameSettings(PropertySource<?> atStartup, PropertySource<?> read) {
-        if (!(atStartup instanceof EnumerablePropertySource<?> startup && read instanceof EnumerablePropertySource<?> now)) {
-            return false;
-        }
-        String[] keys = startup.getPropertyNames();
-        if (keys.length != now.getPropertyNames().length) {
-            return false;
-        }
-        // key by key, with no copy: a file may hold a list of a hundred thousand entries, read as the gateway starts
-        for (String key : keys) {
-            if (!now.containsProperty(key) || !Objects.equals(startup.getProperty(key), now.getProperty(key))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The watched files' fingerprints as this reloader read them while the gateway started. */
@@ -182,13 +161,18 @@ final class Reloader {
     }
 
     /**
-     * Whether a file the last reload began to watch still holds what that reload found in it: for the
-     * file a refusal awaits, still no usable secret; for a token or secret file, the secret the serving
-     * generation read. Other files, configuration files a reload began to read, are taken as they are.
-     * The file watcher asks once it has taken the file's fingerprint, so a file changed since the
-     * reload read it is never taken as seen.
+     * Whether a file the last reload began to watch still holds what that reload found in it: for a
+     * configuration file, the bytes it read its settings from; for the file a refusal awaits, still no
+     * usable secret; for a token or secret file, the secret the serving generation read. The file
+     * watcher asks once it has taken the file's fingerprint, so a file changed since the reload read it
+     * is never taken as seen.
      */
     boolean holdsWhatTheReloadRead(Path file) {
+        List<Optional<String>> read = lastRead.stream().filter(configuration -> configuration.path().equals(file))
+                .map(ConfigurationLoader.FileRead::fingerprint).distinct().toList();
+        if (!read.isEmpty()) {
+            return read.equals(List.of(Optional.of(FileWatcher.fingerprint(file))));
+        }
         if (awaited.equals(Optional.of(file))) {
             return SecretFile.fingerprintNow(file).isEmpty();
         }
@@ -276,6 +260,7 @@ final class Reloader {
         // The result first, then its count: a scrape or a test that sees the count also sees the
         // failing gauge and the health that the result sets.
         this.awaited = awaited;
+        lastRead = List.copyOf(files);
         last = result;
         outcomes.get(result.outcome()).increment();
         return Optional.of(result);

@@ -20,6 +20,7 @@ import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.KubeletVolume;
 import dev.matrixpolicy.gateway.support.NamedPipe;
+import dev.matrixpolicy.gateway.testmodules.Gate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -396,6 +398,75 @@ class ReloadEndToEndTest {
         } finally {
             watcher.stop();
         }
+    }
+
+    /** The watcher starts from the bytes startup read: files that did not change since ask for no reload. */
+    @Test
+    void filesUnchangedSinceStartupReadThemAskForNoReloadAtTheWatchersFirstCheck() throws Exception {
+        Path imported = write("imported.properties", "policy-gateway.max-body-size=2MB\n");
+        start(write("gateway.yml", denylist("refused") + "spring.config.import: file:" + imported + "\n"),
+                "--policy-gateway.reload.watch=false");
+        FileWatcher watcher = new FileWatcher(gateway.getBean(Reloader.class), Duration.ofHours(1)); // checked by hand
+        watcher.start();
+        try {
+            watcher.check();
+
+            assertThat(gateway.getBean(Reloader.class).watchedFiles()).contains(directory.resolve("gateway.yml"), imported);
+            assertThat(List.of("reloaded", "unchanged", "failed")).allSatisfy(result ->
+                    assertThat(counter("policy_config_reloads_total", result)).as(result).isZero());
+        } finally {
+            watcher.stop();
+        }
+    }
+
+    /**
+     * A configuration file a reload begins to read (a new {@code spring.config.import}) is taken as the
+     * reload read it, not as it is once the reload is done: changed while the modules were built, it is
+     * applied by the next check.
+     */
+    @Test
+    void aFileAReloadBeganToReadThatChangedWhileTheModulesWereBuiltIsAppliedByTheNextCheck() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+        FileWatcher watcher = new FileWatcher(gateway.getBean(Reloader.class), Duration.ofHours(1)); // checked by hand
+        watcher.start();
+        ExecutorService reloading = Executors.newSingleThreadExecutor();
+        try {
+            Path imported = write("imported.yml", heldBuildAndDenylist("new refusal"));
+            Gate.close();
+            write("gateway.yml", denylist("old refusal") + "spring.config.import: file:" + imported + "\n");
+            Future<?> check = reloading.submit(watcher::check);
+            assertThat(Gate.reached(Duration.ofSeconds(10))).isTrue();
+            write("imported.yml", heldBuildAndDenylist("newer refusal")); // while the reload builds the modules
+            Gate.open();
+            check.get(10, TimeUnit.SECONDS);
+            assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                    .isEqualTo("new refusal");
+
+            watcher.check();
+
+            assertThat(gauge("policy_config_generation")).isEqualTo(3.0);
+            assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                    .isEqualTo("newer refusal");
+        } finally {
+            Gate.open();
+            watcher.stop();
+            reloading.shutdownNow();
+        }
+    }
+
+    /** The modules of an imported file: one whose build waits at the {@link Gate}, and a denylist refusing with {@code error}. */
+    private static String heldBuildAndDenylist(String error) {
+        return """
+                policy-gateway:
+                  modules:
+                    - module: test_held_build
+                    - module: user_denylist
+                      name: spammers
+                      config:
+                        users: ["@spam:bad.example"]
+                        error: %s
+                """.formatted(error);
     }
 
     @Test

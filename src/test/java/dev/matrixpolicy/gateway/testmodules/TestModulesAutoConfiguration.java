@@ -20,4 +20,9 @@ public class TestModulesAutoConfiguration {
     FaultyModuleType faultyModuleType() {
         return new FaultyModuleType();
     }
+
+    @Bean
+    HeldBuildModuleType heldBuildModuleType() {
+        return new HeldBuildModuleType();
+    }
 }

@@ -10,6 +10,9 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -77,9 +80,51 @@ public final class SecretFile {
     /** The fingerprint of the file's secret now; empty when it holds none (missing, unreadable, empty). */
     public static Optional<String> fingerprintNow(Path file) {
         try {
-            return Optional.of(fingerprint(read(file)));
+            return Optional.of(fingerprint(readNow(file)));
         } catch (UnreadableSecretException unreadable) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The secret files a thread reads while a record is open, each with the fingerprint of the secret
+     * it held (empty: none, the file missing, unreadable or empty): what a configuration read before it
+     * was refused, a token refused for its content included, so that the file's next change asks for
+     * the configuration again. Records nest: an outer one is told of the reads of an inner one too.
+     */
+    public static final class Reads implements AutoCloseable {
+        private static final ThreadLocal<Reads> OPEN = new ThreadLocal<>();
+        private final Reads outer = OPEN.get();
+        private final Map<Path, Optional<String>> read = new LinkedHashMap<>();
+
+        private Reads() {
+        }
+
+        /** Records this thread's reads until closed. */
+        public static Reads record() {
+            Reads reads = new Reads();
+            OPEN.set(reads);
+            return reads;
+        }
+
+        /** The files read so far, in the order first read, each with what it held when last read. */
+        public Map<Path, Optional<String>> read() {
+            return Collections.unmodifiableMap(new LinkedHashMap<>(read));
+        }
+
+        private static void told(Path file, Optional<String> held) {
+            for (Reads reads = OPEN.get(); reads != null; reads = reads.outer) {
+                reads.read.put(file, held);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (outer == null) {
+                OPEN.remove();
+            } else {
+                OPEN.set(outer);
+            }
         }
     }
 
@@ -89,6 +134,17 @@ public final class SecretFile {
      * @throws UnreadableSecretException when the file is missing, unreadable, not text or empty
      */
     public static String read(Path file) {
+        try {
+            String secret = readNow(file);
+            Reads.told(file, Optional.of(fingerprint(secret)));
+            return secret;
+        } catch (UnreadableSecretException unreadable) {
+            Reads.told(file, Optional.empty());
+            throw unreadable;
+        }
+    }
+
+    private static String readNow(Path file) {
         String content;
         try {
             FileVersion.ofRegularFile(file); // a named pipe is never opened: that blocks until a writer comes

@@ -72,8 +72,11 @@ final class Reloader {
     private final Clock clock;
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private volatile ReloadResult last;
-    /** The token or secret file whose absence refused the last reload, if that was why. */
-    private volatile Optional<Path> awaited = Optional.empty();
+    /**
+     * The token and secret files the last reload read before it was refused, each with the fingerprint of
+     * the secret it held (empty: none): watched until a reload reads the configuration whole.
+     */
+    private volatile Map<Path, Optional<String>> awaited = Map.of();
     private volatile List<Path> watched;
     /** The settings the gateway started with: those read at startup only are compared with them. */
     private final PolicyGatewayProperties startup;
@@ -140,7 +143,7 @@ final class Reloader {
             startupSpring = springSettings(startupSettings);
         }
         configurationFiles = List.copyOf(files);
-        watched = watch(List.of(), files, generations.current(), Optional.empty());
+        watched = watch(List.of(), files, generations.current(), Map.of());
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
         for (ConfigurationLoader.FileRead file : files) {
             PropertySource<?> atStartup = startupSettings.get(file.document());
@@ -162,8 +165,9 @@ final class Reloader {
 
     /**
      * Whether a file the last reload began to watch still holds what that reload found in it: for a
-     * configuration file, the bytes it read its settings from; for the file a refusal awaits, still no
-     * usable secret; for a token or secret file, the secret the serving generation read. The file
+     * configuration file, the bytes it read its settings from; for a token or secret file a refused
+     * reload read, the secret it found or still none; for any other token or secret file, the secret
+     * the serving generation read. The file
      * watcher asks once it has taken the file's fingerprint, so a file changed since the reload read it
      * is never taken as seen.
      */
@@ -173,8 +177,8 @@ final class Reloader {
         if (!read.isEmpty()) {
             return read.equals(List.of(Optional.of(FileWatcher.fingerprint(file))));
         }
-        if (awaited.equals(Optional.of(file))) {
-            return SecretFile.fingerprintNow(file).isEmpty();
+        if (awaited.containsKey(file)) {
+            return SecretFile.fingerprintNow(file).equals(awaited.get(file));
         }
         return generations.current().holdsWhatItRead(file);
     }
@@ -212,7 +216,8 @@ final class Reloader {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         Optional<Environment> readIn = Optional.empty();
         ReloadResult result;
-        Optional<Path> awaited = Optional.empty();
+        Map<Path, Optional<String>> awaited = Map.of();
+        SecretFile.Reads secretsRead = SecretFile.Reads.record();
         try {
             requireConfigurationFiles();
             ConfigurationLoader.Loaded loaded = loader.load(files::add);
@@ -244,7 +249,7 @@ final class Reloader {
                 return Optional.empty();
             }
             String problem = ConfigurationLoader.describe(refused, readIn);
-            awaited = secretFileRefused(refused);
+            awaited = secretsRead.read();
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem), List.of());
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
         } catch (Error broke) {
@@ -253,6 +258,8 @@ final class Reloader {
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(),
                     Optional.of("reading the configuration failed: " + broke), List.of());
             log.error("Configuration reload failed ({}), generation {} keeps serving", trigger, serving.number(), broke);
+        } finally {
+            secretsRead.close();
         }
         // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
         // that failed to parse is not among those read, nor are the files it names: the ones watched before stay.
@@ -264,20 +271,6 @@ final class Reloader {
         last = result;
         outcomes.get(result.outcome()).increment();
         return Optional.of(result);
-    }
-
-    /**
-     * The token or secret file whose absence (or unreadable content) refused a configuration, if that was
-     * why: watched from now on, so that its arrival applies the configuration. The kubelet syncs each
-     * volume on its own, so a ConfigMap naming a new key of a Secret can arrive before the Secret does.
-     */
-    private static Optional<Path> secretFileRefused(Throwable refused) {
-        for (Throwable cause = refused; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SecretFile.UnreadableSecretException unreadable) {
-                return Optional.of(unreadable.file());
-            }
-        }
-        return Optional.empty();
     }
 
     /** Whether {@code now} gives what {@code serving} applies: its settings, tokens and modules' secrets. */
@@ -439,12 +432,13 @@ final class Reloader {
     /**
      * The files to watch: those watched {@code before} (none after a configuration read whole), the
      * configuration files {@code read}, the token and secret files of the serving {@code generation},
-     * and the one a refused configuration awaits.
+     * and those a refused configuration read: a Secret's key the kubelet has not synced yet, a token
+     * refused for what it holds. Their next change asks for the configuration again.
      */
     private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation,
-                                    Optional<Path> awaited) {
+                                    Map<Path, Optional<String>> awaited) {
         Set<Path> all = new LinkedHashSet<>(before);
-        awaited.ifPresent(all::add);
+        all.addAll(awaited.keySet());
         all.addAll(paths(read));
         Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
         Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);

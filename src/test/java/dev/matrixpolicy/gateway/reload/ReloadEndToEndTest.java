@@ -657,6 +657,62 @@ class ReloadEndToEndTest {
     }
 
     /**
+     * A token file refused for what it holds is watched from then on, from what the refusal read: its
+     * correction applies the configuration, and until then no check asks for it again.
+     */
+    @Test
+    void aReloadRefusedForATokenFileHoldingAControlCharacterIsAppliedWhenTheFileIsCorrected(CapturedOutput output)
+            throws Exception {
+        start(write("gateway.yml", denylist("refused")));
+        Path tokenFile = write("shared-token", "rotated\ttoken\n");
+
+        write("gateway.yml", denylist("refused").replace("token: " + TOKEN, "token-file: " + tokenFile));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(output.getOut()).contains("a token holds a control character");
+
+        write("shared-token", "rotated-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(client("local.server.port", "rotated-token")
+                .post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
+        assertThat(counter("policy_config_reloads_total", "failed")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aReloadRefusedForAnAdminTokenFileHoldingTheSharedTokenIsAppliedWhenTheFileIsCorrected(CapturedOutput output)
+            throws Exception {
+        start(write("gateway.yml", denylist("refused")));
+        Path adminTokenFile = write("admin-token", TOKEN + "\n");
+
+        write("gateway.yml", denylist("refused") + "  admin:\n    token-file: " + adminTokenFile + "\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(output.getOut()).contains("the admin token equals the homeserver's token");
+
+        write("admin-token", "admin-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(management.post("/actuator/reload", "").status()).isEqualTo(401);
+        assertThat(client("local.management.port", "admin-token").post("/actuator/reload", "").json().path("result").asText())
+                .isEqualTo("unchanged");
+        assertThat(counter("policy_config_reloads_total", "failed")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aReloadRefusedForAModulesTokenFileOfTwoWordsIsAppliedWhenTheFileIsCorrected(CapturedOutput output) throws Exception {
+        service = policyService();
+        start(write("gateway.yml", denylist("refused")));
+        Path tokenFile = write("service-token", "service token\n");
+
+        write("gateway.yml", denylist("refused") + forwarder(service.baseUrl(), tokenFile));
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(output.getOut()).contains("field: config.token-file");
+
+        write("service-token", "service-token\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+        assertThat(sentTokens(service)).containsExactly("Bearer service-token");
+        assertThat(counter("policy_config_reloads_total", "failed")).isEqualTo(1.0);
+    }
+
+    /**
      * A token or secret file the configuration no longer names is no longer watched: its next change (a
      * Secret's old key rewritten, removed) asks for no reload, and a refusal that awaited a file the
      * configuration then stopped naming leaves no watch behind.

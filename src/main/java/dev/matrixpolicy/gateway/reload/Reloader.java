@@ -96,7 +96,9 @@ final class Reloader {
      * a rollout) is seen by its first check. A configuration file has the fingerprint of the bytes startup
      * read its settings from; one startup did not read, or read without one, has
      * {@link #CHANGED_WHILE_STARTING}, which no file's fingerprint is, so that the first check reloads it.
-     * A token or secret file has its fingerprint right after the constructor read the files.
+     * A token or secret file has its fingerprint right after the constructor read the files, or
+     * {@link #CHANGED_WHILE_STARTING} if it no longer holds the secret the serving generation read (a
+     * Secret rotated after startup read it).
      */
     private Map<Path, String> startFingerprints = Map.of();
     static final String CHANGED_WHILE_STARTING = "changed while the gateway started";
@@ -145,6 +147,9 @@ final class Reloader {
         configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current(), Map.of());
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
+        // taken before the question, as the watcher does: a change after it is seen by the first check
+        Generation serving = generations.current();
+        fingerprints.replaceAll((file, fingerprint) -> serving.holdsWhatItRead(file) ? fingerprint : CHANGED_WHILE_STARTING);
         for (ConfigurationLoader.FileRead file : files) {
             PropertySource<?> atStartup = startupSettings.get(file.document());
             fingerprints.replace(file.path(), (atStartup == null ? Optional.<String>empty() : ConfigurationLoader.fingerprint(atStartup))

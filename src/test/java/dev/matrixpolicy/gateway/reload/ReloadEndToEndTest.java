@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -382,6 +383,22 @@ class ReloadEndToEndTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_config_generation") == 2.0);
         assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
                 .isEqualTo("new refusal");
+    }
+
+    /**
+     * A token file changed after startup read it, before the reloader took the watched files' fingerprints
+     * (a Secret rotated during a rollout), is applied by the watcher's first check: it does not start from
+     * the token the serving generation does not hold.
+     */
+    @Test
+    void aTokenFileChangedAfterStartupReadItIsAppliedByTheWatchersFirstCheck() throws Exception {
+        Path tokenFile = write("shared-token", TOKEN + "\n");
+        Path config = write("gateway.yml", denylist("refused").replace("token: " + TOKEN, "token-file: " + tokenFile));
+        start(rewritingOnceServing("shared-token", "rotated-token\n"), config);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_config_generation") == 2.0);
+        assertThat(client("local.server.port", "rotated-token")
+                .post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
     }
 
     @Test
@@ -1250,6 +1267,24 @@ class ReloadEndToEndTest {
                 throw new UncheckedIOException(unwritable);
             }
         });
+    }
+
+    /** The gateway, with {@code name} rewritten once the first generation serves: after startup read its token files. */
+    private SpringApplicationBuilder rewritingOnceServing(String name, String content) {
+        return new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context ->
+                context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
+                    @Override
+                    public Object postProcessAfterInitialization(Object bean, String beanName) {
+                        if (bean instanceof Generations) {
+                            try {
+                                write(name, content);
+                            } catch (IOException unwritable) {
+                                throw new UncheckedIOException(unwritable);
+                            }
+                        }
+                        return bean;
+                    }
+                }));
     }
 
     private void start(Path config, String... more) {

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.config;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -23,6 +24,7 @@ import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.MutablePropertySources;
 import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.PropertySources;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.io.ResourceLoader;
 import org.springframework.validation.beanvalidation.SpringValidatorAdapter;
@@ -73,9 +75,29 @@ public final class ConfigurationLoader {
     }
 
     /**
+     * The configuration files on disk that {@code settings} (startup's) were read from, one for each
+     * document that gave settings, as {@link #load} tells of them: what is known of the files when
+     * reading them again fails.
+     */
+    public static List<FileRead> filesRead(PropertySources settings) {
+        List<FileRead> files = new ArrayList<>();
+        for (PropertySource<?> source : settings) {
+            if (SettingsRequired.givesSettings(source)) {
+                ReadOnce.file(source).ifPresent(path -> files.add(fileRead(path, source)));
+            }
+        }
+        return files;
+    }
+
+    private static FileRead fileRead(Path path, PropertySource<?> source) {
+        return new FileRead(path, setsGateway(source), source.getName(), ReadOnce.fingerprint(source));
+    }
+
+    /**
      * Reads the files and binds the settings.
      *
-     * @param fileRead told of each configuration file read (once for each of its documents), even when a later one fails
+     * @param fileRead told of each configuration file read (once for each of its documents), even when binding them
+     *                 fails; of none when a file cannot be read or parsed (Boot adds the settings once all are read)
      * @throws RuntimeException what would stop startup; {@link #describe} says it in one line
      */
     public Loaded load(Consumer<FileRead> fileRead) {
@@ -92,8 +114,7 @@ public final class ConfigurationLoader {
                     public void onPropertySourceAdded(PropertySource<?> source, ConfigDataLocation location,
                                                       ConfigDataResource resource) {
                         if (SettingsRequired.givesSettings(source)) {
-                            file(resource).ifPresent(path -> fileRead.accept(
-                                    new FileRead(path, setsGateway(source), source.getName(), ReadOnce.fingerprint(source))));
+                            file(resource).ifPresent(path -> fileRead.accept(fileRead(path, source)));
                         }
                     }
                 });

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.springframework.boot.origin.OriginLookup;
 import org.springframework.boot.origin.OriginTrackedResource;
@@ -60,6 +61,15 @@ final class ReadOnce implements AutoCloseable {
      * read, which is the file as read.
      */
     static Optional<String> fingerprint(PropertySource<?> settings) {
+        return held(settings).map(held -> held.fingerprint);
+    }
+
+    /** The file on disk a document's settings were read from, if a loader read them from one once. */
+    static Optional<Path> file(PropertySource<?> settings) {
+        return held(settings).flatMap(Held::path);
+    }
+
+    private static Optional<Held> held(PropertySource<?> settings) {
         if (settings instanceof EnumerablePropertySource<?> enumerable && settings instanceof OriginLookup<?>) {
             @SuppressWarnings("unchecked")
             OriginLookup<String> origins = (OriginLookup<String>) settings;
@@ -67,7 +77,7 @@ final class ReadOnce implements AutoCloseable {
                 if (origins.getOrigin(name) instanceof TextResourceOrigin text) {
                     Resource resource = text.getResource() instanceof OriginTrackedResource tracked ? tracked.getResource()
                             : text.getResource();
-                    return resource instanceof Held held ? Optional.of(held.fingerprint) : Optional.empty();
+                    return resource instanceof Held held ? Optional.of(held) : Optional.empty();
                 }
             }
         }
@@ -92,6 +102,15 @@ final class ReadOnce implements AutoCloseable {
             this.file = file;
             this.bytes = bytes;
             this.fingerprint = Sha256.hexOf(bytes);
+        }
+
+        /** The file's path, as {@link ConfigurationLoader} names a file it is told of. */
+        Optional<Path> path() {
+            try {
+                return Optional.of(file.getFile().toPath());
+            } catch (IOException notAFile) {
+                return Optional.empty();
+            }
         }
 
         @Override

@@ -141,8 +141,11 @@ final class Reloader {
         try {
             startupSpring = springSettings(loader.load(files::add).environment().getPropertySources());
         } catch (RuntimeException ignored) {
-            // the files changed since startup and are wrong now: the first check reloads and reports them
+            // the files changed since startup and are wrong now: the first check reloads and reports them. A file
+            // that no longer parses leaves Boot telling of none: the files to watch are those startup read.
             startupSpring = springSettings(startupSettings);
+            files.clear();
+            files.addAll(ConfigurationLoader.filesRead(startupSettings));
         }
         configurationFiles = List.copyOf(files);
         watched = watch(List.of(), files, generations.current(), Map.of());
@@ -267,7 +270,7 @@ final class Reloader {
             secretsRead.close();
         }
         // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
-        // that failed to parse is not among those read, nor are the files it names: the ones watched before stay.
+        // that fails to parse leaves none among those read (Boot tells of them once all are read): the ones watched before stay.
         watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), awaited);
         // The result first, then its count: a scrape or a test that sees the count also sees the
         // failing gauge and the health that the result sets.

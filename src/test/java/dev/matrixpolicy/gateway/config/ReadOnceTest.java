@@ -35,6 +35,7 @@ class ReadOnceTest {
         assertThat(settings).singleElement().satisfies(read -> {
             assertThat(read.getProperty("policy-gateway.server-name")).isEqualTo("first.example");
             assertThat(ReadOnce.fingerprint(read)).contains(Sha256.hexOf(FIRST.getBytes(StandardCharsets.UTF_8)));
+            assertThat(ReadOnce.file(read)).contains(file);
         });
         assertThat(Files.readString(file)).isEqualTo(SECOND);
     }

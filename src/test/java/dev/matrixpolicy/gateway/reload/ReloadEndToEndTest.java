@@ -401,6 +401,23 @@ class ReloadEndToEndTest {
                 .post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText()).isEqualTo("refused");
     }
 
+    /**
+     * A configuration file that no longer parses when the reloader reads it while the gateway starts is
+     * watched all the same, from what startup read: the first check reports it, and its correction is applied.
+     */
+    @Test
+    void aFileMalformedAfterStartupReadItIsReportedByTheWatchersFirstCheckAndAppliedOnceCorrected() throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(rewritingOnceServing("gateway.yml", "policy-gateway: [\n"), config);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        write("gateway.yml", denylist("new refusal"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge("policy_config_generation") == 2.0);
+        assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                .isEqualTo("new refusal");
+    }
+
     @Test
     void aFileChangedWhileTheGatewayStartedIsAppliedOnceTheWatcherStarts() throws Exception {
         start(write("gateway.yml", denylist("old refusal")), "--policy-gateway.reload.watch=false");

@@ -9,7 +9,8 @@ import org.springframework.core.io.Resource;
 /**
  * A configuration file on disk must be a regular file. A named pipe (what a shell's
  * {@code <(envsubst < gateway.yml)} hands over) can be read once, but the gateway reads each file
- * several times while it loads it and again at every reload, where the pipe would give nothing: the
+ * again as it finishes starting, at every check of the file watcher and at every reload, where the
+ * pipe would give nothing: the
  * file would be refused as empty, which says nothing of the cause. Refused before it is opened, since
  * opening a pipe with no writer waits for one. The files packaged in the gateway's jar are not files
  * on disk and are not checked.

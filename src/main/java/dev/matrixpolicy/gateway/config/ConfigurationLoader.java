@@ -67,6 +67,25 @@ public final class ConfigurationLoader {
     }
 
     /**
+     * A configuration file on disk a loader refused: one that does not parse, gives no settings or is
+     * not UTF-8 text. Boot tells of no file read when one is refused, not even this one.
+     *
+     * @param fingerprint the SHA-256 (hex) of the bytes refused
+     */
+    public record FileRefused(Path path, String fingerprint) {
+    }
+
+    /** The configuration file on disk a loader refused, if that is why {@code refused} was thrown. */
+    public static Optional<FileRefused> fileRefused(Throwable refused) {
+        for (Throwable cause = refused; cause != null; cause = cause.getCause()) {
+            if (cause instanceof InvalidConfigurationException invalid) {
+                return invalid.settings().stream().flatMap(setting -> ReadOnce.refused(setting.origin()).stream()).findFirst();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * The fingerprint (SHA-256, hex) of the configuration file's bytes a document's settings were read
      * from, as startup or a reload read them; empty for settings from elsewhere.
      */

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.URL;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.springframework.boot.origin.Origin;
 import org.springframework.boot.origin.OriginLookup;
 import org.springframework.boot.origin.OriginTrackedResource;
 import org.springframework.boot.origin.TextResourceOrigin;
@@ -69,19 +70,33 @@ final class ReadOnce implements AutoCloseable {
         return held(settings).flatMap(Held::path);
     }
 
+    /**
+     * The file on disk a loader read once and refused, if {@code origin}, where the refusal points, is in
+     * it: with the fingerprint of the bytes refused.
+     */
+    static Optional<ConfigurationLoader.FileRefused> refused(Origin origin) {
+        return held(origin).flatMap(held -> held.path().map(path -> new ConfigurationLoader.FileRefused(path, held.fingerprint)));
+    }
+
     private static Optional<Held> held(PropertySource<?> settings) {
         if (settings instanceof EnumerablePropertySource<?> enumerable && settings instanceof OriginLookup<?>) {
             @SuppressWarnings("unchecked")
             OriginLookup<String> origins = (OriginLookup<String>) settings;
             for (String name : enumerable.getPropertyNames()) {
                 if (origins.getOrigin(name) instanceof TextResourceOrigin text) {
-                    Resource resource = text.getResource() instanceof OriginTrackedResource tracked ? tracked.getResource()
-                            : text.getResource();
-                    return resource instanceof Held held ? Optional.of(held) : Optional.empty();
+                    return held(text);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    private static Optional<Held> held(Origin origin) {
+        if (!(origin instanceof TextResourceOrigin text)) {
+            return Optional.empty();
+        }
+        Resource resource = text.getResource() instanceof OriginTrackedResource tracked ? tracked.getResource() : text.getResource();
+        return resource instanceof Held held ? Optional.of(held) : Optional.empty();
     }
 
     @Override

@@ -77,6 +77,11 @@ final class Reloader {
      * the secret it held (empty: none): watched until a reload reads the configuration whole.
      */
     private volatile Map<Path, Optional<String>> awaited = Map.of();
+    /**
+     * The configuration file a loader refused, if that is why the last reload was refused (a new import
+     * that does not parse): Boot told of no file read, so it is watched from the bytes refused.
+     */
+    private volatile Optional<ConfigurationLoader.FileRefused> fileRefused = Optional.empty();
     private volatile List<Path> watched;
     /** The settings the gateway started with: those read at startup only are compared with them. */
     private final PolicyGatewayProperties startup;
@@ -148,7 +153,7 @@ final class Reloader {
             files.addAll(ConfigurationLoader.filesRead(startupSettings));
         }
         configurationFiles = List.copyOf(files);
-        watched = watch(List.of(), files, generations.current(), Map.of());
+        watched = watch(List.of(), files, generations.current(), List.of());
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
         // taken before the question, as the watcher does: a change after it is seen by the first check
         Generation serving = generations.current();
@@ -173,17 +178,20 @@ final class Reloader {
 
     /**
      * Whether a file the last reload began to watch still holds what that reload found in it: for a
-     * configuration file, the bytes it read its settings from; for a token or secret file a refused
-     * reload read, the secret it found or still none; for any other token or secret file, the secret
-     * the serving generation read. The file
-     * watcher asks once it has taken the file's fingerprint, so a file changed since the reload read it
-     * is never taken as seen.
+     * configuration file, the bytes it read its settings from, or those a loader refused; for a token or
+     * secret file a refused reload read, the secret it found or still none; for any other token or
+     * secret file, the secret the serving generation read. The file watcher asks once it has taken the
+     * file's fingerprint, so a file changed since the reload read it is never taken as seen.
      */
     boolean holdsWhatTheReloadRead(Path file) {
         List<Optional<String>> read = lastRead.stream().filter(configuration -> configuration.path().equals(file))
                 .map(ConfigurationLoader.FileRead::fingerprint).distinct().toList();
         if (!read.isEmpty()) {
             return read.equals(List.of(Optional.of(FileWatcher.fingerprint(file))));
+        }
+        Optional<ConfigurationLoader.FileRefused> refusedFile = fileRefused;
+        if (refusedFile.isPresent() && refusedFile.get().path().equals(file)) {
+            return refusedFile.get().fingerprint().equals(FileWatcher.fingerprint(file));
         }
         if (awaited.containsKey(file)) {
             return SecretFile.fingerprintNow(file).equals(awaited.get(file));
@@ -225,6 +233,7 @@ final class Reloader {
         Optional<Environment> readIn = Optional.empty();
         ReloadResult result;
         Map<Path, Optional<String>> awaited = Map.of();
+        Optional<ConfigurationLoader.FileRefused> fileRefused = Optional.empty();
         SecretFile.Reads secretsRead = SecretFile.Reads.record();
         try {
             requireConfigurationFiles();
@@ -258,6 +267,7 @@ final class Reloader {
             }
             String problem = ConfigurationLoader.describe(refused, readIn);
             awaited = secretsRead.read();
+            fileRefused = ConfigurationLoader.fileRefused(refused);
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem), List.of());
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
         } catch (Error broke) {
@@ -271,10 +281,13 @@ final class Reloader {
         }
         // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
         // that fails to parse leaves none among those read (Boot tells of them once all are read): the ones watched before stay.
-        watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), awaited);
+        List<Path> refusedRead = new ArrayList<>(awaited.keySet());
+        fileRefused.ifPresent(refusedFile -> refusedRead.add(refusedFile.path()));
+        watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), refusedRead);
         // The result first, then its count: a scrape or a test that sees the count also sees the
         // failing gauge and the health that the result sets.
         this.awaited = awaited;
+        this.fileRefused = fileRefused;
         lastRead = List.copyOf(files);
         last = result;
         outcomes.get(result.outcome()).increment();
@@ -440,13 +453,14 @@ final class Reloader {
     /**
      * The files to watch: those watched {@code before} (none after a configuration read whole), the
      * configuration files {@code read}, the token and secret files of the serving {@code generation},
-     * and those a refused configuration read: a Secret's key the kubelet has not synced yet, a token
-     * refused for what it holds. Their next change asks for the configuration again.
+     * and those {@code refusedRead} by a refused configuration: a Secret's key the kubelet has not synced
+     * yet, a token refused for what it holds, a new import that does not parse. Their next change asks
+     * for the configuration again.
      */
     private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation,
-                                    Map<Path, Optional<String>> awaited) {
+                                    List<Path> refusedRead) {
         Set<Path> all = new LinkedHashSet<>(before);
-        all.addAll(awaited.keySet());
+        all.addAll(refusedRead);
         all.addAll(paths(read));
         Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
         Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);

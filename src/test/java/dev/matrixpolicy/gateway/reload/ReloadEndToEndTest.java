@@ -489,6 +489,26 @@ class ReloadEndToEndTest {
         }
     }
 
+    /**
+     * A configuration file a reload begins to read that does not parse refuses the reload and is watched
+     * from then on, from the bytes the refusal read: its correction is applied, and until then no check
+     * asks for it again.
+     */
+    @Test
+    void aFileAReloadBeganToReadThatDoesNotParseIsAppliedWhenCorrected(CapturedOutput output) throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config);
+        Path imported = write("imported.yml", "policy-gateway: [\n");
+
+        write("gateway.yml", denylist("old refusal") + "spring.config.import: file:" + imported + "\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 1.0);
+        assertThat(output.getOut()).contains("Malformed configuration file");
+
+        write("imported.yml", "policy-gateway.max-body-size: 2MB\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gauge("policy_config_reload_failing") == 0.0);
+        assertThat(counter("policy_config_reloads_total", "failed")).isEqualTo(1.0);
+    }
+
     /** The modules of an imported file: one whose build waits at the {@link Gate}, and a denylist refusing with {@code error}. */
     private static String heldBuildAndDenylist(String error) {
         return """

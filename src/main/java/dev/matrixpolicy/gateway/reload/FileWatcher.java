@@ -72,14 +72,16 @@ final class FileWatcher implements SmartLifecycle {
                 reloader.reload("file", this::stopping);
                 // What was read is what was applied. A file the reload began to watch is taken as it is now
                 // only if it still holds what the reload found in it: a Secret's token file that arrives just
-                // after the reload found it missing would otherwise count as seen, and never be applied.
+                // after the reload found it missing would otherwise count as seen, and never be applied. The
+                // files and what was found in them come from one reload, this one or one that ended since.
+                WatchedFiles watched = reloader.watched();
                 Map<Path, String> applied = new LinkedHashMap<>();
-                for (Path file : reloader.watchedFiles()) {
+                for (Path file : watched.files()) {
                     if (now.containsKey(file)) {
                         applied.put(file, now.get(file));
                     } else {
                         String taken = fingerprint(file); // before the question: a change after it is seen next check
-                        applied.put(file, reloader.holdsWhatTheReloadRead(file) ? taken : CHANGED_SINCE_READ);
+                        applied.put(file, watched.holdsWhatWasRead(file) ? taken : CHANGED_SINCE_READ);
                     }
                 }
                 seen = applied;

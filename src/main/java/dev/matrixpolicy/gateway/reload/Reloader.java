@@ -72,23 +72,12 @@ final class Reloader {
     private final Clock clock;
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private volatile ReloadResult last;
-    /**
-     * The token and secret files the last reload read before it was refused, each with the fingerprint of
-     * the secret it held (empty: none): watched until a reload reads the configuration whole.
-     */
-    private volatile Map<Path, Optional<String>> awaited = Map.of();
-    /**
-     * The configuration file a loader refused, if that is why the last reload was refused (a new import
-     * that does not parse): Boot told of no file read, so it is watched from the bytes refused.
-     */
-    private volatile Optional<ConfigurationLoader.FileRefused> fileRefused = Optional.empty();
-    private volatile List<Path> watched;
+    /** The files the last reload (or the start) left to watch, with what it found in them. */
+    private volatile WatchedFiles watched;
     /** The settings the gateway started with: those read at startup only are compared with them. */
     private final PolicyGatewayProperties startup;
     /** The configuration files the serving generation was read from. */
     private volatile List<ConfigurationLoader.FileRead> configurationFiles = List.of();
-    /** The configuration files the last reload read (whatever its result), with the fingerprint of what it read. */
-    private volatile List<ConfigurationLoader.FileRead> lastRead = List.of();
     /**
      * Spring Boot's own settings the gateway started with ({@link #springSettings}), which only a restart
      * applies: as the reloader read them while the gateway started, reading as a reload does; else, when
@@ -133,7 +122,6 @@ final class Reloader {
         Generation first = generations.current();
         this.startup = first.properties();
         this.last = new ReloadResult(Outcome.RELOADED, first.number(), "startup", first.appliedAt(), Optional.empty(), List.of());
-        this.watched = List.of();
         learnFiles();
     }
 
@@ -153,10 +141,10 @@ final class Reloader {
             files.addAll(ConfigurationLoader.filesRead(startupSettings));
         }
         configurationFiles = List.copyOf(files);
-        watched = watch(List.of(), files, generations.current(), List.of());
-        Map<Path, String> fingerprints = FileWatcher.fingerprints(watched);
-        // taken before the question, as the watcher does: a change after it is seen by the first check
         Generation serving = generations.current();
+        watched = new WatchedFiles(watch(List.of(), files, serving, List.of()), List.of(), Optional.empty(), Map.of(), serving);
+        // taken before the question, as the watcher does: a change after it is seen by the first check
+        Map<Path, String> fingerprints = FileWatcher.fingerprints(watched.files());
         fingerprints.replaceAll((file, fingerprint) -> serving.holdsWhatItRead(file) ? fingerprint : CHANGED_WHILE_STARTING);
         for (ConfigurationLoader.FileRead file : files) {
             PropertySource<?> atStartup = startupSettings.get(file.document());
@@ -173,30 +161,12 @@ final class Reloader {
 
     /** The files whose change triggers a reload: configuration files read and the token files. */
     List<Path> watchedFiles() {
-        return watched;
+        return watched.files();
     }
 
-    /**
-     * Whether a file the last reload began to watch still holds what that reload found in it: for a
-     * configuration file, the bytes it read its settings from, or those a loader refused; for a token or
-     * secret file a refused reload read, the secret it found or still none; for any other token or
-     * secret file, the secret the serving generation read. The file watcher asks once it has taken the
-     * file's fingerprint, so a file changed since the reload read it is never taken as seen.
-     */
-    boolean holdsWhatTheReloadRead(Path file) {
-        List<Optional<String>> read = lastRead.stream().filter(configuration -> configuration.path().equals(file))
-                .map(ConfigurationLoader.FileRead::fingerprint).distinct().toList();
-        if (!read.isEmpty()) {
-            return read.equals(List.of(Optional.of(FileWatcher.fingerprint(file))));
-        }
-        Optional<ConfigurationLoader.FileRefused> refusedFile = fileRefused;
-        if (refusedFile.isPresent() && refusedFile.get().path().equals(file)) {
-            return refusedFile.get().fingerprint().equals(FileWatcher.fingerprint(file));
-        }
-        if (awaited.containsKey(file)) {
-            return SecretFile.fingerprintNow(file).equals(awaited.get(file));
-        }
-        return generations.current().holdsWhatItRead(file);
+    /** The files the last reload (or the start) left to watch, with what it found in them. */
+    WatchedFiles watched() {
+        return watched;
     }
 
     /** The result of the last reload, or of startup. */
@@ -232,7 +202,7 @@ final class Reloader {
         List<ConfigurationLoader.FileRead> files = new ArrayList<>();
         Optional<Environment> readIn = Optional.empty();
         ReloadResult result;
-        Map<Path, Optional<String>> awaited = Map.of();
+        Map<Path, Optional<String>> secretsRefused = Map.of();
         Optional<ConfigurationLoader.FileRefused> fileRefused = Optional.empty();
         SecretFile.Reads secretsRead = SecretFile.Reads.record();
         try {
@@ -266,7 +236,7 @@ final class Reloader {
                 return Optional.empty();
             }
             String problem = ConfigurationLoader.describe(refused, readIn);
-            awaited = secretsRead.read();
+            secretsRefused = secretsRead.read();
             fileRefused = ConfigurationLoader.fileRefused(refused);
             result = new ReloadResult(Outcome.FAILED, serving.number(), trigger, clock.instant(), Optional.of(problem), List.of());
             log.warn("Configuration reload refused ({}), generation {} keeps serving: {}", trigger, serving.number(), problem);
@@ -281,14 +251,13 @@ final class Reloader {
         }
         // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
         // that fails to parse leaves none among those read (Boot tells of them once all are read): the ones watched before stay.
-        List<Path> refusedRead = new ArrayList<>(awaited.keySet());
+        List<Path> refusedRead = new ArrayList<>(secretsRefused.keySet());
         fileRefused.ifPresent(refusedFile -> refusedRead.add(refusedFile.path()));
-        watched = watch(result.outcome() == Outcome.FAILED ? watched : List.of(), files, generations.current(), refusedRead);
+        Generation now = generations.current();
+        watched = new WatchedFiles(watch(result.outcome() == Outcome.FAILED ? watched.files() : List.of(), files, now, refusedRead),
+                files, fileRefused, secretsRefused, now);
         // The result first, then its count: a scrape or a test that sees the count also sees the
         // failing gauge and the health that the result sets.
-        this.awaited = awaited;
-        this.fileRefused = fileRefused;
-        lastRead = List.copyOf(files);
         last = result;
         outcomes.get(result.outcome()).increment();
         return Optional.of(result);

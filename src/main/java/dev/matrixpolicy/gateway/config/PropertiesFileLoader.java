@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.config;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.util.List;
 import org.springframework.boot.env.PropertiesPropertySourceLoader;
 import org.springframework.boot.env.PropertySourceLoader;
@@ -27,9 +28,18 @@ final class PropertiesFileLoader implements PropertySourceLoader, Ordered {
 
     @Override
     public List<PropertySource<?>> load(String name, Resource file) throws IOException {
+        return load(name, file, null);
+    }
+
+    /**
+     * @param encoding the one a location names ({@code file:gateway.properties[encoding=utf-8]}), which Boot's
+     *                 loader reads the file in; null for Boot's default, ISO-8859-1
+     */
+    @Override
+    public List<PropertySource<?>> load(String name, Resource file, Charset encoding) throws IOException {
         try (ReadOnce read = ReadOnce.of(file)) {
             Resource resource = read.resource();
-            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, resource)));
+            return SettingsRequired.of(resource, KeysReadAsWritten.of(resource, properties.load(name, resource, encoding)));
         }
     }
 

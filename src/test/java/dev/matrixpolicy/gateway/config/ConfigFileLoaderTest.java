@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.PolicyGatewayApplication;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,23 @@ class ConfigFileLoaderTest {
 
             assertThat(properties.serverName()).isEqualTo("from-properties.example");
             assertThat(properties.maxBodySize().toMegabytes()).isEqualTo(3);
+        }
+    }
+
+    /** Boot reads a properties file in ISO-8859-1, unless its location names another encoding. */
+    @Test
+    void aPropertiesFileIsReadInTheEncodingItsLocationNamesAsInSpringBoot() throws IOException {
+        Path config = Files.writeString(directory.resolve("gateway.properties"), """
+                policy-gateway.modules[0].module=user_denylist
+                policy-gateway.modules[0].config.users=@spam:bad.example
+                policy-gateway.modules[0].config.error=Bienvenue à personne — ни за что
+                """, StandardCharsets.UTF_8);
+
+        try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(PolicyGatewayApplication.class)
+                .web(WebApplicationType.NONE)
+                .run("--spring.config.additional-location=file:" + config + "[encoding=utf-8]")) {
+            assertThat(gateway.getBean(PolicyGatewayProperties.class).modules().getFirst().config())
+                    .containsEntry("error", "Bienvenue à personne — ни за что");
         }
     }
 

@@ -249,6 +249,14 @@ public final class ServerKeys implements KeyLookup {
         }
     }
 
+    /**
+     * Whether a fetch of the server's keys is under way: once it is not, what the last one found (the
+     * keys, or the back-off) is taken in. Tests wait on it.
+     */
+    boolean fetchUnderWay(String serverName) {
+        return fetching.containsKey(serverName);
+    }
+
     private void refuseDuringBackoff(String serverName, String keyId) {
         running(backoffs, serverName, clock.millis()).ifPresent(backoff -> {
             throw new UnauthorizedException("Could not fetch key " + keyId + " of " + serverName

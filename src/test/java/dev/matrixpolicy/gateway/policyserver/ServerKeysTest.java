@@ -197,12 +197,12 @@ class ServerKeysTest {
         failing = true;
         now.addAndGet(Duration.ofMinutes(50).toMillis());
         assertThat(lookup("ed25519:a_new")).isPresent();
-        awaitUntil(() -> fetches.get() == 2);
+        awaitUntil(() -> fetches.get() == 2 && !keys.fetchUnderWay(NAME));
 
         now.addAndGet(Duration.ofSeconds(30).toMillis()); // within the back-off
         assertThat(lookup("ed25519:a_new")).isPresent();
-        Thread.sleep(100);
-        assertThat(fetches).as("not asked again during the back-off").hasValue(2);
+        assertThat(keys.fetchUnderWay(NAME)).as("not fetched again during the back-off").isFalse();
+        assertThat(fetches).hasValue(2);
     }
 
     @Test
@@ -412,8 +412,7 @@ class ServerKeysTest {
             now.set(NOW + at.toMillis());
             int before = fetches.get();
             assertThat(lookup("ed25519:a_new")).isPresent();
-            awaitUntil(() -> fetches.get() > before);
-            Thread.sleep(100); // for its failure to be taken in
+            awaitUntil(() -> fetches.get() > before && !keys.fetchUnderWay(NAME)); // its failure taken in
         }
         failing = false;
         tamper = response -> response.put("valid_until_ts", now.get() + 3_600_000);
@@ -444,8 +443,8 @@ class ServerKeysTest {
 
         now.addAndGet(Duration.ofMinutes(50).toMillis());
         assertThat(lookup("ed25519:a_new")).isPresent();
-        Thread.sleep(100);
-        assertThat(fetches).as("lookups that wait for fetches come first").hasValue(1);
+        assertThat(keys.fetchUnderWay(NAME)).as("lookups that wait for fetches come first").isFalse();
+        assertThat(fetches).hasValue(1);
 
         released.countDown();
         for (Thread thread : waiting) {

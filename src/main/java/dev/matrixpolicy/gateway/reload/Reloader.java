@@ -21,7 +21,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -142,7 +141,7 @@ final class Reloader {
         }
         configurationFiles = List.copyOf(files);
         Generation serving = generations.current();
-        watched = new WatchedFiles(watch(List.of(), files, serving, List.of()), List.of(), Optional.empty(), Map.of(), serving);
+        watched = WatchedFiles.after(List.of(), files, Optional.empty(), Map.of(), serving);
         // taken before the question, as the watcher does: a change after it is seen by the first check
         Map<Path, String> fingerprints = FileWatcher.fingerprints(watched.files());
         fingerprints.replaceAll((file, fingerprint) -> serving.holdsWhatItRead(file) ? fingerprint : CHANGED_WHILE_STARTING);
@@ -251,11 +250,8 @@ final class Reloader {
         }
         // A configuration read whole names every file to watch, so files it no longer names are dropped. A file
         // that fails to parse leaves none among those read (Boot tells of them once all are read): the ones watched before stay.
-        List<Path> refusedRead = new ArrayList<>(secretsRefused.keySet());
-        fileRefused.ifPresent(refusedFile -> refusedRead.add(refusedFile.path()));
-        Generation now = generations.current();
-        watched = new WatchedFiles(watch(result.outcome() == Outcome.FAILED ? watched.files() : List.of(), files, now, refusedRead),
-                files, fileRefused, secretsRefused, now);
+        watched = WatchedFiles.after(result.outcome() == Outcome.FAILED ? watched.files() : List.of(), files, fileRefused,
+                secretsRefused, generations.current());
         // The result first, then its count: a scrape or a test that sees the count also sees the
         // failing gauge and the health that the result sets.
         last = result;
@@ -417,23 +413,5 @@ final class Reloader {
         return after.modules().stream()
                 .filter(instance -> before.modules().stream().anyMatch(old -> old.module() == instance.module()))
                 .count();
-    }
-
-    /**
-     * The files to watch: those watched {@code before} (none after a configuration read whole), the
-     * configuration files {@code read}, the token and secret files of the serving {@code generation},
-     * and those {@code refusedRead} by a refused configuration: a Secret's key the kubelet has not synced
-     * yet, a token refused for what it holds, a new import that does not parse. Their next change asks
-     * for the configuration again.
-     */
-    private static List<Path> watch(List<Path> before, List<ConfigurationLoader.FileRead> read, Generation generation,
-                                    List<Path> refusedRead) {
-        Set<Path> all = new LinkedHashSet<>(before);
-        all.addAll(refusedRead);
-        all.addAll(paths(read));
-        Optional.ofNullable(generation.properties().auth().tokenFile()).ifPresent(all::add);
-        Optional.ofNullable(generation.properties().admin().tokenFile()).ifPresent(all::add);
-        generation.modules().forEach(instance -> all.addAll(instance.secretFiles().keySet()));
-        return List.copyOf(all);
     }
 }

@@ -4,10 +4,12 @@ import dev.matrixpolicy.gateway.config.ConfigurationLoader;
 import dev.matrixpolicy.gateway.config.Generation;
 import dev.matrixpolicy.gateway.module.SecretFile;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The files a reload (or the start) left to watch, with what it found in them, published whole: the
@@ -30,6 +32,26 @@ record WatchedFiles(List<Path> files, List<ConfigurationLoader.FileRead> configu
         Objects.requireNonNull(configurationRefused, "configurationRefused");
         secretsRefused = Map.copyOf(secretsRefused);
         Objects.requireNonNull(serving, "serving");
+    }
+
+    /**
+     * What a reload leaves to watch: the files watched {@code before} (none after a configuration read
+     * whole), the configuration files it read, the token and secret files of the generation serving,
+     * and what a refused configuration read: a Secret's key the kubelet has not synced yet, a token
+     * refused for what it holds, a new import that does not parse. Their next change asks for the
+     * configuration again.
+     */
+    static WatchedFiles after(List<Path> before, List<ConfigurationLoader.FileRead> configurationRead,
+                              Optional<ConfigurationLoader.FileRefused> configurationRefused,
+                              Map<Path, Optional<String>> secretsRefused, Generation serving) {
+        Set<Path> files = new LinkedHashSet<>(before);
+        files.addAll(secretsRefused.keySet());
+        configurationRefused.ifPresent(refused -> files.add(refused.path()));
+        configurationRead.forEach(read -> files.add(read.path()));
+        Optional.ofNullable(serving.properties().auth().tokenFile()).ifPresent(files::add);
+        Optional.ofNullable(serving.properties().admin().tokenFile()).ifPresent(files::add);
+        serving.modules().forEach(instance -> files.addAll(instance.secretFiles().keySet()));
+        return new WatchedFiles(List.copyOf(files), configurationRead, configurationRefused, secretsRefused, serving);
     }
 
     /**

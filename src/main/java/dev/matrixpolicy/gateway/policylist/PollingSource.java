@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.outage.Outage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -32,6 +33,8 @@ abstract class PollingSource implements PolicySource {
     private volatile boolean redeliver;
     /** The content whose rules were last handed over, and the content refused (it does not parse, or holds no rule). */
     private final ContentVerdicts verdicts = new ContentVerdicts();
+    /** The checks ended so far, whatever they found. */
+    private final AtomicLong checksEnded = new AtomicLong();
 
     /**
      * @param firstReadInStart whether {@link #start} makes the first read on its caller's thread, which a
@@ -110,12 +113,28 @@ abstract class PollingSource implements PolicySource {
         return status;
     }
 
+    /**
+     * How many checks of the source have ended, whatever they found: a check counted is done with what it
+     * read (its rules handed over, its status set). Tests wait on it.
+     */
+    long checksEnded() {
+        return checksEnded.get();
+    }
+
     @Override
     public final void redeliver() {
         redeliver = true;
     }
 
     private void poll(Listener listener) {
+        try {
+            check(listener);
+        } finally {
+            checksEnded.incrementAndGet();
+        }
+    }
+
+    private void check(Listener listener) {
         try {
             if (redeliver) {
                 redeliver = false;

@@ -610,6 +610,14 @@ public final class RedisState implements SharedState {
     }
 
     /**
+     * How many of Lettuce's attempts in a row to make a lost connection again have failed; 0 while none
+     * fails. Tests wait on it.
+     */
+    long reconnectsFailed() {
+        return reconnecting.run().map(Outage.Run::failures).orElse(0L);
+    }
+
+    /**
      * Why the last attempt to connect failed, in Lettuce's words ({@code ... unable to find valid
      * certification path ...} for a certificate from an authority not trusted); empty while connected,
      * or while an attempt is still under way.

@@ -73,7 +73,7 @@ class PollingSourcesTest {
         try (FileSource source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC())) {
             source.start((from, rules, skipped) -> updates.add(rules));
             await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 1);
-            Thread.sleep(300);
+            awaitACheckBegunNow(source);
             assertThat(updates).hasSize(1);
 
             Files.writeString(file, "ban user @a:example.com\nban user @b:example.com\n");
@@ -111,7 +111,7 @@ class PollingSourcesTest {
             Files.setLastModifiedTime(file, written);
             await().atMost(Duration.ofSeconds(10)).until(() -> updates.size() == 2);
             assertThat(updates.get(1)).extracting(rule -> rule.entity().value()).containsExactly("@b:example.com");
-            Thread.sleep(300);
+            awaitACheckBegunNow(source);
             assertThat(updates).as("unchanged bytes are not parsed again").hasSize(2);
         }
     }
@@ -171,7 +171,7 @@ class PollingSourcesTest {
 
             Files.writeString(file, "ban user @a:example.com\nbna user @b:example.com\n");
             await().atMost(Duration.ofSeconds(10)).until(() -> source.status().lastError().isPresent());
-            Thread.sleep(500); // some twenty checks of the same broken content, read again (its time is within the tick)
+            awaitACheckBegunNow(source); // of the same broken content, read again (its time is within the tick)
 
             assertThat(source.status().failures()).as("the content refused is neither parsed nor counted again").isEqualTo(1);
             assertThat(source.status().lastError()).contains(file + ": line 2: 'bna' is not ban, takedown or allow");
@@ -621,6 +621,12 @@ class PollingSourcesTest {
             out.flush();
             Thread.sleep(100);
         }
+    }
+
+    /** Waits for a check that began after this call to end: one that found the source as it is now. */
+    private static void awaitACheckBegunNow(PollingSource source) {
+        long ended = source.checksEnded(); // the check under way, if any, may end next
+        await().atMost(Duration.ofSeconds(10)).until(() -> source.checksEnded() >= ended + 2);
     }
 
     private static URI urlOf(ServerSocket listener) {

@@ -91,9 +91,9 @@ class ReloadEndToEndTest {
         ExecutorService clients = Executors.newFixedThreadPool(4);
         List<Future<?>> streams = new ArrayList<>();
         for (int client = 0; client < 4; client++) {
-            int id = client;
+            List<String> seen = new CopyOnWriteArrayList<>();
+            seenByClient.put(client, seen);
             streams.add(clients.submit(() -> {
-                List<String> seen = new ArrayList<>();
                 while (running.get()) {
                     Answer answer = policy.post("/v1/spam_checker/user_may_invite", INVITE);
                     String error = answer.status() == 403 ? answer.json().path("error").asText() : answer.status() + " " + answer.body();
@@ -102,16 +102,15 @@ class ReloadEndToEndTest {
                     }
                     seen.add(error);
                 }
-                seenByClient.put(id, seen);
             }));
         }
-        Thread.sleep(300);
+        awaitEveryClientSaw(seenByClient, "old refusal");
         long written = System.nanoTime();
         write("gateway.yml", denylist("new refusal"));
         await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
                 .until(() -> gauge("policy_config_generation") == 2.0);
         long visibleMillis = (System.nanoTime() - written) / 1_000_000;
-        Thread.sleep(300);
+        awaitEveryClientSaw(seenByClient, "new refusal");
         running.set(false);
         for (Future<?> stream : streams) {
             stream.get();
@@ -126,6 +125,11 @@ class ReloadEndToEndTest {
         }
         assertThat(visibleMillis).as("the switch shows in metrics within 2 s").isLessThan(2000);
         assertThat(counter("policy_config_reloads_total", "reloaded")).isEqualTo(1.0);
+    }
+
+    /** Waits until every client has had an answer with this error. */
+    private static void awaitEveryClientSaw(Map<Integer, List<String>> seenByClient, String error) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> seenByClient.values().stream().allMatch(seen -> seen.contains(error)));
     }
 
     private static final Pattern ENTRIES_EXACT = Pattern.compile("(?m)^policy_module_denylist_entries\\{[^}]*kind=\"exact\",module=\"spammers\"");

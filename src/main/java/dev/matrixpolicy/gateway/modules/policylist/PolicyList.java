@@ -295,6 +295,14 @@ final class PolicyList implements PolicyModule, PolicyListView, UserMayInvite, F
         compiler.drain();
     }
 
+    /**
+     * Waits until the updates its sources handed over so far are compiled: in force, or their compile
+     * failed, and said so. Tests wait on it.
+     */
+    void awaitCompiled() {
+        compiler.drain();
+    }
+
     PolicyIndex index() {
         return index;
     }

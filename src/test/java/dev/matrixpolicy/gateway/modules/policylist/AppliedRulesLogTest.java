@@ -19,9 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -42,6 +44,7 @@ class AppliedRulesLogTest {
 
     private final WireMockServer server = new WireMockServer(WireMockConfiguration.options().dynamicPort());
     private PolicyList list;
+    private FileSource source;
 
     @AfterEach
     void close() {
@@ -58,7 +61,7 @@ class AppliedRulesLogTest {
 
         start(file);
         awaitApplied(1);
-        Thread.sleep(300); // some checks of the unchanged file
+        awaitACheckOfTheFileAsItIs();
 
         assertThat(applied()).singleElement().asString()
                 .startsWith("bans: source 'local' read from " + LOCATION + ": 3 rules in force (user ban: 2, server ban: 1), compiled in ")
@@ -73,7 +76,7 @@ class AppliedRulesLogTest {
 
         Files.writeString(file, "ban user @a:example.org\nban user @b:example.org\n");
         awaitApplied(2);
-        Thread.sleep(300); // some checks of the unchanged file
+        awaitACheckOfTheFileAsItIs();
 
         assertThat(applied()).hasSize(2);
         assertThat(applied().get(0)).contains(": 1 rule in force (user ban: 1)");
@@ -102,15 +105,27 @@ class AppliedRulesLogTest {
         list.start();
         room.listener.updated(room, RuleText.parse("ban user @a:example.org", "community").rules(), Map.of());
         await().atMost(Duration.ofSeconds(10)).until(() -> list.index().decide(EntityKind.USER, "@a:example.org").isPresent());
-        Thread.sleep(300); // the compile's last steps, after the index is served
+        list.awaitCompiled(); // the compile's last steps, after the index is served
 
         assertThat(applied()).isEmpty();
     }
 
     private void start(Path file) {
-        list = OneSourceList.of("local", LOCATION, EnumSet.allOf(EntityKind.class),
-                new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC()));
+        source = new FileSource("local", file, Duration.ofMillis(50), Clock.systemUTC());
+        list = OneSourceList.of("local", LOCATION, EnumSet.allOf(EntityKind.class), source);
         list.start();
+    }
+
+    /**
+     * Waits for a good read of the file that began after this call (the second read to end from now),
+     * and for the compile of whatever it handed over.
+     */
+    private void awaitACheckOfTheFileAsItIs() {
+        for (int reads = 0; reads < 2; reads++) {
+            Optional<Instant> last = source.status().lastSuccess();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !source.status().lastSuccess().equals(last));
+        }
+        list.awaitCompiled();
     }
 
     /** Waits for the {@code count}th line of rules put in force. */

@@ -210,7 +210,7 @@ class TakeOverTest {
 
         Files.writeString(oldFile, "ban user @late:example.com\n");
         awaitBan(before, "@late:example.com");
-        Thread.sleep(CHECKS.multipliedBy(4).toMillis()); // time for a hand-over that must not come
+        awaitHandedOn(before, after); // a hand-over that must not come
         assertThat(bans(after, "@late:example.com")).as("once its own source has read, the predecessor's reads are not its").isFalse();
         assertThat(bans(after, "@own:example.com")).isTrue();
     }
@@ -269,9 +269,18 @@ class TakeOverTest {
 
         Files.writeString(oldFile, "ban user @second:example.com\n");
         awaitBan(before, "@second:example.com");
-        Thread.sleep(CHECKS.multipliedBy(4).toMillis());
+        awaitHandedOn(before, after);
 
         assertThat(bans(after, "@first:example.com")).isFalse();
         assertThat(bans(after, "@second:example.com")).isFalse();
+    }
+
+    /**
+     * Waits until what {@code from} compiled so far is compiled in {@code to} too, if it was handed on:
+     * a hand-on is queued on the successor's compiler thread by the compile that served the rules.
+     */
+    private static void awaitHandedOn(PolicyList from, PolicyList to) {
+        from.awaitCompiled();
+        to.awaitCompiled();
     }
 }

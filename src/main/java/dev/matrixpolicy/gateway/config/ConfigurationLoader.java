@@ -86,14 +86,6 @@ public final class ConfigurationLoader {
     }
 
     /**
-     * The fingerprint (SHA-256, hex) of the configuration file's bytes a document's settings were read
-     * from, as startup or a reload read them; empty for settings from elsewhere.
-     */
-    public static Optional<String> fingerprint(PropertySource<?> settings) {
-        return ReadOnce.fingerprint(settings);
-    }
-
-    /**
      * The configuration files on disk that {@code settings} (startup's) were read from, one for each
      * document that gave settings, as {@link #load} tells of them: what is known of the files when
      * reading them again fails.

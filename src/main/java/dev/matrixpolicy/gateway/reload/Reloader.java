@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -142,13 +143,21 @@ final class Reloader {
         configurationFiles = List.copyOf(files);
         Generation serving = generations.current();
         watched = WatchedFiles.after(List.of(), files, Optional.empty(), Map.of(), serving);
-        // taken before the question, as the watcher does: a change after it is seen by the first check
-        Map<Path, String> fingerprints = FileWatcher.fingerprints(watched.files());
-        fingerprints.replaceAll((file, fingerprint) -> serving.holdsWhatItRead(file) ? fingerprint : CHANGED_WHILE_STARTING);
+        // A configuration file starts from the bytes startup read its settings from: one startup did not
+        // read, or read without a fingerprint, is reloaded by the first check.
+        Map<String, Optional<String>> readAtStartup = new HashMap<>();
+        ConfigurationLoader.filesRead(startupSettings).forEach(file -> readAtStartup.put(file.document(), file.fingerprint()));
+        Map<Path, String> fingerprints = new HashMap<>();
         for (ConfigurationLoader.FileRead file : files) {
-            PropertySource<?> atStartup = startupSettings.get(file.document());
-            fingerprints.replace(file.path(), (atStartup == null ? Optional.<String>empty() : ConfigurationLoader.fingerprint(atStartup))
-                    .orElse(CHANGED_WHILE_STARTING));
+            String atStartup = readAtStartup.getOrDefault(file.document(), Optional.empty()).orElse(CHANGED_WHILE_STARTING);
+            fingerprints.merge(file.path(), atStartup, (one, other) -> one.equals(other) ? one : CHANGED_WHILE_STARTING);
+        }
+        // A token or secret file starts as it is now, if it still holds the secret the serving generation read.
+        for (Path file : watched.files()) {
+            if (!fingerprints.containsKey(file)) {
+                String taken = FileWatcher.fingerprint(file); // before the question, as the watcher does
+                fingerprints.put(file, serving.holdsWhatItRead(file) ? taken : CHANGED_WHILE_STARTING);
+            }
         }
         startFingerprints = fingerprints;
     }

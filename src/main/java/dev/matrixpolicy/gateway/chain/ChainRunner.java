@@ -23,11 +23,12 @@ import java.util.function.Function;
  */
 public final class ChainRunner implements AutoCloseable {
     /**
-     * How many calls of one link may still run past their deadline (a module that does not stop when
-     * interrupted: deadlocked, or waiting in a way that ignores interruption) before the link is no
+     * How many calls of one module instance may still run past their deadline (a module that does not
+     * stop when interrupted: deadlocked, or waiting in a way that ignores interruption) before it is no
      * longer asked: each such call keeps its thread, and a module stuck for good would otherwise
-     * gather one per question until memory runs out. While this many run, the link times out at once;
-     * as each ends, it is asked again.
+     * gather one per question until memory runs out. While this many run, each of its links times out
+     * at once; as each call ends, it is asked again. Counted per instance, across its callbacks and
+     * compiled chains ({@link Overruns}).
      */
     static final int MAX_OVERRUNNING_CALLS = 64;
     /** A deadline call's states: its deadline settles what its end counts, and its end what its deadline does. */
@@ -220,9 +221,6 @@ public final class ChainRunner implements AutoCloseable {
         private final String callback;
         private final Link<C> link;
         private final BiFunction<? super C, ? super A, ? extends R> call;
-        /** This link's calls still running past their deadline. */
-        private final AtomicInteger overrunning = new AtomicInteger();
-
         LinkAsker(String callback, Link<C> link, BiFunction<? super C, ? super A, ? extends R> call) {
             this.callback = callback;
             this.link = link;
@@ -288,7 +286,8 @@ public final class ChainRunner implements AutoCloseable {
             if (timeout == null) {
                 return call.apply(link.callback(), args);
             }
-            int running = overrunning.get();
+            Overruns overruns = link.overruns();
+            int running = overruns.running();
             if (running >= MAX_OVERRUNNING_CALLS) {
                 throw new TimeoutException("not asked: " + running + " of its calls still run past their " + timeout.toMillis()
                         + " ms deadline, interrupted but not stopping");
@@ -303,16 +302,16 @@ public final class ChainRunner implements AutoCloseable {
                     return call.apply(link.callback(), args);
                 } finally {
                     if (state.getAndSet(ENDED) == LATE) {
-                        overrunning.decrementAndGet();
+                        overruns.ended();
                     }
                 }
             }));
             try {
                 return pending.get(deadlineNanos, TimeUnit.NANOSECONDS);
             } catch (TimeoutException timedOut) {
-                overrunning.incrementAndGet(); // before it is marked late, so that its end never counts down first
+                overruns.started(); // before it is marked late, so that its end never counts down first
                 if (state.getAndUpdate(now -> now == RUNNING ? LATE : now == NOT_STARTED ? ABANDONED : now) != RUNNING) {
-                    overrunning.decrementAndGet(); // it ended meanwhile, or never started
+                    overruns.ended(); // it ended meanwhile, or never started
                 }
                 pending.cancel(true);
                 TimeoutException described = new TimeoutException("no answer within " + timeout.toMillis() + " ms");

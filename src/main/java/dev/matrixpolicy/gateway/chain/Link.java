@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param timeout       the longest this link may take; {@code null} runs it inline with no deadline,
  *                      which is only right for modules that never block
  * @param mode          whether this link's answers count ({@link Mode#ENFORCE}) or are only recorded
+ * @param overruns      the module instance's calls running past their deadline, shared by every link of
+ *                      that instance
  * @param <C>           the callback interface
  */
-public record Link<C>(String module, C callback, FailurePolicy onFailure, Duration timeout, Mode mode) {
+public record Link<C>(String module, C callback, FailurePolicy onFailure, Duration timeout, Mode mode, Overruns overruns) {
 
     /** Whether a link's answers count. */
     public enum Mode {
@@ -39,12 +41,18 @@ public record Link<C>(String module, C callback, FailurePolicy onFailure, Durati
         Objects.requireNonNull(callback, "callback");
         Objects.requireNonNull(onFailure, "onFailure");
         Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(overruns, "overruns");
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new IllegalArgumentException("timeout of module " + module + " must be positive");
         }
     }
 
-    /** An enforcing link. */
+    /** The only link of a module instance, or the first: its overruns counted from none. */
+    public Link(String module, C callback, FailurePolicy onFailure, Duration timeout, Mode mode) {
+        this(module, callback, onFailure, timeout, mode, new Overruns());
+    }
+
+    /** An enforcing link, the first of its module instance. */
     public Link(String module, C callback, FailurePolicy onFailure, Duration timeout) {
         this(module, callback, onFailure, timeout, Mode.ENFORCE);
     }

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.chain.Overruns;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.ModuleEntry;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.module.InstanceMeters;
@@ -124,7 +125,8 @@ final class ModuleInstanceFactory {
                         : previous.flatMap(generation -> replaced(generation, name, entry, names, taken));
                 replaced.ifPresent(taken::add);
                 ModuleInstance instance = kept.isPresent()
-                        ? instance(position, entry, name, properties, kept.get().module(), kept.get().secretFiles())
+                        ? instance(position, entry, name, properties, kept.get().module(), kept.get().secretFiles(),
+                                kept.get().overruns())
                         : build(binder, properties, position, entry, name, replaced.map(ModuleInstance::module), previous);
                 if (kept.isEmpty()) {
                     fresh.add(instance);
@@ -252,7 +254,7 @@ final class ModuleInstanceFactory {
         }
         Map<Path, String> secretFiles = new LinkedHashMap<>();
         PolicyModule module = create(binder, properties, position, name, type, secretFiles, predecessor, previous);
-        return instance(position, entry, name, properties, module, secretFiles);
+        return instance(position, entry, name, properties, module, secretFiles, new Overruns());
     }
 
     private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, String name,
@@ -280,10 +282,11 @@ final class ModuleInstanceFactory {
     }
 
     private static ModuleInstance instance(int position, ModuleEntry entry, String name, PolicyGatewayProperties properties,
-                                           PolicyModule module, Map<Path, String> secretFiles) {
+                                           PolicyModule module, Map<Path, String> secretFiles, Overruns overruns) {
         ModuleInstance instance = new ModuleInstance(position, entry.module(), name,
                 module, entry.onFailure() != null ? entry.onFailure() : properties.defaults().onFailure(),
-                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode(), secretFiles);
+                entry.timeout() != null ? entry.timeout() : properties.defaults().timeout(), entry.mode(), secretFiles,
+                overruns);
         EntryTimeoutCheck.warnIfTooShort(instance, entry.timeout() == null);
         return instance;
     }

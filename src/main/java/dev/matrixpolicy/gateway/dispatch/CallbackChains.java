@@ -100,7 +100,7 @@ public final class CallbackChains {
 
     private static <C> Link<C> link(ModuleInstance instance, C implementation) {
         return new Link<>(instance.name(), implementation, instance.onFailure(),
-                instance.module().mayBlock() ? instance.timeout() : null, instance.mode());
+                instance.module().mayBlock() ? instance.timeout() : null, instance.mode(), instance.overruns());
     }
 
     /** A callback with a single chain. */

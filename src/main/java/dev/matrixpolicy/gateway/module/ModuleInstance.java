@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.chain.FailurePolicy;
 import dev.matrixpolicy.gateway.chain.Link;
+import dev.matrixpolicy.gateway.chain.Overruns;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -21,9 +22,13 @@ import java.util.Optional;
  * @param mode      whether its answers count, or are only recorded ({@code shadow})
  * @param secretFiles the secret files the module read when it was built ({@link ModuleContext#secretFile}),
  *                  each with its secret's fingerprint then
+ * @param overruns  the module's calls running past their deadline, whatever callback they answer: a
+ *                  reload that keeps the module keeps them, so a module stuck for good is not given
+ *                  a fresh allowance of threads by each reload
  */
 public record ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
-                             Duration timeout, Link.Mode mode, Map<Path, String> secretFiles) implements AutoCloseable {
+                             Duration timeout, Link.Mode mode, Map<Path, String> secretFiles, Overruns overruns)
+        implements AutoCloseable {
     /**
      * What the metrics name the deciding instance of a decision no instance made, every entry having
      * fallen through ({@code policy_decisions_total{module="none"}}): no instance may take this name, or
@@ -38,7 +43,14 @@ public record ModuleInstance(int position, String type, String name, PolicyModul
         Objects.requireNonNull(onFailure, "onFailure");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(overruns, "overruns");
         secretFiles = Map.copyOf(secretFiles);
+    }
+
+    /** A module just built: none of its calls has run past its deadline yet. */
+    public ModuleInstance(int position, String type, String name, PolicyModule module, FailurePolicy onFailure,
+                          Duration timeout, Link.Mode mode, Map<Path, String> secretFiles) {
+        this(position, type, name, module, onFailure, timeout, mode, secretFiles, new Overruns());
     }
 
     /** An instance whose module read no secret file. */

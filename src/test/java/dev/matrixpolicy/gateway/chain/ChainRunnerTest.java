@@ -303,11 +303,9 @@ class ChainRunnerTest {
         assertThat(interrupted.await(WELL_UNDER_THE_SLEEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
     }
 
-    @Test
-    void aModuleWhoseCallsDoNotStopWhenInterruptedIsNoLongerAskedOnceManyRunPastTheirDeadlineUntilOneEnds() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger running = new AtomicInteger();
-        TestCallback stuck = recording("stuck", calls, args -> {
+    /** A module that answers {@code SPAM} once {@code release} opens, counting its calls running meanwhile. */
+    private TestCallback stuckUntil(CountDownLatch release, AtomicInteger running) {
+        return recording("stuck", calls, args -> {
             running.incrementAndGet();
             try {
                 // deadlocked, as far as the gateway can tell: interruption does not end it
@@ -323,7 +321,10 @@ class ChainRunnerTest {
                 running.decrementAndGet();
             }
         });
-        ChainRunner.CompiledChain<String, String> chain = compile(link("stuck", stuck, FAIL_OPEN, SHORT_TIMEOUT));
+    }
+
+    /** Asks {@code chain} until its stuck module holds as many calls past their deadline as it may. */
+    private static void holdAllTheOverrunsAllowed(ChainRunner.CompiledChain<String, String> chain, AtomicInteger running) {
         // in waves: a call whose deadline passes before its thread starts (a loaded machine) is never asked, nor counted
         for (int wave = 0; wave < 10 && running.get() < ChainRunner.MAX_OVERRUNNING_CALLS; wave++) {
             try (ExecutorService questions = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -333,6 +334,14 @@ class ChainRunnerTest {
             }
         }
         assertThat(running.get()).isEqualTo(ChainRunner.MAX_OVERRUNNING_CALLS);
+    }
+
+    @Test
+    void aModuleWhoseCallsDoNotStopWhenInterruptedIsNoLongerAskedOnceManyRunPastTheirDeadlineUntilOneEnds() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger running = new AtomicInteger();
+        ChainRunner.CompiledChain<String, String> chain = compile(link("stuck", stuckUntil(release, running), FAIL_OPEN, SHORT_TIMEOUT));
+        holdAllTheOverrunsAllowed(chain, running);
 
         long start = System.nanoTime();
         Decision<String> refused = chain.decide("event");
@@ -350,6 +359,30 @@ class ChainRunnerTest {
         // a call's end is counted once the module returned: its overrun ends a moment after the module's own count
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
                 assertThat(chain.decide("event").result()).as("asked again, and answering in time").isEqualTo("SPAM"));
+    }
+
+    @Test
+    void theLinksOfOneModuleInstanceCountTheirCallsPastTheDeadlineTogetherInEveryChainCompiledFromThem() {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger running = new AtomicInteger();
+        TestCallback stuck = stuckUntil(release, running);
+        Overruns instances = new Overruns();
+        holdAllTheOverrunsAllowed(compile(new Link<>("stuck", stuck, FAIL_OPEN, SHORT_TIMEOUT, Link.Mode.ENFORCE, instances)), running);
+        try {
+            // another callback's link of the same instance, or the chain a reload compiles again
+            ChainRunner.CompiledChain<String, String> again = compile(
+                    new Link<>("stuck", stuck, FAIL_OPEN, SHORT_TIMEOUT, Link.Mode.ENFORCE, instances));
+            ChainRunner.CompiledChain<String, String> anotherInstance = compile(link("stuck", stuck, FAIL_OPEN, SHORT_TIMEOUT));
+
+            assertThat(again.decide("event").result()).isEqualTo(NOT_SPAM);
+            assertThat(observer.links().getLast().failure()).hasMessageStartingWith("not asked: 64 of its calls");
+            assertThat(instances.running()).isEqualTo(ChainRunner.MAX_OVERRUNNING_CALLS);
+            assertThat(anotherInstance.decide("event").result()).isEqualTo(NOT_SPAM);
+            assertThat(observer.links().getLast().failure()).as("asked, and late in its turn").hasMessage("no answer within 100 ms");
+        } finally {
+            release.countDown();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> instances.running() == 0);
     }
 
     @Test

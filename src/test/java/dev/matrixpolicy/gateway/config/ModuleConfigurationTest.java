@@ -336,7 +336,7 @@ class ModuleConfigurationTest {
                     Expected failure = moduleFailure(context);
                     assertThat(failure.field()).isEqualTo("config.behaviour");
                     assertThat(failure.description()).contains("value: 'explode'");
-                    assertThat(failure.problem()).isEqualTo("expected one of throw, hang, wait, overflow");
+                    assertThat(failure.problem()).isEqualTo("expected one of throw, hang, wait, stuck, overflow");
                 });
     }
 

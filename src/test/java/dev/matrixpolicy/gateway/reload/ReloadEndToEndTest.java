@@ -514,6 +514,66 @@ class ReloadEndToEndTest {
     }
 
     /** The modules of an imported file: one whose build waits at the {@link Gate}, and a denylist refusing with {@code error}. */
+    /**
+     * A module whose calls run on past their deadlines, interrupted but not stopping, is asked no more
+     * once {@code 64} of them hold their threads: on any callback it answers, and after a reload that
+     * keeps it, which gives it no fresh allowance. As they end, it is asked again.
+     */
+    @Test
+    void aModuleStuckPastItsDeadlinesIsAskedNoMoreOnAnyCallbackNorAfterAReloadThatKeepsIt() throws Exception {
+        start(write("gateway.yml", stuckAndDenylist("refused")), "--policy-gateway.reload.watch=false");
+        Gate.close();
+        try (ExecutorService questions = Executors.newVirtualThreadPerTaskExecutor()) {
+            int stuck = 0;
+            // in waves: a call whose deadline passed before its thread started was never asked, and holds nothing
+            for (int wave = 0; wave < 10 && stuck < 64; wave++) {
+                List<Future<Answer>> answers = new ArrayList<>();
+                for (int i = stuck; i < 64; i++) {
+                    answers.add(questions.submit(() -> policy.post("/v1/spam_checker/user_may_invite", INVITE)));
+                }
+                for (Future<Answer> answer : answers) {
+                    assertThat(answer.get(10, TimeUnit.SECONDS).json().path("error").asText())
+                            .as("the stuck module skipped at its deadline (fail-open)").isEqualTo("refused");
+                }
+                while (Gate.reached(Duration.ofMillis(500))) {
+                    stuck++;
+                }
+            }
+            assertThat(stuck).isEqualTo(64);
+
+            assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
+            assertThat(Gate.reached(Duration.ofMillis(500))).as("asked on another callback").isFalse();
+
+            write("gateway.yml", stuckAndDenylist("refused again"));
+            assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+            assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                    .isEqualTo("refused again");
+            assertThat(Gate.reached(Duration.ofMillis(500))).as("asked after a reload that kept it").isFalse();
+
+            Gate.open();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                policy.post("/v1/spam_checker/user_may_invite", INVITE);
+                assertThat(Gate.reached(Duration.ofMillis(100))).as("asked again once its calls ended").isTrue();
+            });
+        } finally {
+            Gate.open();
+        }
+    }
+
+    /** {@link #denylist}, after an entry {@code stuck} whose invites and joins wait at the {@link Gate} despite their 100 ms deadline. */
+    private static String stuckAndDenylist(String error) {
+        return denylist(error).replace("    - module: user_denylist\n", """
+                    - module: test_faulty
+                      name: stuck
+                      timeout: 100ms
+                      on-failure: fail-open
+                      config:
+                        callbacks: [user_may_invite, user_may_join_room]
+                        behaviour: stuck
+                    - module: user_denylist
+                """);
+    }
+
     private static String heldBuildAndDenylist(String error) {
         return """
                 policy-gateway:

@@ -22,10 +22,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
 
     /**
-     * {@code wait}: until the {@link Gate} is open, then throws; {@code overflow}: recurses without a
-     * bottom, as a module walking an event nested thousands deep would, and overflows its stack.
+     * {@code wait}: until the {@link Gate} is open, then throws; {@code stuck}: the same, but its deadline's
+     * interruption does not end the wait (deadlocked, as far as the gateway can tell); {@code overflow}:
+     * recurses without a bottom, as a module walking an event nested thousands deep would, and
+     * overflows its stack.
      */
-    enum Behaviour { THROW, HANG, WAIT, OVERFLOW }
+    enum Behaviour { THROW, HANG, WAIT, STUCK, OVERFLOW }
 
     /**
      * @param callbacks the callbacks it implements (by Synapse name)
@@ -61,7 +63,9 @@ final class FaultyModuleType extends ModuleType<FaultyModuleType.Config> {
             if (behaviour == Behaviour.OVERFLOW) {
                 throw new IllegalStateException("test_faulty module found the bottom at depth " + depthBelow(0));
             }
-            if (behaviour != Behaviour.THROW) {
+            if (behaviour == Behaviour.STUCK) {
+                Gate.passDespiteInterruption();
+            } else if (behaviour != Behaviour.THROW) {
                 try {
                     if (behaviour == Behaviour.WAIT) {
                         Gate.pass();

@@ -30,7 +30,7 @@ public final class ChainRunner implements AutoCloseable {
      * at once; as each call ends, it is asked again. Counted per instance, across its callbacks and
      * compiled chains ({@link Overruns}).
      */
-    static final int MAX_OVERRUNNING_CALLS = 64;
+    public static final int MAX_OVERRUNNING_CALLS = 64;
     /** A deadline call's states: its deadline settles what its end counts, and its end what its deadline does. */
     private static final int NOT_STARTED = 0;
     private static final int RUNNING = 1;

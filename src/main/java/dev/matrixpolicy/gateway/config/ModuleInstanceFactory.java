@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.config;
 
+import dev.matrixpolicy.gateway.chain.ChainRunner;
 import dev.matrixpolicy.gateway.chain.Overruns;
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.ModuleEntry;
 import dev.matrixpolicy.gateway.matrix.LogText;
@@ -10,6 +11,7 @@ import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleInstance;
 import dev.matrixpolicy.gateway.module.ModuleType;
 import dev.matrixpolicy.gateway.module.PolicyModule;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.validation.Validator;
@@ -253,13 +255,14 @@ final class ModuleInstanceFactory {
                     + "'; known types: " + types.keySet(), null);
         }
         Map<Path, String> secretFiles = new LinkedHashMap<>();
-        PolicyModule module = create(binder, properties, position, name, type, secretFiles, predecessor, previous);
-        return instance(position, entry, name, properties, module, secretFiles, new Overruns());
+        Overruns overruns = new Overruns();
+        PolicyModule module = create(binder, properties, position, name, type, secretFiles, overruns, predecessor, previous);
+        return instance(position, entry, name, properties, module, secretFiles, overruns);
     }
 
     private <C> PolicyModule create(Binder binder, PolicyGatewayProperties properties, int position, String name,
-                                    ModuleType<C> type, Map<Path, String> secretFiles, Optional<PolicyModule> predecessor,
-                                    Optional<Generation> previous) {
+                                    ModuleType<C> type, Map<Path, String> secretFiles, Overruns overruns,
+                                    Optional<PolicyModule> predecessor, Optional<Generation> previous) {
         C config = bindConfig(binder, position, type);
         List<MeterBinder> binders = new ArrayList<>();
         MeterRegistry instanceRegistry = meters.open(name);
@@ -267,6 +270,13 @@ final class ModuleInstanceFactory {
             PolicyModule module = type.create(config, new ModuleContext(name,
                     properties.serverName(), instanceRegistry, binders::add, secretFiles::put, predecessor));
             binders.add(new ListSourceMeters(name, module.listSources()));
+            if (module.mayBlock()) {
+                binders.add(registry -> Gauge.builder("policy.module.overrunning.calls", overruns, Overruns::running)
+                        .description("Calls of a module still running past their deadline, interrupted but not stopping; at "
+                                + ChainRunner.MAX_OVERRUNNING_CALLS + " the module is not asked until one ends")
+                        .tag("module", name)
+                        .register(registry));
+            }
             meters.keep(module, binders, instanceRegistry);
             return module;
         } catch (ModuleConfigurationException wrong) {

@@ -540,6 +540,7 @@ class ReloadEndToEndTest {
                 }
             }
             assertThat(stuck).isEqualTo(64);
+            assertThat(gauge("policy_module_overrunning_calls", "module=\"stuck\"")).isEqualTo(64.0);
 
             assertThat(policy.post("/v1/spam_checker/user_may_join_room", JOIN).status()).isEqualTo(200);
             assertThat(Gate.reached(Duration.ofMillis(500))).as("asked on another callback").isFalse();
@@ -549,12 +550,14 @@ class ReloadEndToEndTest {
             assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
                     .isEqualTo("refused again");
             assertThat(Gate.reached(Duration.ofMillis(500))).as("asked after a reload that kept it").isFalse();
+            assertThat(gauge("policy_module_overrunning_calls", "module=\"stuck\"")).isEqualTo(64.0);
 
             Gate.open();
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 policy.post("/v1/spam_checker/user_may_invite", INVITE);
                 assertThat(Gate.reached(Duration.ofMillis(100))).as("asked again once its calls ended").isTrue();
             });
+            assertThat(gauge("policy_module_overrunning_calls", "module=\"spammers\"")).as("never blocks: no series").isNaN();
         } finally {
             Gate.open();
         }

@@ -18,6 +18,9 @@
 #              save (not a candidate as such: a bad setting would fail the first request, not startup)
 #   spring-aot `image` on a jar built with Spring's AOT processing (-Pspring-aot), run with
 #              -Dspring.aot.enabled=true, and its own AOT cache
+#   flat       plain `java -jar` of a flat ("shaded") jar (-Pflat-jar): every class on the JDK's own
+#              class path, no nested-jar loader
+#   flat-aot   `flat` with an AOT cache trained on that flat jar (the image's recipe, on a flat jar)
 #
 # STARTS (default 5) rounds; BASE (default: the first way) for the round-by-round ratios; BUILD=1 packages the jar first (otherwise target/ must hold it);
 # JFR=<way> records one extra start of that way with JFR and prints where its samples went.
@@ -82,6 +85,19 @@ for way in "${ways[@]}"; do
       [ -d "$OUT/spring-aot" ] && [ "$OUT/spring-aot" -nt "$aot_jar" ] || extract "$aot_jar" "$OUT/spring-aot"
       train "$OUT/spring-aot/spring-aot.jar" "$OUT/spring-aot.aot" -Dspring.aot.enabled=true
       args[$way]="-Dspring.aot.enabled=true -XX:AOTCache=$OUT/spring-aot.aot -jar $OUT/spring-aot/spring-aot.jar" ;;
+    flat | flat-aot)
+      flat_jar=$OUT/flat.jar
+      if ! [ "$flat_jar" -nt "$jar" ]; then   # its own build directory (pom.xml), target/ keeps the product jar
+        ./mvnw -B -o -Pflat-jar -DskipTests package > "$OUT/flat-build.log" 2>&1 \
+          || { cat "$OUT/flat-build.log" >&2; exit 1; }
+        cp target/flat-jar-build/matrix-policy-gateway-*-flat.jar "$flat_jar"
+      fi
+      if [ "$way" = flat ]; then
+        args[$way]="-jar $flat_jar"
+      else
+        train "$flat_jar" "$OUT/flat.aot"
+        args[$way]="-XX:AOTCache=$OUT/flat.aot -jar $flat_jar"
+      fi ;;
     *) echo "unknown way: $way" >&2; exit 2 ;;
   esac
 done

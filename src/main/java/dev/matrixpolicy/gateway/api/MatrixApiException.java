@@ -48,6 +48,11 @@ final class MatrixApiException extends RuntimeException {
                 "Request body not received within " + (deadline.toMillis() % 1000 == 0 ? deadline.toSeconds() + " s" : deadline.toMillis() + " ms"));
     }
 
+    /** A request whose body stopped coming: no byte within the connection timeout. */
+    static MatrixApiException stalled() {
+        return new MatrixApiException(HttpStatus.REQUEST_TIMEOUT, "M_UNKNOWN", "Request body not received: it stopped coming");
+    }
+
     /** A request the gateway has no room for now, 503: it may be sent again shortly. */
     static MatrixApiException busy(String why) {
         return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", why);

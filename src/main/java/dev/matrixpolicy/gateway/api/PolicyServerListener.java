@@ -45,7 +45,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The policy server's federation listener, with {@code policy-gateway.policy-server.enabled: true}:
  * a Tomcat connector of its own on {@code policy-server.port} beside the policy API's, configured as
  * that one is ({@code server.tomcat.*}, virtual threads, the JSON error answers, the connection drain
- * at shutdown), and a valve that keeps the two apart: the federation listener answers the {@link
+ * at shutdown) but for how many connections it holds ({@code policy-server.max-connections}), and a valve that keeps the two apart: the federation listener answers the {@link
  * PolicyServerServlet} paths and nothing else, and the policy API's port never answers them. The
  * management port is another server altogether.
  */
@@ -158,8 +158,12 @@ class PolicyServerListener {
             for (TomcatConnectorCustomizer customizer : factory.getConnectorCustomizers()) {
                 customizer.customize(federation);
             }
-            if (settings.address() != null && federation.getProtocolHandler() instanceof AbstractProtocol<?> protocol) {
-                protocol.setAddress(settings.address());
+            if (federation.getProtocolHandler() instanceof AbstractProtocol<?> protocol) {
+                if (settings.address() != null) {
+                    protocol.setAddress(settings.address());
+                }
+                // after server.tomcat.max-connections, which is the policy API's (its callers are known)
+                protocol.setMaxConnections(settings.connectionLimit());
             }
             federation.setPort(settings.port());
             factory.addAdditionalConnectors(federation);

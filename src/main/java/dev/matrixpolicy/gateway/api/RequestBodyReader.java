@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
@@ -366,6 +367,9 @@ final class RequestBodyReader {
             }
             return bytes;
         } catch (IOException unreadable) {
+            if (stalled(unreadable)) {
+                throw MatrixApiException.stalled();
+            }
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
             throw endedEarly();
@@ -425,6 +429,20 @@ final class RequestBodyReader {
             }
         }
         return path.toString();
+    }
+
+    /**
+     * Whether a read failed because no byte came within {@code server.tomcat.connection-timeout}: Tomcat
+     * then answers 408 itself, and the body was not malformed, only not sent, which the policy server's
+     * metric must not count as {@code not_json}.
+     */
+    private static boolean stalled(IOException unreadable) {
+        for (Throwable cause = unreadable; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static MatrixApiException endedEarly() {

@@ -212,13 +212,16 @@ public record PolicyGatewayProperties(
      * @param ipRangeAllowlist   exceptions to {@code ip-range-blocklist}, in CIDR notation
      * @param rateLimit          how many events each asking homeserver may have judged, once its request
      *                           signature is verified: the answers remembered aside
+     * @param maxConnections     how many connections the listener holds at once; left out, as many as an
+     *                           eighth of the heap holds ({@link #connectionLimit()})
      */
     public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
                                InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
                                @DefaultValue List<@Valid KnownServer> servers, @DefaultValue List<@Valid Notary> notaries,
                                @DefaultValue("100000") int signatureCacheSize, @DefaultValue("10000") int keyCacheServers,
                                @DefaultValue("10s") @NotNull Duration keyFetchTimeout, List<String> ipRangeBlocklist,
-                               @DefaultValue List<String> ipRangeAllowlist, @DefaultValue RateLimit rateLimit) {
+                               @DefaultValue List<String> ipRangeAllowlist, @DefaultValue RateLimit rateLimit,
+                               Integer maxConnections) {
         public PolicyServer {
             rooms = List.copyOf(rooms);
             servers = List.copyOf(servers);
@@ -238,6 +241,9 @@ public record PolicyGatewayProperties(
                 throw new InvalidSettingException("key-cache-servers", "must be at least 1");
             }
             requirePositive("key-fetch-timeout", keyFetchTimeout);
+            if (maxConnections != null && maxConnections < 1) {
+                throw new InvalidSettingException("max-connections", "must be at least 1");
+            }
             if (enabled && (name == null || name.isBlank())) {
                 throw new InvalidSettingException("name", "required when the policy server is enabled: "
                         + "the server name in the rooms' m.room.policy 'via'");
@@ -252,6 +258,36 @@ public record PolicyGatewayProperties(
         }
 
         static final String PREFIX = "policy-gateway.policy-server";
+
+        /**
+         * What a connection to the listener holds of the heap while its request is still coming, as
+         * measured (about 50 KiB with Tomcat's default buffers: its socket's, its header's, its
+         * answer's) and rounded up.
+         */
+        private static final long CONNECTION_BYTES = 64 * 1024;
+
+        /** Tomcat's own limit, which {@link #connectionLimit()} never exceeds. */
+        private static final int TOMCAT_MAX_CONNECTIONS = 8192;
+
+        /** {@link #connectionLimit(Integer, long)} of {@code max-connections}, for this JVM's heap. */
+        public int connectionLimit() {
+            return connectionLimit(maxConnections, Runtime.getRuntime().maxMemory());
+        }
+
+        /**
+         * How many connections the listener holds at once: {@code configured}, or as many as an eighth
+         * of {@code heapBytes} holds at {@link #CONNECTION_BYTES} each, from 64 up to Tomcat's default
+         * of 8192. Anyone may connect, and Tomcat keeps a connection whose request line or headers come
+         * a byte at a time for as long as each byte comes within the connection timeout; past the limit
+         * the listener accepts no more until one closes, where Tomcat's default would have let a few
+         * thousand such connections run the heap out, and the policy API with it.
+         */
+        public static int connectionLimit(Integer configured, long heapBytes) {
+            if (configured != null) {
+                return configured;
+            }
+            return (int) Math.clamp(heapBytes / 8 / CONNECTION_BYTES, 64, TOMCAT_MAX_CONNECTIONS);
+        }
 
         /** {@code ranges}, each checked to be an IP range in CIDR notation; the first that is not names its index. */
         private static List<String> ipRanges(String key, List<String> ranges) {
@@ -305,7 +341,7 @@ public record PolicyGatewayProperties(
         /** The defaults: no listener, no rooms. */
         public static PolicyServer disabled() {
             return new PolicyServer(false, null, 8448, null, null, List.of(), List.of(), List.of(), 100_000, 10_000,
-                    Duration.ofSeconds(10), null, List.of(), new RateLimit(1000, Duration.ofSeconds(10)));
+                    Duration.ofSeconds(10), null, List.of(), new RateLimit(1000, Duration.ofSeconds(10)), null);
         }
 
         /**

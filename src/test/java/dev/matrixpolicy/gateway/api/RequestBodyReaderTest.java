@@ -14,7 +14,9 @@ import dev.matrixpolicy.gateway.support.CallbackRequests;
 import dev.matrixpolicy.gateway.support.Gen;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.net.SocketTimeoutException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.catalina.connector.ClientAbortException;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -417,6 +420,31 @@ class RequestBodyReaderTest {
         MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> patient.readObject(request));
         assertThat(refused.status().value()).isEqualTo(408);
         assertThat(refused.getMessage()).isEqualTo("Request body not received within 300 ms");
+    }
+
+    @Test
+    void aBodyThatStoppedComingIsRefusedAt408NotAsNoJson() {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/_matrix/policy/v1/sign") {
+            @Override
+            public ServletInputStream getInputStream() {
+                return new BlockingInput() { // as Tomcat's stream fails once no byte came within the connection timeout
+                    @Override
+                    public int read() throws IOException {
+                        throw new ClientAbortException(new SocketTimeoutException());
+                    }
+
+                    @Override
+                    public boolean isFinished() {
+                        return false;
+                    }
+                };
+            }
+        };
+
+        MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readObject(request));
+        assertThat(refused.status().value()).isEqualTo(408);
+        assertThat(refused.errcode()).isEqualTo("M_UNKNOWN");
+        assertThat(refused.getMessage()).isEqualTo("Request body not received: it stopped coming");
     }
 
     @Test

@@ -401,6 +401,22 @@ class InvalidValueTest {
     }
 
     @Test
+    void aPolicyServerListenerOfNoConnectionsIsRefusedNamingTheKey() {
+        String analysis = topLevelFailure("""
+                policy-gateway:
+                  server-name: example.com
+                  policy-server:
+                    max-connections: 0
+                """);
+
+        assertThat(analysis)
+                .contains("key: policy-gateway.policy-server.max-connections\n")
+                .contains("value: '0'\n")
+                .contains("problem: must be at least 1\n");
+        assertNoJava(analysis);
+    }
+
+    @Test
     void aPolicyServerRateLimitPeriodOfNoTimeIsRefusedNamingTheKey() {
         String analysis = topLevelFailure("""
                 policy-gateway:

@@ -216,7 +216,7 @@ public final class RawHttp {
     }
 
     /** One answer: its head up to the blank line, and the body that follows (none, to parse a head alone). */
-    static Response parse(byte[] raw) {
+    public static Response parse(byte[] raw) {
         List<Response> answers = answers(new String(raw, StandardCharsets.ISO_8859_1), false);
         if (answers.isEmpty()) {
             throw new IllegalStateException("No HTTP answer");

@@ -261,6 +261,9 @@ signature-cache-size: {{ int . }}
 {{- with .keyCacheServers }}
 key-cache-servers: {{ int . }}
 {{- end }}
+{{- with .maxConnections }}
+max-connections: {{ int . }}
+{{- end }}
 {{- with .keyFetchTimeout }}
 key-fetch-timeout: {{ . }}
 {{- end }}

@@ -148,6 +148,7 @@ class HelmPolicyServerTest {
         // Left out, the gateway's defaults apply.
         assertThat(server.has("signature-cache-size")).isFalse();
         assertThat(server.has("key-cache-servers")).isFalse();
+        assertThat(server.has("max-connections")).isFalse();
         assertThat(server.has("rate-limit")).isFalse();
     }
 
@@ -197,6 +198,10 @@ class HelmPolicyServerTest {
                 .isNotEqualTo(before);
         assertThat(startupChecksum(render(command -> command.set("policyServer.keyFetchTimeout", "3s"))))
                 .isNotEqualTo(before);
+        Manifests limited = render(command -> command.set("policyServer.maxConnections", "2000"));
+        assertThat(HelmChart.applicationConfig(limited).at("/policy-gateway/policy-server/max-connections").asInt())
+                .isEqualTo(2000);
+        assertThat(startupChecksum(limited)).isNotEqualTo(before);
         assertThat(startupChecksum(render(command -> command.set("policyServer.service.port", "443"))))
                 .isEqualTo(before);
     }

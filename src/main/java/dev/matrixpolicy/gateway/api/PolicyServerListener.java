@@ -25,6 +25,7 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.coyote.AbstractProtocol;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.apache.coyote.ActionCode;
 import org.apache.coyote.ProtocolHandler;
 import org.slf4j.Logger;
@@ -163,7 +164,8 @@ class PolicyServerListener {
                     protocol.setAddress(settings.address());
                 }
                 // after server.tomcat.max-connections, which is the policy API's (its callers are known)
-                protocol.setMaxConnections(settings.connectionLimit());
+                protocol.setMaxConnections(settings.connectionLimit(protocol instanceof AbstractHttp11Protocol<?> http
+                        ? (long) http.getMaxHttpRequestHeaderSize() + http.getMaxHttpResponseHeaderSize() : 2 * 8192));
             }
             federation.setPort(settings.port());
             factory.addAdditionalConnectors(federation);

@@ -213,7 +213,7 @@ public record PolicyGatewayProperties(
      * @param rateLimit          how many events each asking homeserver may have judged, once its request
      *                           signature is verified: the answers remembered aside
      * @param maxConnections     how many connections the listener holds at once; left out, as many as an
-     *                           eighth of the heap holds ({@link #connectionLimit()})
+     *                           eighth of the heap holds ({@link #connectionLimit(long)})
      */
     public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
                                InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
@@ -260,33 +260,41 @@ public record PolicyGatewayProperties(
         static final String PREFIX = "policy-gateway.policy-server";
 
         /**
-         * What a connection to the listener holds of the heap while its request is still coming, as
-         * measured (about 50 KiB with Tomcat's default buffers: its socket's, its header's, its
-         * answer's) and rounded up.
+         * What a connection to the listener holds of the heap while its request is still coming, beside
+         * its two header buffers, which Tomcat allocates whole ({@code server.max-http-request-header-size}
+         * and {@code server.tomcat.max-http-response-header-size}, 8 KiB each by default): its socket's
+         * buffers and the request and answer objects. Measured at about 50 KiB in all with the default
+         * sizes; rounded up, so that the defaults come to 64 KiB.
          */
-        private static final long CONNECTION_BYTES = 64 * 1024;
+        private static final long CONNECTION_BYTES_BESIDE_HEADERS = 48 * 1024;
 
-        /** Tomcat's own limit, which {@link #connectionLimit()} never exceeds. */
+        /** Tomcat's own limit, which {@link #connectionLimit} never exceeds. */
         private static final int TOMCAT_MAX_CONNECTIONS = 8192;
 
-        /** {@link #connectionLimit(Integer, long)} of {@code max-connections}, for this JVM's heap. */
-        public int connectionLimit() {
-            return connectionLimit(maxConnections, Runtime.getRuntime().maxMemory());
+        /**
+         * {@link #connectionLimit(Integer, long, long)} of {@code max-connections}, for this JVM's heap.
+         *
+         * @param headerBufferBytes the listener's request and answer header sizes together
+         */
+        public int connectionLimit(long headerBufferBytes) {
+            return connectionLimit(maxConnections, Runtime.getRuntime().maxMemory(), headerBufferBytes);
         }
 
         /**
          * How many connections the listener holds at once: {@code configured}, or as many as an eighth
-         * of {@code heapBytes} holds at {@link #CONNECTION_BYTES} each, from 64 up to Tomcat's default
-         * of 8192. Anyone may connect, and Tomcat keeps a connection whose request line or headers come
-         * a byte at a time for as long as each byte comes within the connection timeout; past the limit
-         * the listener accepts no more until one closes, where Tomcat's default would have let a few
-         * thousand such connections run the heap out, and the policy API with it.
+         * of {@code heapBytes} holds at {@link #CONNECTION_BYTES_BESIDE_HEADERS} and the header buffers
+         * each, from 64 up to Tomcat's default of 8192. Anyone may connect, and Tomcat keeps a connection
+         * whose request line or headers come a byte at a time for as long as each byte comes within the
+         * connection timeout; past the limit the listener accepts no more until one closes, where
+         * Tomcat's default would have let a few thousand such connections run the heap out, and the
+         * policy API with it.
          */
-        public static int connectionLimit(Integer configured, long heapBytes) {
+        public static int connectionLimit(Integer configured, long heapBytes, long headerBufferBytes) {
             if (configured != null) {
                 return configured;
             }
-            return (int) Math.clamp(heapBytes / 8 / CONNECTION_BYTES, 64, TOMCAT_MAX_CONNECTIONS);
+            return (int) Math.clamp(heapBytes / 8 / (CONNECTION_BYTES_BESIDE_HEADERS + headerBufferBytes), 64,
+                    TOMCAT_MAX_CONNECTIONS);
         }
 
         /** {@code ranges}, each checked to be an IP range in CIDR notation; the first that is not names its index. */

@@ -78,13 +78,16 @@ class PolicyServerConnectionLimitEndToEndTest {
     }
 
     @Test
-    void leftOutTheLimitIsWhatAnEighthOfTheHeapHolds() {
+    void leftOutTheLimitIsWhatAnEighthOfTheHeapHoldsAtTheConnectionsHeaderSizes() {
         long mebibyte = 1024 * 1024;
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 307 * mebibyte))
+        long defaultHeaders = 2 * 8192;
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 307 * mebibyte, defaultHeaders))
                 .as("the image's heap in a 512 MiB container").isEqualTo(614);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 16 * mebibyte)).isEqualTo(64);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 64 * 1024 * mebibyte)).isEqualTo(8192);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(5000, 307 * mebibyte)).isEqualTo(5000);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 307 * mebibyte, 64 * 1024 + 8192))
+                .as("a request header of up to 64 KiB").isEqualTo(327);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 16 * mebibyte, defaultHeaders)).isEqualTo(64);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 64 * 1024 * mebibyte, defaultHeaders)).isEqualTo(8192);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(5000, 307 * mebibyte, defaultHeaders)).isEqualTo(5000);
     }
 
     @Test

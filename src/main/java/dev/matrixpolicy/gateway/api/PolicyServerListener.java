@@ -25,9 +25,9 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.coyote.AbstractProtocol;
-import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.apache.coyote.ActionCode;
 import org.apache.coyote.ProtocolHandler;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
@@ -46,9 +46,10 @@ import tools.jackson.databind.json.JsonMapper;
  * The policy server's federation listener, with {@code policy-gateway.policy-server.enabled: true}:
  * a Tomcat connector of its own on {@code policy-server.port} beside the policy API's, configured as
  * that one is ({@code server.tomcat.*}, virtual threads, the JSON error answers, the connection drain
- * at shutdown) but for how many connections it holds ({@code policy-server.max-connections}), and a valve that keeps the two apart: the federation listener answers the {@link
- * PolicyServerServlet} paths and nothing else, and the policy API's port never answers them. The
- * management port is another server altogether.
+ * at shutdown) but for how many connections it holds ({@code policy-server.max-connections}), and a
+ * valve that keeps the two apart: the federation listener answers the {@link PolicyServerServlet}
+ * paths and nothing else, and the policy API's port never answers them. The management port is
+ * another server altogether.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(PolicyServerEnabled.class)

@@ -221,6 +221,7 @@ public final class ChainRunner implements AutoCloseable {
         private final String callback;
         private final Link<C> link;
         private final BiFunction<? super C, ? super A, ? extends R> call;
+
         LinkAsker(String callback, Link<C> link, BiFunction<? super C, ? super A, ? extends R> call) {
             this.callback = callback;
             this.link = link;

@@ -31,8 +31,7 @@ finish() { # the servers of a run are its own (body_memory.py stops them); the w
 trap finish EXIT
 
 # The container image's flags, its heap made explicit: MaxRAMPercentage of the default 512 MiB limit.
-percent=$(image_jvm_flags | sed -n 's/.*-XX:MaxRAMPercentage=\([0-9]*\).*/\1/p')
-JVM_FLAGS="$(image_jvm_flags | sed 's/ *-XX:MaxRAMPercentage=[0-9]*//') -Xmx$((512 * percent / 100))m"
+JVM_FLAGS=$(container_jvm_flags 512)
 
 mkdir -p "$WORK" target/bench
 if [ "${BUILD:-1}" = 1 ]; then

@@ -19,7 +19,17 @@ build_offline() { # unless BUILD=0: the product jar, then the bench profile's bu
 
 product_jar() { ls target/matrix-policy-gateway-*.jar | grep -v -e '-plain' | head -1; }
 
+policy_server_key() { # jar key-file: the policy server's key, as an admin makes it (the jar's GeneratePolicyServerKey)
+  "$JAVA" -cp "$1" -Dloader.main=dev.matrixpolicy.gateway.policyserver.GeneratePolicyServerKey \
+    org.springframework.boot.loader.launch.PropertiesLauncher "$2" > /dev/null
+}
+
 image_jvm_flags() { sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile; }   # the container image's JVM flags
+
+container_jvm_flags() { # MiB: the image's JVM flags, the heap made explicit as in a container of that limit (MaxRAMPercentage of it)
+  local percent; percent=$(image_jvm_flags | sed -n 's/.*-XX:MaxRAMPercentage=\([0-9]*\).*/\1/p')
+  echo "$(image_jvm_flags | sed 's/ *-XX:MaxRAMPercentage=[0-9]*//') -Xmx$(($1 * percent / 100))m"
+}
 
 metric() { # prometheus-name label-filter: the sum of the samples of the gateway on $MANAGEMENT_PORT that match
   curl -s "http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus" | awk -v name="$1" -v filter="$2" \

@@ -36,9 +36,7 @@ build_offline   # the gateway runs from the product jar; the fixtures come from 
 rm -rf "$OUT"; mkdir -p "$OUT"
 jar=$(product_jar)
 
-# The policy server's key, as an admin makes it: the jar's GeneratePolicyServerKey.
-"$JAVA" -cp "$jar" -Dloader.main=dev.matrixpolicy.gateway.policyserver.GeneratePolicyServerKey \
-  org.springframework.boot.loader.launch.PropertiesLauncher "$OUT/policy_server.key" > /dev/null
+policy_server_key "$jar" "$OUT/policy_server.key"
 
 # The stand-in homeserver: writes the signed requests, then serves its key.
 "$JAVA" -cp "target/bench/classes:$(cat target/bench/bench-classpath.txt)" dev.matrixpolicy.bench.PolicyServerFixtures \

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +99,6 @@ class PolicyServerConnectionLimitEndToEndTest {
         try (Socket first = new Socket(loopback, federation); Socket second = new Socket(loopback, federation);
              Socket third = new Socket(loopback, federation)) {
             first.setSoTimeout(20_000);
-            third.setSoTimeout(20_000);
             // the first two send their request line and a header, and never the end of their headers
             send(first, WELL_KNOWN);
             send(second, WELL_KNOWN);
@@ -107,7 +108,11 @@ class PolicyServerConnectionLimitEndToEndTest {
                     + "Authorization: Bearer policyserver-token\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     + "Content-Length: " + INVITE.length() + "\r\n\r\n" + INVITE);
             assertThat(invite.status()).as("the policy API, with every federation connection held").isEqualTo(200);
-            assertThat(third.getInputStream().available()).as("the third caller, not yet accepted").isZero();
+            // a listener that had accepted it would answer its whole request in milliseconds
+            third.setSoTimeout(1_000);
+            assertThatThrownBy(() -> third.getInputStream().read()).as("the third caller, not accepted")
+                    .isInstanceOf(SocketTimeoutException.class);
+            third.setSoTimeout(20_000);
 
             send(first, "Connection: close\r\n\r\n");
             assertThat(RawHttp.parse(first.getInputStream().readAllBytes()).status()).isEqualTo(200);

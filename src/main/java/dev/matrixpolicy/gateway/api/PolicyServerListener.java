@@ -9,7 +9,9 @@ import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
 import dev.matrixpolicy.gateway.policyserver.ServerKeys;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -129,16 +131,48 @@ class PolicyServerListener {
      * the same connector and protocol settings as the policy API's.
      */
     @Bean
-    WebServerFactoryCustomizer<TomcatServletWebServerFactory> federationConnector(Generations generations) {
+    FederationConnector federationConnector(Generations generations) {
         PolicyGatewayProperties.PolicyServer settings = settings(generations);
         return new FederationConnector(settings);
     }
 
-    private static final class FederationConnector implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
+    /**
+     * The listener's connections against its limit: honest homeservers keep theirs open between
+     * requests, so a listener that holds its limit under ordinary traffic keeps some of them waiting.
+     */
+    @Bean
+    MeterBinder policyServerConnections(FederationConnector connector) {
+        return registry -> {
+            Gauge.builder("policy.server.connections", connector, FederationConnector::connections)
+                    .description("Connections the policy server's listener holds: requests being read or answered, "
+                            + "and connections kept open between requests")
+                    .register(registry);
+            Gauge.builder("policy.server.connections.max", connector, FederationConnector::maxConnections)
+                    .description("The most connections the policy server's listener holds at once "
+                            + "(policy-server.max-connections); past it, new ones wait to be accepted")
+                    .register(registry);
+        };
+    }
+
+    static final class FederationConnector implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
         private final PolicyGatewayProperties.PolicyServer settings;
+        /** The listener's protocol handler, once the connector is made. */
+        private volatile AbstractProtocol<?> protocol;
 
         FederationConnector(PolicyGatewayProperties.PolicyServer settings) {
             this.settings = settings;
+        }
+
+        /** The connections held now; NaN before the listener starts. */
+        double connections() {
+            AbstractProtocol<?> made = protocol;
+            long count = made == null ? -1 : made.getConnectionCount();
+            return count < 0 ? Double.NaN : count;
+        }
+
+        double maxConnections() {
+            AbstractProtocol<?> made = protocol;
+            return made == null ? Double.NaN : made.getMaxConnections();
         }
 
         @Override
@@ -167,6 +201,7 @@ class PolicyServerListener {
                 // after server.tomcat.max-connections, which is the policy API's (its callers are known)
                 protocol.setMaxConnections(settings.connectionLimit(protocol instanceof AbstractHttp11Protocol<?> http
                         ? (long) http.getMaxHttpRequestHeaderSize() + http.getMaxHttpResponseHeaderSize() : 2 * 8192));
+                this.protocol = protocol;
             }
             federation.setPort(settings.port());
             factory.addAdditionalConnectors(federation);

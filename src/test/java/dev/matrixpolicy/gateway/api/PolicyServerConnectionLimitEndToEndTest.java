@@ -2,9 +2,11 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
+import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,12 +16,14 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import org.apache.catalina.connector.Connector;
 import org.apache.coyote.AbstractProtocol;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
@@ -63,6 +67,9 @@ class PolicyServerConnectionLimitEndToEndTest {
 
     @Autowired
     WebServerApplicationContext context;
+
+    @LocalManagementPort
+    int managementPort;
 
     private Connector connector(boolean federation) {
         return Arrays.stream(((TomcatWebServer) context.getWebServer()).getTomcat().getService().findConnectors())
@@ -108,6 +115,9 @@ class PolicyServerConnectionLimitEndToEndTest {
                     + "Authorization: Bearer policyserver-token\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     + "Content-Length: " + INVITE.length() + "\r\n\r\n" + INVITE);
             assertThat(invite.status()).as("the policy API, with every federation connection held").isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(GatewayClient.scrape(managementPort))
+                    .containsPattern("(?m)^policy_server_connections(\\{[^}]*})? 2\\.0$")
+                    .containsPattern("(?m)^policy_server_connections_max(\\{[^}]*})? 2\\.0$"));
             // a listener that had accepted it would answer its whole request in milliseconds
             third.setSoTimeout(1_000);
             assertThatThrownBy(() -> third.getInputStream().read()).as("the third caller, not accepted")

@@ -58,12 +58,15 @@ class DocumentedMetricsEndToEndTest {
     private static final Set<String> NOT_METRICS = Set.of("policy_list", "policy_server", "policy_server_request",
             "policy_room_upgrade_type");
     /**
-     * Documented metrics this gateway cannot show: a policy server's requests, its bodies' memory and the servers its rate
-     * limit refused (PolicyServerEndToEndTest and PolicyServerRateLimitEndToEndTest scrape them), Redis' failures (RateLimitsReplicasEndToEndTest), and
+     * Documented metrics this gateway cannot show: a policy server's requests, its bodies' memory, the servers its rate
+     * limit refused and its listener's connections (PolicyServerEndToEndTest, PolicyServerRateLimitEndToEndTest and
+     * PolicyServerConnectionLimitEndToEndTest read them), Redis' failures (RateLimitsReplicasEndToEndTest), and
      * a policy room's upgrade, which needs a homeserver to read the room from.
      */
     private static final Set<String> NEED_ANOTHER_GATEWAY = Set.of("policy_server_requests_seconds",
-            "policy_server_rate_limited_origins_total", "policy_server_body_memory_bytes", "policy_server_body_memory_max_bytes", "policy_state_failures_total", "policy_module_policy_list_source_upgraded");
+            "policy_server_rate_limited_origins_total", "policy_server_body_memory_bytes", "policy_server_body_memory_max_bytes",
+            "policy_server_connections", "policy_server_connections_max", "policy_state_failures_total",
+            "policy_module_policy_list_source_upgraded");
 
     @RegisterExtension
     final ExpectedOutput output = ExpectedOutput.warnings("API access refused");

@@ -194,13 +194,13 @@ class PolicyServerListener {
             for (TomcatConnectorCustomizer customizer : factory.getConnectorCustomizers()) {
                 customizer.customize(federation);
             }
-            if (federation.getProtocolHandler() instanceof AbstractProtocol<?> protocol) {
+            if (federation.getProtocolHandler() instanceof AbstractHttp11Protocol<?> protocol) { // DEFAULT_PROTOCOL's
                 if (settings.address() != null) {
                     protocol.setAddress(settings.address());
                 }
                 // after server.tomcat.max-connections, which is the policy API's (its callers are known)
-                protocol.setMaxConnections(settings.connectionLimit(protocol instanceof AbstractHttp11Protocol<?> http
-                        ? (long) http.getMaxHttpRequestHeaderSize() + http.getMaxHttpResponseHeaderSize() : 2 * 8192));
+                protocol.setMaxConnections(settings.connectionLimit(
+                        (long) protocol.getMaxHttpRequestHeaderSize() + protocol.getMaxHttpResponseHeaderSize()));
                 this.protocol = protocol;
             }
             federation.setPort(settings.port());

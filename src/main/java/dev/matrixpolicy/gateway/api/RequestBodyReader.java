@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
 import dev.matrixpolicy.gateway.matrix.StrictUtf8;
 import dev.matrixpolicy.gateway.module.RepeatedWarnings;
+import dev.matrixpolicy.gateway.replies.FailureCauses;
 import dev.matrixpolicy.gateway.replies.HeapBudget;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
 import io.micrometer.core.instrument.Gauge;
@@ -367,7 +368,9 @@ final class RequestBodyReader {
             }
             return bytes;
         } catch (IOException unreadable) {
-            if (stalled(unreadable)) {
+            // no byte within server.tomcat.connection-timeout: Tomcat answers 408 itself, and the body
+            // was not malformed, only not sent, which the policy server's metric must not count as not_json
+            if (FailureCauses.include(unreadable, SocketTimeoutException.class)) {
                 throw MatrixApiException.stalled();
             }
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
@@ -429,20 +432,6 @@ final class RequestBodyReader {
             }
         }
         return path.toString();
-    }
-
-    /**
-     * Whether a read failed because no byte came within {@code server.tomcat.connection-timeout}: Tomcat
-     * then answers 408 itself, and the body was not malformed, only not sent, which the policy server's
-     * metric must not count as {@code not_json}.
-     */
-    private static boolean stalled(IOException unreadable) {
-        for (Throwable cause = unreadable; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static MatrixApiException endedEarly() {

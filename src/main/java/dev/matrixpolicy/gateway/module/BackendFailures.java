@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.module;
 
+import dev.matrixpolicy.gateway.replies.FailureCauses;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.security.cert.CertificateException;
@@ -22,7 +23,7 @@ public final class BackendFailures {
      * request's timeout, since a body cut off at the deadline fails with no such cause.
      */
     public static boolean isTimeout(Throwable failure) {
-        return hasCause(failure, HttpTimeoutException.class, SocketTimeoutException.class);
+        return FailureCauses.include(failure, HttpTimeoutException.class, SocketTimeoutException.class);
     }
 
     /**
@@ -30,7 +31,7 @@ public final class BackendFailures {
      * anywhere among the causes (the JDK client wraps it in an {@code IOException}).
      */
     public static boolean isInterrupted(Throwable failure) {
-        return hasCause(failure, InterruptedException.class);
+        return FailureCauses.include(failure, InterruptedException.class);
     }
 
     /**
@@ -39,19 +40,7 @@ public final class BackendFailures {
      * certificate, or one for another name). A handshake broken off by the network is not one.
      */
     static boolean isCertificateRefused(Throwable failure) {
-        return hasCause(failure, CertificateException.class);
-    }
-
-    @SafeVarargs
-    private static boolean hasCause(Throwable failure, Class<? extends Throwable>... types) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            for (Class<? extends Throwable> type : types) {
-                if (type.isInstance(cause)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return FailureCauses.include(failure, CertificateException.class);
     }
 
     /**

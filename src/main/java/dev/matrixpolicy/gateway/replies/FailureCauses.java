@@ -9,6 +9,8 @@ import java.util.function.Function;
  * homeserver describes why no reply came: the JDK's HTTP client throws a {@code ConnectException}
  * without a message for a refused connection and a host name that does not resolve alike, and only
  * its causes ({@code ClosedChannelException}, {@code UnresolvedAddressException}) tell them apart.
+ * And the one walk of a failure's causes for a type among them ({@link #include}), wrapped as deep as
+ * a client or a container wraps it.
  */
 public final class FailureCauses {
     /** How deep a description looks: enough for a client's wrapper, the I/O error and its reason. */
@@ -35,6 +37,19 @@ public final class FailureCauses {
      */
     public static String types(Throwable failure) {
         return chain(failure, cause -> cause.getClass().getSimpleName());
+    }
+
+    /** Whether the failure, or any of its causes, is of one of these types: what a failure turns on, wrapped or not. */
+    @SafeVarargs
+    public static boolean include(Throwable failure, Class<? extends Throwable>... types) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            for (Class<? extends Throwable> type : types) {
+                if (type.isInstance(cause)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static String chain(Throwable first, Function<Throwable, String> describe) {

@@ -264,6 +264,9 @@ key-cache-servers: {{ int . }}
 {{- with .maxConnections }}
 max-connections: {{ int . }}
 {{- end }}
+{{- with .maxRequestsInProgress }}
+max-requests-in-progress: {{ int . }}
+{{- end }}
 {{- with .keyFetchTimeout }}
 key-fetch-timeout: {{ . }}
 {{- end }}

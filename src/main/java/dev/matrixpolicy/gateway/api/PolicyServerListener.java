@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
 import dev.matrixpolicy.gateway.policyserver.ServerKeys;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -26,10 +27,8 @@ import org.apache.tomcat.util.buf.EncodedSolidusHandling;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
-import org.apache.coyote.AbstractProtocol;
 import org.apache.coyote.ActionCode;
 import org.apache.coyote.ProtocolHandler;
-import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
@@ -151,13 +150,27 @@ class PolicyServerListener {
                     .description("The most connections the policy server's listener holds at once "
                             + "(policy-server.max-connections); past it, new ones wait to be accepted")
                     .register(registry);
+            Gauge.builder("policy.server.requests.in.progress", connector, FederationConnector::requestsInProgress)
+                    .description("Connections of the policy server's listener whose request is being read or answered")
+                    .register(registry);
+            Gauge.builder("policy.server.requests.in.progress.max", connector, FederationConnector::maxRequestsInProgress)
+                    .description("The most requests the policy server's listener reads or answers at once "
+                            + "(policy-server.max-requests-in-progress)")
+                    .register(registry);
+            String closed = "Connections the policy server's listener closed to keep its requests in progress within "
+                    + "their limit, by reason: evicted (it waited longest for the rest of its headers when a new request "
+                    + "came), refused (a new request came while every request in progress was being answered)";
+            FunctionCounter.builder("policy.server.connections.closed", connector, FederationConnector::evicted)
+                    .description(closed).tag("reason", "evicted").register(registry);
+            FunctionCounter.builder("policy.server.connections.closed", connector, FederationConnector::refused)
+                    .description(closed).tag("reason", "refused").register(registry);
         };
     }
 
     static final class FederationConnector implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
         private final PolicyGatewayProperties.PolicyServer settings;
         /** The listener's protocol handler, once the connector is made. */
-        private volatile AbstractProtocol<?> protocol;
+        private volatile FederationProtocol protocol;
 
         FederationConnector(PolicyGatewayProperties.PolicyServer settings) {
             this.settings = settings;
@@ -165,19 +178,40 @@ class PolicyServerListener {
 
         /** The connections held now; NaN before the listener starts. */
         double connections() {
-            AbstractProtocol<?> made = protocol;
+            FederationProtocol made = protocol;
             long count = made == null ? -1 : made.getConnectionCount();
             return count < 0 ? Double.NaN : count;
         }
 
         double maxConnections() {
-            AbstractProtocol<?> made = protocol;
+            FederationProtocol made = protocol;
             return made == null ? Double.NaN : made.getMaxConnections();
+        }
+
+        double requestsInProgress() {
+            FederationProtocol made = protocol;
+            return made == null ? Double.NaN : made.requestsInProgress();
+        }
+
+        double maxRequestsInProgress() {
+            FederationProtocol made = protocol;
+            return made == null ? Double.NaN : made.maxRequestsInProgress();
+        }
+
+        double evicted() {
+            FederationProtocol made = protocol;
+            return made == null ? 0 : made.evicted();
+        }
+
+        double refused() {
+            FederationProtocol made = protocol;
+            return made == null ? 0 : made.refused();
         }
 
         @Override
         public void customize(TomcatServletWebServerFactory factory) {
-            Connector federation = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);
+            FederationProtocol protocol = new FederationProtocol();
+            Connector federation = new Connector(protocol);
             federation.setPort(settings.port());
             federation.setProperty("bindOnInit", "false");
             // The legacy check's path holds an event ID, and those of room version 3 are standard
@@ -194,15 +228,14 @@ class PolicyServerListener {
             for (TomcatConnectorCustomizer customizer : factory.getConnectorCustomizers()) {
                 customizer.customize(federation);
             }
-            if (federation.getProtocolHandler() instanceof AbstractHttp11Protocol<?> protocol) { // DEFAULT_PROTOCOL's
-                if (settings.address() != null) {
-                    protocol.setAddress(settings.address());
-                }
-                // after server.tomcat.max-connections, which is the policy API's (its callers are known)
-                protocol.setMaxConnections(settings.connectionLimit(
-                        (long) protocol.getMaxHttpRequestHeaderSize() + protocol.getMaxHttpResponseHeaderSize()));
-                this.protocol = protocol;
+            if (settings.address() != null) {
+                protocol.setAddress(settings.address());
             }
+            // after server.tomcat.max-connections, which is the policy API's (its callers are known)
+            protocol.setMaxConnections(settings.connectionLimit());
+            protocol.limitRequestsInProgress(settings.requestLimit(
+                    (long) protocol.getMaxHttpRequestHeaderSize() + protocol.getMaxHttpResponseHeaderSize()));
+            this.protocol = protocol;
             federation.setPort(settings.port());
             factory.addAdditionalConnectors(federation);
             factory.addContextCustomizers(context -> context.getPipeline().addValve(new ListenerRouting(federation)));

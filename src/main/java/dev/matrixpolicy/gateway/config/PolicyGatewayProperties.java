@@ -212,8 +212,10 @@ public record PolicyGatewayProperties(
      * @param ipRangeAllowlist   exceptions to {@code ip-range-blocklist}, in CIDR notation
      * @param rateLimit          how many events each asking homeserver may have judged, once its request
      *                           signature is verified: the answers remembered aside
-     * @param maxConnections     how many connections the listener holds at once; left out, as many as an
-     *                           eighth of the heap holds ({@link #connectionLimit(long)})
+     * @param maxConnections     how many connections the listener holds at once, idle ones included; left
+     *                           out, as many as a sixteenth of the heap holds ({@link #connectionLimit()})
+     * @param maxRequestsInProgress how many of them may have a request being read or answered at once; left
+     *                           out, as many as another sixteenth of the heap holds ({@link #requestLimit(long)})
      */
     public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
                                InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
@@ -221,7 +223,7 @@ public record PolicyGatewayProperties(
                                @DefaultValue("100000") int signatureCacheSize, @DefaultValue("10000") int keyCacheServers,
                                @DefaultValue("10s") @NotNull Duration keyFetchTimeout, List<String> ipRangeBlocklist,
                                @DefaultValue List<String> ipRangeAllowlist, @DefaultValue RateLimit rateLimit,
-                               Integer maxConnections) {
+                               Integer maxConnections, Integer maxRequestsInProgress) {
         public PolicyServer {
             rooms = List.copyOf(rooms);
             servers = List.copyOf(servers);
@@ -244,6 +246,9 @@ public record PolicyGatewayProperties(
             if (maxConnections != null && maxConnections < 1) {
                 throw new InvalidSettingException("max-connections", "must be at least 1");
             }
+            if (maxRequestsInProgress != null && maxRequestsInProgress < 1) {
+                throw new InvalidSettingException("max-requests-in-progress", "must be at least 1");
+            }
             if (enabled && (name == null || name.isBlank())) {
                 throw new InvalidSettingException("name", "required when the policy server is enabled: "
                         + "the server name in the rooms' m.room.policy 'via'");
@@ -260,41 +265,68 @@ public record PolicyGatewayProperties(
         static final String PREFIX = "policy-gateway.policy-server";
 
         /**
-         * What a connection to the listener holds of the heap while its request is still coming, beside
-         * its two header buffers, which Tomcat allocates whole ({@code server.max-http-request-header-size}
-         * and {@code server.tomcat.max-http-response-header-size}, 8 KiB each by default): its socket's
-         * buffers and the request and answer objects. Measured at about 50 KiB in all with the default
-         * sizes; rounded up, so that the defaults come to 64 KiB.
+         * What a connection to the listener holds of the heap between requests: its socket's read and
+         * write buffers and what tracks it. Measured at 16.7 KiB with Tomcat's 8 KiB buffers; rounded up.
          */
-        private static final long CONNECTION_BYTES_BESIDE_HEADERS = 48 * 1024;
+        private static final long CONNECTION_BYTES = 18 * 1024;
+
+        /**
+         * What a connection holds while a request on it is read or answered, beside its two header buffers,
+         * which Tomcat allocates whole ({@code server.max-http-request-header-size} and
+         * {@code server.tomcat.max-http-response-header-size}, 8 KiB each by default): the socket's
+         * buffers, the input buffer's room for a read, the request and answer objects. Measured at about
+         * 55 KiB in all with the default sizes; rounded up, so that the defaults come to 64 KiB.
+         */
+        private static final long REQUEST_BYTES_BESIDE_HEADERS = 48 * 1024;
 
         /** Tomcat's own limit, which {@link #connectionLimit} never exceeds. */
         private static final int TOMCAT_MAX_CONNECTIONS = 8192;
 
-        /**
-         * {@link #connectionLimit(Integer, long, long)} of {@code max-connections}, for this JVM's heap.
-         *
-         * @param headerBufferBytes the listener's request and answer header sizes together
-         */
-        public int connectionLimit(long headerBufferBytes) {
-            return connectionLimit(maxConnections, Runtime.getRuntime().maxMemory(), headerBufferBytes);
+        /** The fewest connections, and requests in progress, that a default gives the listener. */
+        private static final int FEWEST = 64;
+
+        /** {@link #connectionLimit(Integer, long)} of {@code max-connections}, for this JVM's heap. */
+        public int connectionLimit() {
+            return connectionLimit(maxConnections, Runtime.getRuntime().maxMemory());
         }
 
         /**
-         * How many connections the listener holds at once: {@code configured}, or as many as an eighth
-         * of {@code heapBytes} holds at {@link #CONNECTION_BYTES_BESIDE_HEADERS} and the header buffers
-         * each, from 64 up to Tomcat's default of 8192. Anyone may connect, and Tomcat keeps a connection
-         * whose request line or headers come a byte at a time for as long as each byte comes within the
-         * connection timeout; past the limit the listener accepts no more until one closes, where
-         * Tomcat's default would have let a few thousand such connections run the heap out, and the
-         * policy API with it.
+         * How many connections the listener holds at once, idle ones included: {@code configured}, or as
+         * many as a sixteenth of {@code heapBytes} holds at {@link #CONNECTION_BYTES} each, from 64 up to
+         * Tomcat's default of 8192. Past it, the listener accepts no more until one closes.
          */
-        public static int connectionLimit(Integer configured, long heapBytes, long headerBufferBytes) {
+        public static int connectionLimit(Integer configured, long heapBytes) {
             if (configured != null) {
                 return configured;
             }
-            return (int) Math.clamp(heapBytes / 8 / (CONNECTION_BYTES_BESIDE_HEADERS + headerBufferBytes), 64,
-                    TOMCAT_MAX_CONNECTIONS);
+            return (int) Math.clamp(heapBytes / 16 / CONNECTION_BYTES, FEWEST, TOMCAT_MAX_CONNECTIONS);
+        }
+
+        /**
+         * {@link #requestLimit(Integer, Integer, long, long)} of {@code max-requests-in-progress}, for this
+         * JVM's heap.
+         *
+         * @param headerBufferBytes the listener's request and answer header sizes together
+         */
+        public int requestLimit(long headerBufferBytes) {
+            return requestLimit(maxRequestsInProgress, maxConnections, Runtime.getRuntime().maxMemory(), headerBufferBytes);
+        }
+
+        /**
+         * How many of the listener's connections may have a request being read or answered at once:
+         * {@code configured}, or as many as a sixteenth of {@code heapBytes} holds at
+         * {@link #REQUEST_BYTES_BESIDE_HEADERS} and the header buffers each, at least 64 and never more
+         * than the connections. Anyone may connect, and Tomcat keeps a request whose line or headers
+         * come a byte at a time for as long as each byte comes within the connection timeout: with no
+         * such bound a few thousand of them would run the heap out, and the policy API with it.
+         */
+        public static int requestLimit(Integer configured, Integer configuredConnections, long heapBytes,
+                                       long headerBufferBytes) {
+            if (configured != null) {
+                return configured;
+            }
+            long fits = Math.max(FEWEST, heapBytes / 16 / (REQUEST_BYTES_BESIDE_HEADERS + headerBufferBytes));
+            return (int) Math.min(fits, connectionLimit(configuredConnections, heapBytes));
         }
 
         /** {@code ranges}, each checked to be an IP range in CIDR notation; the first that is not names its index. */
@@ -349,7 +381,7 @@ public record PolicyGatewayProperties(
         /** The defaults: no listener, no rooms. */
         public static PolicyServer disabled() {
             return new PolicyServer(false, null, 8448, null, null, List.of(), List.of(), List.of(), 100_000, 10_000,
-                    Duration.ofSeconds(10), null, List.of(), new RateLimit(1000, Duration.ofSeconds(10)), null);
+                    Duration.ofSeconds(10), null, List.of(), new RateLimit(1000, Duration.ofSeconds(10)), null, null);
         }
 
         /**

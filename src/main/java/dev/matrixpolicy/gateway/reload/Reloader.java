@@ -62,7 +62,8 @@ final class Reloader {
      */
     static final List<String> STARTUP_ONLY = List.of("decisionLog", "policyServer.address", "policyServer.enabled",
             "policyServer.ipRangeAllowlist", "policyServer.ipRangeBlocklist", "policyServer.keyCacheServers",
-            "policyServer.keyFetchTimeout", "policyServer.keyFile", "policyServer.maxConnections", "policyServer.name", "policyServer.notaries",
+            "policyServer.keyFetchTimeout", "policyServer.keyFile", "policyServer.maxConnections",
+            "policyServer.maxRequestsInProgress", "policyServer.name", "policyServer.notaries",
             "policyServer.port", "policyServer.servers", "policyServer.signatureCacheSize", "reload", "state");
 
     private final Generations generations;

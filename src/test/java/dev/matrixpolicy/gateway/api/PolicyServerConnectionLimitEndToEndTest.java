@@ -9,15 +9,20 @@ import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.catalina.connector.Connector;
 import org.apache.coyote.AbstractProtocol;
 import org.junit.jupiter.api.Test;
@@ -32,15 +37,17 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * The federation listener holds no more than {@code max-connections} at once (two here), so that
- * requests dripped into connections a byte at a time, about 50 KiB of heap each, cannot run the heap
- * out and the policy API with it: the next caller waits for a connection to close, while the
- * homeserver's own port answers all the while.
+ * The federation listener holds no more than {@code max-connections} at once (three here), and no more
+ * than {@code max-requests-in-progress} of them with a request being read or answered (two here), so
+ * that requests dripped into connections a byte at a time, about 55 KiB of heap each, cannot run the
+ * heap out and the policy API with it, while homeservers' connections kept open between requests take
+ * no place: a new request takes the place of the one waiting longest for its headers, and is refused
+ * only while every place answers.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         // no file watcher: a reload reads the profile's file without the key file this test sets, and is refused
         properties = {"management.server.port=0", "policy-gateway.policy-server.port=0", "policy-gateway.reload.watch=false",
-                "policy-gateway.policy-server.max-connections=2"})
+                "policy-gateway.policy-server.max-connections=3", "policy-gateway.policy-server.max-requests-in-progress=2"})
 @ActiveProfiles("policyserver")
 class PolicyServerConnectionLimitEndToEndTest {
     private static final Path KEY_FILE;
@@ -80,54 +87,164 @@ class PolicyServerConnectionLimitEndToEndTest {
         return ((AbstractProtocol<?>) connector.getProtocolHandler()).getMaxConnections();
     }
 
-    @Test
-    void theListenerTakesItsOwnLimitAndThePolicyApiKeepsTomcats() {
-        assertThat(maxConnections(connector(true))).isEqualTo(2);
-        assertThat(maxConnections(connector(false))).as("server.tomcat.max-connections' default").isEqualTo(8192);
+    private Socket connect() throws IOException {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), connector(true).getLocalPort());
+        socket.setSoTimeout(20_000);
+        return socket;
+    }
+
+    private void awaitScraped(String metric, int value) {
+        awaitScraped(metric, "", value);
+    }
+
+    /** How many connections the listener closed so far for {@code reason}: the tests share one gateway. */
+    private int closedSoFar(String reason) {
+        Matcher closed = Pattern.compile("(?m)^policy_server_connections_closed_total\\{[^}]*reason=\"" + reason
+                + "\"[^}]*} (\\d+)\\.0$").matcher(GatewayClient.scrape(managementPort));
+        assertThat(closed.find()).isTrue();
+        return Integer.parseInt(closed.group(1));
+    }
+
+    /** {@code metric} reads {@code value}, with a {@code label} such as {@code reason="evicted"} if one is given. */
+    private void awaitScraped(String metric, String label, int value) {
+        String labels = label.isEmpty() ? "(\\{[^}]*})?" : "\\{[^}]*" + Pattern.quote(label) + "[^}]*}";
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(GatewayClient.scrape(managementPort))
+                .containsPattern("(?m)^" + Pattern.quote(metric) + labels + " " + value + "\\.0$"));
     }
 
     @Test
-    void leftOutTheLimitIsWhatAnEighthOfTheHeapHoldsAtTheConnectionsHeaderSizes() {
+    void theListenerTakesItsOwnLimitsAndThePolicyApiKeepsTomcats() {
+        assertThat(maxConnections(connector(true))).isEqualTo(3);
+        assertThat(maxConnections(connector(false))).as("server.tomcat.max-connections' default").isEqualTo(8192);
+        awaitScraped("policy_server_connections_max", 3);
+        awaitScraped("policy_server_requests_in_progress_max", 2);
+    }
+
+    @Test
+    void leftOutTheLimitsAreWhatASixteenthOfTheHeapHoldsEach() {
         long mebibyte = 1024 * 1024;
         long defaultHeaders = 2 * 8192;
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 307 * mebibyte, defaultHeaders))
-                .as("the image's heap in a 512 MiB container").isEqualTo(614);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 307 * mebibyte, 64 * 1024 + 8192))
-                .as("a request header of up to 64 KiB").isEqualTo(327);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 16 * mebibyte, defaultHeaders)).isEqualTo(64);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 64 * 1024 * mebibyte, defaultHeaders)).isEqualTo(8192);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(5000, 307 * mebibyte, defaultHeaders)).isEqualTo(5000);
+        long imageHeap = 307 * mebibyte; // in a 512 MiB container
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, imageHeap)).isEqualTo(1091);
+        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, imageHeap, defaultHeaders)).isEqualTo(307);
+        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, imageHeap, 64 * 1024 + 8192))
+                .as("a request header of up to 64 KiB").isEqualTo(163);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 16 * mebibyte)).isEqualTo(64);
+        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, 16 * mebibyte, defaultHeaders)).isEqualTo(64);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 64 * 1024 * mebibyte)).isEqualTo(8192);
+        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, 64 * 1024 * mebibyte, defaultHeaders))
+                .as("no more than the connections").isEqualTo(8192);
+        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, 100, imageHeap, defaultHeaders)).isEqualTo(100);
+        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(5000, imageHeap)).isEqualTo(5000);
+        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(20, 100, imageHeap, defaultHeaders)).isEqualTo(20);
     }
 
     @Test
-    void headersDrippedIntoEveryConnectionHoldBackTheNextCallerNotTheHomeserver() throws IOException {
-        int federation = connector(true).getLocalPort();
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        try (Socket first = new Socket(loopback, federation); Socket second = new Socket(loopback, federation);
-             Socket third = new Socket(loopback, federation)) {
-            first.setSoTimeout(20_000);
-            // the first two send their request line and a header, and never the end of their headers
+    void aRequestDrippingItsHeadersGivesItsPlaceToANewRequestWhileThePolicyApiAnswers() throws IOException {
+        int evictedBefore = closedSoFar("evicted");
+        try (Socket first = connect(); Socket second = connect(); Socket third = connect()) {
+            // the first two send their request line and a header, and not yet the end of their headers
             send(first, WELL_KNOWN);
+            awaitScraped("policy_server_requests_in_progress", 1);
             send(second, WELL_KNOWN);
+            awaitScraped("policy_server_requests_in_progress", 2);
+            assertThat(invite().status()).as("the policy API, with every place held").isEqualTo(200);
+
             send(third, WELL_KNOWN + "Connection: close\r\n\r\n");
+            assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).status()).isEqualTo(200);
+            assertThat(first.getInputStream().read()).as("the longest waiting, closed unanswered").isEqualTo(-1);
+            send(second, "Connection: close\r\n\r\n");
+            assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).status()).isEqualTo(200);
+            awaitScraped("policy_server_connections_closed_total", "reason=\"evicted\"", evictedBefore + 1);
+        }
+    }
 
-            RawHttp.Response invite = RawHttp.exchange(port, "POST /v1/spam_checker/user_may_invite HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Authorization: Bearer policyserver-token\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                    + "Content-Length: " + INVITE.length() + "\r\n\r\n" + INVITE);
-            assertThat(invite.status()).as("the policy API, with every federation connection held").isEqualTo(200);
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(GatewayClient.scrape(managementPort))
-                    .containsPattern("(?m)^policy_server_connections(\\{[^}]*})? 2\\.0$")
-                    .containsPattern("(?m)^policy_server_connections_max(\\{[^}]*})? 2\\.0$"));
+    @Test
+    void connectionsKeptOpenBetweenRequestsTakeNoPlace() throws IOException {
+        try (Socket first = connect(); Socket second = connect(); Socket third = connect()) {
+            for (int round = 0; round < 2; round++) {
+                for (Socket socket : List.of(first, second, third)) {
+                    send(socket, WELL_KNOWN + "\r\n");
+                    assertThat(answer(socket)).contains("\"public_key\"");
+                }
+                awaitScraped("policy_server_connections", 3);
+                awaitScraped("policy_server_requests_in_progress", 0);
+            }
+        }
+    }
+
+    @Test
+    void aNewRequestIsRefusedWhileEveryPlaceIsAnsweringAndIsTakenOnceOneIsFree() throws IOException {
+        int refusedBefore = closedSoFar("refused");
+        String sign = "POST /_matrix/policy/v1/sign HTTP/1.1\r\nHost: policy.test\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 4\r\nConnection: close\r\n\r\n";
+        try (Socket first = connect(); Socket second = connect()) {
+            // both bodies are being read, one byte of their four here
+            send(first, sign + "{");
+            send(second, sign + "{");
+            awaitScraped("policy_server_requests_in_progress", 2);
+            try (Socket third = connect()) {
+                send(third, WELL_KNOWN + "Connection: close\r\n\r\n");
+                assertThat(readUntilClosed(third)).as("closed unanswered").isEmpty();
+            }
+            awaitScraped("policy_server_connections_closed_total", "reason=\"refused\"", refusedBefore + 1);
+
+            send(first, "}  ");
+            assertThat(RawHttp.parse(first.getInputStream().readAllBytes()).status()).as("unsigned").isEqualTo(401);
+            try (Socket fourth = connect()) {
+                send(fourth, WELL_KNOWN + "Connection: close\r\n\r\n");
+                assertThat(RawHttp.parse(fourth.getInputStream().readAllBytes()).status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void pastItsConnectionsTheListenerKeepsTheNextCallerWaiting() throws IOException {
+        try (Socket first = connect(); Socket second = connect(); Socket third = connect(); Socket fourth = connect()) {
+            for (Socket held : List.of(first, second, third)) {
+                send(held, WELL_KNOWN + "\r\n");
+                answer(held);
+            }
+            awaitScraped("policy_server_connections", 3);
+            send(fourth, WELL_KNOWN + "Connection: close\r\n\r\n");
             // a listener that had accepted it would answer its whole request in milliseconds
-            third.setSoTimeout(1_000);
-            assertThatThrownBy(() -> third.getInputStream().read()).as("the third caller, not accepted")
+            fourth.setSoTimeout(1_000);
+            assertThatThrownBy(() -> fourth.getInputStream().read()).as("the fourth caller, not accepted")
                     .isInstanceOf(SocketTimeoutException.class);
-            third.setSoTimeout(20_000);
+            fourth.setSoTimeout(20_000);
 
-            send(first, "Connection: close\r\n\r\n");
-            assertThat(RawHttp.parse(first.getInputStream().readAllBytes()).status()).isEqualTo(200);
-            assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).status())
+            first.close();
+            assertThat(RawHttp.parse(fourth.getInputStream().readAllBytes()).status())
                     .as("accepted once the first connection closed").isEqualTo(200);
+        }
+    }
+
+    private RawHttp.Response invite() {
+        return RawHttp.exchange(port, "POST /v1/spam_checker/user_may_invite HTTP/1.1\r\nHost: localhost\r\n"
+                + "Authorization: Bearer policyserver-token\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                + "Content-Length: " + INVITE.length() + "\r\n\r\n" + INVITE);
+    }
+
+    /** One answer's body, read by its {@code Content-Length}, leaving the connection open. */
+    private static String answer(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int next = in.read();
+            assertThat(next).as("an answer's head, after " + head).isNotNegative();
+            head.append((char) next);
+        }
+        Matcher length = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
+        assertThat(length.find()).as(head.toString()).isTrue();
+        return new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.UTF_8);
+    }
+
+    /** What comes before the connection closes; a reset counts as closed. */
+    private static byte[] readUntilClosed(Socket socket) throws IOException {
+        try {
+            return socket.getInputStream().readAllBytes();
+        } catch (SocketException reset) {
+            return new byte[0];
         }
     }
 

@@ -149,6 +149,7 @@ class HelmPolicyServerTest {
         assertThat(server.has("signature-cache-size")).isFalse();
         assertThat(server.has("key-cache-servers")).isFalse();
         assertThat(server.has("max-connections")).isFalse();
+        assertThat(server.has("max-requests-in-progress")).isFalse();
         assertThat(server.has("rate-limit")).isFalse();
     }
 
@@ -202,6 +203,10 @@ class HelmPolicyServerTest {
         assertThat(HelmChart.applicationConfig(limited).at("/policy-gateway/policy-server/max-connections").asInt())
                 .isEqualTo(2000);
         assertThat(startupChecksum(limited)).isNotEqualTo(before);
+        Manifests fewerRequests = render(command -> command.set("policyServer.maxRequestsInProgress", "500"));
+        assertThat(HelmChart.applicationConfig(fewerRequests).at("/policy-gateway/policy-server/max-requests-in-progress").asInt())
+                .isEqualTo(500);
+        assertThat(startupChecksum(fewerRequests)).isNotEqualTo(before);
         assertThat(startupChecksum(render(command -> command.set("policyServer.service.port", "443"))))
                 .isEqualTo(before);
     }

@@ -61,6 +61,7 @@ class HelmValuesSchemaTest {
             a notary key that is no Ed25519 key            | policyServer: {notaries: [{name: matrix.org, verifyKeys: [{id: 'ed25519:auto', key: short}]}]} | at '/policyServer/notaries/0/verifyKeys/0/key'
             a signature cache size as a string             | policyServer: {signatureCacheSize: '1000'}                 | at '/policyServer/signatureCacheSize'
             no connections for the policy server           | policyServer: {maxConnections: 0}                          | at '/policyServer/maxConnections'
+            no requests for the policy server              | policyServer: {maxRequestsInProgress: -1}                  | at '/policyServer/maxRequestsInProgress'
             a key fetch timeout without a unit             | policyServer: {keyFetchTimeout: '10'}                      | at '/policyServer/keyFetchTimeout'
             a key the chart would generate                 | policyServer: {key: {generate: true}}                      | at '/policyServer/key': additional properties 'generate'
             a blocked IP range that is a host name         | policyServer: {ipRangeBlocklist: [localhost]}              | at '/policyServer/ipRangeBlocklist/0'

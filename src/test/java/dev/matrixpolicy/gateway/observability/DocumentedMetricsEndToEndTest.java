@@ -65,7 +65,7 @@ class DocumentedMetricsEndToEndTest {
      */
     private static final Set<String> NEED_ANOTHER_GATEWAY = Set.of("policy_server_requests_seconds",
             "policy_server_rate_limited_origins_total", "policy_server_body_memory_bytes", "policy_server_body_memory_max_bytes",
-            "policy_server_connections", "policy_server_connections_max", "policy_state_failures_total",
+            "policy_server_connections", "policy_server_connections_max", "policy_server_requests_in_progress", "policy_state_failures_total",
             "policy_module_policy_list_source_upgraded");
 
     @RegisterExtension

@@ -40,11 +40,12 @@ class RestartOnlySettingsTest {
         assertThat(Reloader.differInReloadable(startup, now)).isFalse();
         assertThat(Reloader.differInReloadable(startup, gateway(Map.of("policy-gateway.max-body-size", "2MB")))).isTrue();
         PolicyGatewayProperties newKey = gateway(Map.of("policy-gateway.policy-server.key-file", "/run/secrets/new.key",
-                "policy-gateway.policy-server.key-fetch-timeout", "3s", "policy-gateway.policy-server.max-connections", "100"));
+                "policy-gateway.policy-server.key-fetch-timeout", "3s", "policy-gateway.policy-server.max-connections", "100",
+                "policy-gateway.policy-server.max-requests-in-progress", "50"));
         assertThat(Reloader.differInReloadable(startup, newKey)).as("the policy server reads its key as it starts").isFalse();
         assertThat(Reloader.startupOnlyChanged(startup, newKey))
                 .containsExactly("policy-gateway.policy-server.key-fetch-timeout", "policy-gateway.policy-server.key-file",
-                        "policy-gateway.policy-server.max-connections");
+                        "policy-gateway.policy-server.max-connections", "policy-gateway.policy-server.max-requests-in-progress");
         assertThat(Reloader.differInReloadable(startup, gateway(Map.of(
                 "policy-gateway.policy-server.rooms[0].id", "!room:example.com",
                 "policy-gateway.policy-server.rooms[0].version", "11"))))

@@ -1,0 +1,89 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.matrixpolicy.gateway.api.RequestsInProgress.Admission;
+import dev.matrixpolicy.gateway.api.RequestsInProgress.Stage;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class RequestsInProgressTest {
+    private final AtomicLong clock = new AtomicLong(-1_000);
+    private final Set<String> closed = new HashSet<>();
+    private final RequestsInProgress<String> requests = new RequestsInProgress<>(2, clock::get, closed::contains);
+
+    private Admission<String> waitsForHeaders(String connection) {
+        Admission<String> admission = requests.admit(connection);
+        requests.handled(connection, Stage.READING_HEADERS);
+        clock.addAndGet(10);
+        return admission;
+    }
+
+    @Test
+    void aConnectionCountsOnlyFromItsRequestsFirstBytesToItsAnswer() {
+        assertThat(requests.admit("a")).isEqualTo(new Admission<>(true, null));
+        assertThat(requests.inProgress()).isEqualTo(1);
+        requests.handled("a", Stage.DONE);
+        assertThat(requests.inProgress()).as("idle between requests").isZero();
+
+        for (String connection : new String[] {"a", "b", "c", "d"}) {
+            assertThat(requests.admit(connection).admitted()).isTrue();
+            requests.handled(connection, Stage.DONE);
+        }
+        assertThat(requests.inProgress()).isZero();
+    }
+
+    @Test
+    void aNewRequestTakesThePlaceOfTheOneWaitingLongestForItsHeaders() {
+        waitsForHeaders("first");
+        waitsForHeaders("second");
+        // more bytes of the first come, still not its whole headers: its wait goes on from when it began
+        waitsForHeaders("first");
+
+        assertThat(requests.admit("third")).isEqualTo(new Admission<>(true, "first"));
+        assertThat(requests.inProgress()).isEqualTo(2);
+        requests.handled("first", Stage.DONE); // its close, handled later, frees no second place
+        assertThat(requests.admit("fourth")).isEqualTo(new Admission<>(true, "second"));
+    }
+
+    @Test
+    void aRequestWhoseBytesAreBeingHandledOrThatIsAnsweringIsNeverEvicted() {
+        requests.admit("running"); // its thread reads or answers it now
+        requests.admit("answering");
+        requests.handled("answering", Stage.ANSWERING);
+
+        assertThat(requests.admit("new")).isEqualTo(new Admission<>(false, null));
+        assertThat(requests.inProgress()).isEqualTo(2);
+        requests.handled("running", Stage.DONE);
+        assertThat(requests.admit("new")).isEqualTo(new Admission<>(true, null));
+    }
+
+    @Test
+    void aRequestWaitingForItsHeadersIsNotEvictedWhileMoreOfThemAreHandled() {
+        waitsForHeaders("dripping");
+        waitsForHeaders("other");
+        requests.admit("dripping"); // its next bytes are being handled
+
+        assertThat(requests.admit("new")).as("the other, though it waited less").isEqualTo(new Admission<>(true, "other"));
+    }
+
+    @Test
+    void aConnectionClosedWithItsRequestInProgressIsForgottenOnceItsPlaceIsWanted() {
+        waitsForHeaders("gone");
+        requests.admit("answering");
+        requests.handled("answering", Stage.ANSWERING);
+        closed.add("gone");
+
+        assertThat(requests.admit("new")).isEqualTo(new Admission<>(true, null));
+        assertThat(requests.inProgress()).isEqualTo(2);
+    }
+
+    @Test
+    void theLimitIsAtLeastOne() {
+        assertThatThrownBy(() -> new RequestsInProgress<String>(0, clock::get, closed::contains))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}

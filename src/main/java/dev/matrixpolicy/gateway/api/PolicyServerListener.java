@@ -232,9 +232,10 @@ class PolicyServerListener {
                 protocol.setAddress(settings.address());
             }
             // after server.tomcat.max-connections, which is the policy API's (its callers are known)
-            protocol.setMaxConnections(settings.connectionLimit());
-            protocol.limitRequestsInProgress(settings.requestLimit(
-                    (long) protocol.getMaxHttpRequestHeaderSize() + protocol.getMaxHttpResponseHeaderSize()));
+            PolicyGatewayProperties.PolicyServer.ListenerLimits limits = settings.listenerLimits(
+                    (long) protocol.getMaxHttpRequestHeaderSize() + protocol.getMaxHttpResponseHeaderSize());
+            protocol.setMaxConnections(limits.connections());
+            protocol.limitRequestsInProgress(limits.requestsInProgress());
             this.protocol = protocol;
             federation.setPort(settings.port());
             factory.addAdditionalConnectors(federation);

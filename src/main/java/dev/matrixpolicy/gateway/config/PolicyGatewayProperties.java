@@ -212,10 +212,9 @@ public record PolicyGatewayProperties(
      * @param ipRangeAllowlist   exceptions to {@code ip-range-blocklist}, in CIDR notation
      * @param rateLimit          how many events each asking homeserver may have judged, once its request
      *                           signature is verified: the answers remembered aside
-     * @param maxConnections     how many connections the listener holds at once, idle ones included; left
-     *                           out, as many as a sixteenth of the heap holds ({@link #connectionLimit()})
+     * @param maxConnections     how many connections the listener holds at once, idle ones included
      * @param maxRequestsInProgress how many of them may have a request being read or answered at once; left
-     *                           out, as many as another sixteenth of the heap holds ({@link #requestLimit(long)})
+     *                           out, each is what the heap holds ({@link #listenerLimits(long)})
      */
     public record PolicyServer(@DefaultValue("false") boolean enabled, String name, @DefaultValue("8448") int port,
                                InetAddress address, Path keyFile, @DefaultValue List<@Valid Room> rooms,
@@ -279,54 +278,48 @@ public record PolicyGatewayProperties(
          */
         private static final long REQUEST_BYTES_BESIDE_HEADERS = 48 * 1024;
 
-        /** Tomcat's own limit, which {@link #connectionLimit} never exceeds. */
+        /** Tomcat's own connection limit, which a default never exceeds. */
         private static final int TOMCAT_MAX_CONNECTIONS = 8192;
 
         /** The fewest connections, and requests in progress, that a default gives the listener. */
         private static final int FEWEST = 64;
 
-        /** {@link #connectionLimit(Integer, long)} of {@code max-connections}, for this JVM's heap. */
-        public int connectionLimit() {
-            return connectionLimit(maxConnections, Runtime.getRuntime().maxMemory());
-        }
-
         /**
-         * How many connections the listener holds at once, idle ones included: {@code configured}, or as
-         * many as a sixteenth of {@code heapBytes} holds at {@link #CONNECTION_BYTES} each, from 64 up to
-         * Tomcat's default of 8192. Past it, the listener accepts no more until one closes.
+         * How many connections the listener holds at once, and how many of them may have a request
+         * being read or answered.
          */
-        public static int connectionLimit(Integer configured, long heapBytes) {
-            if (configured != null) {
-                return configured;
-            }
-            return (int) Math.clamp(heapBytes / 16 / CONNECTION_BYTES, FEWEST, TOMCAT_MAX_CONNECTIONS);
+        public record ListenerLimits(int connections, int requestsInProgress) {
         }
 
         /**
-         * {@link #requestLimit(Integer, Integer, long, long)} of {@code max-requests-in-progress}, for this
-         * JVM's heap.
+         * {@link #listenerLimits(Integer, Integer, long, long)} of {@code max-connections} and
+         * {@code max-requests-in-progress}, for this JVM's heap.
          *
          * @param headerBufferBytes the listener's request and answer header sizes together
          */
-        public int requestLimit(long headerBufferBytes) {
-            return requestLimit(maxRequestsInProgress, maxConnections, Runtime.getRuntime().maxMemory(), headerBufferBytes);
+        public ListenerLimits listenerLimits(long headerBufferBytes) {
+            return listenerLimits(maxConnections, maxRequestsInProgress, Runtime.getRuntime().maxMemory(), headerBufferBytes);
         }
 
         /**
-         * How many of the listener's connections may have a request being read or answered at once:
-         * {@code configured}, or as many as a sixteenth of {@code heapBytes} holds at
-         * {@link #REQUEST_BYTES_BESIDE_HEADERS} and the header buffers each, at least 64 and never more
-         * than the connections. Anyone may connect, and Tomcat keeps a request whose line or headers
-         * come a byte at a time for as long as each byte comes within the connection timeout: with no
-         * such bound a few thousand of them would run the heap out, and the policy API with it.
+         * The listener's limits, each as configured or else out of an eighth of {@code heapBytes} in
+         * all, as one limit of connections at 64 KiB each took before: requests in progress as many
+         * as a sixteenth holds at {@link #REQUEST_BYTES_BESIDE_HEADERS} and the header buffers each (at
+         * least 64, at most the connections), and connections those and as many more as another
+         * sixteenth holds at {@link #CONNECTION_BYTES} each (64 to Tomcat's default of 8192). Anyone may
+         * connect, and Tomcat keeps a request whose line or headers come a byte at a time for as long
+         * as each byte comes within the connection timeout: without a bound, a few thousand of them
+         * would run the heap out, and the policy API with it.
          */
-        public static int requestLimit(Integer configured, Integer configuredConnections, long heapBytes,
-                                       long headerBufferBytes) {
-            if (configured != null) {
-                return configured;
-            }
-            long fits = Math.max(FEWEST, heapBytes / 16 / (REQUEST_BYTES_BESIDE_HEADERS + headerBufferBytes));
-            return (int) Math.min(fits, connectionLimit(configuredConnections, heapBytes));
+        public static ListenerLimits listenerLimits(Integer configuredConnections, Integer configuredRequests,
+                                                    long heapBytes, long headerBufferBytes) {
+            long share = heapBytes / 16;
+            long requests = configuredRequests != null ? configuredRequests
+                    : Math.max(FEWEST, share / (REQUEST_BYTES_BESIDE_HEADERS + headerBufferBytes));
+            long connections = configuredConnections != null ? configuredConnections
+                    : Math.clamp(requests + share / CONNECTION_BYTES, FEWEST, TOMCAT_MAX_CONNECTIONS);
+            return new ListenerLimits((int) connections,
+                    (int) (configuredRequests != null ? requests : Math.min(requests, connections)));
         }
 
         /** {@code ranges}, each checked to be an IP range in CIDR notation; the first that is not names its index. */

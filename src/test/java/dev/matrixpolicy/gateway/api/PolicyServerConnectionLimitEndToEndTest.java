@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.config.PolicyGatewayProperties;
+import dev.matrixpolicy.gateway.config.PolicyGatewayProperties.PolicyServer.ListenerLimits;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.RawHttp;
@@ -121,22 +122,24 @@ class PolicyServerConnectionLimitEndToEndTest {
     }
 
     @Test
-    void leftOutTheLimitsAreWhatASixteenthOfTheHeapHoldsEach() {
+    void leftOutTheLimitsShareAnEighthOfTheHeapBetweenRequestsInProgressAndConnectionsKeptOpen() {
         long mebibyte = 1024 * 1024;
         long defaultHeaders = 2 * 8192;
         long imageHeap = 307 * mebibyte; // in a 512 MiB container
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, imageHeap)).isEqualTo(1091);
-        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, imageHeap, defaultHeaders)).isEqualTo(307);
-        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, imageHeap, 64 * 1024 + 8192))
-                .as("a request header of up to 64 KiB").isEqualTo(163);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 16 * mebibyte)).isEqualTo(64);
-        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, 16 * mebibyte, defaultHeaders)).isEqualTo(64);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(null, 64 * 1024 * mebibyte)).isEqualTo(8192);
-        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, null, 64 * 1024 * mebibyte, defaultHeaders))
-                .as("no more than the connections").isEqualTo(8192);
-        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(null, 100, imageHeap, defaultHeaders)).isEqualTo(100);
-        assertThat(PolicyGatewayProperties.PolicyServer.connectionLimit(5000, imageHeap)).isEqualTo(5000);
-        assertThat(PolicyGatewayProperties.PolicyServer.requestLimit(20, 100, imageHeap, defaultHeaders)).isEqualTo(20);
+        assertThat(limits(null, null, imageHeap, defaultHeaders)).as("307 at 64 KiB, and 1091 more at 18 KiB")
+                .isEqualTo(new ListenerLimits(1398, 307));
+        assertThat(limits(null, null, imageHeap, 64 * 1024 + 8192)).as("a request header of up to 64 KiB")
+                .isEqualTo(new ListenerLimits(1254, 163));
+        assertThat(limits(null, null, 16 * mebibyte, defaultHeaders)).isEqualTo(new ListenerLimits(120, 64));
+        assertThat(limits(null, null, 64 * 1024 * mebibyte, defaultHeaders)).isEqualTo(new ListenerLimits(8192, 8192));
+        assertThat(limits(100, null, imageHeap, defaultHeaders)).as("no more requests than connections")
+                .isEqualTo(new ListenerLimits(100, 100));
+        assertThat(limits(null, 20, imageHeap, defaultHeaders)).isEqualTo(new ListenerLimits(1111, 20));
+        assertThat(limits(5000, 20, imageHeap, defaultHeaders)).isEqualTo(new ListenerLimits(5000, 20));
+    }
+
+    private static ListenerLimits limits(Integer connections, Integer requests, long heapBytes, long headerBytes) {
+        return PolicyGatewayProperties.PolicyServer.listenerLimits(connections, requests, heapBytes, headerBytes);
     }
 
     @Test

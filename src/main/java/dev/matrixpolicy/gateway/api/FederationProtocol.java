@@ -28,6 +28,12 @@ final class FederationProtocol extends Http11NioProtocol {
         requests = new RequestsInProgress<>(limit, System::nanoTime, SocketWrapperBase::isClosed);
     }
 
+    /** The connections held now; NaN before the listener starts. */
+    double connections() {
+        long count = getConnectionCount();
+        return count < 0 ? Double.NaN : count;
+    }
+
     /** The requests being read or answered now; NaN before the limit is set. */
     double requestsInProgress() {
         RequestsInProgress<?> set = requests;

@@ -141,76 +141,44 @@ class PolicyServerListener {
      */
     @Bean
     MeterBinder policyServerConnections(FederationConnector connector) {
+        FederationProtocol protocol = connector.protocol;
         return registry -> {
-            Gauge.builder("policy.server.connections", connector, FederationConnector::connections)
+            Gauge.builder("policy.server.connections", protocol, FederationProtocol::connections)
                     .description("Connections the policy server's listener holds: requests being read or answered, "
                             + "and connections kept open between requests")
                     .register(registry);
-            Gauge.builder("policy.server.connections.max", connector, FederationConnector::maxConnections)
+            Gauge.builder("policy.server.connections.max", protocol, FederationProtocol::getMaxConnections)
                     .description("The most connections the policy server's listener holds at once "
                             + "(policy-server.max-connections); past it, new ones wait to be accepted")
                     .register(registry);
-            Gauge.builder("policy.server.requests.in.progress", connector, FederationConnector::requestsInProgress)
+            Gauge.builder("policy.server.requests.in.progress", protocol, FederationProtocol::requestsInProgress)
                     .description("Connections of the policy server's listener whose request is being read or answered")
                     .register(registry);
-            Gauge.builder("policy.server.requests.in.progress.max", connector, FederationConnector::maxRequestsInProgress)
+            Gauge.builder("policy.server.requests.in.progress.max", protocol, FederationProtocol::maxRequestsInProgress)
                     .description("The most requests the policy server's listener reads or answers at once "
                             + "(policy-server.max-requests-in-progress)")
                     .register(registry);
             String closed = "Connections the policy server's listener closed to keep its requests in progress within "
                     + "their limit, by reason: evicted (it waited longest for the rest of its headers when a new request "
                     + "came), refused (a new request came while every request in progress was being answered)";
-            FunctionCounter.builder("policy.server.connections.closed", connector, FederationConnector::evicted)
+            FunctionCounter.builder("policy.server.connections.closed", protocol, FederationProtocol::evicted)
                     .description(closed).tag("reason", "evicted").register(registry);
-            FunctionCounter.builder("policy.server.connections.closed", connector, FederationConnector::refused)
+            FunctionCounter.builder("policy.server.connections.closed", protocol, FederationProtocol::refused)
                     .description(closed).tag("reason", "refused").register(registry);
         };
     }
 
     static final class FederationConnector implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
         private final PolicyGatewayProperties.PolicyServer settings;
-        /** The listener's protocol handler, once the connector is made. */
-        private volatile FederationProtocol protocol;
+        /** The listener's protocol handler, configured once the factory's other customizers have run. */
+        private final FederationProtocol protocol = new FederationProtocol();
 
         FederationConnector(PolicyGatewayProperties.PolicyServer settings) {
             this.settings = settings;
         }
 
-        /** The connections held now; NaN before the listener starts. */
-        double connections() {
-            FederationProtocol made = protocol;
-            long count = made == null ? -1 : made.getConnectionCount();
-            return count < 0 ? Double.NaN : count;
-        }
-
-        double maxConnections() {
-            FederationProtocol made = protocol;
-            return made == null ? Double.NaN : made.getMaxConnections();
-        }
-
-        double requestsInProgress() {
-            FederationProtocol made = protocol;
-            return made == null ? Double.NaN : made.requestsInProgress();
-        }
-
-        double maxRequestsInProgress() {
-            FederationProtocol made = protocol;
-            return made == null ? Double.NaN : made.maxRequestsInProgress();
-        }
-
-        double evicted() {
-            FederationProtocol made = protocol;
-            return made == null ? 0 : made.evicted();
-        }
-
-        double refused() {
-            FederationProtocol made = protocol;
-            return made == null ? 0 : made.refused();
-        }
-
         @Override
         public void customize(TomcatServletWebServerFactory factory) {
-            FederationProtocol protocol = new FederationProtocol();
             Connector federation = new Connector(protocol);
             federation.setPort(settings.port());
             federation.setProperty("bindOnInit", "false");
@@ -236,7 +204,6 @@ class PolicyServerListener {
                     (long) protocol.getMaxHttpRequestHeaderSize() + protocol.getMaxHttpResponseHeaderSize());
             protocol.setMaxConnections(limits.connections());
             protocol.limitRequestsInProgress(limits.requestsInProgress());
-            this.protocol = protocol;
             federation.setPort(settings.port());
             factory.addAdditionalConnectors(federation);
             factory.addContextCustomizers(context -> context.getPipeline().addValve(new ListenerRouting(federation)));

@@ -4,6 +4,7 @@ import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.matrix.BoundedNames;
 import dev.matrixpolicy.gateway.matrix.EventJson;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.jackson.autoconfigure.JsonFactoryBuilderCustomizer;
@@ -20,6 +21,12 @@ import tools.jackson.databind.json.JsonMapper;
 /** Mounts {@link PolicyApiServlet} beside Spring MVC's dispatcher, which keeps every other path. */
 @Configuration(proxyBeanMethods = false)
 class PolicyApiConfiguration {
+
+    /** The policy API's requests waiting for the rest of their heads: at most what a sixteenth of the heap holds. */
+    @Bean
+    HeadsAwaitedLimit policyApiHeadsAwaited(MeterRegistry registry) {
+        return new HeadsAwaitedLimit("policy_api", 16, registry);
+    }
 
     @Bean
     ServletRegistrationBean<PolicyApiServlet> policyApiServlet(Generations generations, RequestBodyReader bodies,

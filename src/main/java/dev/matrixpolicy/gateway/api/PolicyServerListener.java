@@ -9,7 +9,6 @@ import dev.matrixpolicy.gateway.policyserver.EventSigner;
 import dev.matrixpolicy.gateway.policyserver.PolicyServerKey;
 import dev.matrixpolicy.gateway.policyserver.RequestAuthenticator;
 import dev.matrixpolicy.gateway.policyserver.ServerKeys;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -141,37 +140,31 @@ class PolicyServerListener {
      */
     @Bean
     MeterBinder policyServerConnections(FederationConnector connector) {
-        FederationProtocol protocol = connector.protocol;
+        BoundedHttpProtocol protocol = connector.protocol;
         return registry -> {
-            Gauge.builder("policy.server.connections", protocol, FederationProtocol::connections)
+            Gauge.builder("policy.server.connections", protocol, BoundedHttpProtocol::connections)
                     .description("Connections the policy server's listener holds: requests being read or answered, "
                             + "and connections kept open between requests")
                     .register(registry);
-            Gauge.builder("policy.server.connections.max", protocol, FederationProtocol::getMaxConnections)
+            Gauge.builder("policy.server.connections.max", protocol, BoundedHttpProtocol::getMaxConnections)
                     .description("The most connections the policy server's listener holds at once "
                             + "(policy-server.max-connections); past it, new ones wait to be accepted")
                     .register(registry);
-            Gauge.builder("policy.server.requests.in.progress", protocol, FederationProtocol::requestsInProgress)
+            Gauge.builder("policy.server.requests.in.progress", protocol, BoundedHttpProtocol::requestsInProgress)
                     .description("Connections of the policy server's listener whose request is being read or answered")
                     .register(registry);
-            Gauge.builder("policy.server.requests.in.progress.max", protocol, FederationProtocol::maxRequestsInProgress)
+            Gauge.builder("policy.server.requests.in.progress.max", protocol, BoundedHttpProtocol::maxRequestsInProgress)
                     .description("The most requests the policy server's listener reads or answers at once "
                             + "(policy-server.max-requests-in-progress)")
                     .register(registry);
-            String closed = "Connections the policy server's listener closed to keep its requests in progress within "
-                    + "their limit, by reason: evicted (it waited longest for the rest of its headers when a new request "
-                    + "came), refused (a new request came while every request in progress was being answered)";
-            FunctionCounter.builder("policy.server.connections.closed", protocol, FederationProtocol::evicted)
-                    .description(closed).tag("reason", "evicted").register(registry);
-            FunctionCounter.builder("policy.server.connections.closed", protocol, FederationProtocol::refused)
-                    .description(closed).tag("reason", "refused").register(registry);
+            protocol.countClosings(registry, "policy_server", true);
         };
     }
 
     static final class FederationConnector implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
         private final PolicyGatewayProperties.PolicyServer settings;
         /** The listener's protocol handler, configured once the factory's other customizers have run. */
-        private final FederationProtocol protocol = new FederationProtocol();
+        private final BoundedHttpProtocol protocol = new BoundedHttpProtocol();
 
         FederationConnector(PolicyGatewayProperties.PolicyServer settings) {
             this.settings = settings;
@@ -189,6 +182,9 @@ class PolicyServerListener {
                 federation.setURIEncoding(factory.getUriEncoding().name());
             }
             for (TomcatProtocolHandlerCustomizer<?> customizer : factory.getProtocolHandlerCustomizers()) {
+                if (customizer instanceof HeadsAwaitedLimit.Limit) {
+                    continue; // the listener holds its every request within a limit of its own, below
+                }
                 @SuppressWarnings("unchecked") // as Boot invokes them: each takes the protocol handler it is given
                 TomcatProtocolHandlerCustomizer<ProtocolHandler> typed = (TomcatProtocolHandlerCustomizer<ProtocolHandler>) customizer;
                 typed.customize(federation.getProtocolHandler());

@@ -129,6 +129,25 @@ public record PolicyGatewayProperties(
         return adminToken;
     }
 
+    /**
+     * What a request holds of the heap from its first bytes to its answer, beside its two header buffers,
+     * which Tomcat allocates whole ({@code server.max-http-request-header-size} and
+     * {@code server.tomcat.max-http-response-header-size}, 8 KiB each by default): its connection's
+     * socket buffers, the input buffer's room for a read, the request and answer objects. Measured at
+     * about 55 KiB in all with the default sizes; rounded up, so that the defaults come to 64 KiB.
+     */
+    private static final long REQUEST_BYTES_BESIDE_HEADERS = 48 * 1024;
+
+    /**
+     * How many requests in progress {@code bytes} of heap hold at {@link #REQUEST_BYTES_BESIDE_HEADERS}
+     * and their header buffers each, at least 64: a listener's default bound of them.
+     *
+     * @param headerBufferBytes the listener's request and answer header sizes together
+     */
+    public static int requestsHeldIn(long bytes, long headerBufferBytes) {
+        return (int) Math.max(64, bytes / (REQUEST_BYTES_BESIDE_HEADERS + headerBufferBytes));
+    }
+
     /** The tokens a token setting's text holds, one a line: what callers may present. */
     public static List<String> tokens(String configured) {
         return TokenSetting.lines(configured);
@@ -269,19 +288,10 @@ public record PolicyGatewayProperties(
          */
         private static final long CONNECTION_BYTES = 18 * 1024;
 
-        /**
-         * What a connection holds while a request on it is read or answered, beside its two header buffers,
-         * which Tomcat allocates whole ({@code server.max-http-request-header-size} and
-         * {@code server.tomcat.max-http-response-header-size}, 8 KiB each by default): the socket's
-         * buffers, the input buffer's room for a read, the request and answer objects. Measured at about
-         * 55 KiB in all with the default sizes; rounded up, so that the defaults come to 64 KiB.
-         */
-        private static final long REQUEST_BYTES_BESIDE_HEADERS = 48 * 1024;
-
         /** Tomcat's own connection limit, which a default never exceeds. */
         private static final int TOMCAT_MAX_CONNECTIONS = 8192;
 
-        /** The fewest connections, and requests in progress, that a default gives the listener. */
+        /** The fewest connections that a default gives the listener. */
         private static final int FEWEST = 64;
 
         /**
@@ -304,8 +314,7 @@ public record PolicyGatewayProperties(
         /**
          * The listener's limits, each as configured or else out of an eighth of {@code heapBytes} in
          * all, as one limit of connections at 64 KiB each took before: requests in progress as many
-         * as a sixteenth holds at {@link #REQUEST_BYTES_BESIDE_HEADERS} and the header buffers each (at
-         * least 64, at most the connections), and connections those and as many more as another
+         * as a sixteenth holds ({@link #requestsHeldIn}; at most the connections), and connections those and as many more as another
          * sixteenth holds at {@link #CONNECTION_BYTES} each (64 to Tomcat's default of 8192). Anyone may
          * connect, and Tomcat keeps a request whose line or headers come a byte at a time for as long
          * as each byte comes within the connection timeout: without a bound, a few thousand of them
@@ -314,8 +323,7 @@ public record PolicyGatewayProperties(
         public static ListenerLimits listenerLimits(Integer configuredConnections, Integer configuredRequests,
                                                     long heapBytes, long headerBufferBytes) {
             long share = heapBytes / 16;
-            long requests = configuredRequests != null ? configuredRequests
-                    : Math.max(FEWEST, share / (REQUEST_BYTES_BESIDE_HEADERS + headerBufferBytes));
+            long requests = configuredRequests != null ? configuredRequests : requestsHeldIn(share, headerBufferBytes);
             long connections = configuredConnections != null ? configuredConnections
                     : Math.clamp(requests + share / CONNECTION_BYTES, FEWEST, TOMCAT_MAX_CONNECTIONS);
             return new ListenerLimits((int) connections,

@@ -84,6 +84,16 @@ class PolicyServerConnectionLimitEndToEndTest {
                 .filter(connector -> (connector.getLocalPort() != port) == federation).findFirst().orElseThrow();
     }
 
+    @Test
+    void thePolicyApiAndManagementPortsHoldTheirHeadsAwaitedWithinAShareOfTheHeap() {
+        assertThat(connector(false).getProtocolHandler()).isInstanceOfSatisfying(BoundedHttpProtocol.class,
+                api -> assertThat(api.maxRequestsInProgress()).isEqualTo(PolicyGatewayProperties.requestsHeldIn(
+                        Runtime.getRuntime().maxMemory() / 16, 2 * 8192)));
+        assertThat(GatewayClient.scrape(managementPort))
+                .containsPattern("(?m)^policy_connections_closed_total\\{[^}]*listener=\"policy_api\",reason=\"evicted\"[^}]*} ")
+                .containsPattern("(?m)^policy_connections_closed_total\\{[^}]*listener=\"management\",reason=\"evicted\"[^}]*} ");
+    }
+
     private static int maxConnections(Connector connector) {
         return ((AbstractProtocol<?>) connector.getProtocolHandler()).getMaxConnections();
     }
@@ -100,8 +110,8 @@ class PolicyServerConnectionLimitEndToEndTest {
 
     /** How many connections the listener closed so far for {@code reason}: the tests share one gateway. */
     private int closedSoFar(String reason) {
-        Matcher closed = Pattern.compile("(?m)^policy_server_connections_closed_total\\{[^}]*reason=\"" + reason
-                + "\"[^}]*} (\\d+)\\.0$").matcher(GatewayClient.scrape(managementPort));
+        Matcher closed = Pattern.compile("(?m)^policy_connections_closed_total\\{[^}]*listener=\"policy_server\",reason=\""
+                + reason + "\"[^}]*} (\\d+)\\.0$").matcher(GatewayClient.scrape(managementPort));
         assertThat(closed.find()).isTrue();
         return Integer.parseInt(closed.group(1));
     }
@@ -158,7 +168,7 @@ class PolicyServerConnectionLimitEndToEndTest {
             assertThat(first.getInputStream().read()).as("the longest waiting, closed unanswered").isEqualTo(-1);
             send(second, "Connection: close\r\n\r\n");
             assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).status()).isEqualTo(200);
-            awaitScraped("policy_server_connections_closed_total", "reason=\"evicted\"", evictedBefore + 1);
+            awaitScraped("policy_connections_closed_total", "listener=\"policy_server\",reason=\"evicted\"", evictedBefore + 1);
         }
     }
 
@@ -190,7 +200,7 @@ class PolicyServerConnectionLimitEndToEndTest {
                 send(third, WELL_KNOWN + "Connection: close\r\n\r\n");
                 assertThat(readUntilClosed(third)).as("closed unanswered").isEmpty();
             }
-            awaitScraped("policy_server_connections_closed_total", "reason=\"refused\"", refusedBefore + 1);
+            awaitScraped("policy_connections_closed_total", "listener=\"policy_server\",reason=\"refused\"", refusedBefore + 1);
 
             send(first, "}  ");
             assertThat(RawHttp.parse(first.getInputStream().readAllBytes()).status()).as("unsigned").isEqualTo(401);

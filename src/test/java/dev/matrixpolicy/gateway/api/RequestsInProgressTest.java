@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.matrixpolicy.gateway.api.RequestsInProgress.Admission;
+import dev.matrixpolicy.gateway.api.RequestsInProgress.Counting;
 import dev.matrixpolicy.gateway.api.RequestsInProgress.Stage;
 import java.util.HashSet;
 import java.util.Set;
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class RequestsInProgressTest {
     private final AtomicLong clock = new AtomicLong(-1_000);
     private final Set<String> closed = new HashSet<>();
-    private final RequestsInProgress<String> requests = new RequestsInProgress<>(2, clock::get, closed::contains);
+    private final RequestsInProgress<String> requests = new RequestsInProgress<>(2, Counting.EVERY_REQUEST, clock::get, closed::contains);
+    private final RequestsInProgress<String> heads = new RequestsInProgress<>(2, Counting.HEADS_AWAITED, clock::get, closed::contains);
 
     private Admission<String> waitsForHeaders(String connection) {
         Admission<String> admission = requests.admit(connection);
@@ -82,8 +84,42 @@ class RequestsInProgressTest {
     }
 
     @Test
+    void countingHeadsAwaitedARequestWhoseHeadCameWholeNeverCountsNorIsRefused() {
+        assertThat(heads.countsEveryRequest()).isFalse();
+        assertThat(heads.handled("first", Stage.READING_HEADERS)).isNull();
+        clock.addAndGet(10);
+        assertThat(heads.handled("second", Stage.READING_HEADERS)).isNull();
+        clock.addAndGet(10);
+        assertThat(heads.inProgress()).isEqualTo(2);
+
+        assertThat(heads.admit("whole")).as("not waiting: never asked, but never refused").isEqualTo(new Admission<>(true, null));
+        assertThat(heads.inProgress()).isEqualTo(2);
+        assertThat(heads.handled("third", Stage.READING_HEADERS)).as("a third head awaited").isEqualTo("first");
+        assertThat(heads.inProgress()).isEqualTo(2);
+
+        heads.admit("second"); // the rest of its head came
+        assertThat(heads.handled("second", Stage.DONE)).isNull();
+        assertThat(heads.inProgress()).isEqualTo(1);
+        heads.admit("third");
+        assertThat(heads.handled("third", Stage.ANSWERING)).as("answered later: no longer awaiting its head").isNull();
+        assertThat(heads.inProgress()).isZero();
+    }
+
+    @Test
+    void countingHeadsAwaitedAHeadStillComingFromItsFirstWaitIsTheOldest() {
+        heads.handled("first", Stage.READING_HEADERS);
+        clock.addAndGet(10);
+        heads.handled("second", Stage.READING_HEADERS);
+        clock.addAndGet(10);
+        heads.admit("first"); // more of its head, not all
+        heads.handled("first", Stage.READING_HEADERS);
+
+        assertThat(heads.handled("third", Stage.READING_HEADERS)).isEqualTo("first");
+    }
+
+    @Test
     void theLimitIsAtLeastOne() {
-        assertThatThrownBy(() -> new RequestsInProgress<String>(0, clock::get, closed::contains))
+        assertThatThrownBy(() -> new RequestsInProgress<String>(0, Counting.HEADS_AWAITED, clock::get, closed::contains))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -1,0 +1,156 @@
+package dev.matrixpolicy.gateway.api;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.coyote.Adapter;
+import org.apache.coyote.Processor;
+import org.apache.coyote.http11.Http11NioProtocol;
+import org.apache.coyote.http11.Http11Processor;
+import org.apache.tomcat.util.net.AbstractEndpoint.Handler.SocketState;
+import org.apache.tomcat.util.net.NioChannel;
+import org.apache.tomcat.util.net.SocketEvent;
+import org.apache.tomcat.util.net.SocketWrapperBase;
+
+/**
+ * Tomcat's HTTP/1.1 over NIO, with its requests in progress held within {@link RequestsInProgress}:
+ * every port's requests waiting for the rest of their heads ({@link #limitHeadsAwaited}), and the
+ * policy server's listener's every request ({@link #limitRequestsInProgress}). Without it, Tomcat
+ * keeps a request whose head comes a byte at a time for as long as each byte comes within the
+ * connection timeout, some 55 KiB of heap each: a few thousand such connections, which anyone who can
+ * reach a port may open, ran the heap out and stopped the gateway.
+ *
+ * <p>Public, with a constructor of no arguments, for Spring Boot's factory makes its connector's
+ * protocol handler from the class name.
+ */
+public final class BoundedHttpProtocol extends Http11NioProtocol {
+    private final AtomicLong evicted = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    /** Set once the connector's settings are known, before it starts. */
+    private volatile RequestsInProgress<SocketWrapperBase<?>> requests;
+
+    /** At most {@code limit} requests wait for the rest of their heads at once; none is refused. */
+    void limitHeadsAwaited(int limit) {
+        requests = new RequestsInProgress<>(limit, RequestsInProgress.Counting.HEADS_AWAITED, System::nanoTime,
+                SocketWrapperBase::isClosed);
+    }
+
+    /** At most {@code limit} requests are read or answered at once; past it, a request is refused. */
+    void limitRequestsInProgress(int limit) {
+        requests = new RequestsInProgress<>(limit, RequestsInProgress.Counting.EVERY_REQUEST, System::nanoTime,
+                SocketWrapperBase::isClosed);
+    }
+
+    /** The connections held now; NaN before the listener starts. */
+    double connections() {
+        long count = getConnectionCount();
+        return count < 0 ? Double.NaN : count;
+    }
+
+    /** The requests counted now; NaN before a limit is set. */
+    double requestsInProgress() {
+        RequestsInProgress<?> set = requests;
+        return set == null ? Double.NaN : set.inProgress();
+    }
+
+    double maxRequestsInProgress() {
+        RequestsInProgress<?> set = requests;
+        return set == null ? Double.NaN : set.limit();
+    }
+
+    /** Connections closed while they waited for the rest of their heads, to give their place to another request. */
+    long evicted() {
+        return evicted.get();
+    }
+
+    /** Connections closed on their request's first bytes, every place answering a request. */
+    long refused() {
+        return refused.get();
+    }
+
+    /**
+     * Counts this protocol's closings in {@code policy.connections.closed}, tagged with {@code listener}:
+     * those evicted, and those refused if {@code refuses} (where every request counts).
+     */
+    void countClosings(MeterRegistry registry, String listener, boolean refuses) {
+        String description = "Connections a listener closed unanswered to hold its requests within their limit, by reason: "
+                + "evicted (it waited longest for the rest of its head when another request needed its place), refused "
+                + "(a new request came while every request in progress was being read or answered; policy server only)";
+        FunctionCounter.builder("policy.connections.closed", this, BoundedHttpProtocol::evicted).description(description)
+                .tags("listener", listener, "reason", "evicted").register(registry);
+        if (refuses) {
+            FunctionCounter.builder("policy.connections.closed", this, BoundedHttpProtocol::refused).description(description)
+                    .tags("listener", listener, "reason", "refused").register(registry);
+        }
+    }
+
+    @Override
+    protected Processor createProcessor() {
+        return new CountedProcessor(getAdapter());
+    }
+
+    private final class CountedProcessor extends Http11Processor {
+        /**
+         * Whether this processor's connection waits for the rest of a head: Tomcat keeps a processor
+         * with its connection until the request is answered, and only one thread at a time handles
+         * a connection's bytes.
+         */
+        private boolean waiting;
+
+        CountedProcessor(Adapter adapter) {
+            super(BoundedHttpProtocol.this, adapter);
+        }
+
+        @Override
+        public SocketState process(SocketWrapperBase<?> connection, SocketEvent event) throws IOException {
+            RequestsInProgress<SocketWrapperBase<?>> counted = requests;
+            if (counted == null) {
+                return super.process(connection, event);
+            }
+            boolean counts = waiting || counted.countsEveryRequest();
+            if (counts && event == SocketEvent.OPEN_READ) {
+                RequestsInProgress.Admission<SocketWrapperBase<?>> admission = counted.admit(connection);
+                closeForRoom(admission.evicted());
+                if (!admission.admitted()) {
+                    refused.incrementAndGet();
+                    return SocketState.CLOSED;
+                }
+            }
+            SocketState state = SocketState.CLOSED;
+            try {
+                state = super.process(connection, event);
+                return state;
+            } finally {
+                RequestsInProgress.Stage stage = stage(state);
+                waiting = stage == RequestsInProgress.Stage.READING_HEADERS;
+                if (counts || waiting) {
+                    closeForRoom(counted.handled(connection, stage));
+                }
+            }
+        }
+
+        /** Tomcat keeps a connection's processor ({@code LONG}) for an asynchronous answer or an unfinished head. */
+        private RequestsInProgress.Stage stage(SocketState state) {
+            if (state != SocketState.LONG) {
+                return RequestsInProgress.Stage.DONE;
+            }
+            return isAsync() ? RequestsInProgress.Stage.ANSWERING : RequestsInProgress.Stage.READING_HEADERS;
+        }
+    }
+
+    /**
+     * Closes another connection, if any, as Tomcat closes one past its read timeout: an error event,
+     * handled once no other thread handles that connection's bytes.
+     */
+    @SuppressWarnings("unchecked") // the NIO endpoint's connections are all of NIO channels
+    private void closeForRoom(SocketWrapperBase<?> connection) {
+        if (connection == null) {
+            return;
+        }
+        evicted.incrementAndGet();
+        if (!getEndpoint().processSocket((SocketWrapperBase<NioChannel>) connection, SocketEvent.ERROR, true)) {
+            connection.close();
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.matrixpolicy.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.matrixpolicy.gateway.support.RawHttp;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.catalina.Context;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Counting only the requests that wait for the rest of their heads (the policy API's port and the
+ * management port), two here: a third head dripped in closes the connection whose head has waited
+ * longest, and a request whose head comes whole is answered however many drip theirs.
+ */
+class BoundedHttpProtocolTest {
+    private static final String HEAD = "GET /x HTTP/1.1\r\nHost: localhost\r\n";
+    /** Tomcat's own log, its start and stop lines, kept off the console (held here: JUL keeps loggers weakly). */
+    private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
+
+    @TempDir
+    Path base;
+
+    private final BoundedHttpProtocol protocol = new BoundedHttpProtocol();
+    private Tomcat tomcat;
+    private Level tomcatLevel;
+
+    private int start() throws Exception {
+        tomcatLevel = TOMCAT_LOG.getLevel();
+        TOMCAT_LOG.setLevel(Level.OFF);
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(Files.createDirectories(base.resolve("tomcat")).toString());
+        Connector connector = new Connector(protocol);
+        connector.setPort(0);
+        connector.setProperty("address", InetAddress.getLoopbackAddress().getHostAddress());
+        tomcat.setConnector(connector);
+        Context context = tomcat.addContext("", base.toString());
+        Tomcat.addServlet(context, "ok", new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+                response.getWriter().write("ok");
+            }
+        });
+        context.addServletMappingDecoded("/", "ok");
+        tomcat.start();
+        return connector.getLocalPort();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (tomcat != null) {
+            tomcat.stop();
+            tomcat.destroy();
+            TOMCAT_LOG.setLevel(tomcatLevel);
+        }
+    }
+
+    @Test
+    void aThirdHeadAwaitedClosesTheConnectionWhoseHeadWaitedLongestAndWholeHeadsAreAnswered() throws Exception {
+        protocol.limitHeadsAwaited(2);
+        int port = start();
+        try (Socket first = connect(port); Socket second = connect(port); Socket third = connect(port)) {
+            send(first, HEAD);
+            await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 1);
+            send(second, HEAD);
+            await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 2);
+
+            for (int i = 0; i < 3; i++) {
+                assertThat(RawHttp.exchange(InetAddress.getLoopbackAddress(), port, HEAD + "Connection: close\r\n\r\n").body())
+                        .as("a head that came whole, with two awaited").isEqualTo("ok");
+            }
+            assertThat(protocol.evicted()).isZero();
+            assertThat(protocol.requestsInProgress()).isEqualTo(2);
+
+            send(third, HEAD);
+            assertThat(first.getInputStream().read()).as("the head awaited longest, closed unanswered").isEqualTo(-1);
+            assertThat(protocol.evicted()).isEqualTo(1);
+            send(second, "Connection: close\r\n\r\n");
+            send(third, "Connection: close\r\n\r\n");
+            assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).body()).isEqualTo("ok");
+            assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).body()).isEqualTo("ok");
+            await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 0);
+        }
+    }
+
+    @Test
+    void withoutALimitNothingIsCounted() throws Exception {
+        int port = start();
+        assertThat(RawHttp.exchange(InetAddress.getLoopbackAddress(), port, HEAD + "Connection: close\r\n\r\n").body()).isEqualTo("ok");
+        assertThat(protocol.requestsInProgress()).isNaN();
+    }
+
+    private static Socket connect(int port) throws IOException {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        socket.setSoTimeout(20_000);
+        return socket;
+    }
+
+    private static void send(Socket socket, String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+}

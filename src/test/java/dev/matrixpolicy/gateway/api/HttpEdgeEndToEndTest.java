@@ -99,6 +99,8 @@ class HttpEdgeEndToEndTest {
                     Arguments.of("Transfer-Encoding: gzip, chunked", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n" + close + "0\r\n\r\n", 501, "M_UNRECOGNIZED"),
                     Arguments.of("CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n" + close, 501, "M_UNRECOGNIZED"),
                     Arguments.of("HTTP/9.9", "GET /v1/callbacks HTTP/9.9\r\n" + host + close, 505, "M_UNRECOGNIZED"),
+                    // an h2c client with prior knowledge: the preface, then its SETTINGS frame (empty)
+                    Arguments.of("HTTP/2's connection preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0", 505, "M_UNRECOGNIZED"),
                     Arguments.of("no Host header", "GET /v1/callbacks HTTP/1.1\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("Expect: bogus", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Expect: bogus\r\nContent-Length: 2\r\n" + close + "{}", 417, "M_UNKNOWN"),
                     Arguments.of("OPTIONS * with a malformed header", "OPTIONS * HTTP/1.1\r\n" + host + "Bad Header: x\r\n" + close, 400, "M_UNKNOWN"),

@@ -478,6 +478,20 @@ class HttpEdgeEndToEndTest {
             assertMatrixError(answer, 404, "M_UNRECOGNIZED");
         }
 
+        /** Spring Boot's actuator answers a null result 204 to any method but GET, HEAD included: HEAD must say what GET says. */
+        @ParameterizedTest
+        @ValueSource(strings = {"/actuator/metrics/nothing", "/actuator/metrics/jvm.threads.live?tag=no:such"})
+        void aHeadOfWhatGetFindsNothingAtIsNotFoundAsTheGetIs(String path) {
+            List<Response> head = RawHttp.send(managementPort, ("HEAD " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1), true);
+
+            assertThat(head).singleElement().satisfies(answer -> {
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(404);
+                assertThat(answer.header("Content-Type")).hasValue("application/json");
+                assertThat(answer.body()).isEmpty();
+            });
+        }
+
         /**
          * The actuator reads an optional JSON body on every operation, GET included. A body cut short
          * is then answered by Tomcat's error report (JSON, 400 M_UNKNOWN): the connection has failed

@@ -2,7 +2,6 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -26,7 +25,6 @@ import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.boot.webmvc.autoconfigure.DispatcherServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
-import org.springframework.web.filter.CharacterEncodingFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -142,12 +140,12 @@ class ManagementAdminAccess {
      * error handler, a WARN line and a stack trace for each such request to any path of the port,
      * {@code /actuator/health} and unknown ones included, and a 415 or 404 that said nothing. For Spring
      * MVC's dispatcher only, by the name this context registers it under (not Boot's usual one in the
-     * management port's own context): explain and the console read bytes.
+     * management port's own context): explain and the console read bytes. A {@code Content-Type} that
+     * is a media range is read in no charset ({@link ManagementRequestEncoding}).
      */
     @Bean
-    FilterRegistrationBean<CharacterEncodingFilter> managementCharacterEncoding(ListableBeanFactory context) {
-        FilterRegistrationBean<CharacterEncodingFilter> registration = new FilterRegistrationBean<>(
-                new CharacterEncodingFilter(StandardCharsets.UTF_8.name(), true, false));
+    FilterRegistrationBean<ManagementRequestEncoding> managementCharacterEncoding(ListableBeanFactory context) {
+        FilterRegistrationBean<ManagementRequestEncoding> registration = new FilterRegistrationBean<>(new ManagementRequestEncoding());
         registration.setName("managementCharacterEncoding");
         List<String> dispatchers = context.getBeansOfType(DispatcherServletRegistrationBean.class).values().stream()
                 .map(DispatcherServletRegistrationBean::getServletName).toList();

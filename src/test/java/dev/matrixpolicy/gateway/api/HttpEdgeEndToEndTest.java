@@ -470,6 +470,33 @@ class HttpEdgeEndToEndTest {
             assertThat(warnings.lines()).isEmpty();
         }
 
+        /**
+         * A media range where a Content-Type belongs: Spring Framework adds the charset a request is read
+         * in to its Content-Type and refuses a range that way (spring-framework#27957), so every actuator
+         * operation, which reads an optional body, was a 500 and an ERROR line with a stack trace, body or
+         * not. It is a type no endpoint reads, as {@code text/plain} is: ignored on a GET, 415 where a body is read.
+         */
+        @ParameterizedTest(name = "{0} {1}, body {2}")
+        @CsvSource(delimiter = '|', value = {
+                "GET /actuator/health|*/*|''|200|",
+                "GET /actuator/health|text/*|{}|200|",
+                "GET /actuator/chains|application/*|{}|200|",
+                "POST /actuator/reload|*/*|''|415|M_NOT_JSON",
+                "POST /actuator/reload|text/*|{}|415|M_NOT_JSON"})
+        void aContentTypeThatIsAMediaRangeIsATypeNoEndpointReads(String request, String contentType, String body, int status,
+                                                                  String errcode) {
+            Response answer = RawHttp.exchange(managementPort, request + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    + contentType + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+
+            if (errcode == null) {
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
+            } else {
+                assertMatrixError(answer, status, errcode);
+                assertThat(answer.json().get("error").asString()).startsWith("A body of type " + contentType + " is not read here");
+            }
+            assertThat(warnings.lines()).isEmpty();
+        }
+
         /** The actuator answers an unknown metric with a 404 and no body of its own. */
         @Test
         void anErrorWithoutABodyIsMatrixErrorJson() {

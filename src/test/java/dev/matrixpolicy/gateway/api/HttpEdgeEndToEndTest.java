@@ -602,6 +602,17 @@ class HttpEdgeEndToEndTest {
             assertThat(notFoundAnswers()).isEqualTo(countedBefore + 1);
         }
 
+        /** Spring Boot's welcome page mapping, asked about "/", warned of every Accept header it could not parse. */
+        @ParameterizedTest(name = "Accept: {0}")
+        @ValueSource(strings = {"foo", "text/html;q=x", "/"})
+        void theRootAskedWithAnAcceptNoOneCanParseIsUnrecognizedWithoutAWarning(String accept) {
+            Response answer = RawHttp.exchange(port, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept + "\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+            assertThat(warnings.lines()).isEmpty();
+        }
+
         /** The 404 answers in {@code http.server.requests}, over all its series. */
         private double notFoundAnswers() {
             return NOT_FOUND_COUNT.matcher(GatewayClient.scrape(managementPort)).results()

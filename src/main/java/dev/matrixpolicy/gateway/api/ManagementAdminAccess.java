@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.Filter;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,6 +27,7 @@ import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.boot.webmvc.autoconfigure.DispatcherServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
+import org.springframework.web.filter.CharacterEncodingFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -140,13 +143,27 @@ class ManagementAdminAccess {
      * error handler, a WARN line and a stack trace for each such request to any path of the port,
      * {@code /actuator/health} and unknown ones included, and a 415 or 404 that said nothing. For Spring
      * MVC's dispatcher only, by the name this context registers it under (not Boot's usual one in the
-     * management port's own context): explain and the console read bytes. A {@code Content-Type} that
-     * is a media range is read in no charset ({@link ManagementRequestEncoding}).
+     * management port's own context): explain and the console read bytes.
      */
     @Bean
-    FilterRegistrationBean<ManagementRequestEncoding> managementCharacterEncoding(ListableBeanFactory context) {
-        FilterRegistrationBean<ManagementRequestEncoding> registration = new FilterRegistrationBean<>(new ManagementRequestEncoding());
-        registration.setName("managementCharacterEncoding");
+    FilterRegistrationBean<CharacterEncodingFilter> managementCharacterEncoding(ListableBeanFactory context) {
+        return dispatcherOnly(new FilterRegistrationBean<>(new CharacterEncodingFilter(StandardCharsets.UTF_8.name(), true, false)),
+                "managementCharacterEncoding", context);
+    }
+
+    /** A {@code Content-Type} that is a media range is read in no charset: {@link MediaRangeContentType}. */
+    @Bean
+    FilterRegistrationBean<MediaRangeContentType> managementMediaRangeContentType(ListableBeanFactory context) {
+        return dispatcherOnly(new FilterRegistrationBean<>(new MediaRangeContentType()), "managementMediaRangeContentType", context);
+    }
+
+    /**
+     * For Spring MVC's dispatcher only, by the name this context registers it under (not Boot's usual
+     * one in the management port's own context), and first.
+     */
+    private static <F extends Filter> FilterRegistrationBean<F> dispatcherOnly(FilterRegistrationBean<F> registration, String name,
+                                                                              ListableBeanFactory context) {
+        registration.setName(name);
         List<String> dispatchers = context.getBeansOfType(DispatcherServletRegistrationBean.class).values().stream()
                 .map(DispatcherServletRegistrationBean::getServletName).toList();
         registration.setServletNames(dispatchers);

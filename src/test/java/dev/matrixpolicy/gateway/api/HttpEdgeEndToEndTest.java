@@ -470,33 +470,6 @@ class HttpEdgeEndToEndTest {
             assertThat(warnings.lines()).isEmpty();
         }
 
-        /**
-         * A media range where a Content-Type belongs: Spring Framework adds the charset a request is read
-         * in to its Content-Type and refuses a range that way (spring-framework#27957), so every actuator
-         * operation, which reads an optional body, was a 500 and an ERROR line with a stack trace, body or
-         * not. It is a type no endpoint reads, as {@code text/plain} is: ignored on a GET, 415 where a body is read.
-         */
-        @ParameterizedTest(name = "{0} {1}, body {2}")
-        @CsvSource(delimiter = '|', value = {
-                "GET /actuator/health|*/*|''|200|",
-                "GET /actuator/health|text/*|{}|200|",
-                "GET /actuator/chains|application/*|{}|200|",
-                "POST /actuator/reload|*/*|''|415|M_NOT_JSON",
-                "POST /actuator/reload|text/*|{}|415|M_NOT_JSON"})
-        void aContentTypeThatIsAMediaRangeIsATypeNoEndpointReads(String request, String contentType, String body, int status,
-                                                                  String errcode) {
-            Response answer = RawHttp.exchange(managementPort, request + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                    + contentType + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
-
-            if (errcode == null) {
-                assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
-            } else {
-                assertMatrixError(answer, status, errcode);
-                assertThat(answer.json().get("error").asString()).startsWith("A body of type " + contentType + " is not read here");
-            }
-            assertThat(warnings.lines()).isEmpty();
-        }
-
         /** The actuator answers an unknown metric with a 404 and no body of its own. */
         @Test
         void anErrorWithoutABodyIsMatrixErrorJson() {
@@ -584,6 +557,44 @@ class HttpEdgeEndToEndTest {
             Response answer = RawHttp.exchange(managementPort, request);
             assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
             assertThat(answer.json().get("status").asString()).isEqualTo("UP");
+        }
+    }
+
+    /**
+     * A media range where a Content-Type belongs: Spring Framework adds the charset a request is read in
+     * to its Content-Type and refuses a range that way (spring-framework#27957), so every actuator
+     * operation, which reads an optional body, and every unknown path was a 500 and an ERROR line with a
+     * stack trace, body or not. It is a type no endpoint reads, as {@code text/plain} is: ignored where
+     * no body is read, 415 where one is.
+     */
+    @Nested
+    class MediaRangeContentTypes {
+
+        @ParameterizedTest(name = "{0} port, {1} {2}, body {3}")
+        @CsvSource(delimiter = '|', value = {
+                "MANAGEMENT|GET /actuator/health|*/*|''|200|",
+                "MANAGEMENT|GET /actuator/health|text/*|{}|200|",
+                "MANAGEMENT|GET /actuator/chains|application/*|{}|200|",
+                "MANAGEMENT|POST /actuator/reload|*/*|''|415|M_NOT_JSON",
+                "MANAGEMENT|POST /actuator/reload|text/*|{}|415|M_NOT_JSON",
+                "MANAGEMENT|GET /nothing|*/*|''|404|M_UNRECOGNIZED",
+                "POLICY|GET /nothing|*/*|''|404|M_UNRECOGNIZED",
+                "POLICY|POST /|text/*|{}|404|M_UNRECOGNIZED",
+                "POLICY|HEAD /error|application/*|''|404|"})
+        void isATypeNoEndpointReads(Server server, String request, String contentType, String body, int status, String errcode) {
+            String sent = request + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED + "Content-Type: " + contentType
+                    + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+            Response answer = RawHttp.send(portOf(server), sent.getBytes(StandardCharsets.ISO_8859_1), request.startsWith("HEAD")).getFirst();
+
+            if (errcode == null) {
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
+            } else {
+                assertMatrixError(answer, status, errcode);
+            }
+            if (status == 415) {
+                assertThat(answer.json().get("error").asString()).startsWith("A body of type " + contentType + " is not read here");
+            }
+            assertThat(warnings.lines()).isEmpty();
         }
     }
 

@@ -21,8 +21,9 @@ import tools.jackson.databind.json.JsonMapper;
  * with the same 400 JSON, {@link AsteriskFormAdapter}, so that a malformed {@code OPTIONS *} gets it too (and a
  * well-formed one the methods the gateway's paths take), and
  * {@link RequestTimeoutValve}, so that a 408 closes its connection on both ports, and {@link
- * OptionsAndTrace}, so that OPTIONS and a TRACE's 405 name what a path answers alike; and it answers
- * {@code Expect: 100-continue} only when a body is read.
+ * OptionsAndTrace}, so that OPTIONS and a TRACE's 405 name what a path answers alike, and {@link
+ * Http2PrefaceAnswer}, so that HTTP/2's connection preface gets the 505 of any other HTTP version;
+ * and it answers {@code Expect: 100-continue} only when a body is read.
  */
 @Component
 final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
@@ -39,6 +40,7 @@ final class JsonErrorReports implements WebServerFactoryCustomizer<TomcatServlet
                 context -> context.getPipeline().addValve(new RequestTimeoutValve()));
         factory.addInitializers(context -> OptionsAndTrace.install(context, json));
         factory.addConnectorCustomizers(AsteriskFormAdapter::install, JsonErrorReports::continueWhenTheBodyIsRead,
+                connector -> Http2PrefaceAnswer.install(connector, json),
                 // OptionsAndTrace refuses TRACE, with the path's Allow; AsteriskFormAdapter leaves it out of OPTIONS *'s
                 connector -> connector.setAllowTrace(true));
     }

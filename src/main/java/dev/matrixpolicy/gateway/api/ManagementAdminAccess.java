@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.config.Generations;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.Filter;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -146,9 +147,23 @@ class ManagementAdminAccess {
      */
     @Bean
     FilterRegistrationBean<CharacterEncodingFilter> managementCharacterEncoding(ListableBeanFactory context) {
-        FilterRegistrationBean<CharacterEncodingFilter> registration = new FilterRegistrationBean<>(
-                new CharacterEncodingFilter(StandardCharsets.UTF_8.name(), true, false));
-        registration.setName("managementCharacterEncoding");
+        return dispatcherOnly(new FilterRegistrationBean<>(new CharacterEncodingFilter(StandardCharsets.UTF_8.name(), true, false)),
+                "managementCharacterEncoding", context);
+    }
+
+    /** A {@code Content-Type} that is a media range is read in no charset: {@link MediaRangeContentType}. */
+    @Bean
+    FilterRegistrationBean<MediaRangeContentType> managementMediaRangeContentType(ListableBeanFactory context) {
+        return dispatcherOnly(new FilterRegistrationBean<>(new MediaRangeContentType()), "managementMediaRangeContentType", context);
+    }
+
+    /**
+     * For Spring MVC's dispatcher only, by the name this context registers it under (not Boot's usual
+     * one in the management port's own context), and first.
+     */
+    private static <F extends Filter> FilterRegistrationBean<F> dispatcherOnly(FilterRegistrationBean<F> registration, String name,
+                                                                              ListableBeanFactory context) {
+        registration.setName(name);
         List<String> dispatchers = context.getBeansOfType(DispatcherServletRegistrationBean.class).values().stream()
                 .map(DispatcherServletRegistrationBean::getServletName).toList();
         registration.setServletNames(dispatchers);

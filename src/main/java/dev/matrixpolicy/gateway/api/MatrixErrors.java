@@ -241,16 +241,25 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
 
     /**
      * An error answer that a handler left without a body, as the actuator does for an unknown
-     * metric (404), gets the error for its status, as every other error answer does.
+     * metric (404), gets the error for its status, as every other error answer does. The actuator
+     * answers such a null result 404 to a GET only, and 204 to any other method, HEAD included: a
+     * HEAD is answered what its GET is.
      */
     @Override
     public Object beforeBodyWrite(Object body, MethodParameter returnType, MediaType contentType,
                                   Class<? extends HttpMessageConverter<?>> converterType, ServerHttpRequest request,
                                   ServerHttpResponse response) {
-        if (body != null || !(response instanceof ServletServerHttpResponse servlet) || servlet.getServletResponse().getStatus() < 400) {
+        if (body != null || !(response instanceof ServletServerHttpResponse servlet)) {
+            return body;
+        }
+        HttpServletResponse answer = servlet.getServletResponse();
+        if (answer.getStatus() == HttpStatus.NO_CONTENT.value() && HttpMethod.HEAD.equals(request.getMethod())) {
+            answer.setStatus(HttpStatus.NOT_FOUND.value());
+        }
+        if (answer.getStatus() < 400) {
             return body;
         }
         response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
-        return forStatus(servlet.getServletResponse().getStatus()).body();
+        return forStatus(answer.getStatus()).body();
     }
 }

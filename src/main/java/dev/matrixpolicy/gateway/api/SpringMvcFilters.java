@@ -19,9 +19,9 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
 
 /**
  * Spring MVC's filters serve Spring MVC's dispatcher only: the request context (locale and request
- * holders), the character encoding of form parameters, and the {@code http.server.requests}
- * observation. The policy API and the policy server are plain servlets that read bytes, use neither
- * holder, and are measured by the {@code policy.*} metrics by callback and endpoint, where
+ * holders), the character encoding of form parameters (and none for a media range, {@link
+ * MediaRangeContentType}), and the {@code http.server.requests} observation. The policy API and the
+ * policy server are plain servlets that read bytes, use neither holder, and are measured by the {@code policy.*} metrics by callback and endpoint, where
  * {@code http.server.requests} could only have tagged them {@code uri="UNKNOWN"}. On their path the
  * filters were pure cost: 7 of the 47 µs of CPU a {@code user_may_invite} took (docs/performance.md).
  *
@@ -39,6 +39,15 @@ public class SpringMvcFilters {
     @ConditionalOnBean(CharacterEncodingFilter.class)
     FilterRegistrationBean<CharacterEncodingFilter> characterEncodingFilterRegistration(CharacterEncodingFilter filter) {
         return dispatcherOnly(new FilterRegistrationBean<>(filter), "characterEncodingFilter");
+    }
+
+    /** A {@code Content-Type} that is a media range is read in no charset: {@link MediaRangeContentType}. */
+    @Bean
+    FilterRegistrationBean<MediaRangeContentType> mediaRangeContentTypeRegistration() {
+        FilterRegistrationBean<MediaRangeContentType> registration = dispatcherOnly(new FilterRegistrationBean<>(new MediaRangeContentType()),
+                "mediaRangeContentType");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return registration;
     }
 
     @Bean

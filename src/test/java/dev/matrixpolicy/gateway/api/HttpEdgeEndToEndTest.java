@@ -99,6 +99,8 @@ class HttpEdgeEndToEndTest {
                     Arguments.of("Transfer-Encoding: gzip, chunked", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n" + close + "0\r\n\r\n", 501, "M_UNRECOGNIZED"),
                     Arguments.of("CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n" + close, 501, "M_UNRECOGNIZED"),
                     Arguments.of("HTTP/9.9", "GET /v1/callbacks HTTP/9.9\r\n" + host + close, 505, "M_UNRECOGNIZED"),
+                    // an h2c client with prior knowledge: the preface, then its SETTINGS frame (empty)
+                    Arguments.of("HTTP/2's connection preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0", 505, "M_UNRECOGNIZED"),
                     Arguments.of("no Host header", "GET /v1/callbacks HTTP/1.1\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("Expect: bogus", "POST /v1/callbacks HTTP/1.1\r\n" + host + "Expect: bogus\r\nContent-Length: 2\r\n" + close + "{}", 417, "M_UNKNOWN"),
                     Arguments.of("OPTIONS * with a malformed header", "OPTIONS * HTTP/1.1\r\n" + host + "Bad Header: x\r\n" + close, 400, "M_UNKNOWN"),
@@ -476,6 +478,20 @@ class HttpEdgeEndToEndTest {
             assertMatrixError(answer, 404, "M_UNRECOGNIZED");
         }
 
+        /** Spring Boot's actuator answers a null result 204 to any method but GET, HEAD included: HEAD must say what GET says. */
+        @ParameterizedTest
+        @ValueSource(strings = {"/actuator/metrics/nothing", "/actuator/metrics/jvm.threads.live?tag=no:such"})
+        void aHeadOfWhatGetFindsNothingAtIsNotFoundAsTheGetIs(String path) {
+            List<Response> head = RawHttp.send(managementPort, ("HEAD " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1), true);
+
+            assertThat(head).singleElement().satisfies(answer -> {
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(404);
+                assertThat(answer.header("Content-Type")).hasValue("application/json");
+                assertThat(answer.body()).isEmpty();
+            });
+        }
+
         /**
          * The actuator reads an optional JSON body on every operation, GET included. A body cut short
          * is then answered by Tomcat's error report (JSON, 400 M_UNKNOWN): the connection has failed
@@ -544,6 +560,44 @@ class HttpEdgeEndToEndTest {
         }
     }
 
+    /**
+     * A media range where a Content-Type belongs: Spring Framework adds the charset a request is read in
+     * to its Content-Type and refuses a range that way (spring-framework#27957), so every actuator
+     * operation, which reads an optional body, and every unknown path was a 500 and an ERROR line with a
+     * stack trace, body or not. It is a type no endpoint reads, as {@code text/plain} is: ignored where
+     * no body is read, 415 where one is.
+     */
+    @Nested
+    class MediaRangeContentTypes {
+
+        @ParameterizedTest(name = "{0} port, {1} {2}, body {3}")
+        @CsvSource(delimiter = '|', value = {
+                "MANAGEMENT|GET /actuator/health|*/*|''|200|",
+                "MANAGEMENT|GET /actuator/health|text/*|{}|200|",
+                "MANAGEMENT|GET /actuator/chains|application/*|{}|200|",
+                "MANAGEMENT|POST /actuator/reload|*/*|''|415|M_NOT_JSON",
+                "MANAGEMENT|POST /actuator/reload|text/*|{}|415|M_NOT_JSON",
+                "MANAGEMENT|GET /nothing|*/*|''|404|M_UNRECOGNIZED",
+                "POLICY|GET /nothing|*/*|''|404|M_UNRECOGNIZED",
+                "POLICY|POST /|text/*|{}|404|M_UNRECOGNIZED",
+                "POLICY|HEAD /error|application/*|''|404|"})
+        void isATypeNoEndpointReads(Server server, String request, String contentType, String body, int status, String errcode) {
+            String sent = request + " HTTP/1.1\r\nHost: localhost\r\n" + AUTHORIZED + "Content-Type: " + contentType
+                    + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+            Response answer = RawHttp.send(portOf(server), sent.getBytes(StandardCharsets.ISO_8859_1), request.startsWith("HEAD")).getFirst();
+
+            if (errcode == null) {
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
+            } else {
+                assertMatrixError(answer, status, errcode);
+            }
+            if (status == 415) {
+                assertThat(answer.json().get("error").asString()).startsWith("A body of type " + contentType + " is not read here");
+            }
+            assertThat(warnings.lines()).isEmpty();
+        }
+    }
+
     @Nested
     class UnknownPaths {
 
@@ -557,6 +611,17 @@ class HttpEdgeEndToEndTest {
             assertMatrixError(answer, 404, "M_UNRECOGNIZED");
             assertThat(warnings.lines()).isEmpty();
             assertThat(notFoundAnswers()).isEqualTo(countedBefore + 1);
+        }
+
+        /** Spring Boot's welcome page mapping, asked about "/", warned of every Accept header it could not parse. */
+        @ParameterizedTest(name = "Accept: {0}")
+        @ValueSource(strings = {"foo", "text/html;q=x", "/"})
+        void theRootAskedWithAnAcceptNoOneCanParseIsUnrecognizedWithoutAWarning(String accept) {
+            Response answer = RawHttp.exchange(port, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept + "\r\n" + AUTHORIZED
+                    + "Connection: close\r\n\r\n");
+
+            assertMatrixError(answer, 404, "M_UNRECOGNIZED");
+            assertThat(warnings.lines()).isEmpty();
         }
 
         /** The 404 answers in {@code http.server.requests}, over all its series. */

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.coyote.Adapter;
 import org.apache.coyote.Processor;
@@ -110,7 +111,7 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
             }
             boolean counts = waiting || counted.countsEveryRequest();
             if (counts && event == SocketEvent.OPEN_READ) {
-                RequestsInProgress.Admission<SocketWrapperBase<?>> admission = counted.admit(connection);
+                RequestsInProgress.Admission<SocketWrapperBase<?>> admission = counted.admit(connection, this::awaitingBody);
                 closeForRoom(admission.evicted());
                 if (!admission.admitted()) {
                     refused.incrementAndGet();
@@ -130,6 +131,16 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
             }
         }
 
+        /**
+         * Whether the request is being answered while its body has not come whole. Read from another
+         * thread, without a happens-before edge: a stale answer only means a place given a little late,
+         * or a body that came in time ended (the answer is still written).
+         */
+        private boolean awaitingBody() {
+            return getRequest().getRequestProcessor().getStage() == org.apache.coyote.Constants.STAGE_SERVICE
+                    && !isRequestBodyFullyRead();
+        }
+
         /** Tomcat keeps a connection's processor ({@code LONG}) for an asynchronous answer or an unfinished head. */
         private RequestsInProgress.Stage stage(SocketState state) {
             if (state != SocketState.LONG) {
@@ -140,16 +151,28 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
     }
 
     /**
-     * Closes another connection, if any, as Tomcat closes one past its read timeout: an error event,
-     * handled once no other thread handles that connection's bytes.
+     * Ends another request, if any, to give its place to a new one. One waiting for its head is closed
+     * as Tomcat closes one past its read timeout: an error event, handled once no other thread handles
+     * that connection's bytes. One whose body is being read has its connection's input ended: its
+     * reading thread wakes to the end of the stream, and the request ends as one whose client left.
      */
     @SuppressWarnings("unchecked") // the NIO endpoint's connections are all of NIO channels
-    private void closeForRoom(SocketWrapperBase<?> connection) {
-        if (connection == null) {
+    private void closeForRoom(RequestsInProgress.Eviction<SocketWrapperBase<?>> eviction) {
+        if (eviction == null) {
             return;
         }
         evicted.incrementAndGet();
-        if (!getEndpoint().processSocket((SocketWrapperBase<NioChannel>) connection, SocketEvent.ERROR, true)) {
+        SocketWrapperBase<NioChannel> connection = (SocketWrapperBase<NioChannel>) eviction.connection();
+        if (eviction.running()) {
+            SocketChannel channel = connection.getSocket().getIOChannel();
+            try {
+                if (channel != null) {
+                    channel.shutdownInput();
+                }
+            } catch (IOException alreadyClosed) {
+                // its client left: the request is ending anyway
+            }
+        } else if (!getEndpoint().processSocket(connection, SocketEvent.ERROR, true)) {
             connection.close();
         }
     }

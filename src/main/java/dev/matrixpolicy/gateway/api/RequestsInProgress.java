@@ -1,7 +1,9 @@
 package dev.matrixpolicy.gateway.api;
 
+import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -16,7 +18,10 @@ import java.util.function.Predicate;
  * came whole never counts, is never refused, and touches nothing here. Either way, a request that
  * would take a place past the limit takes that of the request that has waited longest for the rest
  * of its head, whose connection the caller closes: an HTTP client sends its head at once, so the
- * request waiting on it is the one dripping it.
+ * request waiting on it is the one dripping it. Counting every request, a request whose body has
+ * not come whole {@link #BODY_GRACE} after it began may give its place too, for the same reason:
+ * otherwise heads sent whole with bodies that never come would hold every place for as long as
+ * each read may wait.
  *
  * @param <C> a connection, told apart by identity
  */
@@ -29,8 +34,22 @@ final class RequestsInProgress<C> {
         HEADS_AWAITED
     }
 
-    /** Whether a request may go on, and the connection closed to give it a place, if any. */
-    record Admission<C>(boolean admitted, C evicted) {
+    /**
+     * How long a request's body may take to come whole before the request may give its place to a new
+     * one: a homeserver sends its body with its head.
+     */
+    static final Duration BODY_GRACE = Duration.ofSeconds(1);
+
+    /** Whether a request may go on, and the place it took, if another request gave it. */
+    record Admission<C>(boolean admitted, Eviction<C> evicted) {
+    }
+
+    /**
+     * A request closed to give its place to another: its connection, and whether its connection's bytes
+     * are being handled (a body being read), which the caller ends by ending the body, or not (a head
+     * awaited), which the caller closes.
+     */
+    record Eviction<C>(C connection, boolean running) {
     }
 
     /** Where a request stands once its connection's bytes so far are handled. */
@@ -44,18 +63,19 @@ final class RequestsInProgress<C> {
     }
 
     /**
-     * @param waiting whether the request waits for the rest of its request line or headers
-     * @param since   when it began to wait so, in the clock's nanoseconds
-     * @param running whether its connection's bytes are being handled now: such a request is never
-     *                evicted, since closing its connection is for the thread handling them
+     * @param waiting      whether the request waits for the rest of its request line or headers
+     * @param since        when it began to wait so, or when it began if it does not, in the clock's nanoseconds
+     * @param running      whether its connection's bytes are being handled now: such a request gives its
+     *                     place only while {@code awaitingBody} says so
+     * @param awaitingBody whether the request is being answered but its body has not come whole
      */
-    private record Held(boolean waiting, long since, boolean running) {
-        static final Held ARRIVING = new Held(false, 0, true);
-
-        boolean evictable() {
-            return waiting && !running;
+    private record Held(boolean waiting, long since, boolean running, BooleanSupplier awaitingBody) {
+        boolean evictable(long now) {
+            return running ? now - since >= BODY_GRACE.toNanos() && awaitingBody.getAsBoolean() : waiting;
         }
     }
+
+    private static final BooleanSupplier NEVER = () -> false;
 
     private final int limit;
     private final Counting counting;
@@ -88,45 +108,48 @@ final class RequestsInProgress<C> {
     /**
      * Bytes of a request came on {@code connection}, which are handled next: a request already counted
      * goes on; a new one takes a free place, else the place of the request waiting longest for its
-     * head, else it is refused. Counting {@link Counting#HEADS_AWAITED}, only a connection whose
-     * request waits for its head comes here.
+     * head or its body, else it is refused. Counting {@link Counting#HEADS_AWAITED}, only a connection
+     * whose request waits for its head comes here.
+     *
+     * @param awaitingBody whether the request, once being answered, still waits for its body
      */
-    synchronized Admission<C> admit(C connection) {
+    synchronized Admission<C> admit(C connection, BooleanSupplier awaitingBody) {
         Held current = held.get(connection);
         if (current != null) {
-            held.put(connection, new Held(current.waiting(), current.since(), true));
+            held.put(connection, new Held(current.waiting(), current.since(), true, current.awaitingBody()));
             return new Admission<>(true, null);
         }
         if (!countsEveryRequest()) {
             return new Admission<>(true, null); // evicted while it waited: its close comes next
         }
-        C evicted = makeRoom();
+        Eviction<C> evicted = makeRoom();
         if (held.size() >= limit) {
             return new Admission<>(false, null);
         }
-        held.put(connection, Held.ARRIVING);
+        held.put(connection, new Held(false, clock.getAsLong(), true, awaitingBody));
         return new Admission<>(true, evicted);
     }
 
     /**
      * The bytes that came on {@code connection} are handled, and left its request at {@code stage}.
      *
-     * @return the connection closed to make room for this one's wait, if any, for the caller to close
+     * @return the request closed to make room for this one's wait, if any, for the caller to close
      */
-    synchronized C handled(C connection, Stage stage) {
+    synchronized Eviction<C> handled(C connection, Stage stage) {
         Held current = held.get(connection);
         switch (stage) {
             case READING_HEADERS -> {
                 if (current == null && countsEveryRequest()) {
                     return null; // evicted while its bytes were handled
                 }
-                C evicted = current == null ? makeRoom() : null;
-                held.put(connection, new Held(true, current != null && current.waiting() ? current.since() : clock.getAsLong(), false));
+                Eviction<C> evicted = current == null ? makeRoom() : null;
+                held.put(connection, new Held(true, current != null && current.waiting() ? current.since() : clock.getAsLong(),
+                        false, NEVER));
                 return evicted;
             }
             case ANSWERING -> {
                 if (current != null && countsEveryRequest()) {
-                    held.put(connection, new Held(false, 0, false));
+                    held.put(connection, new Held(false, current.since(), false, NEVER));
                 } else {
                     held.remove(connection);
                 }
@@ -144,8 +167,11 @@ final class RequestsInProgress<C> {
         return limit;
     }
 
-    /** With every place taken, frees the place of the request waiting longest for its head, if one does. */
-    private C makeRoom() {
+    /**
+     * With every place taken, frees the place of the request waiting longest for its head or its body,
+     * if one does.
+     */
+    private Eviction<C> makeRoom() {
         if (held.size() < limit) {
             return null;
         }
@@ -153,18 +179,19 @@ final class RequestsInProgress<C> {
         if (held.size() < limit) {
             return null;
         }
-        C oldest = null;
-        long oldestSince = 0;
+        long now = clock.getAsLong();
+        Map.Entry<C, Held> oldest = null;
         for (Map.Entry<C, Held> entry : held.entrySet()) {
             Held candidate = entry.getValue();
-            if (candidate.evictable() && (oldest == null || candidate.since() - oldestSince < 0)) {
-                oldest = entry.getKey();
-                oldestSince = candidate.since();
+            if ((oldest == null || candidate.since() - oldest.getValue().since() < 0) && candidate.evictable(now)) {
+                oldest = entry;
             }
         }
-        if (oldest != null) {
-            held.remove(oldest);
+        if (oldest == null) {
+            return null;
         }
-        return oldest;
+        Eviction<C> evicted = new Eviction<>(oldest.getKey(), oldest.getValue().running()); // before the entry goes
+        held.remove(evicted.connection());
+        return evicted;
     }
 }

@@ -10,10 +10,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.catalina.Context;
@@ -37,6 +39,7 @@ class BoundedHttpProtocolTest {
     Path base;
 
     private final BoundedHttpProtocol protocol = new BoundedHttpProtocol();
+    private final CountDownLatch answer = new CountDownLatch(1);
     private Tomcat tomcat;
     private Level tomcatLevel;
 
@@ -55,6 +58,18 @@ class BoundedHttpProtocolTest {
             protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
                 response.getWriter().write("ok");
             }
+
+            /** Reads the body whole, then answers once the test lets it: a request being answered. */
+            @Override
+            protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+                request.getInputStream().readAllBytes();
+                try {
+                    answer.await();
+                } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                }
+                response.getWriter().write("answered");
+            }
         });
         context.addServletMappingDecoded("/", "ok");
         tomcat.start();
@@ -63,6 +78,7 @@ class BoundedHttpProtocolTest {
 
     @AfterEach
     void stop() throws Exception {
+        answer.countDown();
         if (tomcat != null) {
             tomcat.stop();
             tomcat.destroy();
@@ -99,10 +115,46 @@ class BoundedHttpProtocolTest {
     }
 
     @Test
+    void countingEveryRequestANewOneIsRefusedWhileEveryPlaceIsBeingAnsweredAndTakenOnceOneIsFree() throws Exception {
+        protocol.limitRequestsInProgress(2);
+        int port = start();
+        String post = "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+        try (Socket first = connect(port); Socket second = connect(port)) {
+            send(first, post);
+            send(second, post);
+            await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 2);
+            // past the body's grace: a request whose body came whole is never ended for another
+            await().pollDelay(RequestsInProgress.BODY_GRACE.plusMillis(200)).until(() -> true);
+            try (Socket third = connect(port)) {
+                send(third, HEAD + "Connection: close\r\n\r\n");
+                assertThat(readUntilClosed(third)).as("closed unanswered").isEmpty();
+            }
+            assertThat(protocol.refused()).isEqualTo(1);
+            assertThat(protocol.evicted()).isZero();
+
+            answer.countDown();
+            assertThat(RawHttp.parse(first.getInputStream().readAllBytes()).body()).isEqualTo("answered");
+            assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).body()).isEqualTo("answered");
+            assertThat(RawHttp.exchange(InetAddress.getLoopbackAddress(), port, HEAD + "Connection: close\r\n\r\n").body())
+                    .isEqualTo("ok");
+            await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 0);
+        }
+    }
+
+    @Test
     void withoutALimitNothingIsCounted() throws Exception {
         int port = start();
         assertThat(RawHttp.exchange(InetAddress.getLoopbackAddress(), port, HEAD + "Connection: close\r\n\r\n").body()).isEqualTo("ok");
         assertThat(protocol.requestsInProgress()).isNaN();
+    }
+
+    /** What comes before the connection closes; a reset counts as closed. */
+    private static byte[] readUntilClosed(Socket socket) throws IOException {
+        try {
+            return socket.getInputStream().readAllBytes();
+        } catch (SocketException reset) {
+            return new byte[0];
+        }
     }
 
     private static Socket connect(int port) throws IOException {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Hostile federation traffic on the policy server's listener, phase after phase, while a steady stream
-# of policy API requests (the homeserver's own path) is timed: does the homeserver's path stay
+# Hostile federation traffic on the policy server's listener, phase after phase, while two steady
+# streams are timed: policy API requests (the homeserver's own path), and an honest homeserver's signed
+# /sign requests to the listener itself (honest.bench, 2 keep-alive connections). Do both stay
 # answered, and what do the listener's limits (docs/policy-server.md, "Connections", "Rate limit",
 # "What a key fetch may cost") answer? Starts the gateway jar with the image's JVM flags and the heap
 # of a 512 MiB container (-Xmx307m), the policy server enabled with a generated key, and stand-in key
-# servers: one that serves good.bench's key, one that accepts connections and never answers
-# (slow0.bench ... slow63.bench). The phases and what each sends: bench/policy_server_burst.py.
+# servers: good.bench's and honest.bench's (on KEY_PORT, at 127.0.0.1 and 127.0.0.2), and one that
+# accepts connections and never answers (slow0.bench ... slow63.bench). The phases and what each
+# sends: bench/policy_server_burst.py.
 #
 #   bench/policy-server-burst.sh           every phase, about 4 minutes (report: target/bench-policy-server-burst/report.md;
 #                                          bench/policy-server-burst.md discusses a run)
@@ -54,11 +56,12 @@ python3 "$tool" run --pid "$gateway_pid" --api-port "$API_PORT" --management-por
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
-  echo "# Policy server under hostile traffic: the policy API's answers, phase by phase"
+  echo "# Policy server under hostile traffic: the policy API's and an honest homeserver's answers, phase by phase"
   echo
   echo "Written by \`bench/policy-server-burst.sh ${SMOKE[*]}\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
   echo "$("$JAVA" -version 2>&1 | grep -m1 ' version '); the gateway's JVM flags \`$flags\` (a $CONTAINER_MIB MiB container's heap)."
-  echo "Load average before the phases: $load_before; after: $load_after. The listener's \`max-connections\`: the default, an eighth of the heap at 64 KiB each."
+  echo "Load average before the phases: $load_before; after: $load_after. The listener's limits: the defaults. The gateway's log:"
+  echo "$(grep -cE '^[0-9T:.Z+-]+ +(WARN|ERROR) ' "$OUT/gateway.log" || true) lines at WARN or ERROR (\`$OUT/gateway.log\`)."
   echo
   python3 "$tool" report "$OUT/results.jsonl"
 } > "$OUT/report.md"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/policy-server-burst.sh's tool: hostile federation traffic on the policy server's listener, one
-phase after another, while a steady stream of policy API requests (the homeserver's path) is timed.
+phase after another, while steady streams are timed: policy API requests (the homeserver's path) and an
+honest homeserver's ``/sign`` requests to the listener itself.
 
     policy_server_burst.py config --federation-port P --key-port K --silent-port S --key-file F   gateway config (JSON) to stdout
     policy_server_burst.py keyservers --key-port K --silent-port S    the stand-in key servers, until killed
@@ -9,9 +10,10 @@ phase after another, while a steady stream of policy API requests (the homeserve
     policy_server_burst.py attack PHASE --federation-port P ...       one phase's traffic (run starts it), a JSON line
     policy_server_burst.py report RESULTS.jsonl                       the phases as a Markdown table, to stdout
 
-The key servers: ``good.bench``'s, which answers ``GET /_matrix/key/v2/server`` with its self-signed
-key, and a socket that accepts connections and never answers, where the ``slow<i>.bench`` names
-point (``servers`` in the config). The phases, each with the policy API stream running:
+The key servers: ``good.bench``'s and ``honest.bench``'s, which answer ``GET /_matrix/key/v2/server``
+with their self-signed keys (on the same port, at 127.0.0.1 and 127.0.0.2: the gateway's request names
+neither), and a socket that accepts connections and never answers, where the ``slow<i>.bench`` names
+point (``servers`` in the config). The phases, each with the streams running:
 
 - ``baseline``: nothing else;
 - ``headers``: N connections whose request line and headers come a byte every few seconds, within
@@ -21,13 +23,23 @@ point (``servers`` in the config). The phases, each with the policy API stream r
 - ``new-names``: ``/sign`` requests from origins never seen before (``o<i>.burst.invalid``: each a key
   fetch, none resolves);
 - ``slow-origins``: ``/sign`` requests from origins whose key server never answers;
-- ``rate-limit``: distinct, validly signed events from one origin, past its rate limit;
+- ``rate-limit``: distinct, validly signed events from one origin (``good.bench``), past its rate limit;
 - ``big-bodies``: unsigned bodies of exactly 128 KiB (the limit) and of 256 KiB.
 
+The honest homeserver is ``honest.bench``, an origin of its own (never rate limited by the rate-limit
+phase's requests), sending validly signed ``/sign`` requests of new events and waiting 30 s for each, as
+Synapse does: on 2 connections kept open, each every 100 ms, as Synapse reuses its connections, and on a
+new connection each time, 2 clients every 500 ms, as a homeserver that must connect now. About 24 a
+second in all, a quarter of its rate limit.
+
 The attack runs in a process of its own, so that it does not share an interpreter with the timing.
-Every phase reports the policy API's p50/p99/max and errors, the gateway's highest RSS, threads, heap
-used and open files (sampled every half second), what the attacking clients were answered, and the
-listener's own count of answers by outcome (``policy_server_requests_seconds_count``).
+Every phase reports, for each stream, its answers' p50/p99/max and its errors by kind (connect failed,
+closed without an answer, timeout, HTTP status); the gateway's highest RSS, threads, heap used and open
+files (sampled every half second); what the attacking clients were answered; the listener's own count of
+answers by outcome (``policy_server_requests_seconds_count``); the most connections and requests in
+progress it held (``policy_server_connections``, ``policy_server_requests_in_progress``), the requests in
+progress left once the streams have stopped, and the connections it closed to keep its requests in
+progress within their limit (``policy_server_connections_closed_total``, by reason).
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ import asyncio
 import base64
 import collections
 import hashlib
+import itertools
 import http.client
 import http.server
 import json
@@ -55,17 +68,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 TOKEN = "bench-token"
 NAME = "policy.bench"               # the policy server's name: the destination requests are signed for
 ROOM = "!burst:hs.bench"
-GOOD = "good.bench"                 # the origin whose key server answers
+GOOD = "good.bench"                 # the origin whose key server answers, and which the rate-limit phase uses up
+HONEST = "honest.bench"             # the honest stream's origin, its key server at KEY_HOSTS[HONEST]
 SLOW_NAMES = 64                     # slow<i>.bench, whose key server never answers: more than the 24 fetch slots for new servers
 SIGN = "/_matrix/policy/v1/sign"
 LIMIT = 128 * 1024                  # the listener's body limit
+TIMEOUT = 30                        # seconds: Synapse's timeout for a policy server's answer
 PHASES = ["baseline", "headers", "body-never-sent", "body-stalled", "new-names", "slow-origins", "rate-limit", "big-bodies"]
 
 # What each phase sends: connections held (seconds), or requests (count, at once).
 FULL = {"seconds": 20, "hold": 45, "connections": 4000, "stalled": 800, "names": 2000, "slow": 400,
         "rate": 3000, "bodies": 200, "concurrency": 64, "dribble": 10}
 SMOKE = {"seconds": 1, "hold": 2, "connections": 40, "stalled": 10, "names": 40, "slow": 20,
-         "rate": 40, "bodies": 5, "concurrency": 8, "dribble": 1}
+         "rate": 400, "bodies": 5, "concurrency": 8, "dribble": 1}
 
 
 # --- Matrix signing: canonical JSON, Ed25519, X-Matrix, events of room version 10
@@ -89,6 +104,7 @@ class Key:
 
 
 GOOD_KEY = Key(b"\x01" * 32)        # good.bench's, served by its key server
+HONEST_KEY = Key(b"\x03" * 32)      # honest.bench's, likewise
 OTHER_KEY = Key(b"\x02" * 32)       # what the other origins sign with: their keys are never found
 
 
@@ -109,12 +125,16 @@ def event(origin: str, key: Key, n: int) -> dict:
     return pdu
 
 
-def signed_request(origin: str, key: Key, n: int) -> bytes:
-    """One whole HTTP/1.1 /sign request for a new event, signed by origin for NAME."""
+def signed(origin: str, key: Key, n: int) -> tuple[bytes, str]:
+    """The body of a /sign request for a new event and its X-Matrix Authorization, signed by origin for NAME."""
     pdu = event(origin, key, n)
-    body = json.dumps(pdu).encode()
     signature = key.sign({"method": "POST", "uri": SIGN, "origin": origin, "destination": NAME, "content": pdu})
-    authorization = f'X-Matrix origin="{origin}",destination="{NAME}",key="{key.key_id}",sig="{signature}"'
+    return json.dumps(pdu).encode(), f'X-Matrix origin="{origin}",destination="{NAME}",key="{key.key_id}",sig="{signature}"'
+
+
+def signed_request(origin: str, key: Key, n: int) -> bytes:
+    """One whole HTTP/1.1 /sign request for a new event, signed by origin for NAME, on a connection of its own."""
+    body, authorization = signed(origin, key, n)
     return (f"POST {SIGN} HTTP/1.1\r\nHost: {NAME}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             f"Authorization: {authorization}\r\nConnection: close\r\n\r\n").encode() + body
 
@@ -130,20 +150,26 @@ def unsigned_request(size: int) -> bytes:
 
 # --- the gateway's configuration and the stand-in key servers
 
+# Where each origin's key server listens, on the key port: the gateway's request names no server (its Host
+# is the configured address), so each answers at an address of its own.
+KEY_HOSTS = {GOOD: ("127.0.0.1", GOOD_KEY), HONEST: ("127.0.0.2", HONEST_KEY)}
+
+
 def config(args: argparse.Namespace) -> None:
-    servers = [{"name": GOOD, "address": f"http://127.0.0.1:{args.key_port}"}] + [
+    servers = [{"name": name, "address": f"http://{host}:{args.key_port}"} for name, (host, _) in KEY_HOSTS.items()] + [
         {"name": f"slow{i}.bench", "address": f"http://127.0.0.1:{args.silent_port}"} for i in range(SLOW_NAMES)]
     server = {"enabled": True, "name": NAME, "port": args.federation_port, "key-file": args.key_file,
               "rooms": [{"id": ROOM, "version": "10"}], "servers": servers}
-    if args.smoke:  # every phase within seconds: fetches cut off sooner, a smaller allowance to go past
-        server |= {"key-fetch-timeout": "1s", "rate-limit": {"capacity": 10, "period": "10s"}}
+    if args.smoke:  # every phase within seconds: fetches cut off sooner, a smaller allowance to go past, yet
+        # more than twice the honest homeserver's 24 a second
+        server |= {"key-fetch-timeout": "1s", "rate-limit": {"capacity": 100, "period": "2s"}}
     print(json.dumps({"policy-gateway": {"auth": {"token": TOKEN}, "policy-server": server},
                       "logging": {"level": {"dev.matrixpolicy.gateway.decisions": "warn"}}}))
 
 
 class KeyServer(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = json.dumps(key_document(GOOD, GOOD_KEY)).encode()
+        body = json.dumps(key_document(*self.server.origin)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -163,10 +189,16 @@ def keyservers(args: argparse.Namespace) -> None:
             held.append(silent.accept()[0])   # never read, never answered, never closed
 
     threading.Thread(target=accept_forever, daemon=True).start()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.key_port), KeyServer)
-    server.daemon_threads = True
+    servers = []
+    for name, (host, key) in KEY_HOSTS.items():
+        server = http.server.ThreadingHTTPServer((host, args.key_port), KeyServer)
+        server.daemon_threads = True
+        server.origin = (name, key)
+        servers.append(server)
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     print("ready", flush=True)
-    server.serve_forever()
+    servers[0].serve_forever()
 
 
 # --- attacks: each a child process of run, printing what the clients were answered
@@ -288,80 +320,143 @@ def attack(args: argparse.Namespace) -> None:
     print(json.dumps(result), flush=True)
 
 
-# --- run: the policy API stream and the gateway's sampling around each phase's attack
+# --- run: the streams and the gateway's sampling around each phase's attack
 
 INVITE = json.dumps({"inviter": "@alice:example.com", "invitee": "@bob:example.org", "room_id": "!room:example.com"})
+HONEST_EVENTS = itertools.count(int(time.time()) * 1_000_000)   # events no earlier run of this gateway answered
 
 
-class Probe:
-    """4 keep-alive connections each asking user_may_invite every 50 ms, and a sampler of the gateway every 500 ms."""
+def policy_api_request() -> tuple[str, bytes | str, dict]:
+    return "/v1/spam_checker/user_may_invite", INVITE, {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
-    def __init__(self, pid: int, api: int, management: int):
-        self.pid, self.api, self.management = pid, api, management
+
+def honest_request() -> tuple[str, bytes | str, dict]:
+    body, authorization = signed(HONEST, HONEST_KEY, next(HONEST_EVENTS))
+    return SIGN, body, {"Host": NAME, "Authorization": authorization, "Content-Type": "application/json"}
+
+
+class Stream:
+    """connections clients of port, each sending request() every interval s once answered: on one connection kept
+    open, as a homeserver reuses its connections, or on a new connection each time, as one that must connect now.
+    What each request got, and how long it took, its connecting included."""
+
+    def __init__(self, port: int, connections: int, interval: float, request, keep_alive: bool = True):
+        self.port, self.interval, self.request, self.keep_alive = port, interval, request, keep_alive
         self.stop = threading.Event()
-        self.latencies: list[float] = []
-        self.errors: collections.Counter = collections.Counter()
-        self.samples: list[tuple] = []
-        self.threads = [threading.Thread(target=self.ask) for _ in range(4)] + [threading.Thread(target=self.sample)]
+        self.results: list[tuple[str, float]] = []    # (outcome, ms): appended by every thread at once
+        self.connects: list[float] = []                 # how long each connection took to open, likewise
+        self.threads = [threading.Thread(target=self.ask) for _ in range(connections)]
         for thread in self.threads:
             thread.start()
 
     def ask(self) -> None:
-        connection = None
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
         while not self.stop.is_set():
+            path, body, headers = self.request()
             began = time.perf_counter()
+            failure = "connect failed"
             try:
-                if connection is None:
-                    connection = http.client.HTTPConnection("127.0.0.1", self.api, timeout=30)
-                connection.request("POST", "/v1/spam_checker/user_may_invite", INVITE,
-                                   {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+                if connection.sock is None:   # the first request, or the server closed the last connection
+                    connection.connect()      # (http.client would open it within request(): told apart here)
+                    self.connects.append(time.perf_counter() - began)
+                failure = "no answer"
+                connection.request("POST", path, body, headers)
                 response = connection.getresponse()
                 response.read()
-                if response.status != 200:
-                    self.errors[f"HTTP {response.status}"] += 1
+                outcome = f"HTTP {response.status}"
             except (OSError, http.client.HTTPException) as error:
-                self.errors[type(error).__name__] += 1
-                connection = None
-            self.latencies.append((time.perf_counter() - began) * 1000)
-            self.stop.wait(0.05)
+                outcome = f"{failure} ({f'timeout {TIMEOUT} s' if isinstance(error, TimeoutError) else type(error).__name__})"
+                connection.close()
+            if not self.keep_alive:
+                connection.close()
+            self.results.append((outcome, (time.perf_counter() - began) * 1000))
+            self.stop.wait(self.interval)
+        connection.close()
+
+    def finish(self) -> dict:
+        """The requests sent, those answered 200, the p50/p99/max of every answer (any status), the others by kind, and
+        how many connections were opened."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+        answers = sorted(ms for outcome, ms in self.results if outcome.startswith("HTTP "))
+        at = lambda q: round(answers[min(len(answers) - 1, int(q * len(answers)))], 2) if answers else None
+        errors = collections.Counter(outcome for outcome, _ in self.results if outcome != "HTTP 200")
+        return {"requests": len(self.results), "answered": len(self.results) - sum(errors.values()), "p50_ms": at(0.5),
+                "p99_ms": at(0.99), "max_ms": round(answers[-1], 1) if answers else None, "errors": dict(errors),
+                "connects": len(self.connects)}
+
+
+def streams(args: argparse.Namespace) -> list[Stream]:
+    """The policy API stream (4 connections, every 50 ms), the honest homeserver's (2 connections, every 100 ms), and
+    the same homeserver connecting anew (2 clients, a new connection every 500 ms)."""
+    return [Stream(args.api_port, 4, 0.05, policy_api_request), Stream(args.federation_port, 2, 0.1, honest_request),
+            Stream(args.federation_port, 2, 0.5, honest_request, keep_alive=False)]
+
+
+class Sampler:
+    """The gateway every 500 ms: RSS, threads and open files from /proc, heap used and the listener's gauges from the
+    management port."""
+
+    def __init__(self, pid: int, management: int):
+        self.pid, self.management = pid, management
+        self.stop = threading.Event()
+        self.samples: list[dict] = []
+        self.thread = threading.Thread(target=self.sample)
+        self.thread.start()
 
     def sample(self) -> None:
         while not self.stop.is_set():
+            sample = {}
             try:
                 status = open(f"/proc/{self.pid}/status").read()
-                rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) // 1024
-                threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
-                fds = len(os.listdir(f"/proc/{self.pid}/fd"))
+                sample["rss"] = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) // 1024
+                sample["threads"] = int(re.search(r"Threads:\s+(\d+)", status).group(1))
+                sample["fds"] = len(os.listdir(f"/proc/{self.pid}/fd"))
             except (OSError, AttributeError):
-                rss = threads = fds = None   # the gateway is gone: run reports it
-            self.samples.append((rss, threads, prometheus(self.management).get("heap"), fds))
+                pass   # the gateway is gone: run reports it
+            metrics = prometheus(self.management)
+            self.samples.append(sample | {"heap": metrics.get("heap")} | metrics.get("gauges", {}))
             self.stop.wait(0.5)
 
     def finish(self) -> dict:
         self.stop.set()
-        for thread in self.threads:
-            thread.join()
-        latencies = sorted(self.latencies)
-        at = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
-        most = lambda i: max((s[i] for s in self.samples if s[i] is not None), default=None)
-        return {"requests": len(latencies), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": round(latencies[-1], 1),
-                "errors": dict(self.errors), "max_rss_mib": most(0), "max_threads": most(1),
-                "max_heap_mib": most(2) and round(most(2)), "max_fds": most(3)}
+        self.thread.join()
+        most = lambda key: max((s[key] for s in self.samples if s.get(key) is not None), default=None)
+        return {"max_rss_mib": most("rss"), "max_threads": most("threads"), "max_heap_mib": most("heap") and round(most("heap")),
+                "max_fds": most("fds"), "max_connections": most("connections"), "max_in_progress": most("in_progress")}
+
+
+# The listener's gauges, by the names run gives them; a build before commit 65a455d1 has only the first two.
+GAUGES = {"connections": "policy_server_connections", "connections_limit": "policy_server_connections_max",
+          "in_progress": "policy_server_requests_in_progress", "in_progress_limit": "policy_server_requests_in_progress_max"}
 
 
 def prometheus(management: int) -> dict:
-    """Heap used (MiB) and the listener's answers by outcome, from the management port; {} when it does not answer."""
+    """Heap used (MiB), the listener's answers by outcome, its gauges (those it has) and its connections closed by reason
+    (None without that counter), from the management port; {} when it does not answer."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{management}/actuator/prometheus", timeout=5) as response:
             text = response.read().decode()
     except OSError:
         return {}
     heap = sum(float(v) for v in re.findall(r'^jvm_memory_used_bytes\{[^}]*area="heap"[^}]*\} (\S+)', text, re.M))
-    outcomes: collections.Counter = collections.Counter()
-    for labels, value in re.findall(r"^policy_server_requests_seconds_count\{([^}]*)\} (\S+)", text, re.M):
-        outcome = re.search(r'outcome="([^"]*)"', labels)
-        outcomes[outcome.group(1) if outcome else "?"] += int(float(value))
-    return {"heap": heap / 2 ** 20, "outcomes": outcomes}
+
+    def by(name: str, label: str) -> collections.Counter | None:
+        samples = re.findall(rf"^{name}\{{([^}}]*)\}} (\S+)", text, re.M)
+        counted: collections.Counter = collections.Counter()
+        for labels, value in samples:
+            found = re.search(rf'{label}="([^"]*)"', labels)
+            counted[found.group(1) if found else "?"] += int(float(value))
+        return counted if samples else None
+
+    gauges = {}
+    for key, name in GAUGES.items():
+        found = re.search(rf"^{name}(?:\{{[^}}]*\}})? (\S+)$", text, re.M)
+        if found and float(found.group(1)) == float(found.group(1)):   # present, and not NaN
+            gauges[key] = int(float(found.group(1)))
+    return {"heap": heap / 2 ** 20, "outcomes": by("policy_server_requests_seconds_count", "outcome") or collections.Counter(),
+            "gauges": gauges, "closed": by("policy_server_connections_closed_total", "reason")}
 
 
 def alive(pid: int) -> bool:
@@ -373,22 +468,32 @@ def alive(pid: int) -> bool:
 
 
 def run(args: argparse.Namespace) -> None:
-    warmup = Probe(args.pid, args.api_port, args.management_port)   # the policy API's code compiled before the baseline
+    warmup = streams(args)   # the streams' code compiled, and honest.bench's key fetched, before the baseline
     time.sleep(1 if args.smoke else 10)
-    warmup.finish()
+    for stream in warmup:
+        stream.finish()
     for phase in args.phases.split(","):
-        before = prometheus(args.management_port).get("outcomes", collections.Counter())
+        before = prometheus(args.management_port)
         command = [sys.executable, __file__, "attack", phase, "--federation-port", str(args.federation_port)]
         child = subprocess.Popen(command + (["--smoke"] if args.smoke else []), stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready", f"{phase}: the attack did not start"
-        probe = Probe(args.pid, args.api_port, args.management_port)
+        sampler, (api, honest, newcomer) = Sampler(args.pid, args.management_port), streams(args)
         began = time.monotonic()
         attack_result = json.loads(child.stdout.readline() or "{}")
         child.wait()
         time.sleep(0.5 if args.smoke else 3)     # what the gateway still does once the clients are gone
-        result = {"phase": phase, "seconds": round(time.monotonic() - began, 1)} | attack_result | probe.finish()
-        after = prometheus(args.management_port).get("outcomes", collections.Counter())
-        result["listener"] = {k: v for k, v in (after - before).items() if v}
+        result = {"phase": phase, "seconds": round(time.monotonic() - began, 1)} | attack_result
+        result |= {"api": api.finish(), "honest": honest.finish(), "newcomer": newcomer.finish()} | sampler.finish()
+        time.sleep(0.5)                          # for the listener to see the streams' connections closed
+        after = prometheus(args.management_port)
+        result["listener"] = {k: v for k, v in (after.get("outcomes", collections.Counter())
+                                                - before.get("outcomes", collections.Counter())).items() if v}
+        gauges = after.get("gauges", {})
+        result |= {"connections_limit": gauges.get("connections_limit"), "in_progress_limit": gauges.get("in_progress_limit"),
+                   "in_progress_after": gauges.get("in_progress"), "connections_after": gauges.get("connections")}
+        closed_before, closed_after = before.get("closed"), after.get("closed")
+        result["closed"] = None if closed_after is None else {
+            reason: count - (closed_before or {}).get(reason, 0) for reason, count in closed_after.items()}
         result["alive"] = alive(args.pid)
         print(json.dumps(result), flush=True)
         if not result["alive"]:
@@ -399,7 +504,7 @@ def run(args: argparse.Namespace) -> None:
 # --- report
 
 WHAT = {
-    "baseline": "nothing but the policy API stream",
+    "baseline": "nothing but the streams",
     "headers": "{clients} connections, headers a byte every few s",
     "body-never-sent": "{clients} connections, body declared, never sent",
     "body-stalled": "{clients} connections, 127 KiB of 128 sent, then a byte every few s",
@@ -414,18 +519,47 @@ def counts(outcomes: dict) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1])) or "–"
 
 
+def timed(stream: dict) -> str:
+    """A stream's answers and errors, as table cells."""
+    errors = sum(stream["errors"].values())
+    return (f"{stream['requests']:,} | {stream['answered']:,} | {stream['p50_ms']} / {stream['p99_ms']} / **{stream['max_ms']}**"
+            f" | {errors}{' ' + counts(stream['errors']) if errors else ''}")
+
+
+def of(value, limit) -> str:
+    return "absent" if value is None else f"{value:,}" + (f" / {limit:,}" if limit is not None else "")
+
+
 def report(args: argparse.Namespace) -> None:
     rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
-    print("| phase | what the listener got | s | policy API n | p50 / p99 / max ms | errors | max RSS MiB | max threads"
+    print("| phase | what the listener got | s | policy API n | 200 | p50 / p99 / max ms | errors | max RSS MiB | max threads"
           " | max heap MiB | max fds | the clients were answered | the listener counted |")
-    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|")
+    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
-        errors = sum(r["errors"].values())
         what = WHAT[r["phase"]].format(clients=f"{r.get('clients', 0):,}")
-        print(f"| {r['phase']} | {what} | {r['seconds']} | {r['requests']:,}"
-              f" | {r['p50_ms']} / {r['p99_ms']} / **{r['max_ms']}** | {errors}{' ' + counts(r['errors']) if errors else ''}"
+        print(f"| {r['phase']} | {what} | {r['seconds']} | {timed(r['api'])}"
               f" | {r['max_rss_mib']} | {r['max_threads']} | {r['max_heap_mib']} | {r['max_fds']}"
               f" | {counts(r.get('outcomes', {}))} | {counts(r['listener'])} |")
+    print()
+    print(f"The honest homeserver, {HONEST}: on 2 connections kept open, a new event's `/sign` every 100 ms each, and on a"
+          " new connection each time, 2 clients every 500 ms (how long an answer took includes connecting).")
+    print()
+    print("| phase | kept open: n | 200 | p50 / p99 / max ms | errors | connections opened | new connection each: n | 200"
+          " | p50 / p99 / max ms | errors |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---|---:|")
+    for r in rows:
+        print(f"| {r['phase']} | {timed(r['honest'])} | {r['honest']['connects']} | {timed(r['newcomer'])} |")
+    print()
+    print("The listener: the most connections and requests in progress sampled, and after the phase (every client gone,"
+          " the streams too); the connections closed to keep the requests in progress within their limit.")
+    print()
+    print("| phase | connections max / limit | after | requests in progress max / limit | after | closed: evicted | refused |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        closed = lambda reason: None if r["closed"] is None else r["closed"].get(reason, 0)
+        print(f"| {r['phase']} | {of(r['max_connections'], r['connections_limit'])} | {of(r['connections_after'], None)}"
+              f" | {of(r['max_in_progress'], r['in_progress_limit'])} | {of(r['in_progress_after'], None)}"
+              f" | {of(closed('evicted'), None)} | {of(closed('refused'), None)} |")
     if rows and not rows[-1]["alive"]:
         print(f"\n**The gateway died during {rows[-1]['phase']}.**")
 

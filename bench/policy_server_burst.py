@@ -39,7 +39,7 @@ files (sampled every half second); what the attacking clients were answered; the
 answers by outcome (``policy_server_requests_seconds_count``); the most connections and requests in
 progress it held (``policy_server_connections``, ``policy_server_requests_in_progress``), the requests in
 progress left once the streams have stopped, and the connections it closed to keep its requests in
-progress within their limit (``policy_server_connections_closed_total``, by reason).
+progress within their limit (``policy_connections_closed_total{listener="policy_server"}``, by reason).
 """
 
 from __future__ import annotations
@@ -442,8 +442,9 @@ def prometheus(management: int) -> dict:
         return {}
     heap = sum(float(v) for v in re.findall(r'^jvm_memory_used_bytes\{[^}]*area="heap"[^}]*\} (\S+)', text, re.M))
 
-    def by(name: str, label: str) -> collections.Counter | None:
-        samples = re.findall(rf"^{name}\{{([^}}]*)\}} (\S+)", text, re.M)
+    def by(name: str, label: str, only: str = "") -> collections.Counter | None:
+        samples = [(labels, value) for labels, value in re.findall(rf"^{name}\{{([^}}]*)\}} (\S+)", text, re.M)
+                   if only in labels]
         counted: collections.Counter = collections.Counter()
         for labels, value in samples:
             found = re.search(rf'{label}="([^"]*)"', labels)
@@ -456,7 +457,9 @@ def prometheus(management: int) -> dict:
         if found and float(found.group(1)) == float(found.group(1)):   # present, and not NaN
             gauges[key] = int(float(found.group(1)))
     return {"heap": heap / 2 ** 20, "outcomes": by("policy_server_requests_seconds_count", "outcome") or collections.Counter(),
-            "gauges": gauges, "closed": by("policy_server_connections_closed_total", "reason")}
+            "gauges": gauges, "closed": by("policy_connections_closed_total", "reason", 'listener="policy_server"')
+            # the family's name in the listener's first two-limit build (65a455d1)
+            or by("policy_server_connections_closed_total", "reason")}
 
 
 def alive(pid: int) -> bool:

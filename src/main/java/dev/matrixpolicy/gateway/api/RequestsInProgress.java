@@ -36,9 +36,11 @@ final class RequestsInProgress<C> {
 
     /**
      * How long a request's body may take to come whole before the request may give its place to a new
-     * one: a homeserver sends its body with its head.
+     * one: a homeserver sends its body with its head, and a reverse proxy that buffers requests sends
+     * it whole. Short enough that places held by bodies never sent turn over four times a second,
+     * faster than a flood of 1,000 such connections a second takes them (bench/policy-server-burst.md).
      */
-    static final Duration BODY_GRACE = Duration.ofSeconds(1);
+    static final Duration BODY_GRACE = Duration.ofMillis(250);
 
     /** Whether a request may go on, and the place it took, if another request gave it. */
     record Admission<C>(boolean admitted, Eviction<C> evicted) {

@@ -46,8 +46,10 @@ import tools.jackson.databind.json.JsonMapper;
  * The policy server's federation listener, with {@code policy-gateway.policy-server.enabled: true}:
  * a Tomcat connector of its own on {@code policy-server.port} beside the policy API's, configured as
  * that one is ({@code server.tomcat.*}, virtual threads, the JSON error answers, the connection drain
- * at shutdown) but for how many connections it holds ({@code policy-server.max-connections}), and a
- * valve that keeps the two apart: the federation listener answers the {@link PolicyServerServlet}
+ * at shutdown) but for how many connections and requests in progress it holds
+ * ({@code policy-server.max-connections}, {@code max-requests-in-progress}: {@link BoundedHttpProtocol}
+ * counting every request, where the policy API's port counts only the heads awaited), and a valve
+ * that keeps the two apart: the federation listener answers the {@link PolicyServerServlet}
  * paths and nothing else, and the policy API's port never answers them. The management port is
  * another server altogether.
  */

@@ -118,7 +118,7 @@ final class RequestsInProgress<C> {
     synchronized Admission<C> admit(C connection, BooleanSupplier awaitingBody) {
         Held current = held.get(connection);
         if (current != null) {
-            held.put(connection, new Held(current.waiting(), current.since(), true, current.awaitingBody()));
+            held.put(connection, new Held(current.waiting(), current.since(), true, awaitingBody));
             return new Admission<>(true, null);
         }
         if (!countsEveryRequest()) {

@@ -313,9 +313,9 @@ public record PolicyGatewayProperties(
 
         /**
          * The listener's limits, each as configured or else out of an eighth of {@code heapBytes} in
-         * all, as one limit of connections at 64 KiB each took before: requests in progress as many
-         * as a sixteenth holds ({@link #requestsHeldIn}; at most the connections), and connections those and as many more as another
-         * sixteenth holds at {@link #CONNECTION_BYTES} each (64 to Tomcat's default of 8192). Anyone may
+         * all: requests in progress as many as a sixteenth holds ({@link #requestsHeldIn}; at most the
+         * connections), and connections those and as many more as another sixteenth holds at
+         * {@link #CONNECTION_BYTES} each (64 to Tomcat's default of 8192). Anyone may
          * connect, and Tomcat keeps a request whose line or headers come a byte at a time for as long
          * as each byte comes within the connection timeout: without a bound, a few thousand of them
          * would run the heap out, and the policy API with it.

@@ -81,6 +81,16 @@ class RequestsInProgressTest {
     }
 
     @Test
+    void aRequestWhoseHeadCameInPartsAndWhoseBodyDoesNotComeGivesItsPlaceAsWell() {
+        waitsForHeaders("parts");
+        requests.admit("parts", () -> true); // the rest of its head came; its body does not
+        requests.admit("other", BODY_COME);
+        clock.addAndGet(GRACE);
+
+        assertThat(requests.admit("new", BODY_COME)).isEqualTo(new Admission<>(true, new Eviction<>("parts", true)));
+    }
+
+    @Test
     void aRequestBeingAnsweredWhoseBodyCameNeverGivesItsPlace() {
         requests.admit("answering", BODY_COME);
         requests.admit("other", BODY_COME);

@@ -10,8 +10,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,9 +89,9 @@ class BoundedHttpProtocolTest {
         protocol.limitHeadsAwaited(2);
         int port = start();
         try (Socket first = connect(port); Socket second = connect(port); Socket third = connect(port)) {
-            send(first, HEAD);
+            RawHttp.write(first, HEAD);
             await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 1);
-            send(second, HEAD);
+            RawHttp.write(second, HEAD);
             await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 2);
 
             for (int i = 0; i < 3; i++) {
@@ -103,11 +101,11 @@ class BoundedHttpProtocolTest {
             assertThat(protocol.evicted()).isZero();
             assertThat(protocol.requestsInProgress()).isEqualTo(2);
 
-            send(third, HEAD);
+            RawHttp.write(third, HEAD);
             assertThat(first.getInputStream().read()).as("the head awaited longest, closed unanswered").isEqualTo(-1);
             assertThat(protocol.evicted()).isEqualTo(1);
-            send(second, "Connection: close\r\n\r\n");
-            send(third, "Connection: close\r\n\r\n");
+            RawHttp.write(second, "Connection: close\r\n\r\n");
+            RawHttp.write(third, "Connection: close\r\n\r\n");
             assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).body()).isEqualTo("ok");
             assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).body()).isEqualTo("ok");
             await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 0);
@@ -120,14 +118,14 @@ class BoundedHttpProtocolTest {
         int port = start();
         String post = "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
         try (Socket first = connect(port); Socket second = connect(port)) {
-            send(first, post);
-            send(second, post);
+            RawHttp.write(first, post);
+            RawHttp.write(second, post);
             await().atMost(Duration.ofSeconds(10)).until(() -> protocol.requestsInProgress() == 2);
             // past the body's grace: a request whose body came whole is never ended for another
             await().pollDelay(RequestsInProgress.BODY_GRACE.plusMillis(200)).until(() -> true);
             try (Socket third = connect(port)) {
-                send(third, HEAD + "Connection: close\r\n\r\n");
-                assertThat(readUntilClosed(third)).as("closed unanswered").isEmpty();
+                RawHttp.write(third, HEAD + "Connection: close\r\n\r\n");
+                assertThat(RawHttp.untilClosed(third)).as("closed unanswered").isEmpty();
             }
             assertThat(protocol.refused()).isEqualTo(1);
             assertThat(protocol.evicted()).isZero();
@@ -148,23 +146,9 @@ class BoundedHttpProtocolTest {
         assertThat(protocol.requestsInProgress()).isNaN();
     }
 
-    /** What comes before the connection closes; a reset counts as closed. */
-    private static byte[] readUntilClosed(Socket socket) throws IOException {
-        try {
-            return socket.getInputStream().readAllBytes();
-        } catch (SocketException reset) {
-            return new byte[0];
-        }
-    }
-
     private static Socket connect(int port) throws IOException {
         Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.setSoTimeout(20_000);
         return socket;
-    }
-
-    private static void send(Socket socket, String text) throws IOException {
-        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-        socket.getOutputStream().flush();
     }
 }

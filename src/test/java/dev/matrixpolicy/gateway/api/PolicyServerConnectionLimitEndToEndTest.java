@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -157,16 +156,16 @@ class PolicyServerConnectionLimitEndToEndTest {
         int evictedBefore = closedSoFar("evicted");
         try (Socket first = connect(); Socket second = connect(); Socket third = connect()) {
             // the first two send their request line and a header, and not yet the end of their headers
-            send(first, WELL_KNOWN);
+            RawHttp.write(first, WELL_KNOWN);
             awaitScraped("policy_server_requests_in_progress", 1);
-            send(second, WELL_KNOWN);
+            RawHttp.write(second, WELL_KNOWN);
             awaitScraped("policy_server_requests_in_progress", 2);
             assertThat(invite().status()).as("the policy API, with every place held").isEqualTo(200);
 
-            send(third, WELL_KNOWN + "Connection: close\r\n\r\n");
+            RawHttp.write(third, WELL_KNOWN + "Connection: close\r\n\r\n");
             assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).status()).isEqualTo(200);
             assertThat(first.getInputStream().read()).as("the longest waiting, closed unanswered").isEqualTo(-1);
-            send(second, "Connection: close\r\n\r\n");
+            RawHttp.write(second, "Connection: close\r\n\r\n");
             assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).status()).isEqualTo(200);
             awaitScraped("policy_connections_closed_total", "listener=\"policy_server\",reason=\"evicted\"", evictedBefore + 1);
         }
@@ -177,7 +176,7 @@ class PolicyServerConnectionLimitEndToEndTest {
         try (Socket first = connect(); Socket second = connect(); Socket third = connect()) {
             for (int round = 0; round < 2; round++) {
                 for (Socket socket : List.of(first, second, third)) {
-                    send(socket, WELL_KNOWN + "\r\n");
+                    RawHttp.write(socket, WELL_KNOWN + "\r\n");
                     assertThat(answer(socket)).contains("\"public_key\"");
                 }
                 awaitScraped("policy_server_connections", 3);
@@ -193,19 +192,19 @@ class PolicyServerConnectionLimitEndToEndTest {
                 + "Content-Length: 4\r\nConnection: close\r\n\r\n";
         try (Socket first = connect(); Socket second = connect()) {
             // both bodies are being read, one byte of their four here, and held past their grace
-            send(first, sign + "{");
+            RawHttp.write(first, sign + "{");
             awaitScraped("policy_server_requests_in_progress", 1);
-            send(second, sign + "{");
+            RawHttp.write(second, sign + "{");
             awaitScraped("policy_server_requests_in_progress", 2);
             await().pollDelay(RequestsInProgress.BODY_GRACE.plusMillis(200)).until(() -> true);
 
             try (Socket third = connect()) {
-                send(third, WELL_KNOWN + "Connection: close\r\n\r\n");
+                RawHttp.write(third, WELL_KNOWN + "Connection: close\r\n\r\n");
                 assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).status()).isEqualTo(200);
             }
-            readUntilClosed(first); // the longest waiting for its body: its request ended, its connection closed
+            RawHttp.untilClosed(first); // the longest waiting for its body: its request ended, its connection closed
             awaitScraped("policy_connections_closed_total", "listener=\"policy_server\",reason=\"evicted\"", evictedBefore + 1);
-            send(second, "}  ");
+            RawHttp.write(second, "}  ");
             assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).status()).as("unsigned").isEqualTo(401);
         }
     }
@@ -214,11 +213,11 @@ class PolicyServerConnectionLimitEndToEndTest {
     void pastItsConnectionsTheListenerKeepsTheNextCallerWaiting() throws IOException {
         try (Socket first = connect(); Socket second = connect(); Socket third = connect(); Socket fourth = connect()) {
             for (Socket held : List.of(first, second, third)) {
-                send(held, WELL_KNOWN + "\r\n");
+                RawHttp.write(held, WELL_KNOWN + "\r\n");
                 answer(held);
             }
             awaitScraped("policy_server_connections", 3);
-            send(fourth, WELL_KNOWN + "Connection: close\r\n\r\n");
+            RawHttp.write(fourth, WELL_KNOWN + "Connection: close\r\n\r\n");
             // a listener that had accepted it would answer its whole request in milliseconds
             fourth.setSoTimeout(1_000);
             assertThatThrownBy(() -> fourth.getInputStream().read()).as("the fourth caller, not accepted")
@@ -249,19 +248,5 @@ class PolicyServerConnectionLimitEndToEndTest {
         Matcher length = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
         assertThat(length.find()).as(head.toString()).isTrue();
         return new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.UTF_8);
-    }
-
-    /** What comes before the connection closes; a reset counts as closed. */
-    private static byte[] readUntilClosed(Socket socket) throws IOException {
-        try {
-            return socket.getInputStream().readAllBytes();
-        } catch (SocketException reset) {
-            return new byte[0];
-        }
-    }
-
-    private static void send(Socket socket, String text) throws IOException {
-        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-        socket.getOutputStream().flush();
     }
 }

@@ -199,6 +199,21 @@ public final class RawHttp {
         return headers;
     }
 
+    /** Writes {@code text}, a request or a part of one, to {@code socket} as ISO-8859-1, and flushes it. */
+    public static void write(Socket socket, String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    /** What the server sends on {@code socket} before it closes it; nothing if it resets it. */
+    public static byte[] untilClosed(Socket socket) throws IOException {
+        try {
+            return socket.getInputStream().readAllBytes();
+        } catch (SocketException reset) {
+            return new byte[0];
+        }
+    }
+
     private static byte[] readUntilClosed(InputStream in) throws IOException {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];

@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.matrixpolicy.gateway.support.LoopbackTomcat;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -10,15 +11,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,28 +26,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BoundedHttpProtocolTest {
     private static final String HEAD = "GET /x HTTP/1.1\r\nHost: localhost\r\n";
-    /** Tomcat's own log, its start and stop lines, kept off the console (held here: JUL keeps loggers weakly). */
-    private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
 
     @TempDir
     Path base;
 
     private final BoundedHttpProtocol protocol = new BoundedHttpProtocol();
     private final CountDownLatch answer = new CountDownLatch(1);
-    private Tomcat tomcat;
-    private Level tomcatLevel;
+    private LoopbackTomcat tomcat;
 
     private int start() throws Exception {
-        tomcatLevel = TOMCAT_LOG.getLevel();
-        TOMCAT_LOG.setLevel(Level.OFF);
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(Files.createDirectories(base.resolve("tomcat")).toString());
-        Connector connector = new Connector(protocol);
-        connector.setPort(0);
-        connector.setProperty("address", InetAddress.getLoopbackAddress().getHostAddress());
-        tomcat.setConnector(connector);
-        Context context = tomcat.addContext("", base.toString());
-        Tomcat.addServlet(context, "ok", new HttpServlet() {
+        tomcat = LoopbackTomcat.start(base, new Connector(protocol), new HttpServlet() {
             @Override
             protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
                 response.getWriter().write("ok");
@@ -68,19 +52,15 @@ class BoundedHttpProtocolTest {
                 }
                 response.getWriter().write("answered");
             }
-        });
-        context.addServletMappingDecoded("/", "ok");
-        tomcat.start();
-        return connector.getLocalPort();
+        }, context -> { });
+        return tomcat.port();
     }
 
     @AfterEach
     void stop() throws Exception {
         answer.countDown();
         if (tomcat != null) {
-            tomcat.stop();
-            tomcat.destroy();
-            TOMCAT_LOG.setLevel(tomcatLevel);
+            tomcat.close();
         }
     }
 

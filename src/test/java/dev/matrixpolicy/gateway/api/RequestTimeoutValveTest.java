@@ -2,19 +2,15 @@ package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.LoopbackTomcat;
 import dev.matrixpolicy.gateway.support.RawHttp;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.apache.catalina.Context;
-import org.apache.catalina.startup.Tomcat;
+import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,25 +28,14 @@ class RequestTimeoutValveTest {
     /** Each read's timeout: the drips below come well within it, as a slowloris client's do. */
     private static final int CONNECTION_TIMEOUT_MILLIS = 5_000;
     private static final int DRIP_MILLIS = 100;
-    /** Tomcat's own log, its start and stop lines, kept off the console (held here: JUL keeps loggers weakly). */
-    private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
-
-    private Tomcat tomcat;
-    private Level tomcatLevel;
+    private LoopbackTomcat tomcat;
 
     @BeforeEach
     void start(@TempDir Path base) throws Exception {
-        tomcatLevel = TOMCAT_LOG.getLevel();
-        TOMCAT_LOG.setLevel(Level.OFF);
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(Files.createDirectories(base.resolve("tomcat")).toString());
-        tomcat.setPort(0);
-        tomcat.getConnector().setProperty("address", InetAddress.getLoopbackAddress().getHostAddress());
-        tomcat.getConnector().setProperty("connectionTimeout", String.valueOf(CONNECTION_TIMEOUT_MILLIS));
-        Context context = tomcat.addContext("", base.toString());
-        context.getPipeline().addValve(new RequestTimeoutValve());
+        Connector connector = new Connector();
+        connector.setProperty("connectionTimeout", String.valueOf(CONNECTION_TIMEOUT_MILLIS));
         RequestBodyReader bodies = new RequestBodyReader(JSON, DataSize.ofMegabytes(1), Duration.ofMillis(500));
-        Tomcat.addServlet(context, "reader", new HttpServlet() {
+        tomcat = LoopbackTomcat.start(base, connector, new HttpServlet() {
             @Override
             protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
                 try {
@@ -60,21 +45,17 @@ class RequestTimeoutValveTest {
                     MatrixErrors.describe(refused).answer(response, JSON);
                 }
             }
-        });
-        context.addServletMappingDecoded("/", "reader");
-        tomcat.start();
+        }, context -> context.getPipeline().addValve(new RequestTimeoutValve()));
     }
 
     @AfterEach
     void stop() throws Exception {
-        tomcat.stop();
-        tomcat.destroy();
-        TOMCAT_LOG.setLevel(tomcatLevel);
+        tomcat.close();
     }
 
     @Test
     void aClientRefusedForItsSlowBodyLosesItsConnectionWithTheAnswerThoughItKeepsDripping() {
-        RawHttp.Dripped dripped = RawHttp.dripping(tomcat.getConnector().getLocalPort(),
+        RawHttp.Dripped dripped = RawHttp.dripping(tomcat.port(),
                 "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
                 Duration.ofMillis(DRIP_MILLIS), Duration.ofSeconds(10));
 

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.api;
 
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,9 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.apache.coyote.ActionCode;
+import org.apache.coyote.http11.Http11InputBuffer;
+import org.apache.tomcat.util.res.StringManager;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,6 +22,10 @@ import tools.jackson.databind.json.JsonMapper;
  * error that no application code answered, with the status Tomcat chose.
  */
 final class JsonErrorReportValve extends ErrorReportValve {
+    /** What Tomcat's HTTP/1.1 reader says of a head past its buffer, in the locale it says it in. */
+    private static final String HEAD_TOO_LARGE = StringManager.getManager(Http11InputBuffer.class)
+            .getString("iib.requestheadertoolarge.error");
+
     private final JsonMapper json;
 
     JsonErrorReportValve(JsonMapper json) {
@@ -36,6 +44,11 @@ final class JsonErrorReportValve extends ErrorReportValve {
         if (!ioAllowed.get()) {
             return;
         }
+        if (status == HttpServletResponse.SC_BAD_REQUEST && headTooLarge(throwable)) {
+            status = request.getCoyoteRequest().requestURI().isNull() ? HttpStatus.URI_TOO_LONG.value()
+                    : HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value();
+            response.setStatus(status);
+        }
         String body = json.writeValueAsString(MatrixErrors.forStatus(status).body());
         try {
             response.setContentType(MediaType.APPLICATION_JSON_VALUE);
@@ -48,5 +61,14 @@ final class JsonErrorReportValve extends ErrorReportValve {
         } catch (IOException | IllegalStateException gone) {
             // The client is gone or the response was taken over: there is no one left to tell.
         }
+    }
+
+    /**
+     * Whether Tomcat refused the request because its head outgrew {@code server.max-http-request-header-size}:
+     * it says so with a 400 and an exception of its own message, where HTTP has statuses that tell the
+     * caller what to shorten, 414 for a request line (RFC 9110) and 431 for headers (RFC 6585).
+     */
+    private static boolean headTooLarge(Throwable throwable) {
+        return throwable instanceof IllegalArgumentException && HEAD_TOO_LARGE.equals(throwable.getMessage());
     }
 }

@@ -171,6 +171,8 @@ final class MatrixErrors implements ResponseBodyAdvice<Object> {
             case NOT_FOUND -> new MatrixError(status, "M_UNRECOGNIZED", "Unrecognized request");
             case METHOD_NOT_ALLOWED -> new MatrixError(status, "M_UNRECOGNIZED", "Method not allowed here");
             case CONTENT_TOO_LARGE -> new MatrixError(status, "M_TOO_LARGE", "Request too large");
+            case URI_TOO_LONG -> new MatrixError(status, "M_TOO_LARGE", "Request line too long");
+            case REQUEST_HEADER_FIELDS_TOO_LARGE -> new MatrixError(status, "M_TOO_LARGE", "Request headers too large");
             case EXPECTATION_FAILED -> new MatrixError(status, "M_UNKNOWN", "Unsupported Expect header: only 100-continue is understood");
             case NOT_IMPLEMENTED -> new MatrixError(status, "M_UNRECOGNIZED", "Unsupported method or transfer coding");
             case HTTP_VERSION_NOT_SUPPORTED -> new MatrixError(status, "M_UNRECOGNIZED", "Unsupported HTTP version: use HTTP/1.1");

@@ -106,8 +106,10 @@ class HttpEdgeEndToEndTest {
                     Arguments.of("OPTIONS * with a malformed header", "OPTIONS * HTTP/1.1\r\n" + host + "Bad Header: x\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("OPTIONS * without Host", "OPTIONS * HTTP/1.1\r\n" + close, 400, "M_UNKNOWN"),
                     Arguments.of("GET *", "GET * HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
-                    Arguments.of("a URL over 8 KB", "GET /v1/" + "a".repeat(9 * 1024) + " HTTP/1.1\r\n" + host + close, 400, "M_UNKNOWN"),
-                    Arguments.of("a 100 KB header", "GET /v1/callbacks HTTP/1.1\r\n" + host + "X-Padding: " + "b".repeat(100 * 1024) + "\r\n" + close, 400, "M_UNKNOWN"));
+                    Arguments.of("a URL over 8 KB", "GET /v1/" + "a".repeat(9 * 1024) + " HTTP/1.1\r\n" + host + close, 414, "M_TOO_LARGE"),
+                    Arguments.of("a 100 KB header", "GET /v1/callbacks HTTP/1.1\r\n" + host + "X-Padding: " + "b".repeat(100 * 1024) + "\r\n" + close, 431, "M_TOO_LARGE"),
+                    Arguments.of("headers over 8 KB in all", "GET /v1/callbacks HTTP/1.1\r\n" + host
+                            + ("X-Padding: " + "b".repeat(1000) + "\r\n").repeat(9) + close, 431, "M_TOO_LARGE"));
         }
 
         static Stream<Arguments> onBothPorts() {

@@ -434,6 +434,10 @@ final class RequestBodyReader {
         return path.toString();
     }
 
+    private static MatrixApiException emptyBody() {
+        return MatrixApiException.notJson("Content not JSON: the body is empty");
+    }
+
     private static MatrixApiException endedEarly() {
         return MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
     }
@@ -449,6 +453,9 @@ final class RequestBodyReader {
      */
     private <T> T parse(byte[] bytes, Function<JsonParser, T> object, BiFunction<String, JsonParser, T> ofText) {
         requireUtf8(bytes);
+        if (bytes.length == 3 && hasUtf8ByteOrderMark(bytes)) { // a mark with no byte after it, the parser takes for a character
+            throw emptyBody();
+        }
         try (JsonParser parser = objects.createParser(bytes)) {
             return parse(parser, object, at -> characterStart(bytes, at.getByteOffset()));
         } catch (NameOfHalfAPair readAsText) {
@@ -571,7 +578,7 @@ final class RequestBodyReader {
         try {
             JsonToken first = parser.nextToken();
             if (first == null) {
-                throw MatrixApiException.notJson("Content not JSON: the body is empty");
+                throw emptyBody();
             }
             if (first != JsonToken.START_OBJECT) {
                 throw MatrixApiException.notJson("Content not JSON object");

@@ -148,6 +148,13 @@ class RequestBodyReaderTest {
         assertThat(reader.readObject(request).path("a").size()).isEqualTo(2);
     }
 
+    /** A mark and nothing else is as empty as no byte at all (the parser reads a lone mark as a character). */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "\uFEFF", "\uFEFF ", " \n"})
+    void aBodyOfNothingButAByteOrderMarkOrWhiteSpaceIsToldToBeEmpty(String body) {
+        assertThat(notJson(body)).isEqualTo("Content not JSON: the body is empty");
+    }
+
     /**
      * Names holding half a surrogate pair, each way the parser of bytes refuses one: a low half alone,
      * a high half before the name's end, before another character, before an escape that is no low half.

@@ -3,7 +3,13 @@ package dev.matrixpolicy.gateway.api;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.coyote.Adapter;
 import org.apache.coyote.Processor;
@@ -11,6 +17,7 @@ import org.apache.coyote.http11.Http11NioProtocol;
 import org.apache.coyote.http11.Http11Processor;
 import org.apache.tomcat.util.net.AbstractEndpoint.Handler.SocketState;
 import org.apache.tomcat.util.net.NioChannel;
+import org.apache.tomcat.util.net.NioEndpoint.NioSocketWrapper;
 import org.apache.tomcat.util.net.SocketEvent;
 import org.apache.tomcat.util.net.SocketWrapperBase;
 
@@ -22,12 +29,24 @@ import org.apache.tomcat.util.net.SocketWrapperBase;
  * connection timeout, some 55 KiB of heap each: a few thousand such connections, which anyone who can
  * reach a port may open, ran the heap out and stopped the gateway.
  *
+ * <p>And its connections held within their limit without locking newcomers out ({@link #makeRoom}):
+ * Tomcat accepts no connection past {@code maxConnections} until one closes, and one that sends
+ * nothing is closed only after the connection timeout, so whoever held every connection silent kept
+ * everyone else out.
+ *
  * <p>Public, with a constructor of no arguments, for Spring Boot's factory makes its connector's
  * protocol handler from the class name.
  */
 public final class BoundedHttpProtocol extends Http11NioProtocol {
+    /** How long a connection must have waited for a request, since it opened or its last answer, before it is closed for room. */
+    static final Duration IDLE_GRACE = Duration.ofSeconds(1);
+    /** How often a listener at its connection limit is looked at, and room made. */
+    private static final Duration ROOM_CHECKS = Duration.ofMillis(100);
+
     private final AtomicLong evicted = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong idleClosed = new AtomicLong();
+    private volatile ScheduledFuture<?> roomChecks;
     /** Set once the connector's settings are known, before it starts. */
     private volatile RequestsInProgress<SocketWrapperBase<?>> requests;
 
@@ -43,10 +62,12 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
                 SocketWrapperBase::isClosed);
     }
 
-    /** The connections held now; NaN before the listener starts. */
+    /**
+     * The connections held now; NaN before the listener starts. Not Tomcat's count of them, which
+     * counts the acceptor too while it waits for the next connection.
+     */
     double connections() {
-        long count = getConnectionCount();
-        return count < 0 ? Double.NaN : count;
+        return getConnectionCount() < 0 ? Double.NaN : getEndpoint().getConnections().size();
     }
 
     /** The requests counted now; NaN before a limit is set. */
@@ -70,20 +91,84 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
         return refused.get();
     }
 
+    /** Connections closed while they waited for a request, to make room for new ones at the connection limit. */
+    long idleClosed() {
+        return idleClosed.get();
+    }
+
     /**
      * Counts this protocol's closings in {@code policy.connections.closed}, tagged with {@code listener}:
-     * those evicted, and those refused if {@code refuses} (where every request counts).
+     * those evicted, those idle, and those refused if {@code refuses} (where every request counts).
      */
     void countClosings(MeterRegistry registry, String listener, boolean refuses) {
-        String description = "Connections a listener closed unanswered to hold its requests within their limit, by reason: "
-                + "evicted (it waited longest for the rest of its head when another request needed its place), refused "
-                + "(a new request came while every request in progress was being read or answered; policy server only)";
+        String description = "Connections a listener closed unanswered to hold its requests and connections within their limits, "
+                + "by reason: evicted (it waited longest for the rest of its head when another request needed its place), idle "
+                + "(it waited longest for a request while the listener held all the connections it may), refused (a new request "
+                + "came while every request in progress was being read or answered; policy server only)";
         FunctionCounter.builder("policy.connections.closed", this, BoundedHttpProtocol::evicted).description(description)
                 .tags("listener", listener, "reason", "evicted").register(registry);
+        FunctionCounter.builder("policy.connections.closed", this, BoundedHttpProtocol::idleClosed).description(description)
+                .tags("listener", listener, "reason", "idle").register(registry);
         if (refuses) {
             FunctionCounter.builder("policy.connections.closed", this, BoundedHttpProtocol::refused).description(description)
                     .tags("listener", listener, "reason", "refused").register(registry);
         }
+    }
+
+    @Override
+    public void start() throws Exception {
+        super.start();
+        long every = ROOM_CHECKS.toMillis();
+        roomChecks = getUtilityExecutor().scheduleWithFixedDelay(this::makeRoom, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void stop() throws Exception {
+        ScheduledFuture<?> checks = roomChecks;
+        if (checks != null) {
+            checks.cancel(false);
+        }
+        super.stop();
+    }
+
+    /**
+     * At the connection limit, closes the connections that have waited longest for a request (silent
+     * since they opened, or kept open since their last answer), at least {@link #IDLE_GRACE} each,
+     * until a sixteenth of the places is free: new connections are accepted again, and whoever holds
+     * connections open must keep them busy to keep them. A client may close an idle connection as
+     * Tomcat does past its keep-alive timeout; one being read, answered or awaiting the rest of its
+     * head (which {@link RequestsInProgress} bounds) is never closed here.
+     */
+    void makeRoom() {
+        int max = getMaxConnections();
+        if (max < 0 || getConnectionCount() < max) {
+            return;
+        }
+        Set<SocketWrapperBase<NioChannel>> held = getEndpoint().getConnections();
+        long toClose = held.size() - (max - Math.max(1, max / 16));
+        if (toClose <= 0) {
+            return;
+        }
+        long idleSince = System.currentTimeMillis() - IDLE_GRACE.toMillis();
+        held.stream()
+                .map(NioSocketWrapper.class::cast)
+                .filter(connection -> waitsForARequest(connection) && lastActive(connection) <= idleSince)
+                .sorted(Comparator.comparingLong(BoundedHttpProtocol::lastActive))
+                .limit(toClose)
+                .forEach(connection -> {
+                    idleClosed.incrementAndGet();
+                    closeUnanswered(connection);
+                });
+    }
+
+    /** No request held (a processor is kept while a head or an answer is unfinished) and the poller waits for its bytes. */
+    private static boolean waitsForARequest(NioSocketWrapper connection) {
+        return !connection.isClosed() && connection.getCurrentProcessor() == null
+                && (connection.interestOps() & SelectionKey.OP_READ) != 0;
+    }
+
+    private static long lastActive(NioSocketWrapper connection) {
+        return Math.max(connection.getLastRead(), connection.getLastWrite());
     }
 
     @Override
@@ -152,8 +237,7 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
 
     /**
      * Ends another request, if any, to give its place to a new one. One waiting for its head is closed
-     * as Tomcat closes one past its read timeout: an error event, handled once no other thread handles
-     * that connection's bytes. One whose body is being read has its connection's input ended: its
+     * ({@link #closeUnanswered}). One whose body is being read has its connection's input ended: its
      * reading thread wakes to the end of the stream, and the request ends as one whose client left.
      */
     @SuppressWarnings("unchecked") // the NIO endpoint's connections are all of NIO channels
@@ -172,7 +256,17 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
             } catch (IOException alreadyClosed) {
                 // its client left: the request is ending anyway
             }
-        } else if (!getEndpoint().processSocket(connection, SocketEvent.ERROR, true)) {
+        } else {
+            closeUnanswered(connection);
+        }
+    }
+
+    /**
+     * Closes a connection whose bytes no thread handles now, as Tomcat closes one past its read timeout:
+     * an error event, handled once no other thread handles that connection's bytes.
+     */
+    private void closeUnanswered(SocketWrapperBase<NioChannel> connection) {
+        if (!getEndpoint().processSocket(connection, SocketEvent.ERROR, true)) {
             connection.close();
         }
     }

@@ -150,7 +150,7 @@ class PolicyServerListener {
                     .register(registry);
             Gauge.builder("policy.server.connections.max", protocol, BoundedHttpProtocol::getMaxConnections)
                     .description("The most connections the policy server's listener holds at once "
-                            + "(policy-server.max-connections); past it, new ones wait to be accepted")
+                            + "(policy-server.max-connections); at it, those waiting longest for a request make room for new ones")
                     .register(registry);
             Gauge.builder("policy.server.requests.in.progress", protocol, BoundedHttpProtocol::requestsInProgress)
                     .description("Connections of the policy server's listener whose request is being read or answered")

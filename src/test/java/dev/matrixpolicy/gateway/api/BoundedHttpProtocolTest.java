@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.support.LoopbackTomcat;
@@ -119,11 +120,47 @@ class BoundedHttpProtocolTest {
         }
     }
 
+    /**
+     * Three places: one silent since it opened, one kept open after its answer, one being answered. A
+     * new connection gets the silent one's place, not the two others'; the next finds that place free
+     * again, and nothing more is closed.
+     */
+    @Test
+    void atTheConnectionLimitTheConnectionsWaitingLongestForARequestAreClosedSoThatNewOnesAreAnswered() throws Exception {
+        protocol.setMaxConnections(3);
+        int port = start();
+        String post = "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+        try (Socket silent = connect(port); Socket kept = connect(port); Socket busy = connect(port)) {
+            RawHttp.write(kept, HEAD + "\r\n");
+            assertThat(RawHttp.next(kept).body()).isEqualTo("ok");
+            RawHttp.write(busy, post);
+            await().atMost(Duration.ofSeconds(10)).until(() -> protocol.connections() == 3);
+
+            assertThat(answeredWithin(port, Duration.ofSeconds(5))).as("a new connection, every place held").isEqualTo("ok");
+            assertThat(silent.getInputStream().read()).as("silent longest: closed").isEqualTo(-1);
+            assertThat(protocol.idleClosed()).isEqualTo(1);
+
+            assertThat(answeredWithin(port, Duration.ofSeconds(5))).as("another, a place free").isEqualTo("ok");
+            assertThat(protocol.idleClosed()).as("none closed while a place is free").isEqualTo(1);
+            RawHttp.write(kept, HEAD + "\r\n");
+            assertThat(RawHttp.next(kept).body()).as("kept open, and asked again").isEqualTo("ok");
+
+            answer.countDown();
+            assertThat(RawHttp.parse(busy.getInputStream().readAllBytes()).body()).as("never closed while answered").isEqualTo("answered");
+        }
+    }
+
     @Test
     void withoutALimitNothingIsCounted() throws Exception {
         int port = start();
         assertThat(RawHttp.exchange(InetAddress.getLoopbackAddress(), port, HEAD + "Connection: close\r\n\r\n").body()).isEqualTo("ok");
         assertThat(protocol.requestsInProgress()).isNaN();
+    }
+
+    /** The body of a request on a new connection, which must be answered within {@code limit}. */
+    private static String answeredWithin(int port, Duration limit) {
+        return assertTimeoutPreemptively(limit, () -> RawHttp.exchange(InetAddress.getLoopbackAddress(), port,
+                HEAD + "Connection: close\r\n\r\n").body());
     }
 
     private static Socket connect(int port) throws IOException {

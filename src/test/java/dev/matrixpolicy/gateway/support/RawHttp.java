@@ -205,6 +205,24 @@ public final class RawHttp {
         socket.getOutputStream().flush();
     }
 
+    /** The next answer on {@code socket}, kept open: its head, and a body framed by {@code Content-Length}. */
+    public static Response next(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IllegalStateException("Closed before an answer's head ended: " + head.toString(StandardCharsets.ISO_8859_1));
+            }
+            head.write(b);
+        }
+        Response answer = parse(head.toByteArray());
+        int length = answer.header("Content-Length").map(Integer::parseInt)
+                .orElseThrow(() -> new IllegalStateException("No Content-Length: " + answer));
+        return parse((head.toString(StandardCharsets.ISO_8859_1) + new String(in.readNBytes(length), StandardCharsets.ISO_8859_1))
+                .getBytes(StandardCharsets.ISO_8859_1));
+    }
+
     /** What the server sends on {@code socket} before it closes it; nothing if it resets it. */
     public static byte[] untilClosed(Socket socket) throws IOException {
         try {

@@ -20,6 +20,8 @@ import org.apache.tomcat.util.net.NioChannel;
 import org.apache.tomcat.util.net.NioEndpoint.NioSocketWrapper;
 import org.apache.tomcat.util.net.SocketEvent;
 import org.apache.tomcat.util.net.SocketWrapperBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tomcat's HTTP/1.1 over NIO, with its requests in progress held within {@link RequestsInProgress}:
@@ -38,6 +40,7 @@ import org.apache.tomcat.util.net.SocketWrapperBase;
  * protocol handler from the class name.
  */
 public final class BoundedHttpProtocol extends Http11NioProtocol {
+    private static final Logger log = LoggerFactory.getLogger(BoundedHttpProtocol.class);
     /** How long a connection must have waited for a request, since it opened or its last answer, before it is closed for room. */
     static final Duration IDLE_GRACE = Duration.ofSeconds(1);
     /** How often a listener at its connection limit is looked at, and room made. */
@@ -119,7 +122,13 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
     public void start() throws Exception {
         super.start();
         long every = ROOM_CHECKS.toMillis();
-        roomChecks = getUtilityExecutor().scheduleWithFixedDelay(this::makeRoom, every, every, TimeUnit.MILLISECONDS);
+        roomChecks = getUtilityExecutor().scheduleWithFixedDelay(() -> {
+            try {
+                makeRoom();
+            } catch (RuntimeException bug) { // a task that throws is never run again: the port would lock out newcomers again
+                log.error("Could not make room for new connections on {}", getName(), bug);
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     @Override

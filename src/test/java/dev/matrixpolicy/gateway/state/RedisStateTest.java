@@ -353,8 +353,10 @@ class RedisStateTest extends SharedStateContract {
     void aRedisThatIsDownStillFailsACallAtOnceNotAfterItsTimeout() {
         String key = "down:" + UUID.randomUUID();
         Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
-        try (RedisState client = connected(new RedisState(redis.url(), Duration.ofSeconds(5), "mpg-test:", new SimpleMeterRegistry()))) {
-            redis.stop();
+        upLater.start(); // its own Redis: stopping the one the other tests share would fail their calls while it comes back
+        try (RedisState client = new RedisState(upLater.url(), Duration.ofSeconds(5), "mpg-test:", new SimpleMeterRegistry())) {
+            assertThat(client.awaitConnection(Duration.ofSeconds(10))).isTrue();
+            upLater.stop();
             await().atMost(Duration.ofSeconds(5)).until(() -> client.reconnectsFailed() >= 1);
 
             long start = System.nanoTime();
@@ -362,7 +364,7 @@ class RedisStateTest extends SharedStateContract {
                     .hasMessageContaining("not connected");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
         } finally {
-            redis.start();
+            upLater.start();
         }
     }
 

@@ -61,7 +61,8 @@ import reactor.core.Disposable;
  *       length), so idle keys vanish by themselves.</li>
  *   <li><b>Timeout:</b> a call waits at most {@code timeout} in all: for a connection still being
  *       made, then for its script's answer (and a forgotten script's {@code EVAL}) with what is left;
- *       while the connection is down, commands fail at once instead of queueing. A failure is a
+ *       while the connection is down, commands fail at once instead of queueing (a connection just
+ *       lost is waited for until an attempt to make it again fails: {@link #send}). A failure is a
  *       {@link StateUnavailableException}, counted by {@code policy.state.failures}, by the
  *       operation that failed ({@code take}, {@code count_distinct}, or an explanation's {@code peek},
  *       {@code peek_distinct}).</li>
@@ -224,6 +225,10 @@ public final class RedisState implements SharedState {
     /** How many commands may wait on one connection for their answers, those timed out included. */
     static final int MAX_PENDING = 4096;
     private static final Duration LEAST_SILENCE = Duration.ofSeconds(2);
+    /** How often a call sends again a command refused while a lost connection is made again ({@link #send}). */
+    private static final Duration RECONNECTION_POLL = Duration.ofMillis(2);
+    /** How Lettuce's refusal of a command while its connection is down begins. */
+    private static final String NOT_CONNECTED = "Currently not connected";
     private static final Logger log = LoggerFactory.getLogger(RedisState.class);
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
@@ -453,10 +458,10 @@ public final class RedisState implements SharedState {
             sent = System.nanoTime();
             T answer;
             try {
-                answer = await(() -> commands.evalsha(script.sha1(), type, keys, args), deadline);
+                answer = send(() -> commands.evalsha(script.sha1(), type, keys, args), used, deadline);
             } catch (RedisNoScriptException forgotten) {
                 // A restarted (or flushed) Redis forgot the script: EVAL runs it and caches it again.
-                answer = await(() -> commands.eval(script.text(), type, keys, args), deadline);
+                answer = send(() -> commands.eval(script.text(), type, keys, args), used, deadline);
             }
             answered();
             return answer;
@@ -473,6 +478,59 @@ public final class RedisState implements SharedState {
             throw new StateUnavailableException("Redis did not answer: " + describe(failed) + reconnecting.run()
                     .map(run -> " (reconnecting fails: " + run.condition() + ")").orElse(""), failed);
         }
+    }
+
+    /**
+     * {@link #await}, sending the command again while Lettuce refuses it because the connection was
+     * just lost and is being made again: within milliseconds when Redis is up (a {@code CLIENT KILL},
+     * Redis's idle {@code timeout}, a proxy between restarted), and a call that failed at once meanwhile
+     * would answer a question 503 on a healthy Redis. A refused command was never sent, so sending it
+     * again counts nothing twice. Once an attempt to make the connection again has failed (Redis down),
+     * or the connection was given up for another, the refusal fails the call at once, as while Redis
+     * stays down.
+     */
+    private <T> T send(Supplier<RedisFuture<T>> command, StatefulRedisConnection<String, String> used, long deadline) {
+        while (true) {
+            try {
+                return await(command, deadline);
+            } catch (RedisException failed) {
+                if (!refusedWhileReconnecting(failed, used)) {
+                    throw failed;
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new RedisException("connection lost, and not made again within the call's " + timeout.toMillis() + " ms");
+            }
+            try {
+                Thread.sleep(Duration.ofNanos(Math.min(left, RECONNECTION_POLL.toNanos())));
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                throw new RedisCommandInterruptedException(interrupted);
+            }
+        }
+    }
+
+    /**
+     * Whether Lettuce refused to send a command because {@code used} is not connected
+     * ({@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS}: a plain {@link RedisException} in
+     * these words, its only sign), while Lettuce makes it again and no attempt to has failed yet.
+     */
+    private boolean refusedWhileReconnecting(RedisException failed, StatefulRedisConnection<String, String> used) {
+        return failed.getClass() == RedisException.class && failed.getMessage() != null
+                && failed.getMessage().startsWith(NOT_CONNECTED) && !reconnecting.failing() && !closed.get() && current(used);
+    }
+
+    /** Whether {@code used} is the connection calls are given now (not one given up for another). */
+    private boolean current(StatefulRedisConnection<String, String> used) {
+        synchronized (connecting) {
+            return made() == used;
+        }
+    }
+
+    /** The connection calls are given, once made; null while it is being made, or could not be. Under {@link #connecting}. */
+    private StatefulRedisConnection<String, String> made() {
+        return connection.isDone() && !connection.isCompletedExceptionally() ? connection.join() : null;
     }
 
     /**
@@ -562,7 +620,7 @@ public final class RedisState implements SharedState {
     /** Starts a new connection in place of {@code used} and closes it; false when another call did already. */
     private boolean replace(StatefulRedisConnection<String, String> used) {
         synchronized (connecting) {
-            if (!connection.isDone() || connection.isCompletedExceptionally() || connection.join() != used || closed.get()) {
+            if (made() != used || closed.get()) {
                 return false; // given up already, by another call
             }
             answeredAt = System.nanoTime(); // the new connection's silence counts from now
@@ -615,6 +673,14 @@ public final class RedisState implements SharedState {
      */
     long reconnectsFailed() {
         return reconnecting.run().map(Outage.Run::failures).orElse(0L);
+    }
+
+    /** Whether the connection calls are given is up: made, and not lost since. Tests wait on it. */
+    boolean connectionUp() {
+        synchronized (connecting) {
+            StatefulRedisConnection<String, String> made = made();
+            return made != null && made.isOpen();
+        }
     }
 
     /**

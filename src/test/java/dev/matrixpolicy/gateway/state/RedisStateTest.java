@@ -333,6 +333,42 @@ class RedisStateTest extends SharedStateContract {
     }
 
     @Test
+    void aConnectionRedisDropsIsWaitedForWithinTheTimeoutWhileItIsMadeAgainNotFailedAtOnce() throws Exception {
+        String key = "dropped:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        try (RedisState client = connected(new RedisState(redis.url() + "?clientName=dropped", Duration.ofSeconds(2), "mpg-test:",
+                new SimpleMeterRegistry()));
+             io.lettuce.core.RedisClient admin = io.lettuce.core.RedisClient.create(redis.url());
+             io.lettuce.core.api.StatefulRedisConnection<String, String> administering = admin.connect()) {
+            for (int drop = 1; drop <= 3; drop++) {
+                administering.sync().clientKill(io.lettuce.core.KillArgs.Builder.id(clientIdNamed(administering, "dropped")));
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1)).until(() -> !client.connectionUp());
+
+                assertThat(client.take(key, bucket)).as("a call right after drop %d", drop).isEqualTo(Take.ALLOWED);
+            }
+        }
+    }
+
+    @Test
+    void aRedisThatIsDownStillFailsACallAtOnceNotAfterItsTimeout() {
+        String key = "down:" + UUID.randomUUID();
+        Bucket bucket = new Bucket(1_000, Duration.ofMinutes(1));
+        upLater.start(); // its own Redis: stopping the one the other tests share would fail their calls while it comes back
+        try (RedisState client = new RedisState(upLater.url(), Duration.ofSeconds(5), "mpg-test:", new SimpleMeterRegistry())) {
+            assertThat(client.awaitConnection(Duration.ofSeconds(10))).isTrue();
+            upLater.stop();
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.reconnectsFailed() >= 1);
+
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> client.take(key, bucket)).isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("not connected");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+        } finally {
+            upLater.start();
+        }
+    }
+
+    @Test
     void reasonsThatAlternateWhileRedisRestartsAreToldOnceAMinuteNotOnEveryAttempt() {
         try (RedisState nowhere = new RedisState("redis://127.0.0.1:" + Ports.unusedPort(), TIMEOUT, "mpg:", new SimpleMeterRegistry())) {
             for (int attempt = 1; attempt <= 6; attempt++) {

@@ -595,9 +595,9 @@ public final class RedisState implements SharedState {
             return;
         }
         Outage.Failure failure = silence.failed();
-        failure.loud("Redis answered nothing for {} ms on its connection: closing it and opening another (calls fail meanwhile)",
-                silentLimit.toMillis());
-        failure.quiet("Redis still answers nothing: another new connection");
+        failure.loud("Redis answered no call within its timeout for {} ms on its connection (silent, or late): closing it and"
+                + " opening another (calls fail meanwhile)", silentLimit.toMillis());
+        failure.quiet("Redis still answers no call within its timeout: another new connection");
     }
 
     /**

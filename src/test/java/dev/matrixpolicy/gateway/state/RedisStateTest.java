@@ -29,7 +29,7 @@ class RedisStateTest extends SharedStateContract {
      * Lettuce's out of the log).
      */
     @RegisterExtension
-    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered nothing for",
+    static final ExpectedOutput output = ExpectedOutput.warnings("Cannot reconnect to", "Redis answered no call within its timeout for",
             "Redis connection lost, and reconnecting failed", "Redis reconnection still failing",
             "Internal stack size exceeded", "Redis held something other than");
 

@@ -162,13 +162,15 @@ class Optional_(ResultType):
 
 class Authenticated(ResultType):
     """Auth checkers: the user ID becomes ``(user_id, None)``, Synapse's "authenticated,
-    no callback for the login response"; null stays None (not authenticated)."""
+    no callback for the login response"; null stays None (not authenticated). A user ID Synapse
+    cannot parse (no ``:``) or store (half a surrogate pair) fails the login with a 500 and a
+    traceback in Synapse's log: :func:`_user_id`."""
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
             return None
-        if not isinstance(value, str) or not value.startswith("@"):
-            raise _unexpected(call, "a user ID or null", value)
+        if not _user_id(value):
+            raise _unexpected(call, "a user ID (@localpart:server) or null", value)
         return value, None
 
     def abstain(self, call: Call) -> Any:

@@ -601,6 +601,10 @@ MALFORMED = [
     ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": False}),
     ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": 2.5}),
     ("get_ratelimit_override_for_user", [0.5, 10]),
+    # Synapse 1.67 fails the login with a 500 and a traceback: it cannot parse the first, nor store the second
+    ("check_auth", "@nocolon"),
+    ("check_auth", "@\ud800:example.com"),
+    ("check_3pid_auth", "@nocolon"),
 ]
 
 

@@ -160,15 +160,34 @@ class Optional_(ResultType):
         return None
 
 
+class DisplayName(Optional_):
+    """A new user's display name, or null. Synapse stores it as it comes, then refuses each of the
+    user's joins with one over MOST_CHARACTERS (its ``MAX_DISPLAYNAME_LEN``, the bound on one a user
+    sets), and fails the registration with a 500 on half a surrogate pair, which it cannot store."""
+
+    MOST_CHARACTERS = 256
+
+    def __init__(self) -> None:
+        super().__init__(str, "a display name")
+
+    def read(self, value: Any, call: Call) -> Any:
+        if super().read(value, call) is not None and (len(value) > self.MOST_CHARACTERS or not _whole_pairs(value)):
+            raise _unexpected(call, f"a display name of at most {self.MOST_CHARACTERS} characters, without half a "
+                                    "surrogate pair, or null", value)
+        return value
+
+
 class Authenticated(ResultType):
     """Auth checkers: the user ID becomes ``(user_id, None)``, Synapse's "authenticated,
-    no callback for the login response"; null stays None (not authenticated)."""
+    no callback for the login response"; null stays None (not authenticated). A user ID Synapse
+    cannot parse (no ``:``) or store (half a surrogate pair) fails the login with a 500 and a
+    traceback in Synapse's log: :func:`_user_id`."""
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
             return None
-        if not isinstance(value, str) or not value.startswith("@"):
-            raise _unexpected(call, "a user ID or null", value)
+        if not _user_id(value):
+            raise _unexpected(call, "a user ID (@localpart:server) or null", value)
         return value, None
 
     def abstain(self, call: Call) -> Any:
@@ -343,8 +362,12 @@ def _user_id(text: Any) -> bool:
     """A user ID as Synapse takes one (``UserID.from_string``): ``@``, then text with a ``:`` in it, and
     no half of a surrogate pair, which a JSON escape carries and UTF-8 cannot write (the gateway's own
     check of its modules' answers)."""
-    return isinstance(text, str) and text.startswith("@") and ":" in text[1:] \
-        and not any("\ud800" <= c <= "\udfff" for c in text)
+    return isinstance(text, str) and text.startswith("@") and ":" in text[1:] and _whole_pairs(text)
+
+
+def _whole_pairs(text: str) -> bool:
+    """No half of a surrogate pair: a JSON escape carries one, and UTF-8 cannot write it."""
+    return not any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def _canonical(state: Mapping[str, Any]) -> str:

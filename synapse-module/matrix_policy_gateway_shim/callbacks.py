@@ -179,7 +179,7 @@ ALL: Tuple[Callback, ...] = (
     Callback(AUTH, "get_username_for_registration", _p("uia_results", "params"),
              a.Optional_(str, "a username"), _NO_OPINION),
     Callback(AUTH, "get_displayname_for_registration", _p("uia_results", "params"),
-             a.Optional_(str, "a display name"), _NO_OPINION),
+             a.DisplayName(), _NO_OPINION),
     Callback(AUTH, "is_3pid_allowed", _p("medium", "address", "registration"), _ALLOWED, refuse=_REFUSE),
     # account validity
     Callback(VALIDITY, "is_user_expired", _p("user"), a.Optional_(bool, "true or false")),

@@ -359,7 +359,10 @@ def _connect_within(address: Tuple[str, int], deadline: float, source: Optional[
 
 class _BodyReader(protocol.Protocol):
     """Collects an answer's body, up to MAX_ANSWER_BYTES (an answer is a small JSON object;
-    a huge one is not worth holding in Synapse's memory)."""
+    a huge one is not worth holding in Synapse's memory). It lets go of the parts as soon as the
+    answer is done or too large: the reader and its Deferred refer to each other (the canceller),
+    so the parts would otherwise stay until Synapse's garbage collector runs, each answer too large
+    adding 8 MiB meanwhile."""
 
     def __init__(self, finished: "defer.Deferred[bytes]") -> None:
         self._finished = finished
@@ -369,6 +372,7 @@ class _BodyReader(protocol.Protocol):
     def dataReceived(self, data: bytes) -> None:
         self._size += len(data)
         if self._size > MAX_ANSWER_BYTES:
+            self._parts.clear()
             if not self._finished.called:
                 self._finished.errback(AnswerTooLarge(f"an answer of more than {MAX_ANSWER_BYTES} bytes"))
             self.transport.stopProducing()
@@ -376,10 +380,11 @@ class _BodyReader(protocol.Protocol):
         self._parts.append(data)
 
     def connectionLost(self, reason: Any = None) -> None:
+        data, self._parts = b"".join(self._parts), []
         if self._finished.called:
             return
         if reason.check(ResponseDone, PotentialDataLoss):
-            self._finished.callback(b"".join(self._parts))
+            self._finished.callback(data)
         else:
             self._finished.errback(reason)
 

@@ -69,15 +69,19 @@ class ShimConfig:
         return self.policies.get(callback, self.policies["default"]) == FAIL_OPEN
 
 
-def parse(raw: Optional[Mapping[str, Any]]) -> ShimConfig:
+def parse(raw: Any) -> ShimConfig:
     """Validates the config block; raises Synapse's ConfigError (a ValueError outside
     Synapse) naming the key at fault."""
-    raw = dict(raw or {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise _error("config", "must be a map of settings, e.g. {base_url: http://127.0.0.1:8090}")
+    raw = dict(raw)
     _reject_unknown(raw, _KEYS, "")
 
     base_url = _base_url(raw.get("base_url"))
 
-    startup = raw.get("startup") or {}
+    startup = {} if raw.get("startup") is None else raw["startup"]
     if not isinstance(startup, Mapping):
         raise _error("startup", "must be a map")
     _reject_unknown(startup, _STARTUP_KEYS, "startup.")
@@ -113,11 +117,13 @@ def _base_url(value: Any) -> str:
     if not isinstance(value, str) or not re.match(r"^https?://[^/]+", value) \
             or not all("!" <= c <= "~" for c in value):
         raise _error("base_url", example + " (printable ASCII, no spaces)")
-    parts = urllib.parse.urlsplit(value)
     try:
-        parts.port  # noqa: B018 - raises for a port that is not a number, or out of range
-    except ValueError as bad_port:
-        raise _error("base_url", f"{example}: {bad_port}") from bad_port
+        parts = urllib.parse.urlsplit(value)  # raises for a bracketed host that is no IPv6 address
+        port = parts.port  # raises for a port that is not a number, or out of range
+    except ValueError as bad_part:
+        raise _error("base_url", f"{example}: {bad_part}") from bad_part
+    if port == 0:
+        raise _error("base_url", f"{example}: port 0 is no port to connect to")
     if not parts.hostname:
         raise _error("base_url", example + ": it names no host")
     if parts.username is not None or parts.password is not None:
@@ -190,7 +196,7 @@ def _duration(value: Any, key: str) -> float:
     if isinstance(value, bool):
         raise _error(key, "must be a duration such as 500ms, 5s or 1m")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        seconds = value  # compared before float(): YAML reads a whole number of any length, too large for one
     else:
         match = _DURATION.match(value) if isinstance(value, str) else None
         if not match:
@@ -198,7 +204,7 @@ def _duration(value: Any, key: str) -> float:
         seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[match.group(2)]
     if not SHORTEST_DURATION <= seconds <= LONGEST_DURATION:  # NaN too: a YAML .nan or .inf is no deadline
         raise _error(key, "must be from 1ms to a day (1440m)")
-    return seconds
+    return float(seconds)
 
 
 def _positive_int(value: Any, key: str) -> int:

@@ -142,7 +142,8 @@ async def test_registration_behaviour_is_the_enum_member(behaviour, make_module,
 @pytest.mark.parametrize("name, result, expected", [
     ("is_user_expired", True, True), ("is_user_expired", None, None),
     ("get_username_for_registration", "carol", "carol"), ("get_username_for_registration", None, None),
-    ("get_displayname_for_registration", "Carol", "Carol"), ("get_displayname_for_registration", None, None),
+    ("get_displayname_for_registration", "Carol", "Carol"),
+    ("get_displayname_for_registration", "x" * 256, "x" * 256), ("get_displayname_for_registration", None, None),
     ("check_3pid_auth", "@carol:example.com", ("@carol:example.com", None)), ("check_3pid_auth", None, None),
     ("check_auth", "@bob:example.com", ("@bob:example.com", None)), ("check_auth", None, None),
 ])
@@ -601,6 +602,13 @@ MALFORMED = [
     ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": False}),
     ("get_ratelimit_override_for_user", {"per_second": 0.5, "burst_count": 2.5}),
     ("get_ratelimit_override_for_user", [0.5, 10]),
+    # Synapse 1.67 fails the login with a 500 and a traceback: it cannot parse the first, nor store the second
+    ("check_auth", "@nocolon"),
+    ("check_auth", "@\ud800:example.com"),
+    ("check_3pid_auth", "@nocolon"),
+    # Synapse 1.67 registers the user, then refuses each of their joins; or fails the registration with a 500
+    ("get_displayname_for_registration", "x" * 257),
+    ("get_displayname_for_registration", "Carol \udc00"),
 ]
 
 

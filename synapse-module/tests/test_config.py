@@ -43,6 +43,10 @@ def test_a_token_file_of_several_lines_sends_its_first_token(tmp_path):
     ({"base_url": "http://g\u00e4teway:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
     ({"base_url": "http://127.0.0.1:notaport"}, "'base_url' must be the gateway's http:// or https:// URL"),
     ({"base_url": "http://127.0.0.1:99999"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"base_url": "http://127.0.0.1:0"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    # a bracketed host that is no IPv6 address: Python's URL parser raises where the port is not read yet
+    ({"base_url": "http://[::1:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
+    ({"base_url": "http://[gateway]:8090"}, "'base_url' must be the gateway's http:// or https:// URL"),
     ({"base_url": "http://user:pw@127.0.0.1:8090"}, "'base_url' must not hold a user name or password"),
     ({"base_url": "http://:8090"}, "it names no host"),
     ({"base_url": "http://127.0.0.1:8090/?a=b"}, "without a query or fragment"),
@@ -54,6 +58,8 @@ def test_a_token_file_of_several_lines_sends_its_first_token(tmp_path):
     # past ~9.2e9 s Python's sockets and timers raise OverflowError, not a config error
     ({"startup": {"discovery_timeout": "10000000000s"}}, "'startup.discovery_timeout' must be from 1ms to a day"),
     ({"timeout": {"user_may_invite": "1441m"}}, "'timeout.user_may_invite' must be from 1ms to a day"),
+    # YAML reads a whole number of any length, too large for a float
+    ({"timeout": 10 ** 400}, "'timeout' must be from 1ms to a day"),
     ({"startup": {"retry_interval": 1e-300}}, "'startup.retry_interval' must be from 1ms to a day"),
     ({"token": "a", "token_file": "/x"}, "'token' set token or token_file, not both"),
     ({"token_file": "/nonexistent/token"}, "'token_file' cannot read /nonexistent/token"),
@@ -70,6 +76,8 @@ def test_a_token_file_of_several_lines_sends_its_first_token(tmp_path):
     ({"startup": {"if_unreachable": "panic"}}, "'startup.if_unreachable' must be register_all or retry"),
     ({"startup": {"auth_checkers": [{"fields": ["password"]}]}}, "'startup.auth_checkers[0]' needs a login_type"),
     ({"startup": {"discovery_timeout": "5s", "retry": "1m"}}, "'startup.retry' is not a setting of this module"),
+    ({"startup": []}, "'startup' must be a map"),
+    ({"startup": False}, "'startup' must be a map"),
     ({"idle_timeout": "30s"}, "'idle_timeout' is not a setting of this module"),
     ({"max_pending_notifications": 0}, "'max_pending_notifications' must be a whole number of at least 1"),
 ])
@@ -78,6 +86,12 @@ def test_a_bad_setting_is_named_in_the_error(settings, message):
         config(**settings)
     assert message in str(error.value)
     assert str(error.value).startswith("matrix_policy_gateway_shim: ")
+
+
+@pytest.mark.parametrize("block", [["base_url", "http://127.0.0.1:8090"], "http://127.0.0.1:8090", 8090])
+def test_a_config_block_that_is_not_a_map_is_named_in_the_error(block):
+    with pytest.raises(ValueError, match="^matrix_policy_gateway_shim: 'config' must be a map of settings"):
+        parse(block)
 
 
 def test_a_token_file_that_is_not_utf_8_is_named_in_the_error(tmp_path):

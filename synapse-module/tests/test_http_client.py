@@ -2,12 +2,14 @@
 idle connections, timeouts, refused connections, and the blocking discovery at startup."""
 
 import contextlib
+import gc
 import http.server
 import json
 import logging
 import socket
 import threading
 import time
+import tracemalloc
 
 import pytest
 import pytest_twisted
@@ -15,8 +17,8 @@ from twisted.internet import defer, protocol, reactor, task
 
 from calls import nested
 from gateway_process import free_port
-from matrix_policy_gateway_shim.client import GatewayClient, parse_discovery
-from matrix_policy_gateway_shim.failures import TimedOut, UnexpectedReply, Unreachable
+from matrix_policy_gateway_shim.client import MAX_ANSWER_BYTES, GatewayClient, parse_discovery
+from matrix_policy_gateway_shim.failures import AnswerTooLarge, TimedOut, UnexpectedReply, Unreachable
 
 ANSWER = json.dumps({"result": "NOT_SPAM"}).encode()
 
@@ -253,6 +255,34 @@ async def test_an_answer_python_reads_but_json_has_not_is_no_json(answer, serve,
     server, url = serve("close_idle", idle_limit=5, answer=answer)
     reply = await clients(url).post("/v1/spam_checker/user_may_invite", b"{}", 2)
     assert (reply.status, reply.body) == (200, None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answer_too_large_to_read_is_let_go_of_at_once_not_when_the_garbage_collector_runs(clients):
+    # Synapse collects garbage when it sees fit: each such answer's 8 MiB held until then grew a Synapse asked
+    # 600 times (8 at once) from 103 MB to 1 GB, which it kept
+    answer = _http(b"200 OK", b" " * (MAX_ANSWER_BYTES + 1))  # made before the count starts; sent without a copy
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        def serve_once():
+            with listener.accept()[0] as connection:
+                connection.recv(65536)
+                with contextlib.suppress(OSError):
+                    connection.sendall(answer)
+        server = threading.Thread(target=serve_once, daemon=True)
+        server.start()
+        client = clients(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        gc.collect()
+        gc.disable()
+        tracemalloc.start()
+        try:
+            with pytest.raises(AnswerTooLarge):
+                await client.post("/v1/spam_checker/user_may_invite", b"{}", 5)
+            held, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            gc.enable()
+        server.join(5)
+    assert held < MAX_ANSWER_BYTES // 8
 
 
 class Scripted(protocol.Protocol):

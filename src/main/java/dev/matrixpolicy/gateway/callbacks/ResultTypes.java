@@ -69,6 +69,9 @@ public final class ResultTypes {
                             "status_msg": {"type": ["string", "null"]},
                             "currently_active": {"type": "boolean"}}}""";
 
+    /** Synapse's {@code MAX_DISPLAYNAME_LEN}, counted in characters (code points), as Python counts them. */
+    private static final int MOST_DISPLAY_NAME_CHARACTERS = 256;
+
     private ResultTypes() {
     }
 
@@ -117,6 +120,20 @@ public final class ResultTypes {
                     {"type": ["string", "null"]}"""),
             (value, error) -> isNull(value) ? Optional.empty() : Optional.of(scalar(value)),
             json -> optionalJson(json, ResultTypes::jsonString),
+            ResultTypes::optionalStringJson,
+            value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
+
+    /**
+     * {@code get_displayname_for_registration}: the new user's display name, or null for Synapse's own
+     * choice. Synapse stores it as it comes, then refuses each of the user's joins with one over its
+     * {@code MAX_DISPLAYNAME_LEN}, 256 characters (the bound on a name a user sets), so a fixed answer
+     * and a module's are held to that.
+     */
+    public static final ResultType<Optional<String>> OPTIONAL_DISPLAY_NAME = new Simple<>(
+            "a display name of at most " + MOST_DISPLAY_NAME_CHARACTERS + " characters, or null", Rejects.NO, schema("""
+                    {"type": ["string", "null"], "maxLength": 256}"""),
+            (value, error) -> isNull(value) ? Optional.empty() : Optional.of(displayName(scalar(value))),
+            json -> optionalJson(json, name -> displayName(jsonString(name))),
             ResultTypes::optionalStringJson,
             value -> value.isPresent() ? Outcomes.VALUE : Outcomes.NONE);
 
@@ -321,6 +338,14 @@ public final class ResultTypes {
     }
 
     /** Synapse's {@code MXID_LOCALPART_ALLOWED_CHARACTERS}, which {@code check_username} holds a new localpart to once lower-cased. */
+    private static String displayName(String name) {
+        if (name.codePointCount(0, name.length()) > MOST_DISPLAY_NAME_CHARACTERS) {
+            throw new IllegalArgumentException("Synapse refuses every join of a user whose display name is over "
+                    + MOST_DISPLAY_NAME_CHARACTERS + " characters");
+        }
+        return name;
+    }
+
     private static String registrableLocalpart(String localpart) {
         boolean allowed = localpart.toLowerCase(Locale.ROOT).chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
                 || "_-./=+".indexOf(c) >= 0);

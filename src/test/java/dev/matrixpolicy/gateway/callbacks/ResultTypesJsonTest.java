@@ -77,6 +77,16 @@ class ResultTypesJsonTest {
         assertRefused(ResultTypes.OPTIONAL_STRING, "42", "true", "[\"carol\"]", "{}");
     }
 
+    /** Synapse's MAX_DISPLAYNAME_LEN, in characters: a name over it would be refused each of the new user's joins. */
+    @Test
+    void optionalDisplayNameReadsBackANameOfAtMost256CharactersOrNull() {
+        String longest = "é".repeat(255) + "\uD83D\uDE00"; // 256 characters, 257 UTF-16 units
+        assertRoundTrip(ResultTypes.OPTIONAL_DISPLAY_NAME, Optional.of("Carol"), Optional.of(longest), Optional.empty());
+        assertRefused(ResultTypes.OPTIONAL_DISPLAY_NAME, "42", "[\"carol\"]", "\"" + "a".repeat(257) + "\"");
+        assertThatThrownBy(() -> ResultTypes.OPTIONAL_DISPLAY_NAME.fromConfig("b".repeat(257), Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("256 characters");
+    }
+
     /** A module's username is handed on as it came: Synapse answers the client's 400 for one it refuses. */
     @Test
     void optionalLocalpartReadsBackAnyStringOrNullFromAModule() {
@@ -304,6 +314,7 @@ class ResultTypesJsonTest {
     void everyResultTypeOfEveryCallbackIsCoveredHere() {
         Set<ResultType<?>> covered = Set.of(ResultTypes.SPAM_VERDICT, ResultTypes.ALLOWED_IF_TRUE, ResultTypes.SPAM_IF_TRUE,
                 ResultTypes.REGISTRATION_BEHAVIOUR, ResultTypes.OPTIONAL_EXPIRED, ResultTypes.OPTIONAL_STRING,
+                ResultTypes.OPTIONAL_DISPLAY_NAME,
                 ResultTypes.OPTIONAL_LOCALPART, ResultTypes.OPTIONAL_USER_ID, ResultTypes.EVENT_ALLOWED, ResultTypes.ROOM_CREATION, ResultTypes.NOTHING,
                 ResultTypes.INTERESTED_USERS, ResultTypes.USERS_FOR_STATES, ResultTypes.UNSIGNED_FIELDS,
                 ResultTypes.BATCH_SIZE, ResultTypes.DURATION_MS, ResultTypes.MEDIA_CONFIG, ResultTypes.MEDIA_UPLOAD_LIMITS,

@@ -15,7 +15,7 @@ public interface GetDisplaynameForRegistration {
 
     CallbackType<GetDisplaynameForRegistration, RegistrationDetails, Optional<String>> TYPE = new CallbackType<>(Category.PASSWORD_AUTH_PROVIDER, "get_displayname_for_registration",
             GetDisplaynameForRegistration.class, GetDisplaynameForRegistration::getDisplaynameForRegistration,
-            RegistrationDetails::read, ResultTypes.OPTIONAL_STRING,
+            RegistrationDetails::read, ResultTypes.OPTIONAL_DISPLAY_NAME,
             Rules.noneFallsThrough());
 
     Optional<String> getDisplaynameForRegistration(RegistrationDetails args);

@@ -7,6 +7,7 @@ import dev.matrixpolicy.gateway.chain.Reply;
 import dev.matrixpolicy.gateway.chain.Trace;
 import dev.matrixpolicy.gateway.config.Generations;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -76,12 +77,12 @@ final class ExplainServlet extends HttpServlet {
                 throw MatrixApiException.methodNotAllowed(request.getMethod(), allow);
             } else try (Generations.Lease lease = generations.lease()) {
                 CallbackEndpoint<?, ?> endpoint = lease.generation().chains().endpoint(path)
-                        .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback '" + path + "': use "
+                        .orElseThrow(() -> MatrixApiException.unrecognized("Unknown callback " + LogText.quoted(path) + ": use "
                                 + request.getServletPath() + "/{category}/{callback}, e.g. " + request.getServletPath()
                                 + "/spam_checker/user_may_invite"));
                 if (!endpoint.explainable()) {
-                    throw new BadArgumentException(BadArgumentException.Kind.INVALID, "callback", "'" + path
-                            + "' is a notification: explaining it would notify its modules, so it cannot be explained");
+                    throw new BadArgumentException(BadArgumentException.Kind.INVALID, "callback", LogText.quoted(path)
+                            + " is a notification: explaining it would notify its modules, so it cannot be explained");
                 }
                 answer = new PolicyAnswer(HttpServletResponse.SC_OK, explain(endpoint, request, lease.generation().number()));
             }

@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.chain.Decision;
 import dev.matrixpolicy.gateway.decisions.DecisionRecorder;
 import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -125,7 +126,7 @@ final class PolicyApiServlet extends HttpServlet {
         try {
             Route route = routes.get(path);
             if (route == null) {
-                throw MatrixApiException.unrecognized("Unknown callback '" + path.substring(API.length() + 1) + "'");
+                throw MatrixApiException.unrecognized("Unknown callback " + LogText.quoted(path.substring(API.length() + 1)));
             }
             if ("OPTIONS".equals(request.getMethod())) {
                 response.setHeader(HttpHeaders.ALLOW, route.allow());

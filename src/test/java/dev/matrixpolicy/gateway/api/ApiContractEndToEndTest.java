@@ -405,6 +405,16 @@ class ApiContractEndToEndTest {
         }
 
         @Test
+        void unknownCallbackIsNamedWithItsControlCharactersEscapedAndCut() {
+            Answer answer = gateway.post("/v1/spam_checker/user_may_%1B%5B31mred%E2%80%A8" + "x".repeat(3_000), "{}");
+
+            assertErrcode(answer, 404, "M_UNRECOGNIZED");
+            String error = answer.json().path("error").asString();
+            assertThat(error).startsWith("Unknown callback \"spam_checker/user_may_\\u001B[31mred\\u2028xxx")
+                    .doesNotContain("\u001B").doesNotContain("\u2028").hasSizeLessThan(300);
+        }
+
+        @Test
         void unknownCategoryIsUnrecognized() {
             assertErrcode(gateway.post("/v1/wizardry/user_may_invite", INVITE), 404, "M_UNRECOGNIZED");
         }

@@ -7,7 +7,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,11 +47,18 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
     static final Duration IDLE_GRACE = Duration.ofSeconds(1);
     /** How often a listener at its connection limit is looked at, and room made. */
     private static final Duration ROOM_CHECKS = Duration.ofMillis(100);
+    /**
+     * The request attribute set on a request whose body's reading was ended to give its place to
+     * another, so that its answer says so rather than that its body ended early.
+     */
+    static final String BODY_CUT_FOR_ROOM = BoundedHttpProtocol.class.getName() + ".bodyCutForRoom";
 
     private final AtomicLong evicted = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong idleClosed = new AtomicLong();
     private volatile ScheduledFuture<?> roomChecks;
+    /** The processors handling counted requests' bytes now, by connection: an evicted one's request is marked {@link #BODY_CUT_FOR_ROOM}. */
+    private final Map<SocketWrapperBase<?>, CountedProcessor> running = new ConcurrentHashMap<>();
     /** Set once the connector's settings are known, before it starts. */
     private volatile RequestsInProgress<SocketWrapperBase<?>> requests;
 
@@ -213,10 +222,16 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
                 }
             }
             SocketState state = SocketState.CLOSED;
+            if (counts) {
+                running.put(connection, this);
+            }
             try {
                 state = super.process(connection, event);
                 return state;
             } finally {
+                if (counts) {
+                    running.remove(connection, this);
+                }
                 RequestsInProgress.Stage stage = stage(state);
                 waiting = stage == RequestsInProgress.Stage.READING_HEADERS;
                 if (counts || waiting) {
@@ -257,6 +272,11 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
         evicted.incrementAndGet();
         SocketWrapperBase<NioChannel> connection = (SocketWrapperBase<NioChannel>) eviction.connection();
         if (eviction.running()) {
+            // marked before its input ends: its thread, blocked reading the body, reads the mark once it wakes
+            CountedProcessor processor = running.get(connection);
+            if (processor != null) {
+                processor.getRequest().setAttribute(BODY_CUT_FOR_ROOM, Boolean.TRUE);
+            }
             SocketChannel channel = connection.getSocket().getIOChannel();
             try {
                 if (channel != null) {

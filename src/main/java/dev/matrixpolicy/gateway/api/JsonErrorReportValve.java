@@ -44,12 +44,19 @@ final class JsonErrorReportValve extends ErrorReportValve {
         if (!ioAllowed.get()) {
             return;
         }
-        if (status == HttpServletResponse.SC_BAD_REQUEST && headTooLarge(throwable)) {
-            status = request.getCoyoteRequest().requestURI().isNull() ? HttpStatus.URI_TOO_LONG.value()
-                    : HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value();
-            response.setStatus(status);
+        MatrixErrors.MatrixError error;
+        if (request.getAttribute(BoundedHttpProtocol.BODY_CUT_FOR_ROOM) != null) {
+            // the listener ended its body's reading for room, which Tomcat's reader took for broken framing
+            error = MatrixErrors.describe(MatrixApiException.cutForRoom());
+            response.setStatus(error.status().value());
+        } else if (status == HttpServletResponse.SC_BAD_REQUEST && headTooLarge(throwable)) {
+            error = MatrixErrors.forStatus(request.getCoyoteRequest().requestURI().isNull() ? HttpStatus.URI_TOO_LONG.value()
+                    : HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value());
+            response.setStatus(error.status().value());
+        } else {
+            error = MatrixErrors.forStatus(status);
         }
-        String body = json.writeValueAsString(MatrixErrors.forStatus(status).body());
+        String body = json.writeValueAsString(error.body());
         try {
             response.setContentType(MediaType.APPLICATION_JSON_VALUE);
             response.setCharacterEncoding(StandardCharsets.UTF_8);

@@ -53,6 +53,12 @@ final class MatrixApiException extends RuntimeException {
         return new MatrixApiException(HttpStatus.REQUEST_TIMEOUT, "M_UNKNOWN", "Request body not received: it stopped coming");
     }
 
+    /** A request whose body, coming too slowly, was cut short to give its place to another (the policy server's listener). */
+    static MatrixApiException cutForRoom() {
+        return new MatrixApiException(HttpStatus.REQUEST_TIMEOUT, "M_UNKNOWN",
+                "Request body not received: it came too slowly while every place for requests was taken");
+    }
+
     /** A request the gateway has no room for now, 503: it may be sent again shortly. */
     static MatrixApiException busy(String why) {
         return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", why);

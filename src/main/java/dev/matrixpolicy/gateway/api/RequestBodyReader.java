@@ -351,7 +351,7 @@ final class RequestBodyReader {
              InputStream body = declared >= 0 ? counted : new Counting(counted, capped(limit))) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
-                throw endedEarly();
+                throw endedEarly(request);
             }
             if (budgeted != null && budget.trees && !budgeted.takeLeaving(JsonTreeCost.atMost(bytes.length), budget.bytes() / 2)) {
                 // past half the budget: the body's own estimate, a pass over it (10 µs for 14 KB). Bodies charged
@@ -375,7 +375,7 @@ final class RequestBodyReader {
             }
             // A body cut short of its declared length, or a broken chunked encoding. A client that is
             // gone never reads the answer; one that half-closed gets JSON, not the container's page.
-            throw endedEarly();
+            throw endedEarly(request);
         } finally {
             if (budgeted != null && !heldUntilAnswered) {
                 budgeted.giveBack();
@@ -432,6 +432,11 @@ final class RequestBodyReader {
             }
         }
         return path.toString();
+    }
+
+    /** A body that ended before its end: cut short by its client, or by the listener to give its place to another. */
+    private static MatrixApiException endedEarly(HttpServletRequest request) {
+        return request.getAttribute(BoundedHttpProtocol.BODY_CUT_FOR_ROOM) != null ? MatrixApiException.cutForRoom() : endedEarly();
     }
 
     private static MatrixApiException emptyBody() {

@@ -198,7 +198,12 @@ class PolicyServerConnectionLimitEndToEndTest {
                 RawHttp.write(third, WELL_KNOWN + "Connection: close\r\n\r\n");
                 assertThat(RawHttp.parse(third.getInputStream().readAllBytes()).status()).isEqualTo(200);
             }
-            RawHttp.untilClosed(first); // the longest waiting for its body: its request ended, its connection closed
+            // the longest waiting for its body: its request ended, told why, its connection closed
+            RawHttp.Response cut = RawHttp.parse(RawHttp.untilClosed(first));
+            assertThat(cut.status()).as(cut.body()).isEqualTo(408);
+            assertThat(cut.body()).contains("M_UNKNOWN", "it came too slowly while every place for requests was taken");
+            assertThat(GatewayClient.scrape(managementPort)).as("not counted as a body that is not JSON")
+                    .doesNotContain("outcome=\"not_json\"");
             awaitScraped("policy_connections_closed_total", "listener=\"policy_server\",reason=\"evicted\"", evictedBefore + 1);
             RawHttp.write(second, "}  ");
             assertThat(RawHttp.parse(second.getInputStream().readAllBytes()).status()).as("unsigned").isEqualTo(401);

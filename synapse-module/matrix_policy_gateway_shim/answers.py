@@ -56,6 +56,11 @@ class ResultType:
     def abstain(self, call: Call) -> Any:
         raise NotImplementedError
 
+    async def confirm(self, answer: Any, call: Call) -> Any:
+        """What Synapse gets of a read answer, once Synapse has been asked what only it knows (an
+        answer Synapse would take, then fail on, is an :class:`UnexpectedReply` here too)."""
+        return answer
+
     def count(self, answer: Any) -> int:
         """How many routes a read answer of a ``batched`` callback names, which ``MOST_ROUTES``
         bounds for one batch."""
@@ -181,7 +186,16 @@ class Authenticated(ResultType):
     """Auth checkers: the user ID becomes ``(user_id, None)``, Synapse's "authenticated,
     no callback for the login response"; null stays None (not authenticated). A user ID Synapse
     cannot parse (no ``:``) or store (half a surrogate pair) fails the login with a 500 and a
-    traceback in Synapse's log: :func:`_user_id`."""
+    traceback in Synapse's log: :func:`_user_id`.
+
+    Nor does a user ID naming no account of this homeserver (:meth:`confirm`) log anyone in. Synapse
+    does not register a user an auth checker vouches for (its module docs: "the user is not
+    automatically registered"; a provider registers the user itself, as synapse-ldap3 does); it
+    hands out an access token for the ID as it came (``rest/client/login.py``, ``_complete_login``
+    without ``create_non_existent_users``), which Synapse 1.67 then refuses, 401, on its first use,
+    and 1.157 fails the login with a 404 "No row found". The gateway vouches for a password; it creates
+    no accounts. An account's own ID, as Synapse's case-insensitive look-up corrects it (what Synapse's
+    own password check logs in as), is what Synapse gets."""
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
@@ -189,6 +203,19 @@ class Authenticated(ResultType):
         if not _user_id(value):
             raise _unexpected(call, "a user ID (@localpart:server) or null", value)
         return value, None
+
+    async def confirm(self, answer: Any, call: Call) -> Any:
+        if answer is None:
+            return None
+        user_id = answer[0]
+        if not call.synapse.is_mine(user_id):
+            raise UnexpectedReply(f"{call.name} answered {shown(user_id)}, a user of another server: Synapse logs "
+                                  "in only its own users")
+        account = await call.synapse.check_user_exists(user_id)
+        if account is None:
+            raise UnexpectedReply(f"{call.name} answered {shown(user_id)}, who has no account on this homeserver: "
+                                  "Synapse registers no user an auth checker vouches for (create the account)")
+        return account, None
 
     def abstain(self, call: Call) -> Any:
         return None

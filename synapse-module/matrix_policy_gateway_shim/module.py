@@ -271,7 +271,7 @@ class PolicyGatewayModule:
                 return await self._decide_in_batches(callback, call)
             body = await self._body(callback, args)
             reply = await self._client.post(callback.path, body, self._config.timeout(callback.name))
-            return interpret(reply.status, reply.body, callback.result, call)
+            return await callback.result.confirm(interpret(reply.status, reply.body, callback.result, call), call)
         except GatewayFailure as failure:
             return self._failed(callback, call, failure)
 

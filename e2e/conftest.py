@@ -72,12 +72,7 @@ POLICY_SERVICE_CALLBACKS = [
 def gateway_config(server_name: str, services: Services, extra_modules: str = "") -> str:
     filed_hash = bcrypt.hashpw(FILED_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
     callbacks = "\n".join(f"            - {name}" for name in POLICY_SERVICE_CALLBACKS)
-    return f"""
-policy-gateway:
-  server-name: "{server_name}"
-  auth:
-    token-file: TOKEN_FILE
-  modules:
+    return gateway_yaml(server_name, f"""
     - module: user_denylist
       name: spammers
       config:
@@ -134,7 +129,19 @@ spring:
     # Stopping waits for the Synapses' idle keep-alive connections for up to this long (20 s in
     # production, proven by ConnectionDrainIT): here a stop is an outage or a restart, not a drain.
     timeout-per-shutdown-phase: 2s
-"""
+""")
+
+
+def gateway_yaml(server_name: str, modules: str) -> str:
+    """A gateway's configuration for ``server_name``, with the suite's token (``gateway_process.start``
+    writes TOKEN_FILE): ``modules``, the entries of its ``modules`` list indented by four spaces, and
+    whatever top-level keys follow them."""
+    return f"""
+policy-gateway:
+  server-name: "{server_name}"
+  auth:
+    token-file: TOKEN_FILE
+  modules:{modules}"""
 
 
 def shim_module(gateway_url: str, **on_failure: str) -> Dict[str, Any]:

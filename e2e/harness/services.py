@@ -187,13 +187,7 @@ class Services:
                 pass
 
             def _answer(self, answer: Answer) -> None:
-                status, body = answer
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, answer)
 
             def _body(self) -> Dict[str, Any]:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -226,6 +220,17 @@ class Services:
                     self._answer(services.identity("POST", path, body))
 
         return Handler
+
+
+def send_json(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+    """Answers ``handler``'s request with ``answer``, a status and its JSON body."""
+    status, body = answer
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 def _localpart(user_id: str) -> str:

@@ -58,6 +58,11 @@ class SynapseApi(NamedTuple):
     """Waits for a plain Twisted Deferred without breaking Synapse's log contexts."""
     run_in_background_process: Callable[..., Any]
     """``(desc, async_func, *args)``: starts work that nobody waits for."""
+    is_mine: Callable[[str], bool]
+    """``ModuleApi.is_mine`` (Synapse 1.44): whether a user ID names this homeserver."""
+    check_user_exists: Callable[[str], Any]
+    """``ModuleApi.check_user_exists``: awaitable, the account's canonical (case-corrected) user ID, or
+    None where this homeserver has no such account."""
     MediaUploadLimit: Any = None
     """``synapse.module_api.MediaUploadLimit`` (Synapse 1.139); None in older versions,
     which never call the callbacks that need it."""
@@ -100,6 +105,8 @@ def load(api: Any) -> SynapseApi:
         format_event_for_client=format_event,
         make_deferred_yieldable=module_api.make_deferred_yieldable,
         run_in_background_process=background,
+        is_mine=api.is_mine,
+        check_user_exists=api.check_user_exists,
         MediaUploadLimit=getattr(module_api, "MediaUploadLimit", None),
         RatelimitOverride=getattr(module_api, "RatelimitOverride", None),
     )

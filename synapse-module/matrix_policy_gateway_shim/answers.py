@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from .convert import presence_state
 from .failures import (BUSY, LONGEST_ERRCODE, LONGEST_ERROR, GatewayBusy, PolicyFailed, TooLarge, TooManyRoutes, UnexpectedReply,
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from ._synapse import SynapseApi
 
 logger = logging.getLogger(__name__)
+
+_ABSENT = object()
+"""A field a request does not have: unequal to any value."""
 
 
 class Call:
@@ -55,6 +58,11 @@ class ResultType:
 
     def abstain(self, call: Call) -> Any:
         raise NotImplementedError
+
+    async def confirm(self, answer: Any, call: Call) -> Any:
+        """What Synapse gets of a read answer, once Synapse has been asked what only it knows (an
+        answer Synapse would take, then fail on, is an :class:`UnexpectedReply` here too)."""
+        return answer
 
     def count(self, answer: Any) -> int:
         """How many routes a read answer of a ``batched`` callback names, which ``MOST_ROUTES``
@@ -181,7 +189,16 @@ class Authenticated(ResultType):
     """Auth checkers: the user ID becomes ``(user_id, None)``, Synapse's "authenticated,
     no callback for the login response"; null stays None (not authenticated). A user ID Synapse
     cannot parse (no ``:``) or store (half a surrogate pair) fails the login with a 500 and a
-    traceback in Synapse's log: :func:`_user_id`."""
+    traceback in Synapse's log: :func:`_user_id`.
+
+    Nor does a user ID naming no account of this homeserver (:meth:`confirm`) log anyone in. Synapse
+    does not register a user an auth checker vouches for (its module docs: "the user is not
+    automatically registered"; a provider registers the user itself, as synapse-ldap3 does); it
+    hands out an access token for the ID as it came (``rest/client/login.py``, ``_complete_login``
+    without ``create_non_existent_users``), which Synapse 1.67 then refuses, 401, on its first use,
+    and 1.157 fails the login with a 404 "No row found". The gateway vouches for a password; it creates
+    no accounts. An account's own ID, as Synapse's case-insensitive look-up corrects it (what Synapse's
+    own password check logs in as), is what Synapse gets."""
 
     def read(self, value: Any, call: Call) -> Any:
         if value is None:
@@ -189,6 +206,19 @@ class Authenticated(ResultType):
         if not _user_id(value):
             raise _unexpected(call, "a user ID (@localpart:server) or null", value)
         return value, None
+
+    async def confirm(self, answer: Any, call: Call) -> Any:
+        if answer is None:
+            return None
+        user_id = answer[0]
+        if not call.synapse.is_mine(user_id):
+            raise UnexpectedReply(f"{call.name} answered {shown(user_id)}, a user of another server: Synapse logs "
+                                  "in only its own users")
+        account = await call.synapse.check_user_exists(user_id)
+        if account is None:
+            raise UnexpectedReply(f"{call.name} answered {shown(user_id)}, who has no account on this homeserver: "
+                                  "Synapse registers no user an auth checker vouches for (create the account)")
+        return account, None
 
     def abstain(self, call: Call) -> Any:
         return None
@@ -213,15 +243,65 @@ class EventAllowed(ResultType):
         return True, None
 
 
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _list_of(item: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, list) and all(item(each) for each in value)
+
+
+def _state_event(value: Any) -> bool:
+    """An ``initial_state`` entry as Synapse reads it: ``val["type"]``, ``val.get("state_key", "")``,
+    ``val["content"]``."""
+    return _object(value) and _string(value.get("type")) and _string(value.get("state_key", "")) \
+        and _object(value.get("content"))
+
+
 class RoomCreation(ResultType):
     """Going ahead rewrites the dict Synapse passed, in place (Synapse reads its own
-    dict afterwards); a rejection raises ``SynapseError``, the documented way to deny."""
+    dict afterwards); a rejection raises ``SynapseError``, the documented way to deny.
+
+    A rewrite of a field Synapse reads to a value of another type (:data:`SYNAPSE_READS`) is an
+    unexpected reply: Synapse (1.67 and 1.157, ``handlers/room.py``, ``create_room``) takes the request
+    content as the client sent it, and reads these fields with no check of their own type, so such a
+    rewrite fails the client's createRoom with a 500 and a traceback (``"initial_state": {"a": 1}``,
+    ``"creation_content": []``, ``"room_alias_name": 5``, ``"preset": []``), or with a 400 that blames the
+    client once the room is half made (``"name": 5``, ``"preset": 7``). Only what the gateway changed
+    or added is checked: what the client sent itself is Synapse's to answer, as without the module."""
+
+    SYNAPSE_READS: Mapping[str, Tuple[Callable[[Any], bool], str]] = {
+        "visibility": (_string, "a string"),
+        "room_alias_name": (_string, "a string"),
+        "name": (_string, "a string"),
+        "topic": (_string, "a string"),
+        "invite": (_list_of(_string), "a list of user IDs"),
+        "invite_3pid": (_list_of(_object), "a list of objects"),
+        "room_version": (_string, "a string"),
+        "creation_content": (_object, "an object"),
+        "initial_state": (_list_of(_state_event), 'a list of {"type": string, "state_key": string, '
+                                                  '"content": object}'),
+        "preset": (_string, "a string"),
+        "is_direct": (lambda value: isinstance(value, bool), "true or false"),
+        "power_level_content_override": (_object, "an object"),
+    }
+    """The fields of the createRoom body Synapse reads, with the JSON type it reads each as (the
+    client-server spec's): the one place a rewrite is checked against."""
 
     def read(self, value: Any, call: Call) -> Any:
         if not isinstance(value, Mapping) or not isinstance(value.get("request_content"), (dict, type(None))):
             raise _unexpected(call, '{"request_content": {...}}', value)
         modified = value.get("request_content")
         request_content = call.args["request_content"]
+        for field, (check, expected) in self.SYNAPSE_READS.items():
+            if modified is not None and field in modified and not check(modified[field]) \
+                    and modified[field] != request_content.get(field, _ABSENT):
+                raise UnexpectedReply(f"{call.name} rewrote {field} to {json.dumps(modified[field])[:80]}, "
+                                      f"expected {expected}, as Synapse reads it")
         if modified is not None and modified != request_content:
             request_content.clear()
             request_content.update(modified)

@@ -237,3 +237,17 @@ COMPANIONS: Dict[str, Tuple[str, ...]] = {
 }
 """Callbacks Synapse insists on registering together. A companion without a chain in the
 gateway is answered locally, with the gateway's "no module decided" answer."""
+
+
+LONGEST_LOGIN_NAME = 255
+"""The most characters of a login type or of a field's name: the Matrix spec's bound on a namespaced
+identifier (MSC2758's common grammar, 1 to 255 characters), which a login type such as
+``m.login.password`` is. Synapse checks neither, and offers each login type to every client
+(``GET /login``, each re-authentication's flows) and names the fields a login lacks in its error; the
+gateway refuses others at startup (``LoginType.LONGEST_NAME``)."""
+
+
+def is_login_name(name: Any) -> bool:
+    """A login type, or the name of one of its fields, as Synapse can offer it to clients: text of 1 to
+    LONGEST_LOGIN_NAME characters."""
+    return isinstance(name, str) and 0 < len(name) <= LONGEST_LOGIN_NAME

@@ -403,7 +403,7 @@ def _read_body(response: Any) -> "defer.Deferred[bytes]":
 def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
     """The two discovery answers, validated. Callbacks this shim does not know (a newer
     gateway) are left out."""
-    from .callbacks import BY_NAME
+    from .callbacks import BY_NAME, is_login_name
 
     entries = callbacks.get("callbacks") if isinstance(callbacks, Mapping) else None
     checkers = auth_checkers.get("auth_checkers") if isinstance(auth_checkers, Mapping) else None
@@ -427,8 +427,8 @@ def parse_discovery(callbacks: Any, auth_checkers: Any) -> Discovery:
     for i, checker in enumerate(checkers):
         login_type = checker.get("login_type") if isinstance(checker, Mapping) else None
         fields = checker.get("fields") if isinstance(checker, Mapping) else None
-        if not _login_name(login_type) or not isinstance(fields, list) or len(fields) > MOST_AUTH_CHECKERS \
-                or not all(_login_name(field) for field in fields):
+        if not is_login_name(login_type) or not isinstance(fields, list) or len(fields) > MOST_AUTH_CHECKERS \
+                or not all(is_login_name(field) for field in fields):
             raise UnexpectedReply(f"discovery: bad auth checker [{i}] {shown(_label(checker, 'login_type'))}")
         pairs.append((login_type, tuple(fields)))
     return Discovery(frozenset(names), tuple(pairs), _max_body_size(callbacks.get("max_body_size")))
@@ -439,15 +439,6 @@ MOST_AUTH_CHECKERS = 100
 type to every client (``GET /login``, and each user's re-authentication flows), and names the fields a
 login lacks in its error: a hundred is far more than a server offers, where 8 MiB of them would be
 registered at startup and sent with each of those answers."""
-LONGEST_LOGIN_NAME = 255
-"""The most characters of a login type or field: the Matrix spec's bound on a namespaced identifier,
-which a login type is (``m.login.password``, ``org.example.sso``)."""
-
-
-def _login_name(name: Any) -> bool:
-    return isinstance(name, str) and len(name) <= LONGEST_LOGIN_NAME
-
-
 SMALLEST_MAX_BODY_SIZE = 4096
 """The smallest ``max_body_size`` the shim takes from the gateway. Below it a batch bound of a quarter
 (:func:`module.batch_bytes`) would send each presence update on its own (thousands of requests for

@@ -9,7 +9,8 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 import attr
 
 from . import _synapse
-from .callbacks import BY_NAME, CATEGORIES, FailurePolicy
+from .callbacks import BY_NAME, CATEGORIES, LONGEST_LOGIN_NAME, FailurePolicy, is_login_name
+from .failures import shown
 
 FAIL_OPEN = "fail-open"
 FAIL_CLOSED = "fail-closed"
@@ -221,11 +222,20 @@ def _auth_checkers(value: Any) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
         key = f"startup.auth_checkers[{i}]"
         if not isinstance(entry, Mapping) or not isinstance(entry.get("login_type"), str):
             raise _error(key, "needs a login_type")
+        _login_name(entry["login_type"], key + ".login_type")
         fields = entry.get("fields", [])
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise _error(key + ".fields", "must be a list of field names")
+        for j, field in enumerate(fields):
+            _login_name(field, f"{key}.fields[{j}]")
         checkers.append((entry["login_type"], tuple(fields)))
     return tuple(checkers)
+
+
+def _login_name(name: str, key: str) -> None:
+    if not is_login_name(name):
+        raise _error(key, f"{shown(name)} is {len(name)} characters long: a login type or field name has 1 to "
+                          f"{LONGEST_LOGIN_NAME}, as a Matrix namespaced identifier such as m.login.password")
 
 
 def _reject_unknown(raw: Mapping[str, Any], known: Iterable[str], prefix: str) -> None:

@@ -38,7 +38,15 @@ class TooManyRoutes(UnexpectedReply):
 class TooLarge(UnexpectedReply):
     """The gateway refused the call as larger than its ``max-body-size`` (413): asked again, it
     refuses it again. What a client sent (a createRoom body) or what a room holds (its state)
-    decides that, not the gateway's health."""
+    decides that, not the gateway's health.
+
+    ``within_limit``: the request was no larger than the ``max-body-size`` the gateway announced,
+    so something else refused it (a proxy in front of the gateway with a smaller limit, or a limit
+    lowered since Synapse started), and "too large for the policy check" would not be the whole truth."""
+
+    def __init__(self, message: str, within_limit: bool = False) -> None:
+        super().__init__(message)
+        self.within_limit = within_limit
 
 
 class UnsendableArguments(GatewayFailure):

@@ -23,6 +23,12 @@ logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The policy service is unavailable; try again later"
 TOO_LARGE = "Too large for this server's policy check"
+REFUSED_AS_TOO_LARGE = "Refused as too large before this server's policy check could read it"
+"""What a client reads when a request no larger than the gateway's ``max_body_size`` is refused with 413
+(a proxy in front of the gateway, or a limit lowered since Synapse started): no retry helps, but the
+request is not too large for the policy check."""
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+"""The gateway's default ``max-body-size`` (1MB), for one that has not announced its own."""
 BATCH_BYTES = 256 * 1024
 """The most JSON of a ``batched`` list sent in one request: a quarter of the gateway's default
 ``max-body-size`` (1MB), so that the request fits with room to spare."""
@@ -90,6 +96,7 @@ class PolicyGatewayModule:
         )
         self._chains: Optional[FrozenSet[str]] = None  # None: not known yet, so ask the gateway
         self._batch_bytes = BATCH_BYTES  # until the gateway announces its max-body-size
+        self._max_body_size = DEFAULT_MAX_BODY_SIZE  # likewise
         self._bound_read_at: Optional[float] = None  # when a batch refused as too large last had it read again
         self._rereading: Optional[List["defer.Deferred[int]"]] = None  # calls waiting for the limit read again
         self._ratio = 1.0  # the last batched answer's bytes for each byte of its request
@@ -121,7 +128,12 @@ class PolicyGatewayModule:
 
     def _learn(self, discovery: Discovery) -> None:
         self._chains = discovery.callbacks
-        self._batch_bytes = batch_bytes(discovery.max_body_size)
+        self._learn_limit(discovery.max_body_size)
+
+    def _learn_limit(self, max_body_size: Optional[int]) -> None:
+        """The gateway's ``max_body_size`` as it announces it (None: not at all), and the batch bound of it."""
+        self._batch_bytes = batch_bytes(max_body_size)
+        self._max_body_size = max_body_size or DEFAULT_MAX_BODY_SIZE
 
     def _startup_without_gateway(self, failure: GatewayFailure) -> None:
         if self._config.if_unreachable == shim_config.REGISTER_ALL:
@@ -266,14 +278,28 @@ class PolicyGatewayModule:
         call = self._call(callback, args)
         if not self._has_chain(callback.name):
             return callback.result.abstain(call)
+        sent = 0
         try:
             if callback.batched is not None:
                 return await self._decide_in_batches(callback, call)
             body = await self._body(callback, args)
+            sent = len(body)
             reply = await self._client.post(callback.path, body, self._config.timeout(callback.name))
-            return interpret(reply.status, reply.body, callback.result, call)
+            return await callback.result.confirm(interpret(reply.status, reply.body, callback.result, call), call)
+        except TooLarge as refused:
+            return self._failed(callback, call, self._sized(refused, sent))
         except GatewayFailure as failure:
             return self._failed(callback, call, failure)
+
+    def _sized(self, refused: TooLarge, sent: int) -> TooLarge:
+        """A 413 for a request of ``sent`` bytes, saying whether the request was within the gateway's
+        announced ``max_body_size`` (so that the gateway's limit is not what refused it)."""
+        if sent > self._max_body_size:
+            return TooLarge(f"{refused}, for a request of {sent} bytes, over the gateway's max_body_size of "
+                            f"{self._max_body_size}")
+        return TooLarge(f"{refused}, for a request of only {sent} bytes, within the gateway's max_body_size of "
+                        f"{self._max_body_size}: a proxy in front of the gateway refuses smaller requests, or the "
+                        "limit was lowered since Synapse started", within_limit=True)
 
     def _bound(self) -> int:
         """The bound on a batch: the gateway's (:func:`batch_bytes`), and small enough that its
@@ -400,7 +426,7 @@ class PolicyGatewayModule:
                                    "max_body_size again (%s)", callback.name, failure)
             return bound
         else:
-            self._batch_bytes = batch_bytes(discovery.max_body_size)
+            self._learn_limit(discovery.max_body_size)
             self._failures.warning(f"{callback.name} reread",
                                    "The policy gateway refused a batch of %s as too large; it now announces "
                                    "max_body_size %s: sending batches of at most %d bytes", callback.name,
@@ -481,7 +507,8 @@ class PolicyGatewayModule:
                                              printable(failure.errcode, LONGEST_ERRCODE))
         if isinstance(failure, TooLarge):
             # Asked again, the gateway refuses it again: "try again later" would have the client retry in vain.
-            raise self._synapse.SynapseError(413, TOO_LARGE, self._synapse.Codes.TOO_LARGE)
+            raise self._synapse.SynapseError(413, REFUSED_AS_TOO_LARGE if failure.within_limit else TOO_LARGE,
+                                             self._synapse.Codes.TOO_LARGE)
         raise self._synapse.SynapseError(503, UNAVAILABLE, self._synapse.Codes.UNKNOWN)
 
     def _notify(self, callback: Callback, args: Dict[str, Any]) -> None:

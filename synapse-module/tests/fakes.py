@@ -245,6 +245,16 @@ class BackgroundProcesses:
         return d
 
 
+SERVER_NAME = "example.com"
+ACCOUNTS = ("@alice:example.com", "@bob:example.com", "@carol:example.com")
+"""The accounts of the fake homeserver, ``example.com``."""
+
+
+async def check_user_exists(user_id: str) -> Optional[str]:
+    """``ModuleApi.check_user_exists``: the account's own ID, looked up case-insensitively, as Synapse does."""
+    return next((account for account in ACCOUNTS if account.lower() == user_id.lower()), None)
+
+
 def fake_synapse(background: Optional[BackgroundProcesses] = None) -> SynapseApi:
     return SynapseApi(
         NOT_SPAM=NOT_SPAM,
@@ -256,6 +266,8 @@ def fake_synapse(background: Optional[BackgroundProcesses] = None) -> SynapseApi
         format_event_for_client=format_event_for_client_fallback,
         make_deferred_yieldable=lambda d: d,
         run_in_background_process=background if background is not None else run_detached,
+        is_mine=lambda user_id: user_id.split(":", 1)[1] == SERVER_NAME,
+        check_user_exists=check_user_exists,
         MediaUploadLimit=MediaUploadLimit,
         RatelimitOverride=RatelimitOverride,
     )

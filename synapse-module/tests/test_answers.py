@@ -19,7 +19,7 @@ from fakes import (
     UserPresenceState,
     fake_synapse,
 )
-from matrix_policy_gateway_shim.answers import PASSES_EXTRA_FIELDS, Call, interpret
+from matrix_policy_gateway_shim.answers import PASSES_EXTRA_FIELDS, Call, RoomCreation, interpret
 from matrix_policy_gateway_shim.callbacks import ALL, BY_NAME
 from matrix_policy_gateway_shim.client import Reply
 from matrix_policy_gateway_shim.failures import PolicyFailed, UnexpectedReply
@@ -153,6 +153,31 @@ async def test_optional_values(name, result, expected, make_module, api, gateway
     assert await answer(api, gateway, name, 200, {"result": result}) == expected
 
 
+@pytest.mark.parametrize("name", ["check_auth", "check_3pid_auth"])
+@pytest.mark.parametrize("user_id, reason", [
+    ("@ghost:example.com", "who has no account on this homeserver"),
+    ("@bob:elsewhere.example.org", "a user of another server"),
+])
+@pytest_twisted.ensureDeferred
+async def test_an_auth_checkers_user_without_an_account_here_logs_nobody_in(name, user_id, reason, make_module, api,
+                                                                           gateway, caplog):
+    # Synapse registers no user an auth checker vouches for: it would hand out a token for the ID that
+    # Synapse 1.67 refuses (401) on first use. Not authenticated: Synapse's own password check follows.
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": user_id}) is None
+    [logged] = [record.getMessage() for record in caplog.records]
+    assert logged.startswith(f"Policy check {name} failed ({name} answered {user_id!r}, {reason}")
+    assert logged.endswith("answering as if no module decided")
+
+
+@pytest.mark.parametrize("name", ["check_auth", "check_3pid_auth"])
+@pytest_twisted.ensureDeferred
+async def test_an_auth_checkers_user_id_is_the_accounts_own_as_synapse_corrects_its_case(name, make_module, api,
+                                                                                       gateway):
+    make_module()
+    assert await answer(api, gateway, name, 200, {"result": "@Bob:example.com"}) == ("@bob:example.com", None)
+
+
 @pytest.mark.parametrize("result, expected", [
     ({"allowed": False, "replacement": None}, (False, None)),
     ({"allowed": True, "replacement": None}, (True, None)),
@@ -190,6 +215,49 @@ async def test_on_create_room_rewrites_synapses_own_request_content(make_module,
                           REQUESTER, request_content, False)
     assert result is None
     assert request_content == modified
+
+
+WRONGLY_TYPED_REWRITES = [
+    {"invite": "x"}, {"invite": ["@bob:example.com", 5]}, {"initial_state": {}}, {"initial_state": [{"type": "x"}]},
+    {"initial_state": [{"type": "x", "state_key": 5, "content": {}}]}, {"name": 5}, {"topic": None}, {"preset": 7},
+    {"power_level_content_override": []}, {"creation_content": []}, {"room_alias_name": 5}, {"room_version": 10},
+    {"visibility": True}, {"invite_3pid": ["x"]}, {"is_direct": "yes"},
+]
+
+
+@pytest.mark.parametrize("rewrite", WRONGLY_TYPED_REWRITES)
+@pytest.mark.parametrize("on_failure", ["fail-open", "fail-closed"])
+@pytest_twisted.ensureDeferred
+async def test_on_create_room_rewriting_a_field_to_a_type_synapse_cannot_read_follows_the_failure_policy(
+        rewrite, on_failure, make_module, api, gateway, caplog):
+    # Synapse reads these fields as the client sent them, without checking their type: a 500 with a
+    # traceback, or a 400 blaming the client for a room it has half made.
+    make_module({"on_failure": on_failure})
+    request_content = {"preset": "public_chat", "name": "Lobby"}
+    [(field, value)] = rewrite.items()
+    try:
+        assert await answer(api, gateway, "on_create_room", 200,
+                            {"result": {"request_content": {**request_content, **rewrite}}},
+                            REQUESTER, request_content, False) is None
+        assert on_failure == "fail-open"
+    except SynapseError as refused:
+        assert (on_failure, refused.code) == ("fail-closed", 503)
+    assert request_content == {"preset": "public_chat", "name": "Lobby"}  # unchanged
+    [logged] = [record.getMessage() for record in caplog.records]
+    assert f"on_create_room rewrote {field} to " in logged
+
+
+@pytest.mark.parametrize("field", sorted(RoomCreation.SYNAPSE_READS))
+@pytest_twisted.ensureDeferred
+async def test_on_create_room_passes_on_what_the_client_sent_itself_whatever_its_type(field, make_module, api,
+                                                                                      gateway):
+    # Synapse answers the client's own request as it would without the module; the rewrite adds a topic.
+    make_module({"on_failure": "fail-closed"})
+    request_content = {field: {"not": "the type"} if field != "topic" else 5}
+    rewritten = {**request_content, "topic": "Set by policy"} if field != "topic" else {**request_content, "name": "x"}
+    await answer(api, gateway, "on_create_room", 200, {"result": {"request_content": rewritten}},
+                 REQUESTER, request_content, False)
+    assert request_content == rewritten
 
 
 @pytest_twisted.ensureDeferred

@@ -75,6 +75,16 @@ def test_a_token_file_of_several_lines_sends_its_first_token(tmp_path):
      "does not apply: get_ratelimit_override_for_user answers as if no module decided"),
     ({"startup": {"if_unreachable": "panic"}}, "'startup.if_unreachable' must be register_all or retry"),
     ({"startup": {"auth_checkers": [{"fields": ["password"]}]}}, "'startup.auth_checkers[0]' needs a login_type"),
+    # a login type is a Matrix namespaced identifier, 1 to 255 characters: Synapse offers it to every client
+    ({"startup": {"auth_checkers": [{"login_type": "", "fields": ["password"]}]}},
+     "'startup.auth_checkers[0].login_type' '' is 0 characters long: a login type or field name has 1 to 255"),
+    ({"startup": {"auth_checkers": [{"login_type": "org.example." + "x" * 288}]}},
+     "'startup.auth_checkers[0].login_type' 'org.example.xxx"),
+    ({"startup": {"auth_checkers": [{"login_type": "org.example." + "x" * 288}]}},
+     "... (300 characters) is 300 characters long: a login type or field name has 1 to 255, as a Matrix namespaced "
+     "identifier such as m.login.password"),
+    ({"startup": {"auth_checkers": [{"login_type": "org.example.sso", "fields": ["token", ""]}]}},
+     "'startup.auth_checkers[0].fields[1]' '' is 0 characters long"),
     ({"startup": {"discovery_timeout": "5s", "retry": "1m"}}, "'startup.retry' is not a setting of this module"),
     ({"startup": []}, "'startup' must be a map"),
     ({"startup": False}, "'startup' must be a map"),

@@ -114,6 +114,27 @@ async def test_a_call_too_large_for_the_gateway_fails_closed_as_too_large_not_as
     assert "try again" not in refused.value.msg
 
 
+@pytest.mark.parametrize("topic_bytes, message, logged", [
+    (5000, "Too large for this server's policy check", "over the gateway's max_body_size of 4096"),
+    # a proxy in front of the gateway with a smaller limit than the gateway's: the request is no larger
+    # than the gateway takes, so "too large for the policy check" would be untrue
+    (10, "Refused as too large before this server's policy check could read it",
+     "within the gateway's max_body_size of 4096: a proxy in front of the gateway"),
+])
+@pytest_twisted.ensureDeferred
+async def test_a_413_tells_the_client_too_large_for_the_policy_check_only_for_a_request_over_the_gateways_limit(
+        topic_bytes, message, logged, make_module, api, gateway, caplog):
+    gateway.discovery = gateway.discovery._replace(max_body_size=4096)
+    make_module({"on_failure": "fail-closed"})
+    fail(gateway, "on_create_room", Reply(413, {"errcode": "M_TOO_LARGE", "error": "Request body too large"}))
+    requester, _, is_admin = sample_args("on_create_room")
+    with pytest.raises(SynapseError) as refused:
+        await invoke(api, "on_create_room", requester, {"topic": "x" * topic_bytes}, is_admin)
+    assert (refused.value.code, refused.value.msg, refused.value.errcode) == (413, message, Codes.TOO_LARGE)
+    [warning] = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert logged in warning
+
+
 @pytest_twisted.ensureDeferred
 async def test_a_call_too_large_for_the_gateway_failing_open_goes_ahead(make_module, api, gateway):
     make_module({"on_failure": "fail-open"})

@@ -593,6 +593,16 @@ def test_a_bad_auth_checker_is_an_unexpected_reply_named_in_a_short_line(fields)
     assert str(failure.value) == "discovery: bad auth checker [0] 'm.login.password'"
 
 
+@pytest.mark.parametrize("checker", [{"login_type": "", "fields": ["password"]},
+                                     {"login_type": "org.example.sso", "fields": [""]},
+                                     {"login_type": "x" * 256, "fields": []}])
+def test_a_login_type_or_field_of_no_characters_or_over_255_is_an_unexpected_reply(checker):
+    with pytest.raises(UnexpectedReply, match=r"^discovery: bad auth checker \[0\]"):
+        parse_discovery({"callbacks": []}, {"auth_checkers": [checker]})
+    assert parse_discovery({"callbacks": []}, {"auth_checkers": [{"login_type": "x" * 255, "fields": ["y" * 255]}]}) \
+        .auth_checkers == (("x" * 255, ("y" * 255,)),)
+
+
 def test_discovery_reads_the_announced_max_body_size_and_none_from_an_older_gateway():
     assert parse_discovery({"callbacks": [], "max_body_size": 307200}, {"auth_checkers": []}).max_body_size == 307200
     assert parse_discovery({"callbacks": []}, {"auth_checkers": []}).max_body_size is None

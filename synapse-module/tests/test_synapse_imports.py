@@ -50,9 +50,16 @@ def stub_synapse(monkeypatch):
     return install
 
 
+def module_api(**methods):
+    """A ModuleApi with the methods the shim takes from it, and ``methods``."""
+    return types.SimpleNamespace(is_mine=lambda user_id: True, check_user_exists=fakes.check_user_exists, **methods)
+
+
 def test_load_takes_synapses_own_objects(stub_synapse):
     stub_synapse(run_as_background_process="module level")
-    loaded = _synapse.load(api=object())
+    api = module_api()
+    loaded = _synapse.load(api)
+    assert loaded.is_mine is api.is_mine and loaded.check_user_exists is api.check_user_exists
     assert loaded.NOT_SPAM is fakes.NOT_SPAM and loaded.PRESENCE_ALL_USERS is fakes.PRESENCE_ALL_USERS
     assert loaded.Codes is fakes.Codes and loaded.SynapseError is fakes.SynapseError
     assert loaded.RegistrationBehaviour is fakes.RegistrationBehaviour
@@ -65,25 +72,25 @@ def test_load_takes_synapses_own_objects(stub_synapse):
 def test_load_takes_the_media_and_ratelimit_types_where_synapse_has_them(stub_synapse):
     stub_synapse(run_as_background_process="module level", MediaUploadLimit=fakes.MediaUploadLimit,
                  RatelimitOverride=fakes.RatelimitOverride)
-    loaded = _synapse.load(api=object())
+    loaded = _synapse.load(api=module_api())
     assert loaded.MediaUploadLimit is fakes.MediaUploadLimit and loaded.RatelimitOverride is fakes.RatelimitOverride
 
 
 def test_load_works_on_a_synapse_without_the_media_and_ratelimit_types(stub_synapse):
     stub_synapse(run_as_background_process="module level")  # Synapse before 1.132 (RatelimitOverride) and 1.139
-    loaded = _synapse.load(api=object())
+    loaded = _synapse.load(api=module_api())
     assert loaded.MediaUploadLimit is None and loaded.RatelimitOverride is None
 
 
 def test_load_prefers_the_module_apis_background_processes(stub_synapse):
     stub_synapse(run_as_background_process="module level")
-    api = types.SimpleNamespace(run_as_background_process="ModuleApi method")
+    api = module_api(run_as_background_process="ModuleApi method")
     assert _synapse.load(api).run_in_background_process == "ModuleApi method"
 
 
 def test_load_falls_back_to_its_own_event_formatting(stub_synapse):
     stub_synapse(with_event_utils=False, run_as_background_process="module level")
-    formatted = _synapse.load(api=object()).format_event_for_client(
+    formatted = _synapse.load(api=module_api()).format_event_for_client(
         {"type": "m.room.message", "hashes": {}, "signatures": {}, "prev_events": [], "auth_events": [],
          "depth": 3, "origin": "example.com", "content": {}})
     assert formatted == {"type": "m.room.message", "content": {}}

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.module;
 
 import dev.matrixpolicy.gateway.callbacks.CallbackType;
 import dev.matrixpolicy.gateway.callbacks.Rejection;
+import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.replies.Durations;
 import dev.matrixpolicy.gateway.replies.ReplyCap;
@@ -39,6 +40,17 @@ public final class ConfigValues {
             });
         }
         return UserIdMatcher.compile(patterns);
+    }
+
+    /**
+     * A login type, or the name of one of its fields, as Synapse can offer it to clients
+     * ({@link LoginType#problemWith}); else the module's configuration error for {@code field}.
+     */
+    public static String loginName(String field, String name) {
+        LoginType.problemWith(name).ifPresent(problem -> {
+            throw new ModuleConfigurationException(field, problem);
+        });
+        return name;
     }
 
     /**

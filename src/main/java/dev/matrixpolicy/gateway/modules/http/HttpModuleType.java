@@ -36,8 +36,10 @@ class HttpModuleType extends ModuleType<HttpConfig> {
         URI url = BackendUrls.require("url", config.url());
         Map<CallbackType<?, ?, ?>, Duration> callbacks = callbacks(config);
         Map<LoginType, Duration> loginTypes = new LinkedHashMap<>();
-        config.loginTypes().forEach(login -> loginTypes.put(new LoginType(login.type(), login.fields()),
-                config.timeouts().getOrDefault(CheckAuth.TYPE.name(), config.timeout())));
+        for (int i = 0; i < config.loginTypes().size(); i++) {
+            loginTypes.put(loginType(config.loginTypes().get(i), "login-types[" + i + "]"),
+                    config.timeouts().getOrDefault(CheckAuth.TYPE.name(), config.timeout()));
+        }
         if (callbacks.isEmpty() && loginTypes.isEmpty()) {
             throw new ModuleConfigurationException("callbacks", "name at least one callback to forward (or a login type under login-types)");
         }
@@ -64,6 +66,15 @@ class HttpModuleType extends ModuleType<HttpConfig> {
             callbacks.put(callback, config.timeouts().getOrDefault(name, config.timeout()));
         }
         return callbacks;
+    }
+
+    /** A configured login type, its type and each field's name checked as Synapse's clients can be offered them. */
+    private static LoginType loginType(HttpConfig.LoginTypeConfig login, String field) {
+        ConfigValues.loginName(field + ".type", login.type());
+        for (int j = 0; j < login.fields().size(); j++) {
+            ConfigValues.loginName(field + ".fields[" + j + "]", login.fields().get(j));
+        }
+        return new LoginType(login.type(), login.fields());
     }
 
     /** A timeout for a callback this module does not forward is a typo, not a no-op. */

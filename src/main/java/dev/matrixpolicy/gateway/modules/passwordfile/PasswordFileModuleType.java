@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.module.ConfigValues;
 import dev.matrixpolicy.gateway.module.ModuleConfigurationException;
 import dev.matrixpolicy.gateway.module.ModuleContext;
 import dev.matrixpolicy.gateway.module.ModuleType;
@@ -75,12 +76,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
     }
 
     private static LoginType loginType(PasswordFileConfig.CustomLoginType custom) {
-        if (custom.type() == null || custom.type().isBlank()) {
-            throw new ModuleConfigurationException("custom-login-type.type", "must not be blank");
-        }
-        if (custom.field() == null || custom.field().isBlank()) {
-            throw new ModuleConfigurationException("custom-login-type.field", "must not be blank");
-        }
-        return LoginType.of(custom.type(), custom.field());
+        return LoginType.of(ConfigValues.loginName("custom-login-type.type", custom.type()),
+                ConfigValues.loginName("custom-login-type.field", custom.field()));
     }
 }

@@ -83,6 +83,32 @@ class HttpConfigurationTest {
     }
 
     @Test
+    void aLoginTypeLongerThanAMatrixNamespacedIdentifierIsRefusedNamingTheKey() {
+        // 255 characters at most (the spec's common identifier grammar): the Synapse module refuses a discovery
+        // naming a longer one, so none of the gateway's login types would be registered
+        runner.withPropertyValues("policy-gateway.modules[0].config.login-types[0].type=m.login.password",
+                        "policy-gateway.modules[0].config.login-types[0].fields=password",
+                        "policy-gateway.modules[0].config.login-types[1].type=org.example." + "x".repeat(288))
+                .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(ENTRY
+                        + "config.login-types[1].type: is 300 characters long, more than the 255 of a Matrix namespaced "
+                        + "identifier such as m.login.password: shorten it"));
+    }
+
+    @Test
+    void aLoginFieldBlankOrLongerThanAMatrixNamespacedIdentifierIsRefusedNamingTheKey() {
+        runner.withPropertyValues("policy-gateway.modules[0].config.login-types[0].type=org.example.sso",
+                        "policy-gateway.modules[0].config.login-types[0].fields[0]=token",
+                        "policy-gateway.modules[0].config.login-types[0].fields[1]=" + "x".repeat(300))
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasStackTraceContaining(ENTRY + "config.login-types[0].fields[1]: is 300 characters long"));
+        runner.withPropertyValues("policy-gateway.modules[0].config.login-types[0].type=org.example.sso",
+                        "policy-gateway.modules[0].config.login-types[0].fields[0]=token",
+                        "policy-gateway.modules[0].config.login-types[0].fields[1]= ")
+                .run(context -> assertThat(context.getStartupFailure())
+                        .hasStackTraceContaining(ENTRY + "config.login-types[0].fields[1]: must not be blank"));
+    }
+
+    @Test
     void checkAuthAmongTheCallbacksPointsToLoginTypes() {
         runner.withPropertyValues("policy-gateway.modules[0].config.callbacks=check_auth")
                 .run(context -> assertThat(context.getStartupFailure()).hasStackTraceContaining(

@@ -142,6 +142,18 @@ class PasswordFileConfigurationTest {
     }
 
     @Test
+    void customLoginTypeLongerThanAMatrixNamespacedIdentifierIsRefusedNamingTheKey() {
+        // 255 characters at most (the spec's common identifier grammar): the Synapse module refuses a discovery
+        // naming a longer one, so none of the gateway's login types would be registered
+        runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
+                        "policy-gateway.modules[0].config.custom-login-type.type=org.example." + "x".repeat(288),
+                        "policy-gateway.modules[0].config.custom-login-type.field=secret")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining(ENTRY + "config.custom-login-type.type: is 300 characters long, more than "
+                                + "the 255 of a Matrix namespaced identifier such as m.login.password: shorten it"));
+    }
+
+    @Test
     void customLoginTypeWithoutAFieldIsRefusedNamingTheFieldInFull() {
         runner.withPropertyValues("policy-gateway.modules[0].config.users.alice=" + WONDERLAND_BCRYPT,
                         "policy-gateway.modules[0].config.custom-login-type.type=my.login_type")

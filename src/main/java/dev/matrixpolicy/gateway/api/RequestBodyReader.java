@@ -167,19 +167,28 @@ final class RequestBodyReader {
 
         /**
          * The policy API's: 1/{@value #POLICY_API_SHARE} of the heap (37.7 MiB of the 301.6 MiB
-         * the image's JVM reports in its default 512 MiB container) for its bodies and the trees that
-         * may be built of them, {@linkplain #withTrees(long) estimated} at once and held until each request
-         * is answered. Why an eighth is safe: the old generation, where what requests hold across a
-         * collection ends up, is about 244 MiB with the image's flags; the gateway's own live heap is
+         * the image's JVM reports in its default 512 MiB container) for its bodies, the trees that
+         * may be built of them and the copies of their arguments that a forwarding module sends,
+         * {@linkplain #withTrees(long) estimated} at once and held until each request is answered.
+         * Measured with the image's flags, what a request's body makes is inside its charge: a room's
+         * state of 1 MB holds 6.9 MB (body 1.0, its list's tree and typed events 5.0, the http module's
+         * copy 0.9) and is charged 9.1; a 64 KB event of {@code [{},{},...]} 2.7 MB, charged 6.5; a
+         * realistic event of 2 KB 10.9 KB, charged 15.1. Each request in flight holds some 127 KB
+         * besides, whatever its body (Tomcat's buffers, its thread's stack, the connection a module
+         * forwards it on), which no share counts: charged here, 500 realistic events would take 69 MiB,
+         * past the share; Synapse's module keeps at most its {@code max_connections} (100) in flight per
+         * Synapse process, 12 MiB. Why an eighth is safe: the old generation, where what requests
+         * hold across a collection ends up, is about 244 MiB with the image's flags; the gateway's own live heap is
          * about 55 MB, module backends' replies may hold a third of the heap (100.5 MiB), the policy
          * server's bodies a sixteenth (18.9 MiB) and the management port's a thirty-second (9.4 MiB),
          * which leaves some 60 MiB: an eighth takes 37.7 of it, and some 22 MiB stay for everything
-         * else, so that all the budgets full at once still fit. Ordinary load stays inside it: a
-         * realistic event of 2 KB holds 13 KB here, 500 at once 6.3 MiB; a room's state of 1 MB in
-         * realistic membership events 8.1 MB, four of them at once (fifty such trees, built, would
-         * take 295 MB: no share could let them all in). A 64 KB event of {@code [{},{},...]}, which any
-         * remote user can send, holds 6.4 MB (its tree takes 2.5 MB; the estimate is safe for every
-         * shape, not exact), or 7.6 MB charged unread, so a flood of them is refused after five (the
+         * else (the requests' threads, Tomcat's objects for each, what a module makes while it
+         * answers), so that all the budgets full at once still fit. Ordinary load stays inside it: a
+         * realistic event of 2 KB is charged 15.1 KB here, 500 at once 7.2 MiB; a room's state of 1 MB
+         * in realistic membership events 9.1 MB, four of them at once (fifty such trees, built, would
+         * take 250 MB: no share could let them all in). A 64 KB event of {@code [{},{},...]}, which any
+         * remote user can send, is charged 6.5 MB (its tree takes 2 MB; the estimate is safe for every
+         * shape, not exact), or 7.7 MB charged unread, so a flood of them is refused after five (the
          * first two charged unread) rather than run the heap out.
          * Past it a request is refused 503 {@code M_LIMIT_EXCEEDED}, which our Synapse module answers
          * by its configured failure policy. Not a setting: size the heap, and the share follows.
@@ -223,12 +232,13 @@ final class RequestBodyReader {
 
         /**
          * {@code bytes} for bodies and the trees that may be built of them, until their requests are
-         * answered: each body is counted as it comes, then, once it is whole, with what its tree and
+         * answered: each body is counted as it comes, then, once it is whole, with the copy of its
+         * arguments that a forwarding module sends (at the body's length) and what its tree and
          * the parsing of it may take: the most any body of its length can ({@link JsonTreeCost#atMost},
          * no reading) while that leaves half the budget free, or else its own estimate ({@link JsonTreeCost#of},
          * a pass over it, before anything is built). Under light load no body is read twice; the bodies
-         * charged unread, twenty times a realistic event's estimate, never hold more than half the budget,
-         * so the other half always goes by estimates (with all of it charged unread, 153 realistic events
+         * charged unread, sixteen times a realistic event's estimate, never hold more than half the budget,
+         * so the other half always goes by estimates (with all of it charged unread, 152 realistic events
          * of 2.2 KB would fill the default share, where its estimates let in thousands).
          * For a listener whose bodies' trees are built lazily, at any time before the answer (the
          * policy API's {@link JsonBody}: by a module, a forwarding, the decision log).
@@ -353,13 +363,20 @@ final class RequestBodyReader {
             if (sized && bytes.length < declared) {
                 throw endedEarly(request);
             }
-            if (budgeted != null && budget.trees && !budgeted.takeLeaving(JsonTreeCost.atMost(bytes.length), budget.bytes() / 2)) {
-                // past half the budget: the body's own estimate, a pass over it (10 µs for 14 KB). Bodies charged
-                // unread (116 bytes a byte, twenty times a realistic event's estimate) hold half of it at most,
-                // so that those charged their estimate always have the other half
-                JsonTreeCost tree = JsonTreeCost.of(bytes);
-                if (!budgeted.take(tree.tree() + tree.decoding())) {
-                    throw budget.refusal();
+            if (budgeted != null && budget.trees) {
+                // Besides its tree, the request holds until its answer the copy of its arguments that a forwarding
+                // module sends (the http module's: 0.94 to 1.0 times the body's length, measured), charged here, at
+                // the body's length: it is made on the chain's own thread, where a module with a deadline may still
+                // run once the request is answered, and past the point where the request could be refused 503.
+                long copy = bytes.length;
+                if (!budgeted.takeLeaving(copy + JsonTreeCost.atMost(bytes.length), budget.bytes() / 2)) {
+                    // past half the budget: the body's own estimate, a pass over it (10 µs for 14 KB). Bodies charged
+                    // unread (117 bytes a byte, sixteen times a realistic event's estimate) hold half of it at most,
+                    // so that those charged their estimate always have the other half
+                    JsonTreeCost tree = JsonTreeCost.of(bytes);
+                    if (!budgeted.take(copy + tree.tree() + tree.decoding())) {
+                        throw budget.refusal();
+                    }
                 }
             }
             if (budgeted != null && budget.untilAnswered()) {

@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ch.qos.logback.classic.Level;
+import dev.matrixpolicy.gateway.callbacks.ArgsJson;
+import dev.matrixpolicy.gateway.callbacks.CallbackType;
+import dev.matrixpolicy.gateway.callbacks.JsonArgs;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.replies.JsonTreeCost;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -47,6 +53,17 @@ class PolicyApiBodyBudgetTest {
                          "body": "%s",
                          "formatted_body": "<p>%s</p>",
                          "m.mentions": {"user_ids": ["@alice:example.com"]}}}""".formatted("word ".repeat(120), "word ".repeat(120));
+
+    /** {@code check_event_allowed}'s body with a room's state of about 1 MB in realistic membership events. */
+    static final String STATE = "{\"event\": " + REALISTIC_EVENT + ", \"state_events\": " + IntStream.range(0, 3_700)
+            .mapToObj(n -> "{\"event_id\": \"$state" + n + ":example.com\", \"sender\": \"@alice:example.com\","
+                    + " \"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", \"state_key\": \"@member" + n + ":example.com\","
+                    + " \"origin_server_ts\": 1700000000000, \"content\": {\"membership\": \"join\", \"displayname\": \"Member " + n + "\"}}")
+            .collect(Collectors.joining(", ", "[", "]")) + "}";
+    /** An event of 64 KB whose content is {@code [{},{},...]}, which any remote user can send. */
+    static final String FLOOD = "{\"event\": {\"event_id\": \"$flood\", \"room_id\": \"!room:example.org\", \"type\": \"m.room.message\","
+            + " \"sender\": \"@mallory:example.org\", \"content\": {\"a\": "
+            + IntStream.range(0, 21_690).mapToObj(n -> "{}").collect(Collectors.joining(",", "[", "]")) + "}}}";
 
     @Test
     void aBodyCountsWithItsTreeSoAListOfEmptyObjectsIsRefusedWhereItsBytesWouldFit() {
@@ -90,7 +107,8 @@ class PolicyApiBodyBudgetTest {
         MockHttpServletRequest request = request(body);
 
         reader.readBody(request);
-        assertThat(budget.held()).isEqualTo(bytes.length + cost.tree() + cost.decoding());
+        assertThat(budget.held()).as("the body, the copy of its arguments a forwarding module sends, and its tree")
+                .isEqualTo(2L * bytes.length + cost.tree() + cost.decoding());
 
         reader.release(request);
         assertThat(budget.held()).isZero();
@@ -106,33 +124,28 @@ class PolicyApiBodyBudgetTest {
 
         reader(budget).readBody(request);
 
-        assertThat(budget.held()).isEqualTo(length + JsonTreeCost.atMost(length));
+        assertThat(budget.held()).isEqualTo(2L * length + JsonTreeCost.atMost(length));
     }
 
     /**
-     * A realistic event of 2.1 KB holds 13.2 KB with its tree, 500 of them at once 6.3 MiB, a sixth of
-     * the default share of the image's heap (37.7 MiB); a room's state of 1 MB in realistic membership
-     * events holds 8.1 MB, and 4 such at once fit. Not 50: their trees, once built (5.9 times their
-     * size), would take 295 MB, the whole heap.
+     * A realistic event of 2.1 KB is charged about 15 KB with its tree and the copy a forwarding module
+     * sends, 500 of them at once about 7.3 MiB, a fifth of the default share of the image's heap
+     * (37.7 MiB); a room's state of 1 MB in realistic membership events 9.1 MB, and 4 such at once fit.
+     * Not 50: their trees, once built (5 times their size), would take 250 MB, the whole heap.
      */
     @Test
     void ordinaryLoadFitsTheDefaultShareOfTheImagesHeap() {
         long share = IMAGE_HEAP / RequestBodyReader.Budget.POLICY_API_SHARE;
         long event = held("{\"event\": " + REALISTIC_EVENT + "}");
-        String members = IntStream.range(0, 3_700).mapToObj(n -> "{\"event_id\": \"$state" + n + ":example.com\", \"sender\": \"@alice:example.com\","
-                        + " \"room_id\": \"!room:example.com\", \"type\": \"m.room.member\", \"state_key\": \"@member" + n + ":example.com\","
-                        + " \"origin_server_ts\": 1700000000000, \"content\": {\"membership\": \"join\", \"displayname\": \"Member " + n + "\"}}")
-                .collect(Collectors.joining(", ", "[", "]"));
-        String state = "{\"event\": " + REALISTIC_EVENT + ", \"state_events\": " + members + "}";
-        long room = held(state);
+        long room = held(STATE);
         assertThat(REALISTIC_EVENT.length()).isBetween(1_900, 2_200);
         assertThat(500 * event).isLessThan(share / 4);
-        assertThat(state.length()).isBetween(950_000, 1_000_000);
+        assertThat(STATE.length()).isBetween(950_000, 1_000_000);
         assertThat(share / room).isGreaterThanOrEqualTo(4);
     }
 
     /**
-     * Bodies charged unread, the most their length can take (116 bytes a byte: 257 KB for a realistic
+     * Bodies charged unread, the most their length can take (117 bytes a byte: 259 KB for a realistic
      * event of 2.2 KB), must leave room for the rest: 500 realistic events held at once in the default
      * share are all let in, as {@link #ordinaryLoadFitsTheDefaultShareOfTheImagesHeap} counts them.
      */
@@ -150,14 +163,13 @@ class PolicyApiBodyBudgetTest {
     }
 
     /**
-     * An event of 64 KB whose content is {@code [{},{},...]}, which any remote user can send: 6.4 MB held
-     * by its estimate, 7.6 MB charged unread. In the default share the first two are charged unread
+     * An event of 64 KB whose content is {@code [{},{},...]}, which any remote user can send: 6.5 MB held
+     * by its estimate, 7.7 MB charged unread. In the default share the first two are charged unread
      * (half of it), three more by their estimates, and the sixth is refused: five at once.
      */
     @Test
     void aFloodOfEventsOfTheCostliestShapeIsRefusedAfterFiveInTheDefaultShare() {
-        String content = IntStream.range(0, 21_700).mapToObj(n -> "{}").collect(Collectors.joining(",", "[", "]"));
-        String body = "{\"event\": {\"type\": \"m.room.message\", \"sender\": \"@mallory:example.org\", \"content\": {\"a\": " + content + "}}}";
+        String body = FLOOD;
         assertThat(body.length()).isBetween(65_000, 65_536);
         assertThat(held(body)).isBetween(6_300_000L, 6_500_000L);
         RequestBodyReader.Budget budget = RequestBodyReader.Budget.withTrees(IMAGE_HEAP / RequestBodyReader.Budget.POLICY_API_SHARE);
@@ -171,11 +183,30 @@ class PolicyApiBodyBudgetTest {
         assertThat(letIn).isEqualTo(5);
     }
 
+    /**
+     * Besides its body and tree, a request holds until its answer the copy of its arguments that a
+     * forwarding module (the http module) sends its service: what each body is charged covers it, for
+     * a realistic event, a room's state of 1 MB and a 64 KB event of {@code [{},{},...]} alike.
+     */
+    @Test
+    void whatABodyIsChargedCoversTheCopyOfItsArgumentsThatAForwardingModuleSends() {
+        Map<String, CallbackType<?, ?, ?>> bodies = Map.of("{\"event\": " + REALISTIC_EVENT + "}", CheckEventForSpam.TYPE,
+                STATE, CheckEventAllowed.TYPE, FLOOD, CheckEventForSpam.TYPE);
+        bodies.forEach((body, callback) -> {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            JsonTreeCost tree = JsonTreeCost.of(bytes);
+            byte[] forwarded = ArgsJson.bytes(callback.reader().apply(JsonArgs.of(reader(RequestBodyReader.Budget.NONE).readBody(request(body)))));
+
+            assertThat(held(body) - bytes.length - tree.tree() - tree.decoding()).as("besides the body and its tree")
+                    .isGreaterThanOrEqualTo(forwarded.length);
+        });
+    }
+
     /** What a body holds near the budget's end, where each is charged its own estimate: what decides how many fit. */
     private static long held(String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         JsonTreeCost cost = JsonTreeCost.of(bytes);
-        long estimate = bytes.length + cost.tree() + cost.decoding();
+        long estimate = 2L * bytes.length + cost.tree() + cost.decoding();
         RequestBodyReader.Budget budget = RequestBodyReader.Budget.withTrees(estimate); // no room for the most a body of its length can take
         reader(budget).readBody(request(body));
         assertThat(budget.held()).isEqualTo(estimate);

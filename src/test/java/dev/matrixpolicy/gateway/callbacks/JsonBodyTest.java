@@ -8,7 +8,9 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckEventAllowed;
 import dev.matrixpolicy.gateway.support.Fixtures;
 import dev.matrixpolicy.gateway.support.Gen;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -16,12 +18,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -175,6 +179,31 @@ class JsonBodyTest {
                 .hasMessage("'event' must be a JSON object");
         assertThat((Object) CheckEventForSpam.TYPE.reader().apply(JsonArgs.of(body(last))).event().json())
                 .isEqualTo(JSON.readTree(Fixtures.MESSAGE_EVENT));
+    }
+
+    /**
+     * A list's elements are checked on outlines made one at a time, none kept: a room's state of 1 MB
+     * in membership events has outlines of 3.2 MB, which its request held until the answer, uncounted
+     * by the bodies' budget. Weak references to the outlines the check saw are cleared by a full
+     * collection while the body and its checked list are still held.
+     */
+    @Test
+    void aListsElementsAreCheckedOnOutlinesThatTheBodyDoesNotKeep() {
+        String state = IntStream.range(0, 50).mapToObj(n -> event("$e" + n, "@alice:example.com", "{\"membership\": \"join\"}"))
+                .collect(Collectors.joining(",", "{\"state_events\": [", "]}"));
+        JsonBody body = body(state);
+        List<WeakReference<JsonNode>> outlines = new ArrayList<>();
+
+        List<ObjectNode> checked = body.elements("state_events", (index, outline) -> outlines.add(new WeakReference<>(outline)),
+                element -> element);
+
+        assertThat(outlines).hasSize(50);
+        for (int collection = 0; collection < 10 && outlines.stream().anyMatch(outline -> outline.get() != null); collection++) {
+            System.gc();
+        }
+        assertThat(outlines).as("no outline is kept").allMatch(outline -> outline.get() == null);
+        assertThat(checked).hasSize(50);
+        assertThat(body.get("state_events")).hasSize(50);
     }
 
     @Test

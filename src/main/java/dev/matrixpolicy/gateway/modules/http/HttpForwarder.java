@@ -6,7 +6,6 @@ import dev.matrixpolicy.gateway.callbacks.ResultTypes;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Check3pidAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
-import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailures;
 import dev.matrixpolicy.gateway.module.BackendRequest;
@@ -34,7 +33,6 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.util.unit.DataSize;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Forwards callbacks to a remote policy service that speaks the gateway's own REST contract, so a
@@ -48,7 +46,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class HttpForwarder implements PolicyModule {
     private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
-    private static final JsonMapper JSON = EventJson.MAPPER;
 
     /** Where one callback goes and how patiently: {@code timeout} is the read timeout of each attempt. */
     private record Route(String callback, URI uri, Duration timeout, boolean retried) {
@@ -144,7 +141,7 @@ final class HttpForwarder implements PolicyModule {
 
     /** Asks the service; any failure is answered by the failure mode. */
     private <A, R> R forward(CallbackType<?, A, R> callback, Route route, A args) {
-        byte[] body = JSON.writeValueAsBytes(ArgsJson.write(args));
+        byte[] body = ArgsJson.bytes(args);
         return backend.ask(route.request(body), reply -> RemoteAnswer.read(callback.resultType(), reply), () -> {
             R answer = FailureAnswers.answer(callback, args, failureMode);
             return FailureAnswer.of(failureMode, answer, "answered " + callback.resultType().outcome(answer));

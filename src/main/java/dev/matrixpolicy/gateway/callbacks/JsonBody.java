@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -23,10 +24,10 @@ import tools.jackson.databind.node.ObjectNode;
  * hold objects or lists, which stay spans of the bytes until a reader asks for them. A room's whole
  * state ({@code check_event_allowed}'s {@code state_events}) can be thousands of events that no module
  * of the chain reads, and an event's {@code content} is most of its bytes while most modules read only
- * its sender: the one pass over the body keeps an outline of each object (its own scalar fields),
- * which is what {@linkplain #event reads} an event, and only where each list is; a list's elements
- * are {@linkplain #elements checked} on their outlines, made one at a time as a second pass streams
- * over the list, and the tree is built when a module first asks. Any other reader of such a field gets its tree, as before.
+ * its sender: the one pass over the body keeps only an outline of each (its own scalar fields), which
+ * is what {@linkplain #elements checks} a list's elements and {@linkplain #event reads} an event, and
+ * the tree is built when a module first asks. A list's outlines are handed to its check once and let go
+ * of then, not kept until the answer. Any other reader of such a field gets its tree, as before.
  * A body that only Jackson's parser of characters reads (a name holding half a surrogate pair) is
  * kept as its text instead, and read the same way.
  */
@@ -35,14 +36,19 @@ public final class JsonBody {
     private final Source source;
     /** The top-level fields that are neither lists nor objects with an object or list inside. */
     private final ObjectNode fields;
-    /** The top-level lists: where they are in {@link #source}, and how many elements they hold. */
+    /** The top-level lists: where they are in {@link #source}, and their elements' outlines until checked. */
     private final Map<String, Span> lists;
     /** The top-level objects with an object or list inside: their outlines, and their trees made when first asked for. */
     private final Map<String, Deferred> objects;
     /** The whole body's tree, made when first asked for. */
     private final Once<ObjectNode> tree;
 
-    private record Span(int offset, int length, int size) {
+    /**
+     * @param outlines the elements' outlines, made by the pass that read the body, until {@link #elements}
+     *                 takes them: a room's state of 1 MB in membership events has outlines of 3.2 MB,
+     *                 which the request would otherwise hold until its answer
+     */
+    private record Span(int offset, int length, int size, AtomicReference<List<JsonNode>> outlines) {
     }
 
     private record Deferred(ObjectNode outline, Once<ObjectNode> tree) {
@@ -150,11 +156,12 @@ public final class JsonBody {
             objects.remove(field);
             if (token == JsonToken.START_ARRAY) {
                 int offset = source.offset(parser.currentTokenLocation());
-                int size = 0;
-                for (; parser.nextToken() != JsonToken.END_ARRAY; size++) {
-                    skipValue(parser);
+                List<JsonNode> elements = new ArrayList<>();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    elements.add(outlines.of(parser));
                 }
-                lists.put(field, new Span(offset, source.offset(parser.currentLocation()) - offset, size));
+                lists.put(field, new Span(offset, source.offset(parser.currentLocation()) - offset, elements.size(),
+                        new AtomicReference<>(elements)));
             } else if (token == JsonToken.START_OBJECT) {
                 int offset = source.offset(parser.currentTokenLocation());
                 int skippedBefore = outlines.skipped;
@@ -171,15 +178,6 @@ public final class JsonBody {
             }
         }
         return new JsonBody(json, source, fields, Map.copyOf(lists), Map.copyOf(objects));
-    }
-
-    /** Skips the value the parser is at, as {@link #skipChildren} does what is inside an object or list. */
-    private static void skipValue(JsonParser parser) {
-        if (parser.currentToken().isStructStart()) {
-            skipChildren(parser);
-        } else if (parser.currentToken() == JsonToken.VALUE_NUMBER_FLOAT) {
-            parser.getDecimalValue();
-        }
     }
 
     /**
@@ -258,18 +256,24 @@ public final class JsonBody {
     /**
      * The elements of a top-level list, checked without building their trees. {@code check} gets each
      * element's outline: a scalar as is; an object with its scalar fields as they are and every object
-     * or list in it empty. The outlines are made one at a time, from the list's bytes, and none is
-     * kept: a room's state of 1 MB in membership events has outlines of 3.2 MB, which the request
-     * would otherwise hold until its answer. The elements' trees are made, and each turned into a
+     * or list in it empty. The outlines the body's reading made are let go of once checked; a second
+     * call, if any, makes them again from the list's bytes, one at a time. The elements' trees are made, and each turned into a
      * {@code T} by {@code kept}, when the list is first read: a list that no one reads is never made into a tree.
      */
     <T> List<T> elements(String field, ElementCheck check, Function<ObjectNode, T> kept) {
         Span span = Objects.requireNonNull(lists.get(field), field);
-        try (JsonParser parser = source.parser(json, span.offset(), span.length())) {
-            parser.nextToken(); // the list's start
-            Outlines outlines = new Outlines(json.getNodeFactory());
-            for (int i = 0; parser.nextToken() != JsonToken.END_ARRAY; i++) {
-                check.check(i, outlines.of(parser));
+        List<JsonNode> outlines = span.outlines().getAndSet(null);
+        if (outlines != null) {
+            for (int i = 0; i < outlines.size(); i++) {
+                check.check(i, outlines.get(i));
+            }
+        } else {
+            try (JsonParser parser = source.parser(json, span.offset(), span.length())) {
+                parser.nextToken(); // the list's start
+                Outlines made = new Outlines(json.getNodeFactory());
+                for (int i = 0; parser.nextToken() != JsonToken.END_ARRAY; i++) {
+                    check.check(i, made.of(parser));
+                }
             }
         }
         return new LazyList<>(span.size(), new Once<>(() -> {

@@ -207,6 +207,19 @@ class JsonBodyTest {
     }
 
     @Test
+    void aListCheckedAgainIsCheckedOnTheSameOutlinesMadeAgain() {
+        JsonBody body = body("{\"state_events\": [" + event("$a", "@alice:example.com", "{\"membership\": \"join\"}") + ", 7]}");
+        List<String> first = new ArrayList<>();
+        List<String> second = new ArrayList<>();
+
+        body.elements("state_events", (index, outline) -> first.add(index + " " + outline), element -> element);
+        body.elements("state_events", (index, outline) -> second.add(index + " " + outline), element -> element);
+
+        assertThat(first).hasSize(2).first().asString().contains("$a").doesNotContain("membership");
+        assertThat(second).isEqualTo(first);
+    }
+
+    @Test
     void bytesThatAreNotUtf8InAnEventsContentAreRefusedWhenTheBodyIsRead() {
         String valid = "{\"event\": {\"event_id\": \"$a\", \"sender\": \"@alice:example.com\", \"room_id\": \"!room:example.com\","
                 + " \"type\": \"m.room.message\", \"content\": {\"body\": \"caf\u00e9 X\"}}}";

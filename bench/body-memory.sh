@@ -12,7 +12,8 @@
 #   bench/body-memory.sh [BASE]     ROUNDS (2), RUNS ("flood:50 flood:100 flood:200 flood:400 state:10 state:50 realistic:300"),
 #                                   HOLD (10 s), GATEWAY_PORT (18420); BUILD=0 reuses the jars of an earlier run
 #
-# BASE is built in a worktree under /tmp (removed at the end); the jars are copied to /tmp/body-memory.
+# BASE is built in a fresh worktree under $TMPDIR or /tmp (removed at the end); the jars and each run's
+# files go to target/bench/body-memory/, so runs by two users or in two checkouts never share a folder.
 # Writes bench/body-memory.md (the runs' JSON lines in target/bench/body-memory.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,13 +21,13 @@ cd "$(dirname "$0")/.."
 
 BASE=${1:-ffaf8d49^1}; ROUNDS=${ROUNDS:-2}; HOLD=${HOLD:-10}; GATEWAY_PORT=${GATEWAY_PORT:-18420}
 RUNS=${RUNS:-"flood:50 flood:100 flood:200 flood:400 state:10 state:50 realistic:300"}
-WORK=/tmp/body-memory; BASE_TREE=/tmp/body-memory-base; RESULTS=target/bench/body-memory.jsonl
+WORK=target/bench/body-memory; BASE_TREE=; RESULTS=target/bench/body-memory.jsonl
 base_sha=$(git rev-parse --short "$BASE"); head_sha=$(git rev-parse --short HEAD)
 head_label="HEAD $head_sha$(git diff --quiet HEAD -- src pom.xml || echo ' + working tree')"
 
 finish() { # the servers of a run are its own (body_memory.py stops them); the worktree is ours
   cleanup
-  [ ! -d "$BASE_TREE" ] || git worktree remove --force "$BASE_TREE"
+  [ -z "$BASE_TREE" ] || git worktree remove --force "$BASE_TREE" 2>/dev/null || rmdir "$BASE_TREE"
 }
 trap finish EXIT
 
@@ -37,6 +38,7 @@ mkdir -p "$WORK" target/bench
 if [ "${BUILD:-1}" = 1 ]; then
   ./mvnw -B -q -o -DskipTests package
   cp "$(product_jar)" "$WORK/head.jar"; echo "$head_label" > "$WORK/head.label"
+  BASE_TREE=$(mktemp -d "${TMPDIR:-/tmp}/body-memory-base.XXXXXX")   # empty: git worktree add takes it
   git worktree add --detach "$BASE_TREE" "$BASE" >/dev/null
   (cd "$BASE_TREE" && ./mvnw -B -q -o -DskipTests package && cp "$(product_jar)" "$WORK/base.jar")
   echo "base $base_sha" > "$WORK/base.label"

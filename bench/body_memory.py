@@ -337,7 +337,7 @@ def main() -> None:
     one.add_argument("--hold", type=float, default=10, help="seconds the policy service holds each large body")
     one.add_argument("--jvm-flags", default="-XX:+UseSerialGC -Xmn64m -Xmx307m -XX:+ExitOnOutOfMemoryError")
     one.add_argument("--java", default=os.environ.get("JAVA") or sorted(glob.glob("/usr/lib/jvm/*25*/bin/java"))[0])
-    one.add_argument("--work", default="/tmp/body-memory")
+    one.add_argument("--work", default="target/bench/body-memory", help="where each run's folder goes")
     both = commands.add_parser("report")
     both.add_argument("results")
     arguments = parser.parse_args()

@@ -309,7 +309,7 @@ public class RunPythonTests {
     }
 
     /** The test tools, installed with apt-get when missing; the build fails where that cannot be done. */
-    private static void installTools(Run run) throws IOException, InterruptedException {
+    private static void installTools(Run run) throws InterruptedException {
         String python = python();
         if (!Files.isExecutable(Path.of(python))) {
             fail(python + " not found. Install Debian's python3 and: apt-get install " + TEST_TOOLS);
@@ -321,8 +321,8 @@ public class RunPythonTests {
         List<String> probe = List.of(python, "-c", imports);
         if ((run(probe, Map.of(), null) != 0 || (endToEnd && !REDIS.stream().allMatch(Files::isExecutable)))
                 && (!install(packages) || run(probe, Map.of(), null) != 0)) {
-            fail(python + " lacks some of its test tools, and installing them failed."
-                    + " Install them: apt-get install " + packages);
+            fail(python + " lacks some of its test tools" + (endToEnd ? " (or redis-server is missing)" : "") + ", and installing them failed"
+                    + " (apt-get as root, or through passwordless sudo). Install them: apt-get install " + packages);
         }
     }
 
@@ -370,7 +370,7 @@ public class RunPythonTests {
 
     /** apt-get update + install, as root or through passwordless sudo; false when neither works.
      *  Waits up to 5 minutes for the dpkg lock: a fresh machine may be running its own updates. */
-    private static boolean install(String packages) throws IOException, InterruptedException {
+    private static boolean install(String packages) throws InterruptedException {
         System.err.println("[python tests] installing " + packages + " with apt-get");
         List<String> sudo = "root".equals(System.getProperty("user.name")) ? List.of() : List.of("sudo", "-n");
         Map<String, String> quiet = Map.of("DEBIAN_FRONTEND", "noninteractive");
@@ -382,14 +382,21 @@ public class RunPythonTests {
         return run(update, quiet, null) == 0 && run(install, quiet, null) == 0;
     }
 
+    /** The command's exit code; 127, as a shell's, when it cannot start: a user who is not root on a
+     *  machine without sudo, or a machine without apt-get, gets the message naming the packages. */
     private static int run(List<String> command, Map<String, String> environment, File directory)
-            throws IOException, InterruptedException {
+            throws InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().putAll(environment);
         if (directory != null) {
             builder.directory(directory);
         }
-        return builder.start().waitFor();
+        try {
+            return builder.start().waitFor();
+        } catch (IOException cannotStart) {
+            System.err.println("[python tests] cannot run " + command.getFirst() + ": " + cannotStart.getMessage());
+            return 127;
+        }
     }
 
     private static void fail(String message) {

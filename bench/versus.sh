@@ -62,6 +62,7 @@ else
   declare -A SCENARIOS=(
     ["user_may_invite, 1 module"]="post $TOKEN /v1/spam_checker/user_may_invite $f/invite.json"
     ["check_event_for_spam 2 KiB, 5 modules, 10k globs"]="post $TOKEN /v1/spam_checker/check_event_for_spam $f/event.json"
+    ["check_event_allowed, 50 state events"]="post $TOKEN /v1/third_party_rules/check_event_allowed $f/event_allowed.json"
   )
 fi
 pace=""; [ -z "$PACED_RATE" ] || pace=$(awk -v c="$CONNECTIONS" -v r="$PACED_RATE" 'BEGIN {print c * 1000 / r}')

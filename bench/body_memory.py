@@ -209,6 +209,20 @@ def live_heap(jcmd: str, gateway: subprocess.Popen, gc_log: Path) -> int | None:
     return int(found[-1]) if found else None
 
 
+def start_gateway(args: argparse.Namespace, folder: Path, service_port: int) -> tuple[subprocess.Popen, Path, Path]:
+    """
+    The gateway from ``args.jar`` with ``args.jvm_flags`` on ``args.port`` (its management port the
+    next), the chain of :func:`config` forwarding to ``service_port``: the process, its GC log and its log.
+    """
+    gc_log, log_path = folder / "gc.log", folder / "gateway.log"
+    command = [args.java, *args.jvm_flags.split(), f"-Xlog:gc:file={gc_log}", "-jar", args.jar,
+               f"--server.port={args.port}", f"--management.server.port={args.port + 1}",
+               f"--spring.config.additional-location=file:{config(folder, service_port)}"]
+    with open(log_path, "wb") as log:
+        gateway = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return gateway, gc_log, log_path
+
+
 def run(args: argparse.Namespace) -> None:
     folder = Path(args.work) / re.sub(r"\W+", "-", f"{args.label}-{args.scenario}-{args.concurrency}")
     folder.mkdir(parents=True, exist_ok=True)
@@ -217,12 +231,7 @@ def run(args: argparse.Namespace) -> None:
     threading.Thread(target=service.serve_forever, daemon=True).start()
     path, make = SCENARIOS[args.scenario]
     body = make()
-    gc_log, log_path = folder / "gc.log", folder / "gateway.log"
-    command = [args.java, *args.jvm_flags.split(), f"-Xlog:gc:file={gc_log}", "-jar", args.jar,
-               f"--server.port={args.port}", f"--management.server.port={args.port + 1}",
-               f"--spring.config.additional-location=file:{config(folder, service.server_address[1])}"]
-    with open(log_path, "wb") as log:
-        gateway = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    gateway, gc_log, log_path = start_gateway(args, folder, service.server_address[1])
     # SIGTERM (the script's trap, a timeout) ends this run the way an error does: the gateway is stopped below
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     management = args.port + 1

@@ -60,7 +60,8 @@ class UnknownArguments(GatewayFailure):
 
 BUSY = "M_LIMIT_EXCEEDED"
 """The errcode of the gateway's 503 for a request it has no room for now (the heap its requests'
-bodies share is taken): unlike its fail-closed 503 (``M_UNKNOWN``), no verdict."""
+bodies share is taken, or as many requests are in flight as its heap holds): unlike its fail-closed
+503 (``M_UNKNOWN``), no verdict."""
 
 
 class GatewayBusy(GatewayFailure):

@@ -76,6 +76,15 @@ final class MatrixApiException extends RuntimeException {
                         + share + "; try again shortly");
     }
 
+    /**
+     * A request past the policy API's requests in flight ({@link RequestsInFlight}), 503
+     * {@code M_LIMIT_EXCEEDED}, which our Synapse module answers by the callback's failure policy.
+     */
+    static MatrixApiException tooManyInFlight(int limit) {
+        return new MatrixApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_LIMIT_EXCEEDED",
+                "Too many requests are being answered at once (" + limit + ", as many as the gateway's heap holds); try again shortly");
+    }
+
     static MatrixApiException notFound(String what) {
         return new MatrixApiException(HttpStatus.NOT_FOUND, "M_NOT_FOUND", what);
     }

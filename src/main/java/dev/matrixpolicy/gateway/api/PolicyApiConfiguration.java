@@ -28,12 +28,24 @@ class PolicyApiConfiguration {
         return new HeadsAwaitedLimit("policy_api", 16, registry);
     }
 
+    /** The policy API's requests in flight: at most what a quarter of the heap holds, each request's own memory. */
+    @Bean
+    RequestsInFlight policyApiRequestsInFlight() {
+        return RequestsInFlight.ofHeap();
+    }
+
+    /** {@code policy.requests.in.flight}, its {@code .max} and its {@code .refused}. */
+    @Bean
+    MeterBinder policyRequestsInFlightMetrics(RequestsInFlight inFlight) {
+        return inFlight::bindTo;
+    }
+
     @Bean
     ServletRegistrationBean<PolicyApiServlet> policyApiServlet(Generations generations, RequestBodyReader bodies,
                                                                JsonMapper json, RequestErrors errors,
-                                                               DecisionRecorder decisions) {
+                                                               DecisionRecorder decisions, RequestsInFlight inFlight) {
         ServletRegistrationBean<PolicyApiServlet> registration = new ServletRegistrationBean<>(
-                new PolicyApiServlet(generations, bodies, json, errors, decisions), PolicyApiServlet.urlPatterns());
+                new PolicyApiServlet(generations, bodies, json, errors, decisions, inFlight), PolicyApiServlet.urlPatterns());
         registration.setName(PolicyApiServlet.NAME);
         registration.setLoadOnStartup(1);
         return registration;

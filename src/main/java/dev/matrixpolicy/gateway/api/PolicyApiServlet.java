@@ -66,6 +66,7 @@ final class PolicyApiServlet extends HttpServlet {
     private final transient Map<String, Route> routes;
     private final transient RequestErrors errors;
     private final transient RecordedDecisions decisions;
+    private final transient RequestsInFlight inFlight;
     /**
      * Answers whose result is a constant ({@link #isConstant}), written once per result type and
      * constant and then sent as the same bytes: writing them each time cost 3 % of a
@@ -74,8 +75,9 @@ final class PolicyApiServlet extends HttpServlet {
     private final transient Map<Constant, Answer> constantAnswers = new ConcurrentHashMap<>();
 
     PolicyApiServlet(Generations generations, RequestBodyReader bodies, JsonMapper json, RequestErrors errors,
-                     DecisionRecorder decisions) {
+                     DecisionRecorder decisions, RequestsInFlight inFlight) {
         this.json = json;
+        this.inFlight = inFlight;
         this.bodies = bodies;
         this.errors = errors;
         this.decisions = new RecordedDecisions(decisions);
@@ -107,15 +109,21 @@ final class PolicyApiServlet extends HttpServlet {
     }
 
     /**
-     * Answers, then gives back what the request's body held of the bodies' budget: on every path
-     * (an answer, a refusal, a failure, a client gone while the answer is written), and only then,
-     * since a tree of it may be built at any time before the answer.
+     * Answers within the requests in flight, refusing one past them before its body is read; then
+     * gives back its place and what its body held of the bodies' budget: on every path (an answer, a
+     * refusal, a failure, a client gone while the answer is written), and only then, since a tree of
+     * it may be built at any time before the answer.
      */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!inFlight.enter()) {
+            answerError(inFlight.refusal(), response);
+            return;
+        }
         try {
             answer(request, response);
         } finally {
+            inFlight.leave();
             bodies.release(request);
         }
     }
@@ -138,15 +146,19 @@ final class PolicyApiServlet extends HttpServlet {
             }
             answer = route.handler().answer(request);
         } catch (RuntimeException failure) {
-            MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
-            errors.count(error.status().value(), error.errcode());
-            error.answer(response, json);
+            answerError(failure, response);
             return;
         }
         response.setStatus(answer.status());
         response.setContentType(MediaType.APPLICATION_JSON_VALUE);
         response.setContentLength(answer.body().length);
         response.getOutputStream().write(answer.body());
+    }
+
+    private void answerError(RuntimeException failure, HttpServletResponse response) throws IOException {
+        MatrixErrors.MatrixError error = MatrixErrors.describe(failure);
+        errors.count(error.status().value(), error.errcode());
+        error.answer(response, json);
     }
 
     private Answer call(Generations generations, String path, JsonBody body) {

@@ -175,9 +175,8 @@ final class RequestBodyReader {
          * copy 0.9) and is charged 9.1; a 64 KB event of {@code [{},{},...]} 2.7 MB, charged 6.5; a
          * realistic event of 2 KB 10.9 KB, charged 15.1. Each request in flight holds some 127 KB
          * besides, whatever its body (Tomcat's buffers, its thread's stack, the connection a module
-         * forwards it on), which no share counts: charged here, 500 realistic events would take 69 MiB,
-         * past the share; Synapse's module keeps at most its {@code max_connections} (100) in flight per
-         * Synapse process, 12 MiB. Why an eighth is safe: the old generation, where what requests
+         * forwards it on), which this share does not count: charged here, 500 realistic events would take 69 MiB,
+         * past the share; {@link RequestsInFlight} bounds them instead, at a quarter of the heap. Why an eighth is safe: the old generation, where what requests
          * hold across a collection ends up, is about 244 MiB with the image's flags; the gateway's own live heap is
          * about 55 MB, module backends' replies may hold a third of the heap (100.5 MiB), the policy
          * server's bodies a sixteenth (18.9 MiB) and the management port's a thirty-second (9.4 MiB),

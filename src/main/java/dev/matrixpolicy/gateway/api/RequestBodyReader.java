@@ -182,7 +182,9 @@ final class RequestBodyReader {
          * server's bodies a sixteenth (18.9 MiB) and the management port's a thirty-second (9.4 MiB),
          * which leaves some 60 MiB: an eighth takes 37.7 of it, and some 22 MiB stay for everything
          * else (the requests' threads, Tomcat's objects for each, what a module makes while it
-         * answers), so that all the budgets full at once still fit. Ordinary load stays inside it: a
+         * answers), so that all the budgets full at once still fit (more than 100 requests in flight take
+         * from their own bound's quarter, which fits beside this share but not beside replies at their full
+         * third as well). Ordinary load stays inside it: a
          * realistic event of 2 KB is charged 15.1 KB here, 500 at once 7.2 MiB; a room's state of 1 MB
          * in realistic membership events 9.1 MB, four of them at once (fifty such trees, built, would
          * take 250 MB: no share could let them all in). A 64 KB event of {@code [{},{},...]}, which any

@@ -251,6 +251,11 @@ def _object(value: Any) -> bool:
     return isinstance(value, dict)
 
 
+def _or_null(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """``check``, or null, for a field Synapse reads with ``config.get(...)`` and acts on only when true."""
+    return lambda value: value is None or check(value)
+
+
 def _list_of(item: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, list) and all(item(each) for each in value)
 
@@ -286,11 +291,14 @@ class RoomCreation(ResultType):
         "initial_state": (_list_of(_state_event), 'a list of {"type": string, "state_key": string, '
                                                   '"content": object}'),
         "preset": (_string, "a string"),
-        "is_direct": (lambda value: isinstance(value, bool), "true or false"),
-        "power_level_content_override": (_object, "an object"),
+        # null is "none" to Synapse for these two (``config.get(...)``, then ``if is_direct`` and
+        # ``if power_level_content_override``): a rewrite clearing either is one Synapse follows
+        "is_direct": (_or_null(lambda value: isinstance(value, bool)), "true, false or null"),
+        "power_level_content_override": (_or_null(_object), "an object or null"),
     }
     """The fields of the createRoom body Synapse reads, with the JSON type it reads each as (the
-    client-server spec's): the one place a rewrite is checked against."""
+    client-server spec's, and null where Synapse reads null as the field's absence): the one place a
+    rewrite is checked against."""
 
     def read(self, value: Any, call: Call) -> Any:
         if not isinstance(value, Mapping) or not isinstance(value.get("request_content"), (dict, type(None))):

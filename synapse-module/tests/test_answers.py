@@ -247,6 +247,20 @@ async def test_on_create_room_rewriting_a_field_to_a_type_synapse_cannot_read_fo
     assert f"on_create_room rewrote {field} to " in logged
 
 
+@pytest.mark.parametrize("rewrite", [{"is_direct": None}, {"power_level_content_override": None}])
+@pytest_twisted.ensureDeferred
+async def test_on_create_room_rewriting_a_field_synapse_reads_null_as_absent_to_null_goes_ahead(
+        rewrite, make_module, api, gateway, caplog):
+    # Synapse reads both with config.get(...) and acts only on a true value: null is "none", no 500, no 400.
+    make_module({"on_failure": "fail-closed"})
+    request_content = {"preset": "public_chat", "is_direct": True, "power_level_content_override": {"invite": 100}}
+    rewritten = {**request_content, **rewrite}
+    assert await answer(api, gateway, "on_create_room", 200, {"result": {"request_content": rewritten}},
+                        REQUESTER, request_content, False) is None
+    assert request_content == rewritten
+    assert not [record.getMessage() for record in caplog.records]
+
+
 @pytest.mark.parametrize("field", sorted(RoomCreation.SYNAPSE_READS))
 @pytest_twisted.ensureDeferred
 async def test_on_create_room_passes_on_what_the_client_sent_itself_whatever_its_type(field, make_module, api,

@@ -231,6 +231,9 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
             } finally {
                 if (counts) {
                     running.remove(connection, this);
+                    // the mark has been read by now, or came as the request ended: the next request this processor
+                    // serves, on this connection or another, must not read it
+                    getRequest().getAttributes().remove(BODY_CUT_FOR_ROOM);
                 }
                 RequestsInProgress.Stage stage = stage(state);
                 waiting = stage == RequestsInProgress.Stage.READING_HEADERS;
@@ -272,11 +275,12 @@ public final class BoundedHttpProtocol extends Http11NioProtocol {
         evicted.incrementAndGet();
         SocketWrapperBase<NioChannel> connection = (SocketWrapperBase<NioChannel>) eviction.connection();
         if (eviction.running()) {
-            // marked before its input ends: its thread, blocked reading the body, reads the mark once it wakes
-            CountedProcessor processor = running.get(connection);
-            if (processor != null) {
+            // marked before its input ends: its thread, blocked reading the body, reads the mark once it wakes;
+            // never once that thread is done with the connection (the map's own lock orders the two)
+            running.computeIfPresent(connection, (key, processor) -> {
                 processor.getRequest().setAttribute(BODY_CUT_FOR_ROOM, Boolean.TRUE);
-            }
+                return processor;
+            });
             SocketChannel channel = connection.getSocket().getIOChannel();
             try {
                 if (channel != null) {

@@ -65,7 +65,7 @@ public final class PeriodicCheck implements AutoCloseable {
         if (closing) {
             return;
         }
-        thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(threadName).factory());
+        thread = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(threadName));
         // in nanoseconds, saturated: an interval shorter than a millisecond, cut to none, is one the executor refuses
         thread.scheduleWithFixedDelay(() -> runAgainAfterAFailure(check), TimeUnit.NANOSECONDS.convert(firstDelay),
                 TimeUnit.NANOSECONDS.convert(interval), TimeUnit.NANOSECONDS);

@@ -13,6 +13,8 @@
  * list reader made of the content it read: in force, or refused and not judged again until a read
  * fails or the list is put back. {@link dev.matrixpolicy.gateway.files.FileReadProblem} is why a file
  * could not be read or used, in the words an admin acts on, the same from every reader.
+ * {@link dev.matrixpolicy.gateway.files.DaemonThreads} makes those threads, and the policy list's compiler thread, with the
+ * gateway's own class loader, whichever thread starts them.
  *
  * <p>Pure Java, at the bottom of the layering beside {@code replies} and {@code hashing}: it uses no
  * other package of the gateway and no Spring, so the extension point, the modules, the pure cores

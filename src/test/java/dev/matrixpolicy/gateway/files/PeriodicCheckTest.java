@@ -40,6 +40,26 @@ class PeriodicCheckTest {
     }
 
     /**
+     * A check started while a request is answered (a reload the admin console asked for) runs with the
+     * gateway's class loader, not the web application's it was started under: Tomcat warns at
+     * shutdown of every thread still running with that one as its context class loader.
+     */
+    @Test
+    void aCheckStartedUnderAnotherContextClassLoaderRunsWithTheGateways() throws Exception {
+        CompletableFuture<ClassLoader> ranWith = new CompletableFuture<>();
+        ClassLoader webApplication = new ClassLoader(getClass().getClassLoader()) {
+        };
+        try (PeriodicCheck checks = new PeriodicCheck("periodic-test", Duration.ZERO, Duration.ofSeconds(10))) {
+            Thread starter = new Thread(() -> checks.start(() -> ranWith.complete(Thread.currentThread().getContextClassLoader())));
+            starter.setContextClassLoader(webApplication);
+            starter.start();
+            starter.join();
+
+            assertThat(ranWith.get(10, TimeUnit.SECONDS)).isSameAs(PeriodicCheck.class.getClassLoader());
+        }
+    }
+
+    /**
      * An interval under a millisecond (once {@code policy-gateway.reload.check-interval: 500us}, which
      * settings now refuse): cut to whole milliseconds, it stopped the startup with a bare
      * IllegalArgumentException from the executor.

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.policylist;
 
 import com.google.common.util.concurrent.Uninterruptibles;
+import dev.matrixpolicy.gateway.files.DaemonThreads;
 import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.modules.policylist.PolicyList.Answers;
@@ -68,8 +69,7 @@ final class Compiler {
         this.states = states;
         this.answers = answers;
         this.metrics = metrics;
-        this.thread = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
-                .name("policy-list-" + answers.instanceName()).factory());
+        this.thread = Executors.newSingleThreadExecutor(DaemonThreads.named("policy-list-" + answers.instanceName()));
     }
 
     /** Runs a task on the compiler thread, after those queued before it; none once the instance is closed. */

@@ -49,6 +49,9 @@ final class JsonErrorReportValve extends ErrorReportValve {
             // the listener ended its body's reading for room, which Tomcat's reader took for broken framing
             error = MatrixErrors.describe(MatrixApiException.cutForRoom());
             response.setStatus(error.status().value());
+        } else if (status == HttpServletResponse.SC_BAD_REQUEST && throwable instanceof IOException unread) {
+            // Tomcat's reader failed on a body (a half-close before its end, broken chunks) and answered 400 for it
+            error = MatrixErrors.describe(MatrixApiException.unreadBody(unread));
         } else if (status == HttpServletResponse.SC_BAD_REQUEST && headTooLarge(throwable)) {
             error = MatrixErrors.forStatus(request.getCoyoteRequest().requestURI().isNull() ? HttpStatus.URI_TOO_LONG.value()
                     : HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value());

@@ -1,5 +1,7 @@
 package dev.matrixpolicy.gateway.api;
 
+import dev.matrixpolicy.gateway.replies.FailureCauses;
+import java.io.EOFException;
 import java.time.Duration;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
@@ -51,6 +53,22 @@ final class MatrixApiException extends RuntimeException {
     /** A request whose body stopped coming: no byte within the connection timeout. */
     static MatrixApiException stalled() {
         return new MatrixApiException(HttpStatus.REQUEST_TIMEOUT, "M_UNKNOWN", "Request body not received: it stopped coming");
+    }
+
+    /**
+     * A body Tomcat could not read to its end, which it answers 400 itself, through {@link JsonErrorReportValve}, with
+     * this same error: the client closed its side of the connection before all of it came (an {@link EOFException}
+     * among the causes), or its chunked framing is broken. Not counted as a body that is not JSON: it was not sent whole.
+     */
+    static MatrixApiException unreadBody(Throwable failure) {
+        return FailureCauses.include(failure, EOFException.class) ? bodyEndedEarly()
+                : new MatrixApiException(HttpStatus.BAD_REQUEST, "M_UNKNOWN", "Malformed HTTP request: the body's framing is invalid");
+    }
+
+    /** A body that ended before the length it declared. */
+    static MatrixApiException bodyEndedEarly() {
+        return new MatrixApiException(HttpStatus.BAD_REQUEST, "M_UNKNOWN",
+                "Request body ended early: the connection was closed before all of it came");
     }
 
     /** A request whose body, coming too slowly, was cut short to give its place to another (the policy server's listener). */

@@ -362,7 +362,7 @@ final class RequestBodyReader {
              InputStream body = declared >= 0 ? counted : new Counting(counted, capped(limit))) {
             byte[] bytes = sized ? body.readNBytes((int) declared) : body.readAllBytes();
             if (sized && bytes.length < declared) {
-                throw endedEarly(request);
+                throw cutForRoom(request) ? MatrixApiException.cutForRoom() : MatrixApiException.bodyEndedEarly();
             }
             if (budgeted != null && budget.trees) {
                 // Besides its tree, the request holds until its answer the copy of its arguments that a forwarding
@@ -391,9 +391,9 @@ final class RequestBodyReader {
             if (FailureCauses.include(unreadable, SocketTimeoutException.class)) {
                 throw MatrixApiException.stalled();
             }
-            // A body cut short of its declared length, or a broken chunked encoding. A client that is
-            // gone never reads the answer; one that half-closed gets JSON, not the container's page.
-            throw endedEarly(request);
+            // A body cut short of its declared length, or a broken chunked encoding: Tomcat answers 400 itself, with the
+            // same error as this (JsonErrorReportValve), which the policy server's metric counts by its errcode
+            throw cutForRoom(request) ? MatrixApiException.cutForRoom() : MatrixApiException.unreadBody(unreadable);
         } finally {
             if (budgeted != null && !heldUntilAnswered) {
                 budgeted.giveBack();
@@ -435,7 +435,8 @@ final class RequestBodyReader {
                     MatrixApiException.notJson("Content not JSON: " + inCallersTerms(limit.getOriginalMessage()));
             case JacksonException malformed when malformed.getLocation() != null ->
                     malformed(malformed, malformed.getLocation(), TokenStreamLocation::getByteOffset);
-            default -> endedEarly();
+            case IOException unread -> MatrixApiException.unreadBody(unread); // what Tomcat answers it with itself
+            default -> MatrixApiException.notJson("Content not JSON: the body could not be read");
         };
     }
 
@@ -452,17 +453,13 @@ final class RequestBodyReader {
         return path.toString();
     }
 
-    /** A body that ended before its end: cut short by its client, or by the listener to give its place to another. */
-    private static MatrixApiException endedEarly(HttpServletRequest request) {
-        return request.getAttribute(BoundedHttpProtocol.BODY_CUT_FOR_ROOM) != null ? MatrixApiException.cutForRoom() : endedEarly();
+    /** Whether the listener cut the request's body short to give its place to another ({@link BoundedHttpProtocol}). */
+    private static boolean cutForRoom(HttpServletRequest request) {
+        return request.getAttribute(BoundedHttpProtocol.BODY_CUT_FOR_ROOM) != null;
     }
 
     private static MatrixApiException emptyBody() {
         return MatrixApiException.notJson("Content not JSON: the body is empty");
-    }
-
-    private static MatrixApiException endedEarly() {
-        return MatrixApiException.notJson("Content not JSON: the body ended early or could not be read");
     }
 
     /** Parses the one object {@code bytes} hold with {@code object}, which gets the parser at its start. */

@@ -395,7 +395,7 @@ class ApiContractEndToEndTest {
 
                 // Tomcat marks the request bad itself and answers through the error page: still Matrix JSON.
                 assertThat(response).startsWith("HTTP/1.1 400").contains("application/json").contains("\"errcode\"")
-                        .doesNotContain("<html");
+                        .contains("Request body ended early").doesNotContain("<html");
             }
         }
 

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.api;
 
 import static dev.matrixpolicy.gateway.support.GatewayClient.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.policyserver.EventSigner;
@@ -29,6 +30,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -474,6 +477,30 @@ class PolicyServerEndToEndTest {
 
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.json().path("errcode").asText()).isEqualTo("M_NOT_JSON");
+    }
+
+    @Test
+    void aBodyItsClientStoppedSendingEndedEarlyAndIsNotCountedAsNotJson() {
+        int notJsonBefore = signCount("not_json");
+        int unknownBefore = signCount("unknown");
+        byte[] cut = ("POST " + PolicyServerServlet.SIGN + " HTTP/1.1\r\nHost: policy.test\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 100\r\n\r\n{\"type\": ").getBytes(StandardCharsets.US_ASCII);
+
+        List<RawHttp.Response> answers = RawHttp.send(federation.getPort(), cut, false); // then half-closed
+
+        assertThat(answers).singleElement().satisfies(answer -> {
+            HttpEdgeEndToEndTest.assertMatrixError(answer, 400, "M_UNKNOWN");
+            assertThat(answer.body()).contains("Request body ended early: the connection was closed before all of it came");
+        });
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(signCount("unknown")).isEqualTo(unknownBefore + 1));
+        assertThat(signCount("not_json")).isEqualTo(notJsonBefore);
+    }
+
+    /** How many sign requests the policy server's timer has counted with {@code outcome}; the tests share one gateway. */
+    private int signCount(String outcome) {
+        Matcher count = Pattern.compile("(?m)^policy_server_requests_seconds_count\\{[^}]*endpoint=\"sign\",outcome=\""
+                + outcome + "\"[^}]*} (\\d+)(?:\\.0)?$").matcher(scrape(managementPort));
+        return count.find() ? Integer.parseInt(count.group(1)) : 0;
     }
 
     @Test

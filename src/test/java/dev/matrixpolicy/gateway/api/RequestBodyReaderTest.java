@@ -376,8 +376,8 @@ class RequestBodyReaderTest {
         MockHttpServletRequest request = declaring(12, "{\"a\": 1}");
 
         MatrixApiException refused = catchThrowableOfType(MatrixApiException.class, () -> reader.readObject(request));
-        assertThat(refused.errcode()).isEqualTo("M_NOT_JSON");
-        assertThat(refused.getMessage()).isEqualTo("Content not JSON: the body ended early or could not be read");
+        assertThat(refused.errcode()).as("not sent whole, which says nothing of its JSON").isEqualTo("M_UNKNOWN");
+        assertThat(refused.getMessage()).isEqualTo("Request body ended early: the connection was closed before all of it came");
     }
 
     @Test

@@ -59,6 +59,7 @@ declare -A args
 for way in "${ways[@]}"; do
   case $way in
     jar) args[$way]="-jar $jar" ;;
+    jar-c1) args[$way]="-XX:TieredStopAtLevel=1 -jar $jar" ;;   # the most that holding C2 back during a plain start could give
     image | image-c1 | image-late-c2 | image-lazy)
       [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
       train "$OUT/image/$(basename "$jar")" "$OUT/image.aot"

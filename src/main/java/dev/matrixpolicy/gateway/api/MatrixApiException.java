@@ -1,9 +1,9 @@
 package dev.matrixpolicy.gateway.api;
 
 import dev.matrixpolicy.gateway.replies.FailureCauses;
-import java.io.EOFException;
 import java.time.Duration;
 import java.util.Optional;
+import org.apache.coyote.BadRequestException;
 import org.springframework.http.HttpStatus;
 
 /** A request the API refuses before any module is asked, with its Matrix error code. */
@@ -57,12 +57,14 @@ final class MatrixApiException extends RuntimeException {
 
     /**
      * A body Tomcat could not read to its end, which it answers 400 itself, through {@link JsonErrorReportValve}, with
-     * this same error: the client closed its side of the connection before all of it came (an {@link EOFException}
-     * among the causes), or its chunked framing is broken. Not counted as a body that is not JSON: it was not sent whole.
+     * this same error: its chunked framing is broken (Tomcat's {@link BadRequestException} among the causes), or the
+     * client closed or reset its connection before all of it came. Not counted as a body that is not JSON: it was
+     * not sent whole.
      */
     static MatrixApiException unreadBody(Throwable failure) {
-        return FailureCauses.include(failure, EOFException.class) ? bodyEndedEarly()
-                : new MatrixApiException(HttpStatus.BAD_REQUEST, "M_UNKNOWN", "Malformed HTTP request: the body's framing is invalid");
+        return FailureCauses.include(failure, BadRequestException.class)
+                ? new MatrixApiException(HttpStatus.BAD_REQUEST, "M_UNKNOWN", "Malformed HTTP request: the body's framing is invalid")
+                : bodyEndedEarly();
     }
 
     /** A body that ended before the length it declared. */

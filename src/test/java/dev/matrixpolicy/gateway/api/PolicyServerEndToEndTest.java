@@ -15,6 +15,8 @@ import dev.matrixpolicy.gateway.support.RawHttp;
 import dev.matrixpolicy.gateway.support.SigningHomeserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -492,6 +494,22 @@ class PolicyServerEndToEndTest {
             HttpEdgeEndToEndTest.assertMatrixError(answer, 400, "M_UNKNOWN");
             assertThat(answer.body()).contains("Request body ended early: the connection was closed before all of it came");
         });
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(signCount("unknown")).isEqualTo(unknownBefore + 1));
+        assertThat(signCount("not_json")).isEqualTo(notJsonBefore);
+    }
+
+    @Test
+    void aBodyItsClientResetIsNotCountedAsNotJsonEither() throws IOException {
+        int notJsonBefore = signCount("not_json");
+        int unknownBefore = signCount("unknown");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), federation.getPort())) {
+            socket.getOutputStream().write(("POST " + PolicyServerServlet.SIGN + " HTTP/1.1\r\nHost: policy.test\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\": ").getBytes(StandardCharsets.US_ASCII));
+            Pattern reading = Pattern.compile("(?m)^policy_server_requests_in_progress(\\{[^}]*})? 1(\\.0)?$");
+            await().atMost(Duration.ofSeconds(10)).until(() -> reading.matcher(scrape(managementPort)).find()); // the body is being read
+            socket.setSoLinger(true, 0); // closed with a reset
+        }
+
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(signCount("unknown")).isEqualTo(unknownBefore + 1));
         assertThat(signCount("not_json")).isEqualTo(notJsonBefore);
     }

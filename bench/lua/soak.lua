@@ -3,7 +3,13 @@
 -- hundred. Arguments after "--": a bearer token. PACE_MS paces each connection as in post.lua.
 local token
 local counter = 0
+statuses = {}  -- answers by status (a global, which done() reads through thread:get); a 503 of the requests in flight's bound counted apart
+local threads = {}
 dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "pace.lua")
+
+function setup(thread)
+  table.insert(threads, thread)
+end
 
 function init(args)
   seed_this_thread()
@@ -35,8 +41,28 @@ function request()
   end
 end
 
+function response(status, headers, body)
+  local key = tostring(status)
+  if status == 503 and body:find("M_LIMIT_EXCEEDED", 1, true) then
+    key = "503 M_LIMIT_EXCEEDED"
+  end
+  statuses[key] = (statuses[key] or 0) + 1
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('{"requests": %d, "errors": %d, "non_2xx": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\n',
-    summary.requests, e.connect + e.read + e.write + e.timeout, e.status, e.connect, e.read, e.write, e.timeout))
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for key, n in pairs(thread:get("statuses")) do
+      total[key] = (total[key] or 0) + n
+    end
+  end
+  local counts = {}
+  for key, n in pairs(total) do
+    table.insert(counts, string.format('"%s": %d', key, n))
+  end
+  table.sort(counts)
+  io.write(string.format('{"requests": %d, "errors": %d, "non_2xx": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d, "statuses": {%s}}\n',
+    summary.requests, e.connect + e.read + e.write + e.timeout, e.status, e.connect, e.read, e.write, e.timeout,
+    table.concat(counts, ", ")))
 end

@@ -23,7 +23,9 @@ import org.springframework.context.SmartLifecycle;
  * Kubernetes ConfigMap or Secret volume updates a file by swapping the {@code ..data} link, which
  * changes neither the file's path nor, often, its size or modification time. A change, or a file
  * appearing or disappearing, asks for one reload once the content has held for a moment; a failed
- * reload is not retried until the content changes again.
+ * reload is not retried until the content changes again. A change that a reload asked for otherwise
+ * ({@code POST /actuator/reload}, the console's button) has read already is taken as seen, not
+ * read again: that would log a refusal twice and count it twice.
  */
 final class FileWatcher implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(FileWatcher.class);
@@ -36,6 +38,8 @@ final class FileWatcher implements SmartLifecycle {
     /** The checks since the last {@link #start()}; null while stopped. */
     private volatile PeriodicCheck checks;
     private Map<Path, String> seen = Map.of();
+    /** What the last reload this watcher accounted for (its own, or one it took as seen) read. */
+    private WatchedFiles accounted;
     /** Whether the watcher was started before: the first start takes the files as startup applied them. */
     private boolean started;
 
@@ -53,6 +57,7 @@ final class FileWatcher implements SmartLifecycle {
     @Override
     public synchronized void start() {
         seen = started ? fingerprints(reloader.watchedFiles()) : reloader.startFingerprints();
+        accounted = reloader.watched();
         started = true;
         if (reloader.watchedFiles().isEmpty()) {
             log.info("No configuration file on disk to watch: the packaged configuration serves, and only a restart"
@@ -69,6 +74,14 @@ final class FileWatcher implements SmartLifecycle {
         try {
             Map<Path, String> now = fingerprints(reloader.watchedFiles());
             if (!now.equals(seen) && settled(now)) {
+                WatchedFiles last = reloader.watched();
+                if (last != accounted && last.files().equals(List.copyOf(now.keySet()))
+                        && now.keySet().stream().allMatch(last::holdsWhatWasRead)) {
+                    // Another reload read these files as they are now: what it applied or refused stands.
+                    seen = now;
+                    accounted = last;
+                    return;
+                }
                 reloader.reload("file", this::stopping);
                 // What was read is what was applied. A file the reload began to watch is taken as it is now
                 // only if it still holds what the reload found in it: a Secret's token file that arrives just
@@ -85,6 +98,7 @@ final class FileWatcher implements SmartLifecycle {
                     }
                 }
                 seen = applied;
+                accounted = watched;
             }
         } catch (RuntimeException | Error unexpected) {
             if (stopping()) {

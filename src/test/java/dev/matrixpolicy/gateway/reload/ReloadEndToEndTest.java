@@ -888,6 +888,42 @@ class ReloadEndToEndTest {
         assertThat(failed.json().path("generation").asLong()).isEqualTo(2);
     }
 
+    /**
+     * A file changed and then applied by {@code POST /actuator/reload} (the console's button) is not
+     * read again by the watcher's next check: a refused one would be logged and counted twice.
+     */
+    @Test
+    void aChangeThatPostReloadHasReadIsTakenAsSeenByTheWatcherSoARefusalIsLoggedAndCountedOnce(CapturedOutput output)
+            throws Exception {
+        Path config = write("gateway.yml", denylist("old refusal"));
+        start(config, "--policy-gateway.reload.watch=false");
+        FileWatcher watcher = new FileWatcher(gateway.getBean(Reloader.class), Duration.ofHours(1)); // checked by hand
+        watcher.start();
+        try {
+            write("gateway.yml", denylist("old refusal").replace("    error:", "    eror:"));
+            assertThat(management.post("/actuator/reload", "").status()).isEqualTo(409);
+            watcher.check();
+
+            assertThat(counter("policy_config_reloads_total", "failed")).isEqualTo(1.0);
+            assertThat(output.getOut().lines().filter(line -> line.contains("Configuration reload refused"))).hasSize(1);
+
+            write("gateway.yml", denylist("new refusal"));
+            assertThat(management.post("/actuator/reload", "").json().path("result").asText()).isEqualTo("reloaded");
+            watcher.check();
+
+            assertThat(counter("policy_config_reloads_total", "unchanged")).isZero();
+
+            write("gateway.yml", denylist("newer refusal"));
+            watcher.check();
+
+            assertThat(gauge("policy_config_generation")).as("a change no reload read is applied").isEqualTo(3.0);
+            assertThat(policy.post("/v1/spam_checker/user_may_invite", INVITE).json().path("error").asText())
+                    .isEqualTo("newer refusal");
+        } finally {
+            watcher.stop();
+        }
+    }
+
     @Test
     void theDiscoveryDocumentAnnouncesTheBodyLimitAReloadSets() throws Exception {
         start(write("gateway.yml", denylist("refused")), "--policy-gateway.reload.watch=false");

@@ -18,7 +18,8 @@ configuration file itself changes, so the gateway reloads, builds a new generati
 old one. ``--chain benchmark`` runs bench/run.sh's chain instead (a 10,000-glob denylist and
 static modules).
 
-``--hostile`` turns the policy server on (its bounds lowered so that the clients pass them) and runs
+``--hostile`` runs the gateway in the heap of the image's default container (307 MiB), turns the policy server on
+(its bounds lowered so that the clients pass them) and runs
 hostile clients on the policy API, the policy server's listener and the management port the whole
 time, beside a stand-in homeserver asking the policy server about signed events
 (bench/soak_hostile.py). Once the load ends, the clients leave and after a quiet minute every gauge
@@ -51,6 +52,8 @@ TOKEN = "bench-token"
 # Growth allowed between the first sample after warm-up and the last, beyond which a measure is
 # called growing: JIT code, class loading and buffer pools settle during the first minutes.
 SLACK = {"rss_mib": 32, "heap_after_gc_mib": 8, "threads": 8, "metric_series": 0}
+# The heap the image gets in its default 512 MiB container (MaxRAMPercentage=60), for --hostile.
+CONTAINER_HEAP = "307m"
 # What is in progress at a sample: each must be 0 again once the traffic stops (--hostile).
 GAUGES = ["policy_requests_in_flight", "policy_requests_body_memory_bytes", "policy_server_body_memory_bytes",
           "policy_server_connections", "policy_server_requests_in_progress"]
@@ -76,10 +79,14 @@ def main() -> None:
     name = "soak-hostile" if args.hostile else "soak"
     report = REPO / "bench" / f"{name}.md" if args.minutes >= (20 if args.hostile else 30) else OUT / f"{name}-short.md"
     java = os.environ.get("JAVA") or sorted(glob.glob("/usr/lib/jvm/*25*/bin/java"))[0]
-    jar = args.jar or sorted(glob.glob(str(REPO / "target" / "matrix-policy-gateway-*.jar")))[0]
+    jar = str(Path(args.jar).resolve()) if args.jar else sorted(glob.glob(str(REPO / "target" / "matrix-policy-gateway-*.jar")))[0]
     subprocess.run([sys.executable, str(REPO / "bench" / "make_fixtures.py"), str(OUT / "fixtures")], check=True,
                    stdout=subprocess.DEVNULL)
     flags = re.search(r"<gateway.jvm.flags>(.*)</gateway.jvm.flags>", (REPO / "pom.xml").read_text()).group(1)
+    if args.hostile:
+        # the heap of the image's default 512 MiB container: the bounds the hostile clients press on scale with the heap,
+        # and on this machine's RAM they would be out of reach (28,915 requests in flight in a 14 GiB heap)
+        flags += f" -Xmx{CONTAINER_HEAP}"
     port, management, service, policy, homeserver_port = range(args.port, args.port + 5)
     homeserver = hostile = policy_server = None
     if args.hostile:
@@ -92,7 +99,8 @@ def main() -> None:
     gateway = subprocess.Popen([java, *flags.split(), "-jar", jar, f"--server.port={port}",
                                 f"--management.server.port={management}",
                                 f"--spring.config.additional-location=file:{config}"],
-                               stdout=log, stderr=subprocess.STDOUT)
+                               # in a folder of its own: Spring Boot also reads an application.yml in the working directory
+                               cwd=OUT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_ready(management, gateway, log_file)
         connections = 8

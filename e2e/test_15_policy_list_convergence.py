@@ -469,6 +469,11 @@ def test_the_gateways_rules_converge_to_the_policy_rooms_state_under_churn_resta
                                        f"(POLICY_CONVERGENCE_SEED={SEED})")
         figures.append(f"after {FOLD_AFTER + 1:.0f} s without an event (each source compiled whole again): {probes} "
                        f"probes ({banned} banned) answered as before, and /actuator/policylists/match decides each alike")
+        # one WARN line when a source starts failing, another only when it fails differently: the cut's
+        # retries (the JDK's words for a reset connection alternate) are one failure, a broken-off answer another
+        warned = {f"room-{n}": [line for line in gateway.log.read_text(errors="replace").splitlines()
+                                if f"source 'room-{n}'" in line and " WARN " in line] for n in range(2)}
+        assert all(len(lines) <= 3 for lines in warned.values()), warned
     finally:
         if isinstance(gateway, _Starting):
             gateway = gateway.ready()

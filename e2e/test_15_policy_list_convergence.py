@@ -5,8 +5,9 @@ hundred rule events (users, rooms and servers, literal IDs and globs, under the 
 ``m.policy.rule.*`` and the older ``m.room.rule.*`` and ``org.matrix.mjolnir.rule.*`` types; bans,
 takedowns, Meowlnir unbans and recommendations the gateway does not know; rules replaced at the same
 state key, emptied, redacted, and older superseded events redacted), while the gateway restarts once
-and its connection to the homeserver is cut once (a proxy between them drops every connection and
-refuses new ones for a few seconds). After each burst the test reads each room's state as Synapse
+(starting under the burst), the bot is kicked from a room, the gateway is reloaded with a source's
+setting changed, and its connection to the homeserver is cut once (a proxy between them resets every
+connection and refuses new ones for 130 events). After each burst the test reads each room's state as Synapse
 returns it (``GET /rooms/{roomId}/state``), computes every probe's verdict from it by
 docs/modules/policy-list.md (one rule per kind and state key, the newest type's event deciding even
 when empty or redacted; globs ``*`` and ``?``; the first source with a rule decides, a user's own
@@ -15,7 +16,7 @@ the same for every probe, within CATCH_UP seconds. Every mismatch left then fail
 gateway's own explanation (``/actuator/policylists/match``).
 
 ``POLICY_CONVERGENCE_SEED`` replays a run (the seed is in the failure message and the report);
-``POLICY_CONVERGENCE_OPERATIONS`` sets the number of operations (300)."""
+``POLICY_CONVERGENCE_OPERATIONS`` sets the number of operations (360)."""
 
 from __future__ import annotations
 
@@ -345,15 +346,16 @@ class Setup(NamedTuple):
     proxy: CuttableProxy
     workdir: Path
     config: str
+    reloaded: str  # the same sources with another sync-timeout: a reload builds the instance again
 
 
-def _config(server_name: str, moderation: Moderation, proxy_url: str, token_file: Path) -> str:
+def _config(server_name: str, moderation: Moderation, proxy_url: str, token_file: Path, sync_timeout: int) -> str:
     sources = "".join(f"""
           - name: room-{n}
             room: "{room}"
             homeserver: {proxy_url}
             access-token-file: {token_file}
-            sync-timeout: 2s
+            sync-timeout: {sync_timeout}s
             timeout: 5s
             retry-backoff: 200ms
             retry-max-backoff: {RETRY_MAX:.0f}s""" for n, room in enumerate(moderation.rooms))
@@ -382,8 +384,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         running.callback(proxy.close)
         token_file = workdir / "bot.token"
         token_file.write_text(moderation.bot.token)
-        yield Setup(synapse, moderation, proxy, workdir,
-                    _config(synapse.server_name, moderation, f"http://127.0.0.1:{proxy.port}", token_file))
+        configs = [_config(synapse.server_name, moderation, f"http://127.0.0.1:{proxy.port}", token_file, sync_timeout)
+                   for sync_timeout in (2, 3)]
+        yield Setup(synapse, moderation, proxy, workdir, *configs)
 
 
 def _converged(gateway: gateway_process.Gateway, moderation: Moderation, since: float,
@@ -421,10 +424,12 @@ def test_the_gateways_rules_converge_to_the_policy_rooms_state_under_churn_resta
     restart_at = rng.randrange(OPERATIONS // 8 + 5, OPERATIONS // 4)
     kick_at = rng.randrange(OPERATIONS // 4 + DOWN + 20, OPERATIONS // 2 - 10)
     cut_at = rng.randrange(OPERATIONS // 2, OPERATIONS - CUT - 10)
+    reload_at = rng.randrange(kick_at + 5, cut_at - 5)  # and reloads the gateway with a source's setting changed
     for index in range(cut_at, cut_at + CUT):
         sequence[index] = sequence[index]._replace(room=0)
     checkpoints = {OPERATIONS // 8: "after the first burst",
-                   cut_at - 1: "after the burst in which the bot was kicked from the second room",
+                   cut_at - 1: "after the burst in which the bot was kicked from the second room and the gateway "
+                               "reloaded",
                    cut_at + CUT: "after the burst during the cut, once the connection is back",
                    OPERATIONS: "at the end"}
     figures: List[str] = []
@@ -440,6 +445,11 @@ def test_the_gateways_rules_converge_to_the_policy_rooms_state_under_churn_resta
                 gateway = _Starting(setup, figures)
             elif index == kick_at:
                 moderation.kick_the_bot(1)
+            elif index == reload_at:
+                if isinstance(gateway, _Starting):
+                    gateway = gateway.ready()
+                answer = gateway.reload(setup.reloaded)
+                assert answer.get("result") == "reloaded", answer
             elif index == cut_at:
                 setup.proxy.cut()
             elif index == cut_at + CUT:
@@ -481,7 +491,7 @@ def test_the_gateways_rules_converge_to_the_policy_rooms_state_under_churn_resta
     figures.insert(0, f"seed {SEED}: {OPERATIONS} operations on 2 policy rooms ("
                    + ", ".join(f"{count} {what}" for what, count in moderation.counts.items())
                    + f"); the gateway stopped at operation {restart_at} and started again at {restart_at + DOWN}, "
-                   f"the bot kicked from the second room at {kick_at}, "
+                   f"the bot kicked from the second room at {kick_at}, the gateway reloaded at {reload_at}, "
                    f"its homeserver connection cut from {cut_at} to {cut_at + CUT}; {time.monotonic() - began:.0f} s in all")
     report.note("Policy-list convergence (test_15):")
     for line in figures:

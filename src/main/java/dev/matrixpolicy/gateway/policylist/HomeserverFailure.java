@@ -68,11 +68,18 @@ final class HomeserverFailure extends Exception {
         this(message, message, next, 0, Optional.empty());
     }
 
-    /** No connection, or it broke. */
+    /**
+     * No connection, or it broke. What the JDK says of it is shown but is no new condition: a proxy
+     * with no homeserver behind it accepts each connection and closes it, and the JDK's client says
+     * {@code Broken pipe} or {@code header parser received no bytes} by how far the request got, so
+     * that every retry of one outage would otherwise be news.
+     */
     static HomeserverFailure unreachable(String call, Exception cause) {
         String detail = cause.getMessage() == null ? FailureCauses.of(cause)
                 : cause.getClass().getSimpleName() + ": " + oneLine(cause.getMessage());
-        return new HomeserverFailure("cannot reach the homeserver (" + call + ": " + detail + ")", Next.RETRY);
+        String message = "cannot reach the homeserver (" + call + ": " + detail + ")";
+        String condition = "cannot reach the homeserver (" + call + ")";
+        return new HomeserverFailure(message, message, condition, condition, Next.RETRY, 0, Optional.empty(), false, Optional.empty());
     }
 
     /**

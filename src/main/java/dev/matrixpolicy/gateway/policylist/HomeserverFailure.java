@@ -68,6 +68,11 @@ final class HomeserverFailure extends Exception {
         this(message, message, next, 0, Optional.empty());
     }
 
+    /** A failure tried again, whose {@code message} shows what {@code condition}, the same while it lasts, leaves out. */
+    private static HomeserverFailure retried(String message, String condition) {
+        return new HomeserverFailure(message, message, condition, condition, Next.RETRY, 0, Optional.empty(), false, Optional.empty());
+    }
+
     /**
      * No connection, or it broke. What the JDK says of it is shown but is no new condition: a proxy
      * with no homeserver behind it accepts each connection and closes it, and the JDK's client says
@@ -79,7 +84,7 @@ final class HomeserverFailure extends Exception {
                 : cause.getClass().getSimpleName() + ": " + oneLine(cause.getMessage());
         String message = "cannot reach the homeserver (" + call + ": " + detail + ")";
         String condition = "cannot reach the homeserver (" + call + ")";
-        return new HomeserverFailure(message, message, condition, condition, Next.RETRY, 0, Optional.empty(), false, Optional.empty());
+        return retried(message, condition);
     }
 
     /**
@@ -96,7 +101,7 @@ final class HomeserverFailure extends Exception {
             }
         }
         String message = causes.isEmpty() ? condition : condition + " (" + oneLine(causes.toString()) + ")";
-        return new HomeserverFailure(message, message, condition, condition, Next.RETRY, 0, Optional.empty(), false, Optional.empty());
+        return retried(message, condition);
     }
 
     /** No answer within {@code timeout}. */

@@ -110,6 +110,15 @@ public class RunPythonTests {
             return logs().resolve(suite.getName() + ".log");
         }
 
+        /**
+         * Where every Python process of the suites (pytest, Synapse, its helpers) keeps its compiled
+         * modules: Synapse and the module are compiled once, not at each of the suites' few dozen
+         * Python starts, and the checkout gets no {@code __pycache__}.
+         */
+        Path bytecode() {
+            return testClasses.getParent().resolve("python-bytecode");
+        }
+
         /** Written by {@code start}: which build started the suites, and the process that runs them. */
         Path started() {
             return logs().resolve("started.properties");
@@ -280,9 +289,10 @@ public class RunPythonTests {
                 "GATEWAY_JAR", run.jar().toString(),
                 "GATEWAY_TEST_CLASSES", run.testClasses().toString(),
                 "GATEWAY_JAVA", java(),
-                "PYTHONDONTWRITEBYTECODE", "1",
+                "PYTHONPYCACHEPREFIX", run.bytecode().toString(),
                 // Each suite's servers listen on its own slice of ports (gateway_process.free_port).
                 "TEST_PORT_SLICE", i + "/" + run.suites().size()));
+        pytest.environment().remove("PYTHONDONTWRITEBYTECODE"); // it would keep the cache above empty
         return pytest.start();
     }
 

@@ -39,7 +39,7 @@ class HelmChartOptionsTest {
     @Test
     void rendersEveryOptionalObjectAndNoIngress() {
         assertThat(manifests.kinds()).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "ConfigMap",
-                "Service", "Service", "Service", "Deployment", "ServiceMonitor", "PodDisruptionBudget",
+                "Service", "Service", "Service", "Deployment", "ServiceMonitor", "PrometheusRule", "PodDisruptionBudget",
                 "HorizontalPodAutoscaler", "NetworkPolicy");
         assertThat(UnknownFields.in(manifests)).isEmpty();
     }

@@ -43,6 +43,9 @@ import tools.jackson.databind.json.JsonMapper;
 @ActiveProfiles("metrics")
 class DocumentedMetricsEndToEndTest {
     private static final Path DASHBOARD = Path.of("helm/matrix-policy-gateway/dashboards/matrix-policy-gateway.json");
+    /** The series HelmPrometheusRuleTest gives promtool to fire the chart's alerts. */
+    private static final Path ALERTS_TEST = Path.of("src/test/resources/prometheus/alerts-test.yaml");
+    private static final Pattern ALERT_SERIES = Pattern.compile("^\\s*- series: '(.*)'$");
     /** Our metrics, the JVM's and Spring's, and Micrometer's Caffeine ones (not the {@code cache_ttl} setting). */
     private static final Pattern METRIC = Pattern.compile(
             "\\b((?:policy|jvm|http_server)_[a-z_]*[a-z]|cache_(?:gets|puts|evictions|size)[a-z_]*)\\b(\\{[^}]*})?");
@@ -53,7 +56,7 @@ class DocumentedMetricsEndToEndTest {
     /** What Micrometer adds to a meter's name for Prometheus. */
     private static final List<String> SUFFIXES = List.of("", "_total", "_count", "_sum", "_max", "_bucket");
     /** Labels Prometheus adds from the target (the ServiceMonitor), and the one every meter has. */
-    private static final Set<String> NOT_FROM_THE_GATEWAY = Set.of("namespace", "pod", "application");
+    private static final Set<String> NOT_FROM_THE_GATEWAY = Set.of("namespace", "job", "pod", "application");
     /** Words of the docs that look like a metric and are not one: a module type, a callback argument. */
     private static final Set<String> NOT_METRICS = Set.of("policy_list", "policy_server", "policy_server_request",
             "policy_room_upgrade_type");
@@ -127,6 +130,22 @@ class DocumentedMetricsEndToEndTest {
         }
 
         assertThat(missing).isEmpty();
+    }
+
+    @Test
+    void everyMetricAndLabelOfTheSeriesThatFireTheChartsAlertsIsInAScrape() throws IOException {
+        List<String> missing = new ArrayList<>();
+        List<String> lines = Files.readAllLines(ALERTS_TEST);
+        for (int at = 0; at < lines.size(); at++) {
+            Matcher series = ALERT_SERIES.matcher(lines.get(at));
+            if (series.matches()) {
+                String where = ALERTS_TEST + ":" + (at + 1);
+                references(series.group(1)).forEach((metric, labels) -> check(where, metric, labels, missing));
+            }
+        }
+
+        assertThat(missing).isEmpty();
+        assertThat(lines).as("series read").anyMatch(line -> line.contains("- series: '"));
     }
 
     @Test

@@ -145,6 +145,17 @@ class HelmPrometheusRuleTest {
     }
 
     @Test
+    void theLabelsAnOperatorRoutesByGoOnEveryAlertBesideItsOwn() {
+        JsonNode routed = groups(command -> command.set("prometheusRule.alertLabels.team", "matrix-moderation"));
+
+        routed.get(0).get("rules").forEach(rule -> assertThat(rule.get("labels").properties()).extracting(Map.Entry::getKey)
+                .as(rule.get("alert").asString()).contains("team", "severity", "namespace", "job"));
+        assertThat(routed.get(0).get("rules").get(0).get("labels").get("team").asString()).isEqualTo("matrix-moderation");
+        assertThatThrownBy(() -> groups(command -> command.set("prometheusRule.alertLabels.severity", "page")))
+                .hasMessageContaining("prometheusRule.alertLabels sets severity, which each alert sets itself");
+    }
+
+    @Test
     void aPrometheusRuleWithoutTheServiceMonitorWhoseSeriesItSelectsIsRefused() {
         assertThatThrownBy(() -> HelmChart.render(command -> command.set("prometheusRule.enabled", "true"), "defaults.yaml"))
                 .hasMessageContaining("prometheusRule.enabled needs serviceMonitor.enabled");

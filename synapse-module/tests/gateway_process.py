@@ -27,13 +27,14 @@ JAVA_CANDIDATES = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"]
 
 class Gateway:
     def __init__(self, url: str, management_url: str, token: str, process: subprocess.Popen, log: Path,
-                 workdir: Path) -> None:
+                 workdir: Path, config_yaml: str) -> None:
         self.url = url
         self.management_url = management_url
         self.token = token
         self.process = process
         self.log = log
         self.workdir = workdir
+        self.config_yaml = config_yaml  # the configuration it serves: the one it started with or last reloaded
 
     def reload(self, config_yaml: str) -> dict:
         """Replaces the configuration file and applies it at once (``POST /actuator/reload``, which
@@ -44,10 +45,12 @@ class Gateway:
                                          headers={"Accept": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return json.load(response)
+                answer = json.load(response)
         except urllib.error.HTTPError as refused:
             with refused:
                 return {"status": refused.code, "answer": refused.read().decode(errors="replace")}
+        self.config_yaml = config_yaml
+        return answer
 
     def counter(self, callback: str, outcome: str) -> float:
         """policy_decisions_total for one callback and outcome, summed over modules."""
@@ -104,7 +107,8 @@ def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,
     with open(log, "ab") as output:  # a restarted gateway adds to its log
         # The working directory is the test's own: no stray application.yml is picked up.
         process = subprocess.Popen(command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
-    gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log, workdir)
+    gateway = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management_port}", token, process, log, workdir,
+                      config_yaml)
     _wait_until_ready(gateway, timeout)
     return gateway
 

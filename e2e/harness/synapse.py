@@ -62,9 +62,8 @@ class Installation:
         paths = [str(p) for p in self.pythonpath] + [env.get("PYTHONPATH", "")]
         env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
         # Compiled once for every Synapse of the run, not at each start (most of a second of CPU), and
-        # kept under target/, not in the checkout: Maven's launcher names the folder, a run by hand
-        # gets this one.
-        env.setdefault("PYTHONPYCACHEPREFIX", str(TARGET / "python-bytecode"))
+        # kept under target/, not in the checkout: the folder Maven's launcher names, for a run by hand too.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(REPO / "target" / "python-bytecode"))
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         return env
 

@@ -474,7 +474,8 @@ class AuditWebhookTest {
      */
     @Test
     void recordsAFullQueueDropsLeaveNoBytesCountedSoOnceDrainedItAcceptsRecordsAgain() {
-        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(1_000)));
+        // in flight long enough for the 30 calls below, which take a few milliseconds
+        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(300)));
         AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/slow", "queue-capacity", "1", "queue-max-size", "2KB"));
         call(module, OnUserRegistration.TYPE, REGISTRATION);
         eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/slow")))).hasSize(1)); // in flight
@@ -615,7 +616,8 @@ class AuditWebhookTest {
      */
     @Test
     void recordsTheReplacedInstancesSettingsCannotDeliverDuringItsGraceGoOnToTheSuccessor() {
-        webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(1_000)));
+        // in flight until the replaced instance is closed below, a few milliseconds on
+        webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(500)));
         webhook.stubFor(post("/guarded").atPriority(1).withHeader("Authorization", equalTo("Bearer new-token")).willReturn(ok()));
         AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "revoked-token", "shutdown-grace", "10s"));
         call(replaced, OnUserRegistration.TYPE, REGISTRATION);

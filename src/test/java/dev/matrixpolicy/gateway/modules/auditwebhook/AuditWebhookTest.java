@@ -616,8 +616,9 @@ class AuditWebhookTest {
      */
     @Test
     void recordsTheReplacedInstancesSettingsCannotDeliverDuringItsGraceGoOnToTheSuccessor() {
-        // in flight until the replaced instance is closed below, a few milliseconds on
-        webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(500)));
+        // in flight until the replaced instance is closed below, after a successor is built: a second leaves
+        // room for a loaded machine, where a refusal before the close would be dropped, not handed on
+        webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(1_000)));
         webhook.stubFor(post("/guarded").atPriority(1).withHeader("Authorization", equalTo("Bearer new-token")).willReturn(ok()));
         AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "revoked-token", "shutdown-grace", "10s"));
         call(replaced, OnUserRegistration.TYPE, REGISTRATION);

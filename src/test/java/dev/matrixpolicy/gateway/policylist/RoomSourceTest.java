@@ -544,7 +544,8 @@ class RoomSourceTest {
             homeserver.state(ROOM, rule);
             redacted.add(rule.get("event_id").asString());
         }
-        start(ROOM); // a request timeout of 2 s: the four asked again would hold the syncs 8 s
+        // a request timeout of 1 s, far above a local answer's: the four asked again would hold the syncs 4 s
+        start(ROOM, settings -> settings.withRequestTimeout(Duration.ofSeconds(1)));
         firstRead();
         // held from the start, not once the first asks are seen: those asked again come at the backoff's pace, 20 ms on
         homeserver.holdEventReadsAskedAgain();
@@ -635,16 +636,16 @@ class RoomSourceTest {
     @Test
     void gapsOneAfterTheOtherReadTheStateAtTheBackoffsPaceAndApplyTheirEventsMeanwhile() throws Exception {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:0", "@first:evil.example"));
-        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
+        start(ROOM, settings -> settings.withBackoff(backoff(Duration.ofMillis(500), Duration.ofSeconds(1))));
         firstRead();
 
-        for (int i = 1; i <= 30; i++) { // three seconds of a burst, each sync flagged limited
+        for (int i = 1; i <= 15; i++) { // a second and a half of a burst, each sync flagged limited
             homeserver.sendWithGap(ROOM, ban("user", "rule:" + i, "@burst" + i + ":evil.example"));
             Thread.sleep(100);
         }
 
-        await().atMost(SOON).until(() -> updates.getLast().entities().contains("@burst30:evil.example"));
-        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).as("the first read, then one a pause of 1, 2, 2 s")
+        await().atMost(SOON).until(() -> updates.getLast().entities().contains("@burst15:evil.example"));
+        assertThat(homeserver.requests("GET /rooms/" + ROOM + "/state")).as("the first read, then one a pause of 0.5, 1, 1 s")
                 .hasSizeBetween(2, 5);
         assertThat(lines(Level.WARN)).anyMatch(line -> line.contains("reports gaps in the room's timeline one after the other"));
     }
@@ -652,8 +653,8 @@ class RoomSourceTest {
     @Test
     void aHomeserverThatFlagsEveryAnswerAsAGapStillGetsTheFullStateReadAtTheBackoffsPace() {
         homeserver.room(ROOM).state(ROOM, ban("user", "rule:0", "@first:evil.example"));
-        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(300))
-                .withBackoff(backoff(Duration.ofSeconds(1), Duration.ofSeconds(2))));
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(150))
+                .withBackoff(backoff(Duration.ofMillis(500), Duration.ofSeconds(1))));
         firstRead();
 
         // each long-poll ends at its timeout (cut to when the next full read is due) with a gap
@@ -1171,7 +1172,8 @@ class RoomSourceTest {
         List<Integer> pausesAsked = new CopyOnWriteArrayList<>();
         // Long enough for each kick below to land while the long-poll after the rejoin still waits: one that
         // completed first would be a good read, ending the failures (the pauses would start again at 1).
-        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofSeconds(1)).withBackoff(attempts -> {
+        // Each kick is seen once that long-poll ends, so the test takes four of them.
+        start(ROOM, settings -> settings.withSyncTimeout(Duration.ofMillis(500)).withBackoff(attempts -> {
             pausesAsked.add(attempts);
             return Duration.ofMillis(20);
         }));

@@ -20,6 +20,7 @@ import dev.matrixpolicy.gateway.support.GatewayClient;
 import dev.matrixpolicy.gateway.support.GatewayClient.Answer;
 import dev.matrixpolicy.gateway.support.KubeletVolume;
 import dev.matrixpolicy.gateway.support.NamedPipe;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import dev.matrixpolicy.gateway.testmodules.Gate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -1400,7 +1401,7 @@ class ReloadEndToEndTest {
      * the files, before the modules and the reloader are built.
      */
     private SpringApplicationBuilder rewritingAfterStartupRead(String name, String content) {
-        return new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context -> {
+        return ScannedOnceContext.application(PolicyGatewayApplication.class).initializers(context -> {
             try {
                 write(name, content);
             } catch (IOException unwritable) {
@@ -1411,7 +1412,7 @@ class ReloadEndToEndTest {
 
     /** The gateway, with {@code name} rewritten once the first generation serves: after startup read its token files. */
     private SpringApplicationBuilder rewritingOnceServing(String name, String content) {
-        return new SpringApplicationBuilder(PolicyGatewayApplication.class).initializers(context ->
+        return ScannedOnceContext.application(PolicyGatewayApplication.class).initializers(context ->
                 context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
                     @Override
                     public Object postProcessAfterInitialization(Object bean, String beanName) {
@@ -1428,7 +1429,7 @@ class ReloadEndToEndTest {
     }
 
     private void start(Path config, String... more) {
-        start(new SpringApplicationBuilder(PolicyGatewayApplication.class), config, more);
+        start(ScannedOnceContext.application(PolicyGatewayApplication.class), config, more);
     }
 
     private void start(SpringApplicationBuilder application, Path config, String... more) {

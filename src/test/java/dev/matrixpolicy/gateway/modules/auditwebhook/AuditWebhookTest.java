@@ -474,7 +474,8 @@ class AuditWebhookTest {
      */
     @Test
     void recordsAFullQueueDropsLeaveNoBytesCountedSoOnceDrainedItAcceptsRecordsAgain() {
-        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(1_000)));
+        // in flight long enough for the 30 calls below, which take a few milliseconds
+        webhook.stubFor(post("/slow").willReturn(ok().withFixedDelay(300)));
         AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/slow", "queue-capacity", "1", "queue-max-size", "2KB"));
         call(module, OnUserRegistration.TYPE, REGISTRATION);
         eventually(() -> assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/slow")))).hasSize(1)); // in flight
@@ -615,6 +616,8 @@ class AuditWebhookTest {
      */
     @Test
     void recordsTheReplacedInstancesSettingsCannotDeliverDuringItsGraceGoOnToTheSuccessor() {
+        // in flight until the replaced instance is closed below, after a successor is built: a second leaves
+        // room for a loaded machine, where a refusal before the close would be dropped, not handed on
         webhook.stubFor(post("/guarded").atPriority(2).willReturn(aResponse().withStatus(401).withFixedDelay(1_000)));
         webhook.stubFor(post("/guarded").atPriority(1).withHeader("Authorization", equalTo("Bearer new-token")).willReturn(ok()));
         AuditWebhook replaced = start(Map.of("url", webhook.baseUrl() + "/guarded", "token", "revoked-token", "shutdown-grace", "10s"));

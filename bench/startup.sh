@@ -14,6 +14,8 @@
 #   image-c1   `image` with -XX:TieredStopAtLevel=1 (C1 only: faster start, slower peak)
 #   image-late-c2 `image` with C2's (tier 4) thresholds ten times the defaults: fewer C2 compilations
 #              competing with the start for the CPU, the same code once warm
+#   image-adapters `image` with JDK 25's AOTAdapterCaching and AOTStubCaching (diagnostic flags), at
+#              training and at run: adapters and stubs from the cache too
 #   image-lazy `image` with spring.main.lazy-initialization=true: the most that lazy beans could
 #              save (not a candidate as such: a bad setting would fail the first request, not startup)
 #   spring-aot `image` on a jar built with Spring's AOT processing (-Pspring-aot), run with
@@ -72,6 +74,11 @@ for way in "${ways[@]}"; do
     extracted)   # the image's layout without its AOT cache: what the nested jar itself costs
       [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
       args[$way]="-jar $OUT/image/$(basename "$jar")" ;;
+    image-adapters)   # JDK 25's diagnostic AOTAdapterCaching and AOTStubCaching, at training and at run
+      [ -d "$OUT/image" ] && [ "$OUT/image" -nt "$jar" ] || extract "$jar" "$OUT/image"
+      ADAPTERS="-XX:+UnlockDiagnosticVMOptions -XX:+AOTAdapterCaching -XX:+AOTStubCaching"
+      train "$OUT/image/$(basename "$jar")" "$OUT/image-adapters.aot" $ADAPTERS
+      args[$way]="$ADAPTERS -XX:AOTCache=$OUT/image-adapters.aot -jar $OUT/image/$(basename "$jar")" ;;
     jar-aot)
       train "$jar" "$OUT/jar.aot"
       args[$way]="-XX:AOTCache=$OUT/jar.aot -jar $jar" ;;

@@ -83,8 +83,9 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait()
 
 
-# The tests' JVM: a small heap, and C1 only, so that the many short-lived gateways start fast.
-TEST_JVM_OPTIONS = ("-Xmx256m", "-XX:TieredStopAtLevel=1")
+# The tests' JVM: a small heap, the serial collector as in the container image, and C1 only, so that
+# the many short-lived gateways start fast (the serial collector saves 0.4 to 0.9 s of CPU a start).
+TEST_JVM_OPTIONS = ("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 
 
 def start(config_yaml: str, workdir: Path, token: str, timeout: float = 240,

@@ -5,11 +5,10 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaMethodCall;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
+import dev.matrixpolicy.gateway.support.ProductionClasses;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -26,8 +25,7 @@ class CacheUpkeepRuleTest {
     void everyCaffeineCacheRunsItsUpkeepOnTheCallingThread() {
         classes().should(setAnExecutorWhereTheyBuildACache())
                 .allowEmptyShould(true)
-                .check(new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                        .importPackages("dev.matrixpolicy.gateway"));
+                .check(ProductionClasses.gateway());
     }
 
     private static ArchCondition<JavaClass> setAnExecutorWhereTheyBuildACache() {

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import dev.matrixpolicy.gateway.testmodules.TestModulesAutoConfiguration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class ConfiguredGateway {
     private final AtomicReference<ConfigurableEnvironment> environment = new AtomicReference<>();
 
     ApplicationContextRunner runner() {
-        return new ApplicationContextRunner()
+        return ScannedOnceContext.runner()
                 .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, TestModulesAutoConfiguration.class))
                 .withUserConfiguration(GatewayConfiguration.class, BuiltInModuleTypes.class)
                 .withBean(SimpleMeterRegistry.class)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.Markdown;
 import dev.matrixpolicy.gateway.support.Markdown.Block;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import dev.matrixpolicy.gateway.support.TestCertificates;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -27,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.env.YamlPropertySourceLoader;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
@@ -183,7 +183,7 @@ class DocumentedConfigurationTest {
             throw new UncheckedIOException(unwritable);
         }
         AtomicReference<ConfigurableEnvironment> environment = new AtomicReference<>();
-        new ApplicationContextRunner()
+        ScannedOnceContext.runner()
                 .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, SslAutoConfiguration.class))
                 .withUserConfiguration(GatewayConfiguration.class, ConfiguredGateway.BuiltInModuleTypes.class)
                 .withBean(SimpleMeterRegistry.class)

@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.state.Take;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.RedisServer;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
@@ -44,7 +45,7 @@ class RedisTlsConfigurationTest {
     @RegisterExtension
     final LoggedLines lines = LoggedLines.of(StateConfiguration.class, Level.INFO);
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+    private final ApplicationContextRunner runner = ScannedOnceContext.runner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, SslAutoConfiguration.class))
             .withUserConfiguration(Gateway.class)
             .withBean(SimpleMeterRegistry.class)

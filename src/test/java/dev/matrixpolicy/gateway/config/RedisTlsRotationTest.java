@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.KubeletVolume;
 import dev.matrixpolicy.gateway.support.LoggedLines;
 import dev.matrixpolicy.gateway.support.RedisServer;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import dev.matrixpolicy.gateway.support.TestCertificates;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -63,7 +64,7 @@ class RedisTlsRotationTest {
 
     private KubeletVolume secret;
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+    private final ApplicationContextRunner runner = ScannedOnceContext.runner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class, SslAutoConfiguration.class))
             .withUserConfiguration(Gateway.class)
             .withBean(SimpleMeterRegistry.class);

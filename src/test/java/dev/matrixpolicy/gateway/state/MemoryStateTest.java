@@ -4,11 +4,10 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClass;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
+import dev.matrixpolicy.gateway.support.ProductionClasses;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -146,8 +145,7 @@ class MemoryStateTest extends SharedStateContract {
                                 .forEach(access -> events.add(SimpleConditionEvent.violated(origin, access.getDescription())));
                     }
                 })
-                .check(new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                        .importPackages("dev.matrixpolicy.gateway.state"));
+                .check(ProductionClasses.gateway());
     }
 
     @Test

@@ -103,8 +103,11 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
             return;
         }
         try {
+            // A primary sends a replica its data at once, not after the 5 s it otherwise waits for more
+            // replicas to share one transfer: a failover test's replica had nothing to read until then.
             List<String> command = new ArrayList<>(List.of(REDIS_SERVER.toString(), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", directory.toString(), "--daemonize", "no"));
+                    "--save", "", "--appendonly", "no", "--dir", directory.toString(), "--daemonize", "no",
+                    "--repl-diskless-sync-delay", "0"));
             if (certificates == null) {
                 command.addAll(List.of("--port", Integer.toString(port)));
             } else {

@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.LoggedLines;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class UserDenylistConfigurationTest {
     static class GatewayWithDenylist {
     }
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+    private final ApplicationContextRunner runner = ScannedOnceContext.runner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
             .withUserConfiguration(GatewayWithDenylist.class)
             .withBean(SimpleMeterRegistry.class)
@@ -123,7 +124,7 @@ class UserDenylistConfigurationTest {
     }
 
     private static ApplicationContextRunner onlyTheFile(Path file) {
-        return new ApplicationContextRunner()
+        return ScannedOnceContext.runner()
                 .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
                 .withUserConfiguration(GatewayWithDenylist.class)
                 .withBean(SimpleMeterRegistry.class)
@@ -133,7 +134,7 @@ class UserDenylistConfigurationTest {
 
     @Test
     void emptyListIsRefused() {
-        new ApplicationContextRunner()
+        ScannedOnceContext.runner()
                 .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
                 .withUserConfiguration(GatewayWithDenylist.class)
                 .withBean(SimpleMeterRegistry.class)

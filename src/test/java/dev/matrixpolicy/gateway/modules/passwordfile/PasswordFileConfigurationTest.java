@@ -11,6 +11,7 @@ import dev.matrixpolicy.gateway.dispatch.CallbackChains;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
 import dev.matrixpolicy.gateway.support.ModuleConfigs;
 import dev.matrixpolicy.gateway.support.NamedPipe;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -46,7 +47,7 @@ class PasswordFileConfigurationTest {
     @TempDir
     Path directory;
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+    private final ApplicationContextRunner runner = ScannedOnceContext.runner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
             .withUserConfiguration(GatewayWithPasswordFile.class)
             .withBean(SimpleMeterRegistry.class)

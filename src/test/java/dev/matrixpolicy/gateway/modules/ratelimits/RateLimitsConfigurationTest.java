@@ -8,6 +8,7 @@ import dev.matrixpolicy.gateway.dispatch.CallbackEndpoint;
 import dev.matrixpolicy.gateway.state.MemoryState;
 import dev.matrixpolicy.gateway.state.SharedState;
 import dev.matrixpolicy.gateway.support.ExpectedOutput;
+import dev.matrixpolicy.gateway.support.ScannedOnceContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,7 +28,7 @@ class RateLimitsConfigurationTest {
     static class GatewayWithRateLimits {
     }
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+    private final ApplicationContextRunner runner = ScannedOnceContext.runner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
             .withUserConfiguration(GatewayWithRateLimits.class)
             .withBean(SimpleMeterRegistry.class)
@@ -118,7 +119,7 @@ class RateLimitsConfigurationTest {
 
     @Test
     void anEntryWithNoLimitIsRefused() {
-        new ApplicationContextRunner()
+        ScannedOnceContext.runner()
                 .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
                 .withUserConfiguration(GatewayWithRateLimits.class)
                 .withBean(SimpleMeterRegistry.class)

@@ -1,8 +1,11 @@
 import java.io.File;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,14 +21,21 @@ import java.util.concurrent.TimeUnit;
  * tests keep one core of two busy.
  *
  * <ul>
- *   <li>{@code start} (process-test-classes, right after the jar): installs the test tools if need be,
- *       then starts the suites in the background and returns. It starts nothing when Maven's goals
- *       stop short of post-integration-test ({@code ./mvnw test}, {@code package}), where nothing would
- *       read their results.</li>
- *   <li>{@code supervise}: that background process. It runs the suites one after another (two at once
- *       beside the unit tests would leave those less than a core), records their exit codes, and ends
- *       them, with every Synapse and gateway they started, if Maven ends first (a failed unit test, a
- *       Ctrl-C).</li>
+ *   <li>{@code prepare} (initialize, before anything is compiled): when the Debian packages the tests
+ *       will need are missing (a fresh machine), starts installing them all in the background, in one
+ *       apt-get transaction ({@code install}), so that the installation overlaps the compilation and the
+ *       Java tests instead of holding up either: the suites' tools when the goals reach
+ *       post-integration-test, and the Java tests' Chromium and Redis. Whoever needs a tool later, the
+ *       suites' supervisor or a Java test ({@code DebianPackages}), first waits for the installation's
+ *       lock ({@code target/test-tools.lock}), then checks for the tool itself, and installs it if it is
+ *       still missing.</li>
+ *   <li>{@code start} (process-test-classes, right after the jar): starts the suites in the background
+ *       and returns. It starts nothing when Maven's goals stop short of post-integration-test
+ *       ({@code ./mvnw test}, {@code package}), where nothing would read their results.</li>
+ *   <li>{@code supervise}: that background process. It installs the suites' tools if they are still
+ *       missing, runs the suites one after another (two at once beside the unit tests would leave
+ *       those less than a core), records their exit codes, and ends them, with every Synapse and
+ *       gateway they started, if Maven ends first (a failed unit test, a Ctrl-C).</li>
  *   <li>{@code join} (post-integration-test, after the Java integration tests): waits for the suites
  *       this build started, or runs them now, all at once, if it started none; prints each suite's output whole
  *       (kept in {@code target/python-tests/<folder>.log}, so the two never interleave), and fails
@@ -55,9 +65,13 @@ public class RunPythonTests {
      *  (they sign and verify as a homeserver does). Installed even when SYNAPSE_PYTHON is set. */
     private static final String E2E_TOOLS = "python3-cryptography python3-bcrypt python3-signedjson"
             + " python3-unpaddedbase64 redis-server redis-tools";
-    /** Redis, for the end-to-end suite's shared-state tests (e2e/harness/redis.py): installed here, before
-     *  the Java tests start, whose own Redis tests would otherwise run apt-get at the same time. */
+    /** Redis, for the end-to-end suite's shared-state tests (e2e/harness/redis.py). */
     private static final List<Path> REDIS = List.of(Path.of("/usr/bin/redis-server"), Path.of("/usr/bin/redis-cli"));
+    /** The Java tests' own: the admin console's browser tests and the shared state's Redis tests
+     *  (support/ChromiumBrowser, support/RedisServer), installed in the early transaction too when missing. */
+    private static final String JAVA_TEST_TOOLS = "chromium chromium-driver redis-server";
+    private static final List<Path> JAVA_TEST_PROGRAMS = List.of(Path.of("/usr/bin/chromium"), Path.of("/usr/bin/chromedriver"),
+            Path.of("/usr/bin/redis-server"), Path.of("/usr/bin/redis-cli"));
     private static final String E2E_IMPORTS = ", cryptography, bcrypt, signedjson, unpaddedbase64";
     /** Synapse 1.67's mandatory dependencies (its pyproject.toml), as Debian packages, less those
      *  E2E_TOOLS has already (signedjson, unpaddedbase64). */
@@ -73,16 +87,23 @@ public class RunPythonTests {
             + " pyasn1_modules, sortedcontainers, packaging, idna";
 
     public static void main(String[] args) throws IOException, InterruptedException {
-        if (args.length < 5 || !List.of("start", "join", "supervise").contains(args[0])) {
-            fail("usage: RunPythonTests start <build start> <background> | join <build start> | supervise <build> <Maven pid>,"
+        if (args.length == 4 && args[0].equals("install")) {
+            System.exit(installHoldingTheLock(Path.of(args[1]), Path.of(args[2]), args[3]));
+        }
+        if (args.length < 5 || !List.of("prepare", "start", "join", "supervise").contains(args[0])) {
+            fail("usage: RunPythonTests prepare|start <build start> <background> | join <build start> | supervise <build> <Maven pid>,"
                     + " then <gateway jar> <test classes> <synapse-module or e2e folder>...");
         }
         String mode = args[0];
         int first = mode.equals("join") ? 2 : 3;
-        // start and join are given the time Maven took as the build's start, and add Maven's process ID
+        // prepare, start and join are given the time Maven took as the build's start, and add Maven's process ID
         String build = mode.equals("supervise") ? args[1] : maven().pid() + "@" + args[1];
         Run run = new Run(build, Path.of(args[first]), Path.of(args[first + 1]),
                 List.of(args).subList(first + 2, args.length).stream().map(File::new).toList());
+        if (mode.equals("prepare")) {   // before the test classes are compiled
+            prepare(run);
+            return;
+        }
         if (!Files.isDirectory(run.testClasses())) {
             // -Dmaven.test.skip: no test classes compiled, which the suites need (GATEWAY_TEST_CLASSES)
             System.out.println("[python tests] skipped: no test classes in " + run.testClasses());
@@ -133,6 +154,11 @@ public class RunPythonTests {
             return logs().resolve("supervisor.log");
         }
 
+        /** Held while test tools are installed: by {@code install}, this file's other modes and DebianPackages. */
+        Path toolsLock() {
+            return testClasses.getParent().resolve("test-tools.lock");
+        }
+
         /** What {@code file} holds, if it was written by this build. */
         Optional<Properties> ofThisBuild(Path file) throws IOException {
             return read(file).filter(written -> build.equals(written.getProperty("build")));
@@ -149,7 +175,6 @@ public class RunPythonTests {
         if (!background || !collects() || run.ofThisBuild(run.started()).isPresent()) {
             return;
         }
-        installTools(run);
         Files.createDirectories(run.logs());
         for (Path stale : List.of(run.started(), run.ended(), run.supervisorLog())) {
             Files.deleteIfExists(stale);
@@ -181,8 +206,69 @@ public class RunPythonTests {
      * cannot be read, nothing starts early and {@code join} runs the suites.
      */
     private static boolean collects() {
-        List<String> reaching = List.of("post-integration-test", "verify", "install", "deploy");
-        return Arrays.stream(maven().info().arguments().orElse(new String[0])).anyMatch(reaching::contains);
+        return goalsInclude(List.of("post-integration-test", "verify", "install", "deploy"));
+    }
+
+    private static boolean goalsInclude(List<String> phases) {
+        return Arrays.stream(mavenArguments()).anyMatch(phases::contains);
+    }
+
+    private static String[] mavenArguments() {
+        return maven().info().arguments().orElse(new String[0]);
+    }
+
+    /**
+     * In initialize: starts installing, in the background, the packages the tests of this build will
+     * need and the machine lacks, and returns once the installation holds the tools lock. The Java
+     * tests' tools only when the goals run the Java tests, all of them ({@code ./mvnw test -Dtest=...}
+     * installs what its tests ask for, when they ask); the suites' when the goals reach
+     * post-integration-test. Nothing for other goals ({@code spring-boot:run}).
+     */
+    private static void prepare(Run run) throws IOException, InterruptedException {
+        if (Arrays.stream(mavenArguments()).anyMatch(List.of("-Dmaven.test.skip", "-Dmaven.test.skip=true")::contains)) {
+            return;
+        }
+        boolean javaTests = goalsInclude(List.of("test", "package", "integration-test", "post-integration-test", "verify",
+                "install", "deploy")) && Arrays.stream(mavenArguments()).noneMatch(argument -> argument.startsWith("-Dtest="));
+        List<String> missing = new ArrayList<>();
+        if (javaTests && !JAVA_TEST_PROGRAMS.stream().allMatch(Files::isExecutable)) {
+            missing.add(JAVA_TEST_TOOLS);
+        }
+        SuiteTools suites = SuiteTools.of(run);
+        if (collects() && Files.isExecutable(Path.of(python())) && !suites.present()) {
+            missing.add(suites.packages());
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        String packages = String.join(" ", missing);
+        Path lock = run.toolsLock();
+        Path holding = lock.resolveSibling("test-tools.installing");
+        Path log = lock.resolveSibling("test-tools-install.log");
+        Files.createDirectories(lock.getParent());
+        Files.deleteIfExists(holding);
+        Process installer = new ProcessBuilder(java(), launcher(), "install", lock.toString(), holding.toString(), packages)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(holding) && installer.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        System.out.println("[test tools] installing in the background, beside the build: " + packages + " (" + log + ")");
+    }
+
+    /** {@code install}: the packages installed while holding the tools lock, {@code holding} there meanwhile. */
+    private static int installHoldingTheLock(Path lock, Path holding, String packages) throws IOException, InterruptedException {
+        try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock held = channel.lock()) {
+            Files.writeString(holding, String.valueOf(ProcessHandle.current().pid()));
+            try {
+                return install(packages) ? 0 : 1;
+            } finally {
+                Files.deleteIfExists(holding);
+            }
+        }
     }
 
     /** Runs the suites one after another, and ends them, and all they started, if Maven ends first. */
@@ -192,6 +278,7 @@ public class RunPythonTests {
             return 1;
         }
         endWith(maven.get());
+        installTools(run);
         // One after another: beside the unit tests, two at once would leave those less than a core.
         Properties ended = runSuites(run, true);
         ended.setProperty("build", run.build());
@@ -318,21 +405,45 @@ public class RunPythonTests {
         tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 
-    /** The test tools, installed with apt-get when missing; the build fails where that cannot be done. */
-    private static void installTools(Run run) throws InterruptedException {
+    /**
+     * The suites' tools, installed with apt-get when missing, once an installation begun by {@code prepare}
+     * has ended; the build fails where that cannot be done.
+     */
+    private static void installTools(Run run) throws IOException, InterruptedException {
         String python = python();
         if (!Files.isExecutable(Path.of(python))) {
             fail(python + " not found. Install Debian's python3 and: apt-get install " + TEST_TOOLS);
         }
-        boolean endToEnd = run.suites().stream().anyMatch(suite -> suite.getName().equals("e2e"));
-        boolean debianSynapse = endToEnd && System.getenv("SYNAPSE_PYTHON") == null;
-        String packages = TEST_TOOLS + (endToEnd ? " " + E2E_TOOLS : "") + (debianSynapse ? " " + SYNAPSE_DEPENDENCIES : "");
-        String imports = TEST_IMPORTS + (endToEnd ? E2E_IMPORTS : "") + (debianSynapse ? SYNAPSE_IMPORTS : "");
-        List<String> probe = List.of(python, "-c", imports);
-        if ((run(probe, Map.of(), null) != 0 || (endToEnd && !REDIS.stream().allMatch(Files::isExecutable)))
-                && (!install(packages) || run(probe, Map.of(), null) != 0)) {
-            fail(python + " lacks some of its test tools" + (endToEnd ? " (or redis-server is missing)" : "") + ", and installing them failed"
-                    + " (apt-get as root, or through passwordless sudo). Install them: apt-get install " + packages);
+        SuiteTools tools = SuiteTools.of(run);
+        Files.createDirectories(run.toolsLock().getParent());
+        try (FileChannel channel = FileChannel.open(run.toolsLock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock held = channel.lock()) {
+            if (!tools.present() && (!install(tools.packages()) || !tools.present())) {
+                fail(python + " lacks some of its test tools" + (tools.endToEnd() ? " (or redis-server is missing)" : "")
+                        + ", and installing them failed (apt-get as root, or through passwordless sudo). Install them: apt-get install "
+                        + tools.packages());
+            }
+        }
+    }
+
+    /** The Debian packages the suites need, and the imports that tell whether Python has them. */
+    private record SuiteTools(String packages, String imports, boolean endToEnd) {
+        static SuiteTools of(Run run) {
+            boolean endToEnd = run.suites().stream().anyMatch(suite -> suite.getName().equals("e2e"));
+            boolean debianSynapse = endToEnd && System.getenv("SYNAPSE_PYTHON") == null;
+            return new SuiteTools(TEST_TOOLS + (endToEnd ? " " + E2E_TOOLS : "") + (debianSynapse ? " " + SYNAPSE_DEPENDENCIES : ""),
+                    TEST_IMPORTS + (endToEnd ? E2E_IMPORTS : "") + (debianSynapse ? SYNAPSE_IMPORTS : ""), endToEnd);
+        }
+
+        /** Whether they are all there; the import's error, when one is missing, is not printed. */
+        boolean present() throws InterruptedException {
+            ProcessBuilder probe = new ProcessBuilder(python(), "-c", imports).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            try {
+                return probe.start().waitFor() == 0 && (!endToEnd || REDIS.stream().allMatch(Files::isExecutable));
+            } catch (IOException cannotStart) {
+                return false;
+            }
         }
     }
 

@@ -2,6 +2,8 @@ package dev.matrixpolicy.gateway.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +17,16 @@ import java.util.Map;
  * through passwordless sudo, as {@code synapse-module/maven/RunPythonTests.java} installs the Python
  * test tools (that launcher runs as a single-file program, so it cannot share this code). Where
  * installing is impossible the test fails; it never skips.
+ *
+ * <p>On a fresh machine the build has usually begun installing these packages already, in the
+ * background (RunPythonTests {@code prepare}), holding {@link #TOOLS_LOCK}: a test waits for that
+ * lock before it looks for its programs, so that it neither finds a package half unpacked nor runs
+ * apt-get beside it.
  */
 final class DebianPackages {
+    /** Held by whoever installs test tools in this build (RunPythonTests' {@code toolsLock()}). */
+    private static final Path TOOLS_LOCK = Path.of("target", "test-tools.lock");
+
     private DebianPackages() {
     }
 
@@ -27,6 +37,10 @@ final class DebianPackages {
      * @throws IllegalStateException naming the packages, the log and the fix when installing failed
      */
     static synchronized void require(String what, List<Path> programs, String packages, Path installLog) {
+        holdingTheToolsLock(() -> installUnlessPresent(what, programs, packages, installLog));
+    }
+
+    private static void installUnlessPresent(String what, List<Path> programs, String packages, Path installLog) {
         if (present(programs)) {
             return;
         }
@@ -49,6 +63,10 @@ final class DebianPackages {
      * @throws IllegalStateException naming the package, the log and the fix when it could not be unpacked
      */
     static synchronized void unpack(String what, Path program, String pkg, Path directory, Path installLog) {
+        holdingTheToolsLock(() -> unpackUnlessPresent(what, program, pkg, directory, installLog));
+    }
+
+    private static void unpackUnlessPresent(String what, Path program, String pkg, Path directory, Path installLog) {
         if (present(List.of(program))) {
             return;
         }
@@ -68,6 +86,19 @@ final class DebianPackages {
                     + "failed (apt-get download, with apt-get update as root or through sudo -n, then dpkg-deb -x; output in "
                     + installLog.toAbsolutePath() + "). Unpack it: cd " + directory + " && apt-get download " + pkg
                     + " && dpkg-deb -x " + pkg + "_*.deb .");
+        }
+    }
+
+    /** {@code work} done while this JVM holds {@link #TOOLS_LOCK}, once whoever held it has let go. */
+    private static void holdingTheToolsLock(Runnable work) {
+        try {
+            Files.createDirectories(TOOLS_LOCK.toAbsolutePath().getParent());
+            try (FileChannel channel = FileChannel.open(TOOLS_LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock held = channel.lock()) {
+                work.run();
+            }
+        } catch (IOException unlockable) {
+            throw new UncheckedIOException(unlockable);
         }
     }
 

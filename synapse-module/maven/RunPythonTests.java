@@ -1,7 +1,6 @@
 import java.io.File;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -255,13 +254,19 @@ public class RunPythonTests {
         while (!Files.exists(holding) && installer.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        System.out.println("[test tools] installing in the background, beside the build: " + packages + " (" + log + ")");
+        if (Files.exists(holding) || installer.isAlive()) {
+            System.out.println("[test tools] installing in the background, beside the build: " + packages + " (" + log + ")");
+        } else {
+            // Ended already: it could not install (not root, no apt-get), or could not even start.
+            // Whoever needs a tool later installs it or names what is missing, as without prepare.
+            System.out.println("[test tools] installing " + packages + " ended at once, with exit code " + installer.exitValue()
+                    + " (" + log + "); the tests that need them install them themselves or name them");
+        }
     }
 
     /** {@code install}: the packages installed while holding the tools lock, {@code holding} there meanwhile. */
     private static int installHoldingTheLock(Path lock, Path holding, String packages) throws IOException, InterruptedException {
-        try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock held = channel.lock()) {
+        try (FileChannel held = toolsLocked(lock)) {
             Files.writeString(holding, String.valueOf(ProcessHandle.current().pid()));
             try {
                 return install(packages) ? 0 : 1;
@@ -415,14 +420,28 @@ public class RunPythonTests {
             fail(python + " not found. Install Debian's python3 and: apt-get install " + TEST_TOOLS);
         }
         SuiteTools tools = SuiteTools.of(run);
-        Files.createDirectories(run.toolsLock().getParent());
-        try (FileChannel channel = FileChannel.open(run.toolsLock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock held = channel.lock()) {
+        try (FileChannel held = toolsLocked(run.toolsLock())) {
             if (!tools.present() && (!install(tools.packages()) || !tools.present())) {
                 fail(python + " lacks some of its test tools" + (tools.endToEnd() ? " (or redis-server is missing)" : "")
                         + ", and installing them failed (apt-get as root, or through passwordless sudo). Install them: apt-get install "
                         + tools.packages());
             }
+        }
+    }
+
+    /**
+     * The tools lock, held until the channel is closed: one installation at a time, and nobody looks
+     * for a tool while one is under way. The Java tests take the same lock ({@code support/DebianPackages}).
+     */
+    private static FileChannel toolsLocked(Path lock) throws IOException {
+        Files.createDirectories(lock.getParent());
+        FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            channel.lock();
+            return channel;
+        } catch (IOException | RuntimeException failed) {
+            channel.close();
+            throw failed;
         }
     }
 

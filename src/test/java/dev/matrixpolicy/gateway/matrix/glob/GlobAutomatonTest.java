@@ -173,15 +173,14 @@ class GlobAutomatonTest {
             patterns.add(pattern.append("*?q").toString());
         }
         GlobAutomaton automaton = GlobAutomaton.compile(patterns);
-        List<Pattern> expected = patterns.stream().map(GlobReference::asRegex).toList();
         Random random = new Random(20261205);
         for (int input = 0; input < 20; input++) {
             StringBuilder id = new StringBuilder("@");
             random.ints(60, 'a', 'k').forEach(letter -> id.append((char) letter));
             String candidate = id.append(input % 2 == 0 ? "xq" : "x").toString();
             int any = automaton.anyMatch(candidate);
-            assertThat(any < 0 ? expected.stream().noneMatch(p -> p.matcher(candidate).matches())
-                    : expected.get(any).matcher(candidate).matches()).as("%s: any match %d", candidate, any).isTrue();
+            assertThat(any < 0 ? patterns.stream().noneMatch(pattern -> wildcardWalkMatches(pattern, candidate))
+                    : asRegex(patterns.get(any)).matcher(candidate).matches()).as("%s: any match %d", candidate, any).isTrue();
         }
 
         assertThat(automaton.cachedNodes()).isLessThanOrEqualTo(GlobAutomaton.MAX_CACHED_NODES);
@@ -392,5 +391,48 @@ class GlobAutomatonTest {
                     + randomString(random, "ab", 1));
         }
         return glob.append('*').append(randomString(random, "ab", 2)).toString();
+    }
+
+    /** The walk below stands for the regex where the regex would take seconds: they must agree. */
+    @Test
+    void theWildcardWalkAnswersAsTheRegexDoes() {
+        Random random = new Random(20261207);
+        for (int i = 0; i < 5_000; i++) {
+            String glob = randomString(random, "ab*?", 7);
+            String input = randomString(random, "ab*?", 9);
+            assertThat(wildcardWalkMatches(glob, input)).as("%s against %s", glob, input)
+                    .isEqualTo(asRegex(glob).matcher(input).matches());
+        }
+    }
+
+    /**
+     * The textbook wildcard walk (a star takes as little as it can, one more character each time what
+     * follows it fails), for ASCII inputs: the same answer as {@link GlobReference#asRegex}, in time
+     * linear in the input times the glob, where the regex of a glob of six stars backtracks through
+     * every way to place them (10,000 such globs against 62 characters took 4 to 10 s).
+     */
+    private static boolean wildcardWalkMatches(String glob, String input) {
+        int g = 0;
+        int i = 0;
+        int star = -1;
+        int resumeAt = 0;
+        while (i < input.length()) {
+            if (g < glob.length() && glob.charAt(g) == '*') {
+                star = g++;
+                resumeAt = i;
+            } else if (g < glob.length() && (glob.charAt(g) == '?' || glob.charAt(g) == input.charAt(i))) {
+                g++;
+                i++;
+            } else if (star >= 0) {
+                g = star + 1;
+                i = ++resumeAt;
+            } else {
+                return false;
+            }
+        }
+        while (g < glob.length() && glob.charAt(g) == '*') {
+            g++;
+        }
+        return g == glob.length();
     }
 }

@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.policylist;
 
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.matrix.glob.GlobAutomaton;
+import dev.matrixpolicy.gateway.matrix.glob.Globs;
 import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Arrays;

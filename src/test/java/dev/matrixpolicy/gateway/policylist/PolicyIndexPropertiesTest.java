@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.policylist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
+import dev.matrixpolicy.gateway.matrix.glob.Globs;
 import dev.matrixpolicy.gateway.support.Gen;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,12 +1,15 @@
-package dev.matrixpolicy.gateway.policylist;
+package dev.matrixpolicy.gateway.matrix.glob;
 
-/** One glob against one string, without an automaton: for the explain endpoint and as the tests' reference. */
-final class Globs {
+/**
+ * One glob against one string, without an automaton: for the policy index's explanations, and as the
+ * reference the automaton's tests check a no-match against where a glob's regex would backtrack for seconds.
+ */
+public final class Globs {
     private Globs() {
     }
 
     /** Whether {@code glob} ({@code *}: any run, {@code ?}: one code point) matches the whole of {@code input}. */
-    static boolean matches(String glob, String input) {
+    public static boolean matches(String glob, String input) {
         int[] pattern = glob.codePoints().toArray();
         int[] text = input.codePoints().toArray();
         int p = 0;

@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * The packaged jar as its own process, started as a pod starts it and stopped with SIGTERM, for
  * the integration tests (failsafe runs them after {@code package}; the jar is the
  * {@code gateway.jar} system property). The JVM is the one running the tests: the JDK 25 of the
- * build's toolchain. It runs in its own folder, so no stray application.yml is read, and logs to
- * {@code gateway.log} there.
+ * build's toolchain, with the container image's serial collector, a 256 MiB heap and C1 only, as the
+ * Python suites start theirs ({@code gateway_process.TEST_JVM_OPTIONS}). It runs in its own folder,
+ * so no stray application.yml is read, and logs to {@code gateway.log} there.
  */
 public final class GatewayProcess implements AutoCloseable {
     private static final Duration STARTUP = Duration.ofMinutes(2);
@@ -56,7 +57,7 @@ public final class GatewayProcess implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java runs the tests"));
         int apiPort = Ports.unusedPort();
         int managementPort = Ports.unusedPort();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                 "--server.port=" + apiPort, "--management.server.port=" + managementPort,
                 "--policy-gateway.auth.token=" + token));
         command.addAll(arguments);

@@ -21,8 +21,8 @@ import tools.jackson.databind.JsonNode;
  * <p>A login for a user nobody defined is checked against a dummy hash of one of the users' costs
  * (see {@link Dummies}), so that unknown and known users take the same time and a timing attacker
  * cannot list the users. Logins for
- * another server's users, or with a user name that cannot be a localpart, are not ours and are answered
- * at once: that reveals nothing about who exists.
+ * another server's users, with a user name that cannot be a localpart, or with a secret that is not
+ * text, are not ours and are answered at once: that reveals nothing about who exists.
  */
 final class PasswordFile implements PolicyModule {
     static final LoginType PASSWORD = LoginType.of("m.login.password", "password");
@@ -73,7 +73,7 @@ final class PasswordFile implements PolicyModule {
     private Optional<String> check(CheckAuth.Args args, String field) {
         Optional<String> localpart = ourLocalpart(args.user());
         JsonNode secret = args.loginDict().get(field);
-        if (localpart.isEmpty() || secret == null || !secret.isString()) {
+        if (localpart.isEmpty() || secret == null || !secret.isString() || holdsHalfASurrogatePair(secret.stringValue())) {
             return Optional.empty();
         }
         Credentials current = credentials.current();
@@ -94,6 +94,15 @@ final class PasswordFile implements PolicyModule {
         } finally {
             verifications.release();
         }
+    }
+
+    /**
+     * Whether a secret holds half a surrogate pair, which a JSON escape carries (Synapse takes it from a
+     * client) and no UTF-8 can: no tool ever hashed such a password. bcrypt would read it as {@code ?},
+     * and argon2id's hashing throws on it.
+     */
+    private static boolean holdsHalfASurrogatePair(String secret) {
+        return secret.codePoints().anyMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE);
     }
 
     /** The chain stopped waiting (deadline or shutdown): nobody reads this answer. */

@@ -50,6 +50,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -236,6 +237,20 @@ class PasswordFileTest {
 
         assertThat(module().authCheckers().get(PasswordFile.PASSWORD)
                 .checkAuth(new CheckAuth.Args("alice", "m.login.password", loginDict))).isEmpty();
+    }
+
+    /**
+     * Half a surrogate pair, which a JSON escape carries and no UTF-8 can, is in no password a tool
+     * hashed: bcrypt read it as {@code ?}, so it stood for one, and argon2id's hashing threw on it.
+     */
+    @Test
+    void passwordHoldingHalfASurrogatePairIsAnsweredAtOnceAndMatchesNoOne() {
+        PasswordFile module = module(Map.of("dave", new BCryptPasswordEncoder(4).encode("wonder?land")), null, null);
+
+        assertThat(login(module, "dave", "wonder\uD800land")).isEmpty();
+        assertThat(login(module, "bob", "build\uDC00er")).isEmpty();
+        assertThat(verified).isEmpty();
+        assertThat(login(module, "dave", "wonder?land")).contains("@dave:example.com");
     }
 
     @Test

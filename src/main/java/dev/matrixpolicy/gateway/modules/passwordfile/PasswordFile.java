@@ -32,16 +32,19 @@ final class PasswordFile implements PolicyModule {
     private final PasswordVerifier verifier;
     /** Hashing is expensive on purpose: bound it so a login storm cannot starve the spam checks. */
     private final Semaphore verifications;
+    /** The processors the verifications of every instance of the process share. */
+    private final Semaphore processors;
     /** The heap argon2id hashing may hold, shared with every other instance of the process. */
     private final Argon2Budget argon2Memory;
     private final Map<LoginType, CheckAuth> checkers;
 
     PasswordFile(CredentialStore credentials, String serverName, Optional<LoginType> customLoginType,
-                 PasswordVerifier verifier, int maxConcurrentVerifications, Argon2Budget argon2Memory) {
+                 PasswordVerifier verifier, int maxConcurrentVerifications, Semaphore processors, Argon2Budget argon2Memory) {
         this.credentials = credentials;
         this.serverName = serverName;
         this.verifier = verifier;
         this.verifications = new Semaphore(maxConcurrentVerifications, true);
+        this.processors = processors;
         this.argon2Memory = argon2Memory;
         Map<LoginType, CheckAuth> byType = new LinkedHashMap<>(); // in order: discovery lists them so
         byType.put(PASSWORD, args -> check(args, PASSWORD.fields().getFirst()));
@@ -83,16 +86,25 @@ final class PasswordFile implements PolicyModule {
 
     private boolean verify(String password, PasswordHash hash) {
         try {
-            verifications.acquire();
+            return holding(verifications, () -> holding(processors, () -> argon2Memory.holding(hash, () -> verifier.matches(password, hash))));
         } catch (InterruptedException abandoned) {
             return abandoned();
         }
+    }
+
+    /** Work that waits its turn for the slots it needs. */
+    @FunctionalInterface
+    private interface InTurn {
+        boolean run() throws InterruptedException;
+    }
+
+    /** Runs {@code work} once one of {@code slots} is free, in turn with the others waiting. */
+    private static boolean holding(Semaphore slots, InTurn work) throws InterruptedException {
+        slots.acquire();
         try {
-            return argon2Memory.holding(hash, () -> verifier.matches(password, hash));
-        } catch (InterruptedException abandoned) {
-            return abandoned();
+            return work.run();
         } finally {
-            verifications.release();
+            slots.release();
         }
     }
 

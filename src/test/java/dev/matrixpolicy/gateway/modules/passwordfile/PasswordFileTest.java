@@ -64,6 +64,7 @@ class PasswordFileTest {
     final LoggedLines logged = LoggedLines.of(CredentialStore.class, Level.DEBUG);
 
     private static final Duration CHECK_EVERY = Duration.ofSeconds(10);
+    private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
@@ -510,6 +511,16 @@ class PasswordFileTest {
         assertThat(mostVerificationsAtOnce("alice", 2, Hashes.LIMITS)).isBetween(1, 2);
     }
 
+    /**
+     * A verification holds its carrier thread until it ends, and requests run on two carriers per
+     * processor: two entries (or an instance and the one a reload builds in its place), each allowing
+     * as many as there are processors, would take every carrier from the other requests.
+     */
+    @Test
+    void verificationsOfEveryInstanceTogetherRunOnNoMoreThanTheProcessors() throws Exception {
+        assertThat(mostVerificationsAtOnce("alice", PROCESSORS, Hashes.LIMITS, 2)).isBetween(1, PROCESSORS);
+    }
+
     @Test
     void argon2idVerificationsOfEveryInstanceShareTheOneHalfOfTheHeap() throws Exception {
         // two entries, or an instance and the one a reload builds in its place: room for one bob at a time in all
@@ -561,7 +572,10 @@ class PasswordFileTest {
                 new Argon2PasswordEncoder(16, 32, 1, 64, 2).encode("any"), Hashes.LIMITS).cost());
     }
 
-    /** The most verifications that ran at once, each taking 20 ms, for 16 logins of {@code user} on 8 threads. */
+    /**
+     * The most verifications that ran at once, each taking 20 ms, for logins of {@code user} on twice as
+     * many threads as verifications may run on the processors of two instances (8 at least).
+     */
     private int mostVerificationsAtOnce(String user, int maxConcurrent, PasswordHash.Limits limits) {
         return mostVerificationsAtOnce(user, maxConcurrent, limits, 1);
     }
@@ -587,8 +601,9 @@ class PasswordFileTest {
                     new ModuleContext("passwords-" + i, "example.com", meters), slow, clock::get, wallClock));
         }
 
-        try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
-            for (int i = 0; i < 16; i++) {
+        int threadCount = Math.max(8, 4 * PROCESSORS);
+        try (ExecutorService threads = Executors.newFixedThreadPool(threadCount)) {
+            for (int i = 0; i < 2 * threadCount; i++) {
                 PasswordFile module = modules.get(i % instances);
                 threads.submit(() -> login(module, user, "wrong"));
             }

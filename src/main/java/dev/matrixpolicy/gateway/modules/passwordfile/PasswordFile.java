@@ -84,22 +84,20 @@ final class PasswordFile implements PolicyModule {
         return matches && current.users().containsKey(localpart.get()) ? Optional.of("@" + localpart.get() + ":" + serverName) : Optional.empty();
     }
 
+    /**
+     * Waits for the heap first, and only then for a slot, the entry's and a processor: a verification
+     * waiting for the heap holds no slot that a bcrypt one, which needs no heap, could run in.
+     */
     private boolean verify(String password, PasswordHash hash) {
         try {
-            return holding(verifications, () -> holding(processors, () -> argon2Memory.holding(hash, () -> verifier.matches(password, hash))));
+            return argon2Memory.holding(hash, () -> holding(verifications, () -> holding(processors, () -> verifier.matches(password, hash))));
         } catch (InterruptedException abandoned) {
             return abandoned();
         }
     }
 
-    /** Work that waits its turn for the slots it needs. */
-    @FunctionalInterface
-    private interface InTurn {
-        boolean run() throws InterruptedException;
-    }
-
     /** Runs {@code work} once one of {@code slots} is free, in turn with the others waiting. */
-    private static boolean holding(Semaphore slots, InTurn work) throws InterruptedException {
+    private static <T> T holding(Semaphore slots, Argon2Budget.Work<T> work) throws InterruptedException {
         slots.acquire();
         try {
             return work.run();

@@ -535,21 +535,7 @@ class PasswordFileTest {
     void aNewArgon2idCostsDummyIsMadeWithinTheBudgetTheVerificationsShare() throws Exception {
         CountDownLatch verifying = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
-        PasswordVerifier heldArgon2 = (password, hash) -> {
-            if (hash.memoryKib() > 0) {
-                verifying.countDown();
-                try {
-                    finish.await();
-                } catch (InterruptedException stopped) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return PasswordVerifier.SPRING_SECURITY.matches(password, hash);
-        };
-        // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one at a time, verification or dummy
-        PasswordFile module = new PasswordFileModuleType(PasswordHash.Limits.of(128 * 1024)).create(
-                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 4), new ModuleContext("passwords", "example.com", meters),
-                heldArgon2, clock::get, wallClock);
+        PasswordFile module = oneArgon2idAtATime(4, heldArgon2(verifying, finish));
 
         try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
             Future<Optional<String>> bob = threads.submit(() -> login(module, "bob", "builder"));
@@ -570,6 +556,66 @@ class PasswordFileTest {
         }
         assertThat(module.credentials().current().dummies().byCost()).containsKey(PasswordHash.parse(
                 new Argon2PasswordEncoder(16, 32, 1, 64, 2).encode("any"), Hashes.LIMITS).cost());
+    }
+
+    /**
+     * A verification waits for its heap before it takes a slot, its entry's or a processor: argon2id
+     * verifications waiting for the heap hold none, and a bcrypt login finds one free.
+     */
+    @Test
+    void aBcryptLoginNeverWaitsForASlotBehindArgon2idVerificationsWaitingForTheHeap() throws Exception {
+        CountDownLatch verifying = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        PasswordFile module = oneArgon2idAtATime(PROCESSORS, heldArgon2(verifying, finish));
+        List<Thread> bobs = new CopyOnWriteArrayList<>();
+
+        try (ExecutorService threads = Executors.newFixedThreadPool(PROCESSORS + 1)) {
+            List<Future<Optional<String>>> bobLogins = new ArrayList<>();
+            for (int i = 0; i < PROCESSORS; i++) {
+                bobLogins.add(threads.submit(() -> {
+                    bobs.add(Thread.currentThread());
+                    return login(module, "bob", "builder");
+                }));
+            }
+            verifying.await();
+            // one verifying, held; the others waiting for its heap
+            while (bobs.size() < PROCESSORS || !bobs.stream().allMatch(bob -> bob.getState() == Thread.State.WAITING)) {
+                Thread.onSpinWait();
+            }
+            Future<Optional<String>> alice = threads.submit(() -> login(module, "alice", "wonderland"));
+
+            try {
+                assertThat(alice.get(5, TimeUnit.SECONDS)).as("checked while bob's logins hold or wait for the heap")
+                        .contains("@alice:example.com");
+            } finally {
+                finish.countDown();
+            }
+            for (Future<Optional<String>> bob : bobLogins) {
+                assertThat(bob.get(10, TimeUnit.SECONDS)).contains("@bob:example.com");
+            }
+        }
+    }
+
+    /** Room for one of bob's argon2id verifications at a time (or one dummy of its cost): a heap of 128 KiB, since it takes m=64 KiB. */
+    private PasswordFile oneArgon2idAtATime(int maxConcurrent, PasswordVerifier verifier) {
+        return new PasswordFileModuleType(PasswordHash.Limits.of(128 * 1024)).create(
+                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, maxConcurrent),
+                new ModuleContext("passwords", "example.com", meters), verifier, clock::get, wallClock);
+    }
+
+    /** Spring Security's verification, where argon2id ones say they run and then wait for {@code finish}. */
+    private static PasswordVerifier heldArgon2(CountDownLatch verifying, CountDownLatch finish) {
+        return (password, hash) -> {
+            if (hash.memoryKib() > 0) {
+                verifying.countDown();
+                try {
+                    finish.await();
+                } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return PasswordVerifier.SPRING_SECURITY.matches(password, hash);
+        };
     }
 
     /**

@@ -564,6 +564,7 @@ class PasswordFileTest {
      */
     @Test
     void aBcryptLoginNeverWaitsForASlotBehindArgon2idVerificationsWaitingForTheHeap() throws Exception {
+        assumeThat(PROCESSORS).as("a processor for the argon2id verification held, and one for the bcrypt login").isGreaterThan(1);
         CountDownLatch verifying = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
         PasswordFile module = oneArgon2idAtATime(PROCESSORS, heldArgon2(verifying, finish));

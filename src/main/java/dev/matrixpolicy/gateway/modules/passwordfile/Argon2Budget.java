@@ -1,7 +1,6 @@
 package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import java.util.concurrent.Semaphore;
-import java.util.function.Supplier;
 
 /**
  * The heap, in KiB, that argon2id hashing running at once may hold: each verification, and each
@@ -22,21 +21,27 @@ final class Argon2Budget {
         return new Argon2Budget(Integer.MAX_VALUE);
     }
 
+    /** Hashing, or the wait for the rest of what it needs (a verification's slots). */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws InterruptedException;
+    }
+
     /**
      * Runs {@code work} on {@code hash} (verifying it, or making a dummy of its cost) once its memory
      * is free, in turn with the others waiting.
      *
      * @throws InterruptedException when the thread stops waiting (the chain's deadline, shutdown)
      */
-    <T> T holding(PasswordHash hash, Supplier<T> work) throws InterruptedException {
+    <T> T holding(PasswordHash hash, Work<T> work) throws InterruptedException {
         int memory = Math.toIntExact(hash.memoryKib());
         if (memory == 0) {
             // bcrypt: a fair semaphore would queue even a request for nothing behind the argon2id ones waiting
-            return work.get();
+            return work.run();
         }
         kib.acquire(memory);
         try {
-            return work.get();
+            return work.run();
         } finally {
             kib.release(memory);
         }

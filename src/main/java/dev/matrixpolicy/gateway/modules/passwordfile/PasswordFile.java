@@ -21,8 +21,8 @@ import tools.jackson.databind.JsonNode;
  * <p>A login for a user nobody defined is checked against a dummy hash of one of the users' costs
  * (see {@link Dummies}), so that unknown and known users take the same time and a timing attacker
  * cannot list the users. Logins for
- * another server's users, or with a user name that cannot be a localpart, are not ours and are answered
- * at once: that reveals nothing about who exists.
+ * another server's users, with a user name that cannot be a localpart, or with a secret that is not
+ * text, are not ours and are answered at once: that reveals nothing about who exists.
  */
 final class PasswordFile implements PolicyModule {
     static final LoginType PASSWORD = LoginType.of("m.login.password", "password");
@@ -32,16 +32,19 @@ final class PasswordFile implements PolicyModule {
     private final PasswordVerifier verifier;
     /** Hashing is expensive on purpose: bound it so a login storm cannot starve the spam checks. */
     private final Semaphore verifications;
+    /** The processors the verifications of every instance of the process share. */
+    private final Semaphore processors;
     /** The heap argon2id hashing may hold, shared with every other instance of the process. */
     private final Argon2Budget argon2Memory;
     private final Map<LoginType, CheckAuth> checkers;
 
     PasswordFile(CredentialStore credentials, String serverName, Optional<LoginType> customLoginType,
-                 PasswordVerifier verifier, int maxConcurrentVerifications, Argon2Budget argon2Memory) {
+                 PasswordVerifier verifier, int maxConcurrentVerifications, Semaphore processors, Argon2Budget argon2Memory) {
         this.credentials = credentials;
         this.serverName = serverName;
         this.verifier = verifier;
         this.verifications = new Semaphore(maxConcurrentVerifications, true);
+        this.processors = processors;
         this.argon2Memory = argon2Memory;
         Map<LoginType, CheckAuth> byType = new LinkedHashMap<>(); // in order: discovery lists them so
         byType.put(PASSWORD, args -> check(args, PASSWORD.fields().getFirst()));
@@ -73,7 +76,7 @@ final class PasswordFile implements PolicyModule {
     private Optional<String> check(CheckAuth.Args args, String field) {
         Optional<String> localpart = ourLocalpart(args.user());
         JsonNode secret = args.loginDict().get(field);
-        if (localpart.isEmpty() || secret == null || !secret.isString()) {
+        if (localpart.isEmpty() || secret == null || !secret.isString() || holdsHalfASurrogatePair(secret.stringValue())) {
             return Optional.empty();
         }
         Credentials current = credentials.current();
@@ -81,19 +84,35 @@ final class PasswordFile implements PolicyModule {
         return matches && current.users().containsKey(localpart.get()) ? Optional.of("@" + localpart.get() + ":" + serverName) : Optional.empty();
     }
 
+    /**
+     * Waits for the heap first, and only then for a slot, the entry's and a processor: a verification
+     * waiting for the heap holds no slot that a bcrypt one, which needs no heap, could run in.
+     */
     private boolean verify(String password, PasswordHash hash) {
         try {
-            verifications.acquire();
+            return argon2Memory.holding(hash, () -> holding(verifications, () -> holding(processors, () -> verifier.matches(password, hash))));
         } catch (InterruptedException abandoned) {
             return abandoned();
         }
+    }
+
+    /** Runs {@code work} once one of {@code slots} is free, in turn with the others waiting. */
+    private static <T> T holding(Semaphore slots, Argon2Budget.Work<T> work) throws InterruptedException {
+        slots.acquire();
         try {
-            return argon2Memory.holding(hash, () -> verifier.matches(password, hash));
-        } catch (InterruptedException abandoned) {
-            return abandoned();
+            return work.run();
         } finally {
-            verifications.release();
+            slots.release();
         }
+    }
+
+    /**
+     * Whether a secret holds half a surrogate pair, which a JSON escape carries (Synapse takes it from a
+     * client) and no UTF-8 can: no tool ever hashed such a password. bcrypt would read it as {@code ?},
+     * and argon2id's hashing throws on it.
+     */
+    private static boolean holdsHalfASurrogatePair(String secret) {
+        return secret.codePoints().anyMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE);
     }
 
     /** The chain stopped waiting (deadline or shutdown): nobody reads this answer. */

@@ -17,8 +17,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param customLoginType            a second login type, checked against the same hashes
  * @param reloadCheckInterval        how often, at most, a login looks whether the file changed; a year at
  *                                   most (it is kept in nanoseconds, which hold 292 years)
- * @param maxConcurrentVerifications how many hash verifications may run at once; defaults to the
- *                                   number of processors
+ * @param maxConcurrentVerifications how many of this instance's hash verifications may run at once;
+ *                                   defaults to the number of processors, which those of every instance
+ *                                   together never exceed
  */
 public record PasswordFileConfig(
         Path file,

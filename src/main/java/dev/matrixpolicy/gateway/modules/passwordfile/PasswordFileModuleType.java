@@ -9,6 +9,7 @@ import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.modules.passwordfile.CredentialStore.UnusableCredentialsException;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 import org.springframework.stereotype.Component;
 
@@ -30,6 +31,14 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
      * each, all of it together.
      */
     private final Argon2Budget argon2Memory;
+    /**
+     * The processors the verifications of every instance this type builds run on together, whatever each
+     * instance's {@code max-concurrent-verifications} allows: a verification holds its carrier thread
+     * until it ends (a virtual thread is never preempted), and requests run on two carriers per processor,
+     * so two entries, or an instance and the one a reload builds to replace it, would otherwise take every
+     * carrier from the other requests in a login storm.
+     */
+    private final Semaphore processors = new Semaphore(Runtime.getRuntime().availableProcessors(), true);
 
     PasswordFileModuleType() {
         this(PasswordHash.Limits.ofThisProcess());
@@ -72,7 +81,7 @@ class PasswordFileModuleType extends ModuleType<PasswordFileConfig> {
         }
         int concurrency = config.maxConcurrentVerifications() != null
                 ? config.maxConcurrentVerifications() : Runtime.getRuntime().availableProcessors();
-        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency, argon2Memory);
+        return new PasswordFile(credentials, context.serverName(), custom, verifier, concurrency, processors, argon2Memory);
     }
 
     private static LoginType loginType(PasswordFileConfig.CustomLoginType custom) {

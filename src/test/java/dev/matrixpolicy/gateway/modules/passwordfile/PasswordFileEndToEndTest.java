@@ -95,6 +95,18 @@ class PasswordFileEndToEndTest {
                 .isEqualTo(GatewayClient.json("{\"result\": \"@alice:example.com\"}"));
     }
 
+    /**
+     * A JSON escape carries half a surrogate pair (Synapse takes it from a client), which no UTF-8 can
+     * hold, so no tool ever hashed such a password; argon2id's hashing threw on it, failing the login closed.
+     */
+    @Test
+    void passwordHoldingHalfASurrogatePairIsNoLoginRatherThanAFailedCheck() {
+        Answer answer = passwordLogin("bob", "buil\\ud800der");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json()).isEqualTo(GatewayClient.json("{\"result\": null}"));
+    }
+
     @Test
     void loginWithoutThePasswordFieldIs400MissingParam() {
         Answer answer = login("alice", "m.login.password", "pass", "wonderland");

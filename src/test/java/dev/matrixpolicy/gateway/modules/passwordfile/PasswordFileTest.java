@@ -50,6 +50,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -63,6 +64,7 @@ class PasswordFileTest {
     final LoggedLines logged = LoggedLines.of(CredentialStore.class, Level.DEBUG);
 
     private static final Duration CHECK_EVERY = Duration.ofSeconds(10);
+    private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
@@ -236,6 +238,20 @@ class PasswordFileTest {
 
         assertThat(module().authCheckers().get(PasswordFile.PASSWORD)
                 .checkAuth(new CheckAuth.Args("alice", "m.login.password", loginDict))).isEmpty();
+    }
+
+    /**
+     * Half a surrogate pair, which a JSON escape carries and no UTF-8 can, is in no password a tool
+     * hashed: bcrypt read it as {@code ?}, so it stood for one, and argon2id's hashing threw on it.
+     */
+    @Test
+    void passwordHoldingHalfASurrogatePairIsAnsweredAtOnceAndMatchesNoOne() {
+        PasswordFile module = module(Map.of("dave", new BCryptPasswordEncoder(4).encode("wonder?land")), null, null);
+
+        assertThat(login(module, "dave", "wonder\uD800land")).isEmpty();
+        assertThat(login(module, "bob", "build\uDC00er")).isEmpty();
+        assertThat(verified).isEmpty();
+        assertThat(login(module, "dave", "wonder?land")).contains("@dave:example.com");
     }
 
     @Test
@@ -495,6 +511,16 @@ class PasswordFileTest {
         assertThat(mostVerificationsAtOnce("alice", 2, Hashes.LIMITS)).isBetween(1, 2);
     }
 
+    /**
+     * A verification holds its carrier thread until it ends, and requests run on two carriers per
+     * processor: two entries (or an instance and the one a reload builds in its place), each allowing
+     * as many as there are processors, would take every carrier from the other requests.
+     */
+    @Test
+    void verificationsOfEveryInstanceTogetherRunOnNoMoreThanTheProcessors() throws Exception {
+        assertThat(mostVerificationsAtOnce("alice", PROCESSORS, Hashes.LIMITS, 2)).isBetween(1, PROCESSORS);
+    }
+
     @Test
     void argon2idVerificationsOfEveryInstanceShareTheOneHalfOfTheHeap() throws Exception {
         // two entries, or an instance and the one a reload builds in its place: room for one bob at a time in all
@@ -509,21 +535,7 @@ class PasswordFileTest {
     void aNewArgon2idCostsDummyIsMadeWithinTheBudgetTheVerificationsShare() throws Exception {
         CountDownLatch verifying = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
-        PasswordVerifier heldArgon2 = (password, hash) -> {
-            if (hash.memoryKib() > 0) {
-                verifying.countDown();
-                try {
-                    finish.await();
-                } catch (InterruptedException stopped) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return PasswordVerifier.SPRING_SECURITY.matches(password, hash);
-        };
-        // bob's argon2id hash takes m=64 KiB: a heap of 128 KiB leaves room for one at a time, verification or dummy
-        PasswordFile module = new PasswordFileModuleType(PasswordHash.Limits.of(128 * 1024)).create(
-                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, 4), new ModuleContext("passwords", "example.com", meters),
-                heldArgon2, clock::get, wallClock);
+        PasswordFile module = oneArgon2idAtATime(4, heldArgon2(verifying, finish));
 
         try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
             Future<Optional<String>> bob = threads.submit(() -> login(module, "bob", "builder"));
@@ -546,7 +558,71 @@ class PasswordFileTest {
                 new Argon2PasswordEncoder(16, 32, 1, 64, 2).encode("any"), Hashes.LIMITS).cost());
     }
 
-    /** The most verifications that ran at once, each taking 20 ms, for 16 logins of {@code user} on 8 threads. */
+    /**
+     * A verification waits for its heap before it takes a slot, its entry's or a processor: argon2id
+     * verifications waiting for the heap hold none, and a bcrypt login finds one free.
+     */
+    @Test
+    void aBcryptLoginNeverWaitsForASlotBehindArgon2idVerificationsWaitingForTheHeap() throws Exception {
+        assumeThat(PROCESSORS).as("a processor for the argon2id verification held, and one for the bcrypt login").isGreaterThan(1);
+        CountDownLatch verifying = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        PasswordFile module = oneArgon2idAtATime(PROCESSORS, heldArgon2(verifying, finish));
+        List<Thread> bobs = new CopyOnWriteArrayList<>();
+
+        try (ExecutorService threads = Executors.newFixedThreadPool(PROCESSORS + 1)) {
+            List<Future<Optional<String>>> bobLogins = new ArrayList<>();
+            for (int i = 0; i < PROCESSORS; i++) {
+                bobLogins.add(threads.submit(() -> {
+                    bobs.add(Thread.currentThread());
+                    return login(module, "bob", "builder");
+                }));
+            }
+            verifying.await();
+            // one verifying, held; the others waiting for its heap
+            while (bobs.size() < PROCESSORS || !bobs.stream().allMatch(bob -> bob.getState() == Thread.State.WAITING)) {
+                Thread.onSpinWait();
+            }
+            Future<Optional<String>> alice = threads.submit(() -> login(module, "alice", "wonderland"));
+
+            try {
+                assertThat(alice.get(5, TimeUnit.SECONDS)).as("checked while bob's logins hold or wait for the heap")
+                        .contains("@alice:example.com");
+            } finally {
+                finish.countDown();
+            }
+            for (Future<Optional<String>> bob : bobLogins) {
+                assertThat(bob.get(10, TimeUnit.SECONDS)).contains("@bob:example.com");
+            }
+        }
+    }
+
+    /** Room for one of bob's argon2id verifications at a time (or one dummy of its cost): a heap of 128 KiB, since it takes m=64 KiB. */
+    private PasswordFile oneArgon2idAtATime(int maxConcurrent, PasswordVerifier verifier) {
+        return new PasswordFileModuleType(PasswordHash.Limits.of(128 * 1024)).create(
+                new PasswordFileConfig(file, Map.of(), null, CHECK_EVERY, maxConcurrent),
+                new ModuleContext("passwords", "example.com", meters), verifier, clock::get, wallClock);
+    }
+
+    /** Spring Security's verification, where argon2id ones say they run and then wait for {@code finish}. */
+    private static PasswordVerifier heldArgon2(CountDownLatch verifying, CountDownLatch finish) {
+        return (password, hash) -> {
+            if (hash.memoryKib() > 0) {
+                verifying.countDown();
+                try {
+                    finish.await();
+                } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return PasswordVerifier.SPRING_SECURITY.matches(password, hash);
+        };
+    }
+
+    /**
+     * The most verifications that ran at once, each taking 20 ms, for logins of {@code user} on twice as
+     * many threads as verifications may run on the processors of two instances (8 at least).
+     */
     private int mostVerificationsAtOnce(String user, int maxConcurrent, PasswordHash.Limits limits) {
         return mostVerificationsAtOnce(user, maxConcurrent, limits, 1);
     }
@@ -572,8 +648,9 @@ class PasswordFileTest {
                     new ModuleContext("passwords-" + i, "example.com", meters), slow, clock::get, wallClock));
         }
 
-        try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
-            for (int i = 0; i < 16; i++) {
+        int threadCount = Math.max(8, 4 * PROCESSORS);
+        try (ExecutorService threads = Executors.newFixedThreadPool(threadCount)) {
+            for (int i = 0; i < 2 * threadCount; i++) {
                 PasswordFile module = modules.get(i % instances);
                 threads.submit(() -> login(module, user, "wrong"));
             }

@@ -44,6 +44,13 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
      * parsed to find them.
      */
     private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^@]*@");
+    /**
+     * A URL up to its host and port, then its path, query or fragment: left out of the value of a key
+     * that names a URL ({@code url}, {@code hashes-url}), whatever the value looks like, since a
+     * webhook's URL often holds its secret there, and a URL refused is often one without its scheme,
+     * or malformed. The file and line point at the rest.
+     */
+    private static final Pattern URL_PATH = Pattern.compile("^((?:[^:/?#]+:)?+(?://)?+[^/?#]*+)[/?#].*", Pattern.DOTALL);
 
     /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
     BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
@@ -94,14 +101,27 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
 
     /** Whether the value of {@code key} may be a secret, by its name: a token, a password, but not a token file. */
     static boolean mayBeSecret(String key) {
-        String last = KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
+        String last = lastName(key);
         return SECRET.matcher(last).find() && !last.endsWith("file") && !last.endsWith("path");
     }
 
     private String shownValue() {
         boolean secret = value == NOT_SHOWN || mayBeSecret(key);
-        return secret ? "(not shown: it may be a secret)"
-                : "'" + USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@") + "'";
+        if (secret) {
+            return "(not shown: it may be a secret)";
+        }
+        String shown = USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@");
+        return "'" + (namesAUrl(key) ? URL_PATH.matcher(shown).replaceFirst("$1/(path and query not shown)") : shown) + "'";
+    }
+
+    /** Whether {@code key} holds a URL, by its name: {@code url}, {@code hashes-url}. */
+    private static boolean namesAUrl(String key) {
+        return key != null && lastName(key).endsWith("url");
+    }
+
+    /** The last name of {@code key}, lower case, without separators: {@code hashes-url} as {@code hashesurl}. */
+    private static String lastName(String key) {
+        return KeyNames.uniform(key.substring(key.lastIndexOf('.') + 1));
     }
 
     /** Every setting's lines, a blank line between settings. */

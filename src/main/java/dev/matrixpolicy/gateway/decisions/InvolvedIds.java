@@ -14,7 +14,10 @@ import tools.jackson.databind.JsonNode;
  * and from nowhere else, and each is kept only when it is a valid Matrix ID of the kind its sigil
  * says. So an event's {@code content}, {@code prev_content} and {@code unsigned}, a login's
  * {@code login_dict} and password, tokens, profiles, 3PID addresses and any other free text never
- * enter the log, whatever they hold, even a user ID.
+ * enter the log, whatever they hold, even a user ID. A user ID longer than any Matrix ID may be
+ * (255 bytes) is left out too, although Synapse hands on one of any length (a client's invitee):
+ * the log keeps thousands of decisions, and a caller's megabyte IDs would run the heap out. A room
+ * ID or alias is held to its length by its grammar already.
  *
  * @param users   user IDs, in field order, without repeats
  * @param rooms   room IDs and aliases
@@ -52,7 +55,7 @@ public record InvolvedIds(List<String> users, List<String> rooms, List<String> s
             if (value.isString()) {
                 String id = value.asString();
                 List<String> kind = switch (id.isEmpty() ? ' ' : id.charAt(0)) {
-                    case '@' -> valid(id, MatrixIds::userIdAsSynapseTakesIt) ? users : null;
+                    case '@' -> MatrixIds.fitsAnId(id) && valid(id, MatrixIds::userIdAsSynapseTakesIt) ? users : null;
                     case '!' -> valid(id, MatrixIds::roomIdAsSynapseTakesIt) ? rooms : null;
                     case '#' -> valid(id, MatrixIds::roomAliasAsSynapseTakesIt) ? rooms : null;
                     default -> null;

@@ -329,20 +329,18 @@ public final class Backend implements AutoCloseable {
      * Retries by the policy's backoff, and no sooner than a 429 or 503 asked ({@code Retry-After}),
      * but never waits longer than the policy's longest pause before that retry, which the module's
      * worst case counts: a backend that asks for more is not asked again, and the module answers
-     * its failure now rather than after its deadline.
+     * its failure now rather than after its deadline. When no caller waits
+     * ({@link RetryPolicy#inTheBackground}), it is asked again after the backoff's longest pause.
      */
     private static Retry retry(String module, RetryPolicy policy) {
         Retry retry = Retry.of(module, RetryConfig.custom()
                 .maxAttempts(policy.maxAttempts())
-                .intervalBiFunction((failedAttempts, outcome) -> {
-                    Duration pause = policy.backoff().delay(failedAttempts, ThreadLocalRandom.current());
-                    Duration asked = outcome.isLeft() && outcome.getLeft() instanceof BackendFailure failure
-                            ? failure.retryAfter().orElse(Duration.ZERO) : Duration.ZERO;
-                    return (asked.compareTo(pause) > 0 ? asked : pause).toMillis();
-                })
+                .intervalBiFunction((failedAttempts, outcome) -> policy.pause(failedAttempts,
+                        outcome.isLeft() && outcome.getLeft() instanceof BackendFailure failure
+                                ? failure.retryAfter().orElse(Duration.ZERO) : Duration.ZERO,
+                        ThreadLocalRandom.current()).toMillis())
                 .retryOnException(failure -> failure instanceof BackendFailure backend && backend.retryable()
-                        && backend.retryAfter().filter(asked -> asked.compareTo(policy.backoff().ceiling(backend.attempts())) > 0)
-                        .isEmpty())
+                        && policy.retriesAfter(backend.attempts(), backend.retryAfter().orElse(Duration.ZERO)))
                 .failAfterMaxAttempts(false)
                 .build());
         retry.getEventPublisher().onRetry(event -> log.debug("Module {}: attempt {} failed ({}); retrying in {} ms", module,

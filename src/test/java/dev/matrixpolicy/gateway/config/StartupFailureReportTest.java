@@ -399,10 +399,11 @@ class StartupFailureReportTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "localhost:6379 | expected a redis:// or rediss:// URL",
-            "redis://redis.internal:6379/rate-limits | the path is the database index: expected a number such as /0, got /rate-limits"})
-    void aRedisUrlThatIsNotOneStopsStartupNamingTheKeyTheValueAndTheLine(String url, String problem, CapturedOutput output)
-            throws IOException {
+            "localhost:6379 | localhost:6379 | expected a redis:// or rediss:// URL",
+            "redis://redis.internal:6379/rate-limits | redis://redis.internal:6379/(path and query not shown)"
+                    + " | the path is the database index: expected a number such as /0, got /rate-limits"})
+    void aRedisUrlThatIsNotOneStopsStartupNamingTheKeyTheValueAndTheLine(String url, String shown, String problem,
+                                                                         CapturedOutput output) throws IOException {
         String screen = failedStartupWith(output, """
                 policy-gateway:
                   server-name: example.com
@@ -412,7 +413,7 @@ class StartupFailureReportTest {
                 """.formatted(url));
 
         assertThat(screen).contains("key: policy-gateway.state.redis.url")
-                .contains("value: '" + url + "'")
+                .contains("value: '" + shown + "'")
                 .containsPattern("file: .*gateway.yml, line 5, column 12")
                 .contains("problem: " + problem);
     }
@@ -431,6 +432,33 @@ class StartupFailureReportTest {
                 .contains("problem: names no host")
                 .doesNotContain("pass/word");
         assertThat(output).doesNotContain("pass/word");
+    }
+
+    /**
+     * A webhook's URL often holds its secret in its path or query; one refused (here without its
+     * scheme, or malformed) is shown up to its host and port, its file and line pointing at the rest.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "siem.example.com/ingest/s3cr3t-path?key=s3cr3t-key | siem.example.com",
+            "https://[::1/ingest/s3cr3t-path?key=s3cr3t-key | https://[::1",
+            "https://siem.example.com:port/ingest/s3cr3t-path | https://siem.example.com:port",
+            "https://siem.example.com/ingest/s3cr3t-path#{fragment} | https://siem.example.com",
+            "https://siem.example.com:99999/ingest/s3cr3t-path | https://siem.example.com:99999"})
+    void aRefusedUrlIsShownWithoutItsPathAndQueryWhichMayHoldASecret(String url, String shown, CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: audit_webhook
+                      config:
+                        url: "%s"
+                """.formatted(url));
+
+        assertThat(screen).contains("config.url")
+                .contains("value: '" + shown + "/(path and query not shown)'")
+                .containsPattern("file: .*gateway.yml, line 6, column \\d+");
+        assertThat(output).doesNotContain("s3cr3t");
     }
 
     @Test

@@ -62,6 +62,23 @@ class InvolvedIdsTest {
         assertThat(ids.servers()).containsExactly("b:example.org", "", "example.com");
     }
 
+    /**
+     * Synapse hands on a user ID of any length (a client's invitee, an appservice's user): one longer
+     * than the 255 bytes any Matrix ID may be is left out, or a local user inviting megabyte IDs that a
+     * rule refuses would fill the log, which keeps thousands of decisions, and run the heap out.
+     */
+    @Test
+    void aUserIdLongerThanAnyMatrixIdMayBeIsLeftOutSoTheLogStaysBounded() {
+        String longest = "@" + "a".repeat(255 - "@:example.com".length()) + ":example.com";
+        String huge = "@" + "a".repeat(1_000_000) + ":example.net";
+
+        InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""
+                {"inviter": "%s", "invitee": "%s", "room_id": "!r:example.com"}""".formatted(longest, huge)));
+
+        assertThat(ids.users()).containsExactly(longest);
+        assertThat(ids.servers()).containsExactly("example.com");
+    }
+
     @Test
     void credentialsProfilesAndAddressesAreNeverRead() {
         InvolvedIds ids = InvolvedIds.of(DecisionLogTest.args("""

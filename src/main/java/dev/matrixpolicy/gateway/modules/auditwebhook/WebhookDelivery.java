@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * Delivers one record to the webhook through the instance's {@link Backend}: POSTs it, retries what
  * a retry can fix by {@code max-attempts} and the backoff between {@code initial-backoff} and
- * {@code max-backoff}, and times every attempt. Runs on a sender thread, never on the thread of a
+ * {@code max-backoff} (a {@code Retry-After} waited for up to {@code max-backoff}: no caller waits for
+ * a record), and times every attempt. Runs on a sender thread, never on the thread of a
  * callback. The webhook's reply body is never read: its status is the answer.
  */
 final class WebhookDelivery implements AutoCloseable {
@@ -53,7 +54,7 @@ final class WebhookDelivery implements AutoCloseable {
         this.backend = Backend.builder(context, config.connectTimeout())
                 .version(version(config.url()))
                 .bearerToken(token)
-                .retryPolicy(new RetryPolicy(config.maxAttempts(),
+                .retryPolicy(RetryPolicy.inTheBackground(config.maxAttempts(),
                         Backoff.of("initial-backoff", config.initialBackoff(), "max-backoff", config.maxBackoff())))
                 .build();
     }

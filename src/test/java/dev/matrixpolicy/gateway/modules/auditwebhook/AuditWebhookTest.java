@@ -335,6 +335,56 @@ class AuditWebhookTest {
         assertThat(webhook.findAll(postRequestedFor(urlEqualTo("/once")))).hasSize(2);
     }
 
+    /**
+     * A webhook that throttles asks for a second's patience, more than the first pause of the default
+     * backoff (500 ms): no caller waits for a record, so it is sent again once the second is over, not
+     * dropped at once like the answer of a callback that must come within its deadline.
+     */
+    @ParameterizedTest(name = "HTTP {0}")
+    @ValueSource(ints = {429, 503})
+    void aRecordTheWebhookAsksToSendLaterIsSentAgainAfterItsRetryAfterNotDropped(int status) {
+        webhook.stubFor(post("/throttled").inScenario("throttled").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(status).withHeader("Retry-After", "1")).willSetStateTo("ready"));
+        webhook.stubFor(post("/throttled").inScenario("throttled").whenScenarioStateIs("ready").willReturn(ok()));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/throttled", "initial-backoff", "500ms", "max-backoff", "30s"));
+
+        call(module, OnUserRegistration.TYPE, REGISTRATION);
+
+        eventually(() -> assertThat(delivered()).isEqualTo(1));
+        assertThat(dropped("attempts_exhausted")).isZero();
+        List<LoggedRequest> attempts = webhook.findAll(postRequestedFor(urlEqualTo("/throttled")));
+        assertThat(attempts).extracting(LoggedRequest::getBodyAsString).hasSize(2).containsOnly(attempts.getFirst().getBodyAsString());
+        assertThat(Duration.between(attempts.get(0).getLoggedDate().toInstant(), attempts.get(1).getLoggedDate().toInstant()))
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+    }
+
+    /**
+     * A webhook asking for longer than {@code max-backoff} is asked again after {@code max-backoff},
+     * up to {@code max-attempts}: not answered with every queued record at once, each dropped after one
+     * attempt.
+     */
+    @Test
+    void aRetryAfterLongerThanMaxBackoffIsWaitedForUpToMaxBackoffNotAnsweredWithTheNextRecordAtOnce() {
+        webhook.stubFor(post("/throttled").willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
+        AuditWebhook module = start(Map.of("url", webhook.baseUrl() + "/throttled", "max-attempts", "2",
+                "initial-backoff", "100ms", "max-backoff", "400ms"));
+
+        for (int i = 0; i < 3; i++) {
+            call(module, OnUserRegistration.TYPE, REGISTRATION);
+        }
+
+        eventually(() -> assertThat(dropped("attempts_exhausted")).isEqualTo(3));
+        List<LoggedRequest> attempts = webhook.findAll(postRequestedFor(urlEqualTo("/throttled")));
+        assertThat(attempts).hasSize(6);
+        for (int record = 0; record < 3; record++) {
+            LoggedRequest first = attempts.get(2 * record);
+            LoggedRequest second = attempts.get(2 * record + 1);
+            assertThat(second.getBodyAsString()).isEqualTo(first.getBodyAsString());
+            assertThat(Duration.between(first.getLoggedDate().toInstant(), second.getLoggedDate().toInstant()))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        }
+    }
+
     @ParameterizedTest(name = "HTTP {0}")
     @ValueSource(ints = {400, 401, 403, 404, 413, 422})
     void clientErrorIsNotRetriedAndCountsAsRejected(int status) {

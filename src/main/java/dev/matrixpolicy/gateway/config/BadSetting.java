@@ -44,6 +44,11 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
      * parsed to find them.
      */
     private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^@]*@");
+    /**
+     * What follows the {@code ?} of a URL: its query string and fragment, left out likewise, since a
+     * backend's URL may carry its token there ({@code ?token=...}), and module docs promise never to log it.
+     */
+    private static final Pattern QUERY = Pattern.compile("(://[^?]*\\?).*", Pattern.DOTALL);
 
     /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
     BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
@@ -101,7 +106,8 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
     private String shownValue() {
         boolean secret = value == NOT_SHOWN || mayBeSecret(key);
         return secret ? "(not shown: it may be a secret)"
-                : "'" + USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@") + "'";
+                : "'" + QUERY.matcher(USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@"))
+                        .replaceAll("$1(query not shown)") + "'";
     }
 
     /** Every setting's lines, a blank line between settings. */

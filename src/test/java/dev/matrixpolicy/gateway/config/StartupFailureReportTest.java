@@ -434,6 +434,24 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aRefusedBackendUrlIsShownWithoutItsQueryStringWhichMayHoldASecret(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: threepid_checker
+                      config:
+                        url: https://directory.example.com/3pid?token=s3cr3t#check
+                """);
+
+        assertThat(screen).contains("field: config.url")
+                .contains("value: 'https://directory.example.com/3pid?(query not shown)'")
+                .contains("problem: must not have a #fragment")
+                .doesNotContain("s3cr3t");
+        assertThat(output).doesNotContain("s3cr3t");
+    }
+
+    @Test
     void aRateLimitOfZeroCapacityStopsStartupNamingTheEntrysKeyAndTheLine(CapturedOutput output) throws IOException {
         String screen = failedStartupWith(output, """
                 policy-gateway:

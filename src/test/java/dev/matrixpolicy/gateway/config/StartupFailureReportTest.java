@@ -452,6 +452,23 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aWordWhereAModuleTakesANumberStopsStartupSayingANumberIsExpected(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: ratelimit_overrides
+                      config:
+                        rules:
+                          - {name: bots, users: ["@bot:example.com"], per-second: fast, burst-count: 10}
+                """);
+
+        assertThat(screen).contains("per-second").contains("value: 'fast'")
+                .contains("problem: expected a number such as 0.5 or 10")
+                .doesNotContain("For input string");
+    }
+
+    @Test
     void aRateLimitOfZeroCapacityStopsStartupNamingTheEntrysKeyAndTheLine(CapturedOutput output) throws IOException {
         String screen = failedStartupWith(output, """
                 policy-gateway:

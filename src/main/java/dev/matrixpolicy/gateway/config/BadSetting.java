@@ -51,6 +51,12 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
      * or malformed. The file and line point at the rest.
      */
     private static final Pattern URL_PATH = Pattern.compile("^((?:[^:/?#]+:)?+(?://)?+[^/?#]*+)[/?#].*", Pattern.DOTALL);
+    /**
+     * What follows the {@code ?} of a URL in the value of any other key (an {@code endpoint}, a
+     * {@code homeserver}): its query string and fragment, left out likewise, since a backend's URL may
+     * carry its token there ({@code ?token=...}), and module docs promise never to log it.
+     */
+    private static final Pattern QUERY = Pattern.compile("(://[^?]*\\?).*", Pattern.DOTALL);
 
     /** The setting, with its value and origin looked up in {@code sources} where it has none yet. */
     BadSetting locatedIn(Iterable<ConfigurationPropertySource> sources) {
@@ -111,7 +117,8 @@ record BadSetting(String key, Object value, Origin origin, String problem, Strin
             return "(not shown: it may be a secret)";
         }
         String shown = USER_INFO.matcher(String.valueOf(value)).replaceAll("(user and password not shown)@");
-        return "'" + (namesAUrl(key) ? URL_PATH.matcher(shown).replaceFirst("$1/(path and query not shown)") : shown) + "'";
+        return "'" + (namesAUrl(key) ? URL_PATH.matcher(shown).replaceFirst("$1/(path and query not shown)")
+                : QUERY.matcher(shown).replaceAll("$1(query not shown)")) + "'";
     }
 
     /** Whether {@code key} holds a URL, by its name: {@code url}, {@code hashes-url}. */

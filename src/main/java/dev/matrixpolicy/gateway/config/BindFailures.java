@@ -123,6 +123,9 @@ final class BindFailures {
         if (target == Integer.class || target == Long.class || target == Short.class) {
             return Optional.of("a whole number");
         }
+        if (target == Double.class || target == Float.class) {
+            return Optional.of("a number such as 0.5 or 10");
+        }
         if (target == Duration.class) {
             return Optional.of("a duration such as 500ms, 5s or 1m");
         }

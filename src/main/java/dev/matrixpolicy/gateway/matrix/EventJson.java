@@ -161,7 +161,7 @@ public final class EventJson {
      * request is checked so (200 in a room's state of 50 events): a character that is no surrogate,
      * nearly every one, is passed by one test (half the time of testing for a high surrogate first).
      */
-    static boolean hasUtf8Form(String text) {
+    public static boolean hasUtf8Form(String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (!Character.isSurrogate(c)) {

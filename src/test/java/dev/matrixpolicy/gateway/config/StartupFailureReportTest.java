@@ -462,6 +462,41 @@ class StartupFailureReportTest {
     }
 
     @Test
+    void aRefusedBackendUrlUnderAKeyNotNamedUrlIsShownWithoutItsQueryStringWhichMayHoldASecret(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: event_censor
+                      config:
+                        endpoint: https://censor.example.com/check?token=s3cr3t#check
+                """);
+
+        assertThat(screen).contains("field: config.endpoint")
+                .contains("value: 'https://censor.example.com/check?(query not shown)'")
+                .contains("problem: must not have a #fragment")
+                .doesNotContain("s3cr3t");
+        assertThat(output).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void aWordWhereAModuleTakesANumberStopsStartupSayingANumberIsExpected(CapturedOutput output) throws IOException {
+        String screen = failedStartupWith(output, """
+                policy-gateway:
+                  server-name: example.com
+                  modules:
+                    - module: ratelimit_overrides
+                      config:
+                        rules:
+                          - {name: bots, users: ["@bot:example.com"], per-second: fast, burst-count: 10}
+                """);
+
+        assertThat(screen).contains("per-second").contains("value: 'fast'")
+                .contains("problem: expected a number such as 0.5 or 10")
+                .doesNotContain("For input string");
+    }
+
+    @Test
     void aRateLimitOfZeroCapacityStopsStartupNamingTheEntrysKeyAndTheLine(CapturedOutput output) throws IOException {
         String screen = failedStartupWith(output, """
                 policy-gateway:

@@ -5,6 +5,7 @@ import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaConfigForUser
 import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsForUser;
 import dev.matrixpolicy.gateway.callbacks.media_repository.IsUserAllowedToUploadMediaOfSize;
 import dev.matrixpolicy.gateway.callbacks.media_repository.OnMediaUploadLimitExceeded;
+import dev.matrixpolicy.gateway.matrix.LogText;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.Bucket;
@@ -104,7 +105,7 @@ final class MediaLimits implements PolicyModule, GetMediaConfigForUser, IsUserAl
         String userAndLimit = args.userId() + " " + limit.maxBytes() + "/" + limit.timePeriodMs();
         boolean first = noticed.take(userAndLimit, new Bucket(1, period)) == Take.ALLOWED;
         log.atLevel(first ? Level.INFO : Level.DEBUG).log(
-                "{}: {} ({}) reached the upload limit of {} bytes per {}: {} bytes sent in the period, {} more refused", instanceName, args.userId(), group.map(g -> "group " + g.name()).orElse("no group"),
+                "{}: {} ({}) reached the upload limit of {} bytes per {}: {} bytes sent in the period, {} more refused", instanceName, LogText.escaped(args.userId()), group.map(g -> "group " + g.name()).orElse("no group"),
                 limit.maxBytes(), limit.timePeriod(), args.sentBytes(), args.attemptedBytes());
     }
 

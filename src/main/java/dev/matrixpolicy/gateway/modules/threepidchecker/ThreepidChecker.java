@@ -3,6 +3,7 @@ package dev.matrixpolicy.gateway.modules.threepidchecker;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.Is3pidAllowed;
 import dev.matrixpolicy.gateway.chain.DryRun;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.module.Backend;
 import dev.matrixpolicy.gateway.module.BackendFailure;
 import dev.matrixpolicy.gateway.module.BackendReply;
@@ -60,6 +61,12 @@ final class ThreepidChecker implements PolicyModule, Is3pidAllowed {
     public Boolean is3pidAllowed(Args args) {
         if (onlyCheckAtRegistration && !args.registration()) {
             return true;
+        }
+        if (!EventJson.hasUtf8Form(args.medium()) || !EventJson.hasUtf8Form(args.address())) {
+            // Half a character, which a JSON escape carries and Synapse passes on, has no UTF-8 form:
+            // encoded, it would be '?', and the backend would judge another address (the original's
+            // request fails). Nor can mail or a text ever reach it.
+            return false;
         }
         Threepid threepid = new Threepid(args.medium(), args.address());
         // An explanation answers as the real check would, but leaves the cache as it was: a verdict it

@@ -61,6 +61,18 @@ class MediaLimitsTest {
         assertThat(lines.at(Level.DEBUG)).hasSize(1);
     }
 
+    /**
+     * An appservice registers any localpart its namespace takes (MatrixIds.userIdAsSynapseTakesIt), so
+     * an uploader's ID may hold a line break or an escape sequence, as ContentRules' lines expect too.
+     */
+    @Test
+    void aUserIdHoldingALineBreakOrAnEscapeSequenceCannotForgeALogLine() {
+        refuse("@a\nINFO forged line\u001b[31m:example.com", HOURLY);
+
+        assertThat(lines.at(Level.INFO)).singleElement().asString()
+                .contains("@a\\u000AINFO forged line\\u001B[31m:example.com").doesNotContain("\n", "\u001b");
+    }
+
     private void refuse(String userId, MediaUploadLimit limit) {
         limits.onMediaUploadLimitExceeded(new OnMediaUploadLimitExceeded.Args(userId, limit, 100, 1));
     }

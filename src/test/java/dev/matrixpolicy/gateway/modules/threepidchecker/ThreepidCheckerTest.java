@@ -105,6 +105,21 @@ class ThreepidCheckerTest {
                 .withQueryParam("address", equalTo("+447700900123")));
     }
 
+    /**
+     * A JSON escape carries half a character, and Synapse passes it on: encoded, it would become
+     * {@code ?}, so the backend would judge {@code ?@example.org} (and every address alike) instead.
+     */
+    @ParameterizedTest
+    @EnumSource(FailureMode.class)
+    void addressHoldingHalfACharacterIsDeniedWithoutAskingTheBackendAboutAnotherAddress(FailureMode mode) {
+        backend.stubFor(get(urlPathEqualTo("/check")).willReturn(okJson(ALLOW)));
+        ThreepidChecker checker = checker(config(url("/check"), false, Duration.ofMinutes(1), mode));
+
+        assertThat(checker.is3pidAllowed(email("\ud800@example.org", true))).isFalse();
+        assertThat(checker.is3pidAllowed(new Is3pidAllowed.Args("email\udfff", "alice@example.org", true))).isFalse();
+        backend.verify(0, getRequestedFor(urlPathEqualTo("/check")));
+    }
+
     @Test
     void queryStringAlreadyInTheUrlIsKept() {
         backend.stubFor(get(urlPathEqualTo("/check")).willReturn(okJson(ALLOW)));

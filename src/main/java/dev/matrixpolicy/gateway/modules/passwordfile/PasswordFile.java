@@ -2,6 +2,7 @@ package dev.matrixpolicy.gateway.modules.passwordfile;
 
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.CheckAuth;
 import dev.matrixpolicy.gateway.callbacks.password_auth_provider.LoginType;
+import dev.matrixpolicy.gateway.matrix.EventJson;
 import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.module.ListSource;
 import dev.matrixpolicy.gateway.module.PolicyModule;
@@ -76,7 +77,9 @@ final class PasswordFile implements PolicyModule {
     private Optional<String> check(CheckAuth.Args args, String field) {
         Optional<String> localpart = ourLocalpart(args.user());
         JsonNode secret = args.loginDict().get(field);
-        if (localpart.isEmpty() || secret == null || !secret.isString() || holdsHalfASurrogatePair(secret.stringValue())) {
+        // half a surrogate pair, which a JSON escape carries and no UTF-8 can, is in no hashed password:
+        // bcrypt would read it as '?', argon2id's hashing throws on it
+        if (localpart.isEmpty() || secret == null || !secret.isString() || !EventJson.hasUtf8Form(secret.stringValue())) {
             return Optional.empty();
         }
         Credentials current = credentials.current();
@@ -104,15 +107,6 @@ final class PasswordFile implements PolicyModule {
         } finally {
             slots.release();
         }
-    }
-
-    /**
-     * Whether a secret holds half a surrogate pair, which a JSON escape carries (Synapse takes it from a
-     * client) and no UTF-8 can: no tool ever hashed such a password. bcrypt would read it as {@code ?},
-     * and argon2id's hashing throws on it.
-     */
-    private static boolean holdsHalfASurrogatePair(String secret) {
-        return secret.codePoints().anyMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE);
     }
 
     /** The chain stopped waiting (deadline or shutdown): nobody reads this answer. */

@@ -570,6 +570,29 @@ class ServerKeysTest {
         assertThat(fetches).hasValue(1);
     }
 
+    /**
+     * Whoever names a new server in a request has its keys fetched and kept, and the cache holds
+     * 10,000 servers: a key ID of any length would let each keep most of the 64 KB its answer may
+     * be (15 IDs of 4 KB here), 640 MB in all from servers under one wildcard DNS name.
+     */
+    @Test
+    void aKeyIdLongerThanAnyMatrixIdIsPassedOverNotKept() {
+        String longId = "ed25519:" + "k".repeat(4_000);
+        tamper = response -> {
+            ObjectNode old = response.withObject("old_verify_keys");
+            for (int i = 0; i < 15; i++) {
+                old.putObject(longId + i).put("key", OLD_KEY.publicKeyBase64()).put("expired_ts", NOW + 60_000);
+            }
+            old.putObject("ed25519:" + "k".repeat(247)).put("key", OLD_KEY.publicKeyBase64()).put("expired_ts", NOW + 60_000);
+            return response;
+        };
+
+        assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(lookup("ed25519:" + "k".repeat(247))).as("255 bytes: kept").isPresent();
+        assertThat(lookup(longId + 0)).isEmpty();
+        assertThat(fetches).hasValue(1);
+    }
+
     @Test
     void keysOfAnotherAlgorithmThanEd25519ArePassedOverNotTakenForAMalformedAnswer() {
         tamper = response -> {

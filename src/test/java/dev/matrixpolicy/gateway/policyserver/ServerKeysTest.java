@@ -593,6 +593,23 @@ class ServerKeysTest {
         assertThat(fetches).hasValue(1);
     }
 
+    /**
+     * A restricted join names its authorising user's server, which may carry a port padded with zeros
+     * as Synapse reads one, so of any length: such a name has no keys, and nothing about it (a fetch
+     * under way, a back-off) is kept, where thousands of them would each keep the 64 KB an event allows.
+     */
+    @Test
+    void aServerNameLongerThanAnyMatrixIdHasNoKeysAndNothingIsKeptAboutIt() {
+        String padded = "127.0.0.1:" + "0".repeat(60_000) + "1";
+
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> keys.verifyKey(padded, "ed25519:a_new", NOW, UNHURRIED))
+                    .isInstanceOf(UnauthorizedException.class)
+                    .hasMessage("A server name longer than any Matrix ID may be (255 bytes) has no keys");
+        }
+        assertThat(fetches).hasValue(0);
+    }
+
     @Test
     void keysOfAnotherAlgorithmThanEd25519ArePassedOverNotTakenForAMalformedAnswer() {
         tamper = response -> {

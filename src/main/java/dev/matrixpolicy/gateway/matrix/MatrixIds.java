@@ -1,6 +1,9 @@
 package dev.matrixpolicy.gateway.matrix;
 
+import dev.matrixpolicy.gateway.hashing.Sha256;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+
 /**
  * Validation of Matrix identifiers (user IDs, room IDs, event IDs, room aliases, server names)
  * as they arrive from Synapse.
@@ -266,6 +269,19 @@ public final class MatrixIds {
     /** Whether a text is no longer than any Matrix ID may be: 255 bytes of UTF-8. */
     public static boolean fitsAnId(String s) {
         return !exceedsMaxBytes(s);
+    }
+
+    /**
+     * What stands for an ID in a key of state kept beyond the request (a rate limit's bucket, a repeat
+     * count): the ID itself when it {@link #fitsAnId fits an ID}, else {@code sha256:} and the SHA-256
+     * of its UTF-8 in hex, which no ID is (an ID starts with its sigil). Synapse hands on IDs of any
+     * length: it checks a remote server's event for spam before it checks the sender's length
+     * ({@code _check_sigs_and_hash}, then {@code _check_size_limits}), so a hostile server's
+     * megabyte senders would each be kept whole, in memory (where they push the other keys out) or
+     * in Redis. So each is still counted on its own, under 71 characters.
+     */
+    public static String keptForm(String id) {
+        return fitsAnId(id) ? id : "sha256:" + Sha256.hexOf(id.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Whether the UTF-8 length exceeds the limit, counted without encoding (a lone surrogate counts 3 bytes). */

@@ -1,5 +1,6 @@
 package dev.matrixpolicy.gateway.policyserver;
 
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -194,9 +195,14 @@ final class KeyFetcher {
     /**
      * The ed25519 keys of a key list, the others passed over before their key is read, as Synapse's
      * {@code is_signing_algorithm_supported} does: a key of another algorithm, which an Ed25519 key's
-     * decoding would refuse, must not make the whole answer unusable.
+     * decoding would refuse, must not make the whole answer unusable. A key whose ID is longer than
+     * any Matrix ID may be ({@link MatrixIds#fitsAnId}, 255 bytes) is passed over too: whoever names a
+     * server has its keys fetched and kept, for thousands of servers, and IDs of any length would let
+     * each keep most of the {@link FederationClient} reply cap (64 KB), hundreds of MB from servers
+     * under one wildcard DNS name. Homeservers name their keys in a few characters ({@code ed25519:a_XbYz}).
      */
     private static List<Map.Entry<String, JsonNode>> ed25519Keys(JsonNode keyList) {
-        return keyList.properties().stream().filter(entry -> entry.getKey().startsWith("ed25519:")).toList();
+        return keyList.properties().stream()
+                .filter(entry -> entry.getKey().startsWith("ed25519:") && MatrixIds.fitsAnId(entry.getKey())).toList();
     }
 }

@@ -58,7 +58,12 @@ final class ServerDiscovery {
     static final Duration WELL_KNOWN_ERROR_CACHE = Duration.ofHours(1);
     private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age=\"?([0-9]{1,10})");
     private static final int DEFAULT_PORT = 8448;
-    private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]+]|[^:]+)(?::([0-9]{1,5}))?");
+    /**
+     * A server name's host (a bracketed IPv6 literal, else anything up to a {@code ':'}) and port, the
+     * host no longer than the spec's grammar lets one be: a delegation is kept for up to 48 hours for
+     * each of the thousands of hosts a caller can name, and a well-known answer may be 64 KB.
+     */
+    private static final Pattern HOST_AND_PORT = Pattern.compile("(\\[[^]]{1,45}]|[^:]{1,255})(?::([0-9]{1,5}))?");
     /** A host name as an SRV record's target names it, the root ({@code .}, "no such service") excluded. */
     private static final Pattern SRV_TARGET = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
 

@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.policyserver;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -195,8 +196,17 @@ public final class ServerKeys implements KeyLookup {
         this.refreshBackoffs = LeastRecentlyUsed.map(settings.maxServers(), dropped -> { });
     }
 
+    /**
+     * {@inheritDoc} A server name longer than any Matrix ID may be ({@link MatrixIds#fitsAnId}, 255
+     * bytes) has none, and nothing about it is kept: a restricted join names its authorising user's
+     * server, whose port Synapse reads padded with any number of zeros, and a back-off kept for each
+     * of thousands of such names would keep the 64 KB an event allows, each.
+     */
     @Override
     public Optional<byte[]> verifyKey(String serverName, String keyId, long minimumValidUntilTs, KeyWait wait) {
+        if (!MatrixIds.fitsAnId(serverName)) {
+            throw new UnauthorizedException("A server name longer than any Matrix ID may be (255 bytes) has no keys");
+        }
         Optional<byte[]> cached = cached(serverName, keyId, minimumValidUntilTs);
         if (cached.isPresent()) {
             refreshIfAging(serverName, keyId, minimumValidUntilTs);

@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * Counters that limits keep between calls: one instance per process, in memory or in Redis. Keys are
- * the caller's own (for example {@code rate_limits:<instance>:events:sender:<user ID>}); the
+ * the caller's own (for example {@code rate_limits:<instance>:events:sender:<user ID>}, an ID in the
+ * form {@code MatrixIds.keptForm} gives it, so that a key's length is bounded whatever the ID's); the
  * implementation prefixes them, and forgets a key once its state no longer matters (a bucket idle
  * for its period is full again, a window's members all expired), so idle keys cost nothing.
  *

@@ -414,6 +414,17 @@ class MatrixIdsTest {
     }
 
     @Test
+    void anIdIsKeptAsItIsUpTo255BytesAndLongerOnesByADigestOfTheirOwn() {
+        String longest = ofBytes("@", ":example.org", 255);
+        String longer = ofBytes("@", ":example.org", 256);
+
+        assertThat(MatrixIds.keptForm(longest)).isSameAs(longest);
+        assertThat(MatrixIds.keptForm(longer)).startsWith("sha256:").hasSize(71);
+        assertThat(MatrixIds.keptForm(longer)).isEqualTo(MatrixIds.keptForm(new String(longer)))
+                .isNotEqualTo(MatrixIds.keptForm(longer.replace(":example.org", ":example.net")));
+    }
+
+    @Test
     void rejectsAliasUnder255CharactersButOver255BytesInUtf8() {
         String alias = "#" + "é".repeat(125) + ":example.org"; // 138 chars, 263 bytes
         assertThat(alias.length()).isLessThan(255);

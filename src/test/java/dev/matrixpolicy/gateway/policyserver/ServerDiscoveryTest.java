@@ -2,11 +2,17 @@ package dev.matrixpolicy.gateway.policyserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpHeaders;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -60,6 +66,38 @@ class ServerDiscoveryTest {
                 .as("the certificate's name: the server name's or delegated name's host, not an SRV target")
                 .containsExactly("1.2.3.4", "[::1]", "target.example", "10.0.0.1", "plain.example", "srv.example",
                         "srv.example", "target.example", "legacy.example");
+    }
+
+    /**
+     * A well-known answer may be 64 KB, and what it delegates to is kept for up to 48 hours for each
+     * of the thousands of hosts a caller can name: a name longer than a server name may be (a DNS
+     * name of 255 characters, a port) is no delegation, and is not kept.
+     */
+    @Test
+    void aDelegationToANameLongerThanAServerNameIsNone() throws IOException {
+        String longest = "y".repeat(247) + ".example";
+        Map<String, String> delegations = Map.of("long.example", "x".repeat(60_000) + ".example:1",
+                "longest.example", longest + ":1");
+        HttpServer wellKnown = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        wellKnown.createContext("/", exchange -> {
+            byte[] body = Json.MAPPER.writeValueAsBytes(Map.of("m.server", delegations.get(exchange.getRequestURI().getPath().substring(1))));
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        wellKnown.start();
+        try {
+            ServerKeys.Settings settings = new ServerKeys.Settings(Map.of(), Set.of(), List.of(), 10, Duration.ofSeconds(5),
+                    IpRanges.NONE, IpRanges.NONE);
+            URI base = URI.create("http://127.0.0.1:" + wellKnown.getAddress().getPort() + "/");
+            ServerDiscovery discovery = new ServerDiscovery(settings, Instant::now, base::resolve, name -> List.of(),
+                    new FederationClient(settings, NamedTls.platformTrust()));
+
+            assertThat(discovery.target("long.example").base()).hasToString("https://long.example:8448");
+            assertThat(discovery.target("longest.example").base()).hasToString("https://" + longest + ":1");
+        } finally {
+            wellKnown.stop(0);
+        }
     }
 
     @Test

@@ -570,6 +570,46 @@ class ServerKeysTest {
         assertThat(fetches).hasValue(1);
     }
 
+    /**
+     * Whoever names a new server in a request has its keys fetched and kept, and the cache holds
+     * 10,000 servers: a key ID of any length would let each keep most of the 64 KB its answer may
+     * be (15 IDs of 4 KB here), 640 MB in all from servers under one wildcard DNS name.
+     */
+    @Test
+    void aKeyIdLongerThanAnyMatrixIdIsPassedOverNotKept() {
+        String longId = "ed25519:" + "k".repeat(4_000);
+        tamper = response -> {
+            ObjectNode old = response.withObject("old_verify_keys");
+            for (int i = 0; i < 15; i++) {
+                old.putObject(longId + i).put("key", OLD_KEY.publicKeyBase64()).put("expired_ts", NOW + 60_000);
+            }
+            old.putObject("ed25519:" + "k".repeat(247)).put("key", OLD_KEY.publicKeyBase64()).put("expired_ts", NOW + 60_000);
+            return response;
+        };
+
+        assertThat(lookup("ed25519:a_new")).hasValue(RequestAuthenticatorTest.raw(KEY));
+        assertThat(lookup("ed25519:" + "k".repeat(247))).as("255 bytes: kept").isPresent();
+        assertThat(lookup(longId + 0)).isEmpty();
+        assertThat(fetches).hasValue(1);
+    }
+
+    /**
+     * A restricted join names its authorising user's server, which may carry a port padded with zeros
+     * as Synapse reads one, so of any length: such a name has no keys, and nothing about it (a fetch
+     * under way, a back-off) is kept, where thousands of them would each keep the 64 KB an event allows.
+     */
+    @Test
+    void aServerNameLongerThanAnyMatrixIdHasNoKeysAndNothingIsKeptAboutIt() {
+        String padded = "127.0.0.1:" + "0".repeat(60_000) + "1";
+
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> keys.verifyKey(padded, "ed25519:a_new", NOW, UNHURRIED))
+                    .isInstanceOf(UnauthorizedException.class)
+                    .hasMessage("A server name longer than any Matrix ID may be (255 bytes) has no keys");
+        }
+        assertThat(fetches).hasValue(0);
+    }
+
     @Test
     void keysOfAnotherAlgorithmThanEd25519ArePassedOverNotTakenForAMalformedAnswer() {
         tamper = response -> {

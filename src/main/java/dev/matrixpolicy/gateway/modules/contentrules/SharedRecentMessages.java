@@ -1,6 +1,7 @@
 package dev.matrixpolicy.gateway.modules.contentrules;
 
 import dev.matrixpolicy.gateway.chain.DryRun;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.state.SharedState;
 import java.time.Duration;
 
@@ -27,7 +28,7 @@ final class SharedRecentMessages implements RecentMessages {
 
     @Override
     public int roomsWithin(String sender, long fingerprint, String roomId, Duration window) {
-        String key = prefix + window.toMillis() + ":" + sender + ":" + Long.toHexString(fingerprint);
+        String key = prefix + window.toMillis() + ":" + MatrixIds.keptForm(sender) + ":" + Long.toHexString(fingerprint);
         long rooms = DryRun.active() ? state.peekDistinct(key, roomId, window) : state.countDistinct(key, roomId, window);
         return (int) Math.min(rooms, Integer.MAX_VALUE);
     }

@@ -10,6 +10,7 @@ import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoom;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayJoinRoom;
 import dev.matrixpolicy.gateway.chain.DryRun;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.Bucket;
@@ -220,7 +221,7 @@ final class RateLimits implements PolicyModule, CheckEventForSpam, UserMayJoinRo
         if (bucket.isEmpty() || id.isEmpty()) {
             return Optional.empty();
         }
-        String key = keyPrefix + limit.name() + ":" + scope.tag + ":" + id.get();
+        String key = keyPrefix + limit.name() + ":" + scope.tag + ":" + MatrixIds.keptForm(id.get());
         boolean explaining = DryRun.active();
         Take take = explaining ? state.peek(key, bucket.get()) : state.take(key, bucket.get());
         if (take instanceof Take.Refused refused) {

@@ -529,6 +529,27 @@ class ContentRulesTest {
         assertThat(second.checkEventForSpam(message(SPAMMER, "!b:x", content))).isInstanceOf(Rejection.class);
     }
 
+    /**
+     * Synapse asks about a remote server's event before it checks its sender's length: a hostile
+     * server's senders of any length are each counted on their own, under a key no longer than an
+     * ID's, not kept whole.
+     */
+    @Test
+    void aSenderLongerThanAnyMatrixIdIsCountedUnderAKeyOfBoundedLength() {
+        MemoryState state = new MemoryState(System::nanoTime, 1L << 30);
+        ContentRules rules = module(state, 16384, repeated(1, 20));
+        String content = "{\"body\": \"Join my server at spam.example!\"}";
+        String padding = "a".repeat(100_000);
+
+        for (int i = 0; i < 20; i++) {
+            String sender = "@" + i + padding + ":evil.example";
+            assertThat(rules.checkEventForSpam(message(sender, "!a:x", content))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(rules.checkEventForSpam(message(sender, "!b:x", content))).isInstanceOf(Rejection.class);
+        }
+
+        assertThat(state.estimatedBytes()).isLessThan(20 * 1024);
+    }
+
     /** A burst rule and a daily one: the shorter window must not make the longer one forget the rooms it counts. */
     @Test
     void twoRepeatedRulesWithDifferentWindowsEachCountOverTheirOwnWindow() {

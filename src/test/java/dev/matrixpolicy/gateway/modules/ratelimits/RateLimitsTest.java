@@ -124,6 +124,30 @@ class RateLimitsTest {
         }
     }
 
+    /**
+     * Synapse asks about a remote server's event before it checks its sender's length, so a hostile
+     * server's senders of any length arrive: each is limited on its own, under a key no longer than an
+     * ID's, not kept whole (20 senders of 100 KB took 2 MB of the state, and in memory pushed every
+     * other bucket out).
+     */
+    @Test
+    void aSenderLongerThanAnyMatrixIdIsLimitedUnderAKeyOfBoundedLength() {
+        MemoryState state = new MemoryState(now::get, 1L << 30);
+        CheckEventForSpam events = new RateLimitsModuleType(state, wallClock::get)
+                .create(ModuleConfigs.bind(RateLimitsConfig.class, Map.of(), Map.of("events.per-sender.capacity", "1",
+                        "events.per-sender.period", "1h")), new ModuleContext("limits", "example.com", meters))
+                .implementation(CheckEventForSpam.TYPE).orElseThrow();
+        String padding = "a".repeat(100_000);
+
+        for (int i = 0; i < 20; i++) {
+            String sender = "@" + i + padding + ":evil.example";
+            assertThat(events.checkEventForSpam(event(sender, "!a:example.com"))).isEqualTo(SpamVerdict.NOT_SPAM);
+            assertThat(events.checkEventForSpam(event(sender, "!a:example.com"))).isInstanceOf(Rejection.class);
+        }
+
+        assertThat(state.estimatedBytes()).isLessThan(20 * 1024);
+    }
+
     @Test
     void onlyTheCallbacksOfConfiguredLimitsAreAnswered() {
         PolicyModule module = module(Map.of("joins.per-sender.capacity", "5", "joins.per-sender.period", "1m"));

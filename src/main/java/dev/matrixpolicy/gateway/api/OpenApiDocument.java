@@ -172,9 +172,10 @@ final class OpenApiDocument {
         result.putArray("required").add("result");
         JsonNode full = callback.resultType().schema().deepCopy();
         result.putObject("properties").set("result", callback.resultType().compactForm().map(compact -> {
-            schema.withObjectProperty("properties").putObject(ResultType.ANSWER_FORM).put("type", "string")
+            // No type: any other value, of any JSON type, is read as asking for the full form, never refused.
+            schema.withObjectProperty("properties").putObject(ResultType.ANSWER_FORM)
                     .put("description", "'" + ResultType.COMPACT + "' asks for the result's compact form; any other value, "
-                            + "or none, for the full form. A gateway older than this field answers the full form.");
+                            + "of any JSON type, or none, for the full form. A gateway older than this field answers the full form.");
             ObjectNode either = JSON.objectNode();
             either.putArray("oneOf").add(full).add(compact.schema().deepCopy());
             return (JsonNode) either;

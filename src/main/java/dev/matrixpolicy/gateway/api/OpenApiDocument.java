@@ -61,8 +61,9 @@ final class OpenApiDocument {
             new ErrorAnswer(413, "TooLarge", "The body is larger than max-body-size."),
             new ErrorAnswer(503, "ModuleFailed",
                     "M_UNKNOWN: a module failed on a fail-closed link: the request is refused, as when a Synapse module raises."
-                            + " M_LIMIT_EXCEEDED: the requests being answered hold the share of the heap their bodies may take"
-                            + " (with the trees that may be built of them); no verdict: send it again shortly, or apply your own failure policy."));
+                            + " M_LIMIT_EXCEEDED, on every path: as many requests are being answered as the heap holds, or they hold"
+                            + " the share of the heap their bodies may take (with the trees that may be built of them); no verdict:"
+                            + " send it again shortly, or apply your own failure policy."));
     /**
      * A failure of each kind a request can meet. Their error codes, by status, are what
      * {@link MatrixErrors} answers them with, so a new code or a changed status shows in the document.
@@ -200,7 +201,7 @@ final class OpenApiDocument {
         properties.putObject("status").put("const", "ok");
         ObjectNode responses = operation.putObject("responses");
         jsonResponse(responses, "200", "Alive", pong);
-        refuse(responses, NOT_LOOPBACK, 400, 405, 413);
+        refuse(responses, NOT_LOOPBACK, 400, 405, 413, 503);
         return operation;
     }
 
@@ -209,7 +210,7 @@ final class OpenApiDocument {
         operation.putArray("tags").add("discovery");
         ObjectNode responses = operation.putObject("responses");
         jsonResponse(responses, "200", summary, schema);
-        refuse(responses, NOT_LOOPBACK, 405);
+        refuse(responses, NOT_LOOPBACK, 405, 503);
         return operation;
     }
 

@@ -305,12 +305,20 @@ public final class JsonArgs {
 
     /**
      * An event's {@code room_id}: a room ID, required of every event but a room version 12 create
-     * event ({@link ClientEvent#roomItMakes}), so not listed as required; never {@code null}. The
-     * example is an event of a room, and names it.
+     * event ({@link ClientEvent#roomItMakes}): the schema requires one or the other; never
+     * {@code null}. The example is an event of a room, and names it.
      */
     private void describeEventRoom() {
         properties().set("room_id", Type.EVENT_ROOM_ID.schema().deepCopy());
         json.set("room_id", Type.EVENT_ROOM_ID.example().deepCopy());
+        ArrayNode either = schema.putArray("anyOf");
+        either.addObject().putArray("required").add("room_id");
+        ObjectNode v12Create = either.addObject();
+        v12Create.putArray("required").add("type").add("state_key").add("event_id");
+        ObjectNode fields = v12Create.putObject("properties");
+        fields.putObject("type").put("const", "m.room.create");
+        fields.putObject("state_key").put("const", "");
+        fields.putObject("event_id").put("pattern", "^\\$[A-Za-z0-9_-]{43}$");
     }
 
     private void stateKey() {

@@ -23,6 +23,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.http.HttpHeaders;
+import tools.jackson.core.JsonPointer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -126,7 +127,7 @@ class OpenApiEndToEndTest {
     }
 
     /**
-     * For every callback, its example with each argument left out and with each argument replaced
+     * For every callback, its example with each argument, at every depth, left out and replaced
      * by a value of every JSON type: the gateway refuses such a body with a documented 400 exactly
      * when the documented schema refuses it, and answers it as documented otherwise. So a field the
      * schema calls optional but the reader needs, a type or bound one states and the other not,
@@ -140,13 +141,15 @@ class OpenApiEndToEndTest {
         for (String path : callbackPaths(reference)) {
             JsonNode body = reference.get("paths").get(path).get("post").at("/requestBody/content/application~1json");
             ObjectNode example = (ObjectNode) body.get("example");
-            for (String field : body.get("schema").get("properties").propertyNames()) {
-                for (JsonNode value : replacements(example.get(field))) {
+            for (String field : fields(body.get("schema"), example, "")) {
+                JsonPointer pointer = JsonPointer.compile(field);
+                for (JsonNode value : replacements(example.at(pointer))) {
                     ObjectNode sent = example.deepCopy();
+                    ObjectNode parent = (ObjectNode) sent.at(pointer.head());
                     if (value == null) {
-                        sent.remove(field);
+                        parent.remove(pointer.last().getMatchingProperty());
                     } else {
-                        sent.set(field, value);
+                        parent.set(pointer.last().getMatchingProperty(), value);
                     }
                     List<String> schemaProblems = JsonSchemas.problems(body.get("schema"), sent);
                     Answer answer = gateway.post(path, sent.toString());
@@ -208,10 +211,34 @@ class OpenApiEndToEndTest {
     }
 
     /**
+     * The JSON pointers of the fields a schema describes in its example, at every depth: an object's
+     * properties, and those of a list's first element.
+     */
+    private static List<String> fields(JsonNode schema, JsonNode example, String at) {
+        List<String> fields = new ArrayList<>();
+        if (example == null || !schema.has("properties") && !schema.has("items")) {
+            return fields;
+        }
+        if (example.isArray() && !example.isEmpty() && schema.get("items") != null) {
+            return fields(schema.get("items"), example.get(0), at + "/0");
+        }
+        if (!example.isObject() || !schema.has("properties")) {
+            return fields;
+        }
+        for (String name : schema.get("properties").propertyNames()) {
+            String field = at + "/" + name.replace("~", "~0").replace("/", "~1");
+            fields.add(field);
+            fields.addAll(fields(schema.get("properties").get(name), example.get(name), field));
+        }
+        return fields;
+    }
+
+    /**
      * A value of every JSON type, and text of no ID's shape; for a text example, itself and itself
      * made longer than any ID may be. Null stands for the field left out.
      */
     private static List<JsonNode> replacements(JsonNode example) {
+        example = example.isMissingNode() ? null : example;
         JsonNodeFactory json = JsonNodeFactory.instance;
         List<JsonNode> values = new ArrayList<>(Arrays.asList(null, json.nullNode(), json.booleanNode(true), json.numberNode(7),
                 json.numberNode(-1), json.numberNode(new BigDecimal("1.5")), json.arrayNode(), json.objectNode(), json.stringNode("text")));

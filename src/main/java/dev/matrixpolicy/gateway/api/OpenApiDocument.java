@@ -61,8 +61,9 @@ final class OpenApiDocument {
             new ErrorAnswer(413, "TooLarge", "The body is larger than max-body-size."),
             new ErrorAnswer(503, "ModuleFailed",
                     "M_UNKNOWN: a module failed on a fail-closed link: the request is refused, as when a Synapse module raises."
-                            + " M_LIMIT_EXCEEDED: the requests being answered hold the share of the heap their bodies may take"
-                            + " (with the trees that may be built of them); no verdict: send it again shortly, or apply your own failure policy."));
+                            + " M_LIMIT_EXCEEDED, on every path: as many requests are being answered as the heap holds, or they hold"
+                            + " the share of the heap their bodies may take (with the trees that may be built of them); no verdict:"
+                            + " send it again shortly, or apply your own failure policy."));
     /**
      * A failure of each kind a request can meet. Their error codes, by status, are what
      * {@link MatrixErrors} answers them with, so a new code or a changed status shows in the document.
@@ -172,9 +173,10 @@ final class OpenApiDocument {
         result.putArray("required").add("result");
         JsonNode full = callback.resultType().schema().deepCopy();
         result.putObject("properties").set("result", callback.resultType().compactForm().map(compact -> {
-            schema.withObjectProperty("properties").putObject(ResultType.ANSWER_FORM).put("type", "string")
+            // No type: any other value, of any JSON type, is read as asking for the full form, never refused.
+            schema.withObjectProperty("properties").putObject(ResultType.ANSWER_FORM)
                     .put("description", "'" + ResultType.COMPACT + "' asks for the result's compact form; any other value, "
-                            + "or none, for the full form. A gateway older than this field answers the full form.");
+                            + "of any JSON type, or none, for the full form. A gateway older than this field answers the full form.");
             ObjectNode either = JSON.objectNode();
             either.putArray("oneOf").add(full).add(compact.schema().deepCopy());
             return (JsonNode) either;
@@ -199,7 +201,7 @@ final class OpenApiDocument {
         properties.putObject("status").put("const", "ok");
         ObjectNode responses = operation.putObject("responses");
         jsonResponse(responses, "200", "Alive", pong);
-        refuse(responses, NOT_LOOPBACK, 400, 405, 413);
+        refuse(responses, NOT_LOOPBACK, 400, 405, 413, 503);
         return operation;
     }
 
@@ -208,7 +210,7 @@ final class OpenApiDocument {
         operation.putArray("tags").add("discovery");
         ObjectNode responses = operation.putObject("responses");
         jsonResponse(responses, "200", summary, schema);
-        refuse(responses, NOT_LOOPBACK, 405);
+        refuse(responses, NOT_LOOPBACK, 405, 503);
         return operation;
     }
 

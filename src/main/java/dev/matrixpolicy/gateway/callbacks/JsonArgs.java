@@ -305,12 +305,20 @@ public final class JsonArgs {
 
     /**
      * An event's {@code room_id}: a room ID, required of every event but a room version 12 create
-     * event ({@link ClientEvent#roomItMakes}), so not listed as required; never {@code null}. The
-     * example is an event of a room, and names it.
+     * event ({@link ClientEvent#roomItMakes}): the schema requires one or the other; never
+     * {@code null}. The example is an event of a room, and names it.
      */
     private void describeEventRoom() {
         properties().set("room_id", Type.EVENT_ROOM_ID.schema().deepCopy());
         json.set("room_id", Type.EVENT_ROOM_ID.example().deepCopy());
+        ArrayNode either = schema.putArray("anyOf");
+        either.addObject().putArray("required").add("room_id");
+        ObjectNode v12Create = either.addObject();
+        v12Create.putArray("required").add("type").add("state_key").add("event_id");
+        ObjectNode fields = v12Create.putObject("properties");
+        fields.putObject("type").put("const", "m.room.create");
+        fields.putObject("state_key").put("const", "");
+        fields.putObject("event_id").put("pattern", "^\\$[A-Za-z0-9_-]{43}$");
     }
 
     private void stateKey() {
@@ -459,19 +467,29 @@ public final class JsonArgs {
      * @param problem for lists, what the error says when the value is not one
      */
     private record Type(ObjectNode schema, JsonNode example, String problem) {
+        /** A server name as Synapse reads one in an ID: a DNS name or IPv4 literal, or an IPv6 one, and a port padded with zeros or not. */
+        private static final String SERVER_NAME_PATTERN = "(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9.-]{1,255})(?::0*[0-9]{1,5})?$";
+        private static final String USER_ID_PATTERN = "^@[^:]*:";
+        private static final String ROOM_ID_PATTERN = "^!(?:[A-Za-z0-9_-]{43}$|[^:]*:" + SERVER_NAME_PATTERN + ")";
         static final Type STRING = scalar("string", JSON.stringNode(""));
         static final Type BOOLEAN = scalar("boolean", JSON.booleanNode(false));
         static final Type INTEGER = scalar("integer", JSON.numberNode(0));
         static final Type OBJECT = scalar("object", JSON.objectNode());
-        static final Type USER_ID = id("A Matrix user ID", "@alice:example.com");
-        static final Type ROOM_ID = id("A Matrix room ID", "!room:example.com");
-        static final Type REQUESTED_ROOM_ID = id("A room ID as the client wrote it, not yet checked by Synapse: any string",
+        static final Type USER_ID = id("A Matrix user ID, as Synapse takes one: @, then text with a ':' in it",
+                "@alice:example.com", USER_ID_PATTERN);
+        static final Type ROOM_ID = id("A Matrix room ID, as Synapse takes one: !, an opaque part and a server name,"
+                + " or ! and 43 URL-safe base64 characters; at most 255 bytes of UTF-8", "!room:example.com", ROOM_ID_PATTERN)
+                .atMost(MatrixIds.MAX_ID_BYTES);
+        static final Type REQUESTED_ROOM_ID = text("A room ID as the client wrote it, not yet checked by Synapse: any string",
                 "!room:example.com");
-        static final Type EVENT_ROOM_ID = id("A Matrix room ID; absent only from a room version 12 create event"
+        static final Type EVENT_ROOM_ID = id("A Matrix room ID, as Synapse takes one; absent only from a room version 12 create event"
                 + " (m.room.create, state_key \"\", event ID $ and 43 URL-safe base64 characters), which is about"
-                + " the room !<those characters>", "!room:example.com");
-        static final Type ROOM_ALIAS = id("A Matrix room alias", "#room:example.com");
-        static final Type EVENT_ID = id("A Matrix event ID", "$event");
+                + " the room !<those characters>", "!room:example.com", ROOM_ID_PATTERN).atMost(MatrixIds.MAX_ID_BYTES);
+        static final Type ROOM_ALIAS = id("A Matrix room alias, as Synapse takes one: #, a localpart without ':'"
+                + " and a server name; at most 255 characters", "#room:example.com", "^#[^:]*:" + SERVER_NAME_PATTERN)
+                .atMost(MatrixIds.MAX_ALIAS_CHARACTERS);
+        static final Type EVENT_ID = id("A Matrix event ID: $ and any text; at most 255 bytes of UTF-8", "$event", "^\\$[\\s\\S]")
+                .atMost(MatrixIds.MAX_ID_BYTES);
         static final Type SHA256 = new Type(JSON.objectNode().put("type", "string").put("pattern", "^[0-9a-f]{64}$"),
                 JSON.stringNode("0".repeat(64)), null);
         static final Type REQUEST_INFO = requestInfo();
@@ -482,7 +500,15 @@ public final class JsonArgs {
             return new Type(JSON.objectNode().put("type", type), example, null);
         }
 
-        static Type id(String description, String example) {
+        /**
+         * An ID of the shape its reader takes (MatrixIds' {@code ...AsSynapseTakesIt}), as far as a
+         * pattern says it: what no pattern can (half a surrogate pair, a length in bytes) is refused too.
+         */
+        static Type id(String description, String example, String pattern) {
+            return text(description, example).with("pattern", JSON.stringNode(pattern));
+        }
+
+        static Type text(String description, String example) {
             return new Type(JSON.objectNode().put("type", "string").put("description", description), JSON.stringNode(example), null);
         }
 
@@ -502,9 +528,22 @@ public final class JsonArgs {
         }
 
         Type withDefault(JsonNode value) {
-            ObjectNode withDefault = schema.deepCopy();
-            withDefault.set("default", value);
-            return new Type(withDefault, example, problem);
+            return with("default", value);
+        }
+
+        /**
+         * At most this many characters. For an ID limited in bytes of UTF-8, the bound no ID over
+         * it passes; a pattern cannot count bytes.
+         */
+        Type atMost(int characters) {
+            return with("maxLength", JSON.numberNode(characters));
+        }
+
+        /** This type with one more schema keyword. */
+        Type with(String keyword, JsonNode value) {
+            ObjectNode schemaWith = schema.deepCopy();
+            schemaWith.set(keyword, value);
+            return new Type(schemaWith, example, problem);
         }
 
         private static Type requestInfo() {

@@ -23,9 +23,9 @@ public final class MatrixIds {
     private static final List<String> UNLIKE_SERVER_NAMES = List.of("0", "[::1]:1");
 
     /** The spec's limit on every identifier, in UTF-8 bytes. */
-    private static final int MAX_ID_BYTES = 255;
+    public static final int MAX_ID_BYTES = 255;
     /** Synapse's {@code MAX_ALIAS_LENGTH}, which it compares with a Python string's length: code points. */
-    private static final int MAX_ALIAS_CHARACTERS = 255;
+    public static final int MAX_ALIAS_CHARACTERS = 255;
 
     private static final int MAX_DNS_NAME_LENGTH = 255;
     private static final int MAX_PORT_DIGITS = 5;

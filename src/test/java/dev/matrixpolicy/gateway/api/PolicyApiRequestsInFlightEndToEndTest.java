@@ -11,7 +11,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +24,7 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
 import org.springframework.test.context.ActiveProfiles;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The policy API's requests in flight are held within their bound: past it a request is refused 503
@@ -60,13 +63,8 @@ class PolicyApiRequestsInFlightEndToEndTest extends GatewayEndToEnd {
 
     @Test
     void aRequestPastThoseInFlightIsRefused503AtOnceUntilOneIsAnswered() throws Exception {
-        Gate.close();
         try (HttpClient client = HttpClient.newHttpClient()) {
-            List<CompletableFuture<HttpResponse<String>>> held = IntStream.range(0, 2).mapToObj(n -> client.sendAsync(
-                    gateway.authorized(PATH).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(EVENT)).build(),
-                    HttpResponse.BodyHandlers.ofString())).toList();
-            assertThat(Gate.reached(Duration.ofSeconds(10)) && Gate.reached(Duration.ofSeconds(10))).as("both held").isTrue();
+            List<CompletableFuture<HttpResponse<String>>> held = holdBothPlaces(client);
 
             Answer refused = gateway.post(PATH, EVENT);
             assertThat(refused.status()).as(refused.body()).isEqualTo(503);
@@ -85,5 +83,42 @@ class PolicyApiRequestsInFlightEndToEndTest extends GatewayEndToEnd {
         }
         PolicyApiBodyMemoryEndToEndTest.awaitHeld(TWO::inFlight, 0); // given back once the servlet returns, maybe just after the answer
         assertThat(gateway.post(PATH, EVENT).status()).as("answered once a place is free").isEqualTo(200);
+    }
+
+    /** Every path is refused past the requests in flight, discovery and ping too, and the reference says so for each. */
+    @Test
+    void everyOperationRefusedPastTheRequestsInFlightIsAnsweredAsTheReferenceDocuments() throws Exception {
+        JsonNode reference = OpenApiDocument.build(OpenApiDocument.projectVersion());
+        List<String> undocumented = new ArrayList<>();
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            List<CompletableFuture<HttpResponse<String>>> held = holdBothPlaces(client);
+            reference.get("paths").properties().forEach(path -> {
+                String method = path.getValue().propertyNames().iterator().next();
+                Answer refused = gateway.send(gateway.authorized(path.getKey()).method(method.toUpperCase(Locale.ROOT),
+                        HttpRequest.BodyPublishers.ofString(EVENT)).build());
+                assertThat(refused.status()).as("%s %s", method, path.getKey()).isEqualTo(503);
+                if (reference.at("/paths/" + path.getKey().replace("/", "~1") + "/" + method + "/responses/503").isMissingNode()) {
+                    undocumented.add(method + " " + path.getKey());
+                } else {
+                    assertThat(OpenApiDocumentTest.answerProblems(reference, path.getKey(), method, 503, refused.json())).isEmpty();
+                }
+            });
+            Gate.open();
+            for (CompletableFuture<HttpResponse<String>> answer : held) {
+                answer.get();
+            }
+        }
+        assertThat(undocumented).as("operations whose 503 is not in the reference").isEmpty();
+    }
+
+    /** Both places taken by a check_event_for_spam that the closed gate holds. */
+    private List<CompletableFuture<HttpResponse<String>>> holdBothPlaces(HttpClient client) throws InterruptedException {
+        Gate.close();
+        List<CompletableFuture<HttpResponse<String>>> held = IntStream.range(0, 2).mapToObj(n -> client.sendAsync(
+                gateway.authorized(PATH).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(EVENT)).build(),
+                HttpResponse.BodyHandlers.ofString())).toList();
+        assertThat(Gate.reached(Duration.ofSeconds(10)) && Gate.reached(Duration.ofSeconds(10))).as("both held").isTrue();
+        return held;
     }
 }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.matrixpolicy.gateway.callbacks.catalog.Callbacks;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckEventForSpam;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.CheckRegistrationForSpam;
+import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayCreateRoomAlias;
 import dev.matrixpolicy.gateway.callbacks.spam_checker.UserMayInvite;
+import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckCanShutdownRoom;
 import dev.matrixpolicy.gateway.callbacks.third_party_rules.CheckVisibilityCanBeModified;
 import dev.matrixpolicy.gateway.support.Gen;
 import dev.matrixpolicy.gateway.support.GatewayClient;
@@ -13,7 +15,9 @@ import dev.matrixpolicy.gateway.support.JsonSchemas;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A callback's reader describes its own arguments ({@link CallbackType#arguments}): the schema says
@@ -46,11 +50,59 @@ class CallbackArgumentsDescriptionTest {
     void fieldsAreNamedAsTheReaderReadsThemWithTheirJsonTypesAndRequiredInOrder() {
         assertThat(UserMayInvite.TYPE.arguments().schema()).isEqualTo(GatewayClient.json("""
                 {"type": "object",
-                 "properties": {"inviter": {"type": "string", "description": "A Matrix user ID"},
-                                "invitee": {"type": "string", "description": "A Matrix user ID"},
+                 "properties": {"inviter": {"type": "string", "pattern": "^@[^:]*:",
+                                            "description": "A Matrix user ID, as Synapse takes one: @, then text with a ':' in it"},
+                                "invitee": {"type": "string", "pattern": "^@[^:]*:",
+                                            "description": "A Matrix user ID, as Synapse takes one: @, then text with a ':' in it"},
                                 "room_id": {"type": "string",
                                             "description": "A room ID as the client wrote it, not yet checked by Synapse: any string"}},
                  "required": ["inviter", "invitee", "room_id"]}"""));
+    }
+
+    /**
+     * An ID's pattern and length in the schema accept what its reader takes and refuse what it
+     * refuses, for IDs Synapse asks about and IDs of no shape; half a surrogate pair, which no
+     * pattern tells, aside.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "user_id|@alice:example.com", "user_id|@:example.com", "user_id|@bob:", "user_id|@irc_a:b:example.org",
+            "user_id|@\u00e9l\u00e8ve:example.org", "user_id|@alice", "user_id|alice:example.com", "user_id|''",
+            "room_alias|#room:example.com", "room_alias|#:example.org", "room_alias|#a:[::1]:8448", "room_alias|#a:example.org:008448",
+            "room_alias|#a:example.org:123456", "room_alias|#a:exa mple.org", "room_alias|#a:", "room_alias|#a", "room_alias|room:example.com",
+            "room_id|!room:example.com", "room_id|!:example.com", "room_id|!salle-\u00e9:example.org", "room_id|!a:example.org:008448",
+            "room_id|!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", "room_id|!abcdefghijklmnopqrstuvwxyz", "room_id|!room",
+            "room_id|!a:b_c", "room_id|room:example.com"})
+    void anIdsSchemaAcceptsWhatItsReaderTakes(String field, String escaped) {
+        String value = escaped.translateEscapes();
+        CallbackType<?, ?, ?> type = field.equals("room_id") ? CheckCanShutdownRoom.TYPE : UserMayCreateRoomAlias.TYPE;
+        ObjectNode body = ((ObjectNode) type.arguments().example()).deepCopy().put(field, value);
+
+        boolean read = reads(type, body);
+        assertThat(JsonSchemas.problems(type.arguments().schema(), body).isEmpty()).as(value).isEqualTo(read);
+    }
+
+    @ParameterizedTest(name = "{0} of {1} characters")
+    @CsvSource({"room_alias, 255", "room_alias, 256", "room_id, 255", "room_id, 256"})
+    void anIdsSchemaBoundsItsLengthAsItsReaderDoes(String field, int length) {
+        CallbackType<?, ?, ?> type = field.equals("room_id") ? CheckCanShutdownRoom.TYPE : UserMayCreateRoomAlias.TYPE;
+        String server = ":example.org";
+        String value = (field.equals("room_id") ? "!" : "#") + "a".repeat(length - 1 - server.length()) + server;
+        ObjectNode body = ((ObjectNode) type.arguments().example()).deepCopy().put(field, value);
+
+        boolean read = reads(type, body);
+        assertThat(read).isEqualTo(length <= 255);
+        assertThat(JsonSchemas.problems(type.arguments().schema(), body).isEmpty()).isEqualTo(read);
+    }
+
+    /** Whether a callback's reader takes a body, or refuses it as a bad argument. */
+    private static boolean reads(CallbackType<?, ?, ?> type, ObjectNode body) {
+        try {
+            type.reader().apply(JsonArgs.of(body));
+            return true;
+        } catch (BadArgumentException refused) {
+            return false;
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.matrixpolicy.gateway.callbacks.media_repository.GetMediaUploadLimitsF
 import dev.matrixpolicy.gateway.callbacks.media_repository.IsUserAllowedToUploadMediaOfSize;
 import dev.matrixpolicy.gateway.callbacks.media_repository.OnMediaUploadLimitExceeded;
 import dev.matrixpolicy.gateway.matrix.LogText;
+import dev.matrixpolicy.gateway.matrix.MatrixIds;
 import dev.matrixpolicy.gateway.matrix.UserIdMatcher;
 import dev.matrixpolicy.gateway.module.PolicyModule;
 import dev.matrixpolicy.gateway.state.Bucket;
@@ -102,11 +103,16 @@ final class MediaLimits implements PolicyModule, GetMediaConfigForUser, IsUserAl
         group.map(Group::exceeded).orElse(exceededUngrouped).increment();
         MediaUploadLimit limit = args.limit();
         Duration period = limit.timePeriod().compareTo(SHORTEST_NOTICE) < 0 ? SHORTEST_NOTICE : limit.timePeriod();
-        String userAndLimit = args.userId() + " " + limit.maxBytes() + "/" + limit.timePeriodMs();
+        String userAndLimit = MatrixIds.keptForm(args.userId()) + " " + limit.maxBytes() + "/" + limit.timePeriodMs();
         boolean first = noticed.take(userAndLimit, new Bucket(1, period)) == Take.ALLOWED;
         log.atLevel(first ? Level.INFO : Level.DEBUG).log(
                 "{}: {} ({}) reached the upload limit of {} bytes per {}: {} bytes sent in the period, {} more refused", instanceName, LogText.escaped(args.userId()), group.map(g -> "group " + g.name()).orElse("no group"),
                 limit.maxBytes(), limit.timePeriod(), args.sentBytes(), args.attemptedBytes());
+    }
+
+    /** What the record of noticed users is estimated to take, for tests. */
+    long noticedBytes() {
+        return noticed.estimatedBytes();
     }
 
     @Override

@@ -73,6 +73,23 @@ class MediaLimitsTest {
                 .contains("@a\\u000AINFO forged line\\u001B[31m:example.com").doesNotContain("\n", "\u001b");
     }
 
+    /**
+     * An appservice's uploader may have an ID of any length, as rate_limits' senders may: the record of
+     * noticed users keeps such an ID by its digest, as they do, so that a few long ones cannot take
+     * the room the "4,000 users of the longest IDs" it is sized for share.
+     */
+    @Test
+    void aUserIdLongerThanAnyMatrixIdIsNoticedUnderAKeyOfBoundedLength() {
+        String padding = "a".repeat(100_000);
+        for (int i = 0; i < 10; i++) {
+            refuse("@" + i + padding + ":example.com", HOURLY);
+            refuse("@" + i + padding + ":example.com", HOURLY);
+        }
+
+        assertThat(lines.at(Level.INFO)).hasSize(10);
+        assertThat(limits.noticedBytes()).isLessThan(10 * 1024);
+    }
+
     private void refuse(String userId, MediaUploadLimit limit) {
         limits.onMediaUploadLimitExceeded(new OnMediaUploadLimitExceeded.Args(userId, limit, 100, 1));
     }
